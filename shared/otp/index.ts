@@ -1,0 +1,5 @@
+/** The OTP engine: secrets, codes, otpauth URIs and Google Authenticator exports. Pure. */
+export * from './base32';
+export * from './codes';
+export * from './uri';
+export * from './migration';
