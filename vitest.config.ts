@@ -5,5 +5,6 @@ export default defineConfig({
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     environment: 'node',
     testTimeout: 30_000,
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });

@@ -1,0 +1,21 @@
+/** Runs the real `crewvault` binary (bin/crewvault.mjs on this Node) as a user would. */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+export interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/crewvault.mjs');
+
+export function crewvault(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    input: options.input ?? '',
+    env: { ...process.env, ...options.env },
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
