@@ -4,7 +4,6 @@
  * on standard input (`-`) so it stays out of shell history and the process list.
  */
 import { parseArgs } from 'node:util';
-import { nodeCrypto } from '../otp-crypto';
 import {
   defaultOtpParams,
   hotpCode,
@@ -91,12 +90,12 @@ async function run(args: string[], io: CliIo): Promise<number> {
 
   if (source.warning) io.err(`crewvault: warning: ${source.warning.message}\n`);
   if (params.kind === 'hotp') {
-    const result = hotpCode(params, { crypto: nodeCrypto });
+    const result = hotpCode(params);
     io.out(values.json ? `${JSON.stringify({ kind: params.kind, code: result.code, next: result.next, counter: result.counter })}\n` : `${result.code}\n`);
     return 0;
   }
   const nowMs = values.at === undefined ? io.now() : wholeNumber(values.at, 'at', 0, 253402300799) * 1000;
-  const result = totpCode(params, nowMs, { crypto: nodeCrypto });
+  const result = totpCode(params, nowMs);
   io.out(
     values.json
       ? `${JSON.stringify({ kind: params.kind, code: result.code, next: result.next, period: result.period, remaining: result.remainingSeconds })}\n`

@@ -4,7 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { encodeSecret, hotpCode, OTP_ALGORITHMS, totpCode, type OtpParams } from '../../shared/otp';
-import { nodeCrypto } from '../../electron/otp-crypto';
+import { NodeCryptoPlugin } from '@otplib/plugin-crypto-node';
+
+const nodeCrypto = new NodeCryptoPlugin();
 import { seededRandom } from '../support/random';
 
 function oathtool(args: string[]): string {

@@ -2,7 +2,9 @@
 // vectors (Steam, 60 s period, SHA-256) at 2023-01-01T00:00:00Z. The clock is a parameter.
 import { describe, expect, it } from 'vitest';
 import { encodeSecret, hotpCode, steamParams, totpCode, type OtpAlgorithm, type OtpParams } from '../../shared/otp';
-import { nodeCrypto } from '../../electron/otp-crypto';
+import { NodeCryptoPlugin } from '@otplib/plugin-crypto-node';
+
+const nodeCrypto = new NodeCryptoPlugin();
 
 const ascii = (text: string): string => encodeSecret(new Uint8Array(Array.from(text, (c) => c.charCodeAt(0))));
 
