@@ -11,6 +11,18 @@ export const ERROR_CODES = [
   'INVALID_SECRET',
   'INVALID_URI',
   'USAGE',
+  'WRONG_PASSWORD',
+  'NOT_FOUND',
+  'AMBIGUOUS',
+  'ALREADY_EXISTS',
+  'FORBIDDEN',
+  'LOCKED',
+  'BUSY',
+  'VAULT_CORRUPT',
+  'VAULT_TAMPERED',
+  'VAULT_NEWER',
+  'VAULT_EXISTS',
+  'VAULT_MISSING',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

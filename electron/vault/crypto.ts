@@ -1,0 +1,210 @@
+/**
+ * The vault's cryptography, built only from node:crypto (AES-256-GCM, X25519, HKDF-SHA256,
+ * HMAC-SHA256, randomBytes) and the argon2 package (Argon2id). No hand-written primitive.
+ *
+ * - seal/open: AES-256-GCM with a random 96-bit nonce; the associated data names the table,
+ *   row, field and key version, so a blob copied onto another row or field does not open.
+ * - wrapKey/unwrapKey: a 256-bit key sealed for one X25519 public key (ephemeral ECDH →
+ *   HKDF-SHA256 → AES-256-GCM), as DESIGN.md "Keys" says.
+ * Never log a key, a plaintext or a password; errors here say only that something failed.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
+import argon2 from 'argon2';
+import { CrewvaultError } from '../../shared/errors';
+
+export const KEY_BYTES = 32;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+const SEAL_VERSION = 1;
+
+export function randomKey(): Buffer {
+  return randomBytes(KEY_BYTES);
+}
+
+/** Where a sealed value lives; bound into its associated data. */
+export interface SealContext {
+  readonly table: string;
+  readonly row: number | string;
+  readonly field: string;
+  readonly keyVersion: number;
+}
+
+function associatedData(context: SealContext): Buffer {
+  return Buffer.from(`crewvault/v1|${context.table}|${context.row}|${context.field}|${context.keyVersion}`, 'utf8');
+}
+
+export function tampered(): CrewvaultError {
+  return new CrewvaultError('VAULT_TAMPERED', 'A sealed value in the vault failed its integrity check: the file was altered or damaged.');
+}
+
+/** version(1) ‖ nonce(12) ‖ ciphertext ‖ tag(16) */
+export function seal(key: Buffer, plaintext: Buffer, context: SealContext): Buffer {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(associatedData(context));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([Buffer.of(SEAL_VERSION), nonce, body, cipher.getAuthTag()]);
+}
+
+export function open(key: Buffer, sealed: Buffer, context: SealContext): Buffer {
+  if (sealed.length < 1 + NONCE_BYTES + TAG_BYTES || sealed[0] !== SEAL_VERSION) throw tampered();
+  const nonce = sealed.subarray(1, 1 + NONCE_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  decipher.setAAD(associatedData(context));
+  decipher.setAuthTag(tag);
+  try {
+    return Buffer.concat([decipher.update(sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+  } catch {
+    throw tampered();
+  }
+}
+
+export function sealJson(key: Buffer, value: unknown, context: SealContext): Buffer {
+  return seal(key, Buffer.from(JSON.stringify(value), 'utf8'), context);
+}
+
+export function openJson(key: Buffer, sealed: Buffer, context: SealContext): unknown {
+  const plain = open(key, sealed, context);
+  try {
+    return JSON.parse(plain.toString('utf8')) as unknown;
+  } finally {
+    plain.fill(0);
+  }
+}
+
+// ---- Argon2id: password → key-encryption key -------------------------------------------
+
+export interface KdfParams {
+  readonly algorithm: 'argon2id';
+  /** KiB */
+  readonly memory: number;
+  readonly iterations: number;
+  readonly parallelism: number;
+  /** base64 */
+  readonly salt: string;
+}
+
+/** DESIGN.md's default: m = 64 MiB, t = 3, p = 1. */
+export const DEFAULT_KDF = { memory: 64 * 1024, iterations: 3, parallelism: 1 } as const;
+/** Below this the vault refuses: cheaper settings exist only for tests, never by accident. */
+export const MIN_KDF = { memory: 1024, iterations: 1, parallelism: 1 } as const;
+
+export function newKdfParams(options: Partial<Pick<KdfParams, 'memory' | 'iterations' | 'parallelism'>> = {}): KdfParams {
+  const params = {
+    algorithm: 'argon2id' as const,
+    memory: options.memory ?? DEFAULT_KDF.memory,
+    iterations: options.iterations ?? DEFAULT_KDF.iterations,
+    parallelism: options.parallelism ?? DEFAULT_KDF.parallelism,
+    salt: randomBytes(16).toString('base64'),
+  };
+  if (params.memory < MIN_KDF.memory || params.iterations < MIN_KDF.iterations || params.parallelism < MIN_KDF.parallelism) {
+    throw new CrewvaultError('INVALID_INPUT', `Argon2 settings below the minimum (memory ${MIN_KDF.memory} KiB, 1 iteration, parallelism 1).`);
+  }
+  return params;
+}
+
+export async function deriveKek(password: string, params: KdfParams): Promise<Buffer> {
+  return argon2.hash(password, {
+    type: argon2.argon2id,
+    raw: true,
+    hashLength: KEY_BYTES,
+    memoryCost: params.memory,
+    timeCost: params.iterations,
+    parallelism: params.parallelism,
+    salt: Buffer.from(params.salt, 'base64'),
+  });
+}
+
+// ---- X25519 key pairs and key wrapping ----------------------------------------------------
+
+export interface KeyPair {
+  /** Raw 32-byte public key. */
+  readonly publicKey: Buffer;
+  readonly privateKey: KeyObject;
+}
+
+export function generateKeyPair(): KeyPair {
+  const { publicKey, privateKey } = generateKeyPairSync('x25519');
+  return { publicKey: rawPublicKey(publicKey), privateKey };
+}
+
+function rawPublicKey(key: KeyObject): Buffer {
+  const jwk = key.export({ format: 'jwk' });
+  if (typeof jwk.x !== 'string') throw new Error('x25519 key without x');
+  return Buffer.from(jwk.x, 'base64url');
+}
+
+function publicKeyObject(raw: Buffer): KeyObject {
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: raw.toString('base64url') }, format: 'jwk' });
+}
+
+/** The private key's raw 32 bytes, for sealing under the user's key-encryption key. */
+export function exportPrivateKey(key: KeyObject): Buffer {
+  const jwk = key.export({ format: 'jwk' });
+  if (typeof jwk.d !== 'string') throw new Error('x25519 key without d');
+  return Buffer.from(jwk.d, 'base64url');
+}
+
+export function importPrivateKey(raw: Buffer, publicKey: Buffer): KeyObject {
+  return createPrivateKey({
+    key: { kty: 'OKP', crv: 'X25519', d: raw.toString('base64url'), x: publicKey.toString('base64url') },
+    format: 'jwk',
+  });
+}
+
+const WRAP_INFO = Buffer.from('crewvault/v1 key wrap', 'utf8');
+const EPHEMERAL_BYTES = 32;
+
+/** ephemeralPublic(32) ‖ seal(HKDF(ECDH(ephemeral, recipient)), key) */
+export function wrapKey(recipientPublicKey: Buffer, key: Buffer, context: SealContext): Buffer {
+  const ephemeral = generateKeyPair();
+  const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: publicKeyObject(recipientPublicKey) });
+  const wrappingKey = Buffer.from(hkdfSync('sha256', shared, Buffer.concat([ephemeral.publicKey, recipientPublicKey]), WRAP_INFO, KEY_BYTES));
+  shared.fill(0);
+  try {
+    return Buffer.concat([ephemeral.publicKey, seal(wrappingKey, key, context)]);
+  } finally {
+    wrappingKey.fill(0);
+  }
+}
+
+export function unwrapKey(keyPair: KeyPair, wrapped: Buffer, context: SealContext): Buffer {
+  if (wrapped.length <= EPHEMERAL_BYTES) throw tampered();
+  const ephemeralPublic = wrapped.subarray(0, EPHEMERAL_BYTES);
+  let shared: Buffer;
+  try {
+    shared = diffieHellman({ privateKey: keyPair.privateKey, publicKey: publicKeyObject(Buffer.from(ephemeralPublic)) });
+  } catch {
+    throw tampered();
+  }
+  const wrappingKey = Buffer.from(hkdfSync('sha256', shared, Buffer.concat([ephemeralPublic, keyPair.publicKey]), WRAP_INFO, KEY_BYTES));
+  shared.fill(0);
+  try {
+    return open(wrappingKey, wrapped.subarray(EPHEMERAL_BYTES), context);
+  } finally {
+    wrappingKey.fill(0);
+  }
+}
+
+// ---- Keyed lookup index ---------------------------------------------------------------------
+
+/** A separate key for the HMAC index, so the index never uses the sealing key itself. */
+export function indexKey(key: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), Buffer.from(`crewvault/v1 index ${purpose}`, 'utf8'), KEY_BYTES));
+}
+
+export function keyedHash(key: Buffer, text: string): Buffer {
+  return createHmac('sha256', key).update(text, 'utf8').digest();
+}

@@ -1,0 +1,102 @@
+/**
+ * The vault file: one SQLite database through better-sqlite3, opened with the settings a
+ * vault needs (WAL, synchronous=FULL, foreign keys, secure_delete, a busy timeout) and handed
+ * out as typed handles: a ReadDb for reads, a WriteDb only inside a write transaction, so a
+ * function that writes cannot be called outside one (Signal Desktop's habit).
+ * Must never open a file that is not a Crewvault vault as if it were one.
+ */
+import Database from 'better-sqlite3';
+import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
+import path from 'node:path';
+import { CrewvaultError } from '../../shared/errors';
+import { migrate } from './migrations';
+
+declare const readBrand: unique symbol;
+declare const writeBrand: unique symbol;
+/** A handle that may read. */
+export type ReadDb = Database.Database & { readonly [readBrand]: true };
+/** A handle inside a write transaction: it may read and write. */
+export type WriteDb = ReadDb & { readonly [writeBrand]: true };
+
+export const VAULT_FORMAT = 'crewvault';
+const BUSY_TIMEOUT_MS = 5000;
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+function corrupt(detail: string): CrewvaultError {
+  return new CrewvaultError('VAULT_CORRUPT', `Not a readable Crewvault vault: ${detail}.`);
+}
+
+function configure(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  // A deleted secret's bytes are overwritten, not left in free pages.
+  db.pragma('secure_delete = ON');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+}
+
+/** Maps SQLite's own failures to the vault's stable codes; passes everything else on. */
+export function translateSqliteError(error: unknown): unknown {
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
+    if (error.code.startsWith('SQLITE_BUSY') || error.code.startsWith('SQLITE_LOCKED')) {
+      return new CrewvaultError('BUSY', 'The vault is busy: another Crewvault process is writing to it. Try again.');
+    }
+    if (error.code === 'SQLITE_NOTADB' || error.code.startsWith('SQLITE_CORRUPT')) return corrupt('the file is damaged');
+  }
+  return error;
+}
+
+/** Creates a new, empty vault file (mode 0600) and its schema. Refuses an existing file. */
+export function createVaultFile(file: string): ReadDb {
+  if (existsSync(file)) throw new CrewvaultError('VAULT_EXISTS', `A file already exists at ${file}; choose another path.`);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // Create the file ourselves so it is 0600 from its first byte; SQLite gives its WAL and
+  // shared-memory files the same mode as the database file.
+  closeSync(openSync(file, 'wx', 0o600));
+  const db = new Database(file);
+  configure(db);
+  migrate(db);
+  return db as ReadDb;
+}
+
+/** Opens an existing vault, migrating it forward; refuses anything that is not one. */
+export function openVaultFile(file: string): ReadDb {
+  if (!existsSync(file)) throw new CrewvaultError('VAULT_MISSING', `No vault at ${file} (create one with "crewvault init").`);
+  const header = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, header, 0, header.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!header.equals(SQLITE_HEADER)) throw corrupt('the file is not a SQLite database');
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { fileMustExist: true });
+    configure(db);
+    const format = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'format'").get();
+    if (format?.value !== VAULT_FORMAT) throw corrupt('the database is not a Crewvault vault');
+    migrate(db);
+    return db as ReadDb;
+  } catch (error) {
+    db?.close();
+    if (error instanceof CrewvaultError) throw error;
+    if (error instanceof Error && /no such table/.test(error.message)) throw corrupt('the database is not a Crewvault vault');
+    throw translateSqliteError(error);
+  }
+}
+
+/** Runs `work` in one IMMEDIATE transaction (the write lock taken up front, so two writers
+ * queue on busy_timeout instead of failing mid-way); rolls back on any error. */
+export function withWrite<T>(db: ReadDb, work: (db: WriteDb) => T): T {
+  try {
+    return db.transaction(() => work(db as WriteDb)).immediate();
+  } catch (error) {
+    throw translateSqliteError(error);
+  }
+}
+
+/** Folds the WAL into the file and empties it (old page images included). */
+export function checkpoint(db: ReadDb): void {
+  db.pragma('wal_checkpoint(TRUNCATE)');
+}

@@ -1,0 +1,68 @@
+/**
+ * The keys a signed-in session holds, and the names of where each sealed value lives.
+ * A KeyRing exists only in the main process (or the CLI) and is wiped on lock.
+ */
+import type { KeyPair, SealContext } from './crypto';
+import { indexKey, keyedHash } from './crypto';
+
+export interface GroupKey {
+  readonly version: number;
+  readonly key: Buffer;
+  readonly index: Buffer;
+}
+
+export class KeyRing {
+  readonly keyPair: KeyPair;
+  readonly directoryKey: Buffer;
+  readonly directoryIndex: Buffer;
+  readonly groups = new Map<number, GroupKey>();
+
+  constructor(keyPair: KeyPair, directoryKey: Buffer) {
+    this.keyPair = keyPair;
+    this.directoryKey = directoryKey;
+    this.directoryIndex = indexKey(directoryKey, 'directory');
+  }
+
+  addGroup(groupId: number, version: number, key: Buffer): void {
+    this.groups.set(groupId, { version, key, index: indexKey(key, 'entries') });
+  }
+
+  /** Overwrites every key this ring holds; the ring is useless afterwards. */
+  wipe(): void {
+    this.directoryKey.fill(0);
+    this.directoryIndex.fill(0);
+    for (const group of this.groups.values()) {
+      group.key.fill(0);
+      group.index.fill(0);
+    }
+    this.groups.clear();
+  }
+}
+
+/** Case-, space- and Unicode-form-insensitive form of a name, for keyed lookups. */
+export function normaliseName(name: string): string {
+  return name.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+export function customerIndex(ring: KeyRing, name: string): Buffer {
+  return keyedHash(ring.directoryIndex, `customer\n${normaliseName(name)}`);
+}
+
+export function groupNameIndex(ring: KeyRing, name: string): Buffer {
+  return keyedHash(ring.directoryIndex, `group\n${normaliseName(name)}`);
+}
+
+export function entryLookup(group: GroupKey, customer: string, title: string): Buffer {
+  return keyedHash(group.index, `${normaliseName(customer)}\n${normaliseName(title)}`);
+}
+
+export const contexts = {
+  privateKey: (userId: number): SealContext => ({ table: 'users', row: userId, field: 'private_key', keyVersion: 1 }),
+  directoryKey: (userId: number, version: number): SealContext => ({ table: 'directory_keys', row: userId, field: 'key', keyVersion: version }),
+  groupKey: (groupId: number, userId: number, version: number): SealContext => ({ table: 'group_keys', row: `${groupId}:${userId}`, field: 'key', keyVersion: version }),
+  groupName: (groupId: number): SealContext => ({ table: 'access_groups', row: groupId, field: 'name', keyVersion: 1 }),
+  customerName: (customerId: number): SealContext => ({ table: 'customers', row: customerId, field: 'name', keyVersion: 1 }),
+  entrySummary: (entryId: number, version: number): SealContext => ({ table: 'entries', row: entryId, field: 'summary', keyVersion: version }),
+  entryDetails: (entryId: number, version: number): SealContext => ({ table: 'entries', row: entryId, field: 'details', keyVersion: version }),
+  auditDetail: (rowId: number): SealContext => ({ table: 'audit_log', row: rowId, field: 'detail', keyVersion: 1 }),
+} as const;

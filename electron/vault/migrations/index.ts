@@ -1,0 +1,38 @@
+/**
+ * Schema migrations: one file per version, each `updateToSchemaVersionN(db)`, listed here in
+ * order. All pending ones run in one transaction, then `PRAGMA user_version` records the
+ * version. A vault newer than this app is refused (VAULT_NEWER), never "migrated" backwards.
+ */
+import type Database from 'better-sqlite3';
+import { CrewvaultError } from '../../../shared/errors';
+import { updateToSchemaVersion1 } from './0001-initial';
+
+export interface Migration {
+  readonly version: number;
+  readonly run: (db: Database.Database) => void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, run: updateToSchemaVersion1 }];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
+  if (m.version !== latest + 1) throw new Error(`migrations must go up by one: ${m.version} after ${latest}`);
+  return m.version;
+}, 0);
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Brings `db` to LATEST_SCHEMA_VERSION (or `target`, for tests of one migration). */
+export function migrate(db: Database.Database, target = LATEST_SCHEMA_VERSION): void {
+  const current = schemaVersion(db);
+  if (current > LATEST_SCHEMA_VERSION) {
+    throw new CrewvaultError('VAULT_NEWER', `This vault was written by a newer Crewvault (schema ${current}; this one knows up to ${LATEST_SCHEMA_VERSION}). Update Crewvault to open it.`);
+  }
+  const pending = MIGRATIONS.filter((m) => m.version > current && m.version <= target);
+  if (pending.length === 0) return;
+  db.transaction(() => {
+    for (const m of pending) m.run(db);
+    db.pragma(`user_version = ${target}`);
+  }).immediate();
+}

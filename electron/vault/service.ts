@@ -1,0 +1,449 @@
+/**
+ * What a signed-in person can do with the vault: list and search, look up "Customer/Title",
+ * create, edit and delete entries, compute codes, reveal secrets, import, read the audit log.
+ * Every call checks the role (shared/policy) and group membership (the key ring), and audits
+ * what DESIGN.md says is audited, in the same transaction as the change it records.
+ * Returns opened views only; a password or OTP secret leaves only through a reveal* call.
+ */
+import { CrewvaultError } from '../../shared/errors';
+import { hasControlCharacter } from '../../shared/text';
+import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput, EntrySummary, OtpInput, UserView } from '../../shared/model';
+import {
+  buildOtpUri,
+  groupSecret,
+  hotpCode,
+  parseMigrationUri,
+  parseOtpUri,
+  totpCode,
+  validateOtpParams,
+  type HotpCode,
+  type OtpUri,
+  type TotpCode,
+} from '../../shared/otp';
+import { roleAllows, type Permission } from '../../shared/policy';
+import { openJson, sealJson } from './crypto';
+import { withWrite, type ReadDb, type WriteDb } from './db';
+import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
+import {
+  detailsView,
+  openDetails,
+  openSummary,
+  sealDetails,
+  sealSummary,
+  storedOtp,
+  summaryView,
+  type SealedDetails,
+  type SealedSummary,
+} from './sealed-entry';
+import { appendAudit, listAuditRows, type AuditFields } from './store-audit';
+import { findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows, setCustomerSealedName } from './store-customers';
+import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
+import { getSetting } from './store-meta';
+import { listUsers } from './store-users';
+
+export interface Clock {
+  readonly now: () => number;
+}
+
+export const FIELD_LIMITS = { customer: 200, title: 200, username: 500, password: 10_000, url: 2_000, notes: 20_000 } as const;
+
+export interface ImportProblem {
+  readonly line: number;
+  readonly message: string;
+}
+
+export interface ImportResult {
+  readonly added: EntrySummary[];
+  readonly problems: ImportProblem[];
+}
+
+export interface RevealedOtp {
+  /** Normalised key, in groups of four. */
+  readonly secret: string;
+  readonly uri: string;
+}
+
+function forbidden(permission: Permission): CrewvaultError {
+  return new CrewvaultError('FORBIDDEN', `Your role may not do this (needs permission ${permission}).`);
+}
+
+function notFound(): CrewvaultError {
+  return new CrewvaultError('NOT_FOUND', 'No such entry.');
+}
+
+function field(value: string | undefined, name: keyof typeof FIELD_LIMITS, required: boolean): string {
+  const text = name === 'password' || name === 'notes' ? (value ?? '') : (value ?? '').trim();
+  if (required && text.length === 0) throw new CrewvaultError('INVALID_INPUT', `${name[0]?.toUpperCase()}${name.slice(1)} is required.`);
+  if (text.length > FIELD_LIMITS[name]) throw new CrewvaultError('INVALID_INPUT', `${name[0]?.toUpperCase()}${name.slice(1)} is longer than ${FIELD_LIMITS[name]} characters.`);
+  if (name !== 'notes' && name !== 'password' && hasControlCharacter(text)) {
+    throw new CrewvaultError('INVALID_INPUT', `${name[0]?.toUpperCase()}${name.slice(1)} contains a control character.`);
+  }
+  return text;
+}
+
+function otpFromInput(otp: OtpInput | null | undefined): SealedDetails['otp'] {
+  if (!otp) return null;
+  const params = validateOtpParams(otp.params);
+  return { ...params, ...(otp.issuer ? { issuer: otp.issuer } : {}) };
+}
+
+/** Splits "Customer/Title" at every slash: either side may hold slashes of its own. */
+export function pathCandidates(path: string): Array<{ customer: string; title: string }> {
+  const out: Array<{ customer: string; title: string }> = [];
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
+    const customer = path.slice(0, i).trim();
+    const title = path.slice(i + 1).trim();
+    if (customer && title) out.push({ customer, title });
+  }
+  return out;
+}
+
+export class VaultSession {
+  readonly user: UserView;
+  private readonly db: ReadDb;
+  private readonly clock: Clock;
+  private readonly ring: KeyRing;
+  private customerNames = new Map<number, string>();
+  private closed = false;
+
+  constructor(db: ReadDb, clock: Clock, user: UserView, ring: KeyRing) {
+    this.db = db;
+    this.clock = clock;
+    this.user = user;
+    this.ring = ring;
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------
+
+  private require(permission: Permission): void {
+    if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    if (!roleAllows(this.user.role, permission)) throw forbidden(permission);
+  }
+
+  /** A write transaction; on failure the name cache forgets what the rollback undid. */
+  private write<T>(work: (db: WriteDb) => T): T {
+    try {
+      return withWrite(this.db, work);
+    } catch (error) {
+      this.customerNames.clear();
+      throw error;
+    }
+  }
+
+  private audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void {
+    appendAudit(db, { at: this.clock.now(), actor_id: this.user.id, ...fields }, detail === undefined ? undefined : (rowId) => sealJson(this.ring.directoryKey, detail, contexts.auditDetail(rowId)));
+  }
+
+  private groupKey(groupId: number): GroupKey {
+    const key = this.ring.groups.get(groupId);
+    if (!key) throw notFound(); // not a member: the entry does not exist for this person
+    return key;
+  }
+
+  private customerName(customerId: number): string {
+    const cached = this.customerNames.get(customerId);
+    if (cached !== undefined) return cached;
+    const row = getCustomerRow(this.db, customerId);
+    if (!row) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: an entry refers to a missing customer.');
+    const name = openJson(this.ring.directoryKey, row.sealed_name, contexts.customerName(row.id));
+    if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A customer name failed its integrity check.');
+    this.customerNames.set(customerId, name);
+    return name;
+  }
+
+  private loadCustomerNames(): void {
+    for (const row of listCustomerRows(this.db)) {
+      if (this.customerNames.has(row.id)) continue;
+      const name = openJson(this.ring.directoryKey, row.sealed_name, contexts.customerName(row.id));
+      if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A customer name failed its integrity check.');
+      this.customerNames.set(row.id, name);
+    }
+  }
+
+  private findOrCreateCustomer(db: WriteDb, name: string): number {
+    const index = customerIndex(this.ring, name);
+    const existing = findCustomerByIndex(db, index);
+    if (existing) return existing.id;
+    const id = insertCustomer(db, index, this.clock.now());
+    setCustomerSealedName(db, id, sealJson(this.ring.directoryKey, name, contexts.customerName(id)));
+    this.customerNames.set(id, name);
+    return id;
+  }
+
+  private defaultGroupId(): number {
+    const configured = Number(getSetting(this.db, 'default_group_id'));
+    if (this.ring.groups.has(configured)) return configured;
+    const first = [...this.ring.groups.keys()][0];
+    if (first === undefined) throw new CrewvaultError('FORBIDDEN', 'You are not a member of any access group.');
+    return first;
+  }
+
+  private visibleRow(id: number): EntryRow {
+    const row = getEntryRow(this.db, id);
+    if (!row || !this.ring.groups.has(row.group_id)) throw notFound();
+    return row;
+  }
+
+  private writeEntry(db: WriteDb, row: Pick<EntryRow, 'id' | 'customer_id' | 'group_id'>, summary: SealedSummary, details: SealedDetails): EntryRow {
+    const group = this.groupKey(row.group_id);
+    const updated: Omit<EntryRow, 'created_at'> = {
+      id: row.id,
+      customer_id: row.customer_id,
+      group_id: row.group_id,
+      key_version: group.version,
+      lookup: entryLookup(group, this.customerName(row.customer_id), summary.t),
+      sealed_summary: sealSummary(row.id, group, summary),
+      sealed_details: sealDetails(row.id, group, details),
+      updated_at: this.clock.now(),
+    };
+    updateEntryRow(db, updated);
+    const stored = getEntryRow(db, row.id);
+    if (!stored) throw notFound();
+    return stored;
+  }
+
+  private insertEntry(db: WriteDb, input: EntryInput): EntrySummary {
+    const customer = field(input.customer, 'customer', true);
+    const title = field(input.title, 'title', true);
+    const username = field(input.username, 'username', false);
+    const url = field(input.url, 'url', false);
+    const details: SealedDetails = { p: field(input.password, 'password', false), n: field(input.notes, 'notes', false), otp: otpFromInput(input.otp) };
+    const groupId = input.groupId ?? this.defaultGroupId();
+    const group = this.groupKey(groupId);
+    const customerId = this.findOrCreateCustomer(db, customer);
+    const id = insertEntryRow(db, { customer_id: customerId, group_id: groupId, key_version: group.version, created_at: this.clock.now() });
+    const summary: SealedSummary = { c: customerId, t: title, u: username, l: url, o: details.otp ? details.otp.kind : null };
+    const row = this.writeEntry(db, { id, customer_id: customerId, group_id: groupId }, summary, details);
+    this.audit(db, { action: 'entry.create', entry_id: id, customer_id: customerId, group_id: groupId }, `${customer}/${title}`);
+    return summaryView(row, summary, customer);
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  listCustomers(): CustomerView[] {
+    this.require('entries.view');
+    this.loadCustomerNames();
+    const counts = new Map<number, number>();
+    for (const row of listEntryRowsInGroups(this.db, [...this.ring.groups.keys()])) counts.set(row.customer_id, (counts.get(row.customer_id) ?? 0) + 1);
+    return [...this.customerNames.entries()]
+      .map(([id, name]) => ({ id, name, entryCount: counts.get(id) ?? 0 }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Every visible entry, optionally of one customer and matching `search` in customer,
+   * title, username or URL (case-insensitive). */
+  listEntries(filter: { customer?: string; search?: string } = {}): EntrySummary[] {
+    this.require('entries.view');
+    this.loadCustomerNames();
+    const customerKey = filter.customer?.trim().toLowerCase();
+    const needle = filter.search?.trim().toLowerCase();
+    const out: EntrySummary[] = [];
+    for (const row of listEntryRowsInGroups(this.db, [...this.ring.groups.keys()])) {
+      const customer = this.customerName(row.customer_id);
+      if (customerKey !== undefined && customer.toLowerCase() !== customerKey) continue;
+      const summary = openSummary(row, this.groupKey(row.group_id));
+      if (needle && ![customer, summary.t, summary.u, summary.l].some((text) => text.toLowerCase().includes(needle))) continue;
+      out.push(summaryView(row, summary, customer));
+    }
+    return out.sort((a, b) => a.customer.localeCompare(b.customer) || a.title.localeCompare(b.title) || a.id - b.id);
+  }
+
+  /** Exact "Customer/Title" lookup through the keyed index: opens only the rows it finds. */
+  findByPath(path: string): EntrySummary[] {
+    this.require('entries.view');
+    const candidates = pathCandidates(path);
+    if (candidates.length === 0) throw new CrewvaultError('INVALID_INPUT', 'Name an entry as "Customer/Title".');
+    const lookups: Buffer[] = [];
+    for (const group of this.ring.groups.values()) for (const c of candidates) lookups.push(entryLookup(group, c.customer, c.title));
+    return findEntryRowsByLookup(this.db, lookups)
+      .filter((row) => this.ring.groups.has(row.group_id))
+      .map((row) => summaryView(row, openSummary(row, this.groupKey(row.group_id)), this.customerName(row.customer_id)));
+  }
+
+  /** The one entry at `path`: NOT_FOUND or AMBIGUOUS (naming the matches) otherwise. */
+  resolvePath(path: string): EntrySummary {
+    const matches = this.findByPath(path);
+    const [only] = matches;
+    if (!only) throw new CrewvaultError('NOT_FOUND', `No entry named "${path}".`);
+    if (matches.length > 1) {
+      throw new CrewvaultError('AMBIGUOUS', `${matches.length} entries are named "${path}" (ids ${matches.map((m) => m.id).join(', ')}); rename one.`);
+    }
+    return only;
+  }
+
+  getEntry(id: number): EntryDetails {
+    this.require('entries.view');
+    const row = this.visibleRow(id);
+    const group = this.groupKey(row.group_id);
+    return detailsView(row, openSummary(row, group), openDetails(row, group), this.customerName(row.customer_id));
+  }
+
+  // ---- codes and reveals --------------------------------------------------------------------
+
+  /** The entry's current code. TOTP/Steam: at `nowMs`. HOTP: the code for the stored counter,
+   * which then advances and is saved (a used HOTP code is never shown again). Audited. */
+  otpCode(id: number, nowMs: number = this.clock.now()): TotpCode | HotpCode {
+    this.require('otp.view');
+    return this.write((w) => {
+      const row = this.visibleRow(id);
+      const group = this.groupKey(row.group_id);
+      const summary = openSummary(row, group);
+      const details = openDetails(row, group);
+      const otp = storedOtp(details);
+      if (!otp || !details.otp) throw new CrewvaultError('NOT_FOUND', 'This entry has no one-time password.');
+      const path = `${this.customerName(row.customer_id)}/${summary.t}`;
+      if (otp.params.kind === 'hotp') {
+        const result = hotpCode(otp.params);
+        this.writeEntry(w, row, summary, { ...details, otp: { ...details.otp, counter: otp.params.counter + 1 } });
+        this.audit(w, { action: 'otp.code', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${path} (HOTP counter ${result.counter})`);
+        return result;
+      }
+      this.audit(w, { action: 'otp.code', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, path);
+      return totpCode(otp.params, nowMs);
+    });
+  }
+
+  revealPassword(id: number): string {
+    this.require('passwords.reveal');
+    return this.reveal(id, 'password.reveal', (details) => details.p);
+  }
+
+  revealOtpSecret(id: number): RevealedOtp {
+    this.require('otp.reveal_secret');
+    return this.reveal(id, 'otp.reveal_secret', (details, summary, customer) => {
+      const otp = storedOtp(details);
+      if (!otp) throw new CrewvaultError('NOT_FOUND', 'This entry has no one-time password.');
+      const issuer = otp.issuer ?? customer;
+      return { secret: groupSecret(otp.params.secret), uri: buildOtpUri({ params: otp.params, issuer, account: summary.u || summary.t }) };
+    });
+  }
+
+  private reveal<T>(id: number, action: string, pick: (details: SealedDetails, summary: SealedSummary, customer: string) => T): T {
+    return this.write((w) => {
+      const row = this.visibleRow(id);
+      const group = this.groupKey(row.group_id);
+      const summary = openSummary(row, group);
+      const customer = this.customerName(row.customer_id);
+      const value = pick(openDetails(row, group), summary, customer);
+      this.audit(w, { action, entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${customer}/${summary.t}`);
+      return value;
+    });
+  }
+
+  // ---- changing -----------------------------------------------------------------------------
+
+  createEntry(input: EntryInput): EntrySummary {
+    this.require('entries.create');
+    return this.write((w) => this.insertEntry(w, input));
+  }
+
+  /** Creates many entries in one transaction (imports, benches): all or nothing. */
+  createEntries(inputs: readonly EntryInput[]): EntrySummary[] {
+    this.require('entries.create');
+    return this.write((w) => inputs.map((input) => this.insertEntry(w, input)));
+  }
+
+  updateEntry(id: number, changes: EntryChanges): EntrySummary {
+    this.require('entries.edit');
+    return this.write((w) => {
+      const row = this.visibleRow(id);
+      const group = this.groupKey(row.group_id);
+      const summary = openSummary(row, group);
+      const details = openDetails(row, group);
+      const customer = changes.customer === undefined ? this.customerName(row.customer_id) : field(changes.customer, 'customer', true);
+      const customerId = changes.customer === undefined ? row.customer_id : this.findOrCreateCustomer(w, customer);
+      const nextSummary: SealedSummary = {
+        c: customerId,
+        t: changes.title === undefined ? summary.t : field(changes.title, 'title', true),
+        u: changes.username === undefined ? summary.u : field(changes.username, 'username', false),
+        l: changes.url === undefined ? summary.l : field(changes.url, 'url', false),
+        o: changes.otp === undefined ? summary.o : changes.otp ? changes.otp.params.kind : null,
+      };
+      const nextDetails: SealedDetails = {
+        p: changes.password === undefined ? details.p : field(changes.password, 'password', false),
+        n: changes.notes === undefined ? details.n : field(changes.notes, 'notes', false),
+        otp: changes.otp === undefined ? details.otp : otpFromInput(changes.otp),
+      };
+      const stored = this.writeEntry(w, { id, customer_id: customerId, group_id: row.group_id }, nextSummary, nextDetails);
+      // Which fields changed, never their values.
+      const changed = Object.keys(changes).filter((k) => changes[k as keyof EntryChanges] !== undefined).sort().join(', ');
+      this.audit(w, { action: changes.otp === null && changed === 'otp' ? 'entry.remove_otp' : 'entry.edit', entry_id: id, customer_id: customerId, group_id: row.group_id }, `${customer}/${nextSummary.t} (${changed || 'nothing'})`);
+      return summaryView(stored, nextSummary, customer);
+    });
+  }
+
+  deleteEntry(id: number): void {
+    this.require('entries.delete');
+    this.write((w) => {
+      const row = this.visibleRow(id);
+      const summary = openSummary(row, this.groupKey(row.group_id));
+      this.audit(w, { action: 'entry.delete', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${this.customerName(row.customer_id)}/${summary.t}`);
+      deleteEntryRow(w, id);
+    });
+  }
+
+  /** One otpauth:// (or otpauth-migration://) URI per line; blank lines and # comments are
+   * skipped. Good lines are committed together; bad ones are reported by line number. */
+  importOtpauth(text: string, options: { customer?: string; groupId?: number } = {}): ImportResult {
+    this.require('entries.create');
+    const problems: ImportProblem[] = [];
+    const inputs: EntryInput[] = [];
+    const toInput = (uri: Pick<OtpUri, 'params' | 'issuer' | 'account'>, line: number): void => {
+      const customer = options.customer ?? uri.issuer;
+      if (!customer) {
+        problems.push({ line, message: `Line ${line}: no issuer to use as the customer (pass --customer).` });
+        return;
+      }
+      inputs.push({
+        customer,
+        title: uri.issuer ?? uri.account,
+        username: uri.account,
+        otp: { params: uri.params, ...(uri.issuer ? { issuer: uri.issuer } : {}) },
+        ...(options.groupId === undefined ? {} : { groupId: options.groupId }),
+      });
+    };
+    text.split(/\r?\n/).forEach((raw, i) => {
+      const line = i + 1;
+      const trimmed = raw.trim();
+      if (trimmed === '' || trimmed.startsWith('#')) return;
+      try {
+        if (/^otpauth-migration:/i.test(trimmed)) {
+          const batch = parseMigrationUri(trimmed);
+          for (const p of batch.problems) problems.push({ line, message: `Line ${line}: ${p.message}` });
+          for (const entry of batch.entries) toInput(entry, line);
+        } else {
+          toInput(parseOtpUri(trimmed), line);
+        }
+      } catch (error) {
+        if (!(error instanceof CrewvaultError)) throw error;
+        problems.push({ line, message: `Line ${line}: ${error.message}` });
+      }
+    });
+    const added = this.write((w) => {
+      const created = inputs.map((input) => this.insertEntry(w, input));
+      this.audit(w, { action: 'entries.import' }, `${created.length} added, ${problems.length} skipped`);
+      return created;
+    });
+    return { added, problems };
+  }
+
+  // ---- audit --------------------------------------------------------------------------------
+
+  auditLog(limit = 1000): AuditRecord[] {
+    this.require('audit.read');
+    const names = new Map(listUsers(this.db).map((u) => [u.id, u.name]));
+    return listAuditRows(this.db, limit).map((row) => {
+      const opened = row.sealed_detail ? openJson(this.ring.directoryKey, row.sealed_detail, contexts.auditDetail(row.id)) : null;
+      const detail = typeof opened === 'string' ? opened : (row.subject ?? '');
+      return { id: row.id, at: row.at, actor: row.actor_id === null ? null : (names.get(row.actor_id) ?? `#${row.actor_id}`), action: row.action, detail };
+    });
+  }
+
+  /** Wipes this session's keys; every later call answers LOCKED. */
+  lock(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ring.wipe();
+    this.customerNames.clear();
+  }
+}

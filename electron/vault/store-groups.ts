@@ -1,0 +1,42 @@
+/** Access groups and their member-wrapped keys: rows as stored. */
+import type { ReadDb, WriteDb } from './db';
+
+export interface GroupRow {
+  readonly id: number;
+  readonly key_version: number;
+  readonly sealed_name: Buffer;
+  readonly name_index: Buffer;
+  readonly created_at: number;
+}
+
+export interface GroupKeyRow {
+  readonly group_id: number;
+  readonly user_id: number;
+  readonly key_version: number;
+  readonly wrapped_key: Buffer;
+  readonly is_lead: number;
+}
+
+export function listGroups(db: ReadDb): GroupRow[] {
+  return db.prepare<[], GroupRow>('SELECT * FROM access_groups ORDER BY id').all();
+}
+
+export function insertGroup(db: WriteDb, nameIndex: Buffer, createdAt: number): number {
+  const result = db
+    .prepare('INSERT INTO access_groups (key_version, sealed_name, name_index, created_at) VALUES (1, ?, ?, ?)')
+    .run(Buffer.alloc(0), nameIndex, createdAt);
+  return Number(result.lastInsertRowid);
+}
+
+export function setGroupSealedName(db: WriteDb, groupId: number, sealed: Buffer): void {
+  db.prepare('UPDATE access_groups SET sealed_name = ? WHERE id = ?').run(sealed, groupId);
+}
+
+export function groupKeysOfUser(db: ReadDb, userId: number): GroupKeyRow[] {
+  return db.prepare<[number], GroupKeyRow>('SELECT * FROM group_keys WHERE user_id = ? ORDER BY group_id').all(userId);
+}
+
+export function putGroupKey(db: WriteDb, row: GroupKeyRow): void {
+  db.prepare('INSERT OR REPLACE INTO group_keys (group_id, user_id, key_version, wrapped_key, is_lead) VALUES (?, ?, ?, ?, ?)')
+    .run(row.group_id, row.user_id, row.key_version, row.wrapped_key, row.is_lead);
+}

@@ -1,0 +1,44 @@
+/** Users and the wrapped directory key: rows as stored. Functions take the db first. */
+import type { ReadDb, WriteDb } from './db';
+
+export interface UserRow {
+  readonly id: number;
+  readonly name: string;
+  readonly role: string;
+  readonly kdf: string;
+  readonly public_key: Buffer;
+  readonly sealed_private_key: Buffer;
+  readonly created_at: number;
+  readonly disabled_at: number | null;
+}
+
+export function findUserByName(db: ReadDb, name: string): UserRow | undefined {
+  return db.prepare<[string], UserRow>('SELECT * FROM users WHERE name = ?').get(name);
+}
+
+export function getUser(db: ReadDb, id: number): UserRow | undefined {
+  return db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?').get(id);
+}
+
+export function listUsers(db: ReadDb): UserRow[] {
+  return db.prepare<[], UserRow>('SELECT * FROM users ORDER BY id').all();
+}
+
+export function insertUser(db: WriteDb, row: Omit<UserRow, 'id' | 'disabled_at' | 'sealed_private_key'>): number {
+  const result = db
+    .prepare('INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(row.name, row.role, row.kdf, row.public_key, Buffer.alloc(0), row.created_at);
+  return Number(result.lastInsertRowid);
+}
+
+export function setSealedPrivateKey(db: WriteDb, userId: number, sealed: Buffer): void {
+  db.prepare('UPDATE users SET sealed_private_key = ? WHERE id = ?').run(sealed, userId);
+}
+
+export function getWrappedDirectoryKey(db: ReadDb, userId: number): { key_version: number; wrapped_key: Buffer } | undefined {
+  return db.prepare<[number], { key_version: number; wrapped_key: Buffer }>('SELECT key_version, wrapped_key FROM directory_keys WHERE user_id = ?').get(userId);
+}
+
+export function putWrappedDirectoryKey(db: WriteDb, userId: number, keyVersion: number, wrapped: Buffer): void {
+  db.prepare('INSERT OR REPLACE INTO directory_keys (user_id, key_version, wrapped_key) VALUES (?, ?, ?)').run(userId, keyVersion, wrapped);
+}

@@ -1,0 +1,81 @@
+/**
+ * The opened views of vault data: what the UI, the CLI and the router hand around after the
+ * main process has opened the sealed rows. A view never carries a password or an OTP secret;
+ * those leave the main process only through an explicit, audited reveal.
+ */
+import type { OtpAlgorithm, OtpKind, OtpParams } from './otp';
+import type { Role } from './policy';
+
+export interface UserView {
+  readonly id: number;
+  readonly name: string;
+  readonly role: Role;
+}
+
+export interface CustomerView {
+  readonly id: number;
+  readonly name: string;
+  /** Entries of this customer the viewer can see. */
+  readonly entryCount: number;
+}
+
+export interface GroupView {
+  readonly id: number;
+  readonly name: string;
+}
+
+/** What a list row shows. */
+export interface EntrySummary {
+  readonly id: number;
+  readonly customerId: number;
+  readonly customer: string;
+  readonly groupId: number;
+  readonly title: string;
+  readonly username: string;
+  readonly url: string;
+  readonly otp: { readonly kind: OtpKind } | null;
+  readonly updatedAt: number;
+}
+
+/** The detail view: every field but the password and the OTP secret. */
+export interface EntryDetails extends Omit<EntrySummary, 'otp'> {
+  readonly notes: string;
+  readonly hasPassword: boolean;
+  readonly otp: {
+    readonly kind: OtpKind;
+    readonly algorithm: OtpAlgorithm;
+    readonly digits: number;
+    readonly period: number;
+    readonly issuer?: string;
+  } | null;
+  readonly createdAt: number;
+}
+
+export interface OtpInput {
+  /** Normalised, validated parameters (secret included). */
+  readonly params: OtpParams;
+  readonly issuer?: string;
+}
+
+export interface EntryInput {
+  readonly customer: string;
+  readonly title: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly url?: string;
+  readonly notes?: string;
+  readonly otp?: OtpInput | null;
+  /** Access group id; the default group when absent. */
+  readonly groupId?: number;
+}
+
+export type EntryChanges = Partial<Omit<EntryInput, 'groupId'>>;
+
+export interface AuditRecord {
+  readonly id: number;
+  readonly at: number;
+  readonly actor: string | null;
+  readonly action: string;
+  /** What the row is about, opened for the reader ("Acme Corp/Microsoft 365 admin"). */
+  readonly detail: string;
+}
