@@ -7,8 +7,16 @@ export interface CliIo {
   readonly err: (text: string) => void;
   /** Reads all of standard input (for secrets piped in rather than put on the command line). */
   readonly readStdin: () => Promise<string>;
+  /**
+   * Asks for one secret line: on a terminal, prompts on stderr without echo; otherwise takes
+   * the next line of standard input (so `printf 'pw\nentry-pw\n' | crewvault …` works).
+   */
+  readonly readSecret: (prompt: string) => Promise<string>;
+  /** True when secrets would be typed at a terminal (so a new password is asked twice). */
+  readonly interactive: boolean;
   /** Milliseconds since the Unix epoch. */
   readonly now: () => number;
+  readonly env: NodeJS.ProcessEnv;
 }
 
 /** A mistake in how the command was called: exit 2, with a one-line hint. */

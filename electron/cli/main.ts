@@ -4,13 +4,29 @@
  * not found, wrong password), 2 for a usage mistake. Never prints a secret in an error.
  */
 import { isCrewvaultError } from '../../shared/errors';
+import { addCommand } from './add';
+import { auditCommand } from './audit';
 import { codeCommand } from './code';
+import { importCommand } from './import';
+import { initCommand } from './init';
+import { listCommand } from './list';
+import { otpCommand } from './otp';
+import { rmCommand } from './rm';
+import { showCommand } from './show';
 import { UsageError, type CliCommand, type CliIo } from './io';
 
 declare const CREWVAULT_VERSION: string | undefined;
 
 const COMMANDS: Readonly<Record<string, CliCommand>> = {
   code: codeCommand,
+  init: initCommand,
+  add: addCommand,
+  list: listCommand,
+  otp: otpCommand,
+  show: showCommand,
+  rm: rmCommand,
+  import: importCommand,
+  audit: auditCommand,
 };
 
 function help(): string {
@@ -45,7 +61,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return await command.run(args, io);
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
-      io.err(`crewvault: USAGE: ${error.message.split('\n')[0]}\nUsage: ${command.usage.split('\n')[0]}\n`);
+      io.err(`crewvault: USAGE: ${error.message.split('\n')[0]} (see "crewvault ${name} --help")\n`);
       return 2;
     }
     if (isCrewvaultError(error)) {

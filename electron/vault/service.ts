@@ -22,7 +22,7 @@ import {
 } from '../../shared/otp';
 import { roleAllows, type Permission } from '../../shared/policy';
 import { openJson, sealJson } from './crypto';
-import { withWrite, type ReadDb, type WriteDb } from './db';
+import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
 import {
   detailsView,
@@ -437,6 +437,16 @@ export class VaultSession {
       const detail = typeof opened === 'string' ? opened : (row.subject ?? '');
       return { id: row.id, at: row.at, actor: row.actor_id === null ? null : (names.get(row.actor_id) ?? `#${row.actor_id}`), action: row.action, detail };
     });
+  }
+
+  /** Locks, then closes the vault file (WAL folded in). For a session that owns its file,
+   * as the one createVault returns does; a Vault's own close() is then a no-op. */
+  close(): void {
+    this.lock();
+    if (this.db.open) {
+      checkpoint(this.db);
+      this.db.close();
+    }
   }
 
   /** Wipes this session's keys; every later call answers LOCKED. */

@@ -70,9 +70,8 @@ export function parseOtpUri(uri: string): OtpUri {
   if (scheme === 'otpauth-migration') {
     refuse('This is a Google Authenticator export (otpauth-migration://), which holds several entries: import it instead.');
   }
-  if (scheme !== 'otpauth') {
-    refuse(`Not an otpauth:// URI (it starts with "${scheme ? scheme + '://' : text.slice(0, 10)}").`);
-  }
+  // Name the scheme only: text without one may be a pasted secret, which must not be echoed.
+  if (scheme !== 'otpauth') refuse(scheme ? `Not an otpauth:// URI (it starts with "${scheme}://").` : 'Not an otpauth:// URI.');
 
   const rest = text.slice(schemeEnd + 3);
   const hashAt = rest.indexOf('#');

@@ -74,6 +74,7 @@ describe('crewvault code', () => {
     const result = crewvault(args);
     expect(result.status).toBe(2);
     expect(result.stdout === '' || result.stdout.startsWith('Crewvault')).toBe(true);
+    if (result.stderr) expect(result.stderr).toMatch(/^crewvault: USAGE: [^\n]+\n$/);
   });
 
   it('has help and a version', () => {

@@ -1,0 +1,29 @@
+/** `crewvault otp`: the live code of one entry, found by exact "Customer/Title". Audited. */
+import { parseArgs } from 'node:util';
+import { UsageError, type CliCommand, type CliIo } from './io';
+import { VAULT_OPTIONS, withSession } from './signin';
+
+const USAGE = 'crewvault otp [--vault PATH] [--user NAME] "Customer/Title" [--at UNIX_SECONDS] [--json]';
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...VAULT_OPTIONS, at: { type: 'string' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  const [path, ...rest] = positionals;
+  if (path === undefined || rest.length > 0) throw new UsageError('name exactly one entry as "Customer/Title"');
+  if (values.at !== undefined && !/^\d{1,12}$/.test(values.at)) throw new UsageError('--at must be a whole number of seconds since 1970');
+  const nowMs = values.at === undefined ? io.now() : Number(values.at) * 1000;
+  const result = await withSession(values, io, (session) => session.otpCode(session.resolvePath(path).id, nowMs));
+  if (values.json) {
+    io.out(`${JSON.stringify('counter' in result
+      ? { code: result.code, next: result.next, counter: result.counter }
+      : { code: result.code, next: result.next, period: result.period, remaining: result.remainingSeconds })}\n`);
+  } else {
+    io.out(`${result.code}\n`);
+  }
+  return 0;
+}
+
+export const otpCommand: CliCommand = { summary: 'print the current code of an entry', usage: USAGE, run };

@@ -1,0 +1,21 @@
+/** `crewvault rm`: deletes one entry, found by exact "Customer/Title". */
+import { parseArgs } from 'node:util';
+import { UsageError, type CliCommand, type CliIo } from './io';
+import { VAULT_OPTIONS, withSession } from './signin';
+
+const USAGE = 'crewvault rm [--vault PATH] [--user NAME] "Customer/Title"';
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: VAULT_OPTIONS, allowPositionals: true });
+  const [path, ...rest] = positionals;
+  if (path === undefined || rest.length > 0) throw new UsageError('name exactly one entry as "Customer/Title"');
+  const removed = await withSession(values, io, (session) => {
+    const entry = session.resolvePath(path);
+    session.deleteEntry(entry.id);
+    return entry;
+  });
+  io.out(`Deleted ${removed.customer}/${removed.title} and its secrets.\n`);
+  return 0;
+}
+
+export const rmCommand: CliCommand = { summary: 'delete an entry', usage: USAGE, run };

@@ -1,0 +1,34 @@
+/** `crewvault show`: one entry's fields; the password and OTP key only with --reveal (audited). */
+import { parseArgs } from 'node:util';
+import { UsageError, type CliCommand, type CliIo } from './io';
+import { VAULT_OPTIONS, withSession } from './signin';
+
+const USAGE = 'crewvault show [--vault PATH] [--user NAME] "Customer/Title" [--reveal]';
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, reveal: { type: 'boolean' } }, allowPositionals: true });
+  const [path, ...rest] = positionals;
+  if (path === undefined || rest.length > 0) throw new UsageError('name exactly one entry as "Customer/Title"');
+  const lines = await withSession(values, io, (session) => {
+    const entry = session.getEntry(session.resolvePath(path).id);
+    const out: Array<[string, string]> = [
+      ['Customer', entry.customer],
+      ['Title', entry.title],
+      ['Username', entry.username],
+      ['URL', entry.url],
+      ['Notes', entry.notes.replace(/\r?\n/g, '\n       ')],
+    ];
+    if (values.reveal) {
+      if (entry.hasPassword) out.push(['Password', session.revealPassword(entry.id)]);
+      if (entry.otp) out.push(['OTP key', session.revealOtpSecret(entry.id).secret]);
+    } else {
+      out.push(['Password', entry.hasPassword ? '(hidden: --reveal shows it)' : '']);
+    }
+    if (entry.otp) out.push(['OTP', `${entry.otp.kind.toUpperCase()} ${entry.otp.algorithm}, ${entry.otp.digits} digits${entry.otp.kind === 'hotp' ? '' : `, ${entry.otp.period} s`}`]);
+    return out;
+  });
+  for (const [name, value] of lines) io.out(`${`${name}:`.padEnd(10)} ${value}\n`);
+  return 0;
+}
+
+export const showCommand: CliCommand = { summary: 'show an entry (--reveal for its password and OTP key)', usage: USAGE, run };

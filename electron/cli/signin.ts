@@ -1,0 +1,46 @@
+/**
+ * The options every vault command shares (--vault, --user) and signing in from the CLI:
+ * the password comes from a hidden terminal prompt or the next line of piped stdin.
+ * The vault is always closed (WAL checkpointed) when the command ends, however it ends.
+ */
+import { defaultVaultPath } from '../paths';
+import { Vault } from '../vault/vault';
+import type { VaultSession } from '../vault/service';
+import type { CliIo } from './io';
+
+export const VAULT_OPTIONS = {
+  vault: { type: 'string' },
+  user: { type: 'string' },
+} as const;
+
+export interface VaultOptionValues {
+  readonly vault?: string | undefined;
+  readonly user?: string | undefined;
+}
+
+export function vaultPath(values: VaultOptionValues, io: CliIo): string {
+  return values.vault ?? defaultVaultPath(io.env);
+}
+
+/** Opens the vault without signing in (for what needs no key, like verifying the audit chain). */
+export async function withVault<T>(values: VaultOptionValues, io: CliIo, work: (vault: Vault) => Promise<T> | T): Promise<T> {
+  const vault = Vault.open(vaultPath(values, io), { now: io.now });
+  try {
+    return await work(vault);
+  } finally {
+    vault.close();
+  }
+}
+
+/** Opens the vault, signs in, runs `work`, and locks and closes whatever happens. */
+export function withSession<T>(values: VaultOptionValues, io: CliIo, work: (session: VaultSession) => Promise<T> | T): Promise<T> {
+  return withVault(values, io, async (vault) => {
+    const password = await io.readSecret(`Password for ${values.user ?? 'the vault'}: `);
+    const session = await vault.signIn(values.user, password);
+    try {
+      return await work(session);
+    } finally {
+      session.lock();
+    }
+  });
+}
