@@ -1,13 +1,51 @@
 /**
- * The Electron main process: one hardened window onto the renderer. The vault lives here,
- * never in the renderer (the router and its IPC handlers arrive with the doors issue).
+ * The Electron main process: one hardened window onto the renderer, and the router behind
+ * IPC. The vault lives here, never in the renderer.
  * Must never relax the window's isolation: contextIsolation, sandbox, no nodeIntegration,
- * no remote content, navigation and new windows blocked, every permission request denied.
+ * a strict CSP, no remote content, navigation and new windows blocked, every permission
+ * request denied, and IPC answered only for our own page.
  */
-import { app, BrowserWindow, session } from 'electron';
+import { app, BrowserWindow, clipboard, ipcMain, powerMonitor, session, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { METHOD_NAMES } from '../shared/api/contract';
+import { ipcChannel } from '../shared/api/ipc';
+import { ClipboardGuard } from '../shared/clipboard';
+import { SECURITY_HEADERS } from './host/security-headers';
+import { defaultVaultPath } from './paths';
+import { Router } from './router';
 
 app.enableSandbox();
+
+const RENDERER_INDEX = path.join(__dirname, '..', 'renderer', 'index.html');
+const RENDERER_URL = pathToFileURL(RENDERER_INDEX).href;
+
+const router = new Router({
+  vaultPath: defaultVaultPath(),
+  clock: { now: () => Date.now() },
+  clipboard: {
+    kind: 'main',
+    guard: new ClipboardGuard(
+      { read: () => clipboard.readText(), write: (text) => clipboard.writeText(text) },
+      { set: (callback, ms) => setTimeout(callback, ms), clear: (handle) => clearTimeout(handle as NodeJS.Timeout) },
+    ),
+  },
+  log: (line) => console.error(line),
+});
+
+/** Only our own page, in our own window, may call the router. */
+function fromOurPage(event: IpcMainInvokeEvent): boolean {
+  return event.senderFrame?.url === RENDERER_URL && BrowserWindow.fromWebContents(event.sender) !== null;
+}
+
+function registerIpc(): void {
+  for (const method of METHOD_NAMES) {
+    ipcMain.handle(ipcChannel(method), (event, input: unknown) => {
+      if (!fromOurPage(event)) return { ok: false, error: { code: 'FORBIDDEN', message: 'Not from the Crewvault window.' } };
+      return router.call(method, input);
+    });
+  }
+}
 
 function createWindow(): BrowserWindow {
   const window = new BrowserWindow({
@@ -18,15 +56,21 @@ function createWindow(): BrowserWindow {
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
       webviewTag: false,
       spellcheck: false,
       preload: path.join(__dirname, 'preload.cjs'),
     },
   });
   window.webContents.on('will-navigate', (event) => event.preventDefault());
+  window.webContents.on('will-redirect', (event) => event.preventDefault());
   window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   window.once('ready-to-show', () => window.show());
-  void window.loadFile(path.join(__dirname, '..', 'renderer', 'index.html'));
+  void window.loadFile(RENDERER_INDEX);
   return window;
 }
 
@@ -42,11 +86,24 @@ if (!app.requestSingleInstanceLock()) {
   });
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
   void app.whenReady().then(() => {
     session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
     session.defaultSession.setPermissionCheckHandler(() => false);
+    session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+      callback({ responseHeaders: { ...details.responseHeaders, ...Object.fromEntries(Object.entries(SECURITY_HEADERS).map(([k, v]) => [k, [v]])) } });
+    });
+    // Anything not a local file of ours is refused outright: no remote content.
+    session.defaultSession.webRequest.onBeforeRequest((details, callback) => {
+      callback({ cancel: !details.url.startsWith('file://') && !details.url.startsWith('devtools://') });
+    });
+    registerIpc();
+    powerMonitor.on('lock-screen', () => router.lock());
+    powerMonitor.on('suspend', () => router.lock());
+    setInterval(() => router.checkIdle(), 15_000).unref();
     createWindow();
   });
   app.on('window-all-closed', () => app.quit());
+  app.on('will-quit', () => router.close());
 }

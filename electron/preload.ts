@@ -1,8 +1,14 @@
 /**
- * [Note: IPC contract] The preload exposes exactly one object, `window.crewvault`, with the
- * contract's specific calls (filled in with the router). Never `ipcRenderer` itself, never a
- * generic "invoke anything" bridge.
+ * [Note: IPC contract] The preload exposes exactly one object, `window.crewvault`, with one
+ * function per contract method (shared/api/contract.ts), each an ipcRenderer.invoke on that
+ * method's own channel. Never `ipcRenderer` itself, never a generic "invoke anything".
  */
-import { contextBridge } from 'electron';
+import { contextBridge, ipcRenderer } from 'electron';
+import type { Reply } from '../shared/api/reply';
+import { buildApi } from '../shared/api/client';
+import { ipcChannel } from '../shared/api/ipc';
 
-contextBridge.exposeInMainWorld('crewvault', Object.freeze({ transport: 'electron' }));
+contextBridge.exposeInMainWorld(
+  'crewvault',
+  buildApi((method, input) => ipcRenderer.invoke(ipcChannel(method), input) as Promise<Reply<unknown>>),
+);

@@ -23,6 +23,9 @@ export const ERROR_CODES = [
   'VAULT_NEWER',
   'VAULT_EXISTS',
   'VAULT_MISSING',
+  'UNKNOWN_METHOD',
+  'UNAUTHORIZED',
+  'INTERNAL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

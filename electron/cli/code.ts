@@ -5,20 +5,16 @@
  */
 import { parseArgs } from 'node:util';
 import {
-  defaultOtpParams,
   hotpCode,
   MAX_DIGITS,
   MAX_PERIOD,
   MIN_DIGITS,
   MIN_PERIOD,
-  normaliseSecret,
   OTP_ALGORITHMS,
-  parseOtpUri,
+  resolveOtpSpec,
   steamParams,
   totpCode,
   validateOtpParams,
-  type OtpParams,
-  type SecretWarning,
 } from '../../shared/otp';
 import { UsageError, type CliCommand, type CliIo } from './io';
 
@@ -32,18 +28,6 @@ function wholeNumber(value: string, option: string, min: number, max: number): n
     throw new UsageError(`--${option} must be a whole number from ${min} to ${max}, not "${value}"`);
   }
   return Number(value);
-}
-
-interface Source {
-  readonly params: OtpParams;
-  readonly warning?: SecretWarning;
-}
-
-function readSource(input: string): Source {
-  const text = input.trim();
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return parseOtpUri(text);
-  const { secret, warning } = normaliseSecret(input);
-  return warning ? { params: defaultOtpParams(secret), warning } : { params: defaultOtpParams(secret) };
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {
@@ -67,7 +51,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (values.steam && values.digits !== undefined) throw new UsageError('Steam Guard codes always have 5 characters: drop --digits');
 
   const input = positionals[0] === '-' ? await io.readStdin() : (positionals[0] ?? '');
-  const source = readSource(input);
+  const source = resolveOtpSpec({ uri: input });
   let params = source.params;
 
   if (values.steam) params = { ...steamParams(params.secret), period: params.period };

@@ -12,6 +12,7 @@ import { initCommand } from './init';
 import { listCommand } from './list';
 import { otpCommand } from './otp';
 import { rmCommand } from './rm';
+import { serveCommand } from './serve';
 import { showCommand } from './show';
 import { UsageError, type CliCommand, type CliIo } from './io';
 
@@ -27,6 +28,7 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   rm: rmCommand,
   import: importCommand,
   audit: auditCommand,
+  serve: serveCommand,
 };
 
 function help(): string {

@@ -17,6 +17,7 @@ import {
   totpCode,
   validateOtpParams,
   type HotpCode,
+  type OtpKind,
   type OtpUri,
   type TotpCode,
 } from '../../shared/otp';
@@ -44,6 +45,14 @@ import { listUsers } from './store-users';
 export interface Clock {
   readonly now: () => number;
 }
+
+export const OTP_AUDIT_INTERVAL_MS = 10 * 60_000;
+
+export interface VaultSettings {
+  readonly idleLockMinutes: number;
+  readonly clipboardClearSeconds: number;
+}
+export const DEFAULT_SETTINGS: VaultSettings = { idleLockMinutes: 10, clipboardClearSeconds: 30 };
 
 export const FIELD_LIMITS = { customer: 200, title: 200, username: 500, password: 10_000, url: 2_000, notes: 20_000 } as const;
 
@@ -104,6 +113,7 @@ export class VaultSession {
   private readonly clock: Clock;
   private readonly ring: KeyRing;
   private customerNames = new Map<number, string>();
+  private readonly otpAuditedAt = new Map<number, number>();
   private closed = false;
 
   constructor(db: ReadDb, clock: Clock, user: UserView, ring: KeyRing) {
@@ -282,7 +292,7 @@ export class VaultSession {
 
   /** The entry's current code. TOTP/Steam: at `nowMs`. HOTP: the code for the stored counter,
    * which then advances and is saved (a used HOTP code is never shown again). Audited. */
-  otpCode(id: number, nowMs: number = this.clock.now()): TotpCode | HotpCode {
+  otpCode(id: number, nowMs: number = this.clock.now()): (TotpCode | HotpCode) & { readonly kind: OtpKind } {
     this.require('otp.view');
     return this.write((w) => {
       const row = this.visibleRow(id);
@@ -296,16 +306,24 @@ export class VaultSession {
         const result = hotpCode(otp.params);
         this.writeEntry(w, row, summary, { ...details, otp: { ...details.otp, counter: otp.params.counter + 1 } });
         this.audit(w, { action: 'otp.code', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${path} (HOTP counter ${result.counter})`);
-        return result;
+        return { ...result, kind: 'hotp' as const };
       }
-      this.audit(w, { action: 'otp.code', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, path);
-      return totpCode(otp.params, nowMs);
+      // A screen refreshes a visible code every period; one audit row per entry per
+      // OTP_AUDIT_INTERVAL_MS of a session says "this person saw these codes" without
+      // burying the log. HOTP codes are audited every time (each one is a use).
+      const last = this.otpAuditedAt.get(id);
+      if (last === undefined || this.clock.now() - last >= OTP_AUDIT_INTERVAL_MS) {
+        this.audit(w, { action: 'otp.code', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, path);
+        this.otpAuditedAt.set(id, this.clock.now());
+      }
+      return { ...totpCode(otp.params, nowMs), kind: otp.params.kind };
     });
   }
 
-  revealPassword(id: number): string {
+  /** The entry's password; `purpose` names the audit action (a copy is audited as one). */
+  revealPassword(id: number, purpose: 'reveal' | 'copy' = 'reveal'): string {
     this.require('passwords.reveal');
-    return this.reveal(id, 'password.reveal', (details) => details.p);
+    return this.reveal(id, `password.${purpose}`, (details) => details.p);
   }
 
   revealOtpSecret(id: number): RevealedOtp {
@@ -427,6 +445,19 @@ export class VaultSession {
     return { added, problems };
   }
 
+  /** Vault-wide settings, defaults filled in. Readable by every signed-in person. */
+  settings(): VaultSettings {
+    if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    const number = (key: string, fallback: number): number => {
+      const value = Number(getSetting(this.db, key));
+      return Number.isFinite(value) && value >= 0 ? value : fallback;
+    };
+    return {
+      idleLockMinutes: number('idle_lock_minutes', DEFAULT_SETTINGS.idleLockMinutes),
+      clipboardClearSeconds: number('clipboard_clear_seconds', DEFAULT_SETTINGS.clipboardClearSeconds),
+    };
+  }
+
   // ---- audit --------------------------------------------------------------------------------
 
   auditLog(limit = 1000): AuditRecord[] {
@@ -455,5 +486,6 @@ export class VaultSession {
     this.closed = true;
     this.ring.wipe();
     this.customerNames.clear();
+    this.otpAuditedAt.clear();
   }
 }

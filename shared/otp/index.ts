@@ -3,3 +3,4 @@ export * from './base32';
 export * from './codes';
 export * from './uri';
 export * from './migration';
+export * from './spec';

@@ -110,8 +110,8 @@ describe('the vault service', () => {
     const clock = manualClock();
     const { file, session } = await newVault(clock);
     const entry = session.createEntry({ customer: 'Bank', title: 'Token', otp: parseOtpUri(`otpauth://hotp/Bank:me?secret=${RFC_SECRET}&counter=0`) });
-    expect(session.otpCode(entry.id)).toEqual({ code: '755224', next: '287082', counter: 0 });
-    expect(session.otpCode(entry.id)).toEqual({ code: '287082', next: '359152', counter: 1 });
+    expect(session.otpCode(entry.id)).toEqual({ kind: 'hotp', code: '755224', next: '287082', counter: 0 });
+    expect(session.otpCode(entry.id)).toEqual({ kind: 'hotp', code: '287082', next: '359152', counter: 1 });
     session.lock();
     const vault = Vault.open(file, clock);
     const again = await vault.signIn(OWNER, PASSWORD);

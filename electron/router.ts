@@ -1,0 +1,199 @@
+/**
+ * [Note: IPC contract] The router: the one place every door (Electron IPC, the browser host)
+ * sends a call. In order: the method must be in shared/api/contract.ts; its input is parsed
+ * from `unknown` (INVALID_INPUT, nothing changed); the session must be open and not idle
+ * (LOCKED); the role must allow it, by the same shared/policy table the UI reads (FORBIDDEN);
+ * then the vault service runs it, auditing as it goes. Every reply is `{ ok, value | error }`,
+ * and no error carries a secret, a key or ciphertext. No business rule lives in a door.
+ */
+import { existsSync } from 'node:fs';
+import type { z } from 'zod';
+import { CONTRACT, isMethodName, secretPermission, type Contract, type MethodName, type MethodResult, type SessionState } from '../shared/api/contract';
+import type { Reply } from '../shared/api/reply';
+import type { ClipboardGuard } from '../shared/clipboard';
+import { CrewvaultError, type ErrorCode } from '../shared/errors';
+import type { EntryChanges, EntryInput, OtpInput } from '../shared/model';
+import { resolveOtpSpec, type OtpSpec } from '../shared/otp';
+import { ROLE_PERMISSIONS, roleAllows } from '../shared/policy';
+import { DEFAULT_SETTINGS, type Clock, type VaultSession } from './vault/service';
+import { createVault, Vault, type KdfOptions } from './vault/vault';
+
+export interface RouterOptions {
+  readonly vaultPath: string;
+  readonly clock: Clock;
+  /** Electron writes the clipboard in the main process; the browser host's page writes its own. */
+  readonly clipboard: { readonly kind: 'main'; readonly guard: ClipboardGuard } | { readonly kind: 'page' };
+  /** Argon2 settings for a vault created through `vault.create` (tests pass cheap ones). */
+  readonly kdf?: KdfOptions;
+  /** Where the router notes failures it did not expect (names only, never messages). */
+  readonly log?: (line: string) => void;
+}
+
+type Input<M extends MethodName> = z.output<Contract[M]['input']>;
+type Handlers = { readonly [M in MethodName]: (input: Input<M>, session: VaultSession | undefined) => Promise<MethodResult<M>> | MethodResult<M> };
+
+function failure(code: ErrorCode, message: string): Reply<never> {
+  return { ok: false, error: { code, message } };
+}
+
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'The request is not valid.';
+  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return `${where}${issue.message}`;
+}
+
+function toOtpInput(spec: OtpSpec | null | undefined): OtpInput | null | undefined {
+  if (spec === null || spec === undefined) return spec;
+  const resolved = resolveOtpSpec(spec);
+  return resolved.issuer ? { params: resolved.params, issuer: resolved.issuer } : { params: resolved.params };
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+export class Router {
+  private readonly options: RouterOptions;
+  private vault: Vault | undefined;
+  private session: VaultSession | undefined;
+  private lastActivity = 0;
+
+  constructor(options: RouterOptions) {
+    this.options = options;
+  }
+
+  /** Handles one call from any door. Never throws. */
+  async call(method: string, input: unknown): Promise<Reply<unknown>> {
+    if (!isMethodName(method)) return failure('UNKNOWN_METHOD', `Unknown method "${method.slice(0, 64)}".`);
+    const spec = CONTRACT[method];
+    const parsed = spec.input.safeParse(input ?? {});
+    if (!parsed.success) return failure('INVALID_INPUT', describeIssue(parsed.error));
+    this.checkIdle();
+    const session = this.session;
+    if (spec.access !== 'public') {
+      if (!session) return failure('LOCKED', 'The vault is locked: sign in again.');
+      if (spec.access !== 'session' && !roleAllows(session.user.role, spec.access)) {
+        return failure('FORBIDDEN', `Your role may not do this (needs permission ${spec.access}).`);
+      }
+    }
+    try {
+      const handler = this.handlers[method] as (input: unknown, session: VaultSession | undefined) => unknown;
+      const value = await handler(parsed.data, session);
+      if (spec.activity && this.session) this.lastActivity = this.options.clock.now();
+      return { ok: true, value };
+    } catch (error) {
+      if (error instanceof CrewvaultError) return failure(error.code, error.message);
+      this.options.log?.(`Router.call: ${method} failed unexpectedly (${error instanceof Error ? error.name : typeof error})`);
+      return failure('INTERNAL', 'Crewvault hit an unexpected error; the request may not have completed.');
+    }
+  }
+
+  /** Locks when the session has been idle for the configured minutes. Doors call this on a timer too. */
+  checkIdle(): void {
+    if (!this.session) return;
+    const minutes = this.session.settings().idleLockMinutes;
+    if (minutes > 0 && this.options.clock.now() - this.lastActivity >= minutes * 60_000) this.lock();
+  }
+
+  /** Wipes the session's keys (explicit lock, idle, OS lock screen, suspend). */
+  lock(): void {
+    this.session?.lock();
+    this.session = undefined;
+    if (this.options.clipboard.kind === 'main') void this.options.clipboard.guard.clearNow();
+  }
+
+  /** Locks and closes the vault file (WAL checkpointed). */
+  close(): void {
+    this.lock();
+    this.vault?.close();
+    this.vault = undefined;
+  }
+
+  private openVault(): Vault {
+    this.vault ??= Vault.open(this.options.vaultPath, this.options.clock);
+    return this.vault;
+  }
+
+  private state(): SessionState {
+    const session = this.session;
+    return {
+      vault: { path: this.options.vaultPath, exists: this.vault !== undefined || existsSync(this.options.vaultPath) },
+      user: session ? session.user : null,
+      permissions: session ? ROLE_PERMISSIONS[session.user.role] : [],
+      settings: session ? session.settings() : DEFAULT_SETTINGS,
+    };
+  }
+
+  private signedIn(session: VaultSession): SessionState {
+    this.lock();
+    this.session = session;
+    this.lastActivity = this.options.clock.now();
+    return this.state();
+  }
+
+  private requireSession(session: VaultSession | undefined): VaultSession {
+    if (!session) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    return session;
+  }
+
+  private requirePermission(session: VaultSession, what: 'password' | 'otpSecret' | 'otpCode'): void {
+    const permission = secretPermission(what);
+    if (!roleAllows(session.user.role, permission)) throw new CrewvaultError('FORBIDDEN', `Your role may not do this (needs permission ${permission}).`);
+  }
+
+  private readonly handlers: Handlers = {
+    'session.state': () => this.state(),
+    'vault.create': async ({ username, password }) => {
+      if (this.vault || existsSync(this.options.vaultPath)) throw new CrewvaultError('VAULT_EXISTS', 'A vault already exists here: sign in instead.');
+      const session = await createVault(this.options.vaultPath, { owner: username, password, clock: this.options.clock, ...(this.options.kdf ? { kdf: this.options.kdf } : {}) });
+      session.close();
+      return this.signedIn(await this.openVault().signIn(username, password));
+    },
+    'session.signIn': async ({ username, password }) => this.signedIn(await this.openVault().signIn(username, password)),
+    'session.lock': () => {
+      this.lock();
+      return this.state();
+    },
+    'customers.list': (_input, session) => this.requireSession(session).listCustomers(),
+    'entries.list': (input, session) => this.requireSession(session).listEntries(withoutUndefined(input)),
+    'entries.get': ({ id }, session) => this.requireSession(session).getEntry(id),
+    'entries.create': ({ otp, ...fields }, session) => {
+      const otpInput = toOtpInput(otp);
+      const input: EntryInput = withoutUndefined({ ...fields, otp: otpInput });
+      return this.requireSession(session).createEntry(input);
+    },
+    'entries.update': ({ id, changes }, session) => {
+      const { otp, ...fields } = changes;
+      const update: EntryChanges = withoutUndefined({ ...fields, otp: toOtpInput(otp) });
+      return this.requireSession(session).updateEntry(id, update);
+    },
+    'entries.delete': ({ id }, session) => {
+      this.requireSession(session).deleteEntry(id);
+      return { deleted: id };
+    },
+    'otp.code': ({ id }, session) => {
+      const result = this.requireSession(session).otpCode(id, this.options.clock.now());
+      return 'counter' in result
+        ? { kind: result.kind, code: result.code, next: result.next, counter: result.counter }
+        : { kind: result.kind, code: result.code, next: result.next, period: result.period, remainingMs: result.remainingMs };
+    },
+    'secrets.reveal': ({ id, what }, session) => {
+      const s = this.requireSession(session);
+      this.requirePermission(s, what);
+      if (what === 'password') return { password: s.revealPassword(id) };
+      const otp = s.revealOtpSecret(id);
+      return { otpSecret: otp.secret, otpUri: otp.uri };
+    },
+    'secrets.copy': async ({ id, what }, session) => {
+      const s = this.requireSession(session);
+      this.requirePermission(s, what);
+      const value = what === 'password' ? s.revealPassword(id, 'copy') : s.otpCode(id, this.options.clock.now()).code;
+      const clearAfterSeconds = s.settings().clipboardClearSeconds;
+      if (this.options.clipboard.kind === 'page') return { value, clearAfterSeconds };
+      await this.options.clipboard.guard.copy(value, clearAfterSeconds);
+      return { clearAfterSeconds };
+    },
+    'audit.list': ({ limit }, session) => this.requireSession(session).auditLog(limit),
+  };
+}

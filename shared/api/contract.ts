@@ -1,0 +1,120 @@
+/**
+ * [Note: IPC contract] The one list of what the UI may ask of the main process. Kept in step
+ * with two other files: electron/preload.ts (exposes exactly these methods as
+ * window.crewvault) and electron/router.ts (handles exactly these). Each method is a specific
+ * use case with a zod schema for its input and a result type — never "run this query".
+ *
+ * `access` says who may call: `public` (no session), `session` (any signed-in person), or a
+ * permission from shared/policy. `activity: false` marks calls a screen makes on its own
+ * (polling codes), which must not keep an idle session awake.
+ */
+import { z } from 'zod';
+import type { AuditRecord, CustomerView, EntryDetails, EntrySummary, UserView } from '../model';
+import { OTP_ALGORITHMS, OTP_KINDS } from '../otp';
+import type { Permission } from '../policy';
+
+
+const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const text = (max: number) => z.string().max(max);
+
+export const otpSpecSchema = z.strictObject({
+  uri: text(4096).optional(),
+  secret: text(4096).optional(),
+  kind: z.enum(OTP_KINDS).optional(),
+  algorithm: z.enum(OTP_ALGORITHMS).optional(),
+  digits: z.number().int().optional(),
+  period: z.number().int().optional(),
+  counter: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+  issuer: text(200).optional(),
+});
+
+const entryFields = {
+  customer: text(200),
+  title: text(200),
+  username: text(500).optional(),
+  password: text(10_000).optional(),
+  url: text(2_000).optional(),
+  notes: text(20_000).optional(),
+  otp: otpSpecSchema.nullable().optional(),
+};
+
+export interface SessionState {
+  readonly vault: { readonly path: string; readonly exists: boolean };
+  readonly user: UserView | null;
+  readonly permissions: readonly Permission[];
+  readonly settings: { readonly idleLockMinutes: number; readonly clipboardClearSeconds: number };
+}
+
+export interface OtpCodeResult {
+  readonly kind: 'totp' | 'hotp' | 'steam';
+  readonly code: string;
+  readonly next: string;
+  /** TOTP/Steam only. */
+  readonly period?: number;
+  readonly remainingMs?: number;
+  /** HOTP only: the counter of `code`. */
+  readonly counter?: number;
+}
+
+export interface CopyResult {
+  /** Present only where the page itself must write the clipboard (the browser host). */
+  readonly value?: string;
+  readonly clearAfterSeconds: number;
+}
+
+export interface RevealResult {
+  readonly password?: string;
+  /** The OTP key in groups of four, and as an otpauth URI for another app. */
+  readonly otpSecret?: string;
+  readonly otpUri?: string;
+}
+
+type Access = 'public' | 'session' | Permission;
+
+interface MethodSpec<I extends z.ZodType, R> {
+  readonly input: I;
+  readonly access: Access;
+  readonly activity: boolean;
+  /** Phantom: the result type, for the client's typing. Never read at run time. */
+  readonly result?: R;
+}
+
+function method<R>() {
+  return <I extends z.ZodType>(input: I, access: Access, activity = true): MethodSpec<I, R> => ({ input, access, activity });
+}
+
+const empty = z.strictObject({});
+
+export const CONTRACT = {
+  'session.state': method<SessionState>()(empty, 'public', false),
+  'vault.create': method<SessionState>()(z.strictObject({ username: text(64), password: text(1024) }), 'public'),
+  'session.signIn': method<SessionState>()(z.strictObject({ username: text(64), password: text(1024) }), 'public'),
+  'session.lock': method<SessionState>()(empty, 'public'),
+  'customers.list': method<CustomerView[]>()(empty, 'entries.view'),
+  'entries.list': method<EntrySummary[]>()(z.strictObject({ customer: text(200).optional(), search: text(200).optional() }), 'entries.view'),
+  'entries.get': method<EntryDetails>()(z.strictObject({ id }), 'entries.view'),
+  'entries.create': method<EntrySummary>()(z.strictObject(entryFields), 'entries.create'),
+  'entries.update': method<EntrySummary>()(z.strictObject({ id, changes: z.strictObject(entryFields).partial() }), 'entries.edit'),
+  'entries.delete': method<{ deleted: number }>()(z.strictObject({ id }), 'entries.delete'),
+  'otp.code': method<OtpCodeResult>()(z.strictObject({ id }), 'otp.view', false),
+  'secrets.reveal': method<RevealResult>()(z.strictObject({ id, what: z.enum(['password', 'otpSecret']) }), 'session'),
+  'secrets.copy': method<CopyResult>()(z.strictObject({ id, what: z.enum(['password', 'otpCode']) }), 'session'),
+  'audit.list': method<AuditRecord[]>()(z.strictObject({ limit: z.number().int().min(1).max(10_000).optional() }), 'audit.read'),
+} as const;
+
+export type Contract = typeof CONTRACT;
+export type MethodName = keyof Contract;
+export type MethodInput<M extends MethodName> = z.input<Contract[M]['input']>;
+export type MethodResult<M extends MethodName> = NonNullable<Contract[M]['result']>;
+
+export const METHOD_NAMES = Object.keys(CONTRACT) as MethodName[];
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(CONTRACT, name);
+}
+
+/** The permission a reveal or copy needs, decided by what is asked for. */
+export function secretPermission(what: 'password' | 'otpSecret' | 'otpCode'): Permission {
+  return what === 'password' ? 'passwords.reveal' : what === 'otpSecret' ? 'otp.reveal_secret' : 'otp.view';
+}
+

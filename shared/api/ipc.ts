@@ -1,0 +1,6 @@
+/** [Note: IPC contract] The IPC channel of each contract method (preload ↔ main). */
+import type { MethodName } from './contract';
+
+export function ipcChannel(method: MethodName): string {
+  return `crewvault:${method}`;
+}
