@@ -2,8 +2,8 @@
 // process and preload (dist/electron/), and the bench (dist/bench.mjs). Native modules stay
 // external: they are loaded from node_modules at run time.
 import { build } from 'esbuild';
+import { build as buildRenderer } from 'vite';
 import { readFileSync } from 'node:fs';
-import { cp } from 'node:fs/promises';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const external = ['better-sqlite3', 'argon2', 'keytar', 'electron'];
@@ -24,5 +24,13 @@ await Promise.all([
   build({ ...common, entryPoints: ['test/bench/index.ts'], outfile: 'dist/bench.mjs', format: 'esm', banner: esmBanner }),
   build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.cjs', format: 'cjs' }),
   build({ ...common, entryPoints: ['electron/preload.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs' }),
-  cp('renderer/index.html', 'dist/renderer/index.html'),
+  // The renderer: relative asset paths so the same build loads from file:// (Electron) and
+  // from the browser host; no inline scripts, so the strict CSP holds.
+  buildRenderer({
+    root: 'renderer',
+    base: './',
+    logLevel: 'warn',
+    configFile: false,
+    build: { outDir: '../dist/renderer', emptyOutDir: true, modulePreload: { polyfill: false }, sourcemap: true },
+  }),
 ]);

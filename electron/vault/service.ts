@@ -21,8 +21,8 @@ import {
   type OtpUri,
   type TotpCode,
 } from '../../shared/otp';
-import { roleAllows, type Permission } from '../../shared/policy';
-import { openJson, sealJson } from './crypto';
+import { roleAllows, type Permission, type Role } from '../../shared/policy';
+import { openJson, sealJson, wrapKey } from './crypto';
 import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
 import {
@@ -39,8 +39,10 @@ import {
 import { appendAudit, listAuditRows, type AuditFields } from './store-audit';
 import { findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows, setCustomerSealedName } from './store-customers';
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
+import { putGroupKey } from './store-groups';
 import { getSetting } from './store-meta';
-import { listUsers } from './store-users';
+import { listUsers, putWrappedDirectoryKey } from './store-users';
+import { insertUserRecord, prepareUser, validateNewPassword, validateUserName, type KdfOptions } from './records';
 
 export interface Clock {
   readonly now: () => number;
@@ -443,6 +445,30 @@ export class VaultSession {
       return created;
     });
     return { added, problems };
+  }
+
+  /**
+   * A new person: their key pair sealed under `password` (a one-time password they should
+   * change), the directory key wrapped for them, and membership of the default group.
+   * Only an owner makes another owner.
+   */
+  async createUser(name: string, role: Role, password: string, kdf: KdfOptions = {}): Promise<UserView> {
+    this.require('users.manage');
+    if (role === 'owner' && this.user.role !== 'owner') throw forbidden('users.manage');
+    const userName = validateUserName(name);
+    validateNewPassword(password);
+    const prepared = await prepareUser(password, kdf);
+    return this.write((w) => {
+      const now = this.clock.now();
+      const id = insertUserRecord(w, prepared, userName, role, now);
+      const publicKey = prepared.keyPair.publicKey;
+      putWrappedDirectoryKey(w, id, 1, wrapKey(publicKey, this.ring.directoryKey, contexts.directoryKey(id, 1)));
+      const groupId = this.defaultGroupId();
+      const group = this.groupKey(groupId);
+      putGroupKey(w, { group_id: groupId, user_id: id, key_version: group.version, wrapped_key: wrapKey(publicKey, group.key, contexts.groupKey(groupId, id, group.version)), is_lead: 0 });
+      this.audit(w, { action: 'user.create', subject: userName, group_id: groupId }, `${userName} (${role})`);
+      return { id, name: userName, role };
+    });
   }
 
   /** Vault-wide settings, defaults filled in. Readable by every signed-in person. */

@@ -1,0 +1,15 @@
+/** The renderer's entry: connects to the vault (Electron or the browser host) and mounts the app. */
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import { connect } from './client';
+import './styles.css';
+
+const root = document.getElementById('root');
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <App connection={connect()} />
+    </StrictMode>,
+  );
+}

@@ -1,0 +1,59 @@
+/** Sign in, or create the vault on first run. Wrong password: a clear message, fields kept. */
+import { useState, type FormEvent } from 'react';
+import type { CrewvaultApi } from '../../shared/api/client';
+import type { SessionState } from '../../shared/api/contract';
+
+interface Props {
+  readonly api: CrewvaultApi;
+  readonly state: SessionState;
+  readonly onSignedIn: (state: SessionState) => void;
+}
+
+export function SignInScreen({ api, state, onSignedIn }: Props) {
+  const creating = !state.vault.exists;
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (creating && password !== repeat) {
+      setError('The two passwords differ.');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    const reply = creating ? await api.vault.create({ username, password }) : await api.session.signIn({ username, password });
+    setBusy(false);
+    if (reply.ok) onSignedIn(reply.value);
+    else setError(reply.error.message);
+  }
+
+  return (
+    <main className="centered">
+      <form className="card sign-in" onSubmit={(e) => void submit(e)} aria-busy={busy}>
+        <h1>Crewvault</h1>
+        <p className="muted">{creating ? 'Create a vault: you will be its owner.' : 'Sign in to your team vault.'}</p>
+        <label>
+          Username
+          <input name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoFocus />
+        </label>
+        <label>
+          Password
+          <input name="password" type="password" autoComplete={creating ? 'new-password' : 'current-password'} value={password} onChange={(e) => setPassword(e.target.value)} required />
+        </label>
+        {creating && (
+          <label>
+            Repeat password
+            <input name="repeat" type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required />
+          </label>
+        )}
+        {error && <p role="alert" className="error">{error}</p>}
+        <button type="submit" disabled={busy}>{busy ? (creating ? 'Deriving the key…' : 'Signing in…') : creating ? 'Create vault' : 'Sign in'}</button>
+        <p className="muted small">Vault: {state.vault.path}</p>
+      </form>
+    </main>
+  );
+}
