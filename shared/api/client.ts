@@ -4,7 +4,8 @@
  * One shape, two transports; nothing else is exposed.
  */
 import type { Reply } from './reply';
-import { METHOD_NAMES, type MethodInput, type MethodName, type MethodResult } from './contract';
+import type { MethodInput, MethodResult } from './contract';
+import { METHOD_NAMES, type MethodName } from './methods';
 
 type Namespace = MethodName extends `${infer N}.${string}` ? N : never;
 

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { AuditRecord, CustomerView, EntryDetails, EntrySummary, UserView } from '../model';
 import { OTP_ALGORITHMS, OTP_KINDS } from '../otp';
 import type { Permission } from '../policy';
+import type { MethodName } from './methods';
 
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -100,18 +101,13 @@ export const CONTRACT = {
   'secrets.reveal': method<RevealResult>()(z.strictObject({ id, what: z.enum(['password', 'otpSecret']) }), 'session'),
   'secrets.copy': method<CopyResult>()(z.strictObject({ id, what: z.enum(['password', 'otpCode']) }), 'session'),
   'audit.list': method<AuditRecord[]>()(z.strictObject({ limit: z.number().int().min(1).max(10_000).optional() }), 'audit.read'),
-} as const;
+} as const satisfies { readonly [M in MethodName]: MethodSpec<z.ZodType, unknown> };
 
 export type Contract = typeof CONTRACT;
-export type MethodName = keyof Contract;
+export { METHOD_NAMES, isMethodName, type MethodName } from './methods';
 export type MethodInput<M extends MethodName> = z.input<Contract[M]['input']>;
 export type MethodResult<M extends MethodName> = NonNullable<Contract[M]['result']>;
 
-export const METHOD_NAMES = Object.keys(CONTRACT) as MethodName[];
-
-export function isMethodName(name: string): name is MethodName {
-  return Object.prototype.hasOwnProperty.call(CONTRACT, name);
-}
 
 /** The permission a reveal or copy needs, decided by what is asked for. */
 export function secretPermission(what: 'password' | 'otpSecret' | 'otpCode'): Permission {

@@ -1,0 +1,27 @@
+/**
+ * [Note: IPC contract] The names of the contract's methods, on their own so the preload and
+ * the renderer's transport carry no schema code. contract.ts must define exactly these
+ * (it is checked there at compile time).
+ */
+export const METHOD_NAMES = [
+  'session.state',
+  'vault.create',
+  'session.signIn',
+  'session.lock',
+  'customers.list',
+  'entries.list',
+  'entries.get',
+  'entries.create',
+  'entries.update',
+  'entries.delete',
+  'otp.code',
+  'secrets.reveal',
+  'secrets.copy',
+  'audit.list',
+] as const;
+
+export type MethodName = (typeof METHOD_NAMES)[number];
+
+export function isMethodName(name: string): name is MethodName {
+  return (METHOD_NAMES as readonly string[]).includes(name);
+}

@@ -1,0 +1,167 @@
+// The router over a real vault: input parsed from unknown, session and role checked, every
+// reply { ok, value | error }, bad input changing nothing, idle lock on an injected clock.
+import { describe, expect, it } from 'vitest';
+import { CONTRACT, METHOD_NAMES, type MethodName } from '../../shared/api/contract';
+import type { Reply } from '../../shared/api/reply';
+import { ROLE_PERMISSIONS } from '../../shared/policy';
+import { errorCode, newRouter, ok } from '../support/router';
+import { FAST_KDF, OWNER, PASSWORD } from '../support/vault';
+import { Vault } from '../../electron/vault/vault';
+
+const RFC = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+
+/** A valid input for every method, so each refusal below is about one thing only. */
+const VALID: { readonly [M in MethodName]: unknown } = {
+  'session.state': {},
+  'vault.create': { username: 'bob', password: 'another password' },
+  'session.signIn': { username: OWNER, password: PASSWORD },
+  'session.lock': {},
+  'customers.list': {},
+  'entries.list': {},
+  'entries.get': { id: 1 },
+  'entries.create': { customer: 'Acme', title: 'New' },
+  'entries.update': { id: 1, changes: { title: 'Renamed' } },
+  'entries.delete': { id: 1 },
+  'otp.code': { id: 1 },
+  'secrets.reveal': { id: 1, what: 'password' },
+  'secrets.copy': { id: 1, what: 'otpCode' },
+  'audit.list': {},
+};
+
+/** Inputs each method must refuse with INVALID_INPUT. */
+const INVALID: ReadonlyArray<unknown> = ['a string', 42, [], { unexpected: true }, { id: 'one' }, { id: -1 }, { id: 1.5 }];
+
+async function signedInRouter() {
+  const setup = newRouter();
+  ok(await setup.router.call('vault.create', { username: OWNER, password: PASSWORD }));
+  const entry = ok(await setup.router.call('entries.create', {
+    customer: 'Acme Corp', title: 'M365 admin', username: 'admin@acme.com', password: 'hunter2!', otp: { uri: `otpauth://totp/Microsoft:admin?secret=${RFC}&digits=8` },
+  })) as { id: number };
+  return { ...setup, entryId: entry.id };
+}
+
+async function snapshot(router: ReturnType<typeof newRouter>['router']): Promise<string> {
+  const entries = ok(await router.call('entries.list', {}));
+  const audit = ok(await router.call('audit.list', {})) as unknown[];
+  return JSON.stringify({ entries, auditRows: audit.length });
+}
+
+describe('the router', () => {
+  it('handles exactly the contract', async () => {
+    const { router } = newRouter();
+    expect(errorCode(await router.call('entries.dropTable', {}))).toBe('UNKNOWN_METHOD');
+    expect(errorCode(await router.call('__proto__', {}))).toBe('UNKNOWN_METHOD');
+    expect(Object.keys(VALID).sort()).toEqual([...METHOD_NAMES].sort());
+  });
+
+  it.each(METHOD_NAMES)('refuses bad input to %s with INVALID_INPUT and changes nothing', async (method) => {
+    const { router } = await signedInRouter();
+    const before = await snapshot(router);
+    for (const input of INVALID) {
+      if (CONTRACT[method].input.safeParse(input).success) continue;
+      const reply = await router.call(method, input);
+      expect(errorCode(reply), JSON.stringify(input)).toBe('INVALID_INPUT');
+      if (!reply.ok) expect(reply.error.message).not.toMatch(/hunter2|GEZD/);
+    }
+    expect(await snapshot(router)).toBe(before);
+  });
+
+  it('refuses bad values inside valid shapes with a clear message, changing nothing', async () => {
+    const { router, entryId } = await signedInRouter();
+    const before = await snapshot(router);
+    const cases: Array<[MethodName, unknown, string]> = [
+      ['entries.create', { customer: 'Acme', title: 'x'.repeat(201) }, 'INVALID_INPUT'],
+      ['entries.create', { customer: '', title: 'x' }, 'INVALID_INPUT'],
+      ['entries.create', { customer: 'Acme', title: 'x', otp: { secret: 'ABC0DEFG' } }, 'INVALID_SECRET'],
+      ['entries.create', { customer: 'Acme', title: 'x', otp: { uri: 'otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=MD5' } }, 'INVALID_URI'],
+      ['entries.create', { customer: 'Acme', title: 'x', otp: { secret: 'JBSWY3DPEHPK3PXP', digits: 9 } }, 'INVALID_INPUT'],
+      ['entries.update', { id: entryId, changes: { otp: { secret: 'JBSWY3DPEHPK3PX1' } } }, 'INVALID_SECRET'],
+      ['entries.get', { id: 999 }, 'NOT_FOUND'],
+      ['secrets.reveal', { id: entryId, what: 'everything' }, 'INVALID_INPUT'],
+    ];
+    for (const [method, input, code] of cases) {
+      const reply = await router.call(method, input);
+      expect(errorCode(reply), `${method} ${JSON.stringify(input)}`).toBe(code);
+    }
+    expect(await snapshot(router)).toBe(before);
+  });
+
+  it('answers LOCKED for every non-public method without a session', async () => {
+    const { router } = await signedInRouter();
+    ok(await router.call('session.lock', {}));
+    for (const method of METHOD_NAMES) {
+      if (CONTRACT[method].access === 'public') continue;
+      expect(errorCode(await router.call(method, VALID[method])), method).toBe('LOCKED');
+    }
+  });
+
+  it('locks after the idle minutes, counting only calls a person makes', async () => {
+    const { router, clock, entryId } = await signedInRouter();
+    clock.advance(9 * 60_000);
+    ok(await router.call('otp.code', { id: entryId })); // polling does not count as activity
+    clock.advance(60_000);
+    expect(errorCode(await router.call('entries.list', {}))).toBe('LOCKED');
+    expect((ok(await router.call('session.state', {})) as { user: unknown }).user).toBeNull();
+
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    clock.advance(9 * 60_000);
+    ok(await router.call('entries.list', {})); // a person's call resets the timer
+    clock.advance(9 * 60_000);
+    ok(await router.call('entries.list', {}));
+    router.lock(); // what Electron does on lock-screen and suspend
+    expect(errorCode(await router.call('entries.list', {}))).toBe('LOCKED');
+  });
+
+  it('signs in, gives codes computed in the main process, reveals and copies with audit', async () => {
+    const { router, clock, entryId } = await signedInRouter();
+    clock.set(1111111109_250);
+    expect(ok(await router.call('otp.code', { id: entryId }))).toEqual({ kind: 'totp', code: '07081804', next: '14050471', period: 30, remainingMs: 750 });
+    const list = JSON.stringify(ok(await router.call('entries.list', {}))) + JSON.stringify(ok(await router.call('entries.get', { id: entryId })));
+    expect(list).not.toContain('hunter2');
+    expect(list).not.toContain(RFC);
+    expect(ok(await router.call('secrets.reveal', { id: entryId, what: 'password' }))).toEqual({ password: 'hunter2!' });
+    expect(ok(await router.call('secrets.reveal', { id: entryId, what: 'otpSecret' }))).toMatchObject({ otpSecret: 'GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ' });
+    expect(ok(await router.call('secrets.copy', { id: entryId, what: 'password' }))).toEqual({ value: 'hunter2!', clearAfterSeconds: 30 });
+    const actions = (ok(await router.call('audit.list', {})) as Array<{ action: string }>).map((r) => r.action);
+    expect(actions.slice(-4)).toEqual(['otp.code', 'password.reveal', 'otp.reveal_secret', 'password.copy']);
+  });
+
+  it('refuses a wrong password, an existing vault and keeps errors free of secrets', async () => {
+    const { router } = await signedInRouter();
+    ok(await router.call('session.lock', {}));
+    const wrong = await router.call('session.signIn', { username: OWNER, password: 'not it' });
+    expect(errorCode(wrong)).toBe('WRONG_PASSWORD');
+    expect(errorCode(await router.call('vault.create', { username: 'eve', password: 'whatever123' }))).toBe('VAULT_EXISTS');
+  });
+
+  it('checks permissions with the policy table: an auditor reads, reveals nothing', async () => {
+    const { router, vaultPath, entryId } = await signedInRouter();
+    router.close();
+    const vault = Vault.open(vaultPath);
+    const owner = await vault.signIn(OWNER, PASSWORD);
+    await owner.createUser('audrey', 'auditor', 'auditor password', FAST_KDF);
+    await owner.createUser('carl', 'codes_only', 'codes password', FAST_KDF);
+    vault.close();
+
+    const { router: r2 } = newRouter(vaultPath);
+    const expectations: Array<[string, string, MethodName, unknown, string]> = [
+      ['audrey', 'auditor password', 'entries.list', {}, 'ok'],
+      ['audrey', 'auditor password', 'audit.list', {}, 'ok'],
+      ['audrey', 'auditor password', 'otp.code', { id: entryId }, 'FORBIDDEN'],
+      ['audrey', 'auditor password', 'secrets.reveal', { id: entryId, what: 'password' }, 'FORBIDDEN'],
+      ['audrey', 'auditor password', 'entries.create', { customer: 'A', title: 'B' }, 'FORBIDDEN'],
+      ['carl', 'codes password', 'otp.code', { id: entryId }, 'ok'],
+      ['carl', 'codes password', 'secrets.copy', { id: entryId, what: 'otpCode' }, 'ok'],
+      ['carl', 'codes password', 'secrets.copy', { id: entryId, what: 'password' }, 'FORBIDDEN'],
+      ['carl', 'codes password', 'secrets.reveal', { id: entryId, what: 'otpSecret' }, 'FORBIDDEN'],
+      ['carl', 'codes password', 'audit.list', {}, 'FORBIDDEN'],
+    ];
+    for (const [user, password, method, input, expected] of expectations) {
+      const state = ok(await r2.call('session.signIn', { username: user, password })) as { permissions: string[]; user: { role: 'auditor' | 'codes_only' } };
+      expect(state.permissions).toEqual([...ROLE_PERMISSIONS[state.user.role]]);
+      const reply: Reply<unknown> = await r2.call(method, input);
+      expect(errorCode(reply), `${user} ${method}`).toBe(expected);
+    }
+    r2.close();
+  });
+});
