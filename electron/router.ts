@@ -15,6 +15,7 @@ import { CrewvaultError, type ErrorCode } from '../shared/errors';
 import type { EntryChanges, EntryInput, OtpInput } from '../shared/model';
 import { resolveOtpSpec, type OtpSpec } from '../shared/otp';
 import { ROLE_PERMISSIONS, roleAllows } from '../shared/policy';
+import { translateSqliteError } from './vault/db';
 import { DEFAULT_SETTINGS, type Clock, type VaultSession } from './vault/service';
 import { createVault, Vault, type KdfOptions } from './vault/vault';
 
@@ -82,7 +83,8 @@ export class Router {
       const value = await handler(parsed.data, session);
       if (spec.activity && this.session) this.lastActivity = this.options.clock.now();
       return { ok: true, value };
-    } catch (error) {
+    } catch (caught) {
+      const error = translateSqliteError(caught);
       if (error instanceof CrewvaultError) return failure(error.code, error.message);
       this.options.log?.(`Router.call: ${method} failed unexpectedly (${error instanceof Error ? error.name : typeof error})`);
       return failure('INTERNAL', 'Crewvault hit an unexpected error; the request may not have completed.');

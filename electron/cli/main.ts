@@ -4,6 +4,7 @@
  * not found, wrong password), 2 for a usage mistake. Never prints a secret in an error.
  */
 import { isCrewvaultError } from '../../shared/errors';
+import { translateSqliteError } from '../vault/db';
 import { addCommand } from './add';
 import { auditCommand } from './audit';
 import { codeCommand } from './code';
@@ -61,7 +62,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   try {
     return await command.run(args, io);
-  } catch (error) {
+  } catch (caught) {
+    const error = translateSqliteError(caught);
     if (error instanceof UsageError || isParseArgsError(error)) {
       io.err(`crewvault: USAGE: ${error.message.split('\n')[0]} (see "crewvault ${name} --help")\n`);
       return 2;

@@ -72,10 +72,17 @@ export function openVaultFile(file: string): ReadDb {
   if (!header.equals(SQLITE_HEADER)) throw corrupt('the file is not a SQLite database');
   let db: Database.Database | undefined;
   try {
+    // Look before touching: a SQLite file that is not a vault must come out unchanged, and
+    // configure() would switch it to WAL for good.
+    const probe = new Database(file, { fileMustExist: true, readonly: true });
+    try {
+      const format = probe.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'format'").get();
+      if (format?.value !== VAULT_FORMAT) throw corrupt('the database is not a Crewvault vault');
+    } finally {
+      probe.close();
+    }
     db = new Database(file, { fileMustExist: true });
     configure(db);
-    const format = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'format'").get();
-    if (format?.value !== VAULT_FORMAT) throw corrupt('the database is not a Crewvault vault');
     migrate(db);
     return db as ReadDb;
   } catch (error) {

@@ -29,6 +29,7 @@ export function migrate(db: Database.Database, target = LATEST_SCHEMA_VERSION): 
   if (current > LATEST_SCHEMA_VERSION) {
     throw new CrewvaultError('VAULT_NEWER', `This vault was written by a newer Crewvault (schema ${current}; this one knows up to ${LATEST_SCHEMA_VERSION}). Update Crewvault to open it.`);
   }
+  if (!Number.isInteger(target) || target > LATEST_SCHEMA_VERSION) throw new Error(`no migration to schema ${target}`);
   const pending = MIGRATIONS.filter((m) => m.version > current && m.version <= target);
   if (pending.length === 0) return;
   db.transaction(() => {

@@ -1,0 +1,189 @@
+// Schema migrations: each one from the version before it, the version list, all-or-nothing runs, and refusing a newer vault.
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { LATEST_SCHEMA_VERSION, migrate, MIGRATIONS, schemaVersion } from '../../electron/vault/migrations';
+import { CrewvaultError } from '../../shared/errors';
+import { newVault } from '../support/vault';
+
+interface TableShape {
+  readonly strict: boolean;
+  /** "name TYPE[ not null][ pk]" in column order. */
+  readonly columns: string[];
+  /** "[unique ](col, ...)" per index, automatic ones (PRIMARY KEY, UNIQUE) included. */
+  readonly indexes: string[];
+  /** "col -> table(col)[ on delete ACTION]". */
+  readonly foreignKeys: string[];
+}
+
+/** The schema as SQLite itself reports it, SQLite's own tables left out. */
+function schemaOf(db: Database.Database): Record<string, TableShape> {
+  const tables = db.prepare<[], { name: string; strict: number }>("SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
+  return Object.fromEntries(tables.map(({ name, strict }) => {
+    const columns = db.prepare<[string], { name: string; type: string; notnull: number; pk: number }>('SELECT name, type, "notnull", pk FROM pragma_table_info(?) ORDER BY cid').all(name)
+      .map((c) => `${c.name} ${c.type}${c.notnull ? ' not null' : ''}${c.pk ? ' pk' : ''}`);
+    const indexes = db.prepare<[string], { name: string; unique: number }>('SELECT name, "unique" FROM pragma_index_list(?)').all(name)
+      .map((i) => {
+        const cols = db.prepare<[string], { name: string }>('SELECT name FROM pragma_index_info(?) ORDER BY seqno').all(i.name).map((c) => c.name);
+        return `${i.unique ? 'unique ' : ''}(${cols.join(', ')})`;
+      })
+      .sort();
+    const foreignKeys = db.prepare<[string], { from: string; table: string; to: string; on_delete: string }>('SELECT "from", "table", "to", on_delete FROM pragma_foreign_key_list(?)').all(name)
+      .map((f) => `${f.from} -> ${f.table}(${f.to})${f.on_delete === 'NO ACTION' ? '' : ` on delete ${f.on_delete}`}`)
+      .sort();
+    return [name, { strict: strict === 1, columns, indexes, foreignKeys }];
+  }));
+}
+
+/** An in-memory database brought to `version` by the real migrations (0: empty). */
+function databaseAt(version: number): Database.Database {
+  const db = new Database(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, version);
+  expect(schemaVersion(db)).toBe(version);
+  return db;
+}
+
+const blob = (text: string): Buffer => Buffer.from(text, 'utf8');
+
+// Schema 1 as shipped. A shipped migration never changes: a later schema is a new migration.
+const SCHEMA_1: Record<string, TableShape> = {
+  access_groups: {
+    strict: true,
+    columns: ['id INTEGER pk', 'key_version INTEGER not null', 'sealed_name BLOB not null', 'name_index BLOB not null', 'created_at INTEGER not null'],
+    indexes: ['unique (name_index)'],
+    foreignKeys: [],
+  },
+  audit_log: {
+    strict: true,
+    columns: [
+      'id INTEGER pk', 'at INTEGER not null', 'actor_id INTEGER', 'action TEXT not null', 'subject TEXT', 'entry_id INTEGER', 'customer_id INTEGER',
+      'group_id INTEGER', 'sealed_detail BLOB', 'prev_hash BLOB not null', 'hash BLOB not null',
+    ],
+    indexes: [],
+    foreignKeys: [],
+  },
+  customers: {
+    strict: true,
+    columns: ['id INTEGER pk', 'sealed_name BLOB not null', 'name_index BLOB not null', 'created_at INTEGER not null'],
+    indexes: ['unique (name_index)'],
+    foreignKeys: [],
+  },
+  directory_keys: {
+    strict: true,
+    columns: ['user_id INTEGER pk', 'key_version INTEGER not null', 'wrapped_key BLOB not null'],
+    indexes: [],
+    foreignKeys: ['user_id -> users(id) on delete CASCADE'],
+  },
+  entries: {
+    strict: true,
+    columns: [
+      'id INTEGER pk', 'customer_id INTEGER not null', 'group_id INTEGER not null', 'key_version INTEGER not null', 'lookup BLOB not null',
+      'sealed_summary BLOB not null', 'sealed_details BLOB not null', 'created_at INTEGER not null', 'updated_at INTEGER not null',
+    ],
+    indexes: ['(customer_id)', '(group_id)', '(lookup)'],
+    foreignKeys: ['customer_id -> customers(id)', 'group_id -> access_groups(id)'],
+  },
+  group_keys: {
+    strict: true,
+    columns: ['group_id INTEGER not null pk', 'user_id INTEGER not null pk', 'key_version INTEGER not null', 'wrapped_key BLOB not null', 'is_lead INTEGER not null'],
+    indexes: ['unique (group_id, user_id)'],
+    foreignKeys: ['group_id -> access_groups(id) on delete CASCADE', 'user_id -> users(id) on delete CASCADE'],
+  },
+  meta: { strict: true, columns: ['key TEXT not null pk', 'value TEXT not null'], indexes: ['unique (key)'], foreignKeys: [] },
+  settings: { strict: true, columns: ['key TEXT not null pk', 'value TEXT not null'], indexes: ['unique (key)'], foreignKeys: [] },
+  users: {
+    strict: true,
+    columns: [
+      'id INTEGER pk', 'name TEXT not null', 'role TEXT not null', 'kdf TEXT not null', 'public_key BLOB not null',
+      'sealed_private_key BLOB not null', 'created_at INTEGER not null', 'disabled_at INTEGER',
+    ],
+    indexes: ['unique (name)'],
+    foreignKeys: [],
+  },
+};
+
+/** One test per migration: build version N-1, insert what it holds, migrate to N, compare. */
+const MIGRATION_TESTS: Record<number, { readonly name: string; readonly run: () => void }> = {
+  1: {
+    name: 'creates the initial schema on an empty database',
+    run: () => {
+      const db = databaseAt(0);
+      expect(schemaOf(db)).toEqual({});
+      migrate(db, 1);
+      expect(schemaVersion(db)).toBe(1);
+      expect(schemaOf(db)).toEqual(SCHEMA_1);
+      // Representative rows fit, and the schema enforces what the design relies on.
+      db.prepare("INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES ('alice', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk'));
+      db.prepare('INSERT INTO access_groups (key_version, sealed_name, name_index, created_at) VALUES (1, ?, ?, 1)').run(blob('g'), blob('gi'));
+      db.prepare('INSERT INTO group_keys (group_id, user_id, key_version, wrapped_key, is_lead) VALUES (1, 1, 1, ?, 1)').run(blob('wk'));
+      db.prepare('INSERT INTO customers (sealed_name, name_index, created_at) VALUES (?, ?, 1)').run(blob('c'), blob('ci'));
+      db.prepare('INSERT INTO entries (customer_id, group_id, key_version, lookup, sealed_summary, sealed_details, created_at, updated_at) VALUES (1, 1, 1, ?, ?, ?, 1, 1)')
+        .run(blob('l'), blob('s'), blob('d'));
+      expect(db.prepare('SELECT customer_id, group_id, key_version, created_at FROM entries').all()).toEqual([{ customer_id: 1, group_id: 1, key_version: 1, created_at: 1 }]);
+      expect(() => db.prepare("INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES ('ALICE', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk')))
+        .toThrow(/UNIQUE/); // user names are unique case-insensitively
+      expect(() => db.prepare('INSERT INTO entries (customer_id, group_id, key_version, lookup, sealed_summary, sealed_details, created_at, updated_at) VALUES (9, 1, 1, ?, ?, ?, 1, 1)')
+        .run(blob('l'), blob('s'), blob('d'))).toThrow(/FOREIGN KEY/);
+      expect(() => db.prepare("UPDATE entries SET sealed_summary = 'plain text' WHERE id = 1").run()).toThrow(/cannot store TEXT value in BLOB column/);
+      db.prepare('DELETE FROM users WHERE id = 1').run();
+      expect(db.prepare('SELECT count(*) AS n FROM group_keys').get()).toEqual({ n: 0 }); // a member's wrapped keys go with them
+    },
+  },
+};
+
+describe('schema migrations', () => {
+  it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    expect(LATEST_SCHEMA_VERSION).toBe(MIGRATIONS.length);
+  });
+
+  it('each have a test here', () => {
+    expect(Object.keys(MIGRATION_TESTS).map(Number)).toEqual(MIGRATIONS.map((m) => m.version));
+  });
+
+  for (const { version } of MIGRATIONS) {
+    const test = MIGRATION_TESTS[version];
+    it(`${version}: ${test?.name ?? 'has no test (add one to MIGRATION_TESTS)'}`, () => {
+      expect(test).toBeDefined();
+      test?.run();
+    });
+  }
+
+  it('taken one at a time, reach the same schema as a newly created vault', async () => {
+    const db = databaseAt(0);
+    for (const { version } of MIGRATIONS) migrate(db, version);
+    const { file } = await newVault();
+    const created = new Database(file, { readonly: true });
+    try {
+      expect(schemaVersion(created)).toBe(LATEST_SCHEMA_VERSION);
+      expect(schemaOf(db)).toEqual(schemaOf(created));
+    } finally {
+      created.close();
+    }
+  });
+
+  it('change nothing when the database is already at the latest version', () => {
+    const db = databaseAt(LATEST_SCHEMA_VERSION);
+    const before = schemaOf(db);
+    migrate(db);
+    expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION);
+    expect(schemaOf(db)).toEqual(before);
+  });
+
+  it('run all or nothing: a migration that fails leaves the database as it was', () => {
+    const db = databaseAt(0);
+    db.exec('CREATE TABLE settings (key TEXT)'); // the last table migration 1 creates: it will fail there
+    expect(() => migrate(db)).toThrow(/settings already exists/);
+    expect(schemaVersion(db)).toBe(0);
+    expect(Object.keys(schemaOf(db))).toEqual(['settings']);
+  });
+
+  it('refuse a database newer than this app with VAULT_NEWER, changing nothing', () => {
+    const db = databaseAt(0);
+    db.pragma(`user_version = ${LATEST_SCHEMA_VERSION + 1}`);
+    expect(() => migrate(db)).toThrow(CrewvaultError);
+    expect(() => migrate(db)).toThrow(expect.objectContaining({ code: 'VAULT_NEWER' }));
+    expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION + 1);
+    expect(schemaOf(db)).toEqual({});
+  });
+});
