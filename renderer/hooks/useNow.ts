@@ -1,16 +1,23 @@
-/** One shared ticker for every countdown on screen: a single interval, whatever the number of codes. */
+/**
+ * One shared ticker for every countdown on screen: a single interval whatever the number of
+ * codes shown, started by the first subscriber and stopped by the last.
+ */
 import { useSyncExternalStore } from 'react';
 
+const TICK_MS = 250;
 const listeners = new Set<() => void>();
 let now = Date.now();
 let timer: ReturnType<typeof setInterval> | undefined;
 
 function subscribe(listener: () => void): () => void {
   listeners.add(listener);
-  timer ??= setInterval(() => {
+  if (timer === undefined) {
     now = Date.now();
-    for (const l of listeners) l();
-  }, 250);
+    timer = setInterval(() => {
+      now = Date.now();
+      for (const l of listeners) l();
+    }, TICK_MS);
+  }
   return () => {
     listeners.delete(listener);
     if (listeners.size === 0 && timer !== undefined) {
