@@ -1,7 +1,7 @@
-/** The app shell: decides which screen a person sees from the session state. */
+/** The app shell: decides which screen a person sees from the session state; Ctrl/Cmd+L locks. */
 import { useCallback, useEffect, useState } from 'react';
-import type { SessionState } from '../shared/api/contract';
 import type { CrewvaultApi } from '../shared/api/client';
+import type { SessionState } from '../shared/api/contract';
 import type { Transport } from './client';
 import { SignInScreen } from './screens/SignInScreen';
 import { VaultScreen } from './screens/VaultScreen';
@@ -15,6 +15,7 @@ export function App({ connection }: { connection: Connection }) {
   const { api } = connection;
   const [state, setState] = useState<SessionState | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
 
   const refresh = useCallback(async () => {
     const reply = await api.session.state({});
@@ -22,12 +23,33 @@ export function App({ connection }: { connection: Connection }) {
     else setError(reply.error.message);
   }, [api]);
 
+  const lock = useCallback(async () => {
+    const reply = await api.session.lock({});
+    if (reply.ok) setState(reply.value);
+  }, [api]);
+
+  const locked = useCallback(() => {
+    setNotice('The vault locked itself; sign in again.');
+    void refresh();
+  }, [refresh]);
+
   useEffect(() => {
     void refresh();
   }, [refresh]);
 
-  if (error) return <main className="centered"><p role="alert">{error}</p></main>;
+  useEffect(() => {
+    function onKey(event: KeyboardEvent) {
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'l') {
+        event.preventDefault();
+        void lock();
+      }
+    }
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [lock]);
+
+  if (error) return <main className="centered"><p role="alert" className="error">{error}</p></main>;
   if (!state) return <main className="centered"><p aria-busy="true">Opening Crewvault…</p></main>;
-  if (!state.user) return <SignInScreen api={api} state={state} onSignedIn={setState} />;
-  return <VaultScreen connection={connection} state={state} onLocked={setState} />;
+  if (!state.user) return <SignInScreen api={api} state={state} notice={notice} onSignedIn={(s) => { setNotice(null); setState(s); }} />;
+  return <VaultScreen connection={connection} state={state} onLock={() => void lock()} onLocked={locked} />;
 }

@@ -6,10 +6,20 @@ import type { SessionState } from '../../shared/api/contract';
 interface Props {
   readonly api: CrewvaultApi;
   readonly state: SessionState;
+  readonly notice?: string | null;
   readonly onSignedIn: (state: SessionState) => void;
 }
 
-export function SignInScreen({ api, state, onSignedIn }: Props) {
+/** A rough strength hint for a new password: length and variety, not a promise. */
+export function strengthHint(password: string): string {
+  if (password.length === 0) return '';
+  const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((r) => r.test(password)).length;
+  if (password.length < 8) return 'Too short: at least 8 characters.';
+  if (password.length >= 16 || (password.length >= 12 && classes >= 3)) return 'Strong.';
+  return classes >= 3 ? 'Fair: longer is stronger.' : 'Weak: use a longer passphrase.';
+}
+
+export function SignInScreen({ api, state, notice, onSignedIn }: Props) {
   const creating = !state.vault.exists;
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -36,6 +46,7 @@ export function SignInScreen({ api, state, onSignedIn }: Props) {
       <form className="card sign-in" onSubmit={(e) => void submit(e)} aria-busy={busy}>
         <h1>Crewvault</h1>
         <p className="muted">{creating ? 'Create a vault: you will be its owner.' : 'Sign in to your team vault.'}</p>
+        {notice && <p role="status">{notice}</p>}
         <label>
           Username
           <input name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoFocus />
@@ -44,6 +55,7 @@ export function SignInScreen({ api, state, onSignedIn }: Props) {
           Password
           <input name="password" type="password" autoComplete={creating ? 'new-password' : 'current-password'} value={password} onChange={(e) => setPassword(e.target.value)} required />
         </label>
+        {creating && <p className="muted small" aria-live="polite">{strengthHint(password)}</p>}
         {creating && (
           <label>
             Repeat password

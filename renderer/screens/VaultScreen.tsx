@@ -1,63 +1,214 @@
-/** The vault: search, the entries a person can see, live codes with a copy button, and Lock. */
-import { useCallback, useEffect, useState } from 'react';
+/**
+ * The vault a technician lives in: customers in a sidebar (with counts), a search box
+ * (Ctrl/Cmd+F) filtering as you type across customer, title, username and URL, the
+ * virtualised entry list with live codes, the selected entry's details, and the dialogs
+ * (add/edit, delete, the OTP popup). The list is fetched once; filtering happens here.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { SessionState } from '../../shared/api/contract';
-import type { EntrySummary } from '../../shared/model';
+import type { CustomerView, EntryDetails as Details, EntrySummary } from '../../shared/model';
 import type { Connection } from '../App';
+import { copyFromReply } from '../clipboard';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { EntryDetails } from '../components/EntryDetails';
+import { EntryForm } from '../components/EntryForm';
+import { EntryList } from '../components/EntryList';
+import { Modal } from '../components/Modal';
 import { OtpCode } from '../components/OtpCode';
 
 interface Props {
   readonly connection: Connection;
   readonly state: SessionState;
-  readonly onLocked: (state: SessionState) => void;
+  readonly onLock: () => void;
+  readonly onLocked: () => void;
 }
 
-export function VaultScreen({ connection, state, onLocked }: Props) {
+type Dialog =
+  | { kind: 'add' }
+  | { kind: 'edit'; entry: Details }
+  | { kind: 'delete'; entry: Details }
+  | { kind: 'remove-otp'; entry: Details }
+  | { kind: 'code'; entry: EntrySummary };
+
+/** Lower-cased text each entry is searched by, built once per load. */
+function haystack(entry: EntrySummary): string {
+  return `${entry.customer}\n${entry.title}\n${entry.username}\n${entry.url}`.toLowerCase();
+}
+
+export function VaultScreen({ connection, state, onLock, onLocked }: Props) {
   const { api } = connection;
-  const [search, setSearch] = useState('');
+  const permissions = state.permissions;
   const [entries, setEntries] = useState<EntrySummary[] | null>(null);
+  const [customers, setCustomers] = useState<CustomerView[]>([]);
+  const [customerId, setCustomerId] = useState<number | null>(null);
+  const [search, setSearch] = useState('');
+  const [selectedId, setSelectedId] = useState<number | null>(null);
+  const [detailsVersion, setDetailsVersion] = useState(0);
+  const [dialog, setDialog] = useState<Dialog | null>(null);
+  const [toast, setToast] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const searchBox = useRef<HTMLInputElement>(null);
 
   const load = useCallback(async () => {
-    const reply = await api.entries.list(search ? { search } : {});
-    if (reply.ok) setEntries(reply.value);
-    else if (reply.error.code === 'LOCKED') onLocked({ ...state, user: null, permissions: [] });
-    else setError(reply.error.message);
-  }, [api, search, state, onLocked]);
+    const [list, names] = await Promise.all([api.entries.list({}), api.customers.list({})]);
+    if (!list.ok) {
+      if (list.error.code === 'LOCKED') onLocked();
+      else setError(list.error.message);
+      return;
+    }
+    setEntries(list.value);
+    if (names.ok) setCustomers(names.value);
+  }, [api, onLocked]);
 
   useEffect(() => {
     void load();
   }, [load]);
 
-  async function lock() {
-    const reply = await api.session.lock({});
-    if (reply.ok) onLocked(reply.value);
+  useEffect(() => {
+    function onKey(event: KeyboardEvent) {
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'f') {
+        event.preventDefault();
+        searchBox.current?.focus();
+        searchBox.current?.select();
+      }
+    }
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const index = useMemo(() => (entries ?? []).map((entry) => ({ entry, text: haystack(entry) })), [entries]);
+  const shown = useMemo(() => {
+    const needle = search.trim().toLowerCase();
+    return index.filter(({ entry, text }) => (customerId === null || entry.customerId === customerId) && (!needle || text.includes(needle))).map(({ entry }) => entry);
+  }, [index, search, customerId]);
+
+  const copy = useCallback(async (entryId: number, what: 'password' | 'otpCode') => {
+    const reply = await api.secrets.copy({ id: entryId, what });
+    setToast(await copyFromReply(connection.transport, reply));
+  }, [api, connection.transport]);
+
+  useEffect(() => {
+    if (!toast) return undefined;
+    const timer = window.setTimeout(() => setToast(null), 4000);
+    return () => window.clearTimeout(timer);
+  }, [toast]);
+
+  async function confirmDelete(entry: Details) {
+    const reply = await api.entries.delete({ id: entry.id });
+    setDialog(null);
+    if (!reply.ok) return setError(reply.error.message);
+    setSelectedId(null);
+    await load();
   }
+
+  async function confirmRemoveOtp(entry: Details) {
+    const reply = await api.entries.update({ id: entry.id, changes: { otp: null } });
+    setDialog(null);
+    if (!reply.ok) return setError(reply.error.message);
+    setDetailsVersion((v) => v + 1);
+    await load();
+  }
+
+  const can = (p: (typeof permissions)[number]) => permissions.includes(p);
+  const selectedCustomer = customers.find((c) => c.id === customerId);
 
   return (
     <div className="vault">
       <header className="topbar">
-        <strong>Crewvault</strong>
-        <input aria-label="Search" type="search" placeholder="Search customers, titles, usernames, URLs" value={search} onChange={(e) => setSearch(e.target.value)} />
-        <span className="muted">{state.user?.name}</span>
-        <button type="button" onClick={() => void lock()}>Lock</button>
+        <strong className="brand">Crewvault</strong>
+        <input ref={searchBox} aria-label="Search" type="search" placeholder="Search customers, titles, usernames, URLs (Ctrl+F)" value={search} onChange={(e) => setSearch(e.target.value)} />
+        {can('entries.create') && <button type="button" onClick={() => setDialog({ kind: 'add' })}>Add entry</button>}
+        <span className="muted" title={state.user?.role}>{state.user?.name} <span className="badge">{state.user?.role.replace('_', ' ')}</span></span>
+        <button type="button" onClick={onLock} title="Ctrl+L">Lock</button>
       </header>
-      {error && <p role="alert" className="error">{error}</p>}
-      {entries === null ? (
-        <p aria-busy="true">Loading entries…</p>
-      ) : entries.length === 0 ? (
-        <p className="empty">{search ? 'No entries match.' : 'No entries yet.'}</p>
-      ) : (
-        <ul className="entries" aria-label="Entries">
-          {entries.map((entry) => (
-            <li key={entry.id} className="entry">
-              <div>
-                <div className="entry-title">{entry.title}</div>
-                <div className="muted">{entry.customer}{entry.username ? ` · ${entry.username}` : ''}</div>
-              </div>
-              {entry.otp && <OtpCode connection={connection} entryId={entry.id} kind={entry.otp.kind} />}
-            </li>
+      <div className="panes">
+        <nav className="sidebar" aria-label="Customers">
+          <button type="button" className={customerId === null ? 'current' : ''} aria-current={customerId === null} onClick={() => setCustomerId(null)}>
+            All customers <span className="count">{entries?.length ?? 0}</span>
+          </button>
+          {customers.filter((c) => c.entryCount > 0).map((c) => (
+            <button type="button" key={c.id} className={customerId === c.id ? 'current' : ''} aria-current={customerId === c.id} onClick={() => setCustomerId(c.id)}>
+              {c.name} <span className="count">{c.entryCount}</span>
+            </button>
           ))}
-        </ul>
+        </nav>
+        <main className="list-pane">
+          {error && <p role="alert" className="error">{error}</p>}
+          {entries === null ? (
+            <p className="empty" aria-busy="true">Opening the vault…</p>
+          ) : entries.length === 0 ? (
+            <div className="empty">
+              <p>No entries yet.</p>
+              {can('entries.create') && <button type="button" onClick={() => setDialog({ kind: 'add' })}>Add entry</button>}
+            </div>
+          ) : shown.length === 0 ? (
+            <p className="empty">No entries match “{search}”.</p>
+          ) : (
+            <EntryList
+              connection={connection}
+              entries={shown}
+              selectedId={selectedId}
+              onSelect={setSelectedId}
+              onCopyCode={(id) => void copy(id, 'otpCode')}
+              onOpenCode={(entry) => setDialog({ kind: 'code', entry })}
+              canSeeCodes={can('otp.view')}
+            />
+          )}
+        </main>
+        <aside className="details-pane">
+          {selectedId === null ? (
+            <p className="empty">Select an entry to see its details.</p>
+          ) : (
+            <EntryDetails
+              connection={connection}
+              entryId={selectedId}
+              permissions={permissions}
+              version={detailsVersion}
+              onEdit={(entry) => setDialog({ kind: 'edit', entry })}
+              onDelete={(entry) => setDialog({ kind: 'delete', entry })}
+              onRemoveOtp={(entry) => setDialog({ kind: 'remove-otp', entry })}
+              onCopy={(id, what) => void copy(id, what)}
+            />
+          )}
+        </aside>
+      </div>
+      <div className="toast" role="status" aria-live="polite">{toast}</div>
+
+      {(dialog?.kind === 'add' || dialog?.kind === 'edit') && (
+        <Modal label={dialog.kind === 'add' ? 'Add entry' : 'Edit entry'} onClose={() => setDialog(null)} wide>
+          <EntryForm
+            connection={connection}
+            customers={customers}
+            {...(dialog.kind === 'edit' ? { entry: dialog.entry } : {})}
+            {...(selectedCustomer ? { defaultCustomer: selectedCustomer.name } : {})}
+            onCancel={() => setDialog(null)}
+            onSaved={(saved) => {
+              setDialog(null);
+              const first = saved[0];
+              if (first) setSelectedId(first.id);
+              setDetailsVersion((v) => v + 1);
+              void load();
+            }}
+          />
+        </Modal>
+      )}
+      {dialog?.kind === 'delete' && (
+        <ConfirmDialog title={`Delete ${dialog.entry.title}?`} confirmLabel="Delete permanently" onCancel={() => setDialog(null)} onConfirm={() => void confirmDelete(dialog.entry)}>
+          <p>The entry, its password and its secret key will be deleted and cannot be recovered.</p>
+        </ConfirmDialog>
+      )}
+      {dialog?.kind === 'remove-otp' && (
+        <ConfirmDialog title={`Remove the OTP of ${dialog.entry.title}?`} confirmLabel="Remove OTP permanently" onCancel={() => setDialog(null)} onConfirm={() => void confirmRemoveOtp(dialog.entry)}>
+          <p>The secret key will be deleted and cannot be recovered; the rest of the entry stays.</p>
+        </ConfirmDialog>
+      )}
+      {dialog?.kind === 'code' && dialog.entry.otp && (
+        <Modal label={`Code for ${dialog.entry.title}`} onClose={() => setDialog(null)}>
+          <h2>{dialog.entry.title}</h2>
+          <p className="muted">{dialog.entry.customer}</p>
+          <OtpCode connection={connection} entryId={dialog.entry.id} kind={dialog.entry.otp.kind} onCopy={(id) => void copy(id, 'otpCode')} detailed />
+          <div className="dialog-actions"><button type="button" onClick={() => setDialog(null)}>Close</button></div>
+        </Modal>
       )}
     </div>
   );

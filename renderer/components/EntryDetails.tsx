@@ -1,0 +1,115 @@
+/**
+ * One entry, every field but the secrets. "Reveal password" and "Reveal OTP" ask the main
+ * process (permission-checked, audited); "Show secret key" shows the normalised key in groups
+ * of four. Buttons a person may not use are not shown — the router refuses them anyway.
+ */
+import { useEffect, useState } from 'react';
+import type { Permission } from '../../shared/policy';
+import type { EntryDetails as Details } from '../../shared/model';
+import type { Connection } from '../App';
+import { OtpCode } from './OtpCode';
+
+interface Props {
+  readonly connection: Connection;
+  readonly entryId: number;
+  readonly permissions: readonly Permission[];
+  /** Bumped by the parent after a save, so the details re-read. */
+  readonly version: number;
+  readonly onEdit: (entry: Details) => void;
+  readonly onDelete: (entry: Details) => void;
+  readonly onRemoveOtp: (entry: Details) => void;
+  readonly onCopy: (entryId: number, what: 'password' | 'otpCode') => void;
+}
+
+export function EntryDetails({ connection, entryId, permissions, version, onEdit, onDelete, onRemoveOtp, onCopy }: Props) {
+  const { api } = connection;
+  const [entry, setEntry] = useState<Details | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [password, setPassword] = useState<string | null>(null);
+  const [otpShown, setOtpShown] = useState(false);
+  const [secretKey, setSecretKey] = useState<string | null>(null);
+  const can = (p: Permission) => permissions.includes(p);
+
+  useEffect(() => {
+    let current = true;
+    setEntry(null);
+    setPassword(null);
+    setOtpShown(false);
+    setSecretKey(null);
+    setError(null);
+    void api.entries.get({ id: entryId }).then((reply) => {
+      if (!current) return;
+      if (reply.ok) setEntry(reply.value);
+      else setError(reply.error.message);
+    });
+    return () => {
+      current = false;
+    };
+  }, [api, entryId, version]);
+
+  async function revealPassword() {
+    const reply = await api.secrets.reveal({ id: entryId, what: 'password' });
+    if (reply.ok) setPassword(reply.value.password ?? '');
+    else setError(reply.error.message);
+  }
+
+  async function showSecretKey() {
+    const reply = await api.secrets.reveal({ id: entryId, what: 'otpSecret' });
+    if (reply.ok) setSecretKey(reply.value.otpSecret ?? '');
+    else setError(reply.error.message);
+  }
+
+  if (error && !entry) return <section className="details"><p role="alert" className="error">{error}</p></section>;
+  if (!entry) return <section className="details" aria-busy="true"><p className="muted">Loading…</p></section>;
+
+  return (
+    <section className="details" aria-label={`Details of ${entry.title}`}>
+      <header>
+        <h2>{entry.title}</h2>
+        <p className="muted">{entry.customer}</p>
+      </header>
+      <dl>
+        <dt>Username</dt>
+        <dd>{entry.username || <span className="muted">—</span>}</dd>
+        <dt>Password</dt>
+        <dd>
+          {!entry.hasPassword ? <span className="muted">—</span> : password !== null ? (
+            <span className="mono" aria-label="Password">{password}</span>
+          ) : (
+            <span className="muted">••••••••</span>
+          )}
+          {entry.hasPassword && can('passwords.reveal') && (
+            <span className="actions">
+              {password === null ? <button type="button" onClick={() => void revealPassword()}>Reveal password</button> : <button type="button" onClick={() => setPassword(null)}>Hide password</button>}
+              <button type="button" onClick={() => onCopy(entry.id, 'password')}>Copy password</button>
+            </span>
+          )}
+        </dd>
+        <dt>URL</dt>
+        <dd>{entry.url ? <span className="mono">{entry.url}</span> : <span className="muted">—</span>}</dd>
+        <dt>Notes</dt>
+        <dd className="notes">{entry.notes || <span className="muted">—</span>}</dd>
+        <dt>One-time password</dt>
+        <dd>
+          {!entry.otp ? <span className="muted">None</span> : (
+            <>
+              <span className="muted small">{entry.otp.kind.toUpperCase()} · {entry.otp.algorithm} · {entry.otp.digits} {entry.otp.kind === 'steam' ? 'characters' : 'digits'}{entry.otp.kind === 'hotp' ? '' : ` · ${entry.otp.period} s`}{entry.otp.issuer ? ` · ${entry.otp.issuer}` : ''}</span>
+              {can('otp.view') && (otpShown
+                ? <OtpCode connection={connection} entryId={entry.id} kind={entry.otp.kind} onCopy={(id) => onCopy(id, 'otpCode')} detailed />
+                : <button type="button" onClick={() => setOtpShown(true)}>Reveal OTP</button>)}
+              {can('otp.reveal_secret') && (secretKey !== null
+                ? <p><span className="muted small">Secret key </span><span className="mono" aria-label="Secret key">{secretKey}</span> <button type="button" onClick={() => setSecretKey(null)}>Hide</button></p>
+                : <p><button type="button" onClick={() => void showSecretKey()}>Show secret key</button></p>)}
+            </>
+          )}
+        </dd>
+      </dl>
+      {error && <p role="alert" className="error">{error}</p>}
+      <div className="row">
+        {can('entries.edit') && <button type="button" onClick={() => onEdit(entry)}>Edit</button>}
+        {can('entries.edit') && entry.otp && <button type="button" onClick={() => onRemoveOtp(entry)}>Remove OTP</button>}
+        {can('entries.delete') && <button type="button" className="danger" onClick={() => onDelete(entry)}>Delete</button>}
+      </div>
+    </section>
+  );
+}

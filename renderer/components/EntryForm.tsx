@@ -1,0 +1,285 @@
+/**
+ * Add or edit an entry. The OTP comes three ways — a typed secret key, a pasted otpauth URI,
+ * or a QR image — plus "Advanced" settings. Nothing is sent while the OTP is invalid; a
+ * Google Authenticator export QR becomes several entries, confirmed before they are added.
+ */
+import { useId, useMemo, useState, type FormEvent } from 'react';
+import type { OtpSpec } from '../../shared/otp';
+import { buildOtpUri, OTP_ALGORITHMS, parseMigrationUri, resolveOtpSpec, type MigrationEntry, type OtpAlgorithm, type OtpKind } from '../../shared/otp';
+import { CrewvaultError } from '../../shared/errors';
+import type { CustomerView, EntryDetails, EntrySummary } from '../../shared/model';
+import type { Connection } from '../App';
+import { generatePassword } from '../password';
+import { QrImport } from './QrImport';
+import { checkSecret, SecretKeyField } from './SecretKeyField';
+
+type OtpMode = 'none' | 'keep' | 'secret' | 'uri' | 'qr';
+
+interface Props {
+  readonly connection: Connection;
+  readonly customers: readonly CustomerView[];
+  /** Absent: a new entry. */
+  readonly entry?: EntryDetails;
+  readonly defaultCustomer?: string;
+  readonly onSaved: (entries: EntrySummary[]) => void;
+  readonly onCancel: () => void;
+}
+
+interface Advanced {
+  kind: OtpKind;
+  algorithm: OtpAlgorithm;
+  digits: number;
+  period: number;
+  counter: number;
+}
+
+const DEFAULT_ADVANCED: Advanced = { kind: 'totp', algorithm: 'SHA1', digits: 6, period: 30, counter: 0 };
+
+function describeError(error: unknown): string {
+  return error instanceof CrewvaultError ? error.message : 'This is not a valid one-time password.';
+}
+
+export function EntryForm({ connection, customers, entry, defaultCustomer, onSaved, onCancel }: Props) {
+  const id = useId();
+  const editing = entry !== undefined;
+  const [customer, setCustomer] = useState(entry?.customer ?? defaultCustomer ?? '');
+  const [title, setTitle] = useState(entry?.title ?? '');
+  const [username, setUsername] = useState(entry?.username ?? '');
+  const [password, setPassword] = useState('');
+  const [showPassword, setShowPassword] = useState(false);
+  const [url, setUrl] = useState(entry?.url ?? '');
+  const [notes, setNotes] = useState(entry?.notes ?? '');
+  const [mode, setMode] = useState<OtpMode>(entry?.otp ? 'keep' : 'none');
+  const [secret, setSecret] = useState('');
+  const [uri, setUri] = useState('');
+  const [advanced, setAdvanced] = useState<Advanced>(DEFAULT_ADVANCED);
+  const [advancedTouched, setAdvancedTouched] = useState(false);
+  const [migration, setMigration] = useState<{ entries: MigrationEntry[]; chosen: boolean[]; problems: string[] } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const spec: OtpSpec | null = useMemo(() => {
+    const overrides = advancedTouched
+      ? { kind: advanced.kind, algorithm: advanced.algorithm, ...(advanced.kind === 'steam' ? {} : { digits: advanced.digits }), period: advanced.period, ...(advanced.kind === 'hotp' ? { counter: advanced.counter } : {}) }
+      : {};
+    if (mode === 'secret') return { secret, ...overrides };
+    if (mode === 'uri' || mode === 'qr') return { uri, ...overrides };
+    return null;
+  }, [mode, secret, uri, advanced, advancedTouched]);
+
+  const otpCheck = useMemo((): { ok: boolean; message: string } | null => {
+    if (!spec) return null;
+    if (mode === 'secret' && checkSecret(secret)?.ok === false) return { ok: false, message: checkSecret(secret)?.message ?? '' };
+    if ((spec.uri ?? spec.secret ?? '').trim() === '') return { ok: false, message: mode === 'secret' ? 'Type the secret key, or choose "No OTP".' : 'Paste an otpauth:// URI, or choose "No OTP".' };
+    try {
+      const resolved = resolveOtpSpec(spec);
+      const p = resolved.params;
+      return { ok: true, message: `${p.kind.toUpperCase()} · ${p.algorithm} · ${p.digits} ${p.kind === 'steam' ? 'characters' : 'digits'}${p.kind === 'hotp' ? ` · counter ${p.counter}` : ` · ${p.period} s`}${resolved.issuer ? ` · ${resolved.issuer}` : ''}` };
+    } catch (e) {
+      return { ok: false, message: describeError(e) };
+    }
+  }, [spec, mode, secret]);
+
+  function fillFromUri(text: string) {
+    if (/^otpauth-migration:/i.test(text.trim())) {
+      try {
+        const batch = parseMigrationUri(text);
+        setMigration({ entries: batch.entries, chosen: batch.entries.map(() => true), problems: batch.problems.map((p) => p.message) });
+        setError(null);
+      } catch (e) {
+        setError(describeError(e));
+      }
+      return;
+    }
+    setUri(text);
+    setMode('qr');
+    try {
+      const resolved = resolveOtpSpec({ uri: text });
+      if (!title && (resolved.issuer || resolved.account)) setTitle(resolved.issuer ?? resolved.account ?? '');
+      if (!username && resolved.account) setUsername(resolved.account);
+      if (!customer && resolved.issuer) setCustomer(resolved.issuer);
+    } catch {
+      // The check below the field says what is wrong.
+    }
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    if (migration) return addMigration();
+    if (otpCheck && !otpCheck.ok) {
+      setError(otpCheck.message);
+      return;
+    }
+    setBusy(true);
+    const fields = { customer, title, username, url, notes, ...(password ? { password } : {}) };
+    const otp = mode === 'keep' ? undefined : mode === 'none' ? null : spec;
+    const reply = editing
+      ? await connection.api.entries.update({ id: entry.id, changes: { ...fields, ...(otp === undefined ? {} : { otp }) } })
+      : await connection.api.entries.create({ ...fields, ...(otp ? { otp } : {}) });
+    setBusy(false);
+    if (reply.ok) onSaved([reply.value]);
+    else setError(reply.error.message);
+  }
+
+  async function addMigration() {
+    if (!migration) return;
+    setBusy(true);
+    const saved: EntrySummary[] = [];
+    for (const [index, item] of migration.entries.entries()) {
+      if (!migration.chosen[index]) continue;
+      const reply = await connection.api.entries.create({
+        customer: customer || item.issuer || 'Imported',
+        title: item.issuer ?? item.account,
+        username: item.account,
+        otp: { uri: buildOtpUri({ params: item.params, account: item.account, ...(item.issuer ? { issuer: item.issuer } : {}) }) },
+      });
+      if (!reply.ok) {
+        setBusy(false);
+        setError(`${item.issuer ?? item.account}: ${reply.error.message}`);
+        return;
+      }
+      saved.push(reply.value);
+    }
+    setBusy(false);
+    onSaved(saved);
+  }
+
+  const showAdvanced = mode === 'secret' || mode === 'uri' || mode === 'qr';
+  return (
+    <form className="entry-form" onSubmit={(e) => void submit(e)} aria-busy={busy} noValidate>
+      <h2>{editing ? `Edit ${entry.title}` : 'Add entry'}</h2>
+      {migration ? (
+        <fieldset>
+          <legend>Google Authenticator export: {migration.entries.length} entries</legend>
+          <ul className="plain">
+            {migration.entries.map((item, index) => (
+              <li key={`${item.issuer ?? ''}:${item.account}:${index}`}>
+                <label className="inline">
+                  <input type="checkbox" checked={migration.chosen[index] ?? false} onChange={(e) => setMigration({ ...migration, chosen: migration.chosen.map((c, i) => (i === index ? e.target.checked : c)) })} />
+                  {item.issuer ? `${item.issuer} — ` : ''}{item.account} ({item.params.kind.toUpperCase()})
+                </label>
+              </li>
+            ))}
+          </ul>
+          {migration.problems.map((p) => <p key={p} className="error small">{p}</p>)}
+          <label>
+            Customer for these entries (empty: each entry's issuer)
+            <input value={customer} onChange={(e) => setCustomer(e.target.value)} list={`${id}-customers`} />
+          </label>
+        </fieldset>
+      ) : (
+        <>
+          <label>
+            Customer
+            <input name="customer" value={customer} onChange={(e) => setCustomer(e.target.value)} list={`${id}-customers`} required />
+          </label>
+          <label>
+            Title
+            <input name="title" value={title} onChange={(e) => setTitle(e.target.value)} required />
+          </label>
+          <label>
+            Username
+            <input name="username" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" />
+          </label>
+          <div className="field">
+            <label htmlFor={`${id}-password`}>Password</label>
+            <div className="row">
+              <input id={`${id}-password`} name="password" type={showPassword ? 'text' : 'password'} value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" placeholder={editing && entry.hasPassword ? 'unchanged' : ''} />
+              <button type="button" onClick={() => setShowPassword(!showPassword)}>{showPassword ? 'Hide' : 'Show'}</button>
+              <button type="button" onClick={() => { setPassword(generatePassword()); setShowPassword(true); }}>Generate</button>
+            </div>
+          </div>
+          <label>
+            URL
+            <input name="url" type="url" value={url} onChange={(e) => setUrl(e.target.value)} />
+          </label>
+          <label>
+            Notes
+            <textarea name="notes" value={notes} onChange={(e) => setNotes(e.target.value)} rows={3} />
+          </label>
+          <fieldset>
+            <legend>One-time password</legend>
+            <div className="row wrap" role="radiogroup" aria-label="How to add the one-time password">
+              {editing && entry.otp && <label className="inline"><input type="radio" name="otp-mode" checked={mode === 'keep'} onChange={() => setMode('keep')} /> Keep current</label>}
+              <label className="inline"><input type="radio" name="otp-mode" checked={mode === 'none'} onChange={() => setMode('none')} /> {editing && entry.otp ? 'Remove OTP' : 'No OTP'}</label>
+              <label className="inline"><input type="radio" name="otp-mode" checked={mode === 'secret'} onChange={() => setMode('secret')} /> Secret key</label>
+              <label className="inline"><input type="radio" name="otp-mode" checked={mode === 'uri'} onChange={() => setMode('uri')} /> otpauth URI</label>
+              <label className="inline"><input type="radio" name="otp-mode" checked={mode === 'qr'} onChange={() => setMode('qr')} /> QR image</label>
+            </div>
+            {mode === 'secret' && <SecretKeyField value={secret} onChange={setSecret} />}
+            {mode === 'uri' && (
+              <label>
+                otpauth URI
+                <input name="uri" value={uri} onChange={(e) => setUri(e.target.value)} onBlur={() => uri && fillFromUri(uri)} spellCheck={false} autoComplete="off" placeholder="otpauth://totp/Issuer:account?secret=…" />
+              </label>
+            )}
+            {mode === 'qr' && (uri ? <p className="muted small">Read from the image. <button type="button" onClick={() => setUri('')}>Choose another image</button></p> : <QrImport onDecoded={fillFromUri} />)}
+            {otpCheck && (mode !== 'secret' || !otpCheck.ok || checkSecret(secret) === null) && (
+              <p className={otpCheck.ok ? 'muted small' : 'error small'} role={otpCheck.ok ? 'status' : 'alert'}>{otpCheck.message}</p>
+            )}
+            {showAdvanced && (
+              <details
+                onToggle={(e) => {
+                  // Opening "Advanced" starts from what the key or URI already says.
+                  if (!e.currentTarget.open || advancedTouched) return;
+                  try {
+                    const base = resolveOtpSpec(mode === 'secret' ? { secret } : { uri }).params;
+                    setAdvanced({ kind: base.kind, algorithm: base.algorithm, digits: base.kind === 'steam' ? 6 : base.digits, period: base.period, counter: base.counter });
+                  } catch {
+                    // Nothing valid yet: the defaults stand.
+                  }
+                  setAdvancedTouched(true);
+                }}
+              >
+                <summary>Advanced</summary>
+                <div className="row wrap">
+                  <label>
+                    Type
+                    <select value={advanced.kind} onChange={(e) => setAdvanced({ ...advanced, kind: e.target.value as OtpKind })}>
+                      <option value="totp">TOTP (time)</option>
+                      <option value="hotp">HOTP (counter)</option>
+                      <option value="steam">Steam Guard</option>
+                    </select>
+                  </label>
+                  <label>
+                    Algorithm
+                    <select value={advanced.algorithm} onChange={(e) => setAdvanced({ ...advanced, algorithm: e.target.value as OtpAlgorithm })} disabled={advanced.kind === 'steam'}>
+                      {OTP_ALGORITHMS.map((a) => <option key={a} value={a}>{a}</option>)}
+                    </select>
+                  </label>
+                  <label>
+                    Digits
+                    <select value={advanced.digits} onChange={(e) => setAdvanced({ ...advanced, digits: Number(e.target.value) })} disabled={advanced.kind === 'steam'}>
+                      {[6, 7, 8].map((d) => <option key={d} value={d}>{d}</option>)}
+                    </select>
+                  </label>
+                  {advanced.kind === 'hotp' ? (
+                    <label>
+                      Counter
+                      <input type="number" min={0} value={advanced.counter} onChange={(e) => setAdvanced({ ...advanced, counter: Number(e.target.value) })} />
+                    </label>
+                  ) : (
+                    <label>
+                      Period (s)
+                      <input type="number" min={1} max={300} value={advanced.period} onChange={(e) => setAdvanced({ ...advanced, period: Number(e.target.value) })} />
+                    </label>
+                  )}
+                </div>
+                <p className="muted small">When open, these settings override what the URI says.</p>
+              </details>
+            )}
+          </fieldset>
+        </>
+      )}
+      <datalist id={`${id}-customers`}>
+        {customers.map((c) => <option key={c.id} value={c.name} />)}
+      </datalist>
+      {error && <p role="alert" className="error">{error}</p>}
+      <div className="dialog-actions">
+        <button type="button" onClick={onCancel}>Cancel</button>
+        <button type="submit" disabled={busy}>{migration ? `Add ${migration.chosen.filter(Boolean).length} entries` : 'Save'}</button>
+      </div>
+    </form>
+  );
+}

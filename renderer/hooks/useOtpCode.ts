@@ -1,0 +1,44 @@
+/**
+ * A live code for one entry: asked of the main process once, then again only when the
+ * period ends (or, for HOTP, when the person asks). Unmounting (a row scrolled out of view,
+ * a closed dialog) stops the asking.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { CrewvaultApi } from '../../shared/api/client';
+import type { OtpCodeResult } from '../../shared/api/contract';
+import { useNow } from './useNow';
+
+export interface LiveCode {
+  readonly result: OtpCodeResult | null;
+  readonly error: string | null;
+  /** Whole seconds the code has left (TOTP/Steam). */
+  readonly secondsLeft: number;
+  /** Fetches now (HOTP "Next code"; also the first TOTP fetch). */
+  readonly fetch: () => Promise<void>;
+}
+
+export function useOtpCode(api: CrewvaultApi, entryId: number, automatic: boolean): LiveCode {
+  const now = useNow();
+  const [state, setState] = useState<{ result: OtpCodeResult | null; validUntil: number; error: string | null }>({ result: null, validUntil: 0, error: null });
+  const inFlight = useRef(false);
+
+  const fetch = useCallback(async () => {
+    if (inFlight.current) return;
+    inFlight.current = true;
+    const reply = await api.otp.code({ id: entryId });
+    inFlight.current = false;
+    if (reply.ok) setState({ result: reply.value, validUntil: Date.now() + (reply.value.remainingMs ?? 0), error: null });
+    else setState((s) => ({ ...s, error: reply.error.message }));
+  }, [api, entryId]);
+
+  useEffect(() => {
+    if (automatic) void fetch();
+  }, [automatic, fetch]);
+
+  const expired = automatic && state.result?.period !== undefined && now >= state.validUntil;
+  useEffect(() => {
+    if (expired) void fetch();
+  }, [expired, fetch]);
+
+  return { result: state.result, error: state.error, secondsLeft: Math.max(0, Math.ceil((state.validUntil - now) / 1000)), fetch };
+}
