@@ -37,7 +37,9 @@ import {
   type SealedSummary,
 } from './sealed-entry';
 import { appendAudit, listAuditRows, type AuditFields } from './store-audit';
-import { findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows, setCustomerSealedName } from './store-customers';
+import { countEntriesByCustomer, findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows, setCustomerSealedName } from './store-customers';
+import { openPage, PageChanges } from './entry-pages';
+import { deletePagesOfGroup, entryCountsByGroup, listPagesInGroups, type PageRow } from './store-pages';
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
 import { putGroupKey } from './store-groups';
 import { getSetting } from './store-meta';
@@ -116,6 +118,7 @@ export class VaultSession {
   private readonly ring: KeyRing;
   private customerNames = new Map<number, string>();
   private readonly otpAuditedAt = new Map<number, number>();
+  private readonly pages = new PageChanges();
   private closed = false;
 
   constructor(db: ReadDb, clock: Clock, user: UserView, ring: KeyRing) {
@@ -135,9 +138,14 @@ export class VaultSession {
   /** A write transaction; on failure the name cache forgets what the rollback undid. */
   private write<T>(work: (db: WriteDb) => T): T {
     try {
-      return withWrite(this.db, work);
+      return withWrite(this.db, (w) => {
+        const result = work(w);
+        this.pages.flush(w, (groupId) => this.groupKey(groupId));
+        return result;
+      });
     } catch (error) {
       this.customerNames.clear();
+      this.pages.clear();
       throw error;
     }
   }
@@ -209,6 +217,7 @@ export class VaultSession {
       updated_at: this.clock.now(),
     };
     updateEntryRow(db, updated);
+    this.pages.set(row.group_id, [row.id, row.customer_id, summary.t, summary.u, summary.l, summary.o, updated.updated_at]);
     const stored = getEntryRow(db, row.id);
     if (!stored) throw notFound();
     return stored;
@@ -235,8 +244,7 @@ export class VaultSession {
   listCustomers(): CustomerView[] {
     this.require('entries.view');
     this.loadCustomerNames();
-    const counts = new Map<number, number>();
-    for (const row of listEntryRowsInGroups(this.db, [...this.ring.groups.keys()])) counts.set(row.customer_id, (counts.get(row.customer_id) ?? 0) + 1);
+    const counts = countEntriesByCustomer(this.db, [...this.ring.groups.keys()]);
     return [...this.customerNames.entries()]
       .map(([id, name]) => ({ id, name, entryCount: counts.get(id) ?? 0 }))
       .sort((a, b) => a.name.localeCompare(b.name));
@@ -250,14 +258,38 @@ export class VaultSession {
     const customerKey = filter.customer?.trim().toLowerCase();
     const needle = filter.search?.trim().toLowerCase();
     const out: EntrySummary[] = [];
-    for (const row of listEntryRowsInGroups(this.db, [...this.ring.groups.keys()])) {
-      const customer = this.customerName(row.customer_id);
-      if (customerKey !== undefined && customer.toLowerCase() !== customerKey) continue;
-      const summary = openSummary(row, this.groupKey(row.group_id));
-      if (needle && ![customer, summary.t, summary.u, summary.l].some((text) => text.toLowerCase().includes(needle))) continue;
-      out.push(summaryView(row, summary, customer));
+    for (const page of this.currentPages()) {
+      for (const [id, customerId, title, username, url, otp, updatedAt] of openPage(page, this.groupKey(page.group_id))) {
+        const customer = this.customerName(customerId);
+        if (customerKey !== undefined && customer.toLowerCase() !== customerKey) continue;
+        if (needle && ![customer, title, username, url].some((text) => text.toLowerCase().includes(needle))) continue;
+        out.push({ id, customerId, customer, groupId: page.group_id, title, username, url, otp: otp ? { kind: otp } : null, updatedAt });
+      }
     }
     return out.sort((a, b) => a.customer.localeCompare(b.customer) || a.title.localeCompare(b.title) || a.id - b.id);
+  }
+
+  /** The summary pages of every group this person holds, rebuilding any group whose pages
+   * do not account for all its entries (a vault from before schema 2, or damage). */
+  private currentPages(): PageRow[] {
+    const groupIds = [...this.ring.groups.keys()];
+    const pages = listPagesInGroups(this.db, groupIds);
+    const paged = new Map<number, number>();
+    for (const page of pages) paged.set(page.group_id, (paged.get(page.group_id) ?? 0) + page.entry_count);
+    const counts = entryCountsByGroup(this.db, groupIds);
+    const stale = groupIds.filter((groupId) => (paged.get(groupId) ?? 0) !== (counts.get(groupId) ?? 0));
+    if (stale.length === 0) return pages;
+    this.write((w) => {
+      for (const groupId of stale) {
+        deletePagesOfGroup(w, groupId);
+        const group = this.groupKey(groupId);
+        for (const row of listEntryRowsInGroups(w, [groupId])) {
+          const summary = openSummary(row, group);
+          this.pages.set(groupId, [row.id, row.customer_id, summary.t, summary.u, summary.l, summary.o, row.updated_at]);
+        }
+      }
+    });
+    return listPagesInGroups(this.db, groupIds);
   }
 
   /** Exact "Customer/Title" lookup through the keyed index: opens only the rows it finds. */
@@ -399,6 +431,7 @@ export class VaultSession {
       const summary = openSummary(row, this.groupKey(row.group_id));
       this.audit(w, { action: 'entry.delete', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${this.customerName(row.customer_id)}/${summary.t}`);
       deleteEntryRow(w, id);
+      this.pages.remove(row.group_id, id);
     });
   }
 

@@ -29,7 +29,10 @@ export function setCustomerSealedName(db: WriteDb, id: number, sealed: Buffer): 
   db.prepare('UPDATE customers SET sealed_name = ? WHERE id = ?').run(sealed, id);
 }
 
-/** Removes customers no entry refers to any more. */
-export function deleteEmptyCustomers(db: WriteDb): void {
-  db.prepare('DELETE FROM customers WHERE NOT EXISTS (SELECT 1 FROM entries WHERE entries.customer_id = customers.id)').run();
+/** How many entries of the given groups each customer has. */
+export function countEntriesByCustomer(db: ReadDb, groupIds: readonly number[]): Map<number, number> {
+  if (groupIds.length === 0) return new Map();
+  const marks = groupIds.map(() => '?').join(', ');
+  const rows = db.prepare<number[], { customer_id: number; n: number }>(`SELECT customer_id, count(*) AS n FROM entries WHERE group_id IN (${marks}) GROUP BY customer_id`).all(...groupIds);
+  return new Map(rows.map((r) => [r.customer_id, r.n]));
 }

@@ -129,6 +129,32 @@ const MIGRATION_TESTS: Record<number, { readonly name: string; readonly run: () 
       expect(db.prepare('SELECT count(*) AS n FROM group_keys').get()).toEqual({ n: 0 }); // a member's wrapped keys go with them
     },
   },
+  2: {
+    name: 'adds sealed summary pages, leaving schema 1 and its rows as they were',
+    run: () => {
+      const db = databaseAt(1);
+      db.prepare("INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES ('alice', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk'));
+      db.prepare('INSERT INTO access_groups (key_version, sealed_name, name_index, created_at) VALUES (1, ?, ?, 1)').run(blob('g'), blob('gi'));
+      db.prepare('INSERT INTO customers (sealed_name, name_index, created_at) VALUES (?, ?, 1)').run(blob('c'), blob('ci'));
+      db.prepare('INSERT INTO entries (customer_id, group_id, key_version, lookup, sealed_summary, sealed_details, created_at, updated_at) VALUES (1, 1, 1, ?, ?, ?, 1, 1)')
+        .run(blob('l'), blob('s'), blob('d'));
+      const before = db.prepare('SELECT * FROM entries').all();
+      migrate(db, 2);
+      expect(schemaVersion(db)).toBe(2);
+      expect(schemaOf(db)).toEqual({
+        ...SCHEMA_1,
+        entry_pages: {
+          strict: true,
+          columns: ['group_id INTEGER not null pk', 'page_no INTEGER not null pk', 'key_version INTEGER not null', 'entry_count INTEGER not null', 'sealed BLOB not null'],
+          indexes: ['unique (group_id, page_no)'],
+          foreignKeys: ['group_id -> access_groups(id) on delete CASCADE'],
+        },
+      });
+      expect(db.prepare('SELECT * FROM entries').all()).toEqual(before);
+      // No pages yet: the service rebuilds them from the sealed entries on first list.
+      expect(db.prepare('SELECT count(*) AS n FROM entry_pages').get()).toEqual({ n: 0 });
+    },
+  },
 };
 
 describe('schema migrations', () => {

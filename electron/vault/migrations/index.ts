@@ -6,13 +6,17 @@
 import type Database from 'better-sqlite3';
 import { CrewvaultError } from '../../../shared/errors';
 import { updateToSchemaVersion1 } from './0001-initial';
+import { updateToSchemaVersion2 } from './0002-entry-pages';
 
 export interface Migration {
   readonly version: number;
   readonly run: (db: Database.Database) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, run: updateToSchemaVersion1 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, run: updateToSchemaVersion1 },
+  { version: 2, run: updateToSchemaVersion2 },
+];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
   if (m.version !== latest + 1) throw new Error(`migrations must go up by one: ${m.version} after ${latest}`);
