@@ -2,7 +2,8 @@
  * Who may do what: roles and their permissions. One pure table answers both the UI ("show
  * the button?") and the router ("allow the call?"); the router's answer is the one that
  * counts, and the crypto backs it (a non-member lacks the group key).
- * Access groups (which entries) come on top of this with the roles issue.
+ * Access groups decide which entries: a person acts on an entry only as a member of its
+ * group (owners hold every group's key); a team lead manages only the groups they lead.
  */
 
 export const ROLES = ['owner', 'admin', 'team_lead', 'technician', 'codes_only', 'auditor'] as const;
@@ -43,4 +44,29 @@ export function isRole(value: string): value is Role {
 
 export function roleAllows(role: Role, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role].includes(permission);
+}
+
+/** Who is asking, as far as the policy needs to know. */
+export interface Actor {
+  readonly role: Role;
+  /** The groups whose key this person holds, and whether they lead each. */
+  readonly groups: ReadonlyMap<number, { readonly lead: boolean }>;
+}
+
+/** Roles that manage every group, and so are given every group's key. */
+export const ALL_GROUP_ROLES: readonly Role[] = ['owner', 'admin'];
+
+/**
+ * The one question both the UI ("show the button?") and the router ("allow the call?") ask:
+ * may `actor` use `permission`, on the entries or the management of group `groupId` when one
+ * is named? Entry permissions need membership; `groups.manage` needs an all-groups role or
+ * the lead of that group.
+ */
+export function can(actor: Actor, permission: Permission, groupId?: number): boolean {
+  if (!roleAllows(actor.role, permission)) return false;
+  if (groupId === undefined) return true;
+  const membership = actor.groups.get(groupId);
+  if (permission === 'groups.manage') return ALL_GROUP_ROLES.includes(actor.role) || membership?.lead === true;
+  if (permission === 'users.manage' || permission === 'audit.read') return true;
+  return membership !== undefined;
 }

@@ -9,6 +9,8 @@ export interface GroupKey {
   readonly version: number;
   readonly key: Buffer;
   readonly index: Buffer;
+  /** Whether this person leads the group (manages its members). */
+  readonly lead: boolean;
 }
 
 export class KeyRing {
@@ -23,8 +25,17 @@ export class KeyRing {
     this.directoryIndex = indexKey(directoryKey, 'directory');
   }
 
-  addGroup(groupId: number, version: number, key: Buffer): void {
-    this.groups.set(groupId, { version, key, index: indexKey(key, 'entries') });
+  addGroup(groupId: number, version: number, key: Buffer, lead: boolean): void {
+    this.groups.set(groupId, { version, key, index: indexKey(key, 'entries'), lead });
+  }
+
+  /** Forgets one group's key (after a rotation replaced it, or membership ended). */
+  dropGroup(groupId: number): void {
+    const group = this.groups.get(groupId);
+    if (!group) return;
+    group.key.fill(0);
+    group.index.fill(0);
+    this.groups.delete(groupId);
   }
 
   /** Overwrites every key this ring holds; the ring is useless afterwards. */

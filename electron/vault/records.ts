@@ -93,6 +93,6 @@ export function createGroupRecord(db: WriteDb, ring: KeyRing, creatorId: number,
   setGroupSealedName(db, groupId, sealJson(ring.directoryKey, name, contexts.groupName(groupId)));
   const key = randomKey();
   putGroupKey(db, { group_id: groupId, user_id: creatorId, key_version: 1, wrapped_key: wrapKey(ring.keyPair.publicKey, key, contexts.groupKey(groupId, creatorId, 1)), is_lead: 1 });
-  ring.addGroup(groupId, 1, key);
+  ring.addGroup(groupId, 1, key, true);
   return groupId;
 }

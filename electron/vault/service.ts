@@ -21,8 +21,8 @@ import {
   type OtpUri,
   type TotpCode,
 } from '../../shared/otp';
-import { roleAllows, type Permission, type Role } from '../../shared/policy';
-import { openJson, sealJson, wrapKey } from './crypto';
+import { ALL_GROUP_ROLES, can, isRole, type Permission, type Role } from '../../shared/policy';
+import { openJson, sealJson, unwrapKey, wrapKey } from './crypto';
 import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
 import {
@@ -39,11 +39,12 @@ import {
 import { appendAudit, listAuditRows, type AuditFields } from './store-audit';
 import { countEntriesByCustomer, findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows, setCustomerSealedName } from './store-customers';
 import { openPage, PageChanges } from './entry-pages';
+import { TeamService } from './team';
 import { deletePagesOfGroup, entryCountsByGroup, listPagesInGroups, type PageRow } from './store-pages';
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
-import { putGroupKey } from './store-groups';
+import { groupKeysOfUser, putGroupKey } from './store-groups';
 import { getSetting } from './store-meta';
-import { listUsers, putWrappedDirectoryKey } from './store-users';
+import { getUser, listUsers, putWrappedDirectoryKey } from './store-users';
 import { insertUserRecord, prepareUser, validateNewPassword, validateUserName, type KdfOptions } from './records';
 
 export interface Clock {
@@ -112,7 +113,7 @@ export function pathCandidates(path: string): Array<{ customer: string; title: s
 }
 
 export class VaultSession {
-  readonly user: UserView;
+  private currentUser: UserView;
   private readonly db: ReadDb;
   private readonly clock: Clock;
   private readonly ring: KeyRing;
@@ -121,18 +122,66 @@ export class VaultSession {
   private readonly pages = new PageChanges();
   private closed = false;
 
+  /** Access groups, members and users (the roles issue). */
+  readonly team: TeamService;
+
+  /** Who is signed in, with their role as the vault says now. */
+  get user(): UserView {
+    return this.currentUser;
+  }
+
+  private set user(value: UserView) {
+    this.currentUser = value;
+  }
+
   constructor(db: ReadDb, clock: Clock, user: UserView, ring: KeyRing) {
     this.db = db;
     this.clock = clock;
-    this.user = user;
+    this.currentUser = user;
     this.ring = ring;
+    this.team = new TeamService({
+      db,
+      ring,
+      user: () => this.user,
+      pages: this.pages,
+      now: () => this.clock.now(),
+      write: (work) => this.write(work),
+      audit: (w, fields, detail) => this.audit(w, fields, detail),
+      require: (permission, groupId) => this.require(permission, groupId),
+      customerName: (customerId) => this.customerName(customerId),
+    });
   }
 
   // ---- helpers ----------------------------------------------------------------------------
 
-  private require(permission: Permission): void {
+  private require(permission: Permission, groupId?: number): void {
     if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
-    if (!roleAllows(this.user.role, permission)) throw forbidden(permission);
+    this.refreshUser();
+    if (!can(this.team.actor(), permission, groupId)) throw forbidden(permission);
+  }
+
+  /**
+   * Another person may have changed this user since sign-in (in another window or process):
+   * a disabled user's session ends, a new role applies at once, and group keys granted or
+   * revoked since are picked up or dropped — read from the file, one row each time.
+   */
+  private refreshUser(): void {
+    const row = getUser(this.db, this.user.id);
+    if (!row || row.disabled_at !== null) {
+      this.lock();
+      throw new CrewvaultError('LOCKED', 'Your account was disabled: the session has ended.');
+    }
+    if (isRole(row.role) && row.role !== this.user.role) this.user = { ...this.user, role: row.role };
+    const held = groupKeysOfUser(this.db, this.user.id);
+    const current = new Set(held.map((g) => g.group_id));
+    for (const groupId of [...this.ring.groups.keys()]) if (!current.has(groupId)) this.ring.dropGroup(groupId);
+    for (const g of held) {
+      const mine = this.ring.groups.get(g.group_id);
+      if (mine && mine.version === g.key_version && mine.lead === (g.is_lead === 1)) continue;
+      const key = unwrapKey(this.ring.keyPair, g.wrapped_key, contexts.groupKey(g.group_id, this.user.id, g.key_version));
+      this.ring.dropGroup(g.group_id);
+      this.ring.addGroup(g.group_id, g.key_version, key, g.is_lead === 1);
+    }
   }
 
   /** A write transaction; on failure the name cache forgets what the rollback undid. */
@@ -230,6 +279,7 @@ export class VaultSession {
     const url = field(input.url, 'url', false);
     const details: SealedDetails = { p: field(input.password, 'password', false), n: field(input.notes, 'notes', false), otp: otpFromInput(input.otp) };
     const groupId = input.groupId ?? this.defaultGroupId();
+    this.require('entries.create', groupId);
     const group = this.groupKey(groupId);
     const customerId = this.findOrCreateCustomer(db, customer);
     const id = insertEntryRow(db, { customer_id: customerId, group_id: groupId, key_version: group.version, created_at: this.clock.now() });
@@ -496,10 +546,13 @@ export class VaultSession {
       const id = insertUserRecord(w, prepared, userName, role, now);
       const publicKey = prepared.keyPair.publicKey;
       putWrappedDirectoryKey(w, id, 1, wrapKey(publicKey, this.ring.directoryKey, contexts.directoryKey(id, 1)));
-      const groupId = this.defaultGroupId();
-      const group = this.groupKey(groupId);
-      putGroupKey(w, { group_id: groupId, user_id: id, key_version: group.version, wrapped_key: wrapKey(publicKey, group.key, contexts.groupKey(groupId, id, group.version)), is_lead: 0 });
-      this.audit(w, { action: 'user.create', subject: userName, group_id: groupId }, `${userName} (${role})`);
+      // Owners and admins hold every group's key; everyone else starts in the default group.
+      const groupIds = ALL_GROUP_ROLES.includes(role) ? [...this.ring.groups.keys()] : [this.defaultGroupId()];
+      for (const groupId of groupIds) {
+        const group = this.groupKey(groupId);
+        putGroupKey(w, { group_id: groupId, user_id: id, key_version: group.version, wrapped_key: wrapKey(publicKey, group.key, contexts.groupKey(groupId, id, group.version)), is_lead: 0 });
+      }
+      this.audit(w, { action: 'user.create', subject: userName }, `${userName} (${role})`);
       return { id, name: userName, role };
     });
   }

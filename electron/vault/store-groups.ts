@@ -40,3 +40,27 @@ export function putGroupKey(db: WriteDb, row: GroupKeyRow): void {
   db.prepare('INSERT OR REPLACE INTO group_keys (group_id, user_id, key_version, wrapped_key, is_lead) VALUES (?, ?, ?, ?, ?)')
     .run(row.group_id, row.user_id, row.key_version, row.wrapped_key, row.is_lead);
 }
+
+export function getGroupRow(db: ReadDb, id: number): GroupRow | undefined {
+  return db.prepare<[number], GroupRow>('SELECT * FROM access_groups WHERE id = ?').get(id);
+}
+
+export function findGroupByIndex(db: ReadDb, nameIndex: Buffer): GroupRow | undefined {
+  return db.prepare<[Buffer], GroupRow>('SELECT * FROM access_groups WHERE name_index = ?').get(nameIndex);
+}
+
+export function groupKeysOfGroup(db: ReadDb, groupId: number): GroupKeyRow[] {
+  return db.prepare<[number], GroupKeyRow>('SELECT * FROM group_keys WHERE group_id = ? ORDER BY user_id').all(groupId);
+}
+
+export function deleteGroupKey(db: WriteDb, groupId: number, userId: number): void {
+  db.prepare('DELETE FROM group_keys WHERE group_id = ? AND user_id = ?').run(groupId, userId);
+}
+
+export function deleteGroupKeysOfUser(db: WriteDb, userId: number): void {
+  db.prepare('DELETE FROM group_keys WHERE user_id = ?').run(userId);
+}
+
+export function setGroupKeyVersion(db: WriteDb, groupId: number, version: number): void {
+  db.prepare('UPDATE access_groups SET key_version = ? WHERE id = ?').run(version, groupId);
+}

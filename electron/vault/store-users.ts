@@ -42,3 +42,20 @@ export function getWrappedDirectoryKey(db: ReadDb, userId: number): { key_versio
 export function putWrappedDirectoryKey(db: WriteDb, userId: number, keyVersion: number, wrapped: Buffer): void {
   db.prepare('INSERT OR REPLACE INTO directory_keys (user_id, key_version, wrapped_key) VALUES (?, ?, ?)').run(userId, keyVersion, wrapped);
 }
+
+export function setUserRole(db: WriteDb, userId: number, role: string): void {
+  db.prepare('UPDATE users SET role = ? WHERE id = ?').run(role, userId);
+}
+
+export function setUserDisabled(db: WriteDb, userId: number, at: number | null): void {
+  db.prepare('UPDATE users SET disabled_at = ? WHERE id = ?').run(at, userId);
+}
+
+/** A new key pair and KDF for a user (an owner's password reset). */
+export function replaceUserKeys(db: WriteDb, userId: number, kdf: string, publicKey: Buffer): void {
+  db.prepare('UPDATE users SET kdf = ?, public_key = ? WHERE id = ?').run(kdf, publicKey, userId);
+}
+
+export function deleteDirectoryKey(db: WriteDb, userId: number): void {
+  db.prepare('DELETE FROM directory_keys WHERE user_id = ?').run(userId);
+}

@@ -119,7 +119,7 @@ export class Vault {
     if (!wrappedDirectory) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: the user has no directory key.');
     const ring = new KeyRing(keyPair, unwrapKey(keyPair, wrappedDirectory.wrapped_key, contexts.directoryKey(row.id, wrappedDirectory.key_version)));
     for (const g of groupKeysOfUser(this.db, row.id)) {
-      ring.addGroup(g.group_id, g.key_version, unwrapKey(keyPair, g.wrapped_key, contexts.groupKey(g.group_id, row.id, g.key_version)));
+      ring.addGroup(g.group_id, g.key_version, unwrapKey(keyPair, g.wrapped_key, contexts.groupKey(g.group_id, row.id, g.key_version)), g.is_lead === 1);
     }
     withWrite(this.db, (w) => appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name }));
     return new VaultSession(this.db, this.clock, userView(row), ring);

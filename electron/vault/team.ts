@@ -1,0 +1,342 @@
+/**
+ * Teams: access groups, their members and leads, and the users themselves. Keys follow
+ * membership — granting wraps the group key for the new member; revoking (or disabling a
+ * user) rotates it: a new key, every entry and summary page of the group re-sealed, the key
+ * re-wrapped for those who remain, all in one transaction, so the removed member's old key
+ * opens nothing written after. Every change is audited with who made it.
+ * Must never hand a key to someone the policy (shared/policy `can`) does not allow.
+ */
+import { CrewvaultError } from '../../shared/errors';
+import type { GroupView, UserView } from '../../shared/model';
+import { ALL_GROUP_ROLES, type Actor, type Permission, type Role } from '../../shared/policy';
+import { exportPrivateKey, indexKey, openJson, randomKey, seal, wrapKey } from './crypto';
+import type { ReadDb, WriteDb } from './db';
+import { pageOf, writePage, type PageChanges, type PageItem } from './entry-pages';
+import { contexts, entryLookup, groupNameIndex, type GroupKey, type KeyRing } from './keys';
+import { createGroupRecord, prepareUser, userView, validateNewPassword, validateUserName } from './records';
+import { openDetails, openSummary, sealDetails, sealSummary } from './sealed-entry';
+import type { AuditFields } from './store-audit';
+import { getEntryRow, listEntryRowsInGroups, updateEntryRow } from './store-entries';
+import {
+  deleteGroupKey,
+  deleteGroupKeysOfUser,
+  findGroupByIndex,
+  getGroupRow,
+  groupKeysOfGroup,
+  groupKeysOfUser,
+  listGroups,
+  putGroupKey,
+  setGroupKeyVersion,
+} from './store-groups';
+import { deletePagesOfGroup } from './store-pages';
+import {
+  deleteDirectoryKey,
+  findUserByName,
+  getUser,
+  listUsers,
+  putWrappedDirectoryKey,
+  replaceUserKeys,
+  setSealedPrivateKey,
+  setUserDisabled,
+  setUserRole,
+  type UserRow,
+} from './store-users';
+
+/** What the team operations need of a signed-in session. */
+export interface SessionCore {
+  readonly db: ReadDb;
+  readonly ring: KeyRing;
+  /** The signed-in person, role as of now. */
+  user(): UserView;
+  readonly pages: PageChanges;
+  now(): number;
+  write<T>(work: (db: WriteDb) => T): T;
+  audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void;
+  /** LOCKED when the session is locked; FORBIDDEN (naming the permission) when `can` says no. */
+  require(permission: Permission, groupId?: number): void;
+  customerName(customerId: number): string;
+}
+
+export interface GroupSummary extends GroupView {
+  readonly members: number;
+  readonly entries: number;
+  /** Whether the person asking leads it. */
+  readonly lead: boolean;
+}
+
+export interface MemberView extends UserView {
+  readonly lead: boolean;
+}
+
+export interface UserAdminView extends UserView {
+  readonly disabled: boolean;
+}
+
+function forbidden(message: string): CrewvaultError {
+  return new CrewvaultError('FORBIDDEN', message);
+}
+
+export class TeamService {
+  private readonly core: SessionCore;
+
+  constructor(core: SessionCore) {
+    this.core = core;
+  }
+
+  actor(): Actor {
+    return { role: this.core.user().role, groups: new Map([...this.core.ring.groups].map(([id, g]) => [id, { lead: g.lead }])) };
+  }
+
+  // ---- groups -------------------------------------------------------------------------------
+
+  private groupName(groupId: number): string {
+    const row = getGroupRow(this.core.db, groupId);
+    if (!row) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
+    const name = openJson(this.core.ring.directoryKey, row.sealed_name, contexts.groupName(groupId));
+    if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A group name failed its integrity check.');
+    return name;
+  }
+
+  /** The group named `name` (case- and spacing-insensitive). */
+  resolveGroup(name: string): number {
+    const row = findGroupByIndex(this.core.db, groupNameIndex(this.core.ring, name));
+    if (!row) throw new CrewvaultError('NOT_FOUND', `No access group named "${name}".`);
+    return row.id;
+  }
+
+  /** The groups this person holds (owners and admins: all), with member and entry counts. */
+  listGroups(): GroupSummary[] {
+    this.core.require('entries.view');
+    const db = this.core.db;
+    const members = new Map(db.prepare<[], { group_id: number; n: number }>('SELECT group_id, count(*) AS n FROM group_keys GROUP BY group_id').all().map((r) => [r.group_id, r.n]));
+    const entries = new Map(db.prepare<[], { group_id: number; n: number }>('SELECT group_id, count(*) AS n FROM entries GROUP BY group_id').all().map((r) => [r.group_id, r.n]));
+    return listGroups(db)
+      .filter((g) => this.core.ring.groups.has(g.id))
+      .map((g) => ({ id: g.id, name: this.groupName(g.id), members: members.get(g.id) ?? 0, entries: entries.get(g.id) ?? 0, lead: this.core.ring.groups.get(g.id)?.lead ?? false }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  members(groupId: number): MemberView[] {
+    this.core.require('groups.manage', groupId);
+    return groupKeysOfGroup(this.core.db, groupId).flatMap((gk) => {
+      const user = getUser(this.core.db, gk.user_id);
+      return user ? [{ ...userView(user), lead: gk.is_lead === 1 }] : [];
+    });
+  }
+
+  /** A new group led by its creator; its key is also wrapped for every owner and admin. */
+  createGroup(name: string): GroupSummary {
+    this.core.require('groups.manage');
+    const groupName = name.trim();
+    if (groupName.length === 0 || groupName.length > 100) throw new CrewvaultError('INVALID_INPUT', 'A group name is 1 to 100 characters.');
+    return this.core.write((w) => {
+      if (findGroupByIndex(w, groupNameIndex(this.core.ring, groupName))) throw new CrewvaultError('ALREADY_EXISTS', `A group named "${groupName}" already exists.`);
+      const groupId = createGroupRecord(w, this.core.ring, this.core.user().id, groupName, this.core.now());
+      const group = this.heldKey(groupId);
+      for (const user of listUsers(w)) {
+        if (user.id !== this.core.user().id && user.disabled_at === null && ALL_GROUP_ROLES.includes(userView(user).role)) this.wrapFor(w, groupId, group, user, false);
+      }
+      this.core.audit(w, { action: 'group.create', group_id: groupId }, groupName);
+      return { id: groupId, name: groupName, members: groupKeysOfGroup(w, groupId).length, entries: 0, lead: true };
+    });
+  }
+
+  /** Wraps the group key for `userName` (as a lead with `lead`). Needs the key in hand. */
+  grant(groupId: number, userName: string, lead = false): MemberView {
+    this.core.require('groups.manage', groupId);
+    const group = this.heldKey(groupId);
+    return this.core.write((w) => {
+      const user = this.activeUser(w, userName);
+      this.wrapFor(w, groupId, group, user, lead);
+      this.core.audit(w, { action: 'group.grant', group_id: groupId, subject: user.name }, `${user.name} → ${this.groupName(groupId)}${lead ? ' (lead)' : ''}`);
+      return { ...userView(user), lead };
+    });
+  }
+
+  /** Ends `userName`'s membership and rotates the group key, in one transaction. */
+  revoke(groupId: number, userName: string): void {
+    this.core.require('groups.manage', groupId);
+    this.heldKey(groupId);
+    let rotated: GroupKey | undefined;
+    this.core.write((w) => {
+      const user = findUserByName(w, userName.trim());
+      if (!user || !groupKeysOfGroup(w, groupId).some((gk) => gk.user_id === user.id)) throw new CrewvaultError('NOT_FOUND', `${userName} is not a member of this group.`);
+      if (ALL_GROUP_ROLES.includes(userView(user).role)) throw forbidden('Owners and admins hold every group\'s key: change their role instead.');
+      rotated = this.rotate(w, groupId, new Set([user.id]));
+      this.core.audit(w, { action: 'group.revoke', group_id: groupId, subject: user.name }, `${user.name} ✕ ${this.groupName(groupId)} (key rotated)`);
+    });
+    if (rotated) this.swapKey(groupId, rotated);
+  }
+
+  /** Re-seals an entry under another group's key and moves it there. */
+  moveEntry(entryId: number, targetGroupId: number): void {
+    const row = getEntryRow(this.core.db, entryId);
+    if (!row || !this.core.ring.groups.has(row.group_id)) throw new CrewvaultError('NOT_FOUND', 'No such entry.');
+    this.core.require('entries.edit', row.group_id);
+    this.core.require('entries.create', targetGroupId);
+    if (row.group_id === targetGroupId) return;
+    const source = this.heldKey(row.group_id);
+    const target = this.heldKey(targetGroupId);
+    this.core.write((w) => {
+      const summary = openSummary(row, source);
+      const details = openDetails(row, source);
+      const customer = this.core.customerName(row.customer_id);
+      const updatedAt = this.core.now();
+      updateEntryRow(w, {
+        id: row.id,
+        customer_id: row.customer_id,
+        group_id: targetGroupId,
+        key_version: target.version,
+        lookup: entryLookup(target, customer, summary.t),
+        sealed_summary: sealSummary(row.id, target, summary),
+        sealed_details: sealDetails(row.id, target, details),
+        updated_at: updatedAt,
+      });
+      this.core.pages.remove(row.group_id, row.id);
+      this.core.pages.set(targetGroupId, [row.id, row.customer_id, summary.t, summary.u, summary.l, summary.o, updatedAt]);
+      this.core.audit(w, { action: 'entry.move', entry_id: row.id, customer_id: row.customer_id, group_id: targetGroupId }, `${customer}/${summary.t}: ${this.groupName(row.group_id)} → ${this.groupName(targetGroupId)}`);
+    });
+  }
+
+  // ---- users --------------------------------------------------------------------------------
+
+  listUsers(): UserAdminView[] {
+    this.core.require('users.manage');
+    return listUsers(this.core.db).map((u) => ({ ...userView(u), disabled: u.disabled_at !== null }));
+  }
+
+  /** Disables a user: their wrapped keys are removed and every group they held is rotated. */
+  disableUser(userName: string): void {
+    this.core.require('users.manage');
+    const rotated = new Map<number, GroupKey>();
+    this.core.write((w) => {
+      const user = this.activeUser(w, userName);
+      if (user.id === this.core.user().id) throw forbidden('You cannot disable yourself.');
+      this.guardOwnerChange(w, user, 'technician');
+      const groups = groupKeysOfUser(w, user.id).map((gk) => gk.group_id);
+      for (const groupId of groups) if (!this.core.ring.groups.has(groupId)) throw forbidden('You do not hold the key of every group this user is in.');
+      setUserDisabled(w, user.id, this.core.now());
+      deleteDirectoryKey(w, user.id);
+      deleteGroupKeysOfUser(w, user.id);
+      for (const groupId of groups) rotated.set(groupId, this.rotate(w, groupId, new Set([user.id])));
+      this.core.audit(w, { action: 'user.disable', subject: user.name }, `${user.name} (${groups.length} group keys rotated)`);
+    });
+    for (const [groupId, key] of rotated) this.swapKey(groupId, key);
+  }
+
+  /** Changes a role; an owner or admin is given every group's key. */
+  changeRole(userName: string, role: Role): UserView {
+    this.core.require('users.manage');
+    return this.core.write((w) => {
+      const user = this.activeUser(w, userName);
+      this.guardOwnerChange(w, user, role);
+      setUserRole(w, user.id, role);
+      if (ALL_GROUP_ROLES.includes(role)) {
+        const held = new Set(groupKeysOfUser(w, user.id).map((gk) => gk.group_id));
+        for (const [groupId, group] of this.core.ring.groups) if (!held.has(groupId)) this.wrapFor(w, groupId, group, user, false);
+      }
+      this.core.audit(w, { action: 'user.role', subject: user.name }, `${user.name}: ${user.role} → ${role}`);
+      return { id: user.id, name: user.name, role };
+    });
+  }
+
+  /**
+   * An owner restores a user who forgot their password: a new key pair sealed under
+   * `newPassword` (a one-time password to hand over), the directory key and every group key
+   * they held wrapped again for it.
+   */
+  async resetPassword(userName: string, newPassword: string, kdf: Parameters<typeof prepareUser>[1] = {}): Promise<void> {
+    this.core.require('users.manage');
+    if (this.core.user().role !== 'owner') throw forbidden('Only an owner can reset another user\'s password.');
+    validateNewPassword(newPassword);
+    const prepared = await prepareUser(newPassword, kdf);
+    const privateRaw = exportPrivateKey(prepared.keyPair.privateKey);
+    try {
+      this.core.write((w) => {
+        const user = this.activeUser(w, userName);
+        const groups = groupKeysOfUser(w, user.id);
+        for (const gk of groups) if (!this.core.ring.groups.has(gk.group_id)) throw forbidden('You do not hold the key of every group this user is in.');
+        replaceUserKeys(w, user.id, JSON.stringify(prepared.params), prepared.keyPair.publicKey);
+        setSealedPrivateKey(w, user.id, seal(prepared.kek, privateRaw, contexts.privateKey(user.id)));
+        putWrappedDirectoryKey(w, user.id, 1, wrapKey(prepared.keyPair.publicKey, this.core.ring.directoryKey, contexts.directoryKey(user.id, 1)));
+        for (const gk of groups) {
+          const group = this.heldKey(gk.group_id);
+          putGroupKey(w, { group_id: gk.group_id, user_id: user.id, key_version: group.version, wrapped_key: wrapKey(prepared.keyPair.publicKey, group.key, contexts.groupKey(gk.group_id, user.id, group.version)), is_lead: gk.is_lead });
+        }
+        this.core.audit(w, { action: 'user.reset_password', subject: user.name }, `${user.name} (new key pair, ${groups.length} group keys re-wrapped)`);
+      });
+    } finally {
+      privateRaw.fill(0);
+      prepared.kek.fill(0);
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private heldKey(groupId: number): GroupKey {
+    const key = this.core.ring.groups.get(groupId);
+    if (!key) throw forbidden('You do not hold this group\'s key.');
+    return key;
+  }
+
+  private activeUser(db: ReadDb, userName: string): UserRow {
+    const user = findUserByName(db, validateUserName(userName));
+    if (!user || user.disabled_at !== null) throw new CrewvaultError('NOT_FOUND', `No active user named "${userName.trim()}".`);
+    return user;
+  }
+
+  /** Only an owner makes or unmakes an owner, and the last owner stays one. */
+  private guardOwnerChange(db: ReadDb, user: UserRow, newRole: Role): void {
+    const touchesOwner = user.role === 'owner' || newRole === 'owner';
+    if (touchesOwner && this.core.user().role !== 'owner') throw forbidden('Only an owner can make or change an owner.');
+    if (user.role === 'owner' && newRole !== 'owner') {
+      const owners = listUsers(db).filter((u) => u.role === 'owner' && u.disabled_at === null);
+      if (owners.length <= 1) throw forbidden('The vault must keep at least one owner.');
+    }
+  }
+
+  private wrapFor(db: WriteDb, groupId: number, group: GroupKey, user: UserRow, lead: boolean): void {
+    putGroupKey(db, { group_id: groupId, user_id: user.id, key_version: group.version, wrapped_key: wrapKey(user.public_key, group.key, contexts.groupKey(groupId, user.id, group.version)), is_lead: lead ? 1 : 0 });
+  }
+
+  /** New key and version; entries and pages re-sealed; wrapped again for all but `removed`. */
+  private rotate(db: WriteDb, groupId: number, removed: ReadonlySet<number>): GroupKey {
+    const old = this.heldKey(groupId);
+    const key = randomKey();
+    const next: GroupKey = { version: old.version + 1, key, index: indexKey(key, 'entries'), lead: old.lead };
+    const pages = new Map<number, PageItem[]>();
+    for (const row of listEntryRowsInGroups(db, [groupId])) {
+      const summary = openSummary(row, old);
+      const details = openDetails(row, old);
+      updateEntryRow(db, {
+        id: row.id,
+        customer_id: row.customer_id,
+        group_id: groupId,
+        key_version: next.version,
+        lookup: entryLookup(next, this.core.customerName(row.customer_id), summary.t),
+        sealed_summary: sealSummary(row.id, next, summary),
+        sealed_details: sealDetails(row.id, next, details),
+        updated_at: row.updated_at,
+      });
+      const page = pages.get(pageOf(row.id)) ?? [];
+      page.push([row.id, row.customer_id, summary.t, summary.u, summary.l, summary.o, row.updated_at]);
+      pages.set(pageOf(row.id), page);
+    }
+    deletePagesOfGroup(db, groupId);
+    for (const [pageNo, items] of pages) writePage(db, next, groupId, pageNo, items);
+    for (const gk of groupKeysOfGroup(db, groupId)) {
+      const user = getUser(db, gk.user_id);
+      if (!user || removed.has(gk.user_id) || user.disabled_at !== null) deleteGroupKey(db, groupId, gk.user_id);
+      else putGroupKey(db, { ...gk, key_version: next.version, wrapped_key: wrapKey(user.public_key, key, contexts.groupKey(groupId, user.id, next.version)) });
+    }
+    setGroupKeyVersion(db, groupId, next.version);
+    return next;
+  }
+
+  /** After a rotation commits: forget the old key, hold the new one. */
+  private swapKey(groupId: number, next: GroupKey): void {
+    this.core.ring.dropGroup(groupId);
+    this.core.ring.addGroup(groupId, next.version, next.key, next.lead);
+  }
+}
+
