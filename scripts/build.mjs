@@ -31,6 +31,6 @@ await Promise.all([
     base: './',
     logLevel: 'warn',
     configFile: false,
-    build: { outDir: '../dist/renderer', emptyOutDir: true, modulePreload: { polyfill: false }, sourcemap: true },
+    build: { outDir: '../dist/renderer', emptyOutDir: true, modulePreload: { polyfill: false }, sourcemap: true, chunkSizeWarningLimit: 1024 },
   }),
 ]);

@@ -5,7 +5,7 @@ import { readOtpInput } from './otp-input';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = `crewvault add [--vault PATH] [--user NAME] --customer C --title T [--username U] [--url URL]
-              [--notes N] [--otp URI-or-SECRET|-] [--password-prompt]
+              [--notes N] [--otp URI-or-SECRET|-] [--password-prompt] [--group GROUP]
   Piped stdin gives, one per line: your password, then the entry's password (--password-prompt),
   then the OTP URI or secret (--otp -).`;
 
@@ -20,6 +20,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       url: { type: 'string' },
       notes: { type: 'string' },
       otp: { type: 'string' },
+      group: { type: 'string' },
       'password-prompt': { type: 'boolean' },
     },
     allowPositionals: true,
@@ -32,7 +33,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const created = await withSession(values, io, async (session) => {
     const password = values['password-prompt'] ? await io.readSecret('Entry password: ') : undefined;
     const otp = values.otp === '-' ? readOtpInput(await io.readSecret('OTP URI or secret key: '), io) : otpFromArgs;
+    const groupId = values.group === undefined ? undefined : session.team.resolveGroup(values.group);
     return session.createEntry({
+      ...(groupId === undefined ? {} : { groupId }),
       customer,
       title,
       ...(values.username === undefined ? {} : { username: values.username }),

@@ -14,6 +14,9 @@ import { listCommand } from './list';
 import { otpCommand } from './otp';
 import { rmCommand } from './rm';
 import { serveCommand } from './serve';
+import { userCommand } from './user';
+import { groupCommand } from './group';
+import { moveCommand } from './move';
 import { showCommand } from './show';
 import { UsageError, type CliCommand, type CliIo } from './io';
 
@@ -29,6 +32,9 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   rm: rmCommand,
   import: importCommand,
   audit: auditCommand,
+  move: moveCommand,
+  user: userCommand,
+  group: groupCommand,
   serve: serveCommand,
 };
 

@@ -1,0 +1,53 @@
+/** `crewvault group …`: access groups and their members (groups.manage). */
+import { parseArgs } from 'node:util';
+import { UsageError, type CliCommand, type CliIo } from './io';
+import { VAULT_OPTIONS, withSession } from './signin';
+
+const USAGE = 'crewvault group add NAME | list [--json] | grant GROUP USER [--lead] | revoke GROUP USER | members GROUP [--json]  [--vault PATH] [--as USER]';
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, lead: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true });
+  const [sub, group, user, ...rest] = positionals;
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  const needGroup = (): string => {
+    if (!group) throw new UsageError(`"group ${sub ?? ''}" needs a GROUP`);
+    return group;
+  };
+  const needUser = (): string => {
+    if (!user) throw new UsageError(`"group ${sub ?? ''}" needs a GROUP and a USER`);
+    return user;
+  };
+  switch (sub) {
+    case 'add': {
+      const created = await withSession(values, io, (session) => session.team.createGroup(needGroup()));
+      io.out(`Created group ${created.name}; you lead it.\n`);
+      return 0;
+    }
+    case 'list': {
+      const groups = await withSession(values, io, (session) => session.team.listGroups());
+      if (values.json) io.out(`${JSON.stringify(groups)}\n`);
+      else for (const g of groups) io.out(`${g.name}\t${g.members} members\t${g.entries} entries${g.lead ? '\t(you lead)' : ''}\n`);
+      return 0;
+    }
+    case 'grant':
+      needUser();
+      await withSession(values, io, (session) => session.team.grant(session.team.resolveGroup(needGroup()), needUser(), values.lead ?? false));
+      io.out(`${needUser()} is now ${values.lead ? 'a lead' : 'a member'} of ${needGroup()}.\n`);
+      return 0;
+    case 'revoke':
+      needUser();
+      await withSession(values, io, (session) => session.team.revoke(session.team.resolveGroup(needGroup()), needUser()));
+      io.out(`${needUser()} is no longer in ${needGroup()}; the group has a new key.\n`);
+      return 0;
+    case 'members': {
+      const members = await withSession(values, io, (session) => session.team.members(session.team.resolveGroup(needGroup())));
+      if (values.json) io.out(`${JSON.stringify(members)}\n`);
+      else for (const m of members) io.out(`${m.name}\t${m.role}${m.lead ? '\tlead' : ''}\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError('the subcommands are add, list, grant, revoke, members');
+  }
+}
+
+export const groupCommand: CliCommand = { summary: 'manage access groups and their members', usage: USAGE, run };

@@ -1,0 +1,57 @@
+/** `crewvault user …`: people and their roles (users.manage). */
+import { parseArgs } from 'node:util';
+import { isRole, ROLES } from '../../shared/policy';
+import { UsageError, type CliCommand, type CliIo } from './io';
+import { readNewPassword } from './new-password';
+import { VAULT_OPTIONS, withSession } from './signin';
+
+const USAGE = `crewvault user add NAME --role ROLE | list [--json] | disable NAME | role NAME ROLE | reset-password NAME
+               [--vault PATH] [--as USER]
+  Roles: ${ROLES.join(', ')}. "add" and "reset-password" read, after your password, the
+  one-time password to hand over (twice on a terminal).`;
+
+function role(value: string | undefined): (typeof ROLES)[number] {
+  if (value === undefined || !isRole(value)) throw new UsageError(`ROLE must be one of ${ROLES.join(', ')}`);
+  return value;
+}
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, role: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true });
+  const [sub, name, extra, ...rest] = positionals;
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  const needName = (): string => {
+    if (!name) throw new UsageError(`"user ${sub ?? ''}" needs a NAME`);
+    return name;
+  };
+  switch (sub) {
+    case 'add': {
+      const newRole = role(values.role);
+      const user = await withSession(values, io, async (session) => session.createUser(needName(), newRole, await readNewPassword(io, needName())));
+      io.out(`Added ${user.name} (${user.role}).\n`);
+      return 0;
+    }
+    case 'list': {
+      const users = await withSession(values, io, (session) => session.team.listUsers());
+      if (values.json) io.out(`${JSON.stringify(users)}\n`);
+      else for (const u of users) io.out(`${u.name}\t${u.role}${u.disabled ? '\tdisabled' : ''}\n`);
+      return 0;
+    }
+    case 'disable':
+      await withSession(values, io, (session) => session.team.disableUser(needName()));
+      io.out(`Disabled ${needName()}; the groups they held have new keys.\n`);
+      return 0;
+    case 'role': {
+      const user = await withSession(values, io, (session) => session.team.changeRole(needName(), role(extra)));
+      io.out(`${user.name} is now ${user.role}.\n`);
+      return 0;
+    }
+    case 'reset-password':
+      await withSession(values, io, async (session) => session.team.resetPassword(needName(), await readNewPassword(io, needName())));
+      io.out(`${needName()} has a new password and new keys; hand the one-time password over in person.\n`);
+      return 0;
+    default:
+      throw new UsageError('the subcommands are add, list, disable, role, reset-password');
+  }
+}
+
+export const userCommand: CliCommand = { summary: 'manage users and roles', usage: USAGE, run };

@@ -1,0 +1,65 @@
+// Team automation through the real binary: users, groups, grants, revokes and moves, each
+// `--as` someone, passwords piped on stdin; a forbidden action exits 1 naming the permission.
+import path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { crewvault, type CliResult } from '../support/cli';
+import { tempFolder } from '../support/vault';
+
+const ALICE = 'alice pass 123';
+const BOB = 'bob one-time 1';
+const RFC = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+let vault: string;
+
+function run(who: string, password: string, ...args: string[]): CliResult {
+  const [command = '', ...rest] = args;
+  return crewvault([command, '--vault', vault, '--as', who, ...rest], { input: `${password}\n` });
+}
+
+beforeEach(() => {
+  vault = path.join(tempFolder(), 'team.crewvault');
+  expect(crewvault(['init', '--vault', vault, '--user', 'alice', '--kdf-memory', '1024', '--kdf-iterations', '1'], { input: `${ALICE}\n` }).status).toBe(0);
+  const add = crewvault(['user', 'add', 'bob', '--role', 'technician', '--vault', vault, '--as', 'alice'], { input: `${ALICE}\n${BOB}\n` });
+  expect(add).toMatchObject({ status: 0, stdout: 'Added bob (technician).\n' });
+});
+
+describe('crewvault user, group and move', () => {
+  it('grants and revokes access to a group\'s entries', () => {
+    expect(run('alice', ALICE, 'group', 'add', 'Acme team').stdout).toBe('Created group Acme team; you lead it.\n');
+    expect(run('alice', ALICE, 'add', '--customer', 'Acme', '--title', 'VPN', '--otp', RFC, '--group', 'acme TEAM').status).toBe(0);
+    expect(run('bob', BOB, 'list').stdout).toBe('');
+    expect(run('alice', ALICE, 'group', 'grant', 'Acme team', 'bob').stdout).toBe('bob is now a member of Acme team.\n');
+    expect(run('bob', BOB, 'otp', 'Acme/VPN', '--at', '59').stdout).toBe('287082\n');
+    expect(run('alice', ALICE, 'group', 'members', 'Acme team').stdout).toBe('alice\towner\tlead\nbob\ttechnician\n');
+    expect(run('alice', ALICE, 'group', 'revoke', 'Acme team', 'bob').stdout).toBe('bob is no longer in Acme team; the group has a new key.\n');
+    expect(run('bob', BOB, 'list').stdout).toBe('');
+    expect(run('alice', ALICE, 'otp', 'Acme/VPN', '--at', '59').stdout).toBe('287082\n');
+  });
+
+  it('moves an entry between groups', () => {
+    run('alice', ALICE, 'group', 'add', 'Hidden');
+    run('alice', ALICE, 'add', '--customer', 'Beta', '--title', 'Mail');
+    expect(run('bob', BOB, 'list').stdout).toBe('Beta/Mail\t\t\t\n'); // the default group
+    expect(run('alice', ALICE, 'move', 'Beta/Mail', '--group', 'Hidden').stdout).toBe('Moved Beta/Mail to Hidden.\n');
+    expect(run('bob', BOB, 'list').stdout).toBe('');
+  });
+
+  it('refuses what a role may not do: exit 1, FORBIDDEN, and the permission', () => {
+    const result = run('bob', BOB, 'user', 'list');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe('crewvault: FORBIDDEN: Your role may not do this (needs permission users.manage).\n');
+    expect(run('bob', BOB, 'group', 'add', 'Mine').stderr).toContain('groups.manage');
+  });
+
+  it('changes roles, disables users and resets passwords', () => {
+    expect(run('alice', ALICE, 'user', 'role', 'bob', 'auditor').stdout).toBe('bob is now auditor.\n');
+    expect(run('alice', ALICE, 'user', 'list').stdout).toBe('alice\towner\nbob\tauditor\n');
+    const reset = crewvault(['user', 'reset-password', 'bob', '--vault', vault, '--as', 'alice'], { input: `${ALICE}\nbob new pass 2\n` });
+    expect(reset.status).toBe(0);
+    expect(run('bob', BOB, 'list').stderr).toContain('WRONG_PASSWORD');
+    expect(run('bob', 'bob new pass 2', 'list').status).toBe(0);
+    expect(run('alice', ALICE, 'user', 'disable', 'bob').stdout).toBe('Disabled bob; the groups they held have new keys.\n');
+    expect(run('alice', ALICE, 'user', 'list').stdout).toBe('alice\towner\nbob\tauditor\tdisabled\n');
+    expect(run('bob', 'bob new pass 2', 'list').stderr).toContain('WRONG_PASSWORD');
+    expect(run('alice', ALICE, 'user', 'role', 'bob', 'wizard').status).toBe(2);
+  });
+});
