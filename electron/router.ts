@@ -197,5 +197,28 @@ export class Router {
       return { clearAfterSeconds };
     },
     'audit.list': ({ limit }, session) => this.requireSession(session).auditLog(limit),
+    'groups.list': (_input, session) => this.requireSession(session).team.listGroups(),
+    'groups.create': ({ name }, session) => this.requireSession(session).team.createGroup(name),
+    'groups.members': ({ id }, session) => this.requireSession(session).team.members(id),
+    'groups.grant': ({ id, username, lead }, session) => this.requireSession(session).team.grant(id, username, lead ?? false),
+    'groups.revoke': ({ id, username }, session) => {
+      this.requireSession(session).team.revoke(id, username);
+      return { revoked: username };
+    },
+    'entries.move': ({ id, groupId }, session) => {
+      this.requireSession(session).team.moveEntry(id, groupId);
+      return { moved: id };
+    },
+    'users.list': (_input, session) => this.requireSession(session).team.listUsers(),
+    'users.create': ({ username, role, password }, session) => this.requireSession(session).createUser(username, role, password, this.options.kdf ?? {}),
+    'users.disable': ({ username }, session) => {
+      this.requireSession(session).team.disableUser(username);
+      return { disabled: username };
+    },
+    'users.setRole': ({ username, role }, session) => this.requireSession(session).team.changeRole(username, role),
+    'users.resetPassword': async ({ username, password }, session) => {
+      await this.requireSession(session).team.resetPassword(username, password, this.options.kdf ?? {});
+      return { reset: username };
+    },
   };
 }

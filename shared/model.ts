@@ -24,6 +24,21 @@ export interface GroupView {
   readonly name: string;
 }
 
+export interface GroupSummary extends GroupView {
+  readonly members: number;
+  readonly entries: number;
+  /** Whether the person asking leads it. */
+  readonly lead: boolean;
+}
+
+export interface MemberView extends UserView {
+  readonly lead: boolean;
+}
+
+export interface UserAdminView extends UserView {
+  readonly disabled: boolean;
+}
+
 /** What a list row shows. */
 export interface EntrySummary {
   readonly id: number;

@@ -7,7 +7,7 @@
  * Must never hand a key to someone the policy (shared/policy `can`) does not allow.
  */
 import { CrewvaultError } from '../../shared/errors';
-import type { GroupView, UserView } from '../../shared/model';
+import type { GroupSummary, MemberView, UserAdminView, UserView } from '../../shared/model';
 import { ALL_GROUP_ROLES, type Actor, type Permission, type Role } from '../../shared/policy';
 import { exportPrivateKey, indexKey, openJson, randomKey, seal, wrapKey } from './crypto';
 import type { ReadDb, WriteDb } from './db';
@@ -55,21 +55,6 @@ export interface SessionCore {
   /** LOCKED when the session is locked; FORBIDDEN (naming the permission) when `can` says no. */
   require(permission: Permission, groupId?: number): void;
   customerName(customerId: number): string;
-}
-
-export interface GroupSummary extends GroupView {
-  readonly members: number;
-  readonly entries: number;
-  /** Whether the person asking leads it. */
-  readonly lead: boolean;
-}
-
-export interface MemberView extends UserView {
-  readonly lead: boolean;
-}
-
-export interface UserAdminView extends UserView {
-  readonly disabled: boolean;
 }
 
 function forbidden(message: string): CrewvaultError {

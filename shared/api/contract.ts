@@ -9,9 +9,9 @@
  * (polling codes), which must not keep an idle session awake.
  */
 import { z } from 'zod';
-import type { AuditRecord, CustomerView, EntryDetails, EntrySummary, UserView } from '../model';
+import type { AuditRecord, CustomerView, EntryDetails, EntrySummary, GroupSummary, MemberView, UserAdminView, UserView } from '../model';
 import { OTP_ALGORITHMS, OTP_KINDS } from '../otp';
-import type { Permission } from '../policy';
+import { ROLES, type Permission } from '../policy';
 import type { MethodName } from './methods';
 
 
@@ -38,6 +38,9 @@ const entryFields = {
   notes: text(20_000).optional(),
   otp: otpSpecSchema.nullable().optional(),
 };
+
+const userName = text(64);
+const newPassword = text(1024);
 
 export interface SessionState {
   readonly vault: { readonly path: string; readonly exists: boolean };
@@ -94,13 +97,24 @@ export const CONTRACT = {
   'customers.list': method<CustomerView[]>()(empty, 'entries.view'),
   'entries.list': method<EntrySummary[]>()(z.strictObject({ customer: text(200).optional(), search: text(200).optional() }), 'entries.view'),
   'entries.get': method<EntryDetails>()(z.strictObject({ id }), 'entries.view'),
-  'entries.create': method<EntrySummary>()(z.strictObject(entryFields), 'entries.create'),
+  'entries.create': method<EntrySummary>()(z.strictObject({ ...entryFields, groupId: id.optional() }), 'entries.create'),
   'entries.update': method<EntrySummary>()(z.strictObject({ id, changes: z.strictObject(entryFields).partial() }), 'entries.edit'),
   'entries.delete': method<{ deleted: number }>()(z.strictObject({ id }), 'entries.delete'),
   'otp.code': method<OtpCodeResult>()(z.strictObject({ id }), 'otp.view', false),
   'secrets.reveal': method<RevealResult>()(z.strictObject({ id, what: z.enum(['password', 'otpSecret']) }), 'session'),
   'secrets.copy': method<CopyResult>()(z.strictObject({ id, what: z.enum(['password', 'otpCode']) }), 'session'),
   'audit.list': method<AuditRecord[]>()(z.strictObject({ limit: z.number().int().min(1).max(10_000).optional() }), 'audit.read'),
+  'groups.list': method<GroupSummary[]>()(empty, 'entries.view'),
+  'groups.create': method<GroupSummary>()(z.strictObject({ name: text(100) }), 'groups.manage'),
+  'groups.members': method<MemberView[]>()(z.strictObject({ id }), 'groups.manage'),
+  'groups.grant': method<MemberView>()(z.strictObject({ id, username: userName, lead: z.boolean().optional() }), 'groups.manage'),
+  'groups.revoke': method<{ revoked: string }>()(z.strictObject({ id, username: userName }), 'groups.manage'),
+  'entries.move': method<{ moved: number }>()(z.strictObject({ id, groupId: id }), 'entries.edit'),
+  'users.list': method<UserAdminView[]>()(empty, 'users.manage'),
+  'users.create': method<UserView>()(z.strictObject({ username: userName, role: z.enum(ROLES), password: newPassword }), 'users.manage'),
+  'users.disable': method<{ disabled: string }>()(z.strictObject({ username: userName }), 'users.manage'),
+  'users.setRole': method<UserView>()(z.strictObject({ username: userName, role: z.enum(ROLES) }), 'users.manage'),
+  'users.resetPassword': method<{ reset: string }>()(z.strictObject({ username: userName, password: newPassword }), 'users.manage'),
 } as const satisfies { readonly [M in MethodName]: MethodSpec<z.ZodType, unknown> };
 
 export type Contract = typeof CONTRACT;

@@ -18,6 +18,17 @@ export const METHOD_NAMES = [
   'secrets.reveal',
   'secrets.copy',
   'audit.list',
+  'groups.list',
+  'groups.create',
+  'groups.members',
+  'groups.grant',
+  'groups.revoke',
+  'entries.move',
+  'users.list',
+  'users.create',
+  'users.disable',
+  'users.setRole',
+  'users.resetPassword',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -26,6 +26,17 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'secrets.reveal': { id: 1, what: 'password' },
   'secrets.copy': { id: 1, what: 'otpCode' },
   'audit.list': {},
+  'groups.list': {},
+  'groups.create': { name: 'Night shift' },
+  'groups.members': { id: 1 },
+  'groups.grant': { id: 1, username: 'bob' },
+  'groups.revoke': { id: 1, username: 'bob' },
+  'entries.move': { id: 1, groupId: 1 },
+  'users.list': {},
+  'users.create': { username: 'bob', role: 'technician', password: 'bob password' },
+  'users.disable': { username: 'bob' },
+  'users.setRole': { username: 'bob', role: 'auditor' },
+  'users.resetPassword': { username: 'bob', password: 'new bob password' },
 };
 
 /** Inputs each method must refuse with INVALID_INPUT. */
