@@ -1,9 +1,13 @@
 /** The app shell: decides which screen a person sees from the session state; Ctrl/Cmd+L locks. */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { CrewvaultApi } from '../shared/api/client';
 import type { SessionState } from '../shared/api/contract';
 import type { Transport } from './client';
+import { TopBar, type Page } from './components/TopBar';
+import { AuditScreen } from './screens/AuditScreen';
+import { GroupsScreen } from './screens/GroupsScreen';
 import { SignInScreen } from './screens/SignInScreen';
+import { UsersScreen } from './screens/UsersScreen';
 import { VaultScreen } from './screens/VaultScreen';
 
 export interface Connection {
@@ -16,6 +20,7 @@ export function App({ connection }: { connection: Connection }) {
   const [state, setState] = useState<SessionState | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [page, setPage] = useState<Page>('vault');
 
   const refresh = useCallback(async () => {
     const reply = await api.session.state({});
@@ -50,6 +55,17 @@ export function App({ connection }: { connection: Connection }) {
 
   if (error) return <main className="centered"><p role="alert" className="error">{error}</p></main>;
   if (!state) return <main className="centered"><p aria-busy="true">Opening Crewvault…</p></main>;
-  if (!state.user) return <SignInScreen api={api} state={state} notice={notice} onSignedIn={(s) => { setNotice(null); setState(s); }} />;
-  return <VaultScreen connection={connection} state={state} onLock={() => void lock()} onLocked={locked} />;
+  if (!state.user) return <SignInScreen api={api} state={state} notice={notice} onSignedIn={(s) => { setNotice(null); setPage('vault'); setState(s); }} />;
+  const topBar = (children?: ReactNode) => (
+    <TopBar state={state} page={page} onNavigate={setPage} onLock={() => void lock()}>{children}</TopBar>
+  );
+  if (page === 'vault') return <VaultScreen connection={connection} state={state} topBar={topBar} onLocked={locked} />;
+  return (
+    <div className="vault">
+      {topBar()}
+      {page === 'groups' && <GroupsScreen connection={connection} />}
+      {page === 'users' && <UsersScreen connection={connection} me={state.user.name} />}
+      {page === 'audit' && <AuditScreen connection={connection} />}
+    </div>
+  );
 }

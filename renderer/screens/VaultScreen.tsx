@@ -4,7 +4,7 @@
  * virtualised entry list with live codes, the selected entry's details, and the dialogs
  * (add/edit, delete, the OTP popup). The list is fetched once; filtering happens here.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { SessionState } from '../../shared/api/contract';
 import type { CustomerView, EntryDetails as Details, EntrySummary } from '../../shared/model';
 import type { Connection } from '../App';
@@ -19,7 +19,8 @@ import { OtpCode } from '../components/OtpCode';
 interface Props {
   readonly connection: Connection;
   readonly state: SessionState;
-  readonly onLock: () => void;
+  /** The shared top bar, with this screen's search and "Add entry" inside it. */
+  readonly topBar: (children: ReactNode) => ReactNode;
   readonly onLocked: () => void;
 }
 
@@ -35,7 +36,7 @@ function haystack(entry: EntrySummary): string {
   return `${entry.customer}\n${entry.title}\n${entry.username}\n${entry.url}`.toLowerCase();
 }
 
-export function VaultScreen({ connection, state, onLock, onLocked }: Props) {
+export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
   const { api } = connection;
   const permissions = state.permissions;
   const [entries, setEntries] = useState<EntrySummary[] | null>(null);
@@ -114,13 +115,12 @@ export function VaultScreen({ connection, state, onLock, onLocked }: Props) {
 
   return (
     <div className="vault">
-      <header className="topbar">
-        <strong className="brand">Crewvault</strong>
-        <input ref={searchBox} aria-label="Search" type="search" placeholder="Search customers, titles, usernames, URLs (Ctrl+F)" value={search} onChange={(e) => setSearch(e.target.value)} />
-        {can('entries.create') && <button type="button" onClick={() => setDialog({ kind: 'add' })}>Add entry</button>}
-        <span className="muted" title={state.user?.role}>{state.user?.name} <span className="badge">{state.user?.role.replace('_', ' ')}</span></span>
-        <button type="button" onClick={onLock} title="Ctrl+L">Lock</button>
-      </header>
+      {topBar(
+        <>
+          <input ref={searchBox} aria-label="Search" type="search" placeholder="Search customers, titles, usernames, URLs (Ctrl+F)" value={search} onChange={(e) => setSearch(e.target.value)} />
+          {can('entries.create') && <button type="button" onClick={() => setDialog({ kind: 'add' })}>Add entry</button>}
+        </>,
+      )}
       <div className="panes">
         <nav className="sidebar" aria-label="Customers">
           <button type="button" className={customerId === null ? 'current' : ''} aria-current={customerId === null} onClick={() => setCustomerId(null)}>

@@ -1,0 +1,81 @@
+/**
+ * The audit log for auditors, admins and owners: filter by person, action, what it was about
+ * (customer or entry) and date; export what is shown as CSV. Cells that a spreadsheet would
+ * run as a formula are prefixed with an apostrophe.
+ */
+import { useEffect, useMemo, useState } from 'react';
+import type { AuditRecord } from '../../shared/model';
+import type { Connection } from '../App';
+
+export function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function auditCsv(rows: readonly AuditRecord[]): string {
+  const lines = [['time', 'person', 'action', 'detail'].join(',')];
+  for (const r of rows) lines.push([new Date(r.at).toISOString(), r.actor ?? '', r.action, r.detail].map(csvCell).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+export function AuditScreen({ connection }: { connection: Connection }) {
+  const { api } = connection;
+  const [records, setRecords] = useState<AuditRecord[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [person, setPerson] = useState('');
+  const [action, setAction] = useState('');
+  const [about, setAbout] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+
+  useEffect(() => {
+    void api.audit.list({ limit: 10_000 }).then((reply) => (reply.ok ? setRecords(reply.value) : setError(reply.error.message)));
+  }, [api]);
+
+  const people = useMemo(() => [...new Set((records ?? []).map((r) => r.actor ?? ''))].filter(Boolean).sort(), [records]);
+  const actions = useMemo(() => [...new Set((records ?? []).map((r) => r.action))].sort(), [records]);
+  const shown = useMemo(() => {
+    const needle = about.trim().toLowerCase();
+    const start = from ? Date.parse(`${from}T00:00:00`) : Number.NEGATIVE_INFINITY;
+    const end = to ? Date.parse(`${to}T23:59:59.999`) : Number.POSITIVE_INFINITY;
+    return (records ?? [])
+      .filter((r) => (!person || r.actor === person) && (!action || r.action === action) && (!needle || r.detail.toLowerCase().includes(needle)) && r.at >= start && r.at <= end)
+      .reverse();
+  }, [records, person, action, about, from, to]);
+
+  function exportCsv() {
+    const url = URL.createObjectURL(new Blob([auditCsv(shown)], { type: 'text/csv;charset=utf-8' }));
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = `crewvault-audit-${new Date().toISOString().slice(0, 10)}.csv`;
+    link.click();
+    URL.revokeObjectURL(url);
+  }
+
+  return (
+    <main className="page">
+      <h2>Audit log</h2>
+      {error && <p role="alert" className="error">{error}</p>}
+      <div className="row wrap filters">
+        <label>Person<select value={person} onChange={(e) => setPerson(e.target.value)}><option value="">Anyone</option>{people.map((p) => <option key={p}>{p}</option>)}</select></label>
+        <label>Action<select value={action} onChange={(e) => setAction(e.target.value)}><option value="">Any</option>{actions.map((a) => <option key={a}>{a}</option>)}</select></label>
+        <label>Customer or entry<input value={about} onChange={(e) => setAbout(e.target.value)} /></label>
+        <label>From<input type="date" value={from} onChange={(e) => setFrom(e.target.value)} /></label>
+        <label>To<input type="date" value={to} onChange={(e) => setTo(e.target.value)} /></label>
+        <button type="button" onClick={exportCsv} disabled={shown.length === 0}>Export CSV</button>
+      </div>
+      {records === null ? <p aria-busy="true">Loading the audit log…</p> : (
+        <table className="table">
+          <caption className="sr-only">Audit records, newest first</caption>
+          <thead><tr><th scope="col">Time</th><th scope="col">Person</th><th scope="col">Action</th><th scope="col">Detail</th></tr></thead>
+          <tbody>
+            {shown.slice(0, 2000).map((r) => (
+              <tr key={r.id}><td className="mono small">{new Date(r.at).toLocaleString()}</td><td>{r.actor ?? '—'}</td><td>{r.action}</td><td>{r.detail}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p className="muted small">{shown.length} of {records?.length ?? 0} records{shown.length > 2000 ? ' (the newest 2,000 shown; the export has all)' : ''}.</p>
+    </main>
+  );
+}

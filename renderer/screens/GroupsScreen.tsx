@@ -1,0 +1,128 @@
+/**
+ * Access groups for team leads (the groups they lead) and admins (all): members and leads,
+ * adding a member, and removing one — which gives the group a new key, so it asks first.
+ */
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { GroupSummary, MemberView } from '../../shared/model';
+import type { Connection } from '../App';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+
+export function GroupsScreen({ connection }: { connection: Connection }) {
+  const { api } = connection;
+  const [groups, setGroups] = useState<GroupSummary[] | null>(null);
+  const [selected, setSelected] = useState<number | null>(null);
+  const [members, setMembers] = useState<MemberView[] | null>(null);
+  const [newGroup, setNewGroup] = useState('');
+  const [newMember, setNewMember] = useState('');
+  const [asLead, setAsLead] = useState(false);
+  const [removing, setRemoving] = useState<MemberView | null>(null);
+  const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
+
+  const load = useCallback(async () => {
+    const reply = await api.groups.list({});
+    if (reply.ok) setGroups(reply.value);
+    else setMessage({ error: true, text: reply.error.message });
+  }, [api]);
+
+  const loadMembers = useCallback(async (id: number) => {
+    setMembers(null);
+    const reply = await api.groups.members({ id });
+    if (reply.ok) setMembers(reply.value);
+    else setMessage({ error: true, text: reply.error.message });
+  }, [api]);
+
+  useEffect(() => void load(), [load]);
+  useEffect(() => {
+    if (selected !== null) void loadMembers(selected);
+  }, [selected, loadMembers]);
+
+  async function createGroup(event: FormEvent) {
+    event.preventDefault();
+    const reply = await api.groups.create({ name: newGroup });
+    if (!reply.ok) return setMessage({ error: true, text: reply.error.message });
+    setNewGroup('');
+    setMessage({ error: false, text: `Created ${reply.value.name}; you lead it.` });
+    await load();
+    setSelected(reply.value.id);
+  }
+
+  async function grant(event: FormEvent) {
+    event.preventDefault();
+    if (selected === null) return;
+    const reply = await api.groups.grant({ id: selected, username: newMember, lead: asLead });
+    if (!reply.ok) return setMessage({ error: true, text: reply.error.message });
+    setNewMember('');
+    setAsLead(false);
+    setMessage({ error: false, text: `${reply.value.name} can now see this group's entries.` });
+    await Promise.all([load(), loadMembers(selected)]);
+  }
+
+  async function revoke(member: MemberView) {
+    setRemoving(null);
+    if (selected === null) return;
+    const reply = await api.groups.revoke({ id: selected, username: member.name });
+    if (!reply.ok) return setMessage({ error: true, text: reply.error.message });
+    setMessage({ error: false, text: `${member.name} was removed; the group has a new key.` });
+    await Promise.all([load(), loadMembers(selected)]);
+  }
+
+  const group = groups?.find((g) => g.id === selected);
+  return (
+    <div className="panes two">
+      <nav className="sidebar" aria-label="Access groups">
+        {groups?.map((g) => (
+          <button type="button" key={g.id} className={g.id === selected ? 'current' : ''} aria-current={g.id === selected} onClick={() => setSelected(g.id)}>
+            {g.name} <span className="count">{g.members} · {g.entries}</span>
+          </button>
+        ))}
+        <form onSubmit={(e) => void createGroup(e)} className="stack">
+          <label>
+            New group
+            <input value={newGroup} onChange={(e) => setNewGroup(e.target.value)} required maxLength={100} />
+          </label>
+          <button type="submit">Create group</button>
+        </form>
+      </nav>
+      <main className="page">
+        {message && <p role={message.error ? 'alert' : 'status'} className={message.error ? 'error' : 'muted'}>{message.text}</p>}
+        {!group ? (
+          <p className="empty">Choose a group to see its members.</p>
+        ) : (
+          <>
+            <h2>{group.name}</h2>
+            <p className="muted">{group.entries} entries · {group.members} members</p>
+            {members === null ? <p aria-busy="true">Loading members…</p> : (
+              <table className="table">
+                <caption className="sr-only">Members of {group.name}</caption>
+                <thead><tr><th scope="col">Member</th><th scope="col">Role</th><th scope="col">Lead</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
+                <tbody>
+                  {members.map((m) => (
+                    <tr key={m.id}>
+                      <td>{m.name}</td>
+                      <td><span className="badge">{m.role.replace('_', ' ')}</span></td>
+                      <td>{m.lead ? 'Lead' : ''}</td>
+                      <td>{m.role !== 'owner' && m.role !== 'admin' && <button type="button" className="danger" onClick={() => setRemoving(m)}>Remove</button>}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            <form onSubmit={(e) => void grant(e)} className="row wrap">
+              <label>
+                Add member (user name)
+                <input value={newMember} onChange={(e) => setNewMember(e.target.value)} required />
+              </label>
+              <label className="inline"><input type="checkbox" checked={asLead} onChange={(e) => setAsLead(e.target.checked)} /> as a lead</label>
+              <button type="submit">Add member</button>
+            </form>
+          </>
+        )}
+      </main>
+      {removing && (
+        <ConfirmDialog title={`Remove ${removing.name} from ${group?.name ?? 'the group'}?`} confirmLabel="Remove and rotate key" onCancel={() => setRemoving(null)} onConfirm={() => void revoke(removing)}>
+          <p>{removing.name} will no longer see this group's entries. The group gets a new key and every entry is re-sealed.</p>
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}
