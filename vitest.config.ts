@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    // Component tests (test/unit/ui-*.test.tsx) choose jsdom per file with a
+    // `// @vitest-environment jsdom` comment; everything else runs in Node.
+    include: ['test/unit/**/*.test.{ts,tsx}', 'test/integration/**/*.test.ts'],
     environment: 'node',
     testTimeout: 30_000,
     globalSetup: ['test/support/global-setup.ts'],

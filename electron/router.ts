@@ -14,7 +14,7 @@ import type { ClipboardGuard } from '../shared/clipboard';
 import { CrewvaultError, type ErrorCode } from '../shared/errors';
 import type { EntryChanges, EntryInput, OtpInput } from '../shared/model';
 import { resolveOtpSpec, type OtpSpec } from '../shared/otp';
-import { ROLE_PERMISSIONS, roleAllows } from '../shared/policy';
+
 import { translateSqliteError } from './vault/db';
 import { DEFAULT_SETTINGS, type Clock, type VaultSession } from './vault/service';
 import { createVault, Vault, type KdfOptions } from './vault/vault';
@@ -74,8 +74,11 @@ export class Router {
     const session = this.session;
     if (spec.access !== 'public') {
       if (!session) return failure('LOCKED', 'The vault is locked: sign in again.');
-      if (spec.access !== 'session' && !roleAllows(session.user.role, spec.access)) {
+      if (spec.access !== 'session' && !session.permissions().includes(spec.access)) {
         return failure('FORBIDDEN', `Your role may not do this (needs permission ${spec.access}).`);
+      }
+      if (method !== 'session.changePassword' && session.mustChangePassword) {
+        return failure('PASSWORD_CHANGE_REQUIRED', 'You signed in with a one-time password: choose your own first.');
       }
     }
     try {
@@ -122,7 +125,8 @@ export class Router {
     return {
       vault: { path: this.options.vaultPath, exists: this.vault !== undefined || existsSync(this.options.vaultPath) },
       user: session ? session.user : null,
-      permissions: session ? ROLE_PERMISSIONS[session.user.role] : [],
+      permissions: session ? session.permissions() : [],
+      mustChangePassword: session ? session.mustChangePassword : false,
       settings: session ? session.settings() : DEFAULT_SETTINGS,
     };
   }
@@ -141,7 +145,7 @@ export class Router {
 
   private requirePermission(session: VaultSession, what: 'password' | 'otpSecret' | 'otpCode'): void {
     const permission = secretPermission(what);
-    if (!roleAllows(session.user.role, permission)) throw new CrewvaultError('FORBIDDEN', `Your role may not do this (needs permission ${permission}).`);
+    if (!session.permissions().includes(permission)) throw new CrewvaultError('FORBIDDEN', `Your role may not do this (needs permission ${permission}).`);
   }
 
   private readonly handlers: Handlers = {
@@ -155,6 +159,10 @@ export class Router {
     'session.signIn': async ({ username, password }) => this.signedIn(await this.openVault().signIn(username, password)),
     'session.lock': () => {
       this.lock();
+      return this.state();
+    },
+    'session.changePassword': async ({ current, next }, session) => {
+      await this.requireSession(session).changePassword(current, next, this.options.kdf ?? {});
       return this.state();
     },
     'customers.list': (_input, session) => this.requireSession(session).listCustomers(),
@@ -220,5 +228,7 @@ export class Router {
       await this.requireSession(session).team.resetPassword(username, password, this.options.kdf ?? {});
       return { reset: username };
     },
+    'roles.list': (_input, session) => this.requireSession(session).team.listRoles(),
+    'roles.define': ({ name, permissions }, session) => this.requireSession(session).team.defineRole(name, permissions),
   };
 }

@@ -3,7 +3,7 @@
 # headers, after installing the Debian packages the build and the tests need.
 # It must never change anything outside this checkout except through apt-get.
 
-crewvault_apt_packages="oathtool libsecret-1-dev"
+crewvault_apt_packages="oathtool libsecret-1-dev chromium qrencode"
 
 crewvault_env() {
   local root missing pkg sudo=""

@@ -4,7 +4,7 @@
  * those leave the main process only through an explicit, audited reveal.
  */
 import type { OtpAlgorithm, OtpKind, OtpParams } from './otp';
-import type { Role } from './policy';
+import type { Permission, Role } from './policy';
 
 export interface UserView {
   readonly id: number;
@@ -33,6 +33,12 @@ export interface GroupSummary extends GroupView {
 
 export interface MemberView extends UserView {
   readonly lead: boolean;
+}
+
+export interface RoleView {
+  readonly name: string;
+  readonly permissions: readonly Permission[];
+  readonly builtIn: boolean;
 }
 
 export interface UserAdminView extends UserView {

@@ -6,8 +6,11 @@
  * group (owners hold every group's key); a team lead manages only the groups they lead.
  */
 
+/** The built-in roles. Owners and admins may define more (custom roles) from the same permissions. */
 export const ROLES = ['owner', 'admin', 'team_lead', 'technician', 'codes_only', 'auditor'] as const;
-export type Role = (typeof ROLES)[number];
+export type BuiltInRole = (typeof ROLES)[number];
+/** A role's name: a built-in one or a custom one. */
+export type Role = string;
 
 export const PERMISSIONS = [
   'entries.view',
@@ -28,7 +31,7 @@ const TECHNICIAN: readonly Permission[] = [
   'entries.view', 'passwords.reveal', 'otp.view', 'otp.reveal_secret', 'entries.create', 'entries.edit', 'entries.delete',
 ];
 
-export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
+export const ROLE_PERMISSIONS: Readonly<Record<BuiltInRole, readonly Permission[]>> = {
   owner: EVERYTHING,
   admin: EVERYTHING,
   team_lead: [...TECHNICIAN, 'groups.manage'],
@@ -38,23 +41,34 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   auditor: ['entries.view', 'audit.read'],
 };
 
-export function isRole(value: string): value is Role {
+export function isBuiltInRole(value: string): value is BuiltInRole {
   return (ROLES as readonly string[]).includes(value);
 }
 
-export function roleAllows(role: Role, permission: Permission): boolean {
+export function isPermission(value: string): value is Permission {
+  return (PERMISSIONS as readonly string[]).includes(value);
+}
+
+/** Whether a built-in role has a permission (custom roles carry their own list). */
+export function roleAllows(role: BuiltInRole, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role].includes(permission);
 }
 
 /** Who is asking, as far as the policy needs to know. */
 export interface Actor {
   readonly role: Role;
+  /** What the role allows: the built-in table's row, or a custom role's list. */
+  readonly permissions: readonly Permission[];
   /** The groups whose key this person holds, and whether they lead each. */
   readonly groups: ReadonlyMap<number, { readonly lead: boolean }>;
 }
 
 /** Roles that manage every group, and so are given every group's key. */
 export const ALL_GROUP_ROLES: readonly Role[] = ['owner', 'admin'];
+
+export function holdsAllGroups(role: Role): boolean {
+  return ALL_GROUP_ROLES.includes(role);
+}
 
 /**
  * The one question both the UI ("show the button?") and the router ("allow the call?") ask:
@@ -63,10 +77,10 @@ export const ALL_GROUP_ROLES: readonly Role[] = ['owner', 'admin'];
  * the lead of that group.
  */
 export function can(actor: Actor, permission: Permission, groupId?: number): boolean {
-  if (!roleAllows(actor.role, permission)) return false;
+  if (!actor.permissions.includes(permission)) return false;
   if (groupId === undefined) return true;
   const membership = actor.groups.get(groupId);
-  if (permission === 'groups.manage') return ALL_GROUP_ROLES.includes(actor.role) || membership?.lead === true;
+  if (permission === 'groups.manage') return holdsAllGroups(actor.role) || membership?.lead === true;
   if (permission === 'users.manage' || permission === 'audit.read') return true;
   return membership !== undefined;
 }

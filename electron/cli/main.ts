@@ -17,6 +17,8 @@ import { serveCommand } from './serve';
 import { userCommand } from './user';
 import { groupCommand } from './group';
 import { moveCommand } from './move';
+import { passwdCommand } from './passwd';
+import { roleCommand } from './role';
 import { showCommand } from './show';
 import { UsageError, type CliCommand, type CliIo } from './io';
 
@@ -33,6 +35,8 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   import: importCommand,
   audit: auditCommand,
   move: moveCommand,
+  passwd: passwdCommand,
+  role: roleCommand,
   user: userCommand,
   group: groupCommand,
   serve: serveCommand,

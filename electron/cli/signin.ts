@@ -3,6 +3,7 @@
  * the password comes from a hidden terminal prompt or the next line of piped stdin.
  * The vault is always closed (WAL checkpointed) when the command ends, however it ends.
  */
+import { CrewvaultError } from '../../shared/errors';
 import { defaultVaultPath } from '../paths';
 import { Vault } from '../vault/vault';
 import type { VaultSession } from '../vault/service';
@@ -35,14 +36,25 @@ export async function withVault<T>(values: VaultOptionValues, io: CliIo, work: (
   }
 }
 
-/** Opens the vault, signs in, runs `work`, and locks and closes whatever happens. */
-export function withSession<T>(values: VaultOptionValues, io: CliIo, work: (session: VaultSession) => Promise<T> | T): Promise<T> {
+/**
+ * Opens the vault, signs in, runs `work`, and locks and closes whatever happens. A person
+ * still on an admin's one-time password can only run `crewvault passwd`.
+ */
+export function withSession<T>(
+  values: VaultOptionValues,
+  io: CliIo,
+  work: (session: VaultSession, password: string) => Promise<T> | T,
+  options: { readonly allowOneTimePassword?: boolean } = {},
+): Promise<T> {
   return withVault(values, io, async (vault) => {
     const who = values.as ?? values.user;
     const password = await io.readSecret(`Password for ${who ?? 'the vault'}: `);
     const session = await vault.signIn(who, password);
     try {
-      return await work(session);
+      if (!options.allowOneTimePassword && session.mustChangePassword) {
+        throw new CrewvaultError('PASSWORD_CHANGE_REQUIRED', 'You signed in with a one-time password: set your own with "crewvault passwd" first.');
+      }
+      return await work(session, password);
     } finally {
       session.lock();
     }

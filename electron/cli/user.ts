@@ -1,18 +1,18 @@
 /** `crewvault user …`: people and their roles (users.manage). */
 import { parseArgs } from 'node:util';
-import { isRole, ROLES } from '../../shared/policy';
+import { ROLES } from '../../shared/policy';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { readNewPassword } from './new-password';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = `crewvault user add NAME --role ROLE | list [--json] | disable NAME | role NAME ROLE | reset-password NAME
                [--vault PATH] [--as USER]
-  Roles: ${ROLES.join(', ')}. "add" and "reset-password" read, after your password, the
+  Roles: ${ROLES.join(', ')}, or a custom one ("crewvault role"). "add" and "reset-password" read, after your password, the
   one-time password to hand over (twice on a terminal).`;
 
-function role(value: string | undefined): (typeof ROLES)[number] {
-  if (value === undefined || !isRole(value)) throw new UsageError(`ROLE must be one of ${ROLES.join(', ')}`);
-  return value;
+function role(value: string | undefined): string {
+  if (value === undefined || value.trim() === '') throw new UsageError(`ROLE is one of ${ROLES.join(', ')} or a custom role`);
+  return value.trim();
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {

@@ -6,7 +6,7 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import type { UserView } from '../../shared/model';
-import { isRole, type Role } from '../../shared/policy';
+import type { Role } from '../../shared/policy';
 import { hasControlCharacter } from '../../shared/text';
 import {
   deriveKek,
@@ -57,7 +57,7 @@ export function parseKdf(text: string): KdfParams {
 }
 
 export function userView(row: UserRow): UserView {
-  if (!isRole(row.role)) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: a user has an unknown role.');
+  if (row.role.length === 0) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: a user has no role.');
   return { id: row.id, name: row.name, role: row.role };
 }
 

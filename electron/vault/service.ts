@@ -21,8 +21,8 @@ import {
   type OtpUri,
   type TotpCode,
 } from '../../shared/otp';
-import { ALL_GROUP_ROLES, can, isRole, type Permission, type Role } from '../../shared/policy';
-import { openJson, sealJson, unwrapKey, wrapKey } from './crypto';
+import { ALL_GROUP_ROLES, can, isBuiltInRole, ROLE_PERMISSIONS, type Permission, type Role } from '../../shared/policy';
+import { deriveKek, exportPrivateKey, newKdfParams, open, openJson, seal, sealJson, unwrapKey, wrapKey } from './crypto';
 import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
 import {
@@ -39,13 +39,14 @@ import {
 import { appendAudit, listAuditRows, type AuditFields } from './store-audit';
 import { countEntriesByCustomer, findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows, setCustomerSealedName } from './store-customers';
 import { openPage, PageChanges } from './entry-pages';
-import { TeamService } from './team';
+import { getCustomRole } from './store-roles';
+import { requireKnownRole, TeamService } from './team';
 import { deletePagesOfGroup, entryCountsByGroup, listPagesInGroups, type PageRow } from './store-pages';
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
 import { groupKeysOfUser, putGroupKey } from './store-groups';
 import { getSetting } from './store-meta';
-import { getUser, listUsers, putWrappedDirectoryKey } from './store-users';
-import { insertUserRecord, prepareUser, validateNewPassword, validateUserName, type KdfOptions } from './records';
+import { getUser, listUsers, putWrappedDirectoryKey, setMustChangePassword, setUserPasswordSeal } from './store-users';
+import { insertUserRecord, parseKdf, prepareUser, validateNewPassword, validateUserName, type KdfOptions } from './records';
 
 export interface Clock {
   readonly now: () => number;
@@ -120,7 +121,60 @@ export class VaultSession {
   private customerNames = new Map<number, string>();
   private readonly otpAuditedAt = new Map<number, number>();
   private readonly pages = new PageChanges();
+  /** The KDF record this session signed in with; another one means the password changed. */
+  private signedInKdf: string | undefined;
+  private mustChange = false;
   private closed = false;
+
+  /** True while the person signed in with a one-time password they must replace. */
+  get mustChangePassword(): boolean {
+    if (this.closed) return false;
+    this.refreshUser();
+    return this.mustChange;
+  }
+
+  /**
+   * Replaces this person's password: the same key pair, sealed under a key derived with fresh
+   * Argon2 settings. Other sessions of this user end (they notice the new KDF record).
+   */
+  async changePassword(current: string, next: string, kdf: KdfOptions = {}): Promise<void> {
+    if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    this.refreshUser();
+    validateNewPassword(next);
+    if (current === next) throw new CrewvaultError('INVALID_INPUT', 'The new password must differ from the current one.');
+    const row = getUser(this.db, this.user.id);
+    if (!row) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    const currentKek = await deriveKek(current, parseKdf(row.kdf));
+    try {
+      open(currentKek, row.sealed_private_key, contexts.privateKey(row.id)).fill(0);
+    } catch {
+      throw new CrewvaultError('WRONG_PASSWORD', 'The current password is wrong.');
+    } finally {
+      currentKek.fill(0);
+    }
+    const params = newKdfParams(kdf);
+    const kek = await deriveKek(next, params);
+    const privateRaw = exportPrivateKey(this.ring.keyPair.privateKey);
+    try {
+      const kdfText = JSON.stringify(params);
+      this.write((w) => {
+        setUserPasswordSeal(w, this.user.id, kdfText, seal(kek, privateRaw, contexts.privateKey(this.user.id)));
+        this.audit(w, { action: 'user.change_password', subject: this.user.name });
+      });
+      this.signedInKdf = kdfText;
+      this.mustChange = false;
+    } finally {
+      kek.fill(0);
+      privateRaw.fill(0);
+    }
+  }
+
+  /** What this person's role allows now: the built-in table, or the custom role's list. */
+  permissions(): readonly Permission[] {
+    const role = this.user.role;
+    if (isBuiltInRole(role)) return ROLE_PERMISSIONS[role];
+    return getCustomRole(this.db, role)?.permissions ?? [];
+  }
 
   /** Access groups, members and users (the roles issue). */
   readonly team: TeamService;
@@ -139,6 +193,7 @@ export class VaultSession {
     this.clock = clock;
     this.currentUser = user;
     this.ring = ring;
+    this.signedInKdf = getUser(db, user.id)?.kdf;
     this.team = new TeamService({
       db,
       ring,
@@ -148,6 +203,7 @@ export class VaultSession {
       write: (work) => this.write(work),
       audit: (w, fields, detail) => this.audit(w, fields, detail),
       require: (permission, groupId) => this.require(permission, groupId),
+      permissions: () => this.permissions(),
       customerName: (customerId) => this.customerName(customerId),
     });
   }
@@ -171,7 +227,14 @@ export class VaultSession {
       this.lock();
       throw new CrewvaultError('LOCKED', 'Your account was disabled: the session has ended.');
     }
-    if (isRole(row.role) && row.role !== this.user.role) this.user = { ...this.user, role: row.role };
+    // A password changed elsewhere (or reset by an owner) ends every other session.
+    this.signedInKdf ??= row.kdf;
+    if (row.kdf !== this.signedInKdf) {
+      this.lock();
+      throw new CrewvaultError('LOCKED', 'Your password was changed: sign in again.');
+    }
+    this.mustChange = row.must_change_password === 1;
+    if (row.role !== this.user.role) this.user = { ...this.user, role: row.role };
     const held = groupKeysOfUser(this.db, this.user.id);
     const current = new Set(held.map((g) => g.group_id));
     for (const groupId of [...this.ring.groups.keys()]) if (!current.has(groupId)) this.ring.dropGroup(groupId);
@@ -538,12 +601,14 @@ export class VaultSession {
   async createUser(name: string, role: Role, password: string, kdf: KdfOptions = {}): Promise<UserView> {
     this.require('users.manage');
     if (role === 'owner' && this.user.role !== 'owner') throw forbidden('users.manage');
+    requireKnownRole(this.db, role);
     const userName = validateUserName(name);
     validateNewPassword(password);
     const prepared = await prepareUser(password, kdf);
     return this.write((w) => {
       const now = this.clock.now();
       const id = insertUserRecord(w, prepared, userName, role, now);
+      setMustChangePassword(w, id, true);
       const publicKey = prepared.keyPair.publicKey;
       putWrappedDirectoryKey(w, id, 1, wrapKey(publicKey, this.ring.directoryKey, contexts.directoryKey(id, 1)));
       // Owners and admins hold every group's key; everyone else starts in the default group.

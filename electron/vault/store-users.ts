@@ -10,6 +10,8 @@ export interface UserRow {
   readonly sealed_private_key: Buffer;
   readonly created_at: number;
   readonly disabled_at: number | null;
+  /** Schema 3: 1 while the user still has a one-time password from an admin. */
+  readonly must_change_password: number;
 }
 
 export function findUserByName(db: ReadDb, name: string): UserRow | undefined {
@@ -24,7 +26,7 @@ export function listUsers(db: ReadDb): UserRow[] {
   return db.prepare<[], UserRow>('SELECT * FROM users ORDER BY id').all();
 }
 
-export function insertUser(db: WriteDb, row: Omit<UserRow, 'id' | 'disabled_at' | 'sealed_private_key'>): number {
+export function insertUser(db: WriteDb, row: Omit<UserRow, 'id' | 'disabled_at' | 'sealed_private_key' | 'must_change_password'>): number {
   const result = db
     .prepare('INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES (?, ?, ?, ?, ?, ?)')
     .run(row.name, row.role, row.kdf, row.public_key, Buffer.alloc(0), row.created_at);
@@ -58,4 +60,13 @@ export function replaceUserKeys(db: WriteDb, userId: number, kdf: string, public
 
 export function deleteDirectoryKey(db: WriteDb, userId: number): void {
   db.prepare('DELETE FROM directory_keys WHERE user_id = ?').run(userId);
+}
+
+export function setMustChangePassword(db: WriteDb, userId: number, must: boolean): void {
+  db.prepare('UPDATE users SET must_change_password = ? WHERE id = ?').run(must ? 1 : 0, userId);
+}
+
+/** A user's new password: the same key pair, sealed under a key from new KDF settings. */
+export function setUserPasswordSeal(db: WriteDb, userId: number, kdf: string, sealedPrivateKey: Buffer): void {
+  db.prepare('UPDATE users SET kdf = ?, sealed_private_key = ?, must_change_password = 0 WHERE id = ?').run(kdf, sealedPrivateKey, userId);
 }

@@ -7,8 +7,8 @@
  * Must never hand a key to someone the policy (shared/policy `can`) does not allow.
  */
 import { CrewvaultError } from '../../shared/errors';
-import type { GroupSummary, MemberView, UserAdminView, UserView } from '../../shared/model';
-import { ALL_GROUP_ROLES, type Actor, type Permission, type Role } from '../../shared/policy';
+import type { GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../../shared/model';
+import { ALL_GROUP_ROLES, isBuiltInRole, isPermission, ROLE_PERMISSIONS, ROLES, type Actor, type Permission, type Role } from '../../shared/policy';
 import { exportPrivateKey, indexKey, openJson, randomKey, seal, wrapKey } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { pageOf, writePage, type PageChanges, type PageItem } from './entry-pages';
@@ -29,6 +29,7 @@ import {
   setGroupKeyVersion,
 } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
+import { getCustomRole, listCustomRoles, putCustomRole } from './store-roles';
 import {
   deleteDirectoryKey,
   findUserByName,
@@ -36,6 +37,7 @@ import {
   listUsers,
   putWrappedDirectoryKey,
   replaceUserKeys,
+  setMustChangePassword,
   setSealedPrivateKey,
   setUserDisabled,
   setUserRole,
@@ -54,7 +56,13 @@ export interface SessionCore {
   audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void;
   /** LOCKED when the session is locked; FORBIDDEN (naming the permission) when `can` says no. */
   require(permission: Permission, groupId?: number): void;
+  permissions(): readonly Permission[];
   customerName(customerId: number): string;
+}
+
+/** INVALID_INPUT unless `role` is built in or defined in this vault. */
+export function requireKnownRole(db: ReadDb, role: string): void {
+  if (!isBuiltInRole(role) && !getCustomRole(db, role)) throw new CrewvaultError('INVALID_INPUT', `Unknown role "${role}".`);
 }
 
 function forbidden(message: string): CrewvaultError {
@@ -69,7 +77,7 @@ export class TeamService {
   }
 
   actor(): Actor {
-    return { role: this.core.user().role, groups: new Map([...this.core.ring.groups].map(([id, g]) => [id, { lead: g.lead }])) };
+    return { role: this.core.user().role, permissions: this.core.permissions(), groups: new Map([...this.core.ring.groups].map(([id, g]) => [id, { lead: g.lead }])) };
   }
 
   // ---- groups -------------------------------------------------------------------------------
@@ -212,6 +220,7 @@ export class TeamService {
   /** Changes a role; an owner or admin is given every group's key. */
   changeRole(userName: string, role: Role): UserView {
     this.core.require('users.manage');
+    requireKnownRole(this.core.db, role);
     return this.core.write((w) => {
       const user = this.activeUser(w, userName);
       this.guardOwnerChange(w, user, role);
@@ -243,6 +252,7 @@ export class TeamService {
         for (const gk of groups) if (!this.core.ring.groups.has(gk.group_id)) throw forbidden('You do not hold the key of every group this user is in.');
         replaceUserKeys(w, user.id, JSON.stringify(prepared.params), prepared.keyPair.publicKey);
         setSealedPrivateKey(w, user.id, seal(prepared.kek, privateRaw, contexts.privateKey(user.id)));
+        setMustChangePassword(w, user.id, true);
         putWrappedDirectoryKey(w, user.id, 1, wrapKey(prepared.keyPair.publicKey, this.core.ring.directoryKey, contexts.directoryKey(user.id, 1)));
         for (const gk of groups) {
           const group = this.heldKey(gk.group_id);
@@ -254,6 +264,36 @@ export class TeamService {
       privateRaw.fill(0);
       prepared.kek.fill(0);
     }
+  }
+
+  // ---- roles --------------------------------------------------------------------------------
+
+  /** The built-in roles and the custom ones, each with what it allows. */
+  listRoles(): RoleView[] {
+    this.core.require('entries.view');
+    return [
+      ...ROLES.map((name) => ({ name, permissions: ROLE_PERMISSIONS[name], builtIn: true })),
+      ...listCustomRoles(this.core.db).map((r) => ({ ...r, builtIn: false })),
+    ];
+  }
+
+  /** Defines (or redefines) a custom role from the built-in permissions. */
+  defineRole(name: string, permissions: readonly string[]): RoleView {
+    this.core.require('users.manage');
+    const roleName = name.trim();
+    if (!/^[A-Za-z][A-Za-z0-9 _-]{0,63}$/.test(roleName)) throw new CrewvaultError('INVALID_INPUT', 'A role name is 1 to 64 letters, digits, spaces, "_" or "-", starting with a letter.');
+    if (ROLES.some((r) => r.toLowerCase() === roleName.toLowerCase())) throw new CrewvaultError('ALREADY_EXISTS', `"${roleName}" is a built-in role.`);
+    const unknown = permissions.filter((p) => !isPermission(p));
+    if (unknown.length > 0) throw new CrewvaultError('INVALID_INPUT', `Unknown permission "${unknown[0] ?? ''}".`);
+    const granted = [...new Set(permissions.filter(isPermission))];
+    const own = this.core.permissions();
+    const beyond = granted.find((p) => !own.includes(p));
+    if (beyond) throw new CrewvaultError('FORBIDDEN', `You cannot grant a permission you do not have (${beyond}).`);
+    return this.core.write((w) => {
+      putCustomRole(w, { name: roleName, permissions: granted }, this.core.now());
+      this.core.audit(w, { action: 'role.define', subject: roleName }, `${roleName}: ${granted.join(', ') || '(no permissions)'}`);
+      return { name: roleName, permissions: granted, builtIn: false };
+    });
   }
 
   // ---- helpers ------------------------------------------------------------------------------

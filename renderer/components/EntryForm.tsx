@@ -91,8 +91,8 @@ export function EntryForm({ connection, customers, entry, defaultCustomer, onSav
       }
       return;
     }
+    // Only the text: a URI pasted in "otpauth URI" stays there (QrImport is shown in "QR image" mode already).
     setUri(text);
-    setMode('qr');
     try {
       const resolved = resolveOtpSpec({ uri: text });
       if (!title && (resolved.issuer || resolved.account)) setTitle(resolved.issuer ?? resolved.account ?? '');
@@ -215,7 +215,8 @@ export function EntryForm({ connection, customers, entry, defaultCustomer, onSav
               </label>
             )}
             {mode === 'qr' && (uri ? <p className="muted small">Read from the image. <button type="button" onClick={() => setUri('')}>Choose another image</button></p> : <QrImport onDecoded={fillFromUri} />)}
-            {otpCheck && (mode !== 'secret' || !otpCheck.ok || checkSecret(secret) === null) && (
+            {/* In "Secret key" mode the field's own check line speaks for the key; this line only adds what it cannot say. */}
+            {otpCheck && (mode !== 'secret' || (checkSecret(secret)?.ok !== false && (!otpCheck.ok || checkSecret(secret) === null))) && (
               <p className={otpCheck.ok ? 'muted small' : 'error small'} role={otpCheck.ok ? 'status' : 'alert'}>{otpCheck.message}</p>
             )}
             {showAdvanced && (

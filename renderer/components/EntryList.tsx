@@ -65,40 +65,42 @@ export function EntryList({ connection, entries, selectedId, onSelect, onCopyCod
   const visible = entries.slice(first, last);
 
   return (
-    <div
-      ref={viewport}
-      className="entry-list"
-      role="listbox"
-      aria-label="Entries"
-      aria-activedescendant={selectedId === null ? undefined : `entry-${selectedId}`}
-      tabIndex={0}
-      onKeyDown={onKeyDown}
-      onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
-    >
-      <div style={{ height: entries.length * ROW_HEIGHT, position: 'relative' }}>
+    // A plain list, not a listbox: each row holds buttons (copy, open), which an ARIA option
+    // may not. The list takes focus for the arrow keys; the selected row is aria-current.
+    <div ref={viewport} className="entry-list" onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+      <ul
+        className="entry-rows"
+        aria-label="Entries"
+        tabIndex={0}
+        onKeyDown={onKeyDown}
+        style={{ height: entries.length * ROW_HEIGHT }}
+      >
         {visible.map((entry, i) => (
-          <div
+          <li
             key={entry.id}
             id={`entry-${entry.id}`}
-            role="option"
-            aria-selected={entry.id === selectedId}
+            aria-current={entry.id === selectedId ? 'true' : undefined}
             className={`entry-row${entry.id === selectedId ? ' selected' : ''}`}
             style={{ top: (first + i) * ROW_HEIGHT, height: ROW_HEIGHT }}
-            onClick={() => onSelect(entry.id)}
+            onClick={(e) => {
+              // Clicks on the row's own buttons act on their own; anywhere else selects.
+              if (!(e.target instanceof Element && e.target.closest('button'))) onSelect(entry.id);
+            }}
           >
             <div className="entry-text">
               <div className="entry-title">{entry.title}</div>
               <div className="muted small">{entry.customer}{entry.username ? ` · ${entry.username}` : ''}</div>
             </div>
             {entry.otp && canSeeCodes && (
-              <div className="row" onClick={(e) => e.stopPropagation()}>
-                <OtpCode connection={connection} entryId={entry.id} kind={entry.otp.kind} onCopy={onCopyCode} />
+              <div className="row">
+                {/* Keyed by updatedAt: an edited secret key must show its code now, not at the next period. */}
+                <OtpCode key={entry.updatedAt} connection={connection} entryId={entry.id} kind={entry.otp.kind} onCopy={onCopyCode} />
                 <button type="button" aria-label={`Open code of ${entry.title}`} onClick={() => onOpenCode(entry)}>⤢</button>
               </div>
             )}
-          </div>
+          </li>
         ))}
-      </div>
+      </ul>
     </div>
   );
 }

@@ -23,7 +23,7 @@ export function TopBar({ state, page, onNavigate, onLock, children }: Props) {
   const pages = PAGES.filter((p) => state.permissions.includes(p.permission));
   return (
     <header className="topbar">
-      <strong className="brand">Crewvault</strong>
+      <h1 className="brand">Crewvault</h1>
       {pages.length > 1 && (
         <nav aria-label="Sections" className="row">
           {pages.map((p) => (

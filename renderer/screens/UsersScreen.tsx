@@ -60,7 +60,7 @@ export function UsersScreen({ connection, me }: { connection: Connection; me: st
               <tr key={u.id}>
                 <td>{u.name}</td>
                 <td>
-                  <select aria-label={`Role of ${u.name}`} value={u.role} disabled={u.disabled} onChange={(e) => void setUserRole(u, e.target.value as Role)}>
+                  <select aria-label={`Role of ${u.name}`} value={u.role} disabled={u.disabled} onChange={(e) => void setUserRole(u, e.target.value)}>
                     {ROLES.map((r) => <option key={r} value={r}>{r.replace('_', ' ')}</option>)}
                   </select>
                 </td>
@@ -81,7 +81,7 @@ export function UsersScreen({ connection, me }: { connection: Connection; me: st
         </label>
         <label>
           Role
-          <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
+          <select value={role} onChange={(e) => setRole(e.target.value)}>
             {ROLES.map((r) => <option key={r} value={r}>{r.replace('_', ' ')}</option>)}
           </select>
         </label>

@@ -9,9 +9,9 @@
  * (polling codes), which must not keep an idle session awake.
  */
 import { z } from 'zod';
-import type { AuditRecord, CustomerView, EntryDetails, EntrySummary, GroupSummary, MemberView, UserAdminView, UserView } from '../model';
+import type { AuditRecord, CustomerView, EntryDetails, EntrySummary, GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../model';
 import { OTP_ALGORITHMS, OTP_KINDS } from '../otp';
-import { ROLES, type Permission } from '../policy';
+import type { Permission } from '../policy';
 import type { MethodName } from './methods';
 
 
@@ -46,6 +46,8 @@ export interface SessionState {
   readonly vault: { readonly path: string; readonly exists: boolean };
   readonly user: UserView | null;
   readonly permissions: readonly Permission[];
+  /** Signed in with a one-time password: nothing else works until it is replaced. */
+  readonly mustChangePassword: boolean;
   readonly settings: { readonly idleLockMinutes: number; readonly clipboardClearSeconds: number };
 }
 
@@ -94,6 +96,7 @@ export const CONTRACT = {
   'vault.create': method<SessionState>()(z.strictObject({ username: text(64), password: text(1024) }), 'public'),
   'session.signIn': method<SessionState>()(z.strictObject({ username: text(64), password: text(1024) }), 'public'),
   'session.lock': method<SessionState>()(empty, 'public'),
+  'session.changePassword': method<SessionState>()(z.strictObject({ current: newPassword, next: newPassword }), 'session'),
   'customers.list': method<CustomerView[]>()(empty, 'entries.view'),
   'entries.list': method<EntrySummary[]>()(z.strictObject({ customer: text(200).optional(), search: text(200).optional() }), 'entries.view'),
   'entries.get': method<EntryDetails>()(z.strictObject({ id }), 'entries.view'),
@@ -111,10 +114,12 @@ export const CONTRACT = {
   'groups.revoke': method<{ revoked: string }>()(z.strictObject({ id, username: userName }), 'groups.manage'),
   'entries.move': method<{ moved: number }>()(z.strictObject({ id, groupId: id }), 'entries.edit'),
   'users.list': method<UserAdminView[]>()(empty, 'users.manage'),
-  'users.create': method<UserView>()(z.strictObject({ username: userName, role: z.enum(ROLES), password: newPassword }), 'users.manage'),
+  'users.create': method<UserView>()(z.strictObject({ username: userName, role: text(64), password: newPassword }), 'users.manage'),
   'users.disable': method<{ disabled: string }>()(z.strictObject({ username: userName }), 'users.manage'),
-  'users.setRole': method<UserView>()(z.strictObject({ username: userName, role: z.enum(ROLES) }), 'users.manage'),
+  'users.setRole': method<UserView>()(z.strictObject({ username: userName, role: text(64) }), 'users.manage'),
   'users.resetPassword': method<{ reset: string }>()(z.strictObject({ username: userName, password: newPassword }), 'users.manage'),
+  'roles.list': method<RoleView[]>()(empty, 'entries.view'),
+  'roles.define': method<RoleView>()(z.strictObject({ name: text(64), permissions: z.array(text(64)).max(20) }), 'users.manage'),
 } as const satisfies { readonly [M in MethodName]: MethodSpec<z.ZodType, unknown> };
 
 export type Contract = typeof CONTRACT;

@@ -8,6 +8,7 @@ export const METHOD_NAMES = [
   'vault.create',
   'session.signIn',
   'session.lock',
+  'session.changePassword',
   'customers.list',
   'entries.list',
   'entries.get',
@@ -29,6 +30,8 @@ export const METHOD_NAMES = [
   'users.disable',
   'users.setRole',
   'users.resetPassword',
+  'roles.list',
+  'roles.define',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -33,7 +33,7 @@ async function startServe(folder: string): Promise<{ child: ChildProcessWithoutN
 }
 
 export const test = base.extend<{ host: Host; vaultPage: Page }>({
-  host: async ({}, use) => {
+  host: async ({ browserName: _browserName }, use) => {
     const folder = mkdtempSync(path.join(tmpdir(), 'crewvault-e2e-'));
     const { child, url, vault } = await startServe(folder);
     await use({ url, vault, folder });

@@ -6,7 +6,8 @@ import { crewvault, type CliResult } from '../support/cli';
 import { tempFolder } from '../support/vault';
 
 const ALICE = 'alice pass 123';
-const BOB = 'bob one-time 1';
+const ONE_TIME = 'bob one-time 1';
+const BOB = 'bob chose this';
 const RFC = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 let vault: string;
 
@@ -18,8 +19,11 @@ function run(who: string, password: string, ...args: string[]): CliResult {
 beforeEach(() => {
   vault = path.join(tempFolder(), 'team.crewvault');
   expect(crewvault(['init', '--vault', vault, '--user', 'alice', '--kdf-memory', '1024', '--kdf-iterations', '1'], { input: `${ALICE}\n` }).status).toBe(0);
-  const add = crewvault(['user', 'add', 'bob', '--role', 'technician', '--vault', vault, '--as', 'alice'], { input: `${ALICE}\n${BOB}\n` });
+  const add = crewvault(['user', 'add', 'bob', '--role', 'technician', '--vault', vault, '--as', 'alice'], { input: `${ALICE}\n${ONE_TIME}\n` });
   expect(add).toMatchObject({ status: 0, stdout: 'Added bob (technician).\n' });
+  // Bob's first password is a one-time one: nothing but passwd works until he replaces it.
+  expect(run('bob', ONE_TIME, 'list').stderr).toContain('PASSWORD_CHANGE_REQUIRED');
+  expect(crewvault(['passwd', '--vault', vault, '--as', 'bob'], { input: `${ONE_TIME}\n${BOB}\n` })).toMatchObject({ status: 0, stdout: 'Changed the password of bob; your other sessions have ended.\n' });
 });
 
 describe('crewvault user, group and move', () => {
@@ -56,10 +60,20 @@ describe('crewvault user, group and move', () => {
     const reset = crewvault(['user', 'reset-password', 'bob', '--vault', vault, '--as', 'alice'], { input: `${ALICE}\nbob new pass 2\n` });
     expect(reset.status).toBe(0);
     expect(run('bob', BOB, 'list').stderr).toContain('WRONG_PASSWORD');
-    expect(run('bob', 'bob new pass 2', 'list').status).toBe(0);
+    expect(run('bob', 'bob new pass 2', 'list').stderr).toContain('PASSWORD_CHANGE_REQUIRED');
     expect(run('alice', ALICE, 'user', 'disable', 'bob').stdout).toBe('Disabled bob; the groups they held have new keys.\n');
     expect(run('alice', ALICE, 'user', 'list').stdout).toBe('alice\towner\nbob\tauditor\tdisabled\n');
     expect(run('bob', 'bob new pass 2', 'list').stderr).toContain('WRONG_PASSWORD');
-    expect(run('alice', ALICE, 'user', 'role', 'bob', 'wizard').status).toBe(2);
+    expect(run('alice', ALICE, 'user', 'role', 'bob', 'wizard').stderr).toBe('crewvault: INVALID_INPUT: Unknown role "wizard".\n');
+  });
+
+  it('defines a custom role and gives it to someone', () => {
+    expect(run('alice', ALICE, 'role', 'define', 'Night shift', 'entries.view,otp.view').stdout).toBe('Defined Night shift: entries.view, otp.view.\n');
+    expect(run('alice', ALICE, 'user', 'role', 'bob', 'night shift').stdout).toBe('bob is now night shift.\n');
+    run('alice', ALICE, 'add', '--customer', 'Acme', '--title', 'VPN', '--otp', RFC);
+    expect(run('bob', BOB, 'otp', 'Acme/VPN', '--at', '59').stdout).toBe('287082\n');
+    expect(run('bob', BOB, 'show', 'Acme/VPN', '--reveal').stderr).toContain('FORBIDDEN');
+    expect(run('alice', ALICE, 'role', 'define', 'admin', 'entries.view').stderr).toContain('ALREADY_EXISTS');
+    expect(run('alice', ALICE, 'role', 'define', 'Odd', 'entries.view,fly').stderr).toContain('Unknown permission "fly"');
   });
 });

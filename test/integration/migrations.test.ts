@@ -157,6 +157,33 @@ const MIGRATION_TESTS: Record<number, { readonly name: string; readonly run: () 
   },
 };
 
+const SCHEMA_2: Record<string, TableShape> = {
+  ...SCHEMA_1,
+  entry_pages: {
+    strict: true,
+    columns: ['group_id INTEGER not null pk', 'page_no INTEGER not null pk', 'key_version INTEGER not null', 'entry_count INTEGER not null', 'sealed BLOB not null'],
+    indexes: ['unique (group_id, page_no)'],
+    foreignKeys: ['group_id -> access_groups(id) on delete CASCADE'],
+  },
+};
+
+MIGRATION_TESTS[3] = {
+  name: 'adds custom roles and the first-sign-in flag, existing users keeping their password',
+  run: () => {
+    const db = databaseAt(2);
+    db.prepare("INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES ('alice', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk'));
+    migrate(db, 3);
+    expect(schemaVersion(db)).toBe(3);
+    const schema = schemaOf(db);
+    expect(schema.roles).toEqual({ strict: true, columns: ['name TEXT not null pk', 'permissions TEXT not null', 'created_at INTEGER not null'], indexes: ['unique (name)'], foreignKeys: [] });
+    expect(schema.users?.columns.at(-1)).toBe('must_change_password INTEGER not null');
+    expect({ ...schema, roles: undefined, users: undefined }).toEqual({ ...SCHEMA_2, roles: undefined, users: undefined });
+    expect(db.prepare('SELECT name, must_change_password FROM users').all()).toEqual([{ name: 'alice', must_change_password: 0 }]);
+    db.prepare("INSERT INTO roles (name, permissions, created_at) VALUES ('Night shift', '[]', 1)").run();
+    expect(() => db.prepare("INSERT INTO roles (name, permissions, created_at) VALUES ('NIGHT SHIFT', '[]', 1)").run()).toThrow(/UNIQUE/);
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

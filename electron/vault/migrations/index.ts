@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { CrewvaultError } from '../../../shared/errors';
 import { updateToSchemaVersion1 } from './0001-initial';
 import { updateToSchemaVersion2 } from './0002-entry-pages';
+import { updateToSchemaVersion3 } from './0003-roles-and-first-sign-in';
 
 export interface Migration {
   readonly version: number;
@@ -16,6 +17,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, run: updateToSchemaVersion1 },
   { version: 2, run: updateToSchemaVersion2 },
+  { version: 3, run: updateToSchemaVersion3 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
