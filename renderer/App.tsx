@@ -3,6 +3,8 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { CrewvaultApi } from '../shared/api/client';
 import type { SessionState } from '../shared/api/contract';
 import type { Transport } from './client';
+import { ChangePasswordForm } from './components/ChangePasswordForm';
+import { Modal } from './components/Modal';
 import { TopBar, type Page } from './components/TopBar';
 import { AuditScreen } from './screens/AuditScreen';
 import { GroupsScreen } from './screens/GroupsScreen';
@@ -21,6 +23,7 @@ export function App({ connection }: { connection: Connection }) {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [page, setPage] = useState<Page>('vault');
+  const [changingPassword, setChangingPassword] = useState(false);
 
   const refresh = useCallback(async () => {
     const reply = await api.session.state({});
@@ -56,12 +59,27 @@ export function App({ connection }: { connection: Connection }) {
   if (error) return <main className="centered"><p role="alert" className="error">{error}</p></main>;
   if (!state) return <main className="centered"><p aria-busy="true">Opening Crewvault…</p></main>;
   if (!state.user) return <SignInScreen api={api} state={state} notice={notice} onSignedIn={(s) => { setNotice(null); setPage('vault'); setState(s); }} />;
+  if (state.mustChangePassword) {
+    return (
+      <main className="centered">
+        <div className="card">
+          <ChangePasswordForm api={api} intro="You signed in with a one-time password. Choose your own to continue." onChanged={setState} />
+        </div>
+      </main>
+    );
+  }
   const topBar = (children?: ReactNode) => (
-    <TopBar state={state} page={page} onNavigate={setPage} onLock={() => void lock()}>{children}</TopBar>
+    <TopBar state={state} page={page} onNavigate={setPage} onLock={() => void lock()} onChangePassword={() => setChangingPassword(true)}>{children}</TopBar>
   );
-  if (page === 'vault') return <VaultScreen connection={connection} state={state} topBar={topBar} onLocked={locked} />;
+  const passwordDialog = changingPassword && (
+    <Modal label="Change password" onClose={() => setChangingPassword(false)}>
+      <ChangePasswordForm api={api} intro="Your other sessions will end." onChanged={(s) => { setChangingPassword(false); setState(s); }} onCancel={() => setChangingPassword(false)} />
+    </Modal>
+  );
+  if (page === 'vault') return <>{passwordDialog}<VaultScreen connection={connection} state={state} topBar={topBar} onLocked={locked} /></>;
   return (
     <div className="vault">
+      {passwordDialog}
       {topBar()}
       {page === 'groups' && <GroupsScreen connection={connection} />}
       {page === 'users' && <UsersScreen connection={connection} me={state.user.name} />}

@@ -13,6 +13,8 @@ interface Props {
   readonly connection: Connection;
   readonly entryId: number;
   readonly permissions: readonly Permission[];
+  /** The entry's access group, when the person holds more than one. */
+  readonly groupName?: string | undefined;
   /** Bumped by the parent after a save, so the details re-read. */
   readonly version: number;
   readonly onEdit: (entry: Details) => void;
@@ -21,7 +23,7 @@ interface Props {
   readonly onCopy: (entryId: number, what: 'password' | 'otpCode') => void;
 }
 
-export function EntryDetails({ connection, entryId, permissions, version, onEdit, onDelete, onRemoveOtp, onCopy }: Props) {
+export function EntryDetails({ connection, entryId, permissions, groupName, version, onEdit, onDelete, onRemoveOtp, onCopy }: Props) {
   const { api } = connection;
   const [entry, setEntry] = useState<Details | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -66,7 +68,7 @@ export function EntryDetails({ connection, entryId, permissions, version, onEdit
     <section className="details" aria-label={`Details of ${entry.title}`}>
       <header>
         <h2>{entry.title}</h2>
-        <p className="muted">{entry.customer}</p>
+        <p className="muted">{entry.customer}{groupName ? <> · <span className="badge" title="Access group">{groupName}</span></> : null}</p>
       </header>
       <dl>
         <dt>Username</dt>

@@ -7,7 +7,7 @@ import { useId, useMemo, useState, type FormEvent } from 'react';
 import type { OtpSpec } from '../../shared/otp';
 import { buildOtpUri, OTP_ALGORITHMS, parseMigrationUri, resolveOtpSpec, type MigrationEntry, type OtpAlgorithm, type OtpKind } from '../../shared/otp';
 import { CrewvaultError } from '../../shared/errors';
-import type { CustomerView, EntryDetails, EntrySummary } from '../../shared/model';
+import type { CustomerView, EntryDetails, EntrySummary, GroupSummary } from '../../shared/model';
 import type { Connection } from '../App';
 import { generatePassword } from '../password';
 import { QrImport } from './QrImport';
@@ -18,6 +18,8 @@ type OtpMode = 'none' | 'keep' | 'secret' | 'uri' | 'qr';
 interface Props {
   readonly connection: Connection;
   readonly customers: readonly CustomerView[];
+  /** The access groups this person holds; the entry goes to one of them. */
+  readonly groups: readonly GroupSummary[];
   /** Absent: a new entry. */
   readonly entry?: EntryDetails;
   readonly defaultCustomer?: string;
@@ -39,7 +41,7 @@ function describeError(error: unknown): string {
   return error instanceof CrewvaultError ? error.message : 'This is not a valid one-time password.';
 }
 
-export function EntryForm({ connection, customers, entry, defaultCustomer, onSaved, onCancel }: Props) {
+export function EntryForm({ connection, customers, groups, entry, defaultCustomer, onSaved, onCancel }: Props) {
   const id = useId();
   const editing = entry !== undefined;
   const [customer, setCustomer] = useState(entry?.customer ?? defaultCustomer ?? '');
@@ -48,6 +50,8 @@ export function EntryForm({ connection, customers, entry, defaultCustomer, onSav
   const [password, setPassword] = useState('');
   const [showPassword, setShowPassword] = useState(false);
   const [url, setUrl] = useState(entry?.url ?? '');
+  // '' leaves a new entry in the vault's default group.
+  const [groupId, setGroupId] = useState<string>(entry ? String(entry.groupId) : '');
   const [notes, setNotes] = useState(entry?.notes ?? '');
   const [mode, setMode] = useState<OtpMode>(entry?.otp ? 'keep' : 'none');
   const [secret, setSecret] = useState('');
@@ -116,7 +120,16 @@ export function EntryForm({ connection, customers, entry, defaultCustomer, onSav
     const otp = mode === 'keep' ? undefined : mode === 'none' ? null : spec;
     const reply = editing
       ? await connection.api.entries.update({ id: entry.id, changes: { ...fields, ...(otp === undefined ? {} : { otp }) } })
-      : await connection.api.entries.create({ ...fields, ...(otp ? { otp } : {}) });
+      : await connection.api.entries.create({ ...fields, ...(otp ? { otp } : {}), ...(groupId ? { groupId: Number(groupId) } : {}) });
+    if (reply.ok && editing && groupId && Number(groupId) !== entry.groupId) {
+      // Another group: the main process re-seals the entry under that group's key.
+      const moved = await connection.api.entries.move({ id: entry.id, groupId: Number(groupId) });
+      if (!moved.ok) {
+        setBusy(false);
+        setError(moved.error.message);
+        return;
+      }
+    }
     setBusy(false);
     if (reply.ok) onSaved([reply.value]);
     else setError(reply.error.message);
@@ -174,6 +187,15 @@ export function EntryForm({ connection, customers, entry, defaultCustomer, onSav
             Customer
             <input name="customer" value={customer} onChange={(e) => setCustomer(e.target.value)} list={`${id}-customers`} required />
           </label>
+          {groups.length > 1 && (
+            <label>
+              Access group
+              <select name="group" value={groupId} onChange={(e) => setGroupId(e.target.value)}>
+                {!editing && <option value="">Default group</option>}
+                {groups.map((g) => <option key={g.id} value={String(g.id)}>{g.name}</option>)}
+              </select>
+            </label>
+          )}
           <label>
             Title
             <input name="title" value={title} onChange={(e) => setTitle(e.target.value)} required />

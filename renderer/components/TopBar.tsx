@@ -16,10 +16,11 @@ interface Props {
   readonly page: Page;
   readonly onNavigate: (page: Page) => void;
   readonly onLock: () => void;
+  readonly onChangePassword: () => void;
   readonly children?: ReactNode;
 }
 
-export function TopBar({ state, page, onNavigate, onLock, children }: Props) {
+export function TopBar({ state, page, onNavigate, onLock, onChangePassword, children }: Props) {
   const pages = PAGES.filter((p) => state.permissions.includes(p.permission));
   return (
     <header className="topbar">
@@ -35,6 +36,7 @@ export function TopBar({ state, page, onNavigate, onLock, children }: Props) {
       )}
       <div className="topbar-main">{children}</div>
       <span className="muted">{state.user?.name} <span className="badge">{state.user?.role.replace('_', ' ')}</span></span>
+      <button type="button" onClick={onChangePassword}>Change password</button>
       <button type="button" onClick={onLock} title="Ctrl+L">Lock</button>
     </header>
   );

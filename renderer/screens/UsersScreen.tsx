@@ -1,7 +1,7 @@
 /** Users for owners and admins: add with a one-time password, change a role, disable, reset a password. */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { UserAdminView } from '../../shared/model';
-import { ROLES, type Role } from '../../shared/policy';
+import type { RoleView, UserAdminView } from '../../shared/model';
+import { PERMISSIONS, type Permission, type Role } from '../../shared/policy';
 import type { Connection } from '../App';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { generatePassword } from '../password';
@@ -11,16 +11,30 @@ type Pending = { kind: 'disable'; user: UserAdminView } | { kind: 'reset'; user:
 export function UsersScreen({ connection, me }: { connection: Connection; me: string }) {
   const { api } = connection;
   const [users, setUsers] = useState<UserAdminView[] | null>(null);
+  const [roles, setRoles] = useState<RoleView[]>([]);
+  const [roleName, setRoleName] = useState('');
+  const [rolePermissions, setRolePermissions] = useState<Permission[]>([]);
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('technician');
   const [pending, setPending] = useState<Pending | null>(null);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
 
   const load = useCallback(async () => {
-    const reply = await api.users.list({});
+    const [reply, roleList] = await Promise.all([api.users.list({}), api.roles.list({})]);
     if (reply.ok) setUsers(reply.value);
     else setMessage({ error: true, text: reply.error.message });
+    if (roleList.ok) setRoles(roleList.value);
   }, [api]);
+
+  async function defineRole(event: FormEvent) {
+    event.preventDefault();
+    const reply = await api.roles.define({ name: roleName, permissions: rolePermissions });
+    if (!reply.ok) return setMessage({ error: true, text: reply.error.message });
+    setRoleName('');
+    setRolePermissions([]);
+    setMessage({ error: false, text: `Defined the role ${reply.value.name}.` });
+    await load();
+  }
   useEffect(() => void load(), [load]);
 
   async function add(event: FormEvent) {
@@ -61,7 +75,7 @@ export function UsersScreen({ connection, me }: { connection: Connection; me: st
                 <td>{u.name}</td>
                 <td>
                   <select aria-label={`Role of ${u.name}`} value={u.role} disabled={u.disabled} onChange={(e) => void setUserRole(u, e.target.value)}>
-                    {ROLES.map((r) => <option key={r} value={r}>{r.replace('_', ' ')}</option>)}
+                    {roles.map((r) => <option key={r.name} value={r.name}>{r.name.replace('_', ' ')}</option>)}
                   </select>
                 </td>
                 <td>{u.disabled ? 'Disabled' : 'Active'}</td>
@@ -81,11 +95,32 @@ export function UsersScreen({ connection, me }: { connection: Connection; me: st
         </label>
         <label>
           Role
-          <select value={role} onChange={(e) => setRole(e.target.value)}>
-            {ROLES.map((r) => <option key={r} value={r}>{r.replace('_', ' ')}</option>)}
+          <select aria-label="New user's role" value={role} onChange={(e) => setRole(e.target.value)}>
+            {roles.map((r) => <option key={r.name} value={r.name}>{r.name.replace('_', ' ')}</option>)}
           </select>
         </label>
         <button type="submit">Add user</button>
+      </form>
+      <h3>Roles</h3>
+      <table className="table">
+        <caption className="sr-only">Roles and what they allow</caption>
+        <thead><tr><th scope="col">Role</th><th scope="col">Permissions</th></tr></thead>
+        <tbody>{roles.map((r) => <tr key={r.name}><td>{r.name.replace('_', ' ')}{r.builtIn ? '' : ' (custom)'}</td><td className="small">{r.permissions.join(', ')}</td></tr>)}</tbody>
+      </table>
+      <form onSubmit={(e) => void defineRole(e)} className="stack">
+        <label>
+          New role name
+          <input value={roleName} onChange={(e) => setRoleName(e.target.value)} required maxLength={64} />
+        </label>
+        <fieldset className="row wrap">
+          <legend>It may</legend>
+          {PERMISSIONS.map((p) => (
+            <label key={p} className="inline">
+              <input type="checkbox" checked={rolePermissions.includes(p)} onChange={(e) => setRolePermissions(e.target.checked ? [...rolePermissions, p] : rolePermissions.filter((x) => x !== p))} /> {p}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit">Define role</button>
       </form>
       {pending && (
         <ConfirmDialog

@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { SessionState } from '../../shared/api/contract';
-import type { CustomerView, EntryDetails as Details, EntrySummary } from '../../shared/model';
+import type { CustomerView, EntryDetails as Details, EntrySummary, GroupSummary } from '../../shared/model';
 import type { Connection } from '../App';
 import { copyFromReply } from '../clipboard';
 import { ConfirmDialog } from '../components/ConfirmDialog';
@@ -41,6 +41,7 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
   const permissions = state.permissions;
   const [entries, setEntries] = useState<EntrySummary[] | null>(null);
   const [customers, setCustomers] = useState<CustomerView[]>([]);
+  const [groups, setGroups] = useState<GroupSummary[]>([]);
   const [customerId, setCustomerId] = useState<number | null>(null);
   const [search, setSearch] = useState('');
   const [selectedId, setSelectedId] = useState<number | null>(null);
@@ -51,7 +52,7 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
   const searchBox = useRef<HTMLInputElement>(null);
 
   const load = useCallback(async () => {
-    const [list, names] = await Promise.all([api.entries.list({}), api.customers.list({})]);
+    const [list, names, groupList] = await Promise.all([api.entries.list({}), api.customers.list({}), api.groups.list({})]);
     if (!list.ok) {
       if (list.error.code === 'LOCKED') onLocked();
       else setError(list.error.message);
@@ -59,6 +60,7 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
     }
     setEntries(list.value);
     if (names.ok) setCustomers(names.value);
+    if (groupList.ok) setGroups(groupList.value);
   }, [api, onLocked]);
 
   useEffect(() => {
@@ -163,6 +165,7 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
               connection={connection}
               entryId={selectedId}
               permissions={permissions}
+              groupName={groups.length > 1 ? groups.find((g) => g.id === entries?.find((e) => e.id === selectedId)?.groupId)?.name : undefined}
               version={detailsVersion}
               onEdit={(entry) => setDialog({ kind: 'edit', entry })}
               onDelete={(entry) => setDialog({ kind: 'delete', entry })}
@@ -179,6 +182,7 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
           <EntryForm
             connection={connection}
             customers={customers}
+            groups={groups}
             {...(dialog.kind === 'edit' ? { entry: dialog.entry } : {})}
             {...(selectedCustomer ? { defaultCustomer: selectedCustomer.name } : {})}
             onCancel={() => setDialog(null)}

@@ -102,3 +102,23 @@ test('add entry: each way in for the OTP, a bad key, Advanced; and the edit dial
   await expect(page.getByRole('dialog', { name: 'Edit entry' })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
 });
+
+test('team screens: groups with members, users with roles, the audit log, the password dialog', async ({ vaultPage: page }) => {
+  await fillVault(page);
+  await page.getByRole('button', { name: 'Users', exact: true }).click();
+  await page.getByLabel('New user name').fill('tom');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await expect(page.getByText('Added tom.')).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.getByRole('button', { name: 'Groups', exact: true }).click();
+  await page.getByLabel('New group').fill('Acme team');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await expect(page.getByRole('heading', { name: 'Acme team' })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.getByRole('button', { name: 'Audit log', exact: true }).click();
+  await expect(page.getByRole('cell', { name: 'group.create' })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByRole('dialog', { name: 'Change password' })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+});

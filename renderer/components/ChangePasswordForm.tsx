@@ -1,0 +1,46 @@
+/** Replace your own password: current, new, repeat. Other sessions of yours end. */
+import { useState, type FormEvent } from 'react';
+import type { SessionState } from '../../shared/api/contract';
+import type { CrewvaultApi } from '../../shared/api/client';
+import { strengthHint } from '../screens/SignInScreen';
+
+interface Props {
+  readonly api: CrewvaultApi;
+  readonly intro: string;
+  readonly onChanged: (state: SessionState) => void;
+  readonly onCancel?: () => void;
+}
+
+export function ChangePasswordForm({ api, intro, onChanged, onCancel }: Props) {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (next !== repeat) return setError('The two new passwords differ.');
+    setBusy(true);
+    const reply = await api.session.changePassword({ current, next });
+    setBusy(false);
+    if (reply.ok) onChanged(reply.value);
+    else setError(reply.error.message);
+  }
+
+  return (
+    <form className="sign-in" onSubmit={(e) => void submit(e)} aria-busy={busy}>
+      <h2>Change password</h2>
+      <p className="muted">{intro}</p>
+      <label>Current password<input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required /></label>
+      <label>New password<input type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} required /></label>
+      <p className="muted small" aria-live="polite">{strengthHint(next)}</p>
+      <label>Repeat new password<input type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required /></label>
+      {error && <p role="alert" className="error">{error}</p>}
+      <div className="dialog-actions">
+        {onCancel && <button type="button" onClick={onCancel}>Cancel</button>}
+        <button type="submit" disabled={busy}>{busy ? 'Changing…' : 'Change password'}</button>
+      </div>
+    </form>
+  );
+}
