@@ -94,7 +94,7 @@ export function EntryList({ connection, entries, selectedId, onSelect, onCopyCod
             {entry.otp && canSeeCodes && (
               <div className="row">
                 {/* Keyed by updatedAt: an edited secret key must show its code now, not at the next period. */}
-                <OtpCode key={entry.updatedAt} connection={connection} entryId={entry.id} kind={entry.otp.kind} onCopy={onCopyCode} />
+                <OtpCode key={entry.updatedAt} connection={connection} entryId={entry.id} kind={entry.otp.kind} onCopy={onCopyCode} settleMs={150} />
                 <button type="button" aria-label={`Open code of ${entry.title}`} onClick={() => onOpenCode(entry)}>⤢</button>
               </div>
             )}

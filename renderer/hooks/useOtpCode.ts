@@ -17,7 +17,11 @@ export interface LiveCode {
   readonly fetch: () => Promise<void>;
 }
 
-export function useOtpCode(api: CrewvaultApi, entryId: number, automatic: boolean): LiveCode {
+/**
+ * `settleMs` waits before the first fetch, so rows that only fly past while scrolling never
+ * ask (the list passes ~150 ms; a dialog or the details pane ask at once).
+ */
+export function useOtpCode(api: CrewvaultApi, entryId: number, automatic: boolean, settleMs = 0): LiveCode {
   const now = useNow();
   const [state, setState] = useState<{ result: OtpCodeResult | null; validUntil: number; error: string | null }>({ result: null, validUntil: 0, error: null });
   const inFlight = useRef(false);
@@ -32,8 +36,14 @@ export function useOtpCode(api: CrewvaultApi, entryId: number, automatic: boolea
   }, [api, entryId]);
 
   useEffect(() => {
-    if (automatic) void fetch();
-  }, [automatic, fetch]);
+    if (!automatic) return undefined;
+    if (settleMs <= 0) {
+      void fetch();
+      return undefined;
+    }
+    const timer = setTimeout(() => void fetch(), settleMs);
+    return () => clearTimeout(timer);
+  }, [automatic, fetch, settleMs]);
 
   const expired = automatic && state.result?.period !== undefined && now >= state.validUntil;
   useEffect(() => {
