@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { OWNER, PASSWORD, expect, test } from './fixtures';
 import { addEntry, addEntryDialog, detailsPane, entryRow, expectCodeOfKey, expectLiveCode, hotp, readClipboard, readShownCode, selectRow, signIn, totp, writePlainPng, writeQrPng } from './helpers';
+import { buildMigrationUri } from '../../shared/otp';
 
 const SHOTS = 'test-results/screenshots';
 const KEY = 'jbsw y3dp ehpk 3pxp';
@@ -336,4 +337,24 @@ test('lock with Ctrl+L and with the Lock button; signing in again restores the v
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
   await signIn(page, OWNER, PASSWORD);
   await expect(entryRow(page, 'Switch')).toBeVisible();
+});
+
+test('a Google Authenticator export QR becomes several entries, confirmed first', async ({ vaultPage: page }, testInfo) => {
+  const qr = testInfo.outputPath('export.png');
+  writeQrPng(qr, buildMigrationUri([
+    { params: { kind: 'totp', secret: 'JBSWY3DPEHPK3PXP', algorithm: 'SHA1', digits: 6, period: 30, counter: 0 }, issuer: 'GitHub', account: 'octocat' },
+    { params: { kind: 'totp', secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', algorithm: 'SHA1', digits: 6, period: 30, counter: 0 }, issuer: 'Fastmail', account: 'me@example.com' },
+    { params: { kind: 'hotp', secret: 'HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ', algorithm: 'SHA1', digits: 6, period: 30, counter: 3 }, issuer: 'Bank', account: 'token' },
+  ]));
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  const dialog = addEntryDialog(page);
+  await dialog.getByRole('radio', { name: 'QR image' }).check();
+  await dialog.getByLabel('QR image', { exact: true }).and(dialog.locator('input[type="file"]')).setInputFiles(qr);
+  await expect(dialog.getByText('Google Authenticator export: 3 entries')).toBeVisible();
+  await dialog.getByRole('checkbox', { name: /Bank/ }).uncheck();
+  await dialog.getByRole('button', { name: 'Add 2 entries' }).click();
+  await expect(dialog).toBeHidden();
+  await expectLiveCode(entryRow(page, 'GitHub'), 'JBSWY3DPEHPK3PXP');
+  await expectLiveCode(entryRow(page, 'Fastmail'), 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ');
+  await expect(entryRow(page, 'Bank')).toHaveCount(0);
 });
