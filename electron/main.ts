@@ -12,7 +12,7 @@ import { METHOD_NAMES } from '../shared/api/contract';
 import { ipcChannel } from '../shared/api/ipc';
 import { ClipboardGuard } from '../shared/clipboard';
 import { SECURITY_HEADERS } from './host/security-headers';
-import { defaultVaultPath } from './paths';
+import { configPath, uiVaultPath, writeConfig } from './config';
 import { Router } from './router';
 
 app.enableSandbox();
@@ -20,8 +20,10 @@ app.enableSandbox();
 const RENDERER_INDEX = path.join(__dirname, '..', 'renderer', 'index.html');
 const RENDERER_URL = pathToFileURL(RENDERER_INDEX).href;
 
+const CONFIG = configPath();
 const router = new Router({
-  vaultPath: defaultVaultPath(),
+  vaultPath: uiVaultPath(CONFIG),
+  onVaultOpened: (file) => writeConfig(CONFIG, { lastVault: file }),
   clock: { now: () => Date.now() },
   clipboard: {
     kind: 'main',

@@ -7,6 +7,7 @@
  * and no error carries a secret, a key or ciphertext. No business rule lives in a door.
  */
 import { existsSync } from 'node:fs';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
 import { CONTRACT, isMethodName, secretPermission, type Contract, type MethodName, type MethodResult, type SessionState } from '../shared/api/contract';
 import type { Reply } from '../shared/api/reply';
@@ -20,7 +21,10 @@ import { DEFAULT_SETTINGS, type Clock, type VaultSession } from './vault/service
 import { createVault, Vault, type KdfOptions } from './vault/vault';
 
 export interface RouterOptions {
+  /** The vault file to start with; "vault.open" may switch to another. */
   readonly vaultPath: string;
+  /** Told each time a vault is opened or created through a door, to remember it. */
+  readonly onVaultOpened?: (file: string) => void;
   readonly clock: Clock;
   /** Electron writes the clipboard in the main process; the browser host's page writes its own. */
   readonly clipboard: { readonly kind: 'main'; readonly guard: ClipboardGuard } | { readonly kind: 'page' };
@@ -58,10 +62,12 @@ export class Router {
   private readonly options: RouterOptions;
   private vault: Vault | undefined;
   private session: VaultSession | undefined;
+  private vaultPath: string;
   private lastActivity = 0;
 
   constructor(options: RouterOptions) {
     this.options = options;
+    this.vaultPath = options.vaultPath;
   }
 
   /** Handles one call from any door. Never throws. */
@@ -116,14 +122,17 @@ export class Router {
   }
 
   private openVault(): Vault {
-    this.vault ??= Vault.open(this.options.vaultPath, this.options.clock);
+    if (!this.vault) {
+      this.vault = Vault.open(this.vaultPath, this.options.clock);
+      this.options.onVaultOpened?.(this.vaultPath);
+    }
     return this.vault;
   }
 
   private state(): SessionState {
     const session = this.session;
     return {
-      vault: { path: this.options.vaultPath, exists: this.vault !== undefined || existsSync(this.options.vaultPath) },
+      vault: { path: this.vaultPath, exists: this.vault !== undefined || existsSync(this.vaultPath) },
       user: session ? session.user : null,
       permissions: session ? session.permissions() : [],
       mustChangePassword: session ? session.mustChangePassword : false,
@@ -150,9 +159,18 @@ export class Router {
 
   private readonly handlers: Handlers = {
     'session.state': () => this.state(),
+    'vault.open': ({ path: file }) => {
+      if (!isAbsolute(file)) throw new CrewvaultError('INVALID_INPUT', 'Give the vault file as a full path.');
+      const next = resolvePath(file);
+      if (existsSync(next)) Vault.open(next, this.options.clock).close(); // refuse a non-vault before letting go of this one
+      this.close();
+      this.vaultPath = next;
+      if (existsSync(next)) this.openVault();
+      return this.state();
+    },
     'vault.create': async ({ username, password }) => {
-      if (this.vault || existsSync(this.options.vaultPath)) throw new CrewvaultError('VAULT_EXISTS', 'A vault already exists here: sign in instead.');
-      const session = await createVault(this.options.vaultPath, { owner: username, password, clock: this.options.clock, ...(this.options.kdf ? { kdf: this.options.kdf } : {}) });
+      if (this.vault || existsSync(this.vaultPath)) throw new CrewvaultError('VAULT_EXISTS', 'A vault already exists here: sign in instead.');
+      const session = await createVault(this.vaultPath, { owner: username, password, clock: this.options.clock, ...(this.options.kdf ? { kdf: this.options.kdf } : {}) });
       session.close();
       return this.signedIn(await this.openVault().signIn(username, password));
     },

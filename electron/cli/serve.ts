@@ -10,7 +10,8 @@ import { CrewvaultError } from '../../shared/errors';
 import { startHost } from '../host/server';
 import { Router } from '../router';
 import { UsageError, type CliCommand, type CliIo } from './io';
-import { vaultPath, VAULT_OPTIONS } from './signin';
+import { VAULT_OPTIONS } from './signin';
+import { configPath, uiVaultPath, writeConfig } from '../config';
 
 const USAGE = 'crewvault serve [--vault PATH] [--port N] [--no-open]';
 // dist/cli.mjs sits beside dist/renderer/ (scripts/build.mjs).
@@ -39,8 +40,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0–65535');
   if (!existsSync(STATIC_ROOT)) throw new CrewvaultError('NOT_FOUND', 'The UI is not built: run "npm run build".');
 
+  // The UI remembers the last vault it opened; an explicit --vault still wins.
+  const config = configPath(io.env);
   const router = new Router({
-    vaultPath: vaultPath(values, io),
+    vaultPath: values.vault ?? uiVaultPath(config, io.env),
+    onVaultOpened: (file) => writeConfig(config, { lastVault: file }),
     clock: { now: io.now },
     clipboard: { kind: 'page' },
     log: (line) => io.err(`${line}\n`),

@@ -26,6 +26,8 @@ export function SignInScreen({ api, state, notice, onSignedIn }: Props) {
   const [repeat, setRepeat] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [choosing, setChoosing] = useState(false);
+  const [otherPath, setOtherPath] = useState('');
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -39,6 +41,15 @@ export function SignInScreen({ api, state, notice, onSignedIn }: Props) {
     setBusy(false);
     if (reply.ok) onSignedIn(reply.value);
     else setError(reply.error.message);
+  }
+
+  async function openOther(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    const reply = await api.vault.open({ path: otherPath.trim() });
+    if (!reply.ok) return setError(reply.error.message);
+    setChoosing(false);
+    onSignedIn(reply.value);
   }
 
   return (
@@ -64,8 +75,17 @@ export function SignInScreen({ api, state, notice, onSignedIn }: Props) {
         )}
         {error && <p role="alert" className="error">{error}</p>}
         <button type="submit" disabled={busy}>{busy ? (creating ? 'Deriving the key…' : 'Signing in…') : creating ? 'Create vault' : 'Sign in'}</button>
-        <p className="muted small">Vault: {state.vault.path}</p>
+        <p className="muted small">Vault: {state.vault.path} <button type="button" className="link" onClick={() => setChoosing(!choosing)}>Open vault file…</button></p>
       </form>
+      {choosing && (
+        <form className="card sign-in" onSubmit={(e) => void openOther(e)}>
+          <label>
+            Vault file (full path; a new path creates a vault there)
+            <input value={otherPath} onChange={(e) => setOtherPath(e.target.value)} placeholder="/shared/team.crewvault" required spellCheck={false} />
+          </label>
+          <button type="submit">Open</button>
+        </form>
+      )}
     </main>
   );
 }

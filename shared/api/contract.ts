@@ -94,6 +94,7 @@ const empty = z.strictObject({});
 export const CONTRACT = {
   'session.state': method<SessionState>()(empty, 'public', false),
   'vault.create': method<SessionState>()(z.strictObject({ username: text(64), password: text(1024) }), 'public'),
+  'vault.open': method<SessionState>()(z.strictObject({ path: text(4096) }), 'public'),
   'session.signIn': method<SessionState>()(z.strictObject({ username: text(64), password: text(1024) }), 'public'),
   'session.lock': method<SessionState>()(empty, 'public'),
   'session.changePassword': method<SessionState>()(z.strictObject({ current: newPassword, next: newPassword }), 'session'),

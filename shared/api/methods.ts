@@ -6,6 +6,7 @@
 export const METHOD_NAMES = [
   'session.state',
   'vault.create',
+  'vault.open',
   'session.signIn',
   'session.lock',
   'session.changePassword',

@@ -19,7 +19,9 @@ export interface Host {
 
 async function startServe(folder: string): Promise<{ child: ChildProcessWithoutNullStreams; url: string; vault: string }> {
   const vault = path.join(folder, 'team.crewvault');
-  const child = spawn(process.execPath, [path.resolve('bin/crewvault.mjs'), 'serve', '--vault', vault, '--no-open']);
+  // Its own config file, so the "last vault used" it remembers stays in the test's folder.
+  const env = { ...process.env, CREWVAULT_CONFIG: path.join(folder, 'config.json') };
+  const child = spawn(process.execPath, [path.resolve('bin/crewvault.mjs'), 'serve', '--vault', vault, '--no-open'], { env });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {

@@ -7,6 +7,9 @@ import { ROLE_PERMISSIONS } from '../../shared/policy';
 import { errorCode, newRouter, ok } from '../support/router';
 import { FAST_KDF, OWNER, PASSWORD } from '../support/vault';
 import { Vault } from '../../electron/vault/vault';
+import { Router } from '../../electron/router';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 const RFC = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 
@@ -14,6 +17,7 @@ const RFC = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const VALID: { readonly [M in MethodName]: unknown } = {
   'session.state': {},
   'vault.create': { username: 'bob', password: 'another password' },
+  'vault.open': { path: '/nonexistent/elsewhere.crewvault' },
   'session.signIn': { username: OWNER, password: PASSWORD },
   'session.lock': {},
   'session.changePassword': { current: PASSWORD, next: 'a brand new password' },
@@ -138,6 +142,26 @@ describe('the router', () => {
     expect(ok(await router.call('secrets.copy', { id: entryId, what: 'password' }))).toEqual({ value: 'hunter2!', clearAfterSeconds: 30 });
     const actions = (ok(await router.call('audit.list', {})) as Array<{ action: string }>).map((r) => r.action);
     expect(actions.slice(-4)).toEqual(['otp.code', 'password.reveal', 'otp.reveal_secret', 'password.copy']);
+  });
+
+  it('opens another vault file by full path, remembering it, and refuses a file that is not a vault', async () => {
+    const remembered: string[] = [];
+    const first = newRouter();
+    const { router } = first;
+    const other = newRouter();
+    ok(await other.router.call('vault.create', { username: 'zoe', password: 'zoe password' }));
+    other.router.close();
+    const withMemory = new Router({ vaultPath: first.vaultPath, clock: first.clock, clipboard: { kind: 'page' }, kdf: FAST_KDF, onVaultOpened: (file) => remembered.push(file) });
+    expect(errorCode(await withMemory.call('vault.open', { path: 'relative.crewvault' }))).toBe('INVALID_INPUT');
+    const notVault = path.join(path.dirname(first.vaultPath), 'notes.txt');
+    writeFileSync(notVault, 'hello');
+    expect(errorCode(await withMemory.call('vault.open', { path: notVault }))).toBe('VAULT_CORRUPT');
+    const state = ok(await withMemory.call('vault.open', { path: other.vaultPath })) as { vault: { path: string; exists: boolean } };
+    expect(state.vault).toEqual({ path: other.vaultPath, exists: true });
+    expect(remembered).toEqual([other.vaultPath]);
+    ok(await withMemory.call('session.signIn', { username: 'zoe', password: 'zoe password' }));
+    withMemory.close();
+    router.close();
   });
 
   it('refuses a wrong password, an existing vault and keeps errors free of secrets', async () => {

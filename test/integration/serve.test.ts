@@ -1,7 +1,7 @@
 // `crewvault serve` as a process: one line with the URL, 127.0.0.1 only, and a clean stop on
 // SIGTERM or SIGINT with the vault closed (its WAL folded in and removed).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createVault } from '../../electron/vault/vault';
@@ -12,7 +12,8 @@ const BIN = path.resolve(import.meta.dirname, '../../bin/crewvault.mjs');
 async function serveUntil(signal: NodeJS.Signals) {
   const vault = tempVaultPath();
   (await createVault(vault, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF })).close();
-  const child = spawn(process.execPath, [BIN, 'serve', '--vault', vault, '--no-open'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const config = path.join(path.dirname(vault), 'config.json');
+  const child = spawn(process.execPath, [BIN, 'serve', '--vault', vault, '--no-open'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CREWVAULT_CONFIG: config } });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
@@ -46,5 +47,18 @@ describe('crewvault serve', () => {
     expect(stdout.split('\n').filter(Boolean)).toHaveLength(1);
     expect(stderr).toBe('Crewvault stopped; the vault is closed.\n');
     expect(existsSync(`${vault}-wal`)).toBe(false);
+  });
+
+  it('remembers the last vault the UI opened, and starts there without --vault', async () => {
+    const { vault } = await serveUntil('SIGTERM');
+    const config = path.join(path.dirname(vault), 'config.json');
+    expect(JSON.parse(readFileSync(config, 'utf8'))).toEqual({ lastVault: vault });
+    const child = spawn(process.execPath, [BIN, 'serve', '--no-open', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CREWVAULT_CONFIG: config, CREWVAULT_VAULT: '' } });
+    const url = await new Promise<string>((resolve) => child.stdout.on('data', (c: Buffer) => resolve(/(http:\S+)/.exec(c.toString('utf8'))?.[1] ?? '')));
+    const token = new URL(url).hash.replace('#token=', '');
+    const reply = await fetch(`http://127.0.0.1:${new URL(url).port}/rpc/session.state`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-crewvault-token': token }, body: '{}' });
+    expect(((await reply.json()) as { value: { vault: { path: string } } }).value.vault.path).toBe(vault);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('exit', resolve));
   });
 });
