@@ -14,7 +14,9 @@ import { EntryDetails } from '../components/EntryDetails';
 import { EntryForm } from '../components/EntryForm';
 import { EntryList } from '../components/EntryList';
 import { Modal } from '../components/Modal';
+import { CustomerSidebar } from '../components/CustomerSidebar';
 import { OtpCode } from '../components/OtpCode';
+import { buildIndex, Searcher } from '../search';
 
 interface Props {
   readonly connection: Connection;
@@ -30,11 +32,6 @@ type Dialog =
   | { kind: 'delete'; entry: Details }
   | { kind: 'remove-otp'; entry: Details }
   | { kind: 'code'; entry: EntrySummary };
-
-/** Lower-cased text each entry is searched by, built once per load. */
-function haystack(entry: EntrySummary): string {
-  return `${entry.customer}\n${entry.title}\n${entry.username}\n${entry.url}`.toLowerCase();
-}
 
 export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
   const { api } = connection;
@@ -79,11 +76,9 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  const index = useMemo(() => (entries ?? []).map((entry) => ({ entry, text: haystack(entry) })), [entries]);
-  const shown = useMemo(() => {
-    const needle = search.trim().toLowerCase();
-    return index.filter(({ entry, text }) => (customerId === null || entry.customerId === customerId) && (!needle || text.includes(needle))).map(({ entry }) => entry);
-  }, [index, search, customerId]);
+  const index = useMemo(() => buildIndex(entries ?? []), [entries]);
+  const searcher = useRef(new Searcher());
+  const shown = useMemo(() => searcher.current.search(index, customerId, search), [index, search, customerId]);
 
   const copy = useCallback(async (entryId: number, what: 'password' | 'otpCode') => {
     const reply = await api.secrets.copy({ id: entryId, what });
@@ -124,16 +119,7 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
         </>,
       )}
       <div className="panes">
-        <nav className="sidebar" aria-label="Customers">
-          <button type="button" className={customerId === null ? 'current' : ''} aria-current={customerId === null} onClick={() => setCustomerId(null)}>
-            All customers <span className="count">{entries?.length ?? 0}</span>
-          </button>
-          {customers.filter((c) => c.entryCount > 0).map((c) => (
-            <button type="button" key={c.id} className={customerId === c.id ? 'current' : ''} aria-current={customerId === c.id} onClick={() => setCustomerId(c.id)}>
-              {c.name} <span className="count">{c.entryCount}</span>
-            </button>
-          ))}
-        </nav>
+        <CustomerSidebar customers={customers} total={entries?.length ?? 0} selected={customerId} onSelect={setCustomerId} />
         <main className="list-pane">
           {error && <p role="alert" className="error">{error}</p>}
           {entries === null ? (
