@@ -54,6 +54,10 @@ export interface Clock {
 
 export const OTP_AUDIT_INTERVAL_MS = 10 * 60_000;
 
+/** One collator for every sort by name: String#localeCompare builds one per call, which made
+ * sorting 100,000 entries take most of a second. */
+const NAME_ORDER = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
 export interface VaultSettings {
   readonly idleLockMinutes: number;
   readonly clipboardClearSeconds: number;
@@ -360,7 +364,7 @@ export class VaultSession {
     const counts = countEntriesByCustomer(this.db, [...this.ring.groups.keys()]);
     return [...this.customerNames.entries()]
       .map(([id, name]) => ({ id, name, entryCount: counts.get(id) ?? 0 }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => NAME_ORDER.compare(a.name, b.name));
   }
 
   /** Every visible entry, optionally of one customer and matching `search` in customer,
@@ -379,7 +383,7 @@ export class VaultSession {
         out.push({ id, customerId, customer, groupId: page.group_id, title, username, url, otp: otp ? { kind: otp } : null, updatedAt });
       }
     }
-    return out.sort((a, b) => a.customer.localeCompare(b.customer) || a.title.localeCompare(b.title) || a.id - b.id);
+    return out.sort((a, b) => NAME_ORDER.compare(a.customer, b.customer) || NAME_ORDER.compare(a.title, b.title) || a.id - b.id);
   }
 
   /** The summary pages of every group this person holds, rebuilding any group whose pages
