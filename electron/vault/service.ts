@@ -40,6 +40,7 @@ import { appendAudit, listAuditRows, type AuditFields } from './store-audit';
 import { countEntriesByCustomer, findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows, setCustomerSealedName } from './store-customers';
 import { openPage, PageChanges } from './entry-pages';
 import { getCustomRole } from './store-roles';
+import { MfaService } from './mfa';
 import { requireKnownRole, TeamService } from './team';
 import { deletePagesOfGroup, entryCountsByGroup, listPagesInGroups, type PageRow } from './store-pages';
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
@@ -183,6 +184,9 @@ export class VaultSession {
   /** Access groups, members and users (the roles issue). */
   readonly team: TeamService;
 
+  /** Sign-in MFA for this person, and the admin's resets and emergency codes. */
+  readonly mfa: MfaService;
+
   /** Who is signed in, with their role as the vault says now. */
   get user(): UserView {
     return this.currentUser;
@@ -209,6 +213,16 @@ export class VaultSession {
       require: (permission, groupId) => this.require(permission, groupId),
       permissions: () => this.permissions(),
       customerName: (customerId) => this.customerName(customerId),
+    });
+    this.mfa = new MfaService({
+      db,
+      keyPair: ring.keyPair,
+      userId: () => this.user.id,
+      userName: () => this.user.name,
+      now: () => this.clock.now(),
+      write: (work) => this.write(work),
+      audit: (w, fields, detail) => this.audit(w, fields, detail),
+      requireUsersManage: () => this.require('users.manage'),
     });
   }
 

@@ -12,6 +12,9 @@ export interface UserRow {
   readonly disabled_at: number | null;
   /** Schema 3: 1 while the user still has a one-time password from an admin. */
   readonly must_change_password: number;
+  /** Schema 4: wrong passwords in a row, and when the next attempt may be made. */
+  readonly failed_passwords: number;
+  readonly next_attempt_at: number | null;
 }
 
 export function findUserByName(db: ReadDb, name: string): UserRow | undefined {
@@ -26,7 +29,7 @@ export function listUsers(db: ReadDb): UserRow[] {
   return db.prepare<[], UserRow>('SELECT * FROM users ORDER BY id').all();
 }
 
-export function insertUser(db: WriteDb, row: Omit<UserRow, 'id' | 'disabled_at' | 'sealed_private_key' | 'must_change_password'>): number {
+export function insertUser(db: WriteDb, row: Pick<UserRow, 'name' | 'role' | 'kdf' | 'public_key' | 'created_at'>): number {
   const result = db
     .prepare('INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES (?, ?, ?, ?, ?, ?)')
     .run(row.name, row.role, row.kdf, row.public_key, Buffer.alloc(0), row.created_at);
@@ -69,4 +72,18 @@ export function setMustChangePassword(db: WriteDb, userId: number, must: boolean
 /** A user's new password: the same key pair, sealed under a key from new KDF settings. */
 export function setUserPasswordSeal(db: WriteDb, userId: number, kdf: string, sealedPrivateKey: Buffer): void {
   db.prepare('UPDATE users SET kdf = ?, sealed_private_key = ?, must_change_password = 0 WHERE id = ?').run(kdf, sealedPrivateKey, userId);
+}
+
+/** Wrong passwords back off exponentially after three free tries, up to 15 minutes. */
+export const FREE_PASSWORD_TRIES = 3;
+export const MAX_BACKOFF_MS = 15 * 60_000;
+
+export function recordFailedPassword(db: WriteDb, row: UserRow, now: number): void {
+  const failed = row.failed_passwords + 1;
+  const wait = failed < FREE_PASSWORD_TRIES ? null : now + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (failed - FREE_PASSWORD_TRIES));
+  db.prepare('UPDATE users SET failed_passwords = ?, next_attempt_at = ? WHERE id = ?').run(failed, wait, row.id);
+}
+
+export function clearFailedPasswords(db: WriteDb, userId: number): void {
+  db.prepare('UPDATE users SET failed_passwords = 0, next_attempt_at = NULL WHERE id = ?').run(userId);
 }

@@ -25,7 +25,7 @@ import { VaultSession, type Clock } from './service';
 import { appendAudit, verifyAuditChain, type AuditVerification } from './store-audit';
 import { groupKeysOfUser } from './store-groups';
 import { setMeta, setSetting } from './store-meta';
-import { findUserByName, getWrappedDirectoryKey, listUsers, putWrappedDirectoryKey } from './store-users';
+import { clearFailedPasswords, findUserByName, getWrappedDirectoryKey, listUsers, putWrappedDirectoryKey, recordFailedPassword } from './store-users';
 
 export type { KdfOptions } from './records';
 export const systemClock: Clock = { now: () => Date.now() };
@@ -95,9 +95,16 @@ export class Vault {
     const row = name === undefined ? listUsers(this.db).find((u) => u.disabled_at === null) : findUserByName(this.db, name.trim());
     const now = this.clock.now();
     const fail = (): never => {
-      withWrite(this.db, (w) => appendAudit(w, { at: now, actor_id: row?.id ?? null, action: 'signin.failed', subject: row?.name ?? name ?? null }));
+      withWrite(this.db, (w) => {
+        if (row) recordFailedPassword(w, row, now);
+        appendAudit(w, { at: now, actor_id: row?.id ?? null, action: 'signin.failed', subject: row?.name ?? name ?? null });
+      });
       throw new CrewvaultError('WRONG_PASSWORD', 'Wrong user name or password.');
     };
+    // Repeated wrong passwords back off, and the wait survives a restart (it is in the file).
+    if (row?.next_attempt_at !== null && row?.next_attempt_at !== undefined && now < row.next_attempt_at) {
+      throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many wrong passwords: try again in ${Math.ceil((row.next_attempt_at - now) / 1000)} s.`);
+    }
     if (!row || row.disabled_at !== null) {
       // Spend the same Argon2 work as a real attempt, so timing does not tell who exists.
       await deriveKek(password, newKdfParams());
@@ -121,7 +128,10 @@ export class Vault {
     for (const g of groupKeysOfUser(this.db, row.id)) {
       ring.addGroup(g.group_id, g.key_version, unwrapKey(keyPair, g.wrapped_key, contexts.groupKey(g.group_id, row.id, g.key_version)), g.is_lead === 1);
     }
-    withWrite(this.db, (w) => appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name }));
+    withWrite(this.db, (w) => {
+      if (row.failed_passwords > 0) clearFailedPasswords(w, row.id);
+      appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name });
+    });
     return new VaultSession(this.db, this.clock, userView(row), ring);
   }
 

@@ -184,6 +184,23 @@ MIGRATION_TESTS[3] = {
   },
 };
 
+MIGRATION_TESTS[4] = {
+  name: 'adds sign-in MFA: columns on users, recovery and emergency codes, trusted devices',
+  run: () => {
+    const db = databaseAt(3);
+    db.prepare("INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES ('alice', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk'));
+    migrate(db, 4);
+    const schema = schemaOf(db);
+    expect(schema.users?.columns.slice(-5)).toEqual(['mfa_sealed_secret BLOB', 'mfa_enabled_at INTEGER', 'mfa_last_step INTEGER', 'failed_passwords INTEGER not null', 'next_attempt_at INTEGER']);
+    expect(Object.keys(schema)).toEqual(expect.arrayContaining(['mfa_recovery_codes', 'emergency_codes', 'trusted_devices']));
+    expect(schema.trusted_devices?.indexes).toEqual(['unique (token_hash)']);
+    expect(db.prepare('SELECT name, failed_passwords, mfa_enabled_at FROM users').all()).toEqual([{ name: 'alice', failed_passwords: 0, mfa_enabled_at: null }]);
+    db.prepare('INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES (1, ?)').run(blob('h'));
+    db.prepare('DELETE FROM users WHERE id = 1').run();
+    expect(db.prepare('SELECT count(*) AS n FROM mfa_recovery_codes').get()).toEqual({ n: 0 });
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

@@ -8,6 +8,7 @@ import { CrewvaultError } from '../../../shared/errors';
 import { updateToSchemaVersion1 } from './0001-initial';
 import { updateToSchemaVersion2 } from './0002-entry-pages';
 import { updateToSchemaVersion3 } from './0003-roles-and-first-sign-in';
+import { updateToSchemaVersion4 } from './0004-sign-in-mfa';
 
 export interface Migration {
   readonly version: number;
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, run: updateToSchemaVersion1 },
   { version: 2, run: updateToSchemaVersion2 },
   { version: 3, run: updateToSchemaVersion3 },
+  { version: 4, run: updateToSchemaVersion4 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {

@@ -1,0 +1,268 @@
+/**
+ * Sign-in MFA for one signed-in person: enrolment (a TOTP key shown once as a QR code and as
+ * text, confirmed by one code), checking a code (±1 step, never the same step twice — RFC 6238
+ * §5.2), single-use recovery codes, admin resets and 2-minute emergency codes.
+ *
+ * The TOTP key is sealed under a key derived from the user's own private key, so it can be
+ * opened only after a correct password; recovery codes are kept as HMACs under that key.
+ * Emergency codes (issued by an admin, who has no key of the user's) are kept as SHA-256.
+ * Never log a code, a key or a recovery code.
+ */
+import { createHash, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { CrewvaultError } from '../../shared/errors';
+import { buildOtpUri, encodeSecret, groupSecret, hotpCode, timeStep, type OtpParams } from '../../shared/otp';
+import { exportPrivateKey, open, seal, type KeyPair, type SealContext } from './crypto';
+import type { ReadDb, WriteDb } from './db';
+import type { AuditFields } from './store-audit';
+import { findUserByName, getUser, type UserRow } from './store-users';
+
+export const RECOVERY_CODES = 10;
+export const EMERGENCY_CODE_MS = 2 * 60_000;
+const PERIOD = 30;
+const RECOVERY_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+const EMERGENCY_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
+
+export interface MfaCore {
+  readonly db: ReadDb;
+  readonly keyPair: KeyPair;
+  userId(): number;
+  userName(): string;
+  now(): number;
+  write<T>(work: (db: WriteDb) => T): T;
+  audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void;
+  requireUsersManage(): void;
+}
+
+export interface Enrolment {
+  /** The key in groups of four, for typing into an authenticator app. */
+  readonly secret: string;
+  /** otpauth://totp/Crewvault:NAME?…, for the QR code. */
+  readonly uri: string;
+}
+
+function wrongCode(): CrewvaultError {
+  return new CrewvaultError('WRONG_CODE', 'That code is not right (or was already used).');
+}
+
+function randomCode(alphabet: string, length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
+  return out;
+}
+
+/** Recovery codes as people copy them: XXXXX-XXXXX; compared without case, spaces or hyphens. */
+function normaliseRecovery(code: string): string {
+  return code.replace(/[\s-]/g, '').toUpperCase();
+}
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const SECRET_CONTEXT = (userId: number): SealContext => ({ table: 'users', row: userId, field: 'mfa_secret', keyVersion: 1 });
+
+export class MfaService {
+  private readonly core: MfaCore;
+  private pending: { secret: string; startedAt: number } | undefined;
+
+  constructor(core: MfaCore) {
+    this.core = core;
+  }
+
+  private row(): UserRow & MfaColumns {
+    const row = getUser(this.core.db, this.core.userId()) as (UserRow & MfaColumns) | undefined;
+    if (!row) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    return row;
+  }
+
+  /** A key only this user's private key yields: for the TOTP secret and recovery-code HMACs. */
+  private mfaKey(): Buffer {
+    const raw = exportPrivateKey(this.core.keyPair.privateKey);
+    try {
+      return Buffer.from(hkdfSync('sha256', raw, Buffer.alloc(0), Buffer.from('crewvault/v1 mfa', 'utf8'), 32));
+    } finally {
+      raw.fill(0);
+    }
+  }
+
+  private recoveryHash(code: string): Buffer {
+    const key = this.mfaKey();
+    try {
+      return createHmac('sha256', key).update(normaliseRecovery(code)).digest();
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  status(): { readonly enabled: boolean; readonly recoveryCodesLeft: number } {
+    const row = this.row();
+    const left = this.core.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM mfa_recovery_codes WHERE user_id = ? AND used_at IS NULL').get(row.id)?.n ?? 0;
+    return { enabled: row.mfa_enabled_at !== null, recoveryCodesLeft: left };
+  }
+
+  /** Starts (or restarts) enrolment: a fresh 160-bit key, kept in memory until confirmed. */
+  beginEnrolment(): Enrolment {
+    const secret = encodeSecret(randomBytes(20));
+    this.pending = { secret, startedAt: this.core.now() };
+    const params: OtpParams = { ...totpParams(secret, 0), kind: 'totp' };
+    return { secret: groupSecret(secret), uri: buildOtpUri({ params, issuer: 'Crewvault', account: this.core.userName() }) };
+  }
+
+  /** Turns MFA on once one code from the new key checks out; returns the recovery codes, shown once. */
+  confirmEnrolment(code: string, nowMs: number = this.core.now()): string[] {
+    const pending = this.pending;
+    if (!pending) throw new CrewvaultError('INVALID_INPUT', 'Start the authenticator setup first.');
+    const step = matchingStep(pending.secret, code, nowMs, -1);
+    if (step === undefined) throw wrongCode();
+    const key = this.mfaKey();
+    try {
+      const codes = this.core.write((w) => {
+        const userId = this.core.userId();
+        w.prepare('UPDATE users SET mfa_sealed_secret = ?, mfa_enabled_at = ?, mfa_last_step = ? WHERE id = ?')
+          .run(seal(key, Buffer.from(pending.secret, 'utf8'), SECRET_CONTEXT(userId)), nowMs, step, userId);
+        const fresh = this.replaceRecoveryCodes(w, userId);
+        this.core.audit(w, { action: 'mfa.enable', subject: this.core.userName() });
+        return fresh;
+      });
+      this.pending = undefined;
+      return codes;
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /** Checks a sign-in code: ±1 step, and never a step at or before the last one accepted. */
+  verifyCode(code: string, nowMs: number = this.core.now()): void {
+    const row = this.row();
+    if (row.mfa_enabled_at === null || !row.mfa_sealed_secret) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
+    const key = this.mfaKey();
+    let secret: string;
+    try {
+      secret = open(key, row.mfa_sealed_secret, SECRET_CONTEXT(row.id)).toString('utf8');
+    } finally {
+      key.fill(0);
+    }
+    const step = matchingStep(secret, code, nowMs, row.mfa_last_step ?? -1);
+    this.core.write((w) => {
+      if (step === undefined) {
+        this.core.audit(w, { action: 'signin.code_failed', subject: row.name });
+        return;
+      }
+      w.prepare('UPDATE users SET mfa_last_step = ? WHERE id = ?').run(step, row.id);
+      this.core.audit(w, { action: 'signin.code_ok', subject: row.name });
+    });
+    if (step === undefined) throw wrongCode();
+  }
+
+  /** Uses one recovery code (each works once); returns how many are left. */
+  useRecoveryCode(code: string): number {
+    const row = this.row();
+    const hash = this.recoveryHash(code);
+    const unused = this.core.db.prepare<[number], { code_hash: Buffer }>('SELECT code_hash FROM mfa_recovery_codes WHERE user_id = ? AND used_at IS NULL').all(row.id);
+    const match = unused.find((s) => sameBytes(s.code_hash, hash));
+    this.core.write((w) => {
+      if (match) w.prepare('UPDATE mfa_recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ?').run(this.core.now(), row.id, match.code_hash);
+      this.core.audit(w, { action: match ? 'signin.recovery_ok' : 'signin.recovery_failed', subject: row.name });
+    });
+    if (!match) throw wrongCode();
+    return unused.length - 1;
+  }
+
+  /** Uses the emergency code an admin issued: once, within two minutes. */
+  useEmergencyCode(code: string, nowMs: number = this.core.now()): void {
+    const row = this.row();
+    const stored = this.core.db.prepare<[number], { code_hash: Buffer; expires_at: number }>('SELECT code_hash, expires_at FROM emergency_codes WHERE user_id = ?').get(row.id);
+    const ok = stored !== undefined && nowMs <= stored.expires_at && sameBytes(stored.code_hash, emergencyHash(row.id, code));
+    this.core.write((w) => {
+      if (ok) w.prepare('DELETE FROM emergency_codes WHERE user_id = ?').run(row.id);
+      this.core.audit(w, { action: ok ? 'signin.emergency_ok' : 'signin.emergency_failed', subject: row.name });
+    });
+    if (!ok) throw wrongCode();
+  }
+
+  /** New recovery codes; the old ones stop working. */
+  regenerateRecoveryCodes(): string[] {
+    if (!this.status().enabled) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
+    return this.core.write((w) => {
+      const codes = this.replaceRecoveryCodes(w, this.core.userId());
+      this.core.audit(w, { action: 'mfa.recovery_regenerated', subject: this.core.userName() });
+      return codes;
+    });
+  }
+
+  /** Turns MFA off for oneself: the key, the recovery codes and trusted computers are destroyed. */
+  disable(): void {
+    this.core.write((w) => {
+      clearMfa(w, this.core.userId());
+      this.core.audit(w, { action: 'mfa.disable', subject: this.core.userName() });
+    });
+  }
+
+  /** An admin resets another user's MFA (they enrol again at their next sign-in). */
+  resetFor(userName: string): void {
+    this.core.requireUsersManage();
+    this.core.write((w) => {
+      const user = findUserByName(w, userName.trim());
+      if (!user) throw new CrewvaultError('NOT_FOUND', `No user named "${userName.trim()}".`);
+      clearMfa(w, user.id);
+      this.core.audit(w, { action: 'mfa.reset', subject: user.name });
+    });
+  }
+
+  /** An admin issues a 6-letter code that stands in for the user's authenticator once, for 2 minutes. */
+  issueEmergencyCode(userName: string, nowMs: number = this.core.now()): string {
+    this.core.requireUsersManage();
+    const code = randomCode(EMERGENCY_ALPHABET, 6);
+    this.core.write((w) => {
+      const user = findUserByName(w, userName.trim());
+      if (!user) throw new CrewvaultError('NOT_FOUND', `No user named "${userName.trim()}".`);
+      w.prepare('INSERT OR REPLACE INTO emergency_codes (user_id, code_hash, expires_at, issued_by) VALUES (?, ?, ?, ?)')
+        .run(user.id, emergencyHash(user.id, code), nowMs + EMERGENCY_CODE_MS, this.core.userId());
+      this.core.audit(w, { action: 'mfa.emergency_issued', subject: user.name });
+    });
+    return code;
+  }
+
+  private replaceRecoveryCodes(db: WriteDb, userId: number): string[] {
+    db.prepare('DELETE FROM mfa_recovery_codes WHERE user_id = ?').run(userId);
+    const codes = Array.from({ length: RECOVERY_CODES }, () => {
+      const raw = randomCode(RECOVERY_ALPHABET, 10);
+      return `${raw.slice(0, 5)}-${raw.slice(5)}`;
+    });
+    const insert = db.prepare('INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES (?, ?)');
+    for (const code of codes) insert.run(userId, this.recoveryHash(code));
+    return codes;
+  }
+}
+
+interface MfaColumns {
+  readonly mfa_sealed_secret: Buffer | null;
+  readonly mfa_enabled_at: number | null;
+  readonly mfa_last_step: number | null;
+}
+
+function totpParams(secret: string, counter: number): OtpParams {
+  return { kind: 'hotp', secret, algorithm: 'SHA1', digits: 6, period: PERIOD, counter };
+}
+
+/** The time step (now, one before or one after) whose code is `code`, if later than `after`. */
+export function matchingStep(secret: string, code: string, nowMs: number, after: number): number | undefined {
+  const typed = Buffer.from(code.replace(/\s/g, ''), 'utf8');
+  const now = timeStep(nowMs, PERIOD);
+  for (const step of [now, now - 1, now + 1]) {
+    if (step <= after || step < 0) continue;
+    if (sameBytes(Buffer.from(hotpCode(totpParams(secret, step)).code, 'utf8'), typed)) return step;
+  }
+  return undefined;
+}
+
+function emergencyHash(userId: number, code: string): Buffer {
+  return createHash('sha256').update(`crewvault/v1 emergency|${userId}|${code.trim().toUpperCase()}`).digest();
+}
+
+function clearMfa(db: WriteDb, userId: number): void {
+  db.prepare('UPDATE users SET mfa_sealed_secret = NULL, mfa_enabled_at = NULL, mfa_last_step = NULL WHERE id = ?').run(userId);
+  db.prepare('DELETE FROM mfa_recovery_codes WHERE user_id = ?').run(userId);
+  db.prepare('DELETE FROM trusted_devices WHERE user_id = ?').run(userId);
+  db.prepare('DELETE FROM emergency_codes WHERE user_id = ?').run(userId);
+}
