@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
-import { CONTRACT, isMethodName, secretPermission, type Contract, type MethodName, type MethodResult, type SessionState } from '../shared/api/contract';
+import { CONTRACT, isMethodName, secretPermission, type Contract, type MethodName, type MethodResult, type MfaStatus, type SessionState } from '../shared/api/contract';
 import type { Reply } from '../shared/api/reply';
 import type { ClipboardGuard } from '../shared/clipboard';
 import { CrewvaultError, type ErrorCode } from '../shared/errors';
@@ -37,6 +37,10 @@ export interface RouterOptions {
 type Input<M extends MethodName> = z.output<Contract[M]['input']>;
 type Handlers = { readonly [M in MethodName]: (input: Input<M>, session: VaultSession | undefined) => Promise<MethodResult<M>> | MethodResult<M> };
 
+/** How long the second step may take, and how many wrong codes end it. */
+const SECOND_STEP_MS = 5 * 60_000;
+const MAX_CODE_FAILURES = 5;
+
 function failure(code: ErrorCode, message: string): Reply<never> {
   return { ok: false, error: { code, message } };
 }
@@ -62,6 +66,8 @@ export class Router {
   private readonly options: RouterOptions;
   private vault: Vault | undefined;
   private session: VaultSession | undefined;
+  /** Password right, second step due: the session is held here, unusable, until it is done. */
+  private pending: { session: VaultSession; step: 'code' | 'enrol'; failures: number; since: number } | undefined;
   private vaultPath: string;
   private lastActivity = 0;
 
@@ -111,6 +117,8 @@ export class Router {
   lock(): void {
     this.session?.lock();
     this.session = undefined;
+    this.pending?.session.lock();
+    this.pending = undefined;
     if (this.options.clipboard.kind === 'main') void this.options.clipboard.guard.clearNow();
   }
 
@@ -136,6 +144,7 @@ export class Router {
       user: session ? session.user : null,
       permissions: session ? session.permissions() : [],
       mustChangePassword: session ? session.mustChangePassword : false,
+      pending: this.pending ? { step: this.pending.step, username: this.pending.session.user.name } : null,
       settings: session ? session.settings() : DEFAULT_SETTINGS,
     };
   }
@@ -145,6 +154,31 @@ export class Router {
     this.session = session;
     this.lastActivity = this.options.clock.now();
     return this.state();
+  }
+
+  /** After a right password: straight in, or a second step (a code; or enrolment where required). */
+  private mfaStatus(session: VaultSession): MfaStatus {
+    return { ...session.mfa.status(), policy: session.mfa.policy().mine };
+  }
+
+  private passwordAccepted(session: VaultSession): SessionState {
+    this.lock();
+    const mfa = session.mfa.status();
+    const step = mfa.enabled ? 'code' : session.mfa.policy().mine === 'required' ? 'enrol' : undefined;
+    if (!step) return this.signedIn(session);
+    this.pending = { session, step, failures: 0, since: this.options.clock.now() };
+    return this.state();
+  }
+
+  /** The session waiting for its second step, if it is still within its time and tries. */
+  private pendingSession(step: 'code' | 'enrol'): VaultSession {
+    const pending = this.pending;
+    if (!pending || pending.step !== step) throw new CrewvaultError('LOCKED', 'Sign in with your password first.');
+    if (this.options.clock.now() - pending.since > SECOND_STEP_MS) {
+      this.lock();
+      throw new CrewvaultError('LOCKED', 'The sign-in took too long: enter your password again.');
+    }
+    return pending.session;
   }
 
   private requireSession(session: VaultSession | undefined): VaultSession {
@@ -174,7 +208,24 @@ export class Router {
       session.close();
       return this.signedIn(await this.openVault().signIn(username, password));
     },
-    'session.signIn': async ({ username, password }) => this.signedIn(await this.openVault().signIn(username, password)),
+    'session.signIn': async ({ username, password }) => this.passwordAccepted(await this.openVault().signIn(username, password)),
+    'session.verifyCode': ({ code, recoveryCode, emergencyCode }) => {
+      const session = this.pendingSession('code');
+      try {
+        if (code !== undefined) session.mfa.verifyCode(code, this.options.clock.now());
+        else if (recoveryCode !== undefined) session.mfa.useRecoveryCode(recoveryCode);
+        else if (emergencyCode !== undefined) session.mfa.useEmergencyCode(emergencyCode, this.options.clock.now());
+        else throw new CrewvaultError('INVALID_INPUT', 'Give a code, a recovery code or an emergency code.');
+      } catch (error) {
+        if (error instanceof CrewvaultError && error.code === 'WRONG_CODE' && this.pending && ++this.pending.failures >= MAX_CODE_FAILURES) {
+          this.lock();
+          throw new CrewvaultError('WRONG_CODE', `${MAX_CODE_FAILURES} wrong codes: sign in with your password again.`);
+        }
+        throw error;
+      }
+      this.pending = undefined;
+      return this.signedIn(session);
+    },
     'session.lock': () => {
       this.lock();
       return this.state();
@@ -245,6 +296,27 @@ export class Router {
     'users.resetPassword': async ({ username, password }, session) => {
       await this.requireSession(session).team.resetPassword(username, password, this.options.kdf ?? {});
       return { reset: username };
+    },
+    'mfa.status': (_input, session) => this.mfaStatus(this.requireSession(session)),
+    'mfa.begin': (_input, session) => (session ?? this.pendingSession('enrol')).mfa.beginEnrolment(),
+    'mfa.confirm': ({ code }, session) => {
+      const target = session ?? this.pendingSession('enrol');
+      const recoveryCodes = target.mfa.confirmEnrolment(code, this.options.clock.now());
+      if (!session) {
+        this.pending = undefined;
+        return { recoveryCodes, state: this.signedIn(target) };
+      }
+      return { recoveryCodes, state: this.state() };
+    },
+    'mfa.disable': (_input, session) => {
+      const s = this.requireSession(session);
+      s.mfa.disable();
+      return this.mfaStatus(s);
+    },
+    'mfa.setPolicy': ({ level, role }, session) => {
+      const s = this.requireSession(session);
+      s.mfa.setPolicy(level, role);
+      return this.mfaStatus(s);
     },
     'roles.list': (_input, session) => this.requireSession(session).team.listRoles(),
     'roles.define': ({ name, permissions }, session) => this.requireSession(session).team.defineRole(name, permissions),

@@ -27,10 +27,40 @@ export interface MfaCore {
   readonly keyPair: KeyPair;
   userId(): number;
   userName(): string;
+  role(): string;
   now(): number;
   write<T>(work: (db: WriteDb) => T): T;
   audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void;
   requireUsersManage(): void;
+}
+
+export const MFA_POLICIES = ['off', 'optional', 'required'] as const;
+export type MfaPolicyLevel = (typeof MFA_POLICIES)[number];
+export interface MfaPolicy {
+  readonly global: MfaPolicyLevel;
+  /** Per role; a role absent here follows `global`. */
+  readonly roles: Readonly<Record<string, MfaPolicyLevel>>;
+}
+export const DEFAULT_MFA_POLICY: MfaPolicy = { global: 'optional', roles: {} };
+
+function isLevel(value: unknown): value is MfaPolicyLevel {
+  return typeof value === 'string' && (MFA_POLICIES as readonly string[]).includes(value);
+}
+
+export function readMfaPolicy(db: ReadDb): MfaPolicy {
+  const row = db.prepare<[], { value: string }>("SELECT value FROM settings WHERE key = 'mfa_policy'").get();
+  if (!row) return DEFAULT_MFA_POLICY;
+  try {
+    const value = JSON.parse(row.value) as { global?: unknown; roles?: unknown };
+    const roles = typeof value.roles === 'object' && value.roles !== null ? Object.fromEntries(Object.entries(value.roles).filter(([, v]) => isLevel(v))) as Record<string, MfaPolicyLevel> : {};
+    return { global: isLevel(value.global) ? value.global : DEFAULT_MFA_POLICY.global, roles };
+  } catch {
+    return DEFAULT_MFA_POLICY;
+  }
+}
+
+export function policyFor(policy: MfaPolicy, role: string): MfaPolicyLevel {
+  return policy.roles[role] ?? policy.global;
 }
 
 export interface Enrolment {
@@ -92,6 +122,24 @@ export class MfaService {
     } finally {
       key.fill(0);
     }
+  }
+
+  /** The vault's MFA policy and what it means for this person. */
+  policy(): MfaPolicy & { readonly mine: MfaPolicyLevel } {
+    const policy = readMfaPolicy(this.core.db);
+    return { ...policy, mine: policyFor(policy, this.core.role()) };
+  }
+
+  /** Sets the policy, globally or for one role (users.manage). */
+  setPolicy(level: MfaPolicyLevel, role?: string): MfaPolicy {
+    this.core.requireUsersManage();
+    const current = readMfaPolicy(this.core.db);
+    const next: MfaPolicy = role === undefined ? { ...current, global: level } : { ...current, roles: { ...current.roles, [role]: level } };
+    this.core.write((w) => {
+      w.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES ('mfa_policy', ?)").run(JSON.stringify(next));
+      this.core.audit(w, { action: 'mfa.policy' }, role === undefined ? `everyone: ${level}` : `${role}: ${level}`);
+    });
+    return next;
   }
 
   status(): { readonly enabled: boolean; readonly recoveryCodesLeft: number } {
@@ -190,8 +238,10 @@ export class MfaService {
     });
   }
 
-  /** Turns MFA off for oneself: the key, the recovery codes and trusted computers are destroyed. */
+  /** Turns MFA off for oneself, where the policy allows: the key, the recovery codes and
+   * trusted computers are destroyed. */
   disable(): void {
+    if (this.policy().mine === 'required') throw new CrewvaultError('FORBIDDEN', 'Two-step sign-in is required for your role.');
     this.core.write((w) => {
       clearMfa(w, this.core.userId());
       this.core.audit(w, { action: 'mfa.disable', subject: this.core.userName() });

@@ -219,6 +219,7 @@ export class VaultSession {
       keyPair: ring.keyPair,
       userId: () => this.user.id,
       userName: () => this.user.name,
+      role: () => this.user.role,
       now: () => this.clock.now(),
       write: (work) => this.write(work),
       audit: (w, fields, detail) => this.audit(w, fields, detail),

@@ -48,7 +48,16 @@ export interface SessionState {
   readonly permissions: readonly Permission[];
   /** Signed in with a one-time password: nothing else works until it is replaced. */
   readonly mustChangePassword: boolean;
+  /** The password was right and a second step is due: a code, or setting up an authenticator. */
+  readonly pending: { readonly step: 'code' | 'enrol'; readonly username: string } | null;
   readonly settings: { readonly idleLockMinutes: number; readonly clipboardClearSeconds: number };
+}
+
+export interface MfaStatus {
+  readonly enabled: boolean;
+  readonly recoveryCodesLeft: number;
+  /** The policy for this person's role: off, optional or required. */
+  readonly policy: 'off' | 'optional' | 'required';
 }
 
 export interface OtpCodeResult {
@@ -97,6 +106,7 @@ export const CONTRACT = {
   'vault.open': method<SessionState>()(z.strictObject({ path: text(4096) }), 'public'),
   'session.signIn': method<SessionState>()(z.strictObject({ username: text(64), password: text(1024) }), 'public'),
   'session.lock': method<SessionState>()(empty, 'public'),
+  'session.verifyCode': method<SessionState>()(z.strictObject({ code: text(16).optional(), recoveryCode: text(32).optional(), emergencyCode: text(16).optional() }), 'public'),
   'session.changePassword': method<SessionState>()(z.strictObject({ current: newPassword, next: newPassword }), 'session'),
   'customers.list': method<CustomerView[]>()(empty, 'entries.view'),
   'entries.list': method<EntrySummary[]>()(z.strictObject({ customer: text(200).optional(), search: text(200).optional() }), 'entries.view'),
@@ -120,6 +130,11 @@ export const CONTRACT = {
   'users.setRole': method<UserView>()(z.strictObject({ username: userName, role: text(64) }), 'users.manage'),
   'users.resetPassword': method<{ reset: string }>()(z.strictObject({ username: userName, password: newPassword }), 'users.manage'),
   'roles.list': method<RoleView[]>()(empty, 'entries.view'),
+  'mfa.status': method<MfaStatus>()(empty, 'session'),
+  'mfa.begin': method<{ secret: string; uri: string }>()(empty, 'public'),
+  'mfa.confirm': method<{ recoveryCodes: string[]; state: SessionState }>()(z.strictObject({ code: text(16) }), 'public'),
+  'mfa.disable': method<MfaStatus>()(empty, 'session'),
+  'mfa.setPolicy': method<MfaStatus>()(z.strictObject({ level: z.enum(['off', 'optional', 'required']), role: text(64).optional() }), 'users.manage'),
   'roles.define': method<RoleView>()(z.strictObject({ name: text(64), permissions: z.array(text(64)).max(20) }), 'users.manage'),
 } as const satisfies { readonly [M in MethodName]: MethodSpec<z.ZodType, unknown> };
 

@@ -10,6 +10,7 @@ export const METHOD_NAMES = [
   'session.signIn',
   'session.lock',
   'session.changePassword',
+  'session.verifyCode',
   'customers.list',
   'entries.list',
   'entries.get',
@@ -33,6 +34,11 @@ export const METHOD_NAMES = [
   'users.resetPassword',
   'roles.list',
   'roles.define',
+  'mfa.status',
+  'mfa.begin',
+  'mfa.confirm',
+  'mfa.disable',
+  'mfa.setPolicy',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -1,0 +1,84 @@
+// The second sign-in step through the router: a code after the password, five wrong codes
+// back to the password, recovery codes, and enrolment forced by a "required" policy.
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { SessionState } from '../../shared/api/contract';
+import { decodeSecret } from '../../shared/otp';
+import { errorCode, newRouter, ok } from '../support/router';
+import { OWNER, PASSWORD } from '../support/vault';
+
+function totp(secret: string, nowMs: number): string {
+  const message = Buffer.alloc(8);
+  message.writeBigUInt64BE(BigInt(Math.floor(nowMs / 30_000)));
+  const mac = createHmac('sha1', Buffer.from(decodeSecret(secret.replace(/\s/g, '')))).update(message).digest();
+  const offset = (mac[mac.length - 1] ?? 0) & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+async function withMfa() {
+  const setup = newRouter();
+  const { router, clock } = setup;
+  ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+  const { secret } = ok(await router.call('mfa.begin', {})) as { secret: string };
+  const { recoveryCodes } = ok(await router.call('mfa.confirm', { code: totp(secret, clock.now()) })) as { recoveryCodes: string[] };
+  ok(await router.call('session.lock', {}));
+  clock.advance(60_000); // past the step used to enrol
+  return { ...setup, secret, recoveryCodes };
+}
+
+describe('the second sign-in step', () => {
+  it('asks for a code after the right password; nothing else works until then', async () => {
+    const { router, clock, secret } = await withMfa();
+    const state = ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD })) as SessionState;
+    expect(state).toMatchObject({ user: null, pending: { step: 'code', username: OWNER } });
+    expect(errorCode(await router.call('entries.list', {}))).toBe('LOCKED');
+    const after = ok(await router.call('session.verifyCode', { code: totp(secret, clock.now()) })) as SessionState;
+    expect(after).toMatchObject({ user: { name: OWNER }, pending: null });
+    ok(await router.call('entries.list', {}));
+  });
+
+  it('five wrong codes end the attempt: back to the password', async () => {
+    const { router, clock, secret } = await withMfa();
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    for (let i = 0; i < 4; i++) expect(errorCode(await router.call('session.verifyCode', { code: '000000' }))).toBe('WRONG_CODE');
+    const fifth = await router.call('session.verifyCode', { code: '000000' });
+    expect(fifth).toMatchObject({ ok: false, error: { code: 'WRONG_CODE', message: '5 wrong codes: sign in with your password again.' } });
+    expect(errorCode(await router.call('session.verifyCode', { code: totp(secret, clock.now()) }))).toBe('LOCKED');
+    expect((ok(await router.call('session.state', {})) as SessionState).pending).toBeNull();
+  });
+
+  it('a recovery code stands in for the authenticator, once', async () => {
+    const { router, recoveryCodes } = await withMfa();
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    ok(await router.call('session.verifyCode', { recoveryCode: recoveryCodes[0] ?? '' }));
+    ok(await router.call('session.lock', {}));
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    expect(errorCode(await router.call('session.verifyCode', { recoveryCode: recoveryCodes[0] ?? '' }))).toBe('WRONG_CODE');
+  });
+
+  it('an abandoned step expires after five minutes', async () => {
+    const { router, clock, secret } = await withMfa();
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    clock.advance(5 * 60_000 + 1);
+    expect(errorCode(await router.call('session.verifyCode', { code: totp(secret, clock.now()) }))).toBe('LOCKED');
+  });
+
+  it('a "required" policy sends an unenrolled person to enrolment right after the password', async () => {
+    const { router, clock } = newRouter();
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    ok(await router.call('users.create', { username: 'tom', role: 'technician', password: 'tom one-time' }));
+    expect(ok(await router.call('mfa.setPolicy', { level: 'required', role: 'technician' }))).toMatchObject({ policy: 'optional' });
+    ok(await router.call('session.lock', {}));
+    const state = ok(await router.call('session.signIn', { username: 'tom', password: 'tom one-time' })) as SessionState;
+    expect(state.pending).toEqual({ step: 'enrol', username: 'tom' });
+    const { secret } = ok(await router.call('mfa.begin', {})) as { secret: string };
+    expect(errorCode(await router.call('mfa.confirm', { code: '000000' }))).toBe('WRONG_CODE');
+    const done = ok(await router.call('mfa.confirm', { code: totp(secret, clock.now()) })) as { recoveryCodes: string[]; state: SessionState };
+    expect(done.recoveryCodes).toHaveLength(10);
+    expect(done.state).toMatchObject({ user: { name: 'tom' }, mustChangePassword: true });
+    expect(errorCode(await router.call('mfa.status', {}))).toBe('PASSWORD_CHANGE_REQUIRED');
+    ok(await router.call('session.changePassword', { current: 'tom one-time', next: 'tom chose this' }));
+    expect(ok(await router.call('mfa.status', {}))).toEqual({ enabled: true, recoveryCodesLeft: 10, policy: 'required' });
+    expect(errorCode(await router.call('mfa.disable', {}))).toBe('FORBIDDEN'); // required for his role
+  });
+});
