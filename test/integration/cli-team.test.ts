@@ -1,7 +1,10 @@
 // Team automation through the real binary: users, groups, grants, revokes and moves, each
 // `--as` someone, passwords piped on stdin; a forbidden action exits 1 naming the permission.
+import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { Vault } from '../../electron/vault/vault';
+import { decodeSecret } from '../../shared/otp';
 import { crewvault, type CliResult } from '../support/cli';
 import { tempFolder } from '../support/vault';
 
@@ -75,5 +78,27 @@ describe('crewvault user, group and move', () => {
     expect(run('bob', BOB, 'show', 'Acme/VPN', '--reveal').stderr).toContain('FORBIDDEN');
     expect(run('alice', ALICE, 'role', 'define', 'admin', 'entries.view').stderr).toContain('ALREADY_EXISTS');
     expect(run('alice', ALICE, 'role', 'define', 'Odd', 'entries.view,fly').stderr).toContain('Unknown permission "fly"');
+  });
+});
+
+describe('the CLI and two-step sign-in', () => {
+  it('asks for --code once the user has an authenticator, and refuses a wrong one', async () => {
+    const totp = (secret: string, nowMs: number): string => {
+      const message = Buffer.alloc(8);
+      message.writeBigUInt64BE(BigInt(Math.floor(nowMs / 30_000)));
+      const mac = createHmac('sha1', Buffer.from(decodeSecret(secret.replace(/\s/g, '')))).update(message).digest();
+      const offset = (mac[mac.length - 1] ?? 0) & 0x0f;
+      return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+    };
+    const vaultFile = Vault.open(vault);
+    const alice = await vaultFile.signIn('alice', ALICE);
+    const { secret } = alice.mfa.beginEnrolment();
+    const recovery = alice.mfa.confirmEnrolment(totp(secret, Date.now() - 30_000), Date.now() - 30_000);
+    vaultFile.close();
+    expect(run('alice', ALICE, 'list')).toMatchObject({ status: 1, stderr: expect.stringContaining('crewvault: MFA_REQUIRED: ') as string });
+    expect(run('alice', ALICE, 'list', '--code', '000000').stderr).toContain('WRONG_CODE');
+    expect(run('alice', ALICE, 'list', '--code', totp(secret, Date.now())).status).toBe(0);
+    expect(run('alice', ALICE, 'list', '--recovery-code', recovery[0] ?? '').status).toBe(0);
+    expect(run('alice', ALICE, 'list', '--recovery-code', recovery[0] ?? '').stderr).toContain('WRONG_CODE');
   });
 });
