@@ -8,6 +8,7 @@ import { Modal } from './components/Modal';
 import { TopBar, type Page } from './components/TopBar';
 import { AuditScreen } from './screens/AuditScreen';
 import { GroupsScreen } from './screens/GroupsScreen';
+import { SecondStepScreen } from './screens/SecondStepScreen';
 import { SignInScreen } from './screens/SignInScreen';
 import { UsersScreen } from './screens/UsersScreen';
 import { VaultScreen } from './screens/VaultScreen';
@@ -58,6 +59,7 @@ export function App({ connection }: { connection: Connection }) {
 
   if (error) return <main className="centered"><p role="alert" className="error">{error}</p></main>;
   if (!state) return <main className="centered"><p aria-busy="true">Opening Crewvault…</p></main>;
+  if (state.pending) return <SecondStepScreen api={api} state={state} onDone={setState} />;
   if (!state.user) return <SignInScreen api={api} state={state} notice={notice} onSignedIn={(s) => { setNotice(null); setPage('vault'); setState(s); }} />;
   if (state.mustChangePassword) {
     return (
