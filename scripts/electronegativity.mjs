@@ -11,7 +11,9 @@ const root = path.resolve(import.meta.dirname, '..');
 const scan = mkdtempSync(path.join(tmpdir(), 'crewvault-electronegativity-'));
 try {
   for (const part of ['electron', 'renderer', 'package.json']) cpSync(path.join(root, part), path.join(scan, part), { recursive: true });
-  const report = path.join(scan, 'report.csv');
+  // SARIF, not CSV: the tool writes its CSV header and rows in two unordered async writes,
+  // which now and then garbles the file; the SARIF report is one write.
+  const report = path.join(scan, 'report.sarif');
   const electronVersion = JSON.parse(readFileSync(path.join(root, 'node_modules/electron/package.json'), 'utf8')).version;
   try {
     execFileSync(process.execPath, [
@@ -21,10 +23,10 @@ try {
   } catch {
     // The tool exits non-zero when it has findings; the report decides.
   }
-  const rows = readFileSync(report, 'utf8').trim().split('\n').slice(1).filter(Boolean);
-  const findings = rows.map((row) => {
-    const [id, severity, , file, location] = row.split(',');
-    return { id, severity: severity.replaceAll('"', ''), where: `${file.replaceAll('"', '')}:${location.replaceAll('"', '')}` };
+  const sarif = JSON.parse(readFileSync(report, 'utf8'));
+  const findings = (sarif.runs?.[0]?.results ?? []).map((r) => {
+    const where = r.locations?.[0]?.physicalLocation;
+    return { id: r.ruleId, severity: r.level, where: `${where?.artifactLocation?.uri ?? 'N/A'}:${where?.region?.startLine ?? 0}` };
   });
   const explained = new Set([...readFileSync(path.join(root, 'SECURITY.md'), 'utf8').matchAll(/^- `([A-Z_]+)`/gm)].map((m) => m[1]));
   const unexplained = findings.filter((f) => f.id !== 'ELECTRON_VERSION_JSON_CHECK' && !explained.has(f.id));
