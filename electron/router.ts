@@ -313,6 +313,7 @@ export class Router {
       s.mfa.disable();
       return this.mfaStatus(s);
     },
+    'mfa.regenerate': (_input, session) => ({ recoveryCodes: this.requireSession(session).mfa.regenerateRecoveryCodes() }),
     'mfa.setPolicy': ({ level, role }, session) => {
       const s = this.requireSession(session);
       s.mfa.setPolicy(level, role);

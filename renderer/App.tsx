@@ -5,6 +5,7 @@ import type { SessionState } from '../shared/api/contract';
 import type { Transport } from './client';
 import { ChangePasswordForm } from './components/ChangePasswordForm';
 import { Modal } from './components/Modal';
+import { SecurityPanel } from './components/SecurityPanel';
 import { TopBar, type Page } from './components/TopBar';
 import { AuditScreen } from './screens/AuditScreen';
 import { GroupsScreen } from './screens/GroupsScreen';
@@ -25,6 +26,7 @@ export function App({ connection }: { connection: Connection }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [page, setPage] = useState<Page>('vault');
   const [changingPassword, setChangingPassword] = useState(false);
+  const [security, setSecurity] = useState(false);
 
   const refresh = useCallback(async () => {
     const reply = await api.session.state({});
@@ -71,17 +73,23 @@ export function App({ connection }: { connection: Connection }) {
     );
   }
   const topBar = (children?: ReactNode) => (
-    <TopBar state={state} page={page} onNavigate={setPage} onLock={() => void lock()} onChangePassword={() => setChangingPassword(true)}>{children}</TopBar>
+    <TopBar state={state} page={page} onNavigate={setPage} onLock={() => void lock()} onChangePassword={() => setChangingPassword(true)} onSecurity={() => setSecurity(true)}>{children}</TopBar>
+  );
+  const securityDialog = security && (
+    <Modal label="Two-step sign-in" onClose={() => setSecurity(false)}>
+      <SecurityPanel api={api} onClose={() => setSecurity(false)} />
+    </Modal>
   );
   const passwordDialog = changingPassword && (
     <Modal label="Change password" onClose={() => setChangingPassword(false)}>
       <ChangePasswordForm api={api} intro="Your other sessions will end." onChanged={(s) => { setChangingPassword(false); setState(s); }} onCancel={() => setChangingPassword(false)} />
     </Modal>
   );
-  if (page === 'vault') return <>{passwordDialog}<VaultScreen connection={connection} state={state} topBar={topBar} onLocked={locked} /></>;
+  if (page === 'vault') return <>{passwordDialog}{securityDialog}<VaultScreen connection={connection} state={state} topBar={topBar} onLocked={locked} /></>;
   return (
     <div className="vault">
       {passwordDialog}
+      {securityDialog}
       {topBar()}
       {page === 'groups' && <GroupsScreen connection={connection} />}
       {page === 'users' && <UsersScreen connection={connection} me={state.user.name} />}

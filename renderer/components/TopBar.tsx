@@ -17,10 +17,11 @@ interface Props {
   readonly onNavigate: (page: Page) => void;
   readonly onLock: () => void;
   readonly onChangePassword: () => void;
+  readonly onSecurity: () => void;
   readonly children?: ReactNode;
 }
 
-export function TopBar({ state, page, onNavigate, onLock, onChangePassword, children }: Props) {
+export function TopBar({ state, page, onNavigate, onLock, onChangePassword, onSecurity, children }: Props) {
   const pages = PAGES.filter((p) => state.permissions.includes(p.permission));
   return (
     <header className="topbar">
@@ -36,6 +37,7 @@ export function TopBar({ state, page, onNavigate, onLock, onChangePassword, chil
       )}
       <div className="topbar-main">{children}</div>
       <span className="muted">{state.user?.name} <span className="badge">{state.user?.role.replace('_', ' ')}</span></span>
+      <button type="button" onClick={onSecurity}>Two-step sign-in</button>
       <button type="button" onClick={onChangePassword}>Change password</button>
       <button type="button" onClick={onLock} title="Ctrl+L">Lock</button>
     </header>

@@ -134,6 +134,7 @@ export const CONTRACT = {
   'mfa.begin': method<{ secret: string; uri: string }>()(empty, 'public'),
   'mfa.confirm': method<{ recoveryCodes: string[]; state: SessionState }>()(z.strictObject({ code: text(16) }), 'public'),
   'mfa.disable': method<MfaStatus>()(empty, 'session'),
+  'mfa.regenerate': method<{ recoveryCodes: string[] }>()(empty, 'session'),
   'mfa.setPolicy': method<MfaStatus>()(z.strictObject({ level: z.enum(['off', 'optional', 'required']), role: text(64).optional() }), 'users.manage'),
   'roles.define': method<RoleView>()(z.strictObject({ name: text(64), permissions: z.array(text(64)).max(20) }), 'users.manage'),
 } as const satisfies { readonly [M in MethodName]: MethodSpec<z.ZodType, unknown> };

@@ -38,6 +38,7 @@ export const METHOD_NAMES = [
   'mfa.begin',
   'mfa.confirm',
   'mfa.disable',
+  'mfa.regenerate',
   'mfa.setPolicy',
 ] as const;
 

@@ -121,4 +121,9 @@ test('team screens: groups with members, users with roles, the audit log, the pa
   await page.getByRole('button', { name: 'Change password' }).click();
   await expect(page.getByRole('dialog', { name: 'Change password' })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
+  await page.getByRole('dialog', { name: 'Change password' }).getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('button', { name: 'Two-step sign-in' }).click();
+  await page.getByRole('button', { name: 'Set up authenticator app' }).click();
+  await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
 });

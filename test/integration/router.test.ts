@@ -26,6 +26,7 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'mfa.begin': {},
   'mfa.confirm': { code: '123456' },
   'mfa.disable': {},
+  'mfa.regenerate': {},
   'mfa.setPolicy': { level: 'required' },
   'customers.list': {},
   'entries.list': {},
