@@ -82,7 +82,7 @@ describe('CountdownBar', () => {
     expect(seen).toEqual(Array.from({ length: 31 }, (_, i) => String(30 - i)));
   });
 
-  it('shows a whole second as soon as any part of it is left', () => {
+  it('shows a whole second while part of one is left', () => {
     render(<LiveBar validUntil={PERIOD_START + 30_000} period={30} />);
     act(() => { vi.advanceTimersByTime(24_750); }); // 5.25 s left
     expect(bar().getAttribute('aria-valuenow')).toBe('6');
