@@ -17,6 +17,7 @@ import type { EntryChanges, EntryInput, OtpInput } from '../shared/model';
 import { resolveOtpSpec, type OtpSpec } from '../shared/otp';
 
 import { translateSqliteError } from './vault/db';
+import { EMERGENCY_CODE_MS } from './vault/mfa';
 import { DEFAULT_SETTINGS, type Clock, type VaultSession } from './vault/service';
 import { createVault, Vault, type KdfOptions } from './vault/vault';
 
@@ -314,6 +315,24 @@ export class Router {
       return this.mfaStatus(s);
     },
     'mfa.regenerate': (_input, session) => ({ recoveryCodes: this.requireSession(session).mfa.regenerateRecoveryCodes() }),
+    'mfa.reset': async ({ username, code, password }, session) => {
+      // Another person's second factor goes only after the admin proves it is them: their own
+      // code when they have an authenticator, else their password.
+      const s = this.requireSession(session);
+      if (s.mfa.status().enabled) {
+        if (code === undefined) throw new CrewvaultError('MFA_REQUIRED', 'Enter your own authentication code to reset another user\'s.');
+        s.mfa.verifyCode(code, this.options.clock.now());
+      } else {
+        if (password === undefined) throw new CrewvaultError('WRONG_PASSWORD', 'Enter your own password to reset another user\'s two-step sign-in.');
+        await s.confirmPassword(password);
+      }
+      s.mfa.resetFor(username);
+      return { reset: username };
+    },
+    'mfa.emergency': ({ username }, session) => ({
+      code: this.requireSession(session).mfa.issueEmergencyCode(username, this.options.clock.now()),
+      expiresInSeconds: EMERGENCY_CODE_MS / 1000,
+    }),
     'mfa.setPolicy': ({ level, role }, session) => {
       const s = this.requireSession(session);
       s.mfa.setPolicy(level, role);

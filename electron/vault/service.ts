@@ -174,6 +174,21 @@ export class VaultSession {
     }
   }
 
+  /** Checks this person's password again (before a sensitive change); WRONG_PASSWORD if not. */
+  async confirmPassword(password: string): Promise<void> {
+    if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    const row = getUser(this.db, this.user.id);
+    if (!row) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    const kek = await deriveKek(password, parseKdf(row.kdf));
+    try {
+      open(kek, row.sealed_private_key, contexts.privateKey(row.id)).fill(0);
+    } catch {
+      throw new CrewvaultError('WRONG_PASSWORD', 'Your password is wrong.');
+    } finally {
+      kek.fill(0);
+    }
+  }
+
   /** What this person's role allows now: the built-in table, or the custom role's list. */
   permissions(): readonly Permission[] {
     const role = this.user.role;

@@ -135,6 +135,8 @@ export const CONTRACT = {
   'mfa.confirm': method<{ recoveryCodes: string[]; state: SessionState }>()(z.strictObject({ code: text(16) }), 'public'),
   'mfa.disable': method<MfaStatus>()(empty, 'session'),
   'mfa.regenerate': method<{ recoveryCodes: string[] }>()(empty, 'session'),
+  'mfa.reset': method<{ reset: string }>()(z.strictObject({ username: userName, code: text(16).optional(), password: newPassword.optional() }), 'users.manage'),
+  'mfa.emergency': method<{ code: string; expiresInSeconds: number }>()(z.strictObject({ username: userName }), 'users.manage'),
   'mfa.setPolicy': method<MfaStatus>()(z.strictObject({ level: z.enum(['off', 'optional', 'required']), role: text(64).optional() }), 'users.manage'),
   'roles.define': method<RoleView>()(z.strictObject({ name: text(64), permissions: z.array(text(64)).max(20) }), 'users.manage'),
 } as const satisfies { readonly [M in MethodName]: MethodSpec<z.ZodType, unknown> };

@@ -40,6 +40,8 @@ export const METHOD_NAMES = [
   'mfa.disable',
   'mfa.regenerate',
   'mfa.setPolicy',
+  'mfa.reset',
+  'mfa.emergency',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

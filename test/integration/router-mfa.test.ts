@@ -81,4 +81,30 @@ describe('the second sign-in step', () => {
     expect(ok(await router.call('mfa.status', {}))).toEqual({ enabled: true, recoveryCodesLeft: 10, policy: 'required' });
     expect(errorCode(await router.call('mfa.disable', {}))).toBe('FORBIDDEN'); // required for his role
   });
+
+  it('an admin resets another user\'s MFA only after proving it is them, and issues emergency codes', async () => {
+    const { router, clock, secret } = await withMfa();
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    ok(await router.call('session.verifyCode', { code: totp(secret, clock.now()) }));
+    ok(await router.call('users.create', { username: 'tom', role: 'technician', password: 'tom one-time' }));
+    // Alice has an authenticator: her own code is what unlocks the reset, not her password.
+    expect(errorCode(await router.call('mfa.reset', { username: 'tom', password: PASSWORD }))).toBe('MFA_REQUIRED');
+    expect(errorCode(await router.call('mfa.reset', { username: 'tom', code: '000000' }))).toBe('WRONG_CODE');
+    clock.advance(30_000);
+    expect(ok(await router.call('mfa.reset', { username: 'tom', code: totp(secret, clock.now()) }))).toEqual({ reset: 'tom' });
+    const emergency = ok(await router.call('mfa.emergency', { username: 'tom' })) as { code: string; expiresInSeconds: number };
+    expect(emergency.code).toMatch(/^[A-Z]{6}$/);
+    expect(emergency.expiresInSeconds).toBe(120);
+    const actions = (ok(await router.call('audit.list', {})) as Array<{ action: string }>).map((r) => r.action);
+    expect(actions).toEqual(expect.arrayContaining(['mfa.reset', 'mfa.emergency_issued']));
+  });
+
+  it('an admin without an authenticator confirms the reset with their password', async () => {
+    const { router } = newRouter();
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    ok(await router.call('users.create', { username: 'tom', role: 'technician', password: 'tom one-time' }));
+    expect(errorCode(await router.call('mfa.reset', { username: 'tom' }))).toBe('WRONG_PASSWORD');
+    expect(errorCode(await router.call('mfa.reset', { username: 'tom', password: 'not mine' }))).toBe('WRONG_PASSWORD');
+    expect(ok(await router.call('mfa.reset', { username: 'tom', password: PASSWORD }))).toEqual({ reset: 'tom' });
+  });
 });

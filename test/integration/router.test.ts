@@ -28,6 +28,8 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'mfa.disable': {},
   'mfa.regenerate': {},
   'mfa.setPolicy': { level: 'required' },
+  'mfa.reset': { username: 'bob', password: PASSWORD },
+  'mfa.emergency': { username: 'bob' },
   'customers.list': {},
   'entries.list': {},
   'entries.get': { id: 1 },
