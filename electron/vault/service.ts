@@ -147,16 +147,7 @@ export class VaultSession {
     this.refreshUser();
     validateNewPassword(next);
     if (current === next) throw new CrewvaultError('INVALID_INPUT', 'The new password must differ from the current one.');
-    const row = getUser(this.db, this.user.id);
-    if (!row) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
-    const currentKek = await deriveKek(current, parseKdf(row.kdf));
-    try {
-      open(currentKek, row.sealed_private_key, contexts.privateKey(row.id)).fill(0);
-    } catch {
-      throw new CrewvaultError('WRONG_PASSWORD', 'The current password is wrong.');
-    } finally {
-      currentKek.fill(0);
-    }
+    await this.confirmPassword(current);
     const params = newKdfParams(kdf);
     const kek = await deriveKek(next, params);
     const privateRaw = exportPrivateKey(this.ring.keyPair.privateKey);
