@@ -56,6 +56,11 @@ export interface ShownCode {
 /** Reads the code and the bar inside `scope` in one step, so the clock matches what was read. */
 export async function readShownCode(scope: Locator): Promise<ShownCode> {
   await expect(scope.getByLabel('One-time password')).toHaveText(/^\d{3} \d{3}$/);
+  return readShownCodeNow(scope);
+}
+
+/** `readShownCode` without waiting for a code to appear (an empty code when none is shown yet). */
+function readShownCodeNow(scope: Locator): Promise<ShownCode> {
   return scope.evaluate((element) => {
     const output = element.querySelector('output[aria-label="One-time password"]');
     const bar = element.querySelector('[role="progressbar"]');
@@ -93,13 +98,40 @@ export async function expectLiveCode(scope: Locator, secret: string): Promise<vo
  * clock: for pages whose clock the test holds still, where only a fresh fetch changes a code.
  */
 export async function expectCodeOfKey(scope: Locator, secret: string): Promise<void> {
-  await expect
-    .poll(async () => {
-      const { code } = await readShownCode(scope);
-      const now = Date.now();
-      return [-1, 0, 1].some((step) => totp(secret, now, step) === code) ? 'the key’s code' : `${code}, not the key’s code`;
-    }, { timeout: 5_000 })
-    .toBe('the key’s code');
+  await expect.poll(() => codeOfKey(scope, secret), { timeout: 5_000 }).toBe('the key’s code');
+}
+
+/**
+ * Like `expectCodeOfKey` for a page whose clock is held, letting `stepMs` of it pass before
+ * each look, at most `looks` times. A list row asks for its code only after it has been in
+ * view for a moment (a page timer), and is re-drawn only once a list reload answers, so one
+ * fixed step could run before the row exists; and a look must not wait for a code to appear,
+ * since with the clock held none appears until the next step.
+ */
+export async function expectCodeOfKeyAdvancing(scope: Locator, secret: string, stepMs: number, looks: number): Promise<void> {
+  let seen = '';
+  for (let look = 0; look < looks; look++) {
+    await scope.page().clock.runFor(stepMs);
+    seen = await codeOfKey(scope, secret, false);
+    if (seen === 'the key’s code') return;
+  }
+  expect(seen, `after ${looks * stepMs} ms of the held clock`).toBe('the key’s code');
+}
+
+async function codeOfKey(scope: Locator, secret: string, wait = true): Promise<string> {
+  const { code } = await (wait ? readShownCode(scope) : readShownCodeNow(scope));
+  const now = Date.now();
+  return [-1, 0, 1].some((step) => totp(secret, now, step) === code) ? 'the key’s code' : `${code}, not the key’s code`;
+}
+
+/**
+ * A page time to hold the clock at: just ahead of `now`, or, when `now` is within `marginMs`
+ * of a period's end, a second into the next period, so the held clock has `marginMs` to run.
+ */
+export function holdPoint(now: number, marginMs: number, periodMs = 30_000): number {
+  const at = now + 100;
+  const left = periodMs - (at % periodMs);
+  return left >= marginMs ? at : at + left + 1_000;
 }
 
 /** A QR code PNG holding `text`, made by Debian's qrencode (a decoder independent of the app). */
