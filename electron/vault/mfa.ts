@@ -18,6 +18,9 @@ import { findUserByName, getUser, type UserRow } from './store-users';
 
 export const RECOVERY_CODES = 10;
 export const EMERGENCY_CODE_MS = 2 * 60_000;
+/** How long a started authenticator setup waits for its first code. */
+export const ENROLMENT_MS = 30 * 60_000;
+const DAY_MS = 24 * 60 * 60_000;
 const PERIOD = 30;
 const RECOVERY_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const EMERGENCY_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
@@ -63,6 +66,15 @@ export function policyFor(policy: MfaPolicy, role: string): MfaPolicyLevel {
   return policy.roles[role] ?? policy.global;
 }
 
+/** A computer that skips the code step for one user until it expires. */
+export interface TrustedDevice {
+  readonly id: number;
+  readonly label: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number;
+  readonly expiresAt: number;
+}
+
 export interface Enrolment {
   /** The key in groups of four, for typing into an authenticator app. */
   readonly secret: string;
@@ -90,10 +102,10 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
 }
 
 const SECRET_CONTEXT = (userId: number): SealContext => ({ table: 'users', row: userId, field: 'mfa_secret', keyVersion: 1 });
+const PENDING_CONTEXT = (userId: number): SealContext => ({ table: 'users', row: userId, field: 'mfa_pending_secret', keyVersion: 1 });
 
 export class MfaService {
   private readonly core: MfaCore;
-  private pending: { secret: string; startedAt: number } | undefined;
 
   constructor(core: MfaCore) {
     this.core = core;
@@ -148,35 +160,116 @@ export class MfaService {
     return { enabled: row.mfa_enabled_at !== null, recoveryCodesLeft: left };
   }
 
-  /** Starts (or restarts) enrolment: a fresh 160-bit key, kept in memory until confirmed. */
-  beginEnrolment(): Enrolment {
+  /**
+   * Starts (or restarts) enrolment: a fresh 160-bit key, sealed in the user's row until one
+   * code confirms it (so `mfa begin` and `mfa confirm` may be two commands), for 30 minutes.
+   */
+  beginEnrolment(nowMs: number = this.core.now()): Enrolment {
     const secret = encodeSecret(randomBytes(20));
-    this.pending = { secret, startedAt: this.core.now() };
+    const userId = this.core.userId();
+    this.withMfaKey((key) => this.core.write((w) => {
+      w.prepare('UPDATE users SET mfa_pending_secret = ?, mfa_pending_at = ? WHERE id = ?')
+        .run(seal(key, Buffer.from(secret, 'utf8'), PENDING_CONTEXT(userId)), nowMs, userId);
+      this.core.audit(w, { action: 'mfa.setup_started', subject: this.core.userName() });
+    }));
     const params: OtpParams = { ...totpParams(secret, 0), kind: 'totp' };
     return { secret: groupSecret(secret), uri: buildOtpUri({ params, issuer: 'Crewvault', account: this.core.userName() }) };
   }
 
   /** Turns MFA on once one code from the new key checks out; returns the recovery codes, shown once. */
   confirmEnrolment(code: string, nowMs: number = this.core.now()): string[] {
-    const pending = this.pending;
-    if (!pending) throw new CrewvaultError('INVALID_INPUT', 'Start the authenticator setup first.');
-    const step = matchingStep(pending.secret, code, nowMs, -1);
-    if (step === undefined) throw wrongCode();
-    const key = this.mfaKey();
-    try {
-      const codes = this.core.write((w) => {
-        const userId = this.core.userId();
-        w.prepare('UPDATE users SET mfa_sealed_secret = ?, mfa_enabled_at = ?, mfa_last_step = ? WHERE id = ?')
-          .run(seal(key, Buffer.from(pending.secret, 'utf8'), SECRET_CONTEXT(userId)), nowMs, step, userId);
-        const fresh = this.replaceRecoveryCodes(w, userId);
-        this.core.audit(w, { action: 'mfa.enable', subject: this.core.userName() });
+    const row = this.row();
+    if (!row.mfa_pending_secret || row.mfa_pending_at === null || nowMs - row.mfa_pending_at > ENROLMENT_MS) {
+      throw new CrewvaultError('INVALID_INPUT', 'Start the authenticator setup first (a setup waits 30 minutes for its code).');
+    }
+    const sealedPending = row.mfa_pending_secret;
+    return this.withMfaKey((key) => {
+      const secret = open(key, sealedPending, PENDING_CONTEXT(row.id)).toString('utf8');
+      const step = matchingStep(secret, code, nowMs, -1);
+      if (step === undefined) throw wrongCode();
+      return this.core.write((w) => {
+        w.prepare('UPDATE users SET mfa_sealed_secret = ?, mfa_enabled_at = ?, mfa_last_step = ?, mfa_pending_secret = NULL, mfa_pending_at = NULL WHERE id = ?')
+          .run(seal(key, Buffer.from(secret, 'utf8'), SECRET_CONTEXT(row.id)), nowMs, step, row.id);
+        const fresh = this.replaceRecoveryCodes(w, row.id);
+        this.core.audit(w, { action: 'mfa.enable', subject: row.name });
         return fresh;
       });
-      this.pending = undefined;
-      return codes;
+    });
+  }
+
+  private withMfaKey<T>(work: (key: Buffer) => T): T {
+    const key = this.mfaKey();
+    try {
+      return work(key);
     } finally {
       key.fill(0);
     }
+  }
+
+  // ---- trusted computers ----------------------------------------------------------------------
+
+  /**
+   * Trusts this computer for `days` after a good second step: returns a random token for the
+   * OS keychain; the vault keeps only its hash, so a copied vault file trusts nobody.
+   */
+  trustDevice(label: string, days: number, nowMs: number = this.core.now()): string {
+    if (!this.status().enabled) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
+    if (!Number.isInteger(days) || days < 1) throw new CrewvaultError('INVALID_INPUT', 'Trusting a computer is turned off in this vault.');
+    const token = randomBytes(32).toString('hex');
+    this.core.write((w) => {
+      w.prepare('INSERT INTO trusted_devices (user_id, token_hash, label, created_at, last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(this.core.userId(), deviceHash(token), label.slice(0, 200), nowMs, nowMs, nowMs + days * DAY_MS);
+      this.core.audit(w, { action: 'mfa.device_trusted', subject: this.core.userName() }, label.slice(0, 200));
+    });
+    return token;
+  }
+
+  /** The trusted device `token` names for this user, if it has not expired (its use is noted and audited). */
+  useTrustedDevice(token: string, nowMs: number = this.core.now()): number | undefined {
+    const userId = this.core.userId();
+    const row = this.core.db.prepare<[number, Buffer], { id: number; expires_at: number }>('SELECT id, expires_at FROM trusted_devices WHERE user_id = ? AND token_hash = ?').get(userId, deviceHash(token));
+    if (!row) return undefined;
+    this.core.write((w) => {
+      if (row.expires_at <= nowMs) {
+        w.prepare('DELETE FROM trusted_devices WHERE id = ?').run(row.id);
+        this.core.audit(w, { action: 'mfa.device_expired', subject: this.core.userName() });
+      } else {
+        w.prepare('UPDATE trusted_devices SET last_used_at = ? WHERE id = ?').run(nowMs, row.id);
+        this.core.audit(w, { action: 'signin.trusted_device', subject: this.core.userName() });
+      }
+    });
+    return row.expires_at <= nowMs ? undefined : row.id;
+  }
+
+  /** The computers trusted for this user, or (users.manage) for another. Expired ones are left out. */
+  devices(userName?: string, nowMs: number = this.core.now()): TrustedDevice[] {
+    const userId = userName === undefined ? this.core.userId() : this.otherUser(userName).id;
+    return this.core.db.prepare<[number, number], { id: number; label: string; created_at: number; last_used_at: number; expires_at: number }>(
+      'SELECT id, label, created_at, last_used_at, expires_at FROM trusted_devices WHERE user_id = ? AND expires_at > ? ORDER BY last_used_at DESC',
+    ).all(userId, nowMs).map((d) => ({ id: d.id, label: d.label, createdAt: d.created_at, lastUsedAt: d.last_used_at, expiresAt: d.expires_at }));
+  }
+
+  /** Forgets a trusted computer: one's own (never `inUse`, the one signed in on), or anyone's with users.manage. */
+  forgetDevice(deviceId: number, inUse: number | undefined): void {
+    const row = this.core.db.prepare<[number], { user_id: number }>('SELECT user_id FROM trusted_devices WHERE id = ?').get(deviceId);
+    if (!row) throw new CrewvaultError('NOT_FOUND', 'No such trusted computer.');
+    if (row.user_id === this.core.userId()) {
+      if (deviceId === inUse) throw new CrewvaultError('INVALID_INPUT', 'This is the computer you are using: forget it from another one, or turn two-step sign-in off and on.');
+    } else {
+      this.core.requireUsersManage();
+    }
+    const owner = getUser(this.core.db, row.user_id);
+    this.core.write((w) => {
+      w.prepare('DELETE FROM trusted_devices WHERE id = ?').run(deviceId);
+      this.core.audit(w, { action: 'mfa.device_forgotten', subject: owner?.name ?? null });
+    });
+  }
+
+  private otherUser(userName: string): UserRow {
+    this.core.requireUsersManage();
+    const user = findUserByName(this.core.db, userName.trim());
+    if (!user) throw new CrewvaultError('NOT_FOUND', `No user named "${userName.trim()}".`);
+    return user;
   }
 
   /** Checks a sign-in code: ±1 step, and never a step at or before the last one accepted. */
@@ -287,8 +380,10 @@ export class MfaService {
 
 interface MfaColumns {
   readonly mfa_sealed_secret: Buffer | null;
-  readonly mfa_enabled_at: number | null;
   readonly mfa_last_step: number | null;
+  /** Schema 5: a started setup's key, sealed, and when it was started. */
+  readonly mfa_pending_secret: Buffer | null;
+  readonly mfa_pending_at: number | null;
 }
 
 function totpParams(secret: string, counter: number): OtpParams {
@@ -310,8 +405,12 @@ function emergencyHash(userId: number, code: string): Buffer {
   return createHash('sha256').update(`crewvault/v1 emergency|${userId}|${code.trim().toUpperCase()}`).digest();
 }
 
+function deviceHash(token: string): Buffer {
+  return createHash('sha256').update(`crewvault/v1 device|${token}`).digest();
+}
+
 function clearMfa(db: WriteDb, userId: number): void {
-  db.prepare('UPDATE users SET mfa_sealed_secret = NULL, mfa_enabled_at = NULL, mfa_last_step = NULL WHERE id = ?').run(userId);
+  db.prepare('UPDATE users SET mfa_sealed_secret = NULL, mfa_enabled_at = NULL, mfa_last_step = NULL, mfa_pending_secret = NULL, mfa_pending_at = NULL WHERE id = ?').run(userId);
   db.prepare('DELETE FROM mfa_recovery_codes WHERE user_id = ?').run(userId);
   db.prepare('DELETE FROM trusted_devices WHERE user_id = ?').run(userId);
   db.prepare('DELETE FROM emergency_codes WHERE user_id = ?').run(userId);

@@ -15,6 +15,10 @@ export interface UserRow {
   /** Schema 4: wrong passwords in a row, and when the next attempt may be made. */
   readonly failed_passwords: number;
   readonly next_attempt_at: number | null;
+  /** Schema 4: when the user's authenticator was confirmed (null: no MFA). */
+  readonly mfa_enabled_at: number | null;
+  /** Schema 5: the last correct password. */
+  readonly last_sign_in_at: number | null;
 }
 
 export function findUserByName(db: ReadDb, name: string): UserRow | undefined {

@@ -130,6 +130,7 @@ export class Vault {
     }
     withWrite(this.db, (w) => {
       if (row.failed_passwords > 0) clearFailedPasswords(w, row.id);
+      w.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?').run(now, row.id);
       appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name });
     });
     return new VaultSession(this.db, this.clock, userView(row), ring);

@@ -9,6 +9,7 @@ import { updateToSchemaVersion1 } from './0001-initial';
 import { updateToSchemaVersion2 } from './0002-entry-pages';
 import { updateToSchemaVersion3 } from './0003-roles-and-first-sign-in';
 import { updateToSchemaVersion4 } from './0004-sign-in-mfa';
+import { updateToSchemaVersion5 } from './0005-enrolment-and-last-sign-in';
 
 export interface Migration {
   readonly version: number;
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, run: updateToSchemaVersion2 },
   { version: 3, run: updateToSchemaVersion3 },
   { version: 4, run: updateToSchemaVersion4 },
+  { version: 5, run: updateToSchemaVersion5 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
