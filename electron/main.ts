@@ -6,6 +6,7 @@
  * request denied, and IPC answered only for our own page.
  */
 import { app, BrowserWindow, clipboard, ipcMain, powerMonitor, session, type IpcMainInvokeEvent } from 'electron';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { METHOD_NAMES } from '../shared/api/contract';
@@ -13,6 +14,7 @@ import { ipcChannel } from '../shared/api/ipc';
 import { ClipboardGuard } from '../shared/clipboard';
 import { SECURITY_HEADERS } from './host/security-headers';
 import { configPath, uiVaultPath, writeConfig } from './config';
+import { keychainDeviceStore } from './devices';
 import { Router } from './router';
 
 app.enableSandbox();
@@ -33,6 +35,8 @@ const router = new Router({
     ),
   },
   log: (line) => console.error(line),
+  devices: keychainDeviceStore(),
+  deviceLabel: hostname(),
 });
 
 /** Only our own page, in our own window, may call the router. */

@@ -16,6 +16,7 @@ import { CrewvaultError, type ErrorCode } from '../shared/errors';
 import type { EntryChanges, EntryInput, OtpInput } from '../shared/model';
 import { resolveOtpSpec, type OtpSpec } from '../shared/otp';
 
+import { deviceAccount, type DeviceStore } from './devices';
 import { translateSqliteError } from './vault/db';
 import { EMERGENCY_CODE_MS } from './vault/mfa';
 import { DEFAULT_SETTINGS, type Clock, type VaultSession } from './vault/service';
@@ -33,6 +34,10 @@ export interface RouterOptions {
   readonly kdf?: KdfOptions;
   /** Where the router notes failures it did not expect (names only, never messages). */
   readonly log?: (line: string) => void;
+  /** The OS keychain for trusted computers; without one, every sign-in asks for the code. */
+  readonly devices?: DeviceStore;
+  /** What this computer is called in the list of trusted computers. */
+  readonly deviceLabel?: string;
 }
 
 type Input<M extends MethodName> = z.output<Contract[M]['input']>;
@@ -71,6 +76,10 @@ export class Router {
   private pending: { session: VaultSession; step: 'code' | 'enrol'; failures: number; since: number } | undefined;
   private vaultPath: string;
   private lastActivity = 0;
+  /** The trusted-computer row this session came in through, or was trusted by: never forgotten from here. */
+  private deviceInUse: number | undefined;
+  /** Set when the keychain failed: the "trust this computer" choice is then not offered. */
+  private keychainBroken = false;
 
   constructor(options: RouterOptions) {
     this.options = options;
@@ -118,6 +127,7 @@ export class Router {
   lock(): void {
     this.session?.lock();
     this.session = undefined;
+    this.deviceInUse = undefined;
     this.pending?.session.lock();
     this.pending = undefined;
     if (this.options.clipboard.kind === 'main') void this.options.clipboard.guard.clearNow();
@@ -145,14 +155,15 @@ export class Router {
       user: session ? session.user : null,
       permissions: session ? session.permissions() : [],
       mustChangePassword: session ? session.mustChangePassword : false,
-      pending: this.pending ? { step: this.pending.step, username: this.pending.session.user.name } : null,
+      pending: this.pending ? { step: this.pending.step, username: this.pending.session.user.name, trustDays: this.trustDays(this.pending.session) } : null,
       settings: session ? session.settings() : DEFAULT_SETTINGS,
     };
   }
 
-  private signedIn(session: VaultSession): SessionState {
+  private signedIn(session: VaultSession, deviceInUse?: number): SessionState {
     this.lock();
     this.session = session;
+    this.deviceInUse = deviceInUse;
     this.lastActivity = this.options.clock.now();
     return this.state();
   }
@@ -162,13 +173,66 @@ export class Router {
     return { ...session.mfa.status(), policy: session.mfa.policy().mine };
   }
 
-  private passwordAccepted(session: VaultSession): SessionState {
+  private async passwordAccepted(session: VaultSession): Promise<SessionState> {
     this.lock();
     const mfa = session.mfa.status();
     const step = mfa.enabled ? 'code' : session.mfa.policy().mine === 'required' ? 'enrol' : undefined;
     if (!step) return this.signedIn(session);
+    if (step === 'code') {
+      const device = await this.trustedDevice(session);
+      if (device !== undefined) return this.signedIn(session, device);
+    }
     this.pending = { session, step, failures: 0, since: this.options.clock.now() };
     return this.state();
+  }
+
+  /** Days a good code may trust this computer for; 0 when the vault says so or there is no keychain. */
+  private trustDays(session: VaultSession): number {
+    if (!this.options.devices || this.keychainBroken) return 0;
+    return session.settings().trustDeviceDays;
+  }
+
+  private deviceAccount(session: VaultSession): string {
+    return deviceAccount(this.openVault().id(), session.user.name);
+  }
+
+  /** This computer's trusted-device row for the person, if the keychain holds a live token for it. */
+  private async trustedDevice(session: VaultSession): Promise<number | undefined> {
+    const devices = this.options.devices;
+    if (!devices || this.keychainBroken) return undefined;
+    const account = this.deviceAccount(session);
+    let token: string | null;
+    try {
+      token = await devices.get(account);
+    } catch (error) {
+      this.keychainFailed('get', error);
+      return undefined;
+    }
+    if (token === null) return undefined;
+    const device = session.mfa.useTrustedDevice(token, this.options.clock.now());
+    if (device === undefined) await devices.remove(account).catch((error: unknown) => this.keychainFailed('remove', error)); // expired, forgotten or reset
+    return device;
+  }
+
+  /** After a good code with "trust this computer": a new token in the keychain, its hash in the vault. */
+  private async trustThisDevice(session: VaultSession): Promise<number | undefined> {
+    const devices = this.options.devices;
+    const days = this.trustDays(session);
+    if (!devices || days < 1) return undefined;
+    const { id, token } = session.mfa.trustDevice(this.options.deviceLabel ?? 'This computer', days, this.options.clock.now());
+    try {
+      await devices.set(this.deviceAccount(session), token);
+      return id;
+    } catch (error) {
+      this.keychainFailed('set', error);
+      session.mfa.forgetDevice(id, undefined);
+      return undefined;
+    }
+  }
+
+  private keychainFailed(what: string, error: unknown): void {
+    this.keychainBroken = true;
+    this.options.log?.(`Router: the OS keychain failed (${what}: ${error instanceof Error ? error.name : typeof error}); trusted computers are off until restart`);
   }
 
   /** The session waiting for its second step, if it is still within its time and tries. */
@@ -210,7 +274,7 @@ export class Router {
       return this.signedIn(await this.openVault().signIn(username, password));
     },
     'session.signIn': async ({ username, password }) => this.passwordAccepted(await this.openVault().signIn(username, password)),
-    'session.verifyCode': ({ code, recoveryCode, emergencyCode }) => {
+    'session.verifyCode': async ({ code, recoveryCode, emergencyCode, trustDevice }) => {
       const session = this.pendingSession('code');
       try {
         if (code !== undefined) session.mfa.verifyCode(code, this.options.clock.now());
@@ -225,7 +289,8 @@ export class Router {
         throw error;
       }
       this.pending = undefined;
-      return this.signedIn(session);
+      const device = trustDevice === true ? await this.trustThisDevice(session) : undefined;
+      return this.signedIn(session, device);
     },
     'session.lock': () => {
       this.lock();
@@ -333,6 +398,15 @@ export class Router {
       code: this.requireSession(session).mfa.issueEmergencyCode(username, this.options.clock.now()),
       expiresInSeconds: EMERGENCY_CODE_MS / 1000,
     }),
+    'mfa.devices': ({ username }, session) => ({
+      devices: this.requireSession(session).mfa.devices(username, this.options.clock.now())
+        .map((device) => ({ ...device, current: username === undefined && device.id === this.deviceInUse })),
+    }),
+    'mfa.forgetDevice': ({ id: deviceId }, session) => {
+      this.requireSession(session).mfa.forgetDevice(deviceId, this.deviceInUse);
+      return { forgotten: deviceId };
+    },
+    'settings.update': (changes, session) => this.requireSession(session).updateSettings(withoutUndefined(changes)),
     'mfa.setPolicy': ({ level, role }, session) => {
       const s = this.requireSession(session);
       s.mfa.setPolicy(level, role);

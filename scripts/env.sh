@@ -3,7 +3,8 @@
 # headers, after installing the Debian packages the build and the tests need.
 # It must never change anything outside this checkout except through apt-get.
 
-crewvault_apt_packages="oathtool libsecret-1-dev chromium qrencode"
+# gnome-keyring and dbus-daemon: a private Secret Service for the trusted-computer tests.
+crewvault_apt_packages="oathtool libsecret-1-dev chromium qrencode gnome-keyring dbus-daemon"
 
 crewvault_env() {
   local root missing pkg sudo=""

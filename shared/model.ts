@@ -43,6 +43,12 @@ export interface RoleView {
 
 export interface UserAdminView extends UserView {
   readonly disabled: boolean;
+  /** Two-step sign-in set up. */
+  readonly mfa: boolean;
+  /** The last correct password, in ms since the epoch; null if never. */
+  readonly lastSignInAt: number | null;
+  /** Computers trusted to skip the code step, not yet expired. */
+  readonly trustedDevices: number;
 }
 
 /** What a list row shows. */
@@ -99,4 +105,12 @@ export interface AuditRecord {
   readonly action: string;
   /** What the row is about, opened for the reader ("Acme Corp/Microsoft 365 admin"). */
   readonly detail: string;
+}
+
+/** Vault-wide settings (owners and admins change them). */
+export interface VaultSettings {
+  readonly idleLockMinutes: number;
+  readonly clipboardClearSeconds: number;
+  /** How long "Trust this computer" lasts; 0 turns trusting computers off. */
+  readonly trustDeviceDays: number;
 }

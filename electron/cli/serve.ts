@@ -4,9 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CrewvaultError } from '../../shared/errors';
+import { keychainDeviceStore } from '../devices';
 import { startHost } from '../host/server';
 import { Router } from '../router';
 import { UsageError, type CliCommand, type CliIo } from './io';
@@ -48,6 +50,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
     clock: { now: io.now },
     clipboard: { kind: 'page' },
     log: (line) => io.err(`${line}\n`),
+    // The browser host runs on the user's own computer, so it trusts computers through the
+    // same OS keychain as the desktop app.
+    devices: keychainDeviceStore(),
+    deviceLabel: `${hostname()} (browser)`,
   });
   const host = await startHost({ router, staticRoot: STATIC_ROOT, port });
   const idle = setInterval(() => router.checkIdle(), IDLE_CHECK_MS);

@@ -212,16 +212,17 @@ export class MfaService {
    * Trusts this computer for `days` after a good second step: returns a random token for the
    * OS keychain; the vault keeps only its hash, so a copied vault file trusts nobody.
    */
-  trustDevice(label: string, days: number, nowMs: number = this.core.now()): string {
+  trustDevice(label: string, days: number, nowMs: number = this.core.now()): { readonly id: number; readonly token: string } {
     if (!this.status().enabled) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
     if (!Number.isInteger(days) || days < 1) throw new CrewvaultError('INVALID_INPUT', 'Trusting a computer is turned off in this vault.');
     const token = randomBytes(32).toString('hex');
-    this.core.write((w) => {
-      w.prepare('INSERT INTO trusted_devices (user_id, token_hash, label, created_at, last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+    const id = this.core.write((w) => {
+      const inserted = w.prepare('INSERT INTO trusted_devices (user_id, token_hash, label, created_at, last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(this.core.userId(), deviceHash(token), label.slice(0, 200), nowMs, nowMs, nowMs + days * DAY_MS);
       this.core.audit(w, { action: 'mfa.device_trusted', subject: this.core.userName() }, label.slice(0, 200));
+      return Number(inserted.lastInsertRowid);
     });
-    return token;
+    return { id, token };
   }
 
   /** The trusted device `token` names for this user, if it has not expired (its use is noted and audited). */

@@ -7,7 +7,7 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import { hasControlCharacter } from '../../shared/text';
-import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput, EntrySummary, OtpInput, UserView } from '../../shared/model';
+import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput, EntrySummary, OtpInput, UserView, VaultSettings } from '../../shared/model';
 import {
   buildOtpUri,
   groupSecret,
@@ -45,7 +45,7 @@ import { requireKnownRole, TeamService } from './team';
 import { deletePagesOfGroup, entryCountsByGroup, listPagesInGroups, type PageRow } from './store-pages';
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
 import { groupKeysOfUser, putGroupKey } from './store-groups';
-import { getSetting } from './store-meta';
+import { getSetting, setSetting } from './store-meta';
 import { getUser, listUsers, putWrappedDirectoryKey, setMustChangePassword, setUserPasswordSeal } from './store-users';
 import { insertUserRecord, parseKdf, prepareUser, validateNewPassword, validateUserName, type KdfOptions } from './records';
 
@@ -59,11 +59,13 @@ export const OTP_AUDIT_INTERVAL_MS = 10 * 60_000;
  * sorting 100,000 entries take most of a second. */
 const NAME_ORDER = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
-export interface VaultSettings {
-  readonly idleLockMinutes: number;
-  readonly clipboardClearSeconds: number;
-}
-export const DEFAULT_SETTINGS: VaultSettings = { idleLockMinutes: 10, clipboardClearSeconds: 30 };
+export type { VaultSettings } from '../../shared/model';
+export const DEFAULT_SETTINGS: VaultSettings = { idleLockMinutes: 10, clipboardClearSeconds: 30, trustDeviceDays: 30 };
+const SETTING_KEYS: Readonly<Record<keyof VaultSettings, string>> = {
+  idleLockMinutes: 'idle_lock_minutes',
+  clipboardClearSeconds: 'clipboard_clear_seconds',
+  trustDeviceDays: 'trust_device_days',
+};
 
 export const FIELD_LIMITS = { customer: 200, title: 200, username: 500, password: 10_000, url: 2_000, notes: 20_000 } as const;
 
@@ -655,9 +657,26 @@ export class VaultSession {
       return Number.isFinite(value) && value >= 0 ? value : fallback;
     };
     return {
-      idleLockMinutes: number('idle_lock_minutes', DEFAULT_SETTINGS.idleLockMinutes),
-      clipboardClearSeconds: number('clipboard_clear_seconds', DEFAULT_SETTINGS.clipboardClearSeconds),
+      idleLockMinutes: number(SETTING_KEYS.idleLockMinutes, DEFAULT_SETTINGS.idleLockMinutes),
+      clipboardClearSeconds: number(SETTING_KEYS.clipboardClearSeconds, DEFAULT_SETTINGS.clipboardClearSeconds),
+      trustDeviceDays: number(SETTING_KEYS.trustDeviceDays, DEFAULT_SETTINGS.trustDeviceDays),
     };
+  }
+
+  /** Changes vault-wide settings (users.manage); each change is audited with its new value. */
+  updateSettings(changes: Partial<VaultSettings>): VaultSettings {
+    this.require('users.manage');
+    const entries = Object.entries(changes).filter((e): e is [keyof VaultSettings, number] => e[0] in SETTING_KEYS && typeof e[1] === 'number');
+    for (const [, value] of entries) {
+      if (!Number.isInteger(value) || value < 0) throw new CrewvaultError('INVALID_INPUT', 'Settings are whole numbers, 0 or more.');
+    }
+    this.write((w) => {
+      for (const [key, value] of entries) {
+        setSetting(w, SETTING_KEYS[key], String(value));
+        this.audit(w, { action: 'settings.update' }, `${key}: ${value}`);
+      }
+    });
+    return this.settings();
   }
 
   // ---- audit --------------------------------------------------------------------------------

@@ -195,7 +195,14 @@ export class TeamService {
 
   listUsers(): UserAdminView[] {
     this.core.require('users.manage');
-    return listUsers(this.core.db).map((u) => ({ ...userView(u), disabled: u.disabled_at !== null }));
+    const devices = new Map(this.core.db.prepare<[number], { user_id: number; n: number }>('SELECT user_id, count(*) AS n FROM trusted_devices WHERE expires_at > ? GROUP BY user_id').all(this.core.now()).map((d) => [d.user_id, d.n]));
+    return listUsers(this.core.db).map((u) => ({
+      ...userView(u),
+      disabled: u.disabled_at !== null,
+      mfa: u.mfa_enabled_at !== null,
+      lastSignInAt: u.last_sign_in_at,
+      trustedDevices: devices.get(u.id) ?? 0,
+    }));
   }
 
   /** Disables a user: their wrapped keys are removed and every group they held is rotated. */

@@ -24,7 +24,7 @@ import {
 import { VaultSession, type Clock } from './service';
 import { appendAudit, verifyAuditChain, type AuditVerification } from './store-audit';
 import { groupKeysOfUser } from './store-groups';
-import { setMeta, setSetting } from './store-meta';
+import { getMeta, setMeta, setSetting } from './store-meta';
 import { clearFailedPasswords, findUserByName, getWrappedDirectoryKey, listUsers, putWrappedDirectoryKey, recordFailedPassword } from './store-users';
 
 export type { KdfOptions } from './records';
@@ -80,6 +80,13 @@ export class Vault {
 
   static open(file: string, clock: Clock = systemClock): Vault {
     return new Vault(openVaultFile(file), clock);
+  }
+
+  /** This vault's random id (made at creation): names its trusted-computer tokens in the keychain. */
+  id(): string {
+    const id = getMeta(this.db, 'vault_id');
+    if (!id) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: it has no id.');
+    return id;
   }
 
   users(): UserView[] {

@@ -1,6 +1,7 @@
 /**
  * The second sign-in step, after a right password: an authentication code from the app (or a
- * recovery code, or an admin's emergency code); or, where the policy requires it and none is
+ * recovery code, or an admin's emergency code), with "Trust this computer" where the vault and
+ * the OS keychain allow it; or, where the policy requires it and none is
  * set up yet, setting up an authenticator — the key as text in groups of four and its
  * otpauth URI, one code to confirm, then the recovery codes shown once.
  */
@@ -23,7 +24,9 @@ export function SecondStepScreen({ api, state, onDone }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [enrolment, setEnrolment] = useState<{ secret: string; uri: string } | null>(null);
   const [recovery, setRecovery] = useState<{ codes: string[]; next: SessionState } | null>(null);
+  const [trust, setTrust] = useState(false);
   const enrolling = state.pending?.step === 'enrol';
+  const trustDays = state.pending?.trustDays ?? 0;
 
   useEffect(() => {
     if (enrolling) void api.mfa.begin({}).then((reply) => (reply.ok ? setEnrolment(reply.value) : setError(reply.error.message)));
@@ -38,7 +41,7 @@ export function SecondStepScreen({ api, state, onDone }: Props) {
       else setError(reply.error.message);
       return;
     }
-    const reply = await api.session.verifyCode({ [kind]: value });
+    const reply = await api.session.verifyCode({ [kind]: value, ...(trust && trustDays > 0 ? { trustDevice: true } : {}) });
     if (reply.ok) return onDone(reply.value);
     setError(reply.error.message);
     setValue('');
@@ -82,6 +85,11 @@ export function SecondStepScreen({ api, state, onDone }: Props) {
           {enrolling ? 'Authentication code' : LABELS[kind]}
           <input value={value} onChange={(e) => setValue(e.target.value)} autoComplete="one-time-code" inputMode={kind === 'code' || enrolling ? 'numeric' : 'text'} required autoFocus />
         </label>
+        {!enrolling && trustDays > 0 && (
+          <label className="inline">
+            <input type="checkbox" checked={trust} onChange={(e) => setTrust(e.target.checked)} /> Trust this computer for {trustDays} {trustDays === 1 ? 'day' : 'days'}
+          </label>
+        )}
         {error && <p role="alert" className="error">{error}</p>}
         <button type="submit">{enrolling ? 'Verify and save' : 'Verify'}</button>
         <p className="muted small">Signing in as {state.pending?.username}</p>

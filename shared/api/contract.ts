@@ -9,7 +9,7 @@
  * (polling codes), which must not keep an idle session awake.
  */
 import { z } from 'zod';
-import type { AuditRecord, CustomerView, EntryDetails, EntrySummary, GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../model';
+import type { AuditRecord, CustomerView, VaultSettings, EntryDetails, EntrySummary, GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../model';
 import { OTP_ALGORITHMS, OTP_KINDS } from '../otp';
 import type { Permission } from '../policy';
 import type { MethodName } from './methods';
@@ -49,8 +49,23 @@ export interface SessionState {
   /** Signed in with a one-time password: nothing else works until it is replaced. */
   readonly mustChangePassword: boolean;
   /** The password was right and a second step is due: a code, or setting up an authenticator. */
-  readonly pending: { readonly step: 'code' | 'enrol'; readonly username: string } | null;
-  readonly settings: { readonly idleLockMinutes: number; readonly clipboardClearSeconds: number };
+  readonly pending: {
+    readonly step: 'code' | 'enrol';
+    readonly username: string;
+    /** Days "Trust this computer" would last; 0 hides the choice (turned off, or no keychain). */
+    readonly trustDays: number;
+  } | null;
+  readonly settings: VaultSettings;
+}
+
+/** A computer trusted to skip the code step; `current` is the one this session runs on. */
+export interface TrustedDeviceView {
+  readonly id: number;
+  readonly label: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number;
+  readonly expiresAt: number;
+  readonly current: boolean;
 }
 
 export interface MfaStatus {
@@ -106,7 +121,7 @@ export const CONTRACT = {
   'vault.open': method<SessionState>()(z.strictObject({ path: text(4096) }), 'public'),
   'session.signIn': method<SessionState>()(z.strictObject({ username: text(64), password: text(1024) }), 'public'),
   'session.lock': method<SessionState>()(empty, 'public'),
-  'session.verifyCode': method<SessionState>()(z.strictObject({ code: text(16).optional(), recoveryCode: text(32).optional(), emergencyCode: text(16).optional() }), 'public'),
+  'session.verifyCode': method<SessionState>()(z.strictObject({ code: text(16).optional(), recoveryCode: text(32).optional(), emergencyCode: text(16).optional(), trustDevice: z.boolean().optional() }), 'public'),
   'session.changePassword': method<SessionState>()(z.strictObject({ current: newPassword, next: newPassword }), 'session'),
   'customers.list': method<CustomerView[]>()(empty, 'entries.view'),
   'entries.list': method<EntrySummary[]>()(z.strictObject({ customer: text(200).optional(), search: text(200).optional() }), 'entries.view'),
@@ -137,6 +152,13 @@ export const CONTRACT = {
   'mfa.regenerate': method<{ recoveryCodes: string[] }>()(empty, 'session'),
   'mfa.reset': method<{ reset: string }>()(z.strictObject({ username: userName, code: text(16).optional(), password: newPassword.optional() }), 'users.manage'),
   'mfa.emergency': method<{ code: string; expiresInSeconds: number }>()(z.strictObject({ username: userName }), 'users.manage'),
+  'mfa.devices': method<{ devices: TrustedDeviceView[] }>()(z.strictObject({ username: userName.optional() }), 'session'),
+  'mfa.forgetDevice': method<{ forgotten: number }>()(z.strictObject({ id }), 'session'),
+  'settings.update': method<VaultSettings>()(z.strictObject({
+    idleLockMinutes: z.number().int().min(0).max(24 * 60).optional(),
+    clipboardClearSeconds: z.number().int().min(0).max(3600).optional(),
+    trustDeviceDays: z.number().int().min(0).max(365).optional(),
+  }), 'users.manage'),
   'mfa.setPolicy': method<MfaStatus>()(z.strictObject({ level: z.enum(['off', 'optional', 'required']), role: text(64).optional() }), 'users.manage'),
   'roles.define': method<RoleView>()(z.strictObject({ name: text(64), permissions: z.array(text(64)).max(20) }), 'users.manage'),
 } as const satisfies { readonly [M in MethodName]: MethodSpec<z.ZodType, unknown> };

@@ -42,6 +42,9 @@ export const METHOD_NAMES = [
   'mfa.setPolicy',
   'mfa.reset',
   'mfa.emergency',
+  'mfa.devices',
+  'mfa.forgetDevice',
+  'settings.update',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

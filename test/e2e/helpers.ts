@@ -1,49 +1,17 @@
 /**
  * What the UI tests check the page against, computed here and never by the app: an RFC 6238
- * TOTP written out over node:crypto (so a bug shared by the app's OTP engine and otplib
- * cannot hide), the images fed to "QR image", and the few page steps every spec repeats.
+ * TOTP written out over node:crypto (test/support/totp.ts, so a bug shared by the app's OTP
+ * engine and otplib cannot hide), the images fed to "QR image", and the few page steps every
+ * spec repeats.
  */
-import { createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { crc32, deflateSync } from 'node:zlib';
 import { expect, type Locator, type Page } from '@playwright/test';
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+import { totp } from '../support/totp';
 
-/** RFC 4648 base32 → bytes; spaces, hyphens and padding ignored, anything else refused. */
-export function base32Bytes(text: string): Buffer {
-  const out: number[] = [];
-  let bits = 0;
-  let value = 0;
-  for (const ch of text.replace(/[\s=-]/g, '').toUpperCase()) {
-    const digit = BASE32.indexOf(ch);
-    if (digit < 0) throw new Error(`not base32: ${ch}`);
-    value = (value << 5) | digit;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((value >>> bits) & 0xff);
-      value &= (1 << bits) - 1;
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** RFC 4226 HOTP with HMAC-SHA1: the code for one counter value. */
-export function hotp(key: Buffer, counter: number, digits = 6): string {
-  const message = Buffer.alloc(8);
-  message.writeBigUInt64BE(BigInt(counter));
-  const mac = createHmac('sha1', key).update(message).digest();
-  const offset = mac.readUInt8(mac.length - 1) & 0x0f;
-  const binary = mac.readUInt32BE(offset) & 0x7fffffff;
-  return String(binary % 10 ** digits).padStart(digits, '0');
-}
-
-/** RFC 6238 TOTP (SHA1, 6 digits, 30 s) for a base32 secret, `steps` periods from `atMs`. */
-export function totp(secret: string, atMs: number, steps = 0, period = 30): string {
-  return hotp(base32Bytes(secret), Math.floor(atMs / 1000 / period) + steps);
-}
+export { base32Bytes, hotp, totp } from '../support/totp';
 
 /** What a code element and its countdown bar showed, and when (the page's clock). */
 export interface ShownCode {

@@ -1,19 +1,10 @@
 // The second sign-in step through the router: a code after the password, five wrong codes
 // back to the password, recovery codes, and enrolment forced by a "required" policy.
-import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { SessionState } from '../../shared/api/contract';
-import { decodeSecret } from '../../shared/otp';
 import { errorCode, newRouter, ok } from '../support/router';
+import { totp } from '../support/totp';
 import { OWNER, PASSWORD } from '../support/vault';
-
-function totp(secret: string, nowMs: number): string {
-  const message = Buffer.alloc(8);
-  message.writeBigUInt64BE(BigInt(Math.floor(nowMs / 30_000)));
-  const mac = createHmac('sha1', Buffer.from(decodeSecret(secret.replace(/\s/g, '')))).update(message).digest();
-  const offset = (mac[mac.length - 1] ?? 0) & 0x0f;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
 
 async function withMfa() {
   const setup = newRouter();
@@ -70,7 +61,7 @@ describe('the second sign-in step', () => {
     expect(ok(await router.call('mfa.setPolicy', { level: 'required', role: 'technician' }))).toMatchObject({ policy: 'optional' });
     ok(await router.call('session.lock', {}));
     const state = ok(await router.call('session.signIn', { username: 'tom', password: 'tom one-time' })) as SessionState;
-    expect(state.pending).toEqual({ step: 'enrol', username: 'tom' });
+    expect(state.pending).toEqual({ step: 'enrol', username: 'tom', trustDays: 0 });
     const { secret } = ok(await router.call('mfa.begin', {})) as { secret: string };
     expect(errorCode(await router.call('mfa.confirm', { code: '000000' }))).toBe('WRONG_CODE');
     const done = ok(await router.call('mfa.confirm', { code: totp(secret, clock.now()) })) as { recoveryCodes: string[]; state: SessionState };

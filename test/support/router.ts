@@ -1,11 +1,11 @@
 /** A router over a real vault file in a temp folder, with a hand-moved clock. */
-import { Router } from '../../electron/router';
+import { Router, type RouterOptions } from '../../electron/router';
 import type { Reply } from '../../shared/api/reply';
 import { FAST_KDF, manualClock, tempVaultPath } from './vault';
 
-export function newRouter(vaultPath = tempVaultPath()) {
+export function newRouter(vaultPath = tempVaultPath(), options: Pick<RouterOptions, 'devices' | 'deviceLabel'> = {}) {
   const clock = manualClock();
-  const router = new Router({ vaultPath, clock, clipboard: { kind: 'page' }, kdf: FAST_KDF });
+  const router = new Router({ vaultPath, clock, clipboard: { kind: 'page' }, kdf: FAST_KDF, ...options });
   return { router, clock, vaultPath };
 }
 
