@@ -398,6 +398,10 @@ export class Router {
       code: this.requireSession(session).mfa.issueEmergencyCode(username, this.options.clock.now()),
       expiresInSeconds: EMERGENCY_CODE_MS / 1000,
     }),
+    'mfa.policy': (_input, session) => {
+      const { global, roles } = this.requireSession(session).mfa.policy();
+      return { global, roles };
+    },
     'mfa.devices': ({ username }, session) => ({
       devices: this.requireSession(session).mfa.devices(username, this.options.clock.now())
         .map((device) => ({ ...device, current: username === undefined && device.id === this.deviceInUse })),

@@ -58,6 +58,12 @@ export interface SessionState {
   readonly settings: VaultSettings;
 }
 
+/** The vault's MFA policy: for everyone, and the roles that differ. */
+export interface MfaPolicyView {
+  readonly global: 'off' | 'optional' | 'required';
+  readonly roles: Readonly<Record<string, 'off' | 'optional' | 'required'>>;
+}
+
 /** A computer trusted to skip the code step; `current` is the one this session runs on. */
 export interface TrustedDeviceView {
   readonly id: number;
@@ -152,6 +158,7 @@ export const CONTRACT = {
   'mfa.regenerate': method<{ recoveryCodes: string[] }>()(empty, 'session'),
   'mfa.reset': method<{ reset: string }>()(z.strictObject({ username: userName, code: text(16).optional(), password: newPassword.optional() }), 'users.manage'),
   'mfa.emergency': method<{ code: string; expiresInSeconds: number }>()(z.strictObject({ username: userName }), 'users.manage'),
+  'mfa.policy': method<MfaPolicyView>()(empty, 'users.manage'),
   'mfa.devices': method<{ devices: TrustedDeviceView[] }>()(z.strictObject({ username: userName.optional() }), 'session'),
   'mfa.forgetDevice': method<{ forgotten: number }>()(z.strictObject({ id }), 'session'),
   'settings.update': method<VaultSettings>()(z.strictObject({

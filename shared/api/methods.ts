@@ -42,6 +42,7 @@ export const METHOD_NAMES = [
   'mfa.setPolicy',
   'mfa.reset',
   'mfa.emergency',
+  'mfa.policy',
   'mfa.devices',
   'mfa.forgetDevice',
   'settings.update',
