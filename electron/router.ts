@@ -301,7 +301,7 @@ export class Router {
       return this.state();
     },
     'customers.list': (_input, session) => this.requireSession(session).listCustomers(),
-    'entries.list': (input, session) => this.requireSession(session).listEntries(withoutUndefined(input)),
+    'entries.list': (input, session) => this.requireSession(session).listEntryTable(withoutUndefined(input)),
     'entries.get': ({ id }, session) => this.requireSession(session).getEntry(id),
     'entries.create': ({ otp, ...fields }, session) => {
       const otpInput = toOtpInput(otp);
@@ -393,6 +393,14 @@ export class Router {
       }
       s.mfa.resetFor(username);
       return { reset: username };
+    },
+    'mfa.showKey': async ({ code, password }, session) => {
+      // The key again (for a second phone) only after the person proves it is them again.
+      const s = this.requireSession(session);
+      if (code !== undefined) s.mfa.verifyCode(code, this.options.clock.now());
+      else if (password !== undefined) await s.confirmPassword(password);
+      else throw new CrewvaultError('MFA_REQUIRED', 'Enter your password or a code from your app to see the key again.');
+      return s.mfa.currentSetup();
     },
     'mfa.emergency': ({ username }, session) => ({
       code: this.requireSession(session).mfa.issueEmergencyCode(username, this.options.clock.now()),

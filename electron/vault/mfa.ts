@@ -296,6 +296,20 @@ export class MfaService {
     if (step === undefined) throw wrongCode();
   }
 
+  /**
+   * The confirmed key again, for adding a second device; the caller has just re-checked the
+   * person's password or code. Audited.
+   */
+  currentSetup(): Enrolment {
+    const row = this.row();
+    if (row.mfa_enabled_at === null || !row.mfa_sealed_secret) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
+    const sealed = row.mfa_sealed_secret;
+    const secret = this.withMfaKey((key) => open(key, sealed, SECRET_CONTEXT(row.id)).toString('utf8'));
+    this.core.write((w) => this.core.audit(w, { action: 'mfa.key_shown', subject: row.name }));
+    const params: OtpParams = { ...totpParams(secret, 0), kind: 'totp' };
+    return { secret: groupSecret(secret), uri: buildOtpUri({ params, issuer: 'Crewvault', account: row.name }) };
+  }
+
   /** Uses one recovery code (each works once); returns how many are left. */
   useRecoveryCode(code: string): number {
     const row = this.row();

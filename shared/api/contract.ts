@@ -9,7 +9,7 @@
  * (polling codes), which must not keep an idle session awake.
  */
 import { z } from 'zod';
-import type { AuditRecord, CustomerView, VaultSettings, EntryDetails, EntrySummary, GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../model';
+import type { AuditRecord, CustomerView, VaultSettings, EntryDetails, EntrySummary, EntryTable, GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../model';
 import { OTP_ALGORITHMS, OTP_KINDS } from '../otp';
 import type { Permission } from '../policy';
 import type { MethodName } from './methods';
@@ -130,7 +130,7 @@ export const CONTRACT = {
   'session.verifyCode': method<SessionState>()(z.strictObject({ code: text(16).optional(), recoveryCode: text(32).optional(), emergencyCode: text(16).optional(), trustDevice: z.boolean().optional() }), 'public'),
   'session.changePassword': method<SessionState>()(z.strictObject({ current: newPassword, next: newPassword }), 'session'),
   'customers.list': method<CustomerView[]>()(empty, 'entries.view'),
-  'entries.list': method<EntrySummary[]>()(z.strictObject({ customer: text(200).optional(), search: text(200).optional() }), 'entries.view'),
+  'entries.list': method<EntryTable>()(z.strictObject({ customer: text(200).optional(), search: text(200).optional() }), 'entries.view'),
   'entries.get': method<EntryDetails>()(z.strictObject({ id }), 'entries.view'),
   'entries.create': method<EntrySummary>()(z.strictObject({ ...entryFields, groupId: id.optional() }), 'entries.create'),
   'entries.update': method<EntrySummary>()(z.strictObject({ id, changes: z.strictObject(entryFields).partial() }), 'entries.edit'),
@@ -158,6 +158,7 @@ export const CONTRACT = {
   'mfa.regenerate': method<{ recoveryCodes: string[] }>()(empty, 'session'),
   'mfa.reset': method<{ reset: string }>()(z.strictObject({ username: userName, code: text(16).optional(), password: newPassword.optional() }), 'users.manage'),
   'mfa.emergency': method<{ code: string; expiresInSeconds: number }>()(z.strictObject({ username: userName }), 'users.manage'),
+  'mfa.showKey': method<{ secret: string; uri: string }>()(z.strictObject({ code: text(16).optional(), password: newPassword.optional() }), 'session'),
   'mfa.policy': method<MfaPolicyView>()(empty, 'users.manage'),
   'mfa.devices': method<{ devices: TrustedDeviceView[] }>()(z.strictObject({ username: userName.optional() }), 'session'),
   'mfa.forgetDevice': method<{ forgotten: number }>()(z.strictObject({ id }), 'session'),

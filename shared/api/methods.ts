@@ -42,6 +42,7 @@ export const METHOD_NAMES = [
   'mfa.setPolicy',
   'mfa.reset',
   'mfa.emergency',
+  'mfa.showKey',
   'mfa.policy',
   'mfa.devices',
   'mfa.forgetDevice',

@@ -98,4 +98,21 @@ describe('the second sign-in step', () => {
     expect(errorCode(await router.call('mfa.reset', { username: 'tom', password: 'not mine' }))).toBe('WRONG_PASSWORD');
     expect(ok(await router.call('mfa.reset', { username: 'tom', password: PASSWORD }))).toEqual({ reset: 'tom' });
   });
+
+  it('shows the key again for a second phone only after the password or a fresh code', async () => {
+    const { router, clock, secret } = await withMfa();
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    ok(await router.call('session.verifyCode', { code: totp(secret, clock.now()) }));
+    expect(errorCode(await router.call('mfa.showKey', {}))).toBe('MFA_REQUIRED');
+    expect(errorCode(await router.call('mfa.showKey', { password: 'not mine' }))).toBe('WRONG_PASSWORD');
+    // The code just used to sign in is spent (RFC 6238 §5.2).
+    expect(errorCode(await router.call('mfa.showKey', { code: totp(secret, clock.now()) }))).toBe('WRONG_CODE');
+    const shown = ok(await router.call('mfa.showKey', { password: PASSWORD })) as { secret: string; uri: string };
+    expect(shown.secret.replace(/\s/g, '')).toBe(secret.replace(/\s/g, ''));
+    expect(shown.uri).toMatch(/^otpauth:\/\/totp\/Crewvault:alice\?/);
+    clock.advance(30_000);
+    ok(await router.call('mfa.showKey', { code: totp(secret, clock.now()) }));
+    const actions = (ok(await router.call('audit.list', {})) as Array<{ action: string }>).map((r) => r.action);
+    expect(actions.filter((a) => a === 'mfa.key_shown')).toHaveLength(2);
+  });
 });

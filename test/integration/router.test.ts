@@ -30,6 +30,7 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'mfa.setPolicy': { level: 'required' },
   'mfa.reset': { username: 'bob', password: PASSWORD },
   'mfa.emergency': { username: 'bob' },
+  'mfa.showKey': { password: PASSWORD },
   'mfa.policy': {},
   'mfa.devices': {},
   'mfa.forgetDevice': { id: 1 },
