@@ -16,8 +16,10 @@ import { rmCommand } from './rm';
 import { serveCommand } from './serve';
 import { userCommand } from './user';
 import { groupCommand } from './group';
+import { mfaCommand } from './mfa';
 import { moveCommand } from './move';
 import { passwdCommand } from './passwd';
+import { policyCommand } from './policy';
 import { roleCommand } from './role';
 import { showCommand } from './show';
 import { UsageError, type CliCommand, type CliIo } from './io';
@@ -39,6 +41,8 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   role: roleCommand,
   user: userCommand,
   group: groupCommand,
+  mfa: mfaCommand,
+  policy: policyCommand,
   serve: serveCommand,
 };
 

@@ -1,13 +1,14 @@
 /**
- * The options every vault command shares (--vault, --user) and signing in from the CLI:
- * the password comes from a hidden terminal prompt or the next line of piped stdin.
+ * The options every vault command shares (--vault, --as/--user, the second step) and signing
+ * in from the CLI: the password comes from a hidden terminal prompt or the next line of piped
+ * stdin; a code is an option (scripts pass it), never prompted.
  * The vault is always closed (WAL checkpointed) when the command ends, however it ends.
  */
 import { CrewvaultError } from '../../shared/errors';
 import { defaultVaultPath } from '../paths';
 import { Vault } from '../vault/vault';
 import type { VaultSession } from '../vault/service';
-import type { CliIo } from './io';
+import { UsageError, type CliIo } from './io';
 
 export const VAULT_OPTIONS = {
   vault: { type: 'string' },
@@ -17,6 +18,8 @@ export const VAULT_OPTIONS = {
   // The second sign-in step, for users with an authenticator (never prompted: scripts pass it).
   code: { type: 'string' },
   'recovery-code': { type: 'string' },
+  // A 6-letter code an admin issued with "crewvault mfa emergency": once, within 2 minutes.
+  'emergency-code': { type: 'string' },
 } as const;
 
 export interface VaultOptionValues {
@@ -25,21 +28,55 @@ export interface VaultOptionValues {
   readonly as?: string | undefined;
   readonly code?: string | undefined;
   readonly 'recovery-code'?: string | undefined;
+  readonly 'emergency-code'?: string | undefined;
+}
+
+export interface SessionOptions {
+  /** `crewvault passwd`: a person on an admin's one-time password may run it. */
+  readonly allowOneTimePassword?: boolean;
+  /**
+   * `mfa begin` and `mfa confirm`: a person whom the policy requires to have an authenticator,
+   * and who has none yet, may set one up (before anything else, a one-time password's change
+   * included, as the app asks).
+   */
+  readonly allowEnrolment?: boolean;
+  /**
+   * `mfa confirm` only: --code is the code of the started setup, so it is not checked against
+   * the current authenticator; confirmEnrolment checks it (see electron/cli/mfa.ts for why
+   * that is enough). The command must do nothing but confirm.
+   */
+  readonly codeConfirmsSetup?: boolean;
 }
 
 export function vaultPath(values: VaultOptionValues, io: CliIo): string {
   return values.vault ?? defaultVaultPath(io.env);
 }
 
-/** The CLI's second sign-in step: --code or --recovery-code when the user has an authenticator. */
-function secondStep(session: VaultSession, values: VaultOptionValues, io: CliIo): void {
+/** Whether the user must set up an authenticator before anything else. */
+function mustEnrol(session: VaultSession): boolean {
+  return !session.mfa.status().enabled && session.mfa.policy().mine === 'required';
+}
+
+/**
+ * The CLI's second sign-in step for a user with an authenticator: exactly one of --code,
+ * --recovery-code or --emergency-code. Never echoes what was given.
+ */
+function secondStep(session: VaultSession, values: VaultOptionValues, io: CliIo, options: SessionOptions): void {
   if (session.mfa.status().enabled) {
+    if (options.codeConfirmsSetup) return;
     if (values.code !== undefined) session.mfa.verifyCode(values.code, io.now());
     else if (values['recovery-code'] !== undefined) session.mfa.useRecoveryCode(values['recovery-code']);
-    else throw new CrewvaultError('MFA_REQUIRED', 'This user signs in with an authentication code: pass --code CODE (or --recovery-code CODE).');
-  } else if (session.mfa.policy().mine === 'required') {
-    throw new CrewvaultError('MFA_REQUIRED', 'Two-step sign-in is required for this user: set up an authenticator in the app first.');
+    else if (values['emergency-code'] !== undefined) session.mfa.useEmergencyCode(values['emergency-code'], io.now());
+    else throw new CrewvaultError('MFA_REQUIRED', 'This user signs in with an authentication code: pass --code CODE (or --recovery-code CODE, or an admin\'s --emergency-code CODE).');
+  } else if (mustEnrol(session) && !options.allowEnrolment) {
+    throw new CrewvaultError('MFA_REQUIRED', 'Two-step sign-in is required for this user: set up an authenticator with "crewvault mfa begin" first.');
   }
+}
+
+/** Refuses, before any password is asked, more than one way through the second step. */
+function checkSecondStepOptions(values: VaultOptionValues): void {
+  const given = (['code', 'recovery-code', 'emergency-code'] as const).filter((name) => values[name] !== undefined);
+  if (given.length > 1) throw new UsageError(`give only one of --${given.join(', --')}`);
 }
 
 /** Opens the vault without signing in (for what needs no key, like verifying the audit chain). */
@@ -54,21 +91,24 @@ export async function withVault<T>(values: VaultOptionValues, io: CliIo, work: (
 
 /**
  * Opens the vault, signs in, runs `work`, and locks and closes whatever happens. A person
- * still on an admin's one-time password can only run `crewvault passwd`.
+ * still on an admin's one-time password can only run `crewvault passwd` (and, where the policy
+ * requires an authenticator they have not set up, set one up first).
  */
-export function withSession<T>(
+export async function withSession<T>(
   values: VaultOptionValues,
   io: CliIo,
   work: (session: VaultSession, password: string) => Promise<T> | T,
-  options: { readonly allowOneTimePassword?: boolean } = {},
+  options: SessionOptions = {},
 ): Promise<T> {
+  checkSecondStepOptions(values);
   return withVault(values, io, async (vault) => {
     const who = values.as ?? values.user;
     const password = await io.readSecret(`Password for ${who ?? 'the vault'}: `);
     const session = await vault.signIn(who, password);
     try {
-      secondStep(session, values, io);
-      if (!options.allowOneTimePassword && session.mustChangePassword) {
+      secondStep(session, values, io, options);
+      const enrolling = options.allowEnrolment === true && mustEnrol(session);
+      if (!options.allowOneTimePassword && !enrolling && session.mustChangePassword) {
         throw new CrewvaultError('PASSWORD_CHANGE_REQUIRED', 'You signed in with a one-time password: set your own with "crewvault passwd" first.');
       }
       return await work(session, password);

@@ -14,7 +14,7 @@ import { buildOtpUri, encodeSecret, groupSecret, hotpCode, timeStep, type OtpPar
 import { exportPrivateKey, open, seal, type KeyPair, type SealContext } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { AuditFields } from './store-audit';
-import { findUserByName, getUser, type UserRow } from './store-users';
+import { clearFailedCodes, findUserByName, getUser, recordFailedCode, type UserRow } from './store-users';
 
 export const RECOVERY_CODES = 10;
 export const EMERGENCY_CODE_MS = 2 * 60_000;
@@ -62,8 +62,11 @@ export function readMfaPolicy(db: ReadDb): MfaPolicy {
   }
 }
 
+/** The level for `role` (role names compare without case, as custom roles do elsewhere). */
 export function policyFor(policy: MfaPolicy, role: string): MfaPolicyLevel {
-  return policy.roles[role] ?? policy.global;
+  const wanted = role.toLowerCase();
+  const match = Object.entries(policy.roles).find(([name]) => name.toLowerCase() === wanted);
+  return match ? match[1] : policy.global;
 }
 
 /** A computer that skips the code step for one user until it expires. */
@@ -165,6 +168,7 @@ export class MfaService {
    * code confirms it (so `mfa begin` and `mfa confirm` may be two commands), for 30 minutes.
    */
   beginEnrolment(nowMs: number = this.core.now()): Enrolment {
+    if (this.policy().mine === 'off' && !this.status().enabled) throw new CrewvaultError('FORBIDDEN', 'Two-step sign-in is turned off for your role.');
     const secret = encodeSecret(randomBytes(20));
     const userId = this.core.userId();
     this.withMfaKey((key) => this.core.write((w) => {
@@ -186,7 +190,10 @@ export class MfaService {
     return this.withMfaKey((key) => {
       const secret = open(key, sealedPending, PENDING_CONTEXT(row.id)).toString('utf8');
       const step = matchingStep(secret, code, nowMs, -1);
-      if (step === undefined) throw wrongCode();
+      if (step === undefined) {
+        this.core.write((w) => this.core.audit(w, { action: 'mfa.setup_code_failed', subject: row.name }));
+        throw wrongCode();
+      }
       return this.core.write((w) => {
         w.prepare('UPDATE users SET mfa_sealed_secret = ?, mfa_enabled_at = ?, mfa_last_step = ?, mfa_pending_secret = NULL, mfa_pending_at = NULL WHERE id = ?')
           .run(seal(key, Buffer.from(secret, 'utf8'), SECRET_CONTEXT(row.id)), nowMs, step, row.id);
@@ -284,16 +291,27 @@ export class MfaService {
     } finally {
       key.fill(0);
     }
+    this.checkBackoff(row, nowMs);
     const step = matchingStep(secret, code, nowMs, row.mfa_last_step ?? -1);
     this.core.write((w) => {
-      if (step === undefined) {
-        this.core.audit(w, { action: 'signin.code_failed', subject: row.name });
-        return;
-      }
-      w.prepare('UPDATE users SET mfa_last_step = ? WHERE id = ?').run(step, row.id);
-      this.core.audit(w, { action: 'signin.code_ok', subject: row.name });
+      this.noteSecondFactor(w, row, nowMs, step !== undefined, 'signin.code');
+      if (step !== undefined) w.prepare('UPDATE users SET mfa_last_step = ? WHERE id = ?').run(step, row.id);
     });
     if (step === undefined) throw wrongCode();
+  }
+
+  /** After too many wrong second factors in a row, nothing is checked until the wait is over. */
+  private checkBackoff(row: UserRow, nowMs: number): void {
+    if (row.next_attempt_at !== null && nowMs < row.next_attempt_at) {
+      throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many wrong codes: try again in ${Math.ceil((row.next_attempt_at - nowMs) / 1000)} s.`);
+    }
+  }
+
+  /** Audits a second factor as `<action>_ok` or `<action>_failed`, counting wrong ones in a row. */
+  private noteSecondFactor(w: WriteDb, row: UserRow, nowMs: number, ok: boolean, action: string): void {
+    if (ok && row.failed_codes > 0) clearFailedCodes(w, row.id);
+    if (!ok) recordFailedCode(w, row, nowMs);
+    this.core.audit(w, { action: `${action}_${ok ? 'ok' : 'failed'}`, subject: row.name });
   }
 
   /**
@@ -313,12 +331,14 @@ export class MfaService {
   /** Uses one recovery code (each works once); returns how many are left. */
   useRecoveryCode(code: string): number {
     const row = this.row();
+    const nowMs = this.core.now();
+    this.checkBackoff(row, nowMs);
     const hash = this.recoveryHash(code);
     const unused = this.core.db.prepare<[number], { code_hash: Buffer }>('SELECT code_hash FROM mfa_recovery_codes WHERE user_id = ? AND used_at IS NULL').all(row.id);
     const match = unused.find((s) => sameBytes(s.code_hash, hash));
     this.core.write((w) => {
-      if (match) w.prepare('UPDATE mfa_recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ?').run(this.core.now(), row.id, match.code_hash);
-      this.core.audit(w, { action: match ? 'signin.recovery_ok' : 'signin.recovery_failed', subject: row.name });
+      if (match) w.prepare('UPDATE mfa_recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ?').run(nowMs, row.id, match.code_hash);
+      this.noteSecondFactor(w, row, nowMs, match !== undefined, 'signin.recovery');
     });
     if (!match) throw wrongCode();
     return unused.length - 1;
@@ -327,11 +347,12 @@ export class MfaService {
   /** Uses the emergency code an admin issued: once, within two minutes. */
   useEmergencyCode(code: string, nowMs: number = this.core.now()): void {
     const row = this.row();
+    this.checkBackoff(row, nowMs);
     const stored = this.core.db.prepare<[number], { code_hash: Buffer; expires_at: number }>('SELECT code_hash, expires_at FROM emergency_codes WHERE user_id = ?').get(row.id);
     const ok = stored !== undefined && nowMs <= stored.expires_at && sameBytes(stored.code_hash, emergencyHash(row.id, code));
     this.core.write((w) => {
       if (ok) w.prepare('DELETE FROM emergency_codes WHERE user_id = ?').run(row.id);
-      this.core.audit(w, { action: ok ? 'signin.emergency_ok' : 'signin.emergency_failed', subject: row.name });
+      this.noteSecondFactor(w, row, nowMs, ok, 'signin.emergency');
     });
     if (!ok) throw wrongCode();
   }
@@ -350,9 +371,11 @@ export class MfaService {
    * trusted computers are destroyed. */
   disable(): void {
     if (this.policy().mine === 'required') throw new CrewvaultError('FORBIDDEN', 'Two-step sign-in is required for your role.');
+    const row = this.row();
+    const wasOn = row.mfa_enabled_at !== null;
     this.core.write((w) => {
-      clearMfa(w, this.core.userId());
-      this.core.audit(w, { action: 'mfa.disable', subject: this.core.userName() });
+      clearMfa(w, row.id);
+      if (wasOn || row.mfa_pending_secret !== null) this.core.audit(w, { action: wasOn ? 'mfa.disable' : 'mfa.setup_abandoned', subject: row.name });
     });
   }
 

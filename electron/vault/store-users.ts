@@ -17,8 +17,9 @@ export interface UserRow {
   readonly next_attempt_at: number | null;
   /** Schema 4: when the user's authenticator was confirmed (null: no MFA). */
   readonly mfa_enabled_at: number | null;
-  /** Schema 5: the last correct password. */
+  /** Schema 5: the last correct password, and wrong second factors in a row. */
   readonly last_sign_in_at: number | null;
+  readonly failed_codes: number;
 }
 
 export function findUserByName(db: ReadDb, name: string): UserRow | undefined {
@@ -86,6 +87,21 @@ export function recordFailedPassword(db: WriteDb, row: UserRow, now: number): vo
   const failed = row.failed_passwords + 1;
   const wait = failed < FREE_PASSWORD_TRIES ? null : now + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (failed - FREE_PASSWORD_TRIES));
   db.prepare('UPDATE users SET failed_passwords = ?, next_attempt_at = ? WHERE id = ?').run(failed, wait, row.id);
+}
+
+/** Wrong second factors allowed in a row before each further one makes the next attempt wait. */
+export const FREE_CODE_TRIES = 5;
+
+/** A wrong code, recovery code or emergency code: from the fifth in a row, the next attempt
+ * (password or code) waits 1 s, 2 s, 4 s … up to 15 minutes. Only a right second factor resets it. */
+export function recordFailedCode(db: WriteDb, row: Pick<UserRow, 'id' | 'failed_codes' | 'next_attempt_at'>, now: number): void {
+  const failed = row.failed_codes + 1;
+  const wait = failed < FREE_CODE_TRIES ? row.next_attempt_at : now + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (failed - FREE_CODE_TRIES));
+  db.prepare('UPDATE users SET failed_codes = ?, next_attempt_at = ? WHERE id = ?').run(failed, wait, row.id);
+}
+
+export function clearFailedCodes(db: WriteDb, userId: number): void {
+  db.prepare('UPDATE users SET failed_codes = 0, next_attempt_at = NULL WHERE id = ?').run(userId);
 }
 
 export function clearFailedPasswords(db: WriteDb, userId: number): void {

@@ -110,7 +110,7 @@ export class Vault {
     };
     // Repeated wrong passwords back off, and the wait survives a restart (it is in the file).
     if (row?.next_attempt_at !== null && row?.next_attempt_at !== undefined && now < row.next_attempt_at) {
-      throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many wrong passwords: try again in ${Math.ceil((row.next_attempt_at - now) / 1000)} s.`);
+      throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many failed sign-in attempts: try again in ${Math.ceil((row.next_attempt_at - now) / 1000)} s.`);
     }
     if (!row || row.disabled_at !== null) {
       // Spend the same Argon2 work as a real attempt, so timing does not tell who exists.

@@ -202,12 +202,12 @@ MIGRATION_TESTS[4] = {
 };
 
 MIGRATION_TESTS[5] = {
-  name: 'keeps an authenticator setup between commands, and when each person last signed in',
+  name: 'keeps an authenticator setup between commands, wrong codes in a row, and when each person last signed in',
   run: () => {
     const db = databaseAt(4);
     db.prepare("INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES ('alice', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk'));
     migrate(db, 5);
-    expect(schemaOf(db).users?.columns.slice(-3)).toEqual(['mfa_pending_secret BLOB', 'mfa_pending_at INTEGER', 'last_sign_in_at INTEGER']);
+    expect(schemaOf(db).users?.columns.slice(-4)).toEqual(['mfa_pending_secret BLOB', 'mfa_pending_at INTEGER', 'last_sign_in_at INTEGER', 'failed_codes INTEGER not null']);
     expect(db.prepare('SELECT name, mfa_pending_secret, last_sign_in_at FROM users').all()).toEqual([{ name: 'alice', mfa_pending_secret: null, last_sign_in_at: null }]);
   },
 };

@@ -115,4 +115,27 @@ describe('the second sign-in step', () => {
     const actions = (ok(await router.call('audit.list', {})) as Array<{ action: string }>).map((r) => r.action);
     expect(actions.filter((a) => a === 'mfa.key_shown')).toHaveLength(2);
   });
+
+  it('wrong codes in a row back off like passwords, across a restart, so codes cannot be guessed without end', async () => {
+    const { router, clock, secret, vaultPath } = await withMfa();
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    for (let i = 0; i < 5; i++) expect(errorCode(await router.call('session.verifyCode', { code: '000000' }))).toBe('WRONG_CODE');
+    // Back at the password, which must now wait a second: even the right one.
+    expect(await router.call('session.signIn', { username: OWNER, password: PASSWORD })).toMatchObject({ ok: false, error: { code: 'TOO_MANY_ATTEMPTS', message: 'Too many failed sign-in attempts: try again in 1 s.' } });
+    router.close();
+
+    const restarted = newRouter(vaultPath);
+    restarted.clock.set(clock.now() + 1000);
+    ok(await restarted.router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    expect(errorCode(await restarted.router.call('session.verifyCode', { code: '000000' }))).toBe('WRONG_CODE'); // the sixth: 2 s
+    expect(errorCode(await restarted.router.call('session.verifyCode', { code: totp(secret, restarted.clock.now()) }))).toBe('TOO_MANY_ATTEMPTS');
+    restarted.clock.advance(2000);
+    ok(await restarted.router.call('session.verifyCode', { code: totp(secret, restarted.clock.now()) }));
+    // A right code starts the count again: four wrong ones cost no wait.
+    ok(await restarted.router.call('session.lock', {}));
+    restarted.clock.advance(30_000);
+    ok(await restarted.router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    for (let i = 0; i < 4; i++) expect(errorCode(await restarted.router.call('session.verifyCode', { code: '000000' }))).toBe('WRONG_CODE');
+    ok(await restarted.router.call('session.verifyCode', { code: totp(secret, restarted.clock.now()) }));
+  });
 });
