@@ -8,6 +8,7 @@ import QRCode from 'qrcode';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
 import type { MfaStatus } from '../../shared/api/contract';
+import { TrustedDevices } from './TrustedDevices';
 
 function RecoveryCodes({ codes }: { codes: readonly string[] }) {
   const [note, setNote] = useState<string | null>(null);
@@ -107,6 +108,12 @@ export function SecurityPanel({ api, onClose }: { api: CrewvaultApi; onClose: ()
         )
       )}
       {error && <p role="alert" className="error">{error}</p>}
+      {status?.enabled && !enrolment && (
+        <>
+          <h3>Trusted computers</h3>
+          <TrustedDevices api={api} />
+        </>
+      )}
       <div className="dialog-actions"><button type="button" onClick={onClose}>Close</button></div>
     </div>
   );

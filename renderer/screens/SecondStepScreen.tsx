@@ -12,7 +12,8 @@ import type { SessionState } from '../../shared/api/contract';
 interface Props {
   readonly api: CrewvaultApi;
   readonly state: SessionState;
-  readonly onDone: (state: SessionState) => void;
+  /** `notice`: why the attempt ended (too many wrong codes, too slow), for the password screen. */
+  readonly onDone: (state: SessionState, notice?: string) => void;
 }
 
 type Kind = 'code' | 'recoveryCode' | 'emergencyCode';
@@ -47,7 +48,7 @@ export function SecondStepScreen({ api, state, onDone }: Props) {
     setValue('');
     if (reply.error.code === 'LOCKED' || /sign in with your password/.test(reply.error.message)) {
       const state = await api.session.state({});
-      if (state.ok) onDone(state.value);
+      if (state.ok) onDone(state.value, reply.error.message);
     }
   }
 

@@ -1,17 +1,84 @@
-/** Users for owners and admins: add with a one-time password, change a role, disable, reset a password. */
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+/**
+ * Users for owners and admins, in two tabs: "Users and roles" (add with a one-time password,
+ * change a role, disable, reset a password, define a role) and "Two-step sign-in" (MfaAdmin).
+ */
+import { useCallback, useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { RoleView, UserAdminView } from '../../shared/model';
 import { PERMISSIONS, type Permission, type Role } from '../../shared/policy';
 import type { Connection } from '../App';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { generatePassword } from '../password';
+import { MfaAdmin } from './MfaAdmin';
 
 type Pending = { kind: 'disable'; user: UserAdminView } | { kind: 'reset'; user: UserAdminView; password: string };
 
+type Tab = 'people' | 'mfa';
+const TABS: ReadonlyArray<{ tab: Tab; label: string }> = [
+  { tab: 'people', label: 'Users and roles' },
+  { tab: 'mfa', label: 'Two-step sign-in' },
+];
+
 export function UsersScreen({ connection, me }: { connection: Connection; me: string }) {
+  const [tab, setTab] = useState<Tab>('people');
+  const [roles, setRoles] = useState<RoleView[]>([]);
+
+  const loadRoles = useCallback(async () => {
+    const reply = await connection.api.roles.list({});
+    if (reply.ok) setRoles(reply.value);
+  }, [connection]);
+  useEffect(() => void loadRoles(), [loadRoles]);
+
+  // The WAI-ARIA tabs pattern: one tab stop, arrows move between tabs.
+  function onTabKey(event: KeyboardEvent<HTMLButtonElement>) {
+    if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+    event.preventDefault();
+    const index = TABS.findIndex((t) => t.tab === tab);
+    const next = TABS[(index + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length];
+    if (!next) return;
+    setTab(next.tab);
+    document.getElementById(`users-tab-${next.tab}`)?.focus();
+  }
+
+  return (
+    <main className="page">
+      <h2>Users</h2>
+      <div role="tablist" aria-label="Users screen" className="row tabs">
+        {TABS.map((t) => (
+          <button
+            key={t.tab}
+            type="button"
+            role="tab"
+            id={`users-tab-${t.tab}`}
+            aria-selected={t.tab === tab}
+            aria-controls={t.tab === tab ? 'users-tabpanel' : undefined}
+            tabIndex={t.tab === tab ? 0 : -1}
+            className={t.tab === tab ? 'current' : ''}
+            onClick={() => setTab(t.tab)}
+            onKeyDown={onTabKey}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id="users-tabpanel" aria-labelledby={`users-tab-${tab}`} className="page-section">
+        {tab === 'people'
+          ? <UsersAndRoles connection={connection} me={me} roles={roles} onRolesChanged={() => void loadRoles()} />
+          : <MfaAdmin connection={connection} me={me} roles={roles} />}
+      </div>
+    </main>
+  );
+}
+
+interface UsersAndRolesProps {
+  readonly connection: Connection;
+  readonly me: string;
+  readonly roles: readonly RoleView[];
+  readonly onRolesChanged: () => void;
+}
+
+function UsersAndRoles({ connection, me, roles, onRolesChanged }: UsersAndRolesProps) {
   const { api } = connection;
   const [users, setUsers] = useState<UserAdminView[] | null>(null);
-  const [roles, setRoles] = useState<RoleView[]>([]);
   const [roleName, setRoleName] = useState('');
   const [rolePermissions, setRolePermissions] = useState<Permission[]>([]);
   const [name, setName] = useState('');
@@ -20,10 +87,9 @@ export function UsersScreen({ connection, me }: { connection: Connection; me: st
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
 
   const load = useCallback(async () => {
-    const [reply, roleList] = await Promise.all([api.users.list({}), api.roles.list({})]);
+    const reply = await api.users.list({});
     if (reply.ok) setUsers(reply.value);
     else setMessage({ error: true, text: reply.error.message });
-    if (roleList.ok) setRoles(roleList.value);
   }, [api]);
 
   async function defineRole(event: FormEvent) {
@@ -33,7 +99,7 @@ export function UsersScreen({ connection, me }: { connection: Connection; me: st
     setRoleName('');
     setRolePermissions([]);
     setMessage({ error: false, text: `Defined the role ${reply.value.name}.` });
-    await load();
+    onRolesChanged();
   }
   useEffect(() => void load(), [load]);
 
@@ -62,8 +128,7 @@ export function UsersScreen({ connection, me }: { connection: Connection; me: st
   }
 
   return (
-    <main className="page">
-      <h2>Users</h2>
+    <>
       {message && <p role={message.error ? 'alert' : 'status'} className={message.error ? 'error' : 'notice'}>{message.text}</p>}
       {users === null ? <p aria-busy="true">Loading users…</p> : (
         <table className="table">
@@ -134,6 +199,6 @@ export function UsersScreen({ connection, me }: { connection: Connection; me: st
             : 'They get a new key pair and a one-time password, shown once after you confirm.'}</p>
         </ConfirmDialog>
       )}
-    </main>
+    </>
   );
 }

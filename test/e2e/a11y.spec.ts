@@ -1,13 +1,15 @@
 /**
  * Accessibility of the main screens, checked by axe-core in Chromium: sign-in (first run and
  * after a lock), the vault with entries, the details pane with secrets revealed, the add and
- * edit dialogs, the delete confirmation — each in the light and the dark theme. No serious or
+ * edit dialogs, the delete confirmation, the team screens and two-step sign-in (the second
+ * step, the panel, the admin tab and its dialogs) — each in the light and the dark theme. No serious or
  * critical violation is allowed; the report names each rule and the elements it found.
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { OWNER, PASSWORD, expect, test } from './fixtures';
 import { addEntry, addEntryDialog, detailsPane, selectRow } from './helpers';
+import { addUser, chooseOwnPassword, enrolAtSignIn, lock, mfaRow, openMfaAdmin, setPolicy, submitPassword, wrongCode } from './mfa-helpers';
 
 const KEY = 'jbsw y3dp ehpk 3pxp';
 
@@ -125,5 +127,49 @@ test('team screens: groups with members, users with roles, the audit log, the pa
   await page.getByRole('button', { name: 'Two-step sign-in' }).click();
   await page.getByRole('button', { name: 'Set up authenticator app' }).click();
   await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+});
+
+test('two-step sign-in: the admin tab and its dialogs, enrolment at sign-in, the panel, the second step', async ({ vaultPage: page }) => {
+  const oneTime = await addUser(page, 'tom', 'technician');
+  await openMfaAdmin(page);
+  await setPolicy(page, 'technician', 'Required');
+  expect(await seriousViolations(page)).toEqual([]);
+  await lock(page);
+
+  await submitPassword(page, 'tom', oneTime);
+  await expect(page.getByRole('heading', { name: 'Set up an authenticator app' })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  const tomKey = await enrolAtSignIn(page);
+  await chooseOwnPassword(page, oneTime, 'tom chose this one');
+  await expect(page.getByLabel('Search')).toBeVisible();
+  await page.getByRole('button', { name: 'Two-step sign-in' }).click();
+  const panel = page.getByRole('dialog', { name: 'Two-step sign-in' });
+  await expect(panel.getByText('No computers are trusted')).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await panel.getByRole('button', { name: 'Close' }).click();
+  await lock(page);
+
+  await submitPassword(page, OWNER, PASSWORD);
+  await openMfaAdmin(page);
+  await mfaRow(page, 'tom').getByRole('button', { name: 'Issue emergency code' }).click();
+  await expect(page.getByRole('dialog', { name: 'Emergency code for tom' }).getByLabel('Emergency code')).toHaveText(/^[A-Z]{6}$/);
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.getByRole('dialog', { name: 'Emergency code for tom' }).getByRole('button', { name: 'Close' }).click();
+  await mfaRow(page, 'tom').getByRole('button', { name: 'Reset two-step sign-in' }).click();
+  const reset = page.getByRole('dialog', { name: "Reset tom's two-step sign-in?" });
+  await reset.getByLabel('Your password').fill('not the owner password');
+  await reset.getByRole('button', { name: 'Reset two-step sign-in' }).click();
+  await expect(reset.getByRole('alert')).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await reset.getByRole('button', { name: 'Cancel' }).click();
+  await lock(page);
+
+  await submitPassword(page, 'tom', 'tom chose this one');
+  await page.getByLabel('Authentication code').fill(wrongCode(tomKey));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('alert')).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.getByRole('radio', { name: 'Emergency code' }).check();
   expect(await seriousViolations(page)).toEqual([]);
 });

@@ -1,0 +1,108 @@
+/**
+ * The vault's two-step sign-in rules, for admins: the policy (off / optional / required, for
+ * everyone or one role) and how many days "Trust this computer" lasts (0 hides it). The router
+ * applies and audits both. The current policy is read back from the vault after each change.
+ */
+import { useEffect, useState, type FormEvent } from 'react';
+import type { CrewvaultApi } from '../../shared/api/client';
+import type { MfaPolicyView, MfaStatus } from '../../shared/api/contract';
+import type { RoleView } from '../../shared/model';
+
+type Level = MfaStatus['policy'];
+const LEVELS: ReadonlyArray<{ level: Level; label: string }> = [
+  { level: 'off', label: 'Off' },
+  { level: 'optional', label: 'Optional' },
+  { level: 'required', label: 'Required' },
+];
+/** The "Applies to" choice for the global policy; a role is never named this (names are words). */
+const EVERYONE = '';
+
+function roleLabel(role: string): string {
+  return role.replace('_', ' ');
+}
+
+interface Props {
+  readonly api: CrewvaultApi;
+  readonly roles: readonly RoleView[];
+  readonly myRole: string;
+  readonly onMessage: (message: { error: boolean; text: string }) => void;
+}
+
+export function MfaPolicyForm({ api, roles, myRole, onMessage }: Props) {
+  const [appliesTo, setAppliesTo] = useState(EVERYONE);
+  const [level, setLevel] = useState<Level>('required');
+  const [mine, setMine] = useState<Level | null>(null);
+  const [policy, setPolicyView] = useState<MfaPolicyView | null>(null);
+  const [trustDays, setTrustDays] = useState('');
+
+  useEffect(() => {
+    void api.mfa.status({}).then((reply) => {
+      if (reply.ok) setMine(reply.value.policy);
+    });
+    void api.mfa.policy({}).then((reply) => {
+      if (reply.ok) setPolicyView(reply.value);
+    });
+    void api.session.state({}).then((reply) => {
+      if (reply.ok) setTrustDays(String(reply.value.settings.trustDeviceDays));
+    });
+  }, [api]);
+
+  async function setPolicy(event: FormEvent) {
+    event.preventDefault();
+    const reply = await api.mfa.setPolicy(appliesTo === EVERYONE ? { level } : { level, role: appliesTo });
+    if (!reply.ok) return onMessage({ error: true, text: reply.error.message });
+    setMine(reply.value.policy);
+    const current = await api.mfa.policy({});
+    if (current.ok) setPolicyView(current.value);
+    const who = appliesTo === EVERYONE ? 'everyone (roles without their own policy)' : `the role ${roleLabel(appliesTo)}`;
+    onMessage({ error: false, text: `Two-step sign-in is now ${level} for ${who}.${level === 'required' ? ' Whoever has no authenticator sets one up at their next sign-in.' : ''}` });
+  }
+
+  async function saveTrustDays(event: FormEvent) {
+    event.preventDefault();
+    const reply = await api.settings.update({ trustDeviceDays: Number(trustDays) });
+    if (!reply.ok) return onMessage({ error: true, text: reply.error.message });
+    const days = reply.value.trustDeviceDays;
+    setTrustDays(String(days));
+    onMessage({ error: false, text: days === 0 ? '"Trust this computer" is turned off: every sign-in asks for a code.' : `"Trust this computer" now lasts ${days} ${days === 1 ? 'day' : 'days'}.` });
+  }
+
+  return (
+    <>
+      <h3>Policy</h3>
+      <p className="muted small">Off: no one is asked for a code. Optional: each person chooses. Required: whoever has no authenticator sets one up right after their password. A role's own policy overrides the one for everyone.</p>
+      <form onSubmit={(e) => void setPolicy(e)} className="row wrap">
+        <label>
+          Applies to
+          <select value={appliesTo} onChange={(e) => setAppliesTo(e.target.value)}>
+            <option value={EVERYONE}>Everyone</option>
+            {roles.map((r) => <option key={r.name} value={r.name}>{roleLabel(r.name)}</option>)}
+          </select>
+        </label>
+        <label>
+          Level
+          <select value={level} onChange={(e) => setLevel(e.target.value as Level)}>
+            {LEVELS.map((l) => <option key={l.level} value={l.level}>{l.label}</option>)}
+          </select>
+        </label>
+        <button type="submit">Set policy</button>
+      </form>
+      {policy && (
+        <ul className="small" aria-label="Current policy">
+          <li>Everyone: {policy.global}</li>
+          {Object.entries(policy.roles).map(([role, roleLevel]) => <li key={role}>{roleLabel(role)}: {roleLevel}</li>)}
+        </ul>
+      )}
+      {mine && myRole && <p className="small">For your role ({roleLabel(myRole)}) it is {mine}.</p>}
+      <h3>Trusted computers</h3>
+      <form onSubmit={(e) => void saveTrustDays(e)} className="row wrap">
+        <label>
+          Trust this computer for (days)
+          <input type="number" min={0} max={365} step={1} value={trustDays} onChange={(e) => setTrustDays(e.target.value)} required aria-describedby="trust-days-hint" />
+        </label>
+        <button type="submit">Save</button>
+      </form>
+      <p id="trust-days-hint" className="muted small">How long a good code may spare a computer from asking again. 0 turns it off: the choice is not offered.</p>
+    </>
+  );
+}
