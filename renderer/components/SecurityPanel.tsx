@@ -1,8 +1,9 @@
 /**
  * Your own two-step sign-in: set up an authenticator app (a QR code drawn in the page, and the
  * key as text in groups of four for when the QR code won't scan), verify one code, then the
- * recovery codes — shown once, with "Copy" and "Save as text file". Once on: new recovery
- * codes, or turning it off where the policy allows.
+ * recovery codes — shown once, with "Copy" and "Save as text file". Once on: the key again
+ * for a second phone (after the password or a fresh code), new recovery codes, or turning it
+ * off where the policy allows.
  */
 import QRCode from 'qrcode';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
@@ -33,13 +34,69 @@ function RecoveryCodes({ codes }: { codes: readonly string[] }) {
   );
 }
 
+/** The key as a QR code drawn in the page, and as text in groups of four. */
+function KeyDisplay({ setup }: { setup: { secret: string; uri: string } }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    if (canvas.current) void QRCode.toCanvas(canvas.current, setup.uri, { width: 220, margin: 2 });
+  }, [setup]);
+  return (
+    <>
+      <canvas ref={canvas} aria-label="QR code for your authenticator app" role="img" />
+      <p className="mono" aria-label="Secret key">{setup.secret}</p>
+    </>
+  );
+}
+
+/** "Show the key again": asks for the password or a fresh code, then shows the current key. */
+function ShowKeyAgain({ api }: { api: CrewvaultApi }) {
+  const [asking, setAsking] = useState(false);
+  const [proof, setProof] = useState('');
+  const [shown, setShown] = useState<{ secret: string; uri: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    const typed = proof.replace(/\s/g, '');
+    const reply = await api.mfa.showKey(/^\d{6}$/.test(typed) ? { code: typed } : { password: proof });
+    setProof('');
+    if (!reply.ok) return setError(reply.error.message);
+    setShown(reply.value);
+    setAsking(false);
+  }
+
+  if (shown) {
+    return (
+      <div className="stack">
+        <p>Add this key to your other device. It is the same key: both devices show the same codes.</p>
+        <KeyDisplay setup={shown} />
+        <div className="row"><button type="button" onClick={() => setShown(null)}>Hide the key</button></div>
+      </div>
+    );
+  }
+  if (!asking) return <button type="button" onClick={() => setAsking(true)}>Show the key again (another device)</button>;
+  return (
+    <form onSubmit={(e) => void submit(e)} className="stack">
+      <label>
+        Your password, or a code from your app
+        <input type="password" value={proof} onChange={(e) => setProof(e.target.value)} autoComplete="current-password" required autoFocus />
+      </label>
+      {error && <p role="alert" className="error">{error}</p>}
+      <div className="row">
+        <button type="submit">Show the key</button>
+        <button type="button" onClick={() => { setAsking(false); setError(null); }}>Cancel</button>
+      </div>
+    </form>
+  );
+}
+
 export function SecurityPanel({ api, onClose }: { api: CrewvaultApi; onClose: () => void }) {
   const [status, setStatus] = useState<MfaStatus | null>(null);
   const [enrolment, setEnrolment] = useState<{ secret: string; uri: string } | null>(null);
   const [code, setCode] = useState('');
   const [codes, setCodes] = useState<string[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const canvas = useRef<HTMLCanvasElement>(null);
 
   const load = useCallback(async () => {
     const reply = await api.mfa.status({});
@@ -47,10 +104,6 @@ export function SecurityPanel({ api, onClose }: { api: CrewvaultApi; onClose: ()
     else setError(reply.error.message);
   }, [api]);
   useEffect(() => void load(), [load]);
-
-  useEffect(() => {
-    if (enrolment && canvas.current) void QRCode.toCanvas(canvas.current, enrolment.uri, { width: 220, margin: 2 });
-  }, [enrolment]);
 
   async function begin() {
     setError(null);
@@ -63,6 +116,7 @@ export function SecurityPanel({ api, onClose }: { api: CrewvaultApi; onClose: ()
     event.preventDefault();
     const reply = await api.mfa.confirm({ code });
     if (!reply.ok) return setError(reply.error.message);
+    setError(null);
     setEnrolment(null);
     setCode('');
     setCodes(reply.value.recoveryCodes);
@@ -90,8 +144,7 @@ export function SecurityPanel({ api, onClose }: { api: CrewvaultApi; onClose: ()
       {enrolment ? (
         <form onSubmit={(e) => void confirm(e)} className="stack">
           <p>Scan this with your authenticator app, or type the key into it.</p>
-          <canvas ref={canvas} aria-label="QR code for your authenticator app" role="img" />
-          <p className="mono" aria-label="Secret key">{enrolment.secret}</p>
+          <KeyDisplay setup={enrolment} />
           <label>
             Code from the app
             <input value={code} onChange={(e) => setCode(e.target.value)} inputMode="numeric" autoComplete="one-time-code" required />
@@ -110,6 +163,7 @@ export function SecurityPanel({ api, onClose }: { api: CrewvaultApi; onClose: ()
       {error && <p role="alert" className="error">{error}</p>}
       {status?.enabled && !enrolment && (
         <>
+          <ShowKeyAgain api={api} />
           <h3>Trusted computers</h3>
           <TrustedDevices api={api} />
         </>

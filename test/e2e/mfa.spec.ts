@@ -1,5 +1,5 @@
 // Two-step sign-in in the UI: enrolling from the key shown on screen (the test computes the
-// codes itself), signing in with a code and with a recovery code, five wrong codes ending the
+// codes itself), showing the key again after the password, signing in with a code and with a recovery code, five wrong codes ending the
 // attempt; an admin setting the policy, issuing an emergency code and resetting a
 // technician's authenticator (confirmed with the admin's own password, or own code), and the
 // technician setting it up again. Trusted computers need the OS keychain, which
@@ -33,6 +33,16 @@ test('enrol from the key shown on screen, then sign in with a code and with a re
   const recoveryCodes = await list.getByRole('listitem').allTextContents();
   await expect(panel.getByText('On — 10 recovery codes left.')).toBeVisible();
   await expect(panel.getByText('No computers are trusted: every sign-in asks for a code.')).toBeVisible();
+  // The key again, for a second phone: only after the password (or a fresh code).
+  await panel.getByRole('button', { name: 'Show the key again (another device)' }).click();
+  await panel.getByLabel('Your password, or a code from your app').fill('not my password');
+  await panel.getByRole('button', { name: 'Show the key' }).click();
+  await expect(panel.getByRole('alert')).toHaveText('Your password is wrong.');
+  await panel.getByLabel('Your password, or a code from your app').fill(PASSWORD);
+  await panel.getByRole('button', { name: 'Show the key' }).click();
+  await expect(panel.getByLabel('Secret key')).toHaveText(secret);
+  await expect(panel.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
+  await panel.getByRole('button', { name: 'Hide the key' }).click();
   await panel.getByRole('button', { name: 'Close' }).click();
 
   await lock(page);
