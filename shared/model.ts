@@ -64,6 +64,26 @@ export interface EntrySummary {
   readonly updatedAt: number;
 }
 
+/**
+ * The entry list as columns, the shape `entries.list` answers with: entry `i` is `id[i]`,
+ * `title[i]`, … in every column, already in list order, and each customer is named once
+ * (`customer[i]` indexes `customerIds` and `customerNames`). 100,000 summaries as objects
+ * are ~23 MB of JSON whose every key repeats; as columns they are well under half that, and
+ * the page builds an object only for the rows it shows (shared/entry-table.ts).
+ */
+export interface EntryTable {
+  readonly customerIds: readonly number[];
+  readonly customerNames: readonly string[];
+  readonly id: readonly number[];
+  readonly customer: readonly number[];
+  readonly groupId: readonly number[];
+  readonly title: readonly string[];
+  readonly username: readonly string[];
+  readonly url: readonly string[];
+  readonly otp: readonly (OtpKind | null)[];
+  readonly updatedAt: readonly number[];
+}
+
 /** The detail view: every field but the password and the OTP secret. */
 export interface EntryDetails extends Omit<EntrySummary, 'otp'> {
   readonly notes: string;

@@ -4,8 +4,7 @@
  * once, not 5,000 times. A page is `{ e: [id, customerId, title, username, url, otpKind,
  * updatedAt][] }`, sealed under its group's key with associated data naming the page.
  */
-import { z } from 'zod';
-import { OTP_KINDS } from '../../shared/otp';
+import { OTP_KINDS, type OtpKind } from '../../shared/otp';
 import { openJson, sealJson, tampered, type SealContext } from './crypto';
 import type { WriteDb } from './db';
 import type { GroupKey } from './keys';
@@ -13,9 +12,23 @@ import { deletePage, getPage, putPage, type PageRow } from './store-pages';
 
 export const PAGE_SIZE = 512;
 
-const itemSchema = z.tuple([z.number().int(), z.number().int(), z.string(), z.string(), z.string(), z.enum(OTP_KINDS).nullable(), z.number()]);
-const pageSchema = z.object({ e: z.array(itemSchema) });
-export type PageItem = z.infer<typeof itemSchema>;
+export type PageItem = [id: number, customerId: number, title: string, username: string, url: string, otp: OtpKind | null, updatedAt: number];
+
+const KINDS: ReadonlySet<unknown> = new Set(OTP_KINDS);
+
+/** The page's shape, checked by hand: zod took ~35 ms over 100,000 items, this a few. */
+function isPageItem(item: unknown): item is PageItem {
+  return Array.isArray(item) && item.length === 7
+    && Number.isSafeInteger(item[0]) && Number.isSafeInteger(item[1])
+    && typeof item[2] === 'string' && typeof item[3] === 'string' && typeof item[4] === 'string'
+    && (item[5] === null || KINDS.has(item[5])) && typeof item[6] === 'number' && Number.isFinite(item[6]);
+}
+
+function pageItems(page: unknown): PageItem[] | undefined {
+  if (typeof page !== 'object' || page === null || !('e' in page) || !Array.isArray(page.e)) return undefined;
+  const items: unknown[] = page.e;
+  return items.every(isPageItem) ? items : undefined;
+}
 
 export function pageOf(entryId: number): number {
   return Math.floor(entryId / PAGE_SIZE);
@@ -27,10 +40,10 @@ function context(groupId: number, pageNo: number, keyVersion: number): SealConte
 
 export function openPage(row: PageRow, group: GroupKey): PageItem[] {
   if (row.key_version !== group.version) throw tampered();
-  const parsed = pageSchema.safeParse(openJson(group.key, row.sealed, context(row.group_id, row.page_no, row.key_version)));
-  if (!parsed.success || parsed.data.e.length !== row.entry_count) throw tampered();
-  for (const item of parsed.data.e) if (pageOf(item[0]) !== row.page_no) throw tampered();
-  return parsed.data.e;
+  const items = pageItems(openJson(group.key, row.sealed, context(row.group_id, row.page_no, row.key_version)));
+  if (!items || items.length !== row.entry_count) throw tampered();
+  for (const item of items) if (pageOf(item[0]) !== row.page_no) throw tampered();
+  return items;
 }
 
 /** Staged page changes of one write transaction: entry id → its new item, or null (removed). */

@@ -7,7 +7,8 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import { hasControlCharacter } from '../../shared/text';
-import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput, EntrySummary, OtpInput, UserView, VaultSettings } from '../../shared/model';
+import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput, EntrySummary, EntryTable, OtpInput, UserView, VaultSettings } from '../../shared/model';
+import { tableEntries } from '../../shared/entry-table';
 import {
   buildOtpUri,
   groupSecret,
@@ -22,7 +23,8 @@ import {
   type TotpCode,
 } from '../../shared/otp';
 import { ALL_GROUP_ROLES, can, isBuiltInRole, ROLE_PERMISSIONS, type Permission, type Role } from '../../shared/policy';
-import { deriveKek, exportPrivateKey, newKdfParams, open, openJson, seal, sealJson, unwrapKey, wrapKey } from './crypto';
+import type { KeyObject } from 'node:crypto';
+import { batchKey, deriveKek, exportPrivateKey, newKdfParams, open, openJson, seal, sealJson, unwrapKey, wrapKey } from './crypto';
 import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
 import {
@@ -38,7 +40,8 @@ import {
 } from './sealed-entry';
 import { appendAudit, listAuditRows, type AuditFields } from './store-audit';
 import { countEntriesByCustomer, findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows, setCustomerSealedName } from './store-customers';
-import { openPage, PageChanges } from './entry-pages';
+import { openPage, PageChanges, type PageItem } from './entry-pages';
+import { NAME_ORDER, orderedTable } from './entry-order';
 import { getCustomRole } from './store-roles';
 import { MfaService } from './mfa';
 import { requireKnownRole, TeamService } from './team';
@@ -54,10 +57,6 @@ export interface Clock {
 }
 
 export const OTP_AUDIT_INTERVAL_MS = 10 * 60_000;
-
-/** One collator for every sort by name: String#localeCompare builds one per call, which made
- * sorting 100,000 entries take most of a second. */
-const NAME_ORDER = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
 export type { VaultSettings } from '../../shared/model';
 export const DEFAULT_SETTINGS: VaultSettings = { idleLockMinutes: 10, clipboardClearSeconds: 30, trustDeviceDays: 30 };
@@ -311,9 +310,11 @@ export class VaultSession {
   }
 
   private loadCustomerNames(): void {
+    let key: KeyObject | undefined; // made only when a name is missing: thousands open in a row
     for (const row of listCustomerRows(this.db)) {
       if (this.customerNames.has(row.id)) continue;
-      const name = openJson(this.ring.directoryKey, row.sealed_name, contexts.customerName(row.id));
+      key ??= batchKey(this.ring.directoryKey);
+      const name = openJson(key, row.sealed_name, contexts.customerName(row.id));
       if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A customer name failed its integrity check.');
       this.customerNames.set(row.id, name);
     }
@@ -393,20 +394,30 @@ export class VaultSession {
   /** Every visible entry, optionally of one customer and matching `search` in customer,
    * title, username or URL (case-insensitive). */
   listEntries(filter: { customer?: string; search?: string } = {}): EntrySummary[] {
+    return tableEntries(this.listEntryTable(filter));
+  }
+
+  /** listEntries as columns (what the UI asks for: 100,000 entries in a fraction of the bytes). */
+  listEntryTable(filter: { customer?: string; search?: string } = {}): EntryTable {
     this.require('entries.view');
     this.loadCustomerNames();
     const customerKey = filter.customer?.trim().toLowerCase();
     const needle = filter.search?.trim().toLowerCase();
-    const out: EntrySummary[] = [];
+    const items: PageItem[] = [];
+    const groupIds: number[] = [];
     for (const page of this.currentPages()) {
-      for (const [id, customerId, title, username, url, otp, updatedAt] of openPage(page, this.groupKey(page.group_id))) {
-        const customer = this.customerName(customerId);
-        if (customerKey !== undefined && customer.toLowerCase() !== customerKey) continue;
-        if (needle && ![customer, title, username, url].some((text) => text.toLowerCase().includes(needle))) continue;
-        out.push({ id, customerId, customer, groupId: page.group_id, title, username, url, otp: otp ? { kind: otp } : null, updatedAt });
+      for (const item of openPage(page, this.groupKey(page.group_id))) {
+        if (customerKey !== undefined || needle) {
+          const [, customerId, title, username, url] = item;
+          const customer = this.customerName(customerId);
+          if (customerKey !== undefined && customer.toLowerCase() !== customerKey) continue;
+          if (needle && ![customer, title, username, url].some((text) => text.toLowerCase().includes(needle))) continue;
+        }
+        items.push(item);
+        groupIds.push(page.group_id);
       }
     }
-    return out.sort((a, b) => NAME_ORDER.compare(a.customer, b.customer) || NAME_ORDER.compare(a.title, b.title) || a.id - b.id);
+    return orderedTable(items, groupIds, (customerId) => this.customerName(customerId));
   }
 
   /** The summary pages of every group this person holds, rebuilding any group whose pages

@@ -3,9 +3,10 @@
  * exist in the DOM — 100,000 entries scroll like 100. Rows out of view unmount, so their
  * codes stop being asked for. Arrows move the selection; Enter copies its code.
  */
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { EntrySummary } from '../../shared/model';
 import type { Connection } from '../App';
+import type { ListedEntries } from '../listed-entries';
 import { OtpCode } from './OtpCode';
 
 export const ROW_HEIGHT = 56;
@@ -13,7 +14,7 @@ const OVERSCAN = 6;
 
 interface Props {
   readonly connection: Connection;
-  readonly entries: readonly EntrySummary[];
+  readonly entries: ListedEntries;
   readonly selectedId: number | null;
   readonly onSelect: (id: number) => void;
   readonly onCopyCode: (id: number) => void;
@@ -21,7 +22,7 @@ interface Props {
   readonly canSeeCodes: boolean;
 }
 
-export function EntryList({ connection, entries, selectedId, onSelect, onCopyCode, onOpenCode, canSeeCodes }: Props) {
+export const EntryList = memo(function EntryList({ connection, entries, selectedId, onSelect, onCopyCode, onOpenCode, canSeeCodes }: Props) {
   const viewport = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
@@ -35,26 +36,27 @@ export function EntryList({ connection, entries, selectedId, onSelect, onCopyCod
     return () => observer.disconnect();
   }, []);
 
-  const selectedIndex = entries.findIndex((e) => e.id === selectedId);
-
   function moveTo(index: number) {
-    const entry = entries[Math.max(0, Math.min(entries.length - 1, index))];
+    const place = Math.max(0, Math.min(entries.length - 1, index));
+    const entry = entries.at(place);
     if (!entry) return;
     onSelect(entry.id);
     const element = viewport.current;
-    const top = entries.indexOf(entry) * ROW_HEIGHT;
+    const top = place * ROW_HEIGHT;
     if (element && (top < element.scrollTop || top + ROW_HEIGHT > element.scrollTop + element.clientHeight)) {
       element.scrollTop = top - element.clientHeight / 2;
     }
   }
 
   function onKeyDown(event: KeyboardEvent) {
+    // Looked up on a key only: a render never scans the list for the selection.
+    const selectedIndex = entries.placeOf(selectedId);
     if (event.key === 'ArrowDown') moveTo(selectedIndex + 1);
     else if (event.key === 'ArrowUp') moveTo(selectedIndex - 1);
     else if (event.key === 'Home') moveTo(0);
     else if (event.key === 'End') moveTo(entries.length - 1);
     else if (event.key === 'Enter') {
-      const entry = entries[selectedIndex];
+      const entry = entries.at(selectedIndex);
       if (entry?.otp && canSeeCodes) onCopyCode(entry.id);
     } else return;
     event.preventDefault();
@@ -62,7 +64,24 @@ export function EntryList({ connection, entries, selectedId, onSelect, onCopyCod
 
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(entries.length, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
-  const visible = entries.slice(first, last);
+  const rows: ReactNode[] = [];
+  for (let place = first; place < last; place++) {
+    const entry = entries.at(place);
+    if (!entry) continue;
+    rows.push(
+      <EntryRow
+        key={entry.id}
+        connection={connection}
+        entry={entry}
+        top={place * ROW_HEIGHT}
+        selected={entry.id === selectedId}
+        onSelect={onSelect}
+        onCopyCode={onCopyCode}
+        onOpenCode={onOpenCode}
+        canSeeCodes={canSeeCodes}
+      />,
+    );
+  }
 
   return (
     // A plain list, not a listbox: each row holds buttons (copy, open), which an ARIA option
@@ -75,32 +94,47 @@ export function EntryList({ connection, entries, selectedId, onSelect, onCopyCod
         onKeyDown={onKeyDown}
         style={{ height: entries.length * ROW_HEIGHT }}
       >
-        {visible.map((entry, i) => (
-          <li
-            key={entry.id}
-            id={`entry-${entry.id}`}
-            aria-current={entry.id === selectedId ? 'true' : undefined}
-            className={`entry-row${entry.id === selectedId ? ' selected' : ''}`}
-            style={{ top: (first + i) * ROW_HEIGHT, height: ROW_HEIGHT }}
-            onClick={(e) => {
-              // Clicks on the row's own buttons act on their own; anywhere else selects.
-              if (!(e.target instanceof Element && e.target.closest('button'))) onSelect(entry.id);
-            }}
-          >
-            <div className="entry-text">
-              <div className="entry-title">{entry.title}</div>
-              <div className="muted small">{entry.customer}{entry.username ? ` · ${entry.username}` : ''}</div>
-            </div>
-            {entry.otp && canSeeCodes && (
-              <div className="row">
-                {/* Keyed by updatedAt: an edited secret key must show its code now, not at the next period. */}
-                <OtpCode key={entry.updatedAt} connection={connection} entryId={entry.id} kind={entry.otp.kind} onCopy={onCopyCode} settleMs={150} />
-                <button type="button" aria-label={`Open code of ${entry.title}`} onClick={() => onOpenCode(entry)}>⤢</button>
-              </div>
-            )}
-          </li>
-        ))}
+        {rows}
       </ul>
     </div>
   );
+});
+
+interface RowProps {
+  readonly connection: Connection;
+  readonly entry: EntrySummary;
+  readonly top: number;
+  readonly selected: boolean;
+  readonly onSelect: (id: number) => void;
+  readonly onCopyCode: (id: number) => void;
+  readonly onOpenCode: (entry: EntrySummary) => void;
+  readonly canSeeCodes: boolean;
 }
+
+/** One row. Memoised: a keystroke that keeps a row in view (same entry, same place) skips it. */
+const EntryRow = memo(function EntryRow({ connection, entry, top, selected, onSelect, onCopyCode, onOpenCode, canSeeCodes }: RowProps) {
+  return (
+    <li
+      id={`entry-${entry.id}`}
+      aria-current={selected ? 'true' : undefined}
+      className={`entry-row${selected ? ' selected' : ''}`}
+      style={{ top, height: ROW_HEIGHT }}
+      onClick={(e) => {
+        // Clicks on the row's own buttons act on their own; anywhere else selects.
+        if (!(e.target instanceof Element && e.target.closest('button'))) onSelect(entry.id);
+      }}
+    >
+      <div className="entry-text">
+        <div className="entry-title">{entry.title}</div>
+        <div className="muted small">{entry.customer}{entry.username ? ` · ${entry.username}` : ''}</div>
+      </div>
+      {entry.otp && canSeeCodes && (
+        <div className="row">
+          {/* Keyed by updatedAt: an edited secret key must show its code now, not at the next period. */}
+          <OtpCode key={entry.updatedAt} connection={connection} entryId={entry.id} kind={entry.otp.kind} onCopy={onCopyCode} settleMs={150} />
+          <button type="button" aria-label={`Open code of ${entry.title}`} onClick={() => onOpenCode(entry)}>⤢</button>
+        </div>
+      )}
+    </li>
+  );
+});

@@ -2,11 +2,13 @@
  * The vault a technician lives in: customers in a sidebar (with counts), a search box
  * (Ctrl/Cmd+F) filtering as you type across customer, title, username and URL, the
  * virtualised entry list with live codes, the selected entry's details, and the dialogs
- * (add/edit, delete, the OTP popup). The list is fetched once; filtering happens here.
+ * (add/edit, delete, the OTP popup). The list is fetched once, as columns; filtering happens
+ * here, deferred behind the keystroke (useDeferredValue), so the box paints first.
  */
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { SessionState } from '../../shared/api/contract';
-import type { CustomerView, EntryDetails as Details, EntrySummary, GroupSummary } from '../../shared/model';
+import { tableSize } from '../../shared/entry-table';
+import type { CustomerView, EntryDetails as Details, EntrySummary, EntryTable, GroupSummary } from '../../shared/model';
 import type { Connection } from '../App';
 import { copyFromReply } from '../clipboard';
 import { ConfirmDialog } from '../components/ConfirmDialog';
@@ -16,7 +18,8 @@ import { EntryList } from '../components/EntryList';
 import { Modal } from '../components/Modal';
 import { CustomerSidebar } from '../components/CustomerSidebar';
 import { OtpCode } from '../components/OtpCode';
-import { buildIndex, Searcher } from '../search';
+import { ListedEntries } from '../listed-entries';
+import { indexOf, Searcher } from '../search';
 
 interface Props {
   readonly connection: Connection;
@@ -36,7 +39,7 @@ type Dialog =
 export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
   const { api } = connection;
   const permissions = state.permissions;
-  const [entries, setEntries] = useState<EntrySummary[] | null>(null);
+  const [table, setTable] = useState<EntryTable | null>(null);
   const [customers, setCustomers] = useState<CustomerView[]>([]);
   const [groups, setGroups] = useState<GroupSummary[]>([]);
   const [customerId, setCustomerId] = useState<number | null>(null);
@@ -49,15 +52,19 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
   const searchBox = useRef<HTMLInputElement>(null);
 
   const load = useCallback(async () => {
-    const [list, names, groupList] = await Promise.all([api.entries.list({}), api.customers.list({}), api.groups.list({})]);
-    if (!list.ok) {
-      if (list.error.code === 'LOCKED') onLocked();
-      else setError(list.error.message);
-      return;
+    // Asked in this order and shown as each answers: the list paints without waiting for the
+    // sidebar's customers or the groups, which the main process answers after it.
+    const list = api.entries.list({});
+    const names = api.customers.list({}).then((reply) => reply.ok && setCustomers(reply.value));
+    const groupList = api.groups.list({}).then((reply) => reply.ok && setGroups(reply.value));
+    const reply = await list;
+    if (!reply.ok) {
+      if (reply.error.code === 'LOCKED') onLocked();
+      else setError(reply.error.message);
+    } else {
+      setTable(reply.value);
     }
-    setEntries(list.value);
-    if (names.ok) setCustomers(names.value);
-    if (groupList.ok) setGroups(groupList.value);
+    await Promise.all([names, groupList]);
   }, [api, onLocked]);
 
   useEffect(() => {
@@ -76,14 +83,23 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  const index = useMemo(() => buildIndex(entries ?? []), [entries]);
+  // The search index is built once the list has painted, not before (a keystroke first builds it).
+  useEffect(() => {
+    if (!table) return undefined;
+    const timer = window.setTimeout(() => indexOf(table), 50);
+    return () => window.clearTimeout(timer);
+  }, [table]);
+
   const searcher = useRef(new Searcher());
-  const shown = useMemo(() => searcher.current.search(index, customerId, search), [index, search, customerId]);
+  const query = useDeferredValue(search);
+  const shown = useMemo(() => (table ? new ListedEntries(table, searcher.current.search(table, customerId, query)) : null), [table, query, customerId]);
 
   const copy = useCallback(async (entryId: number, what: 'password' | 'otpCode') => {
     const reply = await api.secrets.copy({ id: entryId, what });
     setToast(await copyFromReply(connection.transport, reply));
   }, [api, connection.transport]);
+  const copyCode = useCallback((entryId: number) => void copy(entryId, 'otpCode'), [copy]);
+  const openCode = useCallback((entry: EntrySummary) => setDialog({ kind: 'code', entry }), []);
 
   useEffect(() => {
     if (!toast) return undefined;
@@ -119,26 +135,26 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
         </>,
       )}
       <div className="panes">
-        <CustomerSidebar customers={customers} total={entries?.length ?? 0} selected={customerId} onSelect={setCustomerId} />
+        <CustomerSidebar customers={customers} total={table ? tableSize(table) : 0} selected={customerId} onSelect={setCustomerId} />
         <main className="list-pane">
           {error && <p role="alert" className="error">{error}</p>}
-          {entries === null ? (
+          {table === null || shown === null ? (
             <p className="empty" aria-busy="true">Opening the vault…</p>
-          ) : entries.length === 0 ? (
+          ) : tableSize(table) === 0 ? (
             <div className="empty">
               <p>No entries yet.</p>
               {can('entries.create') && <button type="button" onClick={() => setDialog({ kind: 'add' })}>Add entry</button>}
             </div>
           ) : shown.length === 0 ? (
-            <p className="empty">No entries match “{search}”.</p>
+            <p className="empty">No entries match “{query}”.</p>
           ) : (
             <EntryList
               connection={connection}
               entries={shown}
               selectedId={selectedId}
               onSelect={setSelectedId}
-              onCopyCode={(id) => void copy(id, 'otpCode')}
-              onOpenCode={(entry) => setDialog({ kind: 'code', entry })}
+              onCopyCode={copyCode}
+              onOpenCode={openCode}
               canSeeCodes={can('otp.view')}
             />
           )}
@@ -151,7 +167,7 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
               connection={connection}
               entryId={selectedId}
               permissions={permissions}
-              groupName={groups.length > 1 ? groups.find((g) => g.id === entries?.find((e) => e.id === selectedId)?.groupId)?.name : undefined}
+              groupName={groups.length > 1 ? groups.find((g) => g.id === shown?.find(selectedId)?.groupId)?.name : undefined}
               version={detailsVersion}
               onEdit={(entry) => setDialog({ kind: 'edit', entry })}
               onDelete={(entry) => setDialog({ kind: 'delete', entry })}
