@@ -5,7 +5,7 @@
  * a strict CSP, no remote content, navigation and new windows blocked, every permission
  * request denied, and IPC answered only for our own page.
  */
-import { app, BrowserWindow, clipboard, ipcMain, powerMonitor, session, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, powerMonitor, session, type IpcMainInvokeEvent } from 'electron';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -37,6 +37,16 @@ const router = new Router({
   log: (line) => console.error(line),
   devices: keychainDeviceStore(),
   deviceLabel: hostname(),
+  pickVaultFile: async () => {
+    const window = BrowserWindow.getAllWindows()[0];
+    const options: Electron.OpenDialogOptions = {
+      title: 'Open a Crewvault vault',
+      properties: ['openFile', 'promptToCreate', 'dontAddToRecent'],
+      filters: [{ name: 'Crewvault vault', extensions: ['crewvault'] }, { name: 'All files', extensions: ['*'] }],
+    };
+    const picked = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+    return picked.canceled ? undefined : picked.filePaths[0];
+  },
 });
 
 /** Only our own page, in our own window, may call the router. */

@@ -38,6 +38,9 @@ export interface RouterOptions {
   readonly devices?: DeviceStore;
   /** What this computer is called in the list of trusted computers. */
   readonly deviceLabel?: string;
+  /** The door's native "open file" dialog (Electron); undefined when cancelled. Without one,
+   * the UI asks for a path instead. */
+  readonly pickVaultFile?: () => Promise<string | undefined>;
 }
 
 type Input<M extends MethodName> = z.output<Contract[M]['input']>;
@@ -151,7 +154,7 @@ export class Router {
   private state(): SessionState {
     const session = this.session;
     return {
-      vault: { path: this.vaultPath, exists: this.vault !== undefined || existsSync(this.vaultPath) },
+      vault: { path: this.vaultPath, exists: this.vault !== undefined || existsSync(this.vaultPath), canPick: this.options.pickVaultFile !== undefined },
       user: session ? session.user : null,
       permissions: session ? session.permissions() : [],
       mustChangePassword: session ? session.mustChangePassword : false,
@@ -246,6 +249,17 @@ export class Router {
     return pending.session;
   }
 
+  /** Closes this vault and points at `file` (opened when it exists; else the next step creates it). */
+  private switchVault(file: string): SessionState {
+    if (!isAbsolute(file)) throw new CrewvaultError('INVALID_INPUT', 'Give the vault file as a full path.');
+    const next = resolvePath(file);
+    if (existsSync(next)) Vault.open(next, this.options.clock).close(); // refuse a non-vault before letting go of this one
+    this.close();
+    this.vaultPath = next;
+    if (existsSync(next)) this.openVault();
+    return this.state();
+  }
+
   private requireSession(session: VaultSession | undefined): VaultSession {
     if (!session) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
     return session;
@@ -258,14 +272,11 @@ export class Router {
 
   private readonly handlers: Handlers = {
     'session.state': () => this.state(),
-    'vault.open': ({ path: file }) => {
-      if (!isAbsolute(file)) throw new CrewvaultError('INVALID_INPUT', 'Give the vault file as a full path.');
-      const next = resolvePath(file);
-      if (existsSync(next)) Vault.open(next, this.options.clock).close(); // refuse a non-vault before letting go of this one
-      this.close();
-      this.vaultPath = next;
-      if (existsSync(next)) this.openVault();
-      return this.state();
+    'vault.open': ({ path: file }) => this.switchVault(file),
+    'vault.pick': async () => {
+      if (!this.options.pickVaultFile) throw new CrewvaultError('INVALID_INPUT', 'There is no file dialog here: type the vault file\'s full path.');
+      const file = await this.options.pickVaultFile();
+      return file === undefined ? this.state() : this.switchVault(file);
     },
     'vault.create': async ({ username, password }) => {
       if (this.vault || existsSync(this.vaultPath)) throw new CrewvaultError('VAULT_EXISTS', 'A vault already exists here: sign in instead.');

@@ -43,6 +43,15 @@ export function SignInScreen({ api, state, notice, onSignedIn }: Props) {
     else setError(reply.error.message);
   }
 
+  /** The desktop app's native dialog; the browser host has none, so a path field instead. */
+  async function chooseFile() {
+    if (!state.vault.canPick) return setChoosing(!choosing);
+    setError(null);
+    const reply = await api.vault.pick({});
+    if (!reply.ok) return setError(reply.error.message);
+    if (reply.value.vault.path !== state.vault.path) onSignedIn(reply.value);
+  }
+
   async function openOther(event: FormEvent) {
     event.preventDefault();
     setError(null);
@@ -75,7 +84,7 @@ export function SignInScreen({ api, state, notice, onSignedIn }: Props) {
         )}
         {error && <p role="alert" className="error">{error}</p>}
         <button type="submit" disabled={busy}>{busy ? (creating ? 'Deriving the key…' : 'Signing in…') : creating ? 'Create vault' : 'Sign in'}</button>
-        <p className="muted small">Vault: {state.vault.path} <button type="button" className="link" onClick={() => setChoosing(!choosing)}>Open vault file…</button></p>
+        <p className="muted small">Vault: {state.vault.path} <button type="button" className="link" onClick={() => void chooseFile()}>Open vault file…</button></p>
       </form>
       {choosing && (
         <form className="card sign-in" onSubmit={(e) => void openOther(e)}>

@@ -43,7 +43,8 @@ const userName = text(64);
 const newPassword = text(1024);
 
 export interface SessionState {
-  readonly vault: { readonly path: string; readonly exists: boolean };
+  /** `canPick`: the door has a native file dialog (`vault.pick`); else the UI asks for a path. */
+  readonly vault: { readonly path: string; readonly exists: boolean; readonly canPick: boolean };
   readonly user: UserView | null;
   readonly permissions: readonly Permission[];
   /** Signed in with a one-time password: nothing else works until it is replaced. */
@@ -125,6 +126,7 @@ export const CONTRACT = {
   'session.state': method<SessionState>()(empty, 'public', false),
   'vault.create': method<SessionState>()(z.strictObject({ username: text(64), password: text(1024) }), 'public'),
   'vault.open': method<SessionState>()(z.strictObject({ path: text(4096) }), 'public'),
+  'vault.pick': method<SessionState>()(empty, 'public'),
   'session.signIn': method<SessionState>()(z.strictObject({ username: text(64), password: text(1024) }), 'public'),
   'session.lock': method<SessionState>()(empty, 'public'),
   'session.verifyCode': method<SessionState>()(z.strictObject({ code: text(16).optional(), recoveryCode: text(32).optional(), emergencyCode: text(16).optional(), trustDevice: z.boolean().optional() }), 'public'),

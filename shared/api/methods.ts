@@ -7,6 +7,7 @@ export const METHOD_NAMES = [
   'session.state',
   'vault.create',
   'vault.open',
+  'vault.pick',
   'session.signIn',
   'session.lock',
   'session.changePassword',

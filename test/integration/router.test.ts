@@ -1,7 +1,7 @@
 // The router over a real vault: input parsed from unknown, session and role checked, every
 // reply { ok, value | error }, bad input changing nothing, idle lock on an injected clock.
 import { describe, expect, it } from 'vitest';
-import { CONTRACT, METHOD_NAMES, type MethodName } from '../../shared/api/contract';
+import { CONTRACT, METHOD_NAMES, type MethodName, type SessionState } from '../../shared/api/contract';
 import type { Reply } from '../../shared/api/reply';
 import { ROLE_PERMISSIONS } from '../../shared/policy';
 import { errorCode, newRouter, ok } from '../support/router';
@@ -18,6 +18,7 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'session.state': {},
   'vault.create': { username: 'bob', password: 'another password' },
   'vault.open': { path: '/nonexistent/elsewhere.crewvault' },
+  'vault.pick': {},
   'session.signIn': { username: OWNER, password: PASSWORD },
   'session.lock': {},
   'session.changePassword': { current: PASSWORD, next: 'a brand new password' },
@@ -171,10 +172,26 @@ describe('the router', () => {
     writeFileSync(notVault, 'hello');
     expect(errorCode(await withMemory.call('vault.open', { path: notVault }))).toBe('VAULT_CORRUPT');
     const state = ok(await withMemory.call('vault.open', { path: other.vaultPath })) as { vault: { path: string; exists: boolean } };
-    expect(state.vault).toEqual({ path: other.vaultPath, exists: true });
+    expect(state.vault).toEqual({ path: other.vaultPath, exists: true, canPick: false });
     expect(remembered).toEqual([other.vaultPath]);
     ok(await withMemory.call('session.signIn', { username: 'zoe', password: 'zoe password' }));
+    expect(errorCode(await withMemory.call('vault.pick', {}))).toBe('INVALID_INPUT'); // no dialog at this door
     withMemory.close();
+    router.close();
+  });
+
+  it('opens the file the door\'s native dialog picks; a cancelled dialog changes nothing', async () => {
+    const other = newRouter();
+    ok(await other.router.call('vault.create', { username: 'zoe', password: 'zoe password' }));
+    other.router.close();
+    const first = newRouter();
+    const answers: Array<string | undefined> = [undefined, other.vaultPath];
+    const router = new Router({ vaultPath: first.vaultPath, clock: first.clock, clipboard: { kind: 'page' }, kdf: FAST_KDF, pickVaultFile: () => Promise.resolve(answers.shift()) });
+    const cancelled = ok(await router.call('vault.pick', {})) as SessionState;
+    expect(cancelled.vault).toEqual({ path: first.vaultPath, exists: false, canPick: true });
+    const picked = ok(await router.call('vault.pick', {})) as SessionState;
+    expect(picked.vault).toEqual({ path: other.vaultPath, exists: true, canPick: true });
+    ok(await router.call('session.signIn', { username: 'zoe', password: 'zoe password' }));
     router.close();
   });
 
