@@ -11,6 +11,7 @@ import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
 import { CONTRACT, isMethodName, secretPermission, type Contract, type MethodName, type MethodResult, type MfaStatus, type SessionState } from '../shared/api/contract';
 import type { Reply } from '../shared/api/reply';
+import { packTable } from '../shared/entry-table';
 import type { ClipboardGuard } from '../shared/clipboard';
 import { CrewvaultError, type ErrorCode } from '../shared/errors';
 import type { EntryChanges, EntryInput, OtpInput } from '../shared/model';
@@ -312,7 +313,7 @@ export class Router {
       return this.state();
     },
     'customers.list': (_input, session) => this.requireSession(session).listCustomers(),
-    'entries.list': (input, session) => this.requireSession(session).listEntryTable(withoutUndefined(input)),
+    'entries.list': (input, session) => packTable(this.requireSession(session).listEntryTable(withoutUndefined(input))),
     'entries.get': ({ id }, session) => this.requireSession(session).getEntry(id),
     'entries.create': ({ otp, ...fields }, session) => {
       const otpInput = toOtpInput(otp);

@@ -7,7 +7,7 @@
  */
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { SessionState } from '../../shared/api/contract';
-import { tableSize } from '../../shared/entry-table';
+import { tableSize, unpackTable } from '../../shared/entry-table';
 import type { CustomerView, EntryDetails as Details, EntrySummary, EntryTable, GroupSummary } from '../../shared/model';
 import type { Connection } from '../App';
 import { copyFromReply } from '../clipboard';
@@ -62,7 +62,7 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
       if (reply.error.code === 'LOCKED') onLocked();
       else setError(reply.error.message);
     } else {
-      setTable(reply.value);
+      setTable(unpackTable(reply.value));
     }
     await Promise.all([names, groupList]);
   }, [api, onLocked]);

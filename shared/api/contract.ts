@@ -9,9 +9,10 @@
  * (polling codes), which must not keep an idle session awake.
  */
 import { z } from 'zod';
-import type { AuditRecord, CustomerView, VaultSettings, EntryDetails, EntrySummary, EntryTable, GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../model';
+import type { AuditRecord, CustomerView, VaultSettings, EntryDetails, EntrySummary, GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../model';
 import { OTP_ALGORITHMS, OTP_KINDS } from '../otp';
 import type { Permission } from '../policy';
+import type { PackedEntryTable } from '../entry-table';
 import type { MethodName } from './methods';
 
 
@@ -132,7 +133,7 @@ export const CONTRACT = {
   'session.verifyCode': method<SessionState>()(z.strictObject({ code: text(16).optional(), recoveryCode: text(32).optional(), emergencyCode: text(16).optional(), trustDevice: z.boolean().optional() }), 'public'),
   'session.changePassword': method<SessionState>()(z.strictObject({ current: newPassword, next: newPassword }), 'session'),
   'customers.list': method<CustomerView[]>()(empty, 'entries.view'),
-  'entries.list': method<EntryTable>()(z.strictObject({ customer: text(200).optional(), search: text(200).optional() }), 'entries.view'),
+  'entries.list': method<PackedEntryTable>()(z.strictObject({ customer: text(200).optional(), search: text(200).optional() }), 'entries.view'),
   'entries.get': method<EntryDetails>()(z.strictObject({ id }), 'entries.view'),
   'entries.create': method<EntrySummary>()(z.strictObject({ ...entryFields, groupId: id.optional() }), 'entries.create'),
   'entries.update': method<EntrySummary>()(z.strictObject({ id, changes: z.strictObject(entryFields).partial() }), 'entries.edit'),
