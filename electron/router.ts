@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
-import { CONTRACT, isMethodName, secretPermission, type Contract, type MethodName, type MethodResult, type MfaStatus, type SessionState } from '../shared/api/contract';
+import { CONTRACT, isMethodName, secretPermission, type Contract, type CopyResult, type MethodName, type MethodResult, type MfaStatus, type SessionState } from '../shared/api/contract';
 import type { Reply } from '../shared/api/reply';
 import { packTable } from '../shared/entry-table';
 import type { ClipboardGuard } from '../shared/clipboard';
@@ -250,6 +250,13 @@ export class Router {
     return pending.session;
   }
 
+  /** Electron: the main process writes the clipboard and clears it later; the browser host's page does both itself. */
+  private async copy(value: string, clearAfterSeconds: number): Promise<CopyResult> {
+    if (this.options.clipboard.kind === 'page') return { value, clearAfterSeconds };
+    await this.options.clipboard.guard.copy(value, clearAfterSeconds);
+    return { clearAfterSeconds };
+  }
+
   /** Closes this vault and points at `file` (opened when it exists; else the next step creates it). */
   private switchVault(file: string): SessionState {
     if (!isAbsolute(file)) throw new CrewvaultError('INVALID_INPUT', 'Give the vault file as a full path.');
@@ -346,11 +353,9 @@ export class Router {
       const s = this.requireSession(session);
       this.requirePermission(s, what);
       const value = what === 'password' ? s.revealPassword(id, 'copy') : s.otpCode(id, this.options.clock.now()).code;
-      const clearAfterSeconds = s.settings().clipboardClearSeconds;
-      if (this.options.clipboard.kind === 'page') return { value, clearAfterSeconds };
-      await this.options.clipboard.guard.copy(value, clearAfterSeconds);
-      return { clearAfterSeconds };
+      return this.copy(value, s.settings().clipboardClearSeconds);
     },
+    'clipboard.copy': ({ text: value }, session) => this.copy(value, this.requireSession(session).settings().clipboardClearSeconds),
     'audit.list': ({ limit }, session) => this.requireSession(session).auditLog(limit),
     'groups.list': (_input, session) => this.requireSession(session).team.listGroups(),
     'groups.create': ({ name }, session) => this.requireSession(session).team.createGroup(name),

@@ -77,7 +77,7 @@ export function App({ connection }: { connection: Connection }) {
   );
   const securityDialog = security && (
     <Modal label="Two-step sign-in" onClose={() => setSecurity(false)}>
-      <SecurityPanel api={api} onClose={() => setSecurity(false)} />
+      <SecurityPanel api={api} transport={connection.transport} onClose={() => setSecurity(false)} />
     </Modal>
   );
   const passwordDialog = changingPassword && (

@@ -6,6 +6,8 @@
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
+import type { Connection } from '../App';
+import { copyText } from '../clipboard';
 import { useNow } from '../hooks/useNow';
 import { Modal } from './Modal';
 
@@ -74,9 +76,10 @@ interface EmergencyProps {
   readonly expiresAt: number;
   readonly expiresInSeconds: number;
   readonly onClose: () => void;
+  readonly connection: Connection;
 }
 
-export function EmergencyCodeDialog({ username, code, expiresAt, expiresInSeconds, onClose }: EmergencyProps) {
+export function EmergencyCodeDialog({ connection, username, code, expiresAt, expiresInSeconds, onClose }: EmergencyProps) {
   const now = useNow();
   const [note, setNote] = useState<string | null>(null);
   const left = Math.max(0, Math.ceil((expiresAt - now) / 1000));
@@ -89,7 +92,7 @@ export function EmergencyCodeDialog({ username, code, expiresAt, expiresInSecond
       <output className="code emergency-code" aria-label="Emergency code">{code}</output>
       <p className="muted small">{left > 0 ? `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left` : 'Expired: issue a new one if they still need it.'}</p>
       <div className="row">
-        <button type="button" onClick={() => void navigator.clipboard.writeText(code).then(() => setNote('Copied'), () => setNote('The browser refused clipboard access.'))}>Copy</button>
+        <button type="button" onClick={() => void copyText(connection.api, connection.transport, code).then(setNote)}>Copy</button>
         {note && <span role="status" className="muted small">{note}</span>}
       </div>
       <div className="dialog-actions"><button type="button" onClick={onClose}>Close</button></div>

@@ -9,9 +9,11 @@ import QRCode from 'qrcode';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
 import type { MfaStatus } from '../../shared/api/contract';
+import { copyText } from '../clipboard';
+import type { Transport } from '../client';
 import { TrustedDevices } from './TrustedDevices';
 
-function RecoveryCodes({ codes }: { codes: readonly string[] }) {
+function RecoveryCodes({ api, transport, codes }: { api: CrewvaultApi; transport: Transport; codes: readonly string[] }) {
   const [note, setNote] = useState<string | null>(null);
   function save() {
     const url = URL.createObjectURL(new Blob([`Crewvault recovery codes (each works once)\r\n\r\n${codes.join('\r\n')}\r\n`], { type: 'text/plain' }));
@@ -26,7 +28,7 @@ function RecoveryCodes({ codes }: { codes: readonly string[] }) {
       <p>Recovery codes — each works once in place of a code from your app. They are not shown again.</p>
       <ul className="mono plain" aria-label="Recovery codes">{codes.map((c) => <li key={c}>{c}</li>)}</ul>
       <div className="row">
-        <button type="button" onClick={() => void navigator.clipboard.writeText(codes.join('\n')).then(() => setNote('Copied'), () => setNote('The browser refused clipboard access.'))}>Copy</button>
+        <button type="button" onClick={() => void copyText(api, transport, codes.join('\n')).then(setNote)}>Copy</button>
         <button type="button" onClick={save}>Save as text file</button>
         {note && <span role="status" className="muted small">{note}</span>}
       </div>
@@ -91,7 +93,7 @@ function ShowKeyAgain({ api }: { api: CrewvaultApi }) {
   );
 }
 
-export function SecurityPanel({ api, onClose }: { api: CrewvaultApi; onClose: () => void }) {
+export function SecurityPanel({ api, transport, onClose }: { api: CrewvaultApi; transport: Transport; onClose: () => void }) {
   const [status, setStatus] = useState<MfaStatus | null>(null);
   const [enrolment, setEnrolment] = useState<{ secret: string; uri: string } | null>(null);
   const [code, setCode] = useState('');
@@ -140,7 +142,7 @@ export function SecurityPanel({ api, onClose }: { api: CrewvaultApi; onClose: ()
     <div className="stack">
       <h2>Two-step sign-in</h2>
       {status && <p>{status.enabled ? `On — ${status.recoveryCodesLeft} recovery codes left.` : 'Off.'} {status.policy === 'required' ? 'Your role requires it.' : ''}</p>}
-      {codes && <RecoveryCodes codes={codes} />}
+      {codes && <RecoveryCodes api={api} transport={transport} codes={codes} />}
       {enrolment ? (
         <form onSubmit={(e) => void confirm(e)} className="stack">
           <p>Scan this with your authenticator app, or type the key into it.</p>

@@ -96,7 +96,7 @@ export function MfaAdmin({ connection, me, roles }: Props) {
         />
       )}
       {open?.kind === 'emergency' && (
-        <EmergencyCodeDialog username={open.user.name} code={open.code} expiresAt={open.expiresAt} expiresInSeconds={open.expiresInSeconds} onClose={close} />
+        <EmergencyCodeDialog connection={connection} username={open.user.name} code={open.code} expiresAt={open.expiresAt} expiresInSeconds={open.expiresInSeconds} onClose={close} />
       )}
       {open?.kind === 'devices' && (
         <Modal label={`Trusted computers of ${open.user.name}`} onClose={close}>

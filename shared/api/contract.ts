@@ -141,6 +141,8 @@ export const CONTRACT = {
   'otp.code': method<OtpCodeResult>()(z.strictObject({ id }), 'otp.view', false),
   'secrets.reveal': method<RevealResult>()(z.strictObject({ id, what: z.enum(['password', 'otpSecret']) }), 'session'),
   'secrets.copy': method<CopyResult>()(z.strictObject({ id, what: z.enum(['password', 'otpCode']) }), 'session'),
+  /** Copies what the page already shows (recovery codes, an emergency code), with the same clearing as secrets. */
+  'clipboard.copy': method<CopyResult>()(z.strictObject({ text: text(4096) }), 'session'),
   'audit.list': method<AuditRecord[]>()(z.strictObject({ limit: z.number().int().min(1).max(10_000).optional() }), 'audit.read'),
   'groups.list': method<GroupSummary[]>()(empty, 'entries.view'),
   'groups.create': method<GroupSummary>()(z.strictObject({ name: text(100) }), 'groups.manage'),

@@ -21,6 +21,7 @@ export const METHOD_NAMES = [
   'otp.code',
   'secrets.reveal',
   'secrets.copy',
+  'clipboard.copy',
   'audit.list',
   'groups.list',
   'groups.create',

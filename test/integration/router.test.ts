@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTRACT, METHOD_NAMES, type MethodName, type SessionState } from '../../shared/api/contract';
 import type { Reply } from '../../shared/api/reply';
+import { ClipboardGuard } from '../../shared/clipboard';
 import { ROLE_PERMISSIONS } from '../../shared/policy';
 import { errorCode, newRouter, ok } from '../support/router';
 import { FAST_KDF, OWNER, PASSWORD } from '../support/vault';
@@ -45,6 +46,7 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'otp.code': { id: 1 },
   'secrets.reveal': { id: 1, what: 'password' },
   'secrets.copy': { id: 1, what: 'otpCode' },
+  'clipboard.copy': { text: 'ABCDE-FGHIJ' },
   'audit.list': {},
   'groups.list': {},
   'groups.create': { name: 'Night shift' },
@@ -242,5 +244,45 @@ describe('the router', () => {
       expect(errorCode(reply), `${user} ${method}`).toBe(expected);
     }
     r2.close();
+  });
+});
+
+/** Lets the clipboard guard's read-compare-write (a few promise steps, no timers) finish. */
+async function settled(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+describe('copying under Electron (the main process holds the clipboard)', () => {
+  it('writes secrets and shown codes itself, never returns them, and clears after the setting', async () => {
+    // The system clipboard and its timer, as Electron's main process would hand them in.
+    let board = '';
+    const timers: Array<{ at: number; run: () => void }> = [];
+    const { vaultPath, clock } = newRouter();
+    const guard = new ClipboardGuard(
+      { read: () => Promise.resolve(board), write: (text) => { board = text; return Promise.resolve(); } },
+      { set: (run, ms) => timers.push({ at: clock.now() + ms, run }), clear: (handle) => { timers.splice(Number(handle) - 1, 1); } },
+    );
+    const router = new Router({ vaultPath, clock, clipboard: { kind: 'main', guard }, kdf: FAST_KDF });
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    const entry = ok(await router.call('entries.create', { customer: 'Acme', title: 'VPN', password: 'hunter2!' })) as { id: number };
+
+    expect(ok(await router.call('secrets.copy', { id: entry.id, what: 'password' }))).toEqual({ clearAfterSeconds: 30 });
+    expect(board).toBe('hunter2!');
+    expect(ok(await router.call('clipboard.copy', { text: 'ABCDE-FGHIJ' }))).toEqual({ clearAfterSeconds: 30 });
+    expect(board).toBe('ABCDE-FGHIJ');
+    clock.advance(30_000);
+    const due = timers.filter((t) => t.at <= clock.now());
+    expect(due.length).toBeGreaterThan(0);
+    for (const t of due) t.run();
+    await settled();
+    expect(board).toBe('');
+
+    // Locking clears at once what Crewvault put there.
+    ok(await router.call('clipboard.copy', { text: 'KLMNO-PQRST' }));
+    ok(await router.call('session.lock', {}));
+    await settled();
+    expect(board).toBe('');
+    expect(errorCode(await router.call('clipboard.copy', { text: 'x' }))).toBe('LOCKED');
+    router.close();
   });
 });
