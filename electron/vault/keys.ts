@@ -4,6 +4,7 @@
  */
 import type { KeyPair, SealContext } from './crypto';
 import { indexKey, keyedHash } from './crypto';
+import { auditAnchorKey } from './store-audit';
 
 export interface GroupKey {
   readonly version: number;
@@ -17,12 +18,15 @@ export class KeyRing {
   readonly keyPair: KeyPair;
   readonly directoryKey: Buffer;
   readonly directoryIndex: Buffer;
+  /** Keys the audit log's anchor (store-audit.ts). */
+  readonly auditKey: Buffer;
   readonly groups = new Map<number, GroupKey>();
 
   constructor(keyPair: KeyPair, directoryKey: Buffer) {
     this.keyPair = keyPair;
     this.directoryKey = directoryKey;
     this.directoryIndex = indexKey(directoryKey, 'directory');
+    this.auditKey = auditAnchorKey(directoryKey);
   }
 
   addGroup(groupId: number, version: number, key: Buffer, lead: boolean): void {
@@ -42,6 +46,7 @@ export class KeyRing {
   wipe(): void {
     this.directoryKey.fill(0);
     this.directoryIndex.fill(0);
+    this.auditKey.fill(0);
     for (const group of this.groups.values()) {
       group.key.fill(0);
       group.index.fill(0);

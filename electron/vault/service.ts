@@ -38,7 +38,7 @@ import {
   type SealedDetails,
   type SealedSummary,
 } from './sealed-entry';
-import { appendAudit, listAuditRows, type AuditFields } from './store-audit';
+import { appendAudit, listAuditRows, verifyAuditChain, type AnchorCheck, type AuditFields, type AuditVerification } from './store-audit';
 import { countEntriesByCustomer, findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows, setCustomerSealedName } from './store-customers';
 import { openPage, PageChanges, type PageItem } from './entry-pages';
 import { NAME_ORDER, orderedTable } from './entry-order';
@@ -203,7 +203,11 @@ export class VaultSession {
     this.currentUser = value;
   }
 
-  constructor(db: ReadDb, clock: Clock, user: UserView, ring: KeyRing) {
+  /** The audit log's keyed anchor as this sign-in found it, before writing its own row. */
+  readonly auditAnchorAtSignIn: AnchorCheck;
+
+  constructor(db: ReadDb, clock: Clock, user: UserView, ring: KeyRing, auditAnchor: AnchorCheck = { ok: true, anchoredRow: 0 }) {
+    this.auditAnchorAtSignIn = auditAnchor;
     this.db = db;
     this.clock = clock;
     this.currentUser = user;
@@ -289,7 +293,7 @@ export class VaultSession {
   }
 
   private audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void {
-    appendAudit(db, { at: this.clock.now(), actor_id: this.user.id, ...fields }, detail === undefined ? undefined : (rowId) => sealJson(this.ring.directoryKey, detail, contexts.auditDetail(rowId)));
+    appendAudit(db, { at: this.clock.now(), actor_id: this.user.id, ...fields }, detail === undefined ? undefined : (rowId) => sealJson(this.ring.directoryKey, detail, contexts.auditDetail(rowId)), this.ring.auditKey);
   }
 
   private groupKey(groupId: number): GroupKey {
@@ -691,6 +695,12 @@ export class VaultSession {
   }
 
   // ---- audit --------------------------------------------------------------------------------
+
+  /** The hash chain walked from the start, and the keyed anchor as this sign-in found it (audit.read). */
+  verifyAuditLog(): { readonly chain: AuditVerification; readonly anchor: AnchorCheck } {
+    this.require('audit.read');
+    return { chain: verifyAuditChain(this.db), anchor: this.auditAnchorAtSignIn };
+  }
 
   auditLog(limit = 1000): AuditRecord[] {
     this.require('audit.read');

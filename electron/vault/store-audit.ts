@@ -3,8 +3,13 @@
  * head (last id and hash) in meta so removing rows from the end is caught too.
  * The chain needs no key, so a failed sign-in (no key unlocked) is chained like the rest;
  * what a row is about ("Acme Corp/M365 admin") is sealed under the directory key.
+ *
+ * The keyed anchor: every row written by someone signed in also records, in meta, an HMAC of
+ * that row's hash under a key derived from the directory key (which every user holds and a
+ * file alone does not give). Someone who edits the file and recomputes every hash and the head
+ * cannot recompute the anchor; each sign-in checks it before writing its own row.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { ReadDb, WriteDb } from './db';
 import { getMeta, setMeta } from './store-meta';
 
@@ -27,6 +32,40 @@ export type AuditFields = Pick<AuditRow, 'at' | 'actor_id' | 'action'> &
 
 const GENESIS: Buffer = Buffer.alloc(32);
 const HEAD_KEY = 'audit_head';
+const ANCHOR_KEY = 'audit_anchor';
+/** The only rows written without a key: they may follow the anchor. */
+const UNKEYED_ACTIONS: ReadonlySet<string> = new Set(['signin.failed']);
+
+/** The anchor's HMAC key, from the directory key. */
+export function auditAnchorKey(directoryKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', directoryKey, Buffer.alloc(0), Buffer.from('crewvault/v1 audit anchor', 'utf8'), 32));
+}
+
+function anchorMac(key: Buffer, id: number, hash: Buffer): Buffer {
+  return createHmac('sha256', key).update(`${id}:${hash.toString('hex')}`, 'utf8').digest();
+}
+
+export type AnchorCheck = { readonly ok: true; readonly anchoredRow: number } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Whether the log still ends as the last keyed writer left it: the anchored row's hash matches
+ * its HMAC, and only unkeyed rows (failed sign-ins) come after it. A vault from before the
+ * anchor has none yet (`anchoredRow` 0); the next keyed row sets it.
+ */
+export function checkAuditAnchor(db: ReadDb, key: Buffer): AnchorCheck {
+  const anchor = getMeta(db, ANCHOR_KEY);
+  if (anchor === undefined) return { ok: true, anchoredRow: 0 };
+  const match = /^(\d+):([0-9a-f]{64})$/.exec(anchor);
+  const id = Number(match?.[1]);
+  const row = match ? db.prepare<[number], { hash: Buffer }>('SELECT hash FROM audit_log WHERE id = ?').get(id) : undefined;
+  if (!match || !row) return { ok: false, reason: `the keyed anchor names row ${match?.[1] ?? '?'}, which is not in the log` };
+  const mac = Buffer.from(match[2] ?? '', 'hex');
+  if (!timingSafeEqual(mac, anchorMac(key, id, row.hash))) return { ok: false, reason: `row ${id} (or one before it) was rewritten: its keyed anchor does not match` };
+  const later = db.prepare<[number], { id: number; action: string }>('SELECT id, action FROM audit_log WHERE id > ? ORDER BY id').all(id);
+  const keyed = later.find((r) => !UNKEYED_ACTIONS.has(r.action));
+  if (keyed) return { ok: false, reason: `row ${keyed.id} claims to be written by someone signed in, but without the key` };
+  return { ok: true, anchoredRow: id };
+}
 
 function rowHash(row: Omit<AuditRow, 'hash'>): Buffer {
   const canonical = JSON.stringify([
@@ -36,8 +75,9 @@ function rowHash(row: Omit<AuditRow, 'hash'>): Buffer {
   return createHash('sha256').update(canonical, 'utf8').digest();
 }
 
-/** Appends one row; `sealDetail` seals the readable detail for the new row's id. */
-export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (rowId: number) => Buffer): number {
+/** Appends one row; `sealDetail` seals the readable detail for the new row's id; `anchorKey`
+ * (anyone signed in has it) moves the keyed anchor to this row. */
+export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (rowId: number) => Buffer, anchorKey?: Buffer): number {
   const last = db.prepare<[], { hash: Buffer }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
   const prevHash = last?.hash ?? GENESIS;
   const base = {
@@ -57,6 +97,7 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (rowI
   const hash = rowHash({ id, ...base, sealed_detail: sealed, prev_hash: prevHash });
   db.prepare('UPDATE audit_log SET sealed_detail = ?, hash = ? WHERE id = ?').run(sealed, hash, id);
   setMeta(db, HEAD_KEY, `${id}:${hash.toString('hex')}`);
+  if (anchorKey) setMeta(db, ANCHOR_KEY, `${id}:${anchorMac(anchorKey, id, hash).toString('hex')}`);
   return id;
 }
 

@@ -22,7 +22,7 @@ import {
   type KdfOptions,
 } from './records';
 import { VaultSession, type Clock } from './service';
-import { appendAudit, verifyAuditChain, type AuditVerification } from './store-audit';
+import { appendAudit, checkAuditAnchor, verifyAuditChain, type AuditVerification } from './store-audit';
 import { groupKeysOfUser } from './store-groups';
 import { getMeta, setMeta, setSetting } from './store-meta';
 import { clearFailedPasswords, findUserByName, getWrappedDirectoryKey, listUsers, putWrappedDirectoryKey, recordFailedPassword } from './store-users';
@@ -58,7 +58,7 @@ export async function createVault(file: string, options: CreateVaultOptions): Pr
       putWrappedDirectoryKey(w, userId, 1, wrapKey(prepared.keyPair.publicKey, ring.directoryKey, contexts.directoryKey(userId, 1)));
       const groupId = createGroupRecord(w, ring, userId, DEFAULT_GROUP_NAME, now);
       setSetting(w, 'default_group_id', String(groupId));
-      appendAudit(w, { at: now, actor_id: userId, action: 'vault.create', subject: owner });
+      appendAudit(w, { at: now, actor_id: userId, action: 'vault.create', subject: owner }, undefined, ring.auditKey);
       return userId;
     });
     return new VaultSession(db, clock, { id: userId, name: owner, role: 'owner' }, ring);
@@ -135,12 +135,18 @@ export class Vault {
     for (const g of groupKeysOfUser(this.db, row.id)) {
       ring.addGroup(g.group_id, g.key_version, unwrapKey(keyPair, g.wrapped_key, contexts.groupKey(g.group_id, row.id, g.key_version)), g.is_lead === 1);
     }
+    // Before this sign-in's own row moves the anchor: does the log still end as the last
+    // keyed writer left it?
+    const anchor = checkAuditAnchor(this.db, ring.auditKey);
     withWrite(this.db, (w) => {
       if (row.failed_passwords > 0) clearFailedPasswords(w, row.id);
       w.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?').run(now, row.id);
-      appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name });
+      // A broken anchor is recorded (and anchored) before this row moves it on, so the
+      // evidence stays in the log for every later reader.
+      if (!anchor.ok) appendAudit(w, { at: now, actor_id: row.id, action: 'audit.anchor_broken', subject: anchor.reason }, undefined, ring.auditKey);
+      appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name }, undefined, ring.auditKey);
     });
-    return new VaultSession(this.db, this.clock, userView(row), ring);
+    return new VaultSession(this.db, this.clock, userView(row), ring, anchor);
   }
 
   close(): void {

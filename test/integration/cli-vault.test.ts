@@ -103,7 +103,7 @@ describe('crewvault vault commands', () => {
     expect(as(`${PW}\n`, 'otp', 'Bank/Bank').stdout).toBe('287082\n');
   });
 
-  it('reads the audit log and verifies its chain without a password', () => {
+  it('reads the audit log and verifies its chain without a password, and its keyed anchor with one', () => {
     as(`${PW}\n`, 'add', '--customer', 'Acme', '--title', 'VPN', '--otp', RFC);
     as(`${PW}\n`, 'otp', 'Acme/VPN');
     as('nope\n', 'otp', 'Acme/VPN');
@@ -113,6 +113,10 @@ describe('crewvault vault commands', () => {
       'alice otp.code Acme/VPN', 'alice signin.failed alice', 'alice signin.ok alice',
     ]);
     expect(as('', 'audit', 'verify')).toEqual({ status: 0, stdout: 'Audit log intact: 7 rows, every link verified.\n', stderr: '' });
+    // With the key: the anchor was left at row 7 (the failed sign-in at 6 needed none); this
+    // sign-in checks it before writing row 8.
+    expect(as(`${PW}\n`, 'audit', 'verify', '--keyed')).toEqual({ status: 0, stdout: 'Audit log intact: 8 rows, every link verified; the keyed anchor at row 7 holds.\n', stderr: '' });
+    expect(as('', 'audit', '--keyed').status).toBe(2);
   });
 
   it('uses $CREWVAULT_VAULT when --vault is absent', () => {

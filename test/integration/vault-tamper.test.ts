@@ -1,5 +1,6 @@
 // Tampering with a closed vault file surfaces as VAULT_TAMPERED, a broken audit chain, VAULT_CORRUPT or VAULT_NEWER — never a crash or another code.
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../../electron/vault/migrations';
@@ -280,6 +281,62 @@ describe('a tampered audit log', () => {
     const last = ids[ids.length - 1] ?? -1;
     editFile(file, (db) => db.prepare('DELETE FROM audit_log WHERE id = ?').run(last));
     expect(verify(file)).toMatchObject({ ok: false, rows: ids.length - 1, brokenAt: last });
+  });
+});
+
+describe('the keyed audit anchor', () => {
+  /**
+   * What someone with the file but no key can do: recompute every row's hash from `fromId` on,
+   * and the head, exactly as the app does (written out here from the row format).
+   */
+  function rechain(db: Database.Database): void {
+    const rows = db.prepare<[], { id: number; at: number; actor_id: number | null; action: string; subject: string | null; entry_id: number | null; customer_id: number | null; group_id: number | null; sealed_detail: Buffer | null }>('SELECT * FROM audit_log ORDER BY id').all();
+    let prev = Buffer.alloc(32);
+    for (const r of rows) {
+      const canonical = JSON.stringify([r.id, r.at, r.actor_id, r.action, r.subject, r.entry_id, r.customer_id, r.group_id, r.sealed_detail ? r.sealed_detail.toString('base64') : null, prev.toString('hex')]);
+      const hash = createHash('sha256').update(canonical, 'utf8').digest();
+      db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?').run(prev, hash, r.id);
+      prev = hash;
+    }
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'audit_head'").run(`${rows[rows.length - 1]?.id ?? 0}:${prev.toString('hex')}`);
+  }
+
+  async function signInAgain(file: string, clock: Clock) {
+    const vault = Vault.open(file, clock);
+    const session = await vault.signIn(OWNER, PASSWORD);
+    return { vault, session };
+  }
+
+  it('holds through failed sign-ins, which are written without a key', async () => {
+    const { file, clock } = await seedVault();
+    const vault = Vault.open(file, clock);
+    await expect(vault.signIn(OWNER, 'not the password')).rejects.toThrow(CrewvaultError);
+    vault.close();
+    const again = await signInAgain(file, clock);
+    expect(again.session.auditAnchorAtSignIn).toMatchObject({ ok: true });
+    expect(again.session.verifyAuditLog().chain).toMatchObject({ ok: true });
+    again.vault.close();
+  });
+
+  it.each([
+    ['a reveal removed from the middle', "DELETE FROM audit_log WHERE action = 'password.reveal'", /was rewritten/],
+    ['a row forged at the end', "INSERT INTO audit_log (at, actor_id, action, subject, prev_hash, hash) VALUES (1, 1, 'user.create', 'mallory', x'', x'')", /without the key/],
+  ])('catches %s with every hash recomputed, which the chain alone cannot', async (_what, edit, reason) => {
+    const { file, clock } = await seedVault();
+    editFile(file, (db) => {
+      db.exec(edit);
+      rechain(db);
+    });
+    const unkeyed = Vault.open(file, clock);
+    expect(unkeyed.verifyAudit()).toMatchObject({ ok: true }); // the unkeyed walk is fooled
+    unkeyed.close();
+
+    const { vault, session } = await signInAgain(file, clock);
+    expect(session.auditAnchorAtSignIn).toMatchObject({ ok: false, reason: expect.stringMatching(reason) as unknown });
+    expect(session.verifyAuditLog().anchor.ok).toBe(false);
+    // The sign-in wrote the evidence into the log, anchored, before moving on.
+    expect(session.auditLog().map((r) => r.action).slice(-2)).toEqual(['audit.anchor_broken', 'signin.ok']);
+    vault.close();
   });
 });
 
