@@ -10,7 +10,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { isMethodName } from '../../shared/api/contract';
@@ -129,6 +129,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     send(res, 200, JSON.stringify(await options.router.call(method, input)));
   }
 
+  // Loaded here, not at the top: in the CLI's ESM bundle a static import of node:http makes
+  // every command (crewvault otp included) pay for Node's HTTP stack and undici at start-up.
+  const { createServer } = await import('node:http');
   const server = createServer((req, res) => {
     const host = req.headers.host ?? '';
     if (!allowedHosts().includes(host)) return refuse(res, 403, 'FORBIDDEN', 'Wrong Host header.');
