@@ -25,7 +25,12 @@ const common = {
 const esmBanner = { js: "import { createRequire as __crewvaultRequire } from 'node:module'; const require = __crewvaultRequire(import.meta.url);" };
 
 await Promise.all([
-  build({ ...common, entryPoints: ['electron/cli/entry.ts'], outfile: 'dist/cli.mjs', format: 'esm', banner: esmBanner }),
+  // The CLI, split: `serve` (router, contract, zod) is a chunk of its own, loaded only when it
+  // runs, so `crewvault otp` starts without it. Chunks sit beside cli.mjs (and dist/renderer/).
+  build({
+    ...common, entryPoints: { cli: 'electron/cli/entry.ts' }, outdir: 'dist', splitting: true, chunkNames: 'cli-[name]-[hash]',
+    outExtension: { '.js': '.mjs' }, format: 'esm', banner: esmBanner,
+  }),
   build({ ...common, entryPoints: ['test/bench/index.ts'], outfile: 'dist/bench.mjs', format: 'esm', banner: esmBanner }),
   build({ ...common, external: [...external, '@playwright/test', 'playwright-core'], entryPoints: ['test/bench/ui.ts'], outfile: 'dist/bench-ui.mjs', format: 'esm', banner: esmBanner }),
   build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.cjs', format: 'cjs' }),

@@ -13,7 +13,7 @@ import { initCommand } from './init';
 import { listCommand } from './list';
 import { otpCommand } from './otp';
 import { rmCommand } from './rm';
-import { serveCommand } from './serve';
+import { SERVE_SUMMARY, SERVE_USAGE } from './serve-usage';
 import { userCommand } from './user';
 import { groupCommand } from './group';
 import { mfaCommand } from './mfa';
@@ -43,7 +43,7 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   group: groupCommand,
   mfa: mfaCommand,
   policy: policyCommand,
-  serve: serveCommand,
+  serve: { summary: SERVE_SUMMARY, usage: SERVE_USAGE, run: async (args, io) => (await import('./serve')).serveCommand.run(args, io) },
 };
 
 function help(): string {

@@ -12,11 +12,11 @@ import { keychainDeviceStore } from '../devices';
 import { startHost } from '../host/server';
 import { Router } from '../router';
 import { UsageError, type CliCommand, type CliIo } from './io';
+import { SERVE_SUMMARY, SERVE_USAGE } from './serve-usage';
 import { VAULT_OPTIONS } from './signin';
 import { configPath, uiVaultPath, writeConfig } from '../config';
 
-const USAGE = 'crewvault serve [--vault PATH] [--port N] [--no-open]';
-// dist/cli.mjs sits beside dist/renderer/ (scripts/build.mjs).
+// dist/cli.mjs and its chunks sit beside dist/renderer/ (scripts/build.mjs).
 const STATIC_ROOT = fileURLToPath(new URL('./renderer/', import.meta.url));
 const IDLE_CHECK_MS = 15_000;
 
@@ -76,4 +76,4 @@ async function run(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-export const serveCommand: CliCommand = { summary: 'serve the UI to a browser on 127.0.0.1', usage: USAGE, run };
+export const serveCommand: CliCommand = { summary: SERVE_SUMMARY, usage: SERVE_USAGE, run };
