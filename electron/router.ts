@@ -203,7 +203,9 @@ export class Router {
   /** This computer's trusted-device row for the person, if the keychain holds a live token for it. */
   private async trustedDevice(session: VaultSession): Promise<number | undefined> {
     const devices = this.options.devices;
-    if (!devices || this.keychainBroken) return undefined;
+    // Trust days set to 0 (say, during an incident) stops every trusted computer at once.
+    const days = this.trustDays(session);
+    if (!devices || days < 1) return undefined;
     const account = this.deviceAccount(session);
     let token: string | null;
     try {
@@ -213,7 +215,7 @@ export class Router {
       return undefined;
     }
     if (token === null) return undefined;
-    const device = session.mfa.useTrustedDevice(token, this.options.clock.now());
+    const device = session.mfa.useTrustedDevice(token, days, this.options.clock.now());
     if (device === undefined) await devices.remove(account).catch((error: unknown) => this.keychainFailed('remove', error)); // expired, forgotten or reset
     return device;
   }
@@ -308,7 +310,8 @@ export class Router {
         throw error;
       }
       this.pending = undefined;
-      const device = trustDevice === true ? await this.trustThisDevice(session) : undefined;
+      // Only an authenticator code earns trust: a recovery or emergency code is for once.
+      const device = trustDevice === true && code !== undefined ? await this.trustThisDevice(session) : undefined;
       return this.signedIn(session, device);
     },
     'session.lock': () => {

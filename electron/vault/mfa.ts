@@ -187,11 +187,13 @@ export class MfaService {
       throw new CrewvaultError('INVALID_INPUT', 'Start the authenticator setup first (a setup waits 30 minutes for its code).');
     }
     const sealedPending = row.mfa_pending_secret;
+    this.checkBackoff(row, nowMs);
     return this.withMfaKey((key) => {
       const secret = open(key, sealedPending, PENDING_CONTEXT(row.id)).toString('utf8');
       const step = matchingStep(secret, code, nowMs, -1);
       if (step === undefined) {
-        this.core.write((w) => this.core.audit(w, { action: 'mfa.setup_code_failed', subject: row.name }));
+        // Counted like a wrong sign-in code: a pending setup must not be a way to guess codes.
+        this.core.write((w) => this.noteSecondFactor(w, row, nowMs, false, 'mfa.setup_code'));
         throw wrongCode();
       }
       return this.core.write((w) => {
@@ -232,11 +234,13 @@ export class MfaService {
     return { id, token };
   }
 
-  /** The trusted device `token` names for this user, if it has not expired (its use is noted and audited). */
-  useTrustedDevice(token: string, nowMs: number = this.core.now()): number | undefined {
+  /** The trusted device `token` names for this user, if it has not expired, nor outlived the
+   * vault's current `days` (lowered since it was trusted); its use is noted and audited. */
+  useTrustedDevice(token: string, days: number, nowMs: number = this.core.now()): number | undefined {
     const userId = this.core.userId();
-    const row = this.core.db.prepare<[number, Buffer], { id: number; expires_at: number }>('SELECT id, expires_at FROM trusted_devices WHERE user_id = ? AND token_hash = ?').get(userId, deviceHash(token));
-    if (!row) return undefined;
+    const found = this.core.db.prepare<[number, Buffer], { id: number; created_at: number; expires_at: number }>('SELECT id, created_at, expires_at FROM trusted_devices WHERE user_id = ? AND token_hash = ?').get(userId, deviceHash(token));
+    if (!found) return undefined;
+    const row = { id: found.id, expires_at: Math.min(found.expires_at, found.created_at + days * DAY_MS) };
     this.core.write((w) => {
       if (row.expires_at <= nowMs) {
         w.prepare('DELETE FROM trusted_devices WHERE id = ?').run(row.id);

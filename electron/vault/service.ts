@@ -49,7 +49,7 @@ import { deletePagesOfGroup, entryCountsByGroup, listPagesInGroups, type PageRow
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
 import { groupKeysOfUser, putGroupKey } from './store-groups';
 import { getSetting, setSetting } from './store-meta';
-import { getUser, listUsers, putWrappedDirectoryKey, setMustChangePassword, setUserPasswordSeal } from './store-users';
+import { clearFailedPasswords, getUser, listUsers, putWrappedDirectoryKey, recordFailedPassword, setMustChangePassword, setUserPasswordSeal } from './store-users';
 import { insertUserRecord, parseKdf, prepareUser, validateNewPassword, validateUserName, type KdfOptions } from './records';
 
 export interface Clock {
@@ -171,14 +171,24 @@ export class VaultSession {
     if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
     const row = getUser(this.db, this.user.id);
     if (!row) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    // An unlocked session must not be a way to guess the password: same backoff and audit as sign-in.
+    const now = this.clock.now();
+    if (row.next_attempt_at !== null && now < row.next_attempt_at) {
+      throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many failed attempts: try again in ${Math.ceil((row.next_attempt_at - now) / 1000)} s.`);
+    }
     const kek = await deriveKek(password, parseKdf(row.kdf));
     try {
       open(kek, row.sealed_private_key, contexts.privateKey(row.id)).fill(0);
     } catch {
+      this.write((w) => {
+        recordFailedPassword(w, row, now);
+        this.audit(w, { action: 'password.confirm_failed', subject: row.name });
+      });
       throw new CrewvaultError('WRONG_PASSWORD', 'Your password is wrong.');
     } finally {
       kek.fill(0);
     }
+    if (row.failed_passwords > 0) this.write((w) => clearFailedPasswords(w, row.id));
   }
 
   /** What this person's role allows now: the built-in table, or the custom role's list. */

@@ -138,4 +138,16 @@ describe('the second sign-in step', () => {
     for (let i = 0; i < 4; i++) expect(errorCode(await restarted.router.call('session.verifyCode', { code: '000000' }))).toBe('WRONG_CODE');
     ok(await restarted.router.call('session.verifyCode', { code: totp(secret, restarted.clock.now()) }));
   });
+
+  it('re-checking the password inside a session backs off and is audited like signing in', async () => {
+    const { router } = newRouter();
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    const { secret } = ok(await router.call('mfa.begin', {})) as { secret: string };
+    expect(secret).toBeTruthy();
+    for (let i = 0; i < 3; i++) expect(errorCode(await router.call('mfa.reset', { username: OWNER, password: 'a guess' }))).toBe('WRONG_PASSWORD');
+    // The third wrong one set a wait: even the right password must wait for it.
+    expect(errorCode(await router.call('mfa.reset', { username: OWNER, password: PASSWORD }))).toBe('TOO_MANY_ATTEMPTS');
+    const actions = (ok(await router.call('audit.list', {})) as Array<{ action: string }>).map((r) => r.action);
+    expect(actions.filter((a) => a === 'password.confirm_failed')).toHaveLength(3);
+  });
 });

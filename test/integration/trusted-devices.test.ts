@@ -29,10 +29,10 @@ async function ownerWithMfa(label = 'desk-1') {
   const { router, clock } = setup;
   ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
   const { secret } = ok(await router.call('mfa.begin', {})) as { secret: string };
-  ok(await router.call('mfa.confirm', { code: totp(secret, clock.now()) }));
+  const { recoveryCodes } = ok(await router.call('mfa.confirm', { code: totp(secret, clock.now()) })) as { recoveryCodes: string[] };
   ok(await router.call('session.lock', {}));
   clock.advance(60_000);
-  return { ...setup, secret };
+  return { ...setup, secret, recoveryCodes };
 }
 
 async function signInWithPassword(router: ReturnType<typeof newRouter>['router']): Promise<SessionState> {
@@ -61,6 +61,14 @@ describe('trusted computers', () => {
     const audit = ok(await router.call('audit.list', {})) as { action: string }[];
     expect(audit.map((a) => a.action)).toContain('signin.trusted_device');
 
+    // Trust days set to 0 (an incident) stops this trusted computer too, at once.
+    ok(await router.call('settings.update', { trustDeviceDays: 0 }));
+    ok(await router.call('session.lock', {}));
+    expect((await signInWithPassword(router)).pending).toMatchObject({ step: 'code', trustDays: 0 });
+    clock.advance(30_000);
+    ok(await router.call('session.verifyCode', { code: totp(secret, clock.now()) }));
+    ok(await router.call('settings.update', { trustDeviceDays: 30 }));
+
     // Another computer (its own keychain: a different service here) still asks for the code.
     const other = newRouter(vaultPath, { devices: keychainDeviceStore('crewvault-test-other'), deviceLabel: 'desk-2' });
     other.clock.set(clock.now());
@@ -68,6 +76,16 @@ describe('trusted computers', () => {
     ok(await router.call('session.lock', {}));
     expect((await signInWithPassword(other.router)).pending).toMatchObject({ step: 'code' });
     other.router.close();
+    router.close();
+  });
+
+  it('are never earned with a recovery code, which is for once', async () => {
+    const { router, recoveryCodes } = await ownerWithMfa();
+    await signInWithPassword(router);
+    ok(await router.call('session.verifyCode', { recoveryCode: recoveryCodes[0] ?? '', trustDevice: true }));
+    expect((ok(await router.call('mfa.devices', {})) as { devices: unknown[] }).devices).toEqual([]);
+    ok(await router.call('session.lock', {}));
+    expect((await signInWithPassword(router)).pending).toMatchObject({ step: 'code' });
     router.close();
   });
 
