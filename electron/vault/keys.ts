@@ -14,6 +14,13 @@ export interface GroupKey {
   readonly lead: boolean;
 }
 
+/**
+ * The version a directory key is wrapped under since the keyed audit anchor. The version is in
+ * the wrap's associated data, so the file alone cannot turn it back into 1; while any user's
+ * wrap carries it, a vault without an anchor has had it removed (store-audit.ts).
+ */
+export const DIRECTORY_WRAP_ANCHORED = 2;
+
 export class KeyRing {
   readonly keyPair: KeyPair;
   readonly directoryKey: Buffer;
@@ -74,6 +81,7 @@ export function entryLookup(group: GroupKey, customer: string, title: string): B
 
 export const contexts = {
   privateKey: (userId: number): SealContext => ({ table: 'users', row: userId, field: 'private_key', keyVersion: 1 }),
+  /** `version` is DIRECTORY_WRAP_ANCHORED for every wrap written since the audit anchor. */
   directoryKey: (userId: number, version: number): SealContext => ({ table: 'directory_keys', row: userId, field: 'key', keyVersion: version }),
   groupKey: (groupId: number, userId: number, version: number): SealContext => ({ table: 'group_keys', row: `${groupId}:${userId}`, field: 'key', keyVersion: version }),
   groupName: (groupId: number): SealContext => ({ table: 'access_groups', row: groupId, field: 'name', keyVersion: 1 }),

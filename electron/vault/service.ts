@@ -26,7 +26,7 @@ import { ALL_GROUP_ROLES, can, isBuiltInRole, ROLE_PERMISSIONS, type Permission,
 import type { KeyObject } from 'node:crypto';
 import { batchKey, deriveKek, exportPrivateKey, newKdfParams, open, openJson, seal, sealJson, unwrapKey, wrapKey } from './crypto';
 import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
-import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
+import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
 import {
   detailsView,
   openDetails,
@@ -662,7 +662,7 @@ export class VaultSession {
       const id = insertUserRecord(w, prepared, userName, role, now);
       setMustChangePassword(w, id, true);
       const publicKey = prepared.keyPair.publicKey;
-      putWrappedDirectoryKey(w, id, 1, wrapKey(publicKey, this.ring.directoryKey, contexts.directoryKey(id, 1)));
+      putWrappedDirectoryKey(w, id, DIRECTORY_WRAP_ANCHORED, wrapKey(publicKey, this.ring.directoryKey, contexts.directoryKey(id, DIRECTORY_WRAP_ANCHORED)));
       // Owners and admins hold every group's key; everyone else starts in the default group.
       const groupIds = ALL_GROUP_ROLES.includes(role) ? [...this.ring.groups.keys()] : [this.defaultGroupId()];
       for (const groupId of groupIds) {

@@ -45,25 +45,30 @@ function anchorMac(key: Buffer, id: number, hash: Buffer): Buffer {
   return createHmac('sha256', key).update(`${id}:${hash.toString('hex')}`, 'utf8').digest();
 }
 
-export type AnchorCheck = { readonly ok: true; readonly anchoredRow: number } | { readonly ok: false; readonly reason: string };
+/** `fresh`: found now, not only the record of an earlier finding. */
+export type AnchorCheck = { readonly ok: true; readonly anchoredRow: number } | { readonly ok: false; readonly reason: string; readonly fresh: boolean };
 
 /**
  * Whether the log still ends as the last keyed writer left it: the anchored row's hash matches
- * its HMAC, and only unkeyed rows (failed sign-ins) come after it. A vault from before the
- * anchor has none yet (`anchoredRow` 0); the next keyed row sets it.
+ * its HMAC, and only unkeyed rows (failed sign-ins) come after it. `required` says the vault
+ * has had an anchor (keys.ts DIRECTORY_WRAP_ANCHORED), so a missing one was removed; a vault
+ * from before the anchor has none yet (`anchoredRow` 0) and the next keyed row sets it.
+ * Also fails while the log holds an `audit.anchor_broken` row: a broken anchor stays reported.
  */
-export function checkAuditAnchor(db: ReadDb, key: Buffer): AnchorCheck {
+export function checkAuditAnchor(db: ReadDb, key: Buffer, required: boolean): AnchorCheck {
+  const recorded = db.prepare<[], { id: number }>("SELECT id FROM audit_log WHERE action = 'audit.anchor_broken' ORDER BY id LIMIT 1").get();
   const anchor = getMeta(db, ANCHOR_KEY);
-  if (anchor === undefined) return { ok: true, anchoredRow: 0 };
+  if (anchor === undefined) return required ? { ok: false, fresh: true, reason: 'the keyed anchor was removed' } : { ok: true, anchoredRow: 0 };
   const match = /^(\d+):([0-9a-f]{64})$/.exec(anchor);
   const id = Number(match?.[1]);
   const row = match ? db.prepare<[number], { hash: Buffer }>('SELECT hash FROM audit_log WHERE id = ?').get(id) : undefined;
-  if (!match || !row) return { ok: false, reason: `the keyed anchor names row ${match?.[1] ?? '?'}, which is not in the log` };
+  if (!match || !row) return { ok: false, fresh: true, reason: `the keyed anchor names row ${match?.[1] ?? '?'}, which is not in the log` };
   const mac = Buffer.from(match[2] ?? '', 'hex');
-  if (!timingSafeEqual(mac, anchorMac(key, id, row.hash))) return { ok: false, reason: `row ${id} (or one before it) was rewritten: its keyed anchor does not match` };
+  if (!timingSafeEqual(mac, anchorMac(key, id, row.hash))) return { ok: false, fresh: true, reason: `row ${id} (or one before it) was rewritten: its keyed anchor does not match` };
   const later = db.prepare<[number], { id: number; action: string }>('SELECT id, action FROM audit_log WHERE id > ? ORDER BY id').all(id);
   const keyed = later.find((r) => !UNKEYED_ACTIONS.has(r.action));
-  if (keyed) return { ok: false, reason: `row ${keyed.id} claims to be written by someone signed in, but without the key` };
+  if (keyed) return { ok: false, fresh: true, reason: `row ${keyed.id} claims to be written by someone signed in, but without the key` };
+  if (recorded) return { ok: false, fresh: false, reason: `row ${recorded.id} records that the log was found rewritten at an earlier sign-in` };
   return { ok: true, anchoredRow: id };
 }
 

@@ -45,6 +45,11 @@ export function setSealedPrivateKey(db: WriteDb, userId: number, sealed: Buffer)
   db.prepare('UPDATE users SET sealed_private_key = ? WHERE id = ?').run(sealed, userId);
 }
 
+/** Whether anyone's directory key is wrapped as DIRECTORY_WRAP_ANCHORED or later (keys.ts). */
+export function anyDirectoryWrapAtLeast(db: ReadDb, version: number): boolean {
+  return db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM directory_keys WHERE key_version >= ?').get(version)?.n !== 0;
+}
+
 export function getWrappedDirectoryKey(db: ReadDb, userId: number): { key_version: number; wrapped_key: Buffer } | undefined {
   return db.prepare<[number], { key_version: number; wrapped_key: Buffer }>('SELECT key_version, wrapped_key FROM directory_keys WHERE user_id = ?').get(userId);
 }

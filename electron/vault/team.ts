@@ -12,7 +12,7 @@ import { ALL_GROUP_ROLES, isBuiltInRole, isPermission, ROLE_PERMISSIONS, ROLES, 
 import { exportPrivateKey, indexKey, openJson, randomKey, seal, wrapKey } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { pageOf, writePage, type PageChanges, type PageItem } from './entry-pages';
-import { contexts, entryLookup, groupNameIndex, type GroupKey, type KeyRing } from './keys';
+import { contexts, DIRECTORY_WRAP_ANCHORED, entryLookup, groupNameIndex, type GroupKey, type KeyRing } from './keys';
 import { createGroupRecord, prepareUser, userView, validateNewPassword, validateUserName } from './records';
 import { openDetails, openSummary, sealDetails, sealSummary } from './sealed-entry';
 import type { AuditFields } from './store-audit';
@@ -260,7 +260,7 @@ export class TeamService {
         replaceUserKeys(w, user.id, JSON.stringify(prepared.params), prepared.keyPair.publicKey);
         setSealedPrivateKey(w, user.id, seal(prepared.kek, privateRaw, contexts.privateKey(user.id)));
         setMustChangePassword(w, user.id, true);
-        putWrappedDirectoryKey(w, user.id, 1, wrapKey(prepared.keyPair.publicKey, this.core.ring.directoryKey, contexts.directoryKey(user.id, 1)));
+        putWrappedDirectoryKey(w, user.id, DIRECTORY_WRAP_ANCHORED, wrapKey(prepared.keyPair.publicKey, this.core.ring.directoryKey, contexts.directoryKey(user.id, DIRECTORY_WRAP_ANCHORED)));
         for (const gk of groups) {
           const group = this.heldKey(gk.group_id);
           putGroupKey(w, { group_id: gk.group_id, user_id: user.id, key_version: group.version, wrapped_key: wrapKey(prepared.keyPair.publicKey, group.key, contexts.groupKey(gk.group_id, user.id, group.version)), is_lead: gk.is_lead });

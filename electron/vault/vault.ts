@@ -9,7 +9,7 @@ import { CrewvaultError } from '../../shared/errors';
 import type { UserView } from '../../shared/model';
 import { deriveKek, importPrivateKey, newKdfParams, open, randomKey, unwrapKey, wrapKey } from './crypto';
 import { checkpoint, createVaultFile, openVaultFile, VAULT_FORMAT, withWrite, type ReadDb } from './db';
-import { contexts, KeyRing } from './keys';
+import { contexts, DIRECTORY_WRAP_ANCHORED, KeyRing } from './keys';
 import {
   createGroupRecord,
   DEFAULT_GROUP_NAME,
@@ -25,7 +25,7 @@ import { VaultSession, type Clock } from './service';
 import { appendAudit, checkAuditAnchor, verifyAuditChain, type AuditVerification } from './store-audit';
 import { groupKeysOfUser } from './store-groups';
 import { getMeta, setMeta, setSetting } from './store-meta';
-import { clearFailedPasswords, findUserByName, getWrappedDirectoryKey, listUsers, putWrappedDirectoryKey, recordFailedPassword } from './store-users';
+import { anyDirectoryWrapAtLeast, clearFailedPasswords, findUserByName, getWrappedDirectoryKey, listUsers, putWrappedDirectoryKey, recordFailedPassword } from './store-users';
 
 export type { KdfOptions } from './records';
 export const systemClock: Clock = { now: () => Date.now() };
@@ -55,7 +55,7 @@ export async function createVault(file: string, options: CreateVaultOptions): Pr
     const ring = new KeyRing(prepared.keyPair, randomKey());
     const userId = withWrite(db, (w) => {
       const userId = insertUserRecord(w, prepared, owner, 'owner', now);
-      putWrappedDirectoryKey(w, userId, 1, wrapKey(prepared.keyPair.publicKey, ring.directoryKey, contexts.directoryKey(userId, 1)));
+      putWrappedDirectoryKey(w, userId, DIRECTORY_WRAP_ANCHORED, wrapKey(prepared.keyPair.publicKey, ring.directoryKey, contexts.directoryKey(userId, DIRECTORY_WRAP_ANCHORED)));
       const groupId = createGroupRecord(w, ring, userId, DEFAULT_GROUP_NAME, now);
       setSetting(w, 'default_group_id', String(groupId));
       appendAudit(w, { at: now, actor_id: userId, action: 'vault.create', subject: owner }, undefined, ring.auditKey);
@@ -135,16 +135,20 @@ export class Vault {
     for (const g of groupKeysOfUser(this.db, row.id)) {
       ring.addGroup(g.group_id, g.key_version, unwrapKey(keyPair, g.wrapped_key, contexts.groupKey(g.group_id, row.id, g.key_version)), g.is_lead === 1);
     }
-    // Before this sign-in's own row moves the anchor: does the log still end as the last
-    // keyed writer left it?
-    const anchor = checkAuditAnchor(this.db, ring.auditKey);
-    withWrite(this.db, (w) => {
+    const anchor = withWrite(this.db, (w) => {
+      // Before this sign-in's own row moves the anchor (and in the same transaction, so no
+      // other writer slips in between): does the log still end as the last keyed writer left it?
+      const found = checkAuditAnchor(w, ring.auditKey, anyDirectoryWrapAtLeast(w, DIRECTORY_WRAP_ANCHORED));
+      if (wrappedDirectory.key_version < DIRECTORY_WRAP_ANCHORED) {
+        putWrappedDirectoryKey(w, row.id, DIRECTORY_WRAP_ANCHORED, wrapKey(keyPair.publicKey, ring.directoryKey, contexts.directoryKey(row.id, DIRECTORY_WRAP_ANCHORED)));
+      }
       if (row.failed_passwords > 0) clearFailedPasswords(w, row.id);
       w.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?').run(now, row.id);
       // A broken anchor is recorded (and anchored) before this row moves it on, so the
-      // evidence stays in the log for every later reader.
-      if (!anchor.ok) appendAudit(w, { at: now, actor_id: row.id, action: 'audit.anchor_broken', subject: anchor.reason }, undefined, ring.auditKey);
+      // evidence stays in the log, and fails every later check, for every later reader.
+      if (!found.ok && found.fresh) appendAudit(w, { at: now, actor_id: row.id, action: 'audit.anchor_broken', subject: found.reason }, undefined, ring.auditKey);
       appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name }, undefined, ring.auditKey);
+      return found;
     });
     return new VaultSession(this.db, this.clock, userView(row), ring, anchor);
   }

@@ -56,6 +56,9 @@ export function AuditScreen({ connection }: { connection: Connection }) {
     <main className="page">
       <h2>Audit log</h2>
       {error && <p role="alert" className="error">{error}</p>}
+      {records?.some((r) => r.action === 'audit.anchor_broken') && (
+        <p role="alert" className="error">This log was found rewritten outside Crewvault (see the "audit.anchor_broken" record). Restore the vault from a backup you trust and look into who had the file.</p>
+      )}
       <div className="row wrap filters">
         <label>Person<select value={person} onChange={(e) => setPerson(e.target.value)}><option value="">Anyone</option>{people.map((p) => <option key={p}>{p}</option>)}</select></label>
         <label>Action<select value={action} onChange={(e) => setAction(e.target.value)}><option value="">Any</option>{actions.map((a) => <option key={a}>{a}</option>)}</select></label>

@@ -337,6 +337,33 @@ describe('the keyed audit anchor', () => {
     // The sign-in wrote the evidence into the log, anchored, before moving on.
     expect(session.auditLog().map((r) => r.action).slice(-2)).toEqual(['audit.anchor_broken', 'signin.ok']);
     vault.close();
+    // ... and the finding stays: the next sign-in still reports it, without a second record.
+    const later = await signInAgain(file, clock);
+    expect(later.session.auditAnchorAtSignIn).toMatchObject({ ok: false, fresh: false });
+    expect(later.session.auditLog().filter((r) => r.action === 'audit.anchor_broken')).toHaveLength(1);
+    later.vault.close();
+  });
+
+  it('catches the anchor itself removed, and cannot be told the vault predates it', async () => {
+    const { file, clock } = await seedVault();
+    editFile(file, (db) => {
+      db.exec("DELETE FROM audit_log WHERE action = 'password.reveal'");
+      rechain(db);
+      db.exec("DELETE FROM meta WHERE key = 'audit_anchor'");
+    });
+    const { vault, session } = await signInAgain(file, clock);
+    expect(session.auditAnchorAtSignIn).toMatchObject({ ok: false, reason: 'the keyed anchor was removed' });
+    vault.close();
+
+    // Marking the directory key as wrapped before the anchor existed breaks its seal instead.
+    const { file: other, clock: otherClock } = await seedVault();
+    editFile(other, (db) => {
+      db.exec("DELETE FROM meta WHERE key = 'audit_anchor'");
+      db.exec('UPDATE directory_keys SET key_version = 1');
+    });
+    const reopened = Vault.open(other, otherClock);
+    await expect(reopened.signIn(OWNER, PASSWORD)).rejects.toThrow(CrewvaultError);
+    reopened.close();
   });
 });
 
