@@ -3,9 +3,7 @@
  * Reading it needs only a sign-in; setting it needs users.manage.
  */
 import { parseArgs } from 'node:util';
-import { CrewvaultError } from '../../shared/errors';
 import { MFA_POLICIES, type MfaPolicy, type MfaPolicyLevel } from '../vault/mfa';
-import type { VaultSession } from '../vault/service';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
@@ -21,15 +19,6 @@ function isLevel(value: string): value is MfaPolicyLevel {
 }
 
 /** The role as the vault names it; a misspelt one would otherwise set a policy that applies to nobody. */
-function knownRole(session: VaultSession, role: string): string {
-  // users.manage first, so someone without it learns nothing about which roles exist.
-  if (!session.permissions().includes('users.manage')) throw new CrewvaultError('FORBIDDEN', 'Your role may not do this (needs permission users.manage).');
-  const wanted = role.trim().toLowerCase();
-  const found = session.team.listRoles().find((r) => r.name.toLowerCase() === wanted);
-  if (!found) throw new CrewvaultError('INVALID_INPUT', `Unknown role "${role.trim()}".`);
-  return found.name;
-}
-
 function printPolicy(io: CliIo, policy: MfaPolicy, json: boolean): void {
   if (json) {
     io.out(`${JSON.stringify({ global: policy.global, roles: policy.roles })}\n`);
@@ -53,10 +42,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (!isLevel(level)) throw new UsageError(`LEVEL is one of ${MFA_POLICIES.join(', ')}`);
   if (values.role !== undefined && values.role.trim() === '') throw new UsageError('--role needs a ROLE');
   const roleOption = values.role;
-  const { policy, role } = await withSession(values, io, (session) => {
-    const named = roleOption === undefined ? undefined : knownRole(session, roleOption);
-    return { policy: session.mfa.setPolicy(level, named), role: named };
-  });
+  const policy = await withSession(values, io, (session) => session.mfa.setPolicy(level, roleOption));
+  // The service stores the role under its defined name; say that one.
+  const wanted = roleOption?.trim().toLowerCase();
+  const role = wanted === undefined ? undefined : (Object.keys(policy.roles).find((name) => name.toLowerCase() === wanted) ?? roleOption);
   if (values.json) printPolicy(io, policy, true);
   else io.out(`Two-step sign-in is now ${level} for ${role ?? 'everyone'}${role === undefined && Object.keys(policy.roles).length > 0 ? ' (roles with a level of their own keep it)' : ''}.\n`);
   return 0;

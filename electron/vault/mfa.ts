@@ -14,6 +14,8 @@ import { buildOtpUri, encodeSecret, groupSecret, hotpCode, timeStep, type OtpPar
 import { exportPrivateKey, open, seal, type KeyPair, type SealContext } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { AuditFields } from './store-audit';
+import { ROLES } from '../../shared/policy';
+import { listCustomRoles } from './store-roles';
 import { clearFailedCodes, findUserByName, getUser, recordFailedCode, type UserRow } from './store-users';
 
 export const RECOVERY_CODES = 10;
@@ -145,16 +147,28 @@ export class MfaService {
     return { ...policy, mine: policyFor(policy, this.core.role()) };
   }
 
-  /** Sets the policy, globally or for one role (users.manage). */
+  /**
+   * Sets the policy, globally or for one role (users.manage). The role must exist, and is
+   * stored under its defined name: a misspelt one would set a policy that applies to nobody.
+   */
   setPolicy(level: MfaPolicyLevel, role?: string): MfaPolicy {
     this.core.requireUsersManage();
+    const named = role === undefined ? undefined : this.definedRole(role);
     const current = readMfaPolicy(this.core.db);
-    const next: MfaPolicy = role === undefined ? { ...current, global: level } : { ...current, roles: { ...current.roles, [role]: level } };
+    const others = Object.entries(current.roles).filter(([name]) => name.toLowerCase() !== named?.toLowerCase());
+    const next: MfaPolicy = named === undefined ? { ...current, global: level } : { ...current, roles: Object.fromEntries([...others, [named, level]]) };
     this.core.write((w) => {
       w.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES ('mfa_policy', ?)").run(JSON.stringify(next));
-      this.core.audit(w, { action: 'mfa.policy' }, role === undefined ? `everyone: ${level}` : `${role}: ${level}`);
+      this.core.audit(w, { action: 'mfa.policy' }, named === undefined ? `everyone: ${level}` : `${named}: ${level}`);
     });
     return next;
+  }
+
+  private definedRole(role: string): string {
+    const wanted = role.trim().toLowerCase();
+    const found = [...ROLES, ...listCustomRoles(this.core.db).map((r) => r.name)].find((name) => name.toLowerCase() === wanted);
+    if (!found) throw new CrewvaultError('INVALID_INPUT', `Unknown role "${role.trim()}".`);
+    return found;
   }
 
   status(): { readonly enabled: boolean; readonly recoveryCodesLeft: number } {

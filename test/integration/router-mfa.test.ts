@@ -150,4 +150,15 @@ describe('the second sign-in step', () => {
     const actions = (ok(await router.call('audit.list', {})) as Array<{ action: string }>).map((r) => r.action);
     expect(actions.filter((a) => a === 'password.confirm_failed')).toHaveLength(3);
   });
+
+  it('sets a role\'s policy only for a role that exists, under its defined name', async () => {
+    const { router } = newRouter();
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    const before = ok(await router.call('mfa.policy', {}));
+    expect(await router.call('mfa.setPolicy', { level: 'required', role: 'techncian' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: 'Unknown role "techncian".' } });
+    expect(ok(await router.call('mfa.policy', {}))).toEqual(before);
+    ok(await router.call('mfa.setPolicy', { level: 'required', role: 'TECHNICIAN' }));
+    ok(await router.call('mfa.setPolicy', { level: 'off', role: 'Technician' }));
+    expect(ok(await router.call('mfa.policy', {}))).toEqual({ global: 'optional', roles: { technician: 'off' } });
+  });
 });
