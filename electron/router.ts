@@ -252,6 +252,13 @@ export class Router {
     return pending.session;
   }
 
+  /** A fresh proof from the signed-in person: a code from their app, or their password. */
+  private async proveItIsYou(session: VaultSession, code: string | undefined, password: string | undefined, toDo: string): Promise<void> {
+    if (code !== undefined) session.mfa.verifyCode(code, this.options.clock.now());
+    else if (password !== undefined) await session.confirmPassword(password);
+    else throw new CrewvaultError('MFA_REQUIRED', `Enter your password or a code from your app to ${toDo}.`);
+  }
+
   /** Electron: the main process writes the clipboard and clears it later; the browser host's page does both itself. */
   private async copy(value: string, clearAfterSeconds: number): Promise<CopyResult> {
     if (this.options.clipboard.kind === 'page') return { value, clearAfterSeconds };
@@ -394,12 +401,19 @@ export class Router {
       }
       return { recoveryCodes, state: this.state() };
     },
-    'mfa.disable': (_input, session) => {
+    // Turning MFA off, or new recovery codes (each one a way past the authenticator), only
+    // after the person proves it is them again: an unlocked session left alone is not enough.
+    'mfa.disable': async ({ code, password }, session) => {
       const s = this.requireSession(session);
+      await this.proveItIsYou(s, code, password, 'turn two-step sign-in off');
       s.mfa.disable();
       return this.mfaStatus(s);
     },
-    'mfa.regenerate': (_input, session) => ({ recoveryCodes: this.requireSession(session).mfa.regenerateRecoveryCodes() }),
+    'mfa.regenerate': async ({ code, password }, session) => {
+      const s = this.requireSession(session);
+      await this.proveItIsYou(s, code, password, 'make new recovery codes');
+      return { recoveryCodes: s.mfa.regenerateRecoveryCodes() };
+    },
     'mfa.reset': async ({ username, code, password }, session) => {
       // Another person's second factor goes only after the admin proves it is them: their own
       // code when they have an authenticator, else their password.
@@ -417,9 +431,7 @@ export class Router {
     'mfa.showKey': async ({ code, password }, session) => {
       // The key again (for a second phone) only after the person proves it is them again.
       const s = this.requireSession(session);
-      if (code !== undefined) s.mfa.verifyCode(code, this.options.clock.now());
-      else if (password !== undefined) await s.confirmPassword(password);
-      else throw new CrewvaultError('MFA_REQUIRED', 'Enter your password or a code from your app to see the key again.');
+      await this.proveItIsYou(s, code, password, 'see the key again');
       return s.mfa.currentSetup();
     },
     'mfa.emergency': ({ username }, session) => ({

@@ -50,22 +50,56 @@ function KeyDisplay({ setup }: { setup: { secret: string; uri: string } }) {
   );
 }
 
-/** "Show the key again": asks for the password or a fresh code, then shows the current key. */
-function ShowKeyAgain({ api }: { api: CrewvaultApi }) {
-  const [asking, setAsking] = useState(false);
-  const [proof, setProof] = useState('');
-  const [shown, setShown] = useState<{ secret: string; uri: string } | null>(null);
+/** A fresh proof: six digits are taken as a code from the app, anything else as the password. */
+type Proof = { code: string } | { password: string };
+
+function toProof(typed: string): Proof {
+  const digits = typed.replace(/\s/g, '');
+  return /^\d{6}$/.test(digits) ? { code: digits } : { password: typed };
+}
+
+/**
+ * Asks again who this is before a sensitive change (the router insists too). `onProof`
+ * answers with an error to show, or null when done.
+ */
+function ProofForm({ submitLabel, onProof, onCancel }: { submitLabel: string; onProof: (proof: Proof) => Promise<string | null>; onCancel: () => void }) {
+  const [typed, setTyped] = useState('');
   const [error, setError] = useState<string | null>(null);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
-    const typed = proof.replace(/\s/g, '');
-    const reply = await api.mfa.showKey(/^\d{6}$/.test(typed) ? { code: typed } : { password: proof });
-    setProof('');
-    if (!reply.ok) return setError(reply.error.message);
+    const proof = toProof(typed);
+    setTyped('');
+    setError(await onProof(proof));
+  }
+
+  return (
+    <form onSubmit={(e) => void submit(e)} className="stack">
+      <label>
+        Your password, or a code from your app
+        <input type="password" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="current-password" required autoFocus />
+      </label>
+      {error && <p role="alert" className="error">{error}</p>}
+      <div className="row">
+        <button type="submit">{submitLabel}</button>
+        <button type="button" onClick={onCancel}>Cancel</button>
+      </div>
+    </form>
+  );
+}
+
+/** "Show the key again": asks for the password or a fresh code, then shows the current key. */
+function ShowKeyAgain({ api }: { api: CrewvaultApi }) {
+  const [asking, setAsking] = useState(false);
+  const [shown, setShown] = useState<{ secret: string; uri: string } | null>(null);
+
+  async function show(proof: Proof): Promise<string | null> {
+    const reply = await api.mfa.showKey(proof);
+    if (!reply.ok) return reply.error.message;
     setShown(reply.value);
     setAsking(false);
+    return null;
   }
 
   if (shown) {
@@ -78,19 +112,7 @@ function ShowKeyAgain({ api }: { api: CrewvaultApi }) {
     );
   }
   if (!asking) return <button type="button" onClick={() => setAsking(true)}>Show the key again (another device)</button>;
-  return (
-    <form onSubmit={(e) => void submit(e)} className="stack">
-      <label>
-        Your password, or a code from your app
-        <input type="password" value={proof} onChange={(e) => setProof(e.target.value)} autoComplete="current-password" required autoFocus />
-      </label>
-      {error && <p role="alert" className="error">{error}</p>}
-      <div className="row">
-        <button type="submit">Show the key</button>
-        <button type="button" onClick={() => { setAsking(false); setError(null); }}>Cancel</button>
-      </div>
-    </form>
-  );
+  return <ProofForm submitLabel="Show the key" onProof={show} onCancel={() => setAsking(false)} />;
 }
 
 export function SecurityPanel({ api, transport, onClose }: { api: CrewvaultApi; transport: Transport; onClose: () => void }) {
@@ -99,6 +121,8 @@ export function SecurityPanel({ api, transport, onClose }: { api: CrewvaultApi; 
   const [code, setCode] = useState('');
   const [codes, setCodes] = useState<string[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** Which sensitive change is waiting for a fresh proof. */
+  const [stepUp, setStepUp] = useState<'regenerate' | 'disable' | null>(null);
 
   const load = useCallback(async () => {
     const reply = await api.mfa.status({});
@@ -125,17 +149,19 @@ export function SecurityPanel({ api, transport, onClose }: { api: CrewvaultApi; 
     await load();
   }
 
-  async function regenerate() {
-    const reply = await api.mfa.regenerate({});
-    if (reply.ok) setCodes(reply.value.recoveryCodes);
-    else setError(reply.error.message);
-    await load();
-  }
-
-  async function turnOff() {
-    const reply = await api.mfa.disable({});
-    if (reply.ok) setStatus(reply.value);
-    else setError(reply.error.message);
+  async function proven(proof: Proof): Promise<string | null> {
+    if (stepUp === 'regenerate') {
+      const reply = await api.mfa.regenerate(proof);
+      if (!reply.ok) return reply.error.message;
+      setCodes(reply.value.recoveryCodes);
+      await load();
+    } else {
+      const reply = await api.mfa.disable(proof);
+      if (!reply.ok) return reply.error.message;
+      setStatus(reply.value);
+    }
+    setStepUp(null);
+    return null;
   }
 
   return (
@@ -153,12 +179,14 @@ export function SecurityPanel({ api, transport, onClose }: { api: CrewvaultApi; 
           </label>
           <button type="submit">Verify and save</button>
         </form>
+      ) : stepUp ? (
+        <ProofForm submitLabel={stepUp === 'regenerate' ? 'Make new recovery codes' : 'Turn two-step sign-in off'} onProof={proven} onCancel={() => setStepUp(null)} />
       ) : (
         status && status.policy !== 'off' && (
           <div className="row wrap">
             <button type="button" onClick={() => void begin()}>{status.enabled ? 'Set up again (new device)' : 'Set up authenticator app'}</button>
-            {status.enabled && <button type="button" onClick={() => void regenerate()}>New recovery codes</button>}
-            {status.enabled && status.policy !== 'required' && <button type="button" className="danger" onClick={() => void turnOff()}>Turn off</button>}
+            {status.enabled && <button type="button" onClick={() => setStepUp('regenerate')}>New recovery codes</button>}
+            {status.enabled && status.policy !== 'required' && <button type="button" className="danger" onClick={() => setStepUp('disable')}>Turn off</button>}
           </div>
         )
       )}

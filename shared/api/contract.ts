@@ -122,6 +122,8 @@ function method<R>() {
 }
 
 const empty = z.strictObject({});
+/** A fresh proof for a sensitive change: a code from the person's app, or their password. */
+const proof = z.strictObject({ code: text(16).optional(), password: newPassword.optional() });
 
 export const CONTRACT = {
   'session.state': method<SessionState>()(empty, 'public', false),
@@ -159,11 +161,11 @@ export const CONTRACT = {
   'mfa.status': method<MfaStatus>()(empty, 'session'),
   'mfa.begin': method<{ secret: string; uri: string }>()(empty, 'public'),
   'mfa.confirm': method<{ recoveryCodes: string[]; state: SessionState }>()(z.strictObject({ code: text(16) }), 'public'),
-  'mfa.disable': method<MfaStatus>()(empty, 'session'),
-  'mfa.regenerate': method<{ recoveryCodes: string[] }>()(empty, 'session'),
+  'mfa.disable': method<MfaStatus>()(proof, 'session'),
+  'mfa.regenerate': method<{ recoveryCodes: string[] }>()(proof, 'session'),
   'mfa.reset': method<{ reset: string }>()(z.strictObject({ username: userName, code: text(16).optional(), password: newPassword.optional() }), 'users.manage'),
   'mfa.emergency': method<{ code: string; expiresInSeconds: number }>()(z.strictObject({ username: userName }), 'users.manage'),
-  'mfa.showKey': method<{ secret: string; uri: string }>()(z.strictObject({ code: text(16).optional(), password: newPassword.optional() }), 'session'),
+  'mfa.showKey': method<{ secret: string; uri: string }>()(proof, 'session'),
   'mfa.policy': method<MfaPolicyView>()(empty, 'users.manage'),
   'mfa.devices': method<{ devices: TrustedDeviceView[] }>()(z.strictObject({ username: userName.optional() }), 'session'),
   'mfa.forgetDevice': method<{ forgotten: number }>()(z.strictObject({ id }), 'session'),

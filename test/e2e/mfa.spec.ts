@@ -30,7 +30,7 @@ test('enrol from the key shown on screen, then sign in with a code and with a re
   await panel.getByRole('button', { name: 'Verify and save' }).click();
   const list = panel.getByRole('list', { name: 'Recovery codes' });
   await expect(list.getByRole('listitem')).toHaveCount(10);
-  const recoveryCodes = await list.getByRole('listitem').allTextContents();
+  const firstCodes = await list.getByRole('listitem').allTextContents();
   await expect(panel.getByText('On — 10 recovery codes left.')).toBeVisible();
   await expect(panel.getByText('No computers are trusted: every sign-in asks for a code.')).toBeVisible();
   // The key again, for a second phone: only after the password (or a fresh code).
@@ -43,6 +43,14 @@ test('enrol from the key shown on screen, then sign in with a code and with a re
   await expect(panel.getByLabel('Secret key')).toHaveText(secret);
   await expect(panel.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
   await panel.getByRole('button', { name: 'Hide the key' }).click();
+  // New recovery codes also need the password again; the first ten stop working.
+  await panel.getByRole('button', { name: 'New recovery codes' }).click();
+  await panel.getByLabel('Your password, or a code from your app').fill(PASSWORD);
+  await panel.getByRole('button', { name: 'Make new recovery codes' }).click();
+  await expect(list.getByRole('listitem').first()).not.toHaveText(firstCodes[0] ?? '');
+  const recoveryCodes = await list.getByRole('listitem').allTextContents();
+  expect(recoveryCodes).toHaveLength(10);
+  expect(recoveryCodes.filter((c) => firstCodes.includes(c))).toEqual([]);
   await panel.getByRole('button', { name: 'Close' }).click();
 
   await lock(page);

@@ -70,7 +70,8 @@ describe('the second sign-in step', () => {
     expect(errorCode(await router.call('mfa.status', {}))).toBe('PASSWORD_CHANGE_REQUIRED');
     ok(await router.call('session.changePassword', { current: 'tom one-time', next: 'tom chose this' }));
     expect(ok(await router.call('mfa.status', {}))).toEqual({ enabled: true, recoveryCodesLeft: 10, policy: 'required' });
-    expect(errorCode(await router.call('mfa.disable', {}))).toBe('FORBIDDEN'); // required for his role
+    expect(errorCode(await router.call('mfa.disable', {}))).toBe('MFA_REQUIRED'); // a fresh proof first
+    expect(errorCode(await router.call('mfa.disable', { password: 'tom chose this' }))).toBe('FORBIDDEN'); // required for his role
   });
 
   it('an admin resets another user\'s MFA only after proving it is them, and issues emergency codes', async () => {

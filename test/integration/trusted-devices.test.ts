@@ -136,7 +136,8 @@ describe('trusted computers', () => {
     expect((await signInWithPassword(router)).pending).toMatchObject({ step: 'code' });
     ok(await router.call('session.verifyCode', { code: totp(secret, clock.now()), trustDevice: true }));
     expect((ok(await router.call('users.list', {})) as UserAdminView[])[0]?.trustedDevices).toBe(1);
-    ok(await router.call('mfa.disable', {}));
+    expect(errorCode(await router.call('mfa.disable', {}))).toBe('MFA_REQUIRED');
+    ok(await router.call('mfa.disable', { password: PASSWORD }));
     expect((ok(await router.call('users.list', {})) as UserAdminView[])[0]).toMatchObject({ mfa: false, trustedDevices: 0 });
     router.close();
   });
