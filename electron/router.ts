@@ -391,7 +391,12 @@ export class Router {
       return { reset: username };
     },
     'mfa.status': (_input, session) => this.mfaStatus(this.requireSession(session)),
-    'mfa.begin': (_input, session) => (session ?? this.pendingSession('enrol')).mfa.beginEnrolment(),
+    'mfa.begin': async ({ code, password }, session) => {
+      if (!session) return this.pendingSession('enrol').mfa.beginEnrolment();
+      // Replacing a working authenticator takes a fresh proof, like turning it off.
+      if (session.mfa.status().enabled) await this.proveItIsYou(session, code, password, 'set up another authenticator');
+      return session.mfa.beginEnrolment();
+    },
     'mfa.confirm': ({ code }, session) => {
       const target = session ?? this.pendingSession('enrol');
       const recoveryCodes = target.mfa.confirmEnrolment(code, this.options.clock.now());

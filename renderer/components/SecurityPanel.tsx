@@ -115,6 +115,9 @@ function ShowKeyAgain({ api }: { api: CrewvaultApi }) {
   return <ProofForm submitLabel="Show the key" onProof={show} onCancel={() => setAsking(false)} />;
 }
 
+/** What the proof form's button says for each sensitive change. */
+const STEP_UP_LABELS = { regenerate: 'Make new recovery codes', disable: 'Turn two-step sign-in off', reenrol: 'Set up another authenticator' } as const;
+
 export function SecurityPanel({ api, transport, onClose }: { api: CrewvaultApi; transport: Transport; onClose: () => void }) {
   const [status, setStatus] = useState<MfaStatus | null>(null);
   const [enrolment, setEnrolment] = useState<{ secret: string; uri: string } | null>(null);
@@ -122,7 +125,7 @@ export function SecurityPanel({ api, transport, onClose }: { api: CrewvaultApi; 
   const [codes, setCodes] = useState<string[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   /** Which sensitive change is waiting for a fresh proof. */
-  const [stepUp, setStepUp] = useState<'regenerate' | 'disable' | null>(null);
+  const [stepUp, setStepUp] = useState<'regenerate' | 'disable' | 'reenrol' | null>(null);
 
   const load = useCallback(async () => {
     const reply = await api.mfa.status({});
@@ -150,7 +153,11 @@ export function SecurityPanel({ api, transport, onClose }: { api: CrewvaultApi; 
   }
 
   async function proven(proof: Proof): Promise<string | null> {
-    if (stepUp === 'regenerate') {
+    if (stepUp === 'reenrol') {
+      const reply = await api.mfa.begin(proof);
+      if (!reply.ok) return reply.error.message;
+      setEnrolment(reply.value);
+    } else if (stepUp === 'regenerate') {
       const reply = await api.mfa.regenerate(proof);
       if (!reply.ok) return reply.error.message;
       setCodes(reply.value.recoveryCodes);
@@ -180,11 +187,11 @@ export function SecurityPanel({ api, transport, onClose }: { api: CrewvaultApi; 
           <button type="submit">Verify and save</button>
         </form>
       ) : stepUp ? (
-        <ProofForm submitLabel={stepUp === 'regenerate' ? 'Make new recovery codes' : 'Turn two-step sign-in off'} onProof={proven} onCancel={() => setStepUp(null)} />
+        <ProofForm submitLabel={STEP_UP_LABELS[stepUp]} onProof={proven} onCancel={() => setStepUp(null)} />
       ) : (
         status && status.policy !== 'off' && (
           <div className="row wrap">
-            <button type="button" onClick={() => void begin()}>{status.enabled ? 'Set up again (new device)' : 'Set up authenticator app'}</button>
+            <button type="button" onClick={() => (status.enabled ? setStepUp('reenrol') : void begin())}>{status.enabled ? 'Set up again (new device)' : 'Set up authenticator app'}</button>
             {status.enabled && <button type="button" onClick={() => setStepUp('regenerate')}>New recovery codes</button>}
             {status.enabled && status.policy !== 'required' && <button type="button" className="danger" onClick={() => setStepUp('disable')}>Turn off</button>}
           </div>

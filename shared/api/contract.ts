@@ -159,7 +159,7 @@ export const CONTRACT = {
   'users.resetPassword': method<{ reset: string }>()(z.strictObject({ username: userName, password: newPassword }), 'users.manage'),
   'roles.list': method<RoleView[]>()(empty, 'entries.view'),
   'mfa.status': method<MfaStatus>()(empty, 'session'),
-  'mfa.begin': method<{ secret: string; uri: string }>()(empty, 'public'),
+  'mfa.begin': method<{ secret: string; uri: string }>()(proof, 'public'),
   'mfa.confirm': method<{ recoveryCodes: string[]; state: SessionState }>()(z.strictObject({ code: text(16) }), 'public'),
   'mfa.disable': method<MfaStatus>()(proof, 'session'),
   'mfa.regenerate': method<{ recoveryCodes: string[] }>()(proof, 'session'),

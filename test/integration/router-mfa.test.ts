@@ -100,7 +100,7 @@ describe('the second sign-in step', () => {
     expect(ok(await router.call('mfa.reset', { username: 'tom', password: PASSWORD }))).toEqual({ reset: 'tom' });
   });
 
-  it('shows the key again for a second phone only after the password or a fresh code', async () => {
+  it('shows the key again, replaces or turns off the authenticator only after the password or a fresh code', async () => {
     const { router, clock, secret } = await withMfa();
     ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
     ok(await router.call('session.verifyCode', { code: totp(secret, clock.now()) }));
@@ -115,6 +115,11 @@ describe('the second sign-in step', () => {
     ok(await router.call('mfa.showKey', { code: totp(secret, clock.now()) }));
     const actions = (ok(await router.call('audit.list', {})) as Array<{ action: string }>).map((r) => r.action);
     expect(actions.filter((a) => a === 'mfa.key_shown')).toHaveLength(2);
+    // Replacing the authenticator, new recovery codes and turning it off take the same proof.
+    for (const method of ['mfa.begin', 'mfa.regenerate', 'mfa.disable'] as const) {
+      expect(errorCode(await router.call(method, {})), method).toBe('MFA_REQUIRED');
+    }
+    ok(await router.call('mfa.begin', { password: PASSWORD }));
   });
 
   it('wrong codes in a row back off like passwords, across a restart, so codes cannot be guessed without end', async () => {
