@@ -1,7 +1,9 @@
 /**
  * The entry list, virtualised: rows have one height, so only the rows in view (plus a few)
  * exist in the DOM — 100,000 entries scroll like 100. Rows out of view unmount, so their
- * codes stop being asked for. Arrows move the selection; Enter copies its code.
+ * codes stop being asked for. A row shows its live code only once the rows in view have held
+ * still for a moment: rows that fly past while scrolling, or come and go while someone types
+ * a search, never mount a code (nor ask for one). Arrows move the selection; Enter copies its code.
  */
 import { memo, useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { EntrySummary } from '../../shared/model';
@@ -11,6 +13,8 @@ import { OtpCode } from './OtpCode';
 
 export const ROW_HEIGHT = 56;
 const OVERSCAN = 6;
+/** How long the rows in view must hold still before their codes appear. */
+const SETTLE_MS = 150;
 
 interface Props {
   readonly connection: Connection;
@@ -26,6 +30,9 @@ export const EntryList = memo(function EntryList({ connection, entries, selected
   const viewport = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
+  /** Entries whose rows have been in view for SETTLE_MS: only these show a live code. */
+  const [settled, setSettled] = useState<ReadonlySet<number>>(() => new Set());
+  const inView = useRef<number[]>([]);
 
   useEffect(() => {
     const element = viewport.current;
@@ -64,10 +71,19 @@ export const EntryList = memo(function EntryList({ connection, entries, selected
 
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(entries.length, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
+
+  // One timer for the whole list, restarted whenever what is in view changes.
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(new Set(inView.current)), SETTLE_MS);
+    return () => clearTimeout(timer);
+  }, [first, last, entries]);
+
   const rows: ReactNode[] = [];
+  const ids: number[] = [];
   for (let place = first; place < last; place++) {
     const entry = entries.at(place);
     if (!entry) continue;
+    ids.push(entry.id);
     rows.push(
       <EntryRow
         key={entry.id}
@@ -75,6 +91,7 @@ export const EntryList = memo(function EntryList({ connection, entries, selected
         entry={entry}
         top={place * ROW_HEIGHT}
         selected={entry.id === selectedId}
+        settled={settled.has(entry.id)}
         onSelect={onSelect}
         onCopyCode={onCopyCode}
         onOpenCode={onOpenCode}
@@ -82,6 +99,8 @@ export const EntryList = memo(function EntryList({ connection, entries, selected
       />,
     );
   }
+
+  inView.current = ids;
 
   return (
     // A plain list, not a listbox: each row holds buttons (copy, open), which an ARIA option
@@ -105,6 +124,8 @@ interface RowProps {
   readonly entry: EntrySummary;
   readonly top: number;
   readonly selected: boolean;
+  /** In view long enough to show its live code. */
+  readonly settled: boolean;
   readonly onSelect: (id: number) => void;
   readonly onCopyCode: (id: number) => void;
   readonly onOpenCode: (entry: EntrySummary) => void;
@@ -112,7 +133,7 @@ interface RowProps {
 }
 
 /** One row. Memoised: a keystroke that keeps a row in view (same entry, same place) skips it. */
-const EntryRow = memo(function EntryRow({ connection, entry, top, selected, onSelect, onCopyCode, onOpenCode, canSeeCodes }: RowProps) {
+const EntryRow = memo(function EntryRow({ connection, entry, top, selected, settled, onSelect, onCopyCode, onOpenCode, canSeeCodes }: RowProps) {
   return (
     <li
       id={`entry-${entry.id}`}
@@ -131,7 +152,9 @@ const EntryRow = memo(function EntryRow({ connection, entry, top, selected, onSe
       {entry.otp && canSeeCodes && (
         <div className="row">
           {/* Keyed by updatedAt: an edited secret key must show its code now, not at the next period. */}
-          <OtpCode key={entry.updatedAt} connection={connection} entryId={entry.id} kind={entry.otp.kind} onCopy={onCopyCode} settleMs={150} />
+          {settled
+            ? <OtpCode key={entry.updatedAt} connection={connection} entryId={entry.id} kind={entry.otp.kind} onCopy={onCopyCode} />
+            : <span className="muted" aria-busy="true">······</span>}
           <button type="button" aria-label={`Open code of ${entry.title}`} onClick={() => onOpenCode(entry)}>⤢</button>
         </div>
       )}

@@ -23,12 +23,10 @@ interface Props {
   readonly onCopy: (entryId: number) => void;
   /** The details view shows the next code in the last seconds, and labels the code. */
   readonly detailed?: boolean;
-  /** Wait this long before asking (list rows, so scrolling past does not ask). */
-  readonly settleMs?: number;
 }
 
-export function OtpCode({ connection, entryId, kind, onCopy, detailed, settleMs }: Props) {
-  const live = useOtpCode(connection.api, entryId, kind !== 'hotp', settleMs);
+export function OtpCode({ connection, entryId, kind, onCopy, detailed }: Props) {
+  const live = useOtpCode(connection.api, entryId, kind !== 'hotp');
   const { result, secondsLeft } = live;
 
   if (live.error && !result) return <span className="error small">{live.error}</span>;

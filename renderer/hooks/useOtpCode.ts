@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
 import type { OtpCodeResult } from '../../shared/api/contract';
-import { useNow } from './useNow';
+import { useSecondsUntil } from './useNow';
 
 export interface LiveCode {
   readonly result: OtpCodeResult | null;
@@ -17,12 +17,8 @@ export interface LiveCode {
   readonly fetch: () => Promise<void>;
 }
 
-/**
- * `settleMs` waits before the first fetch, so rows that only fly past while scrolling never
- * ask (the list passes ~150 ms; a dialog or the details pane ask at once).
- */
-export function useOtpCode(api: CrewvaultApi, entryId: number, automatic: boolean, settleMs = 0): LiveCode {
-  const now = useNow();
+/** Asks at once on mount (the list mounts a row's code only once the row has settled in view). */
+export function useOtpCode(api: CrewvaultApi, entryId: number, automatic: boolean): LiveCode {
   const [state, setState] = useState<{ result: OtpCodeResult | null; validUntil: number; error: string | null }>({ result: null, validUntil: 0, error: null });
   const inFlight = useRef(false);
 
@@ -36,19 +32,14 @@ export function useOtpCode(api: CrewvaultApi, entryId: number, automatic: boolea
   }, [api, entryId]);
 
   useEffect(() => {
-    if (!automatic) return undefined;
-    if (settleMs <= 0) {
-      void fetch();
-      return undefined;
-    }
-    const timer = setTimeout(() => void fetch(), settleMs);
-    return () => clearTimeout(timer);
-  }, [automatic, fetch, settleMs]);
+    if (automatic) void fetch();
+  }, [automatic, fetch]);
 
-  const expired = automatic && state.result?.period !== undefined && now >= state.validUntil;
+  const secondsLeft = useSecondsUntil(state.result?.period !== undefined ? state.validUntil : null);
+  const expired = automatic && state.result?.period !== undefined && secondsLeft === 0;
   useEffect(() => {
     if (expired) void fetch();
   }, [expired, fetch]);
 
-  return { result: state.result, error: state.error, secondsLeft: Math.max(0, Math.ceil((state.validUntil - now) / 1000)), fetch };
+  return { result: state.result, error: state.error, secondsLeft, fetch };
 }
