@@ -3,7 +3,7 @@
  * opened view). This module turns one into the other and checks structure on the way in;
  * code that shows an entry never handles the sealed form.
  */
-import { OTP_ALGORITHMS, OTP_KINDS, type OtpAlgorithm, type OtpKind, type OtpParams } from '../../shared/otp';
+import { OTP_ALGORITHMS, OTP_KINDS, type OtpKind, type OtpParams } from '../../shared/otp';
 import type { EntryDetails, EntrySummary } from '../../shared/model';
 import { openJson, sealJson, tampered } from './crypto';
 import { contexts, type GroupKey } from './keys';
@@ -19,15 +19,8 @@ export interface SealedSummary {
   readonly o: OtpKind | null;
 }
 
-interface SealedOtp {
-  readonly kind: OtpKind;
-  readonly secret: string;
-  readonly algorithm: OtpAlgorithm;
-  readonly digits: number;
-  readonly period: number;
-  readonly counter: number;
-  readonly issuer?: string;
-}
+/** The OTP parameters as sealed, with the issuer beside them. */
+type SealedOtp = OtpParams & { readonly issuer?: string };
 
 /** The rest: password, notes and the OTP parameters (secret included). */
 export interface SealedDetails {

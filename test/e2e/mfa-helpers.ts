@@ -1,6 +1,6 @@
 /**
- * Page steps the two-step sign-in specs repeat: adding a user, signing in step by step,
- * setting up an authenticator from the key on screen (codes computed here with the test's own
+ * Page steps the two-step sign-in and team specs repeat: adding a user, locking, signing in
+ * step by step, setting up an authenticator from the key on screen (codes computed here with the test's own
  * TOTP, never the app's), and the Users screen's "Two-step sign-in" tab. No step prints a
  * key, a code or a password.
  */

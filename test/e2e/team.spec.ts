@@ -3,27 +3,10 @@
 // lead removes the technician, who then no longer sees it.
 import { test, expect, OWNER, PASSWORD } from './fixtures';
 import { detailsPane, entryRow, expectLiveCode, selectRow } from './helpers';
+import { addUser, lock } from './mfa-helpers';
 import type { Page } from '@playwright/test';
 
 const KEY = 'JBSWY3DPEHPK3PXP';
-
-/** Adds a user on the Users screen and returns the one-time password the screen shows once. */
-async function addUser(page: Page, name: string, role: string): Promise<string> {
-  await page.getByRole('button', { name: 'Users', exact: true }).click();
-  await page.getByLabel('New user name').fill(name);
-  await page.getByLabel("New user's role").selectOption(role);
-  await page.getByRole('button', { name: 'Add user' }).click();
-  const notice = page.getByRole('status').filter({ hasText: `Added ${name}.` });
-  await expect(notice).toBeVisible();
-  const match = /in person: (\S+)$/.exec((await notice.textContent()) ?? '');
-  if (!match?.[1]) throw new Error('no one-time password shown');
-  return match[1];
-}
-
-async function lock(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Lock' }).click();
-  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
-}
 
 /** Signs in; on a one-time password, chooses `own` as the new one first. */
 async function signInAs(page: Page, name: string, password: string, own?: string): Promise<void> {
