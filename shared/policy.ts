@@ -84,3 +84,56 @@ export function can(actor: Actor, permission: Permission, groupId?: number): boo
   if (permission === 'users.manage' || permission === 'audit.read') return true;
   return membership !== undefined;
 }
+
+// ---- acting on people and roles ----------------------------------------------------------------
+// The rules that stop a users.manage holder from climbing: a custom role with users.manage is
+// not an admin. They are here, beside `can`, so the UI hides what the vault would refuse; the
+// vault (electron/vault/team.ts, mfa.ts) enforces them.
+
+/** Who may act on whom: owners above admins above everyone else. */
+export function roleRank(role: Role): number {
+  return role === 'owner' ? 2 : role === 'admin' ? 1 : 0;
+}
+
+/** Roles only an owner may give, or act on the holders of. */
+export const OWNER_GRANTED_ROLES: readonly Role[] = ['owner', 'admin'];
+
+/** A person as the rules about people see them. */
+export interface Person {
+  readonly id: number;
+  readonly role: Role;
+  readonly permissions: readonly Permission[];
+}
+
+/** The permissions `wanted` holds that `own` does not (empty: no climb). */
+export function permissionsBeyond(own: readonly Permission[], wanted: readonly Permission[]): Permission[] {
+  return wanted.filter((p) => !own.includes(p));
+}
+
+/**
+ * Why `actor` may not give role `role` (with `permissions`) to someone, or undefined if they
+ * may: nobody gives a role whose permissions exceed their own, and only an owner gives the
+ * owner or admin role.
+ */
+export function whyNotAssignRole(actor: Person, role: Role, permissions: readonly Permission[]): string | undefined {
+  if (OWNER_GRANTED_ROLES.includes(role) && actor.role !== 'owner') return `Only an owner can make someone ${role}.`;
+  const beyond = permissionsBeyond(actor.permissions, permissions);
+  if (beyond.length > 0) return `You cannot give a role with a permission you do not have (${beyond.join(', ')}).`;
+  return undefined;
+}
+
+/**
+ * Why `actor` may not act on `target` (change their role, disable them, reset their password
+ * or two-step sign-in, issue them an emergency code, forget their computers), or undefined:
+ * nobody acts on themselves this way, admins never act on owners, and nobody acts on someone
+ * whose role allows more than their own.
+ */
+export function whyNotActOn(actor: Person, target: Person): string | undefined {
+  if (actor.id === target.id) return 'You cannot do this to yourself.';
+  if (roleRank(target.role) > roleRank(actor.role)) return `Only an owner can act on ${target.role === 'owner' ? 'an owner' : 'an admin'}.`;
+  if (roleRank(target.role) === roleRank(actor.role)) {
+    const beyond = permissionsBeyond(actor.permissions, target.permissions);
+    if (beyond.length > 0) return `This person's role allows more than yours (${beyond.join(', ')}).`;
+  }
+  return undefined;
+}

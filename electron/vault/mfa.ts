@@ -37,6 +37,8 @@ export interface MfaCore {
   write<T>(work: (db: WriteDb) => T): T;
   audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void;
   requireUsersManage(): void;
+  /** users.manage, and FORBIDDEN where shared/policy `whyNotActOn` says no (an admin and an owner, say). */
+  requireActOn(user: UserRow): void;
 }
 
 export const MFA_POLICIES = ['off', 'optional', 'required'] as const;
@@ -282,7 +284,9 @@ export class MfaService {
     if (row.user_id === this.core.userId()) {
       if (deviceId === inUse) throw new CrewvaultError('INVALID_INPUT', 'This is the computer you are using: forget it from another one, or turn two-step sign-in off and on.');
     } else {
-      this.core.requireUsersManage();
+      const target = getUser(this.core.db, row.user_id);
+      if (target) this.core.requireActOn(target);
+      else this.core.requireUsersManage();
     }
     const owner = getUser(this.core.db, row.user_id);
     this.core.write((w) => {
@@ -403,6 +407,7 @@ export class MfaService {
     this.core.write((w) => {
       const user = findUserByName(w, userName.trim());
       if (!user) throw new CrewvaultError('NOT_FOUND', `No user named "${userName.trim()}".`);
+      this.core.requireActOn(user);
       clearMfa(w, user.id);
       this.core.audit(w, { action: 'mfa.reset', subject: user.name });
     });
@@ -415,6 +420,7 @@ export class MfaService {
     this.core.write((w) => {
       const user = findUserByName(w, userName.trim());
       if (!user) throw new CrewvaultError('NOT_FOUND', `No user named "${userName.trim()}".`);
+      this.core.requireActOn(user);
       w.prepare('INSERT OR REPLACE INTO emergency_codes (user_id, code_hash, expires_at, issued_by) VALUES (?, ?, ?, ?)')
         .run(user.id, emergencyHash(user.id, code), nowMs + EMERGENCY_CODE_MS, this.core.userId());
       this.core.audit(w, { action: 'mfa.emergency_issued', subject: user.name });

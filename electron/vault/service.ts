@@ -22,7 +22,7 @@ import {
   type OtpUri,
   type TotpCode,
 } from '../../shared/otp';
-import { ALL_GROUP_ROLES, can, isBuiltInRole, ROLE_PERMISSIONS, type Permission, type Role } from '../../shared/policy';
+import { ALL_GROUP_ROLES, can, whyNotActOn, type Permission, type Person, type Role } from '../../shared/policy';
 import type { KeyObject } from 'node:crypto';
 import { batchKey, deriveKek, exportPrivateKey, newKdfParams, open, openJson, seal, sealJson, unwrapKey, wrapKey } from './crypto';
 import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
@@ -42,14 +42,14 @@ import { appendAudit, listAuditRows, verifyAuditChain, type AnchorCheck, type Au
 import { countEntriesByCustomer, findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows, setCustomerSealedName } from './store-customers';
 import { openPage, PageChanges, type PageItem } from './entry-pages';
 import { NAME_ORDER, orderedTable } from './entry-order';
-import { getCustomRole } from './store-roles';
+import { rolePermissions } from './store-roles';
 import { MfaService } from './mfa';
 import { requireKnownRole, TeamService } from './team';
 import { deletePagesOfGroup, entryCountsByGroup, listPagesInGroups, type PageRow } from './store-pages';
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
 import { groupKeysOfUser, putGroupKey } from './store-groups';
 import { getSetting, setSetting } from './store-meta';
-import { clearFailedPasswords, getUser, listUsers, putWrappedDirectoryKey, recordFailedPassword, setMustChangePassword, setUserPasswordSeal } from './store-users';
+import { clearFailedPasswords, getUser, listUsers, putWrappedDirectoryKey, recordFailedPassword, setMustChangePassword, setUserPasswordSeal, type UserRow } from './store-users';
 import { insertUserRecord, parseKdf, prepareUser, validateNewPassword, validateUserName, type KdfOptions } from './records';
 
 export interface Clock {
@@ -193,9 +193,7 @@ export class VaultSession {
 
   /** What this person's role allows now: the built-in table, or the custom role's list. */
   permissions(): readonly Permission[] {
-    const role = this.user.role;
-    if (isBuiltInRole(role)) return ROLE_PERMISSIONS[role];
-    return getCustomRole(this.db, role)?.permissions ?? [];
+    return rolePermissions(this.db, this.user.role);
   }
 
   /** Access groups, members and users (the roles issue). */
@@ -245,10 +243,23 @@ export class VaultSession {
       write: (work) => this.write(work),
       audit: (w, fields, detail) => this.audit(w, fields, detail),
       requireUsersManage: () => this.require('users.manage'),
+      requireActOn: (target) => this.requireActOn(target),
     });
   }
 
   // ---- helpers ----------------------------------------------------------------------------
+
+  /** This person as shared/policy's rules about people see them. */
+  person(): Person {
+    return { id: this.user.id, role: this.user.role, permissions: this.permissions() };
+  }
+
+  /** users.manage, and FORBIDDEN unless shared/policy lets this person act on `target`. */
+  requireActOn(target: Pick<UserRow, 'id' | 'role'>): void {
+    this.require('users.manage');
+    const why = whyNotActOn(this.person(), { id: target.id, role: target.role, permissions: rolePermissions(this.db, target.role) });
+    if (why) throw new CrewvaultError('FORBIDDEN', why);
+  }
 
   private require(permission: Permission, groupId?: number): void {
     if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');

@@ -1,5 +1,5 @@
 /** Custom roles (schema 3): a name and the permissions it grants. */
-import { isPermission, type Permission } from '../../shared/policy';
+import { isBuiltInRole, isPermission, ROLE_PERMISSIONS, type Permission } from '../../shared/policy';
 import type { ReadDb, WriteDb } from './db';
 
 export interface CustomRole {
@@ -25,4 +25,10 @@ export function getCustomRole(db: ReadDb, name: string): CustomRole | undefined 
 export function putCustomRole(db: WriteDb, role: CustomRole, now: number): void {
   db.prepare('INSERT INTO roles (name, permissions, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET permissions = excluded.permissions')
     .run(role.name, JSON.stringify(role.permissions), now);
+}
+
+/** What `role` allows: the built-in table's row, a custom role's list, or nothing (unknown). */
+export function rolePermissions(db: ReadDb, role: string): readonly Permission[] {
+  if (isBuiltInRole(role)) return ROLE_PERMISSIONS[role];
+  return getCustomRole(db, role)?.permissions ?? [];
 }
