@@ -44,7 +44,7 @@ import { openPage, PageChanges, type PageItem } from './entry-pages';
 import { NAME_ORDER, orderedTable } from './entry-order';
 import { rolePermissions } from './store-roles';
 import { MfaService } from './mfa';
-import { requireKnownRole, TeamService } from './team';
+import { requireAssignableRole, TeamService } from './team';
 import { deletePagesOfGroup, entryCountsByGroup, listPagesInGroups, type PageRow } from './store-pages';
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
 import { groupKeysOfUser, putGroupKey } from './store-groups';
@@ -231,6 +231,8 @@ export class VaultSession {
       audit: (w, fields, detail) => this.audit(w, fields, detail),
       require: (permission, groupId) => this.require(permission, groupId),
       permissions: () => this.permissions(),
+      person: () => this.person(),
+      requireActOn: (target) => this.requireActOn(target),
       customerName: (customerId) => this.customerName(customerId),
     });
     this.mfa = new MfaService({
@@ -663,8 +665,7 @@ export class VaultSession {
    */
   async createUser(name: string, role: Role, password: string, kdf: KdfOptions = {}): Promise<UserView> {
     this.require('users.manage');
-    if (role === 'owner' && this.user.role !== 'owner') throw forbidden('users.manage');
-    requireKnownRole(this.db, role);
+    requireAssignableRole(this.db, this.person(), role);
     const userName = validateUserName(name);
     validateNewPassword(password);
     const prepared = await prepareUser(password, kdf);

@@ -8,7 +8,7 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import type { GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../../shared/model';
-import { ALL_GROUP_ROLES, isBuiltInRole, isPermission, ROLE_PERMISSIONS, ROLES, type Actor, type Permission, type Role } from '../../shared/policy';
+import { ALL_GROUP_ROLES, isBuiltInRole, isPermission, permissionsBeyond, ROLE_PERMISSIONS, ROLES, whyNotAssignRole, type Actor, type Permission, type Person, type Role } from '../../shared/policy';
 import { exportPrivateKey, indexKey, openJson, randomKey, seal, wrapKey } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { pageOf, writePage, type PageChanges, type PageItem } from './entry-pages';
@@ -29,7 +29,7 @@ import {
   setGroupKeyVersion,
 } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
-import { getCustomRole, listCustomRoles, putCustomRole } from './store-roles';
+import { getCustomRole, listCustomRoles, putCustomRole, rolePermissions } from './store-roles';
 import {
   deleteDirectoryKey,
   findUserByName,
@@ -57,12 +57,26 @@ export interface SessionCore {
   /** LOCKED when the session is locked; FORBIDDEN (naming the permission) when `can` says no. */
   require(permission: Permission, groupId?: number): void;
   permissions(): readonly Permission[];
+  /** This person as shared/policy's rules about people see them. */
+  person(): Person;
+  /** users.manage, and FORBIDDEN where shared/policy `whyNotActOn` says no. */
+  requireActOn(target: Pick<UserRow, 'id' | 'role'>): void;
   customerName(customerId: number): string;
 }
 
 /** INVALID_INPUT unless `role` is built in or defined in this vault. */
 export function requireKnownRole(db: ReadDb, role: string): void {
   if (!isBuiltInRole(role) && !getCustomRole(db, role)) throw new CrewvaultError('INVALID_INPUT', `Unknown role "${role}".`);
+}
+
+/**
+ * INVALID_INPUT for an unknown role; FORBIDDEN unless `actor` may give it (shared/policy
+ * `whyNotAssignRole`: never beyond one's own permissions; owner and admin only from an owner).
+ */
+export function requireAssignableRole(db: ReadDb, actor: Person, role: string): void {
+  requireKnownRole(db, role);
+  const why = whyNotAssignRole(actor, role, rolePermissions(db, role));
+  if (why) throw new CrewvaultError('FORBIDDEN', why);
 }
 
 function forbidden(message: string): CrewvaultError {
@@ -212,6 +226,7 @@ export class TeamService {
     this.core.write((w) => {
       const user = this.activeUser(w, userName);
       if (user.id === this.core.user().id) throw forbidden('You cannot disable yourself.');
+      this.core.requireActOn(user);
       this.guardOwnerChange(w, user, 'technician');
       const groups = groupKeysOfUser(w, user.id).map((gk) => gk.group_id);
       for (const groupId of groups) if (!this.core.ring.groups.has(groupId)) throw forbidden('You do not hold the key of every group this user is in.');
@@ -227,9 +242,11 @@ export class TeamService {
   /** Changes a role; an owner or admin is given every group's key. */
   changeRole(userName: string, role: Role): UserView {
     this.core.require('users.manage');
-    requireKnownRole(this.core.db, role);
+    requireAssignableRole(this.core.db, this.core.person(), role);
     return this.core.write((w) => {
       const user = this.activeUser(w, userName);
+      if (user.id === this.core.user().id) throw forbidden('You cannot change your own role.');
+      this.core.requireActOn(user);
       this.guardOwnerChange(w, user, role);
       setUserRole(w, user.id, role);
       if (ALL_GROUP_ROLES.includes(role)) {
@@ -255,6 +272,7 @@ export class TeamService {
     try {
       this.core.write((w) => {
         const user = this.activeUser(w, userName);
+        this.core.requireActOn(user);
         const groups = groupKeysOfUser(w, user.id);
         for (const gk of groups) if (!this.core.ring.groups.has(gk.group_id)) throw forbidden('You do not hold the key of every group this user is in.');
         replaceUserKeys(w, user.id, JSON.stringify(prepared.params), prepared.keyPair.publicKey);
@@ -294,9 +312,17 @@ export class TeamService {
     if (unknown.length > 0) throw new CrewvaultError('INVALID_INPUT', `Unknown permission "${unknown[0] ?? ''}".`);
     const granted = [...new Set(permissions.filter(isPermission))];
     const own = this.core.permissions();
-    const beyond = granted.find((p) => !own.includes(p));
-    if (beyond) throw new CrewvaultError('FORBIDDEN', `You cannot grant a permission you do not have (${beyond}).`);
+    const beyond = permissionsBeyond(own, granted);
+    if (beyond.length > 0) throw new CrewvaultError('FORBIDDEN', `You cannot grant a permission you do not have (${beyond.join(', ')}).`);
     return this.core.write((w) => {
+      // Redefining is acting on everyone who holds the role: not one's own role (that would be
+      // changing one's own permissions), and not a role that allows more than one's own.
+      const existing = getCustomRole(w, roleName);
+      if (existing) {
+        if (existing.name.toLowerCase() === this.core.user().role.toLowerCase()) throw forbidden('You cannot redefine your own role.');
+        const above = permissionsBeyond(own, existing.permissions);
+        if (above.length > 0) throw forbidden(`This role allows more than yours (${above.join(', ')}): only someone who has those may redefine it.`);
+      }
       putCustomRole(w, { name: roleName, permissions: granted }, this.core.now());
       this.core.audit(w, { action: 'role.define', subject: roleName }, `${roleName}: ${granted.join(', ') || '(no permissions)'}`);
       return { name: roleName, permissions: granted, builtIn: false };
