@@ -362,7 +362,7 @@ export class Router {
     'secrets.copy': async ({ id, what }, session) => {
       const s = this.requireSession(session);
       this.requirePermission(s, what);
-      const value = what === 'password' ? s.revealPassword(id, 'copy') : s.otpCode(id, this.options.clock.now()).code;
+      const value = what === 'password' ? s.revealPassword(id, 'copy') : s.otpCode(id, this.options.clock.now(), 'copy').code;
       return this.copy(value, s.settings().clipboardClearSeconds);
     },
     'clipboard.copy': ({ text: value }, session) => this.copy(value, this.requireSession(session).settings().clipboardClearSeconds),

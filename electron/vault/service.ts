@@ -15,6 +15,7 @@ import {
   hotpCode,
   parseMigrationUri,
   parseOtpUri,
+  timeStep,
   totpCode,
   validateOtpParams,
   type HotpCode,
@@ -502,9 +503,15 @@ export class VaultSession {
 
   // ---- codes and reveals --------------------------------------------------------------------
 
-  /** The entry's current code. TOTP/Steam: at `nowMs`. HOTP: the code for the stored counter,
-   * which then advances and is saved (a used HOTP code is never shown again). Audited. */
-  otpCode(id: number, nowMs: number = this.clock.now()): (TotpCode | HotpCode) & { readonly kind: OtpKind } {
+  /**
+   * The entry's code. TOTP/Steam: at `nowMs` — someone who may not see the key (codes-only)
+   * gets the current step only (its result names the next code too, as the screen shows), so
+   * codes cannot be collected ahead to use after access ends. HOTP: the code for the stored
+   * counter, which then advances and is saved (a used HOTP code is never shown again).
+   * Audited with the step or counter it was for: a copy, a code at another time and every HOTP
+   * code each time; a screen's passive refresh once per entry per OTP_AUDIT_INTERVAL_MS.
+   */
+  otpCode(id: number, nowMs: number = this.clock.now(), purpose: 'view' | 'copy' = 'view'): (TotpCode | HotpCode) & { readonly kind: OtpKind } {
     this.require('otp.view');
     return this.write((w) => {
       const row = this.visibleRow(id);
@@ -514,19 +521,27 @@ export class VaultSession {
       const otp = storedOtp(details);
       if (!otp || !details.otp) throw new CrewvaultError('NOT_FOUND', 'This entry has no one-time password.');
       const path = `${this.customerName(row.customer_id)}/${summary.t}`;
+      const audit = (detail: string): void => {
+        this.audit(w, { action: purpose === 'copy' ? 'otp.copy' : 'otp.code', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${path} (${detail})`);
+      };
       if (otp.params.kind === 'hotp') {
         const result = hotpCode(otp.params);
         this.writeEntry(w, row, summary, { ...details, otp: { ...details.otp, counter: otp.params.counter + 1 } });
-        this.audit(w, { action: 'otp.code', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${path} (HOTP counter ${result.counter})`);
+        audit(`HOTP counter ${result.counter}`);
         return { ...result, kind: 'hotp' as const };
       }
-      // A screen refreshes a visible code every period; one audit row per entry per
-      // OTP_AUDIT_INTERVAL_MS of a session says "this person saw these codes" without
-      // burying the log. HOTP codes are audited every time (each one is a use).
+      const now = this.clock.now();
+      const step = timeStep(nowMs, otp.params.period);
+      const currentStep = timeStep(now, otp.params.period);
+      if (step !== currentStep && !this.permissions().includes('otp.reveal_secret')) {
+        throw new CrewvaultError('FORBIDDEN', 'Your role shows only the current code (needs permission otp.reveal_secret for a code at another time).');
+      }
+      // A screen refreshes a visible code every period: one row per entry per interval says
+      // "this person saw these codes" without burying the log. Anything else is an act.
       const last = this.otpAuditedAt.get(id);
-      if (last === undefined || this.clock.now() - last >= OTP_AUDIT_INTERVAL_MS) {
-        this.audit(w, { action: 'otp.code', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, path);
-        this.otpAuditedAt.set(id, this.clock.now());
+      if (purpose === 'copy' || step !== currentStep || last === undefined || now - last >= OTP_AUDIT_INTERVAL_MS) {
+        audit(`step ${step}`);
+        if (purpose === 'view' && step === currentStep) this.otpAuditedAt.set(id, now);
       }
       return { ...totpCode(otp.params, nowMs), kind: otp.params.kind };
     });

@@ -1,0 +1,82 @@
+// Codes-only cannot collect codes ahead (issue #10, finding 2): someone who may see codes but
+// not keys gets the current step only; every code shown at another time, and every copy, is
+// audited with the step it was for. Through the service and through the real CLI.
+import { describe, expect, it } from 'vitest';
+import { Vault } from '../../electron/vault/vault';
+import { parseOtpUri, timeStep, totpCode } from '../../shared/otp';
+import { crewvault } from '../support/cli';
+import { FAST_KDF, manualClock, newVault } from '../support/vault';
+
+const TOTP = parseOtpUri('otpauth://totp/Acme:ops?secret=JBSWY3DPEHPK3PXP&issuer=Acme');
+const YEAR_MS = 365 * 24 * 3600_000;
+
+async function vaultWithCody() {
+  const clock = manualClock();
+  const { file, session: owner } = await newVault(clock);
+  await owner.createUser('cody', 'codes_only', 'cody password', FAST_KDF);
+  await owner.createUser('tom', 'technician', 'tom password', FAST_KDF);
+  const entry = owner.createEntry({ customer: 'Acme', title: 'M365', otp: TOTP });
+  const vault = Vault.open(file, clock);
+  const as = async (name: string) => {
+    const session = await vault.signIn(name, `${name} password`);
+    await session.changePassword(`${name} password`, `${name} own password`, FAST_KDF);
+    return session;
+  };
+  return { file, clock, owner, entry, as };
+}
+
+describe('codes for someone who may not see the key', () => {
+  it('gets the current code (and the next), never one at another time', async () => {
+    const { clock, entry, as } = await vaultWithCody();
+    const cody = await as('cody');
+    const now = cody.otpCode(entry.id, clock.now());
+    const expected = totpCode(TOTP.params, clock.now());
+    expect(now).toMatchObject({ code: expected.code, next: expected.next });
+    for (const at of [clock.now() + YEAR_MS, clock.now() + 30_000, clock.now() - 30_000, 0]) {
+      expect(() => cody.otpCode(entry.id, at), String(at)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }) as unknown);
+    }
+  });
+
+  it('someone who may see the key may ask for another time, and each such code is audited with its step', async () => {
+    const { clock, owner, entry, as } = await vaultWithCody();
+    const tom = await as('tom');
+    const at = clock.now() + YEAR_MS;
+    expect(tom.otpCode(entry.id, at).code).toBe(totpCode(TOTP.params, at).code);
+    expect(tom.otpCode(entry.id, at).code).toBe(totpCode(TOTP.params, at).code);
+    const rows = owner.auditLog().filter((r) => r.actor === 'tom' && r.action === 'otp.code');
+    expect(rows.map((r) => r.detail)).toEqual([`Acme/M365 (step ${timeStep(at, 30)})`, `Acme/M365 (step ${timeStep(at, 30)})`]);
+  });
+
+  it('passive views are audited once per interval with their step; copies every time', async () => {
+    const { clock, owner, entry, as } = await vaultWithCody();
+    const cody = await as('cody');
+    cody.otpCode(entry.id, clock.now());
+    cody.otpCode(entry.id, clock.now());
+    cody.otpCode(entry.id, clock.now(), 'copy');
+    cody.otpCode(entry.id, clock.now(), 'copy');
+    const rows = owner.auditLog().filter((r) => r.actor === 'cody' && r.action.startsWith('otp.'));
+    const step = timeStep(clock.now(), 30);
+    expect(rows.map((r) => `${r.action} ${r.detail}`)).toEqual([
+      `otp.code Acme/M365 (step ${step})`,
+      `otp.copy Acme/M365 (step ${step})`,
+      `otp.copy Acme/M365 (step ${step})`,
+    ]);
+  });
+
+  it('the CLI refuses --at a year ahead for codes-only, and prints the code for a technician', async () => {
+    const { file } = await vaultWithCody();
+    const at = String(Math.floor((Date.now() + YEAR_MS) / 1000));
+    // First sign-ins change the one-time passwords through the CLI's own passwd.
+    for (const name of ['cody', 'tom']) {
+      const changed = crewvault(['passwd', '--vault', file, '--as', name], { input: `${name} password\n${name} cli password\n` });
+      expect(changed.status, changed.stderr).toBe(0);
+    }
+    const cody = crewvault(['otp', '--vault', file, '--as', 'cody', 'Acme/M365', '--at', at], { input: 'cody cli password\n' });
+    expect(cody.status).toBe(1);
+    expect(cody.stderr).toMatch(/^crewvault: FORBIDDEN: .*current code/);
+    expect(cody.stdout).toBe('');
+    const tom = crewvault(['otp', '--vault', file, '--as', 'tom', 'Acme/M365', '--at', at], { input: 'tom cli password\n' });
+    expect(tom.status, tom.stderr).toBe(0);
+    expect(tom.stdout.trim()).toBe(totpCode(TOTP.params, Number(at) * 1000).code);
+  });
+});
