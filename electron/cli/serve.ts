@@ -1,6 +1,10 @@
 /**
- * `crewvault serve`: the browser host. Prints one line, the URL with its token, and runs
- * until SIGINT/SIGTERM, then closes the vault (WAL checkpointed) and exits 0.
+ * `crewvault serve`: the browser host. Prints one line, the one-time launch URL, opens it,
+ * tells the terminal on stderr whenever the launch link is used or refused, and runs until
+ * SIGINT/SIGTERM, then closes the vault (WAL checkpointed) and exits 0.
+ *
+ * Must never: print or pass on the session secret (it exists only in the browser's cookie
+ * and, hashed, in electron/host/launch.ts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CrewvaultError } from '../../shared/errors';
 import { keychainDeviceStore } from '../devices';
-import { startHost } from '../host/server';
+import { LAUNCH_CODE_TTL_MS } from '../host/launch';
+import { startHost, type LaunchEvent } from '../host/server';
 import { Router } from '../router';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { SERVE_SUMMARY, SERVE_USAGE } from './serve-usage';
@@ -20,6 +25,34 @@ import { configPath, uiVaultPath, writeConfig } from '../config';
 const STATIC_ROOT = fileURLToPath(new URL('./renderer/', import.meta.url));
 const IDLE_CHECK_MS = 15_000;
 
+/**
+ * What the person needs to hear about their launch link. Only they can tell whether the
+ * browser that used it was theirs, so each use is reported the moment it happens.
+ */
+function launchNotice(event: LaunchEvent, port: number): string {
+  switch (event.outcome) {
+    case 'exchanged':
+      return `The launch link was used and is now dead. If that was not your browser, stop this server (Ctrl+C). A closed tab comes back at http://127.0.0.1:${port}/ in the same browser.\n`;
+    case 'used':
+      return 'The launch link was presented again and refused. If your browser shows that refusal, someone else used it first: stop this server (Ctrl+C).\n';
+    case 'expired':
+      return 'An expired launch link was refused: stop this server (Ctrl+C) and start it again for a new one.\n';
+    case 'wrong':
+      return 'A wrong launch code was refused.\n';
+  }
+}
+
+/**
+ * The URL goes on the opener's command line, which every local user can read in
+ * /proc/PID/cmdline (as they could the old session token). That is acceptable because the
+ * launch code is worthless once read: it dies at the first load, used or refused, and after
+ * LAUNCH_CODE_TTL_MS, so the old attack (wait until the person has signed in, then call in
+ * with the token) is gone. What remains is a race before the browser's first load, which
+ * nothing sent through an opener's arguments can close: whoever wins it holds the only
+ * session, on a vault still locked (its entries still take a user's password), and the
+ * person's own browser is refused at once with a page saying why, as is the terminal; they
+ * stop the server, so the winner never sees the vault unlocked.
+ */
 function openInBrowser(url: string): void {
   const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   try {
@@ -55,10 +88,16 @@ async function run(args: string[], io: CliIo): Promise<number> {
     devices: keychainDeviceStore(),
     deviceLabel: `${hostname()} (browser)`,
   });
-  const host = await startHost({ router, staticRoot: STATIC_ROOT, port });
+  const host = await startHost({
+    router,
+    staticRoot: STATIC_ROOT,
+    port,
+    clock: { now: io.now },
+    onLaunch: (event) => io.err(launchNotice(event, host.port)),
+  });
   const idle = setInterval(() => router.checkIdle(), IDLE_CHECK_MS);
-  io.out(`Crewvault is at ${host.url} (Ctrl+C to stop)\n`);
-  if (!values['no-open']) openInBrowser(host.url);
+  io.out(`Crewvault is at ${host.launchUrl} (works once, within ${LAUNCH_CODE_TTL_MS / 60_000} minutes; Ctrl+C to stop)\n`);
+  if (!values['no-open']) openInBrowser(host.launchUrl);
 
   await new Promise<void>((resolve) => {
     const stop = (): void => {
