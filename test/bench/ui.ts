@@ -12,6 +12,7 @@ import path from 'node:path';
 import { deriveKek, newKdfParams } from '../../electron/vault/crypto';
 import { createVault } from '../../electron/vault/vault';
 import { resolveOtpSpec } from '../../shared/otp';
+import { LAUNCH_URL } from '../support/launch-url';
 import { benchEntries, searchQueries } from './dataset';
 import { percentile } from './measure';
 import { printTable } from './table';
@@ -43,7 +44,7 @@ function startServe(file: string): Promise<{ url: string; stop: () => void }> {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
-      const match = /(http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64})/.exec(out);
+      const match = LAUNCH_URL.exec(out);
       if (match?.[1]) resolve({ url: match[1], stop: () => child.kill('SIGTERM') });
     });
     child.on('exit', (code) => reject(new Error(`crewvault serve exited with ${code}`)));
