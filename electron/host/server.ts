@@ -135,9 +135,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return refuseLaunch(res, exchange.refusal);
     }
     // HttpOnly: no script, injected or ours, can read it. SameSite=Strict: no other site's
-    // page can make the browser send it. No Secure: this is plain http on 127.0.0.1, where a
-    // Secure cookie would not be sent back; loopback traffic never leaves the computer.
-    // No Max-Age: it lives until the browser quits, so a closed tab can come back at `/`.
+    // page can make the browser send it. No Secure: this is plain http on 127.0.0.1 (browsers
+    // differ on keeping a Secure cookie from http even there), and loopback traffic never
+    // leaves the computer. No Max-Age: it lives until the browser quits, so a closed tab comes
+    // back at `/`. Cookies ignore ports, so the browser also sends it to other servers on
+    // 127.0.0.1 the person opens themselves; the name carries our port so that two hosts do
+    // not overwrite each other's, and SECURITY.md names that limit.
     const cookie = `${cookieName}=${exchange.sessionSecret}; HttpOnly; SameSite=Strict; Path=/`;
     res.writeHead(303, { ...SECURITY_HEADERS, Location: '/', 'Set-Cookie': cookie, 'Content-Length': 0 });
     res.end();
