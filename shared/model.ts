@@ -84,15 +84,19 @@ export interface EntryTable {
   readonly updatedAt: readonly number[];
 }
 
-/** The detail view: every field but the password and the OTP secret. */
+/**
+ * The detail view: every field but the password and the OTP secret. For someone whose role
+ * holds no secret key (an auditor), what is sealed with the secrets is unknown: `notes` and
+ * `hasPassword` are null and `otp` names only its kind.
+ */
 export interface EntryDetails extends Omit<EntrySummary, 'otp'> {
-  readonly notes: string;
-  readonly hasPassword: boolean;
+  readonly notes: string | null;
+  readonly hasPassword: boolean | null;
   readonly otp: {
     readonly kind: OtpKind;
-    readonly algorithm: OtpAlgorithm;
-    readonly digits: number;
-    readonly period: number;
+    readonly algorithm?: OtpAlgorithm;
+    readonly digits?: number;
+    readonly period?: number;
     readonly issuer?: string;
   } | null;
   readonly createdAt: number;

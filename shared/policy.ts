@@ -63,6 +63,32 @@ export interface Actor {
   readonly groups: ReadonlyMap<number, { readonly lead: boolean }>;
 }
 
+/**
+ * The permissions that need a group's secret key (password, notes, OTP key), so a role with
+ * any of them is given it and a role with none (an auditor) holds only the list key: for them
+ * the crypto, not only the app, keeps secrets shut. Codes-only is among them: a desktop
+ * computes codes from the OTP key, so codes-only is enforced by the app, not the crypto
+ * (SECURITY.md). Creating and editing seal secrets, so they need the key too.
+ */
+export const SECRET_KEY_PERMISSIONS: readonly Permission[] = ['passwords.reveal', 'otp.view', 'otp.reveal_secret', 'entries.create', 'entries.edit'];
+
+/** Whether a role with `permissions` is given its groups' secret keys. */
+export function holdsSecretKeys(permissions: readonly Permission[]): boolean {
+  return permissions.some((p) => SECRET_KEY_PERMISSIONS.includes(p));
+}
+
+/**
+ * What the encryption (not only the app) keeps from a role, in words for the role list: a
+ * role without secret keys cannot open secrets even from a copy of the file; a role that holds
+ * them but may not reveal them (codes-only) is kept from them by the app alone.
+ */
+export function keyHoldingNote(permissions: readonly Permission[]): string {
+  if (!holdsSecretKeys(permissions)) return 'Holds no secret key: passwords, notes and OTP keys stay sealed from it, even with a copy of the vault file.';
+  const reveals = permissions.includes('passwords.reveal') && permissions.includes('otp.reveal_secret');
+  if (reveals) return 'Holds its groups\' secret keys.';
+  return 'Holds its groups\' secret keys (a desktop computes codes from the OTP key): what it may not reveal is kept from it by the app, not by encryption.';
+}
+
 /** Roles that manage every group, and so are given every group's key. */
 export const ALL_GROUP_ROLES: readonly Role[] = ['owner', 'admin'];
 

@@ -16,7 +16,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
       ['Title', entry.title],
       ['Username', entry.username],
       ['URL', entry.url],
-      ['Notes', entry.notes.replace(/\r?\n/g, '\n       ')],
+      // null: the role holds no secret key (an auditor), so notes are sealed from it.
+      ['Notes', entry.notes === null ? '(sealed: your role holds no key to secrets)' : entry.notes.replace(/\r?\n/g, '\n       ')],
     ];
     if (values.reveal) {
       if (entry.hasPassword) out.push(['Password', session.revealPassword(entry.id)]);
@@ -24,7 +25,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     } else {
       out.push(['Password', entry.hasPassword ? '(hidden: --reveal shows it)' : '']);
     }
-    if (entry.otp) out.push(['OTP', `${entry.otp.kind.toUpperCase()} ${entry.otp.algorithm}, ${entry.otp.digits} digits${entry.otp.kind === 'hotp' ? '' : `, ${entry.otp.period} s`}`]);
+    const otp = entry.otp;
+    if (otp) out.push(['OTP', otp.algorithm === undefined ? otp.kind.toUpperCase() : `${otp.kind.toUpperCase()} ${otp.algorithm}, ${otp.digits ?? 6} digits${otp.kind === 'hotp' ? '' : `, ${otp.period ?? 30} s`}`]);
     return out;
   });
   for (const [name, value] of lines) io.out(`${`${name}:`.padEnd(10)} ${value}\n`);

@@ -6,12 +6,27 @@ import type { KeyPair, SealContext } from './crypto';
 import { indexKey, keyedHash } from './crypto';
 import { auditAnchorKey } from './store-audit';
 
+/**
+ * A group's keys as one person holds them. Each version has two: the list key (`key`: what the
+ * list shows — title, username, URL, the summary pages — and the lookup index) and the secret
+ * key (`secret`: password, notes, OTP key). Only roles that need secrets hold the secret key
+ * (shared/policy SECRET_KEY_PERMISSIONS); an auditor's `secret` is undefined. A group from
+ * before schema 6 has one key for both (`split` false) until an owner signs in and splits it.
+ */
 export interface GroupKey {
   readonly version: number;
   readonly key: Buffer;
   readonly index: Buffer;
+  readonly secret: Buffer | undefined;
+  /** Whether this version has a separate secret key (false: a pre-schema-7 group, key = secret). */
+  readonly split: boolean;
   /** Whether this person leads the group (manages its members). */
   readonly lead: boolean;
+}
+
+/** A group key from its raw parts (the index key derived from the list key). */
+export function groupKey(version: number, key: Buffer, secret: Buffer | undefined, split: boolean, lead: boolean): GroupKey {
+  return { version, key, index: indexKey(key, 'entries'), secret, split, lead };
 }
 
 /**
@@ -36,16 +51,15 @@ export class KeyRing {
     this.auditKey = auditAnchorKey(directoryKey);
   }
 
-  addGroup(groupId: number, version: number, key: Buffer, lead: boolean): void {
-    this.groups.set(groupId, { version, key, index: indexKey(key, 'entries'), lead });
+  addGroup(groupId: number, group: GroupKey): void {
+    this.groups.set(groupId, group);
   }
 
   /** Forgets one group's key (after a rotation replaced it, or membership ended). */
   dropGroup(groupId: number): void {
     const group = this.groups.get(groupId);
     if (!group) return;
-    group.key.fill(0);
-    group.index.fill(0);
+    wipeGroupKey(group);
     this.groups.delete(groupId);
   }
 
@@ -54,12 +68,15 @@ export class KeyRing {
     this.directoryKey.fill(0);
     this.directoryIndex.fill(0);
     this.auditKey.fill(0);
-    for (const group of this.groups.values()) {
-      group.key.fill(0);
-      group.index.fill(0);
-    }
+    for (const group of this.groups.values()) wipeGroupKey(group);
     this.groups.clear();
   }
+}
+
+function wipeGroupKey(group: GroupKey): void {
+  group.key.fill(0);
+  group.index.fill(0);
+  group.secret?.fill(0);
 }
 
 /** Case-, space- and Unicode-form-insensitive form of a name, for keyed lookups. */
@@ -84,6 +101,7 @@ export const contexts = {
   /** `version` is DIRECTORY_WRAP_ANCHORED for every wrap written since the audit anchor. */
   directoryKey: (userId: number, version: number): SealContext => ({ table: 'directory_keys', row: userId, field: 'key', keyVersion: version }),
   groupKey: (groupId: number, userId: number, version: number): SealContext => ({ table: 'group_keys', row: `${groupId}:${userId}`, field: 'key', keyVersion: version }),
+  groupSecretKey: (groupId: number, userId: number, version: number): SealContext => ({ table: 'group_keys', row: `${groupId}:${userId}`, field: 'secret_key', keyVersion: version }),
   groupName: (groupId: number): SealContext => ({ table: 'access_groups', row: groupId, field: 'name', keyVersion: 1 }),
   customerName: (customerId: number): SealContext => ({ table: 'customers', row: customerId, field: 'name', keyVersion: 1 }),
   entrySummary: (entryId: number, version: number): SealContext => ({ table: 'entries', row: entryId, field: 'summary', keyVersion: version }),

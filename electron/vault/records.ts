@@ -12,17 +12,17 @@ import {
   deriveKek,
   exportPrivateKey,
   generateKeyPair,
+  MIN_KDF,
   newKdfParams,
-  randomKey,
   seal,
   sealJson,
-  wrapKey,
   type KdfParams,
   type KeyPair,
 } from './crypto';
 import type { WriteDb } from './db';
+import { newGroupKey, wrapGroupFor } from './group-keys';
 import { contexts, groupNameIndex, type KeyRing } from './keys';
-import { insertGroup, putGroupKey, setGroupSealedName } from './store-groups';
+import { insertGroup, setGroupSealedName } from './store-groups';
 import { findUserByName, insertUser, setSealedPrivateKey, type UserRow } from './store-users';
 
 export interface KdfOptions {
@@ -48,12 +48,50 @@ export function validateNewPassword(password: string): string {
   return password;
 }
 
+/**
+ * The Argon2id settings a vault may hold. The floor is what the vault makes (MIN_KDF); the
+ * ceilings are far above any real choice (DESIGN.md's default is 64 MiB, 3 passes, 1 lane) and
+ * keep a damaged or edited record from making a sign-in allocate terabytes or run for days.
+ */
+export const KDF_LIMITS = {
+  /** KiB: 1 MiB to 4 GiB. */
+  memory: { min: MIN_KDF.memory, max: 4 * 1024 * 1024 },
+  iterations: { min: MIN_KDF.iterations, max: 100 },
+  parallelism: { min: MIN_KDF.parallelism, max: 64 },
+  saltBytes: { min: 16, max: 64 },
+} as const;
+
+/**
+ * A user's stored Argon2id settings, every field checked: they come from the file, so a value
+ * outside KDF_LIMITS (0, -1, 1.5, 2^32-1), a salt that is not base64 of 16 to 64 bytes, or text
+ * that is not JSON is damage to report as VAULT_CORRUPT — never something to hand to argon2,
+ * whose own failures would surface as INTERNAL.
+ */
 export function parseKdf(text: string): KdfParams {
-  const value = JSON.parse(text) as Partial<KdfParams>;
-  if (value.algorithm !== 'argon2id' || typeof value.salt !== 'string' || typeof value.memory !== 'number' || typeof value.iterations !== 'number' || typeof value.parallelism !== 'number') {
-    throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: a user record is damaged.');
+  const damaged = (): CrewvaultError => new CrewvaultError('VAULT_CORRUPT', "Not a readable Crewvault vault: a user's key settings are damaged.");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw damaged();
   }
-  return value as KdfParams;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw damaged();
+  const { algorithm, memory, iterations, parallelism, salt } = value as Record<string, unknown>;
+  const within = (n: unknown, limits: { readonly min: number; readonly max: number }): n is number =>
+    typeof n === 'number' && Number.isSafeInteger(n) && n >= limits.min && n <= limits.max;
+  // Canonical base64 only: Buffer.from(…, 'base64') skips what it cannot read instead of failing.
+  const saltBytes = typeof salt === 'string' && /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(salt) ? Buffer.from(salt, 'base64').length : 0;
+  if (
+    algorithm !== 'argon2id' ||
+    !within(memory, KDF_LIMITS.memory) ||
+    !within(iterations, KDF_LIMITS.iterations) ||
+    !within(parallelism, KDF_LIMITS.parallelism) ||
+    typeof salt !== 'string' ||
+    !within(saltBytes, KDF_LIMITS.saltBytes)
+  ) {
+    throw damaged();
+  }
+  return { algorithm, memory, iterations, parallelism, salt };
 }
 
 export function userView(row: UserRow): UserView {
@@ -87,12 +125,17 @@ export function insertUserRecord(db: WriteDb, prepared: PreparedUser, name: stri
   }
 }
 
-/** A new group with a fresh key, wrapped for its creator (who becomes its lead). */
-export function createGroupRecord(db: WriteDb, ring: KeyRing, creatorId: number, name: string, now: number): number {
+/**
+ * A new group with fresh keys, wrapped for its creator (who becomes its lead; the secret key
+ * only if their role needs secrets — group-keys.ts). The creator's ring holds both for now, so
+ * the caller can wrap them for owners and admins; a creator who may not hold the secret key
+ * loses it from the ring at the session's next call (VaultSession.refreshUser reads the wraps).
+ */
+export function createGroupRecord(db: WriteDb, ring: KeyRing, creator: Pick<UserRow, 'id' | 'role'>, name: string, now: number): number {
   const groupId = insertGroup(db, groupNameIndex(ring, name), now);
   setGroupSealedName(db, groupId, sealJson(ring.directoryKey, name, contexts.groupName(groupId)));
-  const key = randomKey();
-  putGroupKey(db, { group_id: groupId, user_id: creatorId, key_version: 1, wrapped_key: wrapKey(ring.keyPair.publicKey, key, contexts.groupKey(groupId, creatorId, 1)), is_lead: 1 });
-  ring.addGroup(groupId, 1, key, true);
+  const group = newGroupKey(1, true);
+  wrapGroupFor(db, groupId, group, { id: creator.id, role: creator.role, public_key: ring.keyPair.publicKey }, { lead: true, byRole: false });
+  ring.addGroup(groupId, group);
   return groupId;
 }

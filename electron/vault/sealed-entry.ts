@@ -5,6 +5,7 @@
  */
 import { OTP_ALGORITHMS, OTP_KINDS, type OtpKind, type OtpParams } from '../../shared/otp';
 import type { EntryDetails, EntrySummary } from '../../shared/model';
+import { CrewvaultError } from '../../shared/errors';
 import { openJson, sealJson, tampered } from './crypto';
 import { contexts, type GroupKey } from './keys';
 import type { EntryRow } from './store-entries';
@@ -80,9 +81,15 @@ export function openSummary(row: EntryRow, group: GroupKey): SealedSummary {
   return summary;
 }
 
+/** FORBIDDEN for someone whose role holds no secret key of the group (an auditor). */
+function secretKey(group: GroupKey): Buffer {
+  if (!group.secret) throw new CrewvaultError('FORBIDDEN', 'Your role holds no key to this entry\'s secrets.');
+  return group.secret;
+}
+
 export function openDetails(row: EntryRow, group: GroupKey): SealedDetails {
   if (row.key_version !== group.version) throw tampered();
-  return parseOrTampered(isDetails, openJson(group.key, row.sealed_details, contexts.entryDetails(row.id, row.key_version)));
+  return parseOrTampered(isDetails, openJson(secretKey(group), row.sealed_details, contexts.entryDetails(row.id, row.key_version)));
 }
 
 export function sealSummary(entryId: number, group: GroupKey, summary: SealedSummary): Buffer {
@@ -90,7 +97,7 @@ export function sealSummary(entryId: number, group: GroupKey, summary: SealedSum
 }
 
 export function sealDetails(entryId: number, group: GroupKey, details: SealedDetails): Buffer {
-  return sealJson(group.key, details, contexts.entryDetails(entryId, group.version));
+  return sealJson(secretKey(group), details, contexts.entryDetails(entryId, group.version));
 }
 
 export function storedOtp(details: SealedDetails): StoredOtp | null {
@@ -113,15 +120,17 @@ export function summaryView(row: EntryRow, summary: SealedSummary, customer: str
   };
 }
 
-export function detailsView(row: EntryRow, summary: SealedSummary, details: SealedDetails, customer: string): EntryDetails {
-  const otp = details.otp;
+/** `details` undefined: the viewer holds no secret key (an auditor), so notes, whether there is
+ * a password and the OTP settings are unknown to them, and said to be (null). */
+export function detailsView(row: EntryRow, summary: SealedSummary, details: SealedDetails | undefined, customer: string): EntryDetails {
+  const otp = details?.otp;
   return {
     ...summaryView(row, summary, customer),
-    notes: details.n,
-    hasPassword: details.p.length > 0,
+    notes: details ? details.n : null,
+    hasPassword: details ? details.p.length > 0 : null,
     otp: otp
       ? { kind: otp.kind, algorithm: otp.algorithm, digits: otp.digits, period: otp.period, ...(otp.issuer ? { issuer: otp.issuer } : {}) }
-      : null,
+      : summary.o ? { kind: summary.o } : null,
     createdAt: row.created_at,
   };
 }

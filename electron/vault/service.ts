@@ -25,7 +25,7 @@ import {
 } from '../../shared/otp';
 import { ALL_GROUP_ROLES, can, whyNotActOn, type Permission, type Person, type Role } from '../../shared/policy';
 import type { KeyObject } from 'node:crypto';
-import { batchKey, deriveKek, exportPrivateKey, newKdfParams, open, openJson, seal, sealJson, unwrapKey, wrapKey } from './crypto';
+import { batchKey, deriveKek, exportPrivateKey, newKdfParams, open, openJson, seal, sealJson, wrapKey } from './crypto';
 import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
 import {
@@ -48,7 +48,8 @@ import { MfaService } from './mfa';
 import { requireAssignableRole, TeamService } from './team';
 import { deletePagesOfGroup, entryCountsByGroup, listPagesInGroups, type PageRow } from './store-pages';
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
-import { groupKeysOfUser, putGroupKey } from './store-groups';
+import { groupKeysOfUser } from './store-groups';
+import { openHeldGroupKey, wrapGroupFor } from './group-keys';
 import { getSetting, setSetting } from './store-meta';
 import { clearFailedPasswords, getUser, listUsers, putWrappedDirectoryKey, recordFailedPassword, setMustChangePassword, setUserPasswordSeal, type UserRow } from './store-users';
 import { insertUserRecord, parseKdf, prepareUser, validateNewPassword, validateUserName, type KdfOptions } from './records';
@@ -294,10 +295,13 @@ export class VaultSession {
     for (const groupId of [...this.ring.groups.keys()]) if (!current.has(groupId)) this.ring.dropGroup(groupId);
     for (const g of held) {
       const mine = this.ring.groups.get(g.group_id);
-      if (mine && mine.version === g.key_version && mine.lead === (g.is_lead === 1)) continue;
-      const key = unwrapKey(this.ring.keyPair, g.wrapped_key, contexts.groupKey(g.group_id, this.user.id, g.key_version));
+      const split = g.secret_split === 1;
+      // A secret key granted or taken away (a role change) shows as a wrap that appeared or went.
+      const sameSecret = !split || (mine?.secret !== undefined) === (g.wrapped_secret_key !== null);
+      if (mine && mine.version === g.key_version && mine.split === split && sameSecret && mine.lead === (g.is_lead === 1)) continue;
+      const opened = openHeldGroupKey(this.ring.keyPair, this.user.id, g);
       this.ring.dropGroup(g.group_id);
-      this.ring.addGroup(g.group_id, g.key_version, key, g.is_lead === 1);
+      this.ring.addGroup(g.group_id, opened);
     }
   }
 
@@ -498,7 +502,8 @@ export class VaultSession {
     this.require('entries.view');
     const row = this.visibleRow(id);
     const group = this.groupKey(row.group_id);
-    return detailsView(row, openSummary(row, group), openDetails(row, group), this.customerName(row.customer_id));
+    // Without the secret key (an auditor) the details stay sealed: the view says they are unknown.
+    return detailsView(row, openSummary(row, group), group.secret ? openDetails(row, group) : undefined, this.customerName(row.customer_id));
   }
 
   // ---- codes and reveals --------------------------------------------------------------------
@@ -628,28 +633,46 @@ export class VaultSession {
     });
   }
 
-  /** One otpauth:// (or otpauth-migration://) URI per line; blank lines and # comments are
-   * skipped. Good lines are committed together; bad ones are reported by line number. */
+  /**
+   * One otpauth:// (or otpauth-migration://) URI per line; blank lines and # comments are
+   * skipped. Each entry is checked here, line by line, against what insertEntry accepts (field
+   * lengths, control characters, OTP bounds), so a bad line is a problem naming its line
+   * instead of an error that aborts the one transaction. Good lines are committed together.
+   */
   importOtpauth(text: string, options: { customer?: string; groupId?: number } = {}): ImportResult {
     this.require('entries.create');
+    // The same --customer for every line: wrong once is wrong for all, so it fails the import.
+    const fixedCustomer = options.customer === undefined ? undefined : field(options.customer, 'customer', true);
+    // A line this long is no otpauth URI (a whole Google export QR code holds under 3 KB): it
+    // is named like any other bad line, without parsing it.
+    const maxLineCharacters = 65_536;
     const problems: ImportProblem[] = [];
     const inputs: EntryInput[] = [];
     const toInput = (uri: Pick<OtpUri, 'params' | 'issuer' | 'account'>, line: number): void => {
-      const customer = options.customer ?? uri.issuer;
+      const customer = fixedCustomer ?? uri.issuer;
       if (!customer) {
         problems.push({ line, message: `Line ${line}: no issuer to use as the customer (pass --customer).` });
         return;
       }
-      inputs.push({
-        customer,
-        title: uri.issuer ?? uri.account,
-        username: uri.account,
-        otp: { params: uri.params, ...(uri.issuer ? { issuer: uri.issuer } : {}) },
-        ...(options.groupId === undefined ? {} : { groupId: options.groupId }),
-      });
+      try {
+        inputs.push({
+          customer: field(customer, 'customer', true),
+          title: field(uri.issuer ?? uri.account, 'title', true),
+          username: field(uri.account, 'username', false),
+          otp: { params: validateOtpParams(uri.params), ...(uri.issuer ? { issuer: uri.issuer } : {}) },
+          ...(options.groupId === undefined ? {} : { groupId: options.groupId }),
+        });
+      } catch (error) {
+        if (!(error instanceof CrewvaultError)) throw error;
+        problems.push({ line, message: `Line ${line}: ${error.message}` });
+      }
     };
     text.split(/\r?\n/).forEach((raw, i) => {
       const line = i + 1;
+      if (raw.length > maxLineCharacters) {
+        problems.push({ line, message: `Line ${line}: the line is longer than ${maxLineCharacters} characters (not an otpauth URI).` });
+        return;
+      }
       const trimmed = raw.trim();
       if (trimmed === '' || trimmed.startsWith('#')) return;
       try {
@@ -691,11 +714,9 @@ export class VaultSession {
       const publicKey = prepared.keyPair.publicKey;
       putWrappedDirectoryKey(w, id, DIRECTORY_WRAP_ANCHORED, wrapKey(publicKey, this.ring.directoryKey, contexts.directoryKey(id, DIRECTORY_WRAP_ANCHORED)));
       // Owners and admins hold every group's key; everyone else starts in the default group.
-      const groupIds = ALL_GROUP_ROLES.includes(role) ? [...this.ring.groups.keys()] : [this.defaultGroupId()];
-      for (const groupId of groupIds) {
-        const group = this.groupKey(groupId);
-        putGroupKey(w, { group_id: groupId, user_id: id, key_version: group.version, wrapped_key: wrapKey(publicKey, group.key, contexts.groupKey(groupId, id, group.version)), is_lead: 0 });
-      }
+      const byRole = ALL_GROUP_ROLES.includes(role);
+      const groupIds = byRole ? [...this.ring.groups.keys()] : [this.defaultGroupId()];
+      for (const groupId of groupIds) wrapGroupFor(w, groupId, this.groupKey(groupId), { id, role, public_key: publicKey }, { lead: false, byRole });
       this.audit(w, { action: 'user.create', subject: userName }, `${userName} (${role})`);
       return { id, name: userName, role };
     });
@@ -757,6 +778,16 @@ export class VaultSession {
       checkpoint(this.db);
       this.db.close();
     }
+  }
+
+  /**
+   * Finishes schema 6 for an owner (who holds every group's key): groups that still seal their
+   * secrets under their list key get a secret key of their own. Returns how many groups were
+   * split (0 for anyone else, or once done); audited as vault.keys_split.
+   */
+  finishKeySplit(): number {
+    if (this.closed || this.user.role !== 'owner') return 0;
+    return this.team.splitLegacyKeys();
   }
 
   /** Wipes this session's keys; every later call answers LOCKED. */

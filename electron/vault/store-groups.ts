@@ -4,6 +4,8 @@ import type { ReadDb, WriteDb } from './db';
 export interface GroupRow {
   readonly id: number;
   readonly key_version: number;
+  /** Schema 6: 1 once the current version has a separate secret key (0: one key for both). */
+  readonly secret_split: number;
   readonly sealed_name: Buffer;
   readonly name_index: Buffer;
   readonly created_at: number;
@@ -15,6 +17,15 @@ export interface GroupKeyRow {
   readonly key_version: number;
   readonly wrapped_key: Buffer;
   readonly is_lead: number;
+  /** Schema 6: the secret key wrapped for this member; null for a role without secrets. */
+  readonly wrapped_secret_key: Buffer | null;
+  /** Schema 6: 1 when held only because the role holds every group (owner, admin), not as a member. */
+  readonly by_role: number;
+}
+
+/** A member's wrapped keys with whether the group's current version is split. */
+export interface HeldGroupKeyRow extends GroupKeyRow {
+  readonly secret_split: number;
 }
 
 export function listGroups(db: ReadDb): GroupRow[] {
@@ -23,7 +34,7 @@ export function listGroups(db: ReadDb): GroupRow[] {
 
 export function insertGroup(db: WriteDb, nameIndex: Buffer, createdAt: number): number {
   const result = db
-    .prepare('INSERT INTO access_groups (key_version, sealed_name, name_index, created_at) VALUES (1, ?, ?, ?)')
+    .prepare('INSERT INTO access_groups (key_version, secret_split, sealed_name, name_index, created_at) VALUES (1, 1, ?, ?, ?)')
     .run(Buffer.alloc(0), nameIndex, createdAt);
   return Number(result.lastInsertRowid);
 }
@@ -32,13 +43,18 @@ export function setGroupSealedName(db: WriteDb, groupId: number, sealed: Buffer)
   db.prepare('UPDATE access_groups SET sealed_name = ? WHERE id = ?').run(sealed, groupId);
 }
 
-export function groupKeysOfUser(db: ReadDb, userId: number): GroupKeyRow[] {
-  return db.prepare<[number], GroupKeyRow>('SELECT * FROM group_keys WHERE user_id = ? ORDER BY group_id').all(userId);
+export function groupKeysOfUser(db: ReadDb, userId: number): HeldGroupKeyRow[] {
+  return db.prepare<[number], HeldGroupKeyRow>('SELECT gk.*, g.secret_split FROM group_keys gk JOIN access_groups g ON g.id = gk.group_id WHERE gk.user_id = ? ORDER BY gk.group_id').all(userId);
 }
 
 export function putGroupKey(db: WriteDb, row: GroupKeyRow): void {
-  db.prepare('INSERT OR REPLACE INTO group_keys (group_id, user_id, key_version, wrapped_key, is_lead) VALUES (?, ?, ?, ?, ?)')
-    .run(row.group_id, row.user_id, row.key_version, row.wrapped_key, row.is_lead);
+  db.prepare('INSERT OR REPLACE INTO group_keys (group_id, user_id, key_version, wrapped_key, is_lead, wrapped_secret_key, by_role) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(row.group_id, row.user_id, row.key_version, row.wrapped_key, row.is_lead, row.wrapped_secret_key, row.by_role);
+}
+
+/** Groups whose current version still has one key for list and secrets (before schema 6). */
+export function unsplitGroupIds(db: ReadDb): number[] {
+  return db.prepare<[], { id: number }>('SELECT id FROM access_groups WHERE secret_split = 0 ORDER BY id').all().map((r) => r.id);
 }
 
 export function getGroupRow(db: ReadDb, id: number): GroupRow | undefined {
@@ -61,6 +77,7 @@ export function deleteGroupKeysOfUser(db: WriteDb, userId: number): void {
   db.prepare('DELETE FROM group_keys WHERE user_id = ?').run(userId);
 }
 
+/** A rotation's new version, which always has a separate secret key. */
 export function setGroupKeyVersion(db: WriteDb, groupId: number, version: number): void {
-  db.prepare('UPDATE access_groups SET key_version = ? WHERE id = ?').run(version, groupId);
+  db.prepare('UPDATE access_groups SET key_version = ?, secret_split = 1 WHERE id = ?').run(version, groupId);
 }

@@ -9,7 +9,8 @@
 import { CrewvaultError } from '../../shared/errors';
 import type { GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../../shared/model';
 import { ALL_GROUP_ROLES, isBuiltInRole, isPermission, permissionsBeyond, ROLE_PERMISSIONS, ROLES, whyNotAssignRole, type Actor, type Permission, type Person, type Role } from '../../shared/policy';
-import { exportPrivateKey, indexKey, openJson, randomKey, seal, wrapKey } from './crypto';
+import { exportPrivateKey, openJson, seal, wrapKey } from './crypto';
+import { needsSecretKey, newGroupKey, wrapGroupFor } from './group-keys';
 import type { ReadDb, WriteDb } from './db';
 import { pageOf, writePage, type PageChanges, type PageItem } from './entry-pages';
 import { contexts, DIRECTORY_WRAP_ANCHORED, entryLookup, groupNameIndex, type GroupKey, type KeyRing } from './keys';
@@ -25,8 +26,8 @@ import {
   groupKeysOfGroup,
   groupKeysOfUser,
   listGroups,
-  putGroupKey,
   setGroupKeyVersion,
+  unsplitGroupIds,
 } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { getCustomRole, listCustomRoles, putCustomRole, rolePermissions } from './store-roles';
@@ -138,10 +139,10 @@ export class TeamService {
     if (groupName.length === 0 || groupName.length > 100) throw new CrewvaultError('INVALID_INPUT', 'A group name is 1 to 100 characters.');
     return this.core.write((w) => {
       if (findGroupByIndex(w, groupNameIndex(this.core.ring, groupName))) throw new CrewvaultError('ALREADY_EXISTS', `A group named "${groupName}" already exists.`);
-      const groupId = createGroupRecord(w, this.core.ring, this.core.user().id, groupName, this.core.now());
+      const groupId = createGroupRecord(w, this.core.ring, this.core.user(), groupName, this.core.now());
       const group = this.heldKey(groupId);
       for (const user of listUsers(w)) {
-        if (user.id !== this.core.user().id && user.disabled_at === null && ALL_GROUP_ROLES.includes(userView(user).role)) this.wrapFor(w, groupId, group, user, false);
+        if (user.id !== this.core.user().id && user.disabled_at === null && ALL_GROUP_ROLES.includes(userView(user).role)) wrapGroupFor(w, groupId, group, user, { lead: false, byRole: true });
       }
       this.core.audit(w, { action: 'group.create', group_id: groupId }, groupName);
       return { id: groupId, name: groupName, members: groupKeysOfGroup(w, groupId).length, entries: 0, lead: true };
@@ -154,7 +155,8 @@ export class TeamService {
     const group = this.heldKey(groupId);
     return this.core.write((w) => {
       const user = this.activeUser(w, userName);
-      this.wrapFor(w, groupId, group, user, lead);
+      // A membership of one's own from now on: it outlives a demotion from owner or admin.
+      wrapGroupFor(w, groupId, group, user, { lead, byRole: false });
       this.core.audit(w, { action: 'group.grant', group_id: groupId, subject: user.name }, `${user.name} → ${this.groupName(groupId)}${lead ? ' (lead)' : ''}`);
       return { ...userView(user), lead };
     });
@@ -239,23 +241,43 @@ export class TeamService {
     for (const [groupId, key] of rotated) this.swapKey(groupId, key);
   }
 
-  /** Changes a role; an owner or admin is given every group's key. */
+  /**
+   * Changes a role, and the keys follow it in the same transaction: an owner or admin is given
+   * every group's key; leaving those roles takes away the keys held only because of them; a
+   * role that gains or loses secrets gains or loses the groups' secret keys. Every group whose
+   * key the person loses is rotated, as a revoke does, so what they kept opens nothing new.
+   */
   changeRole(userName: string, role: Role): UserView {
     this.core.require('users.manage');
     requireAssignableRole(this.core.db, this.core.person(), role);
-    return this.core.write((w) => {
+    const rotated = new Map<number, GroupKey>();
+    const view = this.core.write((w) => {
       const user = this.activeUser(w, userName);
       if (user.id === this.core.user().id) throw forbidden('You cannot change your own role.');
       this.core.requireActOn(user);
       this.guardOwnerChange(w, user, role);
       setUserRole(w, user.id, role);
-      if (ALL_GROUP_ROLES.includes(role)) {
-        const held = new Set(groupKeysOfUser(w, user.id).map((gk) => gk.group_id));
-        for (const [groupId, group] of this.core.ring.groups) if (!held.has(groupId)) this.wrapFor(w, groupId, group, user, false);
+      const changed: UserRow = { ...user, role };
+      const allGroups = ALL_GROUP_ROLES.includes(role);
+      const secrets = needsSecretKey(w, changed);
+      const held = groupKeysOfUser(w, user.id);
+      for (const gk of held) {
+        const leaves = !allGroups && gk.by_role === 1;
+        const losesSecret = !secrets && (gk.secret_split === 0 || gk.wrapped_secret_key !== null);
+        const gainsSecret = secrets && gk.secret_split === 1 && gk.wrapped_secret_key === null;
+        if (leaves || losesSecret) rotated.set(gk.group_id, this.rotate(w, gk.group_id, leaves ? new Set([user.id]) : new Set()));
+        else if (gainsSecret) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), changed, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
       }
-      this.core.audit(w, { action: 'user.role', subject: user.name }, `${user.name}: ${user.role} → ${role}`);
+      if (allGroups) {
+        const heldIds = new Set(held.map((gk) => gk.group_id));
+        for (const [groupId, group] of this.core.ring.groups) if (!heldIds.has(groupId)) wrapGroupFor(w, groupId, group, changed, { lead: false, byRole: true });
+      }
+      const keys = rotated.size > 0 ? ` (${rotated.size} group key${rotated.size === 1 ? '' : 's'} rotated)` : '';
+      this.core.audit(w, { action: 'user.role', subject: user.name }, `${user.name}: ${user.role} → ${role}${keys}`);
       return { id: user.id, name: user.name, role };
     });
+    for (const [groupId, key] of rotated) this.swapKey(groupId, key);
+    return view;
   }
 
   /**
@@ -279,10 +301,7 @@ export class TeamService {
         setSealedPrivateKey(w, user.id, seal(prepared.kek, privateRaw, contexts.privateKey(user.id)));
         setMustChangePassword(w, user.id, true);
         putWrappedDirectoryKey(w, user.id, DIRECTORY_WRAP_ANCHORED, wrapKey(prepared.keyPair.publicKey, this.core.ring.directoryKey, contexts.directoryKey(user.id, DIRECTORY_WRAP_ANCHORED)));
-        for (const gk of groups) {
-          const group = this.heldKey(gk.group_id);
-          putGroupKey(w, { group_id: gk.group_id, user_id: user.id, key_version: group.version, wrapped_key: wrapKey(prepared.keyPair.publicKey, group.key, contexts.groupKey(gk.group_id, user.id, group.version)), is_lead: gk.is_lead });
-        }
+        for (const gk of groups) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), { ...user, public_key: prepared.keyPair.publicKey }, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
         this.core.audit(w, { action: 'user.reset_password', subject: user.name }, `${user.name} (new key pair, ${groups.length} group keys re-wrapped)`);
       });
     } finally {
@@ -353,15 +372,15 @@ export class TeamService {
     }
   }
 
-  private wrapFor(db: WriteDb, groupId: number, group: GroupKey, user: UserRow, lead: boolean): void {
-    putGroupKey(db, { group_id: groupId, user_id: user.id, key_version: group.version, wrapped_key: wrapKey(user.public_key, group.key, contexts.groupKey(groupId, user.id, group.version)), is_lead: lead ? 1 : 0 });
-  }
-
-  /** New key and version; entries and pages re-sealed; wrapped again for all but `removed`. */
+  /**
+   * New keys and version; entries and pages re-sealed (summaries under the new list key,
+   * details under the new secret key); wrapped again for all but `removed` — the secret key
+   * only for those whose role needs it. Needs the old secret key, to re-seal the details.
+   */
   private rotate(db: WriteDb, groupId: number, removed: ReadonlySet<number>): GroupKey {
     const old = this.heldKey(groupId);
-    const key = randomKey();
-    const next: GroupKey = { version: old.version + 1, key, index: indexKey(key, 'entries'), lead: old.lead };
+    if (!old.secret) throw forbidden('You do not hold this group\'s secret key, which changing its keys re-seals.');
+    const next = newGroupKey(old.version + 1, old.lead);
     const pages = new Map<number, PageItem[]>();
     for (const row of listEntryRowsInGroups(db, [groupId])) {
       const summary = openSummary(row, old);
@@ -382,19 +401,46 @@ export class TeamService {
     }
     deletePagesOfGroup(db, groupId);
     for (const [pageNo, items] of pages) writePage(db, next, groupId, pageNo, items);
+    setGroupKeyVersion(db, groupId, next.version);
     for (const gk of groupKeysOfGroup(db, groupId)) {
       const user = getUser(db, gk.user_id);
       if (!user || removed.has(gk.user_id) || user.disabled_at !== null) deleteGroupKey(db, groupId, gk.user_id);
-      else putGroupKey(db, { ...gk, key_version: next.version, wrapped_key: wrapKey(user.public_key, key, contexts.groupKey(groupId, user.id, next.version)) });
+      else wrapGroupFor(db, groupId, next, user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
     }
-    setGroupKeyVersion(db, groupId, next.version);
     return next;
+  }
+
+  /**
+   * Schema 6's second half: every group whose one key still opens both its list and its secrets
+   * is rotated into a version with a separate secret key, wrapped only for roles that need it.
+   * Needs every such group's key: an owner's sign-in runs it (VaultSession.finishKeySplit).
+   * Returns how many groups were split.
+   */
+  splitLegacyKeys(): number {
+    const rotated = new Map<number, GroupKey>();
+    this.core.write((w) => {
+      const legacy = unsplitGroupIds(w).filter((groupId) => this.core.ring.groups.has(groupId));
+      for (const groupId of legacy) rotated.set(groupId, this.rotate(w, groupId, new Set()));
+      if (legacy.length > 0) this.core.audit(w, { action: 'vault.keys_split' }, `${legacy.length} access group${legacy.length === 1 ? '' : 's'}: secrets now under a key of their own`);
+    });
+    for (const [groupId, key] of rotated) this.swapKey(groupId, key);
+    return rotated.size;
   }
 
   /** After a rotation commits: forget the old key, hold the new one. */
   private swapKey(groupId: number, next: GroupKey): void {
     this.core.ring.dropGroup(groupId);
-    this.core.ring.addGroup(groupId, next.version, next.key, next.lead);
+    // Hold the secret key only if this person's own wrap has it (their role needs secrets).
+    const mine = groupKeysOfUser(this.core.db, this.core.user().id).find((gk) => gk.group_id === groupId);
+    if (!mine) {
+      next.key.fill(0);
+      next.index.fill(0);
+      next.secret?.fill(0);
+      return;
+    }
+    const keepSecret = mine.wrapped_secret_key !== null;
+    if (!keepSecret) next.secret?.fill(0);
+    this.core.ring.addGroup(groupId, { ...next, secret: keepSecret ? next.secret : undefined, lead: mine.is_lead === 1 });
   }
 }
 

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import type { UserView } from '../../shared/model';
-import { deriveKek, importPrivateKey, newKdfParams, open, randomKey, unwrapKey, wrapKey } from './crypto';
+import { deriveKek, importPrivateKey, newKdfParams, open, randomKey, unwrapKey, wrapKey, type KdfParams } from './crypto';
 import { checkpoint, createVaultFile, openVaultFile, VAULT_FORMAT, withWrite, type ReadDb } from './db';
 import { contexts, DIRECTORY_WRAP_ANCHORED, KeyRing } from './keys';
 import {
@@ -24,11 +24,30 @@ import {
 import { VaultSession, type Clock } from './service';
 import { appendAudit, checkAuditAnchor, verifyAuditChain, type AuditVerification } from './store-audit';
 import { groupKeysOfUser } from './store-groups';
+import { openHeldGroupKey } from './group-keys';
 import { getMeta, setMeta, setSetting } from './store-meta';
-import { anyDirectoryWrapAtLeast, clearFailedPasswords, findUserByName, getWrappedDirectoryKey, listUsers, putWrappedDirectoryKey, recordFailedPassword } from './store-users';
+import {
+  anyDirectoryWrapAtLeast,
+  claimPasswordAttempt,
+  claimUnknownNameAttempt,
+  findUserByName,
+  foldUserName,
+  getWrappedDirectoryKey,
+  listUsers,
+  putWrappedDirectoryKey,
+  releasePasswordClaim,
+  unknownNameHash,
+} from './store-users';
 
 export type { KdfOptions } from './records';
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** How a failed sign-in under a name that is no one's is audited: 48 bits of the name's keyed
+ * hash (store-users.ts unknownNameHash), enough for an admin to see one name tried again and
+ * again, never the name. */
+function unknownNameTag(nameHash: Buffer): string {
+  return `unknown user ${nameHash.subarray(0, 6).toString('hex')}`;
+}
 
 export interface CreateVaultOptions {
   readonly owner: string;
@@ -56,7 +75,7 @@ export async function createVault(file: string, options: CreateVaultOptions): Pr
     const userId = withWrite(db, (w) => {
       const userId = insertUserRecord(w, prepared, owner, 'owner', now);
       putWrappedDirectoryKey(w, userId, DIRECTORY_WRAP_ANCHORED, wrapKey(prepared.keyPair.publicKey, ring.directoryKey, contexts.directoryKey(userId, DIRECTORY_WRAP_ANCHORED)));
-      const groupId = createGroupRecord(w, ring, userId, DEFAULT_GROUP_NAME, now);
+      const groupId = createGroupRecord(w, ring, { id: userId, role: 'owner' }, DEFAULT_GROUP_NAME, now);
       setSetting(w, 'default_group_id', String(groupId));
       appendAudit(w, { at: now, actor_id: userId, action: 'vault.create', subject: owner }, undefined, ring.auditKey);
       return userId;
@@ -97,24 +116,54 @@ export class Vault {
     return verifyAuditChain(this.db);
   }
 
-  /** Signs `name` in (the only or first user when absent); WRONG_PASSWORD on any mismatch. */
+  /**
+   * Sign-ins under way in this process, by name as sign-in compares it: each waits for the one
+   * before it, so one person's passwords are checked one at a time (one Argon2 at a time) and
+   * each claim sees the one before settled. 40 at once through the browser host were all
+   * checked together before (review #10 item 7).
+   */
+  private readonly signInsUnderWay = new Map<string, Promise<unknown>>();
+
+  /**
+   * Signs `name` in (the only or first user when absent); WRONG_PASSWORD on any mismatch,
+   * TOO_MANY_ATTEMPTS while a wait runs. A known name and an unknown one are counted, made to
+   * wait, answered and charged Argon2 alike, so no answer tells who exists.
+   */
   async signIn(name: string | undefined, password: string): Promise<VaultSession> {
-    const row = name === undefined ? listUsers(this.db).find((u) => u.disabled_at === null) : findUserByName(this.db, name.trim());
+    const typed = name?.trim();
+    const queue = foldUserName(typed ?? listUsers(this.db).find((u) => u.disabled_at === null)?.name ?? '');
+    const before = this.signInsUnderWay.get(queue) ?? Promise.resolve();
+    const attempt = before.then(() => this.signInNow(typed, password));
+    const done = attempt.then(() => undefined, () => undefined);
+    this.signInsUnderWay.set(queue, done);
+    void done.then(() => {
+      if (this.signInsUnderWay.get(queue) === done) this.signInsUnderWay.delete(queue);
+    });
+    return attempt;
+  }
+
+  private async signInNow(typed: string | undefined, password: string): Promise<VaultSession> {
     const now = this.clock.now();
+    // The attempt is claimed (counted as failed, or refused while a wait runs) before Argon2, in
+    // one write transaction that reads the counters afresh: attempts made at the same moment, in
+    // this process or any other, each see the ones before. A right password takes it back.
+    const { row, subject, claim } = withWrite(this.db, (w) => {
+      const user = typed === undefined ? listUsers(w).find((u) => u.disabled_at === null) : findUserByName(w, typed);
+      if (user) return { row: user, subject: user.name, claim: claimPasswordAttempt(w, user.id, now) };
+      const nameHash = unknownNameHash(w, typed ?? '');
+      return { row: undefined, subject: unknownNameTag(nameHash), claim: claimUnknownNameAttempt(w, nameHash, now) };
+    });
+    // The wait survives a restart (it is in the file).
+    if (!claim.ok) throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many failed sign-in attempts: try again in ${Math.ceil((claim.retryAt - now) / 1000)} s.`);
     const fail = (): never => {
-      withWrite(this.db, (w) => {
-        if (row) recordFailedPassword(w, row, now);
-        appendAudit(w, { at: now, actor_id: row?.id ?? null, action: 'signin.failed', subject: row?.name ?? name ?? null });
-      });
+      // Already counted by the claim; only the audit row is left. An unknown name is audited by
+      // its tag: it may be a password typed into the wrong box.
+      withWrite(this.db, (w) => appendAudit(w, { at: now, actor_id: row?.id ?? null, action: 'signin.failed', subject }));
       throw new CrewvaultError('WRONG_PASSWORD', 'Wrong user name or password.');
     };
-    // Repeated wrong passwords back off, and the wait survives a restart (it is in the file).
-    if (row?.next_attempt_at !== null && row?.next_attempt_at !== undefined && now < row.next_attempt_at) {
-      throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many failed sign-in attempts: try again in ${Math.ceil((row.next_attempt_at - now) / 1000)} s.`);
-    }
     if (!row || row.disabled_at !== null) {
-      // Spend the same Argon2 work as a real attempt, so timing does not tell who exists.
-      await deriveKek(password, newKdfParams());
+      // The same Argon2 work as a real attempt, so timing does not tell who exists.
+      (await deriveKek(password, row ? parseKdf(row.kdf) : this.standInKdf())).fill(0);
       return fail();
     }
     const kek = await deriveKek(password, parseKdf(row.kdf));
@@ -133,7 +182,7 @@ export class Vault {
     if (!wrappedDirectory) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: the user has no directory key.');
     const ring = new KeyRing(keyPair, unwrapKey(keyPair, wrappedDirectory.wrapped_key, contexts.directoryKey(row.id, wrappedDirectory.key_version)));
     for (const g of groupKeysOfUser(this.db, row.id)) {
-      ring.addGroup(g.group_id, g.key_version, unwrapKey(keyPair, g.wrapped_key, contexts.groupKey(g.group_id, row.id, g.key_version)), g.is_lead === 1);
+      ring.addGroup(g.group_id, openHeldGroupKey(keyPair, row.id, g));
     }
     const anchor = withWrite(this.db, (w) => {
       // Before this sign-in's own row moves the anchor (and in the same transaction, so no
@@ -142,7 +191,7 @@ export class Vault {
       if (wrappedDirectory.key_version < DIRECTORY_WRAP_ANCHORED) {
         putWrappedDirectoryKey(w, row.id, DIRECTORY_WRAP_ANCHORED, wrapKey(keyPair.publicKey, ring.directoryKey, contexts.directoryKey(row.id, DIRECTORY_WRAP_ANCHORED)));
       }
-      if (row.failed_passwords > 0) clearFailedPasswords(w, row.id);
+      releasePasswordClaim(w, row.id, claim, now);
       w.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?').run(now, row.id);
       // A broken anchor is recorded (and anchored) before this row moves it on, so the
       // evidence stays in the log, and fails every later check, for every later reader.
@@ -150,7 +199,16 @@ export class Vault {
       appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name }, undefined, ring.auditKey);
       return found;
     });
-    return new VaultSession(this.db, this.clock, userView(row), ring, anchor);
+    const session = new VaultSession(this.db, this.clock, userView(row), ring, anchor);
+    session.finishKeySplit();
+    return session;
+  }
+
+  /** Argon2 settings for a name that is no one's: the first user's, as a real attempt would
+   * cost, with a salt of its own. */
+  private standInKdf(): KdfParams {
+    const first = listUsers(this.db)[0];
+    return first ? { ...parseKdf(first.kdf), salt: randomBytes(16).toString('base64') } : newKdfParams();
   }
 
   close(): void {

@@ -23,6 +23,16 @@ interface Props {
   readonly onCopy: (entryId: number, what: 'password' | 'otpCode') => void;
 }
 
+/** "TOTP · SHA1 · 6 digits · 30 s · Acme"; the kind alone where the settings are sealed from the viewer. */
+function otpSettings(otp: NonNullable<Details['otp']>): string {
+  const parts = [otp.kind.toUpperCase()];
+  if (otp.algorithm !== undefined) parts.push(otp.algorithm);
+  if (otp.digits !== undefined) parts.push(`${otp.digits} ${otp.kind === 'steam' ? 'characters' : 'digits'}`);
+  if (otp.period !== undefined && otp.kind !== 'hotp') parts.push(`${otp.period} s`);
+  if (otp.issuer) parts.push(otp.issuer);
+  return parts.join(' · ');
+}
+
 export function EntryDetails({ connection, entryId, permissions, groupName, version, onEdit, onDelete, onRemoveOtp, onCopy }: Props) {
   const { api } = connection;
   const [entry, setEntry] = useState<Details | null>(null);
@@ -90,12 +100,12 @@ export function EntryDetails({ connection, entryId, permissions, groupName, vers
         <dt>URL</dt>
         <dd>{entry.url ? <span className="mono">{entry.url}</span> : <span className="muted">—</span>}</dd>
         <dt>Notes</dt>
-        <dd className="notes">{entry.notes || <span className="muted">—</span>}</dd>
+        <dd className="notes">{entry.notes === null ? <span className="muted">Sealed: your role holds no key to secrets</span> : entry.notes || <span className="muted">—</span>}</dd>
         <dt>One-time password</dt>
         <dd>
           {!entry.otp ? <span className="muted">None</span> : (
             <>
-              <span className="muted small">{entry.otp.kind.toUpperCase()} · {entry.otp.algorithm} · {entry.otp.digits} {entry.otp.kind === 'steam' ? 'characters' : 'digits'}{entry.otp.kind === 'hotp' ? '' : ` · ${entry.otp.period} s`}{entry.otp.issuer ? ` · ${entry.otp.issuer}` : ''}</span>
+              <span className="muted small">{otpSettings(entry.otp)}</span>
               {can('otp.view') && (otpShown
                 ? <OtpCode connection={connection} entryId={entry.id} kind={entry.otp.kind} onCopy={(id) => onCopy(id, 'otpCode')} detailed />
                 : <button type="button" onClick={() => setOtpShown(true)}>Reveal OTP</button>)}

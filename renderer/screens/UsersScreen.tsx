@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { RoleView, UserAdminView } from '../../shared/model';
-import { PERMISSIONS, type Permission, type Role } from '../../shared/policy';
+import { keyHoldingNote, PERMISSIONS, type Permission, type Role } from '../../shared/policy';
 import type { Connection } from '../App';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { generatePassword } from '../password';
@@ -169,8 +169,8 @@ function UsersAndRoles({ connection, me, roles, onRolesChanged }: UsersAndRolesP
       <h3>Roles</h3>
       <table className="table">
         <caption className="sr-only">Roles and what they allow</caption>
-        <thead><tr><th scope="col">Role</th><th scope="col">Permissions</th></tr></thead>
-        <tbody>{roles.map((r) => <tr key={r.name}><td>{r.name.replace('_', ' ')}{r.builtIn ? '' : ' (custom)'}</td><td className="small">{r.permissions.join(', ')}</td></tr>)}</tbody>
+        <thead><tr><th scope="col">Role</th><th scope="col">Permissions</th><th scope="col">Keys</th></tr></thead>
+        <tbody>{roles.map((r) => <tr key={r.name}><td>{r.name.replace('_', ' ')}{r.builtIn ? '' : ' (custom)'}</td><td className="small">{r.permissions.join(', ')}</td><td className="small">{keyHoldingNote(r.permissions)}</td></tr>)}</tbody>
       </table>
       <form onSubmit={(e) => void defineRole(e)} className="stack">
         <label>

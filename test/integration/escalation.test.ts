@@ -81,9 +81,11 @@ describe('a custom role with users.manage', () => {
       expect(() => hank.mfa.issueEmergencyCode(target), target).toThrow(forbidden);
     }
     expect(vault.users().map((u) => u.name)).toContain('tom');
-    // Someone within hank's permissions: allowed, and audited.
+    // Someone within hank's permissions: allowed. Disabling also rotates the keys of vera's
+    // groups, which re-seals their secrets: hank, who holds no secret key, cannot.
     hank.mfa.resetFor('vera');
-    hank.team.disableUser('vera');
+    expect(() => hank.team.disableUser('vera')).toThrow(expect.objectContaining({ code: 'FORBIDDEN', message: expect.stringContaining('secret key') as unknown }) as unknown);
+    expect(vault.users().map((u) => u.name)).toContain('vera');
   });
 });
 

@@ -212,6 +212,29 @@ MIGRATION_TESTS[5] = {
   },
 };
 
+MIGRATION_TESTS[6] = {
+  name: 'gives groups a secret key of their own: existing groups marked unsplit, keys held as owner or admin marked by role',
+  run: () => {
+    const db = databaseAt(5);
+    const user = db.prepare("INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES (?, ?, '{}', ?, ?, 1)");
+    for (const [name, role] of [['alice', 'owner'], ['adam', 'admin'], ['tom', 'technician']]) user.run(name, role, blob('pk'), blob('sk'));
+    db.prepare("INSERT INTO access_groups (key_version, sealed_name, name_index, created_at) VALUES (3, ?, ?, 1)").run(blob('n'), blob('i'));
+    const wrap = db.prepare('INSERT INTO group_keys (group_id, user_id, key_version, wrapped_key, is_lead) VALUES (1, ?, 3, ?, ?)');
+    for (const [userId, lead] of [[1, 1], [2, 0], [3, 0]]) wrap.run(userId, blob(`w${userId}`), lead);
+    migrate(db, 6);
+    const schema = schemaOf(db);
+    expect(schema.access_groups?.columns.at(-1)).toBe('secret_split INTEGER not null');
+    expect(schema.group_keys?.columns.slice(-2)).toEqual(['wrapped_secret_key BLOB', 'by_role INTEGER not null']);
+    expect(db.prepare('SELECT id, key_version, secret_split FROM access_groups').all()).toEqual([{ id: 1, key_version: 3, secret_split: 0 }]);
+    // The lead's own membership and the technician's stay theirs; the admin's is by role.
+    expect(db.prepare('SELECT user_id, wrapped_key, wrapped_secret_key, by_role FROM group_keys ORDER BY user_id').all()).toEqual([
+      { user_id: 1, wrapped_key: blob('w1'), wrapped_secret_key: null, by_role: 0 },
+      { user_id: 2, wrapped_key: blob('w2'), wrapped_secret_key: null, by_role: 1 },
+      { user_id: 3, wrapped_key: blob('w3'), wrapped_secret_key: null, by_role: 0 },
+    ]);
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

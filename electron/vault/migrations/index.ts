@@ -10,6 +10,7 @@ import { updateToSchemaVersion2 } from './0002-entry-pages';
 import { updateToSchemaVersion3 } from './0003-roles-and-first-sign-in';
 import { updateToSchemaVersion4 } from './0004-sign-in-mfa';
 import { updateToSchemaVersion5 } from './0005-enrolment-and-last-sign-in';
+import { updateToSchemaVersion6 } from './0006-secret-keys';
 
 export interface Migration {
   readonly version: number;
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, run: updateToSchemaVersion3 },
   { version: 4, run: updateToSchemaVersion4 },
   { version: 5, run: updateToSchemaVersion5 },
+  { version: 6, run: updateToSchemaVersion6 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {

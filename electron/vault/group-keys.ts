@@ -1,0 +1,57 @@
+/**
+ * Who holds which of an access group's two keys (keys.ts GroupKey): every member the list key,
+ * only members whose role needs secrets (shared/policy holdsSecretKeys) the secret key. The one
+ * place a group key is wrapped for someone or opened from its wrap, so the rule cannot drift
+ * between creating a user, granting, changing a role, resetting a password and rotating.
+ * Must never wrap the secret key for a role without a secret permission.
+ */
+import { CrewvaultError } from '../../shared/errors';
+import { holdsSecretKeys } from '../../shared/policy';
+import { randomKey, unwrapKey, wrapKey, type KeyPair } from './crypto';
+import type { WriteDb } from './db';
+import { contexts, groupKey, type GroupKey } from './keys';
+import { putGroupKey, type HeldGroupKeyRow } from './store-groups';
+import { rolePermissions } from './store-roles';
+import type { UserRow } from './store-users';
+
+/** A fresh version of a group's keys: both random, split from the start. */
+export function newGroupKey(version: number, lead: boolean): GroupKey {
+  return groupKey(version, randomKey(), randomKey(), true, lead);
+}
+
+/** What a member's wrapped keys open to, with their private key. */
+export function openHeldGroupKey(keyPair: KeyPair, userId: number, row: HeldGroupKeyRow): GroupKey {
+  const key = unwrapKey(keyPair, row.wrapped_key, contexts.groupKey(row.group_id, userId, row.key_version));
+  const split = row.secret_split === 1;
+  // Before the split (schema 6) one key sealed both; it is copied so each buffer is wiped on its own.
+  const secret = !split
+    ? Buffer.from(key)
+    : row.wrapped_secret_key === null ? undefined : unwrapKey(keyPair, row.wrapped_secret_key, contexts.groupSecretKey(row.group_id, userId, row.key_version));
+  return groupKey(row.key_version, key, secret, split, row.is_lead === 1);
+}
+
+/** Whether `user`'s role is given secret keys. */
+export function needsSecretKey(db: WriteDb, user: Pick<UserRow, 'role'>): boolean {
+  return holdsSecretKeys(rolePermissions(db, user.role));
+}
+
+/**
+ * Wraps `group` for `user`: the list key always, the secret key when their role needs it.
+ * FORBIDDEN when it does and the person wrapping lacks the secret key to give.
+ */
+export function wrapGroupFor(db: WriteDb, groupId: number, group: GroupKey, user: Pick<UserRow, 'id' | 'public_key' | 'role'>, place: { readonly lead: boolean; readonly byRole: boolean }): void {
+  let wrappedSecret: Buffer | null = null;
+  if (group.split && needsSecretKey(db, user)) {
+    if (!group.secret) throw new CrewvaultError('FORBIDDEN', 'You do not hold this group\'s secret key: someone who can reveal its entries must add this person.');
+    wrappedSecret = wrapKey(user.public_key, group.secret, contexts.groupSecretKey(groupId, user.id, group.version));
+  }
+  putGroupKey(db, {
+    group_id: groupId,
+    user_id: user.id,
+    key_version: group.version,
+    wrapped_key: wrapKey(user.public_key, group.key, contexts.groupKey(groupId, user.id, group.version)),
+    wrapped_secret_key: wrappedSecret,
+    is_lead: place.lead ? 1 : 0,
+    by_role: place.byRole ? 1 : 0,
+  });
+}
