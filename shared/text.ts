@@ -8,3 +8,30 @@ export function hasControlCharacter(text: string): boolean {
   }
   return false;
 }
+
+/**
+ * Characters a name must not hold because they make two different names look the same, or a
+ * name look like something it is not: C0 and C1 controls, format characters (zero-width
+ * spaces and joiners, bidi embeddings, overrides and isolates, the BOM, tag characters, soft
+ * hyphen), line and paragraph separators, and the blank fillers Unicode draws as nothing.
+ * (Zero-width joiners are part of some scripts' spelling; a name here is an identifier that
+ * people compare by eye, so they are refused too.)
+ */
+const LOOK_ALIKE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u034F\u115F\u1160\u180E\u3164\uFFA0]/u;
+
+/**
+ * A name as it is stored and compared: Unicode NFC (so "é" typed two ways is one name), spaces
+ * trimmed. INVALID-worthy problems are returned as a sentence naming the code point (never the
+ * rest of the input), or undefined when the name is clean.
+ */
+export function normaliseNameText(text: string): string {
+  return text.normalize('NFC').trim();
+}
+
+export function lookAlikeProblem(label: string, text: string): string | undefined {
+  const found = LOOK_ALIKE.exec(text);
+  if (!found) return undefined;
+  const codePoint = found[0].codePointAt(0) ?? 0;
+  const position = [...text.slice(0, found.index)].length + 1;
+  return `${label} has an invisible or direction-changing character (U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}) at position ${position}.`;
+}

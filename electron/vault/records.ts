@@ -7,7 +7,7 @@
 import { CrewvaultError } from '../../shared/errors';
 import type { UserView } from '../../shared/model';
 import type { Role } from '../../shared/policy';
-import { hasControlCharacter } from '../../shared/text';
+import { hasControlCharacter, lookAlikeProblem, normaliseNameText } from '../../shared/text';
 import {
   deriveKek,
   exportPrivateKey,
@@ -35,11 +35,14 @@ const MAX_USER_NAME = 64;
 const MIN_PASSWORD = 8;
 export const DEFAULT_GROUP_NAME = 'Default';
 
+/** A user name as stored: NFC, trimmed, printable, with no invisible or bidi character. */
 export function validateUserName(name: string): string {
-  const trimmed = name.trim();
+  const trimmed = normaliseNameText(name);
   if (trimmed.length === 0 || trimmed.length > MAX_USER_NAME || hasControlCharacter(trimmed)) {
     throw new CrewvaultError('INVALID_INPUT', `A user name is 1 to ${MAX_USER_NAME} printable characters.`);
   }
+  const lookAlike = lookAlikeProblem('A user name', trimmed);
+  if (lookAlike) throw new CrewvaultError('INVALID_INPUT', lookAlike);
   return trimmed;
 }
 

@@ -6,7 +6,7 @@
  * Returns opened views only; a password or OTP secret leaves only through a reveal* call.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { hasControlCharacter } from '../../shared/text';
+import { hasControlCharacter, lookAlikeProblem, normaliseNameText } from '../../shared/text';
 import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput, EntrySummary, EntryTable, OtpInput, UserView, VaultSettings } from '../../shared/model';
 import { tableEntries } from '../../shared/entry-table';
 import {
@@ -95,7 +95,10 @@ function notFound(): CrewvaultError {
 }
 
 function field(value: string | undefined, name: keyof typeof FIELD_LIMITS, required: boolean): string {
-  const text = name === 'password' || name === 'notes' ? (value ?? '') : (value ?? '').trim();
+  // Names are compared by eye and by keyed index: one Unicode form, and no invisible characters.
+  const text = name === 'password' || name === 'notes' ? (value ?? '') : name === 'customer' || name === 'title' ? normaliseNameText(value ?? '') : (value ?? '').trim();
+  const lookAlike = name === 'customer' ? lookAlikeProblem('Customer', text) : undefined;
+  if (lookAlike) throw new CrewvaultError('INVALID_INPUT', lookAlike);
   if (required && text.length === 0) throw new CrewvaultError('INVALID_INPUT', `${name[0]?.toUpperCase()}${name.slice(1)} is required.`);
   if (text.length > FIELD_LIMITS[name]) throw new CrewvaultError('INVALID_INPUT', `${name[0]?.toUpperCase()}${name.slice(1)} is longer than ${FIELD_LIMITS[name]} characters.`);
   if (name !== 'notes' && name !== 'password' && hasControlCharacter(text)) {
@@ -418,7 +421,10 @@ export class VaultSession {
     this.require('entries.view');
     this.loadCustomerNames();
     const counts = countEntriesByCustomer(this.db, [...this.ring.groups.keys()]);
+    // A customer is shown to someone who can see one of its entries; owners see every one.
+    const everyOne = this.user.role === 'owner';
     return [...this.customerNames.entries()]
+      .filter(([id]) => everyOne || (counts.get(id) ?? 0) > 0)
       .map(([id, name]) => ({ id, name, entryCount: counts.get(id) ?? 0 }))
       .sort((a, b) => NAME_ORDER.compare(a.name, b.name));
   }

@@ -7,6 +7,7 @@
  * Must never hand a key to someone the policy (shared/policy `can`) does not allow.
  */
 import { CrewvaultError } from '../../shared/errors';
+import { lookAlikeProblem, normaliseNameText } from '../../shared/text';
 import type { GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../../shared/model';
 import { ALL_GROUP_ROLES, isBuiltInRole, isPermission, permissionsBeyond, ROLE_PERMISSIONS, ROLES, whyNotAssignRole, type Actor, type Permission, type Person, type Role } from '../../shared/policy';
 import { exportPrivateKey, openJson, seal, wrapKey } from './crypto';
@@ -135,8 +136,10 @@ export class TeamService {
   /** A new group led by its creator; its key is also wrapped for every owner and admin. */
   createGroup(name: string): GroupSummary {
     this.core.require('groups.manage');
-    const groupName = name.trim();
+    const groupName = normaliseNameText(name);
     if (groupName.length === 0 || groupName.length > 100) throw new CrewvaultError('INVALID_INPUT', 'A group name is 1 to 100 characters.');
+    const lookAlike = lookAlikeProblem('A group name', groupName);
+    if (lookAlike) throw new CrewvaultError('INVALID_INPUT', lookAlike);
     return this.core.write((w) => {
       if (findGroupByIndex(w, groupNameIndex(this.core.ring, groupName))) throw new CrewvaultError('ALREADY_EXISTS', `A group named "${groupName}" already exists.`);
       const groupId = createGroupRecord(w, this.core.ring, this.core.user(), groupName, this.core.now());
