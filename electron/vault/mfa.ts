@@ -93,6 +93,17 @@ function wrongCode(): CrewvaultError {
   return new CrewvaultError('WRONG_CODE', 'That code is not right (or was already used).');
 }
 
+/**
+ * What a check-and-use transaction decides: its value, or the refusal to throw once it has
+ * committed — a wrong code's count must be kept, and a throw inside would roll it back.
+ */
+type Outcome<T> = { readonly value: T } | { readonly error: CrewvaultError };
+
+function settled<T>(outcome: Outcome<T>): T {
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}
+
 function randomCode(alphabet: string, length: number): string {
   let out = '';
   for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
@@ -196,30 +207,44 @@ export class MfaService {
     return { secret: groupSecret(secret), uri: buildOtpUri({ params, issuer: 'Crewvault', account: this.core.userName() }) };
   }
 
-  /** Turns MFA on once one code from the new key checks out; returns the recovery codes, shown once. */
+  /**
+   * Turns MFA on once one code from the new key checks out; returns the recovery codes, shown
+   * once. Checked and used in one write transaction on the row as it is then: of two
+   * confirmations at once (two processes), one turns MFA on and the other finds no setup left,
+   * so only one set of recovery codes is ever shown (review #10 item 6).
+   */
   confirmEnrolment(code: string, nowMs: number = this.core.now()): string[] {
-    const row = this.row();
-    if (!row.mfa_pending_secret || row.mfa_pending_at === null || nowMs - row.mfa_pending_at > ENROLMENT_MS) {
-      throw new CrewvaultError('INVALID_INPUT', 'Start the authenticator setup first (a setup waits 30 minutes for its code).');
-    }
-    const sealedPending = row.mfa_pending_secret;
-    this.checkBackoff(row, nowMs);
-    return this.withMfaKey((key) => {
-      const secret = open(key, sealedPending, PENDING_CONTEXT(row.id)).toString('utf8');
-      const step = matchingStep(secret, code, nowMs, -1);
-      if (step === undefined) {
-        // Counted like a wrong sign-in code: a pending setup must not be a way to guess codes.
-        this.core.write((w) => this.noteSecondFactor(w, row, nowMs, false, 'mfa.setup_code'));
-        throw wrongCode();
+    return settled(this.core.write((w): Outcome<string[]> => {
+      const row = this.rowIn(w);
+      const sealedPending = row.mfa_pending_secret;
+      if (!sealedPending || row.mfa_pending_at === null || nowMs - row.mfa_pending_at > ENROLMENT_MS) {
+        return { error: new CrewvaultError('INVALID_INPUT', 'Start the authenticator setup first (a setup waits 30 minutes for its code).') };
       }
-      return this.core.write((w) => {
+      const waiting = this.checkBackoff(row, nowMs);
+      if (waiting) return { error: waiting };
+      return this.withMfaKey((key): Outcome<string[]> => {
+        const secret = open(key, sealedPending, PENDING_CONTEXT(row.id)).toString('utf8');
+        const step = matchingStep(secret, code, nowMs, -1);
+        if (step === undefined) {
+          // Counted like a wrong sign-in code: a pending setup must not be a way to guess codes.
+          this.noteSecondFactor(w, row, nowMs, false, 'mfa.setup_code');
+          return { error: wrongCode() };
+        }
         w.prepare('UPDATE users SET mfa_sealed_secret = ?, mfa_enabled_at = ?, mfa_last_step = ?, mfa_pending_secret = NULL, mfa_pending_at = NULL WHERE id = ?')
           .run(seal(key, Buffer.from(secret, 'utf8'), SECRET_CONTEXT(row.id)), nowMs, step, row.id);
         const fresh = this.replaceRecoveryCodes(w, row.id);
         this.core.audit(w, { action: 'mfa.enable', subject: row.name });
-        return fresh;
+        return { value: fresh };
       });
-    });
+    }));
+  }
+
+  /** This user's row as it is inside the write transaction `w`: what a check-and-use decides on,
+   * never a row read before it (another process may have used the same code in between). */
+  private rowIn(w: WriteDb): UserRow & MfaColumns {
+    const row = getUser(w, this.core.userId()) as (UserRow & MfaColumns) | undefined;
+    if (!row) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    return row;
   }
 
   private withMfaKey<T>(work: (key: Buffer) => T): T {
@@ -302,34 +327,38 @@ export class MfaService {
     return user;
   }
 
-  /** Checks a sign-in code: ±1 step, and never a step at or before the last one accepted. */
+  /**
+   * Checks a sign-in code: ±1 step, and never a step at or before the last one accepted. The
+   * check, the count of a wrong one and the use of a right one are one write transaction on the
+   * row as it is then: of N processes given one code at once, exactly one is accepted.
+   */
   verifyCode(code: string, nowMs: number = this.core.now()): void {
-    const row = this.row();
-    if (row.mfa_enabled_at === null || !row.mfa_sealed_secret) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
-    const key = this.mfaKey();
-    let secret: string;
-    try {
-      secret = open(key, row.mfa_sealed_secret, SECRET_CONTEXT(row.id)).toString('utf8');
-    } finally {
-      key.fill(0);
-    }
-    this.checkBackoff(row, nowMs);
-    const step = matchingStep(secret, code, nowMs, row.mfa_last_step ?? -1);
-    this.core.write((w) => {
+    settled(this.core.write((w): Outcome<null> => {
+      const row = this.rowIn(w);
+      const sealed = row.mfa_sealed_secret;
+      if (row.mfa_enabled_at === null || !sealed) return { error: new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.') };
+      const waiting = this.checkBackoff(row, nowMs);
+      if (waiting) return { error: waiting };
+      const secret = this.withMfaKey((key) => open(key, sealed, SECRET_CONTEXT(row.id)).toString('utf8'));
+      const step = matchingStep(secret, code, nowMs, row.mfa_last_step ?? -1);
       this.noteSecondFactor(w, row, nowMs, step !== undefined, 'signin.code');
-      if (step !== undefined) w.prepare('UPDATE users SET mfa_last_step = ? WHERE id = ?').run(step, row.id);
-    });
-    if (step === undefined) throw wrongCode();
+      if (step === undefined) return { error: wrongCode() };
+      w.prepare('UPDATE users SET mfa_last_step = ? WHERE id = ?').run(step, row.id);
+      return { value: null };
+    }));
   }
 
-  /** After too many wrong second factors in a row, nothing is checked until the wait is over. */
-  private checkBackoff(row: UserRow, nowMs: number): void {
+  /** After too many wrong second factors in a row, nothing is checked until the wait is over:
+   * the refusal, for the caller to return from its transaction (so nothing is counted). */
+  private checkBackoff(row: UserRow, nowMs: number): CrewvaultError | undefined {
     if (row.next_attempt_at !== null && nowMs < row.next_attempt_at) {
-      throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many wrong codes: try again in ${Math.ceil((row.next_attempt_at - nowMs) / 1000)} s.`);
+      return new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many wrong codes: try again in ${Math.ceil((row.next_attempt_at - nowMs) / 1000)} s.`);
     }
+    return undefined;
   }
 
-  /** Audits a second factor as `<action>_ok` or `<action>_failed`, counting wrong ones in a row. */
+  /** Audits a second factor as `<action>_ok` or `<action>_failed`, counting wrong ones in a row;
+   * inside the transaction that checked it, with `row` as read there. */
   private noteSecondFactor(w: WriteDb, row: UserRow, nowMs: number, ok: boolean, action: string): void {
     if (ok && row.failed_codes > 0) clearFailedCodes(w, row.id);
     if (!ok) recordFailedCode(w, row, nowMs);
@@ -350,33 +379,38 @@ export class MfaService {
     return { secret: groupSecret(secret), uri: buildOtpUri({ params, issuer: 'Crewvault', account: row.name }) };
   }
 
-  /** Uses one recovery code (each works once); returns how many are left. */
+  /** Uses one recovery code (each works once); returns how many are left. Found, spent and
+   * counted in one write transaction, so two processes given one code cannot both use it. */
   useRecoveryCode(code: string): number {
-    const row = this.row();
     const nowMs = this.core.now();
-    this.checkBackoff(row, nowMs);
     const hash = this.recoveryHash(code);
-    const unused = this.core.db.prepare<[number], { code_hash: Buffer }>('SELECT code_hash FROM mfa_recovery_codes WHERE user_id = ? AND used_at IS NULL').all(row.id);
-    const match = unused.find((s) => sameBytes(s.code_hash, hash));
-    this.core.write((w) => {
-      if (match) w.prepare('UPDATE mfa_recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ?').run(nowMs, row.id, match.code_hash);
-      this.noteSecondFactor(w, row, nowMs, match !== undefined, 'signin.recovery');
-    });
-    if (!match) throw wrongCode();
-    return unused.length - 1;
+    return settled(this.core.write((w): Outcome<number> => {
+      const row = this.rowIn(w);
+      const waiting = this.checkBackoff(row, nowMs);
+      if (waiting) return { error: waiting };
+      const unused = w.prepare<[number], { code_hash: Buffer }>('SELECT code_hash FROM mfa_recovery_codes WHERE user_id = ? AND used_at IS NULL').all(row.id);
+      const match = unused.find((s) => sameBytes(s.code_hash, hash));
+      // Unused is asked again by the write itself: the code is spent by this statement or not at all.
+      const spent = match !== undefined
+        && w.prepare('UPDATE mfa_recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL').run(nowMs, row.id, match.code_hash).changes === 1;
+      this.noteSecondFactor(w, row, nowMs, spent, 'signin.recovery');
+      return spent ? { value: unused.length - 1 } : { error: wrongCode() };
+    }));
   }
 
-  /** Uses the emergency code an admin issued: once, within two minutes. */
+  /** Uses the emergency code an admin issued: once, within two minutes; checked and deleted in
+   * one write transaction. */
   useEmergencyCode(code: string, nowMs: number = this.core.now()): void {
-    const row = this.row();
-    this.checkBackoff(row, nowMs);
-    const stored = this.core.db.prepare<[number], { code_hash: Buffer; expires_at: number }>('SELECT code_hash, expires_at FROM emergency_codes WHERE user_id = ?').get(row.id);
-    const ok = stored !== undefined && nowMs <= stored.expires_at && sameBytes(stored.code_hash, emergencyHash(row.id, code));
-    this.core.write((w) => {
-      if (ok) w.prepare('DELETE FROM emergency_codes WHERE user_id = ?').run(row.id);
-      this.noteSecondFactor(w, row, nowMs, ok, 'signin.emergency');
-    });
-    if (!ok) throw wrongCode();
+    settled(this.core.write((w): Outcome<null> => {
+      const row = this.rowIn(w);
+      const waiting = this.checkBackoff(row, nowMs);
+      if (waiting) return { error: waiting };
+      const stored = w.prepare<[number], { code_hash: Buffer; expires_at: number }>('SELECT code_hash, expires_at FROM emergency_codes WHERE user_id = ?').get(row.id);
+      const used = stored !== undefined && nowMs <= stored.expires_at && sameBytes(stored.code_hash, emergencyHash(row.id, code))
+        && w.prepare('DELETE FROM emergency_codes WHERE user_id = ? AND code_hash = ?').run(row.id, stored.code_hash).changes === 1;
+      this.noteSecondFactor(w, row, nowMs, used, 'signin.emergency');
+      return used ? { value: null } : { error: wrongCode() };
+    }));
   }
 
   /** New recovery codes; the old ones stop working. */

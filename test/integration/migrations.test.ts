@@ -235,6 +235,25 @@ MIGRATION_TESTS[6] = {
   },
 };
 
+MIGRATION_TESTS[7] = {
+  name: 'counts wrong passwords under unknown names, by keyed hash',
+  run: () => {
+    const db = databaseAt(6);
+    db.prepare("INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES ('alice', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk'));
+    migrate(db, 7);
+    const schema = schemaOf(db);
+    expect(schema.unknown_name_attempts).toEqual({
+      strict: true,
+      columns: ['name_hash BLOB not null pk', 'failed_passwords INTEGER not null', 'next_attempt_at INTEGER', 'last_attempt_at INTEGER not null'],
+      indexes: ['(last_attempt_at)', 'unique (name_hash)'],
+      foreignKeys: [],
+    });
+    expect(db.prepare('SELECT name, failed_passwords FROM users').all()).toEqual([{ name: 'alice', failed_passwords: 0 }]);
+    db.prepare('INSERT INTO unknown_name_attempts (name_hash, failed_passwords, last_attempt_at) VALUES (?, 1, 1)').run(blob('h'));
+    expect(() => db.prepare('INSERT INTO unknown_name_attempts (name_hash, failed_passwords, last_attempt_at) VALUES (?, 1, 1)').run(blob('h'))).toThrow(/UNIQUE|PRIMARY KEY/);
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

@@ -11,6 +11,7 @@ import { updateToSchemaVersion3 } from './0003-roles-and-first-sign-in';
 import { updateToSchemaVersion4 } from './0004-sign-in-mfa';
 import { updateToSchemaVersion5 } from './0005-enrolment-and-last-sign-in';
 import { updateToSchemaVersion6 } from './0006-secret-keys';
+import { updateToSchemaVersion7 } from './0007-unknown-name-attempts';
 
 export interface Migration {
   readonly version: number;
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, run: updateToSchemaVersion4 },
   { version: 5, run: updateToSchemaVersion5 },
   { version: 6, run: updateToSchemaVersion6 },
+  { version: 7, run: updateToSchemaVersion7 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
