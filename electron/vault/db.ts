@@ -6,7 +6,7 @@
  * Must never open a file that is not a Crewvault vault as if it were one.
  */
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CrewvaultError } from '../../shared/errors';
 import { migrate } from './migrations';
@@ -71,13 +71,58 @@ export function translateSqliteError(error: unknown): unknown {
   return error;
 }
 
+function errnoOf(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}
+
+/**
+ * What is at a vault path, looked at before anything opens it: a folder or a device would
+ * otherwise fail deep in fs or SQLite as INTERNAL (EISDIR), and opening a FIFO to read its
+ * header would wait for a writer for ever.
+ */
+function pathKind(file: string): 'missing' | 'file' | 'folder' | 'other' | 'forbidden' {
+  try {
+    const stats = statSync(file);
+    return stats.isFile() ? 'file' : stats.isDirectory() ? 'folder' : 'other';
+  } catch (error) {
+    const code = errnoOf(error);
+    // ENOTDIR: a part of the path is a file, so nothing can be there.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
+    if (code === 'EACCES' || code === 'EPERM') return 'forbidden';
+    throw error;
+  }
+}
+
+function notAFile(file: string, kind: 'folder' | 'other'): string {
+  return kind === 'folder' ? `${file} is a folder, not a vault file.` : `${file} is not a regular file (a device, pipe or socket), so not a vault file.`;
+}
+
 /** Creates a new, empty vault file (mode 0600) and its schema. Refuses an existing file. */
 export function createVaultFile(file: string): ReadDb {
-  if (existsSync(file)) throw new CrewvaultError('VAULT_EXISTS', `A file already exists at ${file}; choose another path.`);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  // Create the file ourselves so it is 0600 from its first byte; SQLite gives its WAL and
-  // shared-memory files the same mode as the database file.
-  closeSync(openSync(file, 'wx', 0o600));
+  const kind = pathKind(file);
+  if (kind === 'folder' || kind === 'other') throw new CrewvaultError('VAULT_EXISTS', `${notAFile(file, kind)} Give the path of a new file.`);
+  if (kind === 'forbidden') throw new CrewvaultError('INVALID_INPUT', `No permission to look at ${file}.`);
+  if (kind === 'file') throw new CrewvaultError('VAULT_EXISTS', `A file already exists at ${file}; choose another path.`);
+  const cannotCreate = (error: unknown): unknown => {
+    const code = errnoOf(error);
+    if (code === 'ENOTDIR' || code === 'EEXIST') return new CrewvaultError('INVALID_INPUT', `Cannot create a vault at ${file}: a part of that path is a file, not a folder.`);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new CrewvaultError('INVALID_INPUT', `No permission to create ${file}.`);
+    return error;
+  };
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw cannotCreate(error);
+  }
+  try {
+    // Create the file ourselves so it is 0600 from its first byte; SQLite gives its WAL and
+    // shared-memory files the same mode as the database file.
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (error) {
+    // EEXIST here: something appeared at the path (or a dangling link is there).
+    if (errnoOf(error) === 'EEXIST') throw new CrewvaultError('VAULT_EXISTS', `A file already exists at ${file}; choose another path.`);
+    throw cannotCreate(error);
+  }
   const db = new Database(file);
   configure(db);
   migrate(db);
@@ -87,9 +132,19 @@ export function createVaultFile(file: string): ReadDb {
 
 /** Opens an existing vault, migrating it forward; refuses anything that is not one. */
 export function openVaultFile(file: string): ReadDb {
-  if (!existsSync(file)) throw new CrewvaultError('VAULT_MISSING', `No vault at ${file} (create one with "crewvault init").`);
+  const kind = pathKind(file);
+  if (kind === 'missing') throw new CrewvaultError('VAULT_MISSING', `No vault at ${file} (create one with "crewvault init").`);
+  if (kind === 'folder' || kind === 'other') throw new CrewvaultError('VAULT_MISSING', notAFile(file, kind));
+  if (kind === 'forbidden') throw new CrewvaultError('INVALID_INPUT', `No permission to read ${file}.`);
   const header = Buffer.alloc(SQLITE_HEADER.length);
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === 'EACCES' || code === 'EPERM') throw new CrewvaultError('INVALID_INPUT', `No permission to read ${file}.`);
+    throw error;
+  }
   try {
     readSync(fd, header, 0, header.length, 0);
   } finally {
