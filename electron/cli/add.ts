@@ -1,13 +1,17 @@
-/** `crewvault add`: a new entry; its password is prompted, never taken as an argument. */
+/**
+ * `crewvault add`: a new entry. Its password and OTP key are read like the user's own password
+ * (a hidden prompt, or the next line of piped stdin), never taken as arguments, where the
+ * process list and shell history would keep them: `--otp` accepts only "-".
+ */
 import { parseArgs } from 'node:util';
-import { UsageError, type CliCommand, type CliIo } from './io';
+import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { readOtpInput } from './otp-input';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = `crewvault add [--vault PATH] [--user NAME] --customer C --title T [--username U] [--url URL]
-              [--notes N] [--otp URI-or-SECRET|-] [--password-prompt] [--group GROUP]
-  Piped stdin gives, one per line: your password, then the entry's password (--password-prompt),
-  then the OTP URI or secret (--otp -).`;
+              [--notes N] [--otp -] [--password-prompt] [--group GROUP]
+  Asked on a terminal, or piped on stdin one per line: your password, then the entry's password
+  (--password-prompt), then the OTP URI or secret key (--otp -).`;
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -25,14 +29,16 @@ async function run(args: string[], io: CliIo): Promise<number> {
     },
     allowPositionals: true,
   });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (positionals.length > 0) throw unexpectedArgument();
   if (values.customer === undefined || values.title === undefined) throw new UsageError('--customer and --title are required');
-  // Parse the OTP before asking for any password, so a typo costs nothing.
-  const otpFromArgs = values.otp !== undefined && values.otp !== '-' ? readOtpInput(values.otp, io) : undefined;
+  // Refused before any password is asked, and never quoted back: the value is the secret.
+  if (values.otp !== undefined && values.otp !== '-') {
+    throw new UsageError('--otp takes only "-": the URI or secret key is then read like a password (a prompt, or the next line of piped stdin), as an argument would show in the process list');
+  }
   const { customer, title } = values;
   const created = await withSession(values, io, async (session) => {
     const password = values['password-prompt'] ? await io.readSecret('Entry password: ') : undefined;
-    const otp = values.otp === '-' ? readOtpInput(await io.readSecret('OTP URI or secret key: '), io) : otpFromArgs;
+    const otp = values.otp === '-' ? readOtpInput(await io.readSecret('OTP URI or secret key: '), io) : undefined;
     const groupId = values.group === undefined ? undefined : session.team.resolveGroup(values.group);
     return session.createEntry({
       ...(groupId === undefined ? {} : { groupId }),

@@ -1,7 +1,8 @@
 /**
- * `crewvault code`: the current code for a secret or an otpauth URI, without a vault.
- * Prints the code alone (or JSON); options override what the URI says. The secret may come
- * on standard input (`-`) so it stays out of shell history and the process list.
+ * `crewvault code -`: the current code for a secret key or an otpauth URI, without a vault.
+ * Prints the code alone (or JSON); options override what the URI says. The key is read like a
+ * password (a hidden prompt, or the first line of piped stdin), never taken as an argument:
+ * needing no vault does not make it less secret in the process list or shell history.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -18,10 +19,11 @@ import {
 } from '../../shared/otp';
 import { UsageError, type CliCommand, type CliIo } from './io';
 
-const USAGE = `crewvault code <otpauth-URI | base32-secret | -> [--algorithm SHA1|SHA256|SHA512]
+const USAGE = `crewvault code - [--algorithm SHA1|SHA256|SHA512]
                [--digits 6|7|8] [--period SECONDS] [--hotp --counter N] [--steam]
                [--at UNIX_SECONDS] [--json]
-  "-" reads the secret or URI from standard input.`;
+  "-": the otpauth URI or base32 secret key is asked for on a terminal (not echoed), or read
+  from the first line of piped stdin; it is never an argument.`;
 
 function wholeNumber(value: string, option: string, min: number, max: number): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min || Number(value) > max) {
@@ -46,12 +48,14 @@ async function run(args: string[], io: CliIo): Promise<number> {
       json: { type: 'boolean' },
     },
   });
-  if (positionals.length !== 1) throw new UsageError('give exactly one secret key or otpauth URI (or - to read it from stdin)');
+  // Not quoted back, and refused before anything else: the argument is likely the secret itself.
+  if (positionals.length !== 1 || positionals[0] !== '-') {
+    throw new UsageError('give "-" and the secret key or otpauth URI on standard input (or at the prompt): "crewvault code -"; an argument would show in the process list');
+  }
   if (values.hotp && values.steam) throw new UsageError('--hotp and --steam cannot be combined');
   if (values.steam && values.digits !== undefined) throw new UsageError('Steam Guard codes always have 5 characters: drop --digits');
 
-  const input = positionals[0] === '-' ? await io.readStdin() : (positionals[0] ?? '');
-  const source = resolveOtpSpec({ uri: input });
+  const source = resolveOtpSpec({ uri: await io.readSecret('Secret key or otpauth URI: ') });
   let params = source.params;
 
   if (values.steam) params = { ...steamParams(params.secret), period: params.period };

@@ -1,6 +1,6 @@
 /** `crewvault group …`: access groups and their members (groups.manage). */
 import { parseArgs } from 'node:util';
-import { UsageError, type CliCommand, type CliIo } from './io';
+import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = 'crewvault group add NAME | list [--json] | grant GROUP USER [--lead] | revoke GROUP USER | members GROUP [--json]  [--vault PATH] [--as USER]';
@@ -8,7 +8,7 @@ const USAGE = 'crewvault group add NAME | list [--json] | grant GROUP USER [--le
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, lead: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true });
   const [sub, group, user, ...rest] = positionals;
-  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (rest.length > 0) throw unexpectedArgument();
   const needGroup = (): string => {
     if (!group) throw new UsageError(`"group ${sub ?? ''}" needs a GROUP`);
     return group;

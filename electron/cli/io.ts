@@ -5,11 +5,16 @@
 export interface CliIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
-  /** Reads all of standard input (for secrets piped in rather than put on the command line). */
-  readonly readStdin: () => Promise<string>;
+  /**
+   * What is left of piped standard input after the lines readSecret took (`import -`), or
+   * undefined when it holds more than `maxBytes`: reading stops at that bound.
+   */
+  readonly readStdin: (maxBytes: number) => Promise<string | undefined>;
   /**
    * Asks for one secret line: on a terminal, prompts on stderr without echo; otherwise takes
    * the next line of standard input (so `printf 'pw\nentry-pw\n' | crewvault …` works).
+   * The only way a command takes a secret: never as an argument, where the process list and
+   * shell history keep it.
    */
   readonly readSecret: (prompt: string) => Promise<string>;
   /** True when secrets would be typed at a terminal (so a new password is asked twice). */
@@ -25,6 +30,15 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/**
+ * An argument a command does not take. It is not quoted back: a secret typed in the wrong
+ * place (`crewvault passwd NEWPASSWORD`, a password after `--password-prompt`) would otherwise
+ * land in the terminal's scrollback and in logs of the script that ran it.
+ */
+export function unexpectedArgument(): UsageError {
+  return new UsageError('unexpected extra argument (not shown, in case it is a secret)');
 }
 
 export interface CliCommand {

@@ -1,6 +1,6 @@
 /** `crewvault list`: the entries you can see, one per line or as JSON. */
 import { parseArgs } from 'node:util';
-import { UsageError, type CliCommand, type CliIo } from './io';
+import { unexpectedArgument, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = 'crewvault list [--vault PATH] [--user NAME] [--customer C] [--search TEXT] [--json]';
@@ -11,7 +11,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     options: { ...VAULT_OPTIONS, customer: { type: 'string' }, search: { type: 'string' }, json: { type: 'boolean' } },
     allowPositionals: true,
   });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (positionals.length > 0) throw unexpectedArgument();
   const entries = await withSession(values, io, (session) =>
     session.listEntries({
       ...(values.customer === undefined ? {} : { customer: values.customer }),

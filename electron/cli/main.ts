@@ -55,6 +55,30 @@ function isParseArgsError(error: unknown): error is Error & { code: string } {
   return error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_PARSE_ARGS');
 }
 
+/**
+ * parseArgs's errors in our words. Its own text is several lines about Node's syntax ("place
+ * it at the end of the command after '--'"), and quotes a stray argument, which may be a
+ * secret typed in the wrong place. Only the option's name is taken from it, never a value
+ * (parseArgs names `--frob` for `--frob=VALUE`); a message whose shape Node changes still
+ * gets a plain line.
+ */
+function parseArgsMessage(error: Error & { code: string }): string {
+  const option = /'(-{1,2}[^'\s=<]+)/.exec(error.message)?.[1];
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return option === undefined ? 'unknown option' : `unknown option ${option}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (option === undefined) return 'an option is missing its value, or has one it does not take';
+      // "does not take an argument": a boolean given a value; otherwise a value is missing, or
+      // is the next option (`--vault --json`).
+      return /does not take/.test(error.message) ? `${option} takes no value` : `${option} needs a value`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return 'this command takes options only (the extra argument is not shown, in case it is a secret)';
+    default:
+      return 'the options are not valid';
+  }
+}
+
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -79,7 +103,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (caught) {
     const error = translateSqliteError(caught);
     if (error instanceof UsageError || isParseArgsError(error)) {
-      io.err(`crewvault: USAGE: ${error.message.split('\n')[0]} (see "crewvault ${name} --help")\n`);
+      const message = isParseArgsError(error) ? parseArgsMessage(error) : (error.message.split('\n')[0] ?? '');
+      io.err(`crewvault: USAGE: ${message} (see "crewvault ${name} --help")\n`);
       return 2;
     }
     if (isCrewvaultError(error)) {

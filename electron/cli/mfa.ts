@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { CrewvaultError } from '../../shared/errors';
 import type { VaultSession } from '../vault/service';
 import { EMERGENCY_CODE_MS, ENROLMENT_MS, RECOVERY_CODES } from '../vault/mfa';
-import { UsageError, type CliCommand, type CliIo } from './io';
+import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const SETUP_MINUTES = ENROLMENT_MS / 60_000;
@@ -51,10 +51,10 @@ function begin(session: VaultSession) {
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, json: { type: 'boolean' } }, allowPositionals: true });
   const [sub, target, ...rest] = positionals;
-  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (rest.length > 0) throw unexpectedArgument();
   const takesUser = sub === 'reset' || sub === 'emergency';
   if (takesUser && !target) throw new UsageError(`"mfa ${sub}" needs a USER`);
-  if (!takesUser && target !== undefined) throw new UsageError(`unexpected argument "${target}"`);
+  if (!takesUser && target !== undefined) throw unexpectedArgument();
   if (values.json && sub !== 'status') throw new UsageError('--json goes with "mfa status"');
   switch (sub) {
     case 'begin': {

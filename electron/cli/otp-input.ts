@@ -1,4 +1,4 @@
-/** Reads an entry's OTP from the command line: an otpauth URI or a bare base32 secret. */
+/** Reads an entry's OTP from what `--otp -` was given (prompt or piped stdin): an otpauth URI or a bare base32 secret. */
 import { resolveOtpSpec } from '../../shared/otp';
 import type { OtpInput } from '../../shared/model';
 import type { CliIo } from './io';

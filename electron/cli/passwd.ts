@@ -1,7 +1,7 @@
 /** `crewvault passwd`: replace your own password (a one-time password from an admin included). */
 import { parseArgs } from 'node:util';
 import { CrewvaultError } from '../../shared/errors';
-import { UsageError, type CliCommand, type CliIo } from './io';
+import { unexpectedArgument, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = `crewvault passwd [--vault PATH] [--as USER]
@@ -9,7 +9,7 @@ const USAGE = `crewvault passwd [--vault PATH] [--as USER]
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: VAULT_OPTIONS, allowPositionals: true });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (positionals.length > 0) throw unexpectedArgument();
   const name = await withSession(values, io, async (session, current) => {
     const next = await io.readSecret('New password: ');
     if (io.interactive && (await io.readSecret('Repeat the new password: ')) !== next) {

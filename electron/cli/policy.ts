@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { MFA_POLICIES, type MfaPolicy, type MfaPolicyLevel } from '../vault/mfa';
-import { UsageError, type CliCommand, type CliIo } from './io';
+import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = `crewvault policy mfa [${MFA_POLICIES.join('|')}] [--role ROLE] [--json]  [--vault PATH] [--as USER]
@@ -32,7 +32,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, role: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true });
   const [sub, level, ...rest] = positionals;
   if (sub !== 'mfa') throw new UsageError('the only policy is "mfa"');
-  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (rest.length > 0) throw unexpectedArgument();
   if (level === undefined) {
     if (values.role !== undefined) throw new UsageError('--role goes with a level: policy mfa LEVEL --role ROLE');
     const policy = await withSession(values, io, (session) => session.mfa.policy());

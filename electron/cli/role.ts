@@ -1,7 +1,7 @@
 /** `crewvault role …`: the built-in roles and custom ones defined from the same permissions. */
 import { parseArgs } from 'node:util';
 import { PERMISSIONS } from '../../shared/policy';
-import { UsageError, type CliCommand, type CliIo } from './io';
+import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = `crewvault role list [--json] | define NAME PERMISSION[,PERMISSION…]  [--vault PATH] [--as USER]
@@ -10,7 +10,7 @@ const USAGE = `crewvault role list [--json] | define NAME PERMISSION[,PERMISSION
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, json: { type: 'boolean' } }, allowPositionals: true });
   const [sub, name, permissions, ...rest] = positionals;
-  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (rest.length > 0) throw unexpectedArgument();
   if (sub === 'list') {
     const roles = await withSession(values, io, (session) => session.team.listRoles());
     if (values.json) io.out(`${JSON.stringify(roles)}\n`);

@@ -1,7 +1,7 @@
 /** `crewvault user …`: people and their roles (users.manage). */
 import { parseArgs } from 'node:util';
 import { ROLES } from '../../shared/policy';
-import { UsageError, type CliCommand, type CliIo } from './io';
+import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { readNewPassword } from './new-password';
 import { VAULT_OPTIONS, withSession } from './signin';
 
@@ -18,7 +18,7 @@ function role(value: string | undefined): string {
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, role: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true });
   const [sub, name, extra, ...rest] = positionals;
-  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (rest.length > 0) throw unexpectedArgument();
   const needName = (): string => {
     if (!name) throw new UsageError(`"user ${sub ?? ''}" needs a NAME`);
     return name;
