@@ -36,19 +36,70 @@ export function groupKey(version: number, key: Buffer, secret: Buffer | undefine
  */
 export const DIRECTORY_WRAP_ANCHORED = 2;
 
+interface DirectoryKeys {
+  readonly version: number;
+  readonly key: Buffer;
+  readonly index: Buffer;
+  readonly audit: Buffer;
+}
+
+function directoryKeys(version: number, key: Buffer): DirectoryKeys {
+  return { version, key, index: indexKey(key, 'directory'), audit: auditAnchorKey(key) };
+}
+
 export class KeyRing {
   readonly keyPair: KeyPair;
-  readonly directoryKey: Buffer;
-  readonly directoryIndex: Buffer;
-  /** Keys the audit log's anchor (store-audit.ts). */
-  readonly auditKey: Buffer;
+  private directory: DirectoryKeys;
+  /** Older directory key versions this session has opened (directory.ts), to read what they sealed. */
+  private readonly olderDirectories = new Map<number, Buffer>();
   readonly groups = new Map<number, GroupKey>();
 
-  constructor(keyPair: KeyPair, directoryKey: Buffer) {
+  constructor(keyPair: KeyPair, directoryKey: Buffer, directoryVersion = 1) {
     this.keyPair = keyPair;
-    this.directoryKey = directoryKey;
-    this.directoryIndex = indexKey(directoryKey, 'directory');
-    this.auditKey = auditAnchorKey(directoryKey);
+    this.directory = directoryKeys(directoryVersion, directoryKey);
+  }
+
+  /** The current directory key: customer and group names, new audit details. */
+  get directoryKey(): Buffer {
+    return this.directory.key;
+  }
+
+  get directoryVersion(): number {
+    return this.directory.version;
+  }
+
+  get directoryIndex(): Buffer {
+    return this.directory.index;
+  }
+
+  /** Keys the audit log's anchor (store-audit.ts), from the current directory key. */
+  get auditKey(): Buffer {
+    return this.directory.audit;
+  }
+
+  /**
+   * Moves to a newer directory key; the one it replaces is kept to open what it sealed.
+   * Returns an undo for a transaction that failed after the move.
+   */
+  useDirectory(version: number, key: Buffer): () => void {
+    const previous = this.directory;
+    this.directory = directoryKeys(version, key);
+    this.olderDirectories.set(previous.version, previous.key);
+    return () => {
+      this.directory.index.fill(0);
+      this.directory.audit.fill(0);
+      this.directory.key.fill(0);
+      this.directory = previous;
+      this.olderDirectories.delete(previous.version);
+    };
+  }
+
+  olderDirectoryKey(version: number): Buffer | undefined {
+    return this.olderDirectories.get(version);
+  }
+
+  rememberOlderDirectory(version: number, key: Buffer): void {
+    this.olderDirectories.set(version, key);
   }
 
   addGroup(groupId: number, group: GroupKey): void {
@@ -65,9 +116,11 @@ export class KeyRing {
 
   /** Overwrites every key this ring holds; the ring is useless afterwards. */
   wipe(): void {
-    this.directoryKey.fill(0);
-    this.directoryIndex.fill(0);
-    this.auditKey.fill(0);
+    this.directory.key.fill(0);
+    this.directory.index.fill(0);
+    this.directory.audit.fill(0);
+    for (const key of this.olderDirectories.values()) key.fill(0);
+    this.olderDirectories.clear();
     for (const group of this.groups.values()) wipeGroupKey(group);
     this.groups.clear();
   }
@@ -98,13 +151,19 @@ export function entryLookup(group: GroupKey, customer: string, title: string): B
 
 export const contexts = {
   privateKey: (userId: number): SealContext => ({ table: 'users', row: userId, field: 'private_key', keyVersion: 1 }),
-  /** `version` is DIRECTORY_WRAP_ANCHORED for every wrap written since the audit anchor. */
-  directoryKey: (userId: number, version: number): SealContext => ({ table: 'directory_keys', row: userId, field: 'key', keyVersion: version }),
+  /**
+   * `version` is the wrap's format (DIRECTORY_WRAP_ANCHORED for every wrap written since the
+   * audit anchor); `dirVersion` the directory key version it holds (schema 8), bound in too
+   * from version 2 on (version 1's wraps were written before it existed).
+   */
+  directoryKey: (userId: number, version: number, dirVersion = 1): SealContext => ({ table: 'directory_keys', row: userId, field: dirVersion === 1 ? 'key' : `key@${dirVersion}`, keyVersion: version }),
+  directoryHistory: (version: number): SealContext => ({ table: 'directory_history', row: version, field: 'key', keyVersion: version + 1 }),
   groupKey: (groupId: number, userId: number, version: number): SealContext => ({ table: 'group_keys', row: `${groupId}:${userId}`, field: 'key', keyVersion: version }),
   groupSecretKey: (groupId: number, userId: number, version: number): SealContext => ({ table: 'group_keys', row: `${groupId}:${userId}`, field: 'secret_key', keyVersion: version }),
   groupName: (groupId: number): SealContext => ({ table: 'access_groups', row: groupId, field: 'name', keyVersion: 1 }),
   customerName: (customerId: number): SealContext => ({ table: 'customers', row: customerId, field: 'name', keyVersion: 1 }),
   entrySummary: (entryId: number, version: number): SealContext => ({ table: 'entries', row: entryId, field: 'summary', keyVersion: version }),
   entryDetails: (entryId: number, version: number): SealContext => ({ table: 'entries', row: entryId, field: 'details', keyVersion: version }),
-  auditDetail: (rowId: number): SealContext => ({ table: 'audit_log', row: rowId, field: 'detail', keyVersion: 1 }),
+  /** `dirVersion`: the directory key version that sealed it (directory.ts sealAuditDetail). */
+  auditDetail: (rowId: number, dirVersion = 1): SealContext => ({ table: 'audit_log', row: rowId, field: 'detail', keyVersion: dirVersion }),
 } as const;

@@ -25,9 +25,9 @@ import {
 } from '../../shared/otp';
 import { ALL_GROUP_ROLES, can, whyNotActOn, type Permission, type Person, type Role } from '../../shared/policy';
 import type { KeyObject } from 'node:crypto';
-import { batchKey, deriveKek, exportPrivateKey, newKdfParams, open, openJson, seal, sealJson, wrapKey } from './crypto';
+import { batchKey, deriveKek, exportPrivateKey, newKdfParams, open, openJson, seal, sealJson } from './crypto';
 import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
-import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
+import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
 import {
   detailsView,
   openDetails,
@@ -50,8 +50,9 @@ import { deletePagesOfGroup, entryCountsByGroup, listPagesInGroups, type PageRow
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
 import { groupKeysOfUser } from './store-groups';
 import { openHeldGroupKey, wrapGroupFor } from './group-keys';
+import { openAuditDetail, sealAuditDetail, syncDirectory, wrapDirectoryFor } from './directory';
 import { getSetting, setSetting } from './store-meta';
-import { clearFailedPasswords, getUser, listUsers, putWrappedDirectoryKey, recordFailedPassword, setMustChangePassword, setUserPasswordSeal, type UserRow } from './store-users';
+import { clearFailedPasswords, getUser, listUsers, recordFailedPassword, setMustChangePassword, setUserPasswordSeal, type UserRow } from './store-users';
 import { insertUserRecord, parseKdf, prepareUser, validateNewPassword, validateUserName, type KdfOptions } from './records';
 
 export interface Clock {
@@ -293,6 +294,7 @@ export class VaultSession {
     }
     this.mustChange = row.must_change_password === 1;
     if (row.role !== this.user.role) this.user = { ...this.user, role: row.role };
+    syncDirectory(this.db, this.ring, this.user.id);
     const held = groupKeysOfUser(this.db, this.user.id);
     const current = new Set(held.map((g) => g.group_id));
     for (const groupId of [...this.ring.groups.keys()]) if (!current.has(groupId)) this.ring.dropGroup(groupId);
@@ -312,6 +314,9 @@ export class VaultSession {
   private write<T>(work: (db: WriteDb) => T): T {
     try {
       return withWrite(this.db, (w) => {
+        // Inside the write lock: nothing is sealed or anchored under a directory key a rotation
+        // elsewhere has replaced since this session last looked.
+        syncDirectory(w, this.ring, this.user.id);
         const result = work(w);
         this.pages.flush(w, (groupId) => this.groupKey(groupId));
         return result;
@@ -324,7 +329,7 @@ export class VaultSession {
   }
 
   private audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void {
-    appendAudit(db, { at: this.clock.now(), actor_id: this.user.id, ...fields }, detail === undefined ? undefined : (rowId) => sealJson(this.ring.directoryKey, detail, contexts.auditDetail(rowId)), this.ring.auditKey);
+    appendAudit(db, { at: this.clock.now(), actor_id: this.user.id, ...fields }, detail === undefined ? undefined : (rowId) => sealAuditDetail(this.ring, rowId, detail), this.ring.auditKey);
   }
 
   private groupKey(groupId: number): GroupKey {
@@ -718,7 +723,7 @@ export class VaultSession {
       const id = insertUserRecord(w, prepared, userName, role, now);
       setMustChangePassword(w, id, true);
       const publicKey = prepared.keyPair.publicKey;
-      putWrappedDirectoryKey(w, id, DIRECTORY_WRAP_ANCHORED, wrapKey(publicKey, this.ring.directoryKey, contexts.directoryKey(id, DIRECTORY_WRAP_ANCHORED)));
+      wrapDirectoryFor(w, this.ring, { id, public_key: publicKey });
       // Owners and admins hold every group's key; everyone else starts in the default group.
       const byRole = ALL_GROUP_ROLES.includes(role);
       const groupIds = byRole ? [...this.ring.groups.keys()] : [this.defaultGroupId()];
@@ -770,8 +775,7 @@ export class VaultSession {
     this.require('audit.read');
     const names = new Map(listUsers(this.db).map((u) => [u.id, u.name]));
     return listAuditRows(this.db, limit).map((row) => {
-      const opened = row.sealed_detail ? openJson(this.ring.directoryKey, row.sealed_detail, contexts.auditDetail(row.id)) : null;
-      const detail = typeof opened === 'string' ? opened : (row.subject ?? '');
+      const detail = (row.sealed_detail ? openAuditDetail(this.db, this.ring, row.id, row.sealed_detail) : undefined) ?? row.subject ?? '';
       return { id: row.id, at: row.at, actor: row.actor_id === null ? null : (names.get(row.actor_id) ?? `#${row.actor_id}`), action: row.action, detail };
     });
   }

@@ -36,3 +36,8 @@ export function countEntriesByCustomer(db: ReadDb, groupIds: readonly number[]):
   const rows = db.prepare<number[], { customer_id: number; n: number }>(`SELECT customer_id, count(*) AS n FROM entries WHERE group_id IN (${marks}) GROUP BY customer_id`).all(...groupIds);
   return new Map(rows.map((r) => [r.customer_id, r.n]));
 }
+
+/** A customer's name sealed again with its keyed index (a directory key rotation). */
+export function resealCustomerName(db: WriteDb, id: number, sealed: Buffer, nameIndex: Buffer): void {
+  db.prepare('UPDATE customers SET sealed_name = ?, name_index = ? WHERE id = ?').run(sealed, nameIndex, id);
+}

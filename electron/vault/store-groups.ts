@@ -81,3 +81,8 @@ export function deleteGroupKeysOfUser(db: WriteDb, userId: number): void {
 export function setGroupKeyVersion(db: WriteDb, groupId: number, version: number): void {
   db.prepare('UPDATE access_groups SET key_version = ?, secret_split = 1 WHERE id = ?').run(version, groupId);
 }
+
+/** A group's name sealed again with its keyed index (a directory key rotation). */
+export function resealGroupName(db: WriteDb, id: number, sealed: Buffer, nameIndex: Buffer): void {
+  db.prepare('UPDATE access_groups SET sealed_name = ?, name_index = ? WHERE id = ?').run(sealed, nameIndex, id);
+}

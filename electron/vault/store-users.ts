@@ -59,14 +59,6 @@ export function anyDirectoryWrapAtLeast(db: ReadDb, version: number): boolean {
   return db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM directory_keys WHERE key_version >= ?').get(version)?.n !== 0;
 }
 
-export function getWrappedDirectoryKey(db: ReadDb, userId: number): { key_version: number; wrapped_key: Buffer } | undefined {
-  return db.prepare<[number], { key_version: number; wrapped_key: Buffer }>('SELECT key_version, wrapped_key FROM directory_keys WHERE user_id = ?').get(userId);
-}
-
-export function putWrappedDirectoryKey(db: WriteDb, userId: number, keyVersion: number, wrapped: Buffer): void {
-  db.prepare('INSERT OR REPLACE INTO directory_keys (user_id, key_version, wrapped_key) VALUES (?, ?, ?)').run(userId, keyVersion, wrapped);
-}
-
 export function setUserRole(db: WriteDb, userId: number, role: string): void {
   db.prepare('UPDATE users SET role = ? WHERE id = ?').run(role, userId);
 }

@@ -10,11 +10,12 @@ import { CrewvaultError } from '../../shared/errors';
 import { lookAlikeProblem, normaliseNameText } from '../../shared/text';
 import type { GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../../shared/model';
 import { ALL_GROUP_ROLES, isBuiltInRole, isPermission, permissionsBeyond, ROLE_PERMISSIONS, ROLES, whyNotAssignRole, type Actor, type Permission, type Person, type Role } from '../../shared/policy';
-import { exportPrivateKey, openJson, seal, wrapKey } from './crypto';
+import { exportPrivateKey, openJson, seal } from './crypto';
 import { needsSecretKey, newGroupKey, wrapGroupFor } from './group-keys';
+import { rotateDirectory, wrapDirectoryFor } from './directory';
 import type { ReadDb, WriteDb } from './db';
 import { pageOf, writePage, type PageChanges, type PageItem } from './entry-pages';
-import { contexts, DIRECTORY_WRAP_ANCHORED, entryLookup, groupNameIndex, type GroupKey, type KeyRing } from './keys';
+import { contexts, entryLookup, groupNameIndex, type GroupKey, type KeyRing } from './keys';
 import { createGroupRecord, prepareUser, userView, validateNewPassword, validateUserName } from './records';
 import { openDetails, openSummary, sealDetails, sealSummary } from './sealed-entry';
 import type { AuditFields } from './store-audit';
@@ -37,7 +38,6 @@ import {
   findUserByName,
   getUser,
   listUsers,
-  putWrappedDirectoryKey,
   replaceUserKeys,
   setMustChangePassword,
   setSealedPrivateKey,
@@ -228,19 +228,28 @@ export class TeamService {
   disableUser(userName: string): void {
     this.core.require('users.manage');
     const rotated = new Map<number, GroupKey>();
-    this.core.write((w) => {
-      const user = this.activeUser(w, userName);
-      if (user.id === this.core.user().id) throw forbidden('You cannot disable yourself.');
-      this.core.requireActOn(user);
-      this.guardOwnerChange(w, user, 'technician');
-      const groups = groupKeysOfUser(w, user.id).map((gk) => gk.group_id);
-      for (const groupId of groups) if (!this.core.ring.groups.has(groupId)) throw forbidden('You do not hold the key of every group this user is in.');
-      setUserDisabled(w, user.id, this.core.now());
-      deleteDirectoryKey(w, user.id);
-      deleteGroupKeysOfUser(w, user.id);
-      for (const groupId of groups) rotated.set(groupId, this.rotate(w, groupId, new Set([user.id])));
-      this.core.audit(w, { action: 'user.disable', subject: user.name }, `${user.name} (${groups.length} group keys rotated)`);
-    });
+    let undoDirectory: (() => void) | undefined;
+    try {
+      this.core.write((w) => {
+        const user = this.activeUser(w, userName);
+        if (user.id === this.core.user().id) throw forbidden('You cannot disable yourself.');
+        this.core.requireActOn(user);
+        this.guardOwnerChange(w, user, 'technician');
+        const groups = groupKeysOfUser(w, user.id).map((gk) => gk.group_id);
+        for (const groupId of groups) if (!this.core.ring.groups.has(groupId)) throw forbidden('You do not hold the key of every group this user is in.');
+        setUserDisabled(w, user.id, this.core.now());
+        deleteDirectoryKey(w, user.id);
+        deleteGroupKeysOfUser(w, user.id);
+        for (const groupId of groups) rotated.set(groupId, this.rotate(w, groupId, new Set([user.id])));
+        // The directory key they saved must open no name or audit detail written from now on;
+        // the rotation moves this session's ring, so the audit row below is under the new one.
+        undoDirectory = rotateDirectory(w, this.core.ring, listUsers(w));
+        this.core.audit(w, { action: 'user.disable', subject: user.name }, `${user.name} (${groups.length} group keys and the directory key rotated)`);
+      });
+    } catch (error) {
+      undoDirectory?.();
+      throw error;
+    }
     for (const [groupId, key] of rotated) this.swapKey(groupId, key);
   }
 
@@ -303,7 +312,7 @@ export class TeamService {
         replaceUserKeys(w, user.id, JSON.stringify(prepared.params), prepared.keyPair.publicKey);
         setSealedPrivateKey(w, user.id, seal(prepared.kek, privateRaw, contexts.privateKey(user.id)));
         setMustChangePassword(w, user.id, true);
-        putWrappedDirectoryKey(w, user.id, DIRECTORY_WRAP_ANCHORED, wrapKey(prepared.keyPair.publicKey, this.core.ring.directoryKey, contexts.directoryKey(user.id, DIRECTORY_WRAP_ANCHORED)));
+        wrapDirectoryFor(w, this.core.ring, { id: user.id, public_key: prepared.keyPair.publicKey });
         for (const gk of groups) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), { ...user, public_key: prepared.keyPair.publicKey }, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
         this.core.audit(w, { action: 'user.reset_password', subject: user.name }, `${user.name} (new key pair, ${groups.length} group keys re-wrapped)`);
       });

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import type { UserView } from '../../shared/model';
-import { deriveKek, importPrivateKey, newKdfParams, open, randomKey, unwrapKey, wrapKey, type KdfParams } from './crypto';
+import { deriveKek, importPrivateKey, newKdfParams, open, randomKey, type KdfParams } from './crypto';
 import { checkpoint, createVaultFile, openVaultFile, VAULT_FORMAT, withWrite, type ReadDb } from './db';
 import { contexts, DIRECTORY_WRAP_ANCHORED, KeyRing } from './keys';
 import {
@@ -25,6 +25,8 @@ import { VaultSession, type Clock } from './service';
 import { appendAudit, checkAuditAnchor, verifyAuditChain, type AuditVerification } from './store-audit';
 import { groupKeysOfUser } from './store-groups';
 import { openHeldGroupKey } from './group-keys';
+import { openDirectoryWrap, wrapDirectoryFor } from './directory';
+import { getDirectoryWrap } from './store-directory';
 import { getMeta, setMeta, setSetting } from './store-meta';
 import {
   anyDirectoryWrapAtLeast,
@@ -32,9 +34,7 @@ import {
   claimUnknownNameAttempt,
   findUserByName,
   foldUserName,
-  getWrappedDirectoryKey,
   listUsers,
-  putWrappedDirectoryKey,
   releasePasswordClaim,
   unknownNameHash,
 } from './store-users';
@@ -74,7 +74,7 @@ export async function createVault(file: string, options: CreateVaultOptions): Pr
     const ring = new KeyRing(prepared.keyPair, randomKey());
     const userId = withWrite(db, (w) => {
       const userId = insertUserRecord(w, prepared, owner, 'owner', now);
-      putWrappedDirectoryKey(w, userId, DIRECTORY_WRAP_ANCHORED, wrapKey(prepared.keyPair.publicKey, ring.directoryKey, contexts.directoryKey(userId, DIRECTORY_WRAP_ANCHORED)));
+      wrapDirectoryFor(w, ring, { id: userId, public_key: prepared.keyPair.publicKey });
       const groupId = createGroupRecord(w, ring, { id: userId, role: 'owner' }, DEFAULT_GROUP_NAME, now);
       setSetting(w, 'default_group_id', String(groupId));
       appendAudit(w, { at: now, actor_id: userId, action: 'vault.create', subject: owner }, undefined, ring.auditKey);
@@ -178,9 +178,9 @@ export class Vault {
     const keyPair = { publicKey: row.public_key, privateKey: importPrivateKey(privateRaw, row.public_key) };
     privateRaw.fill(0);
 
-    const wrappedDirectory = getWrappedDirectoryKey(this.db, row.id);
+    const wrappedDirectory = getDirectoryWrap(this.db, row.id);
     if (!wrappedDirectory) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: the user has no directory key.');
-    const ring = new KeyRing(keyPair, unwrapKey(keyPair, wrappedDirectory.wrapped_key, contexts.directoryKey(row.id, wrappedDirectory.key_version)));
+    const ring = new KeyRing(keyPair, openDirectoryWrap(keyPair, row.id, wrappedDirectory), wrappedDirectory.dir_version);
     for (const g of groupKeysOfUser(this.db, row.id)) {
       ring.addGroup(g.group_id, openHeldGroupKey(keyPair, row.id, g));
     }
@@ -189,7 +189,7 @@ export class Vault {
       // other writer slips in between): does the log still end as the last keyed writer left it?
       const found = checkAuditAnchor(w, ring.auditKey, anyDirectoryWrapAtLeast(w, DIRECTORY_WRAP_ANCHORED));
       if (wrappedDirectory.key_version < DIRECTORY_WRAP_ANCHORED) {
-        putWrappedDirectoryKey(w, row.id, DIRECTORY_WRAP_ANCHORED, wrapKey(keyPair.publicKey, ring.directoryKey, contexts.directoryKey(row.id, DIRECTORY_WRAP_ANCHORED)));
+        wrapDirectoryFor(w, ring, { id: row.id, public_key: keyPair.publicKey });
       }
       releasePasswordClaim(w, row.id, claim, now);
       w.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?').run(now, row.id);

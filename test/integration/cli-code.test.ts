@@ -1,4 +1,5 @@
-// `crewvault code` end to end: the real binary, its stdout, stderr and exit status.
+// `crewvault code -` end to end: the real binary, its stdout, stderr and exit status. The key
+// or URI goes on stdin, never in an argument (cli-hardening.test.ts checks that one is refused).
 import { describe, expect, it } from 'vitest';
 import { crewvault } from '../support/cli';
 
@@ -6,27 +7,27 @@ const RFC_SHA1 = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 
 describe('crewvault code', () => {
   it('prints the code alone for a secret at a given time', () => {
-    const result = crewvault(['code', RFC_SHA1, '--digits', '8', '--at', '59']);
+    const result = crewvault(['code', '-', '--digits', '8', '--at', '59'], { input: `${RFC_SHA1}\n` });
     expect(result).toEqual({ status: 0, stdout: '94287082\n', stderr: '' });
   });
 
   it('prints code, next, period and remaining as JSON', () => {
-    const result = crewvault(['code', RFC_SHA1, '--digits', '8', '--at', '1111111109', '--json']);
+    const result = crewvault(['code', '-', '--digits', '8', '--at', '1111111109', '--json'], { input: `${RFC_SHA1}\n` });
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ kind: 'totp', code: '07081804', next: '14050471', period: 30, remaining: 1 });
   });
 
   it('reads an otpauth URI, and options override it', () => {
     const uri = 'otpauth://totp/Test?secret=WQIQ25BRKZYCJVYP&period=60';
-    expect(crewvault(['code', uri, '--at', '1672531200']).stdout).toBe('730364\n');
-    expect(crewvault(['code', uri, '--period', '30', '--algorithm', 'sha256', '--at', '1672531200']).stdout).toBe('842615\n');
+    expect(crewvault(['code', '-', '--at', '1672531200'], { input: `${uri}\n` }).stdout).toBe('730364\n');
+    expect(crewvault(['code', '-', '--period', '30', '--algorithm', 'sha256', '--at', '1672531200'], { input: `${uri}\n` }).stdout).toBe('842615\n');
   });
 
   it('computes Steam and HOTP codes', () => {
-    expect(crewvault(['code', 'steam://HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ', '--at', '1672531200']).stdout).toBe('7W6CJ\n');
-    expect(crewvault(['code', 'HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ', '--steam', '--at', '1672531200']).stdout).toBe('7W6CJ\n');
-    expect(crewvault(['code', RFC_SHA1, '--hotp', '--counter', '9']).stdout).toBe('520489\n');
-    const hotp = crewvault(['code', `otpauth://hotp/x?secret=${RFC_SHA1}&counter=1`, '--json']);
+    expect(crewvault(['code', '-', '--at', '1672531200'], { input: 'steam://HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ\n' }).stdout).toBe('7W6CJ\n');
+    expect(crewvault(['code', '-', '--steam', '--at', '1672531200'], { input: 'HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ\n' }).stdout).toBe('7W6CJ\n');
+    expect(crewvault(['code', '-', '--hotp', '--counter', '9'], { input: `${RFC_SHA1}\n` }).stdout).toBe('520489\n');
+    const hotp = crewvault(['code', '-', '--json'], { input: `otpauth://hotp/x?secret=${RFC_SHA1}&counter=1\n` });
     expect(JSON.parse(hotp.stdout)).toEqual({ kind: 'hotp', code: '287082', next: '359152', counter: 1 });
   });
 
@@ -35,19 +36,19 @@ describe('crewvault code', () => {
   });
 
   it('warns on stderr about a short secret but still prints the code', () => {
-    const result = crewvault(['code', 'PIUDISEQYA', '--at', '1672531200']);
+    const result = crewvault(['code', '-', '--at', '1672531200'], { input: 'PIUDISEQYA\n' });
     expect(result.status).toBe(0);
     expect(result.stdout).toBe('829846\n');
     expect(result.stderr).toMatch(/^crewvault: warning: This secret key is only 48 bits/);
   });
 
   it.each([
-    [['code', 'JBSWY3D0EHPK3PXP'], 'INVALID_SECRET', '"0" at position 8 (did you mean the letter O?)'],
-    [['code', 'otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=MD5'], 'INVALID_URI', 'Unsupported algorithm "MD5"'],
-    [['code', 'otpauth://totp/x?issuer=Acme'], 'INVALID_URI', 'no secret parameter'],
-    [['code', 'http://example.com'], 'INVALID_URI', 'Not an otpauth:// URI'],
-  ])('%j fails with exit 1 and one line: %s', (args, code, message) => {
-    const result = crewvault(args);
+    ['JBSWY3D0EHPK3PXP', 'INVALID_SECRET', '"0" at position 8 (did you mean the letter O?)'],
+    ['otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=MD5', 'INVALID_URI', 'Unsupported algorithm "MD5"'],
+    ['otpauth://totp/x?issuer=Acme', 'INVALID_URI', 'no secret parameter'],
+    ['http://example.com', 'INVALID_URI', 'Not an otpauth:// URI'],
+  ])('input #%# fails with exit 1 and one line: %s', (input, code, message) => {
+    const result = crewvault(['code', '-'], { input: `${input}\n` });
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr.split('\n')).toHaveLength(2); // one line and its newline
@@ -59,19 +60,19 @@ describe('crewvault code', () => {
 
   it.each([
     [['code']],
-    [['code', 'A', 'B']],
-    [['code', RFC_SHA1, '--digits', '9']],
-    [['code', RFC_SHA1, '--period', '0']],
-    [['code', RFC_SHA1, '--algorithm', 'MD5']],
-    [['code', RFC_SHA1, '--counter', '3']],
-    [['code', RFC_SHA1, '--hotp']],
-    [['code', RFC_SHA1, '--steam', '--hotp', '--counter', '1']],
-    [['code', RFC_SHA1, '--at', 'yesterday']],
-    [['code', RFC_SHA1, '--frobnicate']],
+    [['code', '-', '-']],
+    [['code', '-', '--digits', '9']],
+    [['code', '-', '--period', '0']],
+    [['code', '-', '--algorithm', 'MD5']],
+    [['code', '-', '--counter', '3']],
+    [['code', '-', '--hotp']],
+    [['code', '-', '--steam', '--hotp', '--counter', '1']],
+    [['code', '-', '--at', 'yesterday']],
+    [['code', '-', '--frobnicate']],
     [['frobnicate']],
     [[]],
   ])('%j is a usage error: exit 2', (args) => {
-    const result = crewvault(args);
+    const result = crewvault(args, { input: `${RFC_SHA1}\n` });
     expect(result.status).toBe(2);
     expect(result.stdout === '' || result.stdout.startsWith('Crewvault')).toBe(true);
     if (result.stderr) expect(result.stderr).toMatch(/^crewvault: USAGE: [^\n]+\n$/);

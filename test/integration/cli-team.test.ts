@@ -19,6 +19,11 @@ function run(who: string, password: string, ...args: string[]): CliResult {
   return crewvault([command, '--vault', vault, '--as', who, ...rest], { input: `${password}\n` });
 }
 
+/** Alice adds Acme/VPN with RFC 6238's key, given on stdin after her password (--otp -). */
+function addVpn(...more: string[]): CliResult {
+  return crewvault(['add', '--vault', vault, '--as', 'alice', '--customer', 'Acme', '--title', 'VPN', '--otp', '-', ...more], { input: `${ALICE}\n${RFC}\n` });
+}
+
 beforeEach(() => {
   vault = path.join(tempFolder(), 'team.crewvault');
   expect(crewvault(['init', '--vault', vault, '--user', 'alice', '--kdf-memory', '1024', '--kdf-iterations', '1'], { input: `${ALICE}\n` }).status).toBe(0);
@@ -32,7 +37,7 @@ beforeEach(() => {
 describe('crewvault user, group and move', () => {
   it('grants and revokes access to a group\'s entries', () => {
     expect(run('alice', ALICE, 'group', 'add', 'Acme team').stdout).toBe('Created group Acme team; you lead it.\n');
-    expect(run('alice', ALICE, 'add', '--customer', 'Acme', '--title', 'VPN', '--otp', RFC, '--group', 'acme TEAM').status).toBe(0);
+    expect(addVpn('--group', 'acme TEAM').status).toBe(0);
     expect(run('bob', BOB, 'list').stdout).toBe('');
     expect(run('alice', ALICE, 'group', 'grant', 'Acme team', 'bob').stdout).toBe('bob is now a member of Acme team.\n');
     expect(run('bob', BOB, 'otp', 'Acme/VPN', '--at', '59').stdout).toBe('287082\n');
@@ -73,7 +78,7 @@ describe('crewvault user, group and move', () => {
   it('defines a custom role and gives it to someone', () => {
     expect(run('alice', ALICE, 'role', 'define', 'Night shift', 'entries.view,otp.view').stdout).toBe('Defined Night shift: entries.view, otp.view.\n');
     expect(run('alice', ALICE, 'user', 'role', 'bob', 'night shift').stdout).toBe('bob is now night shift.\n');
-    run('alice', ALICE, 'add', '--customer', 'Acme', '--title', 'VPN', '--otp', RFC);
+    addVpn();
     // Codes, but only the current one: a role without otp.reveal_secret cannot ask for another time.
     expect(run('bob', BOB, 'otp', 'Acme/VPN').stdout).toMatch(/^\d{6}\n$/);
     expect(run('bob', BOB, 'otp', 'Acme/VPN', '--at', '59').stderr).toContain('FORBIDDEN');

@@ -31,8 +31,8 @@ beforeEach(() => {
 
 describe('crewvault vault commands', () => {
   it('adds an entry and prints its code, found case-insensitively', () => {
-    const add = as(`${PW}\nentry-pass\n`, 'add', '--customer', 'Acme Corp', '--title', 'M365 admin', '--username', 'admin@acme.com',
-      '--url', 'https://portal.office.com', '--password-prompt', '--otp', `otpauth://totp/Microsoft:admin?secret=${RFC}&digits=8`);
+    const add = as(`${PW}\nentry-pass\notpauth://totp/Microsoft:admin?secret=${RFC}&digits=8\n`, 'add', '--customer', 'Acme Corp', '--title', 'M365 admin',
+      '--username', 'admin@acme.com', '--url', 'https://portal.office.com', '--password-prompt', '--otp', '-');
     expect(add).toEqual({ status: 0, stdout: 'Added Acme Corp/M365 admin (id 1).\n', stderr: '' });
     expect(as(`${PW}\n`, 'otp', 'acme corp/M365 ADMIN', '--at', '59')).toEqual({ status: 0, stdout: '94287082\n', stderr: '' });
     const json = as(`${PW}\n`, 'otp', 'Acme Corp/M365 admin', '--at', '1111111109', '--json');
@@ -62,7 +62,7 @@ describe('crewvault vault commands', () => {
     expectFailure(as('wrong password\n', 'list'), 'WRONG_PASSWORD');
     expectFailure(as(`${PW}\n`, 'otp', 'Acme/Nothing'), 'NOT_FOUND');
     expectFailure(as(`${PW}\n`, 'otp', 'Beta/VPN'), 'AMBIGUOUS');
-    expectFailure(as(`${PW}\n`, 'add', '--customer', 'Acme', '--title', 'X', '--otp', 'JBSWY3D0EHPK3PXP'), 'INVALID_SECRET');
+    expectFailure(as(`${PW}\nJBSWY3D0EHPK3PXP\n`, 'add', '--customer', 'Acme', '--title', 'X', '--otp', '-'), 'INVALID_SECRET');
     expectFailure(crewvault(['list', '--vault', path.join(folder, 'missing.crewvault')], { input: `${PW}\n` }), 'VAULT_MISSING');
     writeFileSync(path.join(folder, 'not-a-vault'), 'hello');
     expectFailure(crewvault(['list', '--vault', path.join(folder, 'not-a-vault')], { input: `${PW}\n` }), 'VAULT_CORRUPT');
@@ -104,7 +104,7 @@ describe('crewvault vault commands', () => {
   });
 
   it('reads the audit log and verifies its chain without a password, and its keyed anchor with one', () => {
-    as(`${PW}\n`, 'add', '--customer', 'Acme', '--title', 'VPN', '--otp', RFC);
+    as(`${PW}\n${RFC}\n`, 'add', '--customer', 'Acme', '--title', 'VPN', '--otp', '-');
     as(`${PW}\n`, 'otp', 'Acme/VPN');
     as('nope\n', 'otp', 'Acme/VPN');
     const log = as(`${PW}\n`, 'audit').stdout.split('\n').filter(Boolean).map((line) => line.split('  ').slice(1).join(' ').replace(/ \(step \d+\)$/, ' (step N)'));

@@ -105,8 +105,12 @@ describe('codes at sign-in', () => {
   });
 
   it('a reset or turning it off destroys the key, the recovery codes and trusted computers', async () => {
-    const { file, session, secret } = await enrolled();
-    session.mfa.resetFor(OWNER);
+    const { file, clock, session, secret } = await enrolled();
+    // Not one's own: that is "turn it off", which the policy may forbid (issue #10: nobody acts on themselves this way).
+    expect(() => session.mfa.resetFor(OWNER)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    await session.createUser('olga', 'owner', 'olga password', FAST_KDF);
+    const olga = await Vault.open(file, clock).signIn('olga', 'olga password');
+    olga.mfa.resetFor(OWNER);
     expect(session.mfa.status()).toEqual({ enabled: false, recoveryCodesLeft: 0 });
     expect(() => session.mfa.verifyCode(code(secret, STEP + 1), T0 + 30_000)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     const db = new Database(file, { readonly: true });
@@ -114,6 +118,7 @@ describe('codes at sign-in', () => {
     db.close();
     const actions = session.auditLog().map((r) => r.action);
     expect(actions).toEqual(expect.arrayContaining(['mfa.enable', 'mfa.reset']));
+    olga.close();
   });
 });
 

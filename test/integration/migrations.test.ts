@@ -254,6 +254,20 @@ MIGRATION_TESTS[7] = {
   },
 };
 
+MIGRATION_TESTS[8] = {
+  name: 'versions the directory key: existing wraps hold version 1, and a history table for older versions',
+  run: () => {
+    const db = databaseAt(7);
+    db.prepare("INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES ('alice', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk'));
+    db.prepare('INSERT INTO directory_keys (user_id, key_version, wrapped_key) VALUES (1, 2, ?)').run(blob('wrap'));
+    migrate(db, 8);
+    const schema = schemaOf(db);
+    expect(schema.directory_keys?.columns).toEqual(['user_id INTEGER pk', 'key_version INTEGER not null', 'wrapped_key BLOB not null', 'dir_version INTEGER not null']);
+    expect(schema.directory_history).toEqual({ strict: true, columns: ['version INTEGER pk', 'sealed_key BLOB not null'], indexes: [], foreignKeys: [] });
+    expect(db.prepare('SELECT user_id, key_version, dir_version, wrapped_key FROM directory_keys').all()).toEqual([{ user_id: 1, key_version: 2, dir_version: 1, wrapped_key: blob('wrap') }]);
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

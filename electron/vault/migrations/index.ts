@@ -12,6 +12,7 @@ import { updateToSchemaVersion4 } from './0004-sign-in-mfa';
 import { updateToSchemaVersion5 } from './0005-enrolment-and-last-sign-in';
 import { updateToSchemaVersion6 } from './0006-secret-keys';
 import { updateToSchemaVersion7 } from './0007-unknown-name-attempts';
+import { updateToSchemaVersion8 } from './0008-directory-versions';
 
 export interface Migration {
   readonly version: number;
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, run: updateToSchemaVersion5 },
   { version: 6, run: updateToSchemaVersion6 },
   { version: 7, run: updateToSchemaVersion7 },
+  { version: 8, run: updateToSchemaVersion8 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {

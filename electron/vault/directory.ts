@@ -1,0 +1,133 @@
+/**
+ * The directory key and its versions (schema 8): what every user holds to read customer and
+ * group names and audit details, and to move the audit log's keyed anchor. Disabling a user
+ * rotates it — a new version wrapped for everyone still active, every name sealed again, the
+ * old version kept sealed under the new one — so the key a disabled user saved opens no name
+ * or audit detail written afterwards, and current members still read the old ones.
+ * Must never wrap a new version for a disabled user, nor seal under a version that is not current.
+ */
+import { randomKey, open, openJson, seal, sealJson, unwrapKey, wrapKey, type KeyPair } from './crypto';
+import { tampered } from './crypto';
+import type { ReadDb, WriteDb } from './db';
+import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, groupNameIndex, type KeyRing } from './keys';
+import { listCustomerRows, resealCustomerName } from './store-customers';
+import { getDirectoryHistory, getDirectoryVersion, getDirectoryWrap, putDirectoryHistory, putDirectoryWrap, setDirectoryVersion, type DirectoryWrapRow } from './store-directory';
+import { listGroups, resealGroupName } from './store-groups';
+import type { UserRow } from './store-users';
+
+/** Wraps the ring's current directory key for `user`. */
+export function wrapDirectoryFor(db: WriteDb, ring: KeyRing, user: Pick<UserRow, 'id' | 'public_key'>): void {
+  const dirVersion = ring.directoryVersion;
+  putDirectoryWrap(db, user.id, {
+    key_version: DIRECTORY_WRAP_ANCHORED,
+    dir_version: dirVersion,
+    wrapped_key: wrapKey(user.public_key, ring.directoryKey, contexts.directoryKey(user.id, DIRECTORY_WRAP_ANCHORED, dirVersion)),
+  });
+}
+
+export function openDirectoryWrap(keyPair: KeyPair, userId: number, row: DirectoryWrapRow): Buffer {
+  return unwrapKey(keyPair, row.wrapped_key, contexts.directoryKey(userId, row.key_version, row.dir_version));
+}
+
+/**
+ * Catches the ring up with a rotation made elsewhere (another window, process or person):
+ * when the file's version is newer, this user's wrap of it replaces the ring's key. Call at
+ * the start of every write, so nothing is sealed or anchored under a version that is not current.
+ */
+export function syncDirectory(db: ReadDb, ring: KeyRing, userId: number): void {
+  if (getDirectoryVersion(db) === ring.directoryVersion) return;
+  const wrap = getDirectoryWrap(db, userId);
+  if (!wrap || wrap.dir_version <= ring.directoryVersion) return;
+  ring.useDirectory(wrap.dir_version, openDirectoryWrap(ring.keyPair, userId, wrap));
+}
+
+/** The directory key of `version`: the ring's, or opened down the history chain from it. */
+export function directoryKeyFor(db: ReadDb, ring: KeyRing, version: number): Buffer {
+  if (version === ring.directoryVersion) return ring.directoryKey;
+  if (version > ring.directoryVersion || version < 1) throw tampered();
+  let known = version + 1;
+  let key = known === ring.directoryVersion ? ring.directoryKey : ring.olderDirectoryKey(known);
+  // Walk down from the nearest version this ring knows.
+  while (!key) {
+    known++;
+    if (known > ring.directoryVersion) throw tampered();
+    key = known === ring.directoryVersion ? ring.directoryKey : ring.olderDirectoryKey(known);
+  }
+  for (let v = known - 1; v >= version; v--) {
+    const cached = ring.olderDirectoryKey(v);
+    if (cached) {
+      key = cached;
+      continue;
+    }
+    const sealed = getDirectoryHistory(db, v);
+    if (!sealed) throw tampered();
+    const opened = open(key, sealed, contexts.directoryHistory(v));
+    ring.rememberOlderDirectory(v, opened);
+    key = opened;
+  }
+  return key;
+}
+
+// An audit detail sealed under directory version 1 is a bare seal (as before schema 8); a later
+// version's is marked and names its version, which the associated data binds as well.
+const VERSIONED_DETAIL = 0x02;
+
+export function sealAuditDetail(ring: KeyRing, rowId: number, detail: string): Buffer {
+  const version = ring.directoryVersion;
+  const sealed = sealJson(ring.directoryKey, detail, contexts.auditDetail(rowId, version));
+  if (version === 1) return sealed;
+  const head = Buffer.alloc(5);
+  head[0] = VERSIONED_DETAIL;
+  head.writeUInt32BE(version, 1);
+  return Buffer.concat([head, sealed]);
+}
+
+/** The detail as written, or undefined when it does not open (damage: the caller falls back). */
+export function openAuditDetail(db: ReadDb, ring: KeyRing, rowId: number, blob: Buffer): string | undefined {
+  let version = 1;
+  let sealed = blob;
+  if (blob[0] === VERSIONED_DETAIL && blob.length > 5) {
+    version = blob.readUInt32BE(1);
+    sealed = blob.subarray(5);
+  }
+  try {
+    const opened = openJson(directoryKeyFor(db, ring, version), sealed, contexts.auditDetail(rowId, version));
+    return typeof opened === 'string' ? opened : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A new directory key version, in the caller's write transaction: the old key sealed under it
+ * (history), every customer and group name sealed again with a new keyed index, and the new key
+ * wrapped for every active user in `holders`. The ring moves to it at once (so this
+ * transaction's audit row is sealed and anchored under it); the returned undo puts the ring
+ * back if the transaction fails.
+ */
+export function rotateDirectory(db: WriteDb, ring: KeyRing, holders: readonly UserRow[]): () => void {
+  const oldVersion = ring.directoryVersion;
+  if (getDirectoryVersion(db) !== oldVersion) throw tampered();
+  const oldKey = ring.directoryKey;
+  const next = randomKey();
+  putDirectoryHistory(db, oldVersion, seal(next, oldKey, contexts.directoryHistory(oldVersion)));
+  const customers = listCustomerRows(db).map((row) => ({ id: row.id, name: openJson(oldKey, row.sealed_name, contexts.customerName(row.id)) }));
+  const groups = listGroups(db).map((row) => ({ id: row.id, name: openJson(oldKey, row.sealed_name, contexts.groupName(row.id)) }));
+  const undo = ring.useDirectory(oldVersion + 1, next);
+  try {
+    for (const c of customers) {
+      if (typeof c.name !== 'string') throw tampered();
+      resealCustomerName(db, c.id, sealJson(next, c.name, contexts.customerName(c.id)), customerIndex(ring, c.name));
+    }
+    for (const g of groups) {
+      if (typeof g.name !== 'string') throw tampered();
+      resealGroupName(db, g.id, sealJson(next, g.name, contexts.groupName(g.id)), groupNameIndex(ring, g.name));
+    }
+    for (const user of holders) if (user.disabled_at === null) wrapDirectoryFor(db, ring, user);
+    setDirectoryVersion(db, oldVersion + 1);
+  } catch (error) {
+    undo();
+    throw error;
+  }
+  return undo;
+}
