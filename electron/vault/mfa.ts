@@ -279,19 +279,20 @@ export class MfaService {
    * vault's current `days` (lowered since it was trusted); its use is noted and audited. */
   useTrustedDevice(token: string, days: number, nowMs: number = this.core.now()): number | undefined {
     const userId = this.core.userId();
-    const found = this.core.db.prepare<[number, Buffer], { id: number; created_at: number; expires_at: number }>('SELECT id, created_at, expires_at FROM trusted_devices WHERE user_id = ? AND token_hash = ?').get(userId, deviceHash(token));
-    if (!found) return undefined;
-    const row = { id: found.id, expires_at: Math.min(found.expires_at, found.created_at + days * DAY_MS) };
-    this.core.write((w) => {
-      if (row.expires_at <= nowMs) {
-        w.prepare('DELETE FROM trusted_devices WHERE id = ?').run(row.id);
+    // Looked up and used in one write transaction: a computer forgotten, or MFA reset, in
+    // another process at the same moment is either seen gone or gone after this use, never both.
+    return this.core.write((w) => {
+      const found = w.prepare<[number, Buffer], { id: number; created_at: number; expires_at: number }>('SELECT id, created_at, expires_at FROM trusted_devices WHERE user_id = ? AND token_hash = ?').get(userId, deviceHash(token));
+      if (!found) return undefined;
+      if (Math.min(found.expires_at, found.created_at + days * DAY_MS) <= nowMs) {
+        w.prepare('DELETE FROM trusted_devices WHERE id = ?').run(found.id);
         this.core.audit(w, { action: 'mfa.device_expired', subject: this.core.userName() });
-      } else {
-        w.prepare('UPDATE trusted_devices SET last_used_at = ? WHERE id = ?').run(nowMs, row.id);
-        this.core.audit(w, { action: 'signin.trusted_device', subject: this.core.userName() });
+        return undefined;
       }
+      w.prepare('UPDATE trusted_devices SET last_used_at = ? WHERE id = ?').run(nowMs, found.id);
+      this.core.audit(w, { action: 'signin.trusted_device', subject: this.core.userName() });
+      return found.id;
     });
-    return row.expires_at <= nowMs ? undefined : row.id;
   }
 
   /** The computers trusted for this user, or (users.manage) for another. Expired ones are left out. */

@@ -52,7 +52,7 @@ import { groupKeysOfUser } from './store-groups';
 import { openHeldGroupKey, wrapGroupFor } from './group-keys';
 import { openAuditDetail, sealAuditDetail, syncDirectory, wrapDirectoryFor } from './directory';
 import { getSetting, setSetting } from './store-meta';
-import { clearFailedPasswords, getUser, listUsers, recordFailedPassword, setMustChangePassword, setUserPasswordSeal, type UserRow } from './store-users';
+import { claimPasswordAttempt, getUser, listUsers, releasePasswordClaim, setMustChangePassword, setUserPasswordSeal, type UserRow } from './store-users';
 import { insertUserRecord, parseKdf, prepareUser, validateNewPassword, validateUserName, type KdfOptions } from './records';
 
 export interface Clock {
@@ -174,27 +174,34 @@ export class VaultSession {
 
   /** Checks this person's password again (before a sensitive change); WRONG_PASSWORD if not. */
   async confirmPassword(password: string): Promise<void> {
+    // One re-check at a time in this session, and each counted before Argon2 runs (as sign-in
+    // does, vault.ts): re-checks fired together cannot all be tried before the backoff bites.
+    const run = this.confirming.then(() => this.confirmPasswordOnce(password));
+    this.confirming = run.catch(() => undefined);
+    return run;
+  }
+
+  private confirming: Promise<void> = Promise.resolve();
+
+  private async confirmPasswordOnce(password: string): Promise<void> {
     if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
     const row = getUser(this.db, this.user.id);
     if (!row) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
     // An unlocked session must not be a way to guess the password: same backoff and audit as sign-in.
     const now = this.clock.now();
-    if (row.next_attempt_at !== null && now < row.next_attempt_at) {
-      throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many failed attempts: try again in ${Math.ceil((row.next_attempt_at - now) / 1000)} s.`);
-    }
+    const claim = this.write((w) => claimPasswordAttempt(w, row.id, now));
+    if (!claim.ok) throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many failed attempts: try again in ${Math.ceil((claim.retryAt - now) / 1000)} s.`);
     const kek = await deriveKek(password, parseKdf(row.kdf));
     try {
       open(kek, row.sealed_private_key, contexts.privateKey(row.id)).fill(0);
     } catch {
-      this.write((w) => {
-        recordFailedPassword(w, row, now);
-        this.audit(w, { action: 'password.confirm_failed', subject: row.name });
-      });
+      // The claim already counted it; only the audit row is left to write.
+      this.write((w) => this.audit(w, { action: 'password.confirm_failed', subject: row.name }));
       throw new CrewvaultError('WRONG_PASSWORD', 'Your password is wrong.');
     } finally {
       kek.fill(0);
     }
-    if (row.failed_passwords > 0) this.write((w) => clearFailedPasswords(w, row.id));
+    this.write((w) => releasePasswordClaim(w, row.id, claim, this.clock.now()));
   }
 
   /** What this person's role allows now: the built-in table, or the custom role's list. */
