@@ -73,10 +73,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
       // Skipping the current authenticator here is safe: a started setup is written only by a
       // session that passed the whole sign-in ("mfa begin" checks the current --code), and it is
       // sealed under a key only this user's password opens. Its code is proof enough.
-      const done = await withSession(values, io, (session) => ({
+      const done = await withSession(values, io, async (session) => ({
         user: session.user.name,
         replacing: session.mfa.status().enabled,
-        recoveryCodes: session.mfa.confirmEnrolment(code, io.now()),
+        // "-": read after the password, like every secret (signin.ts).
+        recoveryCodes: session.mfa.confirmEnrolment(code === '-' ? await io.readSecret('Code from the new key: ') : code, io.now()),
       }), { allowEnrolment: true, codeConfirmsSetup: true });
       io.out(`Two-step sign-in is on for ${done.user}${done.replacing ? ' with the new authenticator; the old one and its recovery codes no longer work' : ''}.\n`);
       io.out('Recovery codes: each works once in place of a code. Keep them safe; they are not shown again.\n');

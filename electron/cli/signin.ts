@@ -59,15 +59,24 @@ function mustEnrol(session: VaultSession): boolean {
 
 /**
  * The CLI's second sign-in step for a user with an authenticator: exactly one of --code,
- * --recovery-code or --emergency-code. Never echoes what was given.
+ * --recovery-code or --emergency-code. Never echoes what was given. "-" reads it like a
+ * password (hidden prompt, or the next piped line): a recovery code stays good until used, so
+ * it should not sit in the process list while the command runs.
  */
-function secondStep(session: VaultSession, values: VaultOptionValues, io: CliIo, options: SessionOptions): void {
+async function secondStep(session: VaultSession, values: VaultOptionValues, io: CliIo, options: SessionOptions): Promise<void> {
+  const given = async (name: 'code' | 'recovery-code' | 'emergency-code', prompt: string): Promise<string | undefined> => {
+    const value = values[name];
+    return value === '-' ? io.readSecret(prompt) : value;
+  };
   if (session.mfa.status().enabled) {
     if (options.codeConfirmsSetup) return;
-    if (values.code !== undefined) session.mfa.verifyCode(values.code, io.now());
-    else if (values['recovery-code'] !== undefined) session.mfa.useRecoveryCode(values['recovery-code']);
-    else if (values['emergency-code'] !== undefined) session.mfa.useEmergencyCode(values['emergency-code'], io.now());
-    else throw new CrewvaultError('MFA_REQUIRED', 'This user signs in with an authentication code: pass --code CODE (or --recovery-code CODE, or an admin\'s --emergency-code CODE).');
+    const code = await given('code', 'Authentication code: ');
+    const recovery = code === undefined ? await given('recovery-code', 'Recovery code: ') : undefined;
+    const emergency = code === undefined && recovery === undefined ? await given('emergency-code', 'Emergency code: ') : undefined;
+    if (code !== undefined) session.mfa.verifyCode(code, io.now());
+    else if (recovery !== undefined) session.mfa.useRecoveryCode(recovery);
+    else if (emergency !== undefined) session.mfa.useEmergencyCode(emergency, io.now());
+    else throw new CrewvaultError('MFA_REQUIRED', 'This user signs in with an authentication code: pass --code CODE (or --recovery-code -, or an admin\'s --emergency-code CODE; "-" reads it like a password).');
   } else if (mustEnrol(session) && !options.allowEnrolment) {
     throw new CrewvaultError('MFA_REQUIRED', 'Two-step sign-in is required for this user: set up an authenticator with "crewvault mfa begin" first.');
   }
@@ -106,7 +115,7 @@ export async function withSession<T>(
     const password = await io.readSecret(`Password for ${who ?? 'the vault'}: `);
     const session = await vault.signIn(who, password);
     try {
-      secondStep(session, values, io, options);
+      await secondStep(session, values, io, options);
       const enrolling = options.allowEnrolment === true && mustEnrol(session);
       if (!options.allowOneTimePassword && !enrolling && session.mustChangePassword) {
         throw new CrewvaultError('PASSWORD_CHANGE_REQUIRED', 'You signed in with a one-time password: set your own with "crewvault passwd" first.');

@@ -164,6 +164,10 @@ describe('signing in with an authenticator', () => {
     expect((await as('bob', BOB, 'mfa', 'recovery-codes', '--code', nextCode(key))).stdout)
       .toBe('9 of 10 recovery codes left. They are kept only as hashes, so they cannot be shown again: "crewvault mfa regenerate" prints new ones.\n');
     expect(JSON.parse((await as('bob', BOB, 'mfa', 'status', '--json', '--code', nextCode(key))).stdout)).toEqual({ enabled: true, recoveryCodesLeft: 9, policy: 'optional' });
+    // "-" reads it after the password, so a recovery code never sits in the process list.
+    expect((await cli(['list', '--vault', vault, '--as', 'bob', '--recovery-code', '-'], [BOB, recovery[1] ?? ''])).status).toBe(0);
+    expectFailure(await cli(['list', '--vault', vault, '--as', 'bob', '--recovery-code', '-'], [BOB, recovery[1] ?? '']), 'WRONG_CODE');
+    expect((await cli(['list', '--vault', vault, '--as', 'bob', '--code', '-'], [BOB, nextCode(key)])).status).toBe(0);
   });
 
   it('regenerates recovery codes: ten new ones, the old ones stop working', async () => {
