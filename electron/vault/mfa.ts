@@ -11,12 +11,13 @@
 import { createHash, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import { buildOtpUri, encodeSecret, groupSecret, hotpCode, timeStep, type OtpParams } from '../../shared/otp';
-import { exportPrivateKey, open, seal, type KeyPair, type SealContext } from './crypto';
+import { exportPrivateKey, open, seal, unwrapKey, wrapKey, type KeyPair, type SealContext } from './crypto';
+import { dropMfaKeyWraps, getMfaKeyWrap, mfaKeyHolders, mfaKeysHeldBy, putMfaKeyWrap } from './store-mfa-keys';
 import type { ReadDb, WriteDb } from './db';
 import type { AuditFields } from './store-audit';
 import { ROLES } from '../../shared/policy';
 import { listCustomRoles } from './store-roles';
-import { clearFailedCodes, findUserByName, getUser, recordFailedCode, type UserRow } from './store-users';
+import { clearFailedCodes, findUserByName, getUser, listUsers, recordFailedCode, type UserRow } from './store-users';
 
 export const RECOVERY_CODES = 10;
 export const EMERGENCY_CODE_MS = 2 * 60_000;
@@ -119,6 +120,69 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+const MFA_KEY_CONTEXT = (userId: number, holderId: number): SealContext => ({ table: 'mfa_key_wraps', row: `${userId}:${holderId}`, field: 'key', keyVersion: 1 });
+
+/** The MFA key as derived from a user's own private key (before any reset gave them a new pair). */
+function derivedMfaKey(keyPair: KeyPair): Buffer {
+  const raw = exportPrivateKey(keyPair.privateKey);
+  try {
+    return Buffer.from(hkdfSync('sha256', raw, Buffer.alloc(0), Buffer.from('crewvault/v1 mfa', 'utf8'), 32));
+  } finally {
+    raw.fill(0);
+  }
+}
+
+/**
+ * An owner's password reset of `target` (who gets `newPublicKey`): the target's MFA key, which
+ * the owner holds, is handed to the new key pair, so their authenticator, recovery codes and a
+ * started setup keep working. Returns false when the owner does not hold it (the target has
+ * not signed in with a code since schema 9, or since this owner became one): their two-step
+ * sign-in is then reset, since nothing could open it any more.
+ */
+export function carryMfaKey(db: WriteDb, owner: { readonly id: number; readonly keyPair: KeyPair }, target: UserRow & Partial<MfaColumns>, newPublicKey: Buffer): boolean {
+  const enrolled = target.mfa_enabled_at !== null || (target.mfa_pending_secret ?? null) !== null;
+  if (!enrolled) {
+    dropMfaKeyWraps(db, target.id);
+    return true;
+  }
+  const wrapped = owner.id === target.id ? undefined : getMfaKeyWrap(db, target.id, owner.id);
+  if (!wrapped) {
+    clearMfa(db, target.id);
+    return false;
+  }
+  const key = unwrapKey(owner.keyPair, wrapped, MFA_KEY_CONTEXT(target.id, owner.id));
+  try {
+    putMfaKeyWrap(db, target.id, target.id, wrapKey(newPublicKey, key, MFA_KEY_CONTEXT(target.id, target.id)));
+  } finally {
+    key.fill(0);
+  }
+  return true;
+}
+
+/** A new owner is handed every MFA key the owner making them holds. */
+export function shareMfaKeysWithOwner(db: WriteDb, owner: { readonly id: number; readonly keyPair: KeyPair }, newOwner: Pick<UserRow, 'id' | 'public_key'>): void {
+  for (const held of mfaKeysHeldBy(db, owner.id)) {
+    if (held.user_id === newOwner.id) continue;
+    const key = unwrapKey(owner.keyPair, held.wrapped_key, MFA_KEY_CONTEXT(held.user_id, owner.id));
+    try {
+      putMfaKeyWrap(db, held.user_id, newOwner.id, wrapKey(newOwner.public_key, key, MFA_KEY_CONTEXT(held.user_id, newOwner.id)));
+    } finally {
+      key.fill(0);
+    }
+  }
+  // The owner's own MFA key, too, if they have one.
+  const ownRow = getUser(db, owner.id) as (UserRow & MfaColumns) | undefined;
+  if (ownRow && ownRow.mfa_enabled_at !== null) {
+    const handed = getMfaKeyWrap(db, owner.id, owner.id);
+    const key = handed ? unwrapKey(owner.keyPair, handed, MFA_KEY_CONTEXT(owner.id, owner.id)) : derivedMfaKey(owner.keyPair);
+    try {
+      putMfaKeyWrap(db, owner.id, newOwner.id, wrapKey(newOwner.public_key, key, MFA_KEY_CONTEXT(owner.id, newOwner.id)));
+    } finally {
+      key.fill(0);
+    }
+  }
+}
+
 const SECRET_CONTEXT = (userId: number): SealContext => ({ table: 'users', row: userId, field: 'mfa_secret', keyVersion: 1 });
 const PENDING_CONTEXT = (userId: number): SealContext => ({ table: 'users', row: userId, field: 'mfa_pending_secret', keyVersion: 1 });
 
@@ -135,13 +199,29 @@ export class MfaService {
     return row;
   }
 
-  /** A key only this user's private key yields: for the TOTP secret and recovery-code HMACs. */
+  /**
+   * The key that seals this user's TOTP secret and keys their recovery-code HMACs: derived
+   * from their own private key, or — after an owner reset their password and so gave them a
+   * new key pair — the same key, handed to the new pair (schema 9, carryMfaKey).
+   */
   private mfaKey(): Buffer {
-    const raw = exportPrivateKey(this.core.keyPair.privateKey);
-    try {
-      return Buffer.from(hkdfSync('sha256', raw, Buffer.alloc(0), Buffer.from('crewvault/v1 mfa', 'utf8'), 32));
-    } finally {
-      raw.fill(0);
+    const userId = this.core.userId();
+    const handed = getMfaKeyWrap(this.core.db, userId, userId);
+    if (handed) return unwrapKey(this.core.keyPair, handed, MFA_KEY_CONTEXT(userId, userId));
+    return derivedMfaKey(this.core.keyPair);
+  }
+
+  /**
+   * Wraps this user's MFA key for every active owner who does not hold it yet, so an owner's
+   * password reset can keep their authenticator working (carryMfaKey). Owners can already reset
+   * anyone's password and two-step sign-in; holding this key adds no power they lack.
+   */
+  private escrowForOwners(w: WriteDb, key: Buffer): void {
+    const userId = this.core.userId();
+    const held = new Set(mfaKeyHolders(w, userId));
+    for (const owner of listUsers(w)) {
+      if (owner.role !== 'owner' || owner.disabled_at !== null || owner.id === userId || held.has(owner.id)) continue;
+      putMfaKeyWrap(w, userId, owner.id, wrapKey(owner.public_key, key, MFA_KEY_CONTEXT(userId, owner.id)));
     }
   }
 
@@ -233,6 +313,7 @@ export class MfaService {
         w.prepare('UPDATE users SET mfa_sealed_secret = ?, mfa_enabled_at = ?, mfa_last_step = ?, mfa_pending_secret = NULL, mfa_pending_at = NULL WHERE id = ?')
           .run(seal(key, Buffer.from(secret, 'utf8'), SECRET_CONTEXT(row.id)), nowMs, step, row.id);
         const fresh = this.replaceRecoveryCodes(w, row.id);
+        this.escrowForOwners(w, key);
         this.core.audit(w, { action: 'mfa.enable', subject: row.name });
         return { value: fresh };
       });
@@ -345,6 +426,8 @@ export class MfaService {
       this.noteSecondFactor(w, row, nowMs, step !== undefined, 'signin.code');
       if (step === undefined) return { error: wrongCode() };
       w.prepare('UPDATE users SET mfa_last_step = ? WHERE id = ?').run(step, row.id);
+      // Enrolled before schema 9, or an owner added since: hand them the key now.
+      this.withMfaKey((key) => this.escrowForOwners(w, key));
       return { value: null };
     }));
   }
@@ -506,8 +589,9 @@ function deviceHash(token: string): Buffer {
   return createHash('sha256').update(`crewvault/v1 device|${token}`).digest();
 }
 
-function clearMfa(db: WriteDb, userId: number): void {
+export function clearMfa(db: WriteDb, userId: number): void {
   db.prepare('UPDATE users SET mfa_sealed_secret = NULL, mfa_enabled_at = NULL, mfa_last_step = NULL, mfa_pending_secret = NULL, mfa_pending_at = NULL WHERE id = ?').run(userId);
+  dropMfaKeyWraps(db, userId);
   db.prepare('DELETE FROM mfa_recovery_codes WHERE user_id = ?').run(userId);
   db.prepare('DELETE FROM trusted_devices WHERE user_id = ?').run(userId);
   db.prepare('DELETE FROM emergency_codes WHERE user_id = ?').run(userId);

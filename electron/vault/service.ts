@@ -44,7 +44,7 @@ import { countEntriesByCustomer, findCustomerByIndex, getCustomerRow, insertCust
 import { openPage, PageChanges, type PageItem } from './entry-pages';
 import { NAME_ORDER, orderedTable } from './entry-order';
 import { rolePermissions } from './store-roles';
-import { MfaService } from './mfa';
+import { MfaService, shareMfaKeysWithOwner } from './mfa';
 import { requireAssignableRole, TeamService } from './team';
 import { deletePagesOfGroup, entryCountsByGroup, listPagesInGroups, type PageRow } from './store-pages';
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
@@ -731,6 +731,7 @@ export class VaultSession {
       setMustChangePassword(w, id, true);
       const publicKey = prepared.keyPair.publicKey;
       wrapDirectoryFor(w, this.ring, { id, public_key: publicKey });
+      if (role === 'owner') shareMfaKeysWithOwner(w, { id: this.user.id, keyPair: this.ring.keyPair }, { id, public_key: publicKey });
       // Owners and admins hold every group's key; everyone else starts in the default group.
       const byRole = ALL_GROUP_ROLES.includes(role);
       const groupIds = byRole ? [...this.ring.groups.keys()] : [this.defaultGroupId()];

@@ -13,6 +13,8 @@ import { ALL_GROUP_ROLES, isBuiltInRole, isPermission, permissionsBeyond, ROLE_P
 import { exportPrivateKey, openJson, seal } from './crypto';
 import { needsSecretKey, newGroupKey, wrapGroupFor } from './group-keys';
 import { rotateDirectory, wrapDirectoryFor } from './directory';
+import { carryMfaKey, shareMfaKeysWithOwner } from './mfa';
+import { dropMfaKeysHeldBy } from './store-mfa-keys';
 import type { ReadDb, WriteDb } from './db';
 import { pageOf, writePage, type PageChanges, type PageItem } from './entry-pages';
 import { contexts, entryLookup, groupNameIndex, type GroupKey, type KeyRing } from './keys';
@@ -239,6 +241,7 @@ export class TeamService {
         for (const groupId of groups) if (!this.core.ring.groups.has(groupId)) throw forbidden('You do not hold the key of every group this user is in.');
         setUserDisabled(w, user.id, this.core.now());
         deleteDirectoryKey(w, user.id);
+        dropMfaKeysHeldBy(w, user.id);
         deleteGroupKeysOfUser(w, user.id);
         for (const groupId of groups) rotated.set(groupId, this.rotate(w, groupId, new Set([user.id])));
         // The directory key they saved must open no name or audit detail written from now on;
@@ -270,6 +273,9 @@ export class TeamService {
       this.guardOwnerChange(w, user, role);
       setUserRole(w, user.id, role);
       const changed: UserRow = { ...user, role };
+      // Owners hold everyone's MFA key (for password resets, mfa.ts carryMfaKey); only owners.
+      if (role === 'owner' && user.role !== 'owner') shareMfaKeysWithOwner(w, { id: this.core.user().id, keyPair: this.core.ring.keyPair }, user);
+      if (role !== 'owner' && user.role === 'owner') dropMfaKeysHeldBy(w, user.id);
       const allGroups = ALL_GROUP_ROLES.includes(role);
       const secrets = needsSecretKey(w, changed);
       const held = groupKeysOfUser(w, user.id);
@@ -312,9 +318,11 @@ export class TeamService {
         replaceUserKeys(w, user.id, JSON.stringify(prepared.params), prepared.keyPair.publicKey);
         setSealedPrivateKey(w, user.id, seal(prepared.kek, privateRaw, contexts.privateKey(user.id)));
         setMustChangePassword(w, user.id, true);
+        // Their authenticator keeps working with the new key pair, where this owner holds its key.
+        const mfaKept = carryMfaKey(w, { id: this.core.user().id, keyPair: this.core.ring.keyPair }, user, prepared.keyPair.publicKey);
         wrapDirectoryFor(w, this.core.ring, { id: user.id, public_key: prepared.keyPair.publicKey });
         for (const gk of groups) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), { ...user, public_key: prepared.keyPair.publicKey }, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
-        this.core.audit(w, { action: 'user.reset_password', subject: user.name }, `${user.name} (new key pair, ${groups.length} group keys re-wrapped)`);
+        this.core.audit(w, { action: 'user.reset_password', subject: user.name }, `${user.name} (new key pair, ${groups.length} group keys re-wrapped${mfaKept ? '' : '; two-step sign-in reset: its key was not held by this owner'})`);
       });
     } finally {
       privateRaw.fill(0);

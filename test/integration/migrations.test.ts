@@ -268,6 +268,22 @@ MIGRATION_TESTS[8] = {
   },
 };
 
+MIGRATION_TESTS[9] = {
+  name: 'adds the MFA key wraps (owners hold each user\'s, for password resets), empty until people sign in',
+  run: () => {
+    const db = databaseAt(8);
+    db.prepare("INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES ('alice', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk'));
+    migrate(db, 9);
+    expect(schemaOf(db).mfa_key_wraps).toEqual({
+      strict: true,
+      columns: ['user_id INTEGER not null pk', 'holder_id INTEGER not null pk', 'wrapped_key BLOB not null'],
+      indexes: ['unique (user_id, holder_id)'],
+      foreignKeys: ['holder_id -> users(id) on delete CASCADE', 'user_id -> users(id) on delete CASCADE'],
+    });
+    expect(db.prepare('SELECT count(*) AS n FROM mfa_key_wraps').get()).toEqual({ n: 0 });
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

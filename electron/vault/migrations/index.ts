@@ -13,6 +13,7 @@ import { updateToSchemaVersion5 } from './0005-enrolment-and-last-sign-in';
 import { updateToSchemaVersion6 } from './0006-secret-keys';
 import { updateToSchemaVersion7 } from './0007-unknown-name-attempts';
 import { updateToSchemaVersion8 } from './0008-directory-versions';
+import { updateToSchemaVersion9 } from './0009-mfa-key-escrow';
 
 export interface Migration {
   readonly version: number;
@@ -28,6 +29,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, run: updateToSchemaVersion6 },
   { version: 7, run: updateToSchemaVersion7 },
   { version: 8, run: updateToSchemaVersion8 },
+  { version: 9, run: updateToSchemaVersion9 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
