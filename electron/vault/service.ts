@@ -48,7 +48,7 @@ import { MfaService, shareMfaKeysWithOwner } from './mfa';
 import { requireAssignableRole, TeamService } from './team';
 import { deletePagesOfGroup, entryCountsByGroup, listPagesInGroups, type PageRow } from './store-pages';
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
-import { groupKeysOfUser } from './store-groups';
+import { groupKeysOfUser, unsplitGroupIds } from './store-groups';
 import { openHeldGroupKey, wrapGroupFor } from './group-keys';
 import { openAuditDetail, sealAuditDetail, syncDirectory, wrapDirectoryFor } from './directory';
 import { getSetting, setSetting } from './store-meta';
@@ -804,7 +804,8 @@ export class VaultSession {
    * split (0 for anyone else, or once done); audited as vault.keys_split.
    */
   finishKeySplit(): number {
-    if (this.closed || this.user.role !== 'owner') return 0;
+    // A read first: every owner sign-in (each `crewvault otp`) asks, and almost always nothing is left.
+    if (this.closed || this.user.role !== 'owner' || unsplitGroupIds(this.db).length === 0) return 0;
     return this.team.splitLegacyKeys();
   }
 
