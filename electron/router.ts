@@ -266,8 +266,14 @@ export class Router {
     return { clearAfterSeconds };
   }
 
+  /** Another vault, or a new one, only from the sign-in screen: a signed-in page lock first. */
+  private requireSignedOut(): void {
+    if (this.session || this.pending) throw new CrewvaultError('FORBIDDEN', 'Lock the vault first, then open or create another.');
+  }
+
   /** Closes this vault and points at `file` (opened when it exists; else the next step creates it). */
   private switchVault(file: string): SessionState {
+    this.requireSignedOut();
     if (!isAbsolute(file)) throw new CrewvaultError('INVALID_INPUT', 'Give the vault file as a full path.');
     const next = resolvePath(file);
     if (existsSync(next)) Vault.open(next, this.options.clock).close(); // refuse a non-vault before letting go of this one
@@ -296,8 +302,13 @@ export class Router {
       return file === undefined ? this.state() : this.switchVault(file);
     },
     'vault.create': async ({ username, password }) => {
+      this.requireSignedOut();
       if (this.vault || existsSync(this.vaultPath)) throw new CrewvaultError('VAULT_EXISTS', 'A vault already exists here: sign in instead.');
-      const session = await createVault(this.vaultPath, { owner: username, password, clock: this.options.clock, ...(this.options.kdf ? { kdf: this.options.kdf } : {}) });
+      // Folders are made only for the path this door started with (the per-user default, or
+      // what was given on the command line); a path typed into the page must be in a folder
+      // that exists, so a call cannot make folders anywhere.
+      const createFolder = resolvePath(this.vaultPath) === resolvePath(this.options.vaultPath);
+      const session = await createVault(this.vaultPath, { owner: username, password, clock: this.options.clock, createFolder, ...(this.options.kdf ? { kdf: this.options.kdf } : {}) });
       session.close();
       return this.signedIn(await this.openVault().signIn(username, password));
     },

@@ -163,3 +163,15 @@ export function whyNotActOn(actor: Person, target: Person): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Why `actor` may not change what applies to everyone (vault settings such as idle lock and
+ * trust days, the MFA policy), or undefined: owners and admins only — a custom role with
+ * users.manage would otherwise weaken sign-in for those above it. The policy of the owner role
+ * itself is an owner's to set.
+ */
+export function whyNotManageVault(actor: Pick<Person, 'role'>, forRole?: Role): string | undefined {
+  if (roleRank(actor.role) < 1) return 'Only owners and admins change vault-wide settings and the two-step sign-in policy.';
+  if (forRole !== undefined && forRole.toLowerCase() === 'owner' && actor.role !== 'owner') return 'Only an owner sets the policy of the owner role.';
+  return undefined;
+}

@@ -9,9 +9,9 @@ import { readOtpInput } from './otp-input';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = `crewvault add [--vault PATH] [--user NAME] --customer C --title T [--username U] [--url URL]
-              [--notes N] [--otp -] [--password-prompt] [--group GROUP]
+              [--notes -] [--otp -] [--password-prompt] [--group GROUP]
   Asked on a terminal, or piped on stdin one per line: your password, then the entry's password
-  (--password-prompt), then the OTP URI or secret key (--otp -).`;
+  (--password-prompt), then the OTP URI or secret key (--otp -), then the notes (--notes -).`;
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -35,10 +35,15 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (values.otp !== undefined && values.otp !== '-') {
     throw new UsageError('--otp takes only "-": the URI or secret key is then read like a password (a prompt, or the next line of piped stdin), as an argument would show in the process list');
   }
+  // Notes are sealed with the secrets (they often hold backup codes): read like them too.
+  if (values.notes !== undefined && values.notes !== '-') {
+    throw new UsageError('--notes takes only "-": the notes are then read like a password (a prompt, or the next line of piped stdin), as an argument would show in the process list');
+  }
   const { customer, title } = values;
   const created = await withSession(values, io, async (session) => {
     const password = values['password-prompt'] ? await io.readSecret('Entry password: ') : undefined;
     const otp = values.otp === '-' ? readOtpInput(await io.readSecret('OTP URI or secret key: '), io) : undefined;
+    const notes = values.notes === '-' ? await io.readSecret('Notes: ') : undefined;
     const groupId = values.group === undefined ? undefined : session.team.resolveGroup(values.group);
     return session.createEntry({
       ...(groupId === undefined ? {} : { groupId }),
@@ -46,7 +51,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       title,
       ...(values.username === undefined ? {} : { username: values.username }),
       ...(values.url === undefined ? {} : { url: values.url }),
-      ...(values.notes === undefined ? {} : { notes: values.notes }),
+      ...(notes === undefined ? {} : { notes }),
       ...(password === undefined ? {} : { password }),
       ...(otp === undefined ? {} : { otp }),
     });

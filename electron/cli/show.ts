@@ -16,8 +16,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
       ['Title', entry.title],
       ['Username', entry.username],
       ['URL', entry.url],
-      // null: the role holds no secret key (an auditor), so notes are sealed from it.
-      ['Notes', entry.notes === null ? '(sealed: your role holds no key to secrets)' : entry.notes.replace(/\r?\n/g, '\n       ')],
+      // null: notes are sealed with the secrets, and this role may not see them.
+      ['Notes', entry.notes === null ? '(hidden from your role)' : entry.notes.replace(/\r?\n/g, '\n       ')],
     ];
     if (values.reveal) {
       if (entry.hasPassword) out.push(['Password', session.revealPassword(entry.id)]);

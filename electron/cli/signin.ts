@@ -86,6 +86,11 @@ async function secondStep(session: VaultSession, values: VaultOptionValues, io: 
 function checkSecondStepOptions(values: VaultOptionValues): void {
   const given = (['code', 'recovery-code', 'emergency-code'] as const).filter((name) => values[name] !== undefined);
   if (given.length > 1) throw new UsageError(`give only one of --${given.join(', --')}`);
+  // A recovery code stays good until used: never in the process list (a code from the app and
+  // an emergency code die within minutes and once used, so scripts may pass those).
+  if (values['recovery-code'] !== undefined && values['recovery-code'] !== '-') {
+    throw new UsageError('--recovery-code takes only "-": the code is then read like a password (a prompt, or the next line of piped stdin)');
+  }
 }
 
 /** Opens the vault without signing in (for what needs no key, like verifying the audit chain). */

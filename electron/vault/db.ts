@@ -98,7 +98,12 @@ function notAFile(file: string, kind: 'folder' | 'other'): string {
 }
 
 /** Creates a new, empty vault file (mode 0600) and its schema. Refuses an existing file. */
-export function createVaultFile(file: string): ReadDb {
+/**
+ * `createFolder`: make the file's folder (and its parents, mode 0700) when missing — for the
+ * CLI and the per-user default path. A door that takes a typed path (the browser host's
+ * "Open vault file…") passes false: it writes only into a folder that already exists.
+ */
+export function createVaultFile(file: string, createFolder = true): ReadDb {
   const kind = pathKind(file);
   if (kind === 'folder' || kind === 'other') throw new CrewvaultError('VAULT_EXISTS', `${notAFile(file, kind)} Give the path of a new file.`);
   if (kind === 'forbidden') throw new CrewvaultError('INVALID_INPUT', `No permission to look at ${file}.`);
@@ -109,8 +114,11 @@ export function createVaultFile(file: string): ReadDb {
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new CrewvaultError('INVALID_INPUT', `No permission to create ${file}.`);
     return error;
   };
+  if (!createFolder && pathKind(path.dirname(file)) !== 'folder') {
+    throw new CrewvaultError('INVALID_INPUT', `No folder ${path.dirname(file)}: create it first, or choose a folder that exists.`);
+  }
   try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    if (createFolder) mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   } catch (error) {
     throw cannotCreate(error);
   }

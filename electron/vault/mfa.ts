@@ -15,7 +15,7 @@ import { exportPrivateKey, open, seal, unwrapKey, wrapKey, type KeyPair, type Se
 import { dropMfaKeyWraps, getMfaKeyWrap, mfaKeyHolders, mfaKeysHeldBy, putMfaKeyWrap } from './store-mfa-keys';
 import type { ReadDb, WriteDb } from './db';
 import type { AuditFields } from './store-audit';
-import { ROLES } from '../../shared/policy';
+import { ROLES, whyNotManageVault } from '../../shared/policy';
 import { listCustomRoles } from './store-roles';
 import { clearFailedCodes, findUserByName, getUser, listUsers, recordFailedCode, type UserRow } from './store-users';
 
@@ -247,6 +247,8 @@ export class MfaService {
   setPolicy(level: MfaPolicyLevel, role?: string): MfaPolicy {
     this.core.requireUsersManage();
     const named = role === undefined ? undefined : this.definedRole(role);
+    const why = whyNotManageVault({ role: this.core.role() }, named);
+    if (why) throw new CrewvaultError('FORBIDDEN', why);
     const current = readMfaPolicy(this.core.db);
     const others = Object.entries(current.roles).filter(([name]) => name.toLowerCase() !== named?.toLowerCase());
     const next: MfaPolicy = named === undefined ? { ...current, global: level } : { ...current, roles: Object.fromEntries([...others, [named, level]]) };
@@ -310,12 +312,21 @@ export class MfaService {
           this.noteSecondFactor(w, row, nowMs, false, 'mfa.setup_code');
           return { error: wrongCode() };
         }
-        w.prepare('UPDATE users SET mfa_sealed_secret = ?, mfa_enabled_at = ?, mfa_last_step = ?, mfa_pending_secret = NULL, mfa_pending_at = NULL WHERE id = ?')
-          .run(seal(key, Buffer.from(secret, 'utf8'), SECRET_CONTEXT(row.id)), nowMs, step, row.id);
-        const fresh = this.replaceRecoveryCodes(w, row.id);
-        this.escrowForOwners(w, key);
+        // Every setup gets an MFA key of its own, so whoever held the last one (an owner since
+        // demoted or disabled, who kept a copy) opens nothing of this one.
+        const fresh = randomBytes(32);
+        try {
+          dropMfaKeyWraps(w, row.id);
+          putMfaKeyWrap(w, row.id, row.id, wrapKey(this.core.keyPair.publicKey, fresh, MFA_KEY_CONTEXT(row.id, row.id)));
+          w.prepare('UPDATE users SET mfa_sealed_secret = ?, mfa_enabled_at = ?, mfa_last_step = ?, mfa_pending_secret = NULL, mfa_pending_at = NULL WHERE id = ?')
+            .run(seal(fresh, Buffer.from(secret, 'utf8'), SECRET_CONTEXT(row.id)), nowMs, step, row.id);
+          this.escrowForOwners(w, fresh);
+        } finally {
+          fresh.fill(0);
+        }
+        const codes = this.replaceRecoveryCodes(w, row.id);
         this.core.audit(w, { action: 'mfa.enable', subject: row.name });
-        return { value: fresh };
+        return { value: codes };
       });
     }));
   }
@@ -402,10 +413,12 @@ export class MfaService {
     });
   }
 
+  /** Another person, whom this one may act on (shared/policy whyNotActOn): never someone above them. */
   private otherUser(userName: string): UserRow {
     this.core.requireUsersManage();
     const user = findUserByName(this.core.db, userName.trim());
     if (!user) throw new CrewvaultError('NOT_FOUND', `No user named "${userName.trim()}".`);
+    if (user.id !== this.core.userId()) this.core.requireActOn(user);
     return user;
   }
 

@@ -120,13 +120,16 @@ export function summaryView(row: EntryRow, summary: SealedSummary, customer: str
   };
 }
 
-/** `details` undefined: the viewer holds no secret key (an auditor), so notes, whether there is
- * a password and the OTP settings are unknown to them, and said to be (null). */
-export function detailsView(row: EntryRow, summary: SealedSummary, details: SealedDetails | undefined, customer: string): EntryDetails {
+/**
+ * `details` undefined: the viewer holds no secret key (an auditor), so notes, whether there is
+ * a password and the OTP settings are unknown to them, and said to be (null). `showNotes`
+ * false: notes are sealed with the secrets and this viewer may not reveal them (codes-only).
+ */
+export function detailsView(row: EntryRow, summary: SealedSummary, details: SealedDetails | undefined, customer: string, showNotes: boolean): EntryDetails {
   const otp = details?.otp;
   return {
     ...summaryView(row, summary, customer),
-    notes: details ? details.n : null,
+    notes: details && showNotes ? details.n : null,
     hasPassword: details ? details.p.length > 0 : null,
     otp: otp
       ? { kind: otp.kind, algorithm: otp.algorithm, digits: otp.digits, period: otp.period, ...(otp.issuer ? { issuer: otp.issuer } : {}) }

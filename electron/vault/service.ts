@@ -23,7 +23,7 @@ import {
   type OtpUri,
   type TotpCode,
 } from '../../shared/otp';
-import { ALL_GROUP_ROLES, can, whyNotActOn, type Permission, type Person, type Role } from '../../shared/policy';
+import { ALL_GROUP_ROLES, can, whyNotActOn, whyNotManageVault, type Permission, type Person, type Role } from '../../shared/policy';
 import type { KeyObject } from 'node:crypto';
 import { batchKey, deriveKek, exportPrivateKey, newKdfParams, open, openJson, seal, sealJson } from './crypto';
 import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
@@ -521,7 +521,8 @@ export class VaultSession {
     const row = this.visibleRow(id);
     const group = this.groupKey(row.group_id);
     // Without the secret key (an auditor) the details stay sealed: the view says they are unknown.
-    return detailsView(row, openSummary(row, group), group.secret ? openDetails(row, group) : undefined, this.customerName(row.customer_id));
+    // Notes are sealed with the secrets: shown to those who may reveal a password, not to codes-only.
+    return detailsView(row, openSummary(row, group), group.secret ? openDetails(row, group) : undefined, this.customerName(row.customer_id), this.permissions().includes('passwords.reveal'));
   }
 
   // ---- codes and reveals --------------------------------------------------------------------
@@ -547,16 +548,19 @@ export class VaultSession {
       const audit = (detail: string): void => {
         this.audit(w, { action: purpose === 'copy' ? 'otp.copy' : 'otp.code', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${path} (${detail})`);
       };
+      const mayLookAhead = this.permissions().includes('otp.reveal_secret');
       if (otp.params.kind === 'hotp') {
         const result = hotpCode(otp.params);
         this.writeEntry(w, row, summary, { ...details, otp: { ...details.otp, counter: otp.params.counter + 1 } });
         audit(`HOTP counter ${result.counter}`);
-        return { ...result, kind: 'hotp' as const };
+        // The next HOTP code is the one the next person will be shown: someone who may not see
+        // the key does not get it ahead (an empty string says "not shown").
+        return { ...result, next: mayLookAhead ? result.next : '', kind: 'hotp' as const };
       }
       const now = this.clock.now();
       const step = timeStep(nowMs, otp.params.period);
       const currentStep = timeStep(now, otp.params.period);
-      if (step !== currentStep && !this.permissions().includes('otp.reveal_secret')) {
+      if (step !== currentStep && !mayLookAhead) {
         throw new CrewvaultError('FORBIDDEN', 'Your role shows only the current code (needs permission otp.reveal_secret for a code at another time).');
       }
       // A screen refreshes a visible code every period: one row per entry per interval says
@@ -758,6 +762,8 @@ export class VaultSession {
   /** Changes vault-wide settings (users.manage); each change is audited with its new value. */
   updateSettings(changes: Partial<VaultSettings>): VaultSettings {
     this.require('users.manage');
+    const why = whyNotManageVault(this.person());
+    if (why) throw new CrewvaultError('FORBIDDEN', why);
     const entries = Object.entries(changes).filter((e): e is [keyof VaultSettings, number] => e[0] in SETTING_KEYS && typeof e[1] === 'number');
     for (const [, value] of entries) {
       if (!Number.isInteger(value) || value < 0) throw new CrewvaultError('INVALID_INPUT', 'Settings are whole numbers, 0 or more.');

@@ -9,7 +9,7 @@
 import { CrewvaultError } from '../../shared/errors';
 import { lookAlikeProblem, normaliseNameText } from '../../shared/text';
 import type { GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../../shared/model';
-import { ALL_GROUP_ROLES, isBuiltInRole, isPermission, permissionsBeyond, ROLE_PERMISSIONS, ROLES, whyNotAssignRole, type Actor, type Permission, type Person, type Role } from '../../shared/policy';
+import { ALL_GROUP_ROLES, holdsSecretKeys, isBuiltInRole, isPermission, permissionsBeyond, ROLE_PERMISSIONS, ROLES, whyNotAssignRole, type Actor, type Permission, type Person, type Role } from '../../shared/policy';
 import { exportPrivateKey, openJson, seal } from './crypto';
 import { needsSecretKey, newGroupKey, wrapGroupFor } from './group-keys';
 import { rotateDirectory, wrapDirectoryFor } from './directory';
@@ -83,12 +83,23 @@ export function requireAssignableRole(db: ReadDb, actor: Person, role: string): 
   if (why) throw new CrewvaultError('FORBIDDEN', why);
 }
 
+/** A role name as people read it: no case, and "_", "-" and spaces alike. */
+function foldRoleName(name: string): string {
+  return name.toLowerCase().replace(/[\s_-]+/g, '');
+}
+
 function forbidden(message: string): CrewvaultError {
   return new CrewvaultError('FORBIDDEN', message);
 }
 
 export class TeamService {
   private readonly core: SessionCore;
+  /**
+   * Group keys made by rotations in the write transaction under way: a later rotation or wrap
+   * of the same group in that transaction must use them (the ring still holds the old ones
+   * until it commits). Emptied when the transaction ends; held by the ring only if it commits.
+   */
+  private readonly inFlight = new Map<number, GroupKey>();
 
   constructor(core: SessionCore) {
     this.core = core;
@@ -138,6 +149,9 @@ export class TeamService {
   /** A new group led by its creator; its key is also wrapped for every owner and admin. */
   createGroup(name: string): GroupSummary {
     this.core.require('groups.manage');
+    // The creator makes the group's secret key, and so knows it: only a role that may hold
+    // secret keys may create one (an auditor-like role with groups.manage would keep it).
+    if (!holdsSecretKeys(this.core.permissions())) throw forbidden('Creating a group makes its secret key: your role may not hold one (it needs a permission such as passwords.reveal or entries.edit).');
     const groupName = normaliseNameText(name);
     if (groupName.length === 0 || groupName.length > 100) throw new CrewvaultError('INVALID_INPUT', 'A group name is 1 to 100 characters.');
     const lookAlike = lookAlikeProblem('A group name', groupName);
@@ -160,7 +174,10 @@ export class TeamService {
     const group = this.heldKey(groupId);
     return this.core.write((w) => {
       const user = this.activeUser(w, userName);
-      // A membership of one's own from now on: it outlives a demotion from owner or admin.
+      // Nobody grants themselves: an admin's self-grants would turn keys held as admin into
+      // memberships that outlive a demotion. Granted by someone else, it is a membership of
+      // one's own from now on, which a demotion from owner or admin leaves in place.
+      if (user.id === this.core.user().id) throw forbidden('You cannot add yourself to a group: someone who manages it must.');
       wrapGroupFor(w, groupId, group, user, { lead, byRole: false });
       this.core.audit(w, { action: 'group.grant', group_id: groupId, subject: user.name }, `${user.name} → ${this.groupName(groupId)}${lead ? ' (lead)' : ''}`);
       return { ...userView(user), lead };
@@ -171,15 +188,13 @@ export class TeamService {
   revoke(groupId: number, userName: string): void {
     this.core.require('groups.manage', groupId);
     this.heldKey(groupId);
-    let rotated: GroupKey | undefined;
-    this.core.write((w) => {
+    this.writeRekeying((w) => {
       const user = findUserByName(w, userName.trim());
       if (!user || !groupKeysOfGroup(w, groupId).some((gk) => gk.user_id === user.id)) throw new CrewvaultError('NOT_FOUND', `${userName} is not a member of this group.`);
       if (ALL_GROUP_ROLES.includes(userView(user).role)) throw forbidden('Owners and admins hold every group\'s key: change their role instead.');
-      rotated = this.rotate(w, groupId, new Set([user.id]));
+      this.rotate(w, groupId, new Set([user.id]));
       this.core.audit(w, { action: 'group.revoke', group_id: groupId, subject: user.name }, `${user.name} ✕ ${this.groupName(groupId)} (key rotated)`);
     });
-    if (rotated) this.swapKey(groupId, rotated);
   }
 
   /** Re-seals an entry under another group's key and moves it there. */
@@ -229,10 +244,9 @@ export class TeamService {
   /** Disables a user: their wrapped keys are removed and every group they held is rotated. */
   disableUser(userName: string): void {
     this.core.require('users.manage');
-    const rotated = new Map<number, GroupKey>();
     let undoDirectory: (() => void) | undefined;
     try {
-      this.core.write((w) => {
+      this.writeRekeying((w) => {
         const user = this.activeUser(w, userName);
         if (user.id === this.core.user().id) throw forbidden('You cannot disable yourself.');
         this.core.requireActOn(user);
@@ -243,7 +257,7 @@ export class TeamService {
         deleteDirectoryKey(w, user.id);
         dropMfaKeysHeldBy(w, user.id);
         deleteGroupKeysOfUser(w, user.id);
-        for (const groupId of groups) rotated.set(groupId, this.rotate(w, groupId, new Set([user.id])));
+        for (const groupId of groups) this.rotate(w, groupId, new Set([user.id]));
         // The directory key they saved must open no name or audit detail written from now on;
         // the rotation moves this session's ring, so the audit row below is under the new one.
         undoDirectory = rotateDirectory(w, this.core.ring, listUsers(w));
@@ -253,7 +267,6 @@ export class TeamService {
       undoDirectory?.();
       throw error;
     }
-    for (const [groupId, key] of rotated) this.swapKey(groupId, key);
   }
 
   /**
@@ -265,37 +278,20 @@ export class TeamService {
   changeRole(userName: string, role: Role): UserView {
     this.core.require('users.manage');
     requireAssignableRole(this.core.db, this.core.person(), role);
-    const rotated = new Map<number, GroupKey>();
-    const view = this.core.write((w) => {
+    return this.writeRekeying((w) => {
       const user = this.activeUser(w, userName);
       if (user.id === this.core.user().id) throw forbidden('You cannot change your own role.');
       this.core.requireActOn(user);
       this.guardOwnerChange(w, user, role);
       setUserRole(w, user.id, role);
-      const changed: UserRow = { ...user, role };
       // Owners hold everyone's MFA key (for password resets, mfa.ts carryMfaKey); only owners.
       if (role === 'owner' && user.role !== 'owner') shareMfaKeysWithOwner(w, { id: this.core.user().id, keyPair: this.core.ring.keyPair }, user);
       if (role !== 'owner' && user.role === 'owner') dropMfaKeysHeldBy(w, user.id);
-      const allGroups = ALL_GROUP_ROLES.includes(role);
-      const secrets = needsSecretKey(w, changed);
-      const held = groupKeysOfUser(w, user.id);
-      for (const gk of held) {
-        const leaves = !allGroups && gk.by_role === 1;
-        const losesSecret = !secrets && (gk.secret_split === 0 || gk.wrapped_secret_key !== null);
-        const gainsSecret = secrets && gk.secret_split === 1 && gk.wrapped_secret_key === null;
-        if (leaves || losesSecret) rotated.set(gk.group_id, this.rotate(w, gk.group_id, leaves ? new Set([user.id]) : new Set()));
-        else if (gainsSecret) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), changed, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
-      }
-      if (allGroups) {
-        const heldIds = new Set(held.map((gk) => gk.group_id));
-        for (const [groupId, group] of this.core.ring.groups) if (!heldIds.has(groupId)) wrapGroupFor(w, groupId, group, changed, { lead: false, byRole: true });
-      }
-      const keys = rotated.size > 0 ? ` (${rotated.size} group key${rotated.size === 1 ? '' : 's'} rotated)` : '';
+      this.followRole(w, { ...user, role });
+      const keys = this.inFlight.size > 0 ? ` (${this.inFlight.size} group key${this.inFlight.size === 1 ? '' : 's'} rotated)` : '';
       this.core.audit(w, { action: 'user.role', subject: user.name }, `${user.name}: ${user.role} → ${role}${keys}`);
       return { id: user.id, name: user.name, role };
-    });
-    for (const [groupId, key] of rotated) this.swapKey(groupId, key);
-    return view;
+    }).result;
   }
 
   /**
@@ -346,14 +342,19 @@ export class TeamService {
     this.core.require('users.manage');
     const roleName = name.trim();
     if (!/^[A-Za-z][A-Za-z0-9 _-]{0,63}$/.test(roleName)) throw new CrewvaultError('INVALID_INPUT', 'A role name is 1 to 64 letters, digits, spaces, "_" or "-", starting with a letter.');
-    if (ROLES.some((r) => r.toLowerCase() === roleName.toLowerCase())) throw new CrewvaultError('ALREADY_EXISTS', `"${roleName}" is a built-in role.`);
+    // "team lead", "Team-Lead" and "team_lead" read as one name on screen: one role.
+    const folded = foldRoleName(roleName);
+    const builtIn = ROLES.find((r) => foldRoleName(r) === folded);
+    if (builtIn) throw new CrewvaultError('ALREADY_EXISTS', `"${roleName}" is the built-in role ${builtIn}.`);
     const unknown = permissions.filter((p) => !isPermission(p));
     if (unknown.length > 0) throw new CrewvaultError('INVALID_INPUT', `Unknown permission "${unknown[0] ?? ''}".`);
     const granted = [...new Set(permissions.filter(isPermission))];
     const own = this.core.permissions();
     const beyond = permissionsBeyond(own, granted);
     if (beyond.length > 0) throw new CrewvaultError('FORBIDDEN', `You cannot grant a permission you do not have (${beyond.join(', ')}).`);
-    return this.core.write((w) => {
+    return this.writeRekeying((w) => {
+      const lookalike = listCustomRoles(w).find((r) => foldRoleName(r.name) === folded && r.name.toLowerCase() !== roleName.toLowerCase());
+      if (lookalike) throw new CrewvaultError('ALREADY_EXISTS', `"${roleName}" reads as the existing role "${lookalike.name}": redefine that one instead.`);
       // Redefining is acting on everyone who holds the role: not one's own role (that would be
       // changing one's own permissions), and not a role that allows more than one's own.
       const existing = getCustomRole(w, roleName);
@@ -363,15 +364,20 @@ export class TeamService {
         if (above.length > 0) throw forbidden(`This role allows more than yours (${above.join(', ')}): only someone who has those may redefine it.`);
       }
       putCustomRole(w, { name: roleName, permissions: granted }, this.core.now());
+      // Everyone who holds the role: their keys follow what it now allows (secret keys given or
+      // taken away, groups rotated), in this transaction, as a role change does.
+      for (const holder of listUsers(w)) {
+        if (holder.disabled_at === null && holder.role.toLowerCase() === roleName.toLowerCase()) this.followRole(w, holder);
+      }
       this.core.audit(w, { action: 'role.define', subject: roleName }, `${roleName}: ${granted.join(', ') || '(no permissions)'}`);
       return { name: roleName, permissions: granted, builtIn: false };
-    });
+    }).result;
   }
 
   // ---- helpers ------------------------------------------------------------------------------
 
   private heldKey(groupId: number): GroupKey {
-    const key = this.core.ring.groups.get(groupId);
+    const key = this.inFlight.get(groupId) ?? this.core.ring.groups.get(groupId);
     if (!key) throw forbidden('You do not hold this group\'s key.');
     return key;
   }
@@ -427,6 +433,7 @@ export class TeamService {
       if (!user || removed.has(gk.user_id) || user.disabled_at !== null) deleteGroupKey(db, groupId, gk.user_id);
       else wrapGroupFor(db, groupId, next, user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
     }
+    this.inFlight.set(groupId, next);
     return next;
   }
 
@@ -437,14 +444,58 @@ export class TeamService {
    * Returns how many groups were split.
    */
   splitLegacyKeys(): number {
-    const rotated = new Map<number, GroupKey>();
-    this.core.write((w) => {
+    return this.writeRekeying((w) => {
       const legacy = unsplitGroupIds(w).filter((groupId) => this.core.ring.groups.has(groupId));
-      for (const groupId of legacy) rotated.set(groupId, this.rotate(w, groupId, new Set()));
+      for (const groupId of legacy) this.rotate(w, groupId, new Set());
       if (legacy.length > 0) this.core.audit(w, { action: 'vault.keys_split' }, `${legacy.length} access group${legacy.length === 1 ? '' : 's'}: secrets now under a key of their own`);
-    });
-    for (const [groupId, key] of rotated) this.swapKey(groupId, key);
-    return rotated.size;
+    }).rotated;
+  }
+
+  /**
+   * A write transaction that may rotate group keys: once it commits, the ring holds what the
+   * rotations made; if it fails, those keys are wiped and the ring keeps the old ones.
+   * Returns the work's result and how many groups were rotated.
+   */
+  private writeRekeying<T>(work: (db: WriteDb) => T): { readonly result: T; readonly rotated: number } {
+    this.inFlight.clear();
+    try {
+      const result = this.core.write(work);
+      const rotated = this.inFlight.size;
+      for (const [groupId, key] of this.inFlight) this.swapKey(groupId, key);
+      return { result, rotated };
+    } catch (error) {
+      for (const key of this.inFlight.values()) {
+        key.key.fill(0);
+        key.index.fill(0);
+        key.secret?.fill(0);
+      }
+      throw error;
+    } finally {
+      this.inFlight.clear();
+    }
+  }
+
+  /**
+   * Makes `user`'s wraps match their role as stored now, in the caller's transaction: owners
+   * and admins are given every group; keys held by role go when the role no longer holds
+   * every group; the secret keys follow whether the role needs secrets. A group whose keys the
+   * person loses is rotated (re-wrapped for everyone else by their own roles).
+   */
+  private followRole(w: WriteDb, user: UserRow): void {
+    const allGroups = ALL_GROUP_ROLES.includes(user.role);
+    const secrets = needsSecretKey(w, user);
+    const held = groupKeysOfUser(w, user.id);
+    for (const gk of held) {
+      const leaves = !allGroups && gk.by_role === 1;
+      const losesSecret = !secrets && (gk.secret_split === 0 || gk.wrapped_secret_key !== null);
+      const gainsSecret = secrets && gk.secret_split === 1 && gk.wrapped_secret_key === null;
+      if (leaves || losesSecret) this.rotate(w, gk.group_id, leaves ? new Set([user.id]) : new Set());
+      else if (gainsSecret) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
+    }
+    if (allGroups) {
+      const heldIds = new Set(held.map((gk) => gk.group_id));
+      for (const groupId of this.core.ring.groups.keys()) if (!heldIds.has(groupId)) wrapGroupFor(w, groupId, this.heldKey(groupId), user, { lead: false, byRole: true });
+    }
   }
 
   /** After a rotation commits: forget the old key, hold the new one. */

@@ -33,6 +33,7 @@ import {
   claimPasswordAttempt,
   claimUnknownNameAttempt,
   findUserByName,
+  getUser,
   foldUserName,
   listUsers,
   releasePasswordClaim,
@@ -54,6 +55,8 @@ export interface CreateVaultOptions {
   readonly password: string;
   readonly kdf?: KdfOptions;
   readonly clock?: Clock;
+  /** Make the file's folder if missing (default true; db.ts createVaultFile). */
+  readonly createFolder?: boolean;
 }
 
 /** Creates the vault file, its owner, the directory key and the default access group. */
@@ -62,7 +65,7 @@ export async function createVault(file: string, options: CreateVaultOptions): Pr
   validateNewPassword(options.password);
   const clock = options.clock ?? systemClock;
   newKdfParams(options.kdf); // refuse bad KDF settings before a file exists
-  const db = createVaultFile(file);
+  const db = createVaultFile(file, options.createFolder ?? true);
   try {
     const now = clock.now();
     withWrite(db, (w) => {
@@ -178,13 +181,16 @@ export class Vault {
     const keyPair = { publicKey: row.public_key, privateKey: importPrivateKey(privateRaw, row.public_key) };
     privateRaw.fill(0);
 
-    const wrappedDirectory = getDirectoryWrap(this.db, row.id);
-    if (!wrappedDirectory) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: the user has no directory key.');
-    const ring = new KeyRing(keyPair, openDirectoryWrap(keyPair, row.id, wrappedDirectory), wrappedDirectory.dir_version);
-    for (const g of groupKeysOfUser(this.db, row.id)) {
-      ring.addGroup(g.group_id, openHeldGroupKey(keyPair, row.id, g));
-    }
-    const anchor = withWrite(this.db, (w) => {
+    // The keys are read in the transaction that checks and moves the audit anchor: a disable
+    // (which rotates the directory key) or a group rotation committed while Argon2 ran is seen,
+    // instead of checking the anchor with a key that is no longer current (a false alarm).
+    const { ring, anchor } = withWrite(this.db, (w) => {
+      const current = getUser(w, row.id);
+      if (!current || current.disabled_at !== null) return { ring: undefined, anchor: undefined };
+      const wrappedDirectory = getDirectoryWrap(w, row.id);
+      if (!wrappedDirectory) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: the user has no directory key.');
+      const ring = new KeyRing(keyPair, openDirectoryWrap(keyPair, row.id, wrappedDirectory), wrappedDirectory.dir_version);
+      for (const g of groupKeysOfUser(w, row.id)) ring.addGroup(g.group_id, openHeldGroupKey(keyPair, row.id, g));
       // Before this sign-in's own row moves the anchor (and in the same transaction, so no
       // other writer slips in between): does the log still end as the last keyed writer left it?
       const found = checkAuditAnchor(w, ring.auditKey, anyDirectoryWrapAtLeast(w, DIRECTORY_WRAP_ANCHORED));
@@ -197,8 +203,10 @@ export class Vault {
       // evidence stays in the log, and fails every later check, for every later reader.
       if (!found.ok && found.fresh) appendAudit(w, { at: now, actor_id: row.id, action: 'audit.anchor_broken', subject: found.reason }, undefined, ring.auditKey);
       appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name }, undefined, ring.auditKey);
-      return found;
+      return { ring, anchor: found };
     });
+    // Disabled while Argon2 ran: answered as a disabled user is.
+    if (!ring || !anchor) return fail();
     const session = new VaultSession(this.db, this.clock, userView(row), ring, anchor);
     session.finishKeySplit();
     return session;

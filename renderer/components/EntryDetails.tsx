@@ -100,7 +100,7 @@ export function EntryDetails({ connection, entryId, permissions, groupName, vers
         <dt>URL</dt>
         <dd>{entry.url ? <span className="mono">{entry.url}</span> : <span className="muted">—</span>}</dd>
         <dt>Notes</dt>
-        <dd className="notes">{entry.notes === null ? <span className="muted">Sealed: your role holds no key to secrets</span> : entry.notes || <span className="muted">—</span>}</dd>
+        <dd className="notes">{entry.notes === null ? <span className="muted">Hidden from your role</span> : entry.notes || <span className="muted">—</span>}</dd>
         <dt>One-time password</dt>
         <dd>
           {!entry.otp ? <span className="muted">None</span> : (

@@ -18,6 +18,9 @@ export function auditCsv(rows: readonly AuditRecord[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
+/** A live code shown on a screen (a copy is otp.copy, a code at another time names its step). */
+const CODE_VIEW = 'otp.code';
+
 export function AuditScreen({ connection }: { connection: Connection }) {
   const { api } = connection;
   const [records, setRecords] = useState<AuditRecord[] | null>(null);
@@ -27,6 +30,9 @@ export function AuditScreen({ connection }: { connection: Connection }) {
   const [about, setAbout] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
+  // A list row refreshes its code every period: those views bury what people did (copy, reveal,
+  // edit, sign-in, admin acts), so they are hidden unless asked for. The export keeps them.
+  const [showCodeViews, setShowCodeViews] = useState(false);
 
   useEffect(() => {
     void api.audit.list({ limit: 10_000 }).then((reply) => (reply.ok ? setRecords(reply.value) : setError(reply.error.message)));
@@ -34,7 +40,7 @@ export function AuditScreen({ connection }: { connection: Connection }) {
 
   const people = useMemo(() => [...new Set((records ?? []).map((r) => r.actor ?? ''))].filter(Boolean).sort(), [records]);
   const actions = useMemo(() => [...new Set((records ?? []).map((r) => r.action))].sort(), [records]);
-  const shown = useMemo(() => {
+  const filtered = useMemo(() => {
     const needle = about.trim().toLowerCase();
     const start = from ? Date.parse(`${from}T00:00:00`) : Number.NEGATIVE_INFINITY;
     const end = to ? Date.parse(`${to}T23:59:59.999`) : Number.POSITIVE_INFINITY;
@@ -42,9 +48,11 @@ export function AuditScreen({ connection }: { connection: Connection }) {
       .filter((r) => (!person || r.actor === person) && (!action || r.action === action) && (!needle || r.detail.toLowerCase().includes(needle)) && r.at >= start && r.at <= end)
       .reverse();
   }, [records, person, action, about, from, to]);
+  const shown = useMemo(() => (showCodeViews || action === CODE_VIEW ? filtered : filtered.filter((r) => r.action !== CODE_VIEW)), [filtered, showCodeViews, action]);
+  const hiddenViews = filtered.length - shown.length;
 
   function exportCsv() {
-    const url = URL.createObjectURL(new Blob([auditCsv(shown)], { type: 'text/csv;charset=utf-8' }));
+    const url = URL.createObjectURL(new Blob([auditCsv(filtered)], { type: 'text/csv;charset=utf-8' }));
     const link = document.createElement('a');
     link.href = url;
     link.download = `crewvault-audit-${new Date().toISOString().slice(0, 10)}.csv`;
@@ -65,7 +73,8 @@ export function AuditScreen({ connection }: { connection: Connection }) {
         <label>Customer or entry<input value={about} onChange={(e) => setAbout(e.target.value)} /></label>
         <label>From<input type="date" value={from} onChange={(e) => setFrom(e.target.value)} /></label>
         <label>To<input type="date" value={to} onChange={(e) => setTo(e.target.value)} /></label>
-        <button type="button" onClick={exportCsv} disabled={shown.length === 0}>Export CSV</button>
+        <label className="inline"><input type="checkbox" checked={showCodeViews} onChange={(e) => setShowCodeViews(e.target.checked)} /> Show code views</label>
+        <button type="button" onClick={exportCsv} disabled={filtered.length === 0}>Export CSV</button>
       </div>
       {records === null ? <p aria-busy="true">Loading the audit log…</p> : (
         <table className="table">
@@ -78,7 +87,7 @@ export function AuditScreen({ connection }: { connection: Connection }) {
           </tbody>
         </table>
       )}
-      <p className="muted small">{shown.length} of {records?.length ?? 0} records{shown.length > 2000 ? ' (the newest 2,000 shown; the export has all)' : ''}.</p>
+      <p className="muted small">{shown.length} of {records?.length ?? 0} records{hiddenViews > 0 ? ` (${hiddenViews} code views hidden; the export has them)` : ''}{shown.length > 2000 ? ' (the newest 2,000 shown; the export has all)' : ''}.</p>
     </main>
   );
 }

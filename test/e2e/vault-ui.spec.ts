@@ -329,10 +329,8 @@ test('lock with Ctrl+L and with the Lock button; signing in again restores the v
   await page.getByRole('button', { name: 'Lock' }).click();
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
   await expect(page.getByRole('list', { name: 'Entries' })).toHaveCount(0);
-  // A locked vault refuses the API too, not just the screen.
-  const url = new URL(host.url);
-  const token = /token=([0-9a-f]{64})/.exec(url.hash)?.[1] ?? '';
-  const reply = await page.request.post(`${url.origin}/rpc/entries.list`, { headers: { 'x-crewvault-token': token }, data: {} });
+  // A locked vault refuses the API too, not just the screen (the page's session cookie rides along).
+  const reply = await page.request.post(`${host.origin}/rpc/entries.list`, { data: {} });
   expect(await reply.json()).toMatchObject({ ok: false, error: { code: 'LOCKED' } });
   await page.reload();
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();

@@ -105,7 +105,7 @@ describe('the CLI and two-step sign-in', () => {
     expect(run('alice', ALICE, 'list')).toMatchObject({ status: 1, stderr: expect.stringContaining('crewvault: MFA_REQUIRED: ') as string });
     expect(run('alice', ALICE, 'list', '--code', '000000').stderr).toContain('WRONG_CODE');
     expect(run('alice', ALICE, 'list', '--code', totp(secret, Date.now())).status).toBe(0);
-    expect(run('alice', ALICE, 'list', '--recovery-code', recovery[0] ?? '').status).toBe(0);
-    expect(run('alice', ALICE, 'list', '--recovery-code', recovery[0] ?? '').stderr).toContain('WRONG_CODE');
+    expect(crewvault(['list', '--vault', vault, '--as', 'alice', '--recovery-code', '-'], { input: `${ALICE}\n${recovery[0] ?? ''}\n` }).status).toBe(0);
+    expect(crewvault(['list', '--vault', vault, '--as', 'alice', '--recovery-code', '-'], { input: `${ALICE}\n${recovery[0] ?? ''}\n` }).stderr).toContain('WRONG_CODE');
   });
 });

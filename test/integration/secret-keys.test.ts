@@ -85,6 +85,9 @@ describe('an access group\'s two keys', () => {
     const cody = await as('cody');
     expect(cody.otpCode(entry.id, clock.now()).code).toBe(totpCode(TOTP.params, clock.now()).code);
     expect(() => cody.revealOtpSecret(entry.id)).toThrow(FORBIDDEN);
+    // Notes are sealed with the secrets: codes-only sees the OTP settings, not the notes.
+    expect(cody.getEntry(entry.id)).toMatchObject({ notes: null, hasPassword: true, otp: { kind: 'totp', digits: 6 } });
+    expect((await as('tom')).getEntry(entry.id).notes).toBe('acme notes');
   });
 
   it('a new member, a new user and a new group follow the same rule', async () => {

@@ -62,7 +62,7 @@ describe(`${N} crewvault processes at once`, () => {
     for (let round = 0; round < ROUNDS; round++) {
       const { file, recovery } = await mfaVault();
       const code = recovery[0] ?? '';
-      expectOneAccepted(await crewvaultTogether(Array.from({ length: N }, () => run(file, OWNER, PASSWORD, '--recovery-code', code)), file), round);
+      expectOneAccepted(await crewvaultTogether(Array.from({ length: N }, () => ({ args: ['list', '--vault', file, '--as', OWNER, '--recovery-code', '-'], input: `${PASSWORD}\n${code}\n` })), file), round);
     }
   }, TIME_LIMIT_MS);
 

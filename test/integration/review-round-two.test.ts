@@ -1,0 +1,243 @@
+// Issue #10, second round: a hostile review of the first fixes tried new cases of each class.
+// Each test here is one of those cases, reproduced, then closed by the mechanism (not the case).
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { contexts } from '../../electron/vault/keys';
+import { Vault } from '../../electron/vault/vault';
+import type { VaultSession } from '../../electron/vault/service';
+import { open as openSealed } from '../../electron/vault/crypto';
+import { parseOtpUri } from '../../shared/otp';
+import { crewvault } from '../support/cli';
+import { errorCode, newRouter, ok } from '../support/router';
+import { base32Bytes, hotp } from '../support/totp';
+import { FAST_KDF, manualClock, newVault, OWNER, PASSWORD, tempFolder } from '../support/vault';
+
+const FORBIDDEN: unknown = expect.objectContaining({ code: 'FORBIDDEN' });
+const HOTP = parseOtpUri('otpauth://hotp/Bank:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0&issuer=Bank');
+
+type Ring = { groups: Map<number, { key: Buffer; secret: Buffer | undefined; version: number }>; directoryKey: Buffer };
+const ringOf = (session: VaultSession): Ring => (session as unknown as { ring: Ring }).ring;
+
+function wrapsOf(file: string, userName: string): Array<{ group_id: number; secret: number; by_role: number }> {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare<[string], { group_id: number; secret: number; by_role: number }>(
+      'SELECT gk.group_id, gk.wrapped_secret_key IS NOT NULL AS secret, gk.by_role FROM group_keys gk JOIN users u ON u.id = gk.user_id WHERE u.name = ? ORDER BY gk.group_id',
+    ).all(userName);
+  } finally {
+    db.close();
+  }
+}
+
+/** Whether `key` opens the details of any entry written in the file. */
+function opensAnyDetails(file: string, key: Buffer): boolean {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare<[], { id: number; key_version: number; sealed_details: Buffer }>('SELECT id, key_version, sealed_details FROM entries').all().some((row) => {
+      try {
+        openSealed(key, row.sealed_details, contexts.entryDetails(row.id, row.key_version));
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  } finally {
+    db.close();
+  }
+}
+
+async function team() {
+  const clock = manualClock();
+  const { file, session: owner } = await newVault(clock);
+  const vault = Vault.open(file, clock);
+  const add = async (name: string, role: string): Promise<VaultSession> => {
+    await owner.createUser(name, role, `${name} password`, FAST_KDF);
+    const session = await vault.signIn(name, `${name} password`);
+    await session.changePassword(`${name} password`, `${name} password!`, FAST_KDF);
+    return session;
+  };
+  return { file, clock, owner, vault, add };
+}
+
+describe('keys follow a role when the role itself is redefined', () => {
+  it('a role that loses its secret permissions loses the secret keys (groups rotated); one that gains them gains them', async () => {
+    const { file, owner, add } = await team();
+    owner.team.defineRole('Helper', ['entries.view', 'passwords.reveal']);
+    const hank = await add('hank', 'Helper');
+    owner.createEntry({ customer: 'Acme', title: 'VPN', password: 'acme-secret-pass' });
+    const saved = Buffer.from([...ringOf(hank).groups.values()][0]?.secret ?? Buffer.alloc(32));
+    expect(wrapsOf(file, 'hank').map((w) => w.secret)).toEqual([1]);
+
+    owner.team.defineRole('Helper', ['entries.view', 'audit.read']);
+    owner.createEntry({ customer: 'Acme', title: 'Written after', password: 'written-after-redefine' });
+    expect(wrapsOf(file, 'hank').map((w) => w.secret)).toEqual([0]);
+    expect(opensAnyDetails(file, saved)).toBe(false);
+    expect(() => hank.revealPassword(hank.resolvePath('Acme/VPN').id)).toThrow(FORBIDDEN);
+
+    owner.team.defineRole('Helper', ['entries.view', 'passwords.reveal']);
+    expect(wrapsOf(file, 'hank').map((w) => w.secret)).toEqual([1]);
+    expect(hank.revealPassword(hank.resolvePath('Acme/Written after').id)).toBe('written-after-redefine');
+  });
+});
+
+describe('a group\'s secret key is made only by someone who may hold it', () => {
+  it('a role with groups.manage but no secret permission cannot create a group', async () => {
+    const { owner, add } = await team();
+    owner.team.defineRole('Auditlead', ['entries.view', 'audit.read', 'groups.manage']);
+    const ava = await add('ava', 'Auditlead');
+    expect(() => ava.team.createGroup('Ava team')).toThrow(FORBIDDEN);
+    expect(owner.team.listGroups().map((g) => g.name)).toEqual(['Default']);
+  });
+});
+
+describe('granting does not turn keys held as admin into a membership', () => {
+  it('an admin cannot grant themselves the groups they hold as admin, and loses them on demotion (rotated)', async () => {
+    const { file, owner, add } = await team();
+    const beta = owner.team.createGroup('Beta');
+    const adam = await add('adam', 'admin');
+    for (const group of adam.team.listGroups()) expect(() => adam.team.grant(group.id, 'adam')).toThrow(FORBIDDEN);
+    expect(wrapsOf(file, 'adam').map((w) => w.by_role)).toEqual([1, 1]);
+    const saved = [...ringOf(adam).groups.values()].map((g) => Buffer.from(g.secret ?? Buffer.alloc(32)));
+    owner.team.changeRole('adam', 'technician');
+    expect(wrapsOf(file, 'adam')).toEqual([]);
+    owner.createEntry({ customer: 'Beta', title: 'After', password: 'after-demotion', groupId: beta.id });
+    for (const key of saved) expect(opensAnyDetails(file, key)).toBe(false);
+  });
+});
+
+describe('a sign-in that overlaps a disable', () => {
+  it('checks and moves the audit anchor with the keys as they are when it commits: no false alarm', async () => {
+    const clock = manualClock();
+    const { file, session: owner } = await newVault(clock);
+    // tom's Argon2 is slow enough to be running while the disable below commits.
+    await owner.createUser('tom', 'technician', 'tom password', { memory: 64 * 1024, iterations: 2, parallelism: 1 });
+    await owner.createUser('mallory', 'technician', 'mallory password', FAST_KDF);
+    const vault = Vault.open(file, clock);
+    const signingIn = vault.signIn('tom', 'tom password');
+    await new Promise((resolve) => setImmediate(resolve)); // the claim is made; Argon2 runs
+    owner.team.disableUser('mallory'); // rotates the directory key
+    const tom = await signingIn;
+    expect(tom.auditAnchorAtSignIn).toMatchObject({ ok: true });
+    owner.lock();
+    const again = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
+    expect(again.auditAnchorAtSignIn).toMatchObject({ ok: true });
+    expect(again.auditLog().some((r) => r.action === 'audit.anchor_broken')).toBe(false);
+  });
+
+  it('a user disabled while their Argon2 ran is refused, and no sign-in is recorded for them', async () => {
+    const clock = manualClock();
+    const { file, session: owner } = await newVault(clock);
+    await owner.createUser('tom', 'technician', 'tom password', { memory: 64 * 1024, iterations: 2, parallelism: 1 });
+    const vault = Vault.open(file, clock);
+    const signingIn = vault.signIn('tom', 'tom password');
+    await new Promise((resolve) => setImmediate(resolve));
+    owner.team.disableUser('tom');
+    await expect(signingIn).rejects.toThrow(expect.objectContaining({ code: 'WRONG_PASSWORD' }) as unknown);
+    expect(owner.auditLog().filter((r) => r.action === 'signin.ok' && r.actor === 'tom')).toEqual([]);
+  });
+});
+
+describe('codes-only gets no code ahead', () => {
+  it('HOTP: the code, never the next one (which the next person will be shown)', async () => {
+    const { owner, add } = await team();
+    const entry = owner.createEntry({ customer: 'Bank', title: 'Token', otp: HOTP });
+    const cody = await add('cody', 'codes_only');
+    const first = cody.otpCode(entry.id);
+    expect(first).toMatchObject({ code: hotp(base32Bytes(HOTP.params.secret), 0), next: '', counter: 0 });
+    const tom = await add('tom', 'technician');
+    expect(tom.otpCode(entry.id)).toMatchObject({ code: hotp(base32Bytes(HOTP.params.secret), 1), next: hotp(base32Bytes(HOTP.params.secret), 2) });
+  });
+});
+
+describe('vault-wide settings and the MFA policy are for owners and admins', () => {
+  it('a users.manage custom role cannot weaken sign-in for everyone, nor list an owner\'s computers', async () => {
+    const { owner, add } = await team();
+    owner.team.defineRole('Helpdesk', ['entries.view', 'users.manage']);
+    const hank = await add('hank', 'Helpdesk');
+    expect(() => hank.mfa.setPolicy('off')).toThrow(FORBIDDEN);
+    expect(() => hank.mfa.setPolicy('off', 'owner')).toThrow(FORBIDDEN);
+    expect(() => hank.updateSettings({ idleLockMinutes: 0, trustDeviceDays: 36500 })).toThrow(FORBIDDEN);
+    expect(() => hank.mfa.devices(OWNER)).toThrow(FORBIDDEN);
+    expect(owner.settings()).toMatchObject({ idleLockMinutes: 10, trustDeviceDays: 30 });
+    const adam = await add('adam', 'admin');
+    expect(() => adam.mfa.setPolicy('off', 'owner')).toThrow(FORBIDDEN);
+    adam.mfa.setPolicy('required', 'technician');
+  });
+});
+
+describe('role names that read alike are one role', () => {
+  it('"team lead", "Team-Lead" and "codes only" are the built-in roles; "night_shift" is "Night shift"', async () => {
+    const { owner } = await team();
+    for (const name of ['team lead', 'Team-Lead', 'codes only', 'Codes_Only', 'OWNER']) {
+      expect(() => owner.team.defineRole(name, ['entries.view']), name).toThrow(expect.objectContaining({ code: 'ALREADY_EXISTS' }) as unknown);
+    }
+    owner.team.defineRole('Night shift', ['entries.view']);
+    expect(() => owner.team.defineRole('night_shift', ['entries.view'])).toThrow(expect.objectContaining({ code: 'ALREADY_EXISTS' }) as unknown);
+    expect(owner.team.defineRole('NIGHT SHIFT', ['entries.view', 'otp.view']).permissions).toEqual(['entries.view', 'otp.view']);
+  });
+});
+
+describe('a new authenticator gets a new MFA key', () => {
+  it('an owner who saved a user\'s MFA key and was then disabled opens nothing of the user\'s next setup', async () => {
+    const { file, clock, owner, add } = await team();
+    const tom = await add('tom', 'technician');
+    const now = clock.now();
+    const enrol = (): void => {
+      const setup = tom.mfa.beginEnrolment(now);
+      const secret = setup.secret.replace(/ /g, '');
+      tom.mfa.confirmEnrolment(hotp(base32Bytes(secret), Math.floor(now / 30_000)), now);
+    };
+    enrol();
+    const olga = await add('olga', 'owner');
+    void olga;
+    const db = new Database(file, { readonly: true });
+    const held = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM mfa_key_wraps w JOIN users u ON u.id = w.holder_id WHERE u.name = 'olga'").get();
+    db.close();
+    expect(held).toEqual({ n: 1 });
+    // What olga could save from the file with her key: the wrap of tom's MFA key. After she is
+    // disabled, tom sets up again: the new secret is sealed under a key she never held.
+    const before = new Database(file, { readonly: true }).prepare<[], { mfa_sealed_secret: Buffer }>("SELECT mfa_sealed_secret FROM users WHERE name = 'tom'").get();
+    owner.team.disableUser('olga');
+    clock.advance(60_000);
+    tom.mfa.disable();
+    enrol();
+    const after = new Database(file, { readonly: true }).prepare<[], { mfa_sealed_secret: Buffer }>("SELECT mfa_sealed_secret FROM users WHERE name = 'tom'").get();
+    expect(after?.mfa_sealed_secret.equals(before?.mfa_sealed_secret ?? Buffer.alloc(0))).toBe(false);
+    const wraps = new Database(file, { readonly: true }).prepare<[], { holder: string }>('SELECT u.name AS holder FROM mfa_key_wraps w JOIN users u ON u.id = w.holder_id ORDER BY u.name').all();
+    expect(wraps.map((w) => w.holder)).toEqual([OWNER, 'tom']);
+  });
+});
+
+describe('opening or creating another vault through a door', () => {
+  it('makes no folder for a typed path, and only from the sign-in screen', async () => {
+    const folder = tempFolder();
+    const { router } = newRouter(path.join(folder, 'first.crewvault'));
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    // Signed in: another vault is refused until the vault is locked.
+    expect(errorCode(await router.call('vault.open', { path: path.join(folder, 'second.crewvault') }))).toBe('FORBIDDEN');
+    ok(await router.call('session.lock', {}));
+    const deep = path.join(folder, 'evil', 'a', 'b', 'new.crewvault');
+    ok(await router.call('vault.open', { path: deep }));
+    expect(errorCode(await router.call('vault.create', { username: OWNER, password: PASSWORD }))).toBe('INVALID_INPUT');
+    expect(existsSync(path.join(folder, 'evil'))).toBe(false);
+    mkdirSync(path.join(folder, 'chosen'));
+    ok(await router.call('vault.open', { path: path.join(folder, 'chosen', 'new.crewvault') }));
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    router.close();
+  });
+});
+
+describe('secrets that are arguments', () => {
+  it('--notes and --recovery-code take only "-"', () => {
+    const notes = crewvault(['add', '--vault', path.join(tempFolder(), 'v.crewvault'), '--customer', 'A', '--title', 'B', '--notes', 'backup codes 1111-2222']);
+    expect(notes.status).toBe(2);
+    expect(notes.stderr).toMatch(/^crewvault: USAGE: --notes takes only "-"/);
+    expect(notes.stderr).not.toContain('1111');
+    const recovery = crewvault(['list', '--vault', path.join(tempFolder(), 'v.crewvault'), '--recovery-code', 'ABCDE-FGHJK']);
+    expect(recovery.status).toBe(2);
+    expect(recovery.stderr).not.toContain('ABCDE');
+  });
+});
+
