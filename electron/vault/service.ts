@@ -9,18 +9,17 @@ import { CrewvaultError } from '../../shared/errors';
 import { hasControlCharacter, lookAlikeProblem, normaliseNameText } from '../../shared/text';
 import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput, EntrySummary, EntryTable, OtpInput, UserView, VaultSettings } from '../../shared/model';
 import { tableEntries } from '../../shared/entry-table';
+import { readOtpauthList } from '../../shared/import/otpauth';
+import type { ImportProblem as SharedImportProblem, ImportResult as SharedImportResult } from '../../shared/import/types';
 import {
   buildOtpUri,
   groupSecret,
   hotpCode,
-  parseMigrationUri,
-  parseOtpUri,
   timeStep,
   totpCode,
   validateOtpParams,
   type HotpCode,
   type OtpKind,
-  type OtpUri,
   type TotpCode,
 } from '../../shared/otp';
 import { ALL_GROUP_ROLES, can, whyNotActOn, whyNotManageVault, type Permission, type Person, type Role } from '../../shared/policy';
@@ -79,6 +78,30 @@ export interface ImportProblem {
 export interface ImportResult {
   readonly added: EntrySummary[];
   readonly problems: ImportProblem[];
+}
+
+/** Where an import goes: one access group, and one customer for every entry when given. */
+export interface ImportPlan {
+  readonly customer?: string;
+  readonly groupId?: number;
+  /** false: a preview that writes nothing. */
+  readonly commit: boolean;
+}
+
+export interface ImportOutcome {
+  /** Empty for a preview. */
+  readonly added: EntrySummary[];
+  /** What goes in, per customer. */
+  readonly byCustomer: ReadonlyArray<{ readonly customer: string; readonly count: number }>;
+  readonly groupName: string;
+  readonly problems: SharedImportProblem[];
+  readonly duplicates: SharedImportProblem[];
+  readonly committed: boolean;
+}
+
+/** Duplicates are the same OTP key, issuer and account (case aside). */
+function otpFingerprint(secret: string, issuer: string | undefined, account: string): string {
+  return `${secret}\n${(issuer ?? '').toLowerCase()}\n${account.toLowerCase()}`;
 }
 
 export interface RevealedOtp {
@@ -655,67 +678,91 @@ export class VaultSession {
     });
   }
 
-  /**
-   * One otpauth:// (or otpauth-migration://) URI per line; blank lines and # comments are
-   * skipped. Each entry is checked here, line by line, against what insertEntry accepts (field
-   * lengths, control characters, OTP bounds), so a bad line is a problem naming its line
-   * instead of an error that aborts the one transaction. Good lines are committed together.
-   */
+  /** One otpauth:// (or otpauth-migration://) URI per line; blank lines and # comments are
+   * skipped. Good lines are committed together; bad ones are reported by line number. */
   importOtpauth(text: string, options: { customer?: string; groupId?: number } = {}): ImportResult {
+    const outcome = this.importEntries(readOtpauthList(text), { ...options, commit: true });
+    const lineOf = (where: string): number => Number(/^Line (\d+)$/.exec(where)?.[1] ?? 0);
+    const problems = [...outcome.problems, ...outcome.duplicates].map((p) => ({ line: lineOf(p.where), message: `${p.where}: ${p.message}` }));
+    return { added: outcome.added, problems: problems.sort((a, b) => a.line - b.line) };
+  }
+
+  /**
+   * Imports what an importer read (shared/import) into one access group: each entry checked on
+   * its own (field limits, control characters, OTP settings), so a bad one is a problem naming
+   * where it was and the rest go in; duplicates of what is already in the vault, or earlier in
+   * the same file (same OTP key, issuer and account), are reported and skipped. `commit: false`
+   * is the preview: the same answer, nothing written. What is committed is committed in one
+   * transaction, audited with its counts (never its secrets).
+   */
+  importEntries(read: SharedImportResult, plan: ImportPlan): ImportOutcome {
     this.require('entries.create');
-    // The same --customer for every line: wrong once is wrong for all, so it fails the import.
-    const fixedCustomer = options.customer === undefined ? undefined : field(options.customer, 'customer', true);
-    // A line this long is no otpauth URI (a whole Google export QR code holds under 3 KB): it
-    // is named like any other bad line, without parsing it.
-    const maxLineCharacters = 65_536;
-    const problems: ImportProblem[] = [];
+    // The same --customer for every entry: wrong once is wrong for all, so it fails the import.
+    const fixedCustomer = plan.customer === undefined ? undefined : field(plan.customer, 'customer', true);
+    const groupId = plan.groupId ?? this.defaultGroupId();
+    this.require('entries.create', groupId);
+    const problems: SharedImportProblem[] = [...read.problems];
+    const duplicates: SharedImportProblem[] = [];
     const inputs: EntryInput[] = [];
-    const toInput = (uri: Pick<OtpUri, 'params' | 'issuer' | 'account'>, line: number): void => {
-      const customer = fixedCustomer ?? uri.issuer;
+    const seen = this.otpFingerprints();
+    read.entries.forEach((entry, i) => {
+      const where = read.where?.[i] ?? `entry ${i + 1} '${entry.title.slice(0, 60)}'`;
+      const customer = fixedCustomer ?? entry.customer;
       if (!customer) {
-        problems.push({ line, message: `Line ${line}: no issuer to use as the customer (pass --customer).` });
+        problems.push({ where, message: 'no issuer to use as the customer (pass --customer).' });
         return;
       }
       try {
-        inputs.push({
+        const otp = entry.otp ? { params: validateOtpParams(entry.otp.params), ...(entry.otp.issuer ? { issuer: entry.otp.issuer } : {}) } : null;
+        const username = field(entry.username, 'username', false);
+        const input: EntryInput = {
           customer: field(customer, 'customer', true),
-          title: field(uri.issuer ?? uri.account, 'title', true),
-          username: field(uri.account, 'username', false),
-          otp: { params: validateOtpParams(uri.params), ...(uri.issuer ? { issuer: uri.issuer } : {}) },
-          ...(options.groupId === undefined ? {} : { groupId: options.groupId }),
-        });
-      } catch (error) {
-        if (!(error instanceof CrewvaultError)) throw error;
-        problems.push({ line, message: `Line ${line}: ${error.message}` });
-      }
-    };
-    text.split(/\r?\n/).forEach((raw, i) => {
-      const line = i + 1;
-      if (raw.length > maxLineCharacters) {
-        problems.push({ line, message: `Line ${line}: the line is longer than ${maxLineCharacters} characters (not an otpauth URI).` });
-        return;
-      }
-      const trimmed = raw.trim();
-      if (trimmed === '' || trimmed.startsWith('#')) return;
-      try {
-        if (/^otpauth-migration:/i.test(trimmed)) {
-          const batch = parseMigrationUri(trimmed);
-          for (const p of batch.problems) problems.push({ line, message: `Line ${line}: ${p.message}` });
-          for (const entry of batch.entries) toInput(entry, line);
-        } else {
-          toInput(parseOtpUri(trimmed), line);
+          title: field(entry.title, 'title', true),
+          username,
+          url: field(entry.url, 'url', false),
+          password: field(entry.password, 'password', false),
+          notes: field(entry.notes, 'notes', false),
+          otp,
+          groupId,
+        };
+        if (otp) {
+          const fingerprint = otpFingerprint(otp.params.secret, otp.issuer, username);
+          if (seen.has(fingerprint)) {
+            duplicates.push({ where, message: 'already in the vault (same OTP key, issuer and account): skipped.' });
+            return;
+          }
+          seen.add(fingerprint);
         }
+        inputs.push(input);
       } catch (error) {
         if (!(error instanceof CrewvaultError)) throw error;
-        problems.push({ line, message: `Line ${line}: ${error.message}` });
+        problems.push({ where, message: error.message });
       }
     });
+    const counts = new Map<string, number>();
+    for (const input of inputs) counts.set(input.customer, (counts.get(input.customer) ?? 0) + 1);
+    const byCustomer = [...counts].map(([customer, count]) => ({ customer, count })).sort((a, b) => NAME_ORDER.compare(a.customer, b.customer));
+    const groupName = this.team.listGroups().find((g) => g.id === groupId)?.name ?? '';
+    if (!plan.commit) return { added: [], byCustomer, groupName, problems, duplicates, committed: false };
     const added = this.write((w) => {
       const created = inputs.map((input) => this.insertEntry(w, input));
-      this.audit(w, { action: 'entries.import' }, `${created.length} added, ${problems.length} skipped`);
+      this.audit(w, { action: 'entries.import', group_id: groupId }, `${read.format}: ${created.length} added, ${problems.length} skipped, ${duplicates.length} duplicates`);
       return created;
     });
-    return { added, problems };
+    return { added, byCustomer, groupName, problems, duplicates, committed: true };
+  }
+
+  /** Every OTP key this person can open, as duplicate fingerprints (import). */
+  private otpFingerprints(): Set<string> {
+    const seen = new Set<string>();
+    for (const [groupId, group] of this.ring.groups) {
+      if (!group.secret) continue;
+      for (const row of listEntryRowsInGroups(this.db, [groupId])) {
+        const details = openDetails(row, group);
+        if (details.otp) seen.add(otpFingerprint(details.otp.secret, details.otp.issuer, openSummary(row, group).u));
+      }
+    }
+    return seen;
   }
 
   /**

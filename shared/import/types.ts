@@ -33,6 +33,8 @@ export interface ImportResult {
   readonly problems: ImportProblem[];
   /** Things read but worth saying (an unknown newer schema read where fields matched, a short key). */
   readonly warnings: string[];
+  /** Where each entry was ("Line 4"), for problems the vault finds later; else "entry N 'Title'". */
+  readonly where?: readonly string[];
 }
 
 /**

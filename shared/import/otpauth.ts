@@ -1,0 +1,82 @@
+/**
+ * The otpauth list: one `otpauth://` URI per line (Google Authenticator `otpauth-migration://`
+ * export lines too, each holding several entries), blank lines and `#` comments skipped. The
+ * customer is the issuer (the caller may give one for all); the title is the issuer, else the
+ * account; the username is the account. Each bad line is a problem naming its line number.
+ * Must never put a line's text (it holds a secret) in a problem.
+ */
+import { CrewvaultError } from '../errors';
+import { utf8Decode } from '../bytes';
+import { parseMigrationUri, parseOtpUri, type OtpUri } from '../otp';
+import type { ImportedEntry, Importer, ImportProblem, ImportResult } from './types';
+
+/** A line this long is no otpauth URI (a whole Google export QR code holds under 3 KB). */
+export const MAX_LINE_CHARACTERS = 65_536;
+
+function entryOf(uri: Pick<OtpUri, 'params' | 'issuer' | 'account'>): ImportedEntry {
+  return {
+    ...(uri.issuer ? { customer: uri.issuer } : {}),
+    title: uri.issuer ?? uri.account,
+    username: uri.account,
+    otp: { params: uri.params, ...(uri.issuer ? { issuer: uri.issuer } : {}) },
+  };
+}
+
+/** Reads the list from text already decoded. */
+export function readOtpauthList(text: string): ImportResult {
+  const entries: ImportedEntry[] = [];
+  const where: string[] = [];
+  const problems: ImportProblem[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i] ?? '';
+    const here = `Line ${i + 1}`;
+    if (raw.length > MAX_LINE_CHARACTERS) {
+      problems.push({ where: here, message: `the line is longer than ${MAX_LINE_CHARACTERS} characters (not an otpauth URI).` });
+      continue;
+    }
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    try {
+      if (/^otpauth-migration:/i.test(trimmed)) {
+        const batch = parseMigrationUri(trimmed);
+        for (const p of batch.problems) problems.push({ where: here, message: p.message });
+        for (const entry of batch.entries) {
+          entries.push(entryOf(entry));
+          where.push(here);
+        }
+      } else {
+        entries.push(entryOf(parseOtpUri(trimmed)));
+        where.push(here);
+      }
+    } catch (error) {
+      if (!(error instanceof CrewvaultError)) throw error;
+      problems.push({ where: here, message: error.message });
+    }
+  }
+  return { format: 'otpauth', entries, problems, warnings: [], where };
+}
+
+function text(data: Uint8Array): string | undefined {
+  try {
+    return utf8Decode(data);
+  } catch {
+    return undefined;
+  }
+}
+
+export const otpauthImporter: Importer = {
+  name: 'otpauth',
+  label: 'otpauth:// list (one URI per line; Google Authenticator export lines too)',
+  detect(data) {
+    // The first line that is not blank or a comment starts with a URI scheme of ours.
+    const head = text(data.subarray(0, 4096))?.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
+    return head !== undefined && /^otpauth(-migration)?:\/\//i.test(head);
+  },
+  needsPassword: () => false,
+  read(data) {
+    const decoded = text(data);
+    if (decoded === undefined) return Promise.reject(new CrewvaultError('INVALID_INPUT', 'The file is not UTF-8 text, so not an otpauth list.'));
+    return Promise.resolve(readOtpauthList(decoded));
+  },
+};

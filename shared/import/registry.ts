@@ -1,0 +1,22 @@
+/**
+ * Every importer of shared/, in the order `auto` tries them (the most specific shapes first:
+ * a JSON export is recognised by its fields before anything looser). The main process adds
+ * the ones that need Node (KeePass .kdbx). Picking a format: by `--format NAME`, or by content.
+ */
+import { CrewvaultError } from '../errors';
+import { otpauthImporter } from './otpauth';
+import type { Importer } from './types';
+
+export const SHARED_IMPORTERS: readonly Importer[] = [otpauthImporter];
+
+/** The importer for `name` ("auto": the first whose `detect` recognises `data`). */
+export function chooseImporter(importers: readonly Importer[], name: string, data: Uint8Array): Importer {
+  if (name === 'auto') {
+    const found = importers.find((importer) => importer.detect(data));
+    if (!found) throw new CrewvaultError('INVALID_INPUT', `The file is in no format Crewvault reads (${importers.map((i) => i.name).join(', ')}); name one with --format.`);
+    return found;
+  }
+  const named = importers.find((importer) => importer.name === name.toLowerCase());
+  if (!named) throw new CrewvaultError('INVALID_INPUT', `Unknown import format "${name}": one of auto, ${importers.map((i) => i.name).join(', ')}.`);
+  return named;
+}
