@@ -1,9 +1,12 @@
 /**
- * `crewvault import --format otpauth FILE|-`: one otpauth:// URI per line (Google Authenticator
- * export lines included). The input is read as a stream and refused past MAX_IMPORT_BYTES —
- * a device or a pipe stops at the bound like a file — before anyone signs in, so an input
- * that is too large costs no sign-in and writes nothing. Good lines are committed together;
- * bad ones are listed by line number and skipped (the vault checks each line: service.ts).
+ * `crewvault import [--format auto|NAME] FILE|-`: another app's export (shared/import's
+ * registry: the format recognised from the content, never the file name) into one access
+ * group the person names (or their only one). The input is read as a stream and refused past
+ * MAX_IMPORT_BYTES — a device or a pipe stops at the bound like a file — and its format is
+ * recognised before anyone signs in, so a wrong or huge input costs no sign-in and writes
+ * nothing. The vault checks each entry (service.ts importEntries): bad ones and duplicates are
+ * listed by where they were and skipped, good ones are committed together; --dry-run writes
+ * nothing. An encrypted export's password is read like every other secret.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -11,9 +14,19 @@ import { CrewvaultError } from '../../shared/errors';
 import { formatBytes, readAtMost } from './bounded-input';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
+import { chooseImporter, SHARED_IMPORTERS } from '../../shared/import/registry';
+import type { Importer } from '../../shared/import/types';
+import { nodeImportCrypto } from '../import/crypto';
+import type { VaultSession } from '../vault/service';
 
-const USAGE = `crewvault import [--vault PATH] [--user NAME] --format otpauth FILE|- [--customer C]
-  "-" reads the URIs from piped stdin, after your password's line.`;
+/** The importers this CLI knows: shared/import's, then those needing Node. */
+const IMPORTERS: readonly Importer[] = [...SHARED_IMPORTERS];
+
+const USAGE = `crewvault import [--vault PATH] [--user NAME] [--format auto|FORMAT] FILE|- [--customer C] [--group GROUP] [--dry-run]
+  FORMAT: ${IMPORTERS.map((i) => i.name).join(', ')}. "auto" (the default) recognises it from the content.
+  "-" reads the export from piped stdin, after your password's line. An encrypted export's
+  password is asked after yours (or is the next piped line). --dry-run shows what would be
+  imported, skipped and found already in the vault, and writes nothing.`;
 /** Far above any real export (a Google export QR code holds under 3 KB); bounds memory. */
 const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -40,7 +53,7 @@ async function readImportFile(file: string): Promise<Buffer> {
   }
   try {
     const stats = await handle.stat();
-    if (stats.isDirectory()) throw new CrewvaultError('INVALID_INPUT', `${file} is a folder, not a file of otpauth:// lines.`);
+    if (stats.isDirectory()) throw new CrewvaultError('INVALID_INPUT', `${file} is a folder, not a file to import.`);
     // A regular file says its size; a device or a pipe (/dev/zero, <(…)) is read up to the bound.
     if (stats.isFile() && stats.size > MAX_IMPORT_BYTES) throw tooLarge(file);
     const bytes = await readAtMost(chunksOf(handle), MAX_IMPORT_BYTES);
@@ -51,30 +64,40 @@ async function readImportFile(file: string): Promise<Buffer> {
   }
 }
 
-/** The input without the byte-order mark some Windows editors put first (line 1 would fail). */
-function withoutBom(text: string): string {
-  return text.startsWith('\uFEFF') ? text.slice(1) : text;
+/** The input without the UTF-8 byte-order mark some Windows editors put first (line 1 would fail). */
+function withoutBom(bytes: Uint8Array): Uint8Array {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+}
+
+/** --group, else the person's only group; with several, they choose: nothing goes to "Default" silently. */
+function targetGroup(session: VaultSession, name: string | undefined): number {
+  if (name !== undefined) return session.team.resolveGroup(name);
+  const groups = session.team.listGroups();
+  const [only] = groups;
+  if (only && groups.length === 1) return only.id;
+  throw new UsageError(`choose the access group with --group (${groups.map((g) => g.name).join(', ')})`);
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...VAULT_OPTIONS, format: { type: 'string' }, customer: { type: 'string' } },
+    options: { ...VAULT_OPTIONS, format: { type: 'string' }, customer: { type: 'string' }, group: { type: 'string' }, 'dry-run': { type: 'boolean' } },
     allowPositionals: true,
   });
   const [file, ...rest] = positionals;
   if (file === undefined || rest.length > 0) throw new UsageError('give exactly one FILE to import, or - for standard input');
-  if (values.format !== 'otpauth') throw new UsageError('--format otpauth is the format this version imports');
-  let text: string;
+  const format = (values.format ?? 'auto').toLowerCase();
+  if (format !== 'auto' && !IMPORTERS.some((i) => i.name === format)) throw new UsageError(`--format is auto or one of ${IMPORTERS.map((i) => i.name).join(', ')}`);
+  let bytes: Uint8Array;
   let sessionIo = io;
   if (file === '-') {
-    if (io.interactive) throw new UsageError('"-" reads the URIs from standard input, which is a terminal here: pipe them in after your password');
+    if (io.interactive) throw new UsageError('"-" reads the export from standard input, which is a terminal here: pipe it in after your password');
     // Piped stdin holds the password's line first. Take it now, so the input after it can be
     // read, and refused if too large, before signing in; the sign-in then gets that line.
     const password = await io.readSecret('Password: ');
     const input = await io.readStdin(MAX_IMPORT_BYTES);
     if (input === undefined) throw tooLarge('Standard input');
-    text = withoutBom(input);
+    bytes = Buffer.from(input, 'utf8');
     let passwordGiven = false;
     sessionIo = {
       ...io,
@@ -85,14 +108,40 @@ async function run(args: string[], io: CliIo): Promise<number> {
       },
     };
   } else {
-    text = withoutBom((await readImportFile(file)).toString('utf8'));
+    bytes = await readImportFile(file);
   }
-  const result = await withSession(values, sessionIo, (session) =>
-    session.importOtpauth(text, values.customer === undefined ? {} : { customer: values.customer }),
-  );
-  for (const problem of result.problems) io.err(`crewvault: skipped: ${problem.message}\n`);
-  io.out(`Imported ${result.added.length} ${result.added.length === 1 ? 'entry' : 'entries'}; skipped ${result.problems.length} ${result.problems.length === 1 ? 'line' : 'lines'}.\n`);
-  return result.problems.length > 0 ? 1 : 0;
+  bytes = withoutBom(bytes);
+  // Recognised (or refused) from its content before anyone signs in.
+  const importer = chooseImporter(IMPORTERS, format, bytes);
+  const encrypted = importer.needsPassword(bytes);
+  if (encrypted && file === '-') throw new UsageError('an encrypted export must be given as a FILE: its password is read from standard input');
+  const dryRun = values['dry-run'] === true;
+  const outcome = await withSession(values, sessionIo, async (session) => {
+    const groupId = targetGroup(session, values.group);
+    // The export's own password is read like every other secret, after the user's.
+    const password = encrypted ? await sessionIo.readSecret('Export password: ') : undefined;
+    const read = await importer.read(bytes, { crypto: nodeImportCrypto, ...(password === undefined ? {} : { password }) });
+    for (const warning of read.warnings) io.err(`crewvault: warning: ${warning}\n`);
+    return session.importEntries(read, { commit: !dryRun, groupId, ...(values.customer === undefined ? {} : { customer: values.customer }) });
+  });
+  // In the order of the file: the importer's problems and the vault's come back apart.
+  const position = (where: string): number => Number(/\d+/.exec(where)?.[0] ?? 0);
+  const skippedLines = [
+    ...outcome.problems.map((p) => ({ at: position(p.where), line: `crewvault: skipped: ${p.where}: ${p.message}\n` })),
+    ...outcome.duplicates.map((p) => ({ at: position(p.where), line: `crewvault: duplicate: ${p.where}: ${p.message}\n` })),
+  ].sort((a, b) => a.at - b.at);
+  for (const { line } of skippedLines) io.err(line);
+  const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+  const unit = importer.name === 'otpauth' ? ['line', 'lines'] as const : ['entry', 'entries'] as const;
+  const skipped = count(outcome.problems.length + outcome.duplicates.length, unit[0], unit[1]);
+  if (dryRun) {
+    const perCustomer = outcome.byCustomer.map((c) => `${c.customer} ${c.count}`).join(', ');
+    const total = outcome.byCustomer.reduce((n, c) => n + c.count, 0);
+    io.out(`Would import ${count(total, 'entry', 'entries')} into ${outcome.groupName}${perCustomer ? ` (${perCustomer})` : ''}; would skip ${skipped}. Nothing was written.\n`);
+  } else {
+    io.out(`Imported ${count(outcome.added.length, 'entry', 'entries')}; skipped ${skipped}.\n`);
+  }
+  return outcome.problems.length > 0 ? 1 : 0;
 }
 
-export const importCommand: CliCommand = { summary: 'import otpauth:// URIs from a file or stdin', usage: USAGE, run };
+export const importCommand: CliCommand = { summary: 'import OTP keys and logins from another app\'s export, a file or stdin', usage: USAGE, run };
