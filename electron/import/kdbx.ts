@@ -1,0 +1,161 @@
+/**
+ * KeePass databases (.kdbx: KDBX 3.1 with AES-KDF, KDBX 4 with AES-KDF, Argon2d or Argon2id),
+ * opened by kdbxweb with the password only, then converted entry by entry with the same rules
+ * as KeePassXC's CSV export (shared/import/keepassxc-csv.ts `convertKeePassEntry`).
+ *
+ * It lives in the main process because it needs Node: kdbxweb uses node:crypto, and Argon2
+ * comes from the `argon2` package (kdbxweb ships none). Must never log or put in an error a
+ * field's value, the password or a derived key; KDF parameters a real database would not use
+ * are refused before any work, so a hostile file cannot tie the process up.
+ */
+import argon2 from 'argon2';
+import * as kdbxweb from 'kdbxweb';
+import { CrewvaultError } from '../../shared/errors';
+import { KeePassCollector, type KeePassEntryFields } from '../../shared/import/keepassxc-csv';
+import type { Importer, ImportResult } from '../../shared/import/types';
+
+/** Large databases with attachments reach tens of MB; beyond this it is not a password database. */
+export const MAX_KDBX_BYTES = 256 * 1024 * 1024;
+/** KeePassXC's own ceiling for Argon2 memory is 4 GiB; 1 GiB is already 16× its default. */
+const MAX_ARGON2_MEMORY_KIB = 1024 * 1024;
+const MAX_ARGON2_ITERATIONS = 1000;
+const MAX_ARGON2_PARALLELISM = 64;
+/** About a minute of AES-KDF on a fast machine; KeePassXC's "1 s" default is ~10 million. */
+const MAX_AES_KDF_ROUNDS = 1_000_000_000;
+
+const SIGNATURE_1 = 0x9aa2d903;
+const SIGNATURE_KDBX = 0xb54bfb67;
+const SIGNATURE_KDB = 0xb54bfb65; // KeePass 1.x
+
+function u32(data: Uint8Array, at: number): number {
+  return ((data[at] ?? 0) | ((data[at + 1] ?? 0) << 8) | ((data[at + 2] ?? 0) << 16) | ((data[at + 3] ?? 0) << 24)) >>> 0;
+}
+
+function invalid(message: string): never {
+  throw new CrewvaultError('INVALID_INPUT', message);
+}
+
+// kdbxweb leaves Argon2 to its caller. The bounds are checked here because this is the one
+// place that sees the parameters before the work starts.
+kdbxweb.CryptoEngine.setArgon2Impl(async (password, salt, memory, iterations, length, parallelism, type, version) => {
+  if (memory > MAX_ARGON2_MEMORY_KIB || iterations > MAX_ARGON2_ITERATIONS || parallelism > MAX_ARGON2_PARALLELISM) {
+    invalid(`This KeePass database asks for Argon2 settings beyond what Crewvault will run (${Math.round(memory / 1024)} MiB, ${iterations} iterations, ${parallelism} lanes).`);
+  }
+  const hash = await argon2.hash(Buffer.from(password), {
+    raw: true,
+    salt: Buffer.from(salt),
+    memoryCost: memory,
+    timeCost: iterations,
+    parallelism,
+    hashLength: length,
+    type: type === kdbxweb.CryptoEngine.Argon2TypeArgon2id ? argon2.argon2id : argon2.argon2d,
+    version,
+  });
+  return new Uint8Array(hash).buffer;
+});
+
+/** KDBX 3.1 keeps AES-KDF rounds in the outer header (field 6), which kdbxweb reads and then
+ * runs without a ceiling: look first. KDBX 4 keeps them in a dictionary kdbxweb checks later. */
+function checkAesRounds(data: Uint8Array): void {
+  const major = (data[10] ?? 0) | ((data[11] ?? 0) << 8);
+  if (major >= 4) return;
+  let at = 12;
+  while (at + 3 <= data.length) {
+    const id = data[at] ?? 0;
+    const size = (data[at + 1] ?? 0) | ((data[at + 2] ?? 0) << 8);
+    if (id === 0) return;
+    if (id === 6 && size === 8) {
+      const rounds = u32(data, at + 3) + u32(data, at + 7) * 2 ** 32;
+      if (rounds > MAX_AES_KDF_ROUNDS) invalid('This KeePass database asks for more AES-KDF rounds than Crewvault will run.');
+    }
+    at += 3 + size;
+  }
+}
+
+function fieldText(entry: kdbxweb.KdbxEntry, name: string): string | undefined {
+  const value = entry.fields.get(name);
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value.getText();
+}
+
+function entryFields(entry: kdbxweb.KdbxEntry, groups: readonly string[]): KeePassEntryFields {
+  return {
+    groups,
+    title: fieldText(entry, 'Title') ?? '',
+    username: fieldText(entry, 'UserName') ?? '',
+    password: fieldText(entry, 'Password') ?? '',
+    url: fieldText(entry, 'URL') ?? '',
+    notes: fieldText(entry, 'Notes') ?? '',
+    field: (name) => fieldText(entry, name),
+  };
+}
+
+/** Walks the tree as KeePassXC lists it: a group's entries, then its subgroups in order. */
+function collect(db: kdbxweb.Kdbx): ImportResult {
+  const collector = new KeePassCollector();
+  const recycleBin = db.meta.recycleBinEnabled ? db.meta.recycleBinUuid : undefined;
+  const walk = (group: kdbxweb.KdbxGroup, path: readonly string[], inBin: boolean): void => {
+    for (const entry of group.entries) collector.add(entryFields(entry, path), inBin);
+    for (const child of group.groups) {
+      walk(child, [...path, child.name ?? ''], inBin || (recycleBin !== undefined && child.uuid.equals(recycleBin)));
+    }
+  };
+  walk(db.getDefaultGroup(), [], false);
+  return collector.result('kdbx');
+}
+
+function explain(error: unknown, major: number): CrewvaultError {
+  if (error instanceof CrewvaultError) return error;
+  if (error instanceof kdbxweb.KdbxError) {
+    switch (error.code) {
+      case kdbxweb.Consts.ErrorCodes.InvalidKey:
+        // KDBX 4 authenticates its header and blocks, so there a failed key check is the key.
+        // KDBX 3.1 has no MAC: a file cut or damaged after its header fails the same check.
+        return new CrewvaultError(
+          'WRONG_PASSWORD',
+          major >= 4
+            ? 'Wrong password for this KeePass database (or it also needs a key file, which Crewvault does not read).'
+            : 'Wrong password for this KeePass database, or the file is damaged (a KDBX 3.1 file cannot tell the two apart).',
+        );
+      case kdbxweb.Consts.ErrorCodes.BadSignature:
+        return new CrewvaultError('INVALID_INPUT', 'Not a KeePass .kdbx database.');
+      case kdbxweb.Consts.ErrorCodes.InvalidVersion:
+        return new CrewvaultError('INVALID_INPUT', 'This KeePass database format version is not one Crewvault reads (KDBX 3.1 and 4 are).');
+      case kdbxweb.Consts.ErrorCodes.Unsupported:
+        return new CrewvaultError('INVALID_INPUT', `This KeePass database uses something Crewvault cannot read (${error.message.replace(/^Error [A-Za-z]+: /, '')}).`);
+      default:
+        return new CrewvaultError('INVALID_INPUT', 'The KeePass database is damaged or cut short.');
+    }
+  }
+  // kdbxweb reads past the end of a cut file with a DataView: a RangeError, not a KdbxError.
+  return new CrewvaultError('INVALID_INPUT', 'The KeePass database is damaged or cut short.');
+}
+
+async function read(data: Uint8Array, password: string | undefined): Promise<ImportResult> {
+  if (data.length > MAX_KDBX_BYTES) invalid(`The file is too large for a KeePass database (at most ${MAX_KDBX_BYTES / 1024 / 1024} MB).`);
+  if (data.length < 12 || u32(data, 0) !== SIGNATURE_1) invalid('Not a KeePass .kdbx database.');
+  if (u32(data, 4) === SIGNATURE_KDB) invalid('This is a KeePass 1 (.kdb) database: open it in KeePassXC and save it as .kdbx first.');
+  if (u32(data, 4) !== SIGNATURE_KDBX) invalid('Not a KeePass .kdbx database.');
+  if (password === undefined) throw new CrewvaultError('USAGE', 'A KeePass database is encrypted: give its password.');
+  checkAesRounds(data);
+  const credentials = new kdbxweb.KdbxCredentials(kdbxweb.ProtectedValue.fromString(password));
+  // kdbxweb takes an ArrayBuffer of exactly the file: copy out of a possibly shared buffer.
+  const buffer = data.slice().buffer;
+  let db: kdbxweb.Kdbx;
+  try {
+    db = await kdbxweb.Kdbx.load(buffer, credentials);
+  } catch (error) {
+    throw explain(error, (data[10] ?? 0) | ((data[11] ?? 0) << 8));
+  }
+  return collect(db);
+}
+
+export const kdbxImporter: Importer = {
+  name: 'kdbx',
+  label: 'KeePass database (.kdbx: KDBX 3.1 and 4, password only)',
+  detect(data) {
+    return data.length >= 8 && u32(data, 0) === SIGNATURE_1 && (u32(data, 4) === SIGNATURE_KDBX || u32(data, 4) === SIGNATURE_KDB);
+  },
+  needsPassword: () => true,
+  read: (data, options) => read(data, options.password),
+};

@@ -1,0 +1,351 @@
+/**
+ * Bitwarden's exports: JSON (unencrypted, and "password protected"), and CSV (personal vault:
+ * folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,
+ * login_totp; organisation: collections,type,name,…). Logins and secure notes become entries;
+ * cards, identities and SSH keys are counted and left out. The top-level folder (Bitwarden
+ * nests folders by "/" in the name) or else the first collection is the customer.
+ *
+ * `login.totp` is what Bitwarden accepts there: an otpauth:// URI, `steam://KEY`, or a bare
+ * base32 key (then TOTP SHA1, 6 digits, 30 s). The issuer is the URI's, else the item's name.
+ *
+ * A password-protected export, as Bitwarden writes it (bitwarden/sdk `exporters`
+ * encrypted_json.rs, bitwarden/clients BitwardenPasswordProtectedImporter and PinService
+ * `makePinKey` → KeyGenerationService `stretchKey`): the key is PBKDF2-SHA256 of the password
+ * over the *base64 text* of `salt` (its UTF-8 bytes, not decoded), `kdfIterations` rounds, 32
+ * bytes; then HKDF-Expand only (no extract) with info "enc" and "mac" gives the AES-256-CBC
+ * and HMAC-SHA256 keys. `encKeyValidation_DO_NOT_EDIT` and `data` are EncStrings
+ * "2.<iv>|<ciphertext>|<mac>" with mac = HMAC(macKey, iv‖ciphertext), checked before
+ * decrypting: a wrong password is a failed MAC on the validation string.
+ *
+ * Must never put a field's value, the password or any key in a problem or error.
+ */
+import { base64Decode, utf8Decode, utf8Encode } from '../bytes';
+import { CrewvaultError } from '../errors';
+import { defaultOtpParams, looksLikeUri, normaliseSecret, parseOtpUri } from '../otp';
+import { columnsOf, decodeExportText, decodeHead, readCsv } from './csv';
+import { entryWhere } from './keepassxc-csv';
+import type { ImportCrypto, ImportedEntry, Importer, ImportOptions, ImportProblem, ImportResult } from './types';
+
+/** Bitwarden's cipher types (libs/common/src/vault/enums/cipher-type.ts). */
+const LOGIN = 1;
+const SECURE_NOTE = 2;
+const LEFT_OUT_TYPES: Readonly<Record<number, string>> = { 3: 'card', 4: 'identity', 5: 'SSH key' };
+const KDF_PBKDF2_SHA256 = 0;
+const KDF_ARGON2ID = 1;
+/** Bitwarden's own ceiling for PBKDF2 is 2,000,000; far above it is a damaged or hostile file. */
+const MAX_PBKDF2_ITERATIONS = 10_000_000;
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function invalid(message: string): never {
+  throw new CrewvaultError('INVALID_INPUT', message);
+}
+
+/** The customer a Bitwarden folder or collection name stands for: its top level. */
+function topLevel(name: string): string | undefined {
+  const top = name.split('/')[0]?.trim();
+  return top || undefined;
+}
+
+interface ItemFields {
+  readonly name: string;
+  readonly customer?: string;
+  readonly notes: string;
+  readonly username: string;
+  readonly password: string;
+  readonly url: string;
+  readonly totp: string;
+}
+
+interface Conversion {
+  readonly entry: ImportedEntry;
+  readonly warning?: string;
+}
+
+/** Converts one login or note; throws the OTP engine's CrewvaultError for a bad key. */
+function convertItem(item: ItemFields): Conversion {
+  const title = item.name.trim();
+  if (!title) invalid('The item has no name.');
+  let otp: ImportedEntry['otp'];
+  let warning: string | undefined;
+  const totp = item.totp.trim();
+  if (totp) {
+    if (looksLikeUri(totp)) {
+      const uri = parseOtpUri(totp);
+      otp = { params: uri.params, issuer: uri.issuer ?? title };
+      warning = uri.warning?.message;
+    } else {
+      const normalised = normaliseSecret(totp);
+      otp = { params: defaultOtpParams(normalised.secret), issuer: title };
+      warning = normalised.warning?.message;
+    }
+  }
+  const entry: ImportedEntry = {
+    ...(item.customer ? { customer: item.customer } : {}),
+    title,
+    ...(item.username ? { username: item.username } : {}),
+    ...(item.password ? { password: item.password } : {}),
+    ...(item.url ? { url: item.url } : {}),
+    ...(item.notes ? { notes: item.notes } : {}),
+    ...(otp ? { otp } : {}),
+  };
+  return { entry, ...(warning ? { warning } : {}) };
+}
+
+class Collector {
+  readonly entries: ImportedEntry[] = [];
+  readonly where: string[] = [];
+  readonly problems: ImportProblem[] = [];
+  readonly warnings: string[] = [];
+  private readonly leftOut = new Map<string, number>();
+
+  add(index: number, item: ItemFields): void {
+    const here = entryWhere(index, item.name);
+    try {
+      const { entry, warning } = convertItem(item);
+      this.entries.push(entry);
+      this.where.push(here);
+      if (warning) this.warnings.push(`${here}: ${warning}`);
+    } catch (error) {
+      if (!(error instanceof CrewvaultError)) throw error;
+      this.problems.push({ where: here, message: error.message });
+    }
+  }
+
+  problem(index: number, name: string, message: string): void {
+    this.problems.push({ where: entryWhere(index, name), message });
+  }
+
+  leaveOut(kind: string): void {
+    this.leftOut.set(kind, (this.leftOut.get(kind) ?? 0) + 1);
+  }
+
+  result(): ImportResult {
+    const warnings = [...this.warnings];
+    if (this.leftOut.size > 0) {
+      const counts = [...this.leftOut].map(([kind, n]) => `${n} ${kind}${n === 1 ? '' : kind.endsWith('y') ? '' : 's'}`);
+      warnings.push(`Left out ${counts.join(', ')}: Crewvault imports logins and secure notes.`);
+    }
+    return { format: 'bitwarden', entries: this.entries, problems: this.problems, warnings, where: this.where };
+  }
+}
+
+// ---- JSON ---------------------------------------------------------------------------------
+
+function namesById(list: unknown): Map<string, string> {
+  const names = new Map<string, string>();
+  if (!Array.isArray(list)) return names;
+  for (const item of list) {
+    if (isObject(item) && typeof item.id === 'string' && typeof item.name === 'string') names.set(item.id, item.name);
+  }
+  return names;
+}
+
+function readPlainJson(doc: Json): ImportResult {
+  if (!Array.isArray(doc.items)) invalid('Not a Bitwarden JSON export: it has no "items" list.');
+  const folders = namesById(doc.folders);
+  const collections = namesById(doc.collections);
+  const collector = new Collector();
+  doc.items.forEach((item: unknown, i) => {
+    const index = i + 1;
+    if (!isObject(item)) return collector.problem(index, '', 'The item is not a JSON object.');
+    const name = text(item.name);
+    const type = item.type;
+    if (typeof type === 'number' && LEFT_OUT_TYPES[type]) return collector.leaveOut(LEFT_OUT_TYPES[type]);
+    if (type !== LOGIN && type !== SECURE_NOTE) return collector.problem(index, name, `Unknown Bitwarden item type ${JSON.stringify(type)}.`);
+    const folder = typeof item.folderId === 'string' ? folders.get(item.folderId) : undefined;
+    const firstCollection = Array.isArray(item.collectionIds) ? item.collectionIds.find((id): id is string => typeof id === 'string') : undefined;
+    const collection = firstCollection === undefined ? undefined : collections.get(firstCollection);
+    const customer = topLevel(folder ?? collection ?? '');
+    const login = isObject(item.login) ? item.login : {};
+    const firstUri = Array.isArray(login.uris) ? login.uris.find(isObject) : undefined;
+    collector.add(index, {
+      name,
+      ...(customer ? { customer } : {}),
+      notes: text(item.notes),
+      username: text(login.username),
+      password: text(login.password),
+      url: text(firstUri?.uri),
+      totp: text(login.totp),
+    });
+  });
+  return collector.result();
+}
+
+interface EncString {
+  readonly iv: Uint8Array;
+  readonly data: Uint8Array;
+  readonly mac: Uint8Array;
+}
+
+function parseEncString(value: unknown, what: string): EncString {
+  const damaged = (): never => invalid(`The password-protected Bitwarden export is damaged (its ${what} is not an encrypted string).`);
+  if (typeof value !== 'string') return damaged();
+  const match = /^2\.([^|]+)\|([^|]+)\|([^|]+)$/.exec(value.trim());
+  if (!match) return damaged();
+  try {
+    const [iv, data, mac] = [match[1], match[2], match[3]].map((part) => base64Decode(part ?? ''));
+    if (!iv || !data || !mac || iv.length !== 16 || mac.length !== 32 || data.length === 0 || data.length % 16 !== 0) return damaged();
+    return { iv, data, mac };
+  } catch {
+    return damaged();
+  }
+}
+
+/** Compares MACs without stopping at the first difference. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+/** HKDF-Expand (RFC 5869 §2.3) for one 32-byte block: T(1) = HMAC(PRK, info ‖ 0x01). */
+function hkdfExpand32(crypto: ImportCrypto, prk: Uint8Array, info: string): Uint8Array {
+  const infoBytes = utf8Encode(info);
+  const message = new Uint8Array(infoBytes.length + 1);
+  message.set(infoBytes);
+  message[infoBytes.length] = 1;
+  return crypto.hmacSha256(prk, message);
+}
+
+interface StretchedKey {
+  readonly encKey: Uint8Array;
+  readonly macKey: Uint8Array;
+}
+
+/** Checks the MAC, then decrypts. Returns undefined when the MAC does not match. */
+function openEncString(crypto: ImportCrypto, key: StretchedKey, sealed: EncString): Uint8Array | undefined {
+  const macInput = new Uint8Array(sealed.iv.length + sealed.data.length);
+  macInput.set(sealed.iv);
+  macInput.set(sealed.data, sealed.iv.length);
+  if (!sameBytes(crypto.hmacSha256(key.macKey, macInput), sealed.mac)) return undefined;
+  return crypto.aesCbcDecrypt(key.encKey, sealed.iv, sealed.data);
+}
+
+async function readProtectedJson(doc: Json, options: ImportOptions): Promise<ImportResult> {
+  if (doc.kdfType === KDF_ARGON2ID) {
+    invalid('This Bitwarden export is protected with Argon2id, which Crewvault cannot read yet: export again from an account set to PBKDF2, or export unencrypted JSON.');
+  }
+  if (doc.kdfType !== KDF_PBKDF2_SHA256) invalid(`Unknown Bitwarden key derivation ${JSON.stringify(doc.kdfType)}.`);
+  const iterations = doc.kdfIterations;
+  if (typeof iterations !== 'number' || !Number.isInteger(iterations) || iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) {
+    invalid('The password-protected Bitwarden export is damaged (its kdfIterations is not a sensible number).');
+  }
+  if (typeof doc.salt !== 'string' || doc.salt === '') invalid('The password-protected Bitwarden export is damaged (it has no salt).');
+  const validation = parseEncString(doc.encKeyValidation_DO_NOT_EDIT, 'encKeyValidation_DO_NOT_EDIT');
+  const data = parseEncString(doc.data, 'data');
+  if (options.password === undefined || options.password === '') {
+    throw new CrewvaultError('USAGE', 'This Bitwarden export is password-protected: give the password it was exported with.');
+  }
+
+  const { crypto } = options;
+  const master = await crypto.pbkdf2(utf8Encode(options.password), utf8Encode(doc.salt), iterations, 32, 'sha256');
+  const key: StretchedKey = { encKey: hkdfExpand32(crypto, master, 'enc'), macKey: hkdfExpand32(crypto, master, 'mac') };
+  if (openEncString(crypto, key, validation) === undefined) {
+    throw new CrewvaultError('WRONG_PASSWORD', 'Wrong password for this Bitwarden export.');
+  }
+  let inner: unknown;
+  try {
+    const plain = openEncString(crypto, key, data);
+    if (plain === undefined) throw new Error('mac');
+    inner = JSON.parse(utf8Decode(plain));
+  } catch {
+    return invalid('The password-protected Bitwarden export is damaged (its data does not decrypt to a Bitwarden export).');
+  }
+  if (!isObject(inner) || inner.encrypted === true) invalid('The password-protected Bitwarden export holds no plain Bitwarden export.');
+  return readPlainJson(inner);
+}
+
+function parseJson(data: Uint8Array): Json {
+  const textValue = decodeExportText(data, 'a Bitwarden export');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(textValue);
+  } catch {
+    return invalid('The Bitwarden export is not valid JSON (damaged or cut short).');
+  }
+  if (!isObject(doc)) invalid('Not a Bitwarden JSON export: it is not a JSON object.');
+  return doc;
+}
+
+function readJson(data: Uint8Array, options: ImportOptions): Promise<ImportResult> {
+  const doc = parseJson(data);
+  if (doc.encrypted === true && doc.passwordProtected === true) return readProtectedJson(doc, options);
+  if (doc.encrypted === true) {
+    invalid('This Bitwarden export is encrypted with the account\'s own key, so only that Bitwarden account can open it: export again as "Password protected" or unencrypted JSON.');
+  }
+  return Promise.resolve(readPlainJson(doc));
+}
+
+// ---- CSV ----------------------------------------------------------------------------------
+
+const CSV_COLUMNS = ['folder', 'collections', 'type', 'name', 'notes', 'login_uri', 'login_username', 'login_password', 'login_totp'] as const;
+const CSV_HEADER = /^(folder,favorite|collections),type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp/i;
+
+function readCsvExport(data: Uint8Array): ImportResult {
+  const rows = readCsv(decodeExportText(data, 'a Bitwarden export'));
+  const header = rows[0];
+  if (!header || !CSV_HEADER.test(header.fields.join(','))) {
+    invalid('Not a Bitwarden CSV export: its first line must be folder,favorite,type,name,… or collections,type,name,….');
+  }
+  const at = columnsOf(header.fields, CSV_COLUMNS);
+  const collector = new Collector();
+  rows.slice(1).forEach((row, i) => {
+    const cell = (name: (typeof CSV_COLUMNS)[number]): string => {
+      const index = at[name];
+      return index === undefined ? '' : (row.fields[index] ?? '');
+    };
+    const index = i + 1;
+    const type = cell('type').trim().toLowerCase();
+    if (type !== 'login' && type !== 'note') return collector.problem(index, cell('name'), `Unknown Bitwarden item type "${type}" (line ${row.line}).`);
+    // An organisation's item may sit in several collections, comma-separated: the first decides.
+    const customer = topLevel(cell('folder') || (cell('collections').split(',')[0] ?? ''));
+    // Several URIs are written comma-separated in one field; the first is the login page.
+    const url = (cell('login_uri').split(',')[0] ?? '').trim();
+    collector.add(index, {
+      name: cell('name'),
+      ...(customer ? { customer } : {}),
+      notes: cell('notes'),
+      username: cell('login_username'),
+      password: cell('login_password'),
+      url,
+      totp: cell('login_totp'),
+    });
+  });
+  return collector.result();
+}
+
+// ---- the importer -------------------------------------------------------------------------
+
+function looksLikeJsonExport(head: string): boolean {
+  // Bitwarden writes "encrypted" first in every JSON export, plain or protected.
+  return /^\s*\{\s*"encrypted"\s*:\s*(true|false)/.test(head);
+}
+
+export const bitwardenImporter: Importer = {
+  name: 'bitwarden',
+  label: 'Bitwarden (JSON, plain or password-protected; CSV)',
+  detect(data) {
+    const head = decodeHead(data);
+    return head !== undefined && (looksLikeJsonExport(head) || CSV_HEADER.test(head.trimStart()));
+  },
+  needsPassword(data) {
+    const head = decodeHead(data);
+    if (head === undefined || !looksLikeJsonExport(head)) return false;
+    return /"passwordProtected"\s*:\s*true/.test(head);
+  },
+  async read(data, options) {
+    const head = decodeHead(data) ?? '';
+    if (head.trimStart().startsWith('{')) return await readJson(data, options);
+    return readCsvExport(data);
+  },
+};
