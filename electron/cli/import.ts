@@ -17,16 +17,24 @@ import { VAULT_OPTIONS, withSession } from './signin';
 import { chooseImporter, SHARED_IMPORTERS } from '../../shared/import/registry';
 import type { Importer } from '../../shared/import/types';
 import { nodeImportCrypto } from '../import/crypto';
+import { isKeePassDatabase } from '../import/kdbx-signature';
+import { IMPORT_SUMMARY, IMPORT_USAGE } from './import-usage';
 import type { VaultSession } from '../vault/service';
 
-/** The importers this CLI knows: shared/import's, then those needing Node. */
-const IMPORTERS: readonly Importer[] = [...SHARED_IMPORTERS];
+/** KeePass .kdbx, recognised here and read by electron/import/kdbx.ts, loaded (with kdbxweb)
+ * only when a .kdbx is imported: `crewvault otp` must not pay for it at start. */
+const kdbxOnDemand: Importer = {
+  name: 'kdbx',
+  label: 'KeePass database (.kdbx: KDBX 3.1 and 4, password only)',
+  detect: isKeePassDatabase,
+  needsPassword: () => true,
+  read: async (data, options) => (await import('../import/kdbx')).kdbxImporter.read(data, options),
+};
 
-const USAGE = `crewvault import [--vault PATH] [--user NAME] [--format auto|FORMAT] FILE|- [--customer C] [--group GROUP] [--dry-run]
-  FORMAT: ${IMPORTERS.map((i) => i.name).join(', ')}. "auto" (the default) recognises it from the content.
-  "-" reads the export from piped stdin, after your password's line. An encrypted export's
-  password is asked after yours (or is the next piped line). --dry-run shows what would be
-  imported, skipped and found already in the vault, and writes nothing.`;
+/** The importers this CLI knows: shared/import's, then those needing Node. */
+export const IMPORTERS: readonly Importer[] = [...SHARED_IMPORTERS, kdbxOnDemand];
+
+const USAGE = IMPORT_USAGE;
 /** Far above any real export (a Google export QR code holds under 3 KB); bounds memory. */
 const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -144,4 +152,4 @@ async function run(args: string[], io: CliIo): Promise<number> {
   return outcome.problems.length > 0 ? 1 : 0;
 }
 
-export const importCommand: CliCommand = { summary: 'import OTP keys and logins from another app\'s export, a file or stdin', usage: USAGE, run };
+export const importCommand: CliCommand = { summary: IMPORT_SUMMARY, usage: USAGE, run };

@@ -8,12 +8,12 @@ import { translateSqliteError } from '../vault/db';
 import { addCommand } from './add';
 import { auditCommand } from './audit';
 import { codeCommand } from './code';
-import { importCommand } from './import';
 import { initCommand } from './init';
 import { listCommand } from './list';
 import { otpCommand } from './otp';
 import { rmCommand } from './rm';
 import { SERVE_SUMMARY, SERVE_USAGE } from './serve-usage';
+import { IMPORT_SUMMARY, IMPORT_USAGE } from './import-usage';
 import { userCommand } from './user';
 import { groupCommand } from './group';
 import { mfaCommand } from './mfa';
@@ -34,7 +34,8 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   otp: otpCommand,
   show: showCommand,
   rm: rmCommand,
-  import: importCommand,
+  // Loaded when it runs: every importer, which no other command needs (import-usage.ts).
+  import: { summary: IMPORT_SUMMARY, usage: IMPORT_USAGE, run: async (args, io) => (await import('./import')).importCommand.run(args, io) },
   audit: auditCommand,
   move: moveCommand,
   passwd: passwdCommand,

@@ -13,6 +13,7 @@ import * as kdbxweb from 'kdbxweb';
 import { CrewvaultError } from '../../shared/errors';
 import { KeePassCollector, type KeePassEntryFields } from '../../shared/import/keepassxc-csv';
 import type { Importer, ImportResult } from '../../shared/import/types';
+import { isKeePassDatabase, SIGNATURE_1, SIGNATURE_KDB, SIGNATURE_KDBX, u32 } from './kdbx-signature';
 
 /** Large databases with attachments reach tens of MB; beyond this it is not a password database. */
 export const MAX_KDBX_BYTES = 256 * 1024 * 1024;
@@ -23,13 +24,6 @@ const MAX_ARGON2_PARALLELISM = 64;
 /** About a minute of AES-KDF on a fast machine; KeePassXC's "1 s" default is ~10 million. */
 const MAX_AES_KDF_ROUNDS = 1_000_000_000;
 
-const SIGNATURE_1 = 0x9aa2d903;
-const SIGNATURE_KDBX = 0xb54bfb67;
-const SIGNATURE_KDB = 0xb54bfb65; // KeePass 1.x
-
-function u32(data: Uint8Array, at: number): number {
-  return ((data[at] ?? 0) | ((data[at + 1] ?? 0) << 8) | ((data[at + 2] ?? 0) << 16) | ((data[at + 3] ?? 0) << 24)) >>> 0;
-}
 
 function invalid(message: string): never {
   throw new CrewvaultError('INVALID_INPUT', message);
@@ -140,7 +134,8 @@ async function read(data: Uint8Array, password: string | undefined): Promise<Imp
   checkAesRounds(data);
   const credentials = new kdbxweb.KdbxCredentials(kdbxweb.ProtectedValue.fromString(password));
   // kdbxweb takes an ArrayBuffer of exactly the file: copy out of a possibly shared buffer.
-  const buffer = data.slice().buffer;
+  // (new Uint8Array(…) copies; a Node Buffer's slice() would not, and its .buffer is a pool.)
+  const buffer = new Uint8Array(data).buffer;
   let db: kdbxweb.Kdbx;
   try {
     db = await kdbxweb.Kdbx.load(buffer, credentials);
@@ -153,9 +148,7 @@ async function read(data: Uint8Array, password: string | undefined): Promise<Imp
 export const kdbxImporter: Importer = {
   name: 'kdbx',
   label: 'KeePass database (.kdbx: KDBX 3.1 and 4, password only)',
-  detect(data) {
-    return data.length >= 8 && u32(data, 0) === SIGNATURE_1 && (u32(data, 4) === SIGNATURE_KDBX || u32(data, 4) === SIGNATURE_KDB);
-  },
+  detect: isKeePassDatabase,
   needsPassword: () => true,
   read: (data, options) => read(data, options.password),
 };

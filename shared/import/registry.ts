@@ -4,10 +4,17 @@
  * the ones that need Node (KeePass .kdbx). Picking a format: by `--format NAME`, or by content.
  */
 import { CrewvaultError } from '../errors';
+import { aegisImporter } from './aegis';
+import { bitwardenImporter } from './bitwarden';
+import { enteImporter } from './ente';
+import { keepassxcCsvImporter } from './keepassxc-csv';
 import { otpauthImporter } from './otpauth';
+import { twofasImporter } from './twofas';
 import type { Importer } from './types';
 
-export const SHARED_IMPORTERS: readonly Importer[] = [otpauthImporter];
+// Ente before the otpauth list: an Ente export is otpauth lines too, and Ente's reader knows
+// its quirks (steam URIs, its tags and notes); the plain list is the catch-all.
+export const SHARED_IMPORTERS: readonly Importer[] = [aegisImporter, twofasImporter, bitwardenImporter, keepassxcCsvImporter, enteImporter, otpauthImporter];
 
 /** The importer for `name` ("auto": the first whose `detect` recognises `data`). */
 export function chooseImporter(importers: readonly Importer[], name: string, data: Uint8Array): Importer {

@@ -5,6 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { IMPORTERS } from '../../electron/cli/import';
+import { IMPORT_FORMATS } from '../../electron/cli/import-usage';
 import { crewvault, type CliResult } from '../support/cli';
 import { tempFolder } from '../support/vault';
 
@@ -32,6 +34,10 @@ beforeEach(() => {
 });
 
 describe('crewvault import', () => {
+  it('names in its help exactly the formats it reads', () => {
+    expect([...IMPORT_FORMATS]).toEqual(IMPORTERS.map((i) => i.name));
+  });
+
   it('recognises the format, previews without writing, then imports into the one group', () => {
     const preview = as(`${PW}\n`, 'import', exportFile, '--dry-run');
     expect(preview).toEqual({ status: 0, stdout: 'Would import 3 entries into Default (Acme 2, GitHub 1); would skip 0 lines. Nothing was written.\n', stderr: '' });
@@ -75,10 +81,51 @@ describe('crewvault import', () => {
   it('refuses an unknown format before reading anything, and content in no known format in one line', () => {
     const unknown = as(`${PW}\n`, 'import', '--format', 'lastpass', exportFile);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toMatch(/^crewvault: USAGE: --format is auto or one of otpauth/);
+    expect(unknown.stderr).toMatch(/^crewvault: USAGE: --format is auto or one of aegis, 2fas, bitwarden, keepassxc-csv, ente, otpauth, kdbx/);
     writeFileSync(exportFile, '{"not": "an export"}');
     const garbage = as(`${PW}\n`, 'import', exportFile);
     expect(garbage.status).toBe(1);
-    expect(garbage.stderr).toMatch(/^crewvault: INVALID_INPUT: The file is in no format Crewvault reads \(otpauth[^\n]*\n$/);
+    expect(garbage.stderr).toMatch(/^crewvault: INVALID_INPUT: The file is in no format Crewvault reads \(aegis[^\n]*\n$/);
+  });
+});
+
+// Every format the registry knows, through the real binary, recognised by content: the counts
+// per fixture are the fixtures' own (their unit tests check every field and code).
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/import');
+const EXPORT_PASSWORD = 'correct horse ✓ battery';
+const KEEPASS_PASSWORD = 'fixture-pass';
+
+describe('crewvault import of each format, recognised from its content', () => {
+  it.each([
+    ['aegis-plain.json', undefined, 'Acme'],
+    ['aegis-encrypted.json', EXPORT_PASSWORD, 'Acme'],
+    ['2fas-v4.2fas', undefined, 'Acme'],
+    ['2fas-v4-encrypted.2fas', EXPORT_PASSWORD, 'Acme'],
+    ['ente-plain.txt', undefined, 'Acme'],
+    ['bitwarden-unencrypted.json', undefined, undefined],
+    ['bitwarden-export.csv', undefined, undefined],
+    ['keepassxc-export.csv', undefined, undefined],
+    ['keepassxc-kdbx4-argon2id.kdbx', KEEPASS_PASSWORD, undefined],
+    ['keepassxc-kdbx3-aeskdf.kdbx', KEEPASS_PASSWORD, undefined],
+  ] as const)('%s', (fixture, exportPassword, _customer) => {
+    const input = exportPassword === undefined ? `${PW}\n` : `${PW}\n${exportPassword}\n`;
+    const preview = as(input, 'import', path.join(FIXTURES, fixture), '--dry-run');
+    expect(preview.stdout, preview.stderr).toMatch(/^Would import [1-9]\d* entr(y|ies) into Default/);
+    expect(as(`${PW}\n`, 'list').stdout).toBe('');
+    const done = as(input, 'import', path.join(FIXTURES, fixture));
+    expect(done.stdout, done.stderr).toMatch(/^Imported [1-9]\d* entr(y|ies); skipped \d+ (line|entry|lines|entries)\.\n$/);
+    expect(done.stderr).not.toContain(exportPassword ?? '\u0000');
+    const listed = as(`${PW}\n`, 'list').stdout.split('\n').filter(Boolean);
+    expect(listed.length).toBe(Number(/Imported (\d+)/.exec(done.stdout)?.[1]));
+    // Imported again: every OTP entry is a duplicate now.
+    const again = as(input, 'import', path.join(FIXTURES, fixture), '--dry-run');
+    expect(again.stderr).toContain('duplicate');
+  });
+
+  it('a wrong export password is one line, and nothing is written', () => {
+    const wrong = as(`${PW}\nnot the password\n`, 'import', path.join(FIXTURES, 'aegis-encrypted.json'));
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toMatch(/^crewvault: WRONG_PASSWORD: [^\n]+\n$/);
+    expect(as(`${PW}\n`, 'list').stdout).toBe('');
   });
 });
