@@ -35,3 +35,23 @@ export function lookAlikeProblem(label: string, text: string): string | undefine
   const position = [...text.slice(0, found.index)].length + 1;
   return `${label} has an invisible or direction-changing character (U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}) at position ${position}.`;
 }
+
+/**
+ * Text from a file (an import's titles, problems, warnings) made safe to print: controls,
+ * format and separator characters written as "<U+001B>", so an escape sequence in a title
+ * cannot drive a terminal (clear it, write the clipboard), and cut to `max` characters.
+ */
+export function printable(text: string, max = 200): string {
+  let out = '';
+  for (const ch of text) {
+    const shown = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(ch) ? `<U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>` : ch;
+    if (out.length + shown.length > max) return `${out}…`;
+    out += shown;
+  }
+  return out;
+}
+
+/** True when `text` holds a C1 control character (U+0080–U+009F), which no name or field needs. */
+export function hasC1Control(text: string): boolean {
+  return /[\u0080-\u009f]/.test(text);
+}

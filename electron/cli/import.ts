@@ -11,6 +11,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { CrewvaultError } from '../../shared/errors';
+import { printable } from '../../shared/text';
 import { formatBytes, readAtMost } from './bounded-input';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
@@ -129,7 +130,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     // The export's own password is read like every other secret, after the user's.
     const password = encrypted ? await sessionIo.readSecret('Export password: ') : undefined;
     const read = await importer.read(bytes, { crypto: nodeImportCrypto, ...(password === undefined ? {} : { password }) });
-    for (const warning of read.warnings) io.err(`crewvault: warning: ${warning}\n`);
+    for (const warning of read.warnings) io.err(`crewvault: warning: ${printable(warning, 300)}\n`);
     return session.importEntries(read, { commit: !dryRun, groupId, ...(values.customer === undefined ? {} : { customer: values.customer }) });
   });
   // In the order of the file: the importer's problems and the vault's come back apart.

@@ -48,21 +48,51 @@ kdbxweb.CryptoEngine.setArgon2Impl(async (password, salt, memory, iterations, le
   return new Uint8Array(hash).buffer;
 });
 
-/** KDBX 3.1 keeps AES-KDF rounds in the outer header (field 6), which kdbxweb reads and then
- * runs without a ceiling: look first. KDBX 4 keeps them in a dictionary kdbxweb checks later. */
+/**
+ * AES-KDF rounds, read from the outer header before kdbxweb runs them, since it runs any
+ * number it is given (a chain of rounds/10,000 promises: a hostile file asking for 2^52 fills
+ * memory, wrong password or not). KDBX 3.1: header field 6, which must be exactly 8 bytes
+ * (kdbxweb reads the first 8 of any size). KDBX 4: the "R" entry of the KDF parameters
+ * (field 11, a variant dictionary), which must be a UInt64. Anything else there is refused.
+ */
 function checkAesRounds(data: Uint8Array): void {
   const major = (data[10] ?? 0) | ((data[11] ?? 0) << 8);
-  if (major >= 4) return;
+  const sizeBytes = major >= 4 ? 4 : 2;
   let at = 12;
-  while (at + 3 <= data.length) {
+  while (at + 1 + sizeBytes <= data.length) {
     const id = data[at] ?? 0;
-    const size = (data[at + 1] ?? 0) | ((data[at + 2] ?? 0) << 8);
+    const size = sizeBytes === 4 ? u32(data, at + 1) : (data[at + 1] ?? 0) | ((data[at + 2] ?? 0) << 8);
+    const value = at + 1 + sizeBytes;
     if (id === 0) return;
-    if (id === 6 && size === 8) {
-      const rounds = u32(data, at + 3) + u32(data, at + 7) * 2 ** 32;
-      if (rounds > MAX_AES_KDF_ROUNDS) invalid('This KeePass database asks for more AES-KDF rounds than Crewvault will run.');
+    if (major < 4 && id === 6) {
+      if (size !== 8) invalid('This KeePass database\'s AES-KDF rounds field is malformed.');
+      refuseRounds(u32(data, value) + u32(data, value + 4) * 2 ** 32);
     }
-    at += 3 + size;
+    if (major >= 4 && id === 11) checkKdfDictionary(data.subarray(value, value + size));
+    at = value + size;
+  }
+}
+
+function refuseRounds(rounds: number): void {
+  if (rounds > MAX_AES_KDF_ROUNDS) invalid('This KeePass database asks for more AES-KDF rounds than Crewvault will run.');
+}
+
+/** KDBX 4's KDF parameters: u16 version, then (type u8, key length i32, key, value length i32, value)… until type 0. */
+function checkKdfDictionary(dict: Uint8Array): void {
+  let at = 2;
+  while (at < dict.length) {
+    const type = dict[at] ?? 0;
+    if (type === 0) return;
+    const keyLength = u32(dict, at + 1);
+    const key = String.fromCharCode(...dict.subarray(at + 5, at + 5 + Math.min(keyLength, 16)));
+    const valueAt = at + 5 + keyLength;
+    const valueLength = u32(dict, valueAt);
+    if (valueAt + 4 + valueLength > dict.length) invalid('This KeePass database\'s KDF parameters are malformed.');
+    if (key === 'R' && keyLength === 1) {
+      if (type !== 0x05 || valueLength !== 8) invalid('This KeePass database\'s AES-KDF rounds are malformed.');
+      refuseRounds(u32(dict, valueAt + 4) + u32(dict, valueAt + 8) * 2 ** 32);
+    }
+    at = valueAt + 4 + valueLength;
   }
 }
 

@@ -6,7 +6,7 @@
  * Returns opened views only; a password or OTP secret leaves only through a reveal* call.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { hasControlCharacter, lookAlikeProblem, normaliseNameText } from '../../shared/text';
+import { hasC1Control, hasControlCharacter, lookAlikeProblem, normaliseNameText, printable } from '../../shared/text';
 import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput, EntrySummary, EntryTable, OtpInput, UserView, VaultSettings } from '../../shared/model';
 import { tableEntries } from '../../shared/entry-table';
 import { readOtpauthList } from '../../shared/import/otpauth';
@@ -38,7 +38,7 @@ import {
   type SealedDetails,
   type SealedSummary,
 } from './sealed-entry';
-import { appendAudit, listAuditRows, verifyAuditChain, type AnchorCheck, type AuditFields, type AuditVerification } from './store-audit';
+import { appendAudit, lastEntryActionAt, listAuditRows, verifyAuditChain, type AnchorCheck, type AuditFields, type AuditVerification } from './store-audit';
 import { countEntriesByCustomer, findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows, setCustomerSealedName } from './store-customers';
 import { openPage, PageChanges, type PageItem } from './entry-pages';
 import { NAME_ORDER, orderedTable } from './entry-order';
@@ -59,6 +59,8 @@ export interface Clock {
 }
 
 export const OTP_AUDIT_INTERVAL_MS = 10 * 60_000;
+/** How often a role without otp.reveal_secret may take the next HOTP code of one entry. */
+export const HOTP_CODE_INTERVAL_MS = 30_000;
 
 export type { VaultSettings } from '../../shared/model';
 export const DEFAULT_SETTINGS: VaultSettings = { idleLockMinutes: 10, clipboardClearSeconds: 30, trustDeviceDays: 30 };
@@ -121,11 +123,13 @@ function notFound(): CrewvaultError {
 function field(value: string | undefined, name: keyof typeof FIELD_LIMITS, required: boolean): string {
   // Names are compared by eye and by keyed index: one Unicode form, and no invisible characters.
   const text = name === 'password' || name === 'notes' ? (value ?? '') : name === 'customer' || name === 'title' ? normaliseNameText(value ?? '') : (value ?? '').trim();
-  const lookAlike = name === 'customer' ? lookAlikeProblem('Customer', text) : undefined;
+  const label = `${name[0]?.toUpperCase()}${name.slice(1)}`;
+  // What a person reads to tell entries apart (and "Customer/Title" finds) must look like what it is.
+  const lookAlike = name === 'customer' || name === 'title' || name === 'username' || name === 'url' ? lookAlikeProblem(label, text) : undefined;
   if (lookAlike) throw new CrewvaultError('INVALID_INPUT', lookAlike);
   if (required && text.length === 0) throw new CrewvaultError('INVALID_INPUT', `${name[0]?.toUpperCase()}${name.slice(1)} is required.`);
   if (text.length > FIELD_LIMITS[name]) throw new CrewvaultError('INVALID_INPUT', `${name[0]?.toUpperCase()}${name.slice(1)} is longer than ${FIELD_LIMITS[name]} characters.`);
-  if (name !== 'notes' && name !== 'password' && hasControlCharacter(text)) {
+  if (name !== 'notes' && name !== 'password' && (hasControlCharacter(text) || hasC1Control(text))) {
     throw new CrewvaultError('INVALID_INPUT', `${name[0]?.toUpperCase()}${name.slice(1)} contains a control character.`);
   }
   return text;
@@ -134,7 +138,17 @@ function field(value: string | undefined, name: keyof typeof FIELD_LIMITS, requi
 function otpFromInput(otp: OtpInput | null | undefined): SealedDetails['otp'] {
   if (!otp) return null;
   const params = validateOtpParams(otp.params);
-  return { ...params, ...(otp.issuer ? { issuer: otp.issuer } : {}) };
+  const issuer = otp.issuer === undefined ? undefined : otpIssuer(otp.issuer);
+  return { ...params, ...(issuer ? { issuer } : {}) };
+}
+
+/** An OTP issuer is shown beside the code and built into URIs: a name, held to a name's rules. */
+function otpIssuer(issuer: string): string {
+  const text = normaliseNameText(issuer);
+  if (text.length > FIELD_LIMITS.customer) throw new CrewvaultError('INVALID_INPUT', `OTP issuer is longer than ${FIELD_LIMITS.customer} characters.`);
+  const lookAlike = lookAlikeProblem('OTP issuer', text);
+  if (lookAlike) throw new CrewvaultError('INVALID_INPUT', lookAlike);
+  return text;
 }
 
 /** Splits "Customer/Title" at every slash: either side may hold slashes of its own. */
@@ -573,6 +587,16 @@ export class VaultSession {
       };
       const mayLookAhead = this.permissions().includes('otp.reveal_secret');
       if (otp.params.kind === 'hotp') {
+        // Each HOTP code is the next one the service will accept: someone who may not see the
+        // key gets one at a time, one per HOTP_CODE_INTERVAL_MS, so codes cannot be collected
+        // ahead in a burst (each is audited with its counter).
+        if (!mayLookAhead) {
+          const last = lastEntryActionAt(w, this.user.id, id, ['otp.code', 'otp.copy']);
+          const now = this.clock.now();
+          if (last !== undefined && now - last < HOTP_CODE_INTERVAL_MS) {
+            throw new CrewvaultError('TOO_MANY_ATTEMPTS', `One HOTP code at a time for your role: the next in ${Math.ceil((last + HOTP_CODE_INTERVAL_MS - now) / 1000)} s.`);
+          }
+        }
         const result = hotpCode(otp.params);
         this.writeEntry(w, row, summary, { ...details, otp: { ...details.otp, counter: otp.params.counter + 1 } });
         audit(`HOTP counter ${result.counter}`);
@@ -701,19 +725,22 @@ export class VaultSession {
     const fixedCustomer = plan.customer === undefined ? undefined : field(plan.customer, 'customer', true);
     const groupId = plan.groupId ?? this.defaultGroupId();
     this.require('entries.create', groupId);
-    const problems: SharedImportProblem[] = [...read.problems];
+    // What the file says is printed back to a terminal or a screen: made printable, and short.
+    const safe = (p: SharedImportProblem): SharedImportProblem => ({ where: printable(p.where, 80), message: printable(p.message, 300) });
+    const problems: SharedImportProblem[] = read.problems.map(safe);
     const duplicates: SharedImportProblem[] = [];
     const inputs: EntryInput[] = [];
     const seen = this.otpFingerprints();
     read.entries.forEach((entry, i) => {
-      const where = read.where?.[i] ?? `entry ${i + 1} '${entry.title.slice(0, 60)}'`;
+      const where = printable(read.where?.[i] ?? `entry ${i + 1} '${entry.title}'`, 80);
       const customer = fixedCustomer ?? entry.customer;
       if (!customer) {
         problems.push({ where, message: 'no issuer to use as the customer (pass --customer).' });
         return;
       }
       try {
-        const otp = entry.otp ? { params: validateOtpParams(entry.otp.params), ...(entry.otp.issuer ? { issuer: entry.otp.issuer } : {}) } : null;
+        const issuer = entry.otp?.issuer ? otpIssuer(entry.otp.issuer) : undefined;
+        const otp = entry.otp ? { params: validateOtpParams(entry.otp.params), ...(issuer ? { issuer } : {}) } : null;
         const username = field(entry.username, 'username', false);
         const input: EntryInput = {
           customer: field(customer, 'customer', true),
@@ -736,7 +763,7 @@ export class VaultSession {
         inputs.push(input);
       } catch (error) {
         if (!(error instanceof CrewvaultError)) throw error;
-        problems.push({ where, message: error.message });
+        problems.push({ where, message: printable(error.message, 300) });
       }
     });
     const counts = new Map<string, number>();

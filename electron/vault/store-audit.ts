@@ -135,3 +135,10 @@ export function verifyAuditChain(db: ReadDb): AuditVerification {
   }
   return { ok: true, rows };
 }
+
+/** When `actorId` last did one of `actions` to entry `entryId` (ms), if ever. */
+export function lastEntryActionAt(db: ReadDb, actorId: number, entryId: number, actions: readonly string[]): number | undefined {
+  const marks = actions.map(() => '?').join(', ');
+  const row = db.prepare<unknown[], { at: number | null }>(`SELECT max(at) AS at FROM audit_log WHERE actor_id = ? AND entry_id = ? AND action IN (${marks})`).get(actorId, entryId, ...actions);
+  return row?.at ?? undefined;
+}

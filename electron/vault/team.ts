@@ -174,11 +174,12 @@ export class TeamService {
     const group = this.heldKey(groupId);
     return this.core.write((w) => {
       const user = this.activeUser(w, userName);
-      // Nobody grants themselves: an admin's self-grants would turn keys held as admin into
-      // memberships that outlive a demotion. Granted by someone else, it is a membership of
-      // one's own from now on, which a demotion from owner or admin leaves in place.
+      // Nobody grants themselves. And a key held by role stays held by role: granting it again
+      // (by another admin, or a lead an admin made) must not turn it into a membership that
+      // outlives a demotion. Someone meant to keep a group after one is granted it after.
       if (user.id === this.core.user().id) throw forbidden('You cannot add yourself to a group: someone who manages it must.');
-      wrapGroupFor(w, groupId, group, user, { lead, byRole: false });
+      const heldByRole = groupKeysOfGroup(w, groupId).some((gk) => gk.user_id === user.id && gk.by_role === 1);
+      wrapGroupFor(w, groupId, group, user, { lead, byRole: heldByRole });
       this.core.audit(w, { action: 'group.grant', group_id: groupId, subject: user.name }, `${user.name} → ${this.groupName(groupId)}${lead ? ' (lead)' : ''}`);
       return { ...userView(user), lead };
     });

@@ -28,7 +28,9 @@ import type { ImportCrypto, ImportedEntry, Importer, ImportOptions, ImportProble
 const FILE_VERSION = 1;
 const CONTENT_VERSION = 3;
 /** Password slots tried per file: each costs an scrypt run, and Aegis makes one or two. */
-const MAX_PASSWORD_SLOTS = 8;
+const MAX_PASSWORD_SLOTS = 2;
+/** scrypt's time grows with N·r·p: Aegis uses 2^15·8·1; eight times that is the most one slot may ask. */
+const MAX_SCRYPT_WORK = 8 * 2 ** 15 * 8;
 /** Far above what a phone holds, low enough that a hostile file cannot hold the import forever. */
 const MAX_ENTRIES = 100_000;
 /** scrypt costs 128·N·r bytes: Aegis uses N=2^15, r=8 (32 MiB). A slot asking for more than
@@ -100,7 +102,7 @@ function readPasswordSlot(slot: JsonObject): PasswordSlot {
   const { n, r, p } = slot;
   if (typeof n !== 'number' || typeof r !== 'number' || typeof p !== 'number') invalid('The Aegis export is damaged: a password slot has no scrypt parameters.');
   const powerOfTwo = Number.isInteger(n) && n >= 2 && (n & (n - 1)) === 0;
-  if (!powerOfTwo || !Number.isInteger(r) || r < 1 || !Number.isInteger(p) || p < 1 || p > 16 || 128 * n * r > MAX_SCRYPT_BYTES) {
+  if (!powerOfTwo || !Number.isInteger(r) || r < 1 || !Number.isInteger(p) || p < 1 || p > 16 || 128 * n * r > MAX_SCRYPT_BYTES || n * r * p > MAX_SCRYPT_WORK) {
     invalid(`The Aegis export asks for scrypt parameters no Aegis uses (N=${n}, r=${r}, p=${p}).`);
   }
   return { key: hex(slot.key, 'slot key'), nonce: hex(params.nonce, 'slot nonce'), tag: hex(params.tag, 'slot tag'), salt: hex(slot.salt, 'slot salt'), n, r, p };

@@ -209,6 +209,8 @@ interface SizeResult {
   readonly cliDesign?: RepeatedRuns;
   readonly peers: ReadonlyArray<{ readonly label: string; readonly runs: RepeatedRuns }>;
   readonly peerPrep?: { readonly xmlBytes: number; readonly importMs: number; readonly exportMs: number; readonly rewriteMs: number };
+  /** `crewvault import` of the KDBX 4 database into a new vault (issue #12: < 30 s at 100,000). */
+  readonly kdbxImport?: { readonly run: ProcessRun; readonly imported: string } | { readonly failure: string };
   readonly peerError?: string;
 }
 
@@ -280,6 +282,7 @@ async function run(root: string, spawner: Spawner): Promise<void> {
 
     const peerLabels: string[] = [];
     let peerPrep: SizeResult['peerPrep'];
+    let kdbxImport: SizeResult['kdbxImport'];
     let peerError: string | undefined;
     if (keepassxc) {
       try {
@@ -302,6 +305,15 @@ async function run(root: string, spawner: Spawner): Promise<void> {
         const rewriteMs = nowMs() - start;
         rmSync(exported); // plain XML with the (made-up) passwords: gone as soon as used
         peerPrep = { xmlBytes, importMs, exportMs, rewriteMs };
+        if (haveCli) {
+          progress(`${count(size)} entries: crewvault import of the KDBX 4 database`);
+          const into = path.join(dir, 'imported.crewvault');
+          (await createVault(into, { owner: OWNER, password: PASSWORD, kdf: CHEAP_KDF })).close();
+          // Your password, then the database's: both on stdin, as a person pipes them.
+          const run = await runMeasured(spawner, process.execPath, [bin, 'import', '--vault', into, argonDb], `${PASSWORD}\n${PASSWORD}\n`, statsFile, gnuTime);
+          kdbxImport = run.status === 0 ? { run, imported: run.stdout.trim() } : { failure: run.stderr.trim().split('\n')[0] ?? `exit ${run.status}` };
+          rmSync(into, { force: true });
+        }
         const show = (file: string): Contender => ({
           rounds: size >= 100_000 ? PEER_ROUNDS_LARGE : PEER_ROUNDS,
           run: () => runMeasured(spawner, KEEPASSXC_CLI, ['show', '-q', '-t', file, target.path], `${PASSWORD}\n`, statsFile, gnuTime),
@@ -324,7 +336,7 @@ async function run(root: string, spawner: Spawner): Promise<void> {
       return runs ? [{ label, runs }] : [];
     });
 
-    results.push({ size, customers, buildMs, fileBytes, local, loadDuring, ...(cliCheap ? { cliCheap } : {}), ...(cliDesign ? { cliDesign } : {}), peers, ...(peerPrep ? { peerPrep } : {}), ...(peerError ? { peerError } : {}) });
+    results.push({ size, customers, buildMs, fileBytes, local, loadDuring, ...(cliCheap ? { cliCheap } : {}), ...(cliDesign ? { cliDesign } : {}), peers, ...(peerPrep ? { peerPrep } : {}), ...(kdbxImport ? { kdbxImport } : {}), ...(peerError ? { peerError } : {}) });
     rmSync(dir, { recursive: true, force: true });
     globalThis.gc?.();
   }
@@ -425,6 +437,15 @@ async function run(root: string, spawner: Spawner): Promise<void> {
           }]
         : [],
     ),
+  );
+  printTable(
+    'crewvault import of the KDBX 4 database (Argon2id as above) into a new vault, as a whole process. Budget (issue #12): 100,000 entries < 30 s, memory bounded',
+    results.flatMap((r): Row[] => {
+      const i = r.kdbxImport;
+      if (!i) return [];
+      if ('failure' in i) return [{ entries: count(r.size), 'import wall': 'failed', 'peak RSS': '', result: i.failure }];
+      return [{ entries: count(r.size), 'import wall': formatMs(i.run.wallMs), 'peak RSS': i.run.peakRssKiB === null ? 'n/a' : formatMiB(i.run.peakRssKiB), 'keepassxc-cli import (XML, beside)': r.peerPrep ? formatMs(r.peerPrep.importMs) : '', result: i.imported }];
+    }),
   );
   for (const r of results) if (r.peerError) console.log(`\nkeepassxc at ${count(r.size)} entries: not measured (${r.peerError})`);
   if (!gnuTime) console.log('\nPeak RSS: n/a — GNU time (/usr/bin/time, Debian package time) is not installed.');

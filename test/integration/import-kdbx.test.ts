@@ -102,3 +102,16 @@ describe('not a usable .kdbx', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
+
+// A hostile file from a review: AES-KDF rounds kdbxweb would run without a ceiling (a chain of
+// promises that filled 4 GB before a wrong password could even be found wrong). Refused from
+// the header, before any key is derived (hostile-kdbx-make.mjs writes them).
+describe('hostile AES-KDF rounds', () => {
+  it.each([
+    ['hostile-aeskdf-v4-huge-rounds.kdbx', /more AES-KDF rounds than Crewvault will run/],
+    ['hostile-aeskdf-v3-size9.kdbx', /AES-KDF rounds field is malformed/],
+  ])('%s is refused before any work, whatever the password', async (name, message) => {
+    await expect(kdbxImporter.read(fixture(name), withPassword('anything'))).rejects.toThrow(message);
+    await expect(kdbxImporter.read(fixture(name), withPassword('pw'))).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }) as unknown);
+  });
+});
