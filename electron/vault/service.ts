@@ -11,6 +11,7 @@ import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput,
 import { tableEntries } from '../../shared/entry-table';
 import { readOtpauthList } from '../../shared/import/otpauth';
 import type { ImportProblem as SharedImportProblem, ImportResult as SharedImportResult } from '../../shared/import/types';
+import type { ExportEntry } from '../../shared/export/types';
 import {
   buildOtpUri,
   groupSecret,
@@ -99,6 +100,21 @@ export interface ImportOutcome {
   readonly problems: SharedImportProblem[];
   readonly duplicates: SharedImportProblem[];
   readonly committed: boolean;
+}
+
+/** What a plain export asks the vault for (exportEntries). */
+export interface ExportPlan {
+  /** The format's name, for the audit row. */
+  readonly format: string;
+  /** The format holds one-time passwords only: entries without one are not opened, only counted. */
+  readonly otpOnly: boolean;
+}
+
+export interface ExportOutcome {
+  /** Opened, in the list's order (customer, then title). */
+  readonly entries: ExportEntry[];
+  /** Left out because the format holds one-time passwords only. */
+  readonly withoutOtp: number;
 }
 
 /** Duplicates are the same OTP key, issuer and account (case aside). */
@@ -739,19 +755,19 @@ export class VaultSession {
         return;
       }
       try {
-        const issuer = entry.otp?.issuer ? otpIssuer(entry.otp.issuer) : undefined;
-        const otp = entry.otp ? { params: validateOtpParams(entry.otp.params), ...(issuer ? { issuer } : {}) } : null;
-        const username = field(entry.username, 'username', false);
-        const input: EntryInput = {
+        // Checked in the order a person reads them: the first problem named is the first field.
+        const fields = {
           customer: field(customer, 'customer', true),
           title: field(entry.title, 'title', true),
-          username,
+          username: field(entry.username, 'username', false),
           url: field(entry.url, 'url', false),
           password: field(entry.password, 'password', false),
           notes: field(entry.notes, 'notes', false),
-          otp,
-          groupId,
         };
+        const username = fields.username;
+        const issuer = entry.otp?.issuer ? otpIssuer(entry.otp.issuer) : undefined;
+        const otp = entry.otp ? { params: validateOtpParams(entry.otp.params), ...(issuer ? { issuer } : {}) } : null;
+        const input: EntryInput = { ...fields, otp, groupId };
         if (otp) {
           const fingerprint = otpFingerprint(otp.params.secret, otp.issuer, username);
           if (seen.has(fingerprint)) {
@@ -777,6 +793,54 @@ export class VaultSession {
       return created;
     });
     return { added, byCustomer, groupName, problems, duplicates, committed: true };
+  }
+
+  /**
+   * Every entry of every group whose secret key this person holds, opened for a plain export
+   * (issue #12): the file will hold passwords, notes and OTP keys, so this needs both
+   * passwords.reveal and otp.reveal_secret, and the person's password again (a session left
+   * open is not enough). Opened and audited ("entries.export": the format and the counts,
+   * never a secret) in one write transaction, with the permissions checked again inside it:
+   * a role taken away while the password was being checked exports nothing.
+   */
+  async exportEntries(password: string, plan: ExportPlan): Promise<ExportOutcome> {
+    this.require('passwords.reveal');
+    this.require('otp.reveal_secret');
+    await this.confirmPassword(password);
+    return this.write((w) => {
+      this.require('passwords.reveal');
+      this.require('otp.reveal_secret');
+      this.loadCustomerNames();
+      const entries: ExportEntry[] = [];
+      let withoutOtp = 0;
+      for (const [groupId, group] of this.ring.groups) {
+        if (!group.secret) continue;
+        for (const row of listEntryRowsInGroups(w, [groupId])) {
+          const summary = openSummary(row, group);
+          const details = openDetails(row, group);
+          const otp = storedOtp(details);
+          if (plan.otpOnly && !otp) {
+            withoutOtp++;
+            continue;
+          }
+          entries.push({
+            customer: this.customerName(row.customer_id),
+            title: summary.t,
+            username: summary.u,
+            password: details.p,
+            url: summary.l,
+            notes: details.n,
+            otp,
+            createdAt: row.created_at,
+            updatedAt: row.updated_at,
+          });
+        }
+      }
+      entries.sort((a, b) => NAME_ORDER.compare(a.customer, b.customer) || NAME_ORDER.compare(a.title, b.title));
+      const withOtp = entries.filter((e) => e.otp).length;
+      this.audit(w, { action: 'entries.export' }, `${plan.format}: ${entries.length} exported (${withOtp} with a one-time password), ${withoutOtp} without one left out`);
+      return { entries, withoutOtp };
+    });
   }
 
   /** Every OTP key this person can open, as duplicate fingerprints (import). */
