@@ -8,6 +8,7 @@ import { translateSqliteError } from '../vault/db';
 import { addCommand } from './add';
 import { auditCommand } from './audit';
 import { codeCommand } from './code';
+import { exportCommand } from './export';
 import { initCommand } from './init';
 import { listCommand } from './list';
 import { otpCommand } from './otp';
@@ -36,6 +37,7 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   rm: rmCommand,
   // Loaded when it runs: every importer, which no other command needs (import-usage.ts).
   import: { summary: IMPORT_SUMMARY, usage: IMPORT_USAGE, run: async (args, io) => (await import('./import')).importCommand.run(args, io) },
+  export: exportCommand,
   audit: auditCommand,
   move: moveCommand,
   passwd: passwdCommand,

@@ -1,0 +1,52 @@
+/**
+ * KeePassXC's CSV, with the header and quoting KeePassXC 2.7 writes (`keepassxc-cli export -f
+ * csv`, src/format/CsvExporter.cpp): every field quoted, quotes doubled, one row per entry:
+ *
+ *   "Group","Title","Username","Password","URL","Notes","TOTP","Icon","Last Modified","Created"
+ *
+ * Group is "Root/<customer>" (the first name is the root group's, as KeePassXC writes it);
+ * TOTP is the entry's otpauth:// URI (the one shared/export/otpauth.ts writes). KeePassXC's
+ * own CSV import and shared/import/keepassxc-csv.ts read it back. Every entry is written,
+ * with or without a one-time password. A customer name holding "/" reads back as nested
+ * groups (KeePassXC's CSV has no escape for it). The file is plain text: never log it.
+ */
+import { utf8Encode } from '../bytes';
+import { entryOtpUri } from './otpauth';
+import type { ExportEntry, Exporter } from './types';
+
+export const KEEPASSXC_CSV_HEADER = ['Group', 'Title', 'Username', 'Password', 'URL', 'Notes', 'TOTP', 'Icon', 'Last Modified', 'Created'] as const;
+/** KeePassXC names the root group "Root" in a new database, and its CSV starts each path with it. */
+const ROOT_GROUP = 'Root';
+
+function quoted(field: string): string {
+  return `"${field.replace(/"/g, '""')}"`;
+}
+
+/** KeePassXC's timestamp: ISO 8601 in UTC, whole seconds. */
+function timestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function keepassxcCsv(entries: readonly ExportEntry[]): string {
+  const rows = entries.map((entry) => [
+    `${ROOT_GROUP}/${entry.customer}`,
+    entry.title,
+    entry.username,
+    entry.password,
+    entry.url,
+    entry.notes,
+    entryOtpUri(entry) ?? '',
+    '0',
+    timestamp(entry.updatedAt),
+    timestamp(entry.createdAt),
+  ]);
+  return [KEEPASSXC_CSV_HEADER, ...rows].map((row) => `${row.map(quoted).join(',')}\n`).join('');
+}
+
+export const keepassxcCsvExporter: Exporter = {
+  name: 'keepassxc-csv',
+  label: 'KeePassXC (CSV)',
+  otpOnly: false,
+  encrypted: false,
+  write: (entries) => Promise.resolve(utf8Encode(keepassxcCsv(entries))),
+};
