@@ -7,6 +7,7 @@ import { isCrewvaultError } from '../../shared/errors';
 import { translateSqliteError } from '../vault/db';
 import { addCommand } from './add';
 import { auditCommand } from './audit';
+import { backupCommand, restoreCommand } from './backup';
 import { codeCommand } from './code';
 import { exportCommand } from './export';
 import { initCommand } from './init';
@@ -39,6 +40,7 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   import: { summary: IMPORT_SUMMARY, usage: IMPORT_USAGE, run: async (args, io) => (await import('./import')).importCommand.run(args, io) },
   export: exportCommand,
   audit: auditCommand,
+  backup: backupCommand, restore: restoreCommand,
   move: moveCommand,
   passwd: passwdCommand,
   role: roleCommand,
