@@ -69,10 +69,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
   // Before any password is asked: a backup never overwrites, and its folder must exist.
   checkNewFile(file, 'ALREADY_EXISTS');
   const source = vaultPath(values, io);
-  const contents = await withSession(values, io, async (session, password) => {
+  const contents = await withSession(values, io, async (session) => {
     requireBackupAllowed(session);
     const backupPassword = await readBackupPassword(io);
-    return writeBackup(session, source, password, file, backupPassword, {
+    return writeBackup(session, source, file, backupPassword, {
       kdf: { ...(memory === undefined ? {} : { memory }), ...(iterations === undefined ? {} : { iterations }) },
       now: io.now,
     });

@@ -24,17 +24,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CrewvaultError } from '../../shared/errors';
-import { deriveKek, importPrivateKey, newKdfParams, open, type KdfParams } from './crypto';
-import { openVaultFile, translateSqliteError, VAULT_FORMAT, withWrite, type ReadDb } from './db';
-import { openDirectoryWrap, sealAuditDetail } from './directory';
-import { contexts, KeyRing } from './keys';
+import { deriveKek, newKdfParams, type KdfParams } from './crypto';
+import { openVaultFile, translateSqliteError, VAULT_FORMAT, type ReadDb } from './db';
 import { LATEST_SCHEMA_VERSION } from './migrations';
 import { parseKdf, type KdfOptions } from './records';
 import type { VaultSession } from './service';
-import { appendAudit, verifyAuditChain } from './store-audit';
-import { getDirectoryWrap } from './store-directory';
+import { verifyAuditChain } from './store-audit';
 import { getMeta } from './store-meta';
-import { getUser } from './store-users';
 import { Vault } from './vault';
 
 const MAGIC = Buffer.from('CREWVAULT-BACKUP', 'ascii');
@@ -384,45 +380,6 @@ function inspectImage(file: string, createdAt: number): BackupContents {
 
 // ---- making a backup ----------------------------------------------------------------------
 
-/**
- * Writes the "vault.backup" audit row as the owner, keyed like every row written by someone
- * signed in (the anchor moves to it, detail sealed under the directory key).
- *
- * Why the password again: the session keeps its key ring private, and service.ts is another
- * engineer's file. This opens the owner's keys the way sign-in does (one more Argon2) to reach
- * the directory key. A `session.recordBackup()` in the service would make this unnecessary.
- */
-async function recordBackup(db: ReadDb, userId: number, password: string, detail: string, now: number): Promise<void> {
-  const locked = (): CrewvaultError => new CrewvaultError('LOCKED', 'Your sign-in changed while the backup started: sign in again.');
-  const row = getUser(db, userId);
-  if (!row || row.disabled_at !== null) throw locked();
-  const kek = await deriveKek(password, parseKdf(row.kdf));
-  let privateRaw: Buffer;
-  try {
-    privateRaw = open(kek, row.sealed_private_key, contexts.privateKey(row.id));
-  } catch {
-    throw locked();
-  } finally {
-    kek.fill(0);
-  }
-  const keyPair = { publicKey: row.public_key, privateKey: importPrivateKey(privateRaw, row.public_key) };
-  privateRaw.fill(0);
-  withWrite(db, (w) => {
-    // Afresh inside the write lock: demoted, disabled or re-keyed since sign-in means no backup.
-    const current = getUser(w, row.id);
-    if (!current || current.disabled_at !== null || current.kdf !== row.kdf) throw locked();
-    if (current.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner may back up the vault.');
-    const wrap = getDirectoryWrap(w, row.id);
-    if (!wrap) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: the user has no directory key.');
-    const ring = new KeyRing(keyPair, openDirectoryWrap(keyPair, row.id, wrap), wrap.dir_version);
-    try {
-      appendAudit(w, { at: now, actor_id: row.id, action: 'vault.backup', subject: row.name }, (rowId) => sealAuditDetail(ring, rowId, detail), ring.auditKey);
-    } finally {
-      ring.wipe();
-    }
-  });
-}
-
 export interface WriteBackupOptions {
   /** Argon2id settings for the backup password (DESIGN.md's default when absent). */
   readonly kdf?: KdfOptions;
@@ -430,8 +387,8 @@ export interface WriteBackupOptions {
 }
 
 /**
- * Backs up the vault at `vaultFile`, which `session` (an owner's, signed in with
- * `ownerPassword`) has open, to the new file `target`, sealed under `backupPassword`.
+ * Backs up the vault at `vaultFile`, which `session` (an owner's) has open, to the new file
+ * `target`, sealed under `backupPassword`.
  * The audit row comes first, so the backup holds the record of its own making; the snapshot is
  * SQLite's `VACUUM INTO` from a connection of its own: one read transaction, so writes made
  * meanwhile by this or any process are wholly in it or wholly not, and free pages are left out.
@@ -439,7 +396,6 @@ export interface WriteBackupOptions {
 export async function writeBackup(
   session: VaultSession,
   vaultFile: string,
-  ownerPassword: string,
   target: string,
   backupPassword: string,
   options: WriteBackupOptions = {},
@@ -462,7 +418,7 @@ export async function writeBackup(
   try {
     const db = openVaultFile(vaultFile);
     try {
-      await recordBackup(db, session.user.id, ownerPassword, `to ${path.resolve(target)}`, now);
+      session.recordBackup(`to ${path.resolve(target)}`);
       return await withPrivateFolder((folder) => {
         const image = path.join(folder, 'vault.sqlite');
         // VACUUM INTO writes into an empty file that exists: made here, 0600 from its first byte.

@@ -953,6 +953,17 @@ export class VaultSession {
     return this.team.splitLegacyKeys();
   }
 
+  /**
+   * Records, as this owner, that a backup of the vault is being taken (backup.ts), keyed and
+   * anchored like every act: written before the snapshot, so the backup holds its own row.
+   */
+  recordBackup(detail: string): void {
+    if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    this.refreshUser();
+    if (this.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner may back up the vault.');
+    this.write((w) => this.audit(w, { action: 'vault.backup', subject: this.user.name }, detail));
+  }
+
   /** Wipes this session's keys; every later call answers LOCKED. */
   lock(): void {
     if (this.closed) return;

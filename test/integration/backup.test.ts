@@ -91,7 +91,7 @@ function everything(session: VaultSession) {
 }
 
 async function backUp(owner: VaultSession, file: string, target: string, password = BACKUP_PW) {
-  return writeBackup(owner, file, PASSWORD, target, password, { kdf: FAST_KDF, now: () => T0 });
+  return writeBackup(owner, file, target, password, { kdf: FAST_KDF, now: () => T0 });
 }
 
 describe('backup → verify → restore', () => {
@@ -187,7 +187,7 @@ describe('backup → verify → restore', () => {
   it('uses DESIGN.md\'s Argon2id settings unless told otherwise', async () => {
     const { file, vault, owner } = await teamVault();
     const backupFile = path.join(tempFolder(), 'team.cvbackup');
-    await writeBackup(owner, file, PASSWORD, backupFile, BACKUP_PW, { now: () => T0 });
+    await writeBackup(owner, file, backupFile, BACKUP_PW, { now: () => T0 });
     vault.close();
     const bytes = readFileSync(backupFile);
     const header = JSON.parse(bytes.subarray(20, 20 + bytes.readUInt32BE(16)).toString('utf8')) as { kdf: unknown };
@@ -289,8 +289,8 @@ describe('what a backup refuses', () => {
     const ada = await vault.signIn('ada', USERS.ada);
     const folder = tempFolder();
     const target = path.join(folder, 'team.cvbackup');
-    for (const [session, password] of [[ada, USERS.ada], [tom, USERS.tom]] as const) {
-      await expect(writeBackup(session, file, password, target, BACKUP_PW, { kdf: FAST_KDF })).rejects.toThrow(code('FORBIDDEN'));
+    for (const session of [ada, tom]) {
+      await expect(writeBackup(session, file, target, BACKUP_PW, { kdf: FAST_KDF })).rejects.toThrow(code('FORBIDDEN'));
     }
     expect(readdirSync(folder)).toEqual([]);
     expect(owner.auditLog().map((r) => r.action)).not.toContain('vault.backup');
