@@ -15,8 +15,8 @@ import { exportPrivateKey, open, seal, unwrapKey, wrapKey, type KeyPair, type Se
 import { dropMfaKeyWraps, getMfaKeyWrap, mfaKeyHolders, mfaKeysHeldBy, putMfaKeyWrap } from './store-mfa-keys';
 import type { ReadDb, WriteDb } from './db';
 import type { AuditFields } from './store-audit';
-import { ROLES, whyNotManageVault } from '../../shared/policy';
-import { listCustomRoles } from './store-roles';
+import { whyNotManageVault } from '../../shared/policy';
+import { resolveRoleName } from './store-roles';
 import { clearFailedCodes, findUserByName, getUser, listUsers, recordFailedCode, type UserRow } from './store-users';
 
 export const RECOVERY_CODES = 10;
@@ -260,10 +260,7 @@ export class MfaService {
   }
 
   private definedRole(role: string): string {
-    const wanted = role.trim().toLowerCase();
-    const found = [...ROLES, ...listCustomRoles(this.core.db).map((r) => r.name)].find((name) => name.toLowerCase() === wanted);
-    if (!found) throw new CrewvaultError('INVALID_INPUT', `Unknown role "${role.trim()}".`);
-    return found;
+    return resolveRoleName(this.core.db, role);
   }
 
   status(): { readonly enabled: boolean; readonly recoveryCodesLeft: number } {

@@ -861,9 +861,9 @@ export class VaultSession {
    * change), the directory key wrapped for them, and membership of the default group.
    * Only an owner makes another owner.
    */
-  async createUser(name: string, role: Role, password: string, kdf: KdfOptions = {}): Promise<UserView> {
+  async createUser(name: string, typedRole: Role, password: string, kdf: KdfOptions = {}): Promise<UserView> {
     this.require('users.manage');
-    requireAssignableRole(this.db, this.person(), role);
+    const role = requireAssignableRole(this.db, this.person(), typedRole);
     const userName = validateUserName(name);
     validateNewPassword(password);
     const prepared = await prepareUser(password, kdf);

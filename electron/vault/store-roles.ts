@@ -1,5 +1,6 @@
 /** Custom roles (schema 3): a name and the permissions it grants. */
-import { isBuiltInRole, isPermission, ROLE_PERMISSIONS, type Permission } from '../../shared/policy';
+import { CrewvaultError } from '../../shared/errors';
+import { isBuiltInRole, isPermission, ROLE_PERMISSIONS, ROLES, type Permission, type Role } from '../../shared/policy';
 import type { ReadDb, WriteDb } from './db';
 
 export interface CustomRole {
@@ -32,3 +33,22 @@ export function rolePermissions(db: ReadDb, role: string): readonly Permission[]
   if (isBuiltInRole(role)) return ROLE_PERMISSIONS[role];
   return getCustomRole(db, role)?.permissions ?? [];
 }
+
+/** A role name as people read it: no case, and "_", "-" and spaces alike. */
+export function foldRoleName(name: string): string {
+  return name.toLowerCase().replace(/[\s_-]+/g, '');
+}
+
+/**
+ * The role `typed` names, as the vault stores it: "Technician", "Team lead" and "team-lead"
+ * name the built-in roles (case, spaces, "_" and "-" aside), custom roles likewise. Unknown:
+ * INVALID_INPUT listing the roles there are.
+ */
+export function resolveRoleName(db: ReadDb, typed: string): Role {
+  const wanted = foldRoleName(typed.trim());
+  const names = [...ROLES, ...listCustomRoles(db).map((r) => r.name)];
+  const found = names.find((name) => foldRoleName(name) === wanted);
+  if (!found) throw new CrewvaultError('INVALID_INPUT', `Unknown role "${typed.trim().slice(0, 64)}": one of ${names.join(', ')}.`);
+  return found;
+}
+

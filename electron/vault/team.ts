@@ -9,7 +9,7 @@
 import { CrewvaultError } from '../../shared/errors';
 import { lookAlikeProblem, normaliseNameText } from '../../shared/text';
 import type { GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../../shared/model';
-import { ALL_GROUP_ROLES, holdsSecretKeys, isBuiltInRole, isPermission, permissionsBeyond, ROLE_PERMISSIONS, ROLES, whyNotAssignRole, type Actor, type Permission, type Person, type Role } from '../../shared/policy';
+import { ALL_GROUP_ROLES, holdsSecretKeys, isPermission, permissionsBeyond, ROLE_PERMISSIONS, ROLES, whyNotAssignRole, type Actor, type Permission, type Person, type Role } from '../../shared/policy';
 import { exportPrivateKey, openJson, seal } from './crypto';
 import { needsSecretKey, newGroupKey, wrapGroupFor } from './group-keys';
 import { rotateDirectory, wrapDirectoryFor } from './directory';
@@ -34,7 +34,7 @@ import {
   unsplitGroupIds,
 } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
-import { getCustomRole, listCustomRoles, putCustomRole, rolePermissions } from './store-roles';
+import { foldRoleName, getCustomRole, listCustomRoles, putCustomRole, resolveRoleName, rolePermissions } from './store-roles';
 import {
   deleteDirectoryKey,
   findUserByName,
@@ -68,25 +68,17 @@ export interface SessionCore {
   customerName(customerId: number): string;
 }
 
-/** INVALID_INPUT unless `role` is built in or defined in this vault. */
-export function requireKnownRole(db: ReadDb, role: string): void {
-  if (!isBuiltInRole(role) && !getCustomRole(db, role)) throw new CrewvaultError('INVALID_INPUT', `Unknown role "${role}".`);
-}
-
 /**
- * INVALID_INPUT for an unknown role; FORBIDDEN unless `actor` may give it (shared/policy
+ * The role `typed` names (resolveRoleName); FORBIDDEN unless `actor` may give it (shared/policy
  * `whyNotAssignRole`: never beyond one's own permissions; owner and admin only from an owner).
  */
-export function requireAssignableRole(db: ReadDb, actor: Person, role: string): void {
-  requireKnownRole(db, role);
+export function requireAssignableRole(db: ReadDb, actor: Person, typed: string): Role {
+  const role = resolveRoleName(db, typed);
   const why = whyNotAssignRole(actor, role, rolePermissions(db, role));
   if (why) throw new CrewvaultError('FORBIDDEN', why);
+  return role;
 }
 
-/** A role name as people read it: no case, and "_", "-" and spaces alike. */
-function foldRoleName(name: string): string {
-  return name.toLowerCase().replace(/[\s_-]+/g, '');
-}
 
 function forbidden(message: string): CrewvaultError {
   return new CrewvaultError('FORBIDDEN', message);
@@ -276,9 +268,9 @@ export class TeamService {
    * role that gains or loses secrets gains or loses the groups' secret keys. Every group whose
    * key the person loses is rotated, as a revoke does, so what they kept opens nothing new.
    */
-  changeRole(userName: string, role: Role): UserView {
+  changeRole(userName: string, typedRole: Role): UserView {
     this.core.require('users.manage');
-    requireAssignableRole(this.core.db, this.core.person(), role);
+    const role = requireAssignableRole(this.core.db, this.core.person(), typedRole);
     return this.writeRekeying((w) => {
       const user = this.activeUser(w, userName);
       if (user.id === this.core.user().id) throw forbidden('You cannot change your own role.');

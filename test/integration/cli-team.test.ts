@@ -72,12 +72,13 @@ describe('crewvault user, group and move', () => {
     expect(run('alice', ALICE, 'user', 'disable', 'bob').stdout).toBe('Disabled bob; the groups they held have new keys.\n');
     expect(run('alice', ALICE, 'user', 'list').stdout).toBe('alice\towner\nbob\tauditor\tdisabled\n');
     expect(run('bob', 'bob new pass 2', 'list').stderr).toContain('WRONG_PASSWORD');
-    expect(run('alice', ALICE, 'user', 'role', 'bob', 'wizard').stderr).toBe('crewvault: INVALID_INPUT: Unknown role "wizard".\n');
+    expect(run('alice', ALICE, 'user', 'role', 'bob', 'wizard').stderr).toBe('crewvault: INVALID_INPUT: Unknown role "wizard": one of owner, admin, team_lead, technician, codes_only, auditor.\n');
   });
 
   it('defines a custom role and gives it to someone', () => {
     expect(run('alice', ALICE, 'role', 'define', 'Night shift', 'entries.view,otp.view').stdout).toBe('Defined Night shift: entries.view, otp.view.\n');
-    expect(run('alice', ALICE, 'user', 'role', 'bob', 'night shift').stdout).toBe('bob is now night shift.\n');
+    // Stored under the role's defined name, whatever case it was typed in.
+    expect(run('alice', ALICE, 'user', 'role', 'bob', 'night shift').stdout).toBe('bob is now Night shift.\n');
     addVpn();
     // Codes, but only the current one: a role without otp.reveal_secret cannot ask for another time.
     expect(run('bob', BOB, 'otp', 'Acme/VPN').stdout).toMatch(/^\d{6}\n$/);

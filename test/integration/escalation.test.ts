@@ -117,3 +117,16 @@ describe('admins and owners', () => {
     expect(roleOf(OWNER)).toBe('owner');
   });
 });
+
+describe('role names as people type them', () => {
+  it('"Technician", "Team lead" and "team-lead" name the built-in roles; an unknown one lists the valid ones', async () => {
+    const { owner, roleOf } = await staff();
+    expect(owner.team.changeRole('tom', 'Team lead').role).toBe('team_lead');
+    expect(roleOf('tom')).toBe('team_lead');
+    expect(owner.team.changeRole('tom', 'TECHNICIAN').role).toBe('technician');
+    expect(owner.team.changeRole('vera', 'Help-Desk').role).toBe('helpdesk');
+    expect(() => owner.team.changeRole('tom', 'wizard')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringContaining('one of owner, admin, team_lead, technician, codes_only, auditor') as unknown }) as unknown);
+    owner.mfa.setPolicy('required', 'Codes Only');
+    expect(owner.mfa.policy().roles).toEqual({ codes_only: 'required' });
+  });
+});

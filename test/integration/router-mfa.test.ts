@@ -161,7 +161,7 @@ describe('the second sign-in step', () => {
     const { router } = newRouter();
     ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
     const before = ok(await router.call('mfa.policy', {}));
-    expect(await router.call('mfa.setPolicy', { level: 'required', role: 'techncian' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: 'Unknown role "techncian".' } });
+    expect(await router.call('mfa.setPolicy', { level: 'required', role: 'techncian' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: 'Unknown role "techncian": one of owner, admin, team_lead, technician, codes_only, auditor.' } });
     expect(ok(await router.call('mfa.policy', {}))).toEqual(before);
     ok(await router.call('mfa.setPolicy', { level: 'required', role: 'TECHNICIAN' }));
     ok(await router.call('mfa.setPolicy', { level: 'off', role: 'Technician' }));
