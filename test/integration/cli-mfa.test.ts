@@ -225,7 +225,7 @@ describe('the policy', () => {
     expectFailure(await as('bob', BOB, 'policy', 'mfa', 'required'), 'FORBIDDEN');
     expectFailure(await as('bob', BOB, 'policy', 'mfa', 'off', '--role', 'technician'), 'FORBIDDEN');
     const unknown = await as('alice', ALICE, 'policy', 'mfa', 'required', '--role', 'technicain');
-    expect(unknown).toMatchObject({ status: 1, stderr: 'crewvault: INVALID_INPUT: Unknown role "technicain".\n' });
+    expect(unknown).toMatchObject({ status: 1, stderr: 'crewvault: INVALID_INPUT: Unknown role "technicain": one of owner, admin, team_lead, technician, codes_only, auditor.\n' });
     expect((await as('alice', ALICE, 'policy', 'mfa', 'off', '--role', 'auditor')).stdout).toBe('Two-step sign-in is now off for auditor.\n');
     expect((await as('alice', ALICE, 'policy', 'mfa', 'required')).stdout).toBe('Two-step sign-in is now required for everyone (roles with a level of their own keep it).\n');
     // Now the owner has to set one up too: everything else waits for it.
