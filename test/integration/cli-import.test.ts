@@ -47,6 +47,8 @@ describe('crewvault import', () => {
     expect(as(`${PW}\n`, 'list').stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['Acme/Acme', 'Acme/Acme', 'GitHub/GitHub']);
     const audit = as(`${PW}\n`, 'audit').stdout;
     expect(audit).toContain('entries.import  otpauth: 3 added, 0 skipped, 0 duplicates');
+    // One row for the import, not one per entry.
+    expect(audit).not.toContain('entry.create');
   });
 
   it('names and skips what the vault already holds (same key, issuer and account), and the same entry twice in one file', () => {
