@@ -22,7 +22,8 @@ import { base64Decode, utf8Decode, utf8Encode } from '../bytes';
 import { CrewvaultError } from '../errors';
 import { normaliseSecret, OTP_ALGORITHMS, validateOtpParams, type OtpAlgorithm, type OtpParams } from '../otp';
 import { decodeExportText, decodeHead } from './csv';
-import type { ImportCrypto, ImportedEntry, Importer, ImportOptions, ImportProblem, ImportResult } from './types';
+import type { ImportCrypto, ImportedEntry, Importer, ImportOptions, ImportResult } from './types';
+import { collectEntries } from './collect';
 
 /** The vault file and content versions this reader was written against (Aegis 3.x). */
 const FILE_VERSION = 1;
@@ -244,22 +245,7 @@ function convertContent(content: unknown, fileVersion: number): ImportResult {
     if (isObject(group) && typeof group.uuid === 'string' && typeof group.name === 'string') groupNames.set(group.uuid, group.name);
   }
 
-  const entries: ImportedEntry[] = [];
-  const where: string[] = [];
-  const problems: ImportProblem[] = [];
-  content.entries.forEach((raw: unknown, i) => {
-    const here = whereOf(i + 1, raw);
-    try {
-      const converted = convertEntry(raw, i + 1, groupNames);
-      entries.push(converted.entry);
-      where.push(here);
-      for (const w of converted.warnings) warnings.push(`${here}: ${w}`);
-    } catch (error) {
-      if (!(error instanceof CrewvaultError)) throw error;
-      problems.push({ where: here, message: error.message });
-    }
-  });
-  return { format: 'aegis', entries, problems, warnings, where };
+  return collectEntries('aegis', content.entries as readonly unknown[], whereOf, (raw, position) => convertEntry(raw, position, groupNames), warnings);
 }
 
 function readVault(data: Uint8Array): JsonObject {

@@ -25,7 +25,8 @@ import { base64Decode, utf8Decode, utf8Encode } from '../bytes';
 import { CrewvaultError } from '../errors';
 import { normaliseSecret, OTP_ALGORITHMS, splitLabel, STEAM_DIGITS, validateOtpParams, type OtpAlgorithm, type OtpKind } from '../otp';
 import { decodeExportText, decodeHead } from './csv';
-import type { ImportedEntry, Importer, ImportOptions, ImportProblem, ImportResult } from './types';
+import type { ImportedEntry, Importer, ImportOptions, ImportResult } from './types';
+import { collectEntries } from './collect';
 
 /** The newest schema this reader was checked against (BackupContent.CurrentSchema). */
 const KNOWN_SCHEMA = 4;
@@ -224,22 +225,7 @@ function convertServices(backup: JsonObject, services: unknown): ImportResult {
     if (isObject(group) && typeof group.id === 'string' && typeof group.name === 'string') groupNames.set(group.id, group.name);
   }
 
-  const entries: ImportedEntry[] = [];
-  const where: string[] = [];
-  const problems: ImportProblem[] = [];
-  services.forEach((raw: unknown, i) => {
-    const here = whereOf(i + 1, raw);
-    try {
-      const converted = convertService(raw, i + 1, groupNames);
-      entries.push(converted.entry);
-      where.push(here);
-      for (const w of converted.warnings) warnings.push(`${here}: ${w}`);
-    } catch (error) {
-      if (!(error instanceof CrewvaultError)) throw error;
-      problems.push({ where: here, message: error.message });
-    }
-  });
-  return { format: '2fas', entries, problems, warnings, where };
+  return collectEntries('2fas', services as readonly unknown[], whereOf, (raw, position) => convertService(raw, position, groupNames), warnings);
 }
 
 export const twofasImporter: Importer = {
