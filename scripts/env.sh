@@ -4,7 +4,8 @@
 # It must never change anything outside this checkout except through apt-get.
 
 # gnome-keyring and dbus-daemon: a private Secret Service for the trusted-computer tests.
-crewvault_apt_packages="oathtool libsecret-1-dev chromium qrencode gnome-keyring dbus-daemon"
+# keepassxc: keepassxc-cli opens the .kdbx that `crewvault export` writes (an independent reader).
+crewvault_apt_packages="oathtool libsecret-1-dev chromium qrencode gnome-keyring dbus-daemon keepassxc"
 
 crewvault_env() {
   local root missing pkg sudo=""
