@@ -27,6 +27,10 @@ export function readOtpauthList(text: string): ImportResult {
   const entries: ImportedEntry[] = [];
   const where: string[] = [];
   const problems: ImportProblem[] = [];
+  // A Google export too big for one QR code is split into pages ("batch 2 of 3"): each batch's
+  // pages are collected, so a page missing from the file is named rather than silently absent,
+  // and a page given twice is read once (ente issue: 2 of 12 entries imported).
+  const batches = new Map<number, { size: number; seen: Set<number> }>();
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] ?? '';
@@ -40,6 +44,13 @@ export function readOtpauthList(text: string): ImportResult {
     try {
       if (/^otpauth-migration:/i.test(trimmed)) {
         const batch = parseMigrationUri(trimmed);
+        const pages = batches.get(batch.batchId) ?? { size: batch.batchSize, seen: new Set<number>() };
+        batches.set(batch.batchId, pages);
+        if (batch.batchSize > 1 && pages.seen.has(batch.batchIndex)) {
+          problems.push({ where: here, message: `page ${batch.batchIndex + 1} of ${batch.batchSize} of this Google export was already read: skipped.` });
+          continue;
+        }
+        pages.seen.add(batch.batchIndex);
         for (const p of batch.problems) problems.push({ where: here, message: p.message });
         for (const entry of batch.entries) {
           entries.push(entryOf(entry));
@@ -52,6 +63,12 @@ export function readOtpauthList(text: string): ImportResult {
     } catch (error) {
       if (!(error instanceof CrewvaultError)) throw error;
       problems.push({ where: here, message: error.message });
+    }
+  }
+  for (const { size, seen } of batches.values()) {
+    const missing = Array.from({ length: size }, (_, i) => i).filter((i) => !seen.has(i));
+    if (missing.length > 0 && size > 1) {
+      problems.push({ where: 'Google export', message: `page${missing.length === 1 ? '' : 's'} ${missing.map((i) => i + 1).join(', ')} of ${size} ${missing.length === 1 ? 'is' : 'are'} missing: export or scan ${missing.length === 1 ? 'it' : 'them'} too.` });
     }
   }
   return { format: 'otpauth', entries, problems, warnings: [], where };

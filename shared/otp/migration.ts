@@ -38,6 +38,8 @@ export interface MigrationBatch {
   /** "batch 1 of 3" when the export was split over several QR codes. */
   readonly batchIndex: number;
   readonly batchSize: number;
+  /** The export all pages of one batch share (0 when the app did not say). */
+  readonly batchId: number;
 }
 
 const ALGORITHMS: Readonly<Record<number, OtpAlgorithm>> = { 0: 'SHA1', 1: 'SHA1', 2: 'SHA256', 3: 'SHA512' };
@@ -112,6 +114,7 @@ export function parseMigrationUri(uri: string): MigrationBatch {
   const problems: MigrationProblem[] = [];
   let batchIndex = 0;
   let batchSize = 1;
+  let batchId = 0;
   let index = 0;
   for (const f of payload) {
     if (f.wire === 2 && f.field === 1) {
@@ -126,9 +129,11 @@ export function parseMigrationUri(uri: string): MigrationBatch {
       batchSize = Number(f.value);
     } else if (f.wire === 0 && f.field === 4) {
       batchIndex = Number(f.value);
+    } else if (f.wire === 0 && f.field === 5) {
+      batchId = Number(f.value);
     }
   }
-  return { entries, problems, batchIndex, batchSize };
+  return { entries, problems, batchIndex, batchSize, batchId };
 }
 
 const ALGORITHM_CODES: Readonly<Record<OtpAlgorithm, bigint>> = { SHA1: 1n, SHA256: 2n, SHA512: 3n };
