@@ -25,6 +25,7 @@ import { defaultOtpParams, looksLikeUri, normaliseSecret, parseOtpUri } from '..
 import { columnsOf, decodeExportText, decodeHead, readCsv } from './csv';
 import { entryWhere } from './keepassxc-csv';
 import type { ImportCrypto, ImportedEntry, Importer, ImportOptions, ImportProblem, ImportResult } from './types';
+import { takeConverted } from './collect';
 
 /** Bitwarden's cipher types (libs/common/src/vault/enums/cipher-type.ts). */
 const LOGIN = 1;
@@ -108,16 +109,10 @@ class Collector {
   private readonly leftOut = new Map<string, number>();
 
   add(index: number, item: ItemFields): void {
-    const here = entryWhere(index, item.name);
-    try {
+    takeConverted(this, entryWhere(index, item.name), () => {
       const { entry, warning } = convertItem(item);
-      this.entries.push(entry);
-      this.where.push(here);
-      if (warning) this.warnings.push(`${here}: ${warning}`);
-    } catch (error) {
-      if (!(error instanceof CrewvaultError)) throw error;
-      this.problems.push({ where: here, message: error.message });
-    }
+      return { entry, warnings: warning ? [warning] : [] };
+    });
   }
 
   problem(index: number, name: string, message: string): void {

@@ -13,6 +13,32 @@ export interface ConvertedItem {
   readonly warnings: readonly string[];
 }
 
+/** What a format's reader accumulates, in the shape of ImportResult. */
+export interface Collected {
+  readonly entries: ImportedEntry[];
+  readonly where: string[];
+  readonly problems: ImportProblem[];
+  readonly warnings: string[];
+}
+
+/**
+ * Converts one item into `into`: its entry (and where it was), its warnings named by where it
+ * was, or — when conversion throws a CrewvaultError — a problem named by where it was.
+ */
+export function takeConverted(into: Collected, here: string, convert: () => ConvertedItem): void {
+  try {
+    const converted = convert();
+    if (converted.entry) {
+      into.entries.push(converted.entry);
+      into.where.push(here);
+    }
+    for (const w of converted.warnings) into.warnings.push(`${here}: ${w}`);
+  } catch (error) {
+    if (!(error instanceof CrewvaultError)) throw error;
+    into.problems.push({ where: here, message: error.message });
+  }
+}
+
 export function collectEntries<T>(
   format: string,
   items: readonly T[],
@@ -20,22 +46,7 @@ export function collectEntries<T>(
   convert: (item: T, position: number) => ConvertedItem,
   warnings: string[],
 ): ImportResult {
-  const entries: ImportedEntry[] = [];
-  const where: string[] = [];
-  const problems: ImportProblem[] = [];
-  items.forEach((item, i) => {
-    const here = whereOf(i + 1, item);
-    try {
-      const converted = convert(item, i + 1);
-      if (converted.entry) {
-        entries.push(converted.entry);
-        where.push(here);
-      }
-      for (const w of converted.warnings) warnings.push(`${here}: ${w}`);
-    } catch (error) {
-      if (!(error instanceof CrewvaultError)) throw error;
-      problems.push({ where: here, message: error.message });
-    }
-  });
-  return { format, entries, problems, warnings, where };
+  const collected: Collected = { entries: [], where: [], problems: [], warnings };
+  items.forEach((item, i) => takeConverted(collected, whereOf(i + 1, item), () => convert(item, i + 1)));
+  return { format, ...collected };
 }

@@ -29,6 +29,7 @@ import {
 } from '../otp';
 import { columnsOf, decodeExportText, decodeHead, readCsv } from './csv';
 import type { ImportedEntry, Importer, ImportProblem } from './types';
+import { takeConverted } from './collect';
 
 /** KeePassXC's name for the group it moves deleted entries to (its CSV has no UUIDs). */
 export const KEEPASS_RECYCLE_BIN = 'Recycle Bin';
@@ -227,15 +228,10 @@ export class KeePassCollector {
       this.recycled++;
       return;
     }
-    try {
+    takeConverted(this, here, () => {
       const { entry, warning } = convertKeePassEntry(fields);
-      this.entries.push(entry);
-      this.where.push(here);
-      if (warning) this.warnings.push(`${here}: ${warning}`);
-    } catch (error) {
-      if (!(error instanceof CrewvaultError)) throw error;
-      this.problems.push({ where: here, message: error.message });
-    }
+      return { entry, warnings: warning ? [warning] : [] };
+    });
   }
 
   result(format: string): { format: string; entries: ImportedEntry[]; problems: ImportProblem[]; warnings: string[]; where: string[] } {

@@ -4,25 +4,14 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Vault } from '../../electron/vault/vault';
-import type { VaultSession } from '../../electron/vault/service';
 import { parseOtpUri } from '../../shared/otp';
-import { FAST_KDF, manualClock, newVault } from '../support/vault';
+import { FAST_KDF, manualClock } from '../support/vault';
+import { newTeam } from '../support/team';
 
 const HOTP = parseOtpUri('otpauth://hotp/Bank:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0&issuer=Bank');
 const TOTP = parseOtpUri('otpauth://totp/Acme:admin?secret=JBSWY3DPEHPK3PXP&issuer=Acme');
 
-async function team() {
-  const clock = manualClock();
-  const { file, session: owner } = await newVault(clock);
-  const vault = Vault.open(file, clock);
-  const add = async (name: string, role: string): Promise<VaultSession> => {
-    await owner.createUser(name, role, `${name} password`, FAST_KDF);
-    const session = await vault.signIn(name, `${name} password`);
-    await session.changePassword(`${name} password`, `${name} password!`, FAST_KDF);
-    return session;
-  };
-  return { file, clock, owner, vault, add };
-}
+const team = newTeam;
 
 function byRoleOf(file: string, name: string): number[] {
   const db = new Database(file, { readonly: true });

@@ -13,6 +13,7 @@ import { crewvault } from '../support/cli';
 import { errorCode, newRouter, ok } from '../support/router';
 import { base32Bytes, hotp } from '../support/totp';
 import { FAST_KDF, manualClock, newVault, OWNER, PASSWORD, tempFolder } from '../support/vault';
+import { newTeam } from '../support/team';
 
 const FORBIDDEN: unknown = expect.objectContaining({ code: 'FORBIDDEN' });
 const HOTP = parseOtpUri('otpauth://hotp/Bank:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0&issuer=Bank');
@@ -48,18 +49,7 @@ function opensAnyDetails(file: string, key: Buffer): boolean {
   }
 }
 
-async function team() {
-  const clock = manualClock();
-  const { file, session: owner } = await newVault(clock);
-  const vault = Vault.open(file, clock);
-  const add = async (name: string, role: string): Promise<VaultSession> => {
-    await owner.createUser(name, role, `${name} password`, FAST_KDF);
-    const session = await vault.signIn(name, `${name} password`);
-    await session.changePassword(`${name} password`, `${name} password!`, FAST_KDF);
-    return session;
-  };
-  return { file, clock, owner, vault, add };
-}
+const team = newTeam;
 
 describe('keys follow a role when the role itself is redefined', () => {
   it('a role that loses its secret permissions loses the secret keys (groups rotated); one that gains them gains them', async () => {
