@@ -106,16 +106,7 @@ function otpFromOtpField(text: string): KeePassOtp {
   const query = queryValues(text);
   const key = query.get('key');
   if (key === undefined) refuse('The otp field is neither an otpauth:// URI nor KeeOtp settings (key=…).');
-  const { secret, warning } = normaliseSecret(key);
-  const params = validateOtpParams({
-    kind: 'totp',
-    secret,
-    algorithm: algorithmOf(query.get('otphashmode')),
-    digits: wholeNumber(query.get('size'), 'KeeOtp size', 6),
-    period: wholeNumber(query.get('step'), 'KeeOtp step', DEFAULT_PERIOD),
-    counter: 0,
-  });
-  return { params, ...(warning ? { warning: warning.message } : {}) };
+  return totpOf(key, query.get('otphashmode'), wholeNumber(query.get('size'), 'KeeOtp size', 6), wholeNumber(query.get('step'), 'KeeOtp step', DEFAULT_PERIOD));
 }
 
 function otpFromLegacySeed(seed: string, settings: string | undefined): KeePassOtp {
@@ -163,15 +154,13 @@ function otpFromTimeOtp(entry: KeePassEntryFields): KeePassOtp | undefined {
     }
     secretText = encodeSecret(bytes);
   } else return undefined;
+  return totpOf(secretText, entry.field('TimeOtp-Algorithm'), wholeNumber(entry.field('TimeOtp-Length'), 'TimeOtp-Length', 6), wholeNumber(entry.field('TimeOtp-Period'), 'TimeOtp-Period', DEFAULT_PERIOD));
+}
+
+/** A TOTP key held as fields (KeeOtp's settings, KeePass 2.47's TimeOtp-*): normalised and checked. */
+function totpOf(secretText: string, algorithm: string | undefined, digits: number, period: number): { params: OtpParams; warning?: string } {
   const { secret, warning } = normaliseSecret(secretText);
-  const params = validateOtpParams({
-    kind: 'totp',
-    secret,
-    algorithm: algorithmOf(entry.field('TimeOtp-Algorithm')),
-    digits: wholeNumber(entry.field('TimeOtp-Length'), 'TimeOtp-Length', 6),
-    period: wholeNumber(entry.field('TimeOtp-Period'), 'TimeOtp-Period', DEFAULT_PERIOD),
-    counter: 0,
-  });
+  const params = validateOtpParams({ kind: 'totp', secret, algorithm: algorithmOf(algorithm), digits, period, counter: 0 });
   return { params, ...(warning ? { warning: warning.message } : {}) };
 }
 
