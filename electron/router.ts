@@ -2,9 +2,12 @@
  * [Note: IPC contract] The router: the one place every door (Electron IPC, the browser host)
  * sends a call. In order: the method must be in shared/api/contract.ts; its input is parsed
  * from `unknown` (INVALID_INPUT, nothing changed); the session must be open and not idle
- * (LOCKED); the role must allow it, by the same shared/policy table the UI reads (FORBIDDEN);
- * then the vault service runs it, auditing as it goes. Every reply is `{ ok, value | error }`,
- * and no error carries a secret, a key or ciphertext. No business rule lives in a door.
+ * (LOCKED); the sign-in must be complete (vault/sign-in-flow.ts: a required authenticator set
+ * up, a one-time password replaced); the role must allow it, by the same shared/policy table the
+ * UI reads (FORBIDDEN); then the vault service runs it, auditing as it goes. Every reply is
+ * `{ ok, value | error }`, and no error carries a secret, a key or ciphertext. No business rule
+ * lives in a door: the second step, the fresh proof and the one-time-password gate are the
+ * vault's (sign-in-flow.ts), shared with the CLI.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
@@ -21,6 +24,7 @@ import { deviceAccount, type DeviceStore } from './devices';
 import { translateSqliteError } from './vault/db';
 import { EMERGENCY_CODE_MS } from './vault/mfa';
 import { DEFAULT_SETTINGS, type Clock, type VaultSession } from './vault/service';
+import { admitSession, beginSetUp, mustSetUpAuthenticator, proveItIsYou, proveToActOnOthers, SignInAttempt, type DoorWords } from './vault/sign-in-flow';
 import { createVault, Vault, type KdfOptions } from './vault/vault';
 
 export interface RouterOptions {
@@ -47,9 +51,12 @@ export interface RouterOptions {
 type Input<M extends MethodName> = z.output<Contract[M]['input']>;
 type Handlers = { readonly [M in MethodName]: (input: Input<M>, session: VaultSession | undefined) => Promise<MethodResult<M>> | MethodResult<M> };
 
-/** How long the second step may take, and how many wrong codes end it. */
-const SECOND_STEP_MS = 5 * 60_000;
-const MAX_CODE_FAILURES = 5;
+/** The "how" of each sign-in answer, in the app's terms (the rules are sign-in-flow.ts's). */
+const WORDS: DoorWords = {
+  giveCode: 'enter the code from your app, a recovery code or an emergency code',
+  setUpAuthenticator: 'set up an authenticator',
+  choosePassword: 'choose your own',
+};
 
 function failure(code: ErrorCode, message: string): Reply<never> {
   return { ok: false, error: { code, message } };
@@ -77,7 +84,7 @@ export class Router {
   private vault: Vault | undefined;
   private session: VaultSession | undefined;
   /** Password right, second step due: the session is held here, unusable, until it is done. */
-  private pending: { session: VaultSession; step: 'code' | 'enrol'; failures: number; since: number } | undefined;
+  private pending: SignInAttempt | undefined;
   private vaultPath: string;
   private lastActivity = 0;
   /** The trusted-computer row this session came in through, or was trusted by: never forgotten from here. */
@@ -97,17 +104,8 @@ export class Router {
     const parsed = spec.input.safeParse(input ?? {});
     if (!parsed.success) return failure('INVALID_INPUT', describeIssue(parsed.error));
     this.checkIdle();
-    const session = this.session;
-    if (spec.access !== 'public') {
-      if (!session) return failure('LOCKED', 'The vault is locked: sign in again.');
-      if (spec.access !== 'session' && !session.permissions().includes(spec.access)) {
-        return failure('FORBIDDEN', `Your role may not do this (needs permission ${spec.access}).`);
-      }
-      if (method !== 'session.changePassword' && session.mustChangePassword) {
-        return failure('PASSWORD_CHANGE_REQUIRED', 'You signed in with a one-time password: choose your own first.');
-      }
-    }
     try {
+      const session = this.admit(method, spec.access);
       const handler = this.handlers[method] as (input: unknown, session: VaultSession | undefined) => unknown;
       const value = await handler(parsed.data, session);
       if (spec.activity && this.session) this.lastActivity = this.options.clock.now();
@@ -118,6 +116,31 @@ export class Router {
       this.options.log?.(`Router.call: ${method} failed unexpectedly (${error instanceof Error ? error.name : typeof error})`);
       return failure('INTERNAL', 'Crewvault hit an unexpected error; the request may not have completed.');
     }
+  }
+
+  /**
+   * The session a call may use, or why not: LOCKED without a complete sign-in; then the vault's
+   * sign-in rules (sign-in-flow.ts admitSession: a required authenticator, a one-time password),
+   * before the role's permission, as the CLI asks them.
+   */
+  private admit(method: MethodName, access: Contract[MethodName]['access']): VaultSession | undefined {
+    const session = this.session;
+    // The policy came to require an authenticator this person lacks (changed, or theirs reset,
+    // while signed in): back to the setup step, as their next sign-in (or CLI command) would be.
+    if (session && mustSetUpAuthenticator(session)) {
+      this.session = undefined;
+      this.deviceInUse = undefined;
+      this.pending = SignInAttempt.toSetUp(session, this.options.clock);
+      if (access !== 'public') admitSession(session, 'anything', WORDS); // MFA_REQUIRED, saying why
+      return undefined;
+    }
+    if (access === 'public') return session;
+    if (!session) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    admitSession(session, method === 'session.changePassword' ? 'change-password' : 'anything', WORDS);
+    if (access !== 'session' && !session.permissions().includes(access)) {
+      throw new CrewvaultError('FORBIDDEN', `Your role may not do this (needs permission ${access}).`);
+    }
+    return session;
   }
 
   /** Locks when the session has been idle for the configured minutes. Doors call this on a timer too. */
@@ -159,7 +182,7 @@ export class Router {
       user: session ? session.user : null,
       permissions: session ? session.permissions() : [],
       mustChangePassword: session ? session.mustChangePassword : false,
-      pending: this.pending ? { step: this.pending.step, username: this.pending.session.user.name, trustDays: this.trustDays(this.pending.session) } : null,
+      pending: this.pending?.due ? { step: this.pending.due, username: this.pending.session.user.name, trustDays: this.trustDays(this.pending.session) } : null,
       settings: session ? session.settings() : DEFAULT_SETTINGS,
     };
   }
@@ -179,14 +202,13 @@ export class Router {
 
   private async passwordAccepted(session: VaultSession): Promise<SessionState> {
     this.lock();
-    const mfa = session.mfa.status();
-    const step = mfa.enabled ? 'code' : session.mfa.policy().mine === 'required' ? 'enrol' : undefined;
-    if (!step) return this.signedIn(session);
-    if (step === 'code') {
+    const attempt = SignInAttempt.afterPassword(session, this.options.clock);
+    if (!attempt.due) return this.signedIn(session);
+    if (attempt.due === 'code') {
       const device = await this.trustedDevice(session);
       if (device !== undefined) return this.signedIn(session, device);
     }
-    this.pending = { session, step, failures: 0, since: this.options.clock.now() };
+    this.pending = attempt;
     return this.state();
   }
 
@@ -241,22 +263,24 @@ export class Router {
     this.options.log?.(`Router: the OS keychain failed (${what}: ${error instanceof Error ? error.name : typeof error}); trusted computers are off until restart`);
   }
 
-  /** The session waiting for its second step, if it is still within its time and tries. */
-  private pendingSession(step: 'code' | 'enrol'): VaultSession {
-    const pending = this.pending;
-    if (!pending || pending.step !== step) throw new CrewvaultError('LOCKED', 'Sign in with your password first.');
-    if (this.options.clock.now() - pending.since > SECOND_STEP_MS) {
-      this.lock();
-      throw new CrewvaultError('LOCKED', 'The sign-in took too long: enter your password again.');
+  /**
+   * One step of the sign-in waiting for its second step (sign-in-flow.ts decides); an attempt
+   * that ran out of time or tries is dropped, and with it the session.
+   */
+  private withPending<T>(step: (attempt: SignInAttempt) => T): T {
+    const attempt = this.pending;
+    if (!attempt) throw new CrewvaultError('LOCKED', 'Sign in with your password first.');
+    try {
+      return step(attempt);
+    } finally {
+      if (attempt.over && this.pending === attempt) this.lock();
     }
-    return pending.session;
   }
 
-  /** A fresh proof from the signed-in person: a code from their app, or their password. */
-  private async proveItIsYou(session: VaultSession, code: string | undefined, password: string | undefined, toDo: string): Promise<void> {
-    if (code !== undefined) session.mfa.verifyCode(code, this.options.clock.now());
-    else if (password !== undefined) await session.confirmPassword(password);
-    else throw new CrewvaultError('MFA_REQUIRED', `Enter your password or a code from your app to ${toDo}.`);
+  /** The second step is done: the waiting session becomes the signed-in one. */
+  private pendingDone(attempt: SignInAttempt, deviceInUse?: number): SessionState {
+    this.pending = undefined; // lock() must not end the session it is about to hold
+    return this.signedIn(attempt.session, deviceInUse);
   }
 
   /** Electron: the main process writes the clipboard and clears it later; the browser host's page does both itself. */
@@ -314,23 +338,10 @@ export class Router {
     },
     'session.signIn': async ({ username, password }) => this.passwordAccepted(await this.openVault().signIn(username, password)),
     'session.verifyCode': async ({ code, recoveryCode, emergencyCode, trustDevice }) => {
-      const session = this.pendingSession('code');
-      try {
-        if (code !== undefined) session.mfa.verifyCode(code, this.options.clock.now());
-        else if (recoveryCode !== undefined) session.mfa.useRecoveryCode(recoveryCode);
-        else if (emergencyCode !== undefined) session.mfa.useEmergencyCode(emergencyCode, this.options.clock.now());
-        else throw new CrewvaultError('INVALID_INPUT', 'Give a code, a recovery code or an emergency code.');
-      } catch (error) {
-        if (error instanceof CrewvaultError && error.code === 'WRONG_CODE' && this.pending && ++this.pending.failures >= MAX_CODE_FAILURES) {
-          this.lock();
-          throw new CrewvaultError('WRONG_CODE', `${MAX_CODE_FAILURES} wrong codes: sign in with your password again.`);
-        }
-        throw error;
-      }
-      this.pending = undefined;
+      const [attempt, kind] = this.withPending((a) => [a, a.answer({ code, recoveryCode, emergencyCode }, WORDS)] as const);
       // Only an authenticator code earns trust: a recovery or emergency code is for once.
-      const device = trustDevice === true && code !== undefined ? await this.trustThisDevice(session) : undefined;
-      return this.signedIn(session, device);
+      const device = trustDevice === true && kind === 'code' ? await this.trustThisDevice(attempt.session) : undefined;
+      return this.pendingDone(attempt, device);
     },
     'session.lock': () => {
       this.lock();
@@ -402,52 +413,46 @@ export class Router {
       return { reset: username };
     },
     'mfa.status': (_input, session) => this.mfaStatus(this.requireSession(session)),
-    'mfa.begin': async ({ code, password }, session) => {
-      if (!session) return this.pendingSession('enrol').mfa.beginEnrolment();
-      // Replacing a working authenticator takes a fresh proof, like turning it off.
-      if (session.mfa.status().enabled) await this.proveItIsYou(session, code, password, 'set up another authenticator');
-      return session.mfa.beginEnrolment();
+    // Public in the contract (the setup step comes before a session is usable), so the sign-in
+    // rules are asked here: the setup step's, or a signed-in session's.
+    'mfa.begin': async (proof, session) => {
+      if (!session) return this.withPending((attempt) => attempt.beginSetUp(WORDS));
+      admitSession(session, 'set-up', WORDS);
+      return beginSetUp(session, proof, this.options.clock.now());
     },
     'mfa.confirm': ({ code }, session) => {
-      const target = session ?? this.pendingSession('enrol');
-      const recoveryCodes = target.mfa.confirmEnrolment(code, this.options.clock.now());
       if (!session) {
-        this.pending = undefined;
-        return { recoveryCodes, state: this.signedIn(target) };
+        const [attempt, recoveryCodes] = this.withPending((a) => [a, a.confirmSetUp(code, WORDS)] as const);
+        return { recoveryCodes, state: this.pendingDone(attempt) };
       }
+      admitSession(session, 'confirm-set-up', WORDS);
+      const recoveryCodes = session.mfa.confirmEnrolment(code, this.options.clock.now());
       return { recoveryCodes, state: this.state() };
     },
     // Turning MFA off, or new recovery codes (each one a way past the authenticator), only
     // after the person proves it is them again: an unlocked session left alone is not enough.
     'mfa.disable': async ({ code, password }, session) => {
       const s = this.requireSession(session);
-      await this.proveItIsYou(s, code, password, 'turn two-step sign-in off');
+      await proveItIsYou(s, { code, password }, 'turn two-step sign-in off', this.options.clock.now());
       s.mfa.disable();
       return this.mfaStatus(s);
     },
     'mfa.regenerate': async ({ code, password }, session) => {
       const s = this.requireSession(session);
-      await this.proveItIsYou(s, code, password, 'make new recovery codes');
+      await proveItIsYou(s, { code, password }, 'make new recovery codes', this.options.clock.now());
       return { recoveryCodes: s.mfa.regenerateRecoveryCodes() };
     },
     'mfa.reset': async ({ username, code, password }, session) => {
-      // Another person's second factor goes only after the admin proves it is them: their own
-      // code when they have an authenticator, else their password.
+      // Another person's second factor goes only after the admin proves it is them.
       const s = this.requireSession(session);
-      if (s.mfa.status().enabled) {
-        if (code === undefined) throw new CrewvaultError('MFA_REQUIRED', 'Enter your own authentication code to reset another user\'s.');
-        s.mfa.verifyCode(code, this.options.clock.now());
-      } else {
-        if (password === undefined) throw new CrewvaultError('WRONG_PASSWORD', 'Enter your own password to reset another user\'s two-step sign-in.');
-        await s.confirmPassword(password);
-      }
+      await proveToActOnOthers(s, { code, password }, this.options.clock.now());
       s.mfa.resetFor(username);
       return { reset: username };
     },
     'mfa.showKey': async ({ code, password }, session) => {
       // The key again (for a second phone) only after the person proves it is them again.
       const s = this.requireSession(session);
-      await this.proveItIsYou(s, code, password, 'see the key again');
+      await proveItIsYou(s, { code, password }, 'see the key again', this.options.clock.now());
       return s.mfa.currentSetup();
     },
     'mfa.emergency': ({ username }, session) => ({
