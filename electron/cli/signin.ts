@@ -3,11 +3,14 @@
  * in from the CLI: the password comes from a hidden terminal prompt or the next line of piped
  * stdin; a code is an option (scripts pass it), never prompted.
  * The vault is always closed (WAL checkpointed) when the command ends, however it ends.
+ * What is due after the password, and what a session may do before it has set up a required
+ * authenticator or replaced a one-time password, is the vault's rule (vault/sign-in-flow.ts),
+ * the same the app's router follows; this file only reads the options and words the answers.
  */
-import { CrewvaultError } from '../../shared/errors';
 import { defaultVaultPath } from '../paths';
 import { Vault } from '../vault/vault';
 import type { VaultSession } from '../vault/service';
+import { SignInAttempt, type DoorWords, type Purpose, type SecondFactor } from '../vault/sign-in-flow';
 import { UsageError, type CliIo } from './io';
 
 export const VAULT_OPTIONS = {
@@ -52,34 +55,33 @@ export function vaultPath(values: VaultOptionValues, io: CliIo): string {
   return values.vault ?? defaultVaultPath(io.env);
 }
 
-/** Whether the user must set up an authenticator before anything else. */
-function mustEnrol(session: VaultSession): boolean {
-  return !session.mfa.status().enabled && session.mfa.policy().mine === 'required';
+/** The "how" of each sign-in answer, in this door's terms (the rules are sign-in-flow.ts's). */
+const WORDS: DoorWords = {
+  giveCode: 'pass --code CODE (or --recovery-code -, or an admin\'s --emergency-code CODE; "-" reads it like a password)',
+  setUpAuthenticator: 'set up an authenticator with "crewvault mfa begin"',
+  choosePassword: 'set your own with "crewvault passwd"',
+};
+
+/** What the command is for, as the sign-in rules see it. */
+function purposeOf(options: SessionOptions): Purpose {
+  if (options.codeConfirmsSetup) return 'confirm-set-up';
+  if (options.allowEnrolment) return 'set-up';
+  return options.allowOneTimePassword ? 'change-password' : 'anything';
 }
 
 /**
- * The CLI's second sign-in step for a user with an authenticator: exactly one of --code,
- * --recovery-code or --emergency-code. Never echoes what was given. "-" reads it like a
- * password (hidden prompt, or the next piped line): a recovery code stays good until used, so
- * it should not sit in the process list while the command runs.
+ * What was given for the second step: at most one of --code, --recovery-code or
+ * --emergency-code (checkSecondStepOptions). Never echoed. "-" reads it like a password (hidden
+ * prompt, or the next piped line): a recovery code stays good until used, so it should not sit
+ * in the process list while the command runs.
  */
-async function secondStep(session: VaultSession, values: VaultOptionValues, io: CliIo, options: SessionOptions): Promise<void> {
-  const given = async (name: 'code' | 'recovery-code' | 'emergency-code', prompt: string): Promise<string | undefined> => {
-    const value = values[name];
-    return value === '-' ? io.readSecret(prompt) : value;
+async function givenFactor(values: VaultOptionValues, io: CliIo): Promise<SecondFactor> {
+  const read = async (value: string | undefined, prompt: string): Promise<string | undefined> => (value === '-' ? io.readSecret(prompt) : value);
+  return {
+    code: await read(values.code, 'Authentication code: '),
+    recoveryCode: await read(values['recovery-code'], 'Recovery code: '),
+    emergencyCode: await read(values['emergency-code'], 'Emergency code: '),
   };
-  if (session.mfa.status().enabled) {
-    if (options.codeConfirmsSetup) return;
-    const code = await given('code', 'Authentication code: ');
-    const recovery = code === undefined ? await given('recovery-code', 'Recovery code: ') : undefined;
-    const emergency = code === undefined && recovery === undefined ? await given('emergency-code', 'Emergency code: ') : undefined;
-    if (code !== undefined) session.mfa.verifyCode(code, io.now());
-    else if (recovery !== undefined) session.mfa.useRecoveryCode(recovery);
-    else if (emergency !== undefined) session.mfa.useEmergencyCode(emergency, io.now());
-    else throw new CrewvaultError('MFA_REQUIRED', 'This user signs in with an authentication code: pass --code CODE (or --recovery-code -, or an admin\'s --emergency-code CODE; "-" reads it like a password).');
-  } else if (mustEnrol(session) && !options.allowEnrolment) {
-    throw new CrewvaultError('MFA_REQUIRED', 'Two-step sign-in is required for this user: set up an authenticator with "crewvault mfa begin" first.');
-  }
 }
 
 /** Refuses, before any password is asked, more than one way through the second step. */
@@ -120,11 +122,11 @@ export async function withSession<T>(
     const password = await io.readSecret(`Password for ${who ?? 'the vault'}: `);
     const session = await vault.signIn(who, password);
     try {
-      await secondStep(session, values, io, options);
-      const enrolling = options.allowEnrolment === true && mustEnrol(session);
-      if (!options.allowOneTimePassword && !enrolling && session.mustChangePassword) {
-        throw new CrewvaultError('PASSWORD_CHANGE_REQUIRED', 'You signed in with a one-time password: set your own with "crewvault passwd" first.');
-      }
+      const attempt = SignInAttempt.afterPassword(session, { now: io.now });
+      const purpose = purposeOf(options);
+      // `mfa confirm`: the new key's code stands in for the current one (admit lets it through).
+      if (attempt.due === 'code' && purpose !== 'confirm-set-up') attempt.answer(await givenFactor(values, io), WORDS);
+      attempt.admit(purpose, WORDS);
       return await work(session, password);
     } finally {
       session.lock();
