@@ -1,23 +1,23 @@
-/** The app shell: decides which screen a person sees from the session state; Ctrl/Cmd+L locks. */
+/**
+ * The app shell: decides which screen a person sees from the session state; Ctrl/Cmd+L locks.
+ * A call that meets LOCKED or PASSWORD_CHANGE_REQUIRED on any screen comes here (useCall),
+ * and the state read again says which screen is next.
+ */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import type { CrewvaultApi } from '../shared/api/client';
 import type { SessionState } from '../shared/api/contract';
-import type { Transport } from './client';
+import type { ErrorInfo } from '../shared/errors';
+import type { Connection } from './client';
 import { ChangePasswordForm } from './components/ChangePasswordForm';
 import { Modal } from './components/Modal';
 import { SecurityPanel } from './components/SecurityPanel';
 import { TopBar, type Page } from './components/TopBar';
+import { SessionEnded } from './hooks/useCall';
 import { AuditScreen } from './screens/AuditScreen';
 import { GroupsScreen } from './screens/GroupsScreen';
 import { SecondStepScreen } from './screens/SecondStepScreen';
 import { SignInScreen } from './screens/SignInScreen';
 import { UsersScreen } from './screens/UsersScreen';
 import { VaultScreen } from './screens/VaultScreen';
-
-export interface Connection {
-  readonly api: CrewvaultApi;
-  readonly transport: Transport;
-}
 
 export function App({ connection }: { connection: Connection }) {
   const { api } = connection;
@@ -39,8 +39,9 @@ export function App({ connection }: { connection: Connection }) {
     if (reply.ok) setState(reply.value);
   }, [api]);
 
-  const locked = useCallback(() => {
-    setNotice('The vault locked itself; sign in again.');
+  /** A call met LOCKED (the sign-in screen says why) or PASSWORD_CHANGE_REQUIRED. */
+  const sessionEnded = useCallback((reason: ErrorInfo) => {
+    if (reason.code === 'LOCKED') setNotice(reason.message);
     void refresh();
   }, [refresh]);
 
@@ -59,41 +60,45 @@ export function App({ connection }: { connection: Connection }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [lock]);
 
-  if (error) return <main className="centered"><p role="alert" className="error">{error}</p></main>;
-  if (!state) return <main className="centered"><p aria-busy="true">Opening Crewvault…</p></main>;
-  if (state.pending) return <SecondStepScreen api={api} state={state} onDone={(s, ended) => { if (ended) setNotice(ended); setState(s); }} />;
-  if (!state.user) return <SignInScreen api={api} state={state} notice={notice} onSignedIn={(s) => { setNotice(null); setPage('vault'); setState(s); }} />;
-  if (state.mustChangePassword) {
+  return <SessionEnded value={sessionEnded}>{screen()}</SessionEnded>;
+
+  function screen(): ReactNode {
+    if (error) return <main className="centered"><p role="alert" className="error">{error}</p></main>;
+    if (!state) return <main className="centered"><p aria-busy="true">Opening Crewvault…</p></main>;
+    if (state.pending) return <SecondStepScreen api={api} state={state} onDone={(s, ended) => { if (ended) setNotice(ended); setState(s); }} />;
+    if (!state.user) return <SignInScreen api={api} state={state} notice={notice} onSignedIn={(s) => { setNotice(null); setPage('vault'); setState(s); }} />;
+    if (state.mustChangePassword) {
+      return (
+        <main className="centered">
+          <div className="card">
+            <ChangePasswordForm api={api} intro="You signed in with a one-time password. Choose your own to continue." onChanged={setState} />
+          </div>
+        </main>
+      );
+    }
+    const topBar = (children?: ReactNode) => (
+      <TopBar state={state} page={page} onNavigate={setPage} onLock={() => void lock()} onChangePassword={() => setChangingPassword(true)} onSecurity={() => setSecurity(true)}>{children}</TopBar>
+    );
+    const securityDialog = security && (
+      <Modal label="Two-step sign-in" onClose={() => setSecurity(false)}>
+        <SecurityPanel api={api} transport={connection.transport} onClose={() => setSecurity(false)} />
+      </Modal>
+    );
+    const passwordDialog = changingPassword && (
+      <Modal label="Change password" onClose={() => setChangingPassword(false)}>
+        <ChangePasswordForm api={api} intro="Your other sessions will end." onChanged={(s) => { setChangingPassword(false); setState(s); }} onCancel={() => setChangingPassword(false)} />
+      </Modal>
+    );
+    if (page === 'vault') return <>{passwordDialog}{securityDialog}<VaultScreen connection={connection} state={state} topBar={topBar} /></>;
     return (
-      <main className="centered">
-        <div className="card">
-          <ChangePasswordForm api={api} intro="You signed in with a one-time password. Choose your own to continue." onChanged={setState} />
-        </div>
-      </main>
+      <div className="vault">
+        {passwordDialog}
+        {securityDialog}
+        {topBar()}
+        {page === 'groups' && <GroupsScreen connection={connection} />}
+        {page === 'users' && <UsersScreen connection={connection} me={state.user.name} />}
+        {page === 'audit' && <AuditScreen connection={connection} />}
+      </div>
     );
   }
-  const topBar = (children?: ReactNode) => (
-    <TopBar state={state} page={page} onNavigate={setPage} onLock={() => void lock()} onChangePassword={() => setChangingPassword(true)} onSecurity={() => setSecurity(true)}>{children}</TopBar>
-  );
-  const securityDialog = security && (
-    <Modal label="Two-step sign-in" onClose={() => setSecurity(false)}>
-      <SecurityPanel api={api} transport={connection.transport} onClose={() => setSecurity(false)} />
-    </Modal>
-  );
-  const passwordDialog = changingPassword && (
-    <Modal label="Change password" onClose={() => setChangingPassword(false)}>
-      <ChangePasswordForm api={api} intro="Your other sessions will end." onChanged={(s) => { setChangingPassword(false); setState(s); }} onCancel={() => setChangingPassword(false)} />
-    </Modal>
-  );
-  if (page === 'vault') return <>{passwordDialog}{securityDialog}<VaultScreen connection={connection} state={state} topBar={topBar} onLocked={locked} /></>;
-  return (
-    <div className="vault">
-      {passwordDialog}
-      {securityDialog}
-      {topBar()}
-      {page === 'groups' && <GroupsScreen connection={connection} />}
-      {page === 'users' && <UsersScreen connection={connection} me={state.user.name} />}
-      {page === 'audit' && <AuditScreen connection={connection} />}
-    </div>
-  );
 }

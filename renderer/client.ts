@@ -9,7 +9,13 @@ import type { Reply } from '../shared/api/reply';
 
 export type Transport = 'electron' | 'browser';
 
-export function connect(): { api: CrewvaultApi; transport: Transport } {
+/** What every screen talks to the vault through: the API, and the door it came by. */
+export interface Connection {
+  readonly api: CrewvaultApi;
+  readonly transport: Transport;
+}
+
+export function connect(): Connection {
   const bridge = (window as unknown as { crewvault?: CrewvaultApi }).crewvault;
   if (bridge) return { api: bridge, transport: 'electron' };
   return {

@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import type { SessionState } from '../../shared/api/contract';
 import type { CrewvaultApi } from '../../shared/api/client';
+import { useCall } from '../hooks/useCall';
 import { strengthHint } from '../screens/SignInScreen';
 
 interface Props {
@@ -17,15 +18,15 @@ export function ChangePasswordForm({ api, intro, onChanged, onCancel }: Props) {
   const [repeat, setRepeat] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const call = useCall();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (next !== repeat) return setError('The two new passwords differ.');
     setBusy(true);
-    const reply = await api.session.changePassword({ current, next });
+    const changed = await call(api.session.changePassword({ current, next }), setError);
     setBusy(false);
-    if (reply.ok) onChanged(reply.value);
-    else setError(reply.error.message);
+    if (changed) onChanged(changed);
   }
 
   return (

@@ -6,7 +6,8 @@
 import { useEffect, useState } from 'react';
 import type { Permission } from '../../shared/policy';
 import type { EntryDetails as Details } from '../../shared/model';
-import type { Connection } from '../App';
+import type { Connection } from '../client';
+import { useCall } from '../hooks/useCall';
 import { OtpCode } from './OtpCode';
 
 interface Props {
@@ -40,6 +41,7 @@ export function EntryDetails({ connection, entryId, permissions, groupName, vers
   const [password, setPassword] = useState<string | null>(null);
   const [otpShown, setOtpShown] = useState(false);
   const [secretKey, setSecretKey] = useState<string | null>(null);
+  const call = useCall();
   const can = (p: Permission) => permissions.includes(p);
 
   useEffect(() => {
@@ -49,26 +51,24 @@ export function EntryDetails({ connection, entryId, permissions, groupName, vers
     setOtpShown(false);
     setSecretKey(null);
     setError(null);
-    void api.entries.get({ id: entryId }).then((reply) => {
-      if (!current) return;
-      if (reply.ok) setEntry(reply.value);
-      else setError(reply.error.message);
+    void call(api.entries.get({ id: entryId }), (message) => {
+      if (current) setError(message);
+    }).then((details) => {
+      if (current && details) setEntry(details);
     });
     return () => {
       current = false;
     };
-  }, [api, entryId, version]);
+  }, [api, call, entryId, version]);
 
   async function revealPassword() {
-    const reply = await api.secrets.reveal({ id: entryId, what: 'password' });
-    if (reply.ok) setPassword(reply.value.password ?? '');
-    else setError(reply.error.message);
+    const revealed = await call(api.secrets.reveal({ id: entryId, what: 'password' }), setError);
+    if (revealed) setPassword(revealed.password ?? '');
   }
 
   async function showSecretKey() {
-    const reply = await api.secrets.reveal({ id: entryId, what: 'otpSecret' });
-    if (reply.ok) setSecretKey(reply.value.otpSecret ?? '');
-    else setError(reply.error.message);
+    const revealed = await call(api.secrets.reveal({ id: entryId, what: 'otpSecret' }), setError);
+    if (revealed) setSecretKey(revealed.otpSecret ?? '');
   }
 
   if (error && !entry) return <section className="details"><p role="alert" className="error">{error}</p></section>;

@@ -8,7 +8,8 @@ import type { OtpSpec } from '../../shared/otp';
 import { buildOtpUri, OTP_ALGORITHMS, parseMigrationUri, resolveOtpSpec, type MigrationEntry, type OtpAlgorithm, type OtpKind } from '../../shared/otp';
 import { CrewvaultError } from '../../shared/errors';
 import type { CustomerView, EntryDetails, EntrySummary, GroupSummary } from '../../shared/model';
-import type { Connection } from '../App';
+import type { Connection } from '../client';
+import { useCall } from '../hooks/useCall';
 import { generatePassword } from '../password';
 import { QrImport } from './QrImport';
 import { checkSecret, SecretKeyField } from './SecretKeyField';
@@ -61,6 +62,7 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
   const [migration, setMigration] = useState<{ entries: MigrationEntry[]; chosen: boolean[]; problems: string[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const call = useCall();
 
   const spec: OtpSpec | null = useMemo(() => {
     const overrides = advancedTouched
@@ -118,21 +120,19 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
     setBusy(true);
     const fields = { customer, title, username, url, notes, ...(password ? { password } : {}) };
     const otp = mode === 'keep' ? undefined : mode === 'none' ? null : spec;
-    const reply = editing
-      ? await connection.api.entries.update({ id: entry.id, changes: { ...fields, ...(otp === undefined ? {} : { otp }) } })
-      : await connection.api.entries.create({ ...fields, ...(otp ? { otp } : {}), ...(groupId ? { groupId: Number(groupId) } : {}) });
-    if (reply.ok && editing && groupId && Number(groupId) !== entry.groupId) {
+    const saved = editing
+      ? await call(connection.api.entries.update({ id: entry.id, changes: { ...fields, ...(otp === undefined ? {} : { otp }) } }), setError)
+      : await call(connection.api.entries.create({ ...fields, ...(otp ? { otp } : {}), ...(groupId ? { groupId: Number(groupId) } : {}) }), setError);
+    if (saved && editing && groupId && Number(groupId) !== entry.groupId) {
       // Another group: the main process re-seals the entry under that group's key.
-      const moved = await connection.api.entries.move({ id: entry.id, groupId: Number(groupId) });
-      if (!moved.ok) {
+      const moved = await call(connection.api.entries.move({ id: entry.id, groupId: Number(groupId) }), setError);
+      if (!moved) {
         setBusy(false);
-        setError(moved.error.message);
         return;
       }
     }
     setBusy(false);
-    if (reply.ok) onSaved([reply.value]);
-    else setError(reply.error.message);
+    if (saved) onSaved([saved]);
   }
 
   async function addMigration() {
@@ -141,18 +141,17 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
     const saved: EntrySummary[] = [];
     for (const [index, item] of migration.entries.entries()) {
       if (!migration.chosen[index]) continue;
-      const reply = await connection.api.entries.create({
+      const created = await call(connection.api.entries.create({
         customer: customer || item.issuer || 'Imported',
         title: item.issuer ?? item.account,
         username: item.account,
         otp: { uri: buildOtpUri({ params: item.params, account: item.account, ...(item.issuer ? { issuer: item.issuer } : {}) }) },
-      });
-      if (!reply.ok) {
+      }), (message) => setError(`${item.issuer ?? item.account}: ${message}`));
+      if (!created) {
         setBusy(false);
-        setError(`${item.issuer ?? item.account}: ${reply.error.message}`);
         return;
       }
-      saved.push(reply.value);
+      saved.push(created);
     }
     setBusy(false);
     onSaved(saved);

@@ -7,7 +7,7 @@
  */
 import { memo, useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { EntrySummary } from '../../shared/model';
-import type { Connection } from '../App';
+import type { Connection } from '../client';
 import type { ListedEntries } from '../listed-entries';
 import { OtpCode } from './OtpCode';
 

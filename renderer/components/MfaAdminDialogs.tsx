@@ -6,8 +6,9 @@
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
-import type { Connection } from '../App';
-import { copyText } from '../clipboard';
+import type { Connection } from '../client';
+import { useCall } from '../hooks/useCall';
+import { useCopyText } from '../hooks/useCopy';
 import { useNow } from '../hooks/useNow';
 import { Modal } from './Modal';
 
@@ -24,21 +25,21 @@ export function ResetMfaDialog({ api, username, onDone, onCancel }: ResetProps) 
   const [value, setValue] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const call = useCall();
 
   useEffect(() => {
-    void api.mfa.status({}).then((reply) => (reply.ok ? setProof(reply.value.enabled ? 'code' : 'password') : setError(reply.error.message)));
-  }, [api]);
+    void call(api.mfa.status({}), setError).then((status) => status && setProof(status.enabled ? 'code' : 'password'));
+  }, [api, call]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (proof === null) return;
     setBusy(true);
     setError(null);
-    const reply = await api.mfa.reset(proof === 'code' ? { username, code: value } : { username, password: value });
+    const reset = await call(api.mfa.reset(proof === 'code' ? { username, code: value } : { username, password: value }), setError);
     setBusy(false);
-    if (reply.ok) return onDone(`${username}'s two-step sign-in was reset: they sign in with their password and set up an authenticator again.`);
+    if (reset) return onDone(`${username}'s two-step sign-in was reset: they sign in with their password and set up an authenticator again.`);
     setValue('');
-    setError(reply.error.message);
   }
 
   const title = `Reset ${username}'s two-step sign-in?`;
@@ -82,6 +83,7 @@ interface EmergencyProps {
 export function EmergencyCodeDialog({ connection, username, code, expiresAt, expiresInSeconds, onClose }: EmergencyProps) {
   const now = useNow();
   const [note, setNote] = useState<string | null>(null);
+  const copyText = useCopyText(connection.api, connection.transport);
   const left = Math.max(0, Math.ceil((expiresAt - now) / 1000));
   const minutes = Math.round(expiresInSeconds / 60);
   const title = `Emergency code for ${username}`;
@@ -92,7 +94,7 @@ export function EmergencyCodeDialog({ connection, username, code, expiresAt, exp
       <output className="code emergency-code" aria-label="Emergency code">{code}</output>
       <p className="muted small">{left > 0 ? `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left` : 'Expired: issue a new one if they still need it.'}</p>
       <div className="row">
-        <button type="button" onClick={() => void copyText(connection.api, connection.transport, code).then(setNote)}>Copy</button>
+        <button type="button" onClick={() => void copyText(code, setNote)}>Copy</button>
         {note && <span role="status" className="muted small">{note}</span>}
       </div>
       <div className="dialog-actions"><button type="button" onClick={onClose}>Close</button></div>

@@ -7,6 +7,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
 import type { MfaPolicyView, MfaStatus } from '../../shared/api/contract';
 import type { RoleView } from '../../shared/model';
+import { useCall } from '../hooks/useCall';
 
 type Level = MfaStatus['policy'];
 const LEVELS: ReadonlyArray<{ level: Level; label: string }> = [
@@ -34,6 +35,8 @@ export function MfaPolicyForm({ api, roles, myRole, onMessage }: Props) {
   const [mine, setMine] = useState<Level | null>(null);
   const [policy, setPolicyView] = useState<MfaPolicyView | null>(null);
   const [trustDays, setTrustDays] = useState('');
+  const call = useCall();
+  const fail = (text: string) => onMessage({ error: true, text });
 
   useEffect(() => {
     void api.mfa.status({}).then((reply) => {
@@ -49,9 +52,9 @@ export function MfaPolicyForm({ api, roles, myRole, onMessage }: Props) {
 
   async function setPolicy(event: FormEvent) {
     event.preventDefault();
-    const reply = await api.mfa.setPolicy(appliesTo === EVERYONE ? { level } : { level, role: appliesTo });
-    if (!reply.ok) return onMessage({ error: true, text: reply.error.message });
-    setMine(reply.value.policy);
+    const status = await call(api.mfa.setPolicy(appliesTo === EVERYONE ? { level } : { level, role: appliesTo }), fail);
+    if (!status) return;
+    setMine(status.policy);
     const current = await api.mfa.policy({});
     if (current.ok) setPolicyView(current.value);
     const who = appliesTo === EVERYONE ? 'everyone (roles without their own policy)' : `the role ${roleLabel(appliesTo)}`;
@@ -60,9 +63,9 @@ export function MfaPolicyForm({ api, roles, myRole, onMessage }: Props) {
 
   async function saveTrustDays(event: FormEvent) {
     event.preventDefault();
-    const reply = await api.settings.update({ trustDeviceDays: Number(trustDays) });
-    if (!reply.ok) return onMessage({ error: true, text: reply.error.message });
-    const days = reply.value.trustDeviceDays;
+    const settings = await call(api.settings.update({ trustDeviceDays: Number(trustDays) }), fail);
+    if (!settings) return;
+    const days = settings.trustDeviceDays;
     setTrustDays(String(days));
     onMessage({ error: false, text: days === 0 ? '"Trust this computer" is turned off: every sign-in asks for a code.' : `"Trust this computer" now lasts ${days} ${days === 1 ? 'day' : 'days'}.` });
   }

@@ -4,7 +4,7 @@
  * the characters without the space.
  */
 import type { OtpKind } from '../../shared/otp';
-import type { Connection } from '../App';
+import type { Connection } from '../client';
 import { useOtpCode } from '../hooks/useOtpCode';
 import { CountdownBar, WARNING_SECONDS } from './CountdownBar';
 

@@ -9,12 +9,14 @@ import QRCode from 'qrcode';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
 import type { MfaStatus } from '../../shared/api/contract';
-import { copyText } from '../clipboard';
 import type { Transport } from '../client';
+import { useCall } from '../hooks/useCall';
+import { useCopyText } from '../hooks/useCopy';
 import { TrustedDevices } from './TrustedDevices';
 
 function RecoveryCodes({ api, transport, codes }: { api: CrewvaultApi; transport: Transport; codes: readonly string[] }) {
   const [note, setNote] = useState<string | null>(null);
+  const copyText = useCopyText(api, transport);
   function save() {
     const url = URL.createObjectURL(new Blob([`Crewvault recovery codes (each works once)\r\n\r\n${codes.join('\r\n')}\r\n`], { type: 'text/plain' }));
     const link = document.createElement('a');
@@ -28,7 +30,7 @@ function RecoveryCodes({ api, transport, codes }: { api: CrewvaultApi; transport
       <p>Recovery codes — each works once in place of a code from your app. They are not shown again.</p>
       <ul className="mono plain" aria-label="Recovery codes">{codes.map((c) => <li key={c}>{c}</li>)}</ul>
       <div className="row">
-        <button type="button" onClick={() => void copyText(api, transport, codes.join('\n')).then(setNote)}>Copy</button>
+        <button type="button" onClick={() => void copyText(codes.join('\n'), setNote)}>Copy</button>
         <button type="button" onClick={save}>Save as text file</button>
         {note && <span role="status" className="muted small">{note}</span>}
       </div>
@@ -58,11 +60,11 @@ function toProof(typed: string): Proof {
   return /^\d{6}$/.test(digits) ? { code: digits } : { password: typed };
 }
 
-/**
- * Asks again who this is before a sensitive change (the router insists too). `onProof`
- * answers with an error to show, or null when done.
- */
-function ProofForm({ submitLabel, onProof, onCancel }: { submitLabel: string; onProof: (proof: Proof) => Promise<string | null>; onCancel: () => void }) {
+/** Makes the change a proof was asked for; an error goes to `onError`, the form's line. */
+type ProofHandler = (proof: Proof, onError: (message: string) => void) => Promise<void>;
+
+/** Asks again who this is before a sensitive change (the router insists too). */
+function ProofForm({ submitLabel, onProof, onCancel }: { submitLabel: string; onProof: ProofHandler; onCancel: () => void }) {
   const [typed, setTyped] = useState('');
   const [error, setError] = useState<string | null>(null);
 
@@ -71,7 +73,7 @@ function ProofForm({ submitLabel, onProof, onCancel }: { submitLabel: string; on
     setError(null);
     const proof = toProof(typed);
     setTyped('');
-    setError(await onProof(proof));
+    await onProof(proof, setError);
   }
 
   return (
@@ -93,14 +95,14 @@ function ProofForm({ submitLabel, onProof, onCancel }: { submitLabel: string; on
 function ShowKeyAgain({ api }: { api: CrewvaultApi }) {
   const [asking, setAsking] = useState(false);
   const [shown, setShown] = useState<{ secret: string; uri: string } | null>(null);
+  const call = useCall();
 
-  async function show(proof: Proof): Promise<string | null> {
-    const reply = await api.mfa.showKey(proof);
-    if (!reply.ok) return reply.error.message;
-    setShown(reply.value);
+  const show: ProofHandler = async (proof, onError) => {
+    const key = await call(api.mfa.showKey(proof), onError);
+    if (!key) return;
+    setShown(key);
     setAsking(false);
-    return null;
-  }
+  };
 
   if (shown) {
     return (
@@ -126,50 +128,48 @@ export function SecurityPanel({ api, transport, onClose }: { api: CrewvaultApi; 
   const [error, setError] = useState<string | null>(null);
   /** Which sensitive change is waiting for a fresh proof. */
   const [stepUp, setStepUp] = useState<'regenerate' | 'disable' | 'reenrol' | null>(null);
+  const call = useCall();
 
   const load = useCallback(async () => {
-    const reply = await api.mfa.status({});
-    if (reply.ok) setStatus(reply.value);
-    else setError(reply.error.message);
-  }, [api]);
+    const current = await call(api.mfa.status({}), setError);
+    if (current) setStatus(current);
+  }, [api, call]);
   useEffect(() => void load(), [load]);
 
   async function begin() {
     setError(null);
-    const reply = await api.mfa.begin({});
-    if (reply.ok) setEnrolment(reply.value);
-    else setError(reply.error.message);
+    const begun = await call(api.mfa.begin({}), setError);
+    if (begun) setEnrolment(begun);
   }
 
   async function confirm(event: FormEvent) {
     event.preventDefault();
-    const reply = await api.mfa.confirm({ code });
-    if (!reply.ok) return setError(reply.error.message);
+    const confirmed = await call(api.mfa.confirm({ code }), setError);
+    if (!confirmed) return;
     setError(null);
     setEnrolment(null);
     setCode('');
-    setCodes(reply.value.recoveryCodes);
+    setCodes(confirmed.recoveryCodes);
     await load();
   }
 
-  async function proven(proof: Proof): Promise<string | null> {
+  const proven: ProofHandler = async (proof, onError) => {
     if (stepUp === 'reenrol') {
-      const reply = await api.mfa.begin(proof);
-      if (!reply.ok) return reply.error.message;
-      setEnrolment(reply.value);
+      const begun = await call(api.mfa.begin(proof), onError);
+      if (!begun) return;
+      setEnrolment(begun);
     } else if (stepUp === 'regenerate') {
-      const reply = await api.mfa.regenerate(proof);
-      if (!reply.ok) return reply.error.message;
-      setCodes(reply.value.recoveryCodes);
+      const regenerated = await call(api.mfa.regenerate(proof), onError);
+      if (!regenerated) return;
+      setCodes(regenerated.recoveryCodes);
       await load();
     } else {
-      const reply = await api.mfa.disable(proof);
-      if (!reply.ok) return reply.error.message;
-      setStatus(reply.value);
+      const disabled = await call(api.mfa.disable(proof), onError);
+      if (!disabled) return;
+      setStatus(disabled);
     }
     setStepUp(null);
-    return null;
-  }
+  };
 
   return (
     <div className="stack">

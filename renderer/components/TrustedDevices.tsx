@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
 import type { TrustedDeviceView } from '../../shared/api/contract';
 import { formatDateTime } from '../dates';
+import { useCall } from '../hooks/useCall';
 
 interface Props {
   readonly api: CrewvaultApi;
@@ -19,19 +20,20 @@ interface Props {
 export function TrustedDevices({ api, username, onChanged }: Props) {
   const [devices, setDevices] = useState<TrustedDeviceView[] | null>(null);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
+  const call = useCall();
+  const fail = useCallback((text: string) => setMessage({ error: true, text }), []);
 
   const load = useCallback(async () => {
-    const reply = await api.mfa.devices(username === undefined ? {} : { username });
-    if (reply.ok) setDevices(reply.value.devices);
-    else setMessage({ error: true, text: reply.error.message });
-  }, [api, username]);
+    const list = await call(api.mfa.devices(username === undefined ? {} : { username }), fail);
+    if (list) setDevices(list.devices);
+  }, [api, call, fail, username]);
   useEffect(() => void load(), [load]);
 
   async function forget(device: TrustedDeviceView) {
-    const reply = await api.mfa.forgetDevice({ id: device.id });
-    setMessage(reply.ok ? { error: false, text: `${device.label} is no longer trusted: it will ask for a code again.` } : { error: true, text: reply.error.message });
+    const forgotten = await call(api.mfa.forgetDevice({ id: device.id }), fail);
+    if (forgotten) setMessage({ error: false, text: `${device.label} is no longer trusted: it will ask for a code again.` });
     await load();
-    if (reply.ok) onChanged?.();
+    if (forgotten) onChanged?.();
   }
 
   const whose = username === undefined ? 'your' : `${username}'s`;

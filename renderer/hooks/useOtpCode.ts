@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
 import type { OtpCodeResult } from '../../shared/api/contract';
+import { useCall } from './useCall';
 import { useSecondsUntil } from './useNow';
 
 export interface LiveCode {
@@ -21,15 +22,15 @@ export interface LiveCode {
 export function useOtpCode(api: CrewvaultApi, entryId: number, automatic: boolean): LiveCode {
   const [state, setState] = useState<{ result: OtpCodeResult | null; validUntil: number; error: string | null }>({ result: null, validUntil: 0, error: null });
   const inFlight = useRef(false);
+  const call = useCall();
 
   const fetch = useCallback(async () => {
     if (inFlight.current) return;
     inFlight.current = true;
-    const reply = await api.otp.code({ id: entryId });
+    const result = await call(api.otp.code({ id: entryId }), (error) => setState((s) => ({ ...s, error })));
     inFlight.current = false;
-    if (reply.ok) setState({ result: reply.value, validUntil: Date.now() + (reply.value.remainingMs ?? 0), error: null });
-    else setState((s) => ({ ...s, error: reply.error.message }));
-  }, [api, entryId]);
+    if (result) setState({ result, validUntil: Date.now() + (result.remainingMs ?? 0), error: null });
+  }, [api, call, entryId]);
 
   useEffect(() => {
     if (automatic) void fetch();

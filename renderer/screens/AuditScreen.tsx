@@ -5,7 +5,8 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import type { AuditRecord } from '../../shared/model';
-import type { Connection } from '../App';
+import type { Connection } from '../client';
+import { useCall } from '../hooks/useCall';
 
 export function csvCell(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
@@ -33,10 +34,11 @@ export function AuditScreen({ connection }: { connection: Connection }) {
   // A list row refreshes its code every period: those views bury what people did (copy, reveal,
   // edit, sign-in, admin acts), so they are hidden unless asked for. The export keeps them.
   const [showCodeViews, setShowCodeViews] = useState(false);
+  const call = useCall();
 
   useEffect(() => {
-    void api.audit.list({ limit: 10_000 }).then((reply) => (reply.ok ? setRecords(reply.value) : setError(reply.error.message)));
-  }, [api]);
+    void call(api.audit.list({ limit: 10_000 }), setError).then((list) => list && setRecords(list));
+  }, [api, call]);
 
   const people = useMemo(() => [...new Set((records ?? []).map((r) => r.actor ?? ''))].filter(Boolean).sort(), [records]);
   const actions = useMemo(() => [...new Set((records ?? []).map((r) => r.action))].sort(), [records]);

@@ -4,8 +4,9 @@
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { GroupSummary, MemberView } from '../../shared/model';
-import type { Connection } from '../App';
+import type { Connection } from '../client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { useCall } from '../hooks/useCall';
 
 export function GroupsScreen({ connection }: { connection: Connection }) {
   const { api } = connection;
@@ -17,19 +18,19 @@ export function GroupsScreen({ connection }: { connection: Connection }) {
   const [asLead, setAsLead] = useState(false);
   const [removing, setRemoving] = useState<MemberView | null>(null);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
+  const call = useCall();
+  const fail = useCallback((text: string) => setMessage({ error: true, text }), []);
 
   const load = useCallback(async () => {
-    const reply = await api.groups.list({});
-    if (reply.ok) setGroups(reply.value);
-    else setMessage({ error: true, text: reply.error.message });
-  }, [api]);
+    const list = await call(api.groups.list({}), fail);
+    if (list) setGroups(list);
+  }, [api, call, fail]);
 
   const loadMembers = useCallback(async (id: number) => {
     setMembers(null);
-    const reply = await api.groups.members({ id });
-    if (reply.ok) setMembers(reply.value);
-    else setMessage({ error: true, text: reply.error.message });
-  }, [api]);
+    const list = await call(api.groups.members({ id }), fail);
+    if (list) setMembers(list);
+  }, [api, call, fail]);
 
   useEffect(() => void load(), [load]);
   useEffect(() => {
@@ -38,30 +39,29 @@ export function GroupsScreen({ connection }: { connection: Connection }) {
 
   async function createGroup(event: FormEvent) {
     event.preventDefault();
-    const reply = await api.groups.create({ name: newGroup });
-    if (!reply.ok) return setMessage({ error: true, text: reply.error.message });
+    const created = await call(api.groups.create({ name: newGroup }), fail);
+    if (!created) return;
     setNewGroup('');
-    setMessage({ error: false, text: `Created ${reply.value.name}; you lead it.` });
+    setMessage({ error: false, text: `Created ${created.name}; you lead it.` });
     await load();
-    setSelected(reply.value.id);
+    setSelected(created.id);
   }
 
   async function grant(event: FormEvent) {
     event.preventDefault();
     if (selected === null) return;
-    const reply = await api.groups.grant({ id: selected, username: newMember, lead: asLead });
-    if (!reply.ok) return setMessage({ error: true, text: reply.error.message });
+    const member = await call(api.groups.grant({ id: selected, username: newMember, lead: asLead }), fail);
+    if (!member) return;
     setNewMember('');
     setAsLead(false);
-    setMessage({ error: false, text: `${reply.value.name} can now see this group's entries.` });
+    setMessage({ error: false, text: `${member.name} can now see this group's entries.` });
     await Promise.all([load(), loadMembers(selected)]);
   }
 
   async function revoke(member: MemberView) {
     setRemoving(null);
     if (selected === null) return;
-    const reply = await api.groups.revoke({ id: selected, username: member.name });
-    if (!reply.ok) return setMessage({ error: true, text: reply.error.message });
+    if (!(await call(api.groups.revoke({ id: selected, username: member.name }), fail))) return;
     setMessage({ error: false, text: `${member.name} was removed; the group has a new key.` });
     await Promise.all([load(), loadMembers(selected)]);
   }

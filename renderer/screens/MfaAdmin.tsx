@@ -7,12 +7,13 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { RoleView, UserAdminView } from '../../shared/model';
-import type { Connection } from '../App';
+import type { Connection } from '../client';
 import { EmergencyCodeDialog, ResetMfaDialog } from '../components/MfaAdminDialogs';
 import { MfaPolicyForm } from '../components/MfaPolicyForm';
 import { Modal } from '../components/Modal';
 import { TrustedDevices } from '../components/TrustedDevices';
 import { formatDateTime } from '../dates';
+import { useCall } from '../hooks/useCall';
 
 type Open =
   | { kind: 'reset'; user: UserAdminView }
@@ -30,18 +31,19 @@ export function MfaAdmin({ connection, me, roles }: Props) {
   const [users, setUsers] = useState<UserAdminView[] | null>(null);
   const [open, setOpen] = useState<Open | null>(null);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
+  const call = useCall();
+  const fail = useCallback((text: string) => setMessage({ error: true, text }), []);
 
   const load = useCallback(async () => {
-    const reply = await api.users.list({});
-    if (reply.ok) setUsers(reply.value);
-    else setMessage({ error: true, text: reply.error.message });
-  }, [api]);
+    const list = await call(api.users.list({}), fail);
+    if (list) setUsers(list);
+  }, [api, call, fail]);
   useEffect(() => void load(), [load]);
 
   async function issueEmergencyCode(user: UserAdminView) {
-    const reply = await api.mfa.emergency({ username: user.name });
-    if (!reply.ok) return setMessage({ error: true, text: reply.error.message });
-    const { code, expiresInSeconds } = reply.value;
+    const issued = await call(api.mfa.emergency({ username: user.name }), fail);
+    if (!issued) return;
+    const { code, expiresInSeconds } = issued;
     setOpen({ kind: 'emergency', user, code, expiresInSeconds, expiresAt: Date.now() + expiresInSeconds * 1000 });
   }
 

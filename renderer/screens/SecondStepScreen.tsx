@@ -8,6 +8,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
 import type { SessionState } from '../../shared/api/contract';
+import { useCall } from '../hooks/useCall';
 
 interface Props {
   readonly api: CrewvaultApi;
@@ -26,30 +27,33 @@ export function SecondStepScreen({ api, state, onDone }: Props) {
   const [enrolment, setEnrolment] = useState<{ secret: string; uri: string } | null>(null);
   const [recovery, setRecovery] = useState<{ codes: string[]; next: SessionState } | null>(null);
   const [trust, setTrust] = useState(false);
+  const call = useCall();
   const enrolling = state.pending?.step === 'enrol';
   const trustDays = state.pending?.trustDays ?? 0;
 
   useEffect(() => {
-    if (enrolling) void api.mfa.begin({}).then((reply) => (reply.ok ? setEnrolment(reply.value) : setError(reply.error.message)));
-  }, [api, enrolling]);
+    if (enrolling) void call(api.mfa.begin({}), setError).then((begun) => begun && setEnrolment(begun));
+  }, [api, call, enrolling]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
     if (enrolling) {
-      const reply = await api.mfa.confirm({ code: value });
-      if (reply.ok) setRecovery({ codes: reply.value.recoveryCodes, next: reply.value.state });
-      else setError(reply.error.message);
+      const confirmed = await call(api.mfa.confirm({ code: value }), setError);
+      if (confirmed) setRecovery({ codes: confirmed.recoveryCodes, next: confirmed.state });
       return;
     }
-    const reply = await api.session.verifyCode({ [kind]: value, ...(trust && trustDays > 0 ? { trustDevice: true } : {}) });
-    if (reply.ok) return onDone(reply.value);
-    setError(reply.error.message);
+    let problem = '';
+    const signedIn = await call(api.session.verifyCode({ [kind]: value, ...(trust && trustDays > 0 ? { trustDevice: true } : {}) }), (message) => {
+      problem = message;
+      setError(message);
+    });
+    if (signedIn) return onDone(signedIn);
     setValue('');
-    if (reply.error.code === 'LOCKED' || /sign in with your password/.test(reply.error.message)) {
-      const state = await api.session.state({});
-      if (state.ok) onDone(state.value, reply.error.message);
-    }
+    if (!problem) return;
+    // Too many wrong codes end the attempt (the router drops it): back to the password, saying why.
+    const now = await api.session.state({});
+    if (now.ok && !now.value.pending) onDone(now.value, problem);
   }
 
   if (recovery) {

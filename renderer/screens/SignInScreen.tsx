@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
 import type { SessionState } from '../../shared/api/contract';
+import { useCall } from '../hooks/useCall';
 
 interface Props {
   readonly api: CrewvaultApi;
@@ -28,6 +29,7 @@ export function SignInScreen({ api, state, notice, onSignedIn }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [choosing, setChoosing] = useState(false);
   const [otherPath, setOtherPath] = useState('');
+  const call = useCall();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -37,28 +39,26 @@ export function SignInScreen({ api, state, notice, onSignedIn }: Props) {
     }
     setBusy(true);
     setError(null);
-    const reply = creating ? await api.vault.create({ username, password }) : await api.session.signIn({ username, password });
+    const signedIn = await call(creating ? api.vault.create({ username, password }) : api.session.signIn({ username, password }), setError);
     setBusy(false);
-    if (reply.ok) onSignedIn(reply.value);
-    else setError(reply.error.message);
+    if (signedIn) onSignedIn(signedIn);
   }
 
   /** The desktop app's native dialog; the browser host has none, so a path field instead. */
   async function chooseFile() {
     if (!state.vault.canPick) return setChoosing(!choosing);
     setError(null);
-    const reply = await api.vault.pick({});
-    if (!reply.ok) return setError(reply.error.message);
-    if (reply.value.vault.path !== state.vault.path) onSignedIn(reply.value);
+    const picked = await call(api.vault.pick({}), setError);
+    if (picked && picked.vault.path !== state.vault.path) onSignedIn(picked);
   }
 
   async function openOther(event: FormEvent) {
     event.preventDefault();
     setError(null);
-    const reply = await api.vault.open({ path: otherPath.trim() });
-    if (!reply.ok) return setError(reply.error.message);
+    const opened = await call(api.vault.open({ path: otherPath.trim() }), setError);
+    if (!opened) return;
     setChoosing(false);
-    onSignedIn(reply.value);
+    onSignedIn(opened);
   }
 
   return (

@@ -5,8 +5,9 @@
 import { useCallback, useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { RoleView, UserAdminView } from '../../shared/model';
 import { keyHoldingNote, PERMISSIONS, type Permission, type Role } from '../../shared/policy';
-import type { Connection } from '../App';
+import type { Connection } from '../client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { useCall } from '../hooks/useCall';
 import { generatePassword } from '../password';
 import { MfaAdmin } from './MfaAdmin';
 
@@ -85,20 +86,21 @@ function UsersAndRoles({ connection, me, roles, onRolesChanged }: UsersAndRolesP
   const [role, setRole] = useState<Role>('technician');
   const [pending, setPending] = useState<Pending | null>(null);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
+  const call = useCall();
+  const fail = useCallback((text: string) => setMessage({ error: true, text }), []);
 
   const load = useCallback(async () => {
-    const reply = await api.users.list({});
-    if (reply.ok) setUsers(reply.value);
-    else setMessage({ error: true, text: reply.error.message });
-  }, [api]);
+    const list = await call(api.users.list({}), fail);
+    if (list) setUsers(list);
+  }, [api, call, fail]);
 
   async function defineRole(event: FormEvent) {
     event.preventDefault();
-    const reply = await api.roles.define({ name: roleName, permissions: rolePermissions });
-    if (!reply.ok) return setMessage({ error: true, text: reply.error.message });
+    const defined = await call(api.roles.define({ name: roleName, permissions: rolePermissions }), fail);
+    if (!defined) return;
     setRoleName('');
     setRolePermissions([]);
-    setMessage({ error: false, text: `Defined the role ${reply.value.name}.` });
+    setMessage({ error: false, text: `Defined the role ${defined.name}.` });
     onRolesChanged();
   }
   useEffect(() => void load(), [load]);
@@ -106,23 +108,22 @@ function UsersAndRoles({ connection, me, roles, onRolesChanged }: UsersAndRolesP
   async function add(event: FormEvent) {
     event.preventDefault();
     const password = generatePassword(16);
-    const reply = await api.users.create({ username: name, role, password });
-    if (!reply.ok) return setMessage({ error: true, text: reply.error.message });
+    const added = await call(api.users.create({ username: name, role, password }), fail);
+    if (!added) return;
     setName('');
-    setMessage({ error: false, text: `Added ${reply.value.name}. One-time password, shown once — hand it over in person: ${password}` });
+    setMessage({ error: false, text: `Added ${added.name}. One-time password, shown once — hand it over in person: ${password}` });
     await load();
   }
 
   async function setUserRole(user: UserAdminView, newRole: Role) {
-    const reply = await api.users.setRole({ username: user.name, role: newRole });
-    setMessage(reply.ok ? { error: false, text: `${user.name} is now ${newRole.replace('_', ' ')}.` } : { error: true, text: reply.error.message });
+    if (await call(api.users.setRole({ username: user.name, role: newRole }), fail)) setMessage({ error: false, text: `${user.name} is now ${newRole.replace('_', ' ')}.` });
     await load();
   }
 
   async function confirm(p: Pending) {
     setPending(null);
-    const reply = p.kind === 'disable' ? await api.users.disable({ username: p.user.name }) : await api.users.resetPassword({ username: p.user.name, password: p.password });
-    if (!reply.ok) return setMessage({ error: true, text: reply.error.message });
+    const done = p.kind === 'disable' ? await call(api.users.disable({ username: p.user.name }), fail) : await call(api.users.resetPassword({ username: p.user.name, password: p.password }), fail);
+    if (!done) return;
     setMessage({ error: false, text: p.kind === 'disable' ? `${p.user.name} is disabled; the groups they held have new keys.` : `${p.user.name}'s one-time password, shown once: ${p.password}` });
     await load();
   }

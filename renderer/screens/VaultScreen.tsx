@@ -9,8 +9,7 @@ import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, ty
 import type { SessionState } from '../../shared/api/contract';
 import { tableSize, unpackTable } from '../../shared/entry-table';
 import type { CustomerView, EntryDetails as Details, EntrySummary, EntryTable, GroupSummary } from '../../shared/model';
-import type { Connection } from '../App';
-import { copyFromReply } from '../clipboard';
+import type { Connection } from '../client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { EntryDetails } from '../components/EntryDetails';
 import { EntryForm } from '../components/EntryForm';
@@ -18,6 +17,8 @@ import { EntryList } from '../components/EntryList';
 import { Modal } from '../components/Modal';
 import { CustomerSidebar } from '../components/CustomerSidebar';
 import { OtpCode } from '../components/OtpCode';
+import { useCall } from '../hooks/useCall';
+import { useCopy } from '../hooks/useCopy';
 import { ListedEntries } from '../listed-entries';
 import { indexOf, Searcher } from '../search';
 
@@ -26,7 +27,6 @@ interface Props {
   readonly state: SessionState;
   /** The shared top bar, with this screen's search and "Add entry" inside it. */
   readonly topBar: (children: ReactNode) => ReactNode;
-  readonly onLocked: () => void;
 }
 
 type Dialog =
@@ -36,7 +36,7 @@ type Dialog =
   | { kind: 'remove-otp'; entry: Details }
   | { kind: 'code'; entry: EntrySummary };
 
-export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
+export function VaultScreen({ connection, state, topBar }: Props) {
   const { api } = connection;
   const permissions = state.permissions;
   const [table, setTable] = useState<EntryTable | null>(null);
@@ -50,6 +50,7 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
   const [toast, setToast] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const searchBox = useRef<HTMLInputElement>(null);
+  const call = useCall();
 
   const load = useCallback(async () => {
     // Asked in this order and shown as each answers: the list paints without waiting for the
@@ -57,15 +58,10 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
     const list = api.entries.list({});
     const names = api.customers.list({}).then((reply) => reply.ok && setCustomers(reply.value));
     const groupList = api.groups.list({}).then((reply) => reply.ok && setGroups(reply.value));
-    const reply = await list;
-    if (!reply.ok) {
-      if (reply.error.code === 'LOCKED') onLocked();
-      else setError(reply.error.message);
-    } else {
-      setTable(unpackTable(reply.value));
-    }
+    const packed = await call(list, setError);
+    if (packed) setTable(unpackTable(packed));
     await Promise.all([names, groupList]);
-  }, [api, onLocked]);
+  }, [api, call]);
 
   useEffect(() => {
     void load();
@@ -94,10 +90,8 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
   const query = useDeferredValue(search);
   const shown = useMemo(() => (table ? new ListedEntries(table, searcher.current.search(table, customerId, query)) : null), [table, query, customerId]);
 
-  const copy = useCallback(async (entryId: number, what: 'password' | 'otpCode') => {
-    const reply = await api.secrets.copy({ id: entryId, what });
-    setToast(await copyFromReply(connection.transport, reply));
-  }, [api, connection.transport]);
+  const copySecret = useCopy(connection.transport);
+  const copy = useCallback((entryId: number, what: 'password' | 'otpCode') => copySecret(api.secrets.copy({ id: entryId, what }), 'Copied', setToast), [api, copySecret]);
   const copyCode = useCallback((entryId: number) => void copy(entryId, 'otpCode'), [copy]);
   const openCode = useCallback((entry: EntrySummary) => setDialog({ kind: 'code', entry }), []);
 
@@ -108,17 +102,17 @@ export function VaultScreen({ connection, state, topBar, onLocked }: Props) {
   }, [toast]);
 
   async function confirmDelete(entry: Details) {
-    const reply = await api.entries.delete({ id: entry.id });
+    const deleted = await call(api.entries.delete({ id: entry.id }), setError);
     setDialog(null);
-    if (!reply.ok) return setError(reply.error.message);
+    if (!deleted) return;
     setSelectedId(null);
     await load();
   }
 
   async function confirmRemoveOtp(entry: Details) {
-    const reply = await api.entries.update({ id: entry.id, changes: { otp: null } });
+    const updated = await call(api.entries.update({ id: entry.id, changes: { otp: null } }), setError);
     setDialog(null);
-    if (!reply.ok) return setError(reply.error.message);
+    if (!updated) return;
     setDetailsVersion((v) => v + 1);
     await load();
   }
