@@ -56,7 +56,7 @@ export function vaultPath(values: VaultOptionValues, io: CliIo): string {
 }
 
 /** The "how" of each sign-in answer, in this door's terms (the rules are sign-in-flow.ts's). */
-const WORDS: DoorWords = {
+export const WORDS: DoorWords = {
   giveCode: 'pass --code CODE (or --recovery-code -, or an admin\'s --emergency-code CODE; "-" reads it like a password)',
   setUpAuthenticator: 'set up an authenticator with "crewvault mfa begin"',
   choosePassword: 'set your own with "crewvault passwd"',
@@ -113,7 +113,9 @@ export async function withVault<T>(values: VaultOptionValues, io: CliIo, work: (
 export async function withSession<T>(
   values: VaultOptionValues,
   io: CliIo,
-  work: (session: VaultSession, password: string) => Promise<T> | T,
+  /** `attempt`: this sign-in, for a command that finishes its second step itself (`mfa confirm`:
+   * attempt.confirmSetUp keeps the attempt's time limit on a code read at a prompt). */
+  work: (session: VaultSession, password: string, attempt: SignInAttempt) => Promise<T> | T,
   options: SessionOptions = {},
 ): Promise<T> {
   checkSecondStepOptions(values);
@@ -127,7 +129,7 @@ export async function withSession<T>(
       // `mfa confirm`: the new key's code stands in for the current one (admit lets it through).
       if (attempt.due === 'code' && purpose !== 'confirm-set-up') attempt.answer(await givenFactor(values, io), WORDS);
       attempt.admit(purpose, WORDS);
-      return await work(session, password);
+      return await work(session, password, attempt);
     } finally {
       session.lock();
     }
