@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'LOCKED',
   'BUSY',
+  'CONFLICT',
   'VAULT_CORRUPT',
   'VAULT_TAMPERED',
   'VAULT_NEWER',

@@ -62,6 +62,11 @@ export interface EntrySummary {
   readonly url: string;
   readonly otp: { readonly kind: OtpKind } | null;
   readonly updatedAt: number;
+  /**
+   * How many times it was written (schema 10): send it back with a change (`baseRevision`),
+   * which a newer one refuses (CONFLICT). Absent in the list's columns (EntryTable).
+   */
+  readonly revision?: number;
 }
 
 /**
@@ -89,7 +94,8 @@ export interface EntryTable {
  * holds no secret key (an auditor), what is sealed with the secrets is unknown: `notes` and
  * `hasPassword` are null and `otp` names only its kind.
  */
-export interface EntryDetails extends Omit<EntrySummary, 'otp'> {
+export interface EntryDetails extends Omit<EntrySummary, 'otp' | 'revision'> {
+  readonly revision: number;
   readonly notes: string | null;
   readonly hasPassword: boolean | null;
   readonly otp: {

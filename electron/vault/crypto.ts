@@ -27,22 +27,44 @@ import { CrewvaultError } from '../../shared/errors';
 export const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-const SEAL_VERSION = 1;
+/**
+ * The seal format's first byte, which says how its associated data names the row:
+ * 1 by the SQLite row id (schema 9 and before: ids only this file knows), 2 by the object's
+ * global id (schema 10: the same on every desktop and on a team server). A new seal is
+ * always 2; a 1 still opens (its row id is bound in, so it cannot move to another row) until
+ * an owner's sign-in re-seals the vault (id-seals.ts). Changing the byte changes the
+ * associated data, so a 2 cannot be read as a 1.
+ */
+const SEAL_BY_ROW_ID = 1;
+const SEAL_BY_GLOBAL_ID = 2;
+export const SEAL_VERSION = SEAL_BY_GLOBAL_ID;
 
 export function randomKey(): Buffer {
   return randomBytes(KEY_BYTES);
 }
 
-/** Where a sealed value lives; bound into its associated data. */
+/**
+ * Where a sealed value lives; bound into its associated data. `row` is the SQLite row id (or
+ * ids) that format 1 names; `uid` the global id (or ids) that format 2 names.
+ */
 export interface SealContext {
   readonly table: string;
-  readonly row: number | string;
+  /** Undefined for a row not yet inserted: nothing sealed by row id can be opened for it. */
+  readonly row: number | string | undefined;
+  readonly uid: string;
   readonly field: string;
   readonly keyVersion: number;
 }
 
-function associatedData(context: SealContext): Buffer {
+function associatedData(context: SealContext, format: number): Buffer {
+  if (format === SEAL_BY_GLOBAL_ID) return Buffer.from(`crewvault/v2|${context.table}|${context.uid}|${context.field}|${context.keyVersion}`, 'utf8');
+  if (context.row === undefined) throw tampered();
   return Buffer.from(`crewvault/v1|${context.table}|${context.row}|${context.field}|${context.keyVersion}`, 'utf8');
+}
+
+/** Whether a seal names its row by the old row id (format 1), so an owner's sign-in re-seals it. */
+export function sealedByRowId(sealed: Buffer): boolean {
+  return sealed[0] === SEAL_BY_ROW_ID;
 }
 
 export function tampered(): CrewvaultError {
@@ -53,7 +75,7 @@ export function tampered(): CrewvaultError {
 export function seal(key: Buffer, plaintext: Buffer, context: SealContext): Buffer {
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
-  cipher.setAAD(associatedData(context));
+  cipher.setAAD(associatedData(context, SEAL_VERSION));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return Buffer.concat([Buffer.of(SEAL_VERSION), nonce, body, cipher.getAuthTag()]);
 }
@@ -68,11 +90,12 @@ export function batchKey(key: Buffer): KeyObject {
 }
 
 export function open(key: Buffer | KeyObject, sealed: Buffer, context: SealContext): Buffer {
-  if (sealed.length < 1 + NONCE_BYTES + TAG_BYTES || sealed[0] !== SEAL_VERSION) throw tampered();
+  const format = sealed[0];
+  if (sealed.length < 1 + NONCE_BYTES + TAG_BYTES || (format !== SEAL_BY_ROW_ID && format !== SEAL_BY_GLOBAL_ID)) throw tampered();
   const nonce = sealed.subarray(1, 1 + NONCE_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', key, nonce);
-  decipher.setAAD(associatedData(context));
+  decipher.setAAD(associatedData(context, format));
   decipher.setAuthTag(tag);
   try {
     return Buffer.concat([decipher.update(sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
@@ -176,6 +199,15 @@ export function importPrivateKey(raw: Buffer, publicKey: Buffer): KeyObject {
 
 const WRAP_INFO = Buffer.from('crewvault/v1 key wrap', 'utf8');
 const EPHEMERAL_BYTES = 32;
+
+/** sealedByRowId for a wrapped key (the seal follows the ephemeral public key). */
+export function wrappedByRowId(wrapped: Buffer): boolean {
+  return wrapped[EPHEMERAL_BYTES] === SEAL_BY_ROW_ID;
+}
+
+/** Where a seal's format byte sits in a column: 1 for a seal, after the ephemeral key for a wrap (SQL substr). */
+export const SEAL_FORMAT_AT = 1;
+export const WRAP_FORMAT_AT = EPHEMERAL_BYTES + 1;
 
 /** ephemeralPublic(32) ‖ seal(HKDF(ECDH(ephemeral, recipient)), key) */
 export function wrapKey(recipientPublicKey: Buffer, key: Buffer, context: SealContext): Buffer {

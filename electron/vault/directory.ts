@@ -9,24 +9,24 @@
 import { randomKey, open, openJson, seal, sealJson, unwrapKey, wrapKey, type KeyPair } from './crypto';
 import { tampered } from './crypto';
 import type { ReadDb, WriteDb } from './db';
-import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, groupNameIndex, type KeyRing } from './keys';
+import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, groupNameIndex, type KeyRing, type ObjectRef } from './keys';
 import { listCustomerRows, resealCustomerName } from './store-customers';
 import { getDirectoryHistory, getDirectoryVersion, getDirectoryWrap, putDirectoryHistory, putDirectoryWrap, setDirectoryVersion, type DirectoryWrapRow } from './store-directory';
 import { listGroups, resealGroupName } from './store-groups';
 import type { UserRow } from './store-users';
 
 /** Wraps the ring's current directory key for `user`. */
-export function wrapDirectoryFor(db: WriteDb, ring: KeyRing, user: Pick<UserRow, 'id' | 'public_key'>): void {
+export function wrapDirectoryFor(db: WriteDb, ring: KeyRing, user: Pick<UserRow, 'id' | 'uid' | 'public_key'>): void {
   const dirVersion = ring.directoryVersion;
   putDirectoryWrap(db, user.id, {
     key_version: DIRECTORY_WRAP_ANCHORED,
     dir_version: dirVersion,
-    wrapped_key: wrapKey(user.public_key, ring.directoryKey, contexts.directoryKey(user.id, DIRECTORY_WRAP_ANCHORED, dirVersion)),
+    wrapped_key: wrapKey(user.public_key, ring.directoryKey, contexts.directoryKey(user, DIRECTORY_WRAP_ANCHORED, dirVersion)),
   });
 }
 
-export function openDirectoryWrap(keyPair: KeyPair, userId: number, row: DirectoryWrapRow): Buffer {
-  return unwrapKey(keyPair, row.wrapped_key, contexts.directoryKey(userId, row.key_version, row.dir_version));
+export function openDirectoryWrap(keyPair: KeyPair, user: ObjectRef, row: DirectoryWrapRow): Buffer {
+  return unwrapKey(keyPair, row.wrapped_key, contexts.directoryKey(user, row.key_version, row.dir_version));
 }
 
 /**
@@ -34,11 +34,11 @@ export function openDirectoryWrap(keyPair: KeyPair, userId: number, row: Directo
  * when the file's version is newer, this user's wrap of it replaces the ring's key. Call at
  * the start of every write, so nothing is sealed or anchored under a version that is not current.
  */
-export function syncDirectory(db: ReadDb, ring: KeyRing, userId: number): void {
+export function syncDirectory(db: ReadDb, ring: KeyRing, user: ObjectRef & { readonly id: number }): void {
   if (getDirectoryVersion(db) === ring.directoryVersion) return;
-  const wrap = getDirectoryWrap(db, userId);
+  const wrap = getDirectoryWrap(db, user.id);
   if (!wrap || wrap.dir_version <= ring.directoryVersion) return;
-  ring.useDirectory(wrap.dir_version, openDirectoryWrap(ring.keyPair, userId, wrap));
+  ring.useDirectory(wrap.dir_version, openDirectoryWrap(ring.keyPair, user, wrap));
 }
 
 /** The directory key of `version`: the ring's, or opened down the history chain from it. */
@@ -68,30 +68,33 @@ export function directoryKeyFor(db: ReadDb, ring: KeyRing, version: number): Buf
   return key;
 }
 
-// An audit detail sealed under directory version 1 is a bare seal (as before schema 8); a later
-// version's is marked and names its version, which the associated data binds as well.
+// How an audit detail is laid out: before schema 8 a bare seal (directory version 1, its first
+// byte the seal format 1); schema 8 marked a later version's with 0x02 and the version (4 bytes)
+// before the seal. Since schema 10 every detail is marked 0x03 with its version, because a bare
+// seal's first byte can now be 2 (crypto.ts) and would read as the old mark. The associated
+// data binds the version either way.
 const VERSIONED_DETAIL = 0x02;
+const DETAIL_BY_GLOBAL_ID = 0x03;
 
-export function sealAuditDetail(ring: KeyRing, rowId: number, detail: string): Buffer {
+export function sealAuditDetail(ring: KeyRing, event: ObjectRef, detail: string): Buffer {
   const version = ring.directoryVersion;
-  const sealed = sealJson(ring.directoryKey, detail, contexts.auditDetail(rowId, version));
-  if (version === 1) return sealed;
+  const sealed = sealJson(ring.directoryKey, detail, contexts.auditDetail(event, version));
   const head = Buffer.alloc(5);
-  head[0] = VERSIONED_DETAIL;
+  head[0] = DETAIL_BY_GLOBAL_ID;
   head.writeUInt32BE(version, 1);
   return Buffer.concat([head, sealed]);
 }
 
 /** The detail as written, or undefined when it does not open (damage: the caller falls back). */
-export function openAuditDetail(db: ReadDb, ring: KeyRing, rowId: number, blob: Buffer): string | undefined {
+export function openAuditDetail(db: ReadDb, ring: KeyRing, event: ObjectRef, blob: Buffer): string | undefined {
   let version = 1;
   let sealed = blob;
-  if (blob[0] === VERSIONED_DETAIL && blob.length > 5) {
+  if ((blob[0] === VERSIONED_DETAIL || blob[0] === DETAIL_BY_GLOBAL_ID) && blob.length > 5) {
     version = blob.readUInt32BE(1);
     sealed = blob.subarray(5);
   }
   try {
-    const opened = openJson(directoryKeyFor(db, ring, version), sealed, contexts.auditDetail(rowId, version));
+    const opened = openJson(directoryKeyFor(db, ring, version), sealed, contexts.auditDetail(event, version));
     return typeof opened === 'string' ? opened : undefined;
   } catch {
     return undefined;
@@ -111,17 +114,17 @@ export function rotateDirectory(db: WriteDb, ring: KeyRing, holders: readonly Us
   const oldKey = ring.directoryKey;
   const next = randomKey();
   putDirectoryHistory(db, oldVersion, seal(next, oldKey, contexts.directoryHistory(oldVersion)));
-  const customers = listCustomerRows(db).map((row) => ({ id: row.id, name: openJson(oldKey, row.sealed_name, contexts.customerName(row.id)) }));
-  const groups = listGroups(db).map((row) => ({ id: row.id, name: openJson(oldKey, row.sealed_name, contexts.groupName(row.id)) }));
+  const customers = listCustomerRows(db).map((row) => ({ ref: row, name: openJson(oldKey, row.sealed_name, contexts.customerName(row)) }));
+  const groups = listGroups(db).map((row) => ({ ref: row, name: openJson(oldKey, row.sealed_name, contexts.groupName(row)) }));
   const undo = ring.useDirectory(oldVersion + 1, next);
   try {
     for (const c of customers) {
       if (typeof c.name !== 'string') throw tampered();
-      resealCustomerName(db, c.id, sealJson(next, c.name, contexts.customerName(c.id)), customerIndex(ring, c.name));
+      resealCustomerName(db, c.ref.id, sealJson(next, c.name, contexts.customerName(c.ref)), customerIndex(ring, c.name));
     }
     for (const g of groups) {
       if (typeof g.name !== 'string') throw tampered();
-      resealGroupName(db, g.id, sealJson(next, g.name, contexts.groupName(g.id)), groupNameIndex(ring, g.name));
+      resealGroupName(db, g.ref.id, sealJson(next, g.name, contexts.groupName(g.ref)), groupNameIndex(ring, g.name));
     }
     for (const user of holders) if (user.disabled_at === null) wrapDirectoryFor(db, ring, user);
     setDirectoryVersion(db, oldVersion + 1);

@@ -35,7 +35,8 @@ export function pageOf(entryId: number): number {
 }
 
 function context(groupId: number, pageNo: number, keyVersion: number): SealContext {
-  return { table: 'entry_pages', row: `${groupId}:${pageNo}`, field: 'summaries', keyVersion };
+  // A page is this desktop's cache (never shared): named by row ids in both formats.
+  return { table: 'entry_pages', row: `${groupId}:${pageNo}`, uid: `${groupId}:${pageNo}`, field: 'summaries', keyVersion };
 }
 
 export function openPage(row: PageRow, group: GroupKey): PageItem[] {

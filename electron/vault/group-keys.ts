@@ -8,9 +8,10 @@
 import { CrewvaultError } from '../../shared/errors';
 import { holdsSecretKeys } from '../../shared/policy';
 import { randomKey, unwrapKey, wrapKey, type KeyPair } from './crypto';
-import type { WriteDb } from './db';
+import type { ReadDb, WriteDb } from './db';
 import { contexts, groupKey, type GroupKey } from './keys';
 import { putGroupKey, type HeldGroupKeyRow } from './store-groups';
+import { refOf } from './store-ids';
 import { rolePermissions } from './store-roles';
 import type { UserRow } from './store-users';
 
@@ -20,13 +21,15 @@ export function newGroupKey(version: number, lead: boolean): GroupKey {
 }
 
 /** What a member's wrapped keys open to, with their private key. */
-export function openHeldGroupKey(keyPair: KeyPair, userId: number, row: HeldGroupKeyRow): GroupKey {
-  const key = unwrapKey(keyPair, row.wrapped_key, contexts.groupKey(row.group_id, userId, row.key_version));
+export function openHeldGroupKey(db: ReadDb, keyPair: KeyPair, userId: number, row: HeldGroupKeyRow): GroupKey {
+  const group = refOf(db, 'access_groups', row.group_id);
+  const user = refOf(db, 'users', userId);
+  const key = unwrapKey(keyPair, row.wrapped_key, contexts.groupKey(group, user, row.key_version));
   const split = row.secret_split === 1;
   // Before the split (schema 6) one key sealed both; it is copied so each buffer is wiped on its own.
   const secret = !split
     ? Buffer.from(key)
-    : row.wrapped_secret_key === null ? undefined : unwrapKey(keyPair, row.wrapped_secret_key, contexts.groupSecretKey(row.group_id, userId, row.key_version));
+    : row.wrapped_secret_key === null ? undefined : unwrapKey(keyPair, row.wrapped_secret_key, contexts.groupSecretKey(group, user, row.key_version));
   return groupKey(row.key_version, key, secret, split, row.is_lead === 1);
 }
 
@@ -41,15 +44,17 @@ export function needsSecretKey(db: WriteDb, user: Pick<UserRow, 'role'>): boolea
  */
 export function wrapGroupFor(db: WriteDb, groupId: number, group: GroupKey, user: Pick<UserRow, 'id' | 'public_key' | 'role'>, place: { readonly lead: boolean; readonly byRole: boolean }): void {
   let wrappedSecret: Buffer | null = null;
+  const groupRef = refOf(db, 'access_groups', groupId);
+  const userRef = refOf(db, 'users', user.id);
   if (group.split && needsSecretKey(db, user)) {
     if (!group.secret) throw new CrewvaultError('FORBIDDEN', 'You do not hold this group\'s secret key: someone who can reveal its entries must add this person.');
-    wrappedSecret = wrapKey(user.public_key, group.secret, contexts.groupSecretKey(groupId, user.id, group.version));
+    wrappedSecret = wrapKey(user.public_key, group.secret, contexts.groupSecretKey(groupRef, userRef, group.version));
   }
   putGroupKey(db, {
     group_id: groupId,
     user_id: user.id,
     key_version: group.version,
-    wrapped_key: wrapKey(user.public_key, group.key, contexts.groupKey(groupId, user.id, group.version)),
+    wrapped_key: wrapKey(user.public_key, group.key, contexts.groupKey(groupRef, userRef, group.version)),
     wrapped_secret_key: wrappedSecret,
     is_lead: place.lead ? 1 : 0,
     by_role: place.byRole ? 1 : 0,

@@ -4,6 +4,7 @@
  */
 import type { KeyPair, SealContext } from './crypto';
 import { indexKey, keyedHash } from './crypto';
+import { uidText } from './ids';
 import { auditAnchorKey } from './store-audit';
 
 /**
@@ -149,21 +150,46 @@ export function entryLookup(group: GroupKey, customer: string, title: string): B
   return keyedHash(group.index, `${normaliseName(customer)}\n${normaliseName(title)}`);
 }
 
+/**
+ * What a seal's associated data names an object by: its global id (format 2, every new seal)
+ * and, for opening a seal made before schema 10 (format 1), its row id here. A row not yet
+ * inserted has no row id: what is sealed for it is sealed by global id alone.
+ */
+export interface ObjectRef {
+  readonly id?: number;
+  readonly uid: Buffer;
+}
+
+/** An object that has its row here. */
+export type StoredRef = ObjectRef & { readonly id: number };
+
+/** A field of one object. */
+export function objectContext(table: string, ref: ObjectRef, field: string, keyVersion: number): SealContext {
+  return { table, row: ref.id, uid: uidText(ref.uid), field, keyVersion };
+}
+
+/** A row that joins two objects (a member's key of a group, a holder's copy of an MFA key). */
+export function linkContext(table: string, a: ObjectRef, b: ObjectRef, field: string, keyVersion: number): SealContext {
+  const row = a.id === undefined || b.id === undefined ? undefined : `${a.id}:${b.id}`;
+  return { table, row, uid: `${uidText(a.uid)}:${uidText(b.uid)}`, field, keyVersion };
+}
+
 export const contexts = {
-  privateKey: (userId: number): SealContext => ({ table: 'users', row: userId, field: 'private_key', keyVersion: 1 }),
+  privateKey: (user: ObjectRef): SealContext => objectContext('users', user, 'private_key', 1),
   /**
    * `version` is the wrap's format (DIRECTORY_WRAP_ANCHORED for every wrap written since the
    * audit anchor); `dirVersion` the directory key version it holds (schema 8), bound in too
    * from version 2 on (version 1's wraps were written before it existed).
    */
-  directoryKey: (userId: number, version: number, dirVersion = 1): SealContext => ({ table: 'directory_keys', row: userId, field: dirVersion === 1 ? 'key' : `key@${dirVersion}`, keyVersion: version }),
-  directoryHistory: (version: number): SealContext => ({ table: 'directory_history', row: version, field: 'key', keyVersion: version + 1 }),
-  groupKey: (groupId: number, userId: number, version: number): SealContext => ({ table: 'group_keys', row: `${groupId}:${userId}`, field: 'key', keyVersion: version }),
-  groupSecretKey: (groupId: number, userId: number, version: number): SealContext => ({ table: 'group_keys', row: `${groupId}:${userId}`, field: 'secret_key', keyVersion: version }),
-  groupName: (groupId: number): SealContext => ({ table: 'access_groups', row: groupId, field: 'name', keyVersion: 1 }),
-  customerName: (customerId: number): SealContext => ({ table: 'customers', row: customerId, field: 'name', keyVersion: 1 }),
-  entrySummary: (entryId: number, version: number): SealContext => ({ table: 'entries', row: entryId, field: 'summary', keyVersion: version }),
-  entryDetails: (entryId: number, version: number): SealContext => ({ table: 'entries', row: entryId, field: 'details', keyVersion: version }),
+  directoryKey: (user: ObjectRef, version: number, dirVersion = 1): SealContext => objectContext('directory_keys', user, dirVersion === 1 ? 'key' : `key@${dirVersion}`, version),
+  /** Named by the version it keeps, which is the same on every desktop. */
+  directoryHistory: (version: number): SealContext => ({ table: 'directory_history', row: version, uid: String(version), field: 'key', keyVersion: version + 1 }),
+  groupKey: (group: ObjectRef, user: ObjectRef, version: number): SealContext => linkContext('group_keys', group, user, 'key', version),
+  groupSecretKey: (group: ObjectRef, user: ObjectRef, version: number): SealContext => linkContext('group_keys', group, user, 'secret_key', version),
+  groupName: (group: ObjectRef): SealContext => objectContext('access_groups', group, 'name', 1),
+  customerName: (customer: ObjectRef): SealContext => objectContext('customers', customer, 'name', 1),
+  entrySummary: (entry: ObjectRef, version: number): SealContext => objectContext('entries', entry, 'summary', version),
+  entryDetails: (entry: ObjectRef, version: number): SealContext => objectContext('entries', entry, 'details', version),
   /** `dirVersion`: the directory key version that sealed it (directory.ts sealAuditDetail). */
-  auditDetail: (rowId: number, dirVersion = 1): SealContext => ({ table: 'audit_log', row: rowId, field: 'detail', keyVersion: dirVersion }),
+  auditDetail: (event: ObjectRef, dirVersion = 1): SealContext => objectContext('audit_log', event, 'detail', dirVersion),
 } as const;

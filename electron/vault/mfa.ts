@@ -11,9 +11,11 @@
 import { createHash, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import { buildOtpUri, encodeSecret, groupSecret, hotpCode, timeStep, type OtpParams } from '../../shared/otp';
-import { exportPrivateKey, open, seal, unwrapKey, wrapKey, type KeyPair, type SealContext } from './crypto';
-import { dropMfaKeyWraps, getMfaKeyWrap, mfaKeyHolders, mfaKeysHeldBy, putMfaKeyWrap } from './store-mfa-keys';
+import { exportPrivateKey, open, seal, sealedByRowId, unwrapKey, wrapKey, wrappedByRowId, type KeyPair, type SealContext } from './crypto';
+import { dropMfaKeyWraps, getMfaKeyWrap, mfaKeyHolders, mfaKeysHeldBy, mfaKeyWrapsOf, putMfaKeyWrap, setMfaSeals } from './store-mfa-keys';
 import type { ReadDb, WriteDb } from './db';
+import { linkContext, objectContext } from './keys';
+import { refOf } from './store-ids';
 import type { AuditFields } from './store-audit';
 import { whyNotManageVault } from '../../shared/policy';
 import { resolveRoleName } from './store-roles';
@@ -120,7 +122,10 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-const MFA_KEY_CONTEXT = (userId: number, holderId: number): SealContext => ({ table: 'mfa_key_wraps', row: `${userId}:${holderId}`, field: 'key', keyVersion: 1 });
+/** A user's MFA key as wrapped for one holder: named by both people (their global ids since schema 10). */
+function MFA_KEY_CONTEXT(db: ReadDb, userId: number, holderId: number): SealContext {
+  return linkContext('mfa_key_wraps', refOf(db, 'users', userId), refOf(db, 'users', holderId), 'key', 1);
+}
 
 /** The MFA key as derived from a user's own private key (before any reset gave them a new pair). */
 function derivedMfaKey(keyPair: KeyPair): Buffer {
@@ -150,9 +155,9 @@ export function carryMfaKey(db: WriteDb, owner: { readonly id: number; readonly 
     clearMfa(db, target.id);
     return false;
   }
-  const key = unwrapKey(owner.keyPair, wrapped, MFA_KEY_CONTEXT(target.id, owner.id));
+  const key = unwrapKey(owner.keyPair, wrapped, MFA_KEY_CONTEXT(db, target.id, owner.id));
   try {
-    putMfaKeyWrap(db, target.id, target.id, wrapKey(newPublicKey, key, MFA_KEY_CONTEXT(target.id, target.id)));
+    putMfaKeyWrap(db, target.id, target.id, wrapKey(newPublicKey, key, MFA_KEY_CONTEXT(db, target.id, target.id)));
   } finally {
     key.fill(0);
   }
@@ -163,9 +168,9 @@ export function carryMfaKey(db: WriteDb, owner: { readonly id: number; readonly 
 export function shareMfaKeysWithOwner(db: WriteDb, owner: { readonly id: number; readonly keyPair: KeyPair }, newOwner: Pick<UserRow, 'id' | 'public_key'>): void {
   for (const held of mfaKeysHeldBy(db, owner.id)) {
     if (held.user_id === newOwner.id) continue;
-    const key = unwrapKey(owner.keyPair, held.wrapped_key, MFA_KEY_CONTEXT(held.user_id, owner.id));
+    const key = unwrapKey(owner.keyPair, held.wrapped_key, MFA_KEY_CONTEXT(db, held.user_id, owner.id));
     try {
-      putMfaKeyWrap(db, held.user_id, newOwner.id, wrapKey(newOwner.public_key, key, MFA_KEY_CONTEXT(held.user_id, newOwner.id)));
+      putMfaKeyWrap(db, held.user_id, newOwner.id, wrapKey(newOwner.public_key, key, MFA_KEY_CONTEXT(db, held.user_id, newOwner.id)));
     } finally {
       key.fill(0);
     }
@@ -174,17 +179,21 @@ export function shareMfaKeysWithOwner(db: WriteDb, owner: { readonly id: number;
   const ownRow = getUser(db, owner.id) as (UserRow & MfaColumns) | undefined;
   if (ownRow && ownRow.mfa_enabled_at !== null) {
     const handed = getMfaKeyWrap(db, owner.id, owner.id);
-    const key = handed ? unwrapKey(owner.keyPair, handed, MFA_KEY_CONTEXT(owner.id, owner.id)) : derivedMfaKey(owner.keyPair);
+    const key = handed ? unwrapKey(owner.keyPair, handed, MFA_KEY_CONTEXT(db, owner.id, owner.id)) : derivedMfaKey(owner.keyPair);
     try {
-      putMfaKeyWrap(db, owner.id, newOwner.id, wrapKey(newOwner.public_key, key, MFA_KEY_CONTEXT(owner.id, newOwner.id)));
+      putMfaKeyWrap(db, owner.id, newOwner.id, wrapKey(newOwner.public_key, key, MFA_KEY_CONTEXT(db, owner.id, newOwner.id)));
     } finally {
       key.fill(0);
     }
   }
 }
 
-const SECRET_CONTEXT = (userId: number): SealContext => ({ table: 'users', row: userId, field: 'mfa_secret', keyVersion: 1 });
-const PENDING_CONTEXT = (userId: number): SealContext => ({ table: 'users', row: userId, field: 'mfa_pending_secret', keyVersion: 1 });
+function SECRET_CONTEXT(db: ReadDb, userId: number): SealContext {
+  return objectContext('users', refOf(db, 'users', userId), 'mfa_secret', 1);
+}
+function PENDING_CONTEXT(db: ReadDb, userId: number): SealContext {
+  return objectContext('users', refOf(db, 'users', userId), 'mfa_pending_secret', 1);
+}
 
 export class MfaService {
   private readonly core: MfaCore;
@@ -207,7 +216,7 @@ export class MfaService {
   private mfaKey(): Buffer {
     const userId = this.core.userId();
     const handed = getMfaKeyWrap(this.core.db, userId, userId);
-    if (handed) return unwrapKey(this.core.keyPair, handed, MFA_KEY_CONTEXT(userId, userId));
+    if (handed) return unwrapKey(this.core.keyPair, handed, MFA_KEY_CONTEXT(this.core.db, userId, userId));
     return derivedMfaKey(this.core.keyPair);
   }
 
@@ -221,7 +230,7 @@ export class MfaService {
     const held = new Set(mfaKeyHolders(w, userId));
     for (const owner of listUsers(w)) {
       if (owner.role !== 'owner' || owner.disabled_at !== null || owner.id === userId || held.has(owner.id)) continue;
-      putMfaKeyWrap(w, userId, owner.id, wrapKey(owner.public_key, key, MFA_KEY_CONTEXT(userId, owner.id)));
+      putMfaKeyWrap(w, userId, owner.id, wrapKey(owner.public_key, key, MFA_KEY_CONTEXT(w, userId, owner.id)));
     }
   }
 
@@ -279,7 +288,7 @@ export class MfaService {
     const userId = this.core.userId();
     this.withMfaKey((key) => this.core.write((w) => {
       w.prepare('UPDATE users SET mfa_pending_secret = ?, mfa_pending_at = ? WHERE id = ?')
-        .run(seal(key, Buffer.from(secret, 'utf8'), PENDING_CONTEXT(userId)), nowMs, userId);
+        .run(seal(key, Buffer.from(secret, 'utf8'), PENDING_CONTEXT(w, userId)), nowMs, userId);
       this.core.audit(w, { action: 'mfa.setup_started', subject: this.core.userName() });
     }));
     const params: OtpParams = { ...totpParams(secret, 0), kind: 'totp' };
@@ -302,7 +311,7 @@ export class MfaService {
       const waiting = this.checkBackoff(row, nowMs);
       if (waiting) return { error: waiting };
       return this.withMfaKey((key): Outcome<string[]> => {
-        const secret = open(key, sealedPending, PENDING_CONTEXT(row.id)).toString('utf8');
+        const secret = open(key, sealedPending, PENDING_CONTEXT(this.core.db, row.id)).toString('utf8');
         const step = matchingStep(secret, code, nowMs, -1);
         if (step === undefined) {
           // Counted like a wrong sign-in code: a pending setup must not be a way to guess codes.
@@ -314,9 +323,9 @@ export class MfaService {
         const fresh = randomBytes(32);
         try {
           dropMfaKeyWraps(w, row.id);
-          putMfaKeyWrap(w, row.id, row.id, wrapKey(this.core.keyPair.publicKey, fresh, MFA_KEY_CONTEXT(row.id, row.id)));
+          putMfaKeyWrap(w, row.id, row.id, wrapKey(this.core.keyPair.publicKey, fresh, MFA_KEY_CONTEXT(w, row.id, row.id)));
           w.prepare('UPDATE users SET mfa_sealed_secret = ?, mfa_enabled_at = ?, mfa_last_step = ?, mfa_pending_secret = NULL, mfa_pending_at = NULL WHERE id = ?')
-            .run(seal(fresh, Buffer.from(secret, 'utf8'), SECRET_CONTEXT(row.id)), nowMs, step, row.id);
+            .run(seal(fresh, Buffer.from(secret, 'utf8'), SECRET_CONTEXT(this.core.db, row.id)), nowMs, step, row.id);
           this.escrowForOwners(w, fresh);
         } finally {
           fresh.fill(0);
@@ -334,6 +343,37 @@ export class MfaService {
     const row = getUser(w, this.core.userId()) as (UserRow & MfaColumns) | undefined;
     if (!row) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
     return row;
+  }
+
+  /**
+   * Schema 10, at this user's own sign-in: their TOTP key, a pending setup key and the wraps of
+   * their MFA key are sealed again by global id — only their MFA key opens them, so nobody else
+   * can. Returns how many seals moved (0 once done, after a cheap look at their own row).
+   */
+  resealByGlobalId(): number {
+    const row = this.row();
+    const userId = row.id;
+    const sealsByRowId = (b: Buffer | null): boolean => b !== null && sealedByRowId(b);
+    const staleWraps = (db: ReadDb): Array<{ holder_id: number; wrapped_key: Buffer }> => mfaKeyWrapsOf(db, userId).filter((w) => wrappedByRowId(w.wrapped_key));
+    if (!sealsByRowId(row.mfa_sealed_secret) && !sealsByRowId(row.mfa_pending_secret) && staleWraps(this.core.db).length === 0) return 0;
+    return this.withMfaKey((key) => this.core.write((w) => {
+      const current = getUser(w, userId) as (UserRow & MfaColumns) | undefined;
+      if (!current) return 0;
+      let moved = 0;
+      const again = (sealed: Buffer | null, context: SealContext): Buffer | null => {
+        if (sealed === null || !sealedByRowId(sealed)) return sealed;
+        moved++;
+        return seal(key, open(key, sealed, context), context);
+      };
+      setMfaSeals(w, userId, again(current.mfa_sealed_secret, SECRET_CONTEXT(w, userId)), again(current.mfa_pending_secret, PENDING_CONTEXT(w, userId)));
+      for (const wrap of staleWraps(w)) {
+        const holder = getUser(w, wrap.holder_id);
+        if (!holder) continue;
+        putMfaKeyWrap(w, userId, holder.id, wrapKey(holder.public_key, key, MFA_KEY_CONTEXT(w, userId, holder.id)));
+        moved++;
+      }
+      return moved;
+    }));
   }
 
   private withMfaKey<T>(work: (key: Buffer) => T): T {
@@ -431,7 +471,7 @@ export class MfaService {
       if (row.mfa_enabled_at === null || !sealed) return { error: new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.') };
       const waiting = this.checkBackoff(row, nowMs);
       if (waiting) return { error: waiting };
-      const secret = this.withMfaKey((key) => open(key, sealed, SECRET_CONTEXT(row.id)).toString('utf8'));
+      const secret = this.withMfaKey((key) => open(key, sealed, SECRET_CONTEXT(this.core.db, row.id)).toString('utf8'));
       const step = matchingStep(secret, code, nowMs, row.mfa_last_step ?? -1);
       this.noteSecondFactor(w, row, nowMs, step !== undefined, 'signin.code');
       if (step === undefined) return { error: wrongCode() };
@@ -467,7 +507,7 @@ export class MfaService {
     const row = this.row();
     if (row.mfa_enabled_at === null || !row.mfa_sealed_secret) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
     const sealed = row.mfa_sealed_secret;
-    const secret = this.withMfaKey((key) => open(key, sealed, SECRET_CONTEXT(row.id)).toString('utf8'));
+    const secret = this.withMfaKey((key) => open(key, sealed, SECRET_CONTEXT(this.core.db, row.id)).toString('utf8'));
     this.core.write((w) => this.core.audit(w, { action: 'mfa.key_shown', subject: row.name }));
     const params: OtpParams = { ...totpParams(secret, 0), kind: 'totp' };
     return { secret: groupSecret(secret), uri: buildOtpUri({ params, issuer: 'Crewvault', account: row.name }) };

@@ -22,8 +22,9 @@ import {
 import type { WriteDb } from './db';
 import { newGroupKey, wrapGroupFor } from './group-keys';
 import { contexts, groupNameIndex, type KeyRing } from './keys';
-import { insertGroup, setGroupSealedName } from './store-groups';
-import { findUserByName, insertUser, setSealedPrivateKey, type UserRow } from './store-users';
+import { newUid } from './ids';
+import { insertGroup } from './store-groups';
+import { findUserByName, insertUser, type UserRow } from './store-users';
 
 export interface KdfOptions {
   readonly memory?: number;
@@ -115,13 +116,13 @@ export async function prepareUser(password: string, kdf: KdfOptions): Promise<Pr
 }
 
 /** Inserts the user with their private key sealed under the prepared key, then wipes that key. */
-export function insertUserRecord(db: WriteDb, prepared: PreparedUser, name: string, role: Role, now: number): number {
+export function insertUserRecord(db: WriteDb, prepared: PreparedUser, name: string, role: Role, now: number): { readonly id: number; readonly uid: Buffer } {
   const privateRaw = exportPrivateKey(prepared.keyPair.privateKey);
   try {
     if (findUserByName(db, name)) throw new CrewvaultError('ALREADY_EXISTS', `A user named "${name}" already exists.`);
-    const id = insertUser(db, { name, role, kdf: JSON.stringify(prepared.params), public_key: prepared.keyPair.publicKey, created_at: now });
-    setSealedPrivateKey(db, id, seal(prepared.kek, privateRaw, contexts.privateKey(id)));
-    return id;
+    const uid = newUid(now);
+    const sealed = seal(prepared.kek, privateRaw, contexts.privateKey({ uid }));
+    return { uid, id: insertUser(db, { uid, name, role, kdf: JSON.stringify(prepared.params), public_key: prepared.keyPair.publicKey, sealed_private_key: sealed, created_at: now }) };
   } finally {
     privateRaw.fill(0);
     prepared.kek.fill(0);
@@ -135,8 +136,8 @@ export function insertUserRecord(db: WriteDb, prepared: PreparedUser, name: stri
  * loses it from the ring at the session's next call (VaultSession.refreshUser reads the wraps).
  */
 export function createGroupRecord(db: WriteDb, ring: KeyRing, creator: Pick<UserRow, 'id' | 'role'>, name: string, now: number): number {
-  const groupId = insertGroup(db, groupNameIndex(ring, name), now);
-  setGroupSealedName(db, groupId, sealJson(ring.directoryKey, name, contexts.groupName(groupId)));
+  const uid = newUid(now);
+  const groupId = insertGroup(db, { uid, sealed_name: sealJson(ring.directoryKey, name, contexts.groupName({ uid })), name_index: groupNameIndex(ring, name), created_at: now });
   const group = newGroupKey(1, true);
   wrapGroupFor(db, groupId, group, { id: creator.id, role: creator.role, public_key: ring.keyPair.publicKey }, { lead: true, byRole: false });
   ring.addGroup(groupId, group);

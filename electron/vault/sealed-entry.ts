@@ -7,13 +7,15 @@ import { OTP_ALGORITHMS, OTP_KINDS, type OtpKind, type OtpParams } from '../../s
 import type { EntryDetails, EntrySummary } from '../../shared/model';
 import { CrewvaultError } from '../../shared/errors';
 import { openJson, sealJson, tampered } from './crypto';
-import { contexts, type GroupKey } from './keys';
+import { uidText } from './ids';
+import { contexts, type GroupKey, type ObjectRef } from './keys';
 import type { EntryRow } from './store-entries';
 
-/** What an entry's list line seals: c is the customer id it was sealed for (a moved
- * customer_id shows), then title, username, URL and the OTP kind. */
+/** What an entry's list line seals: c is the customer it was sealed for (a moved customer_id
+ * shows) — its global id since schema 10, its row id before — then title, username, URL and
+ * the OTP kind. */
 export interface SealedSummary {
-  readonly c: number;
+  readonly c: number | string;
   readonly t: string;
   readonly u: string;
   readonly l: string;
@@ -55,7 +57,7 @@ function isInt(value: unknown): value is number {
 }
 
 function isSummary(value: unknown): value is SealedSummary {
-  return isObject(value) && isInt(value.c) && typeof value.t === 'string' && typeof value.u === 'string'
+  return isObject(value) && (isInt(value.c) || typeof value.c === 'string') && typeof value.t === 'string' && typeof value.u === 'string'
     && typeof value.l === 'string' && (value.o === null || KINDS.has(value.o));
 }
 
@@ -76,8 +78,8 @@ function parseOrTampered<T>(check: (value: unknown) => value is T, value: unknow
 
 export function openSummary(row: EntryRow, group: GroupKey): SealedSummary {
   if (row.key_version !== group.version) throw tampered();
-  const summary = parseOrTampered(isSummary, openJson(group.key, row.sealed_summary, contexts.entrySummary(row.id, row.key_version)));
-  if (summary.c !== row.customer_id) throw tampered();
+  const summary = parseOrTampered(isSummary, openJson(group.key, row.sealed_summary, contexts.entrySummary(row, row.key_version)));
+  if (summary.c !== (typeof summary.c === 'number' ? row.customer_id : uidText(row.customer_uid))) throw tampered();
   return summary;
 }
 
@@ -89,15 +91,15 @@ function secretKey(group: GroupKey): Buffer {
 
 export function openDetails(row: EntryRow, group: GroupKey): SealedDetails {
   if (row.key_version !== group.version) throw tampered();
-  return parseOrTampered(isDetails, openJson(secretKey(group), row.sealed_details, contexts.entryDetails(row.id, row.key_version)));
+  return parseOrTampered(isDetails, openJson(secretKey(group), row.sealed_details, contexts.entryDetails(row, row.key_version)));
 }
 
-export function sealSummary(entryId: number, group: GroupKey, summary: SealedSummary): Buffer {
-  return sealJson(group.key, summary, contexts.entrySummary(entryId, group.version));
+export function sealSummary(entry: ObjectRef, group: GroupKey, summary: SealedSummary): Buffer {
+  return sealJson(group.key, summary, contexts.entrySummary(entry, group.version));
 }
 
-export function sealDetails(entryId: number, group: GroupKey, details: SealedDetails): Buffer {
-  return sealJson(secretKey(group), details, contexts.entryDetails(entryId, group.version));
+export function sealDetails(entry: ObjectRef, group: GroupKey, details: SealedDetails): Buffer {
+  return sealJson(secretKey(group), details, contexts.entryDetails(entry, group.version));
 }
 
 export function storedOtp(details: SealedDetails): StoredOtp | null {
@@ -117,6 +119,7 @@ export function summaryView(row: EntryRow, summary: SealedSummary, customer: str
     url: summary.l,
     otp: summary.o ? { kind: summary.o } : null,
     updatedAt: row.updated_at,
+    revision: row.revision,
   };
 }
 
@@ -135,5 +138,6 @@ export function detailsView(row: EntryRow, summary: SealedSummary, details: Seal
       ? { kind: otp.kind, algorithm: otp.algorithm, digits: otp.digits, period: otp.period, ...(otp.issuer ? { issuer: otp.issuer } : {}) }
       : summary.o ? { kind: summary.o } : null,
     createdAt: row.created_at,
+    revision: row.revision,
   };
 }

@@ -27,7 +27,11 @@ import { ALL_GROUP_ROLES, can, whyNotActOn, whyNotManageVault, type Permission, 
 import type { KeyObject } from 'node:crypto';
 import { batchKey, deriveKek, exportPrivateKey, newKdfParams, open, openJson, seal, sealJson } from './crypto';
 import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
-import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
+import { newUid, uidText } from './ids';
+import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing, type ObjectRef, type StoredRef } from './keys';
+import { refOf } from './store-ids';
+import { ownerResealPending, resealSharedByGlobalId, type ResealCount } from './id-seals';
+import { changesBetween, currentSequence, type ChangeSet } from './store-changes';
 import {
   detailsView,
   openDetails,
@@ -40,7 +44,7 @@ import {
   type SealedSummary,
 } from './sealed-entry';
 import { appendAudit, lastEntryActionAt, listAuditRows, verifyAuditChain, type AnchorCheck, type AuditFields, type AuditVerification } from './store-audit';
-import { countEntriesByCustomer, findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows, setCustomerSealedName } from './store-customers';
+import { countEntriesByCustomer, findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows } from './store-customers';
 import { openPage, PageChanges, type PageItem } from './entry-pages';
 import { NAME_ORDER, orderedTable } from './entry-order';
 import { rolePermissions } from './store-roles';
@@ -183,6 +187,8 @@ export class VaultSession {
   private readonly db: ReadDb;
   private readonly clock: Clock;
   private readonly ring: KeyRing;
+  /** This person's row and global id, which what they seal for themselves names. */
+  private readonly userRef: StoredRef;
   private customerNames = new Map<number, string>();
   private readonly otpAuditedAt = new Map<number, number>();
   private readonly pages = new PageChanges();
@@ -214,7 +220,7 @@ export class VaultSession {
     try {
       const kdfText = JSON.stringify(params);
       this.write((w) => {
-        setUserPasswordSeal(w, this.user.id, kdfText, seal(kek, privateRaw, contexts.privateKey(this.user.id)));
+        setUserPasswordSeal(w, this.user.id, kdfText, seal(kek, privateRaw, contexts.privateKey(this.userRef)));
         this.audit(w, { action: 'user.change_password', subject: this.user.name });
       });
       this.signedInKdf = kdfText;
@@ -246,7 +252,7 @@ export class VaultSession {
     if (!claim.ok) throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many failed attempts: try again in ${Math.ceil((claim.retryAt - now) / 1000)} s.`);
     const kek = await deriveKek(password, parseKdf(row.kdf));
     try {
-      open(kek, row.sealed_private_key, contexts.privateKey(row.id)).fill(0);
+      open(kek, row.sealed_private_key, contexts.privateKey(row)).fill(0);
     } catch {
       // The claim already counted it; only the audit row is left to write.
       this.write((w) => this.audit(w, { action: 'password.confirm_failed', subject: row.name }));
@@ -286,7 +292,9 @@ export class VaultSession {
     this.clock = clock;
     this.currentUser = user;
     this.ring = ring;
-    this.signedInKdf = getUser(db, user.id)?.kdf;
+    const row = getUser(db, user.id);
+    this.signedInKdf = row?.kdf;
+    this.userRef = row ?? refOf(db, 'users', user.id);
     this.team = new TeamService({
       db,
       ring,
@@ -354,7 +362,7 @@ export class VaultSession {
     }
     this.mustChange = row.must_change_password === 1;
     if (row.role !== this.user.role) this.user = { ...this.user, role: row.role };
-    syncDirectory(this.db, this.ring, this.user.id);
+    syncDirectory(this.db, this.ring, this.userRef);
     const held = groupKeysOfUser(this.db, this.user.id);
     const current = new Set(held.map((g) => g.group_id));
     for (const groupId of [...this.ring.groups.keys()]) if (!current.has(groupId)) this.ring.dropGroup(groupId);
@@ -364,23 +372,36 @@ export class VaultSession {
       // A secret key granted or taken away (a role change) shows as a wrap that appeared or went.
       const sameSecret = !split || (mine?.secret !== undefined) === (g.wrapped_secret_key !== null);
       if (mine && mine.version === g.key_version && mine.split === split && sameSecret && mine.lead === (g.is_lead === 1)) continue;
-      const opened = openHeldGroupKey(this.ring.keyPair, this.user.id, g);
+      const opened = openHeldGroupKey(this.db, this.ring.keyPair, this.user.id, g);
       this.ring.dropGroup(g.group_id);
       this.ring.addGroup(g.group_id, opened);
     }
   }
 
+  /** The sequence range of this session's last committed write (what it changed: lastChanges). */
+  private lastWrite = { fromSeq: 0, toSeq: 0 };
+
+  /** What this session's last committed write changed (schema 10), as the team server will be sent it. */
+  lastChanges(): ChangeSet {
+    return changesBetween(this.db, this.lastWrite.fromSeq, this.lastWrite.toSeq);
+  }
+
   /** A write transaction; on failure the name cache forgets what the rollback undid. */
   private write<T>(work: (db: WriteDb) => T): T {
     try {
-      return withWrite(this.db, (w) => {
+      let range = { fromSeq: 0, toSeq: 0 };
+      const result = withWrite(this.db, (w) => {
+        const fromSeq = currentSequence(w);
         // Inside the write lock: nothing is sealed or anchored under a directory key a rotation
         // elsewhere has replaced since this session last looked.
-        syncDirectory(w, this.ring, this.user.id);
+        syncDirectory(w, this.ring, this.userRef);
         const result = work(w);
         this.pages.flush(w, (groupId) => this.groupKey(groupId));
+        range = { fromSeq, toSeq: currentSequence(w) };
         return result;
       });
+      this.lastWrite = range;
+      return result;
     } catch (error) {
       this.customerNames.clear();
       this.pages.clear();
@@ -389,7 +410,7 @@ export class VaultSession {
   }
 
   private audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void {
-    appendAudit(db, { at: this.clock.now(), actor_id: this.user.id, ...fields }, detail === undefined ? undefined : (rowId) => sealAuditDetail(this.ring, rowId, detail), this.ring.auditKey);
+    appendAudit(db, { at: this.clock.now(), actor_id: this.user.id, ...fields }, detail === undefined ? undefined : (event) => sealAuditDetail(this.ring, event, detail), this.ring.auditKey);
   }
 
   private groupKey(groupId: number): GroupKey {
@@ -403,7 +424,7 @@ export class VaultSession {
     if (cached !== undefined) return cached;
     const row = getCustomerRow(this.db, customerId);
     if (!row) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: an entry refers to a missing customer.');
-    const name = openJson(this.ring.directoryKey, row.sealed_name, contexts.customerName(row.id));
+    const name = openJson(this.ring.directoryKey, row.sealed_name, contexts.customerName(row));
     if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A customer name failed its integrity check.');
     this.customerNames.set(customerId, name);
     return name;
@@ -414,20 +435,21 @@ export class VaultSession {
     for (const row of listCustomerRows(this.db)) {
       if (this.customerNames.has(row.id)) continue;
       key ??= batchKey(this.ring.directoryKey);
-      const name = openJson(key, row.sealed_name, contexts.customerName(row.id));
+      const name = openJson(key, row.sealed_name, contexts.customerName(row));
       if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A customer name failed its integrity check.');
       this.customerNames.set(row.id, name);
     }
   }
 
-  private findOrCreateCustomer(db: WriteDb, name: string): number {
+  private findOrCreateCustomer(db: WriteDb, name: string): ObjectRef & { readonly id: number } {
     const index = customerIndex(this.ring, name);
     const existing = findCustomerByIndex(db, index);
-    if (existing) return existing.id;
-    const id = insertCustomer(db, index, this.clock.now());
-    setCustomerSealedName(db, id, sealJson(this.ring.directoryKey, name, contexts.customerName(id)));
+    if (existing) return existing;
+    const now = this.clock.now();
+    const uid = newUid(now);
+    const id = insertCustomer(db, { uid, sealed_name: sealJson(this.ring.directoryKey, name, contexts.customerName({ uid })), name_index: index, created_at: now });
     this.customerNames.set(id, name);
-    return id;
+    return { id, uid };
   }
 
   private defaultGroupId(): number {
@@ -444,23 +466,53 @@ export class VaultSession {
     return row;
   }
 
-  private writeEntry(db: WriteDb, row: Pick<EntryRow, 'id' | 'customer_id' | 'group_id'>, summary: SealedSummary, details: SealedDetails): EntryRow {
-    const group = this.groupKey(row.group_id);
-    const updated: Omit<EntryRow, 'created_at'> = {
-      id: row.id,
-      customer_id: row.customer_id,
-      group_id: row.group_id,
+  /**
+   * Seals and writes an entry: a new one (no `id`: it gets its global id here and is sealed
+   * before it is inserted) or an existing one. The summary names the customer by global id.
+   */
+  private writeEntry(
+    db: WriteDb,
+    target: { readonly id?: number; readonly customer: ObjectRef & { readonly id: number }; readonly groupId: number },
+    fields: Omit<SealedSummary, 'c'>,
+    details: SealedDetails,
+  ): { readonly row: EntryRow; readonly summary: SealedSummary } {
+    const group = this.groupKey(target.groupId);
+    const now = this.clock.now();
+    const entry: ObjectRef = target.id === undefined ? { uid: newUid(now) } : refOf(db, 'entries', target.id);
+    const summary: SealedSummary = { c: uidText(target.customer.uid), ...fields };
+    const written = {
+      customer_id: target.customer.id,
+      group_id: target.groupId,
       key_version: group.version,
-      lookup: entryLookup(group, this.customerName(row.customer_id), summary.t),
-      sealed_summary: sealSummary(row.id, group, summary),
-      sealed_details: sealDetails(row.id, group, details),
-      updated_at: this.clock.now(),
+      lookup: entryLookup(group, this.customerName(target.customer.id), summary.t),
+      sealed_summary: sealSummary(entry, group, summary),
+      sealed_details: sealDetails(entry, group, details),
+      updated_at: now,
     };
-    updateEntryRow(db, updated);
-    this.pages.set(row.group_id, [row.id, row.customer_id, summary.t, summary.u, summary.l, summary.o, updated.updated_at]);
-    const stored = getEntryRow(db, row.id);
-    if (!stored) throw notFound();
-    return stored;
+    const id = target.id ?? insertEntryRow(db, { uid: entry.uid, ...written, created_at: now });
+    if (target.id !== undefined) updateEntryRow(db, { id, ...written });
+    this.pages.set(target.groupId, [id, target.customer.id, summary.t, summary.u, summary.l, summary.o, now]);
+    const row = getEntryRow(db, id);
+    if (!row) throw notFound();
+    return { row, summary };
+  }
+
+  /** Where a stored entry is, as writeEntry names it. */
+  private entryPlace(row: EntryRow): { readonly id: number; readonly customer: ObjectRef & { readonly id: number }; readonly groupId: number } {
+    return { id: row.id, customer: { id: row.customer_id, uid: row.customer_uid }, groupId: row.group_id };
+  }
+
+  /**
+   * The entry `id` as this person may write it: CONFLICT when `baseRevision` (the revision
+   * they read) is not the stored one — someone else wrote it since, and their change is not
+   * to be overwritten unseen (schema 10).
+   */
+  private rowToWrite(id: number, baseRevision: number | undefined): EntryRow {
+    const row = this.visibleRow(id);
+    if (baseRevision !== undefined && baseRevision !== row.revision) {
+      throw new CrewvaultError('CONFLICT', `This entry was changed since you opened it (revision ${baseRevision}, now ${row.revision}): open it again and redo your change.`);
+    }
+    return row;
   }
 
   /**
@@ -479,12 +531,9 @@ export class VaultSession {
       this.require('entries.create', groupId);
       allowed?.add(groupId);
     }
-    const group = this.groupKey(groupId);
-    const customerId = this.findOrCreateCustomer(db, customer);
-    const id = insertEntryRow(db, { customer_id: customerId, group_id: groupId, key_version: group.version, created_at: this.clock.now() });
-    const summary: SealedSummary = { c: customerId, t: title, u: username, l: url, o: details.otp ? details.otp.kind : null };
-    const row = this.writeEntry(db, { id, customer_id: customerId, group_id: groupId }, summary, details);
-    if (auditEach) this.audit(db, { action: 'entry.create', entry_id: id, customer_id: customerId, group_id: groupId }, `${customer}/${title}`);
+    const customerRef = this.findOrCreateCustomer(db, customer);
+    const { row, summary } = this.writeEntry(db, { customer: customerRef, groupId }, { t: title, u: username, l: url, o: details.otp ? details.otp.kind : null }, details);
+    if (auditEach) this.audit(db, { action: 'entry.create', entry_id: row.id, customer_id: row.customer_id, group_id: groupId }, `${customer}/${title}`);
     return summaryView(row, summary, customer);
   }
 
@@ -622,7 +671,7 @@ export class VaultSession {
           }
         }
         const result = hotpCode(otp.params);
-        this.writeEntry(w, row, summary, { ...details, otp: { ...details.otp, counter: otp.params.counter + 1 } });
+        this.writeEntry(w, this.entryPlace(row), summary, { ...details, otp: { ...details.otp, counter: otp.params.counter + 1 } });
         audit(`HOTP counter ${result.counter}`);
         // The next HOTP code is the one the next person will be shown: someone who may not see
         // the key does not get it ahead (an empty string says "not shown").
@@ -689,17 +738,18 @@ export class VaultSession {
     });
   }
 
-  updateEntry(id: number, changes: EntryChanges): EntrySummary {
+  /** `baseRevision`: the revision the change was made from (EntrySummary.revision); CONFLICT when it is stale. */
+  updateEntry(id: number, changes: EntryChanges, baseRevision?: number): EntrySummary {
     this.require('entries.edit');
     return this.write((w) => {
-      const row = this.visibleRow(id);
+      const row = this.rowToWrite(id, baseRevision);
       const group = this.groupKey(row.group_id);
       const summary = openSummary(row, group);
       const details = openDetails(row, group);
       const customer = changes.customer === undefined ? this.customerName(row.customer_id) : field(changes.customer, 'customer', true);
-      const customerId = changes.customer === undefined ? row.customer_id : this.findOrCreateCustomer(w, customer);
-      const nextSummary: SealedSummary = {
-        c: customerId,
+      const place = this.entryPlace(row);
+      const customerRef = changes.customer === undefined ? place.customer : this.findOrCreateCustomer(w, customer);
+      const nextSummary: Omit<SealedSummary, 'c'> = {
         t: changes.title === undefined ? summary.t : field(changes.title, 'title', true),
         u: changes.username === undefined ? summary.u : field(changes.username, 'username', false),
         l: changes.url === undefined ? summary.l : field(changes.url, 'url', false),
@@ -710,21 +760,22 @@ export class VaultSession {
         n: changes.notes === undefined ? details.n : field(changes.notes, 'notes', false),
         otp: changes.otp === undefined ? details.otp : otpFromInput(changes.otp),
       };
-      const stored = this.writeEntry(w, { id, customer_id: customerId, group_id: row.group_id }, nextSummary, nextDetails);
+      const stored = this.writeEntry(w, { ...place, customer: customerRef }, nextSummary, nextDetails);
       // Which fields changed, never their values.
       const changed = Object.keys(changes).filter((k) => changes[k as keyof EntryChanges] !== undefined).sort().join(', ');
-      this.audit(w, { action: changes.otp === null && changed === 'otp' ? 'entry.remove_otp' : 'entry.edit', entry_id: id, customer_id: customerId, group_id: row.group_id }, `${customer}/${nextSummary.t} (${changed || 'nothing'})`);
-      return summaryView(stored, nextSummary, customer);
+      this.audit(w, { action: changes.otp === null && changed === 'otp' ? 'entry.remove_otp' : 'entry.edit', entry_id: id, customer_id: customerRef.id, group_id: row.group_id }, `${customer}/${nextSummary.t} (${changed || 'nothing'})`);
+      return summaryView(stored.row, stored.summary, customer);
     });
   }
 
-  deleteEntry(id: number): void {
+  /** Leaves a tombstone (store-entries.ts); `baseRevision` as for updateEntry. */
+  deleteEntry(id: number, baseRevision?: number): void {
     this.require('entries.delete');
     this.write((w) => {
-      const row = this.visibleRow(id);
+      const row = this.rowToWrite(id, baseRevision);
       const summary = openSummary(row, this.groupKey(row.group_id));
       this.audit(w, { action: 'entry.delete', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${this.customerName(row.customer_id)}/${summary.t}`);
-      deleteEntryRow(w, id);
+      deleteEntryRow(w, id, this.clock.now());
       this.pages.remove(row.group_id, id);
     });
   }
@@ -883,10 +934,10 @@ export class VaultSession {
     const prepared = await prepareUser(password, kdf);
     return this.write((w) => {
       const now = this.clock.now();
-      const id = insertUserRecord(w, prepared, userName, role, now);
+      const { id, uid } = insertUserRecord(w, prepared, userName, role, now);
       setMustChangePassword(w, id, true);
       const publicKey = prepared.keyPair.publicKey;
-      wrapDirectoryFor(w, this.ring, { id, public_key: publicKey });
+      wrapDirectoryFor(w, this.ring, { id, uid, public_key: publicKey });
       if (role === 'owner') shareMfaKeysWithOwner(w, { id: this.user.id, keyPair: this.ring.keyPair }, { id, public_key: publicKey });
       // Owners and admins hold every group's key; everyone else starts in the default group.
       const byRole = ALL_GROUP_ROLES.includes(role);
@@ -941,7 +992,7 @@ export class VaultSession {
     this.require('audit.read');
     const names = new Map(listUsers(this.db).map((u) => [u.id, u.name]));
     return listAuditRows(this.db, limit).map((row) => {
-      const detail = (row.sealed_detail ? openAuditDetail(this.db, this.ring, row.id, row.sealed_detail) : undefined) ?? row.subject ?? '';
+      const detail = (row.sealed_detail ? openAuditDetail(this.db, this.ring, row, row.sealed_detail) : undefined) ?? row.subject ?? '';
       return { id: row.id, at: row.at, actor: row.actor_id === null ? null : (names.get(row.actor_id) ?? `#${row.actor_id}`), action: row.action, detail };
     });
   }
@@ -961,6 +1012,23 @@ export class VaultSession {
    * secrets under their list key get a secret key of their own. Returns how many groups were
    * split (0 for anyone else, or once done); audited as vault.keys_split.
    */
+  /**
+   * Finishes schema 10 for an owner: what was sealed by row id is sealed by global id
+   * (id-seals.ts). Returns how many entries, names and key wraps moved (0 for anyone else, or
+   * once done: a read of one meta row); audited as vault.ids_resealed.
+   */
+  finishGlobalIds(): ResealCount {
+    const none = { entries: 0, names: 0, keys: 0 };
+    if (this.closed || this.user.role !== 'owner' || !ownerResealPending(this.db)) return none;
+    return this.write((w) => {
+      const count = resealSharedByGlobalId(w, this.ring, (customerId) => this.customerName(customerId));
+      if (count.entries + count.names + count.keys > 0) {
+        this.audit(w, { action: 'vault.ids_resealed' }, `${count.entries} entries, ${count.names} names and ${count.keys} keys now sealed by global id`);
+      }
+      return count;
+    });
+  }
+
   finishKeySplit(): number {
     // A read first: every owner sign-in (each `crewvault otp`) asks, and almost always nothing is left.
     if (this.closed || this.user.role !== 'owner' || unsplitGroupIds(this.db).length === 0) return 0;

@@ -11,10 +11,14 @@
  */
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { ReadDb, WriteDb } from './db';
+import { newUid } from './ids';
+import type { StoredRef } from './keys';
 import { getMeta, setMeta } from './store-meta';
 
 export interface AuditRow {
   readonly id: number;
+  /** Schema 10: the event's global id (its sealed detail names it). */
+  readonly uid: Buffer;
   readonly at: number;
   readonly actor_id: number | null;
   readonly action: string;
@@ -72,7 +76,7 @@ export function checkAuditAnchor(db: ReadDb, key: Buffer, required: boolean): An
   return { ok: true, anchoredRow: id };
 }
 
-function rowHash(row: Omit<AuditRow, 'hash'>): Buffer {
+function rowHash(row: Omit<AuditRow, 'hash' | 'uid'>): Buffer {
   const canonical = JSON.stringify([
     row.id, row.at, row.actor_id, row.action, row.subject, row.entry_id, row.customer_id, row.group_id,
     row.sealed_detail ? row.sealed_detail.toString('base64') : null, row.prev_hash.toString('hex'),
@@ -80,9 +84,9 @@ function rowHash(row: Omit<AuditRow, 'hash'>): Buffer {
   return createHash('sha256').update(canonical, 'utf8').digest();
 }
 
-/** Appends one row; `sealDetail` seals the readable detail for the new row's id; `anchorKey`
+/** Appends one row; `sealDetail` seals the readable detail for the new row; `anchorKey`
  * (anyone signed in has it) moves the keyed anchor to this row. */
-export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (rowId: number) => Buffer, anchorKey?: Buffer): number {
+export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (event: StoredRef) => Buffer, anchorKey?: Buffer): number {
   const last = db.prepare<[], { hash: Buffer }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
   const prevHash = last?.hash ?? GENESIS;
   const base = {
@@ -94,11 +98,12 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (rowI
     customer_id: fields.customer_id ?? null,
     group_id: fields.group_id ?? null,
   };
+  const uid = newUid(fields.at);
   const id = Number(
-    db.prepare('INSERT INTO audit_log (at, actor_id, action, subject, entry_id, customer_id, group_id, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(base.at, base.actor_id, base.action, base.subject, base.entry_id, base.customer_id, base.group_id, prevHash, GENESIS).lastInsertRowid,
+    db.prepare('INSERT INTO audit_log (uid, at, actor_id, action, subject, entry_id, customer_id, group_id, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(uid, base.at, base.actor_id, base.action, base.subject, base.entry_id, base.customer_id, base.group_id, prevHash, GENESIS).lastInsertRowid,
   );
-  const sealed = sealDetail ? sealDetail(id) : null;
+  const sealed = sealDetail ? sealDetail({ id, uid }) : null;
   const hash = rowHash({ id, ...base, sealed_detail: sealed, prev_hash: prevHash });
   db.prepare('UPDATE audit_log SET sealed_detail = ?, hash = ? WHERE id = ?').run(sealed, hash, id);
   setMeta(db, HEAD_KEY, `${id}:${hash.toString('hex')}`);

@@ -3,6 +3,8 @@ import type { ReadDb, WriteDb } from './db';
 
 export interface CustomerRow {
   readonly id: number;
+  readonly uid: Buffer;
+  readonly revision: number;
   readonly sealed_name: Buffer;
   readonly name_index: Buffer;
   readonly created_at: number;
@@ -20,8 +22,8 @@ export function findCustomerByIndex(db: ReadDb, nameIndex: Buffer): CustomerRow 
   return db.prepare<[Buffer], CustomerRow>('SELECT * FROM customers WHERE name_index = ?').get(nameIndex);
 }
 
-export function insertCustomer(db: WriteDb, nameIndex: Buffer, createdAt: number): number {
-  const result = db.prepare('INSERT INTO customers (sealed_name, name_index, created_at) VALUES (?, ?, ?)').run(Buffer.alloc(0), nameIndex, createdAt);
+export function insertCustomer(db: WriteDb, row: Pick<CustomerRow, 'uid' | 'sealed_name' | 'name_index' | 'created_at'>): number {
+  const result = db.prepare('INSERT INTO customers (uid, sealed_name, name_index, created_at) VALUES (?, ?, ?, ?)').run(row.uid, row.sealed_name, row.name_index, row.created_at);
   return Number(result.lastInsertRowid);
 }
 
@@ -33,7 +35,7 @@ export function setCustomerSealedName(db: WriteDb, id: number, sealed: Buffer): 
 export function countEntriesByCustomer(db: ReadDb, groupIds: readonly number[]): Map<number, number> {
   if (groupIds.length === 0) return new Map();
   const marks = groupIds.map(() => '?').join(', ');
-  const rows = db.prepare<number[], { customer_id: number; n: number }>(`SELECT customer_id, count(*) AS n FROM entries WHERE group_id IN (${marks}) GROUP BY customer_id`).all(...groupIds);
+  const rows = db.prepare<number[], { customer_id: number; n: number }>(`SELECT customer_id, count(*) AS n FROM entries WHERE group_id IN (${marks}) AND deleted_at IS NULL GROUP BY customer_id`).all(...groupIds);
   return new Map(rows.map((r) => [r.customer_id, r.n]));
 }
 

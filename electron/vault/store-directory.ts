@@ -32,7 +32,9 @@ export function getDirectoryWrap(db: ReadDb, userId: number): DirectoryWrapRow |
 }
 
 export function putDirectoryWrap(db: WriteDb, userId: number, row: DirectoryWrapRow): void {
-  db.prepare('INSERT OR REPLACE INTO directory_keys (user_id, key_version, dir_version, wrapped_key) VALUES (?, ?, ?, ?)').run(userId, row.key_version, row.dir_version, row.wrapped_key);
+  // An upsert, not a replace: the row keeps its revision and moves it on (schema 10).
+  db.prepare('INSERT INTO directory_keys (user_id, key_version, dir_version, wrapped_key) VALUES (?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET key_version = excluded.key_version, dir_version = excluded.dir_version, wrapped_key = excluded.wrapped_key')
+    .run(userId, row.key_version, row.dir_version, row.wrapped_key);
 }
 
 /** Version `version`'s key, sealed under version `version + 1`'s. */
@@ -42,4 +44,9 @@ export function getDirectoryHistory(db: ReadDb, version: number): Buffer | undef
 
 export function putDirectoryHistory(db: WriteDb, version: number, sealed: Buffer): void {
   db.prepare('INSERT INTO directory_history (version, sealed_key) VALUES (?, ?)').run(version, sealed);
+}
+
+/** Version `version`'s key sealed again under the same next version (schema 10's re-seal by global id). */
+export function replaceDirectoryHistory(db: WriteDb, version: number, sealed: Buffer): void {
+  db.prepare('UPDATE directory_history SET sealed_key = ? WHERE version = ?').run(sealed, version);
 }

@@ -1,8 +1,15 @@
-/** Entries as stored: plain structure, a sealed summary (list fields) and sealed details. */
+/**
+ * Shared: entries as stored — plain structure, a sealed summary (list fields) and sealed
+ * details. A deleted entry is a tombstone (schema 10): its row stays with its ids, revision and
+ * `deleted_at`, and nothing sealed; every read here leaves tombstones out unless it says so.
+ */
 import type { ReadDb, WriteDb } from './db';
 
 export interface EntryRow {
   readonly id: number;
+  /** Schema 10: the global id (ids.ts) and the count of writes (triggers keep it). */
+  readonly uid: Buffer;
+  readonly revision: number;
   readonly customer_id: number;
   readonly group_id: number;
   readonly key_version: number;
@@ -11,37 +18,54 @@ export interface EntryRow {
   readonly sealed_details: Buffer;
   readonly created_at: number;
   readonly updated_at: number;
+  /** The customer's global id, which a summary sealed since schema 10 names (read by a join). */
+  readonly customer_uid: Buffer;
 }
 
+/** The columns an insert or update writes. */
+export type EntryWrite = Omit<EntryRow, 'id' | 'revision' | 'customer_uid'>;
+
+const LIVE = 'e.deleted_at IS NULL';
+const SELECT = `SELECT e.id, e.uid, e.revision, e.customer_id, e.group_id, e.key_version, e.lookup, e.sealed_summary, e.sealed_details,
+  e.created_at, e.updated_at, c.uid AS customer_uid FROM entries e JOIN customers c ON c.id = e.customer_id`;
+
 export function getEntryRow(db: ReadDb, id: number): EntryRow | undefined {
-  return db.prepare<[number], EntryRow>('SELECT * FROM entries WHERE id = ?').get(id);
+  return db.prepare<[number], EntryRow>(`${SELECT} WHERE e.id = ? AND ${LIVE}`).get(id);
 }
 
 /** Rows whose lookup is one of `lookups` and whose group is one of `groupIds`. */
 export function findEntryRowsByLookup(db: ReadDb, lookups: readonly Buffer[]): EntryRow[] {
   if (lookups.length === 0) return [];
   const marks = lookups.map(() => '?').join(', ');
-  return db.prepare<Buffer[], EntryRow>(`SELECT * FROM entries WHERE lookup IN (${marks}) ORDER BY id`).all(...lookups);
+  return db.prepare<Buffer[], EntryRow>(`${SELECT} WHERE e.lookup IN (${marks}) AND ${LIVE} ORDER BY e.id`).all(...lookups);
 }
 
 export function listEntryRowsInGroups(db: ReadDb, groupIds: readonly number[]): EntryRow[] {
   if (groupIds.length === 0) return [];
   const marks = groupIds.map(() => '?').join(', ');
-  return db.prepare<number[], EntryRow>(`SELECT * FROM entries WHERE group_id IN (${marks}) ORDER BY id`).all(...groupIds);
+  return db.prepare<number[], EntryRow>(`${SELECT} WHERE e.group_id IN (${marks}) AND ${LIVE} ORDER BY e.id`).all(...groupIds);
 }
 
-export function insertEntryRow(db: WriteDb, row: Pick<EntryRow, 'customer_id' | 'group_id' | 'key_version' | 'created_at'>): number {
+/** A new entry, sealed before it is written (its seals name its global id, which it has already). */
+export function insertEntryRow(db: WriteDb, row: EntryWrite): number {
   const result = db
-    .prepare('INSERT INTO entries (customer_id, group_id, key_version, lookup, sealed_summary, sealed_details, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-    .run(row.customer_id, row.group_id, row.key_version, Buffer.alloc(0), Buffer.alloc(0), Buffer.alloc(0), row.created_at, row.created_at);
+    .prepare('INSERT INTO entries (uid, customer_id, group_id, key_version, lookup, sealed_summary, sealed_details, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(row.uid, row.customer_id, row.group_id, row.key_version, row.lookup, row.sealed_summary, row.sealed_details, row.created_at, row.updated_at);
   return Number(result.lastInsertRowid);
 }
 
-export function updateEntryRow(db: WriteDb, row: Omit<EntryRow, 'created_at'>): void {
-  db.prepare('UPDATE entries SET customer_id = ?, group_id = ?, key_version = ?, lookup = ?, sealed_summary = ?, sealed_details = ?, updated_at = ? WHERE id = ?')
+export function updateEntryRow(db: WriteDb, row: Omit<EntryWrite, 'uid' | 'created_at'> & Pick<EntryRow, 'id'>): void {
+  db.prepare('UPDATE entries SET customer_id = ?, group_id = ?, key_version = ?, lookup = ?, sealed_summary = ?, sealed_details = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL')
     .run(row.customer_id, row.group_id, row.key_version, row.lookup, row.sealed_summary, row.sealed_details, row.updated_at, row.id);
 }
 
-export function deleteEntryRow(db: WriteDb, id: number): void {
-  db.prepare('DELETE FROM entries WHERE id = ?').run(id);
+/** Deleting leaves a tombstone: the ids, the revision (one more) and when; nothing sealed, no lookup. */
+export function deleteEntryRow(db: WriteDb, id: number, at: number): void {
+  db.prepare("UPDATE entries SET deleted_at = ?, updated_at = ?, lookup = x'', sealed_summary = x'', sealed_details = x'' WHERE id = ? AND deleted_at IS NULL").run(at, at, id);
+}
+
+/** How many entries each group holds (tombstones aside). */
+export function countEntriesByGroup(db: ReadDb): Map<number, number> {
+  const rows = db.prepare<[], { group_id: number; n: number }>('SELECT group_id, count(*) AS n FROM entries WHERE deleted_at IS NULL GROUP BY group_id').all();
+  return new Map(rows.map((r) => [r.group_id, r.n]));
 }

@@ -3,6 +3,8 @@ import type { ReadDb, WriteDb } from './db';
 
 export interface GroupRow {
   readonly id: number;
+  readonly uid: Buffer;
+  readonly revision: number;
   readonly key_version: number;
   /** Schema 6: 1 once the current version has a separate secret key (0: one key for both). */
   readonly secret_split: number;
@@ -32,10 +34,10 @@ export function listGroups(db: ReadDb): GroupRow[] {
   return db.prepare<[], GroupRow>('SELECT * FROM access_groups ORDER BY id').all();
 }
 
-export function insertGroup(db: WriteDb, nameIndex: Buffer, createdAt: number): number {
+export function insertGroup(db: WriteDb, row: Pick<GroupRow, 'uid' | 'sealed_name' | 'name_index' | 'created_at'>): number {
   const result = db
-    .prepare('INSERT INTO access_groups (key_version, secret_split, sealed_name, name_index, created_at) VALUES (1, 1, ?, ?, ?)')
-    .run(Buffer.alloc(0), nameIndex, createdAt);
+    .prepare('INSERT INTO access_groups (uid, key_version, secret_split, sealed_name, name_index, created_at) VALUES (?, 1, 1, ?, ?, ?)')
+    .run(row.uid, row.sealed_name, row.name_index, row.created_at);
   return Number(result.lastInsertRowid);
 }
 
@@ -48,7 +50,10 @@ export function groupKeysOfUser(db: ReadDb, userId: number): HeldGroupKeyRow[] {
 }
 
 export function putGroupKey(db: WriteDb, row: GroupKeyRow): void {
-  db.prepare('INSERT OR REPLACE INTO group_keys (group_id, user_id, key_version, wrapped_key, is_lead, wrapped_secret_key, by_role) VALUES (?, ?, ?, ?, ?, ?, ?)')
+  // An upsert, not a replace: the row keeps its revision and moves it on (schema 10).
+  db.prepare(`INSERT INTO group_keys (group_id, user_id, key_version, wrapped_key, is_lead, wrapped_secret_key, by_role) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT(group_id, user_id) DO UPDATE SET key_version = excluded.key_version, wrapped_key = excluded.wrapped_key, is_lead = excluded.is_lead,
+      wrapped_secret_key = excluded.wrapped_secret_key, by_role = excluded.by_role`)
     .run(row.group_id, row.user_id, row.key_version, row.wrapped_key, row.is_lead, row.wrapped_secret_key, row.by_role);
 }
 
@@ -63,6 +68,12 @@ export function getGroupRow(db: ReadDb, id: number): GroupRow | undefined {
 
 export function findGroupByIndex(db: ReadDb, nameIndex: Buffer): GroupRow | undefined {
   return db.prepare<[Buffer], GroupRow>('SELECT * FROM access_groups WHERE name_index = ?').get(nameIndex);
+}
+
+/** How many people hold each group's key. */
+export function countMembersByGroup(db: ReadDb): Map<number, number> {
+  const rows = db.prepare<[], { group_id: number; n: number }>('SELECT group_id, count(*) AS n FROM group_keys GROUP BY group_id').all();
+  return new Map(rows.map((r) => [r.group_id, r.n]));
 }
 
 export function groupKeysOfGroup(db: ReadDb, groupId: number): GroupKeyRow[] {

@@ -36,6 +36,6 @@ export function deletePagesOfGroup(db: WriteDb, groupId: number): void {
 export function entryCountsByGroup(db: ReadDb, groupIds: readonly number[]): Map<number, number> {
   if (groupIds.length === 0) return new Map();
   const marks = groupIds.map(() => '?').join(', ');
-  const rows = db.prepare<number[], { group_id: number; n: number }>(`SELECT group_id, count(*) AS n FROM entries WHERE group_id IN (${marks}) GROUP BY group_id`).all(...groupIds);
+  const rows = db.prepare<number[], { group_id: number; n: number }>(`SELECT group_id, count(*) AS n FROM entries WHERE group_id IN (${marks}) AND deleted_at IS NULL GROUP BY group_id`).all(...groupIds);
   return new Map(rows.map((r) => [r.group_id, r.n]));
 }

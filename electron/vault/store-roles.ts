@@ -2,6 +2,7 @@
 import { CrewvaultError } from '../../shared/errors';
 import { isBuiltInRole, isPermission, ROLE_PERMISSIONS, ROLES, type Permission, type Role } from '../../shared/policy';
 import type { ReadDb, WriteDb } from './db';
+import { newUid } from './ids';
 
 export interface CustomRole {
   readonly name: string;
@@ -23,9 +24,10 @@ export function getCustomRole(db: ReadDb, name: string): CustomRole | undefined 
   return row ? parse(row) : undefined;
 }
 
+/** Shared (schema 10: a role has a global id and a revision, which redefining it moves on). */
 export function putCustomRole(db: WriteDb, role: CustomRole, now: number): void {
-  db.prepare('INSERT INTO roles (name, permissions, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET permissions = excluded.permissions')
-    .run(role.name, JSON.stringify(role.permissions), now);
+  db.prepare('INSERT INTO roles (uid, name, permissions, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET permissions = excluded.permissions')
+    .run(newUid(now), role.name, JSON.stringify(role.permissions), now);
 }
 
 /** What `role` allows: the built-in table's row, a custom role's list, or nothing (unknown). */

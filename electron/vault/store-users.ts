@@ -11,6 +11,9 @@ import { getMeta, setMeta } from './store-meta';
 
 export interface UserRow {
   readonly id: number;
+  /** Schema 10: the global id (ids.ts) and the count of writes to the shared columns. */
+  readonly uid: Buffer;
+  readonly revision: number;
   readonly name: string;
   readonly role: string;
   readonly kdf: string;
@@ -43,10 +46,10 @@ export function listUsers(db: ReadDb): UserRow[] {
   return db.prepare<[], UserRow>('SELECT * FROM users ORDER BY id').all();
 }
 
-export function insertUser(db: WriteDb, row: Pick<UserRow, 'name' | 'role' | 'kdf' | 'public_key' | 'created_at'>): number {
+export function insertUser(db: WriteDb, row: Pick<UserRow, 'uid' | 'name' | 'role' | 'kdf' | 'public_key' | 'sealed_private_key' | 'created_at'>): number {
   const result = db
-    .prepare('INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(row.name, row.role, row.kdf, row.public_key, Buffer.alloc(0), row.created_at);
+    .prepare('INSERT INTO users (uid, name, role, kdf, public_key, sealed_private_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(row.uid, row.name, row.role, row.kdf, row.public_key, row.sealed_private_key, row.created_at);
   return Number(result.lastInsertRowid);
 }
 

@@ -17,12 +17,13 @@ import { carryMfaKey, shareMfaKeysWithOwner } from './mfa';
 import { dropMfaKeysHeldBy } from './store-mfa-keys';
 import type { ReadDb, WriteDb } from './db';
 import { pageOf, writePage, type PageChanges, type PageItem } from './entry-pages';
-import { contexts, entryLookup, groupNameIndex, type GroupKey, type KeyRing } from './keys';
+import { contexts, groupNameIndex, type GroupKey, type KeyRing } from './keys';
 import { createGroupRecord, prepareUser, userView, validateNewPassword, validateUserName } from './records';
-import { openDetails, openSummary, sealDetails, sealSummary } from './sealed-entry';
+import { resealEntry } from './entry-reseal';
 import type { AuditFields } from './store-audit';
-import { getEntryRow, listEntryRowsInGroups, updateEntryRow } from './store-entries';
+import { countEntriesByGroup, getEntryRow, listEntryRowsInGroups } from './store-entries';
 import {
+  countMembersByGroup,
   deleteGroupKey,
   deleteGroupKeysOfUser,
   findGroupByIndex,
@@ -106,7 +107,7 @@ export class TeamService {
   private groupName(groupId: number): string {
     const row = getGroupRow(this.core.db, groupId);
     if (!row) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
-    const name = openJson(this.core.ring.directoryKey, row.sealed_name, contexts.groupName(groupId));
+    const name = openJson(this.core.ring.directoryKey, row.sealed_name, contexts.groupName(row));
     if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A group name failed its integrity check.');
     return name;
   }
@@ -122,8 +123,8 @@ export class TeamService {
   listGroups(): GroupSummary[] {
     this.core.require('entries.view');
     const db = this.core.db;
-    const members = new Map(db.prepare<[], { group_id: number; n: number }>('SELECT group_id, count(*) AS n FROM group_keys GROUP BY group_id').all().map((r) => [r.group_id, r.n]));
-    const entries = new Map(db.prepare<[], { group_id: number; n: number }>('SELECT group_id, count(*) AS n FROM entries GROUP BY group_id').all().map((r) => [r.group_id, r.n]));
+    const members = countMembersByGroup(db);
+    const entries = countEntriesByGroup(db);
     return listGroups(db)
       .filter((g) => this.core.ring.groups.has(g.id))
       .map((g) => ({ id: g.id, name: this.groupName(g.id), members: members.get(g.id) ?? 0, entries: entries.get(g.id) ?? 0, lead: this.core.ring.groups.get(g.id)?.lead ?? false }))
@@ -192,31 +193,20 @@ export class TeamService {
 
   /** Re-seals an entry under another group's key and moves it there. */
   moveEntry(entryId: number, targetGroupId: number): void {
-    const row = getEntryRow(this.core.db, entryId);
-    if (!row || !this.core.ring.groups.has(row.group_id)) throw new CrewvaultError('NOT_FOUND', 'No such entry.');
-    this.core.require('entries.edit', row.group_id);
+    const seen = getEntryRow(this.core.db, entryId);
+    if (!seen || !this.core.ring.groups.has(seen.group_id)) throw new CrewvaultError('NOT_FOUND', 'No such entry.');
+    this.core.require('entries.edit', seen.group_id);
     this.core.require('entries.create', targetGroupId);
-    if (row.group_id === targetGroupId) return;
-    const source = this.heldKey(row.group_id);
-    const target = this.heldKey(targetGroupId);
+    if (seen.group_id === targetGroupId) return;
     this.core.write((w) => {
-      const summary = openSummary(row, source);
-      const details = openDetails(row, source);
+      // Read again inside the write: the entry may have moved or changed since.
+      const row = getEntryRow(w, entryId);
+      if (!row || row.group_id !== seen.group_id) throw new CrewvaultError('CONFLICT', 'This entry was changed or moved since you chose it: look again.');
       const customer = this.core.customerName(row.customer_id);
-      const updatedAt = this.core.now();
-      updateEntryRow(w, {
-        id: row.id,
-        customer_id: row.customer_id,
-        group_id: targetGroupId,
-        key_version: target.version,
-        lookup: entryLookup(target, customer, summary.t),
-        sealed_summary: sealSummary(row.id, target, summary),
-        sealed_details: sealDetails(row.id, target, details),
-        updated_at: updatedAt,
-      });
+      const item = resealEntry(w, row, this.heldKey(row.group_id), { groupId: targetGroupId, key: this.heldKey(targetGroupId) }, customer, this.core.now());
       this.core.pages.remove(row.group_id, row.id);
-      this.core.pages.set(targetGroupId, [row.id, row.customer_id, summary.t, summary.u, summary.l, summary.o, updatedAt]);
-      this.core.audit(w, { action: 'entry.move', entry_id: row.id, customer_id: row.customer_id, group_id: targetGroupId }, `${customer}/${summary.t}: ${this.groupName(row.group_id)} → ${this.groupName(targetGroupId)}`);
+      this.core.pages.set(targetGroupId, item);
+      this.core.audit(w, { action: 'entry.move', entry_id: row.id, customer_id: row.customer_id, group_id: targetGroupId }, `${customer}/${item[2]}: ${this.groupName(row.group_id)} → ${this.groupName(targetGroupId)}`);
     });
   }
 
@@ -305,11 +295,11 @@ export class TeamService {
         const groups = groupKeysOfUser(w, user.id);
         for (const gk of groups) if (!this.core.ring.groups.has(gk.group_id)) throw forbidden('You do not hold the key of every group this user is in.');
         replaceUserKeys(w, user.id, JSON.stringify(prepared.params), prepared.keyPair.publicKey);
-        setSealedPrivateKey(w, user.id, seal(prepared.kek, privateRaw, contexts.privateKey(user.id)));
+        setSealedPrivateKey(w, user.id, seal(prepared.kek, privateRaw, contexts.privateKey(user)));
         setMustChangePassword(w, user.id, true);
         // Their authenticator keeps working with the new key pair, where this owner holds its key.
         const mfaKept = carryMfaKey(w, { id: this.core.user().id, keyPair: this.core.ring.keyPair }, user, prepared.keyPair.publicKey);
-        wrapDirectoryFor(w, this.core.ring, { id: user.id, public_key: prepared.keyPair.publicKey });
+        wrapDirectoryFor(w, this.core.ring, { ...user, public_key: prepared.keyPair.publicKey });
         for (const gk of groups) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), { ...user, public_key: prepared.keyPair.publicKey }, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
         this.core.audit(w, { action: 'user.reset_password', subject: user.name }, `${user.name} (new key pair, ${groups.length} group keys re-wrapped${mfaKept ? '' : '; two-step sign-in reset: its key was not held by this owner'})`);
       });
@@ -402,20 +392,9 @@ export class TeamService {
     const next = newGroupKey(old.version + 1, old.lead);
     const pages = new Map<number, PageItem[]>();
     for (const row of listEntryRowsInGroups(db, [groupId])) {
-      const summary = openSummary(row, old);
-      const details = openDetails(row, old);
-      updateEntryRow(db, {
-        id: row.id,
-        customer_id: row.customer_id,
-        group_id: groupId,
-        key_version: next.version,
-        lookup: entryLookup(next, this.core.customerName(row.customer_id), summary.t),
-        sealed_summary: sealSummary(row.id, next, summary),
-        sealed_details: sealDetails(row.id, next, details),
-        updated_at: row.updated_at,
-      });
+      const item = resealEntry(db, row, old, { groupId, key: next }, this.core.customerName(row.customer_id), row.updated_at);
       const page = pages.get(pageOf(row.id)) ?? [];
-      page.push([row.id, row.customer_id, summary.t, summary.u, summary.l, summary.o, row.updated_at]);
+      page.push(item);
       pages.set(pageOf(row.id), page);
     }
     deletePagesOfGroup(db, groupId);

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import type { UserView } from '../../shared/model';
-import { deriveKek, importPrivateKey, newKdfParams, open, randomKey, type KdfParams } from './crypto';
+import { deriveKek, importPrivateKey, newKdfParams, open, randomKey, seal, sealedByRowId, type KdfParams } from './crypto';
 import { checkpoint, createVaultFile, openVaultFile, VAULT_FORMAT, withWrite, type ReadDb } from './db';
 import { contexts, DIRECTORY_WRAP_ANCHORED, KeyRing } from './keys';
 import {
@@ -37,6 +37,7 @@ import {
   foldUserName,
   listUsers,
   releasePasswordClaim,
+  setSealedPrivateKey,
   unknownNameHash,
 } from './store-users';
 
@@ -76,8 +77,9 @@ export async function createVault(file: string, options: CreateVaultOptions): Pr
     const prepared = await prepareUser(options.password, options.kdf ?? {});
     const ring = new KeyRing(prepared.keyPair, randomKey());
     const userId = withWrite(db, (w) => {
-      const userId = insertUserRecord(w, prepared, owner, 'owner', now);
-      wrapDirectoryFor(w, ring, { id: userId, public_key: prepared.keyPair.publicKey });
+      const user = insertUserRecord(w, prepared, owner, 'owner', now);
+      const userId = user.id;
+      wrapDirectoryFor(w, ring, { ...user, public_key: prepared.keyPair.publicKey });
       const groupId = createGroupRecord(w, ring, { id: userId, role: 'owner' }, DEFAULT_GROUP_NAME, now);
       setSetting(w, 'default_group_id', String(groupId));
       appendAudit(w, { at: now, actor_id: userId, action: 'vault.create', subject: owner }, undefined, ring.auditKey);
@@ -171,8 +173,12 @@ export class Vault {
     }
     const kek = await deriveKek(password, parseKdf(row.kdf));
     let privateRaw: Buffer;
+    // A private key sealed before schema 10 (by row id) is sealed again by global id: only its
+    // owner can, with the key from their password, so it happens at their own sign-in.
+    let resealed: Buffer | undefined;
     try {
-      privateRaw = open(kek, row.sealed_private_key, contexts.privateKey(row.id));
+      privateRaw = open(kek, row.sealed_private_key, contexts.privateKey(row));
+      if (sealedByRowId(row.sealed_private_key)) resealed = seal(kek, privateRaw, contexts.privateKey(row));
     } catch {
       return fail();
     } finally {
@@ -189,13 +195,14 @@ export class Vault {
       if (!current || current.disabled_at !== null) return { ring: undefined, anchor: undefined };
       const wrappedDirectory = getDirectoryWrap(w, row.id);
       if (!wrappedDirectory) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: the user has no directory key.');
-      const ring = new KeyRing(keyPair, openDirectoryWrap(keyPair, row.id, wrappedDirectory), wrappedDirectory.dir_version);
-      for (const g of groupKeysOfUser(w, row.id)) ring.addGroup(g.group_id, openHeldGroupKey(keyPair, row.id, g));
+      const ring = new KeyRing(keyPair, openDirectoryWrap(keyPair, row, wrappedDirectory), wrappedDirectory.dir_version);
+      if (resealed && current.sealed_private_key.equals(row.sealed_private_key)) setSealedPrivateKey(w, row.id, resealed);
+      for (const g of groupKeysOfUser(w, row.id)) ring.addGroup(g.group_id, openHeldGroupKey(w, keyPair, row.id, g));
       // Before this sign-in's own row moves the anchor (and in the same transaction, so no
       // other writer slips in between): does the log still end as the last keyed writer left it?
       const found = checkAuditAnchor(w, ring.auditKey, anyDirectoryWrapAtLeast(w, DIRECTORY_WRAP_ANCHORED));
       if (wrappedDirectory.key_version < DIRECTORY_WRAP_ANCHORED) {
-        wrapDirectoryFor(w, ring, { id: row.id, public_key: keyPair.publicKey });
+        wrapDirectoryFor(w, ring, { ...row, public_key: keyPair.publicKey });
       }
       releasePasswordClaim(w, row.id, claim, now);
       w.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?').run(now, row.id);
@@ -209,6 +216,8 @@ export class Vault {
     if (!ring || !anchor) return fail();
     const session = new VaultSession(this.db, this.clock, userView(row), ring, anchor);
     session.finishKeySplit();
+    session.finishGlobalIds();
+    session.mfa.resealByGlobalId();
     return session;
   }
 

@@ -17,6 +17,7 @@ import type { MethodName } from './methods';
 
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const revision = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const text = (max: number) => z.string().max(max);
 
 export const otpSpecSchema = z.strictObject({
@@ -138,8 +139,8 @@ export const CONTRACT = {
   'entries.list': method<PackedEntryTable>()(z.strictObject({ customer: text(200).optional(), search: text(200).optional() }), 'entries.view'),
   'entries.get': method<EntryDetails>()(z.strictObject({ id }), 'entries.view'),
   'entries.create': method<EntrySummary>()(z.strictObject({ ...entryFields, groupId: id.optional() }), 'entries.create'),
-  'entries.update': method<EntrySummary>()(z.strictObject({ id, changes: z.strictObject(entryFields).partial() }), 'entries.edit'),
-  'entries.delete': method<{ deleted: number }>()(z.strictObject({ id }), 'entries.delete'),
+  'entries.update': method<EntrySummary>()(z.strictObject({ id, baseRevision: revision.optional(), changes: z.strictObject(entryFields).partial() }), 'entries.edit'),
+  'entries.delete': method<{ deleted: number }>()(z.strictObject({ id, baseRevision: revision.optional() }), 'entries.delete'),
   'otp.code': method<OtpCodeResult>()(z.strictObject({ id }), 'otp.view', false),
   'secrets.reveal': method<RevealResult>()(z.strictObject({ id, what: z.enum(['password', 'otpSecret']) }), 'session'),
   'secrets.copy': method<CopyResult>()(z.strictObject({ id, what: z.enum(['password', 'otpCode']) }), 'session'),

@@ -53,22 +53,22 @@ describe('disabling a user rotates the directory key', () => {
     const { file, owner, vault, as } = await staff();
     const mallory = await as('mallory');
     const saved = savedDirectoryKey(mallory);
-    const before = rows<{ id: number; sealed_name: Buffer }>(file, 'SELECT id, sealed_name FROM customers');
-    expect(before.every((c) => opens(saved, c.sealed_name, contexts.customerName(c.id)))).toBe(true);
+    const before = rows<{ id: number; uid: Buffer; sealed_name: Buffer }>(file, 'SELECT id, uid, sealed_name FROM customers');
+    expect(before.every((c) => opens(saved, c.sealed_name, contexts.customerName(c)))).toBe(true);
     const lastRowBefore = owner.auditLog().at(-1)?.id ?? 0;
 
     owner.team.disableUser('mallory');
     owner.createEntry({ customer: 'Globex', title: 'Mail', password: 'globex-pass' });
     owner.team.createGroup('Globex team');
 
-    const customers = rows<{ id: number; sealed_name: Buffer }>(file, 'SELECT id, sealed_name FROM customers');
+    const customers = rows<{ id: number; uid: Buffer; sealed_name: Buffer }>(file, 'SELECT id, uid, sealed_name FROM customers');
     expect(customers).toHaveLength(2);
-    for (const c of customers) expect(opens(saved, c.sealed_name, contexts.customerName(c.id)), `customer ${c.id}`).toBe(false);
-    const groups = rows<{ id: number; sealed_name: Buffer }>(file, 'SELECT id, sealed_name FROM access_groups');
-    for (const g of groups) expect(opens(saved, g.sealed_name, contexts.groupName(g.id)), `group ${g.id}`).toBe(false);
-    const details = rows<{ id: number; sealed_detail: Buffer }>(file, `SELECT id, sealed_detail FROM audit_log WHERE id > ${lastRowBefore} AND sealed_detail IS NOT NULL`);
+    for (const c of customers) expect(opens(saved, c.sealed_name, contexts.customerName(c)), `customer ${c.id}`).toBe(false);
+    const groups = rows<{ id: number; uid: Buffer; sealed_name: Buffer }>(file, 'SELECT id, uid, sealed_name FROM access_groups');
+    for (const g of groups) expect(opens(saved, g.sealed_name, contexts.groupName(g)), `group ${g.id}`).toBe(false);
+    const details = rows<{ id: number; uid: Buffer; sealed_detail: Buffer }>(file, `SELECT id, uid, sealed_detail FROM audit_log WHERE id > ${lastRowBefore} AND sealed_detail IS NOT NULL`);
     expect(details.length).toBeGreaterThan(2);
-    for (const d of details) expect(opens(saved, d.sealed_detail.subarray(5), contexts.auditDetail(d.id, 2)) || opens(saved, d.sealed_detail, contexts.auditDetail(d.id)), `audit row ${d.id}`).toBe(false);
+    for (const d of details) expect(opens(saved, d.sealed_detail.subarray(5), contexts.auditDetail(d, 2)) || opens(saved, d.sealed_detail, contexts.auditDetail(d)), `audit row ${d.id}`).toBe(false);
 
     // A member signing in now reads every detail, from before and after the rotation.
     const tom = await as('tom');

@@ -284,6 +284,59 @@ MIGRATION_TESTS[9] = {
   },
 };
 
+MIGRATION_TESTS[10] = {
+  name: 'gives every shared object a global id, a revision and a place in the vault sequence; deletes become tombstones',
+  run: () => {
+    const db = databaseAt(9);
+    const at = Date.UTC(2026, 10, 1);
+    db.prepare("INSERT INTO users (name, role, kdf, public_key, sealed_private_key, created_at) VALUES ('alice', 'owner', '{}', ?, ?, ?)").run(blob('pk'), blob('sk'), at);
+    db.prepare("INSERT INTO roles (name, permissions, created_at) VALUES ('helpdesk', '[]', ?)").run(at);
+    db.prepare('INSERT INTO access_groups (key_version, sealed_name, name_index, created_at) VALUES (1, ?, ?, ?)').run(blob('g'), blob('gi'), at);
+    db.prepare('INSERT INTO group_keys (group_id, user_id, key_version, wrapped_key) VALUES (1, 1, 1, ?)').run(blob('w'));
+    db.prepare('INSERT INTO customers (sealed_name, name_index, created_at) VALUES (?, ?, ?)').run(blob('c'), blob('ci'), at);
+    const entry = db.prepare('INSERT INTO entries (customer_id, group_id, key_version, lookup, sealed_summary, sealed_details, created_at, updated_at) VALUES (1, 1, 1, ?, ?, ?, ?, ?)');
+    for (const n of [1, 2]) entry.run(blob(`l${n}`), blob(`s${n}`), blob(`d${n}`), at + n, at + n);
+    db.prepare("INSERT INTO audit_log (at, actor_id, action, prev_hash, hash) VALUES (?, 1, 'vault.create', ?, ?)").run(at, blob('p'), blob('h'));
+    migrate(db, 10);
+
+    const schema = schemaOf(db);
+    for (const table of ['users', 'roles', 'access_groups', 'customers', 'entries']) {
+      expect(schema[table]?.columns.slice(-3), table).toEqual(['uid BLOB', 'revision INTEGER not null', 'seq INTEGER not null']);
+      expect(schema[table]?.indexes, table).toContain('unique (uid)');
+    }
+    expect(schema.entries?.columns).toContain('deleted_at INTEGER');
+    expect(schema.audit_log?.columns.slice(-2)).toEqual(['uid BLOB', 'seq INTEGER not null']);
+    // Every id is 16 bytes, a UUIDv7 dated by its row's creation, and unique; every row has its own place in the sequence.
+    const ids = ['users', 'roles', 'access_groups', 'customers', 'entries', 'audit_log'].flatMap((table) => db.prepare<[], { uid: Buffer; seq: number }>(`SELECT uid, seq FROM ${table}`).all());
+    expect(ids).toHaveLength(7);
+    for (const { uid } of ids) {
+      expect(uid).toHaveLength(16);
+      expect(uid[6]! >> 4).toBe(7);
+      expect(uid.readUIntBE(0, 6)).toBeGreaterThanOrEqual(at);
+    }
+    expect(new Set(ids.map((r) => r.uid.toString('hex'))).size).toBe(7);
+    const linkSeqs = db.prepare<[], { seq: number }>('SELECT seq FROM group_keys').all().map((r) => r.seq);
+    const seqs = [...ids.map((r) => r.seq), ...linkSeqs];
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(db.prepare('SELECT seq FROM vault_sequence').get()).toEqual({ seq: Math.max(...seqs) });
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'row_id_seals'").get()).toEqual({ value: 'pending' });
+
+    // The triggers: a write to a shared column moves revision and sequence; a local one (backoff) does not.
+    const before = db.prepare<[], { revision: number; seq: number }>('SELECT revision, seq FROM entries WHERE id = 1').get();
+    db.prepare('UPDATE entries SET sealed_summary = ? WHERE id = 1').run(blob('s1b'));
+    const after = db.prepare<[], { revision: number; seq: number }>('SELECT revision, seq FROM entries WHERE id = 1').get();
+    expect(after?.revision).toBe((before?.revision ?? 0) + 1);
+    expect(after?.seq).toBeGreaterThan(Math.max(...seqs));
+    const user = db.prepare('SELECT revision, seq FROM users WHERE id = 1').get();
+    db.prepare('UPDATE users SET failed_passwords = 3, next_attempt_at = 5 WHERE id = 1').run();
+    expect(db.prepare('SELECT revision, seq FROM users WHERE id = 1').get()).toEqual(user);
+    // No shared row without an id, and an id never changes.
+    expect(() => db.prepare('INSERT INTO customers (sealed_name, name_index, created_at) VALUES (?, ?, 1)').run(blob('x'), blob('xi'))).toThrow(/global id/);
+    expect(() => db.prepare('UPDATE entries SET uid = ? WHERE id = 2').run(Buffer.alloc(16))).toThrow(/never changes/);
+    expect(db.prepare('SELECT count(*) AS n FROM entries WHERE deleted_at IS NULL').get()).toEqual({ n: 2 });
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

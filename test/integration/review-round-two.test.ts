@@ -36,9 +36,9 @@ function wrapsOf(file: string, userName: string): Array<{ group_id: number; secr
 function opensAnyDetails(file: string, key: Buffer): boolean {
   const db = new Database(file, { readonly: true });
   try {
-    return db.prepare<[], { id: number; key_version: number; sealed_details: Buffer }>('SELECT id, key_version, sealed_details FROM entries').all().some((row) => {
+    return db.prepare<[], { id: number; uid: Buffer; key_version: number; sealed_details: Buffer }>('SELECT id, uid, key_version, sealed_details FROM entries').all().some((row) => {
       try {
-        openSealed(key, row.sealed_details, contexts.entryDetails(row.id, row.key_version));
+        openSealed(key, row.sealed_details, contexts.entryDetails(row, row.key_version));
         return true;
       } catch {
         return false;

@@ -18,7 +18,7 @@ import { FAST_KDF, manualClock, newVault, tempFolder } from '../support/vault';
 const TOTP = parseOtpUri('otpauth://totp/Acme:admin?secret=JBSWY3DPEHPK3PXP&issuer=Acme');
 const FORBIDDEN: unknown = expect.objectContaining({ code: 'FORBIDDEN' });
 
-interface FileUser { id: number; kdf: string; public_key: Buffer; sealed_private_key: Buffer }
+interface FileUser { id: number; uid: Buffer; kdf: string; public_key: Buffer; sealed_private_key: Buffer }
 
 /**
  * Everything `name` can open from the file alone with their password: for every entry, whether
@@ -27,20 +27,20 @@ interface FileUser { id: number; kdf: string; public_key: Buffer; sealed_private
 async function secretsOpenedFromFile(file: string, name: string, password: string): Promise<{ entries: number; opened: number }> {
   const db = new Database(file, { readonly: true });
   try {
-    const user = db.prepare<[string], FileUser>('SELECT id, kdf, public_key, sealed_private_key FROM users WHERE name = ?').get(name);
+    const user = db.prepare<[string], FileUser>('SELECT id, uid, kdf, public_key, sealed_private_key FROM users WHERE name = ?').get(name);
     if (!user) throw new Error(`no user ${name}`);
     const kek = await deriveKek(password, parseKdf(user.kdf));
-    const keyPair: KeyPair = { publicKey: user.public_key, privateKey: importPrivateKey(openSealed(kek, user.sealed_private_key, contexts.privateKey(user.id)), user.public_key) };
+    const keyPair: KeyPair = { publicKey: user.public_key, privateKey: importPrivateKey(openSealed(kek, user.sealed_private_key, contexts.privateKey(user)), user.public_key) };
     const keys: Buffer[] = [];
-    const wraps = db.prepare<[number], { group_id: number; key_version: number; wrapped_key: Buffer; wrapped_secret_key: Buffer | null }>('SELECT group_id, key_version, wrapped_key, wrapped_secret_key FROM group_keys WHERE user_id = ?').all(user.id);
+    const wraps = db.prepare<[number], { group_id: number; group_uid: Buffer; key_version: number; wrapped_key: Buffer; wrapped_secret_key: Buffer | null }>('SELECT gk.group_id, g.uid AS group_uid, gk.key_version, gk.wrapped_key, gk.wrapped_secret_key FROM group_keys gk JOIN access_groups g ON g.id = gk.group_id WHERE gk.user_id = ?').all(user.id);
     for (const w of wraps) {
-      keys.push(unwrapKey(keyPair, w.wrapped_key, contexts.groupKey(w.group_id, user.id, w.key_version)));
-      if (w.wrapped_secret_key) keys.push(unwrapKey(keyPair, w.wrapped_secret_key, contexts.groupSecretKey(w.group_id, user.id, w.key_version)));
+      keys.push(unwrapKey(keyPair, w.wrapped_key, contexts.groupKey({ id: w.group_id, uid: w.group_uid }, user, w.key_version)));
+      if (w.wrapped_secret_key) keys.push(unwrapKey(keyPair, w.wrapped_secret_key, contexts.groupSecretKey({ id: w.group_id, uid: w.group_uid }, user, w.key_version)));
     }
-    const rows = db.prepare<[], { id: number; key_version: number; sealed_details: Buffer }>('SELECT id, key_version, sealed_details FROM entries').all();
+    const rows = db.prepare<[], { id: number; uid: Buffer; key_version: number; sealed_details: Buffer }>('SELECT id, uid, key_version, sealed_details FROM entries').all();
     let opened = 0;
     for (const row of rows) {
-      if (keys.some((key) => { try { openSealed(key, row.sealed_details, contexts.entryDetails(row.id, row.key_version)); return true; } catch { return false; } })) opened++;
+      if (keys.some((key) => { try { openSealed(key, row.sealed_details, contexts.entryDetails(row, row.key_version)); return true; } catch { return false; } })) opened++;
     }
     return { entries: rows.length, opened };
   } finally {

@@ -36,10 +36,10 @@ function ringOf(session: unknown): { groups: Map<number, { key: Buffer }>; direc
   return (session as { ring: { groups: Map<number, { key: Buffer }>; directoryKey: Buffer } }).ring;
 }
 
-function rowOf(file: string, entryId: number): { sealed_details: Buffer; key_version: number } {
+function rowOf(file: string, entryId: number): { id: number; uid: Buffer; sealed_details: Buffer; key_version: number } {
   const db = new Database(file, { readonly: true });
   try {
-    const row = db.prepare<[number], { sealed_details: Buffer; key_version: number }>('SELECT sealed_details, key_version FROM entries WHERE id = ?').get(entryId);
+    const row = db.prepare<[number], { id: number; uid: Buffer; sealed_details: Buffer; key_version: number }>('SELECT id, uid, sealed_details, key_version FROM entries WHERE id = ?').get(entryId);
     if (!row) throw new Error(`no entry ${entryId}`);
     return row;
   } finally {
@@ -88,7 +88,7 @@ describe('access groups', () => {
     expect(() => tech.revealPassword(entry.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     const row = rowOf(file, entry.id);
     for (const version of [1, 2]) {
-      expect(() => openSealed(stolen, row.sealed_details, contexts.entryDetails(entry.id, version))).toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
+      expect(() => openSealed(stolen, row.sealed_details, contexts.entryDetails(row, version))).toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
     }
     expect(owner.revealPassword(entry.id)).toBe('after');
     expect(owner.resolvePath('Beta/Mail').id).toBe(entry.id);
@@ -105,7 +105,7 @@ describe('access groups', () => {
     const row = rowOf(file, entry.id);
     const ring = ringOf(tech);
     for (const key of [ring.directoryKey, ...[...ring.groups.values()].map((g) => g.key)]) {
-      expect(() => openSealed(key, row.sealed_details, contexts.entryDetails(entry.id, row.key_version))).toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
+      expect(() => openSealed(key, row.sealed_details, contexts.entryDetails(row, row.key_version))).toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
     }
   });
 

@@ -320,7 +320,7 @@ describe('the keyed audit anchor', () => {
 
   it.each([
     ['a reveal removed from the middle', "DELETE FROM audit_log WHERE action = 'password.reveal'", /was rewritten/],
-    ['a row forged at the end', "INSERT INTO audit_log (at, actor_id, action, subject, prev_hash, hash) VALUES (1, 1, 'user.create', 'mallory', x'', x'')", /without the key/],
+    ['a row forged at the end', "INSERT INTO audit_log (uid, at, actor_id, action, subject, prev_hash, hash) VALUES (randomblob(16), 1, 1, 'user.create', 'mallory', x'', x'')", /without the key/],
   ])('catches %s with every hash recomputed, which the chain alone cannot', async (_what, edit, reason) => {
     const { file, clock } = await seedVault();
     editFile(file, (db) => {

@@ -14,6 +14,7 @@ import { updateToSchemaVersion6 } from './0006-secret-keys';
 import { updateToSchemaVersion7 } from './0007-unknown-name-attempts';
 import { updateToSchemaVersion8 } from './0008-directory-versions';
 import { updateToSchemaVersion9 } from './0009-mfa-key-escrow';
+import { updateToSchemaVersion10 } from './0010-global-ids-and-revisions';
 
 export interface Migration {
   readonly version: number;
@@ -30,6 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, run: updateToSchemaVersion7 },
   { version: 8, run: updateToSchemaVersion8 },
   { version: 9, run: updateToSchemaVersion9 },
+  { version: 10, run: updateToSchemaVersion10 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {

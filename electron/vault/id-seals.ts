@@ -1,0 +1,131 @@
+/**
+ * Schema 10's second half: what was sealed by row id (crypto.ts format 1) is sealed again by
+ * global id (format 2), so a seal means the same on every desktop and on a team server.
+ * An owner holds every key that sealed the shared objects — every group's keys, the directory
+ * key and its history — and re-seals them at sign-in (VaultSession.finishGlobalIds). What only
+ * one person's password or MFA key opens (their private key, their authenticator's key) is
+ * re-sealed at that person's own sign-in (vault.ts, MfaService.resealByGlobalId).
+ * Audit details stay as written: each row's hash covers its sealed detail, and re-sealing it
+ * would rewrite the chain that proves the log was not rewritten. Their row ids never change.
+ * Must never change what anything says, nor leave a row half re-sealed (one transaction).
+ */
+import { open, seal, sealedByRowId, SEAL_FORMAT_AT, sealJson, openJson, tampered, WRAP_FORMAT_AT, wrapKey, wrappedByRowId } from './crypto';
+import type { ReadDb, WriteDb } from './db';
+import { directoryKeyFor, wrapDirectoryFor } from './directory';
+import { resealEntry } from './entry-reseal';
+import { contexts, type KeyRing } from './keys';
+import { getMeta, setMeta } from './store-meta';
+import { listCustomerRows, setCustomerSealedName } from './store-customers';
+import { getDirectoryHistory, getDirectoryWrap, replaceDirectoryHistory } from './store-directory';
+import { listEntryRowsInGroups } from './store-entries';
+import { groupKeysOfGroup, listGroups, putGroupKey, setGroupSealedName } from './store-groups';
+import { refOf } from './store-ids';
+import { listUsers } from './store-users';
+
+/** Where seals by row id can remain, and where in each blob the format byte is. */
+const SEALED_COLUMNS = [
+  { table: 'users', column: 'sealed_private_key', at: SEAL_FORMAT_AT },
+  { table: 'users', column: 'mfa_sealed_secret', at: SEAL_FORMAT_AT },
+  { table: 'users', column: 'mfa_pending_secret', at: SEAL_FORMAT_AT },
+  { table: 'mfa_key_wraps', column: 'wrapped_key', at: WRAP_FORMAT_AT },
+  { table: 'directory_keys', column: 'wrapped_key', at: WRAP_FORMAT_AT },
+  { table: 'directory_history', column: 'sealed_key', at: SEAL_FORMAT_AT },
+  { table: 'access_groups', column: 'sealed_name', at: SEAL_FORMAT_AT },
+  { table: 'group_keys', column: 'wrapped_key', at: WRAP_FORMAT_AT },
+  { table: 'group_keys', column: 'wrapped_secret_key', at: WRAP_FORMAT_AT },
+  { table: 'customers', column: 'sealed_name', at: SEAL_FORMAT_AT },
+  { table: 'entries', column: 'sealed_summary', at: SEAL_FORMAT_AT },
+  { table: 'entries', column: 'sealed_details', at: SEAL_FORMAT_AT },
+] as const;
+
+/** How many seals by row id are left, per "table.column" (audit details aside, see above). */
+export function rowIdSealCounts(db: ReadDb): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { table, column, at } of SEALED_COLUMNS) {
+    const row = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table} WHERE substr(${column}, ${at}, 1) = x'01'`).get();
+    counts[`${table}.${column}`] = row?.n ?? 0;
+  }
+  return counts;
+}
+
+const PASS_KEY = 'row_id_seals';
+
+/** Whether an owner's re-seal may still have work (set by schema 10's migration; cleared when done). */
+export function ownerResealPending(db: ReadDb): boolean {
+  return getMeta(db, PASS_KEY) === 'pending';
+}
+
+export function markOwnerResealPending(db: WriteDb): void {
+  setMeta(db, PASS_KEY, 'pending');
+}
+
+export interface ResealCount {
+  readonly entries: number;
+  readonly names: number;
+  readonly keys: number;
+}
+
+/**
+ * The owner's pass, in the caller's write transaction: entries, customer and group names, group
+ * key and directory key wraps, and the directory history. Only what `ring` holds the key to is
+ * touched; the pass is marked done when nothing an owner can re-seal is left.
+ */
+export function resealSharedByGlobalId(db: WriteDb, ring: KeyRing, customerName: (customerId: number) => string): ResealCount {
+  let entries = 0;
+  let names = 0;
+  let keys = 0;
+  const users = new Map(listUsers(db).map((u) => [u.id, u]));
+  for (const [groupId, key] of ring.groups) {
+    for (const row of listEntryRowsInGroups(db, [groupId])) {
+      if (!sealedByRowId(row.sealed_summary) && !sealedByRowId(row.sealed_details)) continue;
+      if (row.key_version !== key.version || !key.secret) continue;
+      resealEntry(db, row, key, { groupId, key }, customerName(row.customer_id), row.updated_at);
+      entries++;
+    }
+    for (const gk of groupKeysOfGroup(db, groupId)) {
+      const stale = wrappedByRowId(gk.wrapped_key) || (gk.wrapped_secret_key !== null && wrappedByRowId(gk.wrapped_secret_key));
+      if (!stale || gk.key_version !== key.version || (gk.wrapped_secret_key !== null && !key.secret)) continue;
+      const member = users.get(gk.user_id);
+      if (!member) continue;
+      const publicKey = member.public_key;
+      const group = refOf(db, 'access_groups', groupId);
+      putGroupKey(db, {
+        ...gk,
+        wrapped_key: wrapKey(publicKey, key.key, contexts.groupKey(group, member, key.version)),
+        wrapped_secret_key: gk.wrapped_secret_key === null || !key.secret ? null : wrapKey(publicKey, key.secret, contexts.groupSecretKey(group, member, key.version)),
+      });
+      keys++;
+    }
+  }
+  for (const row of listCustomerRows(db)) {
+    if (!sealedByRowId(row.sealed_name)) continue;
+    const name = openJson(ring.directoryKey, row.sealed_name, contexts.customerName(row));
+    if (typeof name !== 'string') throw tampered();
+    setCustomerSealedName(db, row.id, sealJson(ring.directoryKey, name, contexts.customerName(row)));
+    names++;
+  }
+  for (const row of listGroups(db)) {
+    if (!sealedByRowId(row.sealed_name)) continue;
+    const name = openJson(ring.directoryKey, row.sealed_name, contexts.groupName(row));
+    if (typeof name !== 'string') throw tampered();
+    setGroupSealedName(db, row.id, sealJson(ring.directoryKey, name, contexts.groupName(row)));
+    names++;
+  }
+  for (const user of users.values()) {
+    const wrap = getDirectoryWrap(db, user.id);
+    if (!wrap || !wrappedByRowId(wrap.wrapped_key) || user.disabled_at !== null || wrap.dir_version !== ring.directoryVersion) continue;
+    wrapDirectoryFor(db, ring, user);
+    keys++;
+  }
+  for (let version = 1; version < ring.directoryVersion; version++) {
+    const sealed = getDirectoryHistory(db, version);
+    if (!sealed || !sealedByRowId(sealed)) continue;
+    const under = directoryKeyFor(db, ring, version + 1);
+    replaceDirectoryHistory(db, version, seal(under, open(under, sealed, contexts.directoryHistory(version)), contexts.directoryHistory(version)));
+    keys++;
+  }
+  const left = rowIdSealCounts(db);
+  const ownersPart = ['access_groups.sealed_name', 'group_keys.wrapped_key', 'group_keys.wrapped_secret_key', 'customers.sealed_name', 'entries.sealed_summary', 'entries.sealed_details', 'directory_history.sealed_key'];
+  if (ownersPart.every((k) => left[k] === 0)) setMeta(db, PASS_KEY, 'done');
+  return { entries, names, keys };
+}
