@@ -125,7 +125,7 @@ const AES_KDF_UUID = Buffer.from('c9d9f39a628a4460bf740d08c18a4fea', 'hex');
 const INNER_STREAM_CHACHA20 = 3;
 const HMAC_BLOCK_BYTES = 1024 * 1024;
 
-function u32(n: number): Buffer {
+export function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(n);
   return b;
@@ -137,7 +137,7 @@ function u64(n: bigint): Buffer {
   return b;
 }
 
-function headerField(id: number, data: Buffer): Buffer {
+export function headerField(id: number, data: Buffer): Buffer {
   return Buffer.concat([Buffer.of(id), u32(data.length), data]);
 }
 
@@ -180,10 +180,18 @@ function protectValues(xml: string, innerKey: Buffer): string {
 /** Writes `xml` (as `keepassxc-cli export -f xml` prints it) as a KDBX 4.0 file, password
  * only, Argon2id with `kdf`. */
 export async function writeKdbx4(file: string, xml: string, password: string, kdf: Argon2Params): Promise<void> {
+  const innerKey = randomBytes(64);
+  const innerHeader = Buffer.concat([headerField(1, u32(INNER_STREAM_CHACHA20)), headerField(2, innerKey), headerField(0, Buffer.alloc(0))]);
+  const payload = gzipSync(Buffer.concat([innerHeader, Buffer.from(protectValues(xml, innerKey), 'utf8')]));
+  writeFileSync(file, await kdbx4Container(payload, password, kdf), { mode: 0o600 });
+}
+
+/** A KDBX 4.0 file around `gzipped` (the inner header and XML, already gzipped, or any bytes
+ * that claim to be: the tests' decompression bomb), password only, Argon2id with `kdf`. */
+export async function kdbx4Container(gzipped: Buffer, password: string, kdf: Argon2Params): Promise<Buffer> {
   const masterSeed = randomBytes(32);
   const iv = randomBytes(16);
   const salt = randomBytes(32);
-  const innerKey = randomBytes(64);
   const kdfParams = variantDictionary([
     [VD_BYTES, '$UUID', ARGON2ID_UUID],
     [VD_BYTES, 'S', salt],
@@ -220,10 +228,8 @@ export async function writeKdbx4(file: string, xml: string, password: string, kd
   const hmacBase = sha512(masterSeed, transformed, Buffer.of(1));
   const blockKey = (index: bigint): Buffer => sha512(u64(index), hmacBase);
 
-  const innerHeader = Buffer.concat([headerField(1, u32(INNER_STREAM_CHACHA20)), headerField(2, innerKey), headerField(0, Buffer.alloc(0))]);
-  const plain = gzipSync(Buffer.concat([innerHeader, Buffer.from(protectValues(xml, innerKey), 'utf8')]));
   const cipher = createCipheriv('aes-256-cbc', cipherKey, iv);
-  const encrypted = Buffer.concat([cipher.update(plain), cipher.final()]);
+  const encrypted = Buffer.concat([cipher.update(gzipped), cipher.final()]);
 
   const out: Buffer[] = [header, sha256(header), createHmac('sha256', blockKey(0xffffffffffffffffn)).update(header).digest()];
   let index = 0n;
@@ -234,7 +240,7 @@ export async function writeKdbx4(file: string, xml: string, password: string, kd
     index++;
     if (data.length === 0) break; // the empty block ends the stream
   }
-  writeFileSync(file, Buffer.concat(out), { mode: 0o600 });
+  return Buffer.concat(out);
 }
 
 /** What a .kdbx file's outer header says about its format and KDF, e.g.
