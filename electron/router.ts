@@ -359,13 +359,13 @@ export class Router {
       const input: EntryInput = withoutUndefined({ ...fields, otp: otpInput });
       return this.requireSession(session).createEntry(input);
     },
-    'entries.update': ({ id, changes }, session) => {
+    'entries.update': ({ id, baseRevision, changes }, session) => {
       const { otp, ...fields } = changes;
       const update: EntryChanges = withoutUndefined({ ...fields, otp: toOtpInput(otp) });
-      return this.requireSession(session).updateEntry(id, update);
+      return this.requireSession(session).updateEntry(id, update, baseRevision);
     },
-    'entries.delete': ({ id }, session) => {
-      this.requireSession(session).deleteEntry(id);
+    'entries.delete': ({ id, baseRevision }, session) => {
+      this.requireSession(session).deleteEntry(id, baseRevision);
       return { deleted: id };
     },
     'otp.code': ({ id }, session) => {

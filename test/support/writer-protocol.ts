@@ -17,6 +17,8 @@ export interface WriterJob {
   readonly gate: boolean;
   /** Every `batchEvery`-th step adds three entries in one createEntries transaction (0: never). */
   readonly batchEvery: number;
+  /** Instead of adding entries: edit this entry once, from this revision (the conflict race). */
+  readonly edit?: { readonly entryId: number; readonly baseRevision: number };
 }
 
 /** Lines the child prints, one per event, each only after the event has happened. */
