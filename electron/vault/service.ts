@@ -410,7 +410,7 @@ export class VaultSession {
   }
 
   private audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void {
-    appendAudit(db, { at: this.clock.now(), actor_id: this.user.id, ...fields }, detail === undefined ? undefined : (event) => sealAuditDetail(this.ring, event, detail), this.ring.auditKey);
+    appendAudit(db, { at: this.clock.now(), actor_id: this.user.id, ...fields }, detail === undefined ? undefined : (event) => sealAuditDetail(this.ring, event, detail), this.ring);
   }
 
   private groupKey(groupId: number): GroupKey {

@@ -84,9 +84,15 @@ function rowHash(row: Omit<AuditRow, 'hash' | 'uid'>): Buffer {
   return createHash('sha256').update(canonical, 'utf8').digest();
 }
 
-/** Appends one row; `sealDetail` seals the readable detail for the new row; `anchorKey`
- * (anyone signed in has it) moves the keyed anchor to this row. */
-export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (event: StoredRef) => Buffer, anchorKey?: Buffer): number {
+/** What a signed-in writer brings to an audit row: the key that moves the keyed anchor (anyone signed in has it). */
+export interface AuditWriter {
+  readonly auditKey: Buffer;
+}
+
+/** Appends one row; `sealDetail` seals the readable detail for the new row; `writer` (someone
+ * signed in) moves the keyed anchor to this row. */
+export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (event: StoredRef) => Buffer, writer?: AuditWriter): number {
+  const anchorKey = writer?.auditKey;
   const last = db.prepare<[], { hash: Buffer }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
   const prevHash = last?.hash ?? GENESIS;
   const base = {

@@ -82,7 +82,7 @@ export async function createVault(file: string, options: CreateVaultOptions): Pr
       wrapDirectoryFor(w, ring, { ...user, public_key: prepared.keyPair.publicKey });
       const groupId = createGroupRecord(w, ring, { id: userId, role: 'owner' }, DEFAULT_GROUP_NAME, now);
       setSetting(w, 'default_group_id', String(groupId));
-      appendAudit(w, { at: now, actor_id: userId, action: 'vault.create', subject: owner }, undefined, ring.auditKey);
+      appendAudit(w, { at: now, actor_id: userId, action: 'vault.create', subject: owner }, undefined, ring);
       return userId;
     });
     return new VaultSession(db, clock, { id: userId, name: owner, role: 'owner' }, ring);
@@ -208,8 +208,8 @@ export class Vault {
       w.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?').run(now, row.id);
       // A broken anchor is recorded (and anchored) before this row moves it on, so the
       // evidence stays in the log, and fails every later check, for every later reader.
-      if (!found.ok && found.fresh) appendAudit(w, { at: now, actor_id: row.id, action: 'audit.anchor_broken', subject: found.reason }, undefined, ring.auditKey);
-      appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name }, undefined, ring.auditKey);
+      if (!found.ok && found.fresh) appendAudit(w, { at: now, actor_id: row.id, action: 'audit.anchor_broken', subject: found.reason }, undefined, ring);
+      appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name }, undefined, ring);
       return { ring, anchor: found };
     });
     // Disabled while Argon2 ran: answered as a disabled user is.
