@@ -12,6 +12,7 @@ import { Modal } from './components/Modal';
 import { SecurityPanel } from './components/SecurityPanel';
 import { TopBar, type Page } from './components/TopBar';
 import { SessionEnded } from './hooks/useCall';
+import { isShortcut } from './shortcuts';
 import { AuditScreen } from './screens/AuditScreen';
 import { GroupsScreen } from './screens/GroupsScreen';
 import { SecondStepScreen } from './screens/SecondStepScreen';
@@ -51,7 +52,7 @@ export function App({ connection }: { connection: Connection }) {
 
   useEffect(() => {
     function onKey(event: KeyboardEvent) {
-      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'l') {
+      if (isShortcut(event, 'lock')) {
         event.preventDefault();
         void lock();
       }

@@ -5,6 +5,7 @@
 import type { KeyPair, SealContext } from './crypto';
 import { indexKey, keyedHash } from './crypto';
 import { uidText } from './ids';
+import type { Signer } from './signing';
 import { auditAnchorKey } from './store-audit';
 
 /**
@@ -54,6 +55,8 @@ export class KeyRing {
   /** Older directory key versions this session has opened (directory.ts), to read what they sealed. */
   private readonly olderDirectories = new Map<number, Buffer>();
   readonly groups = new Map<number, GroupKey>();
+  /** This person's signing key (schema 11), set at sign-in: every audit event they write is signed with it. */
+  signer: Signer | undefined;
 
   constructor(keyPair: KeyPair, directoryKey: Buffer, directoryVersion = 1) {
     this.keyPair = keyPair;
@@ -124,6 +127,7 @@ export class KeyRing {
     this.olderDirectories.clear();
     for (const group of this.groups.values()) wipeGroupKey(group);
     this.groups.clear();
+    this.signer = undefined; // a KeyObject cannot be overwritten: dropped for the collector
   }
 }
 

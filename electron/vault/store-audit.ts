@@ -11,7 +11,9 @@
  */
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { ReadDb, WriteDb } from './db';
-import { newUid } from './ids';
+import { newUid, uidText } from './ids';
+import { certificateBytes, signatureValid, signBytes, type Signer } from './signing';
+import { deviceId, listSigningKeys, type SigningKeyRow } from './store-signing';
 import type { StoredRef } from './keys';
 import { getMeta, setMeta } from './store-meta';
 
@@ -84,9 +86,51 @@ function rowHash(row: Omit<AuditRow, 'hash' | 'uid'>): Buffer {
   return createHash('sha256').update(canonical, 'utf8').digest();
 }
 
-/** What a signed-in writer brings to an audit row: the key that moves the keyed anchor (anyone signed in has it). */
+/**
+ * What a signed-in writer brings to an audit row: the key that moves the keyed anchor (anyone
+ * signed in has it) and, since schema 11, their signing key (signing.ts).
+ */
 export interface AuditWriter {
   readonly auditKey: Buffer;
+  readonly signer: Signer | undefined;
+}
+
+/** Schema 11's columns: the device, its previous event's link, the author's key and the signature. */
+interface SignedColumns {
+  readonly device_id: Buffer | null;
+  readonly device_prev: Buffer | null;
+  readonly signer_key_id: number | null;
+  readonly signature: Buffer | null;
+}
+
+/** Global ids of the rows an event names (users, entries, customers, groups, signing keys). */
+type UidOf = (table: 'users' | 'entries' | 'customers' | 'access_groups' | 'signing_keys', id: number | null) => string | null;
+
+/**
+ * The bytes an author signs: the event by global ids (the same on every desktop), its sealed
+ * detail, the device that wrote it, the link to that device's previous event, and the key.
+ */
+function eventBytes(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf): Buffer {
+  return Buffer.from(JSON.stringify([
+    'crewvault/v1 audit event', uidText(row.uid), row.at, uidOf('users', row.actor_id), row.action, row.subject,
+    uidOf('entries', row.entry_id), uidOf('customers', row.customer_id), uidOf('access_groups', row.group_id),
+    row.sealed_detail ? row.sealed_detail.toString('base64') : null,
+    row.device_id ? row.device_id.toString('hex') : null, row.device_prev ? row.device_prev.toString('hex') : null,
+    uidOf('signing_keys', row.signer_key_id),
+  ]), 'utf8');
+}
+
+/** The link the next event of the same device carries: a hash of this one's signature (which covers all of it). */
+function deviceLink(signature: Buffer): Buffer {
+  return createHash('sha256').update(signature).digest();
+}
+
+function uidsFrom(db: ReadDb): UidOf {
+  return (table, id) => {
+    if (id === null) return null;
+    const row = db.prepare<[number], { uid: Buffer }>(`SELECT uid FROM ${table} WHERE id = ?`).get(id);
+    return row ? uidText(row.uid) : `missing ${table} ${id}`;
+  };
 }
 
 /** Appends one row; `sealDetail` seals the readable detail for the new row; `writer` (someone
@@ -112,6 +156,15 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
   const sealed = sealDetail ? sealDetail({ id, uid }) : null;
   const hash = rowHash({ id, ...base, sealed_detail: sealed, prev_hash: prevHash });
   db.prepare('UPDATE audit_log SET sealed_detail = ?, hash = ? WHERE id = ?').run(sealed, hash, id);
+  const signer = writer?.signer;
+  if (signer) {
+    // Signed by its author, and linked to the last event this device wrote (schema 11).
+    const device = deviceId(db);
+    const previous = db.prepare<[Buffer, number], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? AND id < ? ORDER BY id DESC LIMIT 1').get(device, id);
+    const signed: SignedColumns = { device_id: device, device_prev: previous?.signature ? deviceLink(previous.signature) : null, signer_key_id: signer.keyId, signature: null };
+    const signature = signBytes(signer.privateKey, eventBytes({ uid, ...base, sealed_detail: sealed, ...signed }, uidsFrom(db)));
+    db.prepare('UPDATE audit_log SET device_id = ?, device_prev = ?, signer_key_id = ?, signature = ? WHERE id = ?').run(device, signed.device_prev, signer.keyId, signature, id);
+  }
   setMeta(db, HEAD_KEY, `${id}:${hash.toString('hex')}`);
   if (anchorKey) setMeta(db, ANCHOR_KEY, `${id}:${anchorMac(anchorKey, id, hash).toString('hex')}`);
   return id;
@@ -125,17 +178,80 @@ export type AuditVerification =
   | { readonly ok: true; readonly rows: number }
   | { readonly ok: false; readonly rows: number; readonly brokenAt: number; readonly reason: string };
 
-/** Walks the chain from the first row; reports the first row whose link does not hold. */
+/** The bytes row `rowId`'s author signed (or would sign), as stored now: what verification checks. */
+export function storedEventBytes(db: ReadDb, rowId: number): Buffer {
+  const row = db.prepare<[number], AuditRow & SignedColumns>('SELECT * FROM audit_log WHERE id = ?').get(rowId);
+  if (!row) throw new Error(`no audit row ${rowId}`);
+  return eventBytes(row, uidsFrom(db));
+}
+
+/** Every global id an audit walk may name, read once (entries can be 100,000). */
+function allUids(db: ReadDb): UidOf {
+  const maps = new Map<string, Map<number, string>>();
+  return (table, id) => {
+    if (id === null) return null;
+    let map = maps.get(table);
+    if (!map) {
+      map = new Map(db.prepare<[], { id: number; uid: Buffer }>(`SELECT id, uid FROM ${table}`).all().map((r) => [r.id, uidText(r.uid)]));
+      maps.set(table, map);
+    }
+    return map.get(id) ?? `missing ${table} ${id}`;
+  };
+}
+
+/**
+ * Which signing keys are their users': a key vouched for by a valid certificate from a key that
+ * is itself valid, or a user's first key, made at their own sign-in (signing.ts).
+ */
+function validSigningKeys(db: ReadDb, uidOf: UidOf): Map<number, SigningKeyRow> {
+  const valid = new Map<number, SigningKeyRow>();
+  const firstOfUser = new Map<number, number>();
+  for (const key of listSigningKeys(db)) {
+    if (!firstOfUser.has(key.user_id)) firstOfUser.set(key.user_id, key.id);
+    const certifier = key.certified_by === null ? undefined : valid.get(key.certified_by);
+    const userUid = uidOf('users', key.user_id);
+    const certified = certifier !== undefined && key.certificate !== null && userUid !== null
+      && signatureValid(certifier.public_key, certificateBytes(uidText(key.uid), userUid, key.public_key), key.certificate);
+    const selfIntroduced = key.certified_by === null && key.certificate === null && firstOfUser.get(key.user_id) === key.id;
+    if (certified || selfIntroduced) valid.set(key.id, key);
+  }
+  return valid;
+}
+
+/**
+ * Walks the chain from the first row; reports the first row whose link does not hold. Since
+ * schema 11 each event written by someone signed in must carry its author's signature, by a key
+ * that is theirs (validSigningKeys), and link to the previous event of its device; after the
+ * first signed event, an unsigned one may only be a failed sign-in (written with no key).
+ */
 export function verifyAuditChain(db: ReadDb): AuditVerification {
   let prev: Buffer = GENESIS;
   let rows = 0;
   let lastId = 0;
-  for (const row of db.prepare<[], AuditRow>('SELECT * FROM audit_log ORDER BY id').iterate()) {
+  let signed = 0;
+  const uidOf = allUids(db);
+  const keys = validSigningKeys(db, uidOf);
+  const lastOfDevice = new Map<string, Buffer>();
+  for (const row of db.prepare<[], AuditRow & SignedColumns>('SELECT * FROM audit_log ORDER BY id').iterate()) {
     rows++;
-    if (!row.prev_hash.equals(prev)) {
-      return { ok: false, rows, brokenAt: row.id, reason: `row ${row.id} does not follow row ${lastId || 'start'}: a row before it was removed or changed` };
+    const broken = (reason: string): AuditVerification => ({ ok: false, rows, brokenAt: row.id, reason });
+    if (!row.prev_hash.equals(prev)) return broken(`row ${row.id} does not follow row ${lastId || 'start'}: a row before it was removed or changed`);
+    if (!rowHash(row).equals(row.hash)) return broken(`row ${row.id} was changed after it was written`);
+    if (row.signature === null) {
+      if (signed > 0 && !UNKEYED_ACTIONS.has(row.action)) return broken(`row ${row.id} claims to be written by someone signed in, but nobody signed it`);
+    } else {
+      const key = row.signer_key_id === null ? undefined : keys.get(row.signer_key_id);
+      if (!key || key.user_id !== row.actor_id) return broken(`row ${row.id} is signed with a key that is not its author's`);
+      if (!signatureValid(key.public_key, eventBytes(row, uidOf), row.signature)) return broken(`row ${row.id} was changed after its author signed it`);
+      const device = row.device_id?.toString('hex') ?? '';
+      const before = lastOfDevice.get(device);
+      const link = row.device_prev;
+      if ((before === undefined) !== (link === null) || (before !== undefined && link !== null && !before.equals(link))) {
+        return broken(`row ${row.id} does not follow the event before it from its device: one was removed or changed`);
+      }
+      lastOfDevice.set(device, deviceLink(row.signature));
+      signed++;
     }
-    if (!rowHash(row).equals(row.hash)) return { ok: false, rows, brokenAt: row.id, reason: `row ${row.id} was changed after it was written` };
     prev = row.hash;
     lastId = row.id;
   }

@@ -20,6 +20,7 @@ import { pageOf, writePage, type PageChanges, type PageItem } from './entry-page
 import { contexts, groupNameIndex, type GroupKey, type KeyRing } from './keys';
 import { createGroupRecord, prepareUser, userView, validateNewPassword, validateUserName } from './records';
 import { resealEntry } from './entry-reseal';
+import { makeSigningKey } from './signer-keys';
 import type { AuditFields } from './store-audit';
 import { countEntriesByGroup, getEntryRow, listEntryRowsInGroups } from './store-entries';
 import {
@@ -301,6 +302,8 @@ export class TeamService {
         const mfaKept = carryMfaKey(w, { id: this.core.user().id, keyPair: this.core.ring.keyPair }, user, prepared.keyPair.publicKey);
         wrapDirectoryFor(w, this.core.ring, { ...user, public_key: prepared.keyPair.publicKey });
         for (const gk of groups) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), { ...user, public_key: prepared.keyPair.publicKey }, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
+        // Their old signing key is wrapped for the old key pair: a new one, vouched for by this owner's.
+        makeSigningKey(w, user, prepared.keyPair.publicKey, this.core.now(), this.core.ring.signer);
         this.core.audit(w, { action: 'user.reset_password', subject: user.name }, `${user.name} (new key pair, ${groups.length} group keys re-wrapped${mfaKept ? '' : '; two-step sign-in reset: its key was not held by this owner'})`);
       });
     } finally {

@@ -26,6 +26,7 @@ import { appendAudit, checkAuditAnchor, verifyAuditChain, type AuditVerification
 import { groupKeysOfUser } from './store-groups';
 import { openHeldGroupKey } from './group-keys';
 import { openDirectoryWrap, wrapDirectoryFor } from './directory';
+import { makeSigningKey, signerAtSignIn } from './signer-keys';
 import { getDirectoryWrap } from './store-directory';
 import { getMeta, setMeta, setSetting } from './store-meta';
 import {
@@ -80,6 +81,7 @@ export async function createVault(file: string, options: CreateVaultOptions): Pr
       const user = insertUserRecord(w, prepared, owner, 'owner', now);
       const userId = user.id;
       wrapDirectoryFor(w, ring, { ...user, public_key: prepared.keyPair.publicKey });
+      ring.signer = makeSigningKey(w, user, prepared.keyPair.publicKey, now);
       const groupId = createGroupRecord(w, ring, { id: userId, role: 'owner' }, DEFAULT_GROUP_NAME, now);
       setSetting(w, 'default_group_id', String(groupId));
       appendAudit(w, { at: now, actor_id: userId, action: 'vault.create', subject: owner }, undefined, ring);
@@ -197,6 +199,8 @@ export class Vault {
       if (!wrappedDirectory) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: the user has no directory key.');
       const ring = new KeyRing(keyPair, openDirectoryWrap(keyPair, row, wrappedDirectory), wrappedDirectory.dir_version);
       if (resealed && current.sealed_private_key.equals(row.sealed_private_key)) setSealedPrivateKey(w, row.id, resealed);
+      // Opened, or made at the first sign-in since schema 11: this sign-in's own row is signed with it.
+      ring.signer = signerAtSignIn(w, keyPair, row, now);
       for (const g of groupKeysOfUser(w, row.id)) ring.addGroup(g.group_id, openHeldGroupKey(w, keyPair, row.id, g));
       // Before this sign-in's own row moves the anchor (and in the same transaction, so no
       // other writer slips in between): does the log still end as the last keyed writer left it?

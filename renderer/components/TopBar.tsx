@@ -1,6 +1,7 @@
 /** The bar over every signed-in screen: where you are, what you may open, who you are, Lock. */
 import type { ReactNode } from 'react';
 import type { SessionState } from '../../shared/api/contract';
+import { ariaKeys, SHORTCUTS } from '../shortcuts';
 
 export type Page = 'vault' | 'groups' | 'users' | 'audit';
 
@@ -39,7 +40,7 @@ export function TopBar({ state, page, onNavigate, onLock, onChangePassword, onSe
       <span className="muted">{state.user?.name} <span className="badge">{state.user?.role.replace('_', ' ')}</span></span>
       <button type="button" onClick={onSecurity}>Two-step sign-in</button>
       <button type="button" onClick={onChangePassword}>Change password</button>
-      <button type="button" onClick={onLock} title="Ctrl+L">Lock</button>
+      <button type="button" onClick={onLock} title={SHORTCUTS.lock.label} aria-keyshortcuts={ariaKeys('lock')}>Lock</button>
     </header>
   );
 }

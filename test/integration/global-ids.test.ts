@@ -168,6 +168,11 @@ describe('a schema-9 team vault written by that code (test/fixtures/schema9-team
     expect(left['users.sealed_private_key']).toBe(1);
     const vaultTwice = withFile(file, (db) => db.prepare("SELECT value FROM meta WHERE key = 'row_id_seals'").get());
     expect(vaultTwice).toEqual({ value: 'done' });
+    // The events written before schema 11 stay unsigned; every one since is signed, and the log verifies.
+    expect(vault.verifyAudit()).toMatchObject({ ok: true });
+    const signed = withFile(file, (db) => db.prepare('SELECT count(*) AS n FROM audit_log WHERE signature IS NOT NULL').get());
+    expect(signed).toEqual({ n: expect.any(Number) as unknown });
+    expect((signed as { n: number }).n).toBeGreaterThanOrEqual(8);
     vault.close();
   });
 });

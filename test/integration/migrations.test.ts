@@ -337,6 +337,29 @@ MIGRATION_TESTS[10] = {
   },
 };
 
+MIGRATION_TESTS[11] = {
+  name: 'adds signing keys, signed and device-linked audit events, and this desktop\'s device id; earlier events stay unsigned',
+  run: () => {
+    const db = databaseAt(10);
+    db.prepare("INSERT INTO users (uid, name, role, kdf, public_key, sealed_private_key, created_at) VALUES (randomblob(16), 'alice', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk'));
+    db.prepare("INSERT INTO audit_log (uid, at, actor_id, action, prev_hash, hash) VALUES (randomblob(16), 1, 1, 'vault.create', ?, ?)").run(blob('p'), blob('h'));
+    migrate(db, 11);
+    const schema = schemaOf(db);
+    expect(schema.signing_keys?.columns).toEqual(['id INTEGER pk', 'uid BLOB not null', 'user_id INTEGER not null', 'public_key BLOB not null', 'created_at INTEGER not null', 'certified_by INTEGER', 'certificate BLOB', 'seq INTEGER not null']);
+    expect(schema.users?.columns.slice(-2)).toEqual(['signing_key_id INTEGER', 'wrapped_signing_key BLOB']);
+    expect(schema.audit_log?.columns.slice(-4)).toEqual(['device_id BLOB', 'device_prev BLOB', 'signer_key_id INTEGER', 'signature BLOB']);
+    expect(db.prepare('SELECT action, signature, device_id FROM audit_log').all()).toEqual([{ action: 'vault.create', signature: null, device_id: null }]);
+    const device = db.prepare<[], { device_id: Buffer }>('SELECT device_id FROM this_device').get();
+    expect(device?.device_id).toHaveLength(16);
+    // A user's signing key moves their revision (shared); a signing key never changes.
+    const before = db.prepare<[], { revision: number }>('SELECT revision FROM users').get()?.revision ?? 0;
+    db.prepare("INSERT INTO signing_keys (uid, user_id, public_key, created_at) VALUES (randomblob(16), 1, x'01', 1)").run();
+    db.prepare('UPDATE users SET signing_key_id = 1').run();
+    expect(db.prepare('SELECT revision FROM users').get()).toEqual({ revision: before + 1 });
+    expect(() => db.prepare("UPDATE signing_keys SET public_key = x'02'").run()).toThrow(/never changes/);
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

@@ -1,6 +1,5 @@
 // Tampering with a closed vault file surfaces as VAULT_TAMPERED, a broken audit chain, VAULT_CORRUPT or VAULT_NEWER — never a crash or another code.
 import Database from 'better-sqlite3';
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../../electron/vault/migrations';
@@ -10,6 +9,7 @@ import { CrewvaultError } from '../../shared/errors';
 import type { EntrySummary } from '../../shared/model';
 import { parseOtpUri } from '../../shared/otp';
 import { seededRandom } from '../support/random';
+import { rechainAudit } from '../support/audit-forger';
 import { newVault, OWNER, PASSWORD, tempVaultPath } from '../support/vault';
 
 const random = seededRandom();
@@ -285,21 +285,7 @@ describe('a tampered audit log', () => {
 });
 
 describe('the keyed audit anchor', () => {
-  /**
-   * What someone with the file but no key can do: recompute every row's hash from `fromId` on,
-   * and the head, exactly as the app does (written out here from the row format).
-   */
-  function rechain(db: Database.Database): void {
-    const rows = db.prepare<[], { id: number; at: number; actor_id: number | null; action: string; subject: string | null; entry_id: number | null; customer_id: number | null; group_id: number | null; sealed_detail: Buffer | null }>('SELECT * FROM audit_log ORDER BY id').all();
-    let prev = Buffer.alloc(32);
-    for (const r of rows) {
-      const canonical = JSON.stringify([r.id, r.at, r.actor_id, r.action, r.subject, r.entry_id, r.customer_id, r.group_id, r.sealed_detail ? r.sealed_detail.toString('base64') : null, prev.toString('hex')]);
-      const hash = createHash('sha256').update(canonical, 'utf8').digest();
-      db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?').run(prev, hash, r.id);
-      prev = hash;
-    }
-    db.prepare("UPDATE meta SET value = ? WHERE key = 'audit_head'").run(`${rows[rows.length - 1]?.id ?? 0}:${prev.toString('hex')}`);
-  }
+  const rechain = rechainAudit;
 
   async function signInAgain(file: string, clock: Clock) {
     const vault = Vault.open(file, clock);
@@ -319,16 +305,17 @@ describe('the keyed audit anchor', () => {
   });
 
   it.each([
-    ['a reveal removed from the middle', "DELETE FROM audit_log WHERE action = 'password.reveal'", /was rewritten/],
-    ['a row forged at the end', "INSERT INTO audit_log (uid, at, actor_id, action, subject, prev_hash, hash) VALUES (randomblob(16), 1, 1, 'user.create', 'mallory', x'', x'')", /without the key/],
-  ])('catches %s with every hash recomputed, which the chain alone cannot', async (_what, edit, reason) => {
+    ['a reveal removed from the middle', "DELETE FROM audit_log WHERE action = 'password.reveal'", /was rewritten/, /does not follow the event before it from its device/],
+    ['a row forged at the end', "INSERT INTO audit_log (uid, at, actor_id, action, subject, prev_hash, hash) VALUES (randomblob(16), 1, 1, 'user.create', 'mallory', x'', x'')", /without the key/, /nobody signed it/],
+  ])('catches %s with every hash recomputed, which the chain alone cannot', async (_what, edit, reason, unsignedReason) => {
     const { file, clock } = await seedVault();
     editFile(file, (db) => {
       db.exec(edit);
       rechain(db);
     });
+    // Before schema 11 the unkeyed walk was fooled here; the authors' signatures now catch it too.
     const unkeyed = Vault.open(file, clock);
-    expect(unkeyed.verifyAudit()).toMatchObject({ ok: true }); // the unkeyed walk is fooled
+    expect(unkeyed.verifyAudit()).toMatchObject({ ok: false, reason: expect.stringMatching(unsignedReason) as unknown });
     unkeyed.close();
 
     const { vault, session } = await signInAgain(file, clock);

@@ -15,6 +15,7 @@ import { updateToSchemaVersion7 } from './0007-unknown-name-attempts';
 import { updateToSchemaVersion8 } from './0008-directory-versions';
 import { updateToSchemaVersion9 } from './0009-mfa-key-escrow';
 import { updateToSchemaVersion10 } from './0010-global-ids-and-revisions';
+import { updateToSchemaVersion11 } from './0011-signed-audit-events';
 
 export interface Migration {
   readonly version: number;
@@ -32,6 +33,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, run: updateToSchemaVersion8 },
   { version: 9, run: updateToSchemaVersion9 },
   { version: 10, run: updateToSchemaVersion10 },
+  { version: 11, run: updateToSchemaVersion11 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {

@@ -1,0 +1,52 @@
+/**
+ * Shared (schema 11): users' signing public keys and what vouches for each, and a user's own
+ * wrapped private signing key. Local: this desktop's device id. Rows as stored.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ReadDb, WriteDb } from './db';
+
+export interface SigningKeyRow {
+  readonly id: number;
+  readonly uid: Buffer;
+  readonly user_id: number;
+  readonly public_key: Buffer;
+  readonly created_at: number;
+  readonly certified_by: number | null;
+  readonly certificate: Buffer | null;
+}
+
+export function listSigningKeys(db: ReadDb): SigningKeyRow[] {
+  return db.prepare<[], SigningKeyRow>('SELECT id, uid, user_id, public_key, created_at, certified_by, certificate FROM signing_keys ORDER BY id').all();
+}
+
+export function getSigningKey(db: ReadDb, id: number): SigningKeyRow | undefined {
+  return db.prepare<[number], SigningKeyRow>('SELECT id, uid, user_id, public_key, created_at, certified_by, certificate FROM signing_keys WHERE id = ?').get(id);
+}
+
+export function insertSigningKey(db: WriteDb, row: Omit<SigningKeyRow, 'id'>): number {
+  return Number(db.prepare('INSERT INTO signing_keys (uid, user_id, public_key, created_at, certified_by, certificate) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(row.uid, row.user_id, row.public_key, row.created_at, row.certified_by, row.certificate).lastInsertRowid);
+}
+
+/** The user's current signing key and its private half wrapped for them (null: none yet, or a reset took it). */
+export function getUserSigning(db: ReadDb, userId: number): { readonly signing_key_id: number | null; readonly wrapped_signing_key: Buffer | null } | undefined {
+  return db.prepare<[number], { signing_key_id: number | null; wrapped_signing_key: Buffer | null }>('SELECT signing_key_id, wrapped_signing_key FROM users WHERE id = ?').get(userId);
+}
+
+export function setUserSigning(db: WriteDb, userId: number, keyId: number | null, wrapped: Buffer | null): void {
+  db.prepare('UPDATE users SET signing_key_id = ?, wrapped_signing_key = ? WHERE id = ?').run(keyId, wrapped, userId);
+}
+
+/** This desktop's device id (local), made on first use. */
+export function deviceId(db: WriteDb): Buffer {
+  const found = db.prepare<[], { device_id: Buffer }>('SELECT device_id FROM this_device WHERE id = 1').get();
+  if (found) return found.device_id;
+  const made = randomBytes(16);
+  db.prepare('INSERT INTO this_device (id, device_id, created_at) VALUES (1, ?, 0)').run(made);
+  return made;
+}
+
+/** A new device id (a vault restored or copied onto another desktop is another device). */
+export function renewDeviceId(db: WriteDb): void {
+  db.prepare('DELETE FROM this_device').run();
+}

@@ -1,0 +1,148 @@
+// Schema 11 (issue #13): audit events signed by their author and linked per device. Someone who
+// can write the file — a member with every key a member has — can no longer rewrite, re-attribute
+// or drop another person's events: each edit below recomputes the hash chain and the head as the
+// app would, and the authors' signatures still catch it.
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { signBytes, newSigningKeyPair, type Signer } from '../../electron/vault/signing';
+import { storedEventBytes } from '../../electron/vault/store-audit';
+import type { VaultSession } from '../../electron/vault/service';
+import { Vault } from '../../electron/vault/vault';
+import { rechainAudit } from '../support/audit-forger';
+import { FAST_KDF, manualClock, newVault } from '../support/vault';
+
+function edit(file: string, work: (db: Database.Database) => void): void {
+  const db = new Database(file);
+  try {
+    work(db);
+    rechainAudit(db);
+  } finally {
+    db.close();
+  }
+}
+
+function signerOf(session: VaultSession): Signer {
+  const signer = (session as unknown as { ring: { signer: Signer | undefined } }).ring.signer;
+  if (!signer) throw new Error('no signer');
+  return signer;
+}
+
+interface Row { id: number; actor_id: number | null; action: string; device_id: Buffer | null; signer_key_id: number | null; signature: Buffer | null }
+
+/** A team: alice (owner) and mallory (technician), each writing from this desktop. */
+async function team() {
+  const clock = manualClock();
+  const { file, session: alice } = await newVault(clock);
+  await alice.createUser('mallory', 'technician', 'mallory password', FAST_KDF);
+  const vault = Vault.open(file, clock);
+  const mallory = await vault.signIn('mallory', 'mallory password');
+  await mallory.changePassword('mallory password', 'mallory chose this', FAST_KDF);
+  const entry = alice.createEntry({ customer: 'Acme', title: 'VPN', password: 'vpn-pass' });
+  alice.revealPassword(entry.id);
+  mallory.listEntries();
+  alice.createEntry({ customer: 'Acme', title: 'Mail', password: 'mail-pass' });
+  const rows = (): Row[] => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.prepare<[], Row>('SELECT id, actor_id, action, device_id, signer_key_id, signature FROM audit_log ORDER BY id').all();
+    } finally {
+      db.close();
+    }
+  };
+  const verify = () => {
+    const check = Vault.open(file, clock);
+    try {
+      return check.verifyAudit();
+    } finally {
+      check.close();
+    }
+  };
+  return { file, clock, alice, mallory, vault, entry, rows, verify };
+}
+
+describe('signed audit events', () => {
+  it('every event someone signed in writes is signed by them and names this device; the log verifies', async () => {
+    const { alice, rows, verify } = await team();
+    const all = rows();
+    expect(all.length).toBeGreaterThan(6);
+    for (const row of all) {
+      expect(row.signature, row.action).not.toBeNull();
+      expect(row.device_id).toEqual(all[0]?.device_id);
+    }
+    expect(new Set(all.map((r) => r.signer_key_id)).size).toBe(2);
+    expect(verify()).toEqual({ ok: true, rows: all.length });
+    expect(alice.verifyAuditLog().chain).toMatchObject({ ok: true });
+  });
+
+  it('an edited event fails its author\'s signature, even with every hash recomputed', async () => {
+    const { file, rows, verify } = await team();
+    const reveal = rows().find((r) => r.action === 'password.reveal');
+    edit(file, (db) => db.prepare("UPDATE audit_log SET action = 'entry.view' WHERE id = ?").run(reveal?.id));
+    expect(verify()).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/changed after its author signed it/) as unknown });
+  });
+
+  it('another member cannot re-sign someone\'s event as theirs, nor take it over as their own', async () => {
+    const { file, mallory, rows, verify } = await team();
+    const reveal = rows().find((r) => r.action === 'password.reveal');
+    const malloryKey = signerOf(mallory);
+    const malloryId = mallory.user.id;
+    // Alice's event, reworded and signed with Mallory's own key.
+    edit(file, (db) => {
+      db.prepare("UPDATE audit_log SET action = 'entry.view', signer_key_id = ? WHERE id = ?").run(malloryKey.keyId, reveal?.id);
+      db.prepare('UPDATE audit_log SET signature = ? WHERE id = ?').run(signBytes(malloryKey.privateKey, storedEventBytes(db as never, reveal?.id ?? 0)), reveal?.id);
+    });
+    expect(verify()).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/not its author's/) as unknown });
+    // Claimed as Mallory's own, validly signed by her: the next event from this device no longer follows it.
+    edit(file, (db) => {
+      db.prepare('UPDATE audit_log SET actor_id = ? WHERE id = ?').run(malloryId, reveal?.id);
+      db.prepare('UPDATE audit_log SET signature = ? WHERE id = ?').run(signBytes(malloryKey.privateKey, storedEventBytes(db as never, reveal?.id ?? 0)), reveal?.id);
+    });
+    expect(verify()).toMatchObject({ ok: false, brokenAt: (reveal?.id ?? 0) + 1, reason: expect.stringMatching(/does not follow the event before it from its device/) as unknown });
+  });
+
+  it('a signing key made up for someone is not theirs: only a first key may vouch for itself', async () => {
+    const { file, alice, rows, verify } = await team();
+    const reveal = rows().find((r) => r.action === 'password.reveal');
+    const forged = newSigningKeyPair();
+    edit(file, (db) => {
+      const keyId = Number(db.prepare('INSERT INTO signing_keys (uid, user_id, public_key, created_at) VALUES (randomblob(16), ?, ?, 1)').run(alice.user.id, forged.publicKey).lastInsertRowid);
+      db.prepare("UPDATE audit_log SET action = 'entry.view', signer_key_id = ? WHERE id = ?").run(keyId, reveal?.id);
+      db.prepare('UPDATE audit_log SET signature = ? WHERE id = ?').run(signBytes(forged.privateKey, storedEventBytes(db as never, reveal?.id ?? 0)), reveal?.id);
+    });
+    expect(verify()).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/not its author's/) as unknown });
+  });
+
+  it('an event dropped from one device\'s chain is caught; so is a signature removed', async () => {
+    const { file, rows, verify } = await team();
+    const reveal = rows().find((r) => r.action === 'password.reveal');
+    edit(file, (db) => db.prepare('DELETE FROM audit_log WHERE id = ?').run(reveal?.id));
+    expect(verify()).toMatchObject({ ok: false, reason: expect.stringMatching(/does not follow the event before it from its device/) as unknown });
+    const second = await team();
+    const listed = second.rows().at(-1);
+    edit(second.file, (db) => db.prepare('UPDATE audit_log SET signature = NULL, signer_key_id = NULL, device_id = NULL, device_prev = NULL WHERE id = ?').run(listed?.id));
+    expect(second.verify()).toMatchObject({ ok: false, brokenAt: listed?.id, reason: expect.stringMatching(/nobody signed it/) as unknown });
+  });
+
+  it('two devices each keep their own chain; a password reset gives a key vouched for by the owner', async () => {
+    const { file, clock, alice, mallory, verify } = await team();
+    mallory.lock();
+    // The same file written from another desktop: another device id.
+    const db = new Database(file);
+    db.prepare('UPDATE this_device SET device_id = randomblob(16)').run();
+    db.close();
+    alice.createEntry({ customer: 'Globex', title: 'Router', password: 'r' });
+    await alice.team.resetPassword('mallory', 'a one-time password', FAST_KDF);
+    const vault = Vault.open(file, clock);
+    const back = await vault.signIn('mallory', 'a one-time password');
+    await back.changePassword('a one-time password', 'mallory again', FAST_KDF);
+    back.listEntries();
+    const devices = new Database(file, { readonly: true });
+    const count = devices.prepare<[], { n: number }>('SELECT count(DISTINCT device_id) AS n FROM audit_log').get()?.n;
+    const keys = devices.prepare<[], { user_id: number; certified_by: number | null }>('SELECT user_id, certified_by FROM signing_keys ORDER BY id').all();
+    devices.close();
+    expect(count).toBe(2);
+    expect(keys.filter((k) => k.user_id === back.user.id).map((k) => k.certified_by !== null)).toEqual([false, true]);
+    expect(verify()).toMatchObject({ ok: true });
+    vault.close();
+  });
+});
