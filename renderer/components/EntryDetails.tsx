@@ -1,14 +1,20 @@
 /**
- * One entry, every field but the secrets. "Reveal password" and "Reveal OTP" ask the main
- * process (permission-checked, audited); "Show secret key" shows the normalised key in groups
- * of four. Buttons a person may not use are not shown — the router refuses them anyway.
+ * One entry, every field but the secrets, and its live code as the list shows it. "Reveal
+ * password", the code and "Copy password" ask the main process (permission-checked, audited);
+ * "Show secret key" shows the normalised key in groups of four. Ctrl/Cmd+Shift+U and +P copy
+ * the username and the password, as their buttons do and only where those are shown. Buttons
+ * a person may not use are not shown — the router refuses them anyway.
  */
 import { useEffect, useState } from 'react';
 import type { Permission } from '../../shared/policy';
 import type { EntryDetails as Details } from '../../shared/model';
 import type { Connection } from '../client';
 import { useCall } from '../hooks/useCall';
+import { ariaKeys, isShortcut, SHORTCUTS } from '../shortcuts';
 import { OtpCode } from './OtpCode';
+
+/** What of an entry can be copied. */
+export type CopyField = 'username' | 'password' | 'otpCode';
 
 interface Props {
   readonly connection: Connection;
@@ -21,7 +27,7 @@ interface Props {
   readonly onEdit: (entry: Details) => void;
   readonly onDelete: (entry: Details) => void;
   readonly onRemoveOtp: (entry: Details) => void;
-  readonly onCopy: (entryId: number, what: 'password' | 'otpCode') => void;
+  readonly onCopy: (entryId: number, what: CopyField) => void;
 }
 
 /** "TOTP · SHA1 · 6 digits · 30 s · Acme"; the kind alone where the settings are sealed from the viewer. */
@@ -39,7 +45,6 @@ export function EntryDetails({ connection, entryId, permissions, groupName, vers
   const [entry, setEntry] = useState<Details | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [password, setPassword] = useState<string | null>(null);
-  const [otpShown, setOtpShown] = useState(false);
   const [secretKey, setSecretKey] = useState<string | null>(null);
   const call = useCall();
   const can = (p: Permission) => permissions.includes(p);
@@ -48,7 +53,6 @@ export function EntryDetails({ connection, entryId, permissions, groupName, vers
     let current = true;
     setEntry(null);
     setPassword(null);
-    setOtpShown(false);
     setSecretKey(null);
     setError(null);
     void call(api.entries.get({ id: entryId }), (message) => {
@@ -60,6 +64,23 @@ export function EntryDetails({ connection, entryId, permissions, groupName, vers
       current = false;
     };
   }, [api, call, entryId, version]);
+
+  const canCopyUsername = entry !== null && entry.username !== '';
+  const canCopyPassword = entry?.hasPassword === true && can('passwords.reveal');
+
+  useEffect(() => {
+    if (!entry) return undefined;
+    function onKey(event: KeyboardEvent) {
+      // Not from inside a dialog (an entry being edited): there the keys belong to the form.
+      if (!entry || (event.target instanceof Element && event.target.closest('dialog'))) return;
+      const what = isShortcut(event, 'copyUsername') && canCopyUsername ? 'username' : isShortcut(event, 'copyPassword') && canCopyPassword ? 'password' : null;
+      if (!what) return;
+      event.preventDefault();
+      onCopy(entry.id, what);
+    }
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [entry, canCopyUsername, canCopyPassword, onCopy]);
 
   async function revealPassword() {
     const revealed = await call(api.secrets.reveal({ id: entryId, what: 'password' }), setError);
@@ -82,7 +103,10 @@ export function EntryDetails({ connection, entryId, permissions, groupName, vers
       </header>
       <dl>
         <dt>Username</dt>
-        <dd>{entry.username || <span className="muted">—</span>}</dd>
+        <dd>
+          {entry.username ? <span>{entry.username}</span> : <span className="muted">—</span>}
+          {canCopyUsername && <button type="button" title={SHORTCUTS.copyUsername.label} aria-keyshortcuts={ariaKeys('copyUsername')} onClick={() => onCopy(entry.id, 'username')}>Copy username</button>}
+        </dd>
         <dt>Password</dt>
         <dd>
           {!entry.hasPassword ? <span className="muted">—</span> : password !== null ? (
@@ -93,7 +117,7 @@ export function EntryDetails({ connection, entryId, permissions, groupName, vers
           {entry.hasPassword && can('passwords.reveal') && (
             <span className="actions">
               {password === null ? <button type="button" onClick={() => void revealPassword()}>Reveal password</button> : <button type="button" onClick={() => setPassword(null)}>Hide password</button>}
-              <button type="button" onClick={() => onCopy(entry.id, 'password')}>Copy password</button>
+              <button type="button" title={SHORTCUTS.copyPassword.label} aria-keyshortcuts={ariaKeys('copyPassword')} onClick={() => onCopy(entry.id, 'password')}>Copy password</button>
             </span>
           )}
         </dd>
@@ -106,9 +130,7 @@ export function EntryDetails({ connection, entryId, permissions, groupName, vers
           {!entry.otp ? <span className="muted">None</span> : (
             <>
               <span className="muted small">{otpSettings(entry.otp)}</span>
-              {can('otp.view') && (otpShown
-                ? <OtpCode connection={connection} entryId={entry.id} kind={entry.otp.kind} onCopy={(id) => onCopy(id, 'otpCode')} detailed />
-                : <button type="button" onClick={() => setOtpShown(true)}>Reveal OTP</button>)}
+              {can('otp.view') && <OtpCode connection={connection} entryId={entry.id} kind={entry.otp.kind} onCopy={(id) => onCopy(id, 'otpCode')} detailed />}
               {can('otp.reveal_secret') && (secretKey !== null
                 ? <p><span className="muted small">Secret key </span><span className="mono" aria-label="Secret key">{secretKey}</span> <button type="button" onClick={() => setSecretKey(null)}>Hide</button></p>
                 : <p><button type="button" onClick={() => void showSecretKey()}>Show secret key</button></p>)}

@@ -3,9 +3,10 @@
  * exist in the DOM — 100,000 entries scroll like 100. Rows out of view unmount, so their
  * codes stop being asked for. A row shows its live code only once the rows in view have held
  * still for a moment: rows that fly past while scrolling, or come and go while someone types
- * a search, never mount a code (nor ask for one). Arrows move the selection; Enter copies its code.
+ * a search, never mount a code (nor ask for one). Arrows move the selection; Enter copies its
+ * code; ArrowUp on the first row goes back to the search box (`onLeaveTop`).
  */
-import { memo, useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { memo, useEffect, useImperativeHandle, useRef, useState, type KeyboardEvent, type ReactNode, type Ref } from 'react';
 import type { EntrySummary } from '../../shared/model';
 import type { Connection } from '../client';
 import type { ListedEntries } from '../listed-entries';
@@ -16,7 +17,14 @@ const OVERSCAN = 6;
 /** How long the rows in view must hold still before their codes appear. */
 const SETTLE_MS = 150;
 
+/** What the search box may do to the list: ArrowDown there lands here. */
+export interface EntryListHandle {
+  /** Scrolls to the first row and takes focus, for the selection the caller has just made there. */
+  enterAtTop(): void;
+}
+
 interface Props {
+  readonly handle?: Ref<EntryListHandle>;
   readonly connection: Connection;
   readonly entries: ListedEntries;
   readonly selectedId: number | null;
@@ -24,10 +32,12 @@ interface Props {
   readonly onCopyCode: (id: number) => void;
   readonly onOpenCode: (entry: EntrySummary) => void;
   readonly canSeeCodes: boolean;
+  readonly onLeaveTop?: () => void;
 }
 
-export const EntryList = memo(function EntryList({ connection, entries, selectedId, onSelect, onCopyCode, onOpenCode, canSeeCodes }: Props) {
+export const EntryList = memo(function EntryList({ handle, connection, entries, selectedId, onSelect, onCopyCode, onOpenCode, canSeeCodes, onLeaveTop }: Props) {
   const viewport = useRef<HTMLDivElement>(null);
+  const list = useRef<HTMLUListElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
   /** Entries whose rows have been in view for SETTLE_MS: only these show a live code. */
@@ -42,6 +52,13 @@ export const EntryList = memo(function EntryList({ connection, entries, selected
     setHeight(element.clientHeight);
     return () => observer.disconnect();
   }, []);
+
+  useImperativeHandle(handle, () => ({
+    enterAtTop() {
+      if (viewport.current) viewport.current.scrollTop = 0;
+      list.current?.focus({ preventScroll: true });
+    },
+  }), []);
 
   function moveTo(index: number) {
     const place = Math.max(0, Math.min(entries.length - 1, index));
@@ -59,11 +76,13 @@ export const EntryList = memo(function EntryList({ connection, entries, selected
     // Looked up on a key only: a render never scans the list for the selection.
     const selectedIndex = entries.placeOf(selectedId);
     if (event.key === 'ArrowDown') moveTo(selectedIndex + 1);
+    else if (event.key === 'ArrowUp' && selectedIndex === 0 && onLeaveTop) onLeaveTop();
     else if (event.key === 'ArrowUp') moveTo(selectedIndex - 1);
     else if (event.key === 'Home') moveTo(0);
     else if (event.key === 'End') moveTo(entries.length - 1);
     else if (event.key === 'Enter') {
-      const entry = entries.at(selectedIndex);
+      // The selected entry even when a search typed since hides it: the details show it still.
+      const entry = entries.find(selectedId);
       if (entry?.otp && canSeeCodes) onCopyCode(entry.id);
     } else return;
     event.preventDefault();
@@ -107,6 +126,7 @@ export const EntryList = memo(function EntryList({ connection, entries, selected
     // may not. The list takes focus for the arrow keys; the selected row is aria-current.
     <div ref={viewport} className="entry-list" onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
       <ul
+        ref={list}
         className="entry-rows"
         aria-label="Entries"
         tabIndex={0}

@@ -4,16 +4,20 @@
  * virtualised entry list with live codes, the selected entry's details, and the dialogs
  * (add/edit, delete, the OTP popup). The list is fetched once, as columns; filtering happens
  * here, deferred behind the keystroke (useDeferredValue), so the box paints first.
+ *
+ * The keyboard path: the search box has focus on arrival; type, ArrowDown selects the first
+ * match and enters the list, Enter copies its code, Ctrl/Cmd+Shift+U and +P its username and
+ * password (EntryDetails). The line after a copy says what was copied.
  */
-import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react';
 import type { SessionState } from '../../shared/api/contract';
 import { tableSize, unpackTable } from '../../shared/entry-table';
 import type { CustomerView, EntryDetails as Details, EntrySummary, EntryTable, GroupSummary } from '../../shared/model';
 import type { Connection } from '../client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
-import { EntryDetails } from '../components/EntryDetails';
+import { EntryDetails, type CopyField } from '../components/EntryDetails';
 import { EntryForm } from '../components/EntryForm';
-import { EntryList } from '../components/EntryList';
+import { EntryList, type EntryListHandle } from '../components/EntryList';
 import { Modal } from '../components/Modal';
 import { CustomerSidebar } from '../components/CustomerSidebar';
 import { OtpCode } from '../components/OtpCode';
@@ -21,6 +25,7 @@ import { useCall } from '../hooks/useCall';
 import { useCopy } from '../hooks/useCopy';
 import { ListedEntries } from '../listed-entries';
 import { indexOf, Searcher } from '../search';
+import { isShortcut, SHORTCUTS } from '../shortcuts';
 
 interface Props {
   readonly connection: Connection;
@@ -36,6 +41,9 @@ type Dialog =
   | { kind: 'remove-otp'; entry: Details }
   | { kind: 'code'; entry: EntrySummary };
 
+/** The line after a copy: what was copied, never the value. */
+const COPIED: Record<CopyField, string> = { otpCode: 'Code copied', username: 'Username copied', password: 'Password copied' };
+
 export function VaultScreen({ connection, state, topBar }: Props) {
   const { api } = connection;
   const permissions = state.permissions;
@@ -50,6 +58,7 @@ export function VaultScreen({ connection, state, topBar }: Props) {
   const [toast, setToast] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const searchBox = useRef<HTMLInputElement>(null);
+  const list = useRef<EntryListHandle>(null);
   const call = useCall();
 
   const load = useCallback(async () => {
@@ -69,7 +78,7 @@ export function VaultScreen({ connection, state, topBar }: Props) {
 
   useEffect(() => {
     function onKey(event: KeyboardEvent) {
-      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'f') {
+      if (isShortcut(event, 'search')) {
         event.preventDefault();
         searchBox.current?.focus();
         searchBox.current?.select();
@@ -90,10 +99,31 @@ export function VaultScreen({ connection, state, topBar }: Props) {
   const query = useDeferredValue(search);
   const shown = useMemo(() => (table ? new ListedEntries(table, searcher.current.search(table, customerId, query)) : null), [table, query, customerId]);
 
-  const copySecret = useCopy(connection.transport);
-  const copy = useCallback((entryId: number, what: 'password' | 'otpCode') => copySecret(api.secrets.copy({ id: entryId, what }), 'Copied', setToast), [api, copySecret]);
+  const copyThrough = useCopy(connection.transport);
+  const copy = useCallback(async (entryId: number, what: CopyField) => {
+    if (what !== 'username') return copyThrough(api.secrets.copy({ id: entryId, what }), COPIED[what], setToast);
+    // Not a secret: the page shows it already, so the vault copies the list's text (and clears it likewise).
+    const username = table?.username[table.id.indexOf(entryId)];
+    if (username) await copyThrough(api.clipboard.copy({ text: username }), COPIED.username, setToast);
+  }, [api, copyThrough, table]);
   const copyCode = useCallback((entryId: number) => void copy(entryId, 'otpCode'), [copy]);
+  const onCopy = useCallback((entryId: number, what: CopyField) => void copy(entryId, what), [copy]);
+  const backToSearch = useCallback(() => searchBox.current?.focus(), []);
   const openCode = useCallback((entry: EntrySummary) => setDialog({ kind: 'code', entry }), []);
+
+  /**
+   * ArrowDown in the search box: the first match of what is typed is selected and the list
+   * takes focus. Asked of the searcher here, not read from the list: the list follows the
+   * box a moment later (deferred), and a quick ArrowDown must not pick from the last query.
+   */
+  function enterList(event: ReactKeyboardEvent<HTMLInputElement>) {
+    if (event.key !== 'ArrowDown' || !table) return;
+    const first = new ListedEntries(table, searcher.current.search(table, customerId, search)).at(0);
+    if (!first) return;
+    event.preventDefault();
+    setSelectedId(first.id);
+    list.current?.enterAtTop();
+  }
 
   useEffect(() => {
     if (!toast) return undefined;
@@ -124,7 +154,17 @@ export function VaultScreen({ connection, state, topBar }: Props) {
     <div className="vault">
       {topBar(
         <>
-          <input ref={searchBox} aria-label="Search" type="search" placeholder="Search customers, titles, usernames, URLs (Ctrl+F)" value={search} onChange={(e) => setSearch(e.target.value)} />
+          <input
+            ref={searchBox}
+            aria-label="Search"
+            type="search"
+            placeholder={`Search customers, titles, usernames, URLs (${SHORTCUTS.search.label})`}
+            title="ArrowDown enters the list: arrows move, Enter copies the code"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+            onKeyDown={enterList}
+            autoFocus
+          />
           {can('entries.create') && <button type="button" onClick={() => setDialog({ kind: 'add' })}>Add entry</button>}
         </>,
       )}
@@ -143,6 +183,7 @@ export function VaultScreen({ connection, state, topBar }: Props) {
             <p className="empty">No entries match “{query}”.</p>
           ) : (
             <EntryList
+              handle={list}
               connection={connection}
               entries={shown}
               selectedId={selectedId}
@@ -150,6 +191,7 @@ export function VaultScreen({ connection, state, topBar }: Props) {
               onCopyCode={copyCode}
               onOpenCode={openCode}
               canSeeCodes={can('otp.view')}
+              onLeaveTop={backToSearch}
             />
           )}
         </main>
@@ -166,7 +208,7 @@ export function VaultScreen({ connection, state, topBar }: Props) {
               onEdit={(entry) => setDialog({ kind: 'edit', entry })}
               onDelete={(entry) => setDialog({ kind: 'delete', entry })}
               onRemoveOtp={(entry) => setDialog({ kind: 'remove-otp', entry })}
-              onCopy={(id, what) => void copy(id, what)}
+              onCopy={onCopy}
             />
           )}
         </aside>
@@ -206,7 +248,7 @@ export function VaultScreen({ connection, state, topBar }: Props) {
         <Modal label={`Code for ${dialog.entry.title}`} onClose={() => setDialog(null)}>
           <h2>{dialog.entry.title}</h2>
           <p className="muted">{dialog.entry.customer}</p>
-          <OtpCode connection={connection} entryId={dialog.entry.id} kind={dialog.entry.otp.kind} onCopy={(id) => void copy(id, 'otpCode')} detailed />
+          <OtpCode connection={connection} entryId={dialog.entry.id} kind={dialog.entry.otp.kind} onCopy={copyCode} detailed large />
           <div className="dialog-actions"><button type="button" onClick={() => setDialog(null)}>Close</button></div>
         </Modal>
       )}

@@ -72,11 +72,10 @@ test('a typed secret key gives the code an independent TOTP gives, with the coun
   await expect(page.getByRole('navigation', { name: 'Customers' }).getByRole('button', { name: /Acme Corp/ })).toContainText('1');
   await page.screenshot({ path: `${SHOTS}/vault.png` });
 
-  // The details pane: "Reveal OTP" shows the same live code.
+  // The details pane shows the same live code, as the list does, without a further click.
   await selectRow(row);
   const details = detailsPane(page, 'Microsoft 365 admin');
   await expect(details).toContainText('TOTP · SHA1 · 6 digits · 30 s');
-  await details.getByRole('button', { name: 'Reveal OTP' }).click();
   await expectLiveCode(details, KEY);
   await details.getByRole('button', { name: 'Show secret key' }).click();
   await expect(details.getByLabel('Secret key')).toHaveText('JBSW Y3DP EHPK 3PXP');
@@ -91,7 +90,6 @@ test('the last 5 s of a period: the bar turns to the warning colour and the deta
   const row = await addEntry(page, { customer: 'Acme Corp', title: 'Firewall', secret: KEY });
   await selectRow(row);
   const details = detailsPane(page, 'Firewall');
-  await details.getByRole('button', { name: 'Reveal OTP' }).click();
   // Too close to the end of the real period to jump ahead of it: wait for the next one (≤ 5 s, rarely).
   await expect.poll(async () => (await readShownCode(details)).secondsLeft, { timeout: 8_000 }).toBeGreaterThan(5);
   const shown = await readShownCode(details);
@@ -210,14 +208,15 @@ test('reveal the password; copy the code and the password to the clipboard', asy
   const details = detailsPane(page, 'Domain admin');
   await expect(details.getByText('••••••••')).toBeVisible();
   await details.getByRole('button', { name: 'Reveal password' }).click();
-  await expect(details.getByLabel('Password')).toHaveText(password);
+  // Exact: the live code beside it is labelled "One-time password".
+  await expect(details.getByLabel('Password', { exact: true })).toHaveText(password);
   await details.getByRole('button', { name: 'Hide password' }).click();
-  await expect(details.getByLabel('Password')).toHaveCount(0);
+  await expect(details.getByLabel('Password', { exact: true })).toHaveCount(0);
 
   // The code as shown before and after the copy: the clipboard holds one of them, digits only.
   const before = await readShownCode(row);
   await row.getByRole('button', { name: 'Copy code' }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'Copied' })).toHaveText('Copied — clears in 30 s');
+  await expect(page.getByRole('status').filter({ hasText: 'Copied' })).toHaveText('Code copied — clears in 30 s');
   const after = await readShownCode(row);
   const copied = await readClipboard(page);
   expect(copied).toMatch(/^\d{6}$/);
@@ -225,7 +224,7 @@ test('reveal the password; copy the code and the password to the clipboard', asy
 
   await details.getByRole('button', { name: 'Copy password' }).click();
   await expect.poll(() => readClipboard(page)).toBe(password);
-  await expect(page.getByRole('status').filter({ hasText: 'Copied' })).toHaveText('Copied — clears in 30 s');
+  await expect(page.getByRole('status').filter({ hasText: 'Copied' })).toHaveText('Password copied — clears in 30 s');
 });
 
 test('editing the secret key changes the code to the new key’s at once', async ({ vaultPage: page }) => {
@@ -251,7 +250,6 @@ test('editing the secret key changes the code to the new key’s at once', async
   // Both the list row and the re-read details show the new key's code, without waiting for the period to end.
   await expectCodeOfKeyAdvancing(row, OTHER_KEY, 50, 40);
   const details = detailsPane(page, 'Backup portal');
-  await details.getByRole('button', { name: 'Reveal OTP' }).click();
   await expectCodeOfKey(details, OTHER_KEY);
   await details.getByRole('button', { name: 'Show secret key' }).click();
   await expect(details.getByLabel('Secret key')).toHaveText('GEZD GNBV GY3T QOJQ');
