@@ -1,6 +1,8 @@
 /**
- * Users, the wrapped directory key, and the sign-in backoff (wrong passwords and second factors
- * per user, wrong passwords per unknown name): rows as stored. Functions take the db first.
+ * Shared: users and their wrapped directory key. Local (this desktop's, never shared): the
+ * sign-in backoff — wrong passwords and second factors per user (sign_in_state, schema 12),
+ * wrong passwords per unknown name — and the last sign-in here. Rows as stored; functions take
+ * the db first.
  * Backoff counters are only ever changed from what they are inside the writing transaction;
  * an unknown name is never stored in clear.
  */
@@ -33,17 +35,21 @@ export interface UserRow {
   readonly failed_codes: number;
 }
 
+/** A user as stored, with this desktop's sign-in counters beside them (sign_in_state, local since schema 12). */
+const USER = `SELECT u.*, coalesce(s.failed_passwords, 0) AS failed_passwords, coalesce(s.failed_codes, 0) AS failed_codes,
+  s.next_attempt_at AS next_attempt_at, s.last_sign_in_at AS last_sign_in_at FROM users u LEFT JOIN sign_in_state s ON s.user_id = u.id`;
+
 /** Names are stored in Unicode NFC (records.ts validateUserName), so one typed another way still matches. */
 export function findUserByName(db: ReadDb, name: string): UserRow | undefined {
-  return db.prepare<[string], UserRow>('SELECT * FROM users WHERE name = ?').get(name.normalize('NFC'));
+  return db.prepare<[string], UserRow>(`${USER} WHERE u.name = ?`).get(name.normalize('NFC'));
 }
 
 export function getUser(db: ReadDb, id: number): UserRow | undefined {
-  return db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?').get(id);
+  return db.prepare<[number], UserRow>(`${USER} WHERE u.id = ?`).get(id);
 }
 
 export function listUsers(db: ReadDb): UserRow[] {
-  return db.prepare<[], UserRow>('SELECT * FROM users ORDER BY id').all();
+  return db.prepare<[], UserRow>(`${USER} ORDER BY u.id`).all();
 }
 
 export function insertUser(db: WriteDb, row: Pick<UserRow, 'uid' | 'name' | 'role' | 'kdf' | 'public_key' | 'sealed_private_key' | 'created_at'>): number {
@@ -106,10 +112,23 @@ interface Counters {
   readonly next_attempt_at: number | null;
 }
 
+// Local (schema 12): the counters live in sign_in_state, one row per user made on first need.
+
 function countersOf(db: WriteDb, userId: number): Counters {
-  const row = db.prepare<[number], Counters>('SELECT failed_passwords, failed_codes, next_attempt_at FROM users WHERE id = ?').get(userId);
-  if (!row) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
-  return row;
+  if (!db.prepare<[number], { id: number }>('SELECT id FROM users WHERE id = ?').get(userId)) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+  const row = db.prepare<[number], Counters>('SELECT failed_passwords, failed_codes, next_attempt_at FROM sign_in_state WHERE user_id = ?').get(userId);
+  return row ?? { failed_passwords: 0, failed_codes: 0, next_attempt_at: null };
+}
+
+/** Sets some of a user's counters (the others as they are). */
+function putCounters(db: WriteDb, userId: number, set: string, values: ReadonlyArray<number | null>): void {
+  db.prepare('INSERT INTO sign_in_state (user_id) VALUES (?) ON CONFLICT(user_id) DO NOTHING').run(userId);
+  db.prepare(`UPDATE sign_in_state SET ${set} WHERE user_id = ?`).run(...values, userId);
+}
+
+/** When this user last signed in with a right password, on this desktop. */
+export function recordSignIn(db: WriteDb, userId: number, now: number): void {
+  putCounters(db, userId, 'last_sign_in_at = ?', [now]);
 }
 
 /** The wait after the `failed`-th wrong attempt in a row: none while free tries are left, then
@@ -140,7 +159,7 @@ function claimOn(counters: Pick<Counters, 'failed_passwords' | 'next_attempt_at'
  */
 export function claimPasswordAttempt(db: WriteDb, userId: number, now: number): PasswordClaim {
   const { claim, failed, next } = claimOn(countersOf(db, userId), now);
-  if (claim.ok) db.prepare('UPDATE users SET failed_passwords = ?, next_attempt_at = ? WHERE id = ?').run(failed, next, userId);
+  if (claim.ok) putCounters(db, userId, 'failed_passwords = ?, next_attempt_at = ?', [failed, next]);
   return claim;
 }
 
@@ -150,8 +169,7 @@ export function claimPasswordAttempt(db: WriteDb, userId: number, now: number): 
  * must not be a way to skip the code backoff.
  */
 export function releasePasswordClaim(db: WriteDb, userId: number, claim: { readonly wait: number | null }, now: number): void {
-  db.prepare('UPDATE users SET failed_passwords = 0, next_attempt_at = CASE WHEN next_attempt_at <= ? OR next_attempt_at = ? THEN NULL ELSE next_attempt_at END WHERE id = ?')
-    .run(now, claim.wait, userId);
+  putCounters(db, userId, 'failed_passwords = 0, next_attempt_at = CASE WHEN next_attempt_at <= ? OR next_attempt_at = ? THEN NULL ELSE next_attempt_at END', [now, claim.wait]);
 }
 
 /** A wrong password checked without a claim (re-checking it inside a session), counted on the
@@ -159,7 +177,7 @@ export function releasePasswordClaim(db: WriteDb, userId: number, claim: { reado
 export function recordFailedPassword(db: WriteDb, row: Pick<UserRow, 'id'>, now: number): void {
   const current = countersOf(db, row.id);
   const failed = current.failed_passwords + 1;
-  db.prepare('UPDATE users SET failed_passwords = ?, next_attempt_at = ? WHERE id = ?').run(failed, waitAfter(failed, FREE_PASSWORD_TRIES, now) ?? current.next_attempt_at, row.id);
+  putCounters(db, row.id, 'failed_passwords = ?, next_attempt_at = ?', [failed, waitAfter(failed, FREE_PASSWORD_TRIES, now) ?? current.next_attempt_at]);
 }
 
 /** A wrong code, recovery code or emergency code: from the fifth in a row, the next attempt
@@ -167,15 +185,15 @@ export function recordFailedPassword(db: WriteDb, row: Pick<UserRow, 'id'>, now:
 export function recordFailedCode(db: WriteDb, row: Pick<UserRow, 'id'>, now: number): void {
   const current = countersOf(db, row.id);
   const failed = current.failed_codes + 1;
-  db.prepare('UPDATE users SET failed_codes = ?, next_attempt_at = ? WHERE id = ?').run(failed, waitAfter(failed, FREE_CODE_TRIES, now) ?? current.next_attempt_at, row.id);
+  putCounters(db, row.id, 'failed_codes = ?, next_attempt_at = ?', [failed, waitAfter(failed, FREE_CODE_TRIES, now) ?? current.next_attempt_at]);
 }
 
 export function clearFailedCodes(db: WriteDb, userId: number): void {
-  db.prepare('UPDATE users SET failed_codes = 0, next_attempt_at = NULL WHERE id = ?').run(userId);
+  putCounters(db, userId, 'failed_codes = 0, next_attempt_at = NULL', []);
 }
 
 export function clearFailedPasswords(db: WriteDb, userId: number): void {
-  db.prepare('UPDATE users SET failed_passwords = 0, next_attempt_at = NULL WHERE id = ?').run(userId);
+  putCounters(db, userId, 'failed_passwords = 0, next_attempt_at = NULL', []);
 }
 
 // ---- Names that are no one's ----------------------------------------------------------------

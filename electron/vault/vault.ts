@@ -37,6 +37,7 @@ import {
   getUser,
   foldUserName,
   listUsers,
+  recordSignIn,
   releasePasswordClaim,
   setSealedPrivateKey,
   unknownNameHash,
@@ -209,7 +210,7 @@ export class Vault {
         wrapDirectoryFor(w, ring, { ...row, public_key: keyPair.publicKey });
       }
       releasePasswordClaim(w, row.id, claim, now);
-      w.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?').run(now, row.id);
+      recordSignIn(w, row.id, now);
       // A broken anchor is recorded (and anchored) before this row moves it on, so the
       // evidence stays in the log, and fails every later check, for every later reader.
       if (!found.ok && found.fresh) appendAudit(w, { at: now, actor_id: row.id, action: 'audit.anchor_broken', subject: found.reason }, undefined, ring);

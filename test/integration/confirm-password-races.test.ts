@@ -13,13 +13,13 @@ describe('re-checking the password in a session', () => {
     expect(outcomes.filter((o) => o === 'WRONG_PASSWORD')).toHaveLength(3);
     expect(outcomes.filter((o) => o === 'TOO_MANY_ATTEMPTS')).toHaveLength(17);
     const db = new Database(file, { readonly: true });
-    expect(db.prepare('SELECT failed_passwords FROM users WHERE id = 1').get()).toEqual({ failed_passwords: 3 });
+    expect(db.prepare('SELECT failed_passwords FROM sign_in_state WHERE user_id = 1').get()).toEqual({ failed_passwords: 3 });
     db.close();
     // After the wait, the right password clears the count.
     clock.advance(1_000);
     await session.confirmPassword('correct horse battery staple');
     const after = new Database(file, { readonly: true });
-    expect(after.prepare('SELECT failed_passwords, next_attempt_at FROM users WHERE id = 1').get()).toEqual({ failed_passwords: 0, next_attempt_at: null });
+    expect(after.prepare('SELECT failed_passwords, next_attempt_at FROM sign_in_state WHERE user_id = 1').get()).toEqual({ failed_passwords: 0, next_attempt_at: null });
     after.close();
   });
 });

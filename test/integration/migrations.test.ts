@@ -360,6 +360,28 @@ MIGRATION_TESTS[11] = {
   },
 };
 
+MIGRATION_TESTS[12] = {
+  name: 'moves the sign-in counters and the last sign-in out of users into the local sign_in_state, values kept',
+  run: () => {
+    const db = databaseAt(11);
+    const user = db.prepare("INSERT INTO users (uid, name, role, kdf, public_key, sealed_private_key, created_at, failed_passwords, failed_codes, next_attempt_at, last_sign_in_at) VALUES (randomblob(16), ?, 'owner', '{}', ?, ?, 1, ?, ?, ?, ?)");
+    user.run('alice', blob('pk'), blob('sk'), 2, 4, 5000, 900);
+    user.run('bob', blob('pk'), blob('sk'), 0, 0, null, null);
+    const revisions = db.prepare('SELECT id, revision FROM users ORDER BY id').all();
+    migrate(db, 12);
+    const schema = schemaOf(db);
+    expect(schema.users?.columns.join(' ')).not.toMatch(/failed_passwords|failed_codes|next_attempt_at|last_sign_in_at/);
+    expect(schema.sign_in_state?.columns).toEqual(['user_id INTEGER pk', 'failed_passwords INTEGER not null', 'failed_codes INTEGER not null', 'next_attempt_at INTEGER', 'last_sign_in_at INTEGER']);
+    expect(db.prepare('SELECT * FROM sign_in_state ORDER BY user_id').all()).toEqual([
+      { user_id: 1, failed_passwords: 2, failed_codes: 4, next_attempt_at: 5000, last_sign_in_at: 900 },
+      { user_id: 2, failed_passwords: 0, failed_codes: 0, next_attempt_at: null, last_sign_in_at: null },
+    ]);
+    // Local state never moves a user's (shared) revision.
+    db.prepare('UPDATE sign_in_state SET failed_passwords = 7').run();
+    expect(db.prepare('SELECT id, revision FROM users ORDER BY id').all()).toEqual(revisions);
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

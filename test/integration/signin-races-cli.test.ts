@@ -71,7 +71,7 @@ describe(`${N} crewvault processes at once`, () => {
     const known = await crewvaultTogether(Array.from({ length: N }, (_, i) => run(file, OWNER, `guess ${i}`)), file);
     expect(tally(known)).toEqual({ WRONG_PASSWORD: 3, TOO_MANY_ATTEMPTS: N - 3 });
     const db = new Database(file, { readonly: true });
-    expect(db.prepare('SELECT failed_passwords FROM users WHERE name = ?').get(OWNER)).toEqual({ failed_passwords: 3 });
+    expect(db.prepare('SELECT s.failed_passwords FROM users u JOIN sign_in_state s ON s.user_id = u.id WHERE u.name = ?').get(OWNER)).toEqual({ failed_passwords: 3 });
     db.close();
     const unknown = await crewvaultTogether(Array.from({ length: N }, (_, i) => run(file, 'mallory', `guess ${i}`)), file);
     expect(tally(unknown)).toEqual(tally(known));

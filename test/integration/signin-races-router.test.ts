@@ -25,7 +25,7 @@ function answers(replies: readonly Reply<unknown>[]): string[] {
 function failedPasswords(file: string): number {
   const db = new Database(file, { readonly: true });
   try {
-    return db.prepare<[string], { n: number }>('SELECT failed_passwords AS n FROM users WHERE name = ?').get(OWNER)?.n ?? -1;
+    return db.prepare<[string], { n: number }>('SELECT s.failed_passwords AS n FROM users u JOIN sign_in_state s ON s.user_id = u.id WHERE u.name = ?').get(OWNER)?.n ?? -1;
   } finally {
     db.close();
   }

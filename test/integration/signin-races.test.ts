@@ -70,7 +70,7 @@ function peek<T>(file: string, sql: string, ...params: unknown[]): T {
 }
 
 function counters(file: string, user: string): { failed_passwords: number; failed_codes: number; next_attempt_at: number | null } {
-  return peek(file, 'SELECT failed_passwords, failed_codes, next_attempt_at FROM users WHERE name = ?', user);
+  return peek(file, 'SELECT coalesce(s.failed_passwords, 0) AS failed_passwords, coalesce(s.failed_codes, 0) AS failed_codes, s.next_attempt_at FROM users u LEFT JOIN sign_in_state s ON s.user_id = u.id WHERE u.name = ?', user);
 }
 
 function audited(file: string, action: string): number {

@@ -16,6 +16,7 @@ import { updateToSchemaVersion8 } from './0008-directory-versions';
 import { updateToSchemaVersion9 } from './0009-mfa-key-escrow';
 import { updateToSchemaVersion10 } from './0010-global-ids-and-revisions';
 import { updateToSchemaVersion11 } from './0011-signed-audit-events';
+import { updateToSchemaVersion12 } from './0012-local-sign-in-state';
 
 export interface Migration {
   readonly version: number;
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, run: updateToSchemaVersion9 },
   { version: 10, run: updateToSchemaVersion10 },
   { version: 11, run: updateToSchemaVersion11 },
+  { version: 12, run: updateToSchemaVersion12 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
