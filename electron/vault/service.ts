@@ -23,7 +23,7 @@ import {
   type OtpKind,
   type TotpCode,
 } from '../../shared/otp';
-import { ALL_GROUP_ROLES, can, whyNotActOn, whyNotManageVault, type Permission, type Person, type Role } from '../../shared/policy';
+import { can, whyNotActOn, whyNotManageVault, type Permission, type Person, type Role } from '../../shared/policy';
 import type { KeyObject } from 'node:crypto';
 import { batchKey, deriveKek, exportPrivateKey, newKdfParams, open, openJson, seal, sealJson } from './crypto';
 import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
@@ -48,16 +48,16 @@ import { countEntriesByCustomer, findCustomerByIndex, getCustomerRow, insertCust
 import { openPage, PageChanges, type PageItem } from './entry-pages';
 import { NAME_ORDER, orderedTable } from './entry-order';
 import { rolePermissions } from './store-roles';
-import { MfaService, shareMfaKeysWithOwner } from './mfa';
-import { requireAssignableRole, TeamService } from './team';
+import { MfaService } from './mfa';
+import { TeamService } from './team';
 import { deletePagesOfGroup, entryCountsByGroup, listPagesInGroups, type PageRow } from './store-pages';
 import { deleteEntryRow, findEntryRowsByLookup, getEntryRow, insertEntryRow, listEntryRowsInGroups, updateEntryRow, type EntryRow } from './store-entries';
 import { groupKeysOfUser, unsplitGroupIds } from './store-groups';
-import { openHeldGroupKey, wrapGroupFor } from './group-keys';
-import { openAuditDetail, sealAuditDetail, syncDirectory, wrapDirectoryFor } from './directory';
+import { openHeldGroupKey } from './group-keys';
+import { openAuditDetail, sealAuditDetail, syncDirectory } from './directory';
 import { getSetting, setSetting } from './store-meta';
-import { claimPasswordAttempt, getUser, listUsers, releasePasswordClaim, setMustChangePassword, setUserPasswordSeal, type UserRow } from './store-users';
-import { insertUserRecord, parseKdf, prepareUser, validateNewPassword, validateUserName, type KdfOptions } from './records';
+import { claimPasswordAttempt, getUser, listUsers, releasePasswordClaim, setUserPasswordSeal, type UserRow } from './store-users';
+import { parseKdf, validateNewPassword, type KdfOptions } from './records';
 
 export interface Clock {
   readonly now: () => number;
@@ -308,6 +308,7 @@ export class VaultSession {
       person: () => this.person(),
       requireActOn: (target) => this.requireActOn(target),
       customerName: (customerId) => this.customerName(customerId),
+      defaultGroupId: () => this.defaultGroupId(),
     });
     this.mfa = new MfaService({
       db,
@@ -921,31 +922,9 @@ export class VaultSession {
     return seen;
   }
 
-  /**
-   * A new person: their key pair sealed under `password` (a one-time password they should
-   * change), the directory key wrapped for them, and membership of the default group.
-   * Only an owner makes another owner.
-   */
-  async createUser(name: string, typedRole: Role, password: string, kdf: KdfOptions = {}): Promise<UserView> {
-    this.require('users.manage');
-    const role = requireAssignableRole(this.db, this.person(), typedRole);
-    const userName = validateUserName(name);
-    validateNewPassword(password);
-    const prepared = await prepareUser(password, kdf);
-    return this.write((w) => {
-      const now = this.clock.now();
-      const { id, uid } = insertUserRecord(w, prepared, userName, role, now);
-      setMustChangePassword(w, id, true);
-      const publicKey = prepared.keyPair.publicKey;
-      wrapDirectoryFor(w, this.ring, { id, uid, public_key: publicKey });
-      if (role === 'owner') shareMfaKeysWithOwner(w, { id: this.user.id, keyPair: this.ring.keyPair }, { id, public_key: publicKey });
-      // Owners and admins hold every group's key; everyone else starts in the default group.
-      const byRole = ALL_GROUP_ROLES.includes(role);
-      const groupIds = byRole ? [...this.ring.groups.keys()] : [this.defaultGroupId()];
-      for (const groupId of groupIds) wrapGroupFor(w, groupId, this.groupKey(groupId), { id, role, public_key: publicKey }, { lead: false, byRole });
-      this.audit(w, { action: 'user.create', subject: userName }, `${userName} (${role})`);
-      return { id, name: userName, role };
-    });
+  /** A new person (TeamService.createUser); kept here so callers keep their session API. */
+  createUser(name: string, role: Role, password: string, kdf: KdfOptions = {}): Promise<UserView> {
+    return this.team.createUser(name, role, password, kdf);
   }
 
   /** Vault-wide settings, defaults filled in. Readable by every signed-in person. */

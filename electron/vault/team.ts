@@ -18,7 +18,7 @@ import { dropMfaKeysHeldBy } from './store-mfa-keys';
 import type { ReadDb, WriteDb } from './db';
 import { pageOf, writePage, type PageChanges, type PageItem } from './entry-pages';
 import { contexts, groupNameIndex, type GroupKey, type KeyRing } from './keys';
-import { createGroupRecord, prepareUser, userView, validateNewPassword, validateUserName } from './records';
+import { createGroupRecord, insertUserRecord, prepareUser, userView, validateNewPassword, validateUserName, type KdfOptions } from './records';
 import { resealEntry } from './entry-reseal';
 import { makeSigningKey } from './signer-keys';
 import type { AuditFields } from './store-audit';
@@ -68,6 +68,8 @@ export interface SessionCore {
   /** users.manage, and FORBIDDEN where shared/policy `whyNotActOn` says no. */
   requireActOn(target: Pick<UserRow, 'id' | 'role'>): void;
   customerName(customerId: number): string;
+  /** The group a new person joins (when their role does not hold every group's key). */
+  defaultGroupId(): number;
 }
 
 /**
@@ -223,6 +225,33 @@ export class TeamService {
       lastSignInAt: u.last_sign_in_at,
       trustedDevices: devices.get(u.id) ?? 0,
     }));
+  }
+
+  /**
+   * A new person: their key pair sealed under `password` (a one-time password they should
+   * change), the directory key wrapped for them, and membership of the default group.
+   * Only an owner makes another owner.
+   */
+  async createUser(name: string, typedRole: Role, password: string, kdf: KdfOptions = {}): Promise<UserView> {
+    this.core.require('users.manage');
+    const role = requireAssignableRole(this.core.db, this.core.person(), typedRole);
+    const userName = validateUserName(name);
+    validateNewPassword(password);
+    const prepared = await prepareUser(password, kdf);
+    return this.core.write((w) => {
+      const now = this.core.now();
+      const { id, uid } = insertUserRecord(w, prepared, userName, role, now);
+      setMustChangePassword(w, id, true);
+      const publicKey = prepared.keyPair.publicKey;
+      wrapDirectoryFor(w, this.core.ring, { id, uid, public_key: publicKey });
+      if (role === 'owner') shareMfaKeysWithOwner(w, { id: this.core.user().id, keyPair: this.core.ring.keyPair }, { id, public_key: publicKey });
+      // Owners and admins hold every group's key; everyone else starts in the default group.
+      const byRole = ALL_GROUP_ROLES.includes(role);
+      const groupIds = byRole ? [...this.core.ring.groups.keys()] : [this.core.defaultGroupId()];
+      for (const groupId of groupIds) wrapGroupFor(w, groupId, this.heldKey(groupId), { id, role, public_key: publicKey }, { lead: false, byRole });
+      this.core.audit(w, { action: 'user.create', subject: userName }, `${userName} (${role})`);
+      return { id, name: userName, role };
+    });
   }
 
   /** Disables a user: their wrapped keys are removed and every group they held is rotated. */
