@@ -1,5 +1,5 @@
 /**
- * The audit log: append-only rows, each carrying the SHA-256 of the previous row, plus the
+ * Shared: the audit log — append-only rows, each carrying the SHA-256 of the previous row, plus the
  * head (last id and hash) in meta so removing rows from the end is caught too.
  * The chain needs no key, so a failed sign-in (no key unlocked) is chained like the rest;
  * what a row is about ("Acme Corp/M365 admin") is sealed under the directory key.

@@ -1,4 +1,4 @@
-/** Customers: a sealed name and its keyed index. */
+/** Shared: customers — a sealed name and its keyed index, a global id and a revision (schema 10). */
 import type { ReadDb, WriteDb } from './db';
 
 export interface CustomerRow {

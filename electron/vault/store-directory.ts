@@ -1,5 +1,5 @@
 /**
- * The directory key's versions (schema 8): which version is current (meta), each user's wrap
+ * Shared: the directory key's versions (schema 8): which version is current (meta), each user's wrap
  * of it (directory_keys, with the version it holds), and the history chain — every older
  * version sealed under the one after it — so whoever holds the current key can open what any
  * older one sealed, and nobody needs an older holder to rotate. Rows as stored.

@@ -1,4 +1,4 @@
-/** Access groups and their member-wrapped keys: rows as stored. */
+/** Shared: access groups and their member-wrapped keys (each with a revision, schema 10): rows as stored. */
 import type { ReadDb, WriteDb } from './db';
 
 export interface GroupRow {

@@ -1,4 +1,7 @@
-/** Vault-wide facts (format, id, audit head) and settings: plain key/value rows. */
+/**
+ * Shared: vault-wide facts (format, id, audit head and anchor, directory version) and settings,
+ * plain key/value rows. Local state has tables of its own (sign_in_state, this_device, entry_pages).
+ */
 import type { ReadDb, WriteDb } from './db';
 
 export function getMeta(db: ReadDb, key: string): string | undefined {

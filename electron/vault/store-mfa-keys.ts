@@ -1,4 +1,4 @@
-/** Users' MFA keys wrapped for their holders (schema 9): owners, and the user after a reset. Rows as stored. */
+/** Shared: users' MFA keys wrapped for their holders (schema 9) — owners, and the user after a reset. Rows as stored. */
 import type { ReadDb, WriteDb } from './db';
 
 export function getMfaKeyWrap(db: ReadDb, userId: number, holderId: number): Buffer | undefined {

@@ -1,4 +1,4 @@
-/** Sealed pages of entry summaries (schema 2): rows as stored. */
+/** Local (this desktop's cache, never shared; rebuilt from the entries): sealed pages of entry summaries (schema 2). */
 import type { ReadDb, WriteDb } from './db';
 
 export interface PageRow {

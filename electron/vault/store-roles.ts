@@ -1,4 +1,4 @@
-/** Custom roles (schema 3): a name and the permissions it grants. */
+/** Shared: custom roles (schema 3) — a name and the permissions it grants. */
 import { CrewvaultError } from '../../shared/errors';
 import { isBuiltInRole, isPermission, ROLE_PERMISSIONS, ROLES, type Permission, type Role } from '../../shared/policy';
 import type { ReadDb, WriteDb } from './db';
