@@ -1,6 +1,7 @@
 /**
  * The KeePass file signature, apart from the importer (kdbx.ts): recognising a .kdbx costs
- * eight bytes, while reading one loads kdbxweb, which the CLI loads only when it imports one.
+ * eight bytes, while reading one loads the reader and its XML parser (saxes), which the CLI
+ * loads only when it imports one.
  */
 export const SIGNATURE_1 = 0x9aa2d903;
 export const SIGNATURE_KDBX = 0xb54bfb67;

@@ -7,20 +7,21 @@
  * converted with the same rules as KeePassXC's CSV export (shared/import/keepassxc-csv.ts).
  *
  * It lives in the main process because it needs Node (node:crypto, node:zlib, the `argon2`
- * package). Must never log or put in an error a field's value, the password or a derived key;
- * KDF parameters a real database would not use are refused before any work, and the payload
- * may unpack only so far, so a hostile file cannot tie the process up.
+ * package). Must never log or put in an error a field's value, the password or a derived
+ * key; KDF parameters a real database would not use are refused before any work, and the
+ * payload may unpack only so far, so a hostile file cannot tie the process up.
  */
-import argon2 from 'argon2';
-import * as kdbxweb from 'kdbxweb';
 import { CrewvaultError } from '../../shared/errors';
 import type { Importer, ImportResult } from '../../shared/import/types';
-import { damaged, readKdbxHeader, refuseArgon2 } from './kdbx-header';
-import { deriveKdbxKeys } from './kdbx-keys';
+import { damaged, readKdbxHeader } from './kdbx-header';
+import { deriveKdbxKeys, sha256 } from './kdbx-keys';
 import { KDBX_LIMITS, readPayload, type KdbxLimits } from './kdbx-payload';
-import { sha256 } from './kdbx-keys';
 import { KeePassXmlReader } from './kdbx-xml';
 import { isKeePassDatabase, SIGNATURE_1, SIGNATURE_KDB, SIGNATURE_KDBX, u32 } from './kdbx-signature';
+// The .kdbx export imports this module for kdbxweb's Argon2 (it always has). Once
+// electron/export/kdbx.ts imports './kdbxweb-argon2' itself, this line can go and an
+// import no longer loads kdbxweb at all.
+import './kdbxweb-argon2';
 
 /** Large databases with attachments reach tens of MB; beyond this it is not a password database. */
 export const MAX_KDBX_BYTES = 256 * 1024 * 1024;
@@ -28,23 +29,6 @@ export const MAX_KDBX_BYTES = 256 * 1024 * 1024;
 function invalid(message: string): never {
   throw new CrewvaultError('INVALID_INPUT', message);
 }
-
-// The .kdbx export (electron/export/kdbx.ts) writes with kdbxweb, which leaves Argon2 to its
-// caller: registered here, where the export has always found it, with the reader's bounds.
-kdbxweb.CryptoEngine.setArgon2Impl(async (password, salt, memory, iterations, length, parallelism, type, version) => {
-  refuseArgon2(memory, iterations, parallelism);
-  const hash = await argon2.hash(Buffer.from(password), {
-    raw: true,
-    salt: Buffer.from(salt),
-    memoryCost: memory,
-    timeCost: iterations,
-    parallelism,
-    hashLength: length,
-    type: type === kdbxweb.CryptoEngine.Argon2TypeArgon2id ? argon2.argon2id : argon2.argon2d,
-    version,
-  });
-  return new Uint8Array(hash).buffer;
-});
 
 /**
  * Reads every entry of a .kdbx. `limits` are KDBX_LIMITS but in tests, which lower them to
