@@ -1,0 +1,134 @@
+/**
+ * One-time codes and reveals: the code of an entry's OTP, its password, its OTP key. Each is
+ * opened inside a write transaction that records it (the step or counter a code was for; a
+ * reveal or a copy), and an HOTP code advances the stored counter in the same transaction.
+ * Must never give someone who may not see the key a code ahead of time (a TOTP code for
+ * another step, a burst of HOTP codes, the next HOTP code), and never log a secret.
+ */
+import { CrewvaultError } from '../../shared/errors';
+import { buildOtpUri, groupSecret, hotpCode, timeStep, totpCode, type HotpCode, type OtpKind, type TotpCode } from '../../shared/otp';
+import type { Permission } from '../../shared/policy';
+import { heldGroupKey, visibleEntryRow } from './entry-access';
+import type { EntriesCore } from './entries-service';
+import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
+import { lastEntryActionAt } from './store-audit';
+import type { EntryRow } from './store-entries';
+import type { WriteDb } from './db';
+
+export const OTP_AUDIT_INTERVAL_MS = 10 * 60_000;
+/** How often a role without otp.reveal_secret may take the next HOTP code of one entry. */
+export const HOTP_CODE_INTERVAL_MS = 30_000;
+
+export interface RevealedOtp {
+  /** Normalised key, in groups of four. */
+  readonly secret: string;
+  readonly uri: string;
+}
+
+/** What codes and reveals need of a signed-in session. */
+export interface CodesCore extends Pick<EntriesCore, 'db' | 'ring' | 'customers' | 'now' | 'write' | 'audit' | 'require'> {
+  userId(): number;
+  permissions(): readonly Permission[];
+  /** Seals `row` again where it is (entries-service.ts, the one write path for an entry). */
+  rewrite(db: WriteDb, row: EntryRow, fields: Omit<SealedSummary, 'c'>, details: SealedDetails): void;
+}
+
+export class CodesService {
+  private readonly core: CodesCore;
+  /** When this session last audited a passive view of each entry's code. */
+  private readonly auditedAt = new Map<number, number>();
+
+  constructor(core: CodesCore) {
+    this.core = core;
+  }
+
+  /**
+   * The entry's code. TOTP/Steam: at `nowMs` — someone who may not see the key (codes-only)
+   * gets the current step only (its result names the next code too, as the screen shows), so
+   * codes cannot be collected ahead to use after access ends. HOTP: the code for the stored
+   * counter, which then advances and is saved (a used HOTP code is never shown again).
+   * Audited with the step or counter it was for: a copy, a code at another time and every HOTP
+   * code each time; a screen's passive refresh once per entry per OTP_AUDIT_INTERVAL_MS.
+   */
+  otpCode(id: number, nowMs: number = this.core.now(), purpose: 'view' | 'copy' = 'view'): (TotpCode | HotpCode) & { readonly kind: OtpKind } {
+    this.core.require('otp.view');
+    return this.core.write((w) => {
+      const row = visibleEntryRow(this.core.db, this.core.ring, id);
+      const group = heldGroupKey(this.core.ring, row.group_id);
+      const summary = openSummary(row, group);
+      const details = openDetails(row, group);
+      const otp = storedOtp(details);
+      if (!otp || !details.otp) throw new CrewvaultError('NOT_FOUND', 'This entry has no one-time password.');
+      const path = `${this.core.customers.name(row.customer_id)}/${summary.t}`;
+      const audit = (detail: string): void => {
+        this.core.audit(w, { action: purpose === 'copy' ? 'otp.copy' : 'otp.code', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${path} (${detail})`);
+      };
+      const mayLookAhead = this.core.permissions().includes('otp.reveal_secret');
+      if (otp.params.kind === 'hotp') {
+        // Each HOTP code is the next one the service will accept: someone who may not see the
+        // key gets one at a time, one per HOTP_CODE_INTERVAL_MS, so codes cannot be collected
+        // ahead in a burst (each is audited with its counter).
+        if (!mayLookAhead) {
+          const last = lastEntryActionAt(w, this.core.userId(), id, ['otp.code', 'otp.copy']);
+          const now = this.core.now();
+          if (last !== undefined && now - last < HOTP_CODE_INTERVAL_MS) {
+            throw new CrewvaultError('TOO_MANY_ATTEMPTS', `One HOTP code at a time for your role: the next in ${Math.ceil((last + HOTP_CODE_INTERVAL_MS - now) / 1000)} s.`);
+          }
+        }
+        const result = hotpCode(otp.params);
+        this.core.rewrite(w, row, summary, { ...details, otp: { ...details.otp, counter: otp.params.counter + 1 } });
+        audit(`HOTP counter ${result.counter}`);
+        // The next HOTP code is the one the next person will be shown: someone who may not see
+        // the key does not get it ahead (an empty string says "not shown").
+        return { ...result, next: mayLookAhead ? result.next : '', kind: 'hotp' as const };
+      }
+      const now = this.core.now();
+      const step = timeStep(nowMs, otp.params.period);
+      const currentStep = timeStep(now, otp.params.period);
+      if (step !== currentStep && !mayLookAhead) {
+        throw new CrewvaultError('FORBIDDEN', 'Your role shows only the current code (needs permission otp.reveal_secret for a code at another time).');
+      }
+      // A screen refreshes a visible code every period: one row per entry per interval says
+      // "this person saw these codes" without burying the log. Anything else is an act.
+      const last = this.auditedAt.get(id);
+      if (purpose === 'copy' || step !== currentStep || last === undefined || now - last >= OTP_AUDIT_INTERVAL_MS) {
+        audit(`step ${step}`);
+        if (purpose === 'view' && step === currentStep) this.auditedAt.set(id, now);
+      }
+      return { ...totpCode(otp.params, nowMs), kind: otp.params.kind };
+    });
+  }
+
+  /** The entry's password; `purpose` names the audit action (a copy is audited as one). */
+  revealPassword(id: number, purpose: 'reveal' | 'copy' = 'reveal'): string {
+    this.core.require('passwords.reveal');
+    return this.reveal(id, `password.${purpose}`, (details) => details.p);
+  }
+
+  revealOtpSecret(id: number): RevealedOtp {
+    this.core.require('otp.reveal_secret');
+    return this.reveal(id, 'otp.reveal_secret', (details, summary, customer) => {
+      const otp = storedOtp(details);
+      if (!otp) throw new CrewvaultError('NOT_FOUND', 'This entry has no one-time password.');
+      const issuer = otp.issuer ?? customer;
+      return { secret: groupSecret(otp.params.secret), uri: buildOtpUri({ params: otp.params, issuer, account: summary.u || summary.t }) };
+    });
+  }
+
+  /** Forgets when codes were last audited (the session locked). */
+  clear(): void {
+    this.auditedAt.clear();
+  }
+
+  private reveal<T>(id: number, action: string, pick: (details: SealedDetails, summary: SealedSummary, customer: string) => T): T {
+    return this.core.write((w) => {
+      const row = visibleEntryRow(this.core.db, this.core.ring, id);
+      const group = heldGroupKey(this.core.ring, row.group_id);
+      const summary = openSummary(row, group);
+      const customer = this.core.customers.name(row.customer_id);
+      const value = pick(openDetails(row, group), summary, customer);
+      this.core.audit(w, { action, entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${customer}/${summary.t}`);
+      return value;
+    });
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Customer names as this session has opened them: each sealed under the directory key
+ * (store-customers.ts holds the rows), opened once and kept, and found or added by their
+ * keyed index when an entry names a customer. The session empties the cache when a write
+ * rolls back (a name it added may be gone) and when it locks.
+ * Must never keep a name the directory key did not open intact.
+ */
+import type { KeyObject } from 'node:crypto';
+import { CrewvaultError } from '../../shared/errors';
+import { batchKey, openJson, sealJson } from './crypto';
+import type { ReadDb, WriteDb } from './db';
+import { newUid } from './ids';
+import { contexts, customerIndex, type KeyRing, type ObjectRef } from './keys';
+import { findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows } from './store-customers';
+
+export class CustomerNames {
+  private readonly names = new Map<number, string>();
+  private readonly db: ReadDb;
+  private readonly ring: KeyRing;
+  private readonly now: () => number;
+
+  constructor(db: ReadDb, ring: KeyRing, now: () => number) {
+    this.db = db;
+    this.ring = ring;
+    this.now = now;
+  }
+
+  /** The name of customer `customerId`; VAULT_CORRUPT when the row is missing. */
+  name(customerId: number): string {
+    const cached = this.names.get(customerId);
+    if (cached !== undefined) return cached;
+    const row = getCustomerRow(this.db, customerId);
+    if (!row) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: an entry refers to a missing customer.');
+    const name = openJson(this.ring.directoryKey, row.sealed_name, contexts.customerName(row));
+    if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A customer name failed its integrity check.');
+    this.names.set(customerId, name);
+    return name;
+  }
+
+  /** Opens every customer's name not yet opened (a list of every entry names most of them). */
+  loadAll(): void {
+    let key: KeyObject | undefined; // made only when a name is missing: thousands open in a row
+    for (const row of listCustomerRows(this.db)) {
+      if (this.names.has(row.id)) continue;
+      key ??= batchKey(this.ring.directoryKey);
+      const name = openJson(key, row.sealed_name, contexts.customerName(row));
+      if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A customer name failed its integrity check.');
+      this.names.set(row.id, name);
+    }
+  }
+
+  /** Every name opened so far, by customer id (after loadAll: every customer). */
+  opened(): IterableIterator<[number, string]> {
+    return this.names.entries();
+  }
+
+  /** The customer named `name` (by keyed index), added with its sealed name when there is none. */
+  findOrCreate(db: WriteDb, name: string): ObjectRef & { readonly id: number } {
+    const index = customerIndex(this.ring, name);
+    const existing = findCustomerByIndex(db, index);
+    if (existing) return existing;
+    const now = this.now();
+    const uid = newUid(now);
+    const id = insertCustomer(db, { uid, sealed_name: sealJson(this.ring.directoryKey, name, contexts.customerName({ uid })), name_index: index, created_at: now });
+    this.names.set(id, name);
+    return { id, uid };
+  }
+
+  clear(): void {
+    this.names.clear();
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * Entries in and out of the vault in bulk. Import: what an importer read (shared/import),
+ * each entry checked on its own, duplicates skipped, written through the entries service in
+ * one transaction with one audit row of counts. Export: every entry this person can open,
+ * opened for a plain file after the password is asked again.
+ * Must never audit or report a secret (counts and where a problem was, nothing more).
+ */
+import { CrewvaultError } from '../../shared/errors';
+import type { ExportEntry } from '../../shared/export/types';
+import { readOtpauthList } from '../../shared/import/otpauth';
+import type { ImportProblem as SharedImportProblem, ImportResult as SharedImportResult } from '../../shared/import/types';
+import type { EntryInput, EntrySummary, GroupSummary } from '../../shared/model';
+import { validateOtpParams } from '../../shared/otp';
+import { printable } from '../../shared/text';
+import type { WriteDb } from './db';
+import type { EntriesCore } from './entries-service';
+import { defaultGroupId } from './entry-access';
+import { field, otpIssuer } from './entry-fields';
+import { NAME_ORDER } from './entry-order';
+import { openDetails, openSummary, storedOtp } from './sealed-entry';
+import { listEntryRowsInGroups } from './store-entries';
+
+export interface ImportProblem {
+  readonly line: number;
+  readonly message: string;
+}
+
+export interface ImportResult {
+  readonly added: EntrySummary[];
+  readonly problems: ImportProblem[];
+}
+
+/** Where an import goes: one access group, and one customer for every entry when given. */
+export interface ImportPlan {
+  readonly customer?: string;
+  readonly groupId?: number;
+  /** false: a preview that writes nothing. */
+  readonly commit: boolean;
+}
+
+export interface ImportOutcome {
+  /** Empty for a preview. */
+  readonly added: EntrySummary[];
+  /** What goes in, per customer. */
+  readonly byCustomer: ReadonlyArray<{ readonly customer: string; readonly count: number }>;
+  readonly groupName: string;
+  readonly problems: SharedImportProblem[];
+  readonly duplicates: SharedImportProblem[];
+  readonly committed: boolean;
+}
+
+/** What a plain export asks the vault for (exportEntries). */
+export interface ExportPlan {
+  /** The format's name, for the audit row. */
+  readonly format: string;
+  /** The format holds one-time passwords only: entries without one are not opened, only counted. */
+  readonly otpOnly: boolean;
+}
+
+export interface ExportOutcome {
+  /** Opened, in the list's order (customer, then title). */
+  readonly entries: ExportEntry[];
+  /** Left out because the format holds one-time passwords only. */
+  readonly withoutOtp: number;
+}
+
+/** What import and export need of a signed-in session. */
+export interface ImportExportCore extends Pick<EntriesCore, 'db' | 'ring' | 'customers' | 'write' | 'audit' | 'require'> {
+  /** Checks this person's password again; WRONG_PASSWORD if not. */
+  confirmPassword(password: string): Promise<void>;
+  listGroups(): GroupSummary[];
+  /** Checks, seals and inserts one entry (entries-service.ts `insert`). */
+  insertEntry(db: WriteDb, input: EntryInput, allowed: Set<number>, auditEach: boolean): EntrySummary;
+}
+
+/** Duplicates are the same OTP key, issuer and account (case aside). */
+function otpFingerprint(secret: string, issuer: string | undefined, account: string): string {
+  return `${secret}\n${(issuer ?? '').toLowerCase()}\n${account.toLowerCase()}`;
+}
+
+export class ImportExportService {
+  private readonly core: ImportExportCore;
+
+  constructor(core: ImportExportCore) {
+    this.core = core;
+  }
+
+  /** One otpauth:// (or otpauth-migration://) URI per line; blank lines and # comments are
+   * skipped. Good lines are committed together; bad ones are reported by line number. */
+  importOtpauth(text: string, options: { customer?: string; groupId?: number } = {}): ImportResult {
+    const outcome = this.importEntries(readOtpauthList(text), { ...options, commit: true });
+    const lineOf = (where: string): number => Number(/^Line (\d+)$/.exec(where)?.[1] ?? 0);
+    const problems = [...outcome.problems, ...outcome.duplicates].map((p) => ({ line: lineOf(p.where), message: `${p.where}: ${p.message}` }));
+    return { added: outcome.added, problems: problems.sort((a, b) => a.line - b.line) };
+  }
+
+  /**
+   * Imports what an importer read (shared/import) into one access group: each entry checked on
+   * its own (field limits, control characters, OTP settings), so a bad one is a problem naming
+   * where it was and the rest go in; duplicates of what is already in the vault, or earlier in
+   * the same file (same OTP key, issuer and account), are reported and skipped. `commit: false`
+   * is the preview: the same answer, nothing written. What is committed is committed in one
+   * transaction, audited with its counts (never its secrets).
+   */
+  importEntries(read: SharedImportResult, plan: ImportPlan): ImportOutcome {
+    this.core.require('entries.create');
+    // The same --customer for every entry: wrong once is wrong for all, so it fails the import.
+    const fixedCustomer = plan.customer === undefined ? undefined : field(plan.customer, 'customer', true);
+    const groupId = plan.groupId ?? defaultGroupId(this.core.db, this.core.ring);
+    this.core.require('entries.create', groupId);
+    // What the file says is printed back to a terminal or a screen: made printable, and short.
+    const safe = (p: SharedImportProblem): SharedImportProblem => ({ where: printable(p.where, 80), message: printable(p.message, 300) });
+    const problems: SharedImportProblem[] = read.problems.map(safe);
+    const duplicates: SharedImportProblem[] = [];
+    const inputs: EntryInput[] = [];
+    const seen = this.otpFingerprints();
+    read.entries.forEach((entry, i) => {
+      const where = printable(read.where?.[i] ?? `entry ${i + 1} '${entry.title}'`, 80);
+      const customer = fixedCustomer ?? entry.customer;
+      if (!customer) {
+        problems.push({ where, message: 'no issuer to use as the customer (pass --customer).' });
+        return;
+      }
+      try {
+        // Checked in the order a person reads them: the first problem named is the first field.
+        const fields = {
+          customer: field(customer, 'customer', true),
+          title: field(entry.title, 'title', true),
+          username: field(entry.username, 'username', false),
+          url: field(entry.url, 'url', false),
+          password: field(entry.password, 'password', false),
+          notes: field(entry.notes, 'notes', false),
+        };
+        const username = fields.username;
+        const issuer = entry.otp?.issuer ? otpIssuer(entry.otp.issuer) : undefined;
+        const otp = entry.otp ? { params: validateOtpParams(entry.otp.params), ...(issuer ? { issuer } : {}) } : null;
+        const input: EntryInput = { ...fields, otp, groupId };
+        if (otp) {
+          const fingerprint = otpFingerprint(otp.params.secret, otp.issuer, username);
+          if (seen.has(fingerprint)) {
+            duplicates.push({ where, message: 'already in the vault (same OTP key, issuer and account): skipped.' });
+            return;
+          }
+          seen.add(fingerprint);
+        }
+        inputs.push(input);
+      } catch (error) {
+        if (!(error instanceof CrewvaultError)) throw error;
+        problems.push({ where, message: printable(error.message, 300) });
+      }
+    });
+    const counts = new Map<string, number>();
+    for (const input of inputs) counts.set(input.customer, (counts.get(input.customer) ?? 0) + 1);
+    const byCustomer = [...counts].map(([customer, count]) => ({ customer, count })).sort((a, b) => NAME_ORDER.compare(a.customer, b.customer));
+    const groupName = this.core.listGroups().find((g) => g.id === groupId)?.name ?? '';
+    if (!plan.commit) return { added: [], byCustomer, groupName, problems, duplicates, committed: false };
+    const added = this.core.write((w) => {
+      const allowed = new Set<number>();
+      // One audit row for the import (its format and counts), not one per entry: 100,000
+      // entry.create rows would bury what people did (issue #11's complaint about the log).
+      const created = inputs.map((input) => this.core.insertEntry(w, input, allowed, false));
+      this.core.audit(w, { action: 'entries.import', group_id: groupId }, `${read.format}: ${created.length} added, ${problems.length} skipped, ${duplicates.length} duplicates`);
+      return created;
+    });
+    return { added, byCustomer, groupName, problems, duplicates, committed: true };
+  }
+
+  /**
+   * Every entry of every group whose secret key this person holds, opened for a plain export
+   * (issue #12): the file will hold passwords, notes and OTP keys, so this needs both
+   * passwords.reveal and otp.reveal_secret, and the person's password again (a session left
+   * open is not enough). Opened and audited ("entries.export": the format and the counts,
+   * never a secret) in one write transaction, with the permissions checked again inside it:
+   * a role taken away while the password was being checked exports nothing.
+   */
+  async exportEntries(password: string, plan: ExportPlan): Promise<ExportOutcome> {
+    this.core.require('passwords.reveal');
+    this.core.require('otp.reveal_secret');
+    await this.core.confirmPassword(password);
+    return this.core.write((w) => {
+      this.core.require('passwords.reveal');
+      this.core.require('otp.reveal_secret');
+      this.core.customers.loadAll();
+      const entries: ExportEntry[] = [];
+      let withoutOtp = 0;
+      for (const [groupId, group] of this.core.ring.groups) {
+        if (!group.secret) continue;
+        for (const row of listEntryRowsInGroups(w, [groupId])) {
+          const summary = openSummary(row, group);
+          const details = openDetails(row, group);
+          const otp = storedOtp(details);
+          if (plan.otpOnly && !otp) {
+            withoutOtp++;
+            continue;
+          }
+          entries.push({
+            customer: this.core.customers.name(row.customer_id),
+            title: summary.t,
+            username: summary.u,
+            password: details.p,
+            url: summary.l,
+            notes: details.n,
+            otp,
+            createdAt: row.created_at,
+            updatedAt: row.updated_at,
+          });
+        }
+      }
+      entries.sort((a, b) => NAME_ORDER.compare(a.customer, b.customer) || NAME_ORDER.compare(a.title, b.title));
+      const withOtp = entries.filter((e) => e.otp).length;
+      this.core.audit(w, { action: 'entries.export' }, `${plan.format}: ${entries.length} exported (${withOtp} with a one-time password), ${withoutOtp} without one left out`);
+      return { entries, withoutOtp };
+    });
+  }
+
+  /** Every OTP key this person can open, as duplicate fingerprints (import). */
+  private otpFingerprints(): Set<string> {
+    const seen = new Set<string>();
+    for (const [groupId, group] of this.core.ring.groups) {
+      if (!group.secret) continue;
+      for (const row of listEntryRowsInGroups(this.core.db, [groupId])) {
+        const details = openDetails(row, group);
+        if (details.otp) seen.add(otpFingerprint(details.otp.secret, details.otp.issuer, openSummary(row, group).u));
+      }
+    }
+    return seen;
+  }
+}
