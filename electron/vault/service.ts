@@ -4,9 +4,9 @@
  * transaction every change goes through, the audit helper, and lock/close. What the person
  * can do lives in one service per concern, each given a narrow core of this session:
  * entries (entries-service.ts), codes and reveals (codes-service.ts), listing and lookups
- * (listing.ts), import and export (import-export.ts), teams and users (team.ts), sign-in MFA
- * (mfa.ts); settings and reading the audit log are still here. The methods below that only
- * hand a call on keep the session's public API as it was.
+ * (listing.ts), import and export (import-export.ts), settings (settings-service.ts), the
+ * audit log (audit-reading.ts), teams and users (team.ts), sign-in MFA (mfa.ts). The methods
+ * below that only hand a call on keep the session's public API as it was.
  * Every call checks the role (shared/policy) and group membership (the key ring), and audits
  * what DESIGN.md says is audited, in the same transaction as the change it records.
  * Returns opened views only; a password or OTP secret leaves only through a reveal* call.
@@ -15,42 +15,38 @@ import { CrewvaultError } from '../../shared/errors';
 import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput, EntrySummary, EntryTable, UserView, VaultSettings } from '../../shared/model';
 import type { ImportResult as SharedImportResult } from '../../shared/import/types';
 import type { HotpCode, OtpKind, TotpCode } from '../../shared/otp';
-import { can, whyNotActOn, whyNotManageVault, type Permission, type Person, type Role } from '../../shared/policy';
+import { can, whyNotActOn, type Permission, type Person, type Role } from '../../shared/policy';
 import { deriveKek, exportPrivateKey, newKdfParams, open, seal } from './crypto';
 import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
 import { contexts, type GroupKey, type KeyRing, type StoredRef } from './keys';
 import { refOf } from './store-ids';
 import { ownerResealPending, resealSharedByGlobalId, type ResealCount } from './id-seals';
 import { changesBetween, currentSequence, type ChangeSet } from './store-changes';
-import { appendAudit, listAuditRows, verifyAuditChain, type AnchorCheck, type AuditFields, type AuditVerification } from './store-audit';
+import { appendAudit, type AnchorCheck, type AuditFields, type AuditVerification } from './store-audit';
 import { PageChanges } from './entry-pages';
-import { getSetting, setSetting } from './store-meta';
 import { rolePermissions } from './store-roles';
 import { MfaService } from './mfa';
 import { TeamService } from './team';
 import { groupKeysOfUser, unsplitGroupIds } from './store-groups';
 import { openHeldGroupKey } from './group-keys';
-import { openAuditDetail, sealAuditDetail, syncDirectory } from './directory';
-import { claimPasswordAttempt, getUser, listUsers, releasePasswordClaim, setUserPasswordSeal, type UserRow } from './store-users';
+import { sealAuditDetail, syncDirectory } from './directory';
+import { claimPasswordAttempt, getUser, releasePasswordClaim, setUserPasswordSeal, type UserRow } from './store-users';
 import { parseKdf, validateNewPassword, type KdfOptions } from './records';
+import { AuditReader } from './audit-reading';
 import { CodesService, type RevealedOtp } from './codes-service';
 import { CustomerNames } from './customer-names';
 import { EntriesService } from './entries-service';
 import { defaultGroupId, heldGroupKey } from './entry-access';
 import { ImportExportService, type ExportOutcome, type ExportPlan, type ImportOutcome, type ImportPlan, type ImportResult } from './import-export';
 import { ListingService, type EntryFilter } from './listing';
+import { SettingsService } from './settings-service';
 
 export interface Clock {
   readonly now: () => number;
 }
 
 export type { VaultSettings } from '../../shared/model';
-export const DEFAULT_SETTINGS: VaultSettings = { idleLockMinutes: 10, clipboardClearSeconds: 30, trustDeviceDays: 30 };
-const SETTING_KEYS: Readonly<Record<keyof VaultSettings, string>> = {
-  idleLockMinutes: 'idle_lock_minutes',
-  clipboardClearSeconds: 'clipboard_clear_seconds',
-  trustDeviceDays: 'trust_device_days',
-};
+export { DEFAULT_SETTINGS } from './settings-service';
 
 function forbidden(permission: Permission): CrewvaultError {
   return new CrewvaultError('FORBIDDEN', `Your role may not do this (needs permission ${permission}).`);
@@ -171,6 +167,12 @@ export class VaultSession {
   /** Entries in and out in bulk. */
   readonly importExport: ImportExportService;
 
+  /** Vault-wide settings. */
+  readonly vaultSettings: SettingsService;
+
+  /** The audit log, read (audit.read). */
+  readonly auditReader: AuditReader;
+
   constructor(db: ReadDb, clock: Clock, user: UserView, ring: KeyRing, auditAnchor: AnchorCheck = { ok: true, anchoredRow: 0 }) {
     this.auditAnchorAtSignIn = auditAnchor;
     this.db = db;
@@ -221,6 +223,13 @@ export class VaultSession {
       listGroups: () => this.team.listGroups(),
       insertEntry: (w, input, allowed, auditEach) => this.entries.insert(w, input, allowed, auditEach),
     });
+    this.vaultSettings = new SettingsService({
+      ...core,
+      requireUnlocked: () => {
+        if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+      },
+    });
+    this.auditReader = new AuditReader({ ...core, anchorAtSignIn: auditAnchor });
   }
 
   // ---- helpers ----------------------------------------------------------------------------
@@ -391,55 +400,21 @@ export class VaultSession {
     return this.team.createUser(name, role, password, kdf);
   }
 
-  /** Vault-wide settings, defaults filled in. Readable by every signed-in person. */
   settings(): VaultSettings {
-    if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
-    const number = (key: string, fallback: number): number => {
-      const value = Number(getSetting(this.db, key));
-      return Number.isFinite(value) && value >= 0 ? value : fallback;
-    };
-    return {
-      idleLockMinutes: number(SETTING_KEYS.idleLockMinutes, DEFAULT_SETTINGS.idleLockMinutes),
-      clipboardClearSeconds: number(SETTING_KEYS.clipboardClearSeconds, DEFAULT_SETTINGS.clipboardClearSeconds),
-      trustDeviceDays: number(SETTING_KEYS.trustDeviceDays, DEFAULT_SETTINGS.trustDeviceDays),
-    };
+    return this.vaultSettings.read();
   }
 
-  /** Changes vault-wide settings (users.manage); each change is audited with its new value. */
   updateSettings(changes: Partial<VaultSettings>): VaultSettings {
-    this.require('users.manage');
-    const why = whyNotManageVault(this.person());
-    if (why) throw new CrewvaultError('FORBIDDEN', why);
-    const entries = Object.entries(changes).filter((e): e is [keyof VaultSettings, number] => e[0] in SETTING_KEYS && typeof e[1] === 'number');
-    for (const [, value] of entries) {
-      if (!Number.isInteger(value) || value < 0) throw new CrewvaultError('INVALID_INPUT', 'Settings are whole numbers, 0 or more.');
-    }
-    this.write((w) => {
-      for (const [key, value] of entries) {
-        setSetting(w, SETTING_KEYS[key], String(value));
-        this.audit(w, { action: 'settings.update' }, `${key}: ${value}`);
-      }
-    });
-    return this.settings();
+    return this.vaultSettings.update(changes);
   }
 
-  // ---- audit --------------------------------------------------------------------------------
-
-  /** The hash chain walked from the start, and the keyed anchor as this sign-in found it (audit.read). */
   verifyAuditLog(): { readonly chain: AuditVerification; readonly anchor: AnchorCheck } {
-    this.require('audit.read');
-    return { chain: verifyAuditChain(this.db), anchor: this.auditAnchorAtSignIn };
+    return this.auditReader.verify();
   }
 
-  auditLog(limit = 1000): AuditRecord[] {
-    this.require('audit.read');
-    const names = new Map(listUsers(this.db).map((u) => [u.id, u.name]));
-    return listAuditRows(this.db, limit).map((row) => {
-      const detail = (row.sealed_detail ? openAuditDetail(this.db, this.ring, row, row.sealed_detail) : undefined) ?? row.subject ?? '';
-      return { id: row.id, at: row.at, actor: row.actor_id === null ? null : (names.get(row.actor_id) ?? `#${row.actor_id}`), action: row.action, detail };
-    });
+  auditLog(limit?: number): AuditRecord[] {
+    return this.auditReader.log(limit);
   }
-
 
   /** Locks, then closes the vault file (WAL folded in). For a session that owns its file,
    * as the one createVault returns does; a Vault's own close() is then a no-op. */

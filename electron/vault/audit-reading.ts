@@ -1,0 +1,41 @@
+/**
+ * Reading the audit log (audit.read): its rows with the actor's name and the detail opened
+ * under the directory key, and the hash chain walked from the start beside the keyed anchor
+ * as this sign-in found it. Writing rows is the session's `audit` (store-audit.ts).
+ * Must never write: reading the log is not itself an act that changes it.
+ */
+import type { AuditRecord } from '../../shared/model';
+import { openAuditDetail } from './directory';
+import type { EntriesCore } from './entries-service';
+import { listAuditRows, verifyAuditChain, type AnchorCheck, type AuditVerification } from './store-audit';
+import { listUsers } from './store-users';
+
+/** What reading the log needs of a signed-in session. */
+export interface AuditReadingCore extends Pick<EntriesCore, 'db' | 'ring' | 'require'> {
+  /** The keyed anchor as this sign-in found it, before writing its own row. */
+  readonly anchorAtSignIn: AnchorCheck;
+}
+
+export class AuditReader {
+  private readonly core: AuditReadingCore;
+
+  constructor(core: AuditReadingCore) {
+    this.core = core;
+  }
+
+  /** The hash chain walked from the start, and the keyed anchor as this sign-in found it (audit.read). */
+  verify(): { readonly chain: AuditVerification; readonly anchor: AnchorCheck } {
+    this.core.require('audit.read');
+    return { chain: verifyAuditChain(this.core.db), anchor: this.core.anchorAtSignIn };
+  }
+
+  /** The newest `limit` rows (in the order they were written), details opened. */
+  log(limit = 1000): AuditRecord[] {
+    this.core.require('audit.read');
+    const names = new Map(listUsers(this.core.db).map((u) => [u.id, u.name]));
+    return listAuditRows(this.core.db, limit).map((row) => {
+      const detail = (row.sealed_detail ? openAuditDetail(this.core.db, this.core.ring, row, row.sealed_detail) : undefined) ?? row.subject ?? '';
+      return { id: row.id, at: row.at, actor: row.actor_id === null ? null : (names.get(row.actor_id) ?? `#${row.actor_id}`), action: row.action, detail };
+    });
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Vault-wide settings (idle lock, clipboard clearing, how long a device is trusted): read by
+ * every signed-in person, changed only by someone who may manage the vault, each change
+ * audited with its new value. Stored as text in the settings table (store-meta.ts).
+ * Must never hand back a stored value that is not a whole number 0 or more: the default then.
+ */
+import { CrewvaultError } from '../../shared/errors';
+import type { VaultSettings } from '../../shared/model';
+import { whyNotManageVault, type Person } from '../../shared/policy';
+import type { EntriesCore } from './entries-service';
+import { getSetting, setSetting } from './store-meta';
+
+export const DEFAULT_SETTINGS: VaultSettings = { idleLockMinutes: 10, clipboardClearSeconds: 30, trustDeviceDays: 30 };
+const SETTING_KEYS: Readonly<Record<keyof VaultSettings, string>> = {
+  idleLockMinutes: 'idle_lock_minutes',
+  clipboardClearSeconds: 'clipboard_clear_seconds',
+  trustDeviceDays: 'trust_device_days',
+};
+
+/** What settings need of a signed-in session. */
+export interface SettingsCore extends Pick<EntriesCore, 'db' | 'write' | 'audit' | 'require'> {
+  /** LOCKED when the session is locked (nothing else checked: every person may read settings). */
+  requireUnlocked(): void;
+  /** This person as shared/policy's rules about people see them. */
+  person(): Person;
+}
+
+export class SettingsService {
+  private readonly core: SettingsCore;
+
+  constructor(core: SettingsCore) {
+    this.core = core;
+  }
+
+  /** Vault-wide settings, defaults filled in. Readable by every signed-in person. */
+  read(): VaultSettings {
+    this.core.requireUnlocked();
+    const number = (key: string, fallback: number): number => {
+      const value = Number(getSetting(this.core.db, key));
+      return Number.isFinite(value) && value >= 0 ? value : fallback;
+    };
+    return {
+      idleLockMinutes: number(SETTING_KEYS.idleLockMinutes, DEFAULT_SETTINGS.idleLockMinutes),
+      clipboardClearSeconds: number(SETTING_KEYS.clipboardClearSeconds, DEFAULT_SETTINGS.clipboardClearSeconds),
+      trustDeviceDays: number(SETTING_KEYS.trustDeviceDays, DEFAULT_SETTINGS.trustDeviceDays),
+    };
+  }
+
+  /** Changes vault-wide settings (users.manage); each change is audited with its new value. */
+  update(changes: Partial<VaultSettings>): VaultSettings {
+    this.core.require('users.manage');
+    const why = whyNotManageVault(this.core.person());
+    if (why) throw new CrewvaultError('FORBIDDEN', why);
+    const entries = Object.entries(changes).filter((e): e is [keyof VaultSettings, number] => e[0] in SETTING_KEYS && typeof e[1] === 'number');
+    for (const [, value] of entries) {
+      if (!Number.isInteger(value) || value < 0) throw new CrewvaultError('INVALID_INPUT', 'Settings are whole numbers, 0 or more.');
+    }
+    this.core.write((w) => {
+      for (const [key, value] of entries) {
+        setSetting(w, SETTING_KEYS[key], String(value));
+        this.core.audit(w, { action: 'settings.update' }, `${key}: ${value}`);
+      }
+    });
+    return this.read();
+  }
+}
