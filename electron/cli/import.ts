@@ -4,7 +4,7 @@
  * group the person names (or their only one). The input is read as a stream and refused past
  * MAX_IMPORT_BYTES — a device or a pipe stops at the bound like a file — and its format is
  * recognised before anyone signs in, so a wrong or huge input costs no sign-in and writes
- * nothing. The vault checks each entry (service.ts importEntries): bad ones and duplicates are
+ * nothing. The vault checks each entry (import-export.ts importEntries): bad ones and duplicates are
  * listed by where they were and skipped, good ones are committed together; --dry-run writes
  * nothing. An encrypted export's password is read like every other secret.
  */
