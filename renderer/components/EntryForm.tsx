@@ -121,7 +121,7 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
     const fields = { customer, title, username, url, notes, ...(password ? { password } : {}) };
     const otp = mode === 'keep' ? undefined : mode === 'none' ? null : spec;
     const saved = editing
-      ? await call(connection.api.entries.update({ id: entry.id, changes: { ...fields, ...(otp === undefined ? {} : { otp }) } }), setError)
+      ? await call(connection.api.entries.update({ id: entry.id, baseRevision: entry.revision, changes: { ...fields, ...(otp === undefined ? {} : { otp }) } }), setError)
       : await call(connection.api.entries.create({ ...fields, ...(otp ? { otp } : {}), ...(groupId ? { groupId: Number(groupId) } : {}) }), setError);
     if (saved && editing && groupId && Number(groupId) !== entry.groupId) {
       // Another group: the main process re-seals the entry under that group's key.

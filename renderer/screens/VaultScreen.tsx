@@ -132,7 +132,7 @@ export function VaultScreen({ connection, state, topBar }: Props) {
   }, [toast]);
 
   async function confirmDelete(entry: Details) {
-    const deleted = await call(api.entries.delete({ id: entry.id }), setError);
+    const deleted = await call(api.entries.delete({ id: entry.id, baseRevision: entry.revision }), setError);
     setDialog(null);
     if (!deleted) return;
     setSelectedId(null);
@@ -140,7 +140,7 @@ export function VaultScreen({ connection, state, topBar }: Props) {
   }
 
   async function confirmRemoveOtp(entry: Details) {
-    const updated = await call(api.entries.update({ id: entry.id, changes: { otp: null } }), setError);
+    const updated = await call(api.entries.update({ id: entry.id, baseRevision: entry.revision, changes: { otp: null } }), setError);
     setDialog(null);
     if (!updated) return;
     setDetailsVersion((v) => v + 1);
