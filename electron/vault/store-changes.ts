@@ -8,7 +8,7 @@
 import type { ReadDb } from './db';
 import { uidText } from './ids';
 
-export type ObjectKind = 'user' | 'role' | 'group' | 'customer' | 'entry';
+export type ObjectKind = 'user' | 'role' | 'group' | 'customer' | 'entry' | 'signing_key';
 
 export interface ChangedObject {
   readonly kind: ObjectKind;
@@ -43,6 +43,8 @@ const OBJECT_TABLES: ReadonlyArray<{ readonly kind: ObjectKind; readonly table: 
   { kind: 'group', table: 'access_groups', deleted: '0' },
   { kind: 'customer', table: 'customers', deleted: '0' },
   { kind: 'entry', table: 'entries', deleted: 'deleted_at IS NOT NULL' },
+  // Never rewritten (schema 11): its revision is always 1.
+  { kind: 'signing_key', table: 'signing_keys', deleted: '0' },
 ];
 
 export function currentSequence(db: ReadDb): number {
@@ -53,8 +55,9 @@ export function currentSequence(db: ReadDb): number {
 export function changesBetween(db: ReadDb, fromSeq: number, toSeq: number): ChangeSet {
   const objects: ChangedObject[] = [];
   for (const { kind, table, deleted } of OBJECT_TABLES) {
+    const revision = table === 'signing_keys' ? '1' : 'revision';
     const rows = db.prepare<[number, number], { uid: Buffer; revision: number; seq: number; deleted: number }>(
-      `SELECT uid, revision, seq, ${deleted} AS deleted FROM ${table} WHERE seq > ? AND seq <= ? ORDER BY seq`,
+      `SELECT uid, ${revision} AS revision, seq, ${deleted} AS deleted FROM ${table} WHERE seq > ? AND seq <= ? ORDER BY seq`,
     ).all(fromSeq, toSeq);
     for (const r of rows) objects.push({ kind, id: uidText(r.uid), revision: r.revision, seq: r.seq, deleted: r.deleted === 1 });
   }
