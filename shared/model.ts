@@ -51,6 +51,13 @@ export interface UserAdminView extends UserView {
   readonly trustedDevices: number;
 }
 
+/** How long each entry field may be, in characters: the contract refuses longer input and the vault checks again. */
+export const FIELD_LIMITS = { customer: 200, title: 200, username: 500, password: 10_000, url: 2_000, notes: 20_000, issuer: 200 } as const;
+
+/** The two-step sign-in policy levels, for everyone or per role. */
+export const MFA_POLICY_LEVELS = ['off', 'optional', 'required'] as const;
+export type MfaPolicyLevel = (typeof MFA_POLICY_LEVELS)[number];
+
 /** What a list row shows. */
 export interface EntrySummary {
   readonly id: number;

@@ -5,12 +5,12 @@
  * Must never return text it did not check; errors name the field, never its value.
  */
 import { CrewvaultError } from '../../shared/errors';
-import type { OtpInput } from '../../shared/model';
+import { FIELD_LIMITS, type OtpInput } from '../../shared/model';
 import { validateOtpParams } from '../../shared/otp';
 import { hasC1Control, hasControlCharacter, lookAlikeProblem, normaliseNameText } from '../../shared/text';
 import type { SealedDetails } from './sealed-entry';
 
-export const FIELD_LIMITS = { customer: 200, title: 200, username: 500, password: 10_000, url: 2_000, notes: 20_000 } as const;
+export { FIELD_LIMITS };
 
 export function field(value: string | undefined, name: keyof typeof FIELD_LIMITS, required: boolean): string {
   // Names are compared by eye and by keyed index: one Unicode form, and no invisible characters.
@@ -37,7 +37,7 @@ export function otpFromInput(otp: OtpInput | null | undefined): SealedDetails['o
 /** An OTP issuer is shown beside the code and built into URIs: a name, held to a name's rules. */
 export function otpIssuer(issuer: string): string {
   const text = normaliseNameText(issuer);
-  if (text.length > FIELD_LIMITS.customer) throw new CrewvaultError('INVALID_INPUT', `OTP issuer is longer than ${FIELD_LIMITS.customer} characters.`);
+  if (text.length > FIELD_LIMITS.issuer) throw new CrewvaultError('INVALID_INPUT', `OTP issuer is longer than ${FIELD_LIMITS.issuer} characters.`);
   const lookAlike = lookAlikeProblem('OTP issuer', text);
   if (lookAlike) throw new CrewvaultError('INVALID_INPUT', lookAlike);
   return text;

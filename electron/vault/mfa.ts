@@ -10,7 +10,8 @@
  */
 import { createHash, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { buildOtpUri, encodeSecret, groupSecret, hotpCode, timeStep, type OtpParams } from '../../shared/otp';
+import { buildOtpUri, DEFAULT_PERIOD, defaultOtpParams, encodeSecret, groupSecret, hotpCode, timeStep, type OtpParams } from '../../shared/otp';
+import { MFA_POLICY_LEVELS, type MfaPolicyLevel } from '../../shared/model';
 import { exportPrivateKey, open, seal, sealedByRowId, unwrapKey, wrapKey, wrappedByRowId, type KeyPair, type SealContext } from './crypto';
 import { dropMfaKeyWraps, getMfaKeyWrap, mfaKeyHolders, mfaKeysHeldBy, mfaKeyWrapsOf, putMfaKeyWrap, setMfaSeals } from './store-mfa-keys';
 import type { ReadDb, WriteDb } from './db';
@@ -26,7 +27,8 @@ export const EMERGENCY_CODE_MS = 2 * 60_000;
 /** How long a started authenticator setup waits for its first code. */
 export const ENROLMENT_MS = 30 * 60_000;
 const DAY_MS = 24 * 60 * 60_000;
-const PERIOD = 30;
+/** Authenticator apps show a code per standard period (RFC 6238's 30 s). */
+const PERIOD = DEFAULT_PERIOD;
 const RECOVERY_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const EMERGENCY_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
 
@@ -44,8 +46,8 @@ export interface MfaCore {
   requireActOn(user: UserRow): void;
 }
 
-export const MFA_POLICIES = ['off', 'optional', 'required'] as const;
-export type MfaPolicyLevel = (typeof MFA_POLICIES)[number];
+export const MFA_POLICIES = MFA_POLICY_LEVELS;
+export type { MfaPolicyLevel };
 export interface MfaPolicy {
   readonly global: MfaPolicyLevel;
   /** Per role; a role absent here follows `global`. */
@@ -617,7 +619,7 @@ interface MfaColumns {
 }
 
 function totpParams(secret: string, counter: number): OtpParams {
-  return { kind: 'hotp', secret, algorithm: 'SHA1', digits: 6, period: PERIOD, counter };
+  return { ...defaultOtpParams(secret), kind: 'hotp', counter };
 }
 
 /** The time step (now, one before or one after) whose code is `code`, if later than `after`. */

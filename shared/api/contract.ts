@@ -9,7 +9,8 @@
  * (polling codes), which must not keep an idle session awake.
  */
 import { z } from 'zod';
-import type { AuditRecord, CustomerView, VaultSettings, EntryDetails, EntrySummary, GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../model';
+import type { AuditRecord, CustomerView, VaultSettings, EntryDetails, EntrySummary, GroupSummary, MemberView, MfaPolicyLevel, RoleView, UserAdminView, UserView } from '../model';
+import { FIELD_LIMITS, MFA_POLICY_LEVELS } from '../model';
 import { OTP_ALGORITHMS, OTP_KINDS } from '../otp';
 import type { Permission } from '../policy';
 import type { PackedEntryTable } from '../entry-table';
@@ -28,16 +29,16 @@ export const otpSpecSchema = z.strictObject({
   digits: z.number().int().optional(),
   period: z.number().int().optional(),
   counter: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
-  issuer: text(200).optional(),
+  issuer: text(FIELD_LIMITS.issuer).optional(),
 });
 
 const entryFields = {
-  customer: text(200),
-  title: text(200),
-  username: text(500).optional(),
-  password: text(10_000).optional(),
-  url: text(2_000).optional(),
-  notes: text(20_000).optional(),
+  customer: text(FIELD_LIMITS.customer),
+  title: text(FIELD_LIMITS.title),
+  username: text(FIELD_LIMITS.username).optional(),
+  password: text(FIELD_LIMITS.password).optional(),
+  url: text(FIELD_LIMITS.url).optional(),
+  notes: text(FIELD_LIMITS.notes).optional(),
   otp: otpSpecSchema.nullable().optional(),
 };
 
@@ -63,8 +64,8 @@ export interface SessionState {
 
 /** The vault's MFA policy: for everyone, and the roles that differ. */
 export interface MfaPolicyView {
-  readonly global: 'off' | 'optional' | 'required';
-  readonly roles: Readonly<Record<string, 'off' | 'optional' | 'required'>>;
+  readonly global: MfaPolicyLevel;
+  readonly roles: Readonly<Record<string, MfaPolicyLevel>>;
 }
 
 /** A computer trusted to skip the code step; `current` is the one this session runs on. */
@@ -175,7 +176,7 @@ export const CONTRACT = {
     clipboardClearSeconds: z.number().int().min(0).max(3600).optional(),
     trustDeviceDays: z.number().int().min(0).max(365).optional(),
   }), 'users.manage'),
-  'mfa.setPolicy': method<MfaStatus>()(z.strictObject({ level: z.enum(['off', 'optional', 'required']), role: text(64).optional() }), 'users.manage'),
+  'mfa.setPolicy': method<MfaStatus>()(z.strictObject({ level: z.enum(MFA_POLICY_LEVELS), role: text(64).optional() }), 'users.manage'),
   'roles.define': method<RoleView>()(z.strictObject({ name: text(64), permissions: z.array(text(64)).max(20) }), 'users.manage'),
 } as const satisfies { readonly [M in MethodName]: MethodSpec<z.ZodType, unknown> };
 

@@ -18,6 +18,7 @@ import { base64Decode } from '../bytes';
 import { CrewvaultError } from '../errors';
 import {
   DEFAULT_PERIOD,
+  defaultOtpParams,
   encodeSecret,
   normaliseSecret,
   OTP_ALGORITHMS,
@@ -114,19 +115,17 @@ function otpFromLegacySeed(seed: string, settings: string | undefined): KeePassO
   const parts = (settings ?? '').split(';').map((p) => p.trim());
   let params: OtpParams;
   if (settings === undefined || settings.trim() === '') {
-    params = { kind: 'totp', secret, algorithm: 'SHA1', digits: 6, period: DEFAULT_PERIOD, counter: 0 };
+    params = defaultOtpParams(secret);
   } else if (parts.length < 2) {
     refuse(`TOTP Settings "${settings}" is not "step;digits" or "step;S".`);
   } else if (parts[1] === 'S') {
     params = steamParams(secret);
   } else {
+    const defaults = defaultOtpParams(secret);
     params = {
-      kind: 'totp',
-      secret,
-      algorithm: 'SHA1',
-      digits: wholeNumber(parts[1], 'TOTP Settings digits', 6),
-      period: wholeNumber(parts[0], 'TOTP Settings step', DEFAULT_PERIOD),
-      counter: 0,
+      ...defaults,
+      digits: wholeNumber(parts[1], 'TOTP Settings digits', defaults.digits),
+      period: wholeNumber(parts[0], 'TOTP Settings step', defaults.period),
     };
   }
   return { params: validateOtpParams(params), ...(warning ? { warning: warning.message } : {}) };
