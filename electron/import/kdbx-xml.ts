@@ -7,8 +7,13 @@
  * icons or attachments. Every element marked Protected="True", wherever it is (history,
  * attachments too), takes its length of the inner stream in document order, as KeePass's
  * own reader does (KdbxXmlReader.cpp), or every later password would come out wrong.
- * Groups and entries are then walked as KeePassXC lists them, a group's entries before its
- * subgroups, into the KeePass entry conversion shared with the CSV importer.
+ *
+ * Entries go to the KeePass entry conversion shared with the CSV importer in the order
+ * KeePassXC lists them: a group's entries, then its subgroups. KeePass, KeePassXC and kdbxweb
+ * write in that order (Meta before Root, a group's UUID and Name before its entries, its
+ * entries before its subgroups), so each entry is converted as it closes ('stream'). A file
+ * that strays from it is refused by 'stream' with OutOfOrder, and read again as 'tree', which
+ * keeps every entry's fields until the end and walks them in order.
  *
  * Must never log or put in an error a field's value.
  */
@@ -22,8 +27,20 @@ import type { InnerStream } from './kdbx-inner-stream';
 interface GroupNode {
   name: string;
   uuid?: string;
+  readonly parent: GroupNode | undefined;
+  /** 'tree': the entries and subgroups, walked at the end. */
   readonly entries: Map<string, string>[];
   readonly groups: GroupNode[];
+  /** 'stream': where its entries go, fixed when its first entry or subgroup opens. */
+  placed?: { readonly path: readonly string[]; readonly inBin: boolean; readonly counted: boolean };
+  hasSubgroup: boolean;
+}
+
+/** A 'stream' read met a document out of KeePass's order: read it again as 'tree'. */
+export class OutOfOrder extends Error {
+  constructor() {
+    super('The KeePass XML is not in the order KeePass writes it.');
+  }
 }
 
 type Frame =
@@ -67,6 +84,8 @@ export interface KeePassXmlOptions {
   readonly headerHash?: Uint8Array;
   /** Characters between two tags before the file is refused (one text, comment or attribute). */
   readonly maxTextChars: number;
+  /** 'stream' converts each entry as it closes; 'tree' keeps them all for the end. */
+  readonly mode: 'stream' | 'tree';
 }
 
 export class KeePassXmlReader {
@@ -81,8 +100,9 @@ export class KeePassXmlReader {
   private root = false;
   private defaultGroup: GroupNode | undefined;
   private recycleBinEnabled = false;
-  private recycleBin: string | undefined;
+  private recycleBinUuid: string | undefined;
   private headerHash: string | undefined;
+  private readonly collector = new KeePassCollector();
 
   constructor(private readonly options: KeePassXmlOptions) {
     this.parser.on('opentag', (tag) => this.open(tag));
@@ -115,17 +135,40 @@ export class KeePassXmlReader {
     if (this.options.headerHash && this.headerHash) {
       if (Buffer.from(this.headerHash, 'base64').compare(this.options.headerHash) !== 0) damaged();
     }
-    const recycleBin = this.recycleBinEnabled ? this.recycleBin : undefined;
-    const collector = new KeePassCollector();
-    const walk = (group: GroupNode, path: readonly string[], inBin: boolean): void => {
-      for (const fields of group.entries) collector.add(entryFields(fields, path), inBin);
-      group.entries.length = 0; // each entry's fields are garbage once converted
-      for (const child of group.groups) {
-        walk(child, [...path, child.name], inBin || (recycleBin !== undefined && child.uuid === recycleBin));
-      }
-    };
-    walk(this.defaultGroup, [], false);
-    return collector.result('kdbx');
+    if (this.options.mode === 'tree') {
+      const recycleBin = this.recycleBin();
+      const walk = (group: GroupNode, path: readonly string[], inBin: boolean): void => {
+        for (const fields of group.entries) this.collector.add(entryFields(fields, path), inBin);
+        group.entries.length = 0; // each entry's fields are garbage once converted
+        for (const child of group.groups) {
+          walk(child, [...path, child.name], inBin || (recycleBin !== undefined && child.uuid === recycleBin));
+        }
+      };
+      walk(this.defaultGroup, [], false);
+    }
+    return this.collector.result('kdbx');
+  }
+
+  private recycleBin(): string | undefined {
+    return this.recycleBinEnabled ? this.recycleBinUuid : undefined;
+  }
+
+  private newGroup(parent: GroupNode | undefined): GroupNode {
+    return { name: '', parent, entries: [], groups: [], hasSubgroup: false };
+  }
+
+  /**
+   * 'stream': a group's path and Recycle Bin membership, once something opens inside it; its
+   * UUID and Name have come by then (and Meta long before) when the file is in KeePass's order.
+   */
+  private place(group: GroupNode): NonNullable<GroupNode['placed']> {
+    if (group.placed) return group.placed;
+    const parent = group.parent?.placed;
+    const bin = this.recycleBin();
+    group.placed = parent === undefined
+      ? { path: [], inBin: false, counted: group === this.defaultGroup }
+      : { path: [...parent.path, group.name], inBin: parent.inBin || (bin !== undefined && group.uuid === bin), counted: parent.counted };
+    return group.placed;
   }
 
   private open(tag: SaxesTagPlain): void {
@@ -140,6 +183,7 @@ export class KeePassXmlReader {
       switch (parent.kind) {
         case 'file':
           if (name === 'Meta') {
+            if (this.root && this.options.mode === 'stream') throw new OutOfOrder();
             frame = { kind: 'meta' };
             this.meta = true;
           } else if (name === 'Root') {
@@ -153,17 +197,24 @@ export class KeePassXmlReader {
         case 'root':
           // Root may hold more than one group: KeePass and kdbxweb read the first as the database.
           if (name === 'Group') {
-            const group: GroupNode = { name: '', entries: [], groups: [] };
+            const group = this.newGroup(undefined);
             this.defaultGroup ??= group;
             frame = { kind: 'group', group };
           }
           break;
         case 'group':
           if (name === 'Group') {
-            const group: GroupNode = { name: '', entries: [], groups: [] };
-            parent.group.groups.push(group);
+            const group = this.newGroup(parent.group);
+            if (this.options.mode === 'stream') this.place(parent.group);
+            else parent.group.groups.push(group);
+            parent.group.hasSubgroup = true;
             frame = { kind: 'group', group };
           } else if (name === 'Entry') {
+            if (this.options.mode === 'stream') {
+              // An entry after a subgroup is listed before that subgroup's entries.
+              if (parent.group.hasSubgroup) throw new OutOfOrder();
+              this.place(parent.group);
+            }
             frame = { kind: 'entry', fields: new Map() };
           } else if (name === 'UUID' || name === 'Name') {
             frame = { kind: 'leaf', name };
@@ -209,9 +260,11 @@ export class KeePassXmlReader {
     if (frame.kind === 'leaf' && value !== undefined) {
       if (parent?.kind === 'meta') {
         if (frame.name === 'RecycleBinEnabled') this.recycleBinEnabled = isTrue(value);
-        else if (frame.name === 'RecycleBinUUID') this.recycleBin = value.trim() ? uuidOf(value) : undefined;
+        else if (frame.name === 'RecycleBinUUID') this.recycleBinUuid = value.trim() ? uuidOf(value) : undefined;
         else this.headerHash = value.trim() || undefined;
       } else if (parent?.kind === 'group') {
+        // Too late for 'stream' once the group's path or bin membership has been used.
+        if (parent.group.placed) throw new OutOfOrder();
         if (frame.name === 'Name') parent.group.name = value;
         else parent.group.uuid = uuidOf(value);
       } else if (parent?.kind === 'string') {
@@ -222,7 +275,9 @@ export class KeePassXmlReader {
     } else if (frame.kind === 'string' && parent?.kind === 'entry') {
       if (frame.key && frame.value !== undefined) parent.fields.set(frame.key, frame.value);
     } else if (frame.kind === 'entry' && parent?.kind === 'group') {
-      parent.group.entries.push(frame.fields);
+      const placed = parent.group.placed;
+      if (this.options.mode === 'tree') parent.group.entries.push(frame.fields);
+      else if (placed?.counted) this.collector.add(entryFields(frame.fields, placed.path), placed.inBin);
     }
   }
 

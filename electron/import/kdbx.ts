@@ -16,7 +16,7 @@ import type { Importer, ImportResult } from '../../shared/import/types';
 import { damaged, readKdbxHeader } from './kdbx-header';
 import { deriveKdbxKeys, sha256 } from './kdbx-keys';
 import { KDBX_LIMITS, readPayload, type KdbxLimits } from './kdbx-payload';
-import { KeePassXmlReader } from './kdbx-xml';
+import { KeePassXmlReader, OutOfOrder } from './kdbx-xml';
 import { isKeePassDatabase, SIGNATURE_1, SIGNATURE_KDB, SIGNATURE_KDBX, u32 } from './kdbx-signature';
 // The .kdbx export imports this module for kdbxweb's Argon2 (it always has). Once
 // electron/export/kdbx.ts imports './kdbxweb-argon2' itself, this line can go and an
@@ -44,10 +44,20 @@ export async function readKdbx(data: Uint8Array, password: string | undefined, l
   try {
     const keys = await deriveKdbxKeys(header, password);
     const headerHash = header.major < 4 ? sha256(data.subarray(0, header.end)) : undefined;
-    const reader = await readPayload(data, header, keys, limits, (stream) => new KeePassXmlReader({ stream, maxTextChars: limits.maxTextChars, ...(headerHash ? { headerHash } : {}) }));
-    keys.cipherKey.fill(0);
-    keys.hmacBase?.fill(0);
-    return reader.finish();
+    const read = async (mode: 'stream' | 'tree'): Promise<ImportResult> => {
+      const reader = await readPayload(data, header, keys, limits, (stream) => new KeePassXmlReader({ stream, mode, maxTextChars: limits.maxTextChars, ...(headerHash ? { headerHash } : {}) }));
+      return reader.finish();
+    };
+    try {
+      return await read('stream');
+    } catch (error) {
+      // Written out of KeePass's order (no known writer does): read again, keeping every entry.
+      if (error instanceof OutOfOrder) return await read('tree');
+      throw error;
+    } finally {
+      keys.cipherKey.fill(0);
+      keys.hmacBase?.fill(0);
+    }
   } catch (error) {
     // zlib, saxes and a DataView past the end throw their own errors: to the person, all damage.
     if (error instanceof CrewvaultError) throw error;

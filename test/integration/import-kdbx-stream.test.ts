@@ -19,6 +19,7 @@ import { nodeImportCrypto } from '../../electron/import/crypto';
 import { kdbxImporter, readKdbx } from '../../electron/import/kdbx';
 import { readKdbxHeader } from '../../electron/import/kdbx-header';
 import { Salsa20 } from '../../electron/import/kdbx-inner-stream';
+import { KeePassXmlReader } from '../../electron/import/kdbx-xml';
 import { KDBX_LIMITS } from '../../electron/import/kdbx-payload';
 import { CrewvaultError } from '../../shared/errors';
 import { KeePassCollector, type KeePassEntryFields } from '../../shared/import/keepassxc-csv';
@@ -128,6 +129,14 @@ describe('databases written by keepassxc-cli, read the same as kdbxweb read them
     return made;
   };
 
+  it('writes its XML in the order the reader converts entries as they close (no second read)', async () => {
+    await make();
+    const reader = new KeePassXmlReader({ stream: { xor: () => { throw new Error('nothing here is Protected'); } }, mode: 'stream', maxTextChars: KDBX_LIMITS.maxTextChars });
+    // keepassxc-cli's export marks protected values ProtectInMemory, in clear: no stream needed.
+    expect(() => reader.write(readFileSync(path.join(dir, 'exported.xml'), 'utf8'))).not.toThrow();
+    expect(reader.finish().entries).toHaveLength(304);
+  });
+
   it.each([['KDBX 3.1 (keepassxc-cli import)', kdbx3, 3], ['KDBX 4 (its XML export, wrapped)', kdbx4, 4]])('%s', async (_name, file, major) => {
     await make();
     const data = new Uint8Array(readFileSync(file));
@@ -224,6 +233,29 @@ describe('databases written by kdbxweb, every cipher, KDF and compression', () =
     entry.fields.set('Notes', 'column\tcolumn');
     const result = await readKdbx(new Uint8Array(await db.save()), PASSWORD);
     expect(result.entries[0]).toMatchObject({ title: 'Tabbed', notes: 'column\tcolumn' });
+  });
+});
+
+describe('XML out of the order KeePass writes, read again keeping every entry', () => {
+  const xml = (meta: string, root: string): string => `<?xml version="1.0" encoding="UTF-8"?><KeePassFile>${meta}${root}</KeePassFile>`;
+  const entry = (title: string, password = 'pw'): string =>
+    `<Entry><String><Key>Title</Key><Value>${title}</Value></String><String><Key>Password</Key><Value ProtectInMemory="True">${password} of ${title}</Value></String></Entry>`;
+  const group = (uuidText: string, name: string, body: string, nameLast = false): string =>
+    `<Group><UUID>${uuidText}</UUID>${nameLast ? '' : `<Name>${name}</Name>`}${body}${nameLast ? `<Name>${name}</Name>` : ''}</Group>`;
+  const binUuid = uuid();
+  const meta = `<Meta><RecycleBinEnabled>True</RecycleBinEnabled><RecycleBinUUID>${binUuid}</RecycleBinUUID></Meta>`;
+  it.each([
+    ['an entry after a subgroup', xml(meta, `<Root>${group(uuid(), 'Root', entry('r1') + group(uuid(), 'Acme', group(uuid(), 'Servers', entry('s1')) + entry('a1')) + entry('r2'))}</Root>`)],
+    ['a group named after its entries', xml(meta, `<Root>${group(uuid(), 'Root', group(uuid(), 'Acme', entry('a1') + entry('a2'), true) + group(binUuid, 'Recycle Bin', entry('gone')))}</Root>`)],
+    ['Meta after Root', xml('', `<Root>${group(uuid(), 'Root', group(uuid(), 'Acme', entry('a1')) + group(binUuid, 'Recycle Bin', entry('gone')))}</Root>${meta}`)],
+  ])('%s', async (_name, text) => {
+    const file = path.join(dir, 'out-of-order.kdbx');
+    await writeKdbx4(file, text, PASSWORD, FAST_ARGON2);
+    const data = new Uint8Array(readFileSync(file));
+    const streamed = await readKdbx(data, PASSWORD);
+    expect(streamed).toEqual(await oracle(data, PASSWORD));
+    expect(streamed.entries.length).toBeGreaterThan(0);
+    expect(streamed.entries.every((e) => e.password === `pw of ${e.title}`)).toBe(true);
   });
 });
 
