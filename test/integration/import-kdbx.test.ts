@@ -1,5 +1,6 @@
 /**
- * KeePass .kdbx through kdbxweb with the argon2 package: a KDBX 3.1 / AES-KDF database made by
+ * KeePass .kdbx through the importer (electron/import/kdbx.ts, a streaming reader; its own
+ * tests against kdbxweb's are import-kdbx-stream.test.ts): a KDBX 3.1 / AES-KDF database made by
  * `keepassxc-cli import`, and a KDBX 4 / Argon2id one (KeePassXC's own XML export wrapped by
  * the bench's writer and read back by `keepassxc-cli show`), both against the one list of
  * expected entries. Then every way a file can be wrong: password, damage, truncation, another
