@@ -218,6 +218,11 @@ function validSigningKeys(db: ReadDb, uidOf: UidOf): Map<number, SigningKeyRow> 
   return valid;
 }
 
+/** The signing keys that are their users' now (validSigningKeys), by row id. */
+export function signingKeysInForce(db: ReadDb): Map<number, SigningKeyRow> {
+  return validSigningKeys(db, allUids(db));
+}
+
 /**
  * Walks the chain from the first row; reports the first row whose link does not hold. Since
  * schema 11 each event written by someone signed in must carry its author's signature, by a key

@@ -37,6 +37,15 @@ export function setUserSigning(db: WriteDb, userId: number, keyId: number | null
   db.prepare('UPDATE users SET signing_key_id = ?, wrapped_signing_key = ? WHERE id = ?').run(keyId, wrapped, userId);
 }
 
+/** The user's own sealed record of the signing keys they have seen (schema 13). */
+export function getKeyPins(db: ReadDb, userId: number): Buffer | null {
+  return db.prepare<[number], { sealed_key_pins: Buffer | null }>('SELECT sealed_key_pins FROM users WHERE id = ?').get(userId)?.sealed_key_pins ?? null;
+}
+
+export function setKeyPins(db: WriteDb, userId: number, sealed: Buffer): void {
+  db.prepare('UPDATE users SET sealed_key_pins = ? WHERE id = ?').run(sealed, userId);
+}
+
 /** This desktop's device id (local), made on first use. */
 export function deviceId(db: WriteDb): Buffer {
   const found = db.prepare<[], { device_id: Buffer }>('SELECT device_id FROM this_device WHERE id = 1').get();

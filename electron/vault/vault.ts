@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import type { UserView } from '../../shared/model';
-import { deriveKek, importPrivateKey, newKdfParams, open, randomKey, seal, sealedByRowId, type KdfParams } from './crypto';
+import { deriveKek, importPrivateKey, indexKey, newKdfParams, open, randomKey, seal, sealedByRowId, type KdfParams } from './crypto';
+import { checkAndPinSigningKeys } from './key-pins';
 import { checkpoint, createVaultFile, openVaultFile, VAULT_FORMAT, withWrite, type ReadDb } from './db';
 import { contexts, DIRECTORY_WRAP_ANCHORED, KeyRing } from './keys';
 import {
@@ -22,7 +23,7 @@ import {
   type KdfOptions,
 } from './records';
 import { VaultSession, type Clock } from './service';
-import { appendAudit, checkAuditAnchor, verifyAuditChain, type AuditVerification } from './store-audit';
+import { appendAudit, checkAuditAnchor, verifyAuditChain, type AnchorCheck, type AuditVerification } from './store-audit';
 import { groupKeysOfUser } from './store-groups';
 import { openHeldGroupKey } from './group-keys';
 import { openDirectoryWrap, wrapDirectoryFor } from './directory';
@@ -96,6 +97,15 @@ export async function createVault(file: string, options: CreateVaultOptions): Pr
 }
 
 /** An open vault file, before anyone has signed in. */
+/** Runs `work` and wipes the pin key after it, however it ends. */
+function withPinKey<T>(pinKey: Buffer, work: () => T): T {
+  try {
+    return work();
+  } finally {
+    pinKey.fill(0);
+  }
+}
+
 export class Vault {
   readonly db: ReadDb;
   readonly clock: Clock;
@@ -188,12 +198,14 @@ export class Vault {
       kek.fill(0);
     }
     const keyPair = { publicKey: row.public_key, privateKey: importPrivateKey(privateRaw, row.public_key) };
+    // Seals this person's record of everyone's signing keys (key-pins.ts): only their private key gives it.
+    const pinKey = indexKey(privateRaw, 'signing key pins');
     privateRaw.fill(0);
 
     // The keys are read in the transaction that checks and moves the audit anchor: a disable
     // (which rotates the directory key) or a group rotation committed while Argon2 ran is seen,
     // instead of checking the anchor with a key that is no longer current (a false alarm).
-    const { ring, anchor } = withWrite(this.db, (w) => {
+    const { ring, anchor } = withPinKey(pinKey, () => withWrite(this.db, (w) => {
       const current = getUser(w, row.id);
       if (!current || current.disabled_at !== null) return { ring: undefined, anchor: undefined };
       const wrappedDirectory = getDirectoryWrap(w, row.id);
@@ -205,7 +217,11 @@ export class Vault {
       for (const g of groupKeysOfUser(w, row.id)) ring.addGroup(g.group_id, openHeldGroupKey(w, keyPair, row.id, g));
       // Before this sign-in's own row moves the anchor (and in the same transaction, so no
       // other writer slips in between): does the log still end as the last keyed writer left it?
-      const found = checkAuditAnchor(w, ring.auditKey, anyDirectoryWrapAtLeast(w, DIRECTORY_WRAP_ANCHORED));
+      const anchored = checkAuditAnchor(w, ring.auditKey, anyDirectoryWrapAtLeast(w, DIRECTORY_WRAP_ANCHORED));
+      // Someone's signing key replaced or removed since this person last saw it is the same
+      // finding as a rewritten log: recorded once, and reported by every later check.
+      const pins = checkAndPinSigningKeys(w, pinKey, row);
+      const found: AnchorCheck = !anchored.ok || pins.ok ? anchored : { ok: false, fresh: true, reason: pins.reason };
       if (wrappedDirectory.key_version < DIRECTORY_WRAP_ANCHORED) {
         wrapDirectoryFor(w, ring, { ...row, public_key: keyPair.publicKey });
       }
@@ -216,7 +232,7 @@ export class Vault {
       if (!found.ok && found.fresh) appendAudit(w, { at: now, actor_id: row.id, action: 'audit.anchor_broken', subject: found.reason }, undefined, ring);
       appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name }, undefined, ring);
       return { ring, anchor: found };
-    });
+    }));
     // Disabled while Argon2 ran: answered as a disabled user is.
     if (!ring || !anchor) return fail();
     const session = new VaultSession(this.db, this.clock, userView(row), ring, anchor);

@@ -382,6 +382,19 @@ MIGRATION_TESTS[12] = {
   },
 };
 
+MIGRATION_TESTS[13] = {
+  name: 'gives each user a place for their own sealed record of the signing keys they have seen, outside their shared revision',
+  run: () => {
+    const db = databaseAt(12);
+    db.prepare("INSERT INTO users (uid, name, role, kdf, public_key, sealed_private_key, created_at) VALUES (randomblob(16), 'alice', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk'));
+    const before = db.prepare('SELECT revision, seq FROM users').get();
+    migrate(db, 13);
+    expect(schemaOf(db).users?.columns.at(-1)).toBe('sealed_key_pins BLOB');
+    db.prepare('UPDATE users SET sealed_key_pins = ?').run(blob('pins'));
+    expect(db.prepare('SELECT revision, seq FROM users').get()).toEqual(before);
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

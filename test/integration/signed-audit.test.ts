@@ -145,4 +145,20 @@ describe('signed audit events', () => {
     expect(verify()).toMatchObject({ ok: true });
     vault.close();
   });
+
+  it('a signing key replaced in the file after someone saw it is caught at their next sign-in, and stays reported', async () => {
+    const { file, clock, alice, mallory, vault } = await team();
+    // Mallory saw Alice's key when she signed in; Alice's key is now swapped for one the forger holds.
+    mallory.lock();
+    const forged = newSigningKeyPair();
+    const db = new Database(file);
+    db.exec('DROP TRIGGER signing_keys_fixed');
+    db.prepare('UPDATE signing_keys SET public_key = ? WHERE user_id = ?').run(forged.publicKey, alice.user.id);
+    db.close();
+    const again = await vault.signIn('mallory', 'mallory chose this');
+    expect(again.auditAnchorAtSignIn).toMatchObject({ ok: false, fresh: true, reason: expect.stringMatching(/alice's signing key .* was replaced since you last signed in/) as unknown });
+    again.lock();
+    const later = await Vault.open(file, clock).signIn('mallory', 'mallory chose this');
+    expect(later.auditAnchorAtSignIn).toMatchObject({ ok: false });
+  });
 });

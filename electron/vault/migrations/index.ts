@@ -17,6 +17,7 @@ import { updateToSchemaVersion9 } from './0009-mfa-key-escrow';
 import { updateToSchemaVersion10 } from './0010-global-ids-and-revisions';
 import { updateToSchemaVersion11 } from './0011-signed-audit-events';
 import { updateToSchemaVersion12 } from './0012-local-sign-in-state';
+import { updateToSchemaVersion13 } from './0013-signing-key-pins';
 
 export interface Migration {
   readonly version: number;
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, run: updateToSchemaVersion10 },
   { version: 11, run: updateToSchemaVersion11 },
   { version: 12, run: updateToSchemaVersion12 },
+  { version: 13, run: updateToSchemaVersion13 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
