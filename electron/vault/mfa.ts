@@ -6,7 +6,8 @@
  * The TOTP key is sealed under a key derived from the user's own private key, so it can be
  * opened only after a correct password; recovery codes are kept as HMACs under that key.
  * Emergency codes (issued by an admin, who has no key of the user's) are kept as SHA-256.
- * Never log a code, a key or a recovery code.
+ * The rules and the crypto only: its rows are read and written through store-mfa.ts (shared)
+ * and store-trusted-devices.ts (this desktop's). Never log a code, a key or a recovery code.
  */
 import { createHash, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
@@ -20,6 +21,11 @@ import { refOf } from './store-ids';
 import type { AuditFields } from './store-audit';
 import { whyNotManageVault } from '../../shared/policy';
 import { resolveRoleName } from './store-roles';
+import {
+  clearMfaColumns, countUnusedRecoveryCodes, deleteEmergencyCodes, deleteRecoveryCodes, enableMfa, getEmergencyCode, getMfaPolicySetting, putEmergencyCode,
+  replaceRecoveryCodeHashes, setLastStep, setMfaPolicySetting, setPendingSetup, spendEmergencyCode, spendRecoveryCode, unusedRecoveryCodeHashes, type MfaColumns,
+} from './store-mfa';
+import { deleteTrustedDevice, deleteTrustedDevicesOf, findTrustedDevice, insertTrustedDevice, listTrustedDevices, setTrustedDeviceUsed, trustedDeviceUser } from './store-trusted-devices';
 import { clearFailedCodes, findUserByName, getUser, listUsers, recordFailedCode, type UserRow } from './store-users';
 
 export const RECOVERY_CODES = 10;
@@ -60,10 +66,10 @@ function isLevel(value: unknown): value is MfaPolicyLevel {
 }
 
 export function readMfaPolicy(db: ReadDb): MfaPolicy {
-  const row = db.prepare<[], { value: string }>("SELECT value FROM settings WHERE key = 'mfa_policy'").get();
-  if (!row) return DEFAULT_MFA_POLICY;
+  const stored = getMfaPolicySetting(db);
+  if (stored === undefined) return DEFAULT_MFA_POLICY;
   try {
-    const value = JSON.parse(row.value) as { global?: unknown; roles?: unknown };
+    const value = JSON.parse(stored) as { global?: unknown; roles?: unknown };
     const roles = typeof value.roles === 'object' && value.roles !== null ? Object.fromEntries(Object.entries(value.roles).filter(([, v]) => isLevel(v))) as Record<string, MfaPolicyLevel> : {};
     return { global: isLevel(value.global) ? value.global : DEFAULT_MFA_POLICY.global, roles };
   } catch {
@@ -264,7 +270,7 @@ export class MfaService {
     const others = Object.entries(current.roles).filter(([name]) => name.toLowerCase() !== named?.toLowerCase());
     const next: MfaPolicy = named === undefined ? { ...current, global: level } : { ...current, roles: Object.fromEntries([...others, [named, level]]) };
     this.core.write((w) => {
-      w.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES ('mfa_policy', ?)").run(JSON.stringify(next));
+      setMfaPolicySetting(w, JSON.stringify(next));
       this.core.audit(w, { action: 'mfa.policy' }, named === undefined ? `everyone: ${level}` : `${named}: ${level}`);
     });
     return next;
@@ -276,8 +282,7 @@ export class MfaService {
 
   status(): { readonly enabled: boolean; readonly recoveryCodesLeft: number } {
     const row = this.row();
-    const left = this.core.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM mfa_recovery_codes WHERE user_id = ? AND used_at IS NULL').get(row.id)?.n ?? 0;
-    return { enabled: row.mfa_enabled_at !== null, recoveryCodesLeft: left };
+    return { enabled: row.mfa_enabled_at !== null, recoveryCodesLeft: countUnusedRecoveryCodes(this.core.db, row.id) };
   }
 
   /**
@@ -289,8 +294,7 @@ export class MfaService {
     const secret = encodeSecret(randomBytes(20));
     const userId = this.core.userId();
     this.withMfaKey((key) => this.core.write((w) => {
-      w.prepare('UPDATE users SET mfa_pending_secret = ?, mfa_pending_at = ? WHERE id = ?')
-        .run(seal(key, Buffer.from(secret, 'utf8'), PENDING_CONTEXT(w, userId)), nowMs, userId);
+      setPendingSetup(w, userId, seal(key, Buffer.from(secret, 'utf8'), PENDING_CONTEXT(w, userId)), nowMs);
       this.core.audit(w, { action: 'mfa.setup_started', subject: this.core.userName() });
     }));
     const params: OtpParams = { ...totpParams(secret, 0), kind: 'totp' };
@@ -326,8 +330,7 @@ export class MfaService {
         try {
           dropMfaKeyWraps(w, row.id);
           putMfaKeyWrap(w, row.id, row.id, wrapKey(this.core.keyPair.publicKey, fresh, MFA_KEY_CONTEXT(w, row.id, row.id)));
-          w.prepare('UPDATE users SET mfa_sealed_secret = ?, mfa_enabled_at = ?, mfa_last_step = ?, mfa_pending_secret = NULL, mfa_pending_at = NULL WHERE id = ?')
-            .run(seal(fresh, Buffer.from(secret, 'utf8'), SECRET_CONTEXT(this.core.db, row.id)), nowMs, step, row.id);
+          enableMfa(w, row.id, seal(fresh, Buffer.from(secret, 'utf8'), SECRET_CONTEXT(this.core.db, row.id)), nowMs, step);
           this.escrowForOwners(w, fresh);
         } finally {
           fresh.fill(0);
@@ -398,10 +401,9 @@ export class MfaService {
     if (!Number.isInteger(days) || days < 1) throw new CrewvaultError('INVALID_INPUT', 'Trusting a computer is turned off in this vault.');
     const token = randomBytes(32).toString('hex');
     const id = this.core.write((w) => {
-      const inserted = w.prepare('INSERT INTO trusted_devices (user_id, token_hash, label, created_at, last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(this.core.userId(), deviceHash(token), label.slice(0, 200), nowMs, nowMs, nowMs + days * DAY_MS);
+      const inserted = insertTrustedDevice(w, this.core.userId(), deviceHash(token), label.slice(0, 200), nowMs, nowMs + days * DAY_MS);
       this.core.audit(w, { action: 'mfa.device_trusted', subject: this.core.userName() }, label.slice(0, 200));
-      return Number(inserted.lastInsertRowid);
+      return inserted;
     });
     return { id, token };
   }
@@ -413,14 +415,14 @@ export class MfaService {
     // Looked up and used in one write transaction: a computer forgotten, or MFA reset, in
     // another process at the same moment is either seen gone or gone after this use, never both.
     return this.core.write((w) => {
-      const found = w.prepare<[number, Buffer], { id: number; created_at: number; expires_at: number }>('SELECT id, created_at, expires_at FROM trusted_devices WHERE user_id = ? AND token_hash = ?').get(userId, deviceHash(token));
+      const found = findTrustedDevice(w, userId, deviceHash(token));
       if (!found) return undefined;
       if (Math.min(found.expires_at, found.created_at + days * DAY_MS) <= nowMs) {
-        w.prepare('DELETE FROM trusted_devices WHERE id = ?').run(found.id);
+        deleteTrustedDevice(w, found.id);
         this.core.audit(w, { action: 'mfa.device_expired', subject: this.core.userName() });
         return undefined;
       }
-      w.prepare('UPDATE trusted_devices SET last_used_at = ? WHERE id = ?').run(nowMs, found.id);
+      setTrustedDeviceUsed(w, found.id, nowMs);
       this.core.audit(w, { action: 'signin.trusted_device', subject: this.core.userName() });
       return found.id;
     });
@@ -429,25 +431,23 @@ export class MfaService {
   /** The computers trusted for this user, or (users.manage) for another. Expired ones are left out. */
   devices(userName?: string, nowMs: number = this.core.now()): TrustedDevice[] {
     const userId = userName === undefined ? this.core.userId() : this.otherUser(userName).id;
-    return this.core.db.prepare<[number, number], { id: number; label: string; created_at: number; last_used_at: number; expires_at: number }>(
-      'SELECT id, label, created_at, last_used_at, expires_at FROM trusted_devices WHERE user_id = ? AND expires_at > ? ORDER BY last_used_at DESC',
-    ).all(userId, nowMs).map((d) => ({ id: d.id, label: d.label, createdAt: d.created_at, lastUsedAt: d.last_used_at, expiresAt: d.expires_at }));
+    return listTrustedDevices(this.core.db, userId, nowMs).map((d) => ({ id: d.id, label: d.label, createdAt: d.created_at, lastUsedAt: d.last_used_at, expiresAt: d.expires_at }));
   }
 
   /** Forgets a trusted computer: one's own (never `inUse`, the one signed in on), or anyone's with users.manage. */
   forgetDevice(deviceId: number, inUse: number | undefined): void {
-    const row = this.core.db.prepare<[number], { user_id: number }>('SELECT user_id FROM trusted_devices WHERE id = ?').get(deviceId);
-    if (!row) throw new CrewvaultError('NOT_FOUND', 'No such trusted computer.');
-    if (row.user_id === this.core.userId()) {
+    const deviceUserId = trustedDeviceUser(this.core.db, deviceId);
+    if (deviceUserId === undefined) throw new CrewvaultError('NOT_FOUND', 'No such trusted computer.');
+    if (deviceUserId === this.core.userId()) {
       if (deviceId === inUse) throw new CrewvaultError('INVALID_INPUT', 'This is the computer you are using: forget it from another one, or turn two-step sign-in off and on.');
     } else {
-      const target = getUser(this.core.db, row.user_id);
+      const target = getUser(this.core.db, deviceUserId);
       if (target) this.core.requireActOn(target);
       else this.core.requireUsersManage();
     }
-    const owner = getUser(this.core.db, row.user_id);
+    const owner = getUser(this.core.db, deviceUserId);
     this.core.write((w) => {
-      w.prepare('DELETE FROM trusted_devices WHERE id = ?').run(deviceId);
+      deleteTrustedDevice(w, deviceId);
       this.core.audit(w, { action: 'mfa.device_forgotten', subject: owner?.name ?? null });
     });
   }
@@ -477,7 +477,7 @@ export class MfaService {
       const step = matchingStep(secret, code, nowMs, row.mfa_last_step ?? -1);
       this.noteSecondFactor(w, row, nowMs, step !== undefined, 'signin.code');
       if (step === undefined) return { error: wrongCode() };
-      w.prepare('UPDATE users SET mfa_last_step = ? WHERE id = ?').run(step, row.id);
+      setLastStep(w, row.id, step);
       // Enrolled before schema 9, or an owner added since: hand them the key now.
       this.withMfaKey((key) => this.escrowForOwners(w, key));
       return { value: null };
@@ -524,11 +524,10 @@ export class MfaService {
       const row = this.rowIn(w);
       const waiting = this.checkBackoff(row, nowMs);
       if (waiting) return { error: waiting };
-      const unused = w.prepare<[number], { code_hash: Buffer }>('SELECT code_hash FROM mfa_recovery_codes WHERE user_id = ? AND used_at IS NULL').all(row.id);
-      const match = unused.find((s) => sameBytes(s.code_hash, hash));
+      const unused = unusedRecoveryCodeHashes(w, row.id);
+      const match = unused.find((stored) => sameBytes(stored, hash));
       // Unused is asked again by the write itself: the code is spent by this statement or not at all.
-      const spent = match !== undefined
-        && w.prepare('UPDATE mfa_recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL').run(nowMs, row.id, match.code_hash).changes === 1;
+      const spent = match !== undefined && spendRecoveryCode(w, row.id, match, nowMs);
       this.noteSecondFactor(w, row, nowMs, spent, 'signin.recovery');
       return spent ? { value: unused.length - 1 } : { error: wrongCode() };
     }));
@@ -541,9 +540,9 @@ export class MfaService {
       const row = this.rowIn(w);
       const waiting = this.checkBackoff(row, nowMs);
       if (waiting) return { error: waiting };
-      const stored = w.prepare<[number], { code_hash: Buffer; expires_at: number }>('SELECT code_hash, expires_at FROM emergency_codes WHERE user_id = ?').get(row.id);
+      const stored = getEmergencyCode(w, row.id);
       const used = stored !== undefined && nowMs <= stored.expires_at && sameBytes(stored.code_hash, emergencyHash(row.id, code))
-        && w.prepare('DELETE FROM emergency_codes WHERE user_id = ? AND code_hash = ?').run(row.id, stored.code_hash).changes === 1;
+        && spendEmergencyCode(w, row.id, stored.code_hash);
       this.noteSecondFactor(w, row, nowMs, used, 'signin.emergency');
       return used ? { value: null } : { error: wrongCode() };
     }));
@@ -591,31 +590,20 @@ export class MfaService {
       const user = findUserByName(w, userName.trim());
       if (!user) throw new CrewvaultError('NOT_FOUND', `No user named "${userName.trim()}".`);
       this.core.requireActOn(user);
-      w.prepare('INSERT OR REPLACE INTO emergency_codes (user_id, code_hash, expires_at, issued_by) VALUES (?, ?, ?, ?)')
-        .run(user.id, emergencyHash(user.id, code), nowMs + EMERGENCY_CODE_MS, this.core.userId());
+      putEmergencyCode(w, user.id, emergencyHash(user.id, code), nowMs + EMERGENCY_CODE_MS, this.core.userId());
       this.core.audit(w, { action: 'mfa.emergency_issued', subject: user.name });
     });
     return code;
   }
 
   private replaceRecoveryCodes(db: WriteDb, userId: number): string[] {
-    db.prepare('DELETE FROM mfa_recovery_codes WHERE user_id = ?').run(userId);
     const codes = Array.from({ length: RECOVERY_CODES }, () => {
       const raw = randomCode(RECOVERY_ALPHABET, 10);
       return `${raw.slice(0, 5)}-${raw.slice(5)}`;
     });
-    const insert = db.prepare('INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES (?, ?)');
-    for (const code of codes) insert.run(userId, this.recoveryHash(code));
+    replaceRecoveryCodeHashes(db, userId, codes.map((code) => this.recoveryHash(code)));
     return codes;
   }
-}
-
-interface MfaColumns {
-  readonly mfa_sealed_secret: Buffer | null;
-  readonly mfa_last_step: number | null;
-  /** Schema 5: a started setup's key, sealed, and when it was started. */
-  readonly mfa_pending_secret: Buffer | null;
-  readonly mfa_pending_at: number | null;
 }
 
 function totpParams(secret: string, counter: number): OtpParams {
@@ -641,10 +629,12 @@ function deviceHash(token: string): Buffer {
   return createHash('sha256').update(`crewvault/v1 device|${token}`).digest();
 }
 
+/** A user's two-step sign-in, all of it: key, setup, recovery and emergency codes, the wraps of
+ * their MFA key and the computers trusted for it here. */
 export function clearMfa(db: WriteDb, userId: number): void {
-  db.prepare('UPDATE users SET mfa_sealed_secret = NULL, mfa_enabled_at = NULL, mfa_last_step = NULL, mfa_pending_secret = NULL, mfa_pending_at = NULL WHERE id = ?').run(userId);
+  clearMfaColumns(db, userId);
   dropMfaKeyWraps(db, userId);
-  db.prepare('DELETE FROM mfa_recovery_codes WHERE user_id = ?').run(userId);
-  db.prepare('DELETE FROM trusted_devices WHERE user_id = ?').run(userId);
-  db.prepare('DELETE FROM emergency_codes WHERE user_id = ?').run(userId);
+  deleteRecoveryCodes(db, userId);
+  deleteTrustedDevicesOf(db, userId);
+  deleteEmergencyCodes(db, userId);
 }
