@@ -1,26 +1,25 @@
 /**
  * Schema 10's second half: what was sealed by row id (crypto.ts format 1) is sealed again by
  * global id (format 2), so a seal means the same on every desktop and on a team server.
- * An owner holds every key that sealed the shared objects — every group's keys, the directory
- * key and its history — and re-seals them at sign-in (VaultSession.finishGlobalIds). What only
- * one person's password or MFA key opens (their private key, their authenticator's key) is
- * re-sealed at that person's own sign-in (vault.ts, MfaService.resealByGlobalId).
+ * An owner holds every key that sealed the shared content — every group's keys, the directory
+ * key and its history — and re-seals entries and names at sign-in (VaultSession.finishGlobalIds).
+ * What is one person's — their private key, the key wraps they hold, their authenticator's key —
+ * is re-sealed at that person's own sign-in, after it opens (vault.ts, own-wraps.ts,
+ * MfaService.resealByGlobalId).
  * Audit details stay as written: each row's hash covers its sealed detail, and re-sealing it
  * would rewrite the chain that proves the log was not rewritten. Their row ids never change.
  * Must never change what anything says, nor leave a row half re-sealed (one transaction).
  */
-import { open, seal, sealedByRowId, SEAL_FORMAT_AT, sealJson, openJson, tampered, WRAP_FORMAT_AT, wrapKey, wrappedByRowId } from './crypto';
+import { open, seal, sealedByRowId, SEAL_FORMAT_AT, sealJson, openJson, tampered, WRAP_FORMAT_AT } from './crypto';
 import type { ReadDb, WriteDb } from './db';
-import { directoryKeyFor, wrapDirectoryFor } from './directory';
+import { directoryKeyFor } from './directory';
 import { resealEntry } from './entry-reseal';
 import { contexts, type KeyRing } from './keys';
 import { getMeta, setMeta } from './store-meta';
 import { listCustomerRows, setCustomerSealedName } from './store-customers';
-import { getDirectoryHistory, getDirectoryWrap, replaceDirectoryHistory } from './store-directory';
+import { getDirectoryHistory, replaceDirectoryHistory } from './store-directory';
 import { listEntryRowsInGroups } from './store-entries';
-import { groupKeysOfGroup, listGroups, putGroupKey, setGroupSealedName } from './store-groups';
-import { refOf } from './store-ids';
-import { listUsers } from './store-users';
+import { listGroups, setGroupSealedName } from './store-groups';
 
 /** Where seals by row id can remain, and where in each blob the format byte is. */
 const SEALED_COLUMNS = [
@@ -66,35 +65,21 @@ export interface ResealCount {
 }
 
 /**
- * The owner's pass, in the caller's write transaction: entries, customer and group names, group
- * key and directory key wraps, and the directory history. Only what `ring` holds the key to is
- * touched; the pass is marked done when nothing an owner can re-seal is left.
+ * The owner's pass, in the caller's write transaction: entries, customer and group names, and
+ * the directory history — content, sealed under keys the owner holds. Key wraps are not
+ * touched here: each is re-sealed by the person it is for, after it opens (own-wraps.ts), so no
+ * row in the file can get anyone a key. The pass is marked done when no such content is left.
  */
 export function resealSharedByGlobalId(db: WriteDb, ring: KeyRing, customerName: (customerId: number) => string): ResealCount {
   let entries = 0;
   let names = 0;
   let keys = 0;
-  const users = new Map(listUsers(db).map((u) => [u.id, u]));
   for (const [groupId, key] of ring.groups) {
     for (const row of listEntryRowsInGroups(db, [groupId])) {
       if (!sealedByRowId(row.sealed_summary) && !sealedByRowId(row.sealed_details)) continue;
       if (row.key_version !== key.version || !key.secret) continue;
       resealEntry(db, row, key, { groupId, key }, customerName(row.customer_id), row.updated_at);
       entries++;
-    }
-    for (const gk of groupKeysOfGroup(db, groupId)) {
-      const stale = wrappedByRowId(gk.wrapped_key) || (gk.wrapped_secret_key !== null && wrappedByRowId(gk.wrapped_secret_key));
-      if (!stale || gk.key_version !== key.version || (gk.wrapped_secret_key !== null && !key.secret)) continue;
-      const member = users.get(gk.user_id);
-      if (!member) continue;
-      const publicKey = member.public_key;
-      const group = refOf(db, 'access_groups', groupId);
-      putGroupKey(db, {
-        ...gk,
-        wrapped_key: wrapKey(publicKey, key.key, contexts.groupKey(group, member, key.version)),
-        wrapped_secret_key: gk.wrapped_secret_key === null || !key.secret ? null : wrapKey(publicKey, key.secret, contexts.groupSecretKey(group, member, key.version)),
-      });
-      keys++;
     }
   }
   for (const row of listCustomerRows(db)) {
@@ -111,12 +96,6 @@ export function resealSharedByGlobalId(db: WriteDb, ring: KeyRing, customerName:
     setGroupSealedName(db, row.id, sealJson(ring.directoryKey, name, contexts.groupName(row)));
     names++;
   }
-  for (const user of users.values()) {
-    const wrap = getDirectoryWrap(db, user.id);
-    if (!wrap || !wrappedByRowId(wrap.wrapped_key) || user.disabled_at !== null || wrap.dir_version !== ring.directoryVersion) continue;
-    wrapDirectoryFor(db, ring, user);
-    keys++;
-  }
   for (let version = 1; version < ring.directoryVersion; version++) {
     const sealed = getDirectoryHistory(db, version);
     if (!sealed || !sealedByRowId(sealed)) continue;
@@ -125,7 +104,7 @@ export function resealSharedByGlobalId(db: WriteDb, ring: KeyRing, customerName:
     keys++;
   }
   const left = rowIdSealCounts(db);
-  const ownersPart = ['access_groups.sealed_name', 'group_keys.wrapped_key', 'group_keys.wrapped_secret_key', 'customers.sealed_name', 'entries.sealed_summary', 'entries.sealed_details', 'directory_history.sealed_key'];
+  const ownersPart = ['access_groups.sealed_name', 'customers.sealed_name', 'entries.sealed_summary', 'entries.sealed_details', 'directory_history.sealed_key'];
   if (ownersPart.every((k) => left[k] === 0)) setMeta(db, PASS_KEY, 'done');
   return { entries, names, keys };
 }

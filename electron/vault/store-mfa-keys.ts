@@ -38,3 +38,8 @@ export function mfaKeyWrapsOf(db: ReadDb, userId: number): Array<{ holder_id: nu
 export function setMfaSeals(db: WriteDb, userId: number, secret: Buffer | null, pending: Buffer | null): void {
   db.prepare('UPDATE users SET mfa_sealed_secret = ?, mfa_pending_secret = ? WHERE id = ?').run(secret, pending, userId);
 }
+
+/** Every MFA key `holderId` holds, their own included. */
+export function mfaKeyWrapsHeldBy(db: ReadDb, holderId: number): Array<{ user_id: number; wrapped_key: Buffer }> {
+  return db.prepare<[number], { user_id: number; wrapped_key: Buffer }>('SELECT user_id, wrapped_key FROM mfa_key_wraps WHERE holder_id = ? ORDER BY user_id').all(holderId);
+}

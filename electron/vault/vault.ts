@@ -9,6 +9,7 @@ import { CrewvaultError } from '../../shared/errors';
 import type { UserView } from '../../shared/model';
 import { deriveKek, importPrivateKey, indexKey, newKdfParams, open, randomKey, seal, sealedByRowId, type KdfParams } from './crypto';
 import { checkAndPinSigningKeys } from './key-pins';
+import { resealOwnWraps } from './own-wraps';
 import { checkpoint, createVaultFile, openVaultFile, VAULT_FORMAT, withWrite, type ReadDb } from './db';
 import { contexts, DIRECTORY_WRAP_ANCHORED, KeyRing } from './keys';
 import {
@@ -214,6 +215,8 @@ export class Vault {
       if (resealed && current.sealed_private_key.equals(row.sealed_private_key)) setSealedPrivateKey(w, row.id, resealed);
       // Opened, or made at the first sign-in since schema 11: this sign-in's own row is signed with it.
       ring.signer = signerAtSignIn(w, keyPair, row, now);
+      // The wraps this person holds, sealed by row id before schema 10, move to global ids: only they can.
+      resealOwnWraps(w, keyPair, row);
       for (const g of groupKeysOfUser(w, row.id)) ring.addGroup(g.group_id, openHeldGroupKey(w, keyPair, row.id, g));
       // Before this sign-in's own row moves the anchor (and in the same transaction, so no
       // other writer slips in between): does the log still end as the last keyed writer left it?

@@ -143,7 +143,7 @@ describe('a schema-9 team vault written by that code (test/fixtures/schema9-team
 
     const alice = await vault.signIn('alice', 'alice password');
     const ownerPart = withFile(file, (db) => rowIdSealCounts(db as never));
-    for (const key of ['entries.sealed_summary', 'entries.sealed_details', 'customers.sealed_name', 'access_groups.sealed_name', 'group_keys.wrapped_key', 'group_keys.wrapped_secret_key', 'directory_history.sealed_key']) {
+    for (const key of ['entries.sealed_summary', 'entries.sealed_details', 'customers.sealed_name', 'access_groups.sealed_name', 'directory_history.sealed_key']) {
       expect(ownerPart[key], key).toBe(0);
     }
     expect(alice.auditLog().filter((r) => r.action === 'vault.ids_resealed').map((r) => r.detail)).toEqual([expect.stringMatching(/^3 entries, 4 names and \d+ keys now sealed by global id$/)]);
@@ -169,6 +169,9 @@ describe('a schema-9 team vault written by that code (test/fixtures/schema9-team
     for (const name of ['adam', 'cody', 'audrey', 'lena', 'hal']) (await vault.signIn(name, `${name} password`)).lock();
     const left = withFile(file, (db) => rowIdSealCounts(db as never));
     expect(left['users.sealed_private_key']).toBe(1);
+    // Every wrap is re-sealed by the one it is for: only the disabled user's are left.
+    const mallorys = withFile(file, (db) => db.prepare("SELECT (SELECT count(*) FROM group_keys WHERE user_id = u.id) AS g, (SELECT count(*) FROM directory_keys WHERE user_id = u.id) AS d FROM users u WHERE name = 'mallory'").get()) as { g: number; d: number };
+    expect([left['group_keys.wrapped_key'], left['directory_keys.wrapped_key'], left['mfa_key_wraps.wrapped_key']]).toEqual([mallorys.g, mallorys.d, 0]);
     const vaultTwice = withFile(file, (db) => db.prepare("SELECT value FROM meta WHERE key = 'row_id_seals'").get());
     expect(vaultTwice).toEqual({ value: 'done' });
     // The events written before schema 11 stay unsigned; every one since is signed, and the log verifies.

@@ -1,0 +1,61 @@
+// Rows planted in the vault file by a member who can write it (hostile review of schemas
+// 10-12): the re-seal to global ids never gives anyone a key because of a row that merely looks
+// unconverted. Each wrap is re-sealed only by the person it is for, after it opens.
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { Vault } from '../../electron/vault/vault';
+import { FAST_KDF, manualClock, newVault, PASSWORD } from '../support/vault';
+
+/** Junk that reads as a wrap sealed by row id (format byte 1 after the 32-byte ephemeral key). */
+const staleLooking = (): Buffer => Buffer.concat([randomBytes(32), Buffer.of(1), randomBytes(40)]);
+
+describe('planted rows that look unconverted', () => {
+  it('a group key row planted for an auditor gets no key at the owner\'s sign-in, even with the re-seal marked pending', async () => {
+    const clock = manualClock();
+    const { file, session: alice } = await newVault(clock);
+    const finance = alice.team.createGroup('Finance');
+    alice.createEntry({ customer: 'Bank', title: 'Wire', password: 'wire-pass', groupId: finance.id });
+    await alice.createUser('audrey', 'auditor', 'audrey password', FAST_KDF);
+    const audreyId = alice.team.listUsers().find((u) => u.name === 'audrey')?.id;
+    alice.lock();
+    const planted = { list: staleLooking(), secret: staleLooking() };
+    const db = new Database(file);
+    const group = db.prepare<[number], { key_version: number }>('SELECT key_version FROM access_groups WHERE id = ?').get(finance.id);
+    db.prepare('INSERT INTO group_keys (group_id, user_id, key_version, wrapped_key, is_lead, wrapped_secret_key, by_role) VALUES (?, ?, ?, ?, 0, ?, 0)')
+      .run(finance.id, audreyId, group?.key_version, planted.list, planted.secret);
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('row_id_seals', 'pending')").run();
+    db.close();
+
+    const vault = Vault.open(file, clock);
+    (await vault.signIn('alice', PASSWORD)).lock();
+    vault.close();
+
+    const check = new Database(file, { readonly: true });
+    const row = check.prepare<[number, number], { wrapped_key: Buffer; wrapped_secret_key: Buffer }>('SELECT wrapped_key, wrapped_secret_key FROM group_keys WHERE group_id = ? AND user_id = ?').get(finance.id, audreyId ?? 0);
+    check.close();
+    expect(row?.wrapped_key).toEqual(planted.list);
+    expect(row?.wrapped_secret_key).toEqual(planted.secret);
+  });
+
+  it('a directory key row planted for a disabled user is not wrapped again for them', async () => {
+    const clock = manualClock();
+    const { file, session: alice } = await newVault(clock);
+    await alice.createUser('mallory', 'technician', 'mallory password', FAST_KDF);
+    alice.team.disableUser('mallory');
+    const malloryId = alice.team.listUsers().find((u) => u.name === 'mallory')?.id ?? 0;
+    alice.lock();
+    const planted = staleLooking();
+    const db = new Database(file);
+    db.prepare('UPDATE users SET disabled_at = NULL WHERE id = ?').run(malloryId);
+    db.prepare('INSERT OR REPLACE INTO directory_keys (user_id, key_version, dir_version, wrapped_key) VALUES (?, 2, (SELECT CAST(value AS INTEGER) FROM meta WHERE key = \'directory_version\'), ?)').run(malloryId, planted);
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('row_id_seals', 'pending')").run();
+    db.close();
+    const vault = Vault.open(file, clock);
+    (await vault.signIn('alice', PASSWORD)).lock();
+    vault.close();
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare<[number], { wrapped_key: Buffer }>('SELECT wrapped_key FROM directory_keys WHERE user_id = ?').get(malloryId)?.wrapped_key).toEqual(planted);
+    check.close();
+  });
+});
