@@ -13,8 +13,8 @@ import { createHash, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqu
 import { CrewvaultError } from '../../shared/errors';
 import { buildOtpUri, DEFAULT_PERIOD, defaultOtpParams, encodeSecret, groupSecret, hotpCode, timeStep, type OtpParams } from '../../shared/otp';
 import { MFA_POLICY_LEVELS, type MfaPolicyLevel } from '../../shared/model';
-import { exportPrivateKey, open, seal, sealedByRowId, unwrapKey, wrapKey, wrappedByRowId, type KeyPair, type SealContext } from './crypto';
-import { dropMfaKeyWraps, getMfaKeyWrap, mfaKeyHolders, mfaKeysHeldBy, mfaKeyWrapsOf, putMfaKeyWrap, setMfaSeals } from './store-mfa-keys';
+import { exportPrivateKey, open, seal, sealedByRowId, unwrapKey, wrapKey, type KeyPair, type SealContext } from './crypto';
+import { dropMfaKeyWraps, getMfaKeyWrap, mfaKeyHolders, mfaKeysHeldBy, putMfaKeyWrap, setMfaSeals } from './store-mfa-keys';
 import type { ReadDb, WriteDb } from './db';
 import { linkContext, objectContext } from './keys';
 import { refOf } from './store-ids';
@@ -351,16 +351,17 @@ export class MfaService {
   }
 
   /**
-   * Schema 10, at this user's own sign-in: their TOTP key, a pending setup key and the wraps of
-   * their MFA key are sealed again by global id — only their MFA key opens them, so nobody else
-   * can. Returns how many seals moved (0 once done, after a cheap look at their own row).
+   * Schema 10, at this user's own sign-in: their TOTP key and a pending setup key are sealed
+   * again by global id — only their MFA key opens them, so nobody else can. The wraps of MFA keys
+   * are re-sealed by whoever holds each, after it opens (own-wraps.ts), never wrapped here for
+   * someone else: a planted row must not get anyone this user's MFA key. Returns how many seals
+   * moved (0 once done, after a cheap look at their own row).
    */
   resealByGlobalId(): number {
     const row = this.row();
     const userId = row.id;
     const sealsByRowId = (b: Buffer | null): boolean => b !== null && sealedByRowId(b);
-    const staleWraps = (db: ReadDb): Array<{ holder_id: number; wrapped_key: Buffer }> => mfaKeyWrapsOf(db, userId).filter((w) => wrappedByRowId(w.wrapped_key));
-    if (!sealsByRowId(row.mfa_sealed_secret) && !sealsByRowId(row.mfa_pending_secret) && staleWraps(this.core.db).length === 0) return 0;
+    if (!sealsByRowId(row.mfa_sealed_secret) && !sealsByRowId(row.mfa_pending_secret)) return 0;
     return this.withMfaKey((key) => this.core.write((w) => {
       const current = getUser(w, userId) as (UserRow & MfaColumns) | undefined;
       if (!current) return 0;
@@ -371,12 +372,6 @@ export class MfaService {
         return seal(key, open(key, sealed, context), context);
       };
       setMfaSeals(w, userId, again(current.mfa_sealed_secret, SECRET_CONTEXT(w, userId)), again(current.mfa_pending_secret, PENDING_CONTEXT(w, userId)));
-      for (const wrap of staleWraps(w)) {
-        const holder = getUser(w, wrap.holder_id);
-        if (!holder) continue;
-        putMfaKeyWrap(w, userId, holder.id, wrapKey(holder.public_key, key, MFA_KEY_CONTEXT(w, userId, holder.id)));
-        moved++;
-      }
       return moved;
     }));
   }

@@ -29,11 +29,6 @@ export function dropMfaKeyWraps(db: WriteDb, userId: number): void {
   db.prepare('DELETE FROM mfa_key_wraps WHERE user_id = ?').run(userId);
 }
 
-/** Every wrap of `userId`'s MFA key, their own included. */
-export function mfaKeyWrapsOf(db: ReadDb, userId: number): Array<{ holder_id: number; wrapped_key: Buffer }> {
-  return db.prepare<[number], { holder_id: number; wrapped_key: Buffer }>('SELECT holder_id, wrapped_key FROM mfa_key_wraps WHERE user_id = ? ORDER BY holder_id').all(userId);
-}
-
 /** A user's TOTP key and pending setup key, sealed again (schema 10's re-seal by global id). */
 export function setMfaSeals(db: WriteDb, userId: number, secret: Buffer | null, pending: Buffer | null): void {
   db.prepare('UPDATE users SET mfa_sealed_secret = ?, mfa_pending_secret = ? WHERE id = ?').run(secret, pending, userId);

@@ -58,4 +58,22 @@ describe('planted rows that look unconverted', () => {
     expect(check.prepare<[number], { wrapped_key: Buffer }>('SELECT wrapped_key FROM directory_keys WHERE user_id = ?').get(malloryId)?.wrapped_key).toEqual(planted);
     check.close();
   });
+
+  it('an MFA key wrap planted for another holder is not wrapped for them at the user\'s own sign-in', async () => {
+    const clock = manualClock();
+    const { file, session: alice } = await newVault(clock);
+    await alice.createUser('mallory', 'technician', 'mallory password', FAST_KDF);
+    const ids = new Map(alice.team.listUsers().map((u) => [u.name, u.id]));
+    alice.lock();
+    const planted = staleLooking();
+    const db = new Database(file);
+    db.prepare('INSERT INTO mfa_key_wraps (user_id, holder_id, wrapped_key) VALUES (?, ?, ?)').run(ids.get('alice'), ids.get('mallory'), planted);
+    db.close();
+    const vault = Vault.open(file, clock);
+    (await vault.signIn('alice', PASSWORD)).lock();
+    vault.close();
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare<[number, number], { wrapped_key: Buffer }>('SELECT wrapped_key FROM mfa_key_wraps WHERE user_id = ? AND holder_id = ?').get(ids.get('alice') ?? 0, ids.get('mallory') ?? 0)?.wrapped_key).toEqual(planted);
+    check.close();
+  });
 });
