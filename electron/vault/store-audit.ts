@@ -170,6 +170,16 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
   return id;
 }
 
+/** The last row of the log: its id and hash. */
+export function lastAuditRow(db: ReadDb): { readonly id: number; readonly hash: Buffer } | undefined {
+  return db.prepare<[], { id: number; hash: Buffer }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
+}
+
+/** Row `id`'s hash, if the row is there. */
+export function auditRowHash(db: ReadDb, id: number): { readonly id: number; readonly hash: Buffer } | undefined {
+  return db.prepare<[number], { id: number; hash: Buffer }>('SELECT id, hash FROM audit_log WHERE id = ?').get(id);
+}
+
 export function listAuditRows(db: ReadDb, limit = 1000): AuditRow[] {
   return db.prepare<[number], AuditRow>('SELECT * FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT ?) ORDER BY id').all(limit);
 }

@@ -3,13 +3,14 @@
 // or drop another person's events: each edit below recomputes the hash chain and the head as the
 // app would, and the authors' signatures still catch it.
 import Database from 'better-sqlite3';
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { signBytes, newSigningKeyPair, type Signer } from '../../electron/vault/signing';
 import { storedEventBytes } from '../../electron/vault/store-audit';
 import type { VaultSession } from '../../electron/vault/service';
 import { Vault } from '../../electron/vault/vault';
 import { rechainAudit } from '../support/audit-forger';
-import { FAST_KDF, manualClock, newVault } from '../support/vault';
+import { FAST_KDF, manualClock, newVault, OWNER, PASSWORD } from '../support/vault';
 
 function edit(file: string, work: (db: Database.Database) => void): void {
   const db = new Database(file);
@@ -160,5 +161,34 @@ describe('signed audit events', () => {
     again.lock();
     const later = await Vault.open(file, clock).signIn('mallory', 'mallory chose this');
     expect(later.auditAnchorAtSignIn).toMatchObject({ ok: false });
+  });
+
+  it('a log rewritten at or before where someone last saw it — signatures stripped, hashes, head and anchor remade — is caught at their next sign-in', async () => {
+    const { file, clock, alice, mallory, rows } = await team();
+    const reveal = rows().find((r) => r.action === 'password.reveal');
+    // Alice's last sign-in saw the log as it is now (her session's sign-in checkpointed it).
+    alice.lock();
+    const vaultA = Vault.open(file, clock);
+    (await vaultA.signIn(OWNER, PASSWORD)).lock();
+    vaultA.close();
+    // Mallory, with every key a member has, rewrites Alice's reveal and remakes everything she can.
+    const auditKey = Buffer.from((mallory as unknown as { ring: { auditKey: Buffer } }).ring.auditKey);
+    mallory.lock();
+    edit(file, (db) => {
+      db.prepare('UPDATE audit_log SET signature = NULL, signer_key_id = NULL, device_id = NULL, device_prev = NULL').run();
+      db.prepare("UPDATE audit_log SET action = 'entry.view' WHERE id = ?").run(reveal?.id);
+    });
+    const db = new Database(file);
+    const last = db.prepare<[], { id: number; hash: Buffer }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
+    const mac = createHmac('sha256', auditKey).update(`${last?.id}:${last?.hash.toString('hex')}`, 'utf8').digest('hex');
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'audit_anchor'").run(`${last?.id}:${mac}`);
+    db.close();
+    const unkeyed = Vault.open(file, clock);
+    expect(unkeyed.verifyAudit()).toMatchObject({ ok: true }); // every check a member can remake passes
+    unkeyed.close();
+    const vault = Vault.open(file, clock);
+    const again = await vault.signIn(OWNER, PASSWORD);
+    expect(again.auditAnchorAtSignIn).toMatchObject({ ok: false, reason: expect.stringMatching(/the audit log was rewritten at or before row \d+ since you last signed in/) as unknown });
+    vault.close();
   });
 });
