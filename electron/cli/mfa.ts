@@ -7,12 +7,14 @@
 import { parseArgs } from 'node:util';
 import { CrewvaultError } from '../../shared/errors';
 import type { VaultSession } from '../vault/service';
-import { EMERGENCY_CODE_MS, ENROLMENT_MS, RECOVERY_CODES } from '../vault/mfa';
+import { EMERGENCY_CODE_MS, ENROLMENT_MS, RECOVERY_CODES, type Enrolment } from '../vault/mfa';
+import { beginSetUp, SECOND_STEP_MS, type SignInAttempt } from '../vault/sign-in-flow';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
-import { VAULT_OPTIONS, withSession } from './signin';
+import { VAULT_OPTIONS, withSession, WORDS } from './signin';
 
 const SETUP_MINUTES = ENROLMENT_MS / 60_000;
 const EMERGENCY_MINUTES = EMERGENCY_CODE_MS / 60_000;
+const SECOND_STEP_MINUTES = SECOND_STEP_MS / 60_000;
 
 const USAGE = `crewvault mfa begin | confirm --code CODE | status [--json] | recovery-codes | regenerate | off
                   | reset USER | emergency USER                                    [--vault PATH] [--as USER]
@@ -24,6 +26,8 @@ const USAGE = `crewvault mfa begin | confirm --code CODE | status [--json] | rec
                   old one keeps working until the new one is confirmed.
   confirm         --code is always the new key's code: the setup it confirms was started by you, signed in
                   in full, and stands in for your current code. Prints ${RECOVERY_CODES} recovery codes, once.
+                  "--code -" reads it after the password; where this sign-in has a second step (a code, or a
+                  setup the policy requires), it must come within the ${SECOND_STEP_MINUTES} minutes the app gives that step.
   status          on or off, recovery codes left, and the policy for your role.
   recovery-codes  how many are left (they are kept hashed, so they cannot be shown again; see regenerate).
   regenerate      prints ${RECOVERY_CODES} new recovery codes; the old ones stop working.
@@ -40,12 +44,16 @@ function printCodes(io: CliIo, codes: readonly string[]): void {
   for (const code of codes) io.out(`${code}\n`);
 }
 
-/** Adding an authenticator where the policy turns two-step sign-in off is refused, as in the app. */
-function begin(session: VaultSession) {
-  if (session.mfa.policy().mine === 'off') {
-    throw new CrewvaultError('FORBIDDEN', 'Two-step sign-in is turned off for your role ("crewvault policy mfa").');
-  }
-  return { replacing: session.mfa.status().enabled, user: session.user.name, ...session.mfa.beginEnrolment() };
+/**
+ * A new key, by the vault's rules (sign-in-flow.ts), as the app starts one: the setup step of a
+ * sign-in the policy sends to set up, or else a signed-in person's setup — refused where the
+ * policy turns two-step sign-in off, and, replacing a working authenticator, proved again. This
+ * command's password is that proof: its code was used by the sign-in and cannot be used twice.
+ */
+async function begin(session: VaultSession, password: string, attempt: SignInAttempt, io: CliIo): Promise<Enrolment & { replacing: boolean; user: string }> {
+  const replacing = session.mfa.status().enabled;
+  const setup = attempt.due === 'enrol' ? attempt.beginSetUp(WORDS) : await beginSetUp(session, { password }, io.now());
+  return { ...setup, replacing, user: session.user.name };
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {
@@ -58,7 +66,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (values.json && sub !== 'status') throw new UsageError('--json goes with "mfa status"');
   switch (sub) {
     case 'begin': {
-      const setup = await withSession(values, io, begin, { allowEnrolment: true });
+      const setup = await withSession(values, io, (session, password, attempt) => begin(session, password, attempt, io), { allowEnrolment: true });
       io.out(`${setup.uri}\nKey: ${setup.secret}\n`);
       io.out(`Add it to your authenticator app (the first line as a QR code, e.g. with "qrencode -t ansiutf8", or type the key), then within ${SETUP_MINUTES} minutes run:\n  crewvault mfa confirm --code CODE\n`);
       if (setup.replacing) io.out('Your current authenticator keeps working until then.\n');
@@ -73,12 +81,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
       // Skipping the current authenticator here is safe: a started setup is written only by a
       // session that passed the whole sign-in ("mfa begin" checks the current --code), and it is
       // sealed under a key only this user's password opens. Its code is proof enough.
-      const done = await withSession(values, io, async (session) => ({
-        user: session.user.name,
-        replacing: session.mfa.status().enabled,
-        // "-": read after the password, like every secret (signin.ts).
-        recoveryCodes: session.mfa.confirmEnrolment(code === '-' ? await io.readSecret('Code from the new key: ') : code, io.now()),
-      }), { allowEnrolment: true, codeConfirmsSetup: true });
+      const done = await withSession(values, io, async (session, _password, attempt) => {
+        const replacing = session.mfa.status().enabled;
+        // "-": read after the password, like every secret (signin.ts); confirmed through the
+        // attempt, so a code typed late at the prompt meets the second step's time limit.
+        const given = code === '-' ? await io.readSecret('Code from the new key: ') : code;
+        return { user: session.user.name, replacing, recoveryCodes: attempt.confirmSetUp(given, WORDS) };
+      }, { allowEnrolment: true, codeConfirmsSetup: true });
       io.out(`Two-step sign-in is on for ${done.user}${done.replacing ? ' with the new authenticator; the old one and its recovery codes no longer work' : ''}.\n`);
       io.out('Recovery codes: each works once in place of a code. Keep them safe; they are not shown again.\n');
       printCodes(io, done.recoveryCodes);
