@@ -210,17 +210,23 @@ function allUids(db: ReadDb): UidOf {
 }
 
 /**
- * Which signing keys are their users': a key vouched for by a valid certificate from a key that
- * is itself valid, or a user's first key, made at their own sign-in (signing.ts).
+ * Which signing keys are their users': a key of a user who exists, vouched for by a valid
+ * certificate from a valid key of an owner other than that user (only owners reset passwords,
+ * which is when a user's key is made for them), or a user's first key, made at their own
+ * sign-in (signing.ts). A certificate from a technician's key, or from a key whose user does
+ * not exist, vouches for nothing (review F2).
  */
 function validSigningKeys(db: ReadDb, uidOf: UidOf): Map<number, SigningKeyRow> {
   const valid = new Map<number, SigningKeyRow>();
   const firstOfUser = new Map<number, number>();
+  const roles = new Map(db.prepare<[], { id: number; role: string }>('SELECT id, role FROM users').all().map((u) => [u.id, u.role]));
   for (const key of listSigningKeys(db)) {
+    if (!roles.has(key.user_id)) continue;
     if (!firstOfUser.has(key.user_id)) firstOfUser.set(key.user_id, key.id);
     const certifier = key.certified_by === null ? undefined : valid.get(key.certified_by);
     const userUid = uidOf('users', key.user_id);
-    const certified = certifier !== undefined && key.certificate !== null && userUid !== null
+    const certified = certifier !== undefined && certifier.user_id !== key.user_id && roles.get(certifier.user_id) === 'owner'
+      && key.certificate !== null && userUid !== null
       && signatureValid(certifier.public_key, certificateBytes(uidText(key.uid), userUid, key.public_key), key.certificate);
     const selfIntroduced = key.certified_by === null && key.certificate === null && firstOfUser.get(key.user_id) === key.id;
     if (certified || selfIntroduced) valid.set(key.id, key);

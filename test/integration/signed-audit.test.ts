@@ -3,9 +3,10 @@
 // or drop another person's events: each edit below recomputes the hash chain and the head as the
 // app would, and the authors' signatures still catch it.
 import Database from 'better-sqlite3';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signBytes, newSigningKeyPair, type Signer } from '../../electron/vault/signing';
+import { certificateBytes, signBytes, newSigningKeyPair, type Signer } from '../../electron/vault/signing';
+import { uidText } from '../../electron/vault/ids';
 import { storedEventBytes } from '../../electron/vault/store-audit';
 import type { VaultSession } from '../../electron/vault/service';
 import { Vault } from '../../electron/vault/vault';
@@ -190,5 +191,30 @@ describe('signed audit events', () => {
     const again = await vault.signIn(OWNER, PASSWORD);
     expect(again.auditAnchorAtSignIn).toMatchObject({ ok: false, reason: expect.stringMatching(/the audit log was rewritten at or before row \d+ since you last signed in/) as unknown });
     vault.close();
+  });
+
+  it('a key vouched for by a technician, or by a key whose user does not exist, is nobody\'s', async () => {
+    const { file, alice, mallory, rows, verify } = await team();
+    const reveal = rows().find((r) => r.action === 'password.reveal');
+    const malloryKey = signerOf(mallory);
+    for (const certifierOf of ['mallory', 'nobody'] as const) {
+      const forged = newSigningKeyPair();
+      edit(file, (db) => {
+        const aliceUid = (db.prepare('SELECT uid FROM users WHERE id = ?').get(alice.user.id) as { uid: Buffer }).uid;
+        let certifier: Signer = malloryKey;
+        if (certifierOf === 'nobody') {
+          db.pragma('foreign_keys = OFF'); // the forger's own connection: nothing makes them keep it on
+          const ghost = newSigningKeyPair();
+          const ghostId = Number(db.prepare('INSERT INTO signing_keys (uid, user_id, public_key, created_at) VALUES (randomblob(16), 4242, ?, 1)').run(ghost.publicKey).lastInsertRowid);
+          certifier = { keyId: ghostId, keyUid: Buffer.alloc(16), privateKey: ghost.privateKey };
+        }
+        const keyUid = randomBytes(16);
+        const certificate = signBytes(certifier.privateKey, certificateBytes(uidText(keyUid), uidText(aliceUid), forged.publicKey));
+        const keyId = Number(db.prepare('INSERT INTO signing_keys (uid, user_id, public_key, created_at, certified_by, certificate) VALUES (?, ?, ?, 1, ?, ?)').run(keyUid, alice.user.id, forged.publicKey, certifier.keyId, certificate).lastInsertRowid);
+        db.prepare("UPDATE audit_log SET action = 'entry.view', signer_key_id = ? WHERE id = ?").run(keyId, reveal?.id);
+        db.prepare('UPDATE audit_log SET signature = ? WHERE id = ?').run(signBytes(forged.privateKey, storedEventBytes(db as never, reveal?.id ?? 0)), reveal?.id);
+      });
+      expect(verify(), certifierOf).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/not its author's/) as unknown });
+    }
   });
 });
