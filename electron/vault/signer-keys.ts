@@ -9,7 +9,8 @@ import type { WriteDb } from './db';
 import { newUid, uidText } from './ids';
 import { objectContext, type StoredRef } from './keys';
 import { certificateBytes, newSigningKeyPair, signBytes, signingKeyFromSeed, signingSeed, type Signer } from './signing';
-import { getSigningKey, getUserSigning, insertSigningKey, setUserSigning } from './store-signing';
+import { CrewvaultError } from '../../shared/errors';
+import { getSigningKey, getUserSigning, insertSigningKey, listSigningKeys, setUserSigning } from './store-signing';
 
 function wrapContext(user: StoredRef): SealContext {
   return objectContext('users', user, 'signing_key', 1);
@@ -34,7 +35,14 @@ export function makeSigningKey(db: WriteDb, user: StoredRef, userPublicKey: Buff
 export function signerAtSignIn(db: WriteDb, keyPair: KeyPair, user: StoredRef, now: number): Signer {
   const current = getUserSigning(db, user.id);
   const keyRow = current?.signing_key_id === null || current?.signing_key_id === undefined ? undefined : getSigningKey(db, current.signing_key_id);
-  if (!current?.wrapped_signing_key || !keyRow) return makeSigningKey(db, user, keyPair.publicKey, now);
+  if (!current?.wrapped_signing_key || !keyRow) {
+    // Only a user's first key may vouch for itself: one who had a key and lost its wrap in the
+    // file would sign everything from now on with a key that is not theirs (review).
+    if (listSigningKeys(db).some((k) => k.user_id === user.id)) {
+      throw new CrewvaultError('VAULT_TAMPERED', 'Your signing key is missing from the vault: the file was altered. An owner can reset your password to give you a new one.');
+    }
+    return makeSigningKey(db, user, keyPair.publicKey, now);
+  }
   const seed = unwrapKey(keyPair, current.wrapped_signing_key, wrapContext(user));
   try {
     return { keyId: keyRow.id, keyUid: keyRow.uid, privateKey: signingKeyFromSeed(seed, keyRow.public_key) };

@@ -76,4 +76,16 @@ describe('planted rows that look unconverted', () => {
     expect(check.prepare<[number, number], { wrapped_key: Buffer }>('SELECT wrapped_key FROM mfa_key_wraps WHERE user_id = ? AND holder_id = ?').get(ids.get('alice') ?? 0, ids.get('mallory') ?? 0)?.wrapped_key).toEqual(planted);
     check.close();
   });
+
+  it('a user whose signing key was unlinked in the file is refused at sign-in, instead of signing with a key that is not theirs', async () => {
+    const clock = manualClock();
+    const { file, session: alice } = await newVault(clock);
+    alice.lock();
+    const db = new Database(file);
+    db.prepare("UPDATE users SET signing_key_id = NULL, wrapped_signing_key = NULL WHERE name = 'alice'").run();
+    db.close();
+    const vault = Vault.open(file, clock);
+    await expect(vault.signIn('alice', PASSWORD)).rejects.toMatchObject({ code: 'VAULT_TAMPERED' });
+    vault.close();
+  });
 });
