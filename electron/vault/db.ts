@@ -10,6 +10,7 @@ import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CrewvaultError } from '../../shared/errors';
 import { migrate } from './migrations';
+import { checkSchemaObjects } from './schema-objects';
 
 declare const readBrand: unique symbol;
 declare const writeBrand: unique symbol;
@@ -167,12 +168,15 @@ export function openVaultFile(file: string): ReadDb {
     try {
       const format = probe.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'format'").get();
       if (format?.value !== VAULT_FORMAT) throw corrupt('the database is not a Crewvault vault');
+      // Before anything writes to it (migrations included): no trigger or view of anyone else's.
+      checkSchemaObjects(probe);
     } finally {
       probe.close();
     }
     db = new Database(file, { fileMustExist: true });
     configure(db);
     migrate(db);
+    checkSchemaObjects(db, true);
     cacheStatements(db);
     return db as ReadDb;
   } catch (error) {

@@ -154,8 +154,11 @@ describe('signed audit events', () => {
     mallory.lock();
     const forged = newSigningKeyPair();
     const db = new Database(file);
+    // The forger puts the trigger that forbids it back afterwards, so the vault still opens.
+    const trigger = db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'signing_keys_fixed'").get()?.sql ?? '';
     db.exec('DROP TRIGGER signing_keys_fixed');
     db.prepare('UPDATE signing_keys SET public_key = ? WHERE user_id = ?').run(forged.publicKey, alice.user.id);
+    db.exec(trigger);
     db.close();
     const again = await vault.signIn('mallory', 'mallory chose this');
     expect(again.auditAnchorAtSignIn).toMatchObject({ ok: false, fresh: true, reason: expect.stringMatching(/alice's signing key .* was replaced since you last signed in/) as unknown });
