@@ -1,6 +1,6 @@
 // Lint: typescript-eslint's type-checked rules, plus the layering DESIGN.md asks for —
 // shared/ imports neither Node nor electron/ nor renderer/; renderer/ imports only shared/;
-// nothing imports test/.
+// server/ imports only shared/; nothing imports test/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -41,6 +41,13 @@ export default tseslint.config(
   {
     files: ['electron/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [noTest] }] },
+  },
+  {
+    files: ['server/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [noTest,
+        { group: ['**/electron/**', '**/renderer/**', 'electron'], message: 'server/ shares only shared/ with the desktop.' }] }],
+    },
   },
   {
     files: ['**/*.{js,mjs}'],

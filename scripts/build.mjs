@@ -11,7 +11,9 @@ import { readFileSync } from 'node:fs';
 process.env.NODE_ENV = 'production';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const external = ['better-sqlite3', 'argon2', 'keytar', 'electron'];
+// The server's database drivers and OPAQUE load their WebAssembly and data files from beside
+// their own modules, so they stay in node_modules too.
+const external = ['better-sqlite3', 'argon2', 'keytar', 'electron', 'pg', '@electric-sql/pglite', '@serenity-kit/opaque', 'fastify'];
 const common = {
   bundle: true,
   platform: 'node',

@@ -5,7 +5,9 @@
 
 # gnome-keyring and dbus-daemon: a private Secret Service for the trusted-computer tests.
 # keepassxc: keepassxc-cli opens the .kdbx that `crewvault export` writes (an independent reader).
-crewvault_apt_packages="oathtool libsecret-1-dev chromium qrencode gnome-keyring dbus-daemon keepassxc"
+# postgresql: the server tests start a private cluster of their own (test/support/postgres.ts);
+# installing it also sets up Debian's system cluster, which the tests never touch.
+crewvault_apt_packages="oathtool libsecret-1-dev chromium qrencode gnome-keyring dbus-daemon keepassxc postgresql"
 
 crewvault_env() {
   local root missing pkg sudo=""

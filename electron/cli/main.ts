@@ -15,6 +15,7 @@ import { listCommand } from './list';
 import { otpCommand } from './otp';
 import { rmCommand } from './rm';
 import { SERVE_SUMMARY, SERVE_USAGE } from './serve-usage';
+import { serverCommand } from './server';
 import { IMPORT_SUMMARY, IMPORT_USAGE } from './import-usage';
 import { userCommand } from './user';
 import { groupCommand } from './group';
@@ -49,6 +50,7 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   mfa: mfaCommand,
   policy: policyCommand,
   serve: { summary: SERVE_SUMMARY, usage: SERVE_USAGE, run: async (args, io) => (await import('./serve')).serveCommand.run(args, io) },
+  server: serverCommand,
 };
 
 function help(): string {

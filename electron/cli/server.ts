@@ -1,0 +1,71 @@
+/**
+ * `crewvault server`: runs a team server (server/main.ts) until SIGINT or SIGTERM, then
+ * closes it (requests in flight finish, the database is closed) and exits 0. What a person
+ * reads goes to stderr (where it listens, where the first owner's invite is); the request
+ * log goes to stdout as JSON lines, for a log collector.
+ *
+ * The server's code (Fastify, pg, PGlite, OPAQUE) is loaded only when this command runs, so
+ * every other command starts without it (scripts/build.mjs splits it into a chunk).
+ * Must never: print a key, an invite or a token.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError, type CliCommand, type CliIo } from './io';
+
+declare const CREWVAULT_VERSION: string | undefined;
+
+export const SERVER_SUMMARY = 'run a team server (sign-in for many desktops) on PostgreSQL or PGlite';
+export const SERVER_USAGE = 'crewvault server [--database postgres://…] [--data DIR] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n'
+  + '  --database  a PostgreSQL (15+) URL; without it, PGlite (embedded PostgreSQL) in DIR/pglite\n'
+  + '  --data      the server\'s folder: its keys (server-keys.json), and PGlite\'s database\n'
+  + '              (default $CREWVAULT_SERVER_DATA, else ~/.local/share/crewvault-server)\n'
+  + '  --listen    default 127.0.0.1:8443; any address but loopback needs --tls-cert and --tls-key';
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      database: { type: 'string' },
+      data: { type: 'string' },
+      listen: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length > 0) throw new UsageError('this command takes options only');
+  if (values.database !== undefined && !/^postgres(ql)?:\/\//.test(values.database)) {
+    throw new UsageError('--database takes a postgres:// URL');
+  }
+  const { DEFAULT_LISTEN } = await import('../../server/listen');
+  const { defaultServerDataDir, startServer } = await import('../../server/main');
+  const dataDir = values.data ?? defaultServerDataDir(io.env);
+  const server = await startServer({
+    database: values.database,
+    dataDir,
+    listen: values.listen ?? DEFAULT_LISTEN,
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
+    now: io.now,
+    log: { write: (line) => io.out(line) },
+    version: typeof CREWVAULT_VERSION === 'string' ? CREWVAULT_VERSION : 'dev',
+  });
+  const where = values.database === undefined ? `PGlite in ${dataDir}` : 'PostgreSQL';
+  io.err(`crewvault server: listening on ${server.url} (${where}; Ctrl+C to stop)\n`);
+  if (server.ownerInviteFile !== undefined) {
+    io.err(`crewvault server: no account yet: the first owner registers with the invite in ${server.ownerInviteFile}\n`);
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await server.close();
+  io.err('crewvault server: stopped\n');
+  return 0;
+}
+
+export const serverCommand: CliCommand = { summary: SERVER_SUMMARY, usage: SERVER_USAGE, run };

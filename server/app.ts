@@ -1,0 +1,96 @@
+/**
+ * The server's HTTP app, built by a factory from what it is handed (database, keys, clock,
+ * log destination): no global state, so a test can run several side by side. Every route is
+ * one of shared/api/server-contract.ts's, registered from that list: its body is parsed by
+ * the contract's zod schema before a handler sees it, a `session` route authenticates first,
+ * and every reply is `{ ok: true, value }` or `{ ok: false, error: { code, message } }`.
+ *
+ * Must never: log a body or a header, echo a client's text in an error, or hold a rule that
+ * belongs to a service (server/auth/): routes only adapt HTTP.
+ */
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { DEVICE_HEADER, SERVER_BODY_LIMIT_BYTES, SERVER_ROUTES, type ServerRouteName } from '../shared/api/server-contract';
+import { CrewvaultError } from '../shared/errors';
+import { authenticate, type Authenticated } from './auth/sessions';
+import type { ServerContext } from './context';
+import { errorReply } from './errors';
+import { loggerOptions, type LogDestination } from './log';
+import { ROUTE_HANDLERS } from './routes/index';
+
+export interface AppOptions extends ServerContext {
+  /** Where JSON log lines go; none when undefined. */
+  readonly log?: LogDestination;
+  readonly logLevel?: string;
+  /** TLS certificate and key (PEM); plain HTTP without (loopback only: server/listen.ts). */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  readonly version: string;
+}
+
+export interface CallContext {
+  readonly ctx: ServerContext;
+  readonly version: string;
+  /** Present on `session` routes: the app authenticated the call before the handler ran. */
+  readonly auth: Authenticated | undefined;
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer ([A-Za-z0-9_-]{16,200})$/.exec(header);
+  return match?.[1];
+}
+
+function deviceOf(request: FastifyRequest): string | undefined {
+  const value = request.headers[DEVICE_HEADER];
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(value) ? value : undefined;
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const ctx: ServerContext = { db: options.db, keys: options.keys, now: options.now };
+  const base = {
+    logger: loggerOptions(options.log, options.logLevel ?? 'info'),
+    bodyLimit: SERVER_BODY_LIMIT_BYTES,
+    // A client's own request id would land in our logs unchecked: make our own.
+    requestIdHeader: false as const,
+    // JSON with __proto__ or constructor keys is refused, not merged.
+    onProtoPoisoning: 'error' as const,
+    onConstructorPoisoning: 'error' as const,
+    return503OnClosing: true,
+  };
+  // An https instance differs from an http one only in its raw server's type, which nothing
+  // here touches; one type keeps the rest of the file free of the union.
+  const app: FastifyInstance = options.tls === undefined ? Fastify(base)
+    : Fastify({ ...base, https: { cert: options.tls.cert, key: options.tls.key } });
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body, unexpected } = errorReply(error);
+    if (unexpected) request.log.error({ err: error }, 'request failed');
+    void reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    void reply.status(404).send({ ok: false, error: { code: 'UNKNOWN_METHOD', message: 'No such route on this server' } });
+  });
+
+  for (const name of Object.keys(SERVER_ROUTES) as ServerRouteName[]) {
+    const spec = SERVER_ROUTES[name];
+    const handler = ROUTE_HANDLERS[name] as (input: unknown, call: CallContext) => Promise<unknown>;
+    app.route({
+      method: spec.method,
+      url: spec.path,
+      handler: async (request, reply) => {
+        const input = spec.input === null ? undefined : spec.input.parse(request.body ?? {});
+        const auth = spec.access === 'session' ? await authenticate(ctx, bearer(request), deviceOf(request)) : undefined;
+        const value = await handler(input, { ctx, version: options.version, auth });
+        void reply.header('cache-control', 'no-store');
+        return { ok: true, value };
+      },
+    });
+  }
+  await app.ready();
+  return app;
+}
+
+/** For a `session` route's handler: the authenticated call (the app guarantees it). */
+export function requireAuth(call: CallContext): Authenticated {
+  if (call.auth === undefined) throw new CrewvaultError('UNAUTHORIZED', 'Sign in first');
+  return call.auth;
+}

@@ -1,0 +1,53 @@
+/**
+ * Sign-in: OPAQUE's login in two requests. Start answers every name the same way (a real
+ * record, or OPAQUE's fake one for a name nobody has) and keeps the server's half of the
+ * exchange sealed in `login_attempts`; finish takes that attempt out (once: a replayed finish
+ * finds nothing), checks the client's proof, and opens a session.
+ *
+ * Must never: say whether a name exists, in a reply, a status, or a log line.
+ */
+import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
+import { CrewvaultError } from '../../shared/errors';
+import { openState, sealState } from '../keys';
+import { LOGIN_ATTEMPT_TTL_MS, type ServerContext } from '../context';
+import { findUserById, findUserByKey } from '../store/accounts';
+import { deleteExpired, insertLoginAttempt, takeLoginAttempt } from '../store/sessions';
+import { usernameKey } from './names';
+import { finishLogin, startLogin } from './opaque';
+import { openSession, publicUser } from './sessions';
+import { newId } from './tokens';
+
+const WRONG = 'Wrong user name or password';
+
+function attemptPurpose(attemptId: string): string {
+  return `crewvault login attempt ${attemptId}`;
+}
+
+export async function loginStart(ctx: ServerContext, input: ServerRouteInput<'loginStart'>): Promise<ServerRouteOutput<'loginStart'>> {
+  const now = ctx.now();
+  await deleteExpired(ctx.db, now);
+  const key = usernameKey(input.username);
+  const user = await findUserByKey(ctx.db, key);
+  // A name nobody has gets a fake record under an identifier stable for that name.
+  const identifier = user?.id ?? `unknown-user:${key}`;
+  const { serverLoginState, loginResponse } = startLogin(ctx.keys.opaqueSetup, identifier, user?.registrationRecord, input.startLoginRequest);
+  const attemptId = newId();
+  await insertLoginAttempt(ctx.db, {
+    id: attemptId, userId: user?.id ?? null, sealedState: sealState(ctx.keys, attemptPurpose(attemptId), serverLoginState), expiresAt: now + LOGIN_ATTEMPT_TTL_MS,
+  });
+  return { attemptId, loginResponse };
+}
+
+export async function loginFinish(ctx: ServerContext, input: ServerRouteInput<'loginFinish'>): Promise<ServerRouteOutput<'loginFinish'>> {
+  const now = ctx.now();
+  const attempt = await takeLoginAttempt(ctx.db, input.attemptId, now);
+  if (attempt === undefined) throw new CrewvaultError('UNAUTHORIZED', 'This sign-in attempt is over (used, expired or unknown): start again');
+  const state = openState(ctx.keys, attemptPurpose(input.attemptId), attempt.sealedState);
+  // A fake record's attempt runs the same check; it cannot succeed, but costs the same.
+  const proven = state !== undefined && finishLogin(state, input.finishLoginRequest);
+  if (!proven || attempt.userId === null) throw new CrewvaultError('WRONG_PASSWORD', WRONG);
+  const user = await findUserById(ctx.db, attempt.userId);
+  if (user === undefined) throw new CrewvaultError('WRONG_PASSWORD', WRONG);
+  const tokens = await openSession(ctx.db, now, user, input.deviceId, input.deviceName ?? null);
+  return { user: publicUser(user), tokens };
+}

@@ -1,0 +1,103 @@
+/**
+ * Sessions after a successful OPAQUE login: an access token (15 minutes) bound to the device
+ * id the client signed in with, and a refresh token that is replaced at every use; presenting
+ * a replaced one again (someone copied it) or presenting one from another device ends the
+ * session. Sign-out, sign-out everywhere, and the password change, which ends every other
+ * session of the person. Tokens are stored only as SHA-256 (tokens.ts).
+ *
+ * Must never: accept an access token from another device, or after its session ended.
+ */
+import type { ServerRouteInput, ServerRouteOutput, ServerUser, SessionTokens } from '../../shared/api/server-contract';
+import { CrewvaultError } from '../../shared/errors';
+import { ACCESS_TTL_MS, PASSWORD_FRESH_MS, REFRESH_TTL_MS, type ServerContext } from '../context';
+import type { Queryable } from '../store/db';
+import { findUserById, replaceRegistrationRecord, type UserRow } from '../store/accounts';
+import {
+  deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, findSessionByAccess, insertSession, rotateSessionTokens, type SessionRow,
+} from '../store/sessions';
+import { checkRegistrationRecord, registrationResponse } from './opaque';
+import { hashToken, newId, newToken } from './tokens';
+
+export interface Authenticated {
+  readonly session: SessionRow;
+  readonly user: ServerUser;
+}
+
+const SIGN_IN_AGAIN = 'Your session has ended: sign in again';
+
+export function publicUser(user: UserRow): ServerUser {
+  return { id: user.id, username: user.username, role: user.role };
+}
+
+export async function openSession(db: Queryable, now: number, user: UserRow, deviceId: string, deviceName: string | null): Promise<SessionTokens> {
+  const accessToken = newToken('cva');
+  const refreshToken = newToken('cvr');
+  const tokens = { accessToken, accessExpiresAt: now + ACCESS_TTL_MS, refreshToken, refreshExpiresAt: now + REFRESH_TTL_MS };
+  await insertSession(db, {
+    id: newId(), userId: user.id, deviceId, deviceName, now,
+    accessHash: hashToken(accessToken), accessExpiresAt: tokens.accessExpiresAt,
+    refreshHash: hashToken(refreshToken), refreshExpiresAt: tokens.refreshExpiresAt,
+  });
+  return tokens;
+}
+
+/** The session behind `Authorization: Bearer <accessToken>` from `deviceId`, or UNAUTHORIZED. */
+export async function authenticate(ctx: ServerContext, accessToken: string | undefined, deviceId: string | undefined): Promise<Authenticated> {
+  if (accessToken === undefined || deviceId === undefined) throw new CrewvaultError('UNAUTHORIZED', 'Sign in first');
+  const session = await findSessionByAccess(ctx.db, hashToken(accessToken));
+  if (session === undefined || session.deviceId !== deviceId) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
+  if (ctx.now() >= session.accessExpiresAt) throw new CrewvaultError('UNAUTHORIZED', 'Your access token has expired: refresh it');
+  const user = await findUserById(ctx.db, session.userId);
+  if (user === undefined) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
+  return { session, user: publicUser(user) };
+}
+
+export async function refresh(ctx: ServerContext, input: ServerRouteInput<'refresh'>): Promise<ServerRouteOutput<'refresh'>> {
+  const now = ctx.now();
+  const refreshHash = hashToken(input.refreshToken);
+  const accessToken = newToken('cva');
+  const refreshToken = newToken('cvr');
+  const tokens = { accessToken, accessExpiresAt: now + ACCESS_TTL_MS, refreshToken, refreshExpiresAt: now + REFRESH_TTL_MS };
+  const rotated = await rotateSessionTokens(ctx.db, {
+    refreshHash, deviceId: input.deviceId, now,
+    accessHash: hashToken(accessToken), accessExpiresAt: tokens.accessExpiresAt,
+    refreshHashNext: hashToken(refreshToken), refreshExpiresAt: tokens.refreshExpiresAt,
+  });
+  if (rotated === undefined) {
+    // A replaced token, or one from another device: a copy is in someone else's hands, so
+    // the session ends for both (OAuth 2.0 Security BCP, RFC 9700 section 4.14.2).
+    await deleteSessionByRefresh(ctx.db, refreshHash);
+    throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
+  }
+  return { tokens };
+}
+
+export async function signOut(ctx: ServerContext, auth: Authenticated): Promise<ServerRouteOutput<'signOut'>> {
+  return { endedSessions: await deleteSession(ctx.db, auth.session.id) };
+}
+
+export async function signOutEverywhere(ctx: ServerContext, auth: Authenticated): Promise<ServerRouteOutput<'signOutEverywhere'>> {
+  return { endedSessions: await deleteUserSessions(ctx.db, auth.user.id, null) };
+}
+
+function requireFreshSignIn(ctx: ServerContext, auth: Authenticated): void {
+  if (ctx.now() - auth.session.authenticatedAt > PASSWORD_FRESH_MS) {
+    throw new CrewvaultError('UNAUTHORIZED', 'Sign in again to change your password');
+  }
+}
+
+export function passwordStart(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'passwordStart'>): Promise<ServerRouteOutput<'passwordStart'>> {
+  requireFreshSignIn(ctx, auth);
+  return Promise.resolve({ registrationResponse: registrationResponse(ctx.keys.opaqueSetup, auth.user.id, input.registrationRequest) });
+}
+
+/** The new record replaces the old; every other session and any sign-in half done ends. */
+export async function passwordFinish(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'passwordFinish'>): Promise<ServerRouteOutput<'passwordFinish'>> {
+  requireFreshSignIn(ctx, auth);
+  checkRegistrationRecord(ctx.keys.opaqueSetup, auth.user.id, input.registrationRecord);
+  return ctx.db.transaction(async (tx) => {
+    if (!await replaceRegistrationRecord(tx, auth.user.id, input.registrationRecord, ctx.now())) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
+    await deleteUserLoginAttempts(tx, auth.user.id);
+    return { endedSessions: await deleteUserSessions(tx, auth.user.id, auth.session.id) };
+  });
+}

@@ -1,0 +1,23 @@
+/**
+ * What every service of the server is handed: its database, its keys and its clock. There
+ * is no global state: two servers in one process (the tests) share nothing.
+ */
+import type { Database } from './store/db';
+import type { ServerKeys } from './keys';
+
+export interface ServerContext {
+  readonly db: Database;
+  readonly keys: ServerKeys;
+  /** Milliseconds since the Unix epoch; tests pass a clock they move by hand. */
+  readonly now: () => number;
+}
+
+/** An access token's life: short, so a stolen one is soon worthless; refresh renews it. */
+export const ACCESS_TTL_MS = 15 * 60_000;
+/** A refresh token's life from its last use (each refresh replaces it). */
+export const REFRESH_TTL_MS = 30 * 24 * 60 * 60_000;
+/** Between OPAQUE's login start and finish: a client does both in well under a second of work. */
+export const LOGIN_ATTEMPT_TTL_MS = 2 * 60_000;
+export const INVITE_TTL_MS = 7 * 24 * 60 * 60_000;
+/** A password change needs a sign-in at most this old: proof the person knows the current one. */
+export const PASSWORD_FRESH_MS = 10 * 60_000;

@@ -1,0 +1,101 @@
+/**
+ * The server's own secrets, in `server-keys.json` in its data folder (mode 0600, made at first
+ * start): the OPAQUE server setup (its OPRF seed and long-term key pair: without it a stolen
+ * registration record cannot be tested against guesses) and the state key that seals what a
+ * sign-in keeps between its two requests. They are never stored in the database, so a dump of
+ * the database alone holds nothing to attack a password with.
+ *
+ * Must never: log or return these values, or read a file others may read (a key file with
+ * group or other permissions is refused: someone may already have copied it).
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import * as opaque from '@serenity-kit/opaque';
+import { z } from 'zod';
+import { CrewvaultError } from '../shared/errors';
+
+export const SERVER_KEYS_FILE = 'server-keys.json';
+
+export interface ServerKeys {
+  /** `opaque.server.createSetup()`'s string: the OPRF seed and the server's key pair. */
+  readonly opaqueSetup: string;
+  /** 32 bytes for AES-256-GCM over short-lived server state. */
+  readonly stateKey: Buffer;
+}
+
+const keysFileSchema = z.strictObject({
+  version: z.literal(1),
+  opaqueSetup: z.string().min(1),
+  stateKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+});
+
+/** New keys (a test's server, or the first start). */
+export async function createServerKeys(): Promise<ServerKeys> {
+  await opaque.ready;
+  return { opaqueSetup: opaque.server.createSetup(), stateKey: randomBytes(32) };
+}
+
+/**
+ * The data folder's keys, made there (exclusively, 0600) when the folder has none. A second
+ * process starting at the same moment reads the first one's file instead of racing it.
+ */
+export async function loadOrCreateServerKeys(dataDir: string): Promise<{ keys: ServerKeys; created: boolean }> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(dataDir, SERVER_KEYS_FILE);
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'EEXIST') return { keys: readServerKeys(file), created: false };
+    throw error;
+  }
+  try {
+    const keys = await createServerKeys();
+    const body = { version: 1, opaqueSetup: keys.opaqueSetup, stateKey: keys.stateKey.toString('base64url') };
+    writeSync(fd, `${JSON.stringify(body, null, 2)}\n`);
+    return { keys, created: true };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readServerKeys(file: string): ServerKeys {
+  const fd = openSync(file, 'r');
+  try {
+    if ((fstatSync(fd).mode & 0o077) !== 0) {
+      throw new CrewvaultError('FORBIDDEN', `${file} may be read by others: check who copied it, then "chmod 600" it`);
+    }
+    const parsed = keysFileSchema.safeParse(JSON.parse(readFileSync(fd, 'utf8')));
+    if (!parsed.success) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault server key file`);
+    return { opaqueSetup: parsed.data.opaqueSetup, stateKey: Buffer.from(parsed.data.stateKey, 'base64url') };
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault server key file`);
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** AES-256-GCM under the state key; `purpose` (e.g. the attempt id) is bound as associated data. */
+export function sealState(keys: ServerKeys, purpose: string, plaintext: string): string {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', keys.stateKey, nonce);
+  cipher.setAAD(Buffer.from(purpose, 'utf8'));
+  const sealed = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return Buffer.concat([nonce, sealed, cipher.getAuthTag()]).toString('base64url');
+}
+
+/** The plaintext, or undefined when the seal was made for another purpose, key or was altered. */
+export function openState(keys: ServerKeys, purpose: string, sealed: string): string | undefined {
+  const bytes = Buffer.from(sealed, 'base64url');
+  if (bytes.length < 12 + 16) return undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', keys.stateKey, bytes.subarray(0, 12));
+    decipher.setAAD(Buffer.from(purpose, 'utf8'));
+    decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+    return Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
+}

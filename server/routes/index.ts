@@ -1,0 +1,31 @@
+/**
+ * [Note: server contract] One handler per route of shared/api/server-contract.ts, checked
+ * at compile time (`satisfies`): a route added there without a handler here does not build.
+ * Handlers only adapt: the rules are in server/auth/.
+ */
+import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
+import { requireAuth, type CallContext } from '../app';
+import { createInvite, registerFinish, registerStart } from '../auth/accounts';
+import { loginFinish, loginStart } from '../auth/login';
+import { passwordFinish, passwordStart, refresh, signOut, signOutEverywhere } from '../auth/sessions';
+import { schemaVersion } from '../store/migrate';
+
+type Handlers = { readonly [N in ServerRouteName]: (input: ServerRouteInput<N>, call: CallContext) => Promise<ServerRouteOutput<N>> };
+
+export const ROUTE_HANDLERS = {
+  health: async (_input, call) => ({ status: 'ok' as const, version: call.version, schema: await schemaVersion(call.ctx.db) }),
+  registerStart: (input, call) => registerStart(call.ctx, input),
+  registerFinish: (input, call) => registerFinish(call.ctx, input),
+  loginStart: (input, call) => loginStart(call.ctx, input),
+  loginFinish: (input, call) => loginFinish(call.ctx, input),
+  refresh: (input, call) => refresh(call.ctx, input),
+  session: (_input, call) => {
+    const { session, user } = requireAuth(call);
+    return Promise.resolve({ user, sessionId: session.id, deviceId: session.deviceId, authenticatedAt: session.authenticatedAt, accessExpiresAt: session.accessExpiresAt });
+  },
+  signOut: (_input, call) => signOut(call.ctx, requireAuth(call)),
+  signOutEverywhere: (_input, call) => signOutEverywhere(call.ctx, requireAuth(call)),
+  passwordStart: (input, call) => passwordStart(call.ctx, requireAuth(call), input),
+  passwordFinish: (input, call) => passwordFinish(call.ctx, requireAuth(call), input),
+  inviteCreate: (input, call) => createInvite(call.ctx, requireAuth(call), input),
+} satisfies Handlers;

@@ -1,0 +1,104 @@
+/**
+ * SQL for accounts and invites (schema 1). Only this file reads or writes `users` and
+ * `invites`. A user row holds the OPAQUE registration record and nothing else about the
+ * password; an invite row holds a SHA-256 of the invite code.
+ */
+import type { ServerRole } from '../../shared/api/server-contract';
+import { CrewvaultError } from '../../shared/errors';
+import { int, text, textOrNull, type Queryable, type Row } from './db';
+
+export interface UserRow {
+  readonly id: string;
+  readonly username: string;
+  readonly role: ServerRole;
+  readonly registrationRecord: string;
+  readonly passwordChangedAt: number;
+}
+
+export interface InviteRow {
+  readonly userId: string;
+  /** null: the person chooses their name (the first owner's invite). */
+  readonly usernameKey: string | null;
+  readonly role: ServerRole;
+}
+
+function role(row: Row): ServerRole {
+  const value = text(row, 'role');
+  if (value !== 'owner' && value !== 'admin' && value !== 'member') throw new CrewvaultError('INTERNAL', 'unknown role in users');
+  return value;
+}
+
+function toUser(row: Row): UserRow {
+  return {
+    id: text(row, 'id'),
+    username: text(row, 'username'),
+    role: role(row),
+    registrationRecord: text(row, 'registration_record'),
+    passwordChangedAt: int(row, 'password_changed_at'),
+  };
+}
+
+const USER_COLUMNS = 'id, username, role, registration_record, password_changed_at';
+
+export async function findUserByKey(db: Queryable, usernameKey: string): Promise<UserRow | undefined> {
+  const [row] = await db.query(`SELECT ${USER_COLUMNS} FROM users WHERE username_key = $1`, [usernameKey]);
+  return row === undefined ? undefined : toUser(row);
+}
+
+export async function findUserById(db: Queryable, id: string): Promise<UserRow | undefined> {
+  const [row] = await db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
+  return row === undefined ? undefined : toUser(row);
+}
+
+export async function countUsers(db: Queryable): Promise<number> {
+  const [row] = await db.query('SELECT count(*) AS n FROM users');
+  return row === undefined ? 0 : int(row, 'n');
+}
+
+export async function insertUser(db: Queryable, user: { id: string; username: string; usernameKey: string; role: ServerRole; registrationRecord: string; now: number }): Promise<void> {
+  await db.query(
+    'INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $6)',
+    [user.id, user.username, user.usernameKey, user.role, user.registrationRecord, user.now],
+  );
+}
+
+export async function replaceRegistrationRecord(db: Queryable, userId: string, record: string, now: number): Promise<boolean> {
+  const rows = await db.query('UPDATE users SET registration_record = $2, password_changed_at = $3 WHERE id = $1 RETURNING id', [userId, record, now]);
+  return rows.length === 1;
+}
+
+export async function insertInvite(db: Queryable, invite: { codeHash: string; userId: string; usernameKey: string | null; role: ServerRole; createdBy: string | null; expiresAt: number }): Promise<void> {
+  await db.query(
+    'INSERT INTO invites (code_hash, user_id, username_key, role, created_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
+    [invite.codeHash, invite.userId, invite.usernameKey, invite.role, invite.createdBy, invite.expiresAt],
+  );
+}
+
+function toInvite(row: Row): InviteRow {
+  return { userId: text(row, 'user_id'), usernameKey: textOrNull(row, 'username_key'), role: role(row) };
+}
+
+export async function findInvite(db: Queryable, codeHash: string, now: number): Promise<InviteRow | undefined> {
+  const [row] = await db.query('SELECT user_id, username_key, role FROM invites WHERE code_hash = $1 AND expires_at > $2', [codeHash, now]);
+  return row === undefined ? undefined : toInvite(row);
+}
+
+/** Removes and returns a live invite: two registrations racing on one invite get one row. */
+export async function takeInvite(db: Queryable, codeHash: string, now: number): Promise<InviteRow | undefined> {
+  const [row] = await db.query('DELETE FROM invites WHERE code_hash = $1 AND expires_at > $2 RETURNING user_id, username_key, role', [codeHash, now]);
+  return row === undefined ? undefined : toInvite(row);
+}
+
+/** An invite for a name already invited or registered makes no sense: ALREADY_EXISTS is the caller's. */
+export async function nameIsTaken(db: Queryable, usernameKey: string, now: number): Promise<boolean> {
+  const rows = await db.query(
+    'SELECT 1 FROM users WHERE username_key = $1 UNION ALL SELECT 1 FROM invites WHERE username_key = $1 AND expires_at > $2',
+    [usernameKey, now],
+  );
+  return rows.length > 0;
+}
+
+/** The server's own invites (created by nobody): the first owner's, replaced at each start. */
+export async function deleteServerInvites(db: Queryable): Promise<void> {
+  await db.query('DELETE FROM invites WHERE created_by IS NULL');
+}

@@ -1,0 +1,120 @@
+/**
+ * One small interface over the two databases the server runs on: a real PostgreSQL through
+ * `pg` (a pool), and PGlite (PostgreSQL built to WebAssembly, in a data folder) when no
+ * database is given. The same SQL runs on both; stores (SQL only there) see `Queryable`.
+ *
+ * Rows come back as plain objects whose column types differ between the two drivers (pg gives
+ * int8 as a string, PGlite as a number): stores read columns through `text`/`int` below and
+ * never trust a driver's type. Must never: log a statement's parameters (they carry records
+ * and token hashes), or hold state outside the instance it returns.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { CrewvaultError } from '../../shared/errors';
+
+export type Row = Readonly<Record<string, unknown>>;
+
+export interface Queryable {
+  /** One statement with $1… parameters. */
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+}
+
+export interface Transaction extends Queryable {
+  /** Several statements without parameters (a migration's script). */
+  exec(script: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A real PostgreSQL (15 or newer), e.g. `postgres://crewvault@db.internal/crewvault`. */
+export function openPostgres(connectionString: string, options: { readonly maxConnections?: number } = {}): Database {
+  const pool = new pg.Pool({ connectionString, max: options.maxConnections ?? 10 });
+  // An idle client's error (the server restarted) must not crash the process: the pool drops it.
+  pool.on('error', () => undefined);
+  return {
+    kind: 'postgres',
+    async query(sql, params = []) {
+      return (await pool.query(sql, [...params])).rows as Row[];
+    },
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const tx: Transaction = {
+          async query(sql, params = []) {
+            return (await client.query(sql, [...params])).rows as Row[];
+          },
+          async exec(script) {
+            await client.query(script);
+          },
+        };
+        const result = await work(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/** PGlite in `dataDir` (created if missing), or in memory when `dataDir` is undefined. */
+export async function openPglite(dataDir: string | undefined): Promise<Database> {
+  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  return {
+    kind: 'pglite',
+    async query(sql, params = []) {
+      return (await db.query<Row>(sql, [...params])).rows;
+    },
+    async transaction(work) {
+      return db.transaction((tx) => work({
+        async query(sql, params = []) {
+          return (await tx.query<Row>(sql, [...params])).rows;
+        },
+        async exec(script) {
+          await tx.exec(script);
+        },
+      }));
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}
+
+/** A column read as text; anything else means the schema and the code disagree. */
+export function text(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new CrewvaultError('INTERNAL', `column ${column} is not text`);
+  return value;
+}
+
+export function textOrNull(row: Row, column: string): string | null {
+  return row[column] === null ? null : text(row, column);
+}
+
+/** An integer column (int4 or int8, which pg returns as a string), within Number's safe range. */
+export function int(row: Row, column: string): number {
+  const value = row[column];
+  const number = typeof value === 'string' ? Number(value) : typeof value === 'bigint' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number)) throw new CrewvaultError('INTERNAL', `column ${column} is not an integer`);
+  return number;
+}
+
+/** PostgreSQL's SQLSTATE of a failed statement (both drivers set `code`), e.g. 23505. */
+export function sqlState(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}

@@ -1,0 +1,14 @@
+/**
+ * The server's schema upgrades, in order. A new one is a new file `NNNN-name.ts` exporting
+ * `{ version, name, sql }`, appended here; versions only go up by one (checked in migrate.ts
+ * and by test/server/migrations.test.ts). A released migration is never edited.
+ */
+import { migration0001 } from './0001-accounts';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [migration0001];

@@ -1,0 +1,99 @@
+/**
+ * SQL for sign-in attempts and sessions (schema 1). Only this file reads or writes
+ * `login_attempts` and `sessions`. Tokens arrive here already hashed (server/auth/tokens.ts);
+ * an attempt's OPAQUE state arrives sealed (server/keys.ts).
+ */
+import { int, text, textOrNull, type Queryable, type Row } from './db';
+
+export async function insertLoginAttempt(db: Queryable, attempt: { id: string; userId: string | null; sealedState: string; expiresAt: number }): Promise<void> {
+  await db.query('INSERT INTO login_attempts (id, user_id, sealed_state, expires_at) VALUES ($1, $2, $3, $4)', [attempt.id, attempt.userId, attempt.sealedState, attempt.expiresAt]);
+}
+
+/** Removes and returns a live attempt: a finish is accepted once, even when two race. */
+export async function takeLoginAttempt(db: Queryable, id: string, now: number): Promise<{ userId: string | null; sealedState: string } | undefined> {
+  const [row] = await db.query('DELETE FROM login_attempts WHERE id = $1 AND expires_at > $2 RETURNING user_id, sealed_state', [id, now]);
+  return row === undefined ? undefined : { userId: textOrNull(row, 'user_id'), sealedState: text(row, 'sealed_state') };
+}
+
+/** Housekeeping on each sign-in: attempts and sessions past their time. */
+export async function deleteExpired(db: Queryable, now: number): Promise<void> {
+  await db.query('DELETE FROM login_attempts WHERE expires_at <= $1', [now]);
+  await db.query('DELETE FROM sessions WHERE refresh_expires_at <= $1', [now]);
+}
+
+export interface NewSession {
+  readonly id: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly deviceName: string | null;
+  readonly now: number;
+  readonly accessHash: string;
+  readonly accessExpiresAt: number;
+  readonly refreshHash: string;
+  readonly refreshExpiresAt: number;
+}
+
+export async function insertSession(db: Queryable, s: NewSession): Promise<void> {
+  await db.query(
+    `INSERT INTO sessions (id, user_id, device_id, device_name, created_at, authenticated_at, access_hash, access_expires_at, refresh_hash, refresh_expires_at)
+     VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)`,
+    [s.id, s.userId, s.deviceId, s.deviceName, s.now, s.accessHash, s.accessExpiresAt, s.refreshHash, s.refreshExpiresAt],
+  );
+}
+
+export interface SessionRow {
+  readonly id: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly authenticatedAt: number;
+  readonly accessExpiresAt: number;
+}
+
+function toSession(row: Row): SessionRow {
+  return {
+    id: text(row, 'id'),
+    userId: text(row, 'user_id'),
+    deviceId: text(row, 'device_id'),
+    authenticatedAt: int(row, 'authenticated_at'),
+    accessExpiresAt: int(row, 'access_expires_at'),
+  };
+}
+
+export async function findSessionByAccess(db: Queryable, accessHash: string): Promise<SessionRow | undefined> {
+  const [row] = await db.query('SELECT id, user_id, device_id, authenticated_at, access_expires_at FROM sessions WHERE access_hash = $1', [accessHash]);
+  return row === undefined ? undefined : toSession(row);
+}
+
+/**
+ * Swaps a live refresh token for new tokens in one statement; the old refresh hash is kept
+ * as `previous_refresh_hash`, so presenting it again is recognised as a copy. Returns
+ * undefined when no live session holds that refresh token on that device.
+ */
+export async function rotateSessionTokens(db: Queryable, r: { refreshHash: string; deviceId: string; now: number; accessHash: string; accessExpiresAt: number; refreshHashNext: string; refreshExpiresAt: number }): Promise<string | undefined> {
+  const [row] = await db.query(
+    `UPDATE sessions SET access_hash = $4, access_expires_at = $5, previous_refresh_hash = refresh_hash, refresh_hash = $6, refresh_expires_at = $7
+     WHERE refresh_hash = $1 AND device_id = $2 AND refresh_expires_at > $3 RETURNING id`,
+    [r.refreshHash, r.deviceId, r.now, r.accessHash, r.accessExpiresAt, r.refreshHashNext, r.refreshExpiresAt],
+  );
+  return row === undefined ? undefined : text(row, 'id');
+}
+
+/** Ends the session a refresh token (current or replaced) belongs to; returns how many ended (0 or 1). */
+export async function deleteSessionByRefresh(db: Queryable, refreshHash: string): Promise<number> {
+  const rows = await db.query('DELETE FROM sessions WHERE refresh_hash = $1 OR previous_refresh_hash = $1 RETURNING id', [refreshHash]);
+  return rows.length;
+}
+
+export async function deleteSession(db: Queryable, id: string): Promise<number> {
+  return (await db.query('DELETE FROM sessions WHERE id = $1 RETURNING id', [id])).length;
+}
+
+/** Every session of a person, but `keepId` when given (the one changing the password). */
+export async function deleteUserSessions(db: Queryable, userId: string, keepId: string | null): Promise<number> {
+  const rows = await db.query('DELETE FROM sessions WHERE user_id = $1 AND ($2::text IS NULL OR id <> $2) RETURNING id', [userId, keepId]);
+  return rows.length;
+}
+
+export async function deleteUserLoginAttempts(db: Queryable, userId: string): Promise<void> {
+  await db.query('DELETE FROM login_attempts WHERE user_id = $1', [userId]);
+}

@@ -1,0 +1,142 @@
+/**
+ * [Note: server contract] The one list of what a client (the desktop, the CLI, the tests)
+ * may ask of `crewvault server` over HTTP: each route's method, path, who may call it, the zod
+ * schema of its body and the zod schema of its reply's value. server/app.ts registers exactly
+ * these routes (checked at compile time there); a client parses every reply with `reply`
+ * before trusting it, since the server is another machine.
+ *
+ * Every reply is `{ ok: true, value } | { ok: false, error: { code, message } }` (reply.ts).
+ * Bodies carry OPAQUE messages (base64url, a few hundred characters) and tokens: never a
+ * password. Must never: hold a rule a route enforces (those live in server/), or a limit a
+ * store relies on that is not stated here.
+ */
+import { z } from 'zod';
+import { ERROR_CODES } from '../errors';
+
+/** The largest body the server reads; every body here is far smaller. */
+export const SERVER_BODY_LIMIT_BYTES = 16 * 1024;
+
+/** OPAQUE's messages and records travel as base64url without padding (@serenity-kit/opaque). */
+const opaqueMessage = z.string().min(1).max(2048).regex(/^[A-Za-z0-9_-]+$/, 'not an OPAQUE message');
+/** Tokens and ids this server issues: printable, no spaces, bounded. */
+const token = z.string().min(16).max(200).regex(/^[A-Za-z0-9_-]+$/, 'not a token');
+const userName = z.string().trim().min(1).max(64).regex(/^[^\p{C}]+$/u, 'a user name has no control characters');
+/** A device names itself with a random id it keeps (the desktop: its keychain; the CLI: its config). */
+const deviceId = z.string().min(16).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a device id');
+const deviceName = z.string().trim().min(1).max(100).regex(/^[^\p{C}]+$/u, 'a device name has no control characters');
+const millis = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+export const SERVER_ROLES = ['owner', 'admin', 'member'] as const;
+export type ServerRole = (typeof SERVER_ROLES)[number];
+
+export const serverUserSchema = z.strictObject({ id: z.string(), username: z.string(), role: z.enum(SERVER_ROLES) });
+export type ServerUser = z.infer<typeof serverUserSchema>;
+
+const sessionTokensSchema = z.strictObject({
+  accessToken: token,
+  accessExpiresAt: millis,
+  refreshToken: token,
+  refreshExpiresAt: millis,
+});
+export type SessionTokens = z.infer<typeof sessionTokensSchema>;
+
+/** Who may call: anyone, or a signed-in session (access token + its device id). */
+export type RouteAccess = 'public' | 'session';
+
+export interface RouteSpec<I extends z.ZodType | null, O extends z.ZodType> {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly access: RouteAccess;
+  /** The body's schema; null for a GET, which takes none. */
+  readonly input: I;
+  readonly output: O;
+}
+
+function route<I extends z.ZodType | null, O extends z.ZodType>(spec: RouteSpec<I, O>): RouteSpec<I, O> {
+  return spec;
+}
+
+/** The header that carries the device id a session is bound to, beside `Authorization: Bearer`. */
+export const DEVICE_HEADER = 'crewvault-device';
+
+export const SERVER_ROUTES = {
+  health: route({
+    method: 'GET', path: '/health', access: 'public', input: null,
+    output: z.strictObject({ status: z.literal('ok'), version: z.string(), schema: z.number().int() }),
+  }),
+  /** An invite (from an owner or admin, or the first owner's from the server's data folder) lets one person register. */
+  registerStart: route({
+    method: 'POST', path: '/v1/auth/register/start', access: 'public',
+    input: z.strictObject({ invite: token, username: userName, registrationRequest: opaqueMessage }),
+    output: z.strictObject({ registrationResponse: opaqueMessage }),
+  }),
+  registerFinish: route({
+    method: 'POST', path: '/v1/auth/register/finish', access: 'public',
+    input: z.strictObject({ invite: token, username: userName, registrationRecord: opaqueMessage }),
+    output: z.strictObject({ user: serverUserSchema }),
+  }),
+  /** The same reply for a name nobody has (OPAQUE's fake record): sign-in never tells who exists. */
+  loginStart: route({
+    method: 'POST', path: '/v1/auth/login/start', access: 'public',
+    input: z.strictObject({ username: userName, startLoginRequest: opaqueMessage }),
+    output: z.strictObject({ attemptId: token, loginResponse: opaqueMessage }),
+  }),
+  loginFinish: route({
+    method: 'POST', path: '/v1/auth/login/finish', access: 'public',
+    input: z.strictObject({ attemptId: token, finishLoginRequest: opaqueMessage, deviceId, deviceName: deviceName.optional() }),
+    output: z.strictObject({ user: serverUserSchema, tokens: sessionTokensSchema }),
+  }),
+  /** Rotates both tokens; a refresh token presented twice ends its session (it was copied). */
+  refresh: route({
+    method: 'POST', path: '/v1/auth/refresh', access: 'public',
+    input: z.strictObject({ refreshToken: token, deviceId }),
+    output: z.strictObject({ tokens: sessionTokensSchema }),
+  }),
+  session: route({
+    method: 'GET', path: '/v1/auth/session', access: 'session', input: null,
+    output: z.strictObject({ user: serverUserSchema, sessionId: z.string(), deviceId: z.string(), authenticatedAt: millis, accessExpiresAt: millis }),
+  }),
+  signOut: route({
+    method: 'POST', path: '/v1/auth/sign-out', access: 'session', input: z.strictObject({}),
+    output: z.strictObject({ endedSessions: z.number().int() }),
+  }),
+  signOutEverywhere: route({
+    method: 'POST', path: '/v1/auth/sign-out-everywhere', access: 'session', input: z.strictObject({}),
+    output: z.strictObject({ endedSessions: z.number().int() }),
+  }),
+  /** A new OPAQUE registration for the signed-in person; only from a fresh sign-in (PASSWORD_FRESH_MS). */
+  passwordStart: route({
+    method: 'POST', path: '/v1/auth/password/start', access: 'session',
+    input: z.strictObject({ registrationRequest: opaqueMessage }),
+    output: z.strictObject({ registrationResponse: opaqueMessage }),
+  }),
+  /** Replaces the record and ends every other session of the person. */
+  passwordFinish: route({
+    method: 'POST', path: '/v1/auth/password/finish', access: 'session',
+    input: z.strictObject({ registrationRecord: opaqueMessage }),
+    output: z.strictObject({ endedSessions: z.number().int() }),
+  }),
+  inviteCreate: route({
+    method: 'POST', path: '/v1/invites', access: 'session',
+    input: z.strictObject({ username: userName, role: z.enum(['admin', 'member']) }),
+    output: z.strictObject({ invite: token, userId: z.string(), expiresAt: millis }),
+  }),
+} as const;
+
+export type ServerRouteName = keyof typeof SERVER_ROUTES;
+export type ServerRouteInput<N extends ServerRouteName> =
+  (typeof SERVER_ROUTES)[N]['input'] extends z.ZodType ? z.infer<NonNullable<(typeof SERVER_ROUTES)[N]['input']>> : undefined;
+export type ServerRouteOutput<N extends ServerRouteName> = z.infer<(typeof SERVER_ROUTES)[N]['output']>;
+
+const errorReply = z.strictObject({ ok: z.literal(false), error: z.strictObject({ code: z.enum(ERROR_CODES), message: z.string() }) });
+
+/** A reply body parsed for route `name`: the value, or the server's error. Anything else throws. */
+export function parseServerReply<N extends ServerRouteName>(name: N, body: unknown):
+  { readonly ok: true; readonly value: ServerRouteOutput<N> } | z.infer<typeof errorReply> {
+  const failed = errorReply.safeParse(body);
+  if (failed.success) return failed.data;
+  const schema: z.ZodType = SERVER_ROUTES[name].output;
+  const value = z.strictObject({ ok: z.literal(true), value: schema }).parse(body).value;
+  // The schema is route `name`'s output schema, so its output is that route's type.
+  return { ok: true, value: value as ServerRouteOutput<N> };
+}

@@ -1,0 +1,78 @@
+/**
+ * The server's schema upgrades, on PostgreSQL and PGlite alike: one transaction for all
+ * pending migrations, the version recorded, a second run a no-op, a database from a newer
+ * server refused before anything changes, a failing migration leaving nothing behind.
+ */
+import { describe, expect, it } from 'vitest';
+import { CrewvaultError } from '../../shared/errors';
+import { text } from '../../server/store/db';
+import { checkMigrationOrder, latestSchemaVersion, migrate, schemaVersion } from '../../server/store/migrate';
+import { MIGRATIONS } from '../../server/store/migrations/index';
+import { DATABASE_KINDS, useTestDatabases } from './databases';
+
+const databases = useTestDatabases();
+
+async function tableNames(db: Awaited<ReturnType<typeof databases.open>>): Promise<string[]> {
+  const rows = await db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
+  return rows.map((row) => text(row, 'table_name'));
+}
+
+describe('migration list', () => {
+  it('runs 1, 2, 3… with no gap or repeat', () => {
+    expect(() => checkMigrationOrder(MIGRATIONS)).not.toThrow();
+    expect(() => checkMigrationOrder([...MIGRATIONS, { version: MIGRATIONS.length + 2, name: 'gap', sql: '' }])).toThrow(/expected/);
+  });
+});
+
+describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
+  it('builds the schema on an empty database, records the version, and is a no-op the second time', async () => {
+    const db = await databases.open(kind);
+    expect(await schemaVersion(db)).toBe(0);
+    expect(await migrate(db)).toEqual({ from: 0, to: latestSchemaVersion() });
+    expect(await schemaVersion(db)).toBe(latestSchemaVersion());
+    expect(await tableNames(db)).toEqual(['crewvault_schema', 'invites', 'login_attempts', 'sessions', 'users']);
+    expect(await migrate(db)).toEqual({ from: latestSchemaVersion(), to: latestSchemaVersion() });
+  });
+
+  it('refuses a database written by a newer server, changing nothing', async () => {
+    const db = await databases.open(kind);
+    await migrate(db);
+    await db.query('UPDATE crewvault_schema SET version = $1', [latestSchemaVersion() + 1]);
+    const refused = await migrate(db).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(CrewvaultError);
+    expect((refused as CrewvaultError).code).toBe('VAULT_NEWER');
+    expect(await schemaVersion(db)).toBe(latestSchemaVersion() + 1);
+  });
+
+  it('applies every pending migration in one transaction: a failing one leaves the database as it was', async () => {
+    const db = await databases.open(kind);
+    const broken = [...MIGRATIONS, { version: MIGRATIONS.length + 1, name: 'broken', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();' }];
+    await expect(migrate(db, broken)).rejects.toThrow();
+    expect(await tableNames(db)).toEqual([]);
+    expect(await schemaVersion(db)).toBe(0);
+  });
+
+  it('upgrades an older schema in place, keeping its rows', async () => {
+    const db = await databases.open(kind);
+    await migrate(db);
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1)");
+    const next = [...MIGRATIONS, { version: MIGRATIONS.length + 1, name: 'nickname', sql: 'ALTER TABLE users ADD COLUMN nickname text' }];
+    expect(await migrate(db, next)).toEqual({ from: latestSchemaVersion(), to: latestSchemaVersion() + 1 });
+    const rows = await db.query('SELECT username, nickname FROM users');
+    expect(rows).toEqual([{ username: 'Ada', nickname: null }]);
+  });
+
+  it('lets two servers start at once: each migration runs exactly once', async () => {
+    if (kind === 'pglite') return; // one process owns a PGlite folder; the race is PostgreSQL's
+    const url = await databases.postgresUrl();
+    const { openPostgres } = await import('../../server/store/db');
+    const a = openPostgres(url);
+    const b = openPostgres(url);
+    try {
+      const results = await Promise.all([migrate(a), migrate(b)]);
+      expect(results.map((r) => r.from).sort()).toEqual([0, latestSchemaVersion()]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * A Crewvault server for a test: the real app (server/app.ts) on a real database, listening
+ * on 127.0.0.1 with a port of its own, a clock the test moves by hand, and every log line
+ * kept for inspection. `TestClient` speaks real HTTP (fetch) and parses each reply with the
+ * shared contract; the OPAQUE client half is the real library, with a cheap Argon2id so a
+ * sign-in costs milliseconds (the server never sees or depends on that choice).
+ */
+import { randomBytes } from 'node:crypto';
+import * as opaque from '@serenity-kit/opaque';
+import type { FastifyInstance } from 'fastify';
+import {
+  DEVICE_HEADER, parseServerReply, SERVER_ROUTES, type ServerRouteInput, type ServerRouteName, type ServerRouteOutput, type ServerUser, type SessionTokens,
+} from '../../shared/api/server-contract';
+import type { ErrorInfo } from '../../shared/errors';
+import { buildApp } from '../../server/app';
+import { firstOwnerInvite } from '../../server/auth/accounts';
+import { createServerKeys, type ServerKeys } from '../../server/keys';
+import type { Database } from '../../server/store/db';
+import { migrate } from '../../server/store/migrate';
+
+/** Cheap key stretching for tests only; a real client keeps the library's default. */
+export const TEST_KEY_STRETCHING = { 'argon2id-custom': { memory: 256, iterations: 1, parallelism: 1 } } as const;
+
+export interface TestClock {
+  readonly now: () => number;
+  advance(ms: number): void;
+}
+
+export function testClock(start = Date.UTC(2026, 10, 30, 9, 0, 0)): TestClock {
+  let t = start;
+  return { now: () => t, advance: (ms) => { t += ms; } };
+}
+
+export interface TestServer {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly db: Database;
+  readonly keys: ServerKeys;
+  readonly clock: TestClock;
+  /** Every JSON log line so far. */
+  readonly logs: string[];
+  /** The first owner's invite (made at start, as server/main.ts does). */
+  readonly ownerInvite: string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(db: Database, options: { keys?: ServerKeys } = {}): Promise<TestServer> {
+  await opaque.ready;
+  await migrate(db);
+  const keys = options.keys ?? await createServerKeys();
+  const clock = testClock();
+  const logs: string[] = [];
+  const invite = await firstOwnerInvite({ db, keys, now: clock.now });
+  const app = await buildApp({ db, keys, now: clock.now, log: { write: (line) => logs.push(line) }, logLevel: 'trace', version: 'test' });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('the test server has no address');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    app, db, keys, clock, logs,
+    ownerInvite: invite?.invite ?? '',
+    close: () => app.close(),
+  };
+}
+
+export type ServerReply<N extends ServerRouteName> = ReturnType<typeof parseServerReply<N>>;
+
+export interface Raw {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export class TestClient {
+  readonly deviceId: string;
+  tokens: SessionTokens | undefined;
+
+  constructor(readonly url: string, deviceId?: string) {
+    this.deviceId = deviceId ?? randomBytes(16).toString('hex');
+  }
+
+  /** Any request, as it comes back. */
+  async raw(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Raw> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body,
+      signal: AbortSignal.timeout(20_000),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) as unknown };
+  }
+
+  authHeaders(): Record<string, string> {
+    return this.tokens === undefined ? {} : { authorization: `Bearer ${this.tokens.accessToken}`, [DEVICE_HEADER]: this.deviceId };
+  }
+
+  /** A route of the contract, with this client's session when it has one. */
+  async call<N extends ServerRouteName>(name: N, input: ServerRouteInput<N>): Promise<ServerReply<N> & { status: number }> {
+    const spec = SERVER_ROUTES[name];
+    const raw = await this.raw(spec.method, spec.path, spec.method === 'GET' ? undefined : JSON.stringify(input ?? {}), this.authHeaders());
+    return { ...parseServerReply(name, raw.body), status: raw.status };
+  }
+
+  /** The value of a call that must succeed. */
+  async ok<N extends ServerRouteName>(name: N, input: ServerRouteInput<N>): Promise<ServerRouteOutput<N>> {
+    const reply = await this.call(name, input);
+    if (!reply.ok) throw new Error(`${name} failed: ${reply.error.code}: ${reply.error.message}`);
+    return reply.value;
+  }
+
+  /** The error of a call that must fail. */
+  async fails<N extends ServerRouteName>(name: N, input: ServerRouteInput<N>): Promise<ErrorInfo & { status: number }> {
+    const reply = await this.call(name, input);
+    if (reply.ok) throw new Error(`${name} succeeded where it should fail`);
+    return { ...reply.error, status: reply.status };
+  }
+
+  async register(invite: string, username: string, password: string): Promise<{ user: ServerUser; exportKey: string }> {
+    const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
+    const { registrationResponse } = await this.ok('registerStart', { invite, username, registrationRequest });
+    const { registrationRecord, exportKey } = opaque.client.finishRegistration({
+      clientRegistrationState, registrationResponse, password, keyStretching: TEST_KEY_STRETCHING,
+    });
+    const { user } = await this.ok('registerFinish', { invite, username, registrationRecord });
+    return { user, exportKey };
+  }
+
+  /**
+   * OPAQUE's login up to the client's own check. `finish` is undefined when the client found
+   * the server's answer does not fit the password (wrong password, or no such user: the
+   * client cannot tell which, and neither can anyone watching).
+   */
+  async loginStart(username: string, password: string): Promise<{ attemptId: string; loginResponse: string; finish: { finishLoginRequest: string; exportKey: string; sessionKey: string } | undefined }> {
+    const { clientLoginState, startLoginRequest } = opaque.client.startLogin({ password });
+    const { attemptId, loginResponse } = await this.ok('loginStart', { username, startLoginRequest });
+    const finish = opaque.client.finishLogin({ clientLoginState, loginResponse, password, keyStretching: TEST_KEY_STRETCHING });
+    return { attemptId, loginResponse, finish };
+  }
+
+  /** A whole sign-in that must succeed; keeps the tokens. */
+  async login(username: string, password: string): Promise<{ user: ServerUser; tokens: SessionTokens; exportKey: string }> {
+    const started = await this.loginStart(username, password);
+    if (started.finish === undefined) throw new Error('the client could not finish the login');
+    const result = await this.ok('loginFinish', { attemptId: started.attemptId, finishLoginRequest: started.finish.finishLoginRequest, deviceId: this.deviceId });
+    this.tokens = result.tokens;
+    return { ...result, exportKey: started.finish.exportKey };
+  }
+
+  /** A new password for the signed-in person (OPAQUE registration again). */
+  async changePassword(password: string): Promise<ServerRouteOutput<'passwordFinish'>> {
+    const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
+    const { registrationResponse } = await this.ok('passwordStart', { registrationRequest });
+    const { registrationRecord } = opaque.client.finishRegistration({ clientRegistrationState, registrationResponse, password, keyStretching: TEST_KEY_STRETCHING });
+    return this.ok('passwordFinish', { registrationRecord });
+  }
+}
+
+/** A user name no other test uses. */
+export function uniqueName(prefix = 'tech'): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A password no other test uses, long and random enough to find in a dump or a log. */
+export function uniquePassword(): string {
+  return `pw-${randomBytes(12).toString('base64url')}`;
+}
