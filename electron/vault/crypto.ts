@@ -190,6 +190,15 @@ export function exportPrivateKey(key: KeyObject): Buffer {
   return Buffer.from(jwk.d, 'base64url');
 }
 
+/** PKCS #8 for a raw X25519 private key (RFC 8410): this prefix, then the 32 bytes. */
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+/** The public key a raw X25519 private key has, worked out from it (not read from anywhere). */
+export function publicKeyOf(raw: Buffer): Buffer {
+  const key = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
+  return rawPublicKey(createPublicKey(key));
+}
+
 export function importPrivateKey(raw: Buffer, publicKey: Buffer): KeyObject {
   return createPrivateKey({
     key: { kty: 'OKP', crv: 'X25519', d: raw.toString('base64url'), x: publicKey.toString('base64url') },

@@ -13,11 +13,13 @@ import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, groupNameIndex, type 
 import { listCustomerRows, resealCustomerName } from './store-customers';
 import { getDirectoryHistory, getDirectoryVersion, getDirectoryWrap, putDirectoryHistory, putDirectoryWrap, setDirectoryVersion, type DirectoryWrapRow } from './store-directory';
 import { listGroups, resealGroupName } from './store-groups';
+import { requireVouchedFor } from './public-keys';
 import type { UserRow } from './store-users';
 
 /** Wraps the ring's current directory key for `user`. */
 export function wrapDirectoryFor(db: WriteDb, ring: KeyRing, user: Pick<UserRow, 'id' | 'uid' | 'public_key'>): void {
   const dirVersion = ring.directoryVersion;
+  requireVouchedFor(db, user.id, user.public_key);
   putDirectoryWrap(db, user.id, {
     key_version: DIRECTORY_WRAP_ANCHORED,
     dir_version: dirVersion,

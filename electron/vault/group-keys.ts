@@ -11,6 +11,7 @@ import { randomKey, unwrapKey, wrapKey, type KeyPair } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { contexts, groupKey, type GroupKey } from './keys';
 import { putGroupKey, type HeldGroupKeyRow } from './store-groups';
+import { requireVouchedFor } from './public-keys';
 import { refOf } from './store-ids';
 import { rolePermissions } from './store-roles';
 import type { UserRow } from './store-users';
@@ -44,6 +45,7 @@ export function needsSecretKey(db: WriteDb, user: Pick<UserRow, 'role'>): boolea
  */
 export function wrapGroupFor(db: WriteDb, groupId: number, group: GroupKey, user: Pick<UserRow, 'id' | 'public_key' | 'role'>, place: { readonly lead: boolean; readonly byRole: boolean }): void {
   let wrappedSecret: Buffer | null = null;
+  requireVouchedFor(db, user.id, user.public_key);
   const groupRef = refOf(db, 'access_groups', groupId);
   const userRef = refOf(db, 'users', user.id);
   if (group.split && needsSecretKey(db, user)) {

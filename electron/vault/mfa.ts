@@ -17,6 +17,7 @@ import { exportPrivateKey, open, seal, sealedByRowId, unwrapKey, wrapKey, type K
 import { dropMfaKeyWraps, getMfaKeyWrap, mfaKeyHolders, mfaKeysHeldBy, putMfaKeyWrap, setMfaSeals } from './store-mfa-keys';
 import type { ReadDb, WriteDb } from './db';
 import { linkContext, objectContext } from './keys';
+import { requireVouchedFor } from './public-keys';
 import { refOf } from './store-ids';
 import type { AuditFields } from './store-audit';
 import { whyNotManageVault } from '../../shared/policy';
@@ -178,6 +179,7 @@ export function shareMfaKeysWithOwner(db: WriteDb, owner: { readonly id: number;
     if (held.user_id === newOwner.id) continue;
     const key = unwrapKey(owner.keyPair, held.wrapped_key, MFA_KEY_CONTEXT(db, held.user_id, owner.id));
     try {
+      requireVouchedFor(db, newOwner.id, newOwner.public_key);
       putMfaKeyWrap(db, held.user_id, newOwner.id, wrapKey(newOwner.public_key, key, MFA_KEY_CONTEXT(db, held.user_id, newOwner.id)));
     } finally {
       key.fill(0);
@@ -189,6 +191,7 @@ export function shareMfaKeysWithOwner(db: WriteDb, owner: { readonly id: number;
     const handed = getMfaKeyWrap(db, owner.id, owner.id);
     const key = handed ? unwrapKey(owner.keyPair, handed, MFA_KEY_CONTEXT(db, owner.id, owner.id)) : derivedMfaKey(owner.keyPair);
     try {
+      requireVouchedFor(db, newOwner.id, newOwner.public_key);
       putMfaKeyWrap(db, owner.id, newOwner.id, wrapKey(newOwner.public_key, key, MFA_KEY_CONTEXT(db, owner.id, newOwner.id)));
     } finally {
       key.fill(0);
@@ -238,6 +241,7 @@ export class MfaService {
     const held = new Set(mfaKeyHolders(w, userId));
     for (const owner of listUsers(w)) {
       if (owner.role !== 'owner' || owner.disabled_at !== null || owner.id === userId || held.has(owner.id)) continue;
+      requireVouchedFor(w, owner.id, owner.public_key);
       putMfaKeyWrap(w, userId, owner.id, wrapKey(owner.public_key, key, MFA_KEY_CONTEXT(w, userId, owner.id)));
     }
   }

@@ -8,9 +8,9 @@ import { unwrapKey, wrapKey, type KeyPair, type SealContext } from './crypto';
 import type { WriteDb } from './db';
 import { newUid, uidText } from './ids';
 import { objectContext, type StoredRef } from './keys';
-import { certificateBytes, newSigningKeyPair, signBytes, signingKeyFromSeed, signingSeed, type Signer } from './signing';
+import { bindingBytes, certificateBytes, newSigningKeyPair, signBytes, signingKeyFromSeed, signingSeed, type Signer } from './signing';
 import { CrewvaultError } from '../../shared/errors';
-import { getSigningKey, getUserSigning, insertSigningKey, listSigningKeys, setUserSigning } from './store-signing';
+import { getSigningKey, getUserSigning, insertSigningKey, listSigningKeys, setSigningKeyBinding, setUserSigning } from './store-signing';
 
 function wrapContext(user: StoredRef): SealContext {
   return objectContext('users', user, 'signing_key', 1);
@@ -21,7 +21,8 @@ export function makeSigningKey(db: WriteDb, user: StoredRef, userPublicKey: Buff
   const pair = newSigningKeyPair();
   const uid = newUid(now);
   const certificate = certifier ? signBytes(certifier.privateKey, certificateBytes(uidText(uid), uidText(user.uid), pair.publicKey)) : null;
-  const keyId = insertSigningKey(db, { uid, user_id: user.id, public_key: pair.publicKey, created_at: now, certified_by: certifier?.keyId ?? null, certificate });
+  const binding = signBytes(pair.privateKey, bindingBytes(uidText(user.uid), userPublicKey));
+  const keyId = insertSigningKey(db, { uid, user_id: user.id, public_key: pair.publicKey, created_at: now, certified_by: certifier?.keyId ?? null, certificate, binding });
   const seed = signingSeed(pair.privateKey);
   try {
     setUserSigning(db, user.id, keyId, wrapKey(userPublicKey, seed, wrapContext(user)));
@@ -45,7 +46,10 @@ export function signerAtSignIn(db: WriteDb, keyPair: KeyPair, user: StoredRef, n
   }
   const seed = unwrapKey(keyPair, current.wrapped_signing_key, wrapContext(user));
   try {
-    return { keyId: keyRow.id, keyUid: keyRow.uid, privateKey: signingKeyFromSeed(seed, keyRow.public_key) };
+    const privateKey = signingKeyFromSeed(seed, keyRow.public_key);
+    // Made before schema 14: it vouches now for the public key this sign-in proved is theirs.
+    if (keyRow.binding === null) setSigningKeyBinding(db, keyRow.id, signBytes(privateKey, bindingBytes(uidText(user.uid), keyPair.publicKey)));
+    return { keyId: keyRow.id, keyUid: keyRow.uid, privateKey };
   } finally {
     seed.fill(0);
   }

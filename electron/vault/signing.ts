@@ -53,6 +53,11 @@ export function signatureValid(publicKey: Buffer, bytes: Buffer, signature: Buff
   }
 }
 
+/** What a binding signs: that this X25519 public key is this user's (schema 14). */
+export function bindingBytes(userUid: string, publicKey: Buffer): Buffer {
+  return Buffer.from(JSON.stringify(['crewvault/v1 public key', userUid, publicKey.toString('base64')]), 'utf8');
+}
+
 /** What a certificate signs: the new key, whose it is and its own id. */
 export function certificateBytes(keyUid: string, userUid: string, publicKey: Buffer): Buffer {
   return Buffer.from(JSON.stringify(['crewvault/v1 signing key', keyUid, userUid, publicKey.toString('base64')]), 'utf8');

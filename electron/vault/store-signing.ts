@@ -13,19 +13,26 @@ export interface SigningKeyRow {
   readonly created_at: number;
   readonly certified_by: number | null;
   readonly certificate: Buffer | null;
+  /** Schema 14: this key's signature over its user's X25519 public key (signing.ts bindingBytes). */
+  readonly binding: Buffer | null;
 }
 
 export function listSigningKeys(db: ReadDb): SigningKeyRow[] {
-  return db.prepare<[], SigningKeyRow>('SELECT id, uid, user_id, public_key, created_at, certified_by, certificate FROM signing_keys ORDER BY id').all();
+  return db.prepare<[], SigningKeyRow>('SELECT id, uid, user_id, public_key, created_at, certified_by, certificate, binding FROM signing_keys ORDER BY id').all();
 }
 
 export function getSigningKey(db: ReadDb, id: number): SigningKeyRow | undefined {
-  return db.prepare<[number], SigningKeyRow>('SELECT id, uid, user_id, public_key, created_at, certified_by, certificate FROM signing_keys WHERE id = ?').get(id);
+  return db.prepare<[number], SigningKeyRow>('SELECT id, uid, user_id, public_key, created_at, certified_by, certificate, binding FROM signing_keys WHERE id = ?').get(id);
 }
 
 export function insertSigningKey(db: WriteDb, row: Omit<SigningKeyRow, 'id'>): number {
-  return Number(db.prepare('INSERT INTO signing_keys (uid, user_id, public_key, created_at, certified_by, certificate) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(row.uid, row.user_id, row.public_key, row.created_at, row.certified_by, row.certificate).lastInsertRowid);
+  return Number(db.prepare('INSERT INTO signing_keys (uid, user_id, public_key, created_at, certified_by, certificate, binding) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(row.uid, row.user_id, row.public_key, row.created_at, row.certified_by, row.certificate, row.binding).lastInsertRowid);
+}
+
+/** A key made before schema 14 vouches for its user's public key at their next sign-in. */
+export function setSigningKeyBinding(db: WriteDb, keyId: number, binding: Buffer): void {
+  db.prepare('UPDATE signing_keys SET binding = ? WHERE id = ?').run(binding, keyId);
 }
 
 /** The user's current signing key and its private half wrapped for them (null: none yet, or a reset took it). */

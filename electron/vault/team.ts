@@ -326,13 +326,14 @@ export class TeamService {
         for (const gk of groups) if (!this.core.ring.groups.has(gk.group_id)) throw forbidden('You do not hold the key of every group this user is in.');
         replaceUserKeys(w, user.id, JSON.stringify(prepared.params), prepared.keyPair.publicKey);
         setSealedPrivateKey(w, user.id, seal(prepared.kek, privateRaw, contexts.privateKey(user)));
+        // Their old signing key is wrapped for the old key pair: a new one, vouched for by this
+        // owner's, which vouches in turn for the new public key everything below is wrapped to.
+        makeSigningKey(w, user, prepared.keyPair.publicKey, this.core.now(), this.core.ring.signer);
         setMustChangePassword(w, user.id, true);
         // Their authenticator keeps working with the new key pair, where this owner holds its key.
         const mfaKept = carryMfaKey(w, { id: this.core.user().id, keyPair: this.core.ring.keyPair }, user, prepared.keyPair.publicKey);
         wrapDirectoryFor(w, this.core.ring, { ...user, public_key: prepared.keyPair.publicKey });
         for (const gk of groups) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), { ...user, public_key: prepared.keyPair.publicKey }, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
-        // Their old signing key is wrapped for the old key pair: a new one, vouched for by this owner's.
-        makeSigningKey(w, user, prepared.keyPair.publicKey, this.core.now(), this.core.ring.signer);
         this.core.audit(w, { action: 'user.reset_password', subject: user.name }, `${user.name} (new key pair, ${groups.length} group keys re-wrapped${mfaKept ? '' : '; two-step sign-in reset: its key was not held by this owner'})`);
       });
     } finally {

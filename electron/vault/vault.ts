@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import type { UserView } from '../../shared/model';
-import { deriveKek, importPrivateKey, indexKey, newKdfParams, open, randomKey, seal, sealedByRowId, type KdfParams } from './crypto';
+import { deriveKek, importPrivateKey, indexKey, newKdfParams, open, publicKeyOf, randomKey, seal, sealedByRowId, type KdfParams } from './crypto';
 import { checkAndPinSigningKeys } from './key-pins';
 import { resealOwnWraps } from './own-wraps';
 import { checkpoint, createVaultFile, openVaultFile, VAULT_FORMAT, withWrite, type ReadDb } from './db';
@@ -197,6 +197,12 @@ export class Vault {
       return fail();
     } finally {
       kek.fill(0);
+    }
+    // The public key in the file must be this private key's: one written there by someone else
+    // would have keys wrapped to it that only they open (review R5).
+    if (!publicKeyOf(privateRaw).equals(row.public_key)) {
+      privateRaw.fill(0);
+      throw new CrewvaultError('VAULT_TAMPERED', 'Your public key in the vault is not your own: the file was altered. Ask an owner to reset your password.');
     }
     const keyPair = { publicKey: row.public_key, privateKey: importPrivateKey(privateRaw, row.public_key) };
     // Seals this person's record of everyone's signing keys (key-pins.ts): only their private key gives it.

@@ -395,6 +395,18 @@ MIGRATION_TESTS[13] = {
   },
 };
 
+MIGRATION_TESTS[14] = {
+  name: 'lets each signing key vouch for its user\'s public key; keys made before have none until their user signs in',
+  run: () => {
+    const db = databaseAt(13);
+    db.prepare("INSERT INTO users (uid, name, role, kdf, public_key, sealed_private_key, created_at) VALUES (randomblob(16), 'alice', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk'));
+    db.prepare("INSERT INTO signing_keys (uid, user_id, public_key, created_at) VALUES (randomblob(16), 1, x'01', 1)").run();
+    migrate(db, 14);
+    expect(schemaOf(db).signing_keys?.columns.at(-1)).toBe('binding BLOB');
+    expect(db.prepare('SELECT binding FROM signing_keys').all()).toEqual([{ binding: null }]);
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

@@ -88,4 +88,30 @@ describe('planted rows that look unconverted', () => {
     await expect(vault.signIn('alice', PASSWORD)).rejects.toMatchObject({ code: 'VAULT_TAMPERED' });
     vault.close();
   });
+
+  it('a public key written into someone\'s row gets nothing wrapped to it, and its user is told at sign-in', async () => {
+    const clock = manualClock();
+    const { file, session: alice } = await newVault(clock);
+    const finance = alice.team.createGroup('Finance');
+    alice.createEntry({ customer: 'Bank', title: 'Wire', password: 'wire-pass', groupId: finance.id });
+    for (const name of ['bob', 'carol', 'mallory']) await alice.createUser(name, 'technician', `${name} password`, FAST_KDF);
+    alice.team.grant(finance.id, 'bob');
+    alice.team.grant(finance.id, 'carol');
+    alice.lock();
+    // Bob signs in once (his signing key vouches for his public key); then mallory writes hers into his row.
+    const vault = Vault.open(file, clock);
+    (await vault.signIn('bob', 'bob password')).lock();
+    const db = new Database(file);
+    db.prepare("UPDATE users SET public_key = (SELECT public_key FROM users WHERE name = 'mallory') WHERE name = 'bob'").run();
+    const before = db.prepare('SELECT key_version FROM access_groups WHERE id = ?').get(finance.id);
+    db.close();
+    const owner = await vault.signIn('alice', PASSWORD);
+    expect(() => owner.team.revoke(finance.id, 'carol')).toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
+    owner.lock();
+    const after = new Database(file, { readonly: true });
+    expect(after.prepare('SELECT key_version FROM access_groups WHERE id = ?').get(finance.id)).toEqual(before);
+    after.close();
+    await expect(vault.signIn('bob', 'bob password')).rejects.toMatchObject({ code: 'VAULT_TAMPERED' });
+    vault.close();
+  });
 });

@@ -18,6 +18,7 @@ import { updateToSchemaVersion10 } from './0010-global-ids-and-revisions';
 import { updateToSchemaVersion11 } from './0011-signed-audit-events';
 import { updateToSchemaVersion12 } from './0012-local-sign-in-state';
 import { updateToSchemaVersion13 } from './0013-signing-key-pins';
+import { updateToSchemaVersion14 } from './0014-public-key-bindings';
 
 export interface Migration {
   readonly version: number;
@@ -38,6 +39,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, run: updateToSchemaVersion11 },
   { version: 12, run: updateToSchemaVersion12 },
   { version: 13, run: updateToSchemaVersion13 },
+  { version: 14, run: updateToSchemaVersion14 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
