@@ -13,7 +13,7 @@ import type { CustomerNames } from './customer-names';
 import type { ReadDb, WriteDb } from './db';
 import { defaultGroupId, heldGroupKey, notFound, visibleEntryRow } from './entry-access';
 import { field, otpFromInput } from './entry-fields';
-import type { PageChanges } from './entry-pages';
+import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { entryLookup, type KeyRing, type ObjectRef } from './keys';
 import { openDetails, openSummary, sealDetails, sealSummary, summaryView, type SealedDetails, type SealedSummary } from './sealed-entry';
@@ -152,7 +152,7 @@ export class EntriesService {
     };
     const id = target.id ?? insertEntryRow(db, { uid: entry.uid, ...written, created_at: now });
     if (target.id !== undefined) updateEntryRow(db, { id, ...written });
-    this.core.pages.set(target.groupId, [id, target.customer.id, summary.t, summary.u, summary.l, summary.o, now]);
+    this.core.pages.set(target.groupId, pageItem(id, target.customer.id, summary, now));
     const row = getEntryRow(db, id);
     if (!row) throw notFound();
     return { row, summary };

@@ -8,11 +8,17 @@ import { OTP_KINDS, type OtpKind } from '../../shared/otp';
 import { openJson, sealJson, tampered, type SealContext } from './crypto';
 import type { WriteDb } from './db';
 import type { GroupKey } from './keys';
+import type { SealedSummary } from './sealed-entry';
 import { deletePage, getPage, putPage, type PageRow } from './store-pages';
 
 export const PAGE_SIZE = 512;
 
 export type PageItem = [id: number, customerId: number, title: string, username: string, url: string, otp: OtpKind | null, updatedAt: number];
+
+/** The one place a list line is made from an entry's summary (a write, a move, a rotation, a page rebuilt). */
+export function pageItem(entryId: number, customerId: number, summary: Pick<SealedSummary, 't' | 'u' | 'l' | 'o'>, updatedAt: number): PageItem {
+  return [entryId, customerId, summary.t, summary.u, summary.l, summary.o, updatedAt];
+}
 
 const KINDS: ReadonlySet<unknown> = new Set(OTP_KINDS);
 

@@ -5,7 +5,7 @@
  * by global id afterwards. Must never change what the entry says.
  */
 import type { WriteDb } from './db';
-import type { PageItem } from './entry-pages';
+import { pageItem, type PageItem } from './entry-pages';
 import { uidText } from './ids';
 import { entryLookup, type GroupKey } from './keys';
 import { openDetails, openSummary, sealDetails, sealSummary } from './sealed-entry';
@@ -31,5 +31,5 @@ export function resealEntry(db: WriteDb, row: EntryRow, from: GroupKey, to: Rese
     sealed_details: sealDetails(row, to.key, details),
     updated_at: updatedAt,
   });
-  return [row.id, row.customer_id, summary.t, summary.u, summary.l, summary.o, updatedAt];
+  return pageItem(row.id, row.customer_id, summary, updatedAt);
 }

@@ -12,7 +12,7 @@ import type { Permission } from '../../shared/policy';
 import type { EntriesCore } from './entries-service';
 import { heldGroupKey, visibleEntryRow } from './entry-access';
 import { NAME_ORDER, orderedTable } from './entry-order';
-import { openPage, type PageItem } from './entry-pages';
+import { openPage, pageItem, type PageItem } from './entry-pages';
 import { entryLookup } from './keys';
 import { detailsView, openDetails, openSummary, summaryView } from './sealed-entry';
 import { countEntriesByCustomer } from './store-customers';
@@ -137,7 +137,7 @@ export class ListingService {
         const group = heldGroupKey(this.core.ring, groupId);
         for (const row of listEntryRowsInGroups(w, [groupId])) {
           const summary = openSummary(row, group);
-          this.core.pages.set(groupId, [row.id, row.customer_id, summary.t, summary.u, summary.l, summary.o, row.updated_at]);
+          this.core.pages.set(groupId, pageItem(row.id, row.customer_id, summary, row.updated_at));
         }
       }
     });
