@@ -49,3 +49,9 @@ export function deleteTrustedDevice(db: WriteDb, deviceId: number): void {
 export function deleteTrustedDevicesOf(db: WriteDb, userId: number): void {
   db.prepare('DELETE FROM trusted_devices WHERE user_id = ?').run(userId);
 }
+
+/** How many computers, not yet expired, each user has trusted here. */
+export function countTrustedDevicesByUser(db: ReadDb, now: number): Map<number, number> {
+  const rows = db.prepare<[number], { user_id: number; n: number }>('SELECT user_id, count(*) AS n FROM trusted_devices WHERE expires_at > ? GROUP BY user_id').all(now);
+  return new Map(rows.map((d) => [d.user_id, d.n]));
+}

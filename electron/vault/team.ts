@@ -21,6 +21,7 @@ import { contexts, groupNameIndex, type GroupKey, type KeyRing } from './keys';
 import { createGroupRecord, insertUserRecord, prepareUser, userView, validateNewPassword, validateUserName, type KdfOptions } from './records';
 import { resealEntry } from './entry-reseal';
 import { makeSigningKey } from './signer-keys';
+import { countTrustedDevicesByUser } from './store-trusted-devices';
 import type { AuditFields } from './store-audit';
 import { countEntriesByGroup, getEntryRow, listEntryRowsInGroups } from './store-entries';
 import {
@@ -217,7 +218,7 @@ export class TeamService {
 
   listUsers(): UserAdminView[] {
     this.core.require('users.manage');
-    const devices = new Map(this.core.db.prepare<[number], { user_id: number; n: number }>('SELECT user_id, count(*) AS n FROM trusted_devices WHERE expires_at > ? GROUP BY user_id').all(this.core.now()).map((d) => [d.user_id, d.n]));
+    const devices = countTrustedDevicesByUser(this.core.db, this.core.now());
     return listUsers(this.core.db).map((u) => ({
       ...userView(u),
       disabled: u.disabled_at !== null,
