@@ -25,7 +25,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CrewvaultError } from '../../shared/errors';
 import { deriveKek, newKdfParams, type KdfParams } from './crypto';
-import { openVaultFile, translateSqliteError, VAULT_FORMAT, type ReadDb } from './db';
+import { openVaultFile, snapshotInto, translateSqliteError, VAULT_FORMAT, type ReadDb } from './db';
 import { LATEST_SCHEMA_VERSION } from './migrations';
 import { parseKdf, type KdfOptions } from './records';
 import type { VaultSession } from './service';
@@ -423,11 +423,7 @@ export async function writeBackup(
         const image = path.join(folder, 'vault.sqlite');
         // VACUUM INTO writes into an empty file that exists: made here, 0600 from its first byte.
         closeSync(openSync(image, 'wx', 0o600));
-        try {
-          db.prepare('VACUUM INTO ?').run(image);
-        } catch (error) {
-          throw translateSqliteError(error);
-        }
+        snapshotInto(db, image);
         // A backup that would not verify is not written.
         const contents = inspectImage(image, now);
         writeNewFile(target, 'ALREADY_EXISTS', (fd) => {

@@ -201,3 +201,12 @@ export function withWrite<T>(db: ReadDb, work: (db: WriteDb) => T): T {
 export function checkpoint(db: ReadDb): void {
   db.pragma('wal_checkpoint(TRUNCATE)');
 }
+
+/** A consistent copy of the whole vault into `file` (an empty file that exists), as of one read. */
+export function snapshotInto(db: ReadDb, file: string): void {
+  try {
+    db.prepare('VACUUM INTO ?').run(file);
+  } catch (error) {
+    throw translateSqliteError(error);
+  }
+}
