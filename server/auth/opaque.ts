@@ -41,9 +41,10 @@ export function finishLogin(serverLoginState: string, finishLoginRequest: string
 }
 
 /**
- * Throws INVALID_INPUT unless `record` is a registration record the server can later sign in
- * with: a login is started against it with a throwaway request (cheap: no key stretching
- * happens on this side), so a broken record is refused at registration, not at every login.
+ * Throws INVALID_INPUT unless `record` has the shape of a registration record the server can
+ * later sign in with: a login is started against it with a throwaway request (cheap: no key
+ * stretching happens on this side), so a broken client is told at registration, not at every
+ * login. Well-formed nonsense passes; it only locks out the person who sent it.
  */
 export function checkRegistrationRecord(serverSetup: string, userIdentifier: string, record: string): void {
   const { startLoginRequest } = opaque.client.startLogin({ password: 'record-check' });

@@ -164,3 +164,38 @@ export function uniqueName(prefix = 'tech'): string {
 export function uniquePassword(): string {
   return `pw-${randomBytes(12).toString('base64url')}`;
 }
+
+export interface Person {
+  readonly client: TestClient;
+  readonly username: string;
+  password: string;
+  readonly user: ServerUser;
+}
+
+/** The server's first owner, registered with the server's own invite and signed in. */
+export async function registerOwner(server: TestServer): Promise<Person> {
+  const client = new TestClient(server.url);
+  const username = uniqueName('owner');
+  const password = uniquePassword();
+  const { user } = await client.register(server.ownerInvite, username, password);
+  await client.login(username, password);
+  return { client, username, password, user };
+}
+
+/** Someone the owner (or an admin) invites, registered and signed in on a device of their own. */
+export async function invitePerson(server: TestServer, inviter: Person, role: 'admin' | 'member' = 'member'): Promise<Person> {
+  const username = uniqueName(role);
+  const password = uniquePassword();
+  let reply = await inviter.client.call('inviteCreate', { username, role });
+  if (!reply.ok && reply.error.code === 'UNAUTHORIZED') {
+    // The test moved the clock past the inviter's access token: they sign in again.
+    await inviter.client.login(inviter.username, inviter.password);
+    reply = await inviter.client.call('inviteCreate', { username, role });
+  }
+  if (!reply.ok) throw new Error(`inviteCreate failed: ${reply.error.code}: ${reply.error.message}`);
+  const { invite } = reply.value;
+  const client = new TestClient(server.url);
+  const { user } = await client.register(invite, username, password);
+  await client.login(username, password);
+  return { client, username, password, user };
+}
