@@ -31,6 +31,8 @@ export interface CallContext {
   readonly version: string;
   /** Present on `session` routes: the app authenticated the call before the handler ran. */
   readonly auth: Authenticated | undefined;
+  /** The client's address as the socket says (no proxy header is trusted). */
+  readonly source: string;
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -45,7 +47,7 @@ function deviceOf(request: FastifyRequest): string | undefined {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const ctx: ServerContext = { db: options.db, keys: options.keys, now: options.now };
+  const ctx: ServerContext = { db: options.db, keys: options.keys, now: options.now, throttle: options.throttle };
   const base = {
     logger: loggerOptions(options.log, options.logLevel ?? 'info'),
     bodyLimit: SERVER_BODY_LIMIT_BYTES,
@@ -79,7 +81,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       handler: async (request, reply) => {
         const input = spec.input === null ? undefined : spec.input.parse(request.body ?? {});
         const auth = spec.access === 'session' ? await authenticate(ctx, bearer(request), deviceOf(request)) : undefined;
-        const value = await handler(input, { ctx, version: options.version, auth });
+        const value = await handler(input, { ctx, version: options.version, auth, source: request.ip });
         void reply.header('cache-control', 'no-store');
         return { ok: true, value };
       },

@@ -10,7 +10,18 @@ export interface ServerContext {
   readonly keys: ServerKeys;
   /** Milliseconds since the Unix epoch; tests pass a clock they move by hand. */
   readonly now: () => number;
+  readonly throttle: ThrottleLimits;
 }
+
+/** How many sign-ins may start without completing before waiting begins (server/auth/throttle.ts). */
+export interface ThrottleLimits {
+  /** Per account name, registered or not. */
+  readonly perAccount: number;
+  /** Per source address: an office behind one address signs in together, so it is higher. */
+  readonly perAddress: number;
+}
+
+export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = { perAccount: 10, perAddress: 100 };
 
 /** An access token's life: short, so a stolen one is soon worthless; refresh renews it. */
 export const ACCESS_TTL_MS = 15 * 60_000;

@@ -15,7 +15,7 @@ import { CrewvaultError } from '../shared/errors';
 import { buildApp } from './app';
 import { firstOwnerInvite } from './auth/accounts';
 import { opaqueReady } from './auth/opaque';
-import type { ServerContext } from './context';
+import { DEFAULT_THROTTLE_LIMITS, type ServerContext } from './context';
 import { loadOrCreateServerKeys } from './keys';
 import { checkTlsRule, formatUrl, parseListen } from './listen';
 import type { LogDestination } from './log';
@@ -72,7 +72,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const db = options.database === undefined ? await openPglite(path.join(options.dataDir, 'pglite')) : openPostgres(options.database);
   try {
     await migrate(db);
-    const ctx: ServerContext = { db, keys, now: options.now ?? Date.now };
+    const ctx: ServerContext = { db, keys, now: options.now ?? Date.now, throttle: DEFAULT_THROTTLE_LIMITS };
     const invite = await firstOwnerInvite(ctx);
     const inviteFile = path.join(options.dataDir, OWNER_INVITE_FILE);
     rmSync(inviteFile, { force: true });

@@ -15,6 +15,7 @@ import { deleteExpired, insertLoginAttempt, takeLoginAttempt } from '../store/se
 import { usernameKey } from './names';
 import { finishLogin, startLogin } from './opaque';
 import { openSession, publicUser } from './sessions';
+import { admitSignIn, signInSucceeded } from './throttle';
 import { newId } from './tokens';
 
 const WRONG = 'Wrong user name or password';
@@ -23,10 +24,12 @@ function attemptPurpose(attemptId: string): string {
   return `crewvault login attempt ${attemptId}`;
 }
 
-export async function loginStart(ctx: ServerContext, input: ServerRouteInput<'loginStart'>): Promise<ServerRouteOutput<'loginStart'>> {
+/** `source`: the client's address, for the throttle (throttle.ts). */
+export async function loginStart(ctx: ServerContext, input: ServerRouteInput<'loginStart'>, source: string): Promise<ServerRouteOutput<'loginStart'>> {
   const now = ctx.now();
   await deleteExpired(ctx.db, now);
   const key = usernameKey(input.username);
+  await admitSignIn(ctx, key, source);
   const user = await findUserByKey(ctx.db, key);
   // A name nobody has gets a fake record under an identifier stable for that name.
   const identifier = user?.id ?? `unknown-user:${key}`;
@@ -38,7 +41,7 @@ export async function loginStart(ctx: ServerContext, input: ServerRouteInput<'lo
   return { attemptId, loginResponse };
 }
 
-export async function loginFinish(ctx: ServerContext, input: ServerRouteInput<'loginFinish'>): Promise<ServerRouteOutput<'loginFinish'>> {
+export async function loginFinish(ctx: ServerContext, input: ServerRouteInput<'loginFinish'>, source: string): Promise<ServerRouteOutput<'loginFinish'>> {
   const now = ctx.now();
   const attempt = await takeLoginAttempt(ctx.db, input.attemptId, now);
   if (attempt === undefined) throw new CrewvaultError('UNAUTHORIZED', 'This sign-in attempt is over (used, expired or unknown): start again');
@@ -48,6 +51,7 @@ export async function loginFinish(ctx: ServerContext, input: ServerRouteInput<'l
   if (!proven || attempt.userId === null) throw new CrewvaultError('WRONG_PASSWORD', WRONG);
   const user = await findUserById(ctx.db, attempt.userId);
   if (user === undefined) throw new CrewvaultError('WRONG_PASSWORD', WRONG);
+  await signInSucceeded(ctx, usernameKey(user.username), source);
   const tokens = await openSession(ctx.db, now, user, input.deviceId, input.deviceName ?? null);
   return { user: publicUser(user), tokens };
 }

@@ -15,6 +15,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { checkTlsRule, isLoopbackHost, parseListen } from '../../server/listen';
 import { OWNER_INVITE_FILE, startServer, type ServerOptions } from '../../server/main';
 import { SERVER_KEYS_FILE } from '../../server/keys';
+import { latestSchemaVersion } from '../../server/store/migrate';
 import { DATABASE_KINDS, useTestDatabases, type DatabaseKind } from './databases';
 import { TestClient, uniquePassword } from './support';
 
@@ -171,7 +172,7 @@ describe.each(DATABASE_KINDS)('the crewvault server command on %s', (kind) => {
         child.once('exit', () => reject(new Error(`exited early: ${stderr}`)));
       });
       const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(20_000) });
-      expect(await health.json()).toMatchObject({ ok: true, value: { status: 'ok', schema: 1 } });
+      expect(await health.json()).toMatchObject({ ok: true, value: { status: 'ok', schema: latestSchemaVersion() } });
       expect(stderr).toContain(`the first owner registers with the invite in ${path.join(dataDir, OWNER_INVITE_FILE)}`);
       const invite = readFileSync(path.join(dataDir, OWNER_INVITE_FILE), 'utf8').trim();
       expect(stderr + stdout).not.toContain(invite);

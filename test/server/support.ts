@@ -14,6 +14,7 @@ import {
 import type { ErrorInfo } from '../../shared/errors';
 import { buildApp } from '../../server/app';
 import { firstOwnerInvite } from '../../server/auth/accounts';
+import { DEFAULT_THROTTLE_LIMITS, type ThrottleLimits } from '../../server/context';
 import { createServerKeys, type ServerKeys } from '../../server/keys';
 import type { Database } from '../../server/store/db';
 import { migrate } from '../../server/store/migrate';
@@ -44,14 +45,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(db: Database, options: { keys?: ServerKeys } = {}): Promise<TestServer> {
+export async function startTestServer(db: Database, options: { keys?: ServerKeys; throttle?: ThrottleLimits } = {}): Promise<TestServer> {
   await opaque.ready;
   await migrate(db);
   const keys = options.keys ?? await createServerKeys();
   const clock = testClock();
   const logs: string[] = [];
-  const invite = await firstOwnerInvite({ db, keys, now: clock.now });
-  const app = await buildApp({ db, keys, now: clock.now, log: { write: (line) => logs.push(line) }, logLevel: 'trace', version: 'test' });
+  const throttle = options.throttle ?? DEFAULT_THROTTLE_LIMITS;
+  const invite = await firstOwnerInvite({ db, keys, now: clock.now, throttle });
+  const app = await buildApp({ db, keys, now: clock.now, throttle, log: { write: (line) => logs.push(line) }, logLevel: 'trace', version: 'test' });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (typeof address !== 'object' || address === null) throw new Error('the test server has no address');

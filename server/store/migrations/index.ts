@@ -4,6 +4,7 @@
  * and by test/server/migrations.test.ts). A released migration is never edited.
  */
 import { migration0001 } from './0001-accounts';
+import { migration0002 } from './0002-sign-in-throttle';
 
 export interface Migration {
   readonly version: number;
@@ -11,4 +12,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];

@@ -1,0 +1,53 @@
+/**
+ * Sign-in throttling, per account name and per source address. OPAQUE stops guessing
+ * offline; guessing online is what is left, and with OPAQUE a client learns a guess was wrong
+ * from login *start* alone (it cannot finish), so every start counts as an attempt and a
+ * successful finish takes it back. Past the limit, each further attempt waits twice as long
+ * as the last (from 30 s up to 15 min); an hour without attempts forgets them.
+ *
+ * A name nobody has is counted and refused exactly like a real one, so the throttle tells
+ * nobody who exists. Must never: lock out by anything but the clock (no permanent lock an
+ * attacker could put on someone's account).
+ */
+import { CrewvaultError } from '../../shared/errors';
+import type { ServerContext, ThrottleLimits } from '../context';
+import { blockedUntil, countAttempt, creditAttempt, deleteThrottle, setBlockedUntil, type ThrottleScope } from '../store/throttle';
+
+export const THROTTLE_WINDOW_MS = 60 * 60_000;
+export const FIRST_WAIT_MS = 30_000;
+export const LONGEST_WAIT_MS = 15 * 60_000;
+
+export function waitAfter(attempts: number, limit: number): number {
+  const over = attempts - limit;
+  return over < 0 ? 0 : Math.min(FIRST_WAIT_MS * 2 ** Math.min(over, 20), LONGEST_WAIT_MS);
+}
+
+function minutes(ms: number): string {
+  const n = Math.max(1, Math.ceil(ms / 60_000));
+  return n === 1 ? '1 minute' : `${n} minutes`;
+}
+
+/** Throws TOO_MANY_ATTEMPTS while either scope waits; else counts this attempt in both. */
+export async function admitSignIn(ctx: ServerContext, accountKey: string, address: string): Promise<void> {
+  const now = ctx.now();
+  const limits: ThrottleLimits = ctx.throttle;
+  const scopes: [ThrottleScope, string, number][] = [['account', accountKey, limits.perAccount], ['address', address, limits.perAddress]];
+  for (const [scope, key] of scopes) {
+    const until = await blockedUntil(ctx.db, scope, key);
+    if (until > now) {
+      const whose = scope === 'account' ? 'this user name' : 'this address';
+      throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many sign-in attempts for ${whose}: try again in ${minutes(until - now)}`);
+    }
+  }
+  for (const [scope, key, limit] of scopes) {
+    const attempts = await countAttempt(ctx.db, scope, key, now, now - THROTTLE_WINDOW_MS);
+    const wait = waitAfter(attempts, limit);
+    if (wait > 0) await setBlockedUntil(ctx.db, scope, key, now + wait);
+  }
+}
+
+/** A sign-in that finished: the account's count is forgotten, the address's attempt taken back. */
+export async function signInSucceeded(ctx: ServerContext, accountKey: string, address: string): Promise<void> {
+  await deleteThrottle(ctx.db, 'account', accountKey);
+  await creditAttempt(ctx.db, 'address', address);
+}
