@@ -40,7 +40,7 @@ export async function registerFinish(ctx: ServerContext, input: ServerRouteInput
       const invite = await takeInvite(tx, hashToken(input.invite), now);
       if (!inviteFits(invite, key)) throw new CrewvaultError('FORBIDDEN', INVALID_INVITE);
       checkRegistrationRecord(ctx.keys.opaqueSetup, invite.userId, input.registrationRecord);
-      await insertUser(tx, { id: invite.userId, username: input.username.trim().normalize('NFC'), usernameKey: key, role: invite.role, registrationRecord: input.registrationRecord, now });
+      await insertUser(tx, { id: invite.userId, username: input.username.trim().normalize('NFC'), usernameKey: key, role: invite.role, registrationRecord: input.registrationRecord, sealedKeys: input.sealedKeys, now });
       const user: ServerUser = { id: invite.userId, username: input.username.trim().normalize('NFC'), role: invite.role };
       return { user };
     });

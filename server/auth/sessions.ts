@@ -11,7 +11,7 @@ import type { ServerRouteInput, ServerRouteOutput, ServerUser, SessionTokens } f
 import { CrewvaultError } from '../../shared/errors';
 import { ACCESS_TTL_MS, PASSWORD_FRESH_MS, REFRESH_TTL_MS, type ServerContext } from '../context';
 import type { Queryable } from '../store/db';
-import { findUserById, replaceRegistrationRecord, type UserRow } from '../store/accounts';
+import { findSealedKeys, findUserById, replaceRegistrationRecord, type UserRow } from '../store/accounts';
 import {
   deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, findSessionByAccess, insertSession, rotateSessionTokens, type SessionRow,
 } from '../store/sessions';
@@ -96,8 +96,16 @@ export async function passwordFinish(ctx: ServerContext, auth: Authenticated, in
   requireFreshSignIn(ctx, auth);
   checkRegistrationRecord(ctx.keys.opaqueSetup, auth.user.id, input.registrationRecord);
   return ctx.db.transaction(async (tx) => {
-    if (!await replaceRegistrationRecord(tx, auth.user.id, input.registrationRecord, ctx.now())) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
+    if (!await replaceRegistrationRecord(tx, auth.user.id, input.registrationRecord, input.sealedKeys, ctx.now())) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
     await deleteUserLoginAttempts(tx, auth.user.id);
     return { endedSessions: await deleteUserSessions(tx, auth.user.id, auth.session.id) };
   });
+}
+
+/**
+ * The person's sealed key material. Today any session gets it; the MFA step will withhold
+ * it until the second factor is done (issue #14: nothing is released before MFA).
+ */
+export async function accountKeys(ctx: ServerContext, auth: Authenticated): Promise<ServerRouteOutput<'accountKeys'>> {
+  return { sealedKeys: await findSealedKeys(ctx.db, auth.user.id) };
 }

@@ -7,7 +7,7 @@ import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../..
 import { requireAuth, type CallContext } from '../app';
 import { createInvite, registerFinish, registerStart } from '../auth/accounts';
 import { loginFinish, loginStart } from '../auth/login';
-import { passwordFinish, passwordStart, refresh, signOut, signOutEverywhere } from '../auth/sessions';
+import { accountKeys, passwordFinish, passwordStart, refresh, signOut, signOutEverywhere } from '../auth/sessions';
 import { schemaVersion } from '../store/migrate';
 
 type Handlers = { readonly [N in ServerRouteName]: (input: ServerRouteInput<N>, call: CallContext) => Promise<ServerRouteOutput<N>> };
@@ -27,5 +27,6 @@ export const ROUTE_HANDLERS = {
   signOutEverywhere: (_input, call) => signOutEverywhere(call.ctx, requireAuth(call)),
   passwordStart: (input, call) => passwordStart(call.ctx, requireAuth(call), input),
   passwordFinish: (input, call) => passwordFinish(call.ctx, requireAuth(call), input),
+  accountKeys: (_input, call) => accountKeys(call.ctx, requireAuth(call)),
   inviteCreate: (input, call) => createInvite(call.ctx, requireAuth(call), input),
 } satisfies Handlers;

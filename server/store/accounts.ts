@@ -55,16 +55,22 @@ export async function countUsers(db: Queryable): Promise<number> {
   return row === undefined ? 0 : int(row, 'n');
 }
 
-export async function insertUser(db: Queryable, user: { id: string; username: string; usernameKey: string; role: ServerRole; registrationRecord: string; now: number }): Promise<void> {
+export async function insertUser(db: Queryable, user: { id: string; username: string; usernameKey: string; role: ServerRole; registrationRecord: string; sealedKeys: string; now: number }): Promise<void> {
   await db.query(
-    'INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $6)',
-    [user.id, user.username, user.usernameKey, user.role, user.registrationRecord, user.now],
+    'INSERT INTO users (id, username, username_key, role, registration_record, sealed_keys, created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)',
+    [user.id, user.username, user.usernameKey, user.role, user.registrationRecord, user.sealedKeys, user.now],
   );
 }
 
-export async function replaceRegistrationRecord(db: Queryable, userId: string, record: string, now: number): Promise<boolean> {
-  const rows = await db.query('UPDATE users SET registration_record = $2, password_changed_at = $3 WHERE id = $1 RETURNING id', [userId, record, now]);
+/** A new password: the new record and the keys sealed under the new export key, together. */
+export async function replaceRegistrationRecord(db: Queryable, userId: string, record: string, sealedKeys: string, now: number): Promise<boolean> {
+  const rows = await db.query('UPDATE users SET registration_record = $2, sealed_keys = $3, password_changed_at = $4 WHERE id = $1 RETURNING id', [userId, record, sealedKeys, now]);
   return rows.length === 1;
+}
+
+export async function findSealedKeys(db: Queryable, userId: string): Promise<string | null> {
+  const [row] = await db.query('SELECT sealed_keys FROM users WHERE id = $1', [userId]);
+  return row === undefined ? null : textOrNull(row, 'sealed_keys');
 }
 
 export async function insertInvite(db: Queryable, invite: { codeHash: string; userId: string; usernameKey: string | null; role: ServerRole; createdBy: string | null; expiresAt: number }): Promise<void> {

@@ -25,6 +25,11 @@ const userName = z.string().trim().min(1).max(64).regex(/^[^\p{C}]+$/u, 'a user 
 const deviceId = z.string().min(16).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a device id');
 const deviceName = z.string().trim().min(1).max(100).regex(/^[^\p{C}]+$/u, 'a device name has no control characters');
 const millis = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/**
+ * A person's key material sealed by their client under a key derived from OPAQUE's export
+ * key: opaque bytes to the server, which stores and returns them (base64url).
+ */
+const sealedKeys = z.string().min(1).max(8192).regex(/^[A-Za-z0-9_-]+$/, 'not sealed key material');
 
 export const SERVER_ROLES = ['owner', 'admin', 'member'] as const;
 export type ServerRole = (typeof SERVER_ROLES)[number];
@@ -72,7 +77,7 @@ export const SERVER_ROUTES = {
   }),
   registerFinish: route({
     method: 'POST', path: '/v1/auth/register/finish', access: 'public',
-    input: z.strictObject({ invite: token, username: userName, registrationRecord: opaqueMessage }),
+    input: z.strictObject({ invite: token, username: userName, registrationRecord: opaqueMessage, sealedKeys }),
     output: z.strictObject({ user: serverUserSchema }),
   }),
   /** The same reply for a name nobody has (OPAQUE's fake record): sign-in never tells who exists. */
@@ -110,11 +115,16 @@ export const SERVER_ROUTES = {
     input: z.strictObject({ registrationRequest: opaqueMessage }),
     output: z.strictObject({ registrationResponse: opaqueMessage }),
   }),
-  /** Replaces the record and ends every other session of the person. */
+  /** Replaces the record and the keys (sealed again under the new export key), and ends every other session. */
   passwordFinish: route({
     method: 'POST', path: '/v1/auth/password/finish', access: 'session',
-    input: z.strictObject({ registrationRecord: opaqueMessage }),
+    input: z.strictObject({ registrationRecord: opaqueMessage, sealedKeys }),
     output: z.strictObject({ endedSessions: z.number().int() }),
+  }),
+  /** The signed-in person's sealed key material, as their client stored it (null: an account from before schema 3). */
+  accountKeys: route({
+    method: 'GET', path: '/v1/account/keys', access: 'session', input: null,
+    output: z.strictObject({ sealedKeys: z.string().nullable() }),
   }),
   inviteCreate: route({
     method: 'POST', path: '/v1/invites', access: 'session',

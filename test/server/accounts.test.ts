@@ -9,7 +9,7 @@ import * as opaque from '@serenity-kit/opaque';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOGIN_ATTEMPT_TTL_MS } from '../../server/context';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { invitePerson, registerOwner, startTestServer, TestClient, uniqueName, uniquePassword, type Person, type TestServer } from './support';
+import { invitePerson, openWithExportKey, registerOwner, startTestServer, TestClient, uniqueName, uniquePassword, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
 
@@ -60,7 +60,7 @@ describe.each(DATABASE_KINDS)('accounts on %s', (kind) => {
       const username = uniqueName();
       const { invite } = await owner.client.ok('inviteCreate', { username, role: 'member' });
       const client = new TestClient(server.url);
-      const bad = await client.fails('registerFinish', { invite, username, registrationRecord: randomBytes(100).toString('base64url') });
+      const bad = await client.fails('registerFinish', { invite, username, registrationRecord: randomBytes(100).toString('base64url'), sealedKeys: 'c2VhbGVk' });
       expect(bad).toMatchObject({ code: 'INVALID_INPUT', status: 400 });
       const { user } = await client.register(invite, username, uniquePassword());
       expect(user.username).toBe(username);
@@ -89,6 +89,18 @@ describe.each(DATABASE_KINDS)('accounts on %s', (kind) => {
       expect(signedIn.exportKey).toBe(exportKey);
       const session = await client.ok('session', undefined);
       expect(session).toMatchObject({ user: { username }, deviceId: client.deviceId, authenticatedAt: server.clock.now() });
+    });
+
+    it('hands a signed-in person the key material their client sealed, which only their export key opens', async () => {
+      const person = await invitePerson(server, owner);
+      const { exportKey } = await person.client.login(person.username, person.password);
+      const { sealedKeys } = await person.client.ok('accountKeys', undefined);
+      if (sealedKeys === null) throw new Error('no sealed keys');
+      expect(openWithExportKey(exportKey, sealedKeys)).toEqual(person.privateKey);
+      const other = await invitePerson(server, owner);
+      const { exportKey: othersKey } = await other.client.login(other.username, other.password);
+      expect(openWithExportKey(othersKey, sealedKeys)).toBeUndefined();
+      expect(await new TestClient(server.url).fails('accountKeys', undefined)).toMatchObject({ code: 'UNAUTHORIZED' });
     });
 
     it('refuses a wrong password: the client cannot finish, and a finish it makes up is WRONG_PASSWORD', async () => {

@@ -47,8 +47,10 @@ describe.each(DATABASE_KINDS)('a dump of the server database on %s', (kind) => {
     ownerName = owner.username;
     passwords.push(owner.password);
     const people = [await invitePerson(server, owner, 'admin'), await invitePerson(server, owner)];
+    secrets.push(owner.privateKey.toString('base64url'), owner.privateKey.toString('hex'), owner.privateKey.toString('base64'));
     for (const person of people) {
       passwords.push(person.password);
+      secrets.push(person.privateKey.toString('base64url'), person.privateKey.toString('hex'), person.privateKey.toString('base64'));
       const tokens = person.client.tokens;
       if (tokens === undefined) throw new Error('not signed in');
       secrets.push(tokens.accessToken, tokens.refreshToken);
@@ -73,6 +75,7 @@ describe.each(DATABASE_KINDS)('a dump of the server database on %s', (kind) => {
   it('holds the records and hashes it needs (the dump is not empty)', () => {
     expect(dump).toContain('registration_record');
     expect(dump).toContain('refresh_hash');
+    expect(dump).toContain('sealed_keys');
   });
 
   it('holds no password, in any common encoding', () => {

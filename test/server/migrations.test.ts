@@ -59,6 +59,8 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await migrate(db)).toEqual({ from: 1, to: latestSchemaVersion() });
     expect(await db.query('SELECT id, username, role FROM users')).toEqual([{ id: 'u1', username: 'Ada', role: 'owner' }]);
     expect(await db.query('SELECT count(*)::int AS n FROM sign_in_throttle')).toEqual([{ n: 0 }]);
+    // Schema 3: a row from before has no sealed keys yet.
+    expect(await db.query('SELECT sealed_keys FROM users')).toEqual([{ sealed_keys: null }]);
   });
 
   it('lets two servers start at once: each migration runs exactly once', async () => {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_TTL_MS, PASSWORD_FRESH_MS, REFRESH_TTL_MS } from '../../server/context';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { invitePerson, registerOwner, startTestServer, TestClient, uniquePassword, type Person, type TestServer } from './support';
+import { invitePerson, openWithExportKey, registerOwner, startTestServer, TestClient, uniquePassword, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
 
@@ -123,7 +123,8 @@ describe.each(DATABASE_KINDS)('sessions on %s', (kind) => {
     if (otherTokens === undefined) throw new Error('not signed in');
     const pending = await new TestClient(server.url).loginStart(person.username, person.password);
     const newPassword = uniquePassword();
-    expect(await person.client.changePassword(newPassword)).toEqual({ endedSessions: 1 });
+    const changed = await person.client.changePassword(newPassword, person.privateKey);
+    expect(changed.endedSessions).toBe(1);
     await person.client.ok('session', undefined);
     expect(await other.fails('session', undefined)).toMatchObject({ code: 'UNAUTHORIZED' });
     expect(await other.fails('refresh', { refreshToken: otherTokens.refreshToken, deviceId: other.deviceId })).toMatchObject({ code: 'UNAUTHORIZED' });
@@ -131,6 +132,11 @@ describe.each(DATABASE_KINDS)('sessions on %s', (kind) => {
     const late = await other.fails('loginFinish', { attemptId: pending.attemptId, finishLoginRequest: pending.finish.finishLoginRequest, deviceId: other.deviceId });
     expect(late).toMatchObject({ code: 'UNAUTHORIZED' });
     expect((await new TestClient(server.url).loginStart(person.username, person.password)).finish).toBeUndefined();
-    await new TestClient(server.url).login(person.username, newPassword);
+    // The key material, sealed again by the client, opens with the new password's export key.
+    const again = new TestClient(server.url);
+    const { exportKey } = await again.login(person.username, newPassword);
+    expect(exportKey).toBe(changed.exportKey);
+    const { sealedKeys } = await again.ok('accountKeys', undefined);
+    expect(openWithExportKey(exportKey, sealedKeys ?? '')).toEqual(person.privateKey);
   });
 });

@@ -5,7 +5,7 @@
  * shared contract; the OPAQUE client half is the real library, with a cheap Argon2id so a
  * sign-in costs milliseconds (the server never sees or depends on that choice).
  */
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import * as opaque from '@serenity-kit/opaque';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -21,6 +21,34 @@ import { migrate } from '../../server/store/migrate';
 
 /** Cheap key stretching for tests only; a real client keeps the library's default. */
 export const TEST_KEY_STRETCHING = { 'argon2id-custom': { memory: 256, iterations: 1, parallelism: 1 } } as const;
+
+/**
+ * What a client does with OPAQUE's export key (the desktop's real version comes with its
+ * sign-in): HKDF-SHA256 to an AES-256-GCM key, sealing the person's key material so the
+ * server holds bytes it cannot open.
+ */
+function exportKeyCipherKey(exportKey: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', Buffer.from(exportKey, 'base64url'), Buffer.alloc(0), 'crewvault account keys v1', 32));
+}
+
+export function sealWithExportKey(exportKey: string, plaintext: Buffer): string {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', exportKeyCipherKey(exportKey), nonce);
+  const sealed = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([nonce, sealed, cipher.getAuthTag()]).toString('base64url');
+}
+
+/** The plaintext, or undefined when the export key is not the one it was sealed under. */
+export function openWithExportKey(exportKey: string, sealed: string): Buffer | undefined {
+  const bytes = Buffer.from(sealed, 'base64url');
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', exportKeyCipherKey(exportKey), bytes.subarray(0, 12));
+    decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+    return Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface TestClock {
   readonly now: () => number;
@@ -117,14 +145,16 @@ export class TestClient {
     return { ...reply.error, status: reply.status };
   }
 
-  async register(invite: string, username: string, password: string): Promise<{ user: ServerUser; exportKey: string }> {
+  /** Registers, sealing `privateKey` (random when not given) under the new export key. */
+  async register(invite: string, username: string, password: string, privateKey: Buffer = randomBytes(32)): Promise<{ user: ServerUser; exportKey: string; privateKey: Buffer }> {
     const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
     const { registrationResponse } = await this.ok('registerStart', { invite, username, registrationRequest });
     const { registrationRecord, exportKey } = opaque.client.finishRegistration({
       clientRegistrationState, registrationResponse, password, keyStretching: TEST_KEY_STRETCHING,
     });
-    const { user } = await this.ok('registerFinish', { invite, username, registrationRecord });
-    return { user, exportKey };
+    const sealedKeys = sealWithExportKey(exportKey, privateKey);
+    const { user } = await this.ok('registerFinish', { invite, username, registrationRecord, sealedKeys });
+    return { user, exportKey, privateKey };
   }
 
   /**
@@ -148,12 +178,13 @@ export class TestClient {
     return { ...result, exportKey: started.finish.exportKey };
   }
 
-  /** A new password for the signed-in person (OPAQUE registration again). */
-  async changePassword(password: string): Promise<ServerRouteOutput<'passwordFinish'>> {
+  /** A new password for the signed-in person (OPAQUE registration again), `privateKey` sealed anew. */
+  async changePassword(password: string, privateKey: Buffer = randomBytes(32)): Promise<ServerRouteOutput<'passwordFinish'> & { exportKey: string }> {
     const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
     const { registrationResponse } = await this.ok('passwordStart', { registrationRequest });
-    const { registrationRecord } = opaque.client.finishRegistration({ clientRegistrationState, registrationResponse, password, keyStretching: TEST_KEY_STRETCHING });
-    return this.ok('passwordFinish', { registrationRecord });
+    const { registrationRecord, exportKey } = opaque.client.finishRegistration({ clientRegistrationState, registrationResponse, password, keyStretching: TEST_KEY_STRETCHING });
+    const result = await this.ok('passwordFinish', { registrationRecord, sealedKeys: sealWithExportKey(exportKey, privateKey) });
+    return { ...result, exportKey };
   }
 }
 
@@ -172,6 +203,8 @@ export interface Person {
   readonly username: string;
   password: string;
   readonly user: ServerUser;
+  /** The key material their client sealed at registration. */
+  readonly privateKey: Buffer;
 }
 
 /** The server's first owner, registered with the server's own invite and signed in. */
@@ -179,9 +212,9 @@ export async function registerOwner(server: TestServer): Promise<Person> {
   const client = new TestClient(server.url);
   const username = uniqueName('owner');
   const password = uniquePassword();
-  const { user } = await client.register(server.ownerInvite, username, password);
+  const { user, privateKey } = await client.register(server.ownerInvite, username, password);
   await client.login(username, password);
-  return { client, username, password, user };
+  return { client, username, password, user, privateKey };
 }
 
 /** Someone the owner (or an admin) invites, registered and signed in on a device of their own. */
@@ -197,7 +230,7 @@ export async function invitePerson(server: TestServer, inviter: Person, role: 'a
   if (!reply.ok) throw new Error(`inviteCreate failed: ${reply.error.code}: ${reply.error.message}`);
   const { invite } = reply.value;
   const client = new TestClient(server.url);
-  const { user } = await client.register(invite, username, password);
+  const { user, privateKey } = await client.register(invite, username, password);
   await client.login(username, password);
-  return { client, username, password, user };
+  return { client, username, password, user, privateKey };
 }

@@ -5,6 +5,7 @@
  */
 import { migration0001 } from './0001-accounts';
 import { migration0002 } from './0002-sign-in-throttle';
+import { migration0003 } from './0003-sealed-keys';
 
 export interface Migration {
   readonly version: number;
@@ -12,4 +13,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
