@@ -15,6 +15,9 @@ import { findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows }
 
 export class CustomerNames {
   private readonly names = new Map<number, string>();
+  /** Customers found or added by the exact name given, so an import naming one customer for
+   * thousands of entries computes its keyed index and looks it up once. */
+  private readonly byName = new Map<string, ObjectRef & { readonly id: number }>();
   private readonly db: ReadDb;
   private readonly ring: KeyRing;
   private readonly now: () => number;
@@ -56,9 +59,16 @@ export class CustomerNames {
 
   /** The customer named `name` (by keyed index), added with its sealed name when there is none. */
   findOrCreate(db: WriteDb, name: string): ObjectRef & { readonly id: number } {
+    const known = this.byName.get(name);
+    if (known) return known;
     const index = customerIndex(this.ring, name);
     const existing = findCustomerByIndex(db, index);
-    if (existing) return existing;
+    const found = existing ? { id: existing.id, uid: existing.uid } : this.insert(db, name, index);
+    this.byName.set(name, found);
+    return found;
+  }
+
+  private insert(db: WriteDb, name: string, index: Buffer): ObjectRef & { readonly id: number } {
     const now = this.now();
     const uid = newUid(now);
     const id = insertCustomer(db, { uid, sealed_name: sealJson(this.ring.directoryKey, name, contexts.customerName({ uid })), name_index: index, created_at: now });
@@ -68,5 +78,6 @@ export class CustomerNames {
 
   clear(): void {
     this.names.clear();
+    this.byName.clear();
   }
 }

@@ -150,10 +150,15 @@ export class EntriesService {
       sealed_details: sealDetails(entry, group, details),
       updated_at: now,
     };
-    const id = target.id ?? insertEntryRow(db, { uid: entry.uid, ...written, created_at: now });
-    if (target.id !== undefined) updateEntryRow(db, { id, ...written });
-    this.core.pages.set(target.groupId, pageItem(id, target.customer.id, summary, now));
-    const row = getEntryRow(db, id);
+    if (target.id === undefined) {
+      // A new row is what was just written (revision 1): no need to read it back.
+      const id = insertEntryRow(db, { uid: entry.uid, ...written, created_at: now });
+      this.core.pages.set(target.groupId, pageItem(id, target.customer.id, summary, now));
+      return { row: { id, uid: entry.uid, revision: 1, customer_uid: target.customer.uid, created_at: now, ...written }, summary };
+    }
+    updateEntryRow(db, { id: target.id, ...written });
+    this.core.pages.set(target.groupId, pageItem(target.id, target.customer.id, summary, now));
+    const row = getEntryRow(db, target.id);
     if (!row) throw notFound();
     return { row, summary };
   }
