@@ -22,7 +22,7 @@ import { isKeePassDatabase } from '../import/kdbx-signature';
 import { IMPORT_SUMMARY, IMPORT_USAGE } from './import-usage';
 import type { VaultSession } from '../vault/service';
 
-/** KeePass .kdbx, recognised here and read by electron/import/kdbx.ts, loaded (with kdbxweb)
+/** KeePass .kdbx, recognised here and read by electron/import/kdbx.ts (a streaming reader), loaded
  * only when a .kdbx is imported: `crewvault otp` must not pay for it at start. */
 const kdbxOnDemand: Importer = {
   name: 'kdbx',

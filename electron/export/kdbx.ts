@@ -6,12 +6,12 @@
  * (shared/export/otpauth.ts `entryOtpUri`). electron/import/kdbx.ts reads it back.
  *
  * It lives in the main process because kdbxweb needs node:crypto and Argon2 (the `argon2`
- * package, registered with kdbxweb by electron/import/kdbx.ts, which this loads). Must never
+ * package, registered with kdbxweb by electron/import/kdbxweb-argon2.ts, which this loads). Must never
  * log or put in an error a field's value or the password.
  */
 import * as kdbxweb from 'kdbxweb';
-// Registers kdbxweb's Argon2 (the `argon2` package): one implementation for reading and writing.
-import '../import/kdbx';
+// Registers kdbxweb's Argon2 (the `argon2` package) for writing; reading no longer uses kdbxweb.
+import '../import/kdbxweb-argon2';
 import { CrewvaultError } from '../../shared/errors';
 import { entryOtpUri } from '../../shared/export/otpauth';
 import type { ExportEntry, Exporter, ExportOptions } from '../../shared/export/types';

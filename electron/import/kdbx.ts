@@ -18,10 +18,6 @@ import { deriveKdbxKeys, sha256 } from './kdbx-keys';
 import { KDBX_LIMITS, readPayload, type KdbxLimits } from './kdbx-payload';
 import { KeePassXmlReader, OutOfOrder } from './kdbx-xml';
 import { isKeePassDatabase, SIGNATURE_1, SIGNATURE_KDB, SIGNATURE_KDBX, u32 } from './kdbx-signature';
-// The .kdbx export imports this module for kdbxweb's Argon2 (it always has). Once
-// electron/export/kdbx.ts imports './kdbxweb-argon2' itself, this line can go and an
-// import no longer loads kdbxweb at all.
-import './kdbxweb-argon2';
 
 /** Large databases with attachments reach tens of MB; beyond this it is not a password database. */
 export const MAX_KDBX_BYTES = 256 * 1024 * 1024;

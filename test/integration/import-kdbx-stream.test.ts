@@ -8,6 +8,7 @@
  * by kdbxweb. Then the bounds: a decompression bomb, a text that never ends, and the KDBX 3.1
  * header hash; and the Salsa20 written out for KDBX 3.1 against kdbxweb's.
  */
+import '../../electron/import/kdbxweb-argon2'; // kdbxweb writes and reads the reference databases with Argon2
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
