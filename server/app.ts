@@ -79,8 +79,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       method: spec.method,
       url: spec.path,
       handler: async (request, reply) => {
-        const input = spec.input === null ? undefined : spec.input.parse(request.body ?? {});
+        // Who is asking comes first: a caller without a session learns nothing, not even which body is wrong.
         const auth = spec.access === 'session' ? await authenticate(ctx, bearer(request), deviceOf(request)) : undefined;
+        const input = spec.input === null ? undefined : spec.input.parse(request.body ?? {});
         const value = await handler(input, { ctx, version: options.version, auth, source: request.ip });
         void reply.header('cache-control', 'no-store');
         return { ok: true, value };

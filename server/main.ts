@@ -19,7 +19,7 @@ import { DEFAULT_THROTTLE_LIMITS, type ServerContext } from './context';
 import { loadOrCreateServerKeys } from './keys';
 import { checkTlsRule, formatUrl, parseListen } from './listen';
 import type { LogDestination } from './log';
-import { openPglite, openPostgres, type Database } from './store/db';
+import { openPglite, openPostgres, unreachableDatabase, type Database } from './store/db';
 import { migrate } from './store/migrate';
 
 export const OWNER_INVITE_FILE = 'owner-invite.txt';
@@ -94,6 +94,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     };
   } catch (error) {
     await db.close().catch(() => undefined);
-    throw error;
+    throw unreachableDatabase(error) ?? error;
   }
 }

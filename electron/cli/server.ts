@@ -15,7 +15,9 @@ declare const CREWVAULT_VERSION: string | undefined;
 
 export const SERVER_SUMMARY = 'run a team server (sign-in for many desktops) on PostgreSQL or PGlite';
 export const SERVER_USAGE = 'crewvault server [--database postgres://…] [--data DIR] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n'
-  + '  --database  a PostgreSQL (15+) URL; without it, PGlite (embedded PostgreSQL) in DIR/pglite\n'
+  + '  --database  a PostgreSQL (15+) URL, default $CREWVAULT_SERVER_DATABASE; without either, PGlite\n'
+  + '              (embedded PostgreSQL) in DIR/pglite. Keep the password out of the URL, which\n'
+  + '              others can read in the process list: PGPASSWORD or ~/.pgpass supply it\n'
   + '  --data      the server\'s folder: its keys (server-keys.json), and PGlite\'s database\n'
   + '              (default $CREWVAULT_SERVER_DATA, else ~/.local/share/crewvault-server)\n'
   + '  --listen    default 127.0.0.1:8443; any address but loopback needs --tls-cert and --tls-key';
@@ -33,14 +35,15 @@ async function run(args: string[], io: CliIo): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length > 0) throw new UsageError('this command takes options only');
-  if (values.database !== undefined && !/^postgres(ql)?:\/\//.test(values.database)) {
+  const database = values.database ?? (io.env.CREWVAULT_SERVER_DATABASE || undefined);
+  if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
     throw new UsageError('--database takes a postgres:// URL');
   }
   const { DEFAULT_LISTEN } = await import('../../server/listen');
   const { defaultServerDataDir, startServer } = await import('../../server/main');
   const dataDir = values.data ?? defaultServerDataDir(io.env);
   const server = await startServer({
-    database: values.database,
+    database,
     dataDir,
     listen: values.listen ?? DEFAULT_LISTEN,
     tlsCert: values['tls-cert'],
@@ -49,7 +52,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     log: { write: (line) => io.out(line) },
     version: typeof CREWVAULT_VERSION === 'string' ? CREWVAULT_VERSION : 'dev',
   });
-  const where = values.database === undefined ? `PGlite in ${dataDir}` : 'PostgreSQL';
+  const where = database === undefined ? `PGlite in ${dataDir}` : 'PostgreSQL';
   io.err(`crewvault server: listening on ${server.url} (${where}; Ctrl+C to stop)\n`);
   if (server.ownerInviteFile !== undefined) {
     io.err(`crewvault server: no account yet: the first owner registers with the invite in ${server.ownerInviteFile}\n`);

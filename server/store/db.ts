@@ -114,6 +114,22 @@ export function int(row: Row, column: string): number {
   return number;
 }
 
+/**
+ * A failure to reach or enter the database, in one line that names no secret: the network's
+ * error code, or PostgreSQL's own message for a refused login or a missing database (which
+ * names the user or database, never a password). Undefined for any other error.
+ */
+export function unreachableDatabase(error: unknown): CrewvaultError | undefined {
+  const code = sqlState(error);
+  if (code === undefined) return undefined;
+  if (/^E[A-Z]+$/.test(code)) return new CrewvaultError('VAULT_MISSING', `cannot reach the server database (${code})`);
+  // 28xxx: invalid authorization; 3D000: no such database.
+  if (code.startsWith('28') || code === '3D000') {
+    return new CrewvaultError('VAULT_MISSING', `cannot open the server database: ${error instanceof Error ? error.message : code}`);
+  }
+  return undefined;
+}
+
 /** PostgreSQL's SQLSTATE of a failed statement (both drivers set `code`), e.g. 23505. */
 export function sqlState(error: unknown): string | undefined {
   return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;

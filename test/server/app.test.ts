@@ -82,6 +82,10 @@ describe.each(DATABASE_KINDS)('the server skeleton on %s', (kind) => {
     const madeUp = await client.raw('GET', SERVER_ROUTES.session.path, undefined, { authorization: `Bearer cva_${'x'.repeat(43)}`, [DEVICE_HEADER]: 'd'.repeat(32) });
     expect(madeUp.status).toBe(401);
     expectError(madeUp.body, 'UNAUTHORIZED');
+    // Who is asking is checked before the body: no session learns nothing of the schema.
+    const badBody = await client.raw('POST', SERVER_ROUTES.inviteCreate.path, JSON.stringify({ nonsense: true }));
+    expect(badBody.status).toBe(401);
+    expectError(badBody.body, 'UNAUTHORIZED');
   });
 
   it('says no-store on replies, and keeps no body or header in its log', async () => {

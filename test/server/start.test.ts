@@ -145,6 +145,19 @@ describe.each(DATABASE_KINDS)('starting a server on %s', (kind) => {
   });
 });
 
+describe('a PostgreSQL the server cannot use', () => {
+  it('is refused in one line naming no password: unreachable, or a wrong password', async () => {
+    const dataDir = path.join(tempDir(), 'data');
+    const unreachable = await startServer({ database: 'postgres://nobody@127.0.0.1:1/none', dataDir, listen: '127.0.0.1:0', version: 'test' }).catch((error: unknown) => error);
+    expect(refusal(unreachable)).toBe('VAULT_MISSING: cannot reach the server database (ECONNREFUSED)');
+    const url = new URL(await databases.postgresUrl());
+    url.password = 'not-the-password-7f3a';
+    const wrong = await startServer({ database: url.toString(), dataDir, listen: '127.0.0.1:0', version: 'test' }).catch((error: unknown) => error);
+    expect(refusal(wrong)).toMatch(/^VAULT_MISSING: cannot open the server database: password authentication failed/);
+    expect(refusal(wrong)).not.toContain('not-the-password-7f3a');
+  });
+});
+
 const CLI = path.resolve('bin/crewvault.mjs');
 
 describe.each(DATABASE_KINDS)('the crewvault server command on %s', (kind) => {
