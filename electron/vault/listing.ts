@@ -6,9 +6,10 @@
  * notes to a role that may not reveal a password.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { tableEntries } from '../../shared/entry-table';
+import { EntryTableBuilder, entryAt, tableEntries } from '../../shared/entry-table';
 import type { CustomerView, EntryDetails, EntrySummary, EntryTable, UserView } from '../../shared/model';
 import type { Permission } from '../../shared/policy';
+import { searchItems } from '../../shared/search';
 import type { EntriesCore } from './entries-service';
 import { heldGroupKey, visibleEntryRow } from './entry-access';
 import { NAME_ORDER, orderedTable } from './entry-order';
@@ -41,6 +42,23 @@ export function pathCandidates(path: string): Array<{ customer: string; title: s
   return out;
 }
 
+/** The rows of `table` that `query` finds, in the order the search rule ranks them. */
+function searchedTable(table: EntryTable, query: string): EntryTable {
+  const rows = Array.from(table.id, (_, i) => i);
+  const found = searchItems(rows, (i) => ({
+    customer: table.customerNames[table.customer[i] ?? -1] ?? '',
+    title: table.title[i] ?? '',
+    username: table.username[i] ?? '',
+    url: table.url[i] ?? '',
+  }), query);
+  const builder = new EntryTableBuilder();
+  for (const i of found) {
+    const entry = entryAt(table, i);
+    if (entry) builder.add({ ...entry, otp: entry.otp?.kind ?? null });
+  }
+  return builder.build();
+}
+
 export class ListingService {
   private readonly core: ListingCore;
 
@@ -60,8 +78,8 @@ export class ListingService {
       .sort((a, b) => NAME_ORDER.compare(a.name, b.name));
   }
 
-  /** Every visible entry, optionally of one customer and matching `search` in customer,
-   * title, username or URL (case-insensitive). */
+  /** Every visible entry, optionally of one customer and matching `search` by the one search
+   * rule (shared/search.ts): every term in some field, best matches first. */
   listEntries(filter: EntryFilter = {}): EntrySummary[] {
     return tableEntries(this.listEntryTable(filter));
   }
@@ -71,22 +89,17 @@ export class ListingService {
     this.core.require('entries.view');
     this.core.customers.loadAll();
     const customerKey = filter.customer?.trim().toLowerCase();
-    const needle = filter.search?.trim().toLowerCase();
     const items: PageItem[] = [];
     const groupIds: number[] = [];
     for (const page of this.currentPages()) {
       for (const item of openPage(page, heldGroupKey(this.core.ring, page.group_id))) {
-        if (customerKey !== undefined || needle) {
-          const [, customerId, title, username, url] = item;
-          const customer = this.core.customers.name(customerId);
-          if (customerKey !== undefined && customer.toLowerCase() !== customerKey) continue;
-          if (needle && ![customer, title, username, url].some((text) => text.toLowerCase().includes(needle))) continue;
-        }
+        if (customerKey !== undefined && this.core.customers.name(item[1]).toLowerCase() !== customerKey) continue;
         items.push(item);
         groupIds.push(page.group_id);
       }
     }
-    return orderedTable(items, groupIds, (customerId) => this.core.customers.name(customerId));
+    const table = orderedTable(items, groupIds, (customerId) => this.core.customers.name(customerId));
+    return filter.search === undefined ? table : searchedTable(table, filter.search);
   }
 
   /** Exact "Customer/Title" lookup through the keyed index: opens only the rows it finds. */
