@@ -179,6 +179,12 @@ export function VaultScreen({ connection, state, topBar }: Props) {
               <p>No entries yet.</p>
               {can('entries.create') && <button type="button" onClick={() => setDialog({ kind: 'add' })}>Add entry</button>}
             </div>
+          ) : shown.length === 0 && customerId !== null ? (
+            // The filter hides what the search would find elsewhere: say so, and offer the way out.
+            <div className="empty">
+              <p>No entries of {selectedCustomer?.name ?? 'this customer'}{query.trim() ? <> match “{query}”</> : null}: the customer filter is on.</p>
+              <button type="button" onClick={() => setCustomerId(null)}>Search all customers</button>
+            </div>
           ) : shown.length === 0 ? (
             <p className="empty">No entries match “{query}”.</p>
           ) : (
