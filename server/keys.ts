@@ -1,14 +1,15 @@
 /**
  * The server's own secrets, in `server-keys.json` in its data folder (mode 0600, made at first
  * start): the OPAQUE server setup (its OPRF seed and long-term key pair: without it a stolen
- * registration record cannot be tested against guesses) and the state key that seals what a
- * sign-in keeps between its two requests. They are never stored in the database, so a dump of
+ * registration record cannot be tested against guesses), the state key that seals what a
+ * sign-in keeps between its two requests, and the Ed25519 key that signs the server's audit
+ * (server/audit.ts). They are never stored in the database, so a dump of
  * the database alone holds nothing to attack a password with.
  *
  * Must never: log or return these values, or read a file others may read (a key file with
  * group or other permissions is refused: someone may already have copied it).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import * as opaque from '@serenity-kit/opaque';
@@ -22,18 +23,24 @@ export interface ServerKeys {
   readonly opaqueSetup: string;
   /** 32 bytes for AES-256-GCM over short-lived server state. */
   readonly stateKey: Buffer;
+  /** Ed25519: signs each event of the server's audit (server/audit.ts). */
+  readonly auditKey: KeyObject;
+  readonly auditPublicKey: KeyObject;
 }
 
 const keysFileSchema = z.strictObject({
   version: z.literal(1),
   opaqueSetup: z.string().min(1),
   stateKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  /** PKCS#8 DER, base64url. */
+  auditKey: z.string().regex(/^[A-Za-z0-9_-]+$/),
 });
 
 /** New keys (a test's server, or the first start). */
 export async function createServerKeys(): Promise<ServerKeys> {
   await opaque.ready;
-  return { opaqueSetup: opaque.server.createSetup(), stateKey: randomBytes(32) };
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { opaqueSetup: opaque.server.createSetup(), stateKey: randomBytes(32), auditKey: privateKey, auditPublicKey: publicKey };
 }
 
 /**
@@ -52,7 +59,8 @@ export async function loadOrCreateServerKeys(dataDir: string): Promise<{ keys: S
   }
   try {
     const keys = await createServerKeys();
-    const body = { version: 1, opaqueSetup: keys.opaqueSetup, stateKey: keys.stateKey.toString('base64url') };
+    const auditKey = keys.auditKey.export({ type: 'pkcs8', format: 'der' }).toString('base64url');
+    const body = { version: 1, opaqueSetup: keys.opaqueSetup, stateKey: keys.stateKey.toString('base64url'), auditKey };
     writeSync(fd, `${JSON.stringify(body, null, 2)}\n`);
     return { keys, created: true };
   } finally {
@@ -68,7 +76,14 @@ function readServerKeys(file: string): ServerKeys {
     }
     const parsed = keysFileSchema.safeParse(JSON.parse(readFileSync(fd, 'utf8')));
     if (!parsed.success) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault server key file`);
-    return { opaqueSetup: parsed.data.opaqueSetup, stateKey: Buffer.from(parsed.data.stateKey, 'base64url') };
+    const auditKey = createPrivateKey({ key: Buffer.from(parsed.data.auditKey, 'base64url'), format: 'der', type: 'pkcs8' });
+    if (auditKey.asymmetricKeyType !== 'ed25519') throw new CrewvaultError('VAULT_CORRUPT', `${file} holds an audit key that is not Ed25519`);
+    return {
+      opaqueSetup: parsed.data.opaqueSetup,
+      stateKey: Buffer.from(parsed.data.stateKey, 'base64url'),
+      auditKey,
+      auditPublicKey: createPublicKey(auditKey),
+    };
   } catch (error) {
     if (error instanceof SyntaxError) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault server key file`);
     throw error;

@@ -8,6 +8,7 @@
  */
 import type { ServerRouteInput, ServerRouteOutput, ServerUser } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
+import { appendAudit, recordAudit } from '../audit';
 import { INVITE_TTL_MS, type ServerContext } from '../context';
 import { sqlState } from '../store/db';
 import { countUsers, deleteServerInvites, findInvite, insertInvite, insertUser, nameIsTaken, takeInvite, type InviteRow } from '../store/accounts';
@@ -42,6 +43,7 @@ export async function registerFinish(ctx: ServerContext, input: ServerRouteInput
       checkRegistrationRecord(ctx.keys.opaqueSetup, invite.userId, input.registrationRecord);
       await insertUser(tx, { id: invite.userId, username: input.username.trim().normalize('NFC'), usernameKey: key, role: invite.role, registrationRecord: input.registrationRecord, sealedKeys: input.sealedKeys, now });
       const user: ServerUser = { id: invite.userId, username: input.username.trim().normalize('NFC'), role: invite.role };
+      await appendAudit(tx, ctx, { kind: 'account.registered', subjectId: user.id, detail: { role: user.role } });
       return { user };
     });
   } catch (error) {
@@ -67,6 +69,7 @@ export async function createInvite(ctx: ServerContext, auth: Authenticated, inpu
     if (sqlState(error) === '23505') throw new CrewvaultError('ALREADY_EXISTS', 'That user name is taken or already invited');
     throw error;
   }
+  await recordAudit(ctx, { kind: 'invite.created', actorId: auth.user.id, subjectId: userId, detail: { role: input.role } });
   return { invite, userId, expiresAt };
 }
 

@@ -8,6 +8,7 @@
  */
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
+import { recordAudit } from '../audit';
 import { openState, sealState } from '../keys';
 import { LOGIN_ATTEMPT_TTL_MS, type ServerContext } from '../context';
 import { findUserById, findUserByKey } from '../store/accounts';
@@ -48,10 +49,16 @@ export async function loginFinish(ctx: ServerContext, input: ServerRouteInput<'l
   const state = openState(ctx.keys, attemptPurpose(input.attemptId), attempt.sealedState);
   // A fake record's attempt runs the same check; it cannot succeed, but costs the same.
   const proven = state !== undefined && finishLogin(state, input.finishLoginRequest);
-  if (!proven || attempt.userId === null) throw new CrewvaultError('WRONG_PASSWORD', WRONG);
+  if (!proven || attempt.userId === null) {
+    // A real client with a wrong password never gets here (it cannot finish): this is a forged
+    // or replayed proof. No name is recorded, only whose record it was tried against.
+    await recordAudit(ctx, { kind: 'sign-in.failed', subjectId: attempt.userId, source });
+    throw new CrewvaultError('WRONG_PASSWORD', WRONG);
+  }
   const user = await findUserById(ctx.db, attempt.userId);
   if (user === undefined) throw new CrewvaultError('WRONG_PASSWORD', WRONG);
   await signInSucceeded(ctx, usernameKey(user.username), source);
   const tokens = await openSession(ctx.db, now, user, input.deviceId, input.deviceName ?? null);
+  await recordAudit(ctx, { kind: 'sign-in.succeeded', actorId: user.id, subjectId: user.id, source, detail: { deviceId: input.deviceId } });
   return { user: publicUser(user), tokens };
 }

@@ -9,6 +9,7 @@
  */
 import type { ServerRouteInput, ServerRouteOutput, ServerUser, SessionTokens } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
+import { appendAudit, recordAudit } from '../audit';
 import { ACCESS_TTL_MS, PASSWORD_FRESH_MS, REFRESH_TTL_MS, type ServerContext } from '../context';
 import type { Queryable } from '../store/db';
 import { findSealedKeys, findUserById, replaceRegistrationRecord, type UserRow } from '../store/accounts';
@@ -66,18 +67,23 @@ export async function refresh(ctx: ServerContext, input: ServerRouteInput<'refre
   if (rotated === undefined) {
     // A replaced token, or one from another device: a copy is in someone else's hands, so
     // the session ends for both (OAuth 2.0 Security BCP, RFC 9700 section 4.14.2).
-    await deleteSessionByRefresh(ctx.db, refreshHash);
+    const ended = await deleteSessionByRefresh(ctx.db, refreshHash);
+    for (const userId of ended) await recordAudit(ctx, { kind: 'session.copy-detected', subjectId: userId, detail: { deviceId: input.deviceId } });
     throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
   }
   return { tokens };
 }
 
 export async function signOut(ctx: ServerContext, auth: Authenticated): Promise<ServerRouteOutput<'signOut'>> {
-  return { endedSessions: await deleteSession(ctx.db, auth.session.id) };
+  const endedSessions = await deleteSession(ctx.db, auth.session.id);
+  await recordAudit(ctx, { kind: 'session.signed-out', actorId: auth.user.id, subjectId: auth.user.id, detail: { everywhere: false, sessions: endedSessions } });
+  return { endedSessions };
 }
 
 export async function signOutEverywhere(ctx: ServerContext, auth: Authenticated): Promise<ServerRouteOutput<'signOutEverywhere'>> {
-  return { endedSessions: await deleteUserSessions(ctx.db, auth.user.id, null) };
+  const endedSessions = await deleteUserSessions(ctx.db, auth.user.id, null);
+  await recordAudit(ctx, { kind: 'session.signed-out', actorId: auth.user.id, subjectId: auth.user.id, detail: { everywhere: true, sessions: endedSessions } });
+  return { endedSessions };
 }
 
 function requireFreshSignIn(ctx: ServerContext, auth: Authenticated): void {
@@ -98,7 +104,9 @@ export async function passwordFinish(ctx: ServerContext, auth: Authenticated, in
   return ctx.db.transaction(async (tx) => {
     if (!await replaceRegistrationRecord(tx, auth.user.id, input.registrationRecord, input.sealedKeys, ctx.now())) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
     await deleteUserLoginAttempts(tx, auth.user.id);
-    return { endedSessions: await deleteUserSessions(tx, auth.user.id, auth.session.id) };
+    const endedSessions = await deleteUserSessions(tx, auth.user.id, auth.session.id);
+    await appendAudit(tx, ctx, { kind: 'password.changed', actorId: auth.user.id, subjectId: auth.user.id, detail: { endedSessions } });
+    return { endedSessions };
   });
 }
 

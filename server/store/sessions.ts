@@ -78,10 +78,10 @@ export async function rotateSessionTokens(db: Queryable, r: { refreshHash: strin
   return row === undefined ? undefined : text(row, 'id');
 }
 
-/** Ends the session a refresh token (current or replaced) belongs to; returns how many ended (0 or 1). */
-export async function deleteSessionByRefresh(db: Queryable, refreshHash: string): Promise<number> {
-  const rows = await db.query('DELETE FROM sessions WHERE refresh_hash = $1 OR previous_refresh_hash = $1 RETURNING id', [refreshHash]);
-  return rows.length;
+/** Ends the session a refresh token (current or replaced) belongs to; returns whose it was (none or one). */
+export async function deleteSessionByRefresh(db: Queryable, refreshHash: string): Promise<string[]> {
+  const rows = await db.query('DELETE FROM sessions WHERE refresh_hash = $1 OR previous_refresh_hash = $1 RETURNING user_id', [refreshHash]);
+  return rows.map((row) => text(row, 'user_id'));
 }
 
 export async function deleteSession(db: Queryable, id: string): Promise<number> {

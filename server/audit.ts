@@ -1,0 +1,97 @@
+/**
+ * The server's own audit: sign-ins, sessions ended, password changes, registrations and
+ * invites (MFA and admin acts will join). Each event is hash-linked to the one before and
+ * the link is signed with the server's Ed25519 key (server/keys.ts), so `verifyAudit` finds a
+ * row that was changed, removed or slipped in later by someone with only the database.
+ * (Someone who also holds the key file can rewrite it: the limit of any server-kept log.)
+ *
+ * Must never: hold a secret, or a name typed at a sign-in that failed (it may be a password
+ * typed in the wrong field): events carry ids, the client's address and fields chosen here.
+ */
+import { createHash, sign, verify, type KeyObject } from 'node:crypto';
+import type { ServerContext } from './context';
+import type { Queryable, Transaction } from './store/db';
+import { insertAudit, lockAuditTail, readAudit, type AuditRow } from './store/audit';
+
+export type AuditKind =
+  | 'account.registered'
+  | 'invite.created'
+  | 'sign-in.succeeded'
+  | 'sign-in.failed'
+  | 'session.signed-out'
+  | 'session.copy-detected'
+  | 'password.changed';
+
+export interface AuditEvent {
+  readonly kind: AuditKind;
+  /** Who acted (a user id), when someone signed in did. */
+  readonly actorId?: string | null;
+  /** Whom it concerns (a user id). */
+  readonly subjectId?: string | null;
+  /** The client's address. */
+  readonly source?: string | null;
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** The link before the first event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+function canonicalDetail(detail: AuditEvent['detail']): string {
+  const entries = Object.entries(detail ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(Object.fromEntries(entries));
+}
+
+/** SHA-256 over every field but the hash and signature, in a fixed order. */
+function eventHash(row: Omit<AuditRow, 'hash' | 'signature'>): string {
+  const fields = [row.seq, row.at, row.kind, row.actorId, row.subjectId, row.source, row.detail, row.prevHash];
+  return createHash('sha256').update(JSON.stringify(fields), 'utf8').digest('hex');
+}
+
+/**
+ * Appends one event inside the caller's transaction (so it commits with what it records, or
+ * not at all); the transaction handle is required because the append lock lasts until commit.
+ */
+export async function appendAudit(tx: Transaction, ctx: Pick<ServerContext, 'keys' | 'now'>, event: AuditEvent): Promise<void> {
+  const tail = await lockAuditTail(tx);
+  const unsigned = {
+    seq: (tail?.seq ?? 0) + 1,
+    at: ctx.now(),
+    kind: event.kind,
+    actorId: event.actorId ?? null,
+    subjectId: event.subjectId ?? null,
+    source: event.source ?? null,
+    detail: canonicalDetail(event.detail),
+    prevHash: tail?.hash ?? GENESIS_HASH,
+  };
+  const hash = eventHash(unsigned);
+  const signature = sign(null, Buffer.from(hash, 'hex'), ctx.keys.auditKey).toString('base64url');
+  await insertAudit(tx, { ...unsigned, hash, signature });
+}
+
+/** Appends one event in a transaction of its own (for acts that need no other write). */
+export async function recordAudit(ctx: ServerContext, event: AuditEvent): Promise<void> {
+  await ctx.db.transaction((tx) => appendAudit(tx, ctx, event));
+}
+
+export type AuditCheck = { readonly ok: true; readonly events: number } | { readonly ok: false; readonly seq: number; readonly reason: string };
+
+/** Walks the whole audit: sequence without gaps, each link, each hash and signature. */
+export async function verifyAudit(db: Queryable, publicKey: KeyObject): Promise<AuditCheck> {
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  for (;;) {
+    const rows = await readAudit(db, expectedSeq - 1, 1000);
+    if (rows.length === 0) return { ok: true, events: expectedSeq - 1 };
+    for (const row of rows) {
+      if (row.seq !== expectedSeq) return { ok: false, seq: expectedSeq, reason: 'an event is missing' };
+      if (row.prevHash !== prevHash) return { ok: false, seq: row.seq, reason: 'the link to the event before is broken' };
+      const { hash, signature, ...unsigned } = row;
+      if (eventHash(unsigned) !== hash) return { ok: false, seq: row.seq, reason: 'the event was changed' };
+      if (!verify(null, Buffer.from(hash, 'hex'), publicKey, Buffer.from(signature, 'base64url'))) {
+        return { ok: false, seq: row.seq, reason: 'the signature is not the server\'s' };
+      }
+      prevHash = hash;
+      expectedSeq += 1;
+    }
+  }
+}

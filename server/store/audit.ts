@@ -1,0 +1,50 @@
+/**
+ * SQL for the server's audit (schema 4). Only this file reads or writes `server_audit`.
+ * Appends take a transaction-scoped advisory lock, so two server processes never give two
+ * events one sequence number or link both to the same predecessor.
+ */
+import { int, text, textOrNull, type Queryable, type Row } from './db';
+
+/** pg_advisory_xact_lock's key for audit appends (migrate.ts uses another). */
+const AUDIT_LOCK = 0x61756474;
+
+export interface AuditRow {
+  readonly seq: number;
+  readonly at: number;
+  readonly kind: string;
+  readonly actorId: string | null;
+  readonly subjectId: string | null;
+  readonly source: string | null;
+  readonly detail: string;
+  readonly prevHash: string;
+  readonly hash: string;
+  readonly signature: string;
+}
+
+function toAudit(row: Row): AuditRow {
+  return {
+    seq: int(row, 'seq'), at: int(row, 'at'), kind: text(row, 'kind'),
+    actorId: textOrNull(row, 'actor_id'), subjectId: textOrNull(row, 'subject_id'), source: textOrNull(row, 'source'),
+    detail: text(row, 'detail'), prevHash: text(row, 'prev_hash'), hash: text(row, 'hash'), signature: text(row, 'signature'),
+  };
+}
+
+/** Locks appends until the transaction ends, then returns the last event's seq and hash. */
+export async function lockAuditTail(tx: Queryable): Promise<{ seq: number; hash: string } | undefined> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+  const [row] = await tx.query('SELECT seq, hash FROM server_audit ORDER BY seq DESC LIMIT 1');
+  return row === undefined ? undefined : { seq: int(row, 'seq'), hash: text(row, 'hash') };
+}
+
+export async function insertAudit(tx: Queryable, row: AuditRow): Promise<void> {
+  await tx.query(
+    'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+    [row.seq, row.at, row.kind, row.actorId, row.subjectId, row.source, row.detail, row.prevHash, row.hash, row.signature],
+  );
+}
+
+/** Events from `afterSeq` on, oldest first, at most `limit`. */
+export async function readAudit(db: Queryable, afterSeq: number, limit: number): Promise<AuditRow[]> {
+  const rows = await db.query('SELECT * FROM server_audit WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit]);
+  return rows.map(toAudit);
+}
