@@ -22,6 +22,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import argon2 from 'argon2';
+import { randomNonSecret } from './random-pool';
 import { CrewvaultError } from '../../shared/errors';
 
 export const KEY_BYTES = 32;
@@ -73,7 +74,7 @@ export function tampered(): CrewvaultError {
 
 /** version(1) ‖ nonce(12) ‖ ciphertext ‖ tag(16) */
 export function seal(key: Buffer, plaintext: Buffer, context: SealContext): Buffer {
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = randomNonSecret(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(associatedData(context, SEAL_VERSION));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);

@@ -8,13 +8,13 @@
  * ids land at the end of their index instead of all over it. Nothing may depend on the time
  * in an id: it is the writer's clock, and ids made by the migration take the row's own date.
  */
-import { randomBytes } from 'node:crypto';
+import { randomNonSecret } from './random-pool';
 
 export const UID_BYTES = 16;
 
 /** A new global id for an object made at `atMs` (the writer's clock). */
 export function newUid(atMs: number): Buffer {
-  const uid = randomBytes(UID_BYTES);
+  const uid = randomNonSecret(UID_BYTES);
   const ms = Math.max(0, Math.min(Math.trunc(atMs), 2 ** 48 - 1));
   uid.writeUIntBE(ms, 0, 6);
   uid[6] = 0x70 | (uid[6]! & 0x0f); // version 7

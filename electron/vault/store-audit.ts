@@ -125,11 +125,28 @@ function deviceLink(signature: Buffer): Buffer {
   return createHash('sha256').update(signature).digest();
 }
 
+/** Global ids already read, per connection: an id never changes (schema 10's trigger), so a
+ * user, customer or group named by thousands of events is read once. Entries are not kept. */
+const knownUids = new WeakMap<object, Map<string, string>>();
+const KEPT_TABLES: ReadonlySet<string> = new Set(['users', 'customers', 'access_groups', 'signing_keys']);
+
 function uidsFrom(db: ReadDb): UidOf {
+  let known = knownUids.get(db);
+  if (!known) {
+    known = new Map();
+    knownUids.set(db, known);
+  }
+  const cache = known;
   return (table, id) => {
     if (id === null) return null;
+    const key = `${table}:${id}`;
+    const kept = cache.get(key);
+    if (kept !== undefined) return kept;
     const row = db.prepare<[number], { uid: Buffer }>(`SELECT uid FROM ${table} WHERE id = ?`).get(id);
-    return row ? uidText(row.uid) : `missing ${table} ${id}`;
+    if (!row) return `missing ${table} ${id}`;
+    const text = uidText(row.uid);
+    if (KEPT_TABLES.has(table)) cache.set(key, text);
+    return text;
   };
 }
 
@@ -155,16 +172,18 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
   );
   const sealed = sealDetail ? sealDetail({ id, uid }) : null;
   const hash = rowHash({ id, ...base, sealed_detail: sealed, prev_hash: prevHash });
-  db.prepare('UPDATE audit_log SET sealed_detail = ?, hash = ? WHERE id = ?').run(sealed, hash, id);
   const signer = writer?.signer;
+  let signed: SignedColumns = { device_id: null, device_prev: null, signer_key_id: null, signature: null };
   if (signer) {
     // Signed by its author, and linked to the last event this device wrote (schema 11).
     const device = deviceId(db);
     const previous = db.prepare<[Buffer, number], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? AND id < ? ORDER BY id DESC LIMIT 1').get(device, id);
-    const signed: SignedColumns = { device_id: device, device_prev: previous?.signature ? deviceLink(previous.signature) : null, signer_key_id: signer.keyId, signature: null };
-    const signature = signBytes(signer.privateKey, eventBytes({ uid, ...base, sealed_detail: sealed, ...signed }, uidsFrom(db)));
-    db.prepare('UPDATE audit_log SET device_id = ?, device_prev = ?, signer_key_id = ?, signature = ? WHERE id = ?').run(device, signed.device_prev, signer.keyId, signature, id);
+    const unsigned: SignedColumns = { device_id: device, device_prev: previous?.signature ? deviceLink(previous.signature) : null, signer_key_id: signer.keyId, signature: null };
+    signed = { ...unsigned, signature: signBytes(signer.privateKey, eventBytes({ uid, ...base, sealed_detail: sealed, ...unsigned }, uidsFrom(db))) };
   }
+  // One write for what the row could not hold before its id was known.
+  db.prepare('UPDATE audit_log SET sealed_detail = ?, hash = ?, device_id = ?, device_prev = ?, signer_key_id = ?, signature = ? WHERE id = ?')
+    .run(sealed, hash, signed.device_id, signed.device_prev, signed.signer_key_id, signed.signature, id);
   setMeta(db, HEAD_KEY, `${id}:${hash.toString('hex')}`);
   if (anchorKey) setMeta(db, ANCHOR_KEY, `${id}:${anchorMac(anchorKey, id, hash).toString('hex')}`);
   return id;
