@@ -407,6 +407,18 @@ MIGRATION_TESTS[14] = {
   },
 };
 
+MIGRATION_TESTS[15] = {
+  name: 'indexes live entries by group and customer, and recorded broken anchors, so counts and the sign-in check read no other row',
+  run: () => {
+    const db = databaseAt(14);
+    migrate(db, 15);
+    expect(schemaOf(db).entries?.indexes).toContain('(group_id, customer_id)');
+    const plan = (sql: string): string => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+    expect(plan('SELECT group_id, count(*) FROM entries WHERE group_id IN (1, 2) AND deleted_at IS NULL GROUP BY group_id')).toMatch(/entries_live_by_group/);
+    expect(plan("SELECT id FROM audit_log WHERE action = 'audit.anchor_broken' ORDER BY id LIMIT 1")).toMatch(/audit_log_anchor_broken/);
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

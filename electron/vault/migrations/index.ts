@@ -19,6 +19,7 @@ import { updateToSchemaVersion11 } from './0011-signed-audit-events';
 import { updateToSchemaVersion12 } from './0012-local-sign-in-state';
 import { updateToSchemaVersion13 } from './0013-signing-key-pins';
 import { updateToSchemaVersion14 } from './0014-public-key-bindings';
+import { updateToSchemaVersion15 } from './0015-live-entry-indexes';
 
 export interface Migration {
   readonly version: number;
@@ -40,6 +41,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 12, run: updateToSchemaVersion12 },
   { version: 13, run: updateToSchemaVersion13 },
   { version: 14, run: updateToSchemaVersion14 },
+  { version: 15, run: updateToSchemaVersion15 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
