@@ -13,16 +13,17 @@
  * - A word is a run of letters, digits and combining marks; anything else separates words.
  * - A term matches a field when
  *   (a) it is a substring of the field (any field); or
- *   (b) customer and title only: it spells the starts of consecutive words. Its letters and
- *       digits are cut into pieces (anywhere between two of them, and always where the term
- *       has punctuation) so that the first piece begins a word and each next piece begins the
- *       very next word: "m365" → "Microsoft 365 admin", "dc" → "Domain controller",
- *       "acmecorp" → "Acme Corp", "ac-x" → "Acme-X"; or
- *   (c) customer and title only: it is one of the names in ALIASES and the field holds
- *       another name of the same group as whole words, whatever separates them ("o365" →
- *       "Microsoft 365", "ms" → "Microsoft"). An alias applies to a term as typed, not to its
- *       prefixes; a run of terms that spells a name of several words ("office 365") is one
- *       term, which then matches by (a), (b) and (c) as a whole (so "Microsoft 365" too).
+ *   (b) customer and title only, for a term of letters and digits only: it spells the
+ *       starts of consecutive words, i.e. it can be cut into pieces where the first begins a
+ *       word and each next piece begins the very next word: "m365" → "Microsoft 365 admin",
+ *       "dc" → "Domain controller", "acmecorp" → "Acme Corp". (A term with punctuation
+ *       matches it literally, by (a): so a longer term never finds what its prefix missed,
+ *       which is what lets the page narrow as you type.); or
+ *   (c) customer and title only: it is one of the names in ALIASES and the field holds a
+ *       name of the same group as whole words, whatever separates them ("o365" → "Microsoft
+ *       365", "ms" → "Microsoft"). An alias applies to a term as typed, not to its prefixes;
+ *       a run of terms that spells a name of several words ("office 365") is one term, which
+ *       then matches by (a) and (c) as a whole (so "Microsoft 365" too).
  * - Ranked, stable within a rank (list order: customer, then title):
  *   0 exact: the query's words are the customer's words, the title's, or the customer's then
  *     the title's ("acme corp", "vpn", "acme corp vpn" for Acme Corp / VPN);
@@ -55,11 +56,11 @@ export interface SearchTerm {
   readonly text: string;
   /** letterMask(text): every letter a field must hold for (a) or (b). */
   readonly letters: number;
-  /** The bit of the first letter (b) reads, if a–z: a field must have a word starting with it. */
+  /** The bit of the term's first character, if a–z: for (b), a field must have a word starting with it. */
   readonly firstLetter: number;
   /** Rule (b) as a pattern over a SearchName.skeleton, or null when the term has no cut to make. */
   readonly initials: RegExp | null;
-  /** Rule (c): the group's other names as they appear in a skeleton, or null when the term is no alias. */
+  /** Rule (c): the group's names as they appear in a skeleton, or null when the term is no alias. */
   readonly aliases: readonly string[] | null;
 }
 
@@ -165,33 +166,23 @@ function escapeForPattern(text: string): string {
 }
 
 /**
- * Rule (b) over a skeleton: the term's words, a step to the next word allowed between two of
- * its characters ("[^ ]* ": the rest of this word, then the one space) and forced at a space.
+ * Rule (b) over a skeleton: the term's characters, a step to the next word allowed between
+ * any two of them ("[^ ]* ": the rest of this word, then the one space).
  */
 function initialsPattern(text: string): RegExp | null {
-  const characters = [...wordsOf(text)];
+  const characters = [...text];
   const [first] = characters;
-  if (first === undefined || characters.length < 2) return null;
-  let source = ` ${escapeForPattern(first)}`;
-  for (let i = 1; i < characters.length; i++) {
-    const character = characters[i] ?? '';
-    if (character === ' ') {
-      source += '[^ ]* ';
-    } else {
-      if (characters[i - 1] !== ' ') source += '(?:[^ ]* )?';
-      source += escapeForPattern(character);
-    }
-  }
-  return new RegExp(source);
+  if (first === undefined || characters.length < 2 || !characters.every((c) => WORD_CHARACTER.test(c))) return null;
+  return new RegExp(` ${characters.map(escapeForPattern).join('(?:[^ ]* )?')}`);
 }
 
 /** The names of several words in ALIASES, as words, longest first. */
 const PHRASES: readonly (readonly string[])[] = ALIASES.flat().map((name) => name.split(' ')).filter((words) => words.length > 1).sort((a, b) => b.length - a.length);
 
-/** Rule (c): the other names of the term's group, as they stand in a skeleton. */
+/** Rule (c): the names of the term's group, as they stand in a skeleton. */
 function aliasesOf(text: string): readonly string[] | null {
   const group = ALIASES.find((names) => names.includes(text));
-  return group ? group.filter((name) => name !== text).map((name) => ` ${wordsOf(name)} `) : null;
+  return group ? group.map((name) => ` ${wordsOf(name)} `) : null;
 }
 
 export function parseQuery(query: string): SearchQuery {
@@ -214,7 +205,7 @@ const KEPT_TERMS = 512;
 function termOf(text: string): SearchTerm {
   let term = madeTerms.get(text);
   if (!term) {
-    const first = wordsOf(text).charCodeAt(0);
+    const first = text.charCodeAt(0);
     term = {
       text,
       letters: letterMask(text),

@@ -39,9 +39,12 @@ describe('the search rule', () => {
     expect(rankEntry(parseQuery('acmemicrosoft'), M365)).toBe(-1);
     // Usernames and URLs: substrings only ("sb" would be svc-backup's initials).
     expect(rankEntry(parseQuery('sb'), entry('x', 'y', 'svc-backup', 'https://sharepoint.bank'))).toBe(-1);
-    // A cut falls only between two letters or digits of the term.
+    // A term with punctuation matches literally: so typing on never finds what a prefix missed.
     expect(rankEntry(parseQuery('acme-c'), entry('Acme-X Corp', 'VPN'))).toBe(-1);
     expect(rankEntry(parseQuery('acme-x'), entry('Acme-X Corp', 'VPN'))).toBe(RANK_WORD_START);
+    expect(rankEntry(parseQuery('r.'), entry('x', 'root admin'))).toBe(-1);
+    expect(rankEntry(parseQuery('r.a'), entry('x', 'root admin'))).toBe(-1);
+    expect(rankEntry(parseQuery('ra'), entry('x', 'root admin'))).toBe(RANK_WORD_START);
   });
 
   it('knows a few names for one thing, as whole words', () => {
