@@ -2,7 +2,8 @@
  * The server's HTTP app, built by a factory from what it is handed (database, keys, clock,
  * log destination): no global state, so a test can run several side by side. Every route is
  * one of shared/api/server-contract.ts's, registered from that list: its body is parsed by
- * the contract's zod schema before a handler sees it, a `session` route authenticates first,
+ * the contract's zod schema before a handler sees it, a `password` or `session` route
+ * authenticates first (a `session` one also needs the second sign-in step done, when one is due),
  * and every reply is `{ ok: true, value }` or `{ ok: false, error: { code, message } }`.
  *
  * Must never: log a body or a header, echo a client's text in an error, or hold a rule that
@@ -11,6 +12,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { DEVICE_HEADER, SERVER_BODY_LIMIT_BYTES, SERVER_ROUTES, type ServerRouteName } from '../shared/api/server-contract';
 import { CrewvaultError } from '../shared/errors';
+import { requireSecondStep } from './auth/mfa';
 import { authenticate, type Authenticated } from './auth/sessions';
 import type { ServerContext } from './context';
 import { errorReply } from './errors';
@@ -29,7 +31,7 @@ export interface AppOptions extends ServerContext {
 export interface CallContext {
   readonly ctx: ServerContext;
   readonly version: string;
-  /** Present on `session` routes: the app authenticated the call before the handler ran. */
+  /** Present on `password` and `session` routes: the app authenticated the call before the handler ran. */
   readonly auth: Authenticated | undefined;
   /** The client's address as the socket says (no proxy header is trusted). */
   readonly source: string;
@@ -80,7 +82,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       url: spec.path,
       handler: async (request, reply) => {
         // Who is asking comes first: a caller without a session learns nothing, not even which body is wrong.
-        const auth = spec.access === 'session' ? await authenticate(ctx, bearer(request), deviceOf(request)) : undefined;
+        const auth = spec.access === 'public' ? undefined : await authenticate(ctx, bearer(request), deviceOf(request));
+        // A session past its password step only gets the routes that finish signing in.
+        if (spec.access === 'session' && auth !== undefined) requireSecondStep(auth);
         const input = spec.input === null ? undefined : spec.input.parse(request.body ?? {});
         const value = await handler(input, { ctx, version: options.version, auth, source: request.ip });
         void reply.header('cache-control', 'no-store');
@@ -92,7 +96,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
-/** For a `session` route's handler: the authenticated call (the app guarantees it). */
+/** For a `password` or `session` route's handler: the authenticated call (the app guarantees it). */
 export function requireAuth(call: CallContext): Authenticated {
   if (call.auth === undefined) throw new CrewvaultError('UNAUTHORIZED', 'Sign in first');
   return call.auth;

@@ -1,6 +1,7 @@
 /**
- * The server's own audit: sign-ins, sessions ended, password changes, registrations and
- * invites (MFA and admin acts will join). Each event is hash-linked to the one before and
+ * The server's own audit: sign-ins, sessions ended, password changes, registrations,
+ * invites and second steps (`mfa.*`: set up, each code right or wrong, an attempt ended, the
+ * policy set). Each event is hash-linked to the one before and
  * the link is signed with the server's Ed25519 key (server/keys.ts), so `verifyAudit` finds a
  * row that was changed, removed or slipped in later by someone with only the database.
  * (Someone who also holds the key file can rewrite it: the limit of any server-kept log.)
@@ -20,7 +21,12 @@ export type AuditKind =
   | 'sign-in.failed'
   | 'session.signed-out'
   | 'session.copy-detected'
-  | 'password.changed';
+  | 'password.changed'
+  | 'mfa.enrolment-started'
+  | 'mfa.enrolled'
+  | 'mfa.code'
+  | 'mfa.attempt-ended'
+  | 'mfa.policy-set';
 
 export interface AuditEvent {
   readonly kind: AuditKind;

@@ -9,7 +9,7 @@
  * Must never: log or return these values, or read a file others may read (a key file with
  * group or other permissions is refused: someone may already have copied it).
  */
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import * as opaque from '@serenity-kit/opaque';
@@ -94,19 +94,56 @@ function readServerKeys(file: string): ServerKeys {
 
 /** AES-256-GCM under the state key; `purpose` (e.g. the attempt id) is bound as associated data. */
 export function sealState(keys: ServerKeys, purpose: string, plaintext: string): string {
+  return sealUnder(keys.stateKey, purpose, plaintext);
+}
+
+/** The plaintext, or undefined when the seal was made for another purpose, key or was altered. */
+export function openState(keys: ServerKeys, purpose: string, sealed: string): string | undefined {
+  return openUnder(keys.stateKey, purpose, sealed);
+}
+
+/**
+ * A key of its own for secrets the server keeps for a long time and must itself use (an
+ * authenticator's TOTP key: the server computes codes to check them, so a hash would not
+ * do), derived from the state key so the key file keeps one secret for both. It lives only
+ * in the key file: a dump of the database alone opens none of these seals.
+ */
+function secretsKey(keys: ServerKeys): Buffer {
+  return Buffer.from(hkdfSync('sha256', keys.stateKey, Buffer.alloc(0), 'crewvault server secrets v1', 32));
+}
+
+/** AES-256-GCM under the secrets key; `purpose` names the secret and whose it is (associated data). */
+export function sealSecret(keys: ServerKeys, purpose: string, plaintext: string): string {
+  return sealUnder(secretsKey(keys), purpose, plaintext);
+}
+
+export function openSecret(keys: ServerKeys, purpose: string, sealed: string): string | undefined {
+  return openUnder(secretsKey(keys), purpose, sealed);
+}
+
+/**
+ * HMAC-SHA256 under a key derived from the state key: how a short code the server only
+ * checks (a recovery code) is stored, so a dump of the database cannot be searched for codes
+ * without the key file.
+ */
+export function keyedHash(keys: ServerKeys, purpose: string, value: string): string {
+  const key = Buffer.from(hkdfSync('sha256', keys.stateKey, Buffer.alloc(0), 'crewvault server code hashes v1', 32));
+  return createHmac('sha256', key).update(`${purpose}|${value}`, 'utf8').digest('hex');
+}
+
+function sealUnder(key: Buffer, purpose: string, plaintext: string): string {
   const nonce = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', keys.stateKey, nonce);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(Buffer.from(purpose, 'utf8'));
   const sealed = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return Buffer.concat([nonce, sealed, cipher.getAuthTag()]).toString('base64url');
 }
 
-/** The plaintext, or undefined when the seal was made for another purpose, key or was altered. */
-export function openState(keys: ServerKeys, purpose: string, sealed: string): string | undefined {
+function openUnder(key: Buffer, purpose: string, sealed: string): string | undefined {
   const bytes = Buffer.from(sealed, 'base64url');
   if (bytes.length < 12 + 16) return undefined;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', keys.stateKey, bytes.subarray(0, 12));
+    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
     decipher.setAAD(Buffer.from(purpose, 'utf8'));
     decipher.setAuthTag(bytes.subarray(bytes.length - 16));
     return Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString('utf8');

@@ -12,7 +12,9 @@ import { recordAudit } from '../audit';
 import { openState, sealState } from '../keys';
 import { LOGIN_ATTEMPT_TTL_MS, type ServerContext } from '../context';
 import { findUserById, findUserByKey } from '../store/accounts';
+import { mfaStanding } from '../store/mfa';
 import { deleteExpired, insertLoginAttempt, takeLoginAttempt } from '../store/sessions';
+import { secondStepOf } from './mfa';
 import { usernameKey } from './names';
 import { finishLogin, startLogin } from './opaque';
 import { openSession, publicUser } from './sessions';
@@ -60,5 +62,6 @@ export async function loginFinish(ctx: ServerContext, input: ServerRouteInput<'l
   await signInSucceeded(ctx, usernameKey(user.username), source);
   const tokens = await openSession(ctx.db, now, user, input.deviceId, input.deviceName ?? null);
   await recordAudit(ctx, { kind: 'sign-in.succeeded', actorId: user.id, subjectId: user.id, source, detail: { deviceId: input.deviceId } });
-  return { user: publicUser(user), tokens };
+  // A person with an authenticator (or made to set one up) has a password-only session until the second step.
+  return { user: publicUser(user), tokens, secondStep: secondStepOf(null, await mfaStanding(ctx.db, user.id)) };
 }

@@ -7,21 +7,25 @@
  *
  * Must never: accept an access token from another device, or after its session ended.
  */
-import type { ServerRouteInput, ServerRouteOutput, ServerUser, SessionTokens } from '../../shared/api/server-contract';
+import type { SecondStep, ServerRouteInput, ServerRouteOutput, ServerUser, SessionTokens } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { appendAudit, recordAudit } from '../audit';
 import { ACCESS_TTL_MS, PASSWORD_FRESH_MS, REFRESH_TTL_MS, type ServerContext } from '../context';
 import type { Queryable } from '../store/db';
 import { findSealedKeys, findUserById, replaceRegistrationRecord, type UserRow } from '../store/accounts';
+import { mfaStanding } from '../store/mfa';
 import {
   deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, findSessionByAccess, insertSession, rotateSessionTokens, type SessionRow,
 } from '../store/sessions';
+import { secondStepOf } from './mfa';
 import { checkRegistrationRecord, registrationResponse } from './opaque';
 import { hashToken, newId, newToken } from './tokens';
 
 export interface Authenticated {
   readonly session: SessionRow;
   readonly user: ServerUser;
+  /** Whether the second step is still to do (server/auth/mfa.ts); app.ts refuses data until it is `done`. */
+  readonly secondStep: SecondStep;
 }
 
 const SIGN_IN_AGAIN = 'Your session has ended: sign in again';
@@ -50,7 +54,7 @@ export async function authenticate(ctx: ServerContext, accessToken: string | und
   if (ctx.now() >= session.accessExpiresAt) throw new CrewvaultError('UNAUTHORIZED', 'Your access token has expired: refresh it');
   const user = await findUserById(ctx.db, session.userId);
   if (user === undefined) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
-  return { session, user: publicUser(user) };
+  return { session, user: publicUser(user), secondStep: secondStepOf(session.secondStepAt, await mfaStanding(ctx.db, user.id)) };
 }
 
 export async function refresh(ctx: ServerContext, input: ServerRouteInput<'refresh'>): Promise<ServerRouteOutput<'refresh'>> {
@@ -111,8 +115,8 @@ export async function passwordFinish(ctx: ServerContext, auth: Authenticated, in
 }
 
 /**
- * The person's sealed key material. Today any session gets it; the MFA step will withhold
- * it until the second factor is done (issue #14: nothing is released before MFA).
+ * The person's sealed key material: a `session` route, so a session whose second step is
+ * still to do is refused before this runs (app.ts; issue #14: nothing released before MFA).
  */
 export async function accountKeys(ctx: ServerContext, auth: Authenticated): Promise<ServerRouteOutput<'accountKeys'>> {
   return { sealedKeys: await findSealedKeys(ctx.db, auth.user.id) };

@@ -7,6 +7,7 @@ import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../..
 import { requireAuth, type CallContext } from '../app';
 import { createInvite, registerFinish, registerStart } from '../auth/accounts';
 import { loginFinish, loginStart } from '../auth/login';
+import { enrolConfirm, enrolStart, mfaStatus, setPolicy, verifyCode } from '../auth/mfa';
 import { accountKeys, passwordFinish, passwordStart, refresh, signOut, signOutEverywhere } from '../auth/sessions';
 import { schemaVersion } from '../store/migrate';
 
@@ -20,8 +21,8 @@ export const ROUTE_HANDLERS = {
   loginFinish: (input, call) => loginFinish(call.ctx, input, call.source),
   refresh: (input, call) => refresh(call.ctx, input),
   session: (_input, call) => {
-    const { session, user } = requireAuth(call);
-    return Promise.resolve({ user, sessionId: session.id, deviceId: session.deviceId, authenticatedAt: session.authenticatedAt, accessExpiresAt: session.accessExpiresAt });
+    const { session, user, secondStep } = requireAuth(call);
+    return Promise.resolve({ user, sessionId: session.id, deviceId: session.deviceId, authenticatedAt: session.authenticatedAt, accessExpiresAt: session.accessExpiresAt, secondStep });
   },
   signOut: (_input, call) => signOut(call.ctx, requireAuth(call)),
   signOutEverywhere: (_input, call) => signOutEverywhere(call.ctx, requireAuth(call)),
@@ -29,4 +30,9 @@ export const ROUTE_HANDLERS = {
   passwordFinish: (input, call) => passwordFinish(call.ctx, requireAuth(call), input),
   accountKeys: (_input, call) => accountKeys(call.ctx, requireAuth(call)),
   inviteCreate: (input, call) => createInvite(call.ctx, requireAuth(call), input),
+  mfaStatus: (_input, call) => mfaStatus(call.ctx, requireAuth(call)),
+  mfaEnrolStart: (_input, call) => enrolStart(call.ctx, requireAuth(call), call.source),
+  mfaEnrolConfirm: (input, call) => enrolConfirm(call.ctx, requireAuth(call), input, call.source),
+  mfaVerify: (input, call) => verifyCode(call.ctx, requireAuth(call), input, call.source),
+  mfaPolicySet: (input, call) => setPolicy(call.ctx, requireAuth(call), input, call.source),
 } satisfies Handlers;

@@ -47,6 +47,8 @@ export interface SessionRow {
   readonly deviceId: string;
   readonly authenticatedAt: number;
   readonly accessExpiresAt: number;
+  /** When the second step was done in this session; null: only the password step. */
+  readonly secondStepAt: number | null;
 }
 
 function toSession(row: Row): SessionRow {
@@ -56,11 +58,12 @@ function toSession(row: Row): SessionRow {
     deviceId: text(row, 'device_id'),
     authenticatedAt: int(row, 'authenticated_at'),
     accessExpiresAt: int(row, 'access_expires_at'),
+    secondStepAt: row.second_step_at === null ? null : int(row, 'second_step_at'),
   };
 }
 
 export async function findSessionByAccess(db: Queryable, accessHash: string): Promise<SessionRow | undefined> {
-  const [row] = await db.query('SELECT id, user_id, device_id, authenticated_at, access_expires_at FROM sessions WHERE access_hash = $1', [accessHash]);
+  const [row] = await db.query('SELECT id, user_id, device_id, authenticated_at, access_expires_at, second_step_at FROM sessions WHERE access_hash = $1', [accessHash]);
   return row === undefined ? undefined : toSession(row);
 }
 
@@ -96,4 +99,15 @@ export async function deleteUserSessions(db: Queryable, userId: string, keepId: 
 
 export async function deleteUserLoginAttempts(db: Queryable, userId: string): Promise<void> {
   await db.query('DELETE FROM login_attempts WHERE user_id = $1', [userId]);
+}
+
+/** The second step done in this session, now: its wrong codes are forgotten. */
+export async function setSecondStepDone(db: Queryable, id: string, now: number): Promise<void> {
+  await db.query('UPDATE sessions SET second_step_at = $2, wrong_codes = 0 WHERE id = $1', [id, now]);
+}
+
+/** Counts a wrong code in this session; returns the count (0 when the session is gone). */
+export async function countWrongCode(db: Queryable, id: string): Promise<number> {
+  const [row] = await db.query('UPDATE sessions SET wrong_codes = wrong_codes + 1 WHERE id = $1 RETURNING wrong_codes', [id]);
+  return row === undefined ? 0 : int(row, 'wrong_codes');
 }

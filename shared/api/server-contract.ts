@@ -45,8 +45,27 @@ const sessionTokensSchema = z.strictObject({
 });
 export type SessionTokens = z.infer<typeof sessionTokensSchema>;
 
-/** Who may call: anyone, or a signed-in session (access token + its device id). */
-export type RouteAccess = 'public' | 'session';
+/**
+ * Who may call: anyone; a session past its password step only (`password`: the routes that
+ * finish signing in, or end it); or a whole session (`session`: the second step done when
+ * the person has one or the policy asks for one). Anything that releases data is `session`.
+ */
+export type RouteAccess = 'public' | 'password' | 'session';
+
+/** The server-wide MFA policy: off (no second step asked), optional, or required of everyone. */
+export const MFA_POLICY_LEVELS = ['off', 'optional', 'required'] as const;
+export type MfaPolicyLevel = (typeof MFA_POLICY_LEVELS)[number];
+
+/**
+ * Where a session stands: `done` (nothing more to ask: the second step was done, or none is
+ * needed), `code` (the person has an authenticator: a code is asked), `enrol` (the policy
+ * requires one and the person has none: they set one up before anything is released).
+ */
+export const SECOND_STEPS = ['done', 'code', 'enrol'] as const;
+export type SecondStep = (typeof SECOND_STEPS)[number];
+
+/** An authenticator code as typed: digits, spaces allowed between groups. */
+const otpCode = z.string().trim().min(6).max(12).regex(/^[0-9 ]+$/, 'a code is digits');
 
 export interface RouteSpec<I extends z.ZodType | null, O extends z.ZodType> {
   readonly method: 'GET' | 'POST';
@@ -89,7 +108,7 @@ export const SERVER_ROUTES = {
   loginFinish: route({
     method: 'POST', path: '/v1/auth/login/finish', access: 'public',
     input: z.strictObject({ attemptId: token, finishLoginRequest: opaqueMessage, deviceId, deviceName: deviceName.optional() }),
-    output: z.strictObject({ user: serverUserSchema, tokens: sessionTokensSchema }),
+    output: z.strictObject({ user: serverUserSchema, tokens: sessionTokensSchema, secondStep: z.enum(SECOND_STEPS) }),
   }),
   /** Rotates both tokens; a refresh token presented twice ends its session (it was copied). */
   refresh: route({
@@ -98,15 +117,17 @@ export const SERVER_ROUTES = {
     output: z.strictObject({ tokens: sessionTokensSchema }),
   }),
   session: route({
-    method: 'GET', path: '/v1/auth/session', access: 'session', input: null,
-    output: z.strictObject({ user: serverUserSchema, sessionId: z.string(), deviceId: z.string(), authenticatedAt: millis, accessExpiresAt: millis }),
+    method: 'GET', path: '/v1/auth/session', access: 'password', input: null,
+    output: z.strictObject({
+      user: serverUserSchema, sessionId: z.string(), deviceId: z.string(), authenticatedAt: millis, accessExpiresAt: millis, secondStep: z.enum(SECOND_STEPS),
+    }),
   }),
   signOut: route({
-    method: 'POST', path: '/v1/auth/sign-out', access: 'session', input: z.strictObject({}),
+    method: 'POST', path: '/v1/auth/sign-out', access: 'password', input: z.strictObject({}),
     output: z.strictObject({ endedSessions: z.number().int() }),
   }),
   signOutEverywhere: route({
-    method: 'POST', path: '/v1/auth/sign-out-everywhere', access: 'session', input: z.strictObject({}),
+    method: 'POST', path: '/v1/auth/sign-out-everywhere', access: 'password', input: z.strictObject({}),
     output: z.strictObject({ endedSessions: z.number().int() }),
   }),
   /** A new OPAQUE registration for the signed-in person; only from a fresh sign-in (PASSWORD_FRESH_MS). */
@@ -130,6 +151,31 @@ export const SERVER_ROUTES = {
     method: 'POST', path: '/v1/invites', access: 'session',
     input: z.strictObject({ username: userName, role: z.enum(['admin', 'member']) }),
     output: z.strictObject({ invite: token, userId: z.string(), expiresAt: millis }),
+  }),
+  /** The person's MFA as the server sees it, and the policy that applies. */
+  mfaStatus: route({
+    method: 'GET', path: '/v1/mfa', access: 'password', input: null,
+    output: z.strictObject({ authenticator: z.boolean(), policy: z.enum(MFA_POLICY_LEVELS), secondStep: z.enum(SECOND_STEPS) }),
+  }),
+  /** A new authenticator key (160 bits), waiting for one code; from a password-only session only when the policy makes them enrol. */
+  mfaEnrolStart: route({
+    method: 'POST', path: '/v1/mfa/authenticator/start', access: 'password', input: z.strictObject({}),
+    output: z.strictObject({ secret: z.string(), uri: z.string() }),
+  }),
+  /** One code from the new key turns it on and counts as this session's second step. */
+  mfaEnrolConfirm: route({
+    method: 'POST', path: '/v1/mfa/authenticator/confirm', access: 'password', input: z.strictObject({ code: otpCode }),
+    output: z.strictObject({ secondStep: z.enum(SECOND_STEPS) }),
+  }),
+  /** The second step with the authenticator's code. */
+  mfaVerify: route({
+    method: 'POST', path: '/v1/mfa/verify', access: 'password', input: z.strictObject({ code: otpCode }),
+    output: z.strictObject({ secondStep: z.enum(SECOND_STEPS) }),
+  }),
+  /** The server-wide policy (owners only). */
+  mfaPolicySet: route({
+    method: 'POST', path: '/v1/mfa/policy', access: 'session', input: z.strictObject({ level: z.enum(MFA_POLICY_LEVELS) }),
+    output: z.strictObject({ policy: z.enum(MFA_POLICY_LEVELS) }),
   }),
 } as const;
 

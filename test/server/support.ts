@@ -170,7 +170,7 @@ export class TestClient {
   }
 
   /** A whole sign-in that must succeed; keeps the tokens. */
-  async login(username: string, password: string): Promise<{ user: ServerUser; tokens: SessionTokens; exportKey: string }> {
+  async login(username: string, password: string): Promise<ServerRouteOutput<'loginFinish'> & { exportKey: string }> {
     const started = await this.loginStart(username, password);
     if (started.finish === undefined) throw new Error('the client could not finish the login');
     const result = await this.ok('loginFinish', { attemptId: started.attemptId, finishLoginRequest: started.finish.finishLoginRequest, deviceId: this.deviceId });

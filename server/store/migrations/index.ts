@@ -7,6 +7,7 @@ import { migration0001 } from './0001-accounts';
 import { migration0002 } from './0002-sign-in-throttle';
 import { migration0003 } from './0003-sealed-keys';
 import { migration0004 } from './0004-server-audit';
+import { migration0005 } from './0005-mfa';
 
 export interface Migration {
   readonly version: number;
@@ -14,4 +15,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];

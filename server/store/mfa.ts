@@ -1,0 +1,108 @@
+/**
+ * SQL for the second sign-in step (schema 5): authenticators, the per-account back-off for
+ * wrong codes, and the server's settings (the MFA policy). Only this file reads or writes
+ * `mfa_authenticators`, `mfa_throttle` and `server_settings`. Secrets arrive here sealed
+ * (server/keys.ts); nothing here sees a code or a key in the clear.
+ */
+import { MFA_POLICY_LEVELS, type MfaPolicyLevel } from '../../shared/api/server-contract';
+import { int, textOrNull, type Queryable, type Row } from './db';
+
+const POLICY_KEY = 'mfa_policy';
+export const DEFAULT_MFA_POLICY: MfaPolicyLevel = 'optional';
+
+function policyOf(value: string | null): MfaPolicyLevel {
+  return (MFA_POLICY_LEVELS as readonly (string | null)[]).includes(value) ? value as MfaPolicyLevel : DEFAULT_MFA_POLICY;
+}
+
+/** What decides a session's second step, in one read: has the person an authenticator, and the policy. */
+export async function mfaStanding(db: Queryable, userId: string): Promise<{ authenticator: boolean; policy: MfaPolicyLevel }> {
+  const [row] = await db.query(
+    `SELECT (SELECT enabled_at FROM mfa_authenticators WHERE user_id = $1) AS enabled_at,
+            (SELECT value FROM server_settings WHERE key = $2) AS policy`,
+    [userId, POLICY_KEY],
+  );
+  return { authenticator: row !== undefined && row.enabled_at !== null, policy: policyOf(row === undefined ? null : textOrNull(row, 'policy')) };
+}
+
+export async function readMfaPolicy(db: Queryable): Promise<MfaPolicyLevel> {
+  const [row] = await db.query('SELECT value FROM server_settings WHERE key = $1', [POLICY_KEY]);
+  return policyOf(row === undefined ? null : textOrNull(row, 'value'));
+}
+
+export async function writeMfaPolicy(db: Queryable, level: MfaPolicyLevel): Promise<void> {
+  await db.query('INSERT INTO server_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2', [POLICY_KEY, level]);
+}
+
+export interface AuthenticatorRow {
+  readonly pendingSecret: string | null;
+  readonly pendingAt: number | null;
+  readonly sealedSecret: string | null;
+  readonly enabled: boolean;
+  readonly lastStep: number;
+}
+
+function toAuthenticator(row: Row): AuthenticatorRow {
+  return {
+    pendingSecret: textOrNull(row, 'pending_secret'),
+    pendingAt: row.pending_at === null ? null : int(row, 'pending_at'),
+    sealedSecret: textOrNull(row, 'sealed_secret'),
+    enabled: row.enabled_at !== null,
+    lastStep: int(row, 'last_step'),
+  };
+}
+
+/**
+ * The person's authenticator, locked until the transaction ends: a check and the use of what
+ * it checked (a step, a code) are decided on the row as it is then, so of two requests with
+ * one code exactly one is accepted.
+ */
+export async function lockAuthenticator(tx: Queryable, userId: string): Promise<AuthenticatorRow | undefined> {
+  const [row] = await tx.query('SELECT pending_secret, pending_at, sealed_secret, enabled_at, last_step FROM mfa_authenticators WHERE user_id = $1 FOR UPDATE', [userId]);
+  return row === undefined ? undefined : toAuthenticator(row);
+}
+
+/** A setup waiting for its first code; refused (false) when an authenticator is already on. */
+export async function putPendingSecret(db: Queryable, userId: string, sealed: string, now: number): Promise<boolean> {
+  const rows = await db.query(
+    `INSERT INTO mfa_authenticators (user_id, pending_secret, pending_at) VALUES ($1, $2, $3)
+     ON CONFLICT (user_id) DO UPDATE SET pending_secret = $2, pending_at = $3 WHERE mfa_authenticators.enabled_at IS NULL
+     RETURNING user_id`,
+    [userId, sealed, now],
+  );
+  return rows.length === 1;
+}
+
+export async function enableAuthenticator(tx: Queryable, userId: string, sealed: string, now: number, step: number): Promise<void> {
+  await tx.query(
+    'UPDATE mfa_authenticators SET sealed_secret = $2, enabled_at = $3, last_step = $4, pending_secret = NULL, pending_at = NULL WHERE user_id = $1',
+    [userId, sealed, now, step],
+  );
+}
+
+export async function setLastStep(tx: Queryable, userId: string, step: number): Promise<void> {
+  await tx.query('UPDATE mfa_authenticators SET last_step = $2 WHERE user_id = $1', [userId, step]);
+}
+
+export async function mfaBlockedUntil(db: Queryable, userId: string): Promise<number> {
+  const [row] = await db.query('SELECT blocked_until FROM mfa_throttle WHERE user_id = $1', [userId]);
+  return row === undefined ? 0 : int(row, 'blocked_until');
+}
+
+/** Counts one wrong second step in a row and returns the count. */
+export async function countMfaFailure(db: Queryable, userId: string): Promise<number> {
+  const [row] = await db.query(
+    `INSERT INTO mfa_throttle (user_id, failures, blocked_until) VALUES ($1, 1, 0)
+     ON CONFLICT (user_id) DO UPDATE SET failures = mfa_throttle.failures + 1 RETURNING failures`,
+    [userId],
+  );
+  return row === undefined ? 1 : int(row, 'failures');
+}
+
+export async function setMfaBlockedUntil(db: Queryable, userId: string, until: number): Promise<void> {
+  await db.query('UPDATE mfa_throttle SET blocked_until = greatest(blocked_until, $2) WHERE user_id = $1', [userId, until]);
+}
+
+/** A second step done: the wrong ones before it are forgotten. */
+export async function clearMfaFailures(db: Queryable, userId: string): Promise<void> {
+  await db.query('DELETE FROM mfa_throttle WHERE user_id = $1', [userId]);
+}
