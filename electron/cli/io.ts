@@ -46,3 +46,16 @@ export interface CliCommand {
   readonly usage: string;
   readonly run: (args: string[], io: CliIo) => Promise<number>;
 }
+
+/** Resolves at the first Ctrl+C or SIGTERM (a long-running command's way to stop cleanly). */
+export function untilStopped(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

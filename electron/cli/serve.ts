@@ -16,7 +16,7 @@ import { keychainDeviceStore } from '../devices';
 import { LAUNCH_CODE_TTL_MS } from '../host/launch';
 import { startHost, type LaunchEvent } from '../host/server';
 import { Router } from '../router';
-import { UsageError, type CliCommand, type CliIo } from './io';
+import { untilStopped, UsageError, type CliCommand, type CliIo } from './io';
 import { SERVE_SUMMARY, SERVE_USAGE } from './serve-usage';
 import { VAULT_OPTIONS } from './signin';
 import { configPath, uiVaultPath, writeConfig } from '../config';
@@ -99,15 +99,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   io.out(`Crewvault is at ${host.launchUrl} (works once, within ${LAUNCH_CODE_TTL_MS / 60_000} minutes; Ctrl+C to stop)\n`);
   if (!values['no-open']) openInBrowser(host.launchUrl);
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilStopped();
   clearInterval(idle);
   await host.close();
   router.close();

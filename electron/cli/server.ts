@@ -9,7 +9,7 @@
  * Must never: print a key, an invite or a token.
  */
 import { parseArgs } from 'node:util';
-import { UsageError, type CliCommand, type CliIo } from './io';
+import { untilStopped, UsageError, type CliCommand, type CliIo } from './io';
 
 declare const CREWVAULT_VERSION: string | undefined;
 
@@ -57,15 +57,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (server.ownerInviteFile !== undefined) {
     io.err(`crewvault server: no account yet: the first owner registers with the invite in ${server.ownerInviteFile}\n`);
   }
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilStopped();
   await server.close();
   io.err('crewvault server: stopped\n');
   return 0;

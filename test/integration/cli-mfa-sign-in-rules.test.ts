@@ -6,12 +6,12 @@
 // through runCli, each secret prompt answered in turn (a function is asked at the prompt, so a
 // test can move the clock while "the person types").
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../electron/cli/main';
 import { Router } from '../../electron/router';
 import { SECOND_STEP_MS } from '../../electron/vault/sign-in-flow';
 import type { SessionState } from '../../shared/api/contract';
 import type { Reply } from '../../shared/api/reply';
 import { ok } from '../support/router';
+import { runScripted } from '../support/scripted-cli';
 import { totp } from '../support/totp';
 import { FAST_KDF, manualClock, tempVaultPath } from '../support/vault';
 
@@ -47,24 +47,8 @@ async function doors() {
 
   /** `crewvault ARGS… --vault … --as bob`: the first answer is his password, the rest are prompts after it. */
   const bobCli = async (args: readonly string[], ...after: ReadonlyArray<string | (() => string)>): Promise<Outcome & { stdout: string }> => {
-    const answers = [BOB, ...after];
-    let stdout = '';
-    let stderr = '';
-    const status = await runCli([...args, '--vault', vaultPath, '--as', 'bob'], {
-      out: (text) => { stdout += text; },
-      err: (text) => { stderr += text; },
-      readStdin: () => Promise.resolve(''),
-      readSecret: () => {
-        const next = answers.shift();
-        if (next === undefined) return Promise.reject(new Error('the test gave no more input'));
-        return Promise.resolve(typeof next === 'function' ? next() : next);
-      },
-      interactive: false,
-      now: () => clock.now(),
-      env: {},
-    });
-    const error = /^crewvault: ([A-Z_]+): (.*)\n$/.exec(stderr);
-    return { stdout, code: status === 0 ? 'ok' : error?.[1] ?? stderr, message: error?.[2] ?? '' };
+    const { stdout, code, message } = await runScripted([...args, '--vault', vaultPath, '--as', 'bob'], [BOB, ...after], clock);
+    return { stdout, code, message };
   };
 
   const setPolicy = async (level: 'off' | 'optional' | 'required', role: string): Promise<void> => {

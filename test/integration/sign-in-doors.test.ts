@@ -4,11 +4,11 @@
 // disagree; it drives the router through `call` and the CLI through runCli, on one vault file,
 // with one hand-moved clock (codes need later steps, the second step its time limit).
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../electron/cli/main';
 import { Router } from '../../electron/router';
 import type { SessionState } from '../../shared/api/contract';
 import type { Reply } from '../../shared/api/reply';
 import { errorCode, ok } from '../support/router';
+import { runScripted } from '../support/scripted-cli';
 import { totp } from '../support/totp';
 import { FAST_KDF, manualClock, tempVaultPath } from '../support/vault';
 
@@ -43,26 +43,8 @@ async function doors() {
    * One CLI command in-process as `who`: each answer is one secret prompt's line, in order (a
    * function is asked at the prompt, so a test can move the clock while "the person types").
    */
-  const viaCli = async (who: string, args: readonly string[], answers: ReadonlyArray<string | (() => string)>): Promise<Outcome & { status: number; stdout: string }> => {
-    const lines = [...answers];
-    let stdout = '';
-    let stderr = '';
-    const status = await runCli([args[0] ?? '', '--vault', vaultPath, '--as', who, ...args.slice(1)], {
-      out: (text) => { stdout += text; },
-      err: (text) => { stderr += text; },
-      readStdin: () => Promise.resolve(''),
-      readSecret: () => {
-        const next = lines.shift();
-        if (next === undefined) return Promise.reject(new Error('the test gave no more input'));
-        return Promise.resolve(typeof next === 'function' ? next() : next);
-      },
-      interactive: false,
-      now: () => clock.now(),
-      env: {},
-    });
-    const error = /^crewvault: ([A-Z_]+): (.*)\n$/.exec(stderr);
-    return { status, stdout, code: status === 0 ? 'ok' : error?.[1] ?? stderr, message: error?.[2] ?? '' };
-  };
+  const viaCli = (who: string, args: readonly string[], answers: ReadonlyArray<string | (() => string)>): Promise<Outcome & { status: number; stdout: string }> =>
+    runScripted([args[0] ?? '', '--vault', vaultPath, '--as', who, ...args.slice(1)], answers, clock);
 
   /** Bob replaces his one-time password (through the router, then locks). */
   const bobChoosesPassword = async (): Promise<void> => {
