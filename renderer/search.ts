@@ -15,14 +15,14 @@
  *   last few results are kept, so Backspace costs nothing.
  * - Ranking is a counting sort over three ranks; exactness is asked only when some customer
  *   or title has the query's words.
- * - A new index of many entries runs each search path once (warmUp), so the first keystrokes
- *   do not pay for the JIT.
+ * - prepareSearch, right after the list has painted, runs each search path on a sample and
+ *   then builds the index, so the first keystroke pays for neither.
  * Results are positions in the table, best rank first, never copies of the entries.
  */
 import type { EntryTable } from '../shared/model';
 import {
   MATCH_INSIDE, MATCH_NONE, MATCH_WORD_START, RANK_EXACT, RANK_INSIDE, RANK_WORD_START,
-  foldText, initialsMask, isExact, letterMask, matchName, matchSubstring, parseQuery, searchName,
+  foldText, isExact, matchName, matchSubstring, parseQuery, searchName, startsWord,
   type SearchName, type SearchQuery, type SearchTerm,
 } from '../shared/search';
 
@@ -30,12 +30,18 @@ import {
 // characters, which parseQuery removes from every term.
 const ENTRY_SEPARATOR = '\u0001';
 const FIELD_SEPARATOR = '\n';
+const A = 'a'.charCodeAt(0);
+const Z = 'z'.charCodeAt(0);
 /** How many results a Searcher keeps (a typed query and its prefixes, for Backspace). */
 const KEPT_RESULTS = 24;
 /** How many terms' name matches an index keeps. */
 const KEPT_TERMS = 64;
-/** The size from which a new index warms the search up (below it, cold is fast enough). */
+/** The size from which search is warmed up (below it, cold is fast enough), on how many entries, how often. */
 const WARM_UP_FROM = 5_000;
+const WARM_UP_SAMPLE = 4_000;
+const WARM_UP_ROUNDS = 4;
+/** How long after the list is shown search is readied: the list paints first. */
+const PREPARE_AFTER_MS = 50;
 
 /** Distinct customer or title names, made ready for matching. */
 type Names = readonly SearchName[];
@@ -95,9 +101,27 @@ export function buildIndex(table: EntryTable): SearchIndex {
     titleOf[i] = t;
     const text = foldText(`${table.username[i] ?? ''}${FIELD_SEPARATOR}${table.url[i] ?? ''}`.replaceAll(ENTRY_SEPARATOR, ''));
     texts[i] = text;
-    letters[i] = letterMask(text);
-    initials[i] = initialsMask(text);
-    addPairs(pairs, i * PAIR_WORDS, text);
+    // letterMask, initialsMask and the pairs in one pass (the build's costliest loop).
+    let letterBits = 0;
+    let initialBits = 0;
+    let inWord = false;
+    const w = i * PAIR_WORDS;
+    for (let j = 0; j < text.length; j++) {
+      const c = text.charCodeAt(j);
+      if (c >= A && c <= Z) {
+        letterBits |= 1 << (c - A);
+        if (!inWord) initialBits |= 1 << (c - A);
+        inWord = true;
+      } else {
+        inWord = c < 0x80 ? c >= 48 && c <= 57 : !startsWord(text, j + 1);
+      }
+      if (j > 0) {
+        const bit = pairBit(text.charCodeAt(j - 1), c);
+        pairs[w + (bit >>> 5)] = (pairs[w + (bit >>> 5)] ?? 0) | (1 << (bit & 31));
+      }
+    }
+    letters[i] = letterBits;
+    initials[i] = initialBits;
     starts[i] = at;
     at += text.length + 1;
   }
@@ -128,23 +152,47 @@ export function indexOf(table: EntryTable): SearchIndex {
   if (!index) {
     index = buildIndex(table);
     built.set(table, index);
-    warmUp(index);
   }
   return index;
 }
 
 /**
- * Runs each path of the search once over a new index of many entries, so the JIT has compiled
- * its loops before the first keystroke: cold, the first searches over 100,000 entries took
- * five to ten times longer than the same searches later (the index is built while nobody
- * types, after the list has painted).
+ * Readies search over `table` soon after the list has painted, in one task (a keystroke that
+ * comes first waits for it rather than landing between its halves): first each path of the
+ * search on a sample of the table (cold, the first searches over 100,000 entries took five to
+ * ten times longer than the same searches once the JIT had compiled them), then the index.
+ * Returns a cancel.
  */
-function warmUp(index: SearchIndex): void {
-  if (index.table.id.length < WARM_UP_FROM) return;
-  const searcher = new Searcher();
-  // One letter (the masks), two (narrowed), a second term, an alias (every entry afresh).
-  for (const query of ['e', 'er', 'er o', 'ms']) searcher.search(index.table, null, query);
-  index.termMatches.clear();
+export function prepareSearch(table: EntryTable): () => void {
+  const timer = setTimeout(() => {
+    if (table.id.length >= WARM_UP_FROM) warmUp(table);
+    indexOf(table);
+  }, PREPARE_AFTER_MS);
+  return () => clearTimeout(timer);
+}
+
+/** One letter (the masks), two (narrowed), a second term, an alias (every entry afresh). */
+const WARM_UP_QUERIES = ['e', 'er', 'er o', 'ms'];
+
+function warmUp(table: EntryTable): void {
+  const sample: EntryTable = {
+    ...table,
+    id: table.id.slice(0, WARM_UP_SAMPLE),
+    customer: table.customer.slice(0, WARM_UP_SAMPLE),
+    groupId: table.groupId.slice(0, WARM_UP_SAMPLE),
+    title: table.title.slice(0, WARM_UP_SAMPLE),
+    username: table.username.slice(0, WARM_UP_SAMPLE),
+    url: table.url.slice(0, WARM_UP_SAMPLE),
+    otp: table.otp.slice(0, WARM_UP_SAMPLE),
+    updatedAt: table.updatedAt.slice(0, WARM_UP_SAMPLE),
+  };
+  // Rounds, each afresh (no kept result, no kept name match), until the loops are compiled.
+  for (let round = 0; round < WARM_UP_ROUNDS; round++) {
+    indexOf(sample).termMatches.clear();
+    const searcher = new Searcher();
+    for (const query of WARM_UP_QUERIES) searcher.search(sample, null, query);
+  }
+  built.delete(sample);
 }
 
 /** The term's matches against the names, filled in as entries ask (see askName). */

@@ -24,7 +24,7 @@ import { OtpCode } from '../components/OtpCode';
 import { useCall } from '../hooks/useCall';
 import { useCopy } from '../hooks/useCopy';
 import { ListedEntries } from '../listed-entries';
-import { indexOf, Searcher } from '../search';
+import { prepareSearch, Searcher } from '../search';
 import { isShortcut, SHORTCUTS } from '../shortcuts';
 
 interface Props {
@@ -88,12 +88,8 @@ export function VaultScreen({ connection, state, topBar }: Props) {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  // The search index is built once the list has painted, not before (a keystroke first builds it).
-  useEffect(() => {
-    if (!table) return undefined;
-    const timer = window.setTimeout(() => indexOf(table), 50);
-    return () => window.clearTimeout(timer);
-  }, [table]);
+  // Search is readied once the list has painted, not before (a keystroke before that builds the index itself).
+  useEffect(() => (table ? prepareSearch(table) : undefined), [table]);
 
   const searcher = useRef(new Searcher());
   const query = useDeferredValue(search);
