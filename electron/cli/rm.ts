@@ -3,15 +3,20 @@ import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
-const USAGE = 'crewvault rm [--vault PATH] [--user NAME] "Customer/Title"';
+const USAGE = `crewvault rm [--vault PATH] [--user NAME] "Customer/Title" [--if-revision N]
+  --if-revision N  delete only if the entry is still at revision N (from "show"): CONFLICT if
+                   someone changed it since, and nothing is deleted.`;
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: VAULT_OPTIONS, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, 'if-revision': { type: 'string' } }, allowPositionals: true });
   const [path, ...rest] = positionals;
   if (path === undefined || rest.length > 0) throw new UsageError('name exactly one entry as "Customer/Title"');
+  const typed = values['if-revision'];
+  if (typed !== undefined && !/^[1-9]\d{0,14}$/.test(typed)) throw new UsageError('--if-revision is a revision number, as "show" prints it');
+  const baseRevision = typed === undefined ? undefined : Number(typed);
   const removed = await withSession(values, io, (session) => {
     const entry = session.resolvePath(path);
-    session.deleteEntry(entry.id);
+    session.deleteEntry(entry.id, baseRevision);
     return entry;
   });
   io.out(`Deleted ${removed.customer}/${removed.title} and its secrets.\n`);
