@@ -25,6 +25,8 @@ export type AuditKind =
   | 'mfa.enrolment-started'
   | 'mfa.enrolled'
   | 'mfa.code'
+  | 'mfa.recovery'
+  | 'mfa.recovery-codes-viewed'
   | 'mfa.attempt-ended'
   | 'mfa.policy-set';
 

@@ -27,6 +27,7 @@ import {
   setMfaBlockedUntil, writeMfaPolicy,
 } from '../store/mfa';
 import { countWrongCode, deleteSession, setSecondStepDone } from '../store/sessions';
+import { newRecoveryCodes, recoveryCodesLeft } from './recovery';
 import type { Authenticated } from './sessions';
 import { waitAfter } from './throttle';
 
@@ -128,7 +129,7 @@ export async function checkSecondStep<T>(ctx: ServerContext, auth: Authenticated
 
 export async function mfaStatus(ctx: ServerContext, auth: Authenticated): Promise<ServerRouteOutput<'mfaStatus'>> {
   const standing = await mfaStanding(ctx.db, auth.user.id);
-  return { ...standing, secondStep: auth.secondStep };
+  return { ...standing, secondStep: auth.secondStep, recoveryCodesLeft: await recoveryCodesLeft(ctx.db, auth.user.id) };
 }
 
 /** A fresh key (160 bits) waiting for its first code; refused when one is on, or the policy is off. */
@@ -143,7 +144,7 @@ export async function enrolStart(ctx: ServerContext, auth: Authenticated, source
   return { secret: groupSecret(secret), uri: buildOtpUri({ params, issuer: 'Crewvault', account: auth.user.username }) };
 }
 
-/** One code from the waiting key turns it on; it is this session's second step too. */
+/** One code from the waiting key turns it on (with ten recovery codes, returned to show once); it is this session's second step too. */
 export async function enrolConfirm(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'mfaEnrolConfirm'>, source: string): Promise<ServerRouteOutput<'mfaEnrolConfirm'>> {
   const userId = auth.user.id;
   return checkSecondStep<ServerRouteOutput<'mfaEnrolConfirm'>>(ctx, auth, 'mfa.enrolled', source, async (tx) => {
@@ -157,7 +158,7 @@ export async function enrolConfirm(ctx: ServerContext, auth: Authenticated, inpu
     const step = matchingStep(secret, input.code, now, -1);
     if (step === undefined) return 'wrong';
     await enableAuthenticator(tx, userId, sealSecret(ctx.keys, secretPurpose('authenticator', userId), secret), now, step);
-    return { value: { secondStep: 'done' as const } };
+    return { value: { secondStep: 'done' as const, recoveryCodes: await newRecoveryCodes(tx, ctx, userId) } };
   });
 }
 

@@ -8,6 +8,7 @@ import { requireAuth, type CallContext } from '../app';
 import { createInvite, registerFinish, registerStart } from '../auth/accounts';
 import { loginFinish, loginStart } from '../auth/login';
 import { enrolConfirm, enrolStart, mfaStatus, setPolicy, verifyCode } from '../auth/mfa';
+import { useRecoveryCode, viewRecoveryCodes } from '../auth/recovery';
 import { accountKeys, passwordFinish, passwordStart, refresh, signOut, signOutEverywhere } from '../auth/sessions';
 import { schemaVersion } from '../store/migrate';
 
@@ -34,5 +35,7 @@ export const ROUTE_HANDLERS = {
   mfaEnrolStart: (_input, call) => enrolStart(call.ctx, requireAuth(call), call.source),
   mfaEnrolConfirm: (input, call) => enrolConfirm(call.ctx, requireAuth(call), input, call.source),
   mfaVerify: (input, call) => verifyCode(call.ctx, requireAuth(call), input, call.source),
+  mfaRecovery: (input, call) => useRecoveryCode(call.ctx, requireAuth(call), input, call.source),
+  mfaRecoveryCodes: (_input, call) => viewRecoveryCodes(call.ctx, requireAuth(call), call.source),
   mfaPolicySet: (input, call) => setPolicy(call.ctx, requireAuth(call), input, call.source),
 } satisfies Handlers;

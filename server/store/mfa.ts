@@ -1,11 +1,12 @@
 /**
  * SQL for the second sign-in step (schema 5): authenticators, the per-account back-off for
- * wrong codes, and the server's settings (the MFA policy). Only this file reads or writes
- * `mfa_authenticators`, `mfa_throttle` and `server_settings`. Secrets arrive here sealed
+ * wrong codes, recovery codes (schema 6) and the server's settings (the MFA policy). Only
+ * this file reads or writes `mfa_authenticators`, `mfa_throttle`, `mfa_recovery_codes` and
+ * `server_settings`. Secrets arrive here sealed
  * (server/keys.ts); nothing here sees a code or a key in the clear.
  */
 import { MFA_POLICY_LEVELS, type MfaPolicyLevel } from '../../shared/api/server-contract';
-import { int, textOrNull, type Queryable, type Row } from './db';
+import { int, text, textOrNull, type Queryable, type Row } from './db';
 
 const POLICY_KEY = 'mfa_policy';
 export const DEFAULT_MFA_POLICY: MfaPolicyLevel = 'optional';
@@ -105,4 +106,27 @@ export async function setMfaBlockedUntil(db: Queryable, userId: string, until: n
 /** A second step done: the wrong ones before it are forgotten. */
 export async function clearMfaFailures(db: Queryable, userId: string): Promise<void> {
   await db.query('DELETE FROM mfa_throttle WHERE user_id = $1', [userId]);
+}
+
+/** The ten recovery codes: their hashes (checked) and all of them sealed (shown again); the old ones go. */
+export async function replaceRecoveryCodes(tx: Queryable, userId: string, hashes: readonly string[], sealed: string): Promise<void> {
+  await tx.query('DELETE FROM mfa_recovery_codes WHERE user_id = $1', [userId]);
+  for (const hash of hashes) await tx.query('INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES ($1, $2)', [userId, hash]);
+  await tx.query('UPDATE mfa_authenticators SET sealed_recovery_codes = $2 WHERE user_id = $1', [userId, sealed]);
+}
+
+/** Marks an unused code used; false when there is none with that hash (wrong, or used). */
+export async function spendRecoveryCode(tx: Queryable, userId: string, hash: string, now: number): Promise<boolean> {
+  const rows = await tx.query('UPDATE mfa_recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING user_id', [userId, hash, now]);
+  return rows.length === 1;
+}
+
+export async function recoveryCodeHashes(db: Queryable, userId: string): Promise<{ hash: string; used: boolean }[]> {
+  const rows = await db.query('SELECT code_hash, used_at FROM mfa_recovery_codes WHERE user_id = $1', [userId]);
+  return rows.map((row) => ({ hash: text(row, 'code_hash'), used: row.used_at !== null }));
+}
+
+export async function sealedRecoveryCodes(db: Queryable, userId: string): Promise<string | null> {
+  const [row] = await db.query('SELECT sealed_recovery_codes FROM mfa_authenticators WHERE user_id = $1 AND enabled_at IS NOT NULL', [userId]);
+  return row === undefined ? null : textOrNull(row, 'sealed_recovery_codes');
 }

@@ -66,6 +66,8 @@ export type SecondStep = (typeof SECOND_STEPS)[number];
 
 /** An authenticator code as typed: digits, spaces allowed between groups. */
 const otpCode = z.string().trim().min(6).max(12).regex(/^[0-9 ]+$/, 'a code is digits');
+/** A recovery code as typed: XXXXX-XXXXX, any case, spaces or hyphens anywhere. */
+const recoveryCode = z.string().trim().min(10).max(24).regex(/^[A-Za-z0-9 -]+$/, 'a recovery code is letters and digits');
 
 export interface RouteSpec<I extends z.ZodType | null, O extends z.ZodType> {
   readonly method: 'GET' | 'POST';
@@ -155,22 +157,34 @@ export const SERVER_ROUTES = {
   /** The person's MFA as the server sees it, and the policy that applies. */
   mfaStatus: route({
     method: 'GET', path: '/v1/mfa', access: 'password', input: null,
-    output: z.strictObject({ authenticator: z.boolean(), policy: z.enum(MFA_POLICY_LEVELS), secondStep: z.enum(SECOND_STEPS) }),
+    output: z.strictObject({
+      authenticator: z.boolean(), policy: z.enum(MFA_POLICY_LEVELS), secondStep: z.enum(SECOND_STEPS), recoveryCodesLeft: z.number().int().nonnegative(),
+    }),
   }),
   /** A new authenticator key (160 bits), waiting for one code; from a password-only session only when the policy makes them enrol. */
   mfaEnrolStart: route({
     method: 'POST', path: '/v1/mfa/authenticator/start', access: 'password', input: z.strictObject({}),
     output: z.strictObject({ secret: z.string(), uri: z.string() }),
   }),
-  /** One code from the new key turns it on and counts as this session's second step. */
+  /** One code from the new key turns it on and counts as this session's second step; the ten recovery codes, shown this once. */
   mfaEnrolConfirm: route({
     method: 'POST', path: '/v1/mfa/authenticator/confirm', access: 'password', input: z.strictObject({ code: otpCode }),
-    output: z.strictObject({ secondStep: z.enum(SECOND_STEPS) }),
+    output: z.strictObject({ secondStep: z.enum(SECOND_STEPS), recoveryCodes: z.array(z.string()).length(10) }),
   }),
   /** The second step with the authenticator's code. */
   mfaVerify: route({
     method: 'POST', path: '/v1/mfa/verify', access: 'password', input: z.strictObject({ code: otpCode }),
     output: z.strictObject({ secondStep: z.enum(SECOND_STEPS) }),
+  }),
+  /** The second step with a recovery code instead (each works once). */
+  mfaRecovery: route({
+    method: 'POST', path: '/v1/mfa/recovery', access: 'password', input: z.strictObject({ code: recoveryCode }),
+    output: z.strictObject({ secondStep: z.enum(SECOND_STEPS), recoveryCodesLeft: z.number().int().nonnegative() }),
+  }),
+  /** "View recovery codes": only within 5 minutes of a second step done in this session (else MFA_REQUIRED: verify again). */
+  mfaRecoveryCodes: route({
+    method: 'POST', path: '/v1/mfa/recovery-codes/view', access: 'session', input: z.strictObject({}),
+    output: z.strictObject({ codes: z.array(z.strictObject({ code: z.string(), used: z.boolean() })) }),
   }),
   /** The server-wide policy (owners only). */
   mfaPolicySet: route({

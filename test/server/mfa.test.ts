@@ -43,7 +43,9 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
   async function enrol(person: Person): Promise<string> {
     const { secret, uri } = await person.client.ok('mfaEnrolStart', {});
     expect(uri).toMatch(/^otpauth:\/\/totp\/Crewvault:/);
-    expect(await person.client.ok('mfaEnrolConfirm', { code: codeFor(secret, server.clock.now()) })).toEqual({ secondStep: 'done' });
+    const { secondStep, recoveryCodes } = await person.client.ok('mfaEnrolConfirm', { code: codeFor(secret, server.clock.now()) });
+    expect(secondStep).toBe('done');
+    expect(recoveryCodes).toHaveLength(10);
     return secret;
   }
 
@@ -60,7 +62,7 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
     expect(secondStep).toBe('done');
     const { sealedKeys } = await client.ok('accountKeys', undefined);
     expect(openWithExportKey(exportKey, sealedKeys ?? '')).toEqual(person.privateKey);
-    expect(await client.ok('mfaStatus', undefined)).toEqual({ authenticator: false, policy: 'optional', secondStep: 'done' });
+    expect(await client.ok('mfaStatus', undefined)).toEqual({ authenticator: false, policy: 'optional', secondStep: 'done', recoveryCodesLeft: 0 });
   });
 
   it('sets up an authenticator only with a right code from the new key, and only once', async () => {

@@ -8,6 +8,7 @@ import { migration0002 } from './0002-sign-in-throttle';
 import { migration0003 } from './0003-sealed-keys';
 import { migration0004 } from './0004-server-audit';
 import { migration0005 } from './0005-mfa';
+import { migration0006 } from './0006-recovery-codes';
 
 export interface Migration {
   readonly version: number;
@@ -15,4 +16,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006];
