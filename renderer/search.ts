@@ -38,8 +38,8 @@ const KEPT_RESULTS = 24;
 const KEPT_TERMS = 64;
 /** The size from which search is warmed up (below it, cold is fast enough), on how many entries, how often. */
 const WARM_UP_FROM = 5_000;
-const WARM_UP_SAMPLE = 4_000;
-const WARM_UP_ROUNDS = 4;
+const WARM_UP_SAMPLE = 20_000;
+const WARM_UP_ROUNDS = 2;
 /** How long after the list is shown search is readied: the list paints first. */
 const PREPARE_AFTER_MS = 50;
 
