@@ -1,7 +1,7 @@
 /**
  * The server's own audit: sign-ins, sessions ended, password changes, registrations,
- * invites and second steps (`mfa.*`: set up, each code right or wrong, an attempt ended, the
- * policy set). Each event is hash-linked to the one before and
+ * invites and second steps (`mfa.*`: set up, each code right or wrong, an attempt ended, an
+ * emergency code issued by whom for whom, the policy set). Each event is hash-linked to the one before and
  * the link is signed with the server's Ed25519 key (server/keys.ts), so `verifyAudit` finds a
  * row that was changed, removed or slipped in later by someone with only the database.
  * (Someone who also holds the key file can rewrite it: the limit of any server-kept log.)
@@ -27,6 +27,8 @@ export type AuditKind =
   | 'mfa.code'
   | 'mfa.recovery'
   | 'mfa.recovery-codes-viewed'
+  | 'mfa.emergency-issued'
+  | 'mfa.emergency'
   | 'mfa.attempt-ended'
   | 'mfa.policy-set';
 

@@ -6,6 +6,7 @@
 import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
 import { requireAuth, type CallContext } from '../app';
 import { createInvite, registerFinish, registerStart } from '../auth/accounts';
+import { issueEmergencyCode, useEmergencyCode } from '../auth/emergency';
 import { loginFinish, loginStart } from '../auth/login';
 import { enrolConfirm, enrolStart, mfaStatus, setPolicy, verifyCode } from '../auth/mfa';
 import { useRecoveryCode, viewRecoveryCodes } from '../auth/recovery';
@@ -37,5 +38,7 @@ export const ROUTE_HANDLERS = {
   mfaVerify: (input, call) => verifyCode(call.ctx, requireAuth(call), input, call.source),
   mfaRecovery: (input, call) => useRecoveryCode(call.ctx, requireAuth(call), input, call.source),
   mfaRecoveryCodes: (_input, call) => viewRecoveryCodes(call.ctx, requireAuth(call), call.source),
+  mfaEmergencyIssue: (input, call) => issueEmergencyCode(call.ctx, requireAuth(call), input, call.source),
+  mfaEmergency: (input, call) => useEmergencyCode(call.ctx, requireAuth(call), input, call.source),
   mfaPolicySet: (input, call) => setPolicy(call.ctx, requireAuth(call), input, call.source),
 } satisfies Handlers;

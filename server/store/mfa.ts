@@ -1,8 +1,8 @@
 /**
  * SQL for the second sign-in step (schema 5): authenticators, the per-account back-off for
- * wrong codes, recovery codes (schema 6) and the server's settings (the MFA policy). Only
- * this file reads or writes `mfa_authenticators`, `mfa_throttle`, `mfa_recovery_codes` and
- * `server_settings`. Secrets arrive here sealed
+ * wrong codes, recovery codes (schema 6), emergency codes (schema 7) and the server's
+ * settings (the MFA policy). Only this file reads or writes `mfa_authenticators`,
+ * `mfa_throttle`, `mfa_recovery_codes`, `mfa_emergency_codes` and `server_settings`. Secrets arrive here sealed
  * (server/keys.ts); nothing here sees a code or a key in the clear.
  */
 import { MFA_POLICY_LEVELS, type MfaPolicyLevel } from '../../shared/api/server-contract';
@@ -129,4 +129,22 @@ export async function recoveryCodeHashes(db: Queryable, userId: string): Promise
 export async function sealedRecoveryCodes(db: Queryable, userId: string): Promise<string | null> {
   const [row] = await db.query('SELECT sealed_recovery_codes FROM mfa_authenticators WHERE user_id = $1 AND enabled_at IS NOT NULL', [userId]);
   return row === undefined ? null : textOrNull(row, 'sealed_recovery_codes');
+}
+
+/** An emergency code for `userId`, replacing any before it. */
+export async function putEmergencyCode(db: Queryable, userId: string, hash: string, issuedBy: string, expiresAt: number): Promise<void> {
+  await db.query(
+    `INSERT INTO mfa_emergency_codes (user_id, code_hash, issued_by, expires_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (user_id) DO UPDATE SET code_hash = $2, issued_by = $3, expires_at = $4`,
+    [userId, hash, issuedBy, expiresAt],
+  );
+}
+
+/**
+ * Takes the person's emergency code when `hash` is it: gone after this, used or late. Returns
+ * whether it was still live, or undefined when it is not this code (or there is none).
+ */
+export async function takeEmergencyCode(tx: Queryable, userId: string, hash: string, now: number): Promise<{ live: boolean } | undefined> {
+  const [row] = await tx.query('DELETE FROM mfa_emergency_codes WHERE user_id = $1 AND code_hash = $2 RETURNING expires_at', [userId, hash]);
+  return row === undefined ? undefined : { live: int(row, 'expires_at') > now };
 }

@@ -66,6 +66,9 @@ export type SecondStep = (typeof SECOND_STEPS)[number];
 
 /** An authenticator code as typed: digits, spaces allowed between groups. */
 const otpCode = z.string().trim().min(6).max(12).regex(/^[0-9 ]+$/, 'a code is digits');
+/** An emergency code as read over the phone: six letters, any case. */
+const emergencyCode = z.string().trim().regex(/^[A-Za-z]{6}$/, 'an emergency code is six letters');
+const userId = z.string().regex(/^[0-9a-f]{32}$/, 'not a user id');
 /** A recovery code as typed: XXXXX-XXXXX, any case, spaces or hyphens anywhere. */
 const recoveryCode = z.string().trim().min(10).max(24).regex(/^[A-Za-z0-9 -]+$/, 'a recovery code is letters and digits');
 
@@ -185,6 +188,16 @@ export const SERVER_ROUTES = {
   mfaRecoveryCodes: route({
     method: 'POST', path: '/v1/mfa/recovery-codes/view', access: 'session', input: z.strictObject({}),
     output: z.strictObject({ codes: z.array(z.strictObject({ code: z.string(), used: z.boolean() })) }),
+  }),
+  /** Six letters for someone else's second step, good once for 2 minutes (owners for admins and members, admins for members; never for an owner). */
+  mfaEmergencyIssue: route({
+    method: 'POST', path: '/v1/mfa/emergency', access: 'session', input: z.strictObject({ userId }),
+    output: z.strictObject({ code: z.string(), expiresAt: millis }),
+  }),
+  /** The second step with an emergency code an admin issued. */
+  mfaEmergency: route({
+    method: 'POST', path: '/v1/mfa/emergency/use', access: 'password', input: z.strictObject({ code: emergencyCode }),
+    output: z.strictObject({ secondStep: z.enum(SECOND_STEPS) }),
   }),
   /** The server-wide policy (owners only). */
   mfaPolicySet: route({

@@ -31,7 +31,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await migrate(db)).toEqual({ from: 0, to: latestSchemaVersion() });
     expect(await schemaVersion(db)).toBe(latestSchemaVersion());
     expect(await tableNames(db)).toEqual([
-      'crewvault_schema', 'invites', 'login_attempts', 'mfa_authenticators', 'mfa_recovery_codes', 'mfa_throttle', 'server_audit', 'server_settings', 'sessions', 'sign_in_throttle', 'users',
+      'crewvault_schema', 'invites', 'login_attempts', 'mfa_authenticators', 'mfa_emergency_codes', 'mfa_recovery_codes', 'mfa_throttle', 'server_audit', 'server_settings', 'sessions', 'sign_in_throttle', 'users',
     ]);
     expect(await migrate(db)).toEqual({ from: latestSchemaVersion(), to: latestSchemaVersion() });
   });

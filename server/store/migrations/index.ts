@@ -9,6 +9,7 @@ import { migration0003 } from './0003-sealed-keys';
 import { migration0004 } from './0004-server-audit';
 import { migration0005 } from './0005-mfa';
 import { migration0006 } from './0006-recovery-codes';
+import { migration0007 } from './0007-emergency-codes';
 
 export interface Migration {
   readonly version: number;
@@ -16,4 +17,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007];
