@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = path.resolve(import.meta.dirname, '..');
 const scan = mkdtempSync(path.join(tmpdir(), 'crewvault-electronegativity-'));
@@ -17,13 +18,20 @@ try {
   const electronVersion = JSON.parse(readFileSync(path.join(root, 'node_modules/electron/package.json'), 'utf8')).version;
   try {
     execFileSync(process.execPath, [
+      '--import', pathToFileURL(path.join(root, 'scripts/electronegativity-offline.mjs')).href,
       path.join(root, 'node_modules/@doyensec/electronegativity/dist/index.js'),
       '-i', scan, '-e', electronVersion, '-x', 'AvailableSecurityFixesGlobalCheck', '-r', '-v', 'false', '-o', report,
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch {
     // The tool exits non-zero when it has findings; the report decides.
   }
-  const sarif = JSON.parse(readFileSync(report, 'utf8'));
+  let sarif;
+  try {
+    sarif = JSON.parse(readFileSync(report, 'utf8'));
+  } catch {
+    console.error('electronegativity: the tool wrote no report (it stopped before the end of its scan)');
+    process.exit(1);
+  }
   const findings = (sarif.runs?.[0]?.results ?? []).map((r) => {
     const where = r.locations?.[0]?.physicalLocation;
     return { id: r.ruleId, severity: r.level, where: `${where?.artifactLocation?.uri ?? 'N/A'}:${where?.region?.startLine ?? 0}` };
