@@ -30,5 +30,10 @@ export const REFRESH_TTL_MS = 30 * 24 * 60 * 60_000;
 /** Between OPAQUE's login start and finish: a client does both in well under a second of work. */
 export const LOGIN_ATTEMPT_TTL_MS = 2 * 60_000;
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60_000;
+/**
+ * How long a session may wait for its second step after the password: the code is asked in
+ * the same attempt as the password (Q360), not days later with a session kept from then.
+ */
+export const SECOND_STEP_TTL_MS = 10 * 60_000;
 /** A password change needs a sign-in at most this old: proof the person knows the current one. */
 export const PASSWORD_FRESH_MS = 10 * 60_000;

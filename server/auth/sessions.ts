@@ -10,7 +10,7 @@
 import type { SecondStep, ServerRouteInput, ServerRouteOutput, ServerUser, SessionTokens } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { appendAudit, recordAudit } from '../audit';
-import { ACCESS_TTL_MS, PASSWORD_FRESH_MS, REFRESH_TTL_MS, type ServerContext } from '../context';
+import { ACCESS_TTL_MS, PASSWORD_FRESH_MS, REFRESH_TTL_MS, SECOND_STEP_TTL_MS, type ServerContext } from '../context';
 import type { Queryable } from '../store/db';
 import { findSealedKeys, findUserById, replaceRegistrationRecord, type UserRow } from '../store/accounts';
 import { mfaStanding } from '../store/mfa';
@@ -46,7 +46,11 @@ export async function openSession(db: Queryable, now: number, user: UserRow, dev
   return tokens;
 }
 
-/** The session behind `Authorization: Bearer <accessToken>` from `deviceId`, or UNAUTHORIZED. */
+/**
+ * The session behind `Authorization: Bearer <accessToken>` from `deviceId`, or UNAUTHORIZED,
+ * with where its second step stands; one still waiting for it past SECOND_STEP_TTL_MS after
+ * the password is over (back to the password).
+ */
 export async function authenticate(ctx: ServerContext, accessToken: string | undefined, deviceId: string | undefined): Promise<Authenticated> {
   if (accessToken === undefined || deviceId === undefined) throw new CrewvaultError('UNAUTHORIZED', 'Sign in first');
   const session = await findSessionByAccess(ctx.db, hashToken(accessToken));
@@ -54,7 +58,11 @@ export async function authenticate(ctx: ServerContext, accessToken: string | und
   if (ctx.now() >= session.accessExpiresAt) throw new CrewvaultError('UNAUTHORIZED', 'Your access token has expired: refresh it');
   const user = await findUserById(ctx.db, session.userId);
   if (user === undefined) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
-  return { session, user: publicUser(user), secondStep: secondStepOf(session.secondStepAt, await mfaStanding(ctx.db, user.id)) };
+  const secondStep = secondStepOf(session.secondStepAt, await mfaStanding(ctx.db, user.id));
+  if (secondStep !== 'done' && ctx.now() - session.authenticatedAt > SECOND_STEP_TTL_MS) {
+    throw new CrewvaultError('UNAUTHORIZED', 'The time for the second step ran out: sign in again with your password');
+  }
+  return { session, user: publicUser(user), secondStep };
 }
 
 export async function refresh(ctx: ServerContext, input: ServerRouteInput<'refresh'>): Promise<ServerRouteOutput<'refresh'>> {

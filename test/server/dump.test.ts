@@ -1,8 +1,10 @@
 /**
  * What someone who copies the server's database learns, on PostgreSQL and on PGlite: after
- * registrations, sign-ins, refreshes and a password change, a dump of every table (and, on
- * the private cluster, `pg_dump`'s own) holds no password in any common encoding, no token
- * in the clear, no key of the client's, and nothing of the server's key file; the records
+ * registrations, sign-ins, refreshes, a password change and MFA (an authenticator set up,
+ * its recovery codes viewed, an emergency code issued), a dump of every table (and, on the
+ * private cluster, `pg_dump`'s own) holds no password in any common encoding, no token,
+ * TOTP key, recovery or emergency code in the clear, no key of the client's, and nothing of
+ * the server's key file; the records
  * it does hold cannot be tested against a guess without that key file, as shown by trying
  * with the right password against a server that has the records but another key. The log of
  * the same run holds none of these either.
@@ -12,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServerKeys } from '../../server/keys';
 import { text, type Database } from '../../server/store/db';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { invitePerson, registerOwner, startTestServer, TestClient, uniquePassword, type TestServer } from './support';
+import { authenticatorCode, invitePerson, registerOwner, startTestServer, TestClient, uniquePassword, type TestServer } from './support';
 
 const databases = useTestDatabases();
 
@@ -66,6 +68,15 @@ describe.each(DATABASE_KINDS)('a dump of the server database on %s', (kind) => {
     changer.password = uniquePassword();
     await changer.client.changePassword(changer.password);
     passwords.push(changer.password);
+    // MFA: the admin's authenticator key and recovery codes, an emergency code for the member.
+    const [admin, member] = people;
+    if (admin === undefined || member === undefined) throw new Error('no people');
+    const { secret } = await admin.client.ok('mfaEnrolStart', {});
+    const { recoveryCodes } = await admin.client.ok('mfaEnrolConfirm', { code: authenticatorCode(secret, server.clock.now()) });
+    await admin.client.ok('mfaRecoveryCodes', {});
+    secrets.push(secret, secret.replace(/ /g, ''), ...recoveryCodes, ...recoveryCodes.map((code) => code.replace('-', '')));
+    const { code: emergency } = await owner.client.ok('mfaEmergencyIssue', { userId: member.user.id });
+    secrets.push(emergency);
     const { invite } = await owner.client.ok('inviteCreate', { username: 'not-yet-registered', role: 'member' });
     secrets.push(invite, server.ownerInvite, server.keys.opaqueSetup, server.keys.stateKey.toString('base64url'), server.keys.stateKey.toString('hex'));
     dump = await sqlDump(server.db);
@@ -76,6 +87,9 @@ describe.each(DATABASE_KINDS)('a dump of the server database on %s', (kind) => {
     expect(dump).toContain('registration_record');
     expect(dump).toContain('refresh_hash');
     expect(dump).toContain('sealed_keys');
+    expect(dump).toContain('sealed_secret');
+    expect(dump).toContain('sealed_recovery_codes');
+    expect(dump).toMatch(/mfa_emergency_codes\n\{/);
   });
 
   it('holds no password, in any common encoding', () => {

@@ -8,15 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../server/audit';
 import { EMERGENCY_CODE_MS } from '../../server/auth/emergency';
 import { text } from '../../server/store/db';
-import { defaultOtpParams, hotpCode, timeStep } from '../../shared/otp';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { invitePerson, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
+import { authenticatorCode, invitePerson, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
-
-function codeFor(secret: string, nowMs: number): string {
-  return hotpCode({ ...defaultOtpParams(secret.replace(/ /g, '')), kind: 'hotp', counter: timeStep(nowMs, 30) }).code;
-}
 
 describe.each(DATABASE_KINDS)('emergency codes on %s', (kind) => {
   let server: TestServer;
@@ -33,7 +28,7 @@ describe.each(DATABASE_KINDS)('emergency codes on %s', (kind) => {
   async function lostAuthenticator(role: 'admin' | 'member' = 'member'): Promise<{ person: Person; client: TestClient }> {
     const person = await invitePerson(server, owner, role);
     const { secret } = await person.client.ok('mfaEnrolStart', {});
-    await person.client.ok('mfaEnrolConfirm', { code: codeFor(secret, server.clock.now()) });
+    await person.client.ok('mfaEnrolConfirm', { code: authenticatorCode(secret, server.clock.now()) });
     const client = new TestClient(server.url);
     expect((await client.login(person.username, person.password)).secondStep).toBe('code');
     return { person, client };

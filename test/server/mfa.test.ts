@@ -4,26 +4,21 @@
  * with one code; after the password, a person who has one gets a password-only session that
  * is refused the sealed keys (and everything else that releases data) until a code is given;
  * ±1 step, a step never accepted twice, five wrong codes end the attempt, the account waits,
- * and the policy (off / optional / required) decides who must have one.
+ * ten minutes to give the code, and the policy (off / optional / required) decides who must have one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WRONG_CODES_PER_ATTEMPT } from '../../server/auth/mfa';
 import { FIRST_WAIT_MS } from '../../server/auth/throttle';
+import { SECOND_STEP_TTL_MS } from '../../server/context';
 import { text } from '../../server/store/db';
-import { defaultOtpParams, hotpCode, timeStep } from '../../shared/otp';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { invitePerson, openWithExportKey, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
+import { authenticatorCode, invitePerson, openWithExportKey, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
 
-/** The authenticator app's code `steps` steps from now. */
-function codeFor(secret: string, nowMs: number, steps = 0): string {
-  return hotpCode({ ...defaultOtpParams(secret.replace(/ /g, '')), kind: 'hotp', counter: timeStep(nowMs, 30) + steps }).code;
-}
-
 /** A code that is none of the three the server would take now. */
 function wrongFor(secret: string, nowMs: number): string {
-  const near = new Set([-1, 0, 1].map((s) => codeFor(secret, nowMs, s)));
+  const near = new Set([-1, 0, 1].map((s) => authenticatorCode(secret, nowMs, s)));
   for (let n = 0; ; n += 1) {
     const candidate = String(n).padStart(6, '0');
     if (!near.has(candidate)) return candidate;
@@ -43,7 +38,7 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
   async function enrol(person: Person): Promise<string> {
     const { secret, uri } = await person.client.ok('mfaEnrolStart', {});
     expect(uri).toMatch(/^otpauth:\/\/totp\/Crewvault:/);
-    const { secondStep, recoveryCodes } = await person.client.ok('mfaEnrolConfirm', { code: codeFor(secret, server.clock.now()) });
+    const { secondStep, recoveryCodes } = await person.client.ok('mfaEnrolConfirm', { code: authenticatorCode(secret, server.clock.now()) });
     expect(secondStep).toBe('done');
     expect(recoveryCodes).toHaveLength(10);
     return secret;
@@ -71,7 +66,7 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
     expect(secret).toMatch(/^[A-Z2-7]{4}( [A-Z2-7]{4}){7}$/);
     expect(await person.client.fails('mfaEnrolConfirm', { code: wrongFor(secret, server.clock.now()) })).toMatchObject({ code: 'WRONG_CODE', status: 401 });
     expect((await person.client.ok('mfaStatus', undefined)).authenticator).toBe(false);
-    await person.client.ok('mfaEnrolConfirm', { code: codeFor(secret, server.clock.now()) });
+    await person.client.ok('mfaEnrolConfirm', { code: authenticatorCode(secret, server.clock.now()) });
     expect((await person.client.ok('mfaStatus', undefined)).authenticator).toBe(true);
     expect(await person.client.fails('mfaEnrolStart', {})).toMatchObject({ code: 'ALREADY_EXISTS' });
     // The key is kept sealed: the database holds it nowhere in the clear.
@@ -94,7 +89,7 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
     if (tokens === undefined) throw new Error('not signed in');
     client.tokens = (await client.ok('refresh', { refreshToken: tokens.refreshToken, deviceId: client.deviceId })).tokens;
     expect(await client.fails('accountKeys', undefined)).toMatchObject({ code: 'MFA_REQUIRED' });
-    expect(await client.ok('mfaVerify', { code: codeFor(secret, server.clock.now()) })).toEqual({ secondStep: 'done' });
+    expect(await client.ok('mfaVerify', { code: authenticatorCode(secret, server.clock.now()) })).toEqual({ secondStep: 'done' });
     const { sealedKeys } = await client.ok('accountKeys', undefined);
     expect(openWithExportKey(exportKey, sealedKeys ?? '')).toEqual(person.privateKey);
     await client.ok('inviteCreate', { username: `new-${person.username}`, role: 'member' });
@@ -107,18 +102,32 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
     const secret = await enrol(person);
     server.clock.advance(60_000);
     const a = await signIn(person);
-    expect(await a.client.fails('mfaVerify', { code: codeFor(secret, server.clock.now(), 2) })).toMatchObject({ code: 'WRONG_CODE' });
-    expect(await a.client.fails('mfaVerify', { code: codeFor(secret, server.clock.now(), -2) })).toMatchObject({ code: 'WRONG_CODE' });
-    await a.client.ok('mfaVerify', { code: codeFor(secret, server.clock.now(), -1) });
+    expect(await a.client.fails('mfaVerify', { code: authenticatorCode(secret, server.clock.now(), 2) })).toMatchObject({ code: 'WRONG_CODE' });
+    expect(await a.client.fails('mfaVerify', { code: authenticatorCode(secret, server.clock.now(), -2) })).toMatchObject({ code: 'WRONG_CODE' });
+    await a.client.ok('mfaVerify', { code: authenticatorCode(secret, server.clock.now(), -1) });
     // The same code again (another device, same step): refused, as is the step before it.
     const b = await signIn(person);
-    expect(await b.client.fails('mfaVerify', { code: codeFor(secret, server.clock.now(), -1) })).toMatchObject({ code: 'WRONG_CODE', message: 'That code is not right (or was already used)' });
-    await b.client.ok('mfaVerify', { code: codeFor(secret, server.clock.now(), 1) });
+    expect(await b.client.fails('mfaVerify', { code: authenticatorCode(secret, server.clock.now(), -1) })).toMatchObject({ code: 'WRONG_CODE', message: 'That code is not right (or was already used)' });
+    await b.client.ok('mfaVerify', { code: authenticatorCode(secret, server.clock.now(), 1) });
     // The current step is now behind the last one used: refused until the clock passes it.
     const c = await signIn(person);
-    expect(await c.client.fails('mfaVerify', { code: codeFor(secret, server.clock.now()) })).toMatchObject({ code: 'WRONG_CODE' });
+    expect(await c.client.fails('mfaVerify', { code: authenticatorCode(secret, server.clock.now()) })).toMatchObject({ code: 'WRONG_CODE' });
     server.clock.advance(60_000);
-    await c.client.ok('mfaVerify', { code: codeFor(secret, server.clock.now()) });
+    await c.client.ok('mfaVerify', { code: authenticatorCode(secret, server.clock.now()) });
+  });
+
+  it('gives a password-only session ten minutes for its second step, then sends it back to the password', async () => {
+    const person = await invitePerson(server, owner);
+    const secret = await enrol(person);
+    const { client } = await signIn(person);
+    server.clock.advance(SECOND_STEP_TTL_MS + 1);
+    const over = { code: 'UNAUTHORIZED', status: 401, message: 'The time for the second step ran out: sign in again with your password' };
+    expect(await client.fails('mfaVerify', { code: authenticatorCode(secret, server.clock.now()) })).toEqual(over);
+    expect(await client.fails('accountKeys', undefined)).toEqual(over);
+    // A session whose second step was done is not touched by the limit.
+    await person.client.ok('accountKeys', undefined);
+    const again = await signIn(person);
+    await again.client.ok('mfaVerify', { code: authenticatorCode(secret, server.clock.now()) });
   });
 
   it('accepts one code once when two sessions send it at the same moment', async () => {
@@ -126,7 +135,7 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
     const secret = await enrol(person);
     server.clock.advance(30_000);
     const sessions = await Promise.all([signIn(person), signIn(person), signIn(person)]);
-    const code = codeFor(secret, server.clock.now());
+    const code = authenticatorCode(secret, server.clock.now());
     const replies = await Promise.all(sessions.map(({ client }) => client.call('mfaVerify', { code })));
     expect(replies.filter((reply) => reply.ok)).toHaveLength(1);
   });
@@ -144,18 +153,18 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
     expect(await client.fails('session', undefined)).toMatchObject({ code: 'UNAUTHORIZED' });
     // The password again: the account waits 30 s before any code is checked, even a right one.
     const again = await signIn(person);
-    expect(await again.client.fails('mfaVerify', { code: codeFor(secret, server.clock.now()) })).toEqual({ code: 'TOO_MANY_ATTEMPTS', status: 429, message: 'Too many wrong codes: try again in 30 s' });
+    expect(await again.client.fails('mfaVerify', { code: authenticatorCode(secret, server.clock.now()) })).toEqual({ code: 'TOO_MANY_ATTEMPTS', status: 429, message: 'Too many wrong codes: try again in 30 s' });
     server.clock.advance(FIRST_WAIT_MS);
     // One more wrong code in a row doubles the wait.
     expect(await again.client.fails('mfaVerify', { code: wrongFor(secret, server.clock.now()) })).toMatchObject({ code: 'WRONG_CODE' });
-    expect(await again.client.fails('mfaVerify', { code: codeFor(secret, server.clock.now()) })).toMatchObject({ code: 'TOO_MANY_ATTEMPTS', message: 'Too many wrong codes: try again in 60 s' });
+    expect(await again.client.fails('mfaVerify', { code: authenticatorCode(secret, server.clock.now()) })).toMatchObject({ code: 'TOO_MANY_ATTEMPTS', message: 'Too many wrong codes: try again in 60 s' });
     server.clock.advance(2 * FIRST_WAIT_MS);
-    await again.client.ok('mfaVerify', { code: codeFor(secret, server.clock.now()) });
+    await again.client.ok('mfaVerify', { code: authenticatorCode(secret, server.clock.now()) });
     // A right code forgets the wrong ones: the next wrong one waits for nothing.
     server.clock.advance(30_000);
     const later = await signIn(person);
     expect(await later.client.fails('mfaVerify', { code: wrongFor(secret, server.clock.now()) })).toMatchObject({ code: 'WRONG_CODE' });
-    await later.client.ok('mfaVerify', { code: codeFor(secret, server.clock.now()) });
+    await later.client.ok('mfaVerify', { code: authenticatorCode(secret, server.clock.now()) });
   });
 
   it('audits set-up, right and wrong codes and the attempt ended, with no code or key in the audit', async () => {
@@ -182,7 +191,7 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
         const { client, secondStep } = await signIn(person);
         expect(secondStep).toBe('enrol');
         const { secret } = await client.ok('mfaEnrolStart', {});
-        await client.ok('mfaEnrolConfirm', { code: codeFor(secret, server.clock.now()) });
+        await client.ok('mfaEnrolConfirm', { code: authenticatorCode(secret, server.clock.now()) });
         await client.ok('accountKeys', undefined);
       } finally {
         await enrolIfAsked(owner);
@@ -201,7 +210,7 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
       await owner.client.ok('mfaPolicySet', { level: 'optional' });
       expect(await off.client.fails('accountKeys', undefined)).toMatchObject({ code: 'MFA_REQUIRED' });
       server.clock.advance(30_000);
-      await off.client.ok('mfaVerify', { code: codeFor(secret, server.clock.now()) });
+      await off.client.ok('mfaVerify', { code: authenticatorCode(secret, server.clock.now()) });
       await off.client.ok('accountKeys', undefined);
     });
   });
@@ -210,6 +219,6 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
   async function enrolIfAsked(person: Person): Promise<void> {
     if ((await person.client.ok('session', undefined)).secondStep !== 'enrol') return;
     const { secret } = await person.client.ok('mfaEnrolStart', {});
-    await person.client.ok('mfaEnrolConfirm', { code: codeFor(secret, server.clock.now()) });
+    await person.client.ok('mfaEnrolConfirm', { code: authenticatorCode(secret, server.clock.now()) });
   }
 });

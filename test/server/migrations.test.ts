@@ -65,6 +65,17 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await db.query('SELECT sealed_keys FROM users')).toEqual([{ sealed_keys: null }]);
   });
 
+  it('upgrades schema 4 in place: a session from before has done no second step and no wrong code yet', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 4))).toEqual({ from: 0, to: 4 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1)");
+    await db.query(`INSERT INTO sessions (id, user_id, device_id, created_at, authenticated_at, access_hash, access_expires_at, refresh_hash, refresh_expires_at)
+      VALUES ('s1', 'u1', 'd1', 1, 1, 'a1', 2, 'r1', 3)`);
+    expect(await migrate(db)).toEqual({ from: 4, to: latestSchemaVersion() });
+    expect(await db.query('SELECT id, second_step_at, wrong_codes FROM sessions')).toEqual([{ id: 's1', second_step_at: null, wrong_codes: 0 }]);
+    expect(await db.query('SELECT count(*)::int AS n FROM mfa_authenticators')).toEqual([{ n: 0 }]);
+  });
+
   it('lets two servers start at once: each migration runs exactly once', async () => {
     if (kind === 'pglite') return; // one process owns a PGlite folder; the race is PostgreSQL's
     const url = await databases.postgresUrl();

@@ -8,15 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECOVERY_VIEW_FRESH_MS } from '../../server/auth/recovery';
 import { text } from '../../server/store/db';
-import { defaultOtpParams, hotpCode, timeStep } from '../../shared/otp';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { invitePerson, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
+import { authenticatorCode, invitePerson, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
-
-function codeFor(secret: string, nowMs: number): string {
-  return hotpCode({ ...defaultOtpParams(secret.replace(/ /g, '')), kind: 'hotp', counter: timeStep(nowMs, 30) }).code;
-}
 
 describe.each(DATABASE_KINDS)('recovery codes on %s', (kind) => {
   let server: TestServer;
@@ -29,7 +24,7 @@ describe.each(DATABASE_KINDS)('recovery codes on %s', (kind) => {
 
   async function enrol(person: Person): Promise<{ secret: string; recoveryCodes: string[] }> {
     const { secret } = await person.client.ok('mfaEnrolStart', {});
-    const { recoveryCodes } = await person.client.ok('mfaEnrolConfirm', { code: codeFor(secret, server.clock.now()) });
+    const { recoveryCodes } = await person.client.ok('mfaEnrolConfirm', { code: authenticatorCode(secret, server.clock.now()) });
     return { secret, recoveryCodes };
   }
 
@@ -80,7 +75,7 @@ describe.each(DATABASE_KINDS)('recovery codes on %s', (kind) => {
       code: 'MFA_REQUIRED', status: 401, message: 'Enter a code from your authenticator again to see your recovery codes',
     });
     // Re-authentication: a code again, in the same session.
-    await client.ok('mfaVerify', { code: codeFor(secret, server.clock.now()) });
+    await client.ok('mfaVerify', { code: authenticatorCode(secret, server.clock.now()) });
     expect((await client.ok('mfaRecoveryCodes', {})).codes).toHaveLength(10);
     // A session that never needed a second step (nobody without an authenticator has codes).
     const plain = await invitePerson(server, owner);

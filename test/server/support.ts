@@ -12,6 +12,7 @@ import {
   DEVICE_HEADER, parseServerReply, SERVER_ROUTES, type ServerRouteInput, type ServerRouteName, type ServerRouteOutput, type ServerUser, type SessionTokens,
 } from '../../shared/api/server-contract';
 import type { ErrorInfo } from '../../shared/errors';
+import { defaultOtpParams, hotpCode, timeStep } from '../../shared/otp';
 import { buildApp } from '../../server/app';
 import { firstOwnerInvite } from '../../server/auth/accounts';
 import { DEFAULT_THROTTLE_LIMITS, type ThrottleLimits } from '../../server/context';
@@ -186,6 +187,11 @@ export class TestClient {
     const result = await this.ok('passwordFinish', { registrationRecord, sealedKeys: sealWithExportKey(exportKey, privateKey) });
     return { ...result, exportKey };
   }
+}
+
+/** What a person's authenticator app shows for `secret` (as the server gave it, grouped or not) `steps` steps from `nowMs`. */
+export function authenticatorCode(secret: string, nowMs: number, steps = 0): string {
+  return hotpCode({ ...defaultOtpParams(secret.replace(/ /g, '')), kind: 'hotp', counter: timeStep(nowMs, 30) + steps }).code;
 }
 
 /** A user name no other test uses. */
