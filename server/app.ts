@@ -12,7 +12,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { DEVICE_HEADER, SERVER_BODY_LIMIT_BYTES, SERVER_ROUTES, type ServerRouteName } from '../shared/api/server-contract';
 import { CrewvaultError } from '../shared/errors';
-import { requireSecondStep } from './auth/mfa';
+import { requireSecondStep } from './auth/second-step';
 import { authenticate, type Authenticated } from './auth/sessions';
 import type { ServerContext } from './context';
 import { errorReply } from './errors';

@@ -15,7 +15,7 @@ import type { ServerContext } from '../context';
 import { keyedHash } from '../keys';
 import { findUserById } from '../store/accounts';
 import { putEmergencyCode, takeEmergencyCode } from '../store/mfa';
-import { checkSecondStep } from './mfa';
+import { checkSecondStep } from './second-step';
 import type { Authenticated } from './sessions';
 
 export const EMERGENCY_CODE_MS = 2 * 60_000;

@@ -14,7 +14,7 @@ import { LOGIN_ATTEMPT_TTL_MS, type ServerContext } from '../context';
 import { findUserById, findUserByKey } from '../store/accounts';
 import { mfaStanding } from '../store/mfa';
 import { deleteExpired, insertLoginAttempt, takeLoginAttempt } from '../store/sessions';
-import { secondStepOf } from './mfa';
+import { secondStepOf } from './second-step';
 import { usernameKey } from './names';
 import { finishLogin, startLogin } from './opaque';
 import { openSession, publicUser } from './sessions';

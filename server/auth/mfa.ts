@@ -5,67 +5,32 @@
  * releases data (server/app.ts, MFA_REQUIRED) until this step is done.
  *
  * Rules: a code of the current step or one either side is accepted (clocks drift), never a
- * step at or before the last one accepted; five wrong codes end the session (back to the
- * password); wrong codes in a row per account, whichever session made them, make the
- * account wait, doubling (throttle.ts's waits). Each check and the use of what it checked
- * happen in one transaction on the locked row, so of two requests with one code one wins.
+ * step at or before the last one accepted. Wrong codes, waits and the end of an attempt are
+ * second-step.ts's, shared with recovery and emergency codes. Each check and the use of
+ * what it checked happen in one transaction on the locked row, so of two requests with one
+ * code one wins.
  *
  * The TOTP key is kept sealed under a key from the server's key file (server/keys.ts
  * sealSecret): the server must compute codes to check them, so a hash would not do, and a
  * dump of the database alone opens nothing. Must never: log or audit a code or a key.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { MfaPolicyLevel, SecondStep, ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
+import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { buildOtpUri, defaultOtpParams, encodeSecret, groupSecret, hotpCode, timeStep, DEFAULT_PERIOD, type OtpParams } from '../../shared/otp';
-import { appendAudit, recordAudit, type AuditKind } from '../audit';
+import { appendAudit, recordAudit } from '../audit';
 import type { ServerContext } from '../context';
 import { openSecret, sealSecret } from '../keys';
-import type { Transaction } from '../store/db';
-import {
-  clearMfaFailures, countMfaFailure, enableAuthenticator, lockAuthenticator, mfaBlockedUntil, mfaStanding, putPendingSecret, readMfaPolicy, setLastStep,
-  setMfaBlockedUntil, writeMfaPolicy,
-} from '../store/mfa';
-import { countWrongCode, deleteSession, setSecondStepDone } from '../store/sessions';
+import { enableAuthenticator, lockAuthenticator, mfaStanding, putPendingSecret, readMfaPolicy, setLastStep, writeMfaPolicy } from '../store/mfa';
 import { newRecoveryCodes, recoveryCodesLeft } from './recovery';
+import { checkSecondStep } from './second-step';
 import type { Authenticated } from './sessions';
-import { waitAfter } from './throttle';
 
 /** A setup waits this long for its first code. */
 export const ENROLMENT_MS = 30 * 60_000;
-/** Wrong codes that end a session, and after which (in a row, per account) waiting begins. */
-export const WRONG_CODES_PER_ATTEMPT = 5;
-
-/** Where a session stands, from when its second step was done, the person's authenticator and the policy. */
-export function secondStepOf(secondStepAt: number | null, standing: { readonly authenticator: boolean; readonly policy: MfaPolicyLevel }): SecondStep {
-  if (secondStepAt !== null || standing.policy === 'off') return 'done';
-  if (standing.authenticator) return 'code';
-  return standing.policy === 'required' ? 'enrol' : 'done';
-}
-
-/** Throws MFA_REQUIRED unless the session may have data (app.ts, for every `session` route). */
-export function requireSecondStep(auth: Authenticated): void {
-  if (auth.secondStep === 'code') throw new CrewvaultError('MFA_REQUIRED', 'Enter the code from your authenticator app first');
-  if (auth.secondStep === 'enrol') throw new CrewvaultError('MFA_REQUIRED', 'This server requires two-step sign-in: set up an authenticator app first');
-}
 
 function secretPurpose(kind: 'pending' | 'authenticator', userId: string): string {
   return `crewvault mfa ${kind} ${userId}`;
-}
-
-function wrongCode(): CrewvaultError {
-  return new CrewvaultError('WRONG_CODE', 'That code is not right (or was already used)');
-}
-
-/**
- * What a check-and-use transaction decides: its value, or the refusal to throw once it has
- * committed (a wrong code's count must be kept, and a throw inside would roll it back).
- */
-type Outcome<T> = { readonly value: T } | { readonly error: CrewvaultError };
-
-function settled<T>(outcome: Outcome<T>): T {
-  if ('error' in outcome) throw outcome.error;
-  return outcome.value;
 }
 
 /** The step (now, one before or one after) whose code is `code`, if later than `after`. */
@@ -78,53 +43,6 @@ export function matchingStep(secret: string, code: string, nowMs: number, after:
     if (expected.length === typed.length && timingSafeEqual(expected, typed)) return step;
   }
   return undefined;
-}
-
-async function waiting(tx: Transaction, ctx: ServerContext, userId: string): Promise<CrewvaultError | undefined> {
-  const until = await mfaBlockedUntil(tx, userId);
-  const now = ctx.now();
-  if (until <= now) return undefined;
-  return new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many wrong codes: try again in ${Math.ceil((until - now) / 1000)} s`);
-}
-
-/**
- * A wrong second step, inside the transaction that checked it: counted for the account (and
- * its wait set) and for the session, which ends at the fifth. The refusal to throw after commit.
- */
-export async function wrongSecondStep(tx: Transaction, ctx: ServerContext, auth: Authenticated, kind: AuditKind, source: string): Promise<CrewvaultError> {
-  const userId = auth.user.id;
-  const wait = waitAfter(await countMfaFailure(tx, userId), WRONG_CODES_PER_ATTEMPT);
-  if (wait > 0) await setMfaBlockedUntil(tx, userId, ctx.now() + wait);
-  if (await countWrongCode(tx, auth.session.id) >= WRONG_CODES_PER_ATTEMPT) {
-    await deleteSession(tx, auth.session.id);
-    await appendAudit(tx, ctx, { kind: 'mfa.attempt-ended', actorId: userId, subjectId: userId, source, detail: { via: kind } });
-    return new CrewvaultError('UNAUTHORIZED', 'Too many wrong codes: this sign-in is over. Sign in again with your password');
-  }
-  await appendAudit(tx, ctx, { kind, actorId: userId, subjectId: userId, source, detail: { ok: false } });
-  return wrongCode();
-}
-
-/** The second step done in this session: the account's wrong codes are forgotten. */
-export async function secondStepDone(tx: Transaction, ctx: ServerContext, auth: Authenticated, kind: AuditKind, source: string): Promise<void> {
-  await setSecondStepDone(tx, auth.session.id, ctx.now());
-  await clearMfaFailures(tx, auth.user.id);
-  await appendAudit(tx, ctx, { kind, actorId: auth.user.id, subjectId: auth.user.id, source, detail: { ok: true } });
-}
-
-/**
- * A check-and-use in one transaction: `check` returns the value when the second step is
- * right, or `wrong` when it is not (counted); the account's wait is checked first.
- */
-export async function checkSecondStep<T>(ctx: ServerContext, auth: Authenticated, kind: AuditKind, source: string,
-  check: (tx: Transaction) => Promise<Outcome<T> | 'wrong'>): Promise<T> {
-  return settled(await ctx.db.transaction(async (tx): Promise<Outcome<T>> => {
-    const refused = await waiting(tx, ctx, auth.user.id);
-    if (refused !== undefined) return { error: refused };
-    const outcome = await check(tx);
-    if (outcome === 'wrong') return { error: await wrongSecondStep(tx, ctx, auth, kind, source) };
-    if ('value' in outcome) await secondStepDone(tx, ctx, auth, kind, source);
-    return outcome;
-  }));
 }
 
 export async function mfaStatus(ctx: ServerContext, auth: Authenticated): Promise<ServerRouteOutput<'mfaStatus'>> {

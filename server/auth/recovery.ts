@@ -16,7 +16,7 @@ import type { ServerContext } from '../context';
 import { keyedHash, openSecret, sealSecret } from '../keys';
 import type { Queryable } from '../store/db';
 import { lockAuthenticator, recoveryCodeHashes, replaceRecoveryCodes, sealedRecoveryCodes, spendRecoveryCode } from '../store/mfa';
-import { checkSecondStep } from './mfa';
+import { checkSecondStep } from './second-step';
 import type { Authenticated } from './sessions';
 
 export const RECOVERY_CODES = 10;

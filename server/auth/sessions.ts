@@ -17,7 +17,7 @@ import { mfaStanding } from '../store/mfa';
 import {
   deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, findSessionByAccess, insertSession, rotateSessionTokens, type SessionRow,
 } from '../store/sessions';
-import { secondStepOf } from './mfa';
+import { secondStepOf } from './second-step';
 import { checkRegistrationRecord, registrationResponse } from './opaque';
 import { hashToken, newId, newToken } from './tokens';
 

@@ -7,7 +7,7 @@
  * ten minutes to give the code, and the policy (off / optional / required) decides who must have one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WRONG_CODES_PER_ATTEMPT } from '../../server/auth/mfa';
+import { WRONG_CODES_PER_ATTEMPT } from '../../server/auth/second-step';
 import { FIRST_WAIT_MS } from '../../server/auth/throttle';
 import { SECOND_STEP_TTL_MS } from '../../server/context';
 import { text } from '../../server/store/db';

@@ -1,0 +1,96 @@
+/**
+ * The second sign-in step's common rules, whatever stands in for it (an authenticator code,
+ * a recovery code, an emergency code): where a session stands (`secondStepOf`), the refusal
+ * of data to a session that has not done it (app.ts), and the one check-and-use transaction
+ * every kind of code goes through: the account's wait first, then the check; a wrong one is
+ * counted for the account (waits doubling, throttle.ts) and for the session, which ends at
+ * the fifth (back to the password); a right one marks the session's second step done and
+ * forgets the account's wrong ones. Each is audited (`mfa.*`), never with the code.
+ */
+import type { MfaPolicyLevel, SecondStep } from '../../shared/api/server-contract';
+import { CrewvaultError } from '../../shared/errors';
+import { appendAudit, type AuditKind } from '../audit';
+import type { ServerContext } from '../context';
+import type { Transaction } from '../store/db';
+import { clearMfaFailures, countMfaFailure, mfaBlockedUntil, setMfaBlockedUntil } from '../store/mfa';
+import { countWrongCode, deleteSession, setSecondStepDone } from '../store/sessions';
+import type { Authenticated } from './sessions';
+import { waitAfter } from './throttle';
+
+/** Wrong codes that end a session, and after which (in a row, per account) waiting begins. */
+export const WRONG_CODES_PER_ATTEMPT = 5;
+
+/** Where a session stands, from when its second step was done, the person's authenticator and the policy. */
+export function secondStepOf(secondStepAt: number | null, standing: { readonly authenticator: boolean; readonly policy: MfaPolicyLevel }): SecondStep {
+  if (secondStepAt !== null || standing.policy === 'off') return 'done';
+  if (standing.authenticator) return 'code';
+  return standing.policy === 'required' ? 'enrol' : 'done';
+}
+
+/** Throws MFA_REQUIRED unless the session may have data (app.ts, for every `session` route). */
+export function requireSecondStep(auth: Authenticated): void {
+  if (auth.secondStep === 'code') throw new CrewvaultError('MFA_REQUIRED', 'Enter the code from your authenticator app first');
+  if (auth.secondStep === 'enrol') throw new CrewvaultError('MFA_REQUIRED', 'This server requires two-step sign-in: set up an authenticator app first');
+}
+
+function wrongCode(): CrewvaultError {
+  return new CrewvaultError('WRONG_CODE', 'That code is not right (or was already used)');
+}
+
+/**
+ * What a check-and-use transaction decides: its value, or the refusal to throw once it has
+ * committed (a wrong code's count must be kept, and a throw inside would roll it back).
+ */
+export type Outcome<T> = { readonly value: T } | { readonly error: CrewvaultError };
+
+function settled<T>(outcome: Outcome<T>): T {
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}
+
+async function waiting(tx: Transaction, ctx: ServerContext, userId: string): Promise<CrewvaultError | undefined> {
+  const until = await mfaBlockedUntil(tx, userId);
+  const now = ctx.now();
+  if (until <= now) return undefined;
+  return new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many wrong codes: try again in ${Math.ceil((until - now) / 1000)} s`);
+}
+
+/**
+ * A wrong second step, inside the transaction that checked it: counted for the account (and
+ * its wait set) and for the session, which ends at the fifth. The refusal to throw after commit.
+ */
+export async function wrongSecondStep(tx: Transaction, ctx: ServerContext, auth: Authenticated, kind: AuditKind, source: string): Promise<CrewvaultError> {
+  const userId = auth.user.id;
+  const wait = waitAfter(await countMfaFailure(tx, userId), WRONG_CODES_PER_ATTEMPT);
+  if (wait > 0) await setMfaBlockedUntil(tx, userId, ctx.now() + wait);
+  if (await countWrongCode(tx, auth.session.id) >= WRONG_CODES_PER_ATTEMPT) {
+    await deleteSession(tx, auth.session.id);
+    await appendAudit(tx, ctx, { kind: 'mfa.attempt-ended', actorId: userId, subjectId: userId, source, detail: { via: kind } });
+    return new CrewvaultError('UNAUTHORIZED', 'Too many wrong codes: this sign-in is over. Sign in again with your password');
+  }
+  await appendAudit(tx, ctx, { kind, actorId: userId, subjectId: userId, source, detail: { ok: false } });
+  return wrongCode();
+}
+
+/** The second step done in this session: the account's wrong codes are forgotten. */
+export async function secondStepDone(tx: Transaction, ctx: ServerContext, auth: Authenticated, kind: AuditKind, source: string): Promise<void> {
+  await setSecondStepDone(tx, auth.session.id, ctx.now());
+  await clearMfaFailures(tx, auth.user.id);
+  await appendAudit(tx, ctx, { kind, actorId: auth.user.id, subjectId: auth.user.id, source, detail: { ok: true } });
+}
+
+/**
+ * A check-and-use in one transaction: `check` returns the value when the second step is
+ * right, or `wrong` when it is not (counted); the account's wait is checked first.
+ */
+export async function checkSecondStep<T>(ctx: ServerContext, auth: Authenticated, kind: AuditKind, source: string,
+  check: (tx: Transaction) => Promise<Outcome<T> | 'wrong'>): Promise<T> {
+  return settled(await ctx.db.transaction(async (tx): Promise<Outcome<T>> => {
+    const refused = await waiting(tx, ctx, auth.user.id);
+    if (refused !== undefined) return { error: refused };
+    const outcome = await check(tx);
+    if (outcome === 'wrong') return { error: await wrongSecondStep(tx, ctx, auth, kind, source) };
+    if ('value' in outcome) await secondStepDone(tx, ctx, auth, kind, source);
+    return outcome;
+  }));
+}
