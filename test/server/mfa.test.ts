@@ -11,6 +11,7 @@ import { WRONG_CODES_PER_ATTEMPT } from '../../server/auth/second-step';
 import { FIRST_WAIT_MS } from '../../server/auth/throttle';
 import { SECOND_STEP_TTL_MS } from '../../server/context';
 import { text } from '../../server/store/db';
+import { SERVER_ROUTES } from '../../shared/api/server-contract';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 import { authenticatorCode, invitePerson, openWithExportKey, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
 
@@ -95,6 +96,18 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
     await client.ok('inviteCreate', { username: `new-${person.username}`, role: 'member' });
     // The session it was set up in was not asked again.
     await person.client.ok('accountKeys', undefined);
+  });
+
+  it('refuses a password-only session on every route that is not part of signing in, before reading its body', async () => {
+    const person = await invitePerson(server, owner);
+    await enrol(person);
+    const { client } = await signIn(person);
+    const guarded = Object.values(SERVER_ROUTES).filter((spec) => spec.access === 'session');
+    expect(guarded.map((spec) => spec.path)).toContain('/v1/account/keys');
+    for (const spec of guarded) {
+      const raw = await client.raw(spec.method, spec.path, spec.method === 'GET' ? undefined : '{}', client.authHeaders());
+      expect({ path: spec.path, status: raw.status, body: raw.body }).toMatchObject({ path: spec.path, status: 401, body: { ok: false, error: { code: 'MFA_REQUIRED' } } });
+    }
   });
 
   it('takes the code of the step before or after, never two away, and never a step already used', async () => {
