@@ -2,10 +2,11 @@
  * The second sign-in step's common rules, whatever stands in for it (an authenticator code,
  * a recovery code, an emergency code): where a session stands (`secondStepOf`), the refusal
  * of data to a session that has not done it (app.ts), and the one check-and-use transaction
- * every kind of code goes through: the account's wait first, then the check; a wrong one is
- * counted for the account (waits doubling, throttle.ts) and for the session, which ends at
- * the fifth (back to the password); a right one marks the session's second step done and
- * forgets the account's wrong ones. Each is audited (`mfa.*`), never with the code.
+ * every kind of code goes through: the account's and the address's waits first, then the
+ * check; a wrong one is counted for the account (five in a row, then waits doubling,
+ * throttle.ts), for the source address (past the sign-in throttle's per-address limit within
+ * an hour) and for the session, which ends at the fifth (back to the password); a right one
+ * marks the session's second step done and forgets the account's wrong ones. Each is audited (`mfa.*`), never with the code.
  */
 import type { MfaPolicyLevel, SecondStep } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
@@ -14,8 +15,9 @@ import type { ServerContext } from '../context';
 import type { Transaction } from '../store/db';
 import { clearMfaFailures, countMfaFailure, mfaBlockedUntil, setMfaBlockedUntil } from '../store/mfa';
 import { countWrongCode, deleteSession, setSecondStepDone } from '../store/sessions';
+import { blockedUntil, countAttempt, creditAttempt, setBlockedUntil } from '../store/throttle';
 import type { Authenticated } from './sessions';
-import { waitAfter } from './throttle';
+import { THROTTLE_WINDOW_MS, waitAfter } from './throttle';
 
 /** Wrong codes that end a session, and after which (in a row, per account) waiting begins. */
 export const WRONG_CODES_PER_ATTEMPT = 5;
@@ -48,11 +50,18 @@ function settled<T>(outcome: Outcome<T>): T {
   return outcome.value;
 }
 
-async function waiting(tx: Transaction, ctx: ServerContext, userId: string): Promise<CrewvaultError | undefined> {
-  const until = await mfaBlockedUntil(tx, userId);
+/** The address's count of wrong second steps, beside (not mixed with) its count of sign-in starts. */
+function addressKey(source: string): string {
+  return `second step ${source}`;
+}
+
+async function waiting(tx: Transaction, ctx: ServerContext, userId: string, source: string): Promise<CrewvaultError | undefined> {
   const now = ctx.now();
-  if (until <= now) return undefined;
-  return new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many wrong codes: try again in ${Math.ceil((until - now) / 1000)} s`);
+  const account = await mfaBlockedUntil(tx, userId);
+  if (account > now) return new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many wrong codes: try again in ${Math.ceil((account - now) / 1000)} s`);
+  const address = await blockedUntil(tx, 'address', addressKey(source));
+  if (address > now) return new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many wrong codes from this address: try again in ${Math.ceil((address - now) / 1000)} s`);
+  return undefined;
 }
 
 /**
@@ -61,8 +70,12 @@ async function waiting(tx: Transaction, ctx: ServerContext, userId: string): Pro
  */
 export async function wrongSecondStep(tx: Transaction, ctx: ServerContext, auth: Authenticated, kind: AuditKind, source: string): Promise<CrewvaultError> {
   const userId = auth.user.id;
+  const now = ctx.now();
   const wait = waitAfter(await countMfaFailure(tx, userId), WRONG_CODES_PER_ATTEMPT);
-  if (wait > 0) await setMfaBlockedUntil(tx, userId, ctx.now() + wait);
+  if (wait > 0) await setMfaBlockedUntil(tx, userId, now + wait);
+  // One address trying codes for many accounts (each under its own limit) waits too.
+  const addressWait = waitAfter(await countAttempt(tx, 'address', addressKey(source), now, now - THROTTLE_WINDOW_MS), ctx.throttle.perAddress);
+  if (addressWait > 0) await setBlockedUntil(tx, 'address', addressKey(source), now + addressWait);
   if (await countWrongCode(tx, auth.session.id) >= WRONG_CODES_PER_ATTEMPT) {
     await deleteSession(tx, auth.session.id);
     await appendAudit(tx, ctx, { kind: 'mfa.attempt-ended', actorId: userId, subjectId: userId, source, detail: { via: kind } });
@@ -76,6 +89,8 @@ export async function wrongSecondStep(tx: Transaction, ctx: ServerContext, auth:
 export async function secondStepDone(tx: Transaction, ctx: ServerContext, auth: Authenticated, kind: AuditKind, source: string): Promise<void> {
   await setSecondStepDone(tx, auth.session.id, ctx.now());
   await clearMfaFailures(tx, auth.user.id);
+  // The address gets back the one try it spent; its wrong ones stay counted (throttle.ts).
+  await creditAttempt(tx, 'address', addressKey(source));
   await appendAudit(tx, ctx, { kind, actorId: auth.user.id, subjectId: auth.user.id, source, detail: { ok: true } });
 }
 
@@ -86,7 +101,7 @@ export async function secondStepDone(tx: Transaction, ctx: ServerContext, auth: 
 export async function checkSecondStep<T>(ctx: ServerContext, auth: Authenticated, kind: AuditKind, source: string,
   check: (tx: Transaction) => Promise<Outcome<T> | 'wrong'>): Promise<T> {
   return settled(await ctx.db.transaction(async (tx): Promise<Outcome<T>> => {
-    const refused = await waiting(tx, ctx, auth.user.id);
+    const refused = await waiting(tx, ctx, auth.user.id, source);
     if (refused !== undefined) return { error: refused };
     const outcome = await check(tx);
     if (outcome === 'wrong') return { error: await wrongSecondStep(tx, ctx, auth, kind, source) };

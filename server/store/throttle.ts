@@ -1,7 +1,9 @@
 /**
  * SQL for sign-in throttling (schema 2). Only this file reads or writes `sign_in_throttle`.
  * The rules (limits, backoff) are server/auth/throttle.ts's; this only counts and stores,
- * each count one statement so that sign-ins racing on one name all count.
+ * each count one statement so that sign-ins racing on one name all count. The `address`
+ * scope also counts wrong second steps, under keys of their own (`second step <address>`,
+ * server/auth/second-step.ts).
  */
 import { int, type Queryable } from './db';
 

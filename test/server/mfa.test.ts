@@ -235,3 +235,40 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
     await person.client.ok('mfaEnrolConfirm', { code: authenticatorCode(secret, server.clock.now()) });
   }
 });
+
+describe.each(DATABASE_KINDS)('wrong second steps from one address on %s', (kind) => {
+  const LIMITS = { perAccount: 10, perAddress: 6 };
+  let server: TestServer;
+  let owner: Person;
+  beforeAll(async () => {
+    server = await startTestServer(await databases.open(kind), { throttle: LIMITS });
+    owner = await registerOwner(server);
+  }, 120_000);
+  afterAll(async () => server?.close());
+
+  /** Someone with an authenticator, signed in again: a password-only session and their key. */
+  async function waitingForCode(): Promise<{ client: TestClient; secret: string }> {
+    const person = await invitePerson(server, owner);
+    const { secret } = await person.client.ok('mfaEnrolStart', {});
+    await person.client.ok('mfaEnrolConfirm', { code: authenticatorCode(secret, server.clock.now()) });
+    const client = new TestClient(server.url);
+    await client.login(person.username, person.password);
+    return { client, secret };
+  }
+
+  it('makes an address that tries codes for several accounts wait, each account under its own limit', async () => {
+    const a = await waitingForCode();
+    const b = await waitingForCode();
+    const c = await waitingForCode();
+    server.clock.advance(30_000);
+    for (let i = 0; i < 4; i += 1) expect(await a.client.fails('mfaVerify', { code: wrongFor(a.secret, server.clock.now()) })).toMatchObject({ code: 'WRONG_CODE' });
+    expect(await b.client.fails('mfaVerify', { code: wrongFor(b.secret, server.clock.now()) })).toMatchObject({ code: 'WRONG_CODE' });
+    expect(await b.client.fails('mfaVerify', { code: wrongFor(b.secret, server.clock.now()) })).toMatchObject({ code: 'WRONG_CODE' });
+    // The sixth wrong code from this address: everyone here waits, even with a right code.
+    expect(await c.client.fails('mfaVerify', { code: authenticatorCode(c.secret, server.clock.now()) })).toEqual({
+      code: 'TOO_MANY_ATTEMPTS', status: 429, message: 'Too many wrong codes from this address: try again in 30 s',
+    });
+    server.clock.advance(FIRST_WAIT_MS);
+    await c.client.ok('mfaVerify', { code: authenticatorCode(c.secret, server.clock.now()) });
+  });
+});
