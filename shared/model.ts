@@ -78,7 +78,7 @@ export interface EntrySummary {
 
 /**
  * The entry list as columns, the shape `entries.list` answers with: entry `i` is `id[i]`,
- * `title[i]`, … in every column, already in list order, and each customer is named once
+ * `title[i]`, … in every column, already in list order (a table answering a search: in rank order, shared/search.ts), and each customer is named once
  * (`customer[i]` indexes `customerIds` and `customerNames`). 100,000 summaries as objects
  * are ~23 MB of JSON whose every key repeats; as columns they are well under half that, and
  * the page builds an object only for the rows it shows (shared/entry-table.ts).
