@@ -9,6 +9,7 @@
  * Must never: log or audit a code; show the codes to a session without a fresh second step.
  */
 import { randomInt } from 'node:crypto';
+import { z } from 'zod';
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { recordAudit } from '../audit';
@@ -20,6 +21,8 @@ import { checkSecondStep } from './second-step';
 import type { Authenticated } from './sessions';
 
 export const RECOVERY_CODES = 10;
+/** What the sealed list holds, checked when opened like anything read back. */
+const sealedCodes = z.array(z.string()).length(RECOVERY_CODES);
 /** How recent the session's second step must be to see the codes again. */
 export const RECOVERY_VIEW_FRESH_MS = 5 * 60_000;
 /** 32 letters and digits without 0/O, 1/I: 50 bits a code, read aloud without doubt. */
@@ -77,7 +80,7 @@ export async function viewRecoveryCodes(ctx: ServerContext, auth: Authenticated,
   const opened = openSecret(ctx.keys, sealedPurpose(userId), sealed);
   if (opened === undefined) throw new CrewvaultError('INTERNAL', 'recovery codes do not open with this server\'s key');
   const used = new Map((await recoveryCodeHashes(ctx.db, userId)).map((code) => [code.hash, code.used]));
-  const codes = (JSON.parse(opened) as string[]).map((code) => ({ code, used: used.get(codeHash(ctx, userId, code)) ?? true }));
+  const codes = sealedCodes.parse(JSON.parse(opened)).map((code) => ({ code, used: used.get(codeHash(ctx, userId, code)) ?? true }));
   await recordAudit(ctx, { kind: 'mfa.recovery-codes-viewed', actorId: userId, subjectId: userId, source });
   return { codes };
 }

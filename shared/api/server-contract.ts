@@ -131,8 +131,9 @@ export const SERVER_ROUTES = {
     method: 'POST', path: '/v1/auth/sign-out', access: 'password', input: z.strictObject({}),
     output: z.strictObject({ endedSessions: z.number().int() }),
   }),
+  /** A whole session only: the password alone must not end the sessions of the person who also has the authenticator. */
   signOutEverywhere: route({
-    method: 'POST', path: '/v1/auth/sign-out-everywhere', access: 'password', input: z.strictObject({}),
+    method: 'POST', path: '/v1/auth/sign-out-everywhere', access: 'session', input: z.strictObject({}),
     output: z.strictObject({ endedSessions: z.number().int() }),
   }),
   /** A new OPAQUE registration for the signed-in person; only from a fresh sign-in (PASSWORD_FRESH_MS). */

@@ -103,7 +103,7 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
     await enrol(person);
     const { client } = await signIn(person);
     const guarded = Object.values(SERVER_ROUTES).filter((spec) => spec.access === 'session');
-    expect(guarded.map((spec) => spec.path)).toContain('/v1/account/keys');
+    expect(guarded.map((spec) => spec.path)).toEqual(expect.arrayContaining(['/v1/account/keys', '/v1/auth/sign-out-everywhere', '/v1/auth/password/start']));
     for (const spec of guarded) {
       const raw = await client.raw(spec.method, spec.path, spec.method === 'GET' ? undefined : '{}', client.authHeaders());
       expect({ path: spec.path, status: raw.status, body: raw.body }).toMatchObject({ path: spec.path, status: 401, body: { ok: false, error: { code: 'MFA_REQUIRED' } } });
