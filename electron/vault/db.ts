@@ -193,9 +193,28 @@ export function openVaultFile(file: string): ReadDb {
 
 /** Runs `work` in one IMMEDIATE transaction (the write lock taken up front, so two writers
  * queue on busy_timeout instead of failing mid-way); rolls back on any error. */
+/** The schema version each connection last checked (schema-objects.ts). */
+const checkedSchema = new WeakMap<object, number>();
+
+/**
+ * Checks the schema's triggers again when another process changed the schema since this
+ * connection last looked: SQLite reloads a changed schema on an open connection without a
+ * word, so a trigger added while a desktop keeps the vault open would run in its next write
+ * (re-review). Called under the write lock, where nobody can change it before the work runs.
+ */
+function recheckSchema(db: Database.Database): void {
+  const version = db.pragma('schema_version', { simple: true }) as number;
+  if (checkedSchema.get(db) === version) return;
+  checkSchemaObjects(db, true);
+  checkedSchema.set(db, version);
+}
+
 export function withWrite<T>(db: ReadDb, work: (db: WriteDb) => T): T {
   try {
-    return db.transaction(() => work(db as WriteDb)).immediate();
+    return db.transaction(() => {
+      recheckSchema(db);
+      return work(db as WriteDb);
+    }).immediate();
   } catch (error) {
     throw translateSqliteError(error);
   }

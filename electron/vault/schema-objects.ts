@@ -58,12 +58,23 @@ const LATEST_TRIGGER_NAMES: ReadonlySet<string> = new Set(TRIGGERS.map(([, name]
  * `complete` (a vault at the latest schema), unless it also has every trigger that schema has.
  */
 export function checkSchemaObjects(db: Database.Database, complete = false): void {
-  const objects = db.prepare<[], { type: string; name: string; sql: string | null }>("SELECT type, name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')").all();
-  const foreign = objects.find((o) => o.type !== 'trigger' || !KNOWN_TRIGGERS.has(schemaObjectHash(o.name, o.sql ?? '')));
-  if (foreign) {
-    throw new CrewvaultError('VAULT_TAMPERED', `The vault holds a ${foreign.type} Crewvault did not make ("${foreign.name.slice(0, 64)}"): the file was altered. It was not opened.`);
+  // Every row, whatever its type says: SQLite runs a row's SQL as written, and a type of
+  // 'TRIGGER' loads a trigger all the same (re-review: a type filter let one through).
+  const rows = db.prepare<[], { type: string; name: string; sql: string | null }>('SELECT type, name, sql FROM sqlite_master').all();
+  const refuse = (what: string, name: string): never => {
+    throw new CrewvaultError('VAULT_TAMPERED', `The vault holds ${what} Crewvault did not make ("${name.slice(0, 64)}"): the file was altered. It was not opened.`);
+  };
+  const triggers: string[] = [];
+  for (const row of rows) {
+    const sql = row.sql ?? '';
+    const executable = /^\s*CREATE\s+(?:TEMP\s+|TEMPORARY\s+)?(?:TRIGGER|VIEW)\b/i.test(sql);
+    if (row.type === 'trigger' && KNOWN_TRIGGERS.has(schemaObjectHash(row.name, sql))) {
+      triggers.push(row.name);
+      continue;
+    }
+    if (executable || (row.type !== 'table' && row.type !== 'index')) refuse(`a ${row.type.toLowerCase() || 'schema object'}`, row.name);
   }
-  const names = new Set(objects.map((o) => o.name));
+  const names = new Set(triggers);
   const missing = complete ? [...LATEST_TRIGGER_NAMES].find((name) => !names.has(name)) : undefined;
   if (missing) throw new CrewvaultError('VAULT_TAMPERED', `The vault lacks its trigger "${missing}": the file was altered. It was not opened.`);
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { migrate, MIGRATIONS } from '../../electron/vault/migrations';
 import { KNOWN_TRIGGERS, schemaObjectHash } from '../../electron/vault/schema-objects';
 import { Vault } from '../../electron/vault/vault';
-import { manualClock, newVault, OWNER, PASSWORD } from '../support/vault';
+import { FAST_KDF, manualClock, newVault, OWNER, PASSWORD } from '../support/vault';
 
 /** Every trigger each schema version has, from an empty database taken up one version at a time. */
 function triggersOfEveryVersion(): Set<string> {
@@ -51,4 +51,41 @@ describe('schema objects', () => {
     (await vault.signIn(OWNER, PASSWORD)).lock();
     vault.close();
   });
+
+  it('a trigger stored with its type in capitals (the attacker\'s own sqlite3, writable_schema) is refused too', async () => {
+    const { file, session } = await newVault();
+    session.close();
+    const db = new Database(file);
+    db.unsafeMode(true);
+    db.pragma('writable_schema = ON');
+    db.prepare("INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) VALUES ('TRIGGER', 'evil', 'audit_log', 0, ?)").run(EVIL);
+    db.pragma('writable_schema = OFF');
+    db.close();
+    expect(() => Vault.open(file, manualClock())).toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
+    expect(pwned(file)).toBe(0);
+  });
+
+  it('a trigger added by another process while the vault is open is refused at the next write, before it runs', async () => {
+    const { file, session, clock } = await newVault();
+    session.close();
+    const vault = Vault.open(file, clock);
+    const alice = await vault.signIn(OWNER, PASSWORD);
+    const db = new Database(file);
+    db.exec(EVIL);
+    db.close();
+    await expect(alice.createUser('bob', 'technician', 'bob password', FAST_KDF)).rejects.toMatchObject({ code: 'VAULT_TAMPERED' });
+    vault.close();
+    expect(pwned(file)).toBe(0);
+  });
 });
+
+const EVIL = "CREATE TRIGGER evil AFTER INSERT ON audit_log BEGIN INSERT INTO meta (key, value) VALUES ('pwned-' || NEW.id, NEW.action); END";
+
+function pwned(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare("SELECT count(*) AS n FROM meta WHERE key LIKE 'pwned-%'").get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
