@@ -4,6 +4,7 @@
  * as this sign-in found it. Writing rows is the session's `audit` (store-audit.ts).
  * Must never write: reading the log is not itself an act that changes it.
  */
+import { withoutRecord } from './key-pins';
 import type { AuditRecord } from '../../shared/model';
 import { openAuditDetail } from './directory';
 import type { EntriesCore } from './entries-service';
@@ -34,7 +35,8 @@ export class AuditReader {
     this.core.require('audit.read');
     const names = new Map(listUsers(this.core.db).map((u) => [u.id, u.name]));
     return listAuditRows(this.core.db, limit).map((row) => {
-      const detail = (row.sealed_detail ? openAuditDetail(this.core.db, this.core.ring, row, row.sealed_detail) : undefined) ?? row.subject ?? '';
+      const opened = row.sealed_detail ? openAuditDetail(this.core.db, this.core.ring, row, row.sealed_detail) : undefined;
+      const detail = (opened === undefined ? undefined : withoutRecord(opened)) ?? row.subject ?? '';
       return { id: row.id, at: row.at, actor: row.actor_id === null ? null : (names.get(row.actor_id) ?? `#${row.actor_id}`), action: row.action, detail };
     });
   }

@@ -19,7 +19,7 @@ import type { UserRow } from './store-users';
 /** Wraps the ring's current directory key for `user`. */
 export function wrapDirectoryFor(db: WriteDb, ring: KeyRing, user: Pick<UserRow, 'id' | 'uid' | 'public_key'>): void {
   const dirVersion = ring.directoryVersion;
-  requireVouchedFor(db, user.id, user.public_key);
+  requireVouchedFor(db, user.id, user.public_key, ring.keysSeen);
   putDirectoryWrap(db, user.id, {
     key_version: DIRECTORY_WRAP_ANCHORED,
     dir_version: dirVersion,

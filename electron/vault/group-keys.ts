@@ -9,7 +9,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { holdsSecretKeys } from '../../shared/policy';
 import { randomKey, unwrapKey, wrapKey, type KeyPair } from './crypto';
 import type { ReadDb, WriteDb } from './db';
-import { contexts, groupKey, type GroupKey } from './keys';
+import { contexts, groupKey, type GroupKey, type KeysSeen } from './keys';
 import { putGroupKey, type HeldGroupKeyRow } from './store-groups';
 import { requireVouchedFor } from './public-keys';
 import { refOf } from './store-ids';
@@ -43,9 +43,9 @@ export function needsSecretKey(db: WriteDb, user: Pick<UserRow, 'role'>): boolea
  * Wraps `group` for `user`: the list key always, the secret key when their role needs it.
  * FORBIDDEN when it does and the person wrapping lacks the secret key to give.
  */
-export function wrapGroupFor(db: WriteDb, groupId: number, group: GroupKey, user: Pick<UserRow, 'id' | 'public_key' | 'role'>, place: { readonly lead: boolean; readonly byRole: boolean }): void {
+export function wrapGroupFor(db: WriteDb, groupId: number, group: GroupKey, user: Pick<UserRow, 'id' | 'public_key' | 'role'>, place: { readonly lead: boolean; readonly byRole: boolean }, seen?: KeysSeen): void {
   let wrappedSecret: Buffer | null = null;
-  requireVouchedFor(db, user.id, user.public_key);
+  requireVouchedFor(db, user.id, user.public_key, seen);
   const groupRef = refOf(db, 'access_groups', groupId);
   const userRef = refOf(db, 'users', user.id);
   if (group.split && needsSecretKey(db, user)) {

@@ -8,10 +8,11 @@
  * remade, which any member can do. The sign-in records either as the broken anchor is recorded
  * (vault.ts). Must never drop a pin: once seen, a key stays expected.
  */
+import { createHash } from 'node:crypto';
 import { openJson, sealJson, type SealContext } from './crypto';
 import type { WriteDb } from './db';
 import { uidText } from './ids';
-import { objectContext, type StoredRef } from './keys';
+import { objectContext, type KeysSeen, type StoredRef } from './keys';
 import { auditRowHash, lastAuditRow, signingKeysInForce } from './store-audit';
 import { getKeyPins, listSigningKeys, setKeyPins } from './store-signing';
 import { listUsers } from './store-users';
@@ -21,6 +22,8 @@ interface Pins {
   readonly keys: Readonly<Record<string, string>>;
   /** The last audit row this person's sign-in saw: its id and hash (hex). */
   readonly seen: { readonly id: number; readonly hash: string } | null;
+  /** The highest signing key row id seen: honest keys are only ever added after it. */
+  readonly maxKeyId?: number;
 }
 
 function pinsContext(user: StoredRef): SealContext {
@@ -32,16 +35,50 @@ function isPins(value: unknown): value is Pins {
   const { keys, seen } = value as Record<string, unknown>;
   const keysOk = typeof keys === 'object' && keys !== null && !Array.isArray(keys) && Object.values(keys).every((v) => typeof v === 'string');
   const seenOk = seen === null || (typeof seen === 'object' && typeof (seen as Record<string, unknown>).id === 'number' && typeof (seen as Record<string, unknown>).hash === 'string');
-  return keysOk && seenOk;
+  const maxOk = (value as Record<string, unknown>).maxKeyId === undefined || typeof (value as Record<string, unknown>).maxKeyId === 'number';
+  return keysOk && seenOk && maxOk;
 }
 
-export type PinCheck = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+export type PinCheck = ({ readonly ok: true } | { readonly ok: false; readonly reason: string }) & {
+  /** SHA-256 (hex) of the record as now written: the sign-in's own signed row names it. */
+  readonly record: string;
+  /** What the session may trust when it wraps keys for others (public-keys.ts). */
+  readonly seen: KeysSeen;
+};
+
+const RECORD_SUFFIX = / \[record ([0-9a-f]{64})\]$/;
+
+/** A sign-in row's detail: who, and the record it left (vault.ts seals it as the row's detail). */
+export function recordDetail(name: string, record: string): string {
+  return `${name} [record ${record}]`;
+}
+
+/** The record a sign-in row's detail names, if it names one. */
+export function recordOf(detail: string): string | null {
+  return RECORD_SUFFIX.exec(detail)?.[1] ?? null;
+}
+
+/** The detail as people read it: the record is for the next sign-in's check, not for them. */
+export function withoutRecord(detail: string): string {
+  return detail.replace(RECORD_SUFFIX, '');
+}
+
+/**
+ * The record this person's last signed sign-in named, checked against the one in the file:
+ * deleting or rolling back someone's record would otherwise turn their check off (re-review).
+ * `lastRecord`: the hash that row's detail names, or null (no earlier sign-in since schema 13).
+ */
+function recordFinding(sealed: Buffer | null, lastRecord: string | null): string | undefined {
+  if (lastRecord === null) return undefined;
+  const now = sealed ? createHash('sha256').update(sealed).digest('hex') : null;
+  return now === lastRecord ? undefined : 'your record of the signing keys and the log you saw is not the one your last sign-in left: it was removed or put back';
+}
 
 /** Checks the keys in force against `user`'s pins and pins them, in the sign-in's transaction. */
-export function checkAndPinSigningKeys(db: WriteDb, pinKey: Buffer, user: StoredRef): PinCheck {
+export function checkAndPinSigningKeys(db: WriteDb, pinKey: Buffer, user: StoredRef, lastRecord: string | null): PinCheck {
   const sealed = getKeyPins(db, user.id);
   let pinned: Pins = { keys: {}, seen: null };
-  let finding: string | undefined;
+  let finding = recordFinding(sealed, lastRecord);
   if (sealed) {
     try {
       const opened = openJson(pinKey, sealed, pinsContext(user));
@@ -68,10 +105,25 @@ export function checkAndPinSigningKeys(db: WriteDb, pinKey: Buffer, user: Stored
     else if (!inForce.has(key.id)) finding ??= `${whose} signing key ${keyUid} is no longer vouched for`;
   }
   const keys: Record<string, string> = { ...pinned.keys };
-  for (const key of inForce.values()) keys[uidText(key.uid)] ??= key.public_key.toString('base64');
+  const maxKeyId = pinned.maxKeyId ?? 0;
+  for (const key of inForce.values()) {
+    const keyUid = uidText(key.uid);
+    if (keys[keyUid] !== undefined) continue;
+    // Keys are only ever added after the newest: one put in among older ids is made up (re-review).
+    if (key.id <= maxKeyId) {
+      finding ??= `${names.get(key.user_id) ?? `user ${key.user_id}`}'s signing key ${keyUid} was put in among keys you had already seen`;
+      continue;
+    }
+    keys[keyUid] = key.public_key.toString('base64');
+  }
+  const newestKey = Math.max(maxKeyId, ...[...all.values()].map((k) => k.id));
   // A rewrite found stays found: the checkpoint is moved on only from a log that still held.
   const last = lastAuditRow(db);
   const seen = finding === undefined && last ? { id: last.id, hash: last.hash.toString('hex') } : pinned.seen;
-  setKeyPins(db, user.id, sealJson(pinKey, { keys, seen }, pinsContext(user)));
-  return finding ? { ok: false, reason: finding } : { ok: true };
+  const keptMax = finding === undefined ? newestKey : maxKeyId;
+  const written = sealJson(pinKey, { keys, seen, maxKeyId: keptMax }, pinsContext(user));
+  setKeyPins(db, user.id, written);
+  const record = createHash('sha256').update(written).digest('hex');
+  const keysSeen: KeysSeen = { pinned: new Set(Object.keys(keys)), maxKeyId: keptMax };
+  return finding ? { ok: false, reason: finding, record, seen: keysSeen } : { ok: true, record, seen: keysSeen };
 }

@@ -57,6 +57,9 @@ export class KeyRing {
   readonly groups = new Map<number, GroupKey>();
   /** This person's signing key (schema 11), set at sign-in: every audit event they write is signed with it. */
   signer: Signer | undefined;
+  /** The signing keys this person's sign-in checked and pinned (key-pins.ts): a key is wrapped
+   * for someone only to a public key vouched for by one of these, or by one added since. */
+  keysSeen: KeysSeen | undefined;
 
   constructor(keyPair: KeyPair, directoryKey: Buffer, directoryVersion = 1) {
     this.keyPair = keyPair;
@@ -129,6 +132,12 @@ export class KeyRing {
     this.groups.clear();
     this.signer = undefined; // a KeyObject cannot be overwritten: dropped for the collector
   }
+}
+
+/** The signing keys a session's sign-in pinned, by global id, and the highest key row id then. */
+export interface KeysSeen {
+  readonly pinned: ReadonlySet<string>;
+  readonly maxKeyId: number;
 }
 
 function wipeGroupKey(group: GroupKey): void {

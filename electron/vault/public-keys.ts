@@ -14,21 +14,28 @@ import { uidText } from './ids';
 import { bindingBytes, signatureValid } from './signing';
 import { signingKeysInForce } from './store-audit';
 import { getUserSigning, listSigningKeys } from './store-signing';
+import type { KeysSeen } from './keys';
 import { getUser, type UserRow } from './store-users';
 
 /** Before wrapping for `userId` to `publicKey`: VAULT_TAMPERED unless it is their row's key and vouched for. */
-export function requireVouchedFor(db: ReadDb, userId: number, publicKey: Buffer): void {
+export function requireVouchedFor(db: ReadDb, userId: number, publicKey: Buffer, seen?: KeysSeen): void {
   const user = getUser(db, userId);
   if (!user || !user.public_key.equals(publicKey)) throw new CrewvaultError('VAULT_TAMPERED', 'A public key to wrap for is not its user\'s: the file was altered. Nothing was given to it.');
-  requireVouchedPublicKey(db, user);
+  requireVouchedPublicKey(db, user, seen);
 }
 
-export function requireVouchedPublicKey(db: ReadDb, user: Pick<UserRow, 'id' | 'uid' | 'name' | 'public_key'>): void {
+/**
+ * `seen`: the keys the acting session's sign-in pinned. The vouching key must be one of them,
+ * or newer than any it saw (made since): a key put in among older ones would otherwise count as
+ * its user's first and vouch for someone else's public key (re-review).
+ */
+export function requireVouchedPublicKey(db: ReadDb, user: Pick<UserRow, 'id' | 'uid' | 'name' | 'public_key'>, seen?: KeysSeen): void {
   const hasKeys = listSigningKeys(db).some((k) => k.user_id === user.id);
   if (!hasKeys) return;
   const current = getUserSigning(db, user.id)?.signing_key_id ?? null;
   const key = current === null ? undefined : signingKeysInForce(db).get(current);
-  const vouched = key !== undefined && key.user_id === user.id && key.binding !== null
+  const known = key !== undefined && (seen === undefined || seen.pinned.has(uidText(key.uid)) || key.id > seen.maxKeyId);
+  const vouched = key !== undefined && known && key.user_id === user.id && key.binding !== null
     && signatureValid(key.public_key, bindingBytes(uidText(user.uid), user.public_key), key.binding);
   if (!vouched) {
     throw new CrewvaultError('VAULT_TAMPERED', `${user.name}'s public key in the vault is not one their signing key vouches for: the file was altered. Nothing was given to it.`);

@@ -139,7 +139,7 @@ export function createGroupRecord(db: WriteDb, ring: KeyRing, creator: Pick<User
   const uid = newUid(now);
   const groupId = insertGroup(db, { uid, sealed_name: sealJson(ring.directoryKey, name, contexts.groupName({ uid })), name_index: groupNameIndex(ring, name), created_at: now });
   const group = newGroupKey(1, true);
-  wrapGroupFor(db, groupId, group, { id: creator.id, role: creator.role, public_key: ring.keyPair.publicKey }, { lead: true, byRole: false });
+  wrapGroupFor(db, groupId, group, { id: creator.id, role: creator.role, public_key: ring.keyPair.publicKey }, { lead: true, byRole: false }, ring.keysSeen);
   ring.addGroup(groupId, group);
   return groupId;
 }

@@ -189,6 +189,18 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
   return id;
 }
 
+/**
+ * `userId`'s newest signed sign-in row, and whether its signature holds under a key of theirs
+ * in force (key-pins.ts reads the record it names).
+ */
+export function lastSignedSignIn(db: ReadDb, userId: number): { readonly row: StoredRef & { readonly sealed_detail: Buffer | null }; readonly valid: boolean } | undefined {
+  const row = db.prepare<[number], AuditRow & SignedColumns>("SELECT * FROM audit_log WHERE actor_id = ? AND action = 'signin.ok' AND signature IS NOT NULL ORDER BY id DESC LIMIT 1").get(userId);
+  if (!row || row.signature === null) return undefined;
+  const key = row.signer_key_id === null ? undefined : signingKeysInForce(db).get(row.signer_key_id);
+  const valid = key !== undefined && key.user_id === userId && signatureValid(key.public_key, eventBytes(row, uidsFrom(db)), row.signature);
+  return { row, valid };
+}
+
 /** The last row of the log: its id and hash. */
 export function lastAuditRow(db: ReadDb): { readonly id: number; readonly hash: Buffer } | undefined {
   return db.prepare<[], { id: number; hash: Buffer }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get();

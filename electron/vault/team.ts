@@ -158,7 +158,7 @@ export class TeamService {
       const groupId = createGroupRecord(w, this.core.ring, this.core.user(), groupName, this.core.now());
       const group = this.heldKey(groupId);
       for (const user of listUsers(w)) {
-        if (user.id !== this.core.user().id && user.disabled_at === null && ALL_GROUP_ROLES.includes(userView(user).role)) wrapGroupFor(w, groupId, group, user, { lead: false, byRole: true });
+        if (user.id !== this.core.user().id && user.disabled_at === null && ALL_GROUP_ROLES.includes(userView(user).role)) wrapGroupFor(w, groupId, group, user, { lead: false, byRole: true }, this.core.ring.keysSeen);
       }
       this.core.audit(w, { action: 'group.create', group_id: groupId }, groupName);
       return { id: groupId, name: groupName, members: groupKeysOfGroup(w, groupId).length, entries: 0, lead: true };
@@ -176,7 +176,7 @@ export class TeamService {
       // outlives a demotion. Someone meant to keep a group after one is granted it after.
       if (user.id === this.core.user().id) throw forbidden('You cannot add yourself to a group: someone who manages it must.');
       const heldByRole = groupKeysOfGroup(w, groupId).some((gk) => gk.user_id === user.id && gk.by_role === 1);
-      wrapGroupFor(w, groupId, group, user, { lead, byRole: heldByRole });
+      wrapGroupFor(w, groupId, group, user, { lead, byRole: heldByRole }, this.core.ring.keysSeen);
       this.core.audit(w, { action: 'group.grant', group_id: groupId, subject: user.name }, `${user.name} → ${this.groupName(groupId)}${lead ? ' (lead)' : ''}`);
       return { ...userView(user), lead };
     });
@@ -249,7 +249,7 @@ export class TeamService {
       // Owners and admins hold every group's key; everyone else starts in the default group.
       const byRole = ALL_GROUP_ROLES.includes(role);
       const groupIds = byRole ? [...this.core.ring.groups.keys()] : [this.core.defaultGroupId()];
-      for (const groupId of groupIds) wrapGroupFor(w, groupId, this.heldKey(groupId), { id, role, public_key: publicKey }, { lead: false, byRole });
+      for (const groupId of groupIds) wrapGroupFor(w, groupId, this.heldKey(groupId), { id, role, public_key: publicKey }, { lead: false, byRole }, this.core.ring.keysSeen);
       this.core.audit(w, { action: 'user.create', subject: userName }, `${userName} (${role})`);
       return { id, name: userName, role };
     });
@@ -334,7 +334,7 @@ export class TeamService {
         // Their authenticator keeps working with the new key pair, where this owner holds its key.
         const mfaKept = carryMfaKey(w, { id: this.core.user().id, keyPair: this.core.ring.keyPair }, user, prepared.keyPair.publicKey);
         wrapDirectoryFor(w, this.core.ring, { ...user, public_key: prepared.keyPair.publicKey });
-        for (const gk of groups) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), { ...user, public_key: prepared.keyPair.publicKey }, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
+        for (const gk of groups) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), { ...user, public_key: prepared.keyPair.publicKey }, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 }, this.core.ring.keysSeen);
         this.core.audit(w, { action: 'user.reset_password', subject: user.name }, `${user.name} (new key pair, ${groups.length} group keys re-wrapped${mfaKept ? '' : '; two-step sign-in reset: its key was not held by this owner'})`);
       });
     } finally {
@@ -437,7 +437,7 @@ export class TeamService {
     for (const gk of groupKeysOfGroup(db, groupId)) {
       const user = getUser(db, gk.user_id);
       if (!user || removed.has(gk.user_id) || user.disabled_at !== null) deleteGroupKey(db, groupId, gk.user_id);
-      else wrapGroupFor(db, groupId, next, user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
+      else wrapGroupFor(db, groupId, next, user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 }, this.core.ring.keysSeen);
     }
     this.inFlight.set(groupId, next);
     return next;
@@ -496,11 +496,11 @@ export class TeamService {
       const losesSecret = !secrets && (gk.secret_split === 0 || gk.wrapped_secret_key !== null);
       const gainsSecret = secrets && gk.secret_split === 1 && gk.wrapped_secret_key === null;
       if (leaves || losesSecret) this.rotate(w, gk.group_id, leaves ? new Set([user.id]) : new Set());
-      else if (gainsSecret) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
+      else if (gainsSecret) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 }, this.core.ring.keysSeen);
     }
     if (allGroups) {
       const heldIds = new Set(held.map((gk) => gk.group_id));
-      for (const groupId of this.core.ring.groups.keys()) if (!heldIds.has(groupId)) wrapGroupFor(w, groupId, this.heldKey(groupId), user, { lead: false, byRole: true });
+      for (const groupId of this.core.ring.groups.keys()) if (!heldIds.has(groupId)) wrapGroupFor(w, groupId, this.heldKey(groupId), user, { lead: false, byRole: true }, this.core.ring.keysSeen);
     }
   }
 

@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import type { UserView } from '../../shared/model';
 import { deriveKek, importPrivateKey, indexKey, newKdfParams, open, publicKeyOf, randomKey, seal, sealedByRowId, type KdfParams } from './crypto';
-import { checkAndPinSigningKeys } from './key-pins';
+import { checkAndPinSigningKeys, recordDetail, recordOf } from './key-pins';
 import { resealOwnWraps } from './own-wraps';
 import { checkpoint, createVaultFile, openVaultFile, VAULT_FORMAT, withWrite, type ReadDb } from './db';
-import { contexts, DIRECTORY_WRAP_ANCHORED, KeyRing } from './keys';
+import { contexts, DIRECTORY_WRAP_ANCHORED, KeyRing, type StoredRef } from './keys';
 import {
   createGroupRecord,
   DEFAULT_GROUP_NAME,
@@ -24,10 +24,10 @@ import {
   type KdfOptions,
 } from './records';
 import { VaultSession, type Clock } from './service';
-import { appendAudit, checkAuditAnchor, verifyAuditChain, type AnchorCheck, type AuditVerification } from './store-audit';
+import { appendAudit, checkAuditAnchor, lastSignedSignIn, verifyAuditChain, type AnchorCheck, type AuditVerification } from './store-audit';
 import { groupKeysOfUser } from './store-groups';
 import { openHeldGroupKey } from './group-keys';
-import { openDirectoryWrap, wrapDirectoryFor } from './directory';
+import { openAuditDetail, openDirectoryWrap, sealAuditDetail, wrapDirectoryFor } from './directory';
 import { makeSigningKey, signerAtSignIn } from './signer-keys';
 import { getDirectoryWrap } from './store-directory';
 import { getMeta, setMeta, setSetting } from './store-meta';
@@ -98,6 +98,20 @@ export async function createVault(file: string, options: CreateVaultOptions): Pr
 }
 
 /** An open vault file, before anyone has signed in. */
+/**
+ * The record (key-pins.ts) this user's newest signed sign-in named: null when none did (no
+ * sign-in since the record was introduced), 'unreadable' when that row does not hold — either
+ * way compared with the record now in the file.
+ */
+function lastRecordOf(db: ReadDb, ring: KeyRing, user: StoredRef): string | null {
+  const last = lastSignedSignIn(db, user.id);
+  if (!last) return null;
+  if (!last.valid || !last.row.sealed_detail) return last.valid ? null : 'unreadable';
+  const detail = openAuditDetail(db, ring, last.row, last.row.sealed_detail);
+  if (detail === undefined) return 'unreadable';
+  return recordOf(detail);
+}
+
 /** Runs `work` and wipes the pin key after it, however it ends. */
 function withPinKey<T>(pinKey: Buffer, work: () => T): T {
   try {
@@ -229,7 +243,8 @@ export class Vault {
       const anchored = checkAuditAnchor(w, ring.auditKey, anyDirectoryWrapAtLeast(w, DIRECTORY_WRAP_ANCHORED));
       // Someone's signing key replaced or removed since this person last saw it is the same
       // finding as a rewritten log: recorded once, and reported by every later check.
-      const pins = checkAndPinSigningKeys(w, pinKey, row);
+      const pins = checkAndPinSigningKeys(w, pinKey, row, lastRecordOf(w, ring, row));
+      ring.keysSeen = pins.seen;
       const found: AnchorCheck = !anchored.ok || pins.ok ? anchored : { ok: false, fresh: true, reason: pins.reason };
       if (wrappedDirectory.key_version < DIRECTORY_WRAP_ANCHORED) {
         wrapDirectoryFor(w, ring, { ...row, public_key: keyPair.publicKey });
@@ -239,7 +254,8 @@ export class Vault {
       // A broken anchor is recorded (and anchored) before this row moves it on, so the
       // evidence stays in the log, and fails every later check, for every later reader.
       if (!found.ok && found.fresh) appendAudit(w, { at: now, actor_id: row.id, action: 'audit.anchor_broken', subject: found.reason }, undefined, ring);
-      appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name }, undefined, ring);
+      // Signed, and naming the record it left, so the record cannot be removed or put back unseen.
+      appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name }, (event) => sealAuditDetail(ring, event, recordDetail(row.name, pins.record)), ring);
       return { ring, anchor: found };
     }));
     // Disabled while Argon2 ran: answered as a disabled user is.

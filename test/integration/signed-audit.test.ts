@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { certificateBytes, signBytes, newSigningKeyPair, type Signer } from '../../electron/vault/signing';
+import { bindingBytes, certificateBytes, signBytes, newSigningKeyPair, type Signer } from '../../electron/vault/signing';
 import { uidText } from '../../electron/vault/ids';
 import { storedEventBytes } from '../../electron/vault/store-audit';
 import type { VaultSession } from '../../electron/vault/service';
@@ -219,5 +219,49 @@ describe('signed audit events', () => {
       });
       expect(verify(), certifierOf).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/not its author's/) as unknown });
     }
+  });
+
+  it('a person\'s record removed or put back is caught at their next sign-in: their last signed sign-in names the one it left', async () => {
+    const { file, clock, alice } = await team();
+    alice.lock();
+    const vault = Vault.open(file, clock);
+    (await vault.signIn(OWNER, PASSWORD)).lock();
+    const db = new Database(file);
+    db.prepare("UPDATE users SET sealed_key_pins = NULL WHERE name = 'alice'").run();
+    db.close();
+    const again = await vault.signIn(OWNER, PASSWORD);
+    expect(again.auditAnchorAtSignIn).toMatchObject({ ok: false, reason: expect.stringMatching(/not the one your last sign-in left/) as unknown });
+    // What people read of a sign-in is still only who signed in.
+    expect(again.auditLog().filter((r) => r.action === 'signin.ok').every((r) => r.detail === r.actor)).toBe(true);
+    vault.close();
+  });
+
+  it('a key put in among older ones for someone is caught, and no key is wrapped to the public key it vouches for', async () => {
+    const clock = manualClock();
+    const { file, session: alice } = await newVault(clock);
+    const finance = alice.team.createGroup('Finance');
+    for (const name of ['bob', 'carol', 'mallory']) await alice.createUser(name, 'technician', `${name} password`, FAST_KDF);
+    alice.team.grant(finance.id, 'bob');
+    alice.team.grant(finance.id, 'carol');
+    await alice.team.resetPassword('bob', 'bob one-time', FAST_KDF);
+    alice.lock();
+    const vault = Vault.open(file, clock);
+    (await vault.signIn('bob', 'bob one-time')).lock();
+    (await vault.signIn(OWNER, PASSWORD)).lock();
+    const mallory = await vault.signIn('mallory', 'mallory password');
+    const malloryPublic = Buffer.from((mallory as unknown as { ring: { keyPair: { publicKey: Buffer } } }).ring.keyPair.publicKey);
+    mallory.lock();
+    const planted = newSigningKeyPair();
+    const db = new Database(file);
+    db.pragma('foreign_keys = OFF');
+    const bob = db.prepare<[], { id: number; uid: Buffer }>("SELECT id, uid FROM users WHERE name = 'bob'").get();
+    const binding = signBytes(planted.privateKey, bindingBytes(uidText(bob?.uid ?? Buffer.alloc(16)), malloryPublic));
+    db.prepare('INSERT INTO signing_keys (id, uid, user_id, public_key, created_at, binding) VALUES (-1, ?, ?, ?, 1, ?)').run(randomBytes(16), bob?.id, planted.publicKey, binding);
+    db.prepare('UPDATE users SET public_key = ?, signing_key_id = -1 WHERE id = ?').run(malloryPublic, bob?.id);
+    db.close();
+    const owner = await vault.signIn(OWNER, PASSWORD);
+    expect(owner.auditAnchorAtSignIn).toMatchObject({ ok: false, reason: expect.stringMatching(/bob's signing key .* was put in among keys you had already seen/) as unknown });
+    expect(() => owner.team.revoke(finance.id, 'carol')).toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
+    vault.close();
   });
 });
