@@ -32,6 +32,11 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   VAULT_NEWER: 500,
   VAULT_MISSING: 500,
   BUSY: 503,
+  // Client-side codes (electron/team/transport.ts): the server never answers with them.
+  INSECURE_SERVER: 500,
+  SERVER_UNTRUSTED: 500,
+  SERVER_CERT_CHANGED: 500,
+  SERVER_UNREACHABLE: 500,
 };
 
 export function statusOf(code: ErrorCode): number {

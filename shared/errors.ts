@@ -31,6 +31,14 @@ export const ERROR_CODES = [
   'UNKNOWN_METHOD',
   'UNAUTHORIZED',
   'INTERNAL',
+  /** A team server's address: plain http:// off this computer. */
+  'INSECURE_SERVER',
+  /** A team server whose certificate no trusted authority vouches for, and not pinned yet. */
+  'SERVER_UNTRUSTED',
+  /** A team server presenting a certificate other than the one pinned for it. */
+  'SERVER_CERT_CHANGED',
+  /** No answer, or not one a Crewvault server gives. */
+  'SERVER_UNREACHABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
