@@ -9,10 +9,11 @@
  * lives in a door: the second step, the fresh proof and the one-time-password gate are the
  * vault's (sign-in-flow.ts), shared with the CLI.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
-import { CONTRACT, isMethodName, secretPermission, type Contract, type CopyResult, type MethodName, type MethodResult, type MfaStatus, type SessionState } from '../shared/api/contract';
+import { CONTRACT, isMethodName, secretPermission, type Contract, type CopyResult, type ImportPreview, type MethodName, type MethodResult, type MfaStatus, type SessionState } from '../shared/api/contract';
 import type { Reply } from '../shared/api/reply';
 import { packTable } from '../shared/entry-table';
 import type { ClipboardGuard } from '../shared/clipboard';
@@ -21,6 +22,11 @@ import type { EntryChanges, EntryInput, OtpInput } from '../shared/model';
 import { resolveOtpSpec, type OtpSpec } from '../shared/otp';
 
 import { deviceAccount, type DeviceStore } from './devices';
+import { refuseExisting, writeNewFile } from './export/new-file';
+import { EXPORTERS } from './export/registry';
+import { PendingImports } from './import/pending';
+import { checkNewFile, requireBackupAllowed, validateBackupPassword, writeBackup } from './vault/backup';
+import { validateNewPassword } from './vault/records';
 import { translateSqliteError } from './vault/db';
 import { EMERGENCY_CODE_MS } from './vault/mfa';
 import { DEFAULT_SETTINGS, type Clock, type VaultSession } from './vault/service';
@@ -46,6 +52,9 @@ export interface RouterOptions {
   /** The door's native "open file" dialog (Electron); undefined when cancelled. Without one,
    * the UI asks for a path instead. */
   readonly pickVaultFile?: () => Promise<string | undefined>;
+  /** The door's native "save file" dialog (Electron), offering `suggested` as the name;
+   * undefined when cancelled. Without one, the UI asks for a full path. */
+  readonly pickSaveFile?: (suggested: string) => Promise<string | undefined>;
 }
 
 type Input<M extends MethodName> = z.output<Contract[M]['input']>;
@@ -91,6 +100,8 @@ export class Router {
   private deviceInUse: number | undefined;
   /** Set when the keychain failed: the "trust this computer" choice is then not offered. */
   private keychainBroken = false;
+  /** Files on their way in through "Import…"; dropped (and wiped) when the session locks. */
+  private readonly imports = new PendingImports();
 
   constructor(options: RouterOptions) {
     this.options = options;
@@ -152,6 +163,7 @@ export class Router {
 
   /** Wipes the session's keys (explicit lock, idle, OS lock screen, suspend). */
   lock(): void {
+    this.imports.clear();
     this.session?.lock();
     this.session = undefined;
     this.deviceInUse = undefined;
@@ -305,6 +317,41 @@ export class Router {
     this.vaultPath = next;
     if (existsSync(next)) this.openVault();
     return this.state();
+  }
+
+  /**
+   * Where a backup or an export goes: the full path typed in the page, or the door's save
+   * dialog (null when cancelled). Checked before any password is: a backup never overwrites.
+   */
+  private async targetFile(typed: string | undefined, suggested: string): Promise<string | null> {
+    if (typed !== undefined && typed !== '') {
+      if (!isAbsolute(typed)) throw new CrewvaultError('INVALID_INPUT', 'Give the file as a full path.');
+      return resolvePath(typed);
+    }
+    if (!this.options.pickSaveFile) throw new CrewvaultError('INVALID_INPUT', 'There is no file dialog here: type the new file\'s full path.');
+    return (await this.options.pickSaveFile(suggested)) ?? null;
+  }
+
+  /** An import's preview (the same service as `crewvault import --dry-run`), or "needs a password". */
+  private async previewImport(session: VaultSession, input: Input<'import.preview'>): Promise<ImportPreview> {
+    const format = input.format ?? 'auto';
+    const recognised = this.imports.recognise(input.uploadId, format);
+    if (recognised.needsPassword && !input.password) {
+      return { ...recognised, total: 0, byCustomer: [], groupName: '', problems: [], duplicates: [], warnings: [] };
+    }
+    const read = await this.imports.read(input.uploadId, format, input.password);
+    const outcome = session.importEntries(read, withoutUndefined({ commit: false, groupId: input.groupId, customer: input.customer, includeDuplicates: input.includeDuplicates }));
+    return {
+      format: recognised.format,
+      label: recognised.label,
+      needsPassword: false,
+      total: outcome.byCustomer.reduce((n, c) => n + c.count, 0),
+      byCustomer: outcome.byCustomer,
+      groupName: outcome.groupName,
+      problems: outcome.problems,
+      duplicates: outcome.duplicates,
+      warnings: read.warnings,
+    };
   }
 
   private requireSession(session: VaultSession | undefined): VaultSession {
@@ -476,6 +523,63 @@ export class Router {
       const s = this.requireSession(session);
       s.mfa.setPolicy(level, role);
       return this.mfaStatus(s);
+    },
+    'import.begin': ({ size }, session) => {
+      this.requireSession(session);
+      return this.imports.begin(size);
+    },
+    'import.chunk': ({ uploadId, offset, data }, session) => {
+      this.requireSession(session);
+      return this.imports.chunk(uploadId, offset, Buffer.from(data, 'base64'));
+    },
+    'import.preview': (input, session) => this.previewImport(this.requireSession(session), input),
+    'import.commit': async ({ uploadId, format, groupId, customer, includeDuplicates }, session) => {
+      const s = this.requireSession(session);
+      // Read already by the preview the person saw (an encrypted file's password was given there).
+      const read = await this.imports.read(uploadId, format ?? 'auto', undefined);
+      const outcome = s.importEntries(read, withoutUndefined({ commit: true, groupId, customer, includeDuplicates }));
+      this.imports.drop(uploadId);
+      return {
+        added: outcome.added.length,
+        skipped: outcome.problems.length,
+        duplicatesSkipped: includeDuplicates === true ? 0 : outcome.duplicates.length,
+        groupName: outcome.groupName,
+      };
+    },
+    'import.cancel': ({ uploadId }, session) => {
+      this.requireSession(session);
+      this.imports.drop(uploadId);
+      return { cancelled: true };
+    },
+    'vault.backup': async ({ path: typed, password, backupPassword, backupPasswordAgain }, session) => {
+      const s = this.requireSession(session);
+      requireBackupAllowed(s);
+      if (backupPassword !== backupPasswordAgain) throw new CrewvaultError('INVALID_INPUT', 'The two backup passwords differ; nothing was written.');
+      validateBackupPassword(backupPassword);
+      const target = await this.targetFile(typed, 'crewvault.cvbackup');
+      if (target === null) return { path: null, entries: 0, details: '' };
+      checkNewFile(target, 'ALREADY_EXISTS');
+      // A session left unlocked is not enough to carry the whole vault away: the password again.
+      await s.confirmPassword(password);
+      const contents = await writeBackup(s, this.vaultPath, target, backupPassword, { kdf: this.options.kdf ?? {}, now: () => this.options.clock.now() });
+      return { path: target, entries: contents.entries, details: `${contents.users} users, ${contents.groups} groups, ${contents.auditRows} audit rows` };
+    },
+    'vault.export': async ({ format, path: typed, password, databasePassword }, session) => {
+      const s = this.requireSession(session);
+      const exporter = EXPORTERS.find((e) => e.name === format);
+      if (!exporter) throw new CrewvaultError('INVALID_INPUT', `Unknown export format "${format}".`);
+      const newPassword = exporter.encrypted ? validateNewPassword(databasePassword ?? '') : undefined;
+      const target = await this.targetFile(typed, `crewvault-export.${exporter.name === 'kdbx' ? 'kdbx' : exporter.name === 'aegis' ? 'json' : exporter.name === 'otpauth' ? 'txt' : 'csv'}`);
+      if (target === null) return { path: null, entries: 0, details: '' };
+      await refuseExisting(target);
+      const opened = await s.exportEntries(password, { format: exporter.name, otpOnly: exporter.otpOnly });
+      const bytes = await exporter.write(opened.entries, { randomUuid: randomUUID, ...(newPassword === undefined ? {} : { password: newPassword }) });
+      try {
+        await writeNewFile(target, bytes);
+      } finally {
+        bytes.fill(0);
+      }
+      return { path: target, entries: opened.entries.length, details: opened.withoutOtp > 0 ? `${opened.withoutOtp} without a one-time password left out` : '' };
     },
     'roles.list': (_input, session) => this.requireSession(session).team.listRoles(),
     'roles.define': ({ name, permissions }, session) => this.requireSession(session).team.defineRole(name, permissions),

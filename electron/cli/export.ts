@@ -9,28 +9,19 @@
  * so a failure leaves no partial export behind. Must never print a secret, in an error or
  * otherwise, except the export itself to standard output when "-" asks for that.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { link, lstat, open, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { utf8Decode } from '../../shared/bytes';
 import { CrewvaultError } from '../../shared/errors';
-import { SHARED_EXPORTERS } from '../../shared/export/registry';
 import type { Exporter } from '../../shared/export/types';
+import { refuseExisting, writeNewFile } from '../export/new-file';
+import { EXPORTERS } from '../export/registry';
 import { validateNewPassword } from '../vault/records';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
-/** KeePass .kdbx: kdbxweb and Argon2 load only when a .kdbx is written. */
-const kdbxOnDemand: Exporter = {
-  name: 'kdbx',
-  label: 'KeePass database (.kdbx: KDBX 4, Argon2id)',
-  otpOnly: false,
-  encrypted: true,
-  write: async (entries, options) => (await import('../export/kdbx')).kdbxExporter.write(entries, options),
-};
-
-export const EXPORTERS: readonly Exporter[] = [...SHARED_EXPORTERS, kdbxOnDemand];
+/** The exporters this CLI knows (electron/export/registry.ts, shared with the app's "Export…"). */
+export { EXPORTERS };
 
 const SUMMARY = 'export every entry you can reveal, unencrypted, for another app (needs --plaintext)';
 const USAGE = `crewvault export [--vault PATH] [--user NAME] --format FORMAT --plaintext FILE|-
@@ -46,73 +37,6 @@ function whatItWrites(exporter: Exporter, file: string): string {
   const where = file === '-' ? 'standard output' : file;
   if (exporter.encrypted) return `the export writes every password, note and OTP key you can reveal to ${where}, protected only by a new password you choose`;
   return `the export writes ${exporter.otpOnly ? 'every OTP key' : 'every password, note and OTP key'} you can reveal to ${where} unencrypted`;
-}
-
-function exists(file: string): CrewvaultError {
-  return new CrewvaultError('ALREADY_EXISTS', `${file} already exists: give a new file name (an export never overwrites).`);
-}
-
-async function refuseExisting(file: string): Promise<void> {
-  try {
-    await lstat(file);
-  } catch {
-    return; // Not there (or not reachable: the write at the end says why).
-  }
-  throw exists(file);
-}
-
-function errorCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
-
-function cannotWrite(file: string, error: unknown): CrewvaultError {
-  const code = errorCode(error);
-  return new CrewvaultError('INVALID_INPUT', `Cannot write ${file}${code === undefined ? '' : ` (${code})`}; nothing was written.`);
-}
-
-/** Errors from link() that mean "this file system has no hard links", not "the name is taken". */
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
-
-/** Writes `bytes` to `target`, created 0600 with O_EXCL; removed again if the write fails. */
-async function writeExclusive(target: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(target, 'wx', 0o600);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await rm(target, { force: true });
-    throw error;
-  }
-  await handle.close();
-}
-
-/**
- * The whole file appears at `file` or nothing does: written to a hidden 0600 file beside it,
- * then hard-linked to the name (link() fails if the name exists, so nothing is overwritten,
- * even by a race). A file system without hard links gets an O_EXCL write, removed on failure.
- */
-async function writeNewFile(file: string, bytes: Uint8Array): Promise<void> {
-  const partial = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.partial`);
-  try {
-    await writeExclusive(partial, bytes);
-  } catch (error) {
-    throw cannotWrite(file, error);
-  }
-  try {
-    await link(partial, file);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === 'EEXIST') throw exists(file);
-    if (code === undefined || !NO_HARD_LINKS.has(code)) throw cannotWrite(file, error);
-    try {
-      await writeExclusive(file, bytes);
-    } catch (direct) {
-      throw errorCode(direct) === 'EEXIST' ? exists(file) : cannotWrite(file, direct);
-    }
-  } finally {
-    await rm(partial, { force: true });
-  }
 }
 
 /** The new database's password: twice on a terminal, held to a Crewvault password's floor. */

@@ -15,29 +15,16 @@ import { printable } from '../../shared/text';
 import { formatBytes, readAtMost } from './bounded-input';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
-import { chooseImporter, SHARED_IMPORTERS } from '../../shared/import/registry';
-import type { Importer } from '../../shared/import/types';
+import { chooseImporter } from '../../shared/import/registry';
 import { nodeImportCrypto } from '../import/crypto';
-import { isKeePassDatabase } from '../import/kdbx-signature';
+import { IMPORTERS, MAX_IMPORT_BYTES, withoutBom } from '../import/registry';
 import { IMPORT_SUMMARY, IMPORT_USAGE } from './import-usage';
 import type { VaultSession } from '../vault/service';
 
-/** KeePass .kdbx, recognised here and read by electron/import/kdbx.ts (a streaming reader), loaded
- * only when a .kdbx is imported: `crewvault otp` must not pay for it at start. */
-const kdbxOnDemand: Importer = {
-  name: 'kdbx',
-  label: 'KeePass database (.kdbx: KDBX 3.1 and 4, password only)',
-  detect: isKeePassDatabase,
-  needsPassword: () => true,
-  read: async (data, options) => (await import('../import/kdbx')).kdbxImporter.read(data, options),
-};
-
-/** The importers this CLI knows: shared/import's, then those needing Node. */
-export const IMPORTERS: readonly Importer[] = [...SHARED_IMPORTERS, kdbxOnDemand];
+/** The importers this CLI knows (electron/import/registry.ts, shared with the app's "Import…"). */
+export { IMPORTERS };
 
 const USAGE = IMPORT_USAGE;
-/** Far above any real export (a Google export QR code holds under 3 KB); bounds memory. */
-const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
 
 function tooLarge(what: string): CrewvaultError {
@@ -71,11 +58,6 @@ async function readImportFile(file: string): Promise<Buffer> {
   } finally {
     await handle.close();
   }
-}
-
-/** The input without the UTF-8 byte-order mark some Windows editors put first (line 1 would fail). */
-function withoutBom(bytes: Uint8Array): Uint8Array {
-  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
 }
 
 /** --group, else the person's only group; with several, they choose: nothing goes to "Default" silently. */

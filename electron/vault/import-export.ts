@@ -34,8 +34,10 @@ export interface ImportResult {
 export interface ImportPlan {
   readonly customer?: string;
   readonly groupId?: number;
-  /** false: a preview that writes nothing. */
+  /** false: a preview that writes nothing (and may leave the group unchosen yet). */
   readonly commit: boolean;
+  /** Duplicates are skipped unless the person asks for them too (still listed either way). */
+  readonly includeDuplicates?: boolean;
 }
 
 export interface ImportOutcome {
@@ -106,8 +108,10 @@ export class ImportExportService {
     this.core.require('entries.create');
     // The same --customer for every entry: wrong once is wrong for all, so it fails the import.
     const fixedCustomer = plan.customer === undefined ? undefined : field(plan.customer, 'customer', true);
-    const groupId = plan.groupId ?? defaultGroupId(this.core.db, this.core.ring);
-    this.core.require('entries.create', groupId);
+    // A preview may come before the group is chosen (the UI shows what the file holds first);
+    // a commit without one goes to the default group, as the CLI's --group rule decides.
+    const groupId = plan.groupId ?? (plan.commit ? defaultGroupId(this.core.db, this.core.ring) : undefined);
+    if (groupId !== undefined) this.core.require('entries.create', groupId);
     // What the file says is printed back to a terminal or a screen: made printable, and short.
     const safe = (p: SharedImportProblem): SharedImportProblem => ({ where: printable(p.where, 80), message: printable(p.message, 300) });
     const problems: SharedImportProblem[] = read.problems.map(safe);
@@ -134,11 +138,13 @@ export class ImportExportService {
         const username = fields.username;
         const issuer = entry.otp?.issuer ? otpIssuer(entry.otp.issuer) : undefined;
         const otp = entry.otp ? { params: validateOtpParams(entry.otp.params), ...(issuer ? { issuer } : {}) } : null;
-        const input: EntryInput = { ...fields, otp, groupId };
+        const input: EntryInput = { ...fields, otp, ...(groupId === undefined ? {} : { groupId }) };
         if (otp) {
           const fingerprint = otpFingerprint(otp.params.secret, otp.issuer, username);
           if (seen.has(fingerprint)) {
-            duplicates.push({ where, message: 'already in the vault (same OTP key, issuer and account): skipped.' });
+            const keep = plan.includeDuplicates === true;
+            duplicates.push({ where, message: `already in the vault (same OTP key, issuer and account): ${keep ? 'imported anyway' : 'skipped'}.` });
+            if (keep) inputs.push(input);
             return;
           }
           seen.add(fingerprint);
@@ -152,14 +158,15 @@ export class ImportExportService {
     const counts = new Map<string, number>();
     for (const input of inputs) counts.set(input.customer, (counts.get(input.customer) ?? 0) + 1);
     const byCustomer = [...counts].map(([customer, count]) => ({ customer, count })).sort((a, b) => NAME_ORDER.compare(a.customer, b.customer));
-    const groupName = this.core.listGroups().find((g) => g.id === groupId)?.name ?? '';
-    if (!plan.commit) return { added: [], byCustomer, groupName, problems, duplicates, committed: false };
+    const groupName = groupId === undefined ? '' : (this.core.listGroups().find((g) => g.id === groupId)?.name ?? '');
+    if (!plan.commit || groupId === undefined) return { added: [], byCustomer, groupName, problems, duplicates, committed: false };
     const added = this.core.write((w) => {
       const allowed = new Set<number>();
       // One audit row for the import (its format and counts), not one per entry: 100,000
       // entry.create rows would bury what people did (issue #11's complaint about the log).
       const created = inputs.map((input) => this.core.insertEntry(w, input, allowed, false));
-      this.core.audit(w, { action: 'entries.import', group_id: groupId }, `${read.format}: ${created.length} added, ${problems.length} skipped, ${duplicates.length} duplicates`);
+      const skippedDuplicates = plan.includeDuplicates === true ? 0 : duplicates.length;
+      this.core.audit(w, { action: 'entries.import', group_id: groupId }, `${read.format}: ${created.length} added, ${problems.length} skipped, ${skippedDuplicates} duplicates skipped`);
       return created;
     });
     return { added, byCustomer, groupName, problems, duplicates, committed: true };

@@ -109,6 +109,52 @@ export interface RevealResult {
   readonly otpUri?: string;
 }
 
+/** One skipped or duplicate entry of an import, by where it was in the file (never a secret). */
+export interface ImportNote {
+  readonly where: string;
+  readonly message: string;
+}
+
+/**
+ * What an import would do, before anything is written (issue #12): the format recognised from
+ * the content, what goes in per customer (into `groupName`, once a group is chosen), every
+ * skipped entry with its reason, duplicates of what the vault holds. `needsPassword`: the
+ * file is an encrypted export and nothing is read until its password is given.
+ */
+export interface ImportPreview {
+  readonly format: string;
+  readonly label: string;
+  readonly needsPassword: boolean;
+  readonly total: number;
+  readonly byCustomer: ReadonlyArray<{ readonly customer: string; readonly count: number }>;
+  readonly groupName: string;
+  readonly problems: readonly ImportNote[];
+  readonly duplicates: readonly ImportNote[];
+  readonly warnings: readonly string[];
+}
+
+export interface ImportCommitted {
+  readonly added: number;
+  readonly skipped: number;
+  readonly duplicatesSkipped: number;
+  readonly groupName: string;
+}
+
+/** A file the vault wrote (backup, plain export); `path` null when the save dialog was cancelled. */
+export interface FileWritten {
+  readonly path: string | null;
+  /** What went in: entries (backup: every row; export: those written). */
+  readonly entries: number;
+  /** Backup: users, groups and audit rows; export: entries left out for having no OTP. */
+  readonly details: string;
+}
+
+/** The plain export formats (electron/export/registry.ts; a test keeps the two in step). */
+export const EXPORT_FORMATS = ['otpauth', 'aegis', 'keepassxc-csv', 'kdbx'] as const;
+
+/** The largest import the app takes (electron/import/registry.ts MAX_IMPORT_BYTES). */
+export const MAX_IMPORT_FILE_BYTES = 64 * 1024 * 1024;
+
 type Access = 'public' | 'session' | Permission;
 
 interface MethodSpec<I extends z.ZodType, R> {
@@ -126,6 +172,16 @@ function method<R>() {
 const empty = z.strictObject({});
 /** A fresh proof for a sensitive change: a code from the person's app, or their password. */
 const proof = z.strictObject({ code: text(16).optional(), password: newPassword.optional() });
+const uploadId = z.string().regex(/^[0-9a-f]{32}$/);
+/** Where the vault writes a file: a full path, or none to ask the door's save dialog. */
+const targetPath = text(4096).optional();
+/** What the person chose for an import: the group (required to commit), one customer for all. */
+const importTarget = {
+  uploadId,
+  format: text(32).optional(),
+  customer: text(FIELD_LIMITS.customer).optional(),
+  includeDuplicates: z.boolean().optional(),
+};
 
 export const CONTRACT = {
   'session.state': method<SessionState>()(empty, 'public', false),
@@ -177,6 +233,16 @@ export const CONTRACT = {
     trustDeviceDays: z.number().int().min(0).max(365).optional(),
   }), 'users.manage'),
   'mfa.setPolicy': method<MfaStatus>()(z.strictObject({ level: z.enum(MFA_POLICY_LEVELS), role: text(64).optional() }), 'users.manage'),
+  'import.begin': method<{ uploadId: string; chunkBytes: number }>()(z.strictObject({ size: z.number().int().min(1).max(MAX_IMPORT_FILE_BYTES) }), 'entries.create'),
+  /** A chunk of the file, base64 (512 KiB of bytes at most: the browser host takes 1 MiB a call). */
+  'import.chunk': method<{ received: number }>()(z.strictObject({ uploadId, offset: z.number().int().nonnegative().max(MAX_IMPORT_FILE_BYTES), data: z.string().max(700_000).regex(/^[A-Za-z0-9+/]*={0,2}$/) }), 'entries.create'),
+  'import.preview': method<ImportPreview>()(z.strictObject({ ...importTarget, password: text(1024).optional(), groupId: id.optional() }), 'entries.create'),
+  'import.commit': method<ImportCommitted>()(z.strictObject({ ...importTarget, groupId: id }), 'entries.create'),
+  'import.cancel': method<{ cancelled: boolean }>()(z.strictObject({ uploadId }), 'session'),
+  /** Owner only (the vault decides): the whole vault sealed under a backup password typed twice. */
+  'vault.backup': method<FileWritten>()(z.strictObject({ path: targetPath, password: newPassword, backupPassword: newPassword, backupPasswordAgain: newPassword }), 'session'),
+  /** Every entry the person can reveal, unencrypted: the password again, and `plaintext: true` said. */
+  'vault.export': method<FileWritten>()(z.strictObject({ format: z.enum(EXPORT_FORMATS), path: targetPath, password: newPassword, plaintext: z.literal(true), databasePassword: newPassword.optional() }), 'session'),
   'roles.define': method<RoleView>()(z.strictObject({ name: text(64), permissions: z.array(text(64)).max(20) }), 'users.manage'),
 } as const satisfies { readonly [M in MethodName]: MethodSpec<z.ZodType, unknown> };
 

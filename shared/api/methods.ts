@@ -49,6 +49,13 @@ export const METHOD_NAMES = [
   'mfa.devices',
   'mfa.forgetDevice',
   'settings.update',
+  'import.begin',
+  'import.chunk',
+  'import.preview',
+  'import.commit',
+  'import.cancel',
+  'vault.backup',
+  'vault.export',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -61,6 +61,13 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'users.resetPassword': { username: 'bob', password: 'new bob password' },
   'roles.list': {},
   'roles.define': { name: 'Night shift', permissions: ['entries.view', 'otp.view'] },
+  'import.begin': { size: 10 },
+  'import.chunk': { uploadId: '0'.repeat(32), offset: 0, data: 'AAAA' },
+  'import.preview': { uploadId: '0'.repeat(32) },
+  'import.commit': { uploadId: '0'.repeat(32), groupId: 1 },
+  'import.cancel': { uploadId: '0'.repeat(32) },
+  'vault.backup': { path: '/nonexistent/b.cvbackup', password: PASSWORD, backupPassword: 'backup password', backupPasswordAgain: 'backup password' },
+  'vault.export': { format: 'otpauth', path: '/nonexistent/e.txt', password: PASSWORD, plaintext: true },
 };
 
 /** Inputs each method must refuse with INVALID_INPUT. */
