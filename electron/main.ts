@@ -47,6 +47,13 @@ const router = new Router({
     const picked = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
     return picked.canceled ? undefined : picked.filePaths[0];
   },
+  // Backups and plain exports ("Back up…", "Export…"): where the new file goes.
+  pickSaveFile: async (suggested) => {
+    const window = BrowserWindow.getAllWindows()[0];
+    const options: Electron.SaveDialogOptions = { title: 'Save as', defaultPath: suggested, properties: ['showOverwriteConfirmation', 'dontAddToRecent'] };
+    const picked = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
+    return picked.canceled ? undefined : picked.filePath;
+  },
 });
 
 /** Only our own page, in our own window, may call the router. */
