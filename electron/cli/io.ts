@@ -2,6 +2,9 @@
  * What a CLI command may touch of the outside world, passed in so tests can run commands
  * in-process with a pinned clock and captured output. Commands never read process.* directly.
  */
+import type { VaultSession } from '../vault/service';
+import type { SignInAttempt } from '../vault/sign-in-flow';
+
 export interface CliIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
@@ -22,6 +25,19 @@ export interface CliIo {
   /** Milliseconds since the Unix epoch. */
   readonly now: () => number;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * Set only inside the unlock agent (`crewvault unlock`): the session it holds, which
+   * withSession uses instead of signing in.
+   */
+  readonly held?: HeldSession | undefined;
+}
+
+/** A session `crewvault unlock` began, held by its agent for the commands sent to it. */
+export interface HeldSession {
+  readonly session: VaultSession;
+  readonly attempt: SignInAttempt;
+  /** Ends the agent (the session was locked under it: a password changed, an account disabled). */
+  readonly ended: (reason: string) => void;
 }
 
 /** A mistake in how the command was called: exit 2, with a one-line hint. */

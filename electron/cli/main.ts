@@ -12,6 +12,7 @@ import { codeCommand } from './code';
 import { exportCommand } from './export';
 import { initCommand } from './init';
 import { listCommand } from './list';
+import { loginCommand, logoutCommand, whoamiCommand } from './login';
 import { otpCommand } from './otp';
 import { rmCommand } from './rm';
 import { SERVE_SUMMARY, SERVE_USAGE } from './serve-usage';
@@ -25,6 +26,7 @@ import { passwdCommand } from './passwd';
 import { policyCommand } from './policy';
 import { roleCommand } from './role';
 import { showCommand } from './show';
+import { AGENT_COMMAND, lockCommand, runUnlocked, unlockCommand } from './unlock';
 import { UsageError, type CliCommand, type CliIo } from './io';
 
 declare const CREWVAULT_VERSION: string | undefined;
@@ -51,6 +53,11 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   policy: policyCommand,
   serve: { summary: SERVE_SUMMARY, usage: SERVE_USAGE, run: async (args, io) => (await import('./serve')).serveCommand.run(args, io) },
   server: serverCommand,
+  login: loginCommand,
+  whoami: whoamiCommand,
+  logout: logoutCommand,
+  unlock: unlockCommand,
+  lock: lockCommand,
 };
 
 function help(): string {
@@ -96,6 +103,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.out(`${typeof CREWVAULT_VERSION === 'string' ? CREWVAULT_VERSION : 'dev'}\n`);
     return 0;
   }
+  // Started by `crewvault unlock` only (unlock.ts), so not in COMMANDS, help or completion.
+  if (name === AGENT_COMMAND && !io.held) return runCommand(name, args, io, { summary: '', usage: 'started by crewvault unlock', run: async (agentArgs, agentIo) => (await import('./agent')).runAgentProcess(agentArgs, agentIo, runCli) });
   const command = COMMANDS[name];
   if (!command) {
     io.err(`crewvault: USAGE: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
@@ -105,8 +114,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.out(`Usage: ${command.usage}\n`);
     return 0;
   }
+  return runCommand(name, args, io, command);
+}
+
+async function runCommand(name: string, args: string[], io: CliIo, command: CliCommand): Promise<number> {
   try {
-    return await command.run(args, io);
+    // In a terminal that ran `crewvault unlock`, the session held there runs it (unlock.ts).
+    return (await runUnlocked(name, args, io)) ?? (await command.run(args, io));
   } catch (caught) {
     const error = translateSqliteError(caught);
     if (error instanceof UsageError || isParseArgsError(error)) {

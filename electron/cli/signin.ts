@@ -7,6 +7,7 @@
  * authenticator or replaced a one-time password, is the vault's rule (vault/sign-in-flow.ts),
  * the same the app's router follows; this file only reads the options and words the answers.
  */
+import { CrewvaultError } from '../../shared/errors';
 import { defaultVaultPath } from '../paths';
 import { Vault } from '../vault/vault';
 import type { VaultSession } from '../vault/service';
@@ -75,7 +76,7 @@ function purposeOf(options: SessionOptions): Purpose {
  * prompt, or the next piped line): a recovery code stays good until used, so it should not sit
  * in the process list while the command runs.
  */
-async function givenFactor(values: VaultOptionValues, io: CliIo): Promise<SecondFactor> {
+export async function givenFactor(values: VaultOptionValues, io: CliIo): Promise<SecondFactor> {
   const read = async (value: string | undefined, prompt: string): Promise<string | undefined> => (value === '-' ? io.readSecret(prompt) : value);
   return {
     code: await read(values.code, 'Authentication code: '),
@@ -85,7 +86,7 @@ async function givenFactor(values: VaultOptionValues, io: CliIo): Promise<Second
 }
 
 /** Refuses, before any password is asked, more than one way through the second step. */
-function checkSecondStepOptions(values: VaultOptionValues): void {
+export function checkSecondStepOptions(values: VaultOptionValues): void {
   const given = (['code', 'recovery-code', 'emergency-code'] as const).filter((name) => values[name] !== undefined);
   if (given.length > 1) throw new UsageError(`give only one of --${given.join(', --')}`);
   // A recovery code stays good until used: never in the process list (a code from the app and
@@ -106,9 +107,39 @@ export async function withVault<T>(values: VaultOptionValues, io: CliIo, work: (
 }
 
 /**
+ * Signs in to an open vault as the options say: the password from io.readSecret, then the
+ * second step, admitted for `options`' purpose. The session is locked again if any step fails.
+ */
+export async function signIn(
+  vault: Vault,
+  values: VaultOptionValues,
+  io: CliIo,
+  options: SessionOptions = {},
+): Promise<{ session: VaultSession; password: string; attempt: SignInAttempt }> {
+  checkSecondStepOptions(values);
+  const who = values.as ?? values.user;
+  const password = await io.readSecret(`Password for ${who ?? 'the vault'}: `);
+  const session = await vault.signIn(who, password);
+  try {
+    const attempt = SignInAttempt.afterPassword(session, { now: io.now });
+    const purpose = purposeOf(options);
+    // `mfa confirm`: the new key's code stands in for the current one (admit lets it through).
+    if (attempt.due === 'code' && purpose !== 'confirm-set-up') attempt.answer(await givenFactor(values, io), WORDS);
+    attempt.admit(purpose, WORDS);
+    return { session, password, attempt };
+  } catch (error) {
+    session.lock();
+    throw error;
+  }
+}
+
+/**
  * Opens the vault, signs in, runs `work`, and locks and closes whatever happens. A person
  * still on an admin's one-time password can only run `crewvault passwd` (and, where the policy
  * requires an authenticator they have not set up, set one up first).
+ * Run by the unlock agent (io.held), the command uses the session `crewvault unlock` began and
+ * leaves it open: only the commands in UNLOCKED_COMMANDS are sent there, none of which reads
+ * the password or the attempt (passwd and "mfa begin/confirm" always sign in here).
  */
 export async function withSession<T>(
   values: VaultOptionValues,
@@ -118,17 +149,20 @@ export async function withSession<T>(
   work: (session: VaultSession, password: string, attempt: SignInAttempt) => Promise<T> | T,
   options: SessionOptions = {},
 ): Promise<T> {
-  checkSecondStepOptions(values);
-  return withVault(values, io, async (vault) => {
-    const who = values.as ?? values.user;
-    const password = await io.readSecret(`Password for ${who ?? 'the vault'}: `);
-    const session = await vault.signIn(who, password);
+  const held = io.held;
+  if (held) {
+    if (purposeOf(options) !== 'anything') throw new UsageError('this command signs in itself: run it after "crewvault lock"');
     try {
-      const attempt = SignInAttempt.afterPassword(session, { now: io.now });
-      const purpose = purposeOf(options);
-      // `mfa confirm`: the new key's code stands in for the current one (admit lets it through).
-      if (attempt.due === 'code' && purpose !== 'confirm-set-up') attempt.answer(await givenFactor(values, io), WORDS);
-      attempt.admit(purpose, WORDS);
+      return await work(held.session, '', held.attempt);
+    } catch (error) {
+      // A password changed or an account disabled elsewhere ends the session: the agent too.
+      if (error instanceof CrewvaultError && error.code === 'LOCKED') held.ended(error.message);
+      throw error;
+    }
+  }
+  return withVault(values, io, async (vault) => {
+    const { session, password, attempt } = await signIn(vault, values, io, options);
+    try {
       return await work(session, password, attempt);
     } finally {
       session.lock();
