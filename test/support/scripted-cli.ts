@@ -11,12 +11,14 @@ export type ScriptedAnswer = string | (() => string);
 export interface CliOutcome {
   readonly status: number;
   readonly stdout: string;
+  /** Everything the command said to the person (prompts are the test's, not here). */
+  readonly stderr: string;
   /** 'ok', or the stable error code the CLI printed. */
   readonly code: string;
   readonly message: string;
 }
 
-export async function runScripted(args: readonly string[], answers: readonly ScriptedAnswer[], clock: Clock): Promise<CliOutcome> {
+export async function runScripted(args: readonly string[], answers: readonly ScriptedAnswer[], clock: Clock, env: NodeJS.ProcessEnv = {}): Promise<CliOutcome> {
   const lines = [...answers];
   let stdout = '';
   let stderr = '';
@@ -31,8 +33,8 @@ export async function runScripted(args: readonly string[], answers: readonly Scr
     },
     interactive: false,
     now: () => clock.now(),
-    env: {},
+    env,
   });
-  const error = /^crewvault: ([A-Z_]+): (.*)\n$/.exec(stderr);
-  return { status, stdout, code: status === 0 ? 'ok' : error?.[1] ?? stderr, message: error?.[2] ?? '' };
+  const error = /(?:^|\n)crewvault: ([A-Z_]+): (.*)\n$/.exec(stderr);
+  return { status, stdout, stderr, code: status === 0 ? 'ok' : error?.[1] ?? stderr, message: error?.[2] ?? '' };
 }

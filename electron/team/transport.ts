@@ -1,0 +1,216 @@
+/**
+ * How a desktop or the CLI reaches a team server, and which server it trusts:
+ * - Plain HTTP only to this computer (127.0.0.0/8, ::1, localhost): anywhere else a token or
+ *   an OPAQUE message would cross the network in clear, so such a URL is refused before any
+ *   connection is made (INSECURE_SERVER).
+ * - HTTPS vouched for by a certificate authority this computer trusts (Node's bundled list,
+ *   the system's store, NODE_EXTRA_CA_CERTS), with the host name checked as usual.
+ * - Otherwise the server's certificate is pinned on first use, once the person has compared
+ *   its SHA-256 fingerprint (as ssh asks about a host key): afterwards exactly that
+ *   certificate is accepted, and any other is SERVER_CERT_CHANGED, refused during the TLS
+ *   handshake, before a byte of the request leaves.
+ * Each request is a new connection (no agent, no TLS session reuse: a resumed session would
+ * skip the pin check). Replies are bounded (MAX_REPLY_BYTES) and time-limited.
+ * Must never: send a request over a connection whose certificate was not accepted, or put a
+ * token or body in an error message.
+ */
+import { X509Certificate } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
+import { CrewvaultError } from '../../shared/errors';
+
+/** What a reply may weigh: the server's largest is a few kilobytes. */
+export const MAX_REPLY_BYTES = 1024 * 1024;
+const TIMEOUT_MS = 20_000;
+
+/** A certificate pinned on first use: its fingerprint (as openssl prints it) and the certificate itself. */
+export interface CertificatePin {
+  readonly fingerprint256: string;
+  readonly pem: string;
+}
+
+/** How a server's certificate is trusted: by an authority, pinned, or (loopback) no TLS at all. */
+export type ServerTrust = { readonly kind: 'authority' } | { readonly kind: 'pinned'; readonly pin: CertificatePin } | { readonly kind: 'loopback' };
+
+export interface TransportOptions {
+  /** Authorities beyond the computer's own (tests: a private CA). */
+  readonly extraAuthorities?: readonly string[];
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+/**
+ * The server's origin from what a person typed: `https://host[:port]`, or `http://` to this
+ * computer only. No user name, password, path, query or fragment.
+ */
+export function parseServerUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new CrewvaultError('INVALID_INPUT', 'a server address looks like https://vault.example.com or https://10.0.0.5:8443');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new CrewvaultError('INVALID_INPUT', `a server address starts with https:// (not ${url.protocol.replace(/:$/, '')})`);
+  }
+  if (url.username !== '' || url.password !== '') throw new CrewvaultError('INVALID_INPUT', 'a server address carries no user name or password');
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    throw new CrewvaultError('INVALID_INPUT', 'a server address is its origin only (no path, query or fragment)');
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new CrewvaultError('INSECURE_SERVER', `plain http:// is for a server on this computer only: use https://${url.host}`);
+  }
+  return new URL(url.origin);
+}
+
+/** Every authority this computer trusts, plus any given. */
+function authorities(options: TransportOptions): string[] {
+  const found = new Set<string>(tls.rootCertificates);
+  // Node 22.15+/23.10+: the system store and NODE_EXTRA_CA_CERTS as well as the bundled list.
+  const lookup = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
+  if (lookup) for (const type of ['default', 'system']) for (const pem of lookup(type)) found.add(pem);
+  for (const pem of options.extraAuthorities ?? []) found.add(pem);
+  return [...found];
+}
+
+/** `AB:CD:…`, upper case, as Node and `openssl x509 -fingerprint -sha256` print it. */
+export function normaliseFingerprint(text: string): string | undefined {
+  const hex = text.trim().replace(/^sha-?256[:= ]?/i, '').replace(/[:\s]/g, '').toUpperCase();
+  if (!/^[0-9A-F]{64}$/.test(hex)) return undefined;
+  return hex.match(/../g)?.join(':');
+}
+
+function pemOf(cert: PeerCertificate): string {
+  const base64 = cert.raw.toString('base64').match(/.{1,64}/g)?.join('\n') ?? '';
+  return `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n`;
+}
+
+/** What a server presents, as seen before trusting it. */
+export interface PresentedCertificate {
+  /** True when an authority this computer trusts vouches for it, for this host name. */
+  readonly vouched: boolean;
+  readonly fingerprint256: string;
+  readonly pem: string;
+  readonly subject: string;
+  readonly validTo: string;
+}
+
+/**
+ * Connects, completes the TLS handshake, reads the certificate and hangs up: nothing is sent
+ * over this connection. Used to show the person what they are asked to trust.
+ */
+export function presentedCertificate(url: URL, options: TransportOptions = {}): Promise<PresentedCertificate> {
+  return new Promise((resolve, reject) => {
+    const servername = isIP(url.hostname.replace(/^\[|\]$/g, '')) === 0 ? url.hostname : undefined;
+    const socket: TLSSocket = tls.connect({
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || 443),
+      servername,
+      ca: authorities(options),
+      rejectUnauthorized: false, // only to look: nothing is sent on this connection
+      timeout: TIMEOUT_MS,
+    });
+    socket.once('secureConnect', () => {
+      const cert = socket.getPeerCertificate(false);
+      const presented: PresentedCertificate = {
+        vouched: socket.authorized,
+        fingerprint256: cert.fingerprint256,
+        pem: pemOf(cert),
+        subject: new X509Certificate(cert.raw).subject.replace(/\n/g, ', '),
+        validTo: cert.valid_to,
+      };
+      socket.destroy();
+      resolve(presented);
+    });
+    socket.once('timeout', () => socket.destroy(new Error('timed out')));
+    socket.once('error', (error: Error) => reject(unreachable(url, error)));
+  });
+}
+
+function unreachable(url: URL, error: Error): CrewvaultError {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'SERVER_CERT_CHANGED' || code === 'SERVER_UNTRUSTED') return error as CrewvaultError;
+  if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_|ERR_TLS_CERT_ALTNAME/.test(code)) {
+    return new CrewvaultError('SERVER_UNTRUSTED', `${url.host}'s certificate is not vouched for by an authority this computer trusts (${code}): compare its fingerprint and trust it (crewvault login --trust)`);
+  }
+  const why = typeof code === 'string' ? code : 'no answer';
+  return new CrewvaultError('SERVER_UNREACHABLE', `cannot reach the server at ${url.host} (${why})`);
+}
+
+export interface RawReply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** TLS options for a request to a server trusted this way. */
+function tlsOptions(trust: ServerTrust, options: TransportOptions): RequestOptions & tls.ConnectionOptions {
+  if (trust.kind === 'loopback') return {};
+  if (trust.kind === 'authority') return { ca: authorities(options), rejectUnauthorized: true };
+  const { pin } = trust;
+  return {
+    // The pinned certificate is the only anchor (a leaf issued by a private CA included), and
+    // the one certificate accepted: the host name is not what is trusted here, the key is.
+    ca: [pin.pem],
+    allowPartialTrustChain: true,
+    rejectUnauthorized: true,
+    checkServerIdentity: (_host: string, cert: PeerCertificate) => (cert.fingerprint256 === pin.fingerprint256
+      ? undefined
+      : Object.assign(new Error('the server presented another certificate'), { code: 'SERVER_CERT_CHANGED' })),
+  };
+}
+
+/** One request; the reply's JSON body (undefined when empty). */
+export function send(url: URL, trust: ServerTrust, method: 'GET' | 'POST', path: string, body: string | undefined, headers: Readonly<Record<string, string>>, options: TransportOptions = {}): Promise<RawReply> {
+  if (url.protocol === 'http:' && trust.kind !== 'loopback') throw new CrewvaultError('INSECURE_SERVER', 'plain http:// is for a server on this computer only');
+  if (url.protocol === 'https:' && trust.kind === 'loopback') throw new CrewvaultError('INTERNAL', 'an https:// server needs a trust decision');
+  const target = new URL(path, url);
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const outgoing = request(target, {
+      method,
+      agent: false,
+      timeout: TIMEOUT_MS,
+      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }), ...headers },
+      ...tlsOptions(trust, options),
+    }, (response: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_REPLY_BYTES) {
+          response.destroy();
+          reject(new CrewvaultError('SERVER_UNREACHABLE', `the server at ${url.host} sent a reply larger than ${MAX_REPLY_BYTES} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          resolve({ status: response.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text) as unknown });
+        } catch {
+          reject(new CrewvaultError('SERVER_UNREACHABLE', `the server at ${url.host} did not answer in JSON (is it a Crewvault server?)`));
+        }
+      });
+      response.on('error', (error) => reject(unreachable(url, error)));
+    });
+    outgoing.on('timeout', () => outgoing.destroy(new Error('timed out')));
+    outgoing.on('error', (error) => {
+      const changed = (error as { code?: unknown }).code === 'SERVER_CERT_CHANGED'
+        || (error as { reason?: unknown }).reason === 'the server presented another certificate';
+      if (changed || (trust.kind === 'pinned' && /CERT|SELF_SIGNED|UNABLE_TO_/.test(String((error as { code?: unknown }).code)))) {
+        reject(new CrewvaultError('SERVER_CERT_CHANGED', `${url.host} presented a certificate other than the one pinned for it: nothing was sent. If its administrator replaced it, compare the new fingerprint and trust it again (crewvault login --trust)`));
+        return;
+      }
+      reject(unreachable(url, error));
+    });
+    outgoing.end(body);
+  });
+}
