@@ -1,7 +1,8 @@
 /**
  * The server's own audit: sign-ins, sessions ended, password changes, registrations,
  * invites and second steps (`mfa.*`: set up, each code right or wrong, an attempt ended, an
- * emergency code issued by whom for whom, the policy set). Each event is hash-linked to the one before and
+ * emergency code issued by whom for whom, the policy set, a code e-mailed or texted), devices
+ * authorised, trusted and removed, contacts set, and the e-mail and SMS settings set and tested. Each event is hash-linked to the one before and
  * the link is signed with the server's Ed25519 key (server/keys.ts), so `verifyAudit` finds a
  * row that was changed, removed or slipped in later by someone with only the database.
  * (Someone who also holds the key file can rewrite it: the limit of any server-kept log.)
@@ -30,7 +31,19 @@ export type AuditKind =
   | 'mfa.emergency-issued'
   | 'mfa.emergency'
   | 'mfa.attempt-ended'
-  | 'mfa.policy-set';
+  | 'mfa.policy-set'
+  | 'mfa.email-sent'
+  | 'mfa.email'
+  | 'mfa.sms-sent'
+  | 'mfa.sms'
+  | 'contact.set'
+  | 'device.authorised'
+  | 'device.trusted'
+  | 'device.removed'
+  | 'settings.smtp-set'
+  | 'settings.smtp-tested'
+  | 'settings.sms-set'
+  | 'settings.sms-tested';
 
 export interface AuditEvent {
   readonly kind: AuditKind;

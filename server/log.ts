@@ -16,6 +16,7 @@ const SECRET_FIELDS = [
   'authorization', 'cookie', 'password', 'token', 'accessToken', 'refreshToken', 'invite',
   'registrationRequest', 'registrationResponse', 'registrationRecord', 'startLoginRequest', 'loginResponse',
   'finishLoginRequest', 'serverLoginState', 'sessionKey', 'exportKey', 'opaqueSetup', 'stateKey', 'body',
+  'apiKey', 'pass',
 ];
 
 export function loggerOptions(destination: LogDestination | undefined, level: string): FastifyServerOptions['logger'] {

@@ -12,9 +12,8 @@ import { recordAudit } from '../audit';
 import { openState, sealState } from '../keys';
 import { LOGIN_ATTEMPT_TTL_MS, type ServerContext } from '../context';
 import { findUserById, findUserByKey } from '../store/accounts';
-import { mfaStanding } from '../store/mfa';
 import { deleteExpired, insertLoginAttempt, takeLoginAttempt } from '../store/sessions';
-import { secondStepOf } from './second-step';
+import { sessionSecondStep } from './devices';
 import { usernameKey } from './names';
 import { finishLogin, startLogin } from './opaque';
 import { openSession, publicUser } from './sessions';
@@ -62,6 +61,7 @@ export async function loginFinish(ctx: ServerContext, input: ServerRouteInput<'l
   await signInSucceeded(ctx, usernameKey(user.username), source);
   const tokens = await openSession(ctx.db, now, user, input.deviceId, input.deviceName ?? null);
   await recordAudit(ctx, { kind: 'sign-in.succeeded', actorId: user.id, subjectId: user.id, source, detail: { deviceId: input.deviceId } });
-  // A person with an authenticator (or made to set one up) has a password-only session until the second step.
-  return { user: publicUser(user), tokens, secondStep: secondStepOf(null, await mfaStanding(ctx.db, user.id)) };
+  // A person with an authenticator (or made to set one up), or on a device never authorised, has a
+  // password-only session until the second step (devices.ts).
+  return { user: publicUser(user), tokens, secondStep: await sessionSecondStep(ctx.db, { userId: user.id, deviceId: input.deviceId, secondStepAt: null }, now) };
 }

@@ -33,6 +33,7 @@ export function secondStepOf(secondStepAt: number | null, standing: { readonly a
 export function requireSecondStep(auth: Authenticated): void {
   if (auth.secondStep === 'code') throw new CrewvaultError('MFA_REQUIRED', 'Enter the code from your authenticator app first');
   if (auth.secondStep === 'enrol') throw new CrewvaultError('MFA_REQUIRED', 'This server requires two-step sign-in: set up an authenticator app first');
+  if (auth.secondStep === 'device') throw new CrewvaultError('MFA_REQUIRED', 'This device is new: enter the code e-mailed to you first');
 }
 
 function wrongCode(): CrewvaultError {

@@ -13,11 +13,10 @@ import { appendAudit, recordAudit } from '../audit';
 import { ACCESS_TTL_MS, PASSWORD_FRESH_MS, REFRESH_TTL_MS, SECOND_STEP_TTL_MS, type ServerContext } from '../context';
 import type { Queryable } from '../store/db';
 import { findSealedKeys, findUserById, replaceRegistrationRecord, type UserRow } from '../store/accounts';
-import { mfaStanding } from '../store/mfa';
 import {
   deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, findSessionByAccess, insertSession, rotateSessionTokens, type SessionRow,
 } from '../store/sessions';
-import { secondStepOf } from './second-step';
+import { sessionSecondStep } from './devices';
 import { checkRegistrationRecord, registrationResponse } from './opaque';
 import { hashToken, newId, newToken } from './tokens';
 
@@ -48,8 +47,8 @@ export async function openSession(db: Queryable, now: number, user: UserRow, dev
 
 /**
  * The session behind `Authorization: Bearer <accessToken>` from `deviceId`, or UNAUTHORIZED,
- * with where its second step stands; one still waiting for it past SECOND_STEP_TTL_MS after
- * the password is over (back to the password).
+ * with where its second step (and its device's authorisation, devices.ts) stands; one still
+ * waiting for either past SECOND_STEP_TTL_MS after the password is over (back to the password).
  */
 export async function authenticate(ctx: ServerContext, accessToken: string | undefined, deviceId: string | undefined): Promise<Authenticated> {
   if (accessToken === undefined || deviceId === undefined) throw new CrewvaultError('UNAUTHORIZED', 'Sign in first');
@@ -58,7 +57,7 @@ export async function authenticate(ctx: ServerContext, accessToken: string | und
   if (ctx.now() >= session.accessExpiresAt) throw new CrewvaultError('UNAUTHORIZED', 'Your access token has expired: refresh it');
   const user = await findUserById(ctx.db, session.userId);
   if (user === undefined) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
-  const secondStep = secondStepOf(session.secondStepAt, await mfaStanding(ctx.db, user.id));
+  const secondStep = await sessionSecondStep(ctx.db, session, ctx.now());
   if (secondStep !== 'done' && ctx.now() - session.authenticatedAt > SECOND_STEP_TTL_MS) {
     throw new CrewvaultError('UNAUTHORIZED', 'The time for the second step ran out: sign in again with your password');
   }

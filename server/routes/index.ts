@@ -3,15 +3,25 @@
  * at compile time (`satisfies`): a route added there without a handler here does not build.
  * Handlers only adapt: the rules are in server/auth/.
  */
-import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
+import type { SecondStep, ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
 import { requireAuth, type CallContext } from '../app';
 import { createInvite, registerFinish, registerStart } from '../auth/accounts';
+import { setContact } from '../auth/contacts';
+import { ownDevices, removeOwnDevice, removeSomeonesDevice, someonesDevices, standingAfterSecondStep, trustDevice } from '../auth/devices';
 import { issueEmergencyCode, useEmergencyCode } from '../auth/emergency';
 import { loginFinish, loginStart } from '../auth/login';
 import { enrolConfirm, enrolStart, mfaStatus, setPolicy, verifyCode } from '../auth/mfa';
 import { useRecoveryCode, viewRecoveryCodes } from '../auth/recovery';
+import { mfaMethods, sendCode, useSentCode } from '../auth/sent-codes';
 import { accountKeys, passwordFinish, passwordStart, refresh, signOut, signOutEverywhere } from '../auth/sessions';
+import { smsGet, smsSet, smsTest, smtpGet, smtpSet, smtpTest } from '../settings/delivery';
 import { schemaVersion } from '../store/migrate';
+
+/** A second step just done: the reply says what is left (a new device's e-mailed code, or nothing). */
+async function thenStanding<T extends { secondStep: SecondStep }>(call: CallContext, done: Promise<T>): Promise<T> {
+  const value = await done;
+  return { ...value, secondStep: await standingAfterSecondStep(call.ctx, requireAuth(call)) };
+}
 
 type Handlers = { readonly [N in ServerRouteName]: (input: ServerRouteInput<N>, call: CallContext) => Promise<ServerRouteOutput<N>> };
 
@@ -34,11 +44,28 @@ export const ROUTE_HANDLERS = {
   inviteCreate: (input, call) => createInvite(call.ctx, requireAuth(call), input),
   mfaStatus: (_input, call) => mfaStatus(call.ctx, requireAuth(call)),
   mfaEnrolStart: (_input, call) => enrolStart(call.ctx, requireAuth(call), call.source),
-  mfaEnrolConfirm: (input, call) => enrolConfirm(call.ctx, requireAuth(call), input, call.source),
-  mfaVerify: (input, call) => verifyCode(call.ctx, requireAuth(call), input, call.source),
-  mfaRecovery: (input, call) => useRecoveryCode(call.ctx, requireAuth(call), input, call.source),
+  mfaEnrolConfirm: (input, call) => thenStanding(call, enrolConfirm(call.ctx, requireAuth(call), input, call.source)),
+  mfaVerify: (input, call) => thenStanding(call, verifyCode(call.ctx, requireAuth(call), input, call.source)),
+  mfaRecovery: (input, call) => thenStanding(call, useRecoveryCode(call.ctx, requireAuth(call), input, call.source)),
   mfaRecoveryCodes: (_input, call) => viewRecoveryCodes(call.ctx, requireAuth(call), call.source),
   mfaEmergencyIssue: (input, call) => issueEmergencyCode(call.ctx, requireAuth(call), input, call.source),
-  mfaEmergency: (input, call) => useEmergencyCode(call.ctx, requireAuth(call), input, call.source),
+  mfaEmergency: (input, call) => thenStanding(call, useEmergencyCode(call.ctx, requireAuth(call), input, call.source)),
   mfaPolicySet: (input, call) => setPolicy(call.ctx, requireAuth(call), input, call.source),
+  mfaMethods: (_input, call) => mfaMethods(call.ctx, requireAuth(call)),
+  mfaEmailSend: (_input, call) => sendCode(call.ctx, requireAuth(call), 'email', call.source),
+  mfaEmail: (input, call) => useSentCode(call.ctx, requireAuth(call), 'email', input, call.source),
+  mfaSmsSend: (_input, call) => sendCode(call.ctx, requireAuth(call), 'sms', call.source),
+  mfaSms: (input, call) => useSentCode(call.ctx, requireAuth(call), 'sms', input, call.source),
+  contactSet: (input, call) => setContact(call.ctx, requireAuth(call), input, call.source),
+  devicesList: (_input, call) => ownDevices(call.ctx, requireAuth(call)),
+  deviceRemove: (input, call) => removeOwnDevice(call.ctx, requireAuth(call), input, call.source),
+  deviceTrust: (_input, call) => trustDevice(call.ctx, requireAuth(call), call.source),
+  adminDevicesList: (input, call) => someonesDevices(call.ctx, requireAuth(call), input),
+  adminDeviceRemove: (input, call) => removeSomeonesDevice(call.ctx, requireAuth(call), input, call.source),
+  smtpGet: (_input, call) => smtpGet(call.ctx, requireAuth(call), call.source),
+  smtpSet: (input, call) => smtpSet(call.ctx, requireAuth(call), input, call.source),
+  smtpTest: (input, call) => smtpTest(call.ctx, requireAuth(call), input, call.source),
+  smsGet: (_input, call) => smsGet(call.ctx, requireAuth(call), call.source),
+  smsSet: (input, call) => smsSet(call.ctx, requireAuth(call), input, call.source),
+  smsTest: (input, call) => smsTest(call.ctx, requireAuth(call), input, call.source),
 } satisfies Handlers;

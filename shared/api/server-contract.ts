@@ -59,9 +59,10 @@ export type MfaPolicyLevel = (typeof MFA_POLICY_LEVELS)[number];
 /**
  * Where a session stands: `done` (nothing more to ask: the second step was done, or none is
  * needed), `code` (the person has an authenticator: a code is asked), `enrol` (the policy
- * requires one and the person has none: they set one up before anything is released).
+ * requires one and the person has none: they set one up before anything is released),
+ * `device` (this device was never authorised: a code is e-mailed to the person once).
  */
-export const SECOND_STEPS = ['done', 'code', 'enrol'] as const;
+export const SECOND_STEPS = ['done', 'code', 'enrol', 'device'] as const;
 export type SecondStep = (typeof SECOND_STEPS)[number];
 
 /** An authenticator code as typed: digits, spaces allowed between groups. */
@@ -71,6 +72,44 @@ const emergencyCode = z.string().trim().regex(/^[A-Za-z]{6}$/, 'an emergency cod
 const userId = z.string().regex(/^[0-9a-f]{32}$/, 'not a user id');
 /** A recovery code as typed: XXXXX-XXXXX, any case, spaces or hyphens anywhere. */
 const recoveryCode = z.string().trim().min(10).max(24).regex(/^[A-Za-z0-9 -]+$/, 'a recovery code is letters and digits');
+/** A code sent by e-mail: six letters, any case. */
+const emailCode = z.string().trim().regex(/^[A-Za-z]{6}$/, 'an e-mailed code is six letters');
+/** A code sent by text message: six digits. */
+const smsCode = z.string().trim().regex(/^[0-9]{6}$/, 'a text-message code is six digits');
+const emailAddress = z.string().trim().min(3).max(254).regex(/^[^\s@\p{C}]+@[^\s@\p{C}]+\.[^\s@\p{C}]+$/u, 'not an e-mail address');
+/** E.164: a plus, the country code and the number, digits only. */
+const phoneNumber = z.string().trim().regex(/^\+[1-9][0-9]{6,14}$/, 'a phone number is written in international form, e.g. +447700900123');
+const hostName = z.string().trim().min(1).max(253).regex(/^[A-Za-z0-9._:-]+$/, 'not a host name');
+/** A password or API key for a provider the server sends through: never returned, never logged. */
+const providerSecret = z.string().min(1).max(512).regex(/^[^\p{C}]+$/u, 'a password or key has no control characters');
+
+/** How the server reaches its SMTP server: TLS from the start, STARTTLS, or plain (loopback only). */
+export const SMTP_SECURITY = ['tls', 'starttls', 'none'] as const;
+/** The SMS providers the server has adapters for (server/sms/). */
+export const SMS_SERVICES = ['clicksend', 'textmagic'] as const;
+/** A text-message code lives at least this long (Q360). */
+export const SMS_CODE_MIN_MINUTES = 5;
+/** "Trust this device" lasts this long unless the SMS settings say otherwise (Q360). */
+export const DEFAULT_TRUSTED_DEVICE_HOURS = 48;
+
+const smtpView = z.strictObject({
+  host: z.string(), port: z.number().int(), security: z.enum(SMTP_SECURITY), username: z.string().nullable(), from: z.string(), passwordSet: z.boolean(),
+});
+const smsView = z.strictObject({
+  service: z.enum(SMS_SERVICES), username: z.string(), senderNumber: z.string(), codeExpiryMinutes: z.number().int(),
+  trustedDeviceHours: z.number().int(), baseUrl: z.string().nullable(), apiKeySet: z.boolean(),
+});
+export const deviceViewSchema = z.strictObject({
+  deviceId: z.string(),
+  name: z.string().nullable(),
+  /** When an e-mailed code authorised it; null: never (it was trusted before e-mail was set up). */
+  authorisedAt: millis.nullable(),
+  /** Until when it skips the second step ("trust this device"); null: not trusted. */
+  trustedUntil: millis.nullable(),
+  /** Its sessions now. */
+  sessions: z.number().int().nonnegative(),
+});
+export type DeviceView = z.infer<typeof deviceViewSchema>;
 
 export interface RouteSpec<I extends z.ZodType | null, O extends z.ZodType> {
   readonly method: 'GET' | 'POST';
@@ -204,6 +243,108 @@ export const SERVER_ROUTES = {
   mfaPolicySet: route({
     method: 'POST', path: '/v1/mfa/policy', access: 'session', input: z.strictObject({ level: z.enum(MFA_POLICY_LEVELS) }),
     output: z.strictObject({ policy: z.enum(MFA_POLICY_LEVELS) }),
+  }),
+  /**
+   * Which second steps this person can take, destinations masked (the phone's first digit and
+   * last four, the e-mail's first two characters and domain); null where none is on file or
+   * the server cannot send. `contactAdministrator`: neither e-mail nor text message is possible
+   * for this person (the choice shows "contact your administrator").
+   */
+  mfaMethods: route({
+    method: 'GET', path: '/v1/mfa/methods', access: 'password', input: null,
+    output: z.strictObject({ authenticator: z.boolean(), email: z.string().nullable(), sms: z.string().nullable(), contactAdministrator: z.boolean() }),
+  }),
+  /** Six letters e-mailed to the person, good once for 5 minutes in this sign-in; a new one replaces it. */
+  mfaEmailSend: route({
+    method: 'POST', path: '/v1/mfa/email/send', access: 'password', input: z.strictObject({}),
+    output: z.strictObject({ destination: z.string(), expiresAt: millis }),
+  }),
+  /** The second step with the e-mailed code; it also authorises this device. */
+  mfaEmail: route({
+    method: 'POST', path: '/v1/mfa/email/use', access: 'password', input: z.strictObject({ code: emailCode }),
+    output: z.strictObject({ secondStep: z.enum(SECOND_STEPS) }),
+  }),
+  /** Six digits sent by text message through the SMS provider, good once for the configured minutes. */
+  mfaSmsSend: route({
+    method: 'POST', path: '/v1/mfa/sms/send', access: 'password', input: z.strictObject({}),
+    output: z.strictObject({ destination: z.string(), expiresAt: millis }),
+  }),
+  mfaSms: route({
+    method: 'POST', path: '/v1/mfa/sms/use', access: 'password', input: z.strictObject({ code: smsCode }),
+    output: z.strictObject({ secondStep: z.enum(SECOND_STEPS) }),
+  }),
+  /** Where codes go: one's own (authorises this device when the e-mail is set), or someone else's by an owner or admin (never an owner's by an admin). */
+  contactSet: route({
+    method: 'POST', path: '/v1/account/contact', access: 'session',
+    input: z.strictObject({ userId: userId.optional(), email: emailAddress.nullable(), phone: phoneNumber.nullable() }),
+    output: z.strictObject({ email: z.string().nullable(), phone: z.string().nullable() }),
+  }),
+  /** The person's authorised and trusted devices. */
+  devicesList: route({
+    method: 'GET', path: '/v1/devices', access: 'session', input: null,
+    output: z.strictObject({ devices: z.array(deviceViewSchema) }),
+  }),
+  /** Removes one of one's own devices (its authorisation and trust) and ends its sessions. */
+  deviceRemove: route({
+    method: 'POST', path: '/v1/devices/remove', access: 'session', input: z.strictObject({ deviceId }),
+    output: z.strictObject({ removed: z.boolean(), endedSessions: z.number().int() }),
+  }),
+  /** "Trust this device": skip the second step here for the configured hours; only just after a second step in this session. */
+  deviceTrust: route({
+    method: 'POST', path: '/v1/devices/trust', access: 'session', input: z.strictObject({}),
+    output: z.strictObject({ trustedUntil: millis }),
+  }),
+  /** Someone's devices (owners: anyone's; admins: anyone's but an owner's). */
+  adminDevicesList: route({
+    method: 'POST', path: '/v1/admin/devices', access: 'session', input: z.strictObject({ userId }),
+    output: z.strictObject({ devices: z.array(deviceViewSchema) }),
+  }),
+  adminDeviceRemove: route({
+    method: 'POST', path: '/v1/admin/devices/remove', access: 'session', input: z.strictObject({ userId, deviceId }),
+    output: z.strictObject({ removed: z.boolean(), endedSessions: z.number().int() }),
+  }),
+  /** The server's SMTP settings (owners, from the server's own machine); the password is never returned. */
+  smtpGet: route({
+    method: 'GET', path: '/v1/admin/smtp', access: 'session', input: null,
+    output: z.strictObject({ smtp: smtpView.nullable() }),
+  }),
+  /** Sets them; a password left out keeps the one stored. */
+  smtpSet: route({
+    method: 'POST', path: '/v1/admin/smtp', access: 'session',
+    input: z.strictObject({
+      host: hostName, port: z.number().int().min(1).max(65535), security: z.enum(SMTP_SECURITY),
+      username: z.string().trim().min(1).max(254).regex(/^[^\p{C}]+$/u, 'a user name has no control characters').nullable(),
+      password: providerSecret.optional(), from: emailAddress,
+    }),
+    output: z.strictObject({ smtp: smtpView }),
+  }),
+  /** Sends a test e-mail to `to` with the stored settings. */
+  smtpTest: route({
+    method: 'POST', path: '/v1/admin/smtp/test', access: 'session', input: z.strictObject({ to: emailAddress }),
+    output: z.strictObject({ sent: z.literal(true) }),
+  }),
+  smsGet: route({
+    method: 'GET', path: '/v1/admin/sms', access: 'session', input: null,
+    output: z.strictObject({ sms: smsView.nullable() }),
+  }),
+  /** Q360's SMS fields; the API key left out keeps the one stored; `baseUrl` replaces the provider's (https, or http to loopback). */
+  smsSet: route({
+    method: 'POST', path: '/v1/admin/sms', access: 'session',
+    input: z.strictObject({
+      service: z.enum(SMS_SERVICES),
+      username: z.string().trim().min(1).max(254).regex(/^[^\p{C}]+$/u, 'a user name has no control characters'),
+      apiKey: providerSecret.optional(),
+      senderNumber: z.string().trim().min(1).max(20).regex(/^\+?[A-Za-z0-9]+$/, 'a sender is a number or up to 11 letters and digits'),
+      codeExpiryMinutes: z.number().int().min(SMS_CODE_MIN_MINUTES, `a code lives at least ${SMS_CODE_MIN_MINUTES} minutes`).max(60),
+      trustedDeviceHours: z.number().int().min(1).max(24 * 365).default(DEFAULT_TRUSTED_DEVICE_HOURS),
+      baseUrl: z.string().trim().max(200).nullable().optional(),
+    }),
+    output: z.strictObject({ sms: smsView }),
+  }),
+  /** "Test service": sends a test message to `phone` with the stored settings. */
+  smsTest: route({
+    method: 'POST', path: '/v1/admin/sms/test', access: 'session', input: z.strictObject({ phone: phoneNumber }),
+    output: z.strictObject({ sent: z.literal(true) }),
   }),
 } as const;
 

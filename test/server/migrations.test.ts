@@ -31,7 +31,8 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await migrate(db)).toEqual({ from: 0, to: latestSchemaVersion() });
     expect(await schemaVersion(db)).toBe(latestSchemaVersion());
     expect(await tableNames(db)).toEqual([
-      'crewvault_schema', 'invites', 'login_attempts', 'mfa_authenticators', 'mfa_emergency_codes', 'mfa_recovery_codes', 'mfa_throttle', 'server_audit', 'server_settings', 'sessions', 'sign_in_throttle', 'users',
+      'crewvault_schema', 'delivery_settings', 'devices', 'invites', 'login_attempts', 'mfa_authenticators', 'mfa_emergency_codes', 'mfa_recovery_codes',
+      'mfa_sent_codes', 'mfa_throttle', 'server_audit', 'server_settings', 'sessions', 'sign_in_throttle', 'user_contacts', 'users',
     ]);
     expect(await migrate(db)).toEqual({ from: latestSchemaVersion(), to: latestSchemaVersion() });
   });
@@ -74,6 +75,19 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await migrate(db)).toEqual({ from: 4, to: latestSchemaVersion() });
     expect(await db.query('SELECT id, second_step_at, wrong_codes FROM sessions')).toEqual([{ id: 's1', second_step_at: null, wrong_codes: 0 }]);
     expect(await db.query('SELECT count(*)::int AS n FROM mfa_authenticators')).toEqual([{ n: 0 }]);
+  });
+
+  it('upgrades schema 7 in place: people have no address, sessions no sent code, nobody a device yet', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 7))).toEqual({ from: 0, to: 7 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1)");
+    await db.query(`INSERT INTO sessions (id, user_id, device_id, created_at, authenticated_at, access_hash, access_expires_at, refresh_hash, refresh_expires_at, second_step_at)
+      VALUES ('s1', 'u1', 'd1', 1, 1, 'a1', 2, 'r1', 3, 1)`);
+    expect(await migrate(db)).toEqual({ from: 7, to: latestSchemaVersion() });
+    expect(await db.query('SELECT id, device_id, second_step_at FROM sessions')).toEqual([{ id: 's1', device_id: 'd1', second_step_at: kind === 'pglite' ? 1 : '1' }]);
+    for (const table of ['user_contacts', 'mfa_sent_codes', 'delivery_settings', 'devices']) {
+      expect(await db.query(`SELECT count(*)::int AS n FROM ${table}`)).toEqual([{ n: 0 }]);
+    }
   });
 
   it('lets two servers start at once: each migration runs exactly once', async () => {

@@ -10,6 +10,8 @@ import { migration0004 } from './0004-server-audit';
 import { migration0005 } from './0005-mfa';
 import { migration0006 } from './0006-recovery-codes';
 import { migration0007 } from './0007-emergency-codes';
+import { migration0008 } from './0008-sent-codes';
+import { migration0009 } from './0009-devices';
 
 export interface Migration {
   readonly version: number;
@@ -17,4 +19,5 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007,
+  migration0008, migration0009];
