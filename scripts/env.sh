@@ -7,7 +7,8 @@
 # keepassxc: keepassxc-cli opens the .kdbx that `crewvault export` writes (an independent reader).
 # postgresql: the server tests start a private cluster of their own (test/support/postgres.ts);
 # installing it also sets up Debian's system cluster, which the tests never touch.
-crewvault_apt_packages="oathtool libsecret-1-dev chromium qrencode gnome-keyring dbus-daemon keepassxc postgresql"
+# zsh, fish: `crewvault completion` is tested in each real shell (bash is always there).
+crewvault_apt_packages="oathtool libsecret-1-dev chromium qrencode gnome-keyring dbus-daemon keepassxc postgresql zsh fish"
 
 crewvault_env() {
   local root missing pkg sudo=""

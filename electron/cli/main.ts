@@ -9,6 +9,7 @@ import { addCommand } from './add';
 import { auditCommand } from './audit';
 import { backupCommand, restoreCommand } from './backup';
 import { codeCommand } from './code';
+import { completionCommand } from './completion';
 import { exportCommand } from './export';
 import { initCommand } from './init';
 import { listCommand } from './list';
@@ -58,6 +59,7 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   logout: logoutCommand,
   unlock: unlockCommand,
   lock: lockCommand,
+  completion: completionCommand(() => COMMANDS),
 };
 
 function help(): string {
