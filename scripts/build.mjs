@@ -1,5 +1,5 @@
 // Builds what runs outside the source tree: the CLI bundle (dist/cli.mjs), the Electron main
-// process and preload (dist/electron/), and the bench (dist/bench.mjs). Native modules stay
+// process and preload (dist/electron/), and the benches (dist/bench*.mjs). Native modules stay
 // external: they are loaded from node_modules at run time.
 import { build } from 'esbuild';
 import { build as buildRenderer } from 'vite';
@@ -35,6 +35,7 @@ await Promise.all([
   }),
   build({ ...common, entryPoints: ['test/bench/index.ts'], outfile: 'dist/bench.mjs', format: 'esm', banner: esmBanner }),
   build({ ...common, external: [...external, '@playwright/test', 'playwright-core'], entryPoints: ['test/bench/ui.ts'], outfile: 'dist/bench-ui.mjs', format: 'esm', banner: esmBanner }),
+  build({ ...common, entryPoints: ['test/bench/server.ts'], outfile: 'dist/bench-server.mjs', format: 'esm', banner: esmBanner }),
   build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.cjs', format: 'cjs' }),
   build({ ...common, entryPoints: ['electron/preload.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs' }),
   // The renderer: relative asset paths so the same build loads from file:// (Electron) and
