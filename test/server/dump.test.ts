@@ -1,9 +1,10 @@
 /**
  * What someone who copies the server's database learns, on PostgreSQL and on PGlite: after
  * registrations, sign-ins, refreshes, a password change and MFA (an authenticator set up,
- * its recovery codes viewed, an emergency code issued), a dump of every table (and, on the
- * private cluster, `pg_dump`'s own) holds no password in any common encoding, no token,
- * TOTP key, recovery or emergency code in the clear, no key of the client's, and nothing of
+ * its recovery codes viewed, an emergency code issued, codes e-mailed and texted, SMTP and SMS
+ * settings stored), a dump of every table (and, on the private cluster, `pg_dump`'s own) holds
+ * no password in any common encoding, no token, TOTP key, recovery, emergency, e-mailed or
+ * texted code, SMTP password or SMS API key in the clear, no key of the client's, and nothing of
  * the server's key file; the records
  * it does hold cannot be tested against a guess without that key file, as shown by trying
  * with the right password against a server that has the records but another key. The log of
@@ -14,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServerKeys } from '../../server/keys';
 import { text, type Database } from '../../server/store/db';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
+import { startMailbox, type Mailbox } from './mailbox';
+import { startSmsProvider, type SmsProvider } from './sms-provider';
 import { authenticatorCode, invitePerson, registerOwner, startTestServer, TestClient, uniquePassword, type TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -42,9 +45,13 @@ describe.each(DATABASE_KINDS)('a dump of the server database on %s', (kind) => {
   const secrets: string[] = [];
   const passwords: string[] = [];
   let dump = '';
+  let mailbox: Mailbox | undefined;
+  let provider: SmsProvider | undefined;
 
   beforeAll(async () => {
     server = await startTestServer(await databases.open(kind));
+    mailbox = await startMailbox();
+    provider = await startSmsProvider();
     const owner = await registerOwner(server);
     ownerName = owner.username;
     passwords.push(owner.password);
@@ -77,11 +84,32 @@ describe.each(DATABASE_KINDS)('a dump of the server database on %s', (kind) => {
     secrets.push(secret, secret.replace(/ /g, ''), ...recoveryCodes, ...recoveryCodes.map((code) => code.replace('-', '')));
     const { code: emergency } = await owner.client.ok('mfaEmergencyIssue', { userId: member.user.id });
     secrets.push(emergency);
+    // Codes sent: the member's new device gets an e-mailed one, the admin's new sign-in a texted one (both left live).
+    await owner.client.ok('smtpSet', { host: '127.0.0.1', port: mailbox.port, security: 'none', username: mailbox.username, password: mailbox.password, from: 'crewvault@example.test' });
+    await owner.client.ok('smsSet', {
+      service: 'clicksend', username: provider.username, apiKey: provider.apiKey, senderNumber: '+447700900001', codeExpiryMinutes: 5, trustedDeviceHours: 48, baseUrl: provider.baseUrl,
+    });
+    passwords.push(mailbox.password);
+    secrets.push(provider.apiKey);
+    await member.client.ok('contactSet', { email: `${member.username}@example.test`, phone: null });
+    const memberDevice = new TestClient(server.url);
+    await memberDevice.login(member.username, member.password);
+    await memberDevice.ok('mfaEmailSend', {});
+    secrets.push(mailbox.codeFor(`${member.username}@example.test`));
+    await admin.client.ok('contactSet', { email: null, phone: '+447700900123' });
+    const adminDevice = new TestClient(server.url);
+    await adminDevice.login(admin.username, admin.password);
+    await adminDevice.ok('mfaSmsSend', {});
+    secrets.push(provider.codeFor('+447700900123'));
     const { invite } = await owner.client.ok('inviteCreate', { username: 'not-yet-registered', role: 'member' });
     secrets.push(invite, server.ownerInvite, server.keys.opaqueSetup, server.keys.stateKey.toString('base64url'), server.keys.stateKey.toString('hex'));
     dump = await sqlDump(server.db);
   }, 120_000);
-  afterAll(async () => server?.close());
+  afterAll(async () => {
+    await server?.close();
+    await mailbox?.close();
+    await provider?.close();
+  });
 
   it('holds the records and hashes it needs (the dump is not empty)', () => {
     expect(dump).toContain('registration_record');
@@ -90,6 +118,8 @@ describe.each(DATABASE_KINDS)('a dump of the server database on %s', (kind) => {
     expect(dump).toContain('sealed_secret');
     expect(dump).toContain('sealed_recovery_codes');
     expect(dump).toMatch(/mfa_emergency_codes\n\{/);
+    expect(dump).toMatch(/mfa_sent_codes\n\{.*\n\{/);
+    expect(dump).toMatch(/delivery_settings\n\{.*"sealed_secret":"[A-Za-z0-9_-]+"/);
   });
 
   it('holds no password, in any common encoding', () => {
