@@ -39,6 +39,7 @@ import { EntriesService } from './entries-service';
 import { defaultGroupId, heldGroupKey } from './entry-access';
 import { ImportExportService, type ExportOutcome, type ExportPlan, type ImportOutcome, type ImportPlan, type ImportResult } from './import-export';
 import { ListingService, type EntryFilter } from './listing';
+import { ReplicaService } from './replica-service';
 import { SettingsService } from './settings-service';
 
 export interface Clock {
@@ -173,6 +174,9 @@ export class VaultSession {
   /** The audit log, read (audit.read). */
   readonly auditReader: AuditReader;
 
+  /** This vault's changes handed to its other replicas, and theirs taken in (docs/SYNC.md). */
+  readonly replica: ReplicaService;
+
   constructor(db: ReadDb, clock: Clock, user: UserView, ring: KeyRing, auditAnchor: AnchorCheck = { ok: true, anchoredRow: 0 }) {
     this.auditAnchorAtSignIn = auditAnchor;
     this.db = db;
@@ -230,6 +234,14 @@ export class VaultSession {
       },
     });
     this.auditReader = new AuditReader({ ...core, anchorAtSignIn: auditAnchor });
+    this.replica = new ReplicaService({
+      ...core,
+      entries: this.entries,
+      requireOpen: () => {
+        if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+        this.refreshUser();
+      },
+    });
   }
 
   // ---- helpers ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@
  * cannot recompute the anchor; each sign-in checks it before writing its own row.
  */
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { CrewvaultError } from '../../shared/errors';
 import type { ReadDb, WriteDb } from './db';
 import { newUid, uidText } from './ids';
 import { certificateBytes, signatureValid, signBytes, type Signer } from './signing';
@@ -186,6 +187,40 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
     .run(sealed, hash, signed.device_id, signed.device_prev, signed.signer_key_id, signed.signature, id);
   setMeta(db, HEAD_KEY, `${id}:${hash.toString('hex')}`);
   if (anchorKey) setMeta(db, ANCHOR_KEY, `${id}:${anchorMac(anchorKey, id, hash).toString('hex')}`);
+  return id;
+}
+
+/** An event another replica's author wrote and signed, as it is chained into this log (replica-service.ts). */
+export type ReceivedEvent = Omit<AuditRow, 'id' | 'prev_hash' | 'hash'> & SignedColumns;
+
+/**
+ * Chains an event written elsewhere into this log, after checking that its author signed it
+ * with a key of theirs in force here and that it follows the last event this log holds from
+ * its device (VAULT_TAMPERED otherwise: nothing is written). `keys`: signingKeysInForce, read
+ * once per batch. Moves the head and, since the receiver is signed in, the keyed anchor.
+ */
+export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: ReadonlyMap<number, SigningKeyRow>, writer: AuditWriter): number {
+  const refused = (why: string): Error => new CrewvaultError('VAULT_TAMPERED', `A received audit event ${why}: nothing was applied.`);
+  if (event.signature === null || event.signer_key_id === null || event.device_id === null) throw refused('is not signed');
+  const key = keys.get(event.signer_key_id);
+  if (!key || key.user_id !== event.actor_id) throw refused('is signed with a key that is not its author\'s');
+  if (!signatureValid(key.public_key, eventBytes(event, uidsFrom(db)), event.signature)) throw refused('does not hold under its author\'s signature');
+  const previous = db.prepare<[Buffer], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? ORDER BY id DESC LIMIT 1').get(event.device_id);
+  const link = previous?.signature ? deviceLink(previous.signature) : null;
+  if ((link === null) !== (event.device_prev === null) || (link !== null && event.device_prev !== null && !link.equals(event.device_prev))) {
+    throw refused('does not follow the last event this vault holds from its device');
+  }
+  const last = db.prepare<[], { hash: Buffer }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
+  const prevHash = last?.hash ?? GENESIS;
+  const id = Number(db.prepare(`INSERT INTO audit_log (uid, at, actor_id, action, subject, entry_id, customer_id, group_id, sealed_detail, prev_hash, hash, device_id, device_prev, signer_key_id, signature)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+    event.uid, event.at, event.actor_id, event.action, event.subject, event.entry_id, event.customer_id, event.group_id, event.sealed_detail, prevHash, GENESIS,
+    event.device_id, event.device_prev, event.signer_key_id, event.signature,
+  ).lastInsertRowid);
+  const hash = rowHash({ id, ...event, prev_hash: prevHash });
+  db.prepare('UPDATE audit_log SET hash = ? WHERE id = ?').run(hash, id);
+  setMeta(db, HEAD_KEY, `${id}:${hash.toString('hex')}`);
+  setMeta(db, ANCHOR_KEY, `${id}:${anchorMac(writer.auditKey, id, hash).toString('hex')}`);
   return id;
 }
 

@@ -419,6 +419,18 @@ MIGRATION_TESTS[15] = {
   },
 };
 
+MIGRATION_TESTS[16] = {
+  name: 'adds the local record of what this replica agreed on, empty: nothing was ever exchanged',
+  run: () => {
+    const db = databaseAt(15);
+    migrate(db, 16);
+    expect(schemaOf(db).replica_base?.columns).toEqual(['uid BLOB not null pk', 'revision INTEGER not null']);
+    expect(db.prepare('SELECT count(*) AS n FROM replica_base').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT count(*) AS n FROM replica_state').get()).toEqual({ n: 0 });
+    expect(() => db.prepare('INSERT INTO replica_state (id, sent_seq) VALUES (2, 0)').run()).toThrow(/CHECK/);
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

@@ -20,6 +20,7 @@ import { updateToSchemaVersion12 } from './0012-local-sign-in-state';
 import { updateToSchemaVersion13 } from './0013-signing-key-pins';
 import { updateToSchemaVersion14 } from './0014-public-key-bindings';
 import { updateToSchemaVersion15 } from './0015-live-entry-indexes';
+import { updateToSchemaVersion16 } from './0016-replica-base';
 
 export interface Migration {
   readonly version: number;
@@ -42,6 +43,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 13, run: updateToSchemaVersion13 },
   { version: 14, run: updateToSchemaVersion14 },
   { version: 15, run: updateToSchemaVersion15 },
+  { version: 16, run: updateToSchemaVersion16 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {

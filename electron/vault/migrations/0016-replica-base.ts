@@ -1,0 +1,22 @@
+/**
+ * Schema 16: what this replica last agreed with the others about each shared object (local,
+ * never shared). A record sent names the revision its writer had agreed on (its base), so the
+ * receiver can tell a change made on top of what it holds from one made beside its own
+ * (shared/sync/records.ts, replica.ts). Empty until the first exchange: an object without a
+ * row was never agreed on, and its base is 0. `replica_state` keeps the vault sequence up to
+ * which this replica's own changes were handed on, so the next batch starts after it.
+ */
+import type Database from 'better-sqlite3';
+
+export function updateToSchemaVersion16(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE replica_base (
+      uid BLOB PRIMARY KEY,
+      revision INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE replica_state (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      sent_seq INTEGER NOT NULL
+    ) STRICT;
+  `);
+}

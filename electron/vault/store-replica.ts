@@ -1,0 +1,161 @@
+/**
+ * Shared rows as replica records read them (by sequence, with every foreign key as a global
+ * id), the writes that apply a record where a local write would not do (an explicit revision,
+ * a tombstone as it came), and the local `replica_base` (schema 16): the revision this replica
+ * last agreed with the others on, per object. SQL only; the rules are replica.ts's.
+ */
+import type { ReadDb, WriteDb } from './db';
+
+export type UidTable = 'users' | 'customers' | 'access_groups' | 'entries' | 'signing_keys';
+
+export function idByUid(db: ReadDb, table: UidTable, uid: Buffer): number | undefined {
+  return db.prepare<[Buffer], { id: number }>(`SELECT id FROM ${table} WHERE uid = ?`).get(uid)?.id;
+}
+
+export function replicaBase(db: ReadDb, uid: Buffer): number {
+  return db.prepare<[Buffer], { revision: number }>('SELECT revision FROM replica_base WHERE uid = ?').get(uid)?.revision ?? 0;
+}
+
+export function setReplicaBase(db: WriteDb, uid: Buffer, revision: number): void {
+  db.prepare('INSERT INTO replica_base (uid, revision) VALUES (?, ?) ON CONFLICT(uid) DO UPDATE SET revision = excluded.revision').run(uid, revision);
+}
+
+/** The vault sequence up to which this replica's own changes were handed on (0: never). */
+export function sentSeq(db: ReadDb): number {
+  return db.prepare<[], { sent_seq: number }>('SELECT sent_seq FROM replica_state WHERE id = 1').get()?.sent_seq ?? 0;
+}
+
+export function setSentSeq(db: WriteDb, seq: number): void {
+  db.prepare('INSERT INTO replica_state (id, sent_seq) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET sent_seq = excluded.sent_seq').run(seq);
+}
+
+/** Sets a row's revision to what the record says (the update triggers count local writes only; revision is not one of their columns). */
+export function setRevision(db: WriteDb, table: 'customers' | 'entries', id: number, revision: number): void {
+  db.prepare(`UPDATE ${table} SET revision = ? WHERE id = ?`).run(revision, id);
+}
+
+export interface CustomerReplicaRow {
+  readonly id: number;
+  readonly uid: Buffer;
+  readonly revision: number;
+  readonly sealed_name: Buffer;
+  readonly name_index: Buffer;
+  readonly created_at: number;
+}
+
+export function customersBetween(db: ReadDb, fromSeq: number, toSeq: number): CustomerReplicaRow[] {
+  return db.prepare<[number, number], CustomerReplicaRow>('SELECT id, uid, revision, sealed_name, name_index, created_at FROM customers WHERE seq > ? AND seq <= ? ORDER BY seq').all(fromSeq, toSeq);
+}
+
+export function customerByUid(db: ReadDb, uid: Buffer): CustomerReplicaRow | undefined {
+  return db.prepare<[Buffer], CustomerReplicaRow>('SELECT id, uid, revision, sealed_name, name_index, created_at FROM customers WHERE uid = ?').get(uid);
+}
+
+export function customerByNameIndex(db: ReadDb, nameIndex: Buffer): CustomerReplicaRow | undefined {
+  return db.prepare<[Buffer], CustomerReplicaRow>('SELECT id, uid, revision, sealed_name, name_index, created_at FROM customers WHERE name_index = ?').get(nameIndex);
+}
+
+export function insertReplicaCustomer(db: WriteDb, row: Omit<CustomerReplicaRow, 'id' | 'revision'>): number {
+  return Number(db.prepare('INSERT INTO customers (uid, sealed_name, name_index, created_at) VALUES (?, ?, ?, ?)').run(row.uid, row.sealed_name, row.name_index, row.created_at).lastInsertRowid);
+}
+
+export function updateReplicaCustomer(db: WriteDb, id: number, row: Pick<CustomerReplicaRow, 'sealed_name' | 'name_index'>): void {
+  db.prepare('UPDATE customers SET sealed_name = ?, name_index = ? WHERE id = ?').run(row.sealed_name, row.name_index, id);
+}
+
+export interface EntryReplicaRow {
+  readonly id: number;
+  readonly uid: Buffer;
+  readonly revision: number;
+  readonly customer_id: number;
+  readonly group_id: number;
+  readonly customer_uid: Buffer;
+  readonly group_uid: Buffer;
+  readonly key_version: number;
+  readonly lookup: Buffer;
+  readonly sealed_summary: Buffer;
+  readonly sealed_details: Buffer;
+  readonly created_at: number;
+  readonly updated_at: number;
+  readonly deleted_at: number | null;
+}
+
+const ENTRY = `SELECT e.id, e.uid, e.revision, e.customer_id, e.group_id, c.uid AS customer_uid, g.uid AS group_uid, e.key_version, e.lookup,
+  e.sealed_summary, e.sealed_details, e.created_at, e.updated_at, e.deleted_at
+  FROM entries e JOIN customers c ON c.id = e.customer_id JOIN access_groups g ON g.id = e.group_id`;
+
+export function entriesBetween(db: ReadDb, fromSeq: number, toSeq: number): EntryReplicaRow[] {
+  return db.prepare<[number, number], EntryReplicaRow>(`${ENTRY} WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq`).all(fromSeq, toSeq);
+}
+
+/** Tombstones included. */
+export function entryByUid(db: ReadDb, uid: Buffer): EntryReplicaRow | undefined {
+  return db.prepare<[Buffer], EntryReplicaRow>(`${ENTRY} WHERE e.uid = ?`).get(uid);
+}
+
+export type EntryReplicaWrite = Omit<EntryReplicaRow, 'id' | 'revision' | 'customer_uid' | 'group_uid'>;
+
+export function insertReplicaEntry(db: WriteDb, row: EntryReplicaWrite): number {
+  return Number(db.prepare(`INSERT INTO entries (uid, customer_id, group_id, key_version, lookup, sealed_summary, sealed_details, created_at, updated_at, deleted_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(row.uid, row.customer_id, row.group_id, row.key_version, row.lookup, row.sealed_summary, row.sealed_details, row.created_at, row.updated_at, row.deleted_at).lastInsertRowid);
+}
+
+/** Every column a record carries, a tombstone's emptiness and deleted_at included. */
+export function overwriteReplicaEntry(db: WriteDb, id: number, row: Omit<EntryReplicaWrite, 'uid' | 'created_at'>): void {
+  db.prepare('UPDATE entries SET customer_id = ?, group_id = ?, key_version = ?, lookup = ?, sealed_summary = ?, sealed_details = ?, updated_at = ?, deleted_at = ? WHERE id = ?')
+    .run(row.customer_id, row.group_id, row.key_version, row.lookup, row.sealed_summary, row.sealed_details, row.updated_at, row.deleted_at, id);
+}
+
+export interface SigningKeyReplicaRow {
+  readonly uid: Buffer;
+  readonly user_uid: Buffer;
+  readonly public_key: Buffer;
+  readonly created_at: number;
+  readonly certifier_uid: Buffer | null;
+  readonly certificate: Buffer | null;
+  readonly binding: Buffer | null;
+}
+
+export function signingKeysBetween(db: ReadDb, fromSeq: number, toSeq: number): SigningKeyReplicaRow[] {
+  return db.prepare<[number, number], SigningKeyReplicaRow>(`SELECT k.uid, u.uid AS user_uid, k.public_key, k.created_at, c.uid AS certifier_uid, k.certificate, k.binding
+    FROM signing_keys k JOIN users u ON u.id = k.user_id LEFT JOIN signing_keys c ON c.id = k.certified_by WHERE k.seq > ? AND k.seq <= ? ORDER BY k.seq`).all(fromSeq, toSeq);
+}
+
+export function insertReplicaSigningKey(db: WriteDb, row: { uid: Buffer; user_id: number; public_key: Buffer; created_at: number; certified_by: number | null; certificate: Buffer | null; binding: Buffer | null }): number {
+  return Number(db.prepare('INSERT INTO signing_keys (uid, user_id, public_key, created_at, certified_by, certificate, binding) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(row.uid, row.user_id, row.public_key, row.created_at, row.certified_by, row.certificate, row.binding).lastInsertRowid);
+}
+
+export interface EventReplicaRow {
+  readonly uid: Buffer;
+  readonly at: number;
+  readonly actor_uid: Buffer | null;
+  readonly action: string;
+  readonly subject: string | null;
+  readonly entry_uid: Buffer | null;
+  readonly customer_uid: Buffer | null;
+  readonly group_uid: Buffer | null;
+  readonly sealed_detail: Buffer | null;
+  readonly device_id: Buffer | null;
+  readonly device_prev: Buffer | null;
+  readonly signer_uid: Buffer | null;
+  readonly signature: Buffer | null;
+}
+
+/** This desktop's device id (store-signing.ts deviceId makes it on first write; none yet: no event was written here). */
+export function thisDeviceId(db: ReadDb): Buffer | undefined {
+  return db.prepare<[], { device_id: Buffer }>('SELECT device_id FROM this_device WHERE id = 1').get()?.device_id;
+}
+
+/** Events written here (this device's): those from elsewhere are the other replicas' to send. */
+export function ownEventsBetween(db: ReadDb, device: Buffer, fromSeq: number, toSeq: number): EventReplicaRow[] {
+  return db.prepare<[number, number, Buffer], EventReplicaRow>(`SELECT a.uid, a.at, u.uid AS actor_uid, a.action, a.subject, e.uid AS entry_uid, c.uid AS customer_uid, g.uid AS group_uid,
+    a.sealed_detail, a.device_id, a.device_prev, k.uid AS signer_uid, a.signature
+    FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN entries e ON e.id = a.entry_id LEFT JOIN customers c ON c.id = a.customer_id
+    LEFT JOIN access_groups g ON g.id = a.group_id LEFT JOIN signing_keys k ON k.id = a.signer_key_id
+    WHERE a.seq > ? AND a.seq <= ? AND a.device_id = ? ORDER BY a.seq`).all(fromSeq, toSeq, device);
+}
+
+export function hasEvent(db: ReadDb, uid: Buffer): boolean {
+  return db.prepare<[Buffer], { one: number }>('SELECT 1 AS one FROM audit_log WHERE uid = ?').get(uid) !== undefined;
+}

@@ -1,0 +1,100 @@
+/**
+ * [Note: replica records] What one replica of a vault hands another (and, with team sync, the
+ * server stores and relays): shared objects as records named by global id, their sealed parts
+ * as base64url, with the revision they are at and the `base` revision their writer had last
+ * agreed with the others (0: an object new to them). Nothing here is plaintext that the vault
+ * file does not already hold in plain (ids, revisions, times, actions, user names of events);
+ * every name, title, secret and detail stays sealed under keys the server never holds.
+ *
+ * So far: customers, entries (tombstones too), signing keys and audit events — what people
+ * do every day. Groups, members, keys and roles follow with the team server, which decides
+ * membership (docs/SYNC.md). Parsed with these schemas before a byte is applied: the other
+ * side is another machine.
+ */
+import { z } from 'zod';
+
+export const REPLICA_FORMAT = 1;
+
+/** A global id as text: 8-4-4-4-12 lower-case hex (electron/vault/ids.ts uidText). */
+const uid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'not a global id');
+/** Sealed or binary bytes, base64url without padding; a sealed entry half is a few KiB at most. */
+const bytes = z.string().max(262_144).regex(/^[A-Za-z0-9_-]*$/, 'not base64url');
+const millis = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const revision = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const base = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+export const customerRecordSchema = z.strictObject({
+  kind: z.literal('customer'),
+  id: uid,
+  revision,
+  base,
+  sealedName: bytes,
+  nameIndex: bytes,
+  createdAt: millis,
+});
+
+export const entryRecordSchema = z.strictObject({
+  kind: z.literal('entry'),
+  id: uid,
+  revision,
+  base,
+  customer: uid,
+  group: uid,
+  keyVersion: z.number().int().positive(),
+  lookup: bytes,
+  sealedSummary: bytes,
+  sealedDetails: bytes,
+  createdAt: millis,
+  updatedAt: millis,
+  /** A tombstone: deleted then, nothing sealed kept. */
+  deletedAt: millis.nullable(),
+});
+
+/** Signing keys never change once made (schema 11): a record is the key, once. */
+export const signingKeyRecordSchema = z.strictObject({
+  kind: z.literal('signing_key'),
+  id: uid,
+  user: uid,
+  publicKey: bytes,
+  createdAt: millis,
+  certifiedBy: uid.nullable(),
+  certificate: bytes.nullable(),
+  binding: bytes.nullable(),
+});
+
+/** An audit event as its author signed it (store-audit.ts eventBytes); each replica chains it into its own log. */
+export const eventRecordSchema = z.strictObject({
+  kind: z.literal('event'),
+  id: uid,
+  at: millis,
+  actor: uid.nullable(),
+  action: z.string().min(1).max(64).regex(/^[a-z_.]+$/, 'not an action'),
+  subject: z.string().max(256).nullable(),
+  entry: uid.nullable(),
+  customer: uid.nullable(),
+  group: uid.nullable(),
+  sealedDetail: bytes.nullable(),
+  device: bytes.nullable(),
+  devicePrev: bytes.nullable(),
+  signerKey: uid.nullable(),
+  signature: bytes.nullable(),
+});
+
+export const replicaRecordSchema = z.discriminatedUnion('kind', [customerRecordSchema, entryRecordSchema, signingKeyRecordSchema, eventRecordSchema]);
+
+export type CustomerRecord = z.infer<typeof customerRecordSchema>;
+export type EntryRecord = z.infer<typeof entryRecordSchema>;
+export type SigningKeyRecord = z.infer<typeof signingKeyRecordSchema>;
+export type EventRecord = z.infer<typeof eventRecordSchema>;
+export type ReplicaRecord = z.infer<typeof replicaRecordSchema>;
+
+/** The most records one batch carries (a first sync of a large vault comes in several). */
+export const MAX_BATCH_RECORDS = 20_000;
+
+export const replicaBatchSchema = z.strictObject({
+  format: z.literal(REPLICA_FORMAT),
+  /** The vault these records belong to (meta vault_id): a batch for another vault is refused. */
+  vault: z.string().min(1).max(64),
+  records: z.array(replicaRecordSchema).max(MAX_BATCH_RECORDS),
+});
+export type ReplicaBatch = z.infer<typeof replicaBatchSchema>;

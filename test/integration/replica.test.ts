@@ -1,0 +1,188 @@
+// Two replicas of one vault (a file copied onto a second desktop, given its own device id)
+// hand each other their changes as replica records, through JSON as a server would carry
+// them: new, edited and deleted entries, new customers and the signed events that record
+// them. Both sides changing one entry keeps both versions; HOTP counters only move forward;
+// a record that does not open, or an event whose signature does not hold, changes nothing.
+import { copyFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseOtpUri } from '../../shared/otp';
+import type { ReplicaBatch } from '../../shared/sync/records';
+import { withWrite } from '../../electron/vault/db';
+import type { Outgoing } from '../../electron/vault/replica-service';
+import type { VaultSession } from '../../electron/vault/service';
+import { renewDeviceId } from '../../electron/vault/store-signing';
+import { Vault } from '../../electron/vault/vault';
+import { manualClock, newVault, OWNER, PASSWORD, tempFolder } from '../support/vault';
+
+const TOTP = 'otpauth://totp/Acme:admin?secret=JBSWY3DPEHPK3PXP&issuer=Acme';
+const HOTP = 'otpauth://hotp/Acme:vpn?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=5';
+
+/** What crosses the wire: the batch as JSON text, parsed again on the other side. */
+function wire(out: Outgoing): unknown {
+  return JSON.parse(JSON.stringify(out.batch)) as unknown;
+}
+
+function titles(session: VaultSession): string[] {
+  return session.listEntries().map((e) => `${e.customer}/${e.title}`).sort();
+}
+
+function idOf(session: VaultSession, path: string): number {
+  return session.resolvePath(path).id;
+}
+
+/** Desktop A with a few entries, and desktop B made from a copy of its file, both signed in and agreed. */
+async function twoDesktops() {
+  const clock = manualClock();
+  const { file, session: creating } = await newVault(clock);
+  creating.createEntries([
+    { customer: 'Acme', title: 'M365 admin', username: 'admin@acme.test', password: 'pw-1', otp: { params: parseOtpUri(TOTP).params } },
+    { customer: 'Acme', title: 'VPN', otp: { params: parseOtpUri(HOTP).params } },
+    { customer: 'Acme', title: 'Firewall', password: 'fw-1' },
+    { customer: 'Acme', title: 'Printer', password: 'pr-1' },
+    { customer: 'Initech', title: 'Router', password: 'rt-1' },
+  ]);
+  creating.close();
+  const copy = path.join(tempFolder(), 'desktop-b.crewvault');
+  copyFileSync(file, copy);
+  const opened = Vault.open(copy, clock);
+  withWrite(opened.db, (w) => renewDeviceId(w)); // another desktop is another device
+  opened.close();
+  const a = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
+  const b = await Vault.open(copy, clock).signIn(OWNER, PASSWORD);
+  a.replica.agreeAll();
+  b.replica.agreeAll();
+  return { a, b, clock };
+}
+
+/** A's changes to B, acknowledged on A as delivered. */
+function deliver(from: VaultSession, to: VaultSession) {
+  const out = from.replica.outgoing();
+  const outcome = to.replica.apply(wire(out));
+  from.replica.markSent(out);
+  return { out, outcome };
+}
+
+describe('replica records between two desktops', () => {
+  it('carry new, edited and deleted entries and new customers, with the events that record them', async () => {
+    const { a, b, clock } = await twoDesktops();
+    clock.advance(1_000);
+    a.createEntry({ customer: 'Globex', title: 'Domain admin', username: 'da', password: 'g-pw', otp: { params: parseOtpUri(TOTP).params } });
+    const fw = a.resolvePath('Acme/Firewall');
+    a.updateEntry(fw.id, { password: 'fw-2', notes: 'rotated' }, fw.revision);
+    const printer = a.resolvePath('Acme/Printer');
+    a.deleteEntry(printer.id, printer.revision);
+
+    const { out, outcome } = deliver(a, b);
+    // The changes, and A's own events (those B holds from the copy come again and are skipped).
+    expect(out.batch.records.filter((r) => r.kind === 'customer' || r.kind === 'entry').map((r) => r.kind).sort()).toEqual(['customer', 'entry', 'entry', 'entry']);
+    const events = out.batch.records.filter((r) => r.kind === 'event');
+    expect(events.map((r) => r.action)).toEqual(expect.arrayContaining(['entry.create', 'entry.edit', 'entry.delete']));
+    expect(outcome).toMatchObject({ applied: 4 + 1 + 3, conflictCopies: [] }); // 4 records, A's sign-in and 3 changes
+    expect(outcome.applied + outcome.unchanged).toBe(out.batch.records.length);
+    expect(titles(b)).toEqual(titles(a));
+    expect(titles(b)).toContain('Globex/Domain admin');
+    expect(titles(b)).not.toContain('Acme/Printer');
+    expect(b.revealPassword(idOf(b, 'Acme/Firewall'))).toBe('fw-2');
+    expect(b.getEntry(idOf(b, 'Acme/Firewall')).notes).toBe('rotated');
+    // The same live code on both desktops, and B's revision of the entry is A's.
+    const now = clock.now();
+    expect(b.otpCode(idOf(b, 'Globex/Domain admin'), now).code).toBe(a.otpCode(idOf(a, 'Globex/Domain admin'), now).code);
+    expect(b.resolvePath('Acme/Firewall').revision).toBe(a.resolvePath('Acme/Firewall').revision);
+    // A's events are in B's log, signed by A's author, and B's whole log still verifies.
+    expect(b.verifyAuditLog().chain).toMatchObject({ ok: true });
+    expect(b.auditLog().filter((r) => r.action === 'entry.delete').length).toBe(1);
+    // Nothing is sent twice; what B only received is not B's to send back.
+    expect(a.replica.outgoing().batch.records.filter((r) => r.kind !== 'event')).toEqual([]);
+    const back = b.replica.outgoing();
+    expect(back.batch.records.filter((r) => r.kind === 'customer' || r.kind === 'entry')).toEqual([]);
+    const aDevice = events.find((r) => r.action === 'entry.create')?.device;
+    expect(aDevice).toBeTruthy();
+    expect(back.batch.records.filter((r) => r.kind === 'event' && r.device === aDevice)).toEqual([]);
+    // Taking the same batch in again changes nothing.
+    const again = b.replica.apply(wire(out));
+    expect(again).toMatchObject({ applied: 0, unchanged: out.batch.records.length });
+  });
+
+  it('keep both versions of an entry both desktops changed: the received one in place, the local one as a conflict copy', async () => {
+    const { a, b, clock } = await twoDesktops();
+    const onA = a.resolvePath('Acme/Firewall');
+    a.updateEntry(onA.id, { password: 'from-a' }, onA.revision);
+    clock.advance(1_000);
+    const onB = b.resolvePath('Acme/Firewall');
+    b.updateEntry(onB.id, { password: 'from-b', username: 'b-admin' }, onB.revision);
+
+    const { outcome } = deliver(a, b);
+    expect(outcome.conflictCopies.map((c) => c.title)).toEqual(['Firewall (conflict copy)']);
+    expect(b.revealPassword(idOf(b, 'Acme/Firewall'))).toBe('from-a');
+    const copy = b.resolvePath('Acme/Firewall (conflict copy)');
+    expect(b.revealPassword(copy.id)).toBe('from-b');
+    expect(copy.username).toBe('b-admin');
+    expect(b.auditLog().some((r) => r.action === 'entry.conflict_copy')).toBe(true);
+
+    // B's copy travels back; both desktops then hold the same entries.
+    deliver(b, a);
+    expect(titles(a)).toEqual(titles(b));
+    expect(a.revealPassword(idOf(a, 'Acme/Firewall (conflict copy)'))).toBe('from-b');
+    expect(a.verifyAuditLog().chain).toMatchObject({ ok: true });
+    expect(b.verifyAuditLog().chain).toMatchObject({ ok: true });
+  });
+
+  it('let a delete lose to an edit made beside it, the edit kept as a copy', async () => {
+    const { a, b } = await twoDesktops();
+    const onA = a.resolvePath('Initech/Router');
+    a.deleteEntry(onA.id, onA.revision);
+    const onB = b.resolvePath('Initech/Router');
+    b.updateEntry(onB.id, { password: 'rt-2' }, onB.revision);
+    const { outcome } = deliver(a, b);
+    expect(outcome.conflictCopies.map((c) => c.title)).toEqual(['Router (conflict copy)']);
+    expect(titles(b)).not.toContain('Initech/Router');
+    expect(b.revealPassword(idOf(b, 'Initech/Router (conflict copy)'))).toBe('rt-2');
+  });
+
+  it('move HOTP counters only forward: codes used on either desktop are never shown again', async () => {
+    const { a, b } = await twoDesktops();
+    const usedOnA = a.otpCode(idOf(a, 'Acme/VPN')).code; // counter 5 → 6
+    const usedOnB = [b.otpCode(idOf(b, 'Acme/VPN')).code, b.otpCode(idOf(b, 'Acme/VPN')).code]; // 5 → 7
+    const { outcome } = deliver(a, b);
+    expect(outcome).toMatchObject({ countersMerged: 1, conflictCopies: [] });
+    deliver(b, a);
+    expect(titles(a)).toEqual(titles(b));
+    const nextOnA = a.otpCode(idOf(a, 'Acme/VPN')).code;
+    const nextOnB = b.otpCode(idOf(b, 'Acme/VPN')).code;
+    expect(nextOnA).toBe(nextOnB); // both at counter 7
+    for (const used of [usedOnA, ...usedOnB]) expect(nextOnA).not.toBe(used);
+  });
+
+  it('refuse a batch that does not open, is not signed by its author, or is of another vault, changing nothing', async () => {
+    const { a, b, clock } = await twoDesktops();
+    a.createEntry({ customer: 'Acme', title: 'New', password: 'n-pw' });
+    const out = a.replica.outgoing();
+    const before = titles(b);
+    const seqBefore = b.replica.outgoing().upToSeq;
+    const tamper = (change: (batch: ReplicaBatch) => ReplicaBatch): unknown => change(JSON.parse(JSON.stringify(out.batch)) as ReplicaBatch);
+    const flip = (text: string): string => {
+      const bytes = Buffer.from(text, 'base64url');
+      bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 1;
+      return bytes.toString('base64url');
+    };
+    const cases: Array<[string, unknown, string]> = [
+      ['a flipped bit in a sealed summary', tamper((batch) => ({ ...batch, records: batch.records.map((r) => (r.kind === 'entry' ? { ...r, sealedSummary: flip(r.sealedSummary) } : r)) })), 'VAULT_TAMPERED'],
+      ['an event changed after it was signed', tamper((batch) => ({ ...batch, records: batch.records.map((r) => (r.kind === 'event' ? { ...r, at: r.at + 1 } : r)) })), 'VAULT_TAMPERED'],
+      ['an event without its signature', tamper((batch) => ({ ...batch, records: batch.records.map((r) => (r.kind === 'event' ? { ...r, signature: null } : r)) })), 'VAULT_TAMPERED'],
+      ['another vault', tamper((batch) => ({ ...batch, vault: '0'.repeat(32) })), 'INVALID_INPUT'],
+      ['not a batch', { format: 1, vault: 'x', records: [{ kind: 'entry', id: 'nope' }] }, 'INVALID_INPUT'],
+      ['a group this vault lacks', tamper((batch) => ({ ...batch, records: batch.records.map((r) => (r.kind === 'entry' ? { ...r, group: '01890000-0000-7000-8000-000000000000' } : r)) })), 'CONFLICT'],
+    ];
+    for (const [what, batch, code] of cases) {
+      expect(() => b.replica.apply(batch), what).toThrow(expect.objectContaining({ code }));
+      expect(titles(b), what).toEqual(before);
+      expect(b.replica.outgoing().upToSeq, what).toBe(seqBefore);
+    }
+    expect(b.verifyAuditLog().chain).toMatchObject({ ok: true });
+    // The untouched batch still applies afterwards.
+    clock.advance(1);
+    expect(b.replica.apply(wire(out)).applied).toBeGreaterThan(0);
+    expect(titles(b)).toContain('Acme/New');
+  });
+});
