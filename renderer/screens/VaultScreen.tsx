@@ -21,6 +21,7 @@ import { EntryList, type EntryListHandle } from '../components/EntryList';
 import { Modal } from '../components/Modal';
 import { CustomerSidebar } from '../components/CustomerSidebar';
 import { OtpCode } from '../components/OtpCode';
+import { importedLine, VaultTransfer } from '../components/VaultTransfer';
 import { useCall } from '../hooks/useCall';
 import { useCopy } from '../hooks/useCopy';
 import { ListedEntries } from '../listed-entries';
@@ -162,6 +163,7 @@ export function VaultScreen({ connection, state, topBar }: Props) {
             autoFocus
           />
           {can('entries.create') && <button type="button" onClick={() => setDialog({ kind: 'add' })}>Add entry</button>}
+          <VaultTransfer connection={connection} state={state} groups={groups} onImported={(done) => { setToast(importedLine(done)); void load(); }} />
         </>,
       )}
       <div className="panes">

@@ -149,6 +149,9 @@ export interface FileWritten {
   readonly details: string;
 }
 
+/** The import formats (electron/import/registry.ts; a test keeps the two in step), after "auto". */
+export const IMPORT_FORMATS = ['auto', 'aegis', '2fas', 'bitwarden', 'keepassxc-csv', 'ente', 'otpauth', 'kdbx'] as const;
+
 /** The plain export formats (electron/export/registry.ts; a test keeps the two in step). */
 export const EXPORT_FORMATS = ['otpauth', 'aegis', 'keepassxc-csv', 'kdbx'] as const;
 
@@ -178,7 +181,7 @@ const targetPath = text(4096).optional();
 /** What the person chose for an import: the group (required to commit), one customer for all. */
 const importTarget = {
   uploadId,
-  format: text(32).optional(),
+  format: z.enum(IMPORT_FORMATS).optional(),
   customer: text(FIELD_LIMITS.customer).optional(),
   includeDuplicates: z.boolean().optional(),
 };

@@ -6,8 +6,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXPORT_FORMATS, type FileWritten, type ImportCommitted, type ImportPreview } from '../../shared/api/contract';
+import { EXPORT_FORMATS, IMPORT_FORMATS, type FileWritten, type ImportCommitted, type ImportPreview } from '../../shared/api/contract';
 import { EXPORTERS } from '../../electron/export/registry';
+import { IMPORTERS } from '../../electron/import/registry';
 import { unpackTable, type PackedEntryTable } from '../../shared/entry-table';
 import type { EntryTable, GroupSummary } from '../../shared/model';
 import { verifyBackup } from '../../electron/vault/backup';
@@ -126,8 +127,9 @@ describe('Import… through the router', () => {
 });
 
 describe('Back up… and Export… through the router', () => {
-  it('offers in the contract exactly the export formats the main process writes', () => {
+  it('offers in the contract exactly the formats the main process reads and writes', () => {
     expect([...EXPORT_FORMATS]).toEqual(EXPORTERS.map((e) => e.name));
+    expect(IMPORT_FORMATS.slice(1)).toEqual(IMPORTERS.map((i) => i.name));
   });
 
   async function withEntry() {
