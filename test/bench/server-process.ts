@@ -2,12 +2,14 @@
  * A Crewvault server for the server bench, started exactly as an admin starts one —
  * `crewvault server --data DIR --listen 127.0.0.1:0 [--database URL]` from the built CLI — as
  * a child process, so its CPU time and memory can be read apart from the clients' (proc.ts).
- * Its request log (JSON lines on stdout) is written, as in production, and thrown away.
+ * Its request log (JSON lines on stdout) is written, as in production, to `DIR/server.log`;
+ * when something fails, its error lines are what the bench prints.
  *
  * Must never: put the database password on the command line (others can read the process
  * list): it goes through PGPASSWORD, as the CLI's usage says.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { nowMs } from './measure';
 
@@ -21,6 +23,8 @@ export interface BenchServer {
   /** Spawn → "listening" on stderr, ms (migrations and key creation included). */
   readonly startMs: number;
   readonly ownerInviteFile: string;
+  /** The last few error lines of the server's log (its own words, never a secret: server/log.ts). */
+  errors(): string[];
   /** SIGTERM, as Ctrl+C would; SIGKILL if it has not exited within 20 s. */
   stop(): Promise<void>;
 }
@@ -40,6 +44,15 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
+/** The last five lines of pino's levels error (50) and fatal (60). */
+function errorLines(logFile: string): string[] {
+  try {
+    return readFileSync(logFile, 'utf8').split('\n').filter((line) => /"level":(50|60)\b/.test(line)).slice(-5);
+  } catch {
+    return [];
+  }
+}
+
 /** Starts the server on PGlite in `dataDir/pglite`, or on `databaseUrl`. */
 export async function startBenchServer(dataDir: string, databaseUrl: string | undefined): Promise<BenchServer> {
   const args = [path.resolve('bin/crewvault.mjs'), 'server', '--data', dataDir, '--listen', '127.0.0.1:0'];
@@ -50,8 +63,11 @@ export async function startBenchServer(dataDir: string, databaseUrl: string | un
     args.push('--database', url);
     if (password !== undefined) env.PGPASSWORD = password;
   }
+  const logFile = path.join(dataDir, 'server.log');
+  const log = openSync(logFile, 'w', 0o600);
   const started = nowMs();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', log, 'pipe'], env });
+  closeSync(log);
   const pid = child.pid;
   if (pid === undefined) throw new Error('crewvault server did not start');
   // Should the bench die on its way out, the server goes with it.
@@ -86,7 +102,7 @@ export async function startBenchServer(dataDir: string, databaseUrl: string | un
         reject(new Error(`crewvault server exited (${code ?? signal ?? '?'}) before listening: ${stderr.trim()}`));
       });
     });
-    return { url, pid, startMs: nowMs() - started, ownerInviteFile: path.join(dataDir, 'owner-invite.txt'), stop };
+    return { url, pid, startMs: nowMs() - started, ownerInviteFile: path.join(dataDir, 'owner-invite.txt'), errors: () => errorLines(logFile), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -18,9 +18,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
 import { TEST_KEY_STRETCHING } from '../server/support';
-import { formatMiB, formatMs, nowMs, percentile } from './measure';
+import { formatMiB, formatMs, fsyncProbe, nowMs, percentile } from './measure';
 import { parentOf, peakRssKiB, processCpuMs, processTreeCpuMs, resetPeakRss, rssKiB } from './proc';
-import { startBenchServer } from './server-process';
+import { startBenchServer, type BenchServer } from './server-process';
 import { BenchClient, clientAddress, registerAccounts, runSignIns, type SignInRun } from './signin-load';
 import { formatRate, printTable, type Row } from './table';
 
@@ -107,6 +107,37 @@ interface Result {
   readonly peakRssKiB: number | null;
   /** False when the peak could not be reset after the warm-up: it is then the peak since start. */
   readonly peakSinceWarmup: boolean;
+  /** The server log's last error lines, when sign-ins failed. */
+  readonly serverErrors: readonly string[];
+}
+
+/** Registration, warm-up, then the measured sign-ins, on a server already listening. */
+async function measure(server: BenchServer, info: DatabaseInfo, database: string): Promise<Result> {
+  const idleRssKiB = rssKiB(server.pid);
+  const invite = readFileSync(server.ownerInviteFile, 'utf8').trim();
+  progress(`${database}: registering ${count(ACCOUNTS)} accounts…`);
+  const registerStart = nowMs();
+  const accounts = await registerAccounts(server.url, invite, ACCOUNTS, REGISTER_PARALLEL);
+  const registerMs = nowMs() - registerStart;
+
+  const clients = Array.from({ length: CLIENTS }, (_, i) => new BenchClient(server.url, clientAddress(i)));
+  progress(`${database}: warm-up, ${count(WARMUP)} sign-ins…`);
+  await runSignIns(clients, accounts, WARMUP);
+
+  progress(`${database}: ${count(SIGNINS)} sign-ins by ${count(CLIENTS)} clients…`);
+  const peakSinceWarmup = resetPeakRss(server.pid);
+  const server0 = processCpuMs(server.pid);
+  const database0 = info.postmaster === undefined ? Number.NaN : processTreeCpuMs(info.postmaster);
+  const client0 = process.cpuUsage();
+  const run = await runSignIns(clients, accounts, SIGNINS);
+  const client1 = process.cpuUsage(client0);
+  const serverCpuMs = processCpuMs(server.pid) - server0;
+  const databaseCpuMs = info.postmaster === undefined ? Number.NaN : processTreeCpuMs(info.postmaster) - database0;
+  const peak = peakRssKiB(server.pid);
+  return {
+    database, startMs: server.startMs, registerMs, idleRssKiB, run, serverCpuMs, databaseCpuMs,
+    clientCpuMs: (client1.user + client1.system) / 1000, peakRssKiB: peak, peakSinceWarmup, serverErrors: run.failed > 0 ? server.errors() : [],
+  };
 }
 
 async function benchOne(kind: Kind, cluster: TestPostgres | undefined): Promise<Result> {
@@ -118,31 +149,10 @@ async function benchOne(kind: Kind, cluster: TestPostgres | undefined): Promise<
     progress(`${database}: starting crewvault server…`);
     const server = await startBenchServer(folder.dir, databaseUrl);
     try {
-      const idleRssKiB = rssKiB(server.pid);
-      const invite = readFileSync(server.ownerInviteFile, 'utf8').trim();
-      progress(`${database}: registering ${count(ACCOUNTS)} accounts…`);
-      const registerStart = nowMs();
-      const accounts = await registerAccounts(server.url, invite, ACCOUNTS, REGISTER_PARALLEL);
-      const registerMs = nowMs() - registerStart;
-
-      const clients = Array.from({ length: CLIENTS }, (_, i) => new BenchClient(server.url, clientAddress(i)));
-      progress(`${database}: warm-up, ${count(WARMUP)} sign-ins…`);
-      await runSignIns(clients, accounts, WARMUP);
-
-      progress(`${database}: ${count(SIGNINS)} sign-ins by ${count(CLIENTS)} clients…`);
-      const peakSinceWarmup = resetPeakRss(server.pid);
-      const server0 = processCpuMs(server.pid);
-      const database0 = info.postmaster === undefined ? Number.NaN : processTreeCpuMs(info.postmaster);
-      const client0 = process.cpuUsage();
-      const run = await runSignIns(clients, accounts, SIGNINS);
-      const client1 = process.cpuUsage(client0);
-      const serverCpuMs = processCpuMs(server.pid) - server0;
-      const databaseCpuMs = info.postmaster === undefined ? Number.NaN : processTreeCpuMs(info.postmaster) - database0;
-      const peak = peakRssKiB(server.pid);
-      return {
-        database, startMs: server.startMs, registerMs, idleRssKiB, run, serverCpuMs, databaseCpuMs,
-        clientCpuMs: (client1.user + client1.system) / 1000, peakRssKiB: peak, peakSinceWarmup,
-      };
+      return await measure(server, info, database);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new Error([why, ...server.errors().map((line) => `  server log: ${line}`)].join('\n'), { cause: error });
     } finally {
       await server.stop();
     }
@@ -170,6 +180,7 @@ function rows(results: ReadonlyMap<Kind, Result | Error>): Row[] {
     line('  the two requests only, p99', (r) => formatMs(percentile(r.run.requestsMs, 99)), ''),
     line('server CPU per sign-in', (r) => perSignIn(r.serverCpuMs, r.run), 'the crewvault server process, user + system (/proc); PGlite runs inside it'),
     line('PostgreSQL CPU per sign-in', (r) => perSignIn(r.databaseCpuMs, r.run), 'the cluster\'s processes (postmaster and backends); n/a on PGlite'),
+    line('server + database CPU per sign-in', (r) => perSignIn(r.serverCpuMs + (Number.isNaN(r.databaseCpuMs) ? 0 : r.databaseCpuMs), r.run), 'the two above together: what a sign-in costs the machine'),
     line('server CPU in use', (r) => `${(r.serverCpuMs / r.run.wallMs).toFixed(2)} cores`, `of ${cpus().length}, shared with the clients and PostgreSQL`),
     line('clients\' CPU per sign-in', (r) => perSignIn(r.clientCpuMs, r.run), 'the bench process: OPAQUE client half (cheap stretching) and HTTP, on the same cores'),
     line('server peak RSS', (r) => `${formatMiB(r.peakRssKiB)}${r.peakSinceWarmup ? '' : ' *'}`, 'during the measured sign-ins (* since start: peak could not be reset)'),
@@ -186,6 +197,8 @@ async function benchServer(): Promise<void> {
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(143));
   const loadAtStart = loadavg()[0] ?? 0;
+  // PGlite writes its data folder from the server's own thread: a slow disk shows in its numbers.
+  const disk = fsyncProbe(path.join(tmpdir(), `crewvault-bench-server-fsync-${process.pid}`));
   const results = new Map<Kind, Result | Error>();
   let postgresNote = '';
   for (const kind of kinds()) {
@@ -210,16 +223,20 @@ async function benchServer(): Promise<void> {
   console.log(
     `\nServer bench: ${cpus().length} CPUs (${model}), Node ${process.versions.node}, ${process.platform}/${process.arch}; ` +
     `1-minute load average ${loadAtStart.toFixed(2)} at the start, ${(loadavg()[0] ?? 0).toFixed(2)} at the end ` +
-    '(a busy machine slows every number). Server and clients share these cores.',
+    `(a busy machine slows every number); 4 KiB write + fsync in ${tmpdir()}: p50 ${formatMs(disk.p50)}, worst ${formatMs(disk.max)}. ` +
+    'Server and clients share these cores.',
   );
   printTable('Full OPAQUE sign-ins (loginStart + loginFinish) against crewvault server on 127.0.0.1', rows(results));
-  for (const [kind, result] of results) if (result instanceof Error) console.log(`\n${KIND_NAMES[kind]} failed: ${result.message}`);
+  for (const [kind, result] of results) {
+    if (result instanceof Error) console.log(`\n${KIND_NAMES[kind]} failed: ${result.message}`);
+    else if (result.serverErrors.length > 0) console.log(`\n${KIND_NAMES[kind]}: sign-ins failed; the server's log says\n${result.serverErrors.map((line) => `  ${line}`).join('\n')}`);
+  }
   const stretching = TEST_KEY_STRETCHING['argon2id-custom'];
   console.log([
     '',
     'Included: HTTP on loopback with a new connection per request (as the desktop makes them), zod parsing, OPAQUE\'s server',
     'half, the throttle\'s bookkeeping, the login attempt row, the new session, the signed audit record of each sign-in, and',
-    'the JSON request log (written to /dev/null). Each client signs in from an address of its own (127.10.x.y).',
+    'the JSON request log (written to a file in the temp folder). Each client signs in from an address of its own (127.10.x.y).',
     `Not included: the client's key stretching — clients use the tests' Argon2id m=${stretching.memory} KiB t=${stretching.iterations} p=${stretching.parallelism}`,
     '(a desktop pays its real stretching on its own machine, the server never does); TLS (plain HTTP on loopback: a server',
     'elsewhere adds a handshake per connection); the second step (no MFA on these accounts); registration (listed apart).',
