@@ -3,9 +3,15 @@
  * not the customers) and windowed like the entry list: an MSP's 5,000 customers as buttons
  * cost ~0.4 s to render and lay out, so only those in view (plus a few) exist in the DOM.
  * Rows have one height; a long name ends in an ellipsis and shows whole on hover.
+ * In a window under 900 px wide there is no room for a column: the customers become a picker
+ * above the list, with the same filter.
  */
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import type { CustomerView } from '../../shared/model';
+import { useMediaQuery } from '../hooks/useMediaQuery';
+
+/** The width under which the sidebar gives way to a picker (styles.css says the same). */
+export const NARROW_WINDOW = '(max-width: 900px)';
 
 export const CUSTOMER_ROW_HEIGHT = 30;
 const OVERSCAN = 8;
@@ -17,7 +23,24 @@ interface Props {
   readonly onSelect: (customerId: number | null) => void;
 }
 
-export const CustomerSidebar = memo(function CustomerSidebar({ customers, total, selected, onSelect }: Props) {
+export const CustomerSidebar = memo(function CustomerSidebar(props: Props) {
+  return useMediaQuery(NARROW_WINDOW) ? <CustomerPicker {...props} /> : <CustomerColumn {...props} />;
+});
+
+function CustomerPicker({ customers, total, selected, onSelect }: Props) {
+  const listed = useMemo(() => customers.filter((c) => c.entryCount > 0), [customers]);
+  return (
+    <label className="customer-picker inline">
+      Customer
+      <select value={selected ?? ''} onChange={(e) => onSelect(e.target.value === '' ? null : Number(e.target.value))}>
+        <option value="">All customers ({total})</option>
+        {listed.map((c) => <option key={c.id} value={c.id}>{c.name} ({c.entryCount})</option>)}
+      </select>
+    </label>
+  );
+}
+
+function CustomerColumn({ customers, total, selected, onSelect }: Props) {
   const viewport = useRef<HTMLElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
@@ -58,4 +81,4 @@ export const CustomerSidebar = memo(function CustomerSidebar({ customers, total,
       </div>
     </nav>
   );
-});
+}

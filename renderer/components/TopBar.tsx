@@ -1,7 +1,12 @@
-/** The bar over every signed-in screen: where you are, what you may open, who you are, Lock. */
+/**
+ * The bar over every signed-in screen, in two rows so it fits at 1024 px and wraps, never
+ * overlaps, below: where you are, what you may open, who you are (AccountMenu), Lock; then the
+ * screen's own controls (the vault's search and actions).
+ */
 import type { ReactNode } from 'react';
 import type { SessionState } from '../../shared/api/contract';
 import { ariaKeys, SHORTCUTS } from '../shortcuts';
+import { AccountMenu } from './AccountMenu';
 
 export type Page = 'vault' | 'groups' | 'users' | 'audit';
 
@@ -26,21 +31,21 @@ export function TopBar({ state, page, onNavigate, onLock, onChangePassword, onSe
   const pages = PAGES.filter((p) => state.permissions.includes(p.permission));
   return (
     <header className="topbar">
-      <h1 className="brand">Crewvault</h1>
-      {pages.length > 1 && (
-        <nav aria-label="Sections" className="row">
-          {pages.map((p) => (
-            <button key={p.page} type="button" aria-current={p.page === page ? 'page' : undefined} className={p.page === page ? 'current' : ''} onClick={() => onNavigate(p.page)}>
-              {p.label}
-            </button>
-          ))}
-        </nav>
-      )}
-      <div className="topbar-main">{children}</div>
-      <span className="muted">{state.user?.name} <span className="badge">{state.user?.role.replace('_', ' ')}</span></span>
-      <button type="button" onClick={onSecurity}>Two-step sign-in</button>
-      <button type="button" onClick={onChangePassword}>Change password</button>
-      <button type="button" onClick={onLock} title={SHORTCUTS.lock.label} aria-keyshortcuts={ariaKeys('lock')}>Lock</button>
+      <div className="topbar-head">
+        <h1 className="brand">Crewvault</h1>
+        {pages.length > 1 && (
+          <nav aria-label="Sections" className="row">
+            {pages.map((p) => (
+              <button key={p.page} type="button" aria-current={p.page === page ? 'page' : undefined} className={p.page === page ? 'current' : ''} onClick={() => onNavigate(p.page)}>
+                {p.label}
+              </button>
+            ))}
+          </nav>
+        )}
+        {state.user && <AccountMenu name={state.user.name} role={state.user.role} onSecurity={onSecurity} onChangePassword={onChangePassword} />}
+        <button type="button" onClick={onLock} title={SHORTCUTS.lock.label} aria-keyshortcuts={ariaKeys('lock')}>Lock</button>
+      </div>
+      {children !== undefined && <div className="topbar-main">{children}</div>}
     </header>
   );
 }

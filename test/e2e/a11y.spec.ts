@@ -8,7 +8,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { OWNER, PASSWORD, expect, test } from './fixtures';
-import { addEntry, addEntryDialog, detailsPane, selectRow } from './helpers';
+import { accountAction, addEntry, addEntryDialog, detailsPane, selectRow } from './helpers';
 import { addUser, chooseOwnPassword, enrolAtSignIn, lock, mfaRow, openMfaAdmin, setPolicy, submitPassword, wrongCode } from './mfa-helpers';
 
 const KEY = 'jbsw y3dp ehpk 3pxp';
@@ -120,11 +120,11 @@ test('team screens: groups with members, users with roles, the audit log, the pa
   await page.getByRole('button', { name: 'Audit log', exact: true }).click();
   await expect(page.getByRole('cell', { name: 'group.create' })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
-  await page.getByRole('button', { name: 'Change password' }).click();
+  await accountAction(page, 'Change password');
   await expect(page.getByRole('dialog', { name: 'Change password' })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
   await page.getByRole('dialog', { name: 'Change password' }).getByRole('button', { name: 'Cancel' }).click();
-  await page.getByRole('button', { name: 'Two-step sign-in' }).click();
+  await accountAction(page, 'Two-step sign-in');
   await page.getByRole('button', { name: 'Set up authenticator app' }).click();
   await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
@@ -143,7 +143,7 @@ test('two-step sign-in: the admin tab and its dialogs, enrolment at sign-in, the
   const tomKey = await enrolAtSignIn(page);
   await chooseOwnPassword(page, oneTime, 'tom chose this one');
   await expect(page.getByLabel('Search')).toBeVisible();
-  await page.getByRole('button', { name: 'Two-step sign-in' }).click();
+  await accountAction(page, 'Two-step sign-in');
   const panel = page.getByRole('dialog', { name: 'Two-step sign-in' });
   await expect(panel.getByText('No computers are trusted')).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);

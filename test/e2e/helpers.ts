@@ -192,3 +192,9 @@ export async function signIn(page: Page, username: string, password: string): Pr
 export function readClipboard(page: Page): Promise<string> {
   return page.evaluate(() => navigator.clipboard.readText());
 }
+
+/** Opens the account menu (the signed-in person's name in the top bar) and picks `action` there. */
+export async function accountAction(page: Page, action: 'Two-step sign-in' | 'Change password'): Promise<void> {
+  await page.getByRole('button', { name: /^Account: / }).click();
+  await page.getByRole('group', { name: /^Account of / }).getByRole('button', { name: action }).click();
+}

@@ -5,7 +5,7 @@
  * key, a code or a password.
  */
 import { expect, type Locator, type Page } from '@playwright/test';
-import { totp } from './helpers';
+import { accountAction, totp } from './helpers';
 
 /** A 6-digit code that is none of `secret`'s within two steps of now: surely wrong. */
 export function wrongCode(secret: string): string {
@@ -79,7 +79,7 @@ export async function enrolAtSignIn(page: Page): Promise<string> {
 
 /** Sets up the signed-in person's authenticator in the Two-step sign-in panel; returns the key. */
 export async function enrolInPanel(page: Page): Promise<string> {
-  await page.getByRole('button', { name: 'Two-step sign-in' }).click();
+  await accountAction(page, 'Two-step sign-in');
   const panel = page.getByRole('dialog', { name: 'Two-step sign-in' });
   await panel.getByRole('button', { name: 'Set up authenticator app' }).click();
   const key = panel.getByLabel('Secret key');

@@ -5,7 +5,7 @@
 // technician setting it up again. Trusted computers need the OS keychain, which
 // `crewvault serve` has not here: the router's tests cover them.
 import { test, expect, OWNER, PASSWORD } from './fixtures';
-import { readClipboard, totp } from './helpers';
+import { accountAction, readClipboard, totp } from './helpers';
 import {
   addUser, chooseOwnPassword, enrolAtSignIn, enrolInPanel, lock, mfaRow, openMfaAdmin, setPolicy, signInWithCode, submitPassword, wrongCode,
 } from './mfa-helpers';
@@ -15,7 +15,7 @@ test.use({ permissions: ['clipboard-read', 'clipboard-write'] });
 const TOM_PASSWORD = 'tom chose this one';
 
 test('enrol from the key shown on screen, then sign in with a code and with a recovery code', async ({ vaultPage: page }) => {
-  await page.getByRole('button', { name: 'Two-step sign-in' }).click();
+  await accountAction(page, 'Two-step sign-in');
   const panel = page.getByRole('dialog', { name: 'Two-step sign-in' });
   await expect(panel.getByText('Off.')).toBeVisible();
   await panel.getByRole('button', { name: 'Set up authenticator app' }).click();
