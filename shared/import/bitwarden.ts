@@ -21,11 +21,9 @@
  */
 import { base64Decode, utf8Decode, utf8Encode } from '../bytes';
 import { CrewvaultError } from '../errors';
-import { defaultOtpParams, looksLikeUri, normaliseSecret, parseOtpUri } from '../otp';
 import { columnsOf, decodeExportText, decodeHead, readCsv } from './csv';
-import { entryWhere } from './keepassxc-csv';
-import type { ImportCrypto, ImportedEntry, Importer, ImportOptions, ImportProblem, ImportResult } from './types';
-import { takeConverted } from './collect';
+import { LoginCollector, topLevel } from './login';
+import type { ImportCrypto, Importer, ImportOptions, ImportResult } from './types';
 
 /** Bitwarden's cipher types (libs/common/src/vault/enums/cipher-type.ts). */
 const LOGIN = 1;
@@ -50,89 +48,6 @@ function invalid(message: string): never {
   throw new CrewvaultError('INVALID_INPUT', message);
 }
 
-/** The customer a Bitwarden folder or collection name stands for: its top level. */
-function topLevel(name: string): string | undefined {
-  const top = name.split('/')[0]?.trim();
-  return top || undefined;
-}
-
-interface ItemFields {
-  readonly name: string;
-  readonly customer?: string;
-  readonly notes: string;
-  readonly username: string;
-  readonly password: string;
-  readonly url: string;
-  readonly totp: string;
-}
-
-interface Conversion {
-  readonly entry: ImportedEntry;
-  readonly warning?: string;
-}
-
-/** Converts one login or note; throws the OTP engine's CrewvaultError for a bad key. */
-function convertItem(item: ItemFields): Conversion {
-  const title = item.name.trim();
-  if (!title) invalid('The item has no name.');
-  let otp: ImportedEntry['otp'];
-  let warning: string | undefined;
-  const totp = item.totp.trim();
-  if (totp) {
-    if (looksLikeUri(totp)) {
-      const uri = parseOtpUri(totp);
-      otp = { params: uri.params, issuer: uri.issuer ?? title };
-      warning = uri.warning?.message;
-    } else {
-      const normalised = normaliseSecret(totp);
-      otp = { params: defaultOtpParams(normalised.secret), issuer: title };
-      warning = normalised.warning?.message;
-    }
-  }
-  const entry: ImportedEntry = {
-    ...(item.customer ? { customer: item.customer } : {}),
-    title,
-    ...(item.username ? { username: item.username } : {}),
-    ...(item.password ? { password: item.password } : {}),
-    ...(item.url ? { url: item.url } : {}),
-    ...(item.notes ? { notes: item.notes } : {}),
-    ...(otp ? { otp } : {}),
-  };
-  return { entry, ...(warning ? { warning } : {}) };
-}
-
-class Collector {
-  readonly entries: ImportedEntry[] = [];
-  readonly where: string[] = [];
-  readonly problems: ImportProblem[] = [];
-  readonly warnings: string[] = [];
-  private readonly leftOut = new Map<string, number>();
-
-  add(index: number, item: ItemFields): void {
-    takeConverted(this, entryWhere(index, item.name), () => {
-      const { entry, warning } = convertItem(item);
-      return { entry, warnings: warning ? [warning] : [] };
-    });
-  }
-
-  problem(index: number, name: string, message: string): void {
-    this.problems.push({ where: entryWhere(index, name), message });
-  }
-
-  leaveOut(kind: string): void {
-    this.leftOut.set(kind, (this.leftOut.get(kind) ?? 0) + 1);
-  }
-
-  result(): ImportResult {
-    const warnings = [...this.warnings];
-    if (this.leftOut.size > 0) {
-      const counts = [...this.leftOut].map(([kind, n]) => `${n} ${kind}${n === 1 ? '' : kind.endsWith('y') ? '' : 's'}`);
-      warnings.push(`Left out ${counts.join(', ')}: Crewvault imports logins and secure notes.`);
-    }
-    return { format: 'bitwarden', entries: this.entries, problems: this.problems, warnings, where: this.where };
-  }
-}
-
 // ---- JSON ---------------------------------------------------------------------------------
 
 function namesById(list: unknown): Map<string, string> {
@@ -148,7 +63,7 @@ function readPlainJson(doc: Json): ImportResult {
   if (!Array.isArray(doc.items)) invalid('Not a Bitwarden JSON export: it has no "items" list.');
   const folders = namesById(doc.folders);
   const collections = namesById(doc.collections);
-  const collector = new Collector();
+  const collector = new LoginCollector('bitwarden');
   doc.items.forEach((item: unknown, i) => {
     const index = i + 1;
     if (!isObject(item)) return collector.problem(index, '', 'The item is not a JSON object.');
@@ -293,7 +208,7 @@ function readCsvExport(data: Uint8Array): ImportResult {
     invalid('Not a Bitwarden CSV export: its first line must be folder,favorite,type,name,… or collections,type,name,….');
   }
   const at = columnsOf(header.fields, CSV_COLUMNS);
-  const collector = new Collector();
+  const collector = new LoginCollector('bitwarden');
   rows.slice(1).forEach((row, i) => {
     const cell = (name: (typeof CSV_COLUMNS)[number]): string => {
       const index = at[name];
