@@ -7,9 +7,14 @@
  * People list and remove their own devices; owners anyone's, admins anyone's but an owner's.
  * Removing a device removes its authorisation and trust and ends its sessions.
  *
+ * A device proves it is the one authorised or trusted with a device token, not its id (which
+ * is no secret): each sign-in presents the token the device was given, or gets a new one; an
+ * authorisation or trust binds the token of the session that earned it (schema 10).
+ *
  * Where a session stands is decided here for every request (server/auth/sessions.ts) and at
  * sign-in (login.ts), from the second step (second-step.ts) and the device's standing.
- * Must never: let a removed device keep a session, or trust a device without a fresh second step.
+ * Must never: let a removed device keep a session, trust a device without a fresh second step,
+ * or take a device id for proof.
  */
 import { DEFAULT_TRUSTED_DEVICE_HOURS, type SecondStep, type ServerRouteInput, type ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
@@ -18,18 +23,21 @@ import type { ServerContext } from '../context';
 import { smsSettings } from '../settings/delivery';
 import { findUserById } from '../store/accounts';
 import type { Queryable, Transaction } from '../store/db';
-import { authoriseSessionDevice, deviceStanding, listDevices, removeDevice, trustSessionDevice } from '../store/devices';
+import {
+  authoriseSessionDevice, deviceStanding, deviceTokenFits, listDevices, removeDevice, setSessionDeviceToken, trustSessionDevice,
+} from '../store/devices';
 import { mfaStanding } from '../store/mfa';
 import { secondStepOf } from './second-step';
 import type { Authenticated } from './sessions';
+import { hashToken, newToken } from './tokens';
 
 /** "Trust this device" only this soon after a second step in the same session. */
 export const TRUST_FRESH_MS = 5 * 60_000;
 
 /** Where a session stands: its second step (skipped on a trusted device), then its device's authorisation. */
-export async function sessionSecondStep(db: Queryable, session: { readonly userId: string; readonly deviceId: string; readonly secondStepAt: number | null }, now: number): Promise<SecondStep> {
+export async function sessionSecondStep(db: Queryable, session: { readonly id: string; readonly userId: string; readonly deviceId: string; readonly secondStepAt: number | null }, now: number): Promise<SecondStep> {
   const mfa = await mfaStanding(db, session.userId);
-  const device = await deviceStanding(db, session.userId, session.deviceId);
+  const device = await deviceStanding(db, session.userId, session.deviceId, { sessionId: session.id });
   const trusted = device.trustedUntil !== null && device.trustedUntil > now;
   const step = secondStepOf(session.secondStepAt ?? (trusted ? now : null), mfa);
   if (step !== 'done' || mfa.policy === 'off') return step;
@@ -38,7 +46,21 @@ export async function sessionSecondStep(db: Queryable, session: { readonly userI
 
 /** After a second step just done in this session: what is left (`device`, or nothing). */
 export async function standingAfterSecondStep(ctx: ServerContext, auth: Authenticated): Promise<SecondStep> {
-  return sessionSecondStep(ctx.db, { userId: auth.user.id, deviceId: auth.session.deviceId, secondStepAt: ctx.now() }, ctx.now());
+  return sessionSecondStep(ctx.db, { ...auth.session, secondStepAt: ctx.now() }, ctx.now());
+}
+
+/**
+ * At sign-in, after the session is opened: the device token it signs in with, the one the
+ * device presented when a device row holds it, else a new one for the client to keep (returned).
+ */
+export async function deviceSignIn(db: Queryable, user: { readonly id: string }, deviceId: string, presented: string | undefined, accessToken: string): Promise<string | undefined> {
+  if (presented !== undefined && await deviceTokenFits(db, user.id, deviceId, hashToken(presented))) {
+    await setSessionDeviceToken(db, hashToken(accessToken), hashToken(presented));
+    return undefined;
+  }
+  const fresh = newToken('cvd');
+  await setSessionDeviceToken(db, hashToken(accessToken), hashToken(fresh));
+  return fresh;
 }
 
 /** Authorises the session's device, inside the transaction that checked its e-mailed code. */

@@ -12,13 +12,14 @@ import { recordAudit } from '../audit';
 import { openState, sealState } from '../keys';
 import { LOGIN_ATTEMPT_TTL_MS, type ServerContext } from '../context';
 import { findUserById, findUserByKey } from '../store/accounts';
+import { findSessionByAccess } from '../store/sessions';
 import { deleteExpired, insertLoginAttempt, takeLoginAttempt } from '../store/sessions';
-import { sessionSecondStep } from './devices';
+import { deviceSignIn, sessionSecondStep } from './devices';
 import { usernameKey } from './names';
 import { finishLogin, startLogin } from './opaque';
 import { openSession, publicUser } from './sessions';
 import { admitSignIn, signInSucceeded } from './throttle';
-import { newId } from './tokens';
+import { hashToken, newId } from './tokens';
 
 const WRONG = 'Wrong user name or password';
 
@@ -61,7 +62,11 @@ export async function loginFinish(ctx: ServerContext, input: ServerRouteInput<'l
   await signInSucceeded(ctx, usernameKey(user.username), source);
   const tokens = await openSession(ctx.db, now, user, input.deviceId, input.deviceName ?? null);
   await recordAudit(ctx, { kind: 'sign-in.succeeded', actorId: user.id, subjectId: user.id, source, detail: { deviceId: input.deviceId } });
+  const deviceToken = await deviceSignIn(ctx.db, user, input.deviceId, input.deviceToken, tokens.accessToken);
+  const session = await findSessionByAccess(ctx.db, hashToken(tokens.accessToken));
+  if (session === undefined) throw new CrewvaultError('UNAUTHORIZED', 'This sign-in ended as it began: start again');
   // A person with an authenticator (or made to set one up), or on a device never authorised, has a
   // password-only session until the second step (devices.ts).
-  return { user: publicUser(user), tokens, secondStep: await sessionSecondStep(ctx.db, { userId: user.id, deviceId: input.deviceId, secondStepAt: null }, now) };
+  const secondStep = await sessionSecondStep(ctx.db, session, now);
+  return { user: publicUser(user), tokens, secondStep, ...(deviceToken === undefined ? {} : { deviceToken }) };
 }

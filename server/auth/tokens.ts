@@ -10,8 +10,8 @@ export function newId(): string {
   return randomBytes(16).toString('hex');
 }
 
-/** A bearer token: a prefix saying what it is (`cva` access, `cvr` refresh, `cvi` invite) and 256 random bits. */
-export function newToken(prefix: 'cva' | 'cvr' | 'cvi'): string {
+/** A bearer token: a prefix saying what it is (`cva` access, `cvr` refresh, `cvi` invite, `cvd` device) and 256 random bits. */
+export function newToken(prefix: 'cva' | 'cvr' | 'cvi' | 'cvd'): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 

@@ -1,6 +1,8 @@
 /**
- * SQL for a person's devices (schema 9). Only this file reads or writes `devices`; it reads
- * `sessions` (to name a device and count its sessions) and deletes a removed device's sessions.
+ * SQL for a person's devices (schemas 9-10). Only this file reads or writes `devices` and a
+ * session's `device_token_hash`; it reads `sessions` (to name a device, count its sessions and
+ * take the token hash that binds a device to the session that vouched for it) and deletes a
+ * removed device's sessions. Device tokens arrive here hashed (server/auth/tokens.ts).
  */
 import type { DeviceView } from '../../shared/api/server-contract';
 import { int, text, textOrNull, type Queryable, type Row } from './db';
@@ -13,13 +15,21 @@ export interface DeviceStanding {
   readonly canEmail: boolean;
 }
 
-export async function deviceStanding(db: Queryable, userId: string, deviceId: string): Promise<DeviceStanding> {
+/**
+ * The device's standing for a session that presents the device token whose hash is
+ * `tokenHash` (or, given `sessionId`, the one that session signed in with): authorised and
+ * trusted count only when the device row holds that same hash.
+ */
+export async function deviceStanding(db: Queryable, userId: string, deviceId: string, proof: { readonly tokenHash: string } | { readonly sessionId: string }): Promise<DeviceStanding> {
   const [row] = await db.query(
-    `SELECT (SELECT authorised_at FROM devices WHERE user_id = $1 AND device_id = $2) AS authorised_at,
-            (SELECT trusted_until FROM devices WHERE user_id = $1 AND device_id = $2) AS trusted_until,
+    `WITH device AS (
+       SELECT authorised_at, trusted_until FROM devices
+       WHERE user_id = $1 AND device_id = $2 AND token_hash = coalesce($3, (SELECT device_token_hash FROM sessions WHERE id = $4))
+     )
+     SELECT (SELECT authorised_at FROM device) AS authorised_at, (SELECT trusted_until FROM device) AS trusted_until,
             EXISTS (SELECT 1 FROM user_contacts WHERE user_id = $1 AND email IS NOT NULL)
               AND EXISTS (SELECT 1 FROM delivery_settings WHERE channel = 'smtp') AS can_email`,
-    [userId, deviceId],
+    [userId, deviceId, 'tokenHash' in proof ? proof.tokenHash : null, 'sessionId' in proof ? proof.sessionId : null],
   );
   return {
     authorised: row !== undefined && row.authorised_at !== null,
@@ -28,20 +38,38 @@ export async function deviceStanding(db: Queryable, userId: string, deviceId: st
   };
 }
 
-/** Authorises the device a session is on (named as the session names it). */
+/** Does a live device row hold this token hash (the device's own token, presented at sign-in)? */
+export async function deviceTokenFits(db: Queryable, userId: string, deviceId: string, tokenHash: string): Promise<boolean> {
+  const rows = await db.query('SELECT 1 FROM devices WHERE user_id = $1 AND device_id = $2 AND token_hash = $3', [userId, deviceId, tokenHash]);
+  return rows.length === 1;
+}
+
+/** The device token a new session signed in with (found by its access token's hash, just made). */
+export async function setSessionDeviceToken(db: Queryable, accessHash: string, tokenHash: string): Promise<void> {
+  await db.query('UPDATE sessions SET device_token_hash = $2 WHERE access_hash = $1', [accessHash, tokenHash]);
+}
+
+/**
+ * Authorises the device a session is on (named as the session names it), bound to that
+ * session's device token: a token the device held before for this row stops counting.
+ */
 export async function authoriseSessionDevice(db: Queryable, sessionId: string, now: number): Promise<void> {
   await db.query(
-    `INSERT INTO devices (user_id, device_id, name, authorised_at) SELECT user_id, device_id, device_name, $2 FROM sessions WHERE id = $1
-     ON CONFLICT (user_id, device_id) DO UPDATE SET authorised_at = $2, name = coalesce(EXCLUDED.name, devices.name)`,
+    `INSERT INTO devices (user_id, device_id, name, authorised_at, token_hash) SELECT user_id, device_id, device_name, $2, device_token_hash FROM sessions WHERE id = $1
+     ON CONFLICT (user_id, device_id) DO UPDATE SET authorised_at = $2, token_hash = EXCLUDED.token_hash,
+       trusted_until = CASE WHEN devices.token_hash = EXCLUDED.token_hash THEN devices.trusted_until END,
+       name = coalesce(EXCLUDED.name, devices.name)`,
     [sessionId, now],
   );
 }
 
-/** Trusts the device a session is on until `until`. */
+/** Trusts the device a session is on until `until`, bound to that session's device token. */
 export async function trustSessionDevice(db: Queryable, sessionId: string, until: number): Promise<void> {
   await db.query(
-    `INSERT INTO devices (user_id, device_id, name, trusted_until) SELECT user_id, device_id, device_name, $2 FROM sessions WHERE id = $1
-     ON CONFLICT (user_id, device_id) DO UPDATE SET trusted_until = $2, name = coalesce(EXCLUDED.name, devices.name)`,
+    `INSERT INTO devices (user_id, device_id, name, trusted_until, token_hash) SELECT user_id, device_id, device_name, $2, device_token_hash FROM sessions WHERE id = $1
+     ON CONFLICT (user_id, device_id) DO UPDATE SET trusted_until = $2, token_hash = EXCLUDED.token_hash,
+       authorised_at = CASE WHEN devices.token_hash = EXCLUDED.token_hash THEN devices.authorised_at END,
+       name = coalesce(EXCLUDED.name, devices.name)`,
     [sessionId, until],
   );
 }

@@ -151,8 +151,13 @@ export const SERVER_ROUTES = {
   }),
   loginFinish: route({
     method: 'POST', path: '/v1/auth/login/finish', access: 'public',
-    input: z.strictObject({ attemptId: token, finishLoginRequest: opaqueMessage, deviceId, deviceName: deviceName.optional() }),
-    output: z.strictObject({ user: serverUserSchema, tokens: sessionTokensSchema, secondStep: z.enum(SECOND_STEPS) }),
+    input: z.strictObject({ attemptId: token, finishLoginRequest: opaqueMessage, deviceId, deviceName: deviceName.optional(), deviceToken: token.optional() }),
+    /**
+     * `deviceToken`: present when the device's own (sent in) did not prove it: a new one, which
+     * the client keeps (the desktop: in its keychain) and sends at its next sign-in. A device is
+     * authorised or trusted only with the token of the session that authorised or trusted it.
+     */
+    output: z.strictObject({ user: serverUserSchema, tokens: sessionTokensSchema, secondStep: z.enum(SECOND_STEPS), deviceToken: token.optional() }),
   }),
   /** Rotates both tokens; a refresh token presented twice ends its session (it was copied). */
   refresh: route({

@@ -66,13 +66,38 @@ describe.each(DATABASE_KINDS)('devices on %s', (kind) => {
     expect(await laptop.ok('mfaEmail', { code: mailbox.codeFor(emailOf(person)) })).toEqual({ secondStep: 'done' });
     await laptop.ok('accountKeys', undefined);
     // The same device later: nothing asked. The device it set its address from was never asked.
-    const sameLaptop = new TestClient(server.url, laptop.deviceId);
+    const sameLaptop = new TestClient(server.url, laptop.deviceId, laptop.deviceToken);
     expect((await sameLaptop.login(person.username, person.password)).secondStep).toBe('done');
     await person.client.ok('accountKeys', undefined);
     const { devices } = await person.client.ok('devicesList', undefined);
     expect(devices.map((d) => d.deviceId).sort()).toEqual([laptop.deviceId, person.client.deviceId].sort());
     expect(devices.every((d) => d.authorisedAt === server.clock.now() && d.trustedUntil === null)).toBe(true);
     expect(devices.find((d) => d.deviceId === laptop.deviceId)?.sessions).toBe(2);
+  });
+
+  it('takes a device\'s token for proof, never its id: the id alone (it is in every request and the database) is asked again', async () => {
+    const { person, secret } = await personWithEmail({ authenticator: true });
+    const laptop = new TestClient(server.url);
+    await laptop.login(person.username, person.password);
+    const first = laptop.deviceToken;
+    expect(first).toMatch(/^cvd_[A-Za-z0-9_-]{43}$/);
+    await laptop.ok('mfaEmailSend', {});
+    await laptop.ok('mfaEmail', { code: mailbox.codeFor(emailOf(person)) });
+    await laptop.ok('deviceTrust', {});
+    // The device with its token: trusted and authorised, no new token.
+    const again = new TestClient(server.url, laptop.deviceId, first);
+    const signedIn = await again.login(person.username, person.password);
+    expect(signedIn.secondStep).toBe('done');
+    expect(signedIn.deviceToken).toBeUndefined();
+    // Someone with the password and the id but not the token: a second step and the device's code.
+    const copy = new TestClient(server.url, laptop.deviceId);
+    expect((await copy.login(person.username, person.password)).secondStep).toBe('code');
+    expect(copy.deviceToken).not.toBe(first);
+    server.clock.advance(30_000);
+    expect(await copy.ok('mfaVerify', { code: authenticatorCode(secret ?? '', server.clock.now()) })).toEqual({ secondStep: 'device' });
+    // The database keeps only hashes of device tokens.
+    const rows = await server.db.query('SELECT row_to_json(t)::text AS r FROM devices t UNION ALL SELECT row_to_json(s)::text FROM sessions s');
+    expect(rows.map((row) => text(row, 'r')).join('\n')).not.toContain(first ?? 'no token');
   });
 
   it('asks nothing of a device while the person has no e-mail address on file', async () => {
@@ -109,7 +134,7 @@ describe.each(DATABASE_KINDS)('devices on %s', (kind) => {
     expect(await person.client.ok('deviceRemove', { deviceId: laptop.deviceId })).toEqual({ removed: true, endedSessions: 1 });
     expect(await laptop.fails('accountKeys', undefined)).toMatchObject({ code: 'UNAUTHORIZED' });
     expect((await person.client.ok('devicesList', undefined)).devices.map((d) => d.deviceId)).toEqual([person.client.deviceId]);
-    expect((await new TestClient(server.url, laptop.deviceId).login(person.username, person.password)).secondStep).toBe('device');
+    expect((await new TestClient(server.url, laptop.deviceId, laptop.deviceToken).login(person.username, person.password)).secondStep).toBe('device');
     expect(await person.client.ok('deviceRemove', { deviceId: 'no-such-device-0000' })).toEqual({ removed: false, endedSessions: 0 });
     const rows = await server.db.query("SELECT actor_id, detail FROM server_audit WHERE subject_id = $1 AND kind = 'device.removed'", [person.user.id]);
     expect(rows.map((row) => [row.actor_id, text(row, 'detail')])).toEqual([[person.user.id, `{"deviceId":"${laptop.deviceId}","endedSessions":1}`]]);
@@ -135,7 +160,7 @@ describe.each(DATABASE_KINDS)('devices on %s', (kind) => {
   it('trusts a device right after a second step for 48 hours (the default), then asks again; removing it ends the trust', async () => {
     const { person, secret } = await personWithEmail({ authenticator: true });
     server.clock.advance(30_000);
-    const desk = new TestClient(server.url, person.client.deviceId);
+    const desk = new TestClient(server.url, person.client.deviceId, person.client.deviceToken);
     expect((await desk.login(person.username, person.password)).secondStep).toBe('code');
     expect(await desk.fails('deviceTrust', {})).toMatchObject({ code: 'MFA_REQUIRED' });
     await desk.ok('mfaVerify', { code: authenticatorCode(secret ?? '', server.clock.now()) });
@@ -143,19 +168,19 @@ describe.each(DATABASE_KINDS)('devices on %s', (kind) => {
     expect(trustedUntil).toBe(server.clock.now() + DEFAULT_TRUSTED_DEVICE_HOURS * HOUR_MS);
     expect((await desk.ok('devicesList', undefined)).devices.find((d) => d.deviceId === desk.deviceId)?.trustedUntil).toBe(trustedUntil);
     // A sign-in on that device skips the second step; on another it does not.
-    expect((await new TestClient(server.url, desk.deviceId).login(person.username, person.password)).secondStep).toBe('done');
+    expect((await new TestClient(server.url, desk.deviceId, desk.deviceToken).login(person.username, person.password)).secondStep).toBe('done');
     expect((await new TestClient(server.url).login(person.username, person.password)).secondStep).toBe('code');
     // Only right after a second step.
     server.clock.advance(TRUST_FRESH_MS + 1);
     expect(await desk.fails('deviceTrust', {})).toEqual({ code: 'MFA_REQUIRED', status: 401, message: 'Trust a device right after its second step: verify again first' });
     server.clock.advance(DEFAULT_TRUSTED_DEVICE_HOURS * HOUR_MS);
-    const later = new TestClient(server.url, desk.deviceId);
+    const later = new TestClient(server.url, desk.deviceId, desk.deviceToken);
     expect((await later.login(person.username, person.password)).secondStep).toBe('code');
     // Trusted again, then removed: the trust goes with it.
     await later.ok('mfaVerify', { code: authenticatorCode(secret ?? '', server.clock.now()) });
     await later.ok('deviceTrust', {});
     expect(await later.ok('deviceRemove', { deviceId: later.deviceId })).toMatchObject({ removed: true });
-    const after = new TestClient(server.url, desk.deviceId);
+    const after = new TestClient(server.url, desk.deviceId, later.deviceToken);
     expect((await after.login(person.username, person.password)).secondStep).toBe('code');
   });
 });

@@ -95,6 +95,7 @@ describe.each(DATABASE_KINDS)('a dump of the server database on %s', (kind) => {
     const memberDevice = new TestClient(server.url);
     await memberDevice.login(member.username, member.password);
     await memberDevice.ok('mfaEmailSend', {});
+    secrets.push(memberDevice.deviceToken ?? 'no device token', member.client.deviceToken ?? 'no device token');
     secrets.push(mailbox.codeFor(`${member.username}@example.test`));
     await admin.client.ok('contactSet', { email: null, phone: '+447700900123' });
     const adminDevice = new TestClient(server.url);

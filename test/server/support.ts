@@ -104,9 +104,12 @@ export interface Raw {
 export class TestClient {
   readonly deviceId: string;
   tokens: SessionTokens | undefined;
+  /** The device token the server gave this device at a sign-in, presented at the next (as the desktop keeps it). */
+  deviceToken: string | undefined;
 
-  constructor(readonly url: string, deviceId?: string) {
+  constructor(readonly url: string, deviceId?: string, deviceToken?: string) {
     this.deviceId = deviceId ?? randomBytes(16).toString('hex');
+    this.deviceToken = deviceToken;
   }
 
   /** Any request, as it comes back. */
@@ -174,8 +177,12 @@ export class TestClient {
   async login(username: string, password: string): Promise<ServerRouteOutput<'loginFinish'> & { exportKey: string }> {
     const started = await this.loginStart(username, password);
     if (started.finish === undefined) throw new Error('the client could not finish the login');
-    const result = await this.ok('loginFinish', { attemptId: started.attemptId, finishLoginRequest: started.finish.finishLoginRequest, deviceId: this.deviceId });
+    const result = await this.ok('loginFinish', {
+      attemptId: started.attemptId, finishLoginRequest: started.finish.finishLoginRequest, deviceId: this.deviceId,
+      ...(this.deviceToken === undefined ? {} : { deviceToken: this.deviceToken }),
+    });
     this.tokens = result.tokens;
+    this.deviceToken = result.deviceToken ?? this.deviceToken;
     return { ...result, exportKey: started.finish.exportKey };
   }
 
