@@ -148,6 +148,19 @@ describe.each(DATABASE_KINDS)('e-mailed codes on %s', (kind) => {
     await owner.client.ok('smtpTest', { to: 'owner@example.test' });
   });
 
+  it('never sends the password in the clear to an SMTP server that does not offer STARTTLS when it is required', async () => {
+    const refusedBefore = mailbox.refusedLogins;
+    const messagesBefore = mailbox.messages.length;
+    await owner.client.ok('smtpSet', { host: '127.0.0.1', port: mailbox.port, security: 'starttls', username: mailbox.username, from: 'crewvault@example.test' });
+    const refused = await owner.client.fails('smtpTest', { to: 'owner@example.test' });
+    expect(refused).toMatchObject({ code: 'BUSY', status: 503 });
+    expect(refused.message).toMatch(/^The e-mail could not be sent \(E[A-Z]+\): check the server's SMTP settings$/);
+    expect(mailbox.refusedLogins).toBe(refusedBefore);
+    expect(mailbox.messages.length).toBe(messagesBefore);
+    await owner.client.ok('smtpSet', { host: '127.0.0.1', port: mailbox.port, security: 'none', username: mailbox.username, from: 'crewvault@example.test' });
+    await owner.client.ok('smtpTest', { to: 'owner@example.test' });
+  });
+
   it('audits each code sent and used without the code; the database and the log hold none', async () => {
     const { person, client } = await signedInAgain();
     await client.ok('mfaEmailSend', {});
