@@ -16,18 +16,21 @@ import type { SecondStep, SessionTokens } from '../../shared/api/server-contract
 import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { keychainDeviceStore } from '../devices';
 import type * as ClientModule from '../team/client';
+import { printable } from '../team/printable';
 import type * as ProfilesModule from '../team/profiles';
 import type * as TransportModule from '../team/transport';
 import type { ServerTrust } from '../team/transport';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 
-export const LOGIN_USAGE = 'crewvault login URL [--user NAME] [--invite -|--invite-file FILE] [--trust FINGERPRINT] [--code CODE|-] [--recovery-code -] [--emergency-code CODE|-]\n'
+export const LOGIN_USAGE = 'crewvault login URL [--user NAME] [--invite -|--invite-file FILE] [--trust FINGERPRINT] [--new-server] [--code CODE|-] [--recovery-code -] [--emergency-code CODE|-]\n'
   + '  URL           https://HOST[:PORT] (http:// only to this computer)\n'
   + '  --user        your name on the server (default: the one you last used there)\n'
   + '  --invite -    register with an invite (read like a password) and choose your password;\n'
   + '  --invite-file the first owner\'s invite, from the server\'s data folder\n'
   + '  --trust       the SHA-256 fingerprint of a certificate no authority vouches for, as its\n'
   + '                administrator read it to you (openssl x509 -noout -fingerprint -sha256)\n'
+  + '  --new-server  register although the server\'s OPAQUE key is not the one this computer saw\n'
+  + '                there before (only when its administrator says it was set up anew)\n'
   + '  The password, and codes given as "-", are read from the terminal or the next line of stdin.';
 export const WHOAMI_USAGE = 'crewvault whoami [URL] [--json]';
 export const LOGOUT_USAGE = 'crewvault logout [URL] [--everywhere]';
@@ -57,11 +60,19 @@ async function decideTrust(m: TeamModules, url: URL, known: ServerTrust | undefi
   if (known !== undefined && known.kind !== 'loopback' && wanted === undefined) return known;
   const presented = await m.transport.presentedCertificate(url);
   if (presented.vouched) return { kind: 'authority' };
+  const validTo = presented.validTo.toISOString();
+  const seen = `It presents ${presented.subject}, valid to ${validTo}, SHA-256 fingerprint\n  ${presented.fingerprint256}\n`;
+  // The system clock, as TLS itself judges a certificate's dates (not the command's clock).
+  const now = Date.now();
+  if (presented.validTo.getTime() < now || presented.validFrom.getTime() > now) {
+    // Pinning one that is out of date would only turn into a false "changed" alarm later.
+    io.err(seen);
+    throw new CrewvaultError('SERVER_UNTRUSTED', `${url.host}'s certificate is ${presented.validTo.getTime() < now ? 'past its end date' : 'not valid yet'}: nothing was sent or pinned. Its administrator renews it first`);
+  }
   if (wanted === presented.fingerprint256) {
-    io.err(`Pinned ${url.host}'s certificate ${presented.fingerprint256} (${presented.subject}, valid to ${presented.validTo}).\n`);
+    io.err(`Pinned ${url.host}'s certificate ${presented.fingerprint256} (${presented.subject}, valid to ${validTo}).\n`);
     return { kind: 'pinned', pin: { fingerprint256: presented.fingerprint256, pem: presented.pem } };
   }
-  const seen = `It presents ${presented.subject}, valid to ${presented.validTo}, SHA-256 fingerprint\n  ${presented.fingerprint256}\n`;
   if (wanted !== undefined) {
     io.err(seen);
     throw new CrewvaultError('SERVER_UNTRUSTED', `${url.host}'s certificate does not have the fingerprint given with --trust: nothing was sent`);
@@ -90,11 +101,15 @@ async function secondStep(client: InstanceType<TeamModules['client']['TeamClient
       else step = (await client.call('mfaVerify', { code: (await read(flags.code, 'Authentication code: ')) ?? await io.readSecret('Authentication code: ') })).secondStep;
     } else if (step === 'enrol') {
       const setup = await client.call('mfaEnrolStart', {});
+      // Printed as given only when it is what an authenticator takes: no escape sequence rides along.
+      if (!/^otpauth:\/\/totp\/[\x21-\x7e]{1,512}$/.test(setup.uri) || !/^[A-Z2-7]{16,128}=*$/.test(setup.secret.replace(/ /g, ''))) {
+        throw new CrewvaultError('SERVER_UNREACHABLE', 'the server offered an authenticator key this client does not take: nothing was set up');
+      }
       io.err('This server requires two-step sign-in. Add this key to your authenticator app (the URI as a QR code, e.g. with "qrencode -t ansiutf8"):\n');
-      io.out(`${setup.uri}\nKey: ${setup.secret.replace(/(.{4})/g, '$1 ').trim()}\n`);
+      io.out(`${setup.uri}\nKey: ${setup.secret.replace(/ /g, '').replace(/(.{4})/g, '$1 ').trim()}\n`);
       const done = await client.call('mfaEnrolConfirm', { code: await io.readSecret('Code from the app: ') });
       io.out('Recovery codes: each works once in place of a code. Keep them safe.\n');
-      for (const code of done.recoveryCodes) io.out(`${code}\n`);
+      for (const code of done.recoveryCodes) io.out(`${printable(code, 40)}\n`);
       step = done.secondStep;
     } else {
       throw new CrewvaultError('MFA_REQUIRED', `the server asks for a second step this version cannot answer yet (${step}): sign in from the desktop app, or update Crewvault`);
@@ -124,7 +139,7 @@ async function login(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     options: {
-      user: { type: 'string' }, invite: { type: 'string' }, 'invite-file': { type: 'string' }, trust: { type: 'string' },
+      user: { type: 'string' }, invite: { type: 'string' }, 'invite-file': { type: 'string' }, trust: { type: 'string' }, 'new-server': { type: 'boolean' },
       code: { type: 'string' }, 'recovery-code': { type: 'string' }, 'emergency-code': { type: 'string' },
     },
     allowPositionals: true,
@@ -144,24 +159,29 @@ async function login(args: string[], io: CliIo): Promise<number> {
   const trust = await decideTrust(m, url, known?.trust, values.trust, io);
   const client = new m.client.TeamClient(url, trust, profiles.deviceIdFor(origin));
 
-  let serverKey = known?.username.toLowerCase() === username.toLowerCase() ? known.serverKey : undefined;
+  // The server's OPAQUE key as this computer first saw it there (per server, whoever signed in).
+  const knownServerKey = values['new-server'] === true ? undefined : known?.serverKey;
   let password: string;
   if (invite !== undefined) {
     password = await io.readSecret(`New password for ${username} on ${url.host}: `);
     if (io.interactive && (await io.readSecret('Repeat it: ')) !== password) throw new CrewvaultError('INVALID_INPUT', 'the two passwords differ; nothing was registered');
-    serverKey = (await client.register(invite, username, password)).serverKey;
-    io.err(`Registered ${username} on ${url.host}.\n`);
+    await client.register(invite, username, password, knownServerKey);
+    io.err(`Registered ${printable(username)} on ${url.host}.\n`);
   } else {
     password = await io.readSecret(`Password for ${username} on ${url.host}: `);
   }
-  const attempt = await client.login(username, password, serverKey);
+  const attempt = await client.login(username, password);
   await secondStep(client, attempt.secondStep, values, io);
   // The person's key material opens with this sign-in: the server is the one holding it.
   await client.accountKeys(attempt.exportKey);
   const tokens = client.tokens;
   if (tokens === undefined) throw new CrewvaultError('INTERNAL', 'signed in without tokens');
+  const keeper = keeperFor(m, io);
+  // One session per server on this computer: the one it replaces (this person's earlier one, or
+  // whoever signed in here before) ends on the server too, not only in the keychain.
+  if (known !== undefined) await endKeptSession(m, keeper, origin, known, io);
   try {
-    await keeperFor(m, io).set(origin, attempt.user.username, tokens);
+    await keeper.set(origin, attempt.user.username, tokens);
   } catch {
     await client.call('signOut', {}).catch(() => undefined);
     throw new CrewvaultError('LOCKED', 'the OS keychain is not available to keep the session (on Linux: a Secret Service such as gnome-keyring): signed out again');
@@ -169,8 +189,30 @@ async function login(args: string[], io: CliIo): Promise<number> {
   profiles.save(origin, {
     username: attempt.user.username, userId: attempt.user.id, deviceId: client.deviceId, trust, serverKey: attempt.serverKey, signedInAt: io.now(),
   });
-  io.out(`Signed in to ${origin} as ${attempt.user.username} (${attempt.user.role}).\n`);
+  io.out(`Signed in to ${origin} as ${printable(attempt.user.username)} (${attempt.user.role}).\n`);
   return 0;
+}
+
+/**
+ * Ends a session this computer kept for `profile` on `origin`: on the server when it answers
+ * (best effort: the tokens go from the keychain whatever it says), then here. Says so when the
+ * server could not be told, since the session then lives on there until it expires.
+ */
+async function endKeptSession(m: TeamModules, keeper: ReturnType<typeof keeperFor>, origin: string, profile: ProfilesModule.ServerProfile, io: CliIo): Promise<boolean> {
+  const kept = await keeper.get(origin, profile.username).catch(() => undefined);
+  if (kept === undefined) return true;
+  let told = false;
+  try {
+    const client = new m.client.TeamClient(new URL(origin), profile.trust, profile.deviceId);
+    client.tokens = kept.accessExpiresAt > io.now() ? kept : await client.refresh(kept);
+    await client.call('signOut', {});
+    told = true;
+  } catch {
+    io.err(`crewvault: could not tell ${origin} to end ${printable(profile.username)}'s earlier session; it ends there when it expires.\n`);
+  } finally {
+    await keeper.remove(origin, profile.username);
+  }
+  return told;
 }
 
 /** The kept session, refreshed when its access token is about to end (one refresh at a time). */
@@ -211,7 +253,7 @@ async function whoami(args: string[], io: CliIo): Promise<number> {
   if (values.json === true) {
     io.out(`${JSON.stringify({ server: origin, user: session.user, deviceId: session.deviceId, authenticatedAt: session.authenticatedAt, secondStep: session.secondStep })}\n`);
   } else {
-    io.out(`${session.user.username} (${session.user.role}) on ${origin}, signed in since ${new Date(session.authenticatedAt).toISOString()}${session.secondStep === 'done' ? '' : `; the server still asks for a second step (${session.secondStep})`}.\n`);
+    io.out(`${printable(session.user.username)} (${session.user.role}) on ${origin}, signed in since ${new Date(session.authenticatedAt).toISOString()}${session.secondStep === 'done' ? '' : `; the server still asks for a second step (${session.secondStep})`}.\n`);
   }
   return 0;
 }
@@ -220,11 +262,27 @@ async function logout(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { everywhere: { type: 'boolean' } }, allowPositionals: true });
   if (positionals.length > 1) throw unexpectedArgument();
   const m = await load();
-  const { client, origin, username, keeper, profiles } = await keptSession(m, io, positionals[0]);
-  const { endedSessions } = await client.call(values.everywhere === true ? 'signOutEverywhere' : 'signOut', {});
-  await keeper.remove(origin, username);
+  const profiles = new m.profiles.ServerProfiles(m.profiles.defaultConfigDir(io.env));
+  const { origin, profile } = profiles.resolve(positionals[0] === undefined ? undefined : m.transport.parseServerUrl(positionals[0]).origin);
+  const keeper = keeperFor(m, io);
+  let ended = 0;
+  try {
+    const { client } = await keptSession(m, io, origin);
+    ({ endedSessions: ended } = await client.call(values.everywhere === true ? 'signOutEverywhere' : 'signOut', {}));
+  } catch (error) {
+    // The session leaves this computer whatever the server said; the person hears what it did not.
+    await keeper.remove(origin, profile.username);
+    profiles.signedOut(origin);
+    if (isCrewvaultError(error) && error.code === 'UNAUTHORIZED') {
+      io.out(`Signed out of ${origin} (the session had already ended there).\n`);
+      return 0;
+    }
+    if (isCrewvaultError(error)) throw new CrewvaultError(error.code, `${error.message} — signed out on this computer; on the server the session ends when it expires`);
+    throw error;
+  }
+  await keeper.remove(origin, profile.username);
   profiles.signedOut(origin);
-  io.out(`Signed out of ${origin}${endedSessions > 1 ? ` (${endedSessions} sessions ended)` : ''}.\n`);
+  io.out(`Signed out of ${origin}${ended > 1 ? ` (${ended} sessions ended)` : ''}.\n`);
   return 0;
 }
 

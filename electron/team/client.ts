@@ -3,23 +3,34 @@
  * goes through transport.ts (which server is trusted, and how), and each reply is parsed with
  * the contract before it is believed. OPAQUE's client half runs here: the password never
  * leaves this process, and the export key it yields opens the person's key material
- * (account-keys.ts). The server's OPAQUE key, seen at registration or at the first sign-in,
- * is kept with the server's profile: a later sign-in that finds another is refused, whatever
- * TLS said.
+ * (account-keys.ts). The server's OPAQUE key, seen at the first registration or sign-in on
+ * this computer, is kept with the server's profile: a registration that meets another is
+ * refused before its record leaves, whatever TLS said (a sign-in meeting another fails
+ * OPAQUE's own check). Everything the server says is parsed, and what is printed made printable.
  * Must never: log or put in an error a password, a token, an export key or a code.
  */
 import { hostname } from 'node:os';
 import * as opaque from '@serenity-kit/opaque';
+import { z } from 'zod';
 import {
-  DEVICE_HEADER, parseServerReply, SERVER_ROUTES, type SecondStep, type ServerRouteInput, type ServerRouteName, type ServerRouteOutput, type ServerUser, type SessionTokens,
+  DEVICE_HEADER, parseServerReply, SERVER_ROLES, SERVER_ROUTES, type SecondStep, type ServerRouteInput, type ServerRouteName, type ServerRouteOutput, type ServerUser, type SessionTokens,
 } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
+import { printable } from './printable';
 import { newAccountKeys, openAccountKeys, sealAccountKeys, type AccountKeys } from './account-keys';
 import { send, type ServerTrust, type TransportOptions } from './transport';
 
-/** A server's words, made safe to print: one line, no control characters, bounded. */
-function printable(message: string): string {
-  return message.replace(/\p{C}+/gu, ' ').trim().slice(0, 300);
+/** Who the server says the person is, held to what this client keeps and prints (a name as the server takes names, an id as it makes them). */
+const trustedUser = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{32}$/),
+  username: z.string().min(1).max(64).regex(/^[^\p{C}]+$/u),
+  role: z.enum(SERVER_ROLES),
+});
+
+function checkedUser(user: ServerUser): ServerUser {
+  const parsed = trustedUser.safeParse(user);
+  if (!parsed.success) throw new CrewvaultError('SERVER_UNREACHABLE', 'the server named the person in a way this client does not take (a name or id out of shape): nothing was kept');
+  return parsed.data;
 }
 
 export class TeamClient {
@@ -48,34 +59,40 @@ export class TeamClient {
     return reply.value;
   }
 
-  /** Registers with an invite; the person's key material is made here and sealed before it leaves. */
-  async register(invite: string, username: string, password: string): Promise<{ user: ServerUser; serverKey: string; keys: AccountKeys }> {
+  /**
+   * Registers with an invite; the person's key material is made here and sealed before it
+   * leaves. `knownServerKey`: the server's OPAQUE key as this computer first saw it there. A
+   * registration record lets whoever holds it test guesses at the password offline, so it goes
+   * only to the server that had that key (SERVER_UNTRUSTED otherwise, before it is sent).
+   */
+  async register(invite: string, username: string, password: string, knownServerKey: string | undefined): Promise<{ user: ServerUser; serverKey: string; keys: AccountKeys }> {
     await opaque.ready;
     const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
     const { registrationResponse } = await this.call('registerStart', { invite, username, registrationRequest });
     const { registrationRecord, exportKey, serverStaticPublicKey } = opaque.client.finishRegistration({ clientRegistrationState, registrationResponse, password });
+    if (knownServerKey !== undefined && serverStaticPublicKey !== knownServerKey) {
+      throw new CrewvaultError('SERVER_UNTRUSTED', `the server at ${this.url.host} answered with another OPAQUE key than it had before: nothing was registered. If its administrator says the server was set up anew, run again with --new-server`);
+    }
     const keys = newAccountKeys();
     const { user } = await this.call('registerFinish', { invite, username, registrationRecord, sealedKeys: sealAccountKeys(exportKey, keys) });
-    return { user, serverKey: serverStaticPublicKey, keys };
+    return { user: checkedUser(user), serverKey: serverStaticPublicKey, keys };
   }
 
   /**
-   * OPAQUE's sign-in. WRONG_PASSWORD when the client's own check fails (a wrong password or a
-   * name nobody has: neither this client nor anyone watching can tell which). `serverKey`:
-   * the server's OPAQUE key as first seen; another one is refused before the sign-in ends.
+   * OPAQUE's sign-in. WRONG_PASSWORD when the client's own check fails: a wrong password, a
+   * name nobody has (neither this client nor anyone watching can tell which), or a server
+   * other than the one the person registered with (the record binds the server's key, so
+   * another server's answer does not open either).
    */
-  async login(username: string, password: string, serverKey: string | undefined): Promise<LoginAttempt> {
+  async login(username: string, password: string): Promise<LoginAttempt> {
     await opaque.ready;
     const { clientLoginState, startLoginRequest } = opaque.client.startLogin({ password });
     const { attemptId, loginResponse } = await this.call('loginStart', { username, startLoginRequest });
     const finished = opaque.client.finishLogin({ clientLoginState, loginResponse, password });
     if (finished === undefined) throw new CrewvaultError('WRONG_PASSWORD', 'wrong user name or password');
-    if (serverKey !== undefined && finished.serverStaticPublicKey !== serverKey) {
-      throw new CrewvaultError('SERVER_UNTRUSTED', `the server at ${this.url.host} answered with another OPAQUE key than it had: nothing was sent. Ask its administrator whether the server was replaced`);
-    }
     const done = await this.call('loginFinish', { attemptId, finishLoginRequest: finished.finishLoginRequest, deviceId: this.deviceId, deviceName: deviceName() });
     this.tokens = done.tokens;
-    return { user: done.user, secondStep: done.secondStep, exportKey: finished.exportKey, serverKey: finished.serverStaticPublicKey };
+    return { user: checkedUser(done.user), secondStep: done.secondStep, exportKey: finished.exportKey, serverKey: finished.serverStaticPublicKey };
   }
 
   /** The person's key material, opened (VAULT_TAMPERED when it does not open with this sign-in). */

@@ -9,14 +9,14 @@
  * twice), so one refresh at a time per server, across processes: `withServerLock`.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { SessionTokens } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import type { DeviceStore } from '../devices';
-import type { ServerTrust } from './transport';
+import { parseServerUrl, type ServerTrust } from './transport';
 
 export const SERVERS_FILE = 'servers.json';
 export const SERVER_KEYCHAIN_SERVICE = 'crewvault-server';
@@ -50,9 +50,40 @@ const fileSchema = z.strictObject({
   version: z.literal(1),
   /** The server commands use when none is named: the last one signed in to. */
   current: z.string().nullable(),
-  servers: z.record(z.string(), profileSchema),
+  servers: z.record(z.string(), z.unknown()),
 });
-type ServersFile = z.infer<typeof fileSchema>;
+type ServersFile = { version: 1; current: string | null; servers: Record<string, ServerProfile> };
+
+/** A profile as read: kept only when it is well formed and its key is an origin its trust fits. */
+function readProfile(origin: string, value: unknown): ServerProfile | undefined {
+  const parsed = profileSchema.safeParse(value);
+  if (!parsed.success) return undefined;
+  try {
+    const url = parseServerUrl(origin);
+    if (url.origin !== origin || (url.protocol === 'http:') !== (parsed.data.trust.kind === 'loopback')) return undefined;
+  } catch {
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/**
+ * Refuses a config folder or file another local user could have written (as the unlock
+ * agent's folder is checked): owned by someone else, writable by group or others, or a
+ * symbolic link. What it holds decides which certificate is trusted.
+ */
+function checkOwnership(target: string, what: string): void {
+  let info;
+  try {
+    info = lstatSync(target);
+  } catch {
+    return; // not there yet: made here, 0700 / 0600
+  }
+  const mine = typeof process.getuid !== 'function' || info.uid === process.getuid();
+  if (info.isSymbolicLink() || !mine || (info.mode & 0o022) !== 0) {
+    throw new CrewvaultError('VAULT_TAMPERED', `${what} ${target} is a link, someone else's, or writable by others: Crewvault will not trust what it says (fix its owner and mode, e.g. chmod go-w)`);
+  }
+}
 
 export class ServerProfiles {
   readonly file: string;
@@ -62,6 +93,8 @@ export class ServerProfiles {
   }
 
   private read(): ServersFile {
+    checkOwnership(this.dir, 'the config folder');
+    checkOwnership(this.file, 'the server list');
     let text: string;
     try {
       text = readFileSync(this.file, 'utf8');
@@ -69,15 +102,24 @@ export class ServerProfiles {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, current: null, servers: {} };
       throw new CrewvaultError('INVALID_INPUT', `cannot read ${this.file}`);
     }
+    let data: z.infer<typeof fileSchema>;
     try {
-      return fileSchema.parse(JSON.parse(text));
+      data = fileSchema.parse(JSON.parse(text));
     } catch {
       throw new CrewvaultError('INVALID_INPUT', `${this.file} is not a list of servers this version reads: move it away and sign in again`);
     }
+    // One bad entry costs that server's profile, not every other server's pin.
+    const servers: Record<string, ServerProfile> = {};
+    for (const [origin, value] of Object.entries(data.servers)) {
+      const profile = readProfile(origin, value);
+      if (profile) servers[origin] = profile;
+    }
+    return { version: 1, current: data.current !== null && servers[data.current] ? data.current : null, servers };
   }
 
   private write(data: ServersFile): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    checkOwnership(this.dir, 'the config folder');
     const temp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
     writeFileSync(temp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
     renameSync(temp, this.file);
@@ -104,6 +146,7 @@ export class ServerProfiles {
   }
 
   save(origin: string, profile: ServerProfile): void {
+    if (!readProfile(origin, profile)) throw new CrewvaultError('INTERNAL', 'a server profile out of shape was not saved');
     const data = this.read();
     this.write({ ...data, current: origin, servers: { ...data.servers, [origin]: profile } });
   }
@@ -144,31 +187,67 @@ export class SessionKeeper {
   }
 }
 
-/** How long a lock may be held before it is taken as left behind by a process that died. */
-const STALE_LOCK_MS = 60_000;
+/** A lock whose holder cannot be asked (another machine's pid) counts as left behind after this long. */
+const STALE_LOCK_MS = 10 * 60_000;
+
+function readLock(lock: string): string | undefined {
+  try {
+    return readFileSync(lock, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the process that wrote a lock is gone (its pid no longer runs here). */
+function holderGone(text: string, now: number, mtimeMs: number): boolean {
+  const [pidText] = text.split(' ');
+  const pid = Number(pidText);
+  // A lock dated in the future (the clock was set back) or one unreadable: judged by age alone.
+  if (mtimeMs > now + 60_000) return true;
+  if (Number.isSafeInteger(pid) && pid > 0) {
+    try {
+      process.kill(pid, 0);
+      return false; // still running: its lock stands, however long it takes
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true;
+    }
+  }
+  return now - mtimeMs > STALE_LOCK_MS;
+}
 
 /**
- * Runs `work` while holding this server's lock file (created exclusively), so two commands do
- * not spend one refresh token. `wait` is how a waiter passes time (tests pass a fake).
+ * Runs `work` while holding this server's lock file (created exclusively, naming its holder's
+ * pid and a token of its own), so two commands do not spend one refresh token. A lock whose
+ * holder has exited is taken over; the holder removes only its own. `wait` is how a waiter
+ * passes time (tests pass a fake).
  */
 export async function withServerLock<T>(dir: string, origin: string, work: () => Promise<T>, wait: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)), now: () => number = Date.now): Promise<T> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  checkOwnership(dir, 'the config folder');
   const lock = path.join(dir, `.lock-${Buffer.from(origin).toString('base64url')}`);
-  const giveUpAt = now() + 30_000;
+  const mine = `${process.pid} ${randomBytes(12).toString('hex')}`;
+  const giveUpAt = now() + 120_000;
   for (;;) {
     try {
-      closeSync(openSync(lock, 'wx', 0o600));
+      const fd = openSync(lock, 'wx', 0o600);
+      try {
+        writeSync(fd, mine);
+      } finally {
+        closeSync(fd);
+      }
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = (() => {
-        try {
-          return now() - statSync(lock).mtimeMs;
-        } catch {
-          return 0;
-        }
-      })();
-      if (age > STALE_LOCK_MS) rmSync(lock, { force: true });
+      let seen: string;
+      let gone: boolean;
+      try {
+        seen = readFileSync(lock, 'utf8');
+        gone = holderGone(seen, now(), lstatSync(lock).mtimeMs);
+      } catch {
+        continue; // released between the two looks: try again at once
+      }
+      // Removed only if it is still the lock judged left behind (not one another waiter just took).
+      if (gone && readLock(lock) === seen) rmSync(lock, { force: true });
       else if (now() > giveUpAt) throw new CrewvaultError('BUSY', `another crewvault command is signing in to ${origin}: try again`);
       else await wait(50);
     }
@@ -176,6 +255,6 @@ export async function withServerLock<T>(dir: string, origin: string, work: () =>
   try {
     return await work();
   } finally {
-    rmSync(lock, { force: true });
+    if (readLock(lock) === mine) rmSync(lock, { force: true });
   }
 }

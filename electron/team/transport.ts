@@ -23,7 +23,9 @@ import { CrewvaultError } from '../../shared/errors';
 
 /** What a reply may weigh: the server's largest is a few kilobytes. */
 export const MAX_REPLY_BYTES = 1024 * 1024;
+/** No byte for this long ends a request; so does the whole request taking `DEADLINE_MS`. */
 const TIMEOUT_MS = 20_000;
+const DEADLINE_MS = 60_000;
 
 /** A certificate pinned on first use: its fingerprint (as openssl prints it) and the certificate itself. */
 export interface CertificatePin {
@@ -39,7 +41,7 @@ export interface TransportOptions {
   readonly extraAuthorities?: readonly string[];
 }
 
-function isLoopbackHost(hostname: string): boolean {
+export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
@@ -99,7 +101,8 @@ export interface PresentedCertificate {
   readonly fingerprint256: string;
   readonly pem: string;
   readonly subject: string;
-  readonly validTo: string;
+  readonly validFrom: Date;
+  readonly validTo: Date;
 }
 
 /**
@@ -119,12 +122,15 @@ export function presentedCertificate(url: URL, options: TransportOptions = {}): 
     });
     socket.once('secureConnect', () => {
       const cert = socket.getPeerCertificate(false);
+      const x509 = new X509Certificate(cert.raw);
       const presented: PresentedCertificate = {
         vouched: socket.authorized,
         fingerprint256: cert.fingerprint256,
         pem: pemOf(cert),
-        subject: new X509Certificate(cert.raw).subject.replace(/\n/g, ', '),
-        validTo: cert.valid_to,
+        // Shown to a person: no control or format characters (an escape sequence, a right-to-left override).
+        subject: x509.subject.replace(/\n/g, ', ').replace(/\p{C}+/gu, ' ').slice(0, 300),
+        validFrom: new Date(x509.validFrom),
+        validTo: new Date(x509.validTo),
       };
       socket.destroy();
       resolve(presented);
@@ -167,12 +173,13 @@ function tlsOptions(trust: ServerTrust, options: TransportOptions): RequestOptio
 }
 
 /** One request; the reply's JSON body (undefined when empty). */
-export function send(url: URL, trust: ServerTrust, method: 'GET' | 'POST', path: string, body: string | undefined, headers: Readonly<Record<string, string>>, options: TransportOptions = {}): Promise<RawReply> {
-  if (url.protocol === 'http:' && trust.kind !== 'loopback') throw new CrewvaultError('INSECURE_SERVER', 'plain http:// is for a server on this computer only');
+export async function send(url: URL, trust: ServerTrust, method: 'GET' | 'POST', path: string, body: string | undefined, headers: Readonly<Record<string, string>>, options: TransportOptions = {}): Promise<RawReply> {
+  // Checked here too, not only where the address was typed: a profile read from disk may have been changed.
+  if (url.protocol === 'http:' && (trust.kind !== 'loopback' || !isLoopbackHost(url.hostname))) throw new CrewvaultError('INSECURE_SERVER', 'plain http:// is for a server on this computer only');
   if (url.protocol === 'https:' && trust.kind === 'loopback') throw new CrewvaultError('INTERNAL', 'an https:// server needs a trust decision');
   const target = new URL(path, url);
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
+  return await new Promise((resolve, reject) => {
     const outgoing = request(target, {
       method,
       agent: false,
@@ -202,10 +209,17 @@ export function send(url: URL, trust: ServerTrust, method: 'GET' | 'POST', path:
       response.on('error', (error) => reject(unreachable(url, error)));
     });
     outgoing.on('timeout', () => outgoing.destroy(new Error('timed out')));
+    // A reply trickled a byte at a time never trips the idle timeout: the whole request has a deadline too.
+    const deadline = setTimeout(() => outgoing.destroy(new Error('timed out')), DEADLINE_MS);
+    outgoing.on('close', () => clearTimeout(deadline));
     outgoing.on('error', (error) => {
-      const changed = (error as { code?: unknown }).code === 'SERVER_CERT_CHANGED'
-        || (error as { reason?: unknown }).reason === 'the server presented another certificate';
-      if (changed || (trust.kind === 'pinned' && /CERT|SELF_SIGNED|UNABLE_TO_/.test(String((error as { code?: unknown }).code)))) {
+      const code = String((error as { code?: unknown }).code);
+      if (trust.kind === 'pinned' && (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')) {
+        reject(new CrewvaultError('SERVER_UNTRUSTED', `the certificate pinned for ${url.host} is ${code === 'CERT_HAS_EXPIRED' ? 'past its end date' : 'not valid yet'}: nothing was sent. Its administrator renews it; you then compare and trust the new fingerprint (crewvault login --trust)`));
+        return;
+      }
+      const changed = code === 'SERVER_CERT_CHANGED' || (error as { reason?: unknown }).reason === 'the server presented another certificate';
+      if (changed || (trust.kind === 'pinned' && /CERT|SELF_SIGNED|UNABLE_TO_/.test(code))) {
         reject(new CrewvaultError('SERVER_CERT_CHANGED', `${url.host} presented a certificate other than the one pinned for it: nothing was sent. If its administrator replaced it, compare the new fingerprint and trust it again (crewvault login --trust)`));
         return;
       }

@@ -77,7 +77,7 @@ interface Team {
   readonly invite: string;
 }
 
-async function startTeam(tls: Certificate | undefined, reuse?: { dataDir: string; port: number; clock: ReturnType<typeof testClock>; config: string }): Promise<Team> {
+async function startTeam(tls: Certificate | undefined, reuse?: { dataDir?: string; port?: number; clock?: ReturnType<typeof testClock>; config?: string }): Promise<Team> {
   const dataDir = reuse?.dataDir ?? path.join(tempDir(), 'server');
   const logs: string[] = [];
   const clock = reuse?.clock ?? testClock();
@@ -128,7 +128,7 @@ describe('a server whose certificate no authority vouches for', () => {
   beforeAll(async () => {
     first = selfSigned(tempDir());
     team = await startTeam(first);
-  });
+  }, 60_000);
   afterAll(() => team.server.close());
 
   it('is refused with the fingerprint openssl prints, and nothing is sent or kept', async () => {
@@ -179,7 +179,7 @@ describe('a server whose certificate no authority vouches for', () => {
     const trust = profile.servers[team.server.url]?.trust;
     if (!trust) throw new Error('no profile');
     const client = new TeamClient(new URL(team.server.url), trust, 'test-device-0000000001');
-    await client.login('olive', PASSWORD, undefined);
+    await client.login('olive', PASSWORD);
     ({ secret } = await client.call('mfaEnrolStart', {}));
     const { recoveryCodes } = await client.call('mfaEnrolConfirm', { code: authenticatorCode(secret, team.clock.now()) });
 
@@ -258,14 +258,14 @@ describe('a server vouched for by an authority', () => {
 
 describe('one refresh at a time', () => {
   it('whoami run by several processes at once keeps the session (each refresh waits its turn)', async () => {
-    const team = await startTeam(undefined);
+    // The server's clock three hours behind the processes' own (whatever today is): every
+    // process finds its access token expired and refreshes, while the refresh token is good.
+    const team = await startTeam(undefined, { clock: testClock(Date.now() - 3 * 3_600_000) });
     try {
       const env = { ...team.env, ...keyring.env };
       const registered = await crewvaultStreamed(['login', team.server.url, '--user', 'dave', '--invite-file', path.join(team.dataDir, 'owner-invite.txt')], { input: [`${PASSWORD}\n`], env: { ...process.env, ...env } });
       expect(registered.status, registered.stderr).toBe(0);
-      // The server's clock is hours behind the processes' own, so every process finds the
-      // access token expired and refreshes: without the lock, two would spend one refresh
-      // token and the server would end the session.
+      // Without the lock, two would spend one refresh token and the server would end the session.
       for (let round = 0; round < 3; round++) {
         const runs = await Promise.all(Array.from({ length: 4 }, () => crewvaultStreamed(['whoami'], { env: { ...process.env, ...env } })));
         for (const run of runs) expect(run.status, run.stderr).toBe(0);
@@ -273,5 +273,135 @@ describe('one refresh at a time', () => {
     } finally {
       await team.server.close();
     }
+  });
+});
+
+describe('what a hostile or changed server, or a changed config, can do', () => {
+  it('a server set up anew at the same address does not get a registration record unless the person says so', async () => {
+    const first = await startTeam(undefined);
+    const port = portOf(first.server.url);
+    const env = first.env;
+    const registered = await runScripted(['login', first.server.url, '--user', 'erin', '--invite-file', path.join(first.dataDir, 'owner-invite.txt')], [PASSWORD], first.clock, env);
+    expect(registered.code, registered.stderr).toBe('ok');
+    await first.server.close();
+    // Another server (other keys, other data) answers at the same address.
+    const second = await startTeam(undefined, { port, config: env.CREWVAULT_CONFIG });
+    try {
+      const invite = path.join(second.dataDir, 'owner-invite.txt');
+      const refused = await runScripted(['login', second.server.url, '--user', 'erin', '--invite-file', invite], [PASSWORD], second.clock, env);
+      expect(refused.code).toBe('SERVER_UNTRUSTED');
+      expect(second.logs.filter((line) => line.includes('/v1/auth/register/finish'))).toEqual([]);
+      const accepted = await runScripted(['login', second.server.url, '--user', 'erin', '--invite-file', invite, '--new-server'], [PASSWORD], second.clock, env);
+      expect(accepted.code, accepted.stderr).toBe('ok');
+    } finally {
+      await second.server.close();
+    }
+  });
+
+  it('logout while the server cannot be reached still takes the session off this computer, and says the server was not told', async () => {
+    const team = await startTeam(undefined);
+    const registered = await runScripted(['login', team.server.url, '--user', 'finn', '--invite-file', path.join(team.dataDir, 'owner-invite.txt')], [PASSWORD], team.clock, team.env);
+    expect(registered.code, registered.stderr).toBe('ok');
+    await team.server.close();
+    const out = await runScripted(['logout'], [], team.clock, team.env);
+    expect(out.code).toBe('SERVER_UNREACHABLE');
+    expect(out.message).toMatch(/signed out on this computer/);
+    expect(await new SessionKeeper(keychainDeviceStore(KEYCHAIN)).get(team.server.url, 'finn')).toBeUndefined();
+  });
+
+  it('a second person signing in on this computer ends the first one\'s session on the server too', async () => {
+    const team = await startTeam(undefined);
+    try {
+      const owner = await runScripted(['login', team.server.url, '--user', 'gina', '--invite-file', path.join(team.dataDir, 'owner-invite.txt')], [PASSWORD], team.clock, team.env);
+      expect(owner.code, owner.stderr).toBe('ok');
+      const keeper = new SessionKeeper(keychainDeviceStore(KEYCHAIN));
+      const ginas = await keeper.get(team.server.url, 'gina');
+      if (!ginas) throw new Error('no session kept');
+      // Gina invites Hal (through her session, on this computer's device), who then signs in here.
+      const { ServerProfiles } = await import('../../electron/team/profiles');
+      const device = new ServerProfiles(team.env.CREWVAULT_CONFIG ?? '').get(team.server.url)?.deviceId ?? '';
+      const client = new TeamClient(new URL(team.server.url), { kind: 'loopback' }, device);
+      client.tokens = ginas;
+      const { invite } = await client.call('inviteCreate', { username: 'hal', role: 'member' });
+      const hal = await runScripted(['login', team.server.url, '--user', 'hal', '--invite', '-'], [invite, PASSWORD], team.clock, team.env);
+      expect(hal.code, hal.stderr).toBe('ok');
+      expect(await keeper.get(team.server.url, 'gina')).toBeUndefined();
+      await expect(client.refresh(ginas)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    } finally {
+      await team.server.close();
+    }
+  });
+
+  it('a server\'s words reach the terminal without escape sequences', async () => {
+    // A loopback server that answers like a Crewvault server, with a name built to rewrite the screen.
+    const { createServer } = await import('node:http');
+    const hostile = createServer((request, response) => {
+      response.setHeader('content-type', 'application/json');
+      const user = { id: 'a'.repeat(32), username: 'olive\u001b]0;owned\u0007\u001b[2J\u202eFAKE', role: 'owner' };
+      response.end(JSON.stringify(request.url === '/v1/auth/session'
+        ? { ok: true, value: { user, sessionId: 's', deviceId: 'd', authenticatedAt: 0, accessExpiresAt: 0, secondStep: 'done' } }
+        : { ok: false, error: { code: 'UNAUTHORIZED', message: 'no\u001b[2J more\u202e' } }));
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = hostile.address();
+      if (typeof address !== 'object' || address === null) throw new Error('no address');
+      const origin = `http://127.0.0.1:${address.port}`;
+      const config = tempDir();
+      const { ServerProfiles } = await import('../../electron/team/profiles');
+      new ServerProfiles(config).save(origin, { username: 'olive', userId: 'a'.repeat(32), deviceId: 'device-000000000001', trust: { kind: 'loopback' }, serverKey: 'k', signedInAt: 0 });
+      const clock = testClock();
+      await new SessionKeeper(keychainDeviceStore(KEYCHAIN)).set(origin, 'olive', { accessToken: 'a'.repeat(20), accessExpiresAt: clock.now() + 600_000, refreshToken: 'r'.repeat(20), refreshExpiresAt: clock.now() + 600_000 });
+      const out = await runScripted(['whoami'], [], clock, { CREWVAULT_CONFIG: config, CREWVAULT_KEYCHAIN_SERVICE: KEYCHAIN });
+      expect(out.code).toBe('ok');
+      expect(out.stdout + out.stderr).not.toMatch(/[\u0007\u001b\u202e]/);
+      expect(out.stdout).toMatch(/^olive \]0;owned \[2J FAKE \(owner\)/);
+      const logout = await runScripted(['logout'], [], clock, { CREWVAULT_CONFIG: config, CREWVAULT_KEYCHAIN_SERVICE: KEYCHAIN });
+      expect(logout.stdout + logout.stderr).not.toMatch(/[\u0007\u001b\u202e]/);
+    } finally {
+      hostile.close();
+    }
+  });
+
+  it('a config folder others can write, or a server list that is a link, is not trusted', async () => {
+    const { chmodSync, mkdirSync, symlinkSync, writeFileSync } = await import('node:fs');
+    const open = tempDir();
+    chmodSync(open, 0o777);
+    const out = await runScripted(['whoami'], [], testClock(), { CREWVAULT_CONFIG: open, CREWVAULT_KEYCHAIN_SERVICE: KEYCHAIN });
+    expect(out.code).toBe('VAULT_TAMPERED');
+    const linked = path.join(tempDir(), 'config');
+    mkdirSync(linked, { mode: 0o700 });
+    const elsewhere = path.join(tempDir(), 'planted.json');
+    writeFileSync(elsewhere, JSON.stringify({ version: 1, current: null, servers: {} }));
+    symlinkSync(elsewhere, path.join(linked, 'servers.json'));
+    expect((await runScripted(['whoami'], [], testClock(), { CREWVAULT_CONFIG: linked, CREWVAULT_KEYCHAIN_SERVICE: KEYCHAIN })).code).toBe('VAULT_TAMPERED');
+  });
+
+  it('a profile changed on disk cannot send a token in clear to another machine', async () => {
+    await expect(send(new URL('http://192.0.2.2:8443'), { kind: 'loopback' }, 'GET', '/v1/auth/session', undefined, { authorization: 'Bearer x' })).rejects.toMatchObject({ code: 'INSECURE_SERVER' });
+  });
+
+  it('a lock left by a process that died, or dated in the future, does not wedge sign-in', async () => {
+    const { utimesSync, writeFileSync } = await import('node:fs');
+    const { withServerLock } = await import('../../electron/team/profiles');
+    const dir = tempDir();
+    const origin = 'https://vault.example.test';
+    const lock = path.join(dir, `.lock-${Buffer.from(origin).toString('base64url')}`);
+    // A pid that is not running: the shell that printed it has exited.
+    const dead = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
+    writeFileSync(lock, `${dead} left-behind`, { mode: 0o600 });
+    const waits: number[] = [];
+    expect(await withServerLock(dir, origin, () => Promise.resolve('ran'), (ms) => { waits.push(ms); return Promise.resolve(); })).toBe('ran');
+    expect(waits).toEqual([]);
+    // A live holder's lock stands (this test's own pid), however old; it is waited on.
+    writeFileSync(lock, `${process.pid} someone-else`, { mode: 0o600 });
+    utimesSync(lock, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    let rounds = 0;
+    const clockNow = { t: Date.now() };
+    await expect(withServerLock(dir, origin, () => Promise.resolve('ran'), () => { rounds++; clockNow.t += 60_000; return Promise.resolve(); }, () => clockNow.t)).rejects.toMatchObject({ code: 'BUSY' });
+    expect(rounds).toBeGreaterThan(0);
+    // Dated in the future (a clock set back): taken over.
+    utimesSync(lock, new Date(Date.now() + 86_400_000), new Date(Date.now() + 86_400_000));
+    expect(await withServerLock(dir, origin, () => Promise.resolve('ran again'))).toBe('ran again');
   });
 });
