@@ -265,7 +265,7 @@ async function logout(args: string[], io: CliIo): Promise<number> {
   const profiles = new m.profiles.ServerProfiles(m.profiles.defaultConfigDir(io.env));
   const { origin, profile } = profiles.resolve(positionals[0] === undefined ? undefined : m.transport.parseServerUrl(positionals[0]).origin);
   const keeper = keeperFor(m, io);
-  let ended = 0;
+  let ended: number;
   try {
     const { client } = await keptSession(m, io, origin);
     ({ endedSessions: ended } = await client.call(values.everywhere === true ? 'signOutEverywhere' : 'signOut', {}));
