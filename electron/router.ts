@@ -25,6 +25,7 @@ import { deviceAccount, type DeviceStore } from './devices';
 import { refuseExisting, writeNewFile } from './export/new-file';
 import { EXPORTERS } from './export/registry';
 import { PendingImports } from './import/pending';
+import { guessCsvMapping } from '../shared/import/mapped-csv';
 import { checkNewFile, requireBackupAllowed, validateBackupPassword, writeBackup } from './vault/backup';
 import { validateNewPassword } from './vault/records';
 import { translateSqliteError } from './vault/db';
@@ -336,10 +337,13 @@ export class Router {
   private async previewImport(session: VaultSession, input: Input<'import.preview'>): Promise<ImportPreview> {
     const format = input.format ?? 'auto';
     const recognised = this.imports.recognise(input.uploadId, format);
-    if (recognised.needsPassword && !input.password) {
-      return { ...recognised, total: 0, byCustomer: [], groupName: '', problems: [], duplicates: [], warnings: [] };
+    const nothingYet = { ...recognised, total: 0, byCustomer: [], groupName: '', problems: [], duplicates: [], warnings: [], needsMapping: false, columns: [], suggestedMapping: {} };
+    if (recognised.needsPassword && !input.password) return nothingYet;
+    if (recognised.format === 'csv' && !input.mapping) {
+      const columns = this.imports.columns(input.uploadId);
+      return { ...nothingYet, needsMapping: true, columns, suggestedMapping: guessCsvMapping(columns) };
     }
-    const read = await this.imports.read(input.uploadId, format, input.password);
+    const read = await this.imports.read(input.uploadId, format, input.password, input.mapping === undefined ? undefined : withoutUndefined(input.mapping));
     const outcome = session.importEntries(read, withoutUndefined({ commit: false, groupId: input.groupId, customer: input.customer, includeDuplicates: input.includeDuplicates }));
     return {
       format: recognised.format,
@@ -351,6 +355,9 @@ export class Router {
       problems: outcome.problems,
       duplicates: outcome.duplicates,
       warnings: read.warnings,
+      needsMapping: false,
+      columns: [],
+      suggestedMapping: {},
     };
   }
 
@@ -533,10 +540,10 @@ export class Router {
       return this.imports.chunk(uploadId, offset, Buffer.from(data, 'base64'));
     },
     'import.preview': (input, session) => this.previewImport(this.requireSession(session), input),
-    'import.commit': async ({ uploadId, format, groupId, customer, includeDuplicates }, session) => {
+    'import.commit': async ({ uploadId, format, groupId, customer, includeDuplicates, mapping }, session) => {
       const s = this.requireSession(session);
       // Read already by the preview the person saw (an encrypted file's password was given there).
-      const read = await this.imports.read(uploadId, format ?? 'auto', undefined);
+      const read = await this.imports.read(uploadId, format ?? 'auto', undefined, mapping === undefined ? undefined : withoutUndefined(mapping));
       const outcome = s.importEntries(read, withoutUndefined({ commit: true, groupId, customer, includeDuplicates }));
       this.imports.drop(uploadId);
       return {

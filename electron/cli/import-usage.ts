@@ -4,10 +4,13 @@
  * (like serve-usage.ts). The format names are checked against the registry by a test
  * (test/integration/cli-import.test.ts), so this list cannot drift from what import reads.
  */
-export const IMPORT_FORMATS = ['aegis', '2fas', 'bitwarden', 'keepassxc-csv', '1password', 'ente', 'otpauth', 'kdbx'] as const;
+export const IMPORT_FORMATS = ['aegis', '2fas', 'bitwarden', 'keepassxc-csv', '1password', 'ente', 'otpauth', 'csv', 'kdbx'] as const;
 export const IMPORT_SUMMARY = 'import OTP keys and logins from another app\'s export, a file or stdin';
 export const IMPORT_USAGE = `crewvault import [--vault PATH] [--user NAME] [--format auto|FORMAT] FILE|- [--customer C] [--group GROUP] [--dry-run]
+       crewvault import --format csv --map title=COLUMN[,otp=COLUMN,username=…] FILE …
   FORMAT: ${IMPORT_FORMATS.join(', ')}. "auto" (the default) recognises it from the content.
+  csv: any spreadsheet; --map names the column of each field (title is required; customer,
+  username, password, url, notes and otp — a key or an otpauth:// URI — are optional).
   "-" reads the export from piped stdin, after your password's line. An encrypted export's
   password is asked after yours (or is the next piped line). --dry-run shows what would be
   imported, skipped and found already in the vault, and writes nothing.`;

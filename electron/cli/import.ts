@@ -15,7 +15,9 @@ import { printable } from '../../shared/text';
 import { formatBytes, readAtMost } from './bounded-input';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
+import { csvColumns, resolveCsvMapping } from '../../shared/import/mapped-csv';
 import { chooseImporter } from '../../shared/import/registry';
+import { CSV_TARGETS, type CsvMapping, type CsvTarget } from '../../shared/import/types';
 import { nodeImportCrypto } from '../import/crypto';
 import { IMPORTERS, MAX_IMPORT_BYTES, withoutBom } from '../import/registry';
 import { IMPORT_SUMMARY, IMPORT_USAGE } from './import-usage';
@@ -69,10 +71,30 @@ function targetGroup(session: VaultSession, name: string | undefined): number {
   throw new UsageError(`choose the access group with --group (${groups.map((g) => g.name).join(', ')})`);
 }
 
+function isCsvTarget(name: string): name is CsvTarget {
+  return (CSV_TARGETS as readonly string[]).includes(name);
+}
+
+/** `--map title=Name,otp=TOTP` (and repeated): Crewvault's field = the CSV column's header. */
+function parseMap(given: readonly string[]): CsvMapping {
+  const mapping: Partial<Record<CsvTarget, string>> = {};
+  for (const pair of given.flatMap((value) => value.split(','))) {
+    if (pair.trim() === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq < 1 || pair.slice(eq + 1).trim() === '') throw new UsageError(`--map takes FIELD=COLUMN pairs, such as title=Name,otp=TOTP (got "${printable(pair, 80)}")`);
+    const name = pair.slice(0, eq).trim().toLowerCase();
+    const target = name === 'secret' ? 'otp' : name;
+    if (!isCsvTarget(target)) throw new UsageError(`--map: "${printable(name, 40)}" is not a field; the fields are ${CSV_TARGETS.join(', ')}`);
+    if (mapping[target] !== undefined) throw new UsageError(`--map names ${target} twice`);
+    mapping[target] = pair.slice(eq + 1).trim();
+  }
+  return mapping;
+}
+
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...VAULT_OPTIONS, format: { type: 'string' }, customer: { type: 'string' }, group: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    options: { ...VAULT_OPTIONS, format: { type: 'string' }, customer: { type: 'string' }, group: { type: 'string' }, 'dry-run': { type: 'boolean' }, map: { type: 'string', multiple: true } },
     allowPositionals: true,
   });
   const [file, ...rest] = positionals;
@@ -104,6 +126,17 @@ async function run(args: string[], io: CliIo): Promise<number> {
   bytes = withoutBom(bytes);
   // Recognised (or refused) from its content before anyone signs in.
   const importer = chooseImporter(IMPORTERS, format, bytes);
+  // A generic CSV's columns are the person's to name, and checked against its header now.
+  let mapping: CsvMapping | undefined;
+  if (importer.name === 'csv') {
+    if (!values.map) {
+      throw new UsageError(`say which column is which with --map title=COLUMN[,otp=COLUMN,username=…] (this file's columns: ${csvColumns(bytes).map((c) => `"${printable(c, 60)}"`).join(', ')})`);
+    }
+    mapping = parseMap(values.map);
+    resolveCsvMapping(csvColumns(bytes), mapping);
+  } else if (values.map) {
+    throw new UsageError('--map is for --format csv (a spreadsheet whose columns you name)');
+  }
   const encrypted = importer.needsPassword(bytes);
   if (encrypted && file === '-') throw new UsageError('an encrypted export must be given as a FILE: its password is read from standard input');
   const dryRun = values['dry-run'] === true;
@@ -111,7 +144,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     const groupId = targetGroup(session, values.group);
     // The export's own password is read like every other secret, after the user's.
     const password = encrypted ? await sessionIo.readSecret('Export password: ') : undefined;
-    const read = await importer.read(bytes, { crypto: nodeImportCrypto, ...(password === undefined ? {} : { password }) });
+    const read = await importer.read(bytes, { crypto: nodeImportCrypto, ...(password === undefined ? {} : { password }), ...(mapping ? { mapping } : {}) });
     for (const warning of read.warnings) io.err(`crewvault: warning: ${printable(warning, 300)}\n`);
     return session.importEntries(read, { commit: !dryRun, groupId, ...(values.customer === undefined ? {} : { customer: values.customer }) });
   });

@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import { chooseImporter } from '../../shared/import/registry';
-import type { Importer, ImportResult } from '../../shared/import/types';
+import { csvColumns } from '../../shared/import/mapped-csv';
+import type { CsvMapping, Importer, ImportResult } from '../../shared/import/types';
 import { nodeImportCrypto } from './crypto';
 import { IMPORTERS, MAX_IMPORT_BYTES, withoutBom } from './registry';
 
@@ -23,8 +24,8 @@ const MAX_PENDING = 3;
 interface Upload {
   readonly bytes: Buffer;
   received: number;
-  /** Read once; the export's password is not kept after it. */
-  read?: { readonly importer: Importer; readonly result: ImportResult };
+  /** Read once (per CSV mapping); the export's password is not kept after it. */
+  read?: { readonly importer: Importer; readonly mapping: string; readonly result: ImportResult };
 }
 
 /** What the file is, once all of it has arrived. */
@@ -84,15 +85,21 @@ export class PendingImports {
    * What the file holds, read once and kept: previews and the commit use the same reading.
    * `password` is the export's own, needed only the first time an encrypted file is read.
    */
-  async read(uploadId: string, format: string, password: string | undefined): Promise<ImportResult> {
+  async read(uploadId: string, format: string, password: string | undefined, mapping?: CsvMapping): Promise<ImportResult> {
     const upload = this.complete(uploadId);
-    if (upload.read && (format === 'auto' || format === upload.read.importer.name)) return upload.read.result;
+    const mappingKey = JSON.stringify(mapping ?? null);
+    if (upload.read && (format === 'auto' || format === upload.read.importer.name) && upload.read.mapping === mappingKey) return upload.read.result;
     const bytes = withoutBom(upload.bytes);
     const importer = chooseImporter(IMPORTERS, format, bytes);
     if (importer.needsPassword(bytes) && !password) throw new CrewvaultError('WRONG_PASSWORD', 'This export is encrypted: enter its password.');
-    const result = await importer.read(bytes, { crypto: nodeImportCrypto, ...(password ? { password } : {}) });
-    upload.read = { importer, result };
+    const result = await importer.read(bytes, { crypto: nodeImportCrypto, ...(password ? { password } : {}), ...(mapping ? { mapping } : {}) });
+    upload.read = { importer, mapping: mappingKey, result };
     return result;
+  }
+
+  /** A CSV's header row, for the mapping step. */
+  columns(uploadId: string): string[] {
+    return csvColumns(withoutBom(this.complete(uploadId).bytes));
   }
 
   /** Forgets an upload and wipes its bytes. */

@@ -15,6 +15,7 @@ import { OTP_ALGORITHMS, OTP_KINDS } from '../otp';
 import type { Permission } from '../policy';
 import type { PackedEntryTable } from '../entry-table';
 import type { MethodName } from './methods';
+import type { CsvMapping } from '../import/types';
 
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -131,6 +132,11 @@ export interface ImportPreview {
   readonly problems: readonly ImportNote[];
   readonly duplicates: readonly ImportNote[];
   readonly warnings: readonly string[];
+  /** A generic CSV before its columns are mapped: nothing is read until they are. */
+  readonly needsMapping: boolean;
+  /** The CSV's columns, and a first guess at which is which, for the mapping step. */
+  readonly columns: readonly string[];
+  readonly suggestedMapping: CsvMapping;
 }
 
 export interface ImportCommitted {
@@ -150,7 +156,7 @@ export interface FileWritten {
 }
 
 /** The import formats (electron/import/registry.ts; a test keeps the two in step), after "auto". */
-export const IMPORT_FORMATS = ['auto', 'aegis', '2fas', 'bitwarden', 'keepassxc-csv', '1password', 'ente', 'otpauth', 'kdbx'] as const;
+export const IMPORT_FORMATS = ['auto', 'aegis', '2fas', 'bitwarden', 'keepassxc-csv', '1password', 'ente', 'otpauth', 'csv', 'kdbx'] as const;
 
 /** The plain export formats (electron/export/registry.ts; a test keeps the two in step). */
 export const EXPORT_FORMATS = ['otpauth', 'aegis', 'keepassxc-csv', 'kdbx'] as const;
@@ -179,8 +185,11 @@ const uploadId = z.string().regex(/^[0-9a-f]{32}$/);
 /** Where the vault writes a file: a full path, or none to ask the door's save dialog. */
 const targetPath = text(4096).optional();
 /** What the person chose for an import: the group (required to commit), one customer for all. */
+const csvColumn = text(200).optional();
 const importTarget = {
   uploadId,
+  /** A generic CSV's columns, as the person confirmed them. */
+  mapping: z.strictObject({ title: csvColumn, customer: csvColumn, username: csvColumn, password: csvColumn, url: csvColumn, notes: csvColumn, otp: csvColumn }).optional(),
   format: z.enum(IMPORT_FORMATS).optional(),
   customer: text(FIELD_LIMITS.customer).optional(),
   includeDuplicates: z.boolean().optional(),

@@ -8,6 +8,7 @@ import { aegisImporter } from './aegis';
 import { bitwardenImporter } from './bitwarden';
 import { enteImporter } from './ente';
 import { keepassxcCsvImporter } from './keepassxc-csv';
+import { mappedCsvImporter } from './mapped-csv';
 import { onePasswordImporter } from './onepassword';
 import { otpauthImporter } from './otpauth';
 import { twofasImporter } from './twofas';
@@ -15,8 +16,9 @@ import type { Importer } from './types';
 
 // Ente before the otpauth list: an Ente export is otpauth lines too, and Ente's reader knows
 // its quirks (steam URIs, its tags and notes); the plain list is the catch-all. 1Password's CSV
-// holds otpauth URIs as well, so it comes before both.
-export const SHARED_IMPORTERS: readonly Importer[] = [aegisImporter, twofasImporter, bitwardenImporter, keepassxcCsvImporter, onePasswordImporter, enteImporter, otpauthImporter];
+// holds otpauth URIs as well, so it comes before both. A generic CSV is never recognised (its
+// columns are the person's to name), so it is last and only ever chosen by name.
+export const SHARED_IMPORTERS: readonly Importer[] = [aegisImporter, twofasImporter, bitwardenImporter, keepassxcCsvImporter, onePasswordImporter, enteImporter, otpauthImporter, mappedCsvImporter];
 
 /** The importer for `name` ("auto": the first whose `detect` recognises `data`). */
 export function chooseImporter(importers: readonly Importer[], name: string, data: Uint8Array): Importer {

@@ -53,10 +53,18 @@ export interface ImportCrypto {
   hkdfSha256(key: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
 }
 
+/** What a generic CSV's columns hold, confirmed by the person (shared/import/mapped-csv.ts). */
+export const CSV_TARGETS = ['title', 'customer', 'username', 'password', 'url', 'notes', 'otp'] as const;
+export type CsvTarget = (typeof CSV_TARGETS)[number];
+/** Each target field → the header of the column that holds it. */
+export type CsvMapping = Readonly<Partial<Record<CsvTarget, string>>>;
+
 export interface ImportOptions {
   /** For encrypted exports: read like every other secret (prompt or stdin line), never an argument. */
   readonly password?: string;
   readonly crypto: ImportCrypto;
+  /** For a generic CSV: which column is which. */
+  readonly mapping?: CsvMapping;
 }
 
 export interface Importer {

@@ -117,6 +117,24 @@ describe('Import… through the router', () => {
     expect((await entries(router)).id).toEqual([]);
   });
 
+  it('a spreadsheet CSV waits for its columns to be mapped, then previews and commits through the mapping', async () => {
+    const { router } = await signedIn();
+    const uploadId = await upload(router, readFileSync(path.join(FIXTURES, 'spreadsheet.csv')));
+    // auto does not take a spreadsheet for anything: the person names the format.
+    expect(errorCode(await router.call('import.preview', { uploadId }))).toBe('INVALID_INPUT');
+    const asked = ok(await router.call('import.preview', { uploadId, format: 'csv' })) as ImportPreview;
+    expect(asked).toMatchObject({ format: 'csv', needsMapping: true, total: 0, columns: ['Client', 'Account', 'Login', 'Secret', 'Website', 'Comment', '2FA seed', 'Favourite'] });
+    expect(asked.suggestedMapping).toEqual({ title: 'Account', customer: 'Client', username: 'Login', url: 'Website', notes: 'Comment' });
+    const unmapped = await router.call('import.preview', { uploadId, format: 'csv', mapping: { otp: '2FA seed' } });
+    expect(errorCode(unmapped)).toBe('INVALID_INPUT');
+    expect(unmapped.ok ? '' : unmapped.error.message).toMatch(/^Map the title column/);
+    const mapping = { ...asked.suggestedMapping, password: 'Secret', otp: '2FA seed' };
+    const preview = ok(await router.call('import.preview', { uploadId, format: 'csv', mapping, groupId: 1 })) as ImportPreview;
+    expect(preview).toMatchObject({ needsMapping: false, total: 7, byCustomer: [{ customer: 'Acme', count: 3 }, { customer: 'Globex', count: 2 }, { customer: 'Initech', count: 2 }] });
+    expect(preview.problems.map((p) => p.where)).toEqual(["line 11 'Broken'", "line 2 'Personal mail'"]);
+    expect(ok(await router.call('import.commit', { uploadId, format: 'csv', mapping, groupId: 1 }))).toMatchObject({ added: 7, skipped: 2 });
+  });
+
   it('is refused to a role that may not create entries', async () => {
     const { router } = await signedIn();
     ok(await router.call('users.create', { username: 'audrey', role: 'auditor', password: 'audrey one-time' }));
