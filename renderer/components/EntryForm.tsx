@@ -2,6 +2,9 @@
  * Add or edit an entry. The OTP comes three ways — a typed secret key, a pasted otpauth URI,
  * or a QR image — plus "Advanced" settings. Nothing is sent while the OTP is invalid; a
  * Google Authenticator export QR becomes several entries, confirmed before they are added.
+ * A new entry's access group starts as its customer's (entry-group.ts), said beside the choice;
+ * an otpauth URI fills the fields as it is pasted; removing or replacing a saved OTP key through
+ * Edit is confirmed first, as Delete is, since the old key cannot be recovered.
  */
 import { useId, useMemo, useState, type FormEvent } from 'react';
 import type { OtpSpec } from '../../shared/otp';
@@ -9,8 +12,10 @@ import { buildOtpUri, OTP_ALGORITHMS, parseMigrationUri, resolveOtpSpec, type Mi
 import { CrewvaultError } from '../../shared/errors';
 import type { CustomerView, EntryDetails, EntrySummary, GroupSummary } from '../../shared/model';
 import type { Connection } from '../client';
+import type { GroupSuggestion } from '../entry-group';
 import { useCall } from '../hooks/useCall';
 import { generatePassword } from '../password';
+import { ConfirmDialog } from './ConfirmDialog';
 import { QrImport } from './QrImport';
 import { checkSecret, SecretKeyField } from './SecretKeyField';
 
@@ -24,6 +29,8 @@ interface Props {
   /** Absent: a new entry. */
   readonly entry?: EntryDetails;
   readonly defaultCustomer?: string;
+  /** Where a new entry of `customer` should go, and why (renderer/entry-group.ts). */
+  readonly suggestGroup?: (customer: string) => GroupSuggestion;
   readonly onSaved: (entries: EntrySummary[]) => void;
   readonly onCancel: () => void;
 }
@@ -42,7 +49,7 @@ function describeError(error: unknown): string {
   return error instanceof CrewvaultError ? error.message : 'This is not a valid one-time password.';
 }
 
-export function EntryForm({ connection, customers, groups, entry, defaultCustomer, onSaved, onCancel }: Props) {
+export function EntryForm({ connection, customers, groups, entry, defaultCustomer, suggestGroup, onSaved, onCancel }: Props) {
   const id = useId();
   const editing = entry !== undefined;
   const [customer, setCustomer] = useState(entry?.customer ?? defaultCustomer ?? '');
@@ -51,8 +58,14 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
   const [password, setPassword] = useState('');
   const [showPassword, setShowPassword] = useState(false);
   const [url, setUrl] = useState(entry?.url ?? '');
-  // '' leaves a new entry in the vault's default group.
-  const [groupId, setGroupId] = useState<string>(entry ? String(entry.groupId) : '');
+  // '' leaves a new entry in the vault's default group. Until the person picks one, a new
+  // entry's group follows its customer (suggestion below).
+  const [chosenGroupId, setGroupId] = useState<string | null>(entry ? String(entry.groupId) : null);
+  const suggestion: GroupSuggestion | null = !editing && suggestGroup ? suggestGroup(customer) : null;
+  const groupId = chosenGroupId ?? (suggestion?.kind === 'suggested' && suggestion.groupId !== null ? String(suggestion.groupId) : '');
+  const mustChooseGroup = chosenGroupId === null && suggestion?.kind === 'choose';
+  const [groupError, setGroupError] = useState<string | null>(null);
+  const [confirmOtp, setConfirmOtp] = useState<'remove' | 'replace' | null>(null);
   const [notes, setNotes] = useState(entry?.notes ?? '');
   const [mode, setMode] = useState<OtpMode>(entry?.otp ? 'keep' : 'none');
   const [secret, setSecret] = useState('');
@@ -86,14 +99,15 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
     }
   }, [spec, mode, secret]);
 
-  function fillFromUri(text: string) {
+  /** `asTyped`: called on each change of the URI field, where a half-pasted URI is no error yet. */
+  function fillFromUri(text: string, asTyped = false) {
     if (/^otpauth-migration:/i.test(text.trim())) {
       try {
         const batch = parseMigrationUri(text);
         setMigration({ entries: batch.entries, chosen: batch.entries.map(() => true), problems: batch.problems.map((p) => p.message) });
         setError(null);
       } catch (e) {
-        setError(describeError(e));
+        if (!asTyped) setError(describeError(e));
       }
       return;
     }
@@ -112,11 +126,26 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
+    setGroupError(null);
     if (migration) return addMigration();
     if (otpCheck && !otpCheck.ok) {
       setError(otpCheck.message);
       return;
     }
+    if (mustChooseGroup) {
+      setGroupError('Choose the access group: who may see this entry.');
+      return;
+    }
+    // A saved OTP key removed or replaced cannot be recovered: asked first, as Delete is.
+    if (editing && entry.otp && mode !== 'keep') {
+      setConfirmOtp(mode === 'none' ? 'remove' : 'replace');
+      return;
+    }
+    await save();
+  }
+
+  async function save() {
+    setConfirmOtp(null);
     setBusy(true);
     const fields = { customer, title, username, url, notes, ...(password ? { password } : {}) };
     const otp = mode === 'keep' ? undefined : mode === 'none' ? null : spec;
@@ -187,14 +216,26 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
             <input name="customer" value={customer} onChange={(e) => setCustomer(e.target.value)} list={`${id}-customers`} required />
           </label>
           {groups.length > 1 && (
-            <label>
-              Access group
-              <select name="group" value={groupId} onChange={(e) => setGroupId(e.target.value)}>
+            <div className="field">
+              <label htmlFor={`${id}-group`}>Access group</label>
+              <select
+                id={`${id}-group`}
+                name="group"
+                value={mustChooseGroup ? 'choose' : groupId}
+                onChange={(e) => { setGroupId(e.target.value); setGroupError(null); }}
+                aria-invalid={groupError !== null}
+                aria-describedby={`${id}-group-why`}
+              >
+                {mustChooseGroup && <option value="choose" disabled>Choose a group…</option>}
                 {!editing && <option value="">Default group</option>}
                 {groups.map((g) => <option key={g.id} value={String(g.id)}>{g.name}</option>)}
               </select>
-            </label>
+              <p id={`${id}-group-why`} className={groupError ? 'error small' : 'muted small'} role={groupError ? 'alert' : undefined}>
+                {groupError ?? (chosenGroupId === null ? suggestion?.why : null)}
+              </p>
+            </div>
           )}
+          {groups.length === 1 && !editing && <p className="muted small">Access group: {groups[0]?.name}, your only group.</p>}
           <label>
             Title
             <input name="title" value={title} onChange={(e) => setTitle(e.target.value)} required />
@@ -232,7 +273,7 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
             {mode === 'uri' && (
               <label>
                 otpauth URI
-                <input name="uri" value={uri} onChange={(e) => setUri(e.target.value)} onBlur={() => uri && fillFromUri(uri)} spellCheck={false} autoComplete="off" placeholder="otpauth://totp/Issuer:account?secret=…" />
+                <input name="uri" value={uri} onChange={(e) => { setUri(e.target.value); fillFromUri(e.target.value, true); }} onBlur={() => uri && fillFromUri(uri)} spellCheck={false} autoComplete="off" placeholder="otpauth://totp/Issuer:account?secret=…" />
               </label>
             )}
             {mode === 'qr' && (uri ? <p className="muted small">Read from the image. <button type="button" onClick={() => setUri('')}>Choose another image</button></p> : <QrImport onDecoded={fillFromUri} />)}
@@ -298,6 +339,16 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
         {customers.map((c) => <option key={c.id} value={c.name} />)}
       </datalist>
       {error && <p role="alert" className="error">{error}</p>}
+      {confirmOtp && editing && (
+        <ConfirmDialog
+          title={confirmOtp === 'remove' ? `Remove the OTP of ${entry.title} (${entry.customer})?` : `Replace the OTP key of ${entry.title} (${entry.customer})?`}
+          confirmLabel={confirmOtp === 'remove' ? 'Remove OTP and save' : 'Replace key and save'}
+          onCancel={() => setConfirmOtp(null)}
+          onConfirm={() => void save()}
+        >
+          <p>The current secret key will be deleted and cannot be recovered{confirmOtp === 'replace' ? '; codes will come from the new key' : ''}.</p>
+        </ConfirmDialog>
+      )}
       <div className="dialog-actions">
         <button type="button" onClick={onCancel}>Cancel</button>
         <button type="submit" disabled={busy}>{migration ? `Add ${migration.chosen.filter(Boolean).length} entries` : 'Save'}</button>

@@ -22,6 +22,7 @@ import { Modal } from '../components/Modal';
 import { CustomerSidebar } from '../components/CustomerSidebar';
 import { OtpCode } from '../components/OtpCode';
 import { importedLine, VaultTransfer } from '../components/VaultTransfer';
+import { suggestGroup } from '../entry-group';
 import { useCall } from '../hooks/useCall';
 import { useCopy } from '../hooks/useCopy';
 import { ListedEntries } from '../listed-entries';
@@ -227,6 +228,7 @@ export function VaultScreen({ connection, state, topBar }: Props) {
             groups={groups}
             {...(dialog.kind === 'edit' ? { entry: dialog.entry } : {})}
             {...(selectedCustomer ? { defaultCustomer: selectedCustomer.name } : {})}
+            suggestGroup={(customer) => suggestGroup(table, customer, groups)}
             onCancel={() => setDialog(null)}
             onSaved={(saved) => {
               setDialog(null);
@@ -239,12 +241,12 @@ export function VaultScreen({ connection, state, topBar }: Props) {
         </Modal>
       )}
       {dialog?.kind === 'delete' && (
-        <ConfirmDialog title={`Delete ${dialog.entry.title}?`} confirmLabel="Delete permanently" onCancel={() => setDialog(null)} onConfirm={() => void confirmDelete(dialog.entry)}>
+        <ConfirmDialog title={`Delete ${dialog.entry.title} of ${dialog.entry.customer}?`} confirmLabel="Delete permanently" onCancel={() => setDialog(null)} onConfirm={() => void confirmDelete(dialog.entry)}>
           <p>The entry, its password and its secret key will be deleted and cannot be recovered.</p>
         </ConfirmDialog>
       )}
       {dialog?.kind === 'remove-otp' && (
-        <ConfirmDialog title={`Remove the OTP of ${dialog.entry.title}?`} confirmLabel="Remove OTP permanently" onCancel={() => setDialog(null)} onConfirm={() => void confirmRemoveOtp(dialog.entry)}>
+        <ConfirmDialog title={`Remove the OTP of ${dialog.entry.title} (${dialog.entry.customer})?`} confirmLabel="Remove OTP permanently" onCancel={() => setDialog(null)} onConfirm={() => void confirmRemoveOtp(dialog.entry)}>
           <p>The secret key will be deleted and cannot be recovered; the rest of the entry stays.</p>
         </ConfirmDialog>
       )}

@@ -75,7 +75,7 @@ test('details: password, live code and secret key revealed, then the delete dial
   expect(await seriousViolations(page)).toEqual([]);
 
   await details.getByRole('button', { name: 'Delete' }).click();
-  await expect(page.getByRole('dialog', { name: 'Delete Microsoft 365 admin?' })).toBeVisible();
+  await expect(page.getByRole('dialog', { name: 'Delete Microsoft 365 admin of Acme Corp?' })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
 });
 

@@ -244,6 +244,8 @@ test('editing the secret key changes the code to the new key’s at once', async
   await dialog.getByRole('radio', { name: 'Secret key' }).check();
   await dialog.getByRole('textbox', { name: 'Secret key' }).fill(OTHER_KEY);
   await dialog.getByRole('button', { name: 'Save' }).click();
+  // The old key cannot be recovered: asked first.
+  await page.getByRole('dialog', { name: 'Replace the OTP key of Backup portal (Acme Corp)?' }).getByRole('button', { name: 'Replace key and save' }).click();
   await expect(dialog).toBeHidden();
   // A list row asks for its code after 150 ms in view (so rows scrolled past never ask): let
   // the held clock run 50 ms per look, at most 2 s of it, well inside the 10 s kept above.
@@ -262,7 +264,7 @@ test('delete asks first; "Delete permanently" removes the entry', async ({ vault
   await selectRow(row);
   await detailsPane(page, 'Old router').getByRole('button', { name: 'Delete' }).click();
 
-  const confirm = page.getByRole('dialog', { name: 'Delete Old router?' });
+  const confirm = page.getByRole('dialog', { name: 'Delete Old router of Acme Corp?' });
   await expect(confirm).toContainText('cannot be recovered');
   await confirm.getByRole('button', { name: 'Cancel' }).click();
   await expect(confirm).toBeHidden();

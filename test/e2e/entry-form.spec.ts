@@ -1,0 +1,107 @@
+/**
+ * The entry form's defaults and confirmations (issue #11), in Debian's Chromium: a new entry
+ * goes to the access group its customer's entries are in, with the reason shown (or must be
+ * given a group when they are in several), never silently to the wider default group; an
+ * otpauth URI fills the fields as it is pasted, before the field is left; removing or
+ * replacing a saved OTP key through Edit asks first and names the customer, as Delete does.
+ */
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import { addEntry, addEntryDialog, detailsPane, entryRow, expectCodeOfKey, selectRow } from './helpers';
+
+const KEY = 'JBSWY3DPEHPK3PXP';
+const OTHER_KEY = 'GEZDGNBVGY3TQOJQ';
+
+async function createGroup(page: Page, name: string): Promise<void> {
+  await page.getByRole('button', { name: 'Groups', exact: true }).click();
+  await page.getByLabel('New group').fill(name);
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+  await page.getByRole('button', { name: 'Vault', exact: true }).click();
+}
+
+test('a new entry goes to its customer\'s group, says why, and asks when the customer\'s entries are split', async ({ vaultPage: page }) => {
+  await createGroup(page, 'Acme team');
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  let dialog = addEntryDialog(page);
+  await dialog.getByLabel('Customer').fill('Acme Corp');
+  // A new customer: the default group, said so.
+  await expect(dialog.getByLabel('Access group')).toHaveValue('');
+  await expect(dialog.getByText('Acme Corp is a new customer: its first entry goes to the default group unless you choose another.')).toBeVisible();
+  await dialog.getByLabel('Title').fill('Router');
+  await dialog.getByLabel('Access group').selectOption({ label: 'Acme team' });
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+
+  // The next Acme entry starts in Acme team (any spelling of the customer), not the default group.
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  dialog = addEntryDialog(page);
+  await dialog.getByLabel('Customer').fill('acme corp');
+  await expect(dialog.getByLabel('Access group')).toHaveValue(/\d+/);
+  await expect(dialog.getByLabel('Access group').locator('option:checked')).toHaveText('Acme team');
+  await expect(dialog.getByText('acme corp\'s other entries are in Acme team.')).toBeVisible();
+  await dialog.getByLabel('Title').fill('Firewall');
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+  await selectRow(entryRow(page, 'Firewall'));
+  await expect(detailsPane(page, 'Firewall')).toContainText('Acme team');
+
+  // Split between two groups: no group is taken for granted.
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  dialog = addEntryDialog(page);
+  await dialog.getByLabel('Customer').fill('Acme Corp');
+  await dialog.getByLabel('Title').fill('Printer');
+  await dialog.getByLabel('Access group').selectOption({ label: 'Default group' });
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  dialog = addEntryDialog(page);
+  await dialog.getByLabel('Customer').fill('Acme Corp');
+  await dialog.getByLabel('Title').fill('Camera');
+  await expect(dialog.getByText('Acme Corp\'s entries are in 2 groups: choose who may see this one.')).toBeVisible();
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog.getByRole('alert')).toHaveText('Choose the access group: who may see this entry.');
+  await expect(dialog.getByLabel('Access group')).toHaveAttribute('aria-invalid', 'true');
+  await dialog.getByLabel('Access group').selectOption({ label: 'Acme team' });
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+});
+
+test('a pasted otpauth URI fills customer, title and username at once, before the field is left', async ({ vaultPage: page }) => {
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  const dialog = addEntryDialog(page);
+  await dialog.getByRole('radio', { name: 'otpauth URI' }).check();
+  const field = dialog.getByRole('textbox', { name: 'otpauth URI' });
+  await field.fill(`otpauth://totp/Globex:hank@globex.example?secret=${KEY}&issuer=Globex`);
+  await expect(field).toBeFocused();
+  await expect(dialog.getByLabel('Customer')).toHaveValue('Globex');
+  await expect(dialog.getByLabel('Title')).toHaveValue('Globex');
+  await expect(dialog.getByLabel('Username')).toHaveValue('hank@globex.example');
+});
+
+test('removing or replacing a saved OTP key through Edit asks first, naming the customer', async ({ vaultPage: page }) => {
+  const row = await addEntry(page, { customer: 'Acme Corp', title: 'VPN', secret: KEY });
+  await selectRow(row);
+  const details = detailsPane(page, 'VPN');
+  await details.getByRole('button', { name: 'Edit' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Edit entry' });
+  await dialog.getByRole('radio', { name: 'Remove OTP' }).check();
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  const remove = page.getByRole('dialog', { name: 'Remove the OTP of VPN (Acme Corp)?' });
+  await expect(remove).toContainText('cannot be recovered');
+  // Cancel: nothing saved, the form stays open.
+  await remove.getByRole('button', { name: 'Cancel' }).click();
+  await expect(remove).toBeHidden();
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole('radio', { name: 'Secret key' }).check();
+  await dialog.getByRole('textbox', { name: 'Secret key' }).fill(OTHER_KEY);
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  const replace = page.getByRole('dialog', { name: 'Replace the OTP key of VPN (Acme Corp)?' });
+  await replace.getByRole('button', { name: 'Replace key and save' }).click();
+  await expect(dialog).toBeHidden();
+  await expectCodeOfKey(detailsPane(page, 'VPN'), OTHER_KEY);
+
+  // Delete names the customer too.
+  await detailsPane(page, 'VPN').getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByRole('dialog', { name: 'Delete VPN of Acme Corp?' })).toBeVisible();
+});
