@@ -75,6 +75,13 @@ describe('crewvault user, group and move', () => {
     expect(run('alice', ALICE, 'user', 'role', 'bob', 'wizard').stderr).toBe('crewvault: INVALID_INPUT: Unknown role "wizard": one of owner, admin, team_lead, technician, codes_only, auditor.\n');
   });
 
+  it('names a role in any case and with spaces, hyphens or underscores (#11)', () => {
+    for (const [typed, stored] of [['Team lead', 'team_lead'], ['TECHNICIAN', 'technician'], ['codes-only', 'codes_only'], ['team_lead', 'team_lead']] as const) {
+      expect(run('alice', ALICE, 'user', 'role', 'bob', typed)).toEqual({ status: 0, stdout: `bob is now ${stored}.\n`, stderr: '' });
+    }
+    expect(crewvault(['user', 'add', 'carol', '--role', 'Team Lead', '--vault', vault, '--as', 'alice'], { input: `${ALICE}\ncarol one-time 1\n` }).stdout).toBe('Added carol (team_lead).\n');
+  });
+
   it('defines a custom role and gives it to someone', () => {
     expect(run('alice', ALICE, 'role', 'define', 'Night shift', 'entries.view,otp.view').stdout).toBe('Defined Night shift: entries.view, otp.view.\n');
     // Stored under the role's defined name, whatever case it was typed in.
