@@ -12,6 +12,7 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import type { ImportCommitted, ImportPreview } from '../../shared/api/contract';
 import { IMPORT_FORMATS, MAX_IMPORT_FILE_BYTES } from '../../shared/api/contract';
+import { CSV_TARGETS, type CsvMapping, type CsvTarget } from '../../shared/import/types';
 import type { GroupSummary } from '../../shared/model';
 import type { Connection } from '../client';
 import { useCall } from '../hooks/useCall';
@@ -39,6 +40,17 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+/** What each field of a spreadsheet's mapping is called here. */
+const TARGET_LABELS: Record<CsvTarget, string> = {
+  title: 'Title (required)',
+  customer: 'Customer',
+  username: 'Username',
+  password: 'Password',
+  url: 'URL',
+  notes: 'Notes',
+  otp: 'One-time password (key or otpauth:// link)',
+};
+
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
@@ -58,6 +70,9 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
   const [customer, setCustomer] = useState('');
   const [includeDuplicates, setIncludeDuplicates] = useState(false);
   const [format, setFormat] = useState<ImportFormat>('auto');
+  /** A spreadsheet's mapping as confirmed (sent with every preview and the commit), and as edited. */
+  const [mapping, setMapping] = useState<CsvMapping | null>(null);
+  const [draftMapping, setDraftMapping] = useState<CsvMapping>({});
   const committed = useRef(false);
   const openUpload = useRef<string | null>(null);
 
@@ -72,7 +87,8 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
     ...(groupId === null ? {} : { groupId }),
     ...(customerMode === 'one' && customer.trim() ? { customer: customer.trim() } : {}),
     includeDuplicates,
-  }), [format, groupId, customerMode, customer, includeDuplicates]);
+    ...(mapping ? { mapping } : {}),
+  }), [format, groupId, customerMode, customer, includeDuplicates, mapping]);
 
   async function send(file: File) {
     setError(null);
@@ -101,6 +117,7 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
     if (!seen) return setStage(onFail);
     setError(null);
     setPreview(seen);
+    if (seen.needsMapping) setDraftMapping(seen.suggestedMapping);
     if (!seen.needsPassword) setExportPassword('');
     setStage({ kind: 'preview', name });
   }
@@ -109,7 +126,11 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
   useEffect(() => {
     if (!uploadId || !preview || preview.needsPassword || stage.kind !== 'preview') return undefined;
     const timer = window.setTimeout(() => {
-      void call(api.import.preview({ uploadId, ...target() }), setError).then((seen) => seen && setPreview(seen));
+      void call(api.import.preview({ uploadId, ...target() }), setError).then((seen) => {
+        if (!seen) return;
+        setError(null);
+        setPreview(seen);
+      });
     }, 250);
     return () => window.clearTimeout(timer);
     // Only a change of target asks again (`target` changes with it); the preview's own answer must not.
@@ -134,7 +155,7 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
 
   const busy = stage.kind === 'sending' || stage.kind === 'reading' || stage.kind === 'writing';
   const needsCustomer = customerMode === 'one' && !customer.trim();
-  const canCommit = stage.kind === 'preview' && preview !== null && !preview.needsPassword && preview.total > 0 && groupId !== null && !needsCustomer;
+  const canCommit = stage.kind === 'preview' && preview !== null && !preview.needsPassword && !preview.needsMapping && preview.total > 0 && groupId !== null && !needsCustomer;
 
   return (
     <div className="stack" aria-busy={busy}>
@@ -143,7 +164,7 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
         <label className="field">
           Format
           <select value={format} onChange={(e) => setFormat(e.target.value as ImportFormat)}>
-            {IMPORT_FORMATS.map((f) => <option key={f} value={f}>{f === 'auto' ? 'Recognise it from the content' : f}</option>)}
+            {IMPORT_FORMATS.map((f) => <option key={f} value={f}>{f === 'auto' ? 'Recognise it from the content' : f === 'csv' ? 'csv (a spreadsheet: you name the columns)' : f}</option>)}
           </select>
         </label>
       )}
@@ -182,7 +203,33 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
         </form>
       )}
 
-      {stage.kind === 'preview' && preview && !preview.needsPassword && (
+      {stage.kind === 'preview' && preview?.needsMapping && (
+        <form className="stack" onSubmit={(e) => { e.preventDefault(); setMapping({ ...draftMapping }); }}>
+          <p>Which column holds what? The first guess is from the column names: check each before going on.</p>
+          {CSV_TARGETS.map((target) => (
+            <label key={target} className="field">
+              {TARGET_LABELS[target]}
+              <select
+                aria-label={TARGET_LABELS[target]}
+                value={draftMapping[target] ?? ''}
+                onChange={(e) => setDraftMapping((m) => {
+                  const next: Partial<Record<CsvTarget, string>> = { ...m };
+                  if (e.target.value) next[target] = e.target.value;
+                  else delete next[target];
+                  return next;
+                })}
+                required={target === 'title'}
+              >
+                <option value="">{target === 'title' ? 'Choose a column…' : '— none —'}</option>
+                {preview.columns.map((c) => <option key={c} value={c}>{c}</option>)}
+              </select>
+            </label>
+          ))}
+          <div className="dialog-actions"><button type="submit" disabled={!draftMapping.title}>Use these columns</button></div>
+        </form>
+      )}
+
+      {stage.kind === 'preview' && preview && !preview.needsPassword && !preview.needsMapping && (
         <>
           <p>{stage.name}: <strong>{preview.label}</strong></p>
           <fieldset className="stack">
@@ -233,7 +280,10 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
       {error && <p role="alert" className="error">{error}</p>}
       <div className="dialog-actions">
         <button type="button" onClick={onClose} disabled={stage.kind === 'writing'}>Cancel</button>
-        {stage.kind === 'preview' && preview && !preview.needsPassword && (
+        {stage.kind === 'preview' && mapping && !preview?.needsMapping && (
+          <button type="button" onClick={() => { setDraftMapping(mapping); setMapping(null); }}>Change columns</button>
+        )}
+        {stage.kind === 'preview' && preview && !preview.needsPassword && !preview.needsMapping && (
           <button type="button" onClick={() => void commit()} disabled={!canCommit}>
             {groupId === null ? 'Choose a group to import' : `Import ${plural(preview.total, 'entry', 'entries')}`}
           </button>

@@ -100,6 +100,39 @@ test('Import…: a dropped file in three chunks shows its duplicate and its bad 
   await expect(entryRow(page, 'GitHub')).toHaveCount(1);
 });
 
+test('Import…: a spreadsheet needs its columns confirmed, and with two groups the group is chosen, never assumed', async ({ vaultPage: page }) => {
+  // A second group, made through the page's own session, so the target is a real choice.
+  const made = await page.evaluate(async () => (await fetch('/rpc/groups.create', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Night shift' }) })).json() as Promise<{ ok: boolean }>);
+  expect(made.ok).toBe(true);
+  await page.reload();
+  await expect(page.getByLabel('Search')).toBeVisible();
+
+  await openImport(page);
+  const dialog = importDialog(page);
+  await dialog.getByLabel('Format').selectOption('csv');
+  await dialog.getByLabel('Export file', { exact: true }).setInputFiles(path.join(FIXTURES, 'spreadsheet.csv'));
+  // The first guess, from the column names, is shown to be checked: Secret and 2FA seed are not guessed.
+  await expect(dialog.getByLabel('Title (required)')).toHaveValue('Account');
+  await expect(dialog.getByLabel('Customer', { exact: true })).toHaveValue('Client');
+  await expect(dialog.getByLabel('Password', { exact: true })).toHaveValue('');
+  await dialog.getByLabel('Password', { exact: true }).selectOption('Secret');
+  await dialog.getByLabel('One-time password (key or otpauth:// link)').selectOption('2FA seed');
+  await dialog.getByRole('button', { name: 'Use these columns' }).click();
+
+  const table = dialog.getByRole('region', { name: 'What would be imported' });
+  await expect(table.getByRole('heading')).toHaveText('7 entries to import');
+  await expect(table.getByRole('row', { name: 'Acme 3' })).toBeVisible();
+  await expect(dialog.getByRole('region', { name: 'Skipped entries' })).toContainText("line 11 'Broken': Secret key has \"1\" at position 8");
+  await expect(dialog.getByRole('region', { name: 'Skipped entries' })).toContainText("line 2 'Personal mail': no issuer to use as the customer");
+  const go = dialog.getByRole('button', { name: 'Choose a group to import' });
+  await expect(go).toBeDisabled();
+  await dialog.getByLabel('Access group').selectOption('Night shift');
+  await expect(table.getByRole('heading')).toHaveText('7 entries to import into Night shift');
+  await dialog.getByRole('button', { name: 'Import 7 entries' }).click();
+  await expect(toast(page)).toHaveText('Imported 7 entries into Night shift; skipped 2');
+  await expectLiveCode(entryRow(page, 'VPN', 'Initech'), 'AY5KNSXUWMO6DAC54VFWMZ5R2UNHVIIZ');
+});
+
 test('Back up… (owner, backup password twice, own password again) writes a backup the CLI verifies; Export… needs the typed confirmation', async ({ vaultPage: page, host }) => {
   await openImport(page);
   const dialog = importDialog(page);
