@@ -10,11 +10,11 @@
  */
 import { createHash } from 'node:crypto';
 import { openJson, sealJson, type SealContext } from './crypto';
-import type { WriteDb } from './db';
+import type { ReadDb, WriteDb } from './db';
 import { uidText } from './ids';
 import { objectContext, type KeysSeen, type StoredRef } from './keys';
 import { auditRowHash, lastAuditRow, signingKeysInForce } from './store-audit';
-import { getKeyPins, listSigningKeys, setKeyPins } from './store-signing';
+import { deviceId, getKeyPins, listSigningKeys, setKeyPins } from './store-signing';
 import { listUsers } from './store-users';
 
 interface Pins {
@@ -24,6 +24,12 @@ interface Pins {
   readonly seen: { readonly id: number; readonly hash: string } | null;
   /** The highest signing key row id seen: honest keys are only ever added after it. */
   readonly maxKeyId?: number;
+  /**
+   * The device (hex) of the desktop that wrote this record: its sign-in row there names it.
+   * A replica holds other desktops' sign-in rows too (received), each naming their own file's
+   * record; and a file writer can change which device this desktop says it is, not this.
+   */
+  readonly device?: string;
 }
 
 function pinsContext(user: StoredRef): SealContext {
@@ -36,7 +42,9 @@ function isPins(value: unknown): value is Pins {
   const keysOk = typeof keys === 'object' && keys !== null && !Array.isArray(keys) && Object.values(keys).every((v) => typeof v === 'string');
   const seenOk = seen === null || (typeof seen === 'object' && typeof (seen as Record<string, unknown>).id === 'number' && typeof (seen as Record<string, unknown>).hash === 'string');
   const maxOk = (value as Record<string, unknown>).maxKeyId === undefined || typeof (value as Record<string, unknown>).maxKeyId === 'number';
-  return keysOk && seenOk && maxOk;
+  const device = (value as Record<string, unknown>).device;
+  const deviceOk = device === undefined || (typeof device === 'string' && /^[0-9a-f]{32}$/.test(device));
+  return keysOk && seenOk && maxOk && deviceOk;
 }
 
 export type PinCheck = ({ readonly ok: true } | { readonly ok: false; readonly reason: string }) & {
@@ -72,6 +80,22 @@ function recordFinding(sealed: Buffer | null, lastRecord: string | null): string
   if (lastRecord === null) return undefined;
   const now = sealed ? createHash('sha256').update(sealed).digest('hex') : null;
   return now === lastRecord ? undefined : 'your record of the signing keys and the log you saw is not the one your last sign-in left: it was removed or put back';
+}
+
+/**
+ * The device `user`'s record says wrote it: null for a record from before devices were named
+ * (or none at all), undefined when it does not open (the check then finds that).
+ */
+export function recordDevice(db: ReadDb, pinKey: Buffer, user: StoredRef): Buffer | null | undefined {
+  const sealed = getKeyPins(db, user.id);
+  if (!sealed) return null;
+  try {
+    const opened = openJson(pinKey, sealed, pinsContext(user));
+    if (!isPins(opened)) return undefined;
+    return opened.device === undefined ? null : Buffer.from(opened.device, 'hex');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Checks the keys in force against `user`'s pins and pins them, in the sign-in's transaction. */
@@ -121,7 +145,7 @@ export function checkAndPinSigningKeys(db: WriteDb, pinKey: Buffer, user: Stored
   const last = lastAuditRow(db);
   const seen = finding === undefined && last ? { id: last.id, hash: last.hash.toString('hex') } : pinned.seen;
   const keptMax = finding === undefined ? newestKey : maxKeyId;
-  const written = sealJson(pinKey, { keys, seen, maxKeyId: keptMax }, pinsContext(user));
+  const written = sealJson(pinKey, { keys, seen, maxKeyId: keptMax, device: deviceId(db).toString('hex') }, pinsContext(user));
   setKeyPins(db, user.id, written);
   const record = createHash('sha256').update(written).digest('hex');
   const keysSeen: KeysSeen = { pinned: new Set(Object.keys(keys)), maxKeyId: keptMax };

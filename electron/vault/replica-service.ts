@@ -3,16 +3,23 @@
  * did, as records: shared/sync/records.ts) and how it takes in another's, in one write
  * transaction, all or nothing. The team server will carry the records; two copies of a vault
  * file exchange them directly in the tests. docs/SYNC.md has the rules; in short:
- * - A record names its revision and its base (what its writer last agreed on). Written on
- *   top of what this replica holds (local revision = base): it replaces it. The same content:
- *   agreed. Older than what was agreed: ignored. Otherwise both sides changed the entry: the
- *   record takes the entry's place and this replica's version becomes a visible conflict copy
- *   (nothing is lost silently), except when the two differ only in an HOTP counter: then the
- *   highest counter wins and no copy is made. A delete loses to an edit made beside it.
- * - Entries are opened with the group's key before anything is written (a record that does
- *   not open is refused: VAULT_TAMPERED), and the summary pages follow.
- * - Events are chained into this log only when their author's signature holds and they
- *   follow their device's last event (store-audit.ts appendReceivedEvent).
+ * - Entry and customer records are signed by their sender (a key of theirs in force here, a
+ *   user who is not disabled), who must be allowed what the record does: create, edit or
+ *   delete in a group they hold (an HOTP counter that moved is a code, not an edit). A relay
+ *   (the team server) can drop or delay a record, never change one.
+ * - Unchanged here since last agreed (local revision = agreed): a newer record replaces it.
+ *   Changed here too: the record takes the entry's place and this replica's version becomes
+ *   a visible conflict copy (nothing is lost silently), except when the two differ only in
+ *   an HOTP counter: then the highest counter wins. A delete loses to an edit made beside it.
+ *   Where no copy can be made here (the group's key is not held), the batch is refused.
+ * - Entries are opened with the group's key before anything is written (sealed by global id
+ *   only; the keyed lookup must be the one their name gives), customers' names with the
+ *   directory key (and their keyed index must match); a record that does not hold refuses
+ *   the batch (VAULT_TAMPERED). Tombstones carry nothing sealed. The summary pages follow.
+ * - Events are chained into this log only when their author's signature holds, the author
+ *   is not disabled, and they follow their device's last event (appendReceivedEvent).
+ * - A received signing key counts only with an owner's certificate (a first key introducing
+ *   itself is trusted only where it was made: until users travel with the team server).
  * - Not yet: groups, members, keys, users and roles (they will come from the team server,
  *   which decides membership). A record naming a group or user this replica lacks, or an
  *   entry sealed under a group key version it does not hold, refuses the batch.
@@ -21,12 +28,20 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import { FIELD_LIMITS, type EntrySummary } from '../../shared/model';
-import { REPLICA_FORMAT, replicaBatchSchema, type CustomerRecord, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
+import { can, type Permission, type Role } from '../../shared/policy';
+import {
+  recordSigningText, REPLICA_FORMAT, replicaBatchSchema, type CustomerRecord, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord,
+} from '../../shared/sync/records';
+import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
 import { pageItem, type PageChanges } from './entry-pages';
 import { uidText } from './ids';
-import type { GroupKey, KeyRing } from './keys';
+import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
+import { signatureValid, signBytes, type Signer } from './signing';
+import { rolePermissions } from './store-roles';
+import { renewDeviceId, thisDeviceId } from './store-signing';
+import { getUser } from './store-users';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
 import { appendReceivedEvent, signingKeysInForce, type AuditFields } from './store-audit';
 import type { CustomerNames } from './customer-names';
@@ -36,7 +51,7 @@ import { getMeta } from './store-meta';
 import {
   customerByNameIndex, customerByUid, customersBetween, entriesBetween, entryByUid, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry,
   insertReplicaSigningKey, overwriteReplicaEntry, ownEventsBetween, replicaBase, sentSeq, setReplicaBase, setRevision, setSentSeq, signingKeysBetween,
-  thisDeviceId, updateReplicaCustomer, type EntryReplicaRow,
+  updateReplicaCustomer, type EntryReplicaRow,
 } from './store-replica';
 
 /** What the replica operations need of a signed-in session. */
@@ -46,6 +61,8 @@ export interface ReplicaCore {
   readonly pages: PageChanges;
   readonly customers: CustomerNames;
   readonly entries: EntriesService;
+  /** The signed-in person's user row id. */
+  userId(): number;
   write<T>(work: (db: WriteDb) => T): T;
   audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void;
   /** LOCKED when the session is locked. */
@@ -68,6 +85,9 @@ export interface ApplyOutcome {
   readonly countersMerged: number;
 }
 
+/** How far past what this replica holds a record's revision may be: a revision out of reach would freeze the entry. */
+const MAX_REVISION_STEP = 1_000_000;
+
 const b64 = (bytes: Buffer): string => bytes.toString('base64url');
 const bin = (text: string): Buffer => Buffer.from(text, 'base64url');
 const uidBytes = (text: string): Buffer => Buffer.from(text.replaceAll('-', ''), 'hex');
@@ -78,13 +98,31 @@ function vaultId(db: ReadDb): string {
   return id;
 }
 
-/** Records made here since the last batch handed on: own changes only (what came from others is theirs to send). */
-export function outgoing(db: ReadDb): Outgoing {
+function tampered(why: string): CrewvaultError {
+  return new CrewvaultError('VAULT_TAMPERED', `A received record ${why}: nothing was applied.`);
+}
+
+/** Who sends: the signed-in person, by global id, the key they sign records with, and whether they may vouch for an entry's change. */
+interface Sender {
+  readonly userUid: string;
+  readonly signer: Signer;
+  /** False: left for someone who may (the batch stops before it, so it is not skipped for good). */
+  readonly mayVouch: (entry: EntryReplicaRow, base: number) => boolean;
+}
+
+function signText(text: string, sender: Sender): string {
+  return b64(signBytes(sender.signer.privateKey, Buffer.from(text, 'utf8')));
+}
+
+/** Records made here since the last batch handed on, signed by `sender`: own changes only (what came from others is theirs to send). */
+export function outgoing(db: ReadDb, sender: Sender): Outgoing {
   const from = sentSeq(db);
   const upToSeq = currentSequence(db);
+  const by = { author: sender.userUid, signerKey: uidText(sender.signer.keyUid) };
   const records: ReplicaRecord[] = [];
+  // Every key new here since the last batch, made here or received (a third desktop may lack
+  // one): a receiver that has it already skips it.
   for (const key of signingKeysBetween(db, from, upToSeq)) {
-    if (replicaBase(db, key.uid) > 0) continue; // received, not made here
     records.push({
       kind: 'signing_key', id: uidText(key.uid), user: uidText(key.user_uid), publicKey: b64(key.public_key), createdAt: key.created_at,
       certifiedBy: key.certifier_uid ? uidText(key.certifier_uid) : null, certificate: key.certificate ? b64(key.certificate) : null, binding: key.binding ? b64(key.binding) : null,
@@ -93,15 +131,31 @@ export function outgoing(db: ReadDb): Outgoing {
   for (const c of customersBetween(db, from, upToSeq)) {
     const base = replicaBase(db, c.uid);
     if (c.revision === base) continue;
-    records.push({ kind: 'customer', id: uidText(c.uid), revision: c.revision, base, sealedName: b64(c.sealed_name), nameIndex: b64(c.name_index), createdAt: c.created_at });
+    const record: Omit<CustomerRecord, 'signature'> = { kind: 'customer', id: uidText(c.uid), revision: c.revision, base, sealedName: b64(c.sealed_name), nameIndex: b64(c.name_index), createdAt: c.created_at, ...by };
+    records.push({ ...record, signature: signText(recordSigningText(record), sender) });
   }
+  let until = upToSeq;
+  const entriesSeq = new Map<string, number>();
   for (const e of entriesBetween(db, from, upToSeq)) {
     const base = replicaBase(db, e.uid);
     if (e.revision === base) continue;
-    records.push(entryRecord(e, base));
+    if (!sender.mayVouch(e, base)) {
+      // Someone else's change this person may not vouch for: this batch ends before it.
+      until = Math.min(until, e.seq - 1);
+      continue;
+    }
+    const record: Omit<EntryRecord, 'signature'> = {
+      kind: 'entry', id: uidText(e.uid), revision: e.revision, base, customer: uidText(e.customer_uid), group: uidText(e.group_uid), keyVersion: e.key_version,
+      lookup: b64(e.lookup), sealedSummary: b64(e.sealed_summary), sealedDetails: b64(e.sealed_details), createdAt: e.created_at, updatedAt: e.updated_at, deletedAt: e.deleted_at, ...by,
+    };
+    records.push({ ...record, signature: signText(recordSigningText(record), sender) });
+    entriesSeq.set(record.id, e.seq);
   }
+  const entries = records.filter((r) => r.kind !== 'entry' || (entriesSeq.get(r.id) ?? 0) <= until);
+  records.length = 0;
+  records.push(...entries);
   const device = thisDeviceId(db);
-  for (const a of device ? ownEventsBetween(db, device, from, upToSeq) : []) {
+  for (const a of device ? ownEventsBetween(db, device, from, until) : []) {
     records.push({
       kind: 'event', id: uidText(a.uid), at: a.at, actor: a.actor_uid ? uidText(a.actor_uid) : null, action: a.action, subject: a.subject,
       entry: a.entry_uid ? uidText(a.entry_uid) : null, customer: a.customer_uid ? uidText(a.customer_uid) : null, group: a.group_uid ? uidText(a.group_uid) : null,
@@ -109,40 +163,35 @@ export function outgoing(db: ReadDb): Outgoing {
       signerKey: a.signer_uid ? uidText(a.signer_uid) : null, signature: a.signature ? b64(a.signature) : null,
     });
   }
-  return { batch: { format: REPLICA_FORMAT, vault: vaultId(db), records }, upToSeq };
-}
-
-function entryRecord(e: EntryReplicaRow, base: number): EntryRecord {
-  return {
-    kind: 'entry', id: uidText(e.uid), revision: e.revision, base, customer: uidText(e.customer_uid), group: uidText(e.group_uid), keyVersion: e.key_version,
-    lookup: b64(e.lookup), sealedSummary: b64(e.sealed_summary), sealedDetails: b64(e.sealed_details), createdAt: e.created_at, updatedAt: e.updated_at, deletedAt: e.deleted_at,
-  };
+  return { batch: { format: REPLICA_FORMAT, vault: vaultId(db), records }, upToSeq: until };
 }
 
 /** The batch was delivered: what it carried is agreed, and the next starts after `upToSeq`. */
 export function markSent(db: WriteDb, sent: Outgoing): void {
   for (const record of sent.batch.records) {
     if (record.kind === 'customer' || record.kind === 'entry') setReplicaBase(db, uidBytes(record.id), record.revision);
-    if (record.kind === 'signing_key') setReplicaBase(db, uidBytes(record.id), 1);
   }
   setSentSeq(db, sent.upToSeq);
 }
 
 /**
- * Everything here as agreed: for a vault file copied to start another replica, run on both
- * copies before either changes anything (the team server does this for a first sync).
+ * Everything here as agreed, and this copy a device of its own: for a vault file copied to
+ * start another replica, run on both copies before either changes anything (the team server
+ * does this for a first sync). Refused once anything was exchanged: it would mark unsent
+ * changes as agreed, and they would never be sent.
  */
 export function markAllAgreed(db: WriteDb): number {
+  const exchanged = db.prepare<[], { n: number }>('SELECT (SELECT count(*) FROM replica_base) + (SELECT count(*) FROM replica_state) AS n').get()?.n ?? 0;
+  if (exchanged > 0) throw new CrewvaultError('CONFLICT', 'This vault has exchanged changes with another already: marking everything agreed would lose what it has not sent.');
   let marked = 0;
   for (const c of customersBetween(db, 0, Number.MAX_SAFE_INTEGER)) { setReplicaBase(db, c.uid, c.revision); marked++; }
   for (const e of entriesBetween(db, 0, Number.MAX_SAFE_INTEGER)) { setReplicaBase(db, e.uid, e.revision); marked++; }
+  // Two copies sharing a device id would fork that device's chain of events.
+  renewDeviceId(db);
   // What was sent stays where it was: this device's events since then still go (each device's
   // chain must reach the other side whole), and a receiver skips those it already holds.
+  setSentSeq(db, 0);
   return marked;
-}
-
-function sameBytes(a: Buffer, b: string): boolean {
-  return a.equals(bin(b));
 }
 
 /** Entry fields equal but for the HOTP counter (which then only moves forward). */
@@ -151,6 +200,20 @@ function onlyCounterDiffers(a: SealedDetails, b: SealedDetails, as: SealedSummar
   const withoutCounter = (otp: NonNullable<SealedDetails['otp']>): string => JSON.stringify({ ...otp, counter: 0 });
   return a.p === b.p && a.n === b.n && withoutCounter(a.otp) === withoutCounter(b.otp)
     && as.t === bs.t && as.u === bs.u && as.l === bs.l && as.o === bs.o && as.c === bs.c;
+}
+
+interface Tally {
+  applied: number;
+  unchanged: number;
+  countersMerged: number;
+  readonly conflictCopies: EntrySummary[];
+}
+
+/** A record's sender as this vault knows them: their row, role and what the role may do. */
+interface Author {
+  readonly id: number;
+  readonly permissions: readonly Permission[];
+  readonly role: Role;
 }
 
 export class ReplicaService {
@@ -162,7 +225,19 @@ export class ReplicaService {
 
   outgoing(): Outgoing {
     this.core.requireOpen();
-    return outgoing(this.core.db);
+    const signer = this.core.ring.signer;
+    if (!signer) throw new CrewvaultError('LOCKED', 'This session holds no signing key: sign in again.');
+    const user = getUser(this.core.db, this.core.userId());
+    if (!user) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    const permissions = rolePermissions(this.core.db, user.role);
+    const held = new Set(this.core.ring.groups.keys());
+    const mayVouch = (e: EntryReplicaRow, base: number): boolean => {
+      if (!held.has(e.group_id)) return false;
+      if (e.deleted_at !== null) return permissions.includes('entries.delete') || (base === 0 && permissions.includes('entries.create'));
+      if (base === 0) return permissions.includes('entries.create');
+      return permissions.includes('entries.edit') || permissions.includes('otp.view'); // a code taken moves an HOTP counter
+    };
+    return outgoing(this.core.db, { userUid: uidText(user.uid), signer, mayVouch });
   }
 
   markSent(sent: Outgoing): void {
@@ -183,13 +258,16 @@ export class ReplicaService {
     if (!parsed.success) throw new CrewvaultError('INVALID_INPUT', `Not a batch of replica records: ${parsed.error.issues[0]?.path.join('.') || 'the batch'}: ${parsed.error.issues[0]?.message ?? 'not valid'}.`);
     const batch = parsed.data;
     if (batch.vault !== vaultId(this.core.db)) throw new CrewvaultError('INVALID_INPUT', 'These records are of another vault: nothing was applied.');
+    const ids = batch.records.filter((r) => r.kind !== 'signing_key').map((r) => r.id);
+    if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A batch names an object twice: nothing was applied.');
     const outcome = this.core.write((w) => {
-      const tally = { applied: 0, unchanged: 0, countersMerged: 0, conflictCopies: [] as EntrySummary[] };
-      // Keys first (events and certificates name them), then customers, entries, events.
-      for (const r of batch.records) if (r.kind === 'signing_key') this.takeSigningKey(w, r, tally);
-      for (const r of batch.records) if (r.kind === 'customer') this.takeCustomer(w, r, tally);
-      for (const r of batch.records) if (r.kind === 'entry') this.takeEntry(w, r, tally);
+      const tally: Tally = { applied: 0, unchanged: 0, countersMerged: 0, conflictCopies: [] };
+      // Keys first (records, events and certificates name them), then customers, entries, events.
+      const received = batch.records.filter((r): r is SigningKeyRecord => r.kind === 'signing_key').filter((r) => this.takeSigningKey(w, r, tally));
       const keys = signingKeysInForce(w);
+      for (const r of received) if (!this.keyInForce(w, keys, r.id)) throw tampered('brings a signing key no owner vouched for');
+      for (const r of batch.records) if (r.kind === 'customer') this.takeCustomer(w, r, this.sender(w, keys, r), tally);
+      for (const r of batch.records) if (r.kind === 'entry') this.takeEntry(w, r, this.sender(w, keys, r), tally);
       for (const r of batch.records) if (r.kind === 'event') this.takeEvent(w, r, keys, tally);
       return tally;
     });
@@ -204,59 +282,105 @@ export class ReplicaService {
     return id;
   }
 
-  private takeSigningKey(db: WriteDb, r: SigningKeyRecord, tally: { applied: number; unchanged: number }): void {
+  /**
+   * A received key counts only when an owner's key vouches for it: a key that introduces
+   * itself is trusted where it was made (its user's own sign-in), never when it arrives from
+   * elsewhere, where anyone could have made it in that user's name.
+   */
+  private keyInForce(db: ReadDb, keys: ReturnType<typeof signingKeysInForce>, uid: string): boolean {
+    const id = idByUid(db, 'signing_keys', uidBytes(uid));
+    const key = id === undefined ? undefined : keys.get(id);
+    return key !== undefined && key.certified_by !== null;
+  }
+
+  /** The record's sender, once their signature over it holds under a key of theirs in force here. */
+  private sender(db: ReadDb, keys: ReturnType<typeof signingKeysInForce>, r: CustomerRecord | EntryRecord): Author {
+    const authorId = this.localId(db, 'users', r.author, 'a user');
+    const keyId = this.localId(db, 'signing_keys', r.signerKey, 'a signing key');
+    const key = keyId === null ? undefined : keys.get(keyId);
+    if (authorId === null || !key || key.user_id !== authorId) throw tampered('is signed with a key that is not its sender\'s');
+    const { signature, ...unsigned } = r;
+    if (!signatureValid(key.public_key, Buffer.from(recordSigningText(unsigned), 'utf8'), bin(signature))) throw tampered('does not hold under its sender\'s signature');
+    const user = getUser(db, authorId);
+    if (!user || user.disabled_at !== null) throw tampered('comes from a user who is disabled here');
+    return { id: authorId, role: user.role, permissions: rolePermissions(db, user.role) };
+  }
+
+  /** FORBIDDEN-as-tampered unless the sender may do `permission` in group `groupId` (holds its key). */
+  private requireSenderMay(db: ReadDb, author: Author, permission: Permission, groupId: number): void {
+    const holds = db.prepare<[number, number], { one: number }>('SELECT 1 AS one FROM group_keys WHERE group_id = ? AND user_id = ?').get(groupId, author.id) !== undefined;
+    if (!holds || !can({ role: author.role, permissions: author.permissions, groups: new Map() }, permission)) {
+      throw tampered(`does what its sender may not (${permission} in a group they ${holds ? 'hold' : 'do not hold'})`);
+    }
+  }
+
+  /** True when the key was new here (and is now inserted, to be judged with the rest). */
+  private takeSigningKey(db: WriteDb, r: SigningKeyRecord, tally: Tally): boolean {
     if (idByUid(db, 'signing_keys', uidBytes(r.id)) !== undefined) {
       tally.unchanged++;
-      return;
+      return false;
     }
     const userId = this.localId(db, 'users', r.user, 'a user');
-    if (userId === null) return;
-    // Whether it vouches for anything is decided where keys are read (store-audit.ts validSigningKeys), as for any key.
+    if (userId === null) return false;
     insertReplicaSigningKey(db, {
       uid: uidBytes(r.id), user_id: userId, public_key: bin(r.publicKey), created_at: r.createdAt,
       certified_by: this.localId(db, 'signing_keys', r.certifiedBy, 'a signing key'), certificate: r.certificate === null ? null : bin(r.certificate), binding: r.binding === null ? null : bin(r.binding),
     });
-    setReplicaBase(db, uidBytes(r.id), 1);
     tally.applied++;
+    return true;
   }
 
-  private takeCustomer(db: WriteDb, r: CustomerRecord, tally: { applied: number; unchanged: number }): void {
+  private takeCustomer(db: WriteDb, r: CustomerRecord, author: Author, tally: Tally): void {
     const uid = uidBytes(r.id);
+    // The name opens with the directory key and is the one its keyed index says.
+    const sealedName = bin(r.sealedName);
+    if (sealedName[SEAL_FORMAT_AT - 1] !== SEAL_VERSION) throw tampered('is sealed in an old format');
+    let name: unknown;
+    try {
+      name = openJson(this.core.ring.directoryKey, sealedName, contexts.customerName({ uid }));
+    } catch {
+      throw tampered('is a customer name that does not open');
+    }
+    if (typeof name !== 'string' || !customerIndex(this.core.ring, name).equals(bin(r.nameIndex))) throw tampered('is a customer whose name is not its index\'s');
+    if (!author.permissions.includes('entries.create') && !author.permissions.includes('entries.edit')) throw tampered('adds a customer its sender may not');
     const local = customerByUid(db, uid);
     if (!local) {
-      const sameName = customerByNameIndex(db, bin(r.nameIndex));
-      if (sameName) {
+      if (customerByNameIndex(db, bin(r.nameIndex))) {
         throw new CrewvaultError('CONFLICT', 'A customer of the same name was made on another desktop at the same time: nothing was applied. (Merging the two comes with the team server.)');
       }
-      const id = insertReplicaCustomer(db, { uid, sealed_name: bin(r.sealedName), name_index: bin(r.nameIndex), created_at: r.createdAt });
+      const id = insertReplicaCustomer(db, { uid, sealed_name: sealedName, name_index: bin(r.nameIndex), created_at: r.createdAt });
       setRevision(db, 'customers', id, r.revision);
       setReplicaBase(db, uid, r.revision);
       tally.applied++;
       return;
     }
-    if (r.revision <= local.revision) {
-      if (local.revision === r.revision && sameBytes(local.sealed_name, r.sealedName)) setReplicaBase(db, uid, r.revision);
+    const agreed = replicaBase(db, uid);
+    if (r.revision <= Math.max(local.revision, agreed) || r.revision > local.revision + MAX_REVISION_STEP) {
+      if (r.revision === local.revision && local.sealed_name.equals(sealedName)) setReplicaBase(db, uid, r.revision);
       tally.unchanged++;
       return;
     }
-    updateReplicaCustomer(db, local.id, { sealed_name: bin(r.sealedName), name_index: bin(r.nameIndex) });
+    // A name sealed again (a directory key rotation) is the same name: the newer seal wins.
+    updateReplicaCustomer(db, local.id, { sealed_name: sealedName, name_index: bin(r.nameIndex) });
     setRevision(db, 'customers', local.id, r.revision);
     setReplicaBase(db, uid, r.revision);
     tally.applied++;
   }
 
-  private takeEntry(db: WriteDb, r: EntryRecord, tally: { applied: number; unchanged: number; countersMerged: number; conflictCopies: EntrySummary[] }): void {
+  private takeEntry(db: WriteDb, r: EntryRecord, author: Author, tally: Tally): void {
     const uid = uidBytes(r.id);
     const customerId = this.localId(db, 'customers', r.customer, 'a customer');
     const groupId = this.localId(db, 'access_groups', r.group, 'an access group');
     if (customerId === null || groupId === null) return;
-    const incoming: Omit<EntryReplicaRow, 'id' | 'revision'> = {
+    const incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'> = {
       uid, customer_id: customerId, group_id: groupId, customer_uid: uidBytes(r.customer), group_uid: uidBytes(r.group), key_version: r.keyVersion,
       lookup: bin(r.lookup), sealed_summary: bin(r.sealedSummary), sealed_details: bin(r.sealedDetails), created_at: r.createdAt, updated_at: r.updatedAt, deleted_at: r.deletedAt,
     };
     const local = entryByUid(db, uid);
     // Opened before anything is written: a record its group's key does not open is refused.
     const opened = this.openIncoming(incoming, r);
+    this.requireAllowed(db, author, r, local, opened, groupId);
+    if (r.revision > (local?.revision ?? 0) + MAX_REVISION_STEP) throw tampered('jumps its revision out of reach');
     if (!local) {
       const id = insertReplicaEntry(db, incoming);
       this.settle(db, id, r, opened, incoming);
@@ -264,39 +388,86 @@ export class ReplicaService {
       return;
     }
     const agreed = replicaBase(db, uid);
-    const same = local.revision === r.revision && local.sealed_summary.equals(incoming.sealed_summary) && local.sealed_details.equals(incoming.sealed_details) && local.deleted_at === r.deletedAt;
-    if (same || r.revision <= agreed) {
-      if (same) setReplicaBase(db, uid, r.revision);
+    const changedHere = local.revision !== agreed;
+    const same = local.sealed_summary.equals(incoming.sealed_summary) && local.sealed_details.equals(incoming.sealed_details) && local.deleted_at === r.deletedAt
+      && local.group_id === groupId && local.customer_id === customerId;
+    if (same) {
+      if (r.revision >= local.revision) {
+        if (r.revision > local.revision) setRevision(db, 'entries', local.id, r.revision);
+        setReplicaBase(db, uid, r.revision);
+      }
       tally.unchanged++;
       return;
     }
-    if (local.revision !== r.base) {
-      // Both sides changed it since they last agreed.
-      const merged = this.mergeCounters(local, opened);
-      if (merged) {
-        this.replace(db, local, r, opened, incoming);
-        const row = entryByUid(db, uid);
-        // This replica's counter was ahead: written again over the record (a change of its own, sent next).
-        if (row && merged.summary) this.core.entries.rewrite(db, entryRowOf(row), fieldsOf(merged.summary), merged.details);
-        tally.countersMerged++;
-        tally.applied++;
+    if (!changedHere) {
+      // Nothing changed here since last agreed: a newer record replaces it, an older one is stale.
+      if (r.revision <= local.revision) {
+        tally.unchanged++;
         return;
       }
-      const copy = this.conflictCopy(db, local);
-      if (copy) tally.conflictCopies.push(copy);
+      this.replace(db, local, r, opened, incoming);
+      tally.applied++;
+      return;
     }
+    // Changed here and there since last agreed.
+    if (r.revision <= agreed) {
+      tally.unchanged++; // older than what was agreed: a replay
+      return;
+    }
+    const merged = this.mergeCounters(local, opened);
+    if (merged) {
+      this.replace(db, local, r, opened, incoming);
+      const row = entryByUid(db, uid);
+      // This replica's counter was ahead: written again over the record (a change of its own, sent next).
+      if (row && merged.summary) this.core.entries.rewrite(db, entryRowOf(row), fieldsOf(merged.summary), merged.details);
+      tally.countersMerged++;
+      tally.applied++;
+      return;
+    }
+    const copy = this.conflictCopy(db, local);
+    if (copy) tally.conflictCopies.push(copy);
     this.replace(db, local, r, opened, incoming);
     tally.applied++;
   }
 
+  /**
+   * What the record does, its sender must be allowed: create (a new entry), delete (a
+   * tombstone), edit (a change, or a move: in both groups) — in groups they hold. A change of
+   * the HOTP counter alone is the code someone took (codes-service.ts), allowed to whoever
+   * may see codes.
+   */
+  private requireAllowed(db: ReadDb, author: Author, r: EntryRecord, local: EntryReplicaRow | undefined, opened: OpenedIncoming, groupId: number): void {
+    if (!local) {
+      this.requireSenderMay(db, author, r.deletedAt === null ? 'entries.create' : 'entries.delete', groupId);
+      return;
+    }
+    if (r.deletedAt !== null) {
+      if (local.deleted_at === null) this.requireSenderMay(db, author, 'entries.delete', local.group_id);
+      return;
+    }
+    if (local.group_id !== groupId) this.requireSenderMay(db, author, 'entries.edit', local.group_id);
+    if (local.deleted_at === null && local.group_id === groupId && this.onlyCounterMoved(local, opened)) {
+      this.requireSenderMay(db, author, 'otp.view', groupId);
+      return;
+    }
+    this.requireSenderMay(db, author, 'entries.edit', groupId);
+  }
+
+  private onlyCounterMoved(local: EntryReplicaRow, opened: OpenedIncoming): boolean {
+    const group = this.groupKey(local.group_id);
+    if (!group?.secret || !opened.summary || !opened.details) return false;
+    const row = entryRowOf(local);
+    return onlyCounterDiffers(openDetails(row, group), opened.details, openSummary(row, group), opened.summary);
+  }
+
   /** Writes the record over the local row, at the record's revision, agreed. */
-  private replace(db: WriteDb, local: EntryReplicaRow, r: EntryRecord, opened: OpenedIncoming, incoming: Omit<EntryReplicaRow, 'id' | 'revision'>): void {
+  private replace(db: WriteDb, local: EntryReplicaRow, r: EntryRecord, opened: OpenedIncoming, incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'>): void {
     overwriteReplicaEntry(db, local.id, incoming);
     if (local.group_id !== incoming.group_id && local.deleted_at === null) this.core.pages.remove(local.group_id, local.id);
     this.settle(db, local.id, r, opened, incoming);
   }
 
-  private settle(db: WriteDb, id: number, r: EntryRecord, opened: OpenedIncoming, incoming: Omit<EntryReplicaRow, 'id' | 'revision'>): void {
+  private settle(db: WriteDb, id: number, r: EntryRecord, opened: OpenedIncoming, incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'>): void {
     setRevision(db, 'entries', id, r.revision);
     setReplicaBase(db, incoming.uid, r.revision);
     if (r.deletedAt !== null) this.core.pages.remove(incoming.group_id, id);
@@ -307,18 +478,32 @@ export class ReplicaService {
     return this.core.ring.groups.get(groupId);
   }
 
-  /** The incoming entry opened with this person's key of its group (none held: stored as it came, unopened). */
-  private openIncoming(incoming: Omit<EntryReplicaRow, 'id' | 'revision'>, r: EntryRecord): OpenedIncoming {
+  /**
+   * The incoming entry opened with this person's key of its group: sealed by global id only,
+   * its lookup the one its customer and title give. A group whose key is not held: stored as
+   * it came, signed by a sender who holds it (requireAllowed).
+   */
+  private openIncoming(incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'>, r: EntryRecord): OpenedIncoming {
     if (r.deletedAt !== null) return {};
+    for (const sealed of [incoming.sealed_summary, incoming.sealed_details]) {
+      if (sealed[SEAL_FORMAT_AT - 1] !== SEAL_VERSION) throw tampered('is sealed in an old format');
+    }
     const group = this.groupKey(incoming.group_id);
     if (!group) return {};
     if (group.version !== r.keyVersion) {
       throw new CrewvaultError('CONFLICT', 'The records are sealed under a key of an access group this vault does not hold yet (keys follow membership with the team server): nothing was applied.');
     }
-    // Sealed by global id (format 2), so the row id it will get here plays no part in opening it.
+    // Sealed by global id, so the row id it will get here plays no part in opening it.
     const row = entryRowOf({ id: 0, revision: r.revision, ...incoming });
-    const summary = openSummary(row, group);
-    const details = group.secret ? openDetails(row, group) : undefined;
+    let summary: SealedSummary;
+    let details: SealedDetails | undefined;
+    try {
+      summary = openSummary(row, group);
+      details = group.secret ? openDetails(row, group) : undefined;
+    } catch {
+      throw tampered('is an entry that does not open with its group\'s key');
+    }
+    if (!entryLookup(group, this.core.customers.name(incoming.customer_id), summary.t).equals(incoming.lookup)) throw tampered('is an entry whose lookup is not its name\'s');
     return { summary, details };
   }
 
@@ -335,18 +520,23 @@ export class ReplicaService {
     return { summary: opened.summary, details: { ...opened.details, otp: { ...opened.details.otp, counter: mine.otp.counter } } };
   }
 
-  /** This replica's version of an entry both sides changed, kept as a new entry beside it (audited). */
+  /**
+   * This replica's version of an entry both sides changed, kept as a new entry beside it
+   * (audited). A local delete needs none (a delete loses to an edit made beside it). Where
+   * the signed-in person cannot open it to copy it, the batch waits for someone who can.
+   */
   private conflictCopy(db: WriteDb, local: EntryReplicaRow): EntrySummary | undefined {
-    if (local.deleted_at !== null) return undefined; // a delete loses to an edit made beside it
+    if (local.deleted_at !== null) return undefined;
     const group = this.groupKey(local.group_id);
-    if (!group) return undefined;
+    if (!group?.secret) {
+      throw new CrewvaultError('CONFLICT', 'An entry was changed on this desktop and on another, and your role holds no key to keep a copy of this desktop\'s version: nothing was applied (someone who holds the group\'s key can take these changes in).');
+    }
     const row = entryRowOf(local);
     const summary = openSummary(row, group);
-    if (!group.secret) {
-      throw new CrewvaultError('CONFLICT', 'An entry was changed here and on another desktop, and your role holds no key to keep a copy of yours: nothing was applied.');
-    }
     const details = openDetails(row, group);
     const otp = storedOtp(details);
+    // The person's own edit, kept: as a copy beside the entry (no entries.create asked of a
+    // sync, which creates nothing new in substance), in the group it was in.
     const copy = this.core.entries.insert(db, {
       customer: this.core.customers.name(local.customer_id),
       title: `${summary.t.slice(0, FIELD_LIMITS.title - COPY_SUFFIX.length)}${COPY_SUFFIX}`,
@@ -358,14 +548,17 @@ export class ReplicaService {
     return copy;
   }
 
-  private takeEvent(db: WriteDb, r: EventRecord, keys: ReturnType<typeof signingKeysInForce>, tally: { applied: number; unchanged: number }): void {
+  private takeEvent(db: WriteDb, r: EventRecord, keys: ReturnType<typeof signingKeysInForce>, tally: Tally): void {
     const uid = uidBytes(r.id);
     if (hasEvent(db, uid)) {
       tally.unchanged++;
       return;
     }
+    const actorId = this.localId(db, 'users', r.actor, 'a user');
+    const actor = actorId === null ? undefined : getUser(db, actorId);
+    if (!actor || actor.disabled_at !== null) throw tampered('is an event by a user who is disabled here, or nobody');
     appendReceivedEvent(db, {
-      uid, at: r.at, actor_id: this.localId(db, 'users', r.actor, 'a user'), action: r.action, subject: r.subject,
+      uid, at: r.at, actor_id: actorId, action: r.action, subject: r.subject,
       entry_id: this.localId(db, 'entries', r.entry, 'an entry'), customer_id: this.localId(db, 'customers', r.customer, 'a customer'),
       group_id: this.localId(db, 'access_groups', r.group, 'an access group'), sealed_detail: r.sealedDetail === null ? null : bin(r.sealedDetail),
       device_id: r.device === null ? null : bin(r.device), device_prev: r.devicePrev === null ? null : bin(r.devicePrev),
@@ -382,7 +575,7 @@ interface OpenedIncoming {
 
 const COPY_SUFFIX = ' (conflict copy)';
 
-function entryRowOf(row: EntryReplicaRow): EntryRow {
+function entryRowOf(row: Omit<EntryReplicaRow, 'group_uid' | 'deleted_at' | 'seq'> & Partial<Pick<EntryReplicaRow, 'group_uid' | 'deleted_at' | 'seq'>>): EntryRow {
   return {
     id: row.id, uid: row.uid, revision: row.revision, customer_id: row.customer_id, group_id: row.group_id, key_version: row.key_version, lookup: row.lookup,
     sealed_summary: row.sealed_summary, sealed_details: row.sealed_details, created_at: row.created_at, updated_at: row.updated_at, customer_uid: row.customer_uid,

@@ -14,7 +14,7 @@ import { CrewvaultError } from '../../shared/errors';
 import type { ReadDb, WriteDb } from './db';
 import { newUid, uidText } from './ids';
 import { certificateBytes, signatureValid, signBytes, type Signer } from './signing';
-import { deviceId, listSigningKeys, type SigningKeyRow } from './store-signing';
+import { deviceId, listSigningKeys, thisDeviceId, type SigningKeyRow } from './store-signing';
 import type { StoredRef } from './keys';
 import { getMeta, setMeta } from './store-meta';
 
@@ -63,7 +63,9 @@ export type AnchorCheck = { readonly ok: true; readonly anchoredRow: number } | 
  * Also fails while the log holds an `audit.anchor_broken` row: a broken anchor stays reported.
  */
 export function checkAuditAnchor(db: ReadDb, key: Buffer, required: boolean): AnchorCheck {
-  const recorded = db.prepare<[], { id: number }>("SELECT id FROM audit_log WHERE action = 'audit.anchor_broken' ORDER BY id LIMIT 1").get();
+  // This desktop's findings only: another replica's, received with its events, are about its own file.
+  const device = thisDeviceId(db) ?? Buffer.alloc(0);
+  const recorded = db.prepare<[Buffer], { id: number }>("SELECT id FROM audit_log WHERE action = 'audit.anchor_broken' AND (device_id IS NULL OR device_id = ?) ORDER BY id LIMIT 1").get(device);
   const anchor = getMeta(db, ANCHOR_KEY);
   if (anchor === undefined) return required ? { ok: false, fresh: true, reason: 'the keyed anchor was removed' } : { ok: true, anchoredRow: 0 };
   const match = /^(\d+):([0-9a-f]{64})$/.exec(anchor);
@@ -225,11 +227,18 @@ export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: Rea
 }
 
 /**
- * `userId`'s newest signed sign-in row, and whether its signature holds under a key of theirs
- * in force (key-pins.ts reads the record it names).
+ * `userId`'s newest signed sign-in row written on one of `devices` (in that order of
+ * preference: the first device that has one), or on any device for 'any'; and whether its
+ * signature holds under a key of theirs in force (key-pins.ts reads the record it names).
+ * A replica holds other desktops' sign-in rows too, each naming their own file's record.
  */
-export function lastSignedSignIn(db: ReadDb, userId: number): { readonly row: StoredRef & { readonly sealed_detail: Buffer | null }; readonly valid: boolean } | undefined {
-  const row = db.prepare<[number], AuditRow & SignedColumns>("SELECT * FROM audit_log WHERE actor_id = ? AND action = 'signin.ok' AND signature IS NOT NULL ORDER BY id DESC LIMIT 1").get(userId);
+export function lastSignedSignIn(db: ReadDb, userId: number, devices: readonly Buffer[] | 'any'): { readonly row: StoredRef & { readonly sealed_detail: Buffer | null }; readonly valid: boolean } | undefined {
+  const newest = (device: Buffer | undefined): (AuditRow & SignedColumns) | undefined => (device === undefined
+    ? db.prepare<[number], AuditRow & SignedColumns>("SELECT * FROM audit_log WHERE actor_id = ? AND action = 'signin.ok' AND signature IS NOT NULL ORDER BY id DESC LIMIT 1").get(userId)
+    : db.prepare<[number, Buffer], AuditRow & SignedColumns>("SELECT * FROM audit_log WHERE actor_id = ? AND action = 'signin.ok' AND signature IS NOT NULL AND device_id = ? ORDER BY id DESC LIMIT 1").get(userId, device));
+  let row: (AuditRow & SignedColumns) | undefined;
+  if (devices === 'any') row = newest(undefined);
+  else for (const device of devices) if (!row) row = newest(device);
   if (!row || row.signature === null) return undefined;
   const key = row.signer_key_id === null ? undefined : signingKeysInForce(db).get(row.signer_key_id);
   const valid = key !== undefined && key.user_id === userId && signatureValid(key.public_key, eventBytes(row, uidsFrom(db)), row.signature);

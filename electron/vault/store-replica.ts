@@ -78,9 +78,11 @@ export interface EntryReplicaRow {
   readonly created_at: number;
   readonly updated_at: number;
   readonly deleted_at: number | null;
+  /** The vault sequence of its last write. */
+  readonly seq: number;
 }
 
-const ENTRY = `SELECT e.id, e.uid, e.revision, e.customer_id, e.group_id, c.uid AS customer_uid, g.uid AS group_uid, e.key_version, e.lookup,
+const ENTRY = `SELECT e.id, e.uid, e.revision, e.seq, e.customer_id, e.group_id, c.uid AS customer_uid, g.uid AS group_uid, e.key_version, e.lookup,
   e.sealed_summary, e.sealed_details, e.created_at, e.updated_at, e.deleted_at
   FROM entries e JOIN customers c ON c.id = e.customer_id JOIN access_groups g ON g.id = e.group_id`;
 
@@ -93,7 +95,7 @@ export function entryByUid(db: ReadDb, uid: Buffer): EntryReplicaRow | undefined
   return db.prepare<[Buffer], EntryReplicaRow>(`${ENTRY} WHERE e.uid = ?`).get(uid);
 }
 
-export type EntryReplicaWrite = Omit<EntryReplicaRow, 'id' | 'revision' | 'customer_uid' | 'group_uid'>;
+export type EntryReplicaWrite = Omit<EntryReplicaRow, 'id' | 'revision' | 'customer_uid' | 'group_uid' | 'seq'>;
 
 export function insertReplicaEntry(db: WriteDb, row: EntryReplicaWrite): number {
   return Number(db.prepare(`INSERT INTO entries (uid, customer_id, group_id, key_version, lookup, sealed_summary, sealed_details, created_at, updated_at, deleted_at)
@@ -140,11 +142,6 @@ export interface EventReplicaRow {
   readonly device_prev: Buffer | null;
   readonly signer_uid: Buffer | null;
   readonly signature: Buffer | null;
-}
-
-/** This desktop's device id (store-signing.ts deviceId makes it on first write; none yet: no event was written here). */
-export function thisDeviceId(db: ReadDb): Buffer | undefined {
-  return db.prepare<[], { device_id: Buffer }>('SELECT device_id FROM this_device WHERE id = 1').get()?.device_id;
 }
 
 /** Events written here (this device's): those from elsewhere are the other replicas' to send. */

@@ -62,6 +62,11 @@ export function deviceId(db: WriteDb): Buffer {
   return made;
 }
 
+/** This desktop's device id as it is (none yet: no signed event was written here). */
+export function thisDeviceId(db: ReadDb): Buffer | undefined {
+  return db.prepare<[], { device_id: Buffer }>('SELECT device_id FROM this_device WHERE id = 1').get()?.device_id;
+}
+
 /** A new device id (a vault restored or copied onto another desktop is another device). */
 export function renewDeviceId(db: WriteDb): void {
   db.prepare('DELETE FROM this_device').run();

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import type { UserView } from '../../shared/model';
 import { deriveKek, importPrivateKey, indexKey, newKdfParams, open, publicKeyOf, randomKey, seal, sealedByRowId, type KdfParams } from './crypto';
-import { checkAndPinSigningKeys, recordDetail, recordOf } from './key-pins';
+import { checkAndPinSigningKeys, recordDetail, recordDevice, recordOf } from './key-pins';
+import { thisDeviceId } from './store-signing';
 import { resealOwnWraps } from './own-wraps';
 import { checkpoint, createVaultFile, openVaultFile, VAULT_FORMAT, withWrite, type ReadDb } from './db';
 import { contexts, DIRECTORY_WRAP_ANCHORED, KeyRing, type StoredRef } from './keys';
@@ -103,8 +104,14 @@ export async function createVault(file: string, options: CreateVaultOptions): Pr
  * sign-in since the record was introduced), 'unreadable' when that row does not hold — either
  * way compared with the record now in the file.
  */
-function lastRecordOf(db: ReadDb, ring: KeyRing, user: StoredRef): string | null {
-  const last = lastSignedSignIn(db, user.id);
+function lastRecordOf(db: ReadDb, ring: KeyRing, user: StoredRef, pinKey: Buffer): string | null {
+  // The row this desktop's last sign-in wrote, else the one on the device the record says wrote
+  // it (a device id renewed since, or changed by someone editing the file); a record from before
+  // devices were named: the newest of any device.
+  const named = recordDevice(db, pinKey, user);
+  const here = thisDeviceId(db);
+  const devices = named === null ? 'any' : [here, named ?? undefined].filter((d): d is Buffer => d !== undefined);
+  const last = lastSignedSignIn(db, user.id, devices);
   if (!last) return null;
   if (!last.valid || !last.row.sealed_detail) return last.valid ? null : 'unreadable';
   const detail = openAuditDetail(db, ring, last.row, last.row.sealed_detail);
@@ -243,7 +250,7 @@ export class Vault {
       const anchored = checkAuditAnchor(w, ring.auditKey, anyDirectoryWrapAtLeast(w, DIRECTORY_WRAP_ANCHORED));
       // Someone's signing key replaced or removed since this person last saw it is the same
       // finding as a rewritten log: recorded once, and reported by every later check.
-      const pins = checkAndPinSigningKeys(w, pinKey, row, lastRecordOf(w, ring, row));
+      const pins = checkAndPinSigningKeys(w, pinKey, row, lastRecordOf(w, ring, row, pinKey));
       ring.keysSeen = pins.seen;
       const found: AnchorCheck = !anchored.ok || pins.ok ? anchored : { ok: false, fresh: true, reason: pins.reason };
       if (wrappedDirectory.key_version < DIRECTORY_WRAP_ANCHORED) {

@@ -2,7 +2,8 @@
  * [Note: replica records] What one replica of a vault hands another (and, with team sync, the
  * server stores and relays): shared objects as records named by global id, their sealed parts
  * as base64url, with the revision they are at and the `base` revision their writer had last
- * agreed with the others (0: an object new to them). Nothing here is plaintext that the vault
+ * agreed with the others (0: an object new to them); an entry or customer record is signed by
+ * the person who sent it, and an event by its author. Nothing here is plaintext that the vault
  * file does not already hold in plain (ids, revisions, times, actions, user names of events);
  * every name, title, secret and detail stays sealed under keys the server never holds.
  *
@@ -17,8 +18,10 @@ export const REPLICA_FORMAT = 1;
 
 /** A global id as text: 8-4-4-4-12 lower-case hex (electron/vault/ids.ts uidText). */
 const uid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'not a global id');
-/** Sealed or binary bytes, base64url without padding; a sealed entry half is a few KiB at most. */
-const bytes = z.string().max(262_144).regex(/^[A-Za-z0-9_-]*$/, 'not base64url');
+/** Sealed or binary bytes, base64url without padding; a sealed entry half (notes 20,000 characters at most) stays well under this. */
+const bytes = z.string().max(131_072).regex(/^[A-Za-z0-9_-]*$/, 'not base64url');
+/** Who sent a record and vouches for it: their user, their signing key, their Ed25519 signature over recordSigningText. */
+const signed = { author: uid, signerKey: uid, signature: bytes };
 const millis = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const revision = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const base = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -31,6 +34,7 @@ export const customerRecordSchema = z.strictObject({
   sealedName: bytes,
   nameIndex: bytes,
   createdAt: millis,
+  ...signed,
 });
 
 export const entryRecordSchema = z.strictObject({
@@ -48,7 +52,8 @@ export const entryRecordSchema = z.strictObject({
   updatedAt: millis,
   /** A tombstone: deleted then, nothing sealed kept. */
   deletedAt: millis.nullable(),
-});
+  ...signed,
+}).refine((r) => r.deletedAt === null || (r.lookup === '' && r.sealedSummary === '' && r.sealedDetails === ''), 'a tombstone keeps nothing sealed');
 
 /** Signing keys never change once made (schema 11): a record is the key, once. */
 export const signingKeyRecordSchema = z.strictObject({
@@ -80,13 +85,28 @@ export const eventRecordSchema = z.strictObject({
   signature: bytes.nullable(),
 });
 
-export const replicaRecordSchema = z.discriminatedUnion('kind', [customerRecordSchema, entryRecordSchema, signingKeyRecordSchema, eventRecordSchema]);
+export const replicaRecordSchema = z.union([customerRecordSchema, entryRecordSchema, signingKeyRecordSchema, eventRecordSchema]);
 
 export type CustomerRecord = z.infer<typeof customerRecordSchema>;
 export type EntryRecord = z.infer<typeof entryRecordSchema>;
 export type SigningKeyRecord = z.infer<typeof signingKeyRecordSchema>;
 export type EventRecord = z.infer<typeof eventRecordSchema>;
 export type ReplicaRecord = z.infer<typeof replicaRecordSchema>;
+
+/**
+ * What the sender of an entry or customer record signs: every field but the signature, in a
+ * fixed order, so a relay can neither change a revision, a base, a group or a tombstone nor
+ * pass one sender's record off as another's.
+ */
+export function recordSigningText(record: Omit<CustomerRecord, 'signature'> | Omit<EntryRecord, 'signature'>): string {
+  if (record.kind === 'customer') {
+    return JSON.stringify(['crewvault/v1 replica record', record.kind, record.id, record.revision, record.base, record.sealedName, record.nameIndex, record.createdAt, record.author, record.signerKey]);
+  }
+  return JSON.stringify([
+    'crewvault/v1 replica record', record.kind, record.id, record.revision, record.base, record.customer, record.group, record.keyVersion, record.lookup,
+    record.sealedSummary, record.sealedDetails, record.createdAt, record.updatedAt, record.deletedAt, record.author, record.signerKey,
+  ]);
+}
 
 /** The most records one batch carries (a first sync of a large vault comes in several). */
 export const MAX_BATCH_RECORDS = 20_000;

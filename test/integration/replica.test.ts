@@ -52,7 +52,7 @@ async function twoDesktops() {
   const b = await Vault.open(copy, clock).signIn(OWNER, PASSWORD);
   a.replica.agreeAll();
   b.replica.agreeAll();
-  return { a, b, clock };
+  return { a, b, clock, files: [file, copy] as const };
 }
 
 /** A's changes to B, acknowledged on A as delivered. */
@@ -78,7 +78,7 @@ describe('replica records between two desktops', () => {
     expect(out.batch.records.filter((r) => r.kind === 'customer' || r.kind === 'entry').map((r) => r.kind).sort()).toEqual(['customer', 'entry', 'entry', 'entry']);
     const events = out.batch.records.filter((r) => r.kind === 'event');
     expect(events.map((r) => r.action)).toEqual(expect.arrayContaining(['entry.create', 'entry.edit', 'entry.delete']));
-    expect(outcome).toMatchObject({ applied: 4 + 1 + 3, conflictCopies: [] }); // 4 records, A's sign-in and 3 changes
+    expect(outcome).toMatchObject({ applied: 4 + 3, conflictCopies: [] }); // 4 records and the 3 changes' events
     expect(outcome.applied + outcome.unchanged).toBe(out.batch.records.length);
     expect(titles(b)).toEqual(titles(a));
     expect(titles(b)).toContain('Globex/Domain admin');
@@ -154,7 +154,7 @@ describe('replica records between two desktops', () => {
     for (const used of [usedOnA, ...usedOnB]) expect(nextOnA).not.toBe(used);
   });
 
-  it('refuse a batch that does not open, is not signed by its author, or is of another vault, changing nothing', async () => {
+  it('refuse a batch a relay changed, that is not signed by its sender, or is of another vault, changing nothing', async () => {
     const { a, b, clock } = await twoDesktops();
     a.createEntry({ customer: 'Acme', title: 'New', password: 'n-pw' });
     const out = a.replica.outgoing();
@@ -172,7 +172,12 @@ describe('replica records between two desktops', () => {
       ['an event without its signature', tamper((batch) => ({ ...batch, records: batch.records.map((r) => (r.kind === 'event' ? { ...r, signature: null } : r)) })), 'VAULT_TAMPERED'],
       ['another vault', tamper((batch) => ({ ...batch, vault: '0'.repeat(32) })), 'INVALID_INPUT'],
       ['not a batch', { format: 1, vault: 'x', records: [{ kind: 'entry', id: 'nope' }] }, 'INVALID_INPUT'],
-      ['a group this vault lacks', tamper((batch) => ({ ...batch, records: batch.records.map((r) => (r.kind === 'entry' ? { ...r, group: '01890000-0000-7000-8000-000000000000' } : r)) })), 'CONFLICT'],
+      ['a record moved to another group by the relay', tamper((batch) => ({ ...batch, records: batch.records.map((r) => (r.kind === 'entry' ? { ...r, group: '01890000-0000-7000-8000-000000000000' } : r)) })), 'VAULT_TAMPERED'],
+      ['a revision raised by the relay', tamper((batch) => ({ ...batch, records: batch.records.map((r) => (r.kind === 'entry' ? { ...r, revision: r.revision + 5 } : r)) })), 'VAULT_TAMPERED'],
+      ['a record made a tombstone by the relay', tamper((batch) => ({ ...batch, records: batch.records.map((r) => (r.kind === 'entry' ? { ...r, deletedAt: 1, lookup: '', sealedSummary: '', sealedDetails: '' } : r)) })), 'VAULT_TAMPERED'],
+      ['a tombstone that keeps something sealed', tamper((batch) => ({ ...batch, records: batch.records.map((r) => (r.kind === 'entry' ? { ...r, deletedAt: 1 } : r)) })), 'INVALID_INPUT'],
+      ['an object twice in one batch', tamper((batch) => ({ ...batch, records: [...batch.records, ...batch.records.filter((r) => r.kind === 'entry')] })), 'INVALID_INPUT'],
+      ['a record passed off as another sender\'s', tamper((batch) => ({ ...batch, records: batch.records.map((r) => (r.kind === 'entry' ? { ...r, author: '01890000-0000-7000-8000-000000000001' } : r)) })), 'CONFLICT'],
     ];
     for (const [what, batch, code] of cases) {
       expect(() => b.replica.apply(batch), what).toThrow(expect.objectContaining({ code }));
@@ -184,5 +189,100 @@ describe('replica records between two desktops', () => {
     clock.advance(1);
     expect(b.replica.apply(wire(out)).applied).toBeGreaterThan(0);
     expect(titles(b)).toContain('Acme/New');
+  });
+
+  it('ignore an older record played again: no rollback, no undelete, no copy', async () => {
+    const { a, b } = await twoDesktops();
+    const fw = a.resolvePath('Acme/Firewall');
+    a.updateEntry(fw.id, { password: 'fw-2' }, fw.revision);
+    const first = deliver(a, b).out;
+    const again = a.resolvePath('Acme/Firewall');
+    a.deleteEntry(again.id, again.revision);
+    deliver(a, b);
+    expect(titles(b)).not.toContain('Acme/Firewall');
+    // B edits something of its own, then the first batch comes again.
+    const router = b.resolvePath('Initech/Router');
+    b.updateEntry(router.id, { password: 'rt-b' }, router.revision);
+    const replay = b.replica.apply(wire(first));
+    expect(replay).toMatchObject({ applied: 0, conflictCopies: [] });
+    expect(titles(b)).not.toContain('Acme/Firewall');
+    expect(b.revealPassword(idOf(b, 'Initech/Router'))).toBe('rt-b');
+  });
+
+  it('send only what the person syncing may vouch for; the rest waits for someone who may', async () => {
+    const clock = manualClock();
+    const { file, session: owner } = await newVault(clock);
+    const secret = owner.team.createGroup('Secret');
+    owner.createEntry({ customer: 'Acme', title: 'Vault root', password: 'root-1', groupId: secret.id });
+    await owner.createUser('tom', 'technician', 'tom one-time password 1');
+    owner.close();
+    // Tom's first sign-in makes his signing key; the copy is made after it, so both desktops have it.
+    (await Vault.open(file, clock).signIn('tom', 'tom one-time password 1')).close();
+    const copy = path.join(tempFolder(), 'desktop-b.crewvault');
+    copyFileSync(file, copy);
+    const a = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
+    const b = await Vault.open(copy, clock).signIn(OWNER, PASSWORD);
+    a.replica.agreeAll();
+    b.replica.agreeAll();
+    const root = a.resolvePath('Acme/Vault root');
+    a.updateEntry(root.id, { password: 'root-2' }, root.revision);
+    a.lock();
+    // Tom (not in Secret) syncs desktop A: the owner's change is not his to vouch for.
+    const tom = await Vault.open(file, clock).signIn('tom', 'tom one-time password 1');
+    const byTom = tom.replica.outgoing();
+    expect(byTom.batch.records.filter((r) => r.kind === 'entry')).toEqual([]);
+    tom.replica.markSent(byTom);
+    tom.lock();
+    // The owner's own sync sends it after all.
+    const ownerAgain = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
+    const byOwner = ownerAgain.replica.outgoing();
+    expect(byOwner.batch.records.filter((r) => r.kind === 'entry').length).toBe(1);
+    b.replica.apply(wire(byOwner));
+    expect(b.revealPassword(idOf(b, 'Acme/Vault root'))).toBe('root-2');
+  });
+
+  it('need a group this vault has, and a signing key an owner vouched for (users and their first keys travel with the team server)', async () => {
+    const { a, b } = await twoDesktops();
+    const group = a.team.createGroup('Made on A');
+    a.createEntry({ customer: 'Acme', title: 'In the new group', password: 'x', groupId: group.id });
+    expect(() => b.replica.apply(wire(a.replica.outgoing()))).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+  });
+
+  it('refuse a signing key that introduces itself from elsewhere (a relay or member could plant one to speak for someone)', async () => {
+    const clock = manualClock();
+    const { file, session: owner } = await newVault(clock);
+    await owner.createUser('una', 'technician', 'una one-time password 1');
+    owner.close();
+    const copy = path.join(tempFolder(), 'desktop-b.crewvault');
+    copyFileSync(file, copy);
+    const a = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
+    const b = await Vault.open(copy, clock).signIn(OWNER, PASSWORD);
+    a.replica.agreeAll();
+    b.replica.agreeAll();
+    a.lock();
+    // Una's first sign-in anywhere is on A: her key vouches for itself there, and only there.
+    const una = await Vault.open(file, clock).signIn('una', 'una one-time password 1');
+    const out = una.replica.outgoing();
+    expect(out.batch.records.some((r) => r.kind === 'signing_key')).toBe(true);
+    const before = b.auditLog().length;
+    expect(() => b.replica.apply(wire(out))).toThrow(/no owner vouched for/);
+    expect(b.auditLog().length).toBe(before);
+    expect(b.verifyAuditLog().chain).toMatchObject({ ok: true });
+  });
+
+  it('raise no false alarm when someone signs in again on a desktop that took in another\'s sign-ins', async () => {
+    const { a, b, clock, files } = await twoDesktops();
+    deliver(a, b);
+    deliver(b, a);
+    clock.advance(60_000);
+    a.lock();
+    b.lock();
+    const again = await Promise.all(files.map((file) => Vault.open(file, clock).signIn(OWNER, PASSWORD)));
+    for (const session of again) expect(session.auditAnchorAtSignIn).toMatchObject({ ok: true });
+  });
+
+  it('mark everything agreed only on a fresh copy (it would lose what was not sent)', async () => {
+    const { a } = await twoDesktops();
+    expect(() => a.replica.agreeAll()).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
   });
 });
