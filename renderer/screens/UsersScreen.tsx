@@ -1,6 +1,7 @@
 /**
  * Users for owners and admins, in two tabs: "Users and roles" (add with a one-time password,
  * change a role, disable, reset a password, define a role) and "Two-step sign-in" (MfaAdmin).
+ * A role change is confirmed first, saying in words what the person gains and loses.
  */
 import { useCallback, useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { RoleView, UserAdminView } from '../../shared/model';
@@ -9,9 +10,13 @@ import type { Connection } from '../client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { useCall } from '../hooks/useCall';
 import { generatePassword } from '../password';
+import { inWords, permissionChange } from '../permission-words';
 import { MfaAdmin } from './MfaAdmin';
 
-type Pending = { kind: 'disable'; user: UserAdminView } | { kind: 'reset'; user: UserAdminView; password: string };
+type Pending =
+  | { kind: 'disable'; user: UserAdminView }
+  | { kind: 'reset'; user: UserAdminView; password: string }
+  | { kind: 'role'; user: UserAdminView; role: Role };
 
 type Tab = 'people' | 'mfa';
 const TABS: ReadonlyArray<{ tab: Tab; label: string }> = [
@@ -122,6 +127,7 @@ function UsersAndRoles({ connection, me, roles, onRolesChanged }: UsersAndRolesP
 
   async function confirm(p: Pending) {
     setPending(null);
+    if (p.kind === 'role') return setUserRole(p.user, p.role);
     const done = p.kind === 'disable' ? await call(api.users.disable({ username: p.user.name }), fail) : await call(api.users.resetPassword({ username: p.user.name, password: p.password }), fail);
     if (!done) return;
     setMessage({ error: false, text: p.kind === 'disable' ? `${p.user.name} is disabled; the groups they held have new keys.` : `${p.user.name}'s one-time password, shown once: ${p.password}` });
@@ -140,7 +146,7 @@ function UsersAndRoles({ connection, me, roles, onRolesChanged }: UsersAndRolesP
               <tr key={u.id}>
                 <td>{u.name}</td>
                 <td>
-                  <select aria-label={`Role of ${u.name}`} value={u.role} disabled={u.disabled} onChange={(e) => void setUserRole(u, e.target.value)}>
+                  <select aria-label={`Role of ${u.name}`} value={u.role} disabled={u.disabled} onChange={(e) => setPending({ kind: 'role', user: u, role: e.target.value })}>
                     {roles.map((r) => <option key={r.name} value={r.name}>{r.name.replace('_', ' ')}</option>)}
                   </select>
                 </td>
@@ -171,7 +177,7 @@ function UsersAndRoles({ connection, me, roles, onRolesChanged }: UsersAndRolesP
       <table className="table">
         <caption className="sr-only">Roles and what they allow</caption>
         <thead><tr><th scope="col">Role</th><th scope="col">Permissions</th><th scope="col">Keys</th></tr></thead>
-        <tbody>{roles.map((r) => <tr key={r.name}><td>{r.name.replace('_', ' ')}{r.builtIn ? '' : ' (custom)'}</td><td className="small">{r.permissions.join(', ')}</td><td className="small">{keyHoldingNote(r.permissions)}</td></tr>)}</tbody>
+        <tbody>{roles.map((r) => <tr key={r.name}><td>{r.name.replace('_', ' ')}{r.builtIn ? '' : ' (custom)'}</td><td className="small">{inWords(r.permissions)}</td><td className="small">{keyHoldingNote(r.permissions)}</td></tr>)}</tbody>
       </table>
       <form onSubmit={(e) => void defineRole(e)} className="stack">
         <label>
@@ -188,7 +194,23 @@ function UsersAndRoles({ connection, me, roles, onRolesChanged }: UsersAndRolesP
         </fieldset>
         <button type="submit">Define role</button>
       </form>
-      {pending && (
+      {pending?.kind === 'role' && (() => {
+        const permissionsOf = (name: Role) => roles.find((r) => r.name === name)?.permissions ?? [];
+        const { gains, losses } = permissionChange(permissionsOf(pending.user.role), permissionsOf(pending.role));
+        return (
+          <ConfirmDialog
+            title={`Make ${pending.user.name} ${pending.role.replace('_', ' ')}?`}
+            confirmLabel="Change role"
+            onCancel={() => setPending(null)}
+            onConfirm={() => void confirm(pending)}
+          >
+            <p>{pending.user.name} is {pending.user.role.replace('_', ' ')} now.</p>
+            {gains.length > 0 && <p>They will be able to {inWords(gains)}.</p>}
+            {losses.length > 0 && <p>They will no longer {inWords(losses)}.</p>}
+          </ConfirmDialog>
+        );
+      })()}
+      {pending && pending.kind !== 'role' && (
         <ConfirmDialog
           title={pending.kind === 'disable' ? `Disable ${pending.user.name}?` : `Reset ${pending.user.name}'s password?`}
           confirmLabel={pending.kind === 'disable' ? 'Disable user' : 'Reset password'}

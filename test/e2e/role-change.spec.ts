@@ -1,0 +1,35 @@
+/**
+ * Changing someone's role on the Users screen (issue #11) asks first and says in words what
+ * they gain and lose; Cancel changes nothing. Checked by axe in both themes.
+ */
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test } from './fixtures';
+import { addUser } from './mfa-helpers';
+
+test('a role change is confirmed first, with what it gives and takes in words', async ({ vaultPage: page }) => {
+  await addUser(page, 'tom', 'technician');
+  const role = page.getByLabel('Role of tom');
+  await expect(role).toHaveValue('technician');
+
+  await role.selectOption('team_lead');
+  const confirm = page.getByRole('dialog', { name: 'Make tom team lead?' });
+  await expect(confirm).toContainText('tom is technician now.');
+  await expect(confirm).toContainText('They will be able to manage access groups.');
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+  }
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await expect(confirm).toBeHidden();
+  await expect(role).toHaveValue('technician');
+
+  await role.selectOption('auditor');
+  const demote = page.getByRole('dialog', { name: 'Make tom auditor?' });
+  await expect(demote).toContainText('They will no longer reveal and copy passwords, see one-time codes, reveal OTP secret keys, add entries, edit entries, delete entries.');
+  await demote.getByRole('button', { name: 'Change role' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'tom is now auditor.' })).toBeVisible();
+  await expect(role).toHaveValue('auditor');
+  // The roles table says permissions in words too.
+  await expect(page.getByRole('table', { name: 'Roles and what they allow' }).getByRole('row', { name: /^auditor/ })).toContainText('see entries, read the audit log');
+});
