@@ -148,7 +148,9 @@ export class Router {
     }
     if (access === 'public') return session;
     if (!session) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
-    admitSession(session, method === 'session.changePassword' ? 'change-password' : 'anything', WORDS);
+    // clipboard.copy copies only text the page already shows (recovery codes just made at a
+    // required setup, before a one-time password is replaced): no more than changing it reveals.
+    admitSession(session, method === 'session.changePassword' || method === 'clipboard.copy' ? 'change-password' : 'anything', WORDS);
     if (access !== 'session' && !session.permissions().includes(access)) {
       throw new CrewvaultError('FORBIDDEN', `Your role may not do this (needs permission ${access}).`);
     }

@@ -66,7 +66,7 @@ export function App({ connection }: { connection: Connection }) {
   function screen(): ReactNode {
     if (error) return <main className="centered"><p role="alert" className="error">{error}</p></main>;
     if (!state) return <main className="centered"><p aria-busy="true">Opening Crewvault…</p></main>;
-    if (state.pending) return <SecondStepScreen api={api} state={state} onDone={(s, ended) => { if (ended) setNotice(ended); setState(s); }} />;
+    if (state.pending) return <SecondStepScreen api={api} transport={connection.transport} state={state} onDone={(s, ended) => { if (ended) setNotice(ended); setState(s); }} />;
     if (!state.user) return <SignInScreen api={api} state={state} notice={notice} onSignedIn={(s) => { setNotice(null); setPage('vault'); setState(s); }} />;
     if (state.mustChangePassword) {
       return (

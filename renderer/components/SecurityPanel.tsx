@@ -5,52 +5,13 @@
  * for a second phone (after the password or a fresh code), new recovery codes, or turning it
  * off where the policy allows.
  */
-import QRCode from 'qrcode';
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
 import type { MfaStatus } from '../../shared/api/contract';
 import type { Transport } from '../client';
 import { useCall } from '../hooks/useCall';
-import { useCopyText } from '../hooks/useCopy';
+import { KeyDisplay, RecoveryCodes } from './AuthenticatorSetup';
 import { TrustedDevices } from './TrustedDevices';
-
-function RecoveryCodes({ api, transport, codes }: { api: CrewvaultApi; transport: Transport; codes: readonly string[] }) {
-  const [note, setNote] = useState<string | null>(null);
-  const copyText = useCopyText(api, transport);
-  function save() {
-    const url = URL.createObjectURL(new Blob([`Crewvault recovery codes (each works once)\r\n\r\n${codes.join('\r\n')}\r\n`], { type: 'text/plain' }));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = 'crewvault-recovery-codes.txt';
-    link.click();
-    URL.revokeObjectURL(url);
-  }
-  return (
-    <div>
-      <p>Recovery codes — each works once in place of a code from your app. They are not shown again.</p>
-      <ul className="mono plain" aria-label="Recovery codes">{codes.map((c) => <li key={c}>{c}</li>)}</ul>
-      <div className="row">
-        <button type="button" onClick={() => void copyText(codes.join('\n'), setNote)}>Copy</button>
-        <button type="button" onClick={save}>Save as text file</button>
-        {note && <span role="status" className="muted small">{note}</span>}
-      </div>
-    </div>
-  );
-}
-
-/** The key as a QR code drawn in the page, and as text in groups of four. */
-function KeyDisplay({ setup }: { setup: { secret: string; uri: string } }) {
-  const canvas = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    if (canvas.current) void QRCode.toCanvas(canvas.current, setup.uri, { width: 220, margin: 2 });
-  }, [setup]);
-  return (
-    <>
-      <canvas ref={canvas} aria-label="QR code for your authenticator app" role="img" />
-      <p className="mono" aria-label="Secret key">{setup.secret}</p>
-    </>
-  );
-}
 
 /** A fresh proof: six digits are taken as a code from the app, anything else as the password. */
 type Proof = { code: string } | { password: string };

@@ -2,16 +2,20 @@
  * The second sign-in step, after a right password: an authentication code from the app (or a
  * recovery code, or an admin's emergency code), with "Trust this computer" where the vault and
  * the OS keychain allow it; or, where the policy requires it and none is
- * set up yet, setting up an authenticator — the key as text in groups of four and its
- * otpauth URI, one code to confirm, then the recovery codes shown once.
+ * set up yet, setting up an authenticator exactly as the Two-step sign-in panel does (the QR
+ * code and the key in groups of four, one code to confirm, then the recovery codes shown once
+ * with Copy and Save). Either way "Cancel and sign out" goes back to the password.
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
 import type { SessionState } from '../../shared/api/contract';
+import type { Transport } from '../client';
+import { KeyDisplay, RecoveryCodes } from '../components/AuthenticatorSetup';
 import { useCall } from '../hooks/useCall';
 
 interface Props {
   readonly api: CrewvaultApi;
+  readonly transport: Transport;
   readonly state: SessionState;
   /** `notice`: why the attempt ended (too many wrong codes, too slow), for the password screen. */
   readonly onDone: (state: SessionState, notice?: string) => void;
@@ -20,7 +24,7 @@ interface Props {
 type Kind = 'code' | 'recoveryCode' | 'emergencyCode';
 const LABELS: Record<Kind, string> = { code: 'Authentication code', recoveryCode: 'Recovery code', emergencyCode: 'Emergency code' };
 
-export function SecondStepScreen({ api, state, onDone }: Props) {
+export function SecondStepScreen({ api, transport, state, onDone }: Props) {
   const [kind, setKind] = useState<Kind>('code');
   const [value, setValue] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -34,6 +38,11 @@ export function SecondStepScreen({ api, state, onDone }: Props) {
   useEffect(() => {
     if (enrolling) void call(api.mfa.begin({}), setError).then((begun) => begun && setEnrolment(begun));
   }, [api, call, enrolling]);
+
+  async function cancel() {
+    const reply = await api.session.lock({});
+    if (reply.ok) onDone(reply.value);
+  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -61,8 +70,7 @@ export function SecondStepScreen({ api, state, onDone }: Props) {
       <main className="centered">
         <div className="card sign-in">
           <h1>Recovery codes</h1>
-          <p>Each works once, in place of a code from your app. Keep them somewhere safe: they are not shown again.</p>
-          <ul className="mono plain" aria-label="Recovery codes">{recovery.codes.map((c) => <li key={c}>{c}</li>)}</ul>
+          <RecoveryCodes api={api} transport={transport} codes={recovery.codes} />
           <button type="button" onClick={() => onDone(recovery.next)}>I have saved them</button>
         </div>
       </main>
@@ -76,8 +84,7 @@ export function SecondStepScreen({ api, state, onDone }: Props) {
         {enrolling ? (
           <>
             <p>Your role requires an authenticator app. Add this key to it, then type the code it shows.</p>
-            {enrolment && <p className="mono" aria-label="Secret key">{enrolment.secret}</p>}
-            {enrolment && <p className="muted small mono">{enrolment.uri}</p>}
+            {enrolment && <KeyDisplay setup={enrolment} />}
           </>
         ) : (
           <div className="row wrap" role="radiogroup" aria-label="What to enter">
@@ -96,7 +103,10 @@ export function SecondStepScreen({ api, state, onDone }: Props) {
           </label>
         )}
         {error && <p role="alert" className="error">{error}</p>}
-        <button type="submit">{enrolling ? 'Verify and save' : 'Verify'}</button>
+        <div className="row wrap">
+          <button type="submit">{enrolling ? 'Verify and save' : 'Verify'}</button>
+          <button type="button" onClick={() => void cancel()}>Cancel and sign out</button>
+        </div>
         <p className="muted small">Signing in as {state.pending?.username}</p>
       </form>
     </main>
