@@ -4,7 +4,7 @@
  * (like serve-usage.ts). The format names are checked against the registry by a test
  * (test/integration/cli-import.test.ts), so this list cannot drift from what import reads.
  */
-export const IMPORT_FORMATS = ['aegis', '2fas', 'bitwarden', 'keepassxc-csv', '1password', 'ente', 'otpauth', 'csv', 'kdbx'] as const;
+export const IMPORT_FORMATS = ['aegis', '2fas', 'bitwarden', 'keepassxc-csv', '1password', 'ente', 'otpauth', 'csv', 'qr', 'kdbx'] as const;
 export const IMPORT_SUMMARY = 'import OTP keys and logins from another app\'s export, a file or stdin';
 export const IMPORT_USAGE = `crewvault import [--vault PATH] [--user NAME] [--format auto|FORMAT] FILE|- [--customer C] [--group GROUP] [--dry-run]
        crewvault import --format csv --map title=COLUMN[,otp=COLUMN,username=…] FILE …

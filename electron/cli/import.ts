@@ -9,6 +9,7 @@
  * nothing. An encrypted export's password is read like every other secret.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CrewvaultError } from '../../shared/errors';
 import { printable } from '../../shared/text';
@@ -17,10 +18,13 @@ import { UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 import { csvColumns, resolveCsvMapping } from '../../shared/import/mapped-csv';
 import { chooseImporter } from '../../shared/import/registry';
-import { CSV_TARGETS, type CsvMapping, type CsvTarget } from '../../shared/import/types';
+import { CSV_TARGETS, type CsvMapping, type CsvTarget, type ImportResult } from '../../shared/import/types';
+import { isPng } from '../import/png';
+import { readQrImages, type ImageFile } from '../import/qr-images';
 import { nodeImportCrypto } from '../import/crypto';
 import { IMPORTERS, MAX_IMPORT_BYTES, withoutBom } from '../import/registry';
 import { IMPORT_SUMMARY, IMPORT_USAGE } from './import-usage';
+import type { ImportOutcome } from '../vault/import-export';
 import type { VaultSession } from '../vault/service';
 
 /** The importers this CLI knows (electron/import/registry.ts, shared with the app's "Import…"). */
@@ -91,16 +95,75 @@ function parseMap(given: readonly string[]): CsvMapping {
   return mapping;
 }
 
-async function run(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
+function parseImportArgs(args: string[]) {
+  return parseArgs({
     args,
     options: { ...VAULT_OPTIONS, format: { type: 'string' }, customer: { type: 'string' }, group: { type: 'string' }, 'dry-run': { type: 'boolean' }, map: { type: 'string', multiple: true } },
     allowPositionals: true,
   });
+}
+
+/** The parsed options `run` hands on. */
+type ImportValues = ReturnType<typeof parseImportArgs>['values'];
+
+/**
+ * Several FILEs: the pages of a Google Authenticator export (or setup codes) as QR code
+ * images, read together so a multi-page export is joined and a missing page named. Each must
+ * be a PNG; all are read, and refused if one is not, before anyone signs in.
+ */
+async function runQrImages(files: readonly string[], format: string, values: ImportValues, io: CliIo): Promise<number> {
+  if (format !== 'auto' && format !== 'qr') throw new UsageError('several FILEs are read only as QR code images (--format qr)');
+  if (files.includes('-')) throw new UsageError('"-" cannot be one of several FILEs');
+  if (values.map) throw new UsageError('--map is for --format csv (a spreadsheet whose columns you name)');
+  const images: ImageFile[] = [];
+  for (const name of files) {
+    const bytes = await readImportFile(name);
+    if (!isPng(bytes)) throw new UsageError(`several FILEs are read only as QR code images (PNG), and ${name} is not one`);
+    images.push({ name: path.basename(name), bytes });
+  }
+  const read = readQrImages(images);
+  return report(await importInto(values, io, () => Promise.resolve(read)), values['dry-run'] === true, 'entries', io);
+}
+
+/** Signs in, reads (an encrypted export's password is asked after the person's), and hands it to the vault's import. */
+function importInto(values: ImportValues, io: CliIo, read: () => Promise<ImportResult>, warningsTo: CliIo = io): Promise<ImportOutcome> {
+  return withSession(values, io, async (session) => {
+    const groupId = targetGroup(session, values.group);
+    const result = await read();
+    for (const warning of result.warnings) warningsTo.err(`crewvault: warning: ${printable(warning, 300)}\n`);
+    return session.importEntries(result, { commit: values['dry-run'] !== true, groupId, ...(values.customer === undefined ? {} : { customer: values.customer }) });
+  });
+}
+
+/** What an import did (or would do): skipped entries in file order on stderr, one summary line. */
+function report(outcome: ImportOutcome, dryRun: boolean, units: 'lines' | 'entries', io: CliIo): number {
+  // In the order of the file: the importer's problems and the vault's come back apart.
+  const position = (where: string): number => Number(/\d+/.exec(where)?.[0] ?? 0);
+  const skippedLines = [
+    ...outcome.problems.map((p) => ({ at: position(p.where), line: `crewvault: skipped: ${p.where}: ${p.message}\n` })),
+    ...outcome.duplicates.map((p) => ({ at: position(p.where), line: `crewvault: duplicate: ${p.where}: ${p.message}\n` })),
+  ].sort((a, b) => a.at - b.at);
+  for (const { line } of skippedLines) io.err(line);
+  const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+  const unit = units === 'lines' ? ['line', 'lines'] as const : ['entry', 'entries'] as const;
+  const skipped = count(outcome.problems.length + outcome.duplicates.length, unit[0], unit[1]);
+  if (dryRun) {
+    const perCustomer = outcome.byCustomer.map((c) => `${c.customer} ${c.count}`).join(', ');
+    const total = outcome.byCustomer.reduce((n, c) => n + c.count, 0);
+    io.out(`Would import ${count(total, 'entry', 'entries')} into ${outcome.groupName}${perCustomer ? ` (${perCustomer})` : ''}; would skip ${skipped}. Nothing was written.\n`);
+  } else {
+    io.out(`Imported ${count(outcome.added.length, 'entry', 'entries')}; skipped ${skipped}.\n`);
+  }
+  return outcome.problems.length > 0 ? 1 : 0;
+}
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseImportArgs(args);
   const [file, ...rest] = positionals;
-  if (file === undefined || rest.length > 0) throw new UsageError('give exactly one FILE to import, or - for standard input');
+  if (file === undefined) throw new UsageError('give one FILE to import, or - for standard input (several only as QR code images)');
   const format = (values.format ?? 'auto').toLowerCase();
   if (format !== 'auto' && !IMPORTERS.some((i) => i.name === format)) throw new UsageError(`--format is auto or one of ${IMPORTERS.map((i) => i.name).join(', ')}`);
+  if (rest.length > 0) return runQrImages(positionals, format, values, io);
   let bytes: Uint8Array;
   let sessionIo = io;
   if (file === '-') {
@@ -139,33 +202,12 @@ async function run(args: string[], io: CliIo): Promise<number> {
   }
   const encrypted = importer.needsPassword(bytes);
   if (encrypted && file === '-') throw new UsageError('an encrypted export must be given as a FILE: its password is read from standard input');
-  const dryRun = values['dry-run'] === true;
-  const outcome = await withSession(values, sessionIo, async (session) => {
-    const groupId = targetGroup(session, values.group);
+  const outcome = await importInto(values, sessionIo, async () => {
     // The export's own password is read like every other secret, after the user's.
     const password = encrypted ? await sessionIo.readSecret('Export password: ') : undefined;
-    const read = await importer.read(bytes, { crypto: nodeImportCrypto, ...(password === undefined ? {} : { password }), ...(mapping ? { mapping } : {}) });
-    for (const warning of read.warnings) io.err(`crewvault: warning: ${printable(warning, 300)}\n`);
-    return session.importEntries(read, { commit: !dryRun, groupId, ...(values.customer === undefined ? {} : { customer: values.customer }) });
-  });
-  // In the order of the file: the importer's problems and the vault's come back apart.
-  const position = (where: string): number => Number(/\d+/.exec(where)?.[0] ?? 0);
-  const skippedLines = [
-    ...outcome.problems.map((p) => ({ at: position(p.where), line: `crewvault: skipped: ${p.where}: ${p.message}\n` })),
-    ...outcome.duplicates.map((p) => ({ at: position(p.where), line: `crewvault: duplicate: ${p.where}: ${p.message}\n` })),
-  ].sort((a, b) => a.at - b.at);
-  for (const { line } of skippedLines) io.err(line);
-  const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
-  const unit = importer.name === 'otpauth' ? ['line', 'lines'] as const : ['entry', 'entries'] as const;
-  const skipped = count(outcome.problems.length + outcome.duplicates.length, unit[0], unit[1]);
-  if (dryRun) {
-    const perCustomer = outcome.byCustomer.map((c) => `${c.customer} ${c.count}`).join(', ');
-    const total = outcome.byCustomer.reduce((n, c) => n + c.count, 0);
-    io.out(`Would import ${count(total, 'entry', 'entries')} into ${outcome.groupName}${perCustomer ? ` (${perCustomer})` : ''}; would skip ${skipped}. Nothing was written.\n`);
-  } else {
-    io.out(`Imported ${count(outcome.added.length, 'entry', 'entries')}; skipped ${skipped}.\n`);
-  }
-  return outcome.problems.length > 0 ? 1 : 0;
+    return importer.read(bytes, { crypto: nodeImportCrypto, ...(password === undefined ? {} : { password }), ...(mapping ? { mapping } : {}) });
+  }, io);
+  return report(outcome, values['dry-run'] === true, importer.name === 'otpauth' ? 'lines' : 'entries', io);
 }
 
 export const importCommand: CliCommand = { summary: IMPORT_SUMMARY, usage: USAGE, run };

@@ -8,6 +8,7 @@ import { SHARED_IMPORTERS } from '../../shared/import/registry';
 import type { Importer } from '../../shared/import/types';
 import { isKeePassDatabase } from './kdbx-signature';
 import { onePasswordImporter } from './onepassword';
+import { qrImageImporter } from './qr-images';
 
 const kdbxOnDemand: Importer = {
   name: 'kdbx',
@@ -17,8 +18,8 @@ const kdbxOnDemand: Importer = {
   read: async (data, options) => (await import('./kdbx')).kdbxImporter.read(data, options),
 };
 
-/** shared/import's list with its 1Password reader given the .1pux (ZIP) too, then .kdbx. */
-export const IMPORTERS: readonly Importer[] = [...SHARED_IMPORTERS.map((i) => (i.name === onePasswordImporter.name ? onePasswordImporter : i)), kdbxOnDemand];
+/** shared/import's list with its 1Password reader given the .1pux (ZIP) too, then QR images and .kdbx. */
+export const IMPORTERS: readonly Importer[] = [...SHARED_IMPORTERS.map((i) => (i.name === onePasswordImporter.name ? onePasswordImporter : i)), qrImageImporter, kdbxOnDemand];
 
 /** Far above any real export (a 100,000-entry .kdbx is about 20 MB); bounds memory. */
 export const MAX_IMPORT_BYTES = 64 * 1024 * 1024;

@@ -156,7 +156,7 @@ export interface FileWritten {
 }
 
 /** The import formats (electron/import/registry.ts; a test keeps the two in step), after "auto". */
-export const IMPORT_FORMATS = ['auto', 'aegis', '2fas', 'bitwarden', 'keepassxc-csv', '1password', 'ente', 'otpauth', 'csv', 'kdbx'] as const;
+export const IMPORT_FORMATS = ['auto', 'aegis', '2fas', 'bitwarden', 'keepassxc-csv', '1password', 'ente', 'otpauth', 'csv', 'qr', 'kdbx'] as const;
 
 /** The plain export formats (electron/export/registry.ts; a test keeps the two in step). */
 export const EXPORT_FORMATS = ['otpauth', 'aegis', 'keepassxc-csv', 'kdbx'] as const;

@@ -83,7 +83,7 @@ describe('crewvault import', () => {
   it('refuses an unknown format before reading anything, and content in no known format in one line', () => {
     const unknown = as(`${PW}\n`, 'import', '--format', 'lastpass', exportFile);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toMatch(/^crewvault: USAGE: --format is auto or one of aegis, 2fas, bitwarden, keepassxc-csv, 1password, ente, otpauth, csv, kdbx/);
+    expect(unknown.stderr).toMatch(/^crewvault: USAGE: --format is auto or one of aegis, 2fas, bitwarden, keepassxc-csv, 1password, ente, otpauth, csv, qr, kdbx/);
     writeFileSync(exportFile, '{"not": "an export"}');
     const garbage = as(`${PW}\n`, 'import', exportFile);
     expect(garbage.status).toBe(1);
