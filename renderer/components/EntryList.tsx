@@ -4,7 +4,9 @@
  * codes stop being asked for. A row shows its live code only once the rows in view have held
  * still for a moment: rows that fly past while scrolling, or come and go while someone types
  * a search, never mount a code (nor ask for one). Arrows move the selection; Enter copies its
- * code; ArrowUp on the first row goes back to the search box (`onLeaveTop`).
+ * code; ArrowUp on the first row goes back to the search box (`onLeaveTop`). Where the person
+ * may move entries between groups (`marking`), each row has a checkbox and Space marks the
+ * selected row; where they hold several groups, each row names its group.
  */
 import { memo, useEffect, useImperativeHandle, useRef, useState, type KeyboardEvent, type ReactNode, type Ref } from 'react';
 import type { EntrySummary } from '../../shared/model';
@@ -33,9 +35,18 @@ interface Props {
   readonly onOpenCode: (entry: EntrySummary) => void;
   readonly canSeeCodes: boolean;
   readonly onLeaveTop?: () => void;
+  /** Marking rows for a move to another group (team leads); absent: no checkboxes. */
+  readonly marking?: Marking | undefined;
+  /** A group's name, shown on each row (absent when the person holds one group). */
+  readonly groupName?: ((groupId: number) => string | undefined) | undefined;
 }
 
-export const EntryList = memo(function EntryList({ handle, connection, entries, selectedId, onSelect, onCopyCode, onOpenCode, canSeeCodes, onLeaveTop }: Props) {
+export interface Marking {
+  readonly marked: ReadonlySet<number>;
+  readonly onMark: (id: number, on: boolean) => void;
+}
+
+export const EntryList = memo(function EntryList({ handle, connection, entries, selectedId, onSelect, onCopyCode, onOpenCode, canSeeCodes, onLeaveTop, marking, groupName }: Props) {
   const viewport = useRef<HTMLDivElement>(null);
   const list = useRef<HTMLUListElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
@@ -84,6 +95,8 @@ export const EntryList = memo(function EntryList({ handle, connection, entries, 
       // The selected entry even when a search typed since hides it: the details show it still.
       const entry = entries.find(selectedId);
       if (entry?.otp && canSeeCodes) onCopyCode(entry.id);
+    } else if (event.key === ' ' && marking && selectedId !== null) {
+      marking.onMark(selectedId, !marking.marked.has(selectedId));
     } else return;
     event.preventDefault();
   }
@@ -115,6 +128,9 @@ export const EntryList = memo(function EntryList({ handle, connection, entries, 
         onCopyCode={onCopyCode}
         onOpenCode={onOpenCode}
         canSeeCodes={canSeeCodes}
+        marked={marking ? marking.marked.has(entry.id) : undefined}
+        onMark={marking?.onMark}
+        group={groupName?.(entry.groupId)}
       />,
     );
   }
@@ -150,10 +166,14 @@ interface RowProps {
   readonly onCopyCode: (id: number) => void;
   readonly onOpenCode: (entry: EntrySummary) => void;
   readonly canSeeCodes: boolean;
+  /** Undefined: the row has no checkbox. */
+  readonly marked: boolean | undefined;
+  readonly onMark: ((id: number, on: boolean) => void) | undefined;
+  readonly group: string | undefined;
 }
 
 /** One row. Memoised: a keystroke that keeps a row in view (same entry, same place) skips it. */
-const EntryRow = memo(function EntryRow({ connection, entry, top, selected, settled, onSelect, onCopyCode, onOpenCode, canSeeCodes }: RowProps) {
+const EntryRow = memo(function EntryRow({ connection, entry, top, selected, settled, onSelect, onCopyCode, onOpenCode, canSeeCodes, marked, onMark, group }: RowProps) {
   return (
     <li
       id={`entry-${entry.id}`}
@@ -161,13 +181,16 @@ const EntryRow = memo(function EntryRow({ connection, entry, top, selected, sett
       className={`entry-row${selected ? ' selected' : ''}`}
       style={{ top, height: ROW_HEIGHT }}
       onClick={(e) => {
-        // Clicks on the row's own buttons act on their own; anywhere else selects.
-        if (!(e.target instanceof Element && e.target.closest('button'))) onSelect(entry.id);
+        // Clicks on the row's own buttons and checkbox act on their own; anywhere else selects.
+        if (!(e.target instanceof Element && e.target.closest('button, input'))) onSelect(entry.id);
       }}
     >
+      {marked !== undefined && onMark && (
+        <input type="checkbox" className="entry-mark" aria-label={`Mark ${entry.title} (${entry.customer})`} checked={marked} onChange={(e) => onMark(entry.id, e.target.checked)} />
+      )}
       <div className="entry-text">
         <div className="entry-title">{entry.title}</div>
-        <div className="muted small">{entry.customer}{entry.username ? ` · ${entry.username}` : ''}</div>
+        <div className="muted small">{entry.customer}{entry.username ? ` · ${entry.username}` : ''}{group ? ` · ${group}` : ''}</div>
       </div>
       {entry.otp && canSeeCodes && (
         <div className="row">

@@ -11,7 +11,7 @@
  */
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react';
 import type { SessionState } from '../../shared/api/contract';
-import { tableSize, unpackTable } from '../../shared/entry-table';
+import { entryAt, tableSize, unpackTable } from '../../shared/entry-table';
 import type { CustomerView, EntryDetails as Details, EntrySummary, EntryTable, GroupSummary } from '../../shared/model';
 import type { Connection } from '../client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
@@ -19,6 +19,7 @@ import { EntryDetails, type CopyField } from '../components/EntryDetails';
 import { EntryForm } from '../components/EntryForm';
 import { EntryList, type EntryListHandle } from '../components/EntryList';
 import { Modal } from '../components/Modal';
+import { MoveBar } from '../components/MoveBar';
 import { CustomerSidebar } from '../components/CustomerSidebar';
 import { OtpCode } from '../components/OtpCode';
 import { importedLine, VaultTransfer } from '../components/VaultTransfer';
@@ -59,6 +60,8 @@ export function VaultScreen({ connection, state, topBar }: Props) {
   const [dialog, setDialog] = useState<Dialog | null>(null);
   const [toast, setToast] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** Rows a team lead marked to move to another group. */
+  const [marked, setMarked] = useState<ReadonlySet<number>>(() => new Set());
   const searchBox = useRef<HTMLInputElement>(null);
   const list = useRef<EntryListHandle>(null);
   const call = useCall();
@@ -146,6 +149,26 @@ export function VaultScreen({ connection, state, topBar }: Props) {
   }
 
   const can = (p: (typeof permissions)[number]) => permissions.includes(p);
+  const canMove = can('groups.manage') && groups.length > 1;
+  const groupNames = useMemo(() => new Map(groups.map((g) => [g.id, g.name])), [groups]);
+  const groupName = useCallback((id: number) => groupNames.get(id), [groupNames]);
+  const mark = useCallback((id: number, on: boolean) => setMarked((was) => {
+    const next = new Set(was);
+    if (on) next.add(id);
+    else next.delete(id);
+    return next;
+  }), []);
+  const marking = useMemo(() => (canMove ? { marked, onMark: mark } : undefined), [canMove, marked, mark]);
+  // One pass of Set lookups over the table (about a millisecond for 100,000), on each mark only.
+  const markedEntries = useMemo(() => {
+    const found: EntrySummary[] = [];
+    if (!table || marked.size === 0) return found;
+    for (let i = 0; i < tableSize(table); i++) {
+      const entry = marked.has(table.id[i] ?? -1) ? entryAt(table, i) : undefined;
+      if (entry) found.push(entry);
+    }
+    return found;
+  }, [table, marked]);
   const selectedCustomer = customers.find((c) => c.id === customerId);
 
   return (
@@ -171,6 +194,15 @@ export function VaultScreen({ connection, state, topBar }: Props) {
         <CustomerSidebar customers={customers} total={table ? tableSize(table) : 0} selected={customerId} onSelect={setCustomerId} />
         <main className="list-pane">
           {error && <p role="alert" className="error">{error}</p>}
+          {canMove && markedEntries.length > 0 && (
+            <MoveBar
+              connection={connection}
+              groups={groups}
+              entries={markedEntries}
+              onClear={() => setMarked(new Set())}
+              onDone={(line) => { setMarked(new Set()); setToast(line); setDetailsVersion((v) => v + 1); void load(); }}
+            />
+          )}
           {table === null || shown === null ? (
             <p className="empty" aria-busy="true">Opening the vault…</p>
           ) : tableSize(table) === 0 ? (
@@ -197,6 +229,8 @@ export function VaultScreen({ connection, state, topBar }: Props) {
               onOpenCode={openCode}
               canSeeCodes={can('otp.view')}
               onLeaveTop={backToSearch}
+              marking={marking}
+              groupName={groups.length > 1 ? groupName : undefined}
             />
           )}
         </main>

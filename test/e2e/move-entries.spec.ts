@@ -1,0 +1,51 @@
+/**
+ * Moving several entries to another access group from the list (issue #11): rows name their
+ * group, a checkbox (or Space on the selected row) marks them, and one Move re-files them all;
+ * the line after says how many went where. Checked by axe in both themes.
+ */
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test } from './fixtures';
+import { addEntry, entryRow, selectRow } from './helpers';
+
+test('mark rows by checkbox and Space, move them to a group in one go', async ({ vaultPage: page }) => {
+  await page.getByRole('button', { name: 'Groups', exact: true }).click();
+  await page.getByLabel('New group').fill('Acme team');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await expect(page.getByRole('heading', { name: 'Acme team' })).toBeVisible();
+  await page.getByRole('button', { name: 'Vault', exact: true }).click();
+  for (const title of ['Router', 'Firewall', 'Wiki']) {
+    await page.getByRole('button', { name: 'Add entry' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'Add entry' });
+    await dialog.getByLabel('Customer').fill('Acme Corp');
+    await dialog.getByLabel('Title').fill(title);
+    await dialog.getByLabel('Access group').selectOption({ label: 'Default group' });
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await expect(dialog).toBeHidden();
+  }
+  await addEntry(page, { customer: 'Globex', title: 'VPN' });
+  const groupOf = (title: string) => entryRow(page, title).locator('.muted');
+  await expect(groupOf('Router')).not.toContainText('Acme team');
+
+  await entryRow(page, 'Router').getByRole('checkbox', { name: 'Mark Router (Acme Corp)' }).check();
+  await entryRow(page, 'Firewall').getByRole('checkbox', { name: 'Mark Firewall (Acme Corp)' }).check();
+  // Space marks the selected row, from the keyboard.
+  await selectRow(entryRow(page, 'Wiki'));
+  await page.getByRole('list', { name: 'Entries' }).focus();
+  await page.keyboard.press('Space');
+  await expect(entryRow(page, 'Wiki').getByRole('checkbox')).toBeChecked();
+
+  const bar = page.getByRole('group', { name: 'Marked entries' });
+  await expect(bar).toContainText('3 marked');
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  }
+  await bar.getByLabel('Move to').selectOption({ label: 'Acme team' });
+  await bar.getByRole('button', { name: 'Move' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Moved 3 entries to Acme team.' })).toBeVisible();
+  await expect(bar).toBeHidden();
+  for (const title of ['Router', 'Firewall', 'Wiki']) await expect(groupOf(title)).toContainText('Acme team');
+  await expect(groupOf('VPN')).not.toContainText('Acme team');
+  await expect(page.getByRole('checkbox', { checked: true })).toHaveCount(0);
+});
