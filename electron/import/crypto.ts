@@ -3,7 +3,8 @@
  * node:crypto, handed to the pure importers of shared/import. Only decryption and key
  * derivation; nothing here writes or keeps a key.
  */
-import { createDecipheriv, createHmac, hkdfSync, pbkdf2, scrypt } from 'node:crypto';
+import { createDecipheriv, createHash, createHmac, hkdfSync, pbkdf2, scrypt } from 'node:crypto';
+import argon2 from 'argon2';
 import type { ImportCrypto } from '../../shared/import/types';
 
 /** scrypt's memory is 128·N·r bytes; allow what real exports use (Aegis: N=2^15, r=8 → 32 MiB) with room. */
@@ -28,4 +29,16 @@ export const nodeImportCrypto: ImportCrypto = {
   },
   hmacSha256: (key, data) => new Uint8Array(createHmac('sha256', key).update(data).digest()),
   hkdfSha256: (key, salt, info, length) => new Uint8Array(hkdfSync('sha256', key, salt, info, length)),
+  sha256: (data) => new Uint8Array(createHash('sha256').update(data).digest()),
+  // The vault's own Argon2 (the argon2 package), raw: the hash bytes, not an encoded string.
+  argon2id: async (password, salt, iterations, memoryKiB, parallelism, length) => new Uint8Array(await argon2.hash(Buffer.from(password), {
+    type: argon2.argon2id,
+    raw: true,
+    version: 0x13,
+    hashLength: length,
+    timeCost: iterations,
+    memoryCost: memoryKiB,
+    parallelism,
+    salt: Buffer.from(salt),
+  })),
 };

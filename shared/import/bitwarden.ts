@@ -15,7 +15,11 @@
  * bytes; then HKDF-Expand only (no extract) with info "enc" and "mac" gives the AES-256-CBC
  * and HMAC-SHA256 keys. `encKeyValidation_DO_NOT_EDIT` and `data` are EncStrings
  * "2.<iv>|<ciphertext>|<mac>" with mac = HMAC(macKey, iv‖ciphertext), checked before
- * decrypting: a wrong password is a failed MAC on the validation string.
+ * decrypting: a wrong password is a failed MAC on the validation string. An account set to
+ * Argon2id exports with `kdfType` 1: the key is then Argon2id (version 0x13) of the password
+ * over the SHA-256 of that same salt text, `kdfIterations` passes, `kdfMemory` MiB,
+ * `kdfParallelism` lanes, 32 bytes (bitwarden/sdk bitwarden-crypto keys/utils.rs
+ * derive_kdf_key), stretched the same way.
  *
  * Must never put a field's value, the password or any key in a problem or error.
  */
@@ -33,6 +37,9 @@ const KDF_PBKDF2_SHA256 = 0;
 const KDF_ARGON2ID = 1;
 /** Bitwarden's own ceiling for PBKDF2 is 2,000,000; far above it is a damaged or hostile file. */
 const MAX_PBKDF2_ITERATIONS = 10_000_000;
+/** Bitwarden's own Argon2id bounds (KdfConfig): 16–1024 MiB, 2–10 passes, 1–16 lanes; a file
+ * asking for more is damaged or hostile, and is refused before any memory is taken. */
+const ARGON2_LIMITS = { memory: { min: 16, max: 1024 }, iterations: { min: 2, max: 10 }, parallelism: { min: 1, max: 16 } } as const;
 
 type Json = Record<string, unknown>;
 
@@ -142,14 +149,18 @@ function openEncString(crypto: ImportCrypto, key: StretchedKey, sealed: EncStrin
 }
 
 async function readProtectedJson(doc: Json, options: ImportOptions): Promise<ImportResult> {
-  if (doc.kdfType === KDF_ARGON2ID) {
-    invalid('This Bitwarden export is protected with Argon2id, which Crewvault cannot read yet: export again from an account set to PBKDF2, or export unencrypted JSON.');
-  }
-  if (doc.kdfType !== KDF_PBKDF2_SHA256) invalid(`Unknown Bitwarden key derivation ${JSON.stringify(doc.kdfType)}.`);
-  const iterations = doc.kdfIterations;
-  if (typeof iterations !== 'number' || !Number.isInteger(iterations) || iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) {
-    invalid('The password-protected Bitwarden export is damaged (its kdfIterations is not a sensible number).');
-  }
+  if (doc.kdfType !== KDF_PBKDF2_SHA256 && doc.kdfType !== KDF_ARGON2ID) invalid(`Unknown Bitwarden key derivation ${JSON.stringify(doc.kdfType)}.`);
+  const argon2 = doc.kdfType === KDF_ARGON2ID;
+  const setting = (name: 'kdfIterations' | 'kdfMemory' | 'kdfParallelism', min: number, max: number): number => {
+    const value = doc[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      return invalid(`The password-protected Bitwarden export is damaged (its ${name} is not a sensible number).`);
+    }
+    return value;
+  };
+  const iterations = argon2 ? setting('kdfIterations', ARGON2_LIMITS.iterations.min, ARGON2_LIMITS.iterations.max) : setting('kdfIterations', 1, MAX_PBKDF2_ITERATIONS);
+  const memory = argon2 ? setting('kdfMemory', ARGON2_LIMITS.memory.min, ARGON2_LIMITS.memory.max) : 0;
+  const parallelism = argon2 ? setting('kdfParallelism', ARGON2_LIMITS.parallelism.min, ARGON2_LIMITS.parallelism.max) : 0;
   if (typeof doc.salt !== 'string' || doc.salt === '') invalid('The password-protected Bitwarden export is damaged (it has no salt).');
   const validation = parseEncString(doc.encKeyValidation_DO_NOT_EDIT, 'encKeyValidation_DO_NOT_EDIT');
   const data = parseEncString(doc.data, 'data');
@@ -158,7 +169,9 @@ async function readProtectedJson(doc: Json, options: ImportOptions): Promise<Imp
   }
 
   const { crypto } = options;
-  const master = await crypto.pbkdf2(utf8Encode(options.password), utf8Encode(doc.salt), iterations, 32, 'sha256');
+  const master = argon2
+    ? await crypto.argon2id(utf8Encode(options.password), crypto.sha256(utf8Encode(doc.salt)), iterations, memory * 1024, parallelism, 32)
+    : await crypto.pbkdf2(utf8Encode(options.password), utf8Encode(doc.salt), iterations, 32, 'sha256');
   const key: StretchedKey = { encKey: hkdfExpand32(crypto, master, 'enc'), macKey: hkdfExpand32(crypto, master, 'mac') };
   if (openEncString(crypto, key, validation) === undefined) {
     throw new CrewvaultError('WRONG_PASSWORD', 'Wrong password for this Bitwarden export.');

@@ -51,6 +51,9 @@ export interface ImportCrypto {
   aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array;
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
   hkdfSha256(key: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  sha256(data: Uint8Array): Uint8Array;
+  /** Argon2id version 0x13 (RFC 9106); `memoryKiB` in KiB. The caller bounds the settings. */
+  argon2id(password: Uint8Array, salt: Uint8Array, iterations: number, memoryKiB: number, parallelism: number, length: number): Promise<Uint8Array>;
 }
 
 /** What a generic CSV's columns hold, confirmed by the person (shared/import/mapped-csv.ts). */

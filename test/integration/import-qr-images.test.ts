@@ -105,7 +105,7 @@ describe('QR code images', () => {
       const params = entry.otp?.params;
       if (!expected || !params) throw new Error('missing entry');
       expect(params.secret).toBe(expected.otp.secret);
-      expect(params.kind === 'hotp' ? hotpCode(params, params.counter).code : totpCode(params, CODES_AT_MS).code).toBe(expected.code);
+      expect(params.kind === 'hotp' ? hotpCode(params).code : totpCode(params, CODES_AT_MS).code).toBe(expected.code);
     });
     expect(read.where).toEqual(['image 1 (page1.png)', 'image 2 (page2.png)', ...GOOGLE.slice(2).map(() => 'image 3 (page3.png)')]);
   });

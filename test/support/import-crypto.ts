@@ -5,7 +5,7 @@
  * Every function throws on failure, as the contract asks: a failed GCM tag check is the
  * importer's cue for WRONG_PASSWORD.
  */
-import { createDecipheriv, createHmac, hkdfSync, pbkdf2, scrypt } from 'node:crypto';
+import { argon2, createDecipheriv, createHash, createHmac, hkdfSync, pbkdf2, scrypt } from 'node:crypto';
 import type { ImportCrypto } from '../../shared/import/types';
 
 function bytes(buffer: Buffer | ArrayBuffer): Uint8Array {
@@ -41,6 +41,15 @@ export const nodeImportCrypto: ImportCrypto = {
   },
   hkdfSha256(key, salt, info, length) {
     return bytes(hkdfSync('sha256', key, salt, info, length));
+  },
+  sha256(data) {
+    return bytes(createHash('sha256').update(data).digest());
+  },
+  // Node's own Argon2 (node:crypto), not the argon2 package the app uses: two implementations.
+  argon2id(password, salt, iterations, memoryKiB, parallelism, length) {
+    return new Promise((resolve, reject) => {
+      argon2('argon2id', { message: password, nonce: salt, passes: iterations, memory: memoryKiB, parallelism, tagLength: length }, (error, key) => (error ? reject(error) : resolve(bytes(key))));
+    });
   },
 };
 

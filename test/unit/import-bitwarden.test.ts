@@ -38,6 +38,7 @@ const BROKEN_PROBLEM = { where: `entry 9 '${BROKEN_TITLE}'`, message: 'Secret ke
 describe.each([
   ['bitwarden-unencrypted.json', undefined],
   ['bitwarden-encrypted.json', FIXTURE_PASSWORD],
+  ['bitwarden-encrypted-argon2.json', FIXTURE_PASSWORD],
   ['bitwarden-export.csv', undefined],
 ])('Bitwarden %s', (name, password) => {
   const data = fixture(name);
@@ -121,9 +122,19 @@ describe('Bitwarden password-protected JSON', () => {
     expect(broken.message).toMatch(/damaged \(its data is not an encrypted string\)/);
   });
 
-  it('refuses Argon2id and absurd iteration counts before deriving anything', async () => {
-    expect((await rejection(bitwardenImporter.read(json({ ...doc, kdfType: 1 }), { ...options, password: FIXTURE_PASSWORD }))).message).toMatch(/Argon2id/);
-    expect((await rejection(bitwardenImporter.read(json({ ...doc, kdfIterations: 2 ** 40 }), { ...options, password: FIXTURE_PASSWORD }))).message).toMatch(/kdfIterations/);
+  it('refuses absurd key settings before deriving anything: PBKDF2 iterations, Argon2id memory, passes and lanes beyond Bitwarden\'s own bounds', async () => {
+    const refused = async (changes: Record<string, unknown>): Promise<string> => (await rejection(bitwardenImporter.read(json({ ...doc, ...changes }), { ...options, password: FIXTURE_PASSWORD }))).message;
+    expect(await refused({ kdfIterations: 2 ** 40 })).toMatch(/kdfIterations/);
+    const argon2 = { kdfType: 1, kdfIterations: 3, kdfMemory: 64, kdfParallelism: 4 };
+    expect(await refused({ ...argon2, kdfMemory: 8 * 1024 })).toMatch(/its kdfMemory is not a sensible number/);
+    expect(await refused({ ...argon2, kdfIterations: 1000 })).toMatch(/its kdfIterations is not a sensible number/);
+    expect(await refused({ ...argon2, kdfParallelism: null })).toMatch(/its kdfParallelism is not a sensible number/);
+    expect(await refused({ kdfType: 7 })).toBe('Unknown Bitwarden key derivation 7.');
+  });
+
+  it('says WRONG_PASSWORD for a wrong password to an Argon2id export (sealed with node:crypto\'s own Argon2)', async () => {
+    const argon2 = fixture('bitwarden-encrypted-argon2.json');
+    expect(await rejection(bitwardenImporter.read(argon2, { ...options, password: 'not-it' }))).toMatchObject({ code: 'WRONG_PASSWORD' });
   });
 });
 
