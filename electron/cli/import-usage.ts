@@ -11,6 +11,8 @@ export const IMPORT_USAGE = `crewvault import [--vault PATH] [--user NAME] [--fo
   FORMAT: ${IMPORT_FORMATS.join(', ')}. "auto" (the default) recognises it from the content.
   csv: any spreadsheet; --map names the column of each field (title is required; customer,
   username, password, url, notes and otp — a key or an otpauth:// URI — are optional).
+  Several FILEs are read as QR code images (PNG), e.g. the pages of a Google Authenticator
+  export: joined, and a page that is missing is named.
   "-" reads the export from piped stdin, after your password's line. An encrypted export's
   password is asked after yours (or is the next piped line). --dry-run shows what would be
   imported, skipped and found already in the vault, and writes nothing.`;
