@@ -80,6 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.route({
       method: spec.method,
       url: spec.path,
+      ...(spec.bodyLimit === undefined ? {} : { bodyLimit: spec.bodyLimit }),
       handler: async (request, reply) => {
         // Who is asking comes first: a caller without a session learns nothing, not even which body is wrong.
         const auth = spec.access === 'public' ? undefined : await authenticate(ctx, bearer(request), deviceOf(request));

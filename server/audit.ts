@@ -43,7 +43,8 @@ export type AuditKind =
   | 'settings.smtp-set'
   | 'settings.smtp-tested'
   | 'settings.sms-set'
-  | 'settings.sms-tested';
+  | 'settings.sms-tested'
+  | 'sync.vault-created';
 
 export interface AuditEvent {
   readonly kind: AuditKind;

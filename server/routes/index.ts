@@ -16,6 +16,7 @@ import { mfaMethods, sendCode, useSentCode } from '../auth/sent-codes';
 import { accountKeys, passwordFinish, passwordStart, refresh, signOut, signOutEverywhere } from '../auth/sessions';
 import { smsGet, smsSet, smsTest, smtpGet, smtpSet, smtpTest } from '../settings/delivery';
 import { schemaVersion } from '../store/migrate';
+import { pull, push } from '../sync/records';
 
 /** A second step just done: the reply says what is left (a new device's e-mailed code, or nothing). */
 async function thenStanding<T extends { secondStep: SecondStep }>(call: CallContext, done: Promise<T>): Promise<T> {
@@ -68,4 +69,6 @@ export const ROUTE_HANDLERS = {
   smsGet: (_input, call) => smsGet(call.ctx, requireAuth(call), call.source),
   smsSet: (input, call) => smsSet(call.ctx, requireAuth(call), input, call.source),
   smsTest: (input, call) => smsTest(call.ctx, requireAuth(call), input, call.source),
+  syncPush: (input, call) => push(call.ctx, requireAuth(call), input, call.source),
+  syncPull: (input, call) => pull(call.ctx, requireAuth(call), input),
 } satisfies Handlers;

@@ -12,9 +12,15 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors';
+import { MAX_BATCH_RECORDS, replicaBatchSchema, replicaRecordSchema } from '../sync/records';
 
 /** The largest body the server reads; every body here is far smaller. */
 export const SERVER_BODY_LIMIT_BYTES = 16 * 1024;
+/** The largest batch of records a push carries (a first push of a large vault comes in several). */
+export const SYNC_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+/** A vault's id (meta vault_id: 32 hex digits) and a position in its sequence. */
+const vaultId = z.string().regex(/^[0-9a-f]{32}$/, 'not a vault id');
+const seqNumber = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 /** OPAQUE's messages and records travel as base64url without padding (@serenity-kit/opaque). */
 const opaqueMessage = z.string().min(1).max(2048).regex(/^[A-Za-z0-9_-]+$/, 'not an OPAQUE message');
@@ -118,6 +124,8 @@ export interface RouteSpec<I extends z.ZodType | null, O extends z.ZodType> {
   /** The body's schema; null for a GET, which takes none. */
   readonly input: I;
   readonly output: O;
+  /** A larger body than SERVER_BODY_LIMIT_BYTES, for the one route that carries records. */
+  readonly bodyLimit?: number;
 }
 
 function route<I extends z.ZodType | null, O extends z.ZodType>(spec: RouteSpec<I, O>): RouteSpec<I, O> {
@@ -350,6 +358,21 @@ export const SERVER_ROUTES = {
   smsTest: route({
     method: 'POST', path: '/v1/admin/sms/test', access: 'session', input: z.strictObject({ phone: phoneNumber }),
     output: z.strictObject({ sent: z.literal(true) }),
+  }),
+  /**
+   * A desktop's changes (docs/SYNC.md): all taken, in one transaction, each given the vault's
+   * next sequence number — or none, when a record's base is not the revision the server holds
+   * (`conflicts`: pull, take those in, push again). A vault the server does not hold yet is
+   * started by its first push, by an owner.
+   */
+  syncPush: route({
+    method: 'POST', path: '/v1/sync/push', access: 'session', bodyLimit: SYNC_BODY_LIMIT_BYTES, input: z.strictObject({ batch: replicaBatchSchema }),
+    output: z.strictObject({ accepted: z.number().int().nonnegative(), seq: seqNumber, conflicts: z.array(z.strictObject({ id: z.string(), revision: z.number().int().nonnegative() })) }),
+  }),
+  /** What the vault holds after sequence `since`: each object's newest record, in sequence order, `limit` at most. */
+  syncPull: route({
+    method: 'POST', path: '/v1/sync/pull', access: 'session', input: z.strictObject({ vault: vaultId, since: seqNumber, limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional() }),
+    output: z.strictObject({ records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), upTo: seqNumber, more: z.boolean() }),
   }),
 } as const;
 

@@ -13,6 +13,7 @@ import { migration0007 } from './0007-emergency-codes';
 import { migration0008 } from './0008-sent-codes';
 import { migration0009 } from './0009-devices';
 import { migration0010 } from './0010-device-tokens';
+import { migration0011 } from './0011-sync';
 
 export interface Migration {
   readonly version: number;
@@ -21,4 +22,4 @@ export interface Migration {
 }
 
 export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007,
-  migration0008, migration0009, migration0010];
+  migration0008, migration0009, migration0010, migration0011];

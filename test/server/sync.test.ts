@@ -1,0 +1,123 @@
+/**
+ * A team vault's records on the server, over real HTTP on PostgreSQL and on PGlite: an owner's
+ * first push starts the vault; each push is stored whole, each record at the vault's next
+ * sequence number, or not at all when an entry's base is not the revision the server holds;
+ * keys and events are stored once; pulls page through what was stored after a sequence, one
+ * vault at a time; two pushes from one base at the same moment: exactly one is stored. The
+ * records here are shaped by the contract only (the server holds no key to check more; the
+ * desktops check signatures, test/integration/replica.test.ts).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPLICA_FORMAT, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord } from '../../shared/sync/records';
+import { DATABASE_KINDS, useTestDatabases } from './databases';
+import { invitePerson, registerOwner, startTestServer, type Person, type TestServer } from './support';
+
+const databases = useTestDatabases();
+
+function vaultId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+const b64 = (text: string): string => Buffer.from(text).toString('base64url');
+
+function entry(id: string, revision: number, base: number, sealed = `v${revision}`): EntryRecord {
+  const someone = randomUUID();
+  return {
+    kind: 'entry', id, revision, base, customer: someone, group: someone, keyVersion: 1, lookup: b64('lookup'), sealedSummary: b64(`summary ${sealed}`),
+    sealedDetails: b64(`details ${sealed}`), createdAt: 1, updatedAt: revision, deletedAt: null, author: someone, signerKey: someone, signature: b64('signature'),
+  };
+}
+
+function event(id = randomUUID()): EventRecord {
+  return {
+    kind: 'event', id, at: 1, actor: randomUUID(), action: 'entry.edit', subject: null, entry: null, customer: null, group: null,
+    sealedDetail: null, device: b64('device'), devicePrev: null, signerKey: randomUUID(), signature: b64('signature'),
+  };
+}
+
+function batch(vault: string, records: ReplicaRecord[]): { batch: ReplicaBatch } {
+  return { batch: { format: REPLICA_FORMAT, vault, records } };
+}
+
+describe.each(DATABASE_KINDS)('team vault records on %s', (kind) => {
+  let server: TestServer;
+  let owner: Person;
+  let member: Person;
+  beforeAll(async () => {
+    server = await startTestServer(await databases.open(kind));
+    owner = await registerOwner(server);
+    member = await invitePerson(server, owner);
+  }, 120_000);
+
+  it('start with an owner\'s first push, and only an owner\'s', async () => {
+    const vault = vaultId();
+    expect(await member.client.fails('syncPush', batch(vault, [entry(randomUUID(), 1, 0)]))).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    expect(await member.client.fails('syncPull', { vault, since: 0 })).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await owner.client.ok('syncPush', batch(vault, [entry(randomUUID(), 1, 0)]))).toEqual({ accepted: 1, seq: 1, conflicts: [] });
+    // Then members push and pull like anyone signed in.
+    expect(await member.client.ok('syncPush', batch(vault, [entry(randomUUID(), 1, 0)]))).toEqual({ accepted: 1, seq: 2, conflicts: [] });
+    expect((await member.client.ok('syncPull', { vault, since: 0 })).records.map((r) => r.seq)).toEqual([1, 2]);
+  });
+
+  it('store a push whole or not at all: a stale base names the conflict and stores nothing', async () => {
+    const vault = vaultId();
+    const [one, two] = [randomUUID(), randomUUID()];
+    await owner.client.ok('syncPush', batch(vault, [entry(one, 1, 0), entry(two, 1, 0)]));
+    await owner.client.ok('syncPush', batch(vault, [entry(one, 2, 1, 'from A')]));
+    // B edited from revision 1 too, and a second entry rightly: nothing of it is stored.
+    const stale = await member.client.ok('syncPush', batch(vault, [entry(two, 2, 1, 'from B'), entry(one, 2, 1, 'from B')]));
+    expect(stale).toEqual({ accepted: 0, seq: 3, conflicts: [{ id: one, revision: 2 }] });
+    const pulled = await member.client.ok('syncPull', { vault, since: 0 });
+    expect(pulled.records.map((r) => [r.record.id, r.record.kind === 'entry' ? r.record.revision : 0])).toEqual([[two, 1], [one, 2]]);
+    // A base from nowhere, and a revision that does not move past its base, are conflicts too.
+    expect((await member.client.ok('syncPush', batch(vault, [entry(randomUUID(), 3, 2)]))).conflicts).toHaveLength(1);
+    expect((await member.client.ok('syncPush', batch(vault, [entry(two, 1, 1)]))).conflicts).toHaveLength(1);
+  });
+
+  it('store keys and events once, and hand each object\'s newest record in sequence order, a page at a time', async () => {
+    const vault = vaultId();
+    const id = randomUUID();
+    const events = [event(), event(), event()];
+    await owner.client.ok('syncPush', batch(vault, [entry(id, 1, 0), ...events]));
+    expect(await owner.client.ok('syncPush', batch(vault, [...events, entry(id, 2, 1)]))).toEqual({ accepted: 1, seq: 5, conflicts: [] });
+    const first = await member.client.ok('syncPull', { vault, since: 0, limit: 2 });
+    expect(first).toMatchObject({ upTo: 3, more: true });
+    expect(first.records.map((r) => r.record.id)).toEqual([events[0]?.id, events[1]?.id]);
+    const rest = await member.client.ok('syncPull', { vault, since: first.upTo, limit: 2 });
+    expect(rest).toMatchObject({ upTo: 5, more: false });
+    expect(rest.records.map((r) => r.record.id)).toEqual([events[2]?.id, id]);
+    expect(await member.client.ok('syncPull', { vault, since: 5 })).toEqual({ records: [], upTo: 5, more: false });
+    // Another vault's records are not in this one's pulls.
+    const other = vaultId();
+    await owner.client.ok('syncPush', batch(other, [entry(randomUUID(), 1, 0)]));
+    expect((await member.client.ok('syncPull', { vault, since: 5 })).records).toEqual([]);
+  });
+
+  it('refuse a record out of shape, a body over the limit, and a caller without a whole session', async () => {
+    const vault = vaultId();
+    const bad = { ...entry(randomUUID(), 1, 0), deletedAt: 5 };
+    expect(await owner.client.fails('syncPush', batch(vault, [bad]))).toMatchObject({ code: 'INVALID_INPUT' });
+    const huge = await owner.client.raw('POST', '/v1/sync/push', JSON.stringify({ batch: { format: 1, vault, records: [], pad: 'x'.repeat(17 * 1024 * 1024) } }), { ...owner.client.authHeaders(), 'content-type': 'application/json' });
+    expect(huge.body).toEqual({ ok: false, error: { code: 'INVALID_INPUT', message: 'The body is too large' } });
+    // Other routes keep the small limit.
+    const big = await owner.client.raw('POST', '/v1/sync/pull', JSON.stringify({ vault, since: 0, pad: 'x'.repeat(20 * 1024) }), { ...owner.client.authHeaders(), 'content-type': 'application/json' });
+    expect(big.body).toEqual({ ok: false, error: { code: 'INVALID_INPUT', message: 'The body is too large' } });
+    const anonymous = await owner.client.raw('POST', '/v1/sync/pull', JSON.stringify({ vault, since: 0 }), { 'content-type': 'application/json' });
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('take exactly one of two pushes from one base made at the same moment, many times over', async () => {
+    const vault = vaultId();
+    const id = randomUUID();
+    await owner.client.ok('syncPush', batch(vault, [entry(id, 1, 0)]));
+    for (let revision = 1; revision <= 10; revision++) {
+      const replies = await Promise.all([owner, member].map((person) => person.client.ok('syncPush', batch(vault, [entry(id, revision + 1, revision, `${person.username} ${revision}`)]))));
+      expect(replies.filter((r) => r.accepted === 1)).toHaveLength(1);
+      expect(replies.filter((r) => r.conflicts.length === 1)).toHaveLength(1);
+    }
+    const pulled = await member.client.ok('syncPull', { vault, since: 0 });
+    expect(pulled.records).toHaveLength(1);
+    expect(pulled.records[0]?.seq).toBe(11);
+  });
+});
