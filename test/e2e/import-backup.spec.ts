@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { PASSWORD, expect, test } from './fixtures';
 import { entryRow, expectLiveCode } from './helpers';
@@ -17,6 +18,12 @@ const FIXTURES = path.resolve('test/fixtures/import');
 const AEGIS_PASSWORD = 'correct horse ✓ battery';
 const GITHUB_KEY = 'AXQCRFCDTWMS2LD33TLURK3XM3DML25C';
 const ZURICH_KEY = '5OCO37WI6RWGPP3OPLKYTZZ47ZWEJVZ5';
+
+/** Serious and critical accessibility findings on the page as it is (as a11y.spec.ts counts them). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
 
 /** "Import / export…" in the top bar, then "Import…". */
 async function openImport(page: Page): Promise<void> {
@@ -35,6 +42,7 @@ function importDialog(page: Page) {
 test('Import…: an encrypted Aegis export is unlocked, previewed per customer, committed into the chosen group, and its codes are live', async ({ vaultPage: page }) => {
   await openImport(page);
   const dialog = importDialog(page);
+  expect(await seriousViolations(page)).toEqual([]);
   await dialog.getByLabel('Export file', { exact: true }).setInputFiles(path.join(FIXTURES, 'aegis-encrypted.json'));
   await expect(dialog.getByText('this export is encrypted')).toBeVisible();
   await dialog.getByLabel('Export password').fill('not the password');
@@ -48,6 +56,7 @@ test('Import…: an encrypted Aegis export is unlocked, previewed per customer, 
   await expect(table.getByRole('row', { name: 'Acme Corp 2' })).toBeVisible();
   await expect(table.getByRole('row', { name: 'Globex 2' })).toBeVisible();
   await expect(table.getByRole('row', { name: 'Initech Zürich 1' })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
   // Nothing is written before "Import": the list behind the dialog is still empty.
   await expect(page.getByText('No entries yet.')).toBeAttached();
 
@@ -115,6 +124,7 @@ test('Import…: a spreadsheet needs its columns confirmed, and with two groups 
   await expect(dialog.getByLabel('Title (required)')).toHaveValue('Account');
   await expect(dialog.getByLabel('Customer', { exact: true })).toHaveValue('Client');
   await expect(dialog.getByLabel('Password', { exact: true })).toHaveValue('');
+  expect(await seriousViolations(page)).toEqual([]);
   await dialog.getByLabel('Password', { exact: true }).selectOption('Secret');
   await dialog.getByLabel('One-time password (key or otpauth:// link)').selectOption('2FA seed');
   await dialog.getByRole('button', { name: 'Use these columns' }).click();
