@@ -1,14 +1,17 @@
 /**
- * The little the app remembers outside any vault: the last vault file opened through the UI.
- * A JSON file in the per-user config folder; never a secret, never a key.
+ * The little the app remembers outside any vault: the last vault file opened through the UI,
+ * and how the UI looks (its theme). A JSON file in the per-user config folder; never a secret,
+ * never a key. Each change rewrites the file with the other fields kept (updateConfig).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { THEMES, type Theme, type UiSettings } from '../shared/model';
 import { defaultVaultPath } from './paths';
 
 export interface AppConfig {
   readonly lastVault?: string;
+  readonly theme?: Theme;
 }
 
 export function configPath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
@@ -19,14 +22,37 @@ export function configPath(env: NodeJS.ProcessEnv = process.env, platform: NodeJ
   return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'crewvault', 'config.json');
 }
 
+function isTheme(value: unknown): value is Theme {
+  return typeof value === 'string' && (THEMES as readonly string[]).includes(value);
+}
+
 export function readConfig(file: string): AppConfig {
   try {
     const value = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    if (typeof value === 'object' && value !== null && 'lastVault' in value && typeof value.lastVault === 'string') return { lastVault: value.lastVault };
+    if (typeof value !== 'object' || value === null) return {};
+    // Each field on its own: one damaged or unknown value does not lose the others.
+    const lastVault = 'lastVault' in value && typeof value.lastVault === 'string' ? { lastVault: value.lastVault } : {};
+    const theme = 'theme' in value && isTheme(value.theme) ? { theme: value.theme } : {};
+    return { ...lastVault, ...theme };
   } catch {
     // No config yet, or one we cannot read: start from the defaults.
   }
   return {};
+}
+
+/** Changes some fields of the config, keeping the rest. */
+export function updateConfig(file: string, changes: AppConfig): AppConfig {
+  const next = { ...readConfig(file), ...changes };
+  writeConfig(file, next);
+  return next;
+}
+
+/** The UI settings a door hands the router (ui.settings, ui.setTheme). */
+export function configUiSettings(file: string): { read(): UiSettings; write(settings: UiSettings): void } {
+  return {
+    read: () => ({ theme: readConfig(file).theme ?? 'system' }),
+    write: (settings) => void updateConfig(file, { theme: settings.theme }),
+  };
 }
 
 export function writeConfig(file: string, config: AppConfig): void {

@@ -13,7 +13,7 @@ import { METHOD_NAMES } from '../shared/api/contract';
 import { ipcChannel } from '../shared/api/ipc';
 import { ClipboardGuard } from '../shared/clipboard';
 import { SECURITY_HEADERS } from './host/security-headers';
-import { configPath, uiVaultPath, writeConfig } from './config';
+import { configPath, configUiSettings, uiVaultPath, updateConfig } from './config';
 import { keychainDeviceStore } from './devices';
 import { Router } from './router';
 
@@ -25,7 +25,8 @@ const RENDERER_URL = pathToFileURL(RENDERER_INDEX).href;
 const CONFIG = configPath();
 const router = new Router({
   vaultPath: uiVaultPath(CONFIG),
-  onVaultOpened: (file) => writeConfig(CONFIG, { lastVault: file }),
+  onVaultOpened: (file) => void updateConfig(CONFIG, { lastVault: file }),
+  ui: configUiSettings(CONFIG),
   clock: { now: () => Date.now() },
   clipboard: {
     kind: 'main',

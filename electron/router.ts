@@ -18,7 +18,7 @@ import type { Reply } from '../shared/api/reply';
 import { packTable } from '../shared/entry-table';
 import type { ClipboardGuard } from '../shared/clipboard';
 import { CrewvaultError, type ErrorCode } from '../shared/errors';
-import type { EntryChanges, EntryInput, OtpInput } from '../shared/model';
+import type { EntryChanges, EntryInput, OtpInput, UiSettings } from '../shared/model';
 import { resolveOtpSpec, type OtpSpec } from '../shared/otp';
 
 import { deviceAccount, type DeviceStore } from './devices';
@@ -56,6 +56,8 @@ export interface RouterOptions {
   /** The door's native "save file" dialog (Electron), offering `suggested` as the name;
    * undefined when cancelled. Without one, the UI asks for a full path. */
   readonly pickSaveFile?: (suggested: string) => Promise<string | undefined>;
+  /** The UI's own settings on this computer (electron/config.ts); without them, the defaults. */
+  readonly ui?: { read(): UiSettings; write(settings: UiSettings): void };
 }
 
 type Input<M extends MethodName> = z.output<Contract[M]['input']>;
@@ -398,6 +400,11 @@ export class Router {
       // Only an authenticator code earns trust: a recovery or emergency code is for once.
       const device = trustDevice === true && kind === 'code' ? await this.trustThisDevice(attempt.session) : undefined;
       return this.pendingDone(attempt, device);
+    },
+    'ui.settings': () => this.options.ui?.read() ?? { theme: 'system' },
+    'ui.setTheme': ({ theme }) => {
+      this.options.ui?.write({ theme });
+      return { theme };
     },
     'session.lock': () => {
       this.lock();

@@ -13,6 +13,7 @@ import { SecurityPanel } from './components/SecurityPanel';
 import { TopBar, type Page } from './components/TopBar';
 import { SessionEnded } from './hooks/useCall';
 import { isShortcut } from './shortcuts';
+import { loadTheme } from './theme';
 import { AuditScreen } from './screens/AuditScreen';
 import { GroupsScreen } from './screens/GroupsScreen';
 import { SecondStepScreen } from './screens/SecondStepScreen';
@@ -50,6 +51,11 @@ export function App({ connection }: { connection: Connection }) {
     void refresh();
   }, [refresh]);
 
+  // This computer's chosen appearance (the first frame used the page's cached guess).
+  useEffect(() => {
+    void loadTheme(api);
+  }, [api]);
+
   useEffect(() => {
     function onKey(event: KeyboardEvent) {
       if (isShortcut(event, 'lock')) {
@@ -78,7 +84,7 @@ export function App({ connection }: { connection: Connection }) {
       );
     }
     const topBar = (children?: ReactNode) => (
-      <TopBar state={state} page={page} onNavigate={setPage} onLock={() => void lock()} onChangePassword={() => setChangingPassword(true)} onSecurity={() => setSecurity(true)}>{children}</TopBar>
+      <TopBar api={api} state={state} page={page} onNavigate={setPage} onLock={() => void lock()} onChangePassword={() => setChangingPassword(true)} onSecurity={() => setSecurity(true)}>{children}</TopBar>
     );
     const securityDialog = security && (
       <Modal label="Two-step sign-in" onClose={() => setSecurity(false)}>

@@ -3,11 +3,11 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { connect } from './client';
-import { applyTheme, readTheme } from './theme';
+import { applyTheme, cachedTheme } from './theme';
 import './styles.css';
 
 // Before the first paint, so a chosen theme does not flash the other one.
-applyTheme(readTheme());
+applyTheme(cachedTheme());
 const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(

@@ -1,23 +1,26 @@
 /**
  * The app's appearance: follow the system, or always light, or always dark. A UI setting of
- * this device (localStorage), never of the vault; applied as `data-theme` on the root element,
- * which styles.css reads through `color-scheme` (its colours are `light-dark()` pairs).
+ * this computer, kept by the main process in its config file (ui.settings / ui.setTheme), never
+ * in a vault; the page keeps a copy in localStorage only to paint the first frame in the right
+ * colours before that answer comes. Applied as `data-theme` on the root element, which
+ * styles.css reads through `color-scheme` (its colours are `light-dark()` pairs).
  */
-export const THEMES = ['system', 'light', 'dark'] as const;
-export type Theme = (typeof THEMES)[number];
+import type { CrewvaultApi } from '../shared/api/client';
+import { THEMES, type Theme } from '../shared/model';
 
-const KEY = 'crewvault.theme';
+const CACHE_KEY = 'crewvault.theme';
 
 function isTheme(value: unknown): value is Theme {
   return typeof value === 'string' && (THEMES as readonly string[]).includes(value);
 }
 
-export function readTheme(): Theme {
+/** The theme last seen on this page (the first frame's guess). */
+export function cachedTheme(): Theme {
   try {
-    const stored = window.localStorage.getItem(KEY);
+    const stored = window.localStorage.getItem(CACHE_KEY);
     return isTheme(stored) ? stored : 'system';
   } catch {
-    // Storage refused (a locked-down profile): follow the system.
+    // Storage refused (a locked-down profile): follow the system until the setting arrives.
     return 'system';
   }
 }
@@ -25,13 +28,24 @@ export function readTheme(): Theme {
 export function applyTheme(theme: Theme): void {
   if (theme === 'system') delete document.documentElement.dataset.theme;
   else document.documentElement.dataset.theme = theme;
+  try {
+    window.localStorage.setItem(CACHE_KEY, theme);
+  } catch {
+    // Not cached: the setting is still kept by the main process.
+  }
 }
 
-export function saveTheme(theme: Theme): void {
+/** Applies the theme this computer keeps; returns it. */
+export async function loadTheme(api: CrewvaultApi): Promise<Theme> {
+  const reply = await api.ui.settings({});
+  const theme = reply.ok ? reply.value.theme : cachedTheme();
   applyTheme(theme);
-  try {
-    window.localStorage.setItem(KEY, theme);
-  } catch {
-    // Not remembered, but applied for this window.
-  }
+  return theme;
+}
+
+/** Keeps `theme` as this computer's choice and applies it; false if it could not be kept. */
+export async function saveTheme(api: CrewvaultApi, theme: Theme): Promise<boolean> {
+  applyTheme(theme);
+  const reply = await api.ui.setTheme({ theme });
+  return reply.ok;
 }

@@ -52,6 +52,15 @@ export interface UserAdminView extends UserView {
 }
 
 /** How long each entry field may be, in characters: the contract refuses longer input and the vault checks again. */
+/** The app's appearance: follow the OS, or always light, or always dark (a UI setting of a computer). */
+export const THEMES = ['system', 'light', 'dark'] as const;
+export type Theme = (typeof THEMES)[number];
+
+/** What the app remembers on this computer outside any vault, for how it looks (electron/config.ts). */
+export interface UiSettings {
+  readonly theme: Theme;
+}
+
 export const FIELD_LIMITS = { customer: 200, title: 200, username: 500, password: 10_000, url: 2_000, notes: 20_000, issuer: 200 } as const;
 
 /** The two-step sign-in policy levels, for everyone or per role. */

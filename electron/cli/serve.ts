@@ -19,7 +19,7 @@ import { Router } from '../router';
 import { untilStopped, UsageError, type CliCommand, type CliIo } from './io';
 import { SERVE_SUMMARY, SERVE_USAGE } from './serve-usage';
 import { VAULT_OPTIONS } from './signin';
-import { configPath, uiVaultPath, writeConfig } from '../config';
+import { configPath, configUiSettings, uiVaultPath, updateConfig } from '../config';
 
 // dist/cli.mjs and its chunks sit beside dist/renderer/ (scripts/build.mjs).
 const STATIC_ROOT = fileURLToPath(new URL('./renderer/', import.meta.url));
@@ -79,7 +79,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const config = configPath(io.env);
   const router = new Router({
     vaultPath: values.vault ?? uiVaultPath(config, io.env),
-    onVaultOpened: (file) => writeConfig(config, { lastVault: file }),
+    onVaultOpened: (file) => void updateConfig(config, { lastVault: file }),
+    ui: configUiSettings(config),
     clock: { now: io.now },
     clipboard: { kind: 'page' },
     log: (line) => io.err(`${line}\n`),

@@ -5,20 +5,24 @@
  * click outside closes it and gives focus back to the button.
  */
 import { useEffect, useId, useRef, useState } from 'react';
-import { readTheme, saveTheme, THEMES, type Theme } from '../theme';
+import type { CrewvaultApi } from '../../shared/api/client';
+import { THEMES, type Theme } from '../../shared/model';
+import { cachedTheme, saveTheme } from '../theme';
 
 const THEME_LABELS: Readonly<Record<Theme, string>> = { system: 'System', light: 'Light', dark: 'Dark' };
 
 interface Props {
+  readonly api: CrewvaultApi;
   readonly name: string;
   readonly role: string;
   readonly onSecurity: () => void;
   readonly onChangePassword: () => void;
 }
 
-export function AccountMenu({ name, role, onSecurity, onChangePassword }: Props) {
+export function AccountMenu({ api, name, role, onSecurity, onChangePassword }: Props) {
   const [open, setOpen] = useState(false);
-  const [theme, setTheme] = useState<Theme>(readTheme);
+  const [theme, setTheme] = useState<Theme>(cachedTheme);
+  const [notKept, setNotKept] = useState(false);
   const panelId = useId();
   const root = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
@@ -59,11 +63,12 @@ export function AccountMenu({ name, role, onSecurity, onChangePassword }: Props)
             <legend>Appearance</legend>
             {THEMES.map((t) => (
               <label key={t} className="inline">
-                <input type="radio" name={`${panelId}-theme`} value={t} checked={theme === t} onChange={() => { setTheme(t); saveTheme(t); }} />
+                <input type="radio" name={`${panelId}-theme`} value={t} checked={theme === t} onChange={() => { setTheme(t); void saveTheme(api, t).then((kept) => setNotKept(!kept)); }} />
                 {THEME_LABELS[t]}
               </label>
             ))}
           </fieldset>
+          {notKept && <p role="alert" className="error small">Applied, but not kept for the next start.</p>}
         </div>
       )}
     </div>

@@ -4,6 +4,7 @@
  * screen's own controls (the vault's search and actions).
  */
 import type { ReactNode } from 'react';
+import type { CrewvaultApi } from '../../shared/api/client';
 import type { SessionState } from '../../shared/api/contract';
 import { ariaKeys, SHORTCUTS } from '../shortcuts';
 import { AccountMenu } from './AccountMenu';
@@ -18,6 +19,7 @@ const PAGES: ReadonlyArray<{ page: Page; label: string; permission: SessionState
 ];
 
 interface Props {
+  readonly api: CrewvaultApi;
   readonly state: SessionState;
   readonly page: Page;
   readonly onNavigate: (page: Page) => void;
@@ -27,7 +29,7 @@ interface Props {
   readonly children?: ReactNode;
 }
 
-export function TopBar({ state, page, onNavigate, onLock, onChangePassword, onSecurity, children }: Props) {
+export function TopBar({ api, state, page, onNavigate, onLock, onChangePassword, onSecurity, children }: Props) {
   const pages = PAGES.filter((p) => state.permissions.includes(p.permission));
   return (
     <header className="topbar">
@@ -42,7 +44,7 @@ export function TopBar({ state, page, onNavigate, onLock, onChangePassword, onSe
             ))}
           </nav>
         )}
-        {state.user && <AccountMenu name={state.user.name} role={state.user.role} onSecurity={onSecurity} onChangePassword={onChangePassword} />}
+        {state.user && <AccountMenu api={api} name={state.user.name} role={state.user.role} onSecurity={onSecurity} onChangePassword={onChangePassword} />}
         <button type="button" onClick={onLock} title={SHORTCUTS.lock.label} aria-keyshortcuts={ariaKeys('lock')}>Lock</button>
       </div>
       {children !== undefined && <div className="topbar-main">{children}</div>}

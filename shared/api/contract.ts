@@ -9,8 +9,8 @@
  * (polling codes), which must not keep an idle session awake.
  */
 import { z } from 'zod';
-import type { AuditRecord, CustomerView, VaultSettings, EntryDetails, EntrySummary, GroupSummary, MemberView, MfaPolicyLevel, RoleView, UserAdminView, UserView } from '../model';
-import { FIELD_LIMITS, MFA_POLICY_LEVELS } from '../model';
+import type { AuditRecord, CustomerView, VaultSettings, EntryDetails, EntrySummary, GroupSummary, MemberView, MfaPolicyLevel, RoleView, UiSettings, UserAdminView, UserView } from '../model';
+import { FIELD_LIMITS, MFA_POLICY_LEVELS, THEMES } from '../model';
 import { OTP_ALGORITHMS, OTP_KINDS } from '../otp';
 import type { Permission } from '../policy';
 import type { PackedEntryTable } from '../entry-table';
@@ -200,6 +200,9 @@ export const CONTRACT = {
   'vault.create': method<SessionState>()(z.strictObject({ username: text(64), password: text(1024) }), 'public'),
   'vault.open': method<SessionState>()(z.strictObject({ path: text(4096) }), 'public'),
   'vault.pick': method<SessionState>()(empty, 'public'),
+  // Before sign-in too: the sign-in screen has the chosen look. Only the appearance, never a secret.
+  'ui.settings': method<UiSettings>()(empty, 'public', false),
+  'ui.setTheme': method<UiSettings>()(z.strictObject({ theme: z.enum(THEMES) }), 'public', false),
   'session.signIn': method<SessionState>()(z.strictObject({ username: text(64), password: text(1024) }), 'public'),
   'session.lock': method<SessionState>()(empty, 'public'),
   'session.verifyCode': method<SessionState>()(z.strictObject({ code: text(16).optional(), recoveryCode: text(32).optional(), emergencyCode: text(16).optional(), trustDevice: z.boolean().optional() }), 'public'),

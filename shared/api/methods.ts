@@ -8,6 +8,8 @@ export const METHOD_NAMES = [
   'vault.create',
   'vault.open',
   'vault.pick',
+  'ui.settings',
+  'ui.setTheme',
   'session.signIn',
   'session.lock',
   'session.changePassword',

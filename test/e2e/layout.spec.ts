@@ -3,10 +3,12 @@
  * nothing wider than the window, no two controls of the top bar on top of each other, every
  * control inside the window and reachable, the details pane whole; under 900 px the customers
  * become a picker that filters the list; the account menu's appearance choice (system, light,
- * dark) applies at once, outlasts a reload and passes axe. Screenshots go to test-results/ (no
+ * dark) applies at once, is kept in this computer's config file and passes axe. Screenshots go to test-results/ (no
  * secret in them: the entry's password stays hidden).
  */
 import AxeBuilder from '@axe-core/playwright';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { accountAction, addEntry, detailsPane, entryRow, selectRow } from './helpers';
@@ -128,11 +130,18 @@ test('the account menu: appearance system / light / dark, applied at once and ke
   await expect(menu).toBeHidden();
   await expect(page.getByRole('button', { name: /^Account: / })).toBeFocused();
 
-  // A reload paints dark from the first frame on (applied before React mounts).
+  // Kept by the main process in this computer's config file, beside the last vault.
+  await expect.poll(() => JSON.parse(readFileSync(path.join(host.folder, 'config.json'), 'utf8')) as unknown).toMatchObject({ theme: 'dark' });
+  // A reload paints dark from the first frame on (the page's cached copy, applied before React mounts).
   await page.goto(host.origin);
   expect(await background(page)).toBe(DARK_BG);
   await expect(page.getByLabel('Search')).toBeVisible();
   expect(await background(page)).toBe(DARK_BG);
+  // Without the page's copy (a new port, a new profile) the kept setting still applies.
+  await page.evaluate(() => window.localStorage.clear());
+  await page.goto(host.origin);
+  await expect(page.getByLabel('Search')).toBeVisible();
+  await expect.poll(() => background(page)).toBe(DARK_BG);
 
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.evaluate(() => document.documentElement.removeAttribute('data-theme'));

@@ -20,6 +20,8 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'vault.create': { username: 'bob', password: 'another password' },
   'vault.open': { path: '/nonexistent/elsewhere.crewvault' },
   'vault.pick': {},
+  'ui.settings': {},
+  'ui.setTheme': { theme: 'dark' },
   'session.signIn': { username: OWNER, password: PASSWORD },
   'session.lock': {},
   'session.changePassword': { current: PASSWORD, next: 'a brand new password' },

@@ -3,7 +3,7 @@ import { Router, type RouterOptions } from '../../electron/router';
 import type { Reply } from '../../shared/api/reply';
 import { FAST_KDF, manualClock, tempVaultPath } from './vault';
 
-export function newRouter(vaultPath = tempVaultPath(), options: Pick<RouterOptions, 'devices' | 'deviceLabel'> = {}) {
+export function newRouter(vaultPath = tempVaultPath(), options: Pick<RouterOptions, 'devices' | 'deviceLabel' | 'ui' | 'onVaultOpened'> = {}) {
   const clock = manualClock();
   const router = new Router({ vaultPath, clock, clipboard: { kind: 'page' }, kdf: FAST_KDF, ...options });
   return { router, clock, vaultPath };
