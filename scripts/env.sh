@@ -8,7 +8,9 @@
 # postgresql: the server tests start a private cluster of their own (test/support/postgres.ts);
 # installing it also sets up Debian's system cluster, which the tests never touch.
 # zsh, fish: `crewvault completion` is tested in each real shell (bash is always there).
-crewvault_apt_packages="oathtool libsecret-1-dev chromium qrencode gnome-keyring dbus-daemon keepassxc postgresql zsh fish"
+# dbus-bin, libglib2.0-bin: dbus-monitor and gdbus, which `crewvault unlock`'s agent reads the
+# screen lock with (and its test emits one with, on a private bus).
+crewvault_apt_packages="oathtool libsecret-1-dev chromium qrencode gnome-keyring dbus-daemon keepassxc postgresql zsh fish dbus-bin libglib2.0-bin"
 
 crewvault_env() {
   local root missing pkg sudo=""
