@@ -125,13 +125,31 @@ async function runQrImages(files: readonly string[], format: string, values: Imp
   return report(await importInto(values, io, () => Promise.resolve(read)), values['dry-run'] === true, 'entries', io);
 }
 
-/** Signs in, reads (an encrypted export's password is asked after the person's), and hands it to the vault's import. */
+/**
+ * Signs in, reads (an encrypted export's password is asked after the person's), and hands it
+ * to the vault's import. A person at a terminal sees how far a large import is, on one stderr
+ * line that is cleared when it is done; piped runs print nothing of it.
+ */
 function importInto(values: ImportValues, io: CliIo, read: () => Promise<ImportResult>, warningsTo: CliIo = io): Promise<ImportOutcome> {
   return withSession(values, io, async (session) => {
     const groupId = targetGroup(session, values.group);
     const result = await read();
     for (const warning of result.warnings) warningsTo.err(`crewvault: warning: ${printable(warning, 300)}\n`);
-    return session.importEntries(result, { commit: values['dry-run'] !== true, groupId, ...(values.customer === undefined ? {} : { customer: values.customer }) });
+    let shown = false;
+    const onProgress = (written: number, total: number): void => {
+      shown = true;
+      warningsTo.err(`\rcrewvault: importing: ${written} of ${total} entries written`);
+    };
+    try {
+      return session.importEntries(result, {
+        commit: values['dry-run'] !== true,
+        groupId,
+        ...(values.customer === undefined ? {} : { customer: values.customer }),
+        ...(warningsTo.interactive ? { onProgress } : {}),
+      });
+    } finally {
+      if (shown) warningsTo.err('\r\x1b[K');
+    }
   });
 }
 

@@ -38,7 +38,12 @@ export interface ImportPlan {
   readonly commit: boolean;
   /** Duplicates are skipped unless the person asks for them too (still listed either way). */
   readonly includeDuplicates?: boolean;
+  /** Told every PROGRESS_EVERY entries written, inside the transaction (the CLI's progress line). */
+  readonly onProgress?: (written: number, total: number) => void;
 }
+
+/** How often a large import says how far it is. */
+export const PROGRESS_EVERY = 1000;
 
 export interface ImportOutcome {
   /** Empty for a preview. */
@@ -164,7 +169,11 @@ export class ImportExportService {
       const allowed = new Set<number>();
       // One audit row for the import (its format and counts), not one per entry: 100,000
       // entry.create rows would bury what people did (issue #11's complaint about the log).
-      const created = inputs.map((input) => this.core.insertEntry(w, input, allowed, false));
+      const created = inputs.map((input, i) => {
+        const summary = this.core.insertEntry(w, input, allowed, false);
+        if (plan.onProgress && (i + 1) % PROGRESS_EVERY === 0) plan.onProgress(i + 1, inputs.length);
+        return summary;
+      });
       const skippedDuplicates = plan.includeDuplicates === true ? 0 : duplicates.length;
       this.core.audit(w, { action: 'entries.import', group_id: groupId }, `${read.format}: ${created.length} added, ${problems.length} skipped, ${skippedDuplicates} duplicates skipped`);
       return created;
