@@ -37,13 +37,13 @@ export const LOGOUT_USAGE = 'crewvault logout [URL] [--everywhere]';
 
 const SKEW_MS = 30_000;
 
-interface TeamModules {
+export interface TeamModules {
   readonly transport: typeof TransportModule;
   readonly client: typeof ClientModule;
   readonly profiles: typeof ProfilesModule;
 }
 
-async function load(): Promise<TeamModules> {
+export async function load(): Promise<TeamModules> {
   const [transport, client, profiles] = await Promise.all([import('../team/transport'), import('../team/client'), import('../team/profiles')]);
   return { transport, client, profiles };
 }
@@ -216,7 +216,7 @@ async function endKeptSession(m: TeamModules, keeper: ReturnType<typeof keeperFo
 }
 
 /** The kept session, refreshed when its access token is about to end (one refresh at a time). */
-async function keptSession(m: TeamModules, io: CliIo, urlText: string | undefined): Promise<{ client: InstanceType<TeamModules['client']['TeamClient']>; origin: string; username: string; keeper: ReturnType<typeof keeperFor>; profiles: InstanceType<TeamModules['profiles']['ServerProfiles']> }> {
+export async function keptSession(m: TeamModules, io: CliIo, urlText: string | undefined): Promise<{ client: InstanceType<TeamModules['client']['TeamClient']>; origin: string; username: string; keeper: ReturnType<typeof keeperFor>; profiles: InstanceType<TeamModules['profiles']['ServerProfiles']> }> {
   const profiles = new m.profiles.ServerProfiles(m.profiles.defaultConfigDir(io.env));
   const { origin, profile } = profiles.resolve(urlText === undefined ? undefined : m.transport.parseServerUrl(urlText).origin);
   const keeper = keeperFor(m, io);

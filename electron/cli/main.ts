@@ -14,6 +14,7 @@ import { exportCommand } from './export';
 import { initCommand } from './init';
 import { listCommand } from './list';
 import { loginCommand, logoutCommand, whoamiCommand } from './login';
+import { syncCommand } from './sync';
 import { otpCommand } from './otp';
 import { rmCommand } from './rm';
 import { SERVE_SUMMARY, SERVE_USAGE } from './serve-usage';
@@ -57,6 +58,7 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   login: loginCommand,
   whoami: whoamiCommand,
   logout: logoutCommand,
+  sync: syncCommand,
   unlock: unlockCommand,
   lock: lockCommand,
   completion: completionCommand(() => COMMANDS),

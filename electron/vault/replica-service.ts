@@ -50,7 +50,8 @@ import type { EntryRow } from './store-entries';
 import { getMeta } from './store-meta';
 import {
   customerByNameIndex, customerByUid, customersBetween, entriesBetween, entryByUid, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry,
-  insertReplicaSigningKey, overwriteReplicaEntry, ownEventsBetween, replicaBase, sentSeq, setReplicaBase, setRevision, setSentSeq, signingKeysBetween,
+  insertReplicaSigningKey, overwriteReplicaEntry, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
+  signedEventsBetween, signingKeysBetween,
   updateReplicaCustomer, type EntryReplicaRow,
 } from './store-replica';
 
@@ -114,9 +115,13 @@ function signText(text: string, sender: Sender): string {
   return b64(signBytes(sender.signer.privateKey, Buffer.from(text, 'utf8')));
 }
 
-/** Records made here since the last batch handed on, signed by `sender`: own changes only (what came from others is theirs to send). */
-export function outgoing(db: ReadDb, sender: Sender): Outgoing {
-  const from = sentSeq(db);
+/**
+ * Records made here since the last batch handed on, signed by `sender`: own changes only (what
+ * came from others is theirs to send). `everything`: the whole vault, as new to the other side
+ * (base 0), with every signed event of its history — a vault moved onto a team server.
+ */
+export function outgoing(db: ReadDb, sender: Sender, everything = false): Outgoing {
+  const from = everything ? 0 : sentSeq(db);
   const upToSeq = currentSequence(db);
   const by = { author: sender.userUid, signerKey: uidText(sender.signer.keyUid) };
   const records: ReplicaRecord[] = [];
@@ -129,7 +134,7 @@ export function outgoing(db: ReadDb, sender: Sender): Outgoing {
     });
   }
   for (const c of customersBetween(db, from, upToSeq)) {
-    const base = replicaBase(db, c.uid);
+    const base = everything ? 0 : replicaBase(db, c.uid);
     if (c.revision === base) continue;
     const record: Omit<CustomerRecord, 'signature'> = { kind: 'customer', id: uidText(c.uid), revision: c.revision, base, sealedName: b64(c.sealed_name), nameIndex: b64(c.name_index), createdAt: c.created_at, ...by };
     records.push({ ...record, signature: signText(recordSigningText(record), sender) });
@@ -137,7 +142,7 @@ export function outgoing(db: ReadDb, sender: Sender): Outgoing {
   let until = upToSeq;
   const entriesSeq = new Map<string, number>();
   for (const e of entriesBetween(db, from, upToSeq)) {
-    const base = replicaBase(db, e.uid);
+    const base = everything ? 0 : replicaBase(db, e.uid);
     if (e.revision === base) continue;
     if (!sender.mayVouch(e, base)) {
       // Someone else's change this person may not vouch for: this batch ends before it.
@@ -155,7 +160,8 @@ export function outgoing(db: ReadDb, sender: Sender): Outgoing {
   records.length = 0;
   records.push(...entries);
   const device = thisDeviceId(db);
-  for (const a of device ? ownEventsBetween(db, device, from, until) : []) {
+  const events = everything ? signedEventsBetween(db, 0, until) : device ? ownEventsBetween(db, device, from, until) : [];
+  for (const a of events) {
     records.push({
       kind: 'event', id: uidText(a.uid), at: a.at, actor: a.actor_uid ? uidText(a.actor_uid) : null, action: a.action, subject: a.subject,
       entry: a.entry_uid ? uidText(a.entry_uid) : null, customer: a.customer_uid ? uidText(a.customer_uid) : null, group: a.group_uid ? uidText(a.group_uid) : null,
@@ -223,7 +229,8 @@ export class ReplicaService {
     this.core = core;
   }
 
-  outgoing(): Outgoing {
+  /** `everything`: the whole vault as new to the other side (moving it onto a team server; outgoing()). */
+  outgoing(everything = false): Outgoing {
     this.core.requireOpen();
     const signer = this.core.ring.signer;
     if (!signer) throw new CrewvaultError('LOCKED', 'This session holds no signing key: sign in again.');
@@ -237,7 +244,19 @@ export class ReplicaService {
       if (base === 0) return permissions.includes('entries.create');
       return permissions.includes('entries.edit') || permissions.includes('otp.view'); // a code taken moves an HOTP counter
     };
-    return outgoing(this.core.db, { userUid: uidText(user.uid), signer, mayVouch });
+    return outgoing(this.core.db, { userUid: uidText(user.uid), signer, mayVouch }, everything);
+  }
+
+  /** The vault's id, as records and the team server name it. */
+  vaultId(): string {
+    this.core.requireOpen();
+    return vaultId(this.core.db);
+  }
+
+  /** The team server's sequence up to which this replica has taken in others' records. */
+  pulledUpTo(): number {
+    this.core.requireOpen();
+    return pulledSeq(this.core.db);
   }
 
   markSent(sent: Outgoing): void {
@@ -251,8 +270,11 @@ export class ReplicaService {
     return this.core.write((w) => markAllAgreed(w));
   }
 
-  /** Takes in another replica's batch (parsed here: it came from another machine). */
-  apply(input: unknown): ApplyOutcome {
+  /**
+   * Takes in another replica's batch (parsed here: it came from another machine). `pulledUpTo`:
+   * the team server's sequence the batch reaches, kept in the same transaction.
+   */
+  apply(input: unknown, pulledUpTo?: number): ApplyOutcome {
     this.core.requireOpen();
     const parsed = replicaBatchSchema.safeParse(input);
     if (!parsed.success) throw new CrewvaultError('INVALID_INPUT', `Not a batch of replica records: ${parsed.error.issues[0]?.path.join('.') || 'the batch'}: ${parsed.error.issues[0]?.message ?? 'not valid'}.`);
@@ -269,6 +291,7 @@ export class ReplicaService {
       for (const r of batch.records) if (r.kind === 'customer') this.takeCustomer(w, r, this.sender(w, keys, r), tally);
       for (const r of batch.records) if (r.kind === 'entry') this.takeEntry(w, r, this.sender(w, keys, r), tally);
       for (const r of batch.records) if (r.kind === 'event') this.takeEvent(w, r, keys, tally);
+      if (pulledUpTo !== undefined) setPulledSeq(w, Math.max(pulledUpTo, pulledSeq(w)));
       return tally;
     });
     this.core.customers.clear();

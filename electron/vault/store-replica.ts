@@ -29,6 +29,20 @@ export function setSentSeq(db: WriteDb, seq: number): void {
   db.prepare('INSERT INTO replica_state (id, sent_seq) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET sent_seq = excluded.sent_seq').run(seq);
 }
 
+/** The team server's sequence up to which this replica has taken in what others pushed (0: nothing yet). */
+export function pulledSeq(db: ReadDb): number {
+  return db.prepare<[], { pulled_seq: number }>('SELECT pulled_seq FROM replica_state WHERE id = 1').get()?.pulled_seq ?? 0;
+}
+
+export function setPulledSeq(db: WriteDb, seq: number): void {
+  db.prepare('INSERT INTO replica_state (id, sent_seq, pulled_seq) VALUES (1, 0, ?) ON CONFLICT(id) DO UPDATE SET pulled_seq = excluded.pulled_seq').run(seq);
+}
+
+/** Every signed event, whatever device wrote it, in this log's order (a vault moved onto a team server takes its history along). */
+export function signedEventsBetween(db: ReadDb, fromSeq: number, toSeq: number): EventReplicaRow[] {
+  return db.prepare<[number, number], EventReplicaRow>(`${EVENT} WHERE a.seq > ? AND a.seq <= ? AND a.signature IS NOT NULL ORDER BY a.id`).all(fromSeq, toSeq);
+}
+
 /** Sets a row's revision to what the record says (the update triggers count local writes only; revision is not one of their columns). */
 export function setRevision(db: WriteDb, table: 'customers' | 'entries', id: number, revision: number): void {
   db.prepare(`UPDATE ${table} SET revision = ? WHERE id = ?`).run(revision, id);
@@ -144,13 +158,14 @@ export interface EventReplicaRow {
   readonly signature: Buffer | null;
 }
 
+const EVENT = `SELECT a.uid, a.at, u.uid AS actor_uid, a.action, a.subject, e.uid AS entry_uid, c.uid AS customer_uid, g.uid AS group_uid,
+  a.sealed_detail, a.device_id, a.device_prev, k.uid AS signer_uid, a.signature
+  FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN entries e ON e.id = a.entry_id LEFT JOIN customers c ON c.id = a.customer_id
+  LEFT JOIN access_groups g ON g.id = a.group_id LEFT JOIN signing_keys k ON k.id = a.signer_key_id`;
+
 /** Events written here (this device's): those from elsewhere are the other replicas' to send. */
 export function ownEventsBetween(db: ReadDb, device: Buffer, fromSeq: number, toSeq: number): EventReplicaRow[] {
-  return db.prepare<[number, number, Buffer], EventReplicaRow>(`SELECT a.uid, a.at, u.uid AS actor_uid, a.action, a.subject, e.uid AS entry_uid, c.uid AS customer_uid, g.uid AS group_uid,
-    a.sealed_detail, a.device_id, a.device_prev, k.uid AS signer_uid, a.signature
-    FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN entries e ON e.id = a.entry_id LEFT JOIN customers c ON c.id = a.customer_id
-    LEFT JOIN access_groups g ON g.id = a.group_id LEFT JOIN signing_keys k ON k.id = a.signer_key_id
-    WHERE a.seq > ? AND a.seq <= ? AND a.device_id = ? ORDER BY a.seq`).all(fromSeq, toSeq, device);
+  return db.prepare<[number, number, Buffer], EventReplicaRow>(`${EVENT} WHERE a.seq > ? AND a.seq <= ? AND a.device_id = ? ORDER BY a.seq`).all(fromSeq, toSeq, device);
 }
 
 export function hasEvent(db: ReadDb, uid: Buffer): boolean {

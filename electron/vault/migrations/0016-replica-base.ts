@@ -4,7 +4,8 @@
  * receiver can tell a change made on top of what it holds from one made beside its own
  * (shared/sync/records.ts, replica.ts). Empty until the first exchange: an object without a
  * row was never agreed on, and its base is 0. `replica_state` keeps the vault sequence up to
- * which this replica's own changes were handed on, so the next batch starts after it.
+ * which this replica's own changes were handed on, so the next batch starts after it, and the
+ * team server's sequence up to which this replica has taken in what others pushed.
  */
 import type Database from 'better-sqlite3';
 
@@ -16,7 +17,8 @@ export function updateToSchemaVersion16(db: Database.Database): void {
     ) STRICT, WITHOUT ROWID;
     CREATE TABLE replica_state (
       id INTEGER PRIMARY KEY CHECK (id = 1),
-      sent_seq INTEGER NOT NULL
+      sent_seq INTEGER NOT NULL,
+      pulled_seq INTEGER NOT NULL DEFAULT 0
     ) STRICT;
   `);
 }

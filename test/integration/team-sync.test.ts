@@ -1,0 +1,184 @@
+// Two desktops' vaults (a file and its copy) kept in step through a real team server (PGlite,
+// real HTTP on loopback) with `crewvault login` and `crewvault sync`, the server session in a
+// private Secret Service: the owner moves the vault onto the server, each desktop's changes
+// reach the other, both sides changing one entry keeps both versions whether the clash is
+// found on pull or on push, and each desktop's audit log still verifies with the other's
+// signed events in it.
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keychainDeviceStore } from '../../electron/devices';
+import { TeamClient } from '../../electron/team/client';
+import { ServerProfiles, SessionKeeper } from '../../electron/team/profiles';
+import type { VaultSession } from '../../electron/vault/service';
+import { Vault } from '../../electron/vault/vault';
+
+import { startServer, type RunningServer } from '../../server/main';
+import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
+import { runScripted } from '../support/scripted-cli';
+import { withWrite } from '../../electron/vault/db';
+import { renewDeviceId } from '../../electron/vault/store-signing';
+import { createVault } from '../../electron/vault/vault';
+import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
+
+const KEYCHAIN = 'crewvault-sync-test';
+const SERVER_PASSWORD = 'alice on the team server 1';
+let keyring: PrivateKeyring;
+let server: RunningServer;
+let dataDir: string;
+/** Kept for the whole file (support/vault.ts's folders go after each test). */
+let home: string;
+const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
+const desktops: Array<{ file: string; keychain: string; env: NodeJS.ProcessEnv }> = [];
+
+beforeAll(async () => {
+  keyring = startPrivateKeyring();
+  Object.assign(process.env, keyring.env);
+  home = mkdtempSync(path.join(tmpdir(), 'crewvault-sync-'));
+  dataDir = path.join(home, 'server');
+  server = await startServer({ dataDir, listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
+  // Desktop A: a vault with a few entries; desktop B: a copy of its file.
+  const file = path.join(home, 'desktop-a.crewvault');
+  const session = await createVault(file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
+  session.createEntries([
+    { customer: 'Acme', title: 'Firewall', password: 'fw-1' },
+    { customer: 'Acme', title: 'Printer', password: 'pr-1' },
+    { customer: 'Initech', title: 'Router', password: 'rt-1' },
+  ]);
+  session.close();
+  const copy = path.join(home, 'desktop-b.crewvault');
+  copyFileSync(file, copy);
+  // The copy is another device before anyone signs in there (else both would chain events as one).
+  const opened = Vault.open(copy, clock);
+  withWrite(opened.db, (w) => renewDeviceId(w));
+  opened.close();
+  for (const [index, vault] of [file, copy].entries()) {
+    const signedIn = await signIn(vault);
+    signedIn.replica.agreeAll();
+    signedIn.close();
+    // Two computers: a config folder and a keychain each.
+    desktops.push({ file: vault, keychain: `${KEYCHAIN}-${index}`, env: { CREWVAULT_CONFIG: path.join(home, `config-${index}`), CREWVAULT_KEYCHAIN_SERVICE: `${KEYCHAIN}-${index}` } });
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  keyring?.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+async function signIn(file: string): Promise<VaultSession> {
+  return Vault.open(file, clock).signIn(OWNER, PASSWORD);
+}
+
+/** Runs `work` on desktop `index`'s vault, signed in, and closes it after. */
+async function onDesktop<T>(index: number, work: (session: VaultSession) => T): Promise<T> {
+  const session = await signIn(desktops[index]?.file ?? '');
+  try {
+    return work(session);
+  } finally {
+    session.close();
+  }
+}
+
+async function cli(index: number, args: readonly string[], answers: readonly string[]) {
+  const desktop = desktops[index];
+  if (!desktop) throw new Error('no such desktop');
+  const out = await runScripted([...args, ...(args[0] === 'sync' ? ['--vault', desktop.file] : [])], answers, clock, desktop.env);
+  expect(out.code, `${args.join(' ')}: ${out.stderr}`).toBe('ok');
+  return out;
+}
+
+function sync(index: number, ...flags: string[]) {
+  return cli(index, ['sync', '--json', ...flags], [PASSWORD]);
+}
+
+function titles(session: VaultSession): string[] {
+  return session.listEntries().map((e) => `${e.customer}/${e.title}`).sort();
+}
+
+async function edit(index: number, path: string, password: string): Promise<void> {
+  await onDesktop(index, (s) => {
+    const entry = s.resolvePath(path);
+    s.updateEntry(entry.id, { password }, entry.revision);
+  });
+}
+
+describe('a vault on two desktops through a team server', () => {
+  it('is moved there by its owner, and each desktop\'s changes reach the other', async () => {
+    const invite = path.join(dataDir, 'owner-invite.txt');
+    await cli(0, ['login', server.url, '--user', 'alice', '--invite-file', invite], [SERVER_PASSWORD]);
+    await cli(1, ['login', server.url, '--user', 'alice'], [SERVER_PASSWORD]);
+    const moved = JSON.parse((await sync(0, '--move')).stdout) as { pushed: number };
+    expect(moved.pushed).toBeGreaterThan(3);
+    // B already holds all of it (a copy): taking it in changes nothing it shows.
+    const first = JSON.parse((await sync(1)).stdout) as { applied: number; conflictCopies: number };
+    expect(first.conflictCopies).toBe(0);
+
+    await edit(0, 'Acme/Firewall', 'fw-2');
+    await onDesktop(0, (s) => s.createEntry({ customer: 'Globex', title: 'Domain admin', password: 'g-1' }));
+    await sync(0);
+    await sync(1);
+    await onDesktop(1, (s) => {
+      expect(s.revealPassword(s.resolvePath('Acme/Firewall').id)).toBe('fw-2');
+      expect(titles(s)).toContain('Globex/Domain admin');
+      expect(s.verifyAuditLog().chain).toMatchObject({ ok: true });
+    });
+    // And back the other way.
+    await onDesktop(1, (s) => {
+      const globex = s.resolvePath('Globex/Domain admin');
+      s.deleteEntry(globex.id, globex.revision);
+    });
+    await sync(1);
+    await sync(0);
+    await onDesktop(0, (s) => expect(titles(s)).not.toContain('Globex/Domain admin'));
+  });
+
+  it('keeps both versions of an entry changed on both desktops, found when pulling', async () => {
+    await edit(0, 'Acme/Printer', 'from-a');
+    await edit(1, 'Acme/Printer', 'from-b');
+    await sync(0);
+    const onB = JSON.parse((await sync(1)).stdout) as { conflictCopies: number };
+    expect(onB.conflictCopies).toBe(1);
+    await sync(0);
+    const [a, b] = await Promise.all([0, 1].map((i) => onDesktop(i, (s) => ({
+      titles: titles(s),
+      printer: s.revealPassword(s.resolvePath('Acme/Printer').id),
+      copy: s.revealPassword(s.resolvePath('Acme/Printer (conflict copy)').id),
+      verified: s.verifyAuditLog().chain.ok,
+    }))));
+    expect(a).toEqual(b);
+    expect(a).toMatchObject({ printer: 'from-a', copy: 'from-b', verified: true });
+  });
+
+  it('keeps both versions when the clash is found on pushing (someone pushed in between)', async () => {
+    await edit(1, 'Initech/Router', 'rt-b');
+    // B's changes go out as if it had pulled just before A pushed: the server names the conflict.
+    const out = await onDesktop(1, (s) => s.replica.outgoing());
+    await edit(0, 'Initech/Router', 'rt-a');
+    await sync(0);
+    const profile = new ServerProfiles(desktops[1]?.env.CREWVAULT_CONFIG ?? '').get(server.url);
+    const tokens = await new SessionKeeper(keychainDeviceStore(desktops[1]?.keychain)).get(server.url, 'alice');
+    if (!profile || !tokens) throw new Error('desktop B is not signed in');
+    const client = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
+    client.tokens = tokens;
+    const refused = await client.call('syncPush', { batch: out.batch });
+    expect(refused.accepted).toBe(0);
+    expect(refused.conflicts.length).toBeGreaterThan(0);
+    // Nothing of B's was marked sent: its next sync takes A's in and keeps its own as a copy.
+    const resolved = JSON.parse((await sync(1)).stdout) as { conflictCopies: number };
+    expect(resolved.conflictCopies).toBe(1);
+    await sync(0);
+    const [a, b] = await Promise.all([0, 1].map((i) => onDesktop(i, (s) => titles(s))));
+    expect(a).toEqual(b);
+    expect(a).toContain('Initech/Router (conflict copy)');
+  });
+
+  it('stores nothing the server could read', async () => {
+    const dump = await server.database.query('SELECT body::text AS body FROM sync_records');
+    const text = dump.map((r) => String(r.body)).join('\n');
+    for (const secret of ['fw-2', 'from-a', 'from-b', 'rt-a', 'rt-b', 'Firewall', 'Printer', 'Acme', 'Globex']) expect(text).not.toContain(secret);
+    expect(readFileSync(path.join(dataDir, 'server-keys.json'), 'utf8')).not.toContain(PASSWORD);
+  });
+});
