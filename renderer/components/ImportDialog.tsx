@@ -139,9 +139,10 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
   async function commit() {
     if (!uploadId || !preview || groupId === null) return;
     setError(null);
-    setStage({ kind: 'writing', name: stage.kind === 'preview' ? stage.name : '', count: preview.total });
+    const name = stage.kind === 'preview' ? stage.name : '';
+    setStage({ kind: 'writing', name, count: preview.total });
     const done = await call(api.import.commit({ uploadId, ...target(), groupId }), setError);
-    if (!done) return setStage({ kind: 'preview', name: '' });
+    if (!done) return setStage({ kind: 'preview', name });
     committed.current = true;
     onImported(done);
   }
