@@ -6,6 +6,20 @@
  */
 import type { EntryTable, GroupSummary } from '../shared/model';
 
+/**
+ * The positions of `positions` (all rows when null) whose entry is in `groupId`: the list's
+ * group filter, applied after the search so the search's order stands.
+ */
+export function onlyGroup(table: EntryTable, positions: Int32Array | null, groupId: number): Int32Array {
+  const kept: number[] = [];
+  const count = positions ? positions.length : table.id.length;
+  for (let k = 0; k < count; k++) {
+    const i = positions ? (positions[k] ?? -1) : k;
+    if (table.groupId[i] === groupId) kept.push(i);
+  }
+  return Int32Array.from(kept);
+}
+
 export type GroupSuggestion =
   /** groupId null: the vault's default group (a new customer, several groups held). */
   | { readonly kind: 'suggested'; readonly groupId: number | null; readonly why: string }

@@ -23,7 +23,7 @@ import { MoveBar } from '../components/MoveBar';
 import { CustomerSidebar } from '../components/CustomerSidebar';
 import { OtpCode } from '../components/OtpCode';
 import { importedLine, VaultTransfer } from '../components/VaultTransfer';
-import { suggestGroup } from '../entry-group';
+import { onlyGroup, suggestGroup } from '../entry-group';
 import { useCall } from '../hooks/useCall';
 import { useCopy } from '../hooks/useCopy';
 import { ListedEntries } from '../listed-entries';
@@ -60,6 +60,8 @@ export function VaultScreen({ connection, state, topBar }: Props) {
   const [dialog, setDialog] = useState<Dialog | null>(null);
   const [toast, setToast] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** The list's group filter (people in several groups), null for all. */
+  const [groupFilter, setGroupFilter] = useState<number | null>(null);
   /** Rows a team lead marked to move to another group. */
   const [marked, setMarked] = useState<ReadonlySet<number>>(() => new Set());
   const searchBox = useRef<HTMLInputElement>(null);
@@ -98,7 +100,11 @@ export function VaultScreen({ connection, state, topBar }: Props) {
 
   const searcher = useRef(new Searcher());
   const query = useDeferredValue(search);
-  const shown = useMemo(() => (table ? new ListedEntries(table, searcher.current.search(table, customerId, query)) : null), [table, query, customerId]);
+  const shown = useMemo(() => {
+    if (!table) return null;
+    const found = searcher.current.search(table, customerId, query);
+    return new ListedEntries(table, groupFilter === null ? found : onlyGroup(table, found, groupFilter));
+  }, [table, query, customerId, groupFilter]);
 
   const copyThrough = useCopy(connection.transport);
   const copy = useCallback(async (entryId: number, what: CopyField) => {
@@ -119,7 +125,8 @@ export function VaultScreen({ connection, state, topBar }: Props) {
    */
   function enterList(event: ReactKeyboardEvent<HTMLInputElement>) {
     if (event.key !== 'ArrowDown' || !table) return;
-    const first = new ListedEntries(table, searcher.current.search(table, customerId, search)).at(0);
+    const found = searcher.current.search(table, customerId, search);
+    const first = new ListedEntries(table, groupFilter === null ? found : onlyGroup(table, found, groupFilter)).at(0);
     if (!first) return;
     event.preventDefault();
     setSelectedId(first.id);
@@ -194,6 +201,15 @@ export function VaultScreen({ connection, state, topBar }: Props) {
         <CustomerSidebar customers={customers} total={table ? tableSize(table) : 0} selected={customerId} onSelect={setCustomerId} />
         <main className="list-pane">
           {error && <p role="alert" className="error">{error}</p>}
+          {groups.length > 1 && (
+            <label className="group-filter inline">
+              Group
+              <select value={groupFilter ?? ''} onChange={(e) => setGroupFilter(e.target.value === '' ? null : Number(e.target.value))}>
+                <option value="">All groups</option>
+                {groups.map((g) => <option key={g.id} value={g.id}>{g.name}</option>)}
+              </select>
+            </label>
+          )}
           {canMove && markedEntries.length > 0 && (
             <MoveBar
               connection={connection}
@@ -209,6 +225,11 @@ export function VaultScreen({ connection, state, topBar }: Props) {
             <div className="empty">
               <p>No entries yet.</p>
               {can('entries.create') && <button type="button" onClick={() => setDialog({ kind: 'add' })}>Add entry</button>}
+            </div>
+          ) : shown.length === 0 && groupFilter !== null ? (
+            <div className="empty">
+              <p>No entries of the group {groupName(groupFilter) ?? ''}{query.trim() ? <> match “{query}”</> : null}{customerId !== null ? <> for {selectedCustomer?.name ?? 'this customer'}</> : null}: the group filter is on.</p>
+              <button type="button" onClick={() => setGroupFilter(null)}>Show all groups</button>
             </div>
           ) : shown.length === 0 && customerId !== null ? (
             // The filter hides what the search would find elsewhere: say so, and offer the way out.

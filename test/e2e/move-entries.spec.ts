@@ -1,7 +1,8 @@
 /**
  * Moving several entries to another access group from the list (issue #11): rows name their
  * group, a checkbox (or Space on the selected row) marks them, and one Move re-files them all;
- * the line after says how many went where. Checked by axe in both themes.
+ * the line after says how many went where; the Group filter then shows each group's rows, and
+ * says so when it hides what a search would find. Checked by axe in both themes.
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from './fixtures';
@@ -48,4 +49,14 @@ test('mark rows by checkbox and Space, move them to a group in one go', async ({
   for (const title of ['Router', 'Firewall', 'Wiki']) await expect(groupOf(title)).toContainText('Acme team');
   await expect(groupOf('VPN')).not.toContainText('Acme team');
   await expect(page.getByRole('checkbox', { checked: true })).toHaveCount(0);
+
+  const filter = page.getByRole('combobox', { name: 'Group', exact: true });
+  await filter.selectOption({ label: 'Acme team' });
+  await expect(page.getByRole('list', { name: 'Entries' }).getByRole('listitem')).toHaveCount(3);
+  await expect(entryRow(page, 'VPN')).toHaveCount(0);
+  await page.getByLabel('Search').fill('vpn');
+  await expect(page.getByText('No entries of the group Acme team match “vpn”: the group filter is on.')).toBeVisible();
+  await page.getByRole('button', { name: 'Show all groups' }).click();
+  await expect(entryRow(page, 'VPN')).toBeVisible();
+  await expect(filter).toHaveValue('');
 });

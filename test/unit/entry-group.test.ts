@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { EntryTableBuilder } from '../../shared/entry-table';
 import type { GroupSummary } from '../../shared/model';
-import { customerKey, suggestGroup } from '../../renderer/entry-group';
+import { customerKey, onlyGroup, suggestGroup } from '../../renderer/entry-group';
 
 const DEFAULT: GroupSummary = { id: 1, name: 'Default', members: 9, entries: 3, lead: false };
 const ACME_TEAM: GroupSummary = { id: 2, name: 'Acme team', members: 2, entries: 2, lead: true };
@@ -36,6 +36,12 @@ describe('suggestGroup', () => {
     expect(suggestGroup(VAULT, 'Umbrella', [ACME_TEAM])).toEqual({ kind: 'suggested', groupId: 2, why: 'Acme team is your only group.' });
     expect(suggestGroup(VAULT, 'Umbrella', [DEFAULT, ACME_TEAM])).toEqual({ kind: 'suggested', groupId: null, why: 'Umbrella is a new customer: its first entry goes to the default group unless you choose another.' });
     expect(suggestGroup(null, '', [DEFAULT, ACME_TEAM])).toMatchObject({ kind: 'suggested', groupId: null });
+  });
+
+  it('onlyGroup keeps the search\'s order and only the group\'s rows', () => {
+    expect([...onlyGroup(VAULT, null, 1)]).toEqual([2, 3]);
+    expect([...onlyGroup(VAULT, Int32Array.from([4, 3, 0, 2]), 1)]).toEqual([3, 2]);
+    expect([...onlyGroup(VAULT, Int32Array.from([]), 2)]).toEqual([]);
   });
 
   it('customerKey ignores case, outer and repeated spaces', () => {
