@@ -10,7 +10,7 @@
  * belongs to a service (server/auth/): routes only adapt HTTP.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { DEVICE_HEADER, SERVER_BODY_LIMIT_BYTES, SERVER_ROUTES, type ServerRouteName } from '../shared/api/server-contract';
+import { DEVICE_HEADER, SERVER_BODY_LIMIT_BYTES, SERVER_ROUTES, SYNC_STREAM_PATH, syncStreamQuerySchema, type ServerRouteName } from '../shared/api/server-contract';
 import { CrewvaultError } from '../shared/errors';
 import { requireSecondStep } from './auth/second-step';
 import { authenticate, type Authenticated } from './auth/sessions';
@@ -18,6 +18,8 @@ import type { ServerContext } from './context';
 import { errorReply } from './errors';
 import { loggerOptions, type LogDestination } from './log';
 import { ROUTE_HANDLERS } from './routes/index';
+import { vaultSeq } from './store/sync';
+import { MAX_STREAMS, SyncNotifier } from './sync/stream';
 
 export interface AppOptions extends ServerContext {
   /** Where JSON log lines go; none when undefined. */
@@ -93,8 +95,53 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     });
   }
+  await registerSyncStream(app, ctx);
   await app.ready();
   return app;
+}
+
+/** How often an idle stream says it is alive (proxies drop connections silent for a minute). */
+const KEEP_ALIVE_MS = 25_000;
+
+/** The sync stream (shared/api/server-contract.ts SYNC_STREAM_PATH): not a JSON route, so registered here. */
+async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const notifier = await SyncNotifier.start(ctx.db);
+  const open = new Set<() => void>();
+  // Before the server waits for its connections to finish: a stream never would by itself.
+  app.addHook('preClose', async () => {
+    for (const end of [...open]) end();
+  });
+  app.addHook('onClose', async () => {
+    await notifier.close();
+  });
+  app.get(SYNC_STREAM_PATH, async (request, reply) => {
+    const auth = await authenticate(ctx, bearer(request), deviceOf(request));
+    requireSecondStep(auth);
+    const { vault } = syncStreamQuerySchema.parse(request.query ?? {});
+    const seq = await vaultSeq(ctx.db, vault);
+    if (seq === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
+    if (notifier.open >= MAX_STREAMS) throw new CrewvaultError('BUSY', 'This server holds as many streams as it takes: try again soon.');
+    void reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    const send = (at: number): void => {
+      raw.write(`event: seq\ndata: {"seq":${at}}\n\n`);
+    };
+    send(seq);
+    const unsubscribe = notifier.subscribe(vault, send);
+    const keepAlive = setInterval(() => raw.write(': alive\n\n'), KEEP_ALIVE_MS);
+    // Never longer than the session's access token: the desktop comes back with a fresh one.
+    const expiry = setTimeout(() => end(), Math.max(0, auth.session.accessExpiresAt - ctx.now()));
+    const end = (): void => {
+      unsubscribe();
+      clearInterval(keepAlive);
+      clearTimeout(expiry);
+      open.delete(end);
+      raw.end();
+    };
+    open.add(end);
+    request.raw.on('close', end);
+  });
 }
 
 /** For a `password` or `session` route's handler: the authenticated call (the app guarantees it). */

@@ -29,6 +29,12 @@ export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
+  /**
+   * Hears `NOTIFY channel` from any process on this database (delivered when the notifying
+   * transaction commits); resolves once listening, to a function that stops. PostgreSQL: one
+   * connection of its own, kept apart from the pool.
+   */
+  listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -64,6 +70,19 @@ export function openPostgres(connectionString: string, options: { readonly maxCo
         client.release();
       }
     },
+    async listen(channel, handler) {
+      if (!/^[a-z_]+$/.test(channel)) throw new CrewvaultError('INTERNAL', 'a channel name is lower-case letters');
+      const client = new pg.Client({ connectionString });
+      client.on('error', () => undefined); // a lost listener is noticed by its stream ending, not a crash
+      await client.connect();
+      client.on('notification', (message) => {
+        if (message.channel === channel && message.payload !== undefined) handler(message.payload);
+      });
+      await client.query(`LISTEN ${channel}`);
+      return async () => {
+        await client.end().catch(() => undefined);
+      };
+    },
     async close() {
       await pool.end();
     },
@@ -88,6 +107,9 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
           await tx.exec(script);
         },
       }));
+    },
+    async listen(channel, handler) {
+      return db.listen(channel, handler);
     },
     async close() {
       await db.close();

@@ -16,8 +16,13 @@ export async function createVault(tx: Transaction, vaultId: string, userId: stri
 }
 
 export async function vaultExists(db: Queryable, vaultId: string): Promise<boolean> {
-  const [row] = await db.query('SELECT 1 AS one FROM sync_vaults WHERE vault_id = $1', [vaultId]);
-  return row !== undefined;
+  return (await vaultSeq(db, vaultId)) !== undefined;
+}
+
+/** The vault's sequence as stored now; undefined when the server holds no such vault. */
+export async function vaultSeq(db: Queryable, vaultId: string): Promise<number | undefined> {
+  const [row] = await db.query('SELECT seq FROM sync_vaults WHERE vault_id = $1', [vaultId]);
+  return row === undefined ? undefined : int(row, 'seq');
 }
 
 export async function setVaultSeq(tx: Transaction, vaultId: string, seq: number): Promise<void> {

@@ -18,6 +18,7 @@ import type { Authenticated } from '../auth/sessions';
 import type { ServerContext } from '../context';
 import { createVault, lockVault, putRecord, recordsAfter, revisionsOf, setVaultSeq, vaultExists } from '../store/sync';
 import { appendAudit } from '../audit';
+import { notifyStored } from './stream';
 
 /** How many records a pull returns when the desktop names no limit. */
 const DEFAULT_PULL = 5_000;
@@ -57,6 +58,8 @@ export async function push(ctx: ServerContext, auth: Authenticated, input: Serve
       await putRecord(tx, batch.vault, { id: record.id, kind: record.kind, revision: revisionOf(record), seq, body: JSON.stringify(record) }, auth.user.id);
     }
     await setVaultSeq(tx, batch.vault, seq);
+    // Delivered on commit, to every server process on this database: their streams tell desktops.
+    if (fresh.length > 0) await notifyStored(tx, batch.vault, seq);
     return { accepted: fresh.length, seq, conflicts: [] };
   });
 }

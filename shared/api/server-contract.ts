@@ -18,6 +18,15 @@ import { MAX_BATCH_RECORDS, replicaBatchSchema, replicaRecordSchema } from '../s
 export const SERVER_BODY_LIMIT_BYTES = 16 * 1024;
 /** The largest batch of records a push carries (a first push of a large vault comes in several). */
 export const SYNC_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+/**
+ * `GET /v1/sync/stream?vault=ID` (a whole session, as for any route): Server-Sent Events, one
+ * `event: seq` with `data: {"seq":N}` at once and each time records are stored for that vault,
+ * and a comment line now and then to keep the connection alive; ended when the session's access
+ * token does (the desktop reconnects with a fresh one). Sequence numbers only: a desktop pulls.
+ */
+export const SYNC_STREAM_PATH = '/v1/sync/stream';
+export const syncStreamQuerySchema = z.strictObject({ vault: z.string().regex(/^[0-9a-f]{32}$/, 'not a vault id') });
+
 /** A vault's id (meta vault_id: 32 hex digits) and a position in its sequence. */
 const vaultId = z.string().regex(/^[0-9a-f]{32}$/, 'not a vault id');
 const seqNumber = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);

@@ -1,0 +1,69 @@
+/**
+ * Telling desktops at once that a team vault has new records (docs/SYNC.md): each push that
+ * stores records notifies `crewvault_sync` with the vault and its new sequence number inside
+ * its transaction, so PostgreSQL delivers it on commit to every server process listening on
+ * that database (PGlite: the one process). Each process fans it out to the desktops that hold a
+ * stream open on that vault (Server-Sent Events). A stream carries sequence numbers only:
+ * desktops then pull what they may.
+ * Must never: tell a vault's numbers to a stream of another vault, or keep a stream open past
+ * its session's access token (the desktop reconnects with a fresh one).
+ */
+import type { Database, Transaction } from '../store/db';
+
+export const SYNC_CHANNEL = 'crewvault_sync';
+/** How many streams one server process holds open at most (the design's budget is 1,000 desktops a process). */
+export const MAX_STREAMS = 2_000;
+
+export async function notifyStored(tx: Transaction, vault: string, seq: number): Promise<void> {
+  await tx.query('SELECT pg_notify($1, $2)', [SYNC_CHANNEL, `${vault}:${seq}`]);
+}
+
+type Listener = (seq: number) => void;
+
+export class SyncNotifier {
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private streams = 0;
+
+  private constructor(private readonly stop: () => Promise<void>) {}
+
+  static async start(db: Database): Promise<SyncNotifier> {
+    let notifier: SyncNotifier | undefined;
+    const stop = await db.listen(SYNC_CHANNEL, (payload) => notifier?.heard(payload));
+    notifier = new SyncNotifier(stop);
+    return notifier;
+  }
+
+  private heard(payload: string): void {
+    const match = /^([0-9a-f]{32}):(\d{1,16})$/.exec(payload);
+    if (!match?.[1] || !match[2]) return;
+    for (const listener of this.listeners.get(match[1]) ?? []) listener(Number(match[2]));
+  }
+
+  /** Streams open now, across vaults. */
+  get open(): number {
+    return this.streams;
+  }
+
+  subscribe(vault: string, listener: Listener): () => void {
+    let set = this.listeners.get(vault);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(vault, set);
+    }
+    set.add(listener);
+    this.streams++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.streams--;
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(vault);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    await this.stop();
+  }
+}
