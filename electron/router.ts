@@ -9,11 +9,10 @@
  * lives in a door: the second step, the fresh proof and the one-time-password gate are the
  * vault's (sign-in-flow.ts), shared with the CLI.
  */
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
-import { CONTRACT, isMethodName, secretPermission, type Contract, type CopyResult, type ImportPreview, type MethodName, type MethodResult, type MfaStatus, type SessionState } from '../shared/api/contract';
+import { CONTRACT, isMethodName, secretPermission, type Contract, type CopyResult, type MethodName, type MethodResult, type MfaStatus, type SessionState } from '../shared/api/contract';
 import type { Reply } from '../shared/api/reply';
 import { packTable } from '../shared/entry-table';
 import type { ClipboardGuard } from '../shared/clipboard';
@@ -22,12 +21,7 @@ import type { EntryChanges, EntryInput, OtpInput, UiSettings } from '../shared/m
 import { resolveOtpSpec, type OtpSpec } from '../shared/otp';
 
 import { deviceAccount, type DeviceStore } from './devices';
-import { refuseExisting, writeNewFile } from './export/new-file';
-import { EXPORTERS } from './export/registry';
-import { PendingImports } from './import/pending';
-import { guessCsvMapping } from '../shared/import/mapped-csv';
-import { checkNewFile, requireBackupAllowed, validateBackupPassword, writeBackup } from './vault/backup';
-import { validateNewPassword } from './vault/records';
+import { Transfers } from './transfers';
 import { translateSqliteError } from './vault/db';
 import { EMERGENCY_CODE_MS } from './vault/mfa';
 import { DEFAULT_SETTINGS, type Clock, type VaultSession } from './vault/service';
@@ -103,12 +97,13 @@ export class Router {
   private deviceInUse: number | undefined;
   /** Set when the keychain failed: the "trust this computer" choice is then not offered. */
   private keychainBroken = false;
-  /** Files on their way in through "Import…"; dropped (and wiped) when the session locks. */
-  private readonly imports = new PendingImports();
+  /** Import, backup and export (transfers.ts); files on their way in are wiped when the session locks. */
+  private readonly transfers: Transfers;
 
   constructor(options: RouterOptions) {
     this.options = options;
     this.vaultPath = options.vaultPath;
+    this.transfers = new Transfers({ clock: options.clock, ...(options.kdf ? { kdf: options.kdf } : {}), ...(options.pickSaveFile ? { pickSaveFile: options.pickSaveFile } : {}) });
   }
 
   /** Handles one call from any door. Never throws. */
@@ -168,7 +163,7 @@ export class Router {
 
   /** Wipes the session's keys (explicit lock, idle, OS lock screen, suspend). */
   lock(): void {
-    this.imports.clear();
+    this.transfers.clear();
     this.session?.lock();
     this.session = undefined;
     this.deviceInUse = undefined;
@@ -322,47 +317,6 @@ export class Router {
     this.vaultPath = next;
     if (existsSync(next)) this.openVault();
     return this.state();
-  }
-
-  /**
-   * Where a backup or an export goes: the full path typed in the page, or the door's save
-   * dialog (null when cancelled). Checked before any password is: a backup never overwrites.
-   */
-  private async targetFile(typed: string | undefined, suggested: string): Promise<string | null> {
-    if (typed !== undefined && typed !== '') {
-      if (!isAbsolute(typed)) throw new CrewvaultError('INVALID_INPUT', 'Give the file as a full path.');
-      return resolvePath(typed);
-    }
-    if (!this.options.pickSaveFile) throw new CrewvaultError('INVALID_INPUT', 'There is no file dialog here: type the new file\'s full path.');
-    return (await this.options.pickSaveFile(suggested)) ?? null;
-  }
-
-  /** An import's preview (the same service as `crewvault import --dry-run`), or "needs a password". */
-  private async previewImport(session: VaultSession, input: Input<'import.preview'>): Promise<ImportPreview> {
-    const format = input.format ?? 'auto';
-    const recognised = this.imports.recognise(input.uploadId, format);
-    const nothingYet = { ...recognised, total: 0, byCustomer: [], groupName: '', problems: [], duplicates: [], warnings: [], needsMapping: false, columns: [], suggestedMapping: {} };
-    if (recognised.needsPassword && !input.password) return nothingYet;
-    if (recognised.format === 'csv' && !input.mapping) {
-      const columns = this.imports.columns(input.uploadId);
-      return { ...nothingYet, needsMapping: true, columns, suggestedMapping: guessCsvMapping(columns) };
-    }
-    const read = await this.imports.read(input.uploadId, format, input.password, input.mapping === undefined ? undefined : withoutUndefined(input.mapping));
-    const outcome = session.importEntries(read, withoutUndefined({ commit: false, groupId: input.groupId, customer: input.customer, includeDuplicates: input.includeDuplicates }));
-    return {
-      format: recognised.format,
-      label: recognised.label,
-      needsPassword: false,
-      total: outcome.byCustomer.reduce((n, c) => n + c.count, 0),
-      byCustomer: outcome.byCustomer,
-      groupName: outcome.groupName,
-      problems: outcome.problems,
-      duplicates: outcome.duplicates,
-      warnings: read.warnings,
-      needsMapping: false,
-      columns: [],
-      suggestedMapping: {},
-    };
   }
 
   private requireSession(session: VaultSession | undefined): VaultSession {
@@ -542,61 +496,20 @@ export class Router {
     },
     'import.begin': ({ size }, session) => {
       this.requireSession(session);
-      return this.imports.begin(size);
+      return this.transfers.begin(size);
     },
-    'import.chunk': ({ uploadId, offset, data }, session) => {
+    'import.chunk': (input, session) => {
       this.requireSession(session);
-      return this.imports.chunk(uploadId, offset, Buffer.from(data, 'base64'));
+      return this.transfers.chunk(input);
     },
-    'import.preview': (input, session) => this.previewImport(this.requireSession(session), input),
-    'import.commit': async ({ uploadId, format, groupId, customer, includeDuplicates, mapping }, session) => {
-      const s = this.requireSession(session);
-      // Read already by the preview the person saw (an encrypted file's password was given there).
-      const read = await this.imports.read(uploadId, format ?? 'auto', undefined, mapping === undefined ? undefined : withoutUndefined(mapping));
-      const outcome = s.importEntries(read, withoutUndefined({ commit: true, groupId, customer, includeDuplicates }));
-      this.imports.drop(uploadId);
-      return {
-        added: outcome.added.length,
-        skipped: outcome.problems.length,
-        duplicatesSkipped: includeDuplicates === true ? 0 : outcome.duplicates.length,
-        groupName: outcome.groupName,
-      };
-    },
+    'import.preview': (input, session) => this.transfers.preview(this.requireSession(session), input),
+    'import.commit': (input, session) => this.transfers.commit(this.requireSession(session), input),
     'import.cancel': ({ uploadId }, session) => {
       this.requireSession(session);
-      this.imports.drop(uploadId);
-      return { cancelled: true };
+      return this.transfers.cancel(uploadId);
     },
-    'vault.backup': async ({ path: typed, password, backupPassword, backupPasswordAgain }, session) => {
-      const s = this.requireSession(session);
-      requireBackupAllowed(s);
-      if (backupPassword !== backupPasswordAgain) throw new CrewvaultError('INVALID_INPUT', 'The two backup passwords differ; nothing was written.');
-      validateBackupPassword(backupPassword);
-      const target = await this.targetFile(typed, 'crewvault.cvbackup');
-      if (target === null) return { path: null, entries: 0, details: '' };
-      checkNewFile(target, 'ALREADY_EXISTS');
-      // A session left unlocked is not enough to carry the whole vault away: the password again.
-      await s.confirmPassword(password);
-      const contents = await writeBackup(s, this.vaultPath, target, backupPassword, { kdf: this.options.kdf ?? {}, now: () => this.options.clock.now() });
-      return { path: target, entries: contents.entries, details: `${contents.users} users, ${contents.groups} groups, ${contents.auditRows} audit rows` };
-    },
-    'vault.export': async ({ format, path: typed, password, databasePassword }, session) => {
-      const s = this.requireSession(session);
-      const exporter = EXPORTERS.find((e) => e.name === format);
-      if (!exporter) throw new CrewvaultError('INVALID_INPUT', `Unknown export format "${format}".`);
-      const newPassword = exporter.encrypted ? validateNewPassword(databasePassword ?? '') : undefined;
-      const target = await this.targetFile(typed, `crewvault-export.${exporter.name === 'kdbx' ? 'kdbx' : exporter.name === 'aegis' ? 'json' : exporter.name === 'otpauth' ? 'txt' : 'csv'}`);
-      if (target === null) return { path: null, entries: 0, details: '' };
-      await refuseExisting(target);
-      const opened = await s.exportEntries(password, { format: exporter.name, otpOnly: exporter.otpOnly });
-      const bytes = await exporter.write(opened.entries, { randomUuid: randomUUID, ...(newPassword === undefined ? {} : { password: newPassword }) });
-      try {
-        await writeNewFile(target, bytes);
-      } finally {
-        bytes.fill(0);
-      }
-      return { path: target, entries: opened.entries.length, details: opened.withoutOtp > 0 ? `${opened.withoutOtp} without a one-time password left out` : '' };
-    },
+    'vault.backup': (input, session) => this.transfers.backup(this.requireSession(session), this.vaultPath, input),
+    'vault.export': (input, session) => this.transfers.export(this.requireSession(session), input),
     'roles.list': (_input, session) => this.requireSession(session).team.listRoles(),
     'roles.define': ({ name, permissions }, session) => this.requireSession(session).team.defineRole(name, permissions),
   };
