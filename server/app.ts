@@ -108,8 +108,9 @@ async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Pro
   const notifier = await SyncNotifier.start(ctx.db);
   const open = new Set<() => void>();
   // Before the server waits for its connections to finish: a stream never would by itself.
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     for (const end of [...open]) end();
+    done();
   });
   app.addHook('onClose', async () => {
     await notifier.close();

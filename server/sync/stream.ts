@@ -27,10 +27,11 @@ export class SyncNotifier {
   private constructor(private readonly stop: () => Promise<void>) {}
 
   static async start(db: Database): Promise<SyncNotifier> {
-    let notifier: SyncNotifier | undefined;
-    const stop = await db.listen(SYNC_CHANNEL, (payload) => notifier?.heard(payload));
-    notifier = new SyncNotifier(stop);
-    return notifier;
+    // Listening starts before the notifier exists: what is heard meanwhile goes to it once it does.
+    const box: { notifier?: SyncNotifier } = {};
+    const stop = await db.listen(SYNC_CHANNEL, (payload) => box.notifier?.heard(payload));
+    box.notifier = new SyncNotifier(stop);
+    return box.notifier;
   }
 
   private heard(payload: string): void {
