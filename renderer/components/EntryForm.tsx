@@ -6,7 +6,7 @@
  * an otpauth URI fills the fields as it is pasted; removing or replacing a saved OTP key through
  * Edit is confirmed first, as Delete is, since the old key cannot be recovered.
  */
-import { useId, useMemo, useState, type FormEvent } from 'react';
+import { useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { OtpSpec } from '../../shared/otp';
 import { buildOtpUri, OTP_ALGORITHMS, parseMigrationUri, resolveOtpSpec, type MigrationEntry, type OtpAlgorithm, type OtpKind } from '../../shared/otp';
 import { CrewvaultError } from '../../shared/errors';
@@ -66,6 +66,9 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
   const mustChooseGroup = chosenGroupId === null && suggestion?.kind === 'choose';
   const [groupError, setGroupError] = useState<string | null>(null);
   const [confirmOtp, setConfirmOtp] = useState<'remove' | 'replace' | null>(null);
+  /** "Required" said under the field it concerns, not at the foot of the form. */
+  const [missing, setMissing] = useState<{ customer?: boolean; title?: boolean }>({});
+  const form = useRef<HTMLFormElement>(null);
   const [notes, setNotes] = useState(entry?.notes ?? '');
   const [mode, setMode] = useState<OtpMode>(entry?.otp ? 'keep' : 'none');
   const [secret, setSecret] = useState('');
@@ -128,8 +131,15 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
     setError(null);
     setGroupError(null);
     if (migration) return addMigration();
+    const empty = { customer: customer.trim() === '', title: title.trim() === '' };
+    setMissing(empty);
+    if (empty.customer || empty.title) {
+      form.current?.querySelector<HTMLElement>(empty.customer ? '[name="customer"]' : '[name="title"]')?.focus();
+      return;
+    }
     if (otpCheck && !otpCheck.ok) {
-      setError(otpCheck.message);
+      // The line under the OTP field says what is wrong already: said once, the field focused.
+      form.current?.querySelector<HTMLElement>('[name="secret"], [name="uri"]')?.focus();
       return;
     }
     if (mustChooseGroup) {
@@ -188,7 +198,7 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
 
   const showAdvanced = mode === 'secret' || mode === 'uri' || mode === 'qr';
   return (
-    <form className="entry-form" onSubmit={(e) => void submit(e)} aria-busy={busy} noValidate>
+    <form ref={form} className="entry-form" onSubmit={(e) => void submit(e)} aria-busy={busy} noValidate>
       <h2>{editing ? `Edit ${entry.title}` : 'Add entry'}</h2>
       {migration ? (
         <fieldset>
@@ -213,7 +223,8 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
         <>
           <label>
             Customer
-            <input name="customer" value={customer} onChange={(e) => setCustomer(e.target.value)} list={`${id}-customers`} required />
+            <input name="customer" value={customer} onChange={(e) => { setCustomer(e.target.value); setMissing((m) => ({ ...m, customer: false })); }} list={`${id}-customers`} required aria-invalid={missing.customer === true} aria-describedby={missing.customer ? `${id}-customer-missing` : undefined} />
+            {missing.customer && <span id={`${id}-customer-missing`} className="error small" role="alert">Customer is required.</span>}
           </label>
           {groups.length > 1 && (
             <div className="field">
@@ -238,7 +249,8 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
           {groups.length === 1 && !editing && <p className="muted small">Access group: {groups[0]?.name}, your only group.</p>}
           <label>
             Title
-            <input name="title" value={title} onChange={(e) => setTitle(e.target.value)} required />
+            <input name="title" value={title} onChange={(e) => { setTitle(e.target.value); setMissing((m) => ({ ...m, title: false })); }} required aria-invalid={missing.title === true} aria-describedby={missing.title ? `${id}-title-missing` : undefined} />
+            {missing.title && <span id={`${id}-title-missing`} className="error small" role="alert">Title is required.</span>}
           </label>
           <label>
             Username

@@ -2,8 +2,9 @@
  * The entry form's defaults and confirmations (issue #11), in Debian's Chromium: a new entry
  * goes to the access group its customer's entries are in, with the reason shown (or must be
  * given a group when they are in several), never silently to the wider default group; an
- * otpauth URI fills the fields as it is pasted, before the field is left; removing or
- * replacing a saved OTP key through Edit asks first and names the customer, as Delete does.
+ * otpauth URI fills the fields as it is pasted, before the field is left; "required" is said
+ * under its own field; removing or replacing a saved OTP key through Edit asks first and names
+ * the customer, as Delete does.
  */
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
@@ -77,6 +78,22 @@ test('a pasted otpauth URI fills customer, title and username at once, before th
   await expect(dialog.getByLabel('Customer')).toHaveValue('Globex');
   await expect(dialog.getByLabel('Title')).toHaveValue('Globex');
   await expect(dialog.getByLabel('Username')).toHaveValue('hank@globex.example');
+});
+
+test('a missing customer or title is said under its field, which gets the focus', async ({ vaultPage: page }) => {
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  const dialog = addEntryDialog(page);
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  const customer = dialog.getByRole('combobox', { name: 'Customer' });
+  await expect(customer).toBeFocused();
+  await expect(customer).toHaveAttribute('aria-invalid', 'true');
+  await expect(customer).toHaveAccessibleDescription('Customer is required.');
+  await expect(dialog.getByText('Title is required.')).toBeVisible();
+  await customer.fill('Acme Corp');
+  await expect(customer).toHaveAttribute('aria-invalid', 'false');
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog.getByRole('textbox', { name: 'Title' })).toBeFocused();
+  await expect(dialog.getByRole('alert')).toHaveText('Title is required.');
 });
 
 test('removing or replacing a saved OTP key through Edit asks first, naming the customer', async ({ vaultPage: page }) => {

@@ -193,7 +193,10 @@ test('a bad character is named with its position and hint, and Save does nothing
 
   await dialog.getByRole('button', { name: 'Save' }).click();
   await expect(dialog).toBeVisible();
-  await expect(dialog.getByRole('alert').first()).toContainText(problem);
+  // Said once still, under its field, which has the focus.
+  await expect(dialog.getByRole('alert')).toHaveCount(1);
+  await expect(dialog.getByRole('alert')).toContainText(problem);
+  await expect(keyBox).toBeFocused();
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(dialog).toBeHidden();
   await expect(options).toHaveCount(1);
