@@ -65,7 +65,8 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
 };
 
 function help(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)} ${c.summary}`);
   return `Crewvault — a desktop vault for IT teams' shared credentials and OTP codes.\n\nUsage: crewvault <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "crewvault <command> --help" for a command's options.\n`;
 }
 
