@@ -125,7 +125,11 @@ async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Pro
     void reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    // Only forward: a notification of a push from before the stream opened may still arrive after it.
+    let last = -1;
     const send = (at: number): void => {
+      if (at <= last) return;
+      last = at;
       raw.write(`event: seq\ndata: {"seq":${at}}\n\n`);
     };
     send(seq);
