@@ -29,7 +29,9 @@ export function applyTheme(theme: Theme): void {
   if (theme === 'system') delete document.documentElement.dataset.theme;
   else document.documentElement.dataset.theme = theme;
   try {
-    window.localStorage.setItem(CACHE_KEY, theme);
+    // The default needs no copy: the page's storage stays empty unless a look was chosen.
+    if (theme === 'system') window.localStorage.removeItem(CACHE_KEY);
+    else window.localStorage.setItem(CACHE_KEY, theme);
   } catch {
     // Not cached: the setting is still kept by the main process.
   }
