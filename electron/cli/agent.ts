@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isCrewvaultError } from '../../shared/errors';
 import { Vault } from '../vault/vault';
+import { optionValue, UNLOCKED_COMMANDS } from './agent-commands';
 import { makePrivateFolder, processStart } from './agent-place';
 import type { AgentMessage} from './agent-protocol';
 import { ClientMessage, encodeMessage, readMessage } from './agent-protocol';
@@ -22,13 +23,6 @@ import { LineReader } from './bounded-input';
 import { UsageError, type CliIo, type HeldSession } from './io';
 import { watchScreenLock } from './screen-lock';
 import { signIn, VAULT_OPTIONS } from './signin';
-
-/**
- * The commands an unlocked session runs: everyday reading and writing of entries. Commands that
- * change who may do what, the second step or the password (user, group, role, policy, mfa,
- * passwd) and whole-vault copies (backup, restore) still sign in with password and code each time.
- */
-export const UNLOCKED_COMMANDS: ReadonlySet<string> = new Set(['list', 'otp', 'show', 'add', 'rm', 'move', 'import', 'export', 'audit']);
 
 export type RunCli = (argv: readonly string[], io: CliIo) => Promise<number>;
 
@@ -44,17 +38,6 @@ export interface AgentOptions {
   /** Ends the session when the screen locks (off in tests that do not run a bus). */
   readonly watchScreen?: boolean;
   readonly env: NodeJS.ProcessEnv;
-}
-
-/** The value of `--name VALUE` or `--name=VALUE` in a command's arguments, if given. */
-export function optionValue(args: readonly string[], name: string): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg === '--') return undefined;
-    if (arg === `--${name}`) return args[i + 1];
-    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
-  }
-  return undefined;
 }
 
 export class UnlockAgent {

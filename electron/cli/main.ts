@@ -28,7 +28,7 @@ import { passwdCommand } from './passwd';
 import { policyCommand } from './policy';
 import { roleCommand } from './role';
 import { showCommand } from './show';
-import { AGENT_COMMAND, lockCommand, runUnlocked, unlockCommand } from './unlock';
+import { AGENT_COMMAND, LOCK_SUMMARY, LOCK_USAGE, runUnlocked, UNLOCK_SUMMARY, UNLOCK_USAGE } from './agent-commands';
 import { UsageError, type CliCommand, type CliIo } from './io';
 
 declare const CREWVAULT_VERSION: string | undefined;
@@ -59,8 +59,9 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   whoami: whoamiCommand,
   logout: logoutCommand,
   sync: syncCommand,
-  unlock: unlockCommand,
-  lock: lockCommand,
+  // Loaded when they run, with the agent's protocol (agent-commands.ts is all a start needs).
+  unlock: { summary: UNLOCK_SUMMARY, usage: UNLOCK_USAGE, run: async (args, io) => (await import('./unlock')).unlockCommand.run(args, io) },
+  lock: { summary: LOCK_SUMMARY, usage: LOCK_USAGE, run: async (args, io) => (await import('./unlock')).lockCommand.run(args, io) },
   completion: completionCommand(() => COMMANDS),
 };
 
@@ -124,7 +125,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 async function runCommand(name: string, args: string[], io: CliIo, command: CliCommand): Promise<number> {
   try {
-    // In a terminal that ran `crewvault unlock`, the session held there runs it (unlock.ts).
+    // In a terminal that ran `crewvault unlock`, the session held there runs it (agent-commands.ts).
     return (await runUnlocked(name, args, io)) ?? (await command.run(args, io));
   } catch (caught) {
     const error = translateSqliteError(caught);

@@ -1,125 +1,28 @@
 /**
- * `crewvault unlock` and `crewvault lock`, and the other end of the agent's socket: a command
- * typed in a terminal that holds an unlocked session is run by that session's agent (agent.ts)
- * instead of signing in. The password and code go to the agent on its standard input (a pipe),
- * never in its arguments or environment; the agent's arguments name only the vault, the socket
- * and the idle time.
+ * `crewvault unlock` and `crewvault lock` (loaded when one of them runs). Unlock starts the
+ * agent (agent.ts) that holds the session; a command typed later in this terminal is run there
+ * (agent-commands.ts, agent-client.ts). The password and code go to the agent on its standard
+ * input (a pipe), never in its arguments or environment; the agent's arguments name only the
+ * vault, the socket and the idle time.
  */
 import { spawn } from 'node:child_process';
-import { unlinkSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { CrewvaultError, ERROR_CODES } from '../../shared/errors';
 import { defaultVaultPath } from '../paths';
-import { agentSocket, checkSocket, currentTerminal, makePrivateFolder, agentFolder } from './agent-place';
-import { AgentMessage, encodeMessage, readMessage, type ClientMessage } from './agent-protocol';
-import { optionValue, UNLOCKED_COMMANDS } from './agent';
+import { connectAgent, type Connection } from './agent-client';
+import { AGENT_COMMAND, heldSocket, LOCK_SUMMARY, LOCK_USAGE, UNLOCK_SUMMARY, UNLOCK_USAGE } from './agent-commands';
+import { agentSocket, currentTerminal, makePrivateFolder, agentFolder } from './agent-place';
+import { AgentMessage, readMessage } from './agent-protocol';
 import { LineReader } from './bounded-input';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { checkSecondStepOptions, givenFactor, VAULT_OPTIONS, vaultPath } from './signin';
 
-/** The hidden command that runs the agent (main.ts); not listed in help or completion. */
-export const AGENT_COMMAND = '__agent';
-
-const UNLOCK_USAGE = `crewvault unlock [--vault PATH] [--user NAME] [--code CODE | --code - | --recovery-code - | --emergency-code CODE] [--idle-minutes N] [--status]
-  Signs in once for this terminal: until "crewvault lock", N minutes without a command (at most
-  the vault's idle lock, 10 by default), the screen locking or the terminal closing, these run
-  without password or code: ${[...UNLOCKED_COMMANDS].join(', ')}.
-  --status  who is unlocked here, and for how long yet`;
-
-const LOCK_USAGE = 'crewvault lock [--vault PATH]\n  Ends the session "crewvault unlock" began in this terminal.';
-
-interface Connection {
-  readonly reader: LineReader;
-  readonly send: (message: ClientMessage) => void;
-  readonly close: () => void;
-}
-
-/** Connects to this terminal's agent for `vault`; undefined when none runs (a stale socket is removed). */
+/** Connects to this terminal's agent for `vault`, if there is one. */
 async function connect(env: NodeJS.ProcessEnv, vault: string): Promise<Connection | undefined> {
-  const socketPath = agentSocket(env, vault, currentTerminal());
-  try {
-    if (checkSocket(socketPath) === 'absent') return undefined;
-  } catch (error) {
-    // No agent folder at all: nothing was ever unlocked here.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const socket = net.createConnection(socketPath);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ECONNREFUSED' && code !== 'ENOENT') throw error;
-    // The agent was killed without removing its socket (checkSocket found it ours).
-    try {
-      unlinkSync(socketPath);
-    } catch {
-      // Gone already.
-    }
-    return undefined;
-  }
-  socket.on('error', () => undefined);
-  return {
-    reader: new LineReader(socket),
-    send: (message) => {
-      socket.write(encodeMessage(message));
-    },
-    close: () => socket.end(),
-  };
-}
-
-function vaultOf(args: readonly string[], io: CliIo): string {
-  return path.resolve(optionValue(args, 'vault') ?? defaultVaultPath(io.env));
-}
-
-/**
- * Runs `name args` in this terminal's unlocked session, if there is one: its exit status, or
- * undefined when the command should sign in as usual (nothing unlocked, another user named,
- * a command the agent does not run, the session just ended).
- */
-export async function runUnlocked(name: string, args: readonly string[], io: CliIo): Promise<number | undefined> {
-  if (io.held || !UNLOCKED_COMMANDS.has(name)) return undefined;
-  const connection = await connect(io.env, vaultOf(args, io));
-  if (!connection) return undefined;
-  const { reader, send } = connection;
-  try {
-    send({ t: 'run', argv: [name, ...args], cwd: process.cwd(), interactive: io.interactive });
-    for (;;) {
-      const message = await readMessage(reader, AgentMessage);
-      if (message === undefined) throw new CrewvaultError('LOCKED', 'The unlocked session ended while the command ran.');
-      switch (message.t) {
-        case 'out':
-          io.out(message.text);
-          break;
-        case 'err':
-          io.err(message.text);
-          break;
-        case 'ask-secret':
-          send({ t: 'secret', value: await io.readSecret(message.prompt) });
-          break;
-        case 'ask-stdin':
-          send({ t: 'stdin', text: (await io.readStdin(message.maxBytes)) ?? null });
-          break;
-        case 'exit':
-          return message.code;
-        case 'declined':
-          return undefined;
-        case 'locked':
-          io.err(`crewvault: the unlocked session ended (${message.reason}); signing in as usual.\n`);
-          return undefined;
-        case 'status':
-          return undefined;
-      }
-    }
-  } finally {
-    connection.close();
-  }
+  const socket = heldSocket(env, vault);
+  return socket === undefined ? undefined : connectAgent(socket);
 }
 
 const AgentReport = z.union([
@@ -211,5 +114,5 @@ async function lock(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-export const unlockCommand: CliCommand = { summary: 'sign in once for this terminal (then "crewvault lock")', usage: UNLOCK_USAGE, run: unlock };
-export const lockCommand: CliCommand = { summary: 'end the session "crewvault unlock" began here', usage: LOCK_USAGE, run: lock };
+export const unlockCommand: CliCommand = { summary: UNLOCK_SUMMARY, usage: UNLOCK_USAGE, run: unlock };
+export const lockCommand: CliCommand = { summary: LOCK_SUMMARY, usage: LOCK_USAGE, run: lock };

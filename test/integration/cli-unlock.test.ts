@@ -12,7 +12,7 @@ import { agentSocket, currentTerminal, processStart } from '../../electron/cli/a
 import { UnlockAgent } from '../../electron/cli/agent';
 import type { CliIo } from '../../electron/cli/io';
 import { runCli } from '../../electron/cli/main';
-import { runUnlocked } from '../../electron/cli/unlock';
+import { runUnlocked } from '../../electron/cli/agent-commands';
 import { SignInAttempt } from '../../electron/vault/sign-in-flow';
 import { Vault } from '../../electron/vault/vault';
 import { crewvault, type CliResult } from '../support/cli';
