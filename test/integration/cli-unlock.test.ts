@@ -229,6 +229,22 @@ describe('the session ends by itself (in-process agents, real sockets and vaults
     expect(await runUnlocked('list', ['--vault', file], io)).toBeUndefined();
   });
 
+  it('when the password is changed elsewhere: the next command is refused and the agent ends', async () => {
+    const { agent, clock, file, io, output } = await inProcessAgent();
+    const elsewhere = Vault.open(file, clock);
+    try {
+      const other = await elsewhere.signIn(OWNER, PASSWORD);
+      await other.changePassword(PASSWORD, 'a new password for alice', { memory: 1024, iterations: 1, parallelism: 1 });
+      other.lock();
+    } finally {
+      elsewhere.close();
+    }
+    expect(await runUnlocked('list', ['--vault', file], io)).toBe(1);
+    expect(output().stderr).toBe('crewvault: LOCKED: Your password was changed: sign in again.\n');
+    expect(await agent.stopped).toBe('Your password was changed: sign in again.');
+    expect(await runUnlocked('list', ['--vault', file], io)).toBeUndefined();
+  });
+
   it('when the idle check runs with no command coming', async () => {
     const { agent, clock } = await inProcessAgent();
     clock.advance(10 * 60_000);
