@@ -6,28 +6,94 @@
  * never the server's: that session is the one `crewvault login` kept.
  */
 import { parseArgs } from 'node:util';
-import { unexpectedArgument, type CliCommand, type CliIo } from './io';
+import { isCrewvaultError } from '../../shared/errors';
+import type { SyncOutcome } from '../team/sync';
+import type { EventStream } from '../team/transport';
+import type { ReplicaService } from '../vault/replica-service';
+import { unexpectedArgument, untilStopped, type CliCommand, type CliIo } from './io';
 import { keptSession, load } from './login';
 import { VAULT_OPTIONS, withSession } from './signin';
 
-export const SYNC_USAGE = 'crewvault sync [URL] [--move] [--vault FILE] [--user NAME] [--code CODE|-] [--json]\n'
-  + '  URL     the team server (default: the one you last signed in to with crewvault login)\n'
-  + '  --move  push the whole vault to the server first (its owner, once, to make it a team vault)';
+export const SYNC_USAGE = 'crewvault sync [URL] [--move] [--watch] [--vault FILE] [--user NAME] [--code CODE|-] [--json]\n'
+  + '  URL      the team server (default: the one you last signed in to with crewvault login)\n'
+  + '  --move   push the whole vault to the server first (its owner, once, to make it a team vault)\n'
+  + '  --watch  stay: sync again as soon as the server says others changed something, and every\n'
+  + '           30 s for this computer\'s own changes, until Ctrl+C (one line per round)';
+
+/** How often a watching sync looks for this computer's own changes. */
+const LOCAL_ROUND_MS = 30_000;
+/** How long a watching sync waits before opening a broken stream again. */
+const RECONNECT_MS = 5_000;
+
+function report(io: CliIo, origin: string, outcome: SyncOutcome, json: boolean): void {
+  if (json) {
+    io.out(`${JSON.stringify({ server: origin, ...outcome })}\n`);
+    return;
+  }
+  const copies = outcome.conflictCopies > 0 ? `; ${outcome.conflictCopies} entr${outcome.conflictCopies === 1 ? 'y' : 'ies'} changed here and there kept as "(conflict copy)"` : '';
+  io.out(`Synced with ${origin}: ${outcome.applied} change${outcome.applied === 1 ? '' : 's'} taken in, ${outcome.pushed} sent${copies}.\n`);
+}
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, move: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, move: { type: 'boolean' }, watch: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true });
   if (positionals.length > 1) throw unexpectedArgument();
   const m = await load();
   const { client, origin } = await keptSession(m, io, positionals[0]);
   const { syncOnce } = await import('../team/sync');
-  const outcome = await withSession(values, io, (session) => syncOnce(client, session.replica, { move: values.move === true }));
-  if (values.json === true) {
-    io.out(`${JSON.stringify({ server: origin, ...outcome })}\n`);
+  const json = values.json === true;
+  return withSession(values, io, async (session) => {
+    report(io, origin, await syncOnce(client, session.replica, { move: values.move === true }), json);
+    if (values.watch !== true) return 0;
+    return watch(io, session.replica, async () => {
+      // Each round with the kept session as it is now (refreshed when its access token ends).
+      const current = await keptSession(m, io, origin);
+      report(io, origin, await syncOnce(current.client, session.replica), json);
+    }, async (onSeq) => (await keptSession(m, io, origin)).client.openSyncStream(session.replica.vaultId(), onSeq));
+  });
+}
+
+/**
+ * Syncs again whenever the server's stream says the vault moved past what this replica holds,
+ * and every LOCAL_ROUND_MS for this computer's own changes; one round at a time. A stream the
+ * server ends (its access token ran out) or that breaks is opened again. Ends at Ctrl+C or
+ * SIGTERM (0), or when the server session has ended (UNAUTHORIZED).
+ */
+async function watch(io: CliIo, replica: ReplicaService, round: () => Promise<void>, openStream: (onSeq: (seq: number) => void) => Promise<EventStream>): Promise<number> {
+  let stopped = false;
+  const stop = untilStopped().then(() => {
+    stopped = true;
+  });
+  let queue = Promise.resolve();
+  let fatal: Error | undefined;
+  const again = (): void => {
+    queue = queue.then(round).catch((error: unknown) => {
+      if (isCrewvaultError(error) && error.code === 'UNAUTHORIZED') fatal = error;
+      else io.err(`crewvault: ${isCrewvaultError(error) ? `${error.code}: ${error.message}` : 'a sync round failed'} (trying again)\n`);
+    });
+  };
+  const timer = setInterval(again, LOCAL_ROUND_MS);
+  try {
+    while (!stopped && fatal === undefined) {
+      let stream: EventStream | undefined;
+      try {
+        stream = await openStream((seq) => {
+          if (seq > replica.pulledUpTo()) again();
+        });
+        await Promise.race([stream.ended, stop]);
+      } catch (error) {
+        if (isCrewvaultError(error) && error.code === 'UNAUTHORIZED') throw error;
+        io.err(`crewvault: ${isCrewvaultError(error) ? `${error.code}: ${error.message}` : 'the sync stream broke'} (opening it again)\n`);
+        await Promise.race([new Promise((resolve) => setTimeout(resolve, RECONNECT_MS)), stop]);
+      } finally {
+        stream?.close();
+      }
+    }
+    await queue;
+    if (fatal !== undefined) throw fatal;
     return 0;
+  } finally {
+    clearInterval(timer);
   }
-  const copies = outcome.conflictCopies > 0 ? `; ${outcome.conflictCopies} entr${outcome.conflictCopies === 1 ? 'y' : 'ies'} changed here and there kept as "(conflict copy)"` : '';
-  io.out(`Synced with ${origin}: ${outcome.applied} change${outcome.applied === 1 ? '' : 's'} taken in, ${outcome.pushed} sent${copies}.\n`);
-  return 0;
 }
 
 export const syncCommand: CliCommand = { summary: 'sync this vault with its team server (crewvault login first)', usage: SYNC_USAGE, run };

@@ -13,12 +13,12 @@ import { hostname } from 'node:os';
 import * as opaque from '@serenity-kit/opaque';
 import { z } from 'zod';
 import {
-  DEVICE_HEADER, parseServerReply, SERVER_ROLES, SERVER_ROUTES, type SecondStep, type ServerRouteInput, type ServerRouteName, type ServerRouteOutput, type ServerUser, type SessionTokens,
+  DEVICE_HEADER, parseServerReply, SERVER_ROLES, SERVER_ROUTES, SYNC_STREAM_PATH, type SecondStep, type ServerRouteInput, type ServerRouteName, type ServerRouteOutput, type ServerUser, type SessionTokens,
 } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { printable } from './printable';
 import { newAccountKeys, openAccountKeys, sealAccountKeys, type AccountKeys } from './account-keys';
-import { send, type ServerTrust, type TransportOptions } from './transport';
+import { openEventStream, send, type EventStream, type ServerTrust, type TransportOptions } from './transport';
 
 /** Who the server says the person is, held to what this client keeps and prints (a name as the server takes names, an id as it makes them). */
 const trustedUser = z.strictObject({
@@ -99,6 +99,21 @@ export class TeamClient {
   async accountKeys(exportKey: string): Promise<AccountKeys> {
     const { sealedKeys } = await this.call('accountKeys', undefined);
     return openAccountKeys(exportKey, sealedKeys);
+  }
+
+  /** Holds the vault's sync stream open: `onSeq` with the server's sequence each time records are stored (and once at once). */
+  openSyncStream(vault: string, onSeq: (seq: number) => void): Promise<EventStream> {
+    if (this.tokens === undefined) throw new CrewvaultError('UNAUTHORIZED', 'Sign in first');
+    const headers = { authorization: `Bearer ${this.tokens.accessToken}`, [DEVICE_HEADER]: this.deviceId };
+    return openEventStream(this.url, this.trust, `${SYNC_STREAM_PATH}?vault=${encodeURIComponent(vault)}`, headers, (event, data) => {
+      if (event !== 'seq') return;
+      try {
+        const seq = (JSON.parse(data) as { seq?: unknown }).seq;
+        if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0) onSeq(seq);
+      } catch {
+        // not an event of ours: ignored
+      }
+    }, this.options);
   }
 
   /** New tokens for the ones kept (the old refresh token is spent). */

@@ -44,7 +44,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     const everything = replica.outgoing(true);
     const stored = await client.call('syncPush', { batch: everything.batch });
     if (stored.conflicts.length > 0) throw new CrewvaultError('CONFLICT', 'The server already holds this vault, with other versions of its entries: sync without --move.');
-    replica.markSent(everything);
+    replica.markSent(everything, stored);
     tally.pushed += stored.accepted;
   } else {
     await pullAll();
@@ -54,7 +54,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     if (out.batch.records.length === 0) return tally;
     const stored = await client.call('syncPush', { batch: out.batch });
     if (stored.conflicts.length === 0) {
-      replica.markSent(out);
+      replica.markSent(out, stored);
       tally.pushed += stored.accepted;
       return tally;
     }

@@ -150,6 +150,19 @@ function unreachable(url: URL, error: Error): CrewvaultError {
   return new CrewvaultError('SERVER_UNREACHABLE', `cannot reach the server at ${url.host} (${why})`);
 }
 
+/** What a failed connection means to the person: a pinned certificate out of date or replaced, or no server. */
+function connectionError(url: URL, trust: ServerTrust, error: Error): CrewvaultError {
+  const code = String((error as { code?: unknown }).code);
+  if (trust.kind === 'pinned' && (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')) {
+    return new CrewvaultError('SERVER_UNTRUSTED', `the certificate pinned for ${url.host} is ${code === 'CERT_HAS_EXPIRED' ? 'past its end date' : 'not valid yet'}: nothing was sent. Its administrator renews it; you then compare and trust the new fingerprint (crewvault login --trust)`);
+  }
+  const changed = code === 'SERVER_CERT_CHANGED' || (error as { reason?: unknown }).reason === 'the server presented another certificate';
+  if (changed || (trust.kind === 'pinned' && /CERT|SELF_SIGNED|UNABLE_TO_/.test(code))) {
+    return new CrewvaultError('SERVER_CERT_CHANGED', `${url.host} presented a certificate other than the one pinned for it: nothing was sent. If its administrator replaced it, compare the new fingerprint and trust it again (crewvault login --trust)`);
+  }
+  return unreachable(url, error);
+}
+
 export interface RawReply {
   readonly status: number;
   readonly body: unknown;
@@ -212,19 +225,64 @@ export async function send(url: URL, trust: ServerTrust, method: 'GET' | 'POST',
     // A reply trickled a byte at a time never trips the idle timeout: the whole request has a deadline too.
     const deadline = setTimeout(() => outgoing.destroy(new Error('timed out')), DEADLINE_MS);
     outgoing.on('close', () => clearTimeout(deadline));
-    outgoing.on('error', (error) => {
-      const code = String((error as { code?: unknown }).code);
-      if (trust.kind === 'pinned' && (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')) {
-        reject(new CrewvaultError('SERVER_UNTRUSTED', `the certificate pinned for ${url.host} is ${code === 'CERT_HAS_EXPIRED' ? 'past its end date' : 'not valid yet'}: nothing was sent. Its administrator renews it; you then compare and trust the new fingerprint (crewvault login --trust)`));
-        return;
-      }
-      const changed = code === 'SERVER_CERT_CHANGED' || (error as { reason?: unknown }).reason === 'the server presented another certificate';
-      if (changed || (trust.kind === 'pinned' && /CERT|SELF_SIGNED|UNABLE_TO_/.test(code))) {
-        reject(new CrewvaultError('SERVER_CERT_CHANGED', `${url.host} presented a certificate other than the one pinned for it: nothing was sent. If its administrator replaced it, compare the new fingerprint and trust it again (crewvault login --trust)`));
-        return;
-      }
-      reject(unreachable(url, error));
-    });
+    outgoing.on('error', (error) => reject(connectionError(url, trust, error)));
     outgoing.end(body);
+  });
+}
+
+/** A stream's longest line: events here are a few bytes; anything longer is not this server. */
+const MAX_EVENT_LINE = 4096;
+
+export interface EventStream {
+  /** Resolves when the server ends the stream (its session's access token ran out) or it breaks. */
+  readonly ended: Promise<void>;
+  close(): void;
+}
+
+/**
+ * Holds a Server-Sent Events stream open (the same trust as `send`): `onEvent` for each event's
+ * name and data. Refused statuses reject `opened` with the server's error code when it gave one.
+ */
+export function openEventStream(url: URL, trust: ServerTrust, path: string, headers: Readonly<Record<string, string>>, onEvent: (event: string, data: string) => void, options: TransportOptions = {}): Promise<EventStream> {
+  if (url.protocol === 'http:' && (trust.kind !== 'loopback' || !isLoopbackHost(url.hostname))) throw new CrewvaultError('INSECURE_SERVER', 'plain http:// is for a server on this computer only');
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolveOpened, rejectOpened) => {
+    let endStream: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => {
+      endStream = resolve;
+    });
+    const outgoing = request(new URL(path, url), { method: 'GET', agent: false, headers: { accept: 'text/event-stream', ...headers }, ...tlsOptions(trust, options) }, (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        rejectOpened(new CrewvaultError(response.statusCode === 401 ? 'UNAUTHORIZED' : 'SERVER_UNREACHABLE', `the server at ${url.host} refused the sync stream (HTTP ${response.statusCode ?? 0})`));
+        return;
+      }
+      response.setEncoding('utf8');
+      let buffer = '';
+      let event = 'message';
+      let data = '';
+      response.on('data', (chunk: string) => {
+        buffer += chunk;
+        let newline: number;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline).replace(/\r$/, '');
+          buffer = buffer.slice(newline + 1);
+          if (line === '') {
+            if (data !== '') onEvent(event, data);
+            event = 'message';
+            data = '';
+          } else if (line.startsWith('event: ')) event = line.slice(7);
+          else if (line.startsWith('data: ')) data += line.slice(6);
+        }
+        if (buffer.length > MAX_EVENT_LINE) response.destroy();
+      });
+      response.on('close', () => endStream());
+      resolveOpened({ ended, close: () => outgoing.destroy() });
+    });
+    outgoing.on('error', (error) => {
+      rejectOpened(connectionError(url, trust, error));
+      endStream();
+    });
+    outgoing.end();
   });
 }

@@ -259,9 +259,18 @@ export class ReplicaService {
     return pulledSeq(this.core.db);
   }
 
-  markSent(sent: Outgoing): void {
+  /**
+   * The batch was delivered. `stored`: where the team server's sequence stood after storing
+   * it, and how many records it took: when that follows straight on from what this replica had
+   * pulled (nobody else pushed in between), this replica holds the server's state up to there
+   * and need not pull its own records back.
+   */
+  markSent(sent: Outgoing, stored?: { readonly seq: number; readonly accepted: number }): void {
     this.core.requireOpen();
-    this.core.write((w) => markSent(w, sent));
+    this.core.write((w) => {
+      markSent(w, sent);
+      if (stored && stored.seq - stored.accepted === pulledSeq(w)) setPulledSeq(w, stored.seq);
+    });
   }
 
   /** Everything here as agreed (a vault file copied to start another replica: markAllAgreed). */

@@ -181,4 +181,46 @@ describe('a vault on two desktops through a team server', () => {
     for (const secret of ['fw-2', 'from-a', 'from-b', 'rt-a', 'rt-b', 'Firewall', 'Printer', 'Acme', 'Globex']) expect(text).not.toContain(secret);
     expect(readFileSync(path.join(dataDir, 'server-keys.json'), 'utf8')).not.toContain(PASSWORD);
   });
+
+  it('with --watch, takes in another desktop\'s change as soon as the server tells it', async () => {
+    const { spawn } = await import('node:child_process');
+    const desktop = desktops[1];
+    if (!desktop) throw new Error('no desktop B');
+    // The watcher runs on the real clock: the server's is moved there so its tokens are current for it.
+    clock.set(Date.now());
+    await cli(1, ['login', server.url, '--user', 'alice'], [SERVER_PASSWORD]);
+    await cli(0, ['login', server.url, '--user', 'alice'], [SERVER_PASSWORD]);
+    const bin = path.resolve(import.meta.dirname, '../../bin/crewvault.mjs');
+    const child = spawn(process.execPath, [bin, 'sync', '--watch', '--json', '--vault', desktop.file], { env: { ...process.env, ...desktop.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end(`${PASSWORD}\n`);
+    const rounds: string[] = [];
+    let waiting: (() => void) | undefined;
+    let pending = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        rounds.push(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
+        waiting?.();
+      }
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    const nextRound = (count: number): Promise<void> => (rounds.length >= count ? Promise.resolve() : new Promise((resolve) => {
+      waiting = () => { if (rounds.length >= count) resolve(); };
+    }));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await nextRound(1); // its first round, before it listens
+      await edit(0, 'Acme/Firewall', 'fw-watched');
+      await sync(0);
+      await nextRound(2);
+      expect((JSON.parse(rounds[1] ?? '{}') as { applied: number }).applied).toBeGreaterThan(0);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited, stderr).toBe(0);
+    await onDesktop(1, (s) => expect(s.revealPassword(s.resolvePath('Acme/Firewall').id)).toBe('fw-watched'));
+  });
 });
