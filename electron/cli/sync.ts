@@ -31,7 +31,8 @@ function report(io: CliIo, origin: string, outcome: SyncOutcome, json: boolean):
     return;
   }
   const copies = outcome.conflictCopies > 0 ? `; ${outcome.conflictCopies} entr${outcome.conflictCopies === 1 ? 'y' : 'ies'} changed here and there kept as "(conflict copy)"` : '';
-  io.out(`Synced with ${origin}: ${outcome.applied} change${outcome.applied === 1 ? '' : 's'} taken in, ${outcome.pushed} sent${copies}.\n`);
+  const held = outcome.held > 0 ? `; ${outcome.held} record${outcome.held === 1 ? '' : 's'} set aside, not taken in yet (a key, group or user this vault lacks, or refused): tried again each sync` : '';
+  io.out(`Synced with ${origin}: ${outcome.applied} change${outcome.applied === 1 ? '' : 's'} taken in, ${outcome.pushed} sent${copies}${held}.\n`);
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {

@@ -22,23 +22,37 @@ export interface SyncOutcome {
   readonly pushed: number;
   readonly conflictCopies: number;
   readonly countersMerged: number;
+  /** Records set aside here, not taken in yet (a key, group or user this vault lacks, or refused): tried again each sync. */
+  readonly held: number;
 }
 
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: { readonly move?: boolean } = {}): Promise<SyncOutcome> {
   const vault = replica.vaultId();
-  const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0 };
+  const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0 };
   const pullAll = async (): Promise<void> => {
+    let tried = false;
     for (;;) {
-      const page = await client.call('syncPull', { vault, since: replica.pulledUpTo() });
+      const since = replica.pulledUpTo();
+      const page = await client.call('syncPull', { vault, since });
+      // The server is another machine: a page must move forward by exactly what it carries.
+      const last = page.records.at(-1)?.seq;
+      const inOrder = page.records.every((r, i) => r.seq > since && (i === 0 || r.seq > (page.records[i - 1]?.seq ?? 0)));
+      if (!inOrder || page.upTo !== (last ?? since) || (page.more && page.records.length === 0)) {
+        throw new CrewvaultError('SERVER_UNREACHABLE', 'The server answered a pull out of order: nothing of it was taken in. Sync again; if it persists, tell its administrator.');
+      }
       if (page.records.length > 0) {
-        const outcome = replica.apply({ format: REPLICA_FORMAT, vault, records: page.records.map((r) => r.record) }, page.upTo);
+        const outcome = replica.apply({ format: REPLICA_FORMAT, vault, records: page.records.map((r) => r.record) }, { pulledUpTo: page.upTo, hold: true });
+        tally.held = outcome.held.length;
         tally.pulled += page.records.length;
         tally.applied += outcome.applied;
         tally.conflictCopies += outcome.conflictCopies.length;
         tally.countersMerged += outcome.countersMerged;
+        tried = true;
       }
-      if (!page.more) return;
+      if (!page.more) break;
     }
+    // Records set aside earlier are tried again at each sync, even when nothing new came.
+    if (!tried) tally.held = replica.apply({ format: REPLICA_FORMAT, vault, records: [] }, { hold: true }).held.length;
   };
   if (options.move) {
     const everything = replica.outgoing(true);

@@ -26,11 +26,11 @@
  * Must never: write part of a batch, keep a record that did not open, or drop a local edit
  * without a copy of it.
  */
-import { CrewvaultError } from '../../shared/errors';
+import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { FIELD_LIMITS, type EntrySummary } from '../../shared/model';
 import { can, type Permission, type Role } from '../../shared/policy';
 import {
-  recordSigningText, REPLICA_FORMAT, replicaBatchSchema, type CustomerRecord, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord,
+  recordSigningText, REPLICA_FORMAT, replicaBatchSchema, replicaRecordSchema, type CustomerRecord, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord,
 } from '../../shared/sync/records';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
@@ -49,10 +49,10 @@ import { currentSequence } from './store-changes';
 import type { EntryRow } from './store-entries';
 import { getMeta } from './store-meta';
 import {
-  customerByNameIndex, customerByUid, customersBetween, entriesBetween, entryByUid, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry,
+  customerByNameIndex, customerByUid, customersBetween, dropHeld, entriesBetween, entryByUid, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
   insertReplicaSigningKey, overwriteReplicaEntry, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween,
-  updateReplicaCustomer, type EntryReplicaRow,
+  updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
 } from './store-replica';
 
 /** What the replica operations need of a signed-in session. */
@@ -64,6 +64,7 @@ export interface ReplicaCore {
   readonly entries: EntriesService;
   /** The signed-in person's user row id. */
   userId(): number;
+  now(): number;
   write<T>(work: (db: WriteDb) => T): T;
   audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void;
   /** LOCKED when the session is locked. */
@@ -84,10 +85,14 @@ export interface ApplyOutcome {
   readonly conflictCopies: readonly EntrySummary[];
   /** HOTP counters merged (the highest kept). */
   readonly countersMerged: number;
+  /** Records set aside (with `hold`): why each could not be taken in. */
+  readonly held: ReadonlyArray<{ readonly id: string; readonly kind: string; readonly reason: string }>;
 }
 
 /** How far past what this replica holds a record's revision may be: a revision out of reach would freeze the entry. */
 const MAX_REVISION_STEP = 1_000_000;
+/** How many HOTP codes may be taken between two syncs as "codes", not an edit of the counter. */
+const MAX_COUNTER_STEP = 1_000;
 
 const b64 = (bytes: Buffer): string => bytes.toString('base64url');
 const bin = (text: string): Buffer => Buffer.from(text, 'base64url');
@@ -124,10 +129,13 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false): Outgoi
   const from = everything ? 0 : sentSeq(db);
   const upToSeq = currentSequence(db);
   const by = { author: sender.userUid, signerKey: uidText(sender.signer.keyUid) };
+  const vault = vaultId(db);
   const records: ReplicaRecord[] = [];
   // Every key new here since the last batch, made here or received (a third desktop may lack
   // one): a receiver that has it already skips it.
   for (const key of signingKeysBetween(db, from, upToSeq)) {
+    // A key that introduces itself counts only where it was made: no other replica takes it.
+    if (key.certifier_uid === null) continue;
     records.push({
       kind: 'signing_key', id: uidText(key.uid), user: uidText(key.user_uid), publicKey: b64(key.public_key), createdAt: key.created_at,
       certifiedBy: key.certifier_uid ? uidText(key.certifier_uid) : null, certificate: key.certificate ? b64(key.certificate) : null, binding: key.binding ? b64(key.binding) : null,
@@ -137,7 +145,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false): Outgoi
     const base = everything ? 0 : replicaBase(db, c.uid);
     if (c.revision === base) continue;
     const record: Omit<CustomerRecord, 'signature'> = { kind: 'customer', id: uidText(c.uid), revision: c.revision, base, sealedName: b64(c.sealed_name), nameIndex: b64(c.name_index), createdAt: c.created_at, ...by };
-    records.push({ ...record, signature: signText(recordSigningText(record), sender) });
+    records.push({ ...record, signature: signText(recordSigningText(vault, record), sender) });
   }
   let until = upToSeq;
   const entriesSeq = new Map<string, number>();
@@ -153,7 +161,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false): Outgoi
       kind: 'entry', id: uidText(e.uid), revision: e.revision, base, customer: uidText(e.customer_uid), group: uidText(e.group_uid), keyVersion: e.key_version,
       lookup: b64(e.lookup), sealedSummary: b64(e.sealed_summary), sealedDetails: b64(e.sealed_details), createdAt: e.created_at, updatedAt: e.updated_at, deletedAt: e.deleted_at, ...by,
     };
-    records.push({ ...record, signature: signText(recordSigningText(record), sender) });
+    records.push({ ...record, signature: signText(recordSigningText(vault, record), sender) });
     entriesSeq.set(record.id, e.seq);
   }
   const entries = records.filter((r) => r.kind !== 'entry' || (entriesSeq.get(r.id) ?? 0) <= until);
@@ -169,7 +177,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false): Outgoi
       signerKey: a.signer_uid ? uidText(a.signer_uid) : null, signature: a.signature ? b64(a.signature) : null,
     });
   }
-  return { batch: { format: REPLICA_FORMAT, vault: vaultId(db), records }, upToSeq: until };
+  return { batch: { format: REPLICA_FORMAT, vault, records }, upToSeq: until };
 }
 
 /** The batch was delivered: what it carried is agreed, and the next starts after `upToSeq`. */
@@ -213,6 +221,17 @@ interface Tally {
   unchanged: number;
   countersMerged: number;
   readonly conflictCopies: EntrySummary[];
+  readonly held: Array<{ readonly id: string; readonly kind: string; readonly reason: string }>;
+}
+
+/** A record set aside earlier, as it came (parsed again: the table is this file's, and files can be edited). */
+function heldRecord(row: HeldRow): ReplicaRecord[] {
+  try {
+    const parsed = replicaRecordSchema.safeParse(JSON.parse(row.body));
+    return parsed.success ? [parsed.data] : [];
+  } catch {
+    return [];
+  }
 }
 
 /** A record's sender as this vault knows them: their row, role and what the role may do. */
@@ -242,7 +261,9 @@ export class ReplicaService {
       if (!held.has(e.group_id)) return false;
       if (e.deleted_at !== null) return permissions.includes('entries.delete') || (base === 0 && permissions.includes('entries.create'));
       if (base === 0) return permissions.includes('entries.create');
-      return permissions.includes('entries.edit') || permissions.includes('otp.view'); // a code taken moves an HOTP counter
+      // A code taken moves an HOTP counter, which codes-only people may cause; whether this change
+      // is only that is the receiver's to judge against what it holds, so an editor vouches for it.
+      return permissions.includes('entries.edit');
     };
     return outgoing(this.core.db, { userUid: uidText(user.uid), signer, mayVouch }, everything);
   }
@@ -280,27 +301,57 @@ export class ReplicaService {
   }
 
   /**
-   * Takes in another replica's batch (parsed here: it came from another machine). `pulledUpTo`:
-   * the team server's sequence the batch reaches, kept in the same transaction.
+   * Takes in another replica's batch (parsed here: it came from another machine).
+   * `pulledUpTo`: the team server's sequence the batch reaches, kept in the same transaction.
+   * `hold`: a record this replica refuses (VAULT_TAMPERED) or cannot take yet (CONFLICT: a key,
+   * group or user it lacks) is set aside, tried again at each later apply, and reported —
+   * rather than stopping every sync after it (what a team server relays). Without `hold` (two
+   * copies exchanging directly) the batch is all or nothing.
    */
-  apply(input: unknown, pulledUpTo?: number): ApplyOutcome {
+  apply(input: unknown, options: { readonly pulledUpTo?: number; readonly hold?: boolean } = {}): ApplyOutcome {
     this.core.requireOpen();
     const parsed = replicaBatchSchema.safeParse(input);
     if (!parsed.success) throw new CrewvaultError('INVALID_INPUT', `Not a batch of replica records: ${parsed.error.issues[0]?.path.join('.') || 'the batch'}: ${parsed.error.issues[0]?.message ?? 'not valid'}.`);
     const batch = parsed.data;
     if (batch.vault !== vaultId(this.core.db)) throw new CrewvaultError('INVALID_INPUT', 'These records are of another vault: nothing was applied.');
-    const ids = batch.records.filter((r) => r.kind !== 'signing_key').map((r) => r.id);
+    const ids = batch.records.map((r) => r.id);
     if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A batch names an object twice: nothing was applied.');
     const outcome = this.core.write((w) => {
-      const tally: Tally = { applied: 0, unchanged: 0, countersMerged: 0, conflictCopies: [] };
+      const tally: Tally = { applied: 0, unchanged: 0, countersMerged: 0, conflictCopies: [], held: [] };
+      // What was set aside before goes first (a newer record of the same object replaces it).
+      const fresh = new Set(ids);
+      const earlier = options.hold === true ? listHeld(w).filter((h) => !fresh.has(h.record_id)).flatMap((h) => heldRecord(h)) : [];
+      const records = [...earlier, ...batch.records];
+      const take = (r: ReplicaRecord, work: () => void): void => {
+        if (options.hold !== true) {
+          work();
+          return;
+        }
+        w.prepare('SAVEPOINT replica_record').run();
+        try {
+          work();
+          w.prepare('RELEASE replica_record').run();
+          dropHeld(w, r.id);
+        } catch (error) {
+          w.prepare('ROLLBACK TO replica_record').run();
+          w.prepare('RELEASE replica_record').run();
+          if (!isCrewvaultError(error) || (error.code !== 'VAULT_TAMPERED' && error.code !== 'CONFLICT')) throw error;
+          putHeld(w, { record_id: r.id, body: JSON.stringify(r), reason: error.message, held_at: this.core.now() });
+          tally.held.push({ id: r.id, kind: r.kind, reason: error.message });
+        }
+      };
       // Keys first (records, events and certificates name them), then customers, entries, events.
-      const received = batch.records.filter((r): r is SigningKeyRecord => r.kind === 'signing_key').filter((r) => this.takeSigningKey(w, r, tally));
+      for (const r of records) {
+        if (r.kind !== 'signing_key') continue;
+        take(r, () => {
+          if (this.takeSigningKey(w, r, tally) && !this.keyInForce(w, signingKeysInForce(w), r.id)) throw tampered('brings a signing key no owner vouched for');
+        });
+      }
       const keys = signingKeysInForce(w);
-      for (const r of received) if (!this.keyInForce(w, keys, r.id)) throw tampered('brings a signing key no owner vouched for');
-      for (const r of batch.records) if (r.kind === 'customer') this.takeCustomer(w, r, this.sender(w, keys, r), tally);
-      for (const r of batch.records) if (r.kind === 'entry') this.takeEntry(w, r, this.sender(w, keys, r), tally);
-      for (const r of batch.records) if (r.kind === 'event') this.takeEvent(w, r, keys, tally);
-      if (pulledUpTo !== undefined) setPulledSeq(w, Math.max(pulledUpTo, pulledSeq(w)));
+      for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r), tally));
+      for (const r of records) if (r.kind === 'entry') take(r, () => this.takeEntry(w, r, this.sender(w, keys, r), tally));
+      for (const r of records) if (r.kind === 'event') take(r, () => this.takeEvent(w, r, keys, tally));
+      if (options.pulledUpTo !== undefined) setPulledSeq(w, Math.max(options.pulledUpTo, pulledSeq(w)));
       return tally;
     });
     this.core.customers.clear();
@@ -332,7 +383,7 @@ export class ReplicaService {
     const key = keyId === null ? undefined : keys.get(keyId);
     if (authorId === null || !key || key.user_id !== authorId) throw tampered('is signed with a key that is not its sender\'s');
     const { signature, ...unsigned } = r;
-    if (!signatureValid(key.public_key, Buffer.from(recordSigningText(unsigned), 'utf8'), bin(signature))) throw tampered('does not hold under its sender\'s signature');
+    if (!signatureValid(key.public_key, Buffer.from(recordSigningText(vaultId(db), unsigned), 'utf8'), bin(signature))) throw tampered('does not hold under its sender\'s signature');
     const user = getUser(db, authorId);
     if (!user || user.disabled_at !== null) throw tampered('comes from a user who is disabled here');
     return { id: authorId, role: user.role, permissions: rolePermissions(db, user.role) };
@@ -392,7 +443,9 @@ export class ReplicaService {
       tally.unchanged++;
       return;
     }
-    // A name sealed again (a directory key rotation) is the same name: the newer seal wins.
+    // Only a name sealed again (a directory key rotation) is taken: the same name, the newer seal.
+    // Customers are not renamed (the app has no rename): a record that would is refused.
+    if (this.core.customers.name(local.id) !== name) throw tampered('renames a customer');
     updateReplicaCustomer(db, local.id, { sealed_name: sealedName, name_index: bin(r.nameIndex) });
     setRevision(db, 'customers', local.id, r.revision);
     setReplicaBase(db, uid, r.revision);
@@ -409,43 +462,47 @@ export class ReplicaService {
       lookup: bin(r.lookup), sealed_summary: bin(r.sealedSummary), sealed_details: bin(r.sealedDetails), created_at: r.createdAt, updated_at: r.updatedAt, deleted_at: r.deletedAt,
     };
     const local = entryByUid(db, uid);
+    if (r.revision > (local?.revision ?? 0) + MAX_REVISION_STEP) throw tampered('jumps its revision out of reach');
+    const agreed = local ? replicaBase(db, uid) : 0;
+    const changedHere = local !== undefined && local.revision !== agreed;
+    if (local) {
+      // What this replica holds already, or has moved past, is settled without opening it (it may
+      // be sealed under a group key version since replaced).
+      const same = local.sealed_summary.equals(incoming.sealed_summary) && local.sealed_details.equals(incoming.sealed_details) && local.deleted_at === r.deletedAt
+        && local.group_id === groupId && local.customer_id === customerId;
+      if (same) {
+        if (r.revision >= local.revision) {
+          if (r.revision > local.revision) setRevision(db, 'entries', local.id, r.revision);
+          setReplicaBase(db, uid, r.revision);
+        }
+        tally.unchanged++;
+        return;
+      }
+      if (r.revision <= (changedHere ? agreed : local.revision)) {
+        tally.unchanged++; // stale, or a replay
+        return;
+      }
+      if (local.deleted_at !== null && r.deletedAt !== null) {
+        // A tombstone over a tombstone carries nothing: it may not move the entry anywhere.
+        if (local.group_id !== groupId || local.customer_id !== customerId) throw tampered('moves a deleted entry');
+      }
+    }
     // Opened before anything is written: a record its group's key does not open is refused.
     const opened = this.openIncoming(incoming, r);
     this.requireAllowed(db, author, r, local, opened, groupId);
-    if (r.revision > (local?.revision ?? 0) + MAX_REVISION_STEP) throw tampered('jumps its revision out of reach');
     if (!local) {
       const id = insertReplicaEntry(db, incoming);
       this.settle(db, id, r, opened, incoming);
       tally.applied++;
       return;
     }
-    const agreed = replicaBase(db, uid);
-    const changedHere = local.revision !== agreed;
-    const same = local.sealed_summary.equals(incoming.sealed_summary) && local.sealed_details.equals(incoming.sealed_details) && local.deleted_at === r.deletedAt
-      && local.group_id === groupId && local.customer_id === customerId;
-    if (same) {
-      if (r.revision >= local.revision) {
-        if (r.revision > local.revision) setRevision(db, 'entries', local.id, r.revision);
-        setReplicaBase(db, uid, r.revision);
-      }
-      tally.unchanged++;
-      return;
-    }
     if (!changedHere) {
-      // Nothing changed here since last agreed: a newer record replaces it, an older one is stale.
-      if (r.revision <= local.revision) {
-        tally.unchanged++;
-        return;
-      }
+      // Nothing changed here since last agreed: the newer record replaces it.
       this.replace(db, local, r, opened, incoming);
       tally.applied++;
       return;
     }
     // Changed here and there since last agreed.
-    if (r.revision <= agreed) {
-      tally.unchanged++; // older than what was agreed: a replay
-      return;
-    }
     const merged = this.mergeCounters(local, opened);
     if (merged) {
       this.replace(db, local, r, opened, incoming);
@@ -478,18 +535,25 @@ export class ReplicaService {
       return;
     }
     if (local.group_id !== groupId) this.requireSenderMay(db, author, 'entries.edit', local.group_id);
-    if (local.deleted_at === null && local.group_id === groupId && this.onlyCounterMoved(local, opened)) {
+    if (local.deleted_at === null && local.group_id === groupId && this.onlyCounterMovedOn(local, opened)) {
       this.requireSenderMay(db, author, 'otp.view', groupId);
       return;
     }
     this.requireSenderMay(db, author, 'entries.edit', groupId);
   }
 
-  private onlyCounterMoved(local: EntryReplicaRow, opened: OpenedIncoming): boolean {
+  /**
+   * Only the HOTP counter changed, and forward by a few steps (codes taken): what someone who
+   * may only see codes can cause. Backward, or far ahead, is an edit like any other.
+   */
+  private onlyCounterMovedOn(local: EntryReplicaRow, opened: OpenedIncoming): boolean {
     const group = this.groupKey(local.group_id);
-    if (!group?.secret || !opened.summary || !opened.details) return false;
+    if (!group?.secret || !opened.summary || !opened.details?.otp) return false;
     const row = entryRowOf(local);
-    return onlyCounterDiffers(openDetails(row, group), opened.details, openSummary(row, group), opened.summary);
+    const mine = openDetails(row, group);
+    if (!mine.otp || !onlyCounterDiffers(mine, opened.details, openSummary(row, group), opened.summary)) return false;
+    const step = opened.details.otp.counter - mine.otp.counter;
+    return step > 0 && step <= MAX_COUNTER_STEP;
   }
 
   /** Writes the record over the local row, at the record's revision, agreed. */

@@ -43,6 +43,27 @@ export function signedEventsBetween(db: ReadDb, fromSeq: number, toSeq: number):
   return db.prepare<[number, number], EventReplicaRow>(`${EVENT} WHERE a.seq > ? AND a.seq <= ? AND a.signature IS NOT NULL ORDER BY a.id`).all(fromSeq, toSeq);
 }
 
+export interface HeldRow {
+  readonly record_id: string;
+  readonly body: string;
+  readonly reason: string;
+  readonly held_at: number;
+}
+
+/** Records set aside, oldest first. */
+export function listHeld(db: ReadDb): HeldRow[] {
+  return db.prepare<[], HeldRow>('SELECT record_id, body, reason, held_at FROM replica_held ORDER BY held_at, rowid').all();
+}
+
+export function putHeld(db: WriteDb, row: HeldRow): void {
+  db.prepare('INSERT INTO replica_held (record_id, body, reason, held_at) VALUES (?, ?, ?, ?) ON CONFLICT(record_id) DO UPDATE SET body = excluded.body, reason = excluded.reason')
+    .run(row.record_id, row.body, row.reason, row.held_at);
+}
+
+export function dropHeld(db: WriteDb, recordId: string): void {
+  db.prepare('DELETE FROM replica_held WHERE record_id = ?').run(recordId);
+}
+
 /** Sets a row's revision to what the record says (the update triggers count local writes only; revision is not one of their columns). */
 export function setRevision(db: WriteDb, table: 'customers' | 'entries', id: number, revision: number): void {
   db.prepare(`UPDATE ${table} SET revision = ? WHERE id = ?`).run(revision, id);

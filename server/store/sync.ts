@@ -11,8 +11,21 @@ export async function lockVault(tx: Transaction, vaultId: string): Promise<{ rea
   return row === undefined ? undefined : { seq: int(row, 'seq') };
 }
 
-export async function createVault(tx: Transaction, vaultId: string, userId: string, now: number): Promise<void> {
-  await tx.query('INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ($1, 0, $2, $3)', [vaultId, userId, now]);
+/** Starts a vault unless another push just did (true: this one did). Two first pushes at once: one makes it, the other waits on its row. */
+export async function createVault(tx: Transaction, vaultId: string, userId: string, now: number): Promise<boolean> {
+  const rows = await tx.query('INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ($1, 0, $2, $3) ON CONFLICT (vault_id) DO NOTHING RETURNING vault_id', [vaultId, userId, now]);
+  return rows.length === 1;
+}
+
+/** Which account signs as each of these vault users (bound at their first push). */
+export async function authorsOf(tx: Transaction, vaultId: string, authors: readonly string[]): Promise<Map<string, string>> {
+  if (authors.length === 0) return new Map();
+  const rows = await tx.query('SELECT author, user_id FROM sync_authors WHERE vault_id = $1 AND author = ANY($2::text[])', [vaultId, [...authors]]);
+  return new Map(rows.map((row) => [text(row, 'author'), text(row, 'user_id')]));
+}
+
+export async function bindAuthor(tx: Transaction, vaultId: string, author: string, userId: string): Promise<void> {
+  await tx.query('INSERT INTO sync_authors (vault_id, author, user_id) VALUES ($1, $2, $3)', [vaultId, author, userId]);
 }
 
 export async function vaultExists(db: Queryable, vaultId: string): Promise<boolean> {
@@ -29,11 +42,11 @@ export async function setVaultSeq(tx: Transaction, vaultId: string, seq: number)
   await tx.query('UPDATE sync_vaults SET seq = $2 WHERE vault_id = $1', [vaultId, seq]);
 }
 
-/** The revisions the server holds for these objects (absent: never stored). */
-export async function revisionsOf(tx: Transaction, vaultId: string, ids: readonly string[]): Promise<Map<string, number>> {
+/** The kind and revision the server holds for each of these objects (absent: never stored). */
+export async function revisionsOf(tx: Transaction, vaultId: string, ids: readonly string[]): Promise<Map<string, { readonly kind: string; readonly revision: number }>> {
   if (ids.length === 0) return new Map();
-  const rows = await tx.query('SELECT record_id, revision FROM sync_records WHERE vault_id = $1 AND record_id = ANY($2::text[])', [vaultId, [...ids]]);
-  return new Map(rows.map((row) => [text(row, 'record_id'), int(row, 'revision')]));
+  const rows = await tx.query('SELECT record_id, kind, revision FROM sync_records WHERE vault_id = $1 AND record_id = ANY($2::text[])', [vaultId, [...ids]]);
+  return new Map(rows.map((row) => [text(row, 'record_id'), { kind: text(row, 'kind'), revision: int(row, 'revision') }]));
 }
 
 export interface StoredRecord {
@@ -53,8 +66,17 @@ export async function putRecord(tx: Transaction, vaultId: string, record: Stored
   );
 }
 
-/** Records stored after `since`, in sequence order, `limit` at most; the body as text (parsed by the caller). */
-export async function recordsAfter(db: Queryable, vaultId: string, since: number, limit: number): Promise<Array<{ readonly seq: number; readonly body: string }>> {
-  const rows = await db.query('SELECT seq, body::text AS body FROM sync_records WHERE vault_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [vaultId, since, limit]);
+/**
+ * Records stored after `since`, in sequence order: `limit` at most, and no more than about
+ * `maxBytes` of bodies (at least one); the body as text (parsed by the caller).
+ */
+export async function recordsAfter(db: Queryable, vaultId: string, since: number, limit: number, maxBytes: number): Promise<Array<{ readonly seq: number; readonly body: string }>> {
+  const rows = await db.query(
+    `SELECT seq, body FROM (
+       SELECT seq, body::text AS body, sum(octet_length(body::text)) OVER (ORDER BY seq) AS running
+       FROM sync_records WHERE vault_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
+     ) page WHERE running <= $4 OR seq = (SELECT min(seq) FROM sync_records WHERE vault_id = $1 AND seq > $2) ORDER BY seq`,
+    [vaultId, since, limit, maxBytes],
+  );
   return rows.map((row) => ({ seq: int(row, 'seq'), body: text(row, 'body') }));
 }

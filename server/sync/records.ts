@@ -4,11 +4,13 @@
  * sequence number; desktops pull what was stored after the sequence they hold.
  *
  * What the server checks: the pusher is signed in with the second step done (app.ts); a vault
- * it does not hold yet is started by an owner; each entry's and customer's base is the
- * revision the server holds (else nothing is stored and the conflicts are named: the desktop
- * pulls, takes them in, and pushes again); an event or a signing key is stored once. What it
- * cannot check, and leaves to the receiving desktops: the senders' signatures and what each
- * record does (it holds no key, and does not yet know groups and members, #15).
+ * it does not hold yet is started by an owner; each account signs as one vault user (bound at
+ * its first push); an object keeps its kind; each entry's and customer's base is the revision
+ * the server holds and its revision moves on by a sane step (else nothing is stored and the
+ * conflicts are named: the desktop pulls, takes them in, and pushes again); an event or a
+ * signing key is stored once, never replaced. What it cannot check, and leaves to the
+ * receiving desktops: the senders' signatures and what each record does (it holds no key, and
+ * does not yet know groups and members, #15).
  * Must never: store part of a push, or hand a record of one vault to a pull of another.
  */
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
@@ -16,7 +18,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { replicaRecordSchema, type ReplicaRecord } from '../../shared/sync/records';
 import type { Authenticated } from '../auth/sessions';
 import type { ServerContext } from '../context';
-import { createVault, lockVault, putRecord, recordsAfter, revisionsOf, setVaultSeq, vaultExists } from '../store/sync';
+import { authorsOf, bindAuthor, createVault, lockVault, putRecord, recordsAfter, revisionsOf, setVaultSeq, vaultSeq } from '../store/sync';
 import { appendAudit } from '../audit';
 import { notifyStored } from './stream';
 
@@ -27,31 +29,51 @@ function revisionOf(record: ReplicaRecord): number {
   return record.kind === 'customer' || record.kind === 'entry' ? record.revision : 1;
 }
 
+/** How far past what the server holds a record's revision may be (a revision out of reach would freeze the entry for everyone). */
+const MAX_REVISION_STEP = 1_000_000;
+/** About how many bytes of records one pull returns (at least one record). */
+const PULL_BYTES = 8 * 1024 * 1024;
+
 export async function push(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'syncPush'>, source: string): Promise<ServerRouteOutput<'syncPush'>> {
   const { batch } = input;
   if (!/^[0-9a-f]{32}$/.test(batch.vault)) throw new CrewvaultError('INVALID_INPUT', 'batch.vault: not a vault id');
+  const ids = batch.records.map((r) => r.id);
+  if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A push names an object twice.');
   return ctx.db.transaction(async (tx) => {
     let vault = await lockVault(tx, batch.vault);
     if (vault === undefined) {
       // Moving a vault onto the server is an owner's act, and recorded.
       if (auth.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner moves a vault onto this server.');
-      await createVault(tx, batch.vault, auth.user.id, ctx.now());
-      await appendAudit(tx, ctx, { kind: 'sync.vault-created', actorId: auth.user.id, source, detail: { vault: batch.vault } });
-      vault = { seq: 0 };
+      if (await createVault(tx, batch.vault, auth.user.id, ctx.now())) {
+        await appendAudit(tx, ctx, { kind: 'sync.vault-created', actorId: auth.user.id, source, detail: { vault: batch.vault } });
+      }
+      vault = await lockVault(tx, batch.vault);
+      if (vault === undefined) throw new CrewvaultError('INTERNAL', 'a vault just made is not there');
     }
-    const held = await revisionsOf(tx, batch.vault, batch.records.map((r) => r.id));
+    // Each account signs as one vault user, bound at its first push: records in another's name are refused.
+    const signed = batch.records.flatMap((r) => (r.kind === 'customer' || r.kind === 'entry' ? [r.author] : []));
+    const bound = await authorsOf(tx, batch.vault, [...new Set(signed)]);
+    for (const author of new Set(signed)) {
+      const owner = bound.get(author);
+      if (owner !== undefined && owner !== auth.user.id) throw new CrewvaultError('FORBIDDEN', 'These records are signed in another person\'s name.');
+    }
+    const held = await revisionsOf(tx, batch.vault, ids);
     const conflicts: Array<{ id: string; revision: number }> = [];
     const fresh: ReplicaRecord[] = [];
     for (const record of batch.records) {
       const current = held.get(record.id);
-      if (record.kind === 'customer' || record.kind === 'entry') {
-        if ((current ?? 0) !== record.base || record.revision <= record.base) conflicts.push({ id: record.id, revision: current ?? 0 });
+      if (current !== undefined && current.kind !== record.kind) {
+        conflicts.push({ id: record.id, revision: current.revision }); // one id, one kind, for good
+      } else if (record.kind === 'customer' || record.kind === 'entry') {
+        const revision = current?.revision ?? 0;
+        if (revision !== record.base || record.revision <= record.base || record.revision > record.base + MAX_REVISION_STEP) conflicts.push({ id: record.id, revision });
         else fresh.push(record);
       } else if (current === undefined) {
         fresh.push(record); // keys and events: stored once, and never replaced
       }
     }
     if (conflicts.length > 0) return { accepted: 0, seq: vault.seq, conflicts };
+    for (const author of new Set(signed)) if (!bound.has(author)) await bindAuthor(tx, batch.vault, author, auth.user.id);
     let seq = vault.seq;
     for (const record of fresh) {
       seq++;
@@ -65,11 +87,11 @@ export async function push(ctx: ServerContext, auth: Authenticated, input: Serve
 }
 
 export async function pull(ctx: ServerContext, _auth: Authenticated, input: ServerRouteInput<'syncPull'>): Promise<ServerRouteOutput<'syncPull'>> {
-  if (!(await vaultExists(ctx.db, input.vault))) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
-  const limit = input.limit ?? DEFAULT_PULL;
-  const rows = await recordsAfter(ctx.db, input.vault, input.since, limit + 1);
-  const page = rows.slice(0, limit);
+  const current = await vaultSeq(ctx.db, input.vault);
+  if (current === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
+  const rows = await recordsAfter(ctx.db, input.vault, input.since, input.limit ?? DEFAULT_PULL, PULL_BYTES);
   // Stored as they were checked when pushed; parsed again on the way out, as the contract says.
-  const records = page.map((row) => ({ seq: row.seq, record: replicaRecordSchema.parse(JSON.parse(row.body)) }));
-  return { records, upTo: page.at(-1)?.seq ?? input.since, more: rows.length > limit };
+  const records = rows.map((row) => ({ seq: row.seq, record: replicaRecordSchema.parse(JSON.parse(row.body)) }));
+  const upTo = records.at(-1)?.seq ?? input.since;
+  return { records, upTo, more: upTo < current };
 }

@@ -95,15 +95,15 @@ export type ReplicaRecord = z.infer<typeof replicaRecordSchema>;
 
 /**
  * What the sender of an entry or customer record signs: every field but the signature, in a
- * fixed order, so a relay can neither change a revision, a base, a group or a tombstone nor
- * pass one sender's record off as another's.
+ * fixed order, with the vault's id, so a relay can neither change a revision, a base, a group
+ * or a tombstone, nor pass one sender's record off as another's or one vault's as another's.
  */
-export function recordSigningText(record: Omit<CustomerRecord, 'signature'> | Omit<EntryRecord, 'signature'>): string {
+export function recordSigningText(vault: string, record: Omit<CustomerRecord, 'signature'> | Omit<EntryRecord, 'signature'>): string {
   if (record.kind === 'customer') {
-    return JSON.stringify(['crewvault/v1 replica record', record.kind, record.id, record.revision, record.base, record.sealedName, record.nameIndex, record.createdAt, record.author, record.signerKey]);
+    return JSON.stringify(['crewvault/v1 replica record', vault, record.kind, record.id, record.revision, record.base, record.sealedName, record.nameIndex, record.createdAt, record.author, record.signerKey]);
   }
   return JSON.stringify([
-    'crewvault/v1 replica record', record.kind, record.id, record.revision, record.base, record.customer, record.group, record.keyVersion, record.lookup,
+    'crewvault/v1 replica record', vault, record.kind, record.id, record.revision, record.base, record.customer, record.group, record.keyVersion, record.lookup,
     record.sealedSummary, record.sealedDetails, record.createdAt, record.updatedAt, record.deletedAt, record.author, record.signerKey,
   ]);
 }

@@ -263,9 +263,18 @@ describe('replica records between two desktops', () => {
     // Una's first sign-in anywhere is on A: her key vouches for itself there, and only there.
     const una = await Vault.open(file, clock).signIn('una', 'una one-time password 1');
     const out = una.replica.outgoing();
-    expect(out.batch.records.some((r) => r.kind === 'signing_key')).toBe(true);
+    // Her key is not sent (it counts only where it was made), so her events wait on B.
+    expect(out.batch.records.some((r) => r.kind === 'signing_key')).toBe(false);
     const before = b.auditLog().length;
-    expect(() => b.replica.apply(wire(out))).toThrow(/no owner vouched for/);
+    expect(() => b.replica.apply(wire(out))).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+    // Sent anyway (by a relay, or a member making one up in her name), it is refused.
+    const keyRow = (Vault.open(file, clock).db.prepare("SELECT k.uid, k.public_key, k.created_at, u.uid AS user_uid FROM signing_keys k JOIN users u ON u.id = k.user_id WHERE u.name = 'una'").get()) as { uid: Buffer; public_key: Buffer; created_at: number; user_uid: Buffer };
+    const text = (uid: Buffer): string => uid.toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+    const planted = {
+      ...out.batch,
+      records: [{ kind: 'signing_key', id: text(keyRow.uid), user: text(keyRow.user_uid), publicKey: keyRow.public_key.toString('base64url'), createdAt: keyRow.created_at, certifiedBy: null, certificate: null, binding: null }, ...out.batch.records],
+    };
+    expect(() => b.replica.apply(planted)).toThrow(/no owner vouched for/);
     expect(b.auditLog().length).toBe(before);
     expect(b.verifyAuditLog().chain).toMatchObject({ ok: true });
   });

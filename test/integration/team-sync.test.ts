@@ -175,6 +175,35 @@ describe('a vault on two desktops through a team server', () => {
     expect(a).toContain('Initech/Router (conflict copy)');
   });
 
+  it('sets aside a record it will not take (forged, or made up by a member) and goes on syncing', async () => {
+    const profile = new ServerProfiles(desktops[0]?.env.CREWVAULT_CONFIG ?? '').get(server.url);
+    const tokens = await new SessionKeeper(keychainDeviceStore(desktops[0]?.keychain)).get(server.url, 'alice');
+    if (!profile || !tokens) throw new Error('desktop A is not signed in');
+    const client = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
+    client.tokens = tokens;
+    // A record of A's own sync, with its sealed bytes swapped after signing: the server cannot tell.
+    const real = await onDesktop(0, (s) => {
+      const fw = s.resolvePath('Acme/Firewall');
+      s.updateEntry(fw.id, { password: 'fw-3' }, fw.revision);
+      return s.replica.outgoing();
+    });
+    const forged = real.batch.records.map((r) => (r.kind === 'entry' ? { ...r, sealedDetails: r.sealedSummary } : r));
+    const stored = await client.call('syncPush', { batch: { ...real.batch, records: forged } });
+    expect(stored.conflicts).toEqual([]);
+    await onDesktop(0, (s) => s.replica.markSent(real, stored));
+    // B takes in everything else, keeps the forged record aside, and still sends its own change.
+    await edit(1, 'Initech/Router', 'rt-after-forgery');
+    const onB = JSON.parse((await sync(1)).stdout) as { held: number; pushed: number };
+    expect(onB.held).toBe(1);
+    expect(onB.pushed).toBeGreaterThan(0);
+    await onDesktop(1, (s) => expect(s.revealPassword(s.resolvePath('Acme/Firewall').id)).not.toBe('fw-3'));
+    await sync(0);
+    await onDesktop(0, (s) => expect(s.revealPassword(s.resolvePath('Initech/Router').id)).toBe('rt-after-forgery'));
+    // Still set aside at the next sync (tried again, refused again), and said so.
+    const again = await cli(1, ['sync'], [PASSWORD]);
+    expect(again.stdout).toMatch(/1 record set aside/);
+  });
+
   it('stores nothing the server could read', async () => {
     const dump = await server.database.query('SELECT body::text AS body FROM sync_records');
     const text = dump.map((r) => String(r.body)).join('\n');

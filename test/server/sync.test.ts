@@ -120,4 +120,39 @@ describe.each(DATABASE_KINDS)('team vault records on %s', (kind) => {
     expect(pulled.records).toHaveLength(1);
     expect(pulled.records[0]?.seq).toBe(11);
   });
+
+  it('keep an object\'s kind, never replace a key or an event, and take no revision out of reach', async () => {
+    const vault = vaultId();
+    const kept = event();
+    await owner.client.ok('syncPush', batch(vault, [kept, entry(randomUUID(), 1, 0)]));
+    // An entry record bearing the event's id, "based on" it: refused, and the event stays.
+    const disguised = { ...entry(kept.id, 2, 1) };
+    expect((await owner.client.ok('syncPush', batch(vault, [disguised]))).conflicts).toEqual([{ id: kept.id, revision: 1 }]);
+    const huge = entry(randomUUID(), 2_000_000, 0);
+    expect((await owner.client.ok('syncPush', batch(vault, [huge]))).conflicts).toHaveLength(1);
+    const pulled = await owner.client.ok('syncPull', { vault, since: 0 });
+    expect(pulled.records.find((r) => r.record.id === kept.id)?.record.kind).toBe('event');
+  });
+
+  it('refuse a push naming an object twice, and records signed in another person\'s name', async () => {
+    const vault = vaultId();
+    const id = randomUUID();
+    expect(await owner.client.fails('syncPush', batch(vault, [entry(id, 1, 0), entry(id, 2, 1)]))).toMatchObject({ code: 'INVALID_INPUT' });
+    const mine = entry(randomUUID(), 1, 0);
+    await owner.client.ok('syncPush', batch(vault, [mine]));
+    // The member pushes a record claiming to be by the owner's vault user: refused, nothing stored.
+    const claimed = { ...entry(randomUUID(), 1, 0), author: mine.author };
+    expect(await member.client.fails('syncPush', batch(vault, [claimed]))).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await member.client.ok('syncPull', { vault, since: 0 })).records).toHaveLength(1);
+  });
+
+  it('start a vault once when two first pushes come at the same moment', async () => {
+    for (let round = 0; round < 5; round++) {
+      const vault = vaultId();
+      const author = randomUUID();
+      const replies = await Promise.all([0, 1].map(() => owner.client.call('syncPush', batch(vault, [{ ...entry(randomUUID(), 1, 0), author }]))));
+      expect(replies.map((r) => r.ok)).toEqual([true, true]);
+      expect((await owner.client.ok('syncPull', { vault, since: 0 })).records.map((r) => r.seq)).toEqual([1, 2]);
+    }
+  });
 });

@@ -6,6 +6,9 @@
  * row was never agreed on, and its base is 0. `replica_state` keeps the vault sequence up to
  * which this replica's own changes were handed on, so the next batch starts after it, and the
  * team server's sequence up to which this replica has taken in what others pushed.
+ * `replica_held` keeps records this replica could not take in yet (a key it does not hold, a
+ * group it does not have, a record it refused): set aside rather than stopping every sync
+ * after them, tried again at each sync, and shown.
  */
 import type Database from 'better-sqlite3';
 
@@ -19,6 +22,12 @@ export function updateToSchemaVersion16(db: Database.Database): void {
       id INTEGER PRIMARY KEY CHECK (id = 1),
       sent_seq INTEGER NOT NULL,
       pulled_seq INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE TABLE replica_held (
+      record_id TEXT PRIMARY KEY,
+      body TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      held_at INTEGER NOT NULL
     ) STRICT;
   `);
 }
