@@ -14,6 +14,7 @@ import { migration0008 } from './0008-sent-codes';
 import { migration0009 } from './0009-devices';
 import { migration0010 } from './0010-device-tokens';
 import { migration0011 } from './0011-sync';
+import { migration0012 } from './0012-automation-tokens';
 
 export interface Migration {
   readonly version: number;
@@ -22,4 +23,4 @@ export interface Migration {
 }
 
 export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007,
-  migration0008, migration0009, migration0010, migration0011];
+  migration0008, migration0009, migration0010, migration0011, migration0012];
