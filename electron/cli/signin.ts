@@ -160,6 +160,9 @@ export async function withSession<T>(
       throw error;
     }
   }
+  // Before the vault is opened: a recovery code given as an argument is refused as a usage
+  // mistake whatever the vault path (it must not sit in the process list), as it always was.
+  checkSecondStepOptions(values);
   return withVault(values, io, async (vault) => {
     const { session, password, attempt } = await signIn(vault, values, io, options);
     try {

@@ -68,7 +68,7 @@ describe('crewvault vault commands', () => {
     expectFailure(crewvault(['list', '--vault', path.join(folder, 'not-a-vault')], { input: `${PW}\n` }), 'VAULT_CORRUPT');
     expectFailure(as(`${PW}\n`, 'init', '--user', 'bob'), 'VAULT_EXISTS');
     expectFailure(as(`${PW}\n`, 'add', '--title', 'no customer'), 'USAGE', 2);
-    expectFailure(as(`${PW}\n`, 'import', '--format', 'csv', 'x'), 'USAGE', 2);
+    expectFailure(as(`${PW}\n`, 'import', '--format', 'nosuch', 'x'), 'USAGE', 2);
   });
 
   it('changes nothing when the password is wrong', () => {

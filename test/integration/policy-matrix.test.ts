@@ -121,7 +121,9 @@ describe.each(ROLES)('as %s', (role) => {
     // Every method of the contract that acts on something was exercised, or is covered elsewhere.
     const elsewhere: MethodName[] = ['session.state', 'vault.create', 'vault.open', 'vault.pick', 'clipboard.copy', 'session.verifyCode', 'mfa.status', 'mfa.begin', 'mfa.confirm', 'mfa.disable', 'mfa.regenerate', 'mfa.setPolicy', 'mfa.reset', 'mfa.emergency', 'mfa.forgetDevice', 'mfa.showKey', 'session.signIn', 'session.lock', 'session.changePassword', 'entries.create', 'groups.revoke', 'users.create', 'users.disable', 'users.setRole', 'users.resetPassword',
       // Import, backup and export: test/integration/router-import-export.test.ts.
-      'import.begin', 'import.chunk', 'import.preview', 'import.commit', 'import.cancel', 'vault.backup', 'vault.export'];
+      'import.begin', 'import.chunk', 'import.preview', 'import.commit', 'import.cancel', 'vault.backup', 'vault.export',
+      // This computer's appearance, no vault's: test/integration/ui-settings.test.ts.
+      'ui.settings', 'ui.setTheme'];
     expect([...new Set([...seen, ...elsewhere])].sort()).toEqual([...METHOD_NAMES].sort());
   });
 });
