@@ -5,6 +5,8 @@
  * last agreed with the others on, per object. SQL only; the rules are replica.ts's.
  */
 import type { ReadDb, WriteDb } from './db';
+import type { CustomerRow } from './store-customers';
+import type { EntryRow } from './store-entries';
 
 export type UidTable = 'users' | 'customers' | 'access_groups' | 'entries' | 'signing_keys';
 
@@ -69,14 +71,8 @@ export function setRevision(db: WriteDb, table: 'customers' | 'entries', id: num
   db.prepare(`UPDATE ${table} SET revision = ? WHERE id = ?`).run(revision, id);
 }
 
-export interface CustomerReplicaRow {
-  readonly id: number;
-  readonly uid: Buffer;
-  readonly revision: number;
-  readonly sealed_name: Buffer;
-  readonly name_index: Buffer;
-  readonly created_at: number;
-}
+/** A customer as a record carries it: the row as stored (store-customers.ts). */
+export type CustomerReplicaRow = CustomerRow;
 
 export function customersBetween(db: ReadDb, fromSeq: number, toSeq: number): CustomerReplicaRow[] {
   return db.prepare<[number, number], CustomerReplicaRow>('SELECT id, uid, revision, sealed_name, name_index, created_at FROM customers WHERE seq > ? AND seq <= ? ORDER BY seq').all(fromSeq, toSeq);
@@ -98,20 +94,9 @@ export function updateReplicaCustomer(db: WriteDb, id: number, row: Pick<Custome
   db.prepare('UPDATE customers SET sealed_name = ?, name_index = ? WHERE id = ?').run(row.sealed_name, row.name_index, id);
 }
 
-export interface EntryReplicaRow {
-  readonly id: number;
-  readonly uid: Buffer;
-  readonly revision: number;
-  readonly customer_id: number;
-  readonly group_id: number;
-  readonly customer_uid: Buffer;
+/** An entry as a record carries it: the row as stored (store-entries.ts), its group's global id, a tombstone's time and its sequence. */
+export interface EntryReplicaRow extends EntryRow {
   readonly group_uid: Buffer;
-  readonly key_version: number;
-  readonly lookup: Buffer;
-  readonly sealed_summary: Buffer;
-  readonly sealed_details: Buffer;
-  readonly created_at: number;
-  readonly updated_at: number;
   readonly deleted_at: number | null;
   /** The vault sequence of its last write. */
   readonly seq: number;

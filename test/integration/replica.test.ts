@@ -31,6 +31,20 @@ function idOf(session: VaultSession, path: string): number {
   return session.resolvePath(path).id;
 }
 
+/** Desktop B made from a copy of desktop A's file (a device of its own before anyone signs in there), both signed in as the owner and agreed. */
+async function copiedDesktops(file: string, clock: ReturnType<typeof manualClock>) {
+  const copy = path.join(tempFolder(), 'desktop-b.crewvault');
+  copyFileSync(file, copy);
+  const opened = Vault.open(copy, clock);
+  withWrite(opened.db, (w) => renewDeviceId(w)); // another desktop is another device
+  opened.close();
+  const a = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
+  const b = await Vault.open(copy, clock).signIn(OWNER, PASSWORD);
+  a.replica.agreeAll();
+  b.replica.agreeAll();
+  return { a, b, clock, files: [file, copy] as const };
+}
+
 /** Desktop A with a few entries, and desktop B made from a copy of its file, both signed in and agreed. */
 async function twoDesktops() {
   const clock = manualClock();
@@ -43,16 +57,7 @@ async function twoDesktops() {
     { customer: 'Initech', title: 'Router', password: 'rt-1' },
   ]);
   creating.close();
-  const copy = path.join(tempFolder(), 'desktop-b.crewvault');
-  copyFileSync(file, copy);
-  const opened = Vault.open(copy, clock);
-  withWrite(opened.db, (w) => renewDeviceId(w)); // another desktop is another device
-  opened.close();
-  const a = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
-  const b = await Vault.open(copy, clock).signIn(OWNER, PASSWORD);
-  a.replica.agreeAll();
-  b.replica.agreeAll();
-  return { a, b, clock, files: [file, copy] as const };
+  return copiedDesktops(file, clock);
 }
 
 /** A's changes to B, acknowledged on A as delivered. */
@@ -218,12 +223,7 @@ describe('replica records between two desktops', () => {
     owner.close();
     // Tom's first sign-in makes his signing key; the copy is made after it, so both desktops have it.
     (await Vault.open(file, clock).signIn('tom', 'tom one-time password 1')).close();
-    const copy = path.join(tempFolder(), 'desktop-b.crewvault');
-    copyFileSync(file, copy);
-    const a = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
-    const b = await Vault.open(copy, clock).signIn(OWNER, PASSWORD);
-    a.replica.agreeAll();
-    b.replica.agreeAll();
+    const { a, b } = await copiedDesktops(file, clock);
     const root = a.resolvePath('Acme/Vault root');
     a.updateEntry(root.id, { password: 'root-2' }, root.revision);
     a.lock();
@@ -253,12 +253,7 @@ describe('replica records between two desktops', () => {
     const { file, session: owner } = await newVault(clock);
     await owner.createUser('una', 'technician', 'una one-time password 1');
     owner.close();
-    const copy = path.join(tempFolder(), 'desktop-b.crewvault');
-    copyFileSync(file, copy);
-    const a = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
-    const b = await Vault.open(copy, clock).signIn(OWNER, PASSWORD);
-    a.replica.agreeAll();
-    b.replica.agreeAll();
+    const { a, b } = await copiedDesktops(file, clock);
     a.lock();
     // Una's first sign-in anywhere is on A: her key vouches for itself there, and only there.
     const una = await Vault.open(file, clock).signIn('una', 'una one-time password 1');
