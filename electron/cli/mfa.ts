@@ -1,8 +1,8 @@
 /**
  * `crewvault mfa …`: one's own two-step sign-in (set up, status, recovery codes, off) and an
  * admin's reset and emergency code for someone else. Keys and codes go to stdout only where
- * showing them is the command's purpose (begin, confirm, regenerate, emergency); never in an
- * error, never on stderr.
+ * showing them is the command's purpose (begin, confirm, regenerate, recovery-codes, emergency);
+ * never in an error, never on stderr.
  */
 import { parseArgs } from 'node:util';
 import { CrewvaultError } from '../../shared/errors';
@@ -16,7 +16,7 @@ const SETUP_MINUTES = ENROLMENT_MS / 60_000;
 const EMERGENCY_MINUTES = EMERGENCY_CODE_MS / 60_000;
 const SECOND_STEP_MINUTES = SECOND_STEP_MS / 60_000;
 
-const USAGE = `crewvault mfa begin | confirm --code CODE | status [--json] | recovery-codes | regenerate | off
+const USAGE = `crewvault mfa begin | confirm --code CODE | status [--json] | recovery-codes [--seen] | regenerate | off
                   | reset USER | emergency USER                                    [--vault PATH] [--as USER]
   begin           prints a new authenticator key (an otpauth:// URI, then the key in groups of four); the setup
                   waits ${SETUP_MINUTES} minutes for "crewvault mfa confirm --code CODE", CODE from the new key.
@@ -25,12 +25,15 @@ const USAGE = `crewvault mfa begin | confirm --code CODE | status [--json] | rec
                   With an authenticator already, "begin" (with your current --code) sets up a new device: the
                   old one keeps working until the new one is confirmed.
   confirm         --code is always the new key's code: the setup it confirms was started by you, signed in
-                  in full, and stands in for your current code. Prints ${RECOVERY_CODES} recovery codes, once.
+                  in full, and stands in for your current code. Prints ${RECOVERY_CODES} recovery codes; they stay
+                  viewable with "mfa recovery-codes" until you run "mfa recovery-codes --seen".
                   "--code -" reads it after the password; where this sign-in has a second step (a code, or a
                   setup the policy requires), it must come within the ${SECOND_STEP_MINUTES} minutes the app gives that step.
   status          on or off, recovery codes left, and the policy for your role.
-  recovery-codes  how many are left (they are kept hashed, so they cannot be shown again; see regenerate).
-  regenerate      prints ${RECOVERY_CODES} new recovery codes; the old ones stop working.
+  recovery-codes  how many are left, and the codes themselves while they are not yet marked seen (output cut
+                  short, "| head -3", loses nothing). --seen marks them seen: from then on they are kept only
+                  hashed and cannot be shown again (see regenerate).
+  regenerate      prints ${RECOVERY_CODES} new recovery codes, viewable until marked seen; the old ones stop working.
   off             turns your two-step sign-in off, unless the policy requires it for your role.
   reset USER      (users.manage) removes USER's authenticator, recovery codes and trusted computers. Needs
                   your own password and, if you have an authenticator, your own --code (not a recovery or
@@ -40,9 +43,16 @@ const USAGE = `crewvault mfa begin | confirm --code CODE | status [--json] | rec
   Every vault command takes --code CODE, --recovery-code CODE or --emergency-code CODE when you have an
   authenticator.`;
 
+/**
+ * The codes, then (on stderr, which holds no code) how to see them again: stdout may be a pipe
+ * whose reader stops early, after the vault has committed them (RecoveryDelivery).
+ */
 function printCodes(io: CliIo, codes: readonly string[]): void {
   for (const code of codes) io.out(`${code}\n`);
+  io.err('They stay viewable with "crewvault mfa recovery-codes" until you run "crewvault mfa recovery-codes --seen".\n');
 }
+
+const KEEP_UNTIL_SEEN = { keepUntilSeen: true } as const;
 
 /**
  * A new key, by the vault's rules (sign-in-flow.ts), as the app starts one: the setup step of a
@@ -57,13 +67,14 @@ async function begin(session: VaultSession, password: string, attempt: SignInAtt
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, json: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, json: { type: 'boolean' }, seen: { type: 'boolean' } }, allowPositionals: true });
   const [sub, target, ...rest] = positionals;
   if (rest.length > 0) throw unexpectedArgument();
   const takesUser = sub === 'reset' || sub === 'emergency';
   if (takesUser && !target) throw new UsageError(`"mfa ${sub}" needs a USER`);
   if (!takesUser && target !== undefined) throw unexpectedArgument();
   if (values.json && sub !== 'status') throw new UsageError('--json goes with "mfa status"');
+  if (values.seen && sub !== 'recovery-codes') throw new UsageError('--seen goes with "mfa recovery-codes"');
   switch (sub) {
     case 'begin': {
       const setup = await withSession(values, io, (session, password, attempt) => begin(session, password, attempt, io), { allowEnrolment: true });
@@ -86,10 +97,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
         // "-": read after the password, like every secret (signin.ts); confirmed through the
         // attempt, so a code typed late at the prompt meets the second step's time limit.
         const given = code === '-' ? await io.readSecret('Code from the new key: ') : code;
-        return { user: session.user.name, replacing, recoveryCodes: attempt.confirmSetUp(given, WORDS) };
+        return { user: session.user.name, replacing, recoveryCodes: attempt.confirmSetUp(given, WORDS, KEEP_UNTIL_SEEN) };
       }, { allowEnrolment: true, codeConfirmsSetup: true });
       io.out(`Two-step sign-in is on for ${done.user}${done.replacing ? ' with the new authenticator; the old one and its recovery codes no longer work' : ''}.\n`);
-      io.out('Recovery codes: each works once in place of a code. Keep them safe; they are not shown again.\n');
+      io.out('Recovery codes: each works once in place of a code. Keep them safe.\n');
       printCodes(io, done.recoveryCodes);
       return 0;
     }
@@ -104,14 +115,27 @@ async function run(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     case 'recovery-codes': {
-      const status = await withSession(values, io, (session) => session.mfa.status());
-      if (!status.enabled) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
-      io.out(`${status.recoveryCodesLeft} of ${RECOVERY_CODES} recovery codes left. They are kept only as hashes, so they cannot be shown again: "crewvault mfa regenerate" prints new ones.\n`);
+      const seen = values.seen === true;
+      const found = await withSession(values, io, (session) => {
+        const status = session.mfa.status();
+        if (!status.enabled) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
+        return { status, unseen: seen ? undefined : session.mfa.unseenRecoveryCodes(), marked: seen && session.mfa.markRecoveryCodesSeen() };
+      });
+      const left = `${found.status.recoveryCodesLeft} of ${RECOVERY_CODES} recovery codes left.`;
+      if (seen) {
+        io.out(found.marked ? `${left} Marked seen: they are kept only as hashes now and cannot be shown again.\n` : `${left} They were already kept only as hashes.\n`);
+      } else if (found.unseen) {
+        io.out(`${left} Not yet marked seen; each works once:\n`);
+        for (const code of found.unseen) io.out(`${code}\n`);
+        io.err('Once they are kept safe, run "crewvault mfa recovery-codes --seen".\n');
+      } else {
+        io.out(`${left} They are kept only as hashes, so they cannot be shown again: "crewvault mfa regenerate" prints new ones.\n`);
+      }
       return 0;
     }
     case 'regenerate': {
-      const codes = await withSession(values, io, (session) => session.mfa.regenerateRecoveryCodes());
-      io.out('New recovery codes (the old ones no longer work); each works once. Keep them safe; they are not shown again.\n');
+      const codes = await withSession(values, io, (session) => session.mfa.regenerateRecoveryCodes(KEEP_UNTIL_SEEN));
+      io.out('New recovery codes (the old ones no longer work); each works once. Keep them safe.\n');
       printCodes(io, codes);
       return 0;
     }

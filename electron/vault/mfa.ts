@@ -23,8 +23,8 @@ import type { AuditFields } from './store-audit';
 import { whyNotManageVault } from '../../shared/policy';
 import { resolveRoleName } from './store-roles';
 import {
-  clearMfaColumns, countUnusedRecoveryCodes, deleteEmergencyCodes, deleteRecoveryCodes, enableMfa, getEmergencyCode, getMfaPolicySetting, putEmergencyCode,
-  replaceRecoveryCodeHashes, setLastStep, setMfaPolicySetting, setPendingSetup, spendEmergencyCode, spendRecoveryCode, unusedRecoveryCodeHashes, type MfaColumns,
+  clearMfaColumns, countUnusedRecoveryCodes, deleteEmergencyCodes, deleteRecoveryCodes, deleteUnseenRecoveryCodes, enableMfa, getEmergencyCode, getMfaPolicySetting,
+  getUnseenRecoveryCodes, putEmergencyCode, putUnseenRecoveryCodes, replaceRecoveryCodeHashes, setLastStep, setMfaPolicySetting, setPendingSetup, spendEmergencyCode, spendRecoveryCode, unusedRecoveryCodeHashes, type MfaColumns,
 } from './store-mfa';
 import { deleteTrustedDevice, deleteTrustedDevicesOf, findTrustedDevice, insertTrustedDevice, listTrustedDevices, setTrustedDeviceUsed, trustedDeviceUser } from './store-trusted-devices';
 import { clearFailedCodes, findUserByName, getUser, listUsers, recordFailedCode, type UserRow } from './store-users';
@@ -38,6 +38,15 @@ const DAY_MS = 24 * 60 * 60_000;
 const PERIOD = DEFAULT_PERIOD;
 const RECOVERY_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const EMERGENCY_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
+
+/**
+ * How new recovery codes reach their owner. A door that writes them to a stream it cannot see
+ * read (the CLI's stdout: a pipe closed early, `| head -3`, takes them after the commit) keeps
+ * a sealed copy until the owner marks them seen; a door that shows them on screen does not.
+ */
+export interface RecoveryDelivery {
+  readonly keepUntilSeen?: boolean;
+}
 
 export interface MfaCore {
   readonly db: ReadDb;
@@ -205,6 +214,9 @@ function SECRET_CONTEXT(db: ReadDb, userId: number): SealContext {
 function PENDING_CONTEXT(db: ReadDb, userId: number): SealContext {
   return objectContext('users', refOf(db, 'users', userId), 'mfa_pending_secret', 1);
 }
+function UNSEEN_CONTEXT(db: ReadDb, userId: number): SealContext {
+  return objectContext('mfa_unseen_recovery_codes', refOf(db, 'users', userId), 'sealed_codes', 1);
+}
 
 export class MfaService {
   private readonly core: MfaCore;
@@ -311,7 +323,7 @@ export class MfaService {
    * confirmations at once (two processes), one turns MFA on and the other finds no setup left,
    * so only one set of recovery codes is ever shown (review #10 item 6).
    */
-  confirmEnrolment(code: string, nowMs: number = this.core.now()): string[] {
+  confirmEnrolment(code: string, nowMs: number = this.core.now(), delivery: RecoveryDelivery = {}): string[] {
     return settled(this.core.write((w): Outcome<string[]> => {
       const row = this.rowIn(w);
       const sealedPending = row.mfa_pending_secret;
@@ -339,7 +351,7 @@ export class MfaService {
         } finally {
           fresh.fill(0);
         }
-        const codes = this.replaceRecoveryCodes(w, row.id);
+        const codes = this.replaceRecoveryCodes(w, row.id, delivery);
         this.core.audit(w, { action: 'mfa.enable', subject: row.name });
         return { value: codes };
       });
@@ -548,10 +560,10 @@ export class MfaService {
   }
 
   /** New recovery codes; the old ones stop working. */
-  regenerateRecoveryCodes(): string[] {
+  regenerateRecoveryCodes(delivery: RecoveryDelivery = {}): string[] {
     if (!this.status().enabled) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
     return this.core.write((w) => {
-      const codes = this.replaceRecoveryCodes(w, this.core.userId());
+      const codes = this.replaceRecoveryCodes(w, this.core.userId(), delivery);
       this.core.audit(w, { action: 'mfa.recovery_regenerated', subject: this.core.userName() });
       return codes;
     });
@@ -595,12 +607,38 @@ export class MfaService {
     return code;
   }
 
-  private replaceRecoveryCodes(db: WriteDb, userId: number): string[] {
+  /**
+   * This user's recovery codes still kept until seen (see RecoveryDelivery), those not used yet,
+   * or undefined when none are kept (shown and marked seen, or shown on screen).
+   */
+  unseenRecoveryCodes(): string[] | undefined {
+    const userId = this.core.userId();
+    const sealed = getUnseenRecoveryCodes(this.core.db, userId);
+    if (!sealed) return undefined;
+    const kept = this.withMfaKey((key) => open(key, sealed, UNSEEN_CONTEXT(this.core.db, userId)).toString('utf8'));
+    const unused = unusedRecoveryCodeHashes(this.core.db, userId);
+    return kept.split('\n').filter((code) => unused.some((hash) => sameBytes(hash, this.recoveryHash(code))));
+  }
+
+  /** The owner saw their codes: the sealed copy goes, only the hashes stay. False when none was kept. */
+  markRecoveryCodesSeen(): boolean {
+    return this.core.write((w) => {
+      const dropped = deleteUnseenRecoveryCodes(w, this.core.userId());
+      if (dropped) this.core.audit(w, { action: 'mfa.recovery_seen', subject: this.core.userName() });
+      return dropped;
+    });
+  }
+
+  private replaceRecoveryCodes(db: WriteDb, userId: number, delivery: RecoveryDelivery): string[] {
     const codes = Array.from({ length: RECOVERY_CODES }, () => {
       const raw = randomCode(RECOVERY_ALPHABET, 10);
       return `${raw.slice(0, 5)}-${raw.slice(5)}`;
     });
+    // Replacing the hashes drops any copy kept of the codes they replace.
     replaceRecoveryCodeHashes(db, userId, codes.map((code) => this.recoveryHash(code)));
+    if (delivery.keepUntilSeen) {
+      this.withMfaKey((key) => putUnseenRecoveryCodes(db, userId, seal(key, Buffer.from(codes.join('\n'), 'utf8'), UNSEEN_CONTEXT(db, userId))));
+    }
     return codes;
   }
 }

@@ -12,7 +12,7 @@
  * own terms (`DoorWords`). Never put a code or a password in an error, a log or an audit row.
  */
 import { CrewvaultError } from '../../shared/errors';
-import type { Enrolment } from './mfa';
+import type { Enrolment, RecoveryDelivery } from './mfa';
 import type { Clock, VaultSession } from './service';
 
 /** How long the second step may take after the right password. */
@@ -215,9 +215,9 @@ export class SignInAttempt {
    * Confirms a started setup with a code from its new key: ends the setup step, or stands in for
    * the code step (see `admit`). A wrong code counts like any other in this attempt.
    */
-  confirmSetUp(code: string, words: DoorWords): string[] {
+  confirmSetUp(code: string, words: DoorWords, delivery: RecoveryDelivery = {}): string[] {
     this.admit('confirm-set-up', words);
-    const recoveryCodes = this.counted(() => this.session.mfa.confirmEnrolment(code, this.clock.now()));
+    const recoveryCodes = this.counted(() => this.session.mfa.confirmEnrolment(code, this.clock.now(), delivery));
     this.step = 'done';
     return recoveryCodes;
   }

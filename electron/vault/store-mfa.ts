@@ -1,8 +1,9 @@
 /**
  * Shared: sign-in MFA as stored — a user's sealed TOTP key, a started setup's sealed key and
  * the last time step accepted (columns of users, schemas 4 and 5), their recovery codes as
- * HMACs, the emergency code an admin issued them as a SHA-256, and the vault's MFA policy (a
- * setting). Rows as stored; functions take the db first. The rules and the crypto are mfa.ts's.
+ * HMACs (and, schema 17, sealed until they are seen), the emergency code an admin issued them
+ * as a SHA-256, and the vault's MFA policy (a setting). Rows as stored; functions take the db
+ * first. The rules and the crypto are mfa.ts's.
  * Never handed a code or a key in clear: only sealed bytes and hashes reach these rows.
  */
 import type { ReadDb, WriteDb } from './db';
@@ -74,6 +75,21 @@ export function replaceRecoveryCodeHashes(db: WriteDb, userId: number, codeHashe
 
 export function deleteRecoveryCodes(db: WriteDb, userId: number): void {
   db.prepare('DELETE FROM mfa_recovery_codes WHERE user_id = ?').run(userId);
+  deleteUnseenRecoveryCodes(db, userId);
+}
+
+/** Schema 17: a user's recovery codes, sealed, until they say they saw them. */
+export function getUnseenRecoveryCodes(db: ReadDb, userId: number): Buffer | undefined {
+  return db.prepare<[number], { sealed_codes: Buffer }>('SELECT sealed_codes FROM mfa_unseen_recovery_codes WHERE user_id = ?').get(userId)?.sealed_codes;
+}
+
+export function putUnseenRecoveryCodes(db: WriteDb, userId: number, sealedCodes: Buffer): void {
+  db.prepare('INSERT OR REPLACE INTO mfa_unseen_recovery_codes (user_id, sealed_codes) VALUES (?, ?)').run(userId, sealedCodes);
+}
+
+/** True when there was a copy to delete. */
+export function deleteUnseenRecoveryCodes(db: WriteDb, userId: number): boolean {
+  return db.prepare('DELETE FROM mfa_unseen_recovery_codes WHERE user_id = ?').run(userId).changes > 0;
 }
 
 // ---- Emergency codes -------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 // real binary; everything else in-process through runCli with a clock the test moves (codes
 // need later steps, emergency codes expire), never the wall clock. TOTP codes come from
 // oathtool (OATH Toolkit), independent of the engine under test.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../electron/cli/main';
@@ -14,6 +15,8 @@ const BOB = 'bob chose this';
 const T0 = Date.UTC(2026, 10, 22, 9, 0, 0); // a step boundary
 const STEP_MS = 30_000;
 const RECOVERY = /^[A-Z2-9]{5}-[A-Z2-9]{5}$/;
+const SEE_AGAIN = 'They stay viewable with "crewvault mfa recovery-codes" until you run "crewvault mfa recovery-codes --seen".\n';
+const BIN = path.resolve(import.meta.dirname, '../../bin/crewvault.mjs');
 
 let vault: string;
 let clock: ReturnType<typeof manualClock>;
@@ -103,12 +106,46 @@ describe('setting up an authenticator', () => {
     expect(JSON.parse(run('mfa', 'status', '--json').stdout)).toEqual({ enabled: false, recoveryCodesLeft: 0, policy: 'optional' });
 
     const confirm = run('mfa', 'confirm', '--code', totp(key, Date.now()));
-    expect(confirm).toMatchObject({ status: 0, stderr: '' });
+    expect(confirm).toMatchObject({ status: 0, stderr: SEE_AGAIN });
     const lines = confirm.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('Two-step sign-in is on for bob.');
     expect(lines.slice(2)).toHaveLength(10);
     for (const code of lines.slice(2)) expect(code).toMatch(RECOVERY);
     expect(run('list')).toMatchObject({ status: 1, stderr: expect.stringMatching(/^crewvault: MFA_REQUIRED: /) as string });
+  });
+
+  it('loses no recovery code to a reader that stops early (mfa confirm | head -3): they stay viewable until marked seen', () => {
+    const run = (...args: string[]): CliResult => crewvault([args[0] ?? '', '--vault', vault, '--as', 'bob', ...args.slice(1)], { input: `${BOB}\n` });
+    const key = /^Key: (.+)$/m.exec(run('mfa', 'begin').stdout)?.[1] ?? '';
+    // A real pipe: head takes three lines and exits, closing it; what the vault committed after is not lost.
+    const piped = spawnSync('bash', ['-o', 'pipefail', '-c', `"$0" "$@" | head -3`, process.execPath, BIN, 'mfa', 'confirm', '--code', totp(key, Date.now()), '--vault', vault, '--as', 'bob'],
+      { input: `${BOB}\n`, encoding: 'utf8' });
+    expect(piped).toMatchObject({ status: 0, stderr: SEE_AGAIN });
+    const shown = piped.stdout.trimEnd().split('\n');
+    expect(shown.slice(0, 2)).toEqual(['Two-step sign-in is on for bob.', 'Recovery codes: each works once in place of a code. Keep them safe.']);
+    const first = shown[2] ?? '';
+    expect(first).toMatch(RECOVERY);
+
+    // Shown again, all ten, in full: signing in with the one head let through, so nine are left.
+    const again = crewvault(['mfa', 'recovery-codes', '--vault', vault, '--as', 'bob', '--recovery-code', '-'], { input: `${BOB}\n${first}\n` });
+    expect(again).toMatchObject({ status: 0, stderr: 'Once they are kept safe, run "crewvault mfa recovery-codes --seen".\n' });
+    const [heading = '', ...codes] = again.stdout.trimEnd().split('\n');
+    expect(heading).toBe('9 of 10 recovery codes left. Not yet marked seen; each works once:');
+    expect(codes).toHaveLength(9);
+    for (const code of codes) expect(code).toMatch(RECOVERY);
+    expect(codes).not.toContain(first);
+    // Each of them works (one shown here only by "recovery-codes" proves it), and is then used up.
+    const second = codes[8] ?? '';
+    const seen = crewvault(['mfa', 'recovery-codes', '--seen', '--vault', vault, '--as', 'bob', '--recovery-code', '-'], { input: `${BOB}\n${second}\n` });
+    expect(seen).toEqual({ status: 0, stderr: '', stdout: '8 of 10 recovery codes left. Marked seen: they are kept only as hashes now and cannot be shown again.\n' });
+    const third = codes[0] ?? '';
+    expect(crewvault(['mfa', 'recovery-codes', '--vault', vault, '--as', 'bob', '--recovery-code', '-'], { input: `${BOB}\n${third}\n` })).toEqual({
+      status: 0, stderr: '', stdout: '7 of 10 recovery codes left. They are kept only as hashes, so they cannot be shown again: "crewvault mfa regenerate" prints new ones.\n',
+    });
+    // Nothing of them is left in the file but the hashes.
+    const file = readFileSync(vault);
+    for (const code of codes) expect(file.includes(Buffer.from(code))).toBe(false);
+    expect(run('mfa', 'recovery-codes', '--seen', '--json')).toMatchObject({ status: 2 });
   });
 
   it('keeps MFA off after a wrong confirmation code, and the setup waits 30 minutes', async () => {
@@ -161,6 +198,10 @@ describe('signing in with an authenticator', () => {
 
     expect((await cli(['list', '--vault', vault, '--as', 'bob', '--recovery-code', '-'], [BOB, recovery[0] ?? ''])).status).toBe(0);
     expectFailure(await cli(['list', '--vault', vault, '--as', 'bob', '--recovery-code', '-'], [BOB, recovery[0] ?? '']), 'WRONG_CODE');
+    const unseen = await as('bob', BOB, 'mfa', 'recovery-codes', '--code', nextCode(key));
+    expect(unseen.stdout).toBe(`9 of 10 recovery codes left. Not yet marked seen; each works once:\n${recovery.slice(1).join('\n')}\n`);
+    expect((await as('bob', BOB, 'mfa', 'recovery-codes', '--seen', '--code', nextCode(key))).stdout)
+      .toBe('9 of 10 recovery codes left. Marked seen: they are kept only as hashes now and cannot be shown again.\n');
     expect((await as('bob', BOB, 'mfa', 'recovery-codes', '--code', nextCode(key))).stdout)
       .toBe('9 of 10 recovery codes left. They are kept only as hashes, so they cannot be shown again: "crewvault mfa regenerate" prints new ones.\n');
     expect(JSON.parse((await as('bob', BOB, 'mfa', 'status', '--json', '--code', nextCode(key))).stdout)).toEqual({ enabled: true, recoveryCodesLeft: 9, policy: 'optional' });

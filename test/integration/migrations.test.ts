@@ -431,6 +431,19 @@ MIGRATION_TESTS[16] = {
   },
 };
 
+MIGRATION_TESTS[17] = {
+  name: 'adds a place for recovery codes kept sealed until seen, empty: codes shown before were seen',
+  run: () => {
+    const db = databaseAt(16);
+    db.prepare("INSERT INTO users (uid, name, role, kdf, public_key, sealed_private_key, created_at) VALUES (randomblob(16), 'alice', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk'));
+    migrate(db, 17);
+    expect(schemaOf(db).mfa_unseen_recovery_codes?.columns).toEqual(['user_id INTEGER pk', 'sealed_codes BLOB not null']);
+    expect(db.prepare('SELECT count(*) AS n FROM mfa_unseen_recovery_codes').get()).toEqual({ n: 0 });
+    db.prepare('INSERT INTO mfa_unseen_recovery_codes (user_id, sealed_codes) VALUES (1, ?)').run(blob('sealed'));
+    expect(() => db.prepare('INSERT INTO mfa_unseen_recovery_codes (user_id, sealed_codes) VALUES (2, ?)').run(blob('sealed'))).toThrow(/FOREIGN KEY/);
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

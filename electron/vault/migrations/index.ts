@@ -21,6 +21,7 @@ import { updateToSchemaVersion13 } from './0013-signing-key-pins';
 import { updateToSchemaVersion14 } from './0014-public-key-bindings';
 import { updateToSchemaVersion15 } from './0015-live-entry-indexes';
 import { updateToSchemaVersion16 } from './0016-replica-base';
+import { updateToSchemaVersion17 } from './0017-unseen-recovery-codes';
 
 export interface Migration {
   readonly version: number;
@@ -44,6 +45,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 14, run: updateToSchemaVersion14 },
   { version: 15, run: updateToSchemaVersion15 },
   { version: 16, run: updateToSchemaVersion16 },
+  { version: 17, run: updateToSchemaVersion17 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
