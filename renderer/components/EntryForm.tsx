@@ -4,7 +4,9 @@
  * Google Authenticator export QR becomes several entries, confirmed before they are added.
  * A new entry's access group starts as its customer's (entry-group.ts), said beside the choice;
  * an otpauth URI fills the fields as it is pasted; removing or replacing a saved OTP key through
- * Edit is confirmed first, as Delete is, since the old key cannot be recovered.
+ * Edit is confirmed first, as Delete is, since the old key cannot be recovered. The OTP choice
+ * starts at "Secret key" (typing the key is the common case); left empty, where the entry has no
+ * OTP yet, it means none, so an entry without one needs no extra click.
  */
 import { useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { OtpSpec } from '../../shared/otp';
@@ -70,11 +72,14 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
   const [missing, setMissing] = useState<{ customer?: boolean; title?: boolean }>({});
   const form = useRef<HTMLFormElement>(null);
   const [notes, setNotes] = useState(entry?.notes ?? '');
-  const [mode, setMode] = useState<OtpMode>(entry?.otp ? 'keep' : 'none');
+  const [mode, setMode] = useState<OtpMode>(entry?.otp ? 'keep' : 'secret');
   const [secret, setSecret] = useState('');
   const [uri, setUri] = useState('');
   const [advanced, setAdvanced] = useState<Advanced>(DEFAULT_ADVANCED);
   const [advancedTouched, setAdvancedTouched] = useState(false);
+  /** "Secret key" left empty on an entry without an OTP: no OTP (with a saved
+   * one, or Advanced settings chosen, it is a mistake). */
+  const noKeyTyped = mode === 'secret' && secret.trim() === '' && !entry?.otp && !advancedTouched;
   const [migration, setMigration] = useState<{ entries: MigrationEntry[]; chosen: boolean[]; problems: string[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -84,10 +89,10 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
     const overrides = advancedTouched
       ? { kind: advanced.kind, algorithm: advanced.algorithm, ...(advanced.kind === 'steam' ? {} : { digits: advanced.digits }), period: advanced.period, ...(advanced.kind === 'hotp' ? { counter: advanced.counter } : {}) }
       : {};
-    if (mode === 'secret') return { secret, ...overrides };
+    if (mode === 'secret') return noKeyTyped ? null : { secret, ...overrides };
     if (mode === 'uri' || mode === 'qr') return { uri, ...overrides };
     return null;
-  }, [mode, secret, uri, advanced, advancedTouched]);
+  }, [mode, secret, uri, advanced, advancedTouched, noKeyTyped]);
 
   const otpCheck = useMemo((): { ok: boolean; message: string } | null => {
     if (!spec) return null;
@@ -158,7 +163,7 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
     setConfirmOtp(null);
     setBusy(true);
     const fields = { customer, title, username, url, notes, ...(password ? { password } : {}) };
-    const otp = mode === 'keep' ? undefined : mode === 'none' ? null : spec;
+    const otp = mode === 'keep' || noKeyTyped ? undefined : mode === 'none' ? null : spec;
     const saved = editing
       ? await call(connection.api.entries.update({ id: entry.id, baseRevision: entry.revision, changes: { ...fields, ...(otp === undefined ? {} : { otp }) } }), setError)
       : await call(connection.api.entries.create({ ...fields, ...(otp ? { otp } : {}), ...(groupId ? { groupId: Number(groupId) } : {}) }), setError);
@@ -281,7 +286,7 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
               <label className="inline"><input type="radio" name="otp-mode" checked={mode === 'uri'} onChange={() => setMode('uri')} /> otpauth URI</label>
               <label className="inline"><input type="radio" name="otp-mode" checked={mode === 'qr'} onChange={() => setMode('qr')} /> QR image</label>
             </div>
-            {mode === 'secret' && <SecretKeyField value={secret} onChange={setSecret} />}
+            {mode === 'secret' && <SecretKeyField value={secret} onChange={setSecret} {...(entry?.otp ? {} : { emptyHint: 'Letters A–Z and digits 2–7; spaces and hyphens are fine. Left empty, the entry has no one-time password.' })} />}
             {mode === 'uri' && (
               <label>
                 otpauth URI

@@ -25,9 +25,11 @@ export function checkSecret(value: string): SecretCheck | null {
 interface Props {
   readonly value: string;
   readonly onChange: (value: string) => void;
+  /** Said under the empty field, where the standard hint does not say what empty means. */
+  readonly emptyHint?: string;
 }
 
-export function SecretKeyField({ value, onChange }: Props) {
+export function SecretKeyField({ value, onChange, emptyHint = 'Letters A–Z and digits 2–7; spaces and hyphens are fine.' }: Props) {
   const id = useId();
   const check = checkSecret(value);
   return (
@@ -45,7 +47,7 @@ export function SecretKeyField({ value, onChange }: Props) {
         placeholder="e.g. JBSW Y3DP EHPK 3PXP"
       />
       <p id={`${id}-check`} className={check?.ok === false ? 'error small' : 'muted small mono'} role={check?.ok === false ? 'alert' : undefined}>
-        {check?.message ?? 'Letters A–Z and digits 2–7; spaces and hyphens are fine.'}
+        {check?.message ?? emptyHint}
       </p>
     </div>
   );

@@ -4,7 +4,8 @@
  * given a group when they are in several), never silently to the wider default group; an
  * otpauth URI fills the fields as it is pasted, before the field is left; "required" is said
  * under its own field; removing or replacing a saved OTP key through Edit asks first and names
- * the customer, as Delete does.
+ * the customer, as Delete does; the OTP choice starts at "Secret key", and left empty it means
+ * no OTP.
  */
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
@@ -121,4 +122,37 @@ test('removing or replacing a saved OTP key through Edit asks first, naming the 
   // Delete names the customer too.
   await detailsPane(page, 'VPN').getByRole('button', { name: 'Delete' }).click();
   await expect(page.getByRole('dialog', { name: 'Delete VPN of Acme Corp?' })).toBeVisible();
+});
+
+test('the OTP choice starts at "Secret key": a key typed straight in is saved, and left empty the entry has no OTP', async ({ vaultPage: page }) => {
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  let dialog = addEntryDialog(page);
+  await expect(dialog.getByRole('radio', { name: 'Secret key' })).toBeChecked();
+  await expect(dialog.getByText('Left empty, the entry has no one-time password.')).toBeVisible();
+  await dialog.getByLabel('Customer').fill('Acme Corp');
+  await dialog.getByLabel('Title').fill('Printer admin');
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+  await selectRow(entryRow(page, 'Printer admin'));
+  const plain = detailsPane(page, 'Printer admin');
+  await expect(plain.getByLabel('One-time password')).toHaveCount(0);
+
+  // Editing an entry without an OTP starts there too, and saving it empty adds none.
+  await plain.getByRole('button', { name: 'Edit' }).click();
+  dialog = page.getByRole('dialog', { name: 'Edit entry' });
+  await expect(dialog.getByRole('radio', { name: 'Secret key' })).toBeChecked();
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(detailsPane(page, 'Printer admin').getByLabel('One-time password')).toHaveCount(0);
+
+  // The key typed without touching the choice.
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  dialog = addEntryDialog(page);
+  await dialog.getByLabel('Customer').fill('Acme Corp');
+  await dialog.getByLabel('Title').fill('VPN');
+  await dialog.getByRole('textbox', { name: 'Secret key' }).fill(KEY);
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+  await selectRow(entryRow(page, 'VPN'));
+  await expectCodeOfKey(detailsPane(page, 'VPN'), KEY);
 });
