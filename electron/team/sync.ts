@@ -7,12 +7,33 @@
  * Must never: mark a change sent before the server has stored it.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { REPLICA_FORMAT } from '../../shared/sync/records';
-import type { ReplicaService } from '../vault/replica-service';
+import { MAX_BATCH_RECORDS, REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
+import type { Outgoing, ReplicaService } from '../vault/replica-service';
 import type { TeamClient } from './client';
 
 /** Pushes that meet conflicts are tried again this many times (each after taking the others' in). */
 const PUSH_ROUNDS = 3;
+/** What one push carries at most: well under the server's 16 MiB body, and its record count. */
+const PART_BYTES = 12 * 1024 * 1024;
+
+/** Records in order, cut into parts no larger than one push takes. */
+function partsOf(records: readonly ReplicaRecord[]): ReplicaRecord[][] {
+  const parts: ReplicaRecord[][] = [];
+  let part: ReplicaRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = JSON.stringify(record).length + 1;
+    if (part.length > 0 && (bytes + size > PART_BYTES || part.length >= MAX_BATCH_RECORDS)) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(record);
+    bytes += size;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
 
 export interface SyncOutcome {
   /** Records taken in from the server (others' changes), and how many of those were new here. */
@@ -54,24 +75,34 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     // Records set aside earlier are tried again at each sync, even when nothing new came.
     if (!tried) tally.held = replica.apply({ format: REPLICA_FORMAT, vault, records: [] }, { hold: true }).held.length;
   };
+  /**
+   * Pushes `out` in parts the server takes (by count and by bytes), in order, each marked sent
+   * once stored; false at the first part the server refuses for conflicts (the parts before it
+   * stay stored and marked; the rest goes again after a pull).
+   */
+  const pushInParts = async (out: Outgoing): Promise<boolean> => {
+    const parts = partsOf(out.batch.records);
+    for (const [index, records] of parts.entries()) {
+      const last = index === parts.length - 1;
+      const part: Outgoing = { batch: { ...out.batch, records }, upToSeq: last ? out.upToSeq : -1 };
+      const stored = await client.call('syncPush', { batch: part.batch });
+      if (stored.conflicts.length > 0) return false;
+      replica.markSent(part, stored);
+      tally.pushed += stored.accepted;
+    }
+    return true;
+  };
   if (options.move) {
-    const everything = replica.outgoing(true);
-    const stored = await client.call('syncPush', { batch: everything.batch });
-    if (stored.conflicts.length > 0) throw new CrewvaultError('CONFLICT', 'The server already holds this vault, with other versions of its entries: sync without --move.');
-    replica.markSent(everything, stored);
-    tally.pushed += stored.accepted;
+    if (!(await pushInParts(replica.outgoing(true)))) {
+      throw new CrewvaultError('CONFLICT', 'The server already holds this vault, with other versions of its entries: sync without --move.');
+    }
   } else {
     await pullAll();
   }
   for (let round = 0; round < PUSH_ROUNDS; round++) {
     const out = replica.outgoing();
     if (out.batch.records.length === 0) return tally;
-    const stored = await client.call('syncPush', { batch: out.batch });
-    if (stored.conflicts.length === 0) {
-      replica.markSent(out, stored);
-      tally.pushed += stored.accepted;
-      return tally;
-    }
+    if (await pushInParts(out)) return tally;
     await pullAll();
   }
   throw new CrewvaultError('BUSY', 'Others kept changing the same entries while this desktop pushed: sync again.');

@@ -21,8 +21,8 @@ import { isIP } from 'node:net';
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import { CrewvaultError } from '../../shared/errors';
 
-/** What a reply may weigh: the server's largest is a few kilobytes. */
-export const MAX_REPLY_BYTES = 1024 * 1024;
+/** What a reply may weigh: the largest is a pull page, which the server keeps to about 8 MiB. */
+export const MAX_REPLY_BYTES = 16 * 1024 * 1024;
 /** No byte for this long ends a request; so does the whole request taking `DEADLINE_MS`. */
 const TIMEOUT_MS = 20_000;
 const DEADLINE_MS = 60_000;

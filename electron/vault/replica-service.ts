@@ -180,12 +180,12 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false): Outgoi
   return { batch: { format: REPLICA_FORMAT, vault, records }, upToSeq: until };
 }
 
-/** The batch was delivered: what it carried is agreed, and the next starts after `upToSeq`. */
+/** The batch was delivered: what it carried is agreed, and the next starts after `upToSeq` (-1: a part of a batch, which moves nothing yet). */
 export function markSent(db: WriteDb, sent: Outgoing): void {
   for (const record of sent.batch.records) {
     if (record.kind === 'customer' || record.kind === 'entry') setReplicaBase(db, uidBytes(record.id), record.revision);
   }
-  setSentSeq(db, sent.upToSeq);
+  if (sent.upToSeq >= 0) setSentSeq(db, sent.upToSeq);
 }
 
 /**
