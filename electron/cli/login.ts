@@ -92,7 +92,8 @@ async function secondStep(client: InstanceType<TeamModules['client']['TeamClient
   let step = first;
   const read = async (value: string | undefined, prompt: string): Promise<string | undefined> => (value === '-' ? io.readSecret(prompt) : value);
   for (let asked = 0; step !== 'done'; asked++) {
-    if (asked > 0 && !io.interactive) throw new CrewvaultError('MFA_REQUIRED', 'the server asks for another step: run crewvault login at a terminal');
+    // An authenticator's code, then this device's e-mailed one: a few steps at most, never a loop.
+    if (asked >= 4) throw new CrewvaultError('MFA_REQUIRED', 'the server keeps asking for another step: sign in again');
     if (step === 'code') {
       const recovery = await read(flags['recovery-code'], 'Recovery code: ');
       const emergency = await read(flags['emergency-code'], 'Emergency code: ');
@@ -111,8 +112,13 @@ async function secondStep(client: InstanceType<TeamModules['client']['TeamClient
       io.out('Recovery codes: each works once in place of a code. Keep them safe.\n');
       for (const code of done.recoveryCodes) io.out(`${printable(code, 40)}\n`);
       step = done.secondStep;
+    } else if (step === 'device') {
+      // A device never authorised: a code goes to the person's e-mail, once.
+      const sent = await client.call('mfaEmailSend', {});
+      io.err(`This computer is new to the server: a code was e-mailed to ${printable(sent.destination, 120)}.\n`);
+      step = (await client.call('mfaEmail', { code: await io.readSecret('Code from the e-mail: ') })).secondStep;
     } else {
-      throw new CrewvaultError('MFA_REQUIRED', `the server asks for a second step this version cannot answer yet (${step}): sign in from the desktop app, or update Crewvault`);
+      throw new CrewvaultError('MFA_REQUIRED', `the server asks for a second step this version cannot answer yet (${printable(step, 40)}): sign in from the desktop app, or update Crewvault`);
     }
   }
 }
@@ -170,13 +176,16 @@ async function login(args: string[], io: CliIo): Promise<number> {
   } else {
     password = await io.readSecret(`Password for ${username} on ${url.host}: `);
   }
-  const attempt = await client.login(username, password);
+  const keeper = keeperFor(m, io);
+  // This computer proves it is the device the server authorised with the token it was given (not its id alone).
+  const deviceToken = await keeper.deviceToken(origin).catch(() => null);
+  const attempt = await client.login(username, password, deviceToken ?? undefined);
+  if (attempt.deviceToken !== undefined) await keeper.setDeviceToken(origin, attempt.deviceToken).catch(() => undefined);
   await secondStep(client, attempt.secondStep, values, io);
   // The person's key material opens with this sign-in: the server is the one holding it.
   await client.accountKeys(attempt.exportKey);
   const tokens = client.tokens;
   if (tokens === undefined) throw new CrewvaultError('INTERNAL', 'signed in without tokens');
-  const keeper = keeperFor(m, io);
   // One session per server on this computer: the one it replaces (this person's earlier one, or
   // whoever signed in here before) ends on the server too, not only in the keychain.
   if (known !== undefined) await endKeptSession(m, keeper, origin, known, io);

@@ -84,15 +84,20 @@ export class TeamClient {
    * other than the one the person registered with (the record binds the server's key, so
    * another server's answer does not open either).
    */
-  async login(username: string, password: string): Promise<LoginAttempt> {
+  async login(username: string, password: string, deviceToken?: string): Promise<LoginAttempt> {
     await opaque.ready;
     const { clientLoginState, startLoginRequest } = opaque.client.startLogin({ password });
     const { attemptId, loginResponse } = await this.call('loginStart', { username, startLoginRequest });
     const finished = opaque.client.finishLogin({ clientLoginState, loginResponse, password });
     if (finished === undefined) throw new CrewvaultError('WRONG_PASSWORD', 'wrong user name or password');
-    const done = await this.call('loginFinish', { attemptId, finishLoginRequest: finished.finishLoginRequest, deviceId: this.deviceId, deviceName: deviceName() });
+    const done = await this.call('loginFinish', {
+      attemptId, finishLoginRequest: finished.finishLoginRequest, deviceId: this.deviceId, deviceName: deviceName(), ...(deviceToken === undefined ? {} : { deviceToken }),
+    });
     this.tokens = done.tokens;
-    return { user: checkedUser(done.user), secondStep: done.secondStep, exportKey: finished.exportKey, serverKey: finished.serverStaticPublicKey };
+    return {
+      user: checkedUser(done.user), secondStep: done.secondStep, exportKey: finished.exportKey, serverKey: finished.serverStaticPublicKey,
+      ...(done.deviceToken === undefined ? {} : { deviceToken: done.deviceToken }),
+    };
   }
 
   /** The person's key material, opened (VAULT_TAMPERED when it does not open with this sign-in). */
@@ -129,6 +134,8 @@ export interface LoginAttempt {
   readonly secondStep: SecondStep;
   readonly exportKey: string;
   readonly serverKey: string;
+  /** A new device token, when the one sent did not prove this device (or none was): kept, and sent at the next sign-in. */
+  readonly deviceToken?: string;
 }
 
 /** How the server lists this device among the person's: the computer's name, made printable. */

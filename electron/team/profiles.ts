@@ -167,9 +167,18 @@ const tokensSchema = z.strictObject({
   accessToken: z.string(), accessExpiresAt: z.number(), refreshToken: z.string(), refreshExpiresAt: z.number(),
 });
 
-/** A server session's tokens in the OS keychain. */
+/** A server session's tokens in the OS keychain, and the device token this computer proves itself with there. */
 export class SessionKeeper {
   constructor(private readonly keychain: DeviceStore) {}
+
+  /** The device token the server gave this computer for `origin` (one per server, whoever signs in). */
+  deviceToken(origin: string): Promise<string | null> {
+    return this.keychain.get(`device/${origin}`);
+  }
+
+  setDeviceToken(origin: string, token: string): Promise<void> {
+    return this.keychain.set(`device/${origin}`, token);
+  }
 
   async get(origin: string, username: string): Promise<SessionTokens | undefined> {
     const text = await this.keychain.get(tokenAccount(origin, username));

@@ -410,3 +410,38 @@ describe('what a hostile or changed server, or a changed config, can do', () => 
     expect(await withServerLock(dir, origin, () => Promise.resolve('ran again'))).toBe('ran again');
   });
 });
+
+describe('a computer new to a server that can e-mail', () => {
+  it('is asked once for the code e-mailed to the person, then proves itself with the device token it was given', async () => {
+    const { startMailbox } = await import('../server/mailbox');
+    const mailbox = await startMailbox();
+    const team = await startTeam(undefined);
+    try {
+      const registered = await runScripted(['login', team.server.url, '--user', 'ivy', '--invite-file', path.join(team.dataDir, 'owner-invite.txt')], [PASSWORD], team.clock, team.env);
+      expect(registered.code, registered.stderr).toBe('ok');
+      // Ivy, from this first computer, sets the server's SMTP and her own address (which authorises it).
+      const { ServerProfiles } = await import('../../electron/team/profiles');
+      const profile = new ServerProfiles(team.env.CREWVAULT_CONFIG ?? '').get(team.server.url);
+      const tokens = await new SessionKeeper(keychainDeviceStore(KEYCHAIN)).get(team.server.url, 'ivy');
+      if (!profile || !tokens) throw new Error('not signed in');
+      const client = new TeamClient(new URL(team.server.url), profile.trust, profile.deviceId);
+      client.tokens = tokens;
+      await client.call('smtpSet', { host: '127.0.0.1', port: mailbox.port, security: 'none', username: mailbox.username, password: mailbox.password, from: 'crewvault@example.test' });
+      await client.call('contactSet', { email: 'ivy@example.test', phone: null });
+      // A second computer: its own config and keychain.
+      const laptop = { CREWVAULT_CONFIG: path.join(tempDir(), 'laptop'), CREWVAULT_KEYCHAIN_SERVICE: `${KEYCHAIN}-laptop` };
+      const first = await runScripted(['login', team.server.url, '--user', 'ivy'], [PASSWORD, () => mailbox.codeFor('ivy@example.test')], team.clock, laptop);
+      expect(first.code, first.stderr).toBe('ok');
+      expect(first.stderr).toMatch(/a code was e-mailed to iv.*@example\.test/);
+      expect(first.stdout + first.stderr).not.toContain(mailbox.codeFor('ivy@example.test'));
+      const sent = mailbox.messages.length;
+      // Next time the laptop is known: no code, no mail.
+      const again = await runScripted(['login', team.server.url], [PASSWORD], team.clock, laptop);
+      expect(again.code, again.stderr).toBe('ok');
+      expect(mailbox.messages.length).toBe(sent);
+    } finally {
+      await team.server.close();
+      await mailbox.close();
+    }
+  });
+});
