@@ -64,8 +64,8 @@ const WORDS: DoorWords = {
   choosePassword: 'choose your own',
 };
 
-function failure(code: ErrorCode, message: string): Reply<never> {
-  return { ok: false, error: { code, message } };
+function failure(code: ErrorCode, message: string, retryAfterSeconds?: number): Reply<never> {
+  return { ok: false, error: { code, message, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) } };
 }
 
 function describeIssue(error: z.ZodError): string {
@@ -121,7 +121,7 @@ export class Router {
       return { ok: true, value };
     } catch (caught) {
       const error = translateSqliteError(caught);
-      if (error instanceof CrewvaultError) return failure(error.code, error.message);
+      if (error instanceof CrewvaultError) return failure(error.code, error.message, error.retryAfterSeconds);
       this.options.log?.(`Router.call: ${method} failed unexpectedly (${error instanceof Error ? error.name : typeof error})`);
       return failure('INTERNAL', 'Crewvault hit an unexpected error; the request may not have completed.');
     }
@@ -414,6 +414,9 @@ export class Router {
       this.requireSession(session).team.revoke(id, username);
       return { revoked: username };
     },
+    'groups.candidates': ({ id }, session) => this.requireSession(session).team.candidates(id),
+    'groups.setLead': ({ id, username, lead }, session) => this.requireSession(session).team.setLead(id, username, lead),
+    'groups.rename': ({ id, name }, session) => this.requireSession(session).team.renameGroup(id, name),
     'entries.move': ({ id, groupId }, session) => {
       this.requireSession(session).team.moveEntry(id, groupId);
       return { moved: id };

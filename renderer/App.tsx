@@ -2,8 +2,13 @@
  * The app shell: decides which screen a person sees from the session state; Ctrl/Cmd+L locks.
  * A call that meets LOCKED or PASSWORD_CHANGE_REQUIRED on any screen comes here (useCall),
  * and the state read again says which screen is next.
+ *
+ * A session that ends under a signed-in person (Lock, idle lock, LOCKED from a call) shows the
+ * lock screen with their name kept; unlocking as them returns to the same page, search, filters
+ * and selection. That view is held in this page's memory only, never in its storage, and is
+ * dropped when someone else signs in.
  */
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { SessionState } from '../shared/api/contract';
 import type { ErrorInfo } from '../shared/errors';
 import type { Connection } from './client';
@@ -19,7 +24,7 @@ import { GroupsScreen } from './screens/GroupsScreen';
 import { SecondStepScreen } from './screens/SecondStepScreen';
 import { SignInScreen } from './screens/SignInScreen';
 import { UsersScreen } from './screens/UsersScreen';
-import { VaultScreen } from './screens/VaultScreen';
+import { VaultScreen, type VaultView } from './screens/VaultScreen';
 
 export function App({ connection }: { connection: Connection }) {
   const { api } = connection;
@@ -29,6 +34,29 @@ export function App({ connection }: { connection: Connection }) {
   const [page, setPage] = useState<Page>('vault');
   const [changingPassword, setChangingPassword] = useState(false);
   const [security, setSecurity] = useState(false);
+  /** The live view of the vault screen (told by it at each change). */
+  const view = useRef<VaultView | null>(null);
+  /** Who was locked out, and where they were: kept until they (or someone else) sign in. */
+  const [locked, setLocked] = useState<{ user: string; page: Page; view: VaultView | null } | null>(null);
+  /** The view the vault screen starts from after unlocking (until the person moves elsewhere). */
+  const [resume, setResume] = useState<VaultView | null>(null);
+  const onView = useCallback((next: VaultView) => { view.current = next; }, []);
+
+  // Who the screens were drawn for. A change is dealt with during this render (React's pattern
+  // for state that follows a prop), so the vault screen is first drawn where the person was.
+  const [drawnFor, setDrawnFor] = useState<string | null>(null);
+  const signedIn = state?.user?.name ?? null;
+  if (state && signedIn !== drawnFor && !(signedIn === null && state.pending)) {
+    setDrawnFor(signedIn);
+    if (signedIn === null) {
+      if (drawnFor !== null) setLocked({ user: drawnFor, page, view: view.current });
+    } else {
+      const back = locked?.user === signedIn ? locked : null;
+      setResume(back?.view ?? null);
+      setPage(back?.page ?? 'vault');
+      setLocked(null);
+    }
+  }
 
   const refresh = useCallback(async () => {
     const reply = await api.session.state({});
@@ -73,7 +101,7 @@ export function App({ connection }: { connection: Connection }) {
     if (error) return <main className="centered"><p role="alert" className="error">{error}</p></main>;
     if (!state) return <main className="centered"><p aria-busy="true">Opening Crewvault…</p></main>;
     if (state.pending) return <SecondStepScreen api={api} transport={connection.transport} state={state} onDone={(s, ended) => { if (ended) setNotice(ended); setState(s); }} />;
-    if (!state.user) return <SignInScreen api={api} state={state} notice={notice} onSignedIn={(s) => { setNotice(null); setPage('vault'); setState(s); }} />;
+    if (!state.user) return <SignInScreen key={locked?.user ?? ''} api={api} state={state} notice={notice} lockedAs={locked?.user ?? null} onSignedIn={(s) => { setNotice(null); setState(s); }} />;
     if (state.mustChangePassword) {
       return (
         <main className="centered">
@@ -84,7 +112,7 @@ export function App({ connection }: { connection: Connection }) {
       );
     }
     const topBar = (children?: ReactNode) => (
-      <TopBar api={api} state={state} page={page} onNavigate={setPage} onLock={() => void lock()} onChangePassword={() => setChangingPassword(true)} onSecurity={() => setSecurity(true)}>{children}</TopBar>
+      <TopBar api={api} state={state} page={page} onNavigate={(next) => { setResume(null); setPage(next); }} onLock={() => void lock()} onChangePassword={() => setChangingPassword(true)} onSecurity={() => setSecurity(true)}>{children}</TopBar>
     );
     const securityDialog = security && (
       <Modal label="Two-step sign-in" onClose={() => setSecurity(false)}>
@@ -96,7 +124,7 @@ export function App({ connection }: { connection: Connection }) {
         <ChangePasswordForm api={api} intro="Your other sessions will end." onChanged={(s) => { setChangingPassword(false); setState(s); }} onCancel={() => setChangingPassword(false)} />
       </Modal>
     );
-    if (page === 'vault') return <>{passwordDialog}{securityDialog}<VaultScreen connection={connection} state={state} topBar={topBar} /></>;
+    if (page === 'vault') return <>{passwordDialog}{securityDialog}<VaultScreen connection={connection} state={state} topBar={topBar} view={resume} onView={onView} /></>;
     return (
       <div className="vault">
         {passwordDialog}

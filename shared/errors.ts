@@ -46,20 +46,33 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ErrorInfo {
   readonly code: ErrorCode;
   readonly message: string;
+  /**
+   * TOO_MANY_ATTEMPTS: whole seconds until the next attempt is taken, so a screen can count
+   * down (relative, since the page's clock and the vault's need not agree).
+   */
+  readonly retryAfterSeconds?: number;
 }
 
 export class CrewvaultError extends Error {
   readonly code: ErrorCode;
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string) {
+  constructor(code: ErrorCode, message: string, retryAfterSeconds?: number) {
     super(message);
     this.name = 'CrewvaultError';
     this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 
   toJSON(): ErrorInfo {
-    return { code: this.code, message: this.message };
+    return { code: this.code, message: this.message, ...(this.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: this.retryAfterSeconds }) };
   }
+}
+
+/** A wait still running until `retryAt` (ms): TOO_MANY_ATTEMPTS, saying how long in words and in `retryAfterSeconds`. */
+export function tooManyAttempts(what: string, retryAt: number, now: number): CrewvaultError {
+  const seconds = Math.max(1, Math.ceil((retryAt - now) / 1000));
+  return new CrewvaultError('TOO_MANY_ATTEMPTS', `${what}: try again in ${seconds} s.`, seconds);
 }
 
 export function isCrewvaultError(value: unknown): value is CrewvaultError {

@@ -10,7 +10,7 @@
  * and store-trusted-devices.ts (this desktop's). Never log a code, a key or a recovery code.
  */
 import { createHash, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { CrewvaultError } from '../../shared/errors';
+import { CrewvaultError, tooManyAttempts } from '../../shared/errors';
 import { buildOtpUri, DEFAULT_PERIOD, defaultOtpParams, encodeSecret, groupSecret, hotpCode, timeStep, type OtpParams } from '../../shared/otp';
 import { MFA_POLICY_LEVELS, type MfaPolicyLevel } from '../../shared/model';
 import { exportPrivateKey, open, seal, sealedByRowId, unwrapKey, wrapKey, type KeyPair, type SealContext } from './crypto';
@@ -499,7 +499,7 @@ export class MfaService {
    * the refusal, for the caller to return from its transaction (so nothing is counted). */
   private checkBackoff(row: UserRow, nowMs: number): CrewvaultError | undefined {
     if (row.next_attempt_at !== null && nowMs < row.next_attempt_at) {
-      return new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many wrong codes: try again in ${Math.ceil((row.next_attempt_at - nowMs) / 1000)} s.`);
+      return tooManyAttempts('Too many wrong codes', row.next_attempt_at, nowMs);
     }
     return undefined;
   }

@@ -41,6 +41,11 @@ export function insertGroup(db: WriteDb, row: Pick<GroupRow, 'uid' | 'sealed_nam
   return Number(result.lastInsertRowid);
 }
 
+/** A group's new name: sealed, and its keyed index for exact lookups. */
+export function renameGroupRow(db: WriteDb, groupId: number, sealed: Buffer, nameIndex: Buffer): void {
+  db.prepare('UPDATE access_groups SET sealed_name = ?, name_index = ? WHERE id = ?').run(sealed, nameIndex, groupId);
+}
+
 export function setGroupSealedName(db: WriteDb, groupId: number, sealed: Buffer): void {
   db.prepare('UPDATE access_groups SET sealed_name = ? WHERE id = ?').run(sealed, groupId);
 }

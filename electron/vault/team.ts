@@ -10,7 +10,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { lookAlikeProblem, normaliseNameText } from '../../shared/text';
 import type { GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../../shared/model';
 import { ALL_GROUP_ROLES, holdsSecretKeys, isPermission, permissionsBeyond, ROLE_PERMISSIONS, ROLES, whyNotAssignRole, type Actor, type Permission, type Person, type Role } from '../../shared/policy';
-import { exportPrivateKey, openJson, seal } from './crypto';
+import { exportPrivateKey, openJson, seal, sealJson } from './crypto';
 import { needsSecretKey, newGroupKey, wrapGroupFor } from './group-keys';
 import { rotateDirectory, wrapDirectoryFor } from './directory';
 import { carryMfaKey, shareMfaKeysWithOwner } from './mfa';
@@ -33,6 +33,7 @@ import {
   groupKeysOfGroup,
   groupKeysOfUser,
   listGroups,
+  renameGroupRow,
   setGroupKeyVersion,
   unsplitGroupIds,
 } from './store-groups';
@@ -89,6 +90,15 @@ function forbidden(message: string): CrewvaultError {
   return new CrewvaultError('FORBIDDEN', message);
 }
 
+/** A group name as stored: normalised, 1 to 100 characters, no look-alike letters. */
+function validGroupName(name: string): string {
+  const groupName = normaliseNameText(name);
+  if (groupName.length === 0 || groupName.length > 100) throw new CrewvaultError('INVALID_INPUT', 'A group name is 1 to 100 characters.');
+  const lookAlike = lookAlikeProblem('A group name', groupName);
+  if (lookAlike) throw new CrewvaultError('INVALID_INPUT', lookAlike);
+  return groupName;
+}
+
 export class TeamService {
   private readonly core: SessionCore;
   /**
@@ -143,16 +153,26 @@ export class TeamService {
     });
   }
 
+  /**
+   * The people who could join this group: active users not in it yet, for a lead to pick from
+   * (a lead may not list users otherwise, and must not have to know names by heart).
+   */
+  candidates(groupId: number): UserView[] {
+    this.core.require('groups.manage', groupId);
+    const inGroup = new Set(groupKeysOfGroup(this.core.db, groupId).map((gk) => gk.user_id));
+    return listUsers(this.core.db)
+      .filter((u) => u.disabled_at === null && !inGroup.has(u.id) && u.id !== this.core.user().id)
+      .map((u) => userView(u))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   /** A new group led by its creator; its key is also wrapped for every owner and admin. */
   createGroup(name: string): GroupSummary {
     this.core.require('groups.manage');
     // The creator makes the group's secret key, and so knows it: only a role that may hold
     // secret keys may create one (an auditor-like role with groups.manage would keep it).
     if (!holdsSecretKeys(this.core.permissions())) throw forbidden('Creating a group makes its secret key: your role may not hold one (it needs a permission such as passwords.reveal or entries.edit).');
-    const groupName = normaliseNameText(name);
-    if (groupName.length === 0 || groupName.length > 100) throw new CrewvaultError('INVALID_INPUT', 'A group name is 1 to 100 characters.');
-    const lookAlike = lookAlikeProblem('A group name', groupName);
-    if (lookAlike) throw new CrewvaultError('INVALID_INPUT', lookAlike);
+    const groupName = validGroupName(name);
     return this.core.write((w) => {
       if (findGroupByIndex(w, groupNameIndex(this.core.ring, groupName))) throw new CrewvaultError('ALREADY_EXISTS', `A group named "${groupName}" already exists.`);
       const groupId = createGroupRecord(w, this.core.ring, this.core.user(), groupName, this.core.now());
@@ -163,6 +183,53 @@ export class TeamService {
       this.core.audit(w, { action: 'group.create', group_id: groupId }, groupName);
       return { id: groupId, name: groupName, members: groupKeysOfGroup(w, groupId).length, entries: 0, lead: true };
     });
+  }
+
+  /** Renames a group (its leads, or whoever manages every group); names stay unique. */
+  renameGroup(groupId: number, name: string): GroupSummary {
+    this.core.require('groups.manage', groupId);
+    const groupName = validGroupName(name);
+    const before = this.groupName(groupId);
+    this.core.write((w) => {
+      const row = getGroupRow(w, groupId);
+      if (!row) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
+      const index = groupNameIndex(this.core.ring, groupName);
+      const same = findGroupByIndex(w, index);
+      if (same && same.id !== groupId) throw new CrewvaultError('ALREADY_EXISTS', `A group named "${groupName}" already exists.`);
+      renameGroupRow(w, groupId, sealJson(this.core.ring.directoryKey, groupName, contexts.groupName(row)), index);
+      this.core.audit(w, { action: 'group.rename', group_id: groupId }, `${before} → ${groupName}`);
+    });
+    const renamed = this.listGroups().find((g) => g.id === groupId);
+    if (!renamed) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
+    return renamed;
+  }
+
+  /**
+   * Makes a member a lead of the group, or no longer one. The group always keeps a lead: the
+   * last one is not demoted (nor removed, see revoke) — someone else is made a lead first.
+   */
+  setLead(groupId: number, userName: string, lead: boolean): MemberView {
+    this.core.require('groups.manage', groupId);
+    const group = this.heldKey(groupId);
+    return this.core.write((w) => {
+      const user = this.activeUser(w, userName);
+      const held = groupKeysOfGroup(w, groupId).find((gk) => gk.user_id === user.id);
+      if (!held) throw new CrewvaultError('NOT_FOUND', `${user.name} is not a member of this group.`);
+      if ((held.is_lead === 1) === lead) return { ...userView(user), lead };
+      if (lead && user.id === this.core.user().id) throw forbidden('You cannot make yourself a lead: another lead must.');
+      if (!lead) this.keepALead(w, groupId, user);
+      wrapGroupFor(w, groupId, group, user, { lead, byRole: held.by_role === 1 }, this.core.ring.keysSeen);
+      this.core.audit(w, { action: lead ? 'group.lead' : 'group.unlead', group_id: groupId, subject: user.name }, `${user.name} ${lead ? 'leads' : 'no longer leads'} ${this.groupName(groupId)}`);
+      return { ...userView(user), lead };
+    });
+  }
+
+  /** FORBIDDEN when `user` is the group's only lead still active: a group is never left without one. */
+  private keepALead(db: ReadDb, groupId: number, user: UserRow): void {
+    const leads = groupKeysOfGroup(db, groupId).filter((gk) => gk.is_lead === 1 && getUser(db, gk.user_id)?.disabled_at === null);
+    if (leads.length === 1 && leads[0]?.user_id === user.id) {
+      throw forbidden(`${user.name} is the last lead of ${this.groupName(groupId)}: make another member a lead first.`);
+    }
   }
 
   /** Wraps the group key for `userName` (as a lead with `lead`). Needs the key in hand. */
@@ -190,6 +257,7 @@ export class TeamService {
       const user = findUserByName(w, userName.trim());
       if (!user || !groupKeysOfGroup(w, groupId).some((gk) => gk.user_id === user.id)) throw new CrewvaultError('NOT_FOUND', `${userName} is not a member of this group.`);
       if (ALL_GROUP_ROLES.includes(userView(user).role)) throw forbidden('Owners and admins hold every group\'s key: change their role instead.');
+      this.keepALead(w, groupId, user);
       this.rotate(w, groupId, new Set([user.id]));
       this.core.audit(w, { action: 'group.revoke', group_id: groupId, subject: user.name }, `${user.name} ✕ ${this.groupName(groupId)} (key rotated)`);
     });

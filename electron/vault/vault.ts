@@ -5,7 +5,7 @@
  * Must never say which of user name or password was wrong, nor log either.
  */
 import { randomBytes } from 'node:crypto';
-import { CrewvaultError } from '../../shared/errors';
+import { CrewvaultError, tooManyAttempts } from '../../shared/errors';
 import type { UserView } from '../../shared/model';
 import { deriveKek, importPrivateKey, indexKey, newKdfParams, open, publicKeyOf, randomKey, seal, sealedByRowId, type KdfParams } from './crypto';
 import { checkAndPinSigningKeys, recordDetail, recordDevice, recordOf } from './key-pins';
@@ -194,12 +194,13 @@ export class Vault {
       return { row: undefined, subject: unknownNameTag(nameHash), claim: claimUnknownNameAttempt(w, nameHash, now) };
     });
     // The wait survives a restart (it is in the file).
-    if (!claim.ok) throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many failed sign-in attempts: try again in ${Math.ceil((claim.retryAt - now) / 1000)} s.`);
+    if (!claim.ok) throw tooManyAttempts('Too many failed sign-in attempts', claim.retryAt, now);
     const fail = (): never => {
       // Already counted by the claim; only the audit row is left. An unknown name is audited by
       // its tag: it may be a password typed into the wrong box.
       withWrite(this.db, (w) => appendAudit(w, { at: now, actor_id: row?.id ?? null, action: 'signin.failed', subject }));
-      throw new CrewvaultError('WRONG_PASSWORD', 'Wrong user name or password.');
+      // The wait this attempt began, if it began one, so the screen can count it down.
+      throw new CrewvaultError('WRONG_PASSWORD', 'Wrong user name or password.', claim.wait === null ? undefined : Math.max(1, Math.ceil((claim.wait - now) / 1000)));
     };
     if (!row || row.disabled_at !== null) {
       // The same Argon2 work as a real attempt, so timing does not tell who exists.

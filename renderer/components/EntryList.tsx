@@ -64,6 +64,17 @@ export const EntryList = memo(function EntryList({ handle, connection, entries, 
     return () => observer.disconnect();
   }, []);
 
+  // A selection the list starts with (unlocking returns to it) is scrolled into view once, when
+  // the rows first arrive; later selections are the person's, made where they are looking.
+  const revealed = useRef(false);
+  useEffect(() => {
+    const element = viewport.current;
+    if (revealed.current || !element || entries.length === 0) return;
+    revealed.current = true;
+    const top = entries.placeOf(selectedId) * ROW_HEIGHT;
+    if (top + ROW_HEIGHT > element.clientHeight) element.scrollTop = top - element.clientHeight / 2;
+  }, [entries, selectedId]);
+
   useImperativeHandle(handle, () => ({
     enterAtTop() {
       if (viewport.current) viewport.current.scrollTop = 0;

@@ -18,16 +18,20 @@ const APP_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['LOCKED', 'PASSWO
  */
 export const SessionEnded = createContext<((error: ErrorInfo) => void) | null>(null);
 
-/** The value of a call, or undefined once its error has been shown or handed to the app. */
-export type Call = <T>(pending: Promise<Reply<T>>, onError: (message: string) => void) => Promise<T | undefined>;
+/**
+ * The value of a call, or undefined once its error has been shown or handed to the app.
+ * `onError` gets the one line, and the whole error for a screen that needs more of it (the
+ * wait a TOO_MANY_ATTEMPTS carries).
+ */
+export type Call = <T>(pending: Promise<Reply<T>>, onError: (message: string, error: ErrorInfo) => void) => Promise<T | undefined>;
 
 export function useCall(): Call {
   const toApp = useContext(SessionEnded);
-  return useCallback(async <T>(pending: Promise<Reply<T>>, onError: (message: string) => void): Promise<T | undefined> => {
+  return useCallback(async <T>(pending: Promise<Reply<T>>, onError: (message: string, error: ErrorInfo) => void): Promise<T | undefined> => {
     const reply = await pending;
     if (reply.ok) return reply.value;
     if (toApp && APP_ERRORS.has(reply.error.code)) toApp(reply.error);
-    else onError(reply.error.message);
+    else onError(reply.error.message, reply.error);
     return undefined;
   }, [toApp]);
 }

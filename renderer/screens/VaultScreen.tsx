@@ -30,11 +30,23 @@ import { ListedEntries } from '../listed-entries';
 import { prepareSearch, Searcher } from '../search';
 import { isShortcut, SHORTCUTS } from '../shortcuts';
 
+/** Where the person is in the list: what unlocking returns them to (App keeps it, in memory only). */
+export interface VaultView {
+  readonly search: string;
+  readonly customerId: number | null;
+  readonly groupFilter: number | null;
+  readonly selectedId: number | null;
+}
+
 interface Props {
   readonly connection: Connection;
   readonly state: SessionState;
   /** The shared top bar, with this screen's search and "Add entry" inside it. */
   readonly topBar: (children: ReactNode) => ReactNode;
+  /** Where to start (the view before a lock); the empty search otherwise. */
+  readonly view?: VaultView | null;
+  /** Told of every change of view. */
+  readonly onView?: (view: VaultView) => void;
 }
 
 type Dialog =
@@ -47,21 +59,21 @@ type Dialog =
 /** The line after a copy: what was copied, never the value. */
 const COPIED: Record<CopyField, string> = { otpCode: 'Code copied', username: 'Username copied', password: 'Password copied' };
 
-export function VaultScreen({ connection, state, topBar }: Props) {
+export function VaultScreen({ connection, state, topBar, view, onView }: Props) {
   const { api } = connection;
   const permissions = state.permissions;
   const [table, setTable] = useState<EntryTable | null>(null);
   const [customers, setCustomers] = useState<CustomerView[]>([]);
   const [groups, setGroups] = useState<GroupSummary[]>([]);
-  const [customerId, setCustomerId] = useState<number | null>(null);
-  const [search, setSearch] = useState('');
-  const [selectedId, setSelectedId] = useState<number | null>(null);
+  const [customerId, setCustomerId] = useState<number | null>(view?.customerId ?? null);
+  const [search, setSearch] = useState(view?.search ?? '');
+  const [selectedId, setSelectedId] = useState<number | null>(view?.selectedId ?? null);
   const [detailsVersion, setDetailsVersion] = useState(0);
   const [dialog, setDialog] = useState<Dialog | null>(null);
   const [toast, setToast] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   /** The list's group filter (people in several groups), null for all. */
-  const [groupFilter, setGroupFilter] = useState<number | null>(null);
+  const [groupFilter, setGroupFilter] = useState<number | null>(view?.groupFilter ?? null);
   /** Rows a team lead marked to move to another group. */
   const [marked, setMarked] = useState<ReadonlySet<number>>(() => new Set());
   const searchBox = useRef<HTMLInputElement>(null);
@@ -82,6 +94,8 @@ export function VaultScreen({ connection, state, topBar }: Props) {
   useEffect(() => {
     void load();
   }, [load]);
+
+  useEffect(() => onView?.({ search, customerId, groupFilter, selectedId }), [onView, search, customerId, groupFilter, selectedId]);
 
   useEffect(() => {
     function onKey(event: KeyboardEvent) {

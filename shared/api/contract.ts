@@ -224,6 +224,11 @@ export const CONTRACT = {
   'groups.members': method<MemberView[]>()(z.strictObject({ id }), 'groups.manage'),
   'groups.grant': method<MemberView>()(z.strictObject({ id, username: userName, lead: z.boolean().optional() }), 'groups.manage'),
   'groups.revoke': method<{ revoked: string }>()(z.strictObject({ id, username: userName }), 'groups.manage'),
+  /** Active users not in the group: whom a lead may add, picked from a list. */
+  'groups.candidates': method<UserView[]>()(z.strictObject({ id }), 'groups.manage'),
+  /** Promote or demote a member; the group's last lead is never demoted. */
+  'groups.setLead': method<MemberView>()(z.strictObject({ id, username: userName, lead: z.boolean() }), 'groups.manage'),
+  'groups.rename': method<GroupSummary>()(z.strictObject({ id, name: text(100) }), 'groups.manage'),
   'entries.move': method<{ moved: number }>()(z.strictObject({ id, groupId: id }), 'entries.edit'),
   'users.list': method<UserAdminView[]>()(empty, 'users.manage'),
   'users.create': method<UserView>()(z.strictObject({ username: userName, role: text(64), password: newPassword }), 'users.manage'),

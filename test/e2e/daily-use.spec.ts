@@ -239,5 +239,9 @@ test('a call that finds the vault locked, on any screen, goes back to sign-in wi
   await page.getByRole('button', { name: 'Create group' }).click();
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
   await expect(page.getByRole('status')).toHaveText('The vault is locked: sign in again.');
-  await signIn(page, OWNER, PASSWORD);
+  // The name is kept; signing in again goes back to the screen the call was made on.
+  await expect(page.getByLabel('Username')).toHaveValue(OWNER);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByLabel('New group')).toBeVisible();
 });

@@ -55,6 +55,9 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'groups.members': { id: 1 },
   'groups.grant': { id: 1, username: 'bob' },
   'groups.revoke': { id: 1, username: 'bob' },
+  'groups.candidates': { id: 1 },
+  'groups.setLead': { id: 1, username: 'bob', lead: true },
+  'groups.rename': { id: 1, name: 'Day shift' },
   'entries.move': { id: 1, groupId: 1 },
   'users.list': {},
   'users.create': { username: 'bob', role: 'technician', password: 'bob password' },
@@ -212,6 +215,27 @@ describe('the router', () => {
     const wrong = await router.call('session.signIn', { username: OWNER, password: 'not it' });
     expect(errorCode(wrong)).toBe('WRONG_PASSWORD');
     expect(errorCode(await router.call('vault.create', { username: 'eve', password: 'whatever123' }))).toBe('VAULT_EXISTS');
+  });
+
+  it('says how long a sign-in wait runs, in seconds, so the lock screen can count it down', async () => {
+    const { router, clock } = await signedInRouter();
+    ok(await router.call('session.lock', {}));
+    // Three wrong passwords are free; the third starts a 1 s wait, and says so.
+    expect(await router.call('session.signIn', { username: OWNER, password: 'not it' })).toEqual({ ok: false, error: { code: 'WRONG_PASSWORD', message: 'Wrong user name or password.' } });
+    expect(await router.call('session.signIn', { username: OWNER, password: 'not it' })).toEqual({ ok: false, error: { code: 'WRONG_PASSWORD', message: 'Wrong user name or password.' } });
+    expect(await router.call('session.signIn', { username: OWNER, password: 'not it' }))
+      .toEqual({ ok: false, error: { code: 'WRONG_PASSWORD', message: 'Wrong user name or password.', retryAfterSeconds: 1 } });
+    clock.advance(400);
+    expect(await router.call('session.signIn', { username: OWNER, password: PASSWORD }))
+      .toEqual({ ok: false, error: { code: 'TOO_MANY_ATTEMPTS', message: 'Too many failed sign-in attempts: try again in 1 s.', retryAfterSeconds: 1 } });
+    clock.advance(600);
+    // The fourth wrong one doubles it; an unknown name is answered alike.
+    expect(await router.call('session.signIn', { username: OWNER, password: 'not it' })).toMatchObject({ ok: false, error: { retryAfterSeconds: 2 } });
+    expect(await router.call('session.signIn', { username: OWNER, password: PASSWORD })).toMatchObject({ ok: false, error: { code: 'TOO_MANY_ATTEMPTS', retryAfterSeconds: 2 } });
+    for (let i = 0; i < 3; i++) expect(errorCode(await router.call('session.signIn', { username: 'nobody', password: 'x' }))).toBe('WRONG_PASSWORD');
+    expect(await router.call('session.signIn', { username: 'nobody', password: 'x' })).toMatchObject({ ok: false, error: { code: 'TOO_MANY_ATTEMPTS', retryAfterSeconds: 1 } });
+    clock.advance(2000);
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
   });
 
   it('checks permissions with the policy table: an auditor reads, reveals nothing', async () => {
