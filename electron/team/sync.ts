@@ -85,6 +85,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     for (const [index, records] of parts.entries()) {
       const last = index === parts.length - 1;
       const part: Outgoing = { batch: { ...out.batch, records }, upToSeq: last ? out.upToSeq : -1 };
+      // Noted before it leaves: should the reply be lost, these records are known as ours when they come back.
+      replica.pushing(part);
       const stored = await client.call('syncPush', { batch: part.batch });
       if (stored.conflicts.length > 0) return false;
       replica.markSent(part, stored);

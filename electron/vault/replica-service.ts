@@ -32,6 +32,7 @@ import { can, type Permission, type Role } from '../../shared/policy';
 import {
   recordSigningText, REPLICA_FORMAT, replicaBatchSchema, replicaRecordSchema, type CustomerRecord, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord,
 } from '../../shared/sync/records';
+import { createHash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
@@ -49,7 +50,7 @@ import { currentSequence } from './store-changes';
 import type { EntryRow } from './store-entries';
 import { getMeta } from './store-meta';
 import {
-  customerByNameIndex, customerByUid, customersBetween, dropHeld, entriesBetween, entryByUid, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
+  customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
   insertReplicaSigningKey, overwriteReplicaEntry, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
@@ -114,6 +115,12 @@ interface Sender {
   readonly signer: Signer;
   /** False: left for someone who may (the batch stops before it, so it is not skipped for good). */
   readonly mayVouch: (entry: EntryReplicaRow, base: number) => boolean;
+}
+
+/** What identifies a record's content: its sealed parts (fresh nonces make every seal unique) and whether it is a tombstone. */
+function contentDigest(record: CustomerRecord | EntryRecord): Buffer {
+  const parts = record.kind === 'customer' ? [record.sealedName, record.nameIndex] : [record.sealedSummary, record.sealedDetails, String(record.deletedAt)];
+  return createHash('sha256').update(JSON.stringify([record.kind, record.id, record.revision, ...parts]), 'utf8').digest();
 }
 
 function signText(text: string, sender: Sender): string {
@@ -183,7 +190,9 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false): Outgoi
 /** The batch was delivered: what it carried is agreed, and the next starts after `upToSeq` (-1: a part of a batch, which moves nothing yet). */
 export function markSent(db: WriteDb, sent: Outgoing): void {
   for (const record of sent.batch.records) {
-    if (record.kind === 'customer' || record.kind === 'entry') setReplicaBase(db, uidBytes(record.id), record.revision);
+    if (record.kind !== 'customer' && record.kind !== 'entry') continue;
+    setReplicaBase(db, uidBytes(record.id), record.revision);
+    donePushing(db, record.id);
   }
   if (sent.upToSeq >= 0) setSentSeq(db, sent.upToSeq);
 }
@@ -294,6 +303,18 @@ export class ReplicaService {
     });
   }
 
+  /**
+   * About to push `out`: what it carries is noted, so that if the reply is lost and these very
+   * records come back in a pull, they are recognised as this replica's own (agreed), not as
+   * someone else's change beside a local one.
+   */
+  pushing(out: Outgoing): void {
+    this.core.requireOpen();
+    this.core.write((w) => {
+      for (const record of out.batch.records) if (record.kind === 'customer' || record.kind === 'entry') notePushing(w, record.id, record.revision, contentDigest(record));
+    });
+  }
+
   /** Everything here as agreed (a vault file copied to start another replica: markAllAgreed). */
   agreeAll(): number {
     this.core.requireOpen();
@@ -397,6 +418,19 @@ export class ReplicaService {
     }
   }
 
+  /**
+   * A record this replica pushed whose reply never came (the server stored it after all): the
+   * same revision and the same sealed bytes as noted when pushing. Agreed as it is; whatever this
+   * replica changed since builds on it.
+   */
+  private ownComingBack(db: WriteDb, r: CustomerRecord | EntryRecord): boolean {
+    const noted = pushingOf(db, r.id);
+    if (!noted || noted.revision !== r.revision || !noted.digest.equals(contentDigest(r))) return false;
+    setReplicaBase(db, uidBytes(r.id), r.revision);
+    donePushing(db, r.id);
+    return true;
+  }
+
   /** True when the key was new here (and is now inserted, to be judged with the rest). */
   private takeSigningKey(db: WriteDb, r: SigningKeyRecord, tally: Tally): boolean {
     if (idByUid(db, 'signing_keys', uidBytes(r.id)) !== undefined) {
@@ -426,6 +460,10 @@ export class ReplicaService {
     }
     if (typeof name !== 'string' || !customerIndex(this.core.ring, name).equals(bin(r.nameIndex))) throw tampered('is a customer whose name is not its index\'s');
     if (!author.permissions.includes('entries.create') && !author.permissions.includes('entries.edit')) throw tampered('adds a customer its sender may not');
+    if (this.ownComingBack(db, r)) {
+      tally.unchanged++;
+      return;
+    }
     const local = customerByUid(db, uid);
     if (!local) {
       if (customerByNameIndex(db, bin(r.nameIndex))) {
@@ -462,6 +500,10 @@ export class ReplicaService {
       lookup: bin(r.lookup), sealed_summary: bin(r.sealedSummary), sealed_details: bin(r.sealedDetails), created_at: r.createdAt, updated_at: r.updatedAt, deleted_at: r.deletedAt,
     };
     const local = entryByUid(db, uid);
+    if (this.ownComingBack(db, r)) {
+      tally.unchanged++;
+      return;
+    }
     if (r.revision > (local?.revision ?? 0) + MAX_REVISION_STEP) throw tampered('jumps its revision out of reach');
     const agreed = local ? replicaBase(db, uid) : 0;
     const changedHere = local !== undefined && local.revision !== agreed;

@@ -45,6 +45,20 @@ export function signedEventsBetween(db: ReadDb, fromSeq: number, toSeq: number):
   return db.prepare<[number, number], EventReplicaRow>(`${EVENT} WHERE a.seq > ? AND a.seq <= ? AND a.signature IS NOT NULL ORDER BY a.id`).all(fromSeq, toSeq);
 }
 
+/** A record of this replica's that a push in flight carried: its revision and a digest of what it sealed. */
+export function notePushing(db: WriteDb, recordId: string, revision: number, digest: Buffer): void {
+  db.prepare('INSERT INTO replica_pushing (record_id, revision, digest) VALUES (?, ?, ?) ON CONFLICT(record_id) DO UPDATE SET revision = excluded.revision, digest = excluded.digest')
+    .run(recordId, revision, digest);
+}
+
+export function pushingOf(db: ReadDb, recordId: string): { readonly revision: number; readonly digest: Buffer } | undefined {
+  return db.prepare<[string], { revision: number; digest: Buffer }>('SELECT revision, digest FROM replica_pushing WHERE record_id = ?').get(recordId);
+}
+
+export function donePushing(db: WriteDb, recordId: string): void {
+  db.prepare('DELETE FROM replica_pushing WHERE record_id = ?').run(recordId);
+}
+
 export interface HeldRow {
   readonly record_id: string;
   readonly body: string;

@@ -204,6 +204,30 @@ describe('a vault on two desktops through a team server', () => {
     expect(again.stdout).toMatch(/1 record set aside/);
   });
 
+  it('knows its own records when a push\'s reply was lost, and makes no conflict copy of itself', async () => {
+    const profile = new ServerProfiles(desktops[1]?.env.CREWVAULT_CONFIG ?? '').get(server.url);
+    const tokens = await new SessionKeeper(keychainDeviceStore(desktops[1]?.keychain)).get(server.url, 'alice');
+    if (!profile || !tokens) throw new Error('desktop B is not signed in');
+    const client = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
+    client.tokens = tokens;
+    const copiesBefore = await onDesktop(0, (s) => titles(s).filter((t) => t.startsWith('Acme/Printer (conflict copy)')).length);
+    await edit(1, 'Acme/Printer', 'p-first');
+    // B pushes as syncOnce does, and the server stores it, but the reply never reaches B.
+    await onDesktop(1, async (s) => {
+      const out = s.replica.outgoing();
+      s.replica.pushing(out);
+      expect((await client.call('syncPush', { batch: out.batch })).accepted).toBeGreaterThan(0);
+    });
+    await edit(1, 'Acme/Printer', 'p-second');
+    const resolved = JSON.parse((await sync(1)).stdout) as { conflictCopies: number };
+    expect(resolved.conflictCopies).toBe(0);
+    await sync(0);
+    await onDesktop(0, (s) => {
+      expect(s.revealPassword(s.resolvePath('Acme/Printer').id)).toBe('p-second');
+      expect(titles(s).filter((t) => t.startsWith('Acme/Printer (conflict copy)'))).toHaveLength(copiesBefore);
+    });
+  });
+
   it('stores nothing the server could read', async () => {
     const dump = await server.database.query('SELECT body::text AS body FROM sync_records');
     const text = dump.map((r) => String(r.body)).join('\n');

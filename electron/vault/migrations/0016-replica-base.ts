@@ -8,7 +8,9 @@
  * team server's sequence up to which this replica has taken in what others pushed.
  * `replica_held` keeps records this replica could not take in yet (a key it does not hold, a
  * group it does not have, a record it refused): set aside rather than stopping every sync
- * after them, tried again at each sync, and shown.
+ * after them, tried again at each sync, and shown. `replica_pushing`: what a push in flight
+ * carried (each object's revision and a digest of its sealed parts), so a push whose reply was
+ * lost is recognised when its own records come back, not taken for someone else's change.
  */
 import type Database from 'better-sqlite3';
 
@@ -23,6 +25,11 @@ export function updateToSchemaVersion16(db: Database.Database): void {
       sent_seq INTEGER NOT NULL,
       pulled_seq INTEGER NOT NULL DEFAULT 0
     ) STRICT;
+    CREATE TABLE replica_pushing (
+      record_id TEXT PRIMARY KEY,
+      revision INTEGER NOT NULL,
+      digest BLOB NOT NULL
+    ) STRICT, WITHOUT ROWID;
     CREATE TABLE replica_held (
       record_id TEXT PRIMARY KEY,
       body TEXT NOT NULL,
