@@ -1,9 +1,12 @@
 /**
  * Access groups for team leads (the groups they lead) and admins (all): members and leads,
- * adding a member, and removing one — which gives the group a new key, so it asks first.
+ * adding a member (picked from the people who could join, never a typed name), making one a
+ * lead or no longer one, renaming the group, and removing a member — which gives the group a
+ * new key, so it asks first. The vault refuses what the rules forbid (the last lead stepping
+ * down or removed); the screen only says so.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { GroupSummary, MemberView } from '../../shared/model';
+import type { GroupSummary, MemberView, UserView } from '../../shared/model';
 import type { Connection } from '../client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { useCall } from '../hooks/useCall';
@@ -15,6 +18,8 @@ export function GroupsScreen({ connection }: { connection: Connection }) {
   const [members, setMembers] = useState<MemberView[] | null>(null);
   const [newGroup, setNewGroup] = useState('');
   const [newMember, setNewMember] = useState('');
+  const [candidates, setCandidates] = useState<UserView[]>([]);
+  const [renaming, setRenaming] = useState<string | null>(null);
   const [asLead, setAsLead] = useState(false);
   const [removing, setRemoving] = useState<MemberView | null>(null);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
@@ -28,8 +33,9 @@ export function GroupsScreen({ connection }: { connection: Connection }) {
 
   const loadMembers = useCallback(async (id: number) => {
     setMembers(null);
-    const list = await call(api.groups.members({ id }), fail);
+    const [list, could] = await Promise.all([call(api.groups.members({ id }), fail), call(api.groups.candidates({ id }), fail)]);
     if (list) setMembers(list);
+    if (could) setCandidates(could);
   }, [api, call, fail]);
 
   useEffect(() => void load(), [load]);
@@ -56,6 +62,23 @@ export function GroupsScreen({ connection }: { connection: Connection }) {
     setAsLead(false);
     setMessage({ error: false, text: `${member.name} can now see this group's entries.` });
     await Promise.all([load(), loadMembers(selected)]);
+  }
+
+  async function setLead(member: MemberView, lead: boolean) {
+    if (selected === null) return;
+    if (!(await call(api.groups.setLead({ id: selected, username: member.name, lead }), fail))) return;
+    setMessage({ error: false, text: lead ? `${member.name} now leads this group.` : `${member.name} no longer leads this group.` });
+    await loadMembers(selected);
+  }
+
+  async function rename(event: FormEvent) {
+    event.preventDefault();
+    if (selected === null || renaming === null) return;
+    const renamed = await call(api.groups.rename({ id: selected, name: renaming }), fail);
+    if (!renamed) return;
+    setRenaming(null);
+    setMessage({ error: false, text: `Renamed to ${renamed.name}.` });
+    await load();
   }
 
   async function revoke(member: MemberView) {
@@ -89,7 +112,21 @@ export function GroupsScreen({ connection }: { connection: Connection }) {
           <p className="empty">Choose a group to see its members.</p>
         ) : (
           <>
-            <h2>{group.name}</h2>
+            {renaming === null ? (
+              <div className="row wrap">
+                <h2>{group.name}</h2>
+                <button type="button" onClick={() => setRenaming(group.name)}>Rename</button>
+              </div>
+            ) : (
+              <form onSubmit={(e) => void rename(e)} className="row wrap">
+                <label>
+                  Group name
+                  <input value={renaming} onChange={(e) => setRenaming(e.target.value)} required maxLength={100} autoFocus />
+                </label>
+                <button type="submit">Save name</button>
+                <button type="button" onClick={() => setRenaming(null)}>Cancel</button>
+              </form>
+            )}
             <p className="muted">{group.entries} entries · {group.members} members</p>
             {members === null ? <p aria-busy="true">Loading members…</p> : (
               <table className="table">
@@ -101,7 +138,12 @@ export function GroupsScreen({ connection }: { connection: Connection }) {
                       <td>{m.name}</td>
                       <td><span className="badge">{m.role.replace('_', ' ')}</span></td>
                       <td>{m.lead ? 'Lead' : ''}</td>
-                      <td>{m.role !== 'owner' && m.role !== 'admin' && <button type="button" className="danger" onClick={() => setRemoving(m)}>Remove</button>}</td>
+                      <td className="row">
+                        {m.lead
+                          ? <button type="button" onClick={() => void setLead(m, false)} aria-label={`Demote ${m.name}`}>Demote</button>
+                          : <button type="button" onClick={() => void setLead(m, true)} aria-label={`Make ${m.name} a lead`}>Make lead</button>}
+                        {m.role !== 'owner' && m.role !== 'admin' && <button type="button" className="danger" onClick={() => setRemoving(m)} aria-label={`Remove ${m.name}`}>Remove</button>}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -109,8 +151,11 @@ export function GroupsScreen({ connection }: { connection: Connection }) {
             )}
             <form onSubmit={(e) => void grant(e)} className="row wrap">
               <label>
-                Add member (user name)
-                <input value={newMember} onChange={(e) => setNewMember(e.target.value)} required />
+                Add member
+                <select value={newMember} onChange={(e) => setNewMember(e.target.value)} required>
+                  <option value="">{candidates.length === 0 ? 'Everyone is a member already' : 'Choose a person…'}</option>
+                  {candidates.map((u) => <option key={u.id} value={u.name}>{u.name} ({u.role.replace('_', ' ')})</option>)}
+                </select>
               </label>
               <label className="inline"><input type="checkbox" checked={asLead} onChange={(e) => setAsLead(e.target.checked)} /> as a lead</label>
               <button type="submit">Add member</button>

@@ -33,7 +33,7 @@ test('a lead shares a group with a technician, then removes them', async ({ vaul
   await page.getByLabel('New group').fill('Acme team');
   await page.getByRole('button', { name: 'Create group' }).click();
   await expect(page.getByRole('heading', { name: 'Acme team' })).toBeVisible();
-  await page.getByLabel('Add member (user name)').fill('tom');
+  await page.getByLabel('Add member').selectOption({ label: 'tom (technician)' });
   await page.getByRole('button', { name: 'Add member' }).click();
   await expect(page.getByRole('cell', { name: 'tom', exact: true })).toBeVisible();
   await page.getByRole('button', { name: 'Vault', exact: true }).click();
@@ -68,4 +68,44 @@ test('a lead shares a group with a technician, then removes them', async ({ vaul
   await lock(page);
   await signInAs(page, OWNER, PASSWORD);
   await expect(entryRow(page, 'Firewall')).toBeVisible(); // the owner holds every group's key
+});
+
+test('a lead picks members from a list, makes and unmakes leads, renames the group; the last lead cannot step down', async ({ vaultPage: page }) => {
+  const leadOneTime = await addUser(page, 'lena', 'team_lead');
+  await addUser(page, 'luke', 'team_lead');
+  await addUser(page, 'tom', 'technician');
+  await lock(page);
+
+  await signInAs(page, 'lena', leadOneTime, 'lena chose this');
+  await page.getByRole('button', { name: 'Groups', exact: true }).click();
+  await page.getByLabel('New group').fill('Acme team');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await expect(page.getByRole('heading', { name: 'Acme team' })).toBeVisible();
+
+  // Only the people who could join, by name and role: not lena, not the owner (who holds every group).
+  const picker = page.getByLabel('Add member');
+  await expect(picker.getByRole('option')).toHaveText(['Choose a person…', 'luke (team lead)', 'tom (technician)']);
+  for (const label of ['luke (team lead)', 'tom (technician)']) {
+    await picker.selectOption({ label });
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await expect(page.getByRole('row', { name: new RegExp(label.split(' ')[0] ?? '') })).toBeVisible();
+  }
+  await expect(picker.getByRole('option')).toHaveText(['Everyone is a member already']);
+
+  // The vault keeps a lead: lena, the only one, cannot step down.
+  await page.getByRole('button', { name: 'Demote lena' }).click();
+  await expect(page.getByRole('alert')).toHaveText('lena is the last lead of Acme team: make another member a lead first.');
+  await page.getByRole('button', { name: 'Make luke a lead' }).click();
+  await expect(page.getByRole('status')).toHaveText('luke now leads this group.');
+  await expect(page.getByRole('row', { name: /luke/ })).toContainText('Lead');
+  await page.getByRole('button', { name: 'Demote luke' }).click();
+  await expect(page.getByRole('status')).toHaveText('luke no longer leads this group.');
+  await expect(page.getByRole('button', { name: 'Make luke a lead' })).toBeVisible();
+
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.getByLabel('Group name').fill('Acme ops');
+  await page.getByRole('button', { name: 'Save name' }).click();
+  await expect(page.getByRole('status')).toHaveText('Renamed to Acme ops.');
+  await expect(page.getByRole('heading', { name: 'Acme ops' })).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'Access groups' }).getByRole('button', { name: /Acme ops/ })).toBeVisible();
 });
