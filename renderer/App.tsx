@@ -106,7 +106,7 @@ export function App({ connection }: { connection: Connection }) {
       return (
         <main className="centered">
           <div className="card">
-            <ChangePasswordForm api={api} intro="You signed in with a one-time password. Choose your own to continue." onChanged={setState} />
+            <ChangePasswordForm api={api} oneTime intro="You signed in with a one-time password. Choose your own to continue." onChanged={setState} />
           </div>
         </main>
       );

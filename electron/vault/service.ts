@@ -53,6 +53,12 @@ function forbidden(permission: Permission): CrewvaultError {
   return new CrewvaultError('FORBIDDEN', `Your role may not do this (needs permission ${permission}).`);
 }
 
+/**
+ * How long the one-time password a session signed in with stands as proof for replacing it
+ * (a second step, then the new password chosen), so it is not asked again.
+ */
+const ONE_TIME_PROOF_MS = 10 * 60_000;
+
 export class VaultSession {
   private currentUser: UserView;
   private readonly db: ReadDb;
@@ -66,6 +72,8 @@ export class VaultSession {
   private signedInKdf: string | undefined;
   private mustChange = false;
   private closed = false;
+  /** When this session signed in (its password was checked then). */
+  private readonly openedAt: number;
 
   /** True while the person signed in with a one-time password they must replace. */
   get mustChangePassword(): boolean {
@@ -78,12 +86,20 @@ export class VaultSession {
    * Replaces this person's password: the same key pair, sealed under a key derived with fresh
    * Argon2 settings. Other sessions of this user end (they notice the new KDF record).
    */
-  async changePassword(current: string, next: string, kdf: KdfOptions = {}): Promise<void> {
+  async changePassword(current: string | undefined, next: string, kdf: KdfOptions = {}): Promise<void> {
     if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
     this.refreshUser();
     validateNewPassword(next);
-    if (current === next) throw new CrewvaultError('INVALID_INPUT', 'The new password must differ from the current one.');
-    await this.confirmPassword(current);
+    if (current === undefined) {
+      // Replacing a one-time password right after signing in with it: that sign-in is the proof,
+      // so the person is not asked again for what they just typed. Later, or for a password of
+      // their own, the current one is asked as ever.
+      if (!this.mustChange || this.clock.now() - this.openedAt > ONE_TIME_PROOF_MS) throw new CrewvaultError('WRONG_PASSWORD', 'Enter your current password.');
+      await this.refuseSamePassword(next);
+    } else {
+      if (current === next) throw new CrewvaultError('INVALID_INPUT', 'The new password must differ from the current one.');
+      await this.confirmPassword(current);
+    }
     const params = newKdfParams(kdf);
     const kek = await deriveKek(next, params);
     const privateRaw = exportPrivateKey(this.ring.keyPair.privateKey);
@@ -99,6 +115,23 @@ export class VaultSession {
       kek.fill(0);
       privateRaw.fill(0);
     }
+  }
+
+  /** INVALID_INPUT when `next` is the password the vault holds now (one Argon2 run to tell). */
+  private async refuseSamePassword(next: string): Promise<void> {
+    const row = getUser(this.db, this.user.id);
+    if (!row) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    const kek = await deriveKek(next, parseKdf(row.kdf));
+    let same = false;
+    try {
+      open(kek, row.sealed_private_key, contexts.privateKey(row)).fill(0);
+      same = true;
+    } catch {
+      // Another password: what is wanted.
+    } finally {
+      kek.fill(0);
+    }
+    if (same) throw new CrewvaultError('INVALID_INPUT', 'The new password must differ from the one-time password.');
   }
 
   /** Checks this person's password again (before a sensitive change); WRONG_PASSWORD if not. */
@@ -181,6 +214,7 @@ export class VaultSession {
     this.auditAnchorAtSignIn = auditAnchor;
     this.db = db;
     this.clock = clock;
+    this.openedAt = clock.now();
     this.currentUser = user;
     this.ring = ring;
     const row = getUser(db, user.id);
@@ -237,6 +271,7 @@ export class VaultSession {
     this.replica = new ReplicaService({
       ...core,
       entries: this.entries,
+      userId: () => this.user.id,
       requireOpen: () => {
         if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
         this.refreshUser();

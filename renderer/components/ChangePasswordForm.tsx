@@ -1,4 +1,8 @@
-/** Replace your own password: current, new, repeat. Other sessions of yours end. */
+/**
+ * Replace your own password: current, new, repeat. Other sessions of yours end. Replacing the
+ * one-time password just signed in with (`oneTime`), the current one is not asked again: the
+ * vault takes that sign-in as the proof.
+ */
 import { useState, type FormEvent } from 'react';
 import type { SessionState } from '../../shared/api/contract';
 import type { CrewvaultApi } from '../../shared/api/client';
@@ -10,9 +14,10 @@ interface Props {
   readonly intro: string;
   readonly onChanged: (state: SessionState) => void;
   readonly onCancel?: () => void;
+  readonly oneTime?: boolean;
 }
 
-export function ChangePasswordForm({ api, intro, onChanged, onCancel }: Props) {
+export function ChangePasswordForm({ api, intro, onChanged, onCancel, oneTime = false }: Props) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [repeat, setRepeat] = useState('');
@@ -24,7 +29,7 @@ export function ChangePasswordForm({ api, intro, onChanged, onCancel }: Props) {
     event.preventDefault();
     if (next !== repeat) return setError('The two new passwords differ.');
     setBusy(true);
-    const changed = await call(api.session.changePassword({ current, next }), setError);
+    const changed = await call(api.session.changePassword(oneTime ? { next } : { current, next }), setError);
     setBusy(false);
     if (changed) onChanged(changed);
   }
@@ -33,8 +38,8 @@ export function ChangePasswordForm({ api, intro, onChanged, onCancel }: Props) {
     <form className="sign-in" onSubmit={(e) => void submit(e)} aria-busy={busy}>
       <h2>Change password</h2>
       <p className="muted">{intro}</p>
-      <label>Current password<input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required /></label>
-      <label>New password<input type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} required /></label>
+      {!oneTime && <label>Current password<input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required /></label>}
+      <label>New password<input type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} required autoFocus={oneTime} /></label>
       <p className="muted small" aria-live="polite">{strengthHint(next)}</p>
       <label>Repeat new password<input type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required /></label>
       {error && <p role="alert" className="error">{error}</p>}

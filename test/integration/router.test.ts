@@ -238,6 +238,27 @@ describe('the router', () => {
     ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
   });
 
+  it('replaces a one-time password right after signing in with it, without asking for it again; later, the current one is asked', async () => {
+    const { router, clock } = await signedInRouter();
+    ok(await router.call('users.create', { username: 'bob', role: 'technician', password: 'bob one-time' }));
+    ok(await router.call('session.signIn', { username: 'bob', password: 'bob one-time' }));
+    // The one-time password again is no new password (found out by the vault, not the page).
+    expect(await router.call('session.changePassword', { next: 'bob one-time' })).toEqual({ ok: false, error: { code: 'INVALID_INPUT', message: 'The new password must differ from the one-time password.' } });
+    expect(ok(await router.call('session.changePassword', { next: 'bob chose this' }))).toMatchObject({ mustChangePassword: false });
+    ok(await router.call('session.signIn', { username: 'bob', password: 'bob chose this' }));
+    // A password of one's own is never changed without it.
+    expect(await router.call('session.changePassword', { next: 'bob again' })).toEqual({ ok: false, error: { code: 'WRONG_PASSWORD', message: 'Enter your current password.' } });
+
+    // Signed in with a one-time password too long ago: asked, as ever.
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    ok(await router.call('settings.update', { idleLockMinutes: 60 }));
+    ok(await router.call('users.resetPassword', { username: 'bob', password: 'bob second one-time' }));
+    ok(await router.call('session.signIn', { username: 'bob', password: 'bob second one-time' }));
+    clock.advance(10 * 60_000 + 1);
+    expect(errorCode(await router.call('session.changePassword', { next: 'bob chose again' }))).toBe('WRONG_PASSWORD');
+    ok(await router.call('session.changePassword', { current: 'bob second one-time', next: 'bob chose again' }));
+  });
+
   it('checks permissions with the policy table: an auditor reads, reveals nothing', async () => {
     const { router, vaultPath, entryId } = await signedInRouter();
     router.close();
