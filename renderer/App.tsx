@@ -130,7 +130,7 @@ export function App({ connection }: { connection: Connection }) {
         {passwordDialog}
         {securityDialog}
         {topBar()}
-        {page === 'groups' && <GroupsScreen connection={connection} />}
+        {page === 'groups' && <GroupsScreen connection={connection} me={state.user.name} />}
         {page === 'users' && <UsersScreen connection={connection} me={state.user.name} />}
         {page === 'audit' && <AuditScreen connection={connection} />}
       </div>

@@ -11,7 +11,7 @@ import type { Connection } from '../client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { useCall } from '../hooks/useCall';
 
-export function GroupsScreen({ connection }: { connection: Connection }) {
+export function GroupsScreen({ connection, me }: { connection: Connection; me?: string }) {
   const { api } = connection;
   const [groups, setGroups] = useState<GroupSummary[] | null>(null);
   const [selected, setSelected] = useState<number | null>(null);
@@ -67,6 +67,13 @@ export function GroupsScreen({ connection }: { connection: Connection }) {
   async function setLead(member: MemberView, lead: boolean) {
     if (selected === null) return;
     if (!(await call(api.groups.setLead({ id: selected, username: member.name, lead }), fail))) return;
+    if (!lead && member.name === me) {
+      // No longer a lead, this person manages the group no more: its members are not theirs to see.
+      setSelected(null);
+      setMessage({ error: false, text: `You no longer lead ${groups?.find((g) => g.id === selected)?.name ?? 'this group'}.` });
+      await load();
+      return;
+    }
     setMessage({ error: false, text: lead ? `${member.name} now leads this group.` : `${member.name} no longer leads this group.` });
     await loadMembers(selected);
   }

@@ -107,4 +107,11 @@ test('a lead picks members from a list, makes and unmakes leads, renames the gro
   await expect(page.getByRole('status')).toHaveText('Renamed to Acme ops.');
   await expect(page.getByRole('heading', { name: 'Acme ops' })).toBeVisible();
   await expect(page.getByRole('navigation', { name: 'Access groups' }).getByRole('button', { name: /Acme ops/ })).toBeVisible();
+
+  // With another lead, lena may step down; the group's members are then no longer hers to see.
+  await page.getByRole('button', { name: 'Make luke a lead' }).click();
+  await expect(page.getByRole('status')).toHaveText('luke now leads this group.');
+  await page.getByRole('button', { name: 'Demote lena' }).click();
+  await expect(page.getByRole('status')).toHaveText('You no longer lead Acme ops.');
+  await expect(page.getByText('Choose a group to see its members.')).toBeVisible();
 });
