@@ -1,9 +1,15 @@
-/** `crewvault group …`: access groups and their members (groups.manage). */
+/**
+ * `crewvault group …`: access groups and their members (groups.manage): leads made and unmade,
+ * groups renamed. The rules (a group keeps a lead, names stay unique) are TeamService's.
+ */
 import { parseArgs } from 'node:util';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
-const USAGE = 'crewvault group add NAME | list [--json] | grant GROUP USER [--lead] | revoke GROUP USER | members GROUP [--json]  [--vault PATH] [--as USER]';
+const USAGE = `crewvault group add NAME | list [--json] | grant GROUP USER [--lead] | revoke GROUP USER | members GROUP [--json]
+                | lead GROUP USER | unlead GROUP USER | rename GROUP NEWNAME                         [--vault PATH] [--as USER]
+  lead, unlead    make a member a lead of the group, or no longer one; a group's last lead is neither
+                  unmade nor revoked (make another member a lead first).`;
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, lead: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true });
@@ -39,6 +45,20 @@ async function run(args: string[], io: CliIo): Promise<number> {
       await withSession(values, io, (session) => session.team.revoke(session.team.resolveGroup(needGroup()), needUser()));
       io.out(`${needUser()} is no longer in ${needGroup()}; the group has a new key.\n`);
       return 0;
+    case 'lead':
+    case 'unlead': {
+      needUser();
+      const lead = sub === 'lead';
+      await withSession(values, io, (session) => session.team.setLead(session.team.resolveGroup(needGroup()), needUser(), lead));
+      io.out(`${needUser()} ${lead ? 'now leads' : 'no longer leads'} ${needGroup()}.\n`);
+      return 0;
+    }
+    case 'rename': {
+      if (!user) throw new UsageError('"group rename" needs a GROUP and a NEWNAME');
+      const renamed = await withSession(values, io, (session) => session.team.renameGroup(session.team.resolveGroup(needGroup()), user));
+      io.out(`Renamed ${needGroup()} to ${renamed.name}.\n`);
+      return 0;
+    }
     case 'members': {
       const members = await withSession(values, io, (session) => session.team.members(session.team.resolveGroup(needGroup())));
       if (values.json) io.out(`${JSON.stringify(members)}\n`);
@@ -46,7 +66,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError('the subcommands are add, list, grant, revoke, members');
+      throw new UsageError('the subcommands are add, list, grant, revoke, members, lead, unlead, rename');
   }
 }
 

@@ -47,6 +47,20 @@ describe('crewvault user, group and move', () => {
     expect(run('alice', ALICE, 'otp', 'Acme/VPN', '--at', '59').stdout).toBe('287082\n');
   });
 
+  it('makes and unmakes leads and renames a group; the last lead stays', () => {
+    run('alice', ALICE, 'group', 'add', 'Acme team');
+    run('alice', ALICE, 'group', 'grant', 'Acme team', 'bob');
+    const last = run('alice', ALICE, 'group', 'unlead', 'Acme team', 'alice');
+    expect(last).toEqual({ status: 1, stdout: '', stderr: 'crewvault: FORBIDDEN: alice is the last lead of Acme team: make another member a lead first.\n' });
+    expect(run('alice', ALICE, 'group', 'lead', 'acme team', 'bob').stdout).toBe('bob now leads acme team.\n');
+    expect(run('alice', ALICE, 'group', 'unlead', 'Acme team', 'alice').stdout).toBe('alice no longer leads Acme team.\n');
+    // Not even an owner removes the last lead.
+    expect(run('alice', ALICE, 'group', 'revoke', 'Acme team', 'bob').stderr).toBe('crewvault: FORBIDDEN: bob is the last lead of Acme team: make another member a lead first.\n');
+    expect(run('alice', ALICE, 'group', 'rename', 'Acme team', 'Acme ops').stdout).toBe('Renamed Acme team to Acme ops.\n');
+    expect(run('alice', ALICE, 'group', 'members', 'Acme ops').stdout).toBe('alice\towner\nbob\ttechnician\tlead\n');
+    expect(run('alice', ALICE, 'group', 'rename', 'Acme ops').status).toBe(2);
+  });
+
   it('moves an entry between groups', () => {
     run('alice', ALICE, 'group', 'add', 'Hidden');
     run('alice', ALICE, 'add', '--customer', 'Beta', '--title', 'Mail');
