@@ -3,7 +3,8 @@
  * log destination): no global state, so a test can run several side by side. Every route is
  * one of shared/api/server-contract.ts's, registered from that list: its body is parsed by
  * the contract's zod schema before a handler sees it, a `password` or `session` route
- * authenticates first (a `session` one also needs the second sign-in step done, when one is due),
+ * authenticates first (a `session` one also needs the second sign-in step done, when one is due;
+ * an automation token, `Bearer cvt_…`, reaches only a route naming one of its scopes),
  * and every reply is `{ ok: true, value }` or `{ ok: false, error: { code, message } }`.
  *
  * Must never: log a body or a header, echo a client's text in an error, or hold a rule that
@@ -12,6 +13,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { DEVICE_HEADER, SERVER_BODY_LIMIT_BYTES, SERVER_ROUTES, SYNC_STREAM_PATH, syncStreamQuerySchema, type ServerRouteName } from '../shared/api/server-contract';
 import { CrewvaultError } from '../shared/errors';
+import { authenticateToken, isAutomationToken, type Caller, type TokenCaller } from './auth/automation-tokens';
 import { requireSecondStep } from './auth/second-step';
 import { authenticate, type Authenticated } from './auth/sessions';
 import type { ServerContext } from './context';
@@ -33,8 +35,10 @@ export interface AppOptions extends ServerContext {
 export interface CallContext {
   readonly ctx: ServerContext;
   readonly version: string;
-  /** Present on `password` and `session` routes: the app authenticated the call before the handler ran. */
+  /** Present on `password` and `session` routes called with a session: the app authenticated the call before the handler ran. */
   readonly auth: Authenticated | undefined;
+  /** Present instead when an automation token called a route naming one of its scopes. */
+  readonly token: TokenCaller | undefined;
   /** The client's address as the socket says (no proxy header is trusted). */
   readonly source: string;
 }
@@ -85,11 +89,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(spec.bodyLimit === undefined ? {} : { bodyLimit: spec.bodyLimit }),
       handler: async (request, reply) => {
         // Who is asking comes first: a caller without a session learns nothing, not even which body is wrong.
-        const auth = spec.access === 'public' ? undefined : await authenticate(ctx, bearer(request), deviceOf(request));
+        const presented = spec.access === 'public' ? undefined : bearer(request);
+        const token = isAutomationToken(presented) ? await authenticateToken(ctx, presented, spec.tokenScope, request.ip) : undefined;
+        const auth = spec.access === 'public' || token !== undefined ? undefined : await authenticate(ctx, presented, deviceOf(request));
         // A session past its password step only gets the routes that finish signing in.
         if (spec.access === 'session' && auth !== undefined) requireSecondStep(auth);
         const input = spec.input === null ? undefined : spec.input.parse(request.body ?? {});
-        const value = await handler(input, { ctx, version: options.version, auth, source: request.ip });
+        const value = await handler(input, { ctx, version: options.version, auth, token, source: request.ip });
         void reply.header('cache-control', 'no-store');
         return { ok: true, value };
       },
@@ -116,7 +122,10 @@ async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Pro
     await notifier.close();
   });
   app.get(SYNC_STREAM_PATH, async (request, reply) => {
-    const auth = await authenticate(ctx, bearer(request), deviceOf(request));
+    const presented = bearer(request);
+    // The stream lives as long as a session's access token; a token has no such end, so it pulls instead.
+    if (isAutomationToken(presented)) throw new CrewvaultError('FORBIDDEN', 'An automation token does not open the sync stream: pull instead');
+    const auth = await authenticate(ctx, presented, deviceOf(request));
     requireSecondStep(auth);
     const { vault } = syncStreamQuerySchema.parse(request.query ?? {});
     const seq = await vaultSeq(ctx.db, vault);
@@ -153,4 +162,9 @@ async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Pro
 export function requireAuth(call: CallContext): Authenticated {
   if (call.auth === undefined) throw new CrewvaultError('UNAUTHORIZED', 'Sign in first');
   return call.auth;
+}
+
+/** For the handler of a route an automation token may reach: the session's caller, or the token's. */
+export function requireCaller(call: CallContext): Caller {
+  return call.token ?? requireAuth(call);
 }

@@ -2,7 +2,8 @@
  * The server's own audit: sign-ins, sessions ended, password changes, registrations,
  * invites and second steps (`mfa.*`: set up, each code right or wrong, an attempt ended, an
  * emergency code issued by whom for whom, the policy set, a code e-mailed or texted), devices
- * authorised, trusted and removed, contacts set, and the e-mail and SMS settings set and tested. Each event is hash-linked to the one before and
+ * authorised, trusted and removed, contacts set, the e-mail and SMS settings set and tested, and
+ * automation tokens made, used (once a minute each) and revoked. Each event is hash-linked to the one before and
  * the link is signed with the server's Ed25519 key (server/keys.ts), so `verifyAudit` finds a
  * row that was changed, removed or slipped in later by someone with only the database.
  * (Someone who also holds the key file can rewrite it: the limit of any server-kept log.)
@@ -32,6 +33,11 @@ export type AuditKind =
   | 'mfa.emergency'
   | 'mfa.attempt-ended'
   | 'mfa.policy-set'
+  | 'mfa.disabled'
+  | 'mfa.recovery-codes-renewed'
+  | 'mfa.reset'
+  | 'mfa.idle-set'
+  | 'user.external-set'
   | 'mfa.email-sent'
   | 'mfa.email'
   | 'mfa.sms-sent'
@@ -44,7 +50,10 @@ export type AuditKind =
   | 'settings.smtp-tested'
   | 'settings.sms-set'
   | 'settings.sms-tested'
-  | 'sync.vault-created';
+  | 'sync.vault-created'
+  | 'token.created'
+  | 'token.used'
+  | 'token.revoked';
 
 export interface AuditEvent {
   readonly kind: AuditKind;

@@ -25,8 +25,16 @@ export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = { perAccount: 10, perAddr
 
 /** An access token's life: short, so a stolen one is soon worthless; refresh renews it. */
 export const ACCESS_TTL_MS = 15 * 60_000;
-/** A refresh token's life from its last use (each refresh replaces it). */
+/** A session's life from its last use whole (each refresh replaces its refresh token, but is no use). */
 export const REFRESH_TTL_MS = 30 * 24 * 60 * 60_000;
+
+/**
+ * When a session was last used whole (or opened): it lives REFRESH_TTL_MS from then, so its
+ * refresh expiry says it (server/auth/sessions.ts moves it on use; a refresh does not).
+ */
+export function lastUseOf(session: { readonly refreshExpiresAt: number }): number {
+  return session.refreshExpiresAt - REFRESH_TTL_MS;
+}
 /** Between OPAQUE's login start and finish: a client does both in well under a second of work. */
 export const LOGIN_ATTEMPT_TTL_MS = 2 * 60_000;
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60_000;

@@ -12,17 +12,20 @@
  * authorisation or trust binds the token of the session that earned it (schema 10).
  *
  * Where a session stands is decided here for every request (server/auth/sessions.ts) and at
- * sign-in (login.ts), from the second step (second-step.ts) and the device's standing.
+ * sign-in (login.ts), from the second step (second-step.ts), the session's idle time (a
+ * session unused whole for longer than the idle time owners set, 30 minutes unless set, does
+ * its second step again; a trusted device is not asked) and the device's standing.
  * Must never: let a removed device keep a session, trust a device without a fresh second step,
  * or take a device id for proof.
  */
 import { DEFAULT_TRUSTED_DEVICE_HOURS, type SecondStep, type ServerRouteInput, type ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { appendAudit } from '../audit';
-import type { ServerContext } from '../context';
+import { lastUseOf, type ServerContext } from '../context';
 import { smsSettings } from '../settings/delivery';
 import { findUserById } from '../store/accounts';
 import type { Queryable, Transaction } from '../store/db';
+import type { SessionRow } from '../store/sessions';
 import {
   authoriseSessionDevice, deviceStanding, deviceTokenFits, listDevices, removeDevice, setSessionDeviceToken, trustSessionDevice,
 } from '../store/devices';
@@ -35,11 +38,16 @@ import { hashToken, newToken } from './tokens';
 export const TRUST_FRESH_MS = 5 * 60_000;
 
 /** Where a session stands: its second step (skipped on a trusted device), then its device's authorisation. */
-export async function sessionSecondStep(db: Queryable, session: { readonly id: string; readonly userId: string; readonly deviceId: string; readonly secondStepAt: number | null }, now: number): Promise<SecondStep> {
+export async function sessionSecondStep(db: Queryable, session: SessionRow, now: number): Promise<SecondStep> {
   const mfa = await mfaStanding(db, session.userId);
   const device = await deviceStanding(db, session.userId, session.deviceId, { sessionId: session.id });
   const trusted = device.trustedUntil !== null && device.trustedUntil > now;
-  const step = secondStepOf(session.secondStepAt ?? (trusted ? now : null), mfa);
+  // A second step from before the policy was last turned on counts no more (ClientTrack), nor
+  // one in a session idle for longer than the idle time since it or its last use (finPOWER).
+  const counted = session.secondStepAt !== null && session.secondStepAt >= mfa.askedSince ? session.secondStepAt : null;
+  const idle = mfa.idleMs > 0 && now - Math.max(lastUseOf(session), counted ?? 0) > mfa.idleMs;
+  const done = idle ? null : counted;
+  const step = secondStepOf(done ?? (trusted ? now : null), mfa);
   if (step !== 'done' || mfa.policy === 'off') return step;
   return device.canEmail && !device.authorised ? 'device' : 'done';
 }

@@ -1,8 +1,9 @@
 /**
  * The second sign-in step on the server (issue #14): an authenticator (TOTP, RFC 6238) set
  * up with one code, then asked for after the password whenever the person has one or the
- * policy requires one. A session past its password step only is refused everything that
- * releases data (server/app.ts, MFA_REQUIRED) until this step is done.
+ * policy requires one (mfa-policy.ts). A session past its password step only is refused everything that
+ * releases data (server/app.ts, MFA_REQUIRED) until this step is done. Turning one's own
+ * authenticator off needs a fresh second step and is refused where the policy requires one.
  *
  * Rules: a code of the current step or one either side is accepted (clocks drift), never a
  * step at or before the last one accepted. Wrong codes, waits and the end of an attempt are
@@ -21,9 +22,10 @@ import { buildOtpUri, defaultOtpParams, encodeSecret, groupSecret, hotpCode, tim
 import { appendAudit, recordAudit } from '../audit';
 import type { ServerContext } from '../context';
 import { openSecret, sealSecret } from '../keys';
-import { enableAuthenticator, lockAuthenticator, mfaStanding, putPendingSecret, readMfaPolicy, setLastStep, writeMfaPolicy } from '../store/mfa';
+import { forgetTrustedDevices } from '../store/devices';
+import { deleteSecondSteps, enableAuthenticator, lockAuthenticator, mfaStanding, putPendingSecret, setLastStep } from '../store/mfa';
 import { newRecoveryCodes, recoveryCodesLeft } from './recovery';
-import { checkSecondStep } from './second-step';
+import { checkSecondStep, requireFreshProof } from './second-step';
 import type { Authenticated } from './sessions';
 
 /** A setup waits this long for its first code. */
@@ -46,13 +48,13 @@ export function matchingStep(secret: string, code: string, nowMs: number, after:
 }
 
 export async function mfaStatus(ctx: ServerContext, auth: Authenticated): Promise<ServerRouteOutput<'mfaStatus'>> {
-  const standing = await mfaStanding(ctx.db, auth.user.id);
-  return { ...standing, secondStep: auth.secondStep, recoveryCodesLeft: await recoveryCodesLeft(ctx.db, auth.user.id) };
+  const { authenticator, policy } = await mfaStanding(ctx.db, auth.user.id);
+  return { authenticator, policy, secondStep: auth.secondStep, recoveryCodesLeft: await recoveryCodesLeft(ctx.db, auth.user.id) };
 }
 
-/** A fresh key (160 bits) waiting for its first code; refused when one is on, or the policy is off. */
+/** A fresh key (160 bits) waiting for its first code; refused when one is on, or the policy that applies is off. */
 export async function enrolStart(ctx: ServerContext, auth: Authenticated, source: string): Promise<ServerRouteOutput<'mfaEnrolStart'>> {
-  if (await readMfaPolicy(ctx.db) === 'off') throw new CrewvaultError('FORBIDDEN', 'Two-step sign-in is turned off on this server');
+  if ((await mfaStanding(ctx.db, auth.user.id)).policy === 'off') throw new CrewvaultError('FORBIDDEN', 'Two-step sign-in is turned off for you on this server');
   const secret = encodeSecret(randomBytes(20));
   if (!await putPendingSecret(ctx.db, auth.user.id, sealSecret(ctx.keys, secretPurpose('pending', auth.user.id), secret), ctx.now())) {
     throw new CrewvaultError('ALREADY_EXISTS', 'You already have an authenticator');
@@ -97,12 +99,20 @@ export async function verifyCode(ctx: ServerContext, auth: Authenticated, input:
   });
 }
 
-/** The server-wide policy: owners only. Turning it off keeps everyone's authenticator. */
-export async function setPolicy(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'mfaPolicySet'>, source: string): Promise<ServerRouteOutput<'mfaPolicySet'>> {
-  if (auth.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only owners set the two-step sign-in policy');
-  await ctx.db.transaction(async (tx) => {
-    await writeMfaPolicy(tx, input.level);
-    await appendAudit(tx, ctx, { kind: 'mfa.policy-set', actorId: auth.user.id, source, detail: { level: input.level } });
+/**
+ * Turns one's own authenticator off, with its recovery codes and the trust of one's devices:
+ * only right after a second step in this session, and never where the policy requires one.
+ */
+export async function disableAuthenticator(ctx: ServerContext, auth: Authenticated, source: string): Promise<ServerRouteOutput<'mfaDisable'>> {
+  const userId = auth.user.id;
+  const standing = await mfaStanding(ctx.db, userId);
+  if (!standing.authenticator) throw new CrewvaultError('NOT_FOUND', 'You have no authenticator on this server');
+  if (standing.policy === 'required') throw new CrewvaultError('FORBIDDEN', 'Two-step sign-in is required for you here: your authenticator stays on');
+  requireFreshProof(ctx.now(), auth, false);
+  return ctx.db.transaction(async (tx) => {
+    await deleteSecondSteps(tx, userId);
+    const trustedDevices = await forgetTrustedDevices(tx, userId, ctx.now());
+    await appendAudit(tx, ctx, { kind: 'mfa.disabled', actorId: userId, subjectId: userId, source, detail: { trustedDevices } });
+    return { removed: true as const, trustedDevices };
   });
-  return { policy: input.level };
 }

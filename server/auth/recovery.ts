@@ -3,7 +3,8 @@
  * for the authenticator once. Kept as HMACs under a key from the server's key file for
  * checking, and all ten sealed for their owner under the server's secrets key (bound to their
  * id), so "View recovery codes" shows them again, as QwikClient's does, but only within five
- * minutes of a second step done in that session (re-authentication). The server can open the
+ * minutes of a second step done in that session (re-authentication); ten new ones replace them
+ * under the same condition. The server can open the
  * sealed list: it already holds the authenticator's key, so this gives it nothing more.
  *
  * Must never: log or audit a code; show the codes to a session without a fresh second step.
@@ -12,12 +13,12 @@ import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
-import { recordAudit } from '../audit';
+import { appendAudit, recordAudit } from '../audit';
 import type { ServerContext } from '../context';
 import { keyedHash, openSecret, sealSecret } from '../keys';
 import type { Queryable } from '../store/db';
 import { lockAuthenticator, recoveryCodeHashes, replaceRecoveryCodes, sealedRecoveryCodes, spendRecoveryCode } from '../store/mfa';
-import { checkSecondStep } from './second-step';
+import { checkSecondStep, requireFreshProof } from './second-step';
 import type { Authenticated } from './sessions';
 
 export const RECOVERY_CODES = 10;
@@ -83,4 +84,19 @@ export async function viewRecoveryCodes(ctx: ServerContext, auth: Authenticated,
   const codes = sealedCodes.parse(JSON.parse(opened)).map((code) => ({ code, used: used.get(codeHash(ctx, userId, code)) ?? true }));
   await recordAudit(ctx, { kind: 'mfa.recovery-codes-viewed', actorId: userId, subjectId: userId, source });
   return { codes };
+}
+
+/** Ten new codes in place of the old (which stop working at once): only within five minutes of this session's second step. */
+export async function renewRecoveryCodes(ctx: ServerContext, auth: Authenticated, source: string): Promise<ServerRouteOutput<'mfaRecoveryRenew'>> {
+  const userId = auth.user.id;
+  const noAuthenticator = new CrewvaultError('NOT_FOUND', 'You have no authenticator on this server');
+  if (await sealedRecoveryCodes(ctx.db, userId) === null) throw noAuthenticator;
+  requireFreshProof(ctx.now(), auth, false);
+  return ctx.db.transaction(async (tx) => {
+    const row = await lockAuthenticator(tx, userId);
+    if (row === undefined || !row.enabled) throw noAuthenticator;
+    const recoveryCodes = await newRecoveryCodes(tx, ctx, userId);
+    await appendAudit(tx, ctx, { kind: 'mfa.recovery-codes-renewed', actorId: userId, subjectId: userId, source });
+    return { recoveryCodes };
+  });
 }

@@ -22,6 +22,21 @@ import { THROTTLE_WINDOW_MS, waitAfter } from './throttle';
 /** Wrong codes that end a session, and after which (in a row, per account) waiting begins. */
 export const WRONG_CODES_PER_ATTEMPT = 5;
 
+/** How recent a second step (or, for someone without an authenticator, the password) must be for acts that change MFA. */
+export const FRESH_PROOF_MS = 5 * 60_000;
+
+/**
+ * Throws unless this session did its second step within FRESH_PROOF_MS; someone without an
+ * authenticator (`passwordCounts`) may show a password sign-in that recent instead.
+ */
+export function requireFreshProof(now: number, auth: Authenticated, passwordCounts: boolean): void {
+  const { secondStepAt, authenticatedAt } = auth.session;
+  if (secondStepAt !== null && now - secondStepAt <= FRESH_PROOF_MS) return;
+  if (passwordCounts && now - authenticatedAt <= FRESH_PROOF_MS) return;
+  if (passwordCounts) throw new CrewvaultError('UNAUTHORIZED', 'Sign in again with your password first (or enter a code): this needs a sign-in from the last 5 minutes');
+  throw new CrewvaultError('MFA_REQUIRED', 'Enter a code from your authenticator again first: this needs a second step from the last 5 minutes');
+}
+
 /** Where a session stands, from when its second step was done, the person's authenticator and the policy. */
 export function secondStepOf(secondStepAt: number | null, standing: { readonly authenticator: boolean; readonly policy: MfaPolicyLevel }): SecondStep {
   if (secondStepAt !== null || standing.policy === 'off') return 'done';

@@ -1,6 +1,7 @@
 /**
  * Sessions after a successful OPAQUE login: an access token (15 minutes) bound to the device
- * id the client signed in with, and a refresh token that is replaced at every use; presenting
+ * id the client signed in with, and a refresh token that is replaced at every use, good until
+ * 30 days after the session was last used whole (a refresh alone is not a use); presenting
  * a replaced one again (someone copied it) or presenting one from another device ends the
  * session. Sign-out, sign-out everywhere, and the password change, which ends every other
  * session of the person. Tokens are stored only as SHA-256 (tokens.ts).
@@ -10,11 +11,11 @@
 import type { SecondStep, ServerRouteInput, ServerRouteOutput, ServerUser, SessionTokens } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { appendAudit, recordAudit } from '../audit';
-import { ACCESS_TTL_MS, PASSWORD_FRESH_MS, REFRESH_TTL_MS, SECOND_STEP_TTL_MS, type ServerContext } from '../context';
+import { ACCESS_TTL_MS, lastUseOf, PASSWORD_FRESH_MS, REFRESH_TTL_MS, SECOND_STEP_TTL_MS, type ServerContext } from '../context';
 import type { Queryable } from '../store/db';
 import { findSealedKeys, findUserById, replaceRegistrationRecord, type UserRow } from '../store/accounts';
 import {
-  deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, findSessionByAccess, insertSession, rotateSessionTokens, type SessionRow,
+  deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, findSessionByAccess, insertSession, rotateSessionTokens, touchSession, type SessionRow,
 } from '../store/sessions';
 import { sessionSecondStep } from './devices';
 import { checkRegistrationRecord, registrationResponse } from './opaque';
@@ -28,6 +29,9 @@ export interface Authenticated {
 }
 
 const SIGN_IN_AGAIN = 'Your session has ended: sign in again';
+
+/** How often a session's last use is written: idle time is measured to within this. */
+export const TOUCH_EVERY_MS = 60_000;
 
 export function publicUser(user: UserRow): ServerUser {
   return { id: user.id, username: user.username, role: user.role };
@@ -57,10 +61,15 @@ export async function authenticate(ctx: ServerContext, accessToken: string | und
   if (ctx.now() >= session.accessExpiresAt) throw new CrewvaultError('UNAUTHORIZED', 'Your access token has expired: refresh it');
   const user = await findUserById(ctx.db, session.userId);
   if (user === undefined) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
-  const secondStep = await sessionSecondStep(ctx.db, session, ctx.now());
-  if (secondStep !== 'done' && ctx.now() - session.authenticatedAt > SECOND_STEP_TTL_MS) {
+  const now = ctx.now();
+  const secondStep = await sessionSecondStep(ctx.db, session, now);
+  // The code is asked in the same attempt as the password; a session that did its second step
+  // and is asked again (idle, or the policy turned on again) is asked, not ended.
+  if (secondStep !== 'done' && session.secondStepAt === null && now - session.authenticatedAt > SECOND_STEP_TTL_MS) {
     throw new CrewvaultError('UNAUTHORIZED', 'The time for the second step ran out: sign in again with your password');
   }
+  // A whole session in use: its idle time starts again (written at most once a minute).
+  if (secondStep === 'done' && now - lastUseOf(session) >= TOUCH_EVERY_MS) await touchSession(ctx.db, session.id, now + REFRESH_TTL_MS);
   return { session, user: publicUser(user), secondStep };
 }
 
@@ -69,11 +78,11 @@ export async function refresh(ctx: ServerContext, input: ServerRouteInput<'refre
   const refreshHash = hashToken(input.refreshToken);
   const accessToken = newToken('cva');
   const refreshToken = newToken('cvr');
-  const tokens = { accessToken, accessExpiresAt: now + ACCESS_TTL_MS, refreshToken, refreshExpiresAt: now + REFRESH_TTL_MS };
+  const accessExpiresAt = now + ACCESS_TTL_MS;
   const rotated = await rotateSessionTokens(ctx.db, {
     refreshHash, deviceId: input.deviceId, now,
-    accessHash: hashToken(accessToken), accessExpiresAt: tokens.accessExpiresAt,
-    refreshHashNext: hashToken(refreshToken), refreshExpiresAt: tokens.refreshExpiresAt,
+    accessHash: hashToken(accessToken), accessExpiresAt,
+    refreshHashNext: hashToken(refreshToken),
   });
   if (rotated === undefined) {
     // A replaced token, or one from another device: a copy is in someone else's hands, so
@@ -82,7 +91,7 @@ export async function refresh(ctx: ServerContext, input: ServerRouteInput<'refre
     for (const userId of ended) await recordAudit(ctx, { kind: 'session.copy-detected', subjectId: userId, detail: { deviceId: input.deviceId } });
     throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
   }
-  return { tokens };
+  return { tokens: { accessToken, accessExpiresAt, refreshToken, refreshExpiresAt: rotated.refreshExpiresAt } };
 }
 
 export async function signOut(ctx: ServerContext, auth: Authenticated): Promise<ServerRouteOutput<'signOut'>> {

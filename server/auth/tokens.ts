@@ -10,8 +10,8 @@ export function newId(): string {
   return randomBytes(16).toString('hex');
 }
 
-/** A bearer token: a prefix saying what it is (`cva` access, `cvr` refresh, `cvi` invite, `cvd` device) and 256 random bits. */
-export function newToken(prefix: 'cva' | 'cvr' | 'cvi' | 'cvd'): string {
+/** A bearer token: a prefix saying what it is (`cva` access, `cvr` refresh, `cvi` invite, `cvd` device, `cvt` automation) and 256 random bits. */
+export function newToken(prefix: 'cva' | 'cvr' | 'cvi' | 'cvd' | 'cvt'): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 

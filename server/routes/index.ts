@@ -4,14 +4,17 @@
  * Handlers only adapt: the rules are in server/auth/.
  */
 import type { SecondStep, ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
-import { requireAuth, type CallContext } from '../app';
+import { requireAuth, requireCaller, type CallContext } from '../app';
 import { createInvite, registerFinish, registerStart } from '../auth/accounts';
+import { createToken, listTokens, revokeToken } from '../auth/automation-tokens';
 import { setContact } from '../auth/contacts';
 import { ownDevices, removeOwnDevice, removeSomeonesDevice, someonesDevices, standingAfterSecondStep, trustDevice } from '../auth/devices';
 import { issueEmergencyCode, useEmergencyCode } from '../auth/emergency';
 import { loginFinish, loginStart } from '../auth/login';
-import { enrolConfirm, enrolStart, mfaStatus, setPolicy, verifyCode } from '../auth/mfa';
-import { useRecoveryCode, viewRecoveryCodes } from '../auth/recovery';
+import { disableAuthenticator, enrolConfirm, enrolStart, mfaStatus, verifyCode } from '../auth/mfa';
+import { listSecondSteps, resetSecondSteps } from '../auth/mfa-admin';
+import { getPolicy, setIdleMinutes, setPolicy, setUserExternal } from '../auth/mfa-policy';
+import { renewRecoveryCodes, useRecoveryCode, viewRecoveryCodes } from '../auth/recovery';
 import { mfaMethods, sendCode, useSentCode } from '../auth/sent-codes';
 import { accountKeys, passwordFinish, passwordStart, refresh, signOut, signOutEverywhere } from '../auth/sessions';
 import { smsGet, smsSet, smsTest, smtpGet, smtpSet, smtpTest } from '../settings/delivery';
@@ -52,6 +55,13 @@ export const ROUTE_HANDLERS = {
   mfaEmergencyIssue: (input, call) => issueEmergencyCode(call.ctx, requireAuth(call), input, call.source),
   mfaEmergency: (input, call) => thenStanding(call, useEmergencyCode(call.ctx, requireAuth(call), input, call.source)),
   mfaPolicySet: (input, call) => setPolicy(call.ctx, requireAuth(call), input, call.source),
+  mfaPolicyGet: (_input, call) => getPolicy(call.ctx, requireAuth(call)),
+  mfaIdleSet: (input, call) => setIdleMinutes(call.ctx, requireAuth(call), input, call.source),
+  mfaDisable: (_input, call) => disableAuthenticator(call.ctx, requireAuth(call), call.source),
+  mfaRecoveryRenew: (_input, call) => renewRecoveryCodes(call.ctx, requireAuth(call), call.source),
+  adminMfaList: (_input, call) => listSecondSteps(call.ctx, requireAuth(call)),
+  adminMfaReset: (input, call) => resetSecondSteps(call.ctx, requireAuth(call), input, call.source),
+  adminUserExternal: (input, call) => setUserExternal(call.ctx, requireAuth(call), input, call.source),
   mfaMethods: (_input, call) => mfaMethods(call.ctx, requireAuth(call)),
   mfaEmailSend: (_input, call) => sendCode(call.ctx, requireAuth(call), 'email', call.source),
   mfaEmail: (input, call) => useSentCode(call.ctx, requireAuth(call), 'email', input, call.source),
@@ -69,6 +79,9 @@ export const ROUTE_HANDLERS = {
   smsGet: (_input, call) => smsGet(call.ctx, requireAuth(call), call.source),
   smsSet: (input, call) => smsSet(call.ctx, requireAuth(call), input, call.source),
   smsTest: (input, call) => smsTest(call.ctx, requireAuth(call), input, call.source),
-  syncPush: (input, call) => push(call.ctx, requireAuth(call), input, call.source),
-  syncPull: (input, call) => pull(call.ctx, requireAuth(call), input),
+  syncPush: (input, call) => push(call.ctx, requireCaller(call), input, call.source),
+  syncPull: (input, call) => pull(call.ctx, requireCaller(call), input),
+  tokenCreate: (input, call) => createToken(call.ctx, requireAuth(call), input, call.source),
+  tokensList: (_input, call) => listTokens(call.ctx, requireAuth(call)),
+  tokenRevoke: (input, call) => revokeToken(call.ctx, requireAuth(call), input, call.source),
 } satisfies Handlers;

@@ -100,3 +100,13 @@ export async function removeDevice(tx: Queryable, userId: string, deviceId: stri
   const endedSessions = (await tx.query('DELETE FROM sessions WHERE user_id = $1 AND device_id = $2 RETURNING id', [userId, deviceId])).length;
   return { removed, endedSessions };
 }
+
+/** Forgets every trust the person's devices hold (their authorisations stay); returns how many were trusted. */
+export async function forgetTrustedDevices(tx: Queryable, userId: string, now: number): Promise<number> {
+  const rows = await tx.query(
+    `WITH old AS (SELECT device_id, trusted_until FROM devices WHERE user_id = $1 AND trusted_until IS NOT NULL FOR UPDATE)
+     UPDATE devices d SET trusted_until = NULL FROM old WHERE d.user_id = $1 AND d.device_id = old.device_id RETURNING old.trusted_until`,
+    [userId],
+  );
+  return rows.filter((row) => int(row, 'trusted_until') > now).length;
+}

@@ -1,37 +1,18 @@
 /**
  * SQL for the second sign-in step (schema 5): authenticators, the per-account back-off for
  * wrong codes, recovery codes (schema 6), emergency codes (schema 7) and the server's
- * settings (the MFA policy). Only this file reads or writes `mfa_authenticators`,
- * `mfa_throttle`, `mfa_recovery_codes`, `mfa_emergency_codes` and `server_settings`. Secrets arrive here sealed
+ * settings (the MFA policy, read through mfa-policy.ts). Only this file reads or writes `mfa_authenticators`,
+ * `mfa_throttle`, `mfa_recovery_codes` and `mfa_emergency_codes`. Secrets arrive here sealed
  * (server/keys.ts); nothing here sees a code or a key in the clear.
  */
-import { MFA_POLICY_LEVELS, type MfaPolicyLevel } from '../../shared/api/server-contract';
+import type { MfaPolicyLevel } from '../../shared/api/server-contract';
 import { int, text, textOrNull, type Queryable, type Row } from './db';
+import { policyForUser } from './mfa-policy';
 
-const POLICY_KEY = 'mfa_policy';
-export const DEFAULT_MFA_POLICY: MfaPolicyLevel = 'optional';
-
-function policyOf(value: string | null): MfaPolicyLevel {
-  return (MFA_POLICY_LEVELS as readonly (string | null)[]).includes(value) ? value as MfaPolicyLevel : DEFAULT_MFA_POLICY;
-}
-
-/** What decides a session's second step, in one read: has the person an authenticator, and the policy. */
-export async function mfaStanding(db: Queryable, userId: string): Promise<{ authenticator: boolean; policy: MfaPolicyLevel }> {
-  const [row] = await db.query(
-    `SELECT (SELECT enabled_at FROM mfa_authenticators WHERE user_id = $1) AS enabled_at,
-            (SELECT value FROM server_settings WHERE key = $2) AS policy`,
-    [userId, POLICY_KEY],
-  );
-  return { authenticator: row !== undefined && row.enabled_at !== null, policy: policyOf(row === undefined ? null : textOrNull(row, 'policy')) };
-}
-
-export async function readMfaPolicy(db: Queryable): Promise<MfaPolicyLevel> {
-  const [row] = await db.query('SELECT value FROM server_settings WHERE key = $1', [POLICY_KEY]);
-  return policyOf(row === undefined ? null : textOrNull(row, 'value'));
-}
-
-export async function writeMfaPolicy(db: Queryable, level: MfaPolicyLevel): Promise<void> {
-  await db.query('INSERT INTO server_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2', [POLICY_KEY, level]);
+/** What decides a session's second step: has the person an authenticator, the level that applies, since when a second step counts, and the idle time. */
+export async function mfaStanding(db: Queryable, userId: string): Promise<{ authenticator: boolean; policy: MfaPolicyLevel; askedSince: number; idleMs: number }> {
+  const [row] = await db.query('SELECT enabled_at FROM mfa_authenticators WHERE user_id = $1', [userId]);
+  return { authenticator: row !== undefined && row.enabled_at !== null, ...await policyForUser(db, userId) };
 }
 
 export interface AuthenticatorRow {
@@ -147,4 +128,37 @@ export async function putEmergencyCode(db: Queryable, userId: string, hash: stri
 export async function takeEmergencyCode(tx: Queryable, userId: string, hash: string, now: number): Promise<{ live: boolean } | undefined> {
   const [row] = await tx.query('DELETE FROM mfa_emergency_codes WHERE user_id = $1 AND code_hash = $2 RETURNING expires_at', [userId, hash]);
   return row === undefined ? undefined : { live: int(row, 'expires_at') > now };
+}
+
+/**
+ * Takes away the person's second-step material: authenticator (and a setup waiting), recovery
+ * codes, an emergency code, wrong-code counts. Returns whether an authenticator was on.
+ */
+export async function deleteSecondSteps(tx: Queryable, userId: string): Promise<boolean> {
+  const [row] = await tx.query('DELETE FROM mfa_authenticators WHERE user_id = $1 RETURNING enabled_at', [userId]);
+  await tx.query('DELETE FROM mfa_recovery_codes WHERE user_id = $1', [userId]);
+  await tx.query('DELETE FROM mfa_emergency_codes WHERE user_id = $1', [userId]);
+  await tx.query('DELETE FROM mfa_throttle WHERE user_id = $1', [userId]);
+  return row !== undefined && row.enabled_at !== null;
+}
+
+/** Everyone's second steps as an administrator sees them: authenticator on, recovery codes left, contacts on file, trusted devices. */
+export async function secondStepsOfEveryone(db: Queryable, now: number): Promise<{
+  userId: string; username: string; role: string; authenticator: boolean; recoveryCodesLeft: number; email: boolean; phone: boolean; trustedDevices: number;
+}[]> {
+  const rows = await db.query(
+    `SELECT u.id, u.username, u.role,
+            EXISTS (SELECT 1 FROM mfa_authenticators a WHERE a.user_id = u.id AND a.enabled_at IS NOT NULL) AS authenticator,
+            (SELECT count(*) FROM mfa_recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL) AS recovery_left,
+            EXISTS (SELECT 1 FROM user_contacts c WHERE c.user_id = u.id AND c.email IS NOT NULL) AS email,
+            EXISTS (SELECT 1 FROM user_contacts c WHERE c.user_id = u.id AND c.phone IS NOT NULL) AS phone,
+            (SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.trusted_until > $1) AS trusted
+     FROM users u ORDER BY u.username_key`,
+    [now],
+  );
+  return rows.map((row) => ({
+    userId: text(row, 'id'), username: text(row, 'username'), role: text(row, 'role'),
+    authenticator: row.authenticator === true, recoveryCodesLeft: int(row, 'recovery_left'),
+    email: row.email === true, phone: row.phone === true, trustedDevices: int(row, 'trusted'),
+  }));
 }

@@ -49,6 +49,8 @@ export interface SessionRow {
   readonly accessExpiresAt: number;
   /** When the second step was done in this session; null: only the password step. */
   readonly secondStepAt: number | null;
+  /** A session lives REFRESH_TTL_MS from its last use (server/auth/sessions.ts lastUseOf). */
+  readonly refreshExpiresAt: number;
 }
 
 function toSession(row: Row): SessionRow {
@@ -59,26 +61,33 @@ function toSession(row: Row): SessionRow {
     authenticatedAt: int(row, 'authenticated_at'),
     accessExpiresAt: int(row, 'access_expires_at'),
     secondStepAt: row.second_step_at === null ? null : int(row, 'second_step_at'),
+    refreshExpiresAt: int(row, 'refresh_expires_at'),
   };
 }
 
 export async function findSessionByAccess(db: Queryable, accessHash: string): Promise<SessionRow | undefined> {
-  const [row] = await db.query('SELECT id, user_id, device_id, authenticated_at, access_expires_at, second_step_at FROM sessions WHERE access_hash = $1', [accessHash]);
+  const [row] = await db.query('SELECT id, user_id, device_id, authenticated_at, access_expires_at, second_step_at, refresh_expires_at FROM sessions WHERE access_hash = $1', [accessHash]);
   return row === undefined ? undefined : toSession(row);
 }
 
 /**
  * Swaps a live refresh token for new tokens in one statement; the old refresh hash is kept
- * as `previous_refresh_hash`, so presenting it again is recognised as a copy. Returns
+ * as `previous_refresh_hash`, so presenting it again is recognised as a copy. The session's
+ * expiry stays where its last use put it (a refresh is not a use: touchSession). Returns
  * undefined when no live session holds that refresh token on that device.
  */
-export async function rotateSessionTokens(db: Queryable, r: { refreshHash: string; deviceId: string; now: number; accessHash: string; accessExpiresAt: number; refreshHashNext: string; refreshExpiresAt: number }): Promise<string | undefined> {
+export async function rotateSessionTokens(db: Queryable, r: { refreshHash: string; deviceId: string; now: number; accessHash: string; accessExpiresAt: number; refreshHashNext: string }): Promise<{ id: string; refreshExpiresAt: number } | undefined> {
   const [row] = await db.query(
-    `UPDATE sessions SET access_hash = $4, access_expires_at = $5, previous_refresh_hash = refresh_hash, refresh_hash = $6, refresh_expires_at = $7
-     WHERE refresh_hash = $1 AND device_id = $2 AND refresh_expires_at > $3 RETURNING id`,
-    [r.refreshHash, r.deviceId, r.now, r.accessHash, r.accessExpiresAt, r.refreshHashNext, r.refreshExpiresAt],
+    `UPDATE sessions SET access_hash = $4, access_expires_at = $5, previous_refresh_hash = refresh_hash, refresh_hash = $6
+     WHERE refresh_hash = $1 AND device_id = $2 AND refresh_expires_at > $3 RETURNING id, refresh_expires_at`,
+    [r.refreshHash, r.deviceId, r.now, r.accessHash, r.accessExpiresAt, r.refreshHashNext],
   );
-  return row === undefined ? undefined : text(row, 'id');
+  return row === undefined ? undefined : { id: text(row, 'id'), refreshExpiresAt: int(row, 'refresh_expires_at') };
+}
+
+/** A use of a whole session: it lives until `refreshExpiresAt` from now (never shortened). */
+export async function touchSession(db: Queryable, id: string, refreshExpiresAt: number): Promise<void> {
+  await db.query('UPDATE sessions SET refresh_expires_at = $2 WHERE id = $1 AND refresh_expires_at < $2', [id, refreshExpiresAt]);
 }
 
 /** Ends the session a refresh token (current or replaced) belongs to; returns whose it was (none or one). */

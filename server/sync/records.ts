@@ -3,8 +3,9 @@
  * what the server holds and stored in one transaction, each record at the vault's next
  * sequence number; desktops pull what was stored after the sequence they hold.
  *
- * What the server checks: the pusher is signed in with the second step done (app.ts); a vault
- * it does not hold yet is started by an owner; each account signs as one vault user (bound at
+ * What the server checks: the pusher is signed in with the second step done (app.ts), or holds
+ * an automation token with the scope and for the vault (server/auth/automation-tokens.ts); a vault
+ * it does not hold yet is started by an owner signed in; each account signs as one vault user (bound at
  * its first push); an object keeps its kind; each entry's and customer's base is the revision
  * the server holds and its revision moves on by a sane step (else nothing is stored and the
  * conflicts are named: the desktop pulls, takes them in, and pushes again); an event or a
@@ -16,7 +17,7 @@
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { replicaRecordSchema, type ReplicaRecord } from '../../shared/sync/records';
-import type { Authenticated } from '../auth/sessions';
+import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
 import { authorsOf, bindAuthor, createVault, lockVault, putRecord, recordsAfter, revisionsOf, setVaultSeq, vaultSeq } from '../store/sync';
 import { appendAudit } from '../audit';
@@ -34,16 +35,18 @@ const MAX_REVISION_STEP = 1_000_000;
 /** About how many bytes of records one pull returns (at least one record). */
 const PULL_BYTES = 8 * 1024 * 1024;
 
-export async function push(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'syncPush'>, source: string): Promise<ServerRouteOutput<'syncPush'>> {
+export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteInput<'syncPush'>, source: string): Promise<ServerRouteOutput<'syncPush'>> {
   const { batch } = input;
   if (!/^[0-9a-f]{32}$/.test(batch.vault)) throw new CrewvaultError('INVALID_INPUT', 'batch.vault: not a vault id');
   const ids = batch.records.map((r) => r.id);
   if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A push names an object twice.');
+  requireVaultInReach(auth, batch.vault);
   return ctx.db.transaction(async (tx) => {
     let vault = await lockVault(tx, batch.vault);
     if (vault === undefined) {
       // Moving a vault onto the server is an owner's act, and recorded.
       if (auth.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner moves a vault onto this server.');
+      if (auth.token !== undefined) throw new CrewvaultError('FORBIDDEN', 'An automation token does not move a vault onto this server: an owner signs in to do that.');
       if (await createVault(tx, batch.vault, auth.user.id, ctx.now())) {
         await appendAudit(tx, ctx, { kind: 'sync.vault-created', actorId: auth.user.id, source, detail: { vault: batch.vault } });
       }
@@ -86,7 +89,8 @@ export async function push(ctx: ServerContext, auth: Authenticated, input: Serve
   });
 }
 
-export async function pull(ctx: ServerContext, _auth: Authenticated, input: ServerRouteInput<'syncPull'>): Promise<ServerRouteOutput<'syncPull'>> {
+export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteInput<'syncPull'>): Promise<ServerRouteOutput<'syncPull'>> {
+  requireVaultInReach(auth, input.vault);
   const current = await vaultSeq(ctx.db, input.vault);
   if (current === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
   const rows = await recordsAfter(ctx.db, input.vault, input.since, input.limit ?? DEFAULT_PULL, PULL_BYTES);

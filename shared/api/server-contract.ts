@@ -70,6 +70,42 @@ export type RouteAccess = 'public' | 'password' | 'session';
 /** The server-wide MFA policy: off (no second step asked), optional, or required of everyone. */
 export const MFA_POLICY_LEVELS = ['off', 'optional', 'required'] as const;
 export type MfaPolicyLevel = (typeof MFA_POLICY_LEVELS)[number];
+/**
+ * Where a policy applies: everyone (`global`), one role, or the people marked external. The
+ * strictest level that applies to a person is theirs; a role or `external` without a level of
+ * its own adds nothing.
+ */
+export const MFA_POLICY_SCOPES = ['global', 'owner', 'admin', 'member', 'external'] as const;
+export type MfaPolicyScope = (typeof MFA_POLICY_SCOPES)[number];
+/** A session unused this long does its second step again, unless owners set otherwise (finPOWER). */
+export const DEFAULT_IDLE_MINUTES = 30;
+export const MAX_IDLE_MINUTES = 24 * 60;
+const mfaPolicyView = z.strictObject({
+  /** The global level. */
+  policy: z.enum(MFA_POLICY_LEVELS),
+  roles: z.strictObject({ owner: z.enum(MFA_POLICY_LEVELS).nullable(), admin: z.enum(MFA_POLICY_LEVELS).nullable(), member: z.enum(MFA_POLICY_LEVELS).nullable() }),
+  external: z.enum(MFA_POLICY_LEVELS).nullable(),
+  /** A session unused for longer than this does its second step again (0: never). */
+  idleMinutes: z.number().int().nonnegative(),
+});
+export type MfaPolicyView = z.infer<typeof mfaPolicyView>;
+/** One person's second steps as an owner or admin sees them (never a code, key or address). */
+export const mfaUserViewSchema = z.strictObject({
+  userId: z.string(),
+  username: z.string(),
+  role: z.enum(SERVER_ROLES),
+  external: z.boolean(),
+  /** The level that applies to them (the strictest of global, their role's and, if external, the external one). */
+  policy: z.enum(MFA_POLICY_LEVELS),
+  authenticator: z.boolean(),
+  /** An e-mail address on file and a server that can send e-mail. */
+  email: z.boolean(),
+  /** A phone on file and an SMS provider set. */
+  sms: z.boolean(),
+  recoveryCodesLeft: z.number().int().nonnegative(),
+  trustedDevices: z.number().int().nonnegative(),
+});
+export type MfaUserView = z.infer<typeof mfaUserViewSchema>;
 
 /**
  * Where a session stands: `done` (nothing more to ask: the second step was done, or none is
@@ -126,10 +162,46 @@ export const deviceViewSchema = z.strictObject({
 });
 export type DeviceView = z.infer<typeof deviceViewSchema>;
 
+/**
+ * What an automation token may reach (issue #14): a script that cannot answer a second step
+ * calls the routes that name one of its scopes, and no other. `sync.pull` reads a vault's
+ * records, `sync.push` stores them; `codes` is added with the route that computes codes.
+ */
+export const TOKEN_SCOPES = ['sync.pull', 'sync.push'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+/** An automation token is `cvt_` and 256 random bits (base64url): recognisable wherever it leaks. */
+export const AUTOMATION_TOKEN_PREFIX = 'cvt_';
+/** The longest an automation token lives; every token has an expiry. */
+export const MAX_TOKEN_DAYS = 365;
+/** How many vaults a token may be limited to. */
+export const MAX_TOKEN_VAULTS = 50;
+
+export const automationTokenViewSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  scopes: z.array(z.enum(TOKEN_SCOPES)),
+  /** null: every vault its maker reaches. */
+  vaults: z.array(z.string()).nullable(),
+  /** Who made it: it acts as them. */
+  createdBy: z.strictObject({ id: z.string(), username: z.string() }),
+  createdAt: millis,
+  expiresAt: millis,
+  lastUsedAt: millis.nullable(),
+  /** The client's address at its last use. */
+  lastUsedFrom: z.string().nullable(),
+  revokedAt: millis.nullable(),
+});
+export type AutomationTokenView = z.infer<typeof automationTokenViewSchema>;
+
 export interface RouteSpec<I extends z.ZodType | null, O extends z.ZodType> {
   readonly method: 'GET' | 'POST';
   readonly path: string;
   readonly access: RouteAccess;
+  /**
+   * An automation token (`Authorization: Bearer cvt_…`) with this scope may call the route too,
+   * without a session or a second step; a token on a route without one is FORBIDDEN.
+   */
+  readonly tokenScope?: TokenScope;
   /** The body's schema; null for a GET, which takes none. */
   readonly input: I;
   readonly output: O;
@@ -261,10 +333,56 @@ export const SERVER_ROUTES = {
     method: 'POST', path: '/v1/mfa/emergency/use', access: 'password', input: z.strictObject({ code: emergencyCode }),
     output: z.strictObject({ secondStep: z.enum(SECOND_STEPS) }),
   }),
-  /** The server-wide policy (owners only). */
+  /**
+   * The policy (owners only), for everyone (no scope) or for one scope; `level: null` takes a role's or the
+   * external users' own level away (the global one is always set). Turning it off keeps everyone's
+   * authenticator; turning it on again asks every session for its second step again.
+   */
   mfaPolicySet: route({
-    method: 'POST', path: '/v1/mfa/policy', access: 'session', input: z.strictObject({ level: z.enum(MFA_POLICY_LEVELS) }),
-    output: z.strictObject({ policy: z.enum(MFA_POLICY_LEVELS) }),
+    method: 'POST', path: '/v1/mfa/policy', access: 'session',
+    input: z.strictObject({ level: z.enum(MFA_POLICY_LEVELS).nullable(), scope: z.enum(MFA_POLICY_SCOPES).optional() }),
+    output: mfaPolicyView,
+  }),
+  /** The idle time (owners only): a session unused whole for longer does its second step again (a trusted device excepted); 0 never asks. */
+  mfaIdleSet: route({
+    method: 'POST', path: '/v1/mfa/idle', access: 'session',
+    input: z.strictObject({ minutes: z.number().int().min(0).max(MAX_IDLE_MINUTES) }),
+    output: mfaPolicyView,
+  }),
+  /** The whole policy (owners and admins). */
+  mfaPolicyGet: route({
+    method: 'GET', path: '/v1/mfa/policy', access: 'session', input: null,
+    output: mfaPolicyView,
+  }),
+  /** Turns one's own authenticator off (its recovery codes and trusted devices go too): within 5 minutes of a second step in this session, and never where the policy requires one. */
+  mfaDisable: route({
+    method: 'POST', path: '/v1/mfa/authenticator/remove', access: 'session', input: z.strictObject({}),
+    output: z.strictObject({ removed: z.literal(true), trustedDevices: z.number().int().nonnegative() }),
+  }),
+  /** Ten new recovery codes, shown this once; the old ones stop working. Within 5 minutes of a second step in this session. */
+  mfaRecoveryRenew: route({
+    method: 'POST', path: '/v1/mfa/recovery-codes/new', access: 'session', input: z.strictObject({}),
+    output: z.strictObject({ recoveryCodes: z.array(z.string()).length(10) }),
+  }),
+  /** Who has which second steps (owners: everyone; admins: everyone but owners). */
+  adminMfaList: route({
+    method: 'GET', path: '/v1/admin/mfa', access: 'session', input: null,
+    output: z.strictObject({ users: z.array(mfaUserViewSchema) }),
+  }),
+  /**
+   * Resets someone's second step: their authenticator, recovery and emergency codes and trusted
+   * devices go, and their sessions end. Owners for admins and members, admins for members; never
+   * for oneself or an owner. Within 5 minutes of the actor's own second step (their password
+   * sign-in, when they have no authenticator).
+   */
+  adminMfaReset: route({
+    method: 'POST', path: '/v1/admin/mfa/reset', access: 'session', input: z.strictObject({ userId }),
+    output: z.strictObject({ authenticator: z.boolean(), trustedDevices: z.number().int().nonnegative(), endedSessions: z.number().int().nonnegative() }),
+  }),
+  /** Marks someone external (their policy includes the external one) or internal: owners for anyone, admins for anyone but an owner. */
+  adminUserExternal: route({
+    method: 'POST', path: '/v1/admin/users/external', access: 'session', input: z.strictObject({ userId, external: z.boolean() }),
+    output: z.strictObject({ userId: z.string(), external: z.boolean() }),
   }),
   /**
    * Which second steps this person can take, destinations masked (the phone's first digit and
@@ -375,13 +493,39 @@ export const SERVER_ROUTES = {
    * started by its first push, by an owner.
    */
   syncPush: route({
-    method: 'POST', path: '/v1/sync/push', access: 'session', bodyLimit: SYNC_BODY_LIMIT_BYTES, input: z.strictObject({ batch: replicaBatchSchema }),
+    method: 'POST', path: '/v1/sync/push', access: 'session', tokenScope: 'sync.push', bodyLimit: SYNC_BODY_LIMIT_BYTES, input: z.strictObject({ batch: replicaBatchSchema }),
     output: z.strictObject({ accepted: z.number().int().nonnegative(), seq: seqNumber, conflicts: z.array(z.strictObject({ id: z.string(), revision: z.number().int().nonnegative() })) }),
   }),
   /** What the vault holds after sequence `since`: each object's newest record, in sequence order, `limit` at most. */
   syncPull: route({
-    method: 'POST', path: '/v1/sync/pull', access: 'session', input: z.strictObject({ vault: vaultId, since: seqNumber, limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional() }),
+    method: 'POST', path: '/v1/sync/pull', access: 'session', tokenScope: 'sync.pull', input: z.strictObject({ vault: vaultId, since: seqNumber, limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional() }),
     output: z.strictObject({ records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), upTo: seqNumber, more: z.boolean() }),
+  }),
+  /**
+   * An automation token for a script (owners and admins, within 10 minutes of signing in): it
+   * acts as its maker on the routes its scopes name, in the vaults named (all when none), until
+   * it expires (at most MAX_TOKEN_DAYS) or is revoked. Shown this once; `warning` says that it
+   * skips the second step.
+   */
+  tokenCreate: route({
+    method: 'POST', path: '/v1/admin/tokens', access: 'session',
+    input: z.strictObject({
+      name: z.string().trim().min(1).max(100).regex(/^[^\p{C}]+$/u, 'a token name has no control characters'),
+      scopes: z.array(z.enum(TOKEN_SCOPES)).min(1).refine((scopes) => new Set(scopes).size === scopes.length, 'a scope is named twice'),
+      vaults: z.array(vaultId).min(1).max(MAX_TOKEN_VAULTS).optional(),
+      expiresInDays: z.number().int().min(1).max(MAX_TOKEN_DAYS, `a token lives at most ${MAX_TOKEN_DAYS} days`),
+    }),
+    output: z.strictObject({ token, view: automationTokenViewSchema, warning: z.string() }),
+  }),
+  /** Automation tokens, revoked and expired ones too, never the token itself (owners: everyone's; admins: everyone's but owners'). */
+  tokensList: route({
+    method: 'GET', path: '/v1/admin/tokens', access: 'session', input: null,
+    output: z.strictObject({ tokens: z.array(automationTokenViewSchema) }),
+  }),
+  /** Ends a token at once (its maker, owners for anyone's, admins for anyone's but an owner's). */
+  tokenRevoke: route({
+    method: 'POST', path: '/v1/admin/tokens/revoke', access: 'session', input: z.strictObject({ id: z.string().regex(/^[0-9a-f]{32}$/, 'not a token id') }),
+    output: z.strictObject({ revoked: z.boolean() }),
   }),
 } as const;
 

@@ -63,7 +63,7 @@ describe.each(DATABASE_KINDS)('e-mailed codes on %s', (kind) => {
       code: 'INVALID_INPUT', message: 'security: plain SMTP (none) is for an SMTP server on this machine only: use tls or starttls',
     });
     // From another address, the same owner is refused (the app's source is the socket's).
-    const auth: Authenticated = { session: { id: 'x', userId: owner.user.id, deviceId: owner.client.deviceId, authenticatedAt: 0, accessExpiresAt: 0, secondStepAt: 0 }, user: owner.user, secondStep: 'done' };
+    const auth: Authenticated = { session: { id: 'x', userId: owner.user.id, deviceId: owner.client.deviceId, authenticatedAt: 0, accessExpiresAt: 0, secondStepAt: 0, refreshExpiresAt: 0 }, user: owner.user, secondStep: 'done' };
     await expect(smtpGet({ db: server.db, keys: server.keys, now: server.clock.now, throttle: { perAccount: 10, perAddress: 100 } }, auth, '192.0.2.7'))
       .rejects.toMatchObject({ code: 'FORBIDDEN', message: 'Server settings are managed from the server\'s own machine only' });
     await owner.client.ok('smtpTest', { to: 'owner@example.test' });

@@ -1,0 +1,102 @@
+/**
+ * SQL for the MFA policy and who is external (schema 5's `server_settings`, key/value): the
+ * global level (`mfa_policy`), a level per role (`mfa_policy:owner` …) and for external people
+ * (`mfa_policy:external`), each person marked external (`mfa_external:<user id>`), and since
+ * when second steps count (`mfa_asked_since`: a policy turned on again asks everyone again), and
+ * the idle time after which a session does its second step again (`session_idle_minutes`).
+ * Only this file reads or writes `server_settings`. Nothing here is a secret.
+ */
+import { DEFAULT_IDLE_MINUTES, MFA_POLICY_LEVELS, type MfaPolicyLevel, type MfaPolicyScope, type MfaPolicyView } from '../../shared/api/server-contract';
+import { textOrNull, type Queryable } from './db';
+
+const GLOBAL_KEY = 'mfa_policy';
+const ASKED_SINCE_KEY = 'mfa_asked_since';
+const IDLE_KEY = 'session_idle_minutes';
+export const DEFAULT_MFA_POLICY: MfaPolicyLevel = 'optional';
+
+function keyOf(scope: MfaPolicyScope): string {
+  return scope === 'global' ? GLOBAL_KEY : `mfa_policy:${scope}`;
+}
+
+function externalKey(userId: string): string {
+  return `mfa_external:${userId}`;
+}
+
+function levelOf(value: string | null): MfaPolicyLevel | null {
+  return (MFA_POLICY_LEVELS as readonly (string | null)[]).includes(value) ? value as MfaPolicyLevel : null;
+}
+
+/** The strictest of the levels given (off < optional < required); undefined ones add nothing. */
+export function strictest(levels: readonly (MfaPolicyLevel | null)[]): MfaPolicyLevel {
+  let rank = -1;
+  for (const level of levels) if (level !== null) rank = Math.max(rank, MFA_POLICY_LEVELS.indexOf(level));
+  return MFA_POLICY_LEVELS[rank] ?? DEFAULT_MFA_POLICY;
+}
+
+function idleMinutesOf(value: string | null): number {
+  return value !== null && /^[0-9]{1,4}$/.test(value) ? Number(value) : DEFAULT_IDLE_MINUTES;
+}
+
+/** What applies to one person, in one read: their level, since when a second step counts, the idle time (0: never). */
+export async function policyForUser(db: Queryable, userId: string): Promise<{ policy: MfaPolicyLevel; askedSince: number; idleMs: number }> {
+  const [row] = await db.query(
+    `SELECT (SELECT value FROM server_settings WHERE key = $2) AS global,
+            (SELECT value FROM server_settings WHERE key = 'mfa_policy:' || u.role) AS role,
+            (SELECT value FROM server_settings WHERE key = 'mfa_policy:external'
+               AND EXISTS (SELECT 1 FROM server_settings WHERE key = 'mfa_external:' || u.id)) AS external,
+            (SELECT value FROM server_settings WHERE key = $3) AS asked_since,
+            (SELECT value FROM server_settings WHERE key = $4) AS idle
+     FROM users u WHERE u.id = $1`,
+    [userId, GLOBAL_KEY, ASKED_SINCE_KEY, IDLE_KEY],
+  );
+  if (row === undefined) return { policy: DEFAULT_MFA_POLICY, askedSince: 0, idleMs: DEFAULT_IDLE_MINUTES * 60_000 };
+  const global = levelOf(textOrNull(row, 'global')) ?? DEFAULT_MFA_POLICY;
+  const askedSince = textOrNull(row, 'asked_since');
+  return {
+    policy: strictest([global, levelOf(textOrNull(row, 'role')), levelOf(textOrNull(row, 'external'))]),
+    askedSince: askedSince !== null && /^[0-9]{1,15}$/.test(askedSince) ? Number(askedSince) : 0,
+    idleMs: idleMinutesOf(textOrNull(row, 'idle')) * 60_000,
+  };
+}
+
+export async function readMfaPolicy(db: Queryable): Promise<MfaPolicyView> {
+  const rows = await db.query("SELECT key, value FROM server_settings WHERE key = $1 OR key = $2 OR key LIKE 'mfa\\_policy:%'", [GLOBAL_KEY, IDLE_KEY]);
+  const stored = new Map(rows.map((row) => [textOrNull(row, 'key'), levelOf(textOrNull(row, 'value'))]));
+  const level = (scope: MfaPolicyScope): MfaPolicyLevel | null => stored.get(keyOf(scope)) ?? null;
+  return {
+    policy: level('global') ?? DEFAULT_MFA_POLICY,
+    roles: { owner: level('owner'), admin: level('admin'), member: level('member') },
+    external: level('external'),
+    idleMinutes: idleMinutesOf(rows.map((row) => row.key === IDLE_KEY ? textOrNull(row, 'value') : null).find((value) => value !== null) ?? null),
+  };
+}
+
+/** Sets (or, with null, takes away) one scope's level. */
+export async function writeMfaPolicy(db: Queryable, scope: MfaPolicyScope, level: MfaPolicyLevel | null): Promise<void> {
+  if (level === null) {
+    await db.query('DELETE FROM server_settings WHERE key = $1', [keyOf(scope)]);
+    return;
+  }
+  await db.query('INSERT INTO server_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2', [keyOf(scope), level]);
+}
+
+/** From `at`, second steps done before it no longer count. */
+export async function writeAskedSince(db: Queryable, at: number): Promise<void> {
+  await db.query('INSERT INTO server_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2', [ASKED_SINCE_KEY, String(at)]);
+}
+
+export async function setExternal(db: Queryable, userId: string, external: boolean): Promise<void> {
+  if (external) await db.query("INSERT INTO server_settings (key, value) VALUES ($1, 'true') ON CONFLICT (key) DO NOTHING", [externalKey(userId)]);
+  else await db.query('DELETE FROM server_settings WHERE key = $1', [externalKey(userId)]);
+}
+
+/** The ids of everyone marked external. */
+export async function externalUserIds(db: Queryable): Promise<Set<string>> {
+  const rows = await db.query("SELECT key FROM server_settings WHERE key LIKE 'mfa\\_external:%'");
+  return new Set(rows.map((row) => (textOrNull(row, 'key') ?? '').slice('mfa_external:'.length)));
+}
+
+/** The idle time in minutes after which a session does its second step again (0: never). */
+export async function writeIdleMinutes(db: Queryable, minutes: number): Promise<void> {
+  await db.query('INSERT INTO server_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2', [IDLE_KEY, String(minutes)]);
+}

@@ -1,0 +1,127 @@
+/**
+ * MFA administration (issue #14, ClientTrack), over real HTTP on PostgreSQL and on PGlite with
+ * the injected clock: owners and admins see who has which second steps (admins not owners),
+ * and reset someone's — authenticator, recovery codes and trusted devices gone, sessions ended,
+ * audited — after their own second step (or password, without an authenticator) in the last five
+ * minutes; owners reset admins and members, admins members only; nobody an owner or themselves.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FRESH_PROOF_MS } from '../../server/auth/second-step';
+import { text } from '../../server/store/db';
+import type { MfaUserView } from '../../shared/api/server-contract';
+import { DATABASE_KINDS, useTestDatabases } from './databases';
+import { authenticatorCode, invitePerson, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
+
+const databases = useTestDatabases();
+
+describe.each(DATABASE_KINDS)('MFA administration on %s', (kind) => {
+  let server: TestServer;
+  let owner: Person;
+  beforeAll(async () => {
+    server = await startTestServer(await databases.open(kind));
+    owner = await registerOwner(server);
+  }, 120_000);
+  afterAll(async () => server?.close());
+
+  /** Sets up an authenticator in the person's session; returns its key and recovery codes. */
+  async function enrol(person: Person): Promise<{ secret: string; recoveryCodes: string[] }> {
+    const { secret } = await person.client.ok('mfaEnrolStart', {});
+    const { recoveryCodes } = await person.client.ok('mfaEnrolConfirm', { code: authenticatorCode(secret, server.clock.now()) });
+    return { secret, recoveryCodes };
+  }
+
+  /** The owner (who has no authenticator) signs in again: a password from the last five minutes. */
+  async function ownerFresh(): Promise<void> {
+    await owner.client.login(owner.username, owner.password);
+  }
+
+  function rowOf(users: readonly MfaUserView[], person: Person): MfaUserView | undefined {
+    return users.find((user) => user.userId === person.user.id);
+  }
+
+  it('lists who has which second steps: owners see everyone, admins everyone but owners, members nothing', async () => {
+    await ownerFresh();
+    const member = await invitePerson(server, owner);
+    const admin = await invitePerson(server, owner, 'admin');
+    const { secret } = await enrol(member);
+    await member.client.ok('deviceTrust', {});
+    await member.client.ok('contactSet', { email: null, phone: '+447700900123' });
+    const other = new TestClient(server.url);
+    await other.login(member.username, member.password);
+    server.clock.advance(30_000);
+    await other.ok('mfaVerify', { code: authenticatorCode(secret, server.clock.now()) });
+    const { users } = await owner.client.ok('adminMfaList', undefined);
+    expect(rowOf(users, member)).toEqual({
+      userId: member.user.id, username: member.username, role: 'member', external: false, policy: 'optional',
+      authenticator: true, email: false, sms: false, recoveryCodesLeft: 10, trustedDevices: 1,
+    });
+    expect(rowOf(users, owner)).toMatchObject({ role: 'owner', authenticator: false, recoveryCodesLeft: 0, trustedDevices: 0 });
+    // A phone counts as a way in once the server can send text messages.
+    await owner.client.ok('smsSet', { service: 'clicksend', username: 'crewvault', apiKey: 'key-for-the-list-test', senderNumber: '+15550100', codeExpiryMinutes: 5, trustedDeviceHours: 48 });
+    expect(rowOf((await owner.client.ok('adminMfaList', undefined)).users, member)).toMatchObject({ sms: true, email: false });
+    const seenByAdmin = (await admin.client.ok('adminMfaList', undefined)).users;
+    expect(rowOf(seenByAdmin, owner)).toBeUndefined();
+    expect(rowOf(seenByAdmin, member)).toMatchObject({ authenticator: true });
+    expect(seenByAdmin.every((user) => user.role !== 'owner')).toBe(true);
+    expect(await member.client.fails('adminMfaList', undefined)).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+  });
+
+  it('resets a member\'s MFA after the owner\'s fresh password: authenticator, codes and trusted devices go, sessions end', async () => {
+    await ownerFresh();
+    const member = await invitePerson(server, owner);
+    const { recoveryCodes } = await enrol(member);
+    await member.client.ok('deviceTrust', {});
+    server.clock.advance(FRESH_PROOF_MS + 1000);
+    expect(await owner.client.fails('adminMfaReset', { userId: member.user.id })).toEqual({
+      code: 'UNAUTHORIZED', status: 401, message: 'Sign in again with your password first (or enter a code): this needs a sign-in from the last 5 minutes',
+    });
+    expect((await member.client.ok('mfaStatus', undefined)).authenticator).toBe(true);
+    await ownerFresh();
+    expect(await owner.client.ok('adminMfaReset', { userId: member.user.id })).toEqual({ authenticator: true, trustedDevices: 1, endedSessions: 1 });
+    expect(await member.client.fails('accountKeys', undefined)).toMatchObject({ code: 'UNAUTHORIZED' });
+    const again = new TestClient(server.url, member.client.deviceId, member.client.deviceToken);
+    expect((await again.login(member.username, member.password)).secondStep).toBe('done');
+    expect(await again.ok('mfaStatus', undefined)).toMatchObject({ authenticator: false, recoveryCodesLeft: 0 });
+    expect((await again.ok('devicesList', undefined)).devices.map((device) => device.trustedUntil)).toEqual([null]);
+    expect(await again.fails('mfaRecovery', { code: recoveryCodes[0] ?? '' })).toMatchObject({ code: 'INVALID_INPUT' });
+    const [row] = await server.db.query("SELECT actor_id, subject_id, detail FROM server_audit WHERE kind = 'mfa.reset' ORDER BY seq DESC LIMIT 1");
+    expect(row === undefined ? undefined : [text(row, 'actor_id'), text(row, 'subject_id'), JSON.parse(text(row, 'detail')) as unknown])
+      .toEqual([owner.user.id, member.user.id, { authenticator: true, endedSessions: 1, trustedDevices: 1 }]);
+  });
+
+  it('asks an admin who has an authenticator for a fresh code, not only a password', async () => {
+    await ownerFresh();
+    const admin = await invitePerson(server, owner, 'admin');
+    const { secret } = await enrol(admin);
+    const member = await invitePerson(server, admin);
+    await enrol(member);
+    server.clock.advance(FRESH_PROOF_MS + 1000);
+    expect(await admin.client.fails('adminMfaReset', { userId: member.user.id })).toMatchObject({ code: 'MFA_REQUIRED', status: 401 });
+    // A fresh password sign-in alone is a session still waiting for its code.
+    const fresh = new TestClient(server.url);
+    await fresh.login(admin.username, admin.password);
+    expect(await fresh.fails('adminMfaReset', { userId: member.user.id })).toMatchObject({ code: 'MFA_REQUIRED' });
+    await fresh.ok('mfaVerify', { code: authenticatorCode(secret, server.clock.now()) });
+    expect(await fresh.ok('adminMfaReset', { userId: member.user.id })).toMatchObject({ authenticator: true, endedSessions: 1 });
+  });
+
+  it('never resets an owner\'s or one\'s own; only owners reset an admin\'s; members nobody\'s', async () => {
+    await ownerFresh();
+    const admin = await invitePerson(server, owner, 'admin');
+    const otherAdmin = await invitePerson(server, owner, 'admin');
+    const member = await invitePerson(server, owner);
+    await enrol(otherAdmin);
+    expect(await admin.client.fails('adminMfaReset', { userId: owner.user.id })).toEqual({
+      code: 'FORBIDDEN', status: 403, message: 'An owner\'s two-step sign-in is never reset by someone else',
+    });
+    expect(await admin.client.fails('adminMfaReset', { userId: otherAdmin.user.id })).toMatchObject({ code: 'FORBIDDEN', message: 'Only an owner resets an admin\'s two-step sign-in' });
+    expect(await owner.client.fails('adminMfaReset', { userId: owner.user.id })).toMatchObject({ code: 'FORBIDDEN', message: 'Turn your own authenticator off instead of resetting it' });
+    expect(await member.client.fails('adminMfaReset', { userId: otherAdmin.user.id })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await owner.client.fails('adminMfaReset', { userId: 'f'.repeat(32) })).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await otherAdmin.client.ok('mfaStatus', undefined)).authenticator).toBe(true);
+    await ownerFresh();
+    expect(await owner.client.ok('adminMfaReset', { userId: otherAdmin.user.id })).toMatchObject({ authenticator: true });
+    // A reset of someone without an authenticator still ends their sessions, and says there was none.
+    expect(await admin.client.ok('adminMfaReset', { userId: member.user.id })).toEqual({ authenticator: false, trustedDevices: 0, endedSessions: 1 });
+  });
+});
