@@ -31,7 +31,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await migrate(db)).toEqual({ from: 0, to: latestSchemaVersion() });
     expect(await schemaVersion(db)).toBe(latestSchemaVersion());
     expect(await tableNames(db)).toEqual([
-      'automation_tokens', 'crewvault_schema', 'delivery_settings', 'devices', 'invites', 'login_attempts', 'mfa_authenticators', 'mfa_emergency_codes', 'mfa_recovery_codes',
+      'admin_grants', 'automation_tokens', 'crewvault_schema', 'delivery_settings', 'devices', 'invites', 'login_attempts', 'mfa_authenticators', 'mfa_emergency_codes', 'mfa_recovery_codes',
       'mfa_sent_codes', 'mfa_throttle', 'server_audit', 'server_settings', 'sessions', 'sign_in_throttle', 'sync_authors', 'sync_records', 'sync_vaults', 'user_contacts', 'users',
     ]);
     expect(await migrate(db)).toEqual({ from: latestSchemaVersion(), to: latestSchemaVersion() });
@@ -91,6 +91,16 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     for (const table of ['user_contacts', 'mfa_sent_codes', 'delivery_settings', 'devices']) {
       expect(await db.query(`SELECT count(*)::int AS n FROM ${table}`)).toEqual([{ n: 0 }]);
     }
+  });
+
+  it('upgrades schema 12 in place: an admin from before holds no grant, and a grant names a known permission', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 12))).toEqual({ from: 0, to: 12 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1), ('u2', 'Bo', 'bo', 'admin', 'rec', 1, 1)");
+    expect(await migrate(db)).toEqual({ from: 12, to: latestSchemaVersion() });
+    expect(await db.query('SELECT count(*)::int AS n FROM admin_grants')).toEqual([{ n: 0 }]);
+    await db.query("INSERT INTO admin_grants (user_id, permission, granted_by, granted_at) VALUES ('u2', 'mfa_reset', 'u1', 5)");
+    await expect(db.query("INSERT INTO admin_grants (user_id, permission, granted_by, granted_at) VALUES ('u2', 'everything', 'u1', 5)")).rejects.toThrow();
   });
 
   it('lets two servers start at once: each migration runs exactly once', async () => {

@@ -15,6 +15,7 @@ import { migration0009 } from './0009-devices';
 import { migration0010 } from './0010-device-tokens';
 import { migration0011 } from './0011-sync';
 import { migration0012 } from './0012-automation-tokens';
+import { migration0013 } from './0013-admin-grants';
 
 export interface Migration {
   readonly version: number;
@@ -23,4 +24,4 @@ export interface Migration {
 }
 
 export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007,
-  migration0008, migration0009, migration0010, migration0011, migration0012];
+  migration0008, migration0009, migration0010, migration0011, migration0012, migration0013];
