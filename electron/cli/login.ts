@@ -12,12 +12,9 @@
  * the person did not compare; keep a session when the keychain cannot hold it.
  */
 import { parseArgs } from 'node:util';
-import type { SecondStep, SessionTokens } from '../../shared/api/server-contract';
-import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
-import { keychainDeviceStore } from '../devices';
-import type * as ClientModule from '../team/client';
+import { CrewvaultError } from '../../shared/errors';
 import { printable } from '../team/printable';
-import type * as ProfilesModule from '../team/profiles';
+import type * as SignInModule from '../team/sign-in';
 import type * as TransportModule from '../team/transport';
 import type { ServerTrust } from '../team/transport';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
@@ -35,50 +32,35 @@ export const LOGIN_USAGE = 'crewvault login URL [--user NAME] [--invite -|--invi
 export const WHOAMI_USAGE = 'crewvault whoami [URL] [--json]';
 export const LOGOUT_USAGE = 'crewvault logout [URL] [--everywhere]';
 
-const SKEW_MS = 30_000;
-
 export interface TeamModules {
   readonly transport: typeof TransportModule;
-  readonly client: typeof ClientModule;
-  readonly profiles: typeof ProfilesModule;
+  readonly signIn: typeof SignInModule;
 }
 
 export async function load(): Promise<TeamModules> {
-  const [transport, client, profiles] = await Promise.all([import('../team/transport'), import('../team/client'), import('../team/profiles')]);
-  return { transport, client, profiles };
+  const [transport, signIn] = await Promise.all([import('../team/transport'), import('../team/sign-in')]);
+  return { transport, signIn };
 }
 
-function keeperFor(m: TeamModules, io: CliIo): InstanceType<TeamModules['profiles']['SessionKeeper']> {
-  return new m.profiles.SessionKeeper(keychainDeviceStore(io.env.CREWVAULT_KEYCHAIN_SERVICE || m.profiles.SERVER_KEYCHAIN_SERVICE));
-}
-
-/** How the server's certificate is to be trusted, deciding with the person on first use. */
+/** How the server's certificate is to be trusted, deciding with the person on first use (team/sign-in.ts judges). */
 async function decideTrust(m: TeamModules, url: URL, known: ServerTrust | undefined, trustGiven: string | undefined, io: CliIo): Promise<ServerTrust> {
-  if (url.protocol === 'http:') return { kind: 'loopback' };
-  const wanted = trustGiven === undefined ? undefined : m.transport.normaliseFingerprint(trustGiven);
-  if (trustGiven !== undefined && wanted === undefined) throw new UsageError('--trust takes a SHA-256 fingerprint: 64 hex digits, with or without colons');
-  if (known !== undefined && known.kind !== 'loopback' && wanted === undefined) return known;
-  const presented = await m.transport.presentedCertificate(url);
-  if (presented.vouched) return { kind: 'authority' };
-  const validTo = presented.validTo.toISOString();
-  const seen = `It presents ${presented.subject}, valid to ${validTo}, SHA-256 fingerprint\n  ${presented.fingerprint256}\n`;
+  const wanted = trustGiven === undefined || url.protocol === 'http:' ? undefined : m.transport.normaliseFingerprint(trustGiven);
+  if (trustGiven !== undefined && url.protocol !== 'http:' && wanted === undefined) throw new UsageError('--trust takes a SHA-256 fingerprint: 64 hex digits, with or without colons');
   // The system clock, as TLS itself judges a certificate's dates (not the command's clock).
-  const now = Date.now();
-  if (presented.validTo.getTime() < now || presented.validFrom.getTime() > now) {
-    // Pinning one that is out of date would only turn into a false "changed" alarm later.
-    io.err(seen);
-    throw new CrewvaultError('SERVER_UNTRUSTED', `${url.host}'s certificate is ${presented.validTo.getTime() < now ? 'past its end date' : 'not valid yet'}: nothing was sent or pinned. Its administrator renews it first`);
+  const judged = await m.signIn.judgeCertificate(url, known, wanted, Date.now());
+  if (judged.kind === 'trusted') {
+    const pinned = judged.pinnedNow;
+    if (pinned !== undefined) io.err(`Pinned ${url.host}'s certificate ${pinned.fingerprint256} (${pinned.subject}, valid to ${pinned.validTo.toISOString()}).\n`);
+    return judged.trust;
   }
-  if (wanted === presented.fingerprint256) {
-    io.err(`Pinned ${url.host}'s certificate ${presented.fingerprint256} (${presented.subject}, valid to ${validTo}).\n`);
-    return { kind: 'pinned', pin: { fingerprint256: presented.fingerprint256, pem: presented.pem } };
-  }
-  if (wanted !== undefined) {
+  const { presented } = judged;
+  const seen = `It presents ${presented.subject}, valid to ${presented.validTo.toISOString()}, SHA-256 fingerprint\n  ${presented.fingerprint256}\n`;
+  if (judged.kind === 'refused') {
     io.err(seen);
-    throw new CrewvaultError('SERVER_UNTRUSTED', `${url.host}'s certificate does not have the fingerprint given with --trust: nothing was sent`);
+    throw judged.error;
   }
   io.err(`${url.host}'s certificate is not vouched for by an authority this computer trusts.\n${seen}Compare it with the one the server's administrator reads you, then run again with --trust FINGERPRINT.\n`);
-  throw new CrewvaultError('SERVER_UNTRUSTED', `${url.host}'s certificate is not trusted yet: nothing was sent`);
+  throw m.signIn.notTrustedYet(url);
 }
 
 interface FactorFlags {
@@ -87,36 +69,29 @@ interface FactorFlags {
   readonly 'emergency-code'?: string;
 }
 
-/** The second step, as the server asks for it, until it says done. */
-async function secondStep(client: InstanceType<TeamModules['client']['TeamClient']>, first: SecondStep, flags: FactorFlags, io: CliIo): Promise<void> {
-  let step = first;
+/** The second step, as the server asks for it, until it says done (each answer is team/sign-in.ts's). */
+async function secondStep(flow: SignInModule.ServerSignIn, flags: FactorFlags, io: CliIo): Promise<void> {
   const read = async (value: string | undefined, prompt: string): Promise<string | undefined> => (value === '-' ? io.readSecret(prompt) : value);
-  for (let asked = 0; step !== 'done'; asked++) {
-    // An authenticator's code, then this device's e-mailed one: a few steps at most, never a loop.
-    if (asked >= 4) throw new CrewvaultError('MFA_REQUIRED', 'the server keeps asking for another step: sign in again');
+  while (flow.step !== 'done') {
+    const step = flow.step;
     if (step === 'code') {
       const recovery = await read(flags['recovery-code'], 'Recovery code: ');
       const emergency = await read(flags['emergency-code'], 'Emergency code: ');
-      if (recovery !== undefined) step = (await client.call('mfaRecovery', { code: recovery })).secondStep;
-      else if (emergency !== undefined) step = (await client.call('mfaEmergency', { code: emergency })).secondStep;
-      else step = (await client.call('mfaVerify', { code: (await read(flags.code, 'Authentication code: ')) ?? await io.readSecret('Authentication code: ') })).secondStep;
+      if (recovery !== undefined) await flow.answer({ kind: 'recovery', code: recovery });
+      else if (emergency !== undefined) await flow.answer({ kind: 'emergency', code: emergency });
+      else await flow.answer({ kind: 'code', code: (await read(flags.code, 'Authentication code: ')) ?? await io.readSecret('Authentication code: ') });
     } else if (step === 'enrol') {
-      const setup = await client.call('mfaEnrolStart', {});
-      // Printed as given only when it is what an authenticator takes: no escape sequence rides along.
-      if (!/^otpauth:\/\/totp\/[\x21-\x7e]{1,512}$/.test(setup.uri) || !/^[A-Z2-7]{16,128}=*$/.test(setup.secret.replace(/ /g, ''))) {
-        throw new CrewvaultError('SERVER_UNREACHABLE', 'the server offered an authenticator key this client does not take: nothing was set up');
-      }
+      const setup = await flow.enrolStart();
       io.err('This server requires two-step sign-in. Add this key to your authenticator app (the URI as a QR code, e.g. with "qrencode -t ansiutf8"):\n');
-      io.out(`${setup.uri}\nKey: ${setup.secret.replace(/ /g, '').replace(/(.{4})/g, '$1 ').trim()}\n`);
-      const done = await client.call('mfaEnrolConfirm', { code: await io.readSecret('Code from the app: ') });
+      io.out(`${setup.uri}\nKey: ${setup.secret}\n`);
+      const done = await flow.enrolConfirm(await io.readSecret('Code from the app: '));
       io.out('Recovery codes: each works once in place of a code. Keep them safe.\n');
-      for (const code of done.recoveryCodes) io.out(`${printable(code, 40)}\n`);
-      step = done.secondStep;
+      for (const code of done.recoveryCodes) io.out(`${code}\n`);
     } else if (step === 'device') {
       // A device never authorised: a code goes to the person's e-mail, once.
-      const sent = await client.call('mfaEmailSend', {});
-      io.err(`This computer is new to the server: a code was e-mailed to ${printable(sent.destination, 120)}.\n`);
-      step = (await client.call('mfaEmail', { code: await io.readSecret('Code from the e-mail: ') })).secondStep;
+      const destination = await flow.emailSend();
+      io.err(`This computer is new to the server: a code was e-mailed to ${destination}.\n`);
+      await flow.answer({ kind: 'email', code: await io.readSecret('Code from the e-mail: ') });
     } else {
       throw new CrewvaultError('MFA_REQUIRED', `the server asks for a second step this version cannot answer yet (${printable(step, 40)}): sign in from the desktop app, or update Crewvault`);
     }
@@ -157,100 +132,30 @@ async function login(args: string[], io: CliIo): Promise<number> {
   const m = await load();
   const url = m.transport.parseServerUrl(positionals[0] ?? '');
   const origin = url.origin;
-  const profiles = new m.profiles.ServerProfiles(m.profiles.defaultConfigDir(io.env));
-  const known = profiles.get(origin);
+  const place = m.signIn.serverPlace(io.env);
+  const known = place.profiles.get(origin);
   const username = values.user ?? known?.username;
   if (username === undefined) throw new UsageError(`give your name on ${url.host} with --user NAME`);
   const invite = await readInvite(values, io);
   const trust = await decideTrust(m, url, known?.trust, values.trust, io);
-  const client = new m.client.TeamClient(url, trust, profiles.deviceIdFor(origin));
-
-  // The server's OPAQUE key as this computer first saw it there (per server, whoever signed in).
-  const knownServerKey = values['new-server'] === true ? undefined : known?.serverKey;
   let password: string;
   if (invite !== undefined) {
     password = await io.readSecret(`New password for ${username} on ${url.host}: `);
     if (io.interactive && (await io.readSecret('Repeat it: ')) !== password) throw new CrewvaultError('INVALID_INPUT', 'the two passwords differ; nothing was registered');
-    await client.register(invite, username, password, knownServerKey);
-    io.err(`Registered ${printable(username)} on ${url.host}.\n`);
   } else {
     password = await io.readSecret(`Password for ${username} on ${url.host}: `);
   }
-  const keeper = keeperFor(m, io);
-  // This computer proves it is the device the server authorised with the token it was given (not its id alone).
-  const deviceToken = await keeper.deviceToken(origin).catch(() => null);
-  const attempt = await client.login(username, password, deviceToken ?? undefined);
-  if (attempt.deviceToken !== undefined) await keeper.setDeviceToken(origin, attempt.deviceToken).catch(() => undefined);
-  await secondStep(client, attempt.secondStep, values, io);
-  // The person's key material opens with this sign-in: the server is the one holding it.
-  await client.accountKeys(attempt.exportKey);
-  const tokens = client.tokens;
-  if (tokens === undefined) throw new CrewvaultError('INTERNAL', 'signed in without tokens');
-  // One session per server on this computer: the one it replaces (this person's earlier one, or
-  // whoever signed in here before) ends on the server too, not only in the keychain.
-  if (known !== undefined) await endKeptSession(m, keeper, origin, known, io);
-  try {
-    await keeper.set(origin, attempt.user.username, tokens);
-  } catch {
-    await client.call('signOut', {}).catch(() => undefined);
-    throw new CrewvaultError('LOCKED', 'the OS keychain is not available to keep the session (on Linux: a Secret Service such as gnome-keyring): signed out again');
-  }
-  profiles.save(origin, {
-    username: attempt.user.username, userId: attempt.user.id, deviceId: client.deviceId, trust, serverKey: attempt.serverKey, signedInAt: io.now(),
-  });
-  io.out(`Signed in to ${origin} as ${printable(attempt.user.username)} (${attempt.user.role}).\n`);
+  const flow = await m.signIn.ServerSignIn.begin(place, { url, trust, username, password, ...(invite === undefined ? {} : { invite }), newServer: values['new-server'] === true });
+  if (flow.registered) io.err(`Registered ${printable(username)} on ${url.host}.\n`);
+  await secondStep(flow, values, io);
+  const { user } = await flow.finish(io.now(), (line) => io.err(`crewvault: ${line}\n`));
+  io.out(`Signed in to ${origin} as ${printable(user.username)} (${user.role}).\n`);
   return 0;
 }
 
-/**
- * Ends a session this computer kept for `profile` on `origin`: on the server when it answers
- * (best effort: the tokens go from the keychain whatever it says), then here. Says so when the
- * server could not be told, since the session then lives on there until it expires.
- */
-async function endKeptSession(m: TeamModules, keeper: ReturnType<typeof keeperFor>, origin: string, profile: ProfilesModule.ServerProfile, io: CliIo): Promise<boolean> {
-  const kept = await keeper.get(origin, profile.username).catch(() => undefined);
-  if (kept === undefined) return true;
-  let told = false;
-  try {
-    const client = new m.client.TeamClient(new URL(origin), profile.trust, profile.deviceId);
-    client.tokens = kept.accessExpiresAt > io.now() ? kept : await client.refresh(kept);
-    await client.call('signOut', {});
-    told = true;
-  } catch {
-    io.err(`crewvault: could not tell ${origin} to end ${printable(profile.username)}'s earlier session; it ends there when it expires.\n`);
-  } finally {
-    await keeper.remove(origin, profile.username);
-  }
-  return told;
-}
-
 /** The kept session, refreshed when its access token is about to end (one refresh at a time). */
-export async function keptSession(m: TeamModules, io: CliIo, urlText: string | undefined): Promise<{ client: InstanceType<TeamModules['client']['TeamClient']>; origin: string; username: string; keeper: ReturnType<typeof keeperFor>; profiles: InstanceType<TeamModules['profiles']['ServerProfiles']> }> {
-  const profiles = new m.profiles.ServerProfiles(m.profiles.defaultConfigDir(io.env));
-  const { origin, profile } = profiles.resolve(urlText === undefined ? undefined : m.transport.parseServerUrl(urlText).origin);
-  const keeper = keeperFor(m, io);
-  const client = new m.client.TeamClient(new URL(origin), profile.trust, profile.deviceId);
-  const ended = new CrewvaultError('UNAUTHORIZED', `your session on ${origin} has ended: crewvault login ${origin}`);
-  const tokens = await m.profiles.withServerLock(profiles.dir, origin, async (): Promise<SessionTokens> => {
-    const kept = await keeper.get(origin, profile.username);
-    if (kept === undefined) throw ended;
-    if (kept.accessExpiresAt > io.now() + SKEW_MS) return kept;
-    if (kept.refreshExpiresAt <= io.now()) throw ended;
-    try {
-      const next = await client.refresh(kept);
-      await keeper.set(origin, profile.username, next);
-      return next;
-    } catch (error) {
-      if (isCrewvaultError(error) && error.code === 'UNAUTHORIZED') {
-        await keeper.remove(origin, profile.username);
-        profiles.signedOut(origin);
-        throw ended;
-      }
-      throw error;
-    }
-  });
-  client.tokens = tokens;
-  return { client, origin, username: profile.username, keeper, profiles };
+export async function keptSession(m: TeamModules, io: CliIo, urlText: string | undefined): Promise<SignInModule.KeptSession> {
+  return m.signIn.keptSession(m.signIn.serverPlace(io.env), urlText === undefined ? undefined : m.transport.parseServerUrl(urlText).origin, io.now);
 }
 
 async function whoami(args: string[], io: CliIo): Promise<number> {
@@ -271,27 +176,10 @@ async function logout(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { everywhere: { type: 'boolean' } }, allowPositionals: true });
   if (positionals.length > 1) throw unexpectedArgument();
   const m = await load();
-  const profiles = new m.profiles.ServerProfiles(m.profiles.defaultConfigDir(io.env));
-  const { origin, profile } = profiles.resolve(positionals[0] === undefined ? undefined : m.transport.parseServerUrl(positionals[0]).origin);
-  const keeper = keeperFor(m, io);
-  let ended: number;
-  try {
-    const { client } = await keptSession(m, io, origin);
-    ({ endedSessions: ended } = await client.call(values.everywhere === true ? 'signOutEverywhere' : 'signOut', {}));
-  } catch (error) {
-    // The session leaves this computer whatever the server said; the person hears what it did not.
-    await keeper.remove(origin, profile.username);
-    profiles.signedOut(origin);
-    if (isCrewvaultError(error) && error.code === 'UNAUTHORIZED') {
-      io.out(`Signed out of ${origin} (the session had already ended there).\n`);
-      return 0;
-    }
-    if (isCrewvaultError(error)) throw new CrewvaultError(error.code, `${error.message} — signed out on this computer; on the server the session ends when it expires`);
-    throw error;
-  }
-  await keeper.remove(origin, profile.username);
-  profiles.signedOut(origin);
-  io.out(`Signed out of ${origin}${ended > 1 ? ` (${ended} sessions ended)` : ''}.\n`);
+  const origin = positionals[0] === undefined ? undefined : m.transport.parseServerUrl(positionals[0]).origin;
+  const out = await m.signIn.signOutOfServer(m.signIn.serverPlace(io.env), origin, io.now, values.everywhere === true);
+  if (out.ended === 'already') io.out(`Signed out of ${out.origin} (the session had already ended there).\n`);
+  else io.out(`Signed out of ${out.origin}${out.ended > 1 ? ` (${out.ended} sessions ended)` : ''}.\n`);
   return 0;
 }
 
