@@ -47,9 +47,24 @@ export interface SyncOutcome {
   readonly held: number;
 }
 
-export async function syncOnce(client: TeamClient, replica: ReplicaService, options: { readonly move?: boolean } = {}): Promise<SyncOutcome> {
+/** How far a round has come: records sent of those this push carries, records taken in so far. */
+export interface SyncProgress {
+  readonly sent: number;
+  readonly total: number;
+  readonly taken: number;
+}
+
+export interface SyncOptions {
+  readonly move?: boolean;
+  /** Told after each pull page and each pushed part (the desktop shows a large vault's first sync and move). */
+  readonly onProgress?: (progress: SyncProgress) => void;
+}
+
+export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
   const vault = replica.vaultId();
   const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0 };
+  let total = 0;
+  const told = (): void => options.onProgress?.({ sent: tally.pushed, total, taken: tally.pulled });
   const pullAll = async (): Promise<void> => {
     let tried = false;
     for (;;) {
@@ -69,6 +84,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
         tally.conflictCopies += outcome.conflictCopies.length;
         tally.countersMerged += outcome.countersMerged;
         tried = true;
+        told();
       }
       if (!page.more) break;
     }
@@ -82,6 +98,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
    */
   const pushInParts = async (out: Outgoing): Promise<boolean> => {
     const parts = partsOf(out.batch.records);
+    total = tally.pushed + out.batch.records.length;
+    told();
     for (const [index, records] of parts.entries()) {
       const last = index === parts.length - 1;
       const part: Outgoing = { batch: { ...out.batch, records }, upToSeq: last ? out.upToSeq : -1 };
@@ -91,6 +109,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       if (stored.conflicts.length > 0) return false;
       replica.markSent(part, stored);
       tally.pushed += stored.accepted;
+      told();
     }
     return true;
   };

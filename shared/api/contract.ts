@@ -16,6 +16,7 @@ import type { Permission } from '../policy';
 import type { PackedEntryTable } from '../entry-table';
 import type { MethodName } from './methods';
 import type { CsvMapping } from '../import/types';
+import { TEAM_CONTRACT } from './team-contract';
 
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -265,6 +266,7 @@ export const CONTRACT = {
   /** Every entry the person can reveal, unencrypted: the password again, and `plaintext: true` said. */
   'vault.export': method<FileWritten>()(z.strictObject({ format: z.enum(EXPORT_FORMATS), path: targetPath, password: newPassword, plaintext: z.literal(true), databasePassword: newPassword.optional() }), 'session'),
   'roles.define': method<RoleView>()(z.strictObject({ name: text(64), permissions: z.array(text(64)).max(20) }), 'users.manage'),
+  ...TEAM_CONTRACT,
 } as const satisfies { readonly [M in MethodName]: MethodSpec<z.ZodType, unknown> };
 
 export type Contract = typeof CONTRACT;

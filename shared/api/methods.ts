@@ -61,6 +61,18 @@ export const METHOD_NAMES = [
   'import.cancel',
   'vault.backup',
   'vault.export',
+  // The desktop's team server (team-contract.ts).
+  'team.status',
+  'team.connect',
+  'team.secondStep',
+  'team.enrolStart',
+  'team.enrolConfirm',
+  'team.emailSend',
+  'team.cancel',
+  'team.sync',
+  'team.move',
+  'team.live',
+  'team.signOut',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

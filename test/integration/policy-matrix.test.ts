@@ -127,7 +127,9 @@ describe.each(ROLES)('as %s', (role) => {
       // Import, backup and export: test/integration/router-import-export.test.ts.
       'import.begin', 'import.chunk', 'import.preview', 'import.commit', 'import.cancel', 'vault.backup', 'vault.export',
       // This computer's appearance, no vault's: test/integration/ui-settings.test.ts.
-      'ui.settings', 'ui.setTheme'];
+      'ui.settings', 'ui.setTheme',
+      // The team server, whose sync the vault's ReplicaService checks: test/integration/router-team.test.ts.
+      'team.status', 'team.connect', 'team.secondStep', 'team.enrolStart', 'team.enrolConfirm', 'team.emailSend', 'team.cancel', 'team.sync', 'team.move', 'team.live', 'team.signOut'];
     expect([...new Set([...seen, ...elsewhere])].sort()).toEqual([...METHOD_NAMES].sort());
   });
 });

@@ -73,6 +73,18 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'import.cancel': { uploadId: '0'.repeat(32) },
   'vault.backup': { path: '/nonexistent/b.cvbackup', password: PASSWORD, backupPassword: 'backup password', backupPasswordAgain: 'backup password' },
   'vault.export': { format: 'otpauth', path: '/nonexistent/e.txt', password: PASSWORD, plaintext: true },
+  // The team server's calls: test/integration/router-team.test.ts.
+  'team.status': {},
+  'team.connect': { url: 'https://10.255.255.1:1', username: 'alice', password: 'server password' },
+  'team.secondStep': { kind: 'code', code: '123456' },
+  'team.enrolStart': {},
+  'team.enrolConfirm': { code: '123456' },
+  'team.emailSend': {},
+  'team.cancel': {},
+  'team.sync': {},
+  'team.move': { confirm: true },
+  'team.live': { on: false },
+  'team.signOut': {},
 };
 
 /** Inputs each method must refuse with INVALID_INPUT. */

@@ -1,0 +1,345 @@
+/**
+ * The desktop app's side of a team server, behind the router's `team.*` calls
+ * (shared/api/team-contract.ts): sign-in with the shared flow (sign-in.ts, the one
+ * `crewvault login` uses), the certificate shown for the person to compare before it is
+ * pinned, sync rounds through the vault session's ReplicaService (which checks what the person
+ * may send and take in), moving the vault onto the server with progress, live sync from the
+ * server's stream, signing out. The session lives in the OS keychain and servers.json exactly as
+ * the CLI keeps it, so the two share it.
+ * Must never: keep a password or code past the call that carries it, put one in a result or a
+ * log, pin a certificate the person did not confirm, or leave a timer or a stream running after
+ * `stop()` (the router calls it on lock and close).
+ */
+import path from 'node:path';
+import type { TeamStatus, TeamSyncOutcome } from '../../shared/api/team-contract';
+import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
+import { configPath } from '../config';
+import type { VaultSession } from '../vault/service';
+import type * as SignInModule from './sign-in';
+import type { ServerPlace } from './sign-in';
+import type * as SyncModule from './sync';
+import type { EventStream } from './transport';
+import type * as TransportModule from './transport';
+
+/** Live sync's waits, injectable so tests move time themselves. */
+export interface LiveTimers {
+  setInterval(run: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+  setTimeout(run: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const REAL_TIMERS: LiveTimers = {
+  setInterval: (run, ms) => setInterval(run, ms),
+  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
+  setTimeout: (run, ms) => setTimeout(run, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** How often live sync sends this computer's own changes, and waits before opening a broken stream again (as `crewvault sync --watch`). */
+const LOCAL_ROUND_MS = 30_000;
+const RECONNECT_MS = 5_000;
+
+export interface TeamDeskOptions {
+  /** Where sessions are kept; by default the CLI's (the app's config folder, the `crewvault-server` keychain service). */
+  readonly place?: ServerPlace;
+  readonly now: () => number;
+  readonly timers?: LiveTimers;
+}
+
+interface Modules {
+  readonly transport: typeof TransportModule;
+  readonly signIn: typeof SignInModule;
+  readonly sync: typeof SyncModule;
+}
+
+interface LiveState {
+  readonly generation: number;
+  readonly session: VaultSession;
+  readonly interval: unknown;
+  stream?: EventStream;
+  reconnect?: unknown;
+  /** A round asked for by the stream or the timer and not started yet: one is enough. */
+  queued: boolean;
+}
+
+export class TeamDesk {
+  private modules: Promise<Modules> | undefined;
+  private placeKept: ServerPlace | undefined;
+  private pending: { flow: SignInModule.ServerSignIn; destination?: string } | undefined;
+  private certificate: NonNullable<TeamStatus['certificate']> | undefined;
+  private lastSync: TeamSyncOutcome | null = null;
+  private progress: TeamStatus['progress'] = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private live: LiveState | undefined;
+  private generation = 0;
+  private readonly timers: LiveTimers;
+
+  constructor(private readonly options: TeamDeskOptions) {
+    this.timers = options.timers ?? REAL_TIMERS;
+  }
+
+  /** The OPAQUE and TLS code loads on the first team call only. */
+  private load(): Promise<Modules> {
+    this.modules ??= Promise.all([import('./transport'), import('./sign-in'), import('./sync')]).then(([transport, signIn, sync]) => ({ transport, signIn, sync }));
+    return this.modules;
+  }
+
+  private async place(): Promise<ServerPlace> {
+    if (this.options.place) return this.options.place;
+    // The folder the app's config.json sits in: the CLI's servers.json, unless CREWVAULT_CONFIG moves it.
+    this.placeKept ??= (await this.load()).signIn.serverPlace(process.env, path.dirname(configPath(process.env)));
+    return this.placeKept;
+  }
+
+  async status(): Promise<TeamStatus> {
+    const place = await this.place();
+    let connected: TeamStatus['connected'] = null;
+    try {
+      const { origin, profile } = place.profiles.resolve(undefined);
+      // A profile whose session the keychain no longer holds is signed out (expired, or `crewvault logout`).
+      if ((await place.keeper.get(origin, profile.username).catch(() => undefined)) !== undefined) {
+        connected = { server: origin, user: profile.username, deviceId: profile.deviceId, signedInAt: profile.signedInAt };
+      }
+    } catch (error) {
+      if (!isCrewvaultError(error) || error.code !== 'NOT_FOUND') throw error;
+    }
+    const pending = this.pending;
+    const step = pending?.flow.step;
+    return {
+      connected,
+      signIn: pending && step !== undefined && step !== 'done'
+        ? { server: pending.flow.origin, user: pending.flow.user.username, step, ...(pending.destination === undefined ? {} : { destination: pending.destination }) }
+        : null,
+      certificate: this.certificate ?? null,
+      lastSync: this.lastSync,
+      progress: this.progress,
+      live: this.live !== undefined,
+    };
+  }
+
+  /** Registers or signs in; a certificate no authority vouches for is shown and nothing sent until `trustFingerprint` confirms it. */
+  async connect(input: { url: string; username: string; password: string; invite?: string | undefined; trustFingerprint?: string | undefined }): Promise<TeamStatus> {
+    const m = await this.load();
+    const place = await this.place();
+    const url = m.transport.parseServerUrl(input.url);
+    let wanted: string | undefined;
+    if (input.trustFingerprint !== undefined && url.protocol === 'https:') {
+      wanted = m.transport.normaliseFingerprint(input.trustFingerprint);
+      if (wanted === undefined) throw new CrewvaultError('INVALID_INPUT', 'A certificate fingerprint is 64 hex digits (SHA-256), with or without colons.');
+    }
+    await this.dropSignIn();
+    this.certificate = undefined;
+    // The system clock, as TLS itself judges a certificate's dates.
+    const judged = await m.signIn.judgeCertificate(url, place.profiles.get(url.origin)?.trust, wanted, Date.now(), place.transport);
+    if (judged.kind === 'refused') throw judged.error;
+    if (judged.kind === 'confirm') {
+      const { presented } = judged;
+      this.certificate = { server: url.origin, fingerprint: presented.fingerprint256, subject: presented.subject, validTo: presented.validTo.getTime() };
+      return this.status();
+    }
+    this.stopLive();
+    const flow = await m.signIn.ServerSignIn.begin(place, {
+      url, trust: judged.trust, username: input.username, password: input.password, ...(input.invite === undefined ? {} : { invite: input.invite }),
+    });
+    this.pending = { flow };
+    await this.afterAnswer();
+    return this.status();
+  }
+
+  /** What comes after each answer: the e-mailed code sent for a new device, or the session kept once done. */
+  private async afterAnswer(): Promise<void> {
+    const pending = this.pending;
+    if (!pending) return;
+    if (pending.flow.step === 'device' && pending.destination === undefined) pending.destination = await pending.flow.emailSend();
+    if (pending.flow.step === 'done') {
+      this.pending = undefined;
+      await pending.flow.finish(this.options.now());
+    }
+  }
+
+  private requirePending(): SignInModule.ServerSignIn {
+    if (!this.pending) throw new CrewvaultError('INVALID_INPUT', 'Sign in to the team server with your password first.');
+    return this.pending.flow;
+  }
+
+  /** A sign-in the server ended (too many wrong codes, too slow) is dropped: the person starts again. */
+  private async guarded<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isCrewvaultError(error) && (error.code === 'UNAUTHORIZED' || error.code === 'TOO_MANY_ATTEMPTS')) this.pending = undefined;
+      throw error;
+    }
+  }
+
+  async secondStep(answer: SignInModule.SecondStepAnswer): Promise<TeamStatus> {
+    const flow = this.requirePending();
+    await this.guarded(async () => {
+      await flow.answer(answer);
+      await this.afterAnswer();
+    });
+    return this.status();
+  }
+
+  enrolStart(): Promise<{ uri: string; secret: string }> {
+    const flow = this.requirePending();
+    return this.guarded(() => flow.enrolStart());
+  }
+
+  async enrolConfirm(code: string): Promise<{ recoveryCodes: string[]; status: TeamStatus }> {
+    const flow = this.requirePending();
+    const done = await this.guarded(async () => {
+      const confirmed = await flow.enrolConfirm(code);
+      await this.afterAnswer();
+      return confirmed;
+    });
+    return { recoveryCodes: [...done.recoveryCodes], status: await this.status() };
+  }
+
+  async emailSend(): Promise<TeamStatus> {
+    const pending = this.pending;
+    const flow = this.requirePending();
+    const destination = await this.guarded(() => flow.emailSend());
+    if (pending) pending.destination = destination;
+    return this.status();
+  }
+
+  async cancel(): Promise<TeamStatus> {
+    this.certificate = undefined;
+    await this.dropSignIn();
+    return this.status();
+  }
+
+  private async dropSignIn(): Promise<void> {
+    const pending = this.pending;
+    this.pending = undefined;
+    await pending?.flow.abandon();
+  }
+
+  /** One round now (after any running one): others' changes in, this vault's out. */
+  sync(session: VaultSession): Promise<TeamStatus> {
+    return this.round(session, false);
+  }
+
+  /** The vault's owner moves the whole vault onto the server (the first push of everything). */
+  move(session: VaultSession): Promise<TeamStatus> {
+    if (session.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only the vault\'s owner moves it to a team server.');
+    return this.round(session, true);
+  }
+
+  private round(session: VaultSession, move: boolean): Promise<TeamStatus> {
+    const run = async (): Promise<void> => {
+      const m = await this.load();
+      const place = await this.place();
+      this.progress = { moving: move, sent: 0, total: 0, taken: 0 };
+      try {
+        const { client } = await m.signIn.keptSession(place, undefined, this.options.now, 'sign in again to');
+        const out = await m.sync.syncOnce(client, session.replica, { move, onProgress: (p) => { this.progress = { moving: move, ...p }; } });
+        this.lastSync = { ok: true, at: this.options.now(), moved: move, taken: out.applied, sent: out.pushed, conflictCopies: out.conflictCopies, setAside: out.held };
+      } catch (error) {
+        const known = isCrewvaultError(error) ? error : new CrewvaultError('INTERNAL', 'The sync round failed unexpectedly.');
+        this.lastSync = { ok: false, at: this.options.now(), code: known.code, message: known.message };
+        if (known.code === 'UNAUTHORIZED') this.stopLive();
+        throw known;
+      } finally {
+        this.progress = null;
+      }
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next.then(() => this.status());
+  }
+
+  /** Live sync on or off: the server's stream starts a round whenever others changed something, and a timer sends this computer's own. */
+  async setLive(on: boolean, session: VaultSession): Promise<TeamStatus> {
+    this.stopLive();
+    if (!on) return this.status();
+    if ((await this.status()).connected === null) throw new CrewvaultError('NOT_FOUND', 'Not signed in to a team server.');
+    const generation = ++this.generation;
+    const state: LiveState = {
+      generation, session, queued: false,
+      interval: this.timers.setInterval(() => this.liveRound(state), LOCAL_ROUND_MS),
+    };
+    this.live = state;
+    await this.openLive(state);
+    return this.status();
+  }
+
+  private current(state: LiveState): boolean {
+    return this.live === state && state.generation === this.generation;
+  }
+
+  private liveRound(state: LiveState): void {
+    if (!this.current(state) || state.queued) return;
+    state.queued = true;
+    const run = (): void => {
+      state.queued = false;
+    };
+    // A failed live round is in lastSync; the next event or tick tries again.
+    void this.queue.then(run).then(() => (this.current(state) ? this.round(state.session, false) : undefined)).catch(() => undefined);
+  }
+
+  private async openLive(state: LiveState): Promise<void> {
+    if (!this.current(state)) return;
+    state.reconnect = undefined;
+    try {
+      const m = await this.load();
+      const { client } = await m.signIn.keptSession(await this.place(), undefined, this.options.now, 'sign in again to');
+      // Promise.resolve: the replica's reads may be synchronous or not (the vault's services are turning async).
+      const vault = await Promise.resolve(state.session.replica.vaultId());
+      const stream = await client.openSyncStream(vault, (seq) => {
+        if (!this.current(state)) return;
+        void Promise.resolve(state.session.replica.pulledUpTo()).then((held) => {
+          if (seq > held) this.liveRound(state);
+        }, () => undefined);
+      });
+      if (!this.current(state)) {
+        stream.close();
+        return;
+      }
+      state.stream = stream;
+      // The server ends a stream when its access token runs out: opened again with a fresh one.
+      void stream.ended.then(() => {
+        if (this.current(state) && state.stream === stream) {
+          state.stream = undefined;
+          state.reconnect = this.timers.setTimeout(() => void this.openLive(state), RECONNECT_MS);
+        }
+      });
+    } catch (error) {
+      if (!this.current(state)) return;
+      if (isCrewvaultError(error) && (error.code === 'UNAUTHORIZED' || error.code === 'NOT_FOUND' || error.code === 'LOCKED')) {
+        this.lastSync = { ok: false, at: this.options.now(), code: error.code, message: error.message };
+        this.stopLive();
+        return;
+      }
+      state.reconnect = this.timers.setTimeout(() => void this.openLive(state), RECONNECT_MS);
+    }
+  }
+
+  private stopLive(): void {
+    const state = this.live;
+    this.live = undefined;
+    this.generation++;
+    if (!state) return;
+    this.timers.clearInterval(state.interval);
+    if (state.reconnect !== undefined) this.timers.clearTimeout(state.reconnect);
+    state.stream?.close();
+  }
+
+  /** Signs out of the server (as `crewvault logout`): live sync stops, the keychain's session goes. */
+  async signOut(): Promise<TeamStatus> {
+    this.stopLive();
+    await this.dropSignIn();
+    const m = await this.load();
+    await m.signIn.signOutOfServer(await this.place(), undefined, this.options.now);
+    return this.status();
+  }
+
+  /** The vault locked or closed: live sync stops and a sign-in in progress is dropped. The kept session stays (as the CLI's does). */
+  stop(): void {
+    this.stopLive();
+    this.certificate = undefined;
+    void this.dropSignIn();
+  }
+}
