@@ -1,0 +1,221 @@
+// The router's team.* calls against a real team server (server/main.ts on PGlite) on loopback,
+// over plain http and over TLS with a certificate made by openssl, the session's tokens in a
+// private Secret Service: what is refused (a bad address, plain http off this computer, a wrong
+// password, a wrong code, a certificate nobody compared), signing in with the server's second
+// step, moving and syncing the vault, live sync stopped with the session (timers injected and
+// counted), and signing out taking the session off this computer.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TeamStatus } from '../../shared/api/team-contract';
+import { TeamClient } from '../../electron/team/client';
+import type { LiveTimers } from '../../electron/team/desk';
+import { serverPlace, type ServerPlace } from '../../electron/team/sign-in';
+import { Router } from '../../electron/router';
+import { startServer, type RunningServer } from '../../server/main';
+import { authenticatorCode, testClock, type TestClock } from '../server/support';
+import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
+import { errorCode, ok } from '../support/router';
+import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
+
+const SERVER_PASSWORD = 'alice on the team server 1';
+let keyring: PrivateKeyring;
+let home: string;
+
+beforeAll(() => {
+  keyring = startPrivateKeyring();
+  Object.assign(process.env, keyring.env); // keytar finds the bus through the environment
+  home = mkdtempSync(path.join(tmpdir(), 'crewvault-router-team-'));
+});
+afterAll(() => {
+  keyring?.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+let folders = 0;
+function folder(name: string): string {
+  return path.join(home, `${name}-${folders++}`);
+}
+
+/** Timers live sync would run, held here: a test fires them and sees every one cleared. */
+function countedTimers(): LiveTimers & { readonly live: Map<number, () => void> } {
+  const live = new Map<number, () => void>();
+  let next = 1;
+  const add = (run: () => void): number => {
+    live.set(next, run);
+    return next++;
+  };
+  const drop = (handle: unknown): void => {
+    live.delete(handle as number);
+  };
+  return { live, setInterval: add, setTimeout: add, clearInterval: drop, clearTimeout: drop };
+}
+
+/** A desktop: a vault of its own signed in through a router whose team place is its own config folder and keychain service. */
+async function desktop(timers?: LiveTimers) {
+  const dir = folder('desktop');
+  const place: ServerPlace = serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: `crewvault-router-team-${folders}` }, path.join(dir, 'config'));
+  const router = new Router({
+    vaultPath: path.join(dir, 'vault.crewvault'), clock: manualClock(), clipboard: { kind: 'page' }, kdf: FAST_KDF,
+    team: { place, ...(timers ? { timers } : {}) },
+  });
+  ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+  const status = async (): Promise<TeamStatus> => ok(await router.call('team.status', {})) as TeamStatus;
+  return { router, place, status, servers: path.join(dir, 'config', 'servers.json') };
+}
+
+interface Team {
+  readonly server: RunningServer;
+  readonly clock: TestClock;
+  readonly logs: string[];
+  readonly invite: string;
+}
+
+async function startTeam(tls?: { cert: string; key: string }): Promise<Team> {
+  const dataDir = folder('server');
+  const logs: string[] = [];
+  const clock = testClock();
+  const server = await startServer({ dataDir, listen: '127.0.0.1:0', tlsCert: tls?.cert, tlsKey: tls?.key, now: clock.now, log: { write: (line) => logs.push(line) }, version: 'test' });
+  const invite = server.ownerInviteFile === undefined ? '' : readFileSync(server.ownerInviteFile, 'utf8').trim();
+  return { server, clock, logs, invite };
+}
+
+/** Requests that reached the server's API (beyond a health check). */
+function apiRequests(logs: readonly string[]): number {
+  return logs.filter((line) => line.includes('"/v1/')).length;
+}
+
+describe('team.connect refuses, changing nothing', () => {
+  it('a bad address, and plain http anywhere but this computer (as the CLI does)', async () => {
+    const { router, status, servers } = await desktop();
+    for (const [url, code] of [
+      ['not a url', 'INVALID_INPUT'], ['ftp://vault.example.com', 'INVALID_INPUT'], ['https://vault.example.com/path', 'INVALID_INPUT'],
+      ['https://user:pw@vault.example.com', 'INVALID_INPUT'], ['http://10.255.255.1:8443', 'INSECURE_SERVER'], ['http://vault.example.com', 'INSECURE_SERVER'],
+    ] as const) {
+      const reply = await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD });
+      expect(errorCode(reply), url).toBe(code);
+      if (!reply.ok) expect(reply.error.message).not.toContain(SERVER_PASSWORD);
+    }
+    expect(errorCode(await router.call('team.connect', { url: 'https://127.0.0.1:1', username: 'alice', password: 'x', trustFingerprint: 'not hex' }))).toBe('INVALID_INPUT');
+    expect(await status()).toMatchObject({ connected: null, signIn: null, certificate: null });
+    expect(existsSync(servers)).toBe(false);
+  });
+
+  it('every team call while the vault is locked (LOCKED)', async () => {
+    const { router } = await desktop();
+    ok(await router.call('session.lock', {}));
+    expect(errorCode(await router.call('team.connect', { url: 'http://127.0.0.1:1', username: 'alice', password: SERVER_PASSWORD }))).toBe('LOCKED');
+    expect(errorCode(await router.call('team.status', {}))).toBe('LOCKED');
+  });
+});
+
+describe('a server whose certificate no authority vouches for', () => {
+  let team: Team;
+  let fingerprint: string;
+  beforeAll(async () => {
+    const dir = folder('tls');
+    execFileSync('mkdir', ['-p', dir]);
+    const cert = path.join(dir, 'server.pem');
+    const key = path.join(dir, 'server.key');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert,
+      '-days', '2', '-subj', '/CN=crewvault test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
+    // The independent oracle for what the person compares: openssl's own fingerprint.
+    fingerprint = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', cert], { encoding: 'utf8' }).trim().split('=')[1] ?? '';
+    team = await startTeam({ cert, key });
+  }, 60_000);
+  afterAll(() => team.server.close());
+
+  it('is shown with its fingerprint and pinned only with the one compared; nothing is sent before', async () => {
+    const { router, status, servers } = await desktop();
+    const url = team.server.url;
+    const shown = ok(await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD, invite: team.invite })) as TeamStatus;
+    expect(shown.certificate).toMatchObject({ server: url, fingerprint });
+    expect(shown.connected).toBeNull();
+    expect(apiRequests(team.logs)).toBe(0);
+    expect(existsSync(servers)).toBe(false);
+    // Another fingerprint than the one presented: refused, still nothing sent or pinned.
+    const other = fingerprint.replace(/^../, fingerprint.startsWith('00') ? '11' : '00');
+    expect(errorCode(await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD, invite: team.invite, trustFingerprint: other }))).toBe('SERVER_UNTRUSTED');
+    expect(apiRequests(team.logs)).toBe(0);
+    expect(existsSync(servers)).toBe(false);
+    // The one compared (as openssl prints it, lower case without colons works too).
+    const pinned = ok(await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD, invite: team.invite, trustFingerprint: fingerprint.replace(/:/g, '').toLowerCase() })) as TeamStatus;
+    expect(pinned.connected).toMatchObject({ server: url, user: 'alice' });
+    expect(pinned.certificate).toBeNull();
+    const saved = JSON.parse(readFileSync(servers, 'utf8')) as { servers: Record<string, { trust: { kind: string; pin?: { fingerprint256: string } } }> };
+    expect(saved.servers[url]?.trust).toMatchObject({ kind: 'pinned', pin: { fingerprint256: fingerprint } });
+    expect(readFileSync(servers, 'utf8')).not.toContain(SERVER_PASSWORD);
+    expect(await status()).toMatchObject({ connected: { user: 'alice' } });
+  });
+});
+
+describe('signing in, syncing and signing out', () => {
+  let team: Team;
+  let secret = '';
+  beforeAll(async () => {
+    team = await startTeam();
+    // Alice registers with the owner's invite and turns an authenticator on, as another desktop of hers would.
+    const { router } = await desktop();
+    ok(await router.call('team.connect', { url: team.server.url, username: 'alice', password: SERVER_PASSWORD, invite: team.invite }));
+    const client = new TeamClient(new URL(team.server.url), { kind: 'loopback' }, 'router-team-device-01');
+    await client.login('alice', SERVER_PASSWORD);
+    ({ secret } = await client.call('mfaEnrolStart', {}));
+    await client.call('mfaEnrolConfirm', { code: authenticatorCode(secret, team.clock.now()) });
+  }, 60_000);
+  afterAll(() => team.server.close());
+
+  it('refuses a wrong password and a wrong code, then takes the right code', async () => {
+    const { router, status, servers } = await desktop();
+    const url = team.server.url;
+    const wrong = await router.call('team.connect', { url, username: 'alice', password: 'not her password' });
+    expect(errorCode(wrong)).toBe('WRONG_PASSWORD');
+    expect(await status()).toMatchObject({ connected: null, signIn: null });
+    expect(errorCode(await router.call('team.secondStep', { kind: 'code', code: '123456' }))).toBe('INVALID_INPUT'); // nothing waits for one
+
+    team.clock.advance(60_000);
+    const asked = ok(await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD })) as TeamStatus;
+    expect(asked.signIn).toEqual({ server: url, user: 'alice', step: 'code' });
+    expect(asked.connected).toBeNull();
+    const right = authenticatorCode(secret, team.clock.now());
+    const wrongCode = right === '000000' ? '111111' : '000000';
+    expect(errorCode(await router.call('team.secondStep', { kind: 'code', code: wrongCode }))).toBe('WRONG_CODE');
+    expect((await status()).connected).toBeNull();
+    expect(existsSync(servers)).toBe(false);
+    const done = ok(await router.call('team.secondStep', { kind: 'code', code: right })) as TeamStatus;
+    expect(done).toMatchObject({ connected: { server: url, user: 'alice' }, signIn: null });
+  });
+
+  it('moves the vault (its owner), syncs, holds live sync until the vault locks, and signs out', async () => {
+    const timers = countedTimers();
+    const { router, place, status } = await desktop(timers);
+    const url = team.server.url;
+    team.clock.advance(60_000);
+    ok(await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD }));
+    ok(await router.call('team.secondStep', { kind: 'code', code: authenticatorCode(secret, team.clock.now()) }));
+    ok(await router.call('entries.create', { customer: 'Acme', title: 'Firewall', password: 'fw-1' }));
+
+    expect(errorCode(await router.call('team.move', {}))).toBe('INVALID_INPUT'); // confirmed first
+    const moved = ok(await router.call('team.move', { confirm: true })) as TeamStatus;
+    expect(moved.lastSync).toMatchObject({ ok: true, moved: true, conflictCopies: 0, setAside: 0 });
+    expect(moved.lastSync?.ok === true && moved.lastSync.sent).toBeGreaterThan(1);
+    expect(moved.progress).toBeNull();
+    const synced = ok(await router.call('team.sync', {})) as TeamStatus;
+    expect(synced.lastSync).toMatchObject({ ok: true, moved: false, taken: 0, sent: 0 });
+
+    const live = ok(await router.call('team.live', { on: true })) as TeamStatus;
+    expect(live.live).toBe(true);
+    expect(timers.live.size).toBe(1); // the round for this computer's own changes
+    // Locking the vault stops it: no timer left, the stream closed.
+    ok(await router.call('session.lock', {}));
+    expect(timers.live.size).toBe(0);
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    expect((await status()).live).toBe(false);
+
+    const out = ok(await router.call('team.signOut', {})) as TeamStatus;
+    expect(out.connected).toBeNull();
+    expect(await place.keeper.get(url, 'alice')).toBeUndefined();
+    expect(errorCode(await router.call('team.sync', {}))).toBe('NOT_FOUND');
+  });
+});
