@@ -11,8 +11,10 @@
  *
  * Each test gets a database of its own from `createDatabase()`, so tests never see each
  * other's rows. With CREWVAULT_TEST_DATABASE_URL, that role needs CREATEDB.
+ * `restart()` (private cluster only) stops it (`-m fast`: every connection is cut) and starts
+ * it again on the same port, for the fault tests; it never blocks the event loop meanwhile.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -25,6 +27,11 @@ export interface TestPostgres {
   createDatabase(): Promise<string>;
   /** The folder holding the cluster's binaries (pg_dump), or undefined for an outside server. */
   readonly binDir: string | undefined;
+  /**
+   * Stops the cluster as its administrator would (pg_ctl stop -m fast: every connection is
+   * cut), runs `whileDown`, and starts it again on the same port. Undefined for an outside server.
+   */
+  readonly restart?: (whileDown?: () => Promise<void>) => Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -84,6 +91,12 @@ export async function startTestPostgres(env: NodeJS.ProcessEnv = process.env): P
     if (asRoot) execFileSync('runuser', ['-u', 'postgres', '--', file, ...args], { stdio: 'pipe', cwd: '/' });
     else execFileSync(file, args, { stdio: 'pipe' });
   };
+  // The same, without blocking the event loop: the tests' servers and desktops go on meanwhile.
+  const runAsync = (command: string, args: string[]): Promise<void> => new Promise((resolve, reject) => {
+    const file = path.join(binDir, command);
+    const [program, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', file, ...args]] as const : [file, args] as const;
+    execFile(program, argv, { cwd: '/' }, (error) => (error ? reject(new Error(`pg_ctl ${args[0] ?? ''} failed: ${error.message}`)) : resolve()));
+  });
 
   const root = mkdtempSync(path.join(tmpdir(), 'crewvault-pg-'));
   const dataDir = path.join(root, 'data');
@@ -120,12 +133,22 @@ export async function startTestPostgres(env: NodeJS.ProcessEnv = process.env): P
       `-p ${port}`, `-k ${root}`, "-c listen_addresses='127.0.0.1'",
       '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=50',
     ].join(' ');
-    run('pg_ctl', ['start', '-D', dataDir, '-l', path.join(root, 'server.log'), '-w', '-t', '60', '-o', options]);
+    // -l: the server's output goes to its log, never to a pipe of ours it would hold open.
+    const startArgs = ['start', '-D', dataDir, '-l', path.join(root, 'server.log'), '-w', '-t', '60', '-o', options];
+    run('pg_ctl', startArgs);
     started = true;
     const adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
     return {
       createDatabase: creator(adminUrl),
       binDir,
+      restart: async (whileDown) => {
+        await runAsync('pg_ctl', ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']);
+        try {
+          await whileDown?.();
+        } finally {
+          await runAsync('pg_ctl', startArgs);
+        }
+      },
       stop: () => {
         process.removeListener('exit', stopNow);
         stopNow();
