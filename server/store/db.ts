@@ -32,11 +32,17 @@ export interface Database extends Queryable {
   /**
    * Hears `NOTIFY channel` from any process on this database (delivered when the notifying
    * transaction commits); resolves once listening, to a function that stops. PostgreSQL: one
-   * connection of its own, kept apart from the pool.
+   * connection of its own, kept apart from the pool; when it is lost (PostgreSQL restarted, a
+   * network cut) it is made again until it holds, and `restored` is called once it listens
+   * again: whatever was notified meanwhile was not heard, and the caller catches up.
    */
-  listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(channel: string, handler: (payload: string) => void, restored?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+/** How soon a lost LISTEN connection is made again, and the longest wait between tries after that. */
+const LISTEN_RETRY_FIRST_MS = 100;
+const LISTEN_RETRY_MAX_MS = 5_000;
 
 /** A real PostgreSQL (15 or newer), e.g. `postgres://crewvault@db.internal/crewvault`. */
 export function openPostgres(connectionString: string, options: { readonly maxConnections?: number } = {}): Database {
@@ -70,17 +76,54 @@ export function openPostgres(connectionString: string, options: { readonly maxCo
         client.release();
       }
     },
-    async listen(channel, handler) {
+    async listen(channel, handler, restored) {
       if (!/^[a-z_]+$/.test(channel)) throw new CrewvaultError('INTERNAL', 'a channel name is lower-case letters');
-      const client = new pg.Client({ connectionString });
-      client.on('error', () => undefined); // a lost listener is noticed by its stream ending, not a crash
-      await client.connect();
-      client.on('notification', (message) => {
-        if (message.channel === channel && message.payload !== undefined) handler(message.payload);
-      });
-      await client.query(`LISTEN ${channel}`);
+      let stopped = false;
+      let current: pg.Client | undefined;
+      let retry: NodeJS.Timeout | undefined;
+      /** One listening connection; when it ends while still wanted, another is made. */
+      const connect = async (): Promise<void> => {
+        const client = new pg.Client({ connectionString });
+        // Its loss is handled at 'end' (a restart sends an error first): never a crash.
+        client.on('error', () => undefined);
+        client.on('notification', (message) => {
+          if (message.channel === channel && message.payload !== undefined) handler(message.payload);
+        });
+        client.on('end', () => {
+          if (current !== client || stopped) return;
+          current = undefined;
+          again(LISTEN_RETRY_FIRST_MS);
+        });
+        try {
+          await client.connect();
+          await client.query(`LISTEN ${channel}`);
+        } catch (error) {
+          await client.end().catch(() => undefined);
+          throw error;
+        }
+        if (stopped) {
+          await client.end().catch(() => undefined);
+          return;
+        }
+        current = client;
+      };
+      // Until PostgreSQL answers again: soon at first, then less often (it may be down for a while).
+      const again = (delayMs: number): void => {
+        retry = setTimeout(() => {
+          retry = undefined;
+          connect().then(() => {
+            if (!stopped) restored?.();
+          }, () => {
+            if (!stopped) again(Math.min(delayMs * 2, LISTEN_RETRY_MAX_MS));
+          });
+        }, delayMs);
+      };
+      await connect();
       return async () => {
-        await client.end().catch(() => undefined);
+        stopped = true;
+        clearTimeout(retry);
+        await current?.end().catch(() => undefined);
+        current = undefined;
       };
     },
     async close() {

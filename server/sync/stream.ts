@@ -5,10 +5,14 @@
  * that database (PGlite: the one process). Each process fans it out to the desktops that hold a
  * stream open on that vault (Server-Sent Events). A stream carries sequence numbers only:
  * desktops then pull what they may.
+ * When the LISTEN connection is lost (PostgreSQL restarted), the database layer makes it again
+ * and the notifier then tells each open stream where its vault stands: a push made meanwhile
+ * is not missed.
  * Must never: tell a vault's numbers to a stream of another vault, or keep a stream open past
  * its session's access token (the desktop reconnects with a fresh one).
  */
 import type { Database, Transaction } from '../store/db';
+import { vaultSeq } from '../store/sync';
 
 export const SYNC_CHANNEL = 'crewvault_sync';
 /** How many streams one server process holds open at most (the design's budget is 1,000 desktops a process). */
@@ -24,14 +28,30 @@ export class SyncNotifier {
   private readonly listeners = new Map<string, Set<Listener>>();
   private streams = 0;
 
-  private constructor(private readonly stop: () => Promise<void>) {}
+  private constructor(private readonly db: Database, private readonly stop: () => Promise<void>) {}
 
   static async start(db: Database): Promise<SyncNotifier> {
     // Listening starts before the notifier exists: what is heard meanwhile goes to it once it does.
     const box: { notifier?: SyncNotifier } = {};
-    const stop = await db.listen(SYNC_CHANNEL, (payload) => box.notifier?.heard(payload));
-    box.notifier = new SyncNotifier(stop);
+    const stop = await db.listen(SYNC_CHANNEL, (payload) => box.notifier?.heard(payload), () => void box.notifier?.catchUp());
+    box.notifier = new SyncNotifier(db, stop);
     return box.notifier;
+  }
+
+  /**
+   * After the LISTEN connection was lost and made again (PostgreSQL restarted): pushes stored
+   * meanwhile notified nobody here, so each vault with a stream open is told where it stands
+   * now (a stream passes on only a number past the last it sent).
+   */
+  private async catchUp(): Promise<void> {
+    for (const vault of [...this.listeners.keys()]) {
+      try {
+        const seq = await vaultSeq(this.db, vault);
+        if (seq !== undefined) for (const listener of this.listeners.get(vault) ?? []) listener(seq);
+      } catch {
+        // The database went again: the next restored connection catches up once more.
+      }
+    }
   }
 
   private heard(payload: string): void {
