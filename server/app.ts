@@ -4,7 +4,8 @@
  * one of shared/api/server-contract.ts's, registered from that list: its body is parsed by
  * the contract's zod schema before a handler sees it, a `password` or `session` route
  * authenticates first (a `session` one also needs the second sign-in step done, when one is due;
- * an automation token, `Bearer cvt_…`, reaches only a route naming one of its scopes),
+ * an automation token, `Bearer cvt_…`, reaches only a route naming one of its scopes; a
+ * `local` route, a server setting, answers only a request from this machine: settings/local-only.ts),
  * and every reply is `{ ok: true, value }` or `{ ok: false, error: { code, message } }`.
  *
  * Must never: log a body or a header, echo a client's text in an error, or hold a rule that
@@ -18,6 +19,7 @@ import { requireSecondStep } from './auth/second-step';
 import { authenticate, type Authenticated } from './auth/sessions';
 import type { ServerContext } from './context';
 import { errorReply } from './errors';
+import { isFromThisMachine, requireThisMachine } from './settings/local-only';
 import { loggerOptions, type LogDestination } from './log';
 import { ROUTE_HANDLERS } from './routes/index';
 import { vaultSeq } from './store/sync';
@@ -30,6 +32,18 @@ export interface AppOptions extends ServerContext {
   /** TLS certificate and key (PEM); plain HTTP without (loopback only: server/listen.ts). */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   readonly version: string;
+  /** `crewvault server --allow-remote-admin`: `local` routes answer any address (off by default). */
+  readonly allowRemoteAdmin?: boolean;
+}
+
+/** How this server runs, for its status route: nothing secret. */
+export interface ServerFacts {
+  readonly database: 'postgresql' | 'pglite';
+  readonly tls: boolean;
+  /** Server settings answer this machine only (no --allow-remote-admin). */
+  readonly localAdminOnly: boolean;
+  /** Where it listens now (HOST:PORT). */
+  listen(): string;
 }
 
 export interface CallContext {
@@ -41,6 +55,7 @@ export interface CallContext {
   readonly token: TokenCaller | undefined;
   /** The client's address as the socket says (no proxy header is trusted). */
   readonly source: string;
+  readonly server: ServerFacts;
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -70,6 +85,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // here touches; one type keeps the rest of the file free of the union.
   const app: FastifyInstance = options.tls === undefined ? Fastify(base)
     : Fastify({ ...base, https: { cert: options.tls.cert, key: options.tls.key } });
+  const allowRemoteAdmin = options.allowRemoteAdmin === true;
+  const server: ServerFacts = {
+    database: options.db.kind === 'postgres' ? 'postgresql' : 'pglite',
+    tls: options.tls !== undefined,
+    localAdminOnly: !allowRemoteAdmin,
+    listen: () => {
+      const address = app.server.address();
+      if (typeof address !== 'object' || address === null) return 'not listening';
+      return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+    },
+  };
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body, unexpected } = errorReply(error);
@@ -88,6 +114,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       url: spec.path,
       ...(spec.bodyLimit === undefined ? {} : { bodyLimit: spec.bodyLimit }),
       handler: async (request, reply) => {
+        // Where the call comes from before who makes it: a server setting is not even signed in to from elsewhere.
+        if (spec.local === true) requireThisMachine(isFromThisMachine(request.socket.remoteAddress, request.headers), allowRemoteAdmin);
         // Who is asking comes first: a caller without a session learns nothing, not even which body is wrong.
         const presented = spec.access === 'public' ? undefined : bearer(request);
         const token = isAutomationToken(presented) ? await authenticateToken(ctx, presented, spec.tokenScope, request.ip) : undefined;
@@ -95,7 +123,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         // A session past its password step only gets the routes that finish signing in.
         if (spec.access === 'session' && auth !== undefined) requireSecondStep(auth);
         const input = spec.input === null ? undefined : spec.input.parse(request.body ?? {});
-        const value = await handler(input, { ctx, version: options.version, auth, token, source: request.ip });
+        const value = await handler(input, { ctx, version: options.version, auth, token, source: request.ip, server });
         void reply.header('cache-control', 'no-store');
         return { ok: true, value };
       },

@@ -3,7 +3,8 @@
  * invites and second steps (`mfa.*`: set up, each code right or wrong, an attempt ended, an
  * emergency code issued by whom for whom, the policy set, a code e-mailed or texted), devices
  * authorised, trusted and removed, contacts set, the e-mail and SMS settings set and tested, and
- * automation tokens made, used (once a minute each) and revoked. Each event is hash-linked to the one before and
+ * automation tokens made, used (once a minute each) and revoked, permissions granted to admins and
+ * taken back, and a start with --allow-remote-admin. Each event is hash-linked to the one before and
  * the link is signed with the server's Ed25519 key (server/keys.ts), so `verifyAudit` finds a
  * row that was changed, removed or slipped in later by someone with only the database.
  * (Someone who also holds the key file can rewrite it: the limit of any server-kept log.)
@@ -53,7 +54,10 @@ export type AuditKind =
   | 'sync.vault-created'
   | 'token.created'
   | 'token.used'
-  | 'token.revoked';
+  | 'token.revoked'
+  | 'grant.given'
+  | 'grant.revoked'
+  | 'server.remote-admin-allowed';
 
 export interface AuditEvent {
   readonly kind: AuditKind;

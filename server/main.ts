@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { CrewvaultError } from '../shared/errors';
 import { buildApp } from './app';
+import { recordAudit } from './audit';
 import { firstOwnerInvite } from './auth/accounts';
 import { opaqueReady } from './auth/opaque';
 import { DEFAULT_THROTTLE_LIMITS, type ServerContext } from './context';
@@ -35,6 +36,11 @@ export interface ServerOptions {
   readonly now?: () => number;
   readonly log?: LogDestination;
   readonly version: string;
+  /**
+   * Server settings answer any address, not only this machine (`--allow-remote-admin`): off
+   * by default. Recorded in the server's audit at each start that turns it on.
+   */
+  readonly allowRemoteAdmin?: boolean;
 }
 
 export interface RunningServer {
@@ -78,10 +84,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     rmSync(inviteFile, { force: true });
     if (invite !== undefined) writeFileSync(inviteFile, `${invite.invite}\n`, { mode: 0o600, flag: 'wx' });
 
-    const app = await buildApp({ ...ctx, log: options.log, tls, version: options.version });
+    const allowRemoteAdmin = options.allowRemoteAdmin === true;
+    const app = await buildApp({ ...ctx, log: options.log, tls, version: options.version, allowRemoteAdmin });
     await app.listen({ host: listen.host, port: listen.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : listen.port;
+    if (allowRemoteAdmin) {
+      await recordAudit(ctx, { kind: 'server.remote-admin-allowed', detail: { listen: `${listen.host}:${port}`, tls: tls !== undefined } });
+    }
     return {
       url: formatUrl(tls !== undefined, listen.host, port),
       app,

@@ -10,6 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { untilStopped, UsageError, type CliCommand, type CliIo } from './io';
+import { SERVER_ADMIN_USAGE } from './server-admin-usage';
 
 declare const CREWVAULT_VERSION: string | undefined;
 
@@ -20,9 +21,15 @@ export const SERVER_USAGE = 'crewvault server [--database postgres://…] [--dat
   + '              others can read in the process list: PGPASSWORD or ~/.pgpass supply it\n'
   + '  --data      the server\'s folder: its keys (server-keys.json), and PGlite\'s database\n'
   + '              (default $CREWVAULT_SERVER_DATA, else ~/.local/share/crewvault-server)\n'
-  + '  --listen    default 127.0.0.1:8443; any address but loopback needs --tls-cert and --tls-key';
+  + '  --listen    default 127.0.0.1:8443; any address but loopback needs --tls-cert and --tls-key\n'
+  + '  --allow-remote-admin  let the server\'s settings (SMTP, SMS, status) be managed from any\n'
+  + '              address, not only this machine (127.0.0.1 / ::1): a warning is printed and the\n'
+  + '              server\'s audit records it. Off by default (finPOWER\'s "Allow local access only")\n'
+  + '\n'
+  + SERVER_ADMIN_USAGE;
 
 async function run(args: string[], io: CliIo): Promise<number> {
+  if (args[0] === 'admin') return (await import('./server-admin')).runServerAdmin(args.slice(1), io);
   const { values, positionals } = parseArgs({
     args,
     options: {
@@ -31,6 +38,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       listen: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'allow-remote-admin': { type: 'boolean' },
     },
     allowPositionals: true,
   });
@@ -51,7 +59,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
     now: io.now,
     log: { write: (line) => io.out(line) },
     version: typeof CREWVAULT_VERSION === 'string' ? CREWVAULT_VERSION : 'dev',
+    allowRemoteAdmin: values['allow-remote-admin'] === true,
   });
+  if (values['allow-remote-admin'] === true) {
+    io.err('crewvault server: WARNING: --allow-remote-admin: SMTP and SMS credentials and the server\'s status can be managed from any address that reaches it, not only this machine (recorded in the server\'s audit)\n');
+  }
   const where = database === undefined ? `PGlite in ${dataDir}` : 'PostgreSQL';
   io.err(`crewvault server: listening on ${server.url} (${where}; Ctrl+C to stop)\n`);
   if (server.ownerInviteFile !== undefined) {

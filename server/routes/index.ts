@@ -6,6 +6,7 @@
 import type { SecondStep, ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
 import { requireAuth, requireCaller, type CallContext } from '../app';
 import { createInvite, registerFinish, registerStart } from '../auth/accounts';
+import { setGrant } from '../auth/admin-grants';
 import { createToken, listTokens, revokeToken } from '../auth/automation-tokens';
 import { setContact } from '../auth/contacts';
 import { ownDevices, removeOwnDevice, removeSomeonesDevice, someonesDevices, standingAfterSecondStep, trustDevice } from '../auth/devices';
@@ -18,6 +19,7 @@ import { renewRecoveryCodes, useRecoveryCode, viewRecoveryCodes } from '../auth/
 import { mfaMethods, sendCode, useSentCode } from '../auth/sent-codes';
 import { accountKeys, passwordFinish, passwordStart, refresh, signOut, signOutEverywhere } from '../auth/sessions';
 import { smsGet, smsSet, smsTest, smtpGet, smtpSet, smtpTest } from '../settings/delivery';
+import { serverStatus } from '../settings/status';
 import { schemaVersion } from '../store/migrate';
 import { pull, push } from '../sync/records';
 
@@ -73,12 +75,14 @@ export const ROUTE_HANDLERS = {
   deviceTrust: (_input, call) => trustDevice(call.ctx, requireAuth(call), call.source),
   adminDevicesList: (input, call) => someonesDevices(call.ctx, requireAuth(call), input),
   adminDeviceRemove: (input, call) => removeSomeonesDevice(call.ctx, requireAuth(call), input, call.source),
-  smtpGet: (_input, call) => smtpGet(call.ctx, requireAuth(call), call.source),
+  smtpGet: (_input, call) => smtpGet(call.ctx, requireAuth(call)),
   smtpSet: (input, call) => smtpSet(call.ctx, requireAuth(call), input, call.source),
   smtpTest: (input, call) => smtpTest(call.ctx, requireAuth(call), input, call.source),
-  smsGet: (_input, call) => smsGet(call.ctx, requireAuth(call), call.source),
+  smsGet: (_input, call) => smsGet(call.ctx, requireAuth(call)),
   smsSet: (input, call) => smsSet(call.ctx, requireAuth(call), input, call.source),
   smsTest: (input, call) => smsTest(call.ctx, requireAuth(call), input, call.source),
+  serverStatus: (_input, call) => serverStatus(call.ctx, requireAuth(call), call.server, call.version),
+  adminGrantSet: (input, call) => setGrant(call.ctx, requireAuth(call), input, call.source),
   syncPush: (input, call) => push(call.ctx, requireCaller(call), input, call.source),
   syncPull: (input, call) => pull(call.ctx, requireCaller(call), input),
   tokenCreate: (input, call) => createToken(call.ctx, requireAuth(call), input, call.source),

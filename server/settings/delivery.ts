@@ -2,7 +2,7 @@
  * How the server sends codes: its SMTP settings (e-mail) and its SMS provider's (Q360's
  * fields: service, user name, API key, sender number, code expiry in minutes, trusted-device
  * expiry in hours), set by an owner from the server's own machine (finPOWER's "Allow local
- * access only"), each with a test send. The SMTP password and the API key are sealed under the
+ * access only": the contract marks these routes `local`, and app.ts enforces it), each with a test send. The SMTP password and the API key are sealed under the
  * server's secrets key (server/keys.ts) before they reach the database, and no reply, log
  * line or audit event ever carries them.
  *
@@ -60,9 +60,11 @@ async function load<T>(ctx: ServerContext, db: Queryable, channel: DeliveryChann
   return { settings: parsed.data, secret };
 }
 
-/** Owners, from the server's own machine: the only place credentials for sending are managed. */
-function requireSettingsAccess(auth: Authenticated, source: string): void {
-  if (!isLoopbackHost(source)) throw new CrewvaultError('FORBIDDEN', 'Server settings are managed from the server\'s own machine only');
+/**
+ * Owners only. That the call comes from the server's own machine is the app's check, made for
+ * every route the contract marks `local` before the session is looked at (local-only.ts).
+ */
+function requireSettingsAccess(auth: Authenticated): void {
   if (auth.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only owners manage the server\'s e-mail and SMS settings');
 }
 
@@ -74,14 +76,14 @@ function smsView(settings: SmsSettings, secret: string | null): NonNullable<Serv
   return { ...settings, apiKeySet: secret !== null };
 }
 
-export async function smtpGet(ctx: ServerContext, auth: Authenticated, source: string): Promise<ServerRouteOutput<'smtpGet'>> {
-  requireSettingsAccess(auth, source);
+export async function smtpGet(ctx: ServerContext, auth: Authenticated): Promise<ServerRouteOutput<'smtpGet'>> {
+  requireSettingsAccess(auth);
   const stored = await load(ctx, ctx.db, 'smtp', smtpSchema);
   return { smtp: stored === undefined ? null : smtpView(stored.settings, stored.secret) };
 }
 
 export async function smtpSet(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'smtpSet'>, source: string): Promise<ServerRouteOutput<'smtpSet'>> {
-  requireSettingsAccess(auth, source);
+  requireSettingsAccess(auth);
   if (input.security === 'none' && !isLoopbackHost(input.host)) {
     throw new CrewvaultError('INVALID_INPUT', 'security: plain SMTP (none) is for an SMTP server on this machine only: use tls or starttls');
   }
@@ -114,14 +116,14 @@ function checkBaseUrl(value: string): string {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
-export async function smsGet(ctx: ServerContext, auth: Authenticated, source: string): Promise<ServerRouteOutput<'smsGet'>> {
-  requireSettingsAccess(auth, source);
+export async function smsGet(ctx: ServerContext, auth: Authenticated): Promise<ServerRouteOutput<'smsGet'>> {
+  requireSettingsAccess(auth);
   const stored = await load(ctx, ctx.db, 'sms', smsSchema);
   return { sms: stored === undefined ? null : smsView(stored.settings, stored.secret) };
 }
 
 export async function smsSet(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'smsSet'>, source: string): Promise<ServerRouteOutput<'smsSet'>> {
-  requireSettingsAccess(auth, source);
+  requireSettingsAccess(auth);
   const settings: SmsSettings = {
     service: input.service, username: input.username, senderNumber: input.senderNumber, codeExpiryMinutes: input.codeExpiryMinutes,
     trustedDeviceHours: input.trustedDeviceHours,
@@ -179,7 +181,7 @@ export async function audited(ctx: ServerContext, event: AuditEvent, send: Promi
 
 /** A test e-mail to `to`; audited with whether it went. */
 export async function smtpTest(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'smtpTest'>, source: string): Promise<ServerRouteOutput<'smtpTest'>> {
-  requireSettingsAccess(auth, source);
+  requireSettingsAccess(auth);
   await audited(ctx, { kind: 'settings.smtp-tested', actorId: auth.user.id, source }, deliverEmail(ctx, {
     to: input.to, subject: 'Crewvault server: test e-mail', text: 'This is a test e-mail from your Crewvault server. Its SMTP settings work.\n',
   }));
@@ -188,7 +190,7 @@ export async function smtpTest(ctx: ServerContext, auth: Authenticated, input: S
 
 /** "Test service": a test text message to `phone`; audited with whether it went. */
 export async function smsTest(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'smsTest'>, source: string): Promise<ServerRouteOutput<'smsTest'>> {
-  requireSettingsAccess(auth, source);
+  requireSettingsAccess(auth);
   await audited(ctx, { kind: 'settings.sms-tested', actorId: auth.user.id, source },
     deliverSms(ctx, { to: input.phone, text: 'Crewvault server: this is a test message. Your SMS settings work.' }));
   return { sent: true };

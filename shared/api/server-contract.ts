@@ -89,6 +89,13 @@ const mfaPolicyView = z.strictObject({
   idleMinutes: z.number().int().nonnegative(),
 });
 export type MfaPolicyView = z.infer<typeof mfaPolicyView>;
+/**
+ * What an owner grants an admin beyond the admin role (issue #14, ClientTrack's "Remove
+ * 2-Step Verification Admin Access"): `mfa_reset` resets someone else's second steps. Owners
+ * hold every one by their role; members none.
+ */
+export const ADMIN_PERMISSIONS = ['mfa_reset'] as const;
+export type AdminPermission = (typeof ADMIN_PERMISSIONS)[number];
 /** One person's second steps as an owner or admin sees them (never a code, key or address). */
 export const mfaUserViewSchema = z.strictObject({
   userId: z.string(),
@@ -104,6 +111,8 @@ export const mfaUserViewSchema = z.strictObject({
   sms: z.boolean(),
   recoveryCodesLeft: z.number().int().nonnegative(),
   trustedDevices: z.number().int().nonnegative(),
+  /** They may reset others' second steps: an owner, or an admin an owner granted `mfa_reset`. */
+  mfaReset: z.boolean(),
 });
 export type MfaUserView = z.infer<typeof mfaUserViewSchema>;
 
@@ -207,6 +216,13 @@ export interface RouteSpec<I extends z.ZodType | null, O extends z.ZodType> {
   readonly output: O;
   /** A larger body than SERVER_BODY_LIMIT_BYTES, for the one route that carries records. */
   readonly bodyLimit?: number;
+  /**
+   * A server setting (finPOWER's "Allow local access only"): answered only when the request's
+   * socket comes from 127.0.0.1 or ::1 with no proxy's forwarding header, unless the server was
+   * started with --allow-remote-admin (server/settings/local-only.ts). FORBIDDEN otherwise,
+   * before the session is even looked at.
+   */
+  readonly local?: true;
 }
 
 function route<I extends z.ZodType | null, O extends z.ZodType>(spec: RouteSpec<I, O>): RouteSpec<I, O> {
@@ -371,8 +387,8 @@ export const SERVER_ROUTES = {
   }),
   /**
    * Resets someone's second step: their authenticator, recovery and emergency codes and trusted
-   * devices go, and their sessions end. Owners for admins and members, admins for members; never
-   * for oneself or an owner. Within 5 minutes of the actor's own second step (their password
+   * devices go, and their sessions end. Owners for admins and members, admins an owner granted
+   * `mfa_reset` (adminGrantSet) for members; never for oneself or an owner. Within 5 minutes of the actor's own second step (their password
    * sign-in, when they have no authenticator).
    */
   adminMfaReset: route({
@@ -445,12 +461,12 @@ export const SERVER_ROUTES = {
   }),
   /** The server's SMTP settings (owners, from the server's own machine); the password is never returned. */
   smtpGet: route({
-    method: 'GET', path: '/v1/admin/smtp', access: 'session', input: null,
+    method: 'GET', path: '/v1/admin/smtp', access: 'session', local: true, input: null,
     output: z.strictObject({ smtp: smtpView.nullable() }),
   }),
   /** Sets them; a password left out keeps the one stored. */
   smtpSet: route({
-    method: 'POST', path: '/v1/admin/smtp', access: 'session',
+    method: 'POST', path: '/v1/admin/smtp', access: 'session', local: true,
     input: z.strictObject({
       host: hostName, port: z.number().int().min(1).max(65535), security: z.enum(SMTP_SECURITY),
       username: z.string().trim().min(1).max(254).regex(/^[^\p{C}]+$/u, 'a user name has no control characters').nullable(),
@@ -460,16 +476,16 @@ export const SERVER_ROUTES = {
   }),
   /** Sends a test e-mail to `to` with the stored settings. */
   smtpTest: route({
-    method: 'POST', path: '/v1/admin/smtp/test', access: 'session', input: z.strictObject({ to: emailAddress }),
+    method: 'POST', path: '/v1/admin/smtp/test', access: 'session', local: true, input: z.strictObject({ to: emailAddress }),
     output: z.strictObject({ sent: z.literal(true) }),
   }),
   smsGet: route({
-    method: 'GET', path: '/v1/admin/sms', access: 'session', input: null,
+    method: 'GET', path: '/v1/admin/sms', access: 'session', local: true, input: null,
     output: z.strictObject({ sms: smsView.nullable() }),
   }),
   /** Q360's SMS fields; the API key left out keeps the one stored; `baseUrl` replaces the provider's (https, or http to loopback). */
   smsSet: route({
-    method: 'POST', path: '/v1/admin/sms', access: 'session',
+    method: 'POST', path: '/v1/admin/sms', access: 'session', local: true,
     input: z.strictObject({
       service: z.enum(SMS_SERVICES),
       username: z.string().trim().min(1).max(254).regex(/^[^\p{C}]+$/u, 'a user name has no control characters'),
@@ -483,8 +499,28 @@ export const SERVER_ROUTES = {
   }),
   /** "Test service": sends a test message to `phone` with the stored settings. */
   smsTest: route({
-    method: 'POST', path: '/v1/admin/sms/test', access: 'session', input: z.strictObject({ phone: phoneNumber }),
+    method: 'POST', path: '/v1/admin/sms/test', access: 'session', local: true, input: z.strictObject({ phone: phoneNumber }),
     output: z.strictObject({ sent: z.literal(true) }),
+  }),
+  /**
+   * How the server runs (owners, from the server's own machine; `crewvault server admin
+   * status`): its database, where it listens, whether it speaks TLS and whether server settings
+   * answer this machine only. Never a URL with a password, a key or a path to one.
+   */
+  serverStatus: route({
+    method: 'GET', path: '/v1/admin/server', access: 'session', local: true, input: null,
+    output: z.strictObject({
+      database: z.enum(['postgresql', 'pglite']), listen: z.string(), tls: z.boolean(), localAdminOnly: z.boolean(), schema: z.number().int(), version: z.string(),
+    }),
+  }),
+  /**
+   * Grants an admin a permission beyond their role, or takes it back (owners only, within 5
+   * minutes of their own second step, or their password sign-in when they have none). Only an
+   * admin takes a grant: owners hold every permission, members none.
+   */
+  adminGrantSet: route({
+    method: 'POST', path: '/v1/admin/grants', access: 'session', input: z.strictObject({ userId, permission: z.enum(ADMIN_PERMISSIONS), granted: z.boolean() }),
+    output: z.strictObject({ userId: z.string(), permission: z.enum(ADMIN_PERMISSIONS), granted: z.boolean(), changed: z.boolean() }),
   }),
   /**
    * A desktop's changes (docs/SYNC.md): all taken, in one transaction, each given the vault's

@@ -3,7 +3,9 @@
  * the injected clock: owners and admins see who has which second steps (admins not owners),
  * and reset someone's — authenticator, recovery codes and trusted devices gone, sessions ended,
  * audited — after their own second step (or password, without an authenticator) in the last five
- * minutes; owners reset admins and members, admins members only; nobody an owner or themselves.
+ * minutes; owners reset admins and members, admins members only and only while an owner grants
+ * them the separate `mfa_reset` permission (ClientTrack's "Remove 2-Step Verification Admin
+ * Access"); nobody an owner or themselves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRESH_PROOF_MS } from '../../server/auth/second-step';
@@ -53,9 +55,10 @@ describe.each(DATABASE_KINDS)('MFA administration on %s', (kind) => {
     const { users } = await owner.client.ok('adminMfaList', undefined);
     expect(rowOf(users, member)).toEqual({
       userId: member.user.id, username: member.username, role: 'member', external: false, policy: 'optional',
-      authenticator: true, email: false, sms: false, recoveryCodesLeft: 10, trustedDevices: 1,
+      authenticator: true, email: false, sms: false, recoveryCodesLeft: 10, trustedDevices: 1, mfaReset: false,
     });
-    expect(rowOf(users, owner)).toMatchObject({ role: 'owner', authenticator: false, recoveryCodesLeft: 0, trustedDevices: 0 });
+    expect(rowOf(users, owner)).toMatchObject({ role: 'owner', authenticator: false, recoveryCodesLeft: 0, trustedDevices: 0, mfaReset: true });
+    expect(rowOf(users, admin)).toMatchObject({ role: 'admin', mfaReset: false });
     // A phone counts as a way in once the server can send text messages.
     await owner.client.ok('smsSet', { service: 'clicksend', username: 'crewvault', apiKey: 'key-for-the-list-test', senderNumber: '+15550100', codeExpiryMinutes: 5, trustedDeviceHours: 48 });
     expect(rowOf((await owner.client.ok('adminMfaList', undefined)).users, member)).toMatchObject({ sms: true, email: false });
@@ -89,10 +92,17 @@ describe.each(DATABASE_KINDS)('MFA administration on %s', (kind) => {
       .toEqual([owner.user.id, member.user.id, { authenticator: true, endedSessions: 1, trustedDevices: 1 }]);
   });
 
+  /** The owner grants (or takes back) an admin's permission to reset second steps, from a fresh sign-in. */
+  async function grantReset(admin: Person, granted = true): Promise<void> {
+    await ownerFresh();
+    await owner.client.ok('adminGrantSet', { userId: admin.user.id, permission: 'mfa_reset', granted });
+  }
+
   it('asks an admin who has an authenticator for a fresh code, not only a password', async () => {
     await ownerFresh();
     const admin = await invitePerson(server, owner, 'admin');
     const { secret } = await enrol(admin);
+    await grantReset(admin);
     const member = await invitePerson(server, admin);
     await enrol(member);
     server.clock.advance(FRESH_PROOF_MS + 1000);
@@ -111,6 +121,7 @@ describe.each(DATABASE_KINDS)('MFA administration on %s', (kind) => {
     const otherAdmin = await invitePerson(server, owner, 'admin');
     const member = await invitePerson(server, owner);
     await enrol(otherAdmin);
+    await grantReset(admin);
     expect(await admin.client.fails('adminMfaReset', { userId: owner.user.id })).toEqual({
       code: 'FORBIDDEN', status: 403, message: 'An owner\'s two-step sign-in is never reset by someone else',
     });
@@ -123,5 +134,52 @@ describe.each(DATABASE_KINDS)('MFA administration on %s', (kind) => {
     expect(await owner.client.ok('adminMfaReset', { userId: otherAdmin.user.id })).toMatchObject({ authenticator: true });
     // A reset of someone without an authenticator still ends their sessions, and says there was none.
     expect(await admin.client.ok('adminMfaReset', { userId: member.user.id })).toEqual({ authenticator: false, trustedDevices: 0, endedSessions: 1 });
+    expect(await admin.client.fails('adminMfaReset', { userId: admin.user.id })).toMatchObject({ code: 'FORBIDDEN', message: 'Turn your own authenticator off instead of resetting it' });
+  });
+
+  it('lets an admin reset a member only while an owner grants mfa_reset, audited both ways', async () => {
+    await ownerFresh();
+    const admin = await invitePerson(server, owner, 'admin');
+    const member = await invitePerson(server, owner);
+    await enrol(member);
+    const refused = { code: 'FORBIDDEN', status: 403, message: 'Resetting someone\'s two-step sign-in needs its own permission: an owner grants it (crewvault team mfa grant)' };
+    expect(await admin.client.fails('adminMfaReset', { userId: member.user.id })).toEqual(refused);
+    expect((await member.client.ok('mfaStatus', undefined)).authenticator).toBe(true);
+    // Granting is an owner's act after fresh proof, as a reset is.
+    server.clock.advance(FRESH_PROOF_MS + 1000);
+    await owner.client.login(owner.username, owner.password);
+    server.clock.advance(FRESH_PROOF_MS + 1000);
+    expect(await owner.client.fails('adminGrantSet', { userId: admin.user.id, permission: 'mfa_reset', granted: true })).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await admin.client.fails('adminMfaReset', { userId: member.user.id })).toMatchObject({ code: 'FORBIDDEN' });
+    await ownerFresh();
+    expect(await owner.client.ok('adminGrantSet', { userId: admin.user.id, permission: 'mfa_reset', granted: true })).toEqual({ userId: admin.user.id, permission: 'mfa_reset', granted: true, changed: true });
+    expect(await owner.client.ok('adminGrantSet', { userId: admin.user.id, permission: 'mfa_reset', granted: true })).toMatchObject({ changed: false });
+    expect(rowOf((await owner.client.ok('adminMfaList', undefined)).users, admin)).toMatchObject({ mfaReset: true });
+    await admin.client.login(admin.username, admin.password);
+    expect(await admin.client.ok('adminMfaReset', { userId: member.user.id })).toMatchObject({ authenticator: true, endedSessions: 1 });
+    // Taken back: refused again, whatever the admin's session.
+    await grantReset(admin, false);
+    expect(await admin.client.fails('adminMfaReset', { userId: member.user.id })).toEqual(refused);
+    expect(rowOf((await owner.client.ok('adminMfaList', undefined)).users, admin)).toMatchObject({ mfaReset: false });
+    const rows = await server.db.query("SELECT kind, actor_id, subject_id, detail FROM server_audit WHERE kind LIKE 'grant.%' AND subject_id = $1 ORDER BY seq", [admin.user.id]);
+    expect(rows.map((row) => [text(row, 'kind'), text(row, 'actor_id'), JSON.parse(text(row, 'detail')) as unknown])).toEqual([
+      ['grant.given', owner.user.id, { permission: 'mfa_reset' }],
+      ['grant.revoked', owner.user.id, { permission: 'mfa_reset' }],
+    ]);
+  });
+
+  it('grants only to admins, only by owners', async () => {
+    await ownerFresh();
+    const admin = await invitePerson(server, owner, 'admin');
+    const otherAdmin = await invitePerson(server, owner, 'admin');
+    const member = await invitePerson(server, owner);
+    expect(await owner.client.fails('adminGrantSet', { userId: member.user.id, permission: 'mfa_reset', granted: true })).toMatchObject({ code: 'FORBIDDEN', message: 'Only an admin takes a permission: make them an admin first' });
+    expect(await owner.client.fails('adminGrantSet', { userId: owner.user.id, permission: 'mfa_reset', granted: true })).toMatchObject({ code: 'FORBIDDEN', message: 'An owner holds every permission by being an owner' });
+    await grantReset(admin);
+    // A granted admin does not pass the grant on.
+    expect(await admin.client.fails('adminGrantSet', { userId: otherAdmin.user.id, permission: 'mfa_reset', granted: true })).toMatchObject({ code: 'FORBIDDEN', message: 'Only owners grant or take back an admin\'s permissions' });
+    expect(await member.client.fails('adminGrantSet', { userId: admin.user.id, permission: 'mfa_reset', granted: false })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await owner.client.fails('adminGrantSet', { userId: 'f'.repeat(32), permission: 'mfa_reset', granted: true })).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await server.db.query('SELECT user_id FROM admin_grants WHERE user_id IN ($1, $2, $3)', [otherAdmin.user.id, member.user.id, owner.user.id])).toEqual([]);
   });
 });

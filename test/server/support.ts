@@ -74,7 +74,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(db: Database, options: { keys?: ServerKeys; throttle?: ThrottleLimits } = {}): Promise<TestServer> {
+export async function startTestServer(db: Database, options: { keys?: ServerKeys; throttle?: ThrottleLimits; allowRemoteAdmin?: boolean } = {}): Promise<TestServer> {
   await opaque.ready;
   await migrate(db);
   const keys = options.keys ?? await createServerKeys();
@@ -82,7 +82,7 @@ export async function startTestServer(db: Database, options: { keys?: ServerKeys
   const logs: string[] = [];
   const throttle = options.throttle ?? DEFAULT_THROTTLE_LIMITS;
   const invite = await firstOwnerInvite({ db, keys, now: clock.now, throttle });
-  const app = await buildApp({ db, keys, now: clock.now, throttle, log: { write: (line) => logs.push(line) }, logLevel: 'trace', version: 'test' });
+  const app = await buildApp({ db, keys, now: clock.now, throttle, log: { write: (line) => logs.push(line) }, logLevel: 'trace', version: 'test', allowRemoteAdmin: options.allowRemoteAdmin });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (typeof address !== 'object' || address === null) throw new Error('the test server has no address');
