@@ -52,10 +52,24 @@ export function openPostgres(connectionString: string, options: { readonly maxCo
   return {
     kind: 'postgres',
     async query(sql, params = []) {
-      return (await pool.query(sql, [...params])).rows as Row[];
+      try {
+        return (await pool.query(sql, [...params])).rows as Row[];
+      } catch (error) {
+        throw unavailable(error);
+      }
     },
     async transaction(work) {
-      const client = await pool.connect();
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw unavailable(error);
+      }
+      // Checked out, a client has no error listener of the pool's: PostgreSQL going away between
+      // two statements of this transaction would otherwise be an uncaught 'error' that ends the process.
+      const lost = (): void => undefined;
+      client.on('error', lost);
+      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const tx: Transaction = {
@@ -71,9 +85,12 @@ export function openPostgres(connectionString: string, options: { readonly maxCo
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
+        // A connection that failed is not given back to the pool: it is closed.
+        if (databaseLost(error)) broken = error instanceof Error ? error : new Error('connection lost');
+        throw unavailable(error);
       } finally {
-        client.release();
+        client.removeListener('error', lost);
+        client.release(broken);
       }
     },
     async listen(channel, handler, restored) {
@@ -160,6 +177,30 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   };
 }
 
+/**
+ * PostgreSQL out of reach for a moment (restarting, a network cut, a connection it ended): the
+ * request may be tried again. Whether a transaction whose COMMIT met this was stored is not
+ * known here, so nothing is said about it: desktops retry, and a push that was stored comes
+ * back to them in a pull as their own (docs/SYNC.md).
+ */
+export class DatabaseUnavailable extends CrewvaultError {
+  constructor(readonly lost: unknown) {
+    // No retryAfterSeconds: the desktops' contract (shared/api/server-contract.ts) takes a code and a message only.
+    super('BUSY', 'The server cannot reach its database just now: try again soon.');
+  }
+}
+
+/** A refused, broken or ended connection, as pg reports it (network codes, SQLSTATE class 08, 57P01–57P03). */
+function databaseLost(error: unknown): boolean {
+  const code = sqlState(error);
+  if (code !== undefined) return /^E[A-Z]+$/.test(code) || code.startsWith('08') || /^57P0[123]$/.test(code);
+  return error instanceof Error && /^Connection terminated|^Client has encountered a connection error/.test(error.message);
+}
+
+function unavailable(error: unknown): unknown {
+  return error instanceof CrewvaultError || !databaseLost(error) ? error : new DatabaseUnavailable(error);
+}
+
 /** A column read as text; anything else means the schema and the code disagree. */
 export function text(row: Row, column: string): string {
   const value = row[column];
@@ -184,7 +225,8 @@ export function int(row: Row, column: string): number {
  * error code, or PostgreSQL's own message for a refused login or a missing database (which
  * names the user or database, never a password). Undefined for any other error.
  */
-export function unreachableDatabase(error: unknown): CrewvaultError | undefined {
+export function unreachableDatabase(failure: unknown): CrewvaultError | undefined {
+  const error = failure instanceof DatabaseUnavailable ? failure.lost : failure;
   const code = sqlState(error);
   if (code === undefined) return undefined;
   if (/^E[A-Z]+$/.test(code)) return new CrewvaultError('VAULT_MISSING', `cannot reach the server database (${code})`);
