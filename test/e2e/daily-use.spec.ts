@@ -8,7 +8,7 @@
  */
 import type { Locator, Page } from '@playwright/test';
 import { OWNER, PASSWORD, expect, test } from './fixtures';
-import { addEntry, detailsPane, entryRow, expectLiveCode, readClipboard, readShownCode, selectRow, signIn, totp } from './helpers';
+import { addEntry, base32Bytes, detailsPane, entryRow, expectLiveCode, hotp, readClipboard, readShownCode, selectRow, signIn, totp } from './helpers';
 import { addUser, chooseOwnPassword, lock, submitPassword } from './mfa-helpers';
 
 const KEY = 'JBSWY3DPEHPK3PXP';
@@ -85,6 +85,78 @@ test('the popup shows the live code large, with its seconds', async ({ vaultPage
   // Still one line, however large.
   const code = popup.getByLabel('One-time password');
   expect((await code.boundingBox())?.height ?? 0).toBeLessThan((await size(popup)) * 2);
+});
+
+test('the details pane and the popup count the seconds down as the list does, on the page\'s clock; the next code shows in the last 5', async ({ vaultPage: page }) => {
+  // The page's clock only: the vault still computes codes on the real one.
+  await page.clock.install();
+  await page.reload();
+  const row = await addEntry(page, { customer: 'Acme Corp', title: 'Firewall', secret: KEY });
+  await selectRow(row);
+  const details = detailsPane(page, 'Firewall');
+  await expect(details.getByRole('button', { name: 'Reveal OTP' })).toHaveCount(0);
+  // Too close to the end of the real period to move ahead within it: wait for the next one (≤ 5 s, rarely).
+  await expect.poll(async () => (await readShownCode(details)).secondsLeft, { timeout: 8_000 }).toBeGreaterThan(8);
+  // The popup asks for its code while the page's clock still runs with the vault's.
+  await row.getByRole('button', { name: 'Open code of Firewall' }).click();
+  const popup = page.getByRole('dialog', { name: 'Code for Firewall' });
+  await readShownCode(popup);
+  const shown = await readShownCode(details);
+
+  // Held 2 s on: about two seconds fewer than were shown (the bar was read up to a tick late),
+  // in words and on the bar; the popup, which asked for its code a moment later, says the same
+  // give or take the second it may have crossed meanwhile.
+  await page.clock.pauseAt(shown.at + 2_000);
+  const calm = await readSecondsLeft(details);
+  expect(calm.text).toBe(`${calm.barValue} s left`);
+  expect(Number(calm.barValue)).toBeGreaterThanOrEqual(shown.secondsLeft - 3);
+  expect(Number(calm.barValue)).toBeLessThanOrEqual(shown.secondsLeft - 1);
+  expect(calm.warning).toBe('false');
+  const inPopup = Number(/^(\d+) s left$/.exec((await popup.locator('.seconds-left').textContent()) ?? '')?.[1]);
+  expect(Math.abs(inPopup - Number(calm.barValue))).toBeLessThanOrEqual(1);
+  await expect(details.getByText(/^next \d{3} \d{3}$/)).toHaveCount(0);
+
+  // 3 s before the end: "only N s" in the warning colour, and the details give the next code.
+  await page.clock.pauseAt(shown.at + (shown.secondsLeft - 3) * 1000);
+  await expect(details.locator('.seconds-left')).toHaveText(/^only [2-4] s$/);
+  const ending = await readSecondsLeft(details);
+  expect(ending.text).toBe(`only ${ending.barValue} s`);
+  expect(ending.colour).toBe(ending.warn);
+  await expect(popup.locator('.seconds-left')).toHaveText(/^only [2-4] s$/);
+  await expect(popup.getByRole('progressbar')).toHaveAttribute('data-warning', 'true');
+  const next = totp(KEY, shown.at, 1);
+  await expect(details.getByText(/^next \d{3} \d{3}$/)).toHaveText(`next ${next.slice(0, 3)} ${next.slice(3)}`);
+  await popup.getByRole('button', { name: 'Close' }).click();
+  await expect(popup).toBeHidden();
+});
+
+test('an HOTP entry has no countdown anywhere: its code comes on "Next code", in the list, the details and the popup', async ({ vaultPage: page }) => {
+  const secret = 'HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ';
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'Add entry' });
+  await dialog.getByLabel('Customer').fill('Acme Corp');
+  await dialog.getByLabel('Title').fill('Bank token');
+  await dialog.getByRole('radio', { name: 'otpauth URI' }).check();
+  await dialog.getByRole('textbox', { name: 'otpauth URI' }).fill(`otpauth://hotp/Bank:token?secret=${secret}&counter=3&issuer=Bank`);
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+  const row = entryRow(page, 'Bank token');
+  await expect(row.getByRole('button', { name: 'Next code' })).toBeVisible();
+  await selectRow(row);
+  const details = detailsPane(page, 'Bank token');
+  await details.getByRole('button', { name: 'Next code' }).click();
+  // The details ask once: the counter's code (3), and nothing counting down beside it.
+  await expect(details.getByLabel('One-time password')).toHaveText(hotp(base32Bytes(secret), 3).replace(/^(\d{3})/, '$1 '));
+  for (const scope of [row, details]) {
+    await expect(scope.getByRole('progressbar')).toHaveCount(0);
+    await expect(scope.locator('.seconds-left')).toHaveCount(0);
+  }
+  await row.getByRole('button', { name: 'Open code of Bank token' }).click();
+  const popup = page.getByRole('dialog', { name: 'Code for Bank token' });
+  await popup.getByRole('button', { name: 'Next code' }).click();
+  await expect(popup.getByLabel('One-time password')).toHaveText(hotp(base32Bytes(secret), 4).replace(/^(\d{3})/, '$1 '));
+  await expect(popup.getByRole('progressbar')).toHaveCount(0);
+  await expect(popup.locator('.seconds-left')).toHaveCount(0);
 });
 
 test('the details pane shows the live code at once, where the role may see codes, and never the key unasked', async ({ vaultPage: page }) => {
