@@ -23,6 +23,7 @@ import { AuditScreen } from './screens/AuditScreen';
 import { GroupsScreen } from './screens/GroupsScreen';
 import { SecondStepScreen } from './screens/SecondStepScreen';
 import { SignInScreen } from './screens/SignInScreen';
+import { TeamServerScreen } from './screens/TeamServerScreen';
 import { UsersScreen } from './screens/UsersScreen';
 import { VaultScreen, type VaultView } from './screens/VaultScreen';
 
@@ -112,7 +113,7 @@ export function App({ connection }: { connection: Connection }) {
       );
     }
     const topBar = (children?: ReactNode) => (
-      <TopBar api={api} state={state} page={page} onNavigate={(next) => { setResume(null); setPage(next); }} onLock={() => void lock()} onChangePassword={() => setChangingPassword(true)} onSecurity={() => setSecurity(true)}>{children}</TopBar>
+      <TopBar api={api} state={state} page={page} onNavigate={(next) => { setResume(null); setPage(next); }} onLock={() => void lock()} onChangePassword={() => setChangingPassword(true)} onSecurity={() => setSecurity(true)} onTeamServer={() => { setResume(null); setPage('team'); }}>{children}</TopBar>
     );
     const securityDialog = security && (
       <Modal label="Two-step sign-in" onClose={() => setSecurity(false)}>
@@ -133,6 +134,7 @@ export function App({ connection }: { connection: Connection }) {
         {page === 'groups' && <GroupsScreen connection={connection} me={state.user.name} />}
         {page === 'users' && <UsersScreen connection={connection} me={state.user.name} />}
         {page === 'audit' && <AuditScreen connection={connection} />}
+        {page === 'team' && <TeamServerScreen connection={connection} state={state} onBack={() => setPage('vault')} />}
       </div>
     );
   }

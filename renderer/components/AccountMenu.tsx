@@ -17,9 +17,11 @@ interface Props {
   readonly role: string;
   readonly onSecurity: () => void;
   readonly onChangePassword: () => void;
+  /** The Team server screen (sign-in to a server, sync); absent where there is none. */
+  readonly onTeamServer?: () => void;
 }
 
-export function AccountMenu({ api, name, role, onSecurity, onChangePassword }: Props) {
+export function AccountMenu({ api, name, role, onSecurity, onChangePassword, onTeamServer }: Props) {
   const [open, setOpen] = useState(false);
   const [theme, setTheme] = useState<Theme>(cachedTheme);
   const [notKept, setNotKept] = useState(false);
@@ -59,6 +61,7 @@ export function AccountMenu({ api, name, role, onSecurity, onChangePassword }: P
         <div id={panelId} className="account-panel" role="group" aria-label={`Account of ${name}`}>
           <button type="button" onClick={act(onSecurity)}>Two-step sign-in</button>
           <button type="button" onClick={act(onChangePassword)}>Change password</button>
+          {onTeamServer && <button type="button" onClick={act(onTeamServer)}>Team server</button>}
           <fieldset className="row">
             <legend>Appearance</legend>
             {THEMES.map((t) => (

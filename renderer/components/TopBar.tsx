@@ -9,7 +9,7 @@ import type { SessionState } from '../../shared/api/contract';
 import { ariaKeys, SHORTCUTS } from '../shortcuts';
 import { AccountMenu } from './AccountMenu';
 
-export type Page = 'vault' | 'groups' | 'users' | 'audit';
+export type Page = 'vault' | 'groups' | 'users' | 'audit' | 'team';
 
 const PAGES: ReadonlyArray<{ page: Page; label: string; permission: SessionState['permissions'][number] }> = [
   { page: 'vault', label: 'Vault', permission: 'entries.view' },
@@ -26,10 +26,12 @@ interface Props {
   readonly onLock: () => void;
   readonly onChangePassword: () => void;
   readonly onSecurity: () => void;
+  /** Opens the Team server screen (from the account menu). */
+  readonly onTeamServer?: () => void;
   readonly children?: ReactNode;
 }
 
-export function TopBar({ api, state, page, onNavigate, onLock, onChangePassword, onSecurity, children }: Props) {
+export function TopBar({ api, state, page, onNavigate, onLock, onChangePassword, onSecurity, onTeamServer, children }: Props) {
   const pages = PAGES.filter((p) => state.permissions.includes(p.permission));
   return (
     <header className="topbar">
@@ -44,7 +46,7 @@ export function TopBar({ api, state, page, onNavigate, onLock, onChangePassword,
             ))}
           </nav>
         )}
-        {state.user && <AccountMenu api={api} name={state.user.name} role={state.user.role} onSecurity={onSecurity} onChangePassword={onChangePassword} />}
+        {state.user && <AccountMenu api={api} name={state.user.name} role={state.user.role} onSecurity={onSecurity} onChangePassword={onChangePassword} {...(onTeamServer ? { onTeamServer } : {})} />}
         <button type="button" onClick={onLock} title={SHORTCUTS.lock.label} aria-keyshortcuts={ariaKeys('lock')}>Lock</button>
       </div>
       {children !== undefined && <div className="topbar-main">{children}</div>}

@@ -1,0 +1,120 @@
+/**
+ * What the Team server e2e test stands on: a real team server (server/main.ts on PGlite, plain
+ * http on loopback, a clock the test moves so authenticator steps are its to choose), a private
+ * Secret Service for the sessions' tokens, one vault file and its copy (two desktops of one
+ * vault, as test/integration/team-sync.test.ts starts them), and `crewvault serve` for the
+ * desktop driven through Chromium, with that Secret Service and a keychain service of its own.
+ * Must never: touch the machine's own keychain or config (everything lives in a temp folder).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { withWrite, type ReadDb, type WriteDb } from '../../electron/vault/db';
+import { renewDeviceId } from '../../electron/vault/store-signing';
+import { createVault, Vault } from '../../electron/vault/vault';
+import { startServer, type RunningServer } from '../../server/main';
+import { testClock, type TestClock } from '../server/support';
+import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
+import { LAUNCH_URL } from '../support/launch-url';
+import { OWNER, PASSWORD } from './fixtures';
+
+/** Cheap key stretching for the test's vault files (test/support/vault.ts's, which needs vitest). */
+const FAST_KDF = { memory: 1024, iterations: 1, parallelism: 1 };
+/** The vault's calls are turning async (another change in flight): either shape is awaited. */
+const settle = <T>(value: T): Promise<Awaited<T>> => Promise.resolve(value);
+
+/**
+ * A copied file becomes a device of its own before anyone signs in there (else both would chain
+ * events as one). The vault's file handle is moving behind a store (another change in flight):
+ * either shape is taken, as test/integration/team-sync-faults.test.ts does.
+ */
+async function renewDevice(file: string, clock: { now: () => number }): Promise<void> {
+  const opened = (await settle(Vault.open(file, clock))) as unknown as {
+    readonly db?: ReadDb;
+    readonly store?: { write(work: (w: WriteDb) => unknown): Promise<unknown> };
+    close(): unknown;
+  };
+  if (opened.store) await opened.store.write((w) => renewDeviceId(w));
+  else if (opened.db) withWrite(opened.db, (w) => renewDeviceId(w));
+  else throw new Error('a vault with neither a store nor a database handle');
+  await settle(opened.close());
+}
+
+export interface TeamWorld {
+  readonly home: string;
+  readonly server: RunningServer;
+  readonly clock: TestClock;
+  readonly inviteFile: string;
+  /** Desktop A (Chromium) and desktop B (the CLI): vault file, config folder and keychain service each. */
+  readonly desktops: readonly [Desktop, Desktop];
+  stop(): Promise<void>;
+}
+
+export interface Desktop {
+  readonly file: string;
+  readonly env: { readonly CREWVAULT_CONFIG: string; readonly CREWVAULT_KEYCHAIN_SERVICE: string };
+}
+
+/** The server, the keyring, and a vault on two desktops (entries agreed on both, each its own device). */
+export async function startTeamWorld(): Promise<TeamWorld> {
+  const keyring: PrivateKeyring = startPrivateKeyring();
+  Object.assign(process.env, keyring.env); // keytar (this process and the serve child) finds the bus here
+  const home = mkdtempSync(path.join(tmpdir(), 'crewvault-e2e-team-'));
+  const clock = testClock(Date.now());
+  const dataDir = path.join(home, 'server');
+  const server = await startServer({ dataDir, listen: '127.0.0.1:0', now: clock.now, log: { write: () => undefined }, version: 'test' });
+  const vaultClock = { now: () => Date.now() };
+  const a = path.join(home, 'desktop-a.crewvault');
+  const session = await createVault(a, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock: vaultClock });
+  await settle(session.createEntries([{ customer: 'Acme', title: 'Firewall', username: 'root', password: 'fw-1' }]));
+  await settle(session.close());
+  const b = path.join(home, 'desktop-b.crewvault');
+  copyFileSync(a, b);
+  // The copy is another device before anyone signs in there (else both would chain events as one).
+  await renewDevice(b, vaultClock);
+  for (const file of [a, b]) {
+    const signedIn = await settle((await settle(Vault.open(file, vaultClock))).signIn(OWNER, PASSWORD));
+    await settle(signedIn.replica.agreeAll());
+    await settle(signedIn.close());
+  }
+  const desktop = (name: string, file: string): Desktop => ({ file, env: { CREWVAULT_CONFIG: path.join(home, `config-${name}`), CREWVAULT_KEYCHAIN_SERVICE: `crewvault-e2e-team-${name}` } });
+  return {
+    home, server, clock, inviteFile: path.join(dataDir, 'owner-invite.txt'),
+    desktops: [desktop('a', a), desktop('b', b)],
+    stop: async () => {
+      await server.close();
+      keyring.stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `crewvault serve` on desktop A's vault, its config in a folder of its own and its own keychain service; the launch URL it printed. */
+export async function startServe(world: TeamWorld): Promise<{ readonly url: string; stop(): Promise<void> }> {
+  const [a] = world.desktops;
+  const folder = path.join(world.home, 'serve');
+  const env = { ...process.env, CREWVAULT_CONFIG: path.join(folder, 'config.json'), CREWVAULT_KEYCHAIN_SERVICE: a.env.CREWVAULT_KEYCHAIN_SERVICE };
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [path.resolve('bin/crewvault.mjs'), 'serve', '--vault', a.file, '--no-open'], { env });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const match = LAUNCH_URL.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`crewvault serve exited with ${code}`)));
+  });
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/** Where serve keeps the app's config (and so servers.json, beside it). */
+export function serveConfigDir(world: TeamWorld): string {
+  return path.join(world.home, 'serve');
+}

@@ -1,0 +1,126 @@
+// The Team server screen end to end (#14, #15): a real team server on loopback, two desktops of
+// one vault — A through Chromium and `crewvault serve`, B through the CLI — each with its own
+// session in a private Secret Service. A signs in from the account menu with the server's
+// second step (a wrong code refused, then the authenticator's), moves the vault there, takes in
+// an entry B made through live sync alone, sends an edit B then reads, and signs out, which
+// takes the session out of A's keychain. Each state of the screen passes axe.
+import AxeBuilder from '@axe-core/playwright';
+import { readFileSync } from 'node:fs';
+import type { Page } from '@playwright/test';
+import { keychainDeviceStore } from '../../electron/devices';
+import { TeamClient } from '../../electron/team/client';
+import { SessionKeeper } from '../../electron/team/profiles';
+import { authenticatorCode } from '../server/support';
+import { runScripted } from '../support/scripted-cli';
+import { expect, OWNER, PASSWORD, test } from './fixtures';
+import { detailsPane, entryRow, selectRow, signIn } from './helpers';
+import { startServe, startTeamWorld, type TeamWorld } from './team-server-helpers';
+
+const SERVER_PASSWORD = 'alice on the team server 1';
+
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** Desktop B's CLI, on the test's clock, in its own config folder and keychain service. */
+async function onB(world: TeamWorld, args: readonly string[], answers: readonly string[]) {
+  const b = world.desktops[1];
+  const vault = ['sync', 'add', 'show'].includes(args[0] ?? '') ? ['--vault', b.file] : [];
+  const out = await runScripted([...args, ...vault], answers, { now: () => Date.now() }, b.env);
+  expect(out.code, `${args.join(' ')}: ${out.stderr}`).toBe('ok');
+  return out;
+}
+
+test('signs in with the second step, moves the vault, syncs both ways with another desktop, and signs out', async ({ page }) => {
+  test.setTimeout(120_000);
+  const world = await startTeamWorld();
+  const serve = await startServe(world);
+  try {
+    const url = world.server.url;
+    // Desktop B registers Alice with the owner's invite; she turns an authenticator on there.
+    await onB(world, ['login', url, '--user', OWNER, '--invite-file', world.inviteFile], [SERVER_PASSWORD]);
+    const client = new TeamClient(new URL(url), { kind: 'loopback' }, 'e2e-team-device-000001');
+    await client.login(OWNER, SERVER_PASSWORD);
+    const { secret } = await client.call('mfaEnrolStart', {});
+    const { recoveryCodes } = await client.call('mfaEnrolConfirm', { code: authenticatorCode(secret, world.clock.now()) });
+    // B signs in again with a recovery code: its session needs the second step now too.
+    await onB(world, ['login', url, '--recovery-code', '-'], [SERVER_PASSWORD, recoveryCodes[0] ?? '']);
+
+    // Desktop A: the vault, then the Team server screen from the account menu, by keyboard.
+    await page.goto(serve.url);
+    await signIn(page, OWNER, PASSWORD);
+    await page.getByRole('button', { name: /^Account: / }).click();
+    const teamButton = page.getByRole('group', { name: /^Account of / }).getByRole('button', { name: 'Team server' });
+    await teamButton.focus();
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('heading', { name: 'Sign in to a team server' })).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Plain http to another computer is refused as the CLI refuses it.
+    await page.getByLabel('Server address').fill('http://10.255.255.1:8443');
+    await page.getByLabel('Your name on the server').fill(OWNER);
+    await page.getByLabel('Server password').fill(SERVER_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect(page.getByRole('alert')).toContainText('plain http:// is for a server on this computer only');
+
+    world.clock.advance(60_000); // a step the authenticator has not used yet
+    await page.getByLabel('Server address').fill(url);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect(page.getByRole('heading', { name: 'Two-step sign-in to the team server' })).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
+    const right = authenticatorCode(secret, world.clock.now());
+    await page.getByLabel('Authentication code').fill(right === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect(page.getByRole('alert')).toBeVisible();
+    await page.getByLabel('Authentication code').fill(right);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect(page.getByRole('status').filter({ hasText: `Signed in to ${url}; live sync is on.` })).toBeVisible();
+    await expect(page.getByRole('checkbox', { name: /Live sync/ })).toBeChecked();
+    // The password typed went nowhere the page keeps: not in its storage, not in the DOM.
+    expect(await page.content()).not.toContain(SERVER_PASSWORD);
+    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))).not.toContain(SERVER_PASSWORD);
+    expect(readFileSync(`${world.home}/serve/servers.json`, 'utf8')).not.toContain(SERVER_PASSWORD);
+
+    // The owner moves the vault onto the server, after saying so.
+    await page.getByRole('button', { name: 'Move this vault to the team server…' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Move this vault to the team server?' });
+    await confirm.getByRole('button', { name: 'Move the vault' }).click();
+    await expect(page.getByLabel('Last sync')).toContainText(/Moved at .*: \d+ records sent to move the vault; no conflict copies; nothing set aside\./);
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // B takes it in, makes an entry and sends it: A's live sync takes it in without a click.
+    await onB(world, ['sync'], [PASSWORD]);
+    await onB(world, ['add', '--customer', 'Globex', '--title', 'Domain admin', '--username', 'hank'], [PASSWORD]);
+    await onB(world, ['sync'], [PASSWORD]);
+    await expect(page.getByLabel('Last sync')).toContainText(/Synced at .*: [1-9]\d* changes? taken in/);
+    await page.getByRole('button', { name: 'Back to the vault' }).click();
+    const row = entryRow(page, 'Domain admin', 'Globex');
+    await expect(row).toBeVisible();
+
+    // An edit made here reaches B with "Sync now".
+    await selectRow(row);
+    await detailsPane(page, 'Domain admin').getByRole('button', { name: 'Edit' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit entry' });
+    await dialog.getByLabel('Username').fill('hank-from-a');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await expect(dialog).toBeHidden();
+    await page.getByRole('button', { name: /^Account: / }).click();
+    await page.getByRole('group', { name: /^Account of / }).getByRole('button', { name: 'Team server' }).click();
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await expect(page.getByLabel('Last sync')).toContainText(/Synced at .*: \d+ changes? taken in, [1-9]\d* records? sent/);
+    await onB(world, ['sync'], [PASSWORD]);
+    const shown = await onB(world, ['show', 'Globex/Domain admin', '--json'], [PASSWORD]);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ username: 'hank-from-a' });
+
+    // Signing out takes the session out of A's keychain (B's stays).
+    await page.getByRole('button', { name: 'Sign out of the server' }).click();
+    await expect(page.getByRole('heading', { name: 'Sign in to a team server' })).toBeVisible();
+    const [a, b] = world.desktops;
+    expect(await new SessionKeeper(keychainDeviceStore(a.env.CREWVAULT_KEYCHAIN_SERVICE)).get(url, OWNER)).toBeUndefined();
+    expect(await new SessionKeeper(keychainDeviceStore(b.env.CREWVAULT_KEYCHAIN_SERVICE)).get(url, OWNER)).toBeDefined();
+  } finally {
+    await serve.stop();
+    await world.stop();
+  }
+});
