@@ -19,6 +19,7 @@ import { otpCommand } from './otp';
 import { rmCommand } from './rm';
 import { SERVE_SUMMARY, SERVE_USAGE } from './serve-usage';
 import { serverCommand } from './server';
+import { teamCommand } from './team-admin';
 import { IMPORT_SUMMARY, IMPORT_USAGE } from './import-usage';
 import { userCommand } from './user';
 import { groupCommand } from './group';
@@ -59,6 +60,7 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   whoami: whoamiCommand,
   logout: logoutCommand,
   sync: syncCommand,
+  team: teamCommand,
   // Loaded when they run, with the agent's protocol (agent-commands.ts is all a start needs).
   unlock: { summary: UNLOCK_SUMMARY, usage: UNLOCK_USAGE, run: async (args, io) => (await import('./unlock')).unlockCommand.run(args, io) },
   lock: { summary: LOCK_SUMMARY, usage: LOCK_USAGE, run: async (args, io) => (await import('./unlock')).lockCommand.run(args, io) },

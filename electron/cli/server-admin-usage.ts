@@ -1,21 +1,23 @@
 /**
  * The usage text of `crewvault server admin …`, apart from its code so `crewvault server
- * --help` and completion read it without loading the team client.
+ * --help` and completion (which reads subcommands and options from it) do not load the team
+ * client.
  */
-export const SERVER_ADMIN_USAGE = 'crewvault server admin status|smtp|sms [--server URL] [--json]\n'
-  + '  crewvault server admin status                 database kind, listen address, TLS, local-only (no secrets)\n'
-  + '  crewvault server admin smtp show\n'
-  + '  crewvault server admin smtp set --host HOST --port PORT --security tls|starttls|none --from ADDRESS\n'
-  + '                               [--smtp-user NAME [--password -] | --no-smtp-user]\n'
+export const SERVER_ADMIN_USAGE = 'Managing the server, on its own machine (as an owner):\n'
+  + '  crewvault server admin status [--json]   database kind, listen address, TLS, local-only (no secrets)\n'
+  + '  crewvault server admin smtp show [--json]\n'
+  + '  crewvault server admin smtp set --host HOST --port PORT --security MODE --from ADDRESS [--smtp-user NAME [--password -]] [--no-smtp-user]\n'
   + '  crewvault server admin smtp test --to ADDRESS\n'
-  + '  crewvault server admin sms show\n'
-  + '  crewvault server admin sms set --service clicksend|textmagic --sms-user NAME --sender NUMBER\n'
-  + '                               [--api-key -] [--code-minutes N] [--trusted-hours N] [--base-url URL]\n'
-  + '  crewvault server admin sms test --phone NUMBER  ("Test service": one test text message)\n'
-  + '  These run on the server\'s own machine, as an owner: sign in first with\n'
-  + '  "crewvault login http://127.0.0.1:PORT" (the server\'s loopback address); the command uses\n'
-  + '  that kept session (--server names it when you keep several). The server still checks the\n'
-  + '  role, and that the request comes from 127.0.0.1 or ::1 (unless it runs --allow-remote-admin).\n'
-  + '  Secrets are never arguments: "--password -" and "--api-key -" read them from the terminal or\n'
-  + '  the next line of stdin; left out, the stored one is kept. --code-minutes: at least 5 (default 5);\n'
-  + '  --trusted-hours: how long "trust this device" lasts (default 48).';
+  + '  crewvault server admin sms show [--json]\n'
+  + '  crewvault server admin sms set --service NAME --sms-user NAME --sender NUMBER [--api-key -] [--code-minutes N] [--trusted-hours N] [--base-url URL]\n'
+  + '  crewvault server admin sms test --phone NUMBER   ("Test service": one test text message)\n'
+  + '  --security      tls, starttls, or none (none only to an SMTP server on this machine)\n'
+  + '  --service       the SMS provider: clicksend or textmagic\n'
+  + '  --code-minutes  how long a texted code lives: at least 5 (default 5)\n'
+  + '  --trusted-hours how long "trust this device" lasts (default 48)\n'
+  + '  --password -, --api-key -  read the secret from the terminal or the next line of stdin\n'
+  + '                  (never an argument); left out, the stored one is kept\n'
+  + '  --server URL    which kept session to use, when you keep several\n'
+  + '  How it signs in: first "crewvault login http://127.0.0.1:PORT" (the server\'s loopback\n'
+  + '  address) as an owner; these commands use that kept session. The server still checks the\n'
+  + '  role and that the request comes from 127.0.0.1 or ::1 (unless it runs --allow-remote-admin).';

@@ -13,15 +13,9 @@ import { SMS_SERVICES, SMTP_SECURITY, type ServerRouteOutput } from '../../share
 import { printable } from '../team/printable';
 import { unexpectedArgument, UsageError, type CliIo } from './io';
 import { keptSession, load } from './login';
+import { commonOptions, wholeNumber } from './team-admin';
 
 type Client = Awaited<ReturnType<typeof keptSession>>['client'];
-
-/** A whole number option within bounds, or a usage error naming it. */
-export function wholeNumber(value: string | undefined, name: string, fallback?: number): number | undefined {
-  if (value === undefined) return fallback;
-  if (!/^[0-9]{1,9}$/.test(value)) throw new UsageError(`--${name} takes a whole number`);
-  return Number(value);
-}
 
 function oneOf<T extends string>(value: string | undefined, name: string, allowed: readonly T[]): T {
   const found = allowed.find((known) => known === value);
@@ -120,24 +114,6 @@ async function sms(client: Client, action: string | undefined, args: string[], j
     throw new UsageError('sms takes show, set or test');
   }
   io.out(json ? `${JSON.stringify({ sms: shown })}\n` : smsLines(shown));
-}
-
-/** Pulls `--server URL` and `--json` out of the arguments, wherever they stand; the rest is the subcommand's. */
-export function commonOptions(args: readonly string[]): { server: string | undefined; json: boolean; rest: string[] } {
-  const rest: string[] = [];
-  let server: string | undefined;
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg === '--json') json = true;
-    else if (arg === '--server') {
-      server = args[i + 1];
-      if (server === undefined || server.startsWith('--')) throw new UsageError('--server needs a value');
-      i++;
-    } else if (arg.startsWith('--server=')) server = arg.slice('--server='.length);
-    else rest.push(arg);
-  }
-  return { server, json, rest };
 }
 
 export async function runServerAdmin(args: string[], io: CliIo): Promise<number> {

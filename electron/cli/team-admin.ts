@@ -1,0 +1,103 @@
+/**
+ * `crewvault team token|mfa|devices|forget …`: a team server's admin acts from the CLI,
+ * with the session `crewvault login` kept (the server decides who may do what: roles, the
+ * separate mfa_reset permission, fresh proof). The subcommands live in team-tokens.ts and
+ * team-mfa.ts; this file dispatches, reads the options every one takes (--server, --json) and
+ * turns a user name into the id the server acts on.
+ *
+ * The team-server client is loaded only when these commands run. Must never: print a
+ * token other than the one just made (once), or take a secret or a code as a plain argument
+ * where "-" can read it.
+ */
+import { CrewvaultError } from '../../shared/errors';
+import { UsageError, type CliCommand, type CliIo } from './io';
+import { keptSession, load } from './login';
+
+export const TEAM_SUMMARY = 'a team server\'s admin acts: automation tokens, MFA (list, reset, policy, grants), devices';
+export const TEAM_USAGE = 'crewvault team token|mfa|devices|forget … [--server URL] [--json]\n'
+  + '  crewvault team token create --name NAME --scope SCOPES --days N [--for-vault ID]…\n'
+  + '  crewvault team token list\n'
+  + '  crewvault team token revoke TOKEN-ID\n'
+  + '  crewvault team mfa list                    who has which second steps, and who may reset them\n'
+  + '  crewvault team mfa reset USER [--code -]\n'
+  + '  crewvault team mfa grant USER [--code -]   let an admin reset others\' MFA (owners only)\n'
+  + '  crewvault team mfa ungrant USER [--code -] take that back\n'
+  + '  crewvault team mfa policy [LEVEL] [--scope SCOPE] [--idle MINUTES]\n'
+  + '  crewvault team devices [USER]              your devices, or USER\'s (owners and admins)\n'
+  + '  crewvault team forget DEVICE-ID [--user USER]\n'
+  + '  --scope (token)  sync.pull, sync.push, or both comma-separated\n'
+  + '  --for-vault      limit the token to a vault (its id; repeat for several); default: all its maker reaches\n'
+  + '  --days           the token\'s life, 1 to 365: every token has an expiry\n'
+  + '  --scope (policy) global (default), owner, admin, member or external; LEVEL: off, optional, required,\n'
+  + '                   or none (a role\'s or external users\' own level taken away)\n'
+  + '  --code -         a code from your authenticator, read like a password, for acts that need a\n'
+  + '                   second step from the last 5 minutes (or sign in again)\n'
+  + '  These act with your session from "crewvault login" (--server picks one of several). A new\n'
+  + '  token is printed once on stdout: it skips the second step, so keep it like a password.\n'
+  + '  USER is a name on the server, or its user id.';
+
+/** A whole number option within bounds, or a usage error naming it. */
+export function wholeNumber(value: string | undefined, name: string, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  if (!/^[0-9]{1,9}$/.test(value)) throw new UsageError(`--${name} takes a whole number`);
+  return Number(value);
+}
+
+/** Pulls `--server URL` and `--json` out of the arguments, wherever they stand; the rest is the subcommand's. */
+export function commonOptions(args: readonly string[]): { server: string | undefined; json: boolean; rest: string[] } {
+  const rest: string[] = [];
+  let server: string | undefined;
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--json') json = true;
+    else if (arg === '--server') {
+      server = args[i + 1];
+      if (server === undefined || server.startsWith('--')) throw new UsageError('--server needs a value');
+      i++;
+    } else if (arg.startsWith('--server=')) server = arg.slice('--server='.length);
+    else rest.push(arg);
+  }
+  return { server, json, rest };
+}
+
+export type Session = Awaited<ReturnType<typeof keptSession>>;
+
+export interface TeamArgs {
+  readonly session: Session;
+  readonly json: boolean;
+  readonly io: CliIo;
+}
+
+/** The user id of `name`: a 32-hex id as it is, else a name looked up in the MFA list (owners and admins; admins see no owner). */
+export async function userIdOf(session: Session, name: string): Promise<{ id: string; username: string }> {
+  // An id goes to the server as it is: the server says whether it may be acted on.
+  if (/^[0-9a-f]{32}$/.test(name)) return { id: name, username: name };
+  const { users } = await session.client.call('adminMfaList', undefined);
+  const key = name.trim().normalize('NFC').toLowerCase();
+  const found = users.find((user) => user.username.normalize('NFC').toLowerCase() === key);
+  // Admins do not see owners: to them an owner's name is as unknown as a name nobody has.
+  if (found === undefined) throw new CrewvaultError('NOT_FOUND', 'no such user on the server (or not one you administer): see crewvault team mfa list');
+  return { id: found.userId, username: found.username };
+}
+
+/** `--code CODE|-`: a second step done now, so an act that needs fresh proof has it. */
+export async function freshCode(session: Session, code: string | undefined, io: CliIo): Promise<void> {
+  if (code === undefined) return;
+  const typed = code === '-' ? await io.readSecret('Authentication code: ') : code;
+  await session.client.call('mfaVerify', { code: typed });
+}
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const { server, json, rest } = commonOptions(args);
+  const [what, ...more] = rest;
+  if (what !== 'token' && what !== 'mfa' && what !== 'devices' && what !== 'forget') throw new UsageError('team takes token, mfa, devices or forget');
+  const m = await load();
+  const session = await keptSession(m, io, server);
+  const context: TeamArgs = { session, json, io };
+  if (what === 'token') await (await import('./team-tokens')).runTokens(more, context);
+  else await (await import('./team-mfa')).runTeamMfa(what, more, context);
+  return 0;
+}
+
+export const teamCommand: CliCommand = { summary: TEAM_SUMMARY, usage: TEAM_USAGE, run };
