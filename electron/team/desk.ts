@@ -39,6 +39,8 @@ const REAL_TIMERS: LiveTimers = {
 /** How often live sync sends this computer's own changes, and waits before opening a broken stream again (as `crewvault sync --watch`). */
 const LOCAL_ROUND_MS = 30_000;
 const RECONNECT_MS = 5_000;
+/** A move pushes in parts of this many records (the server would take 20,000): the screen shows each part arrive. */
+const MOVE_PART_RECORDS = 1_000;
 
 export interface TeamDeskOptions {
   /** Where sessions are kept; by default the CLI's (the app's config folder, the `crewvault-server` keychain service). */
@@ -235,7 +237,7 @@ export class TeamDesk {
       this.progress = { moving: move, sent: 0, total: 0, taken: 0 };
       try {
         const { client } = await m.signIn.keptSession(place, undefined, this.options.now, 'sign in again to');
-        const out = await m.sync.syncOnce(client, session.replica, { move, onProgress: (p) => { this.progress = { moving: move, ...p }; } });
+        const out = await m.sync.syncOnce(client, session.replica, { move, ...(move ? { partRecords: MOVE_PART_RECORDS } : {}), onProgress: (p) => { this.progress = { moving: move, ...p }; } });
         this.lastSync = { ok: true, at: this.options.now(), moved: move, taken: out.applied, sent: out.pushed, conflictCopies: out.conflictCopies, setAside: out.held };
       } catch (error) {
         const known = isCrewvaultError(error) ? error : new CrewvaultError('INTERNAL', 'The sync round failed unexpectedly.');

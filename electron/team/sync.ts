@@ -17,13 +17,13 @@ const PUSH_ROUNDS = 3;
 const PART_BYTES = 12 * 1024 * 1024;
 
 /** Records in order, cut into parts no larger than one push takes. */
-function partsOf(records: readonly ReplicaRecord[]): ReplicaRecord[][] {
+function partsOf(records: readonly ReplicaRecord[], maxRecords: number): ReplicaRecord[][] {
   const parts: ReplicaRecord[][] = [];
   let part: ReplicaRecord[] = [];
   let bytes = 0;
   for (const record of records) {
     const size = JSON.stringify(record).length + 1;
-    if (part.length > 0 && (bytes + size > PART_BYTES || part.length >= MAX_BATCH_RECORDS)) {
+    if (part.length > 0 && (bytes + size > PART_BYTES || part.length >= maxRecords)) {
       parts.push(part);
       part = [];
       bytes = 0;
@@ -58,6 +58,8 @@ export interface SyncOptions {
   readonly move?: boolean;
   /** Told after each pull page and each pushed part (the desktop shows a large vault's first sync and move). */
   readonly onProgress?: (progress: SyncProgress) => void;
+  /** At most this many records a push (fewer than the server takes, so a large move shows its progress part by part). */
+  readonly partRecords?: number;
 }
 
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
@@ -97,7 +99,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
    * stay stored and marked; the rest goes again after a pull).
    */
   const pushInParts = async (out: Outgoing): Promise<boolean> => {
-    const parts = partsOf(out.batch.records);
+    const parts = partsOf(out.batch.records, Math.max(1, Math.min(MAX_BATCH_RECORDS, options.partRecords ?? MAX_BATCH_RECORDS)));
     total = tally.pushed + out.batch.records.length;
     told();
     for (const [index, records] of parts.entries()) {

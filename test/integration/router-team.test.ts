@@ -14,6 +14,7 @@ import { TeamClient } from '../../electron/team/client';
 import type { LiveTimers } from '../../electron/team/desk';
 import { serverPlace, type ServerPlace } from '../../electron/team/sign-in';
 import { Router } from '../../electron/router';
+import { createVault } from '../../electron/vault/vault';
 import { startServer, type RunningServer } from '../../server/main';
 import { authenticatorCode, testClock, type TestClock } from '../server/support';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
@@ -218,4 +219,51 @@ describe('signing in, syncing and signing out', () => {
     expect(await place.keeper.get(url, 'alice')).toBeUndefined();
     expect(errorCode(await router.call('team.sync', {}))).toBe('NOT_FOUND');
   });
+});
+
+describe('a large vault moved by its owner', () => {
+  let team: Team;
+  beforeAll(async () => {
+    team = await startTeam();
+  }, 60_000);
+  afterAll(() => team.server.close());
+
+  it('shows the records sent of the total while it goes, part by part', async () => {
+    const dir = folder('large');
+    const file = path.join(dir, 'vault.crewvault');
+    execFileSync('mkdir', ['-p', dir]);
+    const clock = manualClock();
+    // The vault's calls are turning async (another change in flight): either shape is awaited.
+    const settle = <T>(value: T): Promise<Awaited<T>> => Promise.resolve(value);
+    const made = await createVault(file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
+    const ENTRIES = 2_500;
+    await settle(made.createEntries(Array.from({ length: ENTRIES }, (_, i) => ({ customer: `Customer ${i % 40}`, title: `Entry ${i}`, password: `pw-${i}` }))));
+    await settle(made.close());
+    const place = serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-router-team-large' }, path.join(dir, 'config'));
+    const router = new Router({ vaultPath: file, clock, clipboard: { kind: 'page' }, kdf: FAST_KDF, team: { place } });
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    ok(await router.call('team.connect', { url: team.server.url, username: 'alice', password: SERVER_PASSWORD, invite: team.invite }));
+
+    const started = performance.now();
+    let done = false;
+    const moving = router.call('team.move', { confirm: true }).finally(() => { done = true; });
+    // What the screen polls for while the move runs.
+    const seen: Array<NonNullable<TeamStatus['progress']>> = [];
+    while (!done) {
+      const progress = (ok(await router.call('team.status', {})) as TeamStatus).progress;
+      if (progress) seen.push(progress);
+    }
+    const moved = ok(await moving) as TeamStatus;
+    const ms = performance.now() - started;
+    if (!moved.lastSync?.ok) throw new Error('the move failed');
+    const { sent } = moved.lastSync;
+    expect(sent).toBeGreaterThan(ENTRIES);
+    // Part by part: some polls saw it part way, the count never went back, and the total was the whole vault.
+    expect(seen.some((p) => p.moving && p.sent > 0 && p.sent < p.total)).toBe(true);
+    expect(seen.every((p, i) => i === 0 || p.sent >= (seen[i - 1]?.sent ?? 0))).toBe(true);
+    expect(seen.filter((p) => p.total > 0).every((p) => p.total === sent)).toBe(true);
+    expect(moved.progress).toBeNull();
+    // A figure for the report (counts and time only).
+    console.log(`router-team: moved ${ENTRIES} entries (${sent} records) in ${Math.round(ms)} ms; ${new Set(seen.map((p) => p.sent)).size} distinct progress points seen`);
+  }, 120_000);
 });
