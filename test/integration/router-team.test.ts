@@ -267,3 +267,44 @@ describe('a large vault moved by its owner', () => {
     console.log(`router-team: moved ${ENTRIES} entries (${sent} records) in ${Math.round(ms)} ms; ${new Set(seen.map((p) => p.sent)).size} distinct progress points seen`);
   }, 120_000);
 });
+
+describe('a server that requires an authenticator', () => {
+  let team: Team;
+  beforeAll(async () => {
+    team = await startTeam();
+  }, 60_000);
+  afterAll(() => team.server.close());
+
+  it('sets one up in the sign-in (key, a wrong code refused, recovery codes), and takes a recovery code next time', async () => {
+    const { router, status } = await desktop();
+    const url = team.server.url;
+    ok(await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD, invite: team.invite }));
+    // The owner makes an authenticator required for everyone, from another device of hers.
+    const client = new TeamClient(new URL(url), { kind: 'loopback' }, 'router-team-device-02');
+    await client.login('alice', SERVER_PASSWORD);
+    await client.call('mfaPolicySet', { level: 'required' });
+
+    const asked = ok(await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD })) as TeamStatus;
+    expect(asked.signIn).toMatchObject({ step: 'enrol' });
+    expect(errorCode(await router.call('team.secondStep', { kind: 'code', code: '123456' }))).toBe('MFA_REQUIRED'); // a code before there is an authenticator
+    const setup = ok(await router.call('team.enrolStart', {})) as { uri: string; secret: string };
+    expect(setup.uri).toMatch(/^otpauth:\/\/totp\//);
+    expect(setup.secret).toMatch(/^([A-Z2-7]{4} )*[A-Z2-7]{1,4}$/);
+    const right = authenticatorCode(setup.secret, team.clock.now());
+    expect(errorCode(await router.call('team.enrolConfirm', { code: right === '000000' ? '111111' : '000000' }))).toBe('WRONG_CODE');
+    const done = ok(await router.call('team.enrolConfirm', { code: right })) as { recoveryCodes: string[]; status: TeamStatus };
+    expect(done.recoveryCodes).toHaveLength(10);
+    expect(done.status).toMatchObject({ connected: { user: 'alice' }, signIn: null });
+
+    team.clock.advance(60_000);
+    expect((ok(await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD })) as TeamStatus).signIn).toMatchObject({ step: 'code' });
+    const back = ok(await router.call('team.secondStep', { kind: 'recovery', code: done.recoveryCodes[0] ?? '' })) as TeamStatus;
+    expect(back).toMatchObject({ connected: { user: 'alice' }, signIn: null });
+    // Cancelled half way, a sign-in leaves nothing waiting.
+    team.clock.advance(60_000);
+    ok(await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD }));
+    expect((ok(await router.call('team.cancel', {})) as TeamStatus).signIn).toBeNull();
+    expect(errorCode(await router.call('team.secondStep', { kind: 'code', code: authenticatorCode(setup.secret, team.clock.now()) }))).toBe('INVALID_INPUT');
+    expect((await status()).connected).toMatchObject({ user: 'alice' });
+  });
+});
