@@ -14,7 +14,7 @@
  * sleep. Must never: leave a process running (afterAll kills them all), or put a secret in a
  * process's arguments (passwords travel on stdin and PGPASSWORD).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -143,6 +143,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  for (const child of watchers) child.kill('SIGKILL');
   await processes.killAll();
   await relay?.close();
   await cluster?.stop();
@@ -233,6 +234,50 @@ async function teamClient(desktop: Desktop, index: 0 | 1): Promise<TeamClient> {
   const client = new TeamClient(new URL(url), profile.trust, profile.deviceId);
   client.tokens = tokens;
   return client;
+}
+
+interface Watcher {
+  /** Each round's report, as the watching process printed it. */
+  readonly rounds: readonly SyncReport[];
+  /** When it started (performance.now()): its own 30 s rounds come no sooner than 30 s after. */
+  readonly startedAt: number;
+  stderr(): string;
+  /** SIGTERM, and its exit status. */
+  stop(): Promise<number | null>;
+}
+const watchers = new Set<ChildProcess>();
+
+/** `crewvault sync --watch` on a desktop through server process `index`: a real process, on the real clock. */
+function startWatcher(desktop: Desktop, index: 0 | 1): Watcher {
+  const bin = path.resolve(import.meta.dirname, '../../bin/crewvault.mjs');
+  const child = spawn(process.execPath, [bin, 'sync', urlOf(desktop, index), '--watch', '--json', '--vault', desktop.file], { env: { ...process.env, ...desktop.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  watchers.add(child);
+  child.stdin.end(`${PASSWORD}\n`);
+  const rounds: SyncReport[] = [];
+  let pending = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      rounds.push(JSON.parse(pending.slice(0, newline)) as SyncReport);
+      pending = pending.slice(newline + 1);
+    }
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
+    watchers.delete(child);
+    resolve(code);
+  }));
+  return {
+    rounds,
+    startedAt: performance.now(),
+    stderr: () => stderr,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }
 
 async function onDatabase<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -364,23 +409,9 @@ describe('team sync with two server processes on one PostgreSQL, under faults', 
   it('recovers from PostgreSQL restarted during sync: both processes serve again, a watching desktop hears changes through the stream, and everyone converges', async () => {
     if (!cluster.restart) return; // an outside PostgreSQL (CREWVAULT_TEST_DATABASE_URL) is not ours to restart
     await running(0);
-    const bin = path.resolve(import.meta.dirname, '../../bin/crewvault.mjs');
     // B watches through process 1 (a real process on the real clock); A pushes through process 2.
-    const watcher = spawn(process.execPath, [bin, 'sync', `http://127.0.0.1:${ports[0]}`, '--watch', '--json', '--vault', b.file], { env: { ...process.env, ...b.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    watcher.stdin.end(`${PASSWORD}\n`);
-    const rounds: SyncReport[] = [];
-    let pending = '';
-    watcher.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) >= 0) {
-        rounds.push(JSON.parse(pending.slice(0, newline)) as SyncReport);
-        pending = pending.slice(newline + 1);
-      }
-    });
-    let stderr = '';
-    watcher.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-    const exited = new Promise<number | null>((resolve) => watcher.once('exit', (code) => resolve(code)));
+    const watcher = startWatcher(b, 0);
+    const { rounds } = watcher;
     // A stream held on process 1 by this test too, to count what it hears.
     const heard: number[] = [];
     let stream: EventStream | undefined;
@@ -443,9 +474,8 @@ describe('team sync with two server processes on one PostgreSQL, under faults', 
       }
     } finally {
       stream?.close();
-      watcher.kill('SIGTERM');
     }
-    expect(await exited, stderr).toBe(0);
+    expect(await watcher.stop(), watcher.stderr()).toBe(0);
     await syncOk(b, 0);
     await syncOk(a, 1);
     const onA = await seen(a);
@@ -508,6 +538,25 @@ describe('team sync with two server processes on one PostgreSQL, under faults', 
     expect(nextB).toEqual([expected]);
     for (const used of [...usedOnA, ...usedOnB]) expect(nextA).not.toContain(used);
   }, 120_000);
+
+  it('brings a watching desktop back when its server process is killed (-9): its stream reopens and it takes in what was pushed through the other meanwhile', async () => {
+    await running(0);
+    const watcher = startWatcher(b, 0);
+    try {
+      await until('the watcher\'s first round', () => watcher.rounds.length >= 1);
+      await server(0).kill('SIGKILL');
+      await setPassword(a, pathOf(10), 'while-process-1-was-gone');
+      await syncOk(a, 1);
+      await startProcess(0);
+      // Its stream broke with the process; it opens it again (every 5 s) and the number it hears is past what it holds.
+      // Before the watcher's own 30 s round could have come: the stream is what brought it.
+      const left = 29_000 - (performance.now() - watcher.startedAt);
+      await until('the watcher to take in the change after its process came back', () => watcher.rounds.slice(1).some((r) => r.applied > 0), left);
+    } finally {
+      expect(await watcher.stop(), watcher.stderr()).toBe(0);
+    }
+    expect((await seen(b)).find((e) => e.path === pathOf(10))?.password).toBe('while-process-1-was-gone');
+  }, 60_000);
 
   it('fans a burst of pushes through both processes out to every stream held on either, each push heard once and in order', async () => {
     await running(0);
