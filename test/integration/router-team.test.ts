@@ -308,3 +308,44 @@ describe('a server that requires an authenticator', () => {
     expect((await status()).connected).toMatchObject({ user: 'alice' });
   });
 });
+
+describe('a computer new to a server that can e-mail', () => {
+  it('is asked for the code e-mailed to the person (a wrong one refused), then knows itself next time', async () => {
+    const { startMailbox } = await import('../server/mailbox');
+    const mailbox = await startMailbox();
+    const team = await startTeam();
+    try {
+      const url = team.server.url;
+      // From her first computer, Alice sets the server's SMTP and her own address (which authorises that computer).
+      const first = await desktop();
+      ok(await first.router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD, invite: team.invite }));
+      const profile = first.place.profiles.get(url);
+      const tokens = await first.place.keeper.get(url, 'alice');
+      if (!profile || !tokens) throw new Error('not signed in');
+      const client = new TeamClient(new URL(url), profile.trust, profile.deviceId);
+      client.tokens = tokens;
+      await client.call('smtpSet', { host: '127.0.0.1', port: mailbox.port, security: 'none', username: mailbox.username, password: mailbox.password, from: 'crewvault@example.test' });
+      await client.call('contactSet', { email: 'alice@example.test', phone: null });
+
+      // A second computer: its own config and keychain.
+      const laptop = await desktop();
+      const asked = ok(await laptop.router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD })) as TeamStatus;
+      expect(asked.signIn).toMatchObject({ step: 'device' });
+      expect(asked.signIn?.destination).toMatch(/^al.*@example\.test$/);
+      expect(asked.signIn?.destination).not.toBe('alice@example.test'); // masked by the server
+      const code = mailbox.codeFor('alice@example.test');
+      expect(errorCode(await laptop.router.call('team.secondStep', { kind: 'code', code }))).toBe('MFA_REQUIRED'); // the e-mailed kind is asked for
+      expect(errorCode(await laptop.router.call('team.secondStep', { kind: 'email', code: code === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA' }))).toBe('WRONG_CODE');
+      const done = ok(await laptop.router.call('team.secondStep', { kind: 'email', code })) as TeamStatus;
+      expect(done).toMatchObject({ connected: { user: 'alice' }, signIn: null });
+      expect(JSON.stringify(done)).not.toContain(code);
+      const sent = mailbox.messages.length;
+      // Next time the laptop proves itself with the device token it was given: no code, no mail.
+      expect(ok(await laptop.router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD }))).toMatchObject({ connected: { user: 'alice' }, signIn: null });
+      expect(mailbox.messages.length).toBe(sent);
+    } finally {
+      await team.server.close();
+      await mailbox.close();
+    }
+  });
+});
