@@ -21,6 +21,8 @@ const TRIGGERS: ReadonlyArray<readonly [string, string]> = [
   ['422a4e60373092e53963b052959421d359d1cf52faa3c828a08dd9f684427349', 'access_groups_uid_fixed'],
   ['0c9f39dc87c8496c075c5a29cf8d0e2bb747979be4f65e7d5af2846d8b91aec5', 'access_groups_uid_required'],
   ['5d3b00d16e809a671c8cc82527343a58994eb607c14557923f13dd0aded4cd14', 'access_groups_written'],
+  // Schema 18: a group's deletion moves its revision too.
+  ['2b48ed3139fa22676ddadd8c227d74021d6df098f967b93913e892e579a48034', 'access_groups_written'],
   ['515332af41907b3e9fbdf91a65fd3959b2b3fad477f2fb1267f78b8c5d2883f6', 'audit_log_inserted'],
   ['5d489a1bed2453d4a513e4444c03b7e34a50ae568eb359422e9929303bcece74', 'audit_log_uid_fixed'],
   ['7cd0bf8d469eec8b949f270ec0aad70726ad6cc9736000aee98cbbe8e747706f', 'audit_log_uid_required'],

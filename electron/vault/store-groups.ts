@@ -1,4 +1,8 @@
-/** Shared: access groups and their member-wrapped keys (each with a revision, schema 10): rows as stored. */
+/**
+ * Shared: access groups and their member-wrapped keys (each with a revision, schema 10): rows as
+ * stored. A deleted group is a tombstone (schema 18) that keeps nothing secret; every read here
+ * leaves tombstones out.
+ */
 import type { ReadDb, WriteDb } from './db';
 
 export interface GroupRow {
@@ -11,6 +15,8 @@ export interface GroupRow {
   readonly sealed_name: Buffer;
   readonly name_index: Buffer;
   readonly created_at: number;
+  /** Schema 18: when the group was deleted (a tombstone), else null. */
+  readonly deleted_at: number | null;
 }
 
 export interface GroupKeyRow {
@@ -30,8 +36,10 @@ export interface HeldGroupKeyRow extends GroupKeyRow {
   readonly secret_split: number;
 }
 
+const LIVE = 'deleted_at IS NULL';
+
 export function listGroups(db: ReadDb): GroupRow[] {
-  return db.prepare<[], GroupRow>('SELECT * FROM access_groups ORDER BY id').all();
+  return db.prepare<[], GroupRow>(`SELECT * FROM access_groups WHERE ${LIVE} ORDER BY id`).all();
 }
 
 export function insertGroup(db: WriteDb, row: Pick<GroupRow, 'uid' | 'sealed_name' | 'name_index' | 'created_at'>): number {
@@ -64,15 +72,15 @@ export function putGroupKey(db: WriteDb, row: GroupKeyRow): void {
 
 /** Groups whose current version still has one key for list and secrets (before schema 6). */
 export function unsplitGroupIds(db: ReadDb): number[] {
-  return db.prepare<[], { id: number }>('SELECT id FROM access_groups WHERE secret_split = 0 ORDER BY id').all().map((r) => r.id);
+  return db.prepare<[], { id: number }>(`SELECT id FROM access_groups WHERE secret_split = 0 AND ${LIVE} ORDER BY id`).all().map((r) => r.id);
 }
 
 export function getGroupRow(db: ReadDb, id: number): GroupRow | undefined {
-  return db.prepare<[number], GroupRow>('SELECT * FROM access_groups WHERE id = ?').get(id);
+  return db.prepare<[number], GroupRow>(`SELECT * FROM access_groups WHERE id = ? AND ${LIVE}`).get(id);
 }
 
 export function findGroupByIndex(db: ReadDb, nameIndex: Buffer): GroupRow | undefined {
-  return db.prepare<[Buffer], GroupRow>('SELECT * FROM access_groups WHERE name_index = ?').get(nameIndex);
+  return db.prepare<[Buffer], GroupRow>(`SELECT * FROM access_groups WHERE name_index = ? AND ${LIVE}`).get(nameIndex);
 }
 
 /** How many people hold each group's key. */
@@ -101,4 +109,14 @@ export function setGroupKeyVersion(db: WriteDb, groupId: number, version: number
 /** A group's name sealed again with its keyed index (a directory key rotation). */
 export function resealGroupName(db: WriteDb, id: number, sealed: Buffer, nameIndex: Buffer): void {
   db.prepare('UPDATE access_groups SET sealed_name = ?, name_index = ? WHERE id = ?').run(sealed, nameIndex, id);
+}
+
+/**
+ * Deleting leaves a tombstone (schema 18): the ids, the revision (one more) and when. Every
+ * wrapped key of the group goes, the sealed name is emptied and the name's keyed index becomes
+ * the group's own id (unique, and no HMAC of the name). Returns whether a live group was deleted.
+ */
+export function tombstoneGroup(db: WriteDb, groupId: number, at: number): boolean {
+  db.prepare('DELETE FROM group_keys WHERE group_id = ?').run(groupId);
+  return db.prepare(`UPDATE access_groups SET deleted_at = ?, sealed_name = x'', name_index = uid WHERE id = ? AND ${LIVE}`).run(at, groupId).changes === 1;
 }

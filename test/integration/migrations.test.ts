@@ -444,6 +444,27 @@ MIGRATION_TESTS[17] = {
   },
 };
 
+MIGRATION_TESTS[18] = {
+  name: 'lets a group be a tombstone: live groups stay live, and deleting one moves its revision and the sequence',
+  run: () => {
+    const db = databaseAt(17);
+    const group = db.prepare("INSERT INTO access_groups (uid, key_version, secret_split, sealed_name, name_index, created_at) VALUES (randomblob(16), 1, 1, ?, ?, 1)");
+    group.run(blob('sealed name'), blob('name index'));
+    group.run(blob('sealed other'), blob('other index'));
+    migrate(db, 18);
+    expect(schemaOf(db).access_groups?.columns).toContain('deleted_at INTEGER');
+    expect(db.prepare('SELECT id, deleted_at FROM access_groups ORDER BY id').all()).toEqual([{ id: 1, deleted_at: null }, { id: 2, deleted_at: null }]);
+    const before = db.prepare('SELECT revision, seq FROM access_groups WHERE id = 1').get() as { revision: number; seq: number };
+    db.prepare("UPDATE access_groups SET deleted_at = 5, sealed_name = x'', name_index = uid WHERE id = 1").run();
+    const after = db.prepare('SELECT revision, seq FROM access_groups WHERE id = 1').get() as { revision: number; seq: number };
+    expect(after.revision).toBe(before.revision + 1);
+    expect(after.seq).toBeGreaterThan(before.seq);
+    // A write that names deleted_at alone moves it too: the trigger counts the column.
+    db.prepare('UPDATE access_groups SET deleted_at = NULL WHERE id = 2').run();
+    expect(db.prepare('SELECT revision FROM access_groups WHERE id = 2').get()).toEqual({ revision: 2 });
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

@@ -22,6 +22,7 @@ import { updateToSchemaVersion14 } from './0014-public-key-bindings';
 import { updateToSchemaVersion15 } from './0015-live-entry-indexes';
 import { updateToSchemaVersion16 } from './0016-replica-base';
 import { updateToSchemaVersion17 } from './0017-unseen-recovery-codes';
+import { updateToSchemaVersion18 } from './0018-group-tombstones';
 
 export interface Migration {
   readonly version: number;
@@ -46,6 +47,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 15, run: updateToSchemaVersion15 },
   { version: 16, run: updateToSchemaVersion16 },
   { version: 17, run: updateToSchemaVersion17 },
+  { version: 18, run: updateToSchemaVersion18 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
