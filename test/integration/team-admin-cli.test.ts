@@ -233,3 +233,16 @@ describe('crewvault server admin', () => {
     expect(readFileSync(path.join(owner.CREWVAULT_CONFIG ?? '', 'servers.json'), 'utf8')).not.toContain(sms.apiKey);
   });
 });
+
+describe('usage and completion', () => {
+  it('completes team\'s and server admin\'s words from their usage, which says how server admin signs in', async () => {
+    const bash = (await cli(owner, ['completion', 'bash'])).stdout;
+    expect(bash).toMatch(/^\s+team\) subs='token mfa devices forget'; opts='[^']*--for-vault[^']*'/m);
+    expect(bash).toMatch(/^\s+server\) subs='admin'; opts='[^']*--allow-remote-admin[^']*--api-key[^']*'/m);
+    // No vault option leaks into team's (its --for-vault is a vault id on the server, not a file).
+    expect(/^\s+team\) [^\n]*'--as /m.test(bash)).toBe(false);
+    const help = (await cli(owner, ['server', '--help'])).stdout;
+    expect(help).toContain('crewvault login http://127.0.0.1:PORT');
+    expect(help).toContain('comes from 127.0.0.1 or ::1 (unless it runs --allow-remote-admin)');
+  });
+});
