@@ -6,7 +6,7 @@
  * desktop driven through Chromium, with that Secret Service and a keychain service of its own.
  * Must never: touch the machine's own keychain or config (everything lives in a temp folder).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -46,6 +46,8 @@ export interface TeamWorld {
   readonly server: RunningServer;
   readonly clock: TestClock;
   readonly inviteFile: string;
+  /** With TLS: the certificate's SHA-256 fingerprint as openssl prints it (what the person compares). */
+  readonly fingerprint?: string;
   /** Desktop A (Chromium) and desktop B (the CLI): vault file, config folder and keychain service each. */
   readonly desktops: readonly [Desktop, Desktop];
   stop(): Promise<void>;
@@ -56,14 +58,25 @@ export interface Desktop {
   readonly env: { readonly CREWVAULT_CONFIG: string; readonly CREWVAULT_KEYCHAIN_SERVICE: string };
 }
 
-/** The server, the keyring, and a vault on two desktops (entries agreed on both, each its own device). */
-export async function startTeamWorld(): Promise<TeamWorld> {
+/** A self-signed certificate for 127.0.0.1 made by openssl, and its fingerprint as openssl prints it. */
+function selfSigned(dir: string): { cert: string; key: string; fingerprint: string } {
+  const cert = path.join(dir, 'server.pem');
+  const key = path.join(dir, 'server.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '2', '-subj', '/CN=crewvault e2e', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
+  const fingerprint = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', cert], { encoding: 'utf8' }).trim().split('=')[1] ?? '';
+  return { cert, key, fingerprint };
+}
+
+/** The server (https with a self-signed certificate when `tls`), the keyring, and a vault on two desktops (entries agreed on both, each its own device). */
+export async function startTeamWorld(options: { readonly tls?: boolean } = {}): Promise<TeamWorld> {
   const keyring: PrivateKeyring = startPrivateKeyring();
   Object.assign(process.env, keyring.env); // keytar (this process and the serve child) finds the bus here
   const home = mkdtempSync(path.join(tmpdir(), 'crewvault-e2e-team-'));
   const clock = testClock(Date.now());
   const dataDir = path.join(home, 'server');
-  const server = await startServer({ dataDir, listen: '127.0.0.1:0', now: clock.now, log: { write: () => undefined }, version: 'test' });
+  const tls = options.tls === true ? selfSigned(home) : undefined;
+  const server = await startServer({ dataDir, listen: '127.0.0.1:0', tlsCert: tls?.cert, tlsKey: tls?.key, now: clock.now, log: { write: () => undefined }, version: 'test' });
   const vaultClock = { now: () => Date.now() };
   const a = path.join(home, 'desktop-a.crewvault');
   const session = await createVault(a, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock: vaultClock });
@@ -80,7 +93,7 @@ export async function startTeamWorld(): Promise<TeamWorld> {
   }
   const desktop = (name: string, file: string): Desktop => ({ file, env: { CREWVAULT_CONFIG: path.join(home, `config-${name}`), CREWVAULT_KEYCHAIN_SERVICE: `crewvault-e2e-team-${name}` } });
   return {
-    home, server, clock, inviteFile: path.join(dataDir, 'owner-invite.txt'),
+    home, server, clock, inviteFile: path.join(dataDir, 'owner-invite.txt'), ...(tls ? { fingerprint: tls.fingerprint } : {}),
     desktops: [desktop('a', a), desktop('b', b)],
     stop: async () => {
       await server.close();

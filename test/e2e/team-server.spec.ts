@@ -5,7 +5,8 @@
 // an entry B made through live sync alone, sends an edit B then reads, and signs out, which
 // takes the session out of A's keychain. Each state of the screen passes axe.
 import AxeBuilder from '@axe-core/playwright';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { keychainDeviceStore } from '../../electron/devices';
 import { TeamClient } from '../../electron/team/client';
@@ -14,7 +15,7 @@ import { authenticatorCode } from '../server/support';
 import { runScripted } from '../support/scripted-cli';
 import { expect, OWNER, PASSWORD, test } from './fixtures';
 import { detailsPane, entryRow, selectRow, signIn } from './helpers';
-import { startServe, startTeamWorld, type TeamWorld } from './team-server-helpers';
+import { serveConfigDir, startServe, startTeamWorld, type TeamWorld } from './team-server-helpers';
 
 const SERVER_PASSWORD = 'alice on the team server 1';
 
@@ -119,6 +120,45 @@ test('signs in with the second step, moves the vault, syncs both ways with anoth
     const [a, b] = world.desktops;
     expect(await new SessionKeeper(keychainDeviceStore(a.env.CREWVAULT_KEYCHAIN_SERVICE)).get(url, OWNER)).toBeUndefined();
     expect(await new SessionKeeper(keychainDeviceStore(b.env.CREWVAULT_KEYCHAIN_SERVICE)).get(url, OWNER)).toBeDefined();
+  } finally {
+    await serve.stop();
+    await world.stop();
+  }
+});
+
+test('an https server no authority vouches for: its fingerprint is compared before it is pinned, then the owner registers with the invite', async ({ page }) => {
+  const world = await startTeamWorld({ tls: true });
+  const serve = await startServe(world);
+  try {
+    const url = world.server.url;
+    expect(url).toMatch(/^https:/);
+    await page.goto(serve.url);
+    await signIn(page, OWNER, PASSWORD);
+    await page.getByRole('button', { name: /^Account: / }).click();
+    await page.getByRole('group', { name: /^Account of / }).getByRole('button', { name: 'Team server' }).click();
+    await page.getByLabel('Server address').fill(url);
+    await page.getByLabel('Your name on the server').fill(OWNER);
+    await page.getByLabel('Server password').fill(SERVER_PASSWORD);
+    await page.getByRole('checkbox', { name: /I have an invite/ }).check();
+    await page.getByLabel('Invite', { exact: true }).fill(readFileSync(world.inviteFile, 'utf8').trim());
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+
+    // Shown, never pinned silently: the fingerprint is openssl's own, and nothing is kept yet.
+    await expect(page.getByRole('heading', { name: 'Check the server\'s certificate' })).toBeVisible();
+    await expect(page.getByLabel('Certificate fingerprint')).toHaveText(world.fingerprint ?? 'no fingerprint');
+    expect(existsSync(path.join(serveConfigDir(world), 'servers.json'))).toBe(false);
+    expect(await seriousViolations(page)).toEqual([]);
+    // Cancelled: back to the form, still nothing kept; then compared and trusted.
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect(page.getByRole('heading', { name: 'Sign in to a team server' })).toBeVisible();
+    expect(existsSync(path.join(serveConfigDir(world), 'servers.json'))).toBe(false);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('button', { name: 'They match: trust and sign in' }).click();
+    await expect(page.getByRole('status').filter({ hasText: `Signed in to ${url}; live sync is on.` })).toBeVisible();
+    const saved = JSON.parse(readFileSync(path.join(serveConfigDir(world), 'servers.json'), 'utf8')) as { servers: Record<string, { trust: unknown }> };
+    expect(saved.servers[url]?.trust).toMatchObject({ kind: 'pinned', pin: { fingerprint256: world.fingerprint } });
+    // The invite and the password went nowhere the page keeps.
+    expect(await page.content()).not.toContain(SERVER_PASSWORD);
   } finally {
     await serve.stop();
     await world.stop();
