@@ -71,6 +71,7 @@ function selfSigned(dir: string): { cert: string; key: string; fingerprint: stri
 /** The server (https with a self-signed certificate when `tls`), the keyring, and a vault on two desktops (entries agreed on both, each its own device). */
 export async function startTeamWorld(options: { readonly tls?: boolean } = {}): Promise<TeamWorld> {
   const keyring: PrivateKeyring = startPrivateKeyring();
+  const before = Object.fromEntries(Object.keys(keyring.env).map((name) => [name, process.env[name]]));
   Object.assign(process.env, keyring.env); // keytar (this process and the serve child) finds the bus here
   const home = mkdtempSync(path.join(tmpdir(), 'crewvault-e2e-team-'));
   const clock = testClock(Date.now());
@@ -98,6 +99,11 @@ export async function startTeamWorld(options: { readonly tls?: boolean } = {}): 
     stop: async () => {
       await server.close();
       keyring.stop();
+      // The next test's keyring starts from this process's own environment, not a bus that is gone.
+      for (const [name, value] of Object.entries(before)) {
+        if (value === undefined) Reflect.deleteProperty(process.env, name);
+        else process.env[name] = value;
+      }
       rmSync(home, { recursive: true, force: true });
     },
   };
