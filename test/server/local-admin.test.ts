@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEVICE_HEADER, SERVER_ROUTES, type ServerRouteName } from '../../shared/api/server-contract';
+import { verifyAudit } from '../../server/audit';
+import { loadOrCreateServerKeys } from '../../server/keys';
 import { isFromThisMachine } from '../../server/settings/local-only';
 import { openPglite, openPostgres, text, type Database } from '../../server/store/db';
 import { OWNER_INVITE_FILE } from '../../server/main';
@@ -204,6 +206,9 @@ describe.each(DATABASE_KINDS)('the crewvault server process on %s', (kind) => {
         ['server.remote-admin-allowed', null, { listen: `127.0.0.1:${new URL(running.url).port}`, tls: false }],
         ['settings.smtp-set', '127.0.0.2', { passwordChanged: true, security: 'none' }],
       ]);
+      // The start's event is in the signed chain like any other.
+      const { keys } = await loadOrCreateServerKeys(running.dataDir);
+      expect(await verifyAudit(db, keys.auditPublicKey)).toMatchObject({ ok: true });
     } finally {
       await db.close();
     }
