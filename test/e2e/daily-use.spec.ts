@@ -222,6 +222,25 @@ test('keyboard: focus starts in the search box; a query, ArrowDown and Enter cop
   await expect(detailsPane(page, 'Mail admin')).toContainText('Globex');
 });
 
+test('keyboard: four keys after sign-in copy a code — two letters, ArrowDown, Enter — counted by the page', async ({ vaultPage: page }) => {
+  await addEntry(page, { customer: 'Acme Corp', title: 'Mail admin', username: 'postmaster@acme.example', secret: KEY });
+  await addEntry(page, { customer: 'Globex', title: 'Mail admin', username: 'postmaster@globex.example', secret: OTHER_KEY });
+  await addEntry(page, { customer: 'Initech', title: 'Printer', username: 'lumbergh', secret: THIRD_KEY });
+  await lock(page);
+  await signIn(page, OWNER, PASSWORD);
+  await expect(page.getByLabel('Search')).toBeFocused();
+  // Every key pressed from here on, as the page sees it.
+  await page.evaluate(() => {
+    const counted = window as unknown as { keysPressed: number };
+    counted.keysPressed = 0;
+    window.addEventListener('keydown', () => { counted.keysPressed += 1; }, { capture: true });
+  });
+  for (const key of ['g', 'l', 'ArrowDown', 'Enter']) await page.keyboard.press(key);
+  await expect(copyLine(page)).toHaveText('Code copied — clears in 30 s');
+  expect(isCodeOf(OTHER_KEY, await readClipboard(page)), 'Globex’s code').toBe(true);
+  expect(await page.evaluate(() => (window as unknown as { keysPressed: number }).keysPressed)).toBeLessThanOrEqual(4);
+});
+
 test('keyboard: arrows move the selection, ArrowUp from the top goes back to the search box; the selected row stands out', async ({ vaultPage: page }) => {
   await addEntry(page, { customer: 'Acme Corp', title: 'Mail admin', username: 'postmaster@acme.example', secret: KEY });
   await addEntry(page, { customer: 'Globex', title: 'Mail admin', username: 'postmaster@globex.example', secret: OTHER_KEY });
