@@ -76,10 +76,12 @@ let a: Desktop;
 let b: Desktop;
 /** Desktop A reaches process 1 through this relay, which can lose a reply (B goes straight). */
 let relay: ReplyCutter;
+/** The desktops that reach process 1 through the relay. */
+const relayed = new Set<Desktop>();
 
 /** The address a desktop uses for server process `index`. */
 function urlOf(desktop: Desktop, index: 0 | 1): string {
-  return desktop === a && index === 0 ? relay.url : `http://127.0.0.1:${ports[index]}`;
+  return relayed.has(desktop) && index === 0 ? relay.url : `http://127.0.0.1:${ports[index]}`;
 }
 
 const PATHS: readonly string[] = Array.from({ length: 12 }, (_, i) => `${['Acme', 'Globex', 'Initech'][i % 3] ?? 'Acme'}/Account ${i}`);
@@ -122,6 +124,7 @@ beforeAll(async () => {
 
   // Desktop A: a vault with a dozen entries and an HOTP; desktop B: a copy of its file, another device.
   a = { name: 'A', file: path.join(home, 'desktop-a.crewvault'), keychain: 'crewvault-faults-a', env: { CREWVAULT_CONFIG: path.join(home, 'config-a'), CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-faults-a' } };
+  relayed.add(a);
   b = { name: 'B', file: path.join(home, 'desktop-b.crewvault'), keychain: 'crewvault-faults-b', env: { CREWVAULT_CONFIG: path.join(home, 'config-b'), CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-faults-b' } };
   const session = await createVault(a.file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
   await settle(session.createEntries([
@@ -556,6 +559,53 @@ describe('team sync with two server processes on one PostgreSQL, under faults', 
     }
     expect((await seen(b)).find((e) => e.path === pathOf(10))?.password).toBe('while-process-1-was-gone');
   }, 60_000);
+
+  it('moves a vault onto the server when the move\'s reply was lost and its process killed: the move is not done twice, and a copy of the vault converges', async () => {
+    await running(0);
+    // Desktop C: another vault of the same owner, and D, a copy of it, made before the move.
+    const desktop = (name: string): Desktop => ({
+      name, file: path.join(home, `desktop-${name}.crewvault`), keychain: `crewvault-faults-${name}`,
+      env: { CREWVAULT_CONFIG: path.join(home, `config-${name}`), CREWVAULT_KEYCHAIN_SERVICE: `crewvault-faults-${name}` },
+    });
+    const c = desktop('c');
+    const d = desktop('d');
+    relayed.add(c);
+    const made = await createVault(c.file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
+    await settle(made.createEntries(Array.from({ length: 40 }, (_, i) => ({ customer: `Moved ${i % 4}`, title: `Entry ${i}`, password: `moved-${i}` }))));
+    await settle(made.close());
+    copyFileSync(c.file, d.file);
+    await renewDevice(d.file);
+    for (const each of [c, d]) await onDesktop(each, (s) => settle(s.replica.agreeAll()));
+    await cli(c, ['login', urlOf(c, 0), '--user', 'alice'], [SERVER_PASSWORD]);
+    await cli(c, ['login', urlOf(c, 1), '--user', 'alice'], [SERVER_PASSWORD]);
+    await cli(d, ['login', urlOf(d, 1), '--user', 'alice'], [SERVER_PASSWORD]);
+
+    const victim = server(0);
+    const commits = await listenForCommits();
+    const cut = relay.cutReplyOf('POST /v1/sync/push ', 1);
+    const killed = cut.sent.then(() => commits.waitFor(1, 30_000)).then(async () => {
+      await victim.kill('SIGKILL');
+      cut.release();
+    }).finally(() => commits.stop());
+    const moving = await sync(c, 0, '--move');
+    await killed;
+    expect(moving.code).toBe('SERVER_UNREACHABLE');
+    // The person runs the same command again, through the other process: the vault is there already.
+    const again = await sync(c, 1, '--move');
+    expect(again.code, again.stderr).toBe('ok');
+    expect(again.report?.conflictCopies).toBe(0);
+    await syncOk(d, 1);
+    const onC = await seen(c);
+    expect(onC).toHaveLength(40);
+    expect(await seen(d)).toEqual(onC);
+    // A move over versions that are not this replica's own is still refused (here: D's newer edit).
+    await setPassword(d, 'Moved 0/Entry 0', 'changed-on-d');
+    await syncOk(d, 1);
+    const stale = await sync(c, 1, '--move');
+    expect(stale.code).toBe('CONFLICT');
+    await syncOk(c, 1);
+    expect((await seen(c)).find((e) => e.path === 'Moved 0/Entry 0')?.password).toBe('changed-on-d');
+  }, 120_000);
 
   it('fans a burst of pushes through both processes out to every stream held on either, each push heard once and in order', async () => {
     await running(0);
