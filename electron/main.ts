@@ -127,9 +127,10 @@ if (!app.requestSingleInstanceLock()) {
     registerIpc();
     powerMonitor.on('lock-screen', () => router.lock());
     powerMonitor.on('suspend', () => router.lock());
-    setInterval(() => router.checkIdle(), 15_000).unref();
+    // A check that cannot read the vault's settings locks: better locked than left open.
+    setInterval(() => void router.checkIdle().catch(() => router.lock()), 15_000).unref();
     createWindow();
   });
   app.on('window-all-closed', () => app.quit());
-  app.on('will-quit', () => router.close());
+  app.on('will-quit', () => void router.close());
 }

@@ -118,9 +118,9 @@ export class Router {
     const spec = CONTRACT[method];
     const parsed = spec.input.safeParse(input ?? {});
     if (!parsed.success) return failure('INVALID_INPUT', describeIssue(parsed.error));
-    this.checkIdle();
     try {
-      const session = this.admit(method, spec.access);
+      await this.checkIdle();
+      const session = await this.admit(method, spec.access);
       const handler = this.handlers[method] as (input: unknown, session: VaultSession | undefined) => unknown;
       const value = await handler(parsed.data, session);
       if (spec.activity && this.session) this.lastActivity = this.options.clock.now();
@@ -138,33 +138,38 @@ export class Router {
    * sign-in rules (sign-in-flow.ts admitSession: a required authenticator, a one-time password),
    * before the role's permission, as the CLI asks them.
    */
-  private admit(method: MethodName, access: Contract[MethodName]['access']): VaultSession | undefined {
+  private async admit(method: MethodName, access: Contract[MethodName]['access']): Promise<VaultSession | undefined> {
     const session = this.session;
     // The policy came to require an authenticator this person lacks (changed, or theirs reset,
     // while signed in): back to the setup step, as their next sign-in (or CLI command) would be.
-    if (session && mustSetUpAuthenticator(session)) {
-      this.session = undefined;
-      this.deviceInUse = undefined;
-      this.pending = SignInAttempt.toSetUp(session, this.options.clock);
-      if (access !== 'public') admitSession(session, 'anything', WORDS); // MFA_REQUIRED, saying why
+    if (session && await mustSetUpAuthenticator(session)) {
+      // Another call may have locked or replaced the session while the vault was asked.
+      if (this.session === session) {
+        this.session = undefined;
+        this.deviceInUse = undefined;
+        this.pending = SignInAttempt.toSetUp(session, this.options.clock);
+      }
+      if (access !== 'public') await admitSession(session, 'anything', WORDS); // MFA_REQUIRED, saying why
       return undefined;
     }
     if (access === 'public') return session;
     if (!session) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
     // clipboard.copy copies only text the page already shows (recovery codes just made at a
     // required setup, before a one-time password is replaced): no more than changing it reveals.
-    admitSession(session, method === 'session.changePassword' || method === 'clipboard.copy' ? 'change-password' : 'anything', WORDS);
-    if (access !== 'session' && !session.permissions().includes(access)) {
+    await admitSession(session, method === 'session.changePassword' || method === 'clipboard.copy' ? 'change-password' : 'anything', WORDS);
+    if (access !== 'session' && !(await session.permissions()).includes(access)) {
       throw new CrewvaultError('FORBIDDEN', `Your role may not do this (needs permission ${access}).`);
     }
     return session;
   }
 
   /** Locks when the session has been idle for the configured minutes. Doors call this on a timer too. */
-  checkIdle(): void {
-    if (!this.session) return;
-    const minutes = this.session.settings().idleLockMinutes;
-    if (minutes > 0 && this.options.clock.now() - this.lastActivity >= minutes * 60_000) this.lock();
+  async checkIdle(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    const minutes = (await session.settings()).idleLockMinutes;
+    // Still the same session (a sign-in while the settings were read is not this one's to lock).
+    if (this.session === session && minutes > 0 && this.options.clock.now() - this.lastActivity >= minutes * 60_000) this.lock();
   }
 
   /** Wipes the session's keys (explicit lock, idle, OS lock screen, suspend). */
@@ -180,10 +185,11 @@ export class Router {
   }
 
   /** Locks and closes the vault file (WAL checkpointed). */
-  close(): void {
+  async close(): Promise<void> {
     this.lock();
-    this.vault?.close();
+    const vault = this.vault;
     this.vault = undefined;
+    await vault?.close();
   }
 
   private openVault(): Vault {
@@ -194,19 +200,22 @@ export class Router {
     return this.vault;
   }
 
-  private state(): SessionState {
+  private async state(): Promise<SessionState> {
+    // What is read of the vault is read of the session and attempt as they are now, each once.
     const session = this.session;
+    const pending = this.pending;
+    const vault = { path: this.vaultPath, exists: this.vault !== undefined || existsSync(this.vaultPath), canPick: this.options.pickVaultFile !== undefined };
     return {
-      vault: { path: this.vaultPath, exists: this.vault !== undefined || existsSync(this.vaultPath), canPick: this.options.pickVaultFile !== undefined },
+      vault,
       user: session ? session.user : null,
-      permissions: session ? session.permissions() : [],
-      mustChangePassword: session ? session.mustChangePassword : false,
-      pending: this.pending?.due ? { step: this.pending.due, username: this.pending.session.user.name, trustDays: this.trustDays(this.pending.session) } : null,
-      settings: session ? session.settings() : DEFAULT_SETTINGS,
+      permissions: session ? await session.permissions() : [],
+      mustChangePassword: session ? await session.mustChangePassword() : false,
+      pending: pending?.due ? { step: pending.due, username: pending.session.user.name, trustDays: await this.trustDays(pending.session) } : null,
+      settings: session ? await session.settings() : DEFAULT_SETTINGS,
     };
   }
 
-  private signedIn(session: VaultSession, deviceInUse?: number): SessionState {
+  private async signedIn(session: VaultSession, deviceInUse?: number): Promise<SessionState> {
     this.lock();
     this.session = session;
     this.deviceInUse = deviceInUse;
@@ -215,13 +224,13 @@ export class Router {
   }
 
   /** After a right password: straight in, or a second step (a code; or enrolment where required). */
-  private mfaStatus(session: VaultSession): MfaStatus {
-    return { ...session.mfa.status(), policy: session.mfa.policy().mine };
+  private async mfaStatus(session: VaultSession): Promise<MfaStatus> {
+    return { ...(await session.mfa.status()), policy: (await session.mfa.policy()).mine };
   }
 
   private async passwordAccepted(session: VaultSession): Promise<SessionState> {
     this.lock();
-    const attempt = SignInAttempt.afterPassword(session, this.options.clock);
+    const attempt = await SignInAttempt.afterPassword(session, this.options.clock);
     if (!attempt.due) return this.signedIn(session);
     if (attempt.due === 'code') {
       const device = await this.trustedDevice(session);
@@ -232,22 +241,22 @@ export class Router {
   }
 
   /** Days a good code may trust this computer for; 0 when the vault says so or there is no keychain. */
-  private trustDays(session: VaultSession): number {
+  private async trustDays(session: VaultSession): Promise<number> {
     if (!this.options.devices || this.keychainBroken) return 0;
-    return session.settings().trustDeviceDays;
+    return (await session.settings()).trustDeviceDays;
   }
 
-  private deviceAccount(session: VaultSession): string {
-    return deviceAccount(this.openVault().id(), session.user.name);
+  private async deviceAccount(session: VaultSession): Promise<string> {
+    return deviceAccount(await this.openVault().id(), session.user.name);
   }
 
   /** This computer's trusted-device row for the person, if the keychain holds a live token for it. */
   private async trustedDevice(session: VaultSession): Promise<number | undefined> {
     const devices = this.options.devices;
     // Trust days set to 0 (say, during an incident) stops every trusted computer at once.
-    const days = this.trustDays(session);
+    const days = await this.trustDays(session);
     if (!devices || days < 1) return undefined;
-    const account = this.deviceAccount(session);
+    const account = await this.deviceAccount(session);
     let token: string | null;
     try {
       token = await devices.get(account);
@@ -256,7 +265,7 @@ export class Router {
       return undefined;
     }
     if (token === null) return undefined;
-    const device = session.mfa.useTrustedDevice(token, days, this.options.clock.now());
+    const device = await session.mfa.useTrustedDevice(token, days, this.options.clock.now());
     if (device === undefined) await devices.remove(account).catch((error: unknown) => this.keychainFailed('remove', error)); // expired, forgotten or reset
     return device;
   }
@@ -264,15 +273,15 @@ export class Router {
   /** After a good code with "trust this computer": a new token in the keychain, its hash in the vault. */
   private async trustThisDevice(session: VaultSession): Promise<number | undefined> {
     const devices = this.options.devices;
-    const days = this.trustDays(session);
+    const days = await this.trustDays(session);
     if (!devices || days < 1) return undefined;
-    const { id, token } = session.mfa.trustDevice(this.options.deviceLabel ?? 'This computer', days, this.options.clock.now());
+    const { id, token } = await session.mfa.trustDevice(this.options.deviceLabel ?? 'This computer', days, this.options.clock.now());
     try {
-      await devices.set(this.deviceAccount(session), token);
+      await devices.set(await this.deviceAccount(session), token);
       return id;
     } catch (error) {
       this.keychainFailed('set', error);
-      session.mfa.forgetDevice(id, undefined);
+      await session.mfa.forgetDevice(id, undefined);
       return undefined;
     }
   }
@@ -286,18 +295,20 @@ export class Router {
    * One step of the sign-in waiting for its second step (sign-in-flow.ts decides); an attempt
    * that ran out of time or tries is dropped, and with it the session.
    */
-  private withPending<T>(step: (attempt: SignInAttempt) => T): T {
+  private async withPending<T>(step: (attempt: SignInAttempt) => Promise<T>): Promise<T> {
     const attempt = this.pending;
     if (!attempt) throw new CrewvaultError('LOCKED', 'Sign in with your password first.');
     try {
-      return step(attempt);
+      return await step(attempt);
     } finally {
       if (attempt.over && this.pending === attempt) this.lock();
     }
   }
 
   /** The second step is done: the waiting session becomes the signed-in one. */
-  private pendingDone(attempt: SignInAttempt, deviceInUse?: number): SessionState {
+  private async pendingDone(attempt: SignInAttempt, deviceInUse?: number): Promise<SessionState> {
+    // Another call dropped this attempt (a lock, a new sign-in) while its step ran: not signed in.
+    if (this.pending !== attempt) throw new CrewvaultError('LOCKED', 'Sign in with your password first.');
     this.pending = undefined; // lock() must not end the session it is about to hold
     return this.signedIn(attempt.session, deviceInUse);
   }
@@ -315,12 +326,12 @@ export class Router {
   }
 
   /** Closes this vault and points at `file` (opened when it exists; else the next step creates it). */
-  private switchVault(file: string): SessionState {
+  private async switchVault(file: string): Promise<SessionState> {
     this.requireSignedOut();
     if (!isAbsolute(file)) throw new CrewvaultError('INVALID_INPUT', 'Give the vault file as a full path.');
     const next = resolvePath(file);
-    if (existsSync(next)) Vault.open(next, this.options.clock).close(); // refuse a non-vault before letting go of this one
-    this.close();
+    if (existsSync(next)) await Vault.open(next, this.options.clock).close(); // refuse a non-vault before letting go of this one
+    await this.close();
     this.vaultPath = next;
     if (existsSync(next)) this.openVault();
     return this.state();
@@ -331,9 +342,9 @@ export class Router {
     return session;
   }
 
-  private requirePermission(session: VaultSession, what: 'password' | 'otpSecret' | 'otpCode'): void {
+  private async requirePermission(session: VaultSession, what: 'password' | 'otpSecret' | 'otpCode'): Promise<void> {
     const permission = secretPermission(what);
-    if (!session.permissions().includes(permission)) throw new CrewvaultError('FORBIDDEN', `Your role may not do this (needs permission ${permission}).`);
+    if (!(await session.permissions()).includes(permission)) throw new CrewvaultError('FORBIDDEN', `Your role may not do this (needs permission ${permission}).`);
   }
 
   private readonly handlers: Handlers = {
@@ -352,12 +363,12 @@ export class Router {
       // that exists, so a call cannot make folders anywhere.
       const createFolder = resolvePath(this.vaultPath) === resolvePath(this.options.vaultPath);
       const session = await createVault(this.vaultPath, { owner: username, password, clock: this.options.clock, createFolder, ...(this.options.kdf ? { kdf: this.options.kdf } : {}) });
-      session.close();
+      await session.close();
       return this.signedIn(await this.openVault().signIn(username, password));
     },
     'session.signIn': async ({ username, password }) => this.passwordAccepted(await this.openVault().signIn(username, password)),
     'session.verifyCode': async ({ code, recoveryCode, emergencyCode, trustDevice }) => {
-      const [attempt, kind] = this.withPending((a) => [a, a.answer({ code, recoveryCode, emergencyCode }, WORDS)] as const);
+      const [attempt, kind] = await this.withPending(async (a) => [a, await a.answer({ code, recoveryCode, emergencyCode }, WORDS)] as const);
       // Only an authenticator code earns trust: a recovery or emergency code is for once.
       const device = trustDevice === true && kind === 'code' ? await this.trustThisDevice(attempt.session) : undefined;
       return this.pendingDone(attempt, device);
@@ -376,7 +387,7 @@ export class Router {
       return this.state();
     },
     'customers.list': (_input, session) => this.requireSession(session).listCustomers(),
-    'entries.list': (input, session) => packTable(this.requireSession(session).listEntryTable(withoutUndefined(input))),
+    'entries.list': async (input, session) => packTable(await this.requireSession(session).listEntryTable(withoutUndefined(input))),
     'entries.get': ({ id }, session) => this.requireSession(session).getEntry(id),
     'entries.create': ({ otp, ...fields }, session) => {
       const otpInput = toOtpInput(otp);
@@ -388,50 +399,50 @@ export class Router {
       const update: EntryChanges = withoutUndefined({ ...fields, otp: toOtpInput(otp) });
       return this.requireSession(session).updateEntry(id, update, baseRevision);
     },
-    'entries.delete': ({ id, baseRevision }, session) => {
-      this.requireSession(session).deleteEntry(id, baseRevision);
+    'entries.delete': async ({ id, baseRevision }, session) => {
+      await this.requireSession(session).deleteEntry(id, baseRevision);
       return { deleted: id };
     },
-    'otp.code': ({ id }, session) => {
-      const result = this.requireSession(session).otpCode(id, this.options.clock.now());
+    'otp.code': async ({ id }, session) => {
+      const result = await this.requireSession(session).otpCode(id, this.options.clock.now());
       return 'counter' in result
         ? { kind: result.kind, code: result.code, next: result.next, counter: result.counter }
         : { kind: result.kind, code: result.code, next: result.next, period: result.period, remainingMs: result.remainingMs };
     },
-    'secrets.reveal': ({ id, what }, session) => {
+    'secrets.reveal': async ({ id, what }, session) => {
       const s = this.requireSession(session);
-      this.requirePermission(s, what);
-      if (what === 'password') return { password: s.revealPassword(id) };
-      const otp = s.revealOtpSecret(id);
+      await this.requirePermission(s, what);
+      if (what === 'password') return { password: await s.revealPassword(id) };
+      const otp = await s.revealOtpSecret(id);
       return { otpSecret: otp.secret, otpUri: otp.uri };
     },
     'secrets.copy': async ({ id, what }, session) => {
       const s = this.requireSession(session);
-      this.requirePermission(s, what);
-      const value = what === 'password' ? s.revealPassword(id, 'copy') : s.otpCode(id, this.options.clock.now(), 'copy').code;
-      return this.copy(value, s.settings().clipboardClearSeconds);
+      await this.requirePermission(s, what);
+      const value = what === 'password' ? await s.revealPassword(id, 'copy') : (await s.otpCode(id, this.options.clock.now(), 'copy')).code;
+      return this.copy(value, (await s.settings()).clipboardClearSeconds);
     },
-    'clipboard.copy': ({ text: value }, session) => this.copy(value, this.requireSession(session).settings().clipboardClearSeconds),
+    'clipboard.copy': async ({ text: value }, session) => this.copy(value, (await this.requireSession(session).settings()).clipboardClearSeconds),
     'audit.list': ({ limit }, session) => this.requireSession(session).auditLog(limit),
     'groups.list': (_input, session) => this.requireSession(session).team.listGroups(),
     'groups.create': ({ name }, session) => this.requireSession(session).team.createGroup(name),
     'groups.members': ({ id }, session) => this.requireSession(session).team.members(id),
     'groups.grant': ({ id, username, lead }, session) => this.requireSession(session).team.grant(id, username, lead ?? false),
-    'groups.revoke': ({ id, username }, session) => {
-      this.requireSession(session).team.revoke(id, username);
+    'groups.revoke': async ({ id, username }, session) => {
+      await this.requireSession(session).team.revoke(id, username);
       return { revoked: username };
     },
     'groups.candidates': ({ id }, session) => this.requireSession(session).team.candidates(id),
     'groups.setLead': ({ id, username, lead }, session) => this.requireSession(session).team.setLead(id, username, lead),
     'groups.rename': ({ id, name }, session) => this.requireSession(session).team.renameGroup(id, name),
-    'entries.move': ({ id, groupId }, session) => {
-      this.requireSession(session).team.moveEntry(id, groupId);
+    'entries.move': async ({ id, groupId }, session) => {
+      await this.requireSession(session).team.moveEntry(id, groupId);
       return { moved: id };
     },
     'users.list': (_input, session) => this.requireSession(session).team.listUsers(),
     'users.create': ({ username, role, password }, session) => this.requireSession(session).createUser(username, role, password, this.options.kdf ?? {}),
-    'users.disable': ({ username }, session) => {
-      this.requireSession(session).team.disableUser(username);
+    'users.disable': async ({ username }, session) => {
+      await this.requireSession(session).team.disableUser(username);
       return { disabled: username };
     },
     'users.setRole': ({ username, role }, session) => this.requireSession(session).team.changeRole(username, role),
@@ -444,36 +455,36 @@ export class Router {
     // rules are asked here: the setup step's, or a signed-in session's.
     'mfa.begin': async (proof, session) => {
       if (!session) return this.withPending((attempt) => attempt.beginSetUp(WORDS));
-      admitSession(session, 'set-up', WORDS);
+      await admitSession(session, 'set-up', WORDS);
       return beginSetUp(session, proof, this.options.clock.now());
     },
-    'mfa.confirm': ({ code }, session) => {
+    'mfa.confirm': async ({ code }, session) => {
       if (!session) {
-        const [attempt, recoveryCodes] = this.withPending((a) => [a, a.confirmSetUp(code, WORDS)] as const);
-        return { recoveryCodes, state: this.pendingDone(attempt) };
+        const [attempt, recoveryCodes] = await this.withPending(async (a) => [a, await a.confirmSetUp(code, WORDS)] as const);
+        return { recoveryCodes, state: await this.pendingDone(attempt) };
       }
-      admitSession(session, 'confirm-set-up', WORDS);
-      const recoveryCodes = session.mfa.confirmEnrolment(code, this.options.clock.now());
-      return { recoveryCodes, state: this.state() };
+      await admitSession(session, 'confirm-set-up', WORDS);
+      const recoveryCodes = await session.mfa.confirmEnrolment(code, this.options.clock.now());
+      return { recoveryCodes, state: await this.state() };
     },
     // Turning MFA off, or new recovery codes (each one a way past the authenticator), only
     // after the person proves it is them again: an unlocked session left alone is not enough.
     'mfa.disable': async ({ code, password }, session) => {
       const s = this.requireSession(session);
       await proveItIsYou(s, { code, password }, 'turn two-step sign-in off', this.options.clock.now());
-      s.mfa.disable();
+      await s.mfa.disable();
       return this.mfaStatus(s);
     },
     'mfa.regenerate': async ({ code, password }, session) => {
       const s = this.requireSession(session);
       await proveItIsYou(s, { code, password }, 'make new recovery codes', this.options.clock.now());
-      return { recoveryCodes: s.mfa.regenerateRecoveryCodes() };
+      return { recoveryCodes: await s.mfa.regenerateRecoveryCodes() };
     },
     'mfa.reset': async ({ username, code, password }, session) => {
       // Another person's second factor goes only after the admin proves it is them.
       const s = this.requireSession(session);
       await proveToActOnOthers(s, { code, password }, this.options.clock.now());
-      s.mfa.resetFor(username);
+      await s.mfa.resetFor(username);
       return { reset: username };
     },
     'mfa.showKey': async ({ code, password }, session) => {
@@ -482,26 +493,26 @@ export class Router {
       await proveItIsYou(s, { code, password }, 'see the key again', this.options.clock.now());
       return s.mfa.currentSetup();
     },
-    'mfa.emergency': ({ username }, session) => ({
-      code: this.requireSession(session).mfa.issueEmergencyCode(username, this.options.clock.now()),
+    'mfa.emergency': async ({ username }, session) => ({
+      code: await this.requireSession(session).mfa.issueEmergencyCode(username, this.options.clock.now()),
       expiresInSeconds: EMERGENCY_CODE_MS / 1000,
     }),
-    'mfa.policy': (_input, session) => {
-      const { global, roles } = this.requireSession(session).mfa.policy();
+    'mfa.policy': async (_input, session) => {
+      const { global, roles } = await this.requireSession(session).mfa.policy();
       return { global, roles };
     },
-    'mfa.devices': ({ username }, session) => ({
-      devices: this.requireSession(session).mfa.devices(username, this.options.clock.now())
+    'mfa.devices': async ({ username }, session) => ({
+      devices: (await this.requireSession(session).mfa.devices(username, this.options.clock.now()))
         .map((device) => ({ ...device, current: username === undefined && device.id === this.deviceInUse })),
     }),
-    'mfa.forgetDevice': ({ id: deviceId }, session) => {
-      this.requireSession(session).mfa.forgetDevice(deviceId, this.deviceInUse);
+    'mfa.forgetDevice': async ({ id: deviceId }, session) => {
+      await this.requireSession(session).mfa.forgetDevice(deviceId, this.deviceInUse);
       return { forgotten: deviceId };
     },
     'settings.update': (changes, session) => this.requireSession(session).updateSettings(withoutUndefined(changes)),
-    'mfa.setPolicy': ({ level, role }, session) => {
+    'mfa.setPolicy': async ({ level, role }, session) => {
       const s = this.requireSession(session);
-      s.mfa.setPolicy(level, role);
+      await s.mfa.setPolicy(level, role);
       return this.mfaStatus(s);
     },
     'import.begin': ({ size }, session) => {

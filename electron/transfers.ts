@@ -82,7 +82,7 @@ export class Transfers {
       return { ...nothingYet, needsMapping: true, columns, suggestedMapping: guessCsvMapping(columns) };
     }
     const read = await this.imports.read(input.uploadId, format, input.password, mappingOf(input.mapping));
-    const outcome = session.importEntries(read, {
+    const outcome = await session.importEntries(read, {
       commit: false,
       ...(input.groupId === undefined ? {} : { groupId: input.groupId }),
       ...(input.customer === undefined ? {} : { customer: input.customer }),
@@ -104,7 +104,7 @@ export class Transfers {
   async commit(session: VaultSession, { uploadId, format, groupId, customer, includeDuplicates, mapping }: Input<'import.commit'>): Promise<ImportCommitted> {
     // Read already by the preview the person saw (an encrypted file's password was given there).
     const read = await this.imports.read(uploadId, format ?? 'auto', undefined, mappingOf(mapping));
-    const outcome = session.importEntries(read, {
+    const outcome = await session.importEntries(read, {
       commit: true,
       groupId,
       ...(customer === undefined ? {} : { customer }),

@@ -44,7 +44,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     const password = values['password-prompt'] ? await io.readSecret('Entry password: ') : undefined;
     const otp = values.otp === '-' ? readOtpInput(await io.readSecret('OTP URI or secret key: '), io) : undefined;
     const notes = values.notes === '-' ? await io.readSecret('Notes: ') : undefined;
-    const groupId = values.group === undefined ? undefined : session.team.resolveGroup(values.group);
+    const groupId = values.group === undefined ? undefined : await session.team.resolveGroup(values.group);
     return session.createEntry({
       ...(groupId === undefined ? {} : { groupId }),
       customer,

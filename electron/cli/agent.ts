@@ -124,14 +124,16 @@ export class UnlockAgent {
     this.stopping = reason;
     for (const clear of this.timers) clear();
     this.held.session.lock();
-    this.vault.close();
+    const closed = this.vault.close();
     this.server?.close();
     try {
       unlinkSync(this.options.socket);
     } catch {
       // Already gone (a later agent may have taken its place: then it is not ours to remove).
     }
-    this.resolveStopped(reason);
+    // Stopped once the vault is closed (its journal folded in), however that ends.
+    const done = (): void => this.resolveStopped(reason);
+    void closed.then(done, done);
   }
 
   private serve(socket: net.Socket): void {
@@ -257,7 +259,7 @@ export async function runAgentProcess(args: string[], io: CliIo, runCli: RunCli)
   try {
     vault = Vault.open(vaultPath, { now: io.now });
     const { session, attempt } = await signIn(vault, values, io);
-    const setting = session.vaultSettings.read().idleLockMinutes;
+    const setting = (await session.vaultSettings.read()).idleLockMinutes;
     // The vault's idle lock is the longest a session stays unlocked; --idle-minutes may shorten it.
     const idleMinutes = setting > 0 ? Math.min(setting, minutes) : minutes;
     const agent = new UnlockAgent(vault, { session, attempt }, { vaultPath, socket, idleMs: idleMinutes * 60_000, now: io.now, runCli, leader, env: io.env });
@@ -267,7 +269,7 @@ export async function runAgentProcess(args: string[], io: CliIo, runCli: RunCli)
     await agent.stopped;
     return 0;
   } catch (error) {
-    vault?.close();
+    await vault?.close();
     const info = isCrewvaultError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: error instanceof Error ? error.name : 'unexpected error' };
     io.out(`${JSON.stringify({ ok: false, ...info })}\n`);
     return 1;

@@ -25,7 +25,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   };
   switch (sub) {
     case 'add': {
-      const created = await withSession(values, io, (session) => session.team.createGroup(needGroup()));
+      const created = await withSession(values, io, async (session) => session.team.createGroup(needGroup()));
       io.out(`Created group ${created.name}; you lead it.\n`);
       return 0;
     }
@@ -37,30 +37,30 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
     case 'grant':
       needUser();
-      await withSession(values, io, (session) => session.team.grant(session.team.resolveGroup(needGroup()), needUser(), values.lead ?? false));
+      await withSession(values, io, async (session) => session.team.grant(await session.team.resolveGroup(needGroup()), needUser(), values.lead ?? false));
       io.out(`${needUser()} is now ${values.lead ? 'a lead' : 'a member'} of ${needGroup()}.\n`);
       return 0;
     case 'revoke':
       needUser();
-      await withSession(values, io, (session) => session.team.revoke(session.team.resolveGroup(needGroup()), needUser()));
+      await withSession(values, io, async (session) => session.team.revoke(await session.team.resolveGroup(needGroup()), needUser()));
       io.out(`${needUser()} is no longer in ${needGroup()}; the group has a new key.\n`);
       return 0;
     case 'lead':
     case 'unlead': {
       needUser();
       const lead = sub === 'lead';
-      await withSession(values, io, (session) => session.team.setLead(session.team.resolveGroup(needGroup()), needUser(), lead));
+      await withSession(values, io, async (session) => session.team.setLead(await session.team.resolveGroup(needGroup()), needUser(), lead));
       io.out(`${needUser()} ${lead ? 'now leads' : 'no longer leads'} ${needGroup()}.\n`);
       return 0;
     }
     case 'rename': {
       if (!user) throw new UsageError('"group rename" needs a GROUP and a NEWNAME');
-      const renamed = await withSession(values, io, (session) => session.team.renameGroup(session.team.resolveGroup(needGroup()), user));
+      const renamed = await withSession(values, io, async (session) => session.team.renameGroup(await session.team.resolveGroup(needGroup()), user));
       io.out(`Renamed ${needGroup()} to ${renamed.name}.\n`);
       return 0;
     }
     case 'members': {
-      const members = await withSession(values, io, (session) => session.team.members(session.team.resolveGroup(needGroup())));
+      const members = await withSession(values, io, async (session) => session.team.members(await session.team.resolveGroup(needGroup())));
       if (values.json) io.out(`${JSON.stringify(members)}\n`);
       else for (const m of members) io.out(`${m.name}\t${m.role}${m.lead ? '\tlead' : ''}\n`);
       return 0;

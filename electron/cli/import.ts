@@ -67,9 +67,9 @@ async function readImportFile(file: string): Promise<Buffer> {
 }
 
 /** --group, else the person's only group; with several, they choose: nothing goes to "Default" silently. */
-function targetGroup(session: VaultSession, name: string | undefined): number {
+async function targetGroup(session: VaultSession, name: string | undefined): Promise<number> {
   if (name !== undefined) return session.team.resolveGroup(name);
-  const groups = session.team.listGroups();
+  const groups = await session.team.listGroups();
   const [only] = groups;
   if (only && groups.length === 1) return only.id;
   throw new UsageError(`choose the access group with --group (${groups.map((g) => g.name).join(', ')})`);
@@ -132,7 +132,7 @@ async function runQrImages(files: readonly string[], format: string, values: Imp
  */
 function importInto(values: ImportValues, io: CliIo, read: () => Promise<ImportResult>, warningsTo: CliIo = io): Promise<ImportOutcome> {
   return withSession(values, io, async (session) => {
-    const groupId = targetGroup(session, values.group);
+    const groupId = await targetGroup(session, values.group);
     const result = await read();
     for (const warning of result.warnings) warningsTo.err(`crewvault: warning: ${printable(warning, 300)}\n`);
     let shown = false;

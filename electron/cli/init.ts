@@ -40,7 +40,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     clock: { now: io.now },
     kdf: { ...(memory === undefined ? {} : { memory }), ...(iterations === undefined ? {} : { iterations }) },
   });
-  session.close();
+  await session.close();
   io.out(`Created a vault at ${file} owned by ${session.user.name}.\n`);
   return 0;
 }

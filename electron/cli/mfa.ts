@@ -61,8 +61,8 @@ const KEEP_UNTIL_SEEN = { keepUntilSeen: true } as const;
  * command's password is that proof: its code was used by the sign-in and cannot be used twice.
  */
 async function begin(session: VaultSession, password: string, attempt: SignInAttempt, io: CliIo): Promise<Enrolment & { replacing: boolean; user: string }> {
-  const replacing = session.mfa.status().enabled;
-  const setup = attempt.due === 'enrol' ? attempt.beginSetUp(WORDS) : await beginSetUp(session, { password }, io.now());
+  const replacing = (await session.mfa.status()).enabled;
+  const setup = attempt.due === 'enrol' ? await attempt.beginSetUp(WORDS) : await beginSetUp(session, { password }, io.now());
   return { ...setup, replacing, user: session.user.name };
 }
 
@@ -93,11 +93,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
       // session that passed the whole sign-in ("mfa begin" checks the current --code), and it is
       // sealed under a key only this user's password opens. Its code is proof enough.
       const done = await withSession(values, io, async (session, _password, attempt) => {
-        const replacing = session.mfa.status().enabled;
+        const replacing = (await session.mfa.status()).enabled;
         // "-": read after the password, like every secret (signin.ts); confirmed through the
         // attempt, so a code typed late at the prompt meets the second step's time limit.
         const given = code === '-' ? await io.readSecret('Code from the new key: ') : code;
-        return { user: session.user.name, replacing, recoveryCodes: attempt.confirmSetUp(given, WORDS, KEEP_UNTIL_SEEN) };
+        return { user: session.user.name, replacing, recoveryCodes: await attempt.confirmSetUp(given, WORDS, KEEP_UNTIL_SEEN) };
       }, { allowEnrolment: true, codeConfirmsSetup: true });
       io.out(`Two-step sign-in is on for ${done.user}${done.replacing ? ' with the new authenticator; the old one and its recovery codes no longer work' : ''}.\n`);
       io.out('Recovery codes: each works once in place of a code. Keep them safe.\n');
@@ -105,7 +105,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     case 'status': {
-      const status = await withSession(values, io, (session) => ({ ...session.mfa.status(), policy: session.mfa.policy().mine }));
+      const status = await withSession(values, io, async (session) => ({ ...(await session.mfa.status()), policy: (await session.mfa.policy()).mine }));
       if (values.json) {
         io.out(`${JSON.stringify(status)}\n`);
       } else {
@@ -116,10 +116,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
     case 'recovery-codes': {
       const seen = values.seen === true;
-      const found = await withSession(values, io, (session) => {
-        const status = session.mfa.status();
+      const found = await withSession(values, io, async (session) => {
+        const status = await session.mfa.status();
         if (!status.enabled) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
-        return { status, unseen: seen ? undefined : session.mfa.unseenRecoveryCodes(), marked: seen && session.mfa.markRecoveryCodesSeen() };
+        return { status, unseen: seen ? undefined : await session.mfa.unseenRecoveryCodes(), marked: seen && await session.mfa.markRecoveryCodesSeen() };
       });
       const left = `${found.status.recoveryCodesLeft} of ${RECOVERY_CODES} recovery codes left.`;
       if (seen) {
@@ -140,9 +140,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     case 'off': {
-      const was = await withSession(values, io, (session) => {
-        const enabled = session.mfa.status().enabled;
-        session.mfa.disable();
+      const was = await withSession(values, io, async (session) => {
+        const enabled = (await session.mfa.status()).enabled;
+        await session.mfa.disable();
         return { user: session.user.name, enabled };
       });
       io.out(was.enabled

@@ -11,9 +11,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (path === undefined || rest.length > 0) throw new UsageError('name exactly one entry as "Customer/Title"');
   const group = values.group;
   if (!group) throw new UsageError('--group GROUP names where the entry goes');
-  const moved = await withSession(values, io, (session) => {
-    const entry = session.resolvePath(path);
-    session.team.moveEntry(entry.id, session.team.resolveGroup(group));
+  const moved = await withSession(values, io, async (session) => {
+    const entry = await session.resolvePath(path);
+    await session.team.moveEntry(entry.id, await session.team.resolveGroup(group));
     return entry;
   });
   io.out(`Moved ${moved.customer}/${moved.title} to ${group}.\n`);

@@ -14,9 +14,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const typed = values['if-revision'];
   if (typed !== undefined && !/^[1-9]\d{0,14}$/.test(typed)) throw new UsageError('--if-revision is a revision number, as "show" prints it');
   const baseRevision = typed === undefined ? undefined : Number(typed);
-  const removed = await withSession(values, io, (session) => {
-    const entry = session.resolvePath(path);
-    session.deleteEntry(entry.id, baseRevision);
+  const removed = await withSession(values, io, async (session) => {
+    const entry = await session.resolvePath(path);
+    await session.deleteEntry(entry.id, baseRevision);
     return entry;
   });
   io.out(`Deleted ${removed.customer}/${removed.title} and its secrets.\n`);

@@ -96,14 +96,15 @@ async function run(args: string[], io: CliIo): Promise<number> {
     clock: { now: io.now },
     onLaunch: (event) => io.err(launchNotice(event, host.port)),
   });
-  const idle = setInterval(() => router.checkIdle(), IDLE_CHECK_MS);
+  // A check that cannot read the vault's settings locks: better locked than left open.
+  const idle = setInterval(() => void router.checkIdle().catch(() => router.lock()), IDLE_CHECK_MS);
   io.out(`Crewvault is at ${host.launchUrl} (works once, within ${LAUNCH_CODE_TTL_MS / 60_000} minutes; Ctrl+C to stop)\n`);
   if (!values['no-open']) openInBrowser(host.launchUrl);
 
   await untilStopped();
   clearInterval(idle);
   await host.close();
-  router.close();
+  await router.close();
   io.err('Crewvault stopped; the vault is closed.\n');
   return 0;
 }

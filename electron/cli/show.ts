@@ -11,8 +11,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, reveal: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true });
   const [path, ...rest] = positionals;
   if (path === undefined || rest.length > 0) throw new UsageError('name exactly one entry as "Customer/Title"');
-  const { entry, lines, revealed } = await withSession(values, io, (session) => {
-    const entry = session.getEntry(session.resolvePath(path).id);
+  const { entry, lines, revealed } = await withSession(values, io, async (session) => {
+    const entry = await session.getEntry((await session.resolvePath(path)).id);
     const revealed: { password?: string; otpKey?: string } = {};
     const out: Array<[string, string]> = [
       ['Customer', entry.customer],
@@ -23,8 +23,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
       ['Notes', entry.notes === null ? '(hidden from your role)' : entry.notes.replace(/\r?\n/g, '\n       ')],
     ];
     if (values.reveal) {
-      if (entry.hasPassword) revealed.password = session.revealPassword(entry.id);
-      if (entry.otp) revealed.otpKey = session.revealOtpSecret(entry.id).secret;
+      if (entry.hasPassword) revealed.password = await session.revealPassword(entry.id);
+      if (entry.otp) revealed.otpKey = (await session.revealOtpSecret(entry.id)).secret;
       if (revealed.password !== undefined) out.push(['Password', revealed.password]);
       if (revealed.otpKey !== undefined) out.push(['OTP key', revealed.otpKey]);
     } else {

@@ -102,7 +102,7 @@ export async function withVault<T>(values: VaultOptionValues, io: CliIo, work: (
   try {
     return await work(vault);
   } finally {
-    vault.close();
+    await vault.close();
   }
 }
 
@@ -121,11 +121,11 @@ export async function signIn(
   const password = await io.readSecret(`Password for ${who ?? 'the vault'}: `);
   const session = await vault.signIn(who, password);
   try {
-    const attempt = SignInAttempt.afterPassword(session, { now: io.now });
+    const attempt = await SignInAttempt.afterPassword(session, { now: io.now });
     const purpose = purposeOf(options);
     // `mfa confirm`: the new key's code stands in for the current one (admit lets it through).
-    if (attempt.due === 'code' && purpose !== 'confirm-set-up') attempt.answer(await givenFactor(values, io), WORDS);
-    attempt.admit(purpose, WORDS);
+    if (attempt.due === 'code' && purpose !== 'confirm-set-up') await attempt.answer(await givenFactor(values, io), WORDS);
+    await attempt.admit(purpose, WORDS);
     return { session, password, attempt };
   } catch (error) {
     session.lock();

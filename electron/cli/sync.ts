@@ -49,7 +49,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       // Each round with the kept session as it is now (refreshed when its access token ends).
       const current = await keptSession(m, io, origin);
       report(io, origin, await syncOnce(current.client, session.replica), json);
-    }, async (onSeq) => (await keptSession(m, io, origin)).client.openSyncStream(session.replica.vaultId(), onSeq));
+    }, async (onSeq) => (await keptSession(m, io, origin)).client.openSyncStream(await session.replica.vaultId(), onSeq));
   });
 }
 
@@ -78,7 +78,10 @@ async function watch(io: CliIo, replica: ReplicaService, round: () => Promise<vo
       let stream: EventStream | undefined;
       try {
         stream = await openStream((seq) => {
-          if (seq > replica.pulledUpTo()) again();
+          // What this replica holds is asked of the vault; if that fails, the round says why.
+          void replica.pulledUpTo().then((held) => {
+            if (seq > held) again();
+          }, () => again());
         });
         await Promise.race([stream.ended, stop]);
       } catch (error) {

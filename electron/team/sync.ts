@@ -63,14 +63,14 @@ export interface SyncOptions {
 }
 
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
-  const vault = replica.vaultId();
+  const vault = await replica.vaultId();
   const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0 };
   let total = 0;
   const told = (): void => options.onProgress?.({ sent: tally.pushed, total, taken: tally.pulled });
   const pullAll = async (): Promise<void> => {
     let tried = false;
     for (;;) {
-      const since = replica.pulledUpTo();
+      const since = await replica.pulledUpTo();
       const page = await client.call('syncPull', { vault, since });
       // The server is another machine: a page must move forward by exactly what it carries.
       const last = page.records.at(-1)?.seq;
@@ -79,7 +79,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
         throw new CrewvaultError('SERVER_UNREACHABLE', 'The server answered a pull out of order: nothing of it was taken in. Sync again; if it persists, tell its administrator.');
       }
       if (page.records.length > 0) {
-        const outcome = replica.apply({ format: REPLICA_FORMAT, vault, records: page.records.map((r) => r.record) }, { pulledUpTo: page.upTo, hold: true });
+        const outcome = await replica.apply({ format: REPLICA_FORMAT, vault, records: page.records.map((r) => r.record) }, { pulledUpTo: page.upTo, hold: true });
         tally.held = outcome.held.length;
         tally.pulled += page.records.length;
         tally.applied += outcome.applied;
@@ -91,15 +91,13 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       if (!page.more) break;
     }
     // Records set aside earlier are tried again at each sync, even when nothing new came.
-    if (!tried) tally.held = replica.apply({ format: REPLICA_FORMAT, vault, records: [] }, { hold: true }).held.length;
+    if (!tried) tally.held = (await replica.apply({ format: REPLICA_FORMAT, vault, records: [] }, { hold: true })).held.length;
   };
   /**
    * Pushes `out` in parts the server takes (by count and by bytes), in order, each marked sent
    * once stored; false at the first part the server refuses for conflicts (the parts before it
    * stay stored and marked; the rest goes again after a pull).
    */
-  /** The part the server last refused, and the conflicts it named. */
-  let refused: { readonly records: readonly ReplicaRecord[]; readonly conflicts: ReadonlyArray<{ readonly id: string; readonly revision: number }> } | undefined;
   const pushInParts = async (out: Outgoing): Promise<boolean> => {
     const parts = partsOf(out.batch.records, Math.max(1, Math.min(MAX_BATCH_RECORDS, options.partRecords ?? MAX_BATCH_RECORDS)));
     total = tally.pushed + out.batch.records.length;
@@ -108,33 +106,24 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       const last = index === parts.length - 1;
       const part: Outgoing = { batch: { ...out.batch, records }, upToSeq: last ? out.upToSeq : -1 };
       // Noted before it leaves: should the reply be lost, these records are known as ours when they come back.
-      replica.pushing(part);
+      await replica.pushing(part);
       const stored = await client.call('syncPush', { batch: part.batch });
-      if (stored.conflicts.length > 0) {
-        refused = { records, conflicts: stored.conflicts };
-        return false;
-      }
-      replica.markSent(part, stored);
+      if (stored.conflicts.length > 0) return false;
+      await replica.markSent(part, stored);
       tally.pushed += stored.accepted;
       told();
     }
     return true;
   };
   if (options.move) {
-    if (!(await pushInParts(replica.outgoing(true)))) {
-      // A move tried again after its reply was lost (the server stored it; the desktop never
-      // heard) meets its own records, each held at the very revision sent: it goes on as a sync,
-      // whose pull takes them in as this replica's own (noted when pushed). Any other version
-      // there is someone else's vault content: refused, as before.
-      const ownAgain = refused?.conflicts.every((c) => refused?.records.some((r) => r.id === c.id && (r.kind === 'entry' || r.kind === 'customer') && r.revision === c.revision)) ?? false;
-      if (!ownAgain) throw new CrewvaultError('CONFLICT', 'The server already holds this vault, with other versions of its entries: sync without --move.');
-      await pullAll();
+    if (!(await pushInParts(await replica.outgoing(true)))) {
+      throw new CrewvaultError('CONFLICT', 'The server already holds this vault, with other versions of its entries: sync without --move.');
     }
   } else {
     await pullAll();
   }
   for (let round = 0; round < PUSH_ROUNDS; round++) {
-    const out = replica.outgoing();
+    const out = await replica.outgoing();
     if (out.batch.records.length === 0) return tally;
     if (await pushInParts(out)) return tally;
     await pullAll();

@@ -12,7 +12,7 @@ import { listAuditRows, verifyAuditChain, type AnchorCheck, type AuditVerificati
 import { listUsers } from './store-users';
 
 /** What reading the log needs of a signed-in session. */
-export interface AuditReadingCore extends Pick<EntriesCore, 'db' | 'ring' | 'require'> {
+export interface AuditReadingCore extends Pick<EntriesCore, 'ring' | 'read' | 'require'> {
   /** The keyed anchor as this sign-in found it, before writing its own row. */
   readonly anchorAtSignIn: AnchorCheck;
 }
@@ -25,19 +25,23 @@ export class AuditReader {
   }
 
   /** The hash chain walked from the start, and the keyed anchor as this sign-in found it (audit.read). */
-  verify(): { readonly chain: AuditVerification; readonly anchor: AnchorCheck } {
-    this.core.require('audit.read');
-    return { chain: verifyAuditChain(this.core.db), anchor: this.core.anchorAtSignIn };
+  async verify(): Promise<{ readonly chain: AuditVerification; readonly anchor: AnchorCheck }> {
+    return this.core.read((r) => {
+      this.core.require(r, 'audit.read');
+      return { chain: verifyAuditChain(r), anchor: this.core.anchorAtSignIn };
+    });
   }
 
   /** The newest `limit` rows (in the order they were written), details opened. */
-  log(limit = 1000): AuditRecord[] {
-    this.core.require('audit.read');
-    const names = new Map(listUsers(this.core.db).map((u) => [u.id, u.name]));
-    return listAuditRows(this.core.db, limit).map((row) => {
-      const opened = row.sealed_detail ? openAuditDetail(this.core.db, this.core.ring, row, row.sealed_detail) : undefined;
-      const detail = (opened === undefined ? undefined : withoutRecord(opened)) ?? row.subject ?? '';
-      return { id: row.id, at: row.at, actor: row.actor_id === null ? null : (names.get(row.actor_id) ?? `#${row.actor_id}`), action: row.action, detail };
+  async log(limit = 1000): Promise<AuditRecord[]> {
+    return this.core.read((r) => {
+      this.core.require(r, 'audit.read');
+      const names = new Map(listUsers(r).map((u) => [u.id, u.name]));
+      return listAuditRows(r, limit).map((row) => {
+        const opened = row.sealed_detail ? openAuditDetail(r, this.core.ring, row, row.sealed_detail) : undefined;
+        const detail = (opened === undefined ? undefined : withoutRecord(opened)) ?? row.subject ?? '';
+        return { id: row.id, at: row.at, actor: row.actor_id === null ? null : (names.get(row.actor_id) ?? `#${row.actor_id}`), action: row.action, detail };
+      });
     });
   }
 }

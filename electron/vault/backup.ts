@@ -418,7 +418,7 @@ export async function writeBackup(
   try {
     const db = openVaultFile(vaultFile);
     try {
-      session.recordBackup(`to ${path.resolve(target)}`);
+      await session.recordBackup(`to ${path.resolve(target)}`);
       return await withPrivateFolder((folder) => {
         const image = path.join(folder, 'vault.sqlite');
         // VACUUM INTO writes into an empty file that exists: made here, 0600 from its first byte.
@@ -491,9 +491,9 @@ export async function restoreBackup(file: string, password: string, target: stri
     try {
       const vault = Vault.open(target);
       try {
-        if (vault.id() !== contents.vaultId || !vault.verifyAudit().ok) throw notABackup('the restored vault does not read back as it was sealed');
+        if ((await vault.id()) !== contents.vaultId || !(await vault.verifyAudit()).ok) throw notABackup('the restored vault does not read back as it was sealed');
       } finally {
-        vault.close();
+        await vault.close();
       }
     } catch (error) {
       for (const suffix of ['', '-wal', '-shm', '-journal']) {

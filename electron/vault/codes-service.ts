@@ -13,7 +13,7 @@ import type { EntriesCore } from './entries-service';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
 import { lastEntryActionAt } from './store-audit';
 import type { EntryRow } from './store-entries';
-import type { WriteDb } from './db';
+import type { ReadDb, WriteDb } from './db';
 
 export const OTP_AUDIT_INTERVAL_MS = 10 * 60_000;
 /** How often a role without otp.reveal_secret may take the next HOTP code of one entry. */
@@ -26,9 +26,9 @@ export interface RevealedOtp {
 }
 
 /** What codes and reveals need of a signed-in session. */
-export interface CodesCore extends Pick<EntriesCore, 'db' | 'ring' | 'customers' | 'now' | 'write' | 'audit' | 'require'> {
+export interface CodesCore extends Pick<EntriesCore, 'ring' | 'customers' | 'now' | 'write' | 'audit' | 'require'> {
   userId(): number;
-  permissions(): readonly Permission[];
+  permissions(db: ReadDb): readonly Permission[];
   /** Seals `row` again where it is (entries-service.ts, the one write path for an entry). */
   rewrite(db: WriteDb, row: EntryRow, fields: Omit<SealedSummary, 'c'>, details: SealedDetails): void;
 }
@@ -50,20 +50,20 @@ export class CodesService {
    * Audited with the step or counter it was for: a copy, a code at another time and every HOTP
    * code each time; a screen's passive refresh once per entry per OTP_AUDIT_INTERVAL_MS.
    */
-  otpCode(id: number, nowMs: number = this.core.now(), purpose: 'view' | 'copy' = 'view'): (TotpCode | HotpCode) & { readonly kind: OtpKind } {
-    this.core.require('otp.view');
+  async otpCode(id: number, nowMs: number = this.core.now(), purpose: 'view' | 'copy' = 'view'): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
     return this.core.write((w) => {
-      const row = visibleEntryRow(this.core.db, this.core.ring, id);
+      this.core.require(w, 'otp.view');
+      const row = visibleEntryRow(w, this.core.ring, id);
       const group = heldGroupKey(this.core.ring, row.group_id);
       const summary = openSummary(row, group);
       const details = openDetails(row, group);
       const otp = storedOtp(details);
       if (!otp || !details.otp) throw new CrewvaultError('NOT_FOUND', 'This entry has no one-time password.');
-      const path = `${this.core.customers.name(row.customer_id)}/${summary.t}`;
+      const path = `${this.core.customers.name(w, row.customer_id)}/${summary.t}`;
       const audit = (detail: string): void => {
         this.core.audit(w, { action: purpose === 'copy' ? 'otp.copy' : 'otp.code', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${path} (${detail})`);
       };
-      const mayLookAhead = this.core.permissions().includes('otp.reveal_secret');
+      const mayLookAhead = this.core.permissions(w).includes('otp.reveal_secret');
       if (otp.params.kind === 'hotp') {
         // Each HOTP code is the next one the service will accept: someone who may not see the
         // key gets one at a time, one per HOTP_CODE_INTERVAL_MS, so codes cannot be collected
@@ -100,14 +100,12 @@ export class CodesService {
   }
 
   /** The entry's password; `purpose` names the audit action (a copy is audited as one). */
-  revealPassword(id: number, purpose: 'reveal' | 'copy' = 'reveal'): string {
-    this.core.require('passwords.reveal');
-    return this.reveal(id, `password.${purpose}`, (details) => details.p);
+  async revealPassword(id: number, purpose: 'reveal' | 'copy' = 'reveal'): Promise<string> {
+    return this.reveal(id, 'passwords.reveal', `password.${purpose}`, (details) => details.p);
   }
 
-  revealOtpSecret(id: number): RevealedOtp {
-    this.core.require('otp.reveal_secret');
-    return this.reveal(id, 'otp.reveal_secret', (details, summary, customer) => {
+  async revealOtpSecret(id: number): Promise<RevealedOtp> {
+    return this.reveal(id, 'otp.reveal_secret', 'otp.reveal_secret', (details, summary, customer) => {
       const otp = storedOtp(details);
       if (!otp) throw new CrewvaultError('NOT_FOUND', 'This entry has no one-time password.');
       const issuer = otp.issuer ?? customer;
@@ -120,12 +118,13 @@ export class CodesService {
     this.auditedAt.clear();
   }
 
-  private reveal<T>(id: number, action: string, pick: (details: SealedDetails, summary: SealedSummary, customer: string) => T): T {
+  private async reveal<T>(id: number, permission: Permission, action: string, pick: (details: SealedDetails, summary: SealedSummary, customer: string) => T): Promise<T> {
     return this.core.write((w) => {
-      const row = visibleEntryRow(this.core.db, this.core.ring, id);
+      this.core.require(w, permission);
+      const row = visibleEntryRow(w, this.core.ring, id);
       const group = heldGroupKey(this.core.ring, row.group_id);
       const summary = openSummary(row, group);
-      const customer = this.core.customers.name(row.customer_id);
+      const customer = this.core.customers.name(w, row.customer_id);
       const value = pick(openDetails(row, group), summary, customer);
       this.core.audit(w, { action, entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${customer}/${summary.t}`);
       return value;

@@ -2,7 +2,8 @@
  * Customer names as this session has opened them: each sealed under the directory key
  * (store-customers.ts holds the rows), opened once and kept, and found or added by their
  * keyed index when an entry names a customer. The session empties the cache when a write
- * rolls back (a name it added may be gone) and when it locks.
+ * rolls back (a name it added may be gone) and when it locks. Every read takes the handle of
+ * the transaction it is part of (store.ts).
  * Must never keep a name the directory key did not open intact.
  */
 import type { KeyObject } from 'node:crypto';
@@ -18,21 +19,19 @@ export class CustomerNames {
   /** Customers found or added by the exact name given, so an import naming one customer for
    * thousands of entries computes its keyed index and looks it up once. */
   private readonly byName = new Map<string, ObjectRef & { readonly id: number }>();
-  private readonly db: ReadDb;
   private readonly ring: KeyRing;
   private readonly now: () => number;
 
-  constructor(db: ReadDb, ring: KeyRing, now: () => number) {
-    this.db = db;
+  constructor(ring: KeyRing, now: () => number) {
     this.ring = ring;
     this.now = now;
   }
 
   /** The name of customer `customerId`; VAULT_CORRUPT when the row is missing. */
-  name(customerId: number): string {
+  name(db: ReadDb, customerId: number): string {
     const cached = this.names.get(customerId);
     if (cached !== undefined) return cached;
-    const row = getCustomerRow(this.db, customerId);
+    const row = getCustomerRow(db, customerId);
     if (!row) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: an entry refers to a missing customer.');
     const name = openJson(this.ring.directoryKey, row.sealed_name, contexts.customerName(row));
     if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A customer name failed its integrity check.');
@@ -41,9 +40,9 @@ export class CustomerNames {
   }
 
   /** Opens every customer's name not yet opened (a list of every entry names most of them). */
-  loadAll(): void {
+  loadAll(db: ReadDb): void {
     let key: KeyObject | undefined; // made only when a name is missing: thousands open in a row
-    for (const row of listCustomerRows(this.db)) {
+    for (const row of listCustomerRows(db)) {
       if (this.names.has(row.id)) continue;
       key ??= batchKey(this.ring.directoryKey);
       const name = openJson(key, row.sealed_name, contexts.customerName(row));

@@ -23,15 +23,20 @@ import { refOf } from './store-ids';
 
 /** What the entry operations need of a signed-in session. */
 export interface EntriesCore {
-  readonly db: ReadDb;
   readonly ring: KeyRing;
   readonly customers: CustomerNames;
   readonly pages: PageChanges;
   now(): number;
-  write<T>(work: (db: WriteDb) => T): T;
+  /** One read transaction through the session's store (store.ts): `work` never awaits. */
+  read<T>(work: (db: ReadDb) => T): Promise<T>;
+  /** One write transaction through the session's write path (store.ts): `work` never awaits. */
+  write<T>(work: (db: WriteDb) => T): Promise<T>;
   audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void;
-  /** LOCKED when the session is locked; FORBIDDEN (naming the permission) when `can` says no. */
-  require(permission: Permission, groupId?: number): void;
+  /**
+   * LOCKED when the session is locked; FORBIDDEN (naming the permission) when `can` says no.
+   * Called inside the work it guards, with its handle: the check and the act are one transaction.
+   */
+  require(db: ReadDb, permission: Permission, groupId?: number): void;
 }
 
 /** Where an entry is, as writeEntry names it. */
@@ -48,29 +53,31 @@ export class EntriesService {
     this.core = core;
   }
 
-  create(input: EntryInput): EntrySummary {
-    this.core.require('entries.create');
-    return this.core.write((w) => this.insert(w, input));
+  async create(input: EntryInput): Promise<EntrySummary> {
+    return this.core.write((w) => {
+      this.core.require(w, 'entries.create');
+      return this.insert(w, input);
+    });
   }
 
   /** Creates many entries in one transaction (imports, benches): all or nothing. */
-  createMany(inputs: readonly EntryInput[]): EntrySummary[] {
-    this.core.require('entries.create');
+  async createMany(inputs: readonly EntryInput[]): Promise<EntrySummary[]> {
     return this.core.write((w) => {
+      this.core.require(w, 'entries.create');
       const allowed = new Set<number>();
       return inputs.map((input) => this.insert(w, input, allowed));
     });
   }
 
   /** `baseRevision`: the revision the change was made from (EntrySummary.revision); CONFLICT when it is stale. */
-  update(id: number, changes: EntryChanges, baseRevision?: number): EntrySummary {
-    this.core.require('entries.edit');
+  async update(id: number, changes: EntryChanges, baseRevision?: number): Promise<EntrySummary> {
     return this.core.write((w) => {
-      const row = this.rowToWrite(id, baseRevision);
+      this.core.require(w, 'entries.edit');
+      const row = this.rowToWrite(w, id, baseRevision);
       const group = heldGroupKey(this.core.ring, row.group_id);
       const summary = openSummary(row, group);
       const details = openDetails(row, group);
-      const customer = changes.customer === undefined ? this.core.customers.name(row.customer_id) : field(changes.customer, 'customer', true);
+      const customer = changes.customer === undefined ? this.core.customers.name(w, row.customer_id) : field(changes.customer, 'customer', true);
       const place = entryPlace(row);
       const customerRef = changes.customer === undefined ? place.customer : this.core.customers.findOrCreate(w, customer);
       const nextSummary: Omit<SealedSummary, 'c'> = {
@@ -93,12 +100,12 @@ export class EntriesService {
   }
 
   /** Leaves a tombstone (store-entries.ts); `baseRevision` as for update. */
-  delete(id: number, baseRevision?: number): void {
-    this.core.require('entries.delete');
-    this.core.write((w) => {
-      const row = this.rowToWrite(id, baseRevision);
+  async delete(id: number, baseRevision?: number): Promise<void> {
+    await this.core.write((w) => {
+      this.core.require(w, 'entries.delete');
+      const row = this.rowToWrite(w, id, baseRevision);
       const summary = openSummary(row, heldGroupKey(this.core.ring, row.group_id));
-      this.core.audit(w, { action: 'entry.delete', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${this.core.customers.name(row.customer_id)}/${summary.t}`);
+      this.core.audit(w, { action: 'entry.delete', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${this.core.customers.name(w, row.customer_id)}/${summary.t}`);
       deleteEntryRow(w, id, this.core.now());
       this.core.pages.remove(row.group_id, id);
     });
@@ -116,9 +123,9 @@ export class EntriesService {
     const username = field(input.username, 'username', false);
     const url = field(input.url, 'url', false);
     const details: SealedDetails = { p: field(input.password, 'password', false), n: field(input.notes, 'notes', false), otp: otpFromInput(input.otp) };
-    const groupId = input.groupId ?? defaultGroupId(this.core.db, this.core.ring);
+    const groupId = input.groupId ?? defaultGroupId(db, this.core.ring);
     if (!allowed?.has(groupId)) {
-      this.core.require('entries.create', groupId);
+      this.core.require(db, 'entries.create', groupId);
       allowed?.add(groupId);
     }
     const customerRef = this.core.customers.findOrCreate(db, customer);
@@ -145,7 +152,7 @@ export class EntriesService {
       customer_id: target.customer.id,
       group_id: target.groupId,
       key_version: group.version,
-      lookup: entryLookup(group, this.core.customers.name(target.customer.id), summary.t),
+      lookup: entryLookup(group, this.core.customers.name(db, target.customer.id), summary.t),
       sealed_summary: sealSummary(entry, group, summary),
       sealed_details: sealDetails(entry, group, details),
       updated_at: now,
@@ -168,8 +175,8 @@ export class EntriesService {
    * they read) is not the stored one — someone else wrote it since, and their change is not
    * to be overwritten unseen (schema 10).
    */
-  private rowToWrite(id: number, baseRevision: number | undefined): EntryRow {
-    const row = visibleEntryRow(this.core.db, this.core.ring, id);
+  private rowToWrite(db: ReadDb, id: number, baseRevision: number | undefined): EntryRow {
+    const row = visibleEntryRow(db, this.core.ring, id);
     if (baseRevision !== undefined && baseRevision !== row.revision) {
       throw new CrewvaultError('CONFLICT', `This entry was changed since you opened it (revision ${baseRevision}, now ${row.revision}): open it again and redo your change.`);
     }

@@ -12,7 +12,7 @@ import type { ImportProblem as SharedImportProblem, ImportResult as SharedImport
 import type { EntryInput, EntrySummary, GroupSummary } from '../../shared/model';
 import { validateOtpParams } from '../../shared/otp';
 import { printable } from '../../shared/text';
-import type { WriteDb } from './db';
+import type { ReadDb, WriteDb } from './db';
 import type { EntriesCore } from './entries-service';
 import { defaultGroupId } from './entry-access';
 import { field, otpIssuer } from './entry-fields';
@@ -72,10 +72,10 @@ export interface ExportOutcome {
 }
 
 /** What import and export need of a signed-in session. */
-export interface ImportExportCore extends Pick<EntriesCore, 'db' | 'ring' | 'customers' | 'write' | 'audit' | 'require'> {
+export interface ImportExportCore extends Pick<EntriesCore, 'ring' | 'customers' | 'read' | 'write' | 'audit' | 'require'> {
   /** Checks this person's password again; WRONG_PASSWORD if not. */
   confirmPassword(password: string): Promise<void>;
-  listGroups(): GroupSummary[];
+  listGroups(): Promise<GroupSummary[]>;
   /** Checks, seals and inserts one entry (entries-service.ts `insert`). */
   insertEntry(db: WriteDb, input: EntryInput, allowed: Set<number>, auditEach: boolean): EntrySummary;
 }
@@ -94,8 +94,8 @@ export class ImportExportService {
 
   /** One otpauth:// (or otpauth-migration://) URI per line; blank lines and # comments are
    * skipped. Good lines are committed together; bad ones are reported by line number. */
-  importOtpauth(text: string, options: { customer?: string; groupId?: number } = {}): ImportResult {
-    const outcome = this.importEntries(readOtpauthList(text), { ...options, commit: true });
+  async importOtpauth(text: string, options: { customer?: string; groupId?: number } = {}): Promise<ImportResult> {
+    const outcome = await this.importEntries(readOtpauthList(text), { ...options, commit: true });
     const lineOf = (where: string): number => Number(/^Line (\d+)$/.exec(where)?.[1] ?? 0);
     const problems = [...outcome.problems, ...outcome.duplicates].map((p) => ({ line: lineOf(p.where), message: `${p.where}: ${p.message}` }));
     return { added: outcome.added, problems: problems.sort((a, b) => a.line - b.line) };
@@ -109,20 +109,22 @@ export class ImportExportService {
    * is the preview: the same answer, nothing written. What is committed is committed in one
    * transaction, audited with its counts (never its secrets).
    */
-  importEntries(read: SharedImportResult, plan: ImportPlan): ImportOutcome {
-    this.core.require('entries.create');
+  async importEntries(read: SharedImportResult, plan: ImportPlan): Promise<ImportOutcome> {
     // The same --customer for every entry: wrong once is wrong for all, so it fails the import.
-    const fixedCustomer = plan.customer === undefined ? undefined : field(plan.customer, 'customer', true);
-    // A preview may come before the group is chosen (the UI shows what the file holds first);
-    // a commit without one goes to the default group, as the CLI's --group rule decides.
-    const groupId = plan.groupId ?? (plan.commit ? defaultGroupId(this.core.db, this.core.ring) : undefined);
-    if (groupId !== undefined) this.core.require('entries.create', groupId);
+    const { fixedCustomer, groupId, seen } = await this.core.read((r) => {
+      this.core.require(r, 'entries.create');
+      const fixedCustomer = plan.customer === undefined ? undefined : field(plan.customer, 'customer', true);
+      // A preview may come before the group is chosen (the UI shows what the file holds first);
+      // a commit without one goes to the default group, as the CLI's --group rule decides.
+      const groupId = plan.groupId ?? (plan.commit ? defaultGroupId(r, this.core.ring) : undefined);
+      if (groupId !== undefined) this.core.require(r, 'entries.create', groupId);
+      return { fixedCustomer, groupId, seen: this.otpFingerprints(r) };
+    });
     // What the file says is printed back to a terminal or a screen: made printable, and short.
     const safe = (p: SharedImportProblem): SharedImportProblem => ({ where: printable(p.where, 80), message: printable(p.message, 300) });
     const problems: SharedImportProblem[] = read.problems.map(safe);
     const duplicates: SharedImportProblem[] = [];
     const inputs: EntryInput[] = [];
-    const seen = this.otpFingerprints();
     read.entries.forEach((entry, i) => {
       const where = printable(read.where?.[i] ?? `entry ${i + 1} '${entry.title}'`, 80);
       const customer = fixedCustomer ?? entry.customer;
@@ -163,9 +165,9 @@ export class ImportExportService {
     const counts = new Map<string, number>();
     for (const input of inputs) counts.set(input.customer, (counts.get(input.customer) ?? 0) + 1);
     const byCustomer = [...counts].map(([customer, count]) => ({ customer, count })).sort((a, b) => NAME_ORDER.compare(a.customer, b.customer));
-    const groupName = groupId === undefined ? '' : (this.core.listGroups().find((g) => g.id === groupId)?.name ?? '');
+    const groupName = groupId === undefined ? '' : ((await this.core.listGroups()).find((g) => g.id === groupId)?.name ?? '');
     if (!plan.commit || groupId === undefined) return { added: [], byCustomer, groupName, problems, duplicates, committed: false };
-    const added = this.core.write((w) => {
+    const added = await this.core.write((w) => {
       const allowed = new Set<number>();
       // One audit row for the import (its format and counts), not one per entry: 100,000
       // entry.create rows would bury what people did (issue #11's complaint about the log).
@@ -190,13 +192,15 @@ export class ImportExportService {
    * a role taken away while the password was being checked exports nothing.
    */
   async exportEntries(password: string, plan: ExportPlan): Promise<ExportOutcome> {
-    this.core.require('passwords.reveal');
-    this.core.require('otp.reveal_secret');
+    await this.core.read((r) => {
+      this.core.require(r, 'passwords.reveal');
+      this.core.require(r, 'otp.reveal_secret');
+    });
     await this.core.confirmPassword(password);
     return this.core.write((w) => {
-      this.core.require('passwords.reveal');
-      this.core.require('otp.reveal_secret');
-      this.core.customers.loadAll();
+      this.core.require(w, 'passwords.reveal');
+      this.core.require(w, 'otp.reveal_secret');
+      this.core.customers.loadAll(w);
       const entries: ExportEntry[] = [];
       let withoutOtp = 0;
       for (const [groupId, group] of this.core.ring.groups) {
@@ -210,7 +214,7 @@ export class ImportExportService {
             continue;
           }
           entries.push({
-            customer: this.core.customers.name(row.customer_id),
+            customer: this.core.customers.name(w, row.customer_id),
             title: summary.t,
             username: summary.u,
             password: details.p,
@@ -230,11 +234,11 @@ export class ImportExportService {
   }
 
   /** Every OTP key this person can open, as duplicate fingerprints (import). */
-  private otpFingerprints(): Set<string> {
+  private otpFingerprints(r: ReadDb): Set<string> {
     const seen = new Set<string>();
     for (const [groupId, group] of this.core.ring.groups) {
       if (!group.secret) continue;
-      for (const row of listEntryRowsInGroups(this.core.db, [groupId])) {
+      for (const row of listEntryRowsInGroups(r, [groupId])) {
         const details = openDetails(row, group);
         if (details.otp) seen.add(otpFingerprint(details.otp.secret, details.otp.issuer, openSummary(row, group).u));
       }

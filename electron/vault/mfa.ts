@@ -49,17 +49,20 @@ export interface RecoveryDelivery {
 }
 
 export interface MfaCore {
-  readonly db: ReadDb;
   readonly keyPair: KeyPair;
   userId(): number;
   userName(): string;
   role(): string;
   now(): number;
-  write<T>(work: (db: WriteDb) => T): T;
+  /** One read transaction through the session's store (store.ts): `work` never awaits. */
+  read<T>(work: (db: ReadDb) => T): Promise<T>;
+  /** One write transaction through the session's write path (store.ts): `work` never awaits. */
+  write<T>(work: (db: WriteDb) => T): Promise<T>;
   audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void;
-  requireUsersManage(): void;
+  /** Inside the work it guards, as every check here is. */
+  requireUsersManage(db: ReadDb): void;
   /** users.manage, and FORBIDDEN where shared/policy `whyNotActOn` says no (an admin and an owner, say). */
-  requireActOn(user: UserRow): void;
+  requireActOn(db: ReadDb, user: UserRow): void;
 }
 
 export const MFA_POLICIES = MFA_POLICY_LEVELS;
@@ -225,8 +228,8 @@ export class MfaService {
     this.core = core;
   }
 
-  private row(): UserRow & MfaColumns {
-    const row = getUser(this.core.db, this.core.userId()) as (UserRow & MfaColumns) | undefined;
+  private row(db: ReadDb): UserRow & MfaColumns {
+    const row = getUser(db, this.core.userId()) as (UserRow & MfaColumns) | undefined;
     if (!row) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
     return row;
   }
@@ -236,10 +239,10 @@ export class MfaService {
    * from their own private key, or — after an owner reset their password and so gave them a
    * new key pair — the same key, handed to the new pair (schema 9, carryMfaKey).
    */
-  private mfaKey(): Buffer {
+  private mfaKey(db: ReadDb): Buffer {
     const userId = this.core.userId();
-    const handed = getMfaKeyWrap(this.core.db, userId, userId);
-    if (handed) return unwrapKey(this.core.keyPair, handed, MFA_KEY_CONTEXT(this.core.db, userId, userId));
+    const handed = getMfaKeyWrap(db, userId, userId);
+    if (handed) return unwrapKey(this.core.keyPair, handed, MFA_KEY_CONTEXT(db, userId, userId));
     return derivedMfaKey(this.core.keyPair);
   }
 
@@ -258,8 +261,8 @@ export class MfaService {
     }
   }
 
-  private recoveryHash(code: string): Buffer {
-    const key = this.mfaKey();
+  private recoveryHash(db: ReadDb, code: string): Buffer {
+    const key = this.mfaKey(db);
     try {
       return createHmac('sha256', key).update(normaliseRecovery(code)).digest();
     } finally {
@@ -268,8 +271,12 @@ export class MfaService {
   }
 
   /** The vault's MFA policy and what it means for this person. */
-  policy(): MfaPolicy & { readonly mine: MfaPolicyLevel } {
-    const policy = readMfaPolicy(this.core.db);
+  async policy(): Promise<MfaPolicy & { readonly mine: MfaPolicyLevel }> {
+    return this.core.read((r) => this.policyIn(r));
+  }
+
+  private policyIn(db: ReadDb): MfaPolicy & { readonly mine: MfaPolicyLevel } {
+    const policy = readMfaPolicy(db);
     return { ...policy, mine: policyFor(policy, this.core.role()) };
   }
 
@@ -277,42 +284,44 @@ export class MfaService {
    * Sets the policy, globally or for one role (users.manage). The role must exist, and is
    * stored under its defined name: a misspelt one would set a policy that applies to nobody.
    */
-  setPolicy(level: MfaPolicyLevel, role?: string): MfaPolicy {
-    this.core.requireUsersManage();
-    const named = role === undefined ? undefined : this.definedRole(role);
-    const why = whyNotManageVault({ role: this.core.role() }, named);
-    if (why) throw new CrewvaultError('FORBIDDEN', why);
-    const current = readMfaPolicy(this.core.db);
-    const others = Object.entries(current.roles).filter(([name]) => name.toLowerCase() !== named?.toLowerCase());
-    const next: MfaPolicy = named === undefined ? { ...current, global: level } : { ...current, roles: Object.fromEntries([...others, [named, level]]) };
-    this.core.write((w) => {
+  async setPolicy(level: MfaPolicyLevel, role?: string): Promise<MfaPolicy> {
+    return this.core.write((w) => {
+      this.core.requireUsersManage(w);
+      const named = role === undefined ? undefined : resolveRoleName(w, role);
+      const why = whyNotManageVault({ role: this.core.role() }, named);
+      if (why) throw new CrewvaultError('FORBIDDEN', why);
+      const current = readMfaPolicy(w);
+      const others = Object.entries(current.roles).filter(([name]) => name.toLowerCase() !== named?.toLowerCase());
+      const next: MfaPolicy = named === undefined ? { ...current, global: level } : { ...current, roles: Object.fromEntries([...others, [named, level]]) };
       setMfaPolicySetting(w, JSON.stringify(next));
       this.core.audit(w, { action: 'mfa.policy' }, named === undefined ? `everyone: ${level}` : `${named}: ${level}`);
+      return next;
     });
-    return next;
   }
 
-  private definedRole(role: string): string {
-    return resolveRoleName(this.core.db, role);
+  async status(): Promise<{ readonly enabled: boolean; readonly recoveryCodesLeft: number }> {
+    return this.core.read((r) => this.statusIn(r));
   }
 
-  status(): { readonly enabled: boolean; readonly recoveryCodesLeft: number } {
-    const row = this.row();
-    return { enabled: row.mfa_enabled_at !== null, recoveryCodesLeft: countUnusedRecoveryCodes(this.core.db, row.id) };
+  private statusIn(db: ReadDb): { readonly enabled: boolean; readonly recoveryCodesLeft: number } {
+    const row = this.row(db);
+    return { enabled: row.mfa_enabled_at !== null, recoveryCodesLeft: countUnusedRecoveryCodes(db, row.id) };
   }
 
   /**
    * Starts (or restarts) enrolment: a fresh 160-bit key, sealed in the user's row until one
    * code confirms it (so `mfa begin` and `mfa confirm` may be two commands), for 30 minutes.
    */
-  beginEnrolment(nowMs: number = this.core.now()): Enrolment {
-    if (this.policy().mine === 'off' && !this.status().enabled) throw new CrewvaultError('FORBIDDEN', 'Two-step sign-in is turned off for your role.');
+  async beginEnrolment(nowMs: number = this.core.now()): Promise<Enrolment> {
     const secret = encodeSecret(randomBytes(20));
     const userId = this.core.userId();
-    this.withMfaKey((key) => this.core.write((w) => {
-      setPendingSetup(w, userId, seal(key, Buffer.from(secret, 'utf8'), PENDING_CONTEXT(w, userId)), nowMs);
-      this.core.audit(w, { action: 'mfa.setup_started', subject: this.core.userName() });
-    }));
+    await this.core.write((w) => {
+      if (this.policyIn(w).mine === 'off' && !this.statusIn(w).enabled) throw new CrewvaultError('FORBIDDEN', 'Two-step sign-in is turned off for your role.');
+      this.withMfaKey(w, (key) => {
+        setPendingSetup(w, userId, seal(key, Buffer.from(secret, 'utf8'), PENDING_CONTEXT(w, userId)), nowMs);
+        this.core.audit(w, { action: 'mfa.setup_started', subject: this.core.userName() });
+      });
+    });
     const params: OtpParams = { ...totpParams(secret, 0), kind: 'totp' };
     return { secret: groupSecret(secret), uri: buildOtpUri({ params, issuer: 'Crewvault', account: this.core.userName() }) };
   }
@@ -323,8 +332,8 @@ export class MfaService {
    * confirmations at once (two processes), one turns MFA on and the other finds no setup left,
    * so only one set of recovery codes is ever shown (review #10 item 6).
    */
-  confirmEnrolment(code: string, nowMs: number = this.core.now(), delivery: RecoveryDelivery = {}): string[] {
-    return settled(this.core.write((w): Outcome<string[]> => {
+  async confirmEnrolment(code: string, nowMs: number = this.core.now(), delivery: RecoveryDelivery = {}): Promise<string[]> {
+    return settled(await this.core.write((w): Outcome<string[]> => {
       const row = this.rowIn(w);
       const sealedPending = row.mfa_pending_secret;
       if (!sealedPending || row.mfa_pending_at === null || nowMs - row.mfa_pending_at > ENROLMENT_MS) {
@@ -332,8 +341,8 @@ export class MfaService {
       }
       const waiting = this.checkBackoff(row, nowMs);
       if (waiting) return { error: waiting };
-      return this.withMfaKey((key): Outcome<string[]> => {
-        const secret = open(key, sealedPending, PENDING_CONTEXT(this.core.db, row.id)).toString('utf8');
+      return this.withMfaKey(w, (key): Outcome<string[]> => {
+        const secret = open(key, sealedPending, PENDING_CONTEXT(w, row.id)).toString('utf8');
         const step = matchingStep(secret, code, nowMs, -1);
         if (step === undefined) {
           // Counted like a wrong sign-in code: a pending setup must not be a way to guess codes.
@@ -346,7 +355,7 @@ export class MfaService {
         try {
           dropMfaKeyWraps(w, row.id);
           putMfaKeyWrap(w, row.id, row.id, wrapKey(this.core.keyPair.publicKey, fresh, MFA_KEY_CONTEXT(w, row.id, row.id)));
-          enableMfa(w, row.id, seal(fresh, Buffer.from(secret, 'utf8'), SECRET_CONTEXT(this.core.db, row.id)), nowMs, step);
+          enableMfa(w, row.id, seal(fresh, Buffer.from(secret, 'utf8'), SECRET_CONTEXT(w, row.id)), nowMs, step);
           this.escrowForOwners(w, fresh);
         } finally {
           fresh.fill(0);
@@ -373,12 +382,12 @@ export class MfaService {
    * someone else: a planted row must not get anyone this user's MFA key. Returns how many seals
    * moved (0 once done, after a cheap look at their own row).
    */
-  resealByGlobalId(): number {
-    const row = this.row();
+  async resealByGlobalId(): Promise<number> {
+    const row = await this.core.read((r) => this.row(r));
     const userId = row.id;
     const sealsByRowId = (b: Buffer | null): boolean => b !== null && sealedByRowId(b);
     if (!sealsByRowId(row.mfa_sealed_secret) && !sealsByRowId(row.mfa_pending_secret)) return 0;
-    return this.withMfaKey((key) => this.core.write((w) => {
+    return this.core.write((w) => this.withMfaKey(w, (key) => {
       const current = getUser(w, userId) as (UserRow & MfaColumns) | undefined;
       if (!current) return 0;
       let moved = 0;
@@ -392,8 +401,8 @@ export class MfaService {
     }));
   }
 
-  private withMfaKey<T>(work: (key: Buffer) => T): T {
-    const key = this.mfaKey();
+  private withMfaKey<T>(db: ReadDb, work: (key: Buffer) => T): T {
+    const key = this.mfaKey(db);
     try {
       return work(key);
     } finally {
@@ -407,11 +416,11 @@ export class MfaService {
    * Trusts this computer for `days` after a good second step: returns a random token for the
    * OS keychain; the vault keeps only its hash, so a copied vault file trusts nobody.
    */
-  trustDevice(label: string, days: number, nowMs: number = this.core.now()): { readonly id: number; readonly token: string } {
-    if (!this.status().enabled) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
-    if (!Number.isInteger(days) || days < 1) throw new CrewvaultError('INVALID_INPUT', 'Trusting a computer is turned off in this vault.');
+  async trustDevice(label: string, days: number, nowMs: number = this.core.now()): Promise<{ readonly id: number; readonly token: string }> {
     const token = randomBytes(32).toString('hex');
-    const id = this.core.write((w) => {
+    const id = await this.core.write((w) => {
+      if (!this.statusIn(w).enabled) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
+      if (!Number.isInteger(days) || days < 1) throw new CrewvaultError('INVALID_INPUT', 'Trusting a computer is turned off in this vault.');
       const inserted = insertTrustedDevice(w, this.core.userId(), deviceHash(token), label.slice(0, 200), nowMs, nowMs + days * DAY_MS);
       this.core.audit(w, { action: 'mfa.device_trusted', subject: this.core.userName() }, label.slice(0, 200));
       return inserted;
@@ -421,7 +430,7 @@ export class MfaService {
 
   /** The trusted device `token` names for this user, if it has not expired, nor outlived the
    * vault's current `days` (lowered since it was trusted); its use is noted and audited. */
-  useTrustedDevice(token: string, days: number, nowMs: number = this.core.now()): number | undefined {
+  async useTrustedDevice(token: string, days: number, nowMs: number = this.core.now()): Promise<number | undefined> {
     const userId = this.core.userId();
     // Looked up and used in one write transaction: a computer forgotten, or MFA reset, in
     // another process at the same moment is either seen gone or gone after this use, never both.
@@ -440,35 +449,37 @@ export class MfaService {
   }
 
   /** The computers trusted for this user, or (users.manage) for another. Expired ones are left out. */
-  devices(userName?: string, nowMs: number = this.core.now()): TrustedDevice[] {
-    const userId = userName === undefined ? this.core.userId() : this.otherUser(userName).id;
-    return listTrustedDevices(this.core.db, userId, nowMs).map((d) => ({ id: d.id, label: d.label, createdAt: d.created_at, lastUsedAt: d.last_used_at, expiresAt: d.expires_at }));
+  async devices(userName?: string, nowMs: number = this.core.now()): Promise<TrustedDevice[]> {
+    return this.core.read((r) => {
+      const userId = userName === undefined ? this.core.userId() : this.otherUser(r, userName).id;
+      return listTrustedDevices(r, userId, nowMs).map((d) => ({ id: d.id, label: d.label, createdAt: d.created_at, lastUsedAt: d.last_used_at, expiresAt: d.expires_at }));
+    });
   }
 
   /** Forgets a trusted computer: one's own (never `inUse`, the one signed in on), or anyone's with users.manage. */
-  forgetDevice(deviceId: number, inUse: number | undefined): void {
-    const deviceUserId = trustedDeviceUser(this.core.db, deviceId);
-    if (deviceUserId === undefined) throw new CrewvaultError('NOT_FOUND', 'No such trusted computer.');
-    if (deviceUserId === this.core.userId()) {
-      if (deviceId === inUse) throw new CrewvaultError('INVALID_INPUT', 'This is the computer you are using: forget it from another one, or turn two-step sign-in off and on.');
-    } else {
-      const target = getUser(this.core.db, deviceUserId);
-      if (target) this.core.requireActOn(target);
-      else this.core.requireUsersManage();
-    }
-    const owner = getUser(this.core.db, deviceUserId);
-    this.core.write((w) => {
+  async forgetDevice(deviceId: number, inUse: number | undefined): Promise<void> {
+    await this.core.write((w) => {
+      const deviceUserId = trustedDeviceUser(w, deviceId);
+      if (deviceUserId === undefined) throw new CrewvaultError('NOT_FOUND', 'No such trusted computer.');
+      if (deviceUserId === this.core.userId()) {
+        if (deviceId === inUse) throw new CrewvaultError('INVALID_INPUT', 'This is the computer you are using: forget it from another one, or turn two-step sign-in off and on.');
+      } else {
+        const target = getUser(w, deviceUserId);
+        if (target) this.core.requireActOn(w, target);
+        else this.core.requireUsersManage(w);
+      }
+      const owner = getUser(w, deviceUserId);
       deleteTrustedDevice(w, deviceId);
       this.core.audit(w, { action: 'mfa.device_forgotten', subject: owner?.name ?? null });
     });
   }
 
   /** Another person, whom this one may act on (shared/policy whyNotActOn): never someone above them. */
-  private otherUser(userName: string): UserRow {
-    this.core.requireUsersManage();
-    const user = findUserByName(this.core.db, userName.trim());
+  private otherUser(db: ReadDb, userName: string): UserRow {
+    this.core.requireUsersManage(db);
+    const user = findUserByName(db, userName.trim());
     if (!user) throw new CrewvaultError('NOT_FOUND', `No user named "${userName.trim()}".`);
-    if (user.id !== this.core.userId()) this.core.requireActOn(user);
+    if (user.id !== this.core.userId()) this.core.requireActOn(db, user);
     return user;
   }
 
@@ -477,20 +488,20 @@ export class MfaService {
    * check, the count of a wrong one and the use of a right one are one write transaction on the
    * row as it is then: of N processes given one code at once, exactly one is accepted.
    */
-  verifyCode(code: string, nowMs: number = this.core.now()): void {
-    settled(this.core.write((w): Outcome<null> => {
+  async verifyCode(code: string, nowMs: number = this.core.now()): Promise<void> {
+    settled(await this.core.write((w): Outcome<null> => {
       const row = this.rowIn(w);
       const sealed = row.mfa_sealed_secret;
       if (row.mfa_enabled_at === null || !sealed) return { error: new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.') };
       const waiting = this.checkBackoff(row, nowMs);
       if (waiting) return { error: waiting };
-      const secret = this.withMfaKey((key) => open(key, sealed, SECRET_CONTEXT(this.core.db, row.id)).toString('utf8'));
+      const secret = this.withMfaKey(w, (key) => open(key, sealed, SECRET_CONTEXT(w, row.id)).toString('utf8'));
       const step = matchingStep(secret, code, nowMs, row.mfa_last_step ?? -1);
       this.noteSecondFactor(w, row, nowMs, step !== undefined, 'signin.code');
       if (step === undefined) return { error: wrongCode() };
       setLastStep(w, row.id, step);
       // Enrolled before schema 9, or an owner added since: hand them the key now.
-      this.withMfaKey((key) => this.escrowForOwners(w, key));
+      this.withMfaKey(w, (key) => this.escrowForOwners(w, key));
       return { value: null };
     }));
   }
@@ -516,22 +527,25 @@ export class MfaService {
    * The confirmed key again, for adding a second device; the caller has just re-checked the
    * person's password or code. Audited.
    */
-  currentSetup(): Enrolment {
-    const row = this.row();
-    if (row.mfa_enabled_at === null || !row.mfa_sealed_secret) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
-    const sealed = row.mfa_sealed_secret;
-    const secret = this.withMfaKey((key) => open(key, sealed, SECRET_CONTEXT(this.core.db, row.id)).toString('utf8'));
-    this.core.write((w) => this.core.audit(w, { action: 'mfa.key_shown', subject: row.name }));
+  async currentSetup(): Promise<Enrolment> {
+    const { row, secret } = await this.core.write((w) => {
+      const row = this.row(w);
+      if (row.mfa_enabled_at === null || !row.mfa_sealed_secret) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
+      const sealed = row.mfa_sealed_secret;
+      const secret = this.withMfaKey(w, (key) => open(key, sealed, SECRET_CONTEXT(w, row.id)).toString('utf8'));
+      this.core.audit(w, { action: 'mfa.key_shown', subject: row.name });
+      return { row, secret };
+    });
     const params: OtpParams = { ...totpParams(secret, 0), kind: 'totp' };
     return { secret: groupSecret(secret), uri: buildOtpUri({ params, issuer: 'Crewvault', account: row.name }) };
   }
 
   /** Uses one recovery code (each works once); returns how many are left. Found, spent and
    * counted in one write transaction, so two processes given one code cannot both use it. */
-  useRecoveryCode(code: string): number {
+  async useRecoveryCode(code: string): Promise<number> {
     const nowMs = this.core.now();
-    const hash = this.recoveryHash(code);
-    return settled(this.core.write((w): Outcome<number> => {
+    return settled(await this.core.write((w): Outcome<number> => {
+      const hash = this.recoveryHash(w, code);
       const row = this.rowIn(w);
       const waiting = this.checkBackoff(row, nowMs);
       if (waiting) return { error: waiting };
@@ -546,8 +560,8 @@ export class MfaService {
 
   /** Uses the emergency code an admin issued: once, within two minutes; checked and deleted in
    * one write transaction. */
-  useEmergencyCode(code: string, nowMs: number = this.core.now()): void {
-    settled(this.core.write((w): Outcome<null> => {
+  async useEmergencyCode(code: string, nowMs: number = this.core.now()): Promise<void> {
+    settled(await this.core.write((w): Outcome<null> => {
       const row = this.rowIn(w);
       const waiting = this.checkBackoff(row, nowMs);
       if (waiting) return { error: waiting };
@@ -560,9 +574,9 @@ export class MfaService {
   }
 
   /** New recovery codes; the old ones stop working. */
-  regenerateRecoveryCodes(delivery: RecoveryDelivery = {}): string[] {
-    if (!this.status().enabled) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
+  async regenerateRecoveryCodes(delivery: RecoveryDelivery = {}): Promise<string[]> {
     return this.core.write((w) => {
+      if (!this.statusIn(w).enabled) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
       const codes = this.replaceRecoveryCodes(w, this.core.userId(), delivery);
       this.core.audit(w, { action: 'mfa.recovery_regenerated', subject: this.core.userName() });
       return codes;
@@ -571,36 +585,36 @@ export class MfaService {
 
   /** Turns MFA off for oneself, where the policy allows: the key, the recovery codes and
    * trusted computers are destroyed. */
-  disable(): void {
-    if (this.policy().mine === 'required') throw new CrewvaultError('FORBIDDEN', 'Two-step sign-in is required for your role.');
-    const row = this.row();
-    const wasOn = row.mfa_enabled_at !== null;
-    this.core.write((w) => {
+  async disable(): Promise<void> {
+    await this.core.write((w) => {
+      if (this.policyIn(w).mine === 'required') throw new CrewvaultError('FORBIDDEN', 'Two-step sign-in is required for your role.');
+      const row = this.row(w);
+      const wasOn = row.mfa_enabled_at !== null;
       clearMfa(w, row.id);
       if (wasOn || row.mfa_pending_secret !== null) this.core.audit(w, { action: wasOn ? 'mfa.disable' : 'mfa.setup_abandoned', subject: row.name });
     });
   }
 
   /** An admin resets another user's MFA (they enrol again at their next sign-in). */
-  resetFor(userName: string): void {
-    this.core.requireUsersManage();
-    this.core.write((w) => {
+  async resetFor(userName: string): Promise<void> {
+    await this.core.write((w) => {
+      this.core.requireUsersManage(w);
       const user = findUserByName(w, userName.trim());
       if (!user) throw new CrewvaultError('NOT_FOUND', `No user named "${userName.trim()}".`);
-      this.core.requireActOn(user);
+      this.core.requireActOn(w, user);
       clearMfa(w, user.id);
       this.core.audit(w, { action: 'mfa.reset', subject: user.name });
     });
   }
 
   /** An admin issues a 6-letter code that stands in for the user's authenticator once, for 2 minutes. */
-  issueEmergencyCode(userName: string, nowMs: number = this.core.now()): string {
-    this.core.requireUsersManage();
+  async issueEmergencyCode(userName: string, nowMs: number = this.core.now()): Promise<string> {
     const code = randomCode(EMERGENCY_ALPHABET, 6);
-    this.core.write((w) => {
+    await this.core.write((w) => {
+      this.core.requireUsersManage(w);
       const user = findUserByName(w, userName.trim());
       if (!user) throw new CrewvaultError('NOT_FOUND', `No user named "${userName.trim()}".`);
-      this.core.requireActOn(user);
+      this.core.requireActOn(w, user);
       putEmergencyCode(w, user.id, emergencyHash(user.id, code), nowMs + EMERGENCY_CODE_MS, this.core.userId());
       this.core.audit(w, { action: 'mfa.emergency_issued', subject: user.name });
     });
@@ -611,17 +625,19 @@ export class MfaService {
    * This user's recovery codes still kept until seen (see RecoveryDelivery), those not used yet,
    * or undefined when none are kept (shown and marked seen, or shown on screen).
    */
-  unseenRecoveryCodes(): string[] | undefined {
+  async unseenRecoveryCodes(): Promise<string[] | undefined> {
     const userId = this.core.userId();
-    const sealed = getUnseenRecoveryCodes(this.core.db, userId);
-    if (!sealed) return undefined;
-    const kept = this.withMfaKey((key) => open(key, sealed, UNSEEN_CONTEXT(this.core.db, userId)).toString('utf8'));
-    const unused = unusedRecoveryCodeHashes(this.core.db, userId);
-    return kept.split('\n').filter((code) => unused.some((hash) => sameBytes(hash, this.recoveryHash(code))));
+    return this.core.read((r) => {
+      const sealed = getUnseenRecoveryCodes(r, userId);
+      if (!sealed) return undefined;
+      const kept = this.withMfaKey(r, (key) => open(key, sealed, UNSEEN_CONTEXT(r, userId)).toString('utf8'));
+      const unused = unusedRecoveryCodeHashes(r, userId);
+      return kept.split('\n').filter((code) => unused.some((hash) => sameBytes(hash, this.recoveryHash(r, code))));
+    });
   }
 
   /** The owner saw their codes: the sealed copy goes, only the hashes stay. False when none was kept. */
-  markRecoveryCodesSeen(): boolean {
+  async markRecoveryCodesSeen(): Promise<boolean> {
     return this.core.write((w) => {
       const dropped = deleteUnseenRecoveryCodes(w, this.core.userId());
       if (dropped) this.core.audit(w, { action: 'mfa.recovery_seen', subject: this.core.userName() });
@@ -635,9 +651,9 @@ export class MfaService {
       return `${raw.slice(0, 5)}-${raw.slice(5)}`;
     });
     // Replacing the hashes drops any copy kept of the codes they replace.
-    replaceRecoveryCodeHashes(db, userId, codes.map((code) => this.recoveryHash(code)));
+    replaceRecoveryCodeHashes(db, userId, codes.map((code) => this.recoveryHash(db, code)));
     if (delivery.keepUntilSeen) {
-      this.withMfaKey((key) => putUnseenRecoveryCodes(db, userId, seal(key, Buffer.from(codes.join('\n'), 'utf8'), UNSEEN_CONTEXT(db, userId))));
+      this.withMfaKey(db, (key) => putUnseenRecoveryCodes(db, userId, seal(key, Buffer.from(codes.join('\n'), 'utf8'), UNSEEN_CONTEXT(db, userId))));
     }
     return codes;
   }

@@ -50,7 +50,7 @@ import { currentSequence } from './store-changes';
 import type { EntryRow } from './store-entries';
 import { getMeta } from './store-meta';
 import {
-  customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
+  beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
   insertReplicaSigningKey, overwriteReplicaEntry, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
@@ -58,7 +58,6 @@ import {
 
 /** What the replica operations need of a signed-in session. */
 export interface ReplicaCore {
-  readonly db: ReadDb;
   readonly ring: KeyRing;
   readonly pages: PageChanges;
   readonly customers: CustomerNames;
@@ -66,10 +65,13 @@ export interface ReplicaCore {
   /** The signed-in person's user row id. */
   userId(): number;
   now(): number;
-  write<T>(work: (db: WriteDb) => T): T;
+  /** One read transaction through the session's store (store.ts): `work` never awaits. */
+  read<T>(work: (db: ReadDb) => T): Promise<T>;
+  /** One write transaction through the session's write path (store.ts): `work` never awaits. */
+  write<T>(work: (db: WriteDb) => T): Promise<T>;
   audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void;
-  /** LOCKED when the session is locked. */
-  requireOpen(): void;
+  /** LOCKED when the session is locked (its user read again), inside the work it guards. */
+  requireOpen(db: ReadDb): void;
 }
 
 /** What this replica's changes are, up to which sequence (hand it back to markSent once delivered). */
@@ -204,8 +206,7 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
  * changes as agreed, and they would never be sent.
  */
 export function markAllAgreed(db: WriteDb): number {
-  const exchanged = db.prepare<[], { n: number }>('SELECT (SELECT count(*) FROM replica_base) + (SELECT count(*) FROM replica_state) AS n').get()?.n ?? 0;
-  if (exchanged > 0) throw new CrewvaultError('CONFLICT', 'This vault has exchanged changes with another already: marking everything agreed would lose what it has not sent.');
+  if (exchangedCount(db) > 0) throw new CrewvaultError('CONFLICT', 'This vault has exchanged changes with another already: marking everything agreed would lose what it has not sent.');
   let marked = 0;
   for (const c of customersBetween(db, 0, Number.MAX_SAFE_INTEGER)) { setReplicaBase(db, c.uid, c.revision); marked++; }
   for (const e of entriesBetween(db, 0, Number.MAX_SAFE_INTEGER)) { setReplicaBase(db, e.uid, e.revision); marked++; }
@@ -258,13 +259,17 @@ export class ReplicaService {
   }
 
   /** `everything`: the whole vault as new to the other side (moving it onto a team server; outgoing()). */
-  outgoing(everything = false): Outgoing {
-    this.core.requireOpen();
+  async outgoing(everything = false): Promise<Outgoing> {
+    return this.core.read((r) => this.outgoingNow(r, everything));
+  }
+
+  private outgoingNow(db: ReadDb, everything: boolean): Outgoing {
+    this.core.requireOpen(db);
     const signer = this.core.ring.signer;
     if (!signer) throw new CrewvaultError('LOCKED', 'This session holds no signing key: sign in again.');
-    const user = getUser(this.core.db, this.core.userId());
+    const user = getUser(db, this.core.userId());
     if (!user) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
-    const permissions = rolePermissions(this.core.db, user.role);
+    const permissions = rolePermissions(db, user.role);
     const held = new Set(this.core.ring.groups.keys());
     const mayVouch = (e: EntryReplicaRow, base: number): boolean => {
       if (!held.has(e.group_id)) return false;
@@ -274,19 +279,23 @@ export class ReplicaService {
       // is only that is the receiver's to judge against what it holds, so an editor vouches for it.
       return permissions.includes('entries.edit');
     };
-    return outgoing(this.core.db, { userUid: uidText(user.uid), signer, mayVouch }, everything);
+    return outgoing(db, { userUid: uidText(user.uid), signer, mayVouch }, everything);
   }
 
   /** The vault's id, as records and the team server name it. */
-  vaultId(): string {
-    this.core.requireOpen();
-    return vaultId(this.core.db);
+  async vaultId(): Promise<string> {
+    return this.core.read((r) => {
+      this.core.requireOpen(r);
+      return vaultId(r);
+    });
   }
 
   /** The team server's sequence up to which this replica has taken in others' records. */
-  pulledUpTo(): number {
-    this.core.requireOpen();
-    return pulledSeq(this.core.db);
+  async pulledUpTo(): Promise<number> {
+    return this.core.read((r) => {
+      this.core.requireOpen(r);
+      return pulledSeq(r);
+    });
   }
 
   /**
@@ -295,9 +304,9 @@ export class ReplicaService {
    * pulled (nobody else pushed in between), this replica holds the server's state up to there
    * and need not pull its own records back.
    */
-  markSent(sent: Outgoing, stored?: { readonly seq: number; readonly accepted: number }): void {
-    this.core.requireOpen();
-    this.core.write((w) => {
+  async markSent(sent: Outgoing, stored?: { readonly seq: number; readonly accepted: number }): Promise<void> {
+    await this.core.write((w) => {
+      this.core.requireOpen(w);
       markSent(w, sent);
       if (stored && stored.seq - stored.accepted === pulledSeq(w)) setPulledSeq(w, stored.seq);
     });
@@ -308,17 +317,19 @@ export class ReplicaService {
    * records come back in a pull, they are recognised as this replica's own (agreed), not as
    * someone else's change beside a local one.
    */
-  pushing(out: Outgoing): void {
-    this.core.requireOpen();
-    this.core.write((w) => {
+  async pushing(out: Outgoing): Promise<void> {
+    await this.core.write((w) => {
+      this.core.requireOpen(w);
       for (const record of out.batch.records) if (record.kind === 'customer' || record.kind === 'entry') notePushing(w, record.id, record.revision, contentDigest(record));
     });
   }
 
   /** Everything here as agreed (a vault file copied to start another replica: markAllAgreed). */
-  agreeAll(): number {
-    this.core.requireOpen();
-    return this.core.write((w) => markAllAgreed(w));
+  async agreeAll(): Promise<number> {
+    return this.core.write((w) => {
+      this.core.requireOpen(w);
+      return markAllAgreed(w);
+    });
   }
 
   /**
@@ -329,15 +340,15 @@ export class ReplicaService {
    * rather than stopping every sync after it (what a team server relays). Without `hold` (two
    * copies exchanging directly) the batch is all or nothing.
    */
-  apply(input: unknown, options: { readonly pulledUpTo?: number; readonly hold?: boolean } = {}): ApplyOutcome {
-    this.core.requireOpen();
-    const parsed = replicaBatchSchema.safeParse(input);
-    if (!parsed.success) throw new CrewvaultError('INVALID_INPUT', `Not a batch of replica records: ${parsed.error.issues[0]?.path.join('.') || 'the batch'}: ${parsed.error.issues[0]?.message ?? 'not valid'}.`);
-    const batch = parsed.data;
-    if (batch.vault !== vaultId(this.core.db)) throw new CrewvaultError('INVALID_INPUT', 'These records are of another vault: nothing was applied.');
-    const ids = batch.records.map((r) => r.id);
-    if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A batch names an object twice: nothing was applied.');
-    const outcome = this.core.write((w) => {
+  async apply(input: unknown, options: { readonly pulledUpTo?: number; readonly hold?: boolean } = {}): Promise<ApplyOutcome> {
+    const outcome = await this.core.write((w) => {
+      this.core.requireOpen(w);
+      const parsed = replicaBatchSchema.safeParse(input);
+      if (!parsed.success) throw new CrewvaultError('INVALID_INPUT', `Not a batch of replica records: ${parsed.error.issues[0]?.path.join('.') || 'the batch'}: ${parsed.error.issues[0]?.message ?? 'not valid'}.`);
+      const batch = parsed.data;
+      if (batch.vault !== vaultId(w)) throw new CrewvaultError('INVALID_INPUT', 'These records are of another vault: nothing was applied.');
+      const ids = batch.records.map((r) => r.id);
+      if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A batch names an object twice: nothing was applied.');
       const tally: Tally = { applied: 0, unchanged: 0, countersMerged: 0, conflictCopies: [], held: [] };
       // What was set aside before goes first (a newer record of the same object replaces it).
       const fresh = new Set(ids);
@@ -348,14 +359,13 @@ export class ReplicaService {
           work();
           return;
         }
-        w.prepare('SAVEPOINT replica_record').run();
+        beginRecordSavepoint(w);
         try {
           work();
-          w.prepare('RELEASE replica_record').run();
+          releaseRecordSavepoint(w);
           dropHeld(w, r.id);
         } catch (error) {
-          w.prepare('ROLLBACK TO replica_record').run();
-          w.prepare('RELEASE replica_record').run();
+          rollBackRecordSavepoint(w);
           if (!isCrewvaultError(error) || (error.code !== 'VAULT_TAMPERED' && error.code !== 'CONFLICT')) throw error;
           putHeld(w, { record_id: r.id, body: JSON.stringify(r), reason: error.message, held_at: this.core.now() });
           tally.held.push({ id: r.id, kind: r.kind, reason: error.message });
@@ -412,7 +422,7 @@ export class ReplicaService {
 
   /** FORBIDDEN-as-tampered unless the sender may do `permission` in group `groupId` (holds its key). */
   private requireSenderMay(db: ReadDb, author: Author, permission: Permission, groupId: number): void {
-    const holds = db.prepare<[number, number], { one: number }>('SELECT 1 AS one FROM group_keys WHERE group_id = ? AND user_id = ?').get(groupId, author.id) !== undefined;
+    const holds = holdsGroupKey(db, groupId, author.id);
     if (!holds || !can({ role: author.role, permissions: author.permissions, groups: new Map() }, permission)) {
       throw tampered(`does what its sender may not (${permission} in a group they ${holds ? 'hold' : 'do not hold'})`);
     }
@@ -483,7 +493,7 @@ export class ReplicaService {
     }
     // Only a name sealed again (a directory key rotation) is taken: the same name, the newer seal.
     // Customers are not renamed (the app has no rename): a record that would is refused.
-    if (this.core.customers.name(local.id) !== name) throw tampered('renames a customer');
+    if (this.core.customers.name(db, local.id) !== name) throw tampered('renames a customer');
     updateReplicaCustomer(db, local.id, { sealed_name: sealedName, name_index: bin(r.nameIndex) });
     setRevision(db, 'customers', local.id, r.revision);
     setReplicaBase(db, uid, r.revision);
@@ -530,7 +540,7 @@ export class ReplicaService {
       }
     }
     // Opened before anything is written: a record its group's key does not open is refused.
-    const opened = this.openIncoming(incoming, r);
+    const opened = this.openIncoming(db, incoming, r);
     this.requireAllowed(db, author, r, local, opened, groupId);
     if (!local) {
       const id = insertReplicaEntry(db, incoming);
@@ -621,7 +631,7 @@ export class ReplicaService {
    * its lookup the one its customer and title give. A group whose key is not held: stored as
    * it came, signed by a sender who holds it (requireAllowed).
    */
-  private openIncoming(incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'>, r: EntryRecord): OpenedIncoming {
+  private openIncoming(db: ReadDb, incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'>, r: EntryRecord): OpenedIncoming {
     if (r.deletedAt !== null) return {};
     for (const sealed of [incoming.sealed_summary, incoming.sealed_details]) {
       if (sealed[SEAL_FORMAT_AT - 1] !== SEAL_VERSION) throw tampered('is sealed in an old format');
@@ -641,7 +651,7 @@ export class ReplicaService {
     } catch {
       throw tampered('is an entry that does not open with its group\'s key');
     }
-    if (!entryLookup(group, this.core.customers.name(incoming.customer_id), summary.t).equals(incoming.lookup)) throw tampered('is an entry whose lookup is not its name\'s');
+    if (!entryLookup(group, this.core.customers.name(db, incoming.customer_id), summary.t).equals(incoming.lookup)) throw tampered('is an entry whose lookup is not its name\'s');
     return { summary, details };
   }
 
@@ -676,7 +686,7 @@ export class ReplicaService {
     // The person's own edit, kept: as a copy beside the entry (no entries.create asked of a
     // sync, which creates nothing new in substance), in the group it was in.
     const copy = this.core.entries.insert(db, {
-      customer: this.core.customers.name(local.customer_id),
+      customer: this.core.customers.name(db, local.customer_id),
       title: `${summary.t.slice(0, FIELD_LIMITS.title - COPY_SUFFIX.length)}${COPY_SUFFIX}`,
       username: summary.u, url: summary.l, password: details.p, notes: details.n,
       otp: otp ? { params: otp.params, ...(otp.issuer ? { issuer: otp.issuer } : {}) } : null,

@@ -1,7 +1,7 @@
 /**
  * A signed-in person's session: their keys (the ring), their user row read again before each
  * act (a disabled user, a new role or a changed password takes effect at once), the write
- * transaction every change goes through, the audit helper, and lock/close. What the person
+ * path every change goes through, the audit helper, and lock/close. What the person
  * can do lives in one service per concern, each given a narrow core of this session:
  * entries (entries-service.ts), codes and reveals (codes-service.ts), listing and lookups
  * (listing.ts), import and export (import-export.ts), settings (settings-service.ts), the
@@ -10,6 +10,13 @@
  * Every call checks the role (shared/policy) and group membership (the key ring), and audits
  * what DESIGN.md says is audited, in the same transaction as the change it records.
  * Returns opened views only; a password or OTP secret leaves only through a reveal* call.
+ *
+ * The session and its services hold a VaultStore (store.ts), never a database: every read is
+ * one `store.read`, every write one `store.write` through `write` below, and every method that
+ * touches the vault answers with a promise. What must hold together — the person's row read
+ * again and the act it permits, a check and the change it guards — happens inside one work
+ * callback (which never awaits), so two calls overlapping on one session (the router serving
+ * two requests) cannot slip between them. Helpers called inside a callback take its handle.
  */
 import { CrewvaultError } from '../../shared/errors';
 import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput, EntrySummary, EntryTable, UserView, VaultSettings } from '../../shared/model';
@@ -17,11 +24,11 @@ import type { ImportResult as SharedImportResult } from '../../shared/import/typ
 import type { HotpCode, OtpKind, TotpCode } from '../../shared/otp';
 import { can, whyNotActOn, type Permission, type Person, type Role } from '../../shared/policy';
 import { deriveKek, exportPrivateKey, newKdfParams, open, seal } from './crypto';
-import { checkpoint, withWrite, type ReadDb, type WriteDb } from './db';
+import type { ReadDb, WriteDb } from './db';
+import type { VaultStore } from './store';
 import { contexts, type GroupKey, type KeyRing, type StoredRef } from './keys';
-import { refOf } from './store-ids';
 import { ownerResealPending, resealSharedByGlobalId, type ResealCount } from './id-seals';
-import { changesBetween, currentSequence, type ChangeSet } from './store-changes';
+import type { ChangeSet } from './store-changes';
 import { appendAudit, type AnchorCheck, type AuditFields, type AuditVerification } from './store-audit';
 import { PageChanges } from './entry-pages';
 import { rolePermissions } from './store-roles';
@@ -61,7 +68,7 @@ const ONE_TIME_PROOF_MS = 10 * 60_000;
 
 export class VaultSession {
   private currentUser: UserView;
-  private readonly db: ReadDb;
+  private readonly store: VaultStore;
   private readonly clock: Clock;
   private readonly ring: KeyRing;
   /** This person's row and global id, which what they seal for themselves names. */
@@ -76,10 +83,12 @@ export class VaultSession {
   private readonly openedAt: number;
 
   /** True while the person signed in with a one-time password they must replace. */
-  get mustChangePassword(): boolean {
+  async mustChangePassword(): Promise<boolean> {
     if (this.closed) return false;
-    this.refreshUser();
-    return this.mustChange;
+    return this.store.read((r) => {
+      this.refreshUser(r);
+      return this.mustChange;
+    });
   }
 
   /**
@@ -87,14 +96,17 @@ export class VaultSession {
    * Argon2 settings. Other sessions of this user end (they notice the new KDF record).
    */
   async changePassword(current: string | undefined, next: string, kdf: KdfOptions = {}): Promise<void> {
-    if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
-    this.refreshUser();
+    if (this.closed) throw lockedError();
+    const mustChange = await this.store.read((r) => {
+      this.refreshUser(r);
+      return this.mustChange;
+    });
     validateNewPassword(next);
     if (current === undefined) {
       // Replacing a one-time password right after signing in with it: that sign-in is the proof,
       // so the person is not asked again for what they just typed. Later, or for a password of
       // their own, the current one is asked as ever.
-      if (!this.mustChange || this.clock.now() - this.openedAt > ONE_TIME_PROOF_MS) throw new CrewvaultError('WRONG_PASSWORD', 'Enter your current password.');
+      if (!mustChange || this.clock.now() - this.openedAt > ONE_TIME_PROOF_MS) throw new CrewvaultError('WRONG_PASSWORD', 'Enter your current password.');
       await this.refuseSamePassword(next);
     } else {
       if (current === next) throw new CrewvaultError('INVALID_INPUT', 'The new password must differ from the current one.');
@@ -105,12 +117,14 @@ export class VaultSession {
     const privateRaw = exportPrivateKey(this.ring.keyPair.privateKey);
     try {
       const kdfText = JSON.stringify(params);
-      this.write((w) => {
+      await this.write((w) => {
         setUserPasswordSeal(w, this.user.id, kdfText, seal(kek, privateRaw, contexts.privateKey(this.userRef)));
         this.audit(w, { action: 'user.change_password', subject: this.user.name });
+        // Noted in the transaction that makes it so: a call that reads the row next must not
+        // take this session's own change for someone else's.
+        this.signedInKdf = kdfText;
+        this.mustChange = false;
       });
-      this.signedInKdf = kdfText;
-      this.mustChange = false;
     } finally {
       kek.fill(0);
       privateRaw.fill(0);
@@ -119,8 +133,8 @@ export class VaultSession {
 
   /** INVALID_INPUT when `next` is the password the vault holds now (one Argon2 run to tell). */
   private async refuseSamePassword(next: string): Promise<void> {
-    const row = getUser(this.db, this.user.id);
-    if (!row) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    const row = await this.store.read((r) => getUser(r, this.user.id));
+    if (!row) throw lockedError();
     const kek = await deriveKek(next, parseKdf(row.kdf));
     let same = false;
     try {
@@ -146,29 +160,41 @@ export class VaultSession {
   private confirming: Promise<void> = Promise.resolve();
 
   private async confirmPasswordOnce(password: string): Promise<void> {
-    if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
-    const row = getUser(this.db, this.user.id);
-    if (!row) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    if (this.closed) throw lockedError();
     // An unlocked session must not be a way to guess the password: same backoff and audit as sign-in.
+    // The row and the claim in one transaction: the claim counts the attempt on the row as it is.
     const now = this.clock.now();
-    const claim = this.write((w) => claimPasswordAttempt(w, row.id, now));
+    const { row, claim } = await this.write((w) => {
+      const row = getUser(w, this.user.id);
+      if (!row) throw lockedError();
+      return { row, claim: claimPasswordAttempt(w, row.id, now) };
+    });
     if (!claim.ok) throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many failed attempts: try again in ${Math.ceil((claim.retryAt - now) / 1000)} s.`);
     const kek = await deriveKek(password, parseKdf(row.kdf));
+    let right = false;
     try {
       open(kek, row.sealed_private_key, contexts.privateKey(row)).fill(0);
+      right = true;
     } catch {
-      // The claim already counted it; only the audit row is left to write.
-      this.write((w) => this.audit(w, { action: 'password.confirm_failed', subject: row.name }));
-      throw new CrewvaultError('WRONG_PASSWORD', 'Your password is wrong.');
+      // Answered below, once the audit row is written.
     } finally {
       kek.fill(0);
     }
-    this.write((w) => releasePasswordClaim(w, row.id, claim, this.clock.now()));
+    if (!right) {
+      // The claim already counted it; only the audit row is left to write.
+      await this.write((w) => this.audit(w, { action: 'password.confirm_failed', subject: row.name }));
+      throw new CrewvaultError('WRONG_PASSWORD', 'Your password is wrong.');
+    }
+    await this.write((w) => releasePasswordClaim(w, row.id, claim, this.clock.now()));
   }
 
   /** What this person's role allows now: the built-in table, or the custom role's list. */
-  permissions(): readonly Permission[] {
-    return rolePermissions(this.db, this.user.role);
+  async permissions(): Promise<readonly Permission[]> {
+    return this.store.read((r) => this.permissionsIn(r));
+  }
+
+  private permissionsIn(db: ReadDb): readonly Permission[] {
+    return rolePermissions(db, this.user.role);
   }
 
   /** Access groups, members and users (the roles issue). */
@@ -210,47 +236,50 @@ export class VaultSession {
   /** This vault's changes handed to its other replicas, and theirs taken in (docs/SYNC.md). */
   readonly replica: ReplicaService;
 
-  constructor(db: ReadDb, clock: Clock, user: UserView, ring: KeyRing, auditAnchor: AnchorCheck = { ok: true, anchoredRow: 0 }) {
+  /**
+   * `me`: this person's row as the sign-in (or the vault's creation) read it, in the
+   * transaction that opened their keys: their global id and the KDF record they signed in with.
+   */
+  constructor(store: VaultStore, clock: Clock, user: UserView, ring: KeyRing, me: StoredRef & { readonly kdf?: string }, auditAnchor: AnchorCheck = { ok: true, anchoredRow: 0 }) {
     this.auditAnchorAtSignIn = auditAnchor;
-    this.db = db;
+    this.store = store;
     this.clock = clock;
     this.openedAt = clock.now();
     this.currentUser = user;
     this.ring = ring;
-    const row = getUser(db, user.id);
-    this.signedInKdf = row?.kdf;
-    this.userRef = row ?? refOf(db, 'users', user.id);
-    this.customerNames = new CustomerNames(db, ring, () => this.clock.now());
+    this.signedInKdf = me.kdf;
+    this.userRef = { id: me.id, uid: me.uid };
+    this.customerNames = new CustomerNames(ring, () => this.clock.now());
     const core = {
-      db,
       ring,
       customers: this.customerNames,
       pages: this.pages,
       now: () => this.clock.now(),
-      write: <T>(work: (db: WriteDb) => T): T => this.write(work),
+      read: <T>(work: (db: ReadDb) => T): Promise<T> => this.store.read(work),
+      write: <T>(work: (db: WriteDb) => T): Promise<T> => this.write(work),
       audit: (w: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string) => this.audit(w, fields, detail),
-      require: (permission: Permission, groupId?: number) => this.require(permission, groupId),
-      permissions: () => this.permissions(),
+      require: (db: ReadDb, permission: Permission, groupId?: number) => this.require(db, permission, groupId),
+      permissions: (db: ReadDb) => this.permissionsIn(db),
       user: () => this.user,
-      person: () => this.person(),
+      person: (db: ReadDb) => this.personIn(db),
     };
     this.team = new TeamService({
       ...core,
-      requireActOn: (target) => this.requireActOn(target),
-      customerName: (customerId) => this.customerName(customerId),
-      defaultGroupId: () => defaultGroupId(this.db, this.ring),
+      requireActOn: (db, target) => this.requireActOnIn(db, target),
+      customerName: (db, customerId) => this.customerNames.name(db, customerId),
+      defaultGroupId: (db) => defaultGroupId(db, this.ring),
     });
     this.mfa = new MfaService({
-      db,
       keyPair: ring.keyPair,
       userId: () => this.user.id,
       userName: () => this.user.name,
       role: () => this.user.role,
       now: () => this.clock.now(),
+      read: (work) => this.store.read(work),
       write: (work) => this.write(work),
       audit: (w, fields, detail) => this.audit(w, fields, detail),
-      requireUsersManage: () => this.require('users.manage'),
-      requireActOn: (target) => this.requireActOn(target),
+      requireUsersManage: (db) => this.require(db, 'users.manage'),
+      requireActOn: (db, target) => this.requireActOnIn(db, target),
     });
     this.entries = new EntriesService(core);
     this.codes = new CodesService({ ...core, userId: () => this.user.id, rewrite: (w, entry, fields, details) => this.entries.rewrite(w, entry, fields, details) });
@@ -264,7 +293,7 @@ export class VaultSession {
     this.vaultSettings = new SettingsService({
       ...core,
       requireUnlocked: () => {
-        if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+        if (this.closed) throw lockedError();
       },
     });
     this.auditReader = new AuditReader({ ...core, anchorAtSignIn: auditAnchor });
@@ -272,9 +301,9 @@ export class VaultSession {
       ...core,
       entries: this.entries,
       userId: () => this.user.id,
-      requireOpen: () => {
-        if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
-        this.refreshUser();
+      requireOpen: (db) => {
+        if (this.closed) throw lockedError();
+        this.refreshUser(db);
       },
     });
   }
@@ -282,30 +311,40 @@ export class VaultSession {
   // ---- helpers ----------------------------------------------------------------------------
 
   /** This person as shared/policy's rules about people see them. */
-  person(): Person {
-    return { id: this.user.id, role: this.user.role, permissions: this.permissions() };
+  async person(): Promise<Person> {
+    return this.store.read((r) => this.personIn(r));
+  }
+
+  private personIn(db: ReadDb): Person {
+    return { id: this.user.id, role: this.user.role, permissions: this.permissionsIn(db) };
   }
 
   /** users.manage, and FORBIDDEN unless shared/policy lets this person act on `target`. */
-  requireActOn(target: Pick<UserRow, 'id' | 'role'>): void {
-    this.require('users.manage');
-    const why = whyNotActOn(this.person(), { id: target.id, role: target.role, permissions: rolePermissions(this.db, target.role) });
+  async requireActOn(target: Pick<UserRow, 'id' | 'role'>): Promise<void> {
+    await this.store.read((r) => this.requireActOnIn(r, target));
+  }
+
+  private requireActOnIn(db: ReadDb, target: Pick<UserRow, 'id' | 'role'>): void {
+    this.require(db, 'users.manage');
+    const why = whyNotActOn(this.personIn(db), { id: target.id, role: target.role, permissions: rolePermissions(db, target.role) });
     if (why) throw new CrewvaultError('FORBIDDEN', why);
   }
 
-  private require(permission: Permission, groupId?: number): void {
-    if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
-    this.refreshUser();
-    if (!can(this.team.actor(), permission, groupId)) throw forbidden(permission);
+  /** Inside the work it guards: the row read again and the act are one transaction. */
+  private require(db: ReadDb, permission: Permission, groupId?: number): void {
+    if (this.closed) throw lockedError();
+    this.refreshUser(db);
+    if (!can(this.team.actor(db), permission, groupId)) throw forbidden(permission);
   }
 
   /**
    * Another person may have changed this user since sign-in (in another window or process):
    * a disabled user's session ends, a new role applies at once, and group keys granted or
-   * revoked since are picked up or dropped — read from the file, one row each time.
+   * revoked since are picked up or dropped — read from the file, one row each time, in the
+   * caller's transaction.
    */
-  private refreshUser(): void {
-    const row = getUser(this.db, this.user.id);
+  private refreshUser(db: ReadDb): void {
+    const row = getUser(db, this.user.id);
     if (!row || row.disabled_at !== null) {
       this.lock();
       throw new CrewvaultError('LOCKED', 'Your account was disabled: the session has ended.');
@@ -318,8 +357,8 @@ export class VaultSession {
     }
     this.mustChange = row.must_change_password === 1;
     if (row.role !== this.user.role) this.user = { ...this.user, role: row.role };
-    syncDirectory(this.db, this.ring, this.userRef);
-    const held = groupKeysOfUser(this.db, this.user.id);
+    syncDirectory(db, this.ring, this.userRef);
+    const held = groupKeysOfUser(db, this.user.id);
     const current = new Set(held.map((g) => g.group_id));
     for (const groupId of [...this.ring.groups.keys()]) if (!current.has(groupId)) this.ring.dropGroup(groupId);
     for (const g of held) {
@@ -328,41 +367,58 @@ export class VaultSession {
       // A secret key granted or taken away (a role change) shows as a wrap that appeared or went.
       const sameSecret = !split || (mine?.secret !== undefined) === (g.wrapped_secret_key !== null);
       if (mine && mine.version === g.key_version && mine.split === split && sameSecret && mine.lead === (g.is_lead === 1)) continue;
-      const opened = openHeldGroupKey(this.db, this.ring.keyPair, this.user.id, g);
+      const opened = openHeldGroupKey(db, this.ring.keyPair, this.user.id, g);
       this.ring.dropGroup(g.group_id);
       this.ring.addGroup(g.group_id, opened);
     }
   }
 
-  /** The sequence range of this session's last committed write (what it changed: lastChanges). */
-  private lastWrite = { fromSeq: 0, toSeq: 0 };
+  /** What this session's last committed write changed (store.ts). */
+  private lastChangeSet: ChangeSet = { fromSeq: 0, toSeq: 0, objects: [], links: [], events: [] };
 
-  /** What this session's last committed write changed (schema 10), as the team server will be sent it. */
+  /**
+   * What this session's last committed write changed (schema 10), as the team server will be
+   * sent it. Two calls overlapping on one session: the later write's.
+   */
   lastChanges(): ChangeSet {
-    return changesBetween(this.db, this.lastWrite.fromSeq, this.lastWrite.toSeq);
+    return this.lastChangeSet;
   }
 
-  /** A write transaction; on failure the name cache forgets what the rollback undid. */
-  private write<T>(work: (db: WriteDb) => T): T {
+  /**
+   * The session's write path: one store.write whose work reads the directory key afresh, runs
+   * `work`, and flushes the summary pages it changed — all in the one transaction. If it fails,
+   * the caches forget what the rollback undid, before anything else can read them.
+   */
+  private async write<T>(work: (db: WriteDb) => T): Promise<T> {
+    if (this.closed) throw lockedError();
     try {
-      let range = { fromSeq: 0, toSeq: 0 };
-      const result = withWrite(this.db, (w) => {
-        const fromSeq = currentSequence(w);
-        // Inside the write lock: nothing is sealed or anchored under a directory key a rotation
-        // elsewhere has replaced since this session last looked.
-        syncDirectory(w, this.ring, this.userRef);
-        const result = work(w);
-        this.pages.flush(w, (groupId) => this.groupKey(groupId));
-        range = { fromSeq, toSeq: currentSequence(w) };
-        return result;
+      const { value, changes } = await this.store.write((w) => {
+        try {
+          // Locked since the call began (another call on this session): nothing is written.
+          if (this.closed) throw lockedError();
+          // Inside the write lock: nothing is sealed or anchored under a directory key a rotation
+          // elsewhere has replaced since this session last looked.
+          syncDirectory(w, this.ring, this.userRef);
+          const result = work(w);
+          this.pages.flush(w, (groupId) => this.groupKey(groupId));
+          return result;
+        } catch (error) {
+          this.forgetUnwritten();
+          throw error;
+        }
       });
-      this.lastWrite = range;
-      return result;
+      this.lastChangeSet = changes;
+      return value;
     } catch (error) {
-      this.customerNames.clear();
-      this.pages.clear();
+      // A failure at commit, after the work ran.
+      this.forgetUnwritten();
       throw error;
     }
+  }
+
+  private forgetUnwritten(): void {
+    this.customerNames.clear();
+    this.pages.clear();
   }
 
   private audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void {
@@ -373,121 +429,109 @@ export class VaultSession {
     return heldGroupKey(this.ring, groupId);
   }
 
-  private customerName(customerId: number): string {
-    return this.customerNames.name(customerId);
-  }
-
   // ---- handed on to the services (the session's API as callers know it) --------------------
 
-  listCustomers(): CustomerView[] {
+  async listCustomers(): Promise<CustomerView[]> {
     return this.listing.listCustomers();
   }
 
-  listEntries(filter: EntryFilter = {}): EntrySummary[] {
+  async listEntries(filter: EntryFilter = {}): Promise<EntrySummary[]> {
     return this.listing.listEntries(filter);
   }
 
-  listEntryTable(filter: EntryFilter = {}): EntryTable {
+  async listEntryTable(filter: EntryFilter = {}): Promise<EntryTable> {
     return this.listing.listEntryTable(filter);
   }
 
-  findByPath(path: string): EntrySummary[] {
+  async findByPath(path: string): Promise<EntrySummary[]> {
     return this.listing.findByPath(path);
   }
 
-  resolvePath(path: string): EntrySummary {
+  async resolvePath(path: string): Promise<EntrySummary> {
     return this.listing.resolvePath(path);
   }
 
-  getEntry(id: number): EntryDetails {
+  async getEntry(id: number): Promise<EntryDetails> {
     return this.listing.getEntry(id);
   }
 
-  otpCode(id: number, nowMs?: number, purpose?: 'view' | 'copy'): (TotpCode | HotpCode) & { readonly kind: OtpKind } {
+  async otpCode(id: number, nowMs?: number, purpose?: 'view' | 'copy'): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
     return this.codes.otpCode(id, nowMs, purpose);
   }
 
-  revealPassword(id: number, purpose?: 'reveal' | 'copy'): string {
+  async revealPassword(id: number, purpose?: 'reveal' | 'copy'): Promise<string> {
     return this.codes.revealPassword(id, purpose);
   }
 
-  revealOtpSecret(id: number): RevealedOtp {
+  async revealOtpSecret(id: number): Promise<RevealedOtp> {
     return this.codes.revealOtpSecret(id);
   }
 
-  createEntry(input: EntryInput): EntrySummary {
+  async createEntry(input: EntryInput): Promise<EntrySummary> {
     return this.entries.create(input);
   }
 
-  createEntries(inputs: readonly EntryInput[]): EntrySummary[] {
+  async createEntries(inputs: readonly EntryInput[]): Promise<EntrySummary[]> {
     return this.entries.createMany(inputs);
   }
 
-  updateEntry(id: number, changes: EntryChanges, baseRevision?: number): EntrySummary {
+  async updateEntry(id: number, changes: EntryChanges, baseRevision?: number): Promise<EntrySummary> {
     return this.entries.update(id, changes, baseRevision);
   }
 
-  deleteEntry(id: number, baseRevision?: number): void {
-    this.entries.delete(id, baseRevision);
+  async deleteEntry(id: number, baseRevision?: number): Promise<void> {
+    return this.entries.delete(id, baseRevision);
   }
 
-  importOtpauth(text: string, options?: { customer?: string; groupId?: number }): ImportResult {
+  async importOtpauth(text: string, options?: { customer?: string; groupId?: number }): Promise<ImportResult> {
     return this.importExport.importOtpauth(text, options);
   }
 
-  importEntries(read: SharedImportResult, plan: ImportPlan): ImportOutcome {
+  async importEntries(read: SharedImportResult, plan: ImportPlan): Promise<ImportOutcome> {
     return this.importExport.importEntries(read, plan);
   }
 
-  exportEntries(password: string, plan: ExportPlan): Promise<ExportOutcome> {
+  async exportEntries(password: string, plan: ExportPlan): Promise<ExportOutcome> {
     return this.importExport.exportEntries(password, plan);
   }
 
-  createUser(name: string, role: Role, password: string, kdf?: KdfOptions): Promise<UserView> {
+  async createUser(name: string, role: Role, password: string, kdf?: KdfOptions): Promise<UserView> {
     return this.team.createUser(name, role, password, kdf);
   }
 
-  settings(): VaultSettings {
+  async settings(): Promise<VaultSettings> {
     return this.vaultSettings.read();
   }
 
-  updateSettings(changes: Partial<VaultSettings>): VaultSettings {
+  async updateSettings(changes: Partial<VaultSettings>): Promise<VaultSettings> {
     return this.vaultSettings.update(changes);
   }
 
-  verifyAuditLog(): { readonly chain: AuditVerification; readonly anchor: AnchorCheck } {
+  async verifyAuditLog(): Promise<{ readonly chain: AuditVerification; readonly anchor: AnchorCheck }> {
     return this.auditReader.verify();
   }
 
-  auditLog(limit?: number): AuditRecord[] {
+  async auditLog(limit?: number): Promise<AuditRecord[]> {
     return this.auditReader.log(limit);
   }
 
-  /** Locks, then closes the vault file (WAL folded in). For a session that owns its file,
+  /** Locks, then closes the vault's store (WAL folded in). For a session that owns its store,
    * as the one createVault returns does; a Vault's own close() is then a no-op. */
-  close(): void {
+  async close(): Promise<void> {
     this.lock();
-    if (this.db.open) {
-      checkpoint(this.db);
-      this.db.close();
-    }
+    await this.store.close();
   }
 
-  /**
-   * Finishes schema 6 for an owner (who holds every group's key): groups that still seal their
-   * secrets under their list key get a secret key of their own. Returns how many groups were
-   * split (0 for anyone else, or once done); audited as vault.keys_split.
-   */
   /**
    * Finishes schema 10 for an owner: what was sealed by row id is sealed by global id
    * (id-seals.ts). Returns how many entries, names and key wraps moved (0 for anyone else, or
    * once done: a read of one meta row); audited as vault.ids_resealed.
    */
-  finishGlobalIds(): ResealCount {
+  async finishGlobalIds(): Promise<ResealCount> {
     const none = { entries: 0, names: 0, keys: 0 };
-    if (this.closed || this.user.role !== 'owner' || !ownerResealPending(this.db)) return none;
+    if (this.closed || this.user.role !== 'owner' || !(await this.store.read((r) => ownerResealPending(r)))) return none;
     return this.write((w) => {
-      const count = resealSharedByGlobalId(w, this.ring, (customerId) => this.customerName(customerId));
+      const count = resealSharedByGlobalId(w, this.ring, (customerId) => this.customerNames.name(w, customerId));
       if (count.entries + count.names + count.keys > 0) {
         this.audit(w, { action: 'vault.ids_resealed' }, `${count.entries} entries, ${count.names} names and ${count.keys} keys now sealed by global id`);
       }
@@ -495,9 +539,14 @@ export class VaultSession {
     });
   }
 
-  finishKeySplit(): number {
+  /**
+   * Finishes schema 6 for an owner (who holds every group's key): groups that still seal their
+   * secrets under their list key get a secret key of their own. Returns how many groups were
+   * split (0 for anyone else, or once done); audited as vault.keys_split.
+   */
+  async finishKeySplit(): Promise<number> {
     // A read first: every owner sign-in (each `crewvault otp`) asks, and almost always nothing is left.
-    if (this.closed || this.user.role !== 'owner' || unsplitGroupIds(this.db).length === 0) return 0;
+    if (this.closed || this.user.role !== 'owner' || (await this.store.read((r) => unsplitGroupIds(r))).length === 0) return 0;
     return this.team.splitLegacyKeys();
   }
 
@@ -505,11 +554,12 @@ export class VaultSession {
    * Records, as this owner, that a backup of the vault is being taken (backup.ts), keyed and
    * anchored like every act: written before the snapshot, so the backup holds its own row.
    */
-  recordBackup(detail: string): void {
-    if (this.closed) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
-    this.refreshUser();
-    if (this.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner may back up the vault.');
-    this.write((w) => this.audit(w, { action: 'vault.backup', subject: this.user.name }, detail));
+  async recordBackup(detail: string): Promise<void> {
+    await this.write((w) => {
+      this.refreshUser(w);
+      if (this.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner may back up the vault.');
+      this.audit(w, { action: 'vault.backup', subject: this.user.name }, detail);
+    });
   }
 
   /** Wipes this session's keys; every later call answers LOCKED. */
@@ -520,4 +570,8 @@ export class VaultSession {
     this.customerNames.clear();
     this.codes.clear();
   }
+}
+
+function lockedError(): CrewvaultError {
+  return new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
 }

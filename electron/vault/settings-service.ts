@@ -7,6 +7,7 @@
 import { CrewvaultError } from '../../shared/errors';
 import type { VaultSettings } from '../../shared/model';
 import { whyNotManageVault, type Person } from '../../shared/policy';
+import type { ReadDb } from './db';
 import type { EntriesCore } from './entries-service';
 import { getSetting, setSetting } from './store-meta';
 
@@ -18,11 +19,11 @@ const SETTING_KEYS: Readonly<Record<keyof VaultSettings, string>> = {
 };
 
 /** What settings need of a signed-in session. */
-export interface SettingsCore extends Pick<EntriesCore, 'db' | 'write' | 'audit' | 'require'> {
+export interface SettingsCore extends Pick<EntriesCore, 'read' | 'write' | 'audit' | 'require'> {
   /** LOCKED when the session is locked (nothing else checked: every person may read settings). */
   requireUnlocked(): void;
   /** This person as shared/policy's rules about people see them. */
-  person(): Person;
+  person(db: ReadDb): Person;
 }
 
 export class SettingsService {
@@ -33,34 +34,39 @@ export class SettingsService {
   }
 
   /** Vault-wide settings, defaults filled in. Readable by every signed-in person. */
-  read(): VaultSettings {
+  async read(): Promise<VaultSettings> {
     this.core.requireUnlocked();
-    const number = (key: string, fallback: number): number => {
-      const value = Number(getSetting(this.core.db, key));
-      return Number.isFinite(value) && value >= 0 ? value : fallback;
-    };
-    return {
-      idleLockMinutes: number(SETTING_KEYS.idleLockMinutes, DEFAULT_SETTINGS.idleLockMinutes),
-      clipboardClearSeconds: number(SETTING_KEYS.clipboardClearSeconds, DEFAULT_SETTINGS.clipboardClearSeconds),
-      trustDeviceDays: number(SETTING_KEYS.trustDeviceDays, DEFAULT_SETTINGS.trustDeviceDays),
-    };
+    return this.core.read((r) => readSettings(r));
   }
 
   /** Changes vault-wide settings (users.manage); each change is audited with its new value. */
-  update(changes: Partial<VaultSettings>): VaultSettings {
-    this.core.require('users.manage');
-    const why = whyNotManageVault(this.core.person());
-    if (why) throw new CrewvaultError('FORBIDDEN', why);
+  async update(changes: Partial<VaultSettings>): Promise<VaultSettings> {
     const entries = Object.entries(changes).filter((e): e is [keyof VaultSettings, number] => e[0] in SETTING_KEYS && typeof e[1] === 'number');
-    for (const [, value] of entries) {
-      if (!Number.isInteger(value) || value < 0) throw new CrewvaultError('INVALID_INPUT', 'Settings are whole numbers, 0 or more.');
-    }
-    this.core.write((w) => {
+    return this.core.write((w) => {
+      this.core.require(w, 'users.manage');
+      const why = whyNotManageVault(this.core.person(w));
+      if (why) throw new CrewvaultError('FORBIDDEN', why);
+      for (const [, value] of entries) {
+        if (!Number.isInteger(value) || value < 0) throw new CrewvaultError('INVALID_INPUT', 'Settings are whole numbers, 0 or more.');
+      }
       for (const [key, value] of entries) {
         setSetting(w, SETTING_KEYS[key], String(value));
         this.core.audit(w, { action: 'settings.update' }, `${key}: ${value}`);
       }
+      return readSettings(w);
     });
-    return this.read();
   }
+}
+
+/** The settings as stored, defaults filled in where a value is missing or not a whole number 0 or more. */
+function readSettings(r: ReadDb): VaultSettings {
+  const number = (key: string, fallback: number): number => {
+    const value = Number(getSetting(r, key));
+    return Number.isFinite(value) && value >= 0 ? value : fallback;
+  };
+  return {
+    idleLockMinutes: number(SETTING_KEYS.idleLockMinutes, DEFAULT_SETTINGS.idleLockMinutes),
+    clipboardClearSeconds: number(SETTING_KEYS.clipboardClearSeconds, DEFAULT_SETTINGS.clipboardClearSeconds),
+    trustDeviceDays: number(SETTING_KEYS.trustDeviceDays, DEFAULT_SETTINGS.trustDeviceDays),
+  };
 }

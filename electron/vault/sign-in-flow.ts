@@ -68,14 +68,14 @@ function setUpRequired(words: DoorWords): CrewvaultError {
 }
 
 /** Whether the policy requires an authenticator this person has not set up (read afresh). */
-export function mustSetUpAuthenticator(session: VaultSession): boolean {
-  return session.mfa.policy().mine === 'required' && !session.mfa.status().enabled;
+export async function mustSetUpAuthenticator(session: VaultSession): Promise<boolean> {
+  return (await session.mfa.policy()).mine === 'required' && !(await session.mfa.status()).enabled;
 }
 
 /** The second step a right password leads to, if any. */
-export function secondStepDue(session: VaultSession): SecondStep | undefined {
-  if (session.mfa.status().enabled) return 'code';
-  return mustSetUpAuthenticator(session) ? 'enrol' : undefined;
+export async function secondStepDue(session: VaultSession): Promise<SecondStep | undefined> {
+  if ((await session.mfa.status()).enabled) return 'code';
+  return (await mustSetUpAuthenticator(session)) ? 'enrol' : undefined;
 }
 
 /**
@@ -83,12 +83,12 @@ export function secondStepDue(session: VaultSession): SecondStep | undefined {
  * (MFA_REQUIRED), then replacing a one-time password (PASSWORD_CHANGE_REQUIRED); both before
  * any permission is looked at, so the answer says what to do next and nothing about the role.
  */
-export function admitSession(session: VaultSession, purpose: Purpose, words: DoorWords): void {
-  if (mustSetUpAuthenticator(session)) {
+export async function admitSession(session: VaultSession, purpose: Purpose, words: DoorWords): Promise<void> {
+  if (await mustSetUpAuthenticator(session)) {
     if (isSettingUp(purpose)) return;
     throw setUpRequired(words);
   }
-  if (purpose !== 'change-password' && session.mustChangePassword) {
+  if (purpose !== 'change-password' && await session.mustChangePassword()) {
     throw new CrewvaultError('PASSWORD_CHANGE_REQUIRED', `You signed in with a one-time password: ${words.choosePassword} first.`);
   }
 }
@@ -99,7 +99,7 @@ export function admitSession(session: VaultSession, purpose: Purpose, words: Doo
  * not enough. A door that signs in for every command (the CLI) has this proof in that sign-in.
  */
 export async function proveItIsYou(session: VaultSession, proof: Proof, toDo: string, now: number): Promise<void> {
-  if (proof.code !== undefined) session.mfa.verifyCode(proof.code, now);
+  if (proof.code !== undefined) await session.mfa.verifyCode(proof.code, now);
   else if (proof.password !== undefined) await session.confirmPassword(proof.password);
   else throw new CrewvaultError('MFA_REQUIRED', `Enter your password or a code from your app to ${toDo}.`);
 }
@@ -109,9 +109,9 @@ export async function proveItIsYou(session: VaultSession, proof: Proof, toDo: st
  * when they have one (not their password, nor a recovery or emergency code), else their password.
  */
 export async function proveToActOnOthers(session: VaultSession, proof: Proof, now: number): Promise<void> {
-  if (session.mfa.status().enabled) {
+  if ((await session.mfa.status()).enabled) {
     if (proof.code === undefined) throw new CrewvaultError('MFA_REQUIRED', 'Enter your own authentication code to reset another user\'s.');
-    session.mfa.verifyCode(proof.code, now);
+    await session.mfa.verifyCode(proof.code, now);
   } else {
     if (proof.password === undefined) throw new CrewvaultError('WRONG_PASSWORD', 'Enter your own password to reset another user\'s two-step sign-in.');
     await session.confirmPassword(proof.password);
@@ -123,8 +123,8 @@ export async function proveToActOnOthers(session: VaultSession, proof: Proof, no
  * two-step sign-in off (a new device included), and replacing a working one takes a fresh proof.
  */
 export async function beginSetUp(session: VaultSession, proof: Proof, now: number): Promise<Enrolment> {
-  if (session.mfa.policy().mine === 'off') throw new CrewvaultError('FORBIDDEN', 'Two-step sign-in is turned off for your role.');
-  if (session.mfa.status().enabled) await proveItIsYou(session, proof, 'set up another authenticator', now);
+  if ((await session.mfa.policy()).mine === 'off') throw new CrewvaultError('FORBIDDEN', 'Two-step sign-in is turned off for your role.');
+  if ((await session.mfa.status()).enabled) await proveItIsYou(session, proof, 'set up another authenticator', now);
   return session.mfa.beginEnrolment(now);
 }
 
@@ -141,16 +141,18 @@ export class SignInAttempt {
   private failures = 0;
   private ended = false;
 
-  private constructor(session: VaultSession, clock: Clock, step: SecondStep | undefined) {
+  private constructor(session: VaultSession, clock: Clock, step: SecondStep | undefined, since = clock.now()) {
     this.session = session;
     this.clock = clock;
-    this.since = clock.now();
+    this.since = since;
     this.step = step ?? 'done';
   }
 
   /** Starts the clock on the second step, right after `session` was opened with a right password. */
-  static afterPassword(session: VaultSession, clock: Clock): SignInAttempt {
-    return new SignInAttempt(session, clock, secondStepDue(session));
+  static async afterPassword(session: VaultSession, clock: Clock): Promise<SignInAttempt> {
+    // The clock starts with the right password, before the step due is looked up.
+    const since = clock.now();
+    return new SignInAttempt(session, clock, await secondStepDue(session), since);
   }
 
   /** A signed-in session sent back to set up the authenticator its policy now requires. */
@@ -173,7 +175,7 @@ export class SignInAttempt {
    * authenticator setup goes ahead (its code, from a key only a fully signed-in session could
    * start, stands in for the current one); while a setup is due, only setting up.
    */
-  admit(purpose: Purpose, words: DoorWords): void {
+  async admit(purpose: Purpose, words: DoorWords): Promise<void> {
     this.inTime();
     if (this.step === 'code') {
       if (purpose !== 'confirm-set-up') throw codeRequired(words);
@@ -181,11 +183,11 @@ export class SignInAttempt {
       if (isSettingUp(purpose)) return;
       throw setUpRequired(words);
     }
-    admitSession(this.session, purpose, words);
+    await admitSession(this.session, purpose, words);
   }
 
   /** The code step: exactly one factor. Only an authenticator code may earn "trust this computer". */
-  answer(given: SecondFactor, words: DoorWords): SecondFactorKind {
+  async answer(given: SecondFactor, words: DoorWords): Promise<SecondFactorKind> {
     this.inTime();
     if (this.step === 'enrol') throw setUpRequired(words);
     if (this.step === 'done') throw new CrewvaultError('INVALID_INPUT', 'No code is due: this sign-in is complete.');
@@ -195,18 +197,18 @@ export class SignInAttempt {
     if (kinds.length > 1) throw new CrewvaultError('INVALID_INPUT', 'Give only one of a code, a recovery code or an emergency code.');
     const value = given[kind] ?? '';
     const now = this.clock.now();
-    this.counted(() => {
-      if (kind === 'code') this.session.mfa.verifyCode(value, now);
-      else if (kind === 'recoveryCode') this.session.mfa.useRecoveryCode(value);
-      else this.session.mfa.useEmergencyCode(value, now);
+    await this.counted(async () => {
+      if (kind === 'code') await this.session.mfa.verifyCode(value, now);
+      else if (kind === 'recoveryCode') await this.session.mfa.useRecoveryCode(value);
+      else await this.session.mfa.useEmergencyCode(value, now);
     });
     this.step = 'done';
     return kind;
   }
 
   /** The setup step: a new key for a person whom the policy requires to have one. */
-  beginSetUp(words: DoorWords): Enrolment {
-    this.admit('set-up', words);
+  async beginSetUp(words: DoorWords): Promise<Enrolment> {
+    await this.admit('set-up', words);
     if (this.step !== 'enrol') throw new CrewvaultError('INVALID_INPUT', 'No authenticator setup is due in this sign-in.');
     return this.session.mfa.beginEnrolment(this.clock.now());
   }
@@ -215,9 +217,9 @@ export class SignInAttempt {
    * Confirms a started setup with a code from its new key: ends the setup step, or stands in for
    * the code step (see `admit`). A wrong code counts like any other in this attempt.
    */
-  confirmSetUp(code: string, words: DoorWords, delivery: RecoveryDelivery = {}): string[] {
-    this.admit('confirm-set-up', words);
-    const recoveryCodes = this.counted(() => this.session.mfa.confirmEnrolment(code, this.clock.now(), delivery));
+  async confirmSetUp(code: string, words: DoorWords, delivery: RecoveryDelivery = {}): Promise<string[]> {
+    await this.admit('confirm-set-up', words);
+    const recoveryCodes = await this.counted(() => this.session.mfa.confirmEnrolment(code, this.clock.now(), delivery));
     this.step = 'done';
     return recoveryCodes;
   }
@@ -230,9 +232,9 @@ export class SignInAttempt {
     }
   }
 
-  private counted<T>(check: () => T): T {
+  private async counted<T>(check: () => Promise<T>): Promise<T> {
     try {
-      return check();
+      return await check();
     } catch (error) {
       if (error instanceof CrewvaultError && error.code === 'WRONG_CODE' && ++this.failures >= MAX_CODE_FAILURES) {
         this.ended = true;

@@ -191,3 +191,27 @@ export function ownEventsBetween(db: ReadDb, device: Buffer, fromSeq: number, to
 export function hasEvent(db: ReadDb, uid: Buffer): boolean {
   return db.prepare<[Buffer], { one: number }>('SELECT 1 AS one FROM audit_log WHERE uid = ?').get(uid) !== undefined;
 }
+
+/** Whether this replica has exchanged anything yet (an agreed base, or a sent/pulled sequence). */
+export function exchangedCount(db: ReadDb): number {
+  return db.prepare<[], { n: number }>('SELECT (SELECT count(*) FROM replica_base) + (SELECT count(*) FROM replica_state) AS n').get()?.n ?? 0;
+}
+
+/** Whether `userId` holds a key of group `groupId` (a record's sender, judged by what this replica holds). */
+export function holdsGroupKey(db: ReadDb, groupId: number, userId: number): boolean {
+  return db.prepare<[number, number], { one: number }>('SELECT 1 AS one FROM group_keys WHERE group_id = ? AND user_id = ?').get(groupId, userId) !== undefined;
+}
+
+/** One received record taken in on its own inside a batch's transaction: kept (release) or undone (roll back). */
+export function beginRecordSavepoint(db: WriteDb): void {
+  db.prepare('SAVEPOINT replica_record').run();
+}
+
+export function releaseRecordSavepoint(db: WriteDb): void {
+  db.prepare('RELEASE replica_record').run();
+}
+
+export function rollBackRecordSavepoint(db: WriteDb): void {
+  db.prepare('ROLLBACK TO replica_record').run();
+  db.prepare('RELEASE replica_record').run();
+}

@@ -54,24 +54,27 @@ import {
 
 /** What the team operations need of a signed-in session. */
 export interface SessionCore {
-  readonly db: ReadDb;
   readonly ring: KeyRing;
   /** The signed-in person, role as of now. */
   user(): UserView;
   readonly pages: PageChanges;
   now(): number;
-  write<T>(work: (db: WriteDb) => T): T;
+  /** One read transaction through the session's store (store.ts): `work` never awaits. */
+  read<T>(work: (db: ReadDb) => T): Promise<T>;
+  /** One write transaction through the session's write path (store.ts): `work` never awaits. */
+  write<T>(work: (db: WriteDb) => T): Promise<T>;
   audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void;
-  /** LOCKED when the session is locked; FORBIDDEN (naming the permission) when `can` says no. */
-  require(permission: Permission, groupId?: number): void;
-  permissions(): readonly Permission[];
+  /** LOCKED when the session is locked; FORBIDDEN (naming the permission) when `can` says no.
+   * Called inside the work it guards. */
+  require(db: ReadDb, permission: Permission, groupId?: number): void;
+  permissions(db: ReadDb): readonly Permission[];
   /** This person as shared/policy's rules about people see them. */
-  person(): Person;
+  person(db: ReadDb): Person;
   /** users.manage, and FORBIDDEN where shared/policy `whyNotActOn` says no. */
-  requireActOn(target: Pick<UserRow, 'id' | 'role'>): void;
-  customerName(customerId: number): string;
+  requireActOn(db: ReadDb, target: Pick<UserRow, 'id' | 'role'>): void;
+  customerName(db: ReadDb, customerId: number): string;
   /** The group a new person joins (when their role does not hold every group's key). */
-  defaultGroupId(): number;
+  defaultGroupId(db: ReadDb): number;
 }
 
 /**
@@ -104,22 +107,23 @@ export class TeamService {
   /**
    * Group keys made by rotations in the write transaction under way: a later rotation or wrap
    * of the same group in that transaction must use them (the ring still holds the old ones
-   * until it commits). Emptied when the transaction ends; held by the ring only if it commits.
+   * until it commits). A new map for each transaction, set and dropped inside its work (which
+   * never awaits, so two calls never share one); held by the ring only if it commits.
    */
-  private readonly inFlight = new Map<number, GroupKey>();
+  private inFlight = new Map<number, GroupKey>();
 
   constructor(core: SessionCore) {
     this.core = core;
   }
 
-  actor(): Actor {
-    return { role: this.core.user().role, permissions: this.core.permissions(), groups: new Map([...this.core.ring.groups].map(([id, g]) => [id, { lead: g.lead }])) };
+  actor(db: ReadDb): Actor {
+    return { role: this.core.user().role, permissions: this.core.permissions(db), groups: new Map([...this.core.ring.groups].map(([id, g]) => [id, { lead: g.lead }])) };
   }
 
   // ---- groups -------------------------------------------------------------------------------
 
-  private groupName(groupId: number): string {
-    const row = getGroupRow(this.core.db, groupId);
+  private groupName(db: ReadDb, groupId: number): string {
+    const row = getGroupRow(db, groupId);
     if (!row) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
     const name = openJson(this.core.ring.directoryKey, row.sealed_name, contexts.groupName(row));
     if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A group name failed its integrity check.');
@@ -127,29 +131,36 @@ export class TeamService {
   }
 
   /** The group named `name` (case- and spacing-insensitive). */
-  resolveGroup(name: string): number {
-    const row = findGroupByIndex(this.core.db, groupNameIndex(this.core.ring, name));
+  async resolveGroup(name: string): Promise<number> {
+    const row = await this.core.read((r) => findGroupByIndex(r, groupNameIndex(this.core.ring, name)));
     if (!row) throw new CrewvaultError('NOT_FOUND', `No access group named "${name}".`);
     return row.id;
   }
 
   /** The groups this person holds (owners and admins: all), with member and entry counts. */
-  listGroups(): GroupSummary[] {
-    this.core.require('entries.view');
-    const db = this.core.db;
+  async listGroups(): Promise<GroupSummary[]> {
+    return this.core.read((r) => {
+      this.core.require(r, 'entries.view');
+      return this.groupsNow(r);
+    });
+  }
+
+  private groupsNow(db: ReadDb): GroupSummary[] {
     const members = countMembersByGroup(db);
     const entries = countEntriesByGroup(db);
     return listGroups(db)
       .filter((g) => this.core.ring.groups.has(g.id))
-      .map((g) => ({ id: g.id, name: this.groupName(g.id), members: members.get(g.id) ?? 0, entries: entries.get(g.id) ?? 0, lead: this.core.ring.groups.get(g.id)?.lead ?? false }))
+      .map((g) => ({ id: g.id, name: this.groupName(db, g.id), members: members.get(g.id) ?? 0, entries: entries.get(g.id) ?? 0, lead: this.core.ring.groups.get(g.id)?.lead ?? false }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  members(groupId: number): MemberView[] {
-    this.core.require('groups.manage', groupId);
-    return groupKeysOfGroup(this.core.db, groupId).flatMap((gk) => {
-      const user = getUser(this.core.db, gk.user_id);
-      return user ? [{ ...userView(user), lead: gk.is_lead === 1 }] : [];
+  async members(groupId: number): Promise<MemberView[]> {
+    return this.core.read((r) => {
+      this.core.require(r, 'groups.manage', groupId);
+      return groupKeysOfGroup(r, groupId).flatMap((gk) => {
+        const user = getUser(r, gk.user_id);
+        return user ? [{ ...userView(user), lead: gk.is_lead === 1 }] : [];
+      });
     });
   }
 
@@ -157,23 +168,25 @@ export class TeamService {
    * The people who could join this group: active users not in it yet, for a lead to pick from
    * (a lead may not list users otherwise, and must not have to know names by heart).
    */
-  candidates(groupId: number): UserView[] {
-    this.core.require('groups.manage', groupId);
-    const inGroup = new Set(groupKeysOfGroup(this.core.db, groupId).map((gk) => gk.user_id));
-    return listUsers(this.core.db)
-      .filter((u) => u.disabled_at === null && !inGroup.has(u.id) && u.id !== this.core.user().id)
-      .map((u) => userView(u))
-      .sort((a, b) => a.name.localeCompare(b.name));
+  async candidates(groupId: number): Promise<UserView[]> {
+    return this.core.read((r) => {
+      this.core.require(r, 'groups.manage', groupId);
+      const inGroup = new Set(groupKeysOfGroup(r, groupId).map((gk) => gk.user_id));
+      return listUsers(r)
+        .filter((u) => u.disabled_at === null && !inGroup.has(u.id) && u.id !== this.core.user().id)
+        .map((u) => userView(u))
+        .sort((a, b) => a.name.localeCompare(b.name));
+    });
   }
 
   /** A new group led by its creator; its key is also wrapped for every owner and admin. */
-  createGroup(name: string): GroupSummary {
-    this.core.require('groups.manage');
-    // The creator makes the group's secret key, and so knows it: only a role that may hold
-    // secret keys may create one (an auditor-like role with groups.manage would keep it).
-    if (!holdsSecretKeys(this.core.permissions())) throw forbidden('Creating a group makes its secret key: your role may not hold one (it needs a permission such as passwords.reveal or entries.edit).');
-    const groupName = validGroupName(name);
+  async createGroup(name: string): Promise<GroupSummary> {
     return this.core.write((w) => {
+      this.core.require(w, 'groups.manage');
+      // The creator makes the group's secret key, and so knows it: only a role that may hold
+      // secret keys may create one (an auditor-like role with groups.manage would keep it).
+      if (!holdsSecretKeys(this.core.permissions(w))) throw forbidden('Creating a group makes its secret key: your role may not hold one (it needs a permission such as passwords.reveal or entries.edit).');
+      const groupName = validGroupName(name);
       if (findGroupByIndex(w, groupNameIndex(this.core.ring, groupName))) throw new CrewvaultError('ALREADY_EXISTS', `A group named "${groupName}" already exists.`);
       const groupId = createGroupRecord(w, this.core.ring, this.core.user(), groupName, this.core.now());
       const group = this.heldKey(groupId);
@@ -186,11 +199,11 @@ export class TeamService {
   }
 
   /** Renames a group (its leads, or whoever manages every group); names stay unique. */
-  renameGroup(groupId: number, name: string): GroupSummary {
-    this.core.require('groups.manage', groupId);
-    const groupName = validGroupName(name);
-    const before = this.groupName(groupId);
-    this.core.write((w) => {
+  async renameGroup(groupId: number, name: string): Promise<GroupSummary> {
+    return this.core.write((w) => {
+      this.core.require(w, 'groups.manage', groupId);
+      const groupName = validGroupName(name);
+      const before = this.groupName(w, groupId);
       const row = getGroupRow(w, groupId);
       if (!row) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
       const index = groupNameIndex(this.core.ring, groupName);
@@ -198,20 +211,20 @@ export class TeamService {
       if (same && same.id !== groupId) throw new CrewvaultError('ALREADY_EXISTS', `A group named "${groupName}" already exists.`);
       renameGroupRow(w, groupId, sealJson(this.core.ring.directoryKey, groupName, contexts.groupName(row)), index);
       this.core.audit(w, { action: 'group.rename', group_id: groupId }, `${before} → ${groupName}`);
+      const renamed = this.groupsNow(w).find((g) => g.id === groupId);
+      if (!renamed) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
+      return renamed;
     });
-    const renamed = this.listGroups().find((g) => g.id === groupId);
-    if (!renamed) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
-    return renamed;
   }
 
   /**
    * Makes a member a lead of the group, or no longer one. The group always keeps a lead: the
    * last one is not demoted (nor removed, see revoke) — someone else is made a lead first.
    */
-  setLead(groupId: number, userName: string, lead: boolean): MemberView {
-    this.core.require('groups.manage', groupId);
-    const group = this.heldKey(groupId);
+  async setLead(groupId: number, userName: string, lead: boolean): Promise<MemberView> {
     return this.core.write((w) => {
+      this.core.require(w, 'groups.manage', groupId);
+      const group = this.heldKey(groupId);
       const user = this.activeUser(w, userName);
       const held = groupKeysOfGroup(w, groupId).find((gk) => gk.user_id === user.id);
       if (!held) throw new CrewvaultError('NOT_FOUND', `${user.name} is not a member of this group.`);
@@ -219,7 +232,7 @@ export class TeamService {
       if (lead && user.id === this.core.user().id) throw forbidden('You cannot make yourself a lead: another lead must.');
       if (!lead) this.keepALead(w, groupId, user);
       wrapGroupFor(w, groupId, group, user, { lead, byRole: held.by_role === 1 }, this.core.ring.keysSeen);
-      this.core.audit(w, { action: lead ? 'group.lead' : 'group.unlead', group_id: groupId, subject: user.name }, `${user.name} ${lead ? 'leads' : 'no longer leads'} ${this.groupName(groupId)}`);
+      this.core.audit(w, { action: lead ? 'group.lead' : 'group.unlead', group_id: groupId, subject: user.name }, `${user.name} ${lead ? 'leads' : 'no longer leads'} ${this.groupName(w, groupId)}`);
       return { ...userView(user), lead };
     });
   }
@@ -228,15 +241,15 @@ export class TeamService {
   private keepALead(db: ReadDb, groupId: number, user: UserRow): void {
     const leads = groupKeysOfGroup(db, groupId).filter((gk) => gk.is_lead === 1 && getUser(db, gk.user_id)?.disabled_at === null);
     if (leads.length === 1 && leads[0]?.user_id === user.id) {
-      throw forbidden(`${user.name} is the last lead of ${this.groupName(groupId)}: make another member a lead first.`);
+      throw forbidden(`${user.name} is the last lead of ${this.groupName(db, groupId)}: make another member a lead first.`);
     }
   }
 
   /** Wraps the group key for `userName` (as a lead with `lead`). Needs the key in hand. */
-  grant(groupId: number, userName: string, lead = false): MemberView {
-    this.core.require('groups.manage', groupId);
-    const group = this.heldKey(groupId);
+  async grant(groupId: number, userName: string, lead = false): Promise<MemberView> {
     return this.core.write((w) => {
+      this.core.require(w, 'groups.manage', groupId);
+      const group = this.heldKey(groupId);
       const user = this.activeUser(w, userName);
       // Nobody grants themselves. And a key held by role stays held by role: granting it again
       // (by another admin, or a lead an admin made) must not turn it into a membership that
@@ -244,56 +257,56 @@ export class TeamService {
       if (user.id === this.core.user().id) throw forbidden('You cannot add yourself to a group: someone who manages it must.');
       const heldByRole = groupKeysOfGroup(w, groupId).some((gk) => gk.user_id === user.id && gk.by_role === 1);
       wrapGroupFor(w, groupId, group, user, { lead, byRole: heldByRole }, this.core.ring.keysSeen);
-      this.core.audit(w, { action: 'group.grant', group_id: groupId, subject: user.name }, `${user.name} → ${this.groupName(groupId)}${lead ? ' (lead)' : ''}`);
+      this.core.audit(w, { action: 'group.grant', group_id: groupId, subject: user.name }, `${user.name} → ${this.groupName(w, groupId)}${lead ? ' (lead)' : ''}`);
       return { ...userView(user), lead };
     });
   }
 
   /** Ends `userName`'s membership and rotates the group key, in one transaction. */
-  revoke(groupId: number, userName: string): void {
-    this.core.require('groups.manage', groupId);
-    this.heldKey(groupId);
-    this.writeRekeying((w) => {
+  async revoke(groupId: number, userName: string): Promise<void> {
+    await this.writeRekeying((w) => {
+      this.core.require(w, 'groups.manage', groupId);
+      this.heldKey(groupId);
       const user = findUserByName(w, userName.trim());
       if (!user || !groupKeysOfGroup(w, groupId).some((gk) => gk.user_id === user.id)) throw new CrewvaultError('NOT_FOUND', `${userName} is not a member of this group.`);
       if (ALL_GROUP_ROLES.includes(userView(user).role)) throw forbidden('Owners and admins hold every group\'s key: change their role instead.');
       this.keepALead(w, groupId, user);
       this.rotate(w, groupId, new Set([user.id]));
-      this.core.audit(w, { action: 'group.revoke', group_id: groupId, subject: user.name }, `${user.name} ✕ ${this.groupName(groupId)} (key rotated)`);
+      this.core.audit(w, { action: 'group.revoke', group_id: groupId, subject: user.name }, `${user.name} ✕ ${this.groupName(w, groupId)} (key rotated)`);
     });
   }
 
   /** Re-seals an entry under another group's key and moves it there. */
-  moveEntry(entryId: number, targetGroupId: number): void {
-    const seen = getEntryRow(this.core.db, entryId);
-    if (!seen || !this.core.ring.groups.has(seen.group_id)) throw new CrewvaultError('NOT_FOUND', 'No such entry.');
-    this.core.require('entries.edit', seen.group_id);
-    this.core.require('entries.create', targetGroupId);
-    if (seen.group_id === targetGroupId) return;
-    this.core.write((w) => {
-      // Read again inside the write: the entry may have moved or changed since.
+  async moveEntry(entryId: number, targetGroupId: number): Promise<void> {
+    await this.core.write((w) => {
+      // Looked at, checked and moved in one transaction: nothing moves it in between.
       const row = getEntryRow(w, entryId);
-      if (!row || row.group_id !== seen.group_id) throw new CrewvaultError('CONFLICT', 'This entry was changed or moved since you chose it: look again.');
-      const customer = this.core.customerName(row.customer_id);
+      if (!row || !this.core.ring.groups.has(row.group_id)) throw new CrewvaultError('NOT_FOUND', 'No such entry.');
+      this.core.require(w, 'entries.edit', row.group_id);
+      this.core.require(w, 'entries.create', targetGroupId);
+      if (row.group_id === targetGroupId) return;
+      const customer = this.core.customerName(w, row.customer_id);
       const item = resealEntry(w, row, this.heldKey(row.group_id), { groupId: targetGroupId, key: this.heldKey(targetGroupId) }, customer, this.core.now());
       this.core.pages.remove(row.group_id, row.id);
       this.core.pages.set(targetGroupId, item);
-      this.core.audit(w, { action: 'entry.move', entry_id: row.id, customer_id: row.customer_id, group_id: targetGroupId }, `${customer}/${item[2]}: ${this.groupName(row.group_id)} → ${this.groupName(targetGroupId)}`);
+      this.core.audit(w, { action: 'entry.move', entry_id: row.id, customer_id: row.customer_id, group_id: targetGroupId }, `${customer}/${item[2]}: ${this.groupName(w, row.group_id)} → ${this.groupName(w, targetGroupId)}`);
     });
   }
 
   // ---- users --------------------------------------------------------------------------------
 
-  listUsers(): UserAdminView[] {
-    this.core.require('users.manage');
-    const devices = countTrustedDevicesByUser(this.core.db, this.core.now());
-    return listUsers(this.core.db).map((u) => ({
-      ...userView(u),
-      disabled: u.disabled_at !== null,
-      mfa: u.mfa_enabled_at !== null,
-      lastSignInAt: u.last_sign_in_at,
-      trustedDevices: devices.get(u.id) ?? 0,
-    }));
+  async listUsers(): Promise<UserAdminView[]> {
+    return this.core.read((r) => {
+      this.core.require(r, 'users.manage');
+      const devices = countTrustedDevicesByUser(r, this.core.now());
+      return listUsers(r).map((u) => ({
+        ...userView(u),
+        disabled: u.disabled_at !== null,
+        mfa: u.mfa_enabled_at !== null,
+        lastSignInAt: u.last_sign_in_at,
+        trustedDevices: devices.get(u.id) ?? 0,
+      }));
+    });
   }
 
   /**
@@ -302,12 +315,17 @@ export class TeamService {
    * Only an owner makes another owner.
    */
   async createUser(name: string, typedRole: Role, password: string, kdf: KdfOptions = {}): Promise<UserView> {
-    this.core.require('users.manage');
-    const role = requireAssignableRole(this.core.db, this.core.person(), typedRole);
+    const allowed = (db: ReadDb): Role => {
+      this.core.require(db, 'users.manage');
+      return requireAssignableRole(db, this.core.person(db), typedRole);
+    };
+    await this.core.read(allowed);
     const userName = validateUserName(name);
     validateNewPassword(password);
     const prepared = await prepareUser(password, kdf);
     return this.core.write((w) => {
+      // Asked again: the role may have changed while Argon2 ran.
+      const role = allowed(w);
       const now = this.core.now();
       const { id, uid } = insertUserRecord(w, prepared, userName, role, now);
       setMustChangePassword(w, id, true);
@@ -316,7 +334,7 @@ export class TeamService {
       if (role === 'owner') shareMfaKeysWithOwner(w, { id: this.core.user().id, keyPair: this.core.ring.keyPair }, { id, public_key: publicKey });
       // Owners and admins hold every group's key; everyone else starts in the default group.
       const byRole = ALL_GROUP_ROLES.includes(role);
-      const groupIds = byRole ? [...this.core.ring.groups.keys()] : [this.core.defaultGroupId()];
+      const groupIds = byRole ? [...this.core.ring.groups.keys()] : [this.core.defaultGroupId(w)];
       for (const groupId of groupIds) wrapGroupFor(w, groupId, this.heldKey(groupId), { id, role, public_key: publicKey }, { lead: false, byRole }, this.core.ring.keysSeen);
       this.core.audit(w, { action: 'user.create', subject: userName }, `${userName} (${role})`);
       return { id, name: userName, role };
@@ -324,14 +342,14 @@ export class TeamService {
   }
 
   /** Disables a user: their wrapped keys are removed and every group they held is rotated. */
-  disableUser(userName: string): void {
-    this.core.require('users.manage');
+  async disableUser(userName: string): Promise<void> {
     let undoDirectory: (() => void) | undefined;
     try {
-      this.writeRekeying((w) => {
+      await this.writeRekeying((w) => {
+        this.core.require(w, 'users.manage');
         const user = this.activeUser(w, userName);
         if (user.id === this.core.user().id) throw forbidden('You cannot disable yourself.');
-        this.core.requireActOn(user);
+        this.core.requireActOn(w, user);
         this.guardOwnerChange(w, user, 'technician');
         const groups = groupKeysOfUser(w, user.id).map((gk) => gk.group_id);
         for (const groupId of groups) if (!this.core.ring.groups.has(groupId)) throw forbidden('You do not hold the key of every group this user is in.');
@@ -357,13 +375,13 @@ export class TeamService {
    * role that gains or loses secrets gains or loses the groups' secret keys. Every group whose
    * key the person loses is rotated, as a revoke does, so what they kept opens nothing new.
    */
-  changeRole(userName: string, typedRole: Role): UserView {
-    this.core.require('users.manage');
-    const role = requireAssignableRole(this.core.db, this.core.person(), typedRole);
-    return this.writeRekeying((w) => {
+  async changeRole(userName: string, typedRole: Role): Promise<UserView> {
+    return (await this.writeRekeying((w) => {
+      this.core.require(w, 'users.manage');
+      const role = requireAssignableRole(w, this.core.person(w), typedRole);
       const user = this.activeUser(w, userName);
       if (user.id === this.core.user().id) throw forbidden('You cannot change your own role.');
-      this.core.requireActOn(user);
+      this.core.requireActOn(w, user);
       this.guardOwnerChange(w, user, role);
       setUserRole(w, user.id, role);
       // Owners hold everyone's MFA key (for password resets, mfa.ts carryMfaKey); only owners.
@@ -373,7 +391,7 @@ export class TeamService {
       const keys = this.inFlight.size > 0 ? ` (${this.inFlight.size} group key${this.inFlight.size === 1 ? '' : 's'} rotated)` : '';
       this.core.audit(w, { action: 'user.role', subject: user.name }, `${user.name}: ${user.role} → ${role}${keys}`);
       return { id: user.id, name: user.name, role };
-    }).result;
+    })).result;
   }
 
   /**
@@ -382,15 +400,20 @@ export class TeamService {
    * they held wrapped again for it.
    */
   async resetPassword(userName: string, newPassword: string, kdf: Parameters<typeof prepareUser>[1] = {}): Promise<void> {
-    this.core.require('users.manage');
-    if (this.core.user().role !== 'owner') throw forbidden('Only an owner can reset another user\'s password.');
+    const allowed = (db: ReadDb): void => {
+      this.core.require(db, 'users.manage');
+      if (this.core.user().role !== 'owner') throw forbidden('Only an owner can reset another user\'s password.');
+    };
+    await this.core.read(allowed);
     validateNewPassword(newPassword);
     const prepared = await prepareUser(newPassword, kdf);
     const privateRaw = exportPrivateKey(prepared.keyPair.privateKey);
     try {
-      this.core.write((w) => {
+      await this.core.write((w) => {
+        // Asked again: the role may have changed while Argon2 ran.
+        allowed(w);
         const user = this.activeUser(w, userName);
-        this.core.requireActOn(user);
+        this.core.requireActOn(w, user);
         const groups = groupKeysOfUser(w, user.id);
         for (const gk of groups) if (!this.core.ring.groups.has(gk.group_id)) throw forbidden('You do not hold the key of every group this user is in.');
         replaceUserKeys(w, user.id, JSON.stringify(prepared.params), prepared.keyPair.publicKey);
@@ -414,17 +437,18 @@ export class TeamService {
   // ---- roles --------------------------------------------------------------------------------
 
   /** The built-in roles and the custom ones, each with what it allows. */
-  listRoles(): RoleView[] {
-    this.core.require('entries.view');
-    return [
-      ...ROLES.map((name) => ({ name, permissions: ROLE_PERMISSIONS[name], builtIn: true })),
-      ...listCustomRoles(this.core.db).map((r) => ({ ...r, builtIn: false })),
-    ];
+  async listRoles(): Promise<RoleView[]> {
+    return this.core.read((db) => {
+      this.core.require(db, 'entries.view');
+      return [
+        ...ROLES.map((name) => ({ name, permissions: ROLE_PERMISSIONS[name], builtIn: true })),
+        ...listCustomRoles(db).map((r) => ({ ...r, builtIn: false })),
+      ];
+    });
   }
 
   /** Defines (or redefines) a custom role from the built-in permissions. */
-  defineRole(name: string, permissions: readonly string[]): RoleView {
-    this.core.require('users.manage');
+  async defineRole(name: string, permissions: readonly string[]): Promise<RoleView> {
     const roleName = name.trim();
     if (!/^[A-Za-z][A-Za-z0-9 _-]{0,63}$/.test(roleName)) throw new CrewvaultError('INVALID_INPUT', 'A role name is 1 to 64 letters, digits, spaces, "_" or "-", starting with a letter.');
     // "team lead", "Team-Lead" and "team_lead" read as one name on screen: one role.
@@ -434,10 +458,11 @@ export class TeamService {
     const unknown = permissions.filter((p) => !isPermission(p));
     if (unknown.length > 0) throw new CrewvaultError('INVALID_INPUT', `Unknown permission "${unknown[0] ?? ''}".`);
     const granted = [...new Set(permissions.filter(isPermission))];
-    const own = this.core.permissions();
-    const beyond = permissionsBeyond(own, granted);
-    if (beyond.length > 0) throw new CrewvaultError('FORBIDDEN', `You cannot grant a permission you do not have (${beyond.join(', ')}).`);
-    return this.writeRekeying((w) => {
+    return (await this.writeRekeying((w) => {
+      this.core.require(w, 'users.manage');
+      const own = this.core.permissions(w);
+      const beyond = permissionsBeyond(own, granted);
+      if (beyond.length > 0) throw new CrewvaultError('FORBIDDEN', `You cannot grant a permission you do not have (${beyond.join(', ')}).`);
       const lookalike = listCustomRoles(w).find((r) => foldRoleName(r.name) === folded && r.name.toLowerCase() !== roleName.toLowerCase());
       if (lookalike) throw new CrewvaultError('ALREADY_EXISTS', `"${roleName}" reads as the existing role "${lookalike.name}": redefine that one instead.`);
       // Redefining is acting on everyone who holds the role: not one's own role (that would be
@@ -456,7 +481,7 @@ export class TeamService {
       }
       this.core.audit(w, { action: 'role.define', subject: roleName }, `${roleName}: ${granted.join(', ') || '(no permissions)'}`);
       return { name: roleName, permissions: granted, builtIn: false };
-    }).result;
+    })).result;
   }
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -494,7 +519,7 @@ export class TeamService {
     const next = newGroupKey(old.version + 1, old.lead);
     const pages = new Map<number, PageItem[]>();
     for (const row of listEntryRowsInGroups(db, [groupId])) {
-      const item = resealEntry(db, row, old, { groupId, key: next }, this.core.customerName(row.customer_id), row.updated_at);
+      const item = resealEntry(db, row, old, { groupId, key: next }, this.core.customerName(db, row.customer_id), row.updated_at);
       const page = pages.get(pageOf(row.id)) ?? [];
       page.push(item);
       pages.set(pageOf(row.id), page);
@@ -517,12 +542,12 @@ export class TeamService {
    * Needs every such group's key: an owner's sign-in runs it (VaultSession.finishKeySplit).
    * Returns how many groups were split.
    */
-  splitLegacyKeys(): number {
-    return this.writeRekeying((w) => {
+  async splitLegacyKeys(): Promise<number> {
+    return (await this.writeRekeying((w) => {
       const legacy = unsplitGroupIds(w).filter((groupId) => this.core.ring.groups.has(groupId));
       for (const groupId of legacy) this.rotate(w, groupId, new Set());
       if (legacy.length > 0) this.core.audit(w, { action: 'vault.keys_split' }, `${legacy.length} access group${legacy.length === 1 ? '' : 's'}: secrets now under a key of their own`);
-    }).rotated;
+    })).rotated;
   }
 
   /**
@@ -530,22 +555,32 @@ export class TeamService {
    * rotations made; if it fails, those keys are wiped and the ring keeps the old ones.
    * Returns the work's result and how many groups were rotated.
    */
-  private writeRekeying<T>(work: (db: WriteDb) => T): { readonly result: T; readonly rotated: number } {
-    this.inFlight.clear();
+  private async writeRekeying<T>(work: (db: WriteDb) => T): Promise<{ readonly result: T; readonly rotated: number }> {
+    // This call's own map, set when its work starts: work never awaits, so no other call's
+    // rotations mix into it.
+    let made = new Map<number, GroupKey>();
     try {
-      const result = this.core.write(work);
-      const rotated = this.inFlight.size;
-      for (const [groupId, key] of this.inFlight) this.swapKey(groupId, key);
-      return { result, rotated };
+      const { result, mine } = await this.core.write((w) => {
+        made = new Map();
+        this.inFlight = made;
+        try {
+          const result = work(w);
+          // This person's own wraps as this transaction leaves them: which new keys they keep.
+          const mine = new Map(groupKeysOfUser(w, this.core.user().id).filter((gk) => made.has(gk.group_id)).map((gk) => [gk.group_id, gk]));
+          return { result, mine };
+        } finally {
+          this.inFlight = new Map();
+        }
+      });
+      for (const [groupId, key] of made) this.swapKey(groupId, key, mine.get(groupId));
+      return { result, rotated: made.size };
     } catch (error) {
-      for (const key of this.inFlight.values()) {
+      for (const key of made.values()) {
         key.key.fill(0);
         key.index.fill(0);
         key.secret?.fill(0);
       }
       throw error;
-    } finally {
-      this.inFlight.clear();
     }
   }
 
@@ -573,10 +608,9 @@ export class TeamService {
   }
 
   /** After a rotation commits: forget the old key, hold the new one. */
-  private swapKey(groupId: number, next: GroupKey): void {
+  private swapKey(groupId: number, next: GroupKey, mine: { readonly wrapped_secret_key: Buffer | null; readonly is_lead: number } | undefined): void {
     this.core.ring.dropGroup(groupId);
     // Hold the secret key only if this person's own wrap has it (their role needs secrets).
-    const mine = groupKeysOfUser(this.core.db, this.core.user().id).find((gk) => gk.group_id === groupId);
     if (!mine) {
       next.key.fill(0);
       next.index.fill(0);

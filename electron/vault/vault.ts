@@ -2,6 +2,8 @@
  * Opening and creating a vault, and signing in: the only place a password meets the file.
  * Sign-in derives the key-encryption key (Argon2id), opens the user's X25519 private key,
  * unwraps the directory key and the user's group keys, and audits the attempt either way.
+ * The file is opened or created here and wrapped in a SqliteVaultStore (store.ts); from then on
+ * everything — sign-in included — reads and writes through that store.
  * Must never say which of user name or password was wrong, nor log either.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,7 +13,8 @@ import { deriveKek, importPrivateKey, indexKey, newKdfParams, open, publicKeyOf,
 import { checkAndPinSigningKeys, recordDetail, recordDevice, recordOf } from './key-pins';
 import { thisDeviceId } from './store-signing';
 import { resealOwnWraps } from './own-wraps';
-import { checkpoint, createVaultFile, openVaultFile, VAULT_FORMAT, withWrite, type ReadDb } from './db';
+import { VAULT_FORMAT, type ReadDb } from './db';
+import { SqliteVaultStore, type VaultStore } from './store';
 import { contexts, DIRECTORY_WRAP_ANCHORED, KeyRing, type StoredRef } from './keys';
 import {
   createGroupRecord,
@@ -71,17 +74,17 @@ export async function createVault(file: string, options: CreateVaultOptions): Pr
   validateNewPassword(options.password);
   const clock = options.clock ?? systemClock;
   newKdfParams(options.kdf); // refuse bad KDF settings before a file exists
-  const db = createVaultFile(file, options.createFolder ?? true);
+  const store = SqliteVaultStore.create(file, options.createFolder ?? true);
   try {
     const now = clock.now();
-    withWrite(db, (w) => {
+    await store.write((w) => {
       setMeta(w, 'format', VAULT_FORMAT);
       setMeta(w, 'vault_id', randomBytes(16).toString('hex'));
       setMeta(w, 'created_at', String(now));
     });
     const prepared = await prepareUser(options.password, options.kdf ?? {});
     const ring = new KeyRing(prepared.keyPair, randomKey());
-    const userId = withWrite(db, (w) => {
+    const { value: user } = await store.write((w) => {
       const user = insertUserRecord(w, prepared, owner, 'owner', now);
       const userId = user.id;
       wrapDirectoryFor(w, ring, { ...user, public_key: prepared.keyPair.publicKey });
@@ -89,11 +92,11 @@ export async function createVault(file: string, options: CreateVaultOptions): Pr
       const groupId = createGroupRecord(w, ring, { id: userId, role: 'owner' }, DEFAULT_GROUP_NAME, now);
       setSetting(w, 'default_group_id', String(groupId));
       appendAudit(w, { at: now, actor_id: userId, action: 'vault.create', subject: owner }, undefined, ring);
-      return userId;
+      return { id: userId, uid: user.uid, kdf: getUser(w, userId)?.kdf };
     });
-    return new VaultSession(db, clock, { id: userId, name: owner, role: 'owner' }, ring);
+    return new VaultSession(store, clock, { id: user.id, name: owner, role: 'owner' }, ring, user);
   } catch (error) {
-    db.close();
+    await store.close();
     throw error;
   }
 }
@@ -120,40 +123,40 @@ function lastRecordOf(db: ReadDb, ring: KeyRing, user: StoredRef, pinKey: Buffer
 }
 
 /** Runs `work` and wipes the pin key after it, however it ends. */
-function withPinKey<T>(pinKey: Buffer, work: () => T): T {
+async function withPinKey<T>(pinKey: Buffer, work: () => Promise<T>): Promise<T> {
   try {
-    return work();
+    return await work();
   } finally {
     pinKey.fill(0);
   }
 }
 
 export class Vault {
-  readonly db: ReadDb;
+  readonly store: VaultStore;
   readonly clock: Clock;
 
-  private constructor(db: ReadDb, clock: Clock) {
-    this.db = db;
+  private constructor(store: VaultStore, clock: Clock) {
+    this.store = store;
     this.clock = clock;
   }
 
   static open(file: string, clock: Clock = systemClock): Vault {
-    return new Vault(openVaultFile(file), clock);
+    return new Vault(SqliteVaultStore.open(file), clock);
   }
 
   /** This vault's random id (made at creation): names its trusted-computer tokens in the keychain. */
-  id(): string {
-    const id = getMeta(this.db, 'vault_id');
+  async id(): Promise<string> {
+    const id = await this.store.read((r) => getMeta(r, 'vault_id'));
     if (!id) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: it has no id.');
     return id;
   }
 
-  users(): UserView[] {
-    return listUsers(this.db).map(userView);
+  async users(): Promise<UserView[]> {
+    return this.store.read((r) => listUsers(r).map(userView));
   }
 
-  verifyAudit(): AuditVerification {
-    return verifyAuditChain(this.db);
+  async verifyAudit(): Promise<AuditVerification> {
+    return this.store.read((r) => verifyAuditChain(r));
   }
 
   /**
@@ -171,7 +174,7 @@ export class Vault {
    */
   async signIn(name: string | undefined, password: string): Promise<VaultSession> {
     const typed = name?.trim();
-    const queue = foldUserName(typed ?? listUsers(this.db).find((u) => u.disabled_at === null)?.name ?? '');
+    const queue = foldUserName(typed ?? (await this.store.read((r) => listUsers(r).find((u) => u.disabled_at === null)?.name)) ?? '');
     const before = this.signInsUnderWay.get(queue) ?? Promise.resolve();
     const attempt = before.then(() => this.signInNow(typed, password));
     const done = attempt.then(() => undefined, () => undefined);
@@ -187,7 +190,7 @@ export class Vault {
     // The attempt is claimed (counted as failed, or refused while a wait runs) before Argon2, in
     // one write transaction that reads the counters afresh: attempts made at the same moment, in
     // this process or any other, each see the ones before. A right password takes it back.
-    const { row, subject, claim } = withWrite(this.db, (w) => {
+    const { value: { row, subject, claim } } = await this.store.write((w) => {
       const user = typed === undefined ? listUsers(w).find((u) => u.disabled_at === null) : findUserByName(w, typed);
       if (user) return { row: user, subject: user.name, claim: claimPasswordAttempt(w, user.id, now) };
       const nameHash = unknownNameHash(w, typed ?? '');
@@ -195,16 +198,16 @@ export class Vault {
     });
     // The wait survives a restart (it is in the file).
     if (!claim.ok) throw tooManyAttempts('Too many failed sign-in attempts', claim.retryAt, now);
-    const fail = (): never => {
+    const fail = async (): Promise<never> => {
       // Already counted by the claim; only the audit row is left. An unknown name is audited by
       // its tag: it may be a password typed into the wrong box.
-      withWrite(this.db, (w) => appendAudit(w, { at: now, actor_id: row?.id ?? null, action: 'signin.failed', subject }));
+      await this.store.write((w) => appendAudit(w, { at: now, actor_id: row?.id ?? null, action: 'signin.failed', subject }));
       // The wait this attempt began, if it began one, so the screen can count it down.
       throw new CrewvaultError('WRONG_PASSWORD', 'Wrong user name or password.', claim.wait === null ? undefined : Math.max(1, Math.ceil((claim.wait - now) / 1000)));
     };
     if (!row || row.disabled_at !== null) {
       // The same Argon2 work as a real attempt, so timing does not tell who exists.
-      (await deriveKek(password, row ? parseKdf(row.kdf) : this.standInKdf())).fill(0);
+      (await deriveKek(password, row ? parseKdf(row.kdf) : await this.standInKdf())).fill(0);
       return fail();
     }
     const kek = await deriveKek(password, parseKdf(row.kdf));
@@ -234,9 +237,9 @@ export class Vault {
     // The keys are read in the transaction that checks and moves the audit anchor: a disable
     // (which rotates the directory key) or a group rotation committed while Argon2 ran is seen,
     // instead of checking the anchor with a key that is no longer current (a false alarm).
-    const { ring, anchor } = withPinKey(pinKey, () => withWrite(this.db, (w) => {
+    const written = await withPinKey(pinKey, () => this.store.write((w) => {
       const current = getUser(w, row.id);
-      if (!current || current.disabled_at !== null) return { ring: undefined, anchor: undefined };
+      if (!current || current.disabled_at !== null) return { ring: undefined, anchor: undefined, me: undefined };
       const wrappedDirectory = getDirectoryWrap(w, row.id);
       if (!wrappedDirectory) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: the user has no directory key.');
       const ring = new KeyRing(keyPair, openDirectoryWrap(keyPair, row, wrappedDirectory), wrappedDirectory.dir_version);
@@ -264,28 +267,26 @@ export class Vault {
       if (!found.ok && found.fresh) appendAudit(w, { at: now, actor_id: row.id, action: 'audit.anchor_broken', subject: found.reason }, undefined, ring);
       // Signed, and naming the record it left, so the record cannot be removed or put back unseen.
       appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name }, (event) => sealAuditDetail(ring, event, recordDetail(row.name, pins.record)), ring);
-      return { ring, anchor: found };
+      return { ring, anchor: found, me: { id: row.id, uid: row.uid, kdf: current.kdf } };
     }));
+    const { ring, anchor, me } = written.value;
     // Disabled while Argon2 ran: answered as a disabled user is.
-    if (!ring || !anchor) return fail();
-    const session = new VaultSession(this.db, this.clock, userView(row), ring, anchor);
-    session.finishKeySplit();
-    session.finishGlobalIds();
-    session.mfa.resealByGlobalId();
+    if (!ring || !anchor || !me) return fail();
+    const session = new VaultSession(this.store, this.clock, userView(row), ring, me, anchor);
+    await session.finishKeySplit();
+    await session.finishGlobalIds();
+    await session.mfa.resealByGlobalId();
     return session;
   }
 
   /** Argon2 settings for a name that is no one's: the first user's, as a real attempt would
    * cost, with a salt of its own. */
-  private standInKdf(): KdfParams {
-    const first = listUsers(this.db)[0];
+  private async standInKdf(): Promise<KdfParams> {
+    const first = await this.store.read((r) => listUsers(r)[0]);
     return first ? { ...parseKdf(first.kdf), salt: randomBytes(16).toString('base64') } : newKdfParams();
   }
 
-  close(): void {
-    if (this.db.open) {
-      checkpoint(this.db);
-      this.db.close();
-    }
+  async close(): Promise<void> {
+    await this.store.close();
   }
 }

@@ -17,7 +17,6 @@ import path from 'node:path';
 import { parseOtpUri } from '../../shared/otp';
 import { TeamClient } from '../../electron/team/client';
 import { syncOnce } from '../../electron/team/sync';
-import { withWrite } from '../../electron/vault/db';
 import { MIN_KDF } from '../../electron/vault/crypto';
 import type { VaultSession } from '../../electron/vault/service';
 import { renewDeviceId } from '../../electron/vault/store-signing';
@@ -55,19 +54,19 @@ async function main(): Promise<void> {
     const fileA = path.join(home, 'a.crewvault');
     const fileB = path.join(home, 'b.crewvault');
     const creating = await createVault(fileA, { owner: OWNER, password: PASSWORD, kdf: { ...MIN_KDF } });
-    creating.close();
+    await creating.close();
     // Desktop B: the same vault before any entry (a new desktop of the team), a device of its own.
     copyFileSync(fileA, fileB);
     const copy = Vault.open(fileB);
-    withWrite(copy.db, (w) => renewDeviceId(w));
-    copy.close();
+    await copy.store.write((w) => renewDeviceId(w));
+    await copy.close();
     const a = await signedIn(fileA);
     const b = await signedIn(fileB);
-    a.replica.agreeAll();
-    b.replica.agreeAll();
+    await a.replica.agreeAll();
+    await b.replica.agreeAll();
     const entries = benchEntries(ENTRIES);
     for (let i = 0; i < entries.length; i += BATCH) {
-      a.createEntries(entries.slice(i, i + BATCH).map((e) => {
+      await a.createEntries(entries.slice(i, i + BATCH).map((e) => {
         const otp = e.otpUri ? parseOtpUri(e.otpUri) : null;
         return { customer: e.customer, title: e.title, username: e.username, password: e.password, url: e.url, notes: e.notes, otp: otp ? { params: otp.params } : null };
       }));
@@ -82,7 +81,7 @@ async function main(): Promise<void> {
     await clientB.login(OWNER, SERVER_PASSWORD);
 
     progress('moving the vault onto the server (desktop A)');
-    const payload = a.replica.outgoing(true).batch.records.reduce((sum, r) => sum + JSON.stringify(r).length, 0);
+    const payload = (await a.replica.outgoing(true)).batch.records.reduce((sum, r) => sum + JSON.stringify(r).length, 0);
     let start = nowMs();
     const moved = await syncOnce(clientA, a.replica, { move: true });
     const moveMs = nowMs() - start;
@@ -91,24 +90,24 @@ async function main(): Promise<void> {
     start = nowMs();
     const first = await syncOnce(clientB, b.replica);
     const firstMs = nowMs() - start;
-    const listed = b.listEntries().length;
+    const listed = (await b.listEntries()).length;
 
     progress(`${ROUNDS} edits on A, each until B holds it`);
     let waiting: (() => void) | undefined;
     let running = Promise.resolve();
-    const stream = await clientB.openSyncStream(b.replica.vaultId(), (seq) => {
-      if (seq <= b.replica.pulledUpTo()) return;
+    const stream = await clientB.openSyncStream((await b.replica.vaultId()), (seq) => {
       running = running.then(async () => {
+        if (seq <= (await b.replica.pulledUpTo())) return;
         const outcome = await syncOnce(clientB, b.replica);
         if (outcome.applied > 0) waiting?.();
       });
     });
     const latencies: number[] = [];
-    const target = a.resolvePath(`${entries[0]?.customer ?? ''}/${entries[0]?.title ?? ''}`);
+    const target = (await a.resolvePath(`${entries[0]?.customer ?? ''}/${entries[0]?.title ?? ''}`));
     try {
       for (let round = 0; round < ROUNDS; round++) {
-        const current = a.getEntry(target.id);
-        a.updateEntry(target.id, { notes: `round ${round}` }, current.revision);
+        const current = (await a.getEntry(target.id));
+        await a.updateEntry(target.id, { notes: `round ${round}` }, current.revision);
         const seen = new Promise<void>((resolve) => { waiting = resolve; });
         start = nowMs();
         await syncOnce(clientA, a.replica);
@@ -118,8 +117,8 @@ async function main(): Promise<void> {
     } finally {
       stream.close();
     }
-    a.close();
-    b.close();
+    await a.close();
+    await b.close();
 
     const rows: Row[] = [
       { measure: 'entries in the vault', value: ENTRIES.toLocaleString('en-US'), beside: '' },

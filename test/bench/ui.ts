@@ -26,12 +26,12 @@ async function buildVault(file: string): Promise<number> {
   const session = await createVault(file, { owner: 'bench', password: PASSWORD });
   const entries = benchEntries(ENTRIES);
   for (let i = 0; i < entries.length; i += 5000) {
-    session.createEntries(entries.slice(i, i + 5000).map((e) => ({
+    await session.createEntries(entries.slice(i, i + 5000).map((e) => ({
       customer: e.customer, title: e.title, username: e.username, password: e.password, url: e.url, notes: e.notes,
       ...(e.otpUri ? { otp: resolveOtpSpec({ uri: e.otpUri }) } : {}),
     })));
   }
-  session.close();
+  await session.close();
   return performance.now() - started;
 }
 

@@ -78,20 +78,20 @@ function toInput(e: BenchEntry): EntryInput {
 async function buildVault(file: string, entries: readonly BenchEntry[], kdf: KdfOptions): Promise<number> {
   const start = nowMs();
   const session = await createVault(file, { owner: OWNER, password: PASSWORD, kdf });
-  for (let i = 0; i < entries.length; i += BATCH) session.createEntries(entries.slice(i, i + BATCH).map(toInput));
-  session.close();
+  for (let i = 0; i < entries.length; i += BATCH) await session.createEntries(entries.slice(i, i + BATCH).map(toInput));
+  await session.close();
   return nowMs() - start;
 }
 
 /** The KDF the vault file records for its owner (read back, not assumed). */
-function storedKdf(file: string): string {
+async function storedKdf(file: string): Promise<string> {
   const vault = Vault.open(file);
   try {
-    const row = vault.db.prepare<[], { kdf: string }>('SELECT kdf FROM users ORDER BY id LIMIT 1').get();
+    const row = await vault.store.read((r) => r.prepare<[], { kdf: string }>('SELECT kdf FROM users ORDER BY id LIMIT 1').get());
     const kdf = JSON.parse(row?.kdf ?? '{}') as KdfOptions;
     return kdfText(kdf);
   } finally {
-    vault.close();
+    await vault.close();
   }
 }
 
@@ -125,10 +125,10 @@ async function inProcess(file: string, entries: readonly BenchEntry[]): Promise<
     const vault = Vault.open(file);
     const session = await vault.signIn(undefined, PASSWORD);
     openSignIn.push(nowMs() - start);
-    session.listEntries();
+    await session.listEntries();
     unlockList.push(nowMs() - start);
     session.lock();
-    vault.close();
+    await vault.close();
   }
 
   const vault = Vault.open(file);
@@ -142,9 +142,9 @@ async function inProcess(file: string, entries: readonly BenchEntry[]): Promise<
     for (let i = 0; i < LOOKUP_SAMPLES + 1; i++) {
       const e = rng.pick(withOtp);
       const start = nowMs();
-      const found = session.resolvePath(`${e.customer}/${e.title}`);
+      const found = (await session.resolvePath(`${e.customer}/${e.title}`));
       const resolved = nowMs();
-      session.otpCode(found.id);
+      await session.otpCode(found.id);
       const done = nowMs();
       if (i === 0) continue; // warm-up
       resolveMs.push(resolved - start);
@@ -154,16 +154,16 @@ async function inProcess(file: string, entries: readonly BenchEntry[]): Promise<
     // Search as you type: each query over the whole vault, as listEntries({search}) runs it.
     const searchMs: number[] = [];
     let searchHits = 0;
-    session.listEntries({ search: 'warm-up' });
+    await session.listEntries({ search: 'warm-up' });
     for (const query of searchQueries(entries)) {
       const start = nowMs();
-      searchHits += session.listEntries({ search: query }).length;
+      searchHits += (await session.listEntries({ search: query })).length;
       searchMs.push(nowMs() - start);
     }
     return { openSignInMs: median(openSignIn), unlockListMs: median(unlockList), resolveMs, lookupMs, searchMs, searchHits };
   } finally {
     session.lock();
-    vault.close();
+    await vault.close();
   }
 }
 
@@ -260,8 +260,8 @@ async function run(root: string, spawner: Spawner): Promise<void> {
     progress(`${count(size)} entries: building the vaults`);
     const buildMs = await buildVault(cheapFile, entries, CHEAP_KDF);
     await buildVault(designFile, entries, DESIGN_KDF);
-    cheapKdfStored = storedKdf(cheapFile);
-    designKdfStored = storedKdf(designFile);
+    cheapKdfStored = (await storedKdf(cheapFile));
+    designKdfStored = (await storedKdf(designFile));
     const fileBytes = statSync(cheapFile).size;
     // Collect the build's garbage now, so the measurements below do not pay for it.
     globalThis.gc?.();
@@ -308,7 +308,7 @@ async function run(root: string, spawner: Spawner): Promise<void> {
         if (haveCli) {
           progress(`${count(size)} entries: crewvault import of the KDBX 4 database`);
           const into = path.join(dir, 'imported.crewvault');
-          (await createVault(into, { owner: OWNER, password: PASSWORD, kdf: CHEAP_KDF })).close();
+          await (await createVault(into, { owner: OWNER, password: PASSWORD, kdf: CHEAP_KDF })).close();
           // Your password, then the database's: both on stdin, as a person pipes them.
           const run = await runMeasured(spawner, process.execPath, [bin, 'import', '--vault', into, argonDb], `${PASSWORD}\n${PASSWORD}\n`, statsFile, gnuTime);
           kdbxImport = run.status === 0 ? { run, imported: run.stdout.trim() } : { failure: run.stderr.trim().split('\n')[0] ?? `exit ${run.status}` };

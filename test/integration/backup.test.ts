@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_BACKUP_BYTES, restoreBackup, verifyBackup, writeBackup } from '../../electron/vault/backup';
 import type { VaultSession } from '../../electron/vault/service';
+import type { EntrySummary } from '../../shared/model';
 import { Vault } from '../../electron/vault/vault';
 import { parseOtpUri } from '../../shared/otp';
 import { totp } from '../support/totp';
@@ -51,42 +52,48 @@ async function teamVault() {
   const { file, session: creator } = await newVault(clock);
   await creator.createUser('tom', 'technician', USERS.tom, FAST_KDF);
   await creator.createUser('ada', 'admin', USERS.ada, FAST_KDF);
-  creator.team.defineRole('helpdesk', ['entries.view', 'passwords.reveal', 'otp.view']);
+  await creator.team.defineRole('helpdesk', ['entries.view', 'passwords.reveal', 'otp.view']);
   await creator.createUser('hank', 'helpdesk', USERS.hank, FAST_KDF);
-  const group = creator.team.createGroup('Acme team');
-  creator.team.grant(group.id, 'tom');
-  creator.team.grant(group.id, 'hank');
-  creator.createEntry({ customer: 'Acme', title: 'VPN', username: 'ops', password: ACME_PASSWORD, notes: 'Gateway 10.0.0.1', otp: TOTP, groupId: group.id });
-  creator.createEntry({ customer: 'Bank', title: 'Portal', username: 'me', password: 'bank-portal-pw-99', otp: HOTP });
-  creator.createEntry({ customer: 'Beta', title: 'Mail', username: 'postmaster', url: 'https://mail.beta.example' });
-  creator.mfa.setPolicy('optional');
-  creator.mfa.setPolicy('required', 'auditor');
-  creator.close();
+  const group = (await creator.team.createGroup('Acme team'));
+  await creator.team.grant(group.id, 'tom');
+  await creator.team.grant(group.id, 'hank');
+  await creator.createEntry({ customer: 'Acme', title: 'VPN', username: 'ops', password: ACME_PASSWORD, notes: 'Gateway 10.0.0.1', otp: TOTP, groupId: group.id });
+  await creator.createEntry({ customer: 'Bank', title: 'Portal', username: 'me', password: 'bank-portal-pw-99', otp: HOTP });
+  await creator.createEntry({ customer: 'Beta', title: 'Mail', username: 'postmaster', url: 'https://mail.beta.example' });
+  await creator.mfa.setPolicy('optional');
+  await creator.mfa.setPolicy('required', 'auditor');
+  await creator.close();
 
   const vault = Vault.open(file, clock);
   const tom = await vault.signIn('tom', USERS.tom);
-  const enrolment = tom.mfa.beginEnrolment();
-  tom.mfa.confirmEnrolment(totp(enrolment.secret, T0), T0);
+  const enrolment = (await tom.mfa.beginEnrolment());
+  await tom.mfa.confirmEnrolment(totp(enrolment.secret, T0), T0);
   const owner = await vault.signIn(OWNER, PASSWORD);
   return { file, clock, vault, owner, tom, tomSecret: enrolment.secret };
 }
 
 /** Everything a person can see of the vault; reading it writes audit rows (and moves HOTP on). */
-function everything(session: VaultSession) {
-  const entries = session.listEntries();
-  const canManage = session.permissions().includes('users.manage');
+async function everything(session: VaultSession) {
+  const entries = (await session.listEntries());
+  const canManage = (await session.permissions()).includes('users.manage');
+  // One at a time, in the list's order (each read may write an audit row or move a counter).
+  const each = async <T>(items: readonly EntrySummary[], read: (e: EntrySummary) => Promise<T>): Promise<T[]> => {
+    const out: T[] = [];
+    for (const e of items) out.push(await read(e));
+    return out;
+  };
   return {
     entries,
-    details: entries.map((e) => session.getEntry(e.id)),
-    passwords: entries.map((e) => session.revealPassword(e.id)),
-    otpSecrets: session.permissions().includes('otp.reveal_secret') ? entries.filter((e) => e.otp).map((e) => session.revealOtpSecret(e.id)) : undefined,
-    codes: entries.filter((e) => e.otp).map((e) => session.otpCode(e.id, T0).code),
-    users: canManage ? session.team.listUsers() : undefined,
-    groups: session.team.listGroups(),
-    roles: session.team.listRoles(),
-    permissions: session.permissions(),
-    policy: session.mfa.policy(),
-    mfa: session.mfa.status(),
+    details: await each(entries, (e) => session.getEntry(e.id)),
+    passwords: await each(entries, (e) => session.revealPassword(e.id)),
+    otpSecrets: (await session.permissions()).includes('otp.reveal_secret') ? await each(entries.filter((e) => e.otp), (e) => session.revealOtpSecret(e.id)) : undefined,
+    codes: await each(entries.filter((e) => e.otp), async (e) => (await session.otpCode(e.id, T0)).code),
+    users: canManage ? (await session.team.listUsers()) : undefined,
+    groups: (await session.team.listGroups()),
+    roles: (await session.team.listRoles()),
+    permissions: (await session.permissions()),
+    policy: (await session.mfa.policy()),
+    mfa: (await session.mfa.status()),
   };
 }
 
@@ -98,7 +105,7 @@ describe('backup → verify → restore', () => {
   it('restores the same vault: every entry, secret, code, user, group, role, MFA setting and audit row', async () => {
     const { file, clock, vault, owner, tom } = await teamVault();
     // Written after the last checkpoint, so only in the WAL: the snapshot must still hold it.
-    const late = owner.createEntry({ customer: 'Zeta', title: 'Late', password: 'written-just-before' });
+    const late = (await owner.createEntry({ customer: 'Zeta', title: 'Late', password: 'written-just-before' }));
     expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
 
     const folder = tempFolder();
@@ -107,13 +114,13 @@ describe('backup → verify → restore', () => {
     expect(made).toMatchObject({ createdAt: T0, users: 4, groups: 2, entries: 4, schema: expect.any(Number) as number });
     expect(statSync(backupFile).mode & 0o777).toBe(0o600);
 
-    const logAtBackup = owner.auditLog();
+    const logAtBackup = await owner.auditLog();
     // Written before the snapshot, so the backup holds the record of its own making.
     expect(logAtBackup.at(-1)).toMatchObject({ action: 'vault.backup', actor: OWNER, detail: `to ${backupFile}` });
     expect(made.auditRows).toBe(logAtBackup.length);
-    const ownerSaw = everything(owner);
-    const tomSaw = everything(tom);
-    vault.close();
+    const ownerSaw = await everything(owner);
+    const tomSaw = await everything(tom);
+    await vault.close();
 
     expect(await verifyBackup(backupFile, BACKUP_PW)).toEqual(made);
     const restoredFile = path.join(folder, 'restored.crewvault');
@@ -123,29 +130,29 @@ describe('backup → verify → restore', () => {
 
     const restored = Vault.open(restoredFile, clock);
     try {
-      expect(restored.id()).toBe(made.vaultId);
+      expect((await restored.id())).toBe(made.vaultId);
       const owner2 = await restored.signIn(OWNER, PASSWORD);
       // The anchor the backup row moved still holds in the copy.
       expect(owner2.auditAnchorAtSignIn).toMatchObject({ ok: true });
-      const log = owner2.auditLog();
+      const log = (await owner2.auditLog());
       expect(log.slice(0, logAtBackup.length)).toEqual(logAtBackup);
       expect(log.slice(logAtBackup.length).map((r) => r.action)).toEqual(['signin.ok']);
-      expect(everything(owner2)).toEqual(ownerSaw);
-      expect(owner2.listEntries().map((e) => e.title)).toContain(late.title);
+      expect((await everything(owner2))).toEqual(ownerSaw);
+      expect((await owner2.listEntries()).map((e) => e.title)).toContain(late.title);
 
       const tom2 = await restored.signIn('tom', USERS.tom);
-      expect(everything(tom2)).toEqual(tomSaw);
-      expect(tom2.mfa.status().enabled).toBe(true);
-      expect(tom2.listEntries().map((e) => `${e.customer}/${e.title}`)).toEqual(tomSaw.entries.map((e) => `${e.customer}/${e.title}`));
+      expect((await everything(tom2))).toEqual(tomSaw);
+      expect((await tom2.mfa.status()).enabled).toBe(true);
+      expect((await tom2.listEntries()).map((e) => `${e.customer}/${e.title}`)).toEqual(tomSaw.entries.map((e) => `${e.customer}/${e.title}`));
 
       const hank2 = await restored.signIn('hank', USERS.hank);
       expect(hank2.user.role).toBe('helpdesk');
-      expect(hank2.permissions()).toEqual(['entries.view', 'passwords.reveal', 'otp.view']);
-      expect(hank2.revealPassword(hank2.resolvePath('Acme/VPN').id)).toBe(ACME_PASSWORD);
+      expect((await hank2.permissions())).toEqual(['entries.view', 'passwords.reveal', 'otp.view']);
+      expect((await hank2.revealPassword((await hank2.resolvePath('Acme/VPN')).id))).toBe(ACME_PASSWORD);
       await expect(restored.signIn('tom', 'not his password')).rejects.toThrow(code('WRONG_PASSWORD'));
-      expect(restored.verifyAudit()).toMatchObject({ ok: true });
+      expect((await restored.verifyAudit())).toMatchObject({ ok: true });
     } finally {
-      restored.close();
+      await restored.close();
     }
 
     // The original's anchor holds too: the backup row was keyed like any signed-in write.
@@ -153,9 +160,9 @@ describe('backup → verify → restore', () => {
     try {
       const owner3 = await again.signIn(OWNER, PASSWORD);
       expect(owner3.auditAnchorAtSignIn).toMatchObject({ ok: true });
-      expect(owner3.verifyAuditLog().chain).toMatchObject({ ok: true });
+      expect((await owner3.verifyAuditLog()).chain).toMatchObject({ ok: true });
     } finally {
-      again.close();
+      await again.close();
     }
   });
 
@@ -163,7 +170,7 @@ describe('backup → verify → restore', () => {
     const { file, vault, owner } = await teamVault();
     const backupFile = path.join(tempFolder(), 'team.cvbackup');
     await backUp(owner, file, backupFile);
-    vault.close();
+    await vault.close();
     const bytes = readFileSync(backupFile);
     const plain = readFileSync(file);
     // What the vault file itself shows in clear, as a control: the backup shows none of it.
@@ -188,7 +195,7 @@ describe('backup → verify → restore', () => {
     const { file, vault, owner } = await teamVault();
     const backupFile = path.join(tempFolder(), 'team.cvbackup');
     await writeBackup(owner, file, backupFile, BACKUP_PW, { now: () => T0 });
-    vault.close();
+    await vault.close();
     const bytes = readFileSync(backupFile);
     const header = JSON.parse(bytes.subarray(20, 20 + bytes.readUInt32BE(16)).toString('utf8')) as { kdf: unknown };
     expect(header.kdf).toMatchObject({ algorithm: 'argon2id', memory: 65536, iterations: 3, parallelism: 1 });
@@ -202,7 +209,7 @@ describe('what a backup refuses', () => {
     const folder = tempFolder();
     const backupFile = path.join(folder, 'team.cvbackup');
     await backUp(owner, file, backupFile);
-    vault.close();
+    await vault.close();
     return { folder, backupFile, bytes: readFileSync(backupFile) };
   }
 
@@ -293,8 +300,8 @@ describe('what a backup refuses', () => {
       await expect(writeBackup(session, file, target, BACKUP_PW, { kdf: FAST_KDF })).rejects.toThrow(code('FORBIDDEN'));
     }
     expect(readdirSync(folder)).toEqual([]);
-    expect(owner.auditLog().map((r) => r.action)).not.toContain('vault.backup');
-    vault.close();
+    expect((await owner.auditLog()).map((r) => r.action)).not.toContain('vault.backup');
+    await vault.close();
     expectNoTemporaryFiles();
   });
 
@@ -307,8 +314,8 @@ describe('what a backup refuses', () => {
     writeFileSync(target, 'an older backup');
     await expect(backUp(owner, file, target)).rejects.toThrow(code('ALREADY_EXISTS'));
     expect(readFileSync(target, 'utf8')).toBe('an older backup');
-    expect(owner.auditLog().map((r) => r.action)).not.toContain('vault.backup');
-    vault.close();
+    expect((await owner.auditLog()).map((r) => r.action)).not.toContain('vault.backup');
+    await vault.close();
     expectNoTemporaryFiles();
   });
 

@@ -189,7 +189,7 @@ async function inProcessAgent(options: { env?: NodeJS.ProcessEnv; watchScreen?: 
   const opened = Vault.open(file, clock);
   const session = await opened.signIn(OWNER, PASSWORD);
   const agentEnv = { XDG_RUNTIME_DIR: runtime, ...options.env };
-  const agent = new UnlockAgent(opened, { session, attempt: SignInAttempt.afterPassword(session, clock) }, {
+  const agent = new UnlockAgent(opened, { session, attempt: (await SignInAttempt.afterPassword(session, clock)) }, {
     vaultPath: file, socket: agentSocket(agentEnv, file, currentTerminal()), idleMs: 10 * 60_000, now: () => clock.now(),
     runCli, env: agentEnv, watchScreen: options.watchScreen ?? false, leader: options.leader,
   });
@@ -237,7 +237,7 @@ describe('the session ends by itself (in-process agents, real sockets and vaults
       await other.changePassword(PASSWORD, 'a new password for alice', { memory: 1024, iterations: 1, parallelism: 1 });
       other.lock();
     } finally {
-      elsewhere.close();
+      await elsewhere.close();
     }
     expect(await runUnlocked('list', ['--vault', file], io)).toBe(1);
     expect(output().stderr).toBe('crewvault: LOCKED: Your password was changed: sign in again.\n');

@@ -15,7 +15,7 @@ async function vaultWithCody() {
   const { file, session: owner } = await newVault(clock);
   await owner.createUser('cody', 'codes_only', 'cody password', FAST_KDF);
   await owner.createUser('tom', 'technician', 'tom password', FAST_KDF);
-  const entry = owner.createEntry({ customer: 'Acme', title: 'M365', otp: TOTP });
+  const entry = (await owner.createEntry({ customer: 'Acme', title: 'M365', otp: TOTP }));
   const vault = Vault.open(file, clock);
   const as = async (name: string) => {
     const session = await vault.signIn(name, `${name} password`);
@@ -29,11 +29,11 @@ describe('codes for someone who may not see the key', () => {
   it('gets the current code (and the next), never one at another time', async () => {
     const { clock, entry, as } = await vaultWithCody();
     const cody = await as('cody');
-    const now = cody.otpCode(entry.id, clock.now());
+    const now = (await cody.otpCode(entry.id, clock.now()));
     const expected = totpCode(TOTP.params, clock.now());
     expect(now).toMatchObject({ code: expected.code, next: expected.next });
     for (const at of [clock.now() + YEAR_MS, clock.now() + 30_000, clock.now() - 30_000, 0]) {
-      expect(() => cody.otpCode(entry.id, at), String(at)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }) as unknown);
+      await expect(cody.otpCode(entry.id, at), String(at)).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }) as unknown);
     }
   });
 
@@ -41,20 +41,20 @@ describe('codes for someone who may not see the key', () => {
     const { clock, owner, entry, as } = await vaultWithCody();
     const tom = await as('tom');
     const at = clock.now() + YEAR_MS;
-    expect(tom.otpCode(entry.id, at).code).toBe(totpCode(TOTP.params, at).code);
-    expect(tom.otpCode(entry.id, at).code).toBe(totpCode(TOTP.params, at).code);
-    const rows = owner.auditLog().filter((r) => r.actor === 'tom' && r.action === 'otp.code');
+    expect((await tom.otpCode(entry.id, at)).code).toBe(totpCode(TOTP.params, at).code);
+    expect((await tom.otpCode(entry.id, at)).code).toBe(totpCode(TOTP.params, at).code);
+    const rows = (await owner.auditLog()).filter((r) => r.actor === 'tom' && r.action === 'otp.code');
     expect(rows.map((r) => r.detail)).toEqual([`Acme/M365 (step ${timeStep(at, 30)})`, `Acme/M365 (step ${timeStep(at, 30)})`]);
   });
 
   it('passive views are audited once per interval with their step; copies every time', async () => {
     const { clock, owner, entry, as } = await vaultWithCody();
     const cody = await as('cody');
-    cody.otpCode(entry.id, clock.now());
-    cody.otpCode(entry.id, clock.now());
-    cody.otpCode(entry.id, clock.now(), 'copy');
-    cody.otpCode(entry.id, clock.now(), 'copy');
-    const rows = owner.auditLog().filter((r) => r.actor === 'cody' && r.action.startsWith('otp.'));
+    await cody.otpCode(entry.id, clock.now());
+    await cody.otpCode(entry.id, clock.now());
+    await cody.otpCode(entry.id, clock.now(), 'copy');
+    await cody.otpCode(entry.id, clock.now(), 'copy');
+    const rows = (await owner.auditLog()).filter((r) => r.actor === 'cody' && r.action.startsWith('otp.'));
     const step = timeStep(clock.now(), 30);
     expect(rows.map((r) => `${r.action} ${r.detail}`)).toEqual([
       `otp.code Acme/M365 (step ${step})`,

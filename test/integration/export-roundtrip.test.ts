@@ -126,7 +126,7 @@ async function signedIn<T>(vault: string, work: (session: VaultSession) => T): P
     const session = await file.signIn('alice', PW);
     return work(session);
   } finally {
-    file.close();
+    await file.close();
   }
 }
 
@@ -157,9 +157,9 @@ beforeAll(async () => {
   }
   // Steam's code comes from the source vault itself (TOTP codes do not change it); HOTP's from
   // oathtool, since asking the vault would move its counter before the export.
-  await signedIn(source, (session) => {
-    const steam = session.resolvePath('Globex/Steam');
-    sourceCodes.set('Globex/Steam', session.otpCode(steam.id, AT_SECONDS * 1000).code);
+  await signedIn(source, async (session) => {
+    const steam = (await session.resolvePath('Globex/Steam'));
+    sourceCodes.set('Globex/Steam', (await session.otpCode(steam.id, AT_SECONDS * 1000)).code);
   });
   for (const s of SOURCES) if (s.otp?.oathtool) sourceCodes.set(`${s.customer}/${s.title}`, oathtool(s.otp.oathtool));
 }, 120_000);
@@ -185,23 +185,23 @@ describe.each(['otpauth', 'aegis', 'keepassxc-csv', 'kdbx'])('the %s export', (f
     });
     expect(imported.stdout).toBe(`Imported ${expected.length} entries; skipped 0 ${format === 'otpauth' ? 'lines' : 'entries'}.\n`);
 
-    await signedIn(target, (session) => {
-      expect(session.listEntries().length).toBe(expected.length);
+    await signedIn(target, async (session) => {
+      expect((await session.listEntries()).length).toBe(expected.length);
       for (const { source: s, expected: e } of expected) {
         const where = `${e.customer}/${e.title}`;
-        const summary = session.resolvePath(where);
-        const details = session.getEntry(summary.id);
+        const summary = (await session.resolvePath(where));
+        const details = (await session.getEntry(summary.id));
         expect({ customer: details.customer, title: details.title, username: details.username, url: details.url, notes: details.notes }, where)
           .toEqual({ customer: e.customer, title: e.title, username: e.username, url: e.url, notes: e.notes });
-        expect(details.hasPassword ? session.revealPassword(summary.id) : '', where).toBe(e.password);
+        expect(details.hasPassword ? (await session.revealPassword(summary.id)) : '', where).toBe(e.password);
         if (!s.otp) {
           expect(details.otp, where).toBeNull();
           continue;
         }
-        const revealed = session.revealOtpSecret(summary.id);
+        const revealed = (await session.revealOtpSecret(summary.id));
         expect(revealed.secret.replace(/\s/g, ''), where).toBe(s.otp.secret);
         expect(details.otp?.issuer ?? details.customer, where).toBe(e.issuer);
-        const code = session.otpCode(summary.id, AT_SECONDS * 1000);
+        const code = (await session.otpCode(summary.id, AT_SECONDS * 1000));
         expect(code.code, where).toBe(sourceCodes.get(`${s.customer}/${s.title}`));
       }
     });

@@ -14,10 +14,10 @@ describe('planted rows that look unconverted', () => {
   it('a group key row planted for an auditor gets no key at the owner\'s sign-in, even with the re-seal marked pending', async () => {
     const clock = manualClock();
     const { file, session: alice } = await newVault(clock);
-    const finance = alice.team.createGroup('Finance');
-    alice.createEntry({ customer: 'Bank', title: 'Wire', password: 'wire-pass', groupId: finance.id });
+    const finance = (await alice.team.createGroup('Finance'));
+    await alice.createEntry({ customer: 'Bank', title: 'Wire', password: 'wire-pass', groupId: finance.id });
     await alice.createUser('audrey', 'auditor', 'audrey password', FAST_KDF);
-    const audreyId = alice.team.listUsers().find((u) => u.name === 'audrey')?.id;
+    const audreyId = (await alice.team.listUsers()).find((u) => u.name === 'audrey')?.id;
     alice.lock();
     const planted = { list: staleLooking(), secret: staleLooking() };
     const db = new Database(file);
@@ -29,7 +29,7 @@ describe('planted rows that look unconverted', () => {
 
     const vault = Vault.open(file, clock);
     (await vault.signIn('alice', PASSWORD)).lock();
-    vault.close();
+    await vault.close();
 
     const check = new Database(file, { readonly: true });
     const row = check.prepare<[number, number], { wrapped_key: Buffer; wrapped_secret_key: Buffer }>('SELECT wrapped_key, wrapped_secret_key FROM group_keys WHERE group_id = ? AND user_id = ?').get(finance.id, audreyId ?? 0);
@@ -42,8 +42,8 @@ describe('planted rows that look unconverted', () => {
     const clock = manualClock();
     const { file, session: alice } = await newVault(clock);
     await alice.createUser('mallory', 'technician', 'mallory password', FAST_KDF);
-    alice.team.disableUser('mallory');
-    const malloryId = alice.team.listUsers().find((u) => u.name === 'mallory')?.id ?? 0;
+    await alice.team.disableUser('mallory');
+    const malloryId = (await alice.team.listUsers()).find((u) => u.name === 'mallory')?.id ?? 0;
     alice.lock();
     const planted = staleLooking();
     const db = new Database(file);
@@ -53,7 +53,7 @@ describe('planted rows that look unconverted', () => {
     db.close();
     const vault = Vault.open(file, clock);
     (await vault.signIn('alice', PASSWORD)).lock();
-    vault.close();
+    await vault.close();
     const check = new Database(file, { readonly: true });
     expect(check.prepare<[number], { wrapped_key: Buffer }>('SELECT wrapped_key FROM directory_keys WHERE user_id = ?').get(malloryId)?.wrapped_key).toEqual(planted);
     check.close();
@@ -63,7 +63,7 @@ describe('planted rows that look unconverted', () => {
     const clock = manualClock();
     const { file, session: alice } = await newVault(clock);
     await alice.createUser('mallory', 'technician', 'mallory password', FAST_KDF);
-    const ids = new Map(alice.team.listUsers().map((u) => [u.name, u.id]));
+    const ids = new Map((await alice.team.listUsers()).map((u) => [u.name, u.id]));
     alice.lock();
     const planted = staleLooking();
     const db = new Database(file);
@@ -71,7 +71,7 @@ describe('planted rows that look unconverted', () => {
     db.close();
     const vault = Vault.open(file, clock);
     (await vault.signIn('alice', PASSWORD)).lock();
-    vault.close();
+    await vault.close();
     const check = new Database(file, { readonly: true });
     expect(check.prepare<[number, number], { wrapped_key: Buffer }>('SELECT wrapped_key FROM mfa_key_wraps WHERE user_id = ? AND holder_id = ?').get(ids.get('alice') ?? 0, ids.get('mallory') ?? 0)?.wrapped_key).toEqual(planted);
     check.close();
@@ -86,17 +86,17 @@ describe('planted rows that look unconverted', () => {
     db.close();
     const vault = Vault.open(file, clock);
     await expect(vault.signIn('alice', PASSWORD)).rejects.toMatchObject({ code: 'VAULT_TAMPERED' });
-    vault.close();
+    await vault.close();
   });
 
   it('a public key written into someone\'s row gets nothing wrapped to it, and its user is told at sign-in', async () => {
     const clock = manualClock();
     const { file, session: alice } = await newVault(clock);
-    const finance = alice.team.createGroup('Finance');
-    alice.createEntry({ customer: 'Bank', title: 'Wire', password: 'wire-pass', groupId: finance.id });
+    const finance = (await alice.team.createGroup('Finance'));
+    await alice.createEntry({ customer: 'Bank', title: 'Wire', password: 'wire-pass', groupId: finance.id });
     for (const name of ['bob', 'carol', 'mallory']) await alice.createUser(name, 'technician', `${name} password`, FAST_KDF);
-    alice.team.grant(finance.id, 'bob');
-    alice.team.grant(finance.id, 'carol');
+    await alice.team.grant(finance.id, 'bob');
+    await alice.team.grant(finance.id, 'carol');
     alice.lock();
     // Bob signs in once (his signing key vouches for his public key); then mallory writes hers into his row.
     const vault = Vault.open(file, clock);
@@ -106,12 +106,12 @@ describe('planted rows that look unconverted', () => {
     const before = db.prepare('SELECT key_version FROM access_groups WHERE id = ?').get(finance.id);
     db.close();
     const owner = await vault.signIn('alice', PASSWORD);
-    expect(() => owner.team.revoke(finance.id, 'carol')).toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
+    await expect(owner.team.revoke(finance.id, 'carol')).rejects.toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
     owner.lock();
     const after = new Database(file, { readonly: true });
     expect(after.prepare('SELECT key_version FROM access_groups WHERE id = ?').get(finance.id)).toEqual(before);
     after.close();
     await expect(vault.signIn('bob', 'bob password')).rejects.toMatchObject({ code: 'VAULT_TAMPERED' });
-    vault.close();
+    await vault.close();
   });
 });

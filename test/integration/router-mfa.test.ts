@@ -128,7 +128,7 @@ describe('the second sign-in step', () => {
     for (let i = 0; i < 5; i++) expect(errorCode(await router.call('session.verifyCode', { code: '000000' }))).toBe('WRONG_CODE');
     // Back at the password, which must now wait a second: even the right one.
     expect(await router.call('session.signIn', { username: OWNER, password: PASSWORD })).toMatchObject({ ok: false, error: { code: 'TOO_MANY_ATTEMPTS', message: 'Too many failed sign-in attempts: try again in 1 s.' } });
-    router.close();
+    await router.close();
 
     const restarted = newRouter(vaultPath);
     restarted.clock.set(clock.now() + 1000);

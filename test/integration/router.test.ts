@@ -191,7 +191,7 @@ describe('the router', () => {
     const { router } = first;
     const other = newRouter();
     ok(await other.router.call('vault.create', { username: 'zoe', password: 'zoe password' }));
-    other.router.close();
+    await other.router.close();
     const withMemory = new Router({ vaultPath: first.vaultPath, clock: first.clock, clipboard: { kind: 'page' }, kdf: FAST_KDF, onVaultOpened: (file) => remembered.push(file) });
     expect(errorCode(await withMemory.call('vault.open', { path: 'relative.crewvault' }))).toBe('INVALID_INPUT');
     const notVault = path.join(path.dirname(first.vaultPath), 'notes.txt');
@@ -202,14 +202,14 @@ describe('the router', () => {
     expect(remembered).toEqual([other.vaultPath]);
     ok(await withMemory.call('session.signIn', { username: 'zoe', password: 'zoe password' }));
     expect(errorCode(await withMemory.call('vault.pick', {}))).toBe('INVALID_INPUT'); // no dialog at this door
-    withMemory.close();
-    router.close();
+    await withMemory.close();
+    await router.close();
   });
 
   it('opens the file the door\'s native dialog picks; a cancelled dialog changes nothing', async () => {
     const other = newRouter();
     ok(await other.router.call('vault.create', { username: 'zoe', password: 'zoe password' }));
-    other.router.close();
+    await other.router.close();
     const first = newRouter();
     const answers: Array<string | undefined> = [undefined, other.vaultPath];
     const router = new Router({ vaultPath: first.vaultPath, clock: first.clock, clipboard: { kind: 'page' }, kdf: FAST_KDF, pickVaultFile: () => Promise.resolve(answers.shift()) });
@@ -218,7 +218,7 @@ describe('the router', () => {
     const picked = ok(await router.call('vault.pick', {})) as SessionState;
     expect(picked.vault).toEqual({ path: other.vaultPath, exists: true, canPick: true });
     ok(await router.call('session.signIn', { username: 'zoe', password: 'zoe password' }));
-    router.close();
+    await router.close();
   });
 
   it('refuses a wrong password, an existing vault and keeps errors free of secrets', async () => {
@@ -273,12 +273,12 @@ describe('the router', () => {
 
   it('checks permissions with the policy table: an auditor reads, reveals nothing', async () => {
     const { router, vaultPath, entryId } = await signedInRouter();
-    router.close();
+    await router.close();
     const vault = Vault.open(vaultPath);
     const owner = await vault.signIn(OWNER, PASSWORD);
     await owner.createUser('audrey', 'auditor', 'auditor password', FAST_KDF);
     await owner.createUser('carl', 'codes_only', 'codes password', FAST_KDF);
-    vault.close();
+    await vault.close();
 
     const { router: r2 } = newRouter(vaultPath);
     const expectations: Array<[string, string, MethodName, unknown, string]> = [
@@ -309,7 +309,7 @@ describe('the router', () => {
       const reply: Reply<unknown> = await r2.call(method, input);
       expect(errorCode(reply), `${user} ${method}`).toBe(expected);
     }
-    r2.close();
+    await r2.close();
   });
 });
 
@@ -349,6 +349,6 @@ describe('copying under Electron (the main process holds the clipboard)', () => 
     await settled();
     expect(board).toBe('');
     expect(errorCode(await router.call('clipboard.copy', { text: 'x' }))).toBe('LOCKED');
-    router.close();
+    await router.close();
   });
 });

@@ -32,8 +32,8 @@ describe('schema objects', () => {
     ['one of ours dropped', 'DROP TRIGGER entries_uid_fixed'],
   ])('a vault with %s is refused (VAULT_TAMPERED) and left as it is', async (_what, sql) => {
     const { file, session } = await newVault();
-    session.createEntry({ customer: 'Acme', title: 'VPN', password: 'p' });
-    session.close();
+    await session.createEntry({ customer: 'Acme', title: 'VPN', password: 'p' });
+    await session.close();
     const db = new Database(file);
     db.exec(sql);
     const before = db.prepare('SELECT count(*) AS n FROM audit_log').get();
@@ -46,15 +46,15 @@ describe('schema objects', () => {
 
   it('an untouched vault opens', async () => {
     const { file, session, clock } = await newVault();
-    session.close();
+    await session.close();
     const vault = Vault.open(file, clock);
     (await vault.signIn(OWNER, PASSWORD)).lock();
-    vault.close();
+    await vault.close();
   });
 
   it('a trigger stored with its type in capitals (the attacker\'s own sqlite3, writable_schema) is refused too', async () => {
     const { file, session } = await newVault();
-    session.close();
+    await session.close();
     const db = new Database(file);
     db.unsafeMode(true);
     db.pragma('writable_schema = ON');
@@ -67,14 +67,14 @@ describe('schema objects', () => {
 
   it('a trigger added by another process while the vault is open is refused at the next write, before it runs', async () => {
     const { file, session, clock } = await newVault();
-    session.close();
+    await session.close();
     const vault = Vault.open(file, clock);
     const alice = await vault.signIn(OWNER, PASSWORD);
     const db = new Database(file);
     db.exec(EVIL);
     db.close();
     await expect(alice.createUser('bob', 'technician', 'bob password', FAST_KDF)).rejects.toMatchObject({ code: 'VAULT_TAMPERED' });
-    vault.close();
+    await vault.close();
     expect(pwned(file)).toBe(0);
   });
 });

@@ -54,14 +54,14 @@ async function team() {
   for (const [name, role] of [['tom', 'technician'], ['cody', 'codes_only'], ['audrey', 'auditor'], ['adam', 'admin']] as const) {
     await owner.createUser(name, role, `${name} password`, FAST_KDF);
   }
-  const acme = owner.team.createGroup('Acme team');
-  for (const name of ['tom', 'cody', 'audrey']) owner.team.grant(acme.id, name);
-  const entry = owner.createEntry({ customer: 'Acme', title: 'M365 admin', username: 'admin@acme.test', password: 'acme-secret-pass', notes: 'acme notes', otp: TOTP, groupId: acme.id });
-  owner.createEntry({ customer: 'Globex', title: 'VPN', password: 'globex-pass' });
+  const acme = (await owner.team.createGroup('Acme team'));
+  for (const name of ['tom', 'cody', 'audrey']) await owner.team.grant(acme.id, name);
+  const entry = (await owner.createEntry({ customer: 'Acme', title: 'M365 admin', username: 'admin@acme.test', password: 'acme-secret-pass', notes: 'acme notes', otp: TOTP, groupId: acme.id }));
+  await owner.createEntry({ customer: 'Globex', title: 'VPN', password: 'globex-pass' });
   const vault = Vault.open(file, clock);
   const as = async (name: string) => {
     const session = await vault.signIn(name, `${name} password`);
-    if (session.mustChangePassword) await session.changePassword(`${name} password`, `${name} password!`, FAST_KDF);
+    if (await session.mustChangePassword()) await session.changePassword(`${name} password`, `${name} password!`, FAST_KDF);
     return session;
   };
   return { file, clock, owner, vault, acme, entry, as };
@@ -71,10 +71,10 @@ describe('an access group\'s two keys', () => {
   it('an auditor holds the list key only: from the file with their password, no secret opens', async () => {
     const { file, entry, as } = await team();
     const audrey = await as('audrey');
-    expect(audrey.listEntries().map((e) => e.title)).toEqual(['M365 admin', 'VPN']);
-    const details = audrey.getEntry(entry.id);
+    expect((await audrey.listEntries()).map((e) => e.title)).toEqual(['M365 admin', 'VPN']);
+    const details = (await audrey.getEntry(entry.id));
     expect(details).toMatchObject({ title: 'M365 admin', username: 'admin@acme.test', notes: null, hasPassword: null, otp: { kind: 'totp' } });
-    expect(() => audrey.revealPassword(entry.id)).toThrow(FORBIDDEN);
+    await expect(audrey.revealPassword(entry.id)).rejects.toThrow(FORBIDDEN);
     expect(await secretsOpenedFromFile(file, 'audrey', 'audrey password!')).toEqual({ entries: 2, opened: 0 });
   });
 
@@ -83,19 +83,19 @@ describe('an access group\'s two keys', () => {
     expect(await secretsOpenedFromFile(file, 'tom', 'tom password')).toEqual({ entries: 2, opened: 2 });
     expect(await secretsOpenedFromFile(file, 'cody', 'cody password')).toEqual({ entries: 2, opened: 2 });
     const cody = await as('cody');
-    expect(cody.otpCode(entry.id, clock.now()).code).toBe(totpCode(TOTP.params, clock.now()).code);
-    expect(() => cody.revealOtpSecret(entry.id)).toThrow(FORBIDDEN);
+    expect((await cody.otpCode(entry.id, clock.now())).code).toBe(totpCode(TOTP.params, clock.now()).code);
+    await expect(cody.revealOtpSecret(entry.id)).rejects.toThrow(FORBIDDEN);
     // Notes are sealed with the secrets: codes-only sees the OTP settings, not the notes.
-    expect(cody.getEntry(entry.id)).toMatchObject({ notes: null, hasPassword: true, otp: { kind: 'totp', digits: 6 } });
-    expect((await as('tom')).getEntry(entry.id).notes).toBe('acme notes');
+    expect((await cody.getEntry(entry.id))).toMatchObject({ notes: null, hasPassword: true, otp: { kind: 'totp', digits: 6 } });
+    expect((await (await as('tom')).getEntry(entry.id)).notes).toBe('acme notes');
   });
 
   it('a new member, a new user and a new group follow the same rule', async () => {
     const { file, owner, as } = await team();
     await owner.createUser('ann', 'auditor', 'ann password', FAST_KDF);
-    const beta = owner.team.createGroup('Beta');
-    owner.team.grant(beta.id, 'ann');
-    owner.createEntry({ customer: 'Beta', title: 'Mail', password: 'beta-pass', groupId: beta.id });
+    const beta = (await owner.team.createGroup('Beta'));
+    await owner.team.grant(beta.id, 'ann');
+    await owner.createEntry({ customer: 'Beta', title: 'Mail', password: 'beta-pass', groupId: beta.id });
     await as('ann');
     expect(await secretsOpenedFromFile(file, 'ann', 'ann password!')).toEqual({ entries: 3, opened: 0 });
   });
@@ -106,46 +106,46 @@ describe('keys follow a role change', () => {
     const { file, owner, vault, acme, entry } = await team();
     const adam = await vault.signIn('adam', 'adam password');
     await adam.changePassword('adam password', 'adam password!', FAST_KDF);
-    expect(adam.getEntry(entry.id).notes).toBe('acme notes');
+    expect((await adam.getEntry(entry.id)).notes).toBe('acme notes');
     const before = await secretsOpenedFromFile(file, 'adam', 'adam password!');
     expect(before).toEqual({ entries: 2, opened: 2 });
-    const oldVersion = owner.team.listGroups().find((g) => g.id === acme.id);
-    owner.team.changeRole('adam', 'technician');
+    const oldVersion = (await owner.team.listGroups()).find((g) => g.id === acme.id);
+    await owner.team.changeRole('adam', 'technician');
     // Adam's open session notices at its next call.
-    expect(() => adam.getEntry(entry.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }) as unknown);
-    expect(adam.listEntries()).toEqual([]);
+    await expect(adam.getEntry(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }) as unknown);
+    expect((await adam.listEntries())).toEqual([]);
     expect(await secretsOpenedFromFile(file, 'adam', 'adam password!')).toEqual({ entries: 2, opened: 0 });
     // The rotated group still works for everyone who stayed.
-    expect(owner.getEntry(entry.id).notes).toBe('acme notes');
+    expect((await owner.getEntry(entry.id)).notes).toBe('acme notes');
     expect(oldVersion).toBeDefined();
-    expect(owner.auditLog().some((r) => r.action === 'user.role' && /adam: admin → technician \(2 group keys rotated\)/.test(r.detail))).toBe(true);
+    expect((await owner.auditLog()).some((r) => r.action === 'user.role' && /adam: admin → technician \(2 group keys rotated\)/.test(r.detail))).toBe(true);
   });
 
   it('a membership of one\'s own (from before the role) outlives a demotion; one granted while holding it by role does not', async () => {
     const { owner, acme, entry, as } = await team();
     // tom was a member of Acme before he was made admin: that membership is his own.
-    owner.team.changeRole('tom', 'admin');
-    owner.team.changeRole('tom', 'technician');
+    await owner.team.changeRole('tom', 'admin');
+    await owner.team.changeRole('tom', 'technician');
     const tom = await as('tom');
-    expect(tom.getEntry(entry.id).notes).toBe('acme notes');
+    expect((await tom.getEntry(entry.id)).notes).toBe('acme notes');
     // adam holds Acme as admin: granting it again does not make it his own (review round 3).
-    owner.team.grant(acme.id, 'adam');
-    owner.team.changeRole('adam', 'technician');
+    await owner.team.grant(acme.id, 'adam');
+    await owner.team.changeRole('adam', 'technician');
     const adam = await as('adam');
-    expect(adam.listEntries()).toEqual([]);
+    expect((await adam.listEntries())).toEqual([]);
   });
 
   it('technician → auditor loses the secret key (group rotated); auditor → technician gains it', async () => {
     const { file, owner, entry, as } = await team();
     const tom = await as('tom');
-    owner.team.changeRole('tom', 'auditor');
-    expect(tom.getEntry(entry.id)).toMatchObject({ notes: null, hasPassword: null });
-    expect(() => tom.revealPassword(entry.id)).toThrow(FORBIDDEN);
+    await owner.team.changeRole('tom', 'auditor');
+    expect((await tom.getEntry(entry.id))).toMatchObject({ notes: null, hasPassword: null });
+    await expect(tom.revealPassword(entry.id)).rejects.toThrow(FORBIDDEN);
     expect(await secretsOpenedFromFile(file, 'tom', 'tom password!')).toEqual({ entries: 2, opened: 0 });
 
-    owner.team.changeRole('audrey', 'technician');
+    await owner.team.changeRole('audrey', 'technician');
     const audrey = await as('audrey');
-    expect(audrey.revealPassword(entry.id)).toBe('acme-secret-pass');
+    expect((await audrey.revealPassword(entry.id))).toBe('acme-secret-pass');
   });
 });
 
@@ -163,39 +163,39 @@ describe('a vault written before the split (schema 5, by that code)', () => {
     // Before any owner: the auditor still holds the one key of old (the file cannot be fixed
     // without someone who holds every key).
     const audreyBefore = await vault.signIn('audrey', 'audrey password');
-    expect(audreyBefore.mustChangePassword).toBe(true);
+    expect(await audreyBefore.mustChangePassword()).toBe(true);
     audreyBefore.lock();
     // audrey is in Default (Globex) and Acme team: all three entries.
     expect((await secretsOpenedFromFile(file, 'audrey', 'audrey password')).opened).toBe(3);
     const tomBefore = await vault.signIn('tom', 'tom password');
     await tomBefore.changePassword('tom password', 'tom password!', FAST_KDF);
-    const acme = tomBefore.resolvePath('Acme/M365 admin');
-    expect(tomBefore.revealPassword(acme.id)).toBe('acme-secret-pass');
+    const acme = (await tomBefore.resolvePath('Acme/M365 admin'));
+    expect((await tomBefore.revealPassword(acme.id))).toBe('acme-secret-pass');
     tomBefore.lock();
 
     const alice = await vault.signIn('alice', 'alice password');
-    expect(alice.auditLog().filter((r) => r.action === 'vault.keys_split').map((r) => r.detail)).toEqual(['2 access groups: secrets now under a key of their own']);
+    expect((await alice.auditLog()).filter((r) => r.action === 'vault.keys_split').map((r) => r.detail)).toEqual(['2 access groups: secrets now under a key of their own']);
     expect((await secretsOpenedFromFile(file, 'audrey', 'audrey password')).opened).toBe(0);
     expect(await secretsOpenedFromFile(file, 'tom', 'tom password!')).toEqual({ entries: 3, opened: 3 });
     // Every entry, secret and code as it was.
-    const all = alice.listEntries();
+    const all = (await alice.listEntries());
     expect(all.map((e) => `${e.customer}/${e.title}`)).toEqual(['Acme/M365 admin', 'Acme/Router', 'Globex/VPN']);
-    const m365 = alice.getEntry(acme.id);
+    const m365 = (await alice.getEntry(acme.id));
     expect(m365).toMatchObject({ notes: 'acme notes', hasPassword: true, url: 'https://portal.acme.test', otp: { kind: 'totp', algorithm: 'SHA1', digits: 6, period: 30 } });
-    expect(alice.revealPassword(acme.id)).toBe('acme-secret-pass');
-    expect(alice.otpCode(acme.id, clock.now()).code).toBe(totpCode(TOTP.params, clock.now()).code);
-    const globex = alice.resolvePath('Globex/VPN');
-    expect(alice.otpCode(globex.id)).toMatchObject({ counter: 5 });
-    expect(alice.verifyAuditLog().chain.ok).toBe(true);
+    expect((await alice.revealPassword(acme.id))).toBe('acme-secret-pass');
+    expect((await alice.otpCode(acme.id, clock.now())).code).toBe(totpCode(TOTP.params, clock.now()).code);
+    const globex = (await alice.resolvePath('Globex/VPN'));
+    expect((await alice.otpCode(globex.id))).toMatchObject({ counter: 5 });
+    expect((await alice.verifyAuditLog()).chain.ok).toBe(true);
     // A second owner sign-in has nothing left to split.
     alice.lock();
     const again = await vault.signIn('alice', 'alice password');
-    expect(again.auditLog().filter((r) => r.action === 'vault.keys_split')).toHaveLength(1);
+    expect((await again.auditLog()).filter((r) => r.action === 'vault.keys_split')).toHaveLength(1);
     const tom = await vault.signIn('tom', 'tom password!');
-    expect(tom.revealPassword(acme.id)).toBe('acme-secret-pass');
+    expect((await tom.revealPassword(acme.id))).toBe('acme-secret-pass');
     const cody = await vault.signIn('cody', 'cody password');
     await cody.changePassword('cody password', 'cody password!', FAST_KDF);
-    expect(cody.otpCode(acme.id, clock.now()).code).toBe(totpCode(TOTP.params, clock.now()).code);
-    vault.close();
+    expect((await cody.otpCode(acme.id, clock.now())).code).toBe(totpCode(TOTP.params, clock.now()).code);
+    await vault.close();
   });
 });

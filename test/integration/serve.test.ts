@@ -27,7 +27,7 @@ async function rpc(url: string, method: string, input: unknown, cookie: string):
 
 async function serveUntil(signal: NodeJS.Signals) {
   const vault = tempVaultPath();
-  (await createVault(vault, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF })).close();
+  await (await createVault(vault, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF })).close();
   const config = path.join(path.dirname(vault), 'config.json');
   const child = spawn(process.execPath, [BIN, 'serve', '--vault', vault, '--no-open'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CREWVAULT_CONFIG: config } });
   let stdout = '';

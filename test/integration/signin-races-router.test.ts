@@ -50,7 +50,7 @@ describe(`${CONCURRENT} sign-ins reaching one router at once`, () => {
       expect(failedPasswords(vaultPath)).toBe(0);
       ok(await router.call('session.lock', {}));
     }
-    router.close();
+    await router.close();
   });
 
   it('an unknown name gets the same answers, and the name is not stored', async () => {
@@ -59,7 +59,7 @@ describe(`${CONCURRENT} sign-ins reaching one router at once`, () => {
     const typed = 'hunter2 typed in the wrong box';
     const unknown = await Promise.all(Array.from({ length: CONCURRENT }, (_, i) => router.call('session.signIn', { username: typed, password: `guess ${i}` })));
     expect(answers(unknown)).toEqual(answers(known));
-    router.close();
+    await router.close();
     for (const suffix of ['', '-wal']) {
       let bytes: Buffer;
       try {
@@ -75,7 +75,7 @@ describe(`${CONCURRENT} sign-ins reaching one router at once`, () => {
     const { router } = await lockedRouter();
     const replies = await Promise.all(Array.from({ length: 8 }, () => router.call('session.signIn', { username: OWNER, password: PASSWORD })));
     expect(tally(replies)).toEqual({ ok: 8 });
-    router.close();
+    await router.close();
   });
 });
 
@@ -84,7 +84,7 @@ describe('an unknown user name, one attempt at a time', () => {
     const clock = manualClock();
     const { file, session } = await newVault(clock);
     await session.createUser('Bob', 'technician', 'bob chose this', FAST_KDF);
-    session.close();
+    await session.close();
     const vault = Vault.open(file, clock);
     const attempt = async (name: string): Promise<string> => {
       try {
@@ -120,11 +120,11 @@ describe('an unknown user name, one attempt at a time', () => {
 
     // The audit log names the known user, and the unknown one only by a keyed hash: the same
     // name the same tag (so an admin sees repeated tries), never the name itself.
-    const subjects = vault.db.prepare<[], { subject: string }>("SELECT subject FROM audit_log WHERE action = 'signin.failed' AND actor_id IS NULL").all().map((r) => r.subject);
+    const subjects = (await vault.store.read((r) => r.prepare<[], { subject: string }>("SELECT subject FROM audit_log WHERE action = 'signin.failed' AND actor_id IS NULL").all())).map((r) => r.subject);
     expect(subjects).toHaveLength(5);
     expect(new Set(subjects).size).toBe(1);
     expect(subjects[0]).toMatch(/^unknown user [0-9a-f]{12}$/);
     expect(JSON.stringify(subjects).toLowerCase()).not.toContain('nobody');
-    vault.close();
+    await vault.close();
   });
 });

@@ -49,12 +49,12 @@ async function teamVault() {
   await alice.createUser('bob', 'technician', BOB, FAST_KDF);
   const vault = Vault.open(file, clock);
   const bob = await vault.signIn('bob', BOB);
-  const enrolment = bob.mfa.beginEnrolment(T0);
-  const recovery = bob.mfa.confirmEnrolment(totp(enrolment.secret, T0), T0);
-  const close = (): void => {
+  const enrolment = (await bob.mfa.beginEnrolment(T0));
+  const recovery = (await bob.mfa.confirmEnrolment(totp(enrolment.secret, T0), T0));
+  const close = async (): Promise<void> => {
     bob.lock();
-    vault.close();
-    alice.close();
+    await vault.close();
+    await alice.close();
   };
   return { file, clock, alice, bob, secret: enrolment.secret, recovery, close };
 }
@@ -102,7 +102,7 @@ describe(`single-use second factors presented by ${N} processes at once`, () => 
     }
     expect(audited(v.file, 'signin.code_ok')).toBe(ROUNDS);
     expect(audited(v.file, 'signin.code_failed')).toBe(ROUNDS * FREE_CODE_TRIES);
-    v.close();
+    await v.close();
   });
 
   it(`a recovery code is accepted once (${ROUNDS} rounds)`, async () => {
@@ -118,7 +118,7 @@ describe(`single-use second factors presented by ${N} processes at once`, () => 
       expect(peek<{ n: number }>(v.file, 'SELECT count(*) AS n FROM mfa_recovery_codes WHERE used_at IS NULL').n).toBe(10 - round - 1);
     }
     expect(audited(v.file, 'signin.recovery_ok')).toBe(ROUNDS);
-    v.close();
+    await v.close();
   });
 
   it(`an emergency code is accepted once (${ROUNDS} rounds)`, async () => {
@@ -126,14 +126,14 @@ describe(`single-use second factors presented by ${N} processes at once`, () => 
     for (let round = 0; round < ROUNDS; round++) {
       const now = roundAt(round);
       v.clock.set(now);
-      const code = v.alice.mfa.issueEmergencyCode('bob', now);
+      const code = (await v.alice.mfa.issueEmergencyCode('bob', now));
       await everyoneSignsIn(v.file, now);
       const replies = await allAtOnce(children, () => ({ op: 'emergency', code, now }));
       expect(tally(replies), `round ${round}`).toEqual(ONE_ACCEPTED);
       expect(peek<{ n: number }>(v.file, 'SELECT count(*) AS n FROM emergency_codes').n).toBe(0);
     }
     expect(audited(v.file, 'signin.emergency_ok')).toBe(ROUNDS);
-    v.close();
+    await v.close();
   });
 
   it(`a setup is confirmed once, and the recovery codes shown are the ones that work (${ROUNDS} rounds)`, async () => {
@@ -141,7 +141,7 @@ describe(`single-use second factors presented by ${N} processes at once`, () => 
     for (let round = 0; round < ROUNDS; round++) {
       const now = roundAt(round);
       await everyoneSignsIn(v.file, now);
-      const { secret } = v.bob.mfa.beginEnrolment(now);
+      const { secret } = (await v.bob.mfa.beginEnrolment(now));
       const replies = await allAtOnce(children, () => ({ op: 'confirm', code: totp(secret, now), now }));
       // The others find no setup left to confirm: it was used.
       expect(tally(replies), `round ${round}`).toEqual({ ok: 1, INVALID_INPUT: N - 1 });
@@ -151,7 +151,7 @@ describe(`single-use second factors presented by ${N} processes at once`, () => 
       expect(await children[0]?.send({ op: 'recovery', code: shown[round] ?? '', now: later })).toEqual({ ok: true, value: 9 });
     }
     expect(audited(v.file, 'mfa.enable')).toBe(ROUNDS + 1);
-    v.close();
+    await v.close();
   });
 });
 
@@ -169,7 +169,7 @@ describe(`wrong attempts by ${N} processes at once are all counted`, () => {
       expect(await children[0]?.send({ op: 'code', code: totp(v.secret, later), now: later })).toEqual({ ok: true, value: null });
       expect(counters(v.file, 'bob').failed_codes).toBe(0);
     }
-    v.close();
+    await v.close();
   });
 
   it(`wrong passwords: three counted, the rest wait, for a known name and an unknown one alike (${ROUNDS} rounds)`, async () => {
@@ -189,6 +189,6 @@ describe(`wrong attempts by ${N} processes at once are all counted`, () => {
       expect(counters(v.file, 'bob')).toMatchObject({ failed_passwords: 0, next_attempt_at: null });
     }
     expect(audited(v.file, 'signin.failed')).toBe(ROUNDS * 2 * FREE_PASSWORD_TRIES);
-    v.close();
+    await v.close();
   });
 });

@@ -17,7 +17,6 @@ import { Vault } from '../../electron/vault/vault';
 import { startServer, type RunningServer } from '../../server/main';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
 import { runScripted } from '../support/scripted-cli';
-import { withWrite } from '../../electron/vault/db';
 import { renewDeviceId } from '../../electron/vault/store-signing';
 import { createVault } from '../../electron/vault/vault';
 import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
@@ -41,22 +40,22 @@ beforeAll(async () => {
   // Desktop A: a vault with a few entries; desktop B: a copy of its file.
   const file = path.join(home, 'desktop-a.crewvault');
   const session = await createVault(file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
-  session.createEntries([
+  await session.createEntries([
     { customer: 'Acme', title: 'Firewall', password: 'fw-1' },
     { customer: 'Acme', title: 'Printer', password: 'pr-1' },
     { customer: 'Initech', title: 'Router', password: 'rt-1' },
   ]);
-  session.close();
+  await session.close();
   const copy = path.join(home, 'desktop-b.crewvault');
   copyFileSync(file, copy);
   // The copy is another device before anyone signs in there (else both would chain events as one).
   const opened = Vault.open(copy, clock);
-  withWrite(opened.db, (w) => renewDeviceId(w));
-  opened.close();
+  await opened.store.write((w) => renewDeviceId(w));
+  await opened.close();
   for (const [index, vault] of [file, copy].entries()) {
     const signedIn = await signIn(vault);
-    signedIn.replica.agreeAll();
-    signedIn.close();
+    await signedIn.replica.agreeAll();
+    await signedIn.close();
     // Two computers: a config folder and a keychain each.
     desktops.push({ file: vault, keychain: `${KEYCHAIN}-${index}`, env: { CREWVAULT_CONFIG: path.join(home, `config-${index}`), CREWVAULT_KEYCHAIN_SERVICE: `${KEYCHAIN}-${index}` } });
   }
@@ -78,7 +77,7 @@ async function onDesktop<T>(index: number, work: (session: VaultSession) => T): 
   try {
     return work(session);
   } finally {
-    session.close();
+    await session.close();
   }
 }
 
@@ -94,14 +93,14 @@ function sync(index: number, ...flags: string[]) {
   return cli(index, ['sync', '--json', ...flags], [PASSWORD]);
 }
 
-function titles(session: VaultSession): string[] {
-  return session.listEntries().map((e) => `${e.customer}/${e.title}`).sort();
+async function titles(session: VaultSession): Promise<string[]> {
+  return (await session.listEntries()).map((e) => `${e.customer}/${e.title}`).sort();
 }
 
 async function edit(index: number, path: string, password: string): Promise<void> {
-  await onDesktop(index, (s) => {
-    const entry = s.resolvePath(path);
-    s.updateEntry(entry.id, { password }, entry.revision);
+  await onDesktop(index, async (s) => {
+    const entry = (await s.resolvePath(path));
+    await s.updateEntry(entry.id, { password }, entry.revision);
   });
 }
 
@@ -120,19 +119,19 @@ describe('a vault on two desktops through a team server', () => {
     await onDesktop(0, (s) => s.createEntry({ customer: 'Globex', title: 'Domain admin', password: 'g-1' }));
     await sync(0);
     await sync(1);
-    await onDesktop(1, (s) => {
-      expect(s.revealPassword(s.resolvePath('Acme/Firewall').id)).toBe('fw-2');
-      expect(titles(s)).toContain('Globex/Domain admin');
-      expect(s.verifyAuditLog().chain).toMatchObject({ ok: true });
+    await onDesktop(1, async (s) => {
+      expect((await s.revealPassword((await s.resolvePath('Acme/Firewall')).id))).toBe('fw-2');
+      expect((await titles(s))).toContain('Globex/Domain admin');
+      expect((await s.verifyAuditLog()).chain).toMatchObject({ ok: true });
     });
     // And back the other way.
-    await onDesktop(1, (s) => {
-      const globex = s.resolvePath('Globex/Domain admin');
-      s.deleteEntry(globex.id, globex.revision);
+    await onDesktop(1, async (s) => {
+      const globex = (await s.resolvePath('Globex/Domain admin'));
+      await s.deleteEntry(globex.id, globex.revision);
     });
     await sync(1);
     await sync(0);
-    await onDesktop(0, (s) => expect(titles(s)).not.toContain('Globex/Domain admin'));
+    await onDesktop(0, async (s) => expect((await titles(s))).not.toContain('Globex/Domain admin'));
   });
 
   it('keeps both versions of an entry changed on both desktops, found when pulling', async () => {
@@ -142,11 +141,11 @@ describe('a vault on two desktops through a team server', () => {
     const onB = JSON.parse((await sync(1)).stdout) as { conflictCopies: number };
     expect(onB.conflictCopies).toBe(1);
     await sync(0);
-    const [a, b] = await Promise.all([0, 1].map((i) => onDesktop(i, (s) => ({
-      titles: titles(s),
-      printer: s.revealPassword(s.resolvePath('Acme/Printer').id),
-      copy: s.revealPassword(s.resolvePath('Acme/Printer (conflict copy)').id),
-      verified: s.verifyAuditLog().chain.ok,
+    const [a, b] = await Promise.all([0, 1].map((i) => onDesktop(i, async (s) => ({
+      titles: (await titles(s)),
+      printer: (await s.revealPassword((await s.resolvePath('Acme/Printer')).id)),
+      copy: (await s.revealPassword((await s.resolvePath('Acme/Printer (conflict copy)')).id)),
+      verified: (await s.verifyAuditLog()).chain.ok,
     }))));
     expect(a).toEqual(b);
     expect(a).toMatchObject({ printer: 'from-a', copy: 'from-b', verified: true });
@@ -182,9 +181,9 @@ describe('a vault on two desktops through a team server', () => {
     const client = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
     client.tokens = tokens;
     // A record of A's own sync, with its sealed bytes swapped after signing: the server cannot tell.
-    const real = await onDesktop(0, (s) => {
-      const fw = s.resolvePath('Acme/Firewall');
-      s.updateEntry(fw.id, { password: 'fw-3' }, fw.revision);
+    const real = await onDesktop(0, async (s) => {
+      const fw = (await s.resolvePath('Acme/Firewall'));
+      await s.updateEntry(fw.id, { password: 'fw-3' }, fw.revision);
       return s.replica.outgoing();
     });
     const forged = real.batch.records.map((r) => (r.kind === 'entry' ? { ...r, sealedDetails: r.sealedSummary } : r));
@@ -196,9 +195,9 @@ describe('a vault on two desktops through a team server', () => {
     const onB = JSON.parse((await sync(1)).stdout) as { held: number; pushed: number };
     expect(onB.held).toBe(1);
     expect(onB.pushed).toBeGreaterThan(0);
-    await onDesktop(1, (s) => expect(s.revealPassword(s.resolvePath('Acme/Firewall').id)).not.toBe('fw-3'));
+    await onDesktop(1, async (s) => expect((await s.revealPassword((await s.resolvePath('Acme/Firewall')).id))).not.toBe('fw-3'));
     await sync(0);
-    await onDesktop(0, (s) => expect(s.revealPassword(s.resolvePath('Initech/Router').id)).toBe('rt-after-forgery'));
+    await onDesktop(0, async (s) => expect((await s.revealPassword((await s.resolvePath('Initech/Router')).id))).toBe('rt-after-forgery'));
     // Still set aside at the next sync (tried again, refused again), and said so.
     const again = await cli(1, ['sync'], [PASSWORD]);
     expect(again.stdout).toMatch(/1 record set aside/);
@@ -210,21 +209,21 @@ describe('a vault on two desktops through a team server', () => {
     if (!profile || !tokens) throw new Error('desktop B is not signed in');
     const client = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
     client.tokens = tokens;
-    const copiesBefore = await onDesktop(0, (s) => titles(s).filter((t) => t.startsWith('Acme/Printer (conflict copy)')).length);
+    const copiesBefore = await onDesktop(0, async (s) => (await titles(s)).filter((t) => t.startsWith('Acme/Printer (conflict copy)')).length);
     await edit(1, 'Acme/Printer', 'p-first');
     // B pushes as syncOnce does, and the server stores it, but the reply never reaches B.
     await onDesktop(1, async (s) => {
-      const out = s.replica.outgoing();
-      s.replica.pushing(out);
+      const out = (await s.replica.outgoing());
+      await s.replica.pushing(out);
       expect((await client.call('syncPush', { batch: out.batch })).accepted).toBeGreaterThan(0);
     });
     await edit(1, 'Acme/Printer', 'p-second');
     const resolved = JSON.parse((await sync(1)).stdout) as { conflictCopies: number };
     expect(resolved.conflictCopies).toBe(0);
     await sync(0);
-    await onDesktop(0, (s) => {
-      expect(s.revealPassword(s.resolvePath('Acme/Printer').id)).toBe('p-second');
-      expect(titles(s).filter((t) => t.startsWith('Acme/Printer (conflict copy)'))).toHaveLength(copiesBefore);
+    await onDesktop(0, async (s) => {
+      expect((await s.revealPassword((await s.resolvePath('Acme/Printer')).id))).toBe('p-second');
+      expect((await titles(s)).filter((t) => t.startsWith('Acme/Printer (conflict copy)'))).toHaveLength(copiesBefore);
     });
   });
 
@@ -274,6 +273,6 @@ describe('a vault on two desktops through a team server', () => {
       child.kill('SIGTERM');
     }
     expect(await exited, stderr).toBe(0);
-    await onDesktop(1, (s) => expect(s.revealPassword(s.resolvePath('Acme/Firewall').id)).toBe('fw-watched'));
+    await onDesktop(1, async (s) => expect((await s.revealPassword((await s.resolvePath('Acme/Firewall')).id))).toBe('fw-watched'));
   });
 });

@@ -51,54 +51,54 @@ describe('access groups', () => {
   it('a team lead creates a group, grants a technician, who then sees and reveals its entries', async () => {
     const { owner, signIn } = await team();
     const lead = await signIn('lena', 'lead password');
-    const group = lead.team.createGroup('Acme team');
+    const group = (await lead.team.createGroup('Acme team'));
     expect(group).toMatchObject({ name: 'Acme team', lead: true, entries: 0 });
-    const entry = lead.createEntry({ customer: 'Acme', title: 'VPN', password: 'acme-pass', otp: TOTP, groupId: group.id });
+    const entry = (await lead.createEntry({ customer: 'Acme', title: 'VPN', password: 'acme-pass', otp: TOTP, groupId: group.id }));
 
     const tech = await signIn('tom', 'tech password');
-    expect(tech.listEntries().map((e) => e.title)).toEqual([]);
-    expect(() => tech.getEntry(entry.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect((await tech.listEntries()).map((e) => e.title)).toEqual([]);
+    await expect(tech.getEntry(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
 
-    lead.team.grant(group.id, 'tom');
+    await lead.team.grant(group.id, 'tom');
     const tech2 = await signIn('tom', 'tech password');
-    expect(tech2.listEntries().map((e) => e.title)).toEqual(['VPN']);
-    expect(tech2.revealPassword(entry.id)).toBe('acme-pass');
+    expect((await tech2.listEntries()).map((e) => e.title)).toEqual(['VPN']);
+    expect((await tech2.revealPassword(entry.id))).toBe('acme-pass');
     // The owner holds every group's key, the lead's group included (picked up without signing in again).
-    expect(owner.team.listGroups().map((g) => g.name)).toEqual(['Acme team', 'Default']);
+    expect((await owner.team.listGroups()).map((g) => g.name)).toEqual(['Acme team', 'Default']);
   });
 
   it('revoking rotates the key: the removed member keeps nothing that opens what is written after', async () => {
     const { file, owner, signIn } = await team();
-    const group = owner.team.createGroup('Beta team');
-    owner.team.grant(group.id, 'tom');
-    const entry = owner.createEntry({ customer: 'Beta', title: 'Mail', password: 'before', groupId: group.id });
+    const group = (await owner.team.createGroup('Beta team'));
+    await owner.team.grant(group.id, 'tom');
+    const entry = (await owner.createEntry({ customer: 'Beta', title: 'Mail', password: 'before', groupId: group.id }));
     const tech = await signIn('tom', 'tech password');
-    expect(tech.revealPassword(entry.id)).toBe('before');
+    expect((await tech.revealPassword(entry.id))).toBe('before');
     // Everything Tom's password unlocked, copied away before he is removed: the version-1 key.
     const stolen = Buffer.from(ringOf(tech).groups.get(group.id)?.key ?? Buffer.alloc(0));
     expect(groupKeysOf(file, group.id).find((k) => k.user_id === tech.user.id)?.key_version).toBe(1);
 
-    owner.team.revoke(group.id, 'tom');
-    owner.updateEntry(entry.id, { password: 'after' });
+    await owner.team.revoke(group.id, 'tom');
+    await owner.updateEntry(entry.id, { password: 'after' });
     expect(groupKeysOf(file, group.id).map((k) => k.key_version)).toEqual([2]); // only the owner, on version 2
     const techAgain = await signIn('tom', 'tech password');
-    expect(techAgain.listEntries()).toEqual([]);
-    expect(() => techAgain.revealPassword(entry.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect((await techAgain.listEntries())).toEqual([]);
+    await expect(techAgain.revealPassword(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     // His still-open session drops the group at once; his copied key opens nothing written after.
-    expect(() => tech.revealPassword(entry.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    await expect(tech.revealPassword(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     const row = rowOf(file, entry.id);
     for (const version of [1, 2]) {
       expect(() => openSealed(stolen, row.sealed_details, contexts.entryDetails(row, version))).toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
     }
-    expect(owner.revealPassword(entry.id)).toBe('after');
-    expect(owner.resolvePath('Beta/Mail').id).toBe(entry.id);
-    expect(owner.listEntries().map((e) => e.title)).toEqual(['Mail']);
+    expect((await owner.revealPassword(entry.id))).toBe('after');
+    expect((await owner.resolvePath('Beta/Mail')).id).toBe(entry.id);
+    expect((await owner.listEntries()).map((e) => e.title)).toEqual(['Mail']);
   });
 
   it('a non-member cannot open a group\'s entries with everything their own password unlocks', async () => {
     const { file, owner, signIn } = await team();
-    const group = owner.team.createGroup('Secret team');
-    const entry = owner.createEntry({ customer: 'Gamma', title: 'Root', password: 'gamma-root', groupId: group.id });
+    const group = (await owner.team.createGroup('Secret team'));
+    const entry = (await owner.createEntry({ customer: 'Gamma', title: 'Root', password: 'gamma-root', groupId: group.id }));
     const tech = await signIn('tom', 'tech password');
     expect(groupKeysOf(file, group.id).some((k) => k.user_id === tech.user.id)).toBe(false);
     // Tom's own keys: try every key his session holds against the sealed row.
@@ -111,73 +111,73 @@ describe('access groups', () => {
 
   it('moving an entry re-seals it under the target group\'s key', async () => {
     const { owner, signIn } = await team();
-    const group = owner.team.createGroup('Delta team');
-    owner.team.grant(group.id, 'tom');
-    const entry = owner.createEntry({ customer: 'Delta', title: 'Firewall', password: 'delta-fw' });
+    const group = (await owner.team.createGroup('Delta team'));
+    await owner.team.grant(group.id, 'tom');
+    const entry = (await owner.createEntry({ customer: 'Delta', title: 'Firewall', password: 'delta-fw' }));
     const lead = await signIn('lena', 'lead password');
-    expect(lead.revealPassword(entry.id)).toBe('delta-fw'); // the default group: Lena is in it
-    owner.team.moveEntry(entry.id, group.id);
+    expect((await lead.revealPassword(entry.id))).toBe('delta-fw'); // the default group: Lena is in it
+    await owner.team.moveEntry(entry.id, group.id);
     const tech = await signIn('tom', 'tech password');
-    expect(tech.revealPassword(entry.id)).toBe('delta-fw');
+    expect((await tech.revealPassword(entry.id))).toBe('delta-fw');
     const leadAgain = await signIn('lena', 'lead password');
-    expect(() => leadAgain.revealPassword(entry.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
-    expect(owner.getEntry(entry.id).groupId).toBe(group.id);
+    await expect(leadAgain.revealPassword(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect((await owner.getEntry(entry.id)).groupId).toBe(group.id);
   });
 
   it('a team lead manages only the groups they lead; a technician manages none', async () => {
     const { owner, signIn } = await team();
-    const ownersGroup = owner.team.createGroup('Owners only');
+    const ownersGroup = (await owner.team.createGroup('Owners only'));
     const lead = await signIn('lena', 'lead password');
-    const mine = lead.team.createGroup('Lena team');
-    expect(() => lead.team.grant(ownersGroup.id, 'tom')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
-    lead.team.grant(mine.id, 'tom');
+    const mine = (await lead.team.createGroup('Lena team'));
+    await expect(lead.team.grant(ownersGroup.id, 'tom')).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    await lead.team.grant(mine.id, 'tom');
     const tech = await signIn('tom', 'tech password');
-    expect(() => tech.team.createGroup('Mine')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
-    expect(() => tech.team.revoke(mine.id, 'tom')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
-    expect(() => lead.team.revoke(mine.id, OWNER)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    await expect(tech.team.createGroup('Mine')).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    await expect(tech.team.revoke(mine.id, 'tom')).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    await expect(lead.team.revoke(mine.id, OWNER)).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
   });
 });
 
 describe('users', () => {
   it('disabling ends access and rotates the groups the user held', async () => {
     const { file, owner, signIn } = await team();
-    const group = owner.team.createGroup('Epsilon');
-    owner.team.grant(group.id, 'tom');
+    const group = (await owner.team.createGroup('Epsilon'));
+    await owner.team.grant(group.id, 'tom');
     const tomSession = await signIn('tom', 'tech password');
-    owner.team.disableUser('tom');
+    await owner.team.disableUser('tom');
     await expect(signIn('tom', 'tech password')).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
-    expect(() => tomSession.listEntries()).toThrow(expect.objectContaining({ code: 'LOCKED' }));
+    await expect(tomSession.listEntries()).rejects.toThrow(expect.objectContaining({ code: 'LOCKED' }));
     expect(groupKeysOf(file, group.id).map((k) => k.key_version)).toEqual([2]);
-    expect(owner.team.listUsers().find((u) => u.name === 'tom')?.disabled).toBe(true);
-    expect(() => owner.team.disableUser(OWNER)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    expect((await owner.team.listUsers()).find((u) => u.name === 'tom')?.disabled).toBe(true);
+    await expect(owner.team.disableUser(OWNER)).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
   });
 
   it('changing a role changes what the router-facing checks allow; an admin gets every group key', async () => {
     const { owner, signIn } = await team();
-    const group = owner.team.createGroup('Zeta');
-    const entry = owner.createEntry({ customer: 'Zeta', title: 'DB', password: 'zeta-db', groupId: group.id });
-    owner.team.changeRole('tom', 'admin');
+    const group = (await owner.team.createGroup('Zeta'));
+    const entry = (await owner.createEntry({ customer: 'Zeta', title: 'DB', password: 'zeta-db', groupId: group.id }));
+    await owner.team.changeRole('tom', 'admin');
     const admin = await signIn('tom', 'tech password');
-    expect(admin.revealPassword(entry.id)).toBe('zeta-db');
-    owner.team.changeRole('tom', 'auditor');
+    expect((await admin.revealPassword(entry.id))).toBe('zeta-db');
+    await owner.team.changeRole('tom', 'auditor');
     const auditor = await signIn('tom', 'tech password');
-    expect(() => auditor.revealPassword(entry.id)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
-    expect(() => owner.team.changeRole(OWNER, 'technician')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' })); // the last owner
+    await expect(auditor.revealPassword(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    await expect(owner.team.changeRole(OWNER, 'technician')).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' })); // the last owner
     // Tom's session from when he was an admin now answers as the auditor he is.
-    expect(() => admin.team.changeRole('lena', 'owner')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    await expect(admin.team.changeRole('lena', 'owner')).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
     expect(admin.user.role).toBe('auditor');
   });
 
   it('an owner restores a user who forgot their password: new keys, same groups, audited', async () => {
     const { owner, signIn } = await team();
-    const group = owner.team.createGroup('Eta');
-    owner.team.grant(group.id, 'tom');
-    const entry = owner.createEntry({ customer: 'Eta', title: 'NAS', password: 'eta-nas', groupId: group.id });
+    const group = (await owner.team.createGroup('Eta'));
+    await owner.team.grant(group.id, 'tom');
+    const entry = (await owner.createEntry({ customer: 'Eta', title: 'NAS', password: 'eta-nas', groupId: group.id }));
     await owner.team.resetPassword('tom', 'one-time password 42', FAST_KDF);
     await expect(signIn('tom', 'tech password')).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
     const tech = await signIn('tom', 'one-time password 42');
-    expect(tech.revealPassword(entry.id)).toBe('eta-nas');
-    const actions = owner.auditLog().map((r) => r.action);
+    expect((await tech.revealPassword(entry.id))).toBe('eta-nas');
+    const actions = (await owner.auditLog()).map((r) => r.action);
     expect(actions).toEqual(expect.arrayContaining(['group.create', 'group.grant', 'user.reset_password']));
     const lead = await signIn('lena', 'lead password');
     await expect(lead.team.resetPassword('tom', 'another password 1', FAST_KDF)).rejects.toMatchObject({ code: 'FORBIDDEN' });

@@ -75,8 +75,8 @@ describe('trusted computers', () => {
     ok(await other.router.call('session.lock', {}));
     ok(await router.call('session.lock', {}));
     expect((await signInWithPassword(other.router)).pending).toMatchObject({ step: 'code' });
-    other.router.close();
-    router.close();
+    await other.router.close();
+    await router.close();
   });
 
   it('are never earned with a recovery code, which is for once', async () => {
@@ -86,7 +86,7 @@ describe('trusted computers', () => {
     expect((ok(await router.call('mfa.devices', {})) as { devices: unknown[] }).devices).toEqual([]);
     ok(await router.call('session.lock', {}));
     expect((await signInWithPassword(router)).pending).toMatchObject({ step: 'code' });
-    router.close();
+    await router.close();
   });
 
   it('expire after the configured days, and 0 days turns trusting off', async () => {
@@ -111,7 +111,7 @@ describe('trusted computers', () => {
     ok(await router.call('session.lock', {}));
     clock.advance(2000 + 2 * DAY);
     expect((await signInWithPassword(router)).pending).toMatchObject({ step: 'code' });
-    router.close();
+    await router.close();
   });
 
   it('are listed for admins, forgotten (never the one in use), and dropped when MFA is turned off', async () => {
@@ -131,7 +131,7 @@ describe('trusted computers', () => {
     await signInWithPassword(other.router);
     ok(await other.router.call('session.verifyCode', { code: totp(secret, other.clock.now()) }));
     ok(await other.router.call('mfa.forgetDevice', { id: inUse?.id ?? 0 }));
-    other.router.close();
+    await other.router.close();
     clock.advance(120_000);
     expect((await signInWithPassword(router)).pending).toMatchObject({ step: 'code' });
     ok(await router.call('session.verifyCode', { code: totp(secret, clock.now()), trustDevice: true }));
@@ -139,7 +139,7 @@ describe('trusted computers', () => {
     expect(errorCode(await router.call('mfa.disable', {}))).toBe('MFA_REQUIRED');
     ok(await router.call('mfa.disable', { password: PASSWORD }));
     expect((ok(await router.call('users.list', {})) as UserAdminView[])[0]).toMatchObject({ mfa: false, trustedDevices: 0 });
-    router.close();
+    await router.close();
   });
 });
 

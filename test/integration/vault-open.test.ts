@@ -28,8 +28,8 @@ describe('opening a vault', () => {
 
   it('answers VAULT_CORRUPT, not a crash, when pages are damaged under a read', async () => {
     const { file, session } = await newVault();
-    session.createEntries(Array.from({ length: 300 }, (_, i) => ({ customer: `Customer ${i % 7}`, title: `Entry ${i}`, username: `user${i}`, notes: 'n'.repeat(200) })));
-    session.close();
+    await session.createEntries(Array.from({ length: 300 }, (_, i) => ({ customer: `Customer ${i % 7}`, title: `Entry ${i}`, username: `user${i}`, notes: 'n'.repeat(200) })));
+    await session.close();
     const pageSize = 4096;
     const fd = openSync(file, 'r+');
     for (const page of [6, 7, 8]) writeSync(fd, Buffer.alloc(pageSize, 0xa5), 0, pageSize, page * pageSize);

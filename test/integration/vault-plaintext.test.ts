@@ -1,7 +1,6 @@
 // No plaintext on disk: no written field, secret or deleted sealed blob can be found in the vault file or its WAL.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkpoint } from '../../electron/vault/db';
 import { normaliseName } from '../../electron/vault/keys';
 import { Vault } from '../../electron/vault/vault';
 import { decodeSecret, encodeSecret, groupSecret, parseOtpUri } from '../../shared/otp';
@@ -71,26 +70,26 @@ async function openFresh() {
 describe('the vault file on disk', () => {
   it('holds none of the written names, fields or OTP secrets, in the file or the WAL', async () => {
     const { file, vault, session } = await openFresh();
-    const entry = session.createEntry({
+    const entry = (await session.createEntry({
       customer: FIELDS.customer, title: FIELDS.title, username: FIELDS.username, url: FIELDS.url, notes: FIELDS.notes,
       password: FIELDS.oldPassword, otp: parseOtpUri(`otpauth://totp/Quokka:ops?secret=${TOTP_SECRET}&issuer=Quokka`),
-    });
-    session.updateEntry(entry.id, { password: FIELDS.password });
-    session.createEntries([{ customer: FIELDS.secondCustomer, title: FIELDS.secondTitle, username: FIELDS.username, password: FIELDS.password }]);
-    const imported = session.importOtpauth(`otpauth://hotp/${encodeURIComponent(`${FIELDS.importedIssuer}:${FIELDS.importedAccount}`)}?secret=${HOTP_SECRET}&counter=7`);
+    }));
+    await session.updateEntry(entry.id, { password: FIELDS.password });
+    await session.createEntries([{ customer: FIELDS.secondCustomer, title: FIELDS.secondTitle, username: FIELDS.username, password: FIELDS.password }]);
+    const imported = (await session.importOtpauth(`otpauth://hotp/${encodeURIComponent(`${FIELDS.importedIssuer}:${FIELDS.importedAccount}`)}?secret=${HOTP_SECRET}&counter=7`));
     expect(imported.problems).toEqual([]);
     // Reading back the secrets puts them in memory, and the audit log: still nothing on disk.
-    expect(session.revealPassword(entry.id)).toBe(FIELDS.password);
-    expect(session.revealOtpSecret(entry.id).secret).toBe(groupSecret(TOTP_SECRET));
-    session.otpCode(imported.added[0]?.id ?? -1);
-    expect(session.auditLog().map((r) => r.detail).join('\n')).toContain(FIELDS.title);
+    expect((await session.revealPassword(entry.id))).toBe(FIELDS.password);
+    expect((await session.revealOtpSecret(entry.id)).secret).toBe(groupSecret(TOTP_SECRET));
+    await session.otpCode(imported.added[0]?.id ?? -1);
+    expect((await session.auditLog()).map((r) => r.detail).join('\n')).toContain(FIELDS.title);
 
     // While the session is open the new pages live in the WAL.
     expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
     expect(leaks(file, NEEDLES), `seed ${random.seed}`).toEqual([]);
     for (const f of vaultFiles(file)) expect(statSync(f).mode & 0o777, f).toBe(0o600);
 
-    vault.close(); // checkpoints: everything is now in the main file
+    await vault.close(); // checkpoints: everything is now in the main file
     expect(leaks(file, NEEDLES), `seed ${random.seed}`).toEqual([]);
     // The needles are the real key bytes, and the search does see what is stored in clear
     // (user names are plain by design, so sign-in can find the account).
@@ -100,27 +99,27 @@ describe('the vault file on disk', () => {
 
   it('wipes a deleted entry\'s sealed blobs, and an edited entry\'s old ones, from the file and the WAL', async () => {
     const { file, vault, session } = await openFresh();
-    const kept = session.createEntry({ customer: FIELDS.customer, title: FIELDS.title, password: FIELDS.oldPassword, notes: FIELDS.notes });
-    const doomed = session.createEntry({ customer: FIELDS.secondCustomer, title: FIELDS.secondTitle, password: FIELDS.password, otp: parseOtpUri(`otpauth://totp/x?secret=${TOTP_SECRET}`) });
-    checkpoint(vault.db);
-    const blobs = (id: number) => {
-      const row = vault.db.prepare<[number], { sealed_summary: Buffer; sealed_details: Buffer }>('SELECT sealed_summary, sealed_details FROM entries WHERE id = ?').get(id);
+    const kept = (await session.createEntry({ customer: FIELDS.customer, title: FIELDS.title, password: FIELDS.oldPassword, notes: FIELDS.notes }));
+    const doomed = (await session.createEntry({ customer: FIELDS.secondCustomer, title: FIELDS.secondTitle, password: FIELDS.password, otp: parseOtpUri(`otpauth://totp/x?secret=${TOTP_SECRET}`) }));
+    await vault.store.checkpoint();
+    const blobs = async (id: number) => {
+      const row = await vault.store.read((r) => r.prepare<[number], { sealed_summary: Buffer; sealed_details: Buffer }>('SELECT sealed_summary, sealed_details FROM entries WHERE id = ?').get(id));
       if (!row) throw new Error(`no entry row ${id}`);
       return [...pieces(`entry ${id} summary`, row.sealed_summary), ...pieces(`entry ${id} details`, row.sealed_details)];
     };
-    const doomedBlobs = blobs(doomed.id);
-    const keptBefore = blobs(kept.id);
+    const doomedBlobs = await blobs(doomed.id);
+    const keptBefore = await blobs(kept.id);
     // The search finds them while they are live: its silence afterwards means something.
     expect(leaks(file, [...doomedBlobs, ...keptBefore])).toHaveLength(doomedBlobs.length + keptBefore.length);
 
-    session.deleteEntry(doomed.id);
-    session.updateEntry(kept.id, { password: FIELDS.password, notes: 'changed' });
-    checkpoint(vault.db);
+    await session.deleteEntry(doomed.id);
+    await session.updateEntry(kept.id, { password: FIELDS.password, notes: 'changed' });
+    await vault.store.checkpoint();
     expect(statSync(`${file}-wal`).size).toBe(0);
     expect(leaks(file, doomedBlobs)).toEqual([]);
     expect(leaks(file, keptBefore)).toEqual([]);
-    const keptAfter = blobs(kept.id);
+    const keptAfter = await blobs(kept.id);
     expect(leaks(file, keptAfter)).toHaveLength(keptAfter.length);
-    vault.close();
+    await vault.close();
   });
 });

@@ -29,12 +29,12 @@ async function seedVault(): Promise<Seeded> {
   created.lock();
   const vault = Vault.open(file, clock);
   const session = await vault.signIn(OWNER, PASSWORD);
-  const acme = session.createEntry({ customer: 'Acme Corp', title: 'VPN', username: 'ops', password: 'acme-vpn-password', otp: TOTP });
-  const beta = session.createEntry({ customer: 'Beta Ltd', title: 'Mail', username: 'postmaster', password: 'beta-mail-password', otp: TOTP });
-  session.revealPassword(acme.id);
-  session.otpCode(beta.id);
+  const acme = (await session.createEntry({ customer: 'Acme Corp', title: 'VPN', username: 'ops', password: 'acme-vpn-password', otp: TOTP }));
+  const beta = (await session.createEntry({ customer: 'Beta Ltd', title: 'Mail', username: 'postmaster', password: 'beta-mail-password', otp: TOTP }));
+  await session.revealPassword(acme.id);
+  await session.otpCode(beta.id);
   session.lock();
-  vault.close();
+  await vault.close();
   return { file, clock, ownerId: session.user.id, acme, beta };
 }
 
@@ -77,15 +77,6 @@ async function signInAgain(file: string, clock: Clock): Promise<VaultSession> {
 }
 
 /** The CrewvaultError code a call ends with, "ok", or what else it threw (a crash). */
-function outcome(call: () => unknown): string {
-  try {
-    call();
-    return 'ok';
-  } catch (error) {
-    return error instanceof CrewvaultError ? error.code : `crash: ${String(error)}`;
-  }
-}
-
 async function asyncOutcome(call: () => Promise<unknown>): Promise<string> {
   try {
     await call();
@@ -96,16 +87,16 @@ async function asyncOutcome(call: () => Promise<unknown>): Promise<string> {
 }
 
 /** What each service call about `entry` answers; the delete goes last. */
-function answers(session: VaultSession, entry: EntrySummary): Record<string, string> {
+async function answers(session: VaultSession, entry: EntrySummary): Promise<Record<string, string>> {
   return {
-    listEntries: outcome(() => session.listEntries()),
-    resolvePath: outcome(() => session.resolvePath(`${entry.customer}/${entry.title}`)),
-    getEntry: outcome(() => session.getEntry(entry.id)),
-    revealPassword: outcome(() => session.revealPassword(entry.id)),
-    revealOtpSecret: outcome(() => session.revealOtpSecret(entry.id)),
-    otpCode: outcome(() => session.otpCode(entry.id)),
-    updateEntry: outcome(() => session.updateEntry(entry.id, { notes: 'edited' })),
-    deleteEntry: outcome(() => session.deleteEntry(entry.id)),
+    listEntries: await asyncOutcome(() => session.listEntries()),
+    resolvePath: await asyncOutcome(() => session.resolvePath(`${entry.customer}/${entry.title}`)),
+    getEntry: await asyncOutcome(() => session.getEntry(entry.id)),
+    revealPassword: await asyncOutcome(() => session.revealPassword(entry.id)),
+    revealOtpSecret: await asyncOutcome(() => session.revealOtpSecret(entry.id)),
+    otpCode: await asyncOutcome(() => session.otpCode(entry.id)),
+    updateEntry: await asyncOutcome(() => session.updateEntry(entry.id, { notes: 'edited' })),
+    deleteEntry: await asyncOutcome(() => session.deleteEntry(entry.id)),
   };
 }
 
@@ -119,9 +110,9 @@ const ROW_TAMPERED = { ...ALL_TAMPERED, listEntries: 'ok' };
 const DETAILS_TAMPERED = { ...ALL_TAMPERED, listEntries: 'ok', resolvePath: 'ok', deleteEntry: 'ok' };
 
 /** The untouched entry still opens: the damage is reported where it is, not spread. */
-function expectIntact(session: VaultSession, entry: EntrySummary, password: string): void {
-  expect(session.getEntry(entry.id).title).toBe(entry.title);
-  expect(session.revealPassword(entry.id)).toBe(password);
+async function expectIntact(session: VaultSession, entry: EntrySummary, password: string): Promise<void> {
+  expect((await session.getEntry(entry.id)).title).toBe(entry.title);
+  expect((await session.revealPassword(entry.id))).toBe(password);
 }
 
 // Where a byte sits in a sealed value: version(1) ‖ nonce(12) ‖ ciphertext ‖ tag(16).
@@ -142,8 +133,8 @@ describe('a tampered sealed value', () => {
       setValue(db, 'entries', column, acme.id, flipOneByte(blob, from, to));
     });
     const session = await signInAgain(file, clock);
-    expectIntact(session, beta, 'beta-mail-password');
-    expect(answers(session, acme), `seed ${random.seed}`).toEqual(column === 'sealed_summary' ? ROW_TAMPERED : DETAILS_TAMPERED);
+    await expectIntact(session, beta, 'beta-mail-password');
+    expect(await answers(session, acme), `seed ${random.seed}`).toEqual(column === 'sealed_summary' ? ROW_TAMPERED : DETAILS_TAMPERED);
   });
 
   it('an entry\'s blobs cut short or emptied: VAULT_TAMPERED', async () => {
@@ -152,7 +143,7 @@ describe('a tampered sealed value', () => {
       setValue(db, 'entries', 'sealed_summary', acme.id, getBlob(db, 'entries', 'sealed_summary', acme.id).subarray(0, 20));
       setValue(db, 'entries', 'sealed_details', acme.id, Buffer.alloc(0));
     });
-    expect(answers(await signInAgain(file, clock), acme)).toEqual(ROW_TAMPERED);
+    expect(await answers(await signInAgain(file, clock), acme)).toEqual(ROW_TAMPERED);
   });
 
   it('one entry\'s sealed summary and details copied onto another entry\'s row: VAULT_TAMPERED', async () => {
@@ -161,22 +152,22 @@ describe('a tampered sealed value', () => {
       for (const column of ['sealed_summary', 'sealed_details']) setValue(db, 'entries', column, beta.id, getBlob(db, 'entries', column, acme.id));
     });
     const session = await signInAgain(file, clock);
-    expectIntact(session, acme, 'acme-vpn-password');
-    expect(answers(session, beta)).toEqual(ROW_TAMPERED);
+    await expectIntact(session, acme, 'acme-vpn-password');
+    expect(await answers(session, beta)).toEqual(ROW_TAMPERED);
   });
 
   it('an entry moved to another customer (customer_id changed): VAULT_TAMPERED', async () => {
     const { file, clock, acme, beta } = await seedVault();
     editFile(file, (db) => setValue(db, 'entries', 'customer_id', acme.id, beta.customerId));
     const session = await signInAgain(file, clock);
-    expectIntact(session, beta, 'beta-mail-password');
-    expect(answers(session, acme)).toEqual(ROW_TAMPERED);
+    await expectIntact(session, beta, 'beta-mail-password');
+    expect(await answers(session, acme)).toEqual(ROW_TAMPERED);
   });
 
   it('an entry\'s key_version changed: VAULT_TAMPERED', async () => {
     const { file, clock, acme } = await seedVault();
     editFile(file, (db) => db.prepare('UPDATE entries SET key_version = key_version + 1 WHERE id = ?').run(acme.id));
-    expect(answers(await signInAgain(file, clock), acme)).toEqual(ROW_TAMPERED);
+    expect(await answers(await signInAgain(file, clock), acme)).toEqual(ROW_TAMPERED);
   });
 
   it.each(Object.keys(REGIONS))('one byte flipped in a summary page, in its %s: the list says VAULT_TAMPERED, the entries still open', async (region) => {
@@ -188,16 +179,16 @@ describe('a tampered sealed value', () => {
       db.prepare('UPDATE entry_pages SET sealed = ?').run(flipOneByte(row.sealed, from, to));
     });
     const session = await signInAgain(file, clock);
-    expect(outcome(() => session.listEntries())).toBe('VAULT_TAMPERED');
-    expectIntact(session, acme, 'acme-vpn-password');
-    expectIntact(session, beta, 'beta-mail-password');
+    expect(await asyncOutcome(() => session.listEntries())).toBe('VAULT_TAMPERED');
+    await expectIntact(session, acme, 'acme-vpn-password');
+    await expectIntact(session, beta, 'beta-mail-password');
   });
 
   it('a summary page whose entry count disagrees is rebuilt from the sealed entries', async () => {
     const { file, clock, acme, beta } = await seedVault();
     editFile(file, (db) => db.prepare('UPDATE entry_pages SET entry_count = entry_count + 1').run());
     const session = await signInAgain(file, clock);
-    expect(session.listEntries().map((e) => e.id)).toEqual([acme.id, beta.id]);
+    expect((await session.listEntries()).map((e) => e.id)).toEqual([acme.id, beta.id]);
   });
 
   it.each(['flipped', 'swapped with another customer\'s'] as const)('a customer\'s sealed_name %s: VAULT_TAMPERED', async (how) => {
@@ -207,8 +198,8 @@ describe('a tampered sealed value', () => {
       setValue(db, 'customers', 'sealed_name', acme.customerId, how === 'flipped' ? flipOneByte(name, 0, name.length - 1) : getBlob(db, 'customers', 'sealed_name', beta.customerId));
     });
     const session = await signInAgain(file, clock);
-    expect(outcome(() => session.listCustomers())).toBe('VAULT_TAMPERED');
-    expect(answers(session, acme)).toEqual(ALL_TAMPERED);
+    expect(await asyncOutcome(() => session.listCustomers())).toBe('VAULT_TAMPERED');
+    expect(await answers(session, acme)).toEqual(ALL_TAMPERED);
   });
 
   it.each([
@@ -239,19 +230,19 @@ describe('a tampered audit log', () => {
     return { ids, middle };
   }
 
-  function verify(file: string) {
+  async function verify(file: string) {
     const vault = Vault.open(file);
     try {
       return vault.verifyAudit();
     } finally {
-      vault.close();
+      await vault.close();
     }
   }
 
   it('verifies when untouched', async () => {
     const { file } = await seedVault();
     const { ids } = auditIds(file);
-    expect(verify(file)).toEqual({ ok: true, rows: ids.length });
+    expect((await verify(file))).toEqual({ ok: true, rows: ids.length });
   });
 
   it.each([
@@ -265,14 +256,14 @@ describe('a tampered audit log', () => {
     const { file } = await seedVault();
     const { middle } = auditIds(file);
     editFile(file, (db) => db.prepare(`UPDATE audit_log SET ${column} = ${value} WHERE id = ?`).run(middle));
-    expect(verify(file)).toMatchObject({ ok: false, brokenAt: middle });
+    expect((await verify(file))).toMatchObject({ ok: false, brokenAt: middle });
   });
 
   it('a deleted middle row is reported at the row after it', async () => {
     const { file } = await seedVault();
     const { ids, middle } = auditIds(file);
     editFile(file, (db) => db.prepare('DELETE FROM audit_log WHERE id = ?').run(middle));
-    expect(verify(file)).toMatchObject({ ok: false, brokenAt: ids[ids.indexOf(middle) + 1] });
+    expect((await verify(file))).toMatchObject({ ok: false, brokenAt: ids[ids.indexOf(middle) + 1] });
   });
 
   it('a deleted last row is caught by the head recorded in meta', async () => {
@@ -280,7 +271,7 @@ describe('a tampered audit log', () => {
     const { ids } = auditIds(file);
     const last = ids[ids.length - 1] ?? -1;
     editFile(file, (db) => db.prepare('DELETE FROM audit_log WHERE id = ?').run(last));
-    expect(verify(file)).toMatchObject({ ok: false, rows: ids.length - 1, brokenAt: last });
+    expect((await verify(file))).toMatchObject({ ok: false, rows: ids.length - 1, brokenAt: last });
   });
 });
 
@@ -297,11 +288,11 @@ describe('the keyed audit anchor', () => {
     const { file, clock } = await seedVault();
     const vault = Vault.open(file, clock);
     await expect(vault.signIn(OWNER, 'not the password')).rejects.toThrow(CrewvaultError);
-    vault.close();
+    await vault.close();
     const again = await signInAgain(file, clock);
     expect(again.session.auditAnchorAtSignIn).toMatchObject({ ok: true });
-    expect(again.session.verifyAuditLog().chain).toMatchObject({ ok: true });
-    again.vault.close();
+    expect((await again.session.verifyAuditLog()).chain).toMatchObject({ ok: true });
+    await again.vault.close();
   });
 
   it.each([
@@ -315,20 +306,20 @@ describe('the keyed audit anchor', () => {
     });
     // Before schema 11 the unkeyed walk was fooled here; the authors' signatures now catch it too.
     const unkeyed = Vault.open(file, clock);
-    expect(unkeyed.verifyAudit()).toMatchObject({ ok: false, reason: expect.stringMatching(unsignedReason) as unknown });
-    unkeyed.close();
+    expect((await unkeyed.verifyAudit())).toMatchObject({ ok: false, reason: expect.stringMatching(unsignedReason) as unknown });
+    await unkeyed.close();
 
     const { vault, session } = await signInAgain(file, clock);
     expect(session.auditAnchorAtSignIn).toMatchObject({ ok: false, reason: expect.stringMatching(reason) as unknown });
-    expect(session.verifyAuditLog().anchor.ok).toBe(false);
+    expect((await session.verifyAuditLog()).anchor.ok).toBe(false);
     // The sign-in wrote the evidence into the log, anchored, before moving on.
-    expect(session.auditLog().map((r) => r.action).slice(-2)).toEqual(['audit.anchor_broken', 'signin.ok']);
-    vault.close();
+    expect((await session.auditLog()).map((r) => r.action).slice(-2)).toEqual(['audit.anchor_broken', 'signin.ok']);
+    await vault.close();
     // ... and the finding stays: the next sign-in still reports it, without a second record.
     const later = await signInAgain(file, clock);
     expect(later.session.auditAnchorAtSignIn).toMatchObject({ ok: false, fresh: false });
-    expect(later.session.auditLog().filter((r) => r.action === 'audit.anchor_broken')).toHaveLength(1);
-    later.vault.close();
+    expect((await later.session.auditLog()).filter((r) => r.action === 'audit.anchor_broken')).toHaveLength(1);
+    await later.vault.close();
   });
 
   it('catches the anchor itself removed, and cannot be told the vault predates it', async () => {
@@ -340,7 +331,7 @@ describe('the keyed audit anchor', () => {
     });
     const { vault, session } = await signInAgain(file, clock);
     expect(session.auditAnchorAtSignIn).toMatchObject({ ok: false, reason: 'the keyed anchor was removed' });
-    vault.close();
+    await vault.close();
 
     // Marking the directory key as wrapped before the anchor existed breaks its seal instead.
     const { file: other, clock: otherClock } = await seedVault();
@@ -350,37 +341,37 @@ describe('the keyed audit anchor', () => {
     });
     const reopened = Vault.open(other, otherClock);
     await expect(reopened.signIn(OWNER, PASSWORD)).rejects.toThrow(CrewvaultError);
-    reopened.close();
+    await reopened.close();
   });
 });
 
 describe('a file that is not a vault this app can open', () => {
-  function openOutcome(file: string): string {
-    return outcome(() => Vault.open(file).close());
+  async function openOutcome(file: string): Promise<string> {
+    return asyncOutcome(() => Vault.open(file).close());
   }
 
   it.each([
     ['random bytes', () => Buffer.from(random.bytes(8192))],
     ['an empty file', () => Buffer.alloc(0)],
     ['a SQLite header followed by garbage', () => Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), Buffer.from(random.bytes(8176))])],
-  ])('%s: VAULT_CORRUPT', (_name, content) => {
+  ])('%s: VAULT_CORRUPT', async (_name, content) => {
     const file = tempVaultPath();
     writeFileSync(file, content());
-    expect(openOutcome(file)).toBe('VAULT_CORRUPT');
+    expect((await openOutcome(file))).toBe('VAULT_CORRUPT');
   });
 
   it.each([
     ['a SQLite database of something else', 'CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES (\'hello\')'],
     ['a SQLite database with a meta table of another format', "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('format', 'keepass')"],
-  ])('%s: VAULT_CORRUPT', (_name, sql) => {
+  ])('%s: VAULT_CORRUPT', async (_name, sql) => {
     const file = tempVaultPath();
     editFile(file, (db) => db.exec(sql));
-    expect(openOutcome(file)).toBe('VAULT_CORRUPT');
+    expect((await openOutcome(file))).toBe('VAULT_CORRUPT');
   });
 
   it('a vault whose schema is newer than this app: VAULT_NEWER', async () => {
     const { file } = await seedVault();
     editFile(file, (db) => db.pragma(`user_version = ${LATEST_SCHEMA_VERSION + 1}`));
-    expect(openOutcome(file)).toBe('VAULT_NEWER');
+    expect((await openOutcome(file))).toBe('VAULT_NEWER');
   });
 });

@@ -41,12 +41,12 @@ async function run(command: RaceCommand): Promise<unknown> {
       return session.user.name;
     }
     case 'code':
-      signedIn().mfa.verifyCode(command.code, command.now);
+      await signedIn().mfa.verifyCode(command.code, command.now);
       return null;
     case 'recovery':
       return signedIn().mfa.useRecoveryCode(command.code);
     case 'emergency':
-      signedIn().mfa.useEmergencyCode(command.code, command.now);
+      await signedIn().mfa.useEmergencyCode(command.code, command.now);
       return null;
     case 'confirm':
       return signedIn().mfa.confirmEnrolment(command.code, command.now);
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     }
   }
   session?.lock();
-  for (const vault of vaults.values()) vault.close();
+  for (const vault of vaults.values()) await vault.close();
 }
 
 void main();

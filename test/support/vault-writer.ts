@@ -39,18 +39,18 @@ async function run(job: WriterJob): Promise<void> {
   if (job.gate) await waitForGo();
   if (job.edit) {
     // The race: every child edits one entry from the same revision; at most one may win.
-    const written = session.updateEntry(job.edit.entryId, { notes: `written by ${job.prefix}` }, job.edit.baseRevision);
+    const written = (await session.updateEntry(job.edit.entryId, { notes: `written by ${job.prefix}` }, job.edit.baseRevision));
     say(`${WRITER_LINES.committed}${written.title}`);
   }
   for (let i = 0; i < (job.edit ? 0 : job.count); ) {
     const batch = job.batchEvery > 0 && i % job.batchEvery === job.batchEvery - 1 ? Math.min(3, job.count - i) : 1;
     const inputs = Array.from({ length: batch }, (_, k) => writerEntry(job.prefix, i + k));
-    const created = batch === 1 && inputs[0] ? [session.createEntry(inputs[0])] : session.createEntries(inputs);
+    const created = batch === 1 && inputs[0] ? [await session.createEntry(inputs[0])] : (await session.createEntries(inputs));
     for (const entry of created) say(`${WRITER_LINES.committed}${entry.title}`);
     i += batch;
   }
   session.lock();
-  vault.close();
+  await vault.close();
   say(WRITER_LINES.done);
 }
 

@@ -111,25 +111,30 @@ export interface VaultFacts {
 export async function inspectVault(file: string, clock: Clock, user: string, password: string, writers: readonly WriterProcess[]): Promise<VaultFacts> {
   const vault = Vault.open(file, clock);
   try {
-    const integrity = String(vault.db.pragma('integrity_check', { simple: true }));
-    const audit = vault.verifyAudit();
-    const count = (sql: string): number => vault.db.prepare<[], { n: number }>(sql).get()?.n ?? -1;
-    const entryRows = count('SELECT count(*) AS n FROM entries');
-    const createAudits = count("SELECT count(*) AS n FROM audit_log WHERE action = 'entry.create'");
+    // The file looked at directly (a test's own SQL, through the store's read handle).
+    const { integrity, entryRows, createAudits } = await vault.store.read((r) => {
+      const count = (sql: string): number => r.prepare<[], { n: number }>(sql).get()?.n ?? -1;
+      return {
+        integrity: String(r.pragma('integrity_check', { simple: true })),
+        entryRows: count('SELECT count(*) AS n FROM entries'),
+        createAudits: count("SELECT count(*) AS n FROM audit_log WHERE action = 'entry.create'"),
+      };
+    });
+    const audit = (await vault.verifyAudit());
     const session = await vault.signIn(user, password);
-    const listed = session.listEntries().length;
+    const listed = (await session.listEntries()).length;
     const lost: string[] = [];
     for (const writer of writers) {
-      writer.committed.forEach((title, i) => {
+      for (const [i, title] of writer.committed.entries()) {
         const expected = writerEntry(writer.job.prefix, i);
         const where = `${expected.customer}/${expected.title}`;
-        const found = title === expected.title ? session.findByPath(where) : [];
+        const found = title === expected.title ? (await session.findByPath(where)) : [];
         if (found.length !== 1 || found[0]?.username !== expected.username || found[0].customer !== expected.customer) lost.push(where);
-      });
+      }
     }
     session.lock();
     return { integrity, audit, entryRows, createAudits, listed, lost };
   } finally {
-    vault.close();
+    await vault.close();
   }
 }
