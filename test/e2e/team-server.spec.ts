@@ -19,9 +19,15 @@ import { serveConfigDir, startServe, startTeamWorld, type TeamWorld } from './te
 
 const SERVER_PASSWORD = 'alice on the team server 1';
 
+/** Serious and critical axe violations as the page is now, in the dark and the light theme (as a11y.spec.ts scans). */
 async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
-  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  const found: string[] = [];
+  for (const colorScheme of ['dark', 'light'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+    found.push(...results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${colorScheme}: ${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
+  }
+  return found;
 }
 
 /** Desktop B's CLI, on the test's clock, in its own config folder and keychain service. */
