@@ -6,7 +6,8 @@
  * owner's own second step within the last five minutes (their password sign-in when they have
  * no authenticator), as a reset does; every change is audited.
  *
- * Must never: let anyone but an owner change a grant, or count a grant for someone not an admin.
+ * Must never: let anyone but an owner change a grant, count a grant for someone not an admin, or
+ * let an act that gets someone past another's second step through without the permission.
  */
 import type { AdminPermission, ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
@@ -24,6 +25,21 @@ export async function holdsPermission(db: Queryable, user: Authenticated['user']
   if (user.role === 'owner') return true;
   if (user.role !== 'admin') return false;
   return holdsGrant(db, user.id, permission);
+}
+
+/**
+ * For every act that gets someone past another person's second step — a reset, an emergency
+ * code, setting the e-mail or phone their codes go to: any one of them lets whoever knows that
+ * person's password in without their authenticator, so each needs `mfa_reset` (not merely the
+ * admin role) and the actor's own proof from the last five minutes. `what` names the act in
+ * the refusal. Checked from the database at each call, never from the session.
+ */
+export async function requireSecondStepAuthority(ctx: ServerContext, auth: Authenticated, what: string): Promise<void> {
+  if (!await holdsPermission(ctx.db, auth.user, 'mfa_reset')) {
+    throw new CrewvaultError('FORBIDDEN', `${what} needs its own permission: an owner grants it (crewvault team mfa grant)`);
+  }
+  const own = await mfaStanding(ctx.db, auth.user.id);
+  requireFreshProof(ctx.now(), auth, !own.authenticator);
 }
 
 export async function setGrant(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'adminGrantSet'>, source: string): Promise<ServerRouteOutput<'adminGrantSet'>> {

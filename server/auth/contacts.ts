@@ -1,7 +1,8 @@
 /**
  * Where the server sends a person's codes: their e-mail address and phone number. People set
  * their own (setting the e-mail from a whole session authorises the device they do it on, so
- * it is not asked at once); owners set anyone's, admins anyone's but an owner's.
+ * it is not asked at once); someone else's only with `mfa_reset` and fresh proof (owners
+ * anyone's, admins with the grant anyone's but an owner's): their codes go there.
  *
  * Must never: put an address in the audit or a log line (the audit says what was set, not to what).
  */
@@ -9,12 +10,16 @@ import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/serve
 import { appendAudit } from '../audit';
 import type { ServerContext } from '../context';
 import { putContact } from '../store/sent-codes';
+import { requireSecondStepAuthority } from './admin-grants';
 import { authoriseDevice, requireActOn } from './devices';
 import type { Authenticated } from './sessions';
 
 export async function setContact(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'contactSet'>, source: string): Promise<ServerRouteOutput<'contactSet'>> {
   const userId = input.userId ?? auth.user.id;
   await requireActOn(ctx, auth, userId);
+  // Someone else's address or phone is where their codes go: pointing it elsewhere gets whoever
+  // reads it past their second step, so it needs what a reset needs.
+  if (userId !== auth.user.id) await requireSecondStepAuthority(ctx, auth, 'Setting where someone\'s codes are sent');
   const contact = { email: input.email, phone: input.phone };
   await ctx.db.transaction(async (tx) => {
     await putContact(tx, userId, contact);

@@ -1,7 +1,9 @@
 /**
  * Emergency codes (finPOWER's): for someone who lost their authenticator and their recovery
  * codes, an owner or admin issues six letters, good once for two minutes, read to them over
- * the phone. Owners issue them for admins and members, admins for members; nobody for an
+ * the phone. A code gets its holder past the person's authenticator, so issuing one needs what
+ * a reset needs (`mfa_reset` and the issuer's own fresh proof, admin-grants.ts). Owners issue
+ * them for admins and members, admins for members; nobody for an
  * owner, nor for themselves (admins never act on owners; one person is never both sides).
  * Issuing and using are both in the server's audit.
  *
@@ -15,6 +17,7 @@ import type { ServerContext } from '../context';
 import { keyedHash } from '../keys';
 import { findUserById } from '../store/accounts';
 import { putEmergencyCode, takeEmergencyCode } from '../store/mfa';
+import { requireSecondStepAuthority } from './admin-grants';
 import { checkSecondStep } from './second-step';
 import type { Authenticated } from './sessions';
 
@@ -39,6 +42,8 @@ export async function issueEmergencyCode(ctx: ServerContext, auth: Authenticated
   if (target === undefined) throw new CrewvaultError('NOT_FOUND', 'No such user on this server');
   const why = whyNotIssue(auth.user, target);
   if (why !== undefined) throw new CrewvaultError('FORBIDDEN', why);
+  // A code stands in for the person's authenticator: as strong as a reset, so the same permission.
+  await requireSecondStepAuthority(ctx, auth, 'Issuing someone an emergency code');
   let code = '';
   for (let i = 0; i < 6; i += 1) code += EMERGENCY_ALPHABET[randomInt(EMERGENCY_ALPHABET.length)];
   const expiresAt = ctx.now() + EMERGENCY_CODE_MS;

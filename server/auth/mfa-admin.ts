@@ -20,12 +20,11 @@ import type { ServerContext } from '../context';
 import { canSendEmail, smsSettings } from '../settings/delivery';
 import { findUserById } from '../store/accounts';
 import { forgetTrustedDevices } from '../store/devices';
-import { deleteSecondSteps, mfaStanding, secondStepsOfEveryone } from '../store/mfa';
+import { deleteSecondSteps, secondStepsOfEveryone } from '../store/mfa';
 import { externalUserIds, readMfaPolicy, strictest } from '../store/mfa-policy';
 import { deleteUserSessions } from '../store/sessions';
 import { grantees } from '../store/admin-grants';
-import { holdsPermission } from './admin-grants';
-import { requireFreshProof } from './second-step';
+import { holdsPermission, requireSecondStepAuthority } from './admin-grants';
 import type { Authenticated } from './sessions';
 
 function roleOf(value: string): ServerRole {
@@ -71,8 +70,7 @@ export async function resetSecondSteps(ctx: ServerContext, auth: Authenticated, 
   if (target === undefined) throw new CrewvaultError('NOT_FOUND', 'No such user on this server');
   const why = whyNotReset(auth.user, target);
   if (why !== undefined) throw new CrewvaultError('FORBIDDEN', why);
-  const own = await mfaStanding(ctx.db, auth.user.id);
-  requireFreshProof(ctx.now(), auth, !own.authenticator);
+  await requireSecondStepAuthority(ctx, auth, 'Resetting someone\'s two-step sign-in');
   return ctx.db.transaction(async (tx) => {
     const authenticator = await deleteSecondSteps(tx, target.id);
     const trustedDevices = await forgetTrustedDevices(tx, target.id, ctx.now());

@@ -2,7 +2,8 @@
  * Emergency codes on the server, over real HTTP on PostgreSQL and on PGlite, with time moved
  * by the injected clock: six letters an owner or admin issues for someone else, standing in
  * for their authenticator once within two minutes; never for an owner or oneself, an admin
- * only for members; issuing and using are in the server's audit, and the code is not.
+ * only for members (and only with mfa_reset, as a reset); issuing and using are in the
+ * server's audit, and the code is not.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../server/audit';
@@ -21,6 +22,9 @@ describe.each(DATABASE_KINDS)('emergency codes on %s', (kind) => {
     server = await startTestServer(await databases.open(kind));
     owner = await registerOwner(server);
     admin = await invitePerson(server, owner, 'admin');
+    // Issuing a code needs what a reset needs: the admin holds mfa_reset (mfa-admin.test.ts
+    // shows an admin without it, or without fresh proof, refused).
+    await owner.client.ok('adminGrantSet', { userId: admin.user.id, permission: 'mfa_reset', granted: true });
   }, 120_000);
   afterAll(async () => server?.close());
 

@@ -168,6 +168,39 @@ describe.each(DATABASE_KINDS)('MFA administration on %s', (kind) => {
     ]);
   });
 
+  it('lets nobody past a member\'s second step another way without mfa_reset and fresh proof: no emergency code, no e-mail or phone of theirs set', async () => {
+    await ownerFresh();
+    const admin = await invitePerson(server, owner, 'admin');
+    const member = await invitePerson(server, owner);
+    await enrol(member);
+    // Either would get whoever knows the member's password past their authenticator, as a reset would.
+    expect(await admin.client.fails('mfaEmergencyIssue', { userId: member.user.id })).toEqual({
+      code: 'FORBIDDEN', status: 403, message: 'Issuing someone an emergency code needs its own permission: an owner grants it (crewvault team mfa grant)',
+    });
+    expect(await admin.client.fails('contactSet', { userId: member.user.id, email: 'admins-own-inbox@example.test', phone: null })).toEqual({
+      code: 'FORBIDDEN', status: 403, message: 'Setting where someone\'s codes are sent needs its own permission: an owner grants it (crewvault team mfa grant)',
+    });
+    expect(await admin.client.fails('contactSet', { userId: member.user.id, email: null, phone: '+447700900999' })).toMatchObject({ code: 'FORBIDDEN' });
+    const acted = async (): Promise<string[]> => (await server.db.query(
+      "SELECT kind FROM server_audit WHERE subject_id = $1 AND kind IN ('mfa.emergency-issued', 'contact.set') ORDER BY seq", [member.user.id],
+    )).map((row) => text(row, 'kind'));
+    expect(await acted()).toEqual([]);
+    // Granted, the admin still needs a sign-in from the last five minutes, as for a reset; so does an owner.
+    await grantReset(admin);
+    server.clock.advance(FRESH_PROOF_MS + 1000);
+    expect(await admin.client.fails('mfaEmergencyIssue', { userId: member.user.id })).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await admin.client.fails('contactSet', { userId: member.user.id, email: 'admins-own-inbox@example.test', phone: null })).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await owner.client.fails('mfaEmergencyIssue', { userId: member.user.id })).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await owner.client.fails('contactSet', { userId: member.user.id, email: 'owners-inbox@example.test', phone: null })).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await acted()).toEqual([]);
+    // One's own contact is one's own: no permission and no fresh proof.
+    expect(await owner.client.ok('contactSet', { email: null, phone: '+447700900111' })).toEqual({ email: null, phone: '+447700900111' });
+    await admin.client.login(admin.username, admin.password);
+    expect((await admin.client.ok('mfaEmergencyIssue', { userId: member.user.id })).code).toMatch(/^[A-Z]{6}$/);
+    expect(await admin.client.ok('contactSet', { userId: member.user.id, email: 'member@example.test', phone: null })).toEqual({ email: 'member@example.test', phone: null });
+    expect(await acted()).toEqual(['mfa.emergency-issued', 'contact.set']);
+  });
+
   it('grants only to admins, only by owners', async () => {
     await ownerFresh();
     const admin = await invitePerson(server, owner, 'admin');
