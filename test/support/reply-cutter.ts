@@ -14,8 +14,9 @@ export interface ReplyCutter {
   readonly url: string;
   /**
    * From now on, the `nth` request whose first line starts with `requestLine` (e.g.
-   * `POST /v1/sync/push `) reaches the server, but its reply is dropped; resolves when that
-   * request has gone through. `release()` then ends that connection (the desktop sees it reset).
+   * `POST /v1/sync/push `) reaches the server, but its reply is dropped; `sent` resolves once its
+   * first bytes are passed on (wait on the server's own state for the rest, e.g. its commit).
+   * `release()` then ends that connection (the desktop sees it closed without an answer).
    */
   cutReplyOf(requestLine: string, nth: number): { readonly sent: Promise<void>; release(): void };
   close(): Promise<void>;
@@ -39,7 +40,7 @@ export async function startReplyCutter(target: () => number): Promise<ReplyCutte
             withheld = true;
             rule.held = client;
             const { sent } = rule;
-            // Resolved once the whole request is on its way: the relay writes what it read.
+            // Resolved once the request's first bytes are on their way; the rest follows as usual.
             upstream.write(chunk, () => sent());
             return;
           }
