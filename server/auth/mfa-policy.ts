@@ -2,7 +2,8 @@
  * The second-step policy (Q360, ClientTrack): off / optional / required, for everyone, per role
  * (owner, admin, member) and for people marked external; the strictest level that applies to a
  * person is theirs (store/mfa-policy.ts). Owners set levels; owners and admins mark people
- * external (admins never an owner). Turning a level off keeps everyone's authenticator; turning
+ * external (admins never an owner), and take the mark off only as they would reset someone's
+ * second steps (mfa_reset and fresh proof: admin-grants.ts). Turning a level off keeps everyone's authenticator; turning
  * one on from off asks every session for its second step again (a second step from before no
  * longer counts). Owners also set the idle time after which a session does its second step
  * again (devices.ts). Each change is audited.
@@ -15,6 +16,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { appendAudit } from '../audit';
 import type { ServerContext } from '../context';
 import { readMfaPolicy, setExternal, writeAskedSince, writeIdleMinutes, writeMfaPolicy } from '../store/mfa-policy';
+import { requireSecondStepAuthority } from './admin-grants';
 import { requireActOn } from './devices';
 import type { Authenticated } from './sessions';
 
@@ -70,6 +72,9 @@ export async function setUserExternal(ctx: ServerContext, auth: Authenticated, i
   // Unmarking oneself could loosen one's own policy, as changing one's own role would.
   if (input.userId === auth.user.id) throw new CrewvaultError('FORBIDDEN', 'Nobody marks themselves external or internal');
   await requireActOn(ctx, auth, input.userId);
+  // The mark only ever adds a level (strictest): taking it off can leave someone's password
+  // alone enough to sign in (the external level required, the rest off), as a reset would.
+  if (!input.external) await requireSecondStepAuthority(ctx, auth, 'Taking someone\'s external mark off');
   await ctx.db.transaction(async (tx) => {
     await setExternal(tx, input.userId, input.external);
     await appendAudit(tx, ctx, { kind: 'user.external-set', actorId: auth.user.id, subjectId: input.userId, source, detail: { external: input.external } });

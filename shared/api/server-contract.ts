@@ -339,7 +339,7 @@ export const SERVER_ROUTES = {
     method: 'POST', path: '/v1/mfa/recovery-codes/view', access: 'session', input: z.strictObject({}),
     output: z.strictObject({ codes: z.array(z.strictObject({ code: z.string(), used: z.boolean() })) }),
   }),
-  /** Six letters for someone else's second step, good once for 2 minutes (owners for admins and members, admins for members; never for an owner). */
+  /** Six letters for someone else's second step, good once for 2 minutes (owners for admins and members, admins holding `mfa_reset` for members; never for an owner), within 5 minutes of the issuer's own second step (password when they have none). */
   mfaEmergencyIssue: route({
     method: 'POST', path: '/v1/mfa/emergency', access: 'session', input: z.strictObject({ userId }),
     output: z.strictObject({ code: z.string(), expiresAt: millis }),
@@ -395,7 +395,7 @@ export const SERVER_ROUTES = {
     method: 'POST', path: '/v1/admin/mfa/reset', access: 'session', input: z.strictObject({ userId }),
     output: z.strictObject({ authenticator: z.boolean(), trustedDevices: z.number().int().nonnegative(), endedSessions: z.number().int().nonnegative() }),
   }),
-  /** Marks someone external (their policy includes the external one) or internal: owners for anyone, admins for anyone but an owner. */
+  /** Marks someone external (their policy includes the external one) or internal: owners for anyone, admins for anyone but an owner; taking the mark off (it can loosen their policy) needs `mfa_reset` and fresh proof, as a reset does. */
   adminUserExternal: route({
     method: 'POST', path: '/v1/admin/users/external', access: 'session', input: z.strictObject({ userId, external: z.boolean() }),
     output: z.strictObject({ userId: z.string(), external: z.boolean() }),
@@ -429,7 +429,7 @@ export const SERVER_ROUTES = {
     method: 'POST', path: '/v1/mfa/sms/use', access: 'password', input: z.strictObject({ code: smsCode }),
     output: z.strictObject({ secondStep: z.enum(SECOND_STEPS) }),
   }),
-  /** Where codes go: one's own (authorises this device when the e-mail is set), or someone else's by an owner or admin (never an owner's by an admin). */
+  /** Where codes go: one's own (authorises this device when the e-mail is set), or someone else's by an owner or an admin holding `mfa_reset` (never an owner's by an admin), with fresh proof as for a reset. */
   contactSet: route({
     method: 'POST', path: '/v1/account/contact', access: 'session',
     input: z.strictObject({ userId: userId.optional(), email: emailAddress.nullable(), phone: phoneNumber.nullable() }),

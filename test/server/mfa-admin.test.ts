@@ -201,6 +201,36 @@ describe.each(DATABASE_KINDS)('MFA administration on %s', (kind) => {
     expect(await acted()).toEqual(['mfa.emergency-issued', 'contact.set']);
   });
 
+  it('lets an admin mark a member external (stricter) but take the mark off only as a reset would: with mfa_reset and fresh proof', async () => {
+    await ownerFresh();
+    const admin = await invitePerson(server, owner, 'admin');
+    const member = await invitePerson(server, owner);
+    const { secret } = await enrol(member);
+    // Where only external people are asked, taking the mark off lets the member's password in alone.
+    await owner.client.ok('mfaPolicySet', { level: 'off' });
+    await owner.client.ok('mfaPolicySet', { scope: 'external', level: 'required' });
+    try {
+      expect(await admin.client.ok('adminUserExternal', { userId: member.user.id, external: true })).toEqual({ userId: member.user.id, external: true });
+      const asked = async (): Promise<string> => (await new TestClient(server.url).login(member.username, member.password)).secondStep;
+      expect(await asked()).toBe('code');
+      expect(await admin.client.fails('adminUserExternal', { userId: member.user.id, external: false })).toEqual({
+        code: 'FORBIDDEN', status: 403, message: 'Taking someone\'s external mark off needs its own permission: an owner grants it (crewvault team mfa grant)',
+      });
+      expect(await asked()).toBe('code');
+      await grantReset(admin);
+      server.clock.advance(FRESH_PROOF_MS + 1000);
+      expect(await admin.client.fails('adminUserExternal', { userId: member.user.id, external: false })).toMatchObject({ code: 'UNAUTHORIZED' });
+      expect(await asked()).toBe('code');
+      await admin.client.login(admin.username, admin.password);
+      expect(await admin.client.ok('adminUserExternal', { userId: member.user.id, external: false })).toEqual({ userId: member.user.id, external: false });
+      expect(await asked()).toBe('done');
+      expect(secret).not.toBe('');
+    } finally {
+      await owner.client.ok('mfaPolicySet', { scope: 'external', level: null });
+      await owner.client.ok('mfaPolicySet', { level: 'optional' });
+    }
+  });
+
   it('grants only to admins, only by owners', async () => {
     await ownerFresh();
     const admin = await invitePerson(server, owner, 'admin');
