@@ -81,10 +81,16 @@ export async function userIdOf(session: Session, name: string): Promise<{ id: st
   return { id: found.userId, username: found.username };
 }
 
-/** `--code CODE|-`: a second step done now, so an act that needs fresh proof has it. */
+/**
+ * `--code -`: a second step done now, so an act that needs fresh proof has it. Only "-": a
+ * code as an argument is in ps and the shell's history while it is still good, so it is
+ * refused before anything is sent, and not echoed.
+ */
 export async function freshCode(session: Session, code: string | undefined, io: CliIo): Promise<void> {
   if (code === undefined) return;
-  const typed = code === '-' ? await io.readSecret('Authentication code: ') : code;
+  if (code !== '-') throw new UsageError('--code takes only "-": the code is then read like a password (never an argument)');
+  const typed = await io.readSecret('Authentication code: ');
+  if (typed === '') throw new UsageError('--code -: nothing was read');
   await session.client.call('mfaVerify', { code: typed });
 }
 

@@ -175,6 +175,18 @@ describe('crewvault team mfa', () => {
     expect(await cli(admin, ['team', 'mfa', 'grant', 'adam'])).toMatchObject({ code: 'FORBIDDEN', message: 'Only owners grant or take back an admin\'s permissions' });
   });
 
+  it('takes a code only through "-": one given as an argument (seen in ps and shell history) is refused unechoed and never sent', async () => {
+    clock.advance(30_000);
+    const code = authenticatorCode(adminSecret, clock.now());
+    for (const args of [['team', 'mfa', 'reset', 'mia', '--code', code], ['team', 'mfa', 'grant', 'adam', `--code=${code}`]]) {
+      const given = await cli(admin, args);
+      expect([given.status, given.code]).toEqual([2, 'USAGE']);
+      expect(given.stderr + given.stdout).not.toContain(code);
+    }
+    // Not spent on the server either: the same code read through "-" is still good (Adam holds no grant now).
+    expect(await cli(admin, ['team', 'mfa', 'reset', 'mia', '--code', '-'], [code])).toMatchObject({ status: 1, code: 'FORBIDDEN' });
+  });
+
   it('shows and sets the policy, per role and the idle time', async () => {
     expect((await cli(owner, ['team', 'mfa', 'policy'])).stdout).toBe(
       'MFA policy: optional for everyone; by role: owner -, admin -, member -; external users: -\nA session idle over 30 minutes does its second step again.\n');
