@@ -15,8 +15,8 @@ import type { TeamStatus, TeamSyncOutcome } from '../../shared/api/team-contract
 import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { configPath } from '../config';
 import type { VaultSession } from '../vault/service';
+import { serverPlace, type ServerPlace } from './profiles';
 import type * as SignInModule from './sign-in';
-import type { ServerPlace } from './sign-in';
 import type * as SyncModule from './sync';
 import type { EventStream } from './transport';
 import type * as TransportModule from './transport';
@@ -67,7 +67,6 @@ interface LiveState {
 
 export class TeamDesk {
   private modules: Promise<Modules> | undefined;
-  private placeKept: ServerPlace | undefined;
   private pending: { flow: SignInModule.ServerSignIn; destination?: string } | undefined;
   private certificate: NonNullable<TeamStatus['certificate']> | undefined;
   private lastSync: TeamSyncOutcome | null = null;
@@ -79,6 +78,8 @@ export class TeamDesk {
 
   constructor(private readonly options: TeamDeskOptions) {
     this.timers = options.timers ?? REAL_TIMERS;
+    // The folder the app's config.json sits in: the CLI's servers.json, unless CREWVAULT_CONFIG moves it.
+    this.placeKept = options.place ?? serverPlace(process.env, path.dirname(configPath(process.env)));
   }
 
   /** The OPAQUE and TLS code loads on the first team call only. */
@@ -87,11 +88,11 @@ export class TeamDesk {
     return this.modules;
   }
 
-  private async place(): Promise<ServerPlace> {
-    if (this.options.place) return this.options.place;
-    // The folder the app's config.json sits in: the CLI's servers.json, unless CREWVAULT_CONFIG moves it.
-    this.placeKept ??= (await this.load()).signIn.serverPlace(process.env, path.dirname(configPath(process.env)));
-    return this.placeKept;
+  /** Where sessions are kept: reading it (team.status) loads no OPAQUE or TLS code. */
+  private readonly placeKept: ServerPlace;
+
+  private place(): Promise<ServerPlace> {
+    return Promise.resolve(this.placeKept);
   }
 
   async status(): Promise<TeamStatus> {

@@ -15,8 +15,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { SessionTokens } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
-import type { DeviceStore } from '../devices';
-import { parseServerUrl, type ServerTrust } from './transport';
+import { keychainDeviceStore, type DeviceStore } from '../devices';
+import { parseServerUrl, type ServerTrust, type TransportOptions } from './transport';
 
 export const SERVERS_FILE = 'servers.json';
 export const SERVER_KEYCHAIN_SERVICE = 'crewvault-server';
@@ -156,6 +156,22 @@ export class ServerProfiles {
     const data = this.read();
     if (data.current === origin) this.write({ ...data, current: null });
   }
+}
+
+/** Where this computer keeps its server sessions: the profiles file and the OS keychain. */
+export interface ServerPlace {
+  readonly profiles: ServerProfiles;
+  readonly keeper: SessionKeeper;
+  /** Authorities beyond the computer's own (tests: a private CA). */
+  readonly transport?: TransportOptions;
+}
+
+/** The place the CLI (and the desktop app, by default) uses: `$CREWVAULT_CONFIG`'s folder and `$CREWVAULT_KEYCHAIN_SERVICE`. */
+export function serverPlace(env: NodeJS.ProcessEnv, configDir: string = defaultConfigDir(env)): ServerPlace {
+  return {
+    profiles: new ServerProfiles(configDir),
+    keeper: new SessionKeeper(keychainDeviceStore(env.CREWVAULT_KEYCHAIN_SERVICE || SERVER_KEYCHAIN_SERVICE)),
+  };
 }
 
 /** The keychain account of one person's session on one server. */

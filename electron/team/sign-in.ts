@@ -8,32 +8,18 @@
  * Must never: log or put in an error a password, code or token; pin a certificate the person
  * did not compare; keep a session the keychain cannot hold.
  */
-import { keychainDeviceStore } from '../devices';
 import type { SecondStep, ServerUser, SessionTokens } from '../../shared/api/server-contract';
 import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { TeamClient, type LoginAttempt } from './client';
 import { printable } from './printable';
-import { defaultConfigDir, SERVER_KEYCHAIN_SERVICE, ServerProfiles, SessionKeeper, withServerLock, type ServerProfile } from './profiles';
+import { withServerLock, type ServerPlace, type ServerProfile } from './profiles';
 import { presentedCertificate, type PresentedCertificate, type ServerTrust, type TransportOptions } from './transport';
+
+// Where sessions are kept is profiles.ts's (the desktop reads it without loading OPAQUE); named here too for the doors.
+export { serverPlace, type ServerPlace } from './profiles';
 
 /** An access token this close to its end is refreshed before use. */
 const SKEW_MS = 30_000;
-
-/** Where this computer keeps its server sessions: the profiles file and the OS keychain. */
-export interface ServerPlace {
-  readonly profiles: ServerProfiles;
-  readonly keeper: SessionKeeper;
-  /** Authorities beyond the computer's own (tests: a private CA). */
-  readonly transport?: TransportOptions;
-}
-
-/** The place the CLI (and the desktop app, by default) uses: `$CREWVAULT_CONFIG`'s folder and `$CREWVAULT_KEYCHAIN_SERVICE`. */
-export function serverPlace(env: NodeJS.ProcessEnv, configDir: string = defaultConfigDir(env)): ServerPlace {
-  return {
-    profiles: new ServerProfiles(configDir),
-    keeper: new SessionKeeper(keychainDeviceStore(env.CREWVAULT_KEYCHAIN_SERVICE || SERVER_KEYCHAIN_SERVICE)),
-  };
-}
 
 /**
  * How a server's certificate stands before anything is sent:

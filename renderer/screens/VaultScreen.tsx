@@ -25,6 +25,7 @@ import { OtpCode } from '../components/OtpCode';
 import { importedLine, VaultTransfer } from '../components/VaultTransfer';
 import { onlyGroup, suggestGroup } from '../entry-group';
 import { useCall } from '../hooks/useCall';
+import { useTeamTakenIn } from '../hooks/useTeamTakenIn';
 import { useCopy } from '../hooks/useCopy';
 import { ListedEntries } from '../listed-entries';
 import { prepareSearch, Searcher } from '../search';
@@ -94,6 +95,8 @@ export function VaultScreen({ connection, state, topBar, view, onView }: Props) 
   useEffect(() => {
     void load();
   }, [load]);
+  // Others' changes a team-sync round took in (live sync) show without leaving the page.
+  useTeamTakenIn(api, () => void load());
 
   useEffect(() => onView?.({ search, customerId, groupFilter, selectedId }), [onView, search, customerId, groupFilter, selectedId]);
 
