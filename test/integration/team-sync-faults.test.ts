@@ -3,15 +3,19 @@
  * one private PostgreSQL, desktops that are real vault files synced with the real CLI code
  * (in this process, on an injected clock) or a real `crewvault sync --watch` process, all on
  * loopback. What is done to them: kill -9 of a server process in the middle of a burst of
- * pushes (five rounds, the kill at a seeded request), PostgreSQL stopped and started while two
- * desktops sync through the two processes, a desktop edited while cut off from its server,
- * and a burst of pushes through one process heard by streams held on the other.
+ * pushes (five rounds, the kill at a seeded push: as it arrives, as it commits, or committed
+ * with its reply lost in a relay), PostgreSQL stopped with a push inside its transaction and
+ * started again while two desktops sync through the two processes, every LISTEN connection cut
+ * while a push goes on, a desktop edited while cut off from its server, a watching desktop's
+ * process killed, a vault's move whose reply was lost, and a burst of pushes through both
+ * processes heard by streams held on both.
  * What must hold: nothing the server acknowledged is lost, what it did not acknowledge goes
  * on the retry, no record comes back as a duplicate or a conflict copy of itself, both
  * desktops end entry for entry the same (decrypted), edits made on both sides keep both
- * versions, HOTP counters only move forward, and a stream hears every push after a restart.
- * Waits are on real state with deadlines (server log lines, the files, the stream), never a
- * sleep. Must never: leave a process running (afterAll kills them all), or put a secret in a
+ * versions, HOTP counters only move forward, a database outage is BUSY (try again), and a
+ * stream hears every push after a restart. docs/SYNC.md "Faults" says the same in a table.
+ * Waits are on real state with deadlines (server log lines, PostgreSQL's NOTIFY and activity,
+ * the files, the stream), never a sleep. Must never: leave a process running (afterAll kills them all), or put a secret in a
  * process's arguments (passwords travel on stdin and PGPASSWORD).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
