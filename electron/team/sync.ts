@@ -98,6 +98,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
    * once stored; false at the first part the server refuses for conflicts (the parts before it
    * stay stored and marked; the rest goes again after a pull).
    */
+  /** The part the server last refused, and the conflicts it named. */
+  let refused: { readonly records: readonly ReplicaRecord[]; readonly conflicts: ReadonlyArray<{ readonly id: string; readonly revision: number }> } | undefined;
   const pushInParts = async (out: Outgoing): Promise<boolean> => {
     const parts = partsOf(out.batch.records, Math.max(1, Math.min(MAX_BATCH_RECORDS, options.partRecords ?? MAX_BATCH_RECORDS)));
     total = tally.pushed + out.batch.records.length;
@@ -108,7 +110,10 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       // Noted before it leaves: should the reply be lost, these records are known as ours when they come back.
       await replica.pushing(part);
       const stored = await client.call('syncPush', { batch: part.batch });
-      if (stored.conflicts.length > 0) return false;
+      if (stored.conflicts.length > 0) {
+        refused = { records, conflicts: stored.conflicts };
+        return false;
+      }
       await replica.markSent(part, stored);
       tally.pushed += stored.accepted;
       told();
@@ -117,7 +122,13 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   };
   if (options.move) {
     if (!(await pushInParts(await replica.outgoing(true)))) {
-      throw new CrewvaultError('CONFLICT', 'The server already holds this vault, with other versions of its entries: sync without --move.');
+      // A move tried again after its reply was lost (the server stored it; the desktop never
+      // heard) meets its own records, each held at the very revision sent: it goes on as a sync,
+      // whose pull takes them in as this replica's own (noted when pushed). Any other version
+      // there is someone else's vault content: refused, as before.
+      const ownAgain = refused?.conflicts.every((c) => refused?.records.some((r) => r.id === c.id && (r.kind === 'entry' || r.kind === 'customer') && r.revision === c.revision)) ?? false;
+      if (!ownAgain) throw new CrewvaultError('CONFLICT', 'The server already holds this vault, with other versions of its entries: sync without --move.');
+      await pullAll();
     }
   } else {
     await pullAll();
