@@ -435,6 +435,7 @@ export class Router {
     'groups.candidates': ({ id }, session) => this.requireSession(session).team.candidates(id),
     'groups.setLead': ({ id, username, lead }, session) => this.requireSession(session).team.setLead(id, username, lead),
     'groups.rename': ({ id, name }, session) => this.requireSession(session).team.renameGroup(id, name),
+    'groups.delete': ({ id }, session) => this.requireSession(session).team.deleteGroup(id),
     'entries.move': async ({ id, groupId }, session) => {
       await this.requireSession(session).team.moveEntry(id, groupId);
       return { moved: id };
@@ -534,16 +535,17 @@ export class Router {
     'roles.list': (_input, session) => this.requireSession(session).team.listRoles(),
     'roles.define': ({ name, permissions }, session) => this.requireSession(session).team.defineRole(name, permissions),
     // The team server (team/desk.ts): sync goes through the session's ReplicaService, which checks what may be sent and taken in.
-    'team.status': () => this.team.status(),
-    'team.connect': (input) => this.team.connect(input),
-    'team.secondStep': (answer) => this.team.secondStep(answer),
-    'team.enrolStart': () => this.team.enrolStart(),
-    'team.enrolConfirm': ({ code }) => this.team.enrolConfirm(code),
-    'team.emailSend': () => this.team.emailSend(),
-    'team.cancel': () => this.team.cancel(),
+    // Every team call is the signed-in vault user's: a server session or sign-in of another vault user on this desktop is not theirs to see or use.
+    'team.status': (_input, session) => this.team.status(this.requireSession(session)),
+    'team.connect': (input, session) => this.team.connect(input, this.requireSession(session)),
+    'team.secondStep': (answer, session) => this.team.secondStep(answer, this.requireSession(session)),
+    'team.enrolStart': (_input, session) => this.team.enrolStart(this.requireSession(session)),
+    'team.enrolConfirm': ({ code }, session) => this.team.enrolConfirm(code, this.requireSession(session)),
+    'team.emailSend': (_input, session) => this.team.emailSend(this.requireSession(session)),
+    'team.cancel': (_input, session) => this.team.cancel(this.requireSession(session)),
     'team.sync': (_input, session) => this.team.sync(this.requireSession(session)),
     'team.move': (_input, session) => this.team.move(this.requireSession(session)),
     'team.live': ({ on }, session) => this.team.setLive(on, this.requireSession(session)),
-    'team.signOut': () => this.team.signOut(),
+    'team.signOut': (_input, session) => this.team.signOut(this.requireSession(session)),
   };
 }

@@ -1,15 +1,18 @@
 /**
  * `crewvault group …`: access groups and their members (groups.manage): leads made and unmade,
- * groups renamed. The rules (a group keeps a lead, names stay unique) are TeamService's.
+ * groups renamed and deleted. The rules (a group keeps a lead, names stay unique, only an empty
+ * group that is neither the default nor the last is deleted) are TeamService's.
  */
 import { parseArgs } from 'node:util';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = `crewvault group add NAME | list [--json] | grant GROUP USER [--lead] | revoke GROUP USER | members GROUP [--json]
-                | lead GROUP USER | unlead GROUP USER | rename GROUP NEWNAME                         [--vault PATH] [--as USER]
+                | lead GROUP USER | unlead GROUP USER | rename GROUP NEWNAME | delete GROUP      [--vault PATH] [--as USER]
   lead, unlead    make a member a lead of the group, or no longer one; a group's last lead is neither
-                  unmade nor revoked (make another member a lead first).`;
+                  unmade nor revoked (make another member a lead first).
+  delete          delete an empty group (move its entries to another group first); never the
+                  vault's default group nor its last one. Its keys and name are wiped.`;
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, lead: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true });
@@ -59,6 +62,12 @@ async function run(args: string[], io: CliIo): Promise<number> {
       io.out(`Renamed ${needGroup()} to ${renamed.name}.\n`);
       return 0;
     }
+    case 'delete': {
+      if (user) throw unexpectedArgument();
+      const { deleted } = await withSession(values, io, async (session) => session.team.deleteGroup(await session.team.resolveGroup(needGroup())));
+      io.out(`Deleted group ${deleted}.\n`);
+      return 0;
+    }
     case 'members': {
       const members = await withSession(values, io, async (session) => session.team.members(await session.team.resolveGroup(needGroup())));
       if (values.json) io.out(`${JSON.stringify(members)}\n`);
@@ -66,7 +75,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError('the subcommands are add, list, grant, revoke, members, lead, unlead, rename');
+      throw new UsageError('the subcommands are add, list, grant, revoke, members, lead, unlead, rename, delete');
   }
 }
 

@@ -13,6 +13,7 @@ import { ALL_GROUP_ROLES, holdsSecretKeys, isPermission, permissionsBeyond, ROLE
 import { exportPrivateKey, openJson, seal, sealJson } from './crypto';
 import { needsSecretKey, newGroupKey, wrapGroupFor } from './group-keys';
 import { rotateDirectory, wrapDirectoryFor } from './directory';
+import { deleteEmptyGroup, type DeletedGroup } from './group-delete';
 import { carryMfaKey, shareMfaKeysWithOwner } from './mfa';
 import { dropMfaKeysHeldBy } from './store-mfa-keys';
 import type { ReadDb, WriteDb } from './db';
@@ -215,6 +216,11 @@ export class TeamService {
       if (!renamed) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
       return renamed;
     });
+  }
+
+  /** Deletes an empty group, never the default nor the last (group-delete.ts says how). */
+  async deleteGroup(groupId: number): Promise<DeletedGroup> {
+    return deleteEmptyGroup(this.core, groupId);
   }
 
   /**

@@ -231,6 +231,8 @@ export const CONTRACT = {
   /** Promote or demote a member; the group's last lead is never demoted. */
   'groups.setLead': method<MemberView>()(z.strictObject({ id, username: userName, lead: z.boolean() }), 'groups.manage'),
   'groups.rename': method<GroupSummary>()(z.strictObject({ id, name: text(100) }), 'groups.manage'),
+  /** An empty group only, never the default nor the last; it becomes a tombstone that keeps no secret. */
+  'groups.delete': method<{ deleted: string }>()(z.strictObject({ id }), 'groups.manage'),
   'entries.move': method<{ moved: number }>()(z.strictObject({ id, groupId: id }), 'entries.edit'),
   'users.list': method<UserAdminView[]>()(empty, 'users.manage'),
   'users.create': method<UserView>()(z.strictObject({ username: userName, role: text(64), password: newPassword }), 'users.manage'),

@@ -33,6 +33,7 @@ export const METHOD_NAMES = [
   'groups.candidates',
   'groups.setLead',
   'groups.rename',
+  'groups.delete',
   'entries.move',
   'users.list',
   'users.create',
