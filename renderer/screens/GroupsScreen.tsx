@@ -1,9 +1,10 @@
 /**
  * Access groups for team leads (the groups they lead) and admins (all): members and leads,
  * adding a member (picked from the people who could join, never a typed name), making one a
- * lead or no longer one, renaming the group, and removing a member — which gives the group a
- * new key, so it asks first. The vault refuses what the rules forbid (the last lead stepping
- * down or removed); the screen only says so.
+ * lead or no longer one, renaming the group, removing a member — which gives the group a new
+ * key, so it asks first — and deleting an empty group, after a confirmation naming it (one that
+ * holds entries says to move them first). The vault refuses what the rules forbid (the last
+ * lead stepping down or removed, the default or last group deleted); the screen only says so.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { GroupSummary, MemberView, UserView } from '../../shared/model';
@@ -22,6 +23,7 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
   const [renaming, setRenaming] = useState<string | null>(null);
   const [asLead, setAsLead] = useState(false);
   const [removing, setRemoving] = useState<MemberView | null>(null);
+  const [deleting, setDeleting] = useState<GroupSummary | null>(null);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const call = useCall();
   const fail = useCallback((text: string) => setMessage({ error: true, text }), []);
@@ -96,6 +98,16 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
     await Promise.all([load(), loadMembers(selected)]);
   }
 
+  async function deleteGroup(doomed: GroupSummary) {
+    setDeleting(null);
+    const done = await call(api.groups.delete({ id: doomed.id }), fail);
+    if (!done) return;
+    setSelected(null);
+    setMembers(null);
+    setMessage({ error: false, text: `Deleted ${done.deleted}.` });
+    await load();
+  }
+
   const group = groups?.find((g) => g.id === selected);
   return (
     <div className="panes two">
@@ -123,6 +135,8 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
               <div className="row wrap">
                 <h2>{group.name}</h2>
                 <button type="button" onClick={() => setRenaming(group.name)}>Rename</button>
+                <button type="button" className="danger" onClick={() => setDeleting(group)} disabled={group.entries > 0} aria-describedby={group.entries > 0 ? 'delete-group-hint' : undefined}>Delete group</button>
+                {group.entries > 0 && <span id="delete-group-hint" className="muted small">To delete it, move its {group.entries === 1 ? 'entry' : `${group.entries} entries`} to another group first.</span>}
               </div>
             ) : (
               <form onSubmit={(e) => void rename(e)} className="row wrap">
@@ -170,6 +184,11 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
           </>
         )}
       </main>
+      {deleting && (
+        <ConfirmDialog title={`Delete the group ${deleting.name}?`} confirmLabel="Delete group" onCancel={() => setDeleting(null)} onConfirm={() => void deleteGroup(deleting)}>
+          <p>{deleting.name} holds no entries. Its {deleting.members === 1 ? 'member loses' : `${deleting.members} members lose`} access to it, and its keys and name are wiped; this cannot be undone.</p>
+        </ConfirmDialog>
+      )}
       {removing && (
         <ConfirmDialog title={`Remove ${removing.name} from ${group?.name ?? 'the group'}?`} confirmLabel="Remove and rotate key" onCancel={() => setRemoving(null)} onConfirm={() => void revoke(removing)}>
           <p>{removing.name} will no longer see this group's entries. The group gets a new key and every entry is re-sealed.</p>
