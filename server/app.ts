@@ -34,6 +34,11 @@ export interface AppOptions extends ServerContext {
   readonly version: string;
   /** `crewvault server --allow-remote-admin`: `local` routes answer any address (off by default). */
   readonly allowRemoteAdmin?: boolean;
+  /**
+   * The data folder's local admin key (settings/local-only.ts): a `local` route also needs it.
+   * server/main.ts always gives it; an app built without one (in-process tests) checks the socket only.
+   */
+  readonly localAdminKey?: string;
 }
 
 /** How this server runs, for its status route: nothing secret. */
@@ -115,7 +120,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(spec.bodyLimit === undefined ? {} : { bodyLimit: spec.bodyLimit }),
       handler: async (request, reply) => {
         // Where the call comes from before who makes it: a server setting is not even signed in to from elsewhere.
-        if (spec.local === true) requireThisMachine(isFromThisMachine(request.socket.remoteAddress, request.headers), allowRemoteAdmin);
+        if (spec.local === true) requireThisMachine(isFromThisMachine(request.socket.remoteAddress, request.headers, options.localAdminKey), allowRemoteAdmin);
         // Who is asking comes first: a caller without a session learns nothing, not even which body is wrong.
         const presented = spec.access === 'public' ? undefined : bearer(request);
         const token = isAutomationToken(presented) ? await authenticateToken(ctx, presented, spec.tokenScope, request.ip) : undefined;

@@ -21,6 +21,7 @@ import { loadOrCreateServerKeys } from './keys';
 import { checkTlsRule, formatUrl, parseListen } from './listen';
 import type { LogDestination } from './log';
 import { openPglite, openPostgres, unreachableDatabase, type Database } from './store/db';
+import { loadOrCreateLocalAdminKey } from './settings/local-only';
 import { migrate } from './store/migrate';
 
 export const OWNER_INVITE_FILE = 'owner-invite.txt';
@@ -85,7 +86,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (invite !== undefined) writeFileSync(inviteFile, `${invite.invite}\n`, { mode: 0o600, flag: 'wx' });
 
     const allowRemoteAdmin = options.allowRemoteAdmin === true;
-    const app = await buildApp({ ...ctx, log: options.log, tls, version: options.version, allowRemoteAdmin });
+    const localAdminKey = loadOrCreateLocalAdminKey(options.dataDir);
+    const app = await buildApp({ ...ctx, log: options.log, tls, version: options.version, allowRemoteAdmin, localAdminKey });
     await app.listen({ host: listen.host, port: listen.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : listen.port;

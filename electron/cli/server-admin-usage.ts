@@ -18,6 +18,9 @@ export const SERVER_ADMIN_USAGE = 'Managing the server, on its own machine (as a
   + '  --password -, --api-key -  read the secret from the terminal or the next line of stdin\n'
   + '                  (never an argument); left out, the stored one is kept\n'
   + '  --server URL    which kept session to use, when you keep several\n'
+  + '  --data DIR      the server\'s data folder, as "crewvault server" was given it (default\n'
+  + '                  $CREWVAULT_SERVER_DATA, else ~/.local/share/crewvault-server)\n'
   + '  How it signs in: first "crewvault login http://127.0.0.1:PORT" (the server\'s loopback\n'
-  + '  address) as an owner; these commands use that kept session. The server still checks the\n'
-  + '  role and that the request comes from 127.0.0.1 or ::1 (unless it runs --allow-remote-admin).';
+  + '  address) as an owner; these commands use that kept session and the key in the data folder,\n'
+  + '  which only its machine\'s user can read. The server still checks the role, the key and that\n'
+  + '  the request comes from 127.0.0.1 or ::1 (unless it runs --allow-remote-admin).';

@@ -1,12 +1,14 @@
 /**
  * `crewvault server admin status|smtp|sms …`: the server's own settings, managed on the
  * server's machine (finPOWER's "Allow local access only"). It authenticates with the owner's
- * session kept by `crewvault login` to the server's loopback URL; the server still checks the
- * role, the fresh-enough session and that the request's socket comes from 127.0.0.1 or ::1
- * (server/settings/local-only.ts). Secrets (the SMTP password, the SMS API key) are read with
+ * session kept by `crewvault login` to the server's loopback URL, and the key the server keeps
+ * in its data folder (--data, default as `crewvault server`'s), which only someone on its machine
+ * as its user can read; the server still checks the role, the key, and that the request's socket
+ * comes from 127.0.0.1 or ::1 (server/settings/local-only.ts). Secrets (the SMTP password, the SMS API key) are read with
  * readSecret ("-"), never taken from an argument or the environment.
  *
- * Must never: print or put in an error a password, an API key or a token; take a secret as an argument.
+ * Must never: print or put in an error a password, an API key, a token or the local admin key;
+ * take a secret as an argument; send the local admin key to a server not on loopback.
  */
 import { parseArgs } from 'node:util';
 import { SMS_SERVICES, SMTP_SECURITY, type ServerRouteOutput } from '../../shared/api/server-contract';
@@ -116,13 +118,38 @@ async function sms(client: Client, action: string | undefined, args: string[], j
   io.out(json ? `${JSON.stringify({ sms: shown })}\n` : smsLines(shown));
 }
 
+/** Pulls `--data DIR` (the server's data folder) out of the arguments, wherever it stands. */
+function dataOption(args: readonly string[]): { data: string | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let data: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--data') {
+      data = args[i + 1];
+      if (data === undefined || data.startsWith('--')) throw new UsageError('--data needs a value');
+      i++;
+    } else if (arg.startsWith('--data=')) data = arg.slice('--data='.length);
+    else rest.push(arg);
+  }
+  return { data, rest };
+}
+
 export async function runServerAdmin(args: string[], io: CliIo): Promise<number> {
-  const { server, json, rest } = commonOptions(args);
+  const { data, rest: others } = dataOption(args);
+  const { server, json, rest } = commonOptions(others);
   const [what, action, ...more] = rest;
   if (what !== 'status' && what !== 'smtp' && what !== 'sms') throw new UsageError('server admin takes status, smtp or sms');
   if (what === 'status' && action !== undefined) throw unexpectedArgument();
   const m = await load();
   const { client, origin } = await keptSession(m, io, server);
+  // The server's machine is proved by reading its data folder's key (server/settings/local-only.ts).
+  // Only to a loopback URL: the key never goes to another machine (one run --allow-remote-admin needs none).
+  const { isLoopbackHost } = await import('../../server/listen');
+  if (isLoopbackHost(new URL(origin).hostname.replace(/^\[(.*)\]$/, '$1'))) {
+    const { defaultServerDataDir } = await import('../../server/main');
+    const { readLocalAdminKey } = await import('../../server/settings/local-only');
+    client.localAdminKey = readLocalAdminKey(data ?? defaultServerDataDir(io.env));
+  }
   if (what === 'status') {
     const status = await client.call('serverStatus', undefined);
     io.out(json ? `${JSON.stringify({ server: origin, ...status })}\n`

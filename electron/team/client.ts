@@ -7,13 +7,14 @@
  * this computer, is kept with the server's profile: a registration that meets another is
  * refused before its record leaves, whatever TLS said (a sign-in meeting another fails
  * OPAQUE's own check). Everything the server says is parsed, and what is printed made printable.
- * Must never: log or put in an error a password, a token, an export key or a code.
+ * Must never: log or put in an error a password, a token, an export key, a code or the local
+ * admin key, or send that key on a route not marked `local`.
  */
 import { hostname } from 'node:os';
 import * as opaque from '@serenity-kit/opaque';
 import { z } from 'zod';
 import {
-  DEVICE_HEADER, parseServerReply, SERVER_ROLES, SERVER_ROUTES, SYNC_STREAM_PATH, type SecondStep, type ServerRouteInput, type ServerRouteName, type ServerRouteOutput, type ServerUser, type SessionTokens,
+  DEVICE_HEADER, LOCAL_ADMIN_HEADER, parseServerReply, SERVER_ROLES, SERVER_ROUTES, SYNC_STREAM_PATH, type SecondStep, type ServerRouteInput, type ServerRouteName, type ServerRouteOutput, type ServerUser, type SessionTokens,
 } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { printable } from './printable';
@@ -35,6 +36,11 @@ function checkedUser(user: ServerUser): ServerUser {
 
 export class TeamClient {
   tokens: SessionTokens | undefined;
+  /**
+   * The server's local admin key, read from its data folder by `crewvault server admin` on its
+   * machine; sent on the routes marked `local` only, never on any other.
+   */
+  localAdminKey: string | undefined;
 
   constructor(
     readonly url: URL,
@@ -47,6 +53,7 @@ export class TeamClient {
   async call<N extends ServerRouteName>(name: N, input: ServerRouteInput<N>): Promise<ServerRouteOutput<N>> {
     const spec = SERVER_ROUTES[name];
     const headers: Record<string, string> = this.tokens === undefined ? {} : { authorization: `Bearer ${this.tokens.accessToken}`, [DEVICE_HEADER]: this.deviceId };
+    if ('local' in spec && spec.local === true && this.localAdminKey !== undefined) headers[LOCAL_ADMIN_HEADER] = this.localAdminKey;
     const body = spec.method === 'GET' ? undefined : JSON.stringify(input ?? {});
     const raw = await send(this.url, this.trust, spec.method, spec.path, body, headers, this.options);
     let reply: ReturnType<typeof parseServerReply<N>>;

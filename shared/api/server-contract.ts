@@ -218,7 +218,8 @@ export interface RouteSpec<I extends z.ZodType | null, O extends z.ZodType> {
   readonly bodyLimit?: number;
   /**
    * A server setting (finPOWER's "Allow local access only"): answered only when the request's
-   * socket comes from 127.0.0.1 or ::1 with no proxy's forwarding header, unless the server was
+   * socket comes from 127.0.0.1 or ::1 with no proxy's forwarding header and it carries the data
+   * folder's key (LOCAL_ADMIN_HEADER), unless the server was
    * started with --allow-remote-admin (server/settings/local-only.ts). FORBIDDEN otherwise,
    * before the session is even looked at.
    */
@@ -231,6 +232,13 @@ function route<I extends z.ZodType | null, O extends z.ZodType>(spec: RouteSpec<
 
 /** The header that carries the device id a session is bound to, beside `Authorization: Bearer`. */
 export const DEVICE_HEADER = 'crewvault-device';
+/**
+ * The key `crewvault server` keeps in its data folder (server/settings/local-only.ts), sent by
+ * `crewvault server admin` on the routes marked `local` only: reading it proves the caller is on
+ * the server's machine as its user, which a loopback address alone does not (a reverse proxy there
+ * relays other machines' requests from 127.0.0.1, with no forwarding header unless configured).
+ */
+export const LOCAL_ADMIN_HEADER = 'crewvault-local-admin';
 
 export const SERVER_ROUTES = {
   health: route({

@@ -16,6 +16,7 @@ import { serverPlace, type ServerPlace } from '../../electron/team/sign-in';
 import { Router } from '../../electron/router';
 import { createVault } from '../../electron/vault/vault';
 import { startServer, type RunningServer } from '../../server/main';
+import { readLocalAdminKey } from '../../server/settings/local-only';
 import { authenticatorCode, testClock, type TestClock } from '../server/support';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
 import { errorCode, ok } from '../support/router';
@@ -69,6 +70,8 @@ async function desktop(timers?: LiveTimers) {
 
 interface Team {
   readonly server: RunningServer;
+  /** Its data folder: the local admin key the server's settings need is there. */
+  readonly dataDir: string;
   readonly clock: TestClock;
   readonly logs: string[];
   readonly invite: string;
@@ -80,7 +83,7 @@ async function startTeam(tls?: { cert: string; key: string }): Promise<Team> {
   const clock = testClock();
   const server = await startServer({ dataDir, listen: '127.0.0.1:0', tlsCert: tls?.cert, tlsKey: tls?.key, now: clock.now, log: { write: (line) => logs.push(line) }, version: 'test' });
   const invite = server.ownerInviteFile === undefined ? '' : readFileSync(server.ownerInviteFile, 'utf8').trim();
-  return { server, clock, logs, invite };
+  return { server, dataDir, clock, logs, invite };
 }
 
 /** Requests that reached the server's API (beyond a health check). */
@@ -324,6 +327,8 @@ describe('a computer new to a server that can e-mail', () => {
       if (!profile || !tokens) throw new Error('not signed in');
       const client = new TeamClient(new URL(url), profile.trust, profile.deviceId);
       client.tokens = tokens;
+      // A server setting: on the server's machine, with its data folder's key (as crewvault server admin sends it).
+      client.localAdminKey = readLocalAdminKey(team.dataDir);
       await client.call('smtpSet', { host: '127.0.0.1', port: mailbox.port, security: 'none', username: mailbox.username, password: mailbox.password, from: 'crewvault@example.test' });
       await client.call('contactSet', { email: 'alice@example.test', phone: null });
 

@@ -65,6 +65,8 @@ beforeAll(async () => {
   sms = await startSmsProvider();
   const dataDir = path.join(tempDir(), 'server');
   server = await startServer({ dataDir, listen: '127.0.0.1:0', now: clock.now, version: 'test' });
+  // The owner runs server admin on the server's machine, as its user: its data folder is theirs to read.
+  owner.CREWVAULT_SERVER_DATA = dataDir;
   const inviteFile = server.ownerInviteFile ?? '';
   expect((await cli(owner, ['login', server.url, '--user', 'olive', '--invite-file', inviteFile], [PASSWORD])).code).toBe('ok');
   const ownerClient = new TeamClient(new URL(server.url), { kind: 'loopback' }, 'device-olive-helper-000000');
@@ -216,7 +218,12 @@ describe('crewvault server admin', () => {
     const out = await cli(owner, ['server', 'admin', 'status', '--json']);
     expect(JSON.parse(out.stdout)).toMatchObject({ server: server.url, database: 'pglite', listen: `127.0.0.1:${new URL(server.url).port}`, tls: false, localAdminOnly: true });
     expect((await cli(owner, ['server', 'admin', 'status'])).stdout).toContain('  server settings from this machine only: on\n');
-    expect(await cli(admin, ['server', 'admin', 'status'])).toMatchObject({ status: 1, code: 'FORBIDDEN' });
+    expect(await cli(admin, ['server', 'admin', 'status', '--data', owner.CREWVAULT_SERVER_DATA ?? ''])).toMatchObject({ status: 1, code: 'FORBIDDEN' });
+    // Without the data folder's key (another folder: not this server's machine, or not its user) nothing is asked of the server.
+    const elsewhere = tempDir();
+    expect(await cli(owner, ['server', 'admin', 'status', '--data', elsewhere])).toMatchObject({
+      status: 1, code: 'NOT_FOUND', message: `cannot read ${path.join(elsewhere, 'local-admin.key')}: run this on the server's machine as the user it runs as, with the --data folder it was given`,
+    });
   });
 
   it('sets SMTP with the password read from stdin, never shown, and sends a test e-mail', async () => {
@@ -230,7 +237,7 @@ describe('crewvault server admin', () => {
     });
     expect((await cli(owner, ['server', 'admin', 'smtp', 'test', '--to', 'olive@example.test'])).stdout).toBe('Test e-mail sent.\n');
     expect(mailbox.lastTo('olive@example.test')?.raw).toContain('Its SMTP settings work');
-    expect(await cli(admin, ['server', 'admin', 'smtp', 'show'])).toMatchObject({ code: 'FORBIDDEN', message: 'Only owners manage the server\'s e-mail and SMS settings' });
+    expect(await cli(admin, ['server', 'admin', 'smtp', 'show', '--data', owner.CREWVAULT_SERVER_DATA ?? ''])).toMatchObject({ code: 'FORBIDDEN', message: 'Only owners manage the server\'s e-mail and SMS settings' });
   });
 
   it('sets SMS with Q360\'s fields, the API key read like a password, and "Test service" sends through the provider', async () => {

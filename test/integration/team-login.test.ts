@@ -13,6 +13,7 @@ import { TeamClient } from '../../electron/team/client';
 import { SessionKeeper } from '../../electron/team/profiles';
 import { parseServerUrl, presentedCertificate, send } from '../../electron/team/transport';
 import { startServer, type RunningServer } from '../../server/main';
+import { readLocalAdminKey } from '../../server/settings/local-only';
 import { authenticatorCode, testClock } from '../server/support';
 import { crewvaultStreamed } from '../support/cli-stream';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
@@ -426,6 +427,8 @@ describe('a computer new to a server that can e-mail', () => {
       if (!profile || !tokens) throw new Error('not signed in');
       const client = new TeamClient(new URL(team.server.url), profile.trust, profile.deviceId);
       client.tokens = tokens;
+      // A server setting: on the server's machine, with its data folder's key (as crewvault server admin sends it).
+      client.localAdminKey = readLocalAdminKey(team.dataDir);
       await client.call('smtpSet', { host: '127.0.0.1', port: mailbox.port, security: 'none', username: mailbox.username, password: mailbox.password, from: 'crewvault@example.test' });
       await client.call('contactSet', { email: 'ivy@example.test', phone: null });
       // A second computer: its own config and keychain.

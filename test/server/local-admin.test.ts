@@ -9,15 +9,15 @@
  * the flag is tested on the real `crewvault server` process.
  */
 import { spawn } from 'node:child_process';
-import { request } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEVICE_HEADER, SERVER_ROUTES, type ServerRouteName } from '../../shared/api/server-contract';
+import { DEVICE_HEADER, LOCAL_ADMIN_HEADER, SERVER_ROUTES, type ServerRouteName } from '../../shared/api/server-contract';
 import { verifyAudit } from '../../server/audit';
 import { loadOrCreateServerKeys } from '../../server/keys';
-import { isFromThisMachine } from '../../server/settings/local-only';
+import { isFromThisMachine, LOCAL_ADMIN_KEY_FILE } from '../../server/settings/local-only';
 import { openPglite, openPostgres, text, type Database } from '../../server/store/db';
 import { OWNER_INVITE_FILE } from '../../server/main';
 import { DATABASE_KINDS, useTestDatabases, type DatabaseKind } from './databases';
@@ -183,6 +183,27 @@ async function ownerOf(url: string, dataDir: string): Promise<TestClient> {
   return client;
 }
 
+/**
+ * A reverse proxy on this machine as nginx's `proxy_pass` is by default: it listens on
+ * 127.0.0.1 and relays each request to the server from 127.0.0.1 with the client's own
+ * headers and no forwarding header of its own. Its address and a stop.
+ */
+async function plainProxy(target: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const upstream = new URL(target);
+  const proxy = createServer((incoming, outgoing) => {
+    const relayed = request({ host: upstream.hostname, port: upstream.port, path: incoming.url, method: incoming.method, headers: { ...incoming.headers, host: upstream.host }, localAddress: '127.0.0.1' }, (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+    });
+    relayed.on('error', () => outgoing.destroy());
+    incoming.pipe(relayed);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const address = proxy.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => proxy.close(() => resolve())) };
+}
+
 describe.each(DATABASE_KINDS)('the crewvault server process on %s', (kind) => {
   it('with --allow-remote-admin: one warning line on stderr, the start in the audit, a settings call from 127.0.0.2 answered', async () => {
     const running = await serverProcess(kind, ['--allow-remote-admin']);
@@ -214,16 +235,43 @@ describe.each(DATABASE_KINDS)('the crewvault server process on %s', (kind) => {
     }
   }, 120_000);
 
-  it('without it: no warning, and the same call from 127.0.0.2 is refused while 127.0.0.1 is answered', async () => {
+  it('without it: no warning, and the same call from 127.0.0.2 is refused while 127.0.0.1 with the data folder\'s key is answered', async () => {
     const running = await serverProcess(kind, []);
     try {
       const owner = await ownerOf(running.url, running.dataDir);
-      expect(await callFrom('127.0.0.2', running.url, owner, 'smtpSet', SMTP)).toMatchObject({ status: 403, body: { ok: false, error: { code: 'FORBIDDEN' } } });
-      expect(await callFrom('127.0.0.2', running.url, owner, 'smtpGet', undefined)).toMatchObject({ status: 403 });
-      expect(await callFrom('127.0.0.1', running.url, owner, 'smtpGet', undefined)).toMatchObject({ status: 200, body: { ok: true, value: { smtp: null } } });
+      const key = { [LOCAL_ADMIN_HEADER]: readFileSync(path.join(running.dataDir, LOCAL_ADMIN_KEY_FILE), 'utf8').trim() };
+      expect(await callFrom('127.0.0.2', running.url, owner, 'smtpSet', SMTP, key)).toMatchObject({ status: 403, body: { ok: false, error: { code: 'FORBIDDEN' } } });
+      expect(await callFrom('127.0.0.2', running.url, owner, 'smtpGet', undefined, key)).toMatchObject({ status: 403 });
+      expect(await callFrom('127.0.0.1', running.url, owner, 'smtpGet', undefined, key)).toMatchObject({ status: 200, body: { ok: true, value: { smtp: null } } });
     } finally {
       expect(await running.stop()).toBe(0);
     }
     expect(running.stderr()).not.toContain('WARNING');
+  }, 120_000);
+
+  it('refuses a settings call a reverse proxy on this machine relayed without any forwarding header: 127.0.0.1 alone is not this machine, the data folder\'s key is', async () => {
+    const running = await serverProcess(kind, []);
+    const proxy = await plainProxy(running.url);
+    try {
+      const owner = await ownerOf(running.url, running.dataDir);
+      // Another machine, through the proxy: the server sees 127.0.0.1 and no header saying otherwise.
+      expect(await callFrom('127.0.0.2', proxy.url, owner, 'smtpSet', SMTP)).toMatchObject({ status: 403, body: { ok: false, error: { code: 'FORBIDDEN' } } });
+      expect(await callFrom('127.0.0.2', proxy.url, owner, 'serverStatus', undefined)).toMatchObject({ status: 403 });
+      expect(await callFrom('127.0.0.1', running.url, owner, 'smtpGet', undefined)).toMatchObject({ status: 403 });
+      // A wrong key, or the key twice, is no key.
+      const file = path.join(running.dataDir, LOCAL_ADMIN_KEY_FILE);
+      const key = readFileSync(file, 'utf8').trim();
+      expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(await callFrom('127.0.0.1', running.url, owner, 'smtpGet', undefined, { [LOCAL_ADMIN_HEADER]: `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}` })).toMatchObject({ status: 403 });
+      expect(await callFrom('127.0.0.1', running.url, owner, 'smtpGet', undefined, { [LOCAL_ADMIN_HEADER]: `${key}, ${key}` })).toMatchObject({ status: 403 });
+      // Whoever reads the server's data folder is on its machine: the key there is what crewvault server admin sends.
+      expect(await callFrom('127.0.0.1', running.url, owner, 'smtpSet', SMTP, { [LOCAL_ADMIN_HEADER]: key })).toMatchObject({ status: 200, body: { ok: true } });
+      // The key alone is never enough from another address.
+      expect(await callFrom('127.0.0.2', running.url, owner, 'smtpGet', undefined, { [LOCAL_ADMIN_HEADER]: key })).toMatchObject({ status: 403 });
+    } finally {
+      await proxy.close();
+      expect(await running.stop()).toBe(0);
+    }
   }, 120_000);
 });
