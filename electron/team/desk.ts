@@ -15,6 +15,7 @@ import type { TeamStatus, TeamSyncOutcome } from '../../shared/api/team-contract
 import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { configPath } from '../config';
 import type { VaultSession } from '../vault/service';
+import { boundTo, DeskBindings } from './desk-bindings';
 import { serverPlace, type ServerPlace } from './profiles';
 import type * as SignInModule from './sign-in';
 import type * as SyncModule from './sync';
@@ -55,6 +56,28 @@ interface Modules {
   readonly sync: typeof SyncModule;
 }
 
+/** The vault user a sign-in or a server session is for (desk-bindings.ts). */
+interface VaultUser {
+  readonly vaultId: string;
+  readonly userId: number;
+}
+
+async function vaultUserOf(session: VaultSession): Promise<VaultUser> {
+  // Promise.resolve: the replica's reads may be synchronous or not (the vault's services are turning async).
+  return { vaultId: await Promise.resolve(session.replica.vaultId()), userId: session.user.id };
+}
+
+/** A server session that is not this vault user's is, to them, no session at all. */
+function notSignedIn(): CrewvaultError {
+  return new CrewvaultError('NOT_FOUND', 'Not signed in to a team server as this vault user: sign in on the Team server screen.');
+}
+
+interface Pending {
+  readonly flow: SignInModule.ServerSignIn;
+  readonly owner: VaultUser;
+  destination?: string;
+}
+
 interface LiveState {
   readonly generation: number;
   readonly session: VaultSession;
@@ -67,7 +90,11 @@ interface LiveState {
 
 export class TeamDesk {
   private modules: Promise<Modules> | undefined;
-  private pending: { flow: SignInModule.ServerSignIn; destination?: string } | undefined;
+  private pending: Pending | undefined;
+  /** Moves on at every lock, cancel, sign-out and new sign-in: a sign-in whose awaits it outlived is given up, not kept. */
+  private epoch = 0;
+  /** Moves on at every lock: a round queued before it does not run. */
+  private locks = 0;
   private certificate: NonNullable<TeamStatus['certificate']> | undefined;
   private lastSync: TeamSyncOutcome | null = null;
   private progress: TeamStatus['progress'] = null;
@@ -80,7 +107,10 @@ export class TeamDesk {
     this.timers = options.timers ?? REAL_TIMERS;
     // The folder the app's config.json sits in: the CLI's servers.json, unless CREWVAULT_CONFIG moves it.
     this.placeKept = options.place ?? serverPlace(process.env, path.dirname(configPath(process.env)));
+    this.bindings = new DeskBindings(this.placeKept.profiles.dir);
   }
+
+  private readonly bindings: DeskBindings;
 
   /** The OPAQUE and TLS code loads on the first team call only. */
   private load(): Promise<Modules> {
@@ -95,11 +125,20 @@ export class TeamDesk {
     return Promise.resolve(this.placeKept);
   }
 
-  async status(): Promise<TeamStatus> {
+  /** The kept server session's origin and profile when it is this vault user's; NOT_FOUND otherwise. */
+  private async mine(session: VaultSession): Promise<{ origin: string; profile: ReturnType<ServerPlace['profiles']['resolve']>['profile'] }> {
+    const place = await this.place();
+    const { origin, profile } = place.profiles.resolve(undefined);
+    const { vaultId, userId } = await vaultUserOf(session);
+    if (!boundTo(this.bindings.get(origin), profile.username, vaultId, userId)) throw notSignedIn();
+    return { origin, profile };
+  }
+
+  async status(session: VaultSession): Promise<TeamStatus> {
     const place = await this.place();
     let connected: TeamStatus['connected'] = null;
     try {
-      const { origin, profile } = place.profiles.resolve(undefined);
+      const { origin, profile } = await this.mine(session);
       // A profile whose session the keychain no longer holds is signed out (expired, or `crewvault logout`).
       if ((await place.keeper.get(origin, profile.username).catch(() => undefined)) !== undefined) {
         connected = { server: origin, user: profile.username, deviceId: profile.deviceId, signedInAt: profile.signedInAt };
@@ -107,7 +146,9 @@ export class TeamDesk {
     } catch (error) {
       if (!isCrewvaultError(error) || error.code !== 'NOT_FOUND') throw error;
     }
-    const pending = this.pending;
+    const mineNow = await vaultUserOf(session);
+    // A sign-in begun by another vault user (dropped at lock in any case) is not shown to this one.
+    const pending = this.pending !== undefined && this.pending.owner.vaultId === mineNow.vaultId && this.pending.owner.userId === mineNow.userId ? this.pending : undefined;
     const step = pending?.flow.step;
     return {
       connected,
@@ -121,97 +162,127 @@ export class TeamDesk {
     };
   }
 
-  /** Registers or signs in; a certificate no authority vouches for is shown and nothing sent until `trustFingerprint` confirms it. */
-  async connect(input: { url: string; username: string; password: string; invite?: string | undefined; trustFingerprint?: string | undefined }): Promise<TeamStatus> {
+  /** The error for a sign-in something else overtook while it waited on the server. */
+  private static overtaken(): CrewvaultError {
+    return new CrewvaultError('LOCKED', 'The sign-in to the team server was given up (the vault locked, or it was cancelled or begun again): nothing was kept.');
+  }
+
+  /**
+   * Registers or signs in as `session`'s vault user; a certificate no authority vouches for is
+   * shown and nothing sent until called again with `trustFingerprint`, which must be the
+   * fingerprint this process showed for that server (not one the page chose).
+   */
+  async connect(input: { url: string; username: string; password: string; invite?: string | undefined; trustFingerprint?: string | undefined }, session: VaultSession): Promise<TeamStatus> {
     const m = await this.load();
     const place = await this.place();
     const url = m.transport.parseServerUrl(input.url);
+    const owner = await vaultUserOf(session);
     let wanted: string | undefined;
     if (input.trustFingerprint !== undefined && url.protocol === 'https:') {
       wanted = m.transport.normaliseFingerprint(input.trustFingerprint);
       if (wanted === undefined) throw new CrewvaultError('INVALID_INPUT', 'A certificate fingerprint is 64 hex digits (SHA-256), with or without colons.');
+      // Only the certificate shown here may be confirmed: a fingerprint the page computed itself skips the comparison.
+      const shown = this.certificate;
+      if (shown === undefined || shown.server !== url.origin || shown.fingerprint !== wanted) {
+        throw new CrewvaultError('SERVER_UNTRUSTED', `${url.host}'s certificate was not shown here with that fingerprint: nothing was sent or pinned. Compare the one shown`);
+      }
     }
+    const epoch = ++this.epoch;
     await this.dropSignIn();
     this.certificate = undefined;
     // The system clock, as TLS itself judges a certificate's dates.
     const judged = await m.signIn.judgeCertificate(url, place.profiles.get(url.origin)?.trust, wanted, Date.now(), place.transport);
+    if (epoch !== this.epoch) throw TeamDesk.overtaken();
     if (judged.kind === 'refused') throw judged.error;
     if (judged.kind === 'confirm') {
       const { presented } = judged;
       this.certificate = { server: url.origin, fingerprint: presented.fingerprint256, subject: presented.subject, validTo: presented.validTo.getTime() };
-      return this.status();
+      return this.status(session);
     }
     this.stopLive();
     const flow = await m.signIn.ServerSignIn.begin(place, {
       url, trust: judged.trust, username: input.username, password: input.password, ...(input.invite === undefined ? {} : { invite: input.invite }),
     });
-    this.pending = { flow };
-    await this.afterAnswer();
-    return this.status();
+    if (epoch !== this.epoch) {
+      // Locked, cancelled or begun again meanwhile: the half-done session ends on the server; nothing waits here.
+      await flow.abandon();
+      throw TeamDesk.overtaken();
+    }
+    const pending: Pending = { flow, owner };
+    this.pending = pending;
+    await this.afterAnswer(pending);
+    return this.status(session);
   }
 
-  /** What comes after each answer: the e-mailed code sent for a new device, or the session kept once done. */
-  private async afterAnswer(): Promise<void> {
-    const pending = this.pending;
-    if (!pending) return;
+  /** What comes after each answer: the e-mailed code sent for a new device, or the session kept (as this vault user's) once done. */
+  private async afterAnswer(pending: Pending): Promise<void> {
+    if (this.pending !== pending) throw TeamDesk.overtaken();
     if (pending.flow.step === 'device' && pending.destination === undefined) pending.destination = await pending.flow.emailSend();
     if (pending.flow.step === 'done') {
+      if (this.pending !== pending) throw TeamDesk.overtaken();
       this.pending = undefined;
-      await pending.flow.finish(this.options.now());
+      const { origin, user } = await pending.flow.finish(this.options.now());
+      this.bindings.set(origin, { username: user.username, vaultId: pending.owner.vaultId, userId: pending.owner.userId });
     }
   }
 
-  private requirePending(): SignInModule.ServerSignIn {
-    if (!this.pending) throw new CrewvaultError('INVALID_INPUT', 'Sign in to the team server with your password first.');
-    return this.pending.flow;
+  private requirePending(session: VaultSession): Promise<Pending> {
+    return vaultUserOf(session).then((me) => {
+      const pending = this.pending;
+      if (!pending || pending.owner.vaultId !== me.vaultId || pending.owner.userId !== me.userId) {
+        throw new CrewvaultError('INVALID_INPUT', 'Sign in to the team server with your password first.');
+      }
+      return pending;
+    });
   }
 
   /** A sign-in the server ended (too many wrong codes, too slow) is dropped: the person starts again. */
-  private async guarded<T>(work: () => Promise<T>): Promise<T> {
+  private async guarded<T>(pending: Pending, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      if (isCrewvaultError(error) && (error.code === 'UNAUTHORIZED' || error.code === 'TOO_MANY_ATTEMPTS')) this.pending = undefined;
+      if (isCrewvaultError(error) && (error.code === 'UNAUTHORIZED' || error.code === 'TOO_MANY_ATTEMPTS') && this.pending === pending) this.pending = undefined;
       throw error;
     }
   }
 
-  async secondStep(answer: SignInModule.SecondStepAnswer): Promise<TeamStatus> {
-    const flow = this.requirePending();
-    await this.guarded(async () => {
-      await flow.answer(answer);
-      await this.afterAnswer();
+  async secondStep(answer: SignInModule.SecondStepAnswer, session: VaultSession): Promise<TeamStatus> {
+    const pending = await this.requirePending(session);
+    await this.guarded(pending, async () => {
+      await pending.flow.answer(answer);
+      await this.afterAnswer(pending);
     });
-    return this.status();
+    return this.status(session);
   }
 
-  enrolStart(): Promise<{ uri: string; secret: string }> {
-    const flow = this.requirePending();
-    return this.guarded(() => flow.enrolStart());
+  async enrolStart(session: VaultSession): Promise<{ uri: string; secret: string }> {
+    const pending = await this.requirePending(session);
+    return this.guarded(pending, () => pending.flow.enrolStart());
   }
 
-  async enrolConfirm(code: string): Promise<{ recoveryCodes: string[]; status: TeamStatus }> {
-    const flow = this.requirePending();
-    const done = await this.guarded(async () => {
-      const confirmed = await flow.enrolConfirm(code);
-      await this.afterAnswer();
+  async enrolConfirm(code: string, session: VaultSession): Promise<{ recoveryCodes: string[]; status: TeamStatus }> {
+    const pending = await this.requirePending(session);
+    const done = await this.guarded(pending, async () => {
+      const confirmed = await pending.flow.enrolConfirm(code);
+      await this.afterAnswer(pending);
       return confirmed;
     });
-    return { recoveryCodes: [...done.recoveryCodes], status: await this.status() };
+    return { recoveryCodes: [...done.recoveryCodes], status: await this.status(session) };
   }
 
-  async emailSend(): Promise<TeamStatus> {
-    const pending = this.pending;
-    const flow = this.requirePending();
-    const destination = await this.guarded(() => flow.emailSend());
-    if (pending) pending.destination = destination;
-    return this.status();
+  async emailSend(session: VaultSession): Promise<TeamStatus> {
+    const pending = await this.requirePending(session);
+    const destination = await this.guarded(pending, () => pending.flow.emailSend());
+    if (this.pending !== pending) throw TeamDesk.overtaken();
+    pending.destination = destination;
+    return this.status(session);
   }
 
-  async cancel(): Promise<TeamStatus> {
+  async cancel(session: VaultSession): Promise<TeamStatus> {
+    this.epoch++;
     this.certificate = undefined;
     await this.dropSignIn();
-    return this.status();
+    return this.status(session);
   }
 
   private async dropSignIn(): Promise<void> {
@@ -232,12 +303,17 @@ export class TeamDesk {
   }
 
   private round(session: VaultSession, move: boolean): Promise<TeamStatus> {
+    const locks = this.locks;
     const run = async (): Promise<void> => {
+      // A round queued behind another when the vault locked does not run on the locked session.
+      if (locks !== this.locks) throw new CrewvaultError('LOCKED', 'The vault locked before this sync round began: nothing was sent.');
       const m = await this.load();
       const place = await this.place();
       this.progress = { moving: move, sent: 0, total: 0, taken: 0 };
       try {
-        const { client } = await m.signIn.keptSession(place, undefined, this.options.now, 'sign in again to');
+        // Only this vault user's server session: never one another vault user signed in on this desktop.
+        const { origin } = await this.mine(session);
+        const { client } = await m.signIn.keptSession(place, origin, this.options.now, 'sign in again to');
         const out = await m.sync.syncOnce(client, session.replica, { move, ...(move ? { partRecords: MOVE_PART_RECORDS } : {}), onProgress: (p) => { this.progress = { moving: move, ...p }; } });
         this.lastSync = { ok: true, at: this.options.now(), moved: move, taken: out.applied, sent: out.pushed, conflictCopies: out.conflictCopies, setAside: out.held };
       } catch (error) {
@@ -251,14 +327,14 @@ export class TeamDesk {
     };
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
-    return next.then(() => this.status());
+    return next.then(() => this.status(session));
   }
 
   /** Live sync on or off: the server's stream starts a round whenever others changed something, and a timer sends this computer's own. */
   async setLive(on: boolean, session: VaultSession): Promise<TeamStatus> {
     this.stopLive();
-    if (!on) return this.status();
-    if ((await this.status()).connected === null) throw new CrewvaultError('NOT_FOUND', 'Not signed in to a team server.');
+    if (!on) return this.status(session);
+    if ((await this.status(session)).connected === null) throw notSignedIn();
     const generation = ++this.generation;
     const state: LiveState = {
       generation, session, queued: false,
@@ -266,7 +342,7 @@ export class TeamDesk {
     };
     this.live = state;
     await this.openLive(state);
-    return this.status();
+    return this.status(session);
   }
 
   private current(state: LiveState): boolean {
@@ -288,7 +364,8 @@ export class TeamDesk {
     state.reconnect = undefined;
     try {
       const m = await this.load();
-      const { client } = await m.signIn.keptSession(await this.place(), undefined, this.options.now, 'sign in again to');
+      const { origin } = await this.mine(state.session);
+      const { client } = await m.signIn.keptSession(await this.place(), origin, this.options.now, 'sign in again to');
       // Promise.resolve: the replica's reads may be synchronous or not (the vault's services are turning async).
       const vault = await Promise.resolve(state.session.replica.vaultId());
       const stream = await client.openSyncStream(vault, (seq) => {
@@ -330,19 +407,33 @@ export class TeamDesk {
     state.stream?.close();
   }
 
-  /** Signs out of the server (as `crewvault logout`): live sync stops, the keychain's session goes. */
-  async signOut(): Promise<TeamStatus> {
+  /** Signs this vault user's session out of the server (as `crewvault logout`): live sync stops, the keychain's session goes. */
+  async signOut(session: VaultSession): Promise<TeamStatus> {
     this.stopLive();
+    this.epoch++;
     await this.dropSignIn();
+    const { origin } = await this.mine(session);
     const m = await this.load();
-    await m.signIn.signOutOfServer(await this.place(), undefined, this.options.now);
-    return this.status();
+    try {
+      await m.signIn.signOutOfServer(await this.place(), origin, this.options.now);
+    } finally {
+      this.bindings.remove(origin);
+    }
+    return this.status(session);
   }
 
-  /** The vault locked or closed: live sync stops and a sign-in in progress is dropped. The kept session stays (as the CLI's does). */
+  /**
+   * The vault locked or closed: live sync stops, a sign-in in progress is dropped (one still
+   * waiting on the server is given up when it answers), a queued round does not run, and what
+   * the last round did is forgotten (the next vault user is not told). The kept session stays
+   * (as the CLI's does), usable only by the vault user it was signed in for.
+   */
   stop(): void {
     this.stopLive();
+    this.epoch++;
+    this.locks++;
     this.certificate = undefined;
+    this.lastSync = null;
     void this.dropSignIn();
   }
 }

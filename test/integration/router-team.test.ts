@@ -75,15 +75,22 @@ interface Team {
   readonly clock: TestClock;
   readonly logs: string[];
   readonly invite: string;
+  /** Called with each log line as the server writes it (a request's line when it arrives): a test acts at that moment. */
+  tap?: (line: string) => void;
 }
 
 async function startTeam(tls?: { cert: string; key: string }): Promise<Team> {
   const dataDir = folder('server');
   const logs: string[] = [];
   const clock = testClock();
-  const server = await startServer({ dataDir, listen: '127.0.0.1:0', tlsCert: tls?.cert, tlsKey: tls?.key, now: clock.now, log: { write: (line) => logs.push(line) }, version: 'test' });
+  const holder: { team?: Team } = {};
+  const server = await startServer({
+    dataDir, listen: '127.0.0.1:0', tlsCert: tls?.cert, tlsKey: tls?.key, now: clock.now, version: 'test',
+    log: { write: (line) => { logs.push(line); holder.team?.tap?.(line); } },
+  });
   const invite = server.ownerInviteFile === undefined ? '' : readFileSync(server.ownerInviteFile, 'utf8').trim();
-  return { server, dataDir, clock, logs, invite };
+  holder.team = { server, dataDir, clock, logs, invite };
+  return holder.team;
 }
 
 /** Requests that reached the server's API (beyond a health check). */
@@ -152,6 +159,28 @@ describe('a server whose certificate no authority vouches for', () => {
     expect(saved.servers[url]?.trust).toMatchObject({ kind: 'pinned', pin: { fingerprint256: fingerprint } });
     expect(readFileSync(servers, 'utf8')).not.toContain(SERVER_PASSWORD);
     expect(await status()).toMatchObject({ connected: { user: 'alice' } });
+  });
+
+  it('is pinned only once this process has shown it: a fingerprint the page computed itself, never shown here, is refused and nothing sent', async () => {
+    const { router, status, servers } = await desktop();
+    const url = team.server.url;
+    const before = apiRequests(team.logs);
+    // The right fingerprint, but no certificate was shown on this desktop: the comparison was skipped.
+    const skipped = await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD, trustFingerprint: fingerprint });
+    expect(errorCode(skipped)).toBe('SERVER_UNTRUSTED');
+    if (!skipped.ok) expect(skipped.error.message).not.toContain(SERVER_PASSWORD);
+    expect(apiRequests(team.logs)).toBe(before);
+    expect(existsSync(servers)).toBe(false);
+    expect(await status()).toMatchObject({ connected: null, signIn: null, certificate: null });
+    // Shown for another server (an origin the page swaps in afterwards): refused too.
+    const shown = ok(await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD })) as TeamStatus;
+    expect(shown.certificate).toMatchObject({ server: url, fingerprint });
+    const elsewhere = url.replace('127.0.0.1', 'localhost');
+    expect(errorCode(await router.call('team.connect', { url: elsewhere, username: 'alice', password: SERVER_PASSWORD, trustFingerprint: fingerprint }))).toBe('SERVER_UNTRUSTED');
+    expect(apiRequests(team.logs)).toBe(before);
+    expect(existsSync(servers)).toBe(false);
+    // The one shown, compared: pinned and signed in.
+    expect(ok(await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD, trustFingerprint: fingerprint }))).toMatchObject({ connected: { server: url, user: 'alice' } });
   });
 });
 
@@ -352,5 +381,69 @@ describe('a computer new to a server that can e-mail', () => {
       await team.server.close();
       await mailbox.close();
     }
+  });
+});
+
+describe('a server session is the vault user\'s who signed in, and a lock gives up a sign-in under way', () => {
+  let team: Team;
+  beforeAll(async () => {
+    team = await startTeam();
+    // Alice registers with the owner's invite from a desktop of hers.
+    const { router } = await desktop();
+    ok(await router.call('team.connect', { url: team.server.url, username: 'alice', password: SERVER_PASSWORD, invite: team.invite }));
+  }, 60_000);
+  afterAll(() => team.server.close());
+
+  it('another vault user on the same desktop neither sees, syncs through, watches, moves over nor signs out the owner\'s session', async () => {
+    const { router, place, status } = await desktop();
+    const url = team.server.url;
+    ok(await router.call('users.create', { username: 'bob', role: 'technician', password: 'bob one-time' }));
+    ok(await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD }));
+    ok(await router.call('entries.create', { customer: 'Acme', title: 'Firewall', password: 'fw-1' }));
+    expect((ok(await router.call('team.move', { confirm: true })) as TeamStatus).lastSync).toMatchObject({ ok: true, moved: true });
+    ok(await router.call('session.lock', {}));
+
+    ok(await router.call('session.signIn', { username: 'bob', password: 'bob one-time' }));
+    ok(await router.call('session.changePassword', { current: 'bob one-time', next: 'bob chose this one himself' }));
+    const before = team.logs.length;
+    // Not his: not shown (nor what the owner's last round did), and nothing reaches the server in his name.
+    expect(await status()).toMatchObject({ connected: null, signIn: null, certificate: null, lastSync: null, live: false });
+    expect(errorCode(await router.call('team.sync', {}))).toBe('NOT_FOUND');
+    expect(errorCode(await router.call('team.live', { on: true }))).toBe('NOT_FOUND');
+    expect(errorCode(await router.call('team.move', { confirm: true }))).toBe('FORBIDDEN');
+    expect(errorCode(await router.call('team.signOut', {}))).toBe('NOT_FOUND');
+    expect(apiRequests(team.logs.slice(before))).toBe(0);
+    expect(await place.keeper.get(url, 'alice')).toBeDefined();
+    ok(await router.call('session.lock', {}));
+
+    // The owner's session is still hers.
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    expect((await status()).connected).toMatchObject({ server: url, user: 'alice' });
+    expect((ok(await router.call('team.sync', {})) as TeamStatus).lastSync).toMatchObject({ ok: true, moved: false });
+  });
+
+  it('a sign-in the vault locked under while the server answered is given up: nothing kept, nothing waiting', async () => {
+    const { router, place, status, servers } = await desktop();
+    const url = team.server.url;
+    let locked = false;
+    team.tap = (line) => {
+      if (!locked && line.includes('/v1/auth/login/finish')) {
+        locked = true;
+        router.lock(); // the idle timer, the OS lock screen: while the password's sign-in is on the server
+      }
+    };
+    try {
+      const reply = await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD });
+      expect(locked).toBe(true);
+      expect(errorCode(reply)).toBe('LOCKED');
+      if (!reply.ok) expect(reply.error.message).not.toContain(SERVER_PASSWORD);
+    } finally {
+      team.tap = undefined;
+    }
+    expect(await place.keeper.get(url, 'alice')).toBeUndefined();
+    expect(existsSync(servers)).toBe(false);
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    expect(await status()).toMatchObject({ connected: null, signIn: null });
+    expect(errorCode(await router.call('team.sync', {}))).toBe('NOT_FOUND');
   });
 });
