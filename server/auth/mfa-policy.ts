@@ -6,18 +6,22 @@
  * second steps (mfa_reset and fresh proof: admin-grants.ts). Turning a level off keeps everyone's authenticator; turning
  * one on from off asks every session for its second step again (a second step from before no
  * longer counts). Owners also set the idle time after which a session does its second step
- * again (devices.ts). Each change is audited.
+ * again (devices.ts). Loosening a level or the idle time needs the owner's own proof from the
+ * last five minutes, as a grant does; tightening does not. Each change is audited.
  *
  * Must never: take a level away from `global` (someone must always have one), or let an admin
  * loosen or tighten the policy.
  */
-import type { MfaPolicyLevel, MfaPolicyScope, ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
+import { MFA_POLICY_LEVELS, type MfaPolicyLevel, type MfaPolicyScope, type ServerRouteInput, type ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { appendAudit } from '../audit';
 import type { ServerContext } from '../context';
+import type { Queryable } from '../store/db';
+import { mfaStanding } from '../store/mfa';
 import { readMfaPolicy, setExternal, writeAskedSince, writeIdleMinutes, writeMfaPolicy } from '../store/mfa-policy';
 import { requireSecondStepAuthority } from './admin-grants';
 import { requireActOn } from './devices';
+import { requireFreshProof } from './second-step';
 import type { Authenticated } from './sessions';
 
 function requireOwnerOrAdmin(auth: Authenticated): void {
@@ -36,12 +40,28 @@ function levelIn(view: ServerRouteOutput<'mfaPolicyGet'>, scope: MfaPolicyScope)
   return view.roles[scope];
 }
 
+/** How strict a scope's level is; none of its own (null) adds nothing, below off. */
+function rank(level: MfaPolicyLevel | null): number {
+  return level === null ? -1 : MFA_POLICY_LEVELS.indexOf(level);
+}
+
+/**
+ * Loosening what protects everyone's sign-in is done from a session that proved itself in the
+ * last five minutes (as a grant or a reset is): a session's token alone, copied or left open,
+ * does not turn two-step sign-in off. Thrown inside the transaction: nothing is written.
+ */
+async function requireOwnFreshProof(tx: Queryable, ctx: ServerContext, auth: Authenticated): Promise<void> {
+  const own = await mfaStanding(tx, auth.user.id);
+  requireFreshProof(ctx.now(), auth, !own.authenticator);
+}
+
 export async function setPolicy(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'mfaPolicySet'>, source: string): Promise<ServerRouteOutput<'mfaPolicySet'>> {
   if (auth.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only owners set the two-step sign-in policy');
   const scope = input.scope ?? 'global';
   if (scope === 'global' && input.level === null) throw new CrewvaultError('INVALID_INPUT', 'level: the global policy is always off, optional or required');
   return ctx.db.transaction(async (tx) => {
     const before = levelIn(await readMfaPolicy(tx), scope);
+    if (rank(input.level) < rank(before)) await requireOwnFreshProof(tx, ctx, auth);
     await writeMfaPolicy(tx, scope, input.level);
     // On again after off (ClientTrack): second steps done before now no longer count, so every
     // session is asked again; a scope without a level of its own followed the others, so only
@@ -60,6 +80,10 @@ export async function setPolicy(ctx: ServerContext, auth: Authenticated, input: 
 export async function setIdleMinutes(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'mfaIdleSet'>, source: string): Promise<ServerRouteOutput<'mfaIdleSet'>> {
   if (auth.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only owners set the idle time');
   return ctx.db.transaction(async (tx) => {
+    const before = (await readMfaPolicy(tx)).idleMinutes;
+    // 0 never asks again: the loosest of all.
+    const loosens = before !== 0 && (input.minutes === 0 || input.minutes > before);
+    if (loosens) await requireOwnFreshProof(tx, ctx, auth);
     await writeIdleMinutes(tx, input.minutes);
     await appendAudit(tx, ctx, { kind: 'mfa.idle-set', actorId: auth.user.id, source, detail: { minutes: input.minutes } });
     return readMfaPolicy(tx);

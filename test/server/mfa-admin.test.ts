@@ -226,8 +226,37 @@ describe.each(DATABASE_KINDS)('MFA administration on %s', (kind) => {
       expect(await asked()).toBe('done');
       expect(secret).not.toBe('');
     } finally {
+      // Taking levels away is loosening: from a fresh sign-in.
+      await ownerFresh();
       await owner.client.ok('mfaPolicySet', { scope: 'external', level: null });
       await owner.client.ok('mfaPolicySet', { level: 'optional' });
+    }
+  });
+
+  it('asks an owner for fresh proof to loosen the policy or the idle time (a stolen session would turn MFA off for everyone), not to tighten it', async () => {
+    await ownerFresh();
+    const before = await owner.client.ok('mfaPolicyGet', undefined);
+    server.clock.advance(FRESH_PROOF_MS + 1000);
+    try {
+      const stale = { code: 'UNAUTHORIZED', status: 401, message: 'Sign in again with your password first (or enter a code): this needs a sign-in from the last 5 minutes' };
+      expect(await owner.client.fails('mfaPolicySet', { level: 'off' })).toEqual(stale);
+      // Tightening needs nothing more; taking a scope's own level away is loosening.
+      await owner.client.ok('mfaPolicySet', { scope: 'external', level: 'required' });
+      expect(await owner.client.fails('mfaPolicySet', { scope: 'external', level: 'optional' })).toMatchObject({ code: 'UNAUTHORIZED' });
+      expect(await owner.client.fails('mfaPolicySet', { scope: 'external', level: null })).toMatchObject({ code: 'UNAUTHORIZED' });
+      expect((await owner.client.ok('mfaIdleSet', { minutes: 15 })).idleMinutes).toBe(15);
+      expect(await owner.client.fails('mfaIdleSet', { minutes: 0 })).toMatchObject({ code: 'UNAUTHORIZED' });
+      expect(await owner.client.fails('mfaIdleSet', { minutes: 16 })).toMatchObject({ code: 'UNAUTHORIZED' });
+      expect(await owner.client.ok('mfaPolicyGet', undefined)).toEqual({ ...before, external: 'required', idleMinutes: 15 });
+      await ownerFresh();
+      expect((await owner.client.ok('mfaPolicySet', { scope: 'external', level: null })).external).toBeNull();
+      expect((await owner.client.ok('mfaIdleSet', { minutes: before.idleMinutes })).idleMinutes).toBe(before.idleMinutes);
+      expect(await owner.client.ok('mfaPolicyGet', undefined)).toEqual(before);
+    } finally {
+      await ownerFresh();
+      await owner.client.ok('mfaPolicySet', { level: before.policy });
+      await owner.client.ok('mfaPolicySet', { scope: 'external', level: before.external });
+      await owner.client.ok('mfaIdleSet', { minutes: before.idleMinutes });
     }
   });
 
