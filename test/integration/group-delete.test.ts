@@ -109,6 +109,20 @@ describe('deleting an access group', () => {
     expect(audit.filter((a) => a.action === 'group.delete')).toEqual([expect.objectContaining({ actor: 'lena', detail: 'Night shift' })]);
   });
 
+  it('a session that still holds a deleted group\'s key puts no entry in it', async () => {
+    const { router, as, id, vaultPath } = await team();
+    await as('lena');
+    // Another session on the same vault file (another window, the CLI) deletes the group meanwhile.
+    const other = newRouter(vaultPath).router;
+    ok(await other.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    expect(ok(await other.call('groups.delete', { id }))).toEqual({ deleted: 'Night shift' });
+    // Its permission check reads the keys the person holds now: none of a deleted group.
+    expect(errorCode(await router.call('entries.create', { customer: 'Acme', title: 'Night door', password: 'door-123', groupId: id }))).toBe('FORBIDDEN');
+    const db = new Database(vaultPath, { readonly: true });
+    expect(db.prepare('SELECT count(*) AS n FROM entries WHERE group_id = ?').get(id)).toEqual({ n: 0 });
+    db.close();
+  });
+
   it('refuses a group that still holds entries, saying how many to move first, and changes nothing', async () => {
     const { router, as, id, vaultPath } = await team();
     await as('lena');
