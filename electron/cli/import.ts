@@ -141,7 +141,7 @@ function importInto(values: ImportValues, io: CliIo, read: () => Promise<ImportR
       warningsTo.err(`\rcrewvault: importing: ${written} of ${total} entries written`);
     };
     try {
-      return session.importEntries(result, {
+      return await session.importEntries(result, {
         commit: values['dry-run'] !== true,
         groupId,
         ...(values.customer === undefined ? {} : { customer: values.customer }),

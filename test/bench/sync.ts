@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     progress(`${ROUNDS} edits on A, each until B holds it`);
     let waiting: (() => void) | undefined;
     let running = Promise.resolve();
-    const stream = await clientB.openSyncStream((await b.replica.vaultId()), (seq) => {
+    const stream = await clientB.openSyncStream(await b.replica.vaultId(), (seq) => {
       running = running.then(async () => {
         if (seq <= (await b.replica.pulledUpTo())) return;
         const outcome = await syncOnce(clientB, b.replica);
@@ -103,10 +103,10 @@ async function main(): Promise<void> {
       });
     });
     const latencies: number[] = [];
-    const target = (await a.resolvePath(`${entries[0]?.customer ?? ''}/${entries[0]?.title ?? ''}`));
+    const target = await a.resolvePath(`${entries[0]?.customer ?? ''}/${entries[0]?.title ?? ''}`);
     try {
       for (let round = 0; round < ROUNDS; round++) {
-        const current = (await a.getEntry(target.id));
+        const current = await a.getEntry(target.id);
         await a.updateEntry(target.id, { notes: `round ${round}` }, current.revision);
         const seen = new Promise<void>((resolve) => { waiting = resolve; });
         start = nowMs();

@@ -142,7 +142,7 @@ async function inProcess(file: string, entries: readonly BenchEntry[]): Promise<
     for (let i = 0; i < LOOKUP_SAMPLES + 1; i++) {
       const e = rng.pick(withOtp);
       const start = nowMs();
-      const found = (await session.resolvePath(`${e.customer}/${e.title}`));
+      const found = await session.resolvePath(`${e.customer}/${e.title}`);
       const resolved = nowMs();
       await session.otpCode(found.id);
       const done = nowMs();

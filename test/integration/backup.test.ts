@@ -54,7 +54,7 @@ async function teamVault() {
   await creator.createUser('ada', 'admin', USERS.ada, FAST_KDF);
   await creator.team.defineRole('helpdesk', ['entries.view', 'passwords.reveal', 'otp.view']);
   await creator.createUser('hank', 'helpdesk', USERS.hank, FAST_KDF);
-  const group = (await creator.team.createGroup('Acme team'));
+  const group = await creator.team.createGroup('Acme team');
   await creator.team.grant(group.id, 'tom');
   await creator.team.grant(group.id, 'hank');
   await creator.createEntry({ customer: 'Acme', title: 'VPN', username: 'ops', password: ACME_PASSWORD, notes: 'Gateway 10.0.0.1', otp: TOTP, groupId: group.id });
@@ -66,7 +66,7 @@ async function teamVault() {
 
   const vault = Vault.open(file, clock);
   const tom = await vault.signIn('tom', USERS.tom);
-  const enrolment = (await tom.mfa.beginEnrolment());
+  const enrolment = await tom.mfa.beginEnrolment();
   await tom.mfa.confirmEnrolment(totp(enrolment.secret, T0), T0);
   const owner = await vault.signIn(OWNER, PASSWORD);
   return { file, clock, vault, owner, tom, tomSecret: enrolment.secret };
@@ -74,7 +74,7 @@ async function teamVault() {
 
 /** Everything a person can see of the vault; reading it writes audit rows (and moves HOTP on). */
 async function everything(session: VaultSession) {
-  const entries = (await session.listEntries());
+  const entries = await session.listEntries();
   const canManage = (await session.permissions()).includes('users.manage');
   // One at a time, in the list's order (each read may write an audit row or move a counter).
   const each = async <T>(items: readonly EntrySummary[], read: (e: EntrySummary) => Promise<T>): Promise<T[]> => {
@@ -89,11 +89,11 @@ async function everything(session: VaultSession) {
     otpSecrets: (await session.permissions()).includes('otp.reveal_secret') ? await each(entries.filter((e) => e.otp), (e) => session.revealOtpSecret(e.id)) : undefined,
     codes: await each(entries.filter((e) => e.otp), async (e) => (await session.otpCode(e.id, T0)).code),
     users: canManage ? (await session.team.listUsers()) : undefined,
-    groups: (await session.team.listGroups()),
-    roles: (await session.team.listRoles()),
-    permissions: (await session.permissions()),
-    policy: (await session.mfa.policy()),
-    mfa: (await session.mfa.status()),
+    groups: await session.team.listGroups(),
+    roles: await session.team.listRoles(),
+    permissions: await session.permissions(),
+    policy: await session.mfa.policy(),
+    mfa: await session.mfa.status(),
   };
 }
 
@@ -105,7 +105,7 @@ describe('backup → verify → restore', () => {
   it('restores the same vault: every entry, secret, code, user, group, role, MFA setting and audit row', async () => {
     const { file, clock, vault, owner, tom } = await teamVault();
     // Written after the last checkpoint, so only in the WAL: the snapshot must still hold it.
-    const late = (await owner.createEntry({ customer: 'Zeta', title: 'Late', password: 'written-just-before' }));
+    const late = await owner.createEntry({ customer: 'Zeta', title: 'Late', password: 'written-just-before' });
     expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
 
     const folder = tempFolder();
@@ -130,27 +130,27 @@ describe('backup → verify → restore', () => {
 
     const restored = Vault.open(restoredFile, clock);
     try {
-      expect((await restored.id())).toBe(made.vaultId);
+      expect(await restored.id()).toBe(made.vaultId);
       const owner2 = await restored.signIn(OWNER, PASSWORD);
       // The anchor the backup row moved still holds in the copy.
       expect(owner2.auditAnchorAtSignIn).toMatchObject({ ok: true });
-      const log = (await owner2.auditLog());
+      const log = await owner2.auditLog();
       expect(log.slice(0, logAtBackup.length)).toEqual(logAtBackup);
       expect(log.slice(logAtBackup.length).map((r) => r.action)).toEqual(['signin.ok']);
-      expect((await everything(owner2))).toEqual(ownerSaw);
+      expect(await everything(owner2)).toEqual(ownerSaw);
       expect((await owner2.listEntries()).map((e) => e.title)).toContain(late.title);
 
       const tom2 = await restored.signIn('tom', USERS.tom);
-      expect((await everything(tom2))).toEqual(tomSaw);
+      expect(await everything(tom2)).toEqual(tomSaw);
       expect((await tom2.mfa.status()).enabled).toBe(true);
       expect((await tom2.listEntries()).map((e) => `${e.customer}/${e.title}`)).toEqual(tomSaw.entries.map((e) => `${e.customer}/${e.title}`));
 
       const hank2 = await restored.signIn('hank', USERS.hank);
       expect(hank2.user.role).toBe('helpdesk');
-      expect((await hank2.permissions())).toEqual(['entries.view', 'passwords.reveal', 'otp.view']);
-      expect((await hank2.revealPassword((await hank2.resolvePath('Acme/VPN')).id))).toBe(ACME_PASSWORD);
+      expect(await hank2.permissions()).toEqual(['entries.view', 'passwords.reveal', 'otp.view']);
+      expect(await hank2.revealPassword((await hank2.resolvePath('Acme/VPN')).id)).toBe(ACME_PASSWORD);
       await expect(restored.signIn('tom', 'not his password')).rejects.toThrow(code('WRONG_PASSWORD'));
-      expect((await restored.verifyAudit())).toMatchObject({ ok: true });
+      expect(await restored.verifyAudit()).toMatchObject({ ok: true });
     } finally {
       await restored.close();
     }

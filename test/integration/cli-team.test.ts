@@ -121,8 +121,8 @@ describe('the CLI and two-step sign-in', () => {
     };
     const vaultFile = Vault.open(vault);
     const alice = await vaultFile.signIn('alice', ALICE);
-    const { secret } = (await alice.mfa.beginEnrolment());
-    const recovery = (await alice.mfa.confirmEnrolment(totp(secret, Date.now() - 30_000), Date.now() - 30_000));
+    const { secret } = await alice.mfa.beginEnrolment();
+    const recovery = await alice.mfa.confirmEnrolment(totp(secret, Date.now() - 30_000), Date.now() - 30_000);
     await vaultFile.close();
     expect(run('alice', ALICE, 'list')).toMatchObject({ status: 1, stderr: expect.stringContaining('crewvault: MFA_REQUIRED: ') as string });
     expect(run('alice', ALICE, 'list', '--code', '000000').stderr).toContain('WRONG_CODE');

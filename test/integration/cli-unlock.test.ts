@@ -189,7 +189,7 @@ async function inProcessAgent(options: { env?: NodeJS.ProcessEnv; watchScreen?: 
   const opened = Vault.open(file, clock);
   const session = await opened.signIn(OWNER, PASSWORD);
   const agentEnv = { XDG_RUNTIME_DIR: runtime, ...options.env };
-  const agent = new UnlockAgent(opened, { session, attempt: (await SignInAttempt.afterPassword(session, clock)) }, {
+  const agent = new UnlockAgent(opened, { session, attempt: await SignInAttempt.afterPassword(session, clock) }, {
     vaultPath: file, socket: agentSocket(agentEnv, file, currentTerminal()), idleMs: 10 * 60_000, now: () => clock.now(),
     runCli, env: agentEnv, watchScreen: options.watchScreen ?? false, leader: options.leader,
   });

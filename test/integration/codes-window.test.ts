@@ -15,7 +15,7 @@ async function vaultWithCody() {
   const { file, session: owner } = await newVault(clock);
   await owner.createUser('cody', 'codes_only', 'cody password', FAST_KDF);
   await owner.createUser('tom', 'technician', 'tom password', FAST_KDF);
-  const entry = (await owner.createEntry({ customer: 'Acme', title: 'M365', otp: TOTP }));
+  const entry = await owner.createEntry({ customer: 'Acme', title: 'M365', otp: TOTP });
   const vault = Vault.open(file, clock);
   const as = async (name: string) => {
     const session = await vault.signIn(name, `${name} password`);
@@ -29,7 +29,7 @@ describe('codes for someone who may not see the key', () => {
   it('gets the current code (and the next), never one at another time', async () => {
     const { clock, entry, as } = await vaultWithCody();
     const cody = await as('cody');
-    const now = (await cody.otpCode(entry.id, clock.now()));
+    const now = await cody.otpCode(entry.id, clock.now());
     const expected = totpCode(TOTP.params, clock.now());
     expect(now).toMatchObject({ code: expected.code, next: expected.next });
     for (const at of [clock.now() + YEAR_MS, clock.now() + 30_000, clock.now() - 30_000, 0]) {

@@ -73,7 +73,7 @@ describe('disabling a user rotates the directory key', () => {
     // A member signing in now reads every detail, from before and after the rotation.
     const tom = await as('tom');
     expect((await tom.listCustomers()).map((c) => c.name)).toEqual(['Acme', 'Globex']);
-    const log = (await owner.auditLog());
+    const log = await owner.auditLog();
     expect(log.find((r) => r.action === 'entry.create' && r.id <= lastRowBefore)?.detail).toBe('Acme/VPN');
     expect(log.find((r) => r.action === 'entry.create' && r.id > lastRowBefore)?.detail).toBe('Globex/Mail');
     expect(log.find((r) => r.action === 'user.disable')?.detail).toMatch(/^mallory \(1 group keys and the directory key rotated\)$/);

@@ -36,20 +36,20 @@ describe('a custom role with users.manage', () => {
       await expect(hank.team.changeRole('hank', role), role).rejects.toThrow(forbidden);
       await expect(hank.team.changeRole('vera', role), role).rejects.toThrow(forbidden);
     }
-    expect((await roleOf('hank'))).toBe('helpdesk');
-    expect((await roleOf('vera'))).toBe('viewer');
+    expect(await roleOf('hank')).toBe('helpdesk');
+    expect(await roleOf('vera')).toBe('viewer');
     await expect(hank.createUser('mallory', 'admin', 'mallory password', FAST_KDF)).rejects.toThrow(forbidden);
     await expect(hank.createUser('mallory', 'technician', 'mallory password', FAST_KDF)).rejects.toThrow(forbidden);
-    expect((await roleOf('mallory'))).toBeUndefined();
+    expect(await roleOf('mallory')).toBeUndefined();
   });
 
   it('may give roles within its own permissions, to people within them', async () => {
     const { as, roleOf } = await staff();
     const hank = await as('hank');
     expect((await hank.team.changeRole('vera', 'helpdesk')).role).toBe('helpdesk');
-    expect((await roleOf('vera'))).toBe('helpdesk');
+    expect(await roleOf('vera')).toBe('helpdesk');
     await hank.createUser('val', 'viewer', 'val password', FAST_KDF);
-    expect((await roleOf('val'))).toBe('viewer');
+    expect(await roleOf('val')).toBe('viewer');
   });
 
   it('never changes its own role, even downwards', async () => {
@@ -101,20 +101,20 @@ describe('admins and owners', () => {
     await expect(adam.team.resetPassword('olga', 'new olga password', FAST_KDF)).rejects.toThrow(forbidden);
     await expect(adam.team.changeRole('tom', 'admin')).rejects.toThrow(forbidden);
     await expect(adam.createUser('ada', 'admin', 'ada password', FAST_KDF)).rejects.toThrow(forbidden);
-    expect((await roleOf('olga'))).toBe('owner');
-    expect((await roleOf('tom'))).toBe('technician');
+    expect(await roleOf('olga')).toBe('owner');
+    expect(await roleOf('tom')).toBe('technician');
     // What an admin may do: act on those below.
     expect((await adam.team.changeRole('tom', 'team_lead')).role).toBe('team_lead');
-    expect((await adam.mfa.issueEmergencyCode('tom'))).toMatch(/^[A-Z]{6}$/);
+    expect(await adam.mfa.issueEmergencyCode('tom')).toMatch(/^[A-Z]{6}$/);
   });
 
   it('an owner makes admins and owners, and acts on other owners', async () => {
     const { owner, roleOf } = await staff();
     expect((await owner.team.changeRole('tom', 'admin')).role).toBe('admin');
     expect((await owner.team.changeRole('olga', 'technician')).role).toBe('technician');
-    expect((await roleOf('tom'))).toBe('admin');
+    expect(await roleOf('tom')).toBe('admin');
     await expect(owner.team.changeRole(OWNER, 'admin')).rejects.toThrow(forbidden);
-    expect((await roleOf(OWNER))).toBe('owner');
+    expect(await roleOf(OWNER)).toBe('owner');
   });
 });
 
@@ -122,7 +122,7 @@ describe('role names as people type them', () => {
   it('"Technician", "Team lead" and "team-lead" name the built-in roles; an unknown one lists the valid ones', async () => {
     const { owner, roleOf } = await staff();
     expect((await owner.team.changeRole('tom', 'Team lead')).role).toBe('team_lead');
-    expect((await roleOf('tom'))).toBe('team_lead');
+    expect(await roleOf('tom')).toBe('team_lead');
     expect((await owner.team.changeRole('tom', 'TECHNICIAN')).role).toBe('technician');
     expect((await owner.team.changeRole('vera', 'Help-Desk')).role).toBe('helpdesk');
     await expect(owner.team.changeRole('tom', 'wizard')).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringContaining('one of owner, admin, team_lead, technician, codes_only, auditor') as unknown }) as unknown);

@@ -120,11 +120,11 @@ function init(vault: string): void {
   expect(crewvault(['init', '--vault', vault, '--user', 'alice', '--kdf-memory', '1024', '--kdf-iterations', '1'], { input: `${PW}\n` }).status).toBe(0);
 }
 
-async function signedIn<T>(vault: string, work: (session: VaultSession) => T): Promise<T> {
+async function signedIn<T>(vault: string, work: (session: VaultSession) => Promise<T> | T): Promise<T> {
   const file = Vault.open(vault);
   try {
     const session = await file.signIn('alice', PW);
-    return work(session);
+    return await work(session);
   } finally {
     await file.close();
   }
@@ -158,7 +158,7 @@ beforeAll(async () => {
   // Steam's code comes from the source vault itself (TOTP codes do not change it); HOTP's from
   // oathtool, since asking the vault would move its counter before the export.
   await signedIn(source, async (session) => {
-    const steam = (await session.resolvePath('Globex/Steam'));
+    const steam = await session.resolvePath('Globex/Steam');
     sourceCodes.set('Globex/Steam', (await session.otpCode(steam.id, AT_SECONDS * 1000)).code);
   });
   for (const s of SOURCES) if (s.otp?.oathtool) sourceCodes.set(`${s.customer}/${s.title}`, oathtool(s.otp.oathtool));
@@ -189,8 +189,8 @@ describe.each(['otpauth', 'aegis', 'keepassxc-csv', 'kdbx'])('the %s export', (f
       expect((await session.listEntries()).length).toBe(expected.length);
       for (const { source: s, expected: e } of expected) {
         const where = `${e.customer}/${e.title}`;
-        const summary = (await session.resolvePath(where));
-        const details = (await session.getEntry(summary.id));
+        const summary = await session.resolvePath(where);
+        const details = await session.getEntry(summary.id);
         expect({ customer: details.customer, title: details.title, username: details.username, url: details.url, notes: details.notes }, where)
           .toEqual({ customer: e.customer, title: e.title, username: e.username, url: e.url, notes: e.notes });
         expect(details.hasPassword ? (await session.revealPassword(summary.id)) : '', where).toBe(e.password);
@@ -198,10 +198,10 @@ describe.each(['otpauth', 'aegis', 'keepassxc-csv', 'kdbx'])('the %s export', (f
           expect(details.otp, where).toBeNull();
           continue;
         }
-        const revealed = (await session.revealOtpSecret(summary.id));
+        const revealed = await session.revealOtpSecret(summary.id);
         expect(revealed.secret.replace(/\s/g, ''), where).toBe(s.otp.secret);
         expect(details.otp?.issuer ?? details.customer, where).toBe(e.issuer);
-        const code = (await session.otpCode(summary.id, AT_SECONDS * 1000));
+        const code = await session.otpCode(summary.id, AT_SECONDS * 1000);
         expect(code.code, where).toBe(sourceCodes.get(`${s.customer}/${s.title}`));
       }
     });

@@ -29,14 +29,14 @@ const uidOf = (file: string, table: string, id: number): Buffer =>
 describe('revisions', () => {
   it('an edit or delete from a stale revision is CONFLICT and changes nothing; from the current one it goes through', async () => {
     const { session } = await newVault();
-    const entry = (await session.createEntry({ customer: 'Acme', title: 'VPN', password: 'one' }));
+    const entry = await session.createEntry({ customer: 'Acme', title: 'VPN', password: 'one' });
     const first = (await session.getEntry(entry.id)).revision;
-    const edited = (await session.updateEntry(entry.id, { password: 'two' }, first));
+    const edited = await session.updateEntry(entry.id, { password: 'two' }, first);
     expect(edited.revision).toBe(first + 1);
     // Someone who opened it at `first` is refused, and their change is not written.
     await expect(session.updateEntry(entry.id, { password: 'three' }, first)).rejects.toThrow(CONFLICT);
     await expect(session.deleteEntry(entry.id, first)).rejects.toThrow(CONFLICT);
-    expect((await session.revealPassword(entry.id))).toBe('two');
+    expect(await session.revealPassword(entry.id)).toBe('two');
     expect((await session.getEntry(entry.id)).revision).toBe(first + 1);
     await session.deleteEntry(entry.id, first + 1);
     await expect(session.getEntry(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
@@ -44,7 +44,7 @@ describe('revisions', () => {
 
   it('every write moves the revision of what it wrote and the vault sequence, and says what it changed', async () => {
     const { session } = await newVault();
-    const entry = (await session.createEntry({ customer: 'Acme', title: 'VPN', password: 'one' }));
+    const entry = await session.createEntry({ customer: 'Acme', title: 'VPN', password: 'one' });
     const created = session.lastChanges();
     expect(created.objects.map((o) => o.kind).sort()).toEqual(['customer', 'entry']);
     expect(created.events).toHaveLength(1);
@@ -68,16 +68,16 @@ describe('revisions', () => {
 describe('tombstones', () => {
   it('a deleted entry keeps its ids and revision and nothing sealed; lists, counts and lookups leave it out', async () => {
     const { file, session } = await newVault();
-    const keep = (await session.createEntry({ customer: 'Acme', title: 'Keep', password: 'k' }));
-    const gone = (await session.createEntry({ customer: 'Acme', title: 'Gone', password: 'g', notes: 'gone notes' }));
+    const keep = await session.createEntry({ customer: 'Acme', title: 'Keep', password: 'k' });
+    const gone = await session.createEntry({ customer: 'Acme', title: 'Gone', password: 'g', notes: 'gone notes' });
     const uid = uidOf(file, 'entries', gone.id);
     await session.deleteEntry(gone.id);
     const row = withFile(file, (db) => db.prepare('SELECT uid, revision, deleted_at, lookup, sealed_summary, sealed_details FROM entries WHERE id = ?').get(gone.id)) as Record<string, unknown>;
     expect(row).toMatchObject({ uid, revision: 2, lookup: Buffer.alloc(0), sealed_summary: Buffer.alloc(0), sealed_details: Buffer.alloc(0) });
     expect(row.deleted_at).toEqual(expect.any(Number));
     expect((await session.listEntries()).map((e) => e.title)).toEqual(['Keep']);
-    expect((await session.listCustomers())).toEqual([expect.objectContaining({ name: 'Acme', entryCount: 1 })]);
-    expect((await session.findByPath('Acme/Gone'))).toEqual([]);
+    expect(await session.listCustomers()).toEqual([expect.objectContaining({ name: 'Acme', entryCount: 1 })]);
+    expect(await session.findByPath('Acme/Gone')).toEqual([]);
     await expect(session.updateEntry(gone.id, { title: 'Back' })).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     expect((await session.team.listGroups())[0]?.entries).toBe(1);
     expect((await session.getEntry(keep.id)).title).toBe('Keep');
@@ -87,8 +87,8 @@ describe('tombstones', () => {
 describe('seals name global ids', () => {
   it('a seal copied onto another row, or with its format byte turned back to row ids, does not open', async () => {
     const { file, session, clock } = await newVault();
-    const a = (await session.createEntry({ customer: 'Acme', title: 'A', password: 'secret-a' }));
-    const b = (await session.createEntry({ customer: 'Acme', title: 'B', password: 'secret-b' }));
+    const a = await session.createEntry({ customer: 'Acme', title: 'A', password: 'secret-a' });
+    const b = await session.createEntry({ customer: 'Acme', title: 'B', password: 'secret-b' });
     session.lock();
     withFile(file, (db) => {
       const from = db.prepare('SELECT sealed_details FROM entries WHERE id = ?').get(a.id) as { sealed_details: Buffer };
@@ -148,19 +148,19 @@ describe('a schema-9 team vault written by that code (test/fixtures/schema9-team
     }
     expect((await alice.auditLog()).filter((r) => r.action === 'vault.ids_resealed').map((r) => r.detail)).toEqual([expect.stringMatching(/^3 entries, 4 names and \d+ keys now sealed by global id$/)]);
     // Nothing lost: entries, secrets, notes, codes, the HOTP counter, roles, policy, settings, audit.
-    const entries = (await alice.listEntries());
+    const entries = await alice.listEntries();
     expect(entries.map((e) => `${e.customer}/${e.title}`)).toEqual(['Acme/M365 admin', 'Acme/Router', 'Globex/VPN']);
     const byTitle = (title: string): number => entries.find((e) => e.title === title)?.id ?? 0;
-    expect((await alice.revealPassword(byTitle('Router')))).toBe('router-pass');
+    expect(await alice.revealPassword(byTitle('Router'))).toBe('router-pass');
     expect((await alice.getEntry(byTitle('VPN'))).notes).toBe('globex notes');
     expect((await alice.otpCode(byTitle('M365 admin'), T)).code).toBe(totpCode({ kind: 'totp', secret: 'JBSWY3DPEHPK3PXP', algorithm: 'SHA1', digits: 6, period: 30, counter: 0 }, T).code);
-    expect((await alice.otpCode(byTitle('VPN'), T))).toMatchObject({ counter: 6 });
+    expect(await alice.otpCode(byTitle('VPN'), T)).toMatchObject({ counter: 6 });
     expect((await alice.team.listRoles()).map((r) => r.name)).toContain('helpdesk');
-    expect((await alice.mfa.policy())).toMatchObject({ global: 'optional' });
+    expect(await alice.mfa.policy()).toMatchObject({ global: 'optional' });
     expect((await alice.settings()).clipboardClearSeconds).toBe(20);
     expect((await alice.verifyAuditLog()).chain).toMatchObject({ ok: true });
     expect((await alice.verifyAuditLog()).anchor).toMatchObject({ ok: true });
-    const log = (await alice.auditLog());
+    const log = await alice.auditLog();
     expect(log.filter((r) => r.action === 'entry.create').map((r) => r.detail)).toEqual(['Acme/M365 admin', 'Acme/Router', 'Globex/VPN', 'Globex/Old firewall']);
     expect(log.find((r) => r.action === 'user.disable')?.detail).toMatch(/mallory/);
     alice.lock();
@@ -175,7 +175,7 @@ describe('a schema-9 team vault written by that code (test/fixtures/schema9-team
     const vaultTwice = withFile(file, (db) => db.prepare("SELECT value FROM meta WHERE key = 'row_id_seals'").get());
     expect(vaultTwice).toEqual({ value: 'done' });
     // The events written before schema 11 stay unsigned; every one since is signed, and the log verifies.
-    expect((await vault.verifyAudit())).toMatchObject({ ok: true });
+    expect(await vault.verifyAudit()).toMatchObject({ ok: true });
     const signed = withFile(file, (db) => db.prepare('SELECT count(*) AS n FROM audit_log WHERE signature IS NOT NULL').get());
     expect(signed).toEqual({ n: expect.any(Number) as unknown });
     expect((signed as { n: number }).n).toBeGreaterThanOrEqual(8);
@@ -186,7 +186,7 @@ describe('a schema-9 team vault written by that code (test/fixtures/schema9-team
 describe('two writers on one file', () => {
   it('edit one entry from the same revision at once: exactly one wins, the others are told CONFLICT (5 rounds of 4 processes)', async () => {
     const { file, session } = await newVault();
-    const entry = (await session.createEntry({ customer: 'Acme', title: 'Shared', password: 'p' }));
+    const entry = await session.createEntry({ customer: 'Acme', title: 'Shared', password: 'p' });
     session.lock();
     for (let round = 0; round < 5; round++) {
       const vault = Vault.open(file, manualClock());
@@ -209,7 +209,7 @@ describe('two writers on one file', () => {
       expect(lost.length, writers.map((w, i) => `${exits[i]?.status} ${w.errors.join(';')}${w.stderr}`).join(' | ')).toBe(3);
       const check = Vault.open(file, manualClock());
       const owner = await check.signIn(OWNER, PASSWORD);
-      expect((await owner.getEntry(entry.id))).toMatchObject({ revision: base + 1, notes: `written by ${won[0]?.job.prefix}` });
+      expect(await owner.getEntry(entry.id)).toMatchObject({ revision: base + 1, notes: `written by ${won[0]?.job.prefix}` });
       await owner.close();
       await check.close();
     }

@@ -119,14 +119,14 @@ describe('databases written by keepassxc-cli, read the same as kdbxweb read them
   const kdbx3 = path.join(dir, 'history-kdbx3.kdbx');
   const kdbx4 = path.join(dir, 'history-kdbx4.kdbx');
   let made: Promise<void> | undefined;
-  const make = async (): Promise<void> => {
-    made ??= (await (async () => {
+  const make = (): Promise<void> => {
+    made ??= (async () => {
       writeFileSync(xmlFile, keepassXmlWithHistory(300));
       importXml(xmlFile, kdbx3, PASSWORD, 100); // its least: KDBX 3.1, AES-KDF, Salsa20 protected values
       const exported = path.join(dir, 'exported.xml');
       exportXml(kdbx3, PASSWORD, exported);
       await writeKdbx4(kdbx4, readFileSync(exported, 'utf8'), PASSWORD, FAST_ARGON2); // ChaCha20
-    })());
+    })();
     return made;
   };
 

@@ -17,9 +17,9 @@ async function enrolledTom() {
   const vault = Vault.open(file, clock);
   const tom = await vault.signIn('tom', 'tom password');
   await tom.changePassword('tom password', 'tom password!', FAST_KDF);
-  const setup = (await tom.mfa.beginEnrolment(T0));
+  const setup = await tom.mfa.beginEnrolment(T0);
   const secret = setup.secret.replace(/ /g, '');
-  const recovery = (await tom.mfa.confirmEnrolment(codeAt(secret, T0), T0));
+  const recovery = await tom.mfa.confirmEnrolment(codeAt(secret, T0), T0);
   tom.lock();
   return { file, clock, owner, vault, secret, recovery };
 }
@@ -39,12 +39,12 @@ describe('an owner resets the password of someone with an authenticator', () => 
     await owner.team.resetPassword('tom', 'one-time password', FAST_KDF);
     clock.set(T0 + 60_000);
     const tom = await vault.signIn('tom', 'one-time password');
-    expect((await tom.mfa.status())).toEqual({ enabled: true, recoveryCodesLeft: 10 });
+    expect(await tom.mfa.status()).toEqual({ enabled: true, recoveryCodesLeft: 10 });
     await tom.mfa.verifyCode(codeAt(secret, clock.now()), clock.now());
     await tom.changePassword('one-time password', 'tom new password', FAST_KDF);
     tom.lock();
     const again = await vault.signIn('tom', 'tom new password');
-    expect((await again.mfa.useRecoveryCode(recovery[0] ?? ''))).toBe(9);
+    expect(await again.mfa.useRecoveryCode(recovery[0] ?? '')).toBe(9);
     expect((await owner.auditLog()).find((r) => r.action === 'user.reset_password')?.detail).toBe('tom (new key pair, 1 group keys re-wrapped)');
   });
 

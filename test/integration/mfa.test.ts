@@ -24,8 +24,8 @@ const STEP = T0 / 30_000;
 async function enrolled() {
   const clock = manualClock(T0);
   const { file, session } = await newVault(clock);
-  const enrolment = (await session.mfa.beginEnrolment());
-  const recovery = (await session.mfa.confirmEnrolment(code(enrolment.secret, STEP), T0));
+  const enrolment = await session.mfa.beginEnrolment();
+  const recovery = await session.mfa.confirmEnrolment(code(enrolment.secret, STEP), T0);
   return { file, clock, session, secret: enrolment.secret, recovery, uri: enrolment.uri };
 }
 
@@ -33,16 +33,16 @@ describe('enrolment', () => {
   it('shows the key in groups of four and as a Crewvault otpauth URI, and needs one good code', async () => {
     const clock = manualClock(T0);
     const { session } = await newVault(clock);
-    const enrolment = (await session.mfa.beginEnrolment());
+    const enrolment = await session.mfa.beginEnrolment();
     expect(enrolment.secret).toMatch(/^([A-Z2-7]{4} ){7}[A-Z2-7]{4}$/);
     const uri = parseOtpUri(enrolment.uri);
     expect(uri).toMatchObject({ issuer: 'Crewvault', account: OWNER, params: { kind: 'totp', digits: 6, period: 30, algorithm: 'SHA1' } });
     await expect(session.mfa.confirmEnrolment('000000', T0)).rejects.toThrow(expect.objectContaining({ code: 'WRONG_CODE' }));
     expect((await session.mfa.status()).enabled).toBe(false);
-    const recovery = (await session.mfa.confirmEnrolment(code(enrolment.secret, STEP), T0));
+    const recovery = await session.mfa.confirmEnrolment(code(enrolment.secret, STEP), T0);
     expect(recovery).toHaveLength(10);
     for (const r of recovery) expect(r).toMatch(/^[A-Z2-9]{5}-[A-Z2-9]{5}$/);
-    expect((await session.mfa.status())).toEqual({ enabled: true, recoveryCodesLeft: 10 });
+    expect(await session.mfa.status()).toEqual({ enabled: true, recoveryCodesLeft: 10 });
   });
 
   it('keeps the key sealed and the recovery codes hashed in the file', async () => {
@@ -79,12 +79,12 @@ describe('codes at sign-in', () => {
   it('uses each recovery code once, however it is typed', async () => {
     const { session, recovery } = await enrolled();
     const first = recovery[0] ?? '';
-    expect((await session.mfa.useRecoveryCode(` ${first.toLowerCase().replace('-', '')} `))).toBe(9);
+    expect(await session.mfa.useRecoveryCode(` ${first.toLowerCase().replace('-', '')} `)).toBe(9);
     await expect(session.mfa.useRecoveryCode(first)).rejects.toThrow(expect.objectContaining({ code: 'WRONG_CODE' }));
     await expect(session.mfa.useRecoveryCode('AAAAA-AAAAA')).rejects.toThrow(expect.objectContaining({ code: 'WRONG_CODE' }));
-    const again = (await session.mfa.regenerateRecoveryCodes());
+    const again = await session.mfa.regenerateRecoveryCodes();
     await expect(session.mfa.useRecoveryCode(recovery[1] ?? '')).rejects.toThrow(expect.objectContaining({ code: 'WRONG_CODE' }));
-    expect((await session.mfa.useRecoveryCode(again[0] ?? ''))).toBe(9);
+    expect(await session.mfa.useRecoveryCode(again[0] ?? '')).toBe(9);
   });
 
   it('an emergency code works once, for two minutes', async () => {
@@ -92,10 +92,10 @@ describe('codes at sign-in', () => {
     await owner.createUser('tom', 'technician', 'tom one-time', FAST_KDF);
     const vault = Vault.open(file, clock);
     const tom = await vault.signIn('tom', 'tom one-time');
-    const issued = (await owner.mfa.issueEmergencyCode('tom', T0));
+    const issued = await owner.mfa.issueEmergencyCode('tom', T0);
     expect(issued).toMatch(/^[A-Z]{6}$/);
     await expect(tom.mfa.useEmergencyCode(issued, T0 + 120_001)).rejects.toThrow(expect.objectContaining({ code: 'WRONG_CODE' }));
-    const second = (await owner.mfa.issueEmergencyCode('tom', T0));
+    const second = await owner.mfa.issueEmergencyCode('tom', T0);
     await tom.mfa.useEmergencyCode(second.toLowerCase(), T0 + 120_000);
     await expect(tom.mfa.useEmergencyCode(second, T0 + 1000)).rejects.toThrow(expect.objectContaining({ code: 'WRONG_CODE' }));
     // Only someone who manages users issues or resets.
@@ -111,7 +111,7 @@ describe('codes at sign-in', () => {
     await session.createUser('olga', 'owner', 'olga password', FAST_KDF);
     const olga = await Vault.open(file, clock).signIn('olga', 'olga password');
     await olga.mfa.resetFor(OWNER);
-    expect((await session.mfa.status())).toEqual({ enabled: false, recoveryCodesLeft: 0 });
+    expect(await session.mfa.status()).toEqual({ enabled: false, recoveryCodesLeft: 0 });
     await expect(session.mfa.verifyCode(code(secret, STEP + 1), T0 + 30_000)).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     const db = new Database(file, { readonly: true });
     expect(db.prepare('SELECT mfa_sealed_secret, mfa_enabled_at FROM users WHERE id = 1').get()).toEqual({ mfa_sealed_secret: null, mfa_enabled_at: null });

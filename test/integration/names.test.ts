@@ -28,7 +28,7 @@ describe('look-alike names', () => {
     await refused(session.createEntry({ customer: `Ac${char}me`, title: 'VPN' }));
     expect((await session.team.listUsers()).map((u) => u.name)).toEqual(['alice']);
     expect((await session.team.listGroups()).map((g) => g.name)).toEqual(['Default']);
-    expect((await session.listCustomers())).toEqual([]);
+    expect(await session.listCustomers()).toEqual([]);
   });
 
   it('stores names in NFC: the same name typed decomposed is the same user, group and customer', async () => {
@@ -53,7 +53,7 @@ describe('the customer list', () => {
     const clock = manualClock();
     const { file, session: owner } = await newVault(clock);
     await owner.createUser('tom', 'technician', 'tom password', FAST_KDF);
-    const secret = (await owner.team.createGroup('Secret team'));
+    const secret = await owner.team.createGroup('Secret team');
     await owner.createEntry({ customer: 'Acme', title: 'VPN' });
     await owner.createEntry({ customer: 'Hidden Bank', title: 'Core', groupId: secret.id });
     const tom = await Vault.open(file, clock).signIn('tom', 'tom password');

@@ -14,7 +14,7 @@ describe('planted rows that look unconverted', () => {
   it('a group key row planted for an auditor gets no key at the owner\'s sign-in, even with the re-seal marked pending', async () => {
     const clock = manualClock();
     const { file, session: alice } = await newVault(clock);
-    const finance = (await alice.team.createGroup('Finance'));
+    const finance = await alice.team.createGroup('Finance');
     await alice.createEntry({ customer: 'Bank', title: 'Wire', password: 'wire-pass', groupId: finance.id });
     await alice.createUser('audrey', 'auditor', 'audrey password', FAST_KDF);
     const audreyId = (await alice.team.listUsers()).find((u) => u.name === 'audrey')?.id;
@@ -92,7 +92,7 @@ describe('planted rows that look unconverted', () => {
   it('a public key written into someone\'s row gets nothing wrapped to it, and its user is told at sign-in', async () => {
     const clock = manualClock();
     const { file, session: alice } = await newVault(clock);
-    const finance = (await alice.team.createGroup('Finance'));
+    const finance = await alice.team.createGroup('Finance');
     await alice.createEntry({ customer: 'Bank', title: 'Wire', password: 'wire-pass', groupId: finance.id });
     for (const name of ['bob', 'carol', 'mallory']) await alice.createUser(name, 'technician', `${name} password`, FAST_KDF);
     await alice.team.grant(finance.id, 'bob');

@@ -61,8 +61,8 @@ async function twoDesktops() {
 
 /** A's changes to B, acknowledged on A as delivered. */
 async function deliver(from: VaultSession, to: VaultSession) {
-  const out = (await from.replica.outgoing());
-  const outcome = (await to.replica.apply(wire(out)));
+  const out = await from.replica.outgoing();
+  const outcome = await to.replica.apply(wire(out));
   await from.replica.markSent(out);
   return { out, outcome };
 }
@@ -72,88 +72,88 @@ describe('replica records between two desktops', () => {
     const { a, b, clock } = await twoDesktops();
     clock.advance(1_000);
     await a.createEntry({ customer: 'Globex', title: 'Domain admin', username: 'da', password: 'g-pw', otp: { params: parseOtpUri(TOTP).params } });
-    const fw = (await a.resolvePath('Acme/Firewall'));
+    const fw = await a.resolvePath('Acme/Firewall');
     await a.updateEntry(fw.id, { password: 'fw-2', notes: 'rotated' }, fw.revision);
-    const printer = (await a.resolvePath('Acme/Printer'));
+    const printer = await a.resolvePath('Acme/Printer');
     await a.deleteEntry(printer.id, printer.revision);
 
-    const { out, outcome } = (await deliver(a, b));
+    const { out, outcome } = await deliver(a, b);
     // The changes, and A's own events (those B holds from the copy come again and are skipped).
     expect(out.batch.records.filter((r) => r.kind === 'customer' || r.kind === 'entry').map((r) => r.kind).sort()).toEqual(['customer', 'entry', 'entry', 'entry']);
     const events = out.batch.records.filter((r) => r.kind === 'event');
     expect(events.map((r) => r.action)).toEqual(expect.arrayContaining(['entry.create', 'entry.edit', 'entry.delete']));
     expect(outcome).toMatchObject({ applied: 4 + 3, conflictCopies: [] }); // 4 records and the 3 changes' events
     expect(outcome.applied + outcome.unchanged).toBe(out.batch.records.length);
-    expect((await titles(b))).toEqual(await titles(a));
-    expect((await titles(b))).toContain('Globex/Domain admin');
-    expect((await titles(b))).not.toContain('Acme/Printer');
-    expect((await b.revealPassword((await idOf(b, 'Acme/Firewall'))))).toBe('fw-2');
-    expect((await b.getEntry((await idOf(b, 'Acme/Firewall')))).notes).toBe('rotated');
+    expect(await titles(b)).toEqual(await titles(a));
+    expect(await titles(b)).toContain('Globex/Domain admin');
+    expect(await titles(b)).not.toContain('Acme/Printer');
+    expect(await b.revealPassword(await idOf(b, 'Acme/Firewall'))).toBe('fw-2');
+    expect((await b.getEntry(await idOf(b, 'Acme/Firewall'))).notes).toBe('rotated');
     // The same live code on both desktops, and B's revision of the entry is A's.
     const now = clock.now();
-    expect((await b.otpCode((await idOf(b, 'Globex/Domain admin')), now)).code).toBe((await a.otpCode((await idOf(a, 'Globex/Domain admin')), now)).code);
+    expect((await b.otpCode(await idOf(b, 'Globex/Domain admin'), now)).code).toBe((await a.otpCode(await idOf(a, 'Globex/Domain admin'), now)).code);
     expect((await b.resolvePath('Acme/Firewall')).revision).toBe((await a.resolvePath('Acme/Firewall')).revision);
     // A's events are in B's log, signed by A's author, and B's whole log still verifies.
     expect((await b.verifyAuditLog()).chain).toMatchObject({ ok: true });
     expect((await b.auditLog()).filter((r) => r.action === 'entry.delete').length).toBe(1);
     // Nothing is sent twice; what B only received is not B's to send back.
     expect((await a.replica.outgoing()).batch.records.filter((r) => r.kind !== 'event')).toEqual([]);
-    const back = (await b.replica.outgoing());
+    const back = await b.replica.outgoing();
     expect(back.batch.records.filter((r) => r.kind === 'customer' || r.kind === 'entry')).toEqual([]);
     const aDevice = events.find((r) => r.action === 'entry.create')?.device;
     expect(aDevice).toBeTruthy();
     expect(back.batch.records.filter((r) => r.kind === 'event' && r.device === aDevice)).toEqual([]);
     // Taking the same batch in again changes nothing.
-    const again = (await b.replica.apply(wire(out)));
+    const again = await b.replica.apply(wire(out));
     expect(again).toMatchObject({ applied: 0, unchanged: out.batch.records.length });
   });
 
   it('keep both versions of an entry both desktops changed: the received one in place, the local one as a conflict copy', async () => {
     const { a, b, clock } = await twoDesktops();
-    const onA = (await a.resolvePath('Acme/Firewall'));
+    const onA = await a.resolvePath('Acme/Firewall');
     await a.updateEntry(onA.id, { password: 'from-a' }, onA.revision);
     clock.advance(1_000);
-    const onB = (await b.resolvePath('Acme/Firewall'));
+    const onB = await b.resolvePath('Acme/Firewall');
     await b.updateEntry(onB.id, { password: 'from-b', username: 'b-admin' }, onB.revision);
 
-    const { outcome } = (await deliver(a, b));
+    const { outcome } = await deliver(a, b);
     expect(outcome.conflictCopies.map((c) => c.title)).toEqual(['Firewall (conflict copy)']);
-    expect((await b.revealPassword((await idOf(b, 'Acme/Firewall'))))).toBe('from-a');
-    const copy = (await b.resolvePath('Acme/Firewall (conflict copy)'));
-    expect((await b.revealPassword(copy.id))).toBe('from-b');
+    expect(await b.revealPassword(await idOf(b, 'Acme/Firewall'))).toBe('from-a');
+    const copy = await b.resolvePath('Acme/Firewall (conflict copy)');
+    expect(await b.revealPassword(copy.id)).toBe('from-b');
     expect(copy.username).toBe('b-admin');
     expect((await b.auditLog()).some((r) => r.action === 'entry.conflict_copy')).toBe(true);
 
     // B's copy travels back; both desktops then hold the same entries.
     await deliver(b, a);
-    expect((await titles(a))).toEqual(await titles(b));
-    expect((await a.revealPassword((await idOf(a, 'Acme/Firewall (conflict copy)'))))).toBe('from-b');
+    expect(await titles(a)).toEqual(await titles(b));
+    expect(await a.revealPassword(await idOf(a, 'Acme/Firewall (conflict copy)'))).toBe('from-b');
     expect((await a.verifyAuditLog()).chain).toMatchObject({ ok: true });
     expect((await b.verifyAuditLog()).chain).toMatchObject({ ok: true });
   });
 
   it('let a delete lose to an edit made beside it, the edit kept as a copy', async () => {
     const { a, b } = await twoDesktops();
-    const onA = (await a.resolvePath('Initech/Router'));
+    const onA = await a.resolvePath('Initech/Router');
     await a.deleteEntry(onA.id, onA.revision);
-    const onB = (await b.resolvePath('Initech/Router'));
+    const onB = await b.resolvePath('Initech/Router');
     await b.updateEntry(onB.id, { password: 'rt-2' }, onB.revision);
-    const { outcome } = (await deliver(a, b));
+    const { outcome } = await deliver(a, b);
     expect(outcome.conflictCopies.map((c) => c.title)).toEqual(['Router (conflict copy)']);
-    expect((await titles(b))).not.toContain('Initech/Router');
-    expect((await b.revealPassword((await idOf(b, 'Initech/Router (conflict copy)'))))).toBe('rt-2');
+    expect(await titles(b)).not.toContain('Initech/Router');
+    expect(await b.revealPassword(await idOf(b, 'Initech/Router (conflict copy)'))).toBe('rt-2');
   });
 
   it('move HOTP counters only forward: codes used on either desktop are never shown again', async () => {
     const { a, b } = await twoDesktops();
-    const usedOnA = (await a.otpCode((await idOf(a, 'Acme/VPN')))).code; // counter 5 → 6
-    const usedOnB = [(await b.otpCode((await idOf(b, 'Acme/VPN')))).code, (await b.otpCode((await idOf(b, 'Acme/VPN')))).code]; // 5 → 7
-    const { outcome } = (await deliver(a, b));
+    const usedOnA = (await a.otpCode(await idOf(a, 'Acme/VPN'))).code; // counter 5 → 6
+    const usedOnB = [(await b.otpCode(await idOf(b, 'Acme/VPN'))).code, (await b.otpCode(await idOf(b, 'Acme/VPN'))).code]; // 5 → 7
+    const { outcome } = await deliver(a, b);
     expect(outcome).toMatchObject({ countersMerged: 1, conflictCopies: [] });
     await deliver(b, a);
-    expect((await titles(a))).toEqual(await titles(b));
-    const nextOnA = (await a.otpCode((await idOf(a, 'Acme/VPN')))).code;
-    const nextOnB = (await b.otpCode((await idOf(b, 'Acme/VPN')))).code;
+    expect(await titles(a)).toEqual(await titles(b));
+    const nextOnA = (await a.otpCode(await idOf(a, 'Acme/VPN'))).code;
+    const nextOnB = (await b.otpCode(await idOf(b, 'Acme/VPN'))).code;
     expect(nextOnA).toBe(nextOnB); // both at counter 7
     for (const used of [usedOnA, ...usedOnB]) expect(nextOnA).not.toBe(used);
   });
@@ -161,7 +161,7 @@ describe('replica records between two desktops', () => {
   it('refuse a batch a relay changed, that is not signed by its sender, or is of another vault, changing nothing', async () => {
     const { a, b, clock } = await twoDesktops();
     await a.createEntry({ customer: 'Acme', title: 'New', password: 'n-pw' });
-    const out = (await a.replica.outgoing());
+    const out = await a.replica.outgoing();
     const before = await titles(b);
     const seqBefore = (await b.replica.outgoing()).upToSeq;
     const tamper = (change: (batch: ReplicaBatch) => ReplicaBatch): unknown => change(JSON.parse(JSON.stringify(out.batch)) as ReplicaBatch);
@@ -185,66 +185,66 @@ describe('replica records between two desktops', () => {
     ];
     for (const [what, batch, code] of cases) {
       await expect(b.replica.apply(batch), what).rejects.toThrow(expect.objectContaining({ code }));
-      expect((await titles(b)), what).toEqual(before);
+      expect(await titles(b), what).toEqual(before);
       expect((await b.replica.outgoing()).upToSeq, what).toBe(seqBefore);
     }
     expect((await b.verifyAuditLog()).chain).toMatchObject({ ok: true });
     // The untouched batch still applies afterwards.
     clock.advance(1);
     expect((await b.replica.apply(wire(out))).applied).toBeGreaterThan(0);
-    expect((await titles(b))).toContain('Acme/New');
+    expect(await titles(b)).toContain('Acme/New');
   });
 
   it('ignore an older record played again: no rollback, no undelete, no copy', async () => {
     const { a, b } = await twoDesktops();
-    const fw = (await a.resolvePath('Acme/Firewall'));
+    const fw = await a.resolvePath('Acme/Firewall');
     await a.updateEntry(fw.id, { password: 'fw-2' }, fw.revision);
     const first = (await deliver(a, b)).out;
-    const again = (await a.resolvePath('Acme/Firewall'));
+    const again = await a.resolvePath('Acme/Firewall');
     await a.deleteEntry(again.id, again.revision);
     await deliver(a, b);
-    expect((await titles(b))).not.toContain('Acme/Firewall');
+    expect(await titles(b)).not.toContain('Acme/Firewall');
     // B edits something of its own, then the first batch comes again.
-    const router = (await b.resolvePath('Initech/Router'));
+    const router = await b.resolvePath('Initech/Router');
     await b.updateEntry(router.id, { password: 'rt-b' }, router.revision);
-    const replay = (await b.replica.apply(wire(first)));
+    const replay = await b.replica.apply(wire(first));
     expect(replay).toMatchObject({ applied: 0, conflictCopies: [] });
-    expect((await titles(b))).not.toContain('Acme/Firewall');
-    expect((await b.revealPassword((await idOf(b, 'Initech/Router'))))).toBe('rt-b');
+    expect(await titles(b)).not.toContain('Acme/Firewall');
+    expect(await b.revealPassword(await idOf(b, 'Initech/Router'))).toBe('rt-b');
   });
 
   it('send only what the person syncing may vouch for; the rest waits for someone who may', async () => {
     const clock = manualClock();
     const { file, session: owner } = await newVault(clock);
-    const secret = (await owner.team.createGroup('Secret'));
+    const secret = await owner.team.createGroup('Secret');
     await owner.createEntry({ customer: 'Acme', title: 'Vault root', password: 'root-1', groupId: secret.id });
     await owner.createUser('tom', 'technician', 'tom one-time password 1');
     await owner.close();
     // Tom's first sign-in makes his signing key; the copy is made after it, so both desktops have it.
     await (await Vault.open(file, clock).signIn('tom', 'tom one-time password 1')).close();
     const { a, b } = await copiedDesktops(file, clock);
-    const root = (await a.resolvePath('Acme/Vault root'));
+    const root = await a.resolvePath('Acme/Vault root');
     await a.updateEntry(root.id, { password: 'root-2' }, root.revision);
     a.lock();
     // Tom (not in Secret) syncs desktop A: the owner's change is not his to vouch for.
     const tom = await Vault.open(file, clock).signIn('tom', 'tom one-time password 1');
-    const byTom = (await tom.replica.outgoing());
+    const byTom = await tom.replica.outgoing();
     expect(byTom.batch.records.filter((r) => r.kind === 'entry')).toEqual([]);
     await tom.replica.markSent(byTom);
     tom.lock();
     // The owner's own sync sends it after all.
     const ownerAgain = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
-    const byOwner = (await ownerAgain.replica.outgoing());
+    const byOwner = await ownerAgain.replica.outgoing();
     expect(byOwner.batch.records.filter((r) => r.kind === 'entry').length).toBe(1);
     await b.replica.apply(wire(byOwner));
-    expect((await b.revealPassword((await idOf(b, 'Acme/Vault root'))))).toBe('root-2');
+    expect(await b.revealPassword(await idOf(b, 'Acme/Vault root'))).toBe('root-2');
   });
 
   it('need a group this vault has, and a signing key an owner vouched for (users and their first keys travel with the team server)', async () => {
     const { a, b } = await twoDesktops();
-    const group = (await a.team.createGroup('Made on A'));
+    const group = await a.team.createGroup('Made on A');
     await a.createEntry({ customer: 'Acme', title: 'In the new group', password: 'x', groupId: group.id });
-    await expect(b.replica.apply(wire((await a.replica.outgoing())))).rejects.toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+    await expect(b.replica.apply(wire(await a.replica.outgoing()))).rejects.toThrow(expect.objectContaining({ code: 'CONFLICT' }));
   });
 
   it('refuse a signing key that introduces itself from elsewhere (a relay or member could plant one to speak for someone)', async () => {
@@ -256,7 +256,7 @@ describe('replica records between two desktops', () => {
     a.lock();
     // Una's first sign-in anywhere is on A: her key vouches for itself there, and only there.
     const una = await Vault.open(file, clock).signIn('una', 'una one-time password 1');
-    const out = (await una.replica.outgoing());
+    const out = await una.replica.outgoing();
     // Her key is not sent (it counts only where it was made), so her events wait on B.
     expect(out.batch.records.some((r) => r.kind === 'signing_key')).toBe(false);
     const before = (await b.auditLog()).length;

@@ -25,7 +25,7 @@ function byRoleOf(file: string, name: string): number[] {
 describe('a key held by role stays held by role when granted again', () => {
   it('a lead (made by an admin) granting the admin every group does not let the admin keep them after demotion', async () => {
     const { file, owner, add } = await team();
-    const acme = (await owner.team.createGroup('Acme'));
+    const acme = await owner.team.createGroup('Acme');
     const bob = await add('bob', 'admin');
     await bob.createUser('pup', 'team_lead', 'pup password', FAST_KDF);
     await bob.team.grant(acme.id, 'pup', true);
@@ -37,7 +37,7 @@ describe('a key held by role stays held by role when granted again', () => {
     await owner.team.changeRole('bob', 'technician');
     expect(byRoleOf(file, 'bob')).toEqual([]);
     await owner.createEntry({ customer: 'Acme', title: 'After', password: 'after-demotion', groupId: acme.id });
-    expect((await bob.listEntries())).toEqual([]);
+    expect(await bob.listEntries()).toEqual([]);
   });
 });
 
@@ -45,12 +45,12 @@ describe('what an import file says is printed safely', () => {
   it('escape sequences in titles, problems and messages come back as <U+…>, cut short', async () => {
     const { owner } = await team();
     const hostile = `\u001b]0;pwned\u0007\u001b[2J\u001b[31mFAKE${'A'.repeat(10_000)}`;
-    const outcome = (await owner.importEntries({
+    const outcome = await owner.importEntries({
       format: 'test',
       entries: [{ customer: 'Acme', title: hostile, otp: { params: { ...TOTP.params, secret: 'JBSWY3D\u001bPEHPK3PXP' } } }],
       problems: [{ where: hostile, message: `bad \u001b[2J ${'B'.repeat(10_000)}` }],
       warnings: [],
-    }, { commit: false }));
+    }, { commit: false });
     for (const p of outcome.problems) {
       expect(p.where).not.toMatch(/\p{Cc}/u);
       expect(p.message).not.toMatch(/\p{Cc}/u);
@@ -70,14 +70,14 @@ describe('names people read are held to one rule', () => {
   ])('a look-alike or control character in the %s is refused', async (_what, fields) => {
     const { owner } = await team();
     await expect(owner.createEntry({ customer: 'Acme', ...fields })).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }) as unknown);
-    expect((await owner.listEntries())).toEqual([]);
+    expect(await owner.listEntries()).toEqual([]);
   });
 
   it('an OTP issuer is a name: a bidi override or an endless one is refused', async () => {
     const { owner } = await team();
     await expect(owner.createEntry({ customer: 'Acme', title: 'VPN', otp: { params: TOTP.params, issuer: 'Acme\u202E' } })).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }) as unknown);
     await expect(owner.createEntry({ customer: 'Acme', title: 'VPN', otp: { params: TOTP.params, issuer: 'A'.repeat(201) } })).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }) as unknown);
-    const outcome = (await owner.importEntries({ format: 'test', entries: [{ customer: 'Acme', title: 'VPN', otp: { params: TOTP.params, issuer: 'Ac\u200Bme' } }], problems: [], warnings: [] }, { commit: false }));
+    const outcome = await owner.importEntries({ format: 'test', entries: [{ customer: 'Acme', title: 'VPN', otp: { params: TOTP.params, issuer: 'Ac\u200Bme' } }], problems: [], warnings: [] }, { commit: false });
     expect(outcome.problems.map((p) => p.message)).toEqual([expect.stringContaining('U+200B')]);
   });
 });
@@ -85,16 +85,16 @@ describe('names people read are held to one rule', () => {
 describe('codes-only takes HOTP codes one at a time', () => {
   it('a second code within 30 s is refused; after it, the next comes', async () => {
     const { clock, owner, add } = await team();
-    const entry = (await owner.createEntry({ customer: 'Bank', title: 'Token', otp: HOTP }));
+    const entry = await owner.createEntry({ customer: 'Bank', title: 'Token', otp: HOTP });
     const cody = await add('cody', 'codes_only');
-    expect((await cody.otpCode(entry.id))).toMatchObject({ counter: 0 });
+    expect(await cody.otpCode(entry.id)).toMatchObject({ counter: 0 });
     await expect(cody.otpCode(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'TOO_MANY_ATTEMPTS' }) as unknown);
     await expect(cody.otpCode(entry.id, clock.now(), 'copy')).rejects.toThrow(expect.objectContaining({ code: 'TOO_MANY_ATTEMPTS' }) as unknown);
     clock.advance(30_000);
-    expect((await cody.otpCode(entry.id))).toMatchObject({ counter: 1 });
+    expect(await cody.otpCode(entry.id)).toMatchObject({ counter: 1 });
     // Someone who may see the key is not held back.
     const tom = await add('tom', 'technician');
-    expect((await tom.otpCode(entry.id))).toMatchObject({ counter: 2 });
-    expect((await tom.otpCode(entry.id))).toMatchObject({ counter: 3 });
+    expect(await tom.otpCode(entry.id)).toMatchObject({ counter: 2 });
+    expect(await tom.otpCode(entry.id)).toMatchObject({ counter: 3 });
   });
 });

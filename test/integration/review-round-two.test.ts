@@ -68,7 +68,7 @@ describe('keys follow a role when the role itself is redefined', () => {
 
     await owner.team.defineRole('Helper', ['entries.view', 'passwords.reveal']);
     expect(wrapsOf(file, 'hank').map((w) => w.secret)).toEqual([1]);
-    expect((await hank.revealPassword((await hank.resolvePath('Acme/Written after')).id))).toBe('written-after-redefine');
+    expect(await hank.revealPassword((await hank.resolvePath('Acme/Written after')).id)).toBe('written-after-redefine');
   });
 });
 
@@ -85,7 +85,7 @@ describe('a group\'s secret key is made only by someone who may hold it', () => 
 describe('granting does not turn keys held as admin into a membership', () => {
   it('an admin cannot grant themselves the groups they hold as admin, and loses them on demotion (rotated)', async () => {
     const { file, owner, add } = await team();
-    const beta = (await owner.team.createGroup('Beta'));
+    const beta = await owner.team.createGroup('Beta');
     const adam = await add('adam', 'admin');
     for (const group of (await adam.team.listGroups())) await expect(adam.team.grant(group.id, 'adam')).rejects.toThrow(FORBIDDEN);
     expect(wrapsOf(file, 'adam').map((w) => w.by_role)).toEqual([1, 1]);
@@ -132,12 +132,12 @@ describe('a sign-in that overlaps a disable', () => {
 describe('codes-only gets no code ahead', () => {
   it('HOTP: the code, never the next one (which the next person will be shown)', async () => {
     const { owner, add } = await team();
-    const entry = (await owner.createEntry({ customer: 'Bank', title: 'Token', otp: HOTP }));
+    const entry = await owner.createEntry({ customer: 'Bank', title: 'Token', otp: HOTP });
     const cody = await add('cody', 'codes_only');
-    const first = (await cody.otpCode(entry.id));
+    const first = await cody.otpCode(entry.id);
     expect(first).toMatchObject({ code: hotp(base32Bytes(HOTP.params.secret), 0), next: '', counter: 0 });
     const tom = await add('tom', 'technician');
-    expect((await tom.otpCode(entry.id))).toMatchObject({ code: hotp(base32Bytes(HOTP.params.secret), 1), next: hotp(base32Bytes(HOTP.params.secret), 2) });
+    expect(await tom.otpCode(entry.id)).toMatchObject({ code: hotp(base32Bytes(HOTP.params.secret), 1), next: hotp(base32Bytes(HOTP.params.secret), 2) });
   });
 });
 
@@ -150,7 +150,7 @@ describe('vault-wide settings and the MFA policy are for owners and admins', () 
     await expect(hank.mfa.setPolicy('off', 'owner')).rejects.toThrow(FORBIDDEN);
     await expect(hank.updateSettings({ idleLockMinutes: 0, trustDeviceDays: 36500 })).rejects.toThrow(FORBIDDEN);
     await expect(hank.mfa.devices(OWNER)).rejects.toThrow(FORBIDDEN);
-    expect((await owner.settings())).toMatchObject({ idleLockMinutes: 10, trustDeviceDays: 30 });
+    expect(await owner.settings()).toMatchObject({ idleLockMinutes: 10, trustDeviceDays: 30 });
     const adam = await add('adam', 'admin');
     await expect(adam.mfa.setPolicy('off', 'owner')).rejects.toThrow(FORBIDDEN);
     await adam.mfa.setPolicy('required', 'technician');
@@ -175,7 +175,7 @@ describe('a new authenticator gets a new MFA key', () => {
     const tom = await add('tom', 'technician');
     const now = clock.now();
     const enrol = async (): Promise<void> => {
-      const setup = (await tom.mfa.beginEnrolment(now));
+      const setup = await tom.mfa.beginEnrolment(now);
       const secret = setup.secret.replace(/ /g, '');
       await tom.mfa.confirmEnrolment(hotp(base32Bytes(secret), Math.floor(now / 30_000)), now);
     };

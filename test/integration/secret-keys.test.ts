@@ -54,9 +54,9 @@ async function team() {
   for (const [name, role] of [['tom', 'technician'], ['cody', 'codes_only'], ['audrey', 'auditor'], ['adam', 'admin']] as const) {
     await owner.createUser(name, role, `${name} password`, FAST_KDF);
   }
-  const acme = (await owner.team.createGroup('Acme team'));
+  const acme = await owner.team.createGroup('Acme team');
   for (const name of ['tom', 'cody', 'audrey']) await owner.team.grant(acme.id, name);
-  const entry = (await owner.createEntry({ customer: 'Acme', title: 'M365 admin', username: 'admin@acme.test', password: 'acme-secret-pass', notes: 'acme notes', otp: TOTP, groupId: acme.id }));
+  const entry = await owner.createEntry({ customer: 'Acme', title: 'M365 admin', username: 'admin@acme.test', password: 'acme-secret-pass', notes: 'acme notes', otp: TOTP, groupId: acme.id });
   await owner.createEntry({ customer: 'Globex', title: 'VPN', password: 'globex-pass' });
   const vault = Vault.open(file, clock);
   const as = async (name: string) => {
@@ -72,7 +72,7 @@ describe('an access group\'s two keys', () => {
     const { file, entry, as } = await team();
     const audrey = await as('audrey');
     expect((await audrey.listEntries()).map((e) => e.title)).toEqual(['M365 admin', 'VPN']);
-    const details = (await audrey.getEntry(entry.id));
+    const details = await audrey.getEntry(entry.id);
     expect(details).toMatchObject({ title: 'M365 admin', username: 'admin@acme.test', notes: null, hasPassword: null, otp: { kind: 'totp' } });
     await expect(audrey.revealPassword(entry.id)).rejects.toThrow(FORBIDDEN);
     expect(await secretsOpenedFromFile(file, 'audrey', 'audrey password!')).toEqual({ entries: 2, opened: 0 });
@@ -86,14 +86,14 @@ describe('an access group\'s two keys', () => {
     expect((await cody.otpCode(entry.id, clock.now())).code).toBe(totpCode(TOTP.params, clock.now()).code);
     await expect(cody.revealOtpSecret(entry.id)).rejects.toThrow(FORBIDDEN);
     // Notes are sealed with the secrets: codes-only sees the OTP settings, not the notes.
-    expect((await cody.getEntry(entry.id))).toMatchObject({ notes: null, hasPassword: true, otp: { kind: 'totp', digits: 6 } });
+    expect(await cody.getEntry(entry.id)).toMatchObject({ notes: null, hasPassword: true, otp: { kind: 'totp', digits: 6 } });
     expect((await (await as('tom')).getEntry(entry.id)).notes).toBe('acme notes');
   });
 
   it('a new member, a new user and a new group follow the same rule', async () => {
     const { file, owner, as } = await team();
     await owner.createUser('ann', 'auditor', 'ann password', FAST_KDF);
-    const beta = (await owner.team.createGroup('Beta'));
+    const beta = await owner.team.createGroup('Beta');
     await owner.team.grant(beta.id, 'ann');
     await owner.createEntry({ customer: 'Beta', title: 'Mail', password: 'beta-pass', groupId: beta.id });
     await as('ann');
@@ -113,7 +113,7 @@ describe('keys follow a role change', () => {
     await owner.team.changeRole('adam', 'technician');
     // Adam's open session notices at its next call.
     await expect(adam.getEntry(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }) as unknown);
-    expect((await adam.listEntries())).toEqual([]);
+    expect(await adam.listEntries()).toEqual([]);
     expect(await secretsOpenedFromFile(file, 'adam', 'adam password!')).toEqual({ entries: 2, opened: 0 });
     // The rotated group still works for everyone who stayed.
     expect((await owner.getEntry(entry.id)).notes).toBe('acme notes');
@@ -132,20 +132,20 @@ describe('keys follow a role change', () => {
     await owner.team.grant(acme.id, 'adam');
     await owner.team.changeRole('adam', 'technician');
     const adam = await as('adam');
-    expect((await adam.listEntries())).toEqual([]);
+    expect(await adam.listEntries()).toEqual([]);
   });
 
   it('technician → auditor loses the secret key (group rotated); auditor → technician gains it', async () => {
     const { file, owner, entry, as } = await team();
     const tom = await as('tom');
     await owner.team.changeRole('tom', 'auditor');
-    expect((await tom.getEntry(entry.id))).toMatchObject({ notes: null, hasPassword: null });
+    expect(await tom.getEntry(entry.id)).toMatchObject({ notes: null, hasPassword: null });
     await expect(tom.revealPassword(entry.id)).rejects.toThrow(FORBIDDEN);
     expect(await secretsOpenedFromFile(file, 'tom', 'tom password!')).toEqual({ entries: 2, opened: 0 });
 
     await owner.team.changeRole('audrey', 'technician');
     const audrey = await as('audrey');
-    expect((await audrey.revealPassword(entry.id))).toBe('acme-secret-pass');
+    expect(await audrey.revealPassword(entry.id)).toBe('acme-secret-pass');
   });
 });
 
@@ -169,8 +169,8 @@ describe('a vault written before the split (schema 5, by that code)', () => {
     expect((await secretsOpenedFromFile(file, 'audrey', 'audrey password')).opened).toBe(3);
     const tomBefore = await vault.signIn('tom', 'tom password');
     await tomBefore.changePassword('tom password', 'tom password!', FAST_KDF);
-    const acme = (await tomBefore.resolvePath('Acme/M365 admin'));
-    expect((await tomBefore.revealPassword(acme.id))).toBe('acme-secret-pass');
+    const acme = await tomBefore.resolvePath('Acme/M365 admin');
+    expect(await tomBefore.revealPassword(acme.id)).toBe('acme-secret-pass');
     tomBefore.lock();
 
     const alice = await vault.signIn('alice', 'alice password');
@@ -178,21 +178,21 @@ describe('a vault written before the split (schema 5, by that code)', () => {
     expect((await secretsOpenedFromFile(file, 'audrey', 'audrey password')).opened).toBe(0);
     expect(await secretsOpenedFromFile(file, 'tom', 'tom password!')).toEqual({ entries: 3, opened: 3 });
     // Every entry, secret and code as it was.
-    const all = (await alice.listEntries());
+    const all = await alice.listEntries();
     expect(all.map((e) => `${e.customer}/${e.title}`)).toEqual(['Acme/M365 admin', 'Acme/Router', 'Globex/VPN']);
-    const m365 = (await alice.getEntry(acme.id));
+    const m365 = await alice.getEntry(acme.id);
     expect(m365).toMatchObject({ notes: 'acme notes', hasPassword: true, url: 'https://portal.acme.test', otp: { kind: 'totp', algorithm: 'SHA1', digits: 6, period: 30 } });
-    expect((await alice.revealPassword(acme.id))).toBe('acme-secret-pass');
+    expect(await alice.revealPassword(acme.id)).toBe('acme-secret-pass');
     expect((await alice.otpCode(acme.id, clock.now())).code).toBe(totpCode(TOTP.params, clock.now()).code);
-    const globex = (await alice.resolvePath('Globex/VPN'));
-    expect((await alice.otpCode(globex.id))).toMatchObject({ counter: 5 });
+    const globex = await alice.resolvePath('Globex/VPN');
+    expect(await alice.otpCode(globex.id)).toMatchObject({ counter: 5 });
     expect((await alice.verifyAuditLog()).chain.ok).toBe(true);
     // A second owner sign-in has nothing left to split.
     alice.lock();
     const again = await vault.signIn('alice', 'alice password');
     expect((await again.auditLog()).filter((r) => r.action === 'vault.keys_split')).toHaveLength(1);
     const tom = await vault.signIn('tom', 'tom password!');
-    expect((await tom.revealPassword(acme.id))).toBe('acme-secret-pass');
+    expect(await tom.revealPassword(acme.id)).toBe('acme-secret-pass');
     const cody = await vault.signIn('cody', 'cody password');
     await cody.changePassword('cody password', 'cody password!', FAST_KDF);
     expect((await cody.otpCode(acme.id, clock.now())).code).toBe(totpCode(TOTP.params, clock.now()).code);

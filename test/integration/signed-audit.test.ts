@@ -39,7 +39,7 @@ async function team() {
   const vault = Vault.open(file, clock);
   const mallory = await vault.signIn('mallory', 'mallory password');
   await mallory.changePassword('mallory password', 'mallory chose this', FAST_KDF);
-  const entry = (await alice.createEntry({ customer: 'Acme', title: 'VPN', password: 'vpn-pass' }));
+  const entry = await alice.createEntry({ customer: 'Acme', title: 'VPN', password: 'vpn-pass' });
   await alice.revealPassword(entry.id);
   await mallory.listEntries();
   await alice.createEntry({ customer: 'Acme', title: 'Mail', password: 'mail-pass' });
@@ -54,7 +54,7 @@ async function team() {
   const verify = async () => {
     const check = Vault.open(file, clock);
     try {
-      return check.verifyAudit();
+      return await check.verifyAudit();
     } finally {
       await check.close();
     }
@@ -72,7 +72,7 @@ describe('signed audit events', () => {
       expect(row.device_id).toEqual(all[0]?.device_id);
     }
     expect(new Set(all.map((r) => r.signer_key_id)).size).toBe(2);
-    expect((await verify())).toEqual({ ok: true, rows: all.length });
+    expect(await verify()).toEqual({ ok: true, rows: all.length });
     expect((await alice.verifyAuditLog()).chain).toMatchObject({ ok: true });
   });
 
@@ -80,7 +80,7 @@ describe('signed audit events', () => {
     const { file, rows, verify } = await team();
     const reveal = rows().find((r) => r.action === 'password.reveal');
     edit(file, (db) => db.prepare("UPDATE audit_log SET action = 'entry.view' WHERE id = ?").run(reveal?.id));
-    expect((await verify())).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/changed after its author signed it/) as unknown });
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/changed after its author signed it/) as unknown });
   });
 
   it('another member cannot re-sign someone\'s event as theirs, nor take it over as their own', async () => {
@@ -93,13 +93,13 @@ describe('signed audit events', () => {
       db.prepare("UPDATE audit_log SET action = 'entry.view', signer_key_id = ? WHERE id = ?").run(malloryKey.keyId, reveal?.id);
       db.prepare('UPDATE audit_log SET signature = ? WHERE id = ?').run(signBytes(malloryKey.privateKey, storedEventBytes(db as never, reveal?.id ?? 0)), reveal?.id);
     });
-    expect((await verify())).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/not its author's/) as unknown });
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/not its author's/) as unknown });
     // Claimed as Mallory's own, validly signed by her: the next event from this device no longer follows it.
     edit(file, (db) => {
       db.prepare('UPDATE audit_log SET actor_id = ? WHERE id = ?').run(malloryId, reveal?.id);
       db.prepare('UPDATE audit_log SET signature = ? WHERE id = ?').run(signBytes(malloryKey.privateKey, storedEventBytes(db as never, reveal?.id ?? 0)), reveal?.id);
     });
-    expect((await verify())).toMatchObject({ ok: false, brokenAt: (reveal?.id ?? 0) + 1, reason: expect.stringMatching(/does not follow the event before it from its device/) as unknown });
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: (reveal?.id ?? 0) + 1, reason: expect.stringMatching(/does not follow the event before it from its device/) as unknown });
   });
 
   it('a signing key made up for someone is not theirs: only a first key may vouch for itself', async () => {
@@ -111,18 +111,18 @@ describe('signed audit events', () => {
       db.prepare("UPDATE audit_log SET action = 'entry.view', signer_key_id = ? WHERE id = ?").run(keyId, reveal?.id);
       db.prepare('UPDATE audit_log SET signature = ? WHERE id = ?').run(signBytes(forged.privateKey, storedEventBytes(db as never, reveal?.id ?? 0)), reveal?.id);
     });
-    expect((await verify())).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/not its author's/) as unknown });
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/not its author's/) as unknown });
   });
 
   it('an event dropped from one device\'s chain is caught; so is a signature removed', async () => {
     const { file, rows, verify } = await team();
     const reveal = rows().find((r) => r.action === 'password.reveal');
     edit(file, (db) => db.prepare('DELETE FROM audit_log WHERE id = ?').run(reveal?.id));
-    expect((await verify())).toMatchObject({ ok: false, reason: expect.stringMatching(/does not follow the event before it from its device/) as unknown });
+    expect(await verify()).toMatchObject({ ok: false, reason: expect.stringMatching(/does not follow the event before it from its device/) as unknown });
     const second = await team();
     const listed = second.rows().at(-1);
     edit(second.file, (db) => db.prepare('UPDATE audit_log SET signature = NULL, signer_key_id = NULL, device_id = NULL, device_prev = NULL WHERE id = ?').run(listed?.id));
-    expect((await second.verify())).toMatchObject({ ok: false, brokenAt: listed?.id, reason: expect.stringMatching(/nobody signed it/) as unknown });
+    expect(await second.verify()).toMatchObject({ ok: false, brokenAt: listed?.id, reason: expect.stringMatching(/nobody signed it/) as unknown });
   });
 
   it('two devices each keep their own chain; a password reset gives a key vouched for by the owner', async () => {
@@ -144,7 +144,7 @@ describe('signed audit events', () => {
     devices.close();
     expect(count).toBe(2);
     expect(keys.filter((k) => k.user_id === back.user.id).map((k) => k.certified_by !== null)).toEqual([false, true]);
-    expect((await verify())).toMatchObject({ ok: true });
+    expect(await verify()).toMatchObject({ ok: true });
     await vault.close();
   });
 
@@ -188,7 +188,7 @@ describe('signed audit events', () => {
     db.prepare("UPDATE meta SET value = ? WHERE key = 'audit_anchor'").run(`${last?.id}:${mac}`);
     db.close();
     const unkeyed = Vault.open(file, clock);
-    expect((await unkeyed.verifyAudit())).toMatchObject({ ok: true }); // every check a member can remake passes
+    expect(await unkeyed.verifyAudit()).toMatchObject({ ok: true }); // every check a member can remake passes
     await unkeyed.close();
     const vault = Vault.open(file, clock);
     const again = await vault.signIn(OWNER, PASSWORD);
@@ -217,7 +217,7 @@ describe('signed audit events', () => {
         db.prepare("UPDATE audit_log SET action = 'entry.view', signer_key_id = ? WHERE id = ?").run(keyId, reveal?.id);
         db.prepare('UPDATE audit_log SET signature = ? WHERE id = ?').run(signBytes(forged.privateKey, storedEventBytes(db as never, reveal?.id ?? 0)), reveal?.id);
       });
-      expect((await verify()), certifierOf).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/not its author's/) as unknown });
+      expect(await verify(), certifierOf).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/not its author's/) as unknown });
     }
   });
 
@@ -239,7 +239,7 @@ describe('signed audit events', () => {
   it('a key put in among older ones for someone is caught, and no key is wrapped to the public key it vouches for', async () => {
     const clock = manualClock();
     const { file, session: alice } = await newVault(clock);
-    const finance = (await alice.team.createGroup('Finance'));
+    const finance = await alice.team.createGroup('Finance');
     for (const name of ['bob', 'carol', 'mallory']) await alice.createUser(name, 'technician', `${name} password`, FAST_KDF);
     await alice.team.grant(finance.id, 'bob');
     await alice.team.grant(finance.id, 'carol');

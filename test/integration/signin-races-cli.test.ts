@@ -18,8 +18,8 @@ const TIME_LIMIT_MS = 120_000;
 async function mfaVault() {
   const setUpAt = Date.now() - 60 * 60_000;
   const { file, session } = await newVault(manualClock(setUpAt));
-  const { secret } = (await session.mfa.beginEnrolment(setUpAt));
-  const recovery = (await session.mfa.confirmEnrolment(totp(secret, setUpAt), setUpAt));
+  const { secret } = await session.mfa.beginEnrolment(setUpAt);
+  const recovery = await session.mfa.confirmEnrolment(totp(secret, setUpAt), setUpAt);
   await session.close();
   return { file, secret, recovery };
 }

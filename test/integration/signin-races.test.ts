@@ -49,8 +49,8 @@ async function teamVault() {
   await alice.createUser('bob', 'technician', BOB, FAST_KDF);
   const vault = Vault.open(file, clock);
   const bob = await vault.signIn('bob', BOB);
-  const enrolment = (await bob.mfa.beginEnrolment(T0));
-  const recovery = (await bob.mfa.confirmEnrolment(totp(enrolment.secret, T0), T0));
+  const enrolment = await bob.mfa.beginEnrolment(T0);
+  const recovery = await bob.mfa.confirmEnrolment(totp(enrolment.secret, T0), T0);
   const close = async (): Promise<void> => {
     bob.lock();
     await vault.close();
@@ -126,7 +126,7 @@ describe(`single-use second factors presented by ${N} processes at once`, () => 
     for (let round = 0; round < ROUNDS; round++) {
       const now = roundAt(round);
       v.clock.set(now);
-      const code = (await v.alice.mfa.issueEmergencyCode('bob', now));
+      const code = await v.alice.mfa.issueEmergencyCode('bob', now);
       await everyoneSignsIn(v.file, now);
       const replies = await allAtOnce(children, () => ({ op: 'emergency', code, now }));
       expect(tally(replies), `round ${round}`).toEqual(ONE_ACCEPTED);
@@ -141,7 +141,7 @@ describe(`single-use second factors presented by ${N} processes at once`, () => 
     for (let round = 0; round < ROUNDS; round++) {
       const now = roundAt(round);
       await everyoneSignsIn(v.file, now);
-      const { secret } = (await v.bob.mfa.beginEnrolment(now));
+      const { secret } = await v.bob.mfa.beginEnrolment(now);
       const replies = await allAtOnce(children, () => ({ op: 'confirm', code: totp(secret, now), now }));
       // The others find no setup left to confirm: it was used.
       expect(tally(replies), `round ${round}`).toEqual({ ok: 1, INVALID_INPUT: N - 1 });

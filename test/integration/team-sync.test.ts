@@ -72,10 +72,10 @@ async function signIn(file: string): Promise<VaultSession> {
 }
 
 /** Runs `work` on desktop `index`'s vault, signed in, and closes it after. */
-async function onDesktop<T>(index: number, work: (session: VaultSession) => T): Promise<T> {
+async function onDesktop<T>(index: number, work: (session: VaultSession) => Promise<T> | T): Promise<T> {
   const session = await signIn(desktops[index]?.file ?? '');
   try {
-    return work(session);
+    return await work(session);
   } finally {
     await session.close();
   }
@@ -99,7 +99,7 @@ async function titles(session: VaultSession): Promise<string[]> {
 
 async function edit(index: number, path: string, password: string): Promise<void> {
   await onDesktop(index, async (s) => {
-    const entry = (await s.resolvePath(path));
+    const entry = await s.resolvePath(path);
     await s.updateEntry(entry.id, { password }, entry.revision);
   });
 }
@@ -120,18 +120,18 @@ describe('a vault on two desktops through a team server', () => {
     await sync(0);
     await sync(1);
     await onDesktop(1, async (s) => {
-      expect((await s.revealPassword((await s.resolvePath('Acme/Firewall')).id))).toBe('fw-2');
-      expect((await titles(s))).toContain('Globex/Domain admin');
+      expect(await s.revealPassword((await s.resolvePath('Acme/Firewall')).id)).toBe('fw-2');
+      expect(await titles(s)).toContain('Globex/Domain admin');
       expect((await s.verifyAuditLog()).chain).toMatchObject({ ok: true });
     });
     // And back the other way.
     await onDesktop(1, async (s) => {
-      const globex = (await s.resolvePath('Globex/Domain admin'));
+      const globex = await s.resolvePath('Globex/Domain admin');
       await s.deleteEntry(globex.id, globex.revision);
     });
     await sync(1);
     await sync(0);
-    await onDesktop(0, async (s) => expect((await titles(s))).not.toContain('Globex/Domain admin'));
+    await onDesktop(0, async (s) => expect(await titles(s)).not.toContain('Globex/Domain admin'));
   });
 
   it('keeps both versions of an entry changed on both desktops, found when pulling', async () => {
@@ -142,9 +142,9 @@ describe('a vault on two desktops through a team server', () => {
     expect(onB.conflictCopies).toBe(1);
     await sync(0);
     const [a, b] = await Promise.all([0, 1].map((i) => onDesktop(i, async (s) => ({
-      titles: (await titles(s)),
-      printer: (await s.revealPassword((await s.resolvePath('Acme/Printer')).id)),
-      copy: (await s.revealPassword((await s.resolvePath('Acme/Printer (conflict copy)')).id)),
+      titles: await titles(s),
+      printer: await s.revealPassword((await s.resolvePath('Acme/Printer')).id),
+      copy: await s.revealPassword((await s.resolvePath('Acme/Printer (conflict copy)')).id),
       verified: (await s.verifyAuditLog()).chain.ok,
     }))));
     expect(a).toEqual(b);
@@ -182,7 +182,7 @@ describe('a vault on two desktops through a team server', () => {
     client.tokens = tokens;
     // A record of A's own sync, with its sealed bytes swapped after signing: the server cannot tell.
     const real = await onDesktop(0, async (s) => {
-      const fw = (await s.resolvePath('Acme/Firewall'));
+      const fw = await s.resolvePath('Acme/Firewall');
       await s.updateEntry(fw.id, { password: 'fw-3' }, fw.revision);
       return s.replica.outgoing();
     });
@@ -195,9 +195,9 @@ describe('a vault on two desktops through a team server', () => {
     const onB = JSON.parse((await sync(1)).stdout) as { held: number; pushed: number };
     expect(onB.held).toBe(1);
     expect(onB.pushed).toBeGreaterThan(0);
-    await onDesktop(1, async (s) => expect((await s.revealPassword((await s.resolvePath('Acme/Firewall')).id))).not.toBe('fw-3'));
+    await onDesktop(1, async (s) => expect(await s.revealPassword((await s.resolvePath('Acme/Firewall')).id)).not.toBe('fw-3'));
     await sync(0);
-    await onDesktop(0, async (s) => expect((await s.revealPassword((await s.resolvePath('Initech/Router')).id))).toBe('rt-after-forgery'));
+    await onDesktop(0, async (s) => expect(await s.revealPassword((await s.resolvePath('Initech/Router')).id)).toBe('rt-after-forgery'));
     // Still set aside at the next sync (tried again, refused again), and said so.
     const again = await cli(1, ['sync'], [PASSWORD]);
     expect(again.stdout).toMatch(/1 record set aside/);
@@ -213,7 +213,7 @@ describe('a vault on two desktops through a team server', () => {
     await edit(1, 'Acme/Printer', 'p-first');
     // B pushes as syncOnce does, and the server stores it, but the reply never reaches B.
     await onDesktop(1, async (s) => {
-      const out = (await s.replica.outgoing());
+      const out = await s.replica.outgoing();
       await s.replica.pushing(out);
       expect((await client.call('syncPush', { batch: out.batch })).accepted).toBeGreaterThan(0);
     });
@@ -222,7 +222,7 @@ describe('a vault on two desktops through a team server', () => {
     expect(resolved.conflictCopies).toBe(0);
     await sync(0);
     await onDesktop(0, async (s) => {
-      expect((await s.revealPassword((await s.resolvePath('Acme/Printer')).id))).toBe('p-second');
+      expect(await s.revealPassword((await s.resolvePath('Acme/Printer')).id)).toBe('p-second');
       expect((await titles(s)).filter((t) => t.startsWith('Acme/Printer (conflict copy)'))).toHaveLength(copiesBefore);
     });
   });
@@ -273,6 +273,6 @@ describe('a vault on two desktops through a team server', () => {
       child.kill('SIGTERM');
     }
     expect(await exited, stderr).toBe(0);
-    await onDesktop(1, async (s) => expect((await s.revealPassword((await s.resolvePath('Acme/Firewall')).id))).toBe('fw-watched'));
+    await onDesktop(1, async (s) => expect(await s.revealPassword((await s.resolvePath('Acme/Firewall')).id)).toBe('fw-watched'));
   });
 });

@@ -51,9 +51,9 @@ describe('access groups', () => {
   it('a team lead creates a group, grants a technician, who then sees and reveals its entries', async () => {
     const { owner, signIn } = await team();
     const lead = await signIn('lena', 'lead password');
-    const group = (await lead.team.createGroup('Acme team'));
+    const group = await lead.team.createGroup('Acme team');
     expect(group).toMatchObject({ name: 'Acme team', lead: true, entries: 0 });
-    const entry = (await lead.createEntry({ customer: 'Acme', title: 'VPN', password: 'acme-pass', otp: TOTP, groupId: group.id }));
+    const entry = await lead.createEntry({ customer: 'Acme', title: 'VPN', password: 'acme-pass', otp: TOTP, groupId: group.id });
 
     const tech = await signIn('tom', 'tech password');
     expect((await tech.listEntries()).map((e) => e.title)).toEqual([]);
@@ -62,18 +62,18 @@ describe('access groups', () => {
     await lead.team.grant(group.id, 'tom');
     const tech2 = await signIn('tom', 'tech password');
     expect((await tech2.listEntries()).map((e) => e.title)).toEqual(['VPN']);
-    expect((await tech2.revealPassword(entry.id))).toBe('acme-pass');
+    expect(await tech2.revealPassword(entry.id)).toBe('acme-pass');
     // The owner holds every group's key, the lead's group included (picked up without signing in again).
     expect((await owner.team.listGroups()).map((g) => g.name)).toEqual(['Acme team', 'Default']);
   });
 
   it('revoking rotates the key: the removed member keeps nothing that opens what is written after', async () => {
     const { file, owner, signIn } = await team();
-    const group = (await owner.team.createGroup('Beta team'));
+    const group = await owner.team.createGroup('Beta team');
     await owner.team.grant(group.id, 'tom');
-    const entry = (await owner.createEntry({ customer: 'Beta', title: 'Mail', password: 'before', groupId: group.id }));
+    const entry = await owner.createEntry({ customer: 'Beta', title: 'Mail', password: 'before', groupId: group.id });
     const tech = await signIn('tom', 'tech password');
-    expect((await tech.revealPassword(entry.id))).toBe('before');
+    expect(await tech.revealPassword(entry.id)).toBe('before');
     // Everything Tom's password unlocked, copied away before he is removed: the version-1 key.
     const stolen = Buffer.from(ringOf(tech).groups.get(group.id)?.key ?? Buffer.alloc(0));
     expect(groupKeysOf(file, group.id).find((k) => k.user_id === tech.user.id)?.key_version).toBe(1);
@@ -82,7 +82,7 @@ describe('access groups', () => {
     await owner.updateEntry(entry.id, { password: 'after' });
     expect(groupKeysOf(file, group.id).map((k) => k.key_version)).toEqual([2]); // only the owner, on version 2
     const techAgain = await signIn('tom', 'tech password');
-    expect((await techAgain.listEntries())).toEqual([]);
+    expect(await techAgain.listEntries()).toEqual([]);
     await expect(techAgain.revealPassword(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     // His still-open session drops the group at once; his copied key opens nothing written after.
     await expect(tech.revealPassword(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
@@ -90,15 +90,15 @@ describe('access groups', () => {
     for (const version of [1, 2]) {
       expect(() => openSealed(stolen, row.sealed_details, contexts.entryDetails(row, version))).toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
     }
-    expect((await owner.revealPassword(entry.id))).toBe('after');
+    expect(await owner.revealPassword(entry.id)).toBe('after');
     expect((await owner.resolvePath('Beta/Mail')).id).toBe(entry.id);
     expect((await owner.listEntries()).map((e) => e.title)).toEqual(['Mail']);
   });
 
   it('a non-member cannot open a group\'s entries with everything their own password unlocks', async () => {
     const { file, owner, signIn } = await team();
-    const group = (await owner.team.createGroup('Secret team'));
-    const entry = (await owner.createEntry({ customer: 'Gamma', title: 'Root', password: 'gamma-root', groupId: group.id }));
+    const group = await owner.team.createGroup('Secret team');
+    const entry = await owner.createEntry({ customer: 'Gamma', title: 'Root', password: 'gamma-root', groupId: group.id });
     const tech = await signIn('tom', 'tech password');
     expect(groupKeysOf(file, group.id).some((k) => k.user_id === tech.user.id)).toBe(false);
     // Tom's own keys: try every key his session holds against the sealed row.
@@ -111,14 +111,14 @@ describe('access groups', () => {
 
   it('moving an entry re-seals it under the target group\'s key', async () => {
     const { owner, signIn } = await team();
-    const group = (await owner.team.createGroup('Delta team'));
+    const group = await owner.team.createGroup('Delta team');
     await owner.team.grant(group.id, 'tom');
-    const entry = (await owner.createEntry({ customer: 'Delta', title: 'Firewall', password: 'delta-fw' }));
+    const entry = await owner.createEntry({ customer: 'Delta', title: 'Firewall', password: 'delta-fw' });
     const lead = await signIn('lena', 'lead password');
-    expect((await lead.revealPassword(entry.id))).toBe('delta-fw'); // the default group: Lena is in it
+    expect(await lead.revealPassword(entry.id)).toBe('delta-fw'); // the default group: Lena is in it
     await owner.team.moveEntry(entry.id, group.id);
     const tech = await signIn('tom', 'tech password');
-    expect((await tech.revealPassword(entry.id))).toBe('delta-fw');
+    expect(await tech.revealPassword(entry.id)).toBe('delta-fw');
     const leadAgain = await signIn('lena', 'lead password');
     await expect(leadAgain.revealPassword(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     expect((await owner.getEntry(entry.id)).groupId).toBe(group.id);
@@ -126,9 +126,9 @@ describe('access groups', () => {
 
   it('a team lead manages only the groups they lead; a technician manages none', async () => {
     const { owner, signIn } = await team();
-    const ownersGroup = (await owner.team.createGroup('Owners only'));
+    const ownersGroup = await owner.team.createGroup('Owners only');
     const lead = await signIn('lena', 'lead password');
-    const mine = (await lead.team.createGroup('Lena team'));
+    const mine = await lead.team.createGroup('Lena team');
     await expect(lead.team.grant(ownersGroup.id, 'tom')).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
     await lead.team.grant(mine.id, 'tom');
     const tech = await signIn('tom', 'tech password');
@@ -141,7 +141,7 @@ describe('access groups', () => {
 describe('users', () => {
   it('disabling ends access and rotates the groups the user held', async () => {
     const { file, owner, signIn } = await team();
-    const group = (await owner.team.createGroup('Epsilon'));
+    const group = await owner.team.createGroup('Epsilon');
     await owner.team.grant(group.id, 'tom');
     const tomSession = await signIn('tom', 'tech password');
     await owner.team.disableUser('tom');
@@ -154,11 +154,11 @@ describe('users', () => {
 
   it('changing a role changes what the router-facing checks allow; an admin gets every group key', async () => {
     const { owner, signIn } = await team();
-    const group = (await owner.team.createGroup('Zeta'));
-    const entry = (await owner.createEntry({ customer: 'Zeta', title: 'DB', password: 'zeta-db', groupId: group.id }));
+    const group = await owner.team.createGroup('Zeta');
+    const entry = await owner.createEntry({ customer: 'Zeta', title: 'DB', password: 'zeta-db', groupId: group.id });
     await owner.team.changeRole('tom', 'admin');
     const admin = await signIn('tom', 'tech password');
-    expect((await admin.revealPassword(entry.id))).toBe('zeta-db');
+    expect(await admin.revealPassword(entry.id)).toBe('zeta-db');
     await owner.team.changeRole('tom', 'auditor');
     const auditor = await signIn('tom', 'tech password');
     await expect(auditor.revealPassword(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
@@ -170,13 +170,13 @@ describe('users', () => {
 
   it('an owner restores a user who forgot their password: new keys, same groups, audited', async () => {
     const { owner, signIn } = await team();
-    const group = (await owner.team.createGroup('Eta'));
+    const group = await owner.team.createGroup('Eta');
     await owner.team.grant(group.id, 'tom');
-    const entry = (await owner.createEntry({ customer: 'Eta', title: 'NAS', password: 'eta-nas', groupId: group.id }));
+    const entry = await owner.createEntry({ customer: 'Eta', title: 'NAS', password: 'eta-nas', groupId: group.id });
     await owner.team.resetPassword('tom', 'one-time password 42', FAST_KDF);
     await expect(signIn('tom', 'tech password')).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
     const tech = await signIn('tom', 'one-time password 42');
-    expect((await tech.revealPassword(entry.id))).toBe('eta-nas');
+    expect(await tech.revealPassword(entry.id)).toBe('eta-nas');
     const actions = (await owner.auditLog()).map((r) => r.action);
     expect(actions).toEqual(expect.arrayContaining(['group.create', 'group.grant', 'user.reset_password']));
     const lead = await signIn('lena', 'lead password');

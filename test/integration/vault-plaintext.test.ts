@@ -70,16 +70,16 @@ async function openFresh() {
 describe('the vault file on disk', () => {
   it('holds none of the written names, fields or OTP secrets, in the file or the WAL', async () => {
     const { file, vault, session } = await openFresh();
-    const entry = (await session.createEntry({
+    const entry = await session.createEntry({
       customer: FIELDS.customer, title: FIELDS.title, username: FIELDS.username, url: FIELDS.url, notes: FIELDS.notes,
       password: FIELDS.oldPassword, otp: parseOtpUri(`otpauth://totp/Quokka:ops?secret=${TOTP_SECRET}&issuer=Quokka`),
-    }));
+    });
     await session.updateEntry(entry.id, { password: FIELDS.password });
     await session.createEntries([{ customer: FIELDS.secondCustomer, title: FIELDS.secondTitle, username: FIELDS.username, password: FIELDS.password }]);
-    const imported = (await session.importOtpauth(`otpauth://hotp/${encodeURIComponent(`${FIELDS.importedIssuer}:${FIELDS.importedAccount}`)}?secret=${HOTP_SECRET}&counter=7`));
+    const imported = await session.importOtpauth(`otpauth://hotp/${encodeURIComponent(`${FIELDS.importedIssuer}:${FIELDS.importedAccount}`)}?secret=${HOTP_SECRET}&counter=7`);
     expect(imported.problems).toEqual([]);
     // Reading back the secrets puts them in memory, and the audit log: still nothing on disk.
-    expect((await session.revealPassword(entry.id))).toBe(FIELDS.password);
+    expect(await session.revealPassword(entry.id)).toBe(FIELDS.password);
     expect((await session.revealOtpSecret(entry.id)).secret).toBe(groupSecret(TOTP_SECRET));
     await session.otpCode(imported.added[0]?.id ?? -1);
     expect((await session.auditLog()).map((r) => r.detail).join('\n')).toContain(FIELDS.title);
@@ -99,8 +99,8 @@ describe('the vault file on disk', () => {
 
   it('wipes a deleted entry\'s sealed blobs, and an edited entry\'s old ones, from the file and the WAL', async () => {
     const { file, vault, session } = await openFresh();
-    const kept = (await session.createEntry({ customer: FIELDS.customer, title: FIELDS.title, password: FIELDS.oldPassword, notes: FIELDS.notes }));
-    const doomed = (await session.createEntry({ customer: FIELDS.secondCustomer, title: FIELDS.secondTitle, password: FIELDS.password, otp: parseOtpUri(`otpauth://totp/x?secret=${TOTP_SECRET}`) }));
+    const kept = await session.createEntry({ customer: FIELDS.customer, title: FIELDS.title, password: FIELDS.oldPassword, notes: FIELDS.notes });
+    const doomed = await session.createEntry({ customer: FIELDS.secondCustomer, title: FIELDS.secondTitle, password: FIELDS.password, otp: parseOtpUri(`otpauth://totp/x?secret=${TOTP_SECRET}`) });
     await vault.store.checkpoint();
     const blobs = async (id: number) => {
       const row = await vault.store.read((r) => r.prepare<[number], { sealed_summary: Buffer; sealed_details: Buffer }>('SELECT sealed_summary, sealed_details FROM entries WHERE id = ?').get(id));

@@ -29,8 +29,8 @@ async function seedVault(): Promise<Seeded> {
   created.lock();
   const vault = Vault.open(file, clock);
   const session = await vault.signIn(OWNER, PASSWORD);
-  const acme = (await session.createEntry({ customer: 'Acme Corp', title: 'VPN', username: 'ops', password: 'acme-vpn-password', otp: TOTP }));
-  const beta = (await session.createEntry({ customer: 'Beta Ltd', title: 'Mail', username: 'postmaster', password: 'beta-mail-password', otp: TOTP }));
+  const acme = await session.createEntry({ customer: 'Acme Corp', title: 'VPN', username: 'ops', password: 'acme-vpn-password', otp: TOTP });
+  const beta = await session.createEntry({ customer: 'Beta Ltd', title: 'Mail', username: 'postmaster', password: 'beta-mail-password', otp: TOTP });
   await session.revealPassword(acme.id);
   await session.otpCode(beta.id);
   session.lock();
@@ -112,7 +112,7 @@ const DETAILS_TAMPERED = { ...ALL_TAMPERED, listEntries: 'ok', resolvePath: 'ok'
 /** The untouched entry still opens: the damage is reported where it is, not spread. */
 async function expectIntact(session: VaultSession, entry: EntrySummary, password: string): Promise<void> {
   expect((await session.getEntry(entry.id)).title).toBe(entry.title);
-  expect((await session.revealPassword(entry.id))).toBe(password);
+  expect(await session.revealPassword(entry.id)).toBe(password);
 }
 
 // Where a byte sits in a sealed value: version(1) ‖ nonce(12) ‖ ciphertext ‖ tag(16).
@@ -233,7 +233,7 @@ describe('a tampered audit log', () => {
   async function verify(file: string) {
     const vault = Vault.open(file);
     try {
-      return vault.verifyAudit();
+      return await vault.verifyAudit();
     } finally {
       await vault.close();
     }
@@ -242,7 +242,7 @@ describe('a tampered audit log', () => {
   it('verifies when untouched', async () => {
     const { file } = await seedVault();
     const { ids } = auditIds(file);
-    expect((await verify(file))).toEqual({ ok: true, rows: ids.length });
+    expect(await verify(file)).toEqual({ ok: true, rows: ids.length });
   });
 
   it.each([
@@ -256,14 +256,14 @@ describe('a tampered audit log', () => {
     const { file } = await seedVault();
     const { middle } = auditIds(file);
     editFile(file, (db) => db.prepare(`UPDATE audit_log SET ${column} = ${value} WHERE id = ?`).run(middle));
-    expect((await verify(file))).toMatchObject({ ok: false, brokenAt: middle });
+    expect(await verify(file)).toMatchObject({ ok: false, brokenAt: middle });
   });
 
   it('a deleted middle row is reported at the row after it', async () => {
     const { file } = await seedVault();
     const { ids, middle } = auditIds(file);
     editFile(file, (db) => db.prepare('DELETE FROM audit_log WHERE id = ?').run(middle));
-    expect((await verify(file))).toMatchObject({ ok: false, brokenAt: ids[ids.indexOf(middle) + 1] });
+    expect(await verify(file)).toMatchObject({ ok: false, brokenAt: ids[ids.indexOf(middle) + 1] });
   });
 
   it('a deleted last row is caught by the head recorded in meta', async () => {
@@ -271,7 +271,7 @@ describe('a tampered audit log', () => {
     const { ids } = auditIds(file);
     const last = ids[ids.length - 1] ?? -1;
     editFile(file, (db) => db.prepare('DELETE FROM audit_log WHERE id = ?').run(last));
-    expect((await verify(file))).toMatchObject({ ok: false, rows: ids.length - 1, brokenAt: last });
+    expect(await verify(file)).toMatchObject({ ok: false, rows: ids.length - 1, brokenAt: last });
   });
 });
 
@@ -306,7 +306,7 @@ describe('the keyed audit anchor', () => {
     });
     // Before schema 11 the unkeyed walk was fooled here; the authors' signatures now catch it too.
     const unkeyed = Vault.open(file, clock);
-    expect((await unkeyed.verifyAudit())).toMatchObject({ ok: false, reason: expect.stringMatching(unsignedReason) as unknown });
+    expect(await unkeyed.verifyAudit()).toMatchObject({ ok: false, reason: expect.stringMatching(unsignedReason) as unknown });
     await unkeyed.close();
 
     const { vault, session } = await signInAgain(file, clock);
@@ -357,7 +357,7 @@ describe('a file that is not a vault this app can open', () => {
   ])('%s: VAULT_CORRUPT', async (_name, content) => {
     const file = tempVaultPath();
     writeFileSync(file, content());
-    expect((await openOutcome(file))).toBe('VAULT_CORRUPT');
+    expect(await openOutcome(file)).toBe('VAULT_CORRUPT');
   });
 
   it.each([
@@ -366,12 +366,12 @@ describe('a file that is not a vault this app can open', () => {
   ])('%s: VAULT_CORRUPT', async (_name, sql) => {
     const file = tempVaultPath();
     editFile(file, (db) => db.exec(sql));
-    expect((await openOutcome(file))).toBe('VAULT_CORRUPT');
+    expect(await openOutcome(file)).toBe('VAULT_CORRUPT');
   });
 
   it('a vault whose schema is newer than this app: VAULT_NEWER', async () => {
     const { file } = await seedVault();
     editFile(file, (db) => db.pragma(`user_version = ${LATEST_SCHEMA_VERSION + 1}`));
-    expect((await openOutcome(file))).toBe('VAULT_NEWER');
+    expect(await openOutcome(file)).toBe('VAULT_NEWER');
   });
 });

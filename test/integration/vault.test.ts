@@ -21,23 +21,23 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 describe('the vault service', () => {
   it('round-trips an entry through close and a fresh sign-in', async () => {
     const { file, session, clock } = await newVault();
-    const created = (await session.createEntry({
+    const created = await session.createEntry({
       customer: 'Acme Corp', title: 'Microsoft 365 admin', username: 'admin@acme.com', password: 'hunter2!',
       url: 'https://portal.office.com', notes: 'Break-glass account', otp: parseOtpUri(totpUri),
-    }));
+    });
     session.lock();
     const vault = Vault.open(file, clock);
     const again = await vault.signIn(OWNER, PASSWORD);
-    const details = (await again.getEntry(created.id));
+    const details = await again.getEntry(created.id);
     expect(details).toMatchObject({
       customer: 'Acme Corp', title: 'Microsoft 365 admin', username: 'admin@acme.com', url: 'https://portal.office.com',
       notes: 'Break-glass account', hasPassword: true, otp: { kind: 'totp', algorithm: 'SHA1', digits: 8, period: 30, issuer: 'Microsoft' },
     });
     expect(JSON.stringify(details)).not.toContain('hunter2');
     expect(JSON.stringify(details)).not.toContain(RFC_SECRET);
-    expect((await again.revealPassword(created.id))).toBe('hunter2!');
+    expect(await again.revealPassword(created.id)).toBe('hunter2!');
     expect((await again.revealOtpSecret(created.id)).secret).toBe('GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ');
-    expect((await again.otpCode(created.id, 59_000))).toMatchObject({ code: '94287082' });
+    expect(await again.otpCode(created.id, 59_000)).toMatchObject({ code: '94287082' });
     await vault.close();
   });
 
@@ -53,7 +53,7 @@ describe('the vault service', () => {
     expect((await ok.auditLog()).map((r) => `${r.action}:${r.actor ?? '-'}:${r.detail}`)).toEqual([
       'vault.create:alice:alice', 'signin.failed:alice:alice', expect.stringMatching(/^signin\.failed:-:unknown user [0-9a-f]{12}$/), 'signin.ok:alice:alice',
     ]);
-    expect((await vault.verifyAudit())).toEqual({ ok: true, rows: 4 });
+    expect(await vault.verifyAudit()).toEqual({ ok: true, rows: 4 });
     await vault.close();
   });
 
@@ -78,10 +78,10 @@ describe('the vault service', () => {
       { customer: 'Beta Ltd', title: 'Mail', username: 'postmaster', url: 'https://mail.beta.example' },
     ]);
     expect((await session.listEntries()).map((e) => `${e.customer}/${e.title}`)).toEqual(['Acme Corp/Firewall', 'Acme Corp/VPN', 'Beta Ltd/Mail']);
-    expect((await session.listEntries({ customer: 'acme corp' }))).toHaveLength(2);
+    expect(await session.listEntries({ customer: 'acme corp' })).toHaveLength(2);
     expect((await session.listEntries({ search: 'BETA.example' })).map((e) => e.title)).toEqual(['Mail']);
     expect((await session.listEntries({ search: 'admin' })).map((e) => e.title)).toEqual(['Firewall']);
-    expect((await session.listCustomers())).toEqual([
+    expect(await session.listCustomers()).toEqual([
       { id: expect.any(Number) as number, name: 'Acme Corp', entryCount: 2 },
       { id: expect.any(Number) as number, name: 'Beta Ltd', entryCount: 1 },
     ]);
@@ -89,11 +89,11 @@ describe('the vault service', () => {
 
   it('edits, removes an OTP and deletes, auditing field names but never values', async () => {
     const { session } = await newVault();
-    const entry = (await session.createEntry({ customer: 'Acme', title: 'VPN', password: 'old-secret', otp: parseOtpUri(totpUri) }));
+    const entry = await session.createEntry({ customer: 'Acme', title: 'VPN', password: 'old-secret', otp: parseOtpUri(totpUri) });
     await session.updateEntry(entry.id, { password: 'new-secret', title: 'VPN gateway' });
-    expect((await session.revealPassword(entry.id))).toBe('new-secret');
+    expect(await session.revealPassword(entry.id)).toBe('new-secret');
     expect((await session.resolvePath('Acme/VPN gateway')).id).toBe(entry.id);
-    expect((await session.findByPath('Acme/VPN'))).toEqual([]);
+    expect(await session.findByPath('Acme/VPN')).toEqual([]);
     await session.updateEntry(entry.id, { otp: null });
     expect((await session.getEntry(entry.id)).otp).toBeNull();
     await expect(session.otpCode(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
@@ -110,13 +110,13 @@ describe('the vault service', () => {
   it('advances and persists an HOTP counter each time a code is used', async () => {
     const clock = manualClock();
     const { file, session } = await newVault(clock);
-    const entry = (await session.createEntry({ customer: 'Bank', title: 'Token', otp: parseOtpUri(`otpauth://hotp/Bank:me?secret=${RFC_SECRET}&counter=0`) }));
-    expect((await session.otpCode(entry.id))).toEqual({ kind: 'hotp', code: '755224', next: '287082', counter: 0 });
-    expect((await session.otpCode(entry.id))).toEqual({ kind: 'hotp', code: '287082', next: '359152', counter: 1 });
+    const entry = await session.createEntry({ customer: 'Bank', title: 'Token', otp: parseOtpUri(`otpauth://hotp/Bank:me?secret=${RFC_SECRET}&counter=0`) });
+    expect(await session.otpCode(entry.id)).toEqual({ kind: 'hotp', code: '755224', next: '287082', counter: 0 });
+    expect(await session.otpCode(entry.id)).toEqual({ kind: 'hotp', code: '287082', next: '359152', counter: 1 });
     session.lock();
     const vault = Vault.open(file, clock);
     const again = await vault.signIn(OWNER, PASSWORD);
-    expect((await again.otpCode(entry.id))).toMatchObject({ code: '359152', counter: 2 });
+    expect(await again.otpCode(entry.id)).toMatchObject({ code: '359152', counter: 2 });
     await vault.close();
   });
 
@@ -132,9 +132,9 @@ describe('the vault service', () => {
     ]) {
       await expect(session.createEntry(input)).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     }
-    expect((await session.listEntries())).toEqual([]);
-    expect((await session.listCustomers())).toEqual([]);
-    expect((await session.auditLog())).toHaveLength(before);
+    expect(await session.listEntries()).toEqual([]);
+    expect(await session.listCustomers()).toEqual([]);
+    expect(await session.auditLog()).toHaveLength(before);
   });
 
   it('answers LOCKED after lock', async () => {
@@ -154,11 +154,11 @@ describe('the vault service', () => {
       'otpauth://hotp/Bank:me?secret=JBSWY3DPEHPK3PXP&counter=4',
       'not a uri',
     ].join('\n');
-    const result = (await session.importOtpauth(text));
+    const result = await session.importOtpauth(text);
     expect(result.added.map((e) => `${e.customer}/${e.title}/${e.username}`)).toEqual(['Microsoft/Microsoft/admin@acme.com', 'Bank/Bank/me']);
     expect(result.problems.map((p) => p.line)).toEqual([4, 5, 7]);
     expect(result.problems[1]?.message).toContain('Line 5: Secret key has "0" at position 8');
-    const withCustomer = (await session.importOtpauth('otpauth://totp/alice@example.com?secret=JBSWY3DPEHPK3PXP', { customer: 'Acme Corp' }));
+    const withCustomer = await session.importOtpauth('otpauth://totp/alice@example.com?secret=JBSWY3DPEHPK3PXP', { customer: 'Acme Corp' });
     expect(withCustomer.added.map((e) => `${e.customer}/${e.title}`)).toEqual(['Acme Corp/alice@example.com']);
   });
 });

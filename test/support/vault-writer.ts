@@ -39,7 +39,7 @@ async function run(job: WriterJob): Promise<void> {
   if (job.gate) await waitForGo();
   if (job.edit) {
     // The race: every child edits one entry from the same revision; at most one may win.
-    const written = (await session.updateEntry(job.edit.entryId, { notes: `written by ${job.prefix}` }, job.edit.baseRevision));
+    const written = await session.updateEntry(job.edit.entryId, { notes: `written by ${job.prefix}` }, job.edit.baseRevision);
     say(`${WRITER_LINES.committed}${written.title}`);
   }
   for (let i = 0; i < (job.edit ? 0 : job.count); ) {

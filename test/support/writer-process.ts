@@ -120,7 +120,7 @@ export async function inspectVault(file: string, clock: Clock, user: string, pas
         createAudits: count("SELECT count(*) AS n FROM audit_log WHERE action = 'entry.create'"),
       };
     });
-    const audit = (await vault.verifyAudit());
+    const audit = await vault.verifyAudit();
     const session = await vault.signIn(user, password);
     const listed = (await session.listEntries()).length;
     const lost: string[] = [];
