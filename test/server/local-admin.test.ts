@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createServer, request } from 'node:http';
+import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -109,6 +110,24 @@ describe.each(DATABASE_KINDS)('server settings from this machine only on %s', (k
       expect([header, reply.status, reply.body.error?.code]).toEqual([header, 403, 'FORBIDDEN']);
     }
     expect(await server.db.query('SELECT count(*)::int AS n FROM delivery_settings')).toEqual([{ n: 0 }]);
+  });
+
+  it('judges each request on a kept-alive, pipelined connection by its own headers, in any casing, repeated or empty', async () => {
+    const target = new URL(server.url);
+    const auth = `authorization: Bearer ${owner.client.tokens?.accessToken ?? ''}\r\n${DEVICE_HEADER}: ${owner.client.deviceId}\r\n`;
+    const get = (extra: string): string => `GET ${SERVER_ROUTES.smtpGet.path} HTTP/1.1\r\nhost: ${target.host}\r\n${auth}${extra}\r\n`;
+    // Four requests written at once on one connection from 127.0.0.1: relayed (upper case), plain, relayed twice, relayed empty.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: Number(target.port), localAddress: '127.0.0.1' }, () => {
+        socket.write(get('X-FORWARDED-FOR: 203.0.113.9\r\n') + get('') + get('X-Real-IP: 1.1.1.1\r\nx-real-ip: 127.0.0.1\r\n') + get('Forwarded:\r\nConnection: close\r\n'));
+      });
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => { text += chunk; });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect([...raw.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1])).toEqual(['403', '200', '403', '403']);
   });
 
   it('answers the same call from 127.0.0.1, audited with that source, and says how the server runs', async () => {
