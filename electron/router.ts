@@ -21,6 +21,7 @@ import type { EntryChanges, EntryInput, OtpInput, UiSettings } from '../shared/m
 import { resolveOtpSpec, type OtpSpec } from '../shared/otp';
 
 import { deviceAccount, type DeviceStore } from './devices';
+import { TeamAdminDesk } from './team/admin-desk';
 import { TeamDesk, type TeamDeskOptions } from './team/desk';
 import { Transfers } from './transfers';
 import { translateSqliteError } from './vault/db';
@@ -104,11 +105,14 @@ export class Router {
   private readonly transfers: Transfers;
   /** The team server screen's connection (team.*): stopped whenever the session locks. */
   private readonly team: TeamDesk;
+  /** The server administration screens (teamAdmin.*): the Team server screen's session, the server's rules. */
+  private readonly teamAdmin: TeamAdminDesk;
 
   constructor(options: RouterOptions) {
     this.options = options;
     this.vaultPath = options.vaultPath;
     this.team = new TeamDesk({ ...options.team, now: options.clock.now });
+    this.teamAdmin = new TeamAdminDesk(this.team, { place: options.team?.place, now: options.clock.now });
     this.transfers = new Transfers({ clock: options.clock, ...(options.kdf ? { kdf: options.kdf } : {}), ...(options.pickSaveFile ? { pickSaveFile: options.pickSaveFile } : {}) });
   }
 
@@ -547,5 +551,19 @@ export class Router {
     'team.move': (_input, session) => this.team.move(this.requireSession(session)),
     'team.live': ({ on }, session) => this.team.setLive(on, this.requireSession(session)),
     'team.signOut': (_input, session) => this.team.signOut(this.requireSession(session)),
+    // Server administration (team/admin-desk.ts): the server decides who may; its refusal is the reply.
+    'teamAdmin.overview': (_input, session) => this.teamAdmin.overview(this.requireSession(session)),
+    'teamAdmin.mfaList': (_input, session) => this.teamAdmin.mfaList(this.requireSession(session)),
+    'teamAdmin.mfaReset': (input, session) => this.teamAdmin.mfaReset(input, this.requireSession(session)),
+    'teamAdmin.grant': (input, session) => this.teamAdmin.grant(input, this.requireSession(session)),
+    'teamAdmin.external': (input, session) => this.teamAdmin.external(input, this.requireSession(session)),
+    'teamAdmin.policy': (_input, session) => this.teamAdmin.policy(this.requireSession(session)),
+    'teamAdmin.setPolicy': (input, session) => this.teamAdmin.setPolicy(input, this.requireSession(session)),
+    'teamAdmin.setIdle': (input, session) => this.teamAdmin.setIdle(input, this.requireSession(session)),
+    'teamAdmin.devices': ({ userId }, session) => this.teamAdmin.devices(userId, this.requireSession(session)),
+    'teamAdmin.forgetDevice': (input, session) => this.teamAdmin.forgetDevice(input, this.requireSession(session)),
+    'teamAdmin.tokens': (_input, session) => this.teamAdmin.tokens(this.requireSession(session)),
+    'teamAdmin.createToken': (input, session) => this.teamAdmin.createToken(input, this.requireSession(session)),
+    'teamAdmin.revokeToken': ({ id }, session) => this.teamAdmin.revokeToken(id, this.requireSession(session)),
   };
 }

@@ -17,6 +17,7 @@ import type { PackedEntryTable } from '../entry-table';
 import type { MethodName } from './methods';
 import type { CsvMapping } from '../import/types';
 import { TEAM_CONTRACT } from './team-contract';
+import { TEAM_ADMIN_CONTRACT } from './team-admin-contract';
 
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -269,6 +270,7 @@ export const CONTRACT = {
   'vault.export': method<FileWritten>()(z.strictObject({ format: z.enum(EXPORT_FORMATS), path: targetPath, password: newPassword, plaintext: z.literal(true), databasePassword: newPassword.optional() }), 'session'),
   'roles.define': method<RoleView>()(z.strictObject({ name: text(64), permissions: z.array(text(64)).max(20) }), 'users.manage'),
   ...TEAM_CONTRACT,
+  ...TEAM_ADMIN_CONTRACT,
 } as const satisfies { readonly [M in MethodName]: MethodSpec<z.ZodType, unknown> };
 
 export type Contract = typeof CONTRACT;

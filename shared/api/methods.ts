@@ -74,6 +74,20 @@ export const METHOD_NAMES = [
   'team.move',
   'team.live',
   'team.signOut',
+  // The team server's administration (team-admin-contract.ts).
+  'teamAdmin.overview',
+  'teamAdmin.mfaList',
+  'teamAdmin.mfaReset',
+  'teamAdmin.grant',
+  'teamAdmin.external',
+  'teamAdmin.policy',
+  'teamAdmin.setPolicy',
+  'teamAdmin.setIdle',
+  'teamAdmin.devices',
+  'teamAdmin.forgetDevice',
+  'teamAdmin.tokens',
+  'teamAdmin.createToken',
+  'teamAdmin.revokeToken',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

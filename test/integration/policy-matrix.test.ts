@@ -129,7 +129,10 @@ describe.each(ROLES)('as %s', (role) => {
       // This computer's appearance, no vault's: test/integration/ui-settings.test.ts.
       'ui.settings', 'ui.setTheme',
       // The team server, whose sync the vault's ReplicaService checks: test/integration/router-team.test.ts.
-      'team.status', 'team.connect', 'team.secondStep', 'team.enrolStart', 'team.enrolConfirm', 'team.emailSend', 'team.cancel', 'team.sync', 'team.move', 'team.live', 'team.signOut'];
+      'team.status', 'team.connect', 'team.secondStep', 'team.enrolStart', 'team.enrolConfirm', 'team.emailSend', 'team.cancel', 'team.sync', 'team.move', 'team.live', 'team.signOut',
+      // The server's administration, whose every rule the server holds: test/integration/router-team-admin.test.ts.
+      'teamAdmin.overview', 'teamAdmin.mfaList', 'teamAdmin.mfaReset', 'teamAdmin.grant', 'teamAdmin.external', 'teamAdmin.policy', 'teamAdmin.setPolicy',
+      'teamAdmin.setIdle', 'teamAdmin.devices', 'teamAdmin.forgetDevice', 'teamAdmin.tokens', 'teamAdmin.createToken', 'teamAdmin.revokeToken'];
     expect([...new Set([...seen, ...elsewhere])].sort()).toEqual([...METHOD_NAMES].sort());
   });
 });

@@ -86,6 +86,20 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'team.move': { confirm: true },
   'team.live': { on: false },
   'team.signOut': {},
+  // The server administration screens: test/integration/router-team-admin.test.ts.
+  'teamAdmin.overview': {},
+  'teamAdmin.mfaList': {},
+  'teamAdmin.mfaReset': { userId: '0'.repeat(32), code: '123456' },
+  'teamAdmin.grant': { userId: '0'.repeat(32), granted: true },
+  'teamAdmin.external': { userId: '0'.repeat(32), external: true },
+  'teamAdmin.policy': {},
+  'teamAdmin.setPolicy': { scope: 'member', level: 'required' },
+  'teamAdmin.setIdle': { minutes: 30 },
+  'teamAdmin.devices': { userId: '0'.repeat(32) },
+  'teamAdmin.forgetDevice': { userId: '0'.repeat(32), deviceId: 'device-0000000000000' },
+  'teamAdmin.tokens': {},
+  'teamAdmin.createToken': { name: 'nightly backup', scopes: ['sync.pull'], days: 30 },
+  'teamAdmin.revokeToken': { id: '0'.repeat(32) },
 };
 
 /** Inputs each method must refuse with INVALID_INPUT. */
