@@ -13,6 +13,7 @@ import type { SessionState } from '../../shared/api/contract';
 import type { TeamStatus, TeamSyncOutcome } from '../../shared/api/team-contract';
 import type { Connection } from '../client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { TeamAdmin } from '../components/TeamAdmin';
 import { TeamServerSignIn } from '../components/TeamServerSignIn';
 import { useCall } from '../hooks/useCall';
 import { useTeamStatus } from '../hooks/useTeamStatus';
@@ -121,6 +122,7 @@ export function TeamServerScreen({ connection, state, onBack }: Props) {
               <div className="row"><button type="button" disabled={busy || status.progress !== null} onClick={() => setConfirmMove(true)}>Move this vault to the team server…</button></div>
             </section>
           )}
+          <TeamAdmin connection={connection} />
           <div className="row"><button type="button" className="danger" disabled={busy} onClick={() => void act(() => call(api.team.signOut({}), fail), 'Signed out of the team server.')}>Sign out of the server</button></div>
         </>
       )}
