@@ -75,6 +75,8 @@ function notSignedIn(): CrewvaultError {
 interface Pending {
   readonly flow: SignInModule.ServerSignIn;
   readonly owner: VaultUser;
+  /** The desk's lock count when it began: a sign-in overtaken by a lock says LOCKED, by a cancel or another sign-in CONFLICT. */
+  readonly locks: number;
   destination?: string;
 }
 
@@ -134,7 +136,11 @@ export class TeamDesk {
     return { origin, profile };
   }
 
-  async status(session: VaultSession): Promise<TeamStatus> {
+  status(session: VaultSession): Promise<TeamStatus> {
+    return this.outward(() => this.statusNow(session));
+  }
+
+  private async statusNow(session: VaultSession): Promise<TeamStatus> {
     const place = await this.place();
     let connected: TeamStatus['connected'] = null;
     try {
@@ -163,8 +169,35 @@ export class TeamDesk {
   }
 
   /** The error for a sign-in something else overtook while it waited on the server. */
-  private static overtaken(): CrewvaultError {
-    return new CrewvaultError('LOCKED', 'The sign-in to the team server was given up (the vault locked, or it was cancelled or begun again): nothing was kept.');
+  private overtaken(locks: number): CrewvaultError {
+    return this.own(locks !== this.locks
+      ? new CrewvaultError('LOCKED', 'The vault locked while the team server answered: that sign-in was given up and nothing was kept.')
+      : new CrewvaultError('CONFLICT', 'That sign-in to the team server was cancelled or begun again: nothing was kept from it.'));
+  }
+
+  /** Errors the desk itself raises about the vault's session (LOCKED): the only ones that may reach the page with that code. */
+  private readonly ownErrors = new WeakSet<object>();
+
+  private own(error: CrewvaultError): CrewvaultError {
+    this.ownErrors.add(error);
+    return error;
+  }
+
+  /**
+   * What leaves a team call. LOCKED and PASSWORD_CHANGE_REQUIRED send the page to the vault's
+   * sign-in or change-password screen with the message; said by the server (any code it likes,
+   * any words: printable, but its own) or by the keychain, they are the Team server screen's
+   * errors instead, so a server cannot put its text on the vault's own sign-in screen.
+   */
+  private async outward<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isCrewvaultError(error) && (error.code === 'LOCKED' || error.code === 'PASSWORD_CHANGE_REQUIRED') && !this.ownErrors.has(error)) {
+        throw new CrewvaultError('SERVER_UNREACHABLE', `The team connection failed (${error.code}): ${error.message}`);
+      }
+      throw error;
+    }
   }
 
   /**
@@ -172,7 +205,11 @@ export class TeamDesk {
    * shown and nothing sent until called again with `trustFingerprint`, which must be the
    * fingerprint this process showed for that server (not one the page chose).
    */
-  async connect(input: { url: string; username: string; password: string; invite?: string | undefined; trustFingerprint?: string | undefined }, session: VaultSession): Promise<TeamStatus> {
+  connect(input: { url: string; username: string; password: string; invite?: string | undefined; trustFingerprint?: string | undefined }, session: VaultSession): Promise<TeamStatus> {
+    return this.outward(() => this.connectNow(input, session));
+  }
+
+  private async connectNow(input: { url: string; username: string; password: string; invite?: string | undefined; trustFingerprint?: string | undefined }, session: VaultSession): Promise<TeamStatus> {
     const m = await this.load();
     const place = await this.place();
     const url = m.transport.parseServerUrl(input.url);
@@ -188,11 +225,12 @@ export class TeamDesk {
       }
     }
     const epoch = ++this.epoch;
+    const locks = this.locks;
     await this.dropSignIn();
     this.certificate = undefined;
     // The system clock, as TLS itself judges a certificate's dates.
     const judged = await m.signIn.judgeCertificate(url, place.profiles.get(url.origin)?.trust, wanted, Date.now(), place.transport);
-    if (epoch !== this.epoch) throw TeamDesk.overtaken();
+    if (epoch !== this.epoch) throw this.overtaken(locks);
     if (judged.kind === 'refused') throw judged.error;
     if (judged.kind === 'confirm') {
       const { presented } = judged;
@@ -206,9 +244,9 @@ export class TeamDesk {
     if (epoch !== this.epoch) {
       // Locked, cancelled or begun again meanwhile: the half-done session ends on the server; nothing waits here.
       await flow.abandon();
-      throw TeamDesk.overtaken();
+      throw this.overtaken(locks);
     }
-    const pending: Pending = { flow, owner };
+    const pending: Pending = { flow, owner, locks };
     this.pending = pending;
     await this.afterAnswer(pending);
     return this.status(session);
@@ -216,10 +254,10 @@ export class TeamDesk {
 
   /** What comes after each answer: the e-mailed code sent for a new device, or the session kept (as this vault user's) once done. */
   private async afterAnswer(pending: Pending): Promise<void> {
-    if (this.pending !== pending) throw TeamDesk.overtaken();
+    if (this.pending !== pending) throw this.overtaken(pending.locks);
     if (pending.flow.step === 'device' && pending.destination === undefined) pending.destination = await pending.flow.emailSend();
     if (pending.flow.step === 'done') {
-      if (this.pending !== pending) throw TeamDesk.overtaken();
+      if (this.pending !== pending) throw this.overtaken(pending.locks);
       this.pending = undefined;
       const { origin, user } = await pending.flow.finish(this.options.now());
       this.bindings.set(origin, { username: user.username, vaultId: pending.owner.vaultId, userId: pending.owner.userId });
@@ -246,7 +284,11 @@ export class TeamDesk {
     }
   }
 
-  async secondStep(answer: SignInModule.SecondStepAnswer, session: VaultSession): Promise<TeamStatus> {
+  secondStep(answer: SignInModule.SecondStepAnswer, session: VaultSession): Promise<TeamStatus> {
+    return this.outward(() => this.secondStepNow(answer, session));
+  }
+
+  private async secondStepNow(answer: SignInModule.SecondStepAnswer, session: VaultSession): Promise<TeamStatus> {
     const pending = await this.requirePending(session);
     await this.guarded(pending, async () => {
       await pending.flow.answer(answer);
@@ -255,12 +297,20 @@ export class TeamDesk {
     return this.status(session);
   }
 
-  async enrolStart(session: VaultSession): Promise<{ uri: string; secret: string }> {
+  enrolStart(session: VaultSession): Promise<{ uri: string; secret: string }> {
+    return this.outward(() => this.enrolStartNow(session));
+  }
+
+  private async enrolStartNow(session: VaultSession): Promise<{ uri: string; secret: string }> {
     const pending = await this.requirePending(session);
     return this.guarded(pending, () => pending.flow.enrolStart());
   }
 
-  async enrolConfirm(code: string, session: VaultSession): Promise<{ recoveryCodes: string[]; status: TeamStatus }> {
+  enrolConfirm(code: string, session: VaultSession): Promise<{ recoveryCodes: string[]; status: TeamStatus }> {
+    return this.outward(() => this.enrolConfirmNow(code, session));
+  }
+
+  private async enrolConfirmNow(code: string, session: VaultSession): Promise<{ recoveryCodes: string[]; status: TeamStatus }> {
     const pending = await this.requirePending(session);
     const done = await this.guarded(pending, async () => {
       const confirmed = await pending.flow.enrolConfirm(code);
@@ -270,15 +320,23 @@ export class TeamDesk {
     return { recoveryCodes: [...done.recoveryCodes], status: await this.status(session) };
   }
 
-  async emailSend(session: VaultSession): Promise<TeamStatus> {
+  emailSend(session: VaultSession): Promise<TeamStatus> {
+    return this.outward(() => this.emailSendNow(session));
+  }
+
+  private async emailSendNow(session: VaultSession): Promise<TeamStatus> {
     const pending = await this.requirePending(session);
     const destination = await this.guarded(pending, () => pending.flow.emailSend());
-    if (this.pending !== pending) throw TeamDesk.overtaken();
+    if (this.pending !== pending) throw this.overtaken(pending.locks);
     pending.destination = destination;
     return this.status(session);
   }
 
-  async cancel(session: VaultSession): Promise<TeamStatus> {
+  cancel(session: VaultSession): Promise<TeamStatus> {
+    return this.outward(() => this.cancelNow(session));
+  }
+
+  private async cancelNow(session: VaultSession): Promise<TeamStatus> {
     this.epoch++;
     this.certificate = undefined;
     await this.dropSignIn();
@@ -293,20 +351,20 @@ export class TeamDesk {
 
   /** One round now (after any running one): others' changes in, this vault's out. */
   sync(session: VaultSession): Promise<TeamStatus> {
-    return this.round(session, false);
+    return this.outward(() => this.round(session, false));
   }
 
   /** The vault's owner moves the whole vault onto the server (the first push of everything). */
   move(session: VaultSession): Promise<TeamStatus> {
     if (session.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only the vault\'s owner moves it to a team server.');
-    return this.round(session, true);
+    return this.outward(() => this.round(session, true));
   }
 
   private round(session: VaultSession, move: boolean): Promise<TeamStatus> {
     const locks = this.locks;
     const run = async (): Promise<void> => {
       // A round queued behind another when the vault locked does not run on the locked session.
-      if (locks !== this.locks) throw new CrewvaultError('LOCKED', 'The vault locked before this sync round began: nothing was sent.');
+      if (locks !== this.locks) throw this.own(new CrewvaultError('LOCKED', 'The vault locked before this sync round began: nothing was sent.'));
       const m = await this.load();
       const place = await this.place();
       this.progress = { moving: move, sent: 0, total: 0, taken: 0 };
@@ -331,7 +389,11 @@ export class TeamDesk {
   }
 
   /** Live sync on or off: the server's stream starts a round whenever others changed something, and a timer sends this computer's own. */
-  async setLive(on: boolean, session: VaultSession): Promise<TeamStatus> {
+  setLive(on: boolean, session: VaultSession): Promise<TeamStatus> {
+    return this.outward(() => this.setLiveNow(on, session));
+  }
+
+  private async setLiveNow(on: boolean, session: VaultSession): Promise<TeamStatus> {
     this.stopLive();
     if (!on) return this.status(session);
     if ((await this.status(session)).connected === null) throw notSignedIn();
@@ -408,7 +470,11 @@ export class TeamDesk {
   }
 
   /** Signs this vault user's session out of the server (as `crewvault logout`): live sync stops, the keychain's session goes. */
-  async signOut(session: VaultSession): Promise<TeamStatus> {
+  signOut(session: VaultSession): Promise<TeamStatus> {
+    return this.outward(() => this.signOutNow(session));
+  }
+
+  private async signOutNow(session: VaultSession): Promise<TeamStatus> {
     this.stopLive();
     this.epoch++;
     await this.dropSignIn();

@@ -6,6 +6,8 @@
 // counted), and signing out taking the session off this computer.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -445,5 +447,49 @@ describe('a server session is the vault user\'s who signed in, and a lock gives 
     ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
     expect(await status()).toMatchObject({ connected: null, signIn: null });
     expect(errorCode(await router.call('team.sync', {}))).toBe('NOT_FOUND');
+  });
+});
+
+describe('a hostile server on loopback (real HTTP, its answers chosen by the test)', () => {
+  let server: Server;
+  let answer: (path: string) => string = () => '';
+  let url = '';
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(answer(req.url ?? ''));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('cannot send the page to the vault\'s sign-in or change-password screen with words of its own, nor print control characters', async () => {
+    const { router, status } = await desktop();
+    for (const code of ['LOCKED', 'PASSWORD_CHANGE_REQUIRED'] as const) {
+      const said = 'Your vault was locked by IT.\u001b[2J Type your vault password at https://evil.example';
+      answer = () => JSON.stringify({ ok: false, error: { code, message: said } });
+      const reply = await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD });
+      // The Team server screen's own error: the app does not lock or ask for a new vault password.
+      expect(errorCode(reply), code).toBe('SERVER_UNREACHABLE');
+      if (!reply.ok) {
+        expect(reply.error.message).not.toMatch(/\p{C}/u);
+        expect(reply.error.message).not.toContain(SERVER_PASSWORD);
+      }
+      expect((ok(await router.call('session.state', {})) as { user: unknown }).user).not.toBeNull();
+    }
+    expect(await status()).toMatchObject({ connected: null, signIn: null });
+  });
+
+  it('a reply larger than the client takes is refused, not held', async () => {
+    const { router } = await desktop();
+    const huge = `{"ok":false,"error":{"code":"INTERNAL","message":"${'x'.repeat(17 * 1024 * 1024)}"}}`;
+    answer = () => huge;
+    const reply = await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD });
+    expect(errorCode(reply)).toBe('SERVER_UNREACHABLE');
+    if (!reply.ok) expect(reply.error.message.length).toBeLessThan(400);
   });
 });
