@@ -15,7 +15,7 @@ import { SMS_SERVICES, SMTP_SECURITY, type ServerRouteOutput } from '../../share
 import { printable } from '../team/printable';
 import { unexpectedArgument, UsageError, type CliIo } from './io';
 import { keptSession, load } from './login';
-import { commonOptions, wholeNumber } from './team-admin';
+import { commonOptions, jsonLine, wholeNumber } from './team-admin';
 
 type Client = Awaited<ReturnType<typeof keptSession>>['client'];
 
@@ -81,7 +81,7 @@ async function smtp(client: Client, action: string | undefined, args: string[], 
   } else {
     throw new UsageError('smtp takes show, set or test');
   }
-  io.out(json ? `${JSON.stringify({ smtp: shown })}\n` : smtpLines(shown));
+  io.out(json ? jsonLine({ smtp: shown }) : smtpLines(shown));
 }
 
 async function sms(client: Client, action: string | undefined, args: string[], json: boolean, io: CliIo): Promise<void> {
@@ -115,7 +115,7 @@ async function sms(client: Client, action: string | undefined, args: string[], j
   } else {
     throw new UsageError('sms takes show, set or test');
   }
-  io.out(json ? `${JSON.stringify({ sms: shown })}\n` : smsLines(shown));
+  io.out(json ? jsonLine({ sms: shown }) : smsLines(shown));
 }
 
 /** Pulls `--data DIR` (the server's data folder) out of the arguments, wherever it stands. */
@@ -152,7 +152,7 @@ export async function runServerAdmin(args: string[], io: CliIo): Promise<number>
   }
   if (what === 'status') {
     const status = await client.call('serverStatus', undefined);
-    io.out(json ? `${JSON.stringify({ server: origin, ...status })}\n`
+    io.out(json ? jsonLine({ server: origin, ...status })
       : `Server ${origin}: version ${printable(status.version)}, schema ${status.schema}\n`
         + `  database: ${status.database === 'pglite' ? 'PGlite (embedded PostgreSQL)' : 'PostgreSQL'}\n`
         + `  listening on ${printable(status.listen)}, TLS ${status.tls ? 'on' : 'off'}\n`

@@ -36,6 +36,22 @@ export const TEAM_USAGE = 'crewvault team token|mfa|devices|forget … [--server
   + '  token is printed once on stdout: it skips the second step, so keep it like a password.\n'
   + '  USER is a name on the server, or its user id.';
 
+/**
+ * `--json` output: one line of JSON whose every control, format (bidi override), private-use,
+ * unassigned or line-separator character is written as a \uXXXX escape. JSON.stringify escapes only
+ * C0 controls; a name the server sends could otherwise carry an 8-bit CSI or a right-to-left
+ * override to the terminal. The parsed value is the same.
+ */
+export function jsonLine(value: unknown): string {
+  const escaped = JSON.stringify(value).replace(/[\p{C}\u2028\u2029]/gu, (char) => {
+    // One escape per UTF-16 unit, so a character past U+FFFF becomes its surrogate pair.
+    let units = '';
+    for (let i = 0; i < char.length; i++) units += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    return units;
+  });
+  return `${escaped}\n`;
+}
+
 /** A whole number option within bounds, or a usage error naming it. */
 export function wholeNumber(value: string | undefined, name: string, fallback?: number): number | undefined {
   if (value === undefined) return fallback;

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { MAX_IDLE_MINUTES, MFA_POLICY_LEVELS, MFA_POLICY_SCOPES, type DeviceView, type MfaPolicyView, type MfaUserView } from '../../shared/api/server-contract';
 import { printable } from '../team/printable';
 import { unexpectedArgument, UsageError } from './io';
-import { freshCode, userIdOf, wholeNumber, type TeamArgs } from './team-admin';
+import { freshCode, jsonLine, userIdOf, wholeNumber, type TeamArgs } from './team-admin';
 
 function userLine(user: MfaUserView): string {
   const methods = [user.authenticator ? 'authenticator' : '', user.email ? 'e-mail' : '', user.sms ? 'SMS' : ''].filter((m) => m !== '');
@@ -45,7 +45,7 @@ async function mfa(action: string | undefined, args: string[], { session, json, 
   if (action === 'list') {
     if (positionals.length > 0 || values.code !== undefined) throw unexpectedArgument();
     const { users } = await client.call('adminMfaList', undefined);
-    if (json) io.out(`${JSON.stringify({ users })}\n`);
+    if (json) io.out(jsonLine({ users }));
     else for (const user of users) io.out(userLine(user));
   } else if (action === 'reset') {
     const [name, ...extra] = positionals;
@@ -54,7 +54,7 @@ async function mfa(action: string | undefined, args: string[], { session, json, 
     const target = await userIdOf(session, name);
     await freshCode(session, values.code, io);
     const done = await client.call('adminMfaReset', { userId: target.id });
-    io.out(json ? `${JSON.stringify({ userId: target.id, ...done })}\n`
+    io.out(json ? jsonLine({ userId: target.id, ...done })
       : `Reset ${printable(target.username, 64)}'s two-step sign-in: ${done.authenticator ? 'authenticator removed' : 'no authenticator was set'}, `
         + `${done.trustedDevices} trusted device(s) forgotten, ${done.endedSessions} session(s) ended. They set it up again at their next sign-in where the policy asks.\n`);
   } else if (action === 'grant' || action === 'ungrant') {
@@ -64,7 +64,7 @@ async function mfa(action: string | undefined, args: string[], { session, json, 
     const target = await userIdOf(session, name);
     await freshCode(session, values.code, io);
     const done = await client.call('adminGrantSet', { userId: target.id, permission: 'mfa_reset', granted: action === 'grant' });
-    io.out(json ? `${JSON.stringify(done)}\n`
+    io.out(json ? jsonLine(done)
       : `${printable(target.username, 64)} ${done.granted ? 'may' : 'may not'} reset others' two-step sign-in${done.changed ? '' : ' (already so)'}.\n`);
   } else if (action === 'policy') {
     if (values.code !== undefined) throw new UsageError('--code goes with reset, grant and ungrant');
@@ -79,7 +79,7 @@ async function mfa(action: string | undefined, args: string[], { session, json, 
     if (level !== undefined) policy = await client.call('mfaPolicySet', { level: levelOf(level), ...(scope === undefined ? {} : { scope }) });
     if (idle !== undefined) policy = await client.call('mfaIdleSet', { minutes: idle });
     if (policy === undefined) throw new UsageError('policy takes a level, --idle, or nothing (to show it)');
-    io.out(json ? `${JSON.stringify(policy)}\n` : policyLines(policy));
+    io.out(json ? jsonLine(policy) : policyLines(policy));
   } else {
     throw new UsageError('mfa takes list, reset, grant, ungrant or policy');
   }
@@ -92,7 +92,7 @@ async function devices(args: string[], { session, json, io }: TeamArgs): Promise
   const { client } = session;
   const target = name === undefined ? undefined : await userIdOf(session, name);
   const { devices: list } = target === undefined ? await client.call('devicesList', undefined) : await client.call('adminDevicesList', { userId: target.id });
-  if (json) io.out(`${JSON.stringify({ devices: list })}\n`);
+  if (json) io.out(jsonLine({ devices: list }));
   else if (list.length === 0) io.out(`${target === undefined ? 'You have' : `${printable(target.username, 64)} has`} no authorised or trusted devices.\n`);
   else for (const device of list) io.out(deviceLine(device));
 }
@@ -105,7 +105,7 @@ async function forget(args: string[], { session, json, io }: TeamArgs): Promise<
   const { client } = session;
   const target = values.user === undefined ? undefined : await userIdOf(session, values.user);
   const done = target === undefined ? await client.call('deviceRemove', { deviceId }) : await client.call('adminDeviceRemove', { userId: target.id, deviceId });
-  io.out(json ? `${JSON.stringify(done)}\n`
+  io.out(json ? jsonLine(done)
     : done.removed ? `Device forgotten: it is asked for its e-mailed code again, and ${done.endedSessions} session(s) on it ended.\n` : 'No such device was authorised or trusted: nothing changed.\n');
 }
 

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { TOKEN_SCOPES, type AutomationTokenView, type TokenScope } from '../../shared/api/server-contract';
 import { printable } from '../team/printable';
 import { unexpectedArgument, UsageError } from './io';
-import { wholeNumber, type TeamArgs } from './team-admin';
+import { jsonLine, wholeNumber, type TeamArgs } from './team-admin';
 
 function scopesOf(value: string | undefined): TokenScope[] {
   if (value === undefined) throw new UsageError(`give --scope ${TOKEN_SCOPES.join(',')} (one or more, comma-separated)`);
@@ -47,12 +47,12 @@ export async function runTokens(args: string[], { session, json, io }: TeamArgs)
     });
     io.err(`crewvault: WARNING: ${printable(made.warning, 300)}\n`);
     io.err(`Token ${made.view.id} made; it is shown this once:\n`);
-    io.out(json ? `${JSON.stringify({ token: made.token, view: made.view })}\n` : `${made.token}\n`);
+    io.out(json ? jsonLine({ token: made.token, view: made.view }) : `${made.token}\n`);
   } else if (action === 'list') {
     if (rest.length > 0) throw unexpectedArgument();
     if (values.name !== undefined || values.scope !== undefined || values['for-vault'] !== undefined || values.days !== undefined) throw new UsageError('list takes --json and --server only');
     const { tokens } = await client.call('tokensList', undefined);
-    if (json) io.out(`${JSON.stringify({ tokens })}\n`);
+    if (json) io.out(jsonLine({ tokens }));
     else if (tokens.length === 0) io.out('No automation tokens.\n');
     else for (const token of tokens) io.out(tokenLine(token, io.now()));
   } else if (action === 'revoke') {
@@ -62,7 +62,7 @@ export async function runTokens(args: string[], { session, json, io }: TeamArgs)
     // A token itself given by mistake is not echoed or sent: only ids are taken.
     if (!/^[0-9a-f]{32}$/.test(id)) throw new UsageError('a token id is 32 hex digits, as crewvault team token list shows (never the token itself)');
     const { revoked } = await client.call('tokenRevoke', { id });
-    io.out(json ? `${JSON.stringify({ id, revoked })}\n` : revoked ? `Token ${id} revoked: it no longer works.\n` : `Token ${id} was already revoked.\n`);
+    io.out(json ? jsonLine({ id, revoked }) : revoked ? `Token ${id} revoked: it no longer works.\n` : `Token ${id} was already revoked.\n`);
   } else {
     throw new UsageError('token takes create, list or revoke');
   }

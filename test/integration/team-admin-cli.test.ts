@@ -201,6 +201,18 @@ describe('crewvault team mfa', () => {
 });
 
 describe('crewvault team devices and forget', () => {
+  it('prints what the server says in --json as terminal-safe JSON: control, bidi and line-separator characters escaped, the value unchanged', async () => {
+    // A name as a hostile or broken server could send it: right-to-left override, an 8-bit CSI, a line separator.
+    const name = 'laptop\u202egnp.exe\u009b2J\u2028end';
+    await server.database.query('UPDATE devices SET name = $1 WHERE device_id = $2', [name, adminDevice]);
+    const out = await cli(owner, ['team', 'devices', 'adam', '--json']);
+    expect(out.code).toBe('ok');
+    expect(/[\p{C}\u2028\u2029]/u.test(out.stdout.replace(/\n$/, ''))).toBe(false);
+    const { devices } = JSON.parse(out.stdout) as { devices: { deviceId: string; name: string | null }[] };
+    expect(devices.find((d) => d.deviceId === adminDevice)?.name).toBe(name);
+    expect(/[\p{C}\u2028\u2029]/u.test((await cli(owner, ['team', 'devices', 'adam'])).stdout.replace(/\n/g, ''))).toBe(false);
+  });
+
   it('shows someone\'s devices to an owner and forgets one, ending its sessions', async () => {
     await cli(owner, ['login', server.url], [PASSWORD]);
     const listed = await cli(owner, ['team', 'devices', 'adam', '--json']);
