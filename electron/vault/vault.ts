@@ -240,6 +240,10 @@ export class Vault {
     const written = await withPinKey(pinKey, () => this.store.write((w) => {
       const current = getUser(w, row.id);
       if (!current || current.disabled_at !== null) return { ring: undefined, anchor: undefined, me: undefined };
+      // The password was checked against the row as the claim read it. Changed (or reset) since,
+      // while Argon2 ran: it is no longer this person's password, and the session must not take
+      // the new row's KDF as the one it signed in with (no later check would then end it).
+      if (current.kdf !== row.kdf) return { ring: undefined, anchor: undefined, me: undefined };
       const wrappedDirectory = getDirectoryWrap(w, row.id);
       if (!wrappedDirectory) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: the user has no directory key.');
       const ring = new KeyRing(keyPair, openDirectoryWrap(keyPair, row, wrappedDirectory), wrappedDirectory.dir_version);
@@ -270,7 +274,7 @@ export class Vault {
       return { ring, anchor: found, me: { id: row.id, uid: row.uid, kdf: current.kdf } };
     }));
     const { ring, anchor, me } = written.value;
-    // Disabled while Argon2 ran: answered as a disabled user is.
+    // Disabled, or the password changed, while Argon2 ran: answered as a wrong password is.
     if (!ring || !anchor || !me) return fail();
     const session = new VaultSession(this.store, this.clock, userView(row), ring, me, anchor);
     await session.finishKeySplit();

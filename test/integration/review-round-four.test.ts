@@ -1,0 +1,124 @@
+// Review round four (the VaultStore conversion, #13, and group delete, #11): holes found by the
+// hostile review, each shown by a test that failed before its fix. Real vault files, real
+// Argon2, real processes: a sign-in runs in a child process (test/support/signin-race-child.ts)
+// that the test stops (SIGSTOP) while its Argon2 runs and lets go (SIGCONT) once another
+// connection has changed the password — a moment set by the child's own progress in the file
+// (its claim counted, its release not yet written), never by a sleep. No secret is printed.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Vault } from '../../electron/vault/vault';
+import { buildRaceChild, RACE_CHILD_SCRIPT } from '../support/signin-race-process';
+import type { RaceCommand, RaceReply } from '../support/signin-race-protocol';
+import { FAST_KDF, manualClock, newVault } from '../support/vault';
+
+const T0 = Date.UTC(2026, 10, 30, 9, 0, 0);
+/** Argon2 slow enough that the child is still deriving when the test sees its claim. */
+const SLOW_KDF = { memory: 64 * 1024, iterations: 6, parallelism: 1 };
+const ONE_TIME = 'one-time password for bob';
+const OLD = 'bob old password chosen';
+const NEW = 'bob new password after a leak';
+
+beforeAll(async () => {
+  await buildRaceChild();
+}, 60_000);
+
+/** One sign-in child, driven by hand so the test can stop and continue it. */
+class StoppableChild {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiting: Array<(reply: RaceReply) => void> = [];
+  private pending = '';
+  readonly exited: Promise<void>;
+
+  constructor() {
+    this.child = spawn(process.execPath, [RACE_CHILD_SCRIPT], { stdio: 'pipe' });
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (chunk: string) => {
+      const lines = (this.pending + chunk).split('\n');
+      this.pending = lines.pop() ?? '';
+      for (const line of lines) this.waiting.shift()?.(JSON.parse(line) as RaceReply);
+    });
+    this.child.stderr.resume();
+    this.child.stdin.on('error', () => undefined);
+    this.exited = new Promise((resolve) => {
+      this.child.on('close', () => {
+        for (const answer of this.waiting.splice(0)) answer({ ok: false, code: 'CHILD_EXITED', message: '' });
+        resolve();
+      });
+    });
+  }
+
+  send(command: RaceCommand): Promise<RaceReply> {
+    const answered = new Promise<RaceReply>((resolve) => this.waiting.push(resolve));
+    this.child.stdin.write(`${JSON.stringify(command)}\n`);
+    return answered;
+  }
+
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.child.kill(signal);
+  }
+
+  async close(): Promise<void> {
+    this.signal('SIGCONT');
+    this.child.stdin.end();
+    await this.exited;
+  }
+}
+
+/** Waits (on the child's progress in the file, checked every few ms) until `ready` says so. */
+async function until(ready: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 20_000; i++) {
+    if (ready()) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+describe('a sign-in whose Argon2 ran while the password was changed elsewhere', () => {
+  it('does not let the replaced password in (the row checked is the row signed in with)', async () => {
+    const clock = manualClock(T0);
+    const { file, session: alice } = await newVault(clock);
+    const bobView = await alice.createUser('bob', 'technician', ONE_TIME, FAST_KDF);
+    const vaultB = Vault.open(file, clock);
+    const peek = new Database(file, { readonly: true });
+    const failedPasswords = (): number => (peek.prepare('SELECT failed_passwords AS n FROM sign_in_state WHERE user_id = ?').get(bobView.id) as { n: number } | undefined)?.n ?? 0;
+    const child = new StoppableChild();
+    try {
+      // Bob replaces his one-time password with OLD, under Argon2 slow enough to be caught in.
+      const bob = await vaultB.signIn('bob', ONE_TIME);
+      await bob.changePassword(undefined, OLD, SLOW_KDF);
+      bob.lock();
+      expect(failedPasswords()).toBe(0);
+
+      // Someone who learnt OLD signs in from another process; caught while Argon2 runs: the
+      // attempt is counted (claimed) and not yet released.
+      const answer = child.send({ op: 'signIn', file, user: 'bob', password: OLD, now: T0 });
+      await until(() => failedPasswords() === 1, 'the child\'s claim');
+      child.signal('SIGSTOP');
+      // Still inside Argon2 (the release that a right password writes has not happened).
+      expect(failedPasswords()).toBe(1);
+
+      // Bob, told OLD leaked, changes it on his desktop in the meantime.
+      const bobAgain = await vaultB.signIn('bob', OLD);
+      await bobAgain.changePassword(OLD, NEW, FAST_KDF);
+
+      child.signal('SIGCONT');
+      const reply = await answer;
+      // Before the fix: { ok: true, value: 'bob' } — a session for the password just replaced,
+      // which no later check ended (it took the new row's KDF as the one it signed in with).
+      expect(reply.ok).toBe(false);
+      if (!reply.ok) expect(reply.code).toBe('WRONG_PASSWORD');
+
+      // NEW signs in.
+      bobAgain.lock();
+      const bobNew = await vaultB.signIn('bob', NEW);
+      expect(bobNew.user.name).toBe('bob');
+      bobNew.lock();
+    } finally {
+      peek.close();
+      await child.close();
+      await vaultB.close();
+      await alice.close();
+    }
+  }, 120_000);
+});
