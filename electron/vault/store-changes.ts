@@ -15,7 +15,7 @@ export interface ChangedObject {
   readonly id: string;
   readonly revision: number;
   readonly seq: number;
-  /** A tombstone (only entries are deleted so far). */
+  /** A tombstone: a deleted entry, or a deleted access group (schema 18). */
   readonly deleted: boolean;
 }
 
@@ -40,7 +40,7 @@ export interface ChangeSet {
 const OBJECT_TABLES: ReadonlyArray<{ readonly kind: ObjectKind; readonly table: string; readonly deleted: string }> = [
   { kind: 'user', table: 'users', deleted: '0' },
   { kind: 'role', table: 'roles', deleted: '0' },
-  { kind: 'group', table: 'access_groups', deleted: '0' },
+  { kind: 'group', table: 'access_groups', deleted: 'deleted_at IS NOT NULL' },
   { kind: 'customer', table: 'customers', deleted: '0' },
   { kind: 'entry', table: 'entries', deleted: 'deleted_at IS NOT NULL' },
   // Never rewritten (schema 11): its revision is always 1.

@@ -131,6 +131,12 @@ export class TeamService {
     return name;
   }
 
+  /** NOT_FOUND unless `groupId` is a live group: a deleted one (a tombstone) or an id never used
+   * has no members and takes none (a role that manages every group passes `require` for any id). */
+  private liveGroup(db: ReadDb, groupId: number): void {
+    if (!getGroupRow(db, groupId)) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
+  }
+
   /** The group named `name` (case- and spacing-insensitive). */
   async resolveGroup(name: string): Promise<number> {
     const row = await this.core.read((r) => findGroupByIndex(r, groupNameIndex(this.core.ring, name)));
@@ -158,6 +164,7 @@ export class TeamService {
   async members(groupId: number): Promise<MemberView[]> {
     return this.core.read((r) => {
       this.core.require(r, 'groups.manage', groupId);
+      this.liveGroup(r, groupId);
       return groupKeysOfGroup(r, groupId).flatMap((gk) => {
         const user = getUser(r, gk.user_id);
         return user ? [{ ...userView(user), lead: gk.is_lead === 1 }] : [];
@@ -172,6 +179,7 @@ export class TeamService {
   async candidates(groupId: number): Promise<UserView[]> {
     return this.core.read((r) => {
       this.core.require(r, 'groups.manage', groupId);
+      this.liveGroup(r, groupId);
       const inGroup = new Set(groupKeysOfGroup(r, groupId).map((gk) => gk.user_id));
       return listUsers(r)
         .filter((u) => u.disabled_at === null && !inGroup.has(u.id) && u.id !== this.core.user().id)

@@ -7,10 +7,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { VaultSession } from '../../electron/vault/service';
 import { Vault } from '../../electron/vault/vault';
+import { CrewvaultError } from '../../shared/errors';
 import { buildRaceChild, RACE_CHILD_SCRIPT } from '../support/signin-race-process';
 import type { RaceCommand, RaceReply } from '../support/signin-race-protocol';
-import { FAST_KDF, manualClock, newVault } from '../support/vault';
+import { FAST_KDF, manualClock, newVault, OWNER, PASSWORD } from '../support/vault';
 
 const T0 = Date.UTC(2026, 10, 30, 9, 0, 0);
 /** Argon2 slow enough that the child is still deriving when the test sees its claim. */
@@ -121,4 +123,83 @@ describe('a sign-in whose Argon2 ran while the password was changed elsewhere', 
       await alice.close();
     }
   }, 120_000);
+});
+
+/** The refusal's code, or 'none' when the call went through. */
+async function refusal(call: () => Promise<unknown>): Promise<string> {
+  try {
+    await call();
+    return 'none';
+  } catch (error) {
+    if (error instanceof CrewvaultError) return error.code;
+    throw error;
+  }
+}
+
+/** Rows that name group `id`, as stored (keys, pages, live and tombstoned entries, audit rows). */
+function rowsNaming(file: string, id: number): Record<string, number> {
+  const db = new Database(file, { readonly: true });
+  try {
+    const count = (sql: string): number => (db.prepare(sql).get(id) as { n: number }).n;
+    return {
+      keys: count('SELECT count(*) AS n FROM group_keys WHERE group_id = ?'),
+      pages: count('SELECT count(*) AS n FROM entry_pages WHERE group_id = ?'),
+      entries: count('SELECT count(*) AS n FROM entries WHERE group_id = ?'),
+      audits: count('SELECT count(*) AS n FROM audit_log WHERE group_id = ?'),
+      live: count('SELECT count(*) AS n FROM access_groups WHERE id = ? AND deleted_at IS NULL'),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe('a deleted group\'s id used afterwards', () => {
+  it('is refused for every act, by an owner whose other session still held its key, and nothing is written', async () => {
+    const clock = manualClock(T0);
+    const { file, session: alice } = await newVault(clock);
+    await alice.createUser('tom', 'technician', 'tom one-time password', FAST_KDF);
+    const night = await alice.team.createGroup('Night shift');
+    const day = await alice.team.createGroup('Day shift');
+    await alice.team.grant(night.id, 'tom');
+    const entry = await alice.createEntry({ customer: 'Acme', title: 'Door', password: 'door-123', groupId: day.id });
+    const gone = await alice.createEntry({ customer: 'Acme', title: 'Gone', password: 'gone-123', groupId: night.id });
+    await alice.deleteEntry(gone.id);
+    // A second owner session (another window, the CLI) that has held Night shift's key since sign-in.
+    const vault2 = Vault.open(file, clock);
+    const other: VaultSession = await vault2.signIn(OWNER, PASSWORD);
+    try {
+      expect((await other.team.listGroups()).map((g) => g.name)).toContain('Night shift');
+      // A group with only an entry tombstone is empty: deleted, and the change set says so.
+      expect(await alice.team.deleteGroup(night.id)).toEqual({ deleted: 'Night shift' });
+      expect(alice.lastChanges().objects).toContainEqual(expect.objectContaining({ kind: 'group', deleted: true }));
+      const before = rowsNaming(file, night.id);
+      expect(before).toMatchObject({ keys: 0, pages: 0, live: 0 });
+
+      const imported = { format: 'test', entries: [{ customer: 'Acme', title: 'Imported', password: 'imp-123' }], problems: [], warnings: [] };
+      const acts: Record<string, () => Promise<unknown>> = {
+        grant: () => other.team.grant(night.id, 'tom'),
+        rename: () => other.team.renameGroup(night.id, 'Night shift again'),
+        setLead: () => other.team.setLead(night.id, 'tom', true),
+        revoke: () => other.team.revoke(night.id, 'tom'),
+        members: () => other.team.members(night.id),
+        candidates: () => other.team.candidates(night.id),
+        deleteAgain: () => other.team.deleteGroup(night.id),
+        moveInto: () => other.team.moveEntry(entry.id, night.id),
+        createIn: () => other.createEntry({ customer: 'Acme', title: 'New', password: 'new-123', groupId: night.id }),
+        importInto: () => other.importEntries(imported, { groupId: night.id, commit: true }),
+        restoreTombstone: () => other.updateEntry(gone.id, { title: 'Back' }),
+      };
+      const answers: Record<string, string> = {};
+      for (const [name, act] of Object.entries(acts)) answers[name] = await refusal(act);
+      for (const [name, code] of Object.entries(answers)) expect(['NOT_FOUND', 'FORBIDDEN'], `${name}: ${code}`).toContain(code);
+      expect(rowsNaming(file, night.id)).toEqual(before);
+      // Gone from the other session's list too, and its name is free.
+      expect((await other.team.listGroups()).map((g) => g.name)).not.toContain('Night shift');
+      expect((await other.team.createGroup('Night shift')).id).not.toBe(night.id);
+    } finally {
+      other.lock();
+      await vault2.close();
+      await alice.close();
+    }
+  });
 });
