@@ -49,9 +49,13 @@ export function TeamServerSignIn({ api, transport, status, onStatus, onSignedIn 
   /** After each answer: signed in (the fields go), or the next thing the server asks. */
   function settled(next: TeamStatus) {
     setCode('');
-    if (next.connected && !next.signIn && !next.certificate) {
+    // Once the server took them (a second step asked, or signed in) they are used: not held while the code step shows.
+    // Kept only while the certificate is compared, since the same call is made again with its fingerprint.
+    if (!next.certificate) {
       setPassword('');
       setInvite('');
+    }
+    if (next.connected && !next.signIn && !next.certificate) {
       onSignedIn(next);
     } else {
       onStatus(next);

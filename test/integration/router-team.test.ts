@@ -127,11 +127,13 @@ describe('team.connect refuses, changing nothing', () => {
 describe('a server whose certificate no authority vouches for', () => {
   let team: Team;
   let fingerprint: string;
+  let cert = '';
+  let key = '';
   beforeAll(async () => {
     const dir = folder('tls');
     execFileSync('mkdir', ['-p', dir]);
-    const cert = path.join(dir, 'server.pem');
-    const key = path.join(dir, 'server.key');
+    cert = path.join(dir, 'server.pem');
+    key = path.join(dir, 'server.key');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert,
       '-days', '2', '-subj', '/CN=crewvault test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
     // The independent oracle for what the person compares: openssl's own fingerprint.
@@ -183,6 +185,26 @@ describe('a server whose certificate no authority vouches for', () => {
     expect(existsSync(servers)).toBe(false);
     // The one shown, compared: pinned and signed in.
     expect(ok(await router.call('team.connect', { url, username: 'alice', password: SERVER_PASSWORD, trustFingerprint: fingerprint }))).toMatchObject({ connected: { server: url, user: 'alice' } });
+  });
+
+  it('shown, cancelled, shown again and compared: the owner registers with the invite and live sync starts (the screen\'s path)', async () => {
+    const fresh = await startTeam({ cert, key });
+    try {
+      const { router } = await desktop();
+      const url = fresh.server.url;
+      const start = { url, username: 'alice', password: SERVER_PASSWORD, invite: fresh.invite };
+      expect((ok(await router.call('team.connect', start)) as TeamStatus).certificate).toMatchObject({ fingerprint });
+      expect((ok(await router.call('team.cancel', {})) as TeamStatus).certificate).toBeNull();
+      expect((ok(await router.call('team.connect', start)) as TeamStatus).certificate).toMatchObject({ fingerprint });
+      const t0 = performance.now();
+      expect(ok(await router.call('team.connect', { ...start, trustFingerprint: fingerprint }))).toMatchObject({ connected: { server: url, user: 'alice' } });
+      const t1 = performance.now();
+      expect(ok(await router.call('team.live', { on: true }))).toMatchObject({ live: true });
+      console.log(`router-team: pinned sign-in ${Math.round(t1 - t0)} ms, live on ${Math.round(performance.now() - t1)} ms`);
+      ok(await router.call('team.live', { on: false }));
+    } finally {
+      await fresh.server.close();
+    }
   });
 });
 
