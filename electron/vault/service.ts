@@ -276,7 +276,15 @@ export class VaultSession {
       role: () => this.user.role,
       now: () => this.clock.now(),
       read: (work) => this.store.read(work),
-      write: (work) => this.write(work),
+      // Every two-step act reads the person's row again first, in its own transaction, as every
+      // other act does through require: a session whose account was disabled, or whose password
+      // was changed elsewhere, ends here too instead of setting up an authenticator, making
+      // recovery codes or forgetting computers for the account. (Reads stay plain: the router
+      // asks the policy and status of a session it is about to find LOCKED.)
+      write: (work) => this.write((w) => {
+        this.refreshUser(w);
+        return work(w);
+      }),
       audit: (w, fields, detail) => this.audit(w, fields, detail),
       requireUsersManage: (db) => this.require(db, 'users.manage'),
       requireActOn: (db, target) => this.requireActOnIn(db, target),

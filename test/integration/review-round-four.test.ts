@@ -203,3 +203,39 @@ describe('a deleted group\'s id used afterwards', () => {
     }
   });
 });
+
+describe('a session whose account was disabled, or whose password was changed elsewhere', () => {
+  it('ends at its next two-step sign-in act too (they read the person\'s row again, as every other act does)', async () => {
+    for (const what of ['disabled', 'password changed'] as const) {
+      const clock = manualClock(T0);
+      const { file, session: alice } = await newVault(clock);
+      await alice.createUser('bob', 'technician', ONE_TIME, FAST_KDF);
+      const vault1 = Vault.open(file, clock);
+      const vault2 = Vault.open(file, clock);
+      try {
+        const first = await vault1.signIn('bob', ONE_TIME);
+        await first.changePassword(undefined, OLD, FAST_KDF);
+        // A desktop left open with bob's session; then he is disabled, or changes his password on another.
+        const left = await vault1.signIn('bob', OLD);
+        if (what === 'disabled') await alice.team.disableUser('bob');
+        else await (await vault2.signIn('bob', OLD)).changePassword(OLD, NEW, FAST_KDF);
+        const peek = new Database(file, { readonly: true });
+        const pending = (): unknown => (peek.prepare("SELECT mfa_pending_secret AS p FROM users WHERE name = 'bob'").get() as { p: unknown }).p;
+        try {
+          // Before the fix the setup went through (an authenticator set up on the account), and the
+          // others answered as for a live account (INVALID_INPUT: none set up; turned off).
+          expect(await refusal(() => left.mfa.beginEnrolment(T0)), what).toBe('LOCKED');
+          expect(pending(), what).toBeNull();
+          expect(await refusal(() => left.mfa.regenerateRecoveryCodes()), what).toBe('LOCKED');
+          expect(await refusal(() => left.mfa.disable()), what).toBe('LOCKED');
+        } finally {
+          peek.close();
+        }
+      } finally {
+        await vault1.close();
+        await vault2.close();
+        await alice.close();
+      }
+    }
+  });
+});
