@@ -144,6 +144,11 @@ export class Vault {
     return new Vault(SqliteVaultStore.open(file), clock);
   }
 
+  /** A vault behind a store made elsewhere (store.ts: a worker's, or one that delays each call). */
+  static over(store: VaultStore, clock: Clock = systemClock): Vault {
+    return new Vault(store, clock);
+  }
+
   /** This vault's random id (made at creation): names its trusted-computer tokens in the keychain. */
   async id(): Promise<string> {
     const id = await this.store.read((r) => getMeta(r, 'vault_id'));
