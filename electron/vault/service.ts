@@ -118,6 +118,10 @@ export class VaultSession {
     try {
       const kdfText = JSON.stringify(params);
       await this.write((w) => {
+        // The row read again in the write that replaces it: disabled, or the password changed or
+        // reset elsewhere while Argon2 ran, ends this session and writes nothing (else it would
+        // overwrite a reset with the old key pair and outlive it).
+        this.refreshUser(w);
         setUserPasswordSeal(w, this.user.id, kdfText, seal(kek, privateRaw, contexts.privateKey(this.userRef)));
         this.audit(w, { action: 'user.change_password', subject: this.user.name });
         // Noted in the transaction that makes it so: a call that reads the row next must not
@@ -185,7 +189,12 @@ export class VaultSession {
       await this.write((w) => this.audit(w, { action: 'password.confirm_failed', subject: row.name }));
       throw new CrewvaultError('WRONG_PASSWORD', 'Your password is wrong.');
     }
-    await this.write((w) => releasePasswordClaim(w, row.id, claim, this.clock.now()));
+    await this.write((w) => {
+      // Right for the row the claim read: still this person's password only if the row has not
+      // changed since (a reset or a change elsewhere ends this session here).
+      this.refreshUser(w);
+      releasePasswordClaim(w, row.id, claim, this.clock.now());
+    });
   }
 
   /** What this person's role allows now: the built-in table, or the custom role's list. */

@@ -239,3 +239,37 @@ describe('a session whose account was disabled, or whose password was changed el
     }
   });
 });
+
+describe('a password change whose Argon2 ran while an owner reset that password', () => {
+  it('writes nothing and ends the session: the reset stands and the session it was for does not go on', async () => {
+    const clock = manualClock(T0);
+    const { file, session: alice } = await newVault(clock);
+    const bobView = await alice.createUser('bob', 'technician', ONE_TIME, FAST_KDF);
+    const vault1 = Vault.open(file, clock);
+    const vault2 = Vault.open(file, clock);
+    const peek = new Database(file, { readonly: true });
+    const failedPasswords = (): number => (peek.prepare('SELECT failed_passwords AS n FROM sign_in_state WHERE user_id = ?').get(bobView.id) as { n: number } | undefined)?.n ?? 0;
+    try {
+      // Bob's password (OLD) leaked; its holder's session is open. Its Argon2 is slow enough to be
+      // caught in (the re-check of OLD), the new password's slower still.
+      await (await vault1.signIn('bob', ONE_TIME)).changePassword(undefined, OLD, { memory: 16 * 1024, iterations: 2, parallelism: 1 });
+      const leaked = await vault1.signIn('bob', OLD);
+      const change = leaked.changePassword(OLD, 'the holder of the leak', SLOW_KDF).then(() => 'none', (error: unknown) => (error instanceof CrewvaultError ? error.code : 'other'));
+      // The re-check of OLD has claimed its attempt: the owner's reset lands while Argon2 runs.
+      await until(() => failedPasswords() === 1, 'the re-check\'s claim');
+      await alice.team.resetPassword('bob', 'reset by the owner', FAST_KDF);
+      // Before the fix: 'none' — the change overwrote the reset (its KDF, and the old private key
+      // sealed against the new public key) and the leaked session went on with every key it held.
+      expect(await change).toBe('LOCKED');
+      expect(await refusal(() => leaked.listEntries())).toBe('LOCKED');
+      const bob = await vault2.signIn('bob', 'reset by the owner');
+      expect(bob.user.name).toBe('bob');
+      bob.lock();
+    } finally {
+      peek.close();
+      await vault1.close();
+      await vault2.close();
+      await alice.close();
+    }
+  }, 120_000);
+});
