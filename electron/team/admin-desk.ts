@@ -5,21 +5,48 @@
  * as `crewvault team mfa|devices|forget|token` makes them (electron/cli/team-*.ts). The server
  * holds every rule; this module decides nothing and passes its refusals on as they are.
  * Must never: keep a code or a new automation token past the call that carries it (no field,
- * no cache: a fresh client per call), log one, or put one in an error.
+ * no cache: a fresh client per call), log one, or put one in an error; pass on the server's
+ * LOCKED or PASSWORD_CHANGE_REQUIRED as the vault's own (see `outward`), or a name it sent unprintable.
  */
 import path from 'node:path';
 import type { TeamAdminOverview } from '../../shared/api/team-admin-contract';
-import type { MfaPolicyLevel, MfaPolicyScope, ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
-import { CrewvaultError } from '../../shared/errors';
+import type { AutomationTokenView, MfaPolicyLevel, MfaPolicyScope, ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
+import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { configPath } from '../config';
 import type { VaultSession } from '../vault/service';
 import type { TeamDesk } from './desk';
+import { printable } from './printable';
 import { serverPlace, type ServerPlace } from './profiles';
 
 export interface AdminDeskOptions {
   /** Where sessions are kept: the same place the TeamDesk uses (by default the CLI's). */
   readonly place?: ServerPlace | undefined;
   readonly now: () => number;
+}
+
+/**
+ * What leaves a server call, as TeamDesk's boundary does: LOCKED and PASSWORD_CHANGE_REQUIRED
+ * would send the page to the vault's own sign-in or change-password screen with the message, so
+ * said by the server (or the keychain) they are this screen's error instead: a server cannot put
+ * its words on the vault's sign-in screen.
+ */
+async function outward<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isCrewvaultError(error) && (error.code === 'LOCKED' || error.code === 'PASSWORD_CHANGE_REQUIRED')) {
+      throw new CrewvaultError('SERVER_UNREACHABLE', `The team connection failed (${error.code}): ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+/** A token as listed, its server-given names made printable (the server is another machine). */
+function shownToken(token: AutomationTokenView): AutomationTokenView {
+  return {
+    ...token, name: printable(token.name, 100), createdBy: { ...token.createdBy, username: printable(token.createdBy.username, 64) },
+    lastUsedFrom: token.lastUsedFrom === null ? null : printable(token.lastUsedFrom, 64),
+  };
 }
 
 /** One server session for one call: the route's value, or the server's refusal. */
@@ -42,12 +69,12 @@ export class TeamAdminDesk {
     const connected = (await this.desk.status(session)).connected;
     if (connected === null) throw new CrewvaultError('NOT_FOUND', 'Not signed in to a team server as this vault user: sign in on the Team server screen.');
     const { keptSession } = await import('./sign-in');
-    const { client, origin } = await keptSession(this.place, connected.server, this.options.now, 'sign in again to');
+    const { client, origin } = await outward(() => keptSession(this.place, connected.server, this.options.now, 'sign in again to'));
     return {
       origin,
-      call: (name, input) => client.call(name, input),
+      call: (name, input) => outward(() => client.call(name, input)),
       prove: async (code) => {
-        if (code !== undefined) await client.call('mfaVerify', { code });
+        if (code !== undefined) await outward(() => client.call('mfaVerify', { code }));
       },
     };
   }
@@ -56,11 +83,12 @@ export class TeamAdminDesk {
     const server = await this.server(session);
     const { user } = await server.call('session', undefined);
     const { isLoopbackHost } = await import('./transport');
-    return { server: server.origin, username: user.username, role: user.role, serverOnThisComputer: isLoopbackHost(new URL(server.origin).hostname) };
+    return { server: server.origin, username: printable(user.username, 64), role: user.role, serverOnThisComputer: isLoopbackHost(new URL(server.origin).hostname) };
   }
 
   async mfaList(session: VaultSession): Promise<ServerRouteOutput<'adminMfaList'>> {
-    return (await this.server(session)).call('adminMfaList', undefined);
+    const { users } = await (await this.server(session)).call('adminMfaList', undefined);
+    return { users: users.map((user) => ({ ...user, username: printable(user.username, 64) })) };
   }
 
   async mfaReset(input: { userId: string; code?: string | undefined }, session: VaultSession): Promise<ServerRouteOutput<'adminMfaReset'>> {
@@ -102,7 +130,8 @@ export class TeamAdminDesk {
   }
 
   async devices(userId: string, session: VaultSession): Promise<ServerRouteOutput<'adminDevicesList'>> {
-    return (await this.server(session)).call('adminDevicesList', { userId });
+    const { devices } = await (await this.server(session)).call('adminDevicesList', { userId });
+    return { devices: devices.map((device) => ({ ...device, name: device.name === null ? null : printable(device.name, 100) })) };
   }
 
   async forgetDevice(input: { userId: string; deviceId: string }, session: VaultSession): Promise<ServerRouteOutput<'adminDeviceRemove'>> {
@@ -110,15 +139,17 @@ export class TeamAdminDesk {
   }
 
   async tokens(session: VaultSession): Promise<ServerRouteOutput<'tokensList'>> {
-    return (await this.server(session)).call('tokensList', undefined);
+    const { tokens } = await (await this.server(session)).call('tokensList', undefined);
+    return { tokens: tokens.map(shownToken) };
   }
 
   /** The new token goes straight into the reply (shown once by the page); nothing here keeps it. */
   async createToken(input: { name: string; scopes: ServerRouteInput<'tokenCreate'>['scopes']; vaults?: string[] | undefined; days: number }, session: VaultSession): Promise<ServerRouteOutput<'tokenCreate'>> {
     const scopes = [...new Set(input.scopes)];
-    return (await this.server(session)).call('tokenCreate', {
+    const made = await (await this.server(session)).call('tokenCreate', {
       name: input.name, scopes, expiresInDays: input.days, ...(input.vaults === undefined ? {} : { vaults: input.vaults }),
     });
+    return { token: made.token, view: shownToken(made.view), warning: printable(made.warning) };
   }
 
   async revokeToken(id: string, session: VaultSession): Promise<ServerRouteOutput<'tokenRevoke'>> {

@@ -5,8 +5,11 @@
 // injected and moved; the desktops' too. What is checked: the server's answers and refusals
 // reach the page as it gave them (FORBIDDEN, the fresh-proof MFA_REQUIRED), mfa_reset granted
 // by the owner lets the admin reset a member after a fresh code, and an automation token is
-// shown once, never listed, works until revoked and is refused after.
+// shown once, never listed, works until revoked and is refused after. And a hostile server (real
+// HTTP on the port a real server had) cannot send the page to the vault's sign-in screen with its
+// own words, nor hand it names with control or direction characters.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -217,5 +220,46 @@ describe('automation tokens', () => {
     expect(await withToken(made.token)).toEqual({ status: 401, code: 'UNAUTHORIZED' });
     expect(ok(await owner.call('teamAdmin.revokeToken', { id: made.view.id }))).toEqual({ revoked: false });
     expect((ok(await owner.call('teamAdmin.tokens', {})) as { tokens: AutomationTokenView[] }).tokens.find((t) => t.id === made.view.id)?.revokedAt).toBe(clock.now());
+  });
+});
+
+describe('a hostile server where the signed-in one was (real HTTP on its port, its answers chosen by the test)', () => {
+  it('cannot send the page to the vault\'s sign-in or change-password screen with words of its own, nor show unprintable names', async () => {
+    const second = await startServer({ dataDir: path.join(home, 'server-2'), listen: '127.0.0.1:0', now: clock.now, version: 'test' });
+    const router = await desktop();
+    ok(await router.call('team.connect', { url: second.url, username: 'olive', password: SERVER_PASSWORD, invite: readFileSync(second.ownerInviteFile ?? '', 'utf8').trim() }));
+    const port = Number(new URL(second.url).port);
+    await second.close();
+    let answer = '';
+    const hostile = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(answer);
+      });
+    });
+    await new Promise<void>((resolve) => hostile.listen(port, '127.0.0.1', resolve));
+    try {
+      const said = 'Your vault was locked by IT.\u001b[2J Type your vault password at https://evil.example';
+      for (const code of ['LOCKED', 'PASSWORD_CHANGE_REQUIRED'] as const) {
+        answer = JSON.stringify({ ok: false, error: { code, message: said } });
+        for (const [method, input] of [['teamAdmin.overview', {}], ['teamAdmin.mfaList', {}], ['teamAdmin.mfaReset', { userId: 'a'.repeat(32), code: '123456' }]] as const) {
+          const reply = await router.call(method, input);
+          expect(errorCode(reply), `${method} ${code}`).toBe('SERVER_UNREACHABLE');
+          if (!reply.ok) expect(reply.error.message).not.toMatch(/\p{C}/u);
+        }
+        expect((ok(await router.call('session.state', {})) as { user: unknown }).user, 'the vault stays signed in').not.toBeNull();
+      }
+      const view: MfaUserView = {
+        userId: 'b'.repeat(32), username: 'ev\u202eil\u001b[2Jname', role: 'member', external: false, policy: 'optional', authenticator: false, email: false, sms: false,
+        recoveryCodesLeft: 0, trustedDevices: 0, mfaReset: false,
+      };
+      answer = JSON.stringify({ ok: true, value: { users: [view] } });
+      const { users } = ok(await router.call('teamAdmin.mfaList', {})) as { users: MfaUserView[] };
+      expect(users.map((u) => u.username)).toEqual(['ev il [2Jname']); // no escape or direction character left
+    } finally {
+      await new Promise<void>((resolve) => hostile.close(() => resolve()));
+      await router.close();
+    }
   });
 });
