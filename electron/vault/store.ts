@@ -54,6 +54,21 @@ function failed(error: unknown): Promise<never> {
 
 const NO_CHANGES = { objects: [], links: [], events: [] } as const;
 
+/**
+ * The one rule, held at run time: work that hands back a promise (an async callback) has only
+ * begun — what it does after its first await would run after the commit, outside the
+ * transaction, where a check no longer guards its act. Thrown inside the transaction, so
+ * what the work wrote so far is rolled back. Type-checking cannot see it (T may be a promise).
+ */
+function mustBeSettled<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function') {
+    // Its rejection, if any, is not this call's answer: the refusal below is.
+    (value as unknown as PromiseLike<unknown>).then(undefined, () => undefined);
+    throw new CrewvaultError('INTERNAL', 'A vault transaction was given work that awaits: nothing was written.');
+  }
+  return value;
+}
+
 export class SqliteVaultStore implements VaultStore {
   private readonly db: ReadDb;
   /** One read transaction function, made once (BEGIN DEFERRED … COMMIT around the work). */
@@ -82,8 +97,8 @@ export class SqliteVaultStore implements VaultStore {
     try {
       if (!this.db.open) throw closedError();
       // Already inside a transaction (never from a service: work does not call the store).
-      if (this.db.inTransaction) return Promise.resolve(work(this.db));
-      return Promise.resolve(this.inRead.deferred(work) as T);
+      if (this.db.inTransaction) return Promise.resolve(mustBeSettled(work(this.db)));
+      return Promise.resolve(this.inRead.deferred((r: ReadDb) => mustBeSettled(work(r))) as T);
     } catch (error) {
       return failed(error);
     }
@@ -94,7 +109,7 @@ export class SqliteVaultStore implements VaultStore {
       if (!this.db.open) throw closedError();
       return Promise.resolve(withWrite(this.db, (w) => {
         const fromSeq = currentSequence(w);
-        const value = work(w);
+        const value = mustBeSettled(work(w));
         const toSeq = currentSequence(w);
         // A write that wrote nothing shared (a local counter, a failed code's count) costs no more reads.
         return { value, changes: toSeq === fromSeq ? { fromSeq, toSeq, ...NO_CHANGES } : changesBetween(w, fromSeq, toSeq) };

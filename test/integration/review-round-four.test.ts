@@ -8,6 +8,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { VaultSession } from '../../electron/vault/service';
+import { SqliteVaultStore } from '../../electron/vault/store';
+import { getSetting, setSetting } from '../../electron/vault/store-meta';
 import { Vault } from '../../electron/vault/vault';
 import { CrewvaultError } from '../../shared/errors';
 import { buildRaceChild, RACE_CHILD_SCRIPT } from '../support/signin-race-process';
@@ -272,4 +274,28 @@ describe('a password change whose Argon2 ran while an owner reset that password'
       await alice.close();
     }
   }, 120_000);
+});
+
+describe('the store boundary\'s one rule, held at run time', () => {
+  it('refuses work that awaits (an async callback), inside the transaction: nothing it wrote stays', async () => {
+    const file = (await newVault()).file;
+    const store = SqliteVaultStore.open(file);
+    try {
+      const before = await store.read((r) => getSetting(r, 'idle_lock_minutes'));
+      const written = await refusal(() => store.write(async (w) => {
+        setSetting(w, 'idle_lock_minutes', '99');
+        await Promise.resolve();
+        // Would run after the commit, outside the transaction.
+        return 'done';
+      }));
+      expect(written).toBe('INTERNAL');
+      expect(await store.read((r) => getSetting(r, 'idle_lock_minutes'))).toBe(before);
+      expect(await refusal(() => store.read(async (r) => Promise.resolve(getSetting(r, 'idle_lock_minutes'))))).toBe('INTERNAL');
+      // The store is still usable after the refusal (the transaction was rolled back, not left open).
+      expect((await store.write((w) => setSetting(w, 'idle_lock_minutes', '7'))).changes.toSeq).toBeGreaterThanOrEqual(0);
+      expect(await store.read((r) => getSetting(r, 'idle_lock_minutes'))).toBe('7');
+    } finally {
+      await store.close();
+    }
+  });
 });
