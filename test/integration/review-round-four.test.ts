@@ -13,6 +13,7 @@ import { getSetting, setSetting } from '../../electron/vault/store-meta';
 import { Vault } from '../../electron/vault/vault';
 import { CrewvaultError } from '../../shared/errors';
 import { buildRaceChild, RACE_CHILD_SCRIPT } from '../support/signin-race-process';
+import { WriterProcess } from '../support/writer-process';
 import type { RaceCommand, RaceReply } from '../support/signin-race-protocol';
 import { FAST_KDF, manualClock, newVault, OWNER, PASSWORD } from '../support/vault';
 
@@ -298,4 +299,52 @@ describe('the store boundary\'s one rule, held at run time', () => {
       await store.close();
     }
   });
+});
+
+describe('deleting a group while other processes add entries to it', () => {
+  it('checks emptiness and deletes in one transaction: never deleted with an entry in it, never an entry added after', async () => {
+    const ROUNDS = 6;
+    const WRITERS = 3;
+    const outcomes: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const clock = manualClock(T0);
+      const { file, session: alice } = await newVault(clock);
+      const writers: WriterProcess[] = [];
+      try {
+        await alice.createUser('tom', 'technician', ONE_TIME, FAST_KDF);
+        const night = await alice.team.createGroup('Night shift');
+        await alice.team.grant(night.id, 'tom');
+        const home = (await alice.team.listGroups()).find((g) => g.name !== 'Night shift');
+        if (!home) throw new Error('no default group');
+        // Tom holds only Night shift: every entry his processes add goes there.
+        await alice.team.revoke(home.id, 'tom');
+        for (let i = 0; i < WRITERS; i++) writers.push(new WriterProcess({ file, user: 'tom', password: ONE_TIME, prefix: `r${round}w${i}`, count: 4, gate: true, batchEvery: 2 }));
+        await Promise.all(writers.map((w) => w.ready));
+        for (const w of writers) w.go();
+        const answer = await refusal(() => alice.team.deleteGroup(night.id));
+        await Promise.all(writers.map((w) => w.exited));
+        const committed = writers.flatMap((w) => w.committed);
+        const db = new Database(file, { readonly: true });
+        const live = (db.prepare('SELECT count(*) AS n FROM entries WHERE group_id = ? AND deleted_at IS NULL').get(night.id) as { n: number }).n;
+        const deleted = (db.prepare('SELECT deleted_at FROM access_groups WHERE id = ?').get(night.id) as { deleted_at: number | null }).deleted_at !== null;
+        db.close();
+        outcomes.push(answer === 'none' ? 'deleted' : answer);
+        if (answer === 'none') {
+          // Deleted first: nothing was in it, and nothing went in after (the writers were refused).
+          expect({ deleted, live, committed: committed.length }).toEqual({ deleted: true, live: 0, committed: 0 });
+          for (const w of writers) expect(w.errors.every((e) => e.startsWith('FORBIDDEN') || e.startsWith('NOT_FOUND')), w.errors.join('; ')).toBe(true);
+        } else {
+          // An entry got there first: refused, nothing deleted, every reported commit in the group.
+          expect(answer).toBe('INVALID_INPUT');
+          expect(deleted).toBe(false);
+          expect(live).toBe(committed.length);
+        }
+      } finally {
+        for (const w of writers) w.kill();
+        await alice.close();
+      }
+    }
+    // Both orders are fine; which ones happened is the machine's (printed for the record, no secret).
+    console.log(`group delete vs ${WRITERS} writers, ${ROUNDS} rounds: ${outcomes.join(', ')}`);
+  }, 240_000);
 });
