@@ -9,15 +9,19 @@
  *   its SHA-256 fingerprint (as ssh asks about a host key): afterwards exactly that
  *   certificate is accepted, and any other is SERVER_CERT_CHANGED, refused during the TLS
  *   handshake, before a byte of the request leaves.
+ * `localhost` is this computer by definition (RFC 6761), never by what a resolver says: a
+ * resolver (or a hosts file) that maps it elsewhere would carry plain HTTP off this computer,
+ * so it is connected to as 127.0.0.1 or ::1 without asking one (`loopbackLookup`).
  * Each request is a new connection (no agent, no TLS session reuse: a resumed session would
- * skip the pin check). Replies are bounded (MAX_REPLY_BYTES) and time-limited.
+ * skip the pin check). Replies are bounded (MAX_REPLY_BYTES) and time-limited; a sync stream
+ * is bounded per event and ends when the server is silent past its keep-alive.
  * Must never: send a request over a connection whose certificate was not accepted, or put a
  * token or body in an error message.
  */
 import { X509Certificate } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import { CrewvaultError } from '../../shared/errors';
 
@@ -39,6 +43,29 @@ export type ServerTrust = { readonly kind: 'authority' } | { readonly kind: 'pin
 export interface TransportOptions {
   /** Authorities beyond the computer's own (tests: a private CA). */
   readonly extraAuthorities?: readonly string[];
+  /** How long a sync stream may be silent before it is ended (STREAM_IDLE_MS; tests: shorter). */
+  readonly streamIdleMs?: number;
+}
+
+/**
+ * Answers `localhost` with the loopback addresses themselves, whatever the system's resolver
+ * would say; any other name is left to it (only loopback literals and `localhost` reach plain
+ * HTTP at all: isLoopbackHost).
+ */
+export const loopbackLookup: LookupFunction = (hostname, options, callback) => {
+  const addresses = [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }].filter((a) => !options.family || options.family === a.family || options.family === `IPv${a.family}`);
+  const [first] = addresses;
+  if (hostname.toLowerCase().replace(/\.$/, '') !== 'localhost' || first === undefined) {
+    callback(Object.assign(new Error(`not resolved here: ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+    return;
+  }
+  if (options.all) callback(null, addresses);
+  else callback(null, first.address, first.family);
+};
+
+/** Connection options for a host: `localhost` resolved by loopbackLookup, never by a resolver. */
+function hostOptions(url: URL): RequestOptions {
+  return url.hostname.toLowerCase() === 'localhost' ? { lookup: loopbackLookup } : {};
 }
 
 export function isLoopbackHost(hostname: string): boolean {
@@ -198,6 +225,7 @@ export async function send(url: URL, trust: ServerTrust, method: 'GET' | 'POST',
       agent: false,
       timeout: TIMEOUT_MS,
       headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }), ...headers },
+      ...hostOptions(url),
       ...tlsOptions(trust, options),
     }, (response: IncomingMessage) => {
       const chunks: Buffer[] = [];
@@ -232,6 +260,8 @@ export async function send(url: URL, trust: ServerTrust, method: 'GET' | 'POST',
 
 /** A stream's longest line: events here are a few bytes; anything longer is not this server. */
 const MAX_EVENT_LINE = 4096;
+/** A stream silent this long has lost its server (which says it is alive every 25 s: server/app.ts KEEP_ALIVE_MS). */
+export const STREAM_IDLE_MS = 80_000;
 
 export interface EventStream {
   /** Resolves when the server ends the stream (its session's access token ran out) or it breaks. */
@@ -251,7 +281,7 @@ export function openEventStream(url: URL, trust: ServerTrust, path: string, head
     const ended = new Promise<void>((resolve) => {
       endStream = resolve;
     });
-    const outgoing = request(new URL(path, url), { method: 'GET', agent: false, headers: { accept: 'text/event-stream', ...headers }, ...tlsOptions(trust, options) }, (response) => {
+    const outgoing = request(new URL(path, url), { method: 'GET', agent: false, headers: { accept: 'text/event-stream', ...headers }, ...hostOptions(url), ...tlsOptions(trust, options) }, (response) => {
       if (response.statusCode !== 200) {
         response.resume();
         rejectOpened(new CrewvaultError(response.statusCode === 401 ? 'UNAUTHORIZED' : 'SERVER_UNREACHABLE', `the server at ${url.host} refused the sync stream (HTTP ${response.statusCode ?? 0})`));
@@ -274,11 +304,15 @@ export function openEventStream(url: URL, trust: ServerTrust, path: string, head
           } else if (line.startsWith('event: ')) event = line.slice(7);
           else if (line.startsWith('data: ')) data += line.slice(6);
         }
-        if (buffer.length > MAX_EVENT_LINE) response.destroy();
+        // A line, or an event's data lines together, past what this server ever sends: not it.
+        if (buffer.length > MAX_EVENT_LINE || data.length > MAX_EVENT_LINE) response.destroy();
       });
       response.on('close', () => endStream());
       resolveOpened({ ended, close: () => outgoing.destroy() });
     });
+    // No byte for STREAM_IDLE_MS (a server frozen, a connection dropped without a word): end it,
+    // so the one holding it opens another rather than waiting for ever.
+    outgoing.setTimeout(options.streamIdleMs ?? STREAM_IDLE_MS, () => outgoing.destroy(new Error('the sync stream went silent')));
     outgoing.on('error', (error) => {
       rejectOpened(connectionError(url, trust, error));
       endStream();
