@@ -14,6 +14,7 @@ import { Vault } from '../../electron/vault/vault';
 import { CrewvaultError } from '../../shared/errors';
 import { buildRaceChild, RACE_CHILD_SCRIPT } from '../support/signin-race-process';
 import { WriterProcess } from '../support/writer-process';
+import { errorCode, newRouter, ok } from '../support/router';
 import type { RaceCommand, RaceReply } from '../support/signin-race-protocol';
 import { FAST_KDF, manualClock, newVault, OWNER, PASSWORD } from '../support/vault';
 
@@ -347,4 +348,32 @@ describe('deleting a group while other processes add entries to it', () => {
     // Both orders are fine; which ones happened is the machine's (printed for the record, no secret).
     console.log(`group delete vs ${WRITERS} writers, ${ROUNDS} rounds: ${outcomes.join(', ')}`);
   }, 240_000);
+});
+
+describe('calls overlapping on one session through the router', () => {
+  it('never shows one HOTP code twice, and moves the counter once per code shown; a codes-only person gets one of a burst', async () => {
+    const { router, vaultPath } = newRouter();
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    const entry = ok(await router.call('entries.create', { customer: 'Acme', title: 'Token', otp: { secret: 'JBSWY3DPEHPK3PXP', kind: 'hotp' } })) as { id: number };
+    const N = 12;
+    const replies = await Promise.all(Array.from({ length: N }, () => router.call('otp.code', { id: entry.id })));
+    const codes = replies.map((r) => ok(r) as { code: string; counter: number });
+    expect(new Set(codes.map((c) => c.counter)).size).toBe(N);
+    expect(new Set(codes.map((c) => c.code)).size).toBe(N);
+    expect(codes.map((c) => c.counter).sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, i) => i));
+    // The stored counter moved exactly N (the next code is counter N).
+    expect((ok(await router.call('otp.code', { id: entry.id })) as { counter: number }).counter).toBe(N);
+    // A codes-only person: one HOTP code at a time, however many calls arrive together.
+    ok(await router.call('users.create', { username: 'cody', role: 'codes_only', password: 'cody one-time password' }));
+    ok(await router.call('session.signIn', { username: 'cody', password: 'cody one-time password' }));
+    ok(await router.call('session.changePassword', { current: 'cody one-time password', next: 'cody password chosen' }));
+    const burst = await Promise.all(Array.from({ length: N }, () => router.call('otp.code', { id: entry.id })));
+    expect(burst.filter((r) => r.ok).length).toBe(1);
+    expect(burst.filter((r) => !r.ok).map(errorCode)).toEqual(Array.from({ length: N - 1 }, () => 'TOO_MANY_ATTEMPTS'));
+    const db = new Database(vaultPath, { readonly: true });
+    const audited = (db.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'otp.code' AND entry_id = ?").get(entry.id) as { n: number }).n;
+    db.close();
+    expect(audited).toBe(N + 2);
+    await router.close();
+  });
 });
