@@ -123,7 +123,9 @@ describe.each(ROLES)('as %s', (role) => {
     // Every method of the contract that acts on something was exercised, or is covered elsewhere.
     const elsewhere: MethodName[] = ['session.state', 'vault.create', 'vault.open', 'vault.pick', 'clipboard.copy', 'session.verifyCode', 'mfa.status', 'mfa.begin', 'mfa.confirm', 'mfa.disable', 'mfa.regenerate', 'mfa.setPolicy', 'mfa.reset', 'mfa.emergency', 'mfa.forgetDevice', 'mfa.showKey', 'session.signIn', 'session.lock', 'session.changePassword', 'entries.create', 'groups.revoke',
       // Leads and the last-lead rule: test/integration/group-leads.test.ts.
-      'groups.setLead', 'users.create', 'users.disable', 'users.setRole', 'users.resetPassword',
+      'groups.setLead',
+      // Deleting a group (its own permission matrix, empty groups only): test/integration/group-delete.test.ts.
+      'groups.delete', 'users.create', 'users.disable', 'users.setRole', 'users.resetPassword',
       // Import, backup and export: test/integration/router-import-export.test.ts.
       'import.begin', 'import.chunk', 'import.preview', 'import.commit', 'import.cancel', 'vault.backup', 'vault.export',
       // This computer's appearance, no vault's: test/integration/ui-settings.test.ts.
