@@ -10,11 +10,12 @@
  * Must never: hold a token, password or code (names and ids only), or believe a file that is a
  * link, someone else's, or writable by others.
  */
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { CrewvaultError } from '../../shared/errors';
+import { checkOwnership } from './profiles';
 
 const FILE = 'desktop-sessions.json';
 
@@ -29,19 +30,6 @@ const bindingSchema = z.strictObject({ username: z.string().min(1).max(64), vaul
 const fileSchema = z.strictObject({ version: z.literal(1), servers: z.record(z.string(), bindingSchema) });
 type BindingsFile = z.infer<typeof fileSchema>;
 
-function checkPrivate(target: string): void {
-  let info;
-  try {
-    info = lstatSync(target);
-  } catch {
-    return; // not there yet: made here, 0700 / 0600
-  }
-  const mine = typeof process.getuid !== 'function' || info.uid === process.getuid();
-  if (info.isSymbolicLink() || !mine || (info.mode & 0o022) !== 0) {
-    throw new CrewvaultError('VAULT_TAMPERED', `${target} is a link, someone else's, or writable by others: Crewvault will not trust what it says (fix its owner and mode, e.g. chmod go-w)`);
-  }
-}
-
 export class DeskBindings {
   private readonly file: string;
 
@@ -50,8 +38,8 @@ export class DeskBindings {
   }
 
   private read(): BindingsFile {
-    checkPrivate(this.dir);
-    checkPrivate(this.file);
+    checkOwnership(this.dir, 'the config folder');
+    checkOwnership(this.file, 'the desktop session list');
     let text: string;
     try {
       text = readFileSync(this.file, 'utf8');
@@ -69,7 +57,7 @@ export class DeskBindings {
 
   private write(data: BindingsFile): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    checkPrivate(this.dir);
+    checkOwnership(this.dir, 'the config folder');
     const temp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
     writeFileSync(temp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
     renameSync(temp, this.file);

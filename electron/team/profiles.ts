@@ -72,7 +72,7 @@ function readProfile(origin: string, value: unknown): ServerProfile | undefined 
  * agent's folder is checked): owned by someone else, writable by group or others, or a
  * symbolic link. What it holds decides which certificate is trusted.
  */
-function checkOwnership(target: string, what: string): void {
+export function checkOwnership(target: string, what: string): void {
   let info;
   try {
     info = lstatSync(target);

@@ -4,23 +4,12 @@
  * nothing wider than its card, recovery codes with Copy and Save — and "Cancel and sign out"
  * back to the password. Checked by axe in both themes.
  */
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { readClipboard } from './helpers';
 import { addUser, chooseOwnPassword, enrolmentCode, lock, openMfaAdmin, setPolicy, submitPassword } from './mfa-helpers';
+import { seriousViolations } from './axe';
 
 test.use({ permissions: ['clipboard-read', 'clipboard-write'] });
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const found: string[] = [];
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
-    found.push(...axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${colorScheme}: ${v.id}`));
-  }
-  return found;
-}
 
 test('required enrolment at sign-in: QR code and grouped key, Cancel and sign out, recovery codes with Copy and Save', async ({ vaultPage: page }) => {
   const oneTime = await addUser(page, 'tom', 'technician');

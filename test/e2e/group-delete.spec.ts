@@ -3,20 +3,10 @@
 // group that holds entries cannot be deleted and says to move them first; the vault's refusal
 // of the default group is shown as it says it; a deleted group leaves the list and the audit
 // log has its `group.delete` row. The screen and the dialog pass axe in both themes.
-import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { addEntry } from './helpers';
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const found: string[] = [];
-  for (const colorScheme of ['dark', 'light'] as const) {
-    await page.emulateMedia({ colorScheme });
-    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
-    found.push(...results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${colorScheme}: ${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
-  }
-  return found;
-}
+import { seriousViolations } from './axe';
 
 function groupButton(page: Page, name: string) {
   return page.getByRole('navigation', { name: 'Access groups' }).getByRole('button', { name: new RegExp(`^${name} `) });

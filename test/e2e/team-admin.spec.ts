@@ -6,8 +6,6 @@
 // (the server then refuses it), resets a member's MFA after a dialog naming her and, since her
 // own second step is by then over 5 minutes old, the fresh code the server asks for. axe checks
 // each tab and dialog in the dark and the light theme.
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
 import { SERVER_ROUTES } from '../../shared/api/server-contract';
 import { TeamClient } from '../../electron/team/client';
 import { authenticatorCode } from '../server/support';
@@ -15,21 +13,11 @@ import { runScripted } from '../support/scripted-cli';
 import { expect, OWNER, PASSWORD, test } from './fixtures';
 import { readClipboard, signIn } from './helpers';
 import { startServe, startTeamWorld, type TeamWorld } from './team-server-helpers';
+import { seriousViolations } from './axe';
 
 const SERVER_PASSWORD = 'alice on the team server 1';
 
 test.use({ permissions: ['clipboard-read', 'clipboard-write'] });
-
-/** Serious and critical axe violations as the page is now, in the dark and the light theme (as a11y.spec.ts scans). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const found: string[] = [];
-  for (const colorScheme of ['dark', 'light'] as const) {
-    await page.emulateMedia({ colorScheme });
-    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
-    found.push(...results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${colorScheme}: ${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
-  }
-  return found;
-}
 
 /** A script's call with an automation token: the status and the server's error code. */
 async function withToken(world: TeamWorld, token: string): Promise<{ status: number; code: string | undefined }> {

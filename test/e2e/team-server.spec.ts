@@ -4,10 +4,8 @@
 // second step (a wrong code refused, then the authenticator's), moves the vault there, takes in
 // an entry B made through live sync alone, sends an edit B then reads, and signs out, which
 // takes the session out of A's keychain. Each state of the screen passes axe.
-import AxeBuilder from '@axe-core/playwright';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from '@playwright/test';
 import { keychainDeviceStore } from '../../electron/devices';
 import { TeamClient } from '../../electron/team/client';
 import { SessionKeeper } from '../../electron/team/profiles';
@@ -16,19 +14,9 @@ import { runScripted } from '../support/scripted-cli';
 import { expect, OWNER, PASSWORD, test } from './fixtures';
 import { detailsPane, entryRow, selectRow, signIn } from './helpers';
 import { serveConfigDir, startServe, startTeamWorld, type TeamWorld } from './team-server-helpers';
+import { seriousViolations } from './axe';
 
 const SERVER_PASSWORD = 'alice on the team server 1';
-
-/** Serious and critical axe violations as the page is now, in the dark and the light theme (as a11y.spec.ts scans). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const found: string[] = [];
-  for (const colorScheme of ['dark', 'light'] as const) {
-    await page.emulateMedia({ colorScheme });
-    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
-    found.push(...results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${colorScheme}: ${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
-  }
-  return found;
-}
 
 /** Desktop B's CLI, on the test's clock, in its own config folder and keychain service. */
 async function onB(world: TeamWorld, args: readonly string[], answers: readonly string[]) {
