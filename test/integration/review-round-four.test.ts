@@ -377,3 +377,29 @@ describe('calls overlapping on one session through the router', () => {
     await router.close();
   });
 });
+
+describe('a store rejection through the router', () => {
+  it('still maps SQLite\'s busy to BUSY with the vault\'s own words, and writes nothing', async () => {
+    const { router, vaultPath } = newRouter();
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    // Another process holds the write lock past the busy timeout (a raw connection, as one would).
+    const holder = new Database(vaultPath);
+    holder.exec('BEGIN IMMEDIATE');
+    try {
+      const reply = await router.call('entries.create', { customer: 'Acme', title: 'Blocked', password: 'blocked-123' });
+      expect(errorCode(reply)).toBe('BUSY');
+      expect(reply.ok ? '' : reply.error.message).not.toMatch(/sqlite|database is locked/i);
+      // Reads still answer while the writer holds its lock (WAL).
+      expect(ok(await router.call('entries.list', {}))).toBeDefined();
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    // Nothing of the refused write stayed, and the next write goes through.
+    ok(await router.call('entries.create', { customer: 'Acme', title: 'After', password: 'after-123' }));
+    const db = new Database(vaultPath, { readonly: true });
+    expect((db.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'entry.create'").get() as { n: number }).n).toBe(1);
+    db.close();
+    await router.close();
+  }, 30_000);
+});
