@@ -379,9 +379,10 @@ export class ReplicaService {
         });
       }
       const keys = signingKeysInForce(w);
-      for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r), tally));
-      for (const r of records) if (r.kind === 'entry') take(r, () => this.takeEntry(w, r, this.sender(w, keys, r), tally));
-      for (const r of records) if (r.kind === 'event') take(r, () => this.takeEvent(w, r, keys, tally));
+      const senders = new SenderRows(w, batch.vault);
+      for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r, senders), tally));
+      for (const r of records) if (r.kind === 'entry') take(r, () => this.takeEntry(w, r, this.sender(w, keys, r, senders), tally));
+      for (const r of records) if (r.kind === 'event') take(r, () => this.takeEvent(w, r, keys, tally, senders));
       if (options.pulledUpTo !== undefined) setPulledSeq(w, Math.max(options.pulledUpTo, pulledSeq(w)));
       return tally;
     });
@@ -408,16 +409,16 @@ export class ReplicaService {
   }
 
   /** The record's sender, once their signature over it holds under a key of theirs in force here. */
-  private sender(db: ReadDb, keys: ReturnType<typeof signingKeysInForce>, r: CustomerRecord | EntryRecord): Author {
+  private sender(db: ReadDb, keys: ReturnType<typeof signingKeysInForce>, r: CustomerRecord | EntryRecord, senders: SenderRows): Author {
     const authorId = this.localId(db, 'users', r.author, 'a user');
     const keyId = this.localId(db, 'signing_keys', r.signerKey, 'a signing key');
     const key = keyId === null ? undefined : keys.get(keyId);
     if (authorId === null || !key || key.user_id !== authorId) throw tampered('is signed with a key that is not its sender\'s');
     const { signature, ...unsigned } = r;
-    if (!signatureValid(key.public_key, Buffer.from(recordSigningText(vaultId(db), unsigned), 'utf8'), bin(signature))) throw tampered('does not hold under its sender\'s signature');
-    const user = getUser(db, authorId);
-    if (!user || user.disabled_at !== null) throw tampered('comes from a user who is disabled here');
-    return { id: authorId, role: user.role, permissions: rolePermissions(db, user.role) };
+    if (!signatureValid(key.public_key, Buffer.from(recordSigningText(senders.vault, unsigned), 'utf8'), bin(signature))) throw tampered('does not hold under its sender\'s signature');
+    const author = senders.author(authorId);
+    if (!author) throw tampered('comes from a user who is disabled here');
+    return author;
   }
 
   /** FORBIDDEN-as-tampered unless the sender may do `permission` in group `groupId` (holds its key). */
@@ -696,15 +697,14 @@ export class ReplicaService {
     return copy;
   }
 
-  private takeEvent(db: WriteDb, r: EventRecord, keys: ReturnType<typeof signingKeysInForce>, tally: Tally): void {
+  private takeEvent(db: WriteDb, r: EventRecord, keys: ReturnType<typeof signingKeysInForce>, tally: Tally, senders: SenderRows): void {
     const uid = uidBytes(r.id);
     if (hasEvent(db, uid)) {
       tally.unchanged++;
       return;
     }
     const actorId = this.localId(db, 'users', r.actor, 'a user');
-    const actor = actorId === null ? undefined : getUser(db, actorId);
-    if (!actor || actor.disabled_at !== null) throw tampered('is an event by a user who is disabled here, or nobody');
+    if (actorId === null || !senders.author(actorId)) throw tampered('is an event by a user who is disabled here, or nobody');
     appendReceivedEvent(db, {
       uid, at: r.at, actor_id: actorId, action: r.action, subject: r.subject,
       entry_id: this.localId(db, 'entries', r.entry, 'an entry'), customer_id: this.localId(db, 'customers', r.customer, 'a customer'),
@@ -713,6 +713,26 @@ export class ReplicaService {
       signer_key_id: this.localId(db, 'signing_keys', r.signerKey, 'a signing key'), signature: r.signature === null ? null : bin(r.signature),
     }, keys, this.core.ring);
     tally.applied++;
+  }
+}
+
+/**
+ * Within one apply (one write transaction): each sender's user row and role read once, not once
+ * a record (a first sync brings an entry and an event per entry, by a handful of people). Sound
+ * because nothing a batch takes in changes a user or a role, and the transaction holds the
+ * database still; the next apply reads them afresh. Undefined: no such user, or disabled.
+ */
+class SenderRows {
+  private readonly authors = new Map<number, Author | undefined>();
+
+  constructor(private readonly db: ReadDb, readonly vault: string) {}
+
+  author(userId: number): Author | undefined {
+    if (this.authors.has(userId)) return this.authors.get(userId);
+    const user = getUser(this.db, userId);
+    const author = !user || user.disabled_at !== null ? undefined : { id: userId, role: user.role, permissions: rolePermissions(this.db, user.role) };
+    this.authors.set(userId, author);
+    return author;
   }
 }
 
