@@ -7,11 +7,10 @@
  * Must never: touch the machine's own keychain or config (everything lives in a temp folder).
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { withWrite, type ReadDb, type WriteDb } from '../../electron/vault/db';
-import { renewDeviceId } from '../../electron/vault/store-signing';
+import { copyAsNewDesktop } from '../support/replica';
 import { createVault, Vault } from '../../electron/vault/vault';
 import { startServer, type RunningServer } from '../../server/main';
 import { testClock, type TestClock } from '../server/support';
@@ -21,25 +20,8 @@ import { OWNER, PASSWORD } from './fixtures';
 
 /** Cheap key stretching for the test's vault files (test/support/vault.ts's, which needs vitest). */
 const FAST_KDF = { memory: 1024, iterations: 1, parallelism: 1 };
-/** The vault's calls are turning async (another change in flight): either shape is awaited. */
+/** Awaits a vault call whether it answers with a value or a promise. */
 const settle = <T>(value: T): Promise<Awaited<T>> => Promise.resolve(value);
-
-/**
- * A copied file becomes a device of its own before anyone signs in there (else both would chain
- * events as one). The vault's file handle is moving behind a store (another change in flight):
- * either shape is taken, as test/integration/team-sync-faults.test.ts does.
- */
-async function renewDevice(file: string, clock: { now: () => number }): Promise<void> {
-  const opened = (await settle(Vault.open(file, clock))) as unknown as {
-    readonly db?: ReadDb;
-    readonly store?: { write(work: (w: WriteDb) => unknown): Promise<unknown> };
-    close(): unknown;
-  };
-  if (opened.store) await opened.store.write((w) => renewDeviceId(w));
-  else if (opened.db) withWrite(opened.db, (w) => renewDeviceId(w));
-  else throw new Error('a vault with neither a store nor a database handle');
-  await settle(opened.close());
-}
 
 export interface TeamWorld {
   readonly home: string;
@@ -84,9 +66,7 @@ export async function startTeamWorld(options: { readonly tls?: boolean } = {}): 
   await settle(session.createEntries([{ customer: 'Acme', title: 'Firewall', username: 'root', password: 'fw-1' }]));
   await settle(session.close());
   const b = path.join(home, 'desktop-b.crewvault');
-  copyFileSync(a, b);
-  // The copy is another device before anyone signs in there (else both would chain events as one).
-  await renewDevice(b, vaultClock);
+  await copyAsNewDesktop(a, b, vaultClock);
   for (const file of [a, b]) {
     const signedIn = await settle((await settle(Vault.open(file, vaultClock))).signIn(OWNER, PASSWORD));
     await settle(signedIn.replica.agreeAll());

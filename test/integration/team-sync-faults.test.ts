@@ -19,7 +19,7 @@
  * process's arguments (passwords travel on stdin and PGPASSWORD).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,9 +29,8 @@ import { keychainDeviceStore } from '../../electron/devices';
 import { TeamClient } from '../../electron/team/client';
 import { ServerProfiles, SessionKeeper } from '../../electron/team/profiles';
 import type { EventStream } from '../../electron/team/transport';
-import { withWrite, type ReadDb, type WriteDb } from '../../electron/vault/db';
 import type { VaultSession } from '../../electron/vault/service';
-import { renewDeviceId } from '../../electron/vault/store-signing';
+import { copyAsNewDesktop } from '../support/replica';
 import { createVault, Vault } from '../../electron/vault/vault';
 import { hotpCode, parseOtpUri } from '../../shared/otp';
 import { REPLICA_FORMAT, type EntryRecord } from '../../shared/sync/records';
@@ -48,7 +47,7 @@ const HOTP = 'otpauth://hotp/Acme:VPN?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&co
 /** A push request as the server logs it when it arrives (Fastify's "incoming request"). */
 const PUSH_ARRIVED = /"msg":"incoming request".*"route":"\/v1\/sync\/push"|"route":"\/v1\/sync\/push".*"msg":"incoming request"/;
 
-/** The vault services are being made async (another change in flight): this takes either shape. */
+/** Awaits a vault call whether it answers with a value or a promise. */
 const settle = <T>(value: T): Promise<Awaited<T>> => Promise.resolve(value);
 
 interface Desktop {
@@ -139,8 +138,7 @@ beforeAll(async () => {
     { customer: 'Acme', title: 'VPN', otp: { params: parseOtpUri(HOTP).params } },
   ]));
   await settle(session.close());
-  copyFileSync(a.file, b.file);
-  await renewDevice(b.file);
+  await copyAsNewDesktop(a.file, b.file, clock);
   for (const desktop of [a, b]) await onDesktop(desktop, (s) => settle(s.replica.agreeAll()));
 
   // The owner registers through process 1 before process 2 starts (which would otherwise write a fresh invite).
@@ -160,23 +158,6 @@ afterAll(async () => {
   keyring?.stop();
   if (home) rmSync(home, { recursive: true, force: true });
 }, 60_000);
-
-/**
- * A copied file becomes a device of its own before anyone signs in there (else both would chain
- * events as one). The vault's file handle is being moved behind a store (another change in
- * flight): either shape is taken.
- */
-async function renewDevice(file: string): Promise<void> {
-  const opened = (await settle(Vault.open(file, clock))) as unknown as {
-    readonly db?: ReadDb;
-    readonly store?: { write(work: (w: WriteDb) => unknown): Promise<unknown> };
-    close(): unknown;
-  };
-  if (opened.store) await opened.store.write((w) => renewDeviceId(w));
-  else if (opened.db) withWrite(opened.db, (w) => renewDeviceId(w));
-  else throw new Error('a vault with neither a store nor a database handle');
-  await settle(opened.close());
-}
 
 async function onDesktop<T>(desktop: Desktop, work: (session: VaultSession) => Promise<T>): Promise<T> {
   const vault = await settle(Vault.open(desktop.file, clock));
@@ -612,8 +593,7 @@ describe('team sync with two server processes on one PostgreSQL, under faults', 
     const made = await createVault(c.file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
     await settle(made.createEntries(Array.from({ length: 40 }, (_, i) => ({ customer: `Moved ${i % 4}`, title: `Entry ${i}`, password: `moved-${i}` }))));
     await settle(made.close());
-    copyFileSync(c.file, d.file);
-    await renewDevice(d.file);
+    await copyAsNewDesktop(c.file, d.file, clock);
     for (const each of [c, d]) await onDesktop(each, (s) => settle(s.replica.agreeAll()));
     await cli(c, ['login', urlOf(c, 0), '--user', 'alice'], [SERVER_PASSWORD]);
     await cli(c, ['login', urlOf(c, 1), '--user', 'alice'], [SERVER_PASSWORD]);
