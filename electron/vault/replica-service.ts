@@ -39,7 +39,8 @@ import type { EntriesService } from './entries-service';
 import { pageItem, type PageChanges } from './entry-pages';
 import { uidText } from './ids';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
-import { signatureValid, signBytes, type Signer } from './signing';
+import { signBytes, type Signer } from './signing';
+import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
 import { rolePermissions } from './store-roles';
 import { renewDeviceId, thisDeviceId } from './store-signing';
 import { getUser } from './store-users';
@@ -341,11 +342,17 @@ export class ReplicaService {
    * copies exchanging directly) the batch is all or nothing.
    */
   async apply(input: unknown, options: { readonly pulledUpTo?: number; readonly hold?: boolean } = {}): Promise<ApplyOutcome> {
-    const outcome = await this.core.write((w) => {
-      this.core.requireOpen(w);
+    // Parsed, and the senders' signatures checked on worker threads, before the write transaction
+    // (which cannot wait); inside it every record's key and signed bytes are worked out again.
+    const { batch, triples } = await this.core.read((r) => {
+      this.core.requireOpen(r);
       const parsed = replicaBatchSchema.safeParse(input);
       if (!parsed.success) throw new CrewvaultError('INVALID_INPUT', `Not a batch of replica records: ${parsed.error.issues[0]?.path.join('.') || 'the batch'}: ${parsed.error.issues[0]?.message ?? 'not valid'}.`);
-      const batch = parsed.data;
+      return { batch: parsed.data, triples: signedTriples(r, parsed.data) };
+    });
+    const verified = await verifyAhead(triples);
+    const outcome = await this.core.write((w) => {
+      this.core.requireOpen(w);
       if (batch.vault !== vaultId(w)) throw new CrewvaultError('INVALID_INPUT', 'These records are of another vault: nothing was applied.');
       const ids = batch.records.map((r) => r.id);
       if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A batch names an object twice: nothing was applied.');
@@ -379,7 +386,7 @@ export class ReplicaService {
         });
       }
       const keys = signingKeysInForce(w);
-      const senders = new SenderRows(w, batch.vault);
+      const senders = new SenderRows(w, batch.vault, verified);
       for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r, senders), tally));
       for (const r of records) if (r.kind === 'entry') take(r, () => this.takeEntry(w, r, this.sender(w, keys, r, senders), tally));
       for (const r of records) if (r.kind === 'event') take(r, () => this.takeEvent(w, r, keys, tally, senders));
@@ -415,7 +422,7 @@ export class ReplicaService {
     const key = keyId === null ? undefined : keys.get(keyId);
     if (authorId === null || !key || key.user_id !== authorId) throw tampered('is signed with a key that is not its sender\'s');
     const { signature, ...unsigned } = r;
-    if (!signatureValid(key.public_key, Buffer.from(recordSigningText(senders.vault, unsigned), 'utf8'), bin(signature))) throw tampered('does not hold under its sender\'s signature');
+    if (!senders.verified.holds({ publicKey: key.public_key, bytes: Buffer.from(recordSigningText(senders.vault, unsigned), 'utf8'), signature: bin(signature) })) throw tampered('does not hold under its sender\'s signature');
     const author = senders.author(authorId);
     if (!author) throw tampered('comes from a user who is disabled here');
     return author;
@@ -716,6 +723,25 @@ export class ReplicaService {
   }
 }
 
+/** The (key, bytes, signature) of each customer and entry record whose signing key is in force here now: checked ahead. */
+function signedTriples(db: ReadDb, batch: ReplicaBatch): SignedTriple[] {
+  const keys = signingKeysInForce(db);
+  const byUid = new Map<string, Buffer | undefined>();
+  const triples: SignedTriple[] = [];
+  for (const record of batch.records) {
+    if (record.kind !== 'customer' && record.kind !== 'entry') continue;
+    if (!byUid.has(record.signerKey)) {
+      const id = idByUid(db, 'signing_keys', uidBytes(record.signerKey));
+      byUid.set(record.signerKey, id === undefined ? undefined : keys.get(id)?.public_key);
+    }
+    const publicKey = byUid.get(record.signerKey);
+    if (!publicKey) continue;
+    const { signature, ...unsigned } = record;
+    triples.push({ publicKey, bytes: Buffer.from(recordSigningText(batch.vault, unsigned), 'utf8'), signature: bin(signature) });
+  }
+  return triples;
+}
+
 /**
  * Within one apply (one write transaction): each sender's user row and role read once, not once
  * a record (a first sync brings an entry and an event per entry, by a handful of people). Sound
@@ -725,7 +751,7 @@ export class ReplicaService {
 class SenderRows {
   private readonly authors = new Map<number, Author | undefined>();
 
-  constructor(private readonly db: ReadDb, readonly vault: string) {}
+  constructor(private readonly db: ReadDb, readonly vault: string, readonly verified: VerifiedSignatures) {}
 
   author(userId: number): Author | undefined {
     if (this.authors.has(userId)) return this.authors.get(userId);
