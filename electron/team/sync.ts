@@ -9,6 +9,7 @@
 import { CrewvaultError } from '../../shared/errors';
 import { MAX_BATCH_RECORDS, REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
 import type { Outgoing, ReplicaService } from '../vault/replica-service';
+import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import type { TeamClient } from './client';
 
 /** Pushes that meet conflicts are tried again this many times (each after taking the others' in). */
@@ -69,15 +70,24 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   const told = (): void => options.onProgress?.({ sent: tally.pushed, total, taken: tally.pulled });
   const pullAll = async (): Promise<void> => {
     let tried = false;
+    const request = (since: number): { readonly since: number; readonly page: Promise<ServerRouteOutput<'syncPull'>> } => {
+      const page = client.call('syncPull', { vault, since });
+      page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
+      return { since, page };
+    };
+    let ahead = request(await replica.pulledUpTo());
     for (;;) {
       const since = await replica.pulledUpTo();
-      const page = await client.call('syncPull', { vault, since });
+      // The page asked for ahead is used only if it starts where this replica now stands.
+      const page = await (ahead.since === since ? ahead : request(since)).page;
       // The server is another machine: a page must move forward by exactly what it carries.
       const last = page.records.at(-1)?.seq;
       const inOrder = page.records.every((r, i) => r.seq > since && (i === 0 || r.seq > (page.records[i - 1]?.seq ?? 0)));
       if (!inOrder || page.upTo !== (last ?? since) || (page.more && page.records.length === 0)) {
         throw new CrewvaultError('SERVER_UNREACHABLE', 'The server answered a pull out of order: nothing of it was taken in. Sync again; if it persists, tell its administrator.');
       }
+      // The next page is on its way (the server reads it) while this one is checked and written.
+      if (page.more) ahead = request(page.upTo);
       if (page.records.length > 0) {
         const outcome = await replica.apply({ format: REPLICA_FORMAT, vault, records: page.records.map((r) => r.record) }, { pulledUpTo: page.upTo, hold: true });
         tally.held = outcome.held.length;
