@@ -50,9 +50,27 @@ function selfSigned(dir: string): { cert: string; key: string; fingerprint: stri
   return { cert, key, fingerprint };
 }
 
+let workerKeyring: PrivateKeyring | undefined;
+
+/**
+ * One private Secret Service for this Playwright worker process, kept until it exits. Not one
+ * per test: keytar's libsecret connects to the session bus once per process and keeps that
+ * connection, so a second bus started for a later test in the same process was never reached
+ * (its first keychain call failed on the first bus, gone with its test's keyring). Each world
+ * keeps its secrets apart by keychain service names of its own instead.
+ */
+function keyringOfThisWorker(): PrivateKeyring {
+  if (workerKeyring === undefined) {
+    const keyring = startPrivateKeyring();
+    workerKeyring = keyring;
+    process.once('exit', () => keyring.stop());
+  }
+  return workerKeyring;
+}
+
 /** The server (https with a self-signed certificate when `tls`), the keyring, and a vault on two desktops (entries agreed on both, each its own device). */
 export async function startTeamWorld(options: { readonly tls?: boolean } = {}): Promise<TeamWorld> {
-  const keyring: PrivateKeyring = startPrivateKeyring();
+  const keyring = keyringOfThisWorker();
   const before = Object.fromEntries(Object.keys(keyring.env).map((name) => [name, process.env[name]]));
   Object.assign(process.env, keyring.env); // keytar (this process and the serve child) finds the bus here
   const home = mkdtempSync(path.join(tmpdir(), 'crewvault-e2e-team-'));
@@ -72,14 +90,14 @@ export async function startTeamWorld(options: { readonly tls?: boolean } = {}): 
     await settle(signedIn.replica.agreeAll());
     await settle(signedIn.close());
   }
-  const desktop = (name: string, file: string): Desktop => ({ file, env: { CREWVAULT_CONFIG: path.join(home, `config-${name}`), CREWVAULT_KEYCHAIN_SERVICE: `crewvault-e2e-team-${name}` } });
+  // Keychain services of this world alone (the keyring is the worker's, shared by its tests).
+  const desktop = (name: string, file: string): Desktop => ({ file, env: { CREWVAULT_CONFIG: path.join(home, `config-${name}`), CREWVAULT_KEYCHAIN_SERVICE: `${path.basename(home)}-${name}` } });
   return {
     home, server, clock, inviteFile: path.join(dataDir, 'owner-invite.txt'), ...(tls ? { fingerprint: tls.fingerprint } : {}),
     desktops: [desktop('a', a), desktop('b', b)],
     stop: async () => {
       await server.close();
-      keyring.stop();
-      // The next test's keyring starts from this process's own environment, not a bus that is gone.
+      // Other tests' `crewvault serve` children start from this process's own environment.
       for (const [name, value] of Object.entries(before)) {
         if (value === undefined) Reflect.deleteProperty(process.env, name);
         else process.env[name] = value;
