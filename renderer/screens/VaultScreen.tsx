@@ -79,6 +79,8 @@ export function VaultScreen({ connection, state, topBar, view, onView }: Props) 
   const [marked, setMarked] = useState<ReadonlySet<number>>(() => new Set());
   const searchBox = useRef<HTMLInputElement>(null);
   const list = useRef<EntryListHandle>(null);
+  /** ArrowDown (then Enter) pressed in the search box before the list had arrived. */
+  const typedAhead = useRef<'enter' | 'copy' | null>(null);
   const call = useCall();
 
   const load = useCallback(async () => {
@@ -141,14 +143,40 @@ export function VaultScreen({ connection, state, topBar, view, onView }: Props) 
    * box a moment later (deferred), and a quick ArrowDown must not pick from the last query.
    */
   function enterList(event: ReactKeyboardEvent<HTMLInputElement>) {
-    if (event.key !== 'ArrowDown' || !table) return;
-    const found = searcher.current.search(table, customerId, search);
-    const first = new ListedEntries(table, groupFilter === null ? found : onlyGroup(table, found, groupFilter)).at(0);
+    if (!table) {
+      // Typed ahead of the list (just signed in, the list still on its way): ArrowDown, then
+      // Enter, are kept and done once it arrives, rather than lost.
+      if (event.key === 'ArrowDown') typedAhead.current = 'enter';
+      else if (event.key === 'Enter' && typedAhead.current === 'enter') typedAhead.current = 'copy';
+      else return;
+      event.preventDefault();
+      return;
+    }
+    if (event.key !== 'ArrowDown') return;
+    const first = firstMatch(table, search);
     if (!first) return;
     event.preventDefault();
     setSelectedId(first.id);
     list.current?.enterAtTop();
   }
+
+  function firstMatch(of: EntryTable, text: string): EntrySummary | undefined {
+    const found = searcher.current.search(of, customerId, text);
+    return new ListedEntries(of, groupFilter === null ? found : onlyGroup(of, found, groupFilter)).at(0);
+  }
+
+  // The keys typed ahead of the list, done now it is here (with the search as typed by then).
+  useEffect(() => {
+    const pending = typedAhead.current;
+    if (!table || pending === null) return;
+    typedAhead.current = null;
+    const first = firstMatch(table, searchBox.current?.value ?? search);
+    if (!first) return;
+    setSelectedId(first.id);
+    list.current?.enterAtTop();
+    if (pending === 'copy' && first.otp && can('otp.view')) copyCode(first.id);
+    // Only the list's arrival runs this; the rest is read as it is then.
+  }, [table]);
 
   useEffect(() => {
     if (!toast) return undefined;

@@ -222,6 +222,34 @@ test('keyboard: focus starts in the search box; a query, ArrowDown and Enter cop
   await expect(detailsPane(page, 'Mail admin')).toContainText('Globex');
 });
 
+test('keyboard: keys typed before the list has arrived are not lost — the query, ArrowDown and Enter still copy the match', async ({ vaultPage: page }) => {
+  await addEntry(page, { customer: 'Acme Corp', title: 'Mail admin', username: 'postmaster@acme.example', secret: KEY });
+  await addEntry(page, { customer: 'Globex', title: 'Mail admin', username: 'postmaster@globex.example', secret: OTHER_KEY });
+  await addEntry(page, { customer: 'Initech', title: 'Printer', username: 'lumbergh', secret: THIRD_KEY });
+  await lock(page);
+  // The list's reply is held at the door (the vault answers it; the page gets it only when released),
+  // as a slow machine or a large vault would hold it.
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => { release = resolve; });
+  let held = 0;
+  await page.route('**/rpc/entries.list', async (route) => {
+    held += 1;
+    await released;
+    await route.continue();
+  });
+  await signIn(page, OWNER, PASSWORD);
+  await expect(page.getByLabel('Search')).toBeFocused();
+  await expect.poll(() => held).toBe(1);
+  await page.keyboard.type('globex');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  release();
+  await expect(copyLine(page)).toHaveText('Code copied — clears in 30 s');
+  expect(isCodeOf(OTHER_KEY, await readClipboard(page)), 'Globex’s code').toBe(true);
+  await expect(entryRow(page, 'Mail admin', 'Globex')).toHaveAttribute('aria-current', 'true');
+  await page.unroute('**/rpc/entries.list');
+});
+
 test('keyboard: four keys after sign-in copy a code — two letters, ArrowDown, Enter — counted by the page', async ({ vaultPage: page }) => {
   await addEntry(page, { customer: 'Acme Corp', title: 'Mail admin', username: 'postmaster@acme.example', secret: KEY });
   await addEntry(page, { customer: 'Globex', title: 'Mail admin', username: 'postmaster@globex.example', secret: OTHER_KEY });
