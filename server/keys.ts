@@ -4,7 +4,11 @@
  * registration record cannot be tested against guesses), the state key that seals what a
  * sign-in keeps between its two requests, and the Ed25519 key that signs the server's audit
  * (server/audit.ts). They are never stored in the database, so a dump of
- * the database alone holds nothing to attack a password with.
+ * the database alone holds nothing to attack a password with. Beside it, `server-code-key.json`
+ * (made the same way) holds the X25519 code key that opens the OTP keys desktops seal to the
+ * server for groups set to "server computes codes" (server/codes/): its public part is published
+ * (GET /v1/codes/key, with a fingerprint an owner compares), its private part never leaves the
+ * file. Rotating it is not done yet: a new key would need every such group's keys sealed again.
  *
  * Must never: log or return these values, or read a file others may read (a key file with
  * group or other permissions is refused: someone may already have copied it).
@@ -26,7 +30,18 @@ export interface ServerKeys {
   /** Ed25519: signs each event of the server's audit (server/audit.ts). */
   readonly auditKey: KeyObject;
   readonly auditPublicKey: KeyObject;
+  /** X25519: opens the TOTP keys sealed to the server for server-computed codes (server/codes/sealed-box.ts). */
+  readonly codeKey: KeyObject;
+  readonly codePublicKey: KeyObject;
 }
+
+export const SERVER_CODE_KEY_FILE = 'server-code-key.json';
+
+const codeKeyFileSchema = z.strictObject({
+  version: z.literal(1),
+  /** X25519 private key, PKCS#8 DER, base64url. */
+  codeKey: z.string().regex(/^[A-Za-z0-9_-]+$/),
+});
 
 const keysFileSchema = z.strictObject({
   version: z.literal(1),
@@ -40,7 +55,51 @@ const keysFileSchema = z.strictObject({
 export async function createServerKeys(): Promise<ServerKeys> {
   await opaque.ready;
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return { opaqueSetup: opaque.server.createSetup(), stateKey: randomBytes(32), auditKey: privateKey, auditPublicKey: publicKey };
+  const code = generateKeyPairSync('x25519');
+  return {
+    opaqueSetup: opaque.server.createSetup(), stateKey: randomBytes(32), auditKey: privateKey, auditPublicKey: publicKey,
+    codeKey: code.privateKey, codePublicKey: code.publicKey,
+  };
+}
+
+/**
+ * The data folder's code key, made there (exclusively, 0600) when it has none: a server whose
+ * key file predates server-computed codes gets one at its next start, and its other keys stay.
+ */
+function loadOrCreateCodeKey(dataDir: string, made: KeyObject): KeyObject {
+  const file = path.join(dataDir, SERVER_CODE_KEY_FILE);
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'EEXIST') return readCodeKey(file);
+    throw error;
+  }
+  try {
+    writeSync(fd, `${JSON.stringify({ version: 1, codeKey: made.export({ type: 'pkcs8', format: 'der' }).toString('base64url') }, null, 2)}\n`);
+    return made;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readCodeKey(file: string): KeyObject {
+  const fd = openSync(file, 'r');
+  try {
+    if ((fstatSync(fd).mode & 0o077) !== 0) {
+      throw new CrewvaultError('FORBIDDEN', `${file} may be read by others: check who copied it, then "chmod 600" it`);
+    }
+    const parsed = codeKeyFileSchema.safeParse(JSON.parse(readFileSync(fd, 'utf8')));
+    if (!parsed.success) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault code key file`);
+    const key = createPrivateKey({ key: Buffer.from(parsed.data.codeKey, 'base64url'), format: 'der', type: 'pkcs8' });
+    if (key.asymmetricKeyType !== 'x25519') throw new CrewvaultError('VAULT_CORRUPT', `${file} holds a code key that is not X25519`);
+    return key;
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault code key file`);
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -48,6 +107,12 @@ export async function createServerKeys(): Promise<ServerKeys> {
  * process starting at the same moment reads the first one's file instead of racing it.
  */
 export async function loadOrCreateServerKeys(dataDir: string): Promise<{ keys: ServerKeys; created: boolean }> {
+  const loaded = await loadOrCreateMainKeys(dataDir);
+  const codeKey = loadOrCreateCodeKey(dataDir, loaded.keys.codeKey);
+  return { keys: { ...loaded.keys, codeKey, codePublicKey: createPublicKey(codeKey) }, created: loaded.created };
+}
+
+async function loadOrCreateMainKeys(dataDir: string): Promise<{ keys: ServerKeys; created: boolean }> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, SERVER_KEYS_FILE);
   let fd: number;
@@ -78,11 +143,15 @@ function readServerKeys(file: string): ServerKeys {
     if (!parsed.success) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault server key file`);
     const auditKey = createPrivateKey({ key: Buffer.from(parsed.data.auditKey, 'base64url'), format: 'der', type: 'pkcs8' });
     if (auditKey.asymmetricKeyType !== 'ed25519') throw new CrewvaultError('VAULT_CORRUPT', `${file} holds an audit key that is not Ed25519`);
+    // The code key lives in a file of its own (read after this one): a placeholder until then.
+    const code = generateKeyPairSync('x25519');
     return {
       opaqueSetup: parsed.data.opaqueSetup,
       stateKey: Buffer.from(parsed.data.stateKey, 'base64url'),
       auditKey,
       auditPublicKey: createPublicKey(auditKey),
+      codeKey: code.privateKey,
+      codePublicKey: code.publicKey,
     };
   } catch (error) {
     if (error instanceof SyntaxError) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault server key file`);
