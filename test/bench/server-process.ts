@@ -2,14 +2,14 @@
  * A Crewvault server for the server bench, started exactly as an admin starts one —
  * `crewvault server --data DIR --listen 127.0.0.1:0 [--database URL]` from the built CLI — as
  * a child process, so its CPU time and memory can be read apart from the clients' (proc.ts).
- * Its request log (JSON lines on stdout) is written, as in production, to `DIR/server.log`;
+ * Its request log (JSON lines on stdout) is written, as in production, to `DIR/server.log` (or a name given);
  * when something fails, its error lines are what the bench prints.
  *
  * Must never: put the database password on the command line (others can read the process
  * list): it goes through PGPASSWORD, as the CLI's usage says.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { nowMs } from './measure';
 
@@ -53,8 +53,11 @@ function errorLines(logFile: string): string[] {
   }
 }
 
-/** Starts the server on PGlite in `dataDir/pglite`, or on `databaseUrl`. */
-export async function startBenchServer(dataDir: string, databaseUrl: string | undefined): Promise<BenchServer> {
+/**
+ * Starts the server on PGlite in `dataDir/pglite`, or on `databaseUrl`. Several processes of
+ * one team server share `dataDir` (its keys) and the database, each with a log of its own (`logName`).
+ */
+export async function startBenchServer(dataDir: string, databaseUrl: string | undefined, logName = 'server.log'): Promise<BenchServer> {
   const args = [path.resolve('bin/crewvault.mjs'), 'server', '--data', dataDir, '--listen', '127.0.0.1:0'];
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.CREWVAULT_SERVER_DATABASE;
@@ -63,7 +66,8 @@ export async function startBenchServer(dataDir: string, databaseUrl: string | un
     args.push('--database', url);
     if (password !== undefined) env.PGPASSWORD = password;
   }
-  const logFile = path.join(dataDir, 'server.log');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const logFile = path.join(dataDir, logName);
   const log = openSync(logFile, 'w', 0o600);
   const started = nowMs();
   const child = spawn(process.execPath, args, { stdio: ['ignore', log, 'pipe'], env });

@@ -6,10 +6,16 @@
  * server's sync stream open — has taken it in (p50/p95 over R rounds). The real desktop code
  * (electron/team/sync.ts, replica records with signatures) on both ends; the server, the two
  * desktops and their crypto share this process's CPU, which the table says.
+ * Then the rows that need a server as an administrator runs it (sync-cluster.ts): two
+ * `crewvault server` processes on one PostgreSQL, an edit across them, entry writes from a load
+ * generator process (sync-writer.ts, forked from this same file with --sync-writer), and a
+ * thousand sync streams held by one server process.
  * Prints a table, never pass/fail; removes what it made.
  *
  * Knobs: CREWVAULT_BENCH_SYNC_ENTRIES (10,000; the budget is stated at 100,000),
- * CREWVAULT_BENCH_SYNC_ROUNDS (30).
+ * CREWVAULT_BENCH_SYNC_ROUNDS (30), _CLUSTER_ENTRIES (1,000: the vault of the PostgreSQL rows),
+ * _WRITES (6,000 at most), _WRITE_SECONDS (12 at most), _WRITERS (16 pushes in flight),
+ * _STREAMS (1,000), _PARTS (first,cluster: which halves to run).
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -24,6 +30,8 @@ import { createVault, Vault } from '../../electron/vault/vault';
 import { startServer } from '../../server/main';
 import { benchEntries } from './dataset';
 import { formatMiB, formatMs, nowMs, percentile } from './measure';
+import { benchCluster, editRounds } from './sync-cluster';
+import { runWriterProcess } from './sync-writer';
 import { printTable, type Row } from './table';
 
 function knob(name: string, fallback: number): number {
@@ -33,6 +41,15 @@ function knob(name: string, fallback: number): number {
 
 const ENTRIES = knob('ENTRIES', 10_000);
 const ROUNDS = knob('ROUNDS', 30);
+const CLUSTER = {
+  entries: knob('CLUSTER_ENTRIES', 1_000),
+  rounds: ROUNDS,
+  writes: knob('WRITES', 6_000),
+  writeSeconds: knob('WRITE_SECONDS', 12),
+  writers: knob('WRITERS', 16),
+  streams: knob('STREAMS', 1_000),
+};
+const PARTS = (process.env.CREWVAULT_BENCH_SYNC_PARTS ?? 'first,cluster').split(',').map((p) => p.trim());
 const OWNER = 'bench-owner';
 const PASSWORD = 'bench vault password 1';
 const SERVER_PASSWORD = 'bench server password 1';
@@ -46,8 +63,8 @@ async function signedIn(file: string): Promise<VaultSession> {
   return Vault.open(file).signIn(OWNER, PASSWORD);
 }
 
-async function main(): Promise<void> {
-  const home = mkdtempSync(path.join(tmpdir(), 'crewvault-bench-sync-'));
+/** The first sync and the edit rounds on the in-process server (PGlite). */
+async function benchFirstSync(home: string): Promise<Row[]> {
   const server = await startServer({ dataDir: path.join(home, 'server'), listen: '127.0.0.1:0', version: 'bench' });
   try {
     progress(`${ENTRIES.toLocaleString('en-US')} entries: making desktop A's vault`);
@@ -93,34 +110,13 @@ async function main(): Promise<void> {
     const listed = (await b.listEntries()).length;
 
     progress(`${ROUNDS} edits on A, each until B holds it`);
-    let waiting: (() => void) | undefined;
-    let running = Promise.resolve();
-    const stream = await clientB.openSyncStream(await b.replica.vaultId(), (seq) => {
-      running = running.then(async () => {
-        if (seq <= (await b.replica.pulledUpTo())) return;
-        const outcome = await syncOnce(clientB, b.replica);
-        if (outcome.applied > 0) waiting?.();
-      });
-    });
-    const latencies: number[] = [];
     const target = await a.resolvePath(`${entries[0]?.customer ?? ''}/${entries[0]?.title ?? ''}`);
-    try {
-      for (let round = 0; round < ROUNDS; round++) {
-        const current = await a.getEntry(target.id);
-        await a.updateEntry(target.id, { notes: `round ${round}` }, current.revision);
-        const seen = new Promise<void>((resolve) => { waiting = resolve; });
-        start = nowMs();
-        await syncOnce(clientA, a.replica);
-        await seen;
-        latencies.push(nowMs() - start);
-      }
-    } finally {
-      stream.close();
-    }
+    const latencies = await editRounds(a, clientA, b, clientB, ROUNDS, target.id);
     await a.close();
     await b.close();
 
-    const rows: Row[] = [
+    return [
+      { measure: 'In this process: the server (PGlite), both desktops', value: '', beside: '' },
       { measure: 'entries in the vault', value: ENTRIES.toLocaleString('en-US'), beside: '' },
       { measure: 'move onto the server (desktop A, all records)', value: formatMs(moveMs), beside: `${moved.pushed.toLocaleString('en-US')} records` },
       { measure: 'first sync of a new desktop (B)', value: formatMs(firstMs), beside: `goal < 3 s at 100,000; Vaultwarden ~300 ms / 3,000 items (~10 s at 100,000), Bitwarden self-hosted > 2 min / 20,000` },
@@ -129,13 +125,31 @@ async function main(): Promise<void> {
       { measure: 'an edit on A held by B, p50', value: formatMs(percentile(latencies, 50)), beside: '' },
       { measure: 'an edit on A held by B, p95', value: formatMs(percentile(latencies, 95)), beside: 'goal < 250 ms (same server process)' },
     ];
-    console.log(`Sync bench: ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? '?'}), Node ${process.versions.node}, ${process.platform}/${process.arch}; load ${loadavg()[0]?.toFixed(2) ?? '?'}.`);
-    console.log('One process holds the server (PGlite), both desktops and all their crypto; loopback HTTP. An edit is timed from A\'s push to B having taken it in (stream, pull, signature and seal checks, write).');
-    printTable('Team sync', rows);
   } finally {
     await server.close();
-    rmSync(home, { recursive: true, force: true });
   }
 }
 
-await main();
+async function main(): Promise<void> {
+  // Ctrl+C: leave through process.exit, so the exit handlers stop the servers, the writer and the cluster.
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
+  const home = mkdtempSync(path.join(tmpdir(), 'crewvault-bench-sync-'));
+  const remove = (): void => rmSync(home, { recursive: true, force: true });
+  process.once('exit', remove);
+  const loadAtStart = loadavg()[0] ?? 0;
+  try {
+    const rows: Row[] = [];
+    if (PARTS.includes('first')) rows.push(...await benchFirstSync(home));
+    if (PARTS.includes('cluster')) rows.push(...await benchCluster(home, CLUSTER));
+    console.log(`Sync bench: ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? '?'}), Node ${process.versions.node}, ${process.platform}/${process.arch}; 1-minute load ${loadAtStart.toFixed(2)} at the start, ${(loadavg()[0] ?? 0).toFixed(2)} at the end.`);
+    console.log('First sync: one process holds the server (PGlite), both desktops and all their crypto; loopback HTTP. An edit is timed from A\'s push to B having taken it in (stream, pull, signature and seal checks, write).');
+    printTable('Team sync', rows);
+  } finally {
+    process.removeListener('exit', remove);
+    remove();
+  }
+}
+
+if (process.argv[2] === '--sync-writer') await runWriterProcess();
+else await main();
