@@ -1,14 +1,14 @@
 /**
  * SQL for team vaults' records (schema 11). Only this file reads or writes `sync_vaults` and
- * `sync_records`. A record's body is stored as its desktop sent it (JSON); the columns beside
+ * `sync_records` (who is who: membership.ts). A record's body is stored as its desktop sent it (JSON); the columns beside
  * it are what the server orders and checks by.
  */
 import { int, text, type Queryable, type Transaction } from './db';
 
 /** The vault's row, locked for this transaction (pushes to one vault take turns); undefined when the server holds no such vault. */
-export async function lockVault(tx: Transaction, vaultId: string): Promise<{ readonly seq: number } | undefined> {
-  const [row] = await tx.query('SELECT seq FROM sync_vaults WHERE vault_id = $1 FOR UPDATE', [vaultId]);
-  return row === undefined ? undefined : { seq: int(row, 'seq') };
+export async function lockVault(tx: Transaction, vaultId: string): Promise<{ readonly seq: number; readonly createdBy: string } | undefined> {
+  const [row] = await tx.query('SELECT seq, created_by FROM sync_vaults WHERE vault_id = $1 FOR UPDATE', [vaultId]);
+  return row === undefined ? undefined : { seq: int(row, 'seq'), createdBy: text(row, 'created_by') };
 }
 
 /** Starts a vault unless another push just did (true: this one did). Two first pushes at once: one makes it, the other waits on its row. */
@@ -36,6 +36,12 @@ export async function vaultExists(db: Queryable, vaultId: string): Promise<boole
 export async function vaultSeq(db: Queryable, vaultId: string): Promise<number | undefined> {
   const [row] = await db.query('SELECT seq FROM sync_vaults WHERE vault_id = $1', [vaultId]);
   return row === undefined ? undefined : int(row, 'seq');
+}
+
+/** The vault's sequence and the account that moved it here; undefined when the server holds no such vault. */
+export async function vaultInfo(db: Queryable, vaultId: string): Promise<{ readonly seq: number; readonly createdBy: string } | undefined> {
+  const [row] = await db.query('SELECT seq, created_by FROM sync_vaults WHERE vault_id = $1', [vaultId]);
+  return row === undefined ? undefined : { seq: int(row, 'seq'), createdBy: text(row, 'created_by') };
 }
 
 export async function setVaultSeq(tx: Transaction, vaultId: string, seq: number): Promise<void> {

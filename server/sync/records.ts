@@ -19,9 +19,10 @@ import { CrewvaultError } from '../../shared/errors';
 import { replicaRecordSchema, type ReplicaRecord } from '../../shared/sync/records';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
-import { authorsOf, bindAuthor, createVault, lockVault, putRecord, recordsAfter, revisionsOf, setVaultSeq, vaultSeq } from '../store/sync';
+import { createVault, lockVault, putRecord, recordsAfter, revisionsOf, setVaultSeq, vaultSeq } from '../store/sync';
 import { appendAudit } from '../audit';
 import { notifyStored } from './stream';
+import { actingPerson } from './membership';
 
 /** How many records a pull returns when the desktop names no limit. */
 const DEFAULT_PULL = 5_000;
@@ -53,12 +54,12 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
       vault = await lockVault(tx, batch.vault);
       if (vault === undefined) throw new CrewvaultError('INTERNAL', 'a vault just made is not there');
     }
-    // Each account signs as one vault user, bound at its first push: records in another's name are refused.
-    const signed = batch.records.flatMap((r) => (r.kind === 'customer' || r.kind === 'entry' ? [r.author] : []));
-    const bound = await authorsOf(tx, batch.vault, [...new Set(signed)]);
-    for (const author of new Set(signed)) {
-      const owner = bound.get(author);
-      if (owner !== undefined && owner !== auth.user.id) throw new CrewvaultError('FORBIDDEN', 'These records are signed in another person\'s name.');
+    // Each account acts as one vault user, bound by an owner's desktop (a user record), or the
+    // vault's creator binding itself once as its owner: records in another's name are refused.
+    const signed = new Set(batch.records.flatMap((r) => (r.kind === 'customer' || r.kind === 'entry' ? [r.author] : [])));
+    const person = await actingPerson(tx, batch.vault, vault.createdBy, auth.user.id, signed);
+    for (const author of signed) {
+      if (author !== person.vaultUser) throw new CrewvaultError('FORBIDDEN', 'These records are signed in another person\'s name.');
     }
     const held = await revisionsOf(tx, batch.vault, ids);
     const conflicts: Array<{ id: string; revision: number }> = [];
@@ -76,7 +77,6 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
       }
     }
     if (conflicts.length > 0) return { accepted: 0, seq: vault.seq, conflicts };
-    for (const author of new Set(signed)) if (!bound.has(author)) await bindAuthor(tx, batch.vault, author, auth.user.id);
     let seq = vault.seq;
     for (const record of fresh) {
       seq++;

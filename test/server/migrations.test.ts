@@ -32,7 +32,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await schemaVersion(db)).toBe(latestSchemaVersion());
     expect(await tableNames(db)).toEqual([
       'admin_grants', 'automation_tokens', 'crewvault_schema', 'delivery_settings', 'devices', 'invites', 'login_attempts', 'mfa_authenticators', 'mfa_emergency_codes', 'mfa_recovery_codes',
-      'mfa_sent_codes', 'mfa_throttle', 'server_audit', 'server_settings', 'sessions', 'sign_in_throttle', 'sync_authors', 'sync_records', 'sync_vaults', 'user_contacts', 'users',
+      'mfa_sent_codes', 'mfa_throttle', 'server_audit', 'server_settings', 'sessions', 'sign_in_throttle', 'sync_groups', 'sync_members', 'sync_people', 'sync_records', 'sync_vaults', 'user_contacts', 'users',
     ]);
     expect(await migrate(db)).toEqual({ from: latestSchemaVersion(), to: latestSchemaVersion() });
   });
@@ -101,6 +101,23 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await db.query('SELECT count(*)::int AS n FROM admin_grants')).toEqual([{ n: 0 }]);
     await db.query("INSERT INTO admin_grants (user_id, permission, granted_by, granted_at) VALUES ('u2', 'mfa_reset', 'u1', 5)");
     await expect(db.query("INSERT INTO admin_grants (user_id, permission, granted_by, granted_at) VALUES ('u2', 'everything', 'u1', 5)")).rejects.toThrow();
+  });
+
+  it('upgrades schema 13 in place: a vault\'s creator keeps its first-push binding as its owner, every other binding keeps its account with no role yet', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 13))).toEqual({ from: 0, to: 13 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1), ('u2', 'Bo', 'bo', 'member', 'rec', 1, 1)");
+    await db.query("INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ('v1', 2, 'u1', 1)");
+    await db.query("INSERT INTO sync_authors (vault_id, author, user_id) VALUES ('v1', 'a-ada', 'u1'), ('v1', 'b-bo', 'u2'), ('v1', 'c-bo-again', 'u2')");
+    expect(await migrate(db)).toEqual({ from: 13, to: latestSchemaVersion() });
+    // One account, one vault user: of the two users u2 had signed as, the first is kept.
+    expect(await db.query('SELECT vault_user, account_id, role, disabled FROM sync_people ORDER BY vault_user')).toEqual([
+      { vault_user: 'a-ada', account_id: 'u1', role: 'owner', disabled: false },
+      { vault_user: 'b-bo', account_id: 'u2', role: null, disabled: false },
+    ]);
+    await expect(db.query("INSERT INTO sync_people (vault_id, vault_user, account_id) VALUES ('v1', 'd', 'u1')")).rejects.toThrow();
+    await expect(db.query("INSERT INTO sync_members (vault_id, group_id, vault_user, key_version, is_lead, wrapped) VALUES ('v1', 'no-such-group', 'a-ada', 1, false, '')")).rejects.toThrow();
+    await db.query("INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body) VALUES ('v1', 'r1', 'member', 1, 3, 'u1', '{}')");
   });
 
   it('lets two servers start at once: each migration runs exactly once', async () => {

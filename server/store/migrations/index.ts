@@ -16,6 +16,8 @@ import { migration0010 } from './0010-device-tokens';
 import { migration0011 } from './0011-sync';
 import { migration0012 } from './0012-automation-tokens';
 import { migration0013 } from './0013-admin-grants';
+import { migration0014 } from './0014-membership';
+import { migration0015 } from './0015-server-codes';
 
 export interface Migration {
   readonly version: number;
@@ -24,4 +26,4 @@ export interface Migration {
 }
 
 export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007,
-  migration0008, migration0009, migration0010, migration0011, migration0012, migration0013];
+  migration0008, migration0009, migration0010, migration0011, migration0012, migration0013, migration0014, migration0015];

@@ -1,0 +1,159 @@
+/**
+ * SQL for who is who in a team vault (schema 14): vault users and the accounts that act as
+ * them, their roles, access groups with their current key version, and memberships with the
+ * group key wrapped for each member (opaque bytes). Only this file reads or writes
+ * `sync_people`, `sync_groups` and `sync_members`. The rules that decide who may change them are
+ * in server/sync/membership.ts; `memberAccess` is the one question other parts of the server
+ * (pulls, pushes, server-computed codes) ask. Must never: answer for a disabled person, a
+ * deleted group, or an account bound to no vault user.
+ */
+import { int, text, textOrNull, type Queryable, type Row, type Transaction } from './db';
+
+/** The roles that hold every group's key by their role (shared/policy ALL_GROUP_ROLES). */
+const ALL_GROUP_ROLES: readonly string[] = ['owner', 'admin'];
+
+/** A vault user as the server knows them. `role` null: bound to an account, but no owner's desktop has said their role yet. */
+export interface VaultPerson {
+  readonly vaultUser: string;
+  readonly accountId: string | null;
+  readonly role: string | null;
+  readonly disabled: boolean;
+}
+
+export interface VaultGroup {
+  readonly groupId: string;
+  readonly keyVersion: number;
+  readonly deleted: boolean;
+}
+
+export interface Membership {
+  readonly groupId: string;
+  readonly vaultUser: string;
+  readonly keyVersion: number;
+  readonly isLead: boolean;
+  /** The group key wrapped for this member, base64url as the desktop sent it: opaque here. */
+  readonly wrapped: string;
+}
+
+/** What an account may do in one group, as `memberAccess` answers it. */
+export interface MemberAccess {
+  /** The vault user (global id) this account acts as. */
+  readonly vaultUser: string;
+  /** Their role in the vault (owner, admin, a built-in or custom role's name). */
+  readonly role: string;
+  /** The group's current key version: records sealed under an older one are stale. */
+  readonly keyVersion: number;
+  /** Leads the group (owners and admins who hold it by role alone are not leads). */
+  readonly isLead: boolean;
+  /** Holds the group because their role holds every group, with no membership of their own. */
+  readonly byRole: boolean;
+}
+
+function bool(row: Row, column: string): boolean {
+  const value = row[column];
+  if (typeof value !== 'boolean') throw new Error(`column ${column} is not a boolean`);
+  return value;
+}
+
+function personOf(row: Row): VaultPerson {
+  return { vaultUser: text(row, 'vault_user'), accountId: textOrNull(row, 'account_id'), role: textOrNull(row, 'role'), disabled: bool(row, 'disabled') };
+}
+
+/** The vault user `accountId` acts as in this vault (disabled or not); undefined when none. */
+export async function personOfAccount(db: Queryable, vaultId: string, accountId: string): Promise<VaultPerson | undefined> {
+  const [row] = await db.query('SELECT vault_user, account_id, role, disabled FROM sync_people WHERE vault_id = $1 AND account_id = $2', [vaultId, accountId]);
+  return row === undefined ? undefined : personOf(row);
+}
+
+export async function getPerson(db: Queryable, vaultId: string, vaultUser: string): Promise<VaultPerson | undefined> {
+  const [row] = await db.query('SELECT vault_user, account_id, role, disabled FROM sync_people WHERE vault_id = $1 AND vault_user = $2', [vaultId, vaultUser]);
+  return row === undefined ? undefined : personOf(row);
+}
+
+/** Creates or replaces a vault user's row. The account moves with it: whoever held it before is unbound (one account, one vault user). */
+export async function putPerson(tx: Transaction, vaultId: string, person: VaultPerson): Promise<void> {
+  if (person.accountId !== null) {
+    await tx.query('UPDATE sync_people SET account_id = NULL WHERE vault_id = $1 AND account_id = $2 AND vault_user <> $3', [vaultId, person.accountId, person.vaultUser]);
+  }
+  await tx.query(
+    `INSERT INTO sync_people (vault_id, vault_user, account_id, role, disabled) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (vault_id, vault_user) DO UPDATE SET account_id = excluded.account_id, role = excluded.role, disabled = excluded.disabled`,
+    [vaultId, person.vaultUser, person.accountId, person.role, person.disabled],
+  );
+}
+
+export async function getGroup(db: Queryable, vaultId: string, groupId: string): Promise<VaultGroup | undefined> {
+  const [row] = await db.query('SELECT group_id, key_version, deleted FROM sync_groups WHERE vault_id = $1 AND group_id = $2', [vaultId, groupId]);
+  return row === undefined ? undefined : { groupId: text(row, 'group_id'), keyVersion: int(row, 'key_version'), deleted: bool(row, 'deleted') };
+}
+
+/** Creates a group or moves it on (a new key version, or deleted). A deleted group drops its memberships. */
+export async function putGroup(tx: Transaction, vaultId: string, group: VaultGroup): Promise<void> {
+  await tx.query(
+    `INSERT INTO sync_groups (vault_id, group_id, key_version, deleted) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (vault_id, group_id) DO UPDATE SET key_version = excluded.key_version, deleted = excluded.deleted`,
+    [vaultId, group.groupId, group.keyVersion, group.deleted],
+  );
+  if (group.deleted) await tx.query('DELETE FROM sync_members WHERE vault_id = $1 AND group_id = $2', [vaultId, group.groupId]);
+}
+
+export async function getMembership(db: Queryable, vaultId: string, groupId: string, vaultUser: string): Promise<Membership | undefined> {
+  const [row] = await db.query('SELECT group_id, vault_user, key_version, is_lead, wrapped FROM sync_members WHERE vault_id = $1 AND group_id = $2 AND vault_user = $3', [vaultId, groupId, vaultUser]);
+  return row === undefined ? undefined : { groupId: text(row, 'group_id'), vaultUser: text(row, 'vault_user'), keyVersion: int(row, 'key_version'), isLead: bool(row, 'is_lead'), wrapped: text(row, 'wrapped') };
+}
+
+export async function putMembership(tx: Transaction, vaultId: string, member: Membership): Promise<void> {
+  await tx.query(
+    `INSERT INTO sync_members (vault_id, group_id, vault_user, key_version, is_lead, wrapped) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (vault_id, group_id, vault_user) DO UPDATE SET key_version = excluded.key_version, is_lead = excluded.is_lead, wrapped = excluded.wrapped`,
+    [vaultId, member.groupId, member.vaultUser, member.keyVersion, member.isLead, member.wrapped],
+  );
+}
+
+/** Ends a membership at once (a revoke): the member's next pull and push of the group are refused or empty. */
+export async function dropMembership(tx: Transaction, vaultId: string, groupId: string, vaultUser: string): Promise<void> {
+  await tx.query('DELETE FROM sync_members WHERE vault_id = $1 AND group_id = $2 AND vault_user = $3', [vaultId, groupId, vaultUser]);
+}
+
+/**
+ * What `accountId` may do in group `groupId` of vault `vaultId`, now: undefined unless the account
+ * acts as a vault user who is not disabled, has a role, and either holds a membership of the
+ * live group or has a role that holds every group (owner, admin: the desktop wraps every group
+ * for them). `keyVersion` is the group's current one.
+ * Read in the caller's transaction (`tx`) to decide a push or a code in the same snapshot as its writes.
+ */
+export async function memberAccess(db: Queryable, vaultId: string, accountId: string, groupId: string): Promise<MemberAccess | undefined> {
+  const [row] = await db.query(
+    `SELECT p.vault_user, p.role, g.key_version, m.is_lead, m.vault_user IS NOT NULL AS member
+     FROM sync_people p
+     JOIN sync_groups g ON g.vault_id = p.vault_id AND g.group_id = $3 AND NOT g.deleted
+     LEFT JOIN sync_members m ON m.vault_id = p.vault_id AND m.group_id = g.group_id AND m.vault_user = p.vault_user
+     WHERE p.vault_id = $1 AND p.account_id = $2 AND NOT p.disabled AND p.role IS NOT NULL`,
+    [vaultId, accountId, groupId],
+  );
+  if (row === undefined) return undefined;
+  const role = text(row, 'role');
+  const member = bool(row, 'member');
+  if (!member && !ALL_GROUP_ROLES.includes(role)) return undefined;
+  return { vaultUser: text(row, 'vault_user'), role, keyVersion: int(row, 'key_version'), isLead: member && bool(row, 'is_lead'), byRole: !member };
+}
+
+/** Whether a role holds every group's key by itself (owner, admin). */
+export function holdsEveryGroup(role: string | null): boolean {
+  return role !== null && ALL_GROUP_ROLES.includes(role);
+}
+
+/** The live groups `vaultUser` holds a membership of (owners and admins hold every group besides: holdsEveryGroup). */
+export async function groupsOf(db: Queryable, vaultId: string, vaultUser: string): Promise<Set<string>> {
+  const rows = await db.query(
+    'SELECT m.group_id FROM sync_members m JOIN sync_groups g ON g.vault_id = m.vault_id AND g.group_id = m.group_id AND NOT g.deleted WHERE m.vault_id = $1 AND m.vault_user = $2',
+    [vaultId, vaultUser],
+  );
+  return new Set(rows.map((row) => text(row, 'group_id')));
+}
+
+/** Every group the server knows in this vault, live or deleted. */
+export async function groupsOfVault(db: Queryable, vaultId: string): Promise<Map<string, VaultGroup>> {
+  const rows = await db.query('SELECT group_id, key_version, deleted FROM sync_groups WHERE vault_id = $1', [vaultId]);
+  return new Map(rows.map((row) => [text(row, 'group_id'), { groupId: text(row, 'group_id'), keyVersion: int(row, 'key_version'), deleted: bool(row, 'deleted') }]));
+}
