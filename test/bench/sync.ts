@@ -15,9 +15,11 @@
  * Knobs: CREWVAULT_BENCH_SYNC_ENTRIES (10,000; the budget is stated at 100,000),
  * CREWVAULT_BENCH_SYNC_ROUNDS (30), _CLUSTER_ENTRIES (1,000: the vault of the PostgreSQL rows),
  * _WRITES (6,000 at most), _WRITE_SECONDS (12 at most), _WRITERS (16 pushes in flight),
- * _STREAMS (1,000), _PARTS (first,cluster: which halves to run).
+ * _STREAMS (1,000), _PARTS (first,cluster: which halves to run), _PROFILE (a file: the first
+ * sync's CPU profile, main thread).
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseOtpUri } from '../../shared/otp';
@@ -63,6 +65,26 @@ async function signedIn(file: string): Promise<VaultSession> {
   return Vault.open(file).signIn(OWNER, PASSWORD);
 }
 
+/**
+ * With a file name: a CPU profile of this process's main thread (the server's and the desktop's
+ * work; not the signature workers) from now until the returned function is called, written
+ * there as a .cpuprofile (Chrome DevTools, or `node --cpu-prof`'s format).
+ */
+async function profileIf(file: string | undefined): Promise<(() => Promise<void>) | undefined> {
+  if (file === undefined || file === '') return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    progress(`CPU profile of the first sync written to ${file}`);
+  };
+}
+
 /** The first sync and the edit rounds on the in-process server (PGlite). */
 async function benchFirstSync(home: string): Promise<Row[]> {
   const server = await startServer({ dataDir: path.join(home, 'server'), listen: '127.0.0.1:0', version: 'bench' });
@@ -104,9 +126,11 @@ async function benchFirstSync(home: string): Promise<Row[]> {
     const moveMs = nowMs() - start;
 
     progress('first sync of desktop B');
+    const profiling = await profileIf(process.env.CREWVAULT_BENCH_SYNC_PROFILE);
     start = nowMs();
     const first = await syncOnce(clientB, b.replica);
     const firstMs = nowMs() - start;
+    await profiling?.();
     const listed = (await b.listEntries()).length;
 
     progress(`${ROUNDS} edits on A, each until B holds it`);
