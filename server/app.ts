@@ -75,7 +75,7 @@ function deviceOf(request: FastifyRequest): string | undefined {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const ctx: ServerContext = { db: options.db, keys: options.keys, now: options.now, throttle: options.throttle };
+  const ctx: ServerContext = { db: options.db, keys: options.keys, now: options.now, throttle: options.throttle, codeLimits: options.codeLimits };
   const base = {
     logger: loggerOptions(options.log, options.logLevel ?? 'info'),
     bodyLimit: SERVER_BODY_LIMIT_BYTES,

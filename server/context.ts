@@ -4,6 +4,7 @@
  */
 import type { Database } from './store/db';
 import type { ServerKeys } from './keys';
+import type { CodeLimits } from './codes/batch';
 
 export interface ServerContext {
   readonly db: Database;
@@ -11,6 +12,8 @@ export interface ServerContext {
   /** Milliseconds since the Unix epoch; tests pass a clock they move by hand. */
   readonly now: () => number;
   readonly throttle: ThrottleLimits;
+  /** Server-computed codes' rate limits (server/codes/batch.ts DEFAULT_CODE_LIMITS when absent). */
+  readonly codeLimits?: CodeLimits;
 }
 
 /** How many sign-ins may start without completing before waiting begins (server/auth/throttle.ts). */

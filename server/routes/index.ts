@@ -7,6 +7,7 @@ import type { SecondStep, ServerRouteInput, ServerRouteName, ServerRouteOutput }
 import { requireAuth, requireCaller, type CallContext } from '../app';
 import { createInvite, registerFinish, registerStart } from '../auth/accounts';
 import { setGrant } from '../auth/admin-grants';
+import { computeCode, publishedCodeKey, sealCodes } from '../codes/service';
 import { createToken, listTokens, revokeToken } from '../auth/automation-tokens';
 import { setContact } from '../auth/contacts';
 import { ownDevices, removeOwnDevice, removeSomeonesDevice, someonesDevices, standingAfterSecondStep, trustDevice } from '../auth/devices';
@@ -85,6 +86,9 @@ export const ROUTE_HANDLERS = {
   adminGrantSet: (input, call) => setGrant(call.ctx, requireAuth(call), input, call.source),
   syncPush: (input, call) => push(call.ctx, requireCaller(call), input, call.source),
   syncPull: (input, call) => pull(call.ctx, requireCaller(call), input),
+  codesKey: (_input, call) => Promise.resolve(publishedCodeKey(call.ctx)),
+  codesSeal: (input, call) => sealCodes(call.ctx, requireAuth(call), input, call.source),
+  codes: (input, call) => computeCode(call.ctx, requireCaller(call), input, call.source),
   tokenCreate: (input, call) => createToken(call.ctx, requireAuth(call), input, call.source),
   tokensList: (_input, call) => listTokens(call.ctx, requireAuth(call)),
   tokenRevoke: (input, call) => revokeToken(call.ctx, requireAuth(call), input, call.source),

@@ -43,6 +43,17 @@ export async function insertAudit(tx: Queryable, row: AuditRow): Promise<void> {
   );
 }
 
+/** Several rows in one statement (appendAuditBatch). */
+export async function insertAuditRows(tx: Queryable, rows: readonly AuditRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const column = <K extends keyof AuditRow>(key: K): Array<AuditRow[K]> => rows.map((row) => row[key]);
+  await tx.query(
+    `INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature)
+     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])`,
+    [column('seq'), column('at'), column('kind'), column('actorId'), column('subjectId'), column('source'), column('detail'), column('prevHash'), column('hash'), column('signature')],
+  );
+}
+
 /** Events from `afterSeq` on, oldest first, at most `limit`. */
 export async function readAudit(db: Queryable, afterSeq: number, limit: number): Promise<AuditRow[]> {
   const rows = await db.query('SELECT * FROM server_audit WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit]);

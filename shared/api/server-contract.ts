@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors';
 import { MAX_BATCH_RECORDS, replicaBatchSchema, replicaRecordSchema } from '../sync/records';
+import { MAX_SERVER_CODE_RECORDS, serverCodeRecordSchema } from '../sync/server-codes';
 
 /** The largest body the server reads; every body here is far smaller. */
 export const SERVER_BODY_LIMIT_BYTES = 16 * 1024;
@@ -174,9 +175,10 @@ export type DeviceView = z.infer<typeof deviceViewSchema>;
 /**
  * What an automation token may reach (issue #14): a script that cannot answer a second step
  * calls the routes that name one of its scopes, and no other. `sync.pull` reads a vault's
- * records, `sync.push` stores them; `codes` is added with the route that computes codes.
+ * records, `sync.push` stores them; `codes` takes a server-computed code (POST /v1/codes), as
+ * its maker would.
  */
-export const TOKEN_SCOPES = ['sync.pull', 'sync.push'] as const;
+export const TOKEN_SCOPES = ['sync.pull', 'sync.push', 'codes'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 /** An automation token is `cvt_` and 256 random bits (base64url): recognisable wherever it leaks. */
 export const AUTOMATION_TOKEN_PREFIX = 'cvt_';
@@ -544,6 +546,41 @@ export const SERVER_ROUTES = {
   syncPull: route({
     method: 'POST', path: '/v1/sync/pull', access: 'session', tokenScope: 'sync.pull', input: z.strictObject({ vault: vaultId, since: seqNumber, limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional() }),
     output: z.strictObject({ records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), upTo: seqNumber, more: z.boolean() }),
+  }),
+  /**
+   * The server's code key (docs/SYNC.md "Server-computed codes"): X25519, SPKI DER as base64url,
+   * and its fingerprint (SHA-256, the first 16 bytes as groups of four hex digits) for an owner
+   * to compare with the one `crewvault server` printed. Public: it is a public key.
+   */
+  codesKey: route({
+    method: 'GET', path: '/v1/codes/key', access: 'public', input: null,
+    output: z.strictObject({ publicKey: z.string().regex(/^[A-Za-z0-9_-]+$/), fingerprint: z.string() }),
+  }),
+  /**
+   * A desktop hands the server its sealed TOTP keys of a group set to "server computes codes"
+   * (a `server_code` record per entry; `sealed: null` removes it). Each is checked: the entry is
+   * the server's, in that group at that key version, the caller may edit it there, and the seal
+   * opens for exactly that entry. All or nothing.
+   */
+  codesSeal: route({
+    method: 'POST', path: '/v1/codes/keys', access: 'session',
+    bodyLimit: MAX_SERVER_CODE_RECORDS * 4_500,
+    input: z.strictObject({ vault: vaultId, records: z.array(serverCodeRecordSchema).min(1).max(MAX_SERVER_CODE_RECORDS) }),
+    output: z.strictObject({ stored: z.number().int().nonnegative(), removed: z.number().int().nonnegative() }),
+  }),
+  /**
+   * The current code of an entry of a group set to "server computes codes", and the next, for
+   * someone who may see its codes (a current member of its group whose role has otp.view):
+   * `step` is the RFC 6238 time step `code` is for, `expiresAt` when `next` takes over.
+   * Rate-limited per account (per entry per step, and per minute) and audited with the step.
+   */
+  codes: route({
+    method: 'POST', path: '/v1/codes', access: 'session', tokenScope: 'codes',
+    input: z.strictObject({ vault: vaultId, entry: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'not a global id') }),
+    output: z.strictObject({
+      code: z.string().min(1).max(10), next: z.string().min(1).max(10), period: z.number().int().positive(),
+      step: z.number().int().nonnegative(), expiresAt: millis,
+    }),
   }),
   /**
    * An automation token for a script (owners and admins, within 10 minutes of signing in): it

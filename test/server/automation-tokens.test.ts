@@ -147,7 +147,7 @@ describe.each(DATABASE_KINDS)('automation tokens on %s', (kind) => {
   it('refuse bad input: no scope, an unknown one, one twice, more than a year, a vault the server does not hold', async () => {
     await signIn(owner);
     const bad: unknown[] = [
-      { name: 'x', scopes: [], expiresInDays: 1 }, { name: 'x', scopes: ['codes'], expiresInDays: 1 }, { name: 'x', scopes: ['sync.pull', 'sync.pull'], expiresInDays: 1 },
+      { name: 'x', scopes: [], expiresInDays: 1 }, { name: 'x', scopes: ['codes.reveal'], expiresInDays: 1 }, { name: 'x', scopes: ['sync.pull', 'sync.pull'], expiresInDays: 1 },
       { name: 'x', scopes: ['sync.pull'], expiresInDays: 366 }, { name: 'x', scopes: ['sync.pull'] }, { name: '', scopes: ['sync.pull'], expiresInDays: 1 },
     ];
     for (const body of bad) {

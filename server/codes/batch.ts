@@ -1,0 +1,150 @@
+/**
+ * The rate limit and audit of server-computed codes, taken a batch at a time: every request
+ * waits until its count and its audit event are committed, and the requests that arrived while
+ * one batch was being written go together in the next (a group commit). One transaction, one
+ * throttle statement and one audit statement per batch, not per request: the audit is a signed
+ * chain under one lock, and thousands of codes a second would otherwise queue on it one by one.
+ *
+ * Limits, per account (or per automation token: each counts on its own): `perEntryStep` codes of
+ * one entry in one time step (a screen asks once a step; a few more for a second window or a
+ * retry), and `perMinute` codes in all in a minute. A refused request is counted too (it was
+ * asked) but not audited: the audit names the codes given.
+ * Must never: give a code before its audit event is committed, or hold one batcher for two servers.
+ */
+import { CrewvaultError } from '../../shared/errors';
+import { appendAuditBatch, type AuditEvent } from '../audit';
+import type { ServerContext } from '../context';
+import { addThrottleCounts, type ThrottleCount } from '../store/codes';
+
+export interface CodeLimits {
+  readonly perEntryStep: number;
+  readonly perMinute: number;
+}
+
+export const DEFAULT_CODE_LIMITS: CodeLimits = { perEntryStep: 5, perMinute: 300 };
+
+/** The most requests one batch takes (its statements' arrays stay small). */
+const MAX_BATCH = 1_000;
+const MINUTE_MS = 60_000;
+
+export interface CodeRequest {
+  /** Whose budget it counts against: an account id, or `token:<id>`. */
+  readonly actor: string;
+  /** The account it acts as (the audit's actor). */
+  readonly account: string;
+  readonly token: string | undefined;
+  readonly vault: string;
+  readonly entry: string;
+  readonly step: number;
+  /** When the step ends (ms): a refusal says how long until the next. */
+  readonly stepEndsAt: number;
+  readonly source: string;
+}
+
+interface Pending extends CodeRequest {
+  readonly done: (error: CrewvaultError | undefined) => void;
+}
+
+/** Whole seconds, at least one (the reply's contract has no field for it: the message says it). */
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+export class CodeBatcher {
+  private readonly ctx: ServerContext;
+  private readonly limits: CodeLimits;
+  private queue: Pending[] = [];
+  private running = false;
+
+  constructor(ctx: ServerContext, limits: CodeLimits) {
+    this.ctx = ctx;
+    this.limits = limits;
+  }
+
+  /** Resolves once the code may be given (counted and audited); rejects TOO_MANY_ATTEMPTS past a limit. */
+  take(request: CodeRequest): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ ...request, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.slice(0, MAX_BATCH);
+        this.queue = this.queue.slice(batch.length);
+        let outcomes: Array<CrewvaultError | undefined>;
+        try {
+          outcomes = await this.write(batch);
+        } catch (error) {
+          const failed = error instanceof CrewvaultError ? error : new CrewvaultError('BUSY', 'The server could not record this code: try again soon.');
+          outcomes = batch.map(() => failed);
+        }
+        batch.forEach((pending, i) => pending.done(outcomes[i]));
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async write(batch: readonly Pending[]): Promise<Array<CrewvaultError | undefined>> {
+    const now = this.ctx.now();
+    const minute = Math.floor(now / MINUTE_MS);
+    const keyOf = (p: Pending): { entry: string; all: string } => ({ entry: `entry ${p.vault}/${p.entry}`, all: 'all' });
+    const counts = new Map<string, ThrottleCount>();
+    const add = (actor: string, key: string, window: number): void => {
+      const id = `${actor}|${key}`;
+      const held = counts.get(id);
+      // A step is per entry's period: two requests of one entry in one batch share it, unless one period ended between them.
+      counts.set(id, { actor, key, window: held === undefined ? window : Math.max(held.window, window), add: (held?.add ?? 0) + 1 });
+    };
+    for (const p of batch) {
+      add(p.actor, keyOf(p).entry, p.step);
+      add(p.actor, keyOf(p).all, minute);
+    }
+    return this.ctx.db.transaction(async (tx) => {
+      const totals = await addThrottleCounts(tx, [...counts.values()]);
+      // Position of each request among its key's counts: the batch's come last, in arrival order.
+      const seen = new Map<string, number>();
+      const position = (actor: string, key: string): number => {
+        const id = `${actor}|${key}`;
+        const index = (seen.get(id) ?? 0) + 1;
+        seen.set(id, index);
+        return (totals.get(id) ?? 0) - (counts.get(id)?.add ?? 0) + index;
+      };
+      const events: AuditEvent[] = [];
+      const outcomes = batch.map((p) => {
+        const keys = keyOf(p);
+        const inStep = position(p.actor, keys.entry);
+        const inMinute = position(p.actor, keys.all);
+        if (inStep > this.limits.perEntryStep) {
+          return new CrewvaultError('TOO_MANY_ATTEMPTS', `This code was asked for too often in this time step: ask again in ${seconds(p.stepEndsAt - now)} s.`);
+        }
+        if (inMinute > this.limits.perMinute) {
+          return new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many codes this minute: ask again in ${seconds((minute + 1) * MINUTE_MS - now)} s.`);
+        }
+        events.push({
+          kind: 'codes.computed', actorId: p.account, source: p.source,
+          detail: { vault: p.vault, entry: p.entry, step: p.step, ...(p.token === undefined ? {} : { token: p.token }) },
+        });
+        return undefined;
+      });
+      await appendAuditBatch(tx, this.ctx, events);
+      return outcomes;
+    });
+  }
+}
+
+/** One batcher per server (its context): two apps in one process share nothing. */
+const batchers = new WeakMap<ServerContext, CodeBatcher>();
+
+export function codeBatcher(ctx: ServerContext): CodeBatcher {
+  let batcher = batchers.get(ctx);
+  if (batcher === undefined) {
+    batcher = new CodeBatcher(ctx, ctx.codeLimits ?? DEFAULT_CODE_LIMITS);
+    batchers.set(ctx, batcher);
+  }
+  return batcher;
+}

@@ -1,0 +1,140 @@
+/**
+ * Server-computed codes (issue #15, docs/SYNC.md "Server-computed codes"). For a group set to
+ * "server computes codes", a desktop of someone who may edit its entries hands the server each
+ * TOTP key sealed to the server's code key (`sealCodes`); a member whose role may see codes but
+ * not keys (codes-only), or an automation token with the `codes` scope, then asks the server for
+ * the current code (`computeCode`) and never holds the key. The server checks, at each request,
+ * that the caller's vault user is a current member of the entry's group with otp.view (from the
+ * membership it holds, server/codes/access.ts), counts and audits the request with its step
+ * (server/codes/batch.ts), and only then opens the key and computes the code.
+ *
+ * What the server can then see: these groups' TOTP keys (it opens them), and so their codes.
+ * Everything else of theirs, and everything of every other group, stays sealed under keys it
+ * never holds.
+ * Must never: return or log a key, compute a code for someone its membership does not name, or
+ * give a code before its audit event is committed.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
+import { CrewvaultError } from '../../shared/errors';
+import { timeStep, totpCode, type OtpParams } from '../../shared/otp';
+import type { ServerCodeKey } from '../../shared/sync/server-codes';
+import { appendAuditBatch, type AuditEvent } from '../audit';
+import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
+import type { Authenticated } from '../auth/sessions';
+import type { ServerContext } from '../context';
+import { deleteSealedCode, entryPlacement, findSealedCode, putSealedCode, type SealedCodeRow } from '../store/codes';
+import { vaultExists } from '../store/sync';
+import { codeAccess } from './access';
+import { codeBatcher } from './batch';
+import { codeKeyFingerprint, codePublicKeyText, openSealedCodeKey } from './sealed-box';
+
+export function publishedCodeKey(ctx: ServerContext): ServerRouteOutput<'codesKey'> {
+  return { publicKey: codePublicKeyText(ctx.keys.codePublicKey), fingerprint: codeKeyFingerprint(ctx.keys.codePublicKey) };
+}
+
+/**
+ * Opened keys, kept while their seal is the one stored (an X25519 agreement a request is most of
+ * a code's cost). Only in this process's memory, which already holds the key that opens them.
+ */
+const OPENED_LIMIT = 10_000;
+const opened = new WeakMap<KeyObject, Map<string, { readonly sealed: string; readonly key: ServerCodeKey }>>();
+
+function openStored(ctx: ServerContext, vault: string, row: SealedCodeRow): ServerCodeKey | undefined {
+  let cache = opened.get(ctx.keys.codeKey);
+  if (cache === undefined) {
+    cache = new Map();
+    opened.set(ctx.keys.codeKey, cache);
+  }
+  const id = `${vault}/${row.entry}`;
+  const held = cache.get(id);
+  if (held !== undefined && held.sealed === row.sealed) return held.key;
+  const key = openSealedCodeKey(ctx.keys.codeKey, ctx.keys.codePublicKey, { vault, entry: row.entry, group: row.group, keyVersion: row.keyVersion }, row.sealed);
+  if (key === undefined) return undefined;
+  cache.delete(id);
+  if (cache.size >= OPENED_LIMIT) {
+    const oldest = cache.keys().next();
+    if (oldest.done !== true) cache.delete(oldest.value);
+  }
+  cache.set(id, { sealed: row.sealed, key });
+  return key;
+}
+
+function otpParams(key: ServerCodeKey): OtpParams {
+  return { kind: key.kind, secret: key.secret, algorithm: key.algorithm, digits: key.digits, period: key.period, counter: 0 };
+}
+
+export async function computeCode(ctx: ServerContext, caller: Caller, input: ServerRouteInput<'codes'>, source: string): Promise<ServerRouteOutput<'codes'>> {
+  requireVaultInReach(caller, input.vault);
+  const row = await findSealedCode(ctx.db, input.vault, input.entry);
+  if (row === undefined) throw new CrewvaultError('NOT_FOUND', 'The server computes no code for this entry: its group is not set to "server computes codes", or it has no TOTP key.');
+  const access = await codeAccess(ctx.db, input.vault, caller.user.id, row.group);
+  if (access === undefined) throw new CrewvaultError('FORBIDDEN', 'You are not a member of this entry\'s group.');
+  if (!access.permissions.includes('otp.view')) throw new CrewvaultError('FORBIDDEN', 'Your role does not show one-time codes (needs permission otp.view).');
+  if (access.keyVersion !== row.keyVersion) {
+    throw new CrewvaultError('CONFLICT', 'This entry\'s key was sealed to the server under an older key of its group: a key holder\'s desktop seals it again at its next sync.');
+  }
+  const key = openStored(ctx, input.vault, row);
+  if (key === undefined) throw new CrewvaultError('VAULT_TAMPERED', 'The key stored for this entry does not open with this server\'s code key.');
+  const params = otpParams(key);
+  const now = ctx.now();
+  const step = timeStep(now, key.period);
+  await codeBatcher(ctx).take({
+    actor: caller.token === undefined ? caller.user.id : `token:${caller.token.id}`, account: caller.user.id, token: caller.token?.id,
+    vault: input.vault, entry: input.entry, step, stepEndsAt: (step + 1) * key.period * 1000, source,
+  });
+  const code = totpCode(params, now);
+  return { code: code.code, next: code.next, period: code.period, step, expiresAt: code.validUntilMs };
+}
+
+export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'codesSeal'>, source: string): Promise<ServerRouteOutput<'codesSeal'>> {
+  if (!await vaultExists(ctx.db, input.vault)) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
+  const entries = input.records.map((r) => r.entry);
+  if (new Set(entries).size !== entries.length) throw new CrewvaultError('INVALID_INPUT', 'An entry is named twice.');
+  // Every check before any write: all or nothing.
+  for (const record of input.records) {
+    const held = await findSealedCode(ctx.db, input.vault, record.entry);
+    if (record.sealed === null) {
+      // A removal: by someone who may edit where the key was (or where the entry is now).
+      const group = held?.group ?? record.group;
+      await requireEditor(ctx, input.vault, auth.user.id, group);
+      continue;
+    }
+    const placement = await entryPlacement(ctx.db, input.vault, record.entry);
+    if (placement === undefined) throw new CrewvaultError('NOT_FOUND', 'The server holds no such entry: push the entry first.');
+    if (placement.group !== record.group || placement.keyVersion !== record.keyVersion) {
+      throw new CrewvaultError('CONFLICT', 'The entry is in another group or under another key version on the server: sync, then seal it again.');
+    }
+    await requireEditor(ctx, input.vault, auth.user.id, record.group);
+    if (held !== undefined && held.group !== record.group) await requireEditor(ctx, input.vault, auth.user.id, held.group);
+    const opens = openSealedCodeKey(ctx.keys.codeKey, ctx.keys.codePublicKey, { vault: input.vault, entry: record.entry, group: record.group, keyVersion: record.keyVersion }, record.sealed);
+    if (opens === undefined) throw new CrewvaultError('INVALID_INPUT', 'A sealed key does not open for its entry with this server\'s code key: check the server\'s code key fingerprint.');
+  }
+  return ctx.db.transaction(async (tx) => {
+    let stored = 0;
+    let removed = 0;
+    const events: AuditEvent[] = [];
+    for (const record of input.records) {
+      if (record.sealed === null) {
+        if (await deleteSealedCode(tx, input.vault, record.entry)) {
+          removed += 1;
+          events.push({ kind: 'codes.key-removed', actorId: auth.user.id, source, detail: { vault: input.vault, entry: record.entry } });
+        }
+      } else {
+        await putSealedCode(tx, input.vault, { entry: record.entry, group: record.group, keyVersion: record.keyVersion, sealed: record.sealed }, auth.user.id, ctx.now());
+        stored += 1;
+        events.push({ kind: 'codes.key-sealed', actorId: auth.user.id, source, detail: { vault: input.vault, entry: record.entry, group: record.group, keyVersion: record.keyVersion } });
+      }
+    }
+    await appendAuditBatch(tx, ctx, events);
+    return { stored, removed };
+  });
+}
+
+/** Sealing a group's key to the server is an edit of its entries: a current member whose role may edit. */
+async function requireEditor(ctx: ServerContext, vault: string, account: string, group: string): Promise<void> {
+  const access = await codeAccess(ctx.db, vault, account, group);
+  if (access === undefined || !access.permissions.includes('entries.edit')) {
+    throw new CrewvaultError('FORBIDDEN', 'Only a member of the entry\'s group who may edit it hands its key to the server.');
+  }
+}
