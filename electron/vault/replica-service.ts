@@ -45,7 +45,7 @@ import { rolePermissions } from './store-roles';
 import { renewDeviceId, thisDeviceId } from './store-signing';
 import { getUser } from './store-users';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
-import { appendReceivedEvent, signingKeysInForce, type AuditFields } from './store-audit';
+import { appendReceivedEvent, eventSigningBytes, moveAuditHeadToLast, signingKeysInForce, type AuditFields } from './store-audit';
 import type { CustomerNames } from './customer-names';
 import { currentSequence } from './store-changes';
 import type { EntryRow } from './store-entries';
@@ -91,6 +91,13 @@ export interface ApplyOutcome {
   readonly countersMerged: number;
   /** Records set aside (with `hold`): why each could not be taken in. */
   readonly held: ReadonlyArray<{ readonly id: string; readonly kind: string; readonly reason: string }>;
+}
+
+export interface ApplyOptions {
+  /** The team server's sequence the batch reaches, kept in the same transaction. */
+  readonly pulledUpTo?: number;
+  /** Set aside what this replica refuses or cannot take yet, rather than refusing the batch (apply). */
+  readonly hold?: boolean;
 }
 
 /** How far past what this replica holds a record's revision may be: a revision out of reach would freeze the entry. */
@@ -341,14 +348,31 @@ export class ReplicaService {
    * rather than stopping every sync after it (what a team server relays). Without `hold` (two
    * copies exchanging directly) the batch is all or nothing.
    */
-  async apply(input: unknown, options: { readonly pulledUpTo?: number; readonly hold?: boolean } = {}): Promise<ApplyOutcome> {
-    // Parsed, and the senders' signatures checked on worker threads, before the write transaction
-    // (which cannot wait); inside it every record's key and signed bytes are worked out again.
-    const { batch, triples } = await this.core.read((r) => {
+  async apply(input: unknown, options: ApplyOptions = {}): Promise<ApplyOutcome> {
+    const batch = await this.core.read((r) => {
       this.core.requireOpen(r);
       const parsed = replicaBatchSchema.safeParse(input);
       if (!parsed.success) throw new CrewvaultError('INVALID_INPUT', `Not a batch of replica records: ${parsed.error.issues[0]?.path.join('.') || 'the batch'}: ${parsed.error.issues[0]?.message ?? 'not valid'}.`);
-      return { batch: parsed.data, triples: signedTriples(r, parsed.data) };
+      return parsed.data;
+    });
+    return this.applyParsed(batch, options);
+  }
+
+  /**
+   * A page a team server's pull returned, its records already parsed with the contract's own
+   * record schema (client.ts parses every reply before it is believed): taken in as apply does,
+   * without parsing each record a second time. The batch around them is this vault's.
+   */
+  async applyPulled(vault: string, records: readonly ReplicaRecord[], options: ApplyOptions = {}): Promise<ApplyOutcome> {
+    return this.applyParsed({ format: REPLICA_FORMAT, vault, records: [...records] }, options);
+  }
+
+  private async applyParsed(batch: ReplicaBatch, options: ApplyOptions): Promise<ApplyOutcome> {
+    // The senders' and authors' signatures checked on worker threads before the write transaction
+    // (which cannot wait); inside it every record's key and signed bytes are worked out again.
+    const triples = await this.core.read((r) => {
+      this.core.requireOpen(r);
+      return signedTriples(r, batch);
     });
     const verified = await verifyAhead(triples);
     const outcome = await this.core.write((w) => {
@@ -389,7 +413,12 @@ export class ReplicaService {
       const senders = new SenderRows(w, batch.vault, verified);
       for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r, senders), tally));
       for (const r of records) if (r.kind === 'entry') take(r, () => this.takeEntry(w, r, this.sender(w, keys, r, senders), tally));
-      for (const r of records) if (r.kind === 'event') take(r, () => this.takeEvent(w, r, keys, tally, senders));
+      // Events chained one after another, the log's head and keyed anchor moved once after the last.
+      let chained = 0;
+      for (const r of records) {
+        if (r.kind === 'event') take(r, () => { if (this.takeEvent(w, r, keys, tally, senders)) chained++; });
+      }
+      if (chained > 0) moveAuditHeadToLast(w, this.core.ring);
       if (options.pulledUpTo !== undefined) setPulledSeq(w, Math.max(options.pulledUpTo, pulledSeq(w)));
       return tally;
     });
@@ -704,11 +733,12 @@ export class ReplicaService {
     return copy;
   }
 
-  private takeEvent(db: WriteDb, r: EventRecord, keys: ReturnType<typeof signingKeysInForce>, tally: Tally, senders: SenderRows): void {
+  /** True when the event was chained into this log (its head is then moved by the caller: moveAuditHeadToLast). */
+  private takeEvent(db: WriteDb, r: EventRecord, keys: ReturnType<typeof signingKeysInForce>, tally: Tally, senders: SenderRows): boolean {
     const uid = uidBytes(r.id);
     if (hasEvent(db, uid)) {
       tally.unchanged++;
-      return;
+      return false;
     }
     const actorId = this.localId(db, 'users', r.actor, 'a user');
     if (actorId === null || !senders.author(actorId)) throw tampered('is an event by a user who is disabled here, or nobody');
@@ -718,26 +748,52 @@ export class ReplicaService {
       group_id: this.localId(db, 'access_groups', r.group, 'an access group'), sealed_detail: r.sealedDetail === null ? null : bin(r.sealedDetail),
       device_id: r.device === null ? null : bin(r.device), device_prev: r.devicePrev === null ? null : bin(r.devicePrev),
       signer_key_id: this.localId(db, 'signing_keys', r.signerKey, 'a signing key'), signature: r.signature === null ? null : bin(r.signature),
-    }, keys, this.core.ring);
+    }, keys, this.core.ring, { holds: (publicKey, bytes, signature) => senders.verified.holds({ publicKey, bytes, signature }), headLater: true });
     tally.applied++;
+    return true;
   }
 }
 
-/** The (key, bytes, signature) of each customer and entry record whose signing key is in force here now: checked ahead. */
+/**
+ * The bytes an event record's author signed, worked out from the record alone (global ids as it
+ * names them): what appendReceivedEvent works out from the row it chains, for a record that
+ * holds. Used only to check signatures ahead.
+ */
+export function receivedEventBytes(record: EventRecord): Buffer {
+  return eventSigningBytes({
+    uid: record.id, at: record.at, actor: record.actor, action: record.action, subject: record.subject, entry: record.entry, customer: record.customer, group: record.group,
+    sealedDetail: record.sealedDetail === null ? null : bin(record.sealedDetail), device: record.device === null ? null : bin(record.device),
+    devicePrev: record.devicePrev === null ? null : bin(record.devicePrev), signerKey: record.signerKey,
+  });
+}
+
+/**
+ * The (key, bytes, signature) of each customer, entry and event record whose signing key is in
+ * force here now: checked ahead. Only a memo (VerifiedSignatures): the transaction works out
+ * each key and signed bytes again from what it holds, and verifies there whatever is not here.
+ */
 function signedTriples(db: ReadDb, batch: ReplicaBatch): SignedTriple[] {
   const keys = signingKeysInForce(db);
   const byUid = new Map<string, Buffer | undefined>();
+  const keyOf = (signerKey: string): Buffer | undefined => {
+    if (!byUid.has(signerKey)) {
+      const id = idByUid(db, 'signing_keys', uidBytes(signerKey));
+      byUid.set(signerKey, id === undefined ? undefined : keys.get(id)?.public_key);
+    }
+    return byUid.get(signerKey);
+  };
   const triples: SignedTriple[] = [];
   for (const record of batch.records) {
-    if (record.kind !== 'customer' && record.kind !== 'entry') continue;
-    if (!byUid.has(record.signerKey)) {
-      const id = idByUid(db, 'signing_keys', uidBytes(record.signerKey));
-      byUid.set(record.signerKey, id === undefined ? undefined : keys.get(id)?.public_key);
+    if (record.kind === 'customer' || record.kind === 'entry') {
+      const publicKey = keyOf(record.signerKey);
+      if (!publicKey) continue;
+      const { signature, ...unsigned } = record;
+      triples.push({ publicKey, bytes: Buffer.from(recordSigningText(batch.vault, unsigned), 'utf8'), signature: bin(signature) });
+    } else if (record.kind === 'event' && record.signerKey !== null && record.signature !== null) {
+      const publicKey = keyOf(record.signerKey);
+      if (!publicKey) continue;
+      triples.push({ publicKey, bytes: receivedEventBytes(record), signature: bin(record.signature) });
     }
-    const publicKey = byUid.get(record.signerKey);
-    if (!publicKey) continue;
-    const { signature, ...unsigned } = record;
-    triples.push({ publicKey, bytes: Buffer.from(recordSigningText(batch.vault, unsigned), 'utf8'), signature: bin(signature) });
   }
   return triples;
 }

@@ -109,18 +109,44 @@ interface SignedColumns {
 /** Global ids of the rows an event names (users, entries, customers, groups, signing keys). */
 type UidOf = (table: 'users' | 'entries' | 'customers' | 'access_groups' | 'signing_keys', id: number | null) => string | null;
 
+/** An event as its signed bytes name it: by global ids (text), as a replica record carries it. */
+export interface EventSigningFields {
+  readonly uid: string;
+  readonly at: number;
+  readonly actor: string | null;
+  readonly action: string;
+  readonly subject: string | null;
+  readonly entry: string | null;
+  readonly customer: string | null;
+  readonly group: string | null;
+  readonly sealedDetail: Buffer | null;
+  readonly device: Buffer | null;
+  readonly devicePrev: Buffer | null;
+  readonly signerKey: string | null;
+}
+
 /**
  * The bytes an author signs: the event by global ids (the same on every desktop), its sealed
  * detail, the device that wrote it, the link to that device's previous event, and the key.
+ * Pure: a received event's bytes can be worked out before its write transaction (to check its
+ * signature ahead on a worker thread: replica-verify.ts), and are worked out again inside it.
  */
-function eventBytes(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf): Buffer {
+export function eventSigningBytes(e: EventSigningFields): Buffer {
   return Buffer.from(JSON.stringify([
-    'crewvault/v1 audit event', uidText(row.uid), row.at, uidOf('users', row.actor_id), row.action, row.subject,
-    uidOf('entries', row.entry_id), uidOf('customers', row.customer_id), uidOf('access_groups', row.group_id),
-    row.sealed_detail ? row.sealed_detail.toString('base64') : null,
-    row.device_id ? row.device_id.toString('hex') : null, row.device_prev ? row.device_prev.toString('hex') : null,
-    uidOf('signing_keys', row.signer_key_id),
+    'crewvault/v1 audit event', e.uid, e.at, e.actor, e.action, e.subject, e.entry, e.customer, e.group,
+    e.sealedDetail ? e.sealedDetail.toString('base64') : null,
+    e.device ? e.device.toString('hex') : null, e.devicePrev ? e.devicePrev.toString('hex') : null,
+    e.signerKey,
   ]), 'utf8');
+}
+
+/** A stored (or about to be stored) row's signed bytes, its local ids named by their global ids. */
+function eventBytes(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf): Buffer {
+  return eventSigningBytes({
+    uid: uidText(row.uid), at: row.at, actor: uidOf('users', row.actor_id), action: row.action, subject: row.subject,
+    entry: uidOf('entries', row.entry_id), customer: uidOf('customers', row.customer_id), group: uidOf('access_groups', row.group_id),
+    sealedDetail: row.sealed_detail, device: row.device_id, devicePrev: row.device_prev, signerKey: uidOf('signing_keys', row.signer_key_id),
+  });
 }
 
 /** The link the next event of the same device carries: a hash of this one's signature (which covers all of it). */
@@ -195,18 +221,32 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
 /** An event another replica's author wrote and signed, as it is chained into this log (replica-service.ts). */
 export type ReceivedEvent = Omit<AuditRow, 'id' | 'prev_hash' | 'hash'> & SignedColumns;
 
+/** How a received event's signature is checked: node:crypto here, or a memo of checks made ahead (replica-verify.ts). */
+export type SignatureCheck = (publicKey: Buffer, bytes: Buffer, signature: Buffer) => boolean;
+
+export interface ReceivedEventOptions {
+  /** Default: signatureValid, here and now. Must verify whatever it was not told of. */
+  readonly holds?: SignatureCheck;
+  /**
+   * The caller chains several events in one write transaction and moves the head and the
+   * keyed anchor once, after the last (moveAuditHeadToLast), instead of once an event.
+   */
+  readonly headLater?: boolean;
+}
+
 /**
  * Chains an event written elsewhere into this log, after checking that its author signed it
  * with a key of theirs in force here and that it follows the last event this log holds from
  * its device (VAULT_TAMPERED otherwise: nothing is written). `keys`: signingKeysInForce, read
- * once per batch. Moves the head and, since the receiver is signed in, the keyed anchor.
+ * once per batch. Moves the head and, since the receiver is signed in, the keyed anchor
+ * (unless `headLater`: then the caller does, before its transaction ends).
  */
-export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: ReadonlyMap<number, SigningKeyRow>, writer: AuditWriter): number {
+export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: ReadonlyMap<number, SigningKeyRow>, writer: AuditWriter, options: ReceivedEventOptions = {}): number {
   const refused = (why: string): Error => new CrewvaultError('VAULT_TAMPERED', `A received audit event ${why}: nothing was applied.`);
   if (event.signature === null || event.signer_key_id === null || event.device_id === null) throw refused('is not signed');
   const key = keys.get(event.signer_key_id);
   if (!key || key.user_id !== event.actor_id) throw refused('is signed with a key that is not its author\'s');
-  if (!signatureValid(key.public_key, eventBytes(event, uidsFrom(db)), event.signature)) throw refused('does not hold under its author\'s signature');
+  if (!(options.holds ?? signatureValid)(key.public_key, eventBytes(event, uidsFrom(db)), event.signature)) throw refused('does not hold under its author\'s signature');
   const previous = db.prepare<[Buffer], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? ORDER BY id DESC LIMIT 1').get(event.device_id);
   const link = previous?.signature ? deviceLink(previous.signature) : null;
   if ((link === null) !== (event.device_prev === null) || (link !== null && event.device_prev !== null && !link.equals(event.device_prev))) {
@@ -221,9 +261,22 @@ export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: Rea
   ).lastInsertRowid);
   const hash = rowHash({ id, ...event, prev_hash: prevHash });
   db.prepare('UPDATE audit_log SET hash = ? WHERE id = ?').run(hash, id);
-  setMeta(db, HEAD_KEY, `${id}:${hash.toString('hex')}`);
-  setMeta(db, ANCHOR_KEY, `${id}:${anchorMac(writer.auditKey, id, hash).toString('hex')}`);
+  if (options.headLater !== true) {
+    setMeta(db, HEAD_KEY, `${id}:${hash.toString('hex')}`);
+    setMeta(db, ANCHOR_KEY, `${id}:${anchorMac(writer.auditKey, id, hash).toString('hex')}`);
+  }
   return id;
+}
+
+/**
+ * The head and the keyed anchor moved to the log's last row, once, after received events were
+ * chained with `headLater` in this same write transaction (nothing else can write between).
+ */
+export function moveAuditHeadToLast(db: WriteDb, writer: AuditWriter): void {
+  const last = db.prepare<[], { id: number; hash: Buffer }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
+  if (!last) return;
+  setMeta(db, HEAD_KEY, `${last.id}:${last.hash.toString('hex')}`);
+  setMeta(db, ANCHOR_KEY, `${last.id}:${anchorMac(writer.auditKey, last.id, last.hash).toString('hex')}`);
 }
 
 /**
