@@ -15,7 +15,7 @@
  * Knobs: CREWVAULT_BENCH_SYNC_ENTRIES (10,000; the budget is stated at 100,000),
  * CREWVAULT_BENCH_SYNC_ROUNDS (30), _CLUSTER_ENTRIES (1,000: the vault of the PostgreSQL rows),
  * _WRITES (6,000 at most), _WRITE_SECONDS (12 at most), _WRITERS (16 pushes in flight),
- * _STREAMS (1,000), _PARTS (first,cluster: which halves to run), _PROFILE (a file: the first
+ * _STREAMS (1,000), _PARTS (first,cluster,codes: which parts to run; codes: sync-codes.ts, its knobs CREWVAULT_BENCH_CODES_*), _PROFILE (a file: the first
  * sync's CPU profile, main thread).
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,7 @@ import { startServer } from '../../server/main';
 import { benchEntries } from './dataset';
 import { formatMiB, formatMs, nowMs, percentile } from './measure';
 import { benchCluster, editRounds } from './sync-cluster';
+import { benchServerCodes, runCodesLoadProcess } from './sync-codes';
 import { runWriterProcess } from './sync-writer';
 import { printTable, type Row } from './table';
 
@@ -51,7 +52,7 @@ const CLUSTER = {
   writers: knob('WRITERS', 16),
   streams: knob('STREAMS', 1_000),
 };
-const PARTS = (process.env.CREWVAULT_BENCH_SYNC_PARTS ?? 'first,cluster').split(',').map((p) => p.trim());
+const PARTS = (process.env.CREWVAULT_BENCH_SYNC_PARTS ?? 'first,cluster,codes').split(',').map((p) => p.trim());
 const OWNER = 'bench-owner';
 const PASSWORD = 'bench vault password 1';
 const SERVER_PASSWORD = 'bench server password 1';
@@ -166,6 +167,7 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     if (PARTS.includes('first')) rows.push(...await benchFirstSync(home));
     if (PARTS.includes('cluster')) rows.push(...await benchCluster(home, CLUSTER));
+    if (PARTS.includes('codes')) rows.push(...await benchServerCodes(home));
     console.log(`Sync bench: ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? '?'}), Node ${process.versions.node}, ${process.platform}/${process.arch}; 1-minute load ${loadAtStart.toFixed(2)} at the start, ${(loadavg()[0] ?? 0).toFixed(2)} at the end.`);
     console.log('First sync: one process holds the server (PGlite), both desktops and all their crypto; loopback HTTP. An edit is timed from A\'s push to B having taken it in (stream, pull, signature and seal checks, write).');
     printTable('Team sync', rows);
@@ -176,4 +178,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--sync-writer') await runWriterProcess();
+else if (process.argv[2] === '--codes-load') await runCodesLoadProcess();
 else await main();
