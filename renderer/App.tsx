@@ -25,7 +25,7 @@ import { SecondStepScreen } from './screens/SecondStepScreen';
 import { SignInScreen } from './screens/SignInScreen';
 import { TeamServerScreen } from './screens/TeamServerScreen';
 import { UsersScreen } from './screens/UsersScreen';
-import { VaultScreen, type VaultView } from './screens/VaultScreen';
+import { VaultScreen, type FirstList, type VaultView } from './screens/VaultScreen';
 
 export function App({ connection }: { connection: Connection }) {
   const { api } = connection;
@@ -42,6 +42,22 @@ export function App({ connection }: { connection: Connection }) {
   /** The view the vault screen starts from after unlocking (until the person moves elsewhere). */
   const [resume, setResume] = useState<VaultView | null>(null);
   const onView = useCallback((next: VaultView) => { view.current = next; }, []);
+  /**
+   * The entry list, asked for as soon as a sign-in answers when the vault screen is what comes
+   * next: the screen takes it in its first load instead of asking once it has drawn, so the
+   * main process starts on the list while the page draws. Taken once; dropped on leaving.
+   */
+  const firstList = useRef<FirstList | null>(null);
+  const takeFirstList = useCallback(() => {
+    const list = firstList.current;
+    firstList.current = null;
+    return list;
+  }, []);
+  function signedInAs(next: SessionState): void {
+    const nextPage = locked && locked.user === next.user?.name ? locked.page : 'vault';
+    const listed = next.user && !next.pending && !next.mustChangePassword && next.permissions.includes('entries.view') && nextPage === 'vault';
+    firstList.current = listed ? { askedAt: Date.now(), reply: api.entries.list({}) } : null;
+  }
 
   // Who the screens were drawn for. A change is dealt with during this render (React's pattern
   // for state that follows a prop), so the vault screen is first drawn where the person was.
@@ -66,6 +82,7 @@ export function App({ connection }: { connection: Connection }) {
   }, [api]);
 
   const lock = useCallback(async () => {
+    firstList.current = null;
     const reply = await api.session.lock({});
     if (reply.ok) setState(reply.value);
   }, [api]);
@@ -101,8 +118,8 @@ export function App({ connection }: { connection: Connection }) {
   function screen(): ReactNode {
     if (error) return <main className="centered"><p role="alert" className="error">{error}</p></main>;
     if (!state) return <main className="centered"><p aria-busy="true">Opening Crewvault…</p></main>;
-    if (state.pending) return <SecondStepScreen api={api} transport={connection.transport} state={state} onDone={(s, ended) => { if (ended) setNotice(ended); setState(s); }} />;
-    if (!state.user) return <SignInScreen key={locked?.user ?? ''} api={api} state={state} notice={notice} lockedAs={locked?.user ?? null} onSignedIn={(s) => { setNotice(null); setState(s); }} />;
+    if (state.pending) return <SecondStepScreen api={api} transport={connection.transport} state={state} onDone={(s, ended) => { if (ended) setNotice(ended); signedInAs(s); setState(s); }} />;
+    if (!state.user) return <SignInScreen key={locked?.user ?? ''} api={api} state={state} notice={notice} lockedAs={locked?.user ?? null} onSignedIn={(s) => { setNotice(null); signedInAs(s); setState(s); }} />;
     if (state.mustChangePassword) {
       return (
         <main className="centered">
@@ -113,7 +130,7 @@ export function App({ connection }: { connection: Connection }) {
       );
     }
     const topBar = (children?: ReactNode) => (
-      <TopBar api={api} state={state} page={page} onNavigate={(next) => { setResume(null); setPage(next); }} onLock={() => void lock()} onChangePassword={() => setChangingPassword(true)} onSecurity={() => setSecurity(true)} onTeamServer={() => { setResume(null); setPage('team'); }}>{children}</TopBar>
+      <TopBar api={api} state={state} page={page} onNavigate={(next) => { firstList.current = null; setResume(null); setPage(next); }} onLock={() => void lock()} onChangePassword={() => setChangingPassword(true)} onSecurity={() => setSecurity(true)} onTeamServer={() => { firstList.current = null; setResume(null); setPage('team'); }}>{children}</TopBar>
     );
     const securityDialog = security && (
       <Modal label="Two-step sign-in" onClose={() => setSecurity(false)}>
@@ -125,7 +142,7 @@ export function App({ connection }: { connection: Connection }) {
         <ChangePasswordForm api={api} intro="Your other sessions will end." onChanged={(s) => { setChangingPassword(false); setState(s); }} onCancel={() => setChangingPassword(false)} />
       </Modal>
     );
-    if (page === 'vault') return <>{passwordDialog}{securityDialog}<VaultScreen connection={connection} state={state} topBar={topBar} view={resume} onView={onView} /></>;
+    if (page === 'vault') return <>{passwordDialog}{securityDialog}<VaultScreen connection={connection} state={state} topBar={topBar} view={resume} onView={onView} takeFirstList={takeFirstList} /></>;
     return (
       <div className="vault">
         {passwordDialog}

@@ -1,22 +1,36 @@
 /**
  * Tells a screen when a team-sync round (live sync, or Sync now elsewhere) took others' changes
  * into the vault, so it reads its list again: team.status is looked at every `everyMs`, and a
- * round newer than the first one seen, that took something in, calls `onTakenIn`. Quiet by
+ * round that took something in, newer than the list shown, calls `onTakenIn`. Quiet by
  * design: an error (no team server, the vault locking) is no concern of the screen's here.
+ *
+ * Nothing is asked before the list has arrived and painted (`listedSince` null until then):
+ * the first look waits for the frame after it, so team.status never stands between a sign-in
+ * and the first rows (it was one more request for the main process to answer, and for the page
+ * to take, while the list was on its way). That first look still catches a round that ended
+ * after the list was asked for (its time against `listedSince`): the list may not hold it.
  * Must never: keep anything of the status but the time of the last round.
  */
 import { useEffect, useRef } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
 
-export function useTeamTakenIn(api: CrewvaultApi, onTakenIn: () => void, everyMs = 3000): void {
+/**
+ * @param listedSince when (Date.now(), this computer's clock, as the round's time is) the list
+ * now shown was asked for; null while it has not arrived.
+ */
+export function useTeamTakenIn(api: CrewvaultApi, onTakenIn: () => void, listedSince: number | null, everyMs = 3000): void {
   /** The last round seen (its time), null before the first look. */
   const seen = useRef<number | null>(null);
-  // The latest callback, without restarting the timer at each render (the vault screen draws often).
+  // The latest callback and list time, without restarting the timer at each render (the vault screen draws often).
   const told = useRef(onTakenIn);
+  const since = useRef(listedSince);
   useEffect(() => {
     told.current = onTakenIn;
-  }, [onTakenIn]);
+    since.current = listedSince;
+  }, [onTakenIn, listedSince]);
+  const listed = listedSince !== null;
   useEffect(() => {
+    if (!listed) return undefined;
     let stopped = false;
     const look = async (): Promise<void> => {
       const reply = await api.team.status({});
@@ -26,13 +40,21 @@ export function useTeamTakenIn(api: CrewvaultApi, onTakenIn: () => void, everyMs
       const first = seen.current === null;
       if (at === seen.current) return;
       seen.current = at;
-      if (!first && round?.ok === true && round.taken > 0) told.current();
+      // The first look has no round before it to compare with: the list's own time stands in.
+      const newer = !first || at > (since.current ?? Number.POSITIVE_INFINITY);
+      if (newer && round?.ok === true && round.taken > 0) told.current();
     };
-    void look();
-    const timer = setInterval(() => void look(), everyMs);
+    // After the frame that painted the list, and then a task of its own.
+    let soon: number | undefined;
+    const frame = requestAnimationFrame(() => {
+      soon = window.setTimeout(() => void look(), 0);
+    });
+    const timer = window.setInterval(() => void look(), everyMs);
     return () => {
       stopped = true;
-      clearInterval(timer);
+      cancelAnimationFrame(frame);
+      window.clearTimeout(soon);
+      window.clearInterval(timer);
     };
-  }, [api, everyMs]);
+  }, [api, everyMs, listed]);
 }

@@ -39,6 +39,12 @@ export interface VaultView {
   readonly selectedId: number | null;
 }
 
+/** The entry list asked for ahead of the screen (App, with a sign-in's answer), and when. */
+export interface FirstList {
+  readonly askedAt: number;
+  readonly reply: ReturnType<Connection['api']['entries']['list']>;
+}
+
 interface Props {
   readonly connection: Connection;
   readonly state: SessionState;
@@ -48,6 +54,8 @@ interface Props {
   readonly view?: VaultView | null;
   /** Told of every change of view. */
   readonly onView?: (view: VaultView) => void;
+  /** The list App asked for with the sign-in's answer, if it did: the first load takes it. */
+  readonly takeFirstList?: () => FirstList | null;
 }
 
 type Dialog =
@@ -60,10 +68,12 @@ type Dialog =
 /** The line after a copy: what was copied, never the value. */
 const COPIED: Record<CopyField, string> = { otpCode: 'Code copied', username: 'Username copied', password: 'Password copied' };
 
-export function VaultScreen({ connection, state, topBar, view, onView }: Props) {
+export function VaultScreen({ connection, state, topBar, view, onView, takeFirstList }: Props) {
   const { api } = connection;
   const permissions = state.permissions;
   const [table, setTable] = useState<EntryTable | null>(null);
+  /** When the list shown was asked for (Date.now()), for useTeamTakenIn; null until one arrives. */
+  const [listedSince, setListedSince] = useState<number | null>(null);
   const [customers, setCustomers] = useState<CustomerView[]>([]);
   const [groups, setGroups] = useState<GroupSummary[]>([]);
   const [customerId, setCustomerId] = useState<number | null>(view?.customerId ?? null);
@@ -84,21 +94,26 @@ export function VaultScreen({ connection, state, topBar, view, onView }: Props) 
   const call = useCall();
 
   const load = useCallback(async () => {
-    // Asked in this order and shown as each answers: the list paints without waiting for the
-    // sidebar's customers or the groups, which the main process answers after it.
-    const list = api.entries.list({});
+    const first = takeFirstList?.() ?? { askedAt: Date.now(), reply: api.entries.list({}) };
+    // The list first and alone: the sidebar's customers and the groups are asked once it has
+    // arrived, so the main process answers them while the page draws the rows, rather than
+    // between the list's answer and its last byte (its 7 MB at 100,000 entries go out only
+    // while the main process is free). The sidebar fills a moment after the rows.
+    const packed = await call(first.reply, setError);
     const names = api.customers.list({}).then((reply) => reply.ok && setCustomers(reply.value));
     const groupList = api.groups.list({}).then((reply) => reply.ok && setGroups(reply.value));
-    const packed = await call(list, setError);
-    if (packed) setTable(unpackTable(packed));
+    if (packed) {
+      setTable(unpackTable(packed));
+      setListedSince(first.askedAt);
+    }
     await Promise.all([names, groupList]);
-  }, [api, call]);
+  }, [api, call, takeFirstList]);
 
   useEffect(() => {
     void load();
   }, [load]);
   // Others' changes a team-sync round took in (live sync) show without leaving the page.
-  useTeamTakenIn(api, () => void load());
+  useTeamTakenIn(api, () => void load(), listedSince);
 
   useEffect(() => onView?.({ search, customerId, groupFilter, selectedId }), [onView, search, customerId, groupFilter, selectedId]);
 
