@@ -440,6 +440,7 @@ export class Router {
     'groups.setLead': ({ id, username, lead }, session) => this.requireSession(session).team.setLead(id, username, lead),
     'groups.rename': ({ id, name }, session) => this.requireSession(session).team.renameGroup(id, name),
     'groups.delete': ({ id }, session) => this.requireSession(session).team.deleteGroup(id),
+    'groups.setServerCodes': ({ id, on }, session) => this.requireSession(session).team.setServerCodes(id, on),
     'entries.move': async ({ id, groupId }, session) => {
       await this.requireSession(session).team.moveEntry(id, groupId);
       return { moved: id };

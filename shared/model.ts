@@ -29,6 +29,11 @@ export interface GroupSummary extends GroupView {
   readonly entries: number;
   /** Whether the person asking leads it. */
   readonly lead: boolean;
+  /**
+   * "Server computes codes" (#15): the team server holds this group's TOTP keys and computes
+   * their codes; codes-only members hold no secret key of it. Off: end-to-end encrypted.
+   */
+  readonly serverCodes: boolean;
 }
 
 export interface MemberView extends UserView {

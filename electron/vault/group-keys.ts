@@ -3,6 +3,8 @@
  * only members whose role needs secrets (shared/policy holdsSecretKeys) the secret key. The one
  * place a group key is wrapped for someone or opened from its wrap, so the rule cannot drift
  * between creating a user, granting, changing a role, resetting a password and rotating.
+ * A group set to "server computes codes" (schema 19) gives no secret key to a role whose only
+ * reason for one is seeing codes (codes-only): needsSecretKeyIn.
  * Must never wrap the secret key for a role without a secret permission.
  */
 import { CrewvaultError } from '../../shared/errors';
@@ -10,7 +12,7 @@ import { holdsSecretKeys } from '../../shared/policy';
 import { randomKey, unwrapKey, wrapKey, type KeyPair } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { contexts, groupKey, type GroupKey, type KeysSeen } from './keys';
-import { putGroupKey, type HeldGroupKeyRow } from './store-groups';
+import { groupServerCodes, putGroupKey, type HeldGroupKeyRow } from './store-groups';
 import { requireVouchedFor } from './public-keys';
 import { refOf } from './store-ids';
 import { rolePermissions } from './store-roles';
@@ -40,6 +42,17 @@ export function needsSecretKey(db: WriteDb, user: Pick<UserRow, 'role'>): boolea
 }
 
 /**
+ * Whether `user` is given the secret key of `groupId`: as needsSecretKey, except in a group set to
+ * "server computes codes" (schema 19), where seeing codes (otp.view) is no reason to hold it — the
+ * server computes them — so a codes-only role holds only the list key there.
+ */
+export function needsSecretKeyIn(db: WriteDb, user: Pick<UserRow, 'role'>, groupId: number): boolean {
+  const permissions = rolePermissions(db, user.role);
+  if (!groupServerCodes(db, groupId)) return holdsSecretKeys(permissions);
+  return holdsSecretKeys(permissions.filter((p) => p !== 'otp.view'));
+}
+
+/**
  * Wraps `group` for `user`: the list key always, the secret key when their role needs it.
  * FORBIDDEN when it does and the person wrapping lacks the secret key to give.
  */
@@ -48,7 +61,7 @@ export function wrapGroupFor(db: WriteDb, groupId: number, group: GroupKey, user
   requireVouchedFor(db, user.id, user.public_key, seen);
   const groupRef = refOf(db, 'access_groups', groupId);
   const userRef = refOf(db, 'users', user.id);
-  if (group.split && needsSecretKey(db, user)) {
+  if (group.split && needsSecretKeyIn(db, user, groupId)) {
     if (!group.secret) throw new CrewvaultError('FORBIDDEN', 'You do not hold this group\'s secret key: someone who can reveal its entries must add this person.');
     wrappedSecret = wrapKey(user.public_key, group.secret, contexts.groupSecretKey(groupRef, userRef, group.version));
   }

@@ -17,6 +17,8 @@ export interface GroupRow {
   readonly created_at: number;
   /** Schema 18: when the group was deleted (a tombstone), else null. */
   readonly deleted_at: number | null;
+  /** Schema 19: 1 when the team server computes its codes (codes-only members hold no secret key). */
+  readonly server_codes: number;
 }
 
 export interface GroupKeyRow {
@@ -104,6 +106,15 @@ export function deleteGroupKeysOfUser(db: WriteDb, userId: number): void {
 /** A rotation's new version, which always has a separate secret key. */
 export function setGroupKeyVersion(db: WriteDb, groupId: number, version: number): void {
   db.prepare('UPDATE access_groups SET key_version = ?, secret_split = 1 WHERE id = ?').run(version, groupId);
+}
+
+/** Schema 19: whether the team server computes this group's codes. */
+export function groupServerCodes(db: ReadDb, groupId: number): boolean {
+  return db.prepare<[number], { server_codes: number }>('SELECT server_codes FROM access_groups WHERE id = ?').get(groupId)?.server_codes === 1;
+}
+
+export function setGroupServerCodes(db: WriteDb, groupId: number, on: boolean): void {
+  db.prepare('UPDATE access_groups SET server_codes = ? WHERE id = ?').run(on ? 1 : 0, groupId);
 }
 
 /** A group's name sealed again with its keyed index (a directory key rotation). */

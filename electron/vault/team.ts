@@ -11,7 +11,7 @@ import { lookAlikeProblem, normaliseNameText } from '../../shared/text';
 import type { GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../../shared/model';
 import { ALL_GROUP_ROLES, holdsSecretKeys, isPermission, permissionsBeyond, ROLE_PERMISSIONS, ROLES, whyNotAssignRole, type Actor, type Permission, type Person, type Role } from '../../shared/policy';
 import { exportPrivateKey, openJson, seal, sealJson } from './crypto';
-import { needsSecretKey, newGroupKey, wrapGroupFor } from './group-keys';
+import { needsSecretKeyIn, newGroupKey, wrapGroupFor } from './group-keys';
 import { rotateDirectory, wrapDirectoryFor } from './directory';
 import { deleteEmptyGroup, type DeletedGroup } from './group-delete';
 import { carryMfaKey, shareMfaKeysWithOwner } from './mfa';
@@ -36,6 +36,7 @@ import {
   listGroups,
   renameGroupRow,
   setGroupKeyVersion,
+  setGroupServerCodes,
   unsplitGroupIds,
 } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
@@ -157,7 +158,10 @@ export class TeamService {
     const entries = countEntriesByGroup(db);
     return listGroups(db)
       .filter((g) => this.core.ring.groups.has(g.id))
-      .map((g) => ({ id: g.id, name: this.groupName(db, g.id), members: members.get(g.id) ?? 0, entries: entries.get(g.id) ?? 0, lead: this.core.ring.groups.get(g.id)?.lead ?? false }))
+      .map((g) => ({
+        id: g.id, name: this.groupName(db, g.id), members: members.get(g.id) ?? 0, entries: entries.get(g.id) ?? 0, lead: this.core.ring.groups.get(g.id)?.lead ?? false,
+        serverCodes: g.server_codes === 1,
+      }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -203,7 +207,7 @@ export class TeamService {
         if (user.id !== this.core.user().id && user.disabled_at === null && ALL_GROUP_ROLES.includes(userView(user).role)) wrapGroupFor(w, groupId, group, user, { lead: false, byRole: true }, this.core.ring.keysSeen);
       }
       this.core.audit(w, { action: 'group.create', group_id: groupId }, groupName);
-      return { id: groupId, name: groupName, members: groupKeysOfGroup(w, groupId).length, entries: 0, lead: true };
+      return { id: groupId, name: groupName, members: groupKeysOfGroup(w, groupId).length, entries: 0, lead: true, serverCodes: false };
     });
   }
 
@@ -224,6 +228,41 @@ export class TeamService {
       if (!renamed) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
       return renamed;
     });
+  }
+
+  /**
+   * "Server computes codes" on or off for a group (owners and admins: it decides what the team
+   * server may see). On: the group's keys are rotated and wrapped again, the secret key no longer
+   * for members whose role may see codes but not keys (codes-only: group-keys.ts needsSecretKeyIn),
+   * so what is written from now on opens for them only through the server; their desktops ask the
+   * server for codes. What their desktops could open before is not taken back (an OTP key seen
+   * once is known: change it at the service). Off: they are given the secret key again.
+   */
+  async setServerCodes(groupId: number, on: boolean): Promise<GroupSummary> {
+    await this.writeRekeying((w) => {
+      this.core.require(w, 'groups.manage', groupId);
+      if (!ALL_GROUP_ROLES.includes(this.core.user().role)) throw forbidden('Only owners and admins decide whether the team server computes a group\'s codes.');
+      const row = getGroupRow(w, groupId);
+      if (!row) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
+      if ((row.server_codes === 1) === on) return;
+      const group = this.heldKey(groupId);
+      if (!group.secret) throw forbidden('You do not hold this group\'s secret key, which this changes who holds.');
+      setGroupServerCodes(w, groupId, on);
+      if (on) this.rotate(w, groupId, new Set());
+      else {
+        for (const gk of groupKeysOfGroup(w, groupId)) {
+          const user = getUser(w, gk.user_id);
+          if (user && user.disabled_at === null && gk.wrapped_secret_key === null && needsSecretKeyIn(w, user, groupId)) {
+            wrapGroupFor(w, groupId, group, user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 }, this.core.ring.keysSeen);
+          }
+        }
+      }
+      this.core.audit(w, { action: on ? 'group.server_codes_on' : 'group.server_codes_off', group_id: groupId },
+        `${this.groupName(w, groupId)}: ${on ? 'the team server computes its TOTP codes and holds its TOTP keys' : 'end-to-end encrypted again (the team server computes no codes)'}`);
+    });
+    const summary = (await this.core.read((r) => this.groupsNow(r))).find((g) => g.id === groupId);
+    if (!summary) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
+    return summary;
   }
 
   /** Deletes an empty group, never the default nor the last (group-delete.ts says how). */
@@ -606,9 +645,9 @@ export class TeamService {
    */
   private followRole(w: WriteDb, user: UserRow): void {
     const allGroups = ALL_GROUP_ROLES.includes(user.role);
-    const secrets = needsSecretKey(w, user);
     const held = groupKeysOfUser(w, user.id);
     for (const gk of held) {
+      const secrets = needsSecretKeyIn(w, user, gk.group_id);
       const leaves = !allGroups && gk.by_role === 1;
       const losesSecret = !secrets && (gk.secret_split === 0 || gk.wrapped_secret_key !== null);
       const gainsSecret = secrets && gk.secret_split === 1 && gk.wrapped_secret_key === null;

@@ -234,6 +234,8 @@ export const CONTRACT = {
   'groups.rename': method<GroupSummary>()(z.strictObject({ id, name: text(100) }), 'groups.manage'),
   /** An empty group only, never the default nor the last; it becomes a tombstone that keeps no secret. */
   'groups.delete': method<{ deleted: string }>()(z.strictObject({ id }), 'groups.manage'),
+  /** "Server computes codes" on or off (owners and admins; #15, docs/SYNC.md "Server-computed codes"). */
+  'groups.setServerCodes': method<GroupSummary>()(z.strictObject({ id, on: z.boolean() }), 'groups.manage'),
   'entries.move': method<{ moved: number }>()(z.strictObject({ id, groupId: id }), 'entries.edit'),
   'users.list': method<UserAdminView[]>()(empty, 'users.manage'),
   'users.create': method<UserView>()(z.strictObject({ username: userName, role: text(64), password: newPassword }), 'users.manage'),

@@ -34,6 +34,7 @@ export const METHOD_NAMES = [
   'groups.setLead',
   'groups.rename',
   'groups.delete',
+  'groups.setServerCodes',
   'entries.move',
   'users.list',
   'users.create',

@@ -465,6 +465,21 @@ MIGRATION_TESTS[18] = {
   },
 };
 
+MIGRATION_TESTS[19] = {
+  name: 'adds "server computes codes" to groups, off for every existing group, 0 or 1 only',
+  run: () => {
+    const db = databaseAt(18);
+    db.prepare("INSERT INTO access_groups (uid, key_version, secret_split, sealed_name, name_index, created_at) VALUES (randomblob(16), 1, 1, ?, ?, 1)").run(blob('sealed name'), blob('name index'));
+    const before = db.prepare('SELECT revision, seq FROM access_groups WHERE id = 1').get();
+    migrate(db, 19);
+    expect(schemaOf(db).access_groups?.columns).toContain('server_codes INTEGER not null');
+    expect(db.prepare('SELECT server_codes FROM access_groups WHERE id = 1').get()).toEqual({ server_codes: 0 });
+    expect(db.prepare('SELECT revision, seq FROM access_groups WHERE id = 1').get()).toEqual(before);
+    db.prepare('UPDATE access_groups SET server_codes = 1 WHERE id = 1').run();
+    expect(() => db.prepare('UPDATE access_groups SET server_codes = 2 WHERE id = 1').run()).toThrow(/CHECK/);
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

@@ -125,7 +125,9 @@ describe.each(ROLES)('as %s', (role) => {
       // Leads and the last-lead rule: test/integration/group-leads.test.ts.
       'groups.setLead',
       // Deleting a group (its own permission matrix, empty groups only): test/integration/group-delete.test.ts.
-      'groups.delete', 'users.create', 'users.disable', 'users.setRole', 'users.resetPassword',
+      'groups.delete',
+      // "Server computes codes" (owners and admins only): test/integration/group-server-codes.test.ts.
+      'groups.setServerCodes', 'users.create', 'users.disable', 'users.setRole', 'users.resetPassword',
       // Import, backup and export: test/integration/router-import-export.test.ts.
       'import.begin', 'import.chunk', 'import.preview', 'import.commit', 'import.cancel', 'vault.backup', 'vault.export',
       // This computer's appearance, no vault's: test/integration/ui-settings.test.ts.

@@ -59,6 +59,7 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'groups.setLead': { id: 1, username: 'bob', lead: true },
   'groups.rename': { id: 1, name: 'Day shift' },
   'groups.delete': { id: 1 },
+  'groups.setServerCodes': { id: 1, on: true },
   'entries.move': { id: 1, groupId: 1 },
   'users.list': {},
   'users.create': { username: 'bob', role: 'technician', password: 'bob password' },

@@ -23,6 +23,7 @@ import { updateToSchemaVersion15 } from './0015-live-entry-indexes';
 import { updateToSchemaVersion16 } from './0016-replica-base';
 import { updateToSchemaVersion17 } from './0017-unseen-recovery-codes';
 import { updateToSchemaVersion18 } from './0018-group-tombstones';
+import { updateToSchemaVersion19 } from './0019-group-server-codes';
 
 export interface Migration {
   readonly version: number;
@@ -48,6 +49,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 16, run: updateToSchemaVersion16 },
   { version: 17, run: updateToSchemaVersion17 },
   { version: 18, run: updateToSchemaVersion18 },
+  { version: 19, run: updateToSchemaVersion19 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
