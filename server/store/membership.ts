@@ -157,3 +157,17 @@ export async function groupsOfVault(db: Queryable, vaultId: string): Promise<Map
   const rows = await db.query('SELECT group_id, key_version, deleted FROM sync_groups WHERE vault_id = $1', [vaultId]);
   return new Map(rows.map((row) => [text(row, 'group_id'), { groupId: text(row, 'group_id'), keyVersion: int(row, 'key_version'), deleted: bool(row, 'deleted') }]));
 }
+
+/** The live groups `vaultUser` is a member of, and whether they lead each. */
+export async function leadsOf(db: Queryable, vaultId: string, vaultUser: string): Promise<Map<string, boolean>> {
+  const rows = await db.query(
+    'SELECT m.group_id, m.is_lead FROM sync_members m JOIN sync_groups g ON g.vault_id = m.vault_id AND g.group_id = m.group_id AND NOT g.deleted WHERE m.vault_id = $1 AND m.vault_user = $2',
+    [vaultId, vaultUser],
+  );
+  return new Map(rows.map((row) => [text(row, 'group_id'), bool(row, 'is_lead')]));
+}
+
+/** A group moved to a new key version: everyone not wrapped at it (yet) is cut off at once. */
+export async function dropMembershipsBelow(tx: Transaction, vaultId: string, groupId: string, keyVersion: number): Promise<void> {
+  await tx.query('DELETE FROM sync_members WHERE vault_id = $1 AND group_id = $2 AND key_version < $3', [vaultId, groupId, keyVersion]);
+}

@@ -3,7 +3,7 @@
  * `sync_records` (who is who: membership.ts). A record's body is stored as its desktop sent it (JSON); the columns beside
  * it are what the server orders and checks by.
  */
-import { int, text, type Queryable, type Transaction } from './db';
+import { int, text, textOrNull, type Queryable, type Transaction } from './db';
 
 /** The vault's row, locked for this transaction (pushes to one vault take turns); undefined when the server holds no such vault. */
 export async function lockVault(tx: Transaction, vaultId: string): Promise<{ readonly seq: number; readonly createdBy: string } | undefined> {
@@ -48,11 +48,27 @@ export async function setVaultSeq(tx: Transaction, vaultId: string, seq: number)
   await tx.query('UPDATE sync_vaults SET seq = $2 WHERE vault_id = $1', [vaultId, seq]);
 }
 
-/** The kind and revision the server holds for each of these objects (absent: never stored). */
-export async function revisionsOf(tx: Transaction, vaultId: string, ids: readonly string[]): Promise<Map<string, { readonly kind: string; readonly revision: number }>> {
+/** The kind and revision the server holds for each of these objects (absent: never stored), and an entry's group. */
+export async function revisionsOf(tx: Transaction, vaultId: string, ids: readonly string[]): Promise<Map<string, { readonly kind: string; readonly revision: number; readonly group: string | null }>> {
   if (ids.length === 0) return new Map();
-  const rows = await tx.query('SELECT record_id, kind, revision FROM sync_records WHERE vault_id = $1 AND record_id = ANY($2::text[])', [vaultId, [...ids]]);
-  return new Map(rows.map((row) => [text(row, 'record_id'), { kind: text(row, 'kind'), revision: int(row, 'revision') }]));
+  const rows = await tx.query("SELECT record_id, kind, revision, CASE WHEN kind = 'entry' THEN body->>'group' END AS grp FROM sync_records WHERE vault_id = $1 AND record_id = ANY($2::text[])", [vaultId, [...ids]]);
+  return new Map(rows.map((row) => [text(row, 'record_id'), { kind: text(row, 'kind'), revision: int(row, 'revision'), group: textOrNull(row, 'grp') }]));
+}
+
+/**
+ * Every entry of `groupId` stored again after sequence `after`, in the order they were: someone
+ * joined the group, and their desktop's next pull must bring what was kept from it before.
+ * Returns the vault's sequence after them. Bodies are unchanged (desktops that hold them take them as agreed).
+ */
+export async function restampGroupEntries(tx: Transaction, vaultId: string, groupId: string, after: number): Promise<number> {
+  const rows = await tx.query(
+    `WITH moved AS (
+       SELECT record_id, row_number() OVER (ORDER BY seq) AS n FROM sync_records WHERE vault_id = $1 AND kind = 'entry' AND body->>'group' = $2
+     )
+     UPDATE sync_records r SET seq = $3 + moved.n FROM moved WHERE r.vault_id = $1 AND r.record_id = moved.record_id RETURNING r.seq`,
+    [vaultId, groupId, after],
+  );
+  return after + rows.length;
 }
 
 export interface StoredRecord {

@@ -5,9 +5,15 @@
  * by the vault's creator binding itself as its owner; never by whoever pushes first.
  * Must never: let an account act as a vault user it is not bound to, or a disabled one act.
  */
+import { createHash } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
+import { isBuiltInRole, OWNER_GRANTED_ROLES, ROLE_PERMISSIONS } from '../../shared/policy';
+import { memberRecordId, type EntryRecord, type PeopleRecord, type ReplicaRecord } from '../../shared/sync/records';
+import { findUserById } from '../store/accounts';
 import type { Queryable, Transaction } from '../store/db';
-import { getPerson, personOfAccount, putPerson } from '../store/membership';
+import {
+  dropMembership, dropMembershipsBelow, getGroup, getMembership, getPerson, groupsOf, holdsEveryGroup, leadsOf, personOfAccount, putGroup, putMembership, putPerson,
+} from '../store/membership';
 
 /** The account in this vault: the vault user it acts as (null: the creator, not bound yet), and their role. */
 export interface InVault {
@@ -53,4 +59,140 @@ export async function pullingPerson(db: Queryable, vaultId: string, createdBy: s
   }
   if (accountId === createdBy) return { vaultUser: null, role: 'owner' };
   throw notAPerson();
+}
+
+// ---- who may change who is who ------------------------------------------------------------------
+
+const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** Built-in roles whose permissions include groups.manage. A custom role's permissions are the desktop's to know: the server gives it none. */
+function roleManagesGroups(role: string | null): boolean {
+  return role !== null && isBuiltInRole(role) && ROLE_PERMISSIONS[role].includes('groups.manage');
+}
+
+/** What a push's people records changed, for what comes after them in the same push. */
+export interface PeopleOutcome {
+  /** Records older than what the server holds (a key version since replaced): not stored, not an error. */
+  readonly stale: ReadonlySet<string>;
+  /** Groups someone joined in this push: their entries are stored again after it, so the new member's next pull brings them. */
+  readonly joined: ReadonlySet<string>;
+}
+
+/**
+ * Checks and applies a push's `user`, `group` and `member` records, in that order, in the push's
+ * transaction (any refusal rolls the whole push back). Rights are judged from what the server
+ * held before this push (a rotating lead's own membership is re-wrapped in the same push):
+ * - `user`: owners and admins; making or changing an owner or admin, and binding a server
+ *   account, only an owner; nobody changes their own role or disables themselves.
+ * - `group`: a new one by a role that manages groups (owner, admin, team_lead); a change (rename,
+ *   new key version, delete) by whoever manages it: owners, admins, or its lead with such a role.
+ *   A new key version cuts off at once everyone not re-wrapped at it (a revoke).
+ * - `member`: granted, changed or revoked by whoever manages the group; nobody adds themselves
+ *   or makes themselves a lead (but a creator's own first wrap, and a lead's own re-wrap at a
+ *   new version, keep what they held); at the group's current key version (older: stale;
+ *   newer: CONFLICT); never to a disabled person; its id the one memberRecordId gives.
+ */
+export async function applyPeople(tx: Transaction, vaultId: string, me: InVault, records: readonly PeopleRecord[]): Promise<PeopleOutcome> {
+  const every = holdsEveryGroup(me.role);
+  const before = me.vaultUser === null ? new Map<string, boolean>() : await leadsOf(tx, vaultId, me.vaultUser);
+  const manages = (groupId: string): boolean => every || (before.get(groupId) === true && roleManagesGroups(me.role));
+  const stale = new Set<string>();
+  const joined = new Set<string>();
+  const created = new Set<string>();
+  for (const r of records) {
+    if (r.kind !== 'user') continue;
+    if (me.role !== 'owner' && me.role !== 'admin') throw new CrewvaultError('FORBIDDEN', 'Only an owner or admin says who is who in the vault: nothing was stored.');
+    const held = await getPerson(tx, vaultId, r.id);
+    const ownerOnly = OWNER_GRANTED_ROLES.includes(r.role) || (held?.role !== null && held?.role !== undefined && OWNER_GRANTED_ROLES.includes(held.role))
+      || (r.account !== null && r.account !== held?.accountId);
+    if (ownerOnly && me.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner makes or changes an owner or admin, or binds a server account to a vault user: nothing was stored.');
+    if (r.id === me.vaultUser && ((held !== undefined && held.role !== r.role) || r.disabledAt !== null)) throw new CrewvaultError('FORBIDDEN', 'You cannot change your own role or disable yourself: nothing was stored.');
+    if (r.account !== null && (await findUserById(tx, r.account)) === undefined) throw new CrewvaultError('INVALID_INPUT', 'A user record names a server account that does not exist: nothing was stored.');
+    await putPerson(tx, vaultId, { vaultUser: r.id, accountId: r.account ?? held?.accountId ?? null, role: r.role, disabled: r.disabledAt !== null });
+  }
+  for (const r of records) {
+    if (r.kind !== 'group') continue;
+    const held = await getGroup(tx, vaultId, r.id);
+    if (held === undefined) {
+      if (!every && !roleManagesGroups(me.role)) throw new CrewvaultError('FORBIDDEN', 'Your role does not make access groups: nothing was stored.');
+      created.add(r.id);
+    } else {
+      if (held.deleted || r.keyVersion < held.keyVersion) {
+        stale.add(r.id);
+        continue;
+      }
+      if (!manages(r.id)) throw new CrewvaultError('FORBIDDEN', 'You do not manage this access group: nothing was stored.');
+      if (r.keyVersion > held.keyVersion) await dropMembershipsBelow(tx, vaultId, r.id, r.keyVersion);
+    }
+    await putGroup(tx, vaultId, { groupId: r.id, keyVersion: r.keyVersion, deleted: r.deletedAt !== null });
+  }
+  for (const r of records) {
+    if (r.kind !== 'member') continue;
+    if (r.id !== memberRecordId(r.group, r.user, sha256Hex)) throw new CrewvaultError('INVALID_INPUT', 'A member record is not named by its group and user: nothing was stored.');
+    const group = await getGroup(tx, vaultId, r.group);
+    if (group === undefined || group.deleted) throw new CrewvaultError('CONFLICT', 'A member record names an access group the server does not hold: its group record goes first. Nothing was stored.');
+    const target = await getPerson(tx, vaultId, r.user);
+    if (target === undefined) throw new CrewvaultError('CONFLICT', 'A member record names a vault user the server does not know: an owner\'s desktop sends them first. Nothing was stored.');
+    const creator = created.has(r.group);
+    if (!creator && !manages(r.group)) throw new CrewvaultError('FORBIDDEN', 'You do not manage this access group: nothing was stored.');
+    if (r.user === me.vaultUser && !every && !creator) {
+      if (!before.has(r.group)) throw new CrewvaultError('FORBIDDEN', 'You cannot add yourself to a group: someone who manages it must. Nothing was stored.');
+      if (r.lead && before.get(r.group) !== true) throw new CrewvaultError('FORBIDDEN', 'You cannot make yourself a lead: another lead must. Nothing was stored.');
+    }
+    if (r.revoked) {
+      await dropMembership(tx, vaultId, r.group, r.user);
+      continue;
+    }
+    if (r.keyVersion < group.keyVersion) {
+      stale.add(r.id);
+      continue;
+    }
+    if (r.keyVersion > group.keyVersion) throw new CrewvaultError('CONFLICT', 'A member record wraps a key version newer than its group\'s: the group record goes first. Nothing was stored.');
+    if (target.disabled) throw new CrewvaultError('FORBIDDEN', 'A disabled user is given no group key: nothing was stored.');
+    const was = await getMembership(tx, vaultId, r.group, r.user);
+    await putMembership(tx, vaultId, { groupId: r.group, vaultUser: r.user, keyVersion: r.keyVersion, isLead: r.lead, wrapped: JSON.stringify([r.wrappedKey, r.wrappedSecretKey]) });
+    if (was === undefined) joined.add(r.group);
+  }
+  return { stale, joined };
+}
+
+/**
+ * Refuses a push's entry records the pusher may not write: into (or out of) a group they do not
+ * hold now — after this push's own membership changes — (FORBIDDEN), or sealed under a key
+ * version that is not the group's current one (CONFLICT: someone rotated it; pull, and the
+ * entry is re-sealed by whoever holds the new key). A group the server does not know yet is
+ * written only by owners and admins, who hold every group (their desktop sends the group).
+ */
+export async function checkEntries(tx: Transaction, vaultId: string, me: InVault, entries: ReadonlyArray<{ readonly record: EntryRecord; readonly heldGroup: string | undefined }>): Promise<void> {
+  const every = holdsEveryGroup(me.role);
+  const groups = new Map<string, Awaited<ReturnType<typeof getGroup>>>();
+  const held = me.vaultUser === null ? new Set<string>() : await groupsOf(tx, vaultId, me.vaultUser);
+  const groupOf = async (id: string): Promise<Awaited<ReturnType<typeof getGroup>>> => {
+    if (!groups.has(id)) groups.set(id, await getGroup(tx, vaultId, id));
+    return groups.get(id);
+  };
+  for (const { record, heldGroup } of entries) {
+    for (const id of new Set([record.group, ...(heldGroup === undefined ? [] : [heldGroup])])) {
+      const group = await groupOf(id);
+      if (group === undefined ? !every : group.deleted || (!every && !held.has(id))) {
+        throw new CrewvaultError('FORBIDDEN', 'You are not a member of an access group these entries are in: nothing was stored.');
+      }
+    }
+    const group = await groupOf(record.group);
+    if (group !== undefined && record.deletedAt === null && record.keyVersion !== group.keyVersion) {
+      throw new CrewvaultError('CONFLICT', `An entry is sealed under key version ${record.keyVersion} of its access group, which is at ${group.keyVersion} now: pull first. Nothing was stored.`);
+    }
+  }
+}
+
+/** Whether a pulling person may be handed this record: entries of groups they hold, memberships of theirs or of groups they hold; the rest to everyone in the vault. */
+export async function pullFilter(db: Queryable, vaultId: string, me: InVault): Promise<(record: ReplicaRecord) => boolean> {
+  const every = holdsEveryGroup(me.role);
+  const held = me.vaultUser === null ? new Set<string>() : await groupsOf(db, vaultId, me.vaultUser);
+  return (record) => {
+    if (every) return true;
+    if (record.kind === 'entry') return held.has(record.group);
+    if (record.kind === 'member') return record.user === me.vaultUser || held.has(record.group);
+    return true;
+  };
 }

@@ -5,30 +5,33 @@
  *
  * What the server checks: the pusher is signed in with the second step done (app.ts), or holds
  * an automation token with the scope and for the vault (server/auth/automation-tokens.ts); a vault
- * it does not hold yet is started by an owner signed in; each account signs as one vault user (bound at
- * its first push); an object keeps its kind; each entry's and customer's base is the revision
- * the server holds and its revision moves on by a sane step (else nothing is stored and the
- * conflicts are named: the desktop pulls, takes them in, and pushes again); an event or a
- * signing key is stored once, never replaced. What it cannot check, and leaves to the
- * receiving desktops: the senders' signatures and what each record does (it holds no key, and
- * does not yet know groups and members, #15).
+ * it does not hold yet is started by an owner signed in; the account acts as the one vault user
+ * an owner bound it to (or, once, the vault's creator as its owner: membership.ts), and every
+ * signed record is in that user's name; who is who (user, group, member records) changes only as
+ * the pusher's role and leads allow (membership.ts applyPeople), and an entry goes only into a
+ * group the pusher holds, at its current key version (checkEntries); an object keeps its kind;
+ * each entry's and customer's base is the revision the server holds and its revision moves on by
+ * a sane step (else nothing is stored and the conflicts are named: the desktop pulls, takes them
+ * in, and pushes again); an event or a signing key is stored once, never replaced. A pull hands
+ * an entry only to its group's members (and owners and admins). What it cannot check, and leaves
+ * to the receiving desktops: the senders' signatures and what sealed bytes hold (it holds no key).
  * Must never: store part of a push, or hand a record of one vault to a pull of another.
  */
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
-import { replicaRecordSchema, type ReplicaRecord } from '../../shared/sync/records';
+import { replicaRecordSchema, type PeopleRecord, type ReplicaRecord } from '../../shared/sync/records';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
-import { createVault, lockVault, putRecord, recordsAfter, revisionsOf, setVaultSeq, vaultSeq } from '../store/sync';
+import { createVault, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, setVaultSeq, vaultInfo } from '../store/sync';
 import { appendAudit } from '../audit';
 import { notifyStored } from './stream';
-import { actingPerson } from './membership';
+import { actingPerson, applyPeople, checkEntries, pullFilter, pullingPerson } from './membership';
 
 /** How many records a pull returns when the desktop names no limit. */
 const DEFAULT_PULL = 5_000;
 
 function revisionOf(record: ReplicaRecord): number {
-  return record.kind === 'customer' || record.kind === 'entry' ? record.revision : 1;
+  return record.kind === 'signing_key' || record.kind === 'event' ? 1 : record.revision;
 }
 
 /** How far past what the server holds a record's revision may be (a revision out of reach would freeze the entry for everyone). */
@@ -56,12 +59,17 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
     }
     // Each account acts as one vault user, bound by an owner's desktop (a user record), or the
     // vault's creator binding itself once as its owner: records in another's name are refused.
-    const signed = new Set(batch.records.flatMap((r) => (r.kind === 'customer' || r.kind === 'entry' ? [r.author] : [])));
+    const signed = new Set(batch.records.flatMap((r) => ('author' in r ? [r.author] : [])));
     const person = await actingPerson(tx, batch.vault, vault.createdBy, auth.user.id, signed);
     for (const author of signed) {
       if (author !== person.vaultUser) throw new CrewvaultError('FORBIDDEN', 'These records are signed in another person\'s name.');
     }
     const held = await revisionsOf(tx, batch.vault, ids);
+    // Who is who changes first (a rotation's new key version, a grant), then the entries are
+    // judged by it; undone with the rest when the push meets conflicts.
+    await tx.query('SAVEPOINT people');
+    const people = await applyPeople(tx, batch.vault, person, batch.records.filter((r): r is PeopleRecord => r.kind === 'user' || r.kind === 'group' || r.kind === 'member'));
+    await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.group ?? undefined }] : [])));
     const conflicts: Array<{ id: string; revision: number }> = [];
     const fresh: ReplicaRecord[] = [];
     for (const record of batch.records) {
@@ -72,30 +80,40 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
         const revision = current?.revision ?? 0;
         if (revision !== record.base || record.revision <= record.base || record.revision > record.base + MAX_REVISION_STEP) conflicts.push({ id: record.id, revision });
         else fresh.push(record);
+      } else if (record.kind === 'user' || record.kind === 'group' || record.kind === 'member') {
+        if (!people.stale.has(record.id)) fresh.push(record); // the newest an allowed person set
       } else if (current === undefined) {
         fresh.push(record); // keys and events: stored once, and never replaced
       }
     }
-    if (conflicts.length > 0) return { accepted: 0, seq: vault.seq, conflicts };
+    if (conflicts.length > 0) {
+      await tx.query('ROLLBACK TO SAVEPOINT people');
+      return { accepted: 0, seq: vault.seq, conflicts };
+    }
     let seq = vault.seq;
     for (const record of fresh) {
       seq++;
       await putRecord(tx, batch.vault, { id: record.id, kind: record.kind, revision: revisionOf(record), seq, body: JSON.stringify(record) }, auth.user.id);
     }
+    // A new member's desktop skipped the group's entries until now: they come again, after the grant.
+    for (const groupId of people.joined) seq = await restampGroupEntries(tx, batch.vault, groupId, seq);
     await setVaultSeq(tx, batch.vault, seq);
     // Delivered on commit, to every server process on this database: their streams tell desktops.
-    if (fresh.length > 0) await notifyStored(tx, batch.vault, seq);
+    if (seq > vault.seq) await notifyStored(tx, batch.vault, seq);
     return { accepted: fresh.length, seq, conflicts: [] };
   });
 }
 
 export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteInput<'syncPull'>): Promise<ServerRouteOutput<'syncPull'>> {
   requireVaultInReach(auth, input.vault);
-  const current = await vaultSeq(ctx.db, input.vault);
-  if (current === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
+  const vault = await vaultInfo(ctx.db, input.vault);
+  if (vault === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
+  // Only a person of the vault pulls, and is handed only the groups they hold now.
+  const visible = await pullFilter(ctx.db, input.vault, await pullingPerson(ctx.db, input.vault, vault.createdBy, auth.user.id));
   const rows = await recordsAfter(ctx.db, input.vault, input.since, input.limit ?? DEFAULT_PULL, PULL_BYTES);
   // Stored as they were checked when pushed; parsed again on the way out, as the contract says.
-  const records = rows.map((row) => ({ seq: row.seq, record: replicaRecordSchema.parse(JSON.parse(row.body)) }));
-  const upTo = records.at(-1)?.seq ?? input.since;
-  return { records, upTo, more: upTo < current };
+  const records = rows.map((row) => ({ seq: row.seq, record: replicaRecordSchema.parse(JSON.parse(row.body)) })).filter((r) => visible(r.record));
+  // Up to the last record read, handed over or not: what was left out is not this person's.
+  const upTo = rows.at(-1)?.seq ?? input.since;
+  return { records, upTo, more: upTo < vault.seq };
 }

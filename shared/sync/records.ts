@@ -7,10 +7,13 @@
  * file does not already hold in plain (ids, revisions, times, actions, user names of events);
  * every name, title, secret and detail stays sealed under keys the server never holds.
  *
- * So far: customers, entries (tombstones too), signing keys and audit events — what people
- * do every day. Groups, members, keys and roles follow with the team server, which decides
- * membership (docs/SYNC.md). Parsed with these schemas before a byte is applied: the other
- * side is another machine.
+ * Customers, entries (tombstones too), signing keys and audit events — what people do every
+ * day — and, with the team server (#15), the vault's people (`user`: public key, role, the
+ * server account acting as them), access groups (`group`: sealed name, current key version)
+ * and memberships (`member`: the group key wrapped for one member at one version, or revoked),
+ * each signed by whoever set it; the server decides by them who may pull and push what
+ * (docs/SYNC.md). Parsed with these schemas before a byte is applied: the other side is another
+ * machine.
  */
 import { z } from 'zod';
 
@@ -85,20 +88,103 @@ export const eventRecordSchema = z.strictObject({
   signature: bytes.nullable(),
 });
 
-export const replicaRecordSchema = z.union([customerRecordSchema, entryRecordSchema, signingKeyRecordSchema, eventRecordSchema]);
+/**
+ * A vault user: their name (plain in the vault file already, as events name them), role
+ * (plain: the server authorizes by it), public key (what group keys are wrapped to), and
+ * `account`: the server account that acts as them, set by an owner (null: left as the server
+ * holds it). Signed by the owner or admin who set it.
+ */
+export const userRecordSchema = z.strictObject({
+  kind: z.literal('user'),
+  id: uid,
+  revision,
+  name: z.string().min(1).max(64),
+  role: z.string().min(1).max(64),
+  publicKey: bytes,
+  account: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not an account id').nullable(),
+  disabledAt: millis.nullable(),
+  ...signed,
+});
+
+/** An access group: its name sealed under the directory key with its keyed index, its current key version, or deleted. */
+export const groupRecordSchema = z.strictObject({
+  kind: z.literal('group'),
+  id: uid,
+  revision,
+  sealedName: bytes,
+  nameIndex: bytes,
+  keyVersion: z.number().int().positive().max(1_000_000_000),
+  createdAt: millis,
+  deletedAt: millis.nullable(),
+  ...signed,
+});
+
+/**
+ * One member of one group at one key version: the group's key (and, for roles that need
+ * secrets, its secret key) wrapped to the member's public key — opaque to the server — and
+ * whether they lead it; `revoked`: the membership ended (nothing wrapped). Named by
+ * memberRecordId(group, user), so one pair has one record. Signed by the granter.
+ */
+export const memberRecordSchema = z.strictObject({
+  kind: z.literal('member'),
+  id: uid,
+  revision,
+  group: uid,
+  user: uid,
+  keyVersion: z.number().int().positive().max(1_000_000_000),
+  lead: z.boolean(),
+  byRole: z.boolean(),
+  wrappedKey: bytes,
+  wrappedSecretKey: bytes.nullable(),
+  revoked: z.boolean(),
+  ...signed,
+}).refine((r) => !r.revoked || (r.wrappedKey === '' && r.wrappedSecretKey === null && !r.lead), 'a revoked membership keeps nothing wrapped');
+
+export const replicaRecordSchema = z.union([customerRecordSchema, entryRecordSchema, signingKeyRecordSchema, eventRecordSchema, userRecordSchema, groupRecordSchema, memberRecordSchema]);
 
 export type CustomerRecord = z.infer<typeof customerRecordSchema>;
 export type EntryRecord = z.infer<typeof entryRecordSchema>;
 export type SigningKeyRecord = z.infer<typeof signingKeyRecordSchema>;
 export type EventRecord = z.infer<typeof eventRecordSchema>;
+export type UserRecord = z.infer<typeof userRecordSchema>;
+export type GroupRecord = z.infer<typeof groupRecordSchema>;
+export type MemberRecord = z.infer<typeof memberRecordSchema>;
 export type ReplicaRecord = z.infer<typeof replicaRecordSchema>;
+/** The records that say who is who, which the server keeps an index of (server/store/membership.ts). */
+export type PeopleRecord = UserRecord | GroupRecord | MemberRecord;
+
+/**
+ * The one id of the membership of `user` in `group`: a global id made from the two (SHA-256,
+ * shaped as one), so a pair has one record whoever writes it, and the server can check it.
+ */
+export function memberRecordId(group: string, user: string, sha256Hex: (text: string) => string): string {
+  // The hash comes from the caller (node:crypto on the server and the desktop): shared/ has no Node.
+  const hex = sha256Hex(`crewvault/v1 member\n${group}\n${user}`);
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error('memberRecordId: not a SHA-256 in hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
 
 /**
  * What the sender of an entry or customer record signs: every field but the signature, in a
  * fixed order, with the vault's id, so a relay can neither change a revision, a base, a group
  * or a tombstone, nor pass one sender's record off as another's or one vault's as another's.
  */
-export function recordSigningText(vault: string, record: Omit<CustomerRecord, 'signature'> | Omit<EntryRecord, 'signature'>): string {
+/** A signed record before it is signed (each kind apart: Omit over a union would merge them). */
+export type Unsigned<T> = T extends unknown ? Omit<T, 'signature'> : never;
+
+export function recordSigningText(vault: string, record: Unsigned<CustomerRecord | EntryRecord | PeopleRecord>): string {
+  if (record.kind === 'user') {
+    return JSON.stringify(['crewvault/v1 replica record', vault, record.kind, record.id, record.revision, record.name, record.role, record.publicKey, record.account, record.disabledAt, record.author, record.signerKey]);
+  }
+  if (record.kind === 'group') {
+    return JSON.stringify(['crewvault/v1 replica record', vault, record.kind, record.id, record.revision, record.sealedName, record.nameIndex, record.keyVersion, record.createdAt, record.deletedAt, record.author, record.signerKey]);
+  }
+  if (record.kind === 'member') {
+    return JSON.stringify([
+      'crewvault/v1 replica record', vault, record.kind, record.id, record.revision, record.group, record.user, record.keyVersion, record.lead, record.byRole,
+      record.wrappedKey, record.wrappedSecretKey, record.revoked, record.author, record.signerKey,
+    ]);
+  }
   if (record.kind === 'customer') {
     return JSON.stringify(['crewvault/v1 replica record', vault, record.kind, record.id, record.revision, record.base, record.sealedName, record.nameIndex, record.createdAt, record.author, record.signerKey]);
   }

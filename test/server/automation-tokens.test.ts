@@ -16,12 +16,16 @@ import type { ErrorInfo } from '../../shared/errors';
 import { REPLICA_FORMAT, type EntryRecord, type ReplicaBatch } from '../../shared/sync/records';
 import { verifyAudit } from '../../server/audit';
 import { text } from '../../server/store/db';
+import { bindToVault } from './people';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 import { authenticatorCode, invitePerson, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
+
+/** The vault user every record here is signed as: the vault's creator binds itself to it (schema 14). */
+const AUTHOR = randomUUID();
 
 function vaultId(): string {
   return randomBytes(16).toString('hex');
@@ -32,7 +36,7 @@ function entry(): EntryRecord {
   const b64 = (value: string): string => Buffer.from(value).toString('base64url');
   return {
     kind: 'entry', id: randomUUID(), revision: 1, base: 0, customer: someone, group: someone, keyVersion: 1, lookup: b64('l'), sealedSummary: b64('s'),
-    sealedDetails: b64('d'), createdAt: 1, updatedAt: 1, deletedAt: null, author: someone, signerKey: someone, signature: b64('sig'),
+    sealedDetails: b64('d'), createdAt: 1, updatedAt: 1, deletedAt: null, author: AUTHOR, signerKey: someone, signature: b64('sig'),
   };
 }
 
@@ -80,6 +84,8 @@ describe.each(DATABASE_KINDS)('automation tokens on %s', (kind) => {
     other = vaultId();
     await owner.client.ok('syncPush', batch(vault));
     await owner.client.ok('syncPush', batch(other));
+    // Only the vault's people pull it (schema 14): the owner's desktop says who the admin is.
+    await bindToVault(owner, AUTHOR, vault, admin, 'admin');
   }, 120_000);
 
   it('are made by an owner, shown once with a warning, kept only as SHA-256, and listed without the token', async () => {
@@ -105,9 +111,10 @@ describe.each(DATABASE_KINDS)('automation tokens on %s', (kind) => {
   it('reach only the routes their scopes name: a pull-only token pulls, and is refused a push, account, MFA and admin routes and the stream', async () => {
     await signIn(owner);
     const { token } = await owner.client.ok('tokenCreate', { name: 'read only', scopes: ['sync.pull'], expiresInDays: 7 });
-    expect(value(await withToken(server, token, 'syncPull', { vault, since: 0 })).records).toHaveLength(1);
+    // The entry, and the user record binding the admin.
+    expect(value(await withToken(server, token, 'syncPull', { vault, since: 0 })).records.map((r) => r.record.kind)).toEqual(['entry', 'user']);
     expect(refusal(await withToken(server, token, 'syncPush', batch(vault)))).toMatchObject({ code: 'FORBIDDEN', status: 403 });
-    expect(value(await withToken(server, token, 'syncPull', { vault, since: 0 })).upTo).toBe(1);
+    expect(value(await withToken(server, token, 'syncPull', { vault, since: 0 })).upTo).toBe(2);
     const refused = await Promise.all([
       withToken(server, token, 'session', undefined), withToken(server, token, 'accountKeys', undefined), withToken(server, token, 'mfaStatus', undefined),
       withToken(server, token, 'signOutEverywhere', {}), withToken(server, token, 'inviteCreate', { username: 'someone', role: 'member' }),
@@ -136,6 +143,7 @@ describe.each(DATABASE_KINDS)('automation tokens on %s', (kind) => {
 
   it('skip the second step their maker\'s sessions need', async () => {
     const person = await invitePerson(server, owner, 'admin');
+    await bindToVault(owner, AUTHOR, vault, person, 'admin');
     const { secret } = await person.client.ok('mfaEnrolStart', {});
     await person.client.ok('mfaEnrolConfirm', { code: authenticatorCode(secret, server.clock.now()) });
     const { token } = await person.client.ok('tokenCreate', { name: 'cron', scopes: ['sync.pull'], expiresInDays: 1 });
@@ -197,6 +205,7 @@ describe.each(DATABASE_KINDS)('automation tokens on %s', (kind) => {
 
   it('stop working when their maker is no longer an owner or admin', async () => {
     const demoted = await invitePerson(server, owner, 'admin');
+    await bindToVault(owner, AUTHOR, vault, demoted, 'admin');
     const { token } = await demoted.client.ok('tokenCreate', { name: 'theirs', scopes: ['sync.pull'], expiresInDays: 7 });
     expect(value(await withToken(server, token, 'syncPull', { vault, since: 0 })).upTo).toBeGreaterThan(0);
     // As a role change would leave it (the server has no route for one yet).

@@ -15,12 +15,15 @@ import { registerOwner, startTestServer, TestClient, type Person, type TestServe
 
 const databases = useTestDatabases();
 
+/** The vault user every record here is signed as: the vault's creator binds itself to it (schema 14). */
+const AUTHOR = randomUUID();
+
 function entry(id = randomUUID()): EntryRecord {
   const someone = randomUUID();
   const b64 = (text: string): string => Buffer.from(text).toString('base64url');
   return {
     kind: 'entry', id, revision: 1, base: 0, customer: someone, group: someone, keyVersion: 1, lookup: b64('l'), sealedSummary: b64('s'),
-    sealedDetails: b64('d'), createdAt: 1, updatedAt: 1, deletedAt: null, author: someone, signerKey: someone, signature: b64('sig'),
+    sealedDetails: b64('d'), createdAt: 1, updatedAt: 1, deletedAt: null, author: AUTHOR, signerKey: someone, signature: b64('sig'),
   };
 }
 

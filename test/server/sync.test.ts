@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPLICA_FORMAT, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord } from '../../shared/sync/records';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
+import { userRecord } from './people';
 import { invitePerson, registerOwner, startTestServer, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -21,11 +22,15 @@ function vaultId(): string {
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');
 
-function entry(id: string, revision: number, base: number, sealed = `v${revision}`): EntryRecord {
+/** The vault users the owner's and the member's accounts act as (bound by the owner: startVault). */
+const OWNER_USER = randomUUID();
+const MEMBER_USER = randomUUID();
+
+function entry(id: string, revision: number, base: number, sealed = `v${revision}`, author = OWNER_USER): EntryRecord {
   const someone = randomUUID();
   return {
     kind: 'entry', id, revision, base, customer: someone, group: someone, keyVersion: 1, lookup: b64('lookup'), sealedSummary: b64(`summary ${sealed}`),
-    sealedDetails: b64(`details ${sealed}`), createdAt: 1, updatedAt: revision, deletedAt: null, author: someone, signerKey: someone, signature: b64('signature'),
+    sealedDetails: b64(`details ${sealed}`), createdAt: 1, updatedAt: revision, deletedAt: null, author, signerKey: author, signature: b64('signature'),
   };
 }
 
@@ -50,48 +55,57 @@ describe.each(DATABASE_KINDS)('team vault records on %s', (kind) => {
     member = await invitePerson(server, owner);
   }, 120_000);
 
+  /** A vault the owner moved here, with the member's account bound by the owner to a vault admin (who holds every group): seq 1. */
+  async function startVault(): Promise<string> {
+    const vault = vaultId();
+    await owner.client.ok('syncPush', batch(vault, [userRecord(OWNER_USER, { id: MEMBER_USER, role: 'admin', account: member.user.id })]));
+    return vault;
+  }
+
   it('start with an owner\'s first push, and only an owner\'s', async () => {
     const vault = vaultId();
     expect(await member.client.fails('syncPush', batch(vault, [entry(randomUUID(), 1, 0)]))).toMatchObject({ code: 'FORBIDDEN', status: 403 });
     expect(await member.client.fails('syncPull', { vault, since: 0 })).toMatchObject({ code: 'NOT_FOUND' });
     expect(await owner.client.ok('syncPush', batch(vault, [entry(randomUUID(), 1, 0)]))).toEqual({ accepted: 1, seq: 1, conflicts: [] });
-    // Then members push and pull like anyone signed in.
-    expect(await member.client.ok('syncPush', batch(vault, [entry(randomUUID(), 1, 0)]))).toEqual({ accepted: 1, seq: 2, conflicts: [] });
-    expect((await member.client.ok('syncPull', { vault, since: 0 })).records.map((r) => r.seq)).toEqual([1, 2]);
+    // Then the vault's people push and pull, once the owner's desktop has said who they are.
+    expect(await member.client.fails('syncPull', { vault, since: 0 })).toMatchObject({ code: 'FORBIDDEN' });
+    await owner.client.ok('syncPush', batch(vault, [userRecord(OWNER_USER, { id: MEMBER_USER, role: 'admin', account: member.user.id })]));
+    expect(await member.client.ok('syncPush', batch(vault, [entry(randomUUID(), 1, 0, 'm', MEMBER_USER)]))).toEqual({ accepted: 1, seq: 3, conflicts: [] });
+    expect((await member.client.ok('syncPull', { vault, since: 0 })).records.map((r) => r.seq)).toEqual([1, 2, 3]);
   });
 
   it('store a push whole or not at all: a stale base names the conflict and stores nothing', async () => {
-    const vault = vaultId();
+    const vault = await startVault();
     const [one, two] = [randomUUID(), randomUUID()];
     await owner.client.ok('syncPush', batch(vault, [entry(one, 1, 0), entry(two, 1, 0)]));
     await owner.client.ok('syncPush', batch(vault, [entry(one, 2, 1, 'from A')]));
     // B edited from revision 1 too, and a second entry rightly: nothing of it is stored.
-    const stale = await member.client.ok('syncPush', batch(vault, [entry(two, 2, 1, 'from B'), entry(one, 2, 1, 'from B')]));
-    expect(stale).toEqual({ accepted: 0, seq: 3, conflicts: [{ id: one, revision: 2 }] });
-    const pulled = await member.client.ok('syncPull', { vault, since: 0 });
+    const stale = await member.client.ok('syncPush', batch(vault, [entry(two, 2, 1, 'from B', MEMBER_USER), entry(one, 2, 1, 'from B', MEMBER_USER)]));
+    expect(stale).toEqual({ accepted: 0, seq: 4, conflicts: [{ id: one, revision: 2 }] });
+    const pulled = await member.client.ok('syncPull', { vault, since: 1 });
     expect(pulled.records.map((r) => [r.record.id, r.record.kind === 'entry' ? r.record.revision : 0])).toEqual([[two, 1], [one, 2]]);
     // A base from nowhere, and a revision that does not move past its base, are conflicts too.
-    expect((await member.client.ok('syncPush', batch(vault, [entry(randomUUID(), 3, 2)]))).conflicts).toHaveLength(1);
-    expect((await member.client.ok('syncPush', batch(vault, [entry(two, 1, 1)]))).conflicts).toHaveLength(1);
+    expect((await member.client.ok('syncPush', batch(vault, [entry(randomUUID(), 3, 2, 'x', MEMBER_USER)]))).conflicts).toHaveLength(1);
+    expect((await member.client.ok('syncPush', batch(vault, [entry(two, 1, 1, 'x', MEMBER_USER)]))).conflicts).toHaveLength(1);
   });
 
   it('store keys and events once, and hand each object\'s newest record in sequence order, a page at a time', async () => {
-    const vault = vaultId();
+    const vault = await startVault();
     const id = randomUUID();
     const events = [event(), event(), event()];
     await owner.client.ok('syncPush', batch(vault, [entry(id, 1, 0), ...events]));
-    expect(await owner.client.ok('syncPush', batch(vault, [...events, entry(id, 2, 1)]))).toEqual({ accepted: 1, seq: 5, conflicts: [] });
-    const first = await member.client.ok('syncPull', { vault, since: 0, limit: 2 });
-    expect(first).toMatchObject({ upTo: 3, more: true });
+    expect(await owner.client.ok('syncPush', batch(vault, [...events, entry(id, 2, 1)]))).toEqual({ accepted: 1, seq: 6, conflicts: [] });
+    const first = await member.client.ok('syncPull', { vault, since: 1, limit: 2 });
+    expect(first).toMatchObject({ upTo: 4, more: true });
     expect(first.records.map((r) => r.record.id)).toEqual([events[0]?.id, events[1]?.id]);
     const rest = await member.client.ok('syncPull', { vault, since: first.upTo, limit: 2 });
-    expect(rest).toMatchObject({ upTo: 5, more: false });
+    expect(rest).toMatchObject({ upTo: 6, more: false });
     expect(rest.records.map((r) => r.record.id)).toEqual([events[2]?.id, id]);
-    expect(await member.client.ok('syncPull', { vault, since: 5 })).toEqual({ records: [], upTo: 5, more: false });
+    expect(await member.client.ok('syncPull', { vault, since: 6 })).toEqual({ records: [], upTo: 6, more: false });
     // Another vault's records are not in this one's pulls.
     const other = vaultId();
     await owner.client.ok('syncPush', batch(other, [entry(randomUUID(), 1, 0)]));
-    expect((await member.client.ok('syncPull', { vault, since: 5 })).records).toEqual([]);
+    expect((await member.client.ok('syncPull', { vault, since: 6 })).records).toEqual([]);
   });
 
   it('refuse a record out of shape, a body over the limit, and a caller without a whole session', async () => {
@@ -108,17 +122,18 @@ describe.each(DATABASE_KINDS)('team vault records on %s', (kind) => {
   });
 
   it('take exactly one of two pushes from one base made at the same moment, many times over', async () => {
-    const vault = vaultId();
+    const vault = await startVault();
     const id = randomUUID();
     await owner.client.ok('syncPush', batch(vault, [entry(id, 1, 0)]));
     for (let revision = 1; revision <= 10; revision++) {
-      const replies = await Promise.all([owner, member].map((person) => person.client.ok('syncPush', batch(vault, [entry(id, revision + 1, revision, `${person.username} ${revision}`)]))));
+      const pairs = [[owner, OWNER_USER], [member, MEMBER_USER]] as const;
+      const replies = await Promise.all(pairs.map(([person, as]) => person.client.ok('syncPush', batch(vault, [entry(id, revision + 1, revision, `${person.username} ${revision}`, as)]))));
       expect(replies.filter((r) => r.accepted === 1)).toHaveLength(1);
       expect(replies.filter((r) => r.conflicts.length === 1)).toHaveLength(1);
     }
-    const pulled = await member.client.ok('syncPull', { vault, since: 0 });
+    const pulled = await member.client.ok('syncPull', { vault, since: 1 });
     expect(pulled.records).toHaveLength(1);
-    expect(pulled.records[0]?.seq).toBe(11);
+    expect(pulled.records[0]?.seq).toBe(12);
   });
 
   it('keep an object\'s kind, never replace a key or an event, and take no revision out of reach', async () => {
@@ -135,7 +150,7 @@ describe.each(DATABASE_KINDS)('team vault records on %s', (kind) => {
   });
 
   it('refuse a push naming an object twice, and records signed in another person\'s name', async () => {
-    const vault = vaultId();
+    const vault = await startVault();
     const id = randomUUID();
     expect(await owner.client.fails('syncPush', batch(vault, [entry(id, 1, 0), entry(id, 2, 1)]))).toMatchObject({ code: 'INVALID_INPUT' });
     const mine = entry(randomUUID(), 1, 0);
@@ -143,7 +158,7 @@ describe.each(DATABASE_KINDS)('team vault records on %s', (kind) => {
     // The member pushes a record claiming to be by the owner's vault user: refused, nothing stored.
     const claimed = { ...entry(randomUUID(), 1, 0), author: mine.author };
     expect(await member.client.fails('syncPush', batch(vault, [claimed]))).toMatchObject({ code: 'FORBIDDEN' });
-    expect((await member.client.ok('syncPull', { vault, since: 0 })).records).toHaveLength(1);
+    expect((await member.client.ok('syncPull', { vault, since: 0 })).records).toHaveLength(2);
   });
 
   it('start a vault once when two first pushes come at the same moment', async () => {

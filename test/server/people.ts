@@ -1,0 +1,56 @@
+/**
+ * Records that say who is who in a team vault (schema 14), shaped by the contract only, for the
+ * server tests: the server holds no key to check their signatures (the desktops do), it checks
+ * who pushes them and what that person may do. Must never stand in for a desktop's own records
+ * where a test needs real signatures (test/integration does that with real vault files).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { memberRecordId, REPLICA_FORMAT, type EntryRecord, type GroupRecord, type MemberRecord, type ReplicaBatch, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
+import type { Person } from './support';
+
+const b64 = (text: string): string => Buffer.from(text).toString('base64url');
+const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+export function pushOf(vault: string, records: ReplicaRecord[]): { batch: ReplicaBatch } {
+  return { batch: { format: REPLICA_FORMAT, vault, records } };
+}
+
+export function userRecord(author: string, user: { readonly id: string; readonly role: string; readonly account: string | null; readonly revision?: number; readonly disabled?: boolean }): UserRecord {
+  return {
+    kind: 'user', id: user.id, revision: user.revision ?? 1, name: `user ${user.id.slice(0, 8)}`, role: user.role, publicKey: b64('public key'), account: user.account,
+    disabledAt: user.disabled === true ? 1 : null, author, signerKey: author, signature: b64('signature'),
+  };
+}
+
+export function groupRecord(author: string, group: { readonly id: string; readonly keyVersion: number; readonly revision?: number; readonly deleted?: boolean }): GroupRecord {
+  return {
+    kind: 'group', id: group.id, revision: group.revision ?? group.keyVersion, sealedName: b64('sealed name'), nameIndex: b64(`index ${group.id}`), keyVersion: group.keyVersion,
+    createdAt: 1, deletedAt: group.deleted === true ? 2 : null, author, signerKey: author, signature: b64('signature'),
+  };
+}
+
+export function memberRecord(author: string, member: { readonly group: string; readonly user: string; readonly keyVersion: number; readonly lead?: boolean; readonly revoked?: boolean; readonly revision?: number }): MemberRecord {
+  const revoked = member.revoked === true;
+  return {
+    kind: 'member', id: memberRecordId(member.group, member.user, sha256Hex), revision: member.revision ?? member.keyVersion, group: member.group, user: member.user,
+    keyVersion: member.keyVersion, lead: !revoked && member.lead === true, byRole: false, wrappedKey: revoked ? '' : b64(`wrapped for ${member.user}`), wrappedSecretKey: null, revoked,
+    author, signerKey: author, signature: b64('signature'),
+  };
+}
+
+export function entryIn(author: string, group: string, fields: { readonly id?: string; readonly revision?: number; readonly base?: number; readonly keyVersion?: number; readonly deleted?: boolean } = {}): EntryRecord {
+  const deleted = fields.deleted === true;
+  const revision = fields.revision ?? 1;
+  return {
+    kind: 'entry', id: fields.id ?? randomUUID(), revision, base: fields.base ?? revision - 1, customer: randomUUID(), group, keyVersion: fields.keyVersion ?? 1,
+    lookup: deleted ? '' : b64('lookup'), sealedSummary: deleted ? '' : b64(`summary ${revision}`), sealedDetails: deleted ? '' : b64(`details ${revision}`),
+    createdAt: 1, updatedAt: revision, deletedAt: deleted ? revision : null, author, signerKey: author, signature: b64('signature'),
+  };
+}
+
+/** An owner (acting as vault user `ownerUser`) binds `person`'s account to a new vault user of `role`: returns that vault user's id. */
+export async function bindToVault(owner: Person, ownerUser: string, vault: string, person: Person, role: string): Promise<string> {
+  const id = randomUUID();
+  await owner.client.ok('syncPush', pushOf(vault, [userRecord(ownerUser, { id, role, account: person.user.id })]));
+  return id;
+}
