@@ -9,9 +9,12 @@
 import { CrewvaultError } from '../../shared/errors';
 import { MAX_BATCH_RECORDS, REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
 import type { Outgoing, ReplicaService } from '../vault/replica-service';
+import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import type { TeamClient } from './client';
 
+/** Pages smaller than this are checked when applied (a stream's small pages gain nothing from starting early). */
+const CHECK_AHEAD_FROM = 64;
 /** Pushes that meet conflicts are tried again this many times (each after taking the others' in). */
 const PUSH_ROUNDS = 3;
 /** What one push carries at most: well under the server's 16 MiB body, and its record count. */
@@ -70,16 +73,20 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   const told = (): void => options.onProgress?.({ sent: tally.pushed, total, taken: tally.pulled });
   const pullAll = async (): Promise<void> => {
     let tried = false;
-    const request = (since: number): { readonly since: number; readonly page: Promise<ServerRouteOutput<'syncPull'>> } => {
+    const request = (since: number): { readonly since: number; readonly page: Promise<ServerRouteOutput<'syncPull'>>; readonly checked: Promise<VerifiedSignatures | undefined> } => {
       const page = client.call('syncPull', { vault, since });
       page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
-      return { since, page };
+      // Its signatures checked on the worker threads as soon as it arrives, while the page before
+      // it is still being written. Only a memo: failing here just leaves the checks to apply.
+      const checked = page.then((p) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record)))).catch(() => undefined);
+      return { since, page, checked };
     };
     let ahead = request(await replica.pulledUpTo());
     for (;;) {
       const since = await replica.pulledUpTo();
       // The page asked for ahead is used only if it starts where this replica now stands.
-      const page = await (ahead.since === since ? ahead : request(since)).page;
+      const asked = ahead.since === since ? ahead : request(since);
+      const page = await asked.page;
       // The server is another machine: a page must move forward, in order, up to no less than it
       // carries (it may read past records of groups this person does not hold, and leave them out).
       const last = page.records.at(-1)?.seq;
@@ -91,7 +98,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       if (page.more) ahead = request(page.upTo);
       if (page.records.length > 0) {
         // Parsed once, by the client with the contract's record schema: taken in without parsing again.
-        const outcome = await replica.applyPulled(vault, page.records.map((r) => r.record), { pulledUpTo: page.upTo, hold: true });
+        const checked = await asked.checked;
+        const outcome = await replica.applyPulled(vault, page.records.map((r) => r.record), { pulledUpTo: page.upTo, hold: true, ...(checked ? { checked } : {}) });
         tally.held = outcome.held.length;
         tally.pulled += page.records.length;
         tally.applied += outcome.applied;

@@ -98,6 +98,11 @@ export interface ApplyOptions {
   readonly pulledUpTo?: number;
   /** Set aside what this replica refuses or cannot take yet, rather than refusing the batch (apply). */
   readonly hold?: boolean;
+  /**
+   * Signatures checked already (checkAhead, started while an earlier page was being written).
+   * A memo only: whatever it does not vouch for is verified in the write transaction.
+   */
+  readonly checked?: VerifiedSignatures;
 }
 
 /** How far past what this replica holds a record's revision may be: a revision out of reach would freeze the entry. */
@@ -367,14 +372,27 @@ export class ReplicaService {
     return this.applyParsed({ format: REPLICA_FORMAT, vault, records: [...records] }, options);
   }
 
+  /**
+   * Starts checking the signatures of a pulled page on the worker threads, with the signing keys
+   * in force now: handed to applyPulled as `checked` once the pages before it are written, so a
+   * page's checks run while the one before it is written. A memo: a key a page before brings is
+   * not in it yet, and those records are verified in the transaction instead.
+   */
+  async checkAhead(vault: string, records: readonly ReplicaRecord[]): Promise<VerifiedSignatures> {
+    const triples = await this.core.read((r) => {
+      this.core.requireOpen(r);
+      return signedTriples(r, { format: REPLICA_FORMAT, vault, records: [...records] });
+    });
+    return verifyAhead(triples);
+  }
+
   private async applyParsed(batch: ReplicaBatch, options: ApplyOptions): Promise<ApplyOutcome> {
     // The senders' and authors' signatures checked on worker threads before the write transaction
     // (which cannot wait); inside it every record's key and signed bytes are worked out again.
-    const triples = await this.core.read((r) => {
+    const verified = options.checked ?? await verifyAhead(await this.core.read((r) => {
       this.core.requireOpen(r);
       return signedTriples(r, batch);
-    });
-    const verified = await verifyAhead(triples);
+    }));
     const outcome = await this.core.write((w) => {
       this.core.requireOpen(w);
       if (batch.vault !== vaultId(w)) throw new CrewvaultError('INVALID_INPUT', 'These records are of another vault: nothing was applied.');
