@@ -408,7 +408,8 @@ export class Router {
       return { deleted: id };
     },
     'otp.code': async ({ id }, session) => {
-      const result = await this.requireSession(session).otpCode(id, this.options.clock.now());
+      const s = this.requireSession(session);
+      const result = await s.otpCode(id, this.options.clock.now(), 'view', this.team.serverCodeSource(s));
       return 'counter' in result
         ? { kind: result.kind, code: result.code, next: result.next, counter: result.counter }
         : { kind: result.kind, code: result.code, next: result.next, period: result.period, remainingMs: result.remainingMs };
@@ -423,7 +424,7 @@ export class Router {
     'secrets.copy': async ({ id, what }, session) => {
       const s = this.requireSession(session);
       await this.requirePermission(s, what);
-      const value = what === 'password' ? await s.revealPassword(id, 'copy') : (await s.otpCode(id, this.options.clock.now(), 'copy')).code;
+      const value = what === 'password' ? await s.revealPassword(id, 'copy') : (await s.otpCode(id, this.options.clock.now(), 'copy', this.team.serverCodeSource(s))).code;
       return this.copy(value, (await s.settings()).clipboardClearSeconds);
     },
     'clipboard.copy': async ({ text: value }, session) => this.copy(value, (await this.requireSession(session).settings()).clipboardClearSeconds),

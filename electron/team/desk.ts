@@ -14,10 +14,12 @@ import path from 'node:path';
 import type { TeamStatus, TeamSyncOutcome } from '../../shared/api/team-contract';
 import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { configPath } from '../config';
+import type { ServerCodeSource } from '../vault/codes-service';
 import type { VaultSession } from '../vault/service';
 import { boundTo, DeskBindings } from './desk-bindings';
 import { serverPlace, type ServerPlace } from './profiles';
 import type * as SignInModule from './sign-in';
+import type { HandedOver } from './server-codes';
 import type * as SyncModule from './sync';
 import type { EventStream } from './transport';
 import type * as TransportModule from './transport';
@@ -122,6 +124,9 @@ export class TeamDesk {
 
   /** Where sessions are kept: reading it (team.status) loads no OPAQUE or TLS code. */
   private readonly placeKept: ServerPlace;
+
+  /** What each vault session handed the server of its server-computed codes' keys (server-codes.ts HandedOver). */
+  private readonly handed = new WeakMap<VaultSession, HandedOver>();
 
   private place(): Promise<ServerPlace> {
     return Promise.resolve(this.placeKept);
@@ -350,6 +355,21 @@ export class TeamDesk {
   }
 
   /** One round now (after any running one): others' changes in, this vault's out. */
+  /**
+   * Where this vault user's codes of a group set to "server computes codes" come from: the team
+   * server, through their kept server session (codes-service.ts asks it only when they hold no
+   * secret key of the group). Not through `outward`: a code is asked for every few seconds and
+   * waits for no sync round.
+   */
+  serverCodeSource(session: VaultSession): ServerCodeSource {
+    return async (vault, entry) => {
+      const m = await this.load();
+      const { origin } = await this.mine(session);
+      const { client } = await m.signIn.keptSession(await this.place(), origin, this.options.now, 'sign in again to');
+      return client.call('codes', { vault, entry });
+    };
+  }
+
   sync(session: VaultSession): Promise<TeamStatus> {
     return this.outward(() => this.round(session, false));
   }
@@ -373,6 +393,14 @@ export class TeamDesk {
         const { origin } = await this.mine(session);
         const { client } = await m.signIn.keptSession(place, origin, this.options.now, 'sign in again to');
         const out = await m.sync.syncOnce(client, session.replica, { move, ...(move ? { partRecords: MOVE_PART_RECORDS } : {}), onProgress: (p) => { this.progress = { moving: move, ...p }; } });
+        // Beside the entries: the TOTP keys of groups set to "server computes codes", sealed to the server (server-codes.ts).
+        const { handOverServerCodes } = await import('./server-codes');
+        let handed = this.handed.get(session);
+        if (handed === undefined) {
+          handed = new Map();
+          this.handed.set(session, handed);
+        }
+        await handOverServerCodes(client, session, handed);
         this.lastSync = { ok: true, at: this.options.now(), moved: move, taken: out.applied, sent: out.pushed, conflictCopies: out.conflictCopies, setAside: out.held };
       } catch (error) {
         const known = isCrewvaultError(error) ? error : new CrewvaultError('INTERNAL', 'The sync round failed unexpectedly.');

@@ -1,7 +1,8 @@
 /**
  * The desktop's half of server-computed codes (format: shared/sync/server-codes.ts): sealing a
  * TOTP key of a group set to "server computes codes" to the team server's code key, bound to the
- * vault, entry, group and key version, and the fingerprint of that key as the server shows it.
+ * vault, entry, group and key version, the fingerprint of that key as the server shows it, and
+ * handing the sealed keys over after a sync round (handOverServerCodes).
  *
  * Must never: seal an HOTP key (its counter lives in the sealed entry, which the server cannot
  * write), seal to a key other than the one pinned for the server, or log a key.
@@ -9,7 +10,11 @@
 import { createCipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import type { OtpParams } from '../../shared/otp';
-import { SEAL_INFO, SEAL_NONCE_BYTES, sealedCodeAad, serverCodeKeySchema, X25519_SPKI_BYTES } from '../../shared/sync/server-codes';
+import {
+  MAX_SERVER_CODE_RECORDS, SEAL_INFO, SEAL_NONCE_BYTES, sealedCodeAad, serverCodeKeySchema, X25519_SPKI_BYTES, type ServerCodeRecord,
+} from '../../shared/sync/server-codes';
+import type { ServerCodeKeyOut } from '../vault/codes-service';
+import type { TeamClient } from './client';
 
 /** The server's published code key (SPKI DER, base64url), checked to be X25519. */
 export function serverCodePublicKey(text: string): KeyObject {
@@ -50,4 +55,51 @@ export function sealCodeKeyForServer(serverKey: KeyObject, binding: CodeSealBind
   cipher.setAAD(Buffer.from(sealedCodeAad(binding.vault, binding.entry, binding.group, binding.keyVersion), 'utf8'));
   const sealed = Buffer.concat([cipher.update(JSON.stringify(plain), 'utf8'), cipher.final()]);
   return Buffer.concat([ephemeralDer, nonce, sealed, cipher.getAuthTag()]).toString('base64url');
+}
+
+/** What a desktop holds of what it handed the server: entry → its group and a digest of what was sealed. */
+export type HandedOver = Map<string, { readonly group: string; readonly keyVersion: number; readonly digest: string }>;
+
+/** What a vault session gives the hand-over (VaultSession.serverCodeKeys). */
+export interface ServerCodeKeysSource {
+  serverCodeKeys(): Promise<{ readonly vault: string; readonly keys: readonly ServerCodeKeyOut[] }>;
+}
+
+/**
+ * After a sync round: hands the team server the TOTP keys of groups set to "server computes codes"
+ * that changed since `handed` (new, edited, moved, re-keyed), sealed to its code key, and a
+ * tombstone for each it held that no longer qualifies (the group turned off, the key removed or
+ * made HOTP, the entry moved out or deleted). `handed` is this desktop process's memory: after a
+ * restart everything is handed over once again (the server replaces what it held).
+ */
+export async function handOverServerCodes(client: TeamClient, source: ServerCodeKeysSource, handed: HandedOver): Promise<{ readonly sealed: number; readonly removed: number }> {
+  const { vault, keys } = await source.serverCodeKeys();
+  if (keys.length === 0 && handed.size === 0) return { sealed: 0, removed: 0 };
+  const digestOf = (k: ServerCodeKeyOut): string => createHash('sha256')
+    .update(JSON.stringify([k.group, k.keyVersion, k.params.kind, k.params.secret, k.params.algorithm, k.params.digits, k.params.period])).digest('base64url');
+  const fresh = keys.filter((k) => handed.get(k.entry)?.digest !== digestOf(k));
+  const current = new Set(keys.map((k) => k.entry));
+  const gone = [...handed].filter(([entry]) => !current.has(entry));
+  if (fresh.length === 0 && gone.length === 0) return { sealed: 0, removed: 0 };
+  const serverKey = fresh.length === 0 ? undefined : serverCodePublicKey((await client.call('codesKey', undefined)).publicKey);
+  const records: Array<{ record: ServerCodeRecord; after: () => void }> = [
+    ...fresh.map((k) => ({
+      record: { kind: 'server_code' as const, entry: k.entry, group: k.group, keyVersion: k.keyVersion, sealed: serverKey === undefined ? null : sealCodeKeyForServer(serverKey, { vault, entry: k.entry, group: k.group, keyVersion: k.keyVersion }, k.params) },
+      after: () => handed.set(k.entry, { group: k.group, keyVersion: k.keyVersion, digest: digestOf(k) }),
+    })),
+    ...gone.map(([entry, was]) => ({
+      record: { kind: 'server_code' as const, entry, group: was.group, keyVersion: was.keyVersion, sealed: null },
+      after: () => handed.delete(entry),
+    })),
+  ];
+  let sealed = 0;
+  let removed = 0;
+  for (let i = 0; i < records.length; i += MAX_SERVER_CODE_RECORDS) {
+    const part = records.slice(i, i + MAX_SERVER_CODE_RECORDS);
+    const out = await client.call('codesSeal', { vault, records: part.map((p) => p.record) });
+    sealed += out.stored;
+    removed += out.removed;
+    for (const p of part) p.after();
+  }
+  return { sealed, removed };
 }

@@ -5,6 +5,7 @@
  * Must never give someone who may not see the key a code ahead of time (a TOTP code for
  * another step, a burst of HOTP codes, the next HOTP code), and never log a secret.
  */
+import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { buildOtpUri, groupSecret, hotpCode, timeStep, totpCode, type HotpCode, type OtpKind, type TotpCode } from '../../shared/otp';
 import type { Permission } from '../../shared/policy';
@@ -13,11 +14,31 @@ import type { EntriesCore } from './entries-service';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
 import { lastEntryActionAt } from './store-audit';
 import type { EntryRow } from './store-entries';
+import type { OtpParams } from '../../shared/otp';
+import { groupServerCodes, listGroups } from './store-groups';
+import { listEntryRowsInGroups } from './store-entries';
+import { uidText } from './ids';
+import { getMeta } from './store-meta';
 import type { ReadDb, WriteDb } from './db';
 
 export const OTP_AUDIT_INTERVAL_MS = 10 * 60_000;
 /** How often a role without otp.reveal_secret may take the next HOTP code of one entry. */
 export const HOTP_CODE_INTERVAL_MS = 30_000;
+
+/**
+ * Where a code of a group set to "server computes codes" comes from for someone who holds no
+ * secret key of it (codes-only): the team server (electron/team/desk.ts asks it through the
+ * signed-in TeamClient). Undefined when this desktop is not signed in to one.
+ */
+export type ServerCodeSource = (vault: string, entry: string) => Promise<ServerRouteOutput<'codes'>>;
+
+/** A TOTP key this desktop hands the team server for a group set to "server computes codes". */
+export interface ServerCodeKeyOut {
+  readonly entry: string;
+  readonly group: string;
+  readonly keyVersion: number;
+  readonly params: OtpParams;
+}
 
 export interface RevealedOtp {
   /** Normalised key, in groups of four. */
@@ -26,7 +47,7 @@ export interface RevealedOtp {
 }
 
 /** What codes and reveals need of a signed-in session. */
-export interface CodesCore extends Pick<EntriesCore, 'ring' | 'customers' | 'now' | 'write' | 'audit' | 'require'> {
+export interface CodesCore extends Pick<EntriesCore, 'ring' | 'customers' | 'now' | 'read' | 'write' | 'audit' | 'require'> {
   userId(): number;
   permissions(db: ReadDb): readonly Permission[];
   /** Seals `row` again where it is (entries-service.ts, the one write path for an entry). */
@@ -50,7 +71,16 @@ export class CodesService {
    * Audited with the step or counter it was for: a copy, a code at another time and every HOTP
    * code each time; a screen's passive refresh once per entry per OTP_AUDIT_INTERVAL_MS.
    */
-  async otpCode(id: number, nowMs: number = this.core.now(), purpose: 'view' | 'copy' = 'view'): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
+  async otpCode(id: number, nowMs: number = this.core.now(), purpose: 'view' | 'copy' = 'view', fromServer?: ServerCodeSource): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
+    const remote = await this.core.read((r) => {
+      this.core.require(r, 'otp.view');
+      const row = visibleEntryRow(r, this.core.ring, id);
+      const group = heldGroupKey(this.core.ring, row.group_id);
+      // Holding the secret key, this desktop computes the code itself, as for any group.
+      if (group.secret !== undefined || !groupServerCodes(r, row.group_id)) return undefined;
+      return { row, vault: getMeta(r, 'vault_id') ?? '', entry: uidText(row.uid), summary: openSummary(row, group) };
+    });
+    if (remote !== undefined) return this.serverCode(id, remote, nowMs, purpose, fromServer);
     return this.core.write((w) => {
       this.core.require(w, 'otp.view');
       const row = visibleEntryRow(w, this.core.ring, id);
@@ -99,6 +129,34 @@ export class CodesService {
     });
   }
 
+  /**
+   * A code the team server computed (the group is set to "server computes codes" and this person
+   * holds no secret key of it): the current step only, whatever `nowMs` asks; audited here as a
+   * code computed on this desktop is (the server audits it too, with its step).
+   */
+  private async serverCode(id: number, remote: { row: EntryRow; vault: string; entry: string; summary: SealedSummary }, nowMs: number, purpose: 'view' | 'copy', fromServer: ServerCodeSource | undefined): Promise<TotpCode & { readonly kind: OtpKind }> {
+    if (remote.summary.o === null) throw new CrewvaultError('NOT_FOUND', 'This entry has no one-time password.');
+    if (remote.summary.o === 'hotp') throw new CrewvaultError('FORBIDDEN', 'The team server computes time-based codes only: ask someone who holds this group\'s keys for this HOTP code.');
+    if (fromServer === undefined) throw new CrewvaultError('SERVER_UNREACHABLE', 'The team server computes this group\'s codes: sign in to it (Team server) to see them.');
+    const now = this.core.now();
+    if (nowMs !== now && Math.floor(nowMs / 1000) !== Math.floor(now / 1000)) throw new CrewvaultError('FORBIDDEN', 'The team server gives the current code only.');
+    const got = await fromServer(remote.vault, remote.entry);
+    const after = this.core.now();
+    await this.core.write((w) => {
+      const last = this.auditedAt.get(id);
+      if (purpose === 'copy' || last === undefined || after - last >= OTP_AUDIT_INTERVAL_MS) {
+        const path = `${this.core.customers.name(w, remote.row.customer_id)}/${remote.summary.t}`;
+        this.core.audit(w, { action: purpose === 'copy' ? 'otp.copy' : 'otp.code', entry_id: id, customer_id: remote.row.customer_id, group_id: remote.row.group_id }, `${path} (step ${got.step}, from the team server)`);
+        if (purpose === 'view') this.auditedAt.set(id, after);
+      }
+    });
+    const remainingMs = Math.max(0, got.expiresAt - after);
+    return {
+      code: got.code, next: got.next, period: got.period, remainingMs, remainingSeconds: Math.ceil(remainingMs / 1000), validUntilMs: got.expiresAt,
+      kind: remote.summary.o === 'steam' ? 'steam' : 'totp',
+    };
+  }
+
   /** The entry's password; `purpose` names the audit action (a copy is audited as one). */
   async revealPassword(id: number, purpose: 'reveal' | 'copy' = 'reveal'): Promise<string> {
     return this.reveal(id, 'passwords.reveal', `password.${purpose}`, (details) => details.p);
@@ -110,6 +168,29 @@ export class CodesService {
       if (!otp) throw new CrewvaultError('NOT_FOUND', 'This entry has no one-time password.');
       const issuer = otp.issuer ?? customer;
       return { secret: groupSecret(otp.params.secret), uri: buildOtpUri({ params: otp.params, issuer, account: summary.u || summary.t }) };
+    });
+  }
+
+  /**
+   * The TOTP keys of every group set to "server computes codes" whose secret key this person
+   * holds, when they may edit entries (the server takes keys from editors only): what a sync
+   * hands the team server (electron/team/server-codes.ts seals them). HOTP keys are left out:
+   * their counter lives in the sealed entry. Never audited one by one: the group's setting was.
+   */
+  async serverCodeKeys(): Promise<{ readonly vault: string; readonly keys: readonly ServerCodeKeyOut[] }> {
+    return this.core.read((r) => {
+      const vault = getMeta(r, 'vault_id') ?? '';
+      if (!this.core.permissions(r).includes('entries.edit')) return { vault, keys: [] };
+      const groups = listGroups(r).filter((g) => g.server_codes === 1 && this.core.ring.groups.get(g.id)?.secret !== undefined);
+      const uids = new Map(groups.map((g) => [g.id, uidText(g.uid)]));
+      const keys: ServerCodeKeyOut[] = [];
+      for (const row of listEntryRowsInGroups(r, groups.map((g) => g.id))) {
+        const group = heldGroupKey(this.core.ring, row.group_id);
+        const otp = storedOtp(openDetails(row, group));
+        if (otp === null || otp.params.kind === 'hotp') continue;
+        keys.push({ entry: uidText(row.uid), group: uids.get(row.group_id) ?? '', keyVersion: row.key_version, params: otp.params });
+      }
+      return { vault, keys };
     });
   }
 

@@ -40,7 +40,7 @@ import { sealAuditDetail, syncDirectory } from './directory';
 import { claimPasswordAttempt, getUser, releasePasswordClaim, setUserPasswordSeal, type UserRow } from './store-users';
 import { parseKdf, validateNewPassword, type KdfOptions } from './records';
 import { AuditReader } from './audit-reading';
-import { CodesService, type RevealedOtp } from './codes-service';
+import { CodesService, type RevealedOtp, type ServerCodeKeyOut, type ServerCodeSource } from './codes-service';
 import { CustomerNames } from './customer-names';
 import { EntriesService } from './entries-service';
 import { defaultGroupId, heldGroupKey } from './entry-access';
@@ -472,8 +472,13 @@ export class VaultSession {
     return this.listing.getEntry(id);
   }
 
-  async otpCode(id: number, nowMs?: number, purpose?: 'view' | 'copy'): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
-    return this.codes.otpCode(id, nowMs, purpose);
+  /** The TOTP keys this person hands the team server for groups set to "server computes codes" (codes-service.ts). */
+  async serverCodeKeys(): Promise<{ readonly vault: string; readonly keys: readonly ServerCodeKeyOut[] }> {
+    return this.codes.serverCodeKeys();
+  }
+
+  async otpCode(id: number, nowMs?: number, purpose?: 'view' | 'copy', fromServer?: ServerCodeSource): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
+    return this.codes.otpCode(id, nowMs, purpose, fromServer);
   }
 
   async revealPassword(id: number, purpose?: 'reveal' | 'copy'): Promise<string> {
