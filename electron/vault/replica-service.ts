@@ -20,9 +20,10 @@
  *   is not disabled, and they follow their device's last event (appendReceivedEvent).
  * - A received signing key counts only with an owner's certificate (a first key introducing
  *   itself is trusted only where it was made: until users travel with the team server).
- * - Not yet: groups, members, keys, users and roles (they will come from the team server,
- *   which decides membership). A record naming a group or user this replica lacks, or an
- *   entry sealed under a group key version it does not hold, refuses the batch.
+ * - Users, groups and memberships this person may set go out as records too (replica-people.ts):
+ *   the team server decides from them who may pull and push what. Not taken in here yet: a
+ *   record naming a group or user this replica lacks, or an entry sealed under a group key
+ *   version it does not hold, refuses the batch (or is set aside, with `hold`).
  * Must never: write part of a batch, keep a record that did not open, or drop a local edit
  * without a copy of it.
  */
@@ -30,7 +31,7 @@ import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { FIELD_LIMITS, type EntrySummary } from '../../shared/model';
 import { can, type Permission, type Role } from '../../shared/policy';
 import {
-  recordSigningText, REPLICA_FORMAT, replicaBatchSchema, replicaRecordSchema, type CustomerRecord, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord,
+  recordSigningText, REPLICA_FORMAT, replicaBatchSchema, replicaRecordSchema, type CustomerRecord, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord, type UserRecord,
 } from '../../shared/sync/records';
 import { createHash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
@@ -40,6 +41,7 @@ import { pageItem, type PageChanges } from './entry-pages';
 import { uidText } from './ids';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
 import { signBytes, type Signer } from './signing';
+import { accountRecord, peopleRecords, type PeopleSender } from './replica-people';
 import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
 import { rolePermissions } from './store-roles';
 import { renewDeviceId, thisDeviceId } from './store-signing';
@@ -292,7 +294,31 @@ export class ReplicaService {
       // is only that is the receiver's to judge against what it holds, so an editor vouches for it.
       return permissions.includes('entries.edit');
     };
-    return outgoing(db, { userUid: uidText(user.uid), signer, mayVouch }, everything);
+    const out = outgoing(db, { userUid: uidText(user.uid), signer, mayVouch }, everything);
+    return this.withPeople(db, out, everything);
+  }
+
+  /** Who this person is, for the user, group and member records they may send (replica-people.ts). */
+  private peopleSender(db: ReadDb): PeopleSender {
+    const signer = this.core.ring.signer;
+    const user = getUser(db, this.core.userId());
+    if (!signer || !user) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+    const leads = new Set([...this.core.ring.groups].filter(([, g]) => g.lead).map(([id]) => id));
+    return { userId: user.id, userUid: uidText(user.uid), role: user.role, permissions: rolePermissions(db, user.role), leads, signer };
+  }
+
+  /** `out` with the users, groups and memberships written here since the last batch (all of them for `everything`) that this person may set, first. */
+  private withPeople(db: ReadDb, out: Outgoing, everything: boolean): Outgoing {
+    const people = peopleRecords(db, out.batch.vault, this.peopleSender(db), everything ? 0 : sentSeq(db), currentSequence(db));
+    return { ...out, batch: { ...out.batch, records: [...people, ...out.batch.records] } };
+  }
+
+  /** An owner's record saying which server account acts as vault user `userName` (pushed to the server: it binds them). */
+  async accountRecord(userName: string, account: string): Promise<UserRecord> {
+    return this.core.read((r) => {
+      this.core.requireOpen(r);
+      return accountRecord(r, vaultId(r), this.peopleSender(r), userName, account);
+    });
   }
 
   /** The vault's id, as records and the team server name it. */

@@ -1,0 +1,99 @@
+/**
+ * Who is who, handed on as replica records (#15, docs/SYNC.md): the vault's users (public key,
+ * role), access groups (sealed name, current key version) and memberships (the group key as
+ * wrapped for each member), signed by the person whose desktop sends them. The team server
+ * decides from them who may pull and push what, and judges each by the sender's role and leads
+ * (server/sync/membership.ts): so a desktop sends only what its person may set — users by owners
+ * and admins (an owner's or admin's row by an owner only), a group and its members by whoever
+ * manages it (owners, admins, its lead with a role that manages groups) — and leaves the rest to
+ * those who may. A revoke needs no record of its own: it rotates the group, and the server cuts
+ * off everyone not wrapped at the new key version.
+ * Must never: send a key unwrapped, or a record its sender could not have made on this desktop.
+ */
+import { createHash } from 'node:crypto';
+import { CrewvaultError } from '../../shared/errors';
+import { OWNER_GRANTED_ROLES, holdsAllGroups, type Permission, type Role } from '../../shared/policy';
+import { memberRecordId, recordSigningText, type GroupRecord, type MemberRecord, type PeopleRecord, type Unsigned, type UserRecord } from '../../shared/sync/records';
+import type { ReadDb } from './db';
+import { uidText } from './ids';
+import { signBytes, type Signer } from './signing';
+import { groupsBetween, membersBetween, userByName, usersBetween, type UserReplicaRow } from './store-replica-people';
+
+/** The person whose desktop sends: who they are, what their role allows, which groups they lead. */
+export interface PeopleSender {
+  readonly userId: number;
+  readonly userUid: string;
+  readonly role: Role;
+  readonly permissions: readonly Permission[];
+  readonly leads: ReadonlySet<number>;
+  readonly signer: Signer;
+}
+
+const b64 = (bytes: Buffer): string => bytes.toString('base64url');
+const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+function signatureOf(vault: string, sender: PeopleSender, record: Unsigned<PeopleRecord>): string {
+  return b64(signBytes(sender.signer.privateKey, Buffer.from(recordSigningText(vault, record), 'utf8')));
+}
+
+function by(sender: PeopleSender): { readonly author: string; readonly signerKey: string } {
+  return { author: sender.userUid, signerKey: uidText(sender.signer.keyUid) };
+}
+
+/** Whether `sender` manages group `groupId` as the server will judge it. */
+function manages(sender: PeopleSender, groupId: number): boolean {
+  return holdsAllGroups(sender.role) || (sender.leads.has(groupId) && sender.permissions.includes('groups.manage'));
+}
+
+function userRecord(vault: string, sender: PeopleSender, user: UserReplicaRow, account: string | null): UserRecord {
+  const record: Unsigned<UserRecord> = {
+    kind: 'user', id: uidText(user.uid), revision: user.revision, name: user.name, role: user.role, publicKey: b64(user.public_key), account,
+    disabledAt: user.disabled_at, ...by(sender),
+  };
+  return { ...record, signature: signatureOf(vault, sender, record) };
+}
+
+/**
+ * The users, groups and memberships written here between two sequences that `sender` may set,
+ * signed; users first, then groups, then members (the order the server takes them in).
+ */
+export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, fromSeq: number, toSeq: number): PeopleRecord[] {
+  const records: PeopleRecord[] = [];
+  const setsUsers = holdsAllGroups(sender.role);
+  for (const user of usersBetween(db, fromSeq, toSeq)) {
+    if (!setsUsers) break;
+    if (sender.role !== 'owner' && OWNER_GRANTED_ROLES.includes(user.role)) continue;
+    records.push(userRecord(vault, sender, user, null));
+  }
+  for (const group of groupsBetween(db, fromSeq, toSeq)) {
+    if (!manages(sender, group.id)) continue;
+    const record: Unsigned<GroupRecord> = {
+      kind: 'group', id: uidText(group.uid), revision: group.revision, sealedName: b64(group.sealed_name), nameIndex: b64(group.name_index), keyVersion: group.key_version,
+      createdAt: group.created_at, deletedAt: group.deleted_at, ...by(sender),
+    };
+    records.push({ ...record, signature: signatureOf(vault, sender, record) });
+  }
+  for (const member of membersBetween(db, fromSeq, toSeq)) {
+    if (!manages(sender, member.group_id)) continue;
+    const group = uidText(member.group_uid);
+    const user = uidText(member.user_uid);
+    const record: Unsigned<MemberRecord> = {
+      kind: 'member', id: memberRecordId(group, user, sha256Hex), revision: member.revision, group, user, keyVersion: member.key_version, lead: member.is_lead === 1,
+      byRole: member.by_role === 1, wrappedKey: b64(member.wrapped_key), wrappedSecretKey: member.wrapped_secret_key === null ? null : b64(member.wrapped_secret_key), revoked: false,
+      ...by(sender),
+    };
+    records.push({ ...record, signature: signatureOf(vault, sender, record) });
+  }
+  return records;
+}
+
+/**
+ * An owner says which server account acts as vault user `userName` (the server binds the two:
+ * never whoever pushes first). FORBIDDEN unless the sender is an owner; NOT_FOUND for no such user.
+ */
+export function accountRecord(db: ReadDb, vault: string, sender: PeopleSender, userName: string, account: string): UserRecord {
+  if (sender.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner says which server account is which person of the vault.');
+  const user = userByName(db, userName.trim());
+  if (!user) throw new CrewvaultError('NOT_FOUND', `No user named "${userName.trim()}".`);
+  return userRecord(vault, sender, user, account);
+}

@@ -1,0 +1,61 @@
+/**
+ * The vault's people, access groups and memberships as replica records read them (#15): rows
+ * written since a sequence, with every foreign key as a global id. SQL only; which of them a
+ * sender hands on, and how they are signed, is replica-people.ts's.
+ */
+import type { ReadDb } from './db';
+
+export interface UserReplicaRow {
+  readonly id: number;
+  readonly uid: Buffer;
+  readonly revision: number;
+  readonly name: string;
+  readonly role: string;
+  readonly public_key: Buffer;
+  readonly disabled_at: number | null;
+}
+
+export interface GroupReplicaRow {
+  readonly id: number;
+  readonly uid: Buffer;
+  readonly revision: number;
+  readonly sealed_name: Buffer;
+  readonly name_index: Buffer;
+  readonly key_version: number;
+  readonly created_at: number;
+  readonly deleted_at: number | null;
+}
+
+export interface MemberReplicaRow {
+  readonly group_id: number;
+  readonly group_uid: Buffer;
+  readonly user_uid: Buffer;
+  readonly revision: number;
+  readonly key_version: number;
+  readonly wrapped_key: Buffer;
+  readonly wrapped_secret_key: Buffer | null;
+  readonly is_lead: number;
+  readonly by_role: number;
+}
+
+export function usersBetween(db: ReadDb, fromSeq: number, toSeq: number): UserReplicaRow[] {
+  return db.prepare<[number, number], UserReplicaRow>('SELECT id, uid, revision, name, role, public_key, disabled_at FROM users WHERE seq > ? AND seq <= ? ORDER BY seq').all(fromSeq, toSeq);
+}
+
+export function userByName(db: ReadDb, name: string): UserReplicaRow | undefined {
+  return db.prepare<[string], UserReplicaRow>('SELECT id, uid, revision, name, role, public_key, disabled_at FROM users WHERE name = ?').get(name);
+}
+
+export function groupsBetween(db: ReadDb, fromSeq: number, toSeq: number): GroupReplicaRow[] {
+  return db.prepare<[number, number], GroupReplicaRow>(
+    'SELECT id, uid, revision, sealed_name, name_index, key_version, created_at, deleted_at FROM access_groups WHERE seq > ? AND seq <= ? ORDER BY seq',
+  ).all(fromSeq, toSeq);
+}
+
+export function membersBetween(db: ReadDb, fromSeq: number, toSeq: number): MemberReplicaRow[] {
+  return db.prepare<[number, number], MemberReplicaRow>(
+    `SELECT gk.group_id, g.uid AS group_uid, u.uid AS user_uid, gk.revision, gk.key_version, gk.wrapped_key, gk.wrapped_secret_key, gk.is_lead, gk.by_role
+     FROM group_keys gk JOIN access_groups g ON g.id = gk.group_id JOIN users u ON u.id = gk.user_id
+     WHERE gk.seq > ? AND gk.seq <= ? ORDER BY gk.seq`,
+  ).all(fromSeq, toSeq);
+}

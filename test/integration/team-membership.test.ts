@@ -1,0 +1,191 @@
+/**
+ * Membership enforced by the team server with real desktops (#15): a real server (PGlite, real
+ * HTTP on loopback), vault files synced with the real `crewvault` CLI code, logins kept in a
+ * private Secret Service, and a second server account for a second person. The owner's desktop
+ * moves the vault, binding the technician's server account to their vault user; then revokes
+ * them from a group (which rotates its key and re-seals its entries). What must hold: the
+ * revoked member's next pull brings nothing new of that group, their push into it is refused
+ * (FORBIDDEN) and stores nothing, and a push still sealed under the group's old key version
+ * (another desktop of the owner's that had not synced since) is refused (CONFLICT). Each
+ * assertion fails with the server's check removed (docs/SYNC.md). Must never: put a password in
+ * a process argument (answers go on the scripted stdin).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keychainDeviceStore } from '../../electron/devices';
+import { TeamClient } from '../../electron/team/client';
+import { ServerProfiles, SessionKeeper } from '../../electron/team/profiles';
+import { uidText } from '../../electron/vault/ids';
+import type { VaultSession } from '../../electron/vault/service';
+import { createVault, Vault } from '../../electron/vault/vault';
+import { startServer, type RunningServer } from '../../server/main';
+import { REPLICA_FORMAT } from '../../shared/sync/records';
+import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
+import { copyAsNewDesktop } from '../support/replica';
+import { runScripted, type CliOutcome } from '../support/scripted-cli';
+import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
+
+const BOB = 'bob';
+const BOB_PASSWORD = 'bob keeps the switches running';
+const SERVER_PASSWORD = { alice: 'alice on the team server 1', bob: 'bob on the team server 22' } as const;
+const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
+
+interface Desktop {
+  readonly name: string;
+  readonly file: string;
+  readonly person: 'alice' | 'bob';
+  readonly keychain: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+let keyring: PrivateKeyring;
+let server: RunningServer;
+let home: string;
+/** The owner's desktop, the owner's second desktop (a copy that stays behind), the technician's. */
+let a: Desktop;
+let a2: Desktop;
+let b: Desktop;
+let opsId: number;
+let opsUid: string;
+
+function desktop(name: string, person: 'alice' | 'bob'): Desktop {
+  const keychain = `crewvault-membership-${name}`;
+  return { name, person, keychain, file: path.join(home, `desktop-${name}.crewvault`), env: { CREWVAULT_CONFIG: path.join(home, `config-${name}`), CREWVAULT_KEYCHAIN_SERVICE: keychain } };
+}
+
+async function onDesktop<T>(d: Desktop, work: (session: VaultSession) => Promise<T>): Promise<T> {
+  const session = await Vault.open(d.file, clock).signIn(d.person === 'alice' ? OWNER : BOB, d.person === 'alice' ? PASSWORD : BOB_PASSWORD);
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
+}
+
+async function cli(d: Desktop, args: readonly string[], answers: readonly string[]): Promise<CliOutcome> {
+  const out = await runScripted(args, answers, clock, d.env);
+  expect(out.code, `${d.name}: crewvault ${args[0] ?? ''}: ${out.stderr}`).toBe('ok');
+  return out;
+}
+
+/** `crewvault sync --json` on a desktop as its person: the outcome, which may be an error. */
+async function sync(d: Desktop, ...flags: string[]): Promise<CliOutcome> {
+  clock.advance(1_000);
+  const vaultUser = d.person === 'alice' ? OWNER : BOB;
+  return runScripted(['sync', server.url, '--json', '--vault', d.file, '--user', vaultUser, ...flags], [d.person === 'alice' ? PASSWORD : BOB_PASSWORD], clock, d.env);
+}
+
+async function teamClient(d: Desktop): Promise<TeamClient> {
+  const profile = new ServerProfiles(d.env.CREWVAULT_CONFIG ?? '').get(server.url);
+  const tokens = await new SessionKeeper(keychainDeviceStore(d.keychain)).get(server.url, d.person);
+  if (!profile || !tokens) throw new Error(`${d.name} is not signed in`);
+  const client = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
+  client.tokens = tokens;
+  return client;
+}
+
+async function passwordOf(d: Desktop, entryPath: string): Promise<string> {
+  return onDesktop(d, async (s) => s.revealPassword((await s.resolvePath(entryPath)).id));
+}
+
+async function setPassword(d: Desktop, entryPath: string, password: string): Promise<void> {
+  clock.advance(1_000);
+  await onDesktop(d, async (s) => {
+    const entry = await s.resolvePath(entryPath);
+    await s.updateEntry(entry.id, { password }, entry.revision);
+  });
+}
+
+beforeAll(async () => {
+  keyring = startPrivateKeyring();
+  Object.assign(process.env, keyring.env);
+  home = mkdtempSync(path.join(tmpdir(), 'crewvault-membership-'));
+  const dataDir = path.join(home, 'server');
+  server = await startServer({ dataDir, listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
+  [a, a2, b] = [desktop('a', 'alice'), desktop('a2', 'alice'), desktop('b', 'bob')];
+
+  // The owner's vault: bob a technician, in the group Ops (which holds two entries) and the default group.
+  const session = await createVault(a.file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
+  await session.createUser(BOB, 'technician', 'a one-time password for bob', FAST_KDF);
+  const ops = await session.team.createGroup('Ops');
+  opsId = ops.id;
+  await session.team.grant(ops.id, BOB);
+  await session.createEntries([
+    { customer: 'Acme', title: 'Switch', password: 's-1', groupId: ops.id },
+    { customer: 'Acme', title: 'Firewall', password: 'f-1', groupId: ops.id },
+    { customer: 'Acme', title: 'Printer', password: 'p-1' },
+  ]);
+  await session.close();
+  const first = await Vault.open(a.file, clock).signIn(BOB, 'a one-time password for bob');
+  await first.changePassword('a one-time password for bob', BOB_PASSWORD, FAST_KDF);
+  await first.close();
+  const db = new Database(a.file, { readonly: true });
+  opsUid = uidText((db.prepare('SELECT uid FROM access_groups WHERE id = ?').get(opsId) as { uid: Buffer }).uid);
+  db.close();
+  for (const copy of [a2, b]) await copyAsNewDesktop(a.file, copy.file, clock);
+  for (const d of [a, a2, b]) await onDesktop(d, (s) => s.replica.agreeAll());
+
+  // Two accounts on the server: the owner's (the server's first), and bob's by the owner's invite.
+  await cli(a, ['login', server.url, '--user', 'alice', '--invite-file', path.join(dataDir, 'owner-invite.txt')], [SERVER_PASSWORD.alice]);
+  await cli(a2, ['login', server.url, '--user', 'alice'], [SERVER_PASSWORD.alice]);
+  const invite = await (await teamClient(a)).call('inviteCreate', { username: 'bob', role: 'member' });
+  await cli(b, ['login', server.url, '--user', 'bob', '--invite', '-'], [invite.invite, SERVER_PASSWORD.bob]);
+
+  // The owner moves the vault (its people, groups and members with it) and says which account is bob.
+  expect((await sync(a, '--move')).code).toBe('ok');
+  const binding = await onDesktop(a, (s) => s.replica.accountRecord(BOB, invite.userId));
+  const vault = await onDesktop(a, (s) => s.replica.vaultId());
+  await (await teamClient(a)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [binding] } });
+  for (const d of [a2, b]) expect((await sync(d)).code, d.name).toBe('ok');
+}, 180_000);
+
+afterAll(async () => {
+  await server?.close();
+  keyring?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+describe('membership on the team server, with real desktops', () => {
+  it('hands a member the group\'s entries, and takes their edits in it', async () => {
+    const pulled = await (await teamClient(b)).call('syncPull', { vault: await onDesktop(b, (s) => s.replica.vaultId()), since: 0 });
+    expect(pulled.records.filter((r) => r.record.kind === 'entry' && r.record.group === opsUid)).toHaveLength(2);
+    await setPassword(b, 'Acme/Switch', 's-bob');
+    expect((await sync(b)).code).toBe('ok');
+    expect((await sync(a)).code).toBe('ok');
+    expect(await passwordOf(a, 'Acme/Switch')).toBe('s-bob');
+  });
+
+  it('cuts a revoked member off: their next pull brings nothing new of the group, their push into it and a push under the old key version are refused', async () => {
+    await onDesktop(a, (s) => s.team.revoke(opsId, BOB));
+    await setPassword(a, 'Acme/Firewall', 'f-2');
+    expect((await sync(a)).code).toBe('ok');
+    const vault = await onDesktop(a, (s) => s.replica.vaultId());
+
+    // Bob's next pull: nothing of Ops (its entries re-sealed at the new key version, and the new password).
+    const bobSees = await (await teamClient(b)).call('syncPull', { vault, since: 0 });
+    expect(bobSees.records.filter((r) => r.record.kind === 'entry' && r.record.group === opsUid)).toEqual([]);
+    expect((await sync(b)).code).toBe('ok');
+    expect(await passwordOf(b, 'Acme/Firewall')).toBe('f-1');
+
+    // His desktop still holds the old key: an edit made there is refused by the server, nothing stored.
+    const before = (await (await teamClient(a)).call('syncPull', { vault, since: 0 })).upTo;
+    await setPassword(b, 'Acme/Switch', 's-revoked');
+    expect((await sync(b)).code).toBe('FORBIDDEN');
+    // The owner's other desktop, which had not synced since, edits under the old key version: refused too.
+    await setPassword(a2, 'Acme/Switch', 's-old-key');
+    expect((await sync(a2)).code).toBe('CONFLICT');
+    expect((await (await teamClient(a)).call('syncPull', { vault, since: 0 })).upTo).toBe(before);
+    expect((await sync(a)).code).toBe('ok');
+    expect(await passwordOf(a, 'Acme/Switch')).toBe('s-bob');
+    expect(await passwordOf(a, 'Acme/Firewall')).toBe('f-2');
+    // What bob may still see moves on as before (the default group's entries).
+    await setPassword(a, 'Acme/Printer', 'p-2');
+    expect((await sync(a)).code).toBe('ok');
+    const later = await (await teamClient(b)).call('syncPull', { vault, since: before });
+    expect(later.records.map((r) => r.record.kind === 'entry' ? r.record.group : r.record.kind)).not.toContain(opsUid);
+    expect(later.records.some((r) => r.record.kind === 'entry')).toBe(true);
+  });
+});
