@@ -3,13 +3,16 @@
  * (Ctrl/Cmd+F) filtering as you type across customer, title, username and URL, the
  * virtualised entry list with live codes, the selected entry's details, and the dialogs
  * (add/edit, delete, the OTP popup). The list is fetched once, as columns; filtering happens
- * here, deferred behind the keystroke (useDeferredValue), so the box paints first.
+ * here, in the keystroke's own render, so the box and its results paint in the same frame. (It
+ * was deferred behind the keystroke, useDeferredValue: a second render of the whole screen and
+ * a task or more in between for each keystroke, and no frame won while a keystroke's search and
+ * rows take a few milliseconds at 100,000 entries: bench:ui, issue #11.)
  *
  * The keyboard path: the search box has focus on arrival; type, ArrowDown selects the first
  * match and enters the list, Enter copies its code, Ctrl/Cmd+Shift+U and +P its username and
  * password (EntryDetails). The line after a copy says what was copied.
  */
-import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react';
 import type { SessionState } from '../../shared/api/contract';
 import { entryAt, tableSize, unpackTable } from '../../shared/entry-table';
 import type { CustomerView, EntryDetails as Details, EntrySummary, EntryTable, GroupSummary } from '../../shared/model';
@@ -133,12 +136,11 @@ export function VaultScreen({ connection, state, topBar, view, onView, takeFirst
   useEffect(() => (table ? prepareSearch(table) : undefined), [table]);
 
   const searcher = useRef(new Searcher());
-  const query = useDeferredValue(search);
   const shown = useMemo(() => {
     if (!table) return null;
-    const found = searcher.current.search(table, customerId, query);
+    const found = searcher.current.search(table, customerId, search);
     return new ListedEntries(table, groupFilter === null ? found : onlyGroup(table, found, groupFilter));
-  }, [table, query, customerId, groupFilter]);
+  }, [table, search, customerId, groupFilter]);
 
   const copyThrough = useCopy(connection.transport);
   const copy = useCallback(async (entryId: number, what: CopyField) => {
@@ -154,8 +156,8 @@ export function VaultScreen({ connection, state, topBar, view, onView, takeFirst
 
   /**
    * ArrowDown in the search box: the first match of what is typed is selected and the list
-   * takes focus. Asked of the searcher here, not read from the list: the list follows the
-   * box a moment later (deferred), and a quick ArrowDown must not pick from the last query.
+   * takes focus. Asked of the searcher for what the box holds (its kept result: no second
+   * search), so it is the first of the typed text's results whatever the list last drew.
    */
   function enterList(event: ReactKeyboardEvent<HTMLInputElement>) {
     if (!table) {
@@ -259,7 +261,8 @@ export function VaultScreen({ connection, state, topBar, view, onView, takeFirst
       )}
       <div className="panes">
         <CustomerSidebar customers={customers} total={table ? tableSize(table) : 0} selected={customerId} onSelect={setCustomerId} />
-        <main className="list-pane">
+        {/* data-query: the text whose results the rows are, for tests and benches to wait on. */}
+        <main className="list-pane" data-query={search}>
           {error && <p role="alert" className="error">{error}</p>}
           {groups.length > 1 && (
             <label className="group-filter inline">
@@ -288,17 +291,17 @@ export function VaultScreen({ connection, state, topBar, view, onView, takeFirst
             </div>
           ) : shown.length === 0 && groupFilter !== null ? (
             <div className="empty">
-              <p>No entries of the group {groupName(groupFilter) ?? ''}{query.trim() ? <> match “{query}”</> : null}{customerId !== null ? <> for {selectedCustomer?.name ?? 'this customer'}</> : null}: the group filter is on.</p>
+              <p>No entries of the group {groupName(groupFilter) ?? ''}{search.trim() ? <> match “{search}”</> : null}{customerId !== null ? <> for {selectedCustomer?.name ?? 'this customer'}</> : null}: the group filter is on.</p>
               <button type="button" onClick={() => setGroupFilter(null)}>Show all groups</button>
             </div>
           ) : shown.length === 0 && customerId !== null ? (
             // The filter hides what the search would find elsewhere: say so, and offer the way out.
             <div className="empty">
-              <p>No entries of {selectedCustomer?.name ?? 'this customer'}{query.trim() ? <> match “{query}”</> : null}: the customer filter is on.</p>
+              <p>No entries of {selectedCustomer?.name ?? 'this customer'}{search.trim() ? <> match “{search}”</> : null}: the customer filter is on.</p>
               <button type="button" onClick={() => setCustomerId(null)}>Search all customers</button>
             </div>
           ) : shown.length === 0 ? (
-            <p className="empty">No entries match “{query}”.</p>
+            <p className="empty">No entries match “{search}”.</p>
           ) : (
             <EntryList
               handle={list}
