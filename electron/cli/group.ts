@@ -4,18 +4,22 @@
  * group that is neither the default nor the last is deleted) are TeamService's.
  */
 import { parseArgs } from 'node:util';
+import { SERVER_CODES_NOTE } from '../../shared/sync/server-codes';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = `crewvault group add NAME | list [--json] | grant GROUP USER [--lead] | revoke GROUP USER | members GROUP [--json]
-                | lead GROUP USER | unlead GROUP USER | rename GROUP NEWNAME | delete GROUP      [--vault PATH] [--as USER]
+                | lead GROUP USER | unlead GROUP USER | rename GROUP NEWNAME | delete GROUP
+                | set GROUP --server-codes on|off      [--vault PATH] [--as USER]
   lead, unlead    make a member a lead of the group, or no longer one; a group's last lead is neither
                   unmade nor revoked (make another member a lead first).
   delete          delete an empty group (move its entries to another group first); never the
-                  vault's default group nor its last one. Its keys and name are wiped.`;
+                  vault's default group nor its last one. Its keys and name are wiped.
+  set --server-codes  owners and admins: the team server computes the group's TOTP codes (on), or
+                  the group is end-to-end encrypted again (off). ${SERVER_CODES_NOTE}`;
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, lead: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, lead: { type: 'boolean' }, json: { type: 'boolean' }, 'server-codes': { type: 'string' } }, allowPositionals: true });
   const [sub, group, user, ...rest] = positionals;
   if (rest.length > 0) throw unexpectedArgument();
   const needGroup = (): string => {
@@ -35,7 +39,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     case 'list': {
       const groups = await withSession(values, io, (session) => session.team.listGroups());
       if (values.json) io.out(`${JSON.stringify(groups)}\n`);
-      else for (const g of groups) io.out(`${g.name}\t${g.members} members\t${g.entries} entries${g.lead ? '\t(you lead)' : ''}\n`);
+      else for (const g of groups) io.out(`${g.name}\t${g.members} members\t${g.entries} entries${g.lead ? '\t(you lead)' : ''}${g.serverCodes ? '\t(server computes codes)' : ''}\n`);
       return 0;
     }
     case 'grant':
@@ -68,6 +72,16 @@ async function run(args: string[], io: CliIo): Promise<number> {
       io.out(`Deleted group ${deleted}.\n`);
       return 0;
     }
+    case 'set': {
+      if (user) throw unexpectedArgument();
+      const setting = values['server-codes'];
+      if (setting !== 'on' && setting !== 'off') throw new UsageError('"group set" takes --server-codes on or --server-codes off');
+      const set = await withSession(values, io, async (session) => session.team.setServerCodes(await session.team.resolveGroup(needGroup()), setting === 'on'));
+      io.out(set.serverCodes
+        ? `The team server now computes the TOTP codes of ${set.name} (its keys are handed to it at the next sync; the group's keys were changed).\n${SERVER_CODES_NOTE}\n`
+        : `${set.name} is end-to-end encrypted again: the team server computes none of its codes (it is told to forget their keys at the next sync).\n`);
+      return 0;
+    }
     case 'members': {
       const members = await withSession(values, io, async (session) => session.team.members(await session.team.resolveGroup(needGroup())));
       if (values.json) io.out(`${JSON.stringify(members)}\n`);
@@ -75,7 +89,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError('the subcommands are add, list, grant, revoke, members, lead, unlead, rename, delete');
+      throw new UsageError('the subcommands are add, list, grant, revoke, members, lead, unlead, rename, delete, set');
   }
 }
 

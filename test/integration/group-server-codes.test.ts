@@ -6,10 +6,12 @@
 // and their desktop cannot open the entry's OTP key; the list still shows them the entry. Off, they
 // hold it again. Audited each way. Never prints a password or a key.
 import Database from 'better-sqlite3';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AuditRecord, EntrySummary, GroupSummary } from '../../shared/model';
+import { crewvault } from '../support/cli';
 import { errorCode, newRouter, ok } from '../support/router';
-import { OWNER, PASSWORD } from '../support/vault';
+import { OWNER, PASSWORD, tempFolder } from '../support/vault';
 
 const PEOPLE = [['adam', 'admin'], ['lena', 'team_lead'], ['tom', 'technician'], ['cody', 'codes_only'], ['cora', 'codes_only']] as const;
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
@@ -111,5 +113,27 @@ describe('a group set to "server computes codes"', () => {
     expect(audit.filter((a) => a.action.startsWith('group.server_codes')).map((a) => [a.action, a.actor])).toEqual(
       expect.arrayContaining([['group.server_codes_on', OWNER], ['group.server_codes_off', 'adam']]),
     );
+  });
+});
+
+describe('crewvault group set --server-codes', () => {
+  const ALICE = 'alice pass 123';
+
+  it('turns it on and off by name, says what the server can then see, and refuses anything but on or off', () => {
+    const vault = path.join(tempFolder(), 'team.crewvault');
+    const run = (...args: string[]) => {
+      const [command = '', ...rest] = args;
+      return crewvault([command, '--vault', vault, '--as', 'alice', ...rest], { input: `${ALICE}\n` });
+    };
+    expect(crewvault(['init', '--vault', vault, '--user', 'alice', '--kdf-memory', '1024', '--kdf-iterations', '1'], { input: `${ALICE}\n` }).status).toBe(0);
+    expect(run('group', 'add', 'Night shift').status).toBe(0);
+    const on = run('group', 'set', 'night SHIFT', '--server-codes', 'on');
+    expect(on.status).toBe(0);
+    expect(on.stdout).toContain('The team server now computes the TOTP codes of Night shift');
+    expect(on.stdout).toContain('Groups without this setting stay end-to-end encrypted');
+    expect(run('group', 'list').stdout).toMatch(/Night shift\t.*\(server computes codes\)/);
+    expect(run('group', 'set', 'Night shift', '--server-codes', 'maybe')).toMatchObject({ status: 2 });
+    expect(run('group', 'set', 'Night shift', '--server-codes', 'off')).toMatchObject({ status: 0, stdout: expect.stringContaining('end-to-end encrypted again') as unknown });
+    expect(run('group', 'list').stdout).not.toContain('server computes codes');
   });
 });
