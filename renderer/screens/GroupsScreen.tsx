@@ -5,9 +5,12 @@
  * key, so it asks first — and deleting an empty group, after a confirmation naming it (one that
  * holds entries says to move them first). The vault refuses what the rules forbid (the last
  * lead stepping down or removed, the default or last group deleted); the screen only says so.
+ * Owners and admins also set a group to "server computes codes" (#15), after a confirmation that
+ * says what the team server can then see; turning it off needs none.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { GroupSummary, MemberView, UserView } from '../../shared/model';
+import { SERVER_CODES_NOTE } from '../../shared/sync/server-codes';
 import type { Connection } from '../client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { useCall } from '../hooks/useCall';
@@ -24,6 +27,7 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
   const [asLead, setAsLead] = useState(false);
   const [removing, setRemoving] = useState<MemberView | null>(null);
   const [deleting, setDeleting] = useState<GroupSummary | null>(null);
+  const [serverCodesFor, setServerCodesFor] = useState<GroupSummary | null>(null);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const call = useCall();
   const fail = useCallback((text: string) => setMessage({ error: true, text }), []);
@@ -108,6 +112,15 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
     await load();
   }
 
+  async function setServerCodes(target: GroupSummary, on: boolean) {
+    setServerCodesFor(null);
+    const set = await call(api.groups.setServerCodes({ id: target.id, on }), fail);
+    if (!set) return;
+    setMessage({ error: false, text: on ? `The team server now computes the codes of ${set.name}; its codes-only members no longer hold its keys.` : `${set.name} is end-to-end encrypted again.` });
+    await load();
+    await loadMembers(target.id);
+  }
+
   const group = groups?.find((g) => g.id === selected);
   return (
     <div className="panes two">
@@ -181,12 +194,29 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
               <label className="inline"><input type="checkbox" checked={asLead} onChange={(e) => setAsLead(e.target.checked)} /> as a lead</label>
               <button type="submit">Add member</button>
             </form>
+            <section aria-labelledby="server-codes-heading" className="stack">
+              <h3 id="server-codes-heading">Server computes codes</h3>
+              <label className="inline">
+                <input
+                  type="checkbox" checked={group.serverCodes} aria-describedby="server-codes-note"
+                  onChange={(e) => { if (e.target.checked) setServerCodesFor(group); else void setServerCodes(group, false); }}
+                />
+                {' '}The team server computes this group's TOTP codes (owners and admins)
+              </label>
+              <p id="server-codes-note" className="muted small">{SERVER_CODES_NOTE}</p>
+            </section>
           </>
         )}
       </main>
       {deleting && (
         <ConfirmDialog title={`Delete the group ${deleting.name}?`} confirmLabel="Delete group" onCancel={() => setDeleting(null)} onConfirm={() => void deleteGroup(deleting)}>
           <p>{deleting.name} holds no entries. Its {deleting.members === 1 ? 'member loses' : `${deleting.members} members lose`} access to it, and its keys and name are wiped; this cannot be undone.</p>
+        </ConfirmDialog>
+      )}
+      {serverCodesFor && (
+        <ConfirmDialog title={`Let the team server compute the codes of ${serverCodesFor.name}?`} confirmLabel="Hand the server its TOTP keys" onCancel={() => setServerCodesFor(null)} onConfirm={() => void setServerCodes(serverCodesFor, true)}>
+          <p>{SERVER_CODES_NOTE}</p>
+          <p>The group gets a new key now; its TOTP keys are handed to the server at the next sync.</p>
         </ConfirmDialog>
       )}
       {removing && (
