@@ -22,7 +22,8 @@ import { errorReply } from './errors';
 import { isFromThisMachine, requireThisMachine } from './settings/local-only';
 import { loggerOptions, type LogDestination } from './log';
 import { ROUTE_HANDLERS } from './routes/index';
-import { vaultSeq } from './store/sync';
+import { vaultInfo } from './store/sync';
+import { pullingPerson } from './sync/membership';
 import { MAX_STREAMS, SyncNotifier } from './sync/stream';
 
 export interface AppOptions extends ServerContext {
@@ -161,8 +162,11 @@ async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Pro
     const auth = await authenticate(ctx, presented, deviceOf(request));
     requireSecondStep(auth);
     const { vault } = syncStreamQuerySchema.parse(request.query ?? {});
-    const seq = await vaultSeq(ctx.db, vault);
-    if (seq === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
+    const held = await vaultInfo(ctx.db, vault);
+    if (held === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
+    // Only a person of the vault hears where it stands (schema 14), as only they pull it.
+    await pullingPerson(ctx.db, vault, held.createdBy, auth.user.id);
+    const seq = held.seq;
     if (notifier.open >= MAX_STREAMS) throw new CrewvaultError('BUSY', 'This server holds as many streams as it takes: try again soon.');
     void reply.hijack();
     const raw = reply.raw;

@@ -12,6 +12,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SYNC_STREAM_PATH } from '../../shared/api/server-contract';
 import type { EntryRecord, ReplicaRecord } from '../../shared/sync/records';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 import { entryIn, groupRecord, memberRecord, pushOf, userRecord } from './people';
@@ -158,6 +159,9 @@ describe.each(DATABASE_KINDS)('membership on the server, on %s', (kind) => {
     // An account of this server that is no person of the vault: refused, whoever it claims to be.
     expect(await stranger.client.fails('syncPush', pushOf(w.vault, [entryIn(w.users.tech, w.g)]))).toMatchObject({ code: 'FORBIDDEN' });
     expect(await stranger.client.fails('syncPull', { vault: w.vault, since: 0 })).toMatchObject({ code: 'FORBIDDEN' });
+    // Nor hears where the vault stands.
+    const stream = await stranger.client.raw('GET', `${SYNC_STREAM_PATH}?vault=${w.vault}`, undefined, stranger.client.authHeaders());
+    expect(stream).toMatchObject({ status: 403, body: { ok: false, error: { code: 'FORBIDDEN' } } });
     // Nor by signing as a vault user no account holds yet, known to the server or new to it: only an owner binds.
     const unbound = randomUUID();
     await owner.client.ok('syncPush', pushOf(w.vault, [userRecord(w.users.owner, { id: unbound, role: 'technician', account: null })]));
