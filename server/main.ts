@@ -17,6 +17,7 @@ import { recordAudit } from './audit';
 import { firstOwnerInvite } from './auth/accounts';
 import { opaqueReady } from './auth/opaque';
 import { DEFAULT_THROTTLE_LIMITS, type ServerContext } from './context';
+import { codeKeyFingerprint } from './codes/sealed-box';
 import { loadOrCreateServerKeys } from './keys';
 import { checkTlsRule, formatUrl, parseListen } from './listen';
 import type { LogDestination } from './log';
@@ -50,6 +51,8 @@ export interface RunningServer {
   readonly database: Database;
   /** The first owner's invite file, while the server has no account. */
   readonly ownerInviteFile: string | undefined;
+  /** The code key's fingerprint (server-computed codes): what an owner compares with GET /v1/codes/key's. */
+  readonly codeKeyFingerprint: string;
   close(): Promise<void>;
 }
 
@@ -99,6 +102,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       app,
       database: db,
       ownerInviteFile: invite === undefined ? undefined : inviteFile,
+      codeKeyFingerprint: codeKeyFingerprint(keys.codePublicKey),
       async close() {
         await app.close();
         await db.close();

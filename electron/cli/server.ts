@@ -66,6 +66,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   }
   const where = database === undefined ? `PGlite in ${dataDir}` : 'PostgreSQL';
   io.err(`crewvault server: listening on ${server.url} (${where}; Ctrl+C to stop)\n`);
+  io.err(`crewvault server: code key fingerprint ${server.codeKeyFingerprint} (server-computed codes: compare it with GET /v1/codes/key)\n`);
   if (server.ownerInviteFile !== undefined) {
     io.err(`crewvault server: no account yet: the first owner registers with the invite in ${server.ownerInviteFile}\n`);
   }

@@ -9,15 +9,22 @@
  * entry per step holds and starts again at the next step; each code given is one audit row naming
  * its step, and the audit chain still verifies. The database holds no key in plain.
  *
+ * The code key's file: made once (0600), the same key at the next start, refused when others may read
+ * it, and made beside a key file from before server-computed codes without touching that file.
+ *
  * Membership is set up through the server's membership store (server/store/membership.ts) and the
  * entries through the sync store: this file tests the codes, not how membership travels.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseServerReply, SERVER_ROUTES } from '../../shared/api/server-contract';
 import { encodeSecret, type OtpParams } from '../../shared/otp';
 import { verifyAudit } from '../../server/audit';
+import { loadOrCreateServerKeys, SERVER_CODE_KEY_FILE, SERVER_KEYS_FILE } from '../../server/keys';
 import { openSealedCodeKey } from '../../server/codes/sealed-box';
 import { text } from '../../server/store/db';
 import { dropMembership, putGroup, putMembership, putPerson } from '../../server/store/membership';
@@ -42,6 +49,32 @@ function oathtool(secret: string, nowMs: number, options: { algorithm?: 'sha1' |
 function totp(secret: string, overrides: Partial<OtpParams> = {}): OtpParams {
   return { kind: 'totp', secret, algorithm: 'SHA1', digits: 6, period: 30, counter: 0, ...overrides };
 }
+
+describe('the server\'s code key file', () => {
+  it('is made once, 0600, read back as the same key, refused when others may read it, and added beside an older key file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'crewvault-code-key-'));
+    try {
+      const first = await loadOrCreateServerKeys(dir);
+      const file = path.join(dir, SERVER_CODE_KEY_FILE);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(first.keys.codeKey.asymmetricKeyType).toBe('x25519');
+      const again = await loadOrCreateServerKeys(dir);
+      expect(again.keys.codePublicKey.equals(first.keys.codePublicKey)).toBe(true);
+      chmodSync(file, 0o640);
+      await expect(loadOrCreateServerKeys(dir)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      // A server whose key file predates server-computed codes: a code key is made, its other keys stay.
+      const mainKeys = readFileSync(path.join(dir, SERVER_KEYS_FILE), 'utf8');
+      unlinkSync(file);
+      const upgraded = await loadOrCreateServerKeys(dir);
+      expect(readFileSync(path.join(dir, SERVER_KEYS_FILE), 'utf8')).toBe(mainKeys);
+      expect(upgraded.keys.auditPublicKey.equals(first.keys.auditPublicKey)).toBe(true);
+      expect(upgraded.keys.codePublicKey.equals(first.keys.codePublicKey)).toBe(false);
+      expect((await loadOrCreateServerKeys(dir)).keys.codePublicKey.equals(upgraded.keys.codePublicKey)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe.each(DATABASE_KINDS)('server-computed codes on %s', (kind) => {
   let server: TestServer;
