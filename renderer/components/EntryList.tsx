@@ -51,9 +51,15 @@ export const EntryList = memo(function EntryList({ handle, connection, entries, 
   const list = useRef<HTMLUListElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
-  /** Entries whose rows have been in view for SETTLE_MS: only these show a live code. */
-  const [settled, setSettled] = useState<ReadonlySet<number>>(() => new Set());
-  const inView = useRef<number[]>([]);
+  /**
+   * Entries whose rows have been in view for SETTLE_MS, each at the place it held then: only
+   * these show a live code, and only at that place. An entry a keystroke moves to another place
+   * is drawn by another slot, whose code would be a new OtpCode asking the vault at once, in the
+   * keystroke's own commit (a request per moved row: a few ms of a search keystroke); it waits
+   * for the next settle like any row coming into view.
+   */
+  const [settled, setSettled] = useState<ReadonlyMap<number, number>>(() => new Map());
+  const inView = useRef<Array<[id: number, place: number]>>([]);
 
   useEffect(() => {
     const element = viewport.current;
@@ -117,7 +123,7 @@ export const EntryList = memo(function EntryList({ handle, connection, entries, 
 
   // One timer for the whole list, restarted whenever what is in view changes.
   useEffect(() => {
-    const timer = setTimeout(() => setSettled(new Set(inView.current)), SETTLE_MS);
+    const timer = setTimeout(() => setSettled(new Map(inView.current)), SETTLE_MS);
     return () => clearTimeout(timer);
   }, [first, last, entries]);
 
@@ -127,11 +133,11 @@ export const EntryList = memo(function EntryList({ handle, connection, entries, 
   // only the rows that wrap round. Any run of `slots` places has distinct slots.
   const slots = Math.ceil(height / ROW_HEIGHT) + 2 * OVERSCAN + 2;
   const rows: ReactNode[] = [];
-  const ids: number[] = [];
+  const ids: Array<[number, number]> = [];
   for (let place = first; place < last; place++) {
     const entry = entries.at(place);
     if (!entry) continue;
-    ids.push(entry.id);
+    ids.push([entry.id, place]);
     rows.push(
       <EntryRow
         key={place % slots}
@@ -139,7 +145,7 @@ export const EntryList = memo(function EntryList({ handle, connection, entries, 
         entry={entry}
         top={place * ROW_HEIGHT}
         selected={entry.id === selectedId}
-        settled={settled.has(entry.id)}
+        settled={settled.get(entry.id) === place}
         onSelect={onSelect}
         onCopyCode={onCopyCode}
         onOpenCode={onOpenCode}
