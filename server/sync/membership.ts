@@ -19,6 +19,8 @@ import {
 export interface InVault {
   readonly vaultUser: string | null;
   readonly role: string | null;
+  /** The vault's creator binding itself in this very push (its role is taken from its own user record, if the push carries one). */
+  readonly justBound?: boolean;
 }
 
 function notAPerson(): CrewvaultError {
@@ -47,7 +49,7 @@ export async function actingPerson(tx: Transaction, vaultId: string, createdBy: 
   }
   const bound = { vaultUser: author, accountId, role: 'owner', disabled: false };
   await putPerson(tx, vaultId, bound);
-  return bound;
+  return { ...bound, justBound: true };
 }
 
 /** The pulling account as a person of the vault (read-only: a pull binds nobody). */
@@ -106,7 +108,7 @@ export async function applyPeople(tx: Transaction, vaultId: string, me: InVault,
     const ownerOnly = OWNER_GRANTED_ROLES.includes(r.role) || (held?.role !== null && held?.role !== undefined && OWNER_GRANTED_ROLES.includes(held.role))
       || (r.account !== null && r.account !== held?.accountId);
     if (ownerOnly && me.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner makes or changes an owner or admin, or binds a server account to a vault user: nothing was stored.');
-    if (r.id === me.vaultUser && ((held !== undefined && held.role !== r.role) || r.disabledAt !== null)) throw new CrewvaultError('FORBIDDEN', 'You cannot change your own role or disable yourself: nothing was stored.');
+    if (r.id === me.vaultUser && ((held !== undefined && held.role !== r.role && me.justBound !== true) || r.disabledAt !== null)) throw new CrewvaultError('FORBIDDEN', 'You cannot change your own role or disable yourself: nothing was stored.');
     if (r.account !== null && (await findUserById(tx, r.account)) === undefined) throw new CrewvaultError('INVALID_INPUT', 'A user record names a server account that does not exist: nothing was stored.');
     await putPerson(tx, vaultId, { vaultUser: r.id, accountId: r.account ?? held?.accountId ?? null, role: r.role, disabled: r.disabledAt !== null });
   }

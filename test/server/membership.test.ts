@@ -152,6 +152,16 @@ describe.each(DATABASE_KINDS)('membership on the server, on %s', (kind) => {
     await other.client.ok('syncPush', pushOf(w.vault, [entryIn(w.users.other, w.g)]));
   });
 
+  it('take the role a moved vault gives its mover: an admin there stays an admin on the server', async () => {
+    const vault = randomBytes(16).toString('hex');
+    const me = randomUUID();
+    const h = randomUUID();
+    await owner.client.ok('syncPush', pushOf(vault, [userRecord(me, { id: me, role: 'admin', account: null }), groupRecord(me, { id: h, keyVersion: 1 }), entryIn(me, h)]));
+    // Bound now: no longer the first push, so its own role is its own no more to change.
+    expect(await owner.client.fails('syncPush', pushOf(vault, [userRecord(me, { id: me, role: 'owner', account: null })]))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await owner.client.fails('syncPush', pushOf(vault, [userRecord(me, { id: randomUUID(), role: 'admin', account: tech.user.id })]))).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
   it('bind accounts to vault users only as an owner says: no first-push squatting, no admin binding or promoting, nobody changing their own role', async () => {
     const w = await world();
     const stranger = await invitePerson(server, owner);
