@@ -23,7 +23,7 @@ import { appendAuditBatch, type AuditEvent } from '../audit';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { Authenticated } from '../auth/sessions';
 import type { ServerContext } from '../context';
-import { deleteSealedCode, entryPlacement, findSealedCode, putSealedCode, type SealedCodeRow } from '../store/codes';
+import { deleteSealedCode, entryPlacement, findLiveSealedCode, findSealedCode, putSealedCode, type SealedCodeRow } from '../store/codes';
 import { vaultExists } from '../store/sync';
 import { codeAccess } from './access';
 import { codeBatcher } from './batch';
@@ -66,8 +66,8 @@ function otpParams(key: ServerCodeKey): OtpParams {
 
 export async function computeCode(ctx: ServerContext, caller: Caller, input: ServerRouteInput<'codes'>, source: string): Promise<ServerRouteOutput<'codes'>> {
   requireVaultInReach(caller, input.vault);
-  const row = await findSealedCode(ctx.db, input.vault, input.entry);
-  if (row === undefined) throw new CrewvaultError('NOT_FOUND', 'The server computes no code for this entry: its group is not set to "server computes codes", or it has no TOTP key.');
+  const row = await findLiveSealedCode(ctx.db, input.vault, input.entry);
+  if (row === undefined) throw new CrewvaultError('NOT_FOUND', 'The server computes no code for this entry: its group is not set to "server computes codes", it has no TOTP key, or it was deleted or moved.');
   const access = await codeAccess(ctx.db, input.vault, caller.user.id, row.group);
   if (access === undefined) throw new CrewvaultError('FORBIDDEN', 'You are not a member of this entry\'s group.');
   if (!access.permissions.includes('otp.view')) throw new CrewvaultError('FORBIDDEN', 'Your role does not show one-time codes (needs permission otp.view).');

@@ -12,8 +12,25 @@ export interface SealedCodeRow {
   readonly sealed: string;
 }
 
+/** The sealed key the server holds for an entry; undefined when none. */
 export async function findSealedCode(db: Queryable, vaultId: string, entryId: string): Promise<SealedCodeRow | undefined> {
   const [row] = await db.query('SELECT group_id, key_version, sealed FROM server_code_keys WHERE vault_id = $1 AND entry_id = $2', [vaultId, entryId]);
+  return row === undefined ? undefined : { entry: entryId, group: text(row, 'group_id'), keyVersion: int(row, 'key_version'), sealed: text(row, 'sealed') };
+}
+
+/**
+ * The sealed key to compute a code with: only while the entry is live on the server and still in
+ * the group the key was sealed for (a deleted or moved entry's key computes nothing, even before
+ * a desktop's tombstone reaches the server). One statement: this is read at every code.
+ */
+export async function findLiveSealedCode(db: Queryable, vaultId: string, entryId: string): Promise<SealedCodeRow | undefined> {
+  const [row] = await db.query(
+    `SELECT k.group_id, k.key_version, k.sealed FROM server_code_keys k
+     JOIN sync_records r ON r.vault_id = k.vault_id AND r.record_id = k.entry_id AND r.kind = 'entry'
+       AND r.body->'deletedAt' = 'null'::jsonb AND r.body->>'group' = k.group_id
+     WHERE k.vault_id = $1 AND k.entry_id = $2`,
+    [vaultId, entryId],
+  );
   return row === undefined ? undefined : { entry: entryId, group: text(row, 'group_id'), keyVersion: int(row, 'key_version'), sealed: text(row, 'sealed') };
 }
 

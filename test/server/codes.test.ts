@@ -5,7 +5,8 @@
  * the next, which oathtool (another implementation, fed the test's own key on stdin) computes too,
  * for SHA-1/6 digits and SHA-256/8 digits/60 s. Refused: a non-member, a revoked member, a role
  * without otp.view (auditor), an automation token without the `codes` scope, a codes-only member
- * handing a key over, a seal made for another entry, a seal under an old key version. The limit per
+ * handing a key over, a seal made for another entry, a seal under an old key version, an entry
+ * deleted or moved on the server (before any tombstone of its key). The limit per
  * entry per step holds and starts again at the next step; each code given is one audit row naming
  * its step, and the audit chain still verifies. The database holds no key in plain.
  *
@@ -223,6 +224,21 @@ describe.each(DATABASE_KINDS)('server-computed codes on %s', (kind) => {
     const audited = await server.db.query(`SELECT detail FROM server_audit WHERE kind = 'codes.computed' AND actor_id = $1`, [tech.user.id]);
     // Five codes in the step before, one in this: refused asks are not codes given.
     expect(audited.map((r) => (JSON.parse(text(r, 'detail')) as { step: number }).step)).toEqual([step - 1, step - 1, step - 1, step - 1, step - 1, step]);
+  });
+
+  it('computes nothing for an entry deleted or moved on the server, before any tombstone of its key', async () => {
+    const gone = randomUUID();
+    await addEntry(gone, group);
+    expect(await seal(tech, gone, totp(secret))).toMatchObject({ ok: true });
+    expect((await codesOnly.client.ok('codes', { vault, entry: gone })).code).toMatch(/^\d{6}$/);
+    seq += 1;
+    const tombstone = { kind: 'entry', id: gone, revision: 2, base: 1, group, keyVersion: 1, deletedAt: 5 };
+    await server.db.transaction((tx) => putRecord(tx, vault, { id: gone, kind: 'entry', revision: 2, seq, body: JSON.stringify(tombstone) }, owner.user.id));
+    expect(await codesOnly.client.fails('codes', { vault, entry: gone })).toMatchObject({ code: 'NOT_FOUND' });
+    seq += 1;
+    const moved = { kind: 'entry', id: gone, revision: 3, base: 2, group: otherGroup, keyVersion: 1, deletedAt: null };
+    await server.db.transaction((tx) => putRecord(tx, vault, { id: gone, kind: 'entry', revision: 3, seq, body: JSON.stringify(moved) }, owner.user.id));
+    expect(await outsider.client.fails('codes', { vault, entry: gone })).toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('refuses a seal under a key version the group has left, and removes a key on a tombstone', async () => {
