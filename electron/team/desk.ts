@@ -394,10 +394,10 @@ export class TeamDesk {
         const { client } = await m.signIn.keptSession(place, origin, this.options.now, 'sign in again to');
         const out = await m.sync.syncOnce(client, session.replica, { move, ...(move ? { partRecords: MOVE_PART_RECORDS } : {}), onProgress: (p) => { this.progress = { moving: move, ...p }; } });
         // Beside the entries: the TOTP keys of groups set to "server computes codes", sealed to the server (server-codes.ts).
-        const { handOverServerCodes } = await import('./server-codes');
+        const { handOverServerCodes, nothingHandedOver } = await import('./server-codes');
         let handed = this.handed.get(session);
         if (handed === undefined) {
-          handed = new Map();
+          handed = nothingHandedOver();
           this.handed.set(session, handed);
         }
         await handOverServerCodes(client, session, handed);

@@ -57,49 +57,62 @@ export function sealCodeKeyForServer(serverKey: KeyObject, binding: CodeSealBind
   return Buffer.concat([ephemeralDer, nonce, sealed, cipher.getAuthTag()]).toString('base64url');
 }
 
-/** What a desktop holds of what it handed the server: entry → its group and a digest of what was sealed. */
-export type HandedOver = Map<string, { readonly group: string; readonly keyVersion: number; readonly digest: string }>;
+/** What a desktop process remembers of what it handed the server: entry → its group and a digest of what was sealed, and the groups it said are off. */
+export interface HandedOver {
+  readonly keys: Map<string, { readonly group: string; readonly keyVersion: number; readonly digest: string }>;
+  groupsOff: Set<string>;
+}
+
+export function nothingHandedOver(): HandedOver {
+  return { keys: new Map(), groupsOff: new Set() };
+}
 
 /** What a vault session gives the hand-over (VaultSession.serverCodeKeys). */
 export interface ServerCodeKeysSource {
-  serverCodeKeys(): Promise<{ readonly vault: string; readonly keys: readonly ServerCodeKeyOut[] }>;
+  serverCodeKeys(): Promise<{ readonly vault: string; readonly keys: readonly ServerCodeKeyOut[]; readonly groupsOff: readonly string[] }>;
 }
 
 /**
  * After a sync round: hands the team server the TOTP keys of groups set to "server computes codes"
- * that changed since `handed` (new, edited, moved, re-keyed), sealed to its code key, and a
- * tombstone for each it held that no longer qualifies (the group turned off, the key removed or
- * made HOTP, the entry moved out or deleted). `handed` is this desktop process's memory: after a
- * restart everything is handed over once again (the server replaces what it held).
+ * that changed since `handed` (new, edited, moved, re-keyed), sealed to its code key, a tombstone for
+ * each it handed over that no longer qualifies (the key removed or made HOTP, the entry moved out
+ * or deleted), and, once a process, the groups it holds that are not set so (the server drops every
+ * key of those: a setting turned off is honoured even by a desktop that forgot what it sent).
+ * `handed` is this desktop process's memory: after a restart everything is handed over once again
+ * (the server replaces what it held).
  */
 export async function handOverServerCodes(client: TeamClient, source: ServerCodeKeysSource, handed: HandedOver): Promise<{ readonly sealed: number; readonly removed: number }> {
-  const { vault, keys } = await source.serverCodeKeys();
-  if (keys.length === 0 && handed.size === 0) return { sealed: 0, removed: 0 };
+  const { vault, keys, groupsOff } = await source.serverCodeKeys();
   const digestOf = (k: ServerCodeKeyOut): string => createHash('sha256')
     .update(JSON.stringify([k.group, k.keyVersion, k.params.kind, k.params.secret, k.params.algorithm, k.params.digits, k.params.period])).digest('base64url');
-  const fresh = keys.filter((k) => handed.get(k.entry)?.digest !== digestOf(k));
+  const fresh = keys.filter((k) => handed.keys.get(k.entry)?.digest !== digestOf(k));
   const current = new Set(keys.map((k) => k.entry));
-  const gone = [...handed].filter(([entry]) => !current.has(entry));
-  if (fresh.length === 0 && gone.length === 0) return { sealed: 0, removed: 0 };
+  const gone = [...handed.keys].filter(([entry]) => !current.has(entry));
+  // A group turned on again is told again when it is next turned off.
+  handed.groupsOff = new Set(groupsOff.filter((g) => handed.groupsOff.has(g)));
+  const offToTell = groupsOff.filter((g) => !handed.groupsOff.has(g));
+  if (fresh.length === 0 && gone.length === 0 && offToTell.length === 0) return { sealed: 0, removed: 0 };
   const serverKey = fresh.length === 0 ? undefined : serverCodePublicKey((await client.call('codesKey', undefined)).publicKey);
   const records: Array<{ record: ServerCodeRecord; after: () => void }> = [
     ...fresh.map((k) => ({
       record: { kind: 'server_code' as const, entry: k.entry, group: k.group, keyVersion: k.keyVersion, sealed: serverKey === undefined ? null : sealCodeKeyForServer(serverKey, { vault, entry: k.entry, group: k.group, keyVersion: k.keyVersion }, k.params) },
-      after: () => handed.set(k.entry, { group: k.group, keyVersion: k.keyVersion, digest: digestOf(k) }),
+      after: () => handed.keys.set(k.entry, { group: k.group, keyVersion: k.keyVersion, digest: digestOf(k) }),
     })),
     ...gone.map(([entry, was]) => ({
       record: { kind: 'server_code' as const, entry, group: was.group, keyVersion: was.keyVersion, sealed: null },
-      after: () => handed.delete(entry),
+      after: () => handed.keys.delete(entry),
     })),
   ];
   let sealed = 0;
   let removed = 0;
-  for (let i = 0; i < records.length; i += MAX_SERVER_CODE_RECORDS) {
+  for (let i = 0; i < Math.max(records.length, 1); i += MAX_SERVER_CODE_RECORDS) {
     const part = records.slice(i, i + MAX_SERVER_CODE_RECORDS);
-    const out = await client.call('codesSeal', { vault, records: part.map((p) => p.record) });
+    const off = i === 0 ? offToTell.slice(0, MAX_SERVER_CODE_RECORDS) : [];
+    const out = await client.call('codesSeal', { vault, records: part.map((p) => p.record), ...(off.length === 0 ? {} : { groupsOff: off }) });
     sealed += out.stored;
     removed += out.removed;
     for (const p of part) p.after();
+    for (const group of off) handed.groupsOff.add(group);
   }
   return { sealed, removed };
 }

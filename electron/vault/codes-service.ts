@@ -174,14 +174,17 @@ export class CodesService {
   /**
    * The TOTP keys of every group set to "server computes codes" whose secret key this person
    * holds, when they may edit entries (the server takes keys from editors only): what a sync
-   * hands the team server (electron/team/server-codes.ts seals them). HOTP keys are left out:
+   * hands the team server (electron/team/server-codes.ts seals them), and the groups it holds
+   * that are not set so (whose keys the server is to drop). HOTP keys are left out:
    * their counter lives in the sealed entry. Never audited one by one: the group's setting was.
    */
-  async serverCodeKeys(): Promise<{ readonly vault: string; readonly keys: readonly ServerCodeKeyOut[] }> {
+  async serverCodeKeys(): Promise<{ readonly vault: string; readonly keys: readonly ServerCodeKeyOut[]; readonly groupsOff: readonly string[] }> {
     return this.core.read((r) => {
       const vault = getMeta(r, 'vault_id') ?? '';
-      if (!this.core.permissions(r).includes('entries.edit')) return { vault, keys: [] };
-      const groups = listGroups(r).filter((g) => g.server_codes === 1 && this.core.ring.groups.get(g.id)?.secret !== undefined);
+      if (!this.core.permissions(r).includes('entries.edit')) return { vault, keys: [], groupsOff: [] };
+      const held = listGroups(r).filter((g) => this.core.ring.groups.get(g.id)?.secret !== undefined);
+      const groups = held.filter((g) => g.server_codes === 1);
+      const groupsOff = held.filter((g) => g.server_codes !== 1).map((g) => uidText(g.uid));
       const uids = new Map(groups.map((g) => [g.id, uidText(g.uid)]));
       const keys: ServerCodeKeyOut[] = [];
       for (const row of listEntryRowsInGroups(r, groups.map((g) => g.id))) {
@@ -190,7 +193,7 @@ export class CodesService {
         if (otp === null || otp.params.kind === 'hotp') continue;
         keys.push({ entry: uidText(row.uid), group: uids.get(row.group_id) ?? '', keyVersion: row.key_version, params: otp.params });
       }
-      return { vault, keys };
+      return { vault, keys, groupsOff };
     });
   }
 

@@ -473,7 +473,7 @@ export class VaultSession {
   }
 
   /** The TOTP keys this person hands the team server for groups set to "server computes codes" (codes-service.ts). */
-  async serverCodeKeys(): Promise<{ readonly vault: string; readonly keys: readonly ServerCodeKeyOut[] }> {
+  async serverCodeKeys(): Promise<{ readonly vault: string; readonly keys: readonly ServerCodeKeyOut[]; readonly groupsOff: readonly string[] }> {
     return this.codes.serverCodeKeys();
   }
 

@@ -23,7 +23,7 @@ import { appendAuditBatch, type AuditEvent } from '../audit';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { Authenticated } from '../auth/sessions';
 import type { ServerContext } from '../context';
-import { deleteSealedCode, entryPlacement, findLiveSealedCode, findSealedCode, putSealedCode, type SealedCodeRow } from '../store/codes';
+import { deleteSealedCode, deleteSealedCodesOfGroup, entryPlacement, findLiveSealedCode, findSealedCode, putSealedCode, type SealedCodeRow } from '../store/codes';
 import { vaultExists } from '../store/sync';
 import { codeAccess } from './access';
 import { codeBatcher } from './batch';
@@ -110,10 +110,21 @@ export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: 
     const opens = openSealedCodeKey(ctx.keys.codeKey, ctx.keys.codePublicKey, { vault: input.vault, entry: record.entry, group: record.group, keyVersion: record.keyVersion }, record.sealed);
     if (opens === undefined) throw new CrewvaultError('INVALID_INPUT', 'A sealed key does not open for its entry with this server\'s code key: check the server\'s code key fingerprint.');
   }
+  // Groups turned off: only those the caller may edit in; the others are not theirs to empty, and nothing to refuse a sync for.
+  const groupsOff: string[] = [];
+  for (const group of new Set(input.groupsOff ?? [])) {
+    const access = await codeAccess(ctx.db, input.vault, auth.user.id, group);
+    if (access?.permissions.includes('entries.edit') === true) groupsOff.push(group);
+  }
   return ctx.db.transaction(async (tx) => {
     let stored = 0;
     let removed = 0;
     const events: AuditEvent[] = [];
+    for (const group of groupsOff) {
+      const dropped = await deleteSealedCodesOfGroup(tx, input.vault, group);
+      removed += dropped;
+      if (dropped > 0) events.push({ kind: 'codes.key-removed', actorId: auth.user.id, source, detail: { vault: input.vault, group, keys: dropped } });
+    }
     for (const record of input.records) {
       if (record.sealed === null) {
         if (await deleteSealedCode(tx, input.vault, record.entry)) {

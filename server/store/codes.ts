@@ -48,6 +48,11 @@ export async function deleteSealedCode(tx: Transaction, vaultId: string, entryId
   return (await tx.query('DELETE FROM server_code_keys WHERE vault_id = $1 AND entry_id = $2 RETURNING entry_id', [vaultId, entryId])).length === 1;
 }
 
+/** Deletes every sealed key of a group; how many there were. */
+export async function deleteSealedCodesOfGroup(tx: Transaction, vaultId: string, groupId: string): Promise<number> {
+  return (await tx.query('DELETE FROM server_code_keys WHERE vault_id = $1 AND group_id = $2 RETURNING entry_id', [vaultId, groupId])).length;
+}
+
 /** The group and key version of an entry as the server holds its newest record; undefined: no such entry, or a tombstone. */
 export async function entryPlacement(db: Queryable, vaultId: string, entryId: string): Promise<{ readonly group: string; readonly keyVersion: number } | undefined> {
   const [row] = await db.query(

@@ -560,12 +560,21 @@ export const SERVER_ROUTES = {
    * A desktop hands the server its sealed TOTP keys of a group set to "server computes codes"
    * (a `server_code` record per entry; `sealed: null` removes it). Each is checked: the entry is
    * the server's, in that group at that key version, the caller may edit it there, and the seal
-   * opens for exactly that entry. All or nothing.
+   * opens for exactly that entry. All or nothing. `groupsOff` drops every key of those groups
+   * (a desktop says so after the setting was turned off, whatever it remembers having sent).
    */
   codesSeal: route({
     method: 'POST', path: '/v1/codes/keys', access: 'session',
     bodyLimit: MAX_SERVER_CODE_RECORDS * 4_500,
-    input: z.strictObject({ vault: vaultId, records: z.array(serverCodeRecordSchema).min(1).max(MAX_SERVER_CODE_RECORDS) }),
+    input: z.strictObject({
+      vault: vaultId,
+      records: z.array(serverCodeRecordSchema).max(MAX_SERVER_CODE_RECORDS),
+      /**
+       * Groups not (or no longer) set to "server computes codes": every key the server holds of
+       * them goes, for the groups the caller may edit in (others are left as they are).
+       */
+      groupsOff: z.array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'not a global id')).max(MAX_SERVER_CODE_RECORDS).optional(),
+    }).refine((i) => i.records.length > 0 || (i.groupsOff?.length ?? 0) > 0, 'nothing to hand over'),
     output: z.strictObject({ stored: z.number().int().nonnegative(), removed: z.number().int().nonnegative() }),
   }),
   /**

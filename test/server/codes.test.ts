@@ -241,7 +241,7 @@ describe.each(DATABASE_KINDS)('server-computed codes on %s', (kind) => {
     expect(await outsider.client.fails('codes', { vault, entry: gone })).toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('refuses a seal under a key version the group has left, and removes a key on a tombstone', async () => {
+  it('refuses a seal under a key version the group has left, removes a key on a tombstone and a group\'s keys when it is turned off', async () => {
     await server.db.transaction((tx) => putGroup(tx, vault, { groupId: group, keyVersion: 2, deleted: false }));
     expect(await codesOnly.client.fails('codes', { vault, entry })).toMatchObject({ code: 'CONFLICT' });
     await server.db.transaction((tx) => putGroup(tx, vault, { groupId: group, keyVersion: 1, deleted: false }));
@@ -249,5 +249,15 @@ describe.each(DATABASE_KINDS)('server-computed codes on %s', (kind) => {
     expect(await codesOnly.client.fails('codes', { vault, entry })).toMatchObject({ code: 'NOT_FOUND' });
     const [removed] = await server.db.query(`SELECT actor_id FROM server_audit WHERE kind = 'codes.key-removed'`);
     expect(text(removed ?? {}, 'actor_id')).toBe(tech.user.id);
+    // A group turned off: every key of it goes, asked by someone who may edit there; anyone else's ask is left alone.
+    expect(await seal(tech, entry, totp(secret))).toMatchObject({ ok: true });
+    expect(await codesOnly.client.ok('codesSeal', { vault, records: [], groupsOff: [group] })).toEqual({ stored: 0, removed: 0 });
+    expect((await codesOnly.client.ok('codes', { vault, entry })).code).toMatch(/^\d{6}$/);
+    // Three keys of the group (two entries, and the stale one of the entry moved out above); none of
+    // otherGroup, where tech is no member.
+    expect(await tech.client.ok('codesSeal', { vault, records: [], groupsOff: [group, otherGroup] })).toEqual({ stored: 0, removed: 3 });
+    expect(await codesOnly.client.fails('codes', { vault, entry })).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await codesOnly.client.fails('codes', { vault, entry: wideEntry })).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await tech.client.fails('codesSeal', { vault, records: [] })).toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
