@@ -53,7 +53,7 @@ import { currentSequence } from './store-changes';
 import type { EntryRow } from './store-entries';
 import { getMeta } from './store-meta';
 import {
-  beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
+  beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
   insertReplicaSigningKey, overwriteReplicaEntry, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
@@ -456,7 +456,9 @@ export class ReplicaService {
       const keys = signingKeysInForce(w);
       const senders = new SenderRows(w, batch.vault, verified);
       for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r, senders), tally));
-      for (const r of records) if (r.kind === 'entry') take(r, () => this.takeEntry(w, r, this.sender(w, keys, r, senders), tally));
+      // Which entries this replica holds, asked once for the page (a first sync's are nearly all new).
+      const held = entryUidsHeld(w, records.flatMap((r) => (r.kind === 'entry' ? [uidBytes(r.id)] : [])));
+      for (const r of records) if (r.kind === 'entry') take(r, () => this.takeEntry(w, r, this.sender(w, keys, r, senders), tally, held));
       // Events chained one after another, the log's head and keyed anchor moved once after the last.
       let chained = 0;
       for (const r of records) {
@@ -581,7 +583,12 @@ export class ReplicaService {
     tally.applied++;
   }
 
-  private takeEntry(db: WriteDb, r: EntryRecord, author: Author, tally: Tally): void {
+  /**
+   * `held`: the entries this replica held when the batch's transaction began (entryUidsHeld).
+   * One not among them is still not here: a batch names an object once, and a conflict copy is
+   * a new entry of a new id.
+   */
+  private takeEntry(db: WriteDb, r: EntryRecord, author: Author, tally: Tally, held: ReadonlySet<string>): void {
     const uid = uidBytes(r.id);
     const customerId = this.localId(db, 'customers', r.customer, 'a customer');
     const groupId = this.localId(db, 'access_groups', r.group, 'an access group');
@@ -590,7 +597,7 @@ export class ReplicaService {
       uid, customer_id: customerId, group_id: groupId, customer_uid: uidBytes(r.customer), group_uid: uidBytes(r.group), key_version: r.keyVersion,
       lookup: bin(r.lookup), sealed_summary: bin(r.sealedSummary), sealed_details: bin(r.sealedDetails), created_at: r.createdAt, updated_at: r.updatedAt, deleted_at: r.deletedAt,
     };
-    const local = entryByUid(db, uid);
+    const local = held.has(uid.toString('hex')) ? entryByUid(db, uid) : undefined;
     if (this.ownComingBack(db, r)) {
       tally.unchanged++;
       return;

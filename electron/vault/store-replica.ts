@@ -125,6 +125,18 @@ export function entriesBetween(db: ReadDb, fromSeq: number, toSeq: number): Entr
 }
 
 /** Tombstones included. */
+/** Which of `uids` name an entry held here, as lower-case hex: one query a few hundred, not one a record. */
+export function entryUidsHeld(db: ReadDb, uids: readonly Buffer[]): Set<string> {
+  const held = new Set<string>();
+  const CHUNK = 500;
+  for (let i = 0; i < uids.length; i += CHUNK) {
+    const part = uids.slice(i, i + CHUNK);
+    const rows = db.prepare<Buffer[], { uid: Buffer }>(`SELECT uid FROM entries WHERE uid IN (${part.map(() => '?').join(', ')})`).all(...part);
+    for (const row of rows) held.add(row.uid.toString('hex'));
+  }
+  return held;
+}
+
 export function entryByUid(db: ReadDb, uid: Buffer): EntryReplicaRow | undefined {
   return db.prepare<[Buffer], EntryReplicaRow>(`${ENTRY} WHERE e.uid = ?`).get(uid);
 }
