@@ -4,7 +4,7 @@
  * round that took something in, newer than the list shown, calls `onTakenIn`. Quiet by
  * design: an error (no team server, the vault locking) is no concern of the screen's here.
  *
- * Nothing is asked before the list has arrived and painted (`listedSince` null until then):
+ * Nothing is asked before the list has been answered and painted (`listedSince` null until then):
  * the first look waits for the frame after it, so team.status never stands between a sign-in
  * and the first rows (it was one more request for the main process to answer, and for the page
  * to take, while the list was on its way). That first look still catches a round that ended
@@ -16,7 +16,7 @@ import type { CrewvaultApi } from '../../shared/api/client';
 
 /**
  * @param listedSince when (Date.now(), this computer's clock, as the round's time is) the list
- * now shown was asked for; null while it has not arrived.
+ * now shown was asked for; null until the first list has been answered.
  */
 export function useTeamTakenIn(api: CrewvaultApi, onTakenIn: () => void, listedSince: number | null, everyMs = 3000): void {
   /** The last round seen (its time), null before the first look. */

@@ -75,7 +75,7 @@ export function VaultScreen({ connection, state, topBar, view, onView, takeFirst
   const { api } = connection;
   const permissions = state.permissions;
   const [table, setTable] = useState<EntryTable | null>(null);
-  /** When the list shown was asked for (Date.now()), for useTeamTakenIn; null until one arrives. */
+  /** When the list shown was asked for (Date.now()), for useTeamTakenIn; null until the first answer. */
   const [listedSince, setListedSince] = useState<number | null>(null);
   const [customers, setCustomers] = useState<CustomerView[]>([]);
   const [groups, setGroups] = useState<GroupSummary[]>([]);
@@ -105,10 +105,9 @@ export function VaultScreen({ connection, state, topBar, view, onView, takeFirst
     const packed = await call(first.reply, setError);
     const names = api.customers.list({}).then((reply) => reply.ok && setCustomers(reply.value));
     const groupList = api.groups.list({}).then((reply) => reply.ok && setGroups(reply.value));
-    if (packed) {
-      setTable(unpackTable(packed));
-      setListedSince(first.askedAt);
-    }
+    if (packed) setTable(unpackTable(packed));
+    // Also after a refused list: a round that takes changes in then reads it again.
+    setListedSince(first.askedAt);
     await Promise.all([names, groupList]);
   }, [api, call, takeFirstList]);
 
