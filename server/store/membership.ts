@@ -171,3 +171,9 @@ export async function leadsOf(db: Queryable, vaultId: string, vaultUser: string)
 export async function dropMembershipsBelow(tx: Transaction, vaultId: string, groupId: string, keyVersion: number): Promise<void> {
   await tx.query('DELETE FROM sync_members WHERE vault_id = $1 AND group_id = $2 AND key_version < $3', [vaultId, groupId, keyVersion]);
 }
+
+/** Whether an owner of the vault is bound to an account (from then on, its creator is no owner by having moved it: only by a binding). */
+export async function ownerBound(db: Queryable, vaultId: string): Promise<boolean> {
+  const rows = await db.query("SELECT 1 FROM sync_people WHERE vault_id = $1 AND account_id IS NOT NULL AND role = 'owner' AND NOT disabled LIMIT 1", [vaultId]);
+  return rows.length > 0;
+}

@@ -102,3 +102,13 @@ export async function recordsAfter(db: Queryable, vaultId: string, since: number
   );
   return rows.map((row) => ({ seq: int(row, 'seq'), body: text(row, 'body') }));
 }
+
+/** Whether any entry stored in this vault is in `groupId` (live only: `liveOnly`), leaving out the ids in `except`. */
+export async function groupHoldsEntries(db: Queryable, vaultId: string, groupId: string, liveOnly: boolean, except: readonly string[]): Promise<boolean> {
+  const rows = await db.query(
+    `SELECT 1 FROM sync_records WHERE vault_id = $1 AND kind = 'entry' AND body->>'group' = $2 AND ($3::boolean IS FALSE OR body->'deletedAt' = 'null'::jsonb)
+       AND NOT (record_id = ANY($4::text[])) LIMIT 1`,
+    [vaultId, groupId, liveOnly, [...except]],
+  );
+  return rows.length > 0;
+}

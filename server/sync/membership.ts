@@ -10,9 +10,10 @@ import { CrewvaultError } from '../../shared/errors';
 import { isBuiltInRole, OWNER_GRANTED_ROLES, ROLE_PERMISSIONS } from '../../shared/policy';
 import { memberRecordId, type EntryRecord, type PeopleRecord, type ReplicaRecord } from '../../shared/sync/records';
 import { findUserById } from '../store/accounts';
+import { groupHoldsEntries } from '../store/sync';
 import type { Queryable, Transaction } from '../store/db';
 import {
-  dropMembership, dropMembershipsBelow, getGroup, getMembership, getPerson, groupsOf, holdsEveryGroup, leadsOf, personOfAccount, putGroup, putMembership, putPerson,
+  dropMembership, dropMembershipsBelow, getGroup, getMembership, getPerson, groupsOf, holdsEveryGroup, leadsOf, ownerBound, personOfAccount, putGroup, putMembership, putPerson,
 } from '../store/membership';
 
 /** The account in this vault: the vault user it acts as (null: the creator, not bound yet), and their role. */
@@ -39,7 +40,9 @@ export async function actingPerson(tx: Transaction, vaultId: string, createdBy: 
     if (person.disabled) throw new CrewvaultError('FORBIDDEN', 'Your vault user is disabled: nothing was stored.');
     return person;
   }
-  if (accountId !== createdBy) throw notAPerson();
+  // The creator is an owner by having moved the vault only until an owner is bound: then (its own
+  // vault user bound to another account, say) it is a person of the vault only if bound again.
+  if (accountId !== createdBy || (await ownerBound(tx, vaultId))) throw notAPerson();
   if (signedBy.size === 0) return { vaultUser: null, role: 'owner' };
   const [author] = [...signedBy];
   if (signedBy.size !== 1 || author === undefined) throw new CrewvaultError('FORBIDDEN', 'These records are signed in more than one person\'s name.');
@@ -59,7 +62,7 @@ export async function pullingPerson(db: Queryable, vaultId: string, createdBy: s
     if (person.disabled) throw new CrewvaultError('FORBIDDEN', 'Your vault user is disabled.');
     return person;
   }
-  if (accountId === createdBy) return { vaultUser: null, role: 'owner' };
+  if (accountId === createdBy && !(await ownerBound(db, vaultId))) return { vaultUser: null, role: 'owner' };
   throw notAPerson();
 }
 
@@ -78,6 +81,8 @@ export interface PeopleOutcome {
   readonly stale: ReadonlySet<string>;
   /** Groups someone joined in this push: their entries are stored again after it, so the new member's next pull brings them. */
   readonly joined: ReadonlySet<string>;
+  /** Groups deleted by this push (by someone who managed them): its entries may leave them in it. */
+  readonly deleted: ReadonlySet<string>;
 }
 
 /**
@@ -86,21 +91,24 @@ export interface PeopleOutcome {
  * held before this push (a rotating lead's own membership is re-wrapped in the same push):
  * - `user`: owners and admins; making or changing an owner or admin, and binding a server
  *   account, only an owner; nobody changes their own role or disables themselves.
- * - `group`: a new one by a role that manages groups (owner, admin, team_lead); a change (rename,
- *   new key version, delete) by whoever manages it: owners, admins, or its lead with such a role.
+ * - `group`: a new one by a role that manages groups (owner, admin, team_lead), but one the server
+ *   already holds entries of only by an owner or admin; a change (rename, new key version, delete)
+ *   by whoever manages it: owners, admins, or its lead with such a role; deleted only when it holds
+ *   no live entry but those this push moves out or deletes (`leaving`: group → entry ids).
  *   A new key version cuts off at once everyone not re-wrapped at it (a revoke).
  * - `member`: granted, changed or revoked by whoever manages the group; nobody adds themselves
  *   or makes themselves a lead (but a creator's own first wrap, and a lead's own re-wrap at a
  *   new version, keep what they held); at the group's current key version (older: stale;
  *   newer: CONFLICT); never to a disabled person; its id the one memberRecordId gives.
  */
-export async function applyPeople(tx: Transaction, vaultId: string, me: InVault, records: readonly PeopleRecord[]): Promise<PeopleOutcome> {
+export async function applyPeople(tx: Transaction, vaultId: string, me: InVault, records: readonly PeopleRecord[], leaving: ReadonlyMap<string, readonly string[]> = new Map()): Promise<PeopleOutcome> {
   const every = holdsEveryGroup(me.role);
   const before = me.vaultUser === null ? new Map<string, boolean>() : await leadsOf(tx, vaultId, me.vaultUser);
   const manages = (groupId: string): boolean => every || (before.get(groupId) === true && roleManagesGroups(me.role));
   const stale = new Set<string>();
   const joined = new Set<string>();
   const created = new Set<string>();
+  const deleted = new Set<string>();
   for (const r of records) {
     if (r.kind !== 'user') continue;
     if (me.role !== 'owner' && me.role !== 'admin') throw new CrewvaultError('FORBIDDEN', 'Only an owner or admin says who is who in the vault: nothing was stored.');
@@ -117,6 +125,11 @@ export async function applyPeople(tx: Transaction, vaultId: string, me: InVault,
     const held = await getGroup(tx, vaultId, r.id);
     if (held === undefined) {
       if (!every && !roleManagesGroups(me.role)) throw new CrewvaultError('FORBIDDEN', 'Your role does not make access groups: nothing was stored.');
+      // A group the server holds entries of is not new, whatever its record says (a vault moved
+      // before schema 14): only an owner or admin, who hold every group, may introduce it.
+      if (!every && (await groupHoldsEntries(tx, vaultId, r.id, false, []))) {
+        throw new CrewvaultError('FORBIDDEN', 'This access group already holds entries here: an owner or admin sends it. Nothing was stored.');
+      }
       created.add(r.id);
     } else {
       if (held.deleted || r.keyVersion < held.keyVersion) {
@@ -124,6 +137,11 @@ export async function applyPeople(tx: Transaction, vaultId: string, me: InVault,
         continue;
       }
       if (!manages(r.id)) throw new CrewvaultError('FORBIDDEN', 'You do not manage this access group: nothing was stored.');
+      // A desktop deletes only an empty group: one whose entries (but those this push moves or deletes) are still live is kept.
+      if (r.deletedAt !== null && !held.deleted && (await groupHoldsEntries(tx, vaultId, r.id, true, leaving.get(r.id) ?? []))) {
+        throw new CrewvaultError('FORBIDDEN', 'An access group that still holds entries is not deleted: nothing was stored.');
+      }
+      if (r.deletedAt !== null && !held.deleted) deleted.add(r.id);
       if (r.keyVersion > held.keyVersion) await dropMembershipsBelow(tx, vaultId, r.id, r.keyVersion);
     }
     await putGroup(tx, vaultId, { groupId: r.id, keyVersion: r.keyVersion, deleted: r.deletedAt !== null });
@@ -155,7 +173,7 @@ export async function applyPeople(tx: Transaction, vaultId: string, me: InVault,
     await putMembership(tx, vaultId, { groupId: r.group, vaultUser: r.user, keyVersion: r.keyVersion, isLead: r.lead, wrapped: JSON.stringify([r.wrappedKey, r.wrappedSecretKey]) });
     if (was === undefined) joined.add(r.group);
   }
-  return { stale, joined };
+  return { stale, joined, deleted };
 }
 
 /**
@@ -165,7 +183,7 @@ export async function applyPeople(tx: Transaction, vaultId: string, me: InVault,
  * entry is re-sealed by whoever holds the new key). A group the server does not know yet is
  * written only by owners and admins, who hold every group (their desktop sends the group).
  */
-export async function checkEntries(tx: Transaction, vaultId: string, me: InVault, entries: ReadonlyArray<{ readonly record: EntryRecord; readonly heldGroup: string | undefined }>): Promise<void> {
+export async function checkEntries(tx: Transaction, vaultId: string, me: InVault, entries: ReadonlyArray<{ readonly record: EntryRecord; readonly heldGroup: string | undefined }>, deletedHere: ReadonlySet<string> = new Set()): Promise<void> {
   const every = holdsEveryGroup(me.role);
   const groups = new Map<string, Awaited<ReturnType<typeof getGroup>>>();
   const held = me.vaultUser === null ? new Set<string>() : await groupsOf(tx, vaultId, me.vaultUser);
@@ -176,6 +194,8 @@ export async function checkEntries(tx: Transaction, vaultId: string, me: InVault
   for (const { record, heldGroup } of entries) {
     for (const id of new Set([record.group, ...(heldGroup === undefined ? [] : [heldGroup])])) {
       const group = await groupOf(id);
+      // Leaving a group this push deletes (its entry deleted or moved out) is part of deleting it.
+      if (deletedHere.has(id) && (record.deletedAt !== null || record.group !== id)) continue;
       if (group === undefined ? !every : group.deleted || (!every && !held.has(id))) {
         throw new CrewvaultError('FORBIDDEN', 'You are not a member of an access group these entries are in: nothing was stored.');
       }
@@ -185,6 +205,13 @@ export async function checkEntries(tx: Transaction, vaultId: string, me: InVault
       throw new CrewvaultError('CONFLICT', `An entry is sealed under key version ${record.keyVersion} of its access group, which is at ${group.keyVersion} now: pull first. Nothing was stored.`);
     }
   }
+}
+
+/** Whether `me` holds group `groupId` now (owners and admins: every group): what they may know of its entries. */
+export async function holdsGroupNow(db: Queryable, vaultId: string, me: InVault): Promise<(groupId: string) => boolean> {
+  const every = holdsEveryGroup(me.role);
+  const held = me.vaultUser === null ? new Set<string>() : await groupsOf(db, vaultId, me.vaultUser);
+  return (groupId) => every || held.has(groupId);
 }
 
 /** Whether a pulling person may be handed this record: entries of groups they hold, memberships of theirs or of groups they hold; the rest to everyone in the vault. */

@@ -25,7 +25,7 @@ import type { ServerContext } from '../context';
 import { createVault, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, setVaultSeq, vaultInfo } from '../store/sync';
 import { appendAudit } from '../audit';
 import { notifyStored } from './stream';
-import { actingPerson, applyPeople, checkEntries, pullFilter, pullingPerson } from './membership';
+import { actingPerson, applyPeople, checkEntries, holdsGroupNow, pullFilter, pullingPerson } from './membership';
 
 /** How many records a pull returns when the desktop names no limit. */
 const DEFAULT_PULL = 5_000;
@@ -68,12 +68,23 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
     // Who is who changes first (a rotation's new key version, a grant), then the entries are
     // judged by it; undone with the rest when the push meets conflicts.
     await tx.query('SAVEPOINT people');
-    const people = await applyPeople(tx, batch.vault, person, batch.records.filter((r): r is PeopleRecord => r.kind === 'user' || r.kind === 'group' || r.kind === 'member'));
-    await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.group ?? undefined }] : [])));
+    // Entries this push moves out of a group or deletes: that group may be deleted beside them.
+    const leaving = new Map<string, string[]>();
+    for (const r of batch.records) {
+      const from = r.kind === 'entry' ? held.get(r.id)?.group : undefined;
+      if (r.kind === 'entry' && from !== undefined && from !== null && (r.deletedAt !== null || r.group !== from)) leaving.set(from, [...(leaving.get(from) ?? []), r.id]);
+    }
+    const people = await applyPeople(tx, batch.vault, person, batch.records.filter((r): r is PeopleRecord => r.kind === 'user' || r.kind === 'group' || r.kind === 'member'), leaving);
+    await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.group ?? undefined }] : [])), people.deleted);
     const conflicts: Array<{ id: string; revision: number }> = [];
     const fresh: ReplicaRecord[] = [];
+    const holdsGroup = await holdsGroupNow(tx, batch.vault, person);
     for (const record of batch.records) {
       const current = held.get(record.id);
+      // An entry of a group the pusher does not hold is not theirs to learn of (not even its revision, in a conflict).
+      if (current?.kind === 'entry' && current.group !== null && !holdsGroup(current.group) && !people.deleted.has(current.group)) {
+        throw new CrewvaultError('FORBIDDEN', 'You are not a member of an access group these entries are in: nothing was stored.');
+      }
       if (current !== undefined && current.kind !== record.kind) {
         conflicts.push({ id: record.id, revision: current.revision }); // one id, one kind, for good
       } else if (record.kind === 'customer' || record.kind === 'entry') {

@@ -152,6 +152,46 @@ describe.each(DATABASE_KINDS)('membership on the server, on %s', (kind) => {
     await other.client.ok('syncPush', pushOf(w.vault, [entryIn(w.users.other, w.g)]));
   });
 
+  it('keep a group that holds entries: no lead deletes it, and nobody but an owner or admin introduces one the server holds entries of', async () => {
+    const w = await world();
+    // G still holds a live entry: its lead's delete is refused, its members keep it.
+    expect(await lead.client.fails('syncPush', pushOf(w.vault, [groupRecord(w.users.lead, { id: w.g, keyVersion: 1, revision: 2, deleted: true })]))).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await pulledBy(tech, w.vault)).some((r) => r.kind === 'entry' && r.id === w.inG.id)).toBe(true);
+    // Emptied in the same push (its entry deleted), it goes.
+    await lead.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.users.lead, { id: w.g, keyVersion: 1, revision: 2, deleted: true }), entryIn(w.users.lead, w.g, { id: w.inG.id, revision: 2, base: 1, deleted: true })]));
+    // A group whose entries came before its record (owners hold every group): a team lead may not claim it as new.
+    const x = randomUUID();
+    const inX = entryIn(w.users.owner, x);
+    await owner.client.ok('syncPush', pushOf(w.vault, [inX]));
+    const squat = [groupRecord(w.users.lead, { id: x, keyVersion: 50 }), memberRecord(w.users.lead, { group: x, user: w.users.lead, keyVersion: 50, lead: true })];
+    expect(await lead.client.fails('syncPush', pushOf(w.vault, squat))).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await pulledBy(lead, w.vault)).some((r) => r.kind === 'entry' && r.id === inX.id)).toBe(false);
+    expect(await owner.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.users.owner, { id: x, keyVersion: 1 })]))).toMatchObject({ accepted: 1 });
+    // A group new to the server and to everyone: a team lead makes it, and leads it.
+    const y = randomUUID();
+    await lead.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.users.lead, { id: y, keyVersion: 1 }), memberRecord(w.users.lead, { group: y, user: w.users.lead, keyVersion: 1, lead: true }), entryIn(w.users.lead, y)]));
+  });
+
+  it('make the vault\'s mover no owner by having moved it once an owner is bound elsewhere, and tell a non-member nothing of an entry of theirs', async () => {
+    const w = await world();
+    const heir = await invitePerson(server, owner, 'admin');
+    // The owner's desktop binds the owner's vault user to another account: the mover is no person of the vault now.
+    await owner.client.ok('syncPush', pushOf(w.vault, [userRecord(w.users.owner, { id: w.users.owner, role: 'owner', account: heir.user.id })]));
+    expect(await owner.client.fails('syncPull', { vault: w.vault, since: 0 })).toMatchObject({ code: 'FORBIDDEN' });
+    const fresh = randomUUID();
+    expect(await owner.client.fails('syncPush', pushOf(w.vault, [userRecord(fresh, { id: fresh, role: 'owner', account: null }), entryIn(fresh, w.h)]))).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await pulledBy(heir, w.vault)).filter((r) => r.kind === 'entry')).toHaveLength(2);
+    // A record of another kind under an entry id of a group they do not hold: refused, with no revision in the answer.
+    const edited = entryIn(w.users.owner, w.g, { id: w.inG.id, revision: 7, base: 1 });
+    await heir.client.ok('syncPush', pushOf(w.vault, [{ ...edited, author: w.users.owner, signerKey: w.users.owner }]));
+    const customer: ReplicaRecord = {
+      kind: 'customer', id: w.inG.id, revision: 1, base: 0, sealedName: 'bmFtZQ', nameIndex: 'aW5kZXg', createdAt: 1, author: w.users.other, signerKey: w.users.other, signature: 'c2ln',
+    };
+    const probe = await other.client.call('syncPush', pushOf(w.vault, [customer]));
+    expect(probe).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(JSON.stringify(probe)).not.toContain('"revision":7');
+  });
+
   it('take the role a moved vault gives its mover: an admin there stays an admin on the server', async () => {
     const vault = randomBytes(16).toString('hex');
     const me = randomUUID();
