@@ -66,21 +66,28 @@ export async function entryPlacement(db: Queryable, vaultId: string, entryId: st
 export interface ThrottleCount {
   readonly actor: string;
   readonly key: string;
-  /** The window this count is for (a time step, a minute): a count of an older window starts again. */
+  /**
+   * The window this count is for (a time step, a minute): a newer window than the stored one starts
+   * the count again; an older one (a process whose clock is behind) counts in the stored, newer one.
+   */
   readonly window: number;
   /** How many this batch adds. */
   readonly add: number;
 }
 
-/** Adds each count (one row per actor and key, each at most once in `counts`) and returns the totals, keyed `actor|key`. */
+/**
+ * Adds each count (one row per actor and key, each at most once in `counts`) and returns the totals,
+ * keyed `actor|key`. The stored window only moves forward: two server processes whose clocks straddle
+ * a step (or a minute) would otherwise reset each other's count back and forth, each batch from zero.
+ */
 export async function addThrottleCounts(tx: Transaction, counts: readonly ThrottleCount[]): Promise<Map<string, number>> {
   if (counts.length === 0) return new Map();
   const rows = await tx.query(
     `INSERT INTO code_throttle (actor, key, window_start, count)
      SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[])
      ON CONFLICT (actor, key) DO UPDATE SET
-       count = CASE WHEN code_throttle.window_start = excluded.window_start THEN code_throttle.count + excluded.count ELSE excluded.count END,
-       window_start = excluded.window_start
+       count = CASE WHEN code_throttle.window_start >= excluded.window_start THEN code_throttle.count + excluded.count ELSE excluded.count END,
+       window_start = GREATEST(code_throttle.window_start, excluded.window_start)
      RETURNING actor, key, count`,
     [counts.map((c) => c.actor), counts.map((c) => c.key), counts.map((c) => c.window), counts.map((c) => c.add)],
   );
