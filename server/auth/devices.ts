@@ -27,9 +27,9 @@ import { findUserById } from '../store/accounts';
 import type { Queryable, Transaction } from '../store/db';
 import type { SessionRow } from '../store/sessions';
 import {
-  authoriseSessionDevice, deviceStanding, deviceTokenFits, listDevices, removeDevice, setSessionDeviceToken, trustSessionDevice,
+  authoriseSessionDevice, deviceStanding, deviceTokenFits, listDevices, removeDevice, setSessionDeviceToken, trustSessionDevice, type DeviceStanding,
 } from '../store/devices';
-import { mfaStanding } from '../store/mfa';
+import { mfaStanding, type MfaStanding } from '../store/mfa';
 import { secondStepOf } from './second-step';
 import type { Authenticated } from './sessions';
 import { hashToken, newToken } from './tokens';
@@ -41,6 +41,11 @@ export const TRUST_FRESH_MS = 5 * 60_000;
 export async function sessionSecondStep(db: Queryable, session: SessionRow, now: number): Promise<SecondStep> {
   const mfa = await mfaStanding(db, session.userId);
   const device = await deviceStanding(db, session.userId, session.deviceId, { sessionId: session.id });
+  return secondStepFrom(session, mfa, device, now);
+}
+
+/** sessionSecondStep's decision from what was read (authenticate reads it all in one statement: store/sessions.ts findSessionStanding). */
+export function secondStepFrom(session: SessionRow, mfa: MfaStanding, device: DeviceStanding, now: number): SecondStep {
   const trusted = device.trustedUntil !== null && device.trustedUntil > now;
   // A second step from before the policy was last turned on counts no more (ClientTrack), nor
   // one in a session idle for longer than the idle time since it or its last use (finPOWER).

@@ -13,11 +13,11 @@ import { CrewvaultError } from '../../shared/errors';
 import { appendAudit, recordAudit } from '../audit';
 import { ACCESS_TTL_MS, lastUseOf, PASSWORD_FRESH_MS, REFRESH_TTL_MS, SECOND_STEP_TTL_MS, type ServerContext } from '../context';
 import type { Queryable } from '../store/db';
-import { findSealedKeys, findUserById, replaceRegistrationRecord, type UserRow } from '../store/accounts';
+import { findSealedKeys, replaceRegistrationRecord, type UserRow } from '../store/accounts';
 import {
-  deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, findSessionByAccess, insertSession, rotateSessionTokens, touchSession, type SessionRow,
+  deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, findSessionStanding, insertSession, rotateSessionTokens, touchSession, type SessionRow,
 } from '../store/sessions';
-import { sessionSecondStep } from './devices';
+import { secondStepFrom } from './devices';
 import { checkRegistrationRecord, registrationResponse } from './opaque';
 import { hashToken, newId, newToken } from './tokens';
 
@@ -56,13 +56,13 @@ export async function openSession(db: Queryable, now: number, user: UserRow, dev
  */
 export async function authenticate(ctx: ServerContext, accessToken: string | undefined, deviceId: string | undefined): Promise<Authenticated> {
   if (accessToken === undefined || deviceId === undefined) throw new CrewvaultError('UNAUTHORIZED', 'Sign in first');
-  const session = await findSessionByAccess(ctx.db, hashToken(accessToken));
-  if (session === undefined || session.deviceId !== deviceId) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
+  // One statement: the session, its person, their second-step standing and their device's.
+  const standing = await findSessionStanding(ctx.db, hashToken(accessToken));
+  if (standing === undefined || standing.session.deviceId !== deviceId) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
+  const { session } = standing;
   if (ctx.now() >= session.accessExpiresAt) throw new CrewvaultError('UNAUTHORIZED', 'Your access token has expired: refresh it');
-  const user = await findUserById(ctx.db, session.userId);
-  if (user === undefined) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
   const now = ctx.now();
-  const secondStep = await sessionSecondStep(ctx.db, session, now);
+  const secondStep = secondStepFrom(session, standing.mfa, standing.device, now);
   // The code is asked in the same attempt as the password; a session that did its second step
   // and is asked again (idle, or the policy turned on again) is asked, not ended.
   if (secondStep !== 'done' && session.secondStepAt === null && now - session.authenticatedAt > SECOND_STEP_TTL_MS) {
@@ -70,7 +70,7 @@ export async function authenticate(ctx: ServerContext, accessToken: string | und
   }
   // A whole session in use: its idle time starts again (written at most once a minute).
   if (secondStep === 'done' && now - lastUseOf(session) >= TOUCH_EVERY_MS) await touchSession(ctx.db, session.id, now + REFRESH_TTL_MS);
-  return { session, user: publicUser(user), secondStep };
+  return { session, user: standing.user, secondStep };
 }
 
 export async function refresh(ctx: ServerContext, input: ServerRouteInput<'refresh'>): Promise<ServerRouteOutput<'refresh'>> {

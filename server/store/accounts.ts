@@ -22,7 +22,8 @@ export interface InviteRow {
   readonly role: ServerRole;
 }
 
-function role(row: Row): ServerRole {
+/** A users row's `role`, checked (a stray value is an INTERNAL error, never taken as some role). */
+export function role(row: Row): ServerRole {
   const value = text(row, 'role');
   if (value !== 'owner' && value !== 'admin' && value !== 'member') throw new CrewvaultError('INTERNAL', 'unknown role in users');
   return value;

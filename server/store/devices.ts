@@ -26,11 +26,24 @@ export async function deviceStanding(db: Queryable, userId: string, deviceId: st
        SELECT authorised_at, trusted_until FROM devices
        WHERE user_id = $1 AND device_id = $2 AND token_hash = coalesce($3, (SELECT device_token_hash FROM sessions WHERE id = $4))
      )
-     SELECT (SELECT authorised_at FROM device) AS authorised_at, (SELECT trusted_until FROM device) AS trusted_until,
-            EXISTS (SELECT 1 FROM user_contacts WHERE user_id = $1 AND email IS NOT NULL)
-              AND EXISTS (SELECT 1 FROM delivery_settings WHERE channel = 'smtp') AS can_email`,
+     SELECT (SELECT authorised_at FROM device) AS authorised_at, (SELECT trusted_until FROM device) AS trusted_until, ${canEmailSql('$1')}`,
     [userId, deviceId, 'tokenHash' in proof ? proof.tokenHash : null, 'sessionId' in proof ? proof.sessionId : null],
   );
+  return deviceStandingOf(row);
+}
+
+/** The `can_email` column for the person whose id is `userId` (a parameter or a column of the caller's query). */
+export function canEmailSql(userId: string): string {
+  return `EXISTS (SELECT 1 FROM user_contacts WHERE user_id = ${userId} AND email IS NOT NULL)
+              AND EXISTS (SELECT 1 FROM delivery_settings WHERE channel = 'smtp') AS can_email`;
+}
+
+/**
+ * A device's standing from the columns `authorised_at` and `trusted_until` (of the device row
+ * bound to the session's token; null when there is none) and canEmailSql's `can_email`: the one
+ * reading of them, for deviceStanding and for the session read of every request (sessions.ts).
+ */
+export function deviceStandingOf(row: Row | undefined): DeviceStanding {
   return {
     authorised: row !== undefined && row.authorised_at !== null,
     trustedUntil: row === undefined || row.trusted_until === null ? null : int(row, 'trusted_until'),

@@ -7,7 +7,7 @@
  * Only this file reads or writes `server_settings`. Nothing here is a secret.
  */
 import { DEFAULT_IDLE_MINUTES, MFA_POLICY_LEVELS, type MfaPolicyLevel, type MfaPolicyScope, type MfaPolicyView } from '../../shared/api/server-contract';
-import { textOrNull, type Queryable } from './db';
+import { textOrNull, type Queryable, type Row } from './db';
 
 const GLOBAL_KEY = 'mfa_policy';
 const ASKED_SINCE_KEY = 'mfa_asked_since';
@@ -37,26 +37,48 @@ function idleMinutesOf(value: string | null): number {
   return value !== null && /^[0-9]{1,4}$/.test(value) ? Number(value) : DEFAULT_IDLE_MINUTES;
 }
 
-/** What applies to one person, in one read: their level, since when a second step counts, the idle time (0: never). */
-export async function policyForUser(db: Queryable, userId: string): Promise<{ policy: MfaPolicyLevel; askedSince: number; idleMs: number }> {
-  const [row] = await db.query(
-    `SELECT (SELECT value FROM server_settings WHERE key = $2) AS global,
-            (SELECT value FROM server_settings WHERE key = 'mfa_policy:' || u.role) AS role,
+/** What applies to one person: their level, since when a second step counts, the idle time (0: never). */
+export interface PersonPolicy {
+  readonly policy: MfaPolicyLevel;
+  readonly askedSince: number;
+  readonly idleMs: number;
+}
+
+/**
+ * The columns `global`, `role`, `external`, `asked_since` and `idle` for the person in the users
+ * row `user` (an alias of the caller's query), with the three setting keys as the query's
+ * parameters `keys` (POLICY_SETTING_KEYS, in order): a caller that reads a person with other
+ * things (server/store/sessions.ts, every request) asks it in the same statement.
+ */
+export function policyColumnsSql(user: string, keys: readonly [string, string, string]): string {
+  const [global, askedSince, idle] = keys;
+  return `(SELECT value FROM server_settings WHERE key = ${global}) AS global,
+            (SELECT value FROM server_settings WHERE key = 'mfa_policy:' || ${user}.role) AS role_policy,
             (SELECT value FROM server_settings WHERE key = 'mfa_policy:external'
-               AND EXISTS (SELECT 1 FROM server_settings WHERE key = 'mfa_external:' || u.id)) AS external,
-            (SELECT value FROM server_settings WHERE key = $3) AS asked_since,
-            (SELECT value FROM server_settings WHERE key = $4) AS idle
-     FROM users u WHERE u.id = $1`,
-    [userId, GLOBAL_KEY, ASKED_SINCE_KEY, IDLE_KEY],
-  );
-  if (row === undefined) return { policy: DEFAULT_MFA_POLICY, askedSince: 0, idleMs: DEFAULT_IDLE_MINUTES * 60_000 };
+               AND EXISTS (SELECT 1 FROM server_settings WHERE key = 'mfa_external:' || ${user}.id)) AS external,
+            (SELECT value FROM server_settings WHERE key = ${askedSince}) AS asked_since,
+            (SELECT value FROM server_settings WHERE key = ${idle}) AS idle`;
+}
+
+/** The values policyColumnsSql's keys parameters take. */
+export const POLICY_SETTING_KEYS: readonly [string, string, string] = [GLOBAL_KEY, ASKED_SINCE_KEY, IDLE_KEY];
+
+/** A person's policy from policyColumnsSql's columns. */
+export function personPolicyOf(row: Row): PersonPolicy {
   const global = levelOf(textOrNull(row, 'global')) ?? DEFAULT_MFA_POLICY;
   const askedSince = textOrNull(row, 'asked_since');
   return {
-    policy: strictest([global, levelOf(textOrNull(row, 'role')), levelOf(textOrNull(row, 'external'))]),
+    policy: strictest([global, levelOf(textOrNull(row, 'role_policy')), levelOf(textOrNull(row, 'external'))]),
     askedSince: askedSince !== null && /^[0-9]{1,15}$/.test(askedSince) ? Number(askedSince) : 0,
     idleMs: idleMinutesOf(textOrNull(row, 'idle')) * 60_000,
   };
+}
+
+/** What applies to one person, in one read. */
+export async function policyForUser(db: Queryable, userId: string): Promise<PersonPolicy> {
+  const [row] = await db.query(`SELECT ${policyColumnsSql('u', ['$2', '$3', '$4'])} FROM users u WHERE u.id = $1`, [userId, ...POLICY_SETTING_KEYS]);
+  if (row === undefined) return { policy: DEFAULT_MFA_POLICY, askedSince: 0, idleMs: DEFAULT_IDLE_MINUTES * 60_000 };
+  return personPolicyOf(row);
 }
 
 export async function readMfaPolicy(db: Queryable): Promise<MfaPolicyView> {

@@ -5,14 +5,28 @@
  * `mfa_throttle`, `mfa_recovery_codes` and `mfa_emergency_codes`. Secrets arrive here sealed
  * (server/keys.ts); nothing here sees a code or a key in the clear.
  */
-import type { MfaPolicyLevel } from '../../shared/api/server-contract';
 import { int, text, textOrNull, type Queryable, type Row } from './db';
-import { policyForUser } from './mfa-policy';
+import { personPolicyOf, policyColumnsSql, policyForUser, POLICY_SETTING_KEYS, type PersonPolicy } from './mfa-policy';
 
 /** What decides a session's second step: has the person an authenticator, the level that applies, since when a second step counts, and the idle time. */
-export async function mfaStanding(db: Queryable, userId: string): Promise<{ authenticator: boolean; policy: MfaPolicyLevel; askedSince: number; idleMs: number }> {
-  const [row] = await db.query('SELECT enabled_at FROM mfa_authenticators WHERE user_id = $1', [userId]);
-  return { authenticator: row !== undefined && row.enabled_at !== null, ...await policyForUser(db, userId) };
+export interface MfaStanding extends PersonPolicy {
+  readonly authenticator: boolean;
+}
+
+/** The `authenticator` column for the users row `user` (an alias of the caller's query): the one place it is asked. */
+export function authenticatorSql(user: string): string {
+  return `EXISTS (SELECT 1 FROM mfa_authenticators WHERE user_id = ${user}.id AND enabled_at IS NOT NULL) AS authenticator`;
+}
+
+/** mfaStanding from authenticatorSql's and policyColumnsSql's columns. */
+export function mfaStandingOf(row: Row): MfaStanding {
+  return { authenticator: row.authenticator === true, ...personPolicyOf(row) };
+}
+
+/** In one read; an unknown person stands as the defaults say, with no authenticator. */
+export async function mfaStanding(db: Queryable, userId: string): Promise<MfaStanding> {
+  const [row] = await db.query(`SELECT ${authenticatorSql('u')}, ${policyColumnsSql('u', ['$2', '$3', '$4'])} FROM users u WHERE u.id = $1`, [userId, ...POLICY_SETTING_KEYS]);
+  return row === undefined ? { authenticator: false, ...await policyForUser(db, userId) } : mfaStandingOf(row);
 }
 
 export interface AuthenticatorRow {

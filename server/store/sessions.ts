@@ -1,9 +1,15 @@
 /**
  * SQL for sign-in attempts and sessions (schema 1). Only this file reads or writes
- * `login_attempts` and `sessions`. Tokens arrive here already hashed (server/auth/tokens.ts);
+ * `login_attempts` and `sessions`; findSessionStanding also reads the session's person, their
+ * second-step standing and device, with the other stores' own columns (one statement a request). Tokens arrive here already hashed (server/auth/tokens.ts);
  * an attempt's OPAQUE state arrives sealed (server/keys.ts).
  */
+import type { ServerRole } from '../../shared/api/server-contract';
+import { role } from './accounts';
 import { int, text, textOrNull, type Queryable, type Row } from './db';
+import { canEmailSql, deviceStandingOf, type DeviceStanding } from './devices';
+import { authenticatorSql, mfaStandingOf, type MfaStanding } from './mfa';
+import { POLICY_SETTING_KEYS, policyColumnsSql } from './mfa-policy';
 
 export async function insertLoginAttempt(db: Queryable, attempt: { id: string; userId: string | null; sealedState: string; expiresAt: number }): Promise<void> {
   await db.query('INSERT INTO login_attempts (id, user_id, sealed_state, expires_at) VALUES ($1, $2, $3, $4)', [attempt.id, attempt.userId, attempt.sealedState, attempt.expiresAt]);
@@ -62,6 +68,42 @@ function toSession(row: Row): SessionRow {
     accessExpiresAt: int(row, 'access_expires_at'),
     secondStepAt: row.second_step_at === null ? null : int(row, 'second_step_at'),
     refreshExpiresAt: int(row, 'refresh_expires_at'),
+  };
+}
+
+/** A session with everything that decides, at each request, whether it may act (server/auth/sessions.ts authenticate). */
+export interface SessionStanding {
+  readonly session: SessionRow;
+  readonly user: { readonly id: string; readonly username: string; readonly role: ServerRole };
+  readonly mfa: MfaStanding;
+  readonly device: DeviceStanding;
+}
+
+/**
+ * The session behind an access token hash, its person, their second-step standing and their
+ * device's, in one statement: every request asks this, so it is one round trip, read in one
+ * snapshot (a sign-out, a removed device or an MFA reset committed before it is seen whole).
+ * Undefined when no session holds the hash or its person is gone. The device row counts only
+ * when it holds the token hash this session signed in with (server/store/devices.ts).
+ */
+export async function findSessionStanding(db: Queryable, accessHash: string): Promise<SessionStanding | undefined> {
+  const [row] = await db.query(
+    `SELECT s.id, s.user_id, s.device_id, s.authenticated_at, s.access_expires_at, s.second_step_at, s.refresh_expires_at,
+            u.username, u.role, d.authorised_at, d.trusted_until, ${canEmailSql('u.id')},
+            ${authenticatorSql('u')}, ${policyColumnsSql('u', ['$2', '$3', '$4'])}
+     FROM sessions s
+     JOIN users u ON u.id = s.user_id
+     LEFT JOIN devices d ON d.user_id = s.user_id AND d.device_id = s.device_id AND d.token_hash = s.device_token_hash
+     WHERE s.access_hash = $1`,
+    [accessHash, ...POLICY_SETTING_KEYS],
+  );
+  if (row === undefined) return undefined;
+  const session = toSession(row);
+  return {
+    session,
+    user: { id: session.userId, username: text(row, 'username'), role: role(row) },
+    mfa: mfaStandingOf(row),
+    device: deviceStandingOf(row),
   };
 }
 
