@@ -9,12 +9,18 @@
  * one entry in one time step (a screen asks once a step; a few more for a second window or a
  * retry), and `perMinute` codes in all in a minute. A refused request is counted too (it was
  * asked) but not audited: the audit names the codes given.
- * Must never: give a code before its audit event is committed, or hold one batcher for two servers.
+ *
+ * Who may have the code is decided in the same transaction, per request (`judge`), from what
+ * lookUpCodes reads there after holding the vaults' rows (holdVaults): a revoke, rotation or role
+ * change a sync push commits is either seen by the batch or waits until the batch has committed, so
+ * no code leaves after the revoke that cut its asker off committed.
+ * Must never: give a code before its audit event is committed, decide access outside the
+ * transaction that counts and audits the code, or hold one batcher for two servers.
  */
 import { CrewvaultError } from '../../shared/errors';
 import { appendAuditBatch, type AuditEvent } from '../audit';
 import type { ServerContext } from '../context';
-import { addThrottleCounts, type ThrottleCount } from '../store/codes';
+import { addThrottleCounts, holdVaults, lookUpCodes, type CodeHeld, type ThrottleCount } from '../store/codes';
 
 export interface CodeLimits {
   readonly perEntryStep: number;
@@ -35,15 +41,27 @@ export interface CodeRequest {
   readonly token: string | undefined;
   readonly vault: string;
   readonly entry: string;
+  readonly source: string;
+  /**
+   * Decides, in the batch's transaction, from what the server holds for this account and entry
+   * (undefined: no live entry, or one of a group they do not hold): the grant, or the refusal.
+   */
+  readonly judge: (held: CodeHeld | undefined, now: number) => CodeGrant<unknown> | CrewvaultError;
+}
+
+/** A request the batch let through: the step its code is counted in, and what the judge handed on. */
+export interface CodeGrant<T> {
   readonly step: number;
   /** When the step ends (ms): a refusal says how long until the next. */
   readonly stepEndsAt: number;
-  readonly source: string;
+  readonly value: T;
 }
 
 interface Pending extends CodeRequest {
-  readonly done: (error: CrewvaultError | undefined) => void;
+  readonly done: (outcome: Outcome) => void;
 }
+
+type Outcome = { readonly grant: CodeGrant<unknown>; readonly now: number } | CrewvaultError;
 
 /** Whole seconds, at least one (the reply's contract has no field for it: the message says it). */
 function seconds(ms: number): number {
@@ -61,10 +79,17 @@ export class CodeBatcher {
     this.limits = limits;
   }
 
-  /** Resolves once the code may be given (counted and audited); rejects TOO_MANY_ATTEMPTS past a limit. */
-  take(request: CodeRequest): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ...request, done: (error) => (error === undefined ? resolve() : reject(error)) });
+  /**
+   * Resolves once the code may be given (judged, counted and audited), with the judge's grant and
+   * the time the batch decided at; rejects with the judge's refusal, or TOO_MANY_ATTEMPTS past a limit.
+   */
+  take<T>(request: Omit<CodeRequest, 'judge'> & { readonly judge: (held: CodeHeld | undefined, now: number) => CodeGrant<T> | CrewvaultError }): Promise<{ readonly grant: CodeGrant<T>; readonly now: number }> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({
+        ...request,
+        // The grant comes back from this request's own judge: its value is the T that judge made.
+        done: (outcome) => (outcome instanceof CrewvaultError ? reject(outcome) : resolve(outcome as { readonly grant: CodeGrant<T>; readonly now: number })),
+      });
       if (!this.running) void this.drain();
     });
   }
@@ -75,7 +100,7 @@ export class CodeBatcher {
       while (this.queue.length > 0) {
         const batch = this.queue.slice(0, MAX_BATCH);
         this.queue = this.queue.slice(batch.length);
-        let outcomes: Array<CrewvaultError | undefined>;
+        let outcomes: Outcome[];
         try {
           outcomes = await this.write(batch);
         } catch (error) {
@@ -89,22 +114,29 @@ export class CodeBatcher {
     }
   }
 
-  private async write(batch: readonly Pending[]): Promise<Array<CrewvaultError | undefined>> {
-    const now = this.ctx.now();
-    const minute = Math.floor(now / MINUTE_MS);
+  private async write(batch: readonly Pending[]): Promise<Outcome[]> {
     const keyOf = (p: Pending): { entry: string; all: string } => ({ entry: `entry ${p.vault}/${p.entry}`, all: 'all' });
-    const counts = new Map<string, ThrottleCount>();
-    const add = (actor: string, key: string, window: number): void => {
-      const id = `${actor}|${key}`;
-      const held = counts.get(id);
-      // A step is per entry's period: two requests of one entry in one batch share it, unless one period ended between them.
-      counts.set(id, { actor, key, window: held === undefined ? window : Math.max(held.window, window), add: (held?.add ?? 0) + 1 });
-    };
-    for (const p of batch) {
-      add(p.actor, keyOf(p).entry, p.step);
-      add(p.actor, keyOf(p).all, minute);
-    }
     return this.ctx.db.transaction(async (tx) => {
+      // Access first, under the vaults' rows: what a push commits from here on waits for this batch.
+      await holdVaults(tx, batch.map((p) => p.vault));
+      const held = await lookUpCodes(tx, batch.map((p) => ({ vault: p.vault, entry: p.entry, account: p.account })));
+      const now = this.ctx.now();
+      const minute = Math.floor(now / MINUTE_MS);
+      const judged = batch.map((p, i) => p.judge(held[i], now));
+      const counts = new Map<string, ThrottleCount>();
+      const add = (actor: string, key: string, window: number): void => {
+        const id = `${actor}|${key}`;
+        const was = counts.get(id);
+        // A step is per entry's period: two requests of one entry in one batch share it, unless one period ended between them.
+        counts.set(id, { actor, key, window: was === undefined ? window : Math.max(was.window, window), add: (was?.add ?? 0) + 1 });
+      };
+      // Refused asks are not counted: they computed nothing (the limit's own refusals are: they were asked).
+      batch.forEach((p, i) => {
+        const verdict = judged[i];
+        if (verdict === undefined || verdict instanceof CrewvaultError) return;
+        add(p.actor, keyOf(p).entry, verdict.step);
+        add(p.actor, keyOf(p).all, minute);
+      });
       const totals = await addThrottleCounts(tx, [...counts.values()]);
       // Position of each request among its key's counts: the batch's come last, in arrival order.
       const seen = new Map<string, number>();
@@ -115,21 +147,24 @@ export class CodeBatcher {
         return (totals.get(id) ?? 0) - (counts.get(id)?.add ?? 0) + index;
       };
       const events: AuditEvent[] = [];
-      const outcomes = batch.map((p) => {
+      const outcomes = batch.map((p, i): Outcome => {
+        const grant = judged[i];
+        if (grant === undefined) return new CrewvaultError('INTERNAL', 'a request of a batch was not judged');
+        if (grant instanceof CrewvaultError) return grant;
         const keys = keyOf(p);
         const inStep = position(p.actor, keys.entry);
         const inMinute = position(p.actor, keys.all);
         if (inStep > this.limits.perEntryStep) {
-          return new CrewvaultError('TOO_MANY_ATTEMPTS', `This code was asked for too often in this time step: ask again in ${seconds(p.stepEndsAt - now)} s.`);
+          return new CrewvaultError('TOO_MANY_ATTEMPTS', `This code was asked for too often in this time step: ask again in ${seconds(grant.stepEndsAt - now)} s.`);
         }
         if (inMinute > this.limits.perMinute) {
           return new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many codes this minute: ask again in ${seconds((minute + 1) * MINUTE_MS - now)} s.`);
         }
         events.push({
           kind: 'codes.computed', actorId: p.account, source: p.source,
-          detail: { vault: p.vault, entry: p.entry, step: p.step, ...(p.token === undefined ? {} : { token: p.token }) },
+          detail: { vault: p.vault, entry: p.entry, step: grant.step, ...(p.token === undefined ? {} : { token: p.token }) },
         });
-        return undefined;
+        return { grant, now };
       });
       await appendAuditBatch(tx, this.ctx, events);
       return outcomes;

@@ -3,10 +3,11 @@
  * "server computes codes", a desktop of someone who may edit its entries hands the server each
  * TOTP key sealed to the server's code key (`sealCodes`); a member whose role may see codes but
  * not keys (codes-only), or an automation token with the `codes` scope, then asks the server for
- * the current code (`computeCode`) and never holds the key. The server checks, at each request,
+ * the current code (`computeCode`) and never holds the key. The server checks, at each request
+ * and in the transaction that counts and audits it (server/codes/batch.ts, under the vault's row),
  * that the caller's vault user is a current member of the entry's group with otp.view (from the
- * membership it holds, server/codes/access.ts), counts and audits the request with its step
- * (server/codes/batch.ts), and only then opens the key and computes the code.
+ * membership it holds) before it looks at the seal, and only then opens the key and computes the
+ * code. No such entry and an entry of a group the caller does not hold get one answer.
  *
  * What the server can then see: these groups' TOTP keys (it opens them), and so their codes.
  * Everything else of theirs, and everything of every other group, stays sealed under keys it
@@ -18,15 +19,17 @@ import type { KeyObject } from 'node:crypto';
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { timeStep, totpCode, type OtpParams } from '../../shared/otp';
+import { isBuiltInRole, ROLE_PERMISSIONS } from '../../shared/policy';
 import type { ServerCodeKey } from '../../shared/sync/server-codes';
 import { appendAuditBatch, type AuditEvent } from '../audit';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { Authenticated } from '../auth/sessions';
 import type { ServerContext } from '../context';
-import { deleteSealedCode, deleteSealedCodesOfGroup, entryPlacement, findLiveSealedCode, findSealedCode, putSealedCode, type SealedCodeRow } from '../store/codes';
+import { deleteSealedCode, deleteSealedCodesOfGroup, entryPlacement, findSealedCode, holdVaults, putSealedCode, type CodeHeld, type SealedCodeRow } from '../store/codes';
+import type { Transaction } from '../store/db';
 import { vaultExists } from '../store/sync';
 import { codeAccess } from './access';
-import { codeBatcher } from './batch';
+import { codeBatcher, type CodeGrant } from './batch';
 import { codeKeyFingerprint, codePublicKeyText, openSealedCodeKey } from './sealed-box';
 
 export function publishedCodeKey(ctx: ServerContext): ServerRouteOutput<'codesKey'> {
@@ -64,59 +67,69 @@ function otpParams(key: ServerCodeKey): OtpParams {
   return { kind: key.kind, secret: key.secret, algorithm: key.algorithm, digits: key.digits, period: key.period, counter: 0 };
 }
 
+/** One answer for an entry that does not exist (or is deleted) and one in a group the caller does not hold: neither is told from the other. */
+function notYours(): CrewvaultError {
+  return new CrewvaultError('FORBIDDEN', 'No code for you here: there is no such entry, or it is in an access group you do not hold.');
+}
+
 export async function computeCode(ctx: ServerContext, caller: Caller, input: ServerRouteInput<'codes'>, source: string): Promise<ServerRouteOutput<'codes'>> {
   requireVaultInReach(caller, input.vault);
-  const row = await findLiveSealedCode(ctx.db, input.vault, input.entry);
-  if (row === undefined) throw new CrewvaultError('NOT_FOUND', 'The server computes no code for this entry: its group is not set to "server computes codes", it has no TOTP key, or it was deleted or moved.');
-  const access = await codeAccess(ctx.db, input.vault, caller.user.id, row.group);
-  if (access === undefined) throw new CrewvaultError('FORBIDDEN', 'You are not a member of this entry\'s group.');
-  if (!access.permissions.includes('otp.view')) throw new CrewvaultError('FORBIDDEN', 'Your role does not show one-time codes (needs permission otp.view).');
-  if (access.keyVersion !== row.keyVersion) {
-    throw new CrewvaultError('CONFLICT', 'This entry\'s key was sealed to the server under an older key of its group: a key holder\'s desktop seals it again at its next sync.');
-  }
-  const key = openStored(ctx, input.vault, row);
-  if (key === undefined) throw new CrewvaultError('VAULT_TAMPERED', 'The key stored for this entry does not open with this server\'s code key.');
-  const params = otpParams(key);
-  const now = ctx.now();
-  const step = timeStep(now, key.period);
-  await codeBatcher(ctx).take({
+  // Judged in the batch's transaction (batch.ts), under the vault's row: access first, the seal after.
+  const { grant, now } = await codeBatcher(ctx).take({
     actor: caller.token === undefined ? caller.user.id : `token:${caller.token.id}`, account: caller.user.id, token: caller.token?.id,
-    vault: input.vault, entry: input.entry, step, stepEndsAt: (step + 1) * key.period * 1000, source,
+    vault: input.vault, entry: input.entry, source,
+    judge: (held: CodeHeld | undefined, at: number): CodeGrant<OtpParams> | CrewvaultError => {
+      if (held === undefined) return notYours();
+      const permissions = isBuiltInRole(held.role) ? ROLE_PERMISSIONS[held.role] : [];
+      if (!permissions.includes('otp.view')) return new CrewvaultError('FORBIDDEN', 'Your role does not show one-time codes (needs permission otp.view).');
+      const row = held.seal;
+      if (row === undefined) return new CrewvaultError('NOT_FOUND', 'The server computes no code for this entry: its group is not set to "server computes codes", or it has no TOTP key.');
+      if (held.groupKeyVersion !== row.keyVersion) {
+        return new CrewvaultError('CONFLICT', 'This entry\'s key was sealed to the server under an older key of its group: a key holder\'s desktop seals it again at its next sync.');
+      }
+      const key = openStored(ctx, input.vault, row);
+      if (key === undefined) return new CrewvaultError('VAULT_TAMPERED', 'The key stored for this entry does not open with this server\'s code key.');
+      const step = timeStep(at, key.period);
+      return { step, stepEndsAt: (step + 1) * key.period * 1000, value: otpParams(key) };
+    },
   });
-  const code = totpCode(params, now);
-  return { code: code.code, next: code.next, period: code.period, step, expiresAt: code.validUntilMs };
+  const code = totpCode(grant.value, now);
+  return { code: code.code, next: code.next, period: code.period, step: grant.step, expiresAt: code.validUntilMs };
 }
 
 export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'codesSeal'>, source: string): Promise<ServerRouteOutput<'codesSeal'>> {
-  if (!await vaultExists(ctx.db, input.vault)) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
   const entries = input.records.map((r) => r.entry);
   if (new Set(entries).size !== entries.length) throw new CrewvaultError('INVALID_INPUT', 'An entry is named twice.');
-  // Every check before any write: all or nothing.
-  for (const record of input.records) {
-    const held = await findSealedCode(ctx.db, input.vault, record.entry);
-    if (record.sealed === null) {
-      // A removal: by someone who may edit where the key was (or where the entry is now).
-      const group = held?.group ?? record.group;
-      await requireEditor(ctx, input.vault, auth.user.id, group);
-      continue;
-    }
-    const placement = await entryPlacement(ctx.db, input.vault, record.entry);
-    if (placement === undefined) throw new CrewvaultError('NOT_FOUND', 'The server holds no such entry: push the entry first.');
-    if (placement.group !== record.group || placement.keyVersion !== record.keyVersion) {
-      throw new CrewvaultError('CONFLICT', 'The entry is in another group or under another key version on the server: sync, then seal it again.');
-    }
-    await requireEditor(ctx, input.vault, auth.user.id, record.group);
-    if (held !== undefined && held.group !== record.group) await requireEditor(ctx, input.vault, auth.user.id, held.group);
-    const opens = openSealedCodeKey(ctx.keys.codeKey, ctx.keys.codePublicKey, { vault: input.vault, entry: record.entry, group: record.group, keyVersion: record.keyVersion }, record.sealed);
-    if (opens === undefined) throw new CrewvaultError('INVALID_INPUT', 'A sealed key does not open for its entry with this server\'s code key: check the server\'s code key fingerprint.');
-  }
-  // Groups turned off: only those the caller may edit in; the others are not theirs to empty, and nothing to refuse a sync for.
-  const groupsOff: string[] = [];
-  for (const group of new Set(input.groupsOff ?? [])) {
-    const access = await codeAccess(ctx.db, input.vault, auth.user.id, group);
-    if (access?.permissions.includes('entries.edit') === true) groupsOff.push(group);
-  }
+  // Checked and written in one transaction under the vault's row (as a code is: batch.ts), so a
+  // revoke or a move a push commits meanwhile is either seen here or waits for this to commit.
   return ctx.db.transaction(async (tx) => {
+    await holdVaults(tx, [input.vault]);
+    if (!await vaultExists(tx, input.vault)) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
+    // Every check before any write: all or nothing.
+    for (const record of input.records) {
+      const held = await findSealedCode(tx, input.vault, record.entry);
+      if (record.sealed === null) {
+        // A removal: by someone who may edit where the key was (or where the entry is now).
+        const group = held?.group ?? record.group;
+        await requireEditor(tx, input.vault, auth.user.id, group);
+        continue;
+      }
+      const placement = await entryPlacement(tx, input.vault, record.entry);
+      if (placement === undefined) throw new CrewvaultError('NOT_FOUND', 'The server holds no such entry: push the entry first.');
+      if (placement.group !== record.group || placement.keyVersion !== record.keyVersion) {
+        throw new CrewvaultError('CONFLICT', 'The entry is in another group or under another key version on the server: sync, then seal it again.');
+      }
+      await requireEditor(tx, input.vault, auth.user.id, record.group);
+      if (held !== undefined && held.group !== record.group) await requireEditor(tx, input.vault, auth.user.id, held.group);
+      const opens = openSealedCodeKey(ctx.keys.codeKey, ctx.keys.codePublicKey, { vault: input.vault, entry: record.entry, group: record.group, keyVersion: record.keyVersion }, record.sealed);
+      if (opens === undefined) throw new CrewvaultError('INVALID_INPUT', 'A sealed key does not open for its entry with this server\'s code key: check the server\'s code key fingerprint.');
+    }
+    // Groups turned off: only those the caller may edit in; the others are not theirs to empty, and nothing to refuse a sync for.
+    const groupsOff: string[] = [];
+    for (const group of new Set(input.groupsOff ?? [])) {
+      const access = await codeAccess(tx, input.vault, auth.user.id, group);
+      if (access?.permissions.includes('entries.edit') === true) groupsOff.push(group);
+    }
     let stored = 0;
     let removed = 0;
     const events: AuditEvent[] = [];
@@ -143,8 +156,8 @@ export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: 
 }
 
 /** Sealing a group's key to the server is an edit of its entries: a current member whose role may edit. */
-async function requireEditor(ctx: ServerContext, vault: string, account: string, group: string): Promise<void> {
-  const access = await codeAccess(ctx.db, vault, account, group);
+async function requireEditor(tx: Transaction, vault: string, account: string, group: string): Promise<void> {
+  const access = await codeAccess(tx, vault, account, group);
   if (access === undefined || !access.permissions.includes('entries.edit')) {
     throw new CrewvaultError('FORBIDDEN', 'Only a member of the entry\'s group who may edit it hands its key to the server.');
   }

@@ -3,7 +3,7 @@
  * and `code_throttle`. Sealed keys are stored as the desktop sealed them (base64url); the
  * throttle counts a whole batch of requests in one statement.
  */
-import { int, text, type Queryable, type Transaction } from './db';
+import { int, text, textOrNull, type Queryable, type Transaction } from './db';
 
 export interface SealedCodeRow {
   readonly entry: string;
@@ -15,22 +15,6 @@ export interface SealedCodeRow {
 /** The sealed key the server holds for an entry; undefined when none. */
 export async function findSealedCode(db: Queryable, vaultId: string, entryId: string): Promise<SealedCodeRow | undefined> {
   const [row] = await db.query('SELECT group_id, key_version, sealed FROM server_code_keys WHERE vault_id = $1 AND entry_id = $2', [vaultId, entryId]);
-  return row === undefined ? undefined : { entry: entryId, group: text(row, 'group_id'), keyVersion: int(row, 'key_version'), sealed: text(row, 'sealed') };
-}
-
-/**
- * The sealed key to compute a code with: only while the entry is live on the server and still in
- * the group the key was sealed for (a deleted or moved entry's key computes nothing, even before
- * a desktop's tombstone reaches the server). One statement: this is read at every code.
- */
-export async function findLiveSealedCode(db: Queryable, vaultId: string, entryId: string): Promise<SealedCodeRow | undefined> {
-  const [row] = await db.query(
-    `SELECT k.group_id, k.key_version, k.sealed FROM server_code_keys k
-     JOIN sync_records r ON r.vault_id = k.vault_id AND r.record_id = k.entry_id AND r.kind = 'entry'
-       AND r.body->'deletedAt' = 'null'::jsonb AND r.body->>'group' = k.group_id
-     WHERE k.vault_id = $1 AND k.entry_id = $2`,
-    [vaultId, entryId],
-  );
   return row === undefined ? undefined : { entry: entryId, group: text(row, 'group_id'), keyVersion: int(row, 'key_version'), sealed: text(row, 'sealed') };
 }
 
@@ -92,4 +76,67 @@ export async function addThrottleCounts(tx: Transaction, counts: readonly Thrott
     [counts.map((c) => c.actor), counts.map((c) => c.key), counts.map((c) => c.window), counts.map((c) => c.add)],
   );
   return new Map(rows.map((row) => [`${text(row, 'actor')}|${text(row, 'key')}`, int(row, 'count')]));
+}
+
+/**
+ * Holds these vaults' rows (FOR SHARE) until the transaction ends: a sync push takes the row FOR
+ * UPDATE (store/sync.ts lockVault), so a revoke, a rotation or a role change cannot commit between a
+ * batch's access check and its commit, and a batch waits for one that is under way. Share locks do
+ * not wait on each other: batches of two server processes go side by side. In one order (no deadlock).
+ */
+export async function holdVaults(tx: Transaction, vaultIds: readonly string[]): Promise<void> {
+  if (vaultIds.length === 0) return;
+  await tx.query('SELECT vault_id FROM sync_vaults WHERE vault_id = ANY($1::text[]) ORDER BY vault_id FOR SHARE', [[...new Set(vaultIds)].sort()]);
+}
+
+/** One ask for a code: an account, a vault, an entry. */
+export interface CodeAsk {
+  readonly vault: string;
+  readonly entry: string;
+  readonly account: string;
+}
+
+/**
+ * What the server holds for an ask, when the account holds the entry's group: their role, the
+ * group's current key version, and the entry's sealed key (undefined: none for its group). An ask
+ * for no live entry and one for an entry of a group the account does not hold are not told apart.
+ */
+export interface CodeHeld {
+  readonly role: string;
+  readonly groupKeyVersion: number;
+  readonly seal: SealedCodeRow | undefined;
+}
+
+/**
+ * Every ask of a batch in one statement, in the caller's transaction (after holdVaults): the same
+ * question as memberAccess (server/store/membership.ts: a vault user bound to the account, not
+ * disabled, with a role, a member of the live group or an owner or admin) asked of the group the
+ * entry's live record names, and the sealed key stored for the entry in that very group. Access is
+ * decided before the seal is looked at: a seal is never a reason for a different answer.
+ */
+export async function lookUpCodes(tx: Transaction, asks: readonly CodeAsk[]): Promise<Array<CodeHeld | undefined>> {
+  if (asks.length === 0) return [];
+  const rows = await tx.query(
+    `SELECT a.n::int AS n, p.role, g.key_version, k.group_id AS seal_group, k.key_version AS seal_version, k.sealed
+     FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS a(vault_id, entry_id, account_id, n)
+     JOIN sync_records r ON r.vault_id = a.vault_id AND r.record_id = a.entry_id AND r.kind = 'entry' AND r.body->'deletedAt' = 'null'::jsonb
+     JOIN sync_people p ON p.vault_id = a.vault_id AND p.account_id = a.account_id AND NOT p.disabled AND p.role IS NOT NULL
+     JOIN sync_groups g ON g.vault_id = a.vault_id AND g.group_id = r.body->>'group' AND NOT g.deleted
+     LEFT JOIN sync_members m ON m.vault_id = a.vault_id AND m.group_id = g.group_id AND m.vault_user = p.vault_user
+     LEFT JOIN server_code_keys k ON k.vault_id = a.vault_id AND k.entry_id = a.entry_id AND k.group_id = g.group_id
+     WHERE m.vault_user IS NOT NULL OR p.role IN ('owner', 'admin')`,
+    [asks.map((a) => a.vault), asks.map((a) => a.entry), asks.map((a) => a.account)],
+  );
+  const held: Array<CodeHeld | undefined> = asks.map(() => undefined);
+  for (const row of rows) {
+    const sealed = textOrNull(row, 'sealed');
+    const n = int(row, 'n') - 1;
+    const ask = asks[n];
+    if (ask === undefined) continue;
+    held[n] = {
+      role: text(row, 'role'), groupKeyVersion: int(row, 'key_version'),
+      seal: sealed === null ? undefined : { entry: ask.entry, group: text(row, 'seal_group'), keyVersion: int(row, 'seal_version'), sealed },
+    };
+  }
+  return held;
 }

@@ -234,7 +234,8 @@ describe.each(DATABASE_KINDS)('server-computed codes on %s', (kind) => {
     seq += 1;
     const tombstone = { kind: 'entry', id: gone, revision: 2, base: 1, group, keyVersion: 1, deletedAt: 5 };
     await server.db.transaction((tx) => putRecord(tx, vault, { id: gone, kind: 'entry', revision: 2, seq, body: JSON.stringify(tombstone) }, owner.user.id));
-    expect(await codesOnly.client.fails('codes', { vault, entry: gone })).toMatchObject({ code: 'NOT_FOUND' });
+    // A deleted entry is answered as one of a group the asker does not hold (neither tells the other).
+    expect(await codesOnly.client.fails('codes', { vault, entry: gone })).toMatchObject({ code: 'FORBIDDEN' });
     seq += 1;
     const moved = { kind: 'entry', id: gone, revision: 3, base: 2, group: otherGroup, keyVersion: 1, deletedAt: null };
     await server.db.transaction((tx) => putRecord(tx, vault, { id: gone, kind: 'entry', revision: 3, seq, body: JSON.stringify(moved) }, owner.user.id));
