@@ -21,9 +21,11 @@
  * - A received signing key counts only with an owner's certificate (a first key introducing
  *   itself is trusted only where it was made: until users travel with the team server).
  * - Users, groups and memberships this person may set go out as records too (replica-people.ts):
- *   the team server decides from them who may pull and push what. Not taken in here yet: a
- *   record naming a group or user this replica lacks, or an entry sealed under a group key
- *   version it does not hold, refuses the batch (or is set aside, with `hold`).
+ *   the team server decides from them who may pull and push what. Taken in here: a group's new
+ *   key version with this person's wrap of it (a rotation made elsewhere: replica-people-in.ts),
+ *   and other members' wraps. Not yet: a record naming a group or user this replica lacks, or
+ *   an entry sealed under a group key version it does not hold, refuses the batch (or is set
+ *   aside, with `hold`).
  * Must never: write part of a batch, keep a record that did not open, or drop a local edit
  * without a copy of it.
  */
@@ -42,6 +44,7 @@ import { uidText } from './ids';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
 import { signBytes, type Signer } from './signing';
 import { accountRecord, peopleRecords, type PeopleSender } from './replica-people';
+import { takePeople } from './replica-people-in';
 import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
 import { rolePermissions } from './store-roles';
 import { renewDeviceId, thisDeviceId } from './store-signing';
@@ -454,6 +457,15 @@ export class ReplicaService {
         });
       }
       const keys = signingKeysInForce(w);
+      // Who is who before what they sign: a group's new key version (and this person's wrap of
+      // it) is taken in first, so the entries re-sealed under it open (replica-people-in.ts).
+      takePeople(w, {
+        ring: this.core.ring, userId: this.core.userId(), vault: batch.vault, keys,
+        customerName: (db, customerId) => this.core.customers.name(db, customerId), holds: (t) => verified.holds(t),
+      }, records, take, (taken) => {
+        if (taken === 'applied') tally.applied++;
+        else if (taken === 'unchanged') tally.unchanged++;
+      });
       const senders = new SenderRows(w, batch.vault, verified);
       for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r, senders), tally));
       // Which entries this replica holds, asked once for the page (a first sync's are nearly all new).

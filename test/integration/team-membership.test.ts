@@ -174,9 +174,12 @@ describe('membership on the team server, with real desktops', () => {
     const before = (await (await teamClient(a)).call('syncPull', { vault, since: 0 })).upTo;
     await setPassword(b, 'Acme/Switch', 's-revoked');
     expect((await sync(b)).code).toBe('FORBIDDEN');
-    // The owner's other desktop, which had not synced since, edits under the old key version: refused too.
+    // The owner's other desktop, which had not synced since, edits under the old key version: a
+    // push of it as it stands is refused too.
     await setPassword(a2, 'Acme/Switch', 's-old-key');
-    expect((await sync(a2)).code).toBe('CONFLICT');
+    const underOldKey = await onDesktop(a2, (s) => s.replica.outgoing());
+    expect(underOldKey.batch.records.some((r) => r.kind === 'entry' && r.group === opsUid && r.keyVersion === 1)).toBe(true);
+    await expect((await teamClient(a2)).call('syncPush', { batch: underOldKey.batch })).rejects.toMatchObject({ code: 'CONFLICT' });
     expect((await (await teamClient(a)).call('syncPull', { vault, since: 0 })).upTo).toBe(before);
     expect((await sync(a)).code).toBe('ok');
     expect(await passwordOf(a, 'Acme/Switch')).toBe('s-bob');
@@ -187,5 +190,32 @@ describe('membership on the team server, with real desktops', () => {
     const later = await (await teamClient(b)).call('syncPull', { vault, since: before });
     expect(later.records.map((r) => r.record.kind === 'entry' ? r.record.group : r.record.kind)).not.toContain(opsUid);
     expect(later.records.some((r) => r.record.kind === 'entry')).toBe(true);
+  });
+
+  it('takes a rotation in on the owner\'s other desktop: it syncs, opens the group under its new key after signing in again, and writes in it (no file copy)', async () => {
+    // a2 still holds Ops at its old key version with an edit of its own there (the test before).
+    expect(await onDesktop(a2, async (s) => (await s.team.listGroups()).find((g) => g.id === opsId)?.members)).toBe(2);
+    expect((await sync(a2)).code).toBe('ok');
+    // Signed in again: the list, every entry of the group opening, the rotating desktop's versions in
+    // place and a2's own edit kept beside them (both sides changed Switch).
+    const seen = await onDesktop(a2, async (s) => ({
+      titles: (await s.listEntries()).map((e) => `${e.customer}/${e.title}`).sort(),
+      switch: await s.revealPassword((await s.resolvePath('Acme/Switch')).id),
+      copy: await s.revealPassword((await s.resolvePath('Acme/Switch (conflict copy)')).id),
+      firewall: await s.revealPassword((await s.resolvePath('Acme/Firewall')).id),
+      members: (await s.team.members(opsId)).map((m) => m.name).sort(),
+    }));
+    expect(seen).toEqual({
+      titles: ['Acme/Firewall', 'Acme/Printer', 'Acme/Switch', 'Acme/Switch (conflict copy)'], switch: 's-bob', copy: 's-old-key', firewall: 'f-2', members: [OWNER],
+    });
+    // a2 writes in the group again, under its new key: the server takes it, and the owner's first desktop reads it.
+    await setPassword(a2, 'Acme/Firewall', 'f-3');
+    expect((await sync(a2)).code).toBe('ok');
+    expect((await sync(a)).code).toBe('ok');
+    expect(await passwordOf(a, 'Acme/Firewall')).toBe('f-3');
+    expect(await passwordOf(a, 'Acme/Switch (conflict copy)')).toBe('s-old-key');
+    // Nothing left set aside on a2, and its next sign-in still opens everything.
+    expect((await sync(a2)).code).toBe('ok');
+    expect(await passwordOf(a2, 'Acme/Firewall')).toBe('f-3');
   });
 });

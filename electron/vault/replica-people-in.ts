@@ -1,0 +1,193 @@
+/**
+ * Taking in who-is-who on a desktop (#15, docs/SYNC.md): a `group` record at a newer key version
+ * (a rotation made on another desktop: a revoke, a role change, server codes turned on) with the
+ * `member` record that wraps that version for this desktop's person. The new key is opened with
+ * this person's private key and, in the caller's write transaction, as a local rotation does: the
+ * group's entries are sealed again under it (at the revisions they had, so nothing is sent as a
+ * change of this desktop's: the rotating desktop's own re-sealed versions replace them as they
+ * arrive), its summary pages rebuilt under it, its version and this person's wrap stored, and the
+ * ring holds it. Other members' wraps at the new version are stored as they came (opaque here);
+ * wraps below it go (their holders were cut off). Each record is checked as entries are: signed by
+ * its author under a key of theirs in force here, the author not disabled and managing the group
+ * by the roles this desktop holds (owner, admin, or its lead with a role that manages groups).
+ * Must never: hold a key its record's signer could not have given here, or leave a group's pages
+ * or entries sealed under a key version this vault no longer holds.
+ */
+import { createHash } from 'node:crypto';
+import { CrewvaultError } from '../../shared/errors';
+import { holdsAllGroups, type Role } from '../../shared/policy';
+import { memberRecordId, recordSigningText, type GroupRecord, type MemberRecord, type PeopleRecord, type ReplicaRecord } from '../../shared/sync/records';
+import type { WriteDb } from './db';
+import { pageOf, writePage, type PageItem } from './entry-pages';
+import { resealEntry } from './entry-reseal';
+import { openHeldGroupKey } from './group-keys';
+import { uidText } from './ids';
+import type { GroupKey, KeyRing } from './keys';
+import type { SignedTriple } from './replica-verify';
+import type { signingKeysInForce } from './store-audit';
+import { listEntryRowsInGroups } from './store-entries';
+import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion } from './store-groups';
+import { deletePagesOfGroup } from './store-pages';
+import { idByUid, setRevision } from './store-replica';
+import { rolePermissions } from './store-roles';
+import { getUser } from './store-users';
+
+/** What taking people in needs of the apply under way. */
+export interface PeopleIntake {
+  readonly ring: KeyRing;
+  /** This desktop's signed-in person. */
+  readonly userId: number;
+  readonly vault: string;
+  readonly keys: ReturnType<typeof signingKeysInForce>;
+  customerName(db: WriteDb, customerId: number): string;
+  /** A signature check (the apply's memo of those checked ahead, verifying the rest here). */
+  holds(triple: SignedTriple): boolean;
+}
+
+const bin = (text: string): Buffer => Buffer.from(text, 'base64url');
+const uidBytes = (text: string): Buffer => Buffer.from(text.replaceAll('-', ''), 'hex');
+const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+function tampered(why: string): CrewvaultError {
+  return new CrewvaultError('VAULT_TAMPERED', `A received record ${why}: nothing was applied.`);
+}
+
+function notYet(why: string): CrewvaultError {
+  return new CrewvaultError('CONFLICT', `A received record ${why}: it is set aside until it can be taken in.`);
+}
+
+/** The signer of a people record, once their signature holds under a key of theirs in force here. */
+function signerOf(db: WriteDb, intake: PeopleIntake, r: PeopleRecord): { readonly id: number; readonly role: Role } {
+  const authorId = idByUid(db, 'users', uidBytes(r.author));
+  const keyId = idByUid(db, 'signing_keys', uidBytes(r.signerKey));
+  const key = keyId === undefined ? undefined : intake.keys.get(keyId);
+  if (authorId === undefined || !key || key.user_id !== authorId) throw tampered('is signed with a key that is not its sender\'s');
+  const { signature, ...unsigned } = r;
+  if (!intake.holds({ publicKey: key.public_key, bytes: Buffer.from(recordSigningText(intake.vault, unsigned), 'utf8'), signature: bin(signature) })) {
+    throw tampered('does not hold under its sender\'s signature');
+  }
+  const user = getUser(db, authorId);
+  if (!user || user.disabled_at !== null) throw tampered('comes from a user who is disabled here');
+  return { id: authorId, role: user.role };
+}
+
+/** FORBIDDEN-as-tampered unless the signer manages the group by what this desktop holds. */
+function requireManages(db: WriteDb, signer: { readonly id: number; readonly role: Role }, groupId: number): void {
+  if (holdsAllGroups(signer.role)) return;
+  const lead = groupKeysOfGroup(db, groupId).some((gk) => gk.user_id === signer.id && gk.is_lead === 1);
+  if (!lead || !rolePermissions(db, signer.role).includes('groups.manage')) throw tampered('changes an access group its sender does not manage');
+}
+
+/**
+ * Takes in the batch's `group` records, then its `member` records, each through `take` (which
+ * sets one aside when it throws CONFLICT or VAULT_TAMPERED). `count`: taken in ('applied'), held already ('unchanged'), or left as before this was built
+ * ('ignored': new groups, this person's own grants and revokes, deletes — docs/SYNC.md "Not yet").
+ */
+export type PeopleTaken = 'applied' | 'unchanged' | 'ignored';
+
+export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[], take: (r: ReplicaRecord, work: () => void) => void, count: (taken: PeopleTaken) => void): void {
+  const taken = new Set<string>();
+  for (const r of records) if (r.kind === 'group') take(r, () => count(takeGroup(db, intake, r, records, taken)));
+  for (const r of records) {
+    if (r.kind !== 'member') continue;
+    if (taken.has(r.id)) {
+      count('applied');
+      continue;
+    }
+    take(r, () => count(takeMember(db, intake, r)));
+  }
+}
+
+/** A group record: a newer key version is taken in (with this person's wrap of it, when they hold the group). */
+function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>): PeopleTaken {
+  const groupId = idByUid(db, 'access_groups', uidBytes(r.id));
+  if (groupId === undefined) return 'ignored';
+  const row = getGroupRow(db, groupId);
+  if (!row) return 'ignored';
+  if (r.keyVersion <= row.key_version) return 'unchanged';
+  if (r.deletedAt !== null) return 'ignored';
+  requireManages(db, signerOf(db, intake, r), groupId);
+  const me = getUser(db, intake.userId);
+  if (!me) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
+  const old = intake.ring.groups.get(groupId);
+  const mine = records.find((m): m is MemberRecord => m.kind === 'member' && m.group === r.id && m.user === uidText(me.uid) && m.keyVersion === r.keyVersion && !m.revoked);
+  if (old && !mine) throw notYet('moves an access group to a key this desktop\'s person is not given in the same batch');
+  if (old && mine) {
+    if (mine.id !== memberRecordId(mine.group, mine.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
+    requireManages(db, signerOf(db, intake, mine), groupId);
+    rotateIn(db, intake, groupId, old, mine);
+    taken.add(mine.id);
+  } else {
+    setGroupKeyVersion(db, groupId, r.keyVersion);
+  }
+  // Whoever is not wrapped at the new version was cut off (their new wraps come as member records).
+  for (const gk of groupKeysOfGroup(db, groupId)) if (gk.key_version < r.keyVersion) deleteGroupKey(db, groupId, gk.user_id);
+  return 'applied';
+}
+
+/**
+ * The new key opened from this person's wrap; entries re-sealed under it at the revisions they
+ * had; pages rebuilt; version and wrap stored; the ring holds the new key. The caller's
+ * transaction: all of it or none (a rollback leaves the ring to be read again from the file).
+ */
+function rotateIn(db: WriteDb, intake: PeopleIntake, groupId: number, old: GroupKey, wrap: MemberRecord): void {
+  const held = {
+    group_id: groupId, user_id: intake.userId, key_version: wrap.keyVersion, wrapped_key: bin(wrap.wrappedKey), is_lead: wrap.lead ? 1 : 0,
+    wrapped_secret_key: wrap.wrappedSecretKey === null ? null : bin(wrap.wrappedSecretKey), by_role: wrap.byRole ? 1 : 0,
+  };
+  let next: GroupKey;
+  try {
+    next = openHeldGroupKey(db, intake.ring.keyPair, intake.userId, { ...held, secret_split: 1 });
+  } catch {
+    throw tampered('wraps a group key that does not open for this desktop\'s person');
+  }
+  if (!old.secret) {
+    // Without the old secret key the details cannot be sealed again here: the rotating desktop's re-sealed entries are needed first.
+    next.key.fill(0);
+    next.index.fill(0);
+    next.secret?.fill(0);
+    throw notYet('moves an access group to a new key, and this desktop holds no secret key of the old one to seal its entries again');
+  }
+  const pages = new Map<number, PageItem[]>();
+  for (const entry of listEntryRowsInGroups(db, [groupId])) {
+    const item = resealEntry(db, entry, old, { groupId, key: next }, intake.customerName(db, entry.customer_id), entry.updated_at);
+    // Sealed again, not changed: the revision stays, so this desktop sends nothing of it.
+    setRevision(db, 'entries', entry.id, entry.revision);
+    const page = pages.get(pageOf(entry.id)) ?? [];
+    page.push(item);
+    pages.set(pageOf(entry.id), page);
+  }
+  deletePagesOfGroup(db, groupId);
+  for (const [pageNo, items] of pages) writePage(db, next, groupId, pageNo, items);
+  setGroupKeyVersion(db, groupId, next.version);
+  putGroupKey(db, held);
+  const kept = held.wrapped_secret_key !== null;
+  if (!kept) next.secret?.fill(0);
+  intake.ring.dropGroup(groupId);
+  intake.ring.addGroup(groupId, { ...next, secret: kept ? next.secret : undefined, lead: wrap.lead });
+}
+
+/** A member record at the group's current version: someone else's wrap stored as it came. */
+function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord): PeopleTaken {
+  if (r.id !== memberRecordId(r.group, r.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
+  const groupId = idByUid(db, 'access_groups', uidBytes(r.group));
+  const userId = idByUid(db, 'users', uidBytes(r.user));
+  if (groupId === undefined || userId === undefined) return 'ignored';
+  const group = getGroupRow(db, groupId);
+  if (!group) return 'ignored';
+  if (r.keyVersion < group.key_version) return 'unchanged';
+  if (r.keyVersion > group.key_version) throw notYet('wraps a key version newer than its group\'s here (the group record comes first)');
+  const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === userId);
+  if (r.revoked ? current === undefined : current !== undefined && current.wrapped_key.equals(bin(r.wrappedKey)) && (current.is_lead === 1) === r.lead) return 'unchanged';
+  // This desktop's own person granted, re-wrapped or revoked: not built yet (docs/SYNC.md "Not yet").
+  if (userId === intake.userId) return 'ignored';
+  requireManages(db, signerOf(db, intake, r), groupId);
+  if (r.revoked) deleteGroupKey(db, groupId, userId);
+  else {
+    putGroupKey(db, {
+      group_id: groupId, user_id: userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
+      wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
+    });
+  }
+  return 'applied';
+}
