@@ -8,6 +8,7 @@
  * never trust a driver's type. Must never: log a statement's parameters (they carry records
  * and token hashes), or hold state outside the instance it returns.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -44,16 +45,38 @@ export interface Database extends Queryable {
 const LISTEN_RETRY_FIRST_MS = 100;
 const LISTEN_RETRY_MAX_MS = 5_000;
 
+/** The most statement texts one database handle prepares (each connection keeps its own copy of each). */
+const MAX_PREPARED = 500;
+
+/**
+ * A statement with parameters as a named prepared statement: PostgreSQL parses and plans it once
+ * a connection instead of at every request (the session read every request makes joins seven
+ * tables). Named by a digest of its text, so one name is always one text; stores' statements are
+ * fixed texts (their values travel as parameters), and past MAX_PREPARED texts the rest run unnamed.
+ */
+function preparedStatements(): (sql: string, params: readonly unknown[]) => pg.QueryConfig {
+  const names = new Map<string, string>();
+  return (sql, params) => {
+    let name = names.get(sql);
+    if (name === undefined && params.length > 0 && names.size < MAX_PREPARED) {
+      name = `cv_${createHash('sha256').update(sql, 'utf8').digest('base64url').slice(0, 24)}`;
+      names.set(sql, name);
+    }
+    return name === undefined ? { text: sql, values: [...params] } : { name, text: sql, values: [...params] };
+  };
+}
+
 /** A real PostgreSQL (15 or newer), e.g. `postgres://crewvault@db.internal/crewvault`. */
 export function openPostgres(connectionString: string, options: { readonly maxConnections?: number } = {}): Database {
   const pool = new pg.Pool({ connectionString, max: options.maxConnections ?? 10 });
+  const statement = preparedStatements();
   // An idle client's error (the server restarted) must not crash the process: the pool drops it.
   pool.on('error', () => undefined);
   return {
     kind: 'postgres',
     async query(sql, params = []) {
       try {
-        return (await pool.query(sql, [...params])).rows as Row[];
+        return (await pool.query(statement(sql, params))).rows as Row[];
       } catch (error) {
         throw unavailable(error);
       }
@@ -74,7 +97,7 @@ export function openPostgres(connectionString: string, options: { readonly maxCo
         await client.query('BEGIN');
         const tx: Transaction = {
           async query(sql, params = []) {
-            return (await client.query(sql, [...params])).rows as Row[];
+            return (await client.query(statement(sql, params))).rows as Row[];
           },
           async exec(script) {
             await client.query(script);
