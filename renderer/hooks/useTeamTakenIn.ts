@@ -13,6 +13,7 @@
  */
 import { useEffect, useRef } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
+import { afterNextPaint } from '../after-paint';
 
 /**
  * @param listedSince when (Date.now(), this computer's clock, as the round's time is) the list
@@ -44,16 +45,11 @@ export function useTeamTakenIn(api: CrewvaultApi, onTakenIn: () => void, listedS
       const newer = !first || at > (since.current ?? Number.POSITIVE_INFINITY);
       if (newer && round?.ok === true && round.taken > 0) told.current();
     };
-    // After the frame that painted the list, and then a task of its own.
-    let soon: number | undefined;
-    const frame = requestAnimationFrame(() => {
-      soon = window.setTimeout(() => void look(), 0);
-    });
+    const cancelFirst = afterNextPaint(() => void look());
     const timer = window.setInterval(() => void look(), everyMs);
     return () => {
       stopped = true;
-      cancelAnimationFrame(frame);
-      window.clearTimeout(soon);
+      cancelFirst();
       window.clearInterval(timer);
     };
   }, [api, everyMs, listed]);

@@ -30,6 +30,7 @@ import { onlyGroup, suggestGroup } from '../entry-group';
 import { useCall } from '../hooks/useCall';
 import { useTeamTakenIn } from '../hooks/useTeamTakenIn';
 import { useCopy } from '../hooks/useCopy';
+import { afterNextPaint } from '../after-paint';
 import { ListedEntries } from '../listed-entries';
 import { prepareSearch, Searcher } from '../search';
 import { isShortcut, SHORTCUTS } from '../shortcuts';
@@ -98,17 +99,19 @@ export function VaultScreen({ connection, state, topBar, view, onView, takeFirst
 
   const load = useCallback(async () => {
     const first = takeFirstList?.() ?? { askedAt: Date.now(), reply: api.entries.list({}) };
-    // The list first and alone: the sidebar's customers and the groups are asked once it has
-    // arrived, so the main process answers them while the page draws the rows, rather than
-    // between the list's answer and its last byte (its 7 MB at 100,000 entries go out only
-    // while the main process is free). The sidebar fills a moment after the rows.
+    // The list first and alone: the sidebar's customers and the groups are asked once its rows
+    // have painted, so the main process does not answer them between the list's answer and its
+    // last byte (its 7 MB at 100,000 entries go out only while the main process is free), nor
+    // the page take their answers while it draws the rows. The sidebar fills a moment after.
     const packed = await call(first.reply, setError);
-    const names = api.customers.list({}).then((reply) => reply.ok && setCustomers(reply.value));
-    const groupList = api.groups.list({}).then((reply) => reply.ok && setGroups(reply.value));
     if (packed) setTable(unpackTable(packed));
     // Also after a refused list: a round that takes changes in then reads it again.
     setListedSince(first.askedAt);
-    await Promise.all([names, groupList]);
+    await new Promise<void>((painted) => afterNextPaint(painted));
+    await Promise.all([
+      api.customers.list({}).then((reply) => reply.ok && setCustomers(reply.value)),
+      api.groups.list({}).then((reply) => reply.ok && setGroups(reply.value)),
+    ]);
   }, [api, call, takeFirstList]);
 
   useEffect(() => {
