@@ -6,7 +6,8 @@
  * (server/sync/membership.ts): so a desktop sends only what its person may set — users by owners
  * and admins (an owner's or admin's row by an owner only), a group and its members by whoever
  * manages it (owners, admins, its lead with a role that manages groups) — and leaves the rest to
- * those who may. A revoke needs no record of its own: it rotates the group, and the server cuts
+ * those who may. A group's record says whether the team server computes its codes (schema 19):
+ * the server holds to it (only owners and admins change it; seals only for such groups). A revoke needs no record of its own: it rotates the group, and the server cuts
  * off everyone not wrapped at the new key version.
  * Must never: send a key unwrapped, or a record its sender could not have made on this desktop.
  */
@@ -17,6 +18,7 @@ import { memberRecordId, recordSigningText, type GroupRecord, type MemberRecord,
 import type { ReadDb } from './db';
 import { uidText } from './ids';
 import { signBytes, type Signer } from './signing';
+import { groupServerCodes } from './store-groups';
 import { groupsBetween, membersBetween, userByName, usersBetween, type UserReplicaRow } from './store-replica-people';
 
 /** The person whose desktop sends: who they are, what their role allows, which groups they lead. */
@@ -69,7 +71,7 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
     if (!manages(sender, group.id)) continue;
     const record: Unsigned<GroupRecord> = {
       kind: 'group', id: uidText(group.uid), revision: group.revision, sealedName: b64(group.sealed_name), nameIndex: b64(group.name_index), keyVersion: group.key_version,
-      createdAt: group.created_at, deletedAt: group.deleted_at, ...by(sender),
+      createdAt: group.created_at, deletedAt: group.deleted_at, serverCodes: groupServerCodes(db, group.id), ...by(sender),
     };
     records.push({ ...record, signature: signatureOf(vault, sender, record) });
   }

@@ -113,8 +113,13 @@ export function groupServerCodes(db: ReadDb, groupId: number): boolean {
   return db.prepare<[number], { server_codes: number }>('SELECT server_codes FROM access_groups WHERE id = ?').get(groupId)?.server_codes === 1;
 }
 
+/**
+ * The setting travels in the group's record (replica-people.ts), so changing it is a shared write:
+ * `key_version` named in the SET (unchanged) fires access_groups_written (schema 18: UPDATE OF),
+ * which moves the group's revision and sequence, so the next sync sends the record.
+ */
 export function setGroupServerCodes(db: WriteDb, groupId: number, on: boolean): void {
-  db.prepare('UPDATE access_groups SET server_codes = ? WHERE id = ?').run(on ? 1 : 0, groupId);
+  db.prepare('UPDATE access_groups SET server_codes = ?, key_version = key_version WHERE id = ?').run(on ? 1 : 0, groupId);
 }
 
 /** A group's name sealed again with its keyed index (a directory key rotation). */

@@ -25,7 +25,7 @@ import { appendAuditBatch, type AuditEvent } from '../audit';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { Authenticated } from '../auth/sessions';
 import type { ServerContext } from '../context';
-import { deleteSealedCode, deleteSealedCodesOfGroup, entryPlacement, findSealedCode, holdVaults, putSealedCode, type CodeHeld, type SealedCodeRow } from '../store/codes';
+import { deleteSealedCode, deleteSealedCodesOfGroup, entryPlacement, findSealedCode, holdVaults, putSealedCode, serverCodeGroups, type CodeHeld, type SealedCodeRow } from '../store/codes';
 import type { Transaction } from '../store/db';
 import { vaultExists } from '../store/sync';
 import { codeAccess } from './access';
@@ -105,7 +105,8 @@ export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: 
   return ctx.db.transaction(async (tx) => {
     await holdVaults(tx, [input.vault]);
     if (!await vaultExists(tx, input.vault)) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
-    // Every check before any write: all or nothing.
+    // Every check before any write: all or nothing. Keys only of groups whose record says the server computes their codes.
+    const setOn = await serverCodeGroups(tx, input.vault, [...new Set(input.records.map((r) => r.group))]);
     for (const record of input.records) {
       const held = await findSealedCode(tx, input.vault, record.entry);
       if (record.sealed === null) {
@@ -121,12 +122,21 @@ export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: 
       }
       await requireEditor(tx, input.vault, auth.user.id, record.group);
       if (held !== undefined && held.group !== record.group) await requireEditor(tx, input.vault, auth.user.id, held.group);
+      if (!setOn.has(record.group)) {
+        throw new CrewvaultError('CONFLICT', 'The server does not hold this group as set to "server computes codes": an owner or admin turns it on, and their desktop syncs, first.');
+      }
       const opens = openSealedCodeKey(ctx.keys.codeKey, ctx.keys.codePublicKey, { vault: input.vault, entry: record.entry, group: record.group, keyVersion: record.keyVersion }, record.sealed);
       if (opens === undefined) throw new CrewvaultError('INVALID_INPUT', 'A sealed key does not open for its entry with this server\'s code key: check the server\'s code key fingerprint.');
     }
-    // Groups turned off: only those the caller may edit in; the others are not theirs to empty, and nothing to refuse a sync for.
+    // Groups a desktop holds as off: their leftover keys go only where the server holds the group's
+    // record as off too (a desktop that does not know the setting drops nothing), and only for someone
+    // who may edit there; the rest is nothing to refuse a sync for. Turning a group off drops its keys
+    // when its record reaches the server (group-setting.ts).
+    const askedOff = [...new Set(input.groupsOff ?? [])];
+    const heldOn = await serverCodeGroups(tx, input.vault, askedOff);
     const groupsOff: string[] = [];
-    for (const group of new Set(input.groupsOff ?? [])) {
+    for (const group of askedOff) {
+      if (heldOn.has(group)) continue;
       const access = await codeAccess(tx, input.vault, auth.user.id, group);
       if (access?.permissions.includes('entries.edit') === true) groupsOff.push(group);
     }

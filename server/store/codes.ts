@@ -1,6 +1,6 @@
 /**
- * SQL for server-computed codes (schema 15). Only this file reads or writes `server_code_keys`
- * and `code_throttle`. Sealed keys are stored as the desktop sealed them (base64url); the
+ * SQL for server-computed codes (schemas 15, 16). Only this file reads or writes `server_code_keys`,
+ * `server_code_groups` and `code_throttle`. Sealed keys are stored as the desktop sealed them (base64url); the
  * throttle counts a whole batch of requests in one statement.
  */
 import { int, text, textOrNull, type Queryable, type Transaction } from './db';
@@ -111,7 +111,8 @@ export interface CodeHeld {
  * Every ask of a batch in one statement, in the caller's transaction (after holdVaults): the same
  * question as memberAccess (server/store/membership.ts: a vault user bound to the account, not
  * disabled, with a role, a member of the live group or an owner or admin) asked of the group the
- * entry's live record names, and the sealed key stored for the entry in that very group. Access is
+ * entry's live record names, and the sealed key stored for the entry in that very group while the
+ * group's record says the server computes its codes (schema 16). Access is
  * decided before the seal is looked at: a seal is never a reason for a different answer.
  */
 export async function lookUpCodes(tx: Transaction, asks: readonly CodeAsk[]): Promise<Array<CodeHeld | undefined>> {
@@ -124,6 +125,7 @@ export async function lookUpCodes(tx: Transaction, asks: readonly CodeAsk[]): Pr
      JOIN sync_groups g ON g.vault_id = a.vault_id AND g.group_id = r.body->>'group' AND NOT g.deleted
      LEFT JOIN sync_members m ON m.vault_id = a.vault_id AND m.group_id = g.group_id AND m.vault_user = p.vault_user
      LEFT JOIN server_code_keys k ON k.vault_id = a.vault_id AND k.entry_id = a.entry_id AND k.group_id = g.group_id
+       AND EXISTS (SELECT 1 FROM server_code_groups s WHERE s.vault_id = a.vault_id AND s.group_id = g.group_id)
      WHERE m.vault_user IS NOT NULL OR p.role IN ('owner', 'admin')`,
     [asks.map((a) => a.vault), asks.map((a) => a.entry), asks.map((a) => a.account)],
   );
@@ -139,4 +141,17 @@ export async function lookUpCodes(tx: Transaction, asks: readonly CodeAsk[]): Pr
     };
   }
   return held;
+}
+
+/** Which of these groups the server holds as set to "server computes codes" (their group records say so). */
+export async function serverCodeGroups(db: Queryable, vaultId: string, groupIds: readonly string[]): Promise<Set<string>> {
+  if (groupIds.length === 0) return new Set();
+  const rows = await db.query('SELECT group_id FROM server_code_groups WHERE vault_id = $1 AND group_id = ANY($2::text[])', [vaultId, [...groupIds]]);
+  return new Set(rows.map((row) => text(row, 'group_id')));
+}
+
+/** Sets a group on or off as its record says (the group is already in sync_groups). */
+export async function setServerCodeGroup(tx: Transaction, vaultId: string, groupId: string, on: boolean): Promise<void> {
+  if (on) await tx.query('INSERT INTO server_code_groups (vault_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [vaultId, groupId]);
+  else await tx.query('DELETE FROM server_code_groups WHERE vault_id = $1 AND group_id = $2', [vaultId, groupId]);
 }

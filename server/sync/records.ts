@@ -24,6 +24,7 @@ import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
 import { createVault, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, setVaultSeq, vaultInfo } from '../store/sync';
 import { appendAudit } from '../audit';
+import { applyServerCodesSetting } from '../codes/group-setting';
 import { notifyStored } from './stream';
 import { actingPerson, applyPeople, checkEntries, holdsGroupNow, pullFilter, pullingPerson } from './membership';
 
@@ -74,7 +75,10 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
       const from = r.kind === 'entry' ? held.get(r.id)?.group : undefined;
       if (r.kind === 'entry' && from !== undefined && from !== null && (r.deletedAt !== null || r.group !== from)) leaving.set(from, [...(leaving.get(from) ?? []), r.id]);
     }
-    const people = await applyPeople(tx, batch.vault, person, batch.records.filter((r): r is PeopleRecord => r.kind === 'user' || r.kind === 'group' || r.kind === 'member'), leaving);
+    const peopleRecords = batch.records.filter((r): r is PeopleRecord => r.kind === 'user' || r.kind === 'group' || r.kind === 'member');
+    const people = await applyPeople(tx, batch.vault, person, peopleRecords, leaving);
+    // Which groups the server computes codes of, as their records say (owners and admins only), and no secret key wrapped there for codes-only members.
+    await applyServerCodesSetting(tx, ctx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source);
     await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.group ?? undefined }] : [])), people.deleted);
     const conflicts: Array<{ id: string; revision: number }> = [];
     const fresh: ReplicaRecord[] = [];

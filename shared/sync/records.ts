@@ -106,7 +106,13 @@ export const userRecordSchema = z.strictObject({
   ...signed,
 });
 
-/** An access group: its name sealed under the directory key with its keyed index, its current key version, or deleted. */
+/**
+ * An access group: its name sealed under the directory key with its keyed index, its current key
+ * version, or deleted; and `serverCodes`, whether the team server computes its codes (plain: the
+ * server enforces it — seals taken only for such groups, no secret key wrapped for codes-only
+ * members there; set only by owners and admins). Absent in records from desktops before it
+ * (left as the server holds it).
+ */
 export const groupRecordSchema = z.strictObject({
   kind: z.literal('group'),
   id: uid,
@@ -116,6 +122,7 @@ export const groupRecordSchema = z.strictObject({
   keyVersion: z.number().int().positive().max(1_000_000_000),
   createdAt: millis,
   deletedAt: millis.nullable(),
+  serverCodes: z.boolean().optional(),
   ...signed,
 });
 
@@ -177,7 +184,11 @@ export function recordSigningText(vault: string, record: Unsigned<CustomerRecord
     return JSON.stringify(['crewvault/v1 replica record', vault, record.kind, record.id, record.revision, record.name, record.role, record.publicKey, record.account, record.disabledAt, record.author, record.signerKey]);
   }
   if (record.kind === 'group') {
-    return JSON.stringify(['crewvault/v1 replica record', vault, record.kind, record.id, record.revision, record.sealedName, record.nameIndex, record.keyVersion, record.createdAt, record.deletedAt, record.author, record.signerKey]);
+    // The setting is signed when the record carries it (a record from before it is signed as it was).
+    return JSON.stringify([
+      'crewvault/v1 replica record', vault, record.kind, record.id, record.revision, record.sealedName, record.nameIndex, record.keyVersion, record.createdAt, record.deletedAt,
+      record.author, record.signerKey, ...(record.serverCodes === undefined ? [] : [record.serverCodes]),
+    ]);
   }
   if (record.kind === 'member') {
     return JSON.stringify([

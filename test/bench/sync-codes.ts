@@ -28,6 +28,7 @@ import { MAX_SERVER_CODE_RECORDS } from '../../shared/sync/server-codes';
 import { sealCodeKeyForServer, serverCodePublicKey } from '../../electron/team/server-codes';
 import { DEFAULT_CODE_LIMITS } from '../../server/codes/batch';
 import { openPostgres } from '../../server/store/db';
+import { setServerCodeGroup } from '../../server/store/codes';
 import { putGroup, putMembership, putPerson } from '../../server/store/membership';
 import { createVault, putRecord } from '../../server/store/sync';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
@@ -217,6 +218,7 @@ export async function benchServerCodes(home: string): Promise<Row[]> {
       await db.transaction(async (tx) => {
         await createVault(tx, vault, ownerUser.id, Date.now());
         await putGroup(tx, vault, { groupId: group, keyVersion: 1, deleted: false });
+        await setServerCodeGroup(tx, vault, group, true); // as the group's record says (schema 16)
         await putPerson(tx, vault, { vaultUser: randomUUID(), accountId: ownerUser.id, role: 'owner', disabled: false });
         for (const member of members) {
           const vaultUser = randomUUID();

@@ -27,6 +27,7 @@ import { encodeSecret, type OtpParams } from '../../shared/otp';
 import { verifyAudit } from '../../server/audit';
 import { loadOrCreateServerKeys, SERVER_CODE_KEY_FILE, SERVER_KEYS_FILE } from '../../server/keys';
 import { openSealedCodeKey } from '../../server/codes/sealed-box';
+import { setServerCodeGroup } from '../../server/store/codes';
 import { text } from '../../server/store/db';
 import { dropMembership, putGroup, putMembership, putPerson } from '../../server/store/membership';
 import { createVault, putRecord } from '../../server/store/sync';
@@ -118,6 +119,8 @@ describe.each(DATABASE_KINDS)('server-computed codes on %s', (kind) => {
       ];
       await putGroup(tx, vault, { groupId: group, keyVersion: 1, deleted: false });
       await putGroup(tx, vault, { groupId: otherGroup, keyVersion: 1, deleted: false });
+      // As the group's record from an owner's desktop says (schema 16): the server takes keys only for such groups.
+      await setServerCodeGroup(tx, vault, group, true);
       for (const [person, role, member] of roles) {
         const vaultUser = randomUUID();
         await putPerson(tx, vault, { vaultUser, accountId: person.user.id, role, disabled: false });
@@ -250,10 +253,15 @@ describe.each(DATABASE_KINDS)('server-computed codes on %s', (kind) => {
     expect(await codesOnly.client.fails('codes', { vault, entry })).toMatchObject({ code: 'NOT_FOUND' });
     const [removed] = await server.db.query(`SELECT actor_id FROM server_audit WHERE kind = 'codes.key-removed'`);
     expect(text(removed ?? {}, 'actor_id')).toBe(tech.user.id);
-    // A group turned off: every key of it goes, asked by someone who may edit there; anyone else's ask is left alone.
+    // A group turned off: every key of it goes, asked by someone who may edit there; anyone else's ask is left alone,
+    // and so is anyone's while the server holds the group's record as on (a desktop that does not know the setting).
     expect(await seal(tech, entry, totp(secret))).toMatchObject({ ok: true });
     expect(await codesOnly.client.ok('codesSeal', { vault, records: [], groupsOff: [group] })).toEqual({ stored: 0, removed: 0 });
+    expect(await tech.client.ok('codesSeal', { vault, records: [], groupsOff: [group] })).toEqual({ stored: 0, removed: 0 });
     expect((await codesOnly.client.ok('codes', { vault, entry })).code).toMatch(/^\d{6}$/);
+    // Off on the server (its record said so; keys left from before schema 16 stay until someone asks).
+    await server.db.transaction((tx) => setServerCodeGroup(tx, vault, group, false));
+    expect(await codesOnly.client.fails('codes', { vault, entry })).toMatchObject({ code: 'NOT_FOUND' });
     // Three keys of the group (two entries, and the stale one of the entry moved out above); none of
     // otherGroup, where tech is no member.
     expect(await tech.client.ok('codesSeal', { vault, records: [], groupsOff: [group, otherGroup] })).toEqual({ stored: 0, removed: 3 });

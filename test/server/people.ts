@@ -22,10 +22,10 @@ export function userRecord(author: string, user: { readonly id: string; readonly
   };
 }
 
-export function groupRecord(author: string, group: { readonly id: string; readonly keyVersion: number; readonly revision?: number; readonly deleted?: boolean }): GroupRecord {
+export function groupRecord(author: string, group: { readonly id: string; readonly keyVersion: number; readonly revision?: number; readonly deleted?: boolean; readonly serverCodes?: boolean }): GroupRecord {
   return {
     kind: 'group', id: group.id, revision: group.revision ?? group.keyVersion, sealedName: b64('sealed name'), nameIndex: b64(`index ${group.id}`), keyVersion: group.keyVersion,
-    createdAt: 1, deletedAt: group.deleted === true ? 2 : null, author, signerKey: author, signature: b64('signature'),
+    createdAt: 1, deletedAt: group.deleted === true ? 2 : null, ...(group.serverCodes === undefined ? {} : { serverCodes: group.serverCodes }), author, signerKey: author, signature: b64('signature'),
   };
 }
 

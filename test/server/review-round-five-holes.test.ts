@@ -5,7 +5,11 @@
  * - a code, or a seal, is decided in the transaction that commits it, under the vault's row a push
  *   takes: nothing is given or stored after the revoke that cut its asker off committed;
  * - what the server holds of a group is not told to someone who does not hold it (the codes route
- *   answers alike for no such entry and an entry of another group, sealed or not);
+ *   answers alike for no such entry and an entry of another group, sealed or not; a push under an
+ *   entry's id tells not its revision);
+ * - "server computes codes" travels in the signed group record and the server enforces it: only
+ *   owners and admins change it, seals only for groups set so, dropped when it goes off (not on a
+ *   desktop's say-so), no secret key wrapped for a codes-only member there.
  * Real HTTP on loopback against real PostgreSQL (and PGlite where one connection suffices); time is
  * the servers' injected clocks; locks are real PostgreSQL locks.
  * Must never: weaken a check to pass, or print a key or a code.
@@ -13,8 +17,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSecret, type OtpParams } from '../../shared/otp';
+import { text } from '../../server/store/db';
 import { putGroup, putMembership, putPerson } from '../../server/store/membership';
-import { addThrottleCounts } from '../../server/store/codes';
+import { addThrottleCounts, setServerCodeGroup } from '../../server/store/codes';
 import { migrate } from '../../server/store/migrate';
 import { createVault, putRecord } from '../../server/store/sync';
 import { sealCodeKeyForServer, serverCodePublicKey } from '../../electron/team/server-codes';
@@ -45,6 +50,7 @@ describe('two server processes with clocks a step apart do not reset each other\
     await a.db.transaction(async (tx) => {
       await createVault(tx, vault, owner.user.id, a.clock.now());
       await putGroup(tx, vault, { groupId: group, keyVersion: 1, deleted: false });
+      await setServerCodeGroup(tx, vault, group, true);
       const vaultUser = randomUUID();
       await putPerson(tx, vault, { vaultUser, accountId: tech.user.id, role: 'technician', disabled: false });
       await putMembership(tx, vault, { groupId: group, vaultUser, keyVersion: 1, isLead: false, wrapped: 'AAAA' });
@@ -116,7 +122,7 @@ describe('nothing is given or stored after the revoke that cut its asker off com
       userRecord(u.owner, { id: u.owner, role: 'owner', account: owner.user.id }),
       userRecord(u.owner, { id: u.tech, role: 'technician', account: tech.user.id }),
       userRecord(u.owner, { id: u.codesOnly, role: 'codes_only', account: codesOnly.user.id }),
-      groupRecord(u.owner, { id: g, keyVersion: 1 }),
+      groupRecord(u.owner, { id: g, keyVersion: 1, serverCodes: true }),
       memberRecord(u.owner, { group: g, user: u.tech, keyVersion: 1 }), memberRecord(u.owner, { group: g, user: u.codesOnly, keyVersion: 1 }),
       inG,
     ]));
@@ -211,7 +217,7 @@ describe.each(DATABASE_KINDS)('the codes route tells a non-member nothing of a g
       userRecord(u.owner, { id: u.owner, role: 'owner', account: owner.user.id }),
       userRecord(u.owner, { id: u.tech, role: 'technician', account: tech.user.id }),
       userRecord(u.owner, { id: u.other, role: 'technician', account: other.user.id }),
-      groupRecord(u.owner, { id: g, keyVersion: 1 }), groupRecord(u.owner, { id: h, keyVersion: 1 }),
+      groupRecord(u.owner, { id: g, keyVersion: 1, serverCodes: true }), groupRecord(u.owner, { id: h, keyVersion: 1 }),
       memberRecord(u.owner, { group: g, user: u.tech, keyVersion: 1 }), memberRecord(u.owner, { group: h, user: u.other, keyVersion: 1 }),
       inG, plain, gone,
     ]));
@@ -231,5 +237,88 @@ describe.each(DATABASE_KINDS)('the codes route tells a non-member nothing of a g
     expect(new Set(answers.map((a) => JSON.stringify([a.code, a.message]))).size).toBe(1);
     // The member still learns what is theirs to know: G's entry without a seal computes nothing here.
     expect(await tech.client.fails('codes', { vault, entry: plain.id })).toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe.each(DATABASE_KINDS)('"server computes codes" is the group record\'s, and the server holds to it, on %s', (kind) => {
+  let server: TestServer;
+  let owner: Person;
+  let admin: Person;
+  let lead: Person;
+  let tech: Person;
+  let codesOnly: Person;
+  beforeAll(async () => {
+    server = await startTestServer(await databases.open(kind));
+    owner = await registerOwner(server);
+    [admin, lead, tech, codesOnly] = [await invitePerson(server, owner), await invitePerson(server, owner), await invitePerson(server, owner), await invitePerson(server, owner)];
+  }, 120_000);
+
+  async function world() {
+    const vault = randomBytes(16).toString('hex');
+    const u = { owner: randomUUID(), admin: randomUUID(), lead: randomUUID(), tech: randomUUID(), codesOnly: randomUUID() };
+    const g = randomUUID();
+    const inG = entryIn(u.owner, g);
+    await owner.client.ok('syncPush', pushOf(vault, [
+      userRecord(u.owner, { id: u.owner, role: 'owner', account: owner.user.id }),
+      userRecord(u.owner, { id: u.admin, role: 'admin', account: admin.user.id }),
+      userRecord(u.owner, { id: u.lead, role: 'team_lead', account: lead.user.id }),
+      userRecord(u.owner, { id: u.tech, role: 'technician', account: tech.user.id }),
+      userRecord(u.owner, { id: u.codesOnly, role: 'codes_only', account: codesOnly.user.id }),
+      groupRecord(u.owner, { id: g, keyVersion: 1, serverCodes: true }),
+      memberRecord(u.owner, { group: g, user: u.lead, keyVersion: 1, lead: true }), memberRecord(u.owner, { group: g, user: u.tech, keyVersion: 1 }),
+      memberRecord(u.owner, { group: g, user: u.codesOnly, keyVersion: 1 }),
+      inG,
+    ]));
+    const key = serverCodePublicKey((await tech.client.ok('codesKey', undefined)).publicKey);
+    const sealOf = () => sealCodeKeyForServer(key, { vault, entry: inG.id, group: g, keyVersion: 1 }, totp());
+    const seal = (by: Person) => by.client.call('codesSeal', { vault, records: [{ kind: 'server_code', entry: inG.id, group: g, keyVersion: 1, sealed: sealOf() }] });
+    return { vault, u, g, entry: inG.id, seal };
+  }
+
+  it('keeps the seals when a technician\'s desktop, not knowing the setting, says the group is off (the reviewer\'s proof)', async () => {
+    const w = await world();
+    expect(await w.seal(owner)).toMatchObject({ ok: true });
+    expect((await codesOnly.client.ok('codes', { vault: w.vault, entry: w.entry })).code).toMatch(/^\d{6}$/);
+    // What a technician's desktop sends on its first hand-over: the setting never reached its vault.
+    expect(await tech.client.ok('codesSeal', { vault: w.vault, records: [], groupsOff: [w.g] })).toMatchObject({ removed: 0 });
+    expect((await codesOnly.client.ok('codes', { vault: w.vault, entry: w.entry })).code).toMatch(/^\d{6}$/);
+  });
+
+  it('lets only owners and admins change it; off by the group\'s record drops its seals, and none is taken while it is off', async () => {
+    const w = await world();
+    expect(await w.seal(tech)).toMatchObject({ ok: true });
+    // The group's lead manages it (may rotate, grant), but the setting is not theirs.
+    expect(await lead.client.fails('syncPush', pushOf(w.vault, [groupRecord(w.u.lead, { id: w.g, keyVersion: 1, revision: 2, serverCodes: false })]))).toMatchObject({ code: 'FORBIDDEN' });
+    // A lead's record that leaves the setting as it is (a rotation) goes through.
+    expect(await lead.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.u.lead, { id: w.g, keyVersion: 1, revision: 2, serverCodes: true })]))).toMatchObject({ accepted: 1 });
+    expect((await codesOnly.client.ok('codes', { vault: w.vault, entry: w.entry })).code).toMatch(/^\d{6}$/);
+    // An admin turns it off: the seals go with the record, audited; a seal is then refused, and codes are none.
+    await admin.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.u.admin, { id: w.g, keyVersion: 1, revision: 3, serverCodes: false })]));
+    expect(await codesOnly.client.fails('codes', { vault: w.vault, entry: w.entry })).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await server.db.query('SELECT 1 FROM server_code_keys WHERE vault_id = $1', [w.vault])).toHaveLength(0);
+    const audited = await server.db.query("SELECT actor_id, detail FROM server_audit WHERE kind = 'codes.key-removed' AND detail LIKE $1", [`%${w.vault}%`]);
+    expect(audited.map((row) => [text(row, 'actor_id'), (JSON.parse(text(row, 'detail')) as { keys: number }).keys])).toEqual([[admin.user.id, 1]]);
+    expect(await w.seal(tech)).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+    // A new group the lead makes cannot start with it on either.
+    const mine = randomUUID();
+    expect(await lead.client.fails('syncPush', pushOf(w.vault, [groupRecord(w.u.lead, { id: mine, keyVersion: 1, serverCodes: true })]))).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('refuses a member record that wraps the secret key for a codes-only member of a group set so, and only there', async () => {
+    const w = await world();
+    const withSecret = (user: string, group: string, keyVersion: number, revision: number) => ({ ...memberRecord(w.u.owner, { group, user, keyVersion, revision }), wrappedSecretKey: Buffer.from(`secret for ${user}`).toString('base64url') });
+    // An owner's desktop that does not know the setting re-wraps the group at a rotation for everyone, the secret key too.
+    const rotation = [groupRecord(w.u.owner, { id: w.g, keyVersion: 2 }), withSecret(w.u.tech, w.g, 2, 2), withSecret(w.u.codesOnly, w.g, 2, 2), memberRecord(w.u.owner, { group: w.g, user: w.u.lead, keyVersion: 2, lead: true })];
+    expect(await owner.client.fails('syncPush', pushOf(w.vault, rotation))).toMatchObject({ code: 'FORBIDDEN' });
+    // Nothing of it was stored: the group is still at version 1.
+    const version = async (group: string) => Number((await server.db.query('SELECT key_version FROM sync_groups WHERE vault_id = $1 AND group_id = $2', [w.vault, group]))[0]?.key_version);
+    expect(await version(w.g)).toBe(2 - 1);
+    // The same rotation with the list key alone for them is stored (a technician keeps the secret key).
+    const fixed = [rotation[0], rotation[1], memberRecord(w.u.owner, { group: w.g, user: w.u.codesOnly, keyVersion: 2, revision: 2 }), rotation[3]].flatMap((r) => (r === undefined ? [] : [r]));
+    expect(await owner.client.ok('syncPush', pushOf(w.vault, fixed))).toMatchObject({ accepted: 4 });
+    expect(await version(w.g)).toBe(2);
+    // In a group without the setting, the codes-only member's secret key is theirs to hold.
+    const plain = randomUUID();
+    expect(await owner.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.u.owner, { id: plain, keyVersion: 1, serverCodes: false }), withSecret(w.u.codesOnly, plain, 1, 1)]))).toMatchObject({ accepted: 2 });
   });
 });

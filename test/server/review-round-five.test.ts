@@ -66,7 +66,7 @@ describe('review round five: what held', () => {
       userRecord(u.owner, { id: u.admin, role: 'admin', account: admin.user.id }),
       userRecord(u.owner, { id: u.tech, role: 'technician', account: tech.user.id }),
       userRecord(u.owner, { id: u.codesOnly, role: 'codes_only', account: codesOnly.user.id }),
-      groupRecord(u.owner, { id: g, keyVersion: 1 }),
+      groupRecord(u.owner, { id: g, keyVersion: 1, serverCodes: true }),
       memberRecord(u.owner, { group: g, user: u.tech, keyVersion: 1 }), memberRecord(u.owner, { group: g, user: u.codesOnly, keyVersion: 1 }),
       entry,
     ]));
@@ -134,7 +134,7 @@ describe('review round five: what held', () => {
     const y = randomBytes(16).toString('hex');
     const [mover, me] = [randomUUID(), randomUUID()];
     await owner.client.ok('syncPush', pushOf(y, [userRecord(mover, { id: mover, role: 'owner', account: null }), userRecord(mover, { id: me, role: 'owner', account: rival.user.id })]));
-    await rival.client.ok('syncPush', pushOf(y, [groupRecord(me, { id: w.g, keyVersion: 1 }), entryIn(me, w.g, { id: w.entry.id })]));
+    await rival.client.ok('syncPush', pushOf(y, [groupRecord(me, { id: w.g, keyVersion: 1, serverCodes: true }), entryIn(me, w.g, { id: w.entry.id })]));
     const rivals = totp();
     expect(await seal(rival, { vault: y, g: w.g }, w.entry.id, rivals)).toMatchObject({ ok: true });
     // Their code is of their own key; the first vault's they are refused.

@@ -12,6 +12,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeSecret } from '../../shared/otp';
+import { setServerCodeGroup } from '../../server/store/codes';
 import { dropMembership, dropMembershipsBelow, putGroup, putMembership, putPerson } from '../../server/store/membership';
 import { createVault, putRecord } from '../../server/store/sync';
 import { sealCodeKeyForServer, serverCodePublicKey } from '../../electron/team/server-codes';
@@ -45,6 +46,7 @@ describe.each(DATABASE_KINDS)('a right ended is refused at the very next request
     await server.db.transaction(async (tx) => {
       await createVault(tx, vault, owner.user.id, server.clock.now());
       await putGroup(tx, vault, { groupId: group, keyVersion: 1, deleted: false });
+      await setServerCodeGroup(tx, vault, group, true); // as the group's record says (schema 16)
       await putPerson(tx, vault, { vaultUser: randomUUID(), accountId: owner.user.id, role: 'owner', disabled: false });
       const body = { kind: 'entry', id: entry, revision: 1, base: 0, group, keyVersion: 1, deletedAt: null };
       await putRecord(tx, vault, { id: entry, kind: 'entry', revision: 1, seq: 1, body: JSON.stringify(body) }, owner.user.id);
