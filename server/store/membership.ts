@@ -143,6 +143,22 @@ export function holdsEveryGroup(role: string | null): boolean {
   return role !== null && ALL_GROUP_ROLES.includes(role);
 }
 
+/**
+ * These groups as the server holds them (live or deleted; absent: unknown here), each with whether
+ * `vaultUser` holds a membership of it (false for a deleted one, as groupsOf leaves those out): one
+ * read for a push's entries (server/sync/membership.ts checkEntries).
+ */
+export async function groupsWithMembership(db: Queryable, vaultId: string, vaultUser: string | null, groupIds: readonly string[]): Promise<Map<string, VaultGroup & { readonly member: boolean }>> {
+  if (groupIds.length === 0) return new Map();
+  const rows = await db.query(
+    `SELECT g.group_id, g.key_version, g.deleted,
+            NOT g.deleted AND EXISTS (SELECT 1 FROM sync_members m WHERE m.vault_id = g.vault_id AND m.group_id = g.group_id AND m.vault_user = $3) AS member
+     FROM sync_groups g WHERE g.vault_id = $1 AND g.group_id = ANY($2::text[])`,
+    [vaultId, [...new Set(groupIds)], vaultUser],
+  );
+  return new Map(rows.map((row) => [text(row, 'group_id'), { groupId: text(row, 'group_id'), keyVersion: int(row, 'key_version'), deleted: bool(row, 'deleted'), member: bool(row, 'member') }]));
+}
+
 /** The live groups `vaultUser` holds a membership of (owners and admins hold every group besides: holdsEveryGroup). */
 export async function groupsOf(db: Queryable, vaultId: string, vaultUser: string): Promise<Set<string>> {
   const rows = await db.query(

@@ -13,7 +13,7 @@ import { findUserById } from '../store/accounts';
 import { groupHoldsEntries } from '../store/sync';
 import type { Queryable, Transaction } from '../store/db';
 import {
-  dropMembership, dropMembershipsBelow, getGroup, getMembership, getPerson, groupsOf, holdsEveryGroup, leadsOf, ownerBound, personOfAccount, putGroup, putMembership, putPerson,
+  dropMembership, dropMembershipsBelow, getGroup, getMembership, getPerson, groupsOf, groupsWithMembership, holdsEveryGroup, leadsOf, ownerBound, personOfAccount, putGroup, putMembership, putPerson,
 } from '../store/membership';
 
 /** The account in this vault: the vault user it acts as (null: the creator, not bound yet), and their role. */
@@ -102,6 +102,8 @@ export interface PeopleOutcome {
  *   newer: CONFLICT); never to a disabled person; its id the one memberRecordId gives.
  */
 export async function applyPeople(tx: Transaction, vaultId: string, me: InVault, records: readonly PeopleRecord[], leaving: ReadonlyMap<string, readonly string[]> = new Map()): Promise<PeopleOutcome> {
+  // Most pushes carry entries alone: nothing to judge, and no read under the vault's lock for it.
+  if (records.length === 0) return { stale: new Set(), joined: new Set(), deleted: new Set() };
   const every = holdsEveryGroup(me.role);
   const before = me.vaultUser === null ? new Map<string, boolean>() : await leadsOf(tx, vaultId, me.vaultUser);
   const manages = (groupId: string): boolean => every || (before.get(groupId) === true && roleManagesGroups(me.role));
@@ -184,23 +186,20 @@ export async function applyPeople(tx: Transaction, vaultId: string, me: InVault,
  * written only by owners and admins, who hold every group (their desktop sends the group).
  */
 export async function checkEntries(tx: Transaction, vaultId: string, me: InVault, entries: ReadonlyArray<{ readonly record: EntryRecord; readonly heldGroup: string | undefined }>, deletedHere: ReadonlySet<string> = new Set()): Promise<void> {
+  if (entries.length === 0) return;
   const every = holdsEveryGroup(me.role);
-  const groups = new Map<string, Awaited<ReturnType<typeof getGroup>>>();
-  const held = me.vaultUser === null ? new Set<string>() : await groupsOf(tx, vaultId, me.vaultUser);
-  const groupOf = async (id: string): Promise<Awaited<ReturnType<typeof getGroup>>> => {
-    if (!groups.has(id)) groups.set(id, await getGroup(tx, vaultId, id));
-    return groups.get(id);
-  };
+  // Every group these entries name (or leave), with whether `me` holds a membership of it, in one read.
+  const groups = await groupsWithMembership(tx, vaultId, me.vaultUser, entries.flatMap(({ record, heldGroup }) => (heldGroup === undefined ? [record.group] : [record.group, heldGroup])));
   for (const { record, heldGroup } of entries) {
     for (const id of new Set([record.group, ...(heldGroup === undefined ? [] : [heldGroup])])) {
-      const group = await groupOf(id);
+      const group = groups.get(id);
       // Leaving a group this push deletes (its entry deleted or moved out) is part of deleting it.
       if (deletedHere.has(id) && (record.deletedAt !== null || record.group !== id)) continue;
-      if (group === undefined ? !every : group.deleted || (!every && !held.has(id))) {
+      if (group === undefined ? !every : group.deleted || (!every && !group.member)) {
         throw new CrewvaultError('FORBIDDEN', 'You are not a member of an access group these entries are in: nothing was stored.');
       }
     }
-    const group = await groupOf(record.group);
+    const group = groups.get(record.group);
     if (group !== undefined && record.deletedAt === null && record.keyVersion !== group.keyVersion) {
       throw new CrewvaultError('CONFLICT', `An entry is sealed under key version ${record.keyVersion} of its access group, which is at ${group.keyVersion} now: pull first. Nothing was stored.`);
     }
@@ -210,7 +209,8 @@ export async function checkEntries(tx: Transaction, vaultId: string, me: InVault
 /** Whether `me` holds group `groupId` now (owners and admins: every group): what they may know of its entries. */
 export async function holdsGroupNow(db: Queryable, vaultId: string, me: InVault): Promise<(groupId: string) => boolean> {
   const every = holdsEveryGroup(me.role);
-  const held = me.vaultUser === null ? new Set<string>() : await groupsOf(db, vaultId, me.vaultUser);
+  // Owners and admins hold every group: nothing to read.
+  const held = me.vaultUser === null || every ? new Set<string>() : await groupsOf(db, vaultId, me.vaultUser);
   return (groupId) => every || held.has(groupId);
 }
 
