@@ -33,6 +33,10 @@ function report(io: CliIo, origin: string, outcome: SyncOutcome, json: boolean):
   const copies = outcome.conflictCopies > 0 ? `; ${outcome.conflictCopies} entr${outcome.conflictCopies === 1 ? 'y' : 'ies'} changed here and there kept as "(conflict copy)"` : '';
   const held = outcome.held > 0 ? `; ${outcome.held} record${outcome.held === 1 ? '' : 's'} set aside, not taken in yet (a key, group or user this vault lacks, or refused): tried again each sync` : '';
   io.out(`Synced with ${origin}: ${outcome.applied} change${outcome.applied === 1 ? '' : 's'} taken in, ${outcome.pushed} sent${copies}${held}.\n`);
+  for (const removed of outcome.accessRemoved) {
+    const edits = removed.droppedEdits > 0 ? `; ${removed.droppedEdits} edit${removed.droppedEdits === 1 ? '' : 's'} made here in it could not be sent and ${removed.droppedEdits === 1 ? 'was' : 'were'} dropped` : '';
+    io.out(`Your access to the group "${removed.group}" was removed: its entries are no longer on this computer${edits}.\n`);
+  }
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {

@@ -401,7 +401,7 @@ export class TeamDesk {
           this.handed.set(session, handed);
         }
         await handOverServerCodes(client, session, handed);
-        this.lastSync = { ok: true, at: this.options.now(), moved: move, taken: out.applied, sent: out.pushed, conflictCopies: out.conflictCopies, setAside: out.held };
+        this.lastSync = { ok: true, at: this.options.now(), moved: move, taken: out.applied, sent: out.pushed, conflictCopies: out.conflictCopies, setAside: out.held, accessRemoved: out.accessRemoved.map((r) => r.group) };
       } catch (error) {
         const known = isCrewvaultError(error) ? error : new CrewvaultError('INTERNAL', 'The sync round failed unexpectedly.');
         this.lastSync = { ok: false, at: this.options.now(), code: known.code, message: known.message };

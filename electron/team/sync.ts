@@ -49,6 +49,8 @@ export interface SyncOutcome {
   readonly countersMerged: number;
   /** Records set aside here, not taken in yet (a key, group or user this vault lacks, or refused): tried again each sync. */
   readonly held: number;
+  /** Groups this person was removed from since (their key and entries dropped here), with the unsent edits made here in each, dropped. */
+  readonly accessRemoved: ReadonlyArray<{ readonly group: string; readonly droppedEdits: number }>;
 }
 
 /** How far a round has come: records sent of those this push carries, records taken in so far. */
@@ -68,11 +70,12 @@ export interface SyncOptions {
 
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
   const vault = await replica.vaultId();
-  const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0 };
+  const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [] as Array<{ readonly group: string; readonly droppedEdits: number }> };
   let total = 0;
   const told = (): void => options.onProgress?.({ sent: tally.pushed, total, taken: tally.pulled });
   const pullAll = async (): Promise<void> => {
     let tried = false;
+    let caughtUp = false;
     const request = (since: number): { readonly since: number; readonly page: Promise<ServerRouteOutput<'syncPull'>>; readonly checked: Promise<VerifiedSignatures | undefined> } => {
       const page = client.call('syncPull', { vault, since });
       page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
@@ -99,8 +102,10 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       if (page.records.length > 0) {
         // Parsed once, by the client with the contract's record schema: taken in without parsing again.
         const checked = await asked.checked;
-        const outcome = await replica.applyPulled(vault, page.records.map((r) => r.record), { pulledUpTo: page.upTo, hold: true, ...(checked ? { checked } : {}) });
+        const outcome = await replica.applyPulled(vault, page.records.map((r) => r.record), { pulledUpTo: page.upTo, hold: true, caughtUp: !page.more, ...(checked ? { checked } : {}) });
         tally.held = outcome.held.length;
+        tally.accessRemoved.push(...outcome.accessRemoved);
+        caughtUp = !page.more;
         tally.pulled += page.records.length;
         tally.applied += outcome.applied;
         tally.conflictCopies += outcome.conflictCopies.length;
@@ -110,8 +115,13 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       }
       if (!page.more) break;
     }
-    // Records set aside earlier are tried again at each sync, even when nothing new came.
-    if (!tried) tally.held = (await replica.apply({ format: REPLICA_FORMAT, vault, records: [] }, { hold: true })).held.length;
+    // Records set aside earlier are tried again at each sync, even when nothing new came, and once
+    // more at the server's head when the last page read was empty (a removal is told only there).
+    if (!tried || (!caughtUp && tally.held > 0)) {
+      const again = await replica.apply({ format: REPLICA_FORMAT, vault, records: [] }, { hold: true, caughtUp: true });
+      tally.held = again.held.length;
+      tally.accessRemoved.push(...again.accessRemoved);
+    }
   };
   /**
    * Pushes `out` in parts the server takes (by count and by bytes), in order, each marked sent

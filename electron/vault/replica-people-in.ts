@@ -10,6 +10,8 @@
  * wraps below it go (their holders were cut off). Each record is checked as entries are: signed by
  * its author under a key of theirs in force here, the author not disabled and managing the group
  * by the roles this desktop holds (owner, admin, or its lead with a role that manages groups).
+ * A rotation that, once the pull has reached the server's head, wraps nothing for this person is
+ * their removal: the group's key, pages and entries leave this desktop (cutOff).
  * Must never: hold a key its record's signer could not have given here, or leave a group's pages
  * or entries sealed under a key version this vault no longer holds.
  */
@@ -22,7 +24,8 @@ import { pageOf, writePage, type PageItem } from './entry-pages';
 import { resealEntry } from './entry-reseal';
 import { openHeldGroupKey } from './group-keys';
 import { uidText } from './ids';
-import type { GroupKey, KeyRing } from './keys';
+import { openJson } from './crypto';
+import { contexts, type GroupKey, type KeyRing } from './keys';
 import type { SignedTriple } from './replica-verify';
 import type { signingKeysInForce } from './store-audit';
 import { listEntryRowsInGroups } from './store-entries';
@@ -30,6 +33,7 @@ import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKey
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
+import { dropEntriesOfGroup, unsentEntriesInGroup } from './store-replica-people';
 import { getUser } from './store-users';
 
 /** What taking people in needs of the apply under way. */
@@ -42,6 +46,15 @@ export interface PeopleIntake {
   customerName(db: WriteDb, customerId: number): string;
   /** A signature check (the apply's memo of those checked ahead, verifying the rest here). */
   holds(triple: SignedTriple): boolean;
+  /**
+   * This batch reaches the server's head (a pull's last page): a group moved to a key version with
+   * no wrap of it for this person anywhere up to here means they were removed (a push is stored
+   * whole, and a member record is always handed to its member). Before that, it may be on a later page.
+   */
+  readonly caughtUp: boolean;
+  readonly now: number;
+  /** Told of each group this person was removed from: its name, and how many edits made here in it are dropped. */
+  removed(group: string, droppedEdits: number): void;
 }
 
 const bin = (text: string): Buffer => Buffer.from(text, 'base64url');
@@ -111,15 +124,15 @@ function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: r
   if (!me) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
   const old = intake.ring.groups.get(groupId);
   const mine = records.find((m): m is MemberRecord => m.kind === 'member' && m.group === r.id && m.user === uidText(me.uid) && m.keyVersion === r.keyVersion && !m.revoked);
-  if (old && !mine) throw notYet('moves an access group to a key this desktop\'s person is not given in the same batch');
-  if (old && mine) {
+  if (old && !mine && !intake.caughtUp) throw notYet('moves an access group to a key this desktop\'s person is not given in the same batch');
+  if (old && !mine) cutOff(db, intake, groupId);
+  else if (old && mine) {
     if (mine.id !== memberRecordId(mine.group, mine.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
     requireManages(db, signerOf(db, intake, mine), groupId);
     rotateIn(db, intake, groupId, old, mine);
     taken.add(mine.id);
-  } else {
-    setGroupKeyVersion(db, groupId, r.keyVersion);
   }
+  if (!old || !mine) setGroupKeyVersion(db, groupId, r.keyVersion);
   // Whoever is not wrapped at the new version was cut off (their new wraps come as member records).
   for (const gk of groupKeysOfGroup(db, groupId)) if (gk.key_version < r.keyVersion) deleteGroupKey(db, groupId, gk.user_id);
   return 'applied';
@@ -167,6 +180,29 @@ function rotateIn(db: WriteDb, intake: PeopleIntake, groupId: number, old: Group
   intake.ring.addGroup(groupId, { ...next, secret: kept ? next.secret : undefined, lead: wrap.lead });
 }
 
+/**
+ * This person was removed from the group (a revoke rotated it past them): its key and pages
+ * leave this desktop and its entries are emptied (local tombstones, agreed: nothing to send),
+ * with any edit made here in it that was not sent (the server refuses it now: FORBIDDEN), told
+ * to the caller. What this desktop showed before was seen.
+ */
+function cutOff(db: WriteDb, intake: PeopleIntake, groupId: number): void {
+  const row = getGroupRow(db, groupId);
+  let name = 'an access group';
+  try {
+    const opened = row ? openJson(intake.ring.directoryKey, row.sealed_name, contexts.groupName(row)) : undefined;
+    if (typeof opened === 'string') name = opened;
+  } catch {
+    // Named generically: the removal itself does not depend on the name.
+  }
+  const dropped = unsentEntriesInGroup(db, groupId);
+  dropEntriesOfGroup(db, groupId, intake.now);
+  deletePagesOfGroup(db, groupId);
+  deleteGroupKey(db, groupId, intake.userId);
+  intake.ring.dropGroup(groupId);
+  intake.removed(name, dropped);
+}
+
 /** A member record at the group's current version: someone else's wrap stored as it came. */
 function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord): PeopleTaken {
   if (r.id !== memberRecordId(r.group, r.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
@@ -179,9 +215,13 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord): PeopleT
   if (r.keyVersion > group.key_version) throw notYet('wraps a key version newer than its group\'s here (the group record comes first)');
   const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === userId);
   if (r.revoked ? current === undefined : current !== undefined && current.wrapped_key.equals(bin(r.wrappedKey)) && (current.is_lead === 1) === r.lead) return 'unchanged';
-  // This desktop's own person granted, re-wrapped or revoked: not built yet (docs/SYNC.md "Not yet").
-  if (userId === intake.userId) return 'ignored';
+  // This desktop's own person granted or re-wrapped: not built yet (docs/SYNC.md "Not yet").
+  if (userId === intake.userId && !r.revoked) return 'ignored';
   requireManages(db, signerOf(db, intake, r), groupId);
+  if (userId === intake.userId) {
+    cutOff(db, intake, groupId);
+    return 'applied';
+  }
   if (r.revoked) deleteGroupKey(db, groupId, userId);
   else {
     putGroupKey(db, {

@@ -96,6 +96,8 @@ export interface ApplyOutcome {
   readonly countersMerged: number;
   /** Records set aside (with `hold`): why each could not be taken in. */
   readonly held: ReadonlyArray<{ readonly id: string; readonly kind: string; readonly reason: string }>;
+  /** Groups this person was removed from (their key, pages and entries dropped here), with the unsent edits made here in each. */
+  readonly accessRemoved: ReadonlyArray<{ readonly group: string; readonly droppedEdits: number }>;
 }
 
 export interface ApplyOptions {
@@ -108,6 +110,11 @@ export interface ApplyOptions {
    * A memo only: whatever it does not vouch for is verified in the write transaction.
    */
   readonly checked?: VerifiedSignatures;
+  /**
+   * The batch reaches the team server's head (a pull's last page): a group rotated past this
+   * person with no wrap for them up to here is a removal, not a wrap still to come.
+   */
+  readonly caughtUp?: boolean;
 }
 
 /** How far past what this replica holds a record's revision may be: a revision out of reach would freeze the entry. */
@@ -250,6 +257,7 @@ interface Tally {
   countersMerged: number;
   readonly conflictCopies: EntrySummary[];
   readonly held: Array<{ readonly id: string; readonly kind: string; readonly reason: string }>;
+  readonly accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>;
 }
 
 /** A record set aside earlier, as it came (parsed again: the table is this file's, and files can be edited). */
@@ -427,7 +435,7 @@ export class ReplicaService {
       if (batch.vault !== vaultId(w)) throw new CrewvaultError('INVALID_INPUT', 'These records are of another vault: nothing was applied.');
       const ids = batch.records.map((r) => r.id);
       if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A batch names an object twice: nothing was applied.');
-      const tally: Tally = { applied: 0, unchanged: 0, countersMerged: 0, conflictCopies: [], held: [] };
+      const tally: Tally = { applied: 0, unchanged: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [] };
       // What was set aside before goes first (a newer record of the same object replaces it).
       const fresh = new Set(ids);
       const earlier = options.hold === true ? listHeld(w).filter((h) => !fresh.has(h.record_id)).flatMap((h) => heldRecord(h)) : [];
@@ -462,6 +470,7 @@ export class ReplicaService {
       takePeople(w, {
         ring: this.core.ring, userId: this.core.userId(), vault: batch.vault, keys,
         customerName: (db, customerId) => this.core.customers.name(db, customerId), holds: (t) => verified.holds(t),
+        caughtUp: options.caughtUp === true, now: this.core.now(), removed: (group, droppedEdits) => tally.accessRemoved.push({ group, droppedEdits }),
       }, records, take, (taken) => {
         if (taken === 'applied') tally.applied++;
         else if (taken === 'unchanged') tally.unchanged++;

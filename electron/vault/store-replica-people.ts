@@ -1,9 +1,10 @@
 /**
  * The vault's people, access groups and memberships as replica records read them (#15): rows
- * written since a sequence, with every foreign key as a global id. SQL only; which of them a
+ * written since a sequence, with every foreign key as a global id, and what a desktop drops of a
+ * group its person was removed from. SQL only; which of them a
  * sender hands on, and how they are signed, is replica-people.ts's.
  */
-import type { ReadDb } from './db';
+import type { ReadDb, WriteDb } from './db';
 
 export interface UserReplicaRow {
   readonly id: number;
@@ -58,4 +59,21 @@ export function membersBetween(db: ReadDb, fromSeq: number, toSeq: number): Memb
      FROM group_keys gk JOIN access_groups g ON g.id = gk.group_id JOIN users u ON u.id = gk.user_id
      WHERE gk.seq > ? AND gk.seq <= ? ORDER BY gk.seq`,
   ).all(fromSeq, toSeq);
+}
+
+/** How many of a group's entries were changed here and not yet agreed (sent and stored): edits that would be lost with it. */
+export function unsentEntriesInGroup(db: ReadDb, groupId: number): number {
+  return db.prepare<[number], { n: number }>(
+    'SELECT count(*) AS n FROM entries e LEFT JOIN replica_base b ON b.uid = e.uid WHERE e.group_id = ? AND e.revision != coalesce(b.revision, 0)',
+  ).get(groupId)?.n ?? 0;
+}
+
+/**
+ * A group this desktop's person was removed from: its entries are emptied here into local
+ * tombstones (nothing sealed, no lookup) and marked agreed as they now stand, so none of it is a
+ * change of this desktop's to send, and the events that name them still chain.
+ */
+export function dropEntriesOfGroup(db: WriteDb, groupId: number, at: number): void {
+  db.prepare("UPDATE entries SET deleted_at = coalesce(deleted_at, ?), lookup = x'', sealed_summary = x'', sealed_details = x'' WHERE group_id = ?").run(at, groupId);
+  db.prepare('INSERT INTO replica_base (uid, revision) SELECT uid, revision FROM entries WHERE group_id = ? ON CONFLICT(uid) DO UPDATE SET revision = excluded.revision').run(groupId);
 }

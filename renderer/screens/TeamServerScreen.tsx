@@ -32,6 +32,7 @@ export function describeSync(outcome: TeamSyncOutcome): string {
     outcome.conflictCopies > 0 ? `${count(outcome.conflictCopies, 'entry', 'entries')} changed here and there kept as "(conflict copy)"` : 'no conflict copies',
     outcome.setAside > 0 ? `${count(outcome.setAside, 'record', 'records')} set aside, not taken in yet (tried again each sync)` : 'nothing set aside',
   ];
+  for (const group of outcome.accessRemoved ?? []) parts.push(`your access to the group "${group}" was removed (its entries are no longer on this computer)`);
   return `${outcome.moved ? 'Moved' : 'Synced'} at ${at}: ${parts.join('; ')}.`;
 }
 

@@ -22,6 +22,8 @@ export type TeamSyncOutcome =
     readonly sent: number;
     readonly conflictCopies: number;
     readonly setAside: number;
+    /** Access groups this person was removed from in that round (their entries dropped on this computer), by name; absent: none. */
+    readonly accessRemoved?: readonly string[];
   }
   | { readonly ok: false; readonly at: number; readonly code: string; readonly message: string };
 

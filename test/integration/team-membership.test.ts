@@ -167,13 +167,12 @@ describe('membership on the team server, with real desktops', () => {
     // Bob's next pull: nothing of Ops (its entries re-sealed at the new key version, and the new password).
     const bobSees = await (await teamClient(b)).call('syncPull', { vault, since: 0 });
     expect(bobSees.records.filter((r) => r.record.kind === 'entry' && r.record.group === opsUid)).toEqual([]);
-    expect((await sync(b)).code).toBe('ok');
-    expect(await passwordOf(b, 'Acme/Firewall')).toBe('f-1');
 
-    // His desktop still holds the old key: an edit made there is refused by the server, nothing stored.
+    // His desktop, not synced since, still holds the old key: an edit made there, pushed as it stands, is refused, nothing stored.
     const before = (await (await teamClient(a)).call('syncPull', { vault, since: 0 })).upTo;
     await setPassword(b, 'Acme/Switch', 's-revoked');
-    expect((await sync(b)).code).toBe('FORBIDDEN');
+    const bobsEdit = await onDesktop(b, (s) => s.replica.outgoing());
+    await expect((await teamClient(b)).call('syncPush', { batch: bobsEdit.batch })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     // The owner's other desktop, which had not synced since, edits under the old key version: a
     // push of it as it stands is refused too.
     await setPassword(a2, 'Acme/Switch', 's-old-key');
@@ -190,6 +189,25 @@ describe('membership on the team server, with real desktops', () => {
     const later = await (await teamClient(b)).call('syncPull', { vault, since: before });
     expect(later.records.map((r) => r.record.kind === 'entry' ? r.record.group : r.record.kind)).not.toContain(opsUid);
     expect(later.records.some((r) => r.record.kind === 'entry')).toBe(true);
+  });
+
+  it('tells the revoked desktop: its sync drops the group, its key and entries, and the edit it could not send, and says so', async () => {
+    const bobSync = await sync(b);
+    expect(bobSync.code, bobSync.stderr).toBe('ok');
+    expect(JSON.parse(bobSync.stdout)).toMatchObject({ accessRemoved: [{ group: 'Ops', droppedEdits: 1 }], held: 0 });
+    // Signed in again: Ops and its entries are gone from this desktop, the rest moves on (the owner's p-2).
+    const left = await onDesktop(b, async (s) => ({
+      groups: (await s.team.listGroups()).map((g) => g.name),
+      titles: (await s.listEntries()).map((e) => `${e.customer}/${e.title}`),
+      printer: await s.revealPassword((await s.resolvePath('Acme/Printer')).id),
+      switch: await s.resolvePath('Acme/Switch').then(() => 'found', (error: unknown) => (error as { code?: string }).code),
+    }));
+    expect(left).toEqual({ groups: ['Default'], titles: ['Acme/Printer'], printer: 'p-2', switch: 'NOT_FOUND' });
+    const plain = await runScripted(['sync', server.url, '--vault', b.file, '--user', BOB], [BOB_PASSWORD], clock, b.env);
+    expect(plain.code, plain.stderr).toBe('ok');
+    // Told once: the group is gone, nothing is set aside, its later syncs are quiet about it.
+    expect(plain.stdout).not.toContain('access');
+    expect(plain.stdout).not.toContain('set aside');
   });
 
   it('takes a rotation in on the owner\'s other desktop: it syncs, opens the group under its new key after signing in again, and writes in it (no file copy)', async () => {
