@@ -48,10 +48,10 @@ export async function setVaultSeq(tx: Transaction, vaultId: string, seq: number)
   await tx.query('UPDATE sync_vaults SET seq = $2 WHERE vault_id = $1', [vaultId, seq]);
 }
 
-/** The kind and revision the server holds for each of these objects (absent: never stored), and an entry's group. */
+/** The kind and revision the server holds for each of these objects (absent: never stored), and an entry's or a membership's group. */
 export async function revisionsOf(tx: Transaction, vaultId: string, ids: readonly string[]): Promise<Map<string, { readonly kind: string; readonly revision: number; readonly group: string | null }>> {
   if (ids.length === 0) return new Map();
-  const rows = await tx.query("SELECT record_id, kind, revision, CASE WHEN kind = 'entry' THEN body->>'group' END AS grp FROM sync_records WHERE vault_id = $1 AND record_id = ANY($2::text[])", [vaultId, [...ids]]);
+  const rows = await tx.query("SELECT record_id, kind, revision, CASE WHEN kind IN ('entry', 'member') THEN body->>'group' END AS grp FROM sync_records WHERE vault_id = $1 AND record_id = ANY($2::text[])", [vaultId, [...ids]]);
   return new Map(rows.map((row) => [text(row, 'record_id'), { kind: text(row, 'kind'), revision: int(row, 'revision'), group: textOrNull(row, 'grp') }]));
 }
 

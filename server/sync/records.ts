@@ -72,21 +72,22 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
     // Entries this push moves out of a group or deletes: that group may be deleted beside them.
     const leaving = new Map<string, string[]>();
     for (const r of batch.records) {
-      const from = r.kind === 'entry' ? held.get(r.id)?.group : undefined;
+      const from = r.kind === 'entry' && held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group : undefined;
       if (r.kind === 'entry' && from !== undefined && from !== null && (r.deletedAt !== null || r.group !== from)) leaving.set(from, [...(leaving.get(from) ?? []), r.id]);
     }
     const peopleRecords = batch.records.filter((r): r is PeopleRecord => r.kind === 'user' || r.kind === 'group' || r.kind === 'member');
     const people = await applyPeople(tx, batch.vault, person, peopleRecords, leaving);
     // Which groups the server computes codes of, as their records say (owners and admins only), and no secret key wrapped there for codes-only members.
     await applyServerCodesSetting(tx, ctx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source);
-    await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.group ?? undefined }] : [])), people.deleted);
+    await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group ?? undefined : undefined }] : [])), people.deleted);
     const conflicts: Array<{ id: string; revision: number }> = [];
     const fresh: ReplicaRecord[] = [];
     const holdsGroup = await holdsGroupNow(tx, batch.vault, person);
     for (const record of batch.records) {
       const current = held.get(record.id);
-      // An entry of a group the pusher does not hold is not theirs to learn of (not even its revision, in a conflict).
-      if (current?.kind === 'entry' && current.group !== null && !holdsGroup(current.group) && !people.deleted.has(current.group)) {
+      // An entry or a membership of a group the pusher does not hold is not theirs to learn of (not even
+      // its revision, in a conflict): what a pull would not hand them, a push's reply does not tell.
+      if ((current?.kind === 'entry' || current?.kind === 'member') && current.group !== null && !holdsGroup(current.group) && !people.deleted.has(current.group)) {
         throw new CrewvaultError('FORBIDDEN', 'You are not a member of an access group these entries are in: nothing was stored.');
       }
       if (current !== undefined && current.kind !== record.kind) {

@@ -17,6 +17,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSecret, type OtpParams } from '../../shared/otp';
+import type { CustomerRecord } from '../../shared/sync/records';
 import { text } from '../../server/store/db';
 import { putGroup, putMembership, putPerson } from '../../server/store/membership';
 import { addThrottleCounts, setServerCodeGroup } from '../../server/store/codes';
@@ -28,6 +29,7 @@ import { entryIn, groupRecord, memberRecord, pushOf, userRecord } from './people
 import { invitePerson, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
+const b64 = (value: string): string => Buffer.from(value).toString('base64url');
 
 function totp(): OtpParams {
   return { kind: 'totp', secret: encodeSecret(randomBytes(20)), algorithm: 'SHA1', digits: 6, period: 30, counter: 0 };
@@ -320,5 +322,47 @@ describe.each(DATABASE_KINDS)('"server computes codes" is the group record\'s, a
     // In a group without the setting, the codes-only member's secret key is theirs to hold.
     const plain = randomUUID();
     expect(await owner.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.u.owner, { id: plain, keyVersion: 1, serverCodes: false }), withSecret(w.u.codesOnly, plain, 1, 1)]))).toMatchObject({ accepted: 2 });
+  });
+});
+
+describe.each(DATABASE_KINDS)('a push\'s reply tells nothing of a group the pusher does not hold on %s', (kind) => {
+  let server: TestServer;
+  let owner: Person;
+  let tech: Person;
+  let other: Person;
+  beforeAll(async () => {
+    server = await startTestServer(await databases.open(kind));
+    owner = await registerOwner(server);
+    tech = await invitePerson(server, owner);
+    other = await invitePerson(server, owner);
+  }, 120_000);
+
+  it('answers a record pushed under an entry\'s or a membership\'s id of a group one does not hold without its revision', async () => {
+    const vault = randomBytes(16).toString('hex');
+    const u = { owner: randomUUID(), tech: randomUUID(), other: randomUUID() };
+    const [g, h] = [randomUUID(), randomUUID()];
+    const inG = entryIn(u.owner, g, { revision: 7, base: 0 });
+    const techInG = memberRecord(u.owner, { group: g, user: u.tech, keyVersion: 1, revision: 9 });
+    await owner.client.ok('syncPush', pushOf(vault, [
+      userRecord(u.owner, { id: u.owner, role: 'owner', account: owner.user.id }),
+      userRecord(u.owner, { id: u.tech, role: 'technician', account: tech.user.id }),
+      userRecord(u.owner, { id: u.other, role: 'technician', account: other.user.id }),
+      groupRecord(u.owner, { id: g, keyVersion: 1 }), groupRecord(u.owner, { id: h, keyVersion: 1 }),
+      techInG, memberRecord(u.owner, { group: h, user: u.other, keyVersion: 1 }),
+      inG,
+    ]));
+    const customerAs = (id: string): CustomerRecord => ({
+      kind: 'customer', id, revision: 1, base: 0, sealedName: b64('name'), nameIndex: b64('index'), createdAt: 1, author: u.other, signerKey: u.other, signature: b64('sig'),
+    });
+    // The reviewer's proof: the member of H pushes a customer record under G's entry id.
+    const probe = await other.client.call('syncPush', pushOf(vault, [customerAs(inG.id)]));
+    expect(JSON.stringify(probe)).not.toContain('"revision":7');
+    expect(probe.ok && probe.value.conflicts.length).not.toBe(1);
+    // And under the id of the technician's membership of G (anyone can work it out from the two ids).
+    const ofMember = await other.client.call('syncPush', pushOf(vault, [customerAs(techInG.id)]));
+    expect(JSON.stringify(ofMember)).not.toContain('"revision":9');
+    expect(ofMember).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    // Nothing was stored by either; the technician, who holds G, is told the conflict as before.
+    expect(await tech.client.ok('syncPush', pushOf(vault, [{ ...customerAs(techInG.id), author: u.tech, signerKey: u.tech }]))).toMatchObject({ accepted: 0, conflicts: [{ id: techInG.id, revision: 9 }] });
   });
 });
