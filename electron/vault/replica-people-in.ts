@@ -11,7 +11,8 @@
  * its author under a key of theirs in force here, the author not disabled and managing the group
  * by the roles this desktop holds (owner, admin, or its lead with a role that manages groups).
  * A rotation that, once the pull has reached the server's head, wraps nothing for this person is
- * their removal: the group's key, pages and entries leave this desktop (cutOff).
+ * their removal: the group's key, pages and entries leave this desktop (cutOff). A member record
+ * granting this person a group of this file takes its key in (grantIn); its entries follow.
  * Must never: hold a key its record's signer could not have given here, or leave a group's pages
  * or entries sealed under a key version this vault no longer holds.
  */
@@ -203,6 +204,30 @@ function cutOff(db: WriteDb, intake: PeopleIntake, groupId: number): void {
   intake.removed(name, dropped);
 }
 
+/**
+ * This person was granted the group: the key opened from their wrap and held, and the group's
+ * entries as this file holds them emptied (a file copy's are as old as the copy, sealed under
+ * whatever version was current then): the server hands every entry of the group over again
+ * after a grant, and each fills its place as it arrives, its pages built as they come.
+ */
+function grantIn(db: WriteDb, intake: PeopleIntake, groupId: number, wrap: MemberRecord): void {
+  const held = {
+    group_id: groupId, user_id: intake.userId, key_version: wrap.keyVersion, wrapped_key: bin(wrap.wrappedKey), is_lead: wrap.lead ? 1 : 0,
+    wrapped_secret_key: wrap.wrappedSecretKey === null ? null : bin(wrap.wrappedSecretKey), by_role: wrap.byRole ? 1 : 0,
+  };
+  let key: GroupKey;
+  try {
+    key = openHeldGroupKey(db, intake.ring.keyPair, intake.userId, { ...held, secret_split: 1 });
+  } catch {
+    throw tampered('wraps a group key that does not open for this desktop\'s person');
+  }
+  dropEntriesOfGroup(db, groupId, intake.now);
+  deletePagesOfGroup(db, groupId);
+  putGroupKey(db, held);
+  intake.ring.dropGroup(groupId);
+  intake.ring.addGroup(groupId, key);
+}
+
 /** A member record at the group's current version: someone else's wrap stored as it came. */
 function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord): PeopleTaken {
   if (r.id !== memberRecordId(r.group, r.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
@@ -215,9 +240,13 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord): PeopleT
   if (r.keyVersion > group.key_version) throw notYet('wraps a key version newer than its group\'s here (the group record comes first)');
   const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === userId);
   if (r.revoked ? current === undefined : current !== undefined && current.wrapped_key.equals(bin(r.wrappedKey)) && (current.is_lead === 1) === r.lead) return 'unchanged';
-  // This desktop's own person granted or re-wrapped: not built yet (docs/SYNC.md "Not yet").
-  if (userId === intake.userId && !r.revoked) return 'ignored';
+  // This desktop's own person re-wrapped at the same version (a lead made or unmade): not built yet (docs/SYNC.md "Not yet").
+  if (userId === intake.userId && !r.revoked && current !== undefined) return 'ignored';
   requireManages(db, signerOf(db, intake, r), groupId);
+  if (userId === intake.userId && !r.revoked) {
+    grantIn(db, intake, groupId, r);
+    return 'applied';
+  }
   if (userId === intake.userId) {
     cutOff(db, intake, groupId);
     return 'applied';

@@ -69,11 +69,13 @@ export function unsentEntriesInGroup(db: ReadDb, groupId: number): number {
 }
 
 /**
- * A group this desktop's person was removed from: its entries are emptied here into local
- * tombstones (nothing sealed, no lookup) and marked agreed as they now stand, so none of it is a
- * change of this desktop's to send, and the events that name them still chain.
+ * A group this desktop's person was removed from (or is granted, whose entries the server hands
+ * over again): its entries are emptied here into local tombstones (nothing sealed, no lookup) at
+ * revision 0, agreed at 0 — none of it is a change of this desktop's to send, any record of them
+ * that arrives replaces them, and the events that name them still chain.
  */
 export function dropEntriesOfGroup(db: WriteDb, groupId: number, at: number): void {
   db.prepare("UPDATE entries SET deleted_at = coalesce(deleted_at, ?), lookup = x'', sealed_summary = x'', sealed_details = x'' WHERE group_id = ?").run(at, groupId);
-  db.prepare('INSERT INTO replica_base (uid, revision) SELECT uid, revision FROM entries WHERE group_id = ? ON CONFLICT(uid) DO UPDATE SET revision = excluded.revision').run(groupId);
+  db.prepare('UPDATE entries SET revision = 0 WHERE group_id = ?').run(groupId);
+  db.prepare('DELETE FROM replica_base WHERE uid IN (SELECT uid FROM entries WHERE group_id = ?)').run(groupId);
 }

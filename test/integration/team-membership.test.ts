@@ -236,4 +236,26 @@ describe('membership on the team server, with real desktops', () => {
     expect((await sync(a2)).code).toBe('ok');
     expect(await passwordOf(a2, 'Acme/Firewall')).toBe('f-3');
   });
+
+  it('takes a grant in on the granted desktop: the key, the group, its entries as the server hands them over again; they read and write there', async () => {
+    await onDesktop(a, (s) => s.team.grant(opsId, BOB));
+    expect((await sync(a)).code).toBe('ok');
+    const bobSync = await sync(b);
+    expect(bobSync.code, bobSync.stderr).toBe('ok');
+    expect(JSON.parse(bobSync.stdout)).toMatchObject({ held: 0 });
+    // Signed in again: Ops is his, every entry of it at its latest (the owner's f-3 and the copy a2 kept).
+    const seen = await onDesktop(b, async (s) => ({
+      groups: (await s.team.listGroups()).map((g) => g.name).sort(),
+      titles: (await s.listEntries()).map((e) => `${e.customer}/${e.title}`).sort(),
+      firewall: await s.revealPassword((await s.resolvePath('Acme/Firewall')).id),
+      copy: await s.revealPassword((await s.resolvePath('Acme/Switch (conflict copy)')).id),
+    }));
+    expect(seen).toEqual({
+      groups: ['Default', 'Ops'], titles: ['Acme/Firewall', 'Acme/Printer', 'Acme/Switch', 'Acme/Switch (conflict copy)'], firewall: 'f-3', copy: 's-old-key',
+    });
+    await setPassword(b, 'Acme/Firewall', 'f-bob');
+    expect((await sync(b)).code).toBe('ok');
+    expect((await sync(a)).code).toBe('ok');
+    expect(await passwordOf(a, 'Acme/Firewall')).toBe('f-bob');
+  });
 });
