@@ -150,8 +150,31 @@ export async function serverCodeGroups(db: Queryable, vaultId: string, groupIds:
   return new Set(rows.map((row) => text(row, 'group_id')));
 }
 
+/** Every group of the vault the server holds as set to "server computes codes". */
+export async function serverCodeGroupsOf(db: Queryable, vaultId: string): Promise<Set<string>> {
+  const rows = await db.query('SELECT group_id FROM server_code_groups WHERE vault_id = $1', [vaultId]);
+  return new Set(rows.map((row) => text(row, 'group_id')));
+}
+
 /** Sets a group on or off as its record says (the group is already in sync_groups). */
 export async function setServerCodeGroup(tx: Transaction, vaultId: string, groupId: string, on: boolean): Promise<void> {
   if (on) await tx.query('INSERT INTO server_code_groups (vault_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [vaultId, groupId]);
   else await tx.query('DELETE FROM server_code_groups WHERE vault_id = $1 AND group_id = $2', [vaultId, groupId]);
+}
+
+/**
+ * The groups among these whose current members include someone of one of `roles` holding the
+ * group's secret key (a membership's wrapped keys are stored as the pair [list key, secret key],
+ * server/sync/membership.ts): read after a push's memberships are applied, to refuse it whole.
+ */
+export async function groupsWrappingSecretFor(tx: Transaction, vaultId: string, groupIds: readonly string[], roles: readonly string[]): Promise<Set<string>> {
+  if (groupIds.length === 0 || roles.length === 0) return new Set();
+  const rows = await tx.query(
+    `SELECT DISTINCT m.group_id FROM sync_members m
+     JOIN sync_people p ON p.vault_id = m.vault_id AND p.vault_user = m.vault_user
+     WHERE m.vault_id = $1 AND m.group_id = ANY($2::text[]) AND p.role = ANY($3::text[]) 
+       AND CASE WHEN m.wrapped LIKE '[%' THEN (m.wrapped::jsonb ->> 1) IS NOT NULL ELSE false END`,
+    [vaultId, [...groupIds], [...roles]],
+  );
+  return new Set(rows.map((row) => text(row, 'group_id')));
 }

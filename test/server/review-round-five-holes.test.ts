@@ -322,6 +322,14 @@ describe.each(DATABASE_KINDS)('"server computes codes" is the group record\'s, a
     // In a group without the setting, the codes-only member's secret key is theirs to hold.
     const plain = randomUUID();
     expect(await owner.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.u.owner, { id: plain, keyVersion: 1, serverCodes: false }), withSecret(w.u.codesOnly, plain, 1, 1)]))).toMatchObject({ accepted: 2 });
+    // Turning that group on without the rotation that takes the secret key back from them is refused;
+    // with it (a new version, the codes-only member wrapped the list key alone), it is stored.
+    expect(await owner.client.fails('syncPush', pushOf(w.vault, [groupRecord(w.u.owner, { id: plain, keyVersion: 1, revision: 2, serverCodes: true })]))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await owner.client.ok('syncPush', pushOf(w.vault, [
+      groupRecord(w.u.owner, { id: plain, keyVersion: 2, revision: 2, serverCodes: true }), memberRecord(w.u.owner, { group: plain, user: w.u.codesOnly, keyVersion: 2, revision: 2 }),
+    ]))).toMatchObject({ accepted: 2 });
+    // A technician holding G's secret key made codes-only without re-wrapping is refused too.
+    expect(await owner.client.fails('syncPush', pushOf(w.vault, [userRecord(w.u.owner, { id: w.u.tech, role: 'codes_only', account: null, revision: 2 })]))).toMatchObject({ code: 'FORBIDDEN' });
   });
 });
 
