@@ -65,7 +65,7 @@ export type AnchorCheck = { readonly ok: true; readonly anchoredRow: number } | 
 export function checkAuditAnchor(db: ReadDb, key: Buffer, required: boolean): AnchorCheck {
   // This desktop's findings only: another replica's, received with its events, are about its own file.
   const device = thisDeviceId(db) ?? Buffer.alloc(0);
-  const recorded = db.prepare<[Buffer], { id: number }>("SELECT id FROM audit_log WHERE action = 'audit.anchor_broken' AND (device_id IS NULL OR device_id = ?) ORDER BY id LIMIT 1").get(device);
+  const recorded = db.prepare<[Buffer], { id: number }>("SELECT id FROM audit_log INDEXED BY audit_log_anchor_broken WHERE action = 'audit.anchor_broken' AND (device_id IS NULL OR device_id = ?) ORDER BY id LIMIT 1").get(device);
   const anchor = getMeta(db, ANCHOR_KEY);
   if (anchor === undefined) return required ? { ok: false, fresh: true, reason: 'the keyed anchor was removed' } : { ok: true, anchoredRow: 0 };
   const match = /^(\d+):([0-9a-f]{64})$/.exec(anchor);
@@ -287,8 +287,8 @@ export function moveAuditHeadToLast(db: WriteDb, writer: AuditWriter): void {
  */
 export function lastSignedSignIn(db: ReadDb, userId: number, devices: readonly Buffer[] | 'any'): { readonly row: StoredRef & { readonly sealed_detail: Buffer | null }; readonly valid: boolean } | undefined {
   const newest = (device: Buffer | undefined): (AuditRow & SignedColumns) | undefined => (device === undefined
-    ? db.prepare<[number], AuditRow & SignedColumns>("SELECT * FROM audit_log WHERE actor_id = ? AND action = 'signin.ok' AND signature IS NOT NULL ORDER BY id DESC LIMIT 1").get(userId)
-    : db.prepare<[number, Buffer], AuditRow & SignedColumns>("SELECT * FROM audit_log WHERE actor_id = ? AND action = 'signin.ok' AND signature IS NOT NULL AND device_id = ? ORDER BY id DESC LIMIT 1").get(userId, device));
+    ? db.prepare<[number], AuditRow & SignedColumns>("SELECT * FROM audit_log INDEXED BY audit_log_signins WHERE actor_id = ? AND action = 'signin.ok' AND signature IS NOT NULL ORDER BY id DESC LIMIT 1").get(userId)
+    : db.prepare<[number, Buffer], AuditRow & SignedColumns>("SELECT * FROM audit_log INDEXED BY audit_log_signins WHERE actor_id = ? AND action = 'signin.ok' AND signature IS NOT NULL AND device_id = ? ORDER BY id DESC LIMIT 1").get(userId, device));
   let row: (AuditRow & SignedColumns) | undefined;
   if (devices === 'any') row = newest(undefined);
   else for (const device of devices) if (!row) row = newest(device);

@@ -480,6 +480,26 @@ MIGRATION_TESTS[19] = {
   },
 };
 
+MIGRATION_TESTS[20] = {
+  name: "indexes sign-in rows by person, so the sign-in's record check reads no other row of the log",
+  run: () => {
+    const db = databaseAt(19);
+    db.prepare("INSERT INTO users (uid, name, role, kdf, public_key, sealed_private_key, created_at) VALUES (randomblob(16), 'alice', 'owner', '{}', ?, ?, 1)").run(blob('pk'), blob('sk'));
+    const device = blob('device one');
+    const insert = db.prepare('INSERT INTO audit_log (uid, at, actor_id, action, device_id, prev_hash, hash) VALUES (randomblob(16), ?, 1, ?, ?, ?, ?)');
+    for (let i = 0; i < 50; i += 1) insert.run(i, i % 10 === 0 ? 'signin.ok' : 'entry.create', device, blob(`prev ${i}`), blob(`hash ${i}`));
+    const before = db.prepare('SELECT count(*) AS n FROM audit_log').get();
+    migrate(db, 20);
+    expect(db.prepare('SELECT count(*) AS n FROM audit_log').get()).toEqual(before);
+    expect(schemaOf(db).audit_log?.indexes).toContain('(actor_id, id)');
+    // The exact shapes store-audit.ts asks at every sign-in (no statistics, as in a real vault file).
+    const plan = (sql: string): string => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(1, device) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+    expect(plan("SELECT * FROM audit_log WHERE actor_id = ? AND action = 'signin.ok' AND signature IS NOT NULL AND device_id = ? ORDER BY id DESC LIMIT 1")).toMatch(/audit_log_signins/);
+    const newest = db.prepare("SELECT at FROM audit_log INDEXED BY audit_log_signins WHERE actor_id = ? AND action = 'signin.ok' AND device_id = ? ORDER BY id DESC LIMIT 1").get(1, device);
+    expect(newest).toEqual({ at: 40 });
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

@@ -24,6 +24,7 @@ import { updateToSchemaVersion16 } from './0016-replica-base';
 import { updateToSchemaVersion17 } from './0017-unseen-recovery-codes';
 import { updateToSchemaVersion18 } from './0018-group-tombstones';
 import { updateToSchemaVersion19 } from './0019-group-server-codes';
+import { updateToSchemaVersion20 } from './0020-sign-in-indexes';
 
 export interface Migration {
   readonly version: number;
@@ -50,6 +51,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 17, run: updateToSchemaVersion17 },
   { version: 18, run: updateToSchemaVersion18 },
   { version: 19, run: updateToSchemaVersion19 },
+  { version: 20, run: updateToSchemaVersion20 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
