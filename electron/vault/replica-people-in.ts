@@ -101,7 +101,8 @@ export type PeopleTaken = 'applied' | 'unchanged' | 'ignored';
 
 export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[], take: (r: ReplicaRecord, work: () => void) => void, count: (taken: PeopleTaken) => void): void {
   const taken = new Set<string>();
-  for (const r of records) if (r.kind === 'group') take(r, () => count(takeGroup(db, intake, r, records, taken)));
+  const moved = new Set<number>();
+  for (const r of records) if (r.kind === 'group') take(r, () => count(takeGroup(db, intake, r, records, taken, moved)));
   for (const r of records) {
     if (r.kind !== 'member') continue;
     if (taken.has(r.id)) {
@@ -110,10 +111,16 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     }
     take(r, () => count(takeMember(db, intake, r)));
   }
+  // Whoever is not wrapped at a group's new version was cut off. Only now: each member record above
+  // was judged by who led the group before this batch (a lead re-wraps themselves at the new version).
+  for (const groupId of moved) {
+    const version = getGroupRow(db, groupId)?.key_version ?? 0;
+    for (const gk of groupKeysOfGroup(db, groupId)) if (gk.key_version < version) deleteGroupKey(db, groupId, gk.user_id);
+  }
 }
 
 /** A group record: a newer key version is taken in (with this person's wrap of it, when they hold the group). */
-function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>): PeopleTaken {
+function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>, moved: Set<number>): PeopleTaken {
   const groupId = idByUid(db, 'access_groups', uidBytes(r.id));
   if (groupId === undefined) return 'ignored';
   const row = getGroupRow(db, groupId);
@@ -134,8 +141,7 @@ function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: r
     taken.add(mine.id);
   }
   if (!old || !mine) setGroupKeyVersion(db, groupId, r.keyVersion);
-  // Whoever is not wrapped at the new version was cut off (their new wraps come as member records).
-  for (const gk of groupKeysOfGroup(db, groupId)) if (gk.key_version < r.keyVersion) deleteGroupKey(db, groupId, gk.user_id);
+  moved.add(groupId);
   return 'applied';
 }
 
