@@ -122,5 +122,15 @@ describe('server-computed codes on a desktop', () => {
     expect(vaultFacts(vaultPath, night.id).codySecret).toBe(false);
     const audited = await server.database.query("SELECT actor_id, detail FROM server_audit WHERE kind = 'codes.computed'");
     expect(audited.map((r) => [text(r, 'actor_id'), (JSON.parse(text(r, 'detail')) as { step: number }).step])).toEqual([[codyAccount, Math.floor(clock.now() / 30_000)]]);
+
+    // The setting travels in the group's signed record: the owner turns it off, syncs, and the server
+    // drops the group's keys because the record says so (review round five: not on a desktop's say-so).
+    expect(await server.database.query('SELECT group_id FROM server_code_groups')).toHaveLength(1);
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    expect(ok(await router.call('groups.setServerCodes', { id: night.id, on: false }))).toMatchObject({ serverCodes: false });
+    ok(await router.call('team.connect', { url: server.url, username: 'alice', password: OWNER_SERVER_PASSWORD }));
+    ok(await router.call('team.sync', {}));
+    expect(await server.database.query('SELECT group_id FROM server_code_groups')).toHaveLength(0);
+    expect(await server.database.query('SELECT entry_id FROM server_code_keys')).toHaveLength(0);
   }, 60_000);
 });
