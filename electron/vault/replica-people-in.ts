@@ -10,7 +10,8 @@
  * wraps below it go (their holders were cut off). Each record is checked as entries are: signed by
  * its author under a key of theirs in force here, the author not disabled and managing the group
  * by the roles this desktop holds (owner, admin, or its lead with a role that manages groups).
- * A rotation that, once the pull has reached the server's head, wraps nothing for this person is
+ * A `user` record changing someone's role or disabling them is taken in where its signer could
+ * have made it here (takeUser). A rotation that, once the pull has reached the server's head, wraps nothing for this person is
  * their removal: the group's key, pages and entries leave this desktop (cutOff). A member record
  * granting this person a group of this file takes its key in (grantIn); its entries follow.
  * Must never: hold a key its record's signer could not have given here, or leave a group's pages
@@ -18,8 +19,8 @@
  */
 import { createHash } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { holdsAllGroups, type Role } from '../../shared/policy';
-import { memberRecordId, recordSigningText, type GroupRecord, type MemberRecord, type PeopleRecord, type ReplicaRecord } from '../../shared/sync/records';
+import { holdsAllGroups, whyNotActOn, whyNotAssignRole, type Role } from '../../shared/policy';
+import { memberRecordId, recordSigningText, type GroupRecord, type MemberRecord, type PeopleRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import type { WriteDb } from './db';
 import { pageOf, writePage, type PageItem } from './entry-pages';
 import { resealEntry } from './entry-reseal';
@@ -32,10 +33,10 @@ import type { signingKeysInForce } from './store-audit';
 import { listEntryRowsInGroups } from './store-entries';
 import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
-import { idByUid, setRevision } from './store-replica';
-import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, unsentEntriesInGroup } from './store-replica-people';
-import { getUser } from './store-users';
+import { idByUid, replicaBase, setReplicaBase, setRevision } from './store-replica';
+import { resolveRoleName, rolePermissions } from './store-roles';
+import { dropEntriesOfGroup, setUserRevisionAtLeast, unsentEntriesInGroup } from './store-replica-people';
+import { getUser, setUserDisabled, setUserRole } from './store-users';
 
 /** What taking people in needs of the apply under way. */
 export interface PeopleIntake {
@@ -100,6 +101,7 @@ function requireManages(db: WriteDb, signer: { readonly id: number; readonly rol
 export type PeopleTaken = 'applied' | 'unchanged' | 'ignored';
 
 export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[], take: (r: ReplicaRecord, work: () => void) => void, count: (taken: PeopleTaken) => void): void {
+  for (const r of records) if (r.kind === 'user') take(r, () => count(takeUser(db, intake, r)));
   const taken = new Set<string>();
   const moved = new Set<number>();
   for (const r of records) if (r.kind === 'group') take(r, () => count(takeGroup(db, intake, r, records, taken, moved)));
@@ -117,6 +119,43 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     const version = getGroupRow(db, groupId)?.key_version ?? 0;
     for (const gk of groupKeysOfGroup(db, groupId)) if (gk.key_version < version) deleteGroupKey(db, groupId, gk.user_id);
   }
+}
+
+/**
+ * A user record: a role change or a disabling (or enabling) of someone this file knows, taken in
+ * where this desktop's own rules would let its signer make it (users.manage; never on themselves;
+ * an owner's or admin's row, or making one, by an owner only: shared/policy). Their keys follow
+ * as the group and member records of the rotations it made. An older record than one taken in
+ * before (its revision, kept as the user's agreed one) is stale: a relay cannot play one back.
+ * A new user (their public key, first signing key) and a new public key are not taken in yet.
+ */
+function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken {
+  const uid = uidBytes(r.id);
+  const userId = idByUid(db, 'users', uid);
+  const local = userId === undefined ? undefined : getUser(db, userId);
+  if (!local) return 'ignored';
+  const disabledNow = local.disabled_at !== null;
+  if ((r.role === local.role && (r.disabledAt !== null) === disabledNow) || r.revision <= replicaBase(db, uid)) return 'unchanged';
+  const signer = signerOf(db, intake, r);
+  const actor = { id: signer.id, role: signer.role, permissions: rolePermissions(db, signer.role) };
+  if (!actor.permissions.includes('users.manage')) throw tampered('sets a user, and its sender may not manage users');
+  const target = { id: local.id, role: local.role, permissions: rolePermissions(db, local.role) };
+  const whyNot = whyNotActOn(actor, target) ?? (r.role === local.role ? undefined : whyNotAssignRole(actor, r.role, rolePermissions(db, r.role)));
+  if (whyNot !== undefined) throw tampered(`sets a user as its sender may not here (${whyNot})`);
+  if (r.role !== local.role) {
+    let role: string;
+    try {
+      role = resolveRoleName(db, r.role);
+    } catch {
+      throw notYet('gives a role this desktop does not know');
+    }
+    setUserRole(db, local.id, role);
+  }
+  if ((r.disabledAt !== null) !== disabledNow) setUserDisabled(db, local.id, r.disabledAt);
+  // Never behind the record's revision, so this desktop's own later record of them is not taken for an old one.
+  setUserRevisionAtLeast(db, local.id, r.revision);
+  setReplicaBase(db, uid, r.revision);
+  return 'applied';
 }
 
 /** A group record: a newer key version is taken in (with this person's wrap of it, when they hold the group). */

@@ -79,3 +79,8 @@ export function dropEntriesOfGroup(db: WriteDb, groupId: number, at: number): vo
   db.prepare('UPDATE entries SET revision = 0 WHERE group_id = ?').run(groupId);
   db.prepare('DELETE FROM replica_base WHERE uid IN (SELECT uid FROM entries WHERE group_id = ?)').run(groupId);
 }
+
+/** A user's revision moved up to at least `revision` (a user record taken in): never down. */
+export function setUserRevisionAtLeast(db: WriteDb, userId: number, revision: number): void {
+  db.prepare('UPDATE users SET revision = max(revision, ?) WHERE id = ?').run(revision, userId);
+}

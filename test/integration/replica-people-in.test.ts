@@ -19,9 +19,22 @@ import { FAST_KDF, newVault, OWNER, PASSWORD, tempFolder } from '../support/vaul
 const LEAD = 'lena';
 const LEAD_PASSWORD = 'lena leads the network team';
 const MEMBER = 'mo';
+const ADMIN = 'ada';
+const ADMIN_PASSWORD = 'ada administers the vault';
 
 function wire(out: Outgoing): unknown {
   return JSON.parse(JSON.stringify(out.batch)) as unknown;
+}
+
+/** A user's role and whether disabled, as the file holds them (read beside the session, read-only). */
+function userState(file: string, name: string): { role: string; disabled: boolean } | undefined {
+  const db = new Database(file, { readonly: true });
+  try {
+    const row = db.prepare('SELECT role, disabled_at FROM users WHERE name = ?').get(name) as { role: string; disabled_at: number | null } | undefined;
+    return row && { role: row.role, disabled: row.disabled_at !== null };
+  } finally {
+    db.close();
+  }
 }
 
 /** The group's key version as the file holds it (read beside the session, read-only). */
@@ -38,22 +51,26 @@ async function setUp() {
   const { file, session, clock } = await newVault();
   await session.createUser(LEAD, 'team_lead', 'a one-time password for lena', FAST_KDF);
   await session.createUser(MEMBER, 'technician', 'a one-time password for mo', FAST_KDF);
+  await session.createUser(ADMIN, 'admin', 'a one-time password for ada', FAST_KDF);
   await session.close();
+  const ada = await Vault.open(file, clock).signIn(ADMIN, 'a one-time password for ada');
+  await ada.changePassword('a one-time password for ada', ADMIN_PASSWORD, FAST_KDF);
+  await ada.close();
   const lena = await Vault.open(file, clock).signIn(LEAD, 'a one-time password for lena');
   await lena.changePassword('a one-time password for lena', LEAD_PASSWORD, FAST_KDF);
   const net = await lena.team.createGroup('Network');
   await lena.team.grant(net.id, MEMBER);
   await lena.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: net.id }]);
   await lena.close();
-  const copies = ['lead', 'owner-2', 'owner-3'].map((name) => path.join(tempFolder(), `desktop-${name}.crewvault`));
+  const copies = ['lead', 'owner-2', 'owner-3', 'admin'].map((name) => path.join(tempFolder(), `desktop-${name}.crewvault`));
   for (const copy of copies) await copyAsNewDesktop(file, copy, clock);
-  const [leadFile = '', ownerTwo = '', ownerThree = ''] = copies;
-  for (const [f, who, pw] of [[file, OWNER, PASSWORD], [leadFile, LEAD, LEAD_PASSWORD], [ownerTwo, OWNER, PASSWORD], [ownerThree, OWNER, PASSWORD]] as const) {
+  const [leadFile = '', ownerTwo = '', ownerThree = '', adminFile = ''] = copies;
+  for (const [f, who, pw] of [[file, OWNER, PASSWORD], [leadFile, LEAD, LEAD_PASSWORD], [ownerTwo, OWNER, PASSWORD], [ownerThree, OWNER, PASSWORD], [adminFile, ADMIN, ADMIN_PASSWORD]] as const) {
     const s = await Vault.open(f, clock).signIn(who, pw);
     await s.replica.agreeAll();
     await s.close();
   }
-  return { clock, leadFile, ownerTwo, ownerThree, netId: net.id };
+  return { clock, leadFile, ownerTwo, ownerThree, adminFile, netId: net.id };
 }
 
 describe('a rotation made on another desktop', () => {
@@ -74,7 +91,7 @@ describe('a rotation made on another desktop', () => {
     await two.close();
     const again = await Vault.open(ownerTwo, clock).signIn(OWNER, PASSWORD);
     expect(groupVersion(ownerTwo, netId)).toBe(2);
-    expect((await again.team.members(netId)).map((m) => m.name).sort()).toEqual([OWNER, LEAD].sort());
+    expect((await again.team.members(netId)).map((m) => m.name).sort()).toEqual([ADMIN, OWNER, LEAD].sort());
     expect(await again.revealPassword((await again.resolvePath('Acme/Core switch')).id)).toBe('cs-1');
     await again.close();
 
@@ -88,8 +105,39 @@ describe('a rotation made on another desktop', () => {
     expect(held.held.map((h) => h.kind)).toEqual(expect.arrayContaining(['group', 'entry']));
     expect(held.accessRemoved).toEqual([]);
     expect(groupVersion(ownerThree, netId)).toBe(1);
-    expect((await three.team.members(netId)).map((m) => m.name).sort()).toEqual([LEAD, MEMBER, OWNER].sort());
+    expect((await three.team.members(netId)).map((m) => m.name).sort()).toEqual([ADMIN, LEAD, MEMBER, OWNER].sort());
     expect(await three.revealPassword((await three.resolvePath('Acme/Core switch')).id)).toBe('cs-1');
+    await three.close();
+  });
+
+  it('takes a role change in where its signer may make it, refuses it where not, and never plays an older one back', async () => {
+    const { clock, ownerTwo, ownerThree, adminFile } = await setUp();
+    const admin = await Vault.open(adminFile, clock).signIn(ADMIN, ADMIN_PASSWORD);
+    await admin.team.changeRole(MEMBER, 'team_lead');
+    const promote = await admin.replica.outgoing();
+    await admin.replica.markSent(promote);
+    await admin.team.changeRole(MEMBER, 'technician');
+    const demote = await admin.replica.outgoing();
+    await admin.close();
+    expect(promote.batch.records.filter((r) => r.kind === 'user' && r.name === MEMBER).map((r) => r.kind === 'user' && r.role)).toEqual(['team_lead']);
+
+    // Where ada is an admin: taken in, in order; the older record played again changes nothing.
+    const two = await Vault.open(ownerTwo, clock).signIn(OWNER, PASSWORD);
+    expect(userState(ownerTwo, MEMBER)).toEqual({ role: 'technician', disabled: false });
+    await two.replica.apply(wire(promote));
+    expect(userState(ownerTwo, MEMBER)).toEqual({ role: 'team_lead', disabled: false });
+    await two.replica.apply(wire(demote));
+    expect(userState(ownerTwo, MEMBER)).toEqual({ role: 'technician', disabled: false });
+    const replayed = await two.replica.apply(wire(promote));
+    expect(replayed.applied).toBe(0);
+    expect(userState(ownerTwo, MEMBER)).toEqual({ role: 'technician', disabled: false });
+    await two.close();
+
+    // Where the owner made ada a technician first: refused as tampered, nothing changed.
+    const three = await Vault.open(ownerThree, clock).signIn(OWNER, PASSWORD);
+    await three.team.changeRole(ADMIN, 'technician');
+    await expect(three.replica.apply(wire(promote))).rejects.toMatchObject({ code: 'VAULT_TAMPERED' });
+    expect(userState(ownerThree, MEMBER)).toEqual({ role: 'technician', disabled: false });
     await three.close();
   });
 });

@@ -84,9 +84,9 @@ describe('replica records between two desktops', () => {
     expect(events.map((r) => r.action)).toEqual(expect.arrayContaining(['entry.create', 'entry.edit', 'entry.delete']));
     expect(outcome).toMatchObject({ applied: 4 + 3, conflictCopies: [] }); // 4 records and the 3 changes' events
     // Users, groups and members go out too (for the team server, which enforces them); a desktop takes
-    // groups and members in (here: held already, unchanged), users not yet.
-    const takenIn = out.batch.records.filter((r) => r.kind !== 'user').length;
-    expect(out.batch.records.some((r) => r.kind === 'group' || r.kind === 'member')).toBe(true);
+    // them in (here: held already, unchanged).
+    const takenIn = out.batch.records.length;
+    expect(out.batch.records.some((r) => r.kind === 'user' || r.kind === 'group' || r.kind === 'member')).toBe(true);
     expect(outcome.applied + outcome.unchanged).toBe(takenIn);
     expect(await titles(b)).toEqual(await titles(a));
     expect(await titles(b)).toContain('Globex/Domain admin');
