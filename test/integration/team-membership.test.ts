@@ -7,7 +7,10 @@
  * revoked member's next pull brings nothing new of that group, their push into it is refused
  * (FORBIDDEN) and stores nothing, and a push still sealed under the group's old key version
  * (another desktop of the owner's that had not synced since) is refused (CONFLICT). Each
- * assertion fails with the server's check removed (docs/SYNC.md). Must never: put a password in
+ * assertion fails with the server's check removed (docs/SYNC.md). Then what the desktops take in
+ * (electron/vault/replica-people-in.ts): the owner's other desktop takes the rotation in and writes
+ * in the group again (no file copy), the revoked desktop drops the group and says so, a re-grant
+ * and a first grant (carol) reach their desktops with every entry. Must never: put a password in
  * a process argument (answers go on the scripted stdin).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,13 +33,17 @@ import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
 
 const BOB = 'bob';
 const BOB_PASSWORD = 'bob keeps the switches running';
-const SERVER_PASSWORD = { alice: 'alice on the team server 1', bob: 'bob on the team server 22' } as const;
+const CAROL = 'carol';
+const CAROL_PASSWORD = 'carol joins the network team';
+const SERVER_PASSWORD = { alice: 'alice on the team server 1', bob: 'bob on the team server 22', carol: 'carol on the team server 333' } as const;
+/** Each person's vault user and password. */
+const VAULT_LOGIN = { alice: [OWNER, PASSWORD], bob: [BOB, BOB_PASSWORD], carol: [CAROL, CAROL_PASSWORD] } as const;
 const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
 
 interface Desktop {
   readonly name: string;
   readonly file: string;
-  readonly person: 'alice' | 'bob';
+  readonly person: 'alice' | 'bob' | 'carol';
   readonly keychain: string;
   readonly env: NodeJS.ProcessEnv;
 }
@@ -44,20 +51,21 @@ interface Desktop {
 let keyring: PrivateKeyring;
 let server: RunningServer;
 let home: string;
-/** The owner's desktop, the owner's second desktop (a copy that stays behind), the technician's. */
+/** The owner's desktop, the owner's second desktop (a copy that stays behind), the technicians'. */
 let a: Desktop;
 let a2: Desktop;
 let b: Desktop;
+let c: Desktop;
 let opsId: number;
 let opsUid: string;
 
-function desktop(name: string, person: 'alice' | 'bob'): Desktop {
+function desktop(name: string, person: 'alice' | 'bob' | 'carol'): Desktop {
   const keychain = `crewvault-membership-${name}`;
   return { name, person, keychain, file: path.join(home, `desktop-${name}.crewvault`), env: { CREWVAULT_CONFIG: path.join(home, `config-${name}`), CREWVAULT_KEYCHAIN_SERVICE: keychain } };
 }
 
 async function onDesktop<T>(d: Desktop, work: (session: VaultSession) => Promise<T>): Promise<T> {
-  const session = await Vault.open(d.file, clock).signIn(d.person === 'alice' ? OWNER : BOB, d.person === 'alice' ? PASSWORD : BOB_PASSWORD);
+  const session = await Vault.open(d.file, clock).signIn(...VAULT_LOGIN[d.person]);
   try {
     return await work(session);
   } finally {
@@ -74,8 +82,8 @@ async function cli(d: Desktop, args: readonly string[], answers: readonly string
 /** `crewvault sync --json` on a desktop as its person: the outcome, which may be an error. */
 async function sync(d: Desktop, ...flags: string[]): Promise<CliOutcome> {
   clock.advance(1_000);
-  const vaultUser = d.person === 'alice' ? OWNER : BOB;
-  return runScripted(['sync', server.url, '--json', '--vault', d.file, '--user', vaultUser, ...flags], [d.person === 'alice' ? PASSWORD : BOB_PASSWORD], clock, d.env);
+  const [vaultUser, password] = VAULT_LOGIN[d.person];
+  return runScripted(['sync', server.url, '--json', '--vault', d.file, '--user', vaultUser, ...flags], [password], clock, d.env);
 }
 
 async function teamClient(d: Desktop): Promise<TeamClient> {
@@ -105,11 +113,13 @@ beforeAll(async () => {
   home = mkdtempSync(path.join(tmpdir(), 'crewvault-membership-'));
   const dataDir = path.join(home, 'server');
   server = await startServer({ dataDir, listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
-  [a, a2, b] = [desktop('a', 'alice'), desktop('a2', 'alice'), desktop('b', 'bob')];
+  [a, a2, b, c] = [desktop('a', 'alice'), desktop('a2', 'alice'), desktop('b', 'bob'), desktop('c', 'carol')];
 
   // The owner's vault: bob a technician, in the group Ops (which holds two entries) and the default group.
   const session = await createVault(a.file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
   await session.createUser(BOB, 'technician', 'a one-time password for bob', FAST_KDF);
+  // Carol is in the default group only, until the owner grants her Ops (the last test).
+  await session.createUser(CAROL, 'technician', 'a one-time password for carol', FAST_KDF);
   const ops = await session.team.createGroup('Ops');
   opsId = ops.id;
   await session.team.grant(ops.id, BOB);
@@ -122,24 +132,30 @@ beforeAll(async () => {
   const first = await Vault.open(a.file, clock).signIn(BOB, 'a one-time password for bob');
   await first.changePassword('a one-time password for bob', BOB_PASSWORD, FAST_KDF);
   await first.close();
+  const carolFirst = await Vault.open(a.file, clock).signIn(CAROL, 'a one-time password for carol');
+  await carolFirst.changePassword('a one-time password for carol', CAROL_PASSWORD, FAST_KDF);
+  await carolFirst.close();
   const db = new Database(a.file, { readonly: true });
   opsUid = uidText((db.prepare('SELECT uid FROM access_groups WHERE id = ?').get(opsId) as { uid: Buffer }).uid);
   db.close();
-  for (const copy of [a2, b]) await copyAsNewDesktop(a.file, copy.file, clock);
-  for (const d of [a, a2, b]) await onDesktop(d, (s) => s.replica.agreeAll());
+  for (const copy of [a2, b, c]) await copyAsNewDesktop(a.file, copy.file, clock);
+  for (const d of [a, a2, b, c]) await onDesktop(d, (s) => s.replica.agreeAll());
 
   // Two accounts on the server: the owner's (the server's first), and bob's by the owner's invite.
   await cli(a, ['login', server.url, '--user', 'alice', '--invite-file', path.join(dataDir, 'owner-invite.txt')], [SERVER_PASSWORD.alice]);
   await cli(a2, ['login', server.url, '--user', 'alice'], [SERVER_PASSWORD.alice]);
   const invite = await (await teamClient(a)).call('inviteCreate', { username: 'bob', role: 'member' });
   await cli(b, ['login', server.url, '--user', 'bob', '--invite', '-'], [invite.invite, SERVER_PASSWORD.bob]);
+  const carolInvite = await (await teamClient(a)).call('inviteCreate', { username: 'carol', role: 'member' });
+  await cli(c, ['login', server.url, '--user', 'carol', '--invite', '-'], [carolInvite.invite, SERVER_PASSWORD.carol]);
 
   // The owner moves the vault (its people, groups and members with it) and says which account is bob.
   expect((await sync(a, '--move')).code).toBe('ok');
   const binding = await onDesktop(a, (s) => s.replica.accountRecord(BOB, invite.userId));
+  const carolBinding = await onDesktop(a, (s) => s.replica.accountRecord(CAROL, carolInvite.userId));
   const vault = await onDesktop(a, (s) => s.replica.vaultId());
-  await (await teamClient(a)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [binding] } });
-  for (const d of [a2, b]) expect((await sync(d)).code, d.name).toBe('ok');
+  await (await teamClient(a)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [binding, carolBinding] } });
+  for (const d of [a2, b, c]) expect((await sync(d)).code, d.name).toBe('ok');
 }, 180_000);
 
 afterAll(async () => {
@@ -257,5 +273,21 @@ describe('membership on the team server, with real desktops', () => {
     expect((await sync(b)).code).toBe('ok');
     expect((await sync(a)).code).toBe('ok');
     expect(await passwordOf(a, 'Acme/Firewall')).toBe('f-bob');
+  });
+
+  it('takes a first grant in: carol, who never held Ops, is granted it at its current key version and reads every entry of it from the server', async () => {
+    // Her desktop's file holds Ops as it was copied (under its first key, since rotated): not hers to read.
+    expect(await onDesktop(c, async (s) => (await s.team.listGroups()).map((g) => g.name))).toEqual(['Default']);
+    await onDesktop(a, (s) => s.team.grant(opsId, CAROL));
+    expect((await sync(a)).code).toBe('ok');
+    const carolSync = await sync(c);
+    expect(carolSync.code, carolSync.stderr).toBe('ok');
+    expect(JSON.parse(carolSync.stdout)).toMatchObject({ held: 0 });
+    const seen = await onDesktop(c, async (s) => ({
+      groups: (await s.team.listGroups()).map((g) => g.name).sort(),
+      firewall: await s.revealPassword((await s.resolvePath('Acme/Firewall')).id),
+      switch: await s.revealPassword((await s.resolvePath('Acme/Switch')).id),
+    }));
+    expect(seen).toEqual({ groups: ['Default', 'Ops'], firewall: 'f-bob', switch: 's-bob' });
   });
 });
