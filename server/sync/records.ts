@@ -25,7 +25,7 @@ import type { ServerContext } from '../context';
 import { createVault, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, setVaultSeq, vaultInfo } from '../store/sync';
 import { appendAudit } from '../audit';
 import { applyServerCodesSetting } from '../codes/group-setting';
-import { notifyStored } from './stream';
+import { storedNotice } from './stream';
 import { actingPerson, applyPeople, checkEntries, holdsGroupNow, pullFilter, pullingPerson } from './membership';
 
 /** How many records a pull returns when the desktop names no limit. */
@@ -67,15 +67,16 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
     }
     const held = await revisionsOf(tx, batch.vault, ids);
     // Who is who changes first (a rotation's new key version, a grant), then the entries are
-    // judged by it; undone with the rest when the push meets conflicts.
-    await tx.query('SAVEPOINT people');
+    // judged by it; undone with the rest when the push meets conflicts. A push without people
+    // records writes nothing before its conflicts are known, so it needs no savepoint.
+    const peopleRecords = batch.records.filter((r): r is PeopleRecord => r.kind === 'user' || r.kind === 'group' || r.kind === 'member');
+    if (peopleRecords.length > 0) await tx.query('SAVEPOINT people');
     // Entries this push moves out of a group or deletes: that group may be deleted beside them.
     const leaving = new Map<string, string[]>();
     for (const r of batch.records) {
       const from = r.kind === 'entry' && held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group : undefined;
       if (r.kind === 'entry' && from !== undefined && from !== null && (r.deletedAt !== null || r.group !== from)) leaving.set(from, [...(leaving.get(from) ?? []), r.id]);
     }
-    const peopleRecords = batch.records.filter((r): r is PeopleRecord => r.kind === 'user' || r.kind === 'group' || r.kind === 'member');
     const people = await applyPeople(tx, batch.vault, person, peopleRecords, leaving);
     // Which groups the server computes codes of, as their records say (owners and admins only), and no secret key wrapped there for codes-only members.
     await applyServerCodesSetting(tx, ctx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source);
@@ -103,7 +104,7 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
       }
     }
     if (conflicts.length > 0) {
-      await tx.query('ROLLBACK TO SAVEPOINT people');
+      if (peopleRecords.length > 0) await tx.query('ROLLBACK TO SAVEPOINT people');
       return { accepted: 0, seq: vault.seq, conflicts };
     }
     let seq = vault.seq;
@@ -113,9 +114,8 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
     }
     // A new member's desktop skipped the group's entries until now: they come again, after the grant.
     for (const groupId of people.joined) seq = await restampGroupEntries(tx, batch.vault, groupId, seq);
-    await setVaultSeq(tx, batch.vault, seq);
-    // Delivered on commit, to every server process on this database: their streams tell desktops.
-    if (seq > vault.seq) await notifyStored(tx, batch.vault, seq);
+    // Notified with it, delivered on commit, to every server process on this database: their streams tell desktops.
+    await setVaultSeq(tx, batch.vault, seq, seq > vault.seq ? storedNotice(batch.vault, seq) : undefined);
     return { accepted: fresh.length, seq, conflicts: [] };
   });
 }

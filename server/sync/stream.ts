@@ -11,15 +11,16 @@
  * Must never: tell a vault's numbers to a stream of another vault, or keep a stream open past
  * its session's access token (the desktop reconnects with a fresh one).
  */
-import type { Database, Transaction } from '../store/db';
+import type { Database } from '../store/db';
 import { vaultSeq } from '../store/sync';
 
 export const SYNC_CHANNEL = 'crewvault_sync';
 /** How many streams one server process holds open at most (the design's budget is 1,000 desktops a process). */
 export const MAX_STREAMS = 2_000;
 
-export async function notifyStored(tx: Transaction, vault: string, seq: number): Promise<void> {
-  await tx.query('SELECT pg_notify($1, $2)', [SYNC_CHANNEL, `${vault}:${seq}`]);
+/** What a push that stored up to `seq` notifies (store/sync.ts setVaultSeq sends it with the new sequence). */
+export function storedNotice(vault: string, seq: number): { readonly channel: string; readonly payload: string } {
+  return { channel: SYNC_CHANNEL, payload: `${vault}:${seq}` };
 }
 
 type Listener = (seq: number) => void;
