@@ -201,12 +201,24 @@ function rotateIn(db: WriteDb, intake: PeopleIntake, groupId: number, old: Group
     throw tampered('wraps a group key that does not open for this desktop\'s person');
   }
   if (!old.secret) {
-    // Without the old secret key the details cannot be sealed again here: the rotating desktop's re-sealed entries are needed first.
-    next.key.fill(0);
-    next.index.fill(0);
-    next.secret?.fill(0);
-    throw notYet('moves an access group to a new key, and this desktop holds no secret key of the old one to seal its entries again');
+    // Without the old secret key the details cannot be sealed again here (codes-only in a group the
+    // server computes codes for): the entries are emptied as for a grant, and the rotating desktop's
+    // re-sealed versions, in the same push, fill them in as they arrive. Such a role edits nothing there.
+    dropEntriesOfGroup(db, groupId, intake.now);
+    deletePagesOfGroup(db, groupId);
+  } else {
+    resealIn(db, intake, groupId, old, next);
   }
+  setGroupKeyVersion(db, groupId, next.version);
+  putGroupKey(db, held);
+  const kept = held.wrapped_secret_key !== null;
+  if (!kept) next.secret?.fill(0);
+  intake.ring.dropGroup(groupId);
+  intake.ring.addGroup(groupId, { ...next, secret: kept ? next.secret : undefined, lead: wrap.lead });
+}
+
+/** The group's entries sealed again under `next` at the revisions they had, its pages rebuilt. */
+function resealIn(db: WriteDb, intake: PeopleIntake, groupId: number, old: GroupKey, next: GroupKey): void {
   const pages = new Map<number, PageItem[]>();
   for (const entry of listEntryRowsInGroups(db, [groupId])) {
     const item = resealEntry(db, entry, old, { groupId, key: next }, intake.customerName(db, entry.customer_id), entry.updated_at);
@@ -218,12 +230,6 @@ function rotateIn(db: WriteDb, intake: PeopleIntake, groupId: number, old: Group
   }
   deletePagesOfGroup(db, groupId);
   for (const [pageNo, items] of pages) writePage(db, next, groupId, pageNo, items);
-  setGroupKeyVersion(db, groupId, next.version);
-  putGroupKey(db, held);
-  const kept = held.wrapped_secret_key !== null;
-  if (!kept) next.secret?.fill(0);
-  intake.ring.dropGroup(groupId);
-  intake.ring.addGroup(groupId, { ...next, secret: kept ? next.secret : undefined, lead: wrap.lead });
 }
 
 /**

@@ -140,4 +140,48 @@ describe('a rotation made on another desktop', () => {
     expect(userState(ownerThree, MEMBER)).toEqual({ role: 'technician', disabled: false });
     await three.close();
   });
+
+  it('is taken in by a codes-only member of a group the server computes codes for (no secret key to seal again with): the rotating desktop\'s versions fill in', async () => {
+    const { file, session, clock } = await newVault();
+    await session.createUser(LEAD, 'team_lead', 'a one-time password for lena', FAST_KDF);
+    await session.createUser(MEMBER, 'technician', 'a one-time password for mo', FAST_KDF);
+    await session.createUser('cody', 'codes_only', 'a one-time password for cody', FAST_KDF);
+    await session.close();
+    for (const [who, once, pw] of [[LEAD, 'a one-time password for lena', LEAD_PASSWORD], ['cody', 'a one-time password for cody', 'cody only reads the codes']] as const) {
+      const s = await Vault.open(file, clock).signIn(who, once);
+      await s.changePassword(once, pw, FAST_KDF);
+      await s.close();
+    }
+    const lena = await Vault.open(file, clock).signIn(LEAD, LEAD_PASSWORD);
+    const net = await lena.team.createGroup('Network');
+    await lena.team.grant(net.id, MEMBER);
+    await lena.team.grant(net.id, 'cody');
+    await lena.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: net.id }]);
+    await lena.close();
+    const owner = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
+    await owner.team.setServerCodes(net.id, true);
+    await owner.close();
+    const [leadFile = '', codyFile = ''] = ['lead', 'cody'].map((name) => path.join(tempFolder(), `desktop-${name}.crewvault`));
+    for (const [copy, who, pw] of [[leadFile, LEAD, LEAD_PASSWORD], [codyFile, 'cody', 'cody only reads the codes']] as const) {
+      await copyAsNewDesktop(file, copy, clock);
+      const s = await Vault.open(copy, clock).signIn(who, pw);
+      await s.replica.agreeAll();
+      await s.close();
+    }
+    const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
+    await lead.updateEntry((await lead.resolvePath('Acme/Core switch')).id, { title: 'Core switch 2' }, (await lead.resolvePath('Acme/Core switch')).revision);
+    await lead.team.revoke(net.id, MEMBER);
+    const rotation = await lead.replica.outgoing();
+    await lead.close();
+
+    expect(groupVersion(codyFile, net.id)).toBe(2);
+    const cody = await Vault.open(codyFile, clock).signIn('cody', 'cody only reads the codes');
+    const outcome = await cody.replica.apply(wire(rotation), { hold: true, caughtUp: true });
+    expect(outcome.held).toEqual([]);
+    await cody.close();
+    const again = await Vault.open(codyFile, clock).signIn('cody', 'cody only reads the codes');
+    expect(groupVersion(codyFile, net.id)).toBe(3);
+    expect((await again.listEntries()).map((e) => `${e.customer}/${e.title}`)).toEqual(['Acme/Core switch 2']);
+    await again.close();
+  });
 });
