@@ -21,11 +21,12 @@
  * - A received signing key counts only with an owner's certificate (a first key introducing
  *   itself is trusted only where it was made: until users travel with the team server).
  * - Users, groups and memberships this person may set go out as records too (replica-people.ts):
- *   the team server decides from them who may pull and push what. Taken in here: a group's new
- *   key version with this person's wrap of it (a rotation made elsewhere: replica-people-in.ts),
- *   and other members' wraps. Not yet: a record naming a group or user this replica lacks, or
- *   an entry sealed under a group key version it does not hold, refuses the batch (or is set
- *   aside, with `hold`).
+ *   the team server decides from them who may pull and push what. Taken in here, before the
+ *   entries (replica-people-in.ts): role changes and disablings, a group's new key version with
+ *   this person's wrap of it (a rotation made elsewhere), a grant to this person, their removal
+ *   (at the server's head: `caughtUp`), and other members' wraps. Not yet: a record naming a
+ *   group or user this replica lacks, or an entry sealed under a group key version it does not
+ *   hold, refuses the batch (or is set aside, with `hold`).
  * Must never: write part of a batch, keep a record that did not open, or drop a local edit
  * without a copy of it.
  */
