@@ -208,9 +208,12 @@ describe('membership on the team server, with real desktops', () => {
   });
 
   it('tells the revoked desktop: its sync drops the group, its key and entries, and the edit it could not send, and says so', async () => {
-    const bobSync = await sync(b);
+    // As a person reads it (the --json form carries accessRemoved: [{ group, droppedEdits }]).
+    clock.advance(1_000);
+    const bobSync = await runScripted(['sync', server.url, '--vault', b.file, '--user', BOB], [BOB_PASSWORD], clock, b.env);
     expect(bobSync.code, bobSync.stderr).toBe('ok');
-    expect(JSON.parse(bobSync.stdout)).toMatchObject({ accessRemoved: [{ group: 'Ops', droppedEdits: 1 }], held: 0 });
+    expect(bobSync.stdout).toContain('Your access to the group "Ops" was removed: its entries are no longer on this computer; 1 edit made here in it could not be sent and was dropped.');
+    expect(bobSync.stdout).not.toContain('set aside');
     // Signed in again: Ops and its entries are gone from this desktop, the rest moves on (the owner's p-2).
     const left = await onDesktop(b, async (s) => ({
       groups: (await s.team.listGroups()).map((g) => g.name),
