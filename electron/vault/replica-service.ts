@@ -874,8 +874,9 @@ function signedTriples(db: ReadDb, batch: ReplicaBatch): SignedTriple[] {
 /**
  * Within one apply (one write transaction): each sender's user row and role read once, not once
  * a record (a first sync brings an entry and an event per entry, by a handful of people). Sound
- * because nothing a batch takes in changes a user or a role, and the transaction holds the
- * database still; the next apply reads them afresh. Undefined: no such user, or disabled.
+ * because it is made after the batch's user records are taken in (the only records that change a
+ * user or a role), and the transaction holds the database still; the next apply reads them
+ * afresh. Undefined: no such user, or disabled.
  */
 class SenderRows {
   private readonly authors = new Map<number, Author | undefined>();
