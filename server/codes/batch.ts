@@ -107,7 +107,8 @@ export class CodeBatcher {
           const failed = error instanceof CrewvaultError ? error : new CrewvaultError('BUSY', 'The server could not record this code: try again soon.');
           outcomes = batch.map(() => failed);
         }
-        batch.forEach((pending, i) => pending.done(outcomes[i]));
+        // write() answers each request of the batch in order; one missing is a bug, said as one, never a code.
+        batch.forEach((pending, i) => pending.done(outcomes[i] ?? new CrewvaultError('INTERNAL', 'a code request of a batch went unanswered')));
       }
     } finally {
       this.running = false;
