@@ -10,6 +10,8 @@
  * wraps below it go (their holders were cut off). Each record is checked as entries are: signed by
  * its author under a key of theirs in force here, the author not disabled and managing the group
  * by the roles this desktop holds (owner, admin, or its lead with a role that manages groups).
+ * A group record's `serverCodes` setting is taken in from an owner or admin (with its rotation,
+ * or alone when turned off).
  * A `user` record changing someone's role or disabling them is taken in where its signer could
  * have made it here (takeUser). A rotation that, once the pull has reached the server's head, wraps nothing for this person is
  * their removal: the group's key, pages and entries leave this desktop (cutOff). A member record
@@ -31,7 +33,7 @@ import { contexts, type GroupKey, type KeyRing } from './keys';
 import type { SignedTriple } from './replica-verify';
 import type { signingKeysInForce } from './store-audit';
 import { listEntryRowsInGroups } from './store-entries';
-import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion } from './store-groups';
+import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, setGroupServerCodes } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, setReplicaBase, setRevision } from './store-replica';
 import { resolveRoleName, rolePermissions } from './store-roles';
@@ -164,9 +166,18 @@ function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: r
   if (groupId === undefined) return 'ignored';
   const row = getGroupRow(db, groupId);
   if (!row) return 'ignored';
-  if (r.keyVersion <= row.key_version) return 'unchanged';
+  if (r.keyVersion < row.key_version) return 'unchanged';
+  const setting = r.serverCodes !== undefined && r.serverCodes !== (row.server_codes === 1);
+  if (r.keyVersion === row.key_version && !setting) return 'unchanged';
   if (r.deletedAt !== null) return 'ignored';
-  requireManages(db, signerOf(db, intake, r), groupId);
+  const signer = signerOf(db, intake, r);
+  requireManages(db, signer, groupId);
+  if (setting) {
+    // What the team server may see of a group: owners' and admins' to decide (team.ts setServerCodes).
+    if (!holdsAllGroups(signer.role)) throw tampered('turns server-computed codes on or off, and its sender is no owner or admin');
+    setGroupServerCodes(db, groupId, r.serverCodes === true);
+    if (r.keyVersion === row.key_version) return 'applied';
+  }
   const me = getUser(db, intake.userId);
   if (!me) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
   const old = intake.ring.groups.get(groupId);

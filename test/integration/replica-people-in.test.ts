@@ -37,6 +37,16 @@ function userState(file: string, name: string): { role: string; disabled: boolea
   }
 }
 
+/** Whether the file holds the group as set to "server computes codes". */
+function serverCodesOf(file: string, groupId: number): boolean {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT server_codes FROM access_groups WHERE id = ?').get(groupId) as { server_codes: number }).server_codes === 1;
+  } finally {
+    db.close();
+  }
+}
+
 /** The group's key version as the file holds it (read beside the session, read-only). */
 function groupVersion(file: string, groupId: number): number | undefined {
   const db = new Database(file, { readonly: true });
@@ -183,5 +193,24 @@ describe('a rotation made on another desktop', () => {
     expect(groupVersion(codyFile, net.id)).toBe(3);
     expect((await again.listEntries()).map((e) => `${e.customer}/${e.title}`)).toEqual(['Acme/Core switch 2']);
     await again.close();
+  });
+
+  it('takes the "server computes codes" setting in from an owner\'s group record: on with its rotation, off alone', async () => {
+    const { clock, ownerTwo, ownerThree, netId } = await setUp();
+    const setter = await Vault.open(ownerTwo, clock).signIn(OWNER, PASSWORD);
+    await setter.team.setServerCodes(netId, true);
+    const on = await setter.replica.outgoing();
+    await setter.replica.markSent(on);
+    await setter.team.setServerCodes(netId, false);
+    const off = await setter.replica.outgoing();
+    await setter.close();
+
+    const three = await Vault.open(ownerThree, clock).signIn(OWNER, PASSWORD);
+    expect(serverCodesOf(ownerThree, netId)).toBe(false);
+    await three.replica.apply(wire(on));
+    expect([serverCodesOf(ownerThree, netId), groupVersion(ownerThree, netId)]).toEqual([true, 2]);
+    await three.replica.apply(wire(off));
+    expect([serverCodesOf(ownerThree, netId), groupVersion(ownerThree, netId)]).toEqual([false, 2]);
+    await three.close();
   });
 });
