@@ -37,7 +37,7 @@ import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKey
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, setReplicaBase, setRevision } from './store-replica';
 import { resolveRoleName, rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, setUserRevisionAtLeast, unsentEntriesInGroup } from './store-replica-people';
+import { dropEntriesOfGroup, setGroupRevision, setUserRevisionAtLeast, unsentEntriesInGroup } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 
 /** What taking people in needs of the apply under way. */
@@ -168,7 +168,9 @@ function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: r
   if (!row) return 'ignored';
   if (r.keyVersion < row.key_version) return 'unchanged';
   const setting = r.serverCodes !== undefined && r.serverCodes !== (row.server_codes === 1);
-  if (r.keyVersion === row.key_version && !setting) return 'unchanged';
+  // At the same version, only a newer record than this desktop's own row changes the setting (one's
+  // own record coming back, or an older one, must not undo a change made here since).
+  if (r.keyVersion === row.key_version && (!setting || r.revision <= row.revision)) return 'unchanged';
   if (r.deletedAt !== null) return 'ignored';
   const signer = signerOf(db, intake, r);
   requireManages(db, signer, groupId);
@@ -176,7 +178,10 @@ function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: r
     // What the team server may see of a group: owners' and admins' to decide (team.ts setServerCodes).
     if (!holdsAllGroups(signer.role)) throw tampered('turns server-computed codes on or off, and its sender is no owner or admin');
     setGroupServerCodes(db, groupId, r.serverCodes === true);
-    if (r.keyVersion === row.key_version) return 'applied';
+    if (r.keyVersion === row.key_version) {
+      setGroupRevision(db, groupId, r.revision);
+      return 'applied';
+    }
   }
   const me = getUser(db, intake.userId);
   if (!me) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
@@ -191,6 +196,9 @@ function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: r
     taken.add(mine.id);
   }
   if (!old || !mine) setGroupKeyVersion(db, groupId, r.keyVersion);
+  // The row as the record has it: at its revision (the writes above moved this desktop's own count),
+  // so the next change on either side is judged against the same number.
+  setGroupRevision(db, groupId, r.revision);
   moved.add(groupId);
   return 'applied';
 }

@@ -84,3 +84,8 @@ export function dropEntriesOfGroup(db: WriteDb, groupId: number, at: number): vo
 export function setUserRevisionAtLeast(db: WriteDb, userId: number, revision: number): void {
   db.prepare('UPDATE users SET revision = max(revision, ?) WHERE id = ?').run(revision, userId);
 }
+
+/** A group's revision as the record taken in has it (its own writes here moved it on by their count). */
+export function setGroupRevision(db: WriteDb, groupId: number, revision: number): void {
+  db.prepare('UPDATE access_groups SET revision = ? WHERE id = ?').run(revision, groupId);
+}
