@@ -10,31 +10,15 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { SessionState } from '../../shared/api/contract';
-import type { TeamStatus, TeamSyncOutcome } from '../../shared/api/team-contract';
+import type { TeamStatus } from '../../shared/api/team-contract';
 import type { Connection } from '../client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { TeamAdmin } from '../components/TeamAdmin';
 import { TeamServerSignIn } from '../components/TeamServerSignIn';
 import { useCall } from '../hooks/useCall';
 import { useTeamStatus } from '../hooks/useTeamStatus';
+import { describeSync } from './sync-sentence';
 import './TeamServerScreen.css';
-
-function count(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
-/** What a round did, as a sentence. */
-export function describeSync(outcome: TeamSyncOutcome): string {
-  const at = new Date(outcome.at).toLocaleTimeString();
-  if (!outcome.ok) return `Last sync at ${at} failed: ${outcome.message}`;
-  const parts = [
-    outcome.moved ? `${count(outcome.sent, 'record', 'records')} sent to move the vault` : `${count(outcome.taken, 'change', 'changes')} taken in, ${count(outcome.sent, 'record', 'records')} sent`,
-    outcome.conflictCopies > 0 ? `${count(outcome.conflictCopies, 'entry', 'entries')} changed here and there kept as "(conflict copy)"` : 'no conflict copies',
-    outcome.setAside > 0 ? `${count(outcome.setAside, 'record', 'records')} set aside, not taken in yet (tried again each sync)` : 'nothing set aside',
-  ];
-  for (const group of outcome.accessRemoved ?? []) parts.push(`your access to the group "${group}" was removed (its entries are no longer on this computer)`);
-  return `${outcome.moved ? 'Moved' : 'Synced'} at ${at}: ${parts.join('; ')}.`;
-}
 
 interface Props {
   readonly connection: Connection;

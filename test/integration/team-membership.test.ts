@@ -65,7 +65,8 @@ function desktop(name: string, person: 'alice' | 'bob' | 'carol'): Desktop {
 }
 
 async function onDesktop<T>(d: Desktop, work: (session: VaultSession) => Promise<T>): Promise<T> {
-  const session = await Vault.open(d.file, clock).signIn(...VAULT_LOGIN[d.person]);
+  const [user, password] = VAULT_LOGIN[d.person];
+  const session = await Vault.open(d.file, clock).signIn(user, password);
   try {
     return await work(session);
   } finally {

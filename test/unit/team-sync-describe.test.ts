@@ -1,10 +1,10 @@
 /**
- * The Team server screen's sentence for a sync round (renderer/screens/TeamServerScreen.tsx
+ * The Team server screen's sentence for a sync round (renderer/screens/sync-sentence.ts
  * describeSync): a round that removed this person from a group says so by the group's name, and
  * a round that did not says nothing of it. Must never: read the wall clock (times are given).
  */
 import { describe, expect, it } from 'vitest';
-import { describeSync } from '../../renderer/screens/TeamServerScreen';
+import { describeSync } from '../../renderer/screens/sync-sentence';
 
 const round = { ok: true, at: Date.UTC(2026, 10, 30, 9, 0, 0), moved: false, taken: 2, sent: 0, conflictCopies: 0, setAside: 0 } as const;
 
