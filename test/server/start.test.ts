@@ -175,8 +175,9 @@ describe.each(DATABASE_KINDS)('the crewvault server command on %s', (kind) => {
         const timer = setTimeout(() => reject(new Error(`no listening line in 60 s: ${stderr}`)), 60_000);
         child.stderr.on('data', (chunk: Buffer) => {
           stderr += chunk.toString();
-          // A fresh server prints two lines: where it listens, then where the owner's invite is.
-          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)[^\n]*\n.*invite in [^\n]*\n/.exec(stderr);
+          // A fresh server prints three lines: where it listens, its code key's fingerprint (owners
+          // compare it with GET /v1/codes/key), then where the owner's invite is.
+          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)[^\n]*\n[^\n]*code key fingerprint (?:[0-9a-f]{4} ){7}[0-9a-f]{4} [^\n]*\n.*invite in [^\n]*\n/.exec(stderr);
           if (match?.[1] !== undefined) {
             clearTimeout(timer);
             resolve(match[1]);
