@@ -84,18 +84,27 @@ function loadOrCreateCodeKey(dataDir: string, made: KeyObject): KeyObject {
 }
 
 function readCodeKey(file: string): KeyObject {
+  const data = readKeyFile(file, codeKeyFileSchema, 'code key file');
+  const key = createPrivateKey({ key: Buffer.from(data.codeKey, 'base64url'), format: 'der', type: 'pkcs8' });
+  if (key.asymmetricKeyType !== 'x25519') throw new CrewvaultError('VAULT_CORRUPT', `${file} holds a code key that is not X25519`);
+  return key;
+}
+
+/**
+ * One of the data folder's key files, read through one descriptor: refused when others may read
+ * it (FORBIDDEN, before a byte is parsed) or when it is not the file it should be (VAULT_CORRUPT).
+ */
+function readKeyFile<T>(file: string, schema: z.ZodType<T>, what: string): T {
   const fd = openSync(file, 'r');
   try {
     if ((fstatSync(fd).mode & 0o077) !== 0) {
       throw new CrewvaultError('FORBIDDEN', `${file} may be read by others: check who copied it, then "chmod 600" it`);
     }
-    const parsed = codeKeyFileSchema.safeParse(JSON.parse(readFileSync(fd, 'utf8')));
-    if (!parsed.success) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault code key file`);
-    const key = createPrivateKey({ key: Buffer.from(parsed.data.codeKey, 'base64url'), format: 'der', type: 'pkcs8' });
-    if (key.asymmetricKeyType !== 'x25519') throw new CrewvaultError('VAULT_CORRUPT', `${file} holds a code key that is not X25519`);
-    return key;
+    const parsed = schema.safeParse(JSON.parse(readFileSync(fd, 'utf8')));
+    if (!parsed.success) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault ${what}`);
+    return parsed.data;
   } catch (error) {
-    if (error instanceof SyntaxError) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault code key file`);
+    if (error instanceof SyntaxError) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault ${what}`);
     throw error;
   } finally {
     closeSync(fd);
@@ -134,31 +143,19 @@ async function loadOrCreateMainKeys(dataDir: string): Promise<{ keys: ServerKeys
 }
 
 function readServerKeys(file: string): ServerKeys {
-  const fd = openSync(file, 'r');
-  try {
-    if ((fstatSync(fd).mode & 0o077) !== 0) {
-      throw new CrewvaultError('FORBIDDEN', `${file} may be read by others: check who copied it, then "chmod 600" it`);
-    }
-    const parsed = keysFileSchema.safeParse(JSON.parse(readFileSync(fd, 'utf8')));
-    if (!parsed.success) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault server key file`);
-    const auditKey = createPrivateKey({ key: Buffer.from(parsed.data.auditKey, 'base64url'), format: 'der', type: 'pkcs8' });
-    if (auditKey.asymmetricKeyType !== 'ed25519') throw new CrewvaultError('VAULT_CORRUPT', `${file} holds an audit key that is not Ed25519`);
-    // The code key lives in a file of its own (read after this one): a placeholder until then.
-    const code = generateKeyPairSync('x25519');
-    return {
-      opaqueSetup: parsed.data.opaqueSetup,
-      stateKey: Buffer.from(parsed.data.stateKey, 'base64url'),
-      auditKey,
-      auditPublicKey: createPublicKey(auditKey),
-      codeKey: code.privateKey,
-      codePublicKey: code.publicKey,
-    };
-  } catch (error) {
-    if (error instanceof SyntaxError) throw new CrewvaultError('VAULT_CORRUPT', `${file} is not a Crewvault server key file`);
-    throw error;
-  } finally {
-    closeSync(fd);
-  }
+  const data = readKeyFile(file, keysFileSchema, 'server key file');
+  const auditKey = createPrivateKey({ key: Buffer.from(data.auditKey, 'base64url'), format: 'der', type: 'pkcs8' });
+  if (auditKey.asymmetricKeyType !== 'ed25519') throw new CrewvaultError('VAULT_CORRUPT', `${file} holds an audit key that is not Ed25519`);
+  // The code key lives in a file of its own (read after this one): a placeholder until then.
+  const code = generateKeyPairSync('x25519');
+  return {
+    opaqueSetup: data.opaqueSetup,
+    stateKey: Buffer.from(data.stateKey, 'base64url'),
+    auditKey,
+    auditPublicKey: createPublicKey(auditKey),
+    codeKey: code.privateKey,
+    codePublicKey: code.publicKey,
+  };
 }
 
 /** AES-256-GCM under the state key; `purpose` (e.g. the attempt id) is bound as associated data. */
