@@ -37,7 +37,7 @@ import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKey
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, setReplicaBase, setRevision } from './store-replica';
 import { resolveRoleName, rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, setGroupRevision, setUserRevisionAtLeast, unsentEntriesInGroup } from './store-replica-people';
+import { dropEntriesOfGroup, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 
 /** What taking people in needs of the apply under way. */
@@ -86,6 +86,20 @@ function signerOf(db: WriteDb, intake: PeopleIntake, r: PeopleRecord): { readonl
   const user = getUser(db, authorId);
   if (!user || user.disabled_at !== null) throw tampered('comes from a user who is disabled here');
   return { id: authorId, role: user.role };
+}
+
+/**
+ * Whether a record that changes nothing here still holds under its sender's signature: only then
+ * is its revision kept as agreed (a forged one must not move the agreed revision up and so make
+ * the real records after it look stale).
+ */
+function signedHere(db: WriteDb, intake: PeopleIntake, r: PeopleRecord): boolean {
+  try {
+    signerOf(db, intake, r);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** FORBIDDEN-as-tampered unless the signer manages the group by what this desktop holds. */
@@ -137,7 +151,16 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
   const local = userId === undefined ? undefined : getUser(db, userId);
   if (!local) return 'ignored';
   const disabledNow = local.disabled_at !== null;
-  if ((r.role === local.role && (r.disabledAt !== null) === disabledNow) || r.revision <= replicaBase(db, uid)) return 'unchanged';
+  // At or below the agreed revision: stale, whatever it says (a relay playing an older one back).
+  if (r.revision <= replicaBase(db, uid)) return 'unchanged';
+  if (r.role === local.role && (r.disabledAt !== null) === disabledNow) {
+    // Nothing to change, but its revision is agreed all the same: an older record arriving after it is stale.
+    if (signedHere(db, intake, r)) {
+      setUserRevisionAtLeast(db, local.id, r.revision);
+      setReplicaBase(db, uid, r.revision);
+    }
+    return 'unchanged';
+  }
   const signer = signerOf(db, intake, r);
   const actor = { id: signer.id, role: signer.role, permissions: rolePermissions(db, signer.role) };
   if (!actor.permissions.includes('users.manage')) throw tampered('sets a user, and its sender may not manage users');
@@ -193,6 +216,7 @@ function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: r
     if (mine.id !== memberRecordId(mine.group, mine.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
     requireManages(db, signerOf(db, intake, mine), groupId);
     rotateIn(db, intake, groupId, old, mine);
+    agreeMember(db, groupId, intake.userId, mine);
     taken.add(mine.id);
   }
   if (!old || !mine) setGroupKeyVersion(db, groupId, r.keyVersion);
@@ -309,12 +333,20 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord): PeopleT
   if (r.keyVersion < group.key_version) return 'unchanged';
   if (r.keyVersion > group.key_version) throw notYet('wraps a key version newer than its group\'s here (the group record comes first)');
   const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === userId);
-  if (r.revoked ? current === undefined : current !== undefined && current.wrapped_key.equals(bin(r.wrappedKey)) && (current.is_lead === 1) === r.lead) return 'unchanged';
+  // A membership held here at this very version has an agreed revision: a record at or below it is
+  // stale (a lead made, then unmade, the making played back). A wrap at a version not held here yet
+  // (a grant, a rotation's re-wrap) has nothing to be compared with: the version orders it.
+  if (current !== undefined && current.key_version === r.keyVersion && r.revision <= replicaBase(db, uidBytes(r.id))) return 'unchanged';
+  if (r.revoked ? current === undefined : current !== undefined && current.wrapped_key.equals(bin(r.wrappedKey)) && (current.is_lead === 1) === r.lead) {
+    if (current !== undefined && signedHere(db, intake, r)) agreeMember(db, groupId, userId, r);
+    return 'unchanged';
+  }
   // This desktop's own person re-wrapped at the same version (a lead made or unmade): not built yet (docs/SYNC.md "Not yet").
   if (userId === intake.userId && !r.revoked && current !== undefined) return 'ignored';
   requireManages(db, signerOf(db, intake, r), groupId);
   if (userId === intake.userId && !r.revoked) {
     grantIn(db, intake, groupId, r);
+    agreeMember(db, groupId, userId, r);
     return 'applied';
   }
   if (userId === intake.userId) {
@@ -327,6 +359,17 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord): PeopleT
       group_id: groupId, user_id: userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
       wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
     });
+    agreeMember(db, groupId, userId, r);
   }
   return 'applied';
+}
+
+/**
+ * A member record's revision kept as agreed (by its id, as entries' are), and the row here at it
+ * (taking it in moved this desktop's own count on), so the next change on either side is judged
+ * against the same number.
+ */
+function agreeMember(db: WriteDb, groupId: number, userId: number, r: MemberRecord): void {
+  setReplicaBase(db, uidBytes(r.id), r.revision);
+  setMemberRevision(db, groupId, userId, r.revision);
 }

@@ -89,3 +89,8 @@ export function setUserRevisionAtLeast(db: WriteDb, userId: number, revision: nu
 export function setGroupRevision(db: WriteDb, groupId: number, revision: number): void {
   db.prepare('UPDATE access_groups SET revision = ? WHERE id = ?').run(revision, groupId);
 }
+
+/** A membership's revision as the member record taken in has it (revision is no shared column: nothing is sequenced by it). */
+export function setMemberRevision(db: WriteDb, groupId: number, userId: number, revision: number): void {
+  db.prepare('UPDATE group_keys SET revision = ? WHERE group_id = ? AND user_id = ?').run(revision, groupId, userId);
+}

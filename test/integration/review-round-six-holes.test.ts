@@ -1,0 +1,172 @@
+/**
+ * Review round six's holes (#15), as tests of their fixes: a relay (the team server, or anyone
+ * between two desktops in a direct exchange) plays people records back out of order.
+ * 1. A member record's revision is kept as agreed by its id (replica-people-in.ts takeMember):
+ *    lena makes lars a lead of Network and unmakes him (setLead: no rotation, same key version,
+ *    the row's revision moves); the making played back to an owner's desktop changes nothing,
+ *    and a rotation lars signs as lead is refused there. The reverse order (unmaking first) too.
+ * 2. A user record this desktop already agrees with has its revision kept all the same (takeUser),
+ *    so the earlier promote arriving after the later demote changes nothing.
+ * Each failed before its fix (reported by the reviewer) and passes with it.
+ * Must never: sleep on time, or stand in for SQLite files, crypto or signatures.
+ */
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { Outgoing } from '../../electron/vault/replica-service';
+import { Vault } from '../../electron/vault/vault';
+import { copyAsNewDesktop } from '../support/replica';
+import { FAST_KDF, newVault, OWNER, PASSWORD, tempFolder } from '../support/vault';
+
+const LEAD = 'lena';
+const LEAD_PASSWORD = 'lena leads the network team';
+const MEMBER = 'mo';
+const MEMBER_PASSWORD = 'mo fixes the network';
+const ADMIN = 'ada';
+const ADMIN_PASSWORD = 'ada administers the vault';
+
+function wire(out: Outgoing): unknown {
+  return JSON.parse(JSON.stringify(out.batch)) as unknown;
+}
+
+function userRole(file: string, name: string): string | undefined {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT role FROM users WHERE name = ?').get(name) as { role: string } | undefined)?.role;
+  } finally {
+    db.close();
+  }
+}
+
+async function setUp() {
+  const { file, session, clock } = await newVault();
+  await session.createUser(LEAD, 'team_lead', 'a one-time password for lena', FAST_KDF);
+  await session.createUser(MEMBER, 'technician', 'a one-time password for mo', FAST_KDF);
+  await session.createUser(ADMIN, 'admin', 'a one-time password for ada', FAST_KDF);
+  await session.close();
+  for (const [who, once, pw] of [[LEAD, 'a one-time password for lena', LEAD_PASSWORD], [MEMBER, 'a one-time password for mo', MEMBER_PASSWORD], [ADMIN, 'a one-time password for ada', ADMIN_PASSWORD]] as const) {
+    const s = await Vault.open(file, clock).signIn(who, once);
+    await s.changePassword(once, pw, FAST_KDF);
+    await s.close();
+  }
+  const lena = await Vault.open(file, clock).signIn(LEAD, LEAD_PASSWORD);
+  const net = await lena.team.createGroup('Network');
+  await lena.team.grant(net.id, MEMBER);
+  await lena.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: net.id }]);
+  await lena.close();
+  const copies = ['lead', 'mo', 'owner-2', 'admin'].map((name) => path.join(tempFolder(), `desktop-${name}.crewvault`));
+  for (const copy of copies) await copyAsNewDesktop(file, copy, clock);
+  const [leadFile = '', moFile = '', ownerTwo = '', adminFile = ''] = copies;
+  for (const [f, who, pw] of [[leadFile, LEAD, LEAD_PASSWORD], [moFile, MEMBER, MEMBER_PASSWORD], [ownerTwo, OWNER, PASSWORD], [adminFile, ADMIN, ADMIN_PASSWORD]] as const) {
+    const s = await Vault.open(f, clock).signIn(who, pw);
+    await s.replica.agreeAll();
+    await s.close();
+  }
+  return { clock, leadFile, moFile, ownerTwo, adminFile, netId: net.id };
+}
+
+const LARS = 'lars';
+const LARS_PASSWORD = 'lars also leads teams';
+
+/** As setUp, with lars (a team lead by role) a plain member of Network and a desktop of his. */
+async function setUpLars() {
+  const { file, session, clock } = await newVault();
+  await session.createUser(LEAD, 'team_lead', 'a one-time password for lena', FAST_KDF);
+  await session.createUser(MEMBER, 'technician', 'a one-time password for mo', FAST_KDF);
+  await session.createUser(LARS, 'team_lead', 'a one-time password for lars', FAST_KDF);
+  await session.close();
+  for (const [who, once, pw] of [[LEAD, 'a one-time password for lena', LEAD_PASSWORD], [LARS, 'a one-time password for lars', LARS_PASSWORD]] as const) {
+    const s = await Vault.open(file, clock).signIn(who, once);
+    await s.changePassword(once, pw, FAST_KDF);
+    await s.close();
+  }
+  const lena = await Vault.open(file, clock).signIn(LEAD, LEAD_PASSWORD);
+  const net = await lena.team.createGroup('Network');
+  await lena.team.grant(net.id, MEMBER);
+  await lena.team.grant(net.id, LARS);
+  await lena.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: net.id }]);
+  await lena.close();
+  const copies = ['lead', 'lars', 'owner-2'].map((name) => path.join(tempFolder(), `desktop-${name}.crewvault`));
+  for (const copy of copies) await copyAsNewDesktop(file, copy, clock);
+  const [leadFile = '', larsFile = '', ownerTwo = ''] = copies;
+  for (const [f, who, pw] of [[leadFile, LEAD, LEAD_PASSWORD], [larsFile, LARS, LARS_PASSWORD], [ownerTwo, OWNER, PASSWORD]] as const) {
+    const s = await Vault.open(f, clock).signIn(who, pw);
+    await s.replica.agreeAll();
+    await s.close();
+  }
+  return { clock, leadFile, larsFile, ownerTwo, netId: net.id, lars: LARS };
+}
+
+describe('review six: people records played back out of order', () => {
+  it('a lead made then unmade, the making played back, leaves the unmaking in force (and refuses the ex-lead\'s rotation)', async () => {
+    const { clock, leadFile, ownerTwo, netId, lars } = await setUpLars();
+    // lena (lead) makes lars a lead of Network, then unmakes him (no rotation: same key version).
+    const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
+    await lead.team.setLead(netId, lars, true);
+    const made = await lead.replica.outgoing();
+    await lead.replica.markSent(made);
+    await lead.close();
+    // lars's desktop as it stood while he led Network (a copy of that file): he signs a revoke of mo.
+    const larsFile = path.join(tempFolder(), 'desktop-lars-lead.crewvault');
+    await copyAsNewDesktop(leadFile, larsFile, clock);
+    const larsDesk = await Vault.open(larsFile, clock).signIn(lars, LARS_PASSWORD);
+    await larsDesk.team.revoke(netId, MEMBER);
+    const larsRevoke = await larsDesk.replica.outgoing();
+    await larsDesk.close();
+    const lead2 = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
+    await lead2.team.setLead(netId, lars, false);
+    const unmade = await lead2.replica.outgoing();
+    await lead2.close();
+    const leadOf = async (s: Awaited<ReturnType<Vault['signIn']>>) => (await s.team.members(netId)).find((m) => m.name === lars)?.lead;
+
+    const two = await Vault.open(ownerTwo, clock).signIn(OWNER, PASSWORD);
+    await two.replica.apply(wire(made), { hold: true, caughtUp: true });
+    await two.replica.apply(wire(unmade), { hold: true, caughtUp: true });
+    expect(await leadOf(two)).toBe(false);
+    // The relay plays the making back: lars must stay no lead here.
+    await two.replica.apply(wire(made), { hold: true, caughtUp: true });
+    expect(await leadOf(two)).toBe(false);
+    // ... so the rotation he signs as a lead is not taken in.
+    await two.replica.apply(wire(larsRevoke), { hold: true, caughtUp: true });
+    expect((await two.team.members(netId)).map((m) => m.name)).toContain(MEMBER);
+    await two.close();
+  });
+
+  it('a role change played back after a later one it arrived behind changes nothing', async () => {
+    const { clock, ownerTwo, adminFile } = await setUp();
+    const admin = await Vault.open(adminFile, clock).signIn(ADMIN, ADMIN_PASSWORD);
+    await admin.team.changeRole(MEMBER, 'team_lead');
+    const promote = await admin.replica.outgoing();
+    await admin.replica.markSent(promote);
+    await admin.team.changeRole(MEMBER, 'technician');
+    const demote = await admin.replica.outgoing();
+    await admin.close();
+
+    const two = await Vault.open(ownerTwo, clock).signIn(OWNER, PASSWORD);
+    expect(userRole(ownerTwo, MEMBER)).toBe('technician');
+    // The later record first (this desktop already agrees with it), then the earlier one.
+    await two.replica.apply(wire(demote), { hold: true, caughtUp: true });
+    await two.replica.apply(wire(promote), { hold: true, caughtUp: true });
+    expect(userRole(ownerTwo, MEMBER)).toBe('technician');
+    await two.close();
+  });
+  it('a lead made then unmade, arriving in reverse order, leaves the unmaking in force (the no-op record still moves the agreed revision)', async () => {
+    const { clock, leadFile, ownerTwo, netId, lars } = await setUpLars();
+    const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
+    await lead.team.setLead(netId, lars, true);
+    const made = await lead.replica.outgoing();
+    await lead.replica.markSent(made);
+    await lead.team.setLead(netId, lars, false);
+    const unmade = await lead.replica.outgoing();
+    await lead.close();
+    const two = await Vault.open(ownerTwo, clock).signIn(OWNER, PASSWORD);
+    const leadOf = async () => (await two.team.members(netId)).find((m) => m.name === lars)?.lead;
+    // The unmaking first: this desktop already agrees (lars leads nothing here), so it changes nothing ...
+    await two.replica.apply(wire(unmade), { hold: true, caughtUp: true });
+    expect(await leadOf()).toBe(false);
+    // ... but its revision is agreed: the older making, arriving behind it, is stale.
+    await two.replica.apply(wire(made), { hold: true, caughtUp: true });
+    expect(await leadOf()).toBe(false);
+    await two.close();
+  });
+});
