@@ -13,8 +13,10 @@
  * A group record's `serverCodes` setting is taken in from an owner or admin (with its rotation,
  * or alone when turned off).
  * A `user` record changing someone's role or disabling them is taken in where its signer could
- * have made it here (takeUser). A rotation that, once the pull has reached the server's head, wraps nothing for this person is
- * their removal: the group's key, pages and entries leave this desktop (cutOff). A member record
+ * have made it here (takeUser). A signed revoked member record for this person, from someone who
+ * manages the group here, is their removal: the group's key, pages and entries leave this desktop
+ * (cutOff). A rotation that wraps nothing for them and comes without such a record is set aside
+ * (the group, its key and unsent edits stay): a relay withholding a wrap removes no one. A member record
  * granting this person a group of this file takes its key in (grantIn); its entries follow.
  * Must never: hold a key its record's signer could not have given here, or leave a group's pages
  * or entries sealed under a key version this vault no longer holds.
@@ -51,9 +53,8 @@ export interface PeopleIntake {
   /** A signature check (the apply's memo of those checked ahead, verifying the rest here). */
   holds(triple: SignedTriple): boolean;
   /**
-   * This batch reaches the server's head (a pull's last page): a group moved to a key version with
-   * no wrap of it for this person anywhere up to here means they were removed (a push is stored
-   * whole, and a member record is always handed to its member). Before that, it may be on a later page.
+   * This batch reaches the server's head (a pull's last page). No longer taken as saying anything
+   * of removals (review six: the server alone says it): a removal is a signed revoked member record.
    */
   readonly caughtUp: boolean;
   readonly now: number;
@@ -210,9 +211,17 @@ function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: r
   if (!me) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
   const old = intake.ring.groups.get(groupId);
   const mine = records.find((m): m is MemberRecord => m.kind === 'member' && m.group === r.id && m.user === uidText(me.uid) && m.keyVersion === r.keyVersion && !m.revoked);
-  if (old && !mine && !intake.caughtUp) throw notYet('moves an access group to a key this desktop\'s person is not given in the same batch');
-  if (old && !mine) cutOff(db, intake, groupId);
-  else if (old && mine) {
+  if (old && !mine) {
+    // A removal is taken from a signed statement of it only, never from a wrap the relay did not
+    // hand over (review six): without one, the rotation waits, the group and its unsent edits stay.
+    const removal = records.find((m): m is MemberRecord => m.kind === 'member' && m.group === r.id && m.user === uidText(me.uid) && m.revoked && m.keyVersion >= r.keyVersion);
+    if (!removal) throw notYet('moves an access group to a key this desktop\'s person is not given, and no signed removal of them came with it');
+    if (removal.id !== memberRecordId(removal.group, removal.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
+    requireManages(db, signerOf(db, intake, removal), groupId);
+    cutOff(db, intake, groupId);
+    setReplicaBase(db, uidBytes(removal.id), removal.revision);
+    taken.add(removal.id);
+  } else if (old && mine) {
     if (mine.id !== memberRecordId(mine.group, mine.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
     requireManages(db, signerOf(db, intake, mine), groupId);
     rotateIn(db, intake, groupId, old, mine);
@@ -331,8 +340,17 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord): PeopleT
   const group = getGroupRow(db, groupId);
   if (!group) return 'ignored';
   if (r.keyVersion < group.key_version) return 'unchanged';
-  if (r.keyVersion > group.key_version) throw notYet('wraps a key version newer than its group\'s here (the group record comes first)');
   const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === userId);
+  // This person's own removal, signed, whose group record was set aside before (it came without it):
+  // taken in on its own, the group at the version it names.
+  if (r.revoked && userId === intake.userId && r.keyVersion > group.key_version && current !== undefined) {
+    requireManages(db, signerOf(db, intake, r), groupId);
+    cutOff(db, intake, groupId);
+    setGroupKeyVersion(db, groupId, r.keyVersion);
+    setReplicaBase(db, uidBytes(r.id), r.revision);
+    return 'applied';
+  }
+  if (r.keyVersion > group.key_version) throw notYet('wraps a key version newer than its group\'s here (the group record comes first)');
   // A membership held here at this very version has an agreed revision: a record at or below it is
   // stale (a lead made, then unmade, the making played back). A wrap at a version not held here yet
   // (a grant, a rotation's re-wrap) has nothing to be compared with: the version orders it.
@@ -351,10 +369,13 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord): PeopleT
   }
   if (userId === intake.userId) {
     cutOff(db, intake, groupId);
+    setReplicaBase(db, uidBytes(r.id), r.revision);
     return 'applied';
   }
-  if (r.revoked) deleteGroupKey(db, groupId, userId);
-  else {
+  if (r.revoked) {
+    deleteGroupKey(db, groupId, userId);
+    setReplicaBase(db, uidBytes(r.id), r.revision);
+  } else {
     putGroupKey(db, {
       group_id: groupId, user_id: userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
       wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,

@@ -7,19 +7,24 @@
  * and admins (an owner's or admin's row by an owner only), a group and its members by whoever
  * manages it (owners, admins, its lead with a role that manages groups) — and leaves the rest to
  * those who may. A group's record says whether the team server computes its codes (schema 19):
- * the server holds to it (only owners and admins change it; seals only for such groups). A revoke needs no record of its own: it rotates the group, and the server cuts
- * off everyone not wrapped at the new key version.
+ * the server holds to it (only owners and admins change it; seals only for such groups). A revoke (any
+ * rotation that leaves someone out) also sends a signed revoked member record for them
+ * (noteRevoked, review six): their desktop takes a removal from such a record only, never from a
+ * wrap the relay did not hand over. A membership's record revision only moves forward: above
+ * the one last agreed for its id (a re-grant after a revoke starts its row again at 1).
  * Must never: send a key unwrapped, or a record its sender could not have made on this desktop.
  */
 import { createHash } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import { OWNER_GRANTED_ROLES, holdsAllGroups, type Permission, type Role } from '../../shared/policy';
 import { memberRecordId, recordSigningText, type GroupRecord, type MemberRecord, type PeopleRecord, type Unsigned, type UserRecord } from '../../shared/sync/records';
-import type { ReadDb } from './db';
+import type { ReadDb, WriteDb } from './db';
 import { uidText } from './ids';
 import { signBytes, type Signer } from './signing';
 import { groupServerCodes } from './store-groups';
-import { groupsBetween, membersBetween, userByName, usersBetween, type UserReplicaRow } from './store-replica-people';
+import { currentSequence } from './store-changes';
+import { replicaBase, setReplicaBase } from './store-replica';
+import { groupAndUserUids, groupsBetween, membersBetween, noteRevokedMember, revokedMembers, userByName, usersBetween, type UserReplicaRow } from './store-replica-people';
 
 /** The person whose desktop sends: who they are, what their role allows, which groups they lead. */
 export interface PeopleSender {
@@ -33,6 +38,7 @@ export interface PeopleSender {
 
 const b64 = (bytes: Buffer): string => bytes.toString('base64url');
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+const uidBytes = (text: string): Buffer => Buffer.from(text.replaceAll('-', ''), 'hex');
 
 function signatureOf(vault: string, sender: PeopleSender, record: Unsigned<PeopleRecord>): string {
   return b64(signBytes(sender.signer.privateKey, Buffer.from(recordSigningText(vault, record), 'utf8')));
@@ -79,14 +85,43 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
     if (!manages(sender, member.group_id)) continue;
     const group = uidText(member.group_uid);
     const user = uidText(member.user_uid);
+    const id = memberRecordId(group, user, sha256Hex);
+    const agreed = replicaBase(db, uidBytes(id));
     const record: Unsigned<MemberRecord> = {
-      kind: 'member', id: memberRecordId(group, user, sha256Hex), revision: member.revision, group, user, keyVersion: member.key_version, lead: member.is_lead === 1,
+      kind: 'member', id, revision: member.revision > agreed ? member.revision : agreed + 1, group, user, keyVersion: member.key_version, lead: member.is_lead === 1,
       byRole: member.by_role === 1, wrappedKey: b64(member.wrapped_key), wrappedSecretKey: member.wrapped_secret_key === null ? null : b64(member.wrapped_secret_key), revoked: false,
       ...by(sender),
     };
     records.push({ ...record, signature: signatureOf(vault, sender, record) });
   }
+  for (const revoked of revokedMembers(db)) {
+    if (revoked.seq <= fromSeq || revoked.seq > toSeq || !manages(sender, revoked.groupId)) continue;
+    const uids = groupAndUserUids(db, revoked.groupId, revoked.userId);
+    if (!uids) continue;
+    const group = uidText(uids.group_uid);
+    const user = uidText(uids.user_uid);
+    const record: Unsigned<MemberRecord> = {
+      kind: 'member', id: memberRecordId(group, user, sha256Hex), revision: revoked.revision, group, user, keyVersion: revoked.keyVersion, lead: false,
+      byRole: false, wrappedKey: '', wrappedSecretKey: null, revoked: true, ...by(sender),
+    };
+    records.push({ ...record, signature: signatureOf(vault, sender, record) });
+  }
   return records;
+}
+
+/**
+ * A rotation left `userId` out of group `groupId` (now at `keyVersion`): noted, in the rotation's
+ * transaction, to be sent as a signed revoked member record, its revision above the membership's
+ * last (`lastRevision`, read before the row went) and above the one agreed for its id, which it
+ * becomes here (so a re-grant's record goes above it in turn).
+ */
+export function noteRevoked(db: WriteDb, groupId: number, userId: number, keyVersion: number, lastRevision: number): void {
+  const uids = groupAndUserUids(db, groupId, userId);
+  if (!uids) return;
+  const id = uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex));
+  const revision = Math.max(lastRevision, replicaBase(db, id)) + 1;
+  setReplicaBase(db, id, revision);
+  noteRevokedMember(db, { groupId, userId, keyVersion, revision, seq: currentSequence(db) });
 }
 
 /**

@@ -40,6 +40,7 @@ import { createHash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
+import { forgetRevokedMembersUpTo } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { uidText } from './ids';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -218,11 +219,16 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false): Outgoi
 /** The batch was delivered: what it carried is agreed, and the next starts after `upToSeq` (-1: a part of a batch, which moves nothing yet). */
 export function markSent(db: WriteDb, sent: Outgoing): void {
   for (const record of sent.batch.records) {
+    // A membership's revision agreed too: its next record here goes above it (replica-people.ts).
+    if (record.kind === 'member') setReplicaBase(db, uidBytes(record.id), Math.max(record.revision, replicaBase(db, uidBytes(record.id))));
     if (record.kind !== 'customer' && record.kind !== 'entry') continue;
     setReplicaBase(db, uidBytes(record.id), record.revision);
     donePushing(db, record.id);
   }
-  if (sent.upToSeq >= 0) setSentSeq(db, sent.upToSeq);
+  if (sent.upToSeq >= 0) {
+    setSentSeq(db, sent.upToSeq);
+    forgetRevokedMembersUpTo(db, sent.upToSeq);
+  }
 }
 
 /**

@@ -5,6 +5,7 @@
  * sender hands on, and how they are signed, is replica-people.ts's.
  */
 import type { ReadDb, WriteDb } from './db';
+import { getSetting, setSetting } from './store-meta';
 
 export interface UserReplicaRow {
   readonly id: number;
@@ -93,4 +94,51 @@ export function setGroupRevision(db: WriteDb, groupId: number, revision: number)
 /** A membership's revision as the member record taken in has it (revision is no shared column: nothing is sequenced by it). */
 export function setMemberRevision(db: WriteDb, groupId: number, userId: number, revision: number): void {
   db.prepare('UPDATE group_keys SET revision = ? WHERE group_id = ? AND user_id = ?').run(revision, groupId, userId);
+}
+
+/**
+ * A membership this desktop ended (a rotation that left someone out: a revoke, a role change, a
+ * disabling), kept until sent so a signed revoked member record says so (review six: a removal is
+ * never inferred from a missing wrap). Local bookkeeping in settings under REVOKED_KEY: the group
+ * and user ids, the key version the group moved to, the record's revision and the sequence at
+ * which it was written (peopleRecords hands on those in its range).
+ */
+export interface RevokedMember {
+  readonly groupId: number;
+  readonly userId: number;
+  readonly keyVersion: number;
+  readonly revision: number;
+  readonly seq: number;
+}
+
+const REVOKED_KEY = 'replica.revoked_members';
+
+export function revokedMembers(db: ReadDb): RevokedMember[] {
+  const text = getSetting(db, REVOKED_KEY);
+  if (text === undefined) return [];
+  const parsed = JSON.parse(text) as unknown;
+  return Array.isArray(parsed) ? (parsed as RevokedMember[]) : [];
+}
+
+/** Noted in the rotation's transaction; a later one of the same pair replaces it. */
+export function noteRevokedMember(db: WriteDb, revoked: RevokedMember): void {
+  const kept = revokedMembers(db).filter((m) => m.groupId !== revoked.groupId || m.userId !== revoked.userId);
+  setSetting(db, REVOKED_KEY, JSON.stringify([...kept, revoked]));
+}
+
+/** Those handed on up to `seq` (a batch delivered) are forgotten. */
+export function forgetRevokedMembersUpTo(db: WriteDb, seq: number): void {
+  const all = revokedMembers(db);
+  const kept = all.filter((m) => m.seq > seq);
+  if (kept.length !== all.length) setSetting(db, REVOKED_KEY, JSON.stringify(kept));
+}
+
+/** A membership's revision here, if the pair holds a row (before a rotation deletes it). */
+export function memberRevision(db: ReadDb, groupId: number, userId: number): number | undefined {
+  return db.prepare<[number, number], { revision: number }>('SELECT revision FROM group_keys WHERE group_id = ? AND user_id = ?').get(groupId, userId)?.revision;
+}
+
+/** The uids a revoked member record names. */
+export function groupAndUserUids(db: ReadDb, groupId: number, userId: number): { readonly group_uid: Buffer; readonly user_uid: Buffer } | undefined {
+  return db.prepare<[number, number], { group_uid: Buffer; user_uid: Buffer }>('SELECT g.uid AS group_uid, u.uid AS user_uid FROM access_groups g, users u WHERE g.id = ? AND u.id = ?').get(groupId, userId);
 }

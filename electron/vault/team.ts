@@ -40,6 +40,8 @@ import {
   unsplitGroupIds,
 } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
+import { noteRevoked } from './replica-people';
+import { memberRevision } from './store-replica-people';
 import { foldRoleName, getCustomRole, listCustomRoles, putCustomRole, resolveRoleName, rolePermissions } from './store-roles';
 import {
   deleteDirectoryKey,
@@ -580,11 +582,16 @@ export class TeamService {
     deletePagesOfGroup(db, groupId);
     for (const [pageNo, items] of pages) writePage(db, next, groupId, pageNo, items);
     setGroupKeyVersion(db, groupId, next.version);
+    // Everyone left out is said to be so in a signed revoked member record (replica-people.ts noteRevoked).
+    const ended = new Map<number, number>([...removed].map((id) => [id, memberRevision(db, groupId, id) ?? 0]));
     for (const gk of groupKeysOfGroup(db, groupId)) {
       const user = getUser(db, gk.user_id);
-      if (!user || removed.has(gk.user_id) || user.disabled_at !== null) deleteGroupKey(db, groupId, gk.user_id);
-      else wrapGroupFor(db, groupId, next, user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 }, this.core.ring.keysSeen);
+      if (!user || removed.has(gk.user_id) || user.disabled_at !== null) {
+        if (user) ended.set(gk.user_id, memberRevision(db, groupId, gk.user_id) ?? 0);
+        deleteGroupKey(db, groupId, gk.user_id);
+      } else wrapGroupFor(db, groupId, next, user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 }, this.core.ring.keysSeen);
     }
+    for (const [userId, lastRevision] of ended) noteRevoked(db, groupId, userId, next.version, lastRevision);
     this.inFlight.set(groupId, next);
     return next;
   }

@@ -1,12 +1,16 @@
 /**
- * Review round six's holes (#15), as tests of their fixes: a relay (the team server, or anyone
- * between two desktops in a direct exchange) plays people records back out of order.
+ * Review round six's holes (#15), as tests of their fixes: what a relay (the team server, or anyone
+ * between two desktops in a direct exchange) can do with people records it hands on.
  * 1. A member record's revision is kept as agreed by its id (replica-people-in.ts takeMember):
  *    lena makes lars a lead of Network and unmakes him (setLead: no rotation, same key version,
  *    the row's revision moves); the making played back to an owner's desktop changes nothing,
  *    and a rotation lars signs as lead is refused there. The reverse order (unmaking first) too.
  * 2. A user record this desktop already agrees with has its revision kept all the same (takeUser),
  *    so the earlier promote arriving after the later demote changes nothing.
+ * 3. A removal is taken from a signed revoked member record only (the revoking desktop sends one,
+ *    replica-people.ts noteRevoked): a rotation whose wrap for this person the relay withholds,
+ *    even "caught up", is set aside and the unsent edit in the group survives; a real revoke's
+ *    record removes them without the pull being at the server's head.
  * Each failed before its fix (reported by the reviewer) and passes with it.
  * Must never: sleep on time, or stand in for SQLite files, crypto or signatures.
  */
@@ -14,6 +18,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { Outgoing } from '../../electron/vault/replica-service';
+import { uidText } from '../../electron/vault/ids';
 import { Vault } from '../../electron/vault/vault';
 import { copyAsNewDesktop } from '../support/replica';
 import { FAST_KDF, newVault, OWNER, PASSWORD, tempFolder } from '../support/vault';
@@ -22,6 +27,7 @@ const LEAD = 'lena';
 const LEAD_PASSWORD = 'lena leads the network team';
 const MEMBER = 'mo';
 const MEMBER_PASSWORD = 'mo fixes the network';
+const OTHER = 'oz';
 const ADMIN = 'ada';
 const ADMIN_PASSWORD = 'ada administers the vault';
 
@@ -170,3 +176,73 @@ describe('review six: people records played back out of order', () => {
     await two.close();
   });
 });
+
+describe('review six: a rotation whose wrap for this person the relay withholds', () => {
+  it('is not taken as their removal, and their unsent edit in the group survives', async () => {
+    const { file, session, clock } = await newVault();
+    await session.createUser(LEAD, 'team_lead', 'a one-time password for lena', FAST_KDF);
+    await session.createUser(MEMBER, 'technician', 'a one-time password for mo', FAST_KDF);
+    await session.createUser(OTHER, 'technician', 'a one-time password for oz', FAST_KDF);
+    await session.close();
+    for (const [who, once, pw] of [[LEAD, 'a one-time password for lena', LEAD_PASSWORD], [MEMBER, 'a one-time password for mo', MEMBER_PASSWORD]] as const) {
+      const s = await Vault.open(file, clock).signIn(who, once);
+      await s.changePassword(once, pw, FAST_KDF);
+      await s.close();
+    }
+    const lena = await Vault.open(file, clock).signIn(LEAD, LEAD_PASSWORD);
+    const net = await lena.team.createGroup('Network');
+    await lena.team.grant(net.id, MEMBER);
+    await lena.team.grant(net.id, OTHER);
+    await lena.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: net.id }]);
+    await lena.close();
+    const [leadFile = '', moFile = ''] = ['lead', 'mo'].map((name) => path.join(tempFolder(), `desktop-${name}.crewvault`));
+    for (const [copy, who, pw] of [[leadFile, LEAD, LEAD_PASSWORD], [moFile, MEMBER, MEMBER_PASSWORD]] as const) {
+      await copyAsNewDesktop(file, copy, clock);
+      const s = await Vault.open(copy, clock).signIn(who, pw);
+      await s.replica.agreeAll();
+      await s.close();
+    }
+
+    // lena removes oz (not mo): a genuine rotation that wraps the new key for mo.
+    const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
+    await lead.team.revoke(net.id, OTHER);
+    const rotation = await lead.replica.outgoing();
+    await lead.close();
+    const db = new Database(moFile, { readonly: true });
+    const moUid = uidText((db.prepare('SELECT uid FROM users WHERE name = ?').get(MEMBER) as { uid: Buffer }).uid);
+    db.close();
+    expect(rotation.batch.records.filter((r) => r.kind === 'member' && r.user === moUid)).toHaveLength(1);
+
+    // mo's desktop made an edit in Network and has not sent it yet.
+    const mo = await Vault.open(moFile, clock).signIn(MEMBER, MEMBER_PASSWORD);
+    await mo.createEntries([{ customer: 'Acme', title: 'Edge router', password: 'er-1', groupId: net.id }]);
+    // The relay hands the rotation over without mo's own wrap, and says it is at its head.
+    const all = wire(rotation) as { records: Array<{ kind: string; user?: string }> };
+    const withoutMine = { ...all, records: all.records.filter((r) => !(r.kind === 'member' && r.user === moUid)) };
+    expect(withoutMine.records.length).toBe(all.records.length - 1);
+    const outcome = await mo.replica.apply(withoutMine, { hold: true, caughtUp: true });
+    expect(outcome.accessRemoved).toEqual([]);
+    expect((await mo.listEntries()).map((e) => e.title)).toContain('Edge router');
+    await mo.close();
+  });
+  it('a signed revoke is a removal: the revoking desktop sends a revoked member record, and the removed desktop takes it in from that record', async () => {
+    const { clock, leadFile, moFile, netId } = await setUp();
+    const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
+    await lead.team.revoke(netId, MEMBER);
+    const rotation = await lead.replica.outgoing();
+    await lead.close();
+    const db = new Database(moFile, { readonly: true });
+    const moUid = uidText((db.prepare('SELECT uid FROM users WHERE name = ?').get(MEMBER) as { uid: Buffer }).uid);
+    db.close();
+    const revoked = rotation.batch.records.filter((r) => r.kind === 'member' && r.user === moUid);
+    expect(revoked.map((r) => r.kind === 'member' && r.revoked)).toEqual([true]);
+    const mo = await Vault.open(moFile, clock).signIn(MEMBER, MEMBER_PASSWORD);
+    await mo.createEntries([{ customer: 'Acme', title: 'Edge router', password: 'er-1', groupId: netId }]);
+    // Not at the server's head (caughtUp false): the signed removal alone decides.
+    const outcome = await mo.replica.apply(wire(rotation), { hold: true, caughtUp: false });
+    expect(outcome.accessRemoved).toEqual([{ group: 'Network', droppedEdits: 1 }]);
+    expect((await mo.listEntries()).map((e) => e.title)).toEqual([]);
+    await mo.close();
+  });
+});
+
