@@ -121,14 +121,17 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   for (const r of records) if (r.kind === 'user') take(r, () => count(takeUser(db, intake, r)));
   const taken = new Set<string>();
   const moved = new Set<number>();
-  for (const r of records) if (r.kind === 'group') take(r, () => count(takeGroup(db, intake, r, records, taken, moved)));
+  const diverged = new Set<string>();
+  for (const r of records) if (r.kind === 'group') take(r, () => count(takeGroup(db, intake, r, records, taken, moved, diverged)));
   for (const r of records) {
     if (r.kind !== 'member') continue;
     if (taken.has(r.id)) {
       count('applied');
       continue;
     }
-    take(r, () => count(takeMember(db, intake, r)));
+    // The other side of two rotations to one version: none of its wraps replaces this desktop's.
+    if (diverged.has(r.group)) take(r, () => { throw twoRotations(); });
+    else take(r, () => count(takeMember(db, intake, r)));
   }
   // Whoever is not wrapped at a group's new version was cut off. Only now: each member record above
   // was judged by who led the group before this batch (a lead re-wraps themselves at the new version).
@@ -185,12 +188,16 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
 }
 
 /** A group record: a newer key version is taken in (with this person's wrap of it, when they hold the group). */
-function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>, moved: Set<number>): PeopleTaken {
+function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>, moved: Set<number>, diverged: Set<string>): PeopleTaken {
   const groupId = idByUid(db, 'access_groups', uidBytes(r.id));
   if (groupId === undefined) return 'ignored';
   const row = getGroupRow(db, groupId);
   if (!row) return 'ignored';
   if (r.keyVersion < row.key_version) return 'unchanged';
+  if (r.keyVersion === row.key_version && rotatedElsewhereToo(db, intake, r, records, groupId)) {
+    diverged.add(r.id);
+    throw twoRotations();
+  }
   const setting = r.serverCodes !== undefined && r.serverCodes !== (row.server_codes === 1);
   // At the same version, only a newer record than this desktop's own row changes the setting (one's
   // own record coming back, or an older one, must not undo a change made here since).
@@ -234,6 +241,41 @@ function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: r
   setGroupRevision(db, groupId, r.revision);
   moved.add(groupId);
   return 'applied';
+}
+
+function twoRotations(): CrewvaultError {
+  return new CrewvaultError('CONFLICT', 'A received record moves an access group to the key version this desktop moved it to with another key (two rotations at once): it is set aside; sync through the team server, which keeps the first, and rotate the group again.');
+}
+
+/**
+ * Whether `r`, at the key version this desktop holds, comes with a wrap for this person of another
+ * key than the one held here at that version: someone else rotated the group to the same version
+ * (two managers revoking at once, review six). Taken as 'unchanged' before, the desktop stayed on
+ * its own key for good, every later entry from the other side set aside, and nothing said so.
+ */
+function rotatedElsewhereToo(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], groupId: number): boolean {
+  const me = getUser(db, intake.userId);
+  const ringKey = intake.ring.groups.get(groupId);
+  const held = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === intake.userId);
+  if (!me || !ringKey || !held || held.key_version !== r.keyVersion || ringKey.version !== r.keyVersion) return false;
+  const mine = records.find((m): m is MemberRecord => m.kind === 'member' && m.group === r.id && m.user === uidText(me.uid) && m.keyVersion === r.keyVersion && !m.revoked);
+  if (!mine || held.wrapped_key.equals(bin(mine.wrappedKey))) return false;
+  // A forged record is refused as one, not taken for a second rotation.
+  signerOf(db, intake, r);
+  signerOf(db, intake, mine);
+  let theirs: GroupKey;
+  try {
+    theirs = openHeldGroupKey(db, intake.ring.keyPair, intake.userId, {
+      group_id: groupId, user_id: intake.userId, key_version: mine.keyVersion, wrapped_key: bin(mine.wrappedKey), is_lead: mine.lead ? 1 : 0,
+      wrapped_secret_key: mine.wrappedSecretKey === null ? null : bin(mine.wrappedSecretKey), by_role: mine.byRole ? 1 : 0, secret_split: 1,
+    });
+  } catch {
+    throw tampered('wraps a group key that does not open for this desktop\'s person');
+  }
+  const other = !theirs.key.equals(ringKey.key);
+  theirs.key.fill(0);
+  theirs.secret?.fill(0);
+  return other;
 }
 
 /**

@@ -35,6 +35,16 @@ function wire(out: Outgoing): unknown {
   return JSON.parse(JSON.stringify(out.batch)) as unknown;
 }
 
+/** Every wrapped group key this file holds, as hex, in a stable order. */
+function wrapsOf(file: string): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT group_id, user_id, key_version, hex(wrapped_key) AS w FROM group_keys ORDER BY group_id, user_id').all() as Array<{ group_id: number; user_id: number; key_version: number; w: string }>).map((r) => `${r.group_id}/${r.user_id}/${r.key_version}/${r.w}`);
+  } finally {
+    db.close();
+  }
+}
+
 function userRole(file: string, name: string): string | undefined {
   const db = new Database(file, { readonly: true });
   try {
@@ -246,3 +256,24 @@ describe('review six: a rotation whose wrap for this person the relay withholds'
   });
 });
 
+describe('review six: two rotations to the same key version', () => {
+  it('are refused loudly in a direct exchange: the other side\'s group and member records set aside as two rotations, none of its wraps stored over this desktop\'s', async () => {
+    const { clock, leadFile, ownerTwo, netId, lars } = await setUpLars();
+    const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
+    await lead.team.revoke(netId, MEMBER);
+    const leads = await lead.replica.outgoing();
+    await lead.close();
+    const owner = await Vault.open(ownerTwo, clock).signIn(OWNER, PASSWORD);
+    // The owner, before either has synced, revokes lars: both move Network to the same version, with two keys.
+    await owner.team.revoke(netId, lars);
+    const wrapsBefore = wrapsOf(ownerTwo);
+    const outcome = await owner.replica.apply(wire(leads), { hold: true, caughtUp: true });
+    const kinds = outcome.held.filter((h) => h.reason.includes('two rotations at once')).map((h) => h.kind);
+    expect(kinds).toContain('group');
+    expect(kinds).toContain('member');
+    expect(wrapsOf(ownerTwo)).toEqual(wrapsBefore);
+    // This desktop still opens what it sealed under its own key.
+    expect(await owner.revealPassword((await owner.resolvePath('Acme/Core switch')).id)).toBe('cs-1');
+    await owner.close();
+  });
+});
