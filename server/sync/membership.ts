@@ -99,7 +99,9 @@ export interface PeopleOutcome {
  * - `member`: granted, changed or revoked by whoever manages the group; nobody adds themselves
  *   or makes themselves a lead (but a creator's own first wrap, and a lead's own re-wrap at a
  *   new version, keep what they held); at the group's current key version (older: stale;
- *   newer: CONFLICT); never to a disabled person; its id the one memberRecordId gives.
+ *   newer: CONFLICT); never to a disabled person; its id the one memberRecordId gives. A push
+ *   re-wrapping its own pusher at the version held, with the group's record at it, is a second
+ *   rotation to a version taken already (two managers revoking at once): CONFLICT, nothing stored.
  */
 export async function applyPeople(tx: Transaction, vaultId: string, me: InVault, records: readonly PeopleRecord[], leaving: ReadonlyMap<string, readonly string[]> = new Map()): Promise<PeopleOutcome> {
   // Most pushes carry entries alone: nothing to judge, and no read under the vault's lock for it.
@@ -111,6 +113,8 @@ export async function applyPeople(tx: Transaction, vaultId: string, me: InVault,
   const joined = new Set<string>();
   const created = new Set<string>();
   const deleted = new Set<string>();
+  // Groups this push sends a record of at the key version the server already holds (no rotation of its own here).
+  const atHeldVersion = new Set<string>();
   for (const r of records) {
     if (r.kind !== 'user') continue;
     if (me.role !== 'owner' && me.role !== 'admin') throw new CrewvaultError('FORBIDDEN', 'Only an owner or admin says who is who in the vault: nothing was stored.');
@@ -145,6 +149,7 @@ export async function applyPeople(tx: Transaction, vaultId: string, me: InVault,
       }
       if (r.deletedAt !== null && !held.deleted) deleted.add(r.id);
       if (r.keyVersion > held.keyVersion) await dropMembershipsBelow(tx, vaultId, r.id, r.keyVersion);
+      else atHeldVersion.add(r.id);
     }
     await putGroup(tx, vaultId, { groupId: r.id, keyVersion: r.keyVersion, deleted: r.deletedAt !== null });
   }
@@ -172,7 +177,14 @@ export async function applyPeople(tx: Transaction, vaultId: string, me: InVault,
     if (r.keyVersion > group.keyVersion) throw new CrewvaultError('CONFLICT', 'A member record wraps a key version newer than its group\'s: the group record goes first. Nothing was stored.');
     if (target.disabled) throw new CrewvaultError('FORBIDDEN', 'A disabled user is given no group key: nothing was stored.');
     const was = await getMembership(tx, vaultId, r.group, r.user);
-    await putMembership(tx, vaultId, { groupId: r.group, vaultUser: r.user, keyVersion: r.keyVersion, isLead: r.lead, wrapped: JSON.stringify([r.wrappedKey, r.wrappedSecretKey]) });
+    const wrapped = JSON.stringify([r.wrappedKey, r.wrappedSecretKey]);
+    // The pusher's own wrap at a version someone else rotated the group to first, with the group's
+    // record at that version: their own rotation to the same version (review six). A desktop that
+    // took the first in re-sends the wraps it was handed, byte for byte (a lead unmaking themselves re-wraps, and is no rotation).
+    if (r.user === me.vaultUser && atHeldVersion.has(r.group) && was !== undefined && was.keyVersion === r.keyVersion && was.isLead === r.lead && was.wrapped !== wrapped) {
+      throw new CrewvaultError('CONFLICT', 'Another desktop moved this access group to the same key version first (two rotations at once): pull, and change the group again if still needed. Nothing was stored.');
+    }
+    await putMembership(tx, vaultId, { groupId: r.group, vaultUser: r.user, keyVersion: r.keyVersion, isLead: r.lead, wrapped });
     if (was === undefined) joined.add(r.group);
   }
   return { stale, joined, deleted };

@@ -7,7 +7,7 @@
  * revoked member record) cuts the member off at the next request; a new member is handed what
  * G held before they joined. The attacks a hostile member would try are here: claiming another
  * vault user, granting themselves, a lead of G granting in H, a forged member record id, an old
- * member record played back. Records are shaped by the contract only (the desktops check
+ * member record played back, a second rotation to a key version already taken. Records are shaped by the contract only (the desktops check
  * signatures; test/integration/team-membership.test.ts runs real desktops).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -124,6 +124,25 @@ describe.each(DATABASE_KINDS)('membership on the server, on %s', (kind) => {
     expect(await other.client.fails('syncPush', pushOf(w.vault, [memberRecord(w.users.other, { group: w.g, user: w.users.lead, keyVersion: 2, revoked: true })]))).toMatchObject({ code: 'FORBIDDEN' });
     await owner.client.ok('syncPush', pushOf(w.vault, [memberRecord(w.users.owner, { group: w.g, user: w.users.lead, keyVersion: 2, revoked: true, revision: 10 })]));
     expect(await lead.client.fails('syncPush', pushOf(w.vault, [entryIn(w.users.lead, w.g)]))).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('refuse a second rotation of a group to a key version already taken (two managers revoking at once): CONFLICT, nothing stored; the first stands, re-sent as handed it is taken', async () => {
+    const w = await world();
+    const anotherKey = (who: string): string => Buffer.from(`another key wrapped for ${who}`).toString('base64url');
+    // The owner rotates G to version 2 first (a revoke made on their desktop): the lead wrapped at it.
+    await owner.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.users.owner, { id: w.g, keyVersion: 2 }), memberRecord(w.users.owner, { group: w.g, user: w.users.lead, keyVersion: 2, lead: true })]));
+    const before = await seqOf(w.vault);
+    // The lead, who had not pulled it, rotated G to version 2 too, under another key.
+    const second = [groupRecord(w.users.lead, { id: w.g, keyVersion: 2 }), { ...memberRecord(w.users.lead, { group: w.g, user: w.users.lead, keyVersion: 2, lead: true }), wrappedKey: anotherKey(w.users.lead) },
+      { ...memberRecord(w.users.lead, { group: w.g, user: w.users.tech, keyVersion: 2 }), wrappedKey: anotherKey(w.users.tech) }];
+    expect(await lead.client.fails('syncPush', pushOf(w.vault, second))).toMatchObject({ code: 'CONFLICT', status: 409 });
+    expect(await seqOf(w.vault)).toBe(before);
+    const leadsWrap = (await pulledBy(lead, w.vault)).flatMap((r) => (r.kind === 'member' && r.user === w.users.lead ? [r.wrappedKey] : []));
+    expect(leadsWrap).toEqual([memberRecord(w.users.owner, { group: w.g, user: w.users.lead, keyVersion: 2 }).wrappedKey]);
+    // Once it took the first in, the lead's desktop re-sends what it was handed, byte for byte: no rotation, taken.
+    await lead.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.users.lead, { id: w.g, keyVersion: 2 }), memberRecord(w.users.lead, { group: w.g, user: w.users.lead, keyVersion: 2, lead: true })]));
+    // ... and rotating again moves to the next version.
+    await lead.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.users.lead, { id: w.g, keyVersion: 3 }), { ...memberRecord(w.users.lead, { group: w.g, user: w.users.lead, keyVersion: 3, lead: true }), wrappedKey: anotherKey(w.users.lead) }]));
   });
 
   it('let only those who manage a group grant in it: nobody grants themselves or makes themselves a lead, a lead of G grants nothing in H', async () => {
