@@ -116,7 +116,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       if (!page.more) break;
     }
     // Records set aside earlier are tried again at each sync, even when nothing new came, and once
-    // more at the server's head when the last page read was empty (a removal is told only there).
+    // more at the server's head when the last page read was empty (a record set aside for a later page is tried once more).
     if (!tried || (!caughtUp && tally.held > 0)) {
       const again = await replica.apply({ format: REPLICA_FORMAT, vault, records: [] }, { hold: true, caughtUp: true });
       tally.held = again.held.length;

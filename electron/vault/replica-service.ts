@@ -24,7 +24,7 @@
  *   the team server decides from them who may pull and push what. Taken in here, before the
  *   entries (replica-people-in.ts): role changes and disablings, a group's new key version with
  *   this person's wrap of it (a rotation made elsewhere), a grant to this person, their removal
- *   (at the server's head: `caughtUp`), and other members' wraps. Not yet: a record naming a
+ *   (from a signed revoked member record only: never a missing wrap), and other members' wraps. Not yet: a record naming a
  *   group or user this replica lacks, or an entry sealed under a group key version it does not
  *   hold, refuses the batch (or is set aside, with `hold`).
  * Must never: write part of a batch, keep a record that did not open, or drop a local edit
@@ -113,8 +113,8 @@ export interface ApplyOptions {
    */
   readonly checked?: VerifiedSignatures;
   /**
-   * The batch reaches the team server's head (a pull's last page): a group rotated past this
-   * person with no wrap for them up to here is a removal, not a wrap still to come.
+   * The batch reaches the team server's head (a pull's last page). Says nothing of removals (the
+   * server alone decides it): a removal is a signed revoked member record (replica-people-in.ts).
    */
   readonly caughtUp?: boolean;
 }
