@@ -21,8 +21,9 @@ function alternatives(text: string): string[] {
   let depth = 0;
   let current = '';
   for (const ch of text) {
-    if (ch === '[') depth++;
-    if (ch === ']') depth = Math.max(0, depth - 1);
+    // "[…]" is optional, "{on|off}" an option's values: neither's "|" separates subcommands.
+    if (ch === '[' || ch === '{') depth++;
+    if (ch === ']' || ch === '}') depth = Math.max(0, depth - 1);
     if (ch === '|' && depth === 0) {
       parts.push(current);
       current = '';

@@ -10,7 +10,7 @@ import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = `crewvault group add NAME | list [--json] | grant GROUP USER [--lead] | revoke GROUP USER | members GROUP [--json]
                 | lead GROUP USER | unlead GROUP USER | rename GROUP NEWNAME | delete GROUP
-                | set GROUP --server-codes on|off      [--vault PATH] [--as USER]
+                | set GROUP --server-codes {on|off}    [--vault PATH] [--as USER]
   lead, unlead    make a member a lead of the group, or no longer one; a group's last lead is neither
                   unmade nor revoked (make another member a lead first).
   delete          delete an empty group (move its entries to another group first); never the
