@@ -18,6 +18,9 @@
  * (cutOff). A rotation that wraps nothing for them and comes without such a record is set aside
  * (the group, its key and unsent edits stay): a relay withholding a wrap removes no one. A member record
  * granting this person a group of this file takes its key in (grantIn); its entries follow.
+ * Two rotations of one group to the same version with two keys: where this desktop's own was
+ * never sent, it gives way (giveWay: the other side's key taken in, its own revokes made again
+ * past it by team.ts rotateAgain); where it was, the other side's records are set aside (CONFLICT).
  * Must never: hold a key its record's signer could not have given here, or leave a group's pages
  * or entries sealed under a key version this vault no longer holds.
  */
@@ -37,9 +40,9 @@ import type { signingKeysInForce } from './store-audit';
 import { listEntryRowsInGroups } from './store-entries';
 import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, setGroupServerCodes } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
-import { idByUid, replicaBase, setReplicaBase, setRevision } from './store-replica';
+import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { resolveRoleName, rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 
 /** What taking people in needs of the apply under way. */
@@ -122,7 +125,8 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   const taken = new Set<string>();
   const moved = new Set<number>();
   const diverged = new Set<string>();
-  for (const r of records) if (r.kind === 'group') take(r, () => count(takeGroup(db, intake, r, records, taken, moved, diverged)));
+  const gaveWay = new Set<number>();
+  for (const r of records) if (r.kind === 'group') take(r, () => count(takeGroup(db, intake, r, records, taken, moved, diverged, gaveWay)));
   for (const r of records) {
     if (r.kind !== 'member') continue;
     if (taken.has(r.id)) {
@@ -133,6 +137,10 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     if (diverged.has(r.group)) take(r, () => { throw twoRotations(); });
     else take(r, () => count(takeMember(db, intake, r)));
   }
+  // A group given way in: this desktop's own wraps of others at that version, of its own key, that no
+  // member record of the other side replaced, open nothing it seals: they go (its rotation kept
+  // someone the other side revoked). Only now: until the member records were in, a lead's wrap said who leads.
+  for (const groupId of gaveWay) dropOwnWrapsAtVersion(db, intake, groupId, records);
   // Whoever is not wrapped at a group's new version was cut off. Only now: each member record above
   // was judged by who led the group before this batch (a lead re-wraps themselves at the new version).
   for (const groupId of moved) {
@@ -188,13 +196,16 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
 }
 
 /** A group record: a newer key version is taken in (with this person's wrap of it, when they hold the group). */
-function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>, moved: Set<number>, diverged: Set<string>): PeopleTaken {
+function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>, moved: Set<number>, diverged: Set<string>, gaveWay: Set<number>): PeopleTaken {
   const groupId = idByUid(db, 'access_groups', uidBytes(r.id));
   if (groupId === undefined) return 'ignored';
   const row = getGroupRow(db, groupId);
   if (!row) return 'ignored';
   if (r.keyVersion < row.key_version) return 'unchanged';
   if (r.keyVersion === row.key_version && rotatedElsewhereToo(db, intake, r, records, groupId)) {
+    // This desktop's own rotation to that version never left it (unsent, or refused by the server,
+    // which kept the other): it gives way, and makes its own revokes again past it (giveWay).
+    if (groupSeq(db, groupId) > sentSeq(db)) return giveWay(db, intake, r, records, groupId, taken, moved, gaveWay);
     diverged.add(r.id);
     throw twoRotations();
   }
@@ -241,6 +252,45 @@ function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: r
   setGroupRevision(db, groupId, r.revision);
   moved.add(groupId);
   return 'applied';
+}
+
+/**
+ * Two rotations to one version, this desktop's own never sent (review six hole 4): the other
+ * side's key is taken in as a rotation made elsewhere (rotateIn: entries and pages sealed again
+ * under it, at the revisions they had) and this desktop's own wraps of the others at that version,
+ * of its own key, are replaced by the other side's member records in the batch or go (dropOwnWrapsAtVersion). The group is
+ * noted to be rotated again (team.ts rotateAgain, once the apply is at the server's head): this
+ * desktop's own revokes, still noted, are made again at the next version. Its entries that only
+ * its own rotation re-sealed take the other side's versions as they arrive (replica-service.ts
+ * takeEntry).
+ */
+function giveWay(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], groupId: number, taken: Set<string>, moved: Set<number>, gaveWay: Set<number>): PeopleTaken {
+  const me = getUser(db, intake.userId);
+  const old = intake.ring.groups.get(groupId);
+  const mine = me === undefined ? undefined : records.find((m): m is MemberRecord => m.kind === 'member' && m.group === r.id && m.user === uidText(me.uid) && m.keyVersion === r.keyVersion && !m.revoked);
+  if (!old || !mine) throw twoRotations();
+  requireManages(db, signerOf(db, intake, r), groupId);
+  requireManages(db, signerOf(db, intake, mine), groupId);
+  rotateIn(db, intake, groupId, old, mine);
+  agreeMember(db, groupId, intake.userId, mine);
+  taken.add(mine.id);
+  setGroupRevision(db, groupId, r.revision);
+  noteRotateAgain(db, groupId);
+  moved.add(groupId);
+  gaveWay.add(groupId);
+  return 'applied';
+}
+
+function dropOwnWrapsAtVersion(db: WriteDb, intake: PeopleIntake, groupId: number, records: readonly ReplicaRecord[]): void {
+  const row = getGroupRow(db, groupId);
+  if (!row) return;
+  const theirs = new Map(records.filter((m): m is MemberRecord => m.kind === 'member' && m.group === uidText(row.uid) && m.keyVersion === row.key_version && !m.revoked).map((m) => [m.user, bin(m.wrappedKey)]));
+  for (const gk of groupKeysOfGroup(db, groupId)) {
+    if (gk.user_id === intake.userId || gk.key_version !== row.key_version) continue;
+    const user = getUser(db, gk.user_id);
+    const wrap = user ? theirs.get(uidText(user.uid)) : undefined;
+    if (!wrap?.equals(gk.wrapped_key)) deleteGroupKey(db, groupId, gk.user_id);
+  }
 }
 
 function twoRotations(): CrewvaultError {

@@ -40,7 +40,7 @@ import { createHash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
-import { forgetRevokedMembersUpTo } from './store-replica-people';
+import { forgetRevokedMembersUpTo, groupsToRotateAgain } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { uidText } from './ids';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -80,6 +80,8 @@ export interface ReplicaCore {
   audit(db: WriteDb, fields: Omit<AuditFields, 'at' | 'actor_id'>, detail?: string): void;
   /** LOCKED when the session is locked (its user read again), inside the work it guards. */
   requireOpen(db: ReadDb): void;
+  /** This desktop's revokes made again in groups it gave way in (team.ts rotateAgain): its own write transaction. */
+  rotateAgain(): Promise<number>;
 }
 
 /** What this replica's changes are, up to which sequence (hand it back to markSent once delivered). */
@@ -256,6 +258,11 @@ function onlyCounterDiffers(a: SealedDetails, b: SealedDetails, as: SealedSummar
   const withoutCounter = (otp: NonNullable<SealedDetails['otp']>): string => JSON.stringify({ ...otp, counter: 0 });
   return a.p === b.p && a.n === b.n && withoutCounter(a.otp) === withoutCounter(b.otp)
     && as.t === bs.t && as.u === bs.u && as.l === bs.l && as.o === bs.o && as.c === bs.c;
+}
+
+/** A sealed value's JSON with its keys in order (two desktops' sealings of one content compare equal). */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
 }
 
 interface Tally {
@@ -494,10 +501,13 @@ export class ReplicaService {
       }
       if (chained > 0) moveAuditHeadToLast(w, this.core.ring);
       if (options.pulledUpTo !== undefined) setPulledSeq(w, Math.max(options.pulledUpTo, pulledSeq(w)));
-      return tally;
+      return { tally, rotateAgain: groupsToRotateAgain(w).length > 0 };
     });
     this.core.customers.clear();
-    return outcome;
+    // A group given way in (two rotations at once, this desktop's own unsent) is rotated again only
+    // at the server's head: the other side's re-sealed entries of it, on later pages, are still at its version.
+    if (outcome.rotateAgain && options.caughtUp === true) await this.core.rotateAgain();
+    return outcome.tally;
   }
 
   private localId(db: ReadDb, table: 'users' | 'customers' | 'access_groups' | 'entries' | 'signing_keys', uid: string | null, what: string): number | null {
@@ -671,6 +681,10 @@ export class ReplicaService {
       return;
     }
     // Changed here and there since last agreed.
+    if (this.givenWay(db, local, r, opened, incoming, agreed)) {
+      tally.applied++;
+      return;
+    }
     const merged = this.mergeCounters(local, opened);
     if (merged) {
       this.replace(db, local, r, opened, incoming);
@@ -769,6 +783,40 @@ export class ReplicaService {
     }
     if (!entryLookup(group, this.core.customers.name(db, incoming.customer_id), summary.t).equals(incoming.lookup)) throw tampered('is an entry whose lookup is not its name\'s');
     return { summary, details };
+  }
+
+  /**
+   * An entry of a group this desktop gave way in (review six hole 4: its own unsent rotation lost
+   * to the other side's, replica-people-in.ts giveWay), both sides' versions now under the key the
+   * other side rotated to. Where they say the same, this desktop's change was its own rotation's
+   * re-seal only: the other side's version is taken as agreed (no conflict copy, nothing sent).
+   * Where the other side's is one write past the agreed one (its rotation's re-seal) and this
+   * desktop's says something else (an edit not yet sent), the edit is written again over it and
+   * sent. Anything else is an edit on both sides: false, a conflict copy as ever.
+   */
+  private givenWay(db: WriteDb, local: EntryReplicaRow, r: EntryRecord, opened: OpenedIncoming, incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'>, agreed: number): boolean {
+    if (local.deleted_at !== null || r.deletedAt !== null || !opened.summary || !opened.details) return false;
+    if (local.group_id !== incoming.group_id || local.customer_id !== incoming.customer_id || !groupsToRotateAgain(db).includes(local.group_id)) return false;
+    const group = this.groupKey(local.group_id);
+    if (!group?.secret || group.version !== local.key_version) return false;
+    const row = entryRowOf(local);
+    let mineSummary: SealedSummary;
+    let mine: SealedDetails;
+    try {
+      mineSummary = openSummary(row, group);
+      mine = openDetails(row, group);
+    } catch {
+      return false;
+    }
+    if (canonical(mineSummary) === canonical(opened.summary) && canonical(mine) === canonical(opened.details)) {
+      this.replace(db, local, r, opened, incoming);
+      return true;
+    }
+    if (r.revision !== agreed + 1) return false;
+    this.replace(db, local, r, opened, incoming);
+    const after = entryByUid(db, incoming.uid);
+    if (after) this.core.entries.rewrite(db, entryRowOf(after), fieldsOf(mineSummary), mine);
+    return true;
   }
 
   /** Local and incoming differ only in an HOTP counter: the incoming one with the highest counter. */

@@ -318,6 +318,7 @@ export class VaultSession {
       ...core,
       entries: this.entries,
       userId: () => this.user.id,
+      rotateAgain: () => this.team.rotateAgain(),
       requireOpen: (db) => {
         if (this.closed) throw lockedError();
         this.refreshUser(db);

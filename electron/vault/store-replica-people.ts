@@ -142,3 +142,32 @@ export function memberRevision(db: ReadDb, groupId: number, userId: number): num
 export function groupAndUserUids(db: ReadDb, groupId: number, userId: number): { readonly group_uid: Buffer; readonly user_uid: Buffer } | undefined {
   return db.prepare<[number, number], { group_uid: Buffer; user_uid: Buffer }>('SELECT g.uid AS group_uid, u.uid AS user_uid FROM access_groups g, users u WHERE g.id = ? AND u.id = ?').get(groupId, userId);
 }
+
+/** The sequence a group's row was last written at (above the sent sequence: a change of this desktop's not yet delivered). */
+export function groupSeq(db: ReadDb, groupId: number): number {
+  return db.prepare<[number], { seq: number }>('SELECT seq FROM access_groups WHERE id = ?').get(groupId)?.seq ?? 0;
+}
+
+/**
+ * Groups this desktop gave way in (review six hole 4: its own unsent rotation lost to one the
+ * server kept) whose own revokes are still to be made again by a fresh rotation (team.ts
+ * rotateAgain). Local bookkeeping in settings under ROTATE_AGAIN_KEY: the group ids.
+ */
+const ROTATE_AGAIN_KEY = 'replica.rotate_again';
+
+export function groupsToRotateAgain(db: ReadDb): number[] {
+  const text = getSetting(db, ROTATE_AGAIN_KEY);
+  if (text === undefined) return [];
+  const parsed = JSON.parse(text) as unknown;
+  return Array.isArray(parsed) ? parsed.filter((id): id is number => typeof id === 'number') : [];
+}
+
+export function noteRotateAgain(db: WriteDb, groupId: number): void {
+  const all = groupsToRotateAgain(db);
+  if (!all.includes(groupId)) setSetting(db, ROTATE_AGAIN_KEY, JSON.stringify([...all, groupId]));
+}
+
+export function forgetRotateAgain(db: WriteDb, groupId: number): void {
+  const all = groupsToRotateAgain(db);
+  if (all.includes(groupId)) setSetting(db, ROTATE_AGAIN_KEY, JSON.stringify(all.filter((id) => id !== groupId)));
+}

@@ -41,7 +41,7 @@ import {
 } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { noteRevoked } from './replica-people';
-import { memberRevision } from './store-replica-people';
+import { forgetRotateAgain, groupsToRotateAgain, memberRevision, revokedMembers } from './store-replica-people';
 import { foldRoleName, getCustomRole, listCustomRoles, putCustomRole, resolveRoleName, rolePermissions } from './store-roles';
 import {
   deleteDirectoryKey,
@@ -329,6 +329,36 @@ export class TeamService {
       this.rotate(w, groupId, new Set([user.id]));
       this.core.audit(w, { action: 'group.revoke', group_id: groupId, subject: user.name }, `${user.name} ✕ ${this.groupName(w, groupId)} (key rotated)`);
     });
+  }
+
+  /**
+   * This desktop's revokes made again in the groups it gave way in (review six hole 4: its own
+   * unsent rotation lost to one the server kept, replica-people-in.ts giveWay): whoever its
+   * pending revoke notes leave out of such a group but who holds a wrap there now (the other
+   * side's rotation kept them) is left out of a fresh rotation, whose next push sends it and
+   * their signed revoked member records. A group this person no longer manages is left as it is.
+   * Returns how many groups were rotated.
+   */
+  async rotateAgain(): Promise<number> {
+    return (await this.writeRekeying((w) => {
+      for (const groupId of groupsToRotateAgain(w)) {
+        forgetRotateAgain(w, groupId);
+        if (!this.core.ring.groups.get(groupId)?.secret) continue;
+        const wrapped = new Set(groupKeysOfGroup(w, groupId).map((gk) => gk.user_id));
+        const left = new Set(revokedMembers(w).filter((m) => m.groupId === groupId && wrapped.has(m.userId)).map((m) => m.userId));
+        if (left.size === 0) continue;
+        try {
+          this.core.require(w, 'groups.manage', groupId);
+        } catch {
+          continue;
+        }
+        this.rotate(w, groupId, left);
+        for (const userId of left) {
+          const name = getUser(w, userId)?.name ?? 'a member';
+          this.core.audit(w, { action: 'group.revoke', group_id: groupId, subject: name }, `${name} ✕ ${this.groupName(w, groupId)} (key rotated again: another rotation was kept first)`);
+        }
+      }
+    })).rotated;
   }
 
   /** Re-seals an entry under another group's key and moves it there. */

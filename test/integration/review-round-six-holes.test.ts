@@ -257,15 +257,18 @@ describe('review six: a rotation whose wrap for this person the relay withholds'
 });
 
 describe('review six: two rotations to the same key version', () => {
-  it('are refused loudly in a direct exchange: the other side\'s group and member records set aside as two rotations, none of its wraps stored over this desktop\'s', async () => {
+  it('are refused loudly in a direct exchange once both were sent: the other side\'s group and member records set aside as two rotations, none of its wraps stored over this desktop\'s', async () => {
     const { clock, leadFile, ownerTwo, netId, lars } = await setUpLars();
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
     await lead.team.revoke(netId, MEMBER);
     const leads = await lead.replica.outgoing();
     await lead.close();
     const owner = await Vault.open(ownerTwo, clock).signIn(OWNER, PASSWORD);
-    // The owner, before either has synced, revokes lars: both move Network to the same version, with two keys.
+    // The owner, before either has synced, revokes lars: both move Network to the same version, with
+    // two keys. The owner's rotation has left this desktop too (sent elsewhere): it cannot give way
+    // (an unsent one does: review-six-concurrent-rotation.test.ts).
     await owner.team.revoke(netId, lars);
+    await owner.replica.markSent(await owner.replica.outgoing());
     const wrapsBefore = wrapsOf(ownerTwo);
     const outcome = await owner.replica.apply(wire(leads), { hold: true, caughtUp: true });
     const kinds = outcome.held.filter((h) => h.reason.includes('two rotations at once')).map((h) => h.kind);

@@ -10,7 +10,9 @@
  * assertion fails with the server's check removed (docs/SYNC.md). Then what the desktops take in
  * (electron/vault/replica-people-in.ts): the owner's other desktop takes the rotation in and writes
  * in the group again (no file copy), the revoked desktop drops the group and says so, a re-grant
- * and a first grant (carol) reach their desktops with every entry. Must never: put a password in
+ * and a first grant (carol) reach their desktops with every entry; two rotations at once (the
+ * owner's two desktops each revoking someone before syncing): the one the server refused gives way,
+ * rotates again past the other, and its unsent edit arrives. Must never: put a password in
  * a process argument (answers go on the scripted stdin).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -293,5 +295,43 @@ describe('membership on the team server, with real desktops', () => {
       switch: await s.revealPassword((await s.resolvePath('Acme/Switch')).id),
     }));
     expect(seen).toEqual({ groups: ['Default', 'Ops'], firewall: 'f-bob', switch: 's-bob' });
+  });
+
+  it('converges after two rotations at once (review six hole 4): the desktop whose rotation the server refused gives way, revokes again past it, and its unsent edit arrives', async () => {
+    expect((await sync(a2)).code).toBe('ok');
+    const vault = await onDesktop(a, (s) => s.replica.vaultId());
+    // Before either syncs: the owner's first desktop revokes bob; the other revokes carol and edits Switch.
+    await onDesktop(a, (s) => s.team.revoke(opsId, BOB));
+    await onDesktop(a2, (s) => s.team.revoke(opsId, CAROL));
+    await setPassword(a2, 'Acme/Switch', 's-a2');
+    expect((await sync(a)).code).toBe('ok');
+    const a2Sync = await sync(a2);
+    expect(a2Sync.code, a2Sync.stderr).toBe('ok');
+    expect(JSON.parse(a2Sync.stdout)).toMatchObject({ held: 0, conflictCopies: 0 });
+    const aSync = await sync(a);
+    expect(aSync.code, aSync.stderr).toBe('ok');
+    expect(JSON.parse(aSync.stdout)).toMatchObject({ held: 0, conflictCopies: 0 });
+    // One key on both desktops (a2's rotation past a's), every entry opening on each, a2's edit in place.
+    const seenOn = (d: Desktop) => onDesktop(d, async (s) => ({
+      members: (await s.team.members(opsId)).map((m) => m.name).sort(),
+      titles: (await s.listEntries()).map((e) => `${e.customer}/${e.title}`).sort(),
+      switch: await s.revealPassword((await s.resolvePath('Acme/Switch')).id),
+      firewall: await s.revealPassword((await s.resolvePath('Acme/Firewall')).id),
+    }));
+    const onA = await seenOn(a);
+    expect(onA).toEqual({ members: [OWNER], titles: ['Acme/Firewall', 'Acme/Printer', 'Acme/Switch', 'Acme/Switch (conflict copy)'], switch: 's-a2', firewall: 'f-bob' });
+    expect(await seenOn(a2)).toEqual(onA);
+    const versions = [a, a2].map((d) => {
+      const db = new Database(d.file, { readonly: true });
+      const row = db.prepare('SELECT key_version FROM access_groups WHERE id = ?').get(opsId) as { key_version: number };
+      db.close();
+      return row.key_version;
+    });
+    expect(versions[0]).toBe(versions[1]);
+    // Both revoked members are cut off on the server: neither pull brings anything of Ops.
+    for (const d of [b, c]) {
+      const pulled = await (await teamClient(d)).call('syncPull', { vault, since: 0 });
+      expect(pulled.records.filter((r) => r.record.kind === 'entry' && r.record.group === opsUid), d.name).toEqual([]);
+    }
   });
 });
