@@ -8,79 +8,18 @@
  * aside when syncing through a server. Must never: count a check that cannot fail (each side
  * shows the other's outcome).
  */
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { Outgoing } from '../../electron/vault/replica-service';
 import { Vault } from '../../electron/vault/vault';
-import { copyAsNewDesktop } from '../support/replica';
-import { FAST_KDF, newVault, OWNER, PASSWORD, tempFolder } from '../support/vault';
-
-const LEAD = 'lena';
-const LEAD_PASSWORD = 'lena leads the network team';
-const MEMBER = 'mo';
-const ADMIN = 'ada';
-const ADMIN_PASSWORD = 'ada administers the vault';
-
-function wire(out: Outgoing): unknown {
-  return JSON.parse(JSON.stringify(out.batch)) as unknown;
-}
-
-/** A user's role and whether disabled, as the file holds them (read beside the session, read-only). */
-function userState(file: string, name: string): { role: string; disabled: boolean } | undefined {
-  const db = new Database(file, { readonly: true });
-  try {
-    const row = db.prepare('SELECT role, disabled_at FROM users WHERE name = ?').get(name) as { role: string; disabled_at: number | null } | undefined;
-    return row && { role: row.role, disabled: row.disabled_at !== null };
-  } finally {
-    db.close();
-  }
-}
-
-/** Whether the file holds the group as set to "server computes codes". */
-function serverCodesOf(file: string, groupId: number): boolean {
-  const db = new Database(file, { readonly: true });
-  try {
-    return (db.prepare('SELECT server_codes FROM access_groups WHERE id = ?').get(groupId) as { server_codes: number }).server_codes === 1;
-  } finally {
-    db.close();
-  }
-}
-
-/** The group's key version as the file holds it (read beside the session, read-only). */
-function groupVersion(file: string, groupId: number): number | undefined {
-  const db = new Database(file, { readonly: true });
-  try {
-    return (db.prepare('SELECT key_version FROM access_groups WHERE id = ?').get(groupId) as { key_version: number } | undefined)?.key_version;
-  } finally {
-    db.close();
-  }
-}
+import { ADMIN, ADMIN_PASSWORD, groupVersion, LEAD, LEAD_PASSWORD, MEMBER, newPeopleWorld, OWNER, PASSWORD, serverCodesOf, userState, wire } from '../support/people-world';
 
 async function setUp() {
-  const { file, session, clock } = await newVault();
-  await session.createUser(LEAD, 'team_lead', 'a one-time password for lena', FAST_KDF);
-  await session.createUser(MEMBER, 'technician', 'a one-time password for mo', FAST_KDF);
-  await session.createUser(ADMIN, 'admin', 'a one-time password for ada', FAST_KDF);
-  await session.close();
-  const ada = await Vault.open(file, clock).signIn(ADMIN, 'a one-time password for ada');
-  await ada.changePassword('a one-time password for ada', ADMIN_PASSWORD, FAST_KDF);
-  await ada.close();
-  const lena = await Vault.open(file, clock).signIn(LEAD, 'a one-time password for lena');
-  await lena.changePassword('a one-time password for lena', LEAD_PASSWORD, FAST_KDF);
-  const net = await lena.team.createGroup('Network');
-  await lena.team.grant(net.id, MEMBER);
-  await lena.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: net.id }]);
-  await lena.close();
-  const copies = ['lead', 'owner-2', 'owner-3', 'admin'].map((name) => path.join(tempFolder(), `desktop-${name}.crewvault`));
-  for (const copy of copies) await copyAsNewDesktop(file, copy, clock);
-  const [leadFile = '', ownerTwo = '', ownerThree = '', adminFile = ''] = copies;
-  for (const [f, who, pw] of [[file, OWNER, PASSWORD], [leadFile, LEAD, LEAD_PASSWORD], [ownerTwo, OWNER, PASSWORD], [ownerThree, OWNER, PASSWORD], [adminFile, ADMIN, ADMIN_PASSWORD]] as const) {
-    const s = await Vault.open(f, clock).signIn(who, pw);
-    await s.replica.agreeAll();
-    await s.close();
-  }
-  return { clock, leadFile, ownerTwo, ownerThree, adminFile, netId: net.id };
+  const { clock, files, netId } = await newPeopleWorld({
+    people: [{ name: MEMBER, role: 'technician' }, { name: ADMIN, role: 'admin', password: ADMIN_PASSWORD }],
+    members: [MEMBER],
+    desktops: [{ label: 'lead', name: LEAD, password: LEAD_PASSWORD }, { label: 'owner-2', name: OWNER, password: PASSWORD }, { label: 'owner-3', name: OWNER, password: PASSWORD }, { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }],
+  });
+  const [leadFile = '', ownerTwo = '', ownerThree = '', adminFile = ''] = files;
+  return { clock, leadFile, ownerTwo, ownerThree, adminFile, netId };
 }
 
 describe('a rotation made on another desktop', () => {
@@ -152,45 +91,29 @@ describe('a rotation made on another desktop', () => {
   });
 
   it('is taken in by a codes-only member of a group the server computes codes for (no secret key to seal again with): the rotating desktop\'s versions fill in', async () => {
-    const { file, session, clock } = await newVault();
-    await session.createUser(LEAD, 'team_lead', 'a one-time password for lena', FAST_KDF);
-    await session.createUser(MEMBER, 'technician', 'a one-time password for mo', FAST_KDF);
-    await session.createUser('cody', 'codes_only', 'a one-time password for cody', FAST_KDF);
-    await session.close();
-    for (const [who, once, pw] of [[LEAD, 'a one-time password for lena', LEAD_PASSWORD], ['cody', 'a one-time password for cody', 'cody only reads the codes']] as const) {
-      const s = await Vault.open(file, clock).signIn(who, once);
-      await s.changePassword(once, pw, FAST_KDF);
-      await s.close();
-    }
-    const lena = await Vault.open(file, clock).signIn(LEAD, LEAD_PASSWORD);
-    const net = await lena.team.createGroup('Network');
-    await lena.team.grant(net.id, MEMBER);
-    await lena.team.grant(net.id, 'cody');
-    await lena.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: net.id }]);
-    await lena.close();
-    const owner = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
-    await owner.team.setServerCodes(net.id, true);
-    await owner.close();
-    const [leadFile = '', codyFile = ''] = ['lead', 'cody'].map((name) => path.join(tempFolder(), `desktop-${name}.crewvault`));
-    for (const [copy, who, pw] of [[leadFile, LEAD, LEAD_PASSWORD], [codyFile, 'cody', 'cody only reads the codes']] as const) {
-      await copyAsNewDesktop(file, copy, clock);
-      const s = await Vault.open(copy, clock).signIn(who, pw);
-      await s.replica.agreeAll();
-      await s.close();
-    }
+    const { clock, files: [leadFile = '', codyFile = ''], netId } = await newPeopleWorld({
+      people: [{ name: MEMBER, role: 'technician' }, { name: 'cody', role: 'codes_only', password: 'cody only reads the codes' }],
+      members: [MEMBER, 'cody'],
+      desktops: [{ label: 'lead', name: LEAD, password: LEAD_PASSWORD }, { label: 'cody', name: 'cody', password: 'cody only reads the codes' }],
+      beforeCopies: async (file, clock, net) => {
+        const owner = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
+        await owner.team.setServerCodes(net, true);
+        await owner.close();
+      },
+    });
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
     await lead.updateEntry((await lead.resolvePath('Acme/Core switch')).id, { title: 'Core switch 2' }, (await lead.resolvePath('Acme/Core switch')).revision);
-    await lead.team.revoke(net.id, MEMBER);
+    await lead.team.revoke(netId, MEMBER);
     const rotation = await lead.replica.outgoing();
     await lead.close();
 
-    expect(groupVersion(codyFile, net.id)).toBe(2);
+    expect(groupVersion(codyFile, netId)).toBe(2);
     const cody = await Vault.open(codyFile, clock).signIn('cody', 'cody only reads the codes');
     const outcome = await cody.replica.apply(wire(rotation), { hold: true, caughtUp: true });
     expect(outcome.held).toEqual([]);
     await cody.close();
     const again = await Vault.open(codyFile, clock).signIn('cody', 'cody only reads the codes');
-    expect(groupVersion(codyFile, net.id)).toBe(3);
+    expect(groupVersion(codyFile, netId)).toBe(3);
     expect((await again.listEntries()).map((e) => `${e.customer}/${e.title}`)).toEqual(['Acme/Core switch 2']);
     await again.close();
   });

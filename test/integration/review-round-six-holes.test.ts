@@ -17,68 +17,20 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { Outgoing } from '../../electron/vault/replica-service';
 import { uidText } from '../../electron/vault/ids';
 import { Vault } from '../../electron/vault/vault';
+import { ADMIN, ADMIN_PASSWORD, LEAD, LEAD_PASSWORD, MEMBER, MEMBER_PASSWORD, newPeopleWorld, OTHER, OWNER, PASSWORD, userRole, wire, wrapsOf } from '../support/people-world';
 import { copyAsNewDesktop } from '../support/replica';
-import { FAST_KDF, newVault, OWNER, PASSWORD, tempFolder } from '../support/vault';
-
-const LEAD = 'lena';
-const LEAD_PASSWORD = 'lena leads the network team';
-const MEMBER = 'mo';
-const MEMBER_PASSWORD = 'mo fixes the network';
-const OTHER = 'oz';
-const ADMIN = 'ada';
-const ADMIN_PASSWORD = 'ada administers the vault';
-
-function wire(out: Outgoing): unknown {
-  return JSON.parse(JSON.stringify(out.batch)) as unknown;
-}
-
-/** Every wrapped group key this file holds, as hex, in a stable order. */
-function wrapsOf(file: string): string[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return (db.prepare('SELECT group_id, user_id, key_version, hex(wrapped_key) AS w FROM group_keys ORDER BY group_id, user_id').all() as Array<{ group_id: number; user_id: number; key_version: number; w: string }>).map((r) => `${r.group_id}/${r.user_id}/${r.key_version}/${r.w}`);
-  } finally {
-    db.close();
-  }
-}
-
-function userRole(file: string, name: string): string | undefined {
-  const db = new Database(file, { readonly: true });
-  try {
-    return (db.prepare('SELECT role FROM users WHERE name = ?').get(name) as { role: string } | undefined)?.role;
-  } finally {
-    db.close();
-  }
-}
+import { tempFolder } from '../support/vault';
 
 async function setUp() {
-  const { file, session, clock } = await newVault();
-  await session.createUser(LEAD, 'team_lead', 'a one-time password for lena', FAST_KDF);
-  await session.createUser(MEMBER, 'technician', 'a one-time password for mo', FAST_KDF);
-  await session.createUser(ADMIN, 'admin', 'a one-time password for ada', FAST_KDF);
-  await session.close();
-  for (const [who, once, pw] of [[LEAD, 'a one-time password for lena', LEAD_PASSWORD], [MEMBER, 'a one-time password for mo', MEMBER_PASSWORD], [ADMIN, 'a one-time password for ada', ADMIN_PASSWORD]] as const) {
-    const s = await Vault.open(file, clock).signIn(who, once);
-    await s.changePassword(once, pw, FAST_KDF);
-    await s.close();
-  }
-  const lena = await Vault.open(file, clock).signIn(LEAD, LEAD_PASSWORD);
-  const net = await lena.team.createGroup('Network');
-  await lena.team.grant(net.id, MEMBER);
-  await lena.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: net.id }]);
-  await lena.close();
-  const copies = ['lead', 'mo', 'owner-2', 'admin'].map((name) => path.join(tempFolder(), `desktop-${name}.crewvault`));
-  for (const copy of copies) await copyAsNewDesktop(file, copy, clock);
-  const [leadFile = '', moFile = '', ownerTwo = '', adminFile = ''] = copies;
-  for (const [f, who, pw] of [[leadFile, LEAD, LEAD_PASSWORD], [moFile, MEMBER, MEMBER_PASSWORD], [ownerTwo, OWNER, PASSWORD], [adminFile, ADMIN, ADMIN_PASSWORD]] as const) {
-    const s = await Vault.open(f, clock).signIn(who, pw);
-    await s.replica.agreeAll();
-    await s.close();
-  }
-  return { clock, leadFile, moFile, ownerTwo, adminFile, netId: net.id };
+  const { clock, files, netId } = await newPeopleWorld({
+    people: [{ name: MEMBER, role: 'technician', password: MEMBER_PASSWORD }, { name: ADMIN, role: 'admin', password: ADMIN_PASSWORD }],
+    members: [MEMBER],
+    desktops: [{ label: 'lead', name: LEAD, password: LEAD_PASSWORD }, { label: 'mo', name: MEMBER, password: MEMBER_PASSWORD }, { label: 'owner-2', name: OWNER, password: PASSWORD }, { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }],
+  });
+  const [leadFile = '', moFile = '', ownerTwo = '', adminFile = ''] = files;
+  return { clock, leadFile, moFile, ownerTwo, adminFile, netId };
 }
 
 const LARS = 'lars';
@@ -86,31 +38,13 @@ const LARS_PASSWORD = 'lars also leads teams';
 
 /** As setUp, with lars (a team lead by role) a plain member of Network and a desktop of his. */
 async function setUpLars() {
-  const { file, session, clock } = await newVault();
-  await session.createUser(LEAD, 'team_lead', 'a one-time password for lena', FAST_KDF);
-  await session.createUser(MEMBER, 'technician', 'a one-time password for mo', FAST_KDF);
-  await session.createUser(LARS, 'team_lead', 'a one-time password for lars', FAST_KDF);
-  await session.close();
-  for (const [who, once, pw] of [[LEAD, 'a one-time password for lena', LEAD_PASSWORD], [LARS, 'a one-time password for lars', LARS_PASSWORD]] as const) {
-    const s = await Vault.open(file, clock).signIn(who, once);
-    await s.changePassword(once, pw, FAST_KDF);
-    await s.close();
-  }
-  const lena = await Vault.open(file, clock).signIn(LEAD, LEAD_PASSWORD);
-  const net = await lena.team.createGroup('Network');
-  await lena.team.grant(net.id, MEMBER);
-  await lena.team.grant(net.id, LARS);
-  await lena.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: net.id }]);
-  await lena.close();
-  const copies = ['lead', 'lars', 'owner-2'].map((name) => path.join(tempFolder(), `desktop-${name}.crewvault`));
-  for (const copy of copies) await copyAsNewDesktop(file, copy, clock);
-  const [leadFile = '', larsFile = '', ownerTwo = ''] = copies;
-  for (const [f, who, pw] of [[leadFile, LEAD, LEAD_PASSWORD], [larsFile, LARS, LARS_PASSWORD], [ownerTwo, OWNER, PASSWORD]] as const) {
-    const s = await Vault.open(f, clock).signIn(who, pw);
-    await s.replica.agreeAll();
-    await s.close();
-  }
-  return { clock, leadFile, larsFile, ownerTwo, netId: net.id, lars: LARS };
+  const { clock, files, netId } = await newPeopleWorld({
+    people: [{ name: MEMBER, role: 'technician' }, { name: LARS, role: 'team_lead', password: LARS_PASSWORD }],
+    members: [MEMBER, LARS],
+    desktops: [{ label: 'lead', name: LEAD, password: LEAD_PASSWORD }, { label: 'lars', name: LARS, password: LARS_PASSWORD }, { label: 'owner-2', name: OWNER, password: PASSWORD }],
+  });
+  const [leadFile = '', larsFile = '', ownerTwo = ''] = files;
+  return { clock, leadFile, larsFile, ownerTwo, netId, lars: LARS };
 }
 
 describe('review six: people records played back out of order', () => {
@@ -189,33 +123,15 @@ describe('review six: people records played back out of order', () => {
 
 describe('review six: a rotation whose wrap for this person the relay withholds', () => {
   it('is not taken as their removal, and their unsent edit in the group survives', async () => {
-    const { file, session, clock } = await newVault();
-    await session.createUser(LEAD, 'team_lead', 'a one-time password for lena', FAST_KDF);
-    await session.createUser(MEMBER, 'technician', 'a one-time password for mo', FAST_KDF);
-    await session.createUser(OTHER, 'technician', 'a one-time password for oz', FAST_KDF);
-    await session.close();
-    for (const [who, once, pw] of [[LEAD, 'a one-time password for lena', LEAD_PASSWORD], [MEMBER, 'a one-time password for mo', MEMBER_PASSWORD]] as const) {
-      const s = await Vault.open(file, clock).signIn(who, once);
-      await s.changePassword(once, pw, FAST_KDF);
-      await s.close();
-    }
-    const lena = await Vault.open(file, clock).signIn(LEAD, LEAD_PASSWORD);
-    const net = await lena.team.createGroup('Network');
-    await lena.team.grant(net.id, MEMBER);
-    await lena.team.grant(net.id, OTHER);
-    await lena.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: net.id }]);
-    await lena.close();
-    const [leadFile = '', moFile = ''] = ['lead', 'mo'].map((name) => path.join(tempFolder(), `desktop-${name}.crewvault`));
-    for (const [copy, who, pw] of [[leadFile, LEAD, LEAD_PASSWORD], [moFile, MEMBER, MEMBER_PASSWORD]] as const) {
-      await copyAsNewDesktop(file, copy, clock);
-      const s = await Vault.open(copy, clock).signIn(who, pw);
-      await s.replica.agreeAll();
-      await s.close();
-    }
+    const { clock, files: [leadFile = '', moFile = ''], netId } = await newPeopleWorld({
+      people: [{ name: MEMBER, role: 'technician', password: MEMBER_PASSWORD }, { name: OTHER, role: 'technician' }],
+      members: [MEMBER, OTHER],
+      desktops: [{ label: 'lead', name: LEAD, password: LEAD_PASSWORD }, { label: 'mo', name: MEMBER, password: MEMBER_PASSWORD }],
+    });
 
     // lena removes oz (not mo): a genuine rotation that wraps the new key for mo.
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.revoke(net.id, OTHER);
+    await lead.team.revoke(netId, OTHER);
     const rotation = await lead.replica.outgoing();
     await lead.close();
     const db = new Database(moFile, { readonly: true });
@@ -225,7 +141,7 @@ describe('review six: a rotation whose wrap for this person the relay withholds'
 
     // mo's desktop made an edit in Network and has not sent it yet.
     const mo = await Vault.open(moFile, clock).signIn(MEMBER, MEMBER_PASSWORD);
-    await mo.createEntries([{ customer: 'Acme', title: 'Edge router', password: 'er-1', groupId: net.id }]);
+    await mo.createEntries([{ customer: 'Acme', title: 'Edge router', password: 'er-1', groupId: netId }]);
     // The relay hands the rotation over without mo's own wrap, and says it is at its head.
     const all = wire(rotation) as { records: Array<{ kind: string; user?: string }> };
     const withoutMine = { ...all, records: all.records.filter((r) => !(r.kind === 'member' && r.user === moUid)) };

@@ -8,58 +8,18 @@
  *   their own desktop empties nothing and drops no unsent edit (not taken for a grant).
  * Must never: count a check that cannot fail (each asserts a state the attack would change).
  */
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { Outgoing } from '../../electron/vault/replica-service';
 import { Vault } from '../../electron/vault/vault';
-import { copyAsNewDesktop } from '../support/replica';
-import { FAST_KDF, newVault, OWNER, PASSWORD, tempFolder } from '../support/vault';
-
-const LEAD = 'lena';
-const LEAD_PASSWORD = 'lena leads the network team';
-const MEMBER = 'mo';
-const MEMBER_PASSWORD = 'mo fixes the network';
-const OTHER = 'oz';
-
-function wire(out: Outgoing): unknown {
-  return JSON.parse(JSON.stringify(out.batch)) as unknown;
-}
-
-function userRole(file: string, name: string): string | undefined {
-  const db = new Database(file, { readonly: true });
-  try {
-    return (db.prepare('SELECT role FROM users WHERE name = ?').get(name) as { role: string } | undefined)?.role;
-  } finally {
-    db.close();
-  }
-}
+import { LEAD, LEAD_PASSWORD, MEMBER, MEMBER_PASSWORD, newPeopleWorld, OTHER, OWNER, PASSWORD, userRole, wire } from '../support/people-world';
 
 async function setUp() {
-  const { file, session, clock } = await newVault();
-  await session.createUser(LEAD, 'team_lead', 'a one-time password for lena', FAST_KDF);
-  await session.createUser(MEMBER, 'technician', 'a one-time password for mo', FAST_KDF);
-  await session.createUser(OTHER, 'technician', 'a one-time password for oz', FAST_KDF);
-  await session.close();
-  for (const [who, once, pw] of [[LEAD, 'a one-time password for lena', LEAD_PASSWORD], [MEMBER, 'a one-time password for mo', MEMBER_PASSWORD]] as const) {
-    const s = await Vault.open(file, clock).signIn(who, once);
-    await s.changePassword(once, pw, FAST_KDF);
-    await s.close();
-  }
-  const lena = await Vault.open(file, clock).signIn(LEAD, LEAD_PASSWORD);
-  const net = await lena.team.createGroup('Network');
-  await lena.team.grant(net.id, MEMBER);
-  await lena.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: net.id }]);
-  await lena.close();
-  const copies = ['lead', 'mo', 'owner-2', 'fork'].map((name) => path.join(tempFolder(), `desktop-${name}.crewvault`));
-  for (const copy of copies) await copyAsNewDesktop(file, copy, clock);
-  const [leadFile = '', moFile = '', ownerTwo = '', forkFile = ''] = copies;
-  for (const [f, who, pw] of [[leadFile, LEAD, LEAD_PASSWORD], [moFile, MEMBER, MEMBER_PASSWORD], [ownerTwo, OWNER, PASSWORD], [forkFile, OWNER, PASSWORD]] as const) {
-    const s = await Vault.open(f, clock).signIn(who, pw);
-    await s.replica.agreeAll();
-    await s.close();
-  }
-  return { clock, leadFile, moFile, ownerTwo, forkFile, netId: net.id };
+  const { clock, files, netId } = await newPeopleWorld({
+    people: [{ name: MEMBER, role: 'technician', password: MEMBER_PASSWORD }, { name: OTHER, role: 'technician' }],
+    members: [MEMBER],
+    desktops: [{ label: 'lead', name: LEAD, password: LEAD_PASSWORD }, { label: 'mo', name: MEMBER, password: MEMBER_PASSWORD }, { label: 'owner-2', name: OWNER, password: PASSWORD }, { label: 'fork', name: OWNER, password: PASSWORD }],
+  });
+  const [leadFile = '', moFile = '', ownerTwo = '', forkFile = ''] = files;
+  return { clock, leadFile, moFile, ownerTwo, forkFile, netId };
 }
 
 describe('review six: who-is-who a relay hands a desktop', () => {

@@ -8,61 +8,31 @@
  * reviewer's proof, its ending at N+2); team-membership.test.ts does it through a real server.
  * Must never: pass while a desktop stays on a key the other side does not hold.
  */
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Outgoing } from '../../electron/vault/replica-service';
 import { Vault } from '../../electron/vault/vault';
-import { copyAsNewDesktop } from '../support/replica';
-import { FAST_KDF, newVault, OWNER, PASSWORD, tempFolder } from '../support/vault';
-
-const LEAD = 'lena';
-const LEAD_PASSWORD = 'lena leads the network team';
-const MEMBER = 'mo';
-const MEMBER_PASSWORD = 'mo fixes the network';
-
-function wire(out: Outgoing): unknown {
-  return JSON.parse(JSON.stringify(out.batch)) as unknown;
-}
+import { LEAD, LEAD_PASSWORD, MEMBER, MEMBER_PASSWORD, newPeopleWorld, OWNER, PASSWORD, wire } from '../support/people-world';
 
 describe('review six hole 4: two rotations to the same key version', () => {
   it('the desktop whose rotation was unsent gives way, rotates again past it, and both end on one key', async () => {
-    const { file, session, clock } = await newVault();
-    await session.createUser(LEAD, 'team_lead', 'a one-time password for lena', FAST_KDF);
-    await session.createUser(MEMBER, 'technician', 'a one-time password for mo', FAST_KDF);
-    await session.createUser('oz', 'technician', 'a one-time password for oz', FAST_KDF);
-    await session.createUser('pia', 'technician', 'a one-time password for pia', FAST_KDF);
-    await session.close();
-    for (const [who, once, pw] of [[LEAD, 'a one-time password for lena', LEAD_PASSWORD], [MEMBER, 'a one-time password for mo', MEMBER_PASSWORD]] as const) {
-      const s = await Vault.open(file, clock).signIn(who, once);
-      await s.changePassword(once, pw, FAST_KDF);
-      await s.close();
-    }
-    const lena = await Vault.open(file, clock).signIn(LEAD, LEAD_PASSWORD);
-    const net = await lena.team.createGroup('Network');
-    for (const who of [MEMBER, 'oz', 'pia']) await lena.team.grant(net.id, who);
-    await lena.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: net.id }]);
-    await lena.close();
-    const [leadFile = '', ownerFile = '', moFile = ''] = ['lead', 'owner', 'mo'].map((name) => path.join(tempFolder(), `desktop-${name}.crewvault`));
-    for (const [copy, who, pw] of [[leadFile, LEAD, LEAD_PASSWORD], [ownerFile, OWNER, PASSWORD], [moFile, MEMBER, MEMBER_PASSWORD]] as const) {
-      await copyAsNewDesktop(file, copy, clock);
-      const s = await Vault.open(copy, clock).signIn(who, pw);
-      await s.replica.agreeAll();
-      await s.close();
-    }
+    const { clock, files: [leadFile = '', ownerFile = '', moFile = ''], netId } = await newPeopleWorld({
+      people: [{ name: MEMBER, role: 'technician', password: MEMBER_PASSWORD }, { name: 'oz', role: 'technician' }, { name: 'pia', role: 'technician' }],
+      members: [MEMBER, 'oz', 'pia'],
+      desktops: [{ label: 'lead', name: LEAD, password: LEAD_PASSWORD }, { label: 'owner', name: OWNER, password: PASSWORD }, { label: 'mo', name: MEMBER, password: MEMBER_PASSWORD }],
+    });
     // lena revokes oz on her desktop; the owner revokes pia on theirs and edits an entry, before either has synced.
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.revoke(net.id, 'oz');
+    await lead.team.revoke(netId, 'oz');
     const leads = await lead.replica.outgoing();
     await lead.replica.markSent(leads);
     const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
     const core = await owner.resolvePath('Acme/Core switch');
     await owner.updateEntry(core.id, { password: 'cs-2' }, core.revision);
-    await owner.team.revoke(net.id, 'pia');
+    await owner.team.revoke(netId, 'pia');
     // The owner's desktop, its own rotation unsent, gives way to lena's and rotates again past it.
     const first = await owner.replica.apply(wire(leads), { hold: true, caughtUp: true });
     expect(first.held).toEqual([]);
     expect(first.conflictCopies).toEqual([]);
-    expect((await owner.team.members(net.id)).map((m) => m.name).sort()).toEqual([LEAD, MEMBER, OWNER].sort());
+    expect((await owner.team.members(netId)).map((m) => m.name).sort()).toEqual([LEAD, MEMBER, OWNER].sort());
     expect(await owner.revealPassword(core.id)).toBe('cs-2');
     const owners = await owner.replica.outgoing();
     expect(owners.batch.records.some((r) => r.kind === 'group' && r.keyVersion === 3)).toBe(true);
@@ -72,8 +42,8 @@ describe('review six hole 4: two rotations to the same key version', () => {
     expect(took.held).toEqual([]);
     expect(took.conflictCopies).toEqual([]);
     expect(await lead.revealPassword((await lead.resolvePath('Acme/Core switch')).id)).toBe('cs-2');
-    expect((await lead.team.members(net.id)).map((m) => m.name).sort()).toEqual([LEAD, MEMBER, OWNER].sort());
-    await lead.createEntries([{ customer: 'Acme', title: 'Edge router', password: 'er-1', groupId: net.id }]);
+    expect((await lead.team.members(netId)).map((m) => m.name).sort()).toEqual([LEAD, MEMBER, OWNER].sort());
+    await lead.createEntries([{ customer: 'Acme', title: 'Edge router', password: 'er-1', groupId: netId }]);
     const leadsNext = await lead.replica.outgoing();
     await lead.close();
     const next = await owner.replica.apply(wire(leadsNext), { hold: true, caughtUp: true });
