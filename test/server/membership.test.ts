@@ -15,8 +15,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_STREAM_PATH } from '../../shared/api/server-contract';
 import type { EntryRecord, ReplicaRecord } from '../../shared/sync/records';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { entryIn, groupRecord, memberRecord, pushOf, userRecord } from './people';
-import { invitePerson, registerOwner, startTestServer, type Person, type TestServer } from './support';
+import { entryIn, groupRecord, memberRecord, pushOf, serverWithPeople, userRecord } from './people';
+import { invitePerson, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
 
@@ -38,11 +38,7 @@ describe.each(DATABASE_KINDS)('membership on the server, on %s', (kind) => {
   let tech: Person;
   let other: Person;
   beforeAll(async () => {
-    server = await startTestServer(await databases.open(kind));
-    owner = await registerOwner(server);
-    lead = await invitePerson(server, owner);
-    tech = await invitePerson(server, owner);
-    other = await invitePerson(server, owner);
+    ({ server, owner, people: { lead, tech, other } } = await serverWithPeople(await databases.open(kind), ['lead', 'tech', 'other']));
   }, 120_000);
 
   /** A vault as an owner's desktop moves it: its people, groups G and H with their members, an entry in each. */

@@ -3,10 +3,13 @@
  * server tests: the server holds no key to check their signatures (the desktops do), it checks
  * who pushes them and what that person may do. Must never stand in for a desktop's own records
  * where a test needs real signatures (test/integration does that with real vault files).
+ * Also the set-up those tests repeat: a server with its owner and the people they invited, and a
+ * vault of two groups G and H as an owner's desktop first pushes it. For tests only.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { memberRecordId, REPLICA_FORMAT, type EntryRecord, type GroupRecord, type MemberRecord, type ReplicaBatch, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
-import type { Person } from './support';
+import type { Database } from '../../server/store/db';
+import { invitePerson, registerOwner, startTestServer, type Person, type TestServer } from './support';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -53,4 +56,41 @@ export async function bindToVault(owner: Person, ownerUser: string, vault: strin
   const id = randomUUID();
   await owner.client.ok('syncPush', pushOf(vault, [userRecord(ownerUser, { id, role, account: person.user.id })]));
   return id;
+}
+
+/** A server on `db`, its owner, and a member account per name, invited one after another in that order. */
+export async function serverWithPeople<const Name extends string>(db: Database, names: readonly Name[]): Promise<{ server: TestServer; owner: Person; people: Record<Name, Person> }> {
+  const server = await startTestServer(db);
+  const owner = await registerOwner(server);
+  const people: Partial<Record<Name, Person>> = {};
+  for (const name of names) people[name] = await invitePerson(server, owner);
+  return { server, owner, people: people as Record<Name, Person> };
+}
+
+/** A new vault's ids: its vault users (the owner, a technician in G, a technician in H only) and its groups G and H. */
+export interface TwoGroupVault {
+  readonly vault: string;
+  readonly u: { readonly owner: string; readonly tech: string; readonly other: string };
+  readonly g: string;
+  readonly h: string;
+}
+
+export function twoGroupVault(): TwoGroupVault {
+  return { vault: randomBytes(16).toString('hex'), u: { owner: randomUUID(), tech: randomUUID(), other: randomUUID() }, g: randomUUID(), h: randomUUID() };
+}
+
+/**
+ * What the owner's desktop pushes first to a TwoGroupVault: the three vault users bound to their
+ * accounts, G (set to server codes if asked) and H, tech's membership of G (techInG if given) and
+ * other's of H; records in that order.
+ */
+export function twoGroupRecords(w: TwoGroupVault, accounts: { readonly owner: Person; readonly tech: Person; readonly other: Person }, options: { readonly serverCodes?: boolean; readonly techInG?: MemberRecord } = {}): ReplicaRecord[] {
+  const by = w.u.owner;
+  return [
+    userRecord(by, { id: w.u.owner, role: 'owner', account: accounts.owner.user.id }),
+    userRecord(by, { id: w.u.tech, role: 'technician', account: accounts.tech.user.id }),
+    userRecord(by, { id: w.u.other, role: 'technician', account: accounts.other.user.id }),
+    groupRecord(by, { id: w.g, keyVersion: 1, ...(options.serverCodes === undefined ? {} : { serverCodes: options.serverCodes }) }), groupRecord(by, { id: w.h, keyVersion: 1 }),
+    options.techInG ?? memberRecord(by, { group: w.g, user: w.u.tech, keyVersion: 1 }), memberRecord(by, { group: w.h, user: w.u.other, keyVersion: 1 }),
+  ];
 }

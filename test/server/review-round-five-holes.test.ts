@@ -25,7 +25,7 @@ import { migrate } from '../../server/store/migrate';
 import { createVault, putRecord } from '../../server/store/sync';
 import { sealCodeKeyForServer, serverCodePublicKey } from '../../electron/team/server-codes';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { entryIn, groupRecord, memberRecord, pushOf, userRecord } from './people';
+import { entryIn, groupRecord, memberRecord, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault, userRecord } from './people';
 import { invitePerson, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -109,10 +109,7 @@ describe('nothing is given or stored after the revoke that cut its asker off com
   let tech: Person;
   let codesOnly: Person;
   beforeAll(async () => {
-    server = await startTestServer(await databases.open('postgres'));
-    owner = await registerOwner(server);
-    tech = await invitePerson(server, owner);
-    codesOnly = await invitePerson(server, owner);
+    ({ server, owner, people: { tech, codesOnly } } = await serverWithPeople(await databases.open('postgres'), ['tech', 'codesOnly']));
   }, 120_000);
 
   async function world() {
@@ -197,32 +194,20 @@ describe('nothing is given or stored after the revoke that cut its asker off com
 });
 
 describe.each(DATABASE_KINDS)('the codes route tells a non-member nothing of a group\'s entries on %s', (kind) => {
-  let server: TestServer;
   let owner: Person;
   let tech: Person;
   let other: Person;
   beforeAll(async () => {
-    server = await startTestServer(await databases.open(kind));
-    owner = await registerOwner(server);
-    tech = await invitePerson(server, owner);
-    other = await invitePerson(server, owner);
+    ({ owner, people: { tech, other } } = await serverWithPeople(await databases.open(kind), ['tech', 'other']));
   }, 120_000);
 
   it('answers alike for an entry of a group one does not hold, sealed or not, a deleted one, and none at all', async () => {
-    const vault = randomBytes(16).toString('hex');
-    const u = { owner: randomUUID(), tech: randomUUID(), other: randomUUID() };
-    const [g, h] = [randomUUID(), randomUUID()];
+    const w = twoGroupVault();
+    const { vault, u, g } = w;
     const inG = entryIn(u.owner, g, { revision: 7, base: 0 });
     const plain = entryIn(u.owner, g);
     const gone = entryIn(u.owner, g);
-    await owner.client.ok('syncPush', pushOf(vault, [
-      userRecord(u.owner, { id: u.owner, role: 'owner', account: owner.user.id }),
-      userRecord(u.owner, { id: u.tech, role: 'technician', account: tech.user.id }),
-      userRecord(u.owner, { id: u.other, role: 'technician', account: other.user.id }),
-      groupRecord(u.owner, { id: g, keyVersion: 1, serverCodes: true }), groupRecord(u.owner, { id: h, keyVersion: 1 }),
-      memberRecord(u.owner, { group: g, user: u.tech, keyVersion: 1 }), memberRecord(u.owner, { group: h, user: u.other, keyVersion: 1 }),
-      inG, plain, gone,
-    ]));
+    await owner.client.ok('syncPush', pushOf(vault, [...twoGroupRecords(w, { owner, tech, other }, { serverCodes: true }), inG, plain, gone]));
     const key = serverCodePublicKey((await tech.client.ok('codesKey', undefined)).publicKey);
     for (const id of [inG.id, gone.id]) {
       const sealed = sealCodeKeyForServer(key, { vault, entry: id, group: g, keyVersion: 1 }, totp());
@@ -250,9 +235,7 @@ describe.each(DATABASE_KINDS)('"server computes codes" is the group record\'s, a
   let tech: Person;
   let codesOnly: Person;
   beforeAll(async () => {
-    server = await startTestServer(await databases.open(kind));
-    owner = await registerOwner(server);
-    [admin, lead, tech, codesOnly] = [await invitePerson(server, owner), await invitePerson(server, owner), await invitePerson(server, owner), await invitePerson(server, owner)];
+    ({ server, owner, people: { admin, lead, tech, codesOnly } } = await serverWithPeople(await databases.open(kind), ['admin', 'lead', 'tech', 'codesOnly']));
   }, 120_000);
 
   async function world() {
@@ -334,31 +317,19 @@ describe.each(DATABASE_KINDS)('"server computes codes" is the group record\'s, a
 });
 
 describe.each(DATABASE_KINDS)('a push\'s reply tells nothing of a group the pusher does not hold on %s', (kind) => {
-  let server: TestServer;
   let owner: Person;
   let tech: Person;
   let other: Person;
   beforeAll(async () => {
-    server = await startTestServer(await databases.open(kind));
-    owner = await registerOwner(server);
-    tech = await invitePerson(server, owner);
-    other = await invitePerson(server, owner);
+    ({ owner, people: { tech, other } } = await serverWithPeople(await databases.open(kind), ['tech', 'other']));
   }, 120_000);
 
   it('answers a record pushed under an entry\'s or a membership\'s id of a group one does not hold without its revision', async () => {
-    const vault = randomBytes(16).toString('hex');
-    const u = { owner: randomUUID(), tech: randomUUID(), other: randomUUID() };
-    const [g, h] = [randomUUID(), randomUUID()];
+    const w = twoGroupVault();
+    const { vault, u, g } = w;
     const inG = entryIn(u.owner, g, { revision: 7, base: 0 });
     const techInG = memberRecord(u.owner, { group: g, user: u.tech, keyVersion: 1, revision: 9 });
-    await owner.client.ok('syncPush', pushOf(vault, [
-      userRecord(u.owner, { id: u.owner, role: 'owner', account: owner.user.id }),
-      userRecord(u.owner, { id: u.tech, role: 'technician', account: tech.user.id }),
-      userRecord(u.owner, { id: u.other, role: 'technician', account: other.user.id }),
-      groupRecord(u.owner, { id: g, keyVersion: 1 }), groupRecord(u.owner, { id: h, keyVersion: 1 }),
-      techInG, memberRecord(u.owner, { group: h, user: u.other, keyVersion: 1 }),
-      inG,
-    ]));
+    await owner.client.ok('syncPush', pushOf(vault, [...twoGroupRecords(w, { owner, tech, other }, { techInG }), inG]));
     const customerAs = (id: string): CustomerRecord => ({
       kind: 'customer', id, revision: 1, base: 0, sealedName: b64('name'), nameIndex: b64('index'), createdAt: 1, author: u.other, signerKey: u.other, signature: b64('sig'),
     });
