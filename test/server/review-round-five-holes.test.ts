@@ -193,7 +193,7 @@ describe('nothing is given or stored after the revoke that cut its asker off com
   });
 });
 
-describe.each(DATABASE_KINDS)('the codes route tells a non-member nothing of a group\'s entries on %s', (kind) => {
+describe.each(DATABASE_KINDS)('a member of another group (one server, its owner, tech in G and other in H) on %s', (kind) => {
   let owner: Person;
   let tech: Person;
   let other: Person;
@@ -201,29 +201,54 @@ describe.each(DATABASE_KINDS)('the codes route tells a non-member nothing of a g
     ({ owner, people: { tech, other } } = await serverWithPeople(await databases.open(kind), ['tech', 'other']));
   }, 120_000);
 
-  it('answers alike for an entry of a group one does not hold, sealed or not, a deleted one, and none at all', async () => {
-    const w = twoGroupVault();
-    const { vault, u, g } = w;
-    const inG = entryIn(u.owner, g, { revision: 7, base: 0 });
-    const plain = entryIn(u.owner, g);
-    const gone = entryIn(u.owner, g);
-    await owner.client.ok('syncPush', pushOf(vault, [...twoGroupRecords(w, { owner, tech, other }, { serverCodes: true }), inG, plain, gone]));
-    const key = serverCodePublicKey((await tech.client.ok('codesKey', undefined)).publicKey);
-    for (const id of [inG.id, gone.id]) {
-      const sealed = sealCodeKeyForServer(key, { vault, entry: id, group: g, keyVersion: 1 }, totp());
-      await tech.client.ok('codesSeal', { vault, records: [{ kind: 'server_code', entry: id, group: g, keyVersion: 1, sealed }] });
-    }
-    await owner.client.ok('syncPush', pushOf(vault, [entryIn(u.owner, g, { id: gone.id, revision: 2, base: 1, deleted: true })]));
-    // The reviewer's proof: an entry of G with a sealed key and one without answer alike to a non-member.
-    const withSeal = await other.client.fails('codes', { vault, entry: inG.id });
-    const withoutSeal = await other.client.fails('codes', { vault, entry: plain.id });
-    expect(withSeal.code).toBe(withoutSeal.code);
-    // And so do a deleted entry (its seal still held) and an id nobody used, for the member of G as for anyone.
-    const answers = [withSeal, withoutSeal, await other.client.fails('codes', { vault, entry: gone.id }), await other.client.fails('codes', { vault, entry: randomUUID() }),
-      await tech.client.fails('codes', { vault, entry: gone.id }), await tech.client.fails('codes', { vault, entry: randomUUID() })];
-    expect(new Set(answers.map((a) => JSON.stringify([a.code, a.message]))).size).toBe(1);
-    // The member still learns what is theirs to know: G's entry without a seal computes nothing here.
-    expect(await tech.client.fails('codes', { vault, entry: plain.id })).toMatchObject({ code: 'NOT_FOUND' });
+  describe(`the codes route tells a non-member nothing of a group's entries on ${kind}`, () => {
+    it('answers alike for an entry of a group one does not hold, sealed or not, a deleted one, and none at all', async () => {
+      const w = twoGroupVault();
+      const { vault, u, g } = w;
+      const inG = entryIn(u.owner, g, { revision: 7, base: 0 });
+      const plain = entryIn(u.owner, g);
+      const gone = entryIn(u.owner, g);
+      await owner.client.ok('syncPush', pushOf(vault, [...twoGroupRecords(w, { owner, tech, other }, { serverCodes: true }), inG, plain, gone]));
+      const key = serverCodePublicKey((await tech.client.ok('codesKey', undefined)).publicKey);
+      for (const id of [inG.id, gone.id]) {
+        const sealed = sealCodeKeyForServer(key, { vault, entry: id, group: g, keyVersion: 1 }, totp());
+        await tech.client.ok('codesSeal', { vault, records: [{ kind: 'server_code', entry: id, group: g, keyVersion: 1, sealed }] });
+      }
+      await owner.client.ok('syncPush', pushOf(vault, [entryIn(u.owner, g, { id: gone.id, revision: 2, base: 1, deleted: true })]));
+      // The reviewer's proof: an entry of G with a sealed key and one without answer alike to a non-member.
+      const withSeal = await other.client.fails('codes', { vault, entry: inG.id });
+      const withoutSeal = await other.client.fails('codes', { vault, entry: plain.id });
+      expect(withSeal.code).toBe(withoutSeal.code);
+      // And so do a deleted entry (its seal still held) and an id nobody used, for the member of G as for anyone.
+      const answers = [withSeal, withoutSeal, await other.client.fails('codes', { vault, entry: gone.id }), await other.client.fails('codes', { vault, entry: randomUUID() }),
+        await tech.client.fails('codes', { vault, entry: gone.id }), await tech.client.fails('codes', { vault, entry: randomUUID() })];
+      expect(new Set(answers.map((a) => JSON.stringify([a.code, a.message]))).size).toBe(1);
+      // The member still learns what is theirs to know: G's entry without a seal computes nothing here.
+      expect(await tech.client.fails('codes', { vault, entry: plain.id })).toMatchObject({ code: 'NOT_FOUND' });
+    });
+  });
+
+  describe(`a push's reply tells nothing of a group the pusher does not hold on ${kind}`, () => {
+    it('answers a record pushed under an entry\'s or a membership\'s id of a group one does not hold without its revision', async () => {
+      const w = twoGroupVault();
+      const { vault, u, g } = w;
+      const inG = entryIn(u.owner, g, { revision: 7, base: 0 });
+      const techInG = memberRecord(u.owner, { group: g, user: u.tech, keyVersion: 1, revision: 9 });
+      await owner.client.ok('syncPush', pushOf(vault, [...twoGroupRecords(w, { owner, tech, other }, { techInG }), inG]));
+      const customerAs = (id: string): CustomerRecord => ({
+        kind: 'customer', id, revision: 1, base: 0, sealedName: b64('name'), nameIndex: b64('index'), createdAt: 1, author: u.other, signerKey: u.other, signature: b64('sig'),
+      });
+      // The reviewer's proof: the member of H pushes a customer record under G's entry id.
+      const probe = await other.client.call('syncPush', pushOf(vault, [customerAs(inG.id)]));
+      expect(JSON.stringify(probe)).not.toContain('"revision":7');
+      expect(probe.ok && probe.value.conflicts.length).not.toBe(1);
+      // And under the id of the technician's membership of G (anyone can work it out from the two ids).
+      const ofMember = await other.client.call('syncPush', pushOf(vault, [customerAs(techInG.id)]));
+      expect(JSON.stringify(ofMember)).not.toContain('"revision":9');
+      expect(ofMember).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+      // Nothing was stored by either; the technician, who holds G, is told the conflict as before.
+      expect(await tech.client.ok('syncPush', pushOf(vault, [{ ...customerAs(techInG.id), author: u.tech, signerKey: u.tech }]))).toMatchObject({ accepted: 0, conflicts: [{ id: techInG.id, revision: 9 }] });
+    });
   });
 });
 
@@ -313,35 +338,5 @@ describe.each(DATABASE_KINDS)('"server computes codes" is the group record\'s, a
     ]))).toMatchObject({ accepted: 2 });
     // A technician holding G's secret key made codes-only without re-wrapping is refused too.
     expect(await owner.client.fails('syncPush', pushOf(w.vault, [userRecord(w.u.owner, { id: w.u.tech, role: 'codes_only', account: null, revision: 2 })]))).toMatchObject({ code: 'FORBIDDEN' });
-  });
-});
-
-describe.each(DATABASE_KINDS)('a push\'s reply tells nothing of a group the pusher does not hold on %s', (kind) => {
-  let owner: Person;
-  let tech: Person;
-  let other: Person;
-  beforeAll(async () => {
-    ({ owner, people: { tech, other } } = await serverWithPeople(await databases.open(kind), ['tech', 'other']));
-  }, 120_000);
-
-  it('answers a record pushed under an entry\'s or a membership\'s id of a group one does not hold without its revision', async () => {
-    const w = twoGroupVault();
-    const { vault, u, g } = w;
-    const inG = entryIn(u.owner, g, { revision: 7, base: 0 });
-    const techInG = memberRecord(u.owner, { group: g, user: u.tech, keyVersion: 1, revision: 9 });
-    await owner.client.ok('syncPush', pushOf(vault, [...twoGroupRecords(w, { owner, tech, other }, { techInG }), inG]));
-    const customerAs = (id: string): CustomerRecord => ({
-      kind: 'customer', id, revision: 1, base: 0, sealedName: b64('name'), nameIndex: b64('index'), createdAt: 1, author: u.other, signerKey: u.other, signature: b64('sig'),
-    });
-    // The reviewer's proof: the member of H pushes a customer record under G's entry id.
-    const probe = await other.client.call('syncPush', pushOf(vault, [customerAs(inG.id)]));
-    expect(JSON.stringify(probe)).not.toContain('"revision":7');
-    expect(probe.ok && probe.value.conflicts.length).not.toBe(1);
-    // And under the id of the technician's membership of G (anyone can work it out from the two ids).
-    const ofMember = await other.client.call('syncPush', pushOf(vault, [customerAs(techInG.id)]));
-    expect(JSON.stringify(ofMember)).not.toContain('"revision":9');
-    expect(ofMember).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
-    // Nothing was stored by either; the technician, who holds G, is told the conflict as before.
-    expect(await tech.client.ok('syncPush', pushOf(vault, [{ ...customerAs(techInG.id), author: u.tech, signerKey: u.tech }]))).toMatchObject({ accepted: 0, conflicts: [{ id: techInG.id, revision: 9 }] });
   });
 });
