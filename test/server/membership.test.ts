@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_STREAM_PATH } from '../../shared/api/server-contract';
 import type { EntryRecord, ReplicaRecord } from '../../shared/sync/records';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { entryIn, groupRecord, memberRecord, pushOf, serverWithPeople, userRecord } from './people';
+import { entryIn, groupRecord, memberRecord, pushOf, serverWithPeople, userRecord, vaultUsers } from './people';
 import { invitePerson, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -50,10 +50,7 @@ describe.each(DATABASE_KINDS)('membership on the server, on %s', (kind) => {
     const inG = entryIn(by, g);
     const inH = entryIn(by, h);
     await owner.client.ok('syncPush', pushOf(vault, [
-      userRecord(by, { id: users.owner, role: 'owner', account: owner.user.id }),
-      userRecord(by, { id: users.lead, role: 'team_lead', account: lead.user.id }),
-      userRecord(by, { id: users.tech, role: 'technician', account: tech.user.id }),
-      userRecord(by, { id: users.other, role: 'technician', account: other.user.id }),
+      ...vaultUsers(by, [[users.owner, 'owner', owner], [users.lead, 'team_lead', lead], [users.tech, 'technician', tech], [users.other, 'technician', other]]),
       groupRecord(by, { id: g, keyVersion: 1 }), groupRecord(by, { id: h, keyVersion: 1 }),
       memberRecord(by, { group: g, user: users.lead, keyVersion: 1, lead: true }), memberRecord(by, { group: g, user: users.tech, keyVersion: 1 }),
       memberRecord(by, { group: h, user: users.other, keyVersion: 1 }),

@@ -51,6 +51,11 @@ export function entryIn(author: string, group: string, fields: { readonly id?: s
   };
 }
 
+/** The user records `by` (an owner's vault user) signs binding each vault user [id, role, account's person] to their account, in order. */
+export function vaultUsers(by: string, users: ReadonlyArray<readonly [id: string, role: string, person: Person]>): UserRecord[] {
+  return users.map(([id, role, person]) => userRecord(by, { id, role, account: person.user.id }));
+}
+
 /** An owner (acting as vault user `ownerUser`) binds `person`'s account to a new vault user of `role`: returns that vault user's id. */
 export async function bindToVault(owner: Person, ownerUser: string, vault: string, person: Person, role: string): Promise<string> {
   const id = randomUUID();
@@ -87,9 +92,7 @@ export function twoGroupVault(): TwoGroupVault {
 export function twoGroupRecords(w: TwoGroupVault, accounts: { readonly owner: Person; readonly tech: Person; readonly other: Person }, options: { readonly serverCodes?: boolean; readonly techInG?: MemberRecord } = {}): ReplicaRecord[] {
   const by = w.u.owner;
   return [
-    userRecord(by, { id: w.u.owner, role: 'owner', account: accounts.owner.user.id }),
-    userRecord(by, { id: w.u.tech, role: 'technician', account: accounts.tech.user.id }),
-    userRecord(by, { id: w.u.other, role: 'technician', account: accounts.other.user.id }),
+    ...vaultUsers(by, [[w.u.owner, 'owner', accounts.owner], [w.u.tech, 'technician', accounts.tech], [w.u.other, 'technician', accounts.other]]),
     groupRecord(by, { id: w.g, keyVersion: 1, ...(options.serverCodes === undefined ? {} : { serverCodes: options.serverCodes }) }), groupRecord(by, { id: w.h, keyVersion: 1 }),
     options.techInG ?? memberRecord(by, { group: w.g, user: w.u.tech, keyVersion: 1 }), memberRecord(by, { group: w.h, user: w.u.other, keyVersion: 1 }),
   ];

@@ -25,7 +25,7 @@ import { migrate } from '../../server/store/migrate';
 import { createVault, putRecord } from '../../server/store/sync';
 import { sealCodeKeyForServer, serverCodePublicKey } from '../../electron/team/server-codes';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { entryIn, groupRecord, memberRecord, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault, userRecord } from './people';
+import { entryIn, groupRecord, memberRecord, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault, userRecord, vaultUsers } from './people';
 import { invitePerson, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -118,9 +118,7 @@ describe('nothing is given or stored after the revoke that cut its asker off com
     const g = randomUUID();
     const inG = entryIn(u.owner, g);
     await owner.client.ok('syncPush', pushOf(vault, [
-      userRecord(u.owner, { id: u.owner, role: 'owner', account: owner.user.id }),
-      userRecord(u.owner, { id: u.tech, role: 'technician', account: tech.user.id }),
-      userRecord(u.owner, { id: u.codesOnly, role: 'codes_only', account: codesOnly.user.id }),
+      ...vaultUsers(u.owner, [[u.owner, 'owner', owner], [u.tech, 'technician', tech], [u.codesOnly, 'codes_only', codesOnly]]),
       groupRecord(u.owner, { id: g, keyVersion: 1, serverCodes: true }),
       memberRecord(u.owner, { group: g, user: u.tech, keyVersion: 1 }), memberRecord(u.owner, { group: g, user: u.codesOnly, keyVersion: 1 }),
       inG,
@@ -269,11 +267,7 @@ describe.each(DATABASE_KINDS)('"server computes codes" is the group record\'s, a
     const g = randomUUID();
     const inG = entryIn(u.owner, g);
     await owner.client.ok('syncPush', pushOf(vault, [
-      userRecord(u.owner, { id: u.owner, role: 'owner', account: owner.user.id }),
-      userRecord(u.owner, { id: u.admin, role: 'admin', account: admin.user.id }),
-      userRecord(u.owner, { id: u.lead, role: 'team_lead', account: lead.user.id }),
-      userRecord(u.owner, { id: u.tech, role: 'technician', account: tech.user.id }),
-      userRecord(u.owner, { id: u.codesOnly, role: 'codes_only', account: codesOnly.user.id }),
+      ...vaultUsers(u.owner, [[u.owner, 'owner', owner], [u.admin, 'admin', admin], [u.lead, 'team_lead', lead], [u.tech, 'technician', tech], [u.codesOnly, 'codes_only', codesOnly]]),
       groupRecord(u.owner, { id: g, keyVersion: 1, serverCodes: true }),
       memberRecord(u.owner, { group: g, user: u.lead, keyVersion: 1, lead: true }), memberRecord(u.owner, { group: g, user: u.tech, keyVersion: 1 }),
       memberRecord(u.owner, { group: g, user: u.codesOnly, keyVersion: 1 }),
