@@ -72,19 +72,17 @@ export class CodesService {
    * code each time; a screen's passive refresh once per entry per OTP_AUDIT_INTERVAL_MS.
    */
   async otpCode(id: number, nowMs: number = this.core.now(), purpose: 'view' | 'copy' = 'view', fromServer?: ServerCodeSource): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
-    const remote = await this.core.read((r) => {
-      this.core.require(r, 'otp.view');
-      const row = visibleEntryRow(r, this.core.ring, id);
-      const group = heldGroupKey(this.core.ring, row.group_id);
-      // Holding the secret key, this desktop computes the code itself, as for any group.
-      if (group.secret !== undefined || !groupServerCodes(r, row.group_id)) return undefined;
-      return { row, vault: getMeta(r, 'vault_id') ?? '', entry: uidText(row.uid), summary: openSummary(row, group) };
-    });
-    if (remote !== undefined) return this.serverCode(id, remote, nowMs, purpose, fromServer);
-    return this.core.write((w) => {
+    // One transaction decides where the code comes from and, computed here, gives it (a code is
+    // asked every period by every row on screen: a separate read first cost a transaction each).
+    const local = await this.core.write((w) => {
       this.core.require(w, 'otp.view');
       const row = visibleEntryRow(w, this.core.ring, id);
       const group = heldGroupKey(this.core.ring, row.group_id);
+      // Holding the secret key, this desktop computes the code itself, as for any group; else,
+      // in a group set to "server computes codes", the server does (nothing written here).
+      if (group.secret === undefined && groupServerCodes(w, row.group_id)) {
+        return { remote: { row, vault: getMeta(w, 'vault_id') ?? '', entry: uidText(row.uid), summary: openSummary(row, group) } };
+      }
       const summary = openSummary(row, group);
       const details = openDetails(row, group);
       const otp = storedOtp(details);
@@ -110,7 +108,7 @@ export class CodesService {
         audit(`HOTP counter ${result.counter}`);
         // The next HOTP code is the one the next person will be shown: someone who may not see
         // the key does not get it ahead (an empty string says "not shown").
-        return { ...result, next: mayLookAhead ? result.next : '', kind: 'hotp' as const };
+        return { code: { ...result, next: mayLookAhead ? result.next : '', kind: 'hotp' as const } };
       }
       const now = this.core.now();
       const step = timeStep(nowMs, otp.params.period);
@@ -125,8 +123,11 @@ export class CodesService {
         audit(`step ${step}`);
         if (purpose === 'view' && step === currentStep) this.auditedAt.set(id, now);
       }
-      return { ...totpCode(otp.params, nowMs), kind: otp.params.kind };
+      return { code: { ...totpCode(otp.params, nowMs), kind: otp.params.kind } };
     });
+    if (local.remote !== undefined) return this.serverCode(id, local.remote, nowMs, purpose, fromServer);
+    if (local.code === undefined) throw new CrewvaultError('INTERNAL', 'a code was neither computed here nor left to the server');
+    return local.code;
   }
 
   /**
