@@ -8,6 +8,7 @@
  * does not verify.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { certificateText } from '../../shared/sync/signing-keys';
 
 export interface SigningKeyPair {
   /** Raw 32-byte Ed25519 public key. */
@@ -60,5 +61,5 @@ export function bindingBytes(userUid: string, publicKey: Buffer): Buffer {
 
 /** What a certificate signs: the new key, whose it is and its own id. */
 export function certificateBytes(keyUid: string, userUid: string, publicKey: Buffer): Buffer {
-  return Buffer.from(JSON.stringify(['crewvault/v1 signing key', keyUid, userUid, publicKey.toString('base64')]), 'utf8');
+  return Buffer.from(certificateText(keyUid, userUid, publicKey.toString('base64')), 'utf8');
 }

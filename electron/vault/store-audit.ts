@@ -17,6 +17,7 @@ import { certificateBytes, signatureValid, signBytes, type Signer } from './sign
 import { deviceId, listSigningKeys, thisDeviceId, type SigningKeyRow } from './store-signing';
 import type { StoredRef } from './keys';
 import { getMeta, setMeta } from './store-meta';
+import { eventSigningText, keysInForce } from '../../shared/sync/signing-keys';
 
 export interface AuditRow {
   readonly id: number;
@@ -132,12 +133,13 @@ export interface EventSigningFields {
  * signature ahead on a worker thread: replica-verify.ts), and are worked out again inside it.
  */
 export function eventSigningBytes(e: EventSigningFields): Buffer {
-  return Buffer.from(JSON.stringify([
-    'crewvault/v1 audit event', e.uid, e.at, e.actor, e.action, e.subject, e.entry, e.customer, e.group,
-    e.sealedDetail ? e.sealedDetail.toString('base64') : null,
-    e.device ? e.device.toString('hex') : null, e.devicePrev ? e.devicePrev.toString('hex') : null,
-    e.signerKey,
-  ]), 'utf8');
+  // The text is shared with the team server, which checks events as they are pushed (shared/sync/signing-keys.ts).
+  return Buffer.from(eventSigningText({
+    uid: e.uid, at: e.at, actor: e.actor, action: e.action, subject: e.subject, entry: e.entry, customer: e.customer, group: e.group,
+    sealedDetailBase64: e.sealedDetail ? e.sealedDetail.toString('base64') : null,
+    deviceHex: e.device ? e.device.toString('hex') : null, devicePrevHex: e.devicePrev ? e.devicePrev.toString('hex') : null,
+    signerKey: e.signerKey,
+  }), 'utf8');
 }
 
 /** A stored (or about to be stored) row's signed bytes, its local ids named by their global ids. */
@@ -345,21 +347,15 @@ function allUids(db: ReadDb): UidOf {
  * not exist, vouches for nothing (review F2).
  */
 function validSigningKeys(db: ReadDb, uidOf: UidOf): Map<number, SigningKeyRow> {
-  const valid = new Map<number, SigningKeyRow>();
-  const firstOfUser = new Map<number, number>();
   const roles = new Map(db.prepare<[], { id: number; role: string }>('SELECT id, role FROM users').all().map((u) => [u.id, u.role]));
-  for (const key of listSigningKeys(db)) {
-    if (!roles.has(key.user_id)) continue;
-    if (!firstOfUser.has(key.user_id)) firstOfUser.set(key.user_id, key.id);
-    const certifier = key.certified_by === null ? undefined : valid.get(key.certified_by);
-    const userUid = uidOf('users', key.user_id);
-    const certified = certifier !== undefined && certifier.user_id !== key.user_id && roles.get(certifier.user_id) === 'owner'
-      && key.certificate !== null && userUid !== null
-      && signatureValid(certifier.public_key, certificateBytes(uidText(key.uid), userUid, key.public_key), key.certificate);
-    const selfIntroduced = key.certified_by === null && key.certificate === null && firstOfUser.get(key.user_id) === key.id;
-    if (certified || selfIntroduced) valid.set(key.id, key);
-  }
-  return valid;
+  const keys = listSigningKeys(db).map((row) => ({ id: row.id, user: row.user_id, certifiedBy: row.certified_by, hasCertificate: row.certificate !== null, row }));
+  // One rule with the team server (shared/sync/signing-keys.ts), judged in this file's order.
+  const valid = keysInForce<number, (typeof keys)[number]>(keys, (user) => roles.get(user), (key, certifier) => {
+    const userUid = uidOf('users', key.user);
+    return key.row.certificate !== null && userUid !== null
+      && signatureValid(certifier.row.public_key, certificateBytes(uidText(key.row.uid), userUid, key.row.public_key), key.row.certificate);
+  });
+  return new Map([...valid].map(([id, key]) => [id, key.row]));
 }
 
 /** The signing keys that are their users' now (validSigningKeys), by row id. */

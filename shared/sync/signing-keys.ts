@@ -1,0 +1,67 @@
+/**
+ * Which signing keys are their users' (#15): the one rule a desktop (electron/vault/store-audit.ts)
+ * and the team server (server/sync/verify.ts) both judge keys by, and the texts a certificate and
+ * an audit event sign. A key is its user's when it is vouched for by a certificate from a key in
+ * force of an owner other than that user (only owners reset passwords, which is when a key is
+ * made for someone), or when it is that user's first key and introduces itself (made at their own
+ * sign-in). Pure: keys are judged in the order given (the desktop's table order, the server's
+ * order of storing); the caller checks signatures (shared/ has no crypto).
+ * Must never: count a key whose certificate was not checked, or a second self-introduced key.
+ */
+
+/** A key as the rule sees it; `K` names keys and users (local row ids on a desktop, global ids on the server). */
+export interface KeyToJudge<K> {
+  readonly id: K;
+  readonly user: K;
+  /** The key whose owner certified this one; null: it introduces itself. */
+  readonly certifiedBy: K | null;
+  readonly hasCertificate: boolean;
+}
+
+/**
+ * The keys in force, by id, judged in order. `roleOf(user)`: the user's role now (undefined: no
+ * such user, whose keys count for nothing); `certificateHolds(key, certifier)`: whether the key's
+ * certificate verifies under the certifier's public key (called only for an owner's key in force).
+ */
+export function keysInForce<K, T extends KeyToJudge<K>>(keys: Iterable<T>, roleOf: (user: K) => string | null | undefined, certificateHolds: (key: T, certifier: T) => boolean): Map<K, T> {
+  const valid = new Map<K, T>();
+  const firstOfUser = new Map<K, K>();
+  for (const key of keys) {
+    if (roleOf(key.user) === undefined) continue;
+    if (!firstOfUser.has(key.user)) firstOfUser.set(key.user, key.id);
+    const certifier = key.certifiedBy === null ? undefined : valid.get(key.certifiedBy);
+    const certified = certifier !== undefined && certifier.user !== key.user && roleOf(certifier.user) === 'owner' && key.hasCertificate && certificateHolds(key, certifier);
+    const selfIntroduced = key.certifiedBy === null && !key.hasCertificate && firstOfUser.get(key.user) === key.id;
+    if (certified || selfIntroduced) valid.set(key.id, key);
+  }
+  return valid;
+}
+
+/** What a certificate signs: the new key (standard base64 of its 32 raw bytes), whose it is and its own id (global ids). */
+export function certificateText(keyUid: string, userUid: string, publicKeyBase64: string): string {
+  return JSON.stringify(['crewvault/v1 signing key', keyUid, userUid, publicKeyBase64]);
+}
+
+/** An event as its author signs it: by global ids, its sealed detail in standard base64, its device and the link to that device's previous event in hex. */
+export interface EventSigningText {
+  readonly uid: string;
+  readonly at: number;
+  readonly actor: string | null;
+  readonly action: string;
+  readonly subject: string | null;
+  readonly entry: string | null;
+  readonly customer: string | null;
+  readonly group: string | null;
+  readonly sealedDetailBase64: string | null;
+  readonly deviceHex: string | null;
+  readonly devicePrevHex: string | null;
+  readonly signerKey: string | null;
+}
+
+/** The text an audit event's author signs (UTF-8): the same on every desktop and on the server. */
+export function eventSigningText(e: EventSigningText): string {
+  return JSON.stringify([
+    'crewvault/v1 audit event', e.uid, e.at, e.actor, e.action, e.subject, e.entry, e.customer, e.group,
+    e.sealedDetailBase64, e.deviceHex, e.devicePrevHex, e.signerKey,
+  ]);
+}
