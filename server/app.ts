@@ -20,6 +20,7 @@ import { authenticate, type Authenticated } from './auth/sessions';
 import type { ServerContext } from './context';
 import { errorReply } from './errors';
 import { isFromThisMachine, requireThisMachine } from './settings/local-only';
+import { JsonText } from './json-text';
 import { loggerOptions, type LogDestination } from './log';
 import { ROUTE_HANDLERS } from './routes/index';
 import { vaultInfo } from './store/sync';
@@ -131,6 +132,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         const input = spec.input === null ? undefined : spec.input.parse(request.body ?? {});
         const value = await handler(input, { ctx, version: options.version, auth, token, source: request.ip, server });
         void reply.header('cache-control', 'no-store');
+        // A value written as JSON already (stored records handed on as stored: json-text.ts).
+        if (value instanceof JsonText) return reply.type('application/json; charset=utf-8').send(`{"ok":true,"value":${value.text}}`);
         return { ok: true, value };
       },
     });

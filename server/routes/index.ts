@@ -22,7 +22,9 @@ import { accountKeys, passwordFinish, passwordStart, refresh, signOut, signOutEv
 import { smsGet, smsSet, smsTest, smtpGet, smtpSet, smtpTest } from '../settings/delivery';
 import { serverStatus } from '../settings/status';
 import { schemaVersion } from '../store/migrate';
+import type { JsonText } from '../json-text';
 import { pull, push } from '../sync/records';
+import { snapshot } from '../sync/snapshot';
 
 /** A second step just done: the reply says what is left (a new device's e-mailed code, or nothing). */
 async function thenStanding<T extends { secondStep: SecondStep }>(call: CallContext, done: Promise<T>): Promise<T> {
@@ -30,7 +32,8 @@ async function thenStanding<T extends { secondStep: SecondStep }>(call: CallCont
   return { ...value, secondStep: await standingAfterSecondStep(call.ctx, requireAuth(call)) };
 }
 
-type Handlers = { readonly [N in ServerRouteName]: (input: ServerRouteInput<N>, call: CallContext) => Promise<ServerRouteOutput<N>> };
+/** A handler's value, or the same value written as JSON already (json-text.ts: stored records handed on unparsed). */
+type Handlers = { readonly [N in ServerRouteName]: (input: ServerRouteInput<N>, call: CallContext) => Promise<ServerRouteOutput<N> | JsonText<ServerRouteOutput<N>>> };
 
 export const ROUTE_HANDLERS = {
   health: async (_input, call) => ({ status: 'ok' as const, version: call.version, schema: await schemaVersion(call.ctx.db) }),
@@ -86,6 +89,7 @@ export const ROUTE_HANDLERS = {
   adminGrantSet: (input, call) => setGrant(call.ctx, requireAuth(call), input, call.source),
   syncPush: (input, call) => push(call.ctx, requireCaller(call), input, call.source),
   syncPull: (input, call) => pull(call.ctx, requireCaller(call), input),
+  syncSnapshot: (input, call) => snapshot(call.ctx, requireCaller(call), input),
   codesKey: (_input, call) => Promise.resolve(publishedCodeKey(call.ctx)),
   codesSeal: (input, call) => sealCodes(call.ctx, requireAuth(call), input, call.source),
   codes: (input, call) => computeCode(call.ctx, requireCaller(call), input, call.source),

@@ -3,6 +3,7 @@
  * `sync_records` (who is who: membership.ts). A record's body is stored as its desktop sent it (JSON); the columns beside
  * it are what the server orders and checks by.
  */
+import { CrewvaultError } from '../../shared/errors';
 import { int, text, textOrNull, type Queryable, type Transaction } from './db';
 
 /** The vault's row, locked for this transaction (pushes to one vault take turns); undefined when the server holds no such vault. */
@@ -116,4 +117,38 @@ export async function groupHoldsEntries(db: Queryable, vaultId: string, groupId:
     [vaultId, groupId, liveOnly, [...except]],
   );
   return rows.length > 0;
+}
+
+/** A stored record as a snapshot hands it on: its body as stored (checked when pushed), and what the pull filter reads of it. */
+export interface SnapshotRow {
+  readonly seq: number;
+  readonly kind: 'customer' | 'entry' | 'signing_key' | 'event' | 'user' | 'group' | 'member';
+  readonly group: string | null;
+  readonly user: string | null;
+  readonly body: string;
+}
+
+const STORED_KINDS: ReadonlySet<string> = new Set<SnapshotRow['kind']>(['customer', 'entry', 'signing_key', 'event', 'user', 'group', 'member']);
+const isStoredKind = (kind: string): kind is SnapshotRow['kind'] => STORED_KINDS.has(kind);
+
+/**
+ * A page of a vault's snapshot: records stored after `after` and at or below `upTo`, of audit
+ * events only (`events`) or of everything else, in sequence order; `limit` at most and about
+ * `maxBytes` of bodies (at least one). Each object has one row (its newest record), so this is the
+ * vault's state.
+ */
+export async function snapshotAfter(db: Queryable, vaultId: string, after: number, upTo: number, events: boolean, limit: number, maxBytes: number): Promise<SnapshotRow[]> {
+  const rows = await db.query(
+    `SELECT seq, kind, grp, usr, body FROM (
+       SELECT seq, kind, CASE WHEN kind IN ('entry', 'member') THEN body->>'group' END AS grp, CASE WHEN kind = 'member' THEN body->>'user' END AS usr,
+         body::text AS body, sum(octet_length(body::text)) OVER (ORDER BY seq) AS running, row_number() OVER (ORDER BY seq) AS n
+       FROM sync_records WHERE vault_id = $1 AND seq > $2 AND seq <= $3 AND (kind = 'event') = $4 ORDER BY seq LIMIT $5
+     ) page WHERE running <= $6 OR n = 1 ORDER BY seq`,
+    [vaultId, after, upTo, events, limit, maxBytes],
+  );
+  return rows.map((row) => {
+    const kind = text(row, 'kind');
+    if (!isStoredKind(kind)) throw new CrewvaultError('INTERNAL', `snapshotAfter: a stored record of kind ${kind}`);
+    return { seq: int(row, 'seq'), kind, group: textOrNull(row, 'grp'), user: textOrNull(row, 'usr'), body: text(row, 'body') };
+  });
 }

@@ -226,14 +226,21 @@ export async function holdsGroupNow(db: Queryable, vaultId: string, me: InVault)
   return (groupId) => every || held.has(groupId);
 }
 
+/** What the pull filter reads of a record: its kind, and an entry's group or a membership's group and user (a snapshot reads them from the stored body's columns, unparsed). */
+export interface PulledShape {
+  readonly kind: ReplicaRecord['kind'];
+  readonly group?: string | null;
+  readonly user?: string | null;
+}
+
 /** Whether a pulling person may be handed this record: entries of groups they hold, memberships of theirs or of groups they hold; the rest to everyone in the vault. */
-export async function pullFilter(db: Queryable, vaultId: string, me: InVault): Promise<(record: ReplicaRecord) => boolean> {
+export async function pullFilter(db: Queryable, vaultId: string, me: InVault): Promise<(record: PulledShape) => boolean> {
   const every = holdsEveryGroup(me.role);
   const held = me.vaultUser === null ? new Set<string>() : await groupsOf(db, vaultId, me.vaultUser);
   return (record) => {
     if (every) return true;
-    if (record.kind === 'entry') return held.has(record.group);
-    if (record.kind === 'member') return record.user === me.vaultUser || held.has(record.group);
+    if (record.kind === 'entry') return typeof record.group === 'string' && held.has(record.group);
+    if (record.kind === 'member') return (typeof record.user === 'string' && record.user === me.vaultUser) || (typeof record.group === 'string' && held.has(record.group));
     return true;
   };
 }

@@ -548,6 +548,21 @@ export const SERVER_ROUTES = {
     output: z.strictObject({ records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), upTo: seqNumber, more: z.boolean() }),
   }),
   /**
+   * A new replica's first sync (docs/SYNC.md "Speed"): the vault's state as stored now, each
+   * object's newest record once, in sequence order, filtered as a pull is. The first page fixes
+   * the snapshot's end (`upTo`: the vault's sequence then) and every page after names it; a record
+   * written meanwhile is above it, and comes in the pull from `upTo` that follows. `part`:
+   * `state` (everything but audit events) or `events` (the audit events up to `upTo`, taken in
+   * after the state). `after`: the sequence the last page reached (0 at first).
+   */
+  syncSnapshot: route({
+    method: 'POST', path: '/v1/sync/snapshot', access: 'session', tokenScope: 'sync.pull',
+    input: z.strictObject({
+      vault: vaultId, part: z.enum(['state', 'events']), after: seqNumber, upTo: seqNumber.optional(), limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional(),
+    }),
+    output: z.strictObject({ records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), after: seqNumber, upTo: seqNumber, more: z.boolean() }),
+  }),
+  /**
    * The server's code key (docs/SYNC.md "Server-computed codes"): X25519, SPKI DER as base64url,
    * and its fingerprint (SHA-256, the first 16 bytes as groups of four hex digits) for an owner
    * to compare with the one `crewvault server` printed. Public: it is a public key.

@@ -1,0 +1,39 @@
+/**
+ * A new replica's first sync from the server (docs/SYNC.md "Speed"): the vault's state as stored
+ * now, each object's newest record once (the server keeps no older ones), audit events apart, in
+ * pages. The first page fixes where the snapshot ends (the vault's sequence then); every later
+ * page reads only up to it, so a record written during the snapshot (stored above it, and moved
+ * there if it was below) comes in the desktop's next pull from that sequence instead: nothing is
+ * lost between the two. Filtered exactly as a pull is (membership.ts pullFilter). Stored bodies
+ * are handed on as stored, not parsed again: each was checked with the contract's schema when
+ * pushed, and the receiving desktop parses every reply before believing it.
+ * Must never: hand a record to someone a pull would not, or one of another vault.
+ */
+import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
+import { CrewvaultError } from '../../shared/errors';
+import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
+import type { ServerContext } from '../context';
+import { JsonText } from '../json-text';
+import { snapshotAfter, vaultInfo } from '../store/sync';
+import { pullFilter, pullingPerson } from './membership';
+
+/** Records a snapshot page holds when the desktop names no limit, and about how many bytes (at least one record). */
+const DEFAULT_PAGE = 5_000;
+const PAGE_BYTES = 8 * 1024 * 1024;
+
+export async function snapshot(ctx: ServerContext, auth: Caller, input: ServerRouteInput<'syncSnapshot'>): Promise<JsonText<ServerRouteOutput<'syncSnapshot'>>> {
+  requireVaultInReach(auth, input.vault);
+  const vault = await vaultInfo(ctx.db, input.vault);
+  if (vault === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
+  // Only a person of the vault takes its snapshot, and only what their pull would hand them.
+  const visible = await pullFilter(ctx.db, input.vault, await pullingPerson(ctx.db, input.vault, vault.createdBy, auth.user.id));
+  const upTo = input.upTo ?? vault.seq;
+  if (upTo > vault.seq) throw new CrewvaultError('INVALID_INPUT', 'upTo: past the vault\'s sequence (a snapshot ends where its first page found the vault).');
+  if (input.after > upTo) throw new CrewvaultError('INVALID_INPUT', 'after: past the snapshot\'s end.');
+  const rows = await snapshotAfter(ctx.db, input.vault, input.after, upTo, input.part === 'events', input.limit ?? DEFAULT_PAGE, PAGE_BYTES);
+  const handed = rows.filter((row) => visible(row));
+  // Up to the last record read, handed over or not: what was left out is not this person's.
+  const after = rows.at(-1)?.seq ?? upTo;
+  const records = handed.map((row) => `{"seq":${row.seq},"record":${row.body}}`).join(',');
+  return new JsonText(`{"records":[${records}],"after":${after},"upTo":${upTo},"more":${after < upTo}}`);
+}
