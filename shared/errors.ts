@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   'CONFLICT',
   'VAULT_CORRUPT',
   'VAULT_TAMPERED',
+  /** A pushed record or event does not hold under a signing key in force for its author, or breaks its device's chain (team server). */
+  'BAD_SIGNATURE',
   'VAULT_NEWER',
   'VAULT_EXISTS',
   'VAULT_MISSING',

@@ -3,6 +3,7 @@
  * pending migrations, the version recorded, a second run a no-op, a database from a newer
  * server refused before anything changes, a failing migration leaving nothing behind.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CrewvaultError } from '../../shared/errors';
 import { text } from '../../server/store/db';
@@ -32,7 +33,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await schemaVersion(db)).toBe(latestSchemaVersion());
     expect(await tableNames(db)).toEqual([
       'admin_grants', 'automation_tokens', 'code_throttle', 'crewvault_schema', 'delivery_settings', 'devices', 'invites', 'login_attempts', 'mfa_authenticators', 'mfa_emergency_codes', 'mfa_recovery_codes',
-      'mfa_sent_codes', 'mfa_throttle', 'server_audit', 'server_code_groups', 'server_code_keys', 'server_settings', 'sessions', 'sign_in_throttle', 'sync_groups', 'sync_members', 'sync_people', 'sync_records', 'sync_vaults', 'user_contacts', 'users',
+      'mfa_sent_codes', 'mfa_throttle', 'server_audit', 'server_code_groups', 'server_code_keys', 'server_settings', 'sessions', 'sign_in_throttle', 'sync_devices', 'sync_groups', 'sync_members', 'sync_people', 'sync_records', 'sync_signing_keys', 'sync_vaults', 'user_contacts', 'users',
     ]);
     expect(await migrate(db)).toEqual({ from: latestSchemaVersion(), to: latestSchemaVersion() });
   });
@@ -118,6 +119,28 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     await expect(db.query("INSERT INTO sync_people (vault_id, vault_user, account_id) VALUES ('v1', 'd', 'u1')")).rejects.toThrow();
     await expect(db.query("INSERT INTO sync_members (vault_id, group_id, vault_user, key_version, is_lead, wrapped) VALUES ('v1', 'no-such-group', 'a-ada', 1, false, '')")).rejects.toThrow();
     await db.query("INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body) VALUES ('v1', 'r1', 'member', 1, 3, 'u1', '{}')");
+  });
+
+  it('upgrades schema 16 in place: the certified keys a vault holds are indexed, and each device is bound to its first pusher with its last event\'s link', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 16))).toEqual({ from: 0, to: 16 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1), ('u2', 'Bo', 'bo', 'member', 'rec', 1, 1)");
+    await db.query("INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ('v1', 4, 'u1', 1)");
+    const signatures = [randomBytes(64), randomBytes(64), randomBytes(64)];
+    const event = (id: string, device: string, signature: Buffer): string => JSON.stringify({ kind: 'event', id, device, signature: signature.toString('base64url') });
+    await db.query(`INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body) VALUES
+      ('v1', 'k1', 'signing_key', 1, 1, 'u1', $1::jsonb), ('v1', 'e1', 'event', 1, 2, 'u2', $2::jsonb), ('v1', 'e2', 'event', 1, 3, 'u1', $3::jsonb), ('v1', 'e3', 'event', 1, 4, 'u1', $4::jsonb)`, [
+      JSON.stringify({ kind: 'signing_key', id: 'k1', user: 'bo', publicKey: 'pk', certifiedBy: 'k0', certificate: 'cert' }),
+      event('e1', 'dA', signatures[0] ?? Buffer.alloc(0)), event('e2', 'dA', signatures[1] ?? Buffer.alloc(0)), event('e3', 'dB', signatures[2] ?? Buffer.alloc(0)),
+    ]);
+    expect(await migrate(db)).toEqual({ from: 16, to: latestSchemaVersion() });
+    expect(await db.query('SELECT key_id, vault_user, public_key, certified_by, certificate FROM sync_signing_keys')).toEqual([{ key_id: 'k1', vault_user: 'bo', public_key: 'pk', certified_by: 'k0', certificate: 'cert' }]);
+    const link = (signature: Buffer | undefined): string => createHash('sha256').update(signature ?? Buffer.alloc(0)).digest('base64url');
+    // Device A: first pushed by u2, its head the link of its last event (e2, pushed by u1).
+    expect(await db.query('SELECT device, account_id, head FROM sync_devices ORDER BY device')).toEqual([
+      { device: 'dA', account_id: 'u2', head: link(signatures[1]) },
+      { device: 'dB', account_id: 'u1', head: link(signatures[2]) },
+    ]);
   });
 
   it('lets two servers start at once: each migration runs exactly once', async () => {

@@ -1,0 +1,169 @@
+/**
+ * The team server checks what a push carries is what its authors signed (#15, docs/SYNC.md), before
+ * the push takes the vault's row, so the Ed25519 work does not hold other writers up:
+ * - signing keys: a vault user's keys in force by the desktops' own rule (shared/sync/signing-keys.ts),
+ *   over the keys in the order the server stored them. A key that introduces itself (no certificate)
+ *   is taken only from its own person's account or an owner's (who could certify one anyway); a
+ *   certified one from anyone (its certificate decides whether it counts).
+ * - every customer, entry, user, group and member record holds under a key in force of its named
+ *   author (who the pusher must be: records.ts);
+ * - every event is signed, holds under a key in force of its actor, names a device this account
+ *   pushes for (a device is bound to the account that pushed its first event) and continues that
+ *   device's chain from the link the server holds (events it holds already are skipped: stored once).
+ * Anything else refuses the whole push (BAD_SIGNATURE; a device of another account: FORBIDDEN) and
+ * stores nothing. Inside the vault's lock, `holdVerified` reads in one statement whether what the
+ * check relied on (keys, owners, the devices' heads) still stands — else checks again there — and
+ * writes the new keys and heads with the push.
+ * What it cannot check: what sealed bytes hold, or that a desktop sent every event it wrote.
+ * Must never: store a push whose check failed, or count a signature node:crypto did not verify.
+ */
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { CrewvaultError } from '../../shared/errors';
+import { recordSigningText, type EventRecord, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
+import { certificateText, eventSigningText, keysInForce } from '../../shared/sync/signing-keys';
+import type { Queryable, Transaction } from '../store/db';
+import { ownerBound, personOfAccount } from '../store/membership';
+import { devicesOf, putDevices, putSigningKeys, rolesOf, signersSnapshot, signingKeysOf, storedIds, type StoredDevice, type StoredSigningKey } from '../store/signers';
+import { vaultInfo } from '../store/sync';
+
+/** What one push was checked against, and what it adds, for the transaction that stores it. */
+export interface VerifiedPush {
+  readonly snapshot: string;
+  readonly devices: readonly string[];
+  readonly newKeys: readonly StoredSigningKey[];
+  readonly heads: readonly StoredDevice[];
+}
+
+type Batch = { readonly vault: string; readonly records: readonly ReplicaRecord[] };
+
+const bin = (b64url: string): Buffer => Buffer.from(b64url, 'base64url');
+
+function badSignature(what: string): CrewvaultError {
+  return new CrewvaultError('BAD_SIGNATURE', `${what}: nothing was stored.`);
+}
+
+/** Public keys made once each (a vault has a handful of signers). */
+const publicKeys = new Map<string, KeyObject | null>();
+
+function publicKeyOf(b64url: string): KeyObject | null {
+  let key = publicKeys.get(b64url);
+  if (key === undefined) {
+    try {
+      key = bin(b64url).length === 32 ? createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url }, format: 'jwk' }) : null;
+    } catch {
+      key = null;
+    }
+    if (publicKeys.size > 10_000) publicKeys.clear();
+    publicKeys.set(b64url, key);
+  }
+  return key;
+}
+
+function holds(publicKey: string, text: string, signature: string): boolean {
+  const key = publicKeyOf(publicKey);
+  if (key === null) return false;
+  try {
+    return verify(null, Buffer.from(text, 'utf8'), key, bin(signature));
+  } catch {
+    return false; // a damaged signature is one that does not hold
+  }
+}
+
+/** The link the next event of a device carries: SHA-256 of this one's signature (store-audit.ts deviceLink). */
+function deviceLink(signature: string): string {
+  return createHash('sha256').update(bin(signature)).digest('base64url');
+}
+
+function eventText(r: EventRecord): string {
+  return eventSigningText({
+    uid: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, entry: r.entry, customer: r.customer, group: r.group,
+    sealedDetailBase64: r.sealedDetail === null ? null : bin(r.sealedDetail).toString('base64'),
+    deviceHex: r.device === null ? null : bin(r.device).toString('hex'), devicePrevHex: r.devicePrev === null ? null : bin(r.devicePrev).toString('hex'),
+    signerKey: r.signerKey,
+  });
+}
+
+/** Who the pushing account will act as (records.ts actingPerson decides, and refuses, in the lock). */
+async function pusherOf(db: Queryable, batch: Batch, accountId: string): Promise<{ readonly vaultUser: string | null; readonly role: string | null }> {
+  const person = await personOfAccount(db, batch.vault, accountId);
+  if (person !== undefined) return person;
+  const vault = await vaultInfo(db, batch.vault);
+  if (vault !== undefined && (vault.createdBy !== accountId || (await ownerBound(db, batch.vault)))) return { vaultUser: null, role: null };
+  // The vault's mover binds itself as its owner, to the one vault user its records are signed by.
+  const authors = new Set(batch.records.flatMap((r) => ('author' in r ? [r.author] : [])));
+  return { vaultUser: authors.size === 1 ? [...authors][0] ?? null : null, role: 'owner' };
+}
+
+/** Checks every signature, key and device link of `batch` against what `db` holds now; throws a refusal. */
+export async function verifyPush(db: Queryable, batch: Batch, accountId: string): Promise<VerifiedPush> {
+  const events = batch.records.filter((r): r is EventRecord => r.kind === 'event');
+  const devices = [...new Set(events.flatMap((e) => (e.device === null ? [] : [e.device])))];
+  const [snapshot, pusher, stored, roles, deviceRows, held] = await Promise.all([
+    signersSnapshot(db, batch.vault, devices), pusherOf(db, batch, accountId), signingKeysOf(db, batch.vault), rolesOf(db, batch.vault),
+    devicesOf(db, batch.vault, devices), storedIds(db, batch.vault, events.map((e) => e.id)),
+  ]);
+  // Roles as this push leaves them (its user records are applied, or it is refused whole); the mover binds itself as an owner.
+  for (const r of batch.records) if (r.kind === 'user') roles.set(r.id, r.role);
+  if (pusher.vaultUser !== null && !roles.has(pusher.vaultUser)) roles.set(pusher.vaultUser, pusher.role);
+  const known = new Set(stored.map((k) => k.keyId));
+  const newKeys: StoredSigningKey[] = [];
+  for (const r of batch.records) {
+    if (r.kind !== 'signing_key' || known.has(r.id)) continue;
+    if (publicKeyOf(r.publicKey) === null) throw badSignature('A signing key record carries no Ed25519 public key');
+    if (r.certifiedBy === null && r.certificate === null && r.user !== pusher.vaultUser && pusher.role !== 'owner') {
+      throw badSignature('A signing key that introduces itself comes from its own person or an owner, not from another account');
+    }
+    known.add(r.id);
+    newKeys.push(keyOf(r));
+  }
+  const inForce = keysInForce<string, StoredSigningKey & { readonly id: string; readonly user: string; readonly hasCertificate: boolean }>(
+    [...stored, ...newKeys].map((k) => ({ ...k, id: k.keyId, user: k.vaultUser, hasCertificate: k.certificate !== null })),
+    (user) => roles.get(user),
+    (key, certifier) => key.certificate !== null && holds(certifier.publicKey, certificateText(key.keyId, key.vaultUser, bin(key.publicKey).toString('base64')), key.certificate),
+  );
+  const heads = new Map<string, StoredDevice>();
+  for (const r of batch.records) {
+    if (r.kind === 'event') {
+      if (held.has(r.id)) continue; // stored once: a resend after a lost reply
+      if (r.signature === null || r.signerKey === null || r.device === null || r.actor === null) throw badSignature('An event is not signed by its author on a device');
+      const key = inForce.get(r.signerKey);
+      if (key === undefined || key.vaultUser !== r.actor) throw badSignature('An event is signed with a key that is not its author\'s');
+      if (!holds(key.publicKey, eventText(r), r.signature)) throw badSignature('An event does not hold under its author\'s signature');
+      const device = heads.get(r.device) ?? deviceRows.get(r.device);
+      if (device !== undefined && device.accountId !== accountId) throw new CrewvaultError('FORBIDDEN', 'These events claim a device another account pushes for: nothing was stored.');
+      if ((device?.head ?? null) !== r.devicePrev) throw badSignature('An event does not follow the last event this server holds from its device (one was left out, changed or played back)');
+      heads.set(r.device, { device: r.device, accountId, head: deviceLink(r.signature) });
+    } else if (r.kind !== 'signing_key') {
+      const key = inForce.get(r.signerKey);
+      if (key === undefined || key.vaultUser !== r.author) throw badSignature(`A ${r.kind} record is signed with a key that is not its author's`);
+      const { signature, ...unsigned } = r;
+      if (!holds(key.publicKey, recordSigningText(batch.vault, unsigned), signature)) throw badSignature(`A ${r.kind} record does not hold under its author's signature`);
+    }
+  }
+  return { snapshot, devices, newKeys, heads: [...heads.values()] };
+}
+
+function keyOf(r: SigningKeyRecord): StoredSigningKey {
+  return { keyId: r.id, vaultUser: r.user, publicKey: r.publicKey, certifiedBy: r.certifiedBy, certificate: r.certificate };
+}
+
+/** Checks made before the vault's lock, by the batch they were made for. */
+const checked = new WeakMap<object, { readonly accountId: string; readonly verified: VerifiedPush }>();
+
+/** Checks `batch` now, outside any transaction (the route calls it before the push queues for the vault's row). */
+export async function verifyBeforeLock(db: Queryable, batch: Batch, accountId: string): Promise<void> {
+  checked.set(batch, { accountId, verified: await verifyPush(db, batch, accountId) });
+}
+
+/**
+ * Inside the push's transaction, after its verdict and before it writes a record: what the check
+ * relied on still stands (one read), else the push is checked again here; then its new keys and
+ * devices' heads are written with it. Throws a refusal.
+ */
+export async function holdVerified(tx: Transaction, batch: Batch, accountId: string): Promise<void> {
+  const before = checked.get(batch);
+  let verified = before?.accountId === accountId ? before.verified : undefined;
+  if (verified === undefined || (await signersSnapshot(tx, batch.vault, verified.devices)) !== verified.snapshot) verified = await verifyPush(tx, batch, accountId);
+  await putSigningKeys(tx, batch.vault, verified.newKeys);
+  await putDevices(tx, batch.vault, verified.heads);
+}
