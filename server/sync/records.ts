@@ -22,11 +22,15 @@ import { CrewvaultError } from '../../shared/errors';
 import { replicaRecordSchema, type PeopleRecord, type ReplicaRecord } from '../../shared/sync/records';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
-import { createVault, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, setVaultSeq, vaultInfo } from '../store/sync';
+import { createVault, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, vaultInfo } from '../store/sync';
+import type { Transaction } from '../store/db';
 import { appendAudit } from '../audit';
 import { applyServerCodesSetting } from '../codes/group-setting';
-import { storedNotice } from './stream';
+import { pushBatcher } from './push-batch';
 import { actingPerson, applyPeople, checkEntries, holdsGroupNow, pullFilter, pullingPerson } from './membership';
+
+/** What one push carries (the contract's batch: a vault and its records). */
+export type PushBatch = ServerRouteInput<'syncPush'>['batch'];
 
 /** How many records a pull returns when the desktop names no limit. */
 const DEFAULT_PULL = 5_000;
@@ -46,78 +50,96 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
   const ids = batch.records.map((r) => r.id);
   if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A push names an object twice.');
   requireVaultInReach(auth, batch.vault);
-  return ctx.db.transaction(async (tx) => {
-    let vault = await lockVault(tx, batch.vault);
-    if (vault === undefined) {
-      // Moving a vault onto the server is an owner's act, and recorded.
-      if (auth.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner moves a vault onto this server.');
-      if (auth.token !== undefined) throw new CrewvaultError('FORBIDDEN', 'An automation token does not move a vault onto this server: an owner signs in to do that.');
-      if (await createVault(tx, batch.vault, auth.user.id, ctx.now())) {
-        await appendAudit(tx, ctx, { kind: 'sync.vault-created', actorId: auth.user.id, source, detail: { vault: batch.vault } });
-      }
-      vault = await lockVault(tx, batch.vault);
-      if (vault === undefined) throw new CrewvaultError('INTERNAL', 'a vault just made is not there');
+  // Pushes to one vault that arrive while another commits go together in the next transaction (push-batch.ts).
+  return pushBatcher(ctx).take({ auth, batch, source });
+}
+
+/** The vault's row as a push transaction holds it: its sequence so far (moved on by each push stored) and who moved it here. */
+export interface HeldVault {
+  readonly seq: number;
+  readonly createdBy: string;
+}
+
+/**
+ * Judges and stores one push inside a transaction that holds the vault's row (`vault`, or
+ * undefined when the server holds no such vault: an owner's push starts it), each record at the
+ * sequence after `vault.seq`. Returns the push's reply and the vault as it stands after it; the
+ * caller moves the vault's sequence (and notifies) once for all the pushes of its transaction.
+ * Throws a refusal; a push without people records, into a vault held before and by an account
+ * bound already, writes nothing before it can no longer be refused (push-batch.ts relies on it).
+ */
+export async function storePush(tx: Transaction, ctx: ServerContext, auth: Caller, batch: PushBatch, source: string, held0: HeldVault | undefined): Promise<{ readonly reply: ServerRouteOutput<'syncPush'>; readonly vault: HeldVault }> {
+  const ids = batch.records.map((r) => r.id);
+  let vault = held0;
+  if (vault === undefined) {
+    // Moving a vault onto the server is an owner's act, and recorded.
+    if (auth.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner moves a vault onto this server.');
+    if (auth.token !== undefined) throw new CrewvaultError('FORBIDDEN', 'An automation token does not move a vault onto this server: an owner signs in to do that.');
+    if (await createVault(tx, batch.vault, auth.user.id, ctx.now())) {
+      await appendAudit(tx, ctx, { kind: 'sync.vault-created', actorId: auth.user.id, source, detail: { vault: batch.vault } });
     }
-    // Each account acts as one vault user, bound by an owner's desktop (a user record), or the
-    // vault's creator binding itself once as its owner: records in another's name are refused.
-    const signed = new Set(batch.records.flatMap((r) => ('author' in r ? [r.author] : [])));
-    const person = await actingPerson(tx, batch.vault, vault.createdBy, auth.user.id, signed);
-    for (const author of signed) {
-      if (author !== person.vaultUser) throw new CrewvaultError('FORBIDDEN', 'These records are signed in another person\'s name.');
+    vault = await lockVault(tx, batch.vault);
+    if (vault === undefined) throw new CrewvaultError('INTERNAL', 'a vault just made is not there');
+  }
+  // Each account acts as one vault user, bound by an owner's desktop (a user record), or the
+  // vault's creator binding itself once as its owner: records in another's name are refused.
+  const signed = new Set(batch.records.flatMap((r) => ('author' in r ? [r.author] : [])));
+  const person = await actingPerson(tx, batch.vault, vault.createdBy, auth.user.id, signed);
+  for (const author of signed) {
+    if (author !== person.vaultUser) throw new CrewvaultError('FORBIDDEN', 'These records are signed in another person\'s name.');
+  }
+  const held = await revisionsOf(tx, batch.vault, ids);
+  // Who is who changes first (a rotation's new key version, a grant), then the entries are
+  // judged by it; undone with the rest when the push meets conflicts. A push without people
+  // records writes nothing before its conflicts are known, so it needs no savepoint.
+  const peopleRecords = batch.records.filter((r): r is PeopleRecord => r.kind === 'user' || r.kind === 'group' || r.kind === 'member');
+  if (peopleRecords.length > 0) await tx.query('SAVEPOINT people');
+  // Entries this push moves out of a group or deletes: that group may be deleted beside them.
+  const leaving = new Map<string, string[]>();
+  for (const r of batch.records) {
+    const from = r.kind === 'entry' && held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group : undefined;
+    if (r.kind === 'entry' && from !== undefined && from !== null && (r.deletedAt !== null || r.group !== from)) leaving.set(from, [...(leaving.get(from) ?? []), r.id]);
+  }
+  const people = await applyPeople(tx, batch.vault, person, peopleRecords, leaving);
+  // Which groups the server computes codes of, as their records say (owners and admins only), and no secret key wrapped there for codes-only members.
+  await applyServerCodesSetting(tx, ctx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source);
+  await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group ?? undefined : undefined }] : [])), people.deleted);
+  const conflicts: Array<{ id: string; revision: number }> = [];
+  const fresh: ReplicaRecord[] = [];
+  const holdsGroup = await holdsGroupNow(tx, batch.vault, person);
+  for (const record of batch.records) {
+    const current = held.get(record.id);
+    // An entry or a membership of a group the pusher does not hold is not theirs to learn of (not even
+    // its revision, in a conflict): what a pull would not hand them, a push's reply does not tell.
+    if ((current?.kind === 'entry' || current?.kind === 'member') && current.group !== null && !holdsGroup(current.group) && !people.deleted.has(current.group)) {
+      throw new CrewvaultError('FORBIDDEN', 'You are not a member of an access group these entries are in: nothing was stored.');
     }
-    const held = await revisionsOf(tx, batch.vault, ids);
-    // Who is who changes first (a rotation's new key version, a grant), then the entries are
-    // judged by it; undone with the rest when the push meets conflicts. A push without people
-    // records writes nothing before its conflicts are known, so it needs no savepoint.
-    const peopleRecords = batch.records.filter((r): r is PeopleRecord => r.kind === 'user' || r.kind === 'group' || r.kind === 'member');
-    if (peopleRecords.length > 0) await tx.query('SAVEPOINT people');
-    // Entries this push moves out of a group or deletes: that group may be deleted beside them.
-    const leaving = new Map<string, string[]>();
-    for (const r of batch.records) {
-      const from = r.kind === 'entry' && held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group : undefined;
-      if (r.kind === 'entry' && from !== undefined && from !== null && (r.deletedAt !== null || r.group !== from)) leaving.set(from, [...(leaving.get(from) ?? []), r.id]);
+    if (current !== undefined && current.kind !== record.kind) {
+      conflicts.push({ id: record.id, revision: current.revision }); // one id, one kind, for good
+    } else if (record.kind === 'customer' || record.kind === 'entry') {
+      const revision = current?.revision ?? 0;
+      if (revision !== record.base || record.revision <= record.base || record.revision > record.base + MAX_REVISION_STEP) conflicts.push({ id: record.id, revision });
+      else fresh.push(record);
+    } else if (record.kind === 'user' || record.kind === 'group' || record.kind === 'member') {
+      if (!people.stale.has(record.id)) fresh.push(record); // the newest an allowed person set
+    } else if (record.kind === 'signing_key' && record.certifiedBy === null) {
+      // A key that introduces itself is indexed only (verify.ts): a desktop takes none from a relay.
+    } else if (current === undefined) {
+      fresh.push(record); // keys and events: stored once, and never replaced
     }
-    const people = await applyPeople(tx, batch.vault, person, peopleRecords, leaving);
-    // Which groups the server computes codes of, as their records say (owners and admins only), and no secret key wrapped there for codes-only members.
-    await applyServerCodesSetting(tx, ctx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source);
-    await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group ?? undefined : undefined }] : [])), people.deleted);
-    const conflicts: Array<{ id: string; revision: number }> = [];
-    const fresh: ReplicaRecord[] = [];
-    const holdsGroup = await holdsGroupNow(tx, batch.vault, person);
-    for (const record of batch.records) {
-      const current = held.get(record.id);
-      // An entry or a membership of a group the pusher does not hold is not theirs to learn of (not even
-      // its revision, in a conflict): what a pull would not hand them, a push's reply does not tell.
-      if ((current?.kind === 'entry' || current?.kind === 'member') && current.group !== null && !holdsGroup(current.group) && !people.deleted.has(current.group)) {
-        throw new CrewvaultError('FORBIDDEN', 'You are not a member of an access group these entries are in: nothing was stored.');
-      }
-      if (current !== undefined && current.kind !== record.kind) {
-        conflicts.push({ id: record.id, revision: current.revision }); // one id, one kind, for good
-      } else if (record.kind === 'customer' || record.kind === 'entry') {
-        const revision = current?.revision ?? 0;
-        if (revision !== record.base || record.revision <= record.base || record.revision > record.base + MAX_REVISION_STEP) conflicts.push({ id: record.id, revision });
-        else fresh.push(record);
-      } else if (record.kind === 'user' || record.kind === 'group' || record.kind === 'member') {
-        if (!people.stale.has(record.id)) fresh.push(record); // the newest an allowed person set
-      } else if (current === undefined) {
-        fresh.push(record); // keys and events: stored once, and never replaced
-      }
-    }
-    if (conflicts.length > 0) {
-      if (peopleRecords.length > 0) await tx.query('ROLLBACK TO SAVEPOINT people');
-      return { accepted: 0, seq: vault.seq, conflicts };
-    }
-    let seq = vault.seq;
-    for (const record of fresh) {
-      seq++;
-      await putRecord(tx, batch.vault, { id: record.id, kind: record.kind, revision: revisionOf(record), seq, body: JSON.stringify(record) }, auth.user.id);
-    }
-    // A new member's desktop skipped the group's entries until now: they come again, after the grant.
-    for (const groupId of people.joined) seq = await restampGroupEntries(tx, batch.vault, groupId, seq);
-    // Notified with it, delivered on commit, to every server process on this database: their streams tell desktops.
-    await setVaultSeq(tx, batch.vault, seq, seq > vault.seq ? storedNotice(batch.vault, seq) : undefined);
-    return { accepted: fresh.length, seq, conflicts: [] };
-  });
+  }
+  if (conflicts.length > 0) {
+    if (peopleRecords.length > 0) await tx.query('ROLLBACK TO SAVEPOINT people');
+    return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault };
+  }
+  let seq = vault.seq;
+  for (const record of fresh) {
+    seq++;
+    await putRecord(tx, batch.vault, { id: record.id, kind: record.kind, revision: revisionOf(record), seq, body: JSON.stringify(record) }, auth.user.id);
+  }
+  // A new member's desktop skipped the group's entries until now: they come again, after the grant.
+  for (const groupId of people.joined) seq = await restampGroupEntries(tx, batch.vault, groupId, seq);
+  return { reply: { accepted: fresh.length, seq, conflicts: [] }, vault: { seq, createdBy: vault.createdBy } };
 }
 
 export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteInput<'syncPull'>): Promise<ServerRouteOutput<'syncPull'>> {

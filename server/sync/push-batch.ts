@@ -1,0 +1,195 @@
+/**
+ * Sync pushes to one vault taken a batch at a time (a group commit, as server/codes/batch.ts
+ * does for codes): the pushes that arrive while one transaction of the vault commits go together
+ * in the next, in arrival order — one hold of the vault's row, one move of its sequence and one
+ * NOTIFY for all of them, one COMMIT. Pushes to one vault took turns on its row anyway; this
+ * spares each its own BEGIN, row lock, sequence write and COMMIT.
+ *
+ * Each push is judged on its own, exactly as if the pushes ran one after another in that order
+ * (records.ts storePush, against what the earlier pushes of the batch wrote): a revoke in one is
+ * seen by the next. A push refused (FORBIDDEN, CONFLICT…) or meeting conflicts changes nothing and
+ * fails no neighbour: a push that could write before it is refused runs inside a savepoint, rolled
+ * back when it is; the others write nothing before their verdict (storePush's promise). Should the
+ * batch's transaction fail for anything but a lost database, its pushes run again one a transaction,
+ * so only the push at fault fails. Every reply says only its own push's outcome.
+ * Must never: answer a push before the transaction that stored it committed, let one push's
+ * refusal undo or change another's, or hold one batcher for two servers.
+ */
+import type { ServerRouteOutput } from '../../shared/api/server-contract';
+import { CrewvaultError } from '../../shared/errors';
+import type { Caller } from '../auth/automation-tokens';
+import type { ServerContext } from '../context';
+import { DatabaseUnavailable, type Transaction } from '../store/db';
+import { lockVault, setVaultSeq } from '../store/sync';
+import { storePush, type HeldVault, type PushBatch } from './records';
+import { storedNotice } from './stream';
+
+/** One push as its route hands it over (checked for shape and reach already: records.ts push). */
+export interface PushRequest {
+  readonly auth: Caller;
+  readonly batch: PushBatch;
+  readonly source: string;
+}
+
+export type PushReply = ServerRouteOutput<'syncPush'>;
+/** A push's own outcome: its reply, or why it was not stored (its refusal, or a failure the error handler reports as it would any). */
+export type PushOutcome = PushReply | Error;
+
+/** The most pushes, and about the most records, one transaction takes (at least one push). */
+const MAX_PUSHES = 64;
+const MAX_RECORDS = 5_000;
+
+interface Pending extends PushRequest {
+  readonly done: (outcome: PushOutcome) => void;
+}
+
+/** A refusal as its push's own outcome; anything else is not a verdict on the push and goes up. */
+function refusal(error: unknown): CrewvaultError | undefined {
+  return error instanceof CrewvaultError && !(error instanceof DatabaseUnavailable) ? error : undefined;
+}
+
+/**
+ * Stores `requests` (all to `vaultId`) in one transaction, in order, each judged on its own;
+ * returns one outcome per request, in the same order, once committed. Throws only when the
+ * transaction as a whole failed (the caller decides what each push is told).
+ */
+export async function storePushes(ctx: ServerContext, vaultId: string, requests: readonly PushRequest[]): Promise<PushOutcome[]> {
+  return ctx.db.transaction(async (tx) => {
+    const first = await lockVault(tx, vaultId);
+    let vault: HeldVault | undefined = first;
+    // Accounts whose earlier push in this transaction wrote nothing before its verdict: bound already (storePush binds a creator once).
+    const bound = new Set<string>();
+    const outcomes: PushOutcome[] = [];
+    for (const request of requests) {
+      const hasPeople = request.batch.records.some((r) => r.kind === 'user' || r.kind === 'group' || r.kind === 'member');
+      // Only what may write before its verdict needs a savepoint: starting the vault, people records, or a creator binding itself.
+      const guarded = vault === undefined || hasPeople || (request.auth.user.id === vault.createdBy && !bound.has(request.auth.user.id));
+      outcomes.push(await storeOne(tx, ctx, request, vault, guarded, (after) => {
+        vault = after;
+        if (hasPeople) bound.clear(); // who is who may have changed: judge each again
+        else bound.add(request.auth.user.id);
+      }));
+    }
+    const last: HeldVault | undefined = vault;
+    // One move of the sequence and one notice for the whole batch, delivered on commit to every server process's streams.
+    if (last !== undefined && last.seq > (first?.seq ?? 0)) await setVaultSeq(tx, vaultId, last.seq, storedNotice(vaultId, last.seq));
+    return outcomes;
+  });
+}
+
+/** One push of a batch: its outcome; `stored` is told the vault as it stands after it, when it was not refused. */
+async function storeOne(tx: Transaction, ctx: ServerContext, request: PushRequest, vault: HeldVault | undefined, guarded: boolean, stored: (after: HeldVault) => void): Promise<PushOutcome> {
+  if (guarded) await tx.query('SAVEPOINT push');
+  try {
+    const { reply, vault: after } = await storePush(tx, ctx, request.auth, request.batch, request.source, vault);
+    if (guarded) await tx.query('RELEASE SAVEPOINT push');
+    stored(after);
+    return reply;
+  } catch (error) {
+    const refused = refusal(error);
+    if (refused === undefined) throw error;
+    // Whatever it wrote before it was refused goes; what the pushes before it wrote stays.
+    if (guarded) {
+      await tx.query('ROLLBACK TO SAVEPOINT push');
+      await tx.query('RELEASE SAVEPOINT push');
+    }
+    return refused;
+  }
+}
+
+export class PushBatcher {
+  private readonly ctx: ServerContext;
+  /** Each vault's waiting pushes; a vault is here while its batches are being written. */
+  private readonly queues = new Map<string, Pending[]>();
+
+  constructor(ctx: ServerContext) {
+    this.ctx = ctx;
+  }
+
+  /** How many pushes to `vault` wait for the next batch (undefined: none is being written). */
+  waiting(vault: string): number | undefined {
+    return this.queues.get(vault)?.length;
+  }
+
+  /** Resolves with the push's reply once the transaction that stored it committed; rejects with its own refusal. */
+  take(request: PushRequest): Promise<PushReply> {
+    return new Promise((resolve, reject) => {
+      const done = (outcome: PushOutcome): void => (outcome instanceof Error ? reject(outcome) : resolve(outcome));
+      const vault = request.batch.vault;
+      const queue = this.queues.get(vault);
+      if (queue !== undefined) {
+        queue.push({ ...request, done });
+        return;
+      }
+      this.queues.set(vault, [{ ...request, done }]);
+      void this.drain(vault);
+    });
+  }
+
+  private async drain(vault: string): Promise<void> {
+    try {
+      for (let queue = this.queues.get(vault); queue !== undefined && queue.length > 0; queue = this.queues.get(vault)) {
+        const batch = nextBatch(queue);
+        let outcomes: PushOutcome[];
+        try {
+          outcomes = await storePushes(this.ctx, vault, batch);
+        } catch (error) {
+          outcomes = await this.alone(vault, batch, error);
+        }
+        // storePushes answers each push in order; one missing is a bug, said as one, never a success.
+        batch.forEach((p, i) => p.done(outcomes[i] ?? new CrewvaultError('INTERNAL', 'a push of a batch went unanswered')));
+      }
+    } finally {
+      this.queues.delete(vault);
+    }
+  }
+
+  /**
+   * The batch's transaction failed as a whole. A lost database: every push is told so (none was
+   * stored, or whether it was is not known: desktops retry). Anything else (a statement one push
+   * made fail): each push again in a transaction of its own, so only that push fails.
+   */
+  private async alone(vault: string, batch: readonly Pending[], error: unknown): Promise<PushOutcome[]> {
+    if (error instanceof DatabaseUnavailable || batch.length === 1) return batch.map(() => asOutcome(error));
+    const outcomes: PushOutcome[] = [];
+    for (const p of batch) {
+      try {
+        const [outcome] = await storePushes(this.ctx, vault, [p]);
+        outcomes.push(outcome ?? new CrewvaultError('INTERNAL', 'a push went unanswered'));
+      } catch (failed) {
+        outcomes.push(asOutcome(failed));
+      }
+    }
+    return outcomes;
+  }
+}
+
+/** The front of `queue`, taken off it: MAX_PUSHES pushes at most, and no more than about MAX_RECORDS records (at least one push). */
+function nextBatch(queue: Pending[]): Pending[] {
+  let records = 0;
+  let n = 0;
+  while (n < queue.length && n < MAX_PUSHES) {
+    const size = queue[n]?.batch.records.length ?? 0;
+    if (n > 0 && records + size > MAX_RECORDS) break;
+    records += size;
+    n++;
+  }
+  return queue.splice(0, n);
+}
+
+/** A failed transaction as a push's outcome, as it was thrown (the app's error handler says and logs it as it would any). */
+function asOutcome(error: unknown): Error {
+  return error instanceof Error ? error : new CrewvaultError('INTERNAL', 'The server could not store this push.');
+}
+
+/** One batcher per server (its context): two apps in one process share nothing. */
+const batchers = new WeakMap<ServerContext, PushBatcher>();
+
+export function pushBatcher(ctx: ServerContext): PushBatcher {
+  let batcher = batchers.get(ctx);
+  if (batcher === undefined) {
+    batcher = new PushBatcher(ctx);
+    batchers.set(ctx, batcher);
+  }
+  return batcher;
+}
