@@ -18,25 +18,26 @@
  * (cutOff). A rotation that wraps nothing for them and comes without such a record is set aside
  * (the group, its key and unsent edits stay): a relay withholding a wrap removes no one. A member record
  * granting this person a group of this file takes its key in (grantIn); its entries follow.
+ * People and groups new here, renames, deletes and this person made or unmade a lead are taken in
+ * by replica-people-new.ts, with the same checks (replica-people-checks.ts).
  * Two rotations of one group to the same version with two keys: where this desktop's own was
  * never sent, it gives way (giveWay: the other side's key taken in, its own revokes made again
  * past it by team.ts rotateAgain); where it was, the other side's records are set aside (CONFLICT).
  * Must never: hold a key its record's signer could not have given here, or leave a group's pages
  * or entries sealed under a key version this vault no longer holds.
  */
-import { createHash } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { holdsAllGroups, whyNotActOn, whyNotAssignRole, type Role } from '../../shared/policy';
-import { memberRecordId, recordSigningText, type GroupRecord, type MemberRecord, type PeopleRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
+import { holdsAllGroups, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
+import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
+import { takeDelete, takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
+import { bin, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
 import type { WriteDb } from './db';
 import { pageOf, writePage, type PageItem } from './entry-pages';
 import { resealEntry } from './entry-reseal';
 import { openHeldGroupKey } from './group-keys';
 import { uidText } from './ids';
 import { openJson } from './crypto';
-import { contexts, type GroupKey, type KeyRing } from './keys';
-import type { SignedTriple } from './replica-verify';
-import type { signingKeysInForce } from './store-audit';
+import { contexts, type GroupKey } from './keys';
 import { listEntryRowsInGroups } from './store-entries';
 import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, setGroupServerCodes } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
@@ -45,79 +46,12 @@ import { resolveRoleName, rolePermissions } from './store-roles';
 import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 
-/** What taking people in needs of the apply under way. */
-export interface PeopleIntake {
-  readonly ring: KeyRing;
-  /** This desktop's signed-in person. */
-  readonly userId: number;
-  readonly vault: string;
-  readonly keys: ReturnType<typeof signingKeysInForce>;
-  customerName(db: WriteDb, customerId: number): string;
-  /** A signature check (the apply's memo of those checked ahead, verifying the rest here). */
-  holds(triple: SignedTriple): boolean;
-  /**
-   * This batch reaches the server's head (a pull's last page). No longer taken as saying anything
-   * of removals (review six: the server alone says it): a removal is a signed revoked member record.
-   */
-  readonly caughtUp: boolean;
-  readonly now: number;
-  /** Told of each group this person was removed from: its name, and how many edits made here in it are dropped. */
-  removed(group: string, droppedEdits: number): void;
-}
-
-const bin = (text: string): Buffer => Buffer.from(text, 'base64url');
-const uidBytes = (text: string): Buffer => Buffer.from(text.replaceAll('-', ''), 'hex');
-const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
-
-function tampered(why: string): CrewvaultError {
-  return new CrewvaultError('VAULT_TAMPERED', `A received record ${why}: nothing was applied.`);
-}
-
-function notYet(why: string): CrewvaultError {
-  return new CrewvaultError('CONFLICT', `A received record ${why}: it is set aside until it can be taken in.`);
-}
-
-/** The signer of a people record, once their signature holds under a key of theirs in force here. */
-function signerOf(db: WriteDb, intake: PeopleIntake, r: PeopleRecord): { readonly id: number; readonly role: Role } {
-  const authorId = idByUid(db, 'users', uidBytes(r.author));
-  const keyId = idByUid(db, 'signing_keys', uidBytes(r.signerKey));
-  const key = keyId === undefined ? undefined : intake.keys.get(keyId);
-  if (authorId === undefined || !key || key.user_id !== authorId) throw tampered('is signed with a key that is not its sender\'s');
-  const { signature, ...unsigned } = r;
-  if (!intake.holds({ publicKey: key.public_key, bytes: Buffer.from(recordSigningText(intake.vault, unsigned), 'utf8'), signature: bin(signature) })) {
-    throw tampered('does not hold under its sender\'s signature');
-  }
-  const user = getUser(db, authorId);
-  if (!user || user.disabled_at !== null) throw tampered('comes from a user who is disabled here');
-  return { id: authorId, role: user.role };
-}
-
-/**
- * Whether a record that changes nothing here still holds under its sender's signature: only then
- * is its revision kept as agreed (a forged one must not move the agreed revision up and so make
- * the real records after it look stale).
- */
-function signedHere(db: WriteDb, intake: PeopleIntake, r: PeopleRecord): boolean {
-  try {
-    signerOf(db, intake, r);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** FORBIDDEN-as-tampered unless the signer manages the group by what this desktop holds. */
-function requireManages(db: WriteDb, signer: { readonly id: number; readonly role: Role }, groupId: number): void {
-  if (holdsAllGroups(signer.role)) return;
-  const lead = groupKeysOfGroup(db, groupId).some((gk) => gk.user_id === signer.id && gk.is_lead === 1);
-  if (!lead || !rolePermissions(db, signer.role).includes('groups.manage')) throw tampered('changes an access group its sender does not manage');
-}
-
 /**
  * Takes in the batch's `group` records, then its `member` records, each through `take` (which
  * sets one aside when it throws CONFLICT or VAULT_TAMPERED). `count`: taken in ('applied'), held already ('unchanged'), or left as before this was built
- * ('ignored': new groups, this person's own grants and revokes, deletes — docs/SYNC.md "Not yet").
+ * ('ignored': a group or user this file does not know of, a deleted group's record).
  */
+export type { PeopleIntake } from './replica-people-checks';
 export type PeopleTaken = 'applied' | 'unchanged' | 'ignored';
 
 export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[], take: (r: ReplicaRecord, work: () => void) => void, count: (taken: PeopleTaken) => void): void {
@@ -155,7 +89,8 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
  * an owner's or admin's row, or making one, by an owner only: shared/policy). Their keys follow
  * as the group and member records of the rotations it made. An older record than one taken in
  * before (its revision, kept as the user's agreed one) is stale: a relay cannot play one back.
- * A new user (their public key, first signing key) and a new public key are not taken in yet.
+ * A new public key (an owner's password reset elsewhere) is taken in by takeNewPublicKey; a new
+ * user, before the batch's signing keys, by replica-people-new.ts takeNewUsers.
  */
 function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken {
   const uid = uidBytes(r.id);
@@ -165,7 +100,8 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
   const disabledNow = local.disabled_at !== null;
   // At or below the agreed revision: stale, whatever it says (a relay playing an older one back).
   if (r.revision <= replicaBase(db, uid)) return 'unchanged';
-  if (r.role === local.role && (r.disabledAt !== null) === disabledNow) {
+  const sameKey = bin(r.publicKey).equals(local.public_key);
+  if (r.role === local.role && (r.disabledAt !== null) === disabledNow && sameKey) {
     // Nothing to change, but its revision is agreed all the same: an older record arriving after it is stale.
     if (signedHere(db, intake, r)) {
       setUserRevisionAtLeast(db, local.id, r.revision);
@@ -189,6 +125,7 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
     setUserRole(db, local.id, role);
   }
   if ((r.disabledAt !== null) !== disabledNow) setUserDisabled(db, local.id, r.disabledAt);
+  if (!sameKey) takeNewPublicKey(db, intake, r, local, signer);
   // Never behind the record's revision, so this desktop's own later record of them is not taken for an old one.
   setUserRevisionAtLeast(db, local.id, r.revision);
   setReplicaBase(db, uid, r.revision);
@@ -198,10 +135,11 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
 /** A group record: a newer key version is taken in (with this person's wrap of it, when they hold the group). */
 function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>, moved: Set<number>, diverged: Set<string>, gaveWay: Set<number>): PeopleTaken {
   const groupId = idByUid(db, 'access_groups', uidBytes(r.id));
-  if (groupId === undefined) return 'ignored';
+  if (groupId === undefined) return takeNewGroup(db, intake, r, records, taken);
   const row = getGroupRow(db, groupId);
   if (!row) return 'ignored';
   if (r.keyVersion < row.key_version) return 'unchanged';
+  if (r.deletedAt !== null) return r.revision <= row.revision ? 'unchanged' : takeDelete(db, intake, r, row, records);
   if (r.keyVersion === row.key_version && rotatedElsewhereToo(db, intake, r, records, groupId)) {
     // This desktop's own rotation to that version never left it (unsent, or refused by the server,
     // which kept the other): it gives way, and makes its own revokes again past it (giveWay).
@@ -212,8 +150,12 @@ function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: r
   const setting = r.serverCodes !== undefined && r.serverCodes !== (row.server_codes === 1);
   // At the same version, only a newer record than this desktop's own row changes the setting (one's
   // own record coming back, or an older one, must not undo a change made here since).
-  if (r.keyVersion === row.key_version && (!setting || r.revision <= row.revision)) return 'unchanged';
-  if (r.deletedAt !== null) return 'ignored';
+  const renamed = takeRename(db, intake, r, row);
+  if (r.keyVersion === row.key_version && (!setting || r.revision <= row.revision)) {
+    if (!renamed) return 'unchanged';
+    setGroupRevision(db, groupId, r.revision);
+    return 'applied';
+  }
   const signer = signerOf(db, intake, r);
   requireManages(db, signer, groupId);
   if (setting) {
@@ -451,8 +393,8 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord): PeopleT
     if (current !== undefined && signedHere(db, intake, r)) agreeMember(db, groupId, userId, r);
     return 'unchanged';
   }
-  // This desktop's own person re-wrapped at the same version (a lead made or unmade): not built yet (docs/SYNC.md "Not yet").
-  if (userId === intake.userId && !r.revoked && current !== undefined) return 'ignored';
+  // This desktop's own person re-wrapped at the same version: a lead made or unmade (replica-people-new.ts).
+  if (userId === intake.userId && !r.revoked && current !== undefined) return current.key_version === r.keyVersion ? takeOwnLead(db, intake, r, groupId) : 'ignored';
   requireManages(db, signerOf(db, intake, r), groupId);
   if (userId === intake.userId && !r.revoked) {
     grantIn(db, intake, groupId, r);

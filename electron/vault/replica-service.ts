@@ -24,9 +24,11 @@
  *   the team server decides from them who may pull and push what. Taken in here, before the
  *   entries (replica-people-in.ts): role changes and disablings, a group's new key version with
  *   this person's wrap of it (a rotation made elsewhere), a grant to this person, their removal
- *   (from a signed revoked member record only: never a missing wrap), and other members' wraps. Not yet: a record naming a
- *   group or user this replica lacks, or an entry sealed under a group key version it does not
- *   hold, refuses the batch (or is set aside, with `hold`).
+ *   (from a signed revoked member record only: never a missing wrap), and other members' wraps;
+ *   people and groups new here, renames, deletes, this person made or unmade a lead
+ *   (replica-people-new.ts: new users before the signing keys that name them). A record naming a
+ *   group or user this replica still lacks, or an entry sealed under a group key version it does
+ *   not hold, refuses the batch (or is set aside, with `hold`).
  * Must never: write part of a batch, keep a record that did not open, or drop a local edit
  * without a copy of it.
  */
@@ -46,7 +48,8 @@ import { uidText } from './ids';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
 import { signBytes, type Signer } from './signing';
 import { accountRecord, peopleRecords, type PeopleSender } from './replica-people';
-import { takePeople } from './replica-people-in';
+import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-people-in';
+import { takeNewUsers } from './replica-people-new';
 import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
 import { rolePermissions } from './store-roles';
 import { renewDeviceId, thisDeviceId } from './store-signing';
@@ -471,6 +474,17 @@ export class ReplicaService {
           tally.held.push({ id: r.id, kind: r.kind, reason: error.message });
         }
       };
+      const intake = (keys: ReturnType<typeof signingKeysInForce>): PeopleIntake => ({
+        ring: this.core.ring, userId: this.core.userId(), vault: batch.vault, keys,
+        customerName: (db, customerId) => this.core.customers.name(db, customerId), holds: (t) => verified.holds(t),
+        caughtUp: options.caughtUp === true, now: this.core.now(), removed: (group, droppedEdits) => tally.accessRemoved.push({ group, droppedEdits }),
+      });
+      const counted = (taken: PeopleTaken): void => {
+        if (taken === 'applied') tally.applied++;
+        else if (taken === 'unchanged') tally.unchanged++;
+      };
+      // People new here first: their signing keys name them (replica-people-new.ts).
+      takeNewUsers(w, intake(signingKeysInForce(w)), records, take, counted);
       // Keys first (records, events and certificates name them), then customers, entries, events.
       for (const r of records) {
         if (r.kind !== 'signing_key') continue;
@@ -481,14 +495,7 @@ export class ReplicaService {
       const keys = signingKeysInForce(w);
       // Who is who before what they sign: a group's new key version (and this person's wrap of
       // it) is taken in first, so the entries re-sealed under it open (replica-people-in.ts).
-      takePeople(w, {
-        ring: this.core.ring, userId: this.core.userId(), vault: batch.vault, keys,
-        customerName: (db, customerId) => this.core.customers.name(db, customerId), holds: (t) => verified.holds(t),
-        caughtUp: options.caughtUp === true, now: this.core.now(), removed: (group, droppedEdits) => tally.accessRemoved.push({ group, droppedEdits }),
-      }, records, take, (taken) => {
-        if (taken === 'applied') tally.applied++;
-        else if (taken === 'unchanged') tally.unchanged++;
-      });
+      takePeople(w, intake(keys), records, take, counted);
       const senders = new SenderRows(w, batch.vault, verified);
       for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r, senders), tally));
       // Which entries this replica holds, asked once for the page (a first sync's are nearly all new).

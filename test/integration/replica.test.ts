@@ -244,11 +244,14 @@ describe('replica records between two desktops', () => {
     expect(await b.revealPassword(await idOf(b, 'Acme/Vault root'))).toBe('root-2');
   });
 
-  it('need a group this vault has, and a signing key an owner vouched for (users and their first keys travel with the team server)', async () => {
+  it('bring a group made on the other desktop with its key and entries (replica-people-new.ts)', async () => {
     const { a, b } = await twoDesktops();
     const group = await a.team.createGroup('Made on A');
     await a.createEntry({ customer: 'Acme', title: 'In the new group', password: 'x', groupId: group.id });
-    await expect(b.replica.apply(wire(await a.replica.outgoing()))).rejects.toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+    const outcome = await b.replica.apply(wire(await a.replica.outgoing()));
+    expect(outcome.held).toEqual([]);
+    expect((await b.team.listGroups()).map((g) => g.name)).toContain('Made on A');
+    expect(await b.revealPassword(await idOf(b, 'Acme/In the new group'))).toBe('x');
   });
 
   it('refuse a signing key that introduces itself from elsewhere (a relay or member could plant one to speak for someone)', async () => {

@@ -1,0 +1,95 @@
+/**
+ * The checks every people record (`user`, `group`, `member`: shared/sync/records.ts) passes on a
+ * desktop before it changes anything (#15, docs/SYNC.md), shared by replica-people-in.ts (changes
+ * to people and groups this file knows) and replica-people-new.ts (people and groups new here):
+ * signed by its author under a key of theirs in force here, the author not disabled, and — for a
+ * group — managing it by what this desktop holds. A record that fails is VAULT_TAMPERED (set aside
+ * through a server); one that cannot be taken in yet is CONFLICT.
+ * Must never: let a record count whose signature does not hold under its author's key in force here.
+ */
+import { createHash } from 'node:crypto';
+import { CrewvaultError } from '../../shared/errors';
+import { holdsAllGroups, type Role } from '../../shared/policy';
+import { recordSigningText, type PeopleRecord } from '../../shared/sync/records';
+import type { ReadDb, WriteDb } from './db';
+import type { KeyRing } from './keys';
+import type { SignedTriple } from './replica-verify';
+import type { signingKeysInForce } from './store-audit';
+import { groupKeysOfGroup } from './store-groups';
+import { idByUid } from './store-replica';
+import { rolePermissions } from './store-roles';
+import { getUser } from './store-users';
+
+/** What taking people in needs of the apply under way. */
+export interface PeopleIntake {
+  readonly ring: KeyRing;
+  /** This desktop's signed-in person. */
+  readonly userId: number;
+  readonly vault: string;
+  readonly keys: ReturnType<typeof signingKeysInForce>;
+  customerName(db: WriteDb, customerId: number): string;
+  /** A signature check (the apply's memo of those checked ahead, verifying the rest here). */
+  holds(triple: SignedTriple): boolean;
+  /**
+   * This batch reaches the server's head (a pull's last page). No longer taken as saying anything
+   * of removals (review six: the server alone says it): a removal is a signed revoked member record.
+   */
+  readonly caughtUp: boolean;
+  readonly now: number;
+  /** Told of each group this person was removed from: its name, and how many edits made here in it are dropped. */
+  removed(group: string, droppedEdits: number): void;
+}
+
+/** Who signed a people record, as this desktop holds them. */
+export interface PeopleSigner {
+  readonly id: number;
+  readonly role: Role;
+}
+
+export const bin = (text: string): Buffer => Buffer.from(text, 'base64url');
+export const uidBytes = (text: string): Buffer => Buffer.from(text.replaceAll('-', ''), 'hex');
+export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+export function tampered(why: string): CrewvaultError {
+  return new CrewvaultError('VAULT_TAMPERED', `A received record ${why}: nothing was applied.`);
+}
+
+export function notYet(why: string): CrewvaultError {
+  return new CrewvaultError('CONFLICT', `A received record ${why}: it is set aside until it can be taken in.`);
+}
+
+/** The signer of a people record, once their signature holds under a key of theirs in force here. */
+export function signerOf(db: ReadDb, intake: PeopleIntake, r: PeopleRecord): PeopleSigner {
+  const authorId = idByUid(db, 'users', uidBytes(r.author));
+  const keyId = idByUid(db, 'signing_keys', uidBytes(r.signerKey));
+  const key = keyId === undefined ? undefined : intake.keys.get(keyId);
+  if (authorId === undefined || !key || key.user_id !== authorId) throw tampered('is signed with a key that is not its sender\'s');
+  const { signature, ...unsigned } = r;
+  if (!intake.holds({ publicKey: key.public_key, bytes: Buffer.from(recordSigningText(intake.vault, unsigned), 'utf8'), signature: bin(signature) })) {
+    throw tampered('does not hold under its sender\'s signature');
+  }
+  const user = getUser(db, authorId);
+  if (!user || user.disabled_at !== null) throw tampered('comes from a user who is disabled here');
+  return { id: authorId, role: user.role };
+}
+
+/**
+ * Whether a record that changes nothing here still holds under its sender's signature: only then
+ * is its revision kept as agreed (a forged one must not move the agreed revision up and so make
+ * the real records after it look stale).
+ */
+export function signedHere(db: ReadDb, intake: PeopleIntake, r: PeopleRecord): boolean {
+  try {
+    signerOf(db, intake, r);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** FORBIDDEN-as-tampered unless the signer manages the group by what this desktop holds. */
+export function requireManages(db: ReadDb, signer: PeopleSigner, groupId: number): void {
+  if (holdsAllGroups(signer.role)) return;
+  const lead = groupKeysOfGroup(db, groupId).some((gk) => gk.user_id === signer.id && gk.is_lead === 1);
+  if (!lead || !rolePermissions(db, signer.role).includes('groups.manage')) throw tampered('changes an access group its sender does not manage');
+}

@@ -1,0 +1,238 @@
+/**
+ * Taking in people and groups this desktop did not hold (#15, docs/SYNC.md "What travels"): what
+ * replica-people-in.ts leaves to it — a NEW user from an owner's or admin's `user` record (their
+ * public key, role; their certified signing key follows as a `signing_key` record), a user's NEW
+ * public key (an owner's password reset elsewhere: taken only where a signing key of theirs that
+ * an owner certified vouches for it), a NEW group (its sealed name opened with the directory key
+ * and matching its keyed index, its key version, its creator's own wrap), a group's rename and
+ * delete (empty groups only, as the server enforces), and this person made or unmade a lead.
+ * Every record is checked as the other people records are (replica-people-checks.ts): signed by
+ * its author under a key in force here, the author allowed it by the roles this desktop holds;
+ * else VAULT_TAMPERED (set aside). Revisions are kept as agreed, so a record played back is stale.
+ * A user taken in here signs in on their own desktop, never on this one: their row holds no
+ * sealed private key (a sign-in with their name here fails as a wrong password does).
+ * Must never: take in a user, key or group its signer could not have made on this desktop, nor
+ * hold a group key for this person that does not open to the key this desktop already holds.
+ */
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { CrewvaultError } from '../../shared/errors';
+import { holdsAllGroups, holdsSecretKeys, whyNotAssignRole } from '../../shared/policy';
+import { memberRecordId, type EntryRecord, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
+import { openJson } from './crypto';
+import type { ReadDb, WriteDb } from './db';
+import { openHeldGroupKey } from './group-keys';
+import { uidText } from './ids';
+import { contexts, groupNameIndex } from './keys';
+import { bin, notYet, requireManages, sha256Hex, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
+import { bindingBytes, signatureValid } from './signing';
+import { listEntryRowsInGroups } from './store-entries';
+import { findGroupByIndex, getGroupRow, insertGroup, putGroupKey, renameGroupRow, setGroupKeyVersion, setGroupServerCodes, tombstoneGroup, type GroupRow } from './store-groups';
+import { getSetting } from './store-meta';
+import { deletePagesOfGroup } from './store-pages';
+import { idByUid, replicaBase, setReplicaBase } from './store-replica';
+import { setGroupRevision, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
+import { resolveRoleName, rolePermissions } from './store-roles';
+import { setUserSigning } from './store-signing';
+import { deleteDirectoryKey, findUserByName, getUser, insertUser, listUsers, replaceUserKeys, setSealedPrivateKey, setUserDisabled, type UserRow } from './store-users';
+import { parseKdf } from './records';
+
+/** What a taking-in step tells its caller (replica-people-in.ts PeopleTaken). */
+type Taken = 'applied' | 'unchanged' | 'ignored';
+
+/**
+ * Key settings for a row whose person signs in elsewhere: the vault's own settings with a salt of
+ * its own (a sign-in with their name here costs what any does, then fails: nothing is sealed).
+ */
+function elsewhereKdf(db: ReadDb): string {
+  const first = listUsers(db)[0];
+  if (!first) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: it has no users.');
+  return JSON.stringify({ ...parseKdf(first.kdf), salt: randomBytes(16).toString('base64') });
+}
+
+/** An X25519 public key as the vault stores them (its 32 raw bytes: crypto.ts generateKeyPair), or VAULT_TAMPERED. */
+function x25519PublicKey(text: string): Buffer {
+  const bytes = bin(text);
+  try {
+    if (bytes.length === 32 && createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: text }, format: 'jwk' }).asymmetricKeyType === 'x25519') return bytes;
+  } catch {
+    // Refused below.
+  }
+  throw tampered('gives a user a public key that is not one');
+}
+
+/**
+ * The batch's user records for people this file does not hold: each taken in where its signer may
+ * make them here (users.manage; an owner or admin only by an owner: shared/policy
+ * whyNotAssignRole). Runs before the batch's signing keys, which name their users.
+ */
+export function takeNewUsers(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[], take: (r: ReplicaRecord, work: () => void) => void, count: (taken: Taken) => void): void {
+  for (const r of records) {
+    if (r.kind !== 'user' || idByUid(db, 'users', uidBytes(r.id)) !== undefined) continue;
+    take(r, () => count(takeNewUser(db, intake, r)));
+  }
+}
+
+function takeNewUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): Taken {
+  const uid = uidBytes(r.id);
+  if (r.revision <= replicaBase(db, uid)) return 'unchanged';
+  const signer = signerOf(db, intake, r);
+  const permissions = rolePermissions(db, signer.role);
+  if (!permissions.includes('users.manage')) throw tampered('adds a user, and its sender may not manage users');
+  let role: string;
+  try {
+    role = resolveRoleName(db, r.role);
+  } catch {
+    throw notYet('gives a role this desktop does not know');
+  }
+  const whyNot = whyNotAssignRole({ id: signer.id, role: signer.role, permissions }, role, rolePermissions(db, role));
+  if (whyNot !== undefined) throw tampered(`adds a user as its sender may not here (${whyNot})`);
+  const publicKey = x25519PublicKey(r.publicKey);
+  if (findUserByName(db, r.name)) throw notYet(`adds a user named "${r.name}" and this vault holds another of that name`);
+  const id = insertUser(db, { uid, name: r.name.normalize('NFC'), role, kdf: elsewhereKdf(db), public_key: publicKey, sealed_private_key: Buffer.alloc(0), created_at: intake.now });
+  if (r.disabledAt !== null) setUserDisabled(db, id, r.disabledAt);
+  setUserRevisionAtLeast(db, id, r.revision);
+  setReplicaBase(db, uid, r.revision);
+  return 'applied';
+}
+
+/**
+ * A user record giving someone this file knows another public key: an owner's password reset made
+ * elsewhere (team.ts resetPassword: a new key pair, a new signing key the owner certifies, which
+ * vouches for the new public key). Taken only from an owner (who alone resets passwords), never
+ * for this desktop's own person (their key pair is the one their password opens here), and only
+ * where a signing key of theirs in force here — certified by an owner — binds them to it. Their
+ * row then holds nothing sealed (they sign in where they were given the new password) and their
+ * directory key wrap, made for the old key, goes; their group keys follow as member records.
+ */
+export function takeNewPublicKey(db: WriteDb, intake: PeopleIntake, r: UserRecord, local: UserRow, signer: PeopleSigner): void {
+  if (signer.role !== 'owner') throw tampered('gives a user a new public key, and its sender is no owner (only owners reset passwords)');
+  if (local.id === intake.userId) throw notYet('gives this desktop\'s own person a new public key (a password reset made elsewhere): sign in where it was made');
+  const publicKey = x25519PublicKey(r.publicKey);
+  const vouching = [...intake.keys.values()].find((k) => k.user_id === local.id && k.certified_by !== null && k.binding !== null
+    && signatureValid(k.public_key, bindingBytes(r.id, publicKey), k.binding));
+  if (!vouching) throw notYet('gives a user a public key no owner-certified signing key of theirs vouches for here (the key comes first)');
+  replaceUserKeys(db, local.id, elsewhereKdf(db), publicKey);
+  setSealedPrivateKey(db, local.id, Buffer.alloc(0));
+  setUserSigning(db, local.id, vouching.id, null);
+  deleteDirectoryKey(db, local.id);
+}
+
+/**
+ * A group record of a group this file does not hold: taken in from a role that may create groups
+ * here (groups.manage and holding secret keys, as team.ts createGroup asks), its name opening with
+ * the directory key and matching its keyed index, no other group of that name here, the setting
+ * "server computes codes" only from an owner or admin. Its creator's own wrap in the batch is
+ * stored with it (a lead who made a group leads it), so the grants they signed count.
+ */
+export function takeNewGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>): Taken {
+  const uid = uidBytes(r.id);
+  if (r.deletedAt !== null) return 'ignored';
+  if (r.revision <= replicaBase(db, uid)) return 'unchanged';
+  const signer = signerOf(db, intake, r);
+  const permissions = rolePermissions(db, signer.role);
+  if (!permissions.includes('groups.manage') || !holdsSecretKeys(permissions)) throw tampered('adds an access group, and its sender may not create one');
+  if (r.serverCodes === true && !holdsAllGroups(signer.role)) throw tampered('adds an access group whose codes the server computes, and its sender is no owner or admin');
+  const name = openName(intake, r, uid);
+  if (name === undefined) throw tampered('is an access group whose name does not open or is not its index\'s');
+  if (findGroupByIndex(db, bin(r.nameIndex))) throw notYet(`adds an access group named "${name}" and this vault holds another of that name`);
+  const groupId = insertGroup(db, { uid, sealed_name: bin(r.sealedName), name_index: bin(r.nameIndex), created_at: r.createdAt });
+  setGroupKeyVersion(db, groupId, r.keyVersion);
+  if (r.serverCodes === true) setGroupServerCodes(db, groupId, true);
+  const own = records.find((m): m is MemberRecord => m.kind === 'member' && m.group === r.id && m.user === r.author && m.author === r.author && !m.revoked && m.keyVersion === r.keyVersion);
+  if (own && own.user !== uidText(getUser(db, intake.userId)?.uid ?? Buffer.alloc(0))) {
+    if (own.id !== memberRecordId(own.group, own.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
+    signerOf(db, intake, own);
+    putGroupKey(db, {
+      group_id: groupId, user_id: signer.id, key_version: own.keyVersion, wrapped_key: bin(own.wrappedKey), is_lead: own.lead ? 1 : 0,
+      wrapped_secret_key: own.wrappedSecretKey === null ? null : bin(own.wrappedSecretKey), by_role: own.byRole ? 1 : 0,
+    });
+    setReplicaBase(db, uidBytes(own.id), own.revision);
+    setMemberRevision(db, groupId, signer.id, own.revision);
+    taken.add(own.id);
+  }
+  setGroupRevision(db, groupId, r.revision);
+  setReplicaBase(db, uid, r.revision);
+  return 'applied';
+}
+
+/** The group name a record seals, when it opens with this desktop's directory key and is its index's; else undefined. */
+function openName(intake: PeopleIntake, r: GroupRecord, uid: Buffer): string | undefined {
+  try {
+    const name = openJson(intake.ring.directoryKey, bin(r.sealedName), contexts.groupName({ uid }));
+    return typeof name === 'string' && groupNameIndex(intake.ring, name).equals(bin(r.nameIndex)) ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A rename in a group record of a group held here: a newer record whose name opens with this
+ * desktop's directory key, is its index's, and is another name than the one held. Taken from
+ * whoever manages the group here; a name another group holds here is CONFLICT. A name that does
+ * not open here (sealed under a directory key rotated elsewhere) is no rename: left as it is.
+ * Returns whether the group was renamed.
+ */
+export function takeRename(db: WriteDb, intake: PeopleIntake, r: GroupRecord, row: GroupRow): boolean {
+  if (r.deletedAt !== null || r.revision <= row.revision || bin(r.nameIndex).equals(row.name_index)) return false;
+  const name = openName(intake, r, row.uid);
+  if (name === undefined) return false;
+  requireManages(db, signerOf(db, intake, r), row.id);
+  const same = findGroupByIndex(db, bin(r.nameIndex));
+  if (same && same.id !== row.id) throw notYet(`renames an access group to "${name}", which another group here is named`);
+  renameGroupRow(db, row.id, bin(r.sealedName), bin(r.nameIndex));
+  return true;
+}
+
+/**
+ * A group record that deletes a group held here: from whoever manages it here, never the vault's
+ * default group, and only once it holds no live entry here and the batch brings none of it (the
+ * server deletes only empty groups; its entries' moves and deletes come first, the record waits
+ * for them: CONFLICT, tried again). The group becomes a tombstone, its keys and pages go.
+ */
+export function takeDelete(db: WriteDb, intake: PeopleIntake, r: GroupRecord, row: GroupRow, records: readonly ReplicaRecord[]): Taken {
+  const signer = signerOf(db, intake, r);
+  requireManages(db, signer, row.id);
+  if (row.id === Number(getSetting(db, 'default_group_id'))) throw tampered('deletes the vault\'s default group');
+  const live = listEntryRowsInGroups(db, [row.id]).length;
+  const coming = records.some((e): e is EntryRecord => e.kind === 'entry' && e.group === r.id);
+  if (live > 0 || coming) throw notYet('deletes an access group that still holds entries here (their moves or deletes come first)');
+  tombstoneGroup(db, row.id, r.deletedAt ?? intake.now);
+  deletePagesOfGroup(db, row.id);
+  intake.ring.dropGroup(row.id);
+  setGroupRevision(db, row.id, r.revision);
+  setReplicaBase(db, row.uid, r.revision);
+  return 'applied';
+}
+
+/**
+ * This desktop's own person made or unmade a lead of a group they hold, at the version held: from
+ * whoever manages the group here, never made a lead by themselves (unmaking oneself is allowed, as
+ * on the server); the wrap must open to the very key held (another key at this version is no lead
+ * change). Stored with the lead flag; the ring's group says who leads.
+ */
+export function takeOwnLead(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number): Taken {
+  const signer = signerOf(db, intake, r);
+  requireManages(db, signer, groupId);
+  if (r.lead && signer.id === intake.userId) throw tampered('makes its own sender a lead (another lead must)');
+  const held = intake.ring.groups.get(groupId);
+  if (!held) throw notYet('changes a membership of a group whose key this desktop does not hold');
+  const wrap = {
+    group_id: groupId, user_id: intake.userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
+    wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
+  };
+  let same: boolean;
+  try {
+    const opened = openHeldGroupKey(db, intake.ring.keyPair, intake.userId, { ...wrap, secret_split: getGroupRow(db, groupId)?.secret_split ?? 1 });
+    same = opened.key.equals(held.key) && (opened.secret === undefined || held.secret === undefined || opened.secret.equals(held.secret));
+    opened.key.fill(0);
+    opened.secret?.fill(0);
+  } catch {
+    throw tampered('wraps a group key that does not open for this desktop\'s person');
+  }
+  if (!same) throw tampered('wraps another key than the one this group holds at its version');
+  putGroupKey(db, wrap);
+  setReplicaBase(db, uidBytes(r.id), r.revision);
+  setMemberRevision(db, groupId, intake.userId, r.revision);
+  intake.ring.addGroup(groupId, { ...held, lead: r.lead });
+  return 'applied';
+}
