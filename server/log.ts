@@ -2,7 +2,10 @@
  * The server's log: pino (Fastify's) as JSON lines. What a request line carries is chosen
  * here, not left to defaults: method, the route matched (never the path sent), status and time, the
  * client's address. Bodies and headers are never logged, and in case a later change logs an
- * object that holds one, every field that can carry a secret is redacted by name.
+ * object that holds one, every field that can carry a secret is redacted by name, at the top of
+ * what is logged and one level down (pino's `field` and `*.field`). The request lines themselves
+ * carry only what their serializers pick, so they are not walked: a walk of every request line
+ * was ~6% of the server's CPU a code (docs/SYNC.md).
  */
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 
@@ -19,15 +22,52 @@ const SECRET_FIELDS = [
   'apiKey', 'pass',
 ];
 
+const SECRET_NAMES: ReadonlySet<string> = new Set(SECRET_FIELDS);
+const CENSOR = '[redacted]';
+/** Keys whose serializer below picks what is logged of them: their value is never written as it is. */
+const SERIALIZED: ReadonlySet<string> = new Set(['req', 'res', 'err']);
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * `object` with every field named in SECRET_FIELDS, at its top or one level down, replaced by
+ * CENSOR; the same object when none is there (nothing copied: the common case costs a look at
+ * each key). `req`, `res` and `err` are left to their serializers, which name what they write.
+ */
+export function redactSecrets(object: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(object)) {
+    if (SERIALIZED.has(key)) continue;
+    const value = object[key];
+    if (SECRET_NAMES.has(key)) {
+      out ??= { ...object };
+      out[key] = CENSOR;
+      continue;
+    }
+    if (!isPlainRecord(value)) continue;
+    let inner: Record<string, unknown> | undefined;
+    for (const field of Object.keys(value)) {
+      if (!SECRET_NAMES.has(field)) continue;
+      inner ??= { ...value };
+      inner[field] = CENSOR;
+    }
+    if (inner !== undefined) {
+      out ??= { ...object };
+      out[key] = inner;
+    }
+  }
+  return out ?? object;
+}
+
 export function loggerOptions(destination: LogDestination | undefined, level: string): FastifyServerOptions['logger'] {
   if (destination === undefined) return false;
   return {
     level,
     stream: destination,
-    redact: {
-      paths: [...SECRET_FIELDS, ...SECRET_FIELDS.map((field) => `*.${field}`), 'req.headers', 'res.headers'],
-      censor: '[redacted]',
-    },
+    // Before the serializers, on what a call logs: secrets by name, without pino's compiled walk of every line.
+    formatters: { log: redactSecrets },
     serializers: {
       // The route's pattern, never the path as sent: an unknown path is whatever a client typed.
       req: (req: FastifyRequest) => ({ method: req.method, route: req.routeOptions.url ?? '(no such route)', remoteAddress: req.ip }),
