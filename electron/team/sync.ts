@@ -12,6 +12,7 @@ import type { Outgoing, ReplicaService } from '../vault/replica-service';
 import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import type { TeamClient } from './client';
+import { firstSync } from './first-sync';
 
 /** Pages smaller than this are checked when applied (a stream's small pages gain nothing from starting early). */
 const CHECK_AHEAD_FROM = 64;
@@ -161,6 +162,13 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       await pullAll();
     }
   } else {
+    // A desktop holding nothing yet takes the server's snapshot first (first-sync.ts); the pull goes on from where it ended.
+    const first = await firstSync(client, replica, { onPage: (taken) => options.onProgress?.({ sent: 0, total: 0, taken }) });
+    if (first) {
+      tally.pulled += first.pulled;
+      tally.applied += first.applied;
+      tally.held = first.held;
+    }
     await pullAll();
   }
   for (let round = 0; round < PUSH_ROUNDS; round++) {

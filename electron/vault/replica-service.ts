@@ -62,7 +62,7 @@ import type { EntryRow } from './store-entries';
 import { getMeta } from './store-meta';
 import {
   beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
-  insertReplicaSigningKey, overwriteReplicaEntry, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
+  insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
 } from './store-replica';
@@ -122,6 +122,14 @@ export interface ApplyOptions {
    * server alone decides it): a removal is a signed revoked member record (replica-people-in.ts).
    */
   readonly caughtUp?: boolean;
+  /**
+   * A first sync's snapshot page (firstSync), taken into a replica that held no entry when it
+   * began: an entry not held here is checked as ever (signature, sender allowed, key version,
+   * opened, keyed lookup) and then inserted at its revision, agreed, without the reads that
+   * judge a change against a local version (there is none) and without a savepoint (nothing is
+   * written before its checks pass; one that fails is set aside, with `hold`, as ever).
+   */
+  readonly fresh?: boolean;
 }
 
 /** How far past what this replica holds a record's revision may be: a revision out of reach would freeze the entry. */
@@ -427,6 +435,17 @@ export class ReplicaService {
   }
 
   /**
+   * Whether this replica may take a first sync's snapshot (electron/team/first-sync.ts): it holds
+   * no entry, no customer, nothing set aside, and has pulled nothing from a server.
+   */
+  async isEmpty(): Promise<boolean> {
+    return this.core.read((r) => {
+      this.core.requireOpen(r);
+      return replicaIsEmpty(r);
+    });
+  }
+
+  /**
    * Starts checking the signatures of a pulled page on the worker threads, with the signing keys
    * in force now: handed to applyPulled as `checked` once the pages before it are written, so a
    * page's checks run while the one before it is written. A memo: a key a page before brings is
@@ -500,7 +519,13 @@ export class ReplicaService {
       for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r, senders), tally));
       // Which entries this replica holds, asked once for the page (a first sync's are nearly all new).
       const held = entryUidsHeld(w, records.flatMap((r) => (r.kind === 'entry' ? [uidBytes(r.id)] : [])));
-      for (const r of records) if (r.kind === 'entry') take(r, () => this.takeEntry(w, r, this.sender(w, keys, r, senders), tally, held));
+      // A snapshot's entries new here skip the conflict reads; any this replica holds (or set aside before) go the usual way.
+      const bulk = options.fresh === true && options.hold === true && earlier.length === 0;
+      for (const r of records) {
+        if (r.kind !== 'entry') continue;
+        if (bulk && !held.has(r.id.replaceAll('-', ''))) this.takeFreshEntry(w, r, keys, senders, tally);
+        else take(r, () => this.takeEntry(w, r, this.sender(w, keys, r, senders), tally, held));
+      }
       // Events chained one after another, the log's head and keyed anchor moved once after the last.
       let chained = 0;
       for (const r of records) {
@@ -537,10 +562,12 @@ export class ReplicaService {
 
   /** The record's sender, once their signature over it holds under a key of theirs in force here. */
   private sender(db: ReadDb, keys: ReturnType<typeof signingKeysInForce>, r: CustomerRecord | EntryRecord, senders: SenderRows): Author {
-    const authorId = this.localId(db, 'users', r.author, 'a user');
-    const keyId = this.localId(db, 'signing_keys', r.signerKey, 'a signing key');
-    const key = keyId === null ? undefined : keys.get(keyId);
-    if (authorId === null || !key || key.user_id !== authorId) throw tampered('is signed with a key that is not its sender\'s');
+    const authorId = senders.localId(db, 'users', r.author);
+    const keyId = senders.localId(db, 'signing_keys', r.signerKey);
+    if (authorId === undefined) throw new CrewvaultError('CONFLICT', `The records name a user this vault does not have (${r.author}): groups, members and users come with the team server. Nothing was applied.`);
+    if (keyId === undefined) throw new CrewvaultError('CONFLICT', `The records name a signing key this vault does not have (${r.signerKey}): groups, members and users come with the team server. Nothing was applied.`);
+    const key = keys.get(keyId);
+    if (!key || key.user_id !== authorId) throw tampered('is signed with a key that is not its sender\'s');
     const { signature, ...unsigned } = r;
     if (!senders.verified.holds({ publicKey: key.public_key, bytes: Buffer.from(recordSigningText(senders.vault, unsigned), 'utf8'), signature: bin(signature) })) throw tampered('does not hold under its sender\'s signature');
     const author = senders.author(authorId);
@@ -625,6 +652,43 @@ export class ReplicaService {
     updateReplicaCustomer(db, local.id, { sealed_name: sealedName, name_index: bin(r.nameIndex) });
     setRevision(db, 'customers', local.id, r.revision);
     setReplicaBase(db, uid, r.revision);
+    tally.applied++;
+  }
+
+  /**
+   * An entry of a first sync's snapshot that this replica does not hold (ApplyOptions.fresh): every
+   * check takeEntry makes of a new entry, in the same order, before anything is written; then one
+   * insert at its revision, agreed. A record that fails a check is set aside as take() would
+   * (VAULT_TAMPERED or CONFLICT, same reason), nothing of it written.
+   */
+  private takeFreshEntry(db: WriteDb, r: EntryRecord, keys: ReturnType<typeof signingKeysInForce>, senders: SenderRows, tally: Tally): void {
+    let checked: { readonly incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'>; readonly opened: OpenedIncoming };
+    try {
+      const author = this.sender(db, keys, r, senders);
+      const customerId = senders.localId(db, 'customers', r.customer);
+      const groupId = senders.localId(db, 'access_groups', r.group);
+      if (customerId === undefined) throw new CrewvaultError('CONFLICT', `The records name a customer this vault does not have (${r.customer}): groups, members and users come with the team server. Nothing was applied.`);
+      if (groupId === undefined) throw new CrewvaultError('CONFLICT', `The records name an access group this vault does not have (${r.group}): groups, members and users come with the team server. Nothing was applied.`);
+      const incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'> = {
+        uid: uidBytes(r.id), customer_id: customerId, group_id: groupId, customer_uid: uidBytes(r.customer), group_uid: uidBytes(r.group), key_version: r.keyVersion,
+        lookup: bin(r.lookup), sealed_summary: bin(r.sealedSummary), sealed_details: bin(r.sealedDetails), created_at: r.createdAt, updated_at: r.updatedAt, deleted_at: r.deletedAt,
+      };
+      if (r.revision > MAX_REVISION_STEP) throw tampered('jumps its revision out of reach');
+      const opened = this.openIncoming(db, incoming, r);
+      const permission: Permission = r.deletedAt === null ? 'entries.create' : 'entries.delete';
+      const holds = senders.holdsGroupKey(groupId, author.id);
+      if (!holds || !can({ role: author.role, permissions: author.permissions, groups: new Map() }, permission)) {
+        throw tampered(`does what its sender may not (${permission} in a group they ${holds ? 'hold' : 'do not hold'})`);
+      }
+      checked = { incoming, opened };
+    } catch (error) {
+      if (!isCrewvaultError(error) || (error.code !== 'VAULT_TAMPERED' && error.code !== 'CONFLICT')) throw error;
+      putHeld(db, { record_id: r.id, body: JSON.stringify(r), reason: error.message, held_at: this.core.now() });
+      tally.held.push({ id: r.id, kind: r.kind, reason: error.message });
+      return;
+    }
+    const id = insertAgreedEntry(db, checked.incoming, r.revision);
+    if (r.deletedAt === null && checked.opened.summary) this.core.pages.set(checked.incoming.group_id, pageItem(id, checked.incoming.customer_id, checked.opened.summary, r.updatedAt));
     tally.applied++;
   }
 
@@ -943,6 +1007,32 @@ class SenderRows {
   private readonly authors = new Map<number, Author | undefined>();
 
   constructor(private readonly db: ReadDb, readonly vault: string, readonly verified: VerifiedSignatures) {}
+
+  private readonly ids = new Map<string, number | undefined>();
+  private readonly holding = new Map<string, boolean>();
+
+  /** A user's, signing key's, customer's or group's row id by global id (undefined: not here). Rows of these are not renumbered within a transaction. */
+  localId(db: ReadDb, table: 'users' | 'signing_keys' | 'customers' | 'access_groups', uid: string): number | undefined {
+    const key = `${table}/${uid}`;
+    if (!this.ids.has(key)) {
+      const id = idByUid(db, table, uidBytes(uid));
+      // A customer or group not here yet may come with a later record of this batch: only ids found are kept.
+      if (id === undefined) return undefined;
+      this.ids.set(key, id);
+    }
+    return this.ids.get(key);
+  }
+
+  /** Whether a user holds a group's key, read once a pair (entries are taken in after the batch's memberships). */
+  holdsGroupKey(groupId: number, userId: number): boolean {
+    const key = `${groupId}/${userId}`;
+    let holds = this.holding.get(key);
+    if (holds === undefined) {
+      holds = holdsGroupKey(this.db, groupId, userId);
+      this.holding.set(key, holds);
+    }
+    return holds;
+  }
 
   author(userId: number): Author | undefined {
     if (this.authors.has(userId)) return this.authors.get(userId);

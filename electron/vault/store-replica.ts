@@ -148,6 +148,24 @@ export function insertReplicaEntry(db: WriteDb, row: EntryReplicaWrite): number 
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(row.uid, row.customer_id, row.group_id, row.key_version, row.lookup, row.sealed_summary, row.sealed_details, row.created_at, row.updated_at, row.deleted_at).lastInsertRowid);
 }
 
+/**
+ * A new entry at the revision its record carries, agreed as that (replica_base) in the same step:
+ * a first sync's snapshot taking in an entry this replica never held (one insert, no update after).
+ */
+export function insertAgreedEntry(db: WriteDb, row: EntryReplicaWrite, revision: number): number {
+  const id = Number(db.prepare(`INSERT INTO entries (uid, customer_id, group_id, key_version, lookup, sealed_summary, sealed_details, created_at, updated_at, deleted_at, revision)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(row.uid, row.customer_id, row.group_id, row.key_version, row.lookup, row.sealed_summary, row.sealed_details, row.created_at, row.updated_at, row.deleted_at, revision).lastInsertRowid);
+  setReplicaBase(db, row.uid, revision);
+  return id;
+}
+
+/** Whether this replica holds no entry, no customer and nothing set aside, and has pulled nothing: a first sync may take a snapshot in. */
+export function replicaIsEmpty(db: ReadDb): boolean {
+  const row = db.prepare<[], { n: number }>(`SELECT (SELECT count(*) FROM entries) + (SELECT count(*) FROM customers) + (SELECT count(*) FROM replica_held)
+    + (SELECT count(*) FROM replica_state WHERE pulled_seq > 0) AS n`).get();
+  return row?.n === 0;
+}
+
 /** Every column a record carries, a tombstone's emptiness and deleted_at included. */
 export function overwriteReplicaEntry(db: WriteDb, id: number, row: Omit<EntryReplicaWrite, 'uid' | 'created_at'>): void {
   db.prepare('UPDATE entries SET customer_id = ?, group_id = ?, key_version = ?, lookup = ?, sealed_summary = ?, sealed_details = ?, updated_at = ?, deleted_at = ? WHERE id = ?')

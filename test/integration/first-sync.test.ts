@@ -1,0 +1,149 @@
+/**
+ * A new desktop's first sync (electron/team/first-sync.ts) through a real team server (PGlite,
+ * real HTTP on loopback) between real vault files: an empty copy takes the server's snapshot in
+ * and lists what the owner's desktop holds, entry for entry, opened; the audit events come
+ * after, and its log verifies; a desktop holding entries already takes the ordinary pull instead.
+ * A byte flipped in a record stored on the server is set aside by the snapshot exactly as the
+ * ordinary pull sets it aside (same kind, same code, same reason), nothing of it written, and the
+ * rest taken in.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TeamClient } from '../../electron/team/client';
+import { firstSync } from '../../electron/team/first-sync';
+import { syncOnce } from '../../electron/team/sync';
+import type { VaultSession } from '../../electron/vault/service';
+import { renewDeviceId } from '../../electron/vault/store-signing';
+import { createVault, Vault } from '../../electron/vault/vault';
+import { startServer, type RunningServer } from '../../server/main';
+import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
+
+const SERVER_PASSWORD = 'alice on the team server 1';
+/** Enough that a page's signatures are checked on the worker threads (first-sync.ts CHECK_AHEAD_FROM). */
+const ENTRIES = 90;
+const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
+let home: string;
+let server: RunningServer;
+let ownerFile: string;
+let blank: string;
+let client: TeamClient;
+let devices = 0;
+
+async function signIn(file: string): Promise<VaultSession> {
+  return Vault.open(file, clock).signIn(OWNER, PASSWORD);
+}
+
+/** A new desktop: a copy of the vault before any entry, a device of its own, everything agreed. */
+async function newDesktop(): Promise<string> {
+  const file = path.join(home, `desktop-${devices++}.crewvault`);
+  copyFileSync(blank, file);
+  const opened = Vault.open(file, clock);
+  await opened.store.write((w) => renewDeviceId(w));
+  await opened.close();
+  const session = await signIn(file);
+  await session.replica.agreeAll();
+  await session.close();
+  return file;
+}
+
+async function listing(session: VaultSession): Promise<string[]> {
+  const rows = await session.listEntries();
+  const out: string[] = [];
+  for (const row of rows) {
+    const revealed = await session.revealPassword(row.id);
+    out.push(`${row.customer}/${row.title}/${revealed}`);
+  }
+  return out.sort();
+}
+
+beforeAll(async () => {
+  home = mkdtempSync(path.join(tmpdir(), 'crewvault-first-sync-'));
+  server = await startServer({ dataDir: path.join(home, 'server'), listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
+  ownerFile = path.join(home, 'owner.crewvault');
+  const created = await createVault(ownerFile, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
+  await created.close();
+  blank = path.join(home, 'blank.crewvault');
+  copyFileSync(ownerFile, blank);
+  const owner = await signIn(ownerFile);
+  await owner.replica.agreeAll();
+  await owner.createEntries(Array.from({ length: ENTRIES }, (_, i) => ({ customer: `Customer ${i % 3}`, title: `Entry ${i}`, password: `pw-${i}` })));
+  client = new TeamClient(new URL(server.url), { kind: 'loopback' }, 'first-sync-test-device-0001');
+  await client.register(readFileSync(path.join(home, 'server', 'owner-invite.txt'), 'utf8').trim(), OWNER, SERVER_PASSWORD, undefined);
+  await client.login(OWNER, SERVER_PASSWORD);
+  await syncOnce(client, owner.replica, { move: true });
+  await owner.close();
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('a new desktop\'s first sync', () => {
+  it('takes the snapshot in: every entry, opened; the events after; its log verifies', async () => {
+    const owner = await signIn(ownerFile);
+    const expected = await listing(owner);
+    await owner.close();
+    const session = await signIn(await newDesktop());
+    try {
+      expect(await session.replica.isEmpty()).toBe(true);
+      const outcome = await firstSync(client, session.replica);
+      expect(outcome).toBeDefined();
+      expect(outcome?.held).toBe(0);
+      expect(await listing(session)).toEqual(expected);
+      expect(expected).toHaveLength(ENTRIES);
+      // Where the snapshot ended is where the next pull starts: nothing more to take.
+      expect(await session.replica.pulledUpTo()).toBe(outcome?.upTo);
+      const again = await syncOnce(client, session.replica);
+      expect(again).toMatchObject({ pulled: 0, held: 0 });
+      expect((await session.verifyAuditLog()).chain).toMatchObject({ ok: true });
+      // Not empty any more: a second first sync does nothing.
+      expect(await firstSync(client, session.replica)).toBeUndefined();
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('sets aside a record flipped on the server as the ordinary pull does, and takes the rest', async () => {
+    const owner = await signIn(ownerFile);
+    const victim = (await owner.listEntries()).find((e) => e.title === 'Entry 7');
+    await owner.close();
+    const [row] = await server.database.query("SELECT record_id, body->>'sealedSummary' AS summary FROM sync_records WHERE kind = 'entry' ORDER BY seq OFFSET 7 LIMIT 1");
+    const recordId = String(row?.record_id);
+    const summary = String(row?.summary);
+    const at = Math.floor(summary.length / 2);
+    const flipped = `${summary.slice(0, at)}${summary[at] === 'A' ? 'B' : 'A'}${summary.slice(at + 1)}`;
+    await server.database.query("UPDATE sync_records SET body = jsonb_set(body, '{sealedSummary}', to_jsonb($2::text)) WHERE record_id = $1", [recordId, flipped]);
+    try {
+      // The snapshot: a new, empty desktop.
+      const fresh = await signIn(await newDesktop());
+      // The ordinary pull: a desktop that holds an entry of its own already.
+      const ordinary = await signIn(await newDesktop());
+      try {
+        await ordinary.createEntries([{ customer: 'Local', title: 'Made here first', password: 'local-1' }]);
+        expect(await ordinary.replica.isEmpty()).toBe(false);
+        const bySnapshot = await syncOnce(client, fresh.replica);
+        const byPull = await syncOnce(client, ordinary.replica);
+        // Both set the same records aside: the flipped entry, and (as the ordinary pull always has) the
+        // events that name it and those of its device that follow them, which cannot chain without them.
+        expect(bySnapshot.held).toBe(byPull.held);
+        const heldFresh = (await fresh.replica.applyPulled(await fresh.replica.vaultId(), [], { hold: true })).held;
+        const heldOrdinary = (await ordinary.replica.applyPulled(await ordinary.replica.vaultId(), [], { hold: true })).held;
+        const byId = (a: { readonly id: string }, b: { readonly id: string }): number => a.id.localeCompare(b.id);
+        expect([...heldFresh].sort(byId)).toEqual([...heldOrdinary].sort(byId));
+        expect(heldFresh.filter((h) => h.kind !== 'event')).toEqual([{ id: recordId, kind: 'entry', reason: 'A received record does not hold under its sender\'s signature: nothing was applied.' }]);
+        // Nothing of it written; everything else taken in.
+        const titles = (await fresh.listEntries()).map((e) => e.title);
+        expect(titles).toHaveLength(ENTRIES - 1);
+        expect(titles).not.toContain(victim?.title);
+      } finally {
+        await fresh.close();
+        await ordinary.close();
+      }
+    } finally {
+      await server.database.query("UPDATE sync_records SET body = jsonb_set(body, '{sealedSummary}', to_jsonb($2::text)) WHERE record_id = $1", [recordId, summary]);
+    }
+  });
+});
