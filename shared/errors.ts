@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   'SERVER_CERT_CHANGED',
   /** No answer, or not one a Crewvault server gives. */
   'SERVER_UNREACHABLE',
+  /** A team server's copy of a vault names an owner signing key other than the one this desktop trusts (docs/SYNC.md, joining). */
+  'OWNER_KEY_CHANGED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

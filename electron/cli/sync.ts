@@ -2,7 +2,8 @@
  * `crewvault sync [URL]`: one round of team sync between this computer's vault and the team
  * server it is signed in to (crewvault login): others' changes in, this vault's out
  * (electron/team/sync.ts). `--move`: the vault's owner moves it onto the server (the whole
- * vault pushed, once). Asks for the vault's password (or uses `crewvault unlock`'s session),
+ * vault pushed, once) and is told their owner key, to hand over with invites. Asks for the
+ * vault's password (or uses `crewvault unlock`'s session),
  * never the server's: that session is the one `crewvault login` kept.
  */
 import { parseArgs } from 'node:util';
@@ -10,6 +11,7 @@ import { isCrewvaultError } from '../../shared/errors';
 import type { SyncOutcome } from '../team/sync';
 import type { EventStream } from '../team/transport';
 import type { ReplicaService } from '../vault/replica-service';
+import { ownerKeyText, signingKeyFingerprint } from '../team/owner-anchor';
 import { unexpectedArgument, untilStopped, type CliCommand, type CliIo } from './io';
 import { keptSession, load } from './login';
 import { VAULT_OPTIONS, withSession } from './signin';
@@ -39,6 +41,17 @@ function report(io: CliIo, origin: string, outcome: SyncOutcome, json: boolean):
   }
 }
 
+/**
+ * After a move: the vault's id and the mover's signing key (id, public key, fingerprint), on
+ * stderr (stdout stays the report), to hand over with each invite: a desktop joining from the
+ * server alone pins it (electron/team/owner-anchor.ts). A public key: nothing secret.
+ */
+async function tellOwnerFingerprint(io: CliIo, replica: ReplicaService): Promise<void> {
+  const key = await replica.ownSigningKey();
+  if (key === undefined) return;
+  io.err(`Vault ${await replica.vaultId()}: your owner key is ${ownerKeyText(key)} (fingerprint ${signingKeyFingerprint(key.publicKey)}). Hand it over with each invite, apart from the server: a desktop joining from the server alone trusts only that owner.\n`);
+}
+
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, move: { type: 'boolean' }, watch: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true });
   if (positionals.length > 1) throw unexpectedArgument();
@@ -48,6 +61,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const json = values.json === true;
   return withSession(values, io, async (session) => {
     report(io, origin, await syncOnce(client, session.replica, { move: values.move === true }), json);
+    if (values.move === true) await tellOwnerFingerprint(io, session.replica);
     if (values.watch !== true) return 0;
     return watch(io, session.replica, async () => {
       // Each round with the kept session as it is now (refreshed when its access token ends).

@@ -52,7 +52,7 @@ import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-peopl
 import { takeNewUsers } from './replica-people-new';
 import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
 import { rolePermissions } from './store-roles';
-import { renewDeviceId, thisDeviceId } from './store-signing';
+import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
 import { getUser } from './store-users';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
 import { appendReceivedEvent, eventSigningBytes, moveAuditHeadToLast, signingKeysInForce, type AuditFields } from './store-audit';
@@ -354,6 +354,20 @@ export class ReplicaService {
     return this.core.read((r) => {
       this.core.requireOpen(r);
       return accountRecord(r, vaultId(r), this.peopleSender(r), userName, account);
+    });
+  }
+
+  /**
+   * The signed-in person's current signing key (its global id and public key), or undefined: an
+   * owner moving the vault is told it, to hand over with invites — the trust anchor of a desktop
+   * joining from the server alone (electron/team/owner-anchor.ts). A public key: nothing secret.
+   */
+  async ownSigningKey(): Promise<{ readonly id: string; readonly publicKey: Buffer } | undefined> {
+    return this.core.read((r) => {
+      this.core.requireOpen(r);
+      const keyId = this.core.ring.signer?.keyId;
+      const key = listSigningKeys(r).find((k) => k.id === keyId);
+      return key === undefined ? undefined : { id: uidText(key.uid), publicKey: key.public_key };
     });
   }
 
