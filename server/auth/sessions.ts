@@ -15,9 +15,10 @@ import { ACCESS_TTL_MS, lastUseOf, PASSWORD_FRESH_MS, REFRESH_TTL_MS, SECOND_STE
 import type { Queryable } from '../store/db';
 import { findSealedKeys, replaceRegistrationRecord, type UserRow } from '../store/accounts';
 import {
-  deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, findSessionStanding, insertSession, rotateSessionTokens, touchSession, type SessionRow,
+  deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, insertSession, rotateSessionTokens, touchSession, type SessionRow,
 } from '../store/sessions';
 import { secondStepFrom } from './devices';
+import { sessionReads } from './session-reads';
 import { checkRegistrationRecord, registrationResponse } from './opaque';
 import { hashToken, newId, newToken } from './tokens';
 
@@ -57,7 +58,8 @@ export async function openSession(db: Queryable, now: number, user: UserRow, dev
 export async function authenticate(ctx: ServerContext, accessToken: string | undefined, deviceId: string | undefined): Promise<Authenticated> {
   if (accessToken === undefined || deviceId === undefined) throw new CrewvaultError('UNAUTHORIZED', 'Sign in first');
   // One statement: the session, its person, their second-step standing and their device's.
-  const standing = await findSessionStanding(ctx.db, hashToken(accessToken));
+  // Read with the requests that arrived beside it, in one statement started after it arrived (session-reads.ts).
+  const standing = await sessionReads(ctx).find(hashToken(accessToken));
   if (standing === undefined || standing.session.deviceId !== deviceId) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
   const { session } = standing;
   if (ctx.now() >= session.accessExpiresAt) throw new CrewvaultError('UNAUTHORIZED', 'Your access token has expired: refresh it');

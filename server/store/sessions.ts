@@ -87,24 +87,34 @@ export interface SessionStanding {
  * when it holds the token hash this session signed in with (server/store/devices.ts).
  */
 export async function findSessionStanding(db: Queryable, accessHash: string): Promise<SessionStanding | undefined> {
-  const [row] = await db.query(
-    `SELECT s.id, s.user_id, s.device_id, s.authenticated_at, s.access_expires_at, s.second_step_at, s.refresh_expires_at,
+  return (await findSessionStandings(db, [accessHash])).get(accessHash);
+}
+
+/**
+ * findSessionStanding for several access token hashes in the same one statement (requests that
+ * arrived together: server/auth/session-reads.ts), by hash; a hash no session holds is absent.
+ */
+export async function findSessionStandings(db: Queryable, accessHashes: readonly string[]): Promise<Map<string, SessionStanding>> {
+  if (accessHashes.length === 0) return new Map();
+  const rows = await db.query(
+    `SELECT s.access_hash, s.id, s.user_id, s.device_id, s.authenticated_at, s.access_expires_at, s.second_step_at, s.refresh_expires_at,
             u.username, u.role, d.authorised_at, d.trusted_until, ${canEmailSql('u.id')},
             ${authenticatorSql('u')}, ${policyColumnsSql('u', ['$2', '$3', '$4'])}
      FROM sessions s
      JOIN users u ON u.id = s.user_id
      LEFT JOIN devices d ON d.user_id = s.user_id AND d.device_id = s.device_id AND d.token_hash = s.device_token_hash
-     WHERE s.access_hash = $1`,
-    [accessHash, ...POLICY_SETTING_KEYS],
+     WHERE s.access_hash = ANY($1::text[])`,
+    [[...accessHashes], ...POLICY_SETTING_KEYS],
   );
-  if (row === undefined) return undefined;
-  const session = toSession(row);
-  return {
-    session,
-    user: { id: session.userId, username: text(row, 'username'), role: role(row) },
-    mfa: mfaStandingOf(row),
-    device: deviceStandingOf(row),
-  };
+  return new Map(rows.map((row) => {
+    const session = toSession(row);
+    return [text(row, 'access_hash'), {
+      session,
+      user: { id: session.userId, username: text(row, 'username'), role: role(row) },
+      mfa: mfaStandingOf(row),
+      device: deviceStandingOf(row),
+    }];
+  }));
 }
 
 export async function findSessionByAccess(db: Queryable, accessHash: string): Promise<SessionRow | undefined> {
