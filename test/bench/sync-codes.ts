@@ -69,7 +69,7 @@ interface LoadTask {
 }
 
 type LoadReport =
-  | { readonly kind: 'done'; readonly ok: number; readonly failed: number; readonly firstFailure: string | undefined; readonly wallMs: number; readonly latencies: readonly number[] }
+  | { readonly kind: 'done'; readonly ok: number; readonly failed: number; readonly firstFailure: string | undefined; readonly wallMs: number; readonly latencies: readonly number[]; readonly cpuMs: number }
   | { readonly kind: 'error'; readonly message: string };
 
 /** The load generator's side: run when the bench file is started with --codes-load. */
@@ -84,6 +84,7 @@ export async function runCodesLoadProcess(): Promise<void> {
     let failed = 0;
     let firstFailure: string | undefined;
     let sent = 0;
+    const cpu0 = process.cpuUsage();
     const started = nowMs();
     const deadline = started + task.seconds * 1000;
     const one = (i: number): Promise<void> => new Promise((resolve) => {
@@ -126,8 +127,9 @@ export async function runCodesLoadProcess(): Promise<void> {
     };
     await Promise.all(Array.from({ length: task.inFlight }, () => worker()));
     const wallMs = nowMs() - started;
+    const cpu = process.cpuUsage(cpu0);
     agent.destroy();
-    await report({ kind: 'done', ok, failed, firstFailure, wallMs, latencies });
+    await report({ kind: 'done', ok, failed, firstFailure, wallMs, latencies, cpuMs: (cpu.user + cpu.system) / 1000 });
   } catch (error) {
     await report({ kind: 'error', message: error instanceof Error ? error.message : 'the load generator failed' });
   }
@@ -271,7 +273,7 @@ export async function benchServerCodes(home: string): Promise<Row[]> {
       },
       { measure: '  a code, p50 / p99', value: `${formatMs(percentile(report.latencies, 50))} / ${formatMs(percentile(report.latencies, 99))}`, beside: 'goal p99 < 20 ms' },
       {
-        measure: '  CPU a code: server / PostgreSQL', value: `${(serverCpuMs * 1000 / Math.max(1, report.ok)).toFixed(0)} µs / ${Number.isFinite(databaseCpuMs) ? `${(databaseCpuMs * 1000 / Math.max(1, report.ok)).toFixed(0)} µs` : '?'}`,
+        measure: '  CPU a code: server / PostgreSQL / load generator', value: `${(serverCpuMs * 1000 / Math.max(1, report.ok)).toFixed(0)} µs / ${Number.isFinite(databaseCpuMs) ? `${(databaseCpuMs * 1000 / Math.max(1, report.ok)).toFixed(0)} µs` : '?'} / ${(report.cpuMs * 1000 / Math.max(1, report.ok)).toFixed(0)} µs`,
         beside: `audit rows of codes given: ${audited.toLocaleString('en-US')} (each code audited with its step before it is given)`,
       },
       {
