@@ -11,17 +11,22 @@
  * fails no neighbour: a push that could write before it is refused runs inside a savepoint, rolled
  * back when it is; the others write nothing before their verdict (storePush's promise). Should the
  * batch's transaction fail for anything but a lost database, its pushes run again one a transaction,
- * so only the push at fault fails. Every reply says only its own push's outcome.
+ * so only the push at fault fails. Every reply says only its own push's outcome. What each push
+ * reads of the objects it names (their kind, revision and group) and of its pusher (as a person of
+ * the vault) is read once for the batch and kept as each push leaves it: each push sees exactly what
+ * it would have read at its turn, with two statements fewer each.
  * Must never: answer a push before the transaction that stored it committed, let one push's
  * refusal undo or change another's, or hold one batcher for two servers.
  */
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
+import type { ReplicaRecord } from '../../shared/sync/records';
 import type { Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
 import { DatabaseUnavailable, type Transaction } from '../store/db';
-import { lockVault, setVaultSeq } from '../store/sync';
-import { storePush, type HeldVault, type PushBatch } from './records';
+import { lockVault, revisionsOf, setVaultSeq } from '../store/sync';
+import type { InVault } from './membership';
+import { heldAfter, storePush, type HeldRecord, type HeldVault, type KnownToPush, type PushBatch } from './records';
 import { storedNotice } from './stream';
 
 /** One push as its route hands it over (checked for shape and reach already: records.ts push). */
@@ -57,17 +62,32 @@ export async function storePushes(ctx: ServerContext, vaultId: string, requests:
   return ctx.db.transaction(async (tx) => {
     const first = await lockVault(tx, vaultId);
     let vault: HeldVault | undefined = first;
+    // Read once for the whole batch, then kept as each push leaves it (what storePush would read at its turn):
+    // every object the batch names, and each pushing account as a person (until people records change who is who).
+    const ids = [...new Set(requests.flatMap((r) => r.batch.records.map((record) => record.id)))];
+    const held = new Map<string, HeldRecord>(first === undefined ? [] : await revisionsOf(tx, vaultId, ids));
+    const persons = new Map<string, InVault>();
     // Accounts whose earlier push in this transaction wrote nothing before its verdict: bound already (storePush binds a creator once).
     const bound = new Set<string>();
     const outcomes: PushOutcome[] = [];
     for (const request of requests) {
+      const account = request.auth.user.id;
       const hasPeople = request.batch.records.some((r) => r.kind === 'user' || r.kind === 'group' || r.kind === 'member');
       // Only what may write before its verdict needs a savepoint: starting the vault, people records, or a creator binding itself.
-      const guarded = vault === undefined || hasPeople || (request.auth.user.id === vault.createdBy && !bound.has(request.auth.user.id));
-      outcomes.push(await storeOne(tx, ctx, request, vault, guarded, (after) => {
-        vault = after;
-        if (hasPeople) bound.clear(); // who is who may have changed: judge each again
-        else bound.add(request.auth.user.id);
+      const guarded = vault === undefined || hasPeople || (account === vault.createdBy && !bound.has(account));
+      const known: KnownToPush = { held, ...(guarded ? {} : { person: persons.get(account) }) };
+      outcomes.push(await storeOne(tx, ctx, request, vault, guarded, known, (after) => {
+        vault = after.vault;
+        for (const record of after.stored) held.set(record.id, heldAfter(record));
+        if (hasPeople) {
+          // Who is who may have changed: judge each again.
+          bound.clear();
+          persons.clear();
+        } else {
+          bound.add(account);
+          // A creator binding itself in this push is judged as such once; the next push reads it bound.
+          if (after.person.justBound !== true) persons.set(account, after.person);
+        }
       }));
     }
     const last: HeldVault | undefined = vault;
@@ -77,13 +97,20 @@ export async function storePushes(ctx: ServerContext, vaultId: string, requests:
   });
 }
 
-/** One push of a batch: its outcome; `stored` is told the vault as it stands after it, when it was not refused. */
-async function storeOne(tx: Transaction, ctx: ServerContext, request: PushRequest, vault: HeldVault | undefined, guarded: boolean, stored: (after: HeldVault) => void): Promise<PushOutcome> {
+/** What a push not refused left: the vault after it, the pusher as a person, the records it stored. */
+interface PushLeft {
+  readonly vault: HeldVault;
+  readonly person: InVault;
+  readonly stored: readonly ReplicaRecord[];
+}
+
+/** One push of a batch: its outcome; `left` is told what it left, when it was not refused. */
+async function storeOne(tx: Transaction, ctx: ServerContext, request: PushRequest, vault: HeldVault | undefined, guarded: boolean, known: KnownToPush, left: (after: PushLeft) => void): Promise<PushOutcome> {
   if (guarded) await tx.query('SAVEPOINT push');
   try {
-    const { reply, vault: after } = await storePush(tx, ctx, request.auth, request.batch, request.source, vault);
+    const { reply, ...after } = await storePush(tx, ctx, request.auth, request.batch, request.source, vault, known);
     if (guarded) await tx.query('RELEASE SAVEPOINT push');
-    stored(after);
+    left(after);
     return reply;
   } catch (error) {
     const refused = refusal(error);

@@ -27,7 +27,7 @@ import type { Transaction } from '../store/db';
 import { appendAudit } from '../audit';
 import { applyServerCodesSetting } from '../codes/group-setting';
 import { pushBatcher } from './push-batch';
-import { actingPerson, applyPeople, checkEntries, holdsGroupNow, pullFilter, pullingPerson } from './membership';
+import { actingPerson, applyPeople, checkEntries, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
 
 /** What one push carries (the contract's batch: a vault and its records). */
 export type PushBatch = ServerRouteInput<'syncPush'>['batch'];
@@ -54,6 +54,25 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
   return pushBatcher(ctx).take({ auth, batch, source });
 }
 
+/** What the server holds of an object, as revisionsOf reads it: its kind, revision, and an entry's or membership's group. */
+export type HeldRecord = { readonly kind: string; readonly revision: number; readonly group: string | null };
+
+/** What a stored record leaves held (as revisionsOf would read it back): push-batch.ts keeps a batch's reads up to date with it. */
+export function heldAfter(record: ReplicaRecord): HeldRecord {
+  return { kind: record.kind, revision: revisionOf(record), group: record.kind === 'entry' || record.kind === 'member' ? record.group : null };
+}
+
+/**
+ * What a batch's transaction read once for all its pushes and kept up to date with what each
+ * stored (push-batch.ts): each is exactly what storePush would read at its turn. `held`: every
+ * object of the batch's pushes; `person`: the pushing account as a person of the vault, bound
+ * before and unchanged since (no people records in between).
+ */
+export interface KnownToPush {
+  readonly held?: ReadonlyMap<string, HeldRecord>;
+  readonly person?: InVault;
+}
+
 /** The vault's row as a push transaction holds it: its sequence so far (moved on by each push stored) and who moved it here. */
 export interface HeldVault {
   readonly seq: number;
@@ -68,7 +87,9 @@ export interface HeldVault {
  * Throws a refusal; a push without people records, into a vault held before and by an account
  * bound already, writes nothing before it can no longer be refused (push-batch.ts relies on it).
  */
-export async function storePush(tx: Transaction, ctx: ServerContext, auth: Caller, batch: PushBatch, source: string, held0: HeldVault | undefined): Promise<{ readonly reply: ServerRouteOutput<'syncPush'>; readonly vault: HeldVault }> {
+export async function storePush(
+  tx: Transaction, ctx: ServerContext, auth: Caller, batch: PushBatch, source: string, held0: HeldVault | undefined, known: KnownToPush = {},
+): Promise<{ readonly reply: ServerRouteOutput<'syncPush'>; readonly vault: HeldVault; readonly person: InVault; readonly stored: readonly ReplicaRecord[] }> {
   const ids = batch.records.map((r) => r.id);
   let vault = held0;
   if (vault === undefined) {
@@ -84,11 +105,11 @@ export async function storePush(tx: Transaction, ctx: ServerContext, auth: Calle
   // Each account acts as one vault user, bound by an owner's desktop (a user record), or the
   // vault's creator binding itself once as its owner: records in another's name are refused.
   const signed = new Set(batch.records.flatMap((r) => ('author' in r ? [r.author] : [])));
-  const person = await actingPerson(tx, batch.vault, vault.createdBy, auth.user.id, signed);
+  const person = known.person ?? await actingPerson(tx, batch.vault, vault.createdBy, auth.user.id, signed);
   for (const author of signed) {
     if (author !== person.vaultUser) throw new CrewvaultError('FORBIDDEN', 'These records are signed in another person\'s name.');
   }
-  const held = await revisionsOf(tx, batch.vault, ids);
+  const held = known.held ?? await revisionsOf(tx, batch.vault, ids);
   // Who is who changes first (a rotation's new key version, a grant), then the entries are
   // judged by it; undone with the rest when the push meets conflicts. A push without people
   // records writes nothing before its conflicts are known, so it needs no savepoint.
@@ -130,7 +151,7 @@ export async function storePush(tx: Transaction, ctx: ServerContext, auth: Calle
   }
   if (conflicts.length > 0) {
     if (peopleRecords.length > 0) await tx.query('ROLLBACK TO SAVEPOINT people');
-    return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault };
+    return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault, person, stored: [] };
   }
   let seq = vault.seq;
   for (const record of fresh) {
@@ -139,7 +160,7 @@ export async function storePush(tx: Transaction, ctx: ServerContext, auth: Calle
   }
   // A new member's desktop skipped the group's entries until now: they come again, after the grant.
   for (const groupId of people.joined) seq = await restampGroupEntries(tx, batch.vault, groupId, seq);
-  return { reply: { accepted: fresh.length, seq, conflicts: [] }, vault: { seq, createdBy: vault.createdBy } };
+  return { reply: { accepted: fresh.length, seq, conflicts: [] }, vault: { seq, createdBy: vault.createdBy }, person, stored: fresh };
 }
 
 export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteInput<'syncPull'>): Promise<ServerRouteOutput<'syncPull'>> {
