@@ -60,7 +60,9 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   const moved = new Set<number>();
   const diverged = new Set<string>();
   const gaveWay = new Set<number>();
-  for (const r of records) if (r.kind === 'group') take(r, () => count(takeGroup(db, intake, r, records, taken, moved, diverged, gaveWay)));
+  // Groups new here, taken in from this batch: their creators (replica-people-new.ts takeNewGroup).
+  const created = new Map<string, string>();
+  for (const r of records) if (r.kind === 'group') take(r, () => count(takeGroup(db, intake, r, records, taken, moved, diverged, gaveWay, created)));
   for (const r of records) {
     if (r.kind !== 'member') continue;
     if (taken.has(r.id)) {
@@ -69,7 +71,7 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     }
     // The other side of two rotations to one version: none of its wraps replaces this desktop's.
     if (diverged.has(r.group)) take(r, () => { throw twoRotations(); });
-    else take(r, () => count(takeMember(db, intake, r)));
+    else take(r, () => count(takeMember(db, intake, r, created)));
   }
   // A group given way in: this desktop's own wraps of others at that version, of its own key, that no
   // member record of the other side replaced, open nothing it seals: they go (its rotation kept
@@ -133,9 +135,11 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
 }
 
 /** A group record: a newer key version is taken in (with this person's wrap of it, when they hold the group). */
-function takeGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>, moved: Set<number>, diverged: Set<string>, gaveWay: Set<number>): PeopleTaken {
+function takeGroup(
+  db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>, moved: Set<number>, diverged: Set<string>, gaveWay: Set<number>, created: Map<string, string>,
+): PeopleTaken {
   const groupId = idByUid(db, 'access_groups', uidBytes(r.id));
-  if (groupId === undefined) return takeNewGroup(db, intake, r, records, taken);
+  if (groupId === undefined) return takeNewGroup(db, intake, r, records, taken, created);
   const row = getGroupRow(db, groupId);
   if (!row) return 'ignored';
   if (r.keyVersion < row.key_version) return 'unchanged';
@@ -366,7 +370,7 @@ function grantIn(db: WriteDb, intake: PeopleIntake, groupId: number, wrap: Membe
 }
 
 /** A member record at the group's current version: someone else's wrap stored as it came. */
-function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord): PeopleTaken {
+function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created: ReadonlyMap<string, string>): PeopleTaken {
   if (r.id !== memberRecordId(r.group, r.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
   const groupId = idByUid(db, 'access_groups', uidBytes(r.group));
   const userId = idByUid(db, 'users', uidBytes(r.user));
@@ -395,7 +399,11 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord): PeopleT
   }
   // This desktop's own person re-wrapped at the same version: a lead made or unmade (replica-people-new.ts).
   if (userId === intake.userId && !r.revoked && current !== undefined) return current.key_version === r.keyVersion ? takeOwnLead(db, intake, r, groupId) : 'ignored';
-  requireManages(db, signerOf(db, intake, r), groupId);
+  const signer = signerOf(db, intake, r);
+  // This person's own first wrap, as lead, of a group they made on another desktop (new here, from
+  // this batch): theirs to make, as the server takes a creator's first wrap.
+  const ownNewGroup = created.get(r.group) === r.author && r.author === r.user && r.lead;
+  if (!ownNewGroup) requireManages(db, signer, groupId);
   if (userId === intake.userId && !r.revoked) {
     grantIn(db, intake, groupId, r);
     agreeMember(db, groupId, userId, r);

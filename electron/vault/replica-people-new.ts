@@ -122,9 +122,11 @@ export function takeNewPublicKey(db: WriteDb, intake: PeopleIntake, r: UserRecor
  * here (groups.manage and holding secret keys, as team.ts createGroup asks), its name opening with
  * the directory key and matching its keyed index, no other group of that name here, the setting
  * "server computes codes" only from an owner or admin. Its creator's own wrap in the batch is
- * stored with it (a lead who made a group leads it), so the grants they signed count.
+ * stored with it (a lead who made a group leads it), so the grants they signed count; where the
+ * creator is this desktop's own person (their other desktop), takeMember takes that wrap in as
+ * a grant (`created` names the group's creator).
  */
-export function takeNewGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>): Taken {
+export function takeNewGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>, created: Map<string, string>): Taken {
   const uid = uidBytes(r.id);
   if (r.deletedAt !== null) return 'ignored';
   if (r.revision <= replicaBase(db, uid)) return 'unchanged';
@@ -152,6 +154,7 @@ export function takeNewGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, 
   }
   setGroupRevision(db, groupId, r.revision);
   setReplicaBase(db, uid, r.revision);
+  created.set(r.id, r.author);
   return 'applied';
 }
 

@@ -24,11 +24,11 @@ async function setUp() {
     desktops: [
       { label: 'lead', name: LEAD, password: LEAD_PASSWORD }, { label: 'owner-2', name: OWNER, password: PASSWORD }, { label: 'owner-3', name: OWNER, password: PASSWORD },
       { label: 'owner-4', name: OWNER, password: PASSWORD },
-      { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }, { label: 'mo', name: MEMBER, password: MEMBER_PASSWORD }, { label: 'mo-2', name: MEMBER, password: MEMBER_PASSWORD },
+      { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }, { label: 'lead-2', name: LEAD, password: LEAD_PASSWORD }, { label: 'mo', name: MEMBER, password: MEMBER_PASSWORD }, { label: 'mo-2', name: MEMBER, password: MEMBER_PASSWORD },
     ],
   });
-  const [leadFile = '', ownerTwo = '', ownerThree = '', ownerFour = '', adminFile = '', moFile = '', moTwo = ''] = files;
-  return { clock, leadFile, ownerTwo, ownerThree, ownerFour, adminFile, moFile, moTwo, netId };
+  const [leadFile = '', ownerTwo = '', ownerThree = '', ownerFour = '', adminFile = '', leadTwo = '', moFile = '', moTwo = ''] = files;
+  return { clock, leadFile, ownerTwo, ownerThree, ownerFour, adminFile, leadTwo, moFile, moTwo, netId };
 }
 
 async function on<T>(file: string, clock: Clock, who: readonly [string, string], work: (s: VaultSession) => Promise<T>): Promise<T> {
@@ -121,7 +121,7 @@ describe('people and groups new to this desktop', () => {
   });
 
   it('takes a lead\'s new group in with its entry and the grant to it, and refuses it where the lead manages nothing', async () => {
-    const { clock, leadFile, ownerTwo, moFile, moTwo } = await setUp();
+    const { clock, leadFile, ownerTwo, leadTwo, moFile, moTwo } = await setUp();
     await on(leadFile, clock, lena, async (s) => {
       const servers = await s.team.createGroup('Servers');
       await s.team.grant(servers.id, MEMBER);
@@ -136,6 +136,11 @@ describe('people and groups new to this desktop', () => {
     const taken = await on(moFile, clock, mo, (s) => s.replica.apply(wire(made), { hold: true, caughtUp: true }));
     expect(taken.held).toEqual([]);
     expect(await on(moFile, clock, mo, async (s) => s.revealPassword((await s.resolvePath('Acme/Hypervisor')).id))).toBe('hv-1');
+    // Lena's other desktop: the group she made, led by her there too.
+    const hers = await on(leadTwo, clock, lena, (s) => s.replica.apply(wire(made), { hold: true, caughtUp: true }));
+    expect(hers.held).toEqual([]);
+    expect(await on(leadTwo, clock, lena, async (s) => (await s.team.listGroups()).find((g) => g.name === 'Servers')?.lead)).toBe(true);
+    expect(await on(leadTwo, clock, lena, async (s) => s.revealPassword((await s.resolvePath('Acme/Hypervisor')).id))).toBe('hv-1');
 
     // Where the owner made lena a technician first (she may create no group): set aside, nothing of it here.
     await demote(moTwo, clock, LEAD);
