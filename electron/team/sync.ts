@@ -152,7 +152,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     return true;
   };
   if (options.move) {
-    if (!(await pushInParts(await replica.outgoing(true)))) {
+    if (!(await pushInParts(await replica.outgoing(true, true)))) {
       // A move tried again after its reply was lost (the server stored it; the desktop never
       // heard) meets its own records, each held at the very revision sent: it goes on as a sync,
       // whose pull takes them in as this replica's own (noted when pushed). Any other version
@@ -172,7 +172,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     await pullAll();
   }
   for (let round = 0; round < PUSH_ROUNDS; round++) {
-    const out = await replica.outgoing();
+    const out = await replica.outgoing(false, true);
     if (out.batch.records.length === 0) return tally;
     if (await pushInParts(out)) return tally;
     await pullAll();

@@ -174,21 +174,31 @@ function signText(text: string, sender: Sender): string {
  * came from others is theirs to send). `everything`: the whole vault, as new to the other side
  * (base 0), with every signed event of its history — a vault moved onto a team server.
  */
-export function outgoing(db: ReadDb, sender: Sender, everything = false): Outgoing {
+export function outgoing(db: ReadDb, sender: Sender, everything = false, toServer = false): Outgoing {
   const from = everything ? 0 : sentSeq(db);
   const upToSeq = currentSequence(db);
   const by = { author: sender.userUid, signerKey: uidText(sender.signer.keyUid) };
   const vault = vaultId(db);
   const records: ReplicaRecord[] = [];
+  const keyRecord = (key: ReturnType<typeof signingKeysBetween>[number]): ReplicaRecord => ({
+    kind: 'signing_key', id: uidText(key.uid), user: uidText(key.user_uid), publicKey: b64(key.public_key), createdAt: key.created_at,
+    certifiedBy: key.certifier_uid ? uidText(key.certifier_uid) : null, certificate: key.certificate ? b64(key.certificate) : null, binding: key.binding ? b64(key.binding) : null,
+  });
+  // The team server checks every signature (server/sync/verify.ts): every push to it carries the
+  // key this person signs with (stored once; one that introduces itself is taken from their own
+  // account), and a move carries every key, the events it hands on being signed by everyone's.
+  const own = uidText(sender.signer.keyUid);
+  if (toServer && !everything) {
+    const mine = signingKeysBetween(db, 0, upToSeq).find((k) => uidText(k.uid) === own);
+    if (mine !== undefined) records.push(keyRecord(mine));
+  }
   // Every key new here since the last batch, made here or received (a third desktop may lack
   // one): a receiver that has it already skips it.
   for (const key of signingKeysBetween(db, from, upToSeq)) {
     // A key that introduces itself counts only where it was made: no other replica takes it.
-    if (key.certifier_uid === null) continue;
-    records.push({
-      kind: 'signing_key', id: uidText(key.uid), user: uidText(key.user_uid), publicKey: b64(key.public_key), createdAt: key.created_at,
-      certifiedBy: key.certifier_uid ? uidText(key.certifier_uid) : null, certificate: key.certificate ? b64(key.certificate) : null, binding: key.binding ? b64(key.binding) : null,
-    });
+    if (key.certifier_uid === null && !(toServer && everything)) continue;
+    if (toServer && !everything && uidText(key.uid) === own) continue; // sent above
+    records.push(keyRecord(key));
   }
   for (const c of customersBetween(db, from, upToSeq)) {
     const base = everything ? 0 : replicaBase(db, c.uid);
@@ -310,11 +320,11 @@ export class ReplicaService {
   }
 
   /** `everything`: the whole vault as new to the other side (moving it onto a team server; outgoing()). */
-  async outgoing(everything = false): Promise<Outgoing> {
-    return this.core.read((r) => this.outgoingNow(r, everything));
+  async outgoing(everything = false, toServer = false): Promise<Outgoing> {
+    return this.core.read((r) => this.outgoingNow(r, everything, toServer));
   }
 
-  private outgoingNow(db: ReadDb, everything: boolean): Outgoing {
+  private outgoingNow(db: ReadDb, everything: boolean, toServer: boolean): Outgoing {
     this.core.requireOpen(db);
     const signer = this.core.ring.signer;
     if (!signer) throw new CrewvaultError('LOCKED', 'This session holds no signing key: sign in again.');
@@ -330,7 +340,7 @@ export class ReplicaService {
       // is only that is the receiver's to judge against what it holds, so an editor vouches for it.
       return permissions.includes('entries.edit');
     };
-    const out = outgoing(db, { userUid: uidText(user.uid), signer, mayVouch }, everything);
+    const out = outgoing(db, { userUid: uidText(user.uid), signer, mayVouch }, everything, toServer);
     return this.withPeople(db, out, everything);
   }
 

@@ -27,6 +27,7 @@ import type { Transaction } from '../store/db';
 import { appendAudit } from '../audit';
 import { applyServerCodesSetting } from '../codes/group-setting';
 import { pushBatcher } from './push-batch';
+import { holdVerified, verifyBeforeLock } from './verify';
 import { actingPerson, applyPeople, checkEntries, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
 
 /** What one push carries (the contract's batch: a vault and its records). */
@@ -50,6 +51,8 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
   const ids = batch.records.map((r) => r.id);
   if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A push names an object twice.');
   requireVaultInReach(auth, batch.vault);
+  // Every signature, key and device link checked before the push queues for the vault's row (verify.ts).
+  await verifyBeforeLock(ctx.db, batch, auth.user.id);
   // Pushes to one vault that arrive while another commits go together in the next transaction (push-batch.ts).
   return pushBatcher(ctx).take({ auth, batch, source });
 }
@@ -153,6 +156,8 @@ export async function storePush(
     if (peopleRecords.length > 0) await tx.query('ROLLBACK TO SAVEPOINT people');
     return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault, person, stored: [] };
   }
+  // What the signature check relied on still stands under the lock; the push's new keys and device heads go with it.
+  await holdVerified(tx, batch, auth.user.id);
   let seq = vault.seq;
   for (const record of fresh) {
     seq++;

@@ -102,6 +102,12 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string)
     signersSnapshot(db, batch.vault, devices), pusherOf(db, batch, accountId), signingKeysOf(db, batch.vault), rolesOf(db, batch.vault),
     devicesOf(db, batch.vault, devices), storedIds(db, batch.vault, events.map((e) => e.id)),
   ]);
+  // No person of the vault: refused in the lock as such (records.ts actingPerson), whatever it signed.
+  if (pusher.vaultUser === null && pusher.role === null) return { snapshot: '', devices, newKeys: [], heads: [] };
+  // Records in another's name are refused as such (records.ts says so again in the lock), before any signature is looked at.
+  if (pusher.vaultUser !== null && batch.records.some((r) => 'author' in r && r.author !== pusher.vaultUser)) {
+    throw new CrewvaultError('FORBIDDEN', 'These records are signed in another person\'s name.');
+  }
   // Roles as this push leaves them (its user records are applied, or it is refused whole); the mover binds itself as an owner.
   for (const r of batch.records) if (r.kind === 'user') roles.set(r.id, r.role);
   if (pusher.vaultUser !== null && !roles.has(pusher.vaultUser)) roles.set(pusher.vaultUser, pusher.role);
@@ -163,7 +169,7 @@ export async function verifyBeforeLock(db: Queryable, batch: Batch, accountId: s
 export async function holdVerified(tx: Transaction, batch: Batch, accountId: string): Promise<void> {
   const before = checked.get(batch);
   let verified = before?.accountId === accountId ? before.verified : undefined;
-  if (verified === undefined || (await signersSnapshot(tx, batch.vault, verified.devices)) !== verified.snapshot) verified = await verifyPush(tx, batch, accountId);
+  if (verified === undefined || verified.snapshot === '' || (await signersSnapshot(tx, batch.vault, verified.devices)) !== verified.snapshot) verified = await verifyPush(tx, batch, accountId);
   await putSigningKeys(tx, batch.vault, verified.newKeys);
   await putDevices(tx, batch.vault, verified.heads);
 }

@@ -33,7 +33,8 @@ import type { VaultSession } from '../../electron/vault/service';
 import { copyAsNewDesktop } from '../support/replica';
 import { createVault, Vault } from '../../electron/vault/vault';
 import { hotpCode, parseOtpUri } from '../../shared/otp';
-import { REPLICA_FORMAT, type EntryRecord } from '../../shared/sync/records';
+import type { EntryRecord } from '../../shared/sync/records';
+import { signedBatch } from '../server/signers';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
 import { seededRandom } from '../support/random';
@@ -628,7 +629,7 @@ describe('team sync with two server processes on one PostgreSQL, under faults', 
 
   it('fans a burst of pushes through both processes out to every stream held on either, each commit heard once and in order', async () => {
     await running(0);
-    // A vault of its own, filled with records as a desktop would push them (the server opens none).
+    // A vault of its own, filled with records as a desktop would push them, signed (the server opens none).
     const vault = randomBytes(16).toString('hex');
     const author = randomUUID();
     const pushers = await Promise.all(([1, 1, 0, 1] as const).map((index) => teamClient(a, index)));
@@ -637,12 +638,12 @@ describe('team sync with two server processes on one PostgreSQL, under faults', 
       const b64 = (text: string): string => Buffer.from(text).toString('base64url');
       return {
         kind: 'entry', id: randomUUID(), revision: 1, base: 0, customer: someone, group: someone, keyVersion: 1, lookup: b64('l'), sealedSummary: b64('s'),
-        sealedDetails: b64('d'), createdAt: 1, updatedAt: 1, deletedAt: null, author, signerKey: someone, signature: b64('sig'),
+        sealedDetails: b64('d'), createdAt: 1, updatedAt: 1, deletedAt: null, author, signerKey: author, signature: b64('sig'),
       };
     };
     const first = pushers[0];
     if (!first) throw new Error('no pusher');
-    await first.call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [fake()] } });
+    await first.call('syncPush', { batch: signedBatch(vault, [fake()]) });
     // Three streams on process 1, two on process 2; each notes when it heard each number.
     const listeners = await Promise.all(([0, 0, 0, 1, 1] as const).map(async (index) => {
       const seqs: number[] = [];
@@ -663,7 +664,7 @@ describe('team sync with two server processes on one PostgreSQL, under faults', 
       await Promise.all(pushers.map(async (client) => {
         while (next < PUSHES) {
           next++;
-          const stored = await client.call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [fake(), fake()] } });
+          const stored = await client.call('syncPush', { batch: signedBatch(vault, [fake(), fake()]) });
           expect(stored.accepted).toBe(2);
           acks.push(stored.seq);
           ackedAt.set(stored.seq, performance.now());

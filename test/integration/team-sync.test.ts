@@ -180,16 +180,22 @@ describe('a vault on two desktops through a team server', () => {
     if (!profile || !tokens) throw new Error('desktop A is not signed in');
     const client = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
     client.tokens = tokens;
-    // A record of A's own sync, with its sealed bytes swapped after signing: the server cannot tell.
+    // A record of A's own sync, with its sealed bytes swapped after signing: the server refuses
+    // it (it checks signatures), so a server that is itself compromised writes it in its database.
     const real = await onDesktop(0, async (s) => {
       const fw = await s.resolvePath('Acme/Firewall');
       await s.updateEntry(fw.id, { password: 'fw-3' }, fw.revision);
-      return s.replica.outgoing();
+      return s.replica.outgoing(false, true);
     });
     const forged = real.batch.records.map((r) => (r.kind === 'entry' ? { ...r, sealedDetails: r.sealedSummary } : r));
-    const stored = await client.call('syncPush', { batch: { ...real.batch, records: forged } });
+    await expect(client.call('syncPush', { batch: { ...real.batch, records: forged } })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    const stored = await client.call('syncPush', { batch: real.batch });
     expect(stored.conflicts).toEqual([]);
     await onDesktop(0, (s) => s.replica.markSent(real, stored));
+    const entry = forged.find((r) => r.kind === 'entry');
+    if (entry === undefined) throw new Error('no entry in the push');
+    await server.database.query('UPDATE sync_vaults SET seq = seq + 1 WHERE vault_id = $1', [real.batch.vault]);
+    await server.database.query('UPDATE sync_records SET body = $3::jsonb, seq = (SELECT seq FROM sync_vaults WHERE vault_id = $1) WHERE vault_id = $1 AND record_id = $2', [real.batch.vault, entry.id, JSON.stringify(entry)]);
     // B takes in everything else, keeps the forged record aside, and still sends its own change.
     await edit(1, 'Initech/Router', 'rt-after-forgery');
     const onB = JSON.parse((await sync(1)).stdout) as { held: number; pushed: number };

@@ -13,11 +13,12 @@ import {
   parseServerReply, SERVER_ROUTES, SYNC_STREAM_PATH, type ServerRouteInput, type ServerRouteName, type ServerRouteOutput,
 } from '../../shared/api/server-contract';
 import type { ErrorInfo } from '../../shared/errors';
-import { REPLICA_FORMAT, type EntryRecord, type ReplicaBatch } from '../../shared/sync/records';
+import { type EntryRecord, type ReplicaBatch } from '../../shared/sync/records';
 import { verifyAudit } from '../../server/audit';
 import { text } from '../../server/store/db';
 import { bindToVault } from './people';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
+import { signedBatch } from './signers';
 import { authenticatorCode, invitePerson, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -36,12 +37,12 @@ function entry(): EntryRecord {
   const b64 = (value: string): string => Buffer.from(value).toString('base64url');
   return {
     kind: 'entry', id: randomUUID(), revision: 1, base: 0, customer: someone, group: someone, keyVersion: 1, lookup: b64('l'), sealedSummary: b64('s'),
-    sealedDetails: b64('d'), createdAt: 1, updatedAt: 1, deletedAt: null, author: AUTHOR, signerKey: someone, signature: b64('sig'),
+    sealedDetails: b64('d'), createdAt: 1, updatedAt: 1, deletedAt: null, author: AUTHOR, signerKey: AUTHOR, signature: b64('sig'),
   };
 }
 
 function batch(vault: string): { batch: ReplicaBatch } {
-  return { batch: { format: REPLICA_FORMAT, vault, records: [entry()] } };
+  return { batch: signedBatch(vault, [entry()]) };
 }
 
 type Outcome<N extends ServerRouteName> = { ok: true; value: ServerRouteOutput<N>; status: number } | { ok: false; error: ErrorInfo; status: number };

@@ -1,21 +1,23 @@
 /**
- * Records that say who is who in a team vault (schema 14), shaped by the contract only, for the
- * server tests: the server holds no key to check their signatures (the desktops do), it checks
- * who pushes them and what that person may do. Must never stand in for a desktop's own records
+ * Records that say who is who in a team vault (schema 14), shaped by the contract, for the server
+ * tests; pushOf signs them with their authors' test keys (signers.ts: the server checks signatures
+ * since schema 17), and the tests check who pushes them and what that person may do. Must never stand in for a desktop's own records
  * where a test needs real signatures (test/integration does that with real vault files).
  * Also the set-up those tests repeat: a server with its owner and the people they invited, and a
  * vault of two groups G and H as an owner's desktop first pushes it. For tests only.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { memberRecordId, REPLICA_FORMAT, type EntryRecord, type GroupRecord, type MemberRecord, type ReplicaBatch, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
+import { memberRecordId, type EntryRecord, type GroupRecord, type MemberRecord, type ReplicaBatch, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import type { Database } from '../../server/store/db';
+import { signedBatch } from './signers';
 import { invitePerson, registerOwner, startTestServer, type Person, type TestServer } from './support';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
+/** A push of `records`, signed by their authors' test keys (signers.ts: the server checks signatures). */
 export function pushOf(vault: string, records: ReplicaRecord[]): { batch: ReplicaBatch } {
-  return { batch: { format: REPLICA_FORMAT, vault, records } };
+  return { batch: signedBatch(vault, records) };
 }
 
 export function userRecord(author: string, user: { readonly id: string; readonly role: string; readonly account: string | null; readonly revision?: number; readonly disabled?: boolean }): UserRecord {

@@ -8,9 +8,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEVICE_HEADER, SYNC_STREAM_PATH } from '../../shared/api/server-contract';
-import { REPLICA_FORMAT, type EntryRecord, type ReplicaBatch } from '../../shared/sync/records';
+import { type EntryRecord, type ReplicaBatch } from '../../shared/sync/records';
 import { openPostgres } from '../../server/store/db';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
+import { signedBatch } from './signers';
 import { registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -23,12 +24,12 @@ function entry(id = randomUUID()): EntryRecord {
   const b64 = (text: string): string => Buffer.from(text).toString('base64url');
   return {
     kind: 'entry', id, revision: 1, base: 0, customer: someone, group: someone, keyVersion: 1, lookup: b64('l'), sealedSummary: b64('s'),
-    sealedDetails: b64('d'), createdAt: 1, updatedAt: 1, deletedAt: null, author: AUTHOR, signerKey: someone, signature: b64('sig'),
+    sealedDetails: b64('d'), createdAt: 1, updatedAt: 1, deletedAt: null, author: AUTHOR, signerKey: AUTHOR, signature: b64('sig'),
   };
 }
 
 function batch(vault: string, count = 1): { batch: ReplicaBatch } {
-  return { batch: { format: REPLICA_FORMAT, vault, records: Array.from({ length: count }, () => entry()) } };
+  return { batch: signedBatch(vault, Array.from({ length: count }, () => entry())) };
 }
 
 /** A stream as a desktop holds it: each `seq` event in order, awaited one at a time. */
@@ -107,7 +108,7 @@ describe.each(DATABASE_KINDS)('the sync stream on %s', (kind) => {
       await owner.client.ok('syncPush', batch(vault, 2));
       expect(await stream.next()).toBe(3);
       // A push that stores nothing new (a conflict) tells nobody; the next real one does.
-      const conflict = await owner.client.ok('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [{ ...entry(), revision: 2, base: 1 }] } });
+      const conflict = await owner.client.ok('syncPush', { batch: signedBatch(vault, [{ ...entry(), revision: 2, base: 1 }]) });
       expect(conflict.accepted).toBe(0);
       await owner.client.ok('syncPush', batch(vault));
       expect(await stream.next()).toBe(4);

@@ -4,14 +4,15 @@
  * sequence number, or not at all when an entry's base is not the revision the server holds;
  * keys and events are stored once; pulls page through what was stored after a sequence, one
  * vault at a time; two pushes from one base at the same moment: exactly one is stored. The
- * records here are shaped by the contract only (the server holds no key to check more; the
- * desktops check signatures, test/integration/replica.test.ts).
+ * records here are signed with test keys (signers.ts); what the server's signature check refuses
+ * is verify-signatures.test.ts's.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPLICA_FORMAT, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord } from '../../shared/sync/records';
+import { type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord } from '../../shared/sync/records';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 import { userRecord } from './people';
+import { signedBatch } from './signers';
 import { invitePerson, registerOwner, startTestServer, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -36,13 +37,14 @@ function entry(id: string, revision: number, base: number, sealed = `v${revision
 
 function event(id = randomUUID()): EventRecord {
   return {
-    kind: 'event', id, at: 1, actor: randomUUID(), action: 'entry.edit', subject: null, entry: null, customer: null, group: null,
-    sealedDetail: null, device: b64('device'), devicePrev: null, signerKey: randomUUID(), signature: b64('signature'),
+    kind: 'event', id, at: 1, actor: OWNER_USER, action: 'entry.edit', subject: null, entry: null, customer: null, group: null,
+    sealedDetail: null, device: b64('device'), devicePrev: null, signerKey: OWNER_USER, signature: b64('signature'),
   };
 }
 
+/** Signed by each record's author (signers.ts: the server checks signatures). */
 function batch(vault: string, records: ReplicaRecord[]): { batch: ReplicaBatch } {
-  return { batch: { format: REPLICA_FORMAT, vault, records } };
+  return { batch: signedBatch(vault, records) };
 }
 
 describe.each(DATABASE_KINDS)('team vault records on %s', (kind) => {
@@ -165,7 +167,7 @@ describe.each(DATABASE_KINDS)('team vault records on %s', (kind) => {
     for (let round = 0; round < 5; round++) {
       const vault = vaultId();
       const author = randomUUID();
-      const replies = await Promise.all([0, 1].map(() => owner.client.call('syncPush', batch(vault, [{ ...entry(randomUUID(), 1, 0), author }]))));
+      const replies = await Promise.all([0, 1].map(() => owner.client.call('syncPush', batch(vault, [entry(randomUUID(), 1, 0, 'v1', author)]))));
       expect(replies.map((r) => r.ok)).toEqual([true, true]);
       expect((await owner.client.ok('syncPull', { vault, since: 0 })).records.map((r) => r.seq)).toEqual([1, 2]);
     }

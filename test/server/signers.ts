@@ -1,0 +1,98 @@
+/**
+ * Real Ed25519 signatures for the server tests' records (the server checks them since schema 17,
+ * server/sync/verify.ts). Each vault user a test names gets a test signing key of their own, made
+ * once; `signedBatch` signs, with its author's key, every record written in the tests' shorthand
+ * (`signerKey` equal to the author's own id) and every event whose `signerKey` is its actor's id,
+ * chains each device's events on from the last this module signed for that vault and device, and
+ * puts the authors' self-introduced key records first (the server skips those it holds).
+ * A record carrying any other signerKey is left exactly as the test wrote it (the forgeries).
+ * For tests only: must never stand in for a desktop's records where a vault file is at hand.
+ */
+import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { REPLICA_FORMAT, recordSigningText, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
+import { eventSigningText } from '../../shared/sync/signing-keys';
+
+export interface TestSigner {
+  readonly keyId: string;
+  /** Raw public key, base64url. */
+  readonly publicKey: string;
+  readonly privateKey: KeyObject;
+}
+
+const signers = new Map<string, TestSigner>();
+
+function uidFrom(text: string): string {
+  const hex = createHash('sha256').update(text, 'utf8').digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** A test signing key for vault user `user`: made once, its id a global id worked out from theirs. */
+export function signerOf(user: string): TestSigner {
+  let signer = signers.get(user);
+  if (signer === undefined) {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const jwk = publicKey.export({ format: 'jwk' });
+    if (typeof jwk.x !== 'string') throw new Error('ed25519 key without x');
+    signer = { keyId: uidFrom(`test signing key ${user}`), publicKey: jwk.x, privateKey };
+    signers.set(user, signer);
+  }
+  return signer;
+}
+
+/** A signing key record that introduces itself (as a desktop's first key of a user does). */
+export function keyRecordOf(user: string, signer: TestSigner = signerOf(user)): SigningKeyRecord {
+  return { kind: 'signing_key', id: signer.keyId, user, publicKey: signer.publicKey, createdAt: 1, certifiedBy: null, certificate: null, binding: null };
+}
+
+export function signText(text: string, signer: TestSigner): string {
+  return sign(null, Buffer.from(text, 'utf8'), signer.privateKey).toString('base64url');
+}
+
+const bin = (b64url: string): Buffer => Buffer.from(b64url, 'base64url');
+
+/** The link an event hands the next one of its device (store-audit.ts deviceLink). */
+export function linkOf(signature: string): string {
+  return createHash('sha256').update(bin(signature)).digest('base64url');
+}
+
+/** An event signed by `signer` as it stands (device and devicePrev as given). */
+export function signEvent(e: EventRecord, signer: TestSigner): EventRecord {
+  const unsigned = { ...e, signerKey: signer.keyId };
+  const text = eventSigningText({
+    uid: e.id, at: e.at, actor: e.actor, action: e.action, subject: e.subject, entry: e.entry, customer: e.customer, group: e.group,
+    sealedDetailBase64: e.sealedDetail === null ? null : bin(e.sealedDetail).toString('base64'),
+    deviceHex: e.device === null ? null : bin(e.device).toString('hex'), devicePrevHex: e.devicePrev === null ? null : bin(e.devicePrev).toString('hex'),
+    signerKey: signer.keyId,
+  });
+  return { ...unsigned, signature: signText(text, signer) };
+}
+
+/** Each vault's devices' last links, as this module chained them, and the events it signed (a resend is the same event). */
+const heads = new Map<string, string>();
+const signedEvents = new Map<string, EventRecord>();
+
+/** `records` as a push of `vault`, signed (above). */
+export function signedBatch(vault: string, records: readonly ReplicaRecord[]): ReplicaBatch {
+  const authors = new Set<string>();
+  const out = records.map((r): ReplicaRecord => {
+    if (r.kind === 'signing_key') return r;
+    if (r.kind === 'event') {
+      if (r.actor === null || r.signerKey !== r.actor || r.device === null) return r;
+      authors.add(r.actor);
+      const again = signedEvents.get(`${vault} ${r.id}`);
+      if (again !== undefined) return again;
+      const head = `${vault} ${r.device}`;
+      const signed = signEvent({ ...r, devicePrev: heads.get(head) ?? null }, signerOf(r.actor));
+      if (signed.signature !== null) heads.set(head, linkOf(signed.signature));
+      signedEvents.set(`${vault} ${r.id}`, signed);
+      return signed;
+    }
+    if (r.signerKey !== r.author) return r;
+    authors.add(r.author);
+    const signer = signerOf(r.author);
+    // recordSigningText reads the fields it signs, never the signature this replaces.
+    const resigned = { ...r, signerKey: signer.keyId };
+    return { ...resigned, signature: signText(recordSigningText(vault, resigned), signer) };
+  });
+  return { format: REPLICA_FORMAT, vault, records: [...[...authors].map((a) => keyRecordOf(a)), ...out] };
+}
