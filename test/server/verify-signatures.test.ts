@@ -106,7 +106,7 @@ describe.each(DATABASE_KINDS)('the server checks signatures, on %s', (kind) => {
     expect(await seqOf(w.vault)).toBe(before);
   });
 
-  it('takes a key an owner certified (a password reset), and none certified by someone who is not an owner', async () => {
+  it('takes a key an owner certified (a password reset), and none certified by someone who is not an owner or with a certificate the owner did not sign', async () => {
     const w = await world();
     const ownerKey = signerOf(w.u.owner);
     const fresh = (): TestSigner => ({ ...signerOf(`reset ${randomUUID()}`), keyId: randomUUID() });
@@ -117,6 +117,10 @@ describe.each(DATABASE_KINDS)('the server checks signatures, on %s', (kind) => {
     const byTheOther = fresh();
     // other (a technician) certifying a key for tech: the key counts for nothing.
     expect(await other.client.fails('syncPush', { batch: { format: 1, vault: w.vault, records: [certified(byTheOther, signerOf(w.u.other)), signedBy(w.vault, entryIn(w.u.other, w.h), byTheOther)] } }))
+      .toMatchObject({ code: 'BAD_SIGNATURE' });
+    // A certificate that names the owner's key but was signed by another: no certificate.
+    const claimed = fresh();
+    expect(await tech.client.fails('syncPush', { batch: { format: 1, vault: w.vault, records: [{ ...certified(claimed, signerOf(w.u.other)), certifiedBy: ownerKey.keyId }, signedBy(w.vault, entryIn(w.u.tech, w.g), claimed)] } }))
       .toMatchObject({ code: 'BAD_SIGNATURE' });
     const reset = fresh();
     await owner.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [certified(reset, ownerKey)] } });
