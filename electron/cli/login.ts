@@ -148,8 +148,11 @@ async function login(args: string[], io: CliIo): Promise<number> {
   const flow = await m.signIn.ServerSignIn.begin(place, { url, trust, username, password, ...(invite === undefined ? {} : { invite }), newServer: values['new-server'] === true });
   if (flow.registered) io.err(`Registered ${printable(username)} on ${url.host}.\n`);
   await secondStep(flow, values, io);
-  const { user } = await flow.finish(io.now(), (line) => io.err(`crewvault: ${line}\n`));
+  const { user, keyFingerprint } = await flow.finish(io.now(), (line) => io.err(`crewvault: ${line}\n`));
   io.out(`Signed in to ${origin} as ${printable(user.username)} (${user.role}).\n`);
+  // The owner binding this account to a vault user is shown the key the server hands them; this
+  // is the key this computer made, read to them apart from the server (#15, team join).
+  if (flow.registered) io.err(`Your account's key fingerprint is ${keyFingerprint}: read it to the vault's owner when they bind you (crewvault user bind), by phone or in person, not through the server.\n`);
   return 0;
 }
 

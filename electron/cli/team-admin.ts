@@ -10,11 +10,13 @@
  * where "-" can read it.
  */
 import { CrewvaultError } from '../../shared/errors';
+import { publicKeyFingerprint } from '../team/account-keys';
+import { printable } from '../team/printable';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { keptSession, load } from './login';
 
-export const TEAM_SUMMARY = 'a team server\'s admin acts: automation tokens, MFA (list, reset, policy, grants), devices';
-export const TEAM_USAGE = 'crewvault team token|mfa|devices|forget … [--server URL] [--json]\n'
+export const TEAM_SUMMARY = 'a team server\'s admin acts: automation tokens, MFA (list, reset, policy, grants), devices, account keys';
+export const TEAM_USAGE = 'crewvault team token|mfa|devices|forget|key … [--server URL] [--json]\n'
   + '  crewvault team token create --name NAME --scope SCOPES --days N [--for-vault ID]…\n'
   + '  crewvault team token list\n'
   + '  crewvault team token revoke TOKEN-ID\n'
@@ -25,6 +27,8 @@ export const TEAM_USAGE = 'crewvault team token|mfa|devices|forget … [--server
   + '  crewvault team mfa policy [LEVEL] [--scope SCOPE] [--idle MINUTES]\n'
   + '  crewvault team devices [USER]              your devices, or USER\'s (owners and admins)\n'
   + '  crewvault team forget DEVICE-ID [--user USER]\n'
+  + '  crewvault team key USER                    USER\'s account key fingerprint, to compare with the one\n'
+  + '                                             their screen showed at crewvault login --invite\n'
   + '  --scope (token)  sync.pull, sync.push, or both comma-separated\n'
   + '  --for-vault      limit the token to a vault (its id; repeat for several); default: all its maker reaches\n'
   + '  --days           the token\'s life, 1 to 365: every token has an expiry\n'
@@ -110,14 +114,30 @@ export async function freshCode(session: Session, code: string | undefined, io: 
   await session.client.call('mfaVerify', { code: typed });
 }
 
+/**
+ * `team key USER`: the public key the server holds for USER's account, by its fingerprint (#15,
+ * team join). Only a fingerprint the person read out themselves makes it theirs: the server
+ * could hand over a key of its own.
+ */
+async function accountKey(args: readonly string[], { session, json, io }: TeamArgs): Promise<void> {
+  if (args.length !== 1 || args[0] === undefined) throw new UsageError('team key takes one USER');
+  const { id } = await userIdOf(session, args[0]);
+  const found = await session.client.call('accountPublicKey', { userId: id });
+  if (found.publicKey === null) throw new CrewvaultError('NOT_FOUND', `${printable(found.username, 64)} has not signed in since the server began keeping account keys: they sign in once with crewvault login`);
+  const fingerprint = publicKeyFingerprint(Buffer.from(found.publicKey, 'base64url'));
+  if (json) io.out(jsonLine({ userId: found.userId, username: found.username, publicKey: found.publicKey, fingerprint }));
+  else io.out(`${printable(found.username, 64)}'s account key fingerprint: ${fingerprint}\n`);
+}
+
 async function run(args: string[], io: CliIo): Promise<number> {
   const { server, json, rest } = commonOptions(args);
   const [what, ...more] = rest;
-  if (what !== 'token' && what !== 'mfa' && what !== 'devices' && what !== 'forget') throw new UsageError('team takes token, mfa, devices or forget');
+  if (what !== 'token' && what !== 'mfa' && what !== 'devices' && what !== 'forget' && what !== 'key') throw new UsageError('team takes token, mfa, devices, forget or key');
   const m = await load();
   const session = await keptSession(m, io, server);
   const context: TeamArgs = { session, json, io };
-  if (what === 'token') await (await import('./team-tokens')).runTokens(more, context);
+  if (what === 'key') await accountKey(more, context);
+  else if (what === 'token') await (await import('./team-tokens')).runTokens(more, context);
   else await (await import('./team-mfa')).runTeamMfa(what, more, context);
   return 0;
 }

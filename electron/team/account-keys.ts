@@ -6,7 +6,7 @@
  * HKDF-SHA256 → AES-256-GCM, random 96-bit nonce; base64url of nonce ‖ ciphertext ‖ tag.
  * Must never: send the export key or the opened material anywhere.
  */
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createHash, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { CrewvaultError } from '../../shared/errors';
 
@@ -54,6 +54,21 @@ const stored = z.strictObject({ v: z.literal(1), x25519: z.string(), public: z.s
 export function newAccountKeys(): AccountKeys {
   const { publicKey, privateKey } = generateKeyPairSync('x25519');
   return { publicKey: publicKey.export({ format: 'der', type: 'spki' }), privateKey };
+}
+
+/** The 32 raw bytes of an account's X25519 public key (its SPKI DER ends with them): what a vault user record names. */
+export function rawPublicKey(keys: AccountKeys): Buffer {
+  return Buffer.from(keys.publicKey.subarray(keys.publicKey.length - 32));
+}
+
+/**
+ * An account public key's fingerprint, to read aloud when an owner binds the account (#15, team
+ * join): SHA-256 of its 32 raw bytes, the first 16 in groups of four hex digits, as the owner's
+ * signing key's (owner-anchor.ts).
+ */
+export function publicKeyFingerprint(raw: Buffer): string {
+  const hex = createHash('sha256').update(raw).digest('hex').slice(0, 32);
+  return hex.match(/.{4}/g)?.join(' ') ?? hex;
 }
 
 export function sealAccountKeys(exportKey: string, keys: AccountKeys): string {

@@ -18,7 +18,7 @@ import {
 } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { printable } from './printable';
-import { newAccountKeys, openAccountKeys, sealAccountKeys, type AccountKeys } from './account-keys';
+import { newAccountKeys, openAccountKeys, rawPublicKey, sealAccountKeys, type AccountKeys } from './account-keys';
 import { openEventStream, send, type EventStream, type ServerTrust, type TransportOptions } from './transport';
 
 /** Who the server says the person is, held to what this client keeps and prints (a name as the server takes names, an id as it makes them). */
@@ -105,6 +105,14 @@ export class TeamClient {
       user: checkedUser(done.user), secondStep: done.secondStep, exportKey: finished.exportKey, serverKey: finished.serverStaticPublicKey,
       ...(done.deviceToken === undefined ? {} : { deviceToken: done.deviceToken }),
     };
+  }
+
+  /**
+   * Publishes the public key of `keys` (opened at this sign-in) for owners binding this account to
+   * a vault user; CONFLICT when the server holds another for this account.
+   */
+  async publishPublicKey(keys: AccountKeys): Promise<void> {
+    await this.call('accountPublicKeyPublish', { publicKey: rawPublicKey(keys).toString('base64url') });
   }
 
   /** The person's key material, opened (VAULT_TAMPERED when it does not open with this sign-in). */

@@ -18,6 +18,7 @@ import { listSecondSteps, resetSecondSteps } from '../auth/mfa-admin';
 import { getPolicy, setIdleMinutes, setPolicy, setUserExternal } from '../auth/mfa-policy';
 import { renewRecoveryCodes, useRecoveryCode, viewRecoveryCodes } from '../auth/recovery';
 import { mfaMethods, sendCode, useSentCode } from '../auth/sent-codes';
+import { publishOwnPublicKey, someonesPublicKey } from '../auth/public-keys';
 import { accountKeys, passwordFinish, passwordStart, refresh, signOut, signOutEverywhere } from '../auth/sessions';
 import { smsGet, smsSet, smsTest, smtpGet, smtpSet, smtpTest } from '../settings/delivery';
 import { serverStatus } from '../settings/status';
@@ -51,6 +52,8 @@ export const ROUTE_HANDLERS = {
   passwordStart: (input, call) => passwordStart(call.ctx, requireAuth(call), input),
   passwordFinish: (input, call) => passwordFinish(call.ctx, requireAuth(call), input),
   accountKeys: (_input, call) => accountKeys(call.ctx, requireAuth(call)),
+  accountPublicKeyPublish: (input, call) => publishOwnPublicKey(call.ctx, requireAuth(call), input),
+  accountPublicKey: (input, call) => someonesPublicKey(call.ctx, requireAuth(call), input),
   inviteCreate: (input, call) => createInvite(call.ctx, requireAuth(call), input),
   mfaStatus: (_input, call) => mfaStatus(call.ctx, requireAuth(call)),
   mfaEnrolStart: (_input, call) => enrolStart(call.ctx, requireAuth(call), call.source),

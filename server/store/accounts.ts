@@ -74,6 +74,22 @@ export async function findSealedKeys(db: Queryable, userId: string): Promise<str
   return row === undefined ? null : textOrNull(row, 'sealed_keys');
 }
 
+/**
+ * Sets an account's public key where none is set yet; true when it now holds `publicKey` (set
+ * here, or the same already), false when it holds another (keys are not replaced this way).
+ */
+export async function publishPublicKey(db: Queryable, userId: string, publicKey: string): Promise<boolean> {
+  await db.query('UPDATE users SET public_key = $2 WHERE id = $1 AND public_key IS NULL', [userId, publicKey]);
+  const [row] = await db.query('SELECT public_key FROM users WHERE id = $1', [userId]);
+  return row !== undefined && textOrNull(row, 'public_key') === publicKey;
+}
+
+/** An account's name and published public key (null: not published yet), or undefined for no such account. */
+export async function findPublicKey(db: Queryable, userId: string): Promise<{ readonly username: string; readonly role: ServerRole; readonly publicKey: string | null } | undefined> {
+  const [row] = await db.query('SELECT username, role, public_key FROM users WHERE id = $1', [userId]);
+  return row === undefined ? undefined : { username: text(row, 'username'), role: role(row), publicKey: textOrNull(row, 'public_key') };
+}
+
 export async function insertInvite(db: Queryable, invite: { codeHash: string; userId: string; usernameKey: string | null; role: ServerRole; createdBy: string | null; expiresAt: number }): Promise<void> {
   await db.query(
     'INSERT INTO invites (code_hash, user_id, username_key, role, created_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',

@@ -131,6 +131,8 @@ const otpCode = z.string().trim().min(6).max(12).regex(/^[0-9 ]+$/, 'a code is d
 /** An emergency code as read over the phone: six letters, any case. */
 const emergencyCode = z.string().trim().regex(/^[A-Za-z]{6}$/, 'an emergency code is six letters');
 const userId = z.string().regex(/^[0-9a-f]{32}$/, 'not a user id');
+/** An X25519 public key: base64url of its 32 raw bytes. */
+const x25519PublicKey = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not an X25519 public key');
 /** A recovery code as typed: XXXXX-XXXXX, any case, spaces or hyphens anywhere. */
 const recoveryCode = z.string().trim().min(10).max(24).regex(/^[A-Za-z0-9 -]+$/, 'a recovery code is letters and digits');
 /** A code sent by e-mail: six letters, any case. */
@@ -311,6 +313,27 @@ export const SERVER_ROUTES = {
   accountKeys: route({
     method: 'GET', path: '/v1/account/keys', access: 'session', input: null,
     output: z.strictObject({ sealedKeys: z.string().nullable() }),
+  }),
+  /**
+   * The signed-in person's X25519 public key (base64url of its 32 raw bytes), published by their
+   * client once it opened their key material: set once, the same key again is fine, another is
+   * CONFLICT (the server keeps the first; the person's fingerprint is what the owner compares).
+   */
+  accountPublicKeyPublish: route({
+    method: 'POST', path: '/v1/account/public-key', access: 'session',
+    input: z.strictObject({ publicKey: x25519PublicKey }),
+    output: z.strictObject({ publicKey: x25519PublicKey }),
+  }),
+  /**
+   * An account's published public key (null: its client has not published one yet), for an owner
+   * or admin binding a vault user to it (#15, team join). The owner compares its fingerprint with
+   * the one the person's own screen showed at `crewvault login --invite`: the server could answer
+   * with a key of its own.
+   */
+  accountPublicKey: route({
+    method: 'POST', path: '/v1/account/public-key/of', access: 'session',
+    input: z.strictObject({ userId }),
+    output: z.strictObject({ userId, username: z.string(), publicKey: x25519PublicKey.nullable() }),
   }),
   inviteCreate: route({
     method: 'POST', path: '/v1/invites', access: 'session',

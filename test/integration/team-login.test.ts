@@ -252,7 +252,8 @@ describe('a server vouched for by an authority', () => {
 
       const env = { ...team.env, ...keyring.env, NODE_EXTRA_CA_CERTS: issued.ca };
       const registered = await crewvaultStreamed(['login', team.server.url, '--user', 'carol', '--invite-file', path.join(team.dataDir, 'owner-invite.txt')], { input: [`${PASSWORD}\n`], env: { ...process.env, ...env } });
-      expect(registered.stderr).toBe('Registered carol on 127.0.0.1:' + url.port + '.\n');
+      // Registering also shows the fingerprint of the account's key, to read to the owner who binds it (#15, team join).
+      expect(registered.stderr).toMatch(new RegExp(`^Registered carol on 127\\.0\\.0\\.1:${url.port}\\.\nYour account's key fingerprint is [0-9a-f]{4}( [0-9a-f]{4}){7}: [^\n]+\n$`));
       expect(registered.status).toBe(0);
       const saved = JSON.parse(readFileSync(path.join(team.env.CREWVAULT_CONFIG ?? '', 'servers.json'), 'utf8')) as { servers: Record<string, { trust: { kind: string } }> };
       expect(saved.servers[team.server.url]?.trust).toEqual({ kind: 'authority' });
