@@ -53,7 +53,7 @@ import { takeNewUsers } from './replica-people-new';
 import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
 import { rolePermissions } from './store-roles';
 import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
-import { getUser } from './store-users';
+import { getUser, listUsers } from './store-users';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
 import { appendReceivedEvent, eventSigningBytes, moveAuditHeadToLast, signingKeysInForce, type AuditFields } from './store-audit';
 import type { CustomerNames } from './customer-names';
@@ -378,6 +378,24 @@ export class ReplicaService {
       const keyId = this.core.ring.signer?.keyId;
       const key = listSigningKeys(r).find((k) => k.id === keyId);
       return key === undefined ? undefined : { id: uidText(key.uid), publicKey: key.public_key };
+    });
+  }
+
+  /**
+   * The signing keys this vault file holds in force (store-audit.ts signingKeysInForce), by global
+   * id, with whose they are and the raw public key (base64url): what an owner checks the server's
+   * copy of the audit history by (electron/team/history-verify.ts). Public keys only.
+   */
+  async signingKeysHeld(): Promise<Map<string, { readonly user: string; readonly publicKey: string }>> {
+    return this.core.read((r) => {
+      this.core.requireOpen(r);
+      const users = new Map(listUsers(r).map((u) => [u.id, uidText(u.uid)]));
+      const held = new Map<string, { readonly user: string; readonly publicKey: string }>();
+      for (const key of signingKeysInForce(r).values()) {
+        const user = users.get(key.user_id);
+        if (user !== undefined) held.set(uidText(key.uid), { user, publicKey: key.public_key.toString('base64url') });
+      }
+      return held;
     });
   }
 

@@ -281,4 +281,19 @@ describe('a vault on two desktops through a team server', () => {
     expect(await exited, stderr).toBe(0);
     await onDesktop(1, async (s) => expect(await s.revealPassword((await s.resolvePath('Acme/Firewall')).id)).toBe('fw-watched'));
   });
+
+  it('lets the owner verify the whole audit history the server holds, and says where the server changed it', async () => {
+    await sync(0);
+    await sync(1);
+    const verify = (): Promise<Awaited<ReturnType<typeof runScripted>>> => runScripted(['audit', 'verify', '--server', '--vault', desktops[0]?.file ?? ''], [PASSWORD], clock, desktops[0]?.env ?? {});
+    const intact = await verify();
+    expect(intact.code, intact.stderr).toBe('ok');
+    expect(intact.stdout).toMatch(/^Audit history on http:\/\/127\.0\.0\.1:\d+ intact: \d+ events from \d+ devices, each signed by its author and in its device's order\.\n$/);
+    // The server's database edited: one event of desktop B's made to say another thing.
+    const [row] = await server.database.query("SELECT seq::int AS seq FROM sync_records WHERE kind = 'event' ORDER BY seq DESC LIMIT 1");
+    await server.database.query("UPDATE sync_records SET body = jsonb_set(body, '{action}', '\"entry.delete\"') WHERE kind = 'event' AND seq = $1", [row?.seq]);
+    const edited = await verify();
+    expect(edited.code).toBe('VAULT_TAMPERED');
+    expect(edited.stderr).toContain(`broken at sequence ${String(row?.seq)}: the event at sequence ${String(row?.seq)} was changed after its author signed it`);
+  });
 });
