@@ -35,14 +35,20 @@ export interface FirstSyncOutcome {
 
 type Page = ServerRouteOutput<'syncSnapshot'>;
 
+export interface FirstSyncOptions {
+  /** Told the records taken so far after each page is written (awaited: the next page is written after it). */
+  readonly onPage?: (taken: number) => void | Promise<void>;
+  /** Milliseconds, for the outcome's times. */
+  readonly clock?: () => number;
+  /** Records a page at most (the server's default when absent). */
+  readonly pageRecords?: number;
+}
+
 /**
  * Takes the server's snapshot into `replica` when it is empty (ReplicaService.isEmpty); undefined
  * (nothing done) when it is not: an ordinary pull then judges each record against what it holds.
- * `onPage`: told the records taken so far after each page. `clock`: milliseconds, for the outcome's times.
  */
-export async function firstSync(
-  client: TeamClient, replica: ReplicaService, options: { readonly onPage?: (taken: number) => void; readonly clock?: () => number } = {},
-): Promise<FirstSyncOutcome | undefined> {
+export async function firstSync(client: TeamClient, replica: ReplicaService, options: FirstSyncOptions = {}): Promise<FirstSyncOutcome | undefined> {
   if (!(await replica.isEmpty())) return undefined;
   const clock = options.clock ?? (() => performance.now());
   const started = clock();
@@ -50,7 +56,7 @@ export async function firstSync(
   const tally = { pulled: 0, applied: 0, held: 0 };
   let upTo: number | undefined;
   const request = (part: 'state' | 'events', after: number): { readonly after: number; readonly page: Promise<Page>; readonly checked: Promise<VerifiedSignatures | undefined> } => {
-    const page = client.call('syncSnapshot', { vault, part, after, ...(upTo === undefined ? {} : { upTo }) });
+    const page = client.call('syncSnapshot', { vault, part, after, ...(upTo === undefined ? {} : { upTo }), ...(options.pageRecords === undefined ? {} : { limit: options.pageRecords }) });
     page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
     const checked = page.then((p) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record)))).catch(() => undefined);
     return { after, page, checked };
@@ -81,7 +87,7 @@ export async function firstSync(
         tally.pulled += records.length;
         tally.applied += outcome.applied;
         tally.held = outcome.held.length;
-        options.onPage?.(tally.pulled);
+        await options.onPage?.(tally.pulled);
       }
       after = page.after;
       if (lastPage) return;
