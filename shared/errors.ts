@@ -43,6 +43,8 @@ export const ERROR_CODES = [
   'SERVER_UNREACHABLE',
   /** A team server's copy of a vault names an owner signing key other than the one this desktop trusts (docs/SYNC.md, joining). */
   'OWNER_KEY_CHANGED',
+  /** An account public key the team server hands over whose fingerprint is not the one its person read out (docs/SYNC.md, binding an account). */
+  'ACCOUNT_KEY_CHANGED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -6,9 +6,13 @@ import { readNewPassword } from './new-password';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = `crewvault user add NAME --role ROLE | list [--json] | disable NAME | role NAME ROLE | reset-password NAME
+               | bind NAME --account SERVER-USER [--fingerprint FP] [--server URL]
                [--vault PATH] [--as USER]
   Roles: ${ROLES.join(', ')}, or a custom one ("crewvault role"). "add" and "reset-password" read, after your password, the
-  one-time password to hand over (twice on a terminal).`;
+  one-time password to hand over (twice on a terminal).
+  "bind" (owners): NAME becomes SERVER-USER's account on the team server, re-keyed to that account's key, so they join
+  with "crewvault team join" on their own desktop. FP is the fingerprint they read to you from their screen at
+  "crewvault login --invite" (asked for when not given); a key the server hands over with another is refused.`;
 
 function role(value: string | undefined): string {
   if (value === undefined || value.trim() === '') throw new UsageError(`ROLE is one of ${ROLES.join(', ')} or a custom role`);
@@ -16,7 +20,9 @@ function role(value: string | undefined): string {
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, role: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args, options: { ...VAULT_OPTIONS, role: { type: 'string' }, json: { type: 'boolean' }, account: { type: 'string' }, fingerprint: { type: 'string' }, server: { type: 'string' } }, allowPositionals: true,
+  });
   const [sub, name, extra, ...rest] = positionals;
   if (rest.length > 0) throw unexpectedArgument();
   const needName = (): string => {
@@ -49,8 +55,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
       await withSession(values, io, async (session) => session.team.resetPassword(needName(), await readNewPassword(io, needName())));
       io.out(`${needName()} has a new password and new keys; hand the one-time password over in person.\n`);
       return 0;
+    case 'bind': {
+      if (values.account === undefined) throw new UsageError('user bind needs --account SERVER-USER');
+      await (await import('./user-bind')).bindUser(needName(), values.account, values, io);
+      return 0;
+    }
     default:
-      throw new UsageError('the subcommands are add, list, disable, role, reset-password');
+      throw new UsageError('the subcommands are add, list, disable, role, reset-password, bind');
   }
 }
 

@@ -43,7 +43,7 @@ type Taken = 'applied' | 'unchanged' | 'ignored';
  * Key settings for a row whose person signs in elsewhere: the vault's own settings with a salt of
  * its own (a sign-in with their name here costs what any does, then fails: nothing is sealed).
  */
-function elsewhereKdf(db: ReadDb): string {
+export function elsewhereKdf(db: ReadDb): string {
   const first = listUsers(db)[0];
   if (!first) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: it has no users.');
   return JSON.stringify({ ...parseKdf(first.kdf), salt: randomBytes(16).toString('base64') });

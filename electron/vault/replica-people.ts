@@ -21,7 +21,9 @@ import { memberRecordId, recordSigningText, type GroupRecord, type MemberRecord,
 import type { ReadDb, WriteDb } from './db';
 import { uidText } from './ids';
 import { signBytes, type Signer } from './signing';
+import { getDirectoryWrap } from './store-directory';
 import { groupServerCodes } from './store-groups';
+import { getUserSigning } from './store-signing';
 import { currentSequence } from './store-changes';
 import { replicaBase, setReplicaBase } from './store-replica';
 import { groupAndUserUids, groupsBetween, membersBetween, noteRevokedMember, revokedMembers, userByName, usersBetween, type UserReplicaRow } from './store-replica-people';
@@ -53,10 +55,28 @@ function manages(sender: PeopleSender, groupId: number): boolean {
   return holdsAllGroups(sender.role) || (sender.leads.has(groupId) && sender.permissions.includes('groups.manage'));
 }
 
-function userRecord(vault: string, sender: PeopleSender, user: UserReplicaRow, account: string | null): UserRecord {
+/**
+ * What a person who signs in on their own desktop needs from this file and cannot get otherwise
+ * (#15, team join): the directory key and their signing key's seed, as wrapped here to their
+ * public key. Only for a row that seals no key pair here (bound to a server account, or taken in):
+ * anyone else signs in with this file's copy.
+ */
+function wrapsFor(db: ReadDb, user: UserReplicaRow): Pick<UserRecord, 'wrappedDirectoryKey' | 'wrappedSigningKey'> {
+  if (user.seals_nothing !== 1) return {};
+  const directory = getDirectoryWrap(db, user.id);
+  const signing = getUserSigning(db, user.id)?.wrapped_signing_key ?? null;
+  const version = Buffer.alloc(4);
+  if (directory) version.writeUInt32BE(directory.dir_version);
+  return {
+    ...(directory ? { wrappedDirectoryKey: b64(Buffer.concat([version, directory.wrapped_key])) } : {}),
+    ...(signing === null ? {} : { wrappedSigningKey: b64(signing) }),
+  };
+}
+
+function userRecord(db: ReadDb, vault: string, sender: PeopleSender, user: UserReplicaRow, account: string | null): UserRecord {
   const record: Unsigned<UserRecord> = {
     kind: 'user', id: uidText(user.uid), revision: user.revision, name: user.name, role: user.role, publicKey: b64(user.public_key), account,
-    disabledAt: user.disabled_at, ...by(sender),
+    disabledAt: user.disabled_at, ...wrapsFor(db, user), ...by(sender),
   };
   return { ...record, signature: signatureOf(vault, sender, record) };
 }
@@ -71,7 +91,7 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
   for (const user of usersBetween(db, fromSeq, toSeq)) {
     if (!setsUsers) break;
     if (sender.role !== 'owner' && OWNER_GRANTED_ROLES.includes(user.role)) continue;
-    records.push(userRecord(vault, sender, user, null));
+    records.push(userRecord(db, vault, sender, user, null));
   }
   for (const group of groupsBetween(db, fromSeq, toSeq)) {
     if (!manages(sender, group.id)) continue;
@@ -132,5 +152,5 @@ export function accountRecord(db: ReadDb, vault: string, sender: PeopleSender, u
   if (sender.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner says which server account is which person of the vault.');
   const user = userByName(db, userName.trim());
   if (!user) throw new CrewvaultError('NOT_FOUND', `No user named "${userName.trim()}".`);
-  return userRecord(vault, sender, user, account);
+  return userRecord(db, vault, sender, user, account);
 }

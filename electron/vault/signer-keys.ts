@@ -12,7 +12,8 @@ import { bindingBytes, certificateBytes, newSigningKeyPair, signBytes, signingKe
 import { CrewvaultError } from '../../shared/errors';
 import { getSigningKey, getUserSigning, insertSigningKey, listSigningKeys, setSigningKeyBinding, setUserSigning } from './store-signing';
 
-function wrapContext(user: StoredRef): SealContext {
+/** What a signing key's seed is wrapped to its user under (by their global id: a joining desktop opens it from their user record). */
+export function wrapContext(user: StoredRef): SealContext {
   return objectContext('users', user, 'signing_key', 1);
 }
 

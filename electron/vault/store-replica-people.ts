@@ -15,6 +15,8 @@ export interface UserReplicaRow {
   readonly role: string;
   readonly public_key: Buffer;
   readonly disabled_at: number | null;
+  /** 1 when this file seals no private key of theirs (they sign in on their own desktop: bound to a server account, or taken in). */
+  readonly seals_nothing: number;
 }
 
 export interface GroupReplicaRow {
@@ -41,11 +43,11 @@ export interface MemberReplicaRow {
 }
 
 export function usersBetween(db: ReadDb, fromSeq: number, toSeq: number): UserReplicaRow[] {
-  return db.prepare<[number, number], UserReplicaRow>('SELECT id, uid, revision, name, role, public_key, disabled_at FROM users WHERE seq > ? AND seq <= ? ORDER BY seq').all(fromSeq, toSeq);
+  return db.prepare<[number, number], UserReplicaRow>('SELECT id, uid, revision, name, role, public_key, disabled_at, length(sealed_private_key) = 0 AS seals_nothing FROM users WHERE seq > ? AND seq <= ? ORDER BY seq').all(fromSeq, toSeq);
 }
 
 export function userByName(db: ReadDb, name: string): UserReplicaRow | undefined {
-  return db.prepare<[string], UserReplicaRow>('SELECT id, uid, revision, name, role, public_key, disabled_at FROM users WHERE name = ?').get(name);
+  return db.prepare<[string], UserReplicaRow>('SELECT id, uid, revision, name, role, public_key, disabled_at, length(sealed_private_key) = 0 AS seals_nothing FROM users WHERE name = ?').get(name);
 }
 
 export function groupsBetween(db: ReadDb, fromSeq: number, toSeq: number): GroupReplicaRow[] {

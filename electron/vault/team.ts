@@ -41,6 +41,7 @@ import {
 } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { noteRevoked } from './replica-people';
+import { elsewhereKdf } from './replica-people-new';
 import { forgetRotateAgain, groupsToRotateAgain, memberRevision, revokedMembers } from './store-replica-people';
 import { foldRoleName, getCustomRole, listCustomRoles, putCustomRole, resolveRoleName, rolePermissions } from './store-roles';
 import {
@@ -517,6 +518,38 @@ export class TeamService {
       privateRaw.fill(0);
       prepared.kek.fill(0);
     }
+  }
+
+  /**
+   * An owner binds vault user `userName` to a team server account (#15, team join): the user is
+   * re-keyed to the account's X25519 public key (32 raw bytes), as a password reset does with a
+   * key pair of its own — a new signing key this owner certifies, binding that public key, its
+   * seed wrapped to it; the directory key and every group key they held wrapped again for it —
+   * so the person opens all of it on their own desktop with the key pair their server password
+   * opens, and this file seals no key pair of theirs any more (their name signs in nowhere here).
+   * Their user record then carries the directory and signing wraps (replica-people.ts). The
+   * caller compared the key's fingerprint with the person's own screen: the server handed it over.
+   */
+  async bindToAccountKey(userName: string, accountPublicKey: Buffer): Promise<void> {
+    if (accountPublicKey.length !== 32) throw new CrewvaultError('INVALID_INPUT', 'An account public key is 32 bytes (X25519).');
+    await this.core.write((w) => {
+      this.core.require(w, 'users.manage');
+      if (this.core.user().role !== 'owner') throw forbidden('Only an owner binds a vault user to a server account.');
+      const user = this.activeUser(w, userName);
+      if (user.id === this.core.user().id) throw forbidden('You cannot re-key yourself to an account: your own desktop holds your key pair.');
+      this.core.requireActOn(w, user);
+      const groups = groupKeysOfUser(w, user.id);
+      for (const gk of groups) if (!this.core.ring.groups.has(gk.group_id)) throw forbidden('You do not hold the key of every group this user is in.');
+      replaceUserKeys(w, user.id, elsewhereKdf(w), accountPublicKey);
+      setSealedPrivateKey(w, user.id, Buffer.alloc(0));
+      makeSigningKey(w, user, accountPublicKey, this.core.now(), this.core.ring.signer);
+      setMustChangePassword(w, user.id, false);
+      const mfaKept = carryMfaKey(w, { id: this.core.user().id, keyPair: this.core.ring.keyPair }, user, accountPublicKey);
+      const rekeyed = { ...user, public_key: accountPublicKey };
+      wrapDirectoryFor(w, this.core.ring, rekeyed);
+      for (const gk of groups) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), rekeyed, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 }, this.core.ring.keysSeen);
+      this.core.audit(w, { action: 'user.bind_account', subject: user.name }, `${user.name} (re-keyed to their server account's key, ${groups.length} group keys re-wrapped${mfaKept ? '' : '; two-step sign-in reset'})`);
+    });
   }
 
   // ---- roles --------------------------------------------------------------------------------

@@ -1,0 +1,173 @@
+/**
+ * An owner binding a vault user to a server account re-keys them to the account's key pair (#15,
+ * team join step 2): a real server (server/main.ts startServer, PGlite, real HTTP on loopback),
+ * the owner's desktop and their second desktop (a copy), the CLI's own code. The technician
+ * registers (`crewvault login --invite`, which prints their key's fingerprint); the owner's
+ * `crewvault user bind tech --account tech` with another fingerprint is ACCOUNT_KEY_CHANGED and
+ * writes nothing; with theirs, tech's user record on the server names their account and carries
+ * the directory key and a signing key seed that open with the account's private key alone, the
+ * signing key certified by the owner and binding the account's public key; the owner's second
+ * desktop takes the new public key in by the new-public-key rule. Must never: put a password in
+ * a process argument (answers go on stdin).
+ */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keychainDeviceStore } from '../../electron/devices';
+import { rawPublicKey, type AccountKeys } from '../../electron/team/account-keys';
+import { TeamClient } from '../../electron/team/client';
+import { ServerProfiles, SessionKeeper } from '../../electron/team/profiles';
+import { unwrapKey } from '../../electron/vault/crypto';
+import { contexts, DIRECTORY_WRAP_ANCHORED } from '../../electron/vault/keys';
+import { bindingBytes, signatureValid } from '../../electron/vault/signing';
+import { wrapContext } from '../../electron/vault/signer-keys';
+import type { VaultSession } from '../../electron/vault/service';
+import { createVault, Vault } from '../../electron/vault/vault';
+import { startServer, type RunningServer } from '../../server/main';
+import type { ReplicaRecord, SigningKeyRecord, UserRecord } from '../../shared/sync/records';
+import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
+import { copyAsNewDesktop } from '../support/replica';
+import { runScripted, type CliOutcome } from '../support/scripted-cli';
+import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
+
+const TECH = 'tech';
+const SERVER_PASSWORD = { alice: 'alice on the team server 1', tech: 'tech on the team server 22' } as const;
+const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
+
+let keyring: PrivateKeyring;
+let server: RunningServer;
+let home: string;
+let vault: string;
+let ownerFile: string;
+let secondFile: string;
+let techSaid: string;
+const env = (who: 'alice' | 'alice2' | 'tech'): NodeJS.ProcessEnv => ({ CREWVAULT_CONFIG: path.join(home, `config-${who}`), CREWVAULT_KEYCHAIN_SERVICE: `crewvault-bind-${who}` });
+
+async function cli(who: 'alice' | 'alice2' | 'tech', args: readonly string[], answers: readonly string[] = []): Promise<CliOutcome> {
+  clock.advance(1_000);
+  return runScripted(args, answers, clock, env(who));
+}
+
+async function onDesktop<T>(file: string, work: (s: VaultSession) => Promise<T>): Promise<T> {
+  const session = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
+}
+
+function techPublicKeyIn(file: string): Buffer {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT public_key FROM users WHERE name = ?').get(TECH) as { public_key: Buffer }).public_key;
+  } finally {
+    db.close();
+  }
+}
+
+/** Tech's account keys, as their own client opens them at a sign-in. */
+async function techAccount(): Promise<{ client: TeamClient; keys: AccountKeys }> {
+  const profile = new ServerProfiles(env('tech').CREWVAULT_CONFIG ?? '').get(server.url);
+  if (!profile) throw new Error('tech is not signed in');
+  const client = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
+  const attempt = await client.login(TECH, SERVER_PASSWORD.tech);
+  return { client, keys: await client.accountKeys(attempt.exportKey) };
+}
+
+async function pullAll(client: TeamClient): Promise<ReplicaRecord[]> {
+  const records: ReplicaRecord[] = [];
+  for (let since = 0; ;) {
+    const page = await client.call('syncPull', { vault, since });
+    records.push(...page.records.map((r) => r.record));
+    if (!page.more) return records;
+    since = page.upTo;
+  }
+}
+
+beforeAll(async () => {
+  keyring = startPrivateKeyring();
+  Object.assign(process.env, keyring.env);
+  home = mkdtempSync(path.join(tmpdir(), 'crewvault-bind-'));
+  const dataDir = path.join(home, 'server');
+  server = await startServer({ dataDir, listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
+  ownerFile = path.join(home, 'owner.crewvault');
+  secondFile = path.join(home, 'owner-second.crewvault');
+  const session = await createVault(ownerFile, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
+  await session.createUser(TECH, 'technician', 'a one-time password for tech', FAST_KDF);
+  const field = await session.team.createGroup('Field');
+  await session.team.grant(field.id, TECH);
+  await session.createEntries([{ customer: 'Acme', title: 'Switch', password: 's-1', groupId: field.id }]);
+  vault = await session.replica.vaultId();
+  await session.close();
+  await copyAsNewDesktop(ownerFile, secondFile, clock);
+  for (const file of [ownerFile, secondFile]) await onDesktop(file, (s) => s.replica.agreeAll());
+
+  expect((await cli('alice', ['login', server.url, '--user', 'alice', '--invite-file', path.join(dataDir, 'owner-invite.txt')], [SERVER_PASSWORD.alice])).code).toBe('ok');
+  expect((await cli('alice2', ['login', server.url, '--user', 'alice'], [SERVER_PASSWORD.alice])).code).toBe('ok');
+  const moved = await cli('alice', ['sync', server.url, '--move', '--vault', ownerFile, '--user', OWNER], [PASSWORD]);
+  expect(moved.code, moved.stderr).toBe('ok');
+  const profile = new ServerProfiles(env('alice').CREWVAULT_CONFIG ?? '').get(server.url);
+  const tokens = await new SessionKeeper(keychainDeviceStore(env('alice').CREWVAULT_KEYCHAIN_SERVICE ?? '')).get(server.url, 'alice');
+  if (!profile || !tokens) throw new Error('alice is not signed in');
+  const alice = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
+  alice.tokens = tokens;
+  const invite = await alice.call('inviteCreate', { username: TECH, role: 'member' });
+  const tech = await cli('tech', ['login', server.url, '--user', TECH, '--invite', '-'], [invite.invite, SERVER_PASSWORD.tech]);
+  expect(tech.code, tech.stderr).toBe('ok');
+  techSaid = /Your account's key fingerprint is ([0-9a-f ]{39}):/.exec(tech.stderr)?.[1] ?? '';
+  expect(techSaid).not.toBe('');
+}, 180_000);
+
+afterAll(async () => {
+  await server?.close();
+  keyring?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+describe('binding an account re-keys its vault user to the account\'s key pair', () => {
+  it('refuses a key whose fingerprint is not the one the person read out, writing nothing', async () => {
+    const before = techPublicKeyIn(ownerFile);
+    const refused = await cli('alice', ['user', 'bind', TECH, '--account', TECH, '--fingerprint', '0000 1111 2222 3333 4444 5555 6666 7777', '--vault', ownerFile, '--as', OWNER], [PASSWORD]);
+    expect(refused.code).toBe('ACCOUNT_KEY_CHANGED');
+    expect(refused.stderr.trim().split('\n').filter((l) => l.startsWith('crewvault:'))).toHaveLength(1);
+    expect(techPublicKeyIn(ownerFile).equals(before)).toBe(true);
+  });
+
+  it('re-keys them: their record opens with the account key alone, and the owner\'s other desktop takes it in', async () => {
+    const bound = await cli('alice', ['user', 'bind', TECH, '--account', TECH, '--fingerprint', techSaid.toUpperCase(), '--vault', ownerFile, '--as', OWNER], [PASSWORD]);
+    expect(bound.code, bound.stderr).toBe('ok');
+    const { client, keys } = await techAccount();
+    const accountKey = rawPublicKey(keys);
+    expect(techPublicKeyIn(ownerFile).equals(accountKey)).toBe(true);
+
+    const records = await pullAll(client);
+    const mine = records.filter((r): r is UserRecord => r.kind === 'user' && r.name === TECH).at(-1);
+    const session = await client.call('session', undefined);
+    expect(mine?.account).toBe(session.user.id);
+    expect(mine?.publicKey).toBe(accountKey.toString('base64url'));
+    if (!mine?.wrappedDirectoryKey || !mine.wrappedSigningKey) throw new Error('the record carries no wraps');
+    const pair = { publicKey: accountKey, privateKey: keys.privateKey };
+    const uid = Buffer.from(mine.id.replaceAll('-', ''), 'hex');
+    const dir = Buffer.from(mine.wrappedDirectoryKey, 'base64url');
+    expect(unwrapKey(pair, dir.subarray(4), contexts.directoryKey({ uid }, DIRECTORY_WRAP_ANCHORED, dir.readUInt32BE(0)))).toHaveLength(32);
+    const seed = unwrapKey(pair, Buffer.from(mine.wrappedSigningKey, 'base64url'), wrapContext({ id: 0, uid }));
+    // The seed's own public key (PKCS#8 of an Ed25519 seed): the signing key it is.
+    const signing = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+    const signingPublic = Buffer.from(createPublicKey(signing).export({ format: 'jwk' }).x ?? '', 'base64url');
+    const key = records.find((r): r is SigningKeyRecord => r.kind === 'signing_key' && r.publicKey === signingPublic.toString('base64url'));
+    const ownerRecord = records.find((r): r is UserRecord => r.kind === 'user' && r.role === 'owner');
+    expect(key?.user).toBe(mine.id);
+    expect(key?.certifiedBy).toBe(ownerRecord?.signerKey);
+    expect(key?.binding && signatureValid(signingPublic, bindingBytes(mine.id, accountKey), Buffer.from(key.binding, 'base64url'))).toBe(true);
+    expect(key?.certificate).not.toBeNull();
+
+    // The owner's other desktop: the new public key by the rule for an owner's reset made elsewhere.
+    const second = await runScripted(['sync', server.url, '--vault', secondFile, '--user', OWNER], [PASSWORD], clock, env('alice2'));
+    expect(second.code, second.stderr).toBe('ok');
+    expect(techPublicKeyIn(secondFile).equals(accountKey)).toBe(true);
+  });
+});
