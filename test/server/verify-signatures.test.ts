@@ -73,6 +73,9 @@ describe.each(DATABASE_KINDS)('the server checks signatures, on %s', (kind) => {
       { ...good[3], keyVersion: 2 },
       { ...good[4], lead: true },
     ];
+    // An event of the owner's, changed after they signed it.
+    const signedEvent = signEvent(eventBy(w.u.owner, b64(`device ${randomUUID()}`), null), ownerKey);
+    forged.push({ ...signedEvent, action: 'entry.delete' });
     const before = await seqOf(w.vault);
     for (const record of forged) {
       expect(await owner.client.fails('syncPush', { batch: { format: 1, vault: w.vault, records: [record] } }), record.kind).toMatchObject({ code: 'BAD_SIGNATURE', status: 422 });
@@ -85,7 +88,7 @@ describe.each(DATABASE_KINDS)('the server checks signatures, on %s', (kind) => {
     await owner.client.ok('syncPush', pushOf(elsewhere.vault, twoGroupRecords(elsewhere, { owner, tech, other })));
     expect(await owner.client.fails('syncPush', { batch: { format: 1, vault: elsewhere.vault, records: [{ ...good[0], id: randomUUID() }] } })).toMatchObject({ code: 'BAD_SIGNATURE' });
     // The same records as signed: taken.
-    expect(await owner.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [...good] } })).toMatchObject({ accepted: 5, conflicts: [] });
+    expect(await owner.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [...good, signedEvent] } })).toMatchObject({ accepted: 6, conflicts: [] });
   });
 
   it('refuses a record or an event signed with another member\'s key, and a key that introduces itself sent by someone else', async () => {
