@@ -11,14 +11,15 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CrewvaultError } from '../../shared/errors';
-import type { EventRecord, ReplicaRecord } from '../../shared/sync/records';
+import { recordSigningText, type EventRecord, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
+import { certificateText } from '../../shared/sync/signing-keys';
 import { authenticate } from '../../server/auth/sessions';
 import type { ServerContext } from '../../server/context';
 import { pushBatcher, type PushReply } from '../../server/sync/push-batch';
 import { verifyBeforeLock } from '../../server/sync/verify';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 import { entryIn, memberRecord, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault, userRecord, type TwoGroupVault } from './people';
-import { linkOf, signEvent, signerOf } from './signers';
+import { keyRecordOf, linkOf, signEvent, signerOf, signText, type TestSigner } from './signers';
 import { invitePerson, TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -123,6 +124,27 @@ describe.each(DATABASE_KINDS)('review seven: what held, on %s', (kind) => {
     expect(codeOf(techPush)).toBe('FORBIDDEN');
     expect(after).toMatchObject({ accepted: 1, seq: (disable as PushReply).seq + 1 });
     expect(await server.db.query('SELECT 1 FROM sync_records WHERE vault_id = $1 AND record_id = $2', [w.vault, late.id])).toEqual([]);
+  });
+
+  it('an owner demoted by one push of a batch vouches for nothing in the next, though their certificate was checked as an owner\'s before the lock', async () => {
+    const w = await world();
+    const o2 = randomUUID();
+    await owner.client.ok('syncPush', pushOf(w.vault, [userRecord(w.u.owner, { id: o2, role: 'owner', account: admin.user.id })]));
+    await owner.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [keyRecordOf(o2)] } });
+    const reset: TestSigner = { ...signerOf(`reset ${randomUUID()}`), keyId: randomUUID() };
+    const cert: SigningKeyRecord = {
+      ...keyRecordOf(w.u.tech, reset), certifiedBy: signerOf(o2).keyId,
+      certificate: signText(certificateText(reset.keyId, w.u.tech, Buffer.from(reset.publicKey, 'base64url').toString('base64')), signerOf(o2)),
+    };
+    const entry = entryIn(w.u.tech, w.g);
+    const signed = { ...entry, signerKey: reset.keyId, signature: signText(recordSigningText(w.vault, { ...entry, signerKey: reset.keyId }), reset) };
+    const [demote, certified] = await oneBatch(w.vault, [
+      { person: owner, records: [userRecord(w.u.owner, { id: o2, role: 'admin', account: admin.user.id, revision: 2 })] },
+      { person: tech, records: [cert, signed] },
+    ]);
+    expect(demote).toMatchObject({ accepted: 1 });
+    expect(codeOf(certified)).toBe('BAD_SIGNATURE');
+    expect(await server.db.query('SELECT 1 FROM sync_signing_keys WHERE vault_id = $1 AND key_id = $2', [w.vault, reset.keyId])).toEqual([]);
   });
 
   it('a push that makes the batch\'s transaction fail (a NUL PostgreSQL\'s jsonb refuses) fails alone: its neighbours are stored and told so', async () => {
