@@ -21,12 +21,15 @@ const PUSH_ROUNDS = 3;
 /** What one push carries at most: well under the server's 16 MiB body, and its record count. */
 const PART_BYTES = 12 * 1024 * 1024;
 
-/** Records in order, cut into parts no larger than one push takes. */
+/**
+ * Records in order, cut into parts no larger than one push takes; signing keys first, as the
+ * server checks every record by them (server/sync/verify.ts): a move's first part must bring them.
+ */
 function partsOf(records: readonly ReplicaRecord[], maxRecords: number): ReplicaRecord[][] {
   const parts: ReplicaRecord[][] = [];
   let part: ReplicaRecord[] = [];
   let bytes = 0;
-  for (const record of records) {
+  for (const record of [...records.filter((r) => r.kind === 'signing_key'), ...records.filter((r) => r.kind !== 'signing_key')]) {
     const size = JSON.stringify(record).length + 1;
     if (part.length > 0 && (bytes + size > PART_BYTES || part.length >= maxRecords)) {
       parts.push(part);

@@ -282,6 +282,28 @@ describe('a vault on two desktops through a team server', () => {
     await onDesktop(1, async (s) => expect(await s.revealPassword((await s.resolvePath('Acme/Firewall')).id)).toBe('fw-watched'));
   });
 
+  it('moves a vault in parts of one record each: its signing key goes first, so the server can check the rest', async () => {
+    const profile = new ServerProfiles(desktops[0]?.env.CREWVAULT_CONFIG ?? '').get(server.url);
+    const tokens = await new SessionKeeper(keychainDeviceStore(desktops[0]?.keychain)).get(server.url, 'alice');
+    if (!profile || !tokens) throw new Error('desktop A is not signed in');
+    const client = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
+    client.tokens = tokens;
+    const file = path.join(home, 'moved-in-parts.crewvault');
+    const created = await createVault(file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
+    await created.createEntries([{ customer: 'Umbrella', title: 'Switch', password: 'sw-1' }]);
+    await created.close();
+    const session = await signIn(file);
+    try {
+      const { syncOnce } = await import('../../electron/team/sync');
+      const moved = await syncOnce(client, session.replica, { move: true, partRecords: 1 });
+      expect(moved.pushed).toBeGreaterThan(3);
+      const [row] = await server.database.query("SELECT count(*)::int AS n FROM sync_records WHERE vault_id = $1 AND kind = 'entry'", [await session.replica.vaultId()]);
+      expect(row?.n).toBe(1);
+    } finally {
+      await session.close();
+    }
+  });
+
   it('lets the owner verify the whole audit history the server holds, and says where the server changed it', async () => {
     await sync(0);
     await sync(1);
