@@ -22,11 +22,12 @@ import { openJson } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { openHeldGroupKey } from './group-keys';
 import { uidText } from './ids';
-import { contexts, groupNameIndex } from './keys';
+import { contexts, DIRECTORY_WRAP_ANCHORED, groupNameIndex } from './keys';
 import { bin, notYet, requireManages, sha256Hex, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
 import { bindingBytes, signatureValid } from './signing';
 import { listEntryRowsInGroups } from './store-entries';
 import { findGroupByIndex, getGroupRow, insertGroup, putGroupKey, renameGroupRow, setGroupKeyVersion, setGroupServerCodes, tombstoneGroup, type GroupRow } from './store-groups';
+import { putDirectoryWrap } from './store-directory';
 import { getSetting } from './store-meta';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, setReplicaBase } from './store-replica';
@@ -115,6 +116,21 @@ export function takeNewPublicKey(db: WriteDb, intake: PeopleIntake, r: UserRecor
   setSealedPrivateKey(db, local.id, Buffer.alloc(0));
   setUserSigning(db, local.id, vouching.id, null);
   deleteDirectoryKey(db, local.id);
+  keepWraps(db, local.id, r, vouching.id);
+}
+
+/**
+ * The wraps an owner's binding put in a user record (team.ts bindToAccountKey: the directory key
+ * and their signing seed, wrapped to their account key), kept as they came — opaque here — so a
+ * user record this desktop sends of them later still carries them for their joining desktop
+ * (replica-people.ts): the server keeps one record an object.
+ */
+function keepWraps(db: WriteDb, userId: number, r: UserRecord, signingKeyId: number): void {
+  if (r.wrappedSigningKey !== undefined) setUserSigning(db, userId, signingKeyId, bin(r.wrappedSigningKey));
+  const directory = r.wrappedDirectoryKey === undefined ? undefined : bin(r.wrappedDirectoryKey);
+  if (directory !== undefined && directory.length > 4) {
+    putDirectoryWrap(db, userId, { key_version: DIRECTORY_WRAP_ANCHORED, dir_version: directory.readUInt32BE(0), wrapped_key: Buffer.from(directory.subarray(4)) });
+  }
 }
 
 /**

@@ -17,7 +17,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainDeviceStore } from '../../electron/devices';
-import { rawPublicKey, type AccountKeys } from '../../electron/team/account-keys';
+import { newAccountKeys, rawPublicKey, type AccountKeys } from '../../electron/team/account-keys';
+import { openJoinMaterial } from '../../electron/team/join-material';
+import { parseOwnerKey, type OwnerKey } from '../../electron/team/owner-anchor';
 import { TeamClient } from '../../electron/team/client';
 import { ServerProfiles, SessionKeeper } from '../../electron/team/profiles';
 import { unwrapKey } from '../../electron/vault/crypto';
@@ -44,6 +46,7 @@ let vault: string;
 let ownerFile: string;
 let secondFile: string;
 let techSaid: string;
+let pinned: OwnerKey;
 const env = (who: 'alice' | 'alice2' | 'tech'): NodeJS.ProcessEnv => ({ CREWVAULT_CONFIG: path.join(home, `config-${who}`), CREWVAULT_KEYCHAIN_SERVICE: `crewvault-bind-${who}` });
 
 async function cli(who: 'alice' | 'alice2' | 'tech', args: readonly string[], answers: readonly string[] = []): Promise<CliOutcome> {
@@ -110,6 +113,7 @@ beforeAll(async () => {
   expect((await cli('alice2', ['login', server.url, '--user', 'alice'], [SERVER_PASSWORD.alice])).code).toBe('ok');
   const moved = await cli('alice', ['sync', server.url, '--move', '--vault', ownerFile, '--user', OWNER], [PASSWORD]);
   expect(moved.code, moved.stderr).toBe('ok');
+  pinned = parseOwnerKey(/your owner key is (\S+) \(fingerprint/.exec(moved.stderr)?.[1] ?? '');
   const profile = new ServerProfiles(env('alice').CREWVAULT_CONFIG ?? '').get(server.url);
   const tokens = await new SessionKeeper(keychainDeviceStore(env('alice').CREWVAULT_KEYCHAIN_SERVICE ?? '')).get(server.url, 'alice');
   if (!profile || !tokens) throw new Error('alice is not signed in');
@@ -169,5 +173,26 @@ describe('binding an account re-keys its vault user to the account\'s key pair',
     const second = await runScripted(['sync', server.url, '--vault', secondFile, '--user', OWNER], [PASSWORD], clock, env('alice2'));
     expect(second.code, second.stderr).toBe('ok');
     expect(techPublicKeyIn(secondFile).equals(accountKey)).toBe(true);
+  });
+
+  it('opens what a joining desktop needs with the handed-over owner key and the account key, and nothing else', async () => {
+    const { client, keys } = await techAccount();
+    const records = await pullAll(client);
+    const account = (await client.call('session', undefined)).user.id;
+    const material = openJoinMaterial(vault, records, pinned, account, keys);
+    expect([material.owner.role, material.owner.name, material.me.name, material.me.role]).toEqual(['owner', OWNER, TECH, 'technician']);
+    expect(material.signingKey.user).toBe(material.me.id);
+    expect([material.directoryKey.length, material.signingSeed.length]).toEqual([32, 32]);
+
+    const otherOwner = { id: pinned.id, publicKey: Buffer.from(pinned.publicKey).fill(7) };
+    expect(() => openJoinMaterial(vault, records, otherOwner, account, keys)).toThrow(expect.objectContaining({ code: 'OWNER_KEY_CHANGED' }));
+    // Another key pair than the one bound (the newest record of tech, re-sent by the owner's second desktop, names no account): none is this person's.
+    expect(() => openJoinMaterial(vault, records, pinned, account, newAccountKeys())).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    // A server handing over tech's record with a key of its own: no record names this person's key.
+    const swapped = records.map((r) => (r.kind === 'user' && r.id === material.me.id ? { ...r, publicKey: rawPublicKey(newAccountKeys()).toString('base64url') } : r));
+    expect(() => openJoinMaterial(vault, swapped, pinned, account, keys)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    // A server raising tech's role in their record: its owner's signature no longer holds.
+    const raised = records.map((r) => (r.kind === 'user' && r.id === material.me.id ? { ...r, role: 'admin' } : r));
+    expect(() => openJoinMaterial(vault, raised, pinned, account, keys)).toThrow(expect.objectContaining({ code: 'OWNER_KEY_CHANGED' }));
   });
 });
