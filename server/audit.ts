@@ -60,7 +60,9 @@ export type AuditKind =
   | 'server.remote-admin-allowed'
   | 'codes.computed'
   | 'codes.key-sealed'
-  | 'codes.key-removed';
+  | 'codes.key-removed'
+  | 'codes.code-key-rotated'
+  | 'codes.code-key-deleted';
 
 export interface AuditEvent {
   readonly kind: AuditKind;

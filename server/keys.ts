@@ -8,7 +8,8 @@
  * (made the same way) holds the X25519 code key that opens the OTP keys desktops seal to the
  * server for groups set to "server computes codes" (server/codes/): its public part is published
  * (GET /v1/codes/key, with a fingerprint an owner compares), its private part never leaves the
- * file. Rotating it is not done yet: a new key would need every such group's keys sealed again.
+ * file. `crewvault server code-key rotate` replaces it (server/codes/key-ring.ts: the old key is kept,
+ * retiring, until every such group's keys are sealed again to the new one).
  *
  * Must never: log or return these values, or read a file others may read (a key file with
  * group or other permissions is refused: someone may already have copied it).
@@ -19,6 +20,9 @@ import path from 'node:path';
 import * as opaque from '@serenity-kit/opaque';
 import { z } from 'zod';
 import { CrewvaultError } from '../shared/errors';
+import { CodeKeyRing } from './codes/key-ring';
+
+export { SERVER_CODE_KEY_FILE } from './codes/key-ring';
 
 export const SERVER_KEYS_FILE = 'server-keys.json';
 
@@ -30,18 +34,9 @@ export interface ServerKeys {
   /** Ed25519: signs each event of the server's audit (server/audit.ts). */
   readonly auditKey: KeyObject;
   readonly auditPublicKey: KeyObject;
-  /** X25519: opens the TOTP keys sealed to the server for server-computed codes (server/codes/sealed-box.ts). */
-  readonly codeKey: KeyObject;
-  readonly codePublicKey: KeyObject;
+  /** X25519: open the TOTP keys sealed to the server for server-computed codes (server/codes/key-ring.ts). */
+  readonly codeKeys: CodeKeyRing;
 }
-
-export const SERVER_CODE_KEY_FILE = 'server-code-key.json';
-
-const codeKeyFileSchema = z.strictObject({
-  version: z.literal(1),
-  /** X25519 private key, PKCS#8 DER, base64url. */
-  codeKey: z.string().regex(/^[A-Za-z0-9_-]+$/),
-});
 
 const keysFileSchema = z.strictObject({
   version: z.literal(1),
@@ -55,39 +50,10 @@ const keysFileSchema = z.strictObject({
 export async function createServerKeys(): Promise<ServerKeys> {
   await opaque.ready;
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const code = generateKeyPairSync('x25519');
   return {
     opaqueSetup: opaque.server.createSetup(), stateKey: randomBytes(32), auditKey: privateKey, auditPublicKey: publicKey,
-    codeKey: code.privateKey, codePublicKey: code.publicKey,
+    codeKeys: CodeKeyRing.inMemory(),
   };
-}
-
-/**
- * The data folder's code key, made there (exclusively, 0600) when it has none: a server whose
- * key file predates server-computed codes gets one at its next start, and its other keys stay.
- */
-function loadOrCreateCodeKey(dataDir: string, made: KeyObject): KeyObject {
-  const file = path.join(dataDir, SERVER_CODE_KEY_FILE);
-  let fd: number;
-  try {
-    fd = openSync(file, 'wx', 0o600);
-  } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'EEXIST') return readCodeKey(file);
-    throw error;
-  }
-  try {
-    writeSync(fd, `${JSON.stringify({ version: 1, codeKey: made.export({ type: 'pkcs8', format: 'der' }).toString('base64url') }, null, 2)}\n`);
-    return made;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readCodeKey(file: string): KeyObject {
-  const data = readKeyFile(file, codeKeyFileSchema, 'code key file');
-  const key = createPrivateKey({ key: Buffer.from(data.codeKey, 'base64url'), format: 'der', type: 'pkcs8' });
-  if (key.asymmetricKeyType !== 'x25519') throw new CrewvaultError('VAULT_CORRUPT', `${file} holds a code key that is not X25519`);
-  return key;
 }
 
 /**
@@ -117,8 +83,7 @@ function readKeyFile<T>(file: string, schema: z.ZodType<T>, what: string): T {
  */
 export async function loadOrCreateServerKeys(dataDir: string): Promise<{ keys: ServerKeys; created: boolean }> {
   const loaded = await loadOrCreateMainKeys(dataDir);
-  const codeKey = loadOrCreateCodeKey(dataDir, loaded.keys.codeKey);
-  return { keys: { ...loaded.keys, codeKey, codePublicKey: createPublicKey(codeKey) }, created: loaded.created };
+  return { keys: { ...loaded.keys, codeKeys: CodeKeyRing.loadOrCreate(dataDir) }, created: loaded.created };
 }
 
 async function loadOrCreateMainKeys(dataDir: string): Promise<{ keys: ServerKeys; created: boolean }> {
@@ -146,15 +111,13 @@ function readServerKeys(file: string): ServerKeys {
   const data = readKeyFile(file, keysFileSchema, 'server key file');
   const auditKey = createPrivateKey({ key: Buffer.from(data.auditKey, 'base64url'), format: 'der', type: 'pkcs8' });
   if (auditKey.asymmetricKeyType !== 'ed25519') throw new CrewvaultError('VAULT_CORRUPT', `${file} holds an audit key that is not Ed25519`);
-  // The code key lives in a file of its own (read after this one): a placeholder until then.
-  const code = generateKeyPairSync('x25519');
+  // The code keys live in a file of their own (read after this one): a placeholder until then.
   return {
     opaqueSetup: data.opaqueSetup,
     stateKey: Buffer.from(data.stateKey, 'base64url'),
     auditKey,
     auditPublicKey: createPublicKey(auditKey),
-    codeKey: code.privateKey,
-    codePublicKey: code.publicKey,
+    codeKeys: CodeKeyRing.inMemory(),
   };
 }
 

@@ -17,7 +17,6 @@ import { recordAudit } from './audit';
 import { firstOwnerInvite } from './auth/accounts';
 import { opaqueReady } from './auth/opaque';
 import { DEFAULT_THROTTLE_LIMITS, type ServerContext } from './context';
-import { codeKeyFingerprint } from './codes/sealed-box';
 import { loadOrCreateServerKeys } from './keys';
 import { checkTlsRule, formatUrl, parseListen } from './listen';
 import type { LogDestination } from './log';
@@ -102,7 +101,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       app,
       database: db,
       ownerInviteFile: invite === undefined ? undefined : inviteFile,
-      codeKeyFingerprint: codeKeyFingerprint(keys.codePublicKey),
+      codeKeyFingerprint: keys.codeKeys.current.id,
       async close() {
         await app.close();
         await db.close();

@@ -11,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { untilStopped, UsageError, type CliCommand, type CliIo } from './io';
 import { SERVER_ADMIN_USAGE } from './server-admin-usage';
+import { CODE_KEY_USAGE } from './server-code-key-usage';
 
 declare const CREWVAULT_VERSION: string | undefined;
 
@@ -26,10 +27,13 @@ export const SERVER_USAGE = 'crewvault server [--database postgres://…] [--dat
   + '              address, not only this machine (127.0.0.1 / ::1): a warning is printed and the\n'
   + '              server\'s audit records it. Off by default (finPOWER\'s "Allow local access only")\n'
   + '\n'
-  + SERVER_ADMIN_USAGE;
+  + SERVER_ADMIN_USAGE
+  + '\n'
+  + CODE_KEY_USAGE;
 
 async function run(args: string[], io: CliIo): Promise<number> {
   if (args[0] === 'admin') return (await import('./server-admin')).runServerAdmin(args.slice(1), io);
+  if (args[0] === 'code-key') return (await import('./server-code-key')).runServerCodeKey(args.slice(1), io);
   const { values, positionals } = parseArgs({
     args,
     options: {

@@ -2,16 +2,22 @@
  * The desktop's half of server-computed codes (format: shared/sync/server-codes.ts): sealing a
  * TOTP key of a group set to "server computes codes" to the team server's code key, bound to the
  * vault, entry, group and key version, the fingerprint of that key as the server shows it, and
- * handing the sealed keys over after a sync round (handOverServerCodes).
+ * handing the sealed keys over after a sync round (handOverServerCodes). When the server's code key
+ * changed since this process sealed (an administrator rotated it: `crewvault server code-key
+ * rotate`), every key is sealed again to the new one. The new key is trusted as the first was:
+ * it comes over this desktop's signed-in session to the server whose certificate it pinned (or
+ * loopback), and its fingerprint is the one the server's console prints. It is not signed by the
+ * old key: a rotation is for a key that may have leaked, and whoever holds a leaked key could sign
+ * a successor of their own as well.
  *
  * Must never: seal an HOTP key (its counter lives in the sealed entry, which the server cannot
  * write), seal to a key other than the one pinned for the server, or log a key.
  */
 import { createCipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
-import { CrewvaultError } from '../../shared/errors';
+import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import type { OtpParams } from '../../shared/otp';
 import {
-  MAX_SERVER_CODE_RECORDS, SEAL_INFO, SEAL_NONCE_BYTES, sealedCodeAad, serverCodeKeySchema, X25519_SPKI_BYTES, type ServerCodeRecord,
+  codeKeyFingerprint, MAX_SERVER_CODE_RECORDS, SEAL_INFO, SEAL_NONCE_BYTES, sealedCodeAad, serverCodeKeySchema, X25519_SPKI_BYTES, type SealBinding, type ServerCodeRecord,
 } from '../../shared/sync/server-codes';
 import type { ServerCodeKeyOut } from '../vault/codes-service';
 import type { TeamClient } from './client';
@@ -27,21 +33,25 @@ export function serverCodePublicKey(text: string): KeyObject {
   throw new CrewvaultError('SERVER_UNREACHABLE', 'The server\'s code key is not an X25519 key');
 }
 
-/** SHA-256 of the SPKI DER, in groups of four hex digits (the server prints the same). */
+/** The code key's fingerprint (shared/sync/server-codes.ts: the server prints the same). */
 export function serverCodeKeyFingerprint(publicKey: KeyObject): string {
-  const hex = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 32);
-  return hex.match(/.{4}/g)?.join(' ') ?? hex;
+  return codeKeyFingerprint(publicKey.export({ type: 'spki', format: 'der' }), (bytes) => createHash('sha256').update(bytes).digest());
 }
 
-export interface CodeSealBinding {
-  readonly vault: string;
-  readonly entry: string;
-  readonly group: string;
-  readonly keyVersion: number;
+/**
+ * The server's code key as GET /v1/codes/key hands it: X25519, and the fingerprint it states is
+ * the key's own (a reply that says one fingerprint for another key is refused, not sealed to).
+ */
+export async function fetchServerCodeKey(client: TeamClient): Promise<{ readonly key: KeyObject; readonly fingerprint: string }> {
+  const published = await client.call('codesKey', undefined);
+  const key = serverCodePublicKey(published.publicKey);
+  const fingerprint = serverCodeKeyFingerprint(key);
+  if (fingerprint !== published.fingerprint) throw new CrewvaultError('SERVER_UNREACHABLE', 'The server\'s code key does not have the fingerprint it states: nothing was sealed to it');
+  return { key, fingerprint };
 }
 
 /** An ephemeral X25519 key, HKDF-SHA256 and AES-256-GCM over the TOTP key's parameters. */
-export function sealCodeKeyForServer(serverKey: KeyObject, binding: CodeSealBinding, params: OtpParams): string {
+export function sealCodeKeyForServer(serverKey: KeyObject, binding: SealBinding, params: OtpParams): string {
   if (params.kind === 'hotp') throw new CrewvaultError('INVALID_INPUT', 'The server computes time-based codes only: an HOTP key stays with the people who hold it.');
   const plain = serverCodeKeySchema.parse({ kind: params.kind, secret: params.secret, algorithm: params.algorithm, digits: params.digits, period: params.period });
   const ephemeral = generateKeyPairSync('x25519');
@@ -57,14 +67,18 @@ export function sealCodeKeyForServer(serverKey: KeyObject, binding: CodeSealBind
   return Buffer.concat([ephemeralDer, nonce, sealed, cipher.getAuthTag()]).toString('base64url');
 }
 
-/** What a desktop process remembers of what it handed the server: entry → its group and a digest of what was sealed, and the groups it said are off. */
+/**
+ * What a desktop process remembers of what it handed the server: entry → its group and a digest of
+ * what was sealed, the groups it said are off, and the code key (fingerprint) it sealed to.
+ */
 export interface HandedOver {
   readonly keys: Map<string, { readonly group: string; readonly keyVersion: number; readonly digest: string }>;
   groupsOff: Set<string>;
+  codeKey: string | undefined;
 }
 
 export function nothingHandedOver(): HandedOver {
-  return { keys: new Map(), groupsOff: new Set() };
+  return { keys: new Map(), groupsOff: new Set(), codeKey: undefined };
 }
 
 /** What a vault session gives the hand-over (VaultSession.serverCodeKeys). */
@@ -82,7 +96,24 @@ export interface ServerCodeKeysSource {
  * (the server replaces what it held).
  */
 export async function handOverServerCodes(client: TeamClient, source: ServerCodeKeysSource, handed: HandedOver): Promise<{ readonly sealed: number; readonly removed: number }> {
+  try {
+    return await handOverOnce(client, source, handed);
+  } catch (error) {
+    // A rotation between fetching the key and sealing: the server refuses seals to its retiring key
+    // (CONFLICT). Once more with the key it hands now, if it really changed.
+    if (!isCrewvaultError(error) || error.code !== 'CONFLICT' || handed.codeKey === undefined) throw error;
+    const { fingerprint } = await fetchServerCodeKey(client);
+    if (fingerprint === handed.codeKey) throw error;
+    return handOverOnce(client, source, handed);
+  }
+}
+
+async function handOverOnce(client: TeamClient, source: ServerCodeKeysSource, handed: HandedOver): Promise<{ readonly sealed: number; readonly removed: number }> {
   const { vault, keys, groupsOff } = await source.serverCodeKeys();
+  // Holding keys to hand over: which code key the server seals to now. Another than the one this
+  // process sealed to (a rotation) means every key goes again, sealed to the new one.
+  const serverKey = keys.length === 0 ? undefined : await fetchServerCodeKey(client);
+  if (serverKey !== undefined && handed.codeKey !== undefined && serverKey.fingerprint !== handed.codeKey) handed.keys.clear();
   const digestOf = (k: ServerCodeKeyOut): string => createHash('sha256')
     .update(JSON.stringify([k.group, k.keyVersion, k.params.kind, k.params.secret, k.params.algorithm, k.params.digits, k.params.period])).digest('base64url');
   const fresh = keys.filter((k) => handed.keys.get(k.entry)?.digest !== digestOf(k));
@@ -92,10 +123,9 @@ export async function handOverServerCodes(client: TeamClient, source: ServerCode
   handed.groupsOff = new Set(groupsOff.filter((g) => handed.groupsOff.has(g)));
   const offToTell = groupsOff.filter((g) => !handed.groupsOff.has(g));
   if (fresh.length === 0 && gone.length === 0 && offToTell.length === 0) return { sealed: 0, removed: 0 };
-  const serverKey = fresh.length === 0 ? undefined : serverCodePublicKey((await client.call('codesKey', undefined)).publicKey);
   const records: Array<{ record: ServerCodeRecord; after: () => void }> = [
     ...fresh.map((k) => ({
-      record: { kind: 'server_code' as const, entry: k.entry, group: k.group, keyVersion: k.keyVersion, sealed: serverKey === undefined ? null : sealCodeKeyForServer(serverKey, { vault, entry: k.entry, group: k.group, keyVersion: k.keyVersion }, k.params) },
+      record: { kind: 'server_code' as const, entry: k.entry, group: k.group, keyVersion: k.keyVersion, sealed: serverKey === undefined ? null : sealCodeKeyForServer(serverKey.key, { vault, entry: k.entry, group: k.group, keyVersion: k.keyVersion }, k.params) },
       after: () => handed.keys.set(k.entry, { group: k.group, keyVersion: k.keyVersion, digest: digestOf(k) }),
     })),
     ...gone.map(([entry, was]) => ({
@@ -114,5 +144,6 @@ export async function handOverServerCodes(client: TeamClient, source: ServerCode
     for (const p of part) p.after();
     for (const group of off) handed.groupsOff.add(group);
   }
+  if (serverKey !== undefined) handed.codeKey = serverKey.fingerprint;
   return { sealed, removed };
 }

@@ -7,27 +7,14 @@
  * Must never: return or log what it opened anywhere but to the caller computing a code, or open
  * a seal under any associated data but the one the stored row names.
  */
-import { createDecipheriv, createHash, createPublicKey, diffieHellman, hkdfSync, type KeyObject } from 'node:crypto';
+import { createDecipheriv, createPublicKey, diffieHellman, hkdfSync, type KeyObject } from 'node:crypto';
 import {
-  SEAL_INFO, SEAL_NONCE_BYTES, SEAL_TAG_BYTES, sealedCodeAad, serverCodeKeySchema, X25519_SPKI_BYTES, type ServerCodeKey,
+  SEAL_INFO, SEAL_NONCE_BYTES, SEAL_TAG_BYTES, sealedCodeAad, serverCodeKeySchema, X25519_SPKI_BYTES, type SealBinding, type ServerCodeKey,
 } from '../../shared/sync/server-codes';
 
 /** The code key's public part as published: SPKI DER, base64url. */
 export function codePublicKeyText(publicKey: KeyObject): string {
   return publicKey.export({ type: 'spki', format: 'der' }).toString('base64url');
-}
-
-/** SHA-256 of the SPKI DER, as groups of four hex digits: what an owner compares on the server's console and on the desktop. */
-export function codeKeyFingerprint(publicKey: KeyObject): string {
-  const hex = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 32);
-  return hex.match(/.{4}/g)?.join(' ') ?? hex;
-}
-
-export interface SealBinding {
-  readonly vault: string;
-  readonly entry: string;
-  readonly group: string;
-  readonly keyVersion: number;
 }
 
 /** The TOTP key, or undefined when the seal was made for another binding or key, or was altered. */

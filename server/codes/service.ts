@@ -15,7 +15,6 @@
  * Must never: return or log a key, compute a code for someone its membership does not name, or
  * give a code before its audit event is committed.
  */
-import type { KeyObject } from 'node:crypto';
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { timeStep, totpCode, type OtpParams } from '../../shared/otp';
@@ -30,29 +29,53 @@ import type { Transaction } from '../store/db';
 import { vaultExists } from '../store/sync';
 import { codeAccess } from './access';
 import { codeBatcher, type CodeGrant } from './batch';
-import { codeKeyFingerprint, codePublicKeyText, openSealedCodeKey } from './sealed-box';
+import type { CodeKey } from './key-ring';
+import { codePublicKeyText, openSealedCodeKey } from './sealed-box';
 
+/** The key desktops seal to now (a rotation's new key once it is made: key-ring.ts reads the file again). */
 export function publishedCodeKey(ctx: ServerContext): ServerRouteOutput<'codesKey'> {
-  return { publicKey: codePublicKeyText(ctx.keys.codePublicKey), fingerprint: codeKeyFingerprint(ctx.keys.codePublicKey) };
+  const current = ctx.keys.codeKeys.current;
+  return { publicKey: codePublicKeyText(current.publicKey), fingerprint: current.id };
 }
 
 /**
- * Opened keys, kept while their seal is the one stored (an X25519 agreement a request is most of
- * a code's cost). Only in this process's memory, which already holds the key that opens them.
+ * Opened keys, kept while their seal is the one stored and the code key it was sealed to is still
+ * held (an X25519 agreement a request is most of a code's cost). Only in this process's memory,
+ * which already holds the key that opens them.
  */
 const OPENED_LIMIT = 10_000;
-const opened = new WeakMap<KeyObject, Map<string, { readonly sealed: string; readonly key: ServerCodeKey }>>();
+const opened = new WeakMap<ServerContext, Map<string, { readonly sealed: string; readonly key: ServerCodeKey }>>();
+
+/** The code keys a stored seal may open with: the one it names (none once deleted), or for a seal from before schema 19, each held. */
+function keysFor(ctx: ServerContext, row: SealedCodeRow): readonly CodeKey[] {
+  if (row.codeKey !== null) {
+    const key = ctx.keys.codeKeys.byId(row.codeKey);
+    return key === undefined ? [] : [key];
+  }
+  return [ctx.keys.codeKeys.current, ...ctx.keys.codeKeys.retiring];
+}
 
 function openStored(ctx: ServerContext, vault: string, row: SealedCodeRow): ServerCodeKey | undefined {
-  let cache = opened.get(ctx.keys.codeKey);
+  let cache = opened.get(ctx);
   if (cache === undefined) {
     cache = new Map();
-    opened.set(ctx.keys.codeKey, cache);
+    opened.set(ctx, cache);
   }
   const id = `${vault}/${row.entry}`;
+  const candidates = keysFor(ctx, row);
+  if (candidates.length === 0) {
+    // Its code key was deleted: nothing sealed to it opens, not even from this process's memory.
+    cache.delete(id);
+    return undefined;
+  }
   const held = cache.get(id);
   if (held !== undefined && held.sealed === row.sealed) return held.key;
-  const key = openSealedCodeKey(ctx.keys.codeKey, ctx.keys.codePublicKey, { vault, entry: row.entry, group: row.group, keyVersion: row.keyVersion }, row.sealed);
+  const binding = { vault, entry: row.entry, group: row.group, keyVersion: row.keyVersion };
+  let key: ServerCodeKey | undefined;
+  for (const codeKey of candidates) {
+    key = openSealedCodeKey(codeKey.privateKey, codeKey.publicKey, binding, row.sealed);
+    if (key !== undefined) break;
+  }
   if (key === undefined) return undefined;
   cache.delete(id);
   if (cache.size >= OPENED_LIMIT) {
@@ -107,6 +130,7 @@ export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: 
     if (!await vaultExists(tx, input.vault)) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
     // Every check before any write: all or nothing. Keys only of groups whose record says the server computes their codes.
     const setOn = await serverCodeGroups(tx, input.vault, [...new Set(input.records.map((r) => r.group))]);
+    const current = ctx.keys.codeKeys.current;
     for (const record of input.records) {
       const held = await findSealedCode(tx, input.vault, record.entry);
       if (record.sealed === null) {
@@ -125,8 +149,16 @@ export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: 
       if (!setOn.has(record.group)) {
         throw new CrewvaultError('CONFLICT', 'The server does not hold this group as set to "server computes codes": an owner or admin turns it on, and their desktop syncs, first.');
       }
-      const opens = openSealedCodeKey(ctx.keys.codeKey, ctx.keys.codePublicKey, { vault: input.vault, entry: record.entry, group: record.group, keyVersion: record.keyVersion }, record.sealed);
-      if (opens === undefined) throw new CrewvaultError('INVALID_INPUT', 'A sealed key does not open for its entry with this server\'s code key: check the server\'s code key fingerprint.');
+      // Only to the current key: a seal to a retiring one (a desktop that fetched the key before a
+      // rotation) would keep alive the key the rotation is retiring. The desktop fetches it again.
+      const binding = { vault: input.vault, entry: record.entry, group: record.group, keyVersion: record.keyVersion };
+      const sealed = record.sealed;
+      if (openSealedCodeKey(current.privateKey, current.publicKey, binding, sealed) === undefined) {
+        if (ctx.keys.codeKeys.retiring.some((k) => openSealedCodeKey(k.privateKey, k.publicKey, binding, sealed) !== undefined)) {
+          throw new CrewvaultError('CONFLICT', 'A key was sealed to this server\'s previous code key: the server\'s code key was rotated; fetch it again (GET /v1/codes/key) and seal again.');
+        }
+        throw new CrewvaultError('INVALID_INPUT', 'A sealed key does not open for its entry with this server\'s code key: check the server\'s code key fingerprint.');
+      }
     }
     // Groups a desktop holds as off: their leftover keys go only where the server holds the group's
     // record as off too (a desktop that does not know the setting drops nothing), and only for someone
@@ -155,7 +187,7 @@ export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: 
           events.push({ kind: 'codes.key-removed', actorId: auth.user.id, source, detail: { vault: input.vault, entry: record.entry } });
         }
       } else {
-        await putSealedCode(tx, input.vault, { entry: record.entry, group: record.group, keyVersion: record.keyVersion, sealed: record.sealed }, auth.user.id, ctx.now());
+        await putSealedCode(tx, input.vault, { entry: record.entry, group: record.group, keyVersion: record.keyVersion, sealed: record.sealed, codeKey: current.id }, auth.user.id, ctx.now());
         stored += 1;
         events.push({ kind: 'codes.key-sealed', actorId: auth.user.id, source, detail: { vault: input.vault, entry: record.entry, group: record.group, keyVersion: record.keyVersion } });
       }

@@ -1,5 +1,5 @@
 /**
- * SQL for server-computed codes (schemas 15, 16). Only this file reads or writes `server_code_keys`,
+ * SQL for server-computed codes (schemas 15, 16, 19). Only this file reads or writes `server_code_keys`,
  * `server_code_groups` and `code_throttle`. Sealed keys are stored as the desktop sealed them (base64url); the
  * throttle counts a whole batch of requests in one statement.
  */
@@ -10,20 +10,22 @@ export interface SealedCodeRow {
   readonly group: string;
   readonly keyVersion: number;
   readonly sealed: string;
+  /** The code key it was sealed to (its fingerprint); null: sealed before the server kept it (its only key then). */
+  readonly codeKey: string | null;
 }
 
 /** The sealed key the server holds for an entry; undefined when none. */
 export async function findSealedCode(db: Queryable, vaultId: string, entryId: string): Promise<SealedCodeRow | undefined> {
-  const [row] = await db.query('SELECT group_id, key_version, sealed FROM server_code_keys WHERE vault_id = $1 AND entry_id = $2', [vaultId, entryId]);
-  return row === undefined ? undefined : { entry: entryId, group: text(row, 'group_id'), keyVersion: int(row, 'key_version'), sealed: text(row, 'sealed') };
+  const [row] = await db.query('SELECT group_id, key_version, sealed, code_key FROM server_code_keys WHERE vault_id = $1 AND entry_id = $2', [vaultId, entryId]);
+  return row === undefined ? undefined : { entry: entryId, group: text(row, 'group_id'), keyVersion: int(row, 'key_version'), sealed: text(row, 'sealed'), codeKey: textOrNull(row, 'code_key') };
 }
 
 export async function putSealedCode(tx: Transaction, vaultId: string, row: SealedCodeRow, sealedBy: string, now: number): Promise<void> {
   await tx.query(
-    `INSERT INTO server_code_keys (vault_id, entry_id, group_id, key_version, sealed, sealed_by, sealed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO server_code_keys (vault_id, entry_id, group_id, key_version, sealed, sealed_by, sealed_at, code_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (vault_id, entry_id) DO UPDATE SET group_id = excluded.group_id, key_version = excluded.key_version, sealed = excluded.sealed,
-       sealed_by = excluded.sealed_by, sealed_at = excluded.sealed_at`,
-    [vaultId, row.entry, row.group, row.keyVersion, row.sealed, sealedBy, now],
+       sealed_by = excluded.sealed_by, sealed_at = excluded.sealed_at, code_key = excluded.code_key`,
+    [vaultId, row.entry, row.group, row.keyVersion, row.sealed, sealedBy, now, row.codeKey],
   );
 }
 
@@ -118,7 +120,7 @@ export interface CodeHeld {
 export async function lookUpCodes(tx: Transaction, asks: readonly CodeAsk[]): Promise<Array<CodeHeld | undefined>> {
   if (asks.length === 0) return [];
   const rows = await tx.query(
-    `SELECT a.n::int AS n, p.role, g.key_version, k.group_id AS seal_group, k.key_version AS seal_version, k.sealed
+    `SELECT a.n::int AS n, p.role, g.key_version, k.group_id AS seal_group, k.key_version AS seal_version, k.sealed, k.code_key
      FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS a(vault_id, entry_id, account_id, n)
      JOIN sync_records r ON r.vault_id = a.vault_id AND r.record_id = a.entry_id AND r.kind = 'entry' AND r.body->'deletedAt' = 'null'::jsonb
      JOIN sync_people p ON p.vault_id = a.vault_id AND p.account_id = a.account_id AND NOT p.disabled AND p.role IS NOT NULL
@@ -137,7 +139,7 @@ export async function lookUpCodes(tx: Transaction, asks: readonly CodeAsk[]): Pr
     if (ask === undefined) continue;
     held[n] = {
       role: text(row, 'role'), groupKeyVersion: int(row, 'key_version'),
-      seal: sealed === null ? undefined : { entry: ask.entry, group: text(row, 'seal_group'), keyVersion: int(row, 'seal_version'), sealed },
+      seal: sealed === null ? undefined : { entry: ask.entry, group: text(row, 'seal_group'), keyVersion: int(row, 'seal_version'), sealed, codeKey: textOrNull(row, 'code_key') },
     };
   }
   return held;
@@ -177,4 +179,26 @@ export async function groupsWrappingSecretFor(tx: Transaction, vaultId: string, 
     [vaultId, [...groupIds], [...roles]],
   );
   return new Set(rows.map((row) => text(row, 'group_id')));
+}
+
+/** Seals made before the server kept which key they were sealed to are named as sealed to `codeKey` (its only key until the first rotation). */
+export async function nameUnnamedSeals(tx: Transaction, codeKey: string): Promise<void> {
+  await tx.query('UPDATE server_code_keys SET code_key = $1 WHERE code_key IS NULL', [codeKey]);
+}
+
+/** Which vaults and groups still hold seals made to each of these code keys, and how many. */
+export async function sealsUnderKeys(db: Queryable, codeKeys: readonly string[]): Promise<Array<{ readonly codeKey: string; readonly vault: string; readonly group: string; readonly seals: number }>> {
+  if (codeKeys.length === 0) return [];
+  const rows = await db.query(
+    `SELECT code_key, vault_id, group_id, count(*)::int AS n FROM server_code_keys WHERE code_key = ANY($1::text[])
+     GROUP BY code_key, vault_id, group_id ORDER BY vault_id, group_id, code_key`,
+    [[...codeKeys]],
+  );
+  return rows.map((row) => ({ codeKey: text(row, 'code_key'), vault: text(row, 'vault_id'), group: text(row, 'group_id'), seals: int(row, 'n') }));
+}
+
+/** Deletes the seals made to these code keys (a forced delete of the keys); how many. */
+export async function deleteSealsUnderKeys(tx: Transaction, codeKeys: readonly string[]): Promise<number> {
+  if (codeKeys.length === 0) return 0;
+  return (await tx.query('DELETE FROM server_code_keys WHERE code_key = ANY($1::text[]) RETURNING entry_id', [[...codeKeys]])).length;
 }

@@ -34,6 +34,25 @@ export const X25519_SPKI_BYTES = 44;
 export const SEAL_NONCE_BYTES = 12;
 export const SEAL_TAG_BYTES = 16;
 
+/** Where a sealed code key belongs: what its associated data binds (both ends use this one shape). */
+export interface SealBinding {
+  readonly vault: string;
+  readonly entry: string;
+  readonly group: string;
+  readonly keyVersion: number;
+}
+
+/**
+ * The code key's fingerprint, as `crewvault server` prints it and a desktop compares it: the first
+ * 16 bytes of SHA-256 over the public key's SPKI DER, in groups of four hex digits. shared/ uses no
+ * Node built-in (it is in the renderer's bundle too), so the caller hands its SHA-256 in
+ * (node:crypto's at both ends); the rule of what is hashed and how it is written lives here only.
+ */
+export function codeKeyFingerprint(spkiDer: Uint8Array, sha256: (bytes: Uint8Array) => Uint8Array): string {
+  const hex = [...sha256(spkiDer).subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return hex.match(/.{4}/g)?.join(' ') ?? hex;
+}
+
 /** What the associated data of a sealed code key says: the entry it belongs to, and where. */
 export function sealedCodeAad(vault: string, entry: string, group: string, keyVersion: number): string {
   return JSON.stringify(['crewvault/v1 server code key', vault, entry, group, keyVersion]);

@@ -59,9 +59,11 @@ describe('the server\'s code key file', () => {
       const first = await loadOrCreateServerKeys(dir);
       const file = path.join(dir, SERVER_CODE_KEY_FILE);
       expect(statSync(file).mode & 0o777).toBe(0o600);
-      expect(first.keys.codeKey.asymmetricKeyType).toBe('x25519');
+      expect(first.keys.codeKeys.current.privateKey.asymmetricKeyType).toBe('x25519');
+      // The ring reads its file again when it is replaced (a rotation), so keep the key as it was now.
+      const firstKey = first.keys.codeKeys.current.publicKey;
       const again = await loadOrCreateServerKeys(dir);
-      expect(again.keys.codePublicKey.equals(first.keys.codePublicKey)).toBe(true);
+      expect(again.keys.codeKeys.current.publicKey.equals(firstKey)).toBe(true);
       chmodSync(file, 0o640);
       await expect(loadOrCreateServerKeys(dir)).rejects.toMatchObject({ code: 'FORBIDDEN' });
       // A server whose key file predates server-computed codes: a code key is made, its other keys stay.
@@ -70,8 +72,8 @@ describe('the server\'s code key file', () => {
       const upgraded = await loadOrCreateServerKeys(dir);
       expect(readFileSync(path.join(dir, SERVER_KEYS_FILE), 'utf8')).toBe(mainKeys);
       expect(upgraded.keys.auditPublicKey.equals(first.keys.auditPublicKey)).toBe(true);
-      expect(upgraded.keys.codePublicKey.equals(first.keys.codePublicKey)).toBe(false);
-      expect((await loadOrCreateServerKeys(dir)).keys.codePublicKey.equals(upgraded.keys.codePublicKey)).toBe(true);
+      expect(upgraded.keys.codeKeys.current.publicKey.equals(firstKey)).toBe(false);
+      expect((await loadOrCreateServerKeys(dir)).keys.codeKeys.current.publicKey.equals(upgraded.keys.codeKeys.current.publicKey)).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -137,7 +139,7 @@ describe.each(DATABASE_KINDS)('server-computed codes on %s', (kind) => {
     const published = await new TestClient(server.url).ok('codesKey', undefined);
     expect(published.fingerprint).toBe(serverCodeKeyFingerprint(serverCodePublicKey(published.publicKey)));
     expect(published.fingerprint).toMatch(/^([0-9a-f]{4} ){7}[0-9a-f]{4}$/);
-    expect(serverCodePublicKey(published.publicKey).equals(server.keys.codePublicKey)).toBe(true);
+    expect(serverCodePublicKey(published.publicKey).equals(server.keys.codeKeys.current.publicKey)).toBe(true);
   });
 
   it('gives a codes-only member the code and the next, as oathtool computes them, audited with the step', async () => {
@@ -184,7 +186,7 @@ describe.each(DATABASE_KINDS)('server-computed codes on %s', (kind) => {
     expect(await seal(tech, wideEntry, totp(secret), { entry })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     const key = serverCodePublicKey((await tech.client.ok('codesKey', undefined)).publicKey);
     const sealed = sealCodeKeyForServer(key, { vault, entry, group, keyVersion: 1 }, totp(secret));
-    const open = (binding: { entry: string; group: string; keyVersion: number; vault: string }) => openSealedCodeKey(server.keys.codeKey, server.keys.codePublicKey, binding, sealed);
+    const open = (binding: { entry: string; group: string; keyVersion: number; vault: string }) => openSealedCodeKey(server.keys.codeKeys.current.privateKey, server.keys.codeKeys.current.publicKey, binding, sealed);
     expect(open({ vault, entry, group, keyVersion: 1 })?.secret).toBe(secret);
     expect(open({ vault, entry: wideEntry, group, keyVersion: 1 })).toBeUndefined();
     expect(open({ vault, entry, group: otherGroup, keyVersion: 1 })).toBeUndefined();
