@@ -2,8 +2,9 @@
  * `crewvault user bind NAME --account SERVER-USER`: an owner binds a vault user to a team server
  * account (#15, team join, docs/SYNC.md). The account's public key comes from the server, which
  * could hand over one of its own: the owner types the fingerprint the person read out from their
- * own screen (`crewvault login --invite` printed it), and a key with another is refused
- * (ACCOUNT_KEY_CHANGED) before anything is written. Then the vault user is re-keyed to that key
+ * own screen (`crewvault login --invite` printed it), asked before the server's is shown, and a
+ * key with another is refused (ACCOUNT_KEY_CHANGED, naming the server's only then) before anything
+ * is written. Then the vault user is re-keyed to that key
  * (team.ts bindToAccountKey), the change synced, and the binding itself (the user record naming
  * the account) pushed. The team-server client is loaded only when this runs.
  * Must never: bind a key whose fingerprint the owner did not confirm, or print a secret.
@@ -30,7 +31,7 @@ export async function bindUser(name: string, account: string, values: VaultOptio
   if (found.publicKey === null) throw new CrewvaultError('NOT_FOUND', `${printable(found.username, 64)} has not signed in since the server began keeping account keys: they sign in once with crewvault login`);
   const key = Buffer.from(found.publicKey, 'base64url');
   const fingerprint = publicKeyFingerprint(key);
-  io.err(`The server says ${printable(found.username, 64)}'s account key fingerprint is ${fingerprint}.\n`);
+  // Asked before the server's is shown (only on a mismatch): an owner shown it first would confirm what they see, not what was read out.
   const said = values.fingerprint ?? await io.readSecret(`The fingerprint ${printable(found.username, 64)} read to you from their screen: `);
   if (normaliseFingerprint(said) !== normaliseFingerprint(fingerprint)) {
     throw new CrewvaultError('ACCOUNT_KEY_CHANGED', `The key the server hands over for ${printable(found.username, 64)} is not the one they read to you (the server says ${fingerprint}): nothing was bound or written. Ask them to read it again from crewvault login; if it still differs, tell the server's administrator.`);
