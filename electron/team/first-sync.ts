@@ -58,7 +58,7 @@ export async function firstSync(client: TeamClient, replica: ReplicaService, opt
   const request = (part: 'state' | 'events', after: number): { readonly after: number; readonly page: Promise<Page>; readonly checked: Promise<VerifiedSignatures | undefined> } => {
     const page = client.call('syncSnapshot', { vault, part, after, ...(upTo === undefined ? {} : { upTo }), ...(options.pageRecords === undefined ? {} : { limit: options.pageRecords }) });
     page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
-    const checked = page.then((p) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record)))).catch(() => undefined);
+    const checked = page.then((p) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record), p.batches))).catch(() => undefined);
     return { after, page, checked };
   };
   const takePart = async (part: 'state' | 'events'): Promise<void> => {
@@ -83,7 +83,7 @@ export async function firstSync(client: TeamClient, replica: ReplicaService, opt
         // The pulled sequence moves only with the last page of events: everything up to it is here then.
         const outcome = await replica.applyPulled(vault, records, {
           hold: true, fresh: part === 'state', ...(checked ? { checked } : {}), ...(lastPage && part === 'events' ? { pulledUpTo: upTo } : {}),
-        });
+        }, page.batches);
         tally.pulled += records.length;
         tally.applied += outcome.applied;
         tally.held = outcome.held.length;

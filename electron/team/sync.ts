@@ -8,6 +8,7 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import { MAX_BATCH_RECORDS, REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
+import type { RecordBatch } from '../../shared/sync/record-batches';
 import type { Outgoing, ReplicaService } from '../vault/replica-service';
 import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
@@ -20,6 +21,13 @@ const CHECK_AHEAD_FROM = 64;
 const PUSH_ROUNDS = 3;
 /** What one push carries at most: well under the server's 16 MiB body, and its record count. */
 const PART_BYTES = 12 * 1024 * 1024;
+
+/** The signed batches (record format 2) a part's records name: each part carries those, whole, and no other. */
+function batchesNamed(batches: readonly RecordBatch[] | undefined, records: readonly ReplicaRecord[]): { batches?: RecordBatch[] } {
+  if (batches === undefined) return {};
+  const named = new Set(records.flatMap((r) => ((r.kind === 'customer' || r.kind === 'entry') && r.batch !== undefined ? [r.batch] : [])));
+  return { batches: batches.filter((b) => named.has(b.id)) };
+}
 
 /**
  * Records in order, cut into parts no larger than one push takes; signing keys first, as the
@@ -85,7 +93,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
       // Its signatures checked on the worker threads as soon as it arrives, while the page before
       // it is still being written. Only a memo: failing here just leaves the checks to apply.
-      const checked = page.then((p) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record)))).catch(() => undefined);
+      const checked = page.then((p) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record), p.batches))).catch(() => undefined);
       return { since, page, checked };
     };
     let ahead = request(await replica.pulledUpTo());
@@ -106,7 +114,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       if (page.records.length > 0) {
         // Parsed once, by the client with the contract's record schema: taken in without parsing again.
         const checked = await asked.checked;
-        const outcome = await replica.applyPulled(vault, page.records.map((r) => r.record), { pulledUpTo: page.upTo, hold: true, caughtUp: !page.more, ...(checked ? { checked } : {}) });
+        const outcome = await replica.applyPulled(vault, page.records.map((r) => r.record), { pulledUpTo: page.upTo, hold: true, caughtUp: !page.more, ...(checked ? { checked } : {}) }, page.batches);
         tally.held = outcome.held.length;
         tally.accessRemoved.push(...outcome.accessRemoved);
         caughtUp = !page.more;
@@ -140,7 +148,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     told();
     for (const [index, records] of parts.entries()) {
       const last = index === parts.length - 1;
-      const part: Outgoing = { batch: { ...out.batch, records }, upToSeq: last ? out.upToSeq : -1 };
+      const part: Outgoing = { batch: { ...out.batch, records, ...batchesNamed(out.batch.batches, records) }, upToSeq: last ? out.upToSeq : -1 };
       // Noted before it leaves: should the reply be lost, these records are known as ours when they come back.
       await replica.pushing(part);
       const stored = await client.call('syncPush', { batch: part.batch });

@@ -36,15 +36,16 @@ import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { FIELD_LIMITS, type EntrySummary } from '../../shared/model';
 import { can, type Permission, type Role } from '../../shared/policy';
 import {
-  recordSigningText, REPLICA_FORMAT, replicaBatchSchema, replicaRecordSchema, type CustomerRecord, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord, type UserRecord,
+  recordSigningText, REPLICA_FORMAT, REPLICA_FORMAT_BATCHED, replicaBatchSchema, type Unsigned, replicaRecordSchema, type CustomerRecord, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord, type UserRecord,
 } from '../../shared/sync/records';
+import { batchSigningText, recordBatchSchema, RECORDS_PER_BATCH, type RecordBatch } from '../../shared/sync/record-batches';
 import { createHash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
 import { forgetRevokedMembersUpTo, groupsToRotateAgain } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
-import { uidText } from './ids';
+import { newUid, uidText } from './ids';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
 import { signBytes, type Signer } from './signing';
 import { accountRecord, peopleRecords, type PeopleSender } from './replica-people';
@@ -169,6 +170,30 @@ function signText(text: string, sender: Sender): string {
   return b64(signBytes(sender.signer.privateKey, Buffer.from(text, 'utf8')));
 }
 
+/** SHA-256 of a record's signing text, base64url: what a batch lists at the record's index. */
+function recordDigest(signingText: string): string {
+  return createHash('sha256').update(signingText, 'utf8').digest('base64url');
+}
+
+/**
+ * Customer and entry records vouched for by batches (record format 2, shared/sync/record-batches.ts):
+ * RECORDS_PER_BATCH records a batch, each naming its batch and index, one signature a batch.
+ */
+export function signInBatches(
+  vault: string, unsigned: ReadonlyArray<Unsigned<CustomerRecord | EntryRecord>>, sender: Sender, atMs: number,
+): { readonly records: Array<CustomerRecord | EntryRecord>; readonly batches: RecordBatch[] } {
+  const records: Array<CustomerRecord | EntryRecord> = [];
+  const batches: RecordBatch[] = [];
+  for (let start = 0; start < unsigned.length; start += RECORDS_PER_BATCH) {
+    const part = unsigned.slice(start, start + RECORDS_PER_BATCH);
+    const id = uidText(newUid(atMs));
+    const head = { id, author: sender.userUid, signerKey: uidText(sender.signer.keyUid), digests: part.map((r) => recordDigest(recordSigningText(vault, r))) };
+    batches.push({ ...head, signature: signText(batchSigningText(vault, head), sender) });
+    part.forEach((r, index) => records.push({ ...r, batch: id, index }));
+  }
+  return { records, batches };
+}
+
 /**
  * Records made here since the last batch handed on, signed by `sender`: own changes only (what
  * came from others is theirs to send). `everything`: the whole vault, as new to the other side
@@ -200,11 +225,11 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     if (toServer && !everything && uidText(key.uid) === own) continue; // sent above
     records.push(keyRecord(key));
   }
+  const vouched: Array<Unsigned<CustomerRecord | EntryRecord>> = [];
   for (const c of customersBetween(db, from, upToSeq)) {
     const base = everything ? 0 : replicaBase(db, c.uid);
     if (c.revision === base) continue;
-    const record: Omit<CustomerRecord, 'signature'> = { kind: 'customer', id: uidText(c.uid), revision: c.revision, base, sealedName: b64(c.sealed_name), nameIndex: b64(c.name_index), createdAt: c.created_at, ...by };
-    records.push({ ...record, signature: signText(recordSigningText(vault, record), sender) });
+    vouched.push({ kind: 'customer', id: uidText(c.uid), revision: c.revision, base, sealedName: b64(c.sealed_name), nameIndex: b64(c.name_index), createdAt: c.created_at, ...by });
   }
   let until = upToSeq;
   const entriesSeq = new Map<string, number>();
@@ -216,16 +241,16 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
       until = Math.min(until, e.seq - 1);
       continue;
     }
-    const record: Omit<EntryRecord, 'signature'> = {
+    const record: Unsigned<EntryRecord> = {
       kind: 'entry', id: uidText(e.uid), revision: e.revision, base, customer: uidText(e.customer_uid), group: uidText(e.group_uid), keyVersion: e.key_version,
       lookup: b64(e.lookup), sealedSummary: b64(e.sealed_summary), sealedDetails: b64(e.sealed_details), createdAt: e.created_at, updatedAt: e.updated_at, deletedAt: e.deleted_at, ...by,
     };
-    records.push({ ...record, signature: signText(recordSigningText(vault, record), sender) });
+    vouched.push(record);
     entriesSeq.set(record.id, e.seq);
   }
-  const entries = records.filter((r) => r.kind !== 'entry' || (entriesSeq.get(r.id) ?? 0) <= until);
-  records.length = 0;
-  records.push(...entries);
+  // Customers and entries signed in batches (record format 2): one signature a batch, not one a record.
+  const { records: batchedRecords, batches } = signInBatches(vault, vouched.filter((r) => r.kind !== 'entry' || (entriesSeq.get(r.id) ?? 0) <= until), sender, Date.now());
+  records.push(...batchedRecords);
   const device = thisDeviceId(db);
   const events = everything ? signedEventsBetween(db, 0, until) : device ? ownEventsBetween(db, device, from, until) : [];
   for (const a of events) {
@@ -236,7 +261,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
       signerKey: a.signer_uid ? uidText(a.signer_uid) : null, signature: a.signature ? b64(a.signature) : null,
     });
   }
-  return { batch: { format: REPLICA_FORMAT, vault, records }, upToSeq: until };
+  return { batch: batches.length > 0 ? { format: REPLICA_FORMAT_BATCHED, vault, records, batches } : { format: REPLICA_FORMAT, vault, records }, upToSeq: until };
 }
 
 /** The batch was delivered: what it carried is agreed, and the next starts after `upToSeq` (-1: a part of a batch, which moves nothing yet). */
@@ -298,7 +323,25 @@ interface Tally {
 /** A record set aside earlier, as it came (parsed again: the table is this file's, and files can be edited). */
 function heldRecord(row: HeldRow): ReplicaRecord[] {
   try {
-    const parsed = replicaRecordSchema.safeParse(JSON.parse(row.body));
+    const body = JSON.parse(row.body) as Record<string, unknown>;
+    delete body.heldBatch; // the batch it was held with (heldBatch below), not part of the record
+    const parsed = replicaRecordSchema.safeParse(body);
+    return parsed.success ? [parsed.data] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** A record as set aside: with the batch that vouches for it (format 2), so it can be tried again without the batch coming twice. */
+function heldBody(r: ReplicaRecord, batches: ReadonlyMap<string, RecordBatch>): string {
+  const vouching = (r.kind === 'customer' || r.kind === 'entry') && r.batch !== undefined ? batches.get(r.batch) : undefined;
+  return JSON.stringify(vouching === undefined ? r : { ...r, heldBatch: vouching });
+}
+
+/** The signed batch a set-aside record of format 2 was held with (checked again when it is tried again). */
+function heldBatch(row: HeldRow): RecordBatch[] {
+  try {
+    const parsed = recordBatchSchema.safeParse((JSON.parse(row.body) as Record<string, unknown>).heldBatch);
     return parsed.success ? [parsed.data] : [];
   } catch {
     return [];
@@ -472,8 +515,8 @@ export class ReplicaService {
    * record schema (client.ts parses every reply before it is believed): taken in as apply does,
    * without parsing each record a second time. The batch around them is this vault's.
    */
-  async applyPulled(vault: string, records: readonly ReplicaRecord[], options: ApplyOptions = {}): Promise<ApplyOutcome> {
-    return this.applyParsed({ format: REPLICA_FORMAT, vault, records: [...records] }, options);
+  async applyPulled(vault: string, records: readonly ReplicaRecord[], options: ApplyOptions = {}, batches: readonly RecordBatch[] = []): Promise<ApplyOutcome> {
+    return this.applyParsed({ format: REPLICA_FORMAT_BATCHED, vault, records: [...records], batches: [...batches] }, options);
   }
 
   /**
@@ -493,10 +536,10 @@ export class ReplicaService {
    * page's checks run while the one before it is written. A memo: a key a page before brings is
    * not in it yet, and those records are verified in the transaction instead.
    */
-  async checkAhead(vault: string, records: readonly ReplicaRecord[]): Promise<VerifiedSignatures> {
+  async checkAhead(vault: string, records: readonly ReplicaRecord[], batches: readonly RecordBatch[] = []): Promise<VerifiedSignatures> {
     const triples = await this.core.read((r) => {
       this.core.requireOpen(r);
-      return signedTriples(r, { format: REPLICA_FORMAT, vault, records: [...records] });
+      return signedTriples(r, { format: REPLICA_FORMAT_BATCHED, vault, records: [...records], batches: [...batches] });
     });
     return verifyAhead(triples);
   }
@@ -516,7 +559,11 @@ export class ReplicaService {
       const tally: Tally = { applied: 0, unchanged: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [] };
       // What was set aside before goes first (a newer record of the same object replaces it).
       const fresh = new Set(ids);
-      const earlier = options.hold === true ? listHeld(w).filter((h) => !fresh.has(h.record_id)).flatMap((h) => heldRecord(h)) : [];
+      const earlierRows = options.hold === true ? listHeld(w).filter((h) => !fresh.has(h.record_id)) : [];
+      const earlier = earlierRows.flatMap((h) => heldRecord(h));
+      // Record format 2: the batches that came with this page, and those set-aside records were held with.
+      const batches = new Map([...earlierRows.flatMap((h) => heldBatch(h)), ...(batch.batches ?? [])].map((b) => [b.id, b]));
+
       const records = [...earlier, ...batch.records];
       const take = (r: ReplicaRecord, work: () => void): void => {
         if (options.hold !== true) {
@@ -531,7 +578,7 @@ export class ReplicaService {
         } catch (error) {
           rollBackRecordSavepoint(w);
           if (!isCrewvaultError(error) || (error.code !== 'VAULT_TAMPERED' && error.code !== 'CONFLICT')) throw error;
-          putHeld(w, { record_id: r.id, body: JSON.stringify(r), reason: error.message, held_at: this.core.now() });
+          putHeld(w, { record_id: r.id, body: heldBody(r, batches), reason: error.message, held_at: this.core.now() });
           tally.held.push({ id: r.id, kind: r.kind, reason: error.message });
         }
       };
@@ -557,7 +604,7 @@ export class ReplicaService {
       // Who is who before what they sign: a group's new key version (and this person's wrap of
       // it) is taken in first, so the entries re-sealed under it open (replica-people-in.ts).
       takePeople(w, intake(keys), records, take, counted);
-      const senders = new SenderRows(w, batch.vault, verified);
+      const senders = new SenderRows(w, batch.vault, verified, batches);
       for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r, senders), tally));
       // Which entries this replica holds, asked once for the page (a first sync's are nearly all new).
       const held = entryUidsHeld(w, records.flatMap((r) => (r.kind === 'entry' ? [uidBytes(r.id)] : [])));
@@ -611,7 +658,9 @@ export class ReplicaService {
     const key = keys.get(keyId);
     if (!key || key.user_id !== authorId) throw tampered('is signed with a key that is not its sender\'s');
     const { signature, ...unsigned } = r;
-    if (!senders.verified.holds({ publicKey: key.public_key, bytes: Buffer.from(recordSigningText(senders.vault, unsigned), 'utf8'), signature: bin(signature) })) throw tampered('does not hold under its sender\'s signature');
+    const text = recordSigningText(senders.vault, unsigned);
+    if (signature === undefined) senders.batchVouches(r, key.public_key, text); // record format 2: its batch's signature, its digest at its index
+    else if (!senders.verified.holds({ publicKey: key.public_key, bytes: Buffer.from(text, 'utf8'), signature: bin(signature) })) throw tampered('does not hold under its sender\'s signature');
     const author = senders.author(authorId);
     if (!author) throw tampered('comes from a user who is disabled here');
     return author;
@@ -725,7 +774,7 @@ export class ReplicaService {
       checked = { incoming, opened };
     } catch (error) {
       if (!isCrewvaultError(error) || (error.code !== 'VAULT_TAMPERED' && error.code !== 'CONFLICT')) throw error;
-      putHeld(db, { record_id: r.id, body: JSON.stringify(r), reason: error.message, held_at: this.core.now() });
+      putHeld(db, { record_id: r.id, body: senders.heldBody(r), reason: error.message, held_at: this.core.now() });
       tally.held.push({ id: r.id, kind: r.kind, reason: error.message });
       return;
     }
@@ -1023,12 +1072,18 @@ function signedTriples(db: ReadDb, batch: ReplicaBatch): SignedTriple[] {
     return byUid.get(signerKey);
   };
   const triples: SignedTriple[] = [];
+  // Record format 2: each batch's one signature (its records are checked by digest in the transaction).
+  for (const b of batch.batches ?? []) {
+    const publicKey = keyOf(b.signerKey);
+    const { signature, ...head } = b;
+    if (publicKey) triples.push({ publicKey, bytes: Buffer.from(batchSigningText(batch.vault, head), 'utf8'), signature: bin(signature) });
+  }
   for (const record of batch.records) {
     if (record.kind === 'customer' || record.kind === 'entry') {
       const publicKey = keyOf(record.signerKey);
       if (!publicKey) continue;
       const { signature, ...unsigned } = record;
-      triples.push({ publicKey, bytes: Buffer.from(recordSigningText(batch.vault, unsigned), 'utf8'), signature: bin(signature) });
+      if (signature !== undefined) triples.push({ publicKey, bytes: Buffer.from(recordSigningText(batch.vault, unsigned), 'utf8'), signature: bin(signature) });
     } else if (record.kind === 'event' && record.signerKey !== null && record.signature !== null) {
       const publicKey = keyOf(record.signerKey);
       if (!publicKey) continue;
@@ -1048,7 +1103,33 @@ function signedTriples(db: ReadDb, batch: ReplicaBatch): SignedTriple[] {
 class SenderRows {
   private readonly authors = new Map<number, Author | undefined>();
 
-  constructor(private readonly db: ReadDb, readonly vault: string, readonly verified: VerifiedSignatures) {}
+  constructor(private readonly db: ReadDb, readonly vault: string, readonly verified: VerifiedSignatures, private readonly batches: ReadonlyMap<string, RecordBatch> = new Map()) {}
+
+  private readonly batchVerdicts = new Map<string, boolean>();
+
+  /** `r` as set aside in replica_held (with its batch). */
+  heldBody(r: ReplicaRecord): string {
+    return heldBody(r, this.batches);
+  }
+
+  /**
+   * Record format 2: throws tampered unless the record's batch came with it, is its sender's under
+   * the same key (`publicKey`, the key in force the caller found for the record), lists SHA-256 of
+   * `signingText` at the record's index, and its signature holds (verified once a batch).
+   */
+  batchVouches(r: CustomerRecord | EntryRecord, publicKey: Buffer, signingText: string): void {
+    const batch = r.batch === undefined ? undefined : this.batches.get(r.batch);
+    if (batch === undefined || r.index === undefined) throw tampered('names a signed batch that did not come with it');
+    if (batch.author !== r.author || batch.signerKey !== r.signerKey) throw tampered('names a batch of another sender or key');
+    if (batch.digests[r.index] !== recordDigest(signingText)) throw tampered('is not the record its batch lists at its index');
+    let verdict = this.batchVerdicts.get(batch.id);
+    if (verdict === undefined) {
+      const { signature, ...head } = batch;
+      verdict = this.verified.holds({ publicKey, bytes: Buffer.from(batchSigningText(this.vault, head), 'utf8'), signature: bin(signature) });
+      this.batchVerdicts.set(batch.id, verdict);
+    }
+    if (!verdict) throw tampered('names a batch that does not hold under its sender\'s signature');
+  }
 
   private readonly ids = new Map<string, number | undefined>();
   private readonly holding = new Map<string, boolean>();

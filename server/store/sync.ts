@@ -125,6 +125,8 @@ export interface SnapshotRow {
   readonly kind: 'customer' | 'entry' | 'signing_key' | 'event' | 'user' | 'group' | 'member';
   readonly group: string | null;
   readonly user: string | null;
+  /** The signed batch a customer or entry record names (format 2), else null. */
+  readonly batch: string | null;
   readonly body: string;
 }
 
@@ -139,9 +141,9 @@ const isStoredKind = (kind: string): kind is SnapshotRow['kind'] => STORED_KINDS
  */
 export async function snapshotAfter(db: Queryable, vaultId: string, after: number, upTo: number, events: boolean, limit: number, maxBytes: number): Promise<SnapshotRow[]> {
   const rows = await db.query(
-    `SELECT seq, kind, grp, usr, body FROM (
+    `SELECT seq, kind, grp, usr, batch, body FROM (
        SELECT seq, kind, CASE WHEN kind IN ('entry', 'member') THEN body->>'group' END AS grp, CASE WHEN kind = 'member' THEN body->>'user' END AS usr,
-         body::text AS body, sum(octet_length(body::text)) OVER (ORDER BY seq) AS running, row_number() OVER (ORDER BY seq) AS n
+         CASE WHEN kind IN ('customer', 'entry') THEN body->>'batch' END AS batch, body::text AS body, sum(octet_length(body::text)) OVER (ORDER BY seq) AS running, row_number() OVER (ORDER BY seq) AS n
        FROM sync_records WHERE vault_id = $1 AND seq > $2 AND seq <= $3 AND (kind = 'event') = $4 ORDER BY seq LIMIT $5
      ) page WHERE running <= $6 OR n = 1 ORDER BY seq`,
     [vaultId, after, upTo, events, limit, maxBytes],
@@ -149,6 +151,6 @@ export async function snapshotAfter(db: Queryable, vaultId: string, after: numbe
   return rows.map((row) => {
     const kind = text(row, 'kind');
     if (!isStoredKind(kind)) throw new CrewvaultError('INTERNAL', `snapshotAfter: a stored record of kind ${kind}`);
-    return { seq: int(row, 'seq'), kind, group: textOrNull(row, 'grp'), user: textOrNull(row, 'usr'), body: text(row, 'body') };
+    return { seq: int(row, 'seq'), kind, group: textOrNull(row, 'grp'), user: textOrNull(row, 'usr'), batch: textOrNull(row, 'batch'), body: text(row, 'body') };
   });
 }

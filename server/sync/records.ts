@@ -22,6 +22,8 @@ import { CrewvaultError } from '../../shared/errors';
 import { replicaRecordSchema, type PeopleRecord, type ReplicaRecord } from '../../shared/sync/records';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
+import { recordBatchSchema } from '../../shared/sync/record-batches';
+import { batchesOf } from '../store/batches';
 import { createVault, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, vaultInfo } from '../store/sync';
 import type { Transaction } from '../store/db';
 import { appendAudit } from '../audit';
@@ -179,5 +181,8 @@ export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteI
   const records = rows.map((row) => ({ seq: row.seq, record: replicaRecordSchema.parse(JSON.parse(row.body)) })).filter((r) => visible(r.record));
   // Up to the last record read, handed over or not: what was left out is not this person's.
   const upTo = rows.at(-1)?.seq ?? input.since;
-  return { records, upTo, more: upTo < vault.seq };
+  // The signed batches the records handed name (format 2), each whole: only those (a batch lists digests only, but of records this person may not see).
+  const named = [...new Set(records.flatMap((r) => ((r.record.kind === 'customer' || r.record.kind === 'entry') && r.record.batch !== undefined ? [r.record.batch] : [])))];
+  const batches = [...(await batchesOf(ctx.db, input.vault, named)).values()].map((body) => recordBatchSchema.parse(JSON.parse(body)));
+  return { records, upTo, more: upTo < vault.seq, ...(batches.length > 0 ? { batches } : {}) };
 }

@@ -14,6 +14,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
 import { JsonText } from '../json-text';
+import { batchesOf } from '../store/batches';
 import { snapshotAfter, vaultInfo } from '../store/sync';
 import { pullFilter, pullingPerson } from './membership';
 
@@ -35,5 +36,8 @@ export async function snapshot(ctx: ServerContext, auth: Caller, input: ServerRo
   // Up to the last record read, handed over or not: what was left out is not this person's.
   const after = rows.at(-1)?.seq ?? upTo;
   const records = handed.map((row) => `{"seq":${row.seq},"record":${row.body}}`).join(',');
-  return new JsonText(`{"records":[${records}],"after":${after},"upTo":${upTo},"more":${after < upTo}}`);
+  // The signed batches the handed records name (format 2), as stored: only those of records handed.
+  const batches = [...(await batchesOf(ctx.db, input.vault, [...new Set(handed.flatMap((row) => (row.batch === null ? [] : [row.batch])))])).values()];
+  const batchesPart = batches.length > 0 ? `,"batches":[${batches.join(',')}]` : '';
+  return new JsonText(`{"records":[${records}],"after":${after},"upTo":${upTo},"more":${after < upTo}${batchesPart}}`);
 }

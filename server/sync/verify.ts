@@ -10,6 +10,8 @@
  * - every event is signed, holds under a key in force of its actor, names a device this account
  *   pushes for (a device is bound to the account that pushed its first event) and continues that
  *   device's chain from the link the server holds (events it holds already are skipped: stored once).
+ * - record format 2 (verify-batches.ts): a customer or entry record naming a batch holds by the
+ *   digest at its index, the batch (carried by the push) by its author's key in force, verified once.
  * Anything else refuses the whole push (BAD_SIGNATURE; a device of another account: FORBIDDEN) and
  * stores nothing. Inside the vault's lock, `holdVerified` reads in one statement whether what the
  * check relied on (keys, owners, the devices' heads) still stands — else checks again there — and
@@ -19,12 +21,16 @@
  */
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
+import { batchSigningText } from '../../shared/sync/record-batches';
 import { recordSigningText, type EventRecord, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
 import { certificateText, eventSigningText, keysInForce } from '../../shared/sync/signing-keys';
+import type { RecordBatch } from '../../shared/sync/record-batches';
+import { batchesOf, putBatches } from '../store/batches';
 import type { Queryable, Transaction } from '../store/db';
 import { ownerBound, personOfAccount } from '../store/membership';
 import { devicesOf, putDevices, putSigningKeys, rolesOf, signersSnapshot, signingKeysOf, storedIds, type StoredDevice, type StoredSigningKey } from '../store/signers';
 import { vaultInfo } from '../store/sync';
+import { batchBody, checkBatched, pushedBatches } from './verify-batches';
 
 /** What one push was checked against, and what it adds, for the transaction that stores it. */
 export interface VerifiedPush {
@@ -32,9 +38,11 @@ export interface VerifiedPush {
   readonly devices: readonly string[];
   readonly newKeys: readonly StoredSigningKey[];
   readonly heads: readonly StoredDevice[];
+  /** The signed batches its records name (format 2), to store once with it. */
+  readonly batches: ReadonlyArray<{ readonly id: string; readonly body: string }>;
 }
 
-type Batch = { readonly vault: string; readonly records: readonly ReplicaRecord[] };
+type Batch = { readonly vault: string; readonly records: readonly ReplicaRecord[]; readonly batches?: readonly RecordBatch[] | undefined };
 
 const bin = (b64url: string): Buffer => Buffer.from(b64url, 'base64url');
 
@@ -98,12 +106,13 @@ async function pusherOf(db: Queryable, batch: Batch, accountId: string): Promise
 export async function verifyPush(db: Queryable, batch: Batch, accountId: string): Promise<VerifiedPush> {
   const events = batch.records.filter((r): r is EventRecord => r.kind === 'event');
   const devices = [...new Set(events.flatMap((e) => (e.device === null ? [] : [e.device])))];
-  const [snapshot, pusher, stored, roles, deviceRows, held] = await Promise.all([
+  const [snapshot, pusher, stored, roles, deviceRows, held, storedBatches] = await Promise.all([
     signersSnapshot(db, batch.vault, devices), pusherOf(db, batch, accountId), signingKeysOf(db, batch.vault), rolesOf(db, batch.vault),
-    devicesOf(db, batch.vault, devices), storedIds(db, batch.vault, events.map((e) => e.id)),
+    devicesOf(db, batch.vault, devices), storedIds(db, batch.vault, events.map((e) => e.id)), batchesOf(db, batch.vault, (batch.batches ?? []).map((b) => b.id)),
   ]);
   // No person of the vault: refused in the lock as such (records.ts actingPerson), whatever it signed.
-  if (pusher.vaultUser === null && pusher.role === null) return { snapshot: '', devices, newKeys: [], heads: [] };
+  if (pusher.vaultUser === null && pusher.role === null) return { snapshot: '', devices, newKeys: [], heads: [], batches: [] };
+  const batches = pushedBatches(batch.batches, storedBatches);
   // Records in another's name are refused as such (records.ts says so again in the lock), before any signature is looked at.
   if (pusher.vaultUser !== null && batch.records.some((r) => 'author' in r && r.author !== pusher.vaultUser)) {
     throw new CrewvaultError('FORBIDDEN', 'These records are signed in another person\'s name.');
@@ -128,6 +137,19 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string)
     (key, certifier) => key.certificate !== null && holds(certifier.publicKey, certificateText(key.keyId, key.vaultUser, bin(key.publicKey).toString('base64')), key.certificate),
   );
   const heads = new Map<string, StoredDevice>();
+  // Each batch's signature verified once, under a key in force of its author.
+  const batchVerdicts = new Map<string, boolean>();
+  const batchHolds = (b: RecordBatch): boolean => {
+    let verdict = batchVerdicts.get(b.id);
+    if (verdict === undefined) {
+      const key = inForce.get(b.signerKey);
+      const { signature, ...unsigned } = b;
+      verdict = key !== undefined && key.vaultUser === b.author && holds(key.publicKey, batchSigningText(batch.vault, unsigned), signature);
+      batchVerdicts.set(b.id, verdict);
+    }
+    return verdict;
+  };
+  const named = new Set<string>();
   for (const r of batch.records) {
     if (r.kind === 'event') {
       if (held.has(r.id)) continue; // stored once: a resend after a lost reply
@@ -143,10 +165,20 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string)
       const key = inForce.get(r.signerKey);
       if (key === undefined || key.vaultUser !== r.author) throw badSignature(`A ${r.kind} record is signed with a key that is not its author's`);
       const { signature, ...unsigned } = r;
-      if (!holds(key.publicKey, recordSigningText(batch.vault, unsigned), signature)) throw badSignature(`A ${r.kind} record does not hold under its author's signature`);
+      if (signature === undefined && (r.kind === 'customer' || r.kind === 'entry')) {
+        checkBatched(batch.vault, r, batches, batchHolds);
+        if (r.batch !== undefined) named.add(r.batch);
+      } else if (signature === undefined || !holds(key.publicKey, recordSigningText(batch.vault, unsigned), signature)) {
+        throw badSignature(`A ${r.kind} record does not hold under its author's signature`);
+      }
     }
   }
-  return { snapshot, devices, newKeys, heads: [...heads.values()] };
+  // Only the batches its records name are stored (a batch listed and named by none vouches for nothing here).
+  const toStore = [...named].flatMap((id) => {
+    const b = batches.get(id);
+    return b === undefined ? [] : [{ id, body: batchBody(b) }];
+  });
+  return { snapshot, devices, newKeys, heads: [...heads.values()], batches: toStore };
 }
 
 function keyOf(r: SigningKeyRecord): StoredSigningKey {
@@ -172,4 +204,5 @@ export async function holdVerified(tx: Transaction, batch: Batch, accountId: str
   if (verified === undefined || verified.snapshot === '' || (await signersSnapshot(tx, batch.vault, verified.devices)) !== verified.snapshot) verified = await verifyPush(tx, batch, accountId);
   await putSigningKeys(tx, batch.vault, verified.newKeys);
   await putDevices(tx, batch.vault, verified.heads);
+  await putBatches(tx, batch.vault, verified.batches);
 }

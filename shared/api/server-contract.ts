@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors';
 import { MAX_BATCH_RECORDS, replicaBatchSchema, replicaRecordSchema } from '../sync/records';
+import { recordBatchSchema } from '../sync/record-batches';
 import { MAX_SERVER_CODE_RECORDS, serverCodeRecordSchema } from '../sync/server-codes';
 
 /** The largest body the server reads; every body here is far smaller. */
@@ -568,7 +569,11 @@ export const SERVER_ROUTES = {
   /** What the vault holds after sequence `since`: each object's newest record, in sequence order, `limit` at most. */
   syncPull: route({
     method: 'POST', path: '/v1/sync/pull', access: 'session', tokenScope: 'sync.pull', input: z.strictObject({ vault: vaultId, since: seqNumber, limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional() }),
-    output: z.strictObject({ records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), upTo: seqNumber, more: z.boolean() }),
+    output: z.strictObject({
+      records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), upTo: seqNumber, more: z.boolean(),
+      /** The signed batches the page's records name (record format 2), each whole; absent when none does. */
+      batches: z.array(recordBatchSchema).max(MAX_BATCH_RECORDS).optional(),
+    }),
   }),
   /**
    * A new replica's first sync (docs/SYNC.md "Speed"): the vault's state as stored now, each
@@ -583,7 +588,10 @@ export const SERVER_ROUTES = {
     input: z.strictObject({
       vault: vaultId, part: z.enum(['state', 'events']), after: seqNumber, upTo: seqNumber.optional(), limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional(),
     }),
-    output: z.strictObject({ records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), after: seqNumber, upTo: seqNumber, more: z.boolean() }),
+    output: z.strictObject({
+      records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), after: seqNumber, upTo: seqNumber, more: z.boolean(),
+      batches: z.array(recordBatchSchema).max(MAX_BATCH_RECORDS).optional(),
+    }),
   }),
   /**
    * The server's code key (docs/SYNC.md "Server-computed codes"): X25519, SPKI DER as base64url,

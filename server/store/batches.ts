@@ -1,0 +1,24 @@
+/**
+ * SQL for signed batches of record digests (schema 20, shared/sync/record-batches.ts). Only this
+ * file reads or writes `sync_batches`. A batch is stored once, as its author pushed it (JSON text),
+ * never changed: a desktop checks its signature over exactly those bytes' fields.
+ * Must never: replace a stored batch.
+ */
+import { text, type Queryable, type Transaction } from './db';
+
+/** The batches of `vaultId` named by `ids` that the server holds, by id, as stored (JSON text). */
+export async function batchesOf(db: Queryable, vaultId: string, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.query('SELECT batch_id, body FROM sync_batches WHERE vault_id = $1 AND batch_id = ANY($2::text[])', [vaultId, [...ids]]);
+  return new Map(rows.map((row) => [text(row, 'batch_id'), text(row, 'body')]));
+}
+
+/** Stores each batch once (one held already, checked equal on push, stays as it was). */
+export async function putBatches(tx: Transaction, vaultId: string, batches: ReadonlyArray<{ readonly id: string; readonly body: string }>): Promise<void> {
+  if (batches.length === 0) return;
+  await tx.query(
+    `INSERT INTO sync_batches (vault_id, batch_id, body) SELECT $1, b.id, b.body FROM unnest($2::text[], $3::text[]) AS b(id, body)
+     ON CONFLICT (vault_id, batch_id) DO NOTHING`,
+    [vaultId, batches.map((b) => b.id), batches.map((b) => b.body)],
+  );
+}
