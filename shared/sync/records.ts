@@ -16,11 +16,8 @@
  * machine.
  */
 import { z } from 'zod';
-import { MAX_BATCH_DIGESTS, recordBatchSchema } from './record-batches';
 
 export const REPLICA_FORMAT = 1;
-/** Format 2: customer and entry records may name a signed batch of digests instead of carrying a signature (record-batches.ts). */
-export const REPLICA_FORMAT_BATCHED = 2;
 
 /** A global id as text: 8-4-4-4-12 lower-case hex (electron/vault/ids.ts uidText). */
 const uid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'not a global id');
@@ -29,15 +26,25 @@ const bytes = z.string().max(131_072).regex(/^[A-Za-z0-9_-]*$/, 'not base64url')
 /** Who sent a record and vouches for it: their user, their signing key, their Ed25519 signature over recordSigningText. */
 const signed = { author: uid, signerKey: uid, signature: bytes };
 /**
- * A customer or entry record is vouched for by its own signature (format 1) or by its place in a
- * batch its sender signed (format 2: `batch` and `index`, record-batches.ts), never both.
+ * Whether PostgreSQL can store `text` (in jsonb and text columns): no U+0000 and no lone UTF-16
+ * surrogate, which it refuses with an error (a 500) where the contract should refuse the input.
  */
-const vouched = {
-  author: uid, signerKey: uid, signature: bytes.optional(), batch: uid.optional(), index: z.number().int().nonnegative().max(MAX_BATCH_DIGESTS - 1).optional(),
-};
-const oneVoucher = (r: { signature?: string | undefined; batch?: string | undefined; index?: number | undefined }): boolean =>
-  (r.signature !== undefined ? r.batch === undefined && r.index === undefined : r.batch !== undefined && r.index !== undefined);
-const ONE_VOUCHER = 'a record carries its signature or names its batch and index, one of the two';
+export function storableText(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 0) return false;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i += 1;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return false;
+    }
+  }
+  return true;
+}
+/** A free string of the sync contract (every one goes through this): at most `max` UTF-16 units, storable. */
+const freeText = (max: number): z.ZodString => z.string().max(max).refine(storableText, 'holds U+0000 or a lone surrogate, which cannot be stored');
 const millis = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const revision = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const base = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -50,8 +57,8 @@ export const customerRecordSchema = z.strictObject({
   sealedName: bytes,
   nameIndex: bytes,
   createdAt: millis,
-  ...vouched,
-}).refine(oneVoucher, ONE_VOUCHER);
+  ...signed,
+});
 
 export const entryRecordSchema = z.strictObject({
   kind: z.literal('entry'),
@@ -68,8 +75,8 @@ export const entryRecordSchema = z.strictObject({
   updatedAt: millis,
   /** A tombstone: deleted then, nothing sealed kept. */
   deletedAt: millis.nullable(),
-  ...vouched,
-}).refine((r) => r.deletedAt === null || (r.lookup === '' && r.sealedSummary === '' && r.sealedDetails === ''), 'a tombstone keeps nothing sealed').refine(oneVoucher, ONE_VOUCHER);
+  ...signed,
+}).refine((r) => r.deletedAt === null || (r.lookup === '' && r.sealedSummary === '' && r.sealedDetails === ''), 'a tombstone keeps nothing sealed');
 
 /** Signing keys never change once made (schema 11): a record is the key, once. */
 export const signingKeyRecordSchema = z.strictObject({
@@ -90,7 +97,7 @@ export const eventRecordSchema = z.strictObject({
   at: millis,
   actor: uid.nullable(),
   action: z.string().min(1).max(64).regex(/^[a-z_.]+$/, 'not an action'),
-  subject: z.string().max(256).nullable(),
+  subject: freeText(256).nullable(),
   entry: uid.nullable(),
   customer: uid.nullable(),
   group: uid.nullable(),
@@ -111,8 +118,8 @@ export const userRecordSchema = z.strictObject({
   kind: z.literal('user'),
   id: uid,
   revision,
-  name: z.string().min(1).max(64),
-  role: z.string().min(1).max(64),
+  name: freeText(64).min(1),
+  role: freeText(64).min(1),
   publicKey: bytes,
   account: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not an account id').nullable(),
   disabledAt: millis.nullable(),
@@ -198,7 +205,7 @@ export function memberRecordId(group: string, user: string, sha256Hex: (text: st
  * or a tombstone, nor pass one sender's record off as another's or one vault's as another's.
  */
 /** A signed record before it is signed (each kind apart: Omit over a union would merge them). */
-export type Unsigned<T> = T extends unknown ? Omit<T, 'signature' | 'batch' | 'index'> : never;
+export type Unsigned<T> = T extends unknown ? Omit<T, 'signature'> : never;
 
 export function recordSigningText(vault: string, record: Unsigned<CustomerRecord | EntryRecord | PeopleRecord>): string {
   if (record.kind === 'user') {
@@ -234,11 +241,9 @@ export function recordSigningText(vault: string, record: Unsigned<CustomerRecord
 export const MAX_BATCH_RECORDS = 20_000;
 
 export const replicaBatchSchema = z.strictObject({
-  format: z.union([z.literal(REPLICA_FORMAT), z.literal(REPLICA_FORMAT_BATCHED)]),
+  format: z.literal(REPLICA_FORMAT),
   /** The vault these records belong to (meta vault_id): a batch for another vault is refused. */
-  vault: z.string().min(1).max(64),
+  vault: freeText(64).min(1),
   records: z.array(replicaRecordSchema).max(MAX_BATCH_RECORDS),
-  /** Format 2: the signed batches its records name (record-batches.ts). */
-  batches: z.array(recordBatchSchema).max(MAX_BATCH_RECORDS).optional(),
 });
 export type ReplicaBatch = z.infer<typeof replicaBatchSchema>;
