@@ -16,8 +16,11 @@
  * machine.
  */
 import { z } from 'zod';
+import { MAX_BATCH_DIGESTS, recordBatchSchema } from './record-batches';
 
 export const REPLICA_FORMAT = 1;
+/** Format 2: customer and entry records may name a signed batch of digests instead of carrying a signature (record-batches.ts). */
+export const REPLICA_FORMAT_BATCHED = 2;
 
 /** A global id as text: 8-4-4-4-12 lower-case hex (electron/vault/ids.ts uidText). */
 const uid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'not a global id');
@@ -25,6 +28,16 @@ const uid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 const bytes = z.string().max(131_072).regex(/^[A-Za-z0-9_-]*$/, 'not base64url');
 /** Who sent a record and vouches for it: their user, their signing key, their Ed25519 signature over recordSigningText. */
 const signed = { author: uid, signerKey: uid, signature: bytes };
+/**
+ * A customer or entry record is vouched for by its own signature (format 1) or by its place in a
+ * batch its sender signed (format 2: `batch` and `index`, record-batches.ts), never both.
+ */
+const vouched = {
+  author: uid, signerKey: uid, signature: bytes.optional(), batch: uid.optional(), index: z.number().int().nonnegative().max(MAX_BATCH_DIGESTS - 1).optional(),
+};
+const oneVoucher = (r: { signature?: string | undefined; batch?: string | undefined; index?: number | undefined }): boolean =>
+  (r.signature !== undefined ? r.batch === undefined && r.index === undefined : r.batch !== undefined && r.index !== undefined);
+const ONE_VOUCHER = 'a record carries its signature or names its batch and index, one of the two';
 /**
  * Whether PostgreSQL can store `text` (in jsonb and text columns): no U+0000 and no lone UTF-16
  * surrogate, which it refuses with an error (a 500) where the contract should refuse the input.
@@ -57,8 +70,8 @@ export const customerRecordSchema = z.strictObject({
   sealedName: bytes,
   nameIndex: bytes,
   createdAt: millis,
-  ...signed,
-});
+  ...vouched,
+}).refine(oneVoucher, ONE_VOUCHER);
 
 export const entryRecordSchema = z.strictObject({
   kind: z.literal('entry'),
@@ -75,8 +88,8 @@ export const entryRecordSchema = z.strictObject({
   updatedAt: millis,
   /** A tombstone: deleted then, nothing sealed kept. */
   deletedAt: millis.nullable(),
-  ...signed,
-}).refine((r) => r.deletedAt === null || (r.lookup === '' && r.sealedSummary === '' && r.sealedDetails === ''), 'a tombstone keeps nothing sealed');
+  ...vouched,
+}).refine((r) => r.deletedAt === null || (r.lookup === '' && r.sealedSummary === '' && r.sealedDetails === ''), 'a tombstone keeps nothing sealed').refine(oneVoucher, ONE_VOUCHER);
 
 /** Signing keys never change once made (schema 11): a record is the key, once. */
 export const signingKeyRecordSchema = z.strictObject({
@@ -205,7 +218,7 @@ export function memberRecordId(group: string, user: string, sha256Hex: (text: st
  * or a tombstone, nor pass one sender's record off as another's or one vault's as another's.
  */
 /** A signed record before it is signed (each kind apart: Omit over a union would merge them). */
-export type Unsigned<T> = T extends unknown ? Omit<T, 'signature'> : never;
+export type Unsigned<T> = T extends unknown ? Omit<T, 'signature' | 'batch' | 'index'> : never;
 
 export function recordSigningText(vault: string, record: Unsigned<CustomerRecord | EntryRecord | PeopleRecord>): string {
   if (record.kind === 'user') {
@@ -241,9 +254,11 @@ export function recordSigningText(vault: string, record: Unsigned<CustomerRecord
 export const MAX_BATCH_RECORDS = 20_000;
 
 export const replicaBatchSchema = z.strictObject({
-  format: z.literal(REPLICA_FORMAT),
+  format: z.union([z.literal(REPLICA_FORMAT), z.literal(REPLICA_FORMAT_BATCHED)]),
   /** The vault these records belong to (meta vault_id): a batch for another vault is refused. */
   vault: freeText(64).min(1),
   records: z.array(replicaRecordSchema).max(MAX_BATCH_RECORDS),
+  /** Format 2: the signed batches its records name (record-batches.ts). */
+  batches: z.array(recordBatchSchema).max(MAX_BATCH_RECORDS).optional(),
 });
 export type ReplicaBatch = z.infer<typeof replicaBatchSchema>;
