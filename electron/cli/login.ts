@@ -43,7 +43,7 @@ export async function load(): Promise<TeamModules> {
 }
 
 /** How the server's certificate is to be trusted, deciding with the person on first use (team/sign-in.ts judges). */
-async function decideTrust(m: TeamModules, url: URL, known: ServerTrust | undefined, trustGiven: string | undefined, io: CliIo): Promise<ServerTrust> {
+export async function decideTrust(m: TeamModules, url: URL, known: ServerTrust | undefined, trustGiven: string | undefined, io: CliIo): Promise<ServerTrust> {
   const wanted = trustGiven === undefined || url.protocol === 'http:' ? undefined : m.transport.normaliseFingerprint(trustGiven);
   if (trustGiven !== undefined && url.protocol !== 'http:' && wanted === undefined) throw new UsageError('--trust takes a SHA-256 fingerprint: 64 hex digits, with or without colons');
   // The system clock, as TLS itself judges a certificate's dates (not the command's clock).
@@ -63,14 +63,14 @@ async function decideTrust(m: TeamModules, url: URL, known: ServerTrust | undefi
   throw m.signIn.notTrustedYet(url);
 }
 
-interface FactorFlags {
+export interface FactorFlags {
   readonly code?: string;
   readonly 'recovery-code'?: string;
   readonly 'emergency-code'?: string;
 }
 
 /** The second step, as the server asks for it, until it says done (each answer is team/sign-in.ts's). */
-async function secondStep(flow: SignInModule.ServerSignIn, flags: FactorFlags, io: CliIo): Promise<void> {
+export async function secondStep(flow: SignInModule.ServerSignIn, flags: FactorFlags, io: CliIo): Promise<void> {
   const read = async (value: string | undefined, prompt: string): Promise<string | undefined> => (value === '-' ? io.readSecret(prompt) : value);
   while (flow.step !== 'done') {
     const step = flow.step;

@@ -13,6 +13,7 @@ import { completionCommand } from './completion';
 import { exportCommand } from './export';
 import { initCommand } from './init';
 import { listCommand } from './list';
+import { joinCommand } from './join';
 import { loginCommand, logoutCommand, whoamiCommand } from './login';
 import { syncCommand } from './sync';
 import { otpCommand } from './otp';
@@ -60,6 +61,7 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   whoami: whoamiCommand,
   logout: logoutCommand,
   sync: syncCommand,
+  join: joinCommand,
   team: teamCommand,
   // Loaded when they run, with the agent's protocol (agent-commands.ts is all a start needs).
   unlock: { summary: UNLOCK_SUMMARY, usage: UNLOCK_USAGE, run: async (args, io) => (await import('./unlock')).unlockCommand.run(args, io) },

@@ -10,7 +10,7 @@
  */
 import type { SecondStep, ServerUser, SessionTokens } from '../../shared/api/server-contract';
 import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
-import { publicKeyFingerprint, rawPublicKey } from './account-keys';
+import { publicKeyFingerprint, rawPublicKey, type AccountKeys } from './account-keys';
 import { TeamClient, type LoginAttempt } from './client';
 import { printable } from './printable';
 import { withServerLock, type ServerPlace, type ServerProfile } from './profiles';
@@ -184,7 +184,7 @@ export class ServerSignIn {
    * is the one holding it), the session this computer kept there before ended, the tokens into
    * the keychain, the profile saved. `told`: says when an earlier session could not be ended.
    */
-  async finish(now: number, told: (line: string) => void = () => undefined): Promise<{ readonly origin: string; readonly user: ServerUser; readonly keyFingerprint: string }> {
+  async finish(now: number, told: (line: string) => void = () => undefined): Promise<{ readonly origin: string; readonly user: ServerUser; readonly keyFingerprint: string; readonly keys: AccountKeys }> {
     if (this.step !== 'done') throw new CrewvaultError('MFA_REQUIRED', 'The server still asks for a second step');
     const keys = await this.client.accountKeys(this.attempt.exportKey);
     // Published for owners binding this account to a vault user (#15, team join); the fingerprint
@@ -208,7 +208,8 @@ export class ServerSignIn {
     profiles.save(origin, {
       username: this.attempt.user.username, userId: this.attempt.user.id, deviceId: this.client.deviceId, trust: this.trust, serverKey: this.attempt.serverKey, signedInAt: now,
     });
-    return { origin, user: this.attempt.user, keyFingerprint };
+    // The opened key pair, for a desktop joining a team vault (crewvault join) to seal in its new file; nobody else keeps it.
+    return { origin, user: this.attempt.user, keyFingerprint, keys };
   }
 
   /** Gives up before finishing: the half-done session ends on the server (best effort); nothing was kept. */

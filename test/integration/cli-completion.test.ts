@@ -56,7 +56,7 @@ describe('shell completion from the commands\' own usage', () => {
     expect(bashTab('crewvault li')).toEqual(['list']);
     expect(bashTab('crewvault lo')).toContain('lock');
     expect(bashTab('crewvault unl')).toEqual(['unlock']);
-    expect(bashTab('crewvault user ')).toEqual(['add', 'list', 'disable', 'role', 'reset-password']);
+    expect(bashTab('crewvault user ')).toEqual(['add', 'list', 'disable', 'role', 'reset-password', 'bind']);
     expect(bashTab('crewvault audit v')).toEqual(['verify']);
     expect(bashTab('crewvault otp --j')).toEqual(['--json']);
     expect(bashTab('crewvault add --pa')).toEqual(['--password-prompt']);

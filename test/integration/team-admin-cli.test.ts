@@ -269,7 +269,7 @@ describe('crewvault server admin', () => {
 describe('usage and completion', () => {
   it('completes team\'s and server admin\'s words from their usage, which says how server admin signs in', async () => {
     const bash = (await cli(owner, ['completion', 'bash'])).stdout;
-    expect(bash).toMatch(/^\s+team\) subs='token mfa devices forget'; opts='[^']*--for-vault[^']*'/m);
+    expect(bash).toMatch(/^\s+team\) subs='token mfa devices forget key'; opts='[^']*--for-vault[^']*'/m);
     expect(bash).toMatch(/^\s+server\) subs='admin'; opts='[^']*--allow-remote-admin[^']*--api-key[^']*'/m);
     // No vault option leaks into team's (its --for-vault is a vault id on the server, not a file).
     expect(/^\s+team\) [^\n]*'--as /m.test(bash)).toBe(false);

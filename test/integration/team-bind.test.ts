@@ -10,8 +10,9 @@
  * desktop takes the new public key in by the new-public-key rule. Must never: put a password in
  * a process argument (answers go on stdin).
  */
+import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -31,6 +32,7 @@ import { bindingBytes, signatureValid } from '../../electron/vault/signing';
 import { wrapContext } from '../../electron/vault/signer-keys';
 import type { VaultSession } from '../../electron/vault/service';
 import { createVault, Vault } from '../../electron/vault/vault';
+import { parseOtpUri } from '../../shared/otp';
 import { startServer, type RunningServer } from '../../server/main';
 import type { ReplicaRecord, SigningKeyRecord, UserRecord } from '../../shared/sync/records';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
@@ -39,6 +41,8 @@ import { runScripted, type CliOutcome } from '../support/scripted-cli';
 import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
 
 const TECH = 'tech';
+/** A TOTP key in tech's group (RFC 6238's SHA-1 test key, base32). */
+const OTP_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const SERVER_PASSWORD = { alice: 'alice on the team server 1', tech: 'tech on the team server 22' } as const;
 const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
 
@@ -107,7 +111,8 @@ beforeAll(async () => {
   const field = await session.team.createGroup('Field');
   await session.team.grant(field.id, TECH);
   const finance = await session.team.createGroup('Finance');
-  await session.createEntries([{ customer: 'Acme', title: 'Switch', password: 's-1', groupId: field.id }, { customer: 'Acme', title: 'Bank', password: 'b-1', groupId: finance.id }]);
+  await session.createEntries([{ customer: 'Acme', title: 'Switch', password: 's-1', groupId: field.id }, { customer: 'Acme', title: 'Router', groupId: field.id, otp: { params: parseOtpUri(`otpauth://totp/Acme:router?secret=${OTP_SECRET}&issuer=Acme`).params } },
+    { customer: 'Acme', title: 'Bank', password: 'b-1', groupId: finance.id }]);
   vault = await session.replica.vaultId();
   await session.close();
   await copyAsNewDesktop(ownerFile, secondFile, clock);
@@ -236,8 +241,8 @@ describe('binding an account re-keys its vault user to the account\'s key pair',
     const again = await Vault.open(file, clock).signIn(TECH, 'tech local password 333');
     try {
       const listed = await again.listEntries();
-      expect(listed.map((e) => e.title).sort()).toEqual(['Switch']);
-      expect(await again.revealPassword(listed[0]?.id ?? 0)).toBe('s-1');
+      expect(listed.map((e) => e.title).sort()).toEqual(['Router', 'Switch']);
+      expect(await again.revealPassword((await again.resolvePath('Acme/Switch')).id)).toBe('s-1');
     } finally {
       await again.close();
     }
@@ -255,5 +260,30 @@ describe('binding an account re-keys its vault user to the account\'s key pair',
     } finally {
       await later.close();
     }
+  });
+
+  it('crewvault join: a fresh computer gets tech\'s vault from the server and the handed-over owner key alone', async () => {
+    const fresh = { CREWVAULT_CONFIG: path.join(home, 'config-tech-fresh'), CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-bind-tech-fresh' };
+    const file = path.join(home, 'tech-joined.crewvault');
+    const join = (ownerText: string): Promise<CliOutcome> => runScripted(
+      ['join', server.url, '--user', TECH, '--team-vault', vault, '--trust-owner', ownerText, '--vault', file], [SERVER_PASSWORD.tech, 'tech local password 444'], clock, fresh,
+    );
+    const other = `${pinned.id}:${Buffer.from(pinned.publicKey).fill(9).toString('base64url')}`;
+    const refused = await join(other);
+    expect(refused.code).toBe('OWNER_KEY_CHANGED');
+    expect(existsSync(file)).toBe(false);
+    const joined = await join(`${pinned.id}:${pinned.publicKey.toString('base64url')}`);
+    expect(joined.code, joined.stderr).toBe('ok');
+    expect(joined.stderr).toMatch(/records taken in/);
+    const listed = await runScripted(['list', '--vault', file, '--user', TECH], ['tech local password 444'], clock, fresh);
+    expect(listed.code, listed.stderr).toBe('ok');
+    expect(listed.stdout).toContain('Switch');
+    expect(listed.stdout).not.toContain('Bank');
+    // Offline-usable: the code of tech's TOTP entry is oathtool's (another implementation, the key on stdin).
+    const code = await runScripted(['otp', '--vault', file, '--user', TECH, 'Acme/Router'], ['tech local password 444'], clock, fresh);
+    expect(code.code, code.stderr).toBe('ok');
+    const at = new Date(clock.now()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+    expect(code.stdout.trim()).toBe(execFileSync('oathtool', ['--totp', '-b', '--now', at, '-'], { input: OTP_SECRET, encoding: 'utf8' }).trim());
+    expect((await runScripted(['join', server.url, '--user', TECH, '--team-vault', vault, '--trust-owner', other, '--vault', file], [], clock, fresh)).code).toBe('ALREADY_EXISTS');
   });
 });
