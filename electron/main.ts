@@ -16,11 +16,27 @@ import { SECURITY_HEADERS } from './host/security-headers';
 import { configPath, configUiSettings, uiVaultPath, updateConfig } from './config';
 import { keychainDeviceStore } from './devices';
 import { Router } from './router';
+import { questionWords, type TrustQuestion } from './team/confirm';
 
 app.enableSandbox();
 
 const RENDERER_INDEX = path.join(__dirname, '..', 'renderer', 'index.html');
 const RENDERER_URL = pathToFileURL(RENDERER_INDEX).href;
+
+/**
+ * Before a certificate is pinned or a vault moved (team/confirm.ts): a native message box, which
+ * the renderer can neither draw nor click. Cancel is the default and what Esc answers.
+ */
+async function confirmNatively(question: TrustQuestion): Promise<boolean> {
+  const words = questionWords(question);
+  const window = BrowserWindow.getAllWindows()[0];
+  const options: Electron.MessageBoxOptions = {
+    type: 'warning', title: words.title, message: words.message, detail: words.detail,
+    buttons: ['Cancel', words.yes], defaultId: 0, cancelId: 0, noLink: true,
+  };
+  const answer = window ? await dialog.showMessageBox(window, options) : await dialog.showMessageBox(options);
+  return answer.response === 1;
+}
 
 const CONFIG = configPath();
 const router = new Router({
@@ -38,6 +54,7 @@ const router = new Router({
   log: (line) => console.error(line),
   devices: keychainDeviceStore(),
   deviceLabel: hostname(),
+  team: { confirm: { confirm: confirmNatively } },
   pickVaultFile: async () => {
     const window = BrowserWindow.getAllWindows()[0];
     const options: Electron.OpenDialogOptions = {

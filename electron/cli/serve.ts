@@ -16,6 +16,7 @@ import { keychainDeviceStore } from '../devices';
 import { LAUNCH_CODE_TTL_MS } from '../host/launch';
 import { startHost, type LaunchEvent } from '../host/server';
 import { Router } from '../router';
+import { terminalConfirmations } from '../team/confirm';
 import { untilStopped, UsageError, type CliCommand, type CliIo } from './io';
 import { SERVE_SUMMARY, SERVE_USAGE } from './serve-usage';
 import { VAULT_OPTIONS } from './signin';
@@ -77,6 +78,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
 
   // The UI remembers the last vault it opened; an explicit --vault still wins.
   const config = configPath(io.env);
+  // Pinning a certificate or moving the vault is confirmed on this terminal, which the page cannot reach (team/confirm.ts).
+  const confirmations = terminalConfirmations(process.stdin, (text) => io.err(text));
   const router = new Router({
     vaultPath: values.vault ?? uiVaultPath(config, io.env),
     onVaultOpened: (file) => void updateConfig(config, { lastVault: file }),
@@ -88,6 +91,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     // same OS keychain as the desktop app.
     devices: keychainDeviceStore(),
     deviceLabel: `${hostname()} (browser)`,
+    team: { confirm: confirmations },
   });
   const host = await startHost({
     router,
@@ -105,6 +109,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   clearInterval(idle);
   await host.close();
   await router.close();
+  confirmations.close();
   io.err('Crewvault stopped; the vault is closed.\n');
   return 0;
 }

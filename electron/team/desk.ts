@@ -7,8 +7,9 @@
  * server's stream, signing out. The session lives in the OS keychain and servers.json exactly as
  * the CLI keeps it, so the two share it.
  * Must never: keep a password or code past the call that carries it, put one in a result or a
- * log, pin a certificate the person did not confirm, or leave a timer or a stream running after
- * `stop()` (the router calls it on lock and close).
+ * log, pin a certificate or move a vault without the door's own confirmation (confirm.ts: the
+ * page's word is not enough), or leave a timer or a stream running after `stop()` (the router
+ * calls it on lock and close).
  */
 import path from 'node:path';
 import type { TeamStatus, TeamSyncOutcome } from '../../shared/api/team-contract';
@@ -16,6 +17,7 @@ import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { configPath } from '../config';
 import type { ServerCodeSource } from '../vault/codes-service';
 import type { VaultSession } from '../vault/service';
+import { certificateWords, NO_CONFIRMATIONS, type TrustConfirmations } from './confirm';
 import { boundTo, DeskBindings } from './desk-bindings';
 import { serverPlace, type ServerPlace } from './profiles';
 import type * as SignInModule from './sign-in';
@@ -50,6 +52,8 @@ export interface TeamDeskOptions {
   readonly place?: ServerPlace;
   readonly now: () => number;
   readonly timers?: LiveTimers;
+  /** The door's own question before a certificate is pinned or a vault moved (confirm.ts); without one, neither happens. */
+  readonly confirm?: TrustConfirmations;
 }
 
 interface Modules {
@@ -237,6 +241,15 @@ export class TeamDesk {
     const judged = await m.signIn.judgeCertificate(url, place.profiles.get(url.origin)?.trust, wanted, Date.now(), place.transport);
     if (epoch !== this.epoch) throw this.overtaken(locks);
     if (judged.kind === 'refused') throw judged.error;
+    if (judged.kind === 'trusted' && judged.pinnedNow !== undefined) {
+      // The page compared the fingerprint; the door asks the person too, outside the page, before anything is sent or pinned.
+      const presented = judged.pinnedNow;
+      const yes = await (this.options.confirm ?? NO_CONFIRMATIONS).confirm({
+        kind: 'pin-certificate', server: url.origin, fingerprint: presented.fingerprint256, subject: presented.subject, validTo: presented.validTo.getTime(),
+      });
+      if (epoch !== this.epoch) throw this.overtaken(locks);
+      if (!yes) throw new CrewvaultError('SERVER_UNTRUSTED', `${url.host}'s certificate was not confirmed on this computer: nothing was sent or pinned`);
+    }
     if (judged.kind === 'confirm') {
       const { presented } = judged;
       this.certificate = { server: url.origin, fingerprint: presented.fingerprint256, subject: presented.subject, validTo: presented.validTo.getTime() };
@@ -377,7 +390,13 @@ export class TeamDesk {
   /** The vault's owner moves the whole vault onto the server (the first push of everything). */
   move(session: VaultSession): Promise<TeamStatus> {
     if (session.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only the vault\'s owner moves it to a team server.');
-    return this.outward(() => this.round(session, true));
+    return this.outward(async () => {
+      // Asked by the door, outside the page: the page's "confirm" alone moves nothing.
+      const { origin, profile } = await this.mine(session);
+      const yes = await (this.options.confirm ?? NO_CONFIRMATIONS).confirm({ kind: 'move-vault', server: origin, certificate: certificateWords(profile.trust) });
+      if (!yes) throw new CrewvaultError('FORBIDDEN', 'The move was not confirmed on this computer: nothing was sent.');
+      return this.round(session, true);
+    });
   }
 
   private round(session: VaultSession, move: boolean): Promise<TeamStatus> {

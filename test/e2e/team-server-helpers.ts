@@ -108,11 +108,30 @@ export async function startTeamWorld(options: { readonly tls?: boolean } = {}): 
 }
 
 /** `crewvault serve` on desktop A's vault, its config in a folder of its own and its own keychain service; the launch URL it printed. */
-export async function startServe(world: TeamWorld): Promise<{ readonly url: string; stop(): Promise<void> }> {
+export interface Serve {
+  readonly url: string;
+  /**
+   * Waits for the next question serve asks on its terminal before pinning a certificate or moving
+   * the vault (electron/team/confirm.ts), answers it there as the person would, and returns it.
+   */
+  answerOnTerminal(answer: 'yes' | 'no'): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const QUESTION_END = 'anything else to refuse: ';
+
+export async function startServe(world: TeamWorld): Promise<Serve> {
   const [a] = world.desktops;
   const folder = path.join(world.home, 'serve');
   const env = { ...process.env, CREWVAULT_CONFIG: path.join(folder, 'config.json'), CREWVAULT_KEYCHAIN_SERVICE: a.env.CREWVAULT_KEYCHAIN_SERVICE };
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [path.resolve('bin/crewvault.mjs'), 'serve', '--vault', a.file, '--no-open'], { env });
+  let stderr = '';
+  let answered = 0;
+  const watchers = new Set<() => void>();
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+    for (const watcher of [...watchers]) watcher();
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -124,6 +143,21 @@ export async function startServe(world: TeamWorld): Promise<{ readonly url: stri
   });
   return {
     url,
+    answerOnTerminal: (answer) => new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => { watchers.delete(check); reject(new Error('serve asked nothing on its terminal within 20 s')); }, 20_000);
+      function check(): void {
+        const questions = stderr.split(QUESTION_END);
+        if (questions.length - 1 <= answered) return;
+        const question = questions[answered] ?? '';
+        answered += 1;
+        watchers.delete(check);
+        clearTimeout(timer);
+        child.stdin.write(`${answer}\n`);
+        resolve(question);
+      }
+      watchers.add(check);
+      check();
+    }),
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

@@ -81,6 +81,8 @@ test('signs in with the second step, moves the vault, syncs both ways with anoth
     await page.getByRole('button', { name: 'Move this vault to the team server…' }).click();
     const confirm = page.getByRole('dialog', { name: 'Move this vault to the team server?' });
     await confirm.getByRole('button', { name: 'Move the vault' }).click();
+    // The page's "confirm" is not enough: serve asks on its own terminal, naming the server.
+    expect(await serve.answerOnTerminal('yes')).toContain(`Move this vault's records to ${new URL(url).host}?`);
     await expect(page.getByLabel('Last sync')).toContainText(/Moved at .*: \d+ records sent to move the vault; no conflict copies; nothing set aside\./);
     expect(await seriousViolations(page)).toEqual([]);
 
@@ -150,6 +152,10 @@ test('an https server no authority vouches for: its fingerprint is compared befo
     expect(existsSync(path.join(serveConfigDir(world), 'servers.json'))).toBe(false);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('button', { name: 'They match: trust and sign in' }).click();
+    // Compared on the page, confirmed on serve's terminal, which names the host and the fingerprint.
+    const asked = await serve.answerOnTerminal('yes');
+    expect(asked).toContain(new URL(url).host);
+    expect(asked).toContain(world.fingerprint ?? 'no fingerprint');
     // Registration then sign-in: two OPAQUE key stretchings (2.7 s in a trace at load 12 on the shared 2 cores), more than the 5 s default allows when busier.
     await expect(page.getByRole('status').filter({ hasText: `Signed in to ${url}; live sync is on.` })).toBeVisible({ timeout: 20_000 });
     const saved = JSON.parse(readFileSync(path.join(serveConfigDir(world), 'servers.json'), 'utf8')) as { servers: Record<string, { trust: unknown }> };

@@ -21,7 +21,7 @@ import { putGroup, putMembership, putPerson } from '../../server/store/membershi
 import { crewvault } from '../support/cli';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
-import { ok } from '../support/router';
+import { CONFIRMED, ok } from '../support/router';
 import { freePort, ServerProcesses, splitDatabaseUrl, type ServerProcess } from '../support/server-process';
 import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
 
@@ -96,7 +96,7 @@ describe('rotating the server\'s code key', () => {
     const clock = manualClock(Date.now());
     const router = new Router({
       vaultPath, clock, clipboard: { kind: 'page' }, kdf: FAST_KDF,
-      team: { place: serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-code-key-rotation-test' }, path.join(dir, 'config')) },
+      team: { place: serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-code-key-rotation-test' }, path.join(dir, 'config')), confirm: CONFIRMED },
     });
     ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
     ok(await router.call('users.create', { username: 'cody', role: 'codes_only', password: 'cody one-time' }));

@@ -21,7 +21,7 @@ import { startServer, type RunningServer } from '../../server/main';
 import { readLocalAdminKey } from '../../server/settings/local-only';
 import { authenticatorCode, testClock, type TestClock } from '../server/support';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
-import { errorCode, ok } from '../support/router';
+import { CONFIRMED, errorCode, ok } from '../support/router';
 import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
 import { holdsSecret } from '../support/secrets';
 
@@ -64,7 +64,7 @@ async function desktop(timers?: LiveTimers) {
   const place: ServerPlace = serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: `crewvault-router-team-${folders}` }, path.join(dir, 'config'));
   const router = new Router({
     vaultPath: path.join(dir, 'vault.crewvault'), clock: manualClock(), clipboard: { kind: 'page' }, kdf: FAST_KDF,
-    team: { place, ...(timers ? { timers } : {}) },
+    team: { place, confirm: CONFIRMED, ...(timers ? { timers } : {}) },
   });
   ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
   const status = async (): Promise<TeamStatus> => ok(await router.call('team.status', {})) as TeamStatus;
@@ -297,7 +297,7 @@ describe('a large vault moved by its owner', () => {
     await settle(made.createEntries(Array.from({ length: ENTRIES }, (_, i) => ({ customer: `Customer ${i % 40}`, title: `Entry ${i}`, password: `pw-${i}` }))));
     await settle(made.close());
     const place = serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-router-team-large' }, path.join(dir, 'config'));
-    const router = new Router({ vaultPath: file, clock, clipboard: { kind: 'page' }, kdf: FAST_KDF, team: { place } });
+    const router = new Router({ vaultPath: file, clock, clipboard: { kind: 'page' }, kdf: FAST_KDF, team: { place, confirm: CONFIRMED } });
     ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
     ok(await router.call('team.connect', { url: team.server.url, username: 'alice', password: SERVER_PASSWORD, invite: team.invite }));
 

@@ -23,7 +23,7 @@ import { text } from '../../server/store/db';
 import { putGroup, putMembership, putPerson } from '../../server/store/membership';
 import { testClock, type TestClock } from '../server/support';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
-import { errorCode, ok } from '../support/router';
+import { CONFIRMED, errorCode, ok } from '../support/router';
 import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
 
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ';
@@ -74,7 +74,7 @@ describe('server-computed codes on a desktop', () => {
     const vaultPath = path.join(dir, 'vault.crewvault');
     const router = new Router({
       vaultPath, clock: manualClock(clock.now()), clipboard: { kind: 'page' }, kdf: FAST_KDF,
-      team: { place: serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-server-codes-test' }, path.join(dir, 'config')) },
+      team: { place: serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-server-codes-test' }, path.join(dir, 'config')), confirm: CONFIRMED },
     });
     ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
     ok(await router.call('users.create', { username: 'cody', role: 'codes_only', password: 'cody one-time' }));

@@ -16,6 +16,9 @@ export function newRouter(vaultPath = tempVaultPath(), options: Pick<RouterOptio
   return { router, clock, vaultPath };
 }
 
+/** The door's own confirmation (electron/team/confirm.ts) answered yes, as the person would: for tests that pin or move on purpose. */
+export const CONFIRMED = { confirm: (): Promise<boolean> => Promise.resolve(true) };
+
 /** Unwraps a reply that must be ok, failing the test with its error otherwise. */
 export function ok<T>(reply: Reply<T>): T {
   if (!reply.ok) throw new Error(`expected ok, got ${reply.error.code}: ${reply.error.message}`);
