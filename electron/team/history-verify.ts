@@ -51,12 +51,20 @@ function eventText(r: EventRecord): string {
 /** Checks `pulled` (every record of the vault from sequence 0, in the server's order). */
 export function verifyServerHistory(pulled: readonly PulledRecord[], trusted: ReadonlyMap<string, TrustedKey> = new Map()): HistoryCheck {
   const roles = new Map<string, string>();
-  for (const { record } of pulled) if (record.kind === 'user') roles.set(record.id, record.role);
+  const disabledAt = new Map<string, number | null>();
+  for (const { record } of pulled) {
+    if (record.kind !== 'user') continue;
+    roles.set(record.id, record.role);
+    disabledAt.set(record.id, record.disabledAt);
+  }
   const keyRecords = pulled.flatMap(({ record }) => (record.kind === 'signing_key'
-    ? [{ id: record.id, user: record.user, certifiedBy: record.certifiedBy, hasCertificate: record.certificate !== null, publicKey: record.publicKey, certificate: record.certificate }]
+    ? [{ id: record.id, user: record.user, certifiedBy: record.certifiedBy, hasCertificate: record.certificate !== null, publicKey: record.publicKey, certificate: record.certificate, createdAt: record.createdAt }]
     : []));
   const served = keysInForce<string, (typeof keyRecords)[number]>(keyRecords, (user) => roles.get(user), (key, certifier) => key.certificate !== null
-    && holds(certifier.publicKey, certificateText(key.id, key.user, bin(key.publicKey).toString('base64')), key.certificate));
+    && holds(certifier.publicKey, certificateText(key.id, key.user, bin(key.publicKey).toString('base64')), key.certificate), (key, certifier) => {
+    const off = disabledAt.get(certifier.user) ?? null; // a disabled owner vouches only for keys made before the disable
+    return off === null || key.createdAt < off;
+  });
   const keyOf = (id: string): TrustedKey | undefined => trusted.get(id) ?? served.get(id);
   const heads = new Map<string, string>();
   let events = 0;

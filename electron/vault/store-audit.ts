@@ -344,16 +344,23 @@ function allUids(db: ReadDb): UidOf {
  * certificate from a valid key of an owner other than that user (only owners reset passwords,
  * which is when a user's key is made for them), or a user's first key, made at their own
  * sign-in (signing.ts). A certificate from a technician's key, or from a key whose user does
- * not exist, vouches for nothing (review F2).
+ * not exist, vouches for nothing (review F2); one from an owner disabled since, only for keys made
+ * before the disable (the key's time, which its certifier wrote: the server refuses a later one).
  */
 function validSigningKeys(db: ReadDb, uidOf: UidOf): Map<number, SigningKeyRow> {
-  const roles = new Map(db.prepare<[], { id: number; role: string }>('SELECT id, role FROM users').all().map((u) => [u.id, u.role]));
+  const users = db.prepare<[], { id: number; role: string; disabled_at: number | null }>('SELECT id, role, disabled_at FROM users').all();
+  const roles = new Map(users.map((u) => [u.id, u.role]));
+  const disabledAt = new Map(users.map((u) => [u.id, u.disabled_at]));
   const keys = listSigningKeys(db).map((row) => ({ id: row.id, user: row.user_id, certifiedBy: row.certified_by, hasCertificate: row.certificate !== null, row }));
   // One rule with the team server (shared/sync/signing-keys.ts), judged in this file's order.
   const valid = keysInForce<number, (typeof keys)[number]>(keys, (user) => roles.get(user), (key, certifier) => {
     const userUid = uidOf('users', key.user);
     return key.row.certificate !== null && userUid !== null
       && signatureValid(certifier.row.public_key, certificateBytes(uidText(key.row.uid), userUid, key.row.public_key), key.row.certificate);
+  }, (key, certifier) => {
+    // A disabled owner vouches only for keys made before the disable (review round seven hole 3).
+    const off = disabledAt.get(certifier.user) ?? null;
+    return off === null || key.row.created_at < off;
   });
   return new Map([...valid].map(([id, key]) => [id, key.row]));
 }

@@ -1,8 +1,8 @@
 /**
  * SQL for who signs in a team vault (schema 17): its vault users' signing keys in the order
  * stored, and its devices' first pushing accounts and chain heads. Only this file reads or writes
- * `sync_signing_keys` and `sync_devices`; the rules are server/sync/verify.ts's.
- * Must never: replace a key once stored, or move a device to another account.
+ * `sync_signing_keys` and `sync_devices` (each device's vault user since schema 21); the rules are server/sync/verify.ts's.
+ * Must never: replace a key once stored, or move a device to another vault user.
  */
 import { text, textOrNull, type Queryable, type Transaction } from './db';
 
@@ -17,7 +17,10 @@ export interface StoredSigningKey {
 
 export interface StoredDevice {
   readonly device: string;
-  readonly accountId: string;
+  /** The vault user whose signed events the device's are (its first event's actor; null: a device from before schema 21 with no actor). */
+  readonly vaultUser: string | null;
+  /** The account that first pushed its events (kept for the record; no check reads it). */
+  readonly accountId: string | null;
   /** The link its next event must carry (base64url). */
   readonly head: string;
 }
@@ -28,17 +31,22 @@ export async function signingKeysOf(db: Queryable, vaultId: string): Promise<Sto
   return rows.map((row) => ({ keyId: text(row, 'key_id'), vaultUser: text(row, 'vault_user'), publicKey: text(row, 'public_key'), certifiedBy: textOrNull(row, 'certified_by'), certificate: textOrNull(row, 'certificate') }));
 }
 
-/** The vault users' roles as the server holds them (null: bound, no role said yet). */
-export async function rolesOf(db: Queryable, vaultId: string): Promise<Map<string, string | null>> {
-  const rows = await db.query('SELECT vault_user, role FROM sync_people WHERE vault_id = $1', [vaultId]);
-  return new Map(rows.map((row) => [text(row, 'vault_user'), textOrNull(row, 'role')]));
+/** The vault users' roles as the server holds them (null: bound, no role said yet), and which are disabled. */
+export async function rolesOf(db: Queryable, vaultId: string): Promise<{ readonly roles: Map<string, string | null>; readonly disabled: Set<string> }> {
+  const rows = await db.query('SELECT vault_user, role, disabled FROM sync_people WHERE vault_id = $1', [vaultId]);
+  return {
+    roles: new Map(rows.map((row) => [text(row, 'vault_user'), textOrNull(row, 'role')])),
+    disabled: new Set(rows.filter((row) => row['disabled'] === true).map((row) => text(row, 'vault_user'))),
+  };
 }
 
 /** These devices as the server holds them (absent: no event of theirs stored yet). */
 export async function devicesOf(db: Queryable, vaultId: string, devices: readonly string[]): Promise<Map<string, StoredDevice>> {
   if (devices.length === 0) return new Map();
-  const rows = await db.query('SELECT device, account_id, head FROM sync_devices WHERE vault_id = $1 AND device = ANY($2::text[])', [vaultId, [...devices]]);
-  return new Map(rows.map((row) => [text(row, 'device'), { device: text(row, 'device'), accountId: text(row, 'account_id'), head: text(row, 'head') }]));
+  const rows = await db.query('SELECT device, vault_user, account_id, head FROM sync_devices WHERE vault_id = $1 AND device = ANY($2::text[])', [vaultId, [...devices]]);
+  return new Map(rows.map((row) => [text(row, 'device'), {
+    device: text(row, 'device'), vaultUser: textOrNull(row, 'vault_user'), accountId: textOrNull(row, 'account_id'), head: text(row, 'head'),
+  }]));
 }
 
 /** Which of these record ids the vault holds already (events are stored once). */
@@ -57,7 +65,7 @@ export async function signersSnapshot(db: Queryable, vaultId: string, devices: r
     `SELECT concat_ws('|',
        (SELECT coalesce(max(n), 0)::text FROM sync_signing_keys WHERE vault_id = $1),
        (SELECT string_agg(vault_user || ':' || disabled::text, ',' ORDER BY vault_user) FROM sync_people WHERE vault_id = $1 AND role = 'owner'),
-       (SELECT string_agg(device || ':' || account_id || ':' || head, ',' ORDER BY device) FROM sync_devices WHERE vault_id = $1 AND device = ANY($2::text[]))
+       (SELECT string_agg(device || ':' || coalesce(vault_user, '') || ':' || head, ',' ORDER BY device) FROM sync_devices WHERE vault_id = $1 AND device = ANY($2::text[]))
      ) AS snapshot`,
     [vaultId, [...devices]],
   );
@@ -74,13 +82,14 @@ export async function putSigningKeys(tx: Transaction, vaultId: string, keys: rea
   }
 }
 
-/** Devices' new heads (a new device bound to the account that pushed its first event). */
+/** Devices' new heads (a new device bound to the vault user who signed its first event). */
 export async function putDevices(tx: Transaction, vaultId: string, devices: readonly StoredDevice[]): Promise<void> {
   for (const d of devices) {
     await tx.query(
-      `INSERT INTO sync_devices (vault_id, device, account_id, head) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (vault_id, device) DO UPDATE SET head = excluded.head WHERE sync_devices.account_id = excluded.account_id`,
-      [vaultId, d.device, d.accountId, d.head],
+      `INSERT INTO sync_devices (vault_id, device, vault_user, account_id, head) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (vault_id, device) DO UPDATE SET head = excluded.head, vault_user = coalesce(sync_devices.vault_user, excluded.vault_user)
+       WHERE sync_devices.vault_user IS NULL OR sync_devices.vault_user = excluded.vault_user`,
+      [vaultId, d.device, d.vaultUser, d.accountId, d.head],
     );
   }
 }

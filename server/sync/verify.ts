@@ -4,15 +4,18 @@
  * - signing keys: a vault user's keys in force by the desktops' own rule (shared/sync/signing-keys.ts),
  *   over the keys in the order the server stored them. A key that introduces itself (no certificate)
  *   is taken only from its own person's account or an owner's (who could certify one anyway); a
- *   certified one from anyone (its certificate decides whether it counts).
+ *   certified one from anyone. Every key record pushed must be in force by the rule (but in the
+ *   vault's move) and a known id must come back unchanged; a disabled owner's certificate counts
+ *   only for keys stored before the disable.
  * - every customer, entry, user, group and member record holds under a key in force of its named
  *   author (who the pusher must be: records.ts);
- * - every event is signed, holds under a key in force of its actor, names a device this account
- *   pushes for (a device is bound to the account that pushed its first event) and continues that
- *   device's chain from the link the server holds (events it holds already are skipped: stored once).
+ * - every event is signed, holds under a key in force of its actor, names a device whose events are
+ *   that actor's (a device is bound to the vault user who signed its first event; anyone may relay
+ *   them) and continues that device's chain from the link the server holds (events it holds
+ *   already are skipped: stored once).
  * - record format 2 (verify-batches.ts): a customer or entry record naming a batch holds by the
  *   digest at its index, the batch (carried by the push) by its author's key in force, verified once.
- * Anything else refuses the whole push (BAD_SIGNATURE; a device of another account: FORBIDDEN) and
+ * Anything else refuses the whole push (BAD_SIGNATURE; a device of another person: FORBIDDEN) and
  * stores nothing. Inside the vault's lock, `holdVerified` reads in one statement whether what the
  * check relied on (keys, owners, the devices' heads) still stands — else checks again there — and
  * writes the new keys and heads with the push.
@@ -92,21 +95,21 @@ function eventText(r: EventRecord): string {
 }
 
 /** Who the pushing account will act as (records.ts actingPerson decides, and refuses, in the lock). */
-async function pusherOf(db: Queryable, batch: Batch, accountId: string): Promise<{ readonly vaultUser: string | null; readonly role: string | null }> {
+async function pusherOf(db: Queryable, batch: Batch, accountId: string): Promise<{ readonly vaultUser: string | null; readonly role: string | null; readonly moving: boolean }> {
   const person = await personOfAccount(db, batch.vault, accountId);
-  if (person !== undefined) return person;
+  if (person !== undefined) return { vaultUser: person.vaultUser, role: person.role, moving: false };
   const vault = await vaultInfo(db, batch.vault);
-  if (vault !== undefined && (vault.createdBy !== accountId || (await ownerBound(db, batch.vault)))) return { vaultUser: null, role: null };
+  if (vault !== undefined && (vault.createdBy !== accountId || (await ownerBound(db, batch.vault)))) return { vaultUser: null, role: null, moving: false };
   // The vault's mover binds itself as its owner, to the one vault user its records are signed by.
   const authors = new Set(batch.records.flatMap((r) => ('author' in r ? [r.author] : [])));
-  return { vaultUser: authors.size === 1 ? [...authors][0] ?? null : null, role: 'owner' };
+  return { vaultUser: authors.size === 1 ? [...authors][0] ?? null : null, role: 'owner', moving: true };
 }
 
 /** Checks every signature, key and device link of `batch` against what `db` holds now; throws a refusal. */
 export async function verifyPush(db: Queryable, batch: Batch, accountId: string): Promise<VerifiedPush> {
   const events = batch.records.filter((r): r is EventRecord => r.kind === 'event');
   const devices = [...new Set(events.flatMap((e) => (e.device === null ? [] : [e.device])))];
-  const [snapshot, pusher, stored, roles, deviceRows, held, storedBatches] = await Promise.all([
+  const [snapshot, pusher, stored, { roles, disabled }, deviceRows, held, storedBatches] = await Promise.all([
     signersSnapshot(db, batch.vault, devices), pusherOf(db, batch, accountId), signingKeysOf(db, batch.vault), rolesOf(db, batch.vault),
     devicesOf(db, batch.vault, devices), storedIds(db, batch.vault, events.map((e) => e.id)), batchesOf(db, batch.vault, (batch.batches ?? []).map((b) => b.id)),
   ]);
@@ -118,24 +121,42 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string)
     throw new CrewvaultError('FORBIDDEN', 'These records are signed in another person\'s name.');
   }
   // Roles as this push leaves them (its user records are applied, or it is refused whole); the mover binds itself as an owner.
-  for (const r of batch.records) if (r.kind === 'user') roles.set(r.id, r.role);
+  for (const r of batch.records) {
+    if (r.kind !== 'user') continue;
+    roles.set(r.id, r.role);
+    if (r.disabledAt === null) disabled.delete(r.id);
+    else disabled.add(r.id);
+  }
   if (pusher.vaultUser !== null && !roles.has(pusher.vaultUser)) roles.set(pusher.vaultUser, pusher.role);
-  const known = new Set(stored.map((k) => k.keyId));
+  const known = new Map(stored.map((k) => [k.keyId, k]));
+  const storedBefore = new Set(known.keys());
+  const { moving } = pusher;
   const newKeys: StoredSigningKey[] = [];
   for (const r of batch.records) {
-    if (r.kind !== 'signing_key' || known.has(r.id)) continue;
+    if (r.kind !== 'signing_key') continue;
+    // A key never changes once made: a record of a known id is that key again, else a forgery under its id (hole 5).
+    const same = known.get(r.id);
+    if (same !== undefined) {
+      if (!sameKey(same, keyOf(r))) throw badSignature('A signing key record reuses the id of another key');
+      continue;
+    }
     if (publicKeyOf(r.publicKey) === null) throw badSignature('A signing key record carries no Ed25519 public key');
     if (r.certifiedBy === null && r.certificate === null && r.user !== pusher.vaultUser && pusher.role !== 'owner') {
       throw badSignature('A signing key that introduces itself comes from its own person or an owner, not from another account');
     }
-    known.add(r.id);
+    known.set(r.id, keyOf(r));
     newKeys.push(keyOf(r));
   }
   const inForce = keysInForce<string, StoredSigningKey & { readonly id: string; readonly user: string; readonly hasCertificate: boolean }>(
     [...stored, ...newKeys].map((k) => ({ ...k, id: k.keyId, user: k.vaultUser, hasCertificate: k.certificate !== null })),
     (user) => roles.get(user),
     (key, certifier) => key.certificate !== null && holds(certifier.publicKey, certificateText(key.keyId, key.vaultUser, bin(key.publicKey).toString('base64')), key.certificate),
+    // A disabled owner's certificate counts for the keys stored before the disable, or those of the push that moves the vault here (hole 3).
+    (key, certifier) => !disabled.has(certifier.vaultUser) || storedBefore.has(key.keyId) || moving,
   );
+  // Every key record pushed holds by the rule (a certificate that verifies, or a first key introducing itself), else it is a forgery (hole 5).
+  // The push that moves a vault here carries every key its owner's file holds, some perhaps out of force there too: desktops judge those by the rule.
+  if (!moving) for (const k of newKeys) if (!inForce.has(k.keyId)) throw badSignature('A signing key record is not vouched for by its certificate or as its user\'s first key');
   const heads = new Map<string, StoredDevice>();
   // Each batch's signature verified once, under a key in force of its author.
   const batchVerdicts = new Map<string, boolean>();
@@ -158,9 +179,12 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string)
       if (key === undefined || key.vaultUser !== r.actor) throw badSignature('An event is signed with a key that is not its author\'s');
       if (!holds(key.publicKey, eventText(r), r.signature)) throw badSignature('An event does not hold under its author\'s signature');
       const device = heads.get(r.device) ?? deviceRows.get(r.device);
-      if (device !== undefined && device.accountId !== accountId) throw new CrewvaultError('FORBIDDEN', 'These events claim a device another account pushes for: nothing was stored.');
+      // A device's events are the vault user's who signed its first (holes 1, 2): anyone may relay them, signed as they are; nobody else adds to its chain.
+      if (device !== undefined && device.vaultUser !== null && device.vaultUser !== r.actor) {
+        throw new CrewvaultError('FORBIDDEN', 'These events claim a device whose events are another person\'s: nothing was stored.');
+      }
       if ((device?.head ?? null) !== r.devicePrev) throw badSignature('An event does not follow the last event this server holds from its device (one was left out, changed or played back)');
-      heads.set(r.device, { device: r.device, accountId, head: deviceLink(r.signature) });
+      heads.set(r.device, { device: r.device, vaultUser: device?.vaultUser ?? r.actor, accountId: device?.accountId ?? accountId, head: deviceLink(r.signature) });
     } else if (r.kind !== 'signing_key') {
       const key = inForce.get(r.signerKey);
       if (key === undefined || key.vaultUser !== r.author) throw badSignature(`A ${r.kind} record is signed with a key that is not its author's`);
@@ -179,6 +203,10 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string)
     return b === undefined ? [] : [{ id, body: batchBody(b) }];
   });
   return { snapshot, devices, newKeys, heads: [...heads.values()], batches: toStore };
+}
+
+function sameKey(a: StoredSigningKey, b: StoredSigningKey): boolean {
+  return a.vaultUser === b.vaultUser && a.publicKey === b.publicKey && a.certifiedBy === b.certifiedBy && a.certificate === b.certificate;
 }
 
 function keyOf(r: SigningKeyRecord): StoredSigningKey {

@@ -6,7 +6,8 @@
  * made for someone), or when it is that user's first key and introduces itself (made at their own
  * sign-in). Pure: keys are judged in the order given (the desktop's table order, the server's
  * order of storing); the caller checks signatures (shared/ has no crypto).
- * Must never: count a key whose certificate was not checked, or a second self-introduced key.
+ * Must never: count a key whose certificate was not checked, a second self-introduced key, or a
+ * certificate a disabled owner made after the disable.
  */
 
 /** A key as the rule sees it; `K` names keys and users (local row ids on a desktop, global ids on the server). */
@@ -22,15 +23,24 @@ export interface KeyToJudge<K> {
  * The keys in force, by id, judged in order. `roleOf(user)`: the user's role now (undefined: no
  * such user, whose keys count for nothing); `certificateHolds(key, certifier)`: whether the key's
  * certificate verifies under the certifier's public key (called only for an owner's key in force).
+ * `certifierStood(key, certifier)`: whether the certifier's user was not yet disabled when the key
+ * came (review round seven hole 3): a disabled owner vouches for nothing from the moment of the
+ * disable, and the keys they certified before it stay theirs. Each judge says when a key came by
+ * what it can trust (the server: keys it stored before the disable; a desktop: the key's time
+ * before the disable's). A demoted owner's certificates count for nothing at all (roleOf now).
  */
-export function keysInForce<K, T extends KeyToJudge<K>>(keys: Iterable<T>, roleOf: (user: K) => string | null | undefined, certificateHolds: (key: T, certifier: T) => boolean): Map<K, T> {
+export function keysInForce<K, T extends KeyToJudge<K>>(
+  keys: Iterable<T>, roleOf: (user: K) => string | null | undefined, certificateHolds: (key: T, certifier: T) => boolean,
+  certifierStood: (key: T, certifier: T) => boolean,
+): Map<K, T> {
   const valid = new Map<K, T>();
   const firstOfUser = new Map<K, K>();
   for (const key of keys) {
     if (roleOf(key.user) === undefined) continue;
     if (!firstOfUser.has(key.user)) firstOfUser.set(key.user, key.id);
     const certifier = key.certifiedBy === null ? undefined : valid.get(key.certifiedBy);
-    const certified = certifier !== undefined && certifier.user !== key.user && roleOf(certifier.user) === 'owner' && key.hasCertificate && certificateHolds(key, certifier);
+    const certified = certifier !== undefined && certifier.user !== key.user && roleOf(certifier.user) === 'owner' && key.hasCertificate
+      && certifierStood(key, certifier) && certificateHolds(key, certifier);
     const selfIntroduced = key.certifiedBy === null && !key.hasCertificate && firstOfUser.get(key.user) === key.id;
     if (certified || selfIntroduced) valid.set(key.id, key);
   }

@@ -221,6 +221,42 @@ describe('signed audit events', () => {
     }
   });
 
+  it('an owner disabled since vouches only for keys made before the disable: one they certify after it is nobody\'s (review round seven hole 3)', async () => {
+    const { file, clock, alice, mallory, vault, rows, verify } = await team();
+    await alice.createUser('olga', 'owner', 'olga password', FAST_KDF);
+    const olga = await vault.signIn('olga', 'olga password');
+    await olga.changePassword('olga password', 'olga chose this', FAST_KDF);
+    const olgaKey = signerOf(olga);
+    await olga.close();
+    clock.advance(60_000);
+    await alice.team.disableUser('olga');
+    const disabledAt = clock.now();
+    // The last event (alice's disabling olga): re-signing it breaks no link of an event after it.
+    const reveal = rows().at(-1);
+    expect(reveal?.actor_id).toBe(alice.user.id);
+    // Olga, disabled, still holds her private key: she certifies a key for alice and re-signs alice's event with it.
+    const plant = (createdAt: number): void => {
+      const forged = newSigningKeyPair();
+      edit(file, (db) => {
+        const aliceUid = (db.prepare('SELECT uid FROM users WHERE id = ?').get(alice.user.id) as { uid: Buffer }).uid;
+        const keyUid = randomBytes(16);
+        const certificate = signBytes(olgaKey.privateKey, certificateBytes(uidText(keyUid), uidText(aliceUid), forged.publicKey));
+        const keyId = Number(db.prepare('INSERT INTO signing_keys (uid, user_id, public_key, created_at, certified_by, certificate) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(keyUid, alice.user.id, forged.publicKey, createdAt, olgaKey.keyId, certificate).lastInsertRowid);
+        db.prepare('UPDATE audit_log SET signer_key_id = ? WHERE id = ?').run(keyId, reveal?.id);
+        db.prepare('UPDATE audit_log SET signature = ? WHERE id = ?').run(signBytes(forged.privateKey, storedEventBytes(db as never, reveal?.id ?? 0)), reveal?.id);
+      });
+    };
+    // Made before the disable: it stays hers to vouch for (the event re-signed with it holds).
+    plant(disabledAt - 1);
+    const before = await verify();
+    expect(before, JSON.stringify(before)).toMatchObject({ ok: true });
+    // Made at or after the disable: nobody's.
+    plant(disabledAt);
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/not its author's/) as unknown });
+    void mallory;
+  });
+
   it('a person\'s record removed or put back is caught at their next sign-in: their last signed sign-in names the one it left', async () => {
     const { file, clock, alice } = await team();
     alice.lock();

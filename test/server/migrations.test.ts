@@ -143,6 +143,20 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     ]);
   });
 
+  it('upgrades schema 20 in place: each device belongs to the vault user who signed its first event, whoever pushed it', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 20))).toEqual({ from: 0, to: 20 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1)");
+    await db.query("INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ('v1', 3, 'u1', 1)");
+    // The owner's account pushed both of dA's events (a move relaying bo's): schema 17 bound dA to u1.
+    const event = (id: string, actor: string): string => JSON.stringify({ kind: 'event', id, actor, device: 'dA', signature: randomBytes(64).toString('base64url') });
+    await db.query(`INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body) VALUES
+      ('v1', 'e1', 'event', 1, 1, 'u1', $1::jsonb), ('v1', 'e2', 'event', 1, 2, 'u1', $2::jsonb)`, [event('e1', 'bo'), event('e2', 'bo')]);
+    await db.query("INSERT INTO sync_devices (vault_id, device, account_id, head) VALUES ('v1', 'dA', 'u1', 'h')");
+    expect(await migrate(db)).toEqual({ from: 20, to: latestSchemaVersion() });
+    expect(await db.query('SELECT device, vault_user, account_id, head FROM sync_devices')).toEqual([{ device: 'dA', vault_user: 'bo', account_id: 'u1', head: 'h' }]);
+  });
+
   it('lets two servers start at once: each migration runs exactly once', async () => {
     if (kind === 'pglite') return; // one process owns a PGlite folder; the race is PostgreSQL's
     const url = await databases.postgresUrl();

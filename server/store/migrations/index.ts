@@ -23,6 +23,7 @@ import { migration0017 } from './0017-signers';
 import { migration0018 } from './0018-account-public-keys';
 import { migration0019 } from './0019-code-key-ids';
 import { migration0020 } from './0020-record-batches';
+import { migration0021 } from './0021-device-users';
 
 export interface Migration {
   readonly version: number;
@@ -32,4 +33,4 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007,
   migration0008, migration0009, migration0010, migration0011, migration0012, migration0013, migration0014, migration0015,
-  migration0016, migration0017, migration0018, migration0019, migration0020];
+  migration0016, migration0017, migration0018, migration0019, migration0020, migration0021];

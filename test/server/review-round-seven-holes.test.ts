@@ -1,0 +1,176 @@
+/**
+ * Review round seven (#15), HOLES: each case asserts the SAFE behaviour and FAILED on the tree as
+ * reviewed (64eb050); committed with the fixes as their proof. Adjusted (fix7): HOLE 2 takes a
+ * member's relay of another's signed event (a direct exchange then a push is legitimate) and
+ * refuses the member's own event continuing that device's chain (the jam) instead; HOLE 4 is still
+ * open (it.fails); HOLE 6 has a case over every free string of the contract.
+ * Real server over HTTP, real Ed25519 (signers.ts), PostgreSQL and PGlite.
+ * Must never: pass on the tree it was written against (HOLE 4: until its fix).
+ */
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { certificateText } from '../../shared/sync/signing-keys';
+import { recordSigningText, type EventRecord, type ReplicaRecord, type SigningKeyRecord, type UserRecord } from '../../shared/sync/records';
+import { DATABASE_KINDS, useTestDatabases } from './databases';
+import { entryIn, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault, userRecord, type TwoGroupVault } from './people';
+import { keyRecordOf, linkOf, signEvent, signerOf, signText, type TestSigner } from './signers';
+import type { Person, TestServer } from './support';
+
+const databases = useTestDatabases();
+const b64 = (text: string): string => Buffer.from(text).toString('base64url');
+
+function eventBy(actor: string, device: string, devicePrev: string | null): EventRecord {
+  return {
+    kind: 'event', id: randomUUID(), at: 1, actor, action: 'entry.edit', subject: null, entry: null, customer: null, group: null,
+    sealedDetail: b64('sealed detail'), device, devicePrev, signerKey: actor, signature: null,
+  };
+}
+
+function signedBy<T extends Exclude<ReplicaRecord, { kind: 'event' | 'signing_key' }>>(vault: string, record: T, signer: TestSigner): T {
+  const resigned = { ...record, signerKey: signer.keyId };
+  return { ...resigned, signature: signText(recordSigningText(vault, resigned), signer) };
+}
+
+describe.each(DATABASE_KINDS)('review seven holes, on %s', (kind) => {
+  let server: TestServer;
+  let owner: Person;
+  let tech: Person;
+  let other: Person;
+  let second: Person;
+  beforeAll(async () => {
+    ({ server, owner, people: { tech, other, second } } = await serverWithPeople(await databases.open(kind), ['tech', 'other', 'second']));
+  }, 120_000);
+
+  /** The owner's move of a TwoGroupVault; tech and other each pushed an entry (and so their own key). */
+  async function world(): Promise<TwoGroupVault> {
+    const w = twoGroupVault();
+    await owner.client.ok('syncPush', pushOf(w.vault, twoGroupRecords(w, { owner, tech, other })));
+    await tech.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.tech, w.g)]));
+    await other.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.other, w.h)]));
+    return w;
+  }
+
+  it('HOLE 1: an owner\'s move carrying a member\'s events (from direct exchange) binds that member\'s device to the owner\'s account, and the member\'s own next event is refused', async () => {
+    const w = await world();
+    // other's desktop wrote two events on its device before the vault moved; the owner's desktop holds them (direct exchange) and its move carries them.
+    const device = b64(`device ${randomUUID()}`);
+    const otherKey = signerOf(w.u.other);
+    const e1 = signEvent(eventBy(w.u.other, device, null), otherKey);
+    const e2 = signEvent(eventBy(w.u.other, device, linkOf(e1.signature ?? '')), otherKey);
+    expect(await owner.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [e1, e2] } })).toMatchObject({ accepted: 2 });
+    // other signs in and pushes the next event of its own device: SAFE = taken (it is their device, their chain).
+    const e3 = signEvent(eventBy(w.u.other, device, linkOf(e2.signature ?? '')), otherKey);
+    const reply = await other.client.call('syncPush', { batch: { format: 1, vault: w.vault, records: [e3] } });
+    expect(reply.ok, JSON.stringify(reply)).toBe(true); // now: FORBIDDEN 'These events claim a device another account pushes for'
+  });
+
+  it('HOLE 2: a member relays another person\'s signed events (taken, the device stays theirs) but cannot add to that device\'s chain in their own name (no jam)', async () => {
+    const w = await world();
+    // Events other signed (tech's desktop got them by direct exchange) before other's desktop reached the server.
+    const device = b64(`device ${randomUUID()}`);
+    const otherKey = signerOf(w.u.other);
+    const e1 = signEvent(eventBy(w.u.other, device, null), otherKey);
+    // ADJUSTED (fix7): a relay of another's genuinely signed event is taken (a direct exchange, then a push, is legitimate);
+    // the reviewer's proof asked for a refusal. What must hold is that the device stays other's.
+    expect(await tech.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [e1] } })).toMatchObject({ accepted: 1 });
+    // tech signs an event of its own that continues other's device chain (the jam): FORBIDDEN, nothing stored.
+    const jam = signEvent(eventBy(w.u.tech, device, linkOf(e1.signature ?? '')), signerOf(w.u.tech));
+    const jammed = await tech.client.call('syncPush', { batch: { format: 1, vault: w.vault, records: [jam] } });
+    expect(jammed.ok ? 'taken' : jammed.error.code, JSON.stringify(jammed)).toBe('FORBIDDEN');
+    // other's own push of the device (the relayed event, held already, then the next) is taken.
+    const e2 = signEvent(eventBy(w.u.other, device, linkOf(e1.signature ?? '')), otherKey);
+    const own = await other.client.call('syncPush', { batch: { format: 1, vault: w.vault, records: [e1, e2] } });
+    expect(own.ok, JSON.stringify(own)).toBe(true);
+  });
+
+  it('HOLE 3: a key certified by an owner AFTER that owner was disabled is in force (verify.ts reads roles, never disabled)', async () => {
+    const w = await world();
+    const o2 = randomUUID();
+    // A second owner bound to `second`'s account, with their first key (an owner may send it), then disabled by the first owner.
+    await owner.client.ok('syncPush', pushOf(w.vault, [userRecord(w.u.owner, { id: o2, role: 'owner', account: second.user.id })]));
+    await owner.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [keyRecordOf(o2)] } });
+    const o2Key = signerOf(o2);
+    const certifiedBy = (signer: TestSigner): SigningKeyRecord => ({
+      ...keyRecordOf(w.u.tech, signer), certifiedBy: o2Key.keyId,
+      certificate: signText(certificateText(signer.keyId, w.u.tech, Buffer.from(signer.publicKey, 'base64url').toString('base64')), o2Key),
+    });
+    // Added (fix7): a key o2 certified while an owner in good standing, stored then, stays tech's after the disable.
+    const earlier: TestSigner = { ...signerOf(`earlier ${randomUUID()}`), keyId: randomUUID() };
+    expect(await tech.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [certifiedBy(earlier)] } })).toMatchObject({ accepted: 1 });
+    await owner.client.ok('syncPush', pushOf(w.vault, [userRecord(w.u.owner, { id: o2, role: 'owner', account: second.user.id, revision: 2, disabled: true })]));
+    expect(await tech.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [signedBy(w.vault, entryIn(w.u.tech, w.g), earlier)] } })).toMatchObject({ accepted: 1 });
+    // The disabled owner still holds their private key: they certify a new key for tech (who pushes it; any account may send a certified key).
+    const planted: TestSigner = { ...signerOf(`planted ${randomUUID()}`), keyId: randomUUID() };
+    // SAFE: BAD_SIGNATURE — a disabled owner vouches for nothing any more.
+    const reply = await tech.client.call('syncPush', { batch: { format: 1, vault: w.vault, records: [certifiedBy(planted), signedBy(w.vault, entryIn(w.u.tech, w.g), planted)] } });
+    expect(reply.ok ? 'taken' : reply.error.code, JSON.stringify(reply)).toBe('BAD_SIGNATURE'); // was: accepted 2
+  });
+
+  // OPEN (fix7): event and certificate texts do not name the vault yet: `it.fails` passes while the replay is taken, and fails (to be made `it`) once it is refused.
+  it.fails('HOLE 4: an audit event signed in one vault is taken in another vault with the same vault user (the event text names no vault)', async () => {
+    const a = await world();
+    // A second vault with the same vault users (a vault copied, then moved again): same user ids, same keys.
+    const b: TwoGroupVault = { ...twoGroupVault(), u: a.u };
+    await owner.client.ok('syncPush', pushOf(b.vault, twoGroupRecords(b, { owner, tech, other })));
+    await tech.client.ok('syncPush', pushOf(b.vault, [entryIn(b.u.tech, b.g)]));
+    const device = b64(`device ${randomUUID()}`);
+    const inA = signEvent(eventBy(a.u.tech, device, null), signerOf(a.u.tech));
+    expect(await tech.client.ok('syncPush', { batch: { format: 1, vault: a.vault, records: [inA] } })).toMatchObject({ accepted: 1 });
+    // The owner of B (or a relay) plays A's event into B: SAFE = BAD_SIGNATURE (a record's signature names its vault; an event's should).
+    const replay = await owner.client.call('syncPush', { batch: { format: 1, vault: b.vault, records: [inA] } });
+    expect(replay.ok, JSON.stringify(replay)).toBe(false); // now: accepted 1
+    void server;
+  });
+
+  it('HOLE 5: a signing key record reusing the id of a key that introduced itself (indexed, not stored as a record) is stored and served unchecked', async () => {
+    const w = await world();
+    // tech's first key introduced itself: the server indexed it (sync_signing_keys) and stored no record of it.
+    const techKey = signerOf(w.u.tech);
+    const attacker: TestSigner = { ...signerOf(`attacker ${randomUUID()}`), keyId: techKey.keyId };
+    // other sends a "certified" key record under that id: another user, another public key, a certificate nobody signed.
+    const forged: SigningKeyRecord = { ...keyRecordOf(w.u.owner, attacker), certifiedBy: signerOf(w.u.owner).keyId, certificate: b64('not a certificate').padEnd(86, 'A') };
+    const reply = await other.client.call('syncPush', { batch: { format: 1, vault: w.vault, records: [forged] } });
+    const pulled = await tech.client.ok('syncPull', { vault: w.vault, since: 0 });
+    const served = pulled.records.filter((r) => r.record.kind === 'signing_key' && r.record.id === techKey.keyId);
+    // SAFE: refused, and nothing under tech's key id is served (now: accepted 1, and the forgery is what every desktop pulls under tech's key id).
+    expect({ ok: reply.ok, served: served.length }, JSON.stringify(reply)).toEqual({ ok: false, served: 0 });
+    // Added (fix7): a key record under a new id whose certificate nobody signed is refused too (every key record pushed is checked), nothing served.
+    const fresh: SigningKeyRecord = { ...keyRecordOf(w.u.other, { ...signerOf(`fresh ${randomUUID()}`), keyId: randomUUID() }), certifiedBy: signerOf(w.u.owner).keyId, certificate: b64('not a certificate').padEnd(86, 'A') };
+    const unsigned = await other.client.call('syncPush', { batch: { format: 1, vault: w.vault, records: [fresh] } });
+    expect(unsigned.ok ? 'taken' : unsigned.error.code, JSON.stringify(unsigned)).toBe('BAD_SIGNATURE');
+    const again = await tech.client.ok('syncPull', { vault: w.vault, since: 0 });
+    expect(again.records.some((r) => r.record.id === fresh.id)).toBe(false);
+  });
+
+  it('HOLE 6: a NUL in an event\'s subject (valid by the contract, signed) is a 500 INTERNAL from PostgreSQL\'s jsonb, not a one-line INVALID_INPUT', async () => {
+    const w = await world();
+    const device = b64(`device ${randomUUID()}`);
+    const e = signEvent({ ...eventBy(w.u.tech, device, null), subject: 'a\u0000b' }, signerOf(w.u.tech));
+    const reply = await tech.client.call('syncPush', { batch: { format: 1, vault: w.vault, records: [e] } });
+    // SAFE: a 4xx with a stable code; now a 500.
+    expect(reply.status, JSON.stringify(reply)).toBeLessThan(500);
+  });
+  it('HOLE 6, every free string of the sync contract: a NUL or a lone surrogate in a user\'s name or role, an event\'s subject or the batch\'s vault is INVALID_INPUT, nothing stored', async () => {
+    const w = await world();
+    const before = await owner.client.ok('syncPull', { vault: w.vault, since: 0 });
+    const user = (patch: { name?: string; role?: string }): UserRecord => signedBy(w.vault, { ...userRecord(w.u.owner, { id: randomUUID(), role: 'technician', account: null }), ...patch }, signerOf(w.u.owner));
+    const event = (subject: string): EventRecord => signEvent({ ...eventBy(w.u.owner, b64(`device ${randomUUID()}`), null), subject }, signerOf(w.u.owner));
+    const pushes = [
+      { vault: w.vault, records: [user({ name: 'Ada\u0000' })] },
+      { vault: w.vault, records: [user({ name: 'Ada \ud800' })] },
+      { vault: w.vault, records: [user({ role: 'technician\udc00' })] },
+      { vault: w.vault, records: [event('\u0000')] },
+      { vault: w.vault, records: [event('lone \udbff end')] },
+      { vault: `${w.vault}\u0000`, records: [event('fine')] },
+    ];
+    for (const push of pushes) {
+      const reply = await owner.client.call('syncPush', { batch: { format: 1, ...push } });
+      expect(reply.ok ? 'taken' : reply.error.code, JSON.stringify(reply)).toBe('INVALID_INPUT');
+      if (!reply.ok) expect(reply.error.message.split('\n')).toHaveLength(1);
+    }
+    // A paired surrogate (an emoji) is text PostgreSQL stores: taken.
+    expect(await owner.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [event('deployed \ud83d\ude80')] } })).toMatchObject({ accepted: 1 });
+    const after = await owner.client.ok('syncPull', { vault: w.vault, since: 0 });
+    expect(after.records.length).toBe(before.records.length + 1);
+  });
+});
