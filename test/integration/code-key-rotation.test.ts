@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EntrySummary, GroupSummary } from '../../shared/model';
 import { TeamClient } from '../../electron/team/client';
+import { sealCodeKeyForServer, serverCodePublicKey } from '../../electron/team/server-codes';
 import { serverPlace } from '../../electron/team/sign-in';
 import { Router } from '../../electron/router';
 import { openPostgres, text, type Database as ServerDatabase } from '../../server/store/db';
@@ -143,6 +144,7 @@ describe('rotating the server\'s code key', () => {
     expect(keyFile().mode).toBe(0o600);
 
     // Rotated: the running server hands out the new key at once, and still opens what was sealed to the old one.
+    const firstPublic = serverCodePublicKey((await admin.call('codesKey', undefined)).publicKey);
     const rotated = codeKey('rotate');
     expect(rotated.status).toBe(0);
     const second = await published();
@@ -151,6 +153,10 @@ describe('rotating the server\'s code key', () => {
     expect(rotated.stdout).toContain(first);
     expect(keyFile()).toMatchObject({ mode: 0o600, retiring: 1 });
     await askCode();
+    // A seal made to the retiring key (a desktop that fetched it before the rotation) is refused: nothing new is sealed to a key being retired.
+    const stale = sealCodeKeyForServer(firstPublic, { vault: facts.vault, entry: entryId ?? '', group: facts.group, keyVersion: facts.keyVersion }, { kind: 'totp', secret: SECRET, algorithm: 'SHA1', digits: 6, period: 30, counter: 0 });
+    await expect(admin.call('codesSeal', { vault: facts.vault, records: [{ kind: 'server_code', entry: entryId ?? '', group: facts.group, keyVersion: facts.keyVersion, sealed: stale }] })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await seal()).sealed).toBe(sealedFirst.sealed);
 
     // The old key is still needed: delete-old keeps it and names the group.
     const refused = codeKey('delete-old');
