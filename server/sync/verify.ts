@@ -10,8 +10,8 @@
  * - every customer, entry, user, group and member record holds under a key in force of its named
  *   author (who the pusher must be: records.ts);
  * - every event is signed, holds under a key in force of its actor, names a device whose events are
- *   that actor's (a device is bound to the vault user who signed its first event; anyone may relay
- *   them) and continues that device's chain from the link the server holds (events it holds
+ *   that actor's or pushed by that device's own person (a device is bound to the vault user who
+ *   signed its first event; anyone may relay their events; the move takes every device's) and continues that device's chain from the link the server holds (events it holds
  *   already are skipped: stored once).
  * - record format 2 (verify-batches.ts): a customer or entry record naming a batch holds by the
  *   digest at its index, the batch (carried by the push) by its author's key in force, verified once.
@@ -179,8 +179,10 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string)
       if (key === undefined || key.vaultUser !== r.actor) throw badSignature('An event is signed with a key that is not its author\'s');
       if (!holds(key.publicKey, eventText(r), r.signature)) throw badSignature('An event does not hold under its author\'s signature');
       const device = heads.get(r.device) ?? deviceRows.get(r.device);
-      // A device's events are the vault user's who signed its first (holes 1, 2): anyone may relay them, signed as they are; nobody else adds to its chain.
-      if (device !== undefined && device.vaultUser !== null && device.vaultUser !== r.actor) {
+      // A device is the vault user's who signed its first event (holes 1, 2): anyone may relay that user's events, signed as they are, and
+      // that user's own account may push others' events written on their file (a desktop two people sign in on); the move carries every
+      // device's history as the owner's file holds it. Nobody else adds to its chain.
+      if (device !== undefined && device.vaultUser !== null && device.vaultUser !== r.actor && device.vaultUser !== pusher.vaultUser && !moving) {
         throw new CrewvaultError('FORBIDDEN', 'These events claim a device whose events are another person\'s: nothing was stored.');
       }
       if ((device?.head ?? null) !== r.devicePrev) throw badSignature('An event does not follow the last event this server holds from its device (one was left out, changed or played back)');

@@ -83,6 +83,19 @@ describe.each(DATABASE_KINDS)('review seven holes, on %s', (kind) => {
     expect(own.ok, JSON.stringify(own)).toBe(true);
   });
 
+  it('HOLES 1-2, a desktop two people sign in on: its own person\'s account pushes the other\'s events written there; the other\'s own account may not add to it', async () => {
+    const w = await world();
+    const device = b64(`device ${randomUUID()}`);
+    const e1 = signEvent(eventBy(w.u.owner, device, null), signerOf(w.u.owner));
+    // tech signed in on the owner's desktop file: the next event of that device is tech's, pushed by the owner's account.
+    const e2 = signEvent(eventBy(w.u.tech, device, linkOf(e1.signature ?? '')), signerOf(w.u.tech));
+    expect(await owner.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [e1, e2] } })).toMatchObject({ accepted: 2 });
+    const e3 = signEvent(eventBy(w.u.tech, device, linkOf(e2.signature ?? '')), signerOf(w.u.tech));
+    const fromTech = await tech.client.call('syncPush', { batch: { format: 1, vault: w.vault, records: [e3] } });
+    expect(fromTech.ok ? 'taken' : fromTech.error.code, JSON.stringify(fromTech)).toBe('FORBIDDEN');
+    expect(await owner.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [e3] } })).toMatchObject({ accepted: 1 });
+  });
+
   it('HOLE 3: a key certified by an owner AFTER that owner was disabled is in force (verify.ts reads roles, never disabled)', async () => {
     const w = await world();
     const o2 = randomUUID();
