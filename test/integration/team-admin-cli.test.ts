@@ -270,7 +270,8 @@ describe('usage and completion', () => {
   it('completes team\'s and server admin\'s words from their usage, which says how server admin signs in', async () => {
     const bash = (await cli(owner, ['completion', 'bash'])).stdout;
     expect(bash).toMatch(/^\s+team\) subs='token mfa devices forget key'; opts='[^']*--for-vault[^']*'/m);
-    expect(bash).toMatch(/^\s+server\) subs='admin'; opts='[^']*--allow-remote-admin[^']*--api-key[^']*'/m);
+    // server's words are admin and code-key (the code key's rotation, dea7a2d), both read from its usage.
+    expect(bash).toMatch(/^\s+server\) subs='admin code-key'; opts='[^']*--allow-remote-admin[^']*--api-key[^']*--force[^']*'/m);
     // No vault option leaks into team's (its --for-vault is a vault id on the server, not a file).
     expect(/^\s+team\) [^\n]*'--as /m.test(bash)).toBe(false);
     const help = (await cli(owner, ['server', '--help'])).stdout;
