@@ -261,6 +261,18 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
       signerKey: a.signer_uid ? uidText(a.signer_uid) : null, signature: a.signature ? b64(a.signature) : null,
     });
   }
+  if (toServer && !everything) {
+    // Another person's events written on this file (two people sign in on one desktop) are signed
+    // with their key, which may introduce itself: the server checks each event under its actor's
+    // key, so the key goes with them (the server takes such a key from an owner's account or its
+    // own person's). A key the server holds already is skipped there.
+    const sent = new Set(records.flatMap((r) => (r.kind === 'signing_key' ? [r.id] : [])));
+    const signers = new Set(events.flatMap((a) => (a.signer_uid ? [uidText(a.signer_uid)] : [])));
+    for (const key of signingKeysBetween(db, 0, upToSeq)) {
+      const id = uidText(key.uid);
+      if (signers.has(id) && !sent.has(id)) records.push(keyRecord(key));
+    }
+  }
   return { batch: batches.length > 0 ? { format: REPLICA_FORMAT_BATCHED, vault, records, batches } : { format: REPLICA_FORMAT, vault, records }, upToSeq: until };
 }
 
