@@ -7,9 +7,11 @@
  * answered there (terminalConfirmations below): the page can neither read nor type into it.
  * Without a port, nothing is pinned and nothing moved.
  *
- * Must never: take a yes from anything the page sends, answer a question asked before the
- * answer's line arrived with an answer typed earlier, or put a password or token in a question.
+ * Must never: take a yes from anything the page sends, take as a yes a line typed before the
+ * question was shown (the terminal's answer must be the question's own fresh word), or put a
+ * password or token in a question.
  */
+import { randomInt } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { printable } from './printable';
@@ -68,24 +70,38 @@ export function certificateWords(trust: { readonly kind: 'authority' } | { reado
   return `pinned, SHA-256 ${trust.pin.fingerprint256}`;
 }
 
+/** Letters of a question's word: lower case, none easily misread (no i, l, o). */
+const WORD_LETTERS = 'abcdefghjkmnpqrstuvwxyz';
+const WORD_LENGTH = 5;
+
+/** A fresh random word for one question (23^5, about 6.4 million): only someone who read the question can type it. */
+export function questionWord(): string {
+  return Array.from({ length: WORD_LENGTH }, () => WORD_LETTERS[randomInt(WORD_LETTERS.length)]).join('');
+}
+
 /**
- * The browser host's confirmations: each question is written to the host's terminal and answered
- * by the next line typed there after it ("yes" confirms; anything else, or the input ending, is
- * no). Lines typed while no question waits are dropped, so a "yes" cannot be typed ahead. One
- * question at a time; the next waits for the one before.
+ * The browser host's confirmations: each question is written to the host's terminal with a fresh
+ * random word, and answered by the next line typed there after it: that word confirms; anything
+ * else, or the input ending, is no. Lines read while no question waits are dropped; a line typed
+ * before the question but read after it (the host was busy: the bytes waited in the terminal) is
+ * that question's answer, and it cannot hold a word not yet shown, so it is a no. Why a word and
+ * not a flush of what is waiting: a stream has no "what is waiting" to drop (a read is
+ * asynchronous, so bytes typed a moment before the question may arrive after it, and pipes and
+ * sockets have no tcflush), whereas a word first written in the question is known only from it,
+ * whatever the timing. One question at a time; the next waits for the one before.
  */
 export function terminalConfirmations(input: Readable, write: (text: string) => void): TrustConfirmations & { close(): void } {
   const lines = createInterface({ input, crlfDelay: Infinity, terminal: false });
-  let waiting: ((answer: boolean) => void) | undefined;
+  let waiting: { readonly word: string; readonly resolve: (answer: boolean) => void } | undefined;
   let ended = false;
   lines.on('line', (line) => {
-    const answer = waiting;
+    const asked = waiting;
     waiting = undefined;
-    answer?.(line.trim() === 'yes');
+    asked?.resolve(line.trim().toLowerCase() === asked.word);
   });
   lines.on('close', () => {
     ended = true;
-    waiting?.(false);
+    waiting?.resolve(false);
     waiting = undefined;
   });
   let queue: Promise<unknown> = Promise.resolve();
@@ -102,8 +118,9 @@ export function terminalConfirmations(input: Readable, write: (text: string) => 
           return;
         }
         const words = questionWords(question);
-        write(`\n${words.title}\n${words.message}\n${words.detail}\nThe page asks this; only this terminal can answer it. Type "yes" and Enter to ${words.yes.toLowerCase()}, anything else to refuse: `);
-        waiting = resolve;
+        const word = questionWord();
+        waiting = { word, resolve };
+        write(`\n${words.title}\n${words.message}\n${words.detail}\nThe page asks this; only this terminal can answer it. To ${words.yes.toLowerCase()}, type the word ${word} and Enter; anything else to refuse: `);
       });
       const next = queue.then(ask, ask);
       queue = next;

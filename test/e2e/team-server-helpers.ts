@@ -152,7 +152,13 @@ export async function startServe(world: TeamWorld): Promise<Serve> {
         answered += 1;
         watchers.delete(check);
         clearTimeout(timer);
-        child.stdin.write(`${answer}\n`);
+        // Yes is the question's own random word (electron/team/confirm.ts), read off the question.
+        const word = /type the word ([a-z]+) and Enter/.exec(question)?.[1];
+        if (answer === 'yes' && word === undefined) {
+          reject(new Error('the question named no word to type'));
+          return;
+        }
+        child.stdin.write(`${answer === 'yes' ? word ?? '' : 'no'}\n`);
         resolve(question);
       }
       watchers.add(check);

@@ -107,7 +107,7 @@ describe('the door confirms, not the page', () => {
 describe('the browser host\'s terminal confirmation', () => {
   const question: TrustQuestion = { kind: 'pin-certificate', server: 'https://vault.example.com:8443', fingerprint: 'AB:CD', subject: 'CN=vault', validTo: Date.UTC(2027, 0, 1) };
 
-  it('asks on the terminal with the host and fingerprint, and takes only "yes" typed after the question', async () => {
+  it('asks on the terminal with the host and fingerprint, and takes only the question\'s own word typed after it', async () => {
     const input = new PassThrough();
     const written: string[] = [];
     const terminal = terminalConfirmations(input, (text) => written.push(text));
@@ -121,10 +121,17 @@ describe('the browser host\'s terminal confirmation', () => {
     expect(written.join('')).toContain('AB:CD');
     input.write('y\n');
     expect(await first).toBe(false);
+    // "yes" is not the answer: only the question's own random word is.
+    const wordOf = (): string => /type the word ([a-z]+) and Enter/.exec(written.join('').split('anything else to refuse').at(-2) ?? '')?.[1] ?? '';
     const second = terminal.confirm({ kind: 'move-vault', server: 'https://vault.example.com', certificate: 'pinned, SHA-256 AB:CD' });
     await tick();
     input.write('yes\n');
-    expect(await second).toBe(true);
+    expect(await second).toBe(false);
+    const fourth = terminal.confirm({ kind: 'move-vault', server: 'https://vault.example.com', certificate: 'pinned, SHA-256 AB:CD' });
+    await tick();
+    expect(wordOf()).toMatch(/^[a-z]{5}$/);
+    input.write(`${wordOf()}\n`);
+    expect(await fourth).toBe(true);
     // The terminal's input ends: a question then waiting, and any after, are no.
     const third = terminal.confirm(question);
     await tick();
