@@ -43,7 +43,8 @@ async function verifyOnServer(values: Parameters<typeof withSession>[0], url: st
   const [{ keptSession, load }, { pullHistory, verifyServerHistory }] = await Promise.all([import('./login'), import('../team/history-verify')]);
   const { client, origin } = await keptSession(await load(), io, url);
   return withSession(values, io, async (session) => {
-    const check = verifyServerHistory(await pullHistory(client, await session.replica.vaultId()), await session.replica.signingKeysHeld());
+    const vault = await session.replica.vaultId();
+    const check = verifyServerHistory(vault, await pullHistory(client, vault), await session.replica.signingKeysHeld());
     if (!check.ok) throw new CrewvaultError('VAULT_TAMPERED', `The audit history on ${origin} is broken at sequence ${check.seq}: ${check.reason}.`);
     io.out(`Audit history on ${origin} intact: ${check.events} events from ${check.devices} device${check.devices === 1 ? '' : 's'}, each signed by its author and in its device's order.\n`);
     return 0;

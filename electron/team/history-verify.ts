@@ -11,7 +11,7 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import type { EventRecord, ReplicaRecord } from '../../shared/sync/records';
-import { certificateText, eventSigningText, keysInForce } from '../../shared/sync/signing-keys';
+import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV1, keysInForce, type EventSigningText } from '../../shared/sync/signing-keys';
 
 export interface PulledRecord {
   readonly seq: number;
@@ -39,17 +39,25 @@ function holds(publicKey: string, text: string, signature: string): boolean {
   }
 }
 
-function eventText(r: EventRecord): string {
-  return eventSigningText({
+function eventFields(r: EventRecord): EventSigningText {
+  return {
     uid: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, entry: r.entry, customer: r.customer, group: r.group,
     sealedDetailBase64: r.sealedDetail === null ? null : bin(r.sealedDetail).toString('base64'),
     deviceHex: r.device === null ? null : bin(r.device).toString('hex'), devicePrevHex: r.devicePrev === null ? null : bin(r.devicePrev).toString('hex'),
     signerKey: r.signerKey,
-  });
+  };
+}
+
+/**
+ * Whether `signature` holds over the text naming `vault` (review round seven hole 4), or the v1
+ * text (no vault) signed before that fix: taken as a desktop takes it (store-audit.ts eventHolds).
+ */
+function holdsEither(publicKey: string, v2: string, v1: string, signature: string): boolean {
+  return holds(publicKey, v2, signature) || holds(publicKey, v1, signature);
 }
 
 /** Checks `pulled` (every record of the vault from sequence 0, in the server's order). */
-export function verifyServerHistory(pulled: readonly PulledRecord[], trusted: ReadonlyMap<string, TrustedKey> = new Map()): HistoryCheck {
+export function verifyServerHistory(vault: string, pulled: readonly PulledRecord[], trusted: ReadonlyMap<string, TrustedKey> = new Map()): HistoryCheck {
   const roles = new Map<string, string>();
   const disabledAt = new Map<string, number | null>();
   for (const { record } of pulled) {
@@ -61,7 +69,8 @@ export function verifyServerHistory(pulled: readonly PulledRecord[], trusted: Re
     ? [{ id: record.id, user: record.user, certifiedBy: record.certifiedBy, hasCertificate: record.certificate !== null, publicKey: record.publicKey, certificate: record.certificate, createdAt: record.createdAt }]
     : []));
   const served = keysInForce<string, (typeof keyRecords)[number]>(keyRecords, (user) => roles.get(user), (key, certifier) => key.certificate !== null
-    && holds(certifier.publicKey, certificateText(key.id, key.user, bin(key.publicKey).toString('base64')), key.certificate), (key, certifier) => {
+    && holdsEither(certifier.publicKey, certificateText(vault, key.id, key.user, bin(key.publicKey).toString('base64')),
+      certificateTextV1(key.id, key.user, bin(key.publicKey).toString('base64')), key.certificate), (key, certifier) => {
     const off = disabledAt.get(certifier.user) ?? null; // a disabled owner vouches only for keys made before the disable
     return off === null || key.createdAt < off;
   });
@@ -78,7 +87,8 @@ export function verifyServerHistory(pulled: readonly PulledRecord[], trusted: Re
     if (record.signature === null || record.signerKey === null || record.device === null || record.actor === null) return broken('is not signed by its author on a device');
     const key = keyOf(record.signerKey);
     if (key === undefined || key.user !== record.actor) return broken('is signed with a key that is not its author\'s');
-    if (!holds(key.publicKey, eventText(record), record.signature)) return broken('was changed after its author signed it');
+    const fields = eventFields(record);
+    if (!holdsEither(key.publicKey, eventSigningText(vault, fields), eventSigningTextV1(fields), record.signature)) return broken('was changed after its author signed it');
     if ((heads.get(record.device) ?? null) !== record.devicePrev) return broken('does not follow the event before it from its device (one was removed, changed or moved)');
     heads.set(record.device, createHash('sha256').update(bin(record.signature)).digest('base64url'));
   }

@@ -13,7 +13,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import { recordSigningText, type ReplicaRecord, type SigningKeyRecord, type UserRecord } from '../../shared/sync/records';
-import { certificateText } from '../../shared/sync/signing-keys';
+import { certificateText, certificateTextV1 } from '../../shared/sync/signing-keys';
 import { unwrapKey } from '../vault/crypto';
 import { contexts, DIRECTORY_WRAP_ANCHORED } from '../vault/keys';
 import { wrapContext } from '../vault/signer-keys';
@@ -41,9 +41,12 @@ function seedPublicKey(seed: Buffer): Buffer {
   return b64url(createPublicKey(key).export({ format: 'jwk' }).x ?? '');
 }
 
-function certifiedBy(record: SigningKeyRecord, certifier: Buffer): boolean {
+/** Whether `certifier` certified `record` in vault `vault` (review round seven hole 4), or by the v1 text (no vault) signed before that fix. */
+function certifiedBy(vault: string, record: SigningKeyRecord, certifier: Buffer): boolean {
   if (record.certificate === null) return false;
-  return signatureValid(certifier, Buffer.from(certificateText(record.id, record.user, b64url(record.publicKey).toString('base64')), 'utf8'), b64url(record.certificate));
+  const publicKey = b64url(record.publicKey).toString('base64');
+  return signatureValid(certifier, Buffer.from(certificateText(vault, record.id, record.user, publicKey), 'utf8'), b64url(record.certificate))
+    || signatureValid(certifier, Buffer.from(certificateTextV1(record.id, record.user, publicKey), 'utf8'), b64url(record.certificate));
 }
 
 export function openJoinMaterial(vault: string, records: readonly ReplicaRecord[], pinned: OwnerKey, accountId: string, keys: AccountKeys): JoinMaterial {
@@ -51,7 +54,7 @@ export function openJoinMaterial(vault: string, records: readonly ReplicaRecord[
   // The owner's keys this desktop may believe: the pinned one, and those it certified for the owner (a reset of their own).
   const ownerKeys = new Map<string, Buffer>([[pinned.id, pinned.publicKey]]);
   for (const r of records) {
-    if (r.kind === 'signing_key' && r.user === owner.id && r.certifiedBy === pinned.id && certifiedBy(r, pinned.publicKey)) ownerKeys.set(r.id, b64url(r.publicKey));
+    if (r.kind === 'signing_key' && r.user === owner.id && r.certifiedBy === pinned.id && certifiedBy(vault, r, pinned.publicKey)) ownerKeys.set(r.id, b64url(r.publicKey));
   }
   // The server hands a vault's records only to an account bound to one of its users, and keeps
   // one record an object (a later one from an owner's desktop names no account): this person's
@@ -80,7 +83,7 @@ export function openJoinMaterial(vault: string, records: readonly ReplicaRecord[
   const seedPublic = seedPublicKey(signingSeed);
   const signingKey = records.find((r): r is SigningKeyRecord => r.kind === 'signing_key' && r.user === me.id && b64url(r.publicKey).equals(seedPublic));
   const certifier = signingKey?.certifiedBy === null || signingKey?.certifiedBy === undefined ? undefined : ownerKeys.get(signingKey.certifiedBy);
-  if (signingKey === undefined || certifier === undefined || !certifiedBy(signingKey, certifier) || signingKey.binding === null
+  if (signingKey === undefined || certifier === undefined || !certifiedBy(vault, signingKey, certifier) || signingKey.binding === null
     || !signatureValid(seedPublic, bindingBytes(me.id, accountKey), b64url(signingKey.binding))) {
     signingSeed.fill(0);
     directoryKey.fill(0);

@@ -8,6 +8,7 @@ import { unwrapKey, wrapKey, type KeyPair, type SealContext } from './crypto';
 import type { WriteDb } from './db';
 import { newUid, uidText } from './ids';
 import { objectContext, type StoredRef } from './keys';
+import { getMeta } from './store-meta';
 import { bindingBytes, certificateBytes, newSigningKeyPair, signBytes, signingKeyFromSeed, signingSeed, type Signer } from './signing';
 import { CrewvaultError } from '../../shared/errors';
 import { getSigningKey, getUserSigning, insertSigningKey, listSigningKeys, setSigningKeyBinding, setUserSigning } from './store-signing';
@@ -21,7 +22,7 @@ export function wrapContext(user: StoredRef): SealContext {
 export function makeSigningKey(db: WriteDb, user: StoredRef, userPublicKey: Buffer, now: number, certifier?: Signer): Signer {
   const pair = newSigningKeyPair();
   const uid = newUid(now);
-  const certificate = certifier ? signBytes(certifier.privateKey, certificateBytes(uidText(uid), uidText(user.uid), pair.publicKey)) : null;
+  const certificate = certifier ? signBytes(certifier.privateKey, certificateBytes(getMeta(db, 'vault_id') ?? '', uidText(uid), uidText(user.uid), pair.publicKey)) : null;
   const binding = signBytes(pair.privateKey, bindingBytes(uidText(user.uid), userPublicKey));
   const keyId = insertSigningKey(db, { uid, user_id: user.id, public_key: pair.publicKey, created_at: now, certified_by: certifier?.keyId ?? null, certificate, binding });
   const seed = signingSeed(pair.privateKey);

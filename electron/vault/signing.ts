@@ -8,7 +8,7 @@
  * does not verify.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { certificateText } from '../../shared/sync/signing-keys';
+import { certificateText, certificateTextV1 } from '../../shared/sync/signing-keys';
 
 export interface SigningKeyPair {
   /** Raw 32-byte Ed25519 public key. */
@@ -59,7 +59,12 @@ export function bindingBytes(userUid: string, publicKey: Buffer): Buffer {
   return Buffer.from(JSON.stringify(['crewvault/v1 public key', userUid, publicKey.toString('base64')]), 'utf8');
 }
 
-/** What a certificate signs: the new key, whose it is and its own id. */
-export function certificateBytes(keyUid: string, userUid: string, publicKey: Buffer): Buffer {
-  return Buffer.from(certificateText(keyUid, userUid, publicKey.toString('base64')), 'utf8');
+/** What a certificate signs: the vault (review round seven hole 4), the new key, whose it is and its own id. */
+export function certificateBytes(vault: string, keyUid: string, userUid: string, publicKey: Buffer): Buffer {
+  return Buffer.from(certificateText(vault, keyUid, userUid, publicKey.toString('base64')), 'utf8');
+}
+
+/** What a certificate signed before hole 4's fix (no vault): checked for what a file holds, never signed. */
+export function certificateBytesV1(keyUid: string, userUid: string, publicKey: Buffer): Buffer {
+  return Buffer.from(certificateTextV1(keyUid, userUid, publicKey.toString('base64')), 'utf8');
 }

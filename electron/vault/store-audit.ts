@@ -13,11 +13,11 @@ import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import type { ReadDb, WriteDb } from './db';
 import { newUid, uidText } from './ids';
-import { certificateBytes, signatureValid, signBytes, type Signer } from './signing';
+import { certificateBytes, certificateBytesV1, signatureValid, signBytes, type Signer } from './signing';
 import { deviceId, listSigningKeys, thisDeviceId, type SigningKeyRow } from './store-signing';
 import type { StoredRef } from './keys';
 import { getMeta, setMeta } from './store-meta';
-import { eventSigningText, keysInForce } from '../../shared/sync/signing-keys';
+import { eventSigningText, eventSigningTextV1, keysInForce, type EventSigningText } from '../../shared/sync/signing-keys';
 
 export interface AuditRow {
   readonly id: number;
@@ -132,23 +132,54 @@ export interface EventSigningFields {
  * Pure: a received event's bytes can be worked out before its write transaction (to check its
  * signature ahead on a worker thread: replica-verify.ts), and are worked out again inside it.
  */
-export function eventSigningBytes(e: EventSigningFields): Buffer {
+export function eventSigningBytes(vault: string, e: EventSigningFields): Buffer {
   // The text is shared with the team server, which checks events as they are pushed (shared/sync/signing-keys.ts).
-  return Buffer.from(eventSigningText({
+  return Buffer.from(eventSigningText(vault, signingTextOf(e)), 'utf8');
+}
+
+/** The bytes an event signed before review round seven hole 4's fix named (no vault): checked for what this file takes, never signed. */
+export function eventSigningBytesV1(e: EventSigningFields): Buffer {
+  return Buffer.from(eventSigningTextV1(signingTextOf(e)), 'utf8');
+}
+
+function signingTextOf(e: EventSigningFields): EventSigningText {
+  return {
     uid: e.uid, at: e.at, actor: e.actor, action: e.action, subject: e.subject, entry: e.entry, customer: e.customer, group: e.group,
     sealedDetailBase64: e.sealedDetail ? e.sealedDetail.toString('base64') : null,
     deviceHex: e.device ? e.device.toString('hex') : null, devicePrevHex: e.devicePrev ? e.devicePrev.toString('hex') : null,
     signerKey: e.signerKey,
-  }), 'utf8');
+  };
 }
 
-/** A stored (or about to be stored) row's signed bytes, its local ids named by their global ids. */
-function eventBytes(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf): Buffer {
-  return eventSigningBytes({
+/** The vault this file is (its id names it in what its authors sign: hole 4). */
+function vaultOf(db: ReadDb): string {
+  return getMeta(db, 'vault_id') ?? '';
+}
+
+/** A stored (or about to be stored) row's fields as its author signs them, its local ids named by their global ids. */
+function eventFields(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf): EventSigningFields {
+  return {
     uid: uidText(row.uid), at: row.at, actor: uidOf('users', row.actor_id), action: row.action, subject: row.subject,
     entry: uidOf('entries', row.entry_id), customer: uidOf('customers', row.customer_id), group: uidOf('access_groups', row.group_id),
     sealedDetail: row.sealed_detail, device: row.device_id, devicePrev: row.device_prev, signerKey: uidOf('signing_keys', row.signer_key_id),
-  });
+  };
+}
+
+/** A stored (or about to be stored) row's signed bytes in vault `vault`: what its author signs now. */
+function eventBytes(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf, vault: string): Buffer {
+  return eventSigningBytes(vault, eventFields(row, uidOf));
+}
+
+/**
+ * Whether a row's signature holds under `publicKey`: over the text naming this vault, or the v1
+ * text (no vault) of an event signed before hole 4's fix. Desktops take v1 as before: a joining
+ * desktop must take a history from before the fix, and cannot tell a move's v1 event from a
+ * replayed one without believing the server; the server refuses a v1 event that starts a chain
+ * outside the move (server/sync/verify.ts).
+ */
+function eventHolds(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf, vault: string, publicKey: Buffer, signature: Buffer, check: SignatureCheck = signatureValid): boolean {
+  const fields = eventFields(row, uidOf);
+  return check(publicKey, eventSigningBytes(vault, fields), signature) || check(publicKey, eventSigningBytesV1(fields), signature);
 }
 
 /** The link the next event of the same device carries: a hash of this one's signature (which covers all of it). */
@@ -210,7 +241,7 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
     const device = deviceId(db);
     const previous = db.prepare<[Buffer, number], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? AND id < ? ORDER BY id DESC LIMIT 1').get(device, id);
     const unsigned: SignedColumns = { device_id: device, device_prev: previous?.signature ? deviceLink(previous.signature) : null, signer_key_id: signer.keyId, signature: null };
-    signed = { ...unsigned, signature: signBytes(signer.privateKey, eventBytes({ uid, ...base, sealed_detail: sealed, ...unsigned }, uidsFrom(db))) };
+    signed = { ...unsigned, signature: signBytes(signer.privateKey, eventBytes({ uid, ...base, sealed_detail: sealed, ...unsigned }, uidsFrom(db), vaultOf(db))) };
   }
   // One write for what the row could not hold before its id was known.
   db.prepare('UPDATE audit_log SET sealed_detail = ?, hash = ?, device_id = ?, device_prev = ?, signer_key_id = ?, signature = ? WHERE id = ?')
@@ -248,7 +279,7 @@ export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: Rea
   if (event.signature === null || event.signer_key_id === null || event.device_id === null) throw refused('is not signed');
   const key = keys.get(event.signer_key_id);
   if (!key || key.user_id !== event.actor_id) throw refused('is signed with a key that is not its author\'s');
-  if (!(options.holds ?? signatureValid)(key.public_key, eventBytes(event, uidsFrom(db)), event.signature)) throw refused('does not hold under its author\'s signature');
+  if (!eventHolds(event, uidsFrom(db), vaultOf(db), key.public_key, event.signature, options.holds)) throw refused('does not hold under its author\'s signature');
   const previous = db.prepare<[Buffer], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? ORDER BY id DESC LIMIT 1').get(event.device_id);
   const link = previous?.signature ? deviceLink(previous.signature) : null;
   if ((link === null) !== (event.device_prev === null) || (link !== null && event.device_prev !== null && !link.equals(event.device_prev))) {
@@ -296,7 +327,7 @@ export function lastSignedSignIn(db: ReadDb, userId: number, devices: readonly B
   else for (const device of devices) if (!row) row = newest(device);
   if (!row || row.signature === null) return undefined;
   const key = row.signer_key_id === null ? undefined : signingKeysInForce(db).get(row.signer_key_id);
-  const valid = key !== undefined && key.user_id === userId && signatureValid(key.public_key, eventBytes(row, uidsFrom(db)), row.signature);
+  const valid = key !== undefined && key.user_id === userId && eventHolds(row, uidsFrom(db), vaultOf(db), key.public_key, row.signature);
   return { row, valid };
 }
 
@@ -322,7 +353,7 @@ export type AuditVerification =
 export function storedEventBytes(db: ReadDb, rowId: number): Buffer {
   const row = db.prepare<[number], AuditRow & SignedColumns>('SELECT * FROM audit_log WHERE id = ?').get(rowId);
   if (!row) throw new Error(`no audit row ${rowId}`);
-  return eventBytes(row, uidsFrom(db));
+  return eventBytes(row, uidsFrom(db), vaultOf(db));
 }
 
 /** Every global id an audit walk may name, read once (entries can be 100,000). */
@@ -351,12 +382,15 @@ function validSigningKeys(db: ReadDb, uidOf: UidOf): Map<number, SigningKeyRow> 
   const users = db.prepare<[], { id: number; role: string; disabled_at: number | null }>('SELECT id, role, disabled_at FROM users').all();
   const roles = new Map(users.map((u) => [u.id, u.role]));
   const disabledAt = new Map(users.map((u) => [u.id, u.disabled_at]));
+  const vault = vaultOf(db);
   const keys = listSigningKeys(db).map((row) => ({ id: row.id, user: row.user_id, certifiedBy: row.certified_by, hasCertificate: row.certificate !== null, row }));
   // One rule with the team server (shared/sync/signing-keys.ts), judged in this file's order.
   const valid = keysInForce<number, (typeof keys)[number]>(keys, (user) => roles.get(user), (key, certifier) => {
     const userUid = uidOf('users', key.user);
     return key.row.certificate !== null && userUid !== null
-      && signatureValid(certifier.row.public_key, certificateBytes(uidText(key.row.uid), userUid, key.row.public_key), key.row.certificate);
+      && (signatureValid(certifier.row.public_key, certificateBytes(vault, uidText(key.row.uid), userUid, key.row.public_key), key.row.certificate)
+        // A certificate signed before hole 4's fix names no vault: taken as before (see eventHolds).
+        || signatureValid(certifier.row.public_key, certificateBytesV1(uidText(key.row.uid), userUid, key.row.public_key), key.row.certificate));
   }, (key, certifier) => {
     // A disabled owner vouches only for keys made before the disable (review round seven hole 3).
     const off = disabledAt.get(certifier.user) ?? null;
@@ -383,6 +417,7 @@ export function verifyAuditChain(db: ReadDb): AuditVerification {
   let signed = 0;
   const uidOf = allUids(db);
   const keys = validSigningKeys(db, uidOf);
+  const vault = vaultOf(db);
   const lastOfDevice = new Map<string, Buffer>();
   for (const row of db.prepare<[], AuditRow & SignedColumns>('SELECT * FROM audit_log ORDER BY id').iterate()) {
     rows++;
@@ -394,7 +429,7 @@ export function verifyAuditChain(db: ReadDb): AuditVerification {
     } else {
       const key = row.signer_key_id === null ? undefined : keys.get(row.signer_key_id);
       if (!key || key.user_id !== row.actor_id) return broken(`row ${row.id} is signed with a key that is not its author's`);
-      if (!signatureValid(key.public_key, eventBytes(row, uidOf), row.signature)) return broken(`row ${row.id} was changed after its author signed it`);
+      if (!eventHolds(row, uidOf, vault, key.public_key, row.signature)) return broken(`row ${row.id} was changed after its author signed it`);
       const device = row.device_id?.toString('hex') ?? '';
       const before = lastOfDevice.get(device);
       const link = row.device_prev;

@@ -40,9 +40,9 @@ export async function vaultSeq(db: Queryable, vaultId: string): Promise<number |
 }
 
 /** The vault's sequence and the account that moved it here; undefined when the server holds no such vault. */
-export async function vaultInfo(db: Queryable, vaultId: string): Promise<{ readonly seq: number; readonly createdBy: string } | undefined> {
-  const [row] = await db.query('SELECT seq, created_by FROM sync_vaults WHERE vault_id = $1', [vaultId]);
-  return row === undefined ? undefined : { seq: int(row, 'seq'), createdBy: text(row, 'created_by') };
+export async function vaultInfo(db: Queryable, vaultId: string): Promise<{ readonly seq: number; readonly createdBy: string; readonly createdAt: number } | undefined> {
+  const [row] = await db.query('SELECT seq, created_by, created_at FROM sync_vaults WHERE vault_id = $1', [vaultId]);
+  return row === undefined ? undefined : { seq: int(row, 'seq'), createdBy: text(row, 'created_by'), createdAt: int(row, 'created_at') };
 }
 
 /**

@@ -97,11 +97,13 @@ export async function storePush(
 ): Promise<{ readonly reply: ServerRouteOutput<'syncPush'>; readonly vault: HeldVault; readonly person: InVault; readonly stored: readonly ReplicaRecord[] }> {
   const ids = batch.records.map((r) => r.id);
   let vault = held0;
+  let created = false;
   if (vault === undefined) {
     // Moving a vault onto the server is an owner's act, and recorded.
     if (auth.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner moves a vault onto this server.');
     if (auth.token !== undefined) throw new CrewvaultError('FORBIDDEN', 'An automation token does not move a vault onto this server: an owner signs in to do that.');
     if (await createVault(tx, batch.vault, auth.user.id, ctx.now())) {
+      created = true;
       await appendAudit(tx, ctx, { kind: 'sync.vault-created', actorId: auth.user.id, source, detail: { vault: batch.vault } });
     }
     vault = await lockVault(tx, batch.vault);
@@ -159,7 +161,7 @@ export async function storePush(
     return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault, person, stored: [] };
   }
   // What the signature check relied on still stands under the lock; the push's new keys and device heads go with it.
-  await holdVerified(tx, batch, auth.user.id);
+  await holdVerified(tx, batch, auth.user.id, created);
   let seq = vault.seq;
   for (const record of fresh) {
     seq++;

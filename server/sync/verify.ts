@@ -9,6 +9,10 @@
  *   only for keys stored before the disable.
  * - every customer, entry, user, group and member record holds under a key in force of its named
  *   author (who the pusher must be: records.ts);
+ * - every event and certificate is signed over the text naming this vault (`crewvault/v2`, review
+ *   round seven hole 4); the v1 text (no vault) is taken only for a key stored already, in the
+ *   vault's move, and for an event continuing a device chain held here (or the mover's own file's
+ *   history, written before the vault came here);
  * - every event is signed, holds under a key in force of its actor, names a device whose events are
  *   that actor's or pushed by that device's own person (a device is bound to the vault user who
  *   signed its first event; anyone may relay their events; the move takes every device's) and continues that device's chain from the link the server holds (events it holds
@@ -26,7 +30,7 @@ import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto
 import { CrewvaultError } from '../../shared/errors';
 import { batchSigningText } from '../../shared/sync/record-batches';
 import { recordSigningText, type EventRecord, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
-import { certificateText, eventSigningText, keysInForce } from '../../shared/sync/signing-keys';
+import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV1, keysInForce, type EventSigningText } from '../../shared/sync/signing-keys';
 import type { RecordBatch } from '../../shared/sync/record-batches';
 import { batchesOf, putBatches } from '../store/batches';
 import type { Queryable, Transaction } from '../store/db';
@@ -85,28 +89,32 @@ function deviceLink(signature: string): string {
   return createHash('sha256').update(bin(signature)).digest('base64url');
 }
 
-function eventText(r: EventRecord): string {
-  return eventSigningText({
+function eventFields(r: EventRecord): EventSigningText {
+  return {
     uid: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, entry: r.entry, customer: r.customer, group: r.group,
     sealedDetailBase64: r.sealedDetail === null ? null : bin(r.sealedDetail).toString('base64'),
     deviceHex: r.device === null ? null : bin(r.device).toString('hex'), devicePrevHex: r.devicePrev === null ? null : bin(r.devicePrev).toString('hex'),
     signerKey: r.signerKey,
-  });
+  };
 }
 
 /** Who the pushing account will act as (records.ts actingPerson decides, and refuses, in the lock). */
-async function pusherOf(db: Queryable, batch: Batch, accountId: string): Promise<{ readonly vaultUser: string | null; readonly role: string | null; readonly moving: boolean }> {
-  const person = await personOfAccount(db, batch.vault, accountId);
-  if (person !== undefined) return { vaultUser: person.vaultUser, role: person.role, moving: false };
-  const vault = await vaultInfo(db, batch.vault);
+async function pusherOf(db: Queryable, batch: Batch, accountId: string): Promise<{ readonly vaultUser: string | null; readonly role: string | null; readonly moving: boolean; readonly movedAt?: number }> {
+  const [person, vault] = await Promise.all([personOfAccount(db, batch.vault, accountId), vaultInfo(db, batch.vault)]);
+  // The vault's mover (its creator's account): when it was moved here, so the file's history from before then is told apart (hole 4).
+  const movedAt = vault !== undefined && vault.createdBy === accountId ? { movedAt: vault.createdAt } : {};
+  if (person !== undefined) return { vaultUser: person.vaultUser, role: person.role, moving: false, ...movedAt };
   if (vault !== undefined && (vault.createdBy !== accountId || (await ownerBound(db, batch.vault)))) return { vaultUser: null, role: null, moving: false };
   // The vault's mover binds itself as its owner, to the one vault user its records are signed by.
   const authors = new Set(batch.records.flatMap((r) => ('author' in r ? [r.author] : [])));
   return { vaultUser: authors.size === 1 ? [...authors][0] ?? null : null, role: 'owner', moving: true };
 }
 
-/** Checks every signature, key and device link of `batch` against what `db` holds now; throws a refusal. */
-export async function verifyPush(db: Queryable, batch: Batch, accountId: string): Promise<VerifiedPush> {
+/**
+ * Checks every signature, key and device link of `batch` against what `db` holds now; throws a
+ * refusal. `created`: this push's transaction made the vault (the move), known for sure only there.
+ */
+export async function verifyPush(db: Queryable, batch: Batch, accountId: string, created = false): Promise<VerifiedPush> {
   const events = batch.records.filter((r): r is EventRecord => r.kind === 'event');
   const devices = [...new Set(events.flatMap((e) => (e.device === null ? [] : [e.device])))];
   const [snapshot, pusher, stored, { roles, disabled }, deviceRows, held, storedBatches] = await Promise.all([
@@ -130,7 +138,7 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string)
   if (pusher.vaultUser !== null && !roles.has(pusher.vaultUser)) roles.set(pusher.vaultUser, pusher.role);
   const known = new Map(stored.map((k) => [k.keyId, k]));
   const storedBefore = new Set(known.keys());
-  const { moving } = pusher;
+  const moving = pusher.moving || created;
   const newKeys: StoredSigningKey[] = [];
   for (const r of batch.records) {
     if (r.kind !== 'signing_key') continue;
@@ -150,7 +158,13 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string)
   const inForce = keysInForce<string, StoredSigningKey & { readonly id: string; readonly user: string; readonly hasCertificate: boolean }>(
     [...stored, ...newKeys].map((k) => ({ ...k, id: k.keyId, user: k.vaultUser, hasCertificate: k.certificate !== null })),
     (user) => roles.get(user),
-    (key, certifier) => key.certificate !== null && holds(certifier.publicKey, certificateText(key.keyId, key.vaultUser, bin(key.publicKey).toString('base64')), key.certificate),
+    (key, certifier) => {
+      if (key.certificate === null) return false;
+      const publicKey = bin(key.publicKey).toString('base64');
+      // A certificate names its vault (hole 4); one signed before that (v1, no vault) counts only for a key stored already or the move's.
+      return holds(certifier.publicKey, certificateText(batch.vault, key.keyId, key.vaultUser, publicKey), key.certificate)
+        || ((storedBefore.has(key.keyId) || moving) && holds(certifier.publicKey, certificateTextV1(key.keyId, key.vaultUser, publicKey), key.certificate));
+    },
     // A disabled owner's certificate counts for the keys stored before the disable, or those of the push that moves the vault here (hole 3).
     (key, certifier) => !disabled.has(certifier.vaultUser) || storedBefore.has(key.keyId) || moving,
   );
@@ -177,8 +191,15 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string)
       if (r.signature === null || r.signerKey === null || r.device === null || r.actor === null) throw badSignature('An event is not signed by its author on a device');
       const key = inForce.get(r.signerKey);
       if (key === undefined || key.vaultUser !== r.actor) throw badSignature('An event is signed with a key that is not its author\'s');
-      if (!holds(key.publicKey, eventText(r), r.signature)) throw badSignature('An event does not hold under its author\'s signature');
       const device = heads.get(r.device) ?? deviceRows.get(r.device);
+      // An event names its vault (hole 4). One signed before that (v1) is taken only in the vault's move (its first push, or a later
+      // part from the mover's account of an event written before the vault came here), or continuing a device chain this server holds
+      // (a desktop's backlog from before its update): its link then names an event of this vault's chain, which no event of another
+      // vault can follow once the chains part (docs/SYNC.md). Any other v1 event starting a chain here is refused.
+      const fields = eventFields(r);
+      const v1Allowed = moving || (device?.head ?? null) !== null || (pusher.movedAt !== undefined && r.at < pusher.movedAt);
+      if (!holds(key.publicKey, eventSigningText(batch.vault, fields), r.signature)
+        && !(v1Allowed && holds(key.publicKey, eventSigningTextV1(fields), r.signature))) throw badSignature('An event does not hold under its author\'s signature in this vault');
       // A device is the vault user's who signed its first event (holes 1, 2): anyone may relay that user's events, signed as they are, and
       // that user's own account may push others' events written on their file (a desktop two people sign in on); the move carries every
       // device's history as the owner's file holds it. Nobody else adds to its chain.
@@ -228,10 +249,11 @@ export async function verifyBeforeLock(db: Queryable, batch: Batch, accountId: s
  * relied on still stands (one read), else the push is checked again here; then its new keys and
  * devices' heads are written with it. Throws a refusal.
  */
-export async function holdVerified(tx: Transaction, batch: Batch, accountId: string): Promise<void> {
+export async function holdVerified(tx: Transaction, batch: Batch, accountId: string, created = false): Promise<void> {
   const before = checked.get(batch);
   let verified = before?.accountId === accountId ? before.verified : undefined;
-  if (verified === undefined || verified.snapshot === '' || (await signersSnapshot(tx, batch.vault, verified.devices)) !== verified.snapshot) verified = await verifyPush(tx, batch, accountId);
+  // A push that made the vault is its move, whatever its people records bound meanwhile (they change the snapshot).
+  if (verified === undefined || verified.snapshot === '' || (await signersSnapshot(tx, batch.vault, verified.devices)) !== verified.snapshot) verified = await verifyPush(tx, batch, accountId, created);
   await putSigningKeys(tx, batch.vault, verified.newKeys);
   await putDevices(tx, batch.vault, verified.heads);
   await putBatches(tx, batch.vault, verified.batches);

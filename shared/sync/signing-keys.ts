@@ -7,7 +7,8 @@
  * sign-in). Pure: keys are judged in the order given (the desktop's table order, the server's
  * order of storing); the caller checks signatures (shared/ has no crypto).
  * Must never: count a key whose certificate was not checked, a second self-introduced key, or a
- * certificate a disabled owner made after the disable.
+ * certificate a disabled owner made after the disable; sign a `v1` text (its checkers exist only
+ * for what was signed before hole 4's fix).
  */
 
 /** A key as the rule sees it; `K` names keys and users (local row ids on a desktop, global ids on the server). */
@@ -47,8 +48,20 @@ export function keysInForce<K, T extends KeyToJudge<K>>(
   return valid;
 }
 
-/** What a certificate signs: the new key (standard base64 of its 32 raw bytes), whose it is and its own id (global ids). */
-export function certificateText(keyUid: string, userUid: string, publicKeyBase64: string): string {
+/*
+ * Certificates and audit events are signed over `crewvault/v2` texts that name the vault (review
+ * round seven hole 4), so neither holds in another vault that shares user ids and keys. The `v1`
+ * texts (every desktop before that fix) name none, and are taken only where docs/SYNC.md's rule
+ * says: what is held already, the vault's move, a device chain the server already holds.
+ */
+
+/** What a certificate signs: the vault, the new key (standard base64 of its 32 raw bytes), whose it is and its own id (global ids). */
+export function certificateText(vault: string, keyUid: string, userUid: string, publicKeyBase64: string): string {
+  return JSON.stringify(['crewvault/v2 signing key', vault, keyUid, userUid, publicKeyBase64]);
+}
+
+/** What a certificate signed before hole 4's fix: no vault. Only to check what the rule still takes, never to sign. */
+export function certificateTextV1(keyUid: string, userUid: string, publicKeyBase64: string): string {
   return JSON.stringify(['crewvault/v1 signing key', keyUid, userUid, publicKeyBase64]);
 }
 
@@ -68,8 +81,16 @@ export interface EventSigningText {
   readonly signerKey: string | null;
 }
 
-/** The text an audit event's author signs (UTF-8): the same on every desktop and on the server. */
-export function eventSigningText(e: EventSigningText): string {
+/** The text an audit event's author signs (UTF-8) in vault `vault`: the same on every desktop and on the server. */
+export function eventSigningText(vault: string, e: EventSigningText): string {
+  return JSON.stringify([
+    'crewvault/v2 audit event', vault, e.uid, e.at, e.actor, e.action, e.subject, e.entry, e.customer, e.group,
+    e.sealedDetailBase64, e.deviceHex, e.devicePrevHex, e.signerKey,
+  ]);
+}
+
+/** What an audit event signed before hole 4's fix: no vault. Only to check what the rule still takes, never to sign. */
+export function eventSigningTextV1(e: EventSigningText): string {
   return JSON.stringify([
     'crewvault/v1 audit event', e.uid, e.at, e.actor, e.action, e.subject, e.entry, e.customer, e.group,
     e.sealedDetailBase64, e.deviceHex, e.devicePrevHex, e.signerKey,

@@ -92,7 +92,7 @@ describe('a large pulled page', () => {
       const pairs = await reader.store.read((r) => events(out.batch).map((e) => {
         const row = r.prepare<[Buffer], { id: number }>('SELECT id FROM audit_log WHERE uid = ?').get(Buffer.from(e.id.replaceAll('-', ''), 'hex'));
         if (!row) throw new Error(`event ${e.id} was not chained`);
-        const ahead = receivedEventBytes(e);
+        const ahead = receivedEventBytes(out.batch.vault, e);
         return { ahead, stored: storedEventBytes(r, row.id) };
       }));
       expect(pairs.length).toBeGreaterThan(ENTRIES - 1);

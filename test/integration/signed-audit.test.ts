@@ -11,6 +11,9 @@ import { storedEventBytes } from '../../electron/vault/store-audit';
 import type { VaultSession } from '../../electron/vault/service';
 import { Vault } from '../../electron/vault/vault';
 import { rechainAudit } from '../support/audit-forger';
+
+/** The vault id a certificate names (review round seven hole 4), read as a forger with the file would. */
+const vaultIdOf = (db: Database.Database): string => (db.prepare("SELECT value FROM meta WHERE key = 'vault_id'").get() as { value: string }).value;
 import { FAST_KDF, manualClock, newVault, OWNER, PASSWORD } from '../support/vault';
 
 function edit(file: string, work: (db: Database.Database) => void): void {
@@ -114,6 +117,33 @@ describe('signed audit events', () => {
     expect(await verify()).toMatchObject({ ok: false, brokenAt: reveal?.id, reason: expect.stringMatching(/not its author's/) as unknown });
   });
 
+  it('every event names its vault (review round seven hole 4): re-signed for another vault it is refused; signed as before the fix (v1, no vault) it still holds', async () => {
+    const { file, alice, mallory, rows, verify } = await team();
+    // The last event: re-signing it breaks no link of an event after it.
+    const last = rows().at(-1);
+    const author = last?.actor_id === alice.user.id ? alice : mallory;
+    expect(last?.actor_id).toBe(author.user.id);
+    const key = signerOf(author);
+    const resign = (text: (signed: unknown[], vault: string) => unknown[]): void => edit(file, (db) => {
+      const signed = JSON.parse(storedEventBytes(db as never, last?.id ?? 0).toString('utf8')) as unknown[];
+      db.prepare('UPDATE audit_log SET signature = ? WHERE id = ?').run(signBytes(key.privateKey, Buffer.from(JSON.stringify(text(signed, vaultIdOf(db))), 'utf8')), last?.id);
+    });
+    // What a desktop signs now names the vault.
+    const signedNow = (() => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return { text: JSON.parse(storedEventBytes(db as never, last?.id ?? 0).toString('utf8')) as unknown[], vault: vaultIdOf(db) };
+      } finally {
+        db.close();
+      }
+    })();
+    expect(signedNow.text.slice(0, 2)).toEqual(['crewvault/v2 audit event', signedNow.vault]);
+    resign(([, , ...rest]) => ['crewvault/v2 audit event', 'another vault', ...rest]);
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: last?.id, reason: expect.stringMatching(/changed after its author signed it/) as unknown });
+    resign(([, , ...rest]) => ['crewvault/v1 audit event', ...rest]);
+    expect(await verify()).toMatchObject({ ok: true });
+  });
+
   it('an event dropped from one device\'s chain is caught; so is a signature removed', async () => {
     const { file, rows, verify } = await team();
     const reveal = rows().find((r) => r.action === 'password.reveal');
@@ -212,7 +242,7 @@ describe('signed audit events', () => {
           certifier = { keyId: ghostId, keyUid: Buffer.alloc(16), privateKey: ghost.privateKey };
         }
         const keyUid = randomBytes(16);
-        const certificate = signBytes(certifier.privateKey, certificateBytes(uidText(keyUid), uidText(aliceUid), forged.publicKey));
+        const certificate = signBytes(certifier.privateKey, certificateBytes(vaultIdOf(db), uidText(keyUid), uidText(aliceUid), forged.publicKey));
         const keyId = Number(db.prepare('INSERT INTO signing_keys (uid, user_id, public_key, created_at, certified_by, certificate) VALUES (?, ?, ?, 1, ?, ?)').run(keyUid, alice.user.id, forged.publicKey, certifier.keyId, certificate).lastInsertRowid);
         db.prepare("UPDATE audit_log SET action = 'entry.view', signer_key_id = ? WHERE id = ?").run(keyId, reveal?.id);
         db.prepare('UPDATE audit_log SET signature = ? WHERE id = ?').run(signBytes(forged.privateKey, storedEventBytes(db as never, reveal?.id ?? 0)), reveal?.id);
@@ -240,7 +270,7 @@ describe('signed audit events', () => {
       edit(file, (db) => {
         const aliceUid = (db.prepare('SELECT uid FROM users WHERE id = ?').get(alice.user.id) as { uid: Buffer }).uid;
         const keyUid = randomBytes(16);
-        const certificate = signBytes(olgaKey.privateKey, certificateBytes(uidText(keyUid), uidText(aliceUid), forged.publicKey));
+        const certificate = signBytes(olgaKey.privateKey, certificateBytes(vaultIdOf(db), uidText(keyUid), uidText(aliceUid), forged.publicKey));
         const keyId = Number(db.prepare('INSERT INTO signing_keys (uid, user_id, public_key, created_at, certified_by, certificate) VALUES (?, ?, ?, ?, ?, ?)')
           .run(keyUid, alice.user.id, forged.publicKey, createdAt, olgaKey.keyId, certificate).lastInsertRowid);
         db.prepare('UPDATE audit_log SET signer_key_id = ? WHERE id = ?').run(keyId, reveal?.id);

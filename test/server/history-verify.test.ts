@@ -37,7 +37,7 @@ describe.each(DATABASE_KINDS)('the whole history checked from the server, on %s'
   /** The keys the owner's desktop holds in force (its vault file): a key that introduces itself does not travel through the server. */
   const held = (w: TwoGroupVault): Map<string, TrustedKey> => new Map([w.u.owner, w.u.tech, w.u.other].map((user) => [signerOf(user).keyId, { user, publicKey: signerOf(user).publicKey }]));
   async function check(w: TwoGroupVault): Promise<HistoryCheck> {
-    return verifyServerHistory(await pullHistory(puller(), w.vault), held(w));
+    return verifyServerHistory(w.vault, await pullHistory(puller(), w.vault), held(w));
   }
 
   /** A vault with three events of tech's desktop and two of other's, interleaved: returns it and the events' ids in push order. */
@@ -62,7 +62,7 @@ describe.each(DATABASE_KINDS)('the whole history checked from the server, on %s'
     const { w, techDevice } = await history();
     expect(await check(w)).toEqual({ ok: true, events: 5, devices: 2 });
     // Without the desktop's keys, nothing vouches for the signers' first keys: not verified.
-    expect(verifyServerHistory(await pullHistory(puller(), w.vault))).toMatchObject({ ok: false });
+    expect(verifyServerHistory(w.vault, await pullHistory(puller(), w.vault))).toMatchObject({ ok: false });
     const [, second] = await eventSeqs(w.vault, techDevice);
     await server.db.query("UPDATE sync_records SET body = jsonb_set(body, '{action}', '\"entry.delete\"') WHERE vault_id = $1 AND seq = $2", [w.vault, second]);
     expect(await check(w)).toMatchObject({ ok: false, seq: second, reason: expect.stringMatching(/changed after its author signed it/) as unknown });

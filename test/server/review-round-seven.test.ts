@@ -98,17 +98,17 @@ describe.each(DATABASE_KINDS)('review seven: what held, on %s', (kind) => {
     const w = await world();
     const device = b64(`device ${randomUUID()}`);
     const key = signerOf(w.u.tech);
-    const e1 = signEvent(eventBy(w.u.tech, device, null), key);
+    const e1 = signEvent(eventBy(w.u.tech, device, null), key, w.vault);
     await tech.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [e1] } });
     // Both checked before the lock against the same head (both pass there); in the batch only one may follow it.
-    const a = signEvent(eventBy(w.u.tech, device, linkOf(e1.signature ?? '')), key);
-    const b = signEvent(eventBy(w.u.tech, device, linkOf(e1.signature ?? '')), key);
+    const a = signEvent(eventBy(w.u.tech, device, linkOf(e1.signature ?? '')), key, w.vault);
+    const b = signEvent(eventBy(w.u.tech, device, linkOf(e1.signature ?? '')), key, w.vault);
     const [ra, rb] = await oneBatch(w.vault, [{ person: tech, records: [a] }, { person: tech, records: [b] }]);
     expect(ra).toMatchObject({ accepted: 1 });
     expect(codeOf(rb)).toBe('BAD_SIGNATURE');
     const stored = await server.db.query('SELECT record_id FROM sync_records WHERE vault_id = $1 AND record_id = ANY($2::text[])', [w.vault, [a.id, b.id]]);
     expect(stored.map((r) => r.record_id)).toEqual([a.id]);
-    const next = signEvent(eventBy(w.u.tech, device, linkOf(a.signature ?? '')), key);
+    const next = signEvent(eventBy(w.u.tech, device, linkOf(a.signature ?? '')), key, w.vault);
     expect(await tech.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [next] } })).toMatchObject({ accepted: 1 });
   });
 
@@ -134,7 +134,7 @@ describe.each(DATABASE_KINDS)('review seven: what held, on %s', (kind) => {
     const reset: TestSigner = { ...signerOf(`reset ${randomUUID()}`), keyId: randomUUID() };
     const cert: SigningKeyRecord = {
       ...keyRecordOf(w.u.tech, reset), certifiedBy: signerOf(o2).keyId,
-      certificate: signText(certificateText(reset.keyId, w.u.tech, Buffer.from(reset.publicKey, 'base64url').toString('base64')), signerOf(o2)),
+      certificate: signText(certificateText(w.vault, reset.keyId, w.u.tech, Buffer.from(reset.publicKey, 'base64url').toString('base64')), signerOf(o2)),
     };
     const entry = entryIn(w.u.tech, w.g);
     const signed = { ...entry, signerKey: reset.keyId, signature: signText(recordSigningText(w.vault, { ...entry, signerKey: reset.keyId }), reset) };
@@ -150,7 +150,7 @@ describe.each(DATABASE_KINDS)('review seven: what held, on %s', (kind) => {
   it('a push that makes the batch\'s transaction fail (a NUL PostgreSQL\'s jsonb refuses) fails alone: its neighbours are stored and told so', async () => {
     const w = await world();
     const device = b64(`device ${randomUUID()}`);
-    const nul = signEvent({ ...eventBy(w.u.tech, device, null), subject: 'a\u0000b' }, signerOf(w.u.tech));
+    const nul = signEvent({ ...eventBy(w.u.tech, device, null), subject: 'a\u0000b' }, signerOf(w.u.tech), w.vault);
     const before = entryIn(w.u.owner, w.g);
     const after = entryIn(w.u.other, w.h);
     const [r1, r2, r3] = await oneBatch(w.vault, [{ person: owner, records: [before] }, { person: tech, records: [nul] }, { person: other, records: [after] }]);
@@ -160,7 +160,7 @@ describe.each(DATABASE_KINDS)('review seven: what held, on %s', (kind) => {
     const stored = await server.db.query('SELECT record_id FROM sync_records WHERE vault_id = $1 AND record_id = ANY($2::text[]) ORDER BY seq', [w.vault, [before.id, nul.id, after.id]]);
     expect(stored.map((r) => r.record_id)).toEqual([before.id, after.id]);
     // The failed push bound no device and moved no head: tech's first event of that device is still the first.
-    const first = signEvent(eventBy(w.u.tech, device, null), signerOf(w.u.tech));
+    const first = signEvent(eventBy(w.u.tech, device, null), signerOf(w.u.tech), w.vault);
     expect(await tech.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [first] } })).toMatchObject({ accepted: 1 });
   });
 

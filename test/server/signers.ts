@@ -10,7 +10,7 @@
  */
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { REPLICA_FORMAT, recordSigningText, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
-import { eventSigningText } from '../../shared/sync/signing-keys';
+import { eventSigningText, eventSigningTextV1, type EventSigningText } from '../../shared/sync/signing-keys';
 
 export interface TestSigner {
   readonly keyId: string;
@@ -55,16 +55,23 @@ export function linkOf(signature: string): string {
   return createHash('sha256').update(bin(signature)).digest('base64url');
 }
 
-/** An event signed by `signer` as it stands (device and devicePrev as given). */
-export function signEvent(e: EventRecord, signer: TestSigner): EventRecord {
-  const unsigned = { ...e, signerKey: signer.keyId };
-  const text = eventSigningText({
+function eventFields(e: EventRecord, signer: TestSigner): EventSigningText {
+  return {
     uid: e.id, at: e.at, actor: e.actor, action: e.action, subject: e.subject, entry: e.entry, customer: e.customer, group: e.group,
     sealedDetailBase64: e.sealedDetail === null ? null : bin(e.sealedDetail).toString('base64'),
     deviceHex: e.device === null ? null : bin(e.device).toString('hex'), devicePrevHex: e.devicePrev === null ? null : bin(e.devicePrev).toString('hex'),
     signerKey: signer.keyId,
-  });
-  return { ...unsigned, signature: signText(text, signer) };
+  };
+}
+
+/** An event signed by `signer` in vault `vault` as it stands (device and devicePrev as given). */
+export function signEvent(e: EventRecord, signer: TestSigner, vault: string): EventRecord {
+  return { ...e, signerKey: signer.keyId, signature: signText(eventSigningText(vault, eventFields(e, signer)), signer) };
+}
+
+/** An event signed as desktops did before review round seven hole 4's fix (the v1 text: no vault). */
+export function signEventV1(e: EventRecord, signer: TestSigner): EventRecord {
+  return { ...e, signerKey: signer.keyId, signature: signText(eventSigningTextV1(eventFields(e, signer)), signer) };
 }
 
 /** Each vault's devices' last links, as this module chained them, and the events it signed (a resend is the same event). */
@@ -82,7 +89,7 @@ export function signedBatch(vault: string, records: readonly ReplicaRecord[]): R
       const again = signedEvents.get(`${vault} ${r.id}`);
       if (again !== undefined) return again;
       const head = `${vault} ${r.device}`;
-      const signed = signEvent({ ...r, devicePrev: heads.get(head) ?? null }, signerOf(r.actor));
+      const signed = signEvent({ ...r, devicePrev: heads.get(head) ?? null }, signerOf(r.actor), vault);
       if (signed.signature !== null) heads.set(head, linkOf(signed.signature));
       signedEvents.set(`${vault} ${r.id}`, signed);
       return signed;

@@ -74,7 +74,7 @@ describe.each(DATABASE_KINDS)('the server checks signatures, on %s', (kind) => {
       { ...good[4], lead: true },
     ];
     // An event of the owner's, changed after they signed it.
-    const signedEvent = signEvent(eventBy(w.u.owner, b64(`device ${randomUUID()}`), null), ownerKey);
+    const signedEvent = signEvent(eventBy(w.u.owner, b64(`device ${randomUUID()}`), null), ownerKey, w.vault);
     forged.push({ ...signedEvent, action: 'entry.delete' });
     const before = await seqOf(w.vault);
     for (const record of forged) {
@@ -98,7 +98,7 @@ describe.each(DATABASE_KINDS)('the server checks signatures, on %s', (kind) => {
     // In tech's name (the pusher's), but signed with other's key: not tech's.
     const entry = signedBy(w.vault, entryIn(w.u.tech, w.g), otherKey);
     expect(await tech.client.fails('syncPush', { batch: { format: 1, vault: w.vault, records: [entry] } })).toMatchObject({ code: 'BAD_SIGNATURE' });
-    const event = signEvent(eventBy(w.u.tech, b64(`device ${randomUUID()}`), null), otherKey);
+    const event = signEvent(eventBy(w.u.tech, b64(`device ${randomUUID()}`), null), otherKey, w.vault);
     expect(await tech.client.fails('syncPush', { batch: { format: 1, vault: w.vault, records: [event] } })).toMatchObject({ code: 'BAD_SIGNATURE' });
     // A key of tech's own making for other, sent by tech (no certificate, not other's account, not an owner): refused.
     const planted: TestSigner = { ...signerOf(`planted ${randomUUID()}`), keyId: randomUUID() };
@@ -115,7 +115,7 @@ describe.each(DATABASE_KINDS)('the server checks signatures, on %s', (kind) => {
     const fresh = (): TestSigner => ({ ...signerOf(`reset ${randomUUID()}`), keyId: randomUUID() });
     const certified = (key: TestSigner, by: TestSigner): SigningKeyRecord => ({
       ...keyRecordOf(w.u.tech, key), certifiedBy: by.keyId,
-      certificate: signText(certificateText(key.keyId, w.u.tech, Buffer.from(key.publicKey, 'base64url').toString('base64')), by),
+      certificate: signText(certificateText(w.vault, key.keyId, w.u.tech, Buffer.from(key.publicKey, 'base64url').toString('base64')), by),
     });
     const byTheOther = fresh();
     // other (a technician) certifying a key for tech: the key counts for nothing.
@@ -134,22 +134,22 @@ describe.each(DATABASE_KINDS)('the server checks signatures, on %s', (kind) => {
     const w = await world();
     const device = b64(`device ${randomUUID()}`);
     const otherKey = signerOf(w.u.other);
-    const first = signEvent(eventBy(w.u.other, device, null), otherKey);
-    const second = signEvent(eventBy(w.u.other, device, linkOf(first.signature ?? '')), otherKey);
+    const first = signEvent(eventBy(w.u.other, device, null), otherKey, w.vault);
+    const second = signEvent(eventBy(w.u.other, device, linkOf(first.signature ?? '')), otherKey, w.vault);
     expect(await other.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [first, second] } })).toMatchObject({ accepted: 2 });
     const before = await seqOf(w.vault);
     // Played back: an event that follows the first again (a fork), or starts the device over.
-    const fork = signEvent(eventBy(w.u.other, device, linkOf(first.signature ?? '')), otherKey);
+    const fork = signEvent(eventBy(w.u.other, device, linkOf(first.signature ?? '')), otherKey, w.vault);
     expect(await other.client.fails('syncPush', { batch: { format: 1, vault: w.vault, records: [fork] } })).toMatchObject({ code: 'BAD_SIGNATURE' });
-    const restart = signEvent(eventBy(w.u.other, device, null), otherKey);
+    const restart = signEvent(eventBy(w.u.other, device, null), otherKey, w.vault);
     expect(await other.client.fails('syncPush', { batch: { format: 1, vault: w.vault, records: [restart] } })).toMatchObject({ code: 'BAD_SIGNATURE' });
     // tech signing an event of their own that claims other's device, following its head: that device is other's account's.
-    const jam = signEvent(eventBy(w.u.tech, device, linkOf(second.signature ?? '')), signerOf(w.u.tech));
+    const jam = signEvent(eventBy(w.u.tech, device, linkOf(second.signature ?? '')), signerOf(w.u.tech), w.vault);
     expect(await tech.client.fails('syncPush', { batch: { format: 1, vault: w.vault, records: [jam] } })).toMatchObject({ code: 'FORBIDDEN' });
     expect(await seqOf(w.vault)).toBe(before);
     // The first two sent again (a reply lost): stored once, nothing new; the chain goes on from the second.
     expect(await other.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [first, second] } })).toMatchObject({ accepted: 0 });
-    const third = signEvent(eventBy(w.u.other, device, linkOf(second.signature ?? '')), otherKey);
+    const third = signEvent(eventBy(w.u.other, device, linkOf(second.signature ?? '')), otherKey, w.vault);
     expect(await other.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [third] } })).toMatchObject({ accepted: 1, seq: before + 1 });
   });
 
