@@ -37,6 +37,12 @@ function checkedUser(user: ServerUser): ServerUser {
 export class TeamClient {
   tokens: SessionTokens | undefined;
   /**
+   * The server's OPAQUE static public key, as the sign-in authenticated it (a server without its
+   * private key cannot complete a sign-in under it): the server's identity, whatever URL reaches
+   * it. Set by login and register here, and from the kept profile (sign-in.ts keptSession).
+   */
+  serverKey: string | undefined;
+  /**
    * The server's local admin key, read from its data folder by `crewvault server admin` on its
    * machine; sent on the routes marked `local` only, never on any other.
    */
@@ -82,6 +88,7 @@ export class TeamClient {
     }
     const keys = newAccountKeys();
     const { user } = await this.call('registerFinish', { invite, username, registrationRecord, sealedKeys: sealAccountKeys(exportKey, keys) });
+    this.serverKey = serverStaticPublicKey;
     return { user: checkedUser(user), serverKey: serverStaticPublicKey, keys };
   }
 
@@ -101,6 +108,7 @@ export class TeamClient {
       attemptId, finishLoginRequest: finished.finishLoginRequest, deviceId: this.deviceId, deviceName: deviceName(), ...(deviceToken === undefined ? {} : { deviceToken }),
     });
     this.tokens = done.tokens;
+    this.serverKey = finished.serverStaticPublicKey;
     return {
       user: checkedUser(done.user), secondStep: done.secondStep, exportKey: finished.exportKey, serverKey: finished.serverStaticPublicKey,
       ...(done.deviceToken === undefined ? {} : { deviceToken: done.deviceToken }),

@@ -383,20 +383,35 @@ export class TeamDesk {
     };
   }
 
+  /**
+   * A sync round; on a vault not bound to this server (never moved there nor filled from it) it
+   * pushes nothing (sync.ts requireBound) and, for the owner, becomes a move, asking the door as a
+   * move does: a vault leaves for a server only by a confirmed move.
+   */
   sync(session: VaultSession): Promise<TeamStatus> {
-    return this.outward(() => this.round(session, false));
+    return this.outward(async () => {
+      try {
+        return await this.round(session, false);
+      } catch (error) {
+        const m = await this.load();
+        if (!(error instanceof m.sync.NotMovedHere) || session.user.role !== 'owner') throw error;
+        return this.confirmedMove(session);
+      }
+    });
   }
 
   /** The vault's owner moves the whole vault onto the server (the first push of everything). */
   move(session: VaultSession): Promise<TeamStatus> {
     if (session.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only the vault\'s owner moves it to a team server.');
-    return this.outward(async () => {
-      // Asked by the door, outside the page: the page's "confirm" alone moves nothing.
-      const { origin, profile } = await this.mine(session);
-      const yes = await (this.options.confirm ?? NO_CONFIRMATIONS).confirm({ kind: 'move-vault', server: origin, certificate: certificateWords(profile.trust) });
-      if (!yes) throw new CrewvaultError('FORBIDDEN', 'The move was not confirmed on this computer: nothing was sent.');
-      return this.round(session, true);
-    });
+    return this.outward(() => this.confirmedMove(session));
+  }
+
+  private async confirmedMove(session: VaultSession): Promise<TeamStatus> {
+    // Asked by the door, outside the page: the page's "confirm" alone moves nothing.
+    const { origin, profile } = await this.mine(session);
+    const yes = await (this.options.confirm ?? NO_CONFIRMATIONS).confirm({ kind: 'move-vault', server: origin, certificate: certificateWords(profile.trust) });
+    if (!yes) throw new CrewvaultError('FORBIDDEN', 'The move was not confirmed on this computer: nothing was sent.');
+    return this.round(session, true);
   }
 
   private round(session: VaultSession, move: boolean): Promise<TeamStatus> {

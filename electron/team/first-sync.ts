@@ -8,6 +8,8 @@
  * Pages are asked for ahead and their signatures checked on the worker threads while the page
  * before is written. The point reached is kept only with the last page of events, so a first sync
  * cut short is finished by an ordinary pull from the start (which takes what is here as agreed).
+ * The first record taken in binds the replica to this server (ReplicaService.teamServer): only
+ * records checked under this vault's own keys do, which a server that never held the vault lacks.
  * Must never: take a snapshot into a replica holding entries or unsent changes (its records would
  * not be judged against them), or move the pulled sequence past events it has not taken in.
  */
@@ -54,6 +56,7 @@ export async function firstSync(client: TeamClient, replica: ReplicaService, opt
   const started = clock();
   const vault = await replica.vaultId();
   const tally = { pulled: 0, applied: 0, held: 0 };
+  let bound = false;
   let upTo: number | undefined;
   const request = (part: 'state' | 'events', after: number): { readonly after: number; readonly page: Promise<Page>; readonly checked: Promise<VerifiedSignatures | undefined> } => {
     const page = client.call('syncSnapshot', { vault, part, after, ...(upTo === undefined ? {} : { upTo }), ...(options.pageRecords === undefined ? {} : { limit: options.pageRecords }) });
@@ -86,6 +89,12 @@ export async function firstSync(client: TeamClient, replica: ReplicaService, opt
         }, page.batches);
         tally.pulled += records.length;
         tally.applied += outcome.applied;
+        // A replica filled from this server's records, checked under this vault's keys (a join, a
+        // copy of the file made before its move), syncs with this server (sync.ts pushes to no other).
+        if (outcome.applied > 0 && !bound && client.serverKey !== undefined && client.serverKey !== '' && (await replica.teamServer()) === undefined) {
+          await replica.bindTeamServer({ key: client.serverKey, origin: client.url.origin });
+          bound = true;
+        }
         tally.held = outcome.held.length;
         await options.onPage?.(tally.pulled);
       }

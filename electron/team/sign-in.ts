@@ -272,6 +272,7 @@ export async function keptSession(place: ServerPlace, origin: string | undefined
     }
   });
   client.tokens = tokens;
+  if (profile.serverKey !== '') client.serverKey = profile.serverKey;
   return { client, origin: resolved.origin, profile };
 }
 

@@ -3,13 +3,16 @@
  * take in what others pushed since the sequence this replica holds, then push this replica's
  * own changes; when the server names conflicts (someone pushed the same entries first), take
  * theirs in — this replica's versions become conflict copies, or HOTP counters merge — and push
- * again. `move` first pushes the whole vault, as its owner moving it onto the server does.
- * Must never: mark a change sent before the server has stored it.
+ * again. `move` first pushes the whole vault, as its owner moving it onto the server does, and
+ * binds the vault to that server; without `move`, a vault not bound to this server (requireBound)
+ * takes in what it is handed and pushes nothing.
+ * Must never: mark a change sent before the server has stored it, or push to a server the vault
+ * was not moved to or filled from.
  */
 import { CrewvaultError } from '../../shared/errors';
 import { MAX_BATCH_RECORDS, REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
 import type { RecordBatch } from '../../shared/sync/record-batches';
-import type { Outgoing, ReplicaService } from '../vault/replica-service';
+import type { Outgoing, ReplicaService, TeamServerBinding } from '../vault/replica-service';
 import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import type { TeamClient } from './client';
@@ -80,9 +83,39 @@ export interface SyncOptions {
   readonly partRecords?: number;
 }
 
+/** FORBIDDEN: the vault is not bound to this server (the desktop then asks its door for a move). */
+export class NotMovedHere extends CrewvaultError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
+/** The server `client` signed in to, as a vault is bound to it; FORBIDDEN when its key is not known here (sign in again). */
+export function serverOf(client: TeamClient): TeamServerBinding {
+  const key = client.serverKey;
+  if (key === undefined || key === '') throw new CrewvaultError('FORBIDDEN', `This computer does not know ${client.url.host}'s key: sign in to it again; nothing was sent.`);
+  return { key, origin: client.url.origin };
+}
+
+/**
+ * FORBIDDEN unless this vault syncs with `server` (ReplicaService.teamServer: the same server key,
+ * whatever URL reaches it). Nothing is sent when refused.
+ */
+export async function requireBound(replica: ReplicaService, server: TeamServerBinding): Promise<void> {
+  const bound = await replica.teamServer();
+  if (bound !== undefined && bound.key !== '' && bound.key === server.key) return;
+  const host = new URL(server.origin).host;
+  const boundHost = bound === undefined ? undefined : URL.canParse(bound.origin) ? new URL(bound.origin).host : 'another server';
+  throw new NotMovedHere(bound === undefined
+    ? `This vault was never moved to ${host}: nothing was sent. Its owner moves it there first (crewvault sync --move, or Move on the Team server screen).`
+    : `This vault syncs with ${boundHost ?? 'another server'}, not ${host}: nothing was sent. Moving it to ${host} takes its owner's move (crewvault sync --move, or Move on the Team server screen).`);
+}
+
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
   const vault = await replica.vaultId();
   const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [] as Array<{ readonly group: string; readonly droppedEdits: number }> };
+  /** Entries pulled whose sealed bytes equal this replica's own (ApplyOutcome.recognised): evidence the server holds this vault. */
+  let recognised = 0;
   let total = 0;
   const told = (): void => options.onProgress?.({ sent: tally.pushed, total, taken: tally.pulled });
   const pullAll = async (): Promise<void> => {
@@ -120,6 +153,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
         caughtUp = !page.more;
         tally.pulled += page.records.length;
         tally.applied += outcome.applied;
+        recognised += outcome.recognised;
         tally.conflictCopies += outcome.conflictCopies.length;
         tally.countersMerged += outcome.countersMerged;
         tried = true;
@@ -164,7 +198,11 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     }
     return true;
   };
+  const server = serverOf(client);
   if (options.move) {
+    // The caller asked its door first (desk.ts move: the confirmation port; the CLI: --move typed
+    // by the person): from now on this vault syncs with this server and no other.
+    await replica.bindTeamServer(server);
     if (!(await pushInParts(await replica.outgoing(true, true)))) {
       // A move tried again after its reply was lost (the server stored it; the desktop never
       // heard) meets its own records, each held at the very revision sent: it goes on as a sync,
@@ -175,6 +213,10 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       await pullAll();
     }
   } else {
+    // Bound to another server: nothing is asked of this one either (its pull would move this
+    // replica's pulled sequence, which counts the other server's).
+    const bound = await replica.teamServer();
+    if (bound !== undefined) await requireBound(replica, server);
     // A desktop holding nothing yet takes the server's snapshot first (first-sync.ts); the pull goes on from where it ended.
     const first = await firstSync(client, replica, { onPage: (taken) => options.onProgress?.({ sent: 0, total: 0, taken }) });
     if (first) {
@@ -183,6 +225,14 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       tally.held = first.held;
     }
     await pullAll();
+    // A vault leaves for a server only by a move. One not bound to this server pushes nothing,
+    // whatever the server says it holds. One bound to none yet is bound here when what it just
+    // took in shows the server holds this vault: records new here, each checked under this vault's
+    // own keys, or entries whose sealed bytes equal this replica's (a copy of the file made before
+    // its move, on another desktop), which a server never given the vault lacks. A vault bound to
+    // another server is never rebound but by a move.
+    if (bound === undefined && (await replica.teamServer()) === undefined && (tally.applied > 0 || recognised > 0)) await replica.bindTeamServer(server);
+    await requireBound(replica, server);
   }
   for (let round = 0; round < PUSH_ROUNDS; round++) {
     const out = await replica.outgoing(false, true);

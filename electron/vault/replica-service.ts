@@ -60,7 +60,7 @@ import { appendReceivedEvent, eventSigningBytes, moveAuditHeadToLast, signingKey
 import type { CustomerNames } from './customer-names';
 import { currentSequence } from './store-changes';
 import type { EntryRow } from './store-entries';
-import { getMeta } from './store-meta';
+import { getMeta, setMeta } from './store-meta';
 import {
   beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
@@ -98,6 +98,11 @@ export interface ApplyOutcome {
   readonly applied: number;
   /** Records this replica already held (or had moved past). */
   readonly unchanged: number;
+  /**
+   * Of those, entries whose sealed bytes equal this replica's own, byte for byte: only a server
+   * given this vault's records can hand them (sync.ts binds an unbound replica to it so).
+   */
+  readonly recognised: number;
   /** Entries both sides changed: each local version kept as a copy, by the copy's summary. */
   readonly conflictCopies: readonly EntrySummary[];
   /** HOTP counters merged (the highest kept). */
@@ -326,6 +331,7 @@ function canonical(value: unknown): string {
 interface Tally {
   applied: number;
   unchanged: number;
+  recognised: number;
   countersMerged: number;
   readonly conflictCopies: EntrySummary[];
   readonly held: Array<{ readonly id: string; readonly kind: string; readonly reason: string }>;
@@ -365,6 +371,27 @@ interface Author {
   readonly id: number;
   readonly permissions: readonly Permission[];
   readonly role: Role;
+}
+
+/** meta key of the team server this vault syncs with (teamServer). */
+const TEAM_SERVER_META = 'team_server';
+
+/** A team server as a vault is bound to it: its OPAQUE static key (its identity) and the origin it was reached at (for messages). */
+export interface TeamServerBinding {
+  readonly key: string;
+  readonly origin: string;
+}
+
+/** The stored binding, or undefined when it does not read as one. */
+function readTeamServerBinding(text: string): TeamServerBinding | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null) return undefined;
+    const { key, origin } = value as { key?: unknown; origin?: unknown };
+    return typeof key === 'string' && typeof origin === 'string' ? { key, origin } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class ReplicaService {
@@ -459,6 +486,30 @@ export class ReplicaService {
     return this.core.read((r) => {
       this.core.requireOpen(r);
       return vaultId(r);
+    });
+  }
+
+  /**
+   * The team server this vault's records may be pushed to: its identity (the OPAQUE static key its
+   * sign-in authenticated) and the origin it was reached at, set by a confirmed move or by records
+   * of this vault taken in from it (a join, a copy of the file); undefined before either. A sync
+   * pushes to no other (electron/team/sync.ts): a vault leaves for a server only by a move.
+   */
+  async teamServer(): Promise<TeamServerBinding | undefined> {
+    return this.core.read((r) => {
+      this.core.requireOpen(r);
+      const text = getMeta(r, TEAM_SERVER_META);
+      if (text === undefined) return undefined;
+      // Unreadable: bound to no server this vault could name, so to none but by a move.
+      return readTeamServerBinding(text) ?? { key: '', origin: 'unknown:' };
+    });
+  }
+
+  /** Records `server` as the team server this vault syncs with (after a confirmed move, or records taken in from it). */
+  async bindTeamServer(server: TeamServerBinding): Promise<void> {
+    await this.core.write((w) => {
+      this.core.requireOpen(w);
+      setMeta(w, TEAM_SERVER_META, JSON.stringify({ key: server.key, origin: server.origin }));
     });
   }
 
@@ -568,7 +619,7 @@ export class ReplicaService {
       if (batch.vault !== vaultId(w)) throw new CrewvaultError('INVALID_INPUT', 'These records are of another vault: nothing was applied.');
       const ids = batch.records.map((r) => r.id);
       if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A batch names an object twice: nothing was applied.');
-      const tally: Tally = { applied: 0, unchanged: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [] };
+      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [] };
       // What was set aside before goes first (a newer record of the same object replaces it).
       const fresh = new Set(ids);
       const earlierRows = options.hold === true ? listHeld(w).filter((h) => !fresh.has(h.record_id)) : [];
@@ -828,6 +879,7 @@ export class ReplicaService {
           setReplicaBase(db, uid, r.revision);
         }
         tally.unchanged++;
+        tally.recognised++;
         return;
       }
       if (r.revision <= (changedHere ? agreed : local.revision)) {

@@ -288,6 +288,7 @@ describe('a vault on two desktops through a team server', () => {
     if (!profile || !tokens) throw new Error('desktop A is not signed in');
     const client = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
     client.tokens = tokens;
+    client.serverKey = profile.serverKey; // the server's identity, as keptSession gives it (a vault is bound to it)
     const file = path.join(home, 'moved-in-parts.crewvault');
     const created = await createVault(file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
     await created.createEntries([{ customer: 'Umbrella', title: 'Switch', password: 'sw-1' }]);
