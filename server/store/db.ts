@@ -95,12 +95,22 @@ export function openPostgres(connectionString: string, options: { readonly maxCo
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
+        // One connection runs one statement at a time: callers may still ask several at once
+        // (verify.ts reads with Promise.all, on the pool or, rechecking in the lock, here), so
+        // they queue here in the order asked rather than in pg's own queue, which pg 8 deprecates
+        // and pg 9 removes. A failed statement does not stop the ones queued after it.
+        let previous: Promise<unknown> = Promise.resolve();
+        const inTurn = <T>(run: () => Promise<T>): Promise<T> => {
+          const next = previous.then(run);
+          previous = next.catch(() => undefined);
+          return next;
+        };
         const tx: Transaction = {
           async query(sql, params = []) {
-            return (await client.query(statement(sql, params))).rows as Row[];
+            return (await inTurn(() => client.query(statement(sql, params)))).rows as Row[];
           },
           async exec(script) {
-            await client.query(script);
+            await inTurn(() => client.query(script));
           },
         };
         const result = await work(tx);

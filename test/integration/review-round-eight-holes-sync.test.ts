@@ -84,7 +84,7 @@ describe('HOLE: team.sync moves a vault the door refused to move', () => {
     const db = new Database(file, { readonly: true });
     const vaultId = (db.prepare("SELECT value FROM meta WHERE key = 'vault_id'").get() as { value: string }).value;
     db.close();
-    const [alice] = await server.database.query<{ id: string }>("SELECT id FROM users WHERE username = 'alice'");
+    const [alice] = await server.database.query("SELECT id FROM users WHERE username = 'alice'");
     await server.database.query('INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ($1, 0, $2, 0)', [vaultId, alice?.id]);
     const pushesBefore = logs.filter((l) => l.includes('/v1/sync/push')).length;
     const synced = await router.call('team.sync', {});

@@ -60,7 +60,7 @@ async function bClaims(file: string): Promise<void> {
   const db = new Database(file, { readonly: true });
   const vaultId = (db.prepare("SELECT value FROM meta WHERE key = 'vault_id'").get() as { value: string }).value;
   db.close();
-  const [alice] = await b.database.query<{ id: string }>("SELECT id FROM users WHERE username = 'alice'");
+  const [alice] = await b.database.query("SELECT id FROM users WHERE username = 'alice'");
   await b.database.query('INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ($1, 0, $2, 0) ON CONFLICT DO NOTHING', [vaultId, alice?.id]);
 }
 
