@@ -139,6 +139,7 @@ async function holdStreams(server: BenchServer, like: TeamClient, vault: string,
   let allHeard: (() => void) | undefined;
   const client = new TeamClient(new URL(server.url), { kind: 'loopback' }, like.deviceId);
   client.tokens = like.tokens;
+  client.serverKey = like.serverKey;
   try {
     for (let i = 0; i < n; i += OPENING) {
       const opening = Array.from({ length: Math.min(OPENING, n - i) }, (_, j) => i + j).map(async (k) => {
@@ -250,6 +251,7 @@ export async function benchCluster(home: string, sizes: ClusterSizes): Promise<R
     // The same session through process 2: sessions live in the database both processes share.
     const clientB2 = new TeamClient(new URL(two.url), { kind: 'loopback' }, clientB1.deviceId);
     clientB2.tokens = clientB1.tokens;
+    clientB2.serverKey = clientB1.serverKey; // the server's identity, as a kept session carries it (a vault syncs with one server)
     await syncOnce(clientA, a.replica, { move: true });
     await syncOnce(clientB2, b.replica);
     const first = entries[0];

@@ -14,7 +14,8 @@
  * run on after its parent is gone (it exits when the channel closes).
  */
 import { parseOtpUri } from '../../shared/otp';
-import { REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
+import { REPLICA_FORMAT_BATCHED, type ReplicaRecord } from '../../shared/sync/records';
+import type { RecordBatch } from '../../shared/sync/record-batches';
 import { TeamClient } from '../../electron/team/client';
 import { Vault } from '../../electron/vault/vault';
 import { benchEntries } from './dataset';
@@ -59,27 +60,38 @@ function go(): Promise<void> {
 
 async function write(task: WriterTask): Promise<void> {
   const session = await Vault.open(task.file).signIn(task.owner, task.vaultPassword);
-  let entries: ReplicaRecord[];
-  let setup: ReplicaRecord[];
-  let vault: string;
+  const entries: ReplicaRecord[] = [];
+  const setup = new Map<string, ReplicaRecord>();
+  const batches = new Map<string, RecordBatch>();
+  let vault = '';
   try {
     // Seeded apart from the vault's own entries: new entries, some under customers new to the team.
-    await session.createEntries(benchEntries(task.writes, 0x3717e).map((e) => {
+    // Each made and handed on alone, as a desktop sends one edit: its own signed batch (record
+    // format 2) of its record (and its customer's, when new), with the owner's signing key, which
+    // the server checks every signature by.
+    for (const e of benchEntries(task.writes, 0x3717e)) {
       const otp = e.otpUri ? parseOtpUri(e.otpUri) : null;
-      return { customer: e.customer, title: `${e.title} (load)`, username: e.username, password: e.password, url: e.url, notes: e.notes, otp: otp ? { params: otp.params } : null };
-    }));
-    // As a push to a team server: with the owner's signing key, which the server checks every signature by.
-    const out = await session.replica.outgoing(false, true);
-    vault = out.batch.vault;
-    entries = out.batch.records.filter((r) => r.kind === 'entry');
-    setup = out.batch.records.filter((r) => r.kind === 'customer' || r.kind === 'signing_key');
+      await session.createEntries([{ customer: e.customer, title: `${e.title} (load)`, username: e.username, password: e.password, url: e.url, notes: e.notes, otp: otp ? { params: otp.params } : null }]);
+      const out = await session.replica.outgoing(false, true);
+      vault = out.batch.vault;
+      for (const batch of out.batch.batches ?? []) batches.set(batch.id, batch);
+      for (const r of out.batch.records) {
+        if (r.kind === 'entry') entries.push(r);
+        else if (r.kind === 'customer' || r.kind === 'signing_key') setup.set(r.id, r);
+      }
+      await session.replica.markSent(out);
+    }
   } finally {
     await session.close();
   }
 
   const client = new TeamClient(new URL(task.url), { kind: 'loopback' }, 'bench-load-writer-0001');
   await client.login(task.owner, task.serverPassword);
-  if (setup.length > 0) await client.call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: setup } });
+  /** The signed batches `records` name, as a push must carry them. */
+  const named = (records: readonly ReplicaRecord[]): RecordBatch[] => [...new Set(records.flatMap((r) => ('batch' in r && r.batch !== undefined ? [r.batch] : [])))]
+    .flatMap((id) => { const batch = batches.get(id); return batch === undefined ? [] : [batch]; });
+  const setupRecords = [...setup.values()];
+  if (setupRecords.length > 0) await client.call('syncPush', { batch: { format: REPLICA_FORMAT_BATCHED, vault, records: setupRecords, batches: named(setupRecords) } });
   send({ kind: 'ready', prepared: entries.length });
   await go();
 
@@ -96,7 +108,7 @@ async function write(task: WriterTask): Promise<void> {
       if (record === undefined) break;
       const sent = nowMs();
       try {
-        const stored = await client.call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [record] } });
+        const stored = await client.call('syncPush', { batch: { format: REPLICA_FORMAT_BATCHED, vault, records: [record], batches: named([record]) } });
         if (stored.accepted !== 1) throw new Error(`the server took ${stored.accepted} of 1 record (${stored.conflicts.length} conflicts)`);
         latencies.push(nowMs() - sent);
       } catch (error) {
