@@ -5,68 +5,22 @@
 // unless the port says yes to that very question, which names the host and the fingerprint; without a
 // port, nothing happens either. And the browser host's port: a question on its terminal (a real stream)
 // answered only by the line typed after it.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TeamStatus } from '../../shared/api/team-contract';
-import { terminalConfirmations, type TrustConfirmations, type TrustQuestion } from '../../electron/team/confirm';
-import { serverPlace } from '../../electron/team/sign-in';
-import { Router } from '../../electron/router';
-import { startServer, type RunningServer } from '../../server/main';
-import { testClock } from '../server/support';
-import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
+import { terminalConfirmations, type TrustQuestion } from '../../electron/team/confirm';
 import { errorCode, ok } from '../support/router';
-import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
+import { confirmationPort as port, SERVER_PASSWORD, useTlsTeamServer } from '../support/tls-team-server';
 
-const SERVER_PASSWORD = 'alice on the team server 1';
-let keyring: PrivateKeyring;
-let home: string;
-let fingerprint = '';
-let server: RunningServer;
-const logs: string[] = [];
-
-beforeAll(async () => {
-  keyring = startPrivateKeyring();
-  Object.assign(process.env, keyring.env);
-  home = mkdtempSync(path.join(tmpdir(), 'crewvault-trust-confirm-'));
-  const cert = path.join(home, 'server.pem');
-  const key = path.join(home, 'server.key');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '2', '-subj', '/CN=crewvault test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
-  fingerprint = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', cert], { encoding: 'utf8' }).trim().split('=')[1] ?? '';
-  server = await startServer({ dataDir: path.join(home, 'server'), listen: '127.0.0.1:0', tlsCert: cert, tlsKey: key, now: testClock().now, version: 'test', log: { write: (line) => { logs.push(line); } } });
-}, 60_000);
-afterAll(async () => {
-  await server?.close();
-  keyring?.stop();
-  rmSync(home, { recursive: true, force: true });
-});
-
-/** A port whose answer the test sets, keeping every question it was asked. */
-function port(answer: boolean): TrustConfirmations & { answer: boolean; readonly asked: TrustQuestion[] } {
-  const asked: TrustQuestion[] = [];
-  const held = { answer, asked, confirm: (q: TrustQuestion) => { asked.push(q); return Promise.resolve(held.answer); } };
-  return held;
-}
-
-let desktops = 0;
-async function desktop(confirm: TrustConfirmations | undefined) {
-  const dir = path.join(home, `desktop-${desktops++}`);
-  const router = new Router({
-    vaultPath: path.join(dir, 'vault.crewvault'), clock: manualClock(), clipboard: { kind: 'page' }, kdf: FAST_KDF,
-    team: { place: serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: `crewvault-trust-confirm-${desktops}` }, path.join(dir, 'config')), ...(confirm ? { confirm } : {}) },
-  });
-  ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
-  return { router, servers: path.join(dir, 'config', 'servers.json') };
-}
+const tls = useTlsTeamServer();
+const { logs, desktop } = tls;
 
 const apiRequests = (): number => logs.filter((line) => line.includes('"/v1/')).length;
 
 describe('the door confirms, not the page', () => {
   it('pins a certificate only when the port says yes to its host and fingerprint, and moves a vault only then', async () => {
+    const { server, fingerprint } = tls;
     const url = server.url;
     const invite = readFileSync(server.ownerInviteFile ?? '', 'utf8').trim();
     // No port: the page's comparison alone pins nothing and sends nothing.
