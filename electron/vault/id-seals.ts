@@ -18,6 +18,7 @@ import { contexts, type KeyRing } from './keys';
 import { getMeta, setMeta } from './store-meta';
 import { listCustomerRows, setCustomerSealedName } from './store-customers';
 import { getDirectoryHistory, replaceDirectoryHistory } from './store-directory';
+import { countRowIdSeals } from './store-ids';
 import { listEntryRowsInGroups } from './store-entries';
 import { listGroups, setGroupSealedName } from './store-groups';
 
@@ -40,10 +41,7 @@ const SEALED_COLUMNS = [
 /** How many seals by row id are left, per "table.column" (audit details aside, see above). */
 export function rowIdSealCounts(db: ReadDb): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const { table, column, at } of SEALED_COLUMNS) {
-    const row = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table} WHERE substr(${column}, ${at}, 1) = x'01'`).get();
-    counts[`${table}.${column}`] = row?.n ?? 0;
-  }
+  for (const sealed of SEALED_COLUMNS) counts[`${sealed.table}.${sealed.column}`] = countRowIdSeals(db, sealed);
   return counts;
 }
 
