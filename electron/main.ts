@@ -5,13 +5,14 @@
  * a strict CSP, no remote content, navigation and new windows blocked, every permission
  * request denied, and IPC answered only for our own page.
  */
-import { app, BrowserWindow, clipboard, dialog, ipcMain, powerMonitor, session, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, powerMonitor, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { METHOD_NAMES } from '../shared/api/contract';
 import { ipcChannel } from '../shared/api/ipc';
 import { ClipboardGuard } from '../shared/clipboard';
+import { webUrl } from '../shared/web-url';
 import { SECURITY_HEADERS } from './host/security-headers';
 import { configPath, configUiSettings, uiVaultPath, updateConfig } from './config';
 import { keychainDeviceStore } from './devices';
@@ -55,6 +56,11 @@ const router = new Router({
   devices: keychainDeviceStore(),
   deviceLabel: hostname(),
   team: { confirm: { confirm: confirmNatively } },
+  // An entry's URL opens in the system browser, http(s) only (checked again here, at the last step).
+  openExternal: async (url) => {
+    const checked = webUrl(url);
+    if (checked !== undefined) await shell.openExternal(checked);
+  },
   pickVaultFile: async () => {
     const window = BrowserWindow.getAllWindows()[0];
     const options: Electron.OpenDialogOptions = {

@@ -19,6 +19,7 @@ import type { ClipboardGuard } from '../shared/clipboard';
 import { CrewvaultError, type ErrorCode } from '../shared/errors';
 import type { EntryChanges, EntryInput, OtpInput, UiSettings } from '../shared/model';
 import { resolveOtpSpec, type OtpSpec } from '../shared/otp';
+import { webUrl } from '../shared/web-url';
 
 import { deviceAccount, type DeviceStore } from './devices';
 import { TeamAdminDesk } from './team/admin-desk';
@@ -52,6 +53,9 @@ export interface RouterOptions {
   /** The door's native "save file" dialog (Electron), offering `suggested` as the name;
    * undefined when cancelled. Without one, the UI asks for a full path. */
   readonly pickSaveFile?: (suggested: string) => Promise<string | undefined>;
+  /** The door's way to open an http(s) address in the system browser (Electron: shell.openExternal).
+   * Called only with an address shared/web-url.ts let through; without one the page opens it. */
+  readonly openExternal?: (url: string) => Promise<void>;
   /** The UI's own settings on this computer (electron/config.ts); without them, the defaults. */
   readonly ui?: { read(): UiSettings; write(settings: UiSettings): void };
   /** The team server's session place and live-sync timers (team/desk.ts); by default the CLI's place and real timers. */
@@ -428,6 +432,13 @@ export class Router {
       return this.copy(value, (await s.settings()).clipboardClearSeconds);
     },
     'clipboard.copy': async ({ text: value }, session) => this.copy(value, (await this.requireSession(session).settings()).clipboardClearSeconds),
+    'url.open': async ({ id }, session) => {
+      const url = webUrl((await this.requireSession(session).getEntry(id)).url);
+      if (url === undefined) throw new CrewvaultError('INVALID_INPUT', 'Only an http or https address opens in the browser.');
+      if (!this.options.openExternal) return { opened: false, url };
+      await this.options.openExternal(url);
+      return { opened: true };
+    },
     'audit.list': ({ limit }, session) => this.requireSession(session).auditLog(limit),
     'groups.list': (_input, session) => this.requireSession(session).team.listGroups(),
     'groups.create': ({ name }, session) => this.requireSession(session).team.createGroup(name),

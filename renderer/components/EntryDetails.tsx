@@ -10,6 +10,7 @@ import type { Permission } from '../../shared/policy';
 import type { EntryDetails as Details } from '../../shared/model';
 import type { Connection } from '../client';
 import { useCall } from '../hooks/useCall';
+import { webUrl } from '../../shared/web-url';
 import { ariaKeys, isShortcut, SHORTCUTS } from '../shortcuts';
 import { OtpCode } from './OtpCode';
 
@@ -87,6 +88,13 @@ export function EntryDetails({ connection, entryId, permissions, groupName, vers
     if (revealed) setPassword(revealed.password ?? '');
   }
 
+  // The main process opens it (shell.openExternal, http/https only); the browser host hands the
+  // checked address back and this page opens it in a new tab that cannot reach back here.
+  async function openUrl() {
+    const opened = await call(api.url.open({ id: entryId }), setError);
+    if (opened && !opened.opened) window.open(opened.url, '_blank', 'noopener,noreferrer');
+  }
+
   async function showSecretKey() {
     const revealed = await call(api.secrets.reveal({ id: entryId, what: 'otpSecret' }), setError);
     if (revealed) setSecretKey(revealed.otpSecret ?? '');
@@ -122,7 +130,10 @@ export function EntryDetails({ connection, entryId, permissions, groupName, vers
           )}
         </dd>
         <dt>URL</dt>
-        <dd>{entry.url ? <span className="mono">{entry.url}</span> : <span className="muted">—</span>}</dd>
+        <dd>
+          {entry.url ? <span className="mono">{entry.url}</span> : <span className="muted">—</span>}
+          {webUrl(entry.url) !== undefined && <button type="button" title="Opens in your web browser" onClick={() => void openUrl()}>Open<span className="sr-only"> {entry.url}</span></button>}
+        </dd>
         <dt>Notes</dt>
         <dd className="notes">{entry.notes === null ? <span className="muted">Hidden from your role</span> : entry.notes || <span className="muted">—</span>}</dd>
         <dt>One-time password</dt>

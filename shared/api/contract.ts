@@ -99,6 +99,9 @@ export interface OtpCodeResult {
   readonly counter?: number;
 }
 
+/** `opened` when the door opened it; else the checked http(s) address for the page to open itself (the browser host). */
+export type UrlOpenResult = { readonly opened: true } | { readonly opened: false; readonly url: string };
+
 export interface CopyResult {
   /** Present only where the page itself must write the clipboard (the browser host). */
   readonly value?: string;
@@ -221,6 +224,8 @@ export const CONTRACT = {
   'secrets.copy': method<CopyResult>()(z.strictObject({ id, what: z.enum(['password', 'otpCode']) }), 'session'),
   /** Copies what the page already shows (recovery codes, an emergency code), with the same clearing as secrets. */
   'clipboard.copy': method<CopyResult>()(z.strictObject({ text: text(4096) }), 'session'),
+  /** Opens the entry's stored URL, http(s) only, in the system browser through the door (Electron: the main process's shell.openExternal); a door with none hands back the address for the page to open. */
+  'url.open': method<UrlOpenResult>()(z.strictObject({ id }), 'entries.view'),
   'audit.list': method<AuditRecord[]>()(z.strictObject({ limit: z.number().int().min(1).max(10_000).optional() }), 'audit.read'),
   'groups.list': method<GroupSummary[]>()(empty, 'entries.view'),
   'groups.create': method<GroupSummary>()(z.strictObject({ name: text(100) }), 'groups.manage'),

@@ -24,6 +24,7 @@ export const METHOD_NAMES = [
   'secrets.reveal',
   'secrets.copy',
   'clipboard.copy',
+  'url.open',
   'audit.list',
   'groups.list',
   'groups.create',

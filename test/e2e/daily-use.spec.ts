@@ -10,6 +10,7 @@ import type { Locator, Page } from '@playwright/test';
 import { OWNER, PASSWORD, expect, test } from './fixtures';
 import { addEntry, base32Bytes, detailsPane, entryRow, expectLiveCode, hotp, readClipboard, readShownCode, selectRow, signIn, totp } from './helpers';
 import { addUser, chooseOwnPassword, lock, submitPassword } from './mfa-helpers';
+import { seriousViolations } from './axe';
 
 const KEY = 'JBSWY3DPEHPK3PXP';
 const OTHER_KEY = 'GEZDGNBVGY3TQOJQ';
@@ -363,4 +364,39 @@ test('a call that finds the vault locked, on any screen, goes back to sign-in wi
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByLabel('New group')).toBeVisible();
+});
+
+test('an entry\'s http(s) URL has "Open", which opens it in a new tab that cannot reach back; another scheme has no button', async ({ vaultPage: page }) => {
+  // The browser host has no shell.openExternal: the router checks the stored address and hands
+  // it back for the page to open. The address is answered here, never fetched from the network.
+  await page.context().route('https://portal.acme.example/**', (route) => route.fulfill({ contentType: 'text/html', body: '<title>Acme portal</title>portal' }));
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  let dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Customer').fill('Acme');
+  await dialog.getByLabel('Title').fill('Portal');
+  await dialog.getByLabel('URL').fill('https://portal.acme.example/login');
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+  await selectRow(entryRow(page, 'Portal', 'Acme'));
+  const details = detailsPane(page, 'Portal');
+  const open = details.getByRole('button', { name: 'Open https://portal.acme.example/login' });
+  await expect(open).toHaveAttribute('title', 'Opens in your web browser');
+  expect(await seriousViolations(page)).toEqual([]);
+  const [popup] = await Promise.all([page.waitForEvent('popup'), open.click()]);
+  await popup.waitForLoadState();
+  expect(popup.url()).toBe('https://portal.acme.example/login');
+  expect(await popup.evaluate(() => window.opener === null)).toBe(true);
+  await popup.close();
+
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Customer').fill('Acme');
+  await dialog.getByLabel('Title').fill('File share');
+  await dialog.getByLabel('URL').fill('smb://files.acme.example/share');
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+  await selectRow(entryRow(page, 'File share', 'Acme'));
+  const share = detailsPane(page, 'File share');
+  await expect(share.getByText('smb://files.acme.example/share')).toBeVisible();
+  await expect(share.getByRole('button', { name: /^Open/ })).toHaveCount(0);
 });

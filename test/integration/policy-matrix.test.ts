@@ -124,6 +124,8 @@ describe.each(ROLES)('as %s', (role) => {
     const elsewhere: MethodName[] = ['session.state', 'vault.create', 'vault.open', 'vault.pick', 'clipboard.copy', 'session.verifyCode', 'mfa.status', 'mfa.begin', 'mfa.confirm', 'mfa.disable', 'mfa.regenerate', 'mfa.setPolicy', 'mfa.reset', 'mfa.emergency', 'mfa.forgetDevice', 'mfa.showKey', 'session.signIn', 'session.lock', 'session.changePassword', 'entries.create', 'groups.revoke',
       // Leads and the last-lead rule: test/integration/group-leads.test.ts.
       'groups.setLead',
+      // Opening an entry's URL (entries.view, the entry's group): test/integration/url-open.test.ts.
+      'url.open',
       // Deleting a group (its own permission matrix, empty groups only): test/integration/group-delete.test.ts.
       'groups.delete',
       // "Server computes codes" (owners and admins only): test/integration/group-server-codes.test.ts.

@@ -49,6 +49,7 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'secrets.reveal': { id: 1, what: 'password' },
   'secrets.copy': { id: 1, what: 'otpCode' },
   'clipboard.copy': { text: 'ABCDE-FGHIJ' },
+  'url.open': { id: 1 },
   'audit.list': {},
   'groups.list': {},
   'groups.create': { name: 'Night shift' },
