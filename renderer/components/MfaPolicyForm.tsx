@@ -6,15 +6,13 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { CrewvaultApi } from '../../shared/api/client';
 import type { MfaPolicyView, MfaStatus } from '../../shared/api/contract';
-import type { RoleView } from '../../shared/model';
+import { MFA_POLICY_LEVELS, type MfaPolicyLevel, type RoleView } from '../../shared/model';
 import { useCall } from '../hooks/useCall';
 
 type Level = MfaStatus['policy'];
-const LEVELS: ReadonlyArray<{ level: Level; label: string }> = [
-  { level: 'off', label: 'Off' },
-  { level: 'optional', label: 'Optional' },
-  { level: 'required', label: 'Required' },
-];
+/** A label for every level the vault knows (shared/model's list, not a copy: a new level needs one). */
+const LEVEL_LABELS: Readonly<Record<MfaPolicyLevel, string>> = { off: 'Off', optional: 'Optional', required: 'Required' };
+const LEVELS: ReadonlyArray<{ level: Level; label: string }> = MFA_POLICY_LEVELS.map((level) => ({ level, label: LEVEL_LABELS[level] }));
 /** The "Applies to" choice for the global policy; a role is never named this (names are words). */
 const EVERYONE = '';
 
@@ -38,25 +36,22 @@ export function MfaPolicyForm({ api, roles, myRole, onMessage }: Props) {
   const call = useCall();
   const fail = (text: string) => onMessage({ error: true, text });
 
+  // What the form starts from. A failed load leaves its part empty, as before; LOCKED and
+  // PASSWORD_CHANGE_REQUIRED still go to the app (useCall), not nowhere.
   useEffect(() => {
-    void api.mfa.status({}).then((reply) => {
-      if (reply.ok) setMine(reply.value.policy);
-    });
-    void api.mfa.policy({}).then((reply) => {
-      if (reply.ok) setPolicyView(reply.value);
-    });
-    void api.session.state({}).then((reply) => {
-      if (reply.ok) setTrustDays(String(reply.value.settings.trustDeviceDays));
-    });
-  }, [api]);
+    const quiet = (): void => undefined;
+    void call(api.mfa.status({}), quiet).then((status) => status && setMine(status.policy));
+    void call(api.mfa.policy({}), quiet).then((view) => view && setPolicyView(view));
+    void call(api.session.state({}), quiet).then((state) => state && setTrustDays(String(state.settings.trustDeviceDays)));
+  }, [api, call]);
 
   async function setPolicy(event: FormEvent) {
     event.preventDefault();
     const status = await call(api.mfa.setPolicy(appliesTo === EVERYONE ? { level } : { level, role: appliesTo }), fail);
     if (!status) return;
     setMine(status.policy);
-    const current = await api.mfa.policy({});
-    if (current.ok) setPolicyView(current.value);
+    const current = await call(api.mfa.policy({}), fail);
+    if (current) setPolicyView(current);
     const who = appliesTo === EVERYONE ? 'everyone (roles without their own policy)' : `the role ${roleLabel(appliesTo)}`;
     onMessage({ error: false, text: `Two-step sign-in is now ${level} for ${who}.${level === 'required' ? ' Whoever has no authenticator sets one up at their next sign-in.' : ''}` });
   }

@@ -28,10 +28,12 @@ export function UsersScreen({ connection, me }: { connection: Connection; me: st
   const [tab, setTab] = useState<Tab>('people');
   const [roles, setRoles] = useState<RoleView[]>([]);
 
+  const call = useCall();
+  // A failed load leaves the role list as it was; LOCKED and PASSWORD_CHANGE_REQUIRED go to the app.
   const loadRoles = useCallback(async () => {
-    const reply = await connection.api.roles.list({});
-    if (reply.ok) setRoles(reply.value);
-  }, [connection]);
+    const listed = await call(connection.api.roles.list({}), () => undefined);
+    if (listed) setRoles(listed);
+  }, [connection, call]);
   useEffect(() => void loadRoles(), [loadRoles]);
 
   // The WAI-ARIA tabs pattern: one tab stop, arrows move between tabs.
