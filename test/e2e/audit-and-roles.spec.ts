@@ -1,6 +1,7 @@
 // The audit screen shows what people did, with passive code views behind a switch (issue #11),
 // and an auditor — who holds no group's secret key since schema 6 — sees an entry's list fields
 // and is told its secrets are sealed from their role (issue #10).
+import { readFileSync } from 'node:fs';
 import { test, expect } from './fixtures';
 import { addEntry, detailsPane, entryRow, readShownCode, selectRow } from './helpers';
 import { addUser, chooseOwnPassword, lock, submitPassword } from './mfa-helpers';
@@ -15,6 +16,11 @@ test('code views are hidden from the audit log until asked for; acts stay', asyn
   await expect(table.getByRole('cell', { name: 'entry.create', exact: true })).toBeVisible();
   await expect(table.getByRole('cell', { name: 'otp.code', exact: true })).toHaveCount(0);
   await expect(page.getByText(/1 code views hidden; the export has them/)).toBeVisible();
+  // The export keeps everything, the hidden code views too.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  expect(csv).toMatch(/otp\.code.*Acme\/VPN \(step \d+\)/);
+  expect(csv).toContain('entry.create');
   await page.getByLabel('Show code views').check();
   await expect(table.getByRole('cell', { name: 'otp.code', exact: true })).toHaveCount(1);
   await expect(table.getByRole('cell', { name: /^Acme\/VPN \(step \d+\)$/ })).toBeVisible();

@@ -63,6 +63,29 @@ describe('codes for someone who may not see the key', () => {
     ]);
   });
 
+  it('a passive view is audited again only after 10 minutes, or in a new session (#11: at most once per entry per session or 10 minutes)', async () => {
+    const { file, clock, owner, entry, as } = await vaultWithCody();
+    const cody = await as('cody');
+    const views = async (): Promise<number> => (await owner.auditLog()).filter((r) => r.actor === 'cody' && r.action === 'otp.code').length;
+    await cody.otpCode(entry.id, clock.now());
+    expect(await views()).toBe(1);
+    // A list row asks every period: 19 more periods inside the 10 minutes add nothing.
+    for (let i = 0; i < 19; i++) {
+      clock.advance(30_000);
+      await cody.otpCode(entry.id, clock.now());
+    }
+    expect(await views()).toBe(1);
+    clock.advance(30_000); // 10 minutes since the first view
+    await cody.otpCode(entry.id, clock.now());
+    expect(await views()).toBe(2);
+    await cody.otpCode(entry.id, clock.now());
+    expect(await views()).toBe(2);
+    // Signed in again: a new session records its first view at once.
+    const again = await Vault.open(file, clock).signIn('cody', 'cody own password');
+    await again.otpCode(entry.id, clock.now());
+    expect(await views()).toBe(3);
+  });
+
   it('the CLI refuses --at a year ahead for codes-only, and prints the code for a technician', async () => {
     const { file } = await vaultWithCody();
     const at = String(Math.floor((Date.now() + YEAR_MS) / 1000));
