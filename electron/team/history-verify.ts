@@ -39,7 +39,8 @@ function holds(publicKey: string, text: string, signature: string): boolean {
   }
 }
 
-function eventFields(r: EventRecord): EventSigningText {
+/** An event record's fields as its author signed them (also the join's anchor, owner-anchor.ts). */
+export function eventFields(r: EventRecord): EventSigningText {
   return {
     uid: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, entry: r.entry, customer: r.customer, group: r.group,
     sealedDetailBase64: r.sealedDetail === null ? null : bin(r.sealedDetail).toString('base64'),
