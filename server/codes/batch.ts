@@ -1,9 +1,13 @@
 /**
  * The rate limit and audit of server-computed codes, taken a batch at a time: every request
  * waits until its count and its audit event are committed, and the requests that arrived while
- * one batch was being written go together in the next (a group commit). One transaction, one
+ * the batch before was reading go together in the next (a group commit). One transaction, one
  * throttle statement and one audit statement per batch, not per request: the audit is a signed
  * chain under one lock, and thousands of codes a second would otherwise queue on it one by one.
+ * Two batches of a process overlap (one reads while the one before counts, audits and commits),
+ * as two processes' batches always could: the later one counts after the earlier has counted and
+ * appends to the audit after it has ended, and count rows are written in one order of keys, so no
+ * two batches wait on each other.
  *
  * Limits, per account (or per automation token: each counts on its own): `perEntryStep` codes of
  * one entry in one time step (a screen asks once a step; a few more for a second window or a
@@ -31,6 +35,8 @@ export const DEFAULT_CODE_LIMITS: CodeLimits = { perEntryStep: 5, perMinute: 300
 
 /** The most requests one batch takes (its statements' arrays stay small). */
 const MAX_BATCH = 1_000;
+/** Batches under way at once: one reading while the one before counts, audits and commits. */
+const MAX_OVERLAP = 2;
 const MINUTE_MS = 60_000;
 
 export interface CodeRequest {
@@ -63,6 +69,35 @@ interface Pending extends CodeRequest {
 
 type Outcome = { readonly grant: CodeGrant<unknown>; readonly now: number } | CrewvaultError;
 
+/** A promise opened by hand, once. */
+class Gate {
+  readonly promise: Promise<void>;
+  open: () => void = () => undefined;
+  constructor() {
+    this.promise = new Promise((resolve) => {
+      this.open = resolve;
+    });
+  }
+}
+
+/**
+ * Where a batch is, for the one after it: `counted` once its throttle counts are written (or it
+ * failed), `ended` once its transaction has committed or rolled back.
+ */
+class Gates {
+  readonly counted = new Gate();
+  readonly ended = new Gate();
+  read = false;
+
+  static open(): Gates {
+    const gates = new Gates();
+    gates.read = true;
+    gates.counted.open();
+    gates.ended.open();
+    return gates;
+  }
+}
+
 /** Whole seconds, at least one (the reply's contract has no field for it: the message says it). */
 function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
@@ -72,7 +107,12 @@ export class CodeBatcher {
   private readonly ctx: ServerContext;
   private readonly limits: CodeLimits;
   private queue: Pending[] = [];
-  private running = false;
+  /** Batches between their start and their end. */
+  private underWay = 0;
+  /** A batch has started and not yet read: the next waits (it would read nothing newer and split the group). */
+  private starting = false;
+  /** The gates of the batch started last (a settled pair before any). */
+  private gates: Gates = Gates.open();
 
   constructor(ctx: ServerContext, limits: CodeLimits) {
     this.ctx = ctx;
@@ -90,37 +130,63 @@ export class CodeBatcher {
         // The grant comes back from this request's own judge: its value is the T that judge made.
         done: (outcome) => (outcome instanceof CrewvaultError ? reject(outcome) : resolve(outcome as { readonly grant: CodeGrant<T>; readonly now: number })),
       });
-      if (!this.running) void this.drain();
+      this.pump();
     });
   }
 
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.slice(0, MAX_BATCH);
-        this.queue = this.queue.slice(batch.length);
-        let outcomes: Outcome[];
-        try {
-          outcomes = await this.write(batch);
-        } catch (error) {
-          const failed = error instanceof CrewvaultError ? error : new CrewvaultError('BUSY', 'The server could not record this code: try again soon.');
-          outcomes = batch.map(() => failed);
-        }
-        // write() answers each request of the batch in order; one missing is a bug, said as one, never a code.
-        batch.forEach((pending, i) => pending.done(outcomes[i] ?? new CrewvaultError('INTERNAL', 'a code request of a batch went unanswered')));
-      }
-    } finally {
-      this.running = false;
-    }
+  /**
+   * Starts batches while fewer than MAX_OVERLAP are under way. A batch starts once the one before it
+   * has read what it decides from (a round trip a statement, on an event loop that also serves every
+   * request, is most of a batch's time): the two overlap, the later one's counts and audit waiting in
+   * turn (Gates).
+   */
+  private pump(): void {
+    if (this.starting || this.queue.length === 0 || this.underWay >= MAX_OVERLAP) return;
+    const batch = this.queue.slice(0, MAX_BATCH);
+    this.queue = this.queue.slice(batch.length);
+    const before = this.gates;
+    const gates = new Gates();
+    this.gates = gates;
+    this.underWay += 1;
+    this.starting = true;
+    void this.run(batch, before, gates).finally(() => {
+      this.underWay -= 1;
+      this.pump();
+    });
   }
 
-  private async write(batch: readonly Pending[]): Promise<Outcome[]> {
+  private async run(batch: readonly Pending[], before: Gates, gates: Gates): Promise<void> {
+    let outcomes: Outcome[];
+    try {
+      outcomes = await this.write(batch, before, gates);
+    } catch (error) {
+      const failed = error instanceof CrewvaultError ? error : new CrewvaultError('BUSY', 'The server could not record this code: try again soon.');
+      outcomes = batch.map(() => failed);
+    } finally {
+      // Whatever became of it, the next batch may go on (each gate opens once; a failed batch counted and audited nothing).
+      this.readDone(gates);
+      gates.counted.open();
+      gates.ended.open();
+    }
+    // write() answers each request of the batch in order; one missing is a bug, said as one, never a code.
+    batch.forEach((pending, i) => pending.done(outcomes[i] ?? new CrewvaultError('INTERNAL', 'a code request of a batch went unanswered')));
+  }
+
+  /** This batch has read what it decides from: the next may start. */
+  private readDone(gates: Gates): void {
+    if (gates.read) return;
+    gates.read = true;
+    this.starting = false;
+    this.pump();
+  }
+
+  private async write(batch: readonly Pending[], before: Gates, gates: Gates): Promise<Outcome[]> {
     const keyOf = (p: Pending): { entry: string; all: string } => ({ entry: `entry ${p.vault}/${p.entry}`, all: 'all' });
     return this.ctx.db.transaction(async (tx) => {
       // Access first, under the vaults' rows: what a push commits from here on waits for this batch.
       await holdVaults(tx, batch.map((p) => p.vault));
       const held = await lookUpCodes(tx, batch.map((p) => ({ vault: p.vault, entry: p.entry, account: p.account })));
+      this.readDone(gates);
       const now = this.ctx.now();
       const minute = Math.floor(now / MINUTE_MS);
       const judged = batch.map((p, i) => p.judge(held[i], now));
@@ -138,7 +204,11 @@ export class CodeBatcher {
         add(p.actor, keyOf(p).entry, verdict.step);
         add(p.actor, keyOf(p).all, minute);
       });
-      const totals = await addThrottleCounts(tx, [...counts.values()]);
+      // After the batch before has counted (so a request's place among its key's counts follows arrival), and in one
+      // order of keys: two batches (of this process or another) never each hold a count row the other waits for.
+      await before.counted.promise;
+      const totals = await addThrottleCounts(tx, [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c));
+      gates.counted.open();
       // Position of each request among its key's counts: the batch's come last, in arrival order.
       const seen = new Map<string, number>();
       const position = (actor: string, key: string): number => {
@@ -167,6 +237,8 @@ export class CodeBatcher {
         });
         return { grant, now };
       });
+      // The audit chain takes batches in the order they started; the batch before holds the chain's lock until it ends.
+      await before.ended.promise;
       await appendAuditBatch(tx, this.ctx, events);
       return outcomes;
     });

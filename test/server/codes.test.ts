@@ -226,7 +226,7 @@ describe.each(DATABASE_KINDS)('server-computed codes on %s', (kind) => {
     server.clock.advance(30_000);
     expect((await tech.client.ok('codes', { vault, entry })).code).toBe(oathtool(secret, server.clock.now())[0]);
     const step = Math.floor(server.clock.now() / 30_000);
-    const audited = await server.db.query(`SELECT detail FROM server_audit WHERE kind = 'codes.computed' AND actor_id = $1`, [tech.user.id]);
+    const audited = await server.db.query(`SELECT detail FROM server_audit WHERE kind = 'codes.computed' AND actor_id = $1 ORDER BY seq`, [tech.user.id]);
     // Five codes in the step before, one in this: refused asks are not codes given.
     expect(audited.map((r) => (JSON.parse(text(r, 'detail')) as { step: number }).step)).toEqual([step - 1, step - 1, step - 1, step - 1, step - 1, step]);
   });
