@@ -51,12 +51,14 @@ import { signBytes, type Signer } from './signing';
 import { accountRecord, peopleRecords, type PeopleSender } from './replica-people';
 import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-people-in';
 import { takeNewUsers } from './replica-people-new';
+import { entriesEditedIn, givenWayMove } from './replica-given-way';
+import { hasUnsentEntryWrite } from './store-unsent-writes';
 import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
 import { rolePermissions } from './store-roles';
 import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
 import { getUser, listUsers } from './store-users';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
-import { appendReceivedEvent, eventSigningBytes, moveAuditHeadToLast, signingKeysInForce, type AuditFields } from './store-audit';
+import { appendReceivedEvent, closeV1ChainStarts, eventSigningBytes, moveAuditHeadToLast, signingKeysInForce, type AuditFields } from './store-audit';
 import type { CustomerNames } from './customer-names';
 import { currentSequence } from './store-changes';
 import type { EntryRow } from './store-entries';
@@ -396,6 +398,8 @@ function readTeamServerBinding(text: string): TeamServerBinding | undefined {
 
 export class ReplicaService {
   private readonly core: ReplicaCore;
+  /** Entries an event of another device in the intake being applied says it edited (replica-given-way.ts). */
+  private editedElsewhere: ReadonlySet<string> = new Set();
 
   constructor(core: ReplicaCore) {
     this.core = core;
@@ -692,6 +696,7 @@ export class ReplicaService {
       const held = entryUidsHeld(w, records.flatMap((r) => (r.kind === 'entry' ? [uidBytes(r.id)] : [])));
       // A snapshot's entries new here skip the conflict reads; any this replica holds (or set aside before) go the usual way.
       const bulk = options.fresh === true && options.hold === true && earlier.length === 0;
+      this.editedElsewhere = entriesEditedIn(records, thisDeviceId(w));
       for (const r of records) {
         if (r.kind !== 'entry') continue;
         if (bulk && !held.has(r.id.replaceAll('-', ''))) this.takeFreshEntry(w, r, keys, senders, tally);
@@ -704,6 +709,8 @@ export class ReplicaService {
       }
       if (chained > 0) moveAuditHeadToLast(w, this.core.ring);
       if (options.pulledUpTo !== undefined) setPulledSeq(w, Math.max(options.pulledUpTo, pulledSeq(w)));
+      // The vault's move is in (its history comes before the server's head): a v1 event starts no chain here after this (store-audit.ts).
+      if (options.caughtUp === true) closeV1ChainStarts(w);
       return { tally, rotateAgain: groupsToRotateAgain(w).length > 0 };
     });
     this.core.customers.clear();
@@ -1033,11 +1040,12 @@ export class ReplicaService {
   /**
    * An entry of a group this desktop gave way in (review six hole 4: its own unsent rotation lost
    * to the other side's, replica-people-in.ts giveWay), both sides' versions now under the key the
-   * other side rotated to. Where they say the same, this desktop's change was its own rotation's
-   * re-seal only: the other side's version is taken as agreed (no conflict copy, nothing sent).
-   * Where the other side's is one write past the agreed one (its rotation's re-seal) and this
-   * desktop's says something else (an edit not yet sent), the edit is written again over it and
-   * sent. Anything else is an edit on both sides: false, a conflict copy as ever.
+   * other side rotated to (replica-given-way.ts decides): where they say the same, or this
+   * desktop wrote nothing to it since it last sent, the other side's version is taken as agreed
+   * (no conflict copy, nothing sent); where the other side's is its rotation's re-seal (one write
+   * past the agreed one, no edit of it by another device coming with it) and this desktop's says
+   * something else (an edit not yet sent), the edit is written again over it and sent. Anything
+   * else is an edit on both sides: false, a conflict copy as ever.
    */
   private givenWay(db: WriteDb, local: EntryReplicaRow, r: EntryRecord, opened: OpenedIncoming, incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'>, agreed: number): boolean {
     if (local.deleted_at !== null || r.deletedAt !== null || !opened.summary || !opened.details) return false;
@@ -1053,12 +1061,14 @@ export class ReplicaService {
     } catch {
       return false;
     }
-    if (canonical(mineSummary) === canonical(opened.summary) && canonical(mine) === canonical(opened.details)) {
-      this.replace(db, local, r, opened, incoming);
-      return true;
-    }
-    if (r.revision !== agreed + 1) return false;
+    const move = givenWayMove({
+      sameContent: canonical(mineSummary) === canonical(opened.summary) && canonical(mine) === canonical(opened.details),
+      writtenHere: hasUnsentEntryWrite(db, local.id, sentSeq(db), thisDeviceId(db)),
+      revision: r.revision, agreed, editedElsewhere: this.editedElsewhere.has(r.id),
+    });
+    if (move === 'conflict') return false;
     this.replace(db, local, r, opened, incoming);
+    if (move === 'take-theirs') return true;
     const after = entryByUid(db, incoming.uid);
     if (after) this.core.entries.rewrite(db, entryRowOf(after), fieldsOf(mineSummary), mine);
     return true;

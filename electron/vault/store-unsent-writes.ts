@@ -1,0 +1,21 @@
+/**
+ * Whether this desktop wrote to an entry since it last handed its changes on: its own audit rows
+ * naming the entry after the sent sequence, for the actions that can change what an entry says.
+ * Read by replica-given-way.ts (two rotations at once). SQL only; never writes.
+ */
+import type { ReadDb } from './db';
+
+/**
+ * Actions of this desktop's own log that may change an entry's sealed content: edits, moves,
+ * deletes, and an HOTP code or copy (the counter steps). A TOTP code names the entry without
+ * changing it: counted too, which only makes a sync keep a copy it did not need.
+ */
+export const ENTRY_WRITE_ACTIONS: readonly string[] = ['entry.edit', 'entry.remove_otp', 'entry.move', 'entry.delete', 'otp.code', 'otp.copy'];
+
+/** Rows of this desktop (no device: written here; or this device's) naming `entryId` after `sinceSeq`. */
+export function hasUnsentEntryWrite(db: ReadDb, entryId: number, sinceSeq: number, device: Buffer | undefined): boolean {
+  const marks = ENTRY_WRITE_ACTIONS.map(() => '?').join(', ');
+  const row = db.prepare<unknown[], { one: number }>(`SELECT 1 AS one FROM audit_log WHERE entry_id = ? AND seq > ? AND (device_id IS NULL OR device_id = ?) AND action IN (${marks}) LIMIT 1`)
+    .get(entryId, sinceSeq, device ?? Buffer.alloc(0), ...ENTRY_WRITE_ACTIONS);
+  return row !== undefined;
+}
