@@ -1,6 +1,10 @@
 /**
- * Shared: vault-wide facts (format, id, audit head and anchor, directory version) and settings,
- * plain key/value rows. Local state has tables of its own (sign_in_state, this_device, entry_pages).
+ * Shared: vault-wide facts (format, id, audit head and anchor, directory version) in `meta`, and
+ * the settings and MFA policy in `settings`, plain key/value rows. Three `meta` keys are this
+ * file's own, never another desktop's: `unknown_name_key` (the keyed hash of names with no
+ * account, for the local sign-in backoff), `team_server` (the one server this file syncs with)
+ * and `row_id_seals` (whether schema 10's re-seal is still to do here). Other local state has
+ * tables of its own (sign_in_state, this_device, entry_pages, trusted_devices).
  */
 import type { ReadDb, WriteDb } from './db';
 
