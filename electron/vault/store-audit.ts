@@ -178,8 +178,36 @@ function eventBytes(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedCol
  * outside the move (server/sync/verify.ts).
  */
 function eventHolds(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf, vault: string, publicKey: Buffer, signature: Buffer, check: SignatureCheck = signatureValid): boolean {
+  return eventHoldsAs(row, uidOf, vault, publicKey, signature, check) !== undefined;
+}
+
+/** Which text a row's signature holds over: 'v2' (naming vault `vault`), 'v1' (no vault, before hole 4's fix), or undefined. */
+function eventHoldsAs(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf, vault: string, publicKey: Buffer, signature: Buffer, check: SignatureCheck = signatureValid): 'v2' | 'v1' | undefined {
   const fields = eventFields(row, uidOf);
-  return check(publicKey, eventSigningBytes(vault, fields), signature) || check(publicKey, eventSigningBytesV1(fields), signature);
+  if (check(publicKey, eventSigningBytes(vault, fields), signature)) return 'v2';
+  return check(publicKey, eventSigningBytesV1(fields), signature) ? 'v1' : undefined;
+}
+
+/*
+ * Received events signed with the v1 text (no vault) are taken as the team server takes them
+ * (server/sync/verify.ts): continuing a device chain held here, or starting one only in the
+ * vault's move. A desktop cannot see the move; it sees its history arrive before the first pull
+ * that reaches the server's head, and after that the server takes no v1 event starting a chain
+ * either. So once this file has caught up with the server (closeV1ChainStarts, in that pull's
+ * transaction), a v1 event starting a chain is refused: a relay replaying another vault's v1
+ * events (they name no vault) onto a new device is refused here too. A file that never synced
+ * with a server (direct exchange only) keeps taking them, as before.
+ */
+const V1_CHAIN_STARTS_KEY = 'v1_chain_starts';
+
+/** Whether a received v1 event may still start a device chain here (this file has not caught up with a team server yet). */
+export function v1ChainStartsOpen(db: ReadDb): boolean {
+  return getMeta(db, V1_CHAIN_STARTS_KEY) !== 'closed';
+}
+
+/** From now on a received v1 event starts no device chain here: called in the transaction of the pull that reached the server's head. */
+export function closeV1ChainStarts(db: WriteDb): void {
+  if (v1ChainStartsOpen(db)) setMeta(db, V1_CHAIN_STARTS_KEY, 'closed');
 }
 
 /** The link the next event of the same device carries: a hash of this one's signature (which covers all of it). */
@@ -279,8 +307,12 @@ export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: Rea
   if (event.signature === null || event.signer_key_id === null || event.device_id === null) throw refused('is not signed');
   const key = keys.get(event.signer_key_id);
   if (!key || key.user_id !== event.actor_id) throw refused('is signed with a key that is not its author\'s');
-  if (!eventHolds(event, uidsFrom(db), vaultOf(db), key.public_key, event.signature, options.holds)) throw refused('does not hold under its author\'s signature');
+  const form = eventHoldsAs(event, uidsFrom(db), vaultOf(db), key.public_key, event.signature, options.holds);
+  if (form === undefined) throw refused('does not hold under its author\'s signature');
   const previous = db.prepare<[Buffer], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? ORDER BY id DESC LIMIT 1').get(event.device_id);
+  if (form === 'v1' && previous === undefined && !v1ChainStartsOpen(db)) {
+    throw refused('is signed in the old form that names no vault and starts a device chain after this desktop caught up with the team server (taken only in the vault\'s move)');
+  }
   const link = previous?.signature ? deviceLink(previous.signature) : null;
   if ((link === null) !== (event.device_prev === null) || (link !== null && event.device_prev !== null && !link.equals(event.device_prev))) {
     throw refused('does not follow the last event this vault holds from its device');
