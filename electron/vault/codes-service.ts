@@ -22,6 +22,38 @@ import { getMeta } from './store-meta';
 import type { ReadDb, WriteDb } from './db';
 
 export const OTP_AUDIT_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * Why a code is asked, which the door says and the vault turns into the audit action:
+ * `view` — a screen showing the live code (the only passive one); `copy` — put on the
+ * clipboard; `print` — handed to a terminal, a pipe or a script (crewvault otp).
+ */
+export type CodePurpose = 'view' | 'copy' | 'print';
+
+/**
+ * The audit actions of codes. Only OTP_VIEW_ACTION is a passive look (deduplicated per entry
+ * per session or OTP_AUDIT_INTERVAL_MS, hidden by default on the audit screen); every other one
+ * is a code handed out on purpose, written every time. Never decided by a door.
+ */
+export const OTP_VIEW_ACTION = 'otp.code';
+export const OTP_ACTIVE_ACTIONS = {
+  /** The current code copied to the clipboard. */
+  copy: 'otp.copy',
+  /** The current code printed by the CLI (to a terminal, a pipe, a script). */
+  print: 'otp.print',
+  /** A code for a step other than the current one (collected ahead or looked back at). */
+  otherStep: 'otp.code_at',
+  /** An HOTP code: each one uses up the counter, whatever it was asked for. */
+  hotp: 'otp.hotp',
+} as const;
+
+/** The action of a TOTP/Steam code: passive only for a current-step view on screen. */
+function totpAction(purpose: CodePurpose, currentStep: boolean): string {
+  if (!currentStep) return OTP_ACTIVE_ACTIONS.otherStep;
+  if (purpose === 'copy') return OTP_ACTIVE_ACTIONS.copy;
+  if (purpose === 'print') return OTP_ACTIVE_ACTIONS.print;
+  return OTP_VIEW_ACTION;
+}
 /** How often a role without otp.reveal_secret may take the next HOTP code of one entry. */
 export const HOTP_CODE_INTERVAL_MS = 30_000;
 
@@ -71,7 +103,7 @@ export class CodesService {
    * Audited with the step or counter it was for: a copy, a code at another time and every HOTP
    * code each time; a screen's passive refresh once per entry per OTP_AUDIT_INTERVAL_MS.
    */
-  async otpCode(id: number, nowMs: number = this.core.now(), purpose: 'view' | 'copy' = 'view', fromServer?: ServerCodeSource): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
+  async otpCode(id: number, nowMs: number = this.core.now(), purpose: CodePurpose = 'view', fromServer?: ServerCodeSource): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
     // One transaction decides where the code comes from and, computed here, gives it (a code is
     // asked every period by every row on screen: a separate read first cost a transaction each).
     const local = await this.core.write((w) => {
@@ -88,8 +120,8 @@ export class CodesService {
       const otp = storedOtp(details);
       if (!otp || !details.otp) throw new CrewvaultError('NOT_FOUND', 'This entry has no one-time password.');
       const path = `${this.core.customers.name(w, row.customer_id)}/${summary.t}`;
-      const audit = (detail: string): void => {
-        this.core.audit(w, { action: purpose === 'copy' ? 'otp.copy' : 'otp.code', entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${path} (${detail})`);
+      const audit = (action: string, detail: string): void => {
+        this.core.audit(w, { action, entry_id: id, customer_id: row.customer_id, group_id: row.group_id }, `${path} (${detail})`);
       };
       const mayLookAhead = this.core.permissions(w).includes('otp.reveal_secret');
       if (otp.params.kind === 'hotp') {
@@ -97,7 +129,8 @@ export class CodesService {
         // key gets one at a time, one per HOTP_CODE_INTERVAL_MS, so codes cannot be collected
         // ahead in a burst (each is audited with its counter).
         if (!mayLookAhead) {
-          const last = lastEntryActionAt(w, this.core.userId(), id, ['otp.code', 'otp.copy']);
+          // otp.code/otp.copy: HOTP codes audited before they had an action of their own.
+          const last = lastEntryActionAt(w, this.core.userId(), id, [OTP_ACTIVE_ACTIONS.hotp, 'otp.code', 'otp.copy']);
           const now = this.core.now();
           if (last !== undefined && now - last < HOTP_CODE_INTERVAL_MS) {
             throw new CrewvaultError('TOO_MANY_ATTEMPTS', `One HOTP code at a time for your role: the next in ${Math.ceil((last + HOTP_CODE_INTERVAL_MS - now) / 1000)} s.`);
@@ -105,7 +138,7 @@ export class CodesService {
         }
         const result = hotpCode(otp.params);
         this.core.rewrite(w, row, summary, { ...details, otp: { ...details.otp, counter: otp.params.counter + 1 } });
-        audit(`HOTP counter ${result.counter}`);
+        audit(OTP_ACTIVE_ACTIONS.hotp, `HOTP counter ${result.counter}${purpose === 'view' ? '' : `, ${purpose === 'copy' ? 'copied' : 'printed'}`}`);
         // The next HOTP code is the one the next person will be shown: someone who may not see
         // the key does not get it ahead (an empty string says "not shown").
         return { code: { ...result, next: mayLookAhead ? result.next : '', kind: 'hotp' as const } };
@@ -117,11 +150,13 @@ export class CodesService {
         throw new CrewvaultError('FORBIDDEN', 'Your role shows only the current code (needs permission otp.reveal_secret for a code at another time).');
       }
       // A screen refreshes a visible code every period: one row per entry per interval says
-      // "this person saw these codes" without burying the log. Anything else is an act.
+      // "this person saw these codes" without burying the log. Anything else is an act,
+      // written every time under its own action.
+      const action = totpAction(purpose, step === currentStep);
       const last = this.auditedAt.get(id);
-      if (purpose === 'copy' || step !== currentStep || last === undefined || now - last >= OTP_AUDIT_INTERVAL_MS) {
-        audit(`step ${step}`);
-        if (purpose === 'view' && step === currentStep) this.auditedAt.set(id, now);
+      if (action !== OTP_VIEW_ACTION || last === undefined || now - last >= OTP_AUDIT_INTERVAL_MS) {
+        audit(action, `step ${step}`);
+        if (action === OTP_VIEW_ACTION) this.auditedAt.set(id, now);
       }
       return { code: { ...totpCode(otp.params, nowMs), kind: otp.params.kind } };
     });
@@ -135,7 +170,7 @@ export class CodesService {
    * holds no secret key of it): the current step only, whatever `nowMs` asks; audited here as a
    * code computed on this desktop is (the server audits it too, with its step).
    */
-  private async serverCode(id: number, remote: { row: EntryRow; vault: string; entry: string; summary: SealedSummary }, nowMs: number, purpose: 'view' | 'copy', fromServer: ServerCodeSource | undefined): Promise<TotpCode & { readonly kind: OtpKind }> {
+  private async serverCode(id: number, remote: { row: EntryRow; vault: string; entry: string; summary: SealedSummary }, nowMs: number, purpose: CodePurpose, fromServer: ServerCodeSource | undefined): Promise<TotpCode & { readonly kind: OtpKind }> {
     if (remote.summary.o === null) throw new CrewvaultError('NOT_FOUND', 'This entry has no one-time password.');
     if (remote.summary.o === 'hotp') throw new CrewvaultError('FORBIDDEN', 'The team server computes time-based codes only: ask someone who holds this group\'s keys for this HOTP code.');
     if (fromServer === undefined) throw new CrewvaultError('SERVER_UNREACHABLE', 'The team server computes this group\'s codes: sign in to it (Team server) to see them.');
@@ -144,11 +179,12 @@ export class CodesService {
     const got = await fromServer(remote.vault, remote.entry);
     const after = this.core.now();
     await this.core.write((w) => {
+      const action = totpAction(purpose, true);
       const last = this.auditedAt.get(id);
-      if (purpose === 'copy' || last === undefined || after - last >= OTP_AUDIT_INTERVAL_MS) {
+      if (action !== OTP_VIEW_ACTION || last === undefined || after - last >= OTP_AUDIT_INTERVAL_MS) {
         const path = `${this.core.customers.name(w, remote.row.customer_id)}/${remote.summary.t}`;
-        this.core.audit(w, { action: purpose === 'copy' ? 'otp.copy' : 'otp.code', entry_id: id, customer_id: remote.row.customer_id, group_id: remote.row.group_id }, `${path} (step ${got.step}, from the team server)`);
-        if (purpose === 'view') this.auditedAt.set(id, after);
+        this.core.audit(w, { action, entry_id: id, customer_id: remote.row.customer_id, group_id: remote.row.group_id }, `${path} (step ${got.step}, from the team server)`);
+        if (action === OTP_VIEW_ACTION) this.auditedAt.set(id, after);
       }
     });
     const remainingMs = Math.max(0, got.expiresAt - after);

@@ -40,7 +40,7 @@ import { sealAuditDetail, syncDirectory } from './directory';
 import { claimPasswordAttempt, getUser, releasePasswordClaim, setUserPasswordSeal, type UserRow } from './store-users';
 import { parseKdf, validateNewPassword, type KdfOptions } from './records';
 import { AuditReader } from './audit-reading';
-import { CodesService, type RevealedOtp, type ServerCodeKeyOut, type ServerCodeSource } from './codes-service';
+import { CodesService, type CodePurpose, type RevealedOtp, type ServerCodeKeyOut, type ServerCodeSource } from './codes-service';
 import { CustomerNames } from './customer-names';
 import { EntriesService } from './entries-service';
 import { defaultGroupId, heldGroupKey } from './entry-access';
@@ -77,6 +77,12 @@ export class VaultSession {
   private readonly pages = new PageChanges();
   /** The KDF record this session signed in with; another one means the password changed. */
   private signedInKdf: string | undefined;
+  /**
+   * When this person's authenticator was set up, as this session knows it (undefined: not read
+   * yet; null: none). Another value means their second step was reset, turned off or replaced
+   * elsewhere: the session ends, at every door (DESIGN "Sign-in and MFA").
+   */
+  private signedInMfa: number | null | undefined;
   private mustChange = false;
   private closed = false;
   /** When this session signed in (its password was checked then). */
@@ -249,7 +255,7 @@ export class VaultSession {
    * `me`: this person's row as the sign-in (or the vault's creation) read it, in the
    * transaction that opened their keys: their global id and the KDF record they signed in with.
    */
-  constructor(store: VaultStore, clock: Clock, user: UserView, ring: KeyRing, me: StoredRef & { readonly kdf?: string }, auditAnchor: AnchorCheck = { ok: true, anchoredRow: 0 }) {
+  constructor(store: VaultStore, clock: Clock, user: UserView, ring: KeyRing, me: StoredRef & { readonly kdf?: string; readonly mfaEnabledAt?: number | null }, auditAnchor: AnchorCheck = { ok: true, anchoredRow: 0 }) {
     this.auditAnchorAtSignIn = auditAnchor;
     this.store = store;
     this.clock = clock;
@@ -257,6 +263,7 @@ export class VaultSession {
     this.currentUser = user;
     this.ring = ring;
     this.signedInKdf = me.kdf;
+    this.signedInMfa = me.mfaEnabledAt;
     this.userRef = { id: me.id, uid: me.uid };
     this.customerNames = new CustomerNames(ring, () => this.clock.now());
     const core = {
@@ -292,7 +299,11 @@ export class VaultSession {
       // asks the policy and status of a session it is about to find LOCKED.)
       write: (work) => this.write((w) => {
         this.refreshUser(w);
-        return work(w);
+        const result = work(w);
+        // This session's own change of its second step (set up, replaced, turned off) is not
+        // someone else's reset: noted in the transaction that makes it.
+        this.signedInMfa = getUser(w, this.user.id)?.mfa_enabled_at ?? null;
+        return result;
       }),
       audit: (w, fields, detail) => this.audit(w, fields, detail),
       requireUsersManage: (db) => this.require(db, 'users.manage'),
@@ -372,6 +383,14 @@ export class VaultSession {
     if (row.kdf !== this.signedInKdf) {
       this.lock();
       throw new CrewvaultError('LOCKED', 'Your password was changed: sign in again.');
+    }
+    // Two-step sign-in reset (a lost phone), turned off or replaced elsewhere ends every other
+    // session, as a password change does: whoever holds one may be who the reset was against.
+    // One set up elsewhere where there was none takes nothing away, so it is only noted.
+    if (this.signedInMfa === undefined || this.signedInMfa === null) this.signedInMfa = row.mfa_enabled_at;
+    else if (row.mfa_enabled_at !== this.signedInMfa) {
+      this.lock();
+      throw new CrewvaultError('LOCKED', 'Your two-step sign-in was reset or changed: sign in again.');
     }
     this.mustChange = row.must_change_password === 1;
     if (row.role !== this.user.role) this.user = { ...this.user, role: row.role };
@@ -478,7 +497,7 @@ export class VaultSession {
     return this.codes.serverCodeKeys();
   }
 
-  async otpCode(id: number, nowMs?: number, purpose?: 'view' | 'copy', fromServer?: ServerCodeSource): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
+  async otpCode(id: number, nowMs?: number, purpose?: CodePurpose, fromServer?: ServerCodeSource): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
     return this.codes.otpCode(id, nowMs, purpose, fromServer);
   }
 
@@ -583,6 +602,16 @@ export class VaultSession {
       if (this.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner may back up the vault.');
       this.audit(w, { action: 'vault.backup', subject: this.user.name }, detail);
     });
+  }
+
+  /**
+   * Reads the person's row afresh (refreshUser): LOCKED once the session has ended — locked, the
+   * account disabled, the password changed or the second step reset elsewhere. The sign-in rules
+   * (sign-in-flow.ts admitSession) ask this before every command or call, at every door.
+   */
+  async recheck(): Promise<void> {
+    if (this.closed) throw lockedError();
+    await this.store.read((r) => this.refreshUser(r));
   }
 
   /** Wipes this session's keys; every later call answers LOCKED. */

@@ -19,7 +19,12 @@ export function auditCsv(rows: readonly AuditRecord[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-/** A live code shown on a screen (a copy is otp.copy, a code at another time names its step). */
+/**
+ * A live code shown on a screen: the one passive code action (the vault writes it once per entry
+ * per session or 10 minutes). A code handed out on purpose has its own action, never hidden:
+ * otp.copy (clipboard), otp.print (crewvault otp), otp.code_at (another step), otp.hotp (every
+ * HOTP code, which uses up the counter).
+ */
 const CODE_VIEW = 'otp.code';
 
 export function AuditScreen({ connection }: { connection: Connection }) {

@@ -110,7 +110,7 @@ describe('crewvault vault commands', () => {
     const log = as(`${PW}\n`, 'audit').stdout.split('\n').filter(Boolean).map((line) => line.split('  ').slice(1).join(' ').replace(/ \(step \d+\)$/, ' (step N)'));
     expect(log).toEqual([
       'alice vault.create alice', 'alice signin.ok alice', 'alice entry.create Acme/VPN', 'alice signin.ok alice',
-      'alice otp.code Acme/VPN (step N)', 'alice signin.failed alice', 'alice signin.ok alice',
+      'alice otp.print Acme/VPN (step N)', 'alice signin.failed alice', 'alice signin.ok alice',
     ]);
     expect(as('', 'audit', 'verify')).toEqual({ status: 0, stdout: 'Audit log intact: 7 rows, every link verified.\n', stderr: '' });
     // With the key: the anchor was left at row 7 (the failed sign-in at 6 needed none); this

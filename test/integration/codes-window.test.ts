@@ -43,7 +43,7 @@ describe('codes for someone who may not see the key', () => {
     const at = clock.now() + YEAR_MS;
     expect((await tom.otpCode(entry.id, at)).code).toBe(totpCode(TOTP.params, at).code);
     expect((await tom.otpCode(entry.id, at)).code).toBe(totpCode(TOTP.params, at).code);
-    const rows = (await owner.auditLog()).filter((r) => r.actor === 'tom' && r.action === 'otp.code');
+    const rows = (await owner.auditLog()).filter((r) => r.actor === 'tom' && r.action === 'otp.code_at');
     expect(rows.map((r) => r.detail)).toEqual([`Acme/M365 (step ${timeStep(at, 30)})`, `Acme/M365 (step ${timeStep(at, 30)})`]);
   });
 

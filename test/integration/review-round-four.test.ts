@@ -371,7 +371,7 @@ describe('calls overlapping on one session through the router', () => {
     expect(burst.filter((r) => r.ok).length).toBe(1);
     expect(burst.filter((r) => !r.ok).map(errorCode)).toEqual(Array.from({ length: N - 1 }, () => 'TOO_MANY_ATTEMPTS'));
     const db = new Database(vaultPath, { readonly: true });
-    const audited = (db.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'otp.code' AND entry_id = ?").get(entry.id) as { n: number }).n;
+    const audited = (db.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'otp.hotp' AND entry_id = ?").get(entry.id) as { n: number }).n;
     db.close();
     expect(audited).toBe(N + 2);
     await router.close();
