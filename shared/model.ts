@@ -165,3 +165,6 @@ export interface VaultSettings {
   /** How long "Trust this computer" lasts; 0 turns trusting computers off. */
   readonly trustDeviceDays: number;
 }
+
+/** The most each setting may be (the least is 0): the contract and the vault's own check both read these. */
+export const SETTING_LIMITS: Readonly<Record<keyof VaultSettings, number>> = { idleLockMinutes: 24 * 60, clipboardClearSeconds: 3600, trustDeviceDays: 365 };

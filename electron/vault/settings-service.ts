@@ -5,7 +5,7 @@
  * Must never hand back a stored value that is not a whole number 0 or more: the default then.
  */
 import { CrewvaultError } from '../../shared/errors';
-import type { VaultSettings } from '../../shared/model';
+import { SETTING_LIMITS, type VaultSettings } from '../../shared/model';
 import { whyNotManageVault, type Person } from '../../shared/policy';
 import type { ReadDb } from './db';
 import type { EntriesCore } from './entries-service';
@@ -46,8 +46,9 @@ export class SettingsService {
       this.core.require(w, 'users.manage');
       const why = whyNotManageVault(this.core.person(w));
       if (why) throw new CrewvaultError('FORBIDDEN', why);
-      for (const [, value] of entries) {
+      for (const [key, value] of entries) {
         if (!Number.isInteger(value) || value < 0) throw new CrewvaultError('INVALID_INPUT', 'Settings are whole numbers, 0 or more.');
+        if (value > SETTING_LIMITS[key]) throw new CrewvaultError('INVALID_INPUT', `${key} is at most ${SETTING_LIMITS[key]}.`);
       }
       for (const [key, value] of entries) {
         setSetting(w, SETTING_KEYS[key], String(value));

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { AuditRecord, CustomerView, VaultSettings, EntryDetails, EntrySummary, GroupSummary, MemberView, MfaPolicyLevel, RoleView, UiSettings, UserAdminView, UserView } from '../model';
-import { FIELD_LIMITS, MFA_POLICY_LEVELS, THEMES } from '../model';
+import { FIELD_LIMITS, MFA_POLICY_LEVELS, SETTING_LIMITS, THEMES } from '../model';
 import { OTP_ALGORITHMS, OTP_KINDS } from '../otp';
 import type { Permission } from '../policy';
 import type { PackedEntryTable } from '../entry-table';
@@ -260,9 +260,9 @@ export const CONTRACT = {
   'mfa.devices': method<{ devices: TrustedDeviceView[] }>()(z.strictObject({ username: userName.optional() }), 'session'),
   'mfa.forgetDevice': method<{ forgotten: number }>()(z.strictObject({ id }), 'session'),
   'settings.update': method<VaultSettings>()(z.strictObject({
-    idleLockMinutes: z.number().int().min(0).max(24 * 60).optional(),
-    clipboardClearSeconds: z.number().int().min(0).max(3600).optional(),
-    trustDeviceDays: z.number().int().min(0).max(365).optional(),
+    idleLockMinutes: z.number().int().min(0).max(SETTING_LIMITS.idleLockMinutes).optional(),
+    clipboardClearSeconds: z.number().int().min(0).max(SETTING_LIMITS.clipboardClearSeconds).optional(),
+    trustDeviceDays: z.number().int().min(0).max(SETTING_LIMITS.trustDeviceDays).optional(),
   }), 'users.manage'),
   'mfa.setPolicy': method<MfaStatus>()(z.strictObject({ level: z.enum(MFA_POLICY_LEVELS), role: text(64).optional() }), 'users.manage'),
   'import.begin': method<{ uploadId: string; chunkBytes: number }>()(z.strictObject({ size: z.number().int().min(1).max(MAX_IMPORT_FILE_BYTES) }), 'entries.create'),
