@@ -22,12 +22,6 @@ import type { TeamClient } from './client';
 
 /** Pages smaller than this are checked when applied (a handover costs more than it saves). */
 const CHECK_AHEAD_FROM = 64;
-/**
- * The vault's page cache while a first sync writes, KiB (16 MiB otherwise, db.ts): its inserts go
- * to indexes of random global ids, and past the cache each one read a page back and spilled one
- * (10x the entries took 13-14x the time). Filled only as pages are touched, given back after.
- */
-const FIRST_SYNC_CACHE_KIB = 256 * 1024;
 
 export interface FirstSyncOutcome {
   /** Records taken in (state and events), of them applied, and set aside. */
@@ -108,13 +102,8 @@ export async function firstSync(client: TeamClient, replica: ReplicaService, opt
       if (lastPage) return;
     }
   };
-  const narrow = await replica.widenPageCache(FIRST_SYNC_CACHE_KIB);
-  try {
-    await takePart('state');
-    const stateMs = clock() - started;
-    await takePart('events');
-    return { ...tally, upTo: upTo ?? 0, stateMs, eventsMs: clock() - started };
-  } finally {
-    await narrow().catch(() => undefined); // a vault closed meanwhile has no cache left to narrow
-  }
+  await takePart('state');
+  const stateMs = clock() - started;
+  await takePart('events');
+  return { ...tally, upTo: upTo ?? 0, stateMs, eventsMs: clock() - started };
 }

@@ -65,7 +65,7 @@ import type { EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
 import {
   beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
-  insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, pageCache, replicaIsEmpty, setPageCache, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
+  insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
 } from './store-replica';
@@ -595,25 +595,6 @@ export class ReplicaService {
       this.core.requireOpen(r);
       return replicaIsEmpty(r);
     });
-  }
-
-  /**
-   * Widens this vault's page cache to `kib` KiB for a first sync's bulk writes (store-replica.ts
-   * setPageCache); the returned function puts back the size it found. Only memory: no row changes.
-   */
-  async widenPageCache(kib: number): Promise<() => Promise<void>> {
-    const before = await this.core.read((r) => {
-      this.core.requireOpen(r);
-      const size = pageCache(r);
-      // Already as wide (negative sizes are KiB, positive ones pages of 4 KiB at least): left as it is.
-      if (size < 0 ? -size < kib : size * 4 < kib) setPageCache(r, -kib);
-      return size;
-    });
-    return async () => {
-      await this.core.read((r) => {
-        if (pageCache(r) !== before) setPageCache(r, before);
-      });
-    };
   }
 
   /**

@@ -159,21 +159,6 @@ export function insertAgreedEntry(db: WriteDb, row: EntryReplicaWrite, revision:
   return id;
 }
 
-/** The connection's page cache as SQLite states it (negative: KiB; positive: pages). */
-export function pageCache(db: ReadDb): number {
-  return Number(db.pragma('cache_size', { simple: true }));
-}
-
-/**
- * Sets the connection's page cache (`cache_size`, negative: KiB). A first sync widens it while it
- * writes (its inserts land on indexes of random global ids, and once the file outgrew the cache
- * every such insert read a page back and spilled one), then puts back what pageCache read.
- */
-export function setPageCache(db: ReadDb, size: number): void {
-  if (!Number.isSafeInteger(size)) throw new RangeError('cache_size: not an integer');
-  db.pragma(`cache_size = ${size}`);
-}
-
 /** Whether this replica holds no entry, no customer and nothing set aside, and has pulled nothing: a first sync may take a snapshot in. */
 export function replicaIsEmpty(db: ReadDb): boolean {
   const row = db.prepare<[], { n: number }>(`SELECT (SELECT count(*) FROM entries) + (SELECT count(*) FROM customers) + (SELECT count(*) FROM replica_held)

@@ -5,7 +5,7 @@
  * after, and its log verifies; a desktop holding entries already takes the ordinary pull instead.
  * A byte flipped in a record stored on the server is set aside by the snapshot exactly as the
  * ordinary pull sets it aside (same kind, same code, same reason), nothing of it written, and the
- * rest taken in. It writes with a wide page cache (first-sync.ts) and gives it back, done or failed.
+ * rest taken in.
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,35 +103,6 @@ describe('a new desktop\'s first sync', () => {
       expect(await firstSync(client, session.replica)).toBeUndefined();
     } finally {
       await session.close();
-    }
-  });
-
-  it('writes with a wide page cache and gives it back after, kept or failed', async () => {
-    const vault = Vault.open(await newDesktop(), clock);
-    const session = await vault.signIn(OWNER, PASSWORD);
-    const cache = (): Promise<number> => vault.store.read((r) => Number(r.pragma('cache_size', { simple: true })));
-    try {
-      const before = await cache();
-      const during: number[] = [];
-      await firstSync(client, session.replica, { pageRecords: 40, onPage: async () => { during.push(await cache()); } });
-      // 256 MiB while its pages are written (db.ts opens with 16 MiB), what it was once done.
-      expect(during.length).toBeGreaterThan(1);
-      expect(new Set(during)).toEqual(new Set([-256 * 1024]));
-      expect(before).toBeGreaterThan(-256 * 1024);
-      expect(await cache()).toBe(before);
-    } finally {
-      await session.close();
-    }
-    // A first sync that fails part-way (here its page callback) gives the cache back too.
-    const cut = Vault.open(await newDesktop(), clock);
-    const cutSession = await cut.signIn(OWNER, PASSWORD);
-    const cutCache = (): Promise<number> => cut.store.read((r) => Number(r.pragma('cache_size', { simple: true })));
-    try {
-      const before = await cutCache();
-      await expect(firstSync(client, cutSession.replica, { pageRecords: 40, onPage: () => { throw new Error('cut short'); } })).rejects.toThrow('cut short');
-      expect(await cutCache()).toBe(before);
-    } finally {
-      await cutSession.close();
     }
   });
 
