@@ -9,6 +9,7 @@ import { keyHoldingNote, PERMISSIONS, type Permission, type Role } from '../../s
 import type { Connection } from '../client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { useCall } from '../hooks/useCall';
+import { useCopy } from '../hooks/useCopy';
 import { generatePassword } from '../password';
 import { inWords, permissionChange } from '../permission-words';
 import { MfaAdmin } from './MfaAdmin';
@@ -92,8 +93,11 @@ function UsersAndRoles({ connection, me, roles, onRolesChanged }: UsersAndRolesP
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('technician');
   const [pending, setPending] = useState<Pending | null>(null);
-  const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
+  // `copy`: a one-time password just made, which the line shows once and Copy puts on the clipboard.
+  const [message, setMessage] = useState<{ error: boolean; text: string; copy?: string } | null>(null);
+  const [copied, setCopied] = useState<string | null>(null);
   const call = useCall();
+  const copy = useCopy(connection.transport);
   const fail = useCallback((text: string) => setMessage({ error: true, text }), []);
 
   const load = useCallback(async () => {
@@ -118,7 +122,8 @@ function UsersAndRoles({ connection, me, roles, onRolesChanged }: UsersAndRolesP
     const added = await call(api.users.create({ username: name, role, password }), fail);
     if (!added) return;
     setName('');
-    setMessage({ error: false, text: `Added ${added.name}. One-time password, shown once — hand it over in person: ${password}` });
+    setCopied(null);
+    setMessage({ error: false, text: `Added ${added.name}. One-time password, shown once — hand it over in person: ${password}`, copy: password });
     await load();
   }
 
@@ -132,13 +137,22 @@ function UsersAndRoles({ connection, me, roles, onRolesChanged }: UsersAndRolesP
     if (p.kind === 'role') return setUserRole(p.user, p.role);
     const done = p.kind === 'disable' ? await call(api.users.disable({ username: p.user.name }), fail) : await call(api.users.resetPassword({ username: p.user.name, password: p.password }), fail);
     if (!done) return;
-    setMessage({ error: false, text: p.kind === 'disable' ? `${p.user.name} is disabled; the groups they held have new keys.` : `${p.user.name}'s one-time password, shown once: ${p.password}` });
+    setCopied(null);
+    setMessage(p.kind === 'disable'
+      ? { error: false, text: `${p.user.name} is disabled; the groups they held have new keys.` }
+      : { error: false, text: `${p.user.name}'s one-time password, shown once: ${p.password}`, copy: p.password });
     await load();
   }
 
   return (
     <>
       {message && <p role={message.error ? 'alert' : 'status'} className={message.error ? 'error' : 'notice'}>{message.text}</p>}
+      {message?.copy !== undefined && (
+        <p className="actions">
+          <button type="button" onClick={() => { const text = message.copy; if (text !== undefined) void copy(api.clipboard.copy({ text }), 'One-time password copied', setCopied); }}>Copy<span className="sr-only"> the one-time password</span></button>
+          {copied && <span role="status">{copied}</span>}
+        </p>
+      )}
       {users === null ? <p aria-busy="true">Loading users…</p> : (
         <table className="table">
           <caption className="sr-only">Users of this vault</caption>

@@ -1,10 +1,14 @@
 /**
  * Changing someone's role on the Users screen (issue #11) asks first and says in words what
- * they gain and lose; Cancel changes nothing. Checked by axe in both themes.
+ * they gain and lose; Cancel changes nothing. A new user's one-time password has Copy. Checked
+ * by axe in both themes.
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from './fixtures';
+import { readClipboard } from './helpers';
 import { addUser } from './mfa-helpers';
+
+test.use({ permissions: ['clipboard-read', 'clipboard-write'] });
 
 test('a role change is confirmed first, with what it gives and takes in words', async ({ vaultPage: page }) => {
   await addUser(page, 'tom', 'technician');
@@ -32,4 +36,21 @@ test('a role change is confirmed first, with what it gives and takes in words', 
   await expect(role).toHaveValue('auditor');
   // The roles table says permissions in words too.
   await expect(page.getByRole('table', { name: 'Roles and what they allow' }).getByRole('row', { name: /^auditor/ })).toContainText('see entries, read the audit log');
+});
+
+test('a new user\'s one-time password has Copy: the clipboard gets it and the line says what was copied', async ({ vaultPage: page }) => {
+  const oneTime = await addUser(page, 'nina', 'technician');
+  await page.getByRole('button', { name: 'Copy the one-time password' }).click();
+  await expect(page.getByRole('status').filter({ hasText: /^One-time password copied/ })).toBeVisible();
+  expect(await readClipboard(page)).toBe(oneTime);
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+  }
+  // Another act's line has nothing to copy.
+  await page.getByLabel('Role of nina').selectOption('auditor');
+  await page.getByRole('dialog', { name: 'Make nina auditor?' }).getByRole('button', { name: 'Change role' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'nina is now auditor.' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Copy the one-time password' })).toHaveCount(0);
 });
