@@ -220,6 +220,27 @@ export function withWrite<T>(db: ReadDb, work: (db: WriteDb) => T): T {
   }
 }
 
+/** Write handles whose transaction replaced or emptied an entry's sealed bytes (see below). */
+const sealedReplaced = new WeakSet<object>();
+
+/**
+ * Notes that this write replaced or emptied sealed bytes (a tombstone, an edit, an OTP removal,
+ * a re-seal under a rotated key, a record taken in over one). secure_delete wipes the cells of
+ * the page image the write puts in the WAL, but the main file keeps the old page — and the WAL
+ * its older images — until a checkpoint, which SQLite makes only at 1,000 pages or at close:
+ * the store checkpoints once after such a write commits (store.ts), however many rows it wiped.
+ */
+export function noteSealedReplaced(db: WriteDb): void {
+  sealedReplaced.add(db);
+}
+
+/** Whether the write just run on `db` noted a replaced seal; clears the note. */
+export function takeSealedReplaced(db: ReadDb): boolean {
+  const noted = sealedReplaced.has(db);
+  sealedReplaced.delete(db);
+  return noted;
+}
+
 /** Folds the WAL into the file and empties it (old page images included). */
 export function checkpoint(db: ReadDb): void {
   db.pragma('wal_checkpoint(TRUNCATE)');

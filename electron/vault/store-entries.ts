@@ -3,7 +3,7 @@
  * details. A deleted entry is a tombstone (schema 10): its row stays with its ids, revision and
  * `deleted_at`, and nothing sealed; every read here leaves tombstones out unless it says so.
  */
-import type { ReadDb, WriteDb } from './db';
+import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 
 export interface EntryRow {
   readonly id: number;
@@ -54,13 +54,16 @@ export function insertEntryRow(db: WriteDb, row: EntryWrite): number {
   return Number(result.lastInsertRowid);
 }
 
+/** Seals the row anew: the old sealed bytes must leave the files (db.ts noteSealedReplaced). */
 export function updateEntryRow(db: WriteDb, row: Omit<EntryWrite, 'uid' | 'created_at'> & Pick<EntryRow, 'id'>): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE entries SET customer_id = ?, group_id = ?, key_version = ?, lookup = ?, sealed_summary = ?, sealed_details = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL')
     .run(row.customer_id, row.group_id, row.key_version, row.lookup, row.sealed_summary, row.sealed_details, row.updated_at, row.id);
 }
 
 /** Deleting leaves a tombstone: the ids, the revision (one more) and when; nothing sealed, no lookup. */
 export function deleteEntryRow(db: WriteDb, id: number, at: number): void {
+  noteSealedReplaced(db);
   db.prepare("UPDATE entries SET deleted_at = ?, updated_at = ?, lookup = x'', sealed_summary = x'', sealed_details = x'' WHERE id = ? AND deleted_at IS NULL").run(at, at, id);
 }
 

@@ -4,7 +4,7 @@
  * group its person was removed from. SQL only; which of them a
  * sender hands on, and how they are signed, is replica-people.ts's.
  */
-import type { ReadDb, WriteDb } from './db';
+import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 import { getSetting, setSetting } from './store-meta';
 
 export interface UserReplicaRow {
@@ -78,6 +78,7 @@ export function unsentEntriesInGroup(db: ReadDb, groupId: number): number {
  * that arrives replaces them, and the events that name them still chain.
  */
 export function dropEntriesOfGroup(db: WriteDb, groupId: number, at: number): void {
+  noteSealedReplaced(db);
   db.prepare("UPDATE entries SET deleted_at = coalesce(deleted_at, ?), lookup = x'', sealed_summary = x'', sealed_details = x'' WHERE group_id = ?").run(at, groupId);
   db.prepare('UPDATE entries SET revision = 0 WHERE group_id = ?').run(groupId);
   db.prepare('DELETE FROM replica_base WHERE uid IN (SELECT uid FROM entries WHERE group_id = ?)').run(groupId);

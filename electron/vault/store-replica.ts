@@ -4,7 +4,7 @@
  * a tombstone as it came), and the local `replica_base` (schema 16): the revision this replica
  * last agreed with the others on, per object. SQL only; the rules are replica.ts's.
  */
-import type { ReadDb, WriteDb } from './db';
+import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 import type { CustomerRow } from './store-customers';
 import type { EntryRow } from './store-entries';
 
@@ -168,6 +168,7 @@ export function replicaIsEmpty(db: ReadDb): boolean {
 
 /** Every column a record carries, a tombstone's emptiness and deleted_at included. */
 export function overwriteReplicaEntry(db: WriteDb, id: number, row: Omit<EntryReplicaWrite, 'uid' | 'created_at'>): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE entries SET customer_id = ?, group_id = ?, key_version = ?, lookup = ?, sealed_summary = ?, sealed_details = ?, updated_at = ?, deleted_at = ? WHERE id = ?')
     .run(row.customer_id, row.group_id, row.key_version, row.lookup, row.sealed_summary, row.sealed_details, row.updated_at, row.deleted_at, id);
 }

@@ -17,7 +17,7 @@
  * Must never hand a WriteDb out of a write, nor let a read write.
  */
 import type Database from 'better-sqlite3';
-import { checkpoint, createVaultFile, openVaultFile, snapshotInto, translateSqliteError, withWrite, type ReadDb, type WriteDb } from './db';
+import { checkpoint, createVaultFile, openVaultFile, snapshotInto, takeSealedReplaced, translateSqliteError, withWrite, type ReadDb, type WriteDb } from './db';
 import { changesBetween, currentSequence, type ChangeSet } from './store-changes';
 import { CrewvaultError } from '../../shared/errors';
 
@@ -107,14 +107,27 @@ export class SqliteVaultStore implements VaultStore {
   write<T>(work: (w: WriteDb) => T): Promise<StoreWrite<T>> {
     try {
       if (!this.db.open) throw closedError();
-      return Promise.resolve(withWrite(this.db, (w) => {
+      takeSealedReplaced(this.db);
+      const done = withWrite(this.db, (w) => {
         const fromSeq = currentSequence(w);
         const value = mustBeSettled(work(w));
         const toSeq = currentSequence(w);
         // A write that wrote nothing shared (a local counter, a failed code's count) costs no more reads.
         return { value, changes: toSeq === fromSeq ? { fromSeq, toSeq, ...NO_CHANGES } : changesBetween(w, fromSeq, toSeq) };
-      }));
+      });
+      // A tombstone, an edit or a re-seal emptied or replaced sealed bytes: the old ones leave the
+      // main file and the WAL now, once for the whole write (db.ts noteSealedReplaced). The write
+      // has committed; a checkpoint another process keeps from finishing is finished by a later one.
+      if (takeSealedReplaced(this.db)) {
+        try {
+          checkpoint(this.db);
+        } catch {
+          // Committed already: the answer stays the write's.
+        }
+      }
+      return Promise.resolve(done);
     } catch (error) {
+      takeSealedReplaced(this.db);
       return failed(error);
     }
   }
