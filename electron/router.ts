@@ -148,8 +148,21 @@ export class Router {
    */
   private async admit(method: MethodName, access: Contract[MethodName]['access']): Promise<VaultSession | undefined> {
     const session = this.session;
-    // The policy came to require an authenticator this person lacks (changed, or theirs reset,
-    // while signed in): back to the setup step, as their next sign-in (or CLI command) would be.
+    // The session ended under this call (the account disabled, the password changed or the
+    // second step reset elsewhere: VaultSession.recheck, which admitSession asks too): the
+    // desktop locks, as an unlocked CLI session's agent ends.
+    if (session) {
+      try {
+        await session.recheck();
+      } catch (error) {
+        if (!(error instanceof CrewvaultError && error.code === 'LOCKED')) throw error;
+        if (this.session === session) this.lock();
+        if (access === 'public') return undefined;
+        throw error;
+      }
+    }
+    // The policy came to require an authenticator this person lacks (changed while signed in):
+    // back to the setup step, as their next sign-in (or CLI command) would be.
     if (session && await mustSetUpAuthenticator(session)) {
       // Another call may have locked or replaced the session while the vault was asked.
       if (this.session === session) {
@@ -440,6 +453,7 @@ export class Router {
       return { opened: true };
     },
     'audit.list': ({ limit }, session) => this.requireSession(session).auditLog(limit),
+    'audit.export': ({ after, limit }, session) => this.requireSession(session).auditExportPage(after, limit),
     'groups.list': (_input, session) => this.requireSession(session).team.listGroups(),
     'groups.create': ({ name }, session) => this.requireSession(session).team.createGroup(name),
     'groups.members': ({ id }, session) => this.requireSession(session).team.members(id),

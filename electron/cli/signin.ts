@@ -11,7 +11,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { defaultVaultPath } from '../paths';
 import { Vault } from '../vault/vault';
 import type { VaultSession } from '../vault/service';
-import { SignInAttempt, type DoorWords, type Purpose, type SecondFactor } from '../vault/sign-in-flow';
+import { admitSession, SignInAttempt, type DoorWords, type Purpose, type SecondFactor } from '../vault/sign-in-flow';
 import { UsageError, type CliIo } from './io';
 
 export const VAULT_OPTIONS = {
@@ -152,6 +152,16 @@ export async function withSession<T>(
   const held = io.held;
   if (held) {
     if (purposeOf(options) !== 'anything') throw new UsageError('this command signs in itself: run it after "crewvault lock"');
+    try {
+      // The vault's sign-in rules, asked afresh for every command as the app's router asks them
+      // for every call: an ended session (disabled, password changed, second step reset) is
+      // LOCKED, and one the policy now sends to set up an authenticator is MFA_REQUIRED. Either
+      // ends the agent: the setup is a sign-in of its own ("crewvault mfa begin").
+      await admitSession(held.session, 'anything', WORDS);
+    } catch (error) {
+      if (error instanceof CrewvaultError) held.ended(error.message);
+      throw error;
+    }
     try {
       return await work(held.session, '', held.attempt);
     } catch (error) {

@@ -79,11 +79,15 @@ export async function secondStepDue(session: VaultSession): Promise<SecondStep |
 }
 
 /**
- * Whether a fully signed-in session may do `purpose` now: a required authenticator comes first
- * (MFA_REQUIRED), then replacing a one-time password (PASSWORD_CHANGE_REQUIRED); both before
+ * Whether a fully signed-in session may do `purpose` now, asked by every door before every call
+ * or command (the router's admit, the CLI's sign-in and its unlocked session alike): the
+ * session still stands (LOCKED once the account was disabled, the password changed or the
+ * second step reset elsewhere: VaultSession.recheck); then a required authenticator comes first
+ * (MFA_REQUIRED), then replacing a one-time password (PASSWORD_CHANGE_REQUIRED); all before
  * any permission is looked at, so the answer says what to do next and nothing about the role.
  */
 export async function admitSession(session: VaultSession, purpose: Purpose, words: DoorWords): Promise<void> {
+  await session.recheck();
   if (await mustSetUpAuthenticator(session)) {
     if (isSettingUp(purpose)) return;
     throw setUpRequired(words);

@@ -276,7 +276,7 @@ export class Vault {
       if (!found.ok && found.fresh) appendAudit(w, { at: now, actor_id: row.id, action: 'audit.anchor_broken', subject: found.reason }, undefined, ring);
       // Signed, and naming the record it left, so the record cannot be removed or put back unseen.
       appendAudit(w, { at: now, actor_id: row.id, action: 'signin.ok', subject: row.name }, (event) => sealAuditDetail(ring, event, recordDetail(row.name, pins.record)), ring);
-      return { ring, anchor: found, me: { id: row.id, uid: row.uid, kdf: current.kdf } };
+      return { ring, anchor: found, me: { id: row.id, uid: row.uid, kdf: current.kdf, mfaEnabledAt: current.mfa_enabled_at } };
     }));
     const { ring, anchor, me } = written.value;
     // Disabled, or the password changed, while Argon2 ran: answered as a wrong password is.

@@ -112,11 +112,16 @@ describe('codes at sign-in', () => {
     const olga = await Vault.open(file, clock).signIn('olga', 'olga password');
     await olga.mfa.resetFor(OWNER);
     expect(await session.mfa.status()).toEqual({ enabled: false, recoveryCodesLeft: 0 });
-    await expect(session.mfa.verifyCode(code(secret, STEP + 1), T0 + 30_000)).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    // The reset ends the session it was against (a lost phone: whoever holds it may hold that
+    // session too), as a password reset does; the next sign-in starts from no authenticator.
+    await expect(session.mfa.verifyCode(code(secret, STEP + 1), T0 + 30_000)).rejects.toThrow(expect.objectContaining({ code: 'LOCKED' }));
+    await expect(session.recheck()).rejects.toThrow(expect.objectContaining({ code: 'LOCKED' }));
+    const again = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
+    await expect(again.mfa.verifyCode(code(secret, STEP + 1), T0 + 30_000)).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     const db = new Database(file, { readonly: true });
     expect(db.prepare('SELECT mfa_sealed_secret, mfa_enabled_at FROM users WHERE id = 1').get()).toEqual({ mfa_sealed_secret: null, mfa_enabled_at: null });
     db.close();
-    const actions = (await session.auditLog()).map((r) => r.action);
+    const actions = (await again.auditLog()).map((r) => r.action);
     expect(actions).toEqual(expect.arrayContaining(['mfa.enable', 'mfa.reset']));
     await olga.close();
   });

@@ -141,14 +141,21 @@ describe(`single-use second factors presented by ${N} processes at once`, () => 
     for (let round = 0; round < ROUNDS; round++) {
       const now = roundAt(round);
       await everyoneSignsIn(v.file, now);
-      const { secret } = await v.bob.mfa.beginEnrolment(now);
+      // Started from a session of its own: the last round's confirmation ended bob's others.
+      const starter = Vault.open(v.file, v.clock);
+      const { secret } = await (await starter.signIn('bob', BOB)).mfa.beginEnrolment(now);
+      await starter.close();
       const replies = await allAtOnce(children, () => ({ op: 'confirm', code: totp(secret, now), now }));
-      // The others find no setup left to confirm: it was used.
-      expect(tally(replies), `round ${round}`).toEqual({ ok: 1, INVALID_INPUT: N - 1 });
+      // The others find bob's second step changed under them: a setup confirmed elsewhere ends
+      // his other sessions, as a password change does (review round nine, hole 2), so no second
+      // set of recovery codes is shown.
+      expect(tally(replies), `round ${round}`).toEqual({ ok: 1, LOCKED: N - 1 });
       const shown = replies.find((r): r is Extract<RaceReply, { ok: true }> => r.ok)?.value as string[];
       expect(shown).toHaveLength(10);
       const later = now + STEP_MS;
-      expect(await children[0]?.send({ op: 'recovery', code: shown[round] ?? '', now: later })).toEqual({ ok: true, value: 9 });
+      // Used from the session that confirmed (the others ended).
+      const winner = children[replies.findIndex((r) => r.ok)];
+      expect(await winner?.send({ op: 'recovery', code: shown[round] ?? '', now: later })).toEqual({ ok: true, value: 9 });
     }
     expect(audited(v.file, 'mfa.enable')).toBe(ROUNDS + 1);
     await v.close();
