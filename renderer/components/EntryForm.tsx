@@ -10,7 +10,7 @@
  */
 import { useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { OtpSpec } from '../../shared/otp';
-import { buildOtpUri, OTP_ALGORITHMS, parseMigrationUri, resolveOtpSpec, type MigrationEntry, type OtpAlgorithm, type OtpKind } from '../../shared/otp';
+import { buildOtpUri, defaultOtpParams, OTP_ALGORITHMS, parseMigrationUri, resolveOtpSpec, type MigrationEntry, type OtpAlgorithm, type OtpKind } from '../../shared/otp';
 import { CrewvaultError } from '../../shared/errors';
 import type { CustomerView, EntryDetails, EntrySummary, GroupSummary } from '../../shared/model';
 import type { Connection } from '../client';
@@ -45,7 +45,11 @@ interface Advanced {
   counter: number;
 }
 
-const DEFAULT_ADVANCED: Advanced = { kind: 'totp', algorithm: 'SHA1', digits: 6, period: 30, counter: 0 };
+/** The form's starting choice: shared/otp's defaults (an authenticator app's TOTP), not a copy of them. */
+const DEFAULT_ADVANCED: Advanced = (() => {
+  const { kind, algorithm, digits, period, counter } = defaultOtpParams('');
+  return { kind, algorithm, digits, period, counter };
+})();
 
 function describeError(error: unknown): string {
   return error instanceof CrewvaultError ? error.message : 'This is not a valid one-time password.';
