@@ -53,6 +53,8 @@ import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-peopl
 import { takeNewUsers } from './replica-people-new';
 import { entriesEditedIn, givenWayMove } from './replica-given-way';
 import { hasUnsentEntryWrite } from './store-unsent-writes';
+import { openKeyRotatedFrom } from './rotated-from-keys';
+import { dropRotatedFrom } from './store-rotated-from';
 import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
 import { rolePermissions } from './store-roles';
 import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
@@ -535,8 +537,21 @@ export class ReplicaService {
     await this.core.write((w) => {
       this.core.requireOpen(w);
       markSent(w, sent);
+      this.dropKeysRotatedFrom(w, sent);
       if (stored && stored.seq - stored.accepted === pulledSeq(w)) setPulledSeq(w, stored.seq);
     });
+  }
+
+  /**
+   * The server stored these group records at their key versions: the versions this desktop kept
+   * from its rotations of them (rotated-from-keys.ts) open nothing the server will still hand out.
+   */
+  private dropKeysRotatedFrom(db: WriteDb, sent: Outgoing): void {
+    for (const record of sent.batch.records) {
+      if (record.kind !== 'group') continue;
+      const groupId = idByUid(db, 'access_groups', uidBytes(record.id));
+      if (groupId !== undefined) dropRotatedFrom(db, groupId);
+    }
   }
 
   /**
@@ -901,6 +916,10 @@ export class ReplicaService {
     // Opened before anything is written: a record its group's key does not open is refused.
     const opened = this.openIncoming(db, incoming, r);
     this.requireAllowed(db, author, r, local, opened, groupId);
+    if (opened.rotatedFrom) {
+      this.takeAcrossRotation(db, local, r, opened, incoming, tally);
+      return;
+    }
     if (!local) {
       const id = insertReplicaEntry(db, incoming);
       this.settle(db, id, r, opened, incoming);
@@ -999,9 +1018,12 @@ export class ReplicaService {
     for (const sealed of [incoming.sealed_summary, incoming.sealed_details]) {
       if (sealed[SEAL_FORMAT_AT - 1] !== SEAL_VERSION) throw tampered('is sealed in an old format');
     }
-    const group = this.groupKey(incoming.group_id);
-    if (!group) return {};
-    if (group.version !== r.keyVersion) {
+    const held = this.groupKey(incoming.group_id);
+    if (!held) return {};
+    // An edit sealed under the version this desktop's unsent rotation replaced (it reached the
+    // server first): opened with that version, kept here until the rotation is stored.
+    const group = held.version === r.keyVersion ? held : r.keyVersion < held.version ? openKeyRotatedFrom(db, this.core.ring.keyPair, this.core.userId(), incoming.group_id, r.keyVersion) : undefined;
+    if (!group) {
       throw new CrewvaultError('CONFLICT', 'The records are sealed under a key of an access group this vault does not hold yet (keys follow membership with the team server): nothing was applied.');
     }
     // Sealed by global id, so the row id it will get here plays no part in opening it.
@@ -1015,6 +1037,7 @@ export class ReplicaService {
       throw tampered('is an entry that does not open with its group\'s key');
     }
     if (!entryLookup(group, this.core.customers.name(db, incoming.customer_id), summary.t).equals(incoming.lookup)) throw tampered('is an entry whose lookup is not its name\'s');
+    if (group !== held) return details ? { summary, details, rotatedFrom: true } : { summary, rotatedFrom: true };
     return { summary, details };
   }
 
@@ -1053,6 +1076,27 @@ export class ReplicaService {
     const after = entryByUid(db, incoming.uid);
     if (after) this.core.entries.rewrite(db, entryRowOf(after), fieldsOf(mineSummary), mine);
     return true;
+  }
+
+  /**
+   * An entry sealed under the key version this desktop rotated from, stored by the server before
+   * the rotation (docs/SYNC.md, "an edit crossing a rotation"): taken as agreed and sealed again at
+   * once under the group's current key, a change of this desktop's sent with its rotation. This
+   * desktop's own unsent edit of it (beyond the rotation's re-seal) is kept as a conflict copy.
+   * Where this person holds no secret key to seal the details again, the record waits (CONFLICT).
+   */
+  private takeAcrossRotation(db: WriteDb, local: EntryReplicaRow | undefined, r: EntryRecord, opened: OpenedIncoming, incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'>, tally: Tally): void {
+    if (!opened.summary || !opened.details) throw new CrewvaultError('CONFLICT', 'An entry sealed under the key this desktop rotated from needs the group\'s secret key to seal again: nothing was applied.');
+    if (local) {
+      if (local.deleted_at === null && hasUnsentEntryWrite(db, local.id, sentSeq(db), thisDeviceId(db))) {
+        const copy = this.conflictCopy(db, local);
+        if (copy) tally.conflictCopies.push(copy);
+      }
+      this.replace(db, local, r, opened, incoming);
+    } else this.settle(db, insertReplicaEntry(db, incoming), r, opened, incoming);
+    const after = entryByUid(db, incoming.uid);
+    if (after) this.core.entries.rewrite(db, entryRowOf(after), fieldsOf(opened.summary), opened.details);
+    tally.applied++;
   }
 
   /** Local and incoming differ only in an HOTP counter: the incoming one with the highest counter. */
@@ -1244,6 +1288,8 @@ class SenderRows {
 interface OpenedIncoming {
   readonly summary?: SealedSummary;
   readonly details?: SealedDetails;
+  /** Opened with a key version this desktop rotated from, its rotation not yet on the server (rotated-from-keys.ts). */
+  readonly rotatedFrom?: true;
 }
 
 const COPY_SUFFIX = ' (conflict copy)';

@@ -21,6 +21,7 @@ import { pageOf, writePage, type PageChanges, type PageItem } from './entry-page
 import { contexts, groupNameIndex, type GroupKey, type KeyRing } from './keys';
 import { createGroupRecord, insertUserRecord, prepareUser, userView, validateNewPassword, validateUserName, type KdfOptions } from './records';
 import { resealEntry } from './entry-reseal';
+import { keepKeyRotatedFrom } from './rotated-from-keys';
 import { makeSigningKey } from './signer-keys';
 import { countTrustedDevicesByUser } from './store-trusted-devices';
 import type { AuditFields } from './store-audit';
@@ -635,6 +636,8 @@ export class TeamService {
     const old = this.heldKey(groupId);
     if (!old.secret) throw forbidden('You do not hold this group\'s secret key, which changing its keys re-seals.');
     const next = newGroupKey(old.version + 1, old.lead);
+    // Kept until the server stores this rotation: an edit sealed under it may reach the server first.
+    keepKeyRotatedFrom(db, groupId, old, { id: this.core.user().id, public_key: this.core.ring.keyPair.publicKey });
     const pages = new Map<number, PageItem[]>();
     for (const row of listEntryRowsInGroups(db, [groupId])) {
       const item = resealEntry(db, row, old, { groupId, key: next }, this.core.customerName(db, row.customer_id), row.updated_at);
