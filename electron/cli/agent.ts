@@ -3,7 +3,8 @@
  * session for one OS user and terminal on a private Unix socket (agent-place.ts). Commands sent
  * to it (UNLOCKED_COMMANDS) run here against that session, so they need neither password nor
  * code; their output and the secrets they prompt for travel over the socket.
- * It ends, locking the session, on `crewvault lock`, after the idle time with no command, when
+ * It ends, locking the session, on `crewvault lock`, after the idle time with no command (time a
+ * command waits at its prompt counts: a late answer is refused), when
  * the terminal's session leader exits, when the screen locks or the machine suspends (as far as
  * D-Bus tells, screen-lock.ts), on SIGTERM/SIGINT/SIGHUP, or when the session is locked under it.
  * Must never log, print or pass on the password or a code it was given: they arrive on its
@@ -13,7 +14,7 @@ import { unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { isCrewvaultError } from '../../shared/errors';
+import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { Vault } from '../vault/vault';
 import { optionValue, UNLOCKED_COMMANDS } from './agent-commands';
 import { makePrivateFolder, processStart } from './agent-place';
@@ -48,8 +49,10 @@ export class UnlockAgent {
   private lastUse: number;
   private queue: Promise<unknown> = Promise.resolve();
   private stopping: string | undefined;
-  /** Commands under way: time spent in one (at its prompt, say) is not idle time. */
+  /** Commands under way: time spent working in one is not idle time. */
   private running = 0;
+  /** Of those, the ones waiting at a prompt: time there is idle time (nobody may be at the keyboard). */
+  private atPrompt = 0;
   private readonly timers: (() => void)[] = [];
   private resolveStopped: (reason: string) => void = () => undefined;
   /** Resolves with the reason once the session is locked and the socket gone. */
@@ -106,7 +109,7 @@ export class UnlockAgent {
   check(): boolean {
     if (this.stopping !== undefined) return true;
     const idleFor = this.options.now() - this.lastUse;
-    if (this.running === 0 && idleFor >= this.options.idleMs) {
+    if (this.running === this.atPrompt && idleFor >= this.options.idleMs) {
       this.stop(`no command for ${Math.round(this.options.idleMs / 60_000)} minutes`);
       return true;
     }
@@ -209,11 +212,11 @@ export class UnlockAgent {
       err: (text) => send({ t: 'err', text }),
       readSecret: async (prompt) => {
         send({ t: 'ask-secret', prompt });
-        return (await answer('secret')).value;
+        return (await this.atItsPrompt(() => answer('secret'))).value;
       },
       readStdin: async (maxBytes) => {
         send({ t: 'ask-stdin', maxBytes });
-        return (await answer('stdin')).text ?? undefined;
+        return (await this.atItsPrompt(() => answer('stdin'))).text ?? undefined;
       },
       interactive: request.interactive,
       now: this.options.now,
@@ -233,6 +236,28 @@ export class UnlockAgent {
     }
     this.lastUse = this.options.now();
     send({ t: 'exit', code });
+  }
+
+  /**
+   * Waits for the answer to a prompt, counting the wait as idle time: past the idle limit the
+   * agent ends (check, on its timer or at the answer) and the answer, whoever typed it, is
+   * refused with LOCKED before the command uses it.
+   */
+  private async atItsPrompt<T>(wait: () => Promise<T>): Promise<T> {
+    this.lastUse = this.options.now();
+    this.atPrompt++;
+    let answered: T;
+    try {
+      answered = await wait();
+      this.check();
+    } finally {
+      this.atPrompt--;
+    }
+    if (this.stopping !== undefined) {
+      throw new CrewvaultError('LOCKED', `The session locked while this command waited at its prompt (${this.stopping}): nothing was done; run "crewvault unlock" again.`);
+    }
+    this.lastUse = this.options.now();
+    return answered;
   }
 }
 
