@@ -158,6 +158,15 @@ export interface AuditRecord {
   readonly detail: string;
 }
 
+/**
+ * One page of the whole audit log, oldest first (audit.export): ask again with `after: next`
+ * until `next` is null, and every row has been read once, however long the log.
+ */
+export interface AuditExportPage {
+  readonly records: AuditRecord[];
+  readonly next: number | null;
+}
+
 /** Vault-wide settings (owners and admins change them). */
 export interface VaultSettings {
   readonly idleLockMinutes: number;

@@ -1,5 +1,7 @@
 /**
- * `crewvault audit`: reads the audit log; `audit verify` checks its hash chain (no password),
+ * `crewvault audit`: reads the whole audit log, oldest first, a page at a time from the vault
+ * (so --json is every row however long the log; `--last N` asks only the newest N, and says so
+ * nowhere else); `audit verify` checks its hash chain (no password),
  * and with `--keyed` also the keyed anchor, which needs someone who can read the audit log
  * to sign in (it catches a chain rewritten with every hash recomputed). `audit verify --server`:
  * the whole history of the team vault as the server it is signed in to holds it (every desktop's
@@ -8,13 +10,14 @@
  */
 import { parseArgs } from 'node:util';
 import { CrewvaultError } from '../../shared/errors';
+import type { AuditRecord } from '../../shared/model';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession, withVault } from './signin';
 
-const USAGE = 'crewvault audit [--vault PATH] [--user NAME] [verify [--keyed] [--server [URL]]] [--json]';
+const USAGE = 'crewvault audit [--vault PATH] [--user NAME] [--last N] [verify [--keyed] [--server [URL]]] [--json]';
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, json: { type: 'boolean' }, keyed: { type: 'boolean' }, server: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, json: { type: 'boolean' }, keyed: { type: 'boolean' }, server: { type: 'boolean' }, last: { type: 'string' } }, allowPositionals: true });
   const [sub, ...rest] = positionals;
   if (values.server === true && sub === 'verify' && rest.length <= 1) return verifyOnServer(values, rest[0], io);
   if (rest.length > 0 || (sub !== undefined && sub !== 'verify')) throw new UsageError('the only subcommand is "verify"');
@@ -29,12 +32,27 @@ async function run(args: string[], io: CliIo): Promise<number> {
     io.out(`Audit log intact: ${chain.rows} rows, every link verified${keyed}.\n`);
     return 0;
   }
-  const records = await withSession(values, io, (session) => session.auditLog());
-  if (values.json) {
-    io.out(`${JSON.stringify(records)}\n`);
-  } else {
-    for (const r of records) io.out(`${new Date(r.at).toISOString()}  ${r.actor ?? '-'}  ${r.action}  ${r.detail}\n`);
-  }
+  if (values.last !== undefined && (sub !== undefined || !/^[1-9]\d{0,5}$/.test(values.last))) throw new UsageError('--last takes a number of rows from 1 to 999999, without "verify"');
+  const last = values.last === undefined ? undefined : Number(values.last);
+  await withSession(values, io, async (session) => {
+    // The whole log unless --last: a page at a time from the vault, each written out as it comes.
+    const pages: AsyncIterable<AuditRecord[]> = last === undefined ? session.auditExport() : (async function* newest() {
+      yield await session.auditLog(last);
+    })();
+    let first = true;
+    if (values.json) io.out('[');
+    for await (const records of pages) {
+      for (const r of records) {
+        if (values.json) {
+          io.out(`${first ? '' : ','}${JSON.stringify(r)}`);
+          first = false;
+        } else {
+          io.out(`${new Date(r.at).toISOString()}  ${r.actor ?? '-'}  ${r.action}  ${r.detail}\n`);
+        }
+      }
+    }
+    if (values.json) io.out(']\n');
+  });
   return 0;
 }
 

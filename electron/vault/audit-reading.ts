@@ -5,11 +5,17 @@
  * Must never write: reading the log is not itself an act that changes it.
  */
 import { withoutRecord } from './key-pins';
-import type { AuditRecord } from '../../shared/model';
+import type { AuditExportPage, AuditRecord } from '../../shared/model';
 import { openAuditDetail } from './directory';
 import type { EntriesCore } from './entries-service';
-import { listAuditRows, verifyAuditChain, type AnchorCheck, type AuditVerification } from './store-audit';
+import { listAuditRows, verifyAuditChain, type AnchorCheck, type AuditRow, type AuditVerification } from './store-audit';
+import { listAuditRowsAfter } from './store-audit-pages';
 import { listUsers } from './store-users';
+import type { ReadDb } from './db';
+
+/** Rows per page of a whole-log export: one read transaction each, bounded memory. */
+export const AUDIT_EXPORT_PAGE = 2000;
+export type { AuditExportPage };
 
 /** What reading the log needs of a signed-in session. */
 export interface AuditReadingCore extends Pick<EntriesCore, 'ring' | 'read' | 'require'> {
@@ -32,16 +38,34 @@ export class AuditReader {
     });
   }
 
-  /** The newest `limit` rows (in the order they were written), details opened. */
+  /** The newest `limit` rows (in the order they were written), details opened: a screen's view, never an export. */
   async log(limit = 1000): Promise<AuditRecord[]> {
     return this.core.read((r) => {
       this.core.require(r, 'audit.read');
-      const names = new Map(listUsers(r).map((u) => [u.id, u.name]));
-      return listAuditRows(r, limit).map((row) => {
-        const opened = row.sealed_detail ? openAuditDetail(r, this.core.ring, row, row.sealed_detail) : undefined;
-        const detail = (opened === undefined ? undefined : withoutRecord(opened)) ?? row.subject ?? '';
-        return { id: row.id, at: row.at, actor: row.actor_id === null ? null : (names.get(row.actor_id) ?? `#${row.actor_id}`), action: row.action, detail };
-      });
+      return this.opened(r, listAuditRows(r, limit));
+    });
+  }
+
+  /**
+   * The whole log, a page at a time from the oldest row: the rows after row `after`, at most
+   * `limit` (AUDIT_EXPORT_PAGE). Asked again with `next` until it is null, every row is read
+   * once, whatever the log's length; each page is its own read (audit.read checked each time).
+   */
+  async exportPage(after = 0, limit = AUDIT_EXPORT_PAGE): Promise<AuditExportPage> {
+    return this.core.read((r) => {
+      this.core.require(r, 'audit.read');
+      const rows = listAuditRowsAfter(r, after, limit);
+      const last = rows[rows.length - 1];
+      return { records: this.opened(r, rows), next: rows.length < limit || last === undefined ? null : last.id };
+    });
+  }
+
+  private opened(r: ReadDb, rows: readonly AuditRow[]): AuditRecord[] {
+    const names = new Map(listUsers(r).map((u) => [u.id, u.name]));
+    return rows.map((row) => {
+      const opened = row.sealed_detail ? openAuditDetail(r, this.core.ring, row, row.sealed_detail) : undefined;
+      const detail = (opened === undefined ? undefined : withoutRecord(opened)) ?? row.subject ?? '';
+      return { id: row.id, at: row.at, actor: row.actor_id === null ? null : (names.get(row.actor_id) ?? `#${row.actor_id}`), action: row.action, detail };
     });
   }
 }

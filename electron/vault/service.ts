@@ -39,7 +39,7 @@ import { openHeldGroupKey } from './group-keys';
 import { sealAuditDetail, syncDirectory } from './directory';
 import { claimPasswordAttempt, getUser, releasePasswordClaim, setUserPasswordSeal, type UserRow } from './store-users';
 import { parseKdf, validateNewPassword, type KdfOptions } from './records';
-import { AuditReader } from './audit-reading';
+import { AuditReader, type AuditExportPage } from './audit-reading';
 import { CodesService, type CodePurpose, type RevealedOtp, type ServerCodeKeyOut, type ServerCodeSource } from './codes-service';
 import { CustomerNames } from './customer-names';
 import { EntriesService } from './entries-service';
@@ -555,6 +555,21 @@ export class VaultSession {
 
   async auditLog(limit?: number): Promise<AuditRecord[]> {
     return this.auditReader.log(limit);
+  }
+
+  /** One page of the whole log, oldest first (audit-reading.ts): what an export reads. */
+  async auditExportPage(after?: number, limit?: number): Promise<AuditExportPage> {
+    return this.auditReader.exportPage(after, limit);
+  }
+
+  /** The whole log, page by page, oldest first: each page its own read, so memory stays bounded. */
+  async *auditExport(): AsyncGenerator<AuditRecord[]> {
+    let after: number | null = 0;
+    while (after !== null) {
+      const page: AuditExportPage = await this.auditReader.exportPage(after);
+      if (page.records.length > 0) yield page.records;
+      after = page.next;
+    }
   }
 
   /** Locks, then closes the vault's store (WAL folded in). For a session that owns its store,

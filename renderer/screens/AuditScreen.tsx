@@ -1,10 +1,12 @@
 /**
  * The audit log for auditors, admins and owners: filter by person, action, what it was about
- * (customer or entry) and date; export what is shown as CSV. Cells that a spreadsheet would
- * run as a formula are prefixed with an apostrophe.
+ * (customer or entry) and date. The list holds the newest LIST_LIMIT rows; Export CSV reads the
+ * WHOLE log from the vault a page at a time (audit.export) with the same filters, code views
+ * included — never the loaded list, and the words never say "all" of a page. Cells that a
+ * spreadsheet would run as a formula are prefixed with an apostrophe.
  */
 import { useEffect, useMemo, useState } from 'react';
-import type { AuditRecord } from '../../shared/model';
+import type { AuditExportPage, AuditRecord } from '../../shared/model';
 import type { Connection } from '../client';
 import { useCall } from '../hooks/useCall';
 
@@ -27,6 +29,9 @@ export function auditCsv(rows: readonly AuditRecord[]): string {
  */
 const CODE_VIEW = 'otp.code';
 
+/** The newest rows the list loads (audit.list's most); the export is not bounded by it. */
+const LIST_LIMIT = 10_000;
+
 export function AuditScreen({ connection }: { connection: Connection }) {
   const { api } = connection;
   const [records, setRecords] = useState<AuditRecord[] | null>(null);
@@ -39,27 +44,42 @@ export function AuditScreen({ connection }: { connection: Connection }) {
   // A list row refreshes its code every period: those views bury what people did (copy, reveal,
   // edit, sign-in, admin acts), so they are hidden unless asked for. The export keeps them.
   const [showCodeViews, setShowCodeViews] = useState(false);
+  const [exporting, setExporting] = useState(false);
   const call = useCall();
 
   useEffect(() => {
-    void call(api.audit.list({ limit: 10_000 }), setError).then((list) => list && setRecords(list));
+    void call(api.audit.list({ limit: LIST_LIMIT }), setError).then((list) => list && setRecords(list));
   }, [api, call]);
 
   const people = useMemo(() => [...new Set((records ?? []).map((r) => r.actor ?? ''))].filter(Boolean).sort(), [records]);
   const actions = useMemo(() => [...new Set((records ?? []).map((r) => r.action))].sort(), [records]);
-  const filtered = useMemo(() => {
+  const matches = useMemo(() => {
     const needle = about.trim().toLowerCase();
     const start = from ? Date.parse(`${from}T00:00:00`) : Number.NEGATIVE_INFINITY;
     const end = to ? Date.parse(`${to}T23:59:59.999`) : Number.POSITIVE_INFINITY;
-    return (records ?? [])
-      .filter((r) => (!person || r.actor === person) && (!action || r.action === action) && (!needle || r.detail.toLowerCase().includes(needle)) && r.at >= start && r.at <= end)
-      .reverse();
-  }, [records, person, action, about, from, to]);
+    return (r: AuditRecord): boolean => (!person || r.actor === person) && (!action || r.action === action) && (!needle || r.detail.toLowerCase().includes(needle)) && r.at >= start && r.at <= end;
+  }, [person, action, about, from, to]);
+  const filtered = useMemo(() => (records ?? []).filter(matches).reverse(), [records, matches]);
+  const partial = (records?.length ?? 0) >= LIST_LIMIT;
   const shown = useMemo(() => (showCodeViews || action === CODE_VIEW ? filtered : filtered.filter((r) => r.action !== CODE_VIEW)), [filtered, showCodeViews, action]);
   const hiddenViews = filtered.length - shown.length;
 
-  function exportCsv() {
-    const url = URL.createObjectURL(new Blob([auditCsv(filtered)], { type: 'text/csv;charset=utf-8' }));
+  /** The whole log, page by page from the oldest row, under the screen's filters (code views kept). */
+  async function exportCsv() {
+    setExporting(true);
+    const rows: AuditRecord[] = [];
+    let after: number | null = 0;
+    try {
+      while (after !== null) {
+        const page: AuditExportPage | undefined = await call(api.audit.export({ after }), setError);
+        if (page === undefined) return;
+        rows.push(...page.records.filter(matches));
+        after = page.next;
+      }
+    } finally {
+      setExporting(false);
+    }
+    const url = URL.createObjectURL(new Blob([auditCsv(rows.reverse())], { type: 'text/csv;charset=utf-8' }));
     const link = document.createElement('a');
     link.href = url;
     link.download = `crewvault-audit-${new Date().toISOString().slice(0, 10)}.csv`;
@@ -81,7 +101,7 @@ export function AuditScreen({ connection }: { connection: Connection }) {
         <label>From<input type="date" value={from} onChange={(e) => setFrom(e.target.value)} /></label>
         <label>To<input type="date" value={to} onChange={(e) => setTo(e.target.value)} /></label>
         <label className="inline"><input type="checkbox" checked={showCodeViews} onChange={(e) => setShowCodeViews(e.target.checked)} /> Show code views</label>
-        <button type="button" onClick={exportCsv} disabled={filtered.length === 0}>Export CSV</button>
+        <button type="button" onClick={() => void exportCsv()} disabled={records === null || records.length === 0 || exporting} aria-busy={exporting}>Export CSV</button>
       </div>
       {records === null ? <p aria-busy="true">Loading the audit log…</p> : (
         <table className="table">
@@ -94,7 +114,7 @@ export function AuditScreen({ connection }: { connection: Connection }) {
           </tbody>
         </table>
       )}
-      <p className="muted small">{shown.length} of {records?.length ?? 0} records{hiddenViews > 0 ? ` (${hiddenViews} code views hidden; the export has them)` : ''}{shown.length > 2000 ? ' (the newest 2,000 shown; the export has all)' : ''}.</p>
+      <p className="muted small">{shown.length} of {partial ? `the newest ${LIST_LIMIT.toLocaleString('en')}` : (records?.length ?? 0)} records{hiddenViews > 0 ? ` (${hiddenViews} code views hidden; the export has them)` : ''}{shown.length > 2000 ? ' (the newest 2,000 shown)' : ''}.{partial ? ' Older records are not loaded here; Export CSV reads the whole log.' : ''}</p>
     </main>
   );
 }

@@ -9,7 +9,7 @@
  * (polling codes), which must not keep an idle session awake.
  */
 import { z } from 'zod';
-import type { AuditRecord, CustomerView, VaultSettings, EntryDetails, EntrySummary, GroupSummary, MemberView, MfaPolicyLevel, RoleView, UiSettings, UserAdminView, UserView } from '../model';
+import type { AuditExportPage, AuditRecord, CustomerView, VaultSettings, EntryDetails, EntrySummary, GroupSummary, MemberView, MfaPolicyLevel, RoleView, UiSettings, UserAdminView, UserView } from '../model';
 import { FIELD_LIMITS, MFA_POLICY_LEVELS, SETTING_LIMITS, THEMES } from '../model';
 import { OTP_ALGORITHMS, OTP_KINDS } from '../otp';
 import type { Permission } from '../policy';
@@ -227,6 +227,8 @@ export const CONTRACT = {
   /** Opens the entry's stored URL, http(s) only, in the system browser through the door (Electron: the main process's shell.openExternal); a door with none hands back the address for the page to open. */
   'url.open': method<UrlOpenResult>()(z.strictObject({ id }), 'entries.view'),
   'audit.list': method<AuditRecord[]>()(z.strictObject({ limit: z.number().int().min(1).max(10_000).optional() }), 'audit.read'),
+  /** The whole log a page at a time, oldest first (the screen's export): `after` a row id, `next` null at the end. */
+  'audit.export': method<AuditExportPage>()(z.strictObject({ after: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(5000).optional() }), 'audit.read'),
   'groups.list': method<GroupSummary[]>()(empty, 'entries.view'),
   'groups.create': method<GroupSummary>()(z.strictObject({ name: text(100) }), 'groups.manage'),
   'groups.members': method<MemberView[]>()(z.strictObject({ id }), 'groups.manage'),

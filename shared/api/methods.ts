@@ -26,6 +26,7 @@ export const METHOD_NAMES = [
   'clipboard.copy',
   'url.open',
   'audit.list',
+  'audit.export',
   'groups.list',
   'groups.create',
   'groups.members',

@@ -87,6 +87,7 @@ const GLOBAL_CALLS: ReadonlyArray<[MethodName, unknown, Permission]> = [
   ['customers.list', {}, 'entries.view'],
   ['groups.list', {}, 'entries.view'],
   ['audit.list', {}, 'audit.read'],
+  ['audit.export', {}, 'audit.read'],
   ['users.list', {}, 'users.manage'],
   ['groups.create', { name: 'New' }, 'groups.manage'],
   ['roles.list', {}, 'entries.view'],

@@ -51,6 +51,7 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'clipboard.copy': { text: 'ABCDE-FGHIJ' },
   'url.open': { id: 1 },
   'audit.list': {},
+  'audit.export': {},
   'groups.list': {},
   'groups.create': { name: 'Night shift' },
   'groups.members': { id: 1 },
