@@ -157,3 +157,30 @@ test('the account menu\'s actions open their dialogs', async ({ vaultPage: page 
   await accountAction(page, 'Two-step sign-in');
   await expect(page.getByRole('dialog', { name: 'Two-step sign-in' })).toBeVisible();
 });
+
+test('a long URL with its Open button stays inside the details pane, at 1024×700 and narrow', async ({ vaultPage: page }) => {
+  const url = `https://portal.acme-corporation-international.example/${'very-long-path-segment/'.repeat(8)}login?tenant=acme`;
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Customer').fill('Acme');
+  await dialog.getByLabel('Title').fill('Portal');
+  await dialog.getByLabel('URL').fill(url);
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+  await selectRow(entryRow(page, 'Portal', 'Acme'));
+  const details = detailsPane(page, 'Portal');
+  for (const size of [{ width: 1024, height: 700 }, { width: 760, height: 640 }]) {
+    await page.setViewportSize(size);
+    await expectCleanLayout(page);
+    await expectInside(page, '.details-pane');
+    const pane = await page.locator('.details-pane').boundingBox();
+    const open = details.getByRole('button', { name: `Open ${url}` });
+    await open.scrollIntoViewIfNeeded();
+    const button = await open.boundingBox();
+    expect(pane && button, `${size.width}: pane and button have boxes`).toBeTruthy();
+    if (!pane || !button) continue;
+    expect(button.x + button.width, `${size.width}: Open ends inside the pane`).toBeLessThanOrEqual(pane.x + pane.width + 0.5);
+    const text = await details.locator('span.mono').filter({ hasText: url }).boundingBox();
+    expect((text?.x ?? 0) + (text?.width ?? Infinity), `${size.width}: the URL ends inside the pane`).toBeLessThanOrEqual(pane.x + pane.width + 0.5);
+  }
+});
