@@ -1,7 +1,8 @@
 /**
  * The unlock agent: the process `crewvault unlock` leaves behind, holding one signed-in vault
  * session for one OS user and terminal on a private Unix socket (agent-place.ts). Commands sent
- * to it (UNLOCKED_COMMANDS) run here against that session, so they need neither password nor
+ * to it (UNLOCKED_COMMANDS) by a process of that terminal's session (agent-peer.ts, Linux) run
+ * here against that session, so they need neither password nor
  * code; their output and the secrets they prompt for travel over the socket.
  * It ends, locking the session, on `crewvault lock`, after the idle time with no command (time a
  * command waits at its prompt counts: a late answer is refused), when
@@ -18,6 +19,7 @@ import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { Vault } from '../vault/vault';
 import { optionValue, UNLOCKED_COMMANDS } from './agent-commands';
 import { makePrivateFolder, processStart } from './agent-place';
+import { peerSessions, sessionOf } from './agent-peer';
 import type { AgentMessage} from './agent-protocol';
 import { ClientMessage, encodeMessage, readMessage } from './agent-protocol';
 import { LineReader } from './bounded-input';
@@ -149,6 +151,12 @@ export class UnlockAgent {
       try {
         const first = await readMessage(reader, ClientMessage);
         if (first === undefined) return;
+        // Only the terminal that unlocked: a process of this user in another session (another
+        // tab, a cron job, a daemon) is answered as if nothing were unlocked here.
+        if (first.t !== 'lock' && !(await this.fromItsTerminal(socket))) {
+          send({ t: 'declined' });
+          return;
+        }
         // Checked before anything else, so a command after the idle time finds the session ended.
         if (this.check()) {
           send({ t: 'locked', reason: this.stopping ?? 'locked' });
@@ -180,6 +188,19 @@ export class UnlockAgent {
         socket.end();
       }
     })();
+  }
+
+  /**
+   * Whether every process at the other end of `socket` runs in the terminal's session (the
+   * leader's, else this process's own: an agent run in-process). On Linux a peer that cannot be
+   * identified is refused (its command then signs in as usual); elsewhere there is no check
+   * (SECURITY.md: the session is then bound to the OS user, not the terminal).
+   */
+  private async fromItsTerminal(socket: net.Socket): Promise<boolean> {
+    if (process.platform !== 'linux') return true;
+    const expected = this.options.leader?.pid ?? sessionOf('self');
+    const sessions = await peerSessions(socket);
+    return expected !== undefined && sessions !== undefined && sessions.every((sid) => sid === expected);
   }
 
   private async run(request: Extract<ClientMessage, { t: 'run' }>, reader: LineReader, send: (message: AgentMessage) => void): Promise<void> {

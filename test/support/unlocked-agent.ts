@@ -79,6 +79,16 @@ export function inAnotherTerminal(script: string, env: NodeJS.ProcessEnv): Promi
   });
 }
 
+/** Runs a node script as a real process in THIS session (the same terminal, as a command typed there is). */
+export function inThisTerminal(script: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.once('error', reject);
+    child.once('exit', () => resolve(out));
+  });
+}
 
 export { runCli, runUnlocked, SignInAttempt, Vault, parseOtpUri, errorCode, newRouter, ok, FAST_KDF, manualClock, newVault, OWNER, PASSWORD, tempFolder };
 export type { CliIo, VaultSession };
