@@ -5,12 +5,15 @@
  * (shared/sync/signing-keys.ts) over the key records the server hands, with the keys this desktop
  * holds in force besides — and continue its device's chain from that device's previous event in
  * the same order. A server that edits, drops from the middle, reorders or forges an event is
- * caught; one that drops the newest events of a device is not (nothing after them to miss them).
+ * caught; one that drops the newest events of a device is not (nothing after them to miss them). A
+ * derived device's first event must derive its id from its signer's key (shared/sync/device-ids.ts).
  * Must never: count a signature node:crypto did not verify, or fetch more than pull pages.
  */
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import type { EventRecord, ReplicaRecord } from '../../shared/sync/records';
+import { chainStartFault } from '../../shared/sync/device-ids';
+import { derivesDevice } from '../vault/store-device';
 import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV1, keysInForce, type EventSigningText } from '../../shared/sync/signing-keys';
 
 export interface PulledRecord {
@@ -90,7 +93,13 @@ export function verifyServerHistory(vault: string, pulled: readonly PulledRecord
     if (key === undefined || key.user !== record.actor) return broken('is signed with a key that is not its author\'s');
     const fields = eventFields(record);
     if (!holdsEither(key.publicKey, eventSigningText(vault, fields), eventSigningTextV1(fields), record.signature)) return broken('was changed after its author signed it');
-    if ((heads.get(record.device) ?? null) !== record.devicePrev) return broken('does not follow the event before it from its device (one was removed, changed or moved)');
+    const head = heads.get(record.device);
+    if (head === undefined) {
+      // A derived (32-byte) device's first event shows the birth value deriving its id from its signer's key (docs/SYNC.md "Who a device is").
+      const device = bin(record.device);
+      const fault = chainStartFault(device.length, record.devicePrev === null ? null : bin(record.devicePrev), (birth) => derivesDevice(vault, device, bin(key.publicKey), birth));
+      if (fault !== undefined) return broken(fault);
+    } else if (head !== record.devicePrev) return broken('does not follow the event before it from its device (one was removed, changed or moved)');
     heads.set(record.device, createHash('sha256').update(bin(record.signature)).digest('base64url'));
   }
   return { ok: true, events, devices: heads.size };

@@ -14,7 +14,8 @@ import type { ReadDb, WriteDb } from './db';
 import { uidText } from './ids';
 import { objectContext, type KeysSeen, type StoredRef } from './keys';
 import { auditRowHash, lastAuditRow, signingKeysInForce } from './store-audit';
-import { deviceId, getKeyPins, listSigningKeys, setKeyPins } from './store-signing';
+import { getKeyPins, listSigningKeys, setKeyPins } from './store-signing';
+import { deviceOfSigningUser } from './store-device';
 import { listUsers } from './store-users';
 
 interface Pins {
@@ -43,7 +44,7 @@ function isPins(value: unknown): value is Pins {
   const seenOk = seen === null || (typeof seen === 'object' && typeof (seen as Record<string, unknown>).id === 'number' && typeof (seen as Record<string, unknown>).hash === 'string');
   const maxOk = (value as Record<string, unknown>).maxKeyId === undefined || typeof (value as Record<string, unknown>).maxKeyId === 'number';
   const device = (value as Record<string, unknown>).device;
-  const deviceOk = device === undefined || (typeof device === 'string' && /^[0-9a-f]{32}$/.test(device));
+  const deviceOk = device === undefined || (typeof device === 'string' && /^(?:[0-9a-f]{32}|[0-9a-f]{64})$/.test(device));
   return keysOk && seenOk && maxOk && deviceOk;
 }
 
@@ -145,7 +146,9 @@ export function checkAndPinSigningKeys(db: WriteDb, pinKey: Buffer, user: Stored
   const last = lastAuditRow(db);
   const seen = finding === undefined && last ? { id: last.id, hash: last.hash.toString('hex') } : pinned.seen;
   const keptMax = finding === undefined ? newestKey : maxKeyId;
-  const written = sealJson(pinKey, { keys, seen, maxKeyId: keptMax, device: deviceId(db).toString('hex') }, pinsContext(user));
+  // The device this sign-in's own row is written on (a derived id is made here for the key that signs it: store-device.ts).
+  const device = deviceOfSigningUser(db, user.id);
+  const written = sealJson(pinKey, { keys, seen, maxKeyId: keptMax, ...(device === undefined ? {} : { device: device.toString('hex') }) }, pinsContext(user));
   setKeyPins(db, user.id, written);
   const record = createHash('sha256').update(written).digest('hex');
   const keysSeen: KeysSeen = { pinned: new Set(Object.keys(keys)), maxKeyId: keptMax };

@@ -14,7 +14,9 @@ import { CrewvaultError } from '../../shared/errors';
 import type { ReadDb, WriteDb } from './db';
 import { newUid, uidText } from './ids';
 import { certificateBytes, certificateBytesV1, signatureValid, signBytes, type Signer } from './signing';
-import { deviceId, listSigningKeys, thisDeviceId, type SigningKeyRow } from './store-signing';
+import { getSigningKey, listSigningKeys, thisDeviceId, type SigningKeyRow } from './store-signing';
+import { deviceForSigner, derivesDevice } from './store-device';
+import { chainStartFault } from '../../shared/sync/device-ids';
 import type { StoredRef } from './keys';
 import { getMeta, setMeta } from './store-meta';
 import { eventSigningText, eventSigningTextV1, keysInForce, type EventSigningText } from '../../shared/sync/signing-keys';
@@ -265,10 +267,11 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
   const signer = writer?.signer;
   let signed: SignedColumns = { device_id: null, device_prev: null, signer_key_id: null, signature: null };
   if (signer) {
-    // Signed by its author, and linked to the last event this device wrote (schema 11).
-    const device = deviceId(db);
+    // Signed by its author, and linked to the last event this device wrote (schema 11); a derived
+    // device's first event carries the birth value its id comes from instead (store-device.ts).
+    const { device, birth } = deviceForSigner(db, vaultOf(db), getSigningKey(db, signer.keyId)?.public_key ?? Buffer.alloc(0));
     const previous = db.prepare<[Buffer, number], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? AND id < ? ORDER BY id DESC LIMIT 1').get(device, id);
-    const unsigned: SignedColumns = { device_id: device, device_prev: previous?.signature ? deviceLink(previous.signature) : null, signer_key_id: signer.keyId, signature: null };
+    const unsigned: SignedColumns = { device_id: device, device_prev: previous?.signature ? deviceLink(previous.signature) : birth, signer_key_id: signer.keyId, signature: null };
     signed = { ...unsigned, signature: signBytes(signer.privateKey, eventBytes({ uid, ...base, sealed_detail: sealed, ...unsigned }, uidsFrom(db), vaultOf(db))) };
   }
   // One write for what the row could not hold before its id was known.
@@ -313,9 +316,15 @@ export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: Rea
   if (form === 'v1' && previous === undefined && !v1ChainStartsOpen(db)) {
     throw refused('is signed in the old form that names no vault and starts a device chain after this desktop caught up with the team server (taken only in the vault\'s move)');
   }
-  const link = previous?.signature ? deviceLink(previous.signature) : null;
-  if ((link === null) !== (event.device_prev === null) || (link !== null && event.device_prev !== null && !link.equals(event.device_prev))) {
-    throw refused('does not follow the last event this vault holds from its device');
+  if (previous === undefined) {
+    // The first event held of its device: a derived id's must show the birth value deriving it from its signer's key (device squatting).
+    const fault = chainStartFault(event.device_id.length, event.device_prev, (birth) => derivesDevice(vaultOf(db), event.device_id ?? Buffer.alloc(0), key.public_key, birth));
+    if (fault !== undefined) throw refused(fault);
+  } else {
+    const link = previous.signature ? deviceLink(previous.signature) : null;
+    if ((link === null) !== (event.device_prev === null) || (link !== null && event.device_prev !== null && !link.equals(event.device_prev))) {
+      throw refused('does not follow the last event this vault holds from its device');
+    }
   }
   const last = db.prepare<[], { hash: Buffer }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
   const prevHash = last?.hash ?? GENESIS;
@@ -465,7 +474,10 @@ export function verifyAuditChain(db: ReadDb): AuditVerification {
       const device = row.device_id?.toString('hex') ?? '';
       const before = lastOfDevice.get(device);
       const link = row.device_prev;
-      if ((before === undefined) !== (link === null) || (before !== undefined && link !== null && !before.equals(link))) {
+      if (before === undefined) {
+        const fault = chainStartFault(row.device_id?.length ?? 0, link, (birth) => derivesDevice(vault, row.device_id ?? Buffer.alloc(0), key.public_key, birth));
+        if (fault !== undefined) return broken(`row ${row.id} ${fault}`);
+      } else if (link === null || !before.equals(link)) {
         return broken(`row ${row.id} does not follow the event before it from its device: one was removed or changed`);
       }
       lastOfDevice.set(device, deviceLink(row.signature));

@@ -1,9 +1,9 @@
 /**
  * Shared (schema 11): users' signing public keys and what vouches for each, and a user's own
- * wrapped private signing key. Local: this desktop's device id. Rows as stored.
+ * wrapped private signing key. Local: this desktop's device id (made in store-device.ts). Rows as stored.
  */
-import { randomBytes } from 'node:crypto';
 import type { ReadDb, WriteDb } from './db';
+import { forgetThisDevice, thisDevice } from './store-device';
 
 export interface SigningKeyRow {
   readonly id: number;
@@ -53,21 +53,12 @@ export function setKeyPins(db: WriteDb, userId: number, sealed: Buffer): void {
   db.prepare('UPDATE users SET sealed_key_pins = ? WHERE id = ?').run(sealed, userId);
 }
 
-/** This desktop's device id (local), made on first use. */
-export function deviceId(db: WriteDb): Buffer {
-  const found = db.prepare<[], { device_id: Buffer }>('SELECT device_id FROM this_device WHERE id = 1').get();
-  if (found) return found.device_id;
-  const made = randomBytes(16);
-  db.prepare('INSERT INTO this_device (id, device_id, created_at) VALUES (1, ?, 0)').run(made);
-  return made;
-}
-
-/** This desktop's device id as it is (none yet: no signed event was written here). */
+/** This desktop's device id as it is (none yet: no signed event was written here). Derived ids: store-device.ts. */
 export function thisDeviceId(db: ReadDb): Buffer | undefined {
-  return db.prepare<[], { device_id: Buffer }>('SELECT device_id FROM this_device WHERE id = 1').get()?.device_id;
+  return thisDevice(db);
 }
 
 /** A new device id (a vault restored or copied onto another desktop is another device). */
 export function renewDeviceId(db: WriteDb): void {
-  db.prepare('DELETE FROM this_device').run();
+  forgetThisDevice(db);
 }

@@ -16,7 +16,8 @@
  * - every event is signed, holds under a key in force of its actor, names a device whose events are
  *   that actor's or pushed by that device's own person (a device is bound to the vault user who
  *   signed its first event; anyone may relay their events; the move takes every device's) and continues that device's chain from the link the server holds (events it holds
- *   already are skipped: stored once).
+ *   already are skipped: stored once). A device's first event here on a 32-byte id carries the birth value deriving that id from
+ *   its signing key (shared/sync/device-ids.ts), so only the person whose desktop made the id can start its chain.
  * - record format 2 (verify-batches.ts): a customer or entry record naming a batch holds by the
  *   digest at its index, the batch (carried by the push) by its author's key in force, verified once.
  * Anything else refuses the whole push (BAD_SIGNATURE; a device of another person: FORBIDDEN) and
@@ -28,6 +29,7 @@
  */
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
+import { chainStartFault, deviceIdText } from '../../shared/sync/device-ids';
 import { batchSigningText } from '../../shared/sync/record-batches';
 import { recordSigningText, type EventRecord, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
 import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV1, keysInForce, type EventSigningText } from '../../shared/sync/signing-keys';
@@ -82,6 +84,11 @@ function holds(publicKey: string, text: string, signature: string): boolean {
   } catch {
     return false; // a damaged signature is one that does not hold
   }
+}
+
+/** Whether `birth` derives the 32-byte device id `device` from raw public key `publicKey` in `vault` (shared/sync/device-ids.ts). */
+function derivesDevice(vault: string, device: Buffer, publicKey: Buffer, birth: Buffer): boolean {
+  return createHash('sha256').update(deviceIdText(vault, publicKey.toString('base64'), birth.toString('hex')), 'utf8').digest().equals(device);
 }
 
 /** The link the next event of a device carries: SHA-256 of this one's signature (store-audit.ts deviceLink). */
@@ -206,7 +213,13 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string,
       if (device !== undefined && device.vaultUser !== null && device.vaultUser !== r.actor && device.vaultUser !== pusher.vaultUser && !moving) {
         throw new CrewvaultError('FORBIDDEN', 'These events claim a device whose events are another person\'s: nothing was stored.');
       }
-      if ((device?.head ?? null) !== r.devicePrev) throw badSignature('An event does not follow the last event this server holds from its device (one was left out, changed or played back)');
+      const head = device?.head ?? null;
+      if (head === null) {
+        // A device's first event here: a derived (32-byte) id's carries the birth value deriving it from its signer's key, so nobody
+        // else can start its chain (device squatting, docs/SYNC.md "Who a device is"); an older 16-byte id's carries no link.
+        const fault = chainStartFault(bin(r.device).length, r.devicePrev === null ? null : bin(r.devicePrev), (birth) => derivesDevice(batch.vault, bin(r.device ?? ''), bin(key.publicKey), birth));
+        if (fault !== undefined) throw badSignature(`An event ${fault}`);
+      } else if (head !== r.devicePrev) throw badSignature('An event does not follow the last event this server holds from its device (one was left out, changed or played back)');
       heads.set(r.device, { device: r.device, vaultUser: device?.vaultUser ?? r.actor, accountId: device?.accountId ?? accountId, head: deviceLink(r.signature) });
     } else if (r.kind !== 'signing_key') {
       const key = inForce.get(r.signerKey);

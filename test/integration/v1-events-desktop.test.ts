@@ -41,7 +41,8 @@ async function copyAsDevice(file: string, name: string, clock: ReturnType<typeof
 
 /** `events` (one device's chain, in order) signed again in the v1 form by `signer`, each linked to the one before. */
 function resignedV1(events: readonly EventRecord[], signer: Signer, startAfter: EventRecord | null): EventRecord[] {
-  let prev = startAfter === null ? null : createHash('sha256').update(Buffer.from(startAfter.signature ?? '', 'base64url')).digest('base64url');
+  // A chain's first event keeps its own link: the birth value of a derived device id (store-device.ts).
+  let prev = startAfter === null ? (events[0]?.devicePrev ?? null) : createHash('sha256').update(Buffer.from(startAfter.signature ?? '', 'base64url')).digest('base64url');
   return events.map((e) => {
     const unsigned: EventRecord = { ...e, devicePrev: prev };
     const signature = signBytes(signer.privateKey, Buffer.from(eventSigningTextV1(eventFields(unsigned)), 'utf8')).toString('base64url');
