@@ -54,6 +54,19 @@ function partsOf(records: readonly ReplicaRecord[], maxRecords: number): Replica
   return parts;
 }
 
+/**
+ * A refused push whose conflicting record the pull that followed set aside here (a key, group or
+ * user this vault lacks, or refused): pushing again meets the same conflict, so the round ends
+ * with the reason instead of trying until BUSY (docs/SYNC.md, "an edit crossing a rotation").
+ */
+function stuckOnHeld(conflicts: ReadonlyArray<{ readonly id: string }>, held: ReadonlyArray<{ readonly id: string; readonly reason: string }>): CrewvaultError | undefined {
+  const named = new Set(conflicts.map((c) => c.id));
+  const stuck = held.filter((h) => named.has(h.id));
+  const first = stuck[0];
+  if (first === undefined) return undefined;
+  return new CrewvaultError('CONFLICT', `The server holds a newer version of ${stuck.length === 1 ? 'an entry' : `${stuck.length} records`} this desktop cannot take in yet, so its own change of ${stuck.length === 1 ? 'it' : 'them'} cannot be sent: ${first.reason.replace(/\.$/, '')}.`);
+}
+
 export interface SyncOutcome {
   /** Records taken in from the server (others' changes), and how many of those were new here. */
   readonly pulled: number;
@@ -117,6 +130,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   /** Entries pulled whose sealed bytes equal this replica's own (ApplyOutcome.recognised): evidence the server holds this vault. */
   let recognised = 0;
   let total = 0;
+  /** What the last pull set aside here (ids and reasons), to tell a conflict no push can get past. */
+  let heldNow: ReadonlyArray<{ readonly id: string; readonly reason: string }> = [];
   const told = (): void => options.onProgress?.({ sent: tally.pushed, total, taken: tally.pulled });
   const pullAll = async (): Promise<void> => {
     let tried = false;
@@ -149,6 +164,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
         const checked = await asked.checked;
         const outcome = await replica.applyPulled(vault, page.records.map((r) => r.record), { pulledUpTo: page.upTo, hold: true, caughtUp: !page.more, ...(checked ? { checked } : {}) }, page.batches);
         tally.held = outcome.held.length;
+        heldNow = outcome.held;
         tally.accessRemoved.push(...outcome.accessRemoved);
         caughtUp = !page.more;
         tally.pulled += page.records.length;
@@ -166,6 +182,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     if (!tried || (!caughtUp && tally.held > 0)) {
       const again = await replica.apply({ format: REPLICA_FORMAT, vault, records: [] }, { hold: true, caughtUp: true });
       tally.held = again.held.length;
+      heldNow = again.held;
       tally.accessRemoved.push(...again.accessRemoved);
     }
   };
@@ -239,6 +256,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     if (out.batch.records.length === 0) return tally;
     if (await pushInParts(out)) return tally;
     await pullAll();
+    const stuck = stuckOnHeld(refused?.conflicts ?? [], heldNow);
+    if (stuck) throw stuck;
   }
   throw new CrewvaultError('BUSY', 'Others kept changing the same entries while this desktop pushed: sync again.');
 }

@@ -39,6 +39,7 @@ import { uidText } from './ids';
 import { openJson } from './crypto';
 import { contexts, type GroupKey } from './keys';
 import { listEntryRowsInGroups } from './store-entries';
+import { dropRotatedFrom } from './store-rotated-from';
 import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, setGroupServerCodes } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
@@ -341,6 +342,8 @@ function cutOff(db: WriteDb, intake: PeopleIntake, groupId: number): void {
   dropEntriesOfGroup(db, groupId, intake.now);
   deletePagesOfGroup(db, groupId);
   deleteGroupKey(db, groupId, intake.userId);
+  // Versions this desktop kept from its own unsent rotations of the group go with its key (rotated-from-keys.ts).
+  dropRotatedFrom(db, groupId);
   intake.ring.dropGroup(groupId);
   intake.removed(name, dropped);
 }

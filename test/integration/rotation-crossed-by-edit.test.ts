@@ -5,10 +5,12 @@
  * desktop under the key A rotated from, reaches the server first (legitimately: the rotation is not
  * there yet). A's re-seal then conflicts on the server and its pull could not take the edit, sealed
  * under a key A no longer held: every sync answered BUSY, for ever. Expected: within a few syncs
- * both desktops hold the edit (nothing lost silently), carol is cut off, and the server refuses an
- * entry sealed under the old key version. A real server (PGlite, loopback HTTP), the real
+ * both desktops hold the edit (nothing lost silently) at the new key version, carol is cut off (no
+ * wrap of it), and the key A rotated from is no longer kept once the server stored the rotation. A real server (PGlite, loopback HTTP), the real
  * `crewvault sync` code, a private Secret Service. Must never: put a password in a process
  * argument (answers go on the scripted stdin), or pass while a sync answers BUSY or an edit is lost.
+ * Where the key rotated from is not kept (a rotation made by the earlier code), the sync ends in one
+ * clear CONFLICT naming why, not BUSY after three rounds (electron/team/sync.ts stuckOnHeld).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -175,5 +177,22 @@ describe('an edit crossing a rotation', () => {
     } finally {
       file.close();
     }
+  });
+
+  it('ends in one clear CONFLICT, not BUSY, where the key rotated from is not kept (a rotation made by the earlier code)', async () => {
+    await onDesktop(a, (s) => s.team.grant(opsId, CAROL));
+    await sync(a);
+    await sync(b);
+    await onDesktop(a, (s) => s.team.revoke(opsId, CAROL));
+    // As a file whose rotation was made before the key was kept: the kept version removed.
+    const file = new Database(a.file);
+    const removed = file.prepare("DELETE FROM meta WHERE key LIKE 'rotated_from:%'").run();
+    file.close();
+    expect(removed.changes).toBe(1);
+    await setPassword(b, 'Acme/Switch', 's-b2');
+    await sync(b);
+    const out = await trySync(a);
+    expect(out.code, out.stderr).toBe('CONFLICT');
+    expect(out.message).toMatch(/cannot take in yet.*sealed under a key of an access group/);
   });
 });
