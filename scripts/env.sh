@@ -10,7 +10,9 @@
 # zsh, fish: `crewvault completion` is tested in each real shell (bash is always there).
 # dbus-bin, libglib2.0-bin: dbus-monitor and gdbus, which `crewvault unlock`'s agent reads the
 # screen lock with (and its test emits one with, on a private bus).
-crewvault_apt_packages="oathtool libsecret-1-dev chromium qrencode gnome-keyring dbus-daemon keepassxc postgresql zsh fish dbus-bin libglib2.0-bin"
+# iproute2: `ss`, with which the agent finds which process is on the other end of its socket (it
+# serves only the terminal that unlocked; Node has no SO_PEERCRED).
+crewvault_apt_packages="oathtool libsecret-1-dev chromium qrencode gnome-keyring dbus-daemon keepassxc postgresql zsh fish dbus-bin libglib2.0-bin iproute2"
 
 crewvault_env() {
   local root missing pkg sudo=""
