@@ -12,7 +12,7 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import type { EventRecord, ReplicaRecord } from '../../shared/sync/records';
-import { chainStartFault } from '../../shared/sync/device-ids';
+import { derivedChainStartFault, isDerivedDeviceId } from '../../shared/sync/device-ids';
 import { derivesDevice } from '../vault/store-device';
 import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV1, keysInForce, type EventSigningText } from '../../shared/sync/signing-keys';
 
@@ -94,12 +94,12 @@ export function verifyServerHistory(vault: string, pulled: readonly PulledRecord
     const fields = eventFields(record);
     if (!holdsEither(key.publicKey, eventSigningText(vault, fields), eventSigningTextV1(fields), record.signature)) return broken('was changed after its author signed it');
     const head = heads.get(record.device);
-    if (head === undefined) {
-      // A derived (32-byte) device's first event shows the birth value deriving its id from its signer's key (docs/SYNC.md "Who a device is").
-      const device = bin(record.device);
-      const fault = chainStartFault(device.length, record.devicePrev === null ? null : bin(record.devicePrev), (birth) => derivesDevice(vault, device, bin(key.publicKey), birth));
+    const device = bin(record.device);
+    if (head === undefined && isDerivedDeviceId(device.length)) {
+      // A derived device's first event shows the birth value deriving its id from its signer's key (docs/SYNC.md "Who a device is").
+      const fault = derivedChainStartFault(record.devicePrev === null ? null : bin(record.devicePrev), (birth) => derivesDevice(vault, device, bin(key.publicKey), birth));
       if (fault !== undefined) return broken(fault);
-    } else if (head !== record.devicePrev) return broken('does not follow the event before it from its device (one was removed, changed or moved)');
+    } else if ((head ?? null) !== record.devicePrev) return broken('does not follow the event before it from its device (one was removed, changed or moved)');
     heads.set(record.device, createHash('sha256').update(bin(record.signature)).digest('base64url'));
   }
   return { ok: true, events, devices: heads.size };

@@ -16,7 +16,7 @@ import { newUid, uidText } from './ids';
 import { certificateBytes, certificateBytesV1, signatureValid, signBytes, type Signer } from './signing';
 import { getSigningKey, listSigningKeys, thisDeviceId, type SigningKeyRow } from './store-signing';
 import { deviceForSigner, derivesDevice } from './store-device';
-import { chainStartFault } from '../../shared/sync/device-ids';
+import { derivedChainStartFault, isDerivedDeviceId } from '../../shared/sync/device-ids';
 import type { StoredRef } from './keys';
 import { getMeta, setMeta } from './store-meta';
 import { eventSigningText, eventSigningTextV1, keysInForce, type EventSigningText } from '../../shared/sync/signing-keys';
@@ -316,12 +316,13 @@ export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: Rea
   if (form === 'v1' && previous === undefined && !v1ChainStartsOpen(db)) {
     throw refused('is signed in the old form that names no vault and starts a device chain after this desktop caught up with the team server (taken only in the vault\'s move)');
   }
-  if (previous === undefined) {
-    // The first event held of its device: a derived id's must show the birth value deriving it from its signer's key (device squatting).
-    const fault = chainStartFault(event.device_id.length, event.device_prev, (birth) => derivesDevice(vaultOf(db), event.device_id ?? Buffer.alloc(0), key.public_key, birth));
+  if (previous === undefined && isDerivedDeviceId(event.device_id.length)) {
+    // The first event held of a derived device must show the birth value deriving its id from its signer's key (device squatting).
+    const device = event.device_id;
+    const fault = derivedChainStartFault(event.device_prev, (birth) => derivesDevice(vaultOf(db), device, key.public_key, birth));
     if (fault !== undefined) throw refused(fault);
   } else {
-    const link = previous.signature ? deviceLink(previous.signature) : null;
+    const link = previous?.signature ? deviceLink(previous.signature) : null;
     if ((link === null) !== (event.device_prev === null) || (link !== null && event.device_prev !== null && !link.equals(event.device_prev))) {
       throw refused('does not follow the last event this vault holds from its device');
     }
@@ -474,10 +475,11 @@ export function verifyAuditChain(db: ReadDb): AuditVerification {
       const device = row.device_id?.toString('hex') ?? '';
       const before = lastOfDevice.get(device);
       const link = row.device_prev;
-      if (before === undefined) {
-        const fault = chainStartFault(row.device_id?.length ?? 0, link, (birth) => derivesDevice(vault, row.device_id ?? Buffer.alloc(0), key.public_key, birth));
+      const derived = before === undefined && row.device_id !== null && isDerivedDeviceId(row.device_id.length) ? row.device_id : undefined;
+      if (derived !== undefined) {
+        const fault = derivedChainStartFault(link, (birth) => derivesDevice(vault, derived, key.public_key, birth));
         if (fault !== undefined) return broken(`row ${row.id} ${fault}`);
-      } else if (link === null || !before.equals(link)) {
+      } else if ((before === undefined) !== (link === null) || (before !== undefined && link !== null && !before.equals(link))) {
         return broken(`row ${row.id} does not follow the event before it from its device: one was removed or changed`);
       }
       lastOfDevice.set(device, deviceLink(row.signature));

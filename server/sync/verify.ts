@@ -29,7 +29,7 @@
  */
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { chainStartFault, deviceIdText } from '../../shared/sync/device-ids';
+import { derivedChainStartFault, deviceIdText, isDerivedDeviceId } from '../../shared/sync/device-ids';
 import { batchSigningText } from '../../shared/sync/record-batches';
 import { recordSigningText, type EventRecord, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
 import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV1, keysInForce, type EventSigningText } from '../../shared/sync/signing-keys';
@@ -214,10 +214,11 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string,
         throw new CrewvaultError('FORBIDDEN', 'These events claim a device whose events are another person\'s: nothing was stored.');
       }
       const head = device?.head ?? null;
-      if (head === null) {
-        // A device's first event here: a derived (32-byte) id's carries the birth value deriving it from its signer's key, so nobody
-        // else can start its chain (device squatting, docs/SYNC.md "Who a device is"); an older 16-byte id's carries no link.
-        const fault = chainStartFault(bin(r.device).length, r.devicePrev === null ? null : bin(r.devicePrev), (birth) => derivesDevice(batch.vault, bin(r.device ?? ''), bin(key.publicKey), birth));
+      const deviceId = bin(r.device);
+      if (head === null && isDerivedDeviceId(deviceId.length)) {
+        // A derived device's first event here carries the birth value deriving its id from its signer's key, so nobody else can start
+        // its chain (device squatting, docs/SYNC.md "Who a device is"); an older 16-byte id's starts with no link, as before.
+        const fault = derivedChainStartFault(r.devicePrev === null ? null : bin(r.devicePrev), (birth) => derivesDevice(batch.vault, deviceId, bin(key.publicKey), birth));
         if (fault !== undefined) throw badSignature(`An event ${fault}`);
       } else if (head !== r.devicePrev) throw badSignature('An event does not follow the last event this server holds from its device (one was left out, changed or played back)');
       heads.set(r.device, { device: r.device, vaultUser: device?.vaultUser ?? r.actor, accountId: device?.accountId ?? accountId, head: deviceLink(r.signature) });

@@ -20,14 +20,18 @@ export function deviceIdText(vault: string, publicKeyBase64: string, birthHex: s
   return JSON.stringify(['crewvault/v2 device', vault, publicKeyBase64, birthHex]);
 }
 
+/** Whether a device id of `bytes` bytes is derived (its chain starts with a birth value), not one made before (16 bytes: no link at the start). */
+export function isDerivedDeviceId(bytes: number): boolean {
+  return bytes === DERIVED_DEVICE_ID_BYTES;
+}
+
 /**
- * Why the first event a judge holds of a device does not start that device's chain, or undefined
- * when it does. `deviceBytes`: the id's length; `link`: the event's `devicePrev` (null: none);
- * `derives(birth)`: whether the id is the SHA-256 of deviceIdText over this vault, the event's
- * signing key and that birth value (asked only for a 32-byte id with a link of 32 bytes).
+ * Why the first event a judge holds of a derived (32-byte) device does not start that device's
+ * chain, or undefined when it does. `link`: the event's `devicePrev` (null: none); `derives(birth)`:
+ * whether the id is the SHA-256 of deviceIdText over this vault, the event's signing key and that
+ * birth value (asked only for a link of 32 bytes). Other ids keep the old rule (the caller's).
  */
-export function chainStartFault<L extends { readonly length: number }>(deviceBytes: number, link: L | null, derives: (birth: L) => boolean): string | undefined {
-  if (deviceBytes !== DERIVED_DEVICE_ID_BYTES) return link === null ? undefined : 'starts its device\'s chain with a link to an event before it';
+export function derivedChainStartFault<L extends { readonly length: number }>(link: L | null, derives: (birth: L) => boolean): string | undefined {
   if (link === null) return 'starts a derived device\'s chain without the birth value its id comes from';
   if (link.length !== DEVICE_BIRTH_BYTES || !derives(link)) return 'starts a device\'s chain whose id its signer\'s key does not derive (another person\'s device)';
   return undefined;
