@@ -467,8 +467,8 @@ export class Router {
     'groups.rename': ({ id, name }, session) => this.requireSession(session).team.renameGroup(id, name),
     'groups.delete': ({ id }, session) => this.requireSession(session).team.deleteGroup(id),
     'groups.setServerCodes': ({ id, on }, session) => this.requireSession(session).team.setServerCodes(id, on),
-    'entries.move': async ({ id, groupId }, session) => {
-      await this.requireSession(session).team.moveEntry(id, groupId);
+    'entries.move': async ({ id, groupId, baseRevision }, session) => {
+      await this.requireSession(session).team.moveEntry(id, groupId, baseRevision);
       return { moved: id };
     },
     'users.list': (_input, session) => this.requireSession(session).team.listUsers(),

@@ -1,6 +1,7 @@
 /** `crewvault move "Customer/Title" --group GROUP`: re-seals an entry under another group's key. */
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliIo } from './io';
+import { readRevision } from './rm';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = 'crewvault move [--vault PATH] [--as USER] "Customer/Title" --group GROUP';
@@ -13,7 +14,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (!group) throw new UsageError('--group GROUP names where the entry goes');
   const moved = await withSession(values, io, async (session) => {
     const entry = await session.resolvePath(path);
-    await session.team.moveEntry(entry.id, await session.team.resolveGroup(group));
+    // The revision just read: a move between this read and the write is CONFLICT, not undone.
+    await session.team.moveEntry(entry.id, await session.team.resolveGroup(group), readRevision(entry.revision));
     return entry;
   });
   io.out(`Moved ${moved.customer}/${moved.title} to ${group}.\n`);

@@ -1,5 +1,6 @@
 /** `crewvault rm`: deletes one entry, found by exact "Customer/Title". */
 import { parseArgs } from 'node:util';
+import { CrewvaultError } from '../../shared/errors';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
@@ -13,14 +14,20 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (path === undefined || rest.length > 0) throw new UsageError('name exactly one entry as "Customer/Title"');
   const typed = values['if-revision'];
   if (typed !== undefined && !/^[1-9]\d{0,14}$/.test(typed)) throw new UsageError('--if-revision is a revision number, as "show" prints it');
-  const baseRevision = typed === undefined ? undefined : Number(typed);
   const removed = await withSession(values, io, async (session) => {
     const entry = await session.resolvePath(path);
-    await session.deleteEntry(entry.id, baseRevision);
+    // The vault takes no delete without a base revision: the one typed, else the one just read.
+    await session.deleteEntry(entry.id, typed === undefined ? readRevision(entry.revision) : Number(typed));
     return entry;
   });
   io.out(`Deleted ${removed.customer}/${removed.title} and its secrets.\n`);
   return 0;
+}
+
+/** The revision a read handed back (resolvePath always gives one; its absence is a defect). */
+export function readRevision(revision: number | undefined): number {
+  if (revision === undefined) throw new CrewvaultError('INTERNAL', 'The entry was read without its revision: nothing was changed.');
+  return revision;
 }
 
 export const rmCommand: CliCommand = { summary: 'delete an entry', usage: USAGE, run };

@@ -69,8 +69,8 @@ export class EntriesService {
     });
   }
 
-  /** `baseRevision`: the revision the change was made from (EntrySummary.revision); CONFLICT when it is stale. */
-  async update(id: number, changes: EntryChanges, baseRevision?: number): Promise<EntrySummary> {
+  /** `baseRevision`: the revision the change was made from (EntrySummary.revision), required; CONFLICT when it is stale. */
+  async update(id: number, changes: EntryChanges, baseRevision: number): Promise<EntrySummary> {
     return this.core.write((w) => {
       this.core.require(w, 'entries.edit');
       const row = this.rowToWrite(w, id, baseRevision);
@@ -99,8 +99,8 @@ export class EntriesService {
     });
   }
 
-  /** Leaves a tombstone (store-entries.ts); `baseRevision` as for update. */
-  async delete(id: number, baseRevision?: number): Promise<void> {
+  /** Leaves a tombstone (store-entries.ts); `baseRevision` as for update, required. */
+  async delete(id: number, baseRevision: number): Promise<void> {
     await this.core.write((w) => {
       this.core.require(w, 'entries.delete');
       const row = this.rowToWrite(w, id, baseRevision);
@@ -175,12 +175,25 @@ export class EntriesService {
    * they read) is not the stored one — someone else wrote it since, and their change is not
    * to be overwritten unseen (schema 10).
    */
-  private rowToWrite(db: ReadDb, id: number, baseRevision: number | undefined): EntryRow {
+  private rowToWrite(db: ReadDb, id: number, baseRevision: number): EntryRow {
     const row = visibleEntryRow(db, this.core.ring, id);
-    if (baseRevision !== undefined && baseRevision !== row.revision) {
-      throw new CrewvaultError('CONFLICT', `This entry was changed since you opened it (revision ${baseRevision}, now ${row.revision}): open it again and redo your change.`);
-    }
+    requireBaseRevision(row, baseRevision);
     return row;
+  }
+}
+
+/**
+ * Every shared write of an entry (edit, OTP removal or replacement, delete, move) names the
+ * revision it was made from, whatever the door (#13: the rule is the vault's, not the caller's
+ * choice): none is INVALID_INPUT, another than the stored one CONFLICT — someone wrote it since,
+ * and their change is not to be overwritten, or an access change undone, unseen.
+ */
+export function requireBaseRevision(row: EntryRow, baseRevision: number): void {
+  if (typeof baseRevision !== 'number' || !Number.isSafeInteger(baseRevision) || baseRevision < 0) {
+    throw new CrewvaultError('INVALID_INPUT', 'A change to an entry must name the revision it was made from: open the entry again.');
+  }
+  if (baseRevision !== row.revision) {
+    throw new CrewvaultError('CONFLICT', `This entry was changed since you opened it (revision ${baseRevision}, now ${row.revision}): open it again and redo your change.`);
   }
 }
 

@@ -517,11 +517,13 @@ export class VaultSession {
     return this.entries.createMany(inputs);
   }
 
-  async updateEntry(id: number, changes: EntryChanges, baseRevision?: number): Promise<EntrySummary> {
+  /** `baseRevision`: the revision the change was made from (required; CONFLICT when stale). */
+  async updateEntry(id: number, changes: EntryChanges, baseRevision: number): Promise<EntrySummary> {
     return this.entries.update(id, changes, baseRevision);
   }
 
-  async deleteEntry(id: number, baseRevision?: number): Promise<void> {
+  /** `baseRevision` as for updateEntry. */
+  async deleteEntry(id: number, baseRevision: number): Promise<void> {
     return this.entries.delete(id, baseRevision);
   }
 

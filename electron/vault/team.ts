@@ -21,6 +21,7 @@ import { pageOf, writePage, type PageChanges, type PageItem } from './entry-page
 import { contexts, groupNameIndex, type GroupKey, type KeyRing } from './keys';
 import { createGroupRecord, insertUserRecord, prepareUser, userView, validateNewPassword, validateUserName, type KdfOptions } from './records';
 import { resealEntry } from './entry-reseal';
+import { requireBaseRevision } from './entries-service';
 import { keepKeyRotatedFrom } from './rotated-from-keys';
 import { makeSigningKey } from './signer-keys';
 import { countTrustedDevicesByUser } from './store-trusted-devices';
@@ -363,14 +364,19 @@ export class TeamService {
     })).rotated;
   }
 
-  /** Re-seals an entry under another group's key and moves it there. */
-  async moveEntry(entryId: number, targetGroupId: number): Promise<void> {
+  /**
+   * Re-seals an entry under another group's key and moves it there. `baseRevision`: the revision
+   * the mover saw (required): a move from a stale view — one that would put back an entry
+   * someone just moved into a restricted group — is CONFLICT (entries-service requireBaseRevision).
+   */
+  async moveEntry(entryId: number, targetGroupId: number, baseRevision: number): Promise<void> {
     await this.core.write((w) => {
       // Looked at, checked and moved in one transaction: nothing moves it in between.
       const row = getEntryRow(w, entryId);
       if (!row || !this.core.ring.groups.has(row.group_id)) throw new CrewvaultError('NOT_FOUND', 'No such entry.');
       this.core.require(w, 'entries.edit', row.group_id);
       this.core.require(w, 'entries.create', targetGroupId);
+      requireBaseRevision(row, baseRevision);
       if (row.group_id === targetGroupId) return;
       const customer = this.core.customerName(w, row.customer_id);
       const item = resealEntry(w, row, this.heldKey(row.group_id), { groupId: targetGroupId, key: this.heldKey(targetGroupId) }, customer, this.core.now());

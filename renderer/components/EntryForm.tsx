@@ -173,7 +173,8 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
       : await call(connection.api.entries.create({ ...fields, ...(otp ? { otp } : {}), ...(groupId ? { groupId: Number(groupId) } : {}) }), setError);
     if (saved && editing && groupId && Number(groupId) !== entry.groupId) {
       // Another group: the main process re-seals the entry under that group's key.
-      const moved = await call(connection.api.entries.move({ id: entry.id, groupId: Number(groupId) }), setError);
+      // The revision the save just wrote (the form's own change), not the one it opened at.
+      const moved = await call(connection.api.entries.move({ id: entry.id, groupId: Number(groupId), baseRevision: saved.revision ?? entry.revision }), setError);
       if (!moved) {
         setBusy(false);
         return;

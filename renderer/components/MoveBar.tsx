@@ -24,6 +24,23 @@ export function MoveBar({ connection, groups, entries, onDone, onClear }: Props)
   const [error, setError] = useState<string | null>(null);
   const call = useCall();
 
+  /**
+   * The revision of the row as the list showed it. A list row carries none (its columns have
+   * no revision): the entry is read, and if it is not what the row showed (another group, or
+   * written since: updatedAt), the move is refused here — the lead decided on what they saw,
+   * and a move from a stale row could undo someone's move into a restricted group.
+   */
+  async function revisionShown(entry: EntrySummary, refuse: (message: string) => void): Promise<number | undefined> {
+    if (entry.revision !== undefined) return entry.revision;
+    const now = await call(connection.api.entries.get({ id: entry.id }), refuse);
+    if (now === undefined) return undefined;
+    if (now.groupId !== entry.groupId || now.updatedAt !== entry.updatedAt) {
+      refuse('it was changed since the list showed it; look at it again.');
+      return undefined;
+    }
+    return now.revision;
+  }
+
   async function move() {
     const group = groups.find((g) => String(g.id) === target);
     if (!group) return;
@@ -33,7 +50,8 @@ export function MoveBar({ connection, groups, entries, onDone, onClear }: Props)
     for (const entry of entries) {
       if (entry.groupId === group.id) continue;
       let refused = '';
-      const done = await call(connection.api.entries.move({ id: entry.id, groupId: group.id }), (message) => { refused = message; });
+      const base = await revisionShown(entry, (message) => { refused = message; });
+      const done = base === undefined ? undefined : await call(connection.api.entries.move({ id: entry.id, groupId: group.id, baseRevision: base }), (message) => { refused = message; });
       if (!done) {
         setBusy(false);
         setError(`Moved ${moved} of ${entries.length}; ${entry.title} (${entry.customer}) was not moved: ${refused}`);

@@ -217,8 +217,8 @@ export const CONTRACT = {
   'entries.list': method<PackedEntryTable>()(z.strictObject({ customer: text(200).optional(), search: text(200).optional() }), 'entries.view'),
   'entries.get': method<EntryDetails>()(z.strictObject({ id }), 'entries.view'),
   'entries.create': method<EntrySummary>()(z.strictObject({ ...entryFields, groupId: id.optional() }), 'entries.create'),
-  'entries.update': method<EntrySummary>()(z.strictObject({ id, baseRevision: revision.optional(), changes: z.strictObject(entryFields).partial() }), 'entries.edit'),
-  'entries.delete': method<{ deleted: number }>()(z.strictObject({ id, baseRevision: revision.optional() }), 'entries.delete'),
+  'entries.update': method<EntrySummary>()(z.strictObject({ id, baseRevision: revision, changes: z.strictObject(entryFields).partial() }), 'entries.edit'),
+  'entries.delete': method<{ deleted: number }>()(z.strictObject({ id, baseRevision: revision }), 'entries.delete'),
   'otp.code': method<OtpCodeResult>()(z.strictObject({ id }), 'otp.view', false),
   'secrets.reveal': method<RevealResult>()(z.strictObject({ id, what: z.enum(['password', 'otpSecret']) }), 'session'),
   'secrets.copy': method<CopyResult>()(z.strictObject({ id, what: z.enum(['password', 'otpCode']) }), 'session'),
@@ -243,7 +243,8 @@ export const CONTRACT = {
   'groups.delete': method<{ deleted: string }>()(z.strictObject({ id }), 'groups.manage'),
   /** "Server computes codes" on or off (owners and admins; #15, docs/SYNC.md "Server-computed codes"). */
   'groups.setServerCodes': method<GroupSummary>()(z.strictObject({ id, on: z.boolean() }), 'groups.manage'),
-  'entries.move': method<{ moved: number }>()(z.strictObject({ id, groupId: id }), 'entries.edit'),
+  /** `baseRevision`: the revision of the entry the mover saw (CONFLICT when someone wrote it since). */
+  'entries.move': method<{ moved: number }>()(z.strictObject({ id, groupId: id, baseRevision: revision }), 'entries.edit'),
   'users.list': method<UserAdminView[]>()(empty, 'users.manage'),
   'users.create': method<UserView>()(z.strictObject({ username: userName, role: text(64), password: newPassword }), 'users.manage'),
   'users.disable': method<{ disabled: string }>()(z.strictObject({ username: userName }), 'users.manage'),

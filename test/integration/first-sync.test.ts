@@ -123,8 +123,8 @@ describe('a new desktop\'s first sync', () => {
         onPage: async () => {
           if (wrote) return;
           wrote = true;
-          await owner.updateEntry(await byTitle('Entry 0'), { password: 'pw-0 changed meanwhile' });
-          await owner.updateEntry(await byTitle('Entry 89'), { password: 'pw-89 changed meanwhile' });
+          await owner.updateEntry(await byTitle('Entry 0'), { password: 'pw-0 changed meanwhile' }, (await owner.getEntry(await byTitle('Entry 0'))).revision);
+          await owner.updateEntry(await byTitle('Entry 89'), { password: 'pw-89 changed meanwhile' }, (await owner.getEntry(await byTitle('Entry 89'))).revision);
           await owner.createEntries([{ customer: 'Customer 9', title: 'Made meanwhile', password: 'pw-new' }]);
           await syncOnce(client, owner.replica);
         },

@@ -85,7 +85,7 @@ describe('deleting an access group', () => {
     await as('lena');
     // An entry made and deleted leaves an entry tombstone behind: it does not keep the group alive.
     const entry = ok(await router.call('entries.create', { customer: 'Acme', title: 'Night door', password: 'door-123', groupId: id })) as EntrySummary;
-    ok(await router.call('entries.delete', { id: entry.id }));
+    ok(await router.call('entries.delete', { id: entry.id, baseRevision: entry.revision }));
     const before = stored(vaultPath, id);
     expect(before.keys).toBeGreaterThan(0);
     expect(before.group?.sealed_name.length).toBeGreaterThan(0);

@@ -253,7 +253,7 @@ describe('a session through the host', () => {
     const id = (created.value as { id: number }).id;
     expect(await call('otp.code', { id })).toMatchObject({ ok: true, value: { kind: 'totp', code: expect.stringMatching(/^\d{6}$/) as string, period: 30 } });
     expect(await call('secrets.reveal', { id, what: 'password' })).toEqual({ ok: true, value: { password: 'p@ss' } });
-    expect(await call('entries.delete', { id })).toEqual({ ok: true, value: { deleted: id } });
+    expect(await call('entries.delete', { id, baseRevision: (created.value as { revision: number }).revision })).toEqual({ ok: true, value: { deleted: id } });
     expect(await call('entries.get', { id })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect(await call('session.lock', {})).toMatchObject({ ok: true, value: { user: null } });
     expect(await call('entries.list', {})).toMatchObject({ ok: false, error: { code: 'LOCKED' } });

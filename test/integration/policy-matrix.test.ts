@@ -18,6 +18,8 @@ interface World {
   readonly entries: { readonly inside: number; readonly outside: number };
   /** Entries kept for the move, which changes where they are. */
   readonly movable: { readonly inside: number; readonly outside: number };
+  /** The entry's revision now, as this test's own successful writes moved it (each writes it once). */
+  readonly revision: (id: number) => number;
 }
 
 /** A vault where `role` is a member (a lead, for a team lead) of one group and not of another. */
@@ -26,8 +28,12 @@ async function world(role: BuiltInRole): Promise<World> {
   ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
   const inside = (ok(await router.call('groups.create', { name: 'Inside' })) as { id: number }).id;
   const outside = (ok(await router.call('groups.create', { name: 'Outside' })) as { id: number }).id;
-  const entry = async (groupId: number, title: string) =>
-    (ok(await router.call('entries.create', { customer: 'Acme', title, password: ENTRY_PASSWORD, otp: { secret: SECRET }, groupId })) as { id: number }).id;
+  const revisions = new Map<number, number>();
+  const entry = async (groupId: number, title: string) => {
+    const made = ok(await router.call('entries.create', { customer: 'Acme', title, password: ENTRY_PASSWORD, otp: { secret: SECRET }, groupId })) as { id: number; revision: number };
+    revisions.set(made.id, made.revision);
+    return made.id;
+  };
   const entries = { inside: await entry(inside, 'In'), outside: await entry(outside, 'Out') };
   const movable = { inside: await entry(inside, 'Move in'), outside: await entry(outside, 'Move out') };
   let name = OWNER;
@@ -49,7 +55,13 @@ async function world(role: BuiltInRole): Promise<World> {
   const actor: Actor = { role, permissions: ROLE_PERMISSIONS[role], groups: new Map(held.map((g) => [g, { lead: role === 'team_lead' && g === inside }])) };
   return {
     call: async (method, input) => router.call(method, input),
-    code: async (method, input) => errorCode(await router.call(method, input)),
+    code: async (method, input) => {
+      const answer = errorCode(await router.call(method, input));
+      const id = (input as { id?: number }).id;
+      if (answer === 'ok' && id !== undefined && (method === 'entries.update' || method === 'entries.move')) revisions.set(id, (revisions.get(id) ?? 0) + 1);
+      return answer;
+    },
+    revision: (id) => revisions.get(id) ?? 0,
     actor,
     groups: { inside, outside },
     entries,
@@ -71,8 +83,8 @@ const ENTRY_CALLS: ReadonlyArray<[MethodName, (id: number, w: World) => unknown,
   ['secrets.reveal', (id) => ({ id, what: 'otpSecret' }), 'otp.reveal_secret'],
   ['secrets.copy', (id) => ({ id, what: 'password' }), 'passwords.reveal'],
   ['secrets.copy', (id) => ({ id, what: 'otpCode' }), 'otp.view'],
-  ['entries.update', (id) => ({ id, changes: { notes: 'checked' } }), 'entries.edit'],
-  ['entries.delete', (id) => ({ id }), 'entries.delete'],
+  ['entries.update', (id, w) => ({ id, baseRevision: w.revision(id), changes: { notes: 'checked' } }), 'entries.edit'],
+  ['entries.delete', (id, w) => ({ id, baseRevision: w.revision(id) }), 'entries.delete'],
 ];
 
 const GROUP_CALLS: ReadonlyArray<[MethodName, (id: number) => unknown]> = [
@@ -114,7 +126,7 @@ describe.each(ROLES)('as %s', (role) => {
       const target = where === 'inside' ? w.groups.outside : w.groups.inside;
       const from = expected(w.actor, 'entries.edit', w.groups[where], 'NOT_FOUND');
       const moveExpected = from === 'ok' && !can(w.actor, 'entries.create', target) ? 'FORBIDDEN' : from;
-      expect(await w.code('entries.move', { id: w.movable[where], groupId: target }), `entries.move ${where}`).toBe(moveExpected);
+      expect(await w.code('entries.move', { id: w.movable[where], groupId: target, baseRevision: w.revision(w.movable[where]) }), `entries.move ${where}`).toBe(moveExpected);
       seen.push('entries.move');
       for (const [method, input, permission] of ENTRY_CALLS) {
         expect(await w.code(method, input(w.entries[where], w)), `${method} ${JSON.stringify(input(w.entries[where], w))} ${where}`).toBe(expected(w.actor, permission, w.groups[where], 'NOT_FOUND'));

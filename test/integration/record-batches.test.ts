@@ -145,7 +145,7 @@ describe('record format 2 on a desktop', () => {
       // The owner edits one: revision 2, in a batch of its own.
       const owner = await signIn(ownerFile);
       const edited = (await owner.listEntries()).find((e) => e.title === 'Entry 0');
-      await owner.updateEntry(edited?.id ?? -1, { password: 'changed-after' });
+      await owner.updateEntry(edited?.id ?? -1, { password: 'changed-after' }, (await owner.getEntry(edited?.id ?? -1)).revision);
       await syncOnce(client, owner.replica);
       await owner.close();
       await syncOnce(client, reader.replica);

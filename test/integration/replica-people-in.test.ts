@@ -102,7 +102,7 @@ describe('a rotation made on another desktop', () => {
       },
     });
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.updateEntry((await lead.resolvePath('Acme/Core switch')).id, { title: 'Core switch 2' }, (await lead.resolvePath('Acme/Core switch')).revision);
+    await lead.updateEntry((await lead.resolvePath('Acme/Core switch')).id, { title: 'Core switch 2' }, (await lead.resolvePath('Acme/Core switch')).revision ?? -1);
     await lead.team.revoke(netId, MEMBER);
     const rotation = await lead.replica.outgoing();
     await lead.close();

@@ -73,9 +73,9 @@ describe('replica records between two desktops', () => {
     clock.advance(1_000);
     await a.createEntry({ customer: 'Globex', title: 'Domain admin', username: 'da', password: 'g-pw', otp: { params: parseOtpUri(TOTP).params } });
     const fw = await a.resolvePath('Acme/Firewall');
-    await a.updateEntry(fw.id, { password: 'fw-2', notes: 'rotated' }, fw.revision);
+    await a.updateEntry(fw.id, { password: 'fw-2', notes: 'rotated' }, fw.revision ?? -1);
     const printer = await a.resolvePath('Acme/Printer');
-    await a.deleteEntry(printer.id, printer.revision);
+    await a.deleteEntry(printer.id, printer.revision ?? -1);
 
     const { out, outcome } = await deliver(a, b);
     // The changes, and A's own events (those B holds from the copy come again and are skipped).
@@ -115,10 +115,10 @@ describe('replica records between two desktops', () => {
   it('keep both versions of an entry both desktops changed: the received one in place, the local one as a conflict copy', async () => {
     const { a, b, clock } = await twoDesktops();
     const onA = await a.resolvePath('Acme/Firewall');
-    await a.updateEntry(onA.id, { password: 'from-a' }, onA.revision);
+    await a.updateEntry(onA.id, { password: 'from-a' }, onA.revision ?? -1);
     clock.advance(1_000);
     const onB = await b.resolvePath('Acme/Firewall');
-    await b.updateEntry(onB.id, { password: 'from-b', username: 'b-admin' }, onB.revision);
+    await b.updateEntry(onB.id, { password: 'from-b', username: 'b-admin' }, onB.revision ?? -1);
 
     const { outcome } = await deliver(a, b);
     expect(outcome.conflictCopies.map((c) => c.title)).toEqual(['Firewall (conflict copy)']);
@@ -139,9 +139,9 @@ describe('replica records between two desktops', () => {
   it('let a delete lose to an edit made beside it, the edit kept as a copy', async () => {
     const { a, b } = await twoDesktops();
     const onA = await a.resolvePath('Initech/Router');
-    await a.deleteEntry(onA.id, onA.revision);
+    await a.deleteEntry(onA.id, onA.revision ?? -1);
     const onB = await b.resolvePath('Initech/Router');
-    await b.updateEntry(onB.id, { password: 'rt-2' }, onB.revision);
+    await b.updateEntry(onB.id, { password: 'rt-2' }, onB.revision ?? -1);
     const { outcome } = await deliver(a, b);
     expect(outcome.conflictCopies.map((c) => c.title)).toEqual(['Router (conflict copy)']);
     expect(await titles(b)).not.toContain('Initech/Router');
@@ -202,15 +202,15 @@ describe('replica records between two desktops', () => {
   it('ignore an older record played again: no rollback, no undelete, no copy', async () => {
     const { a, b } = await twoDesktops();
     const fw = await a.resolvePath('Acme/Firewall');
-    await a.updateEntry(fw.id, { password: 'fw-2' }, fw.revision);
+    await a.updateEntry(fw.id, { password: 'fw-2' }, fw.revision ?? -1);
     const first = (await deliver(a, b)).out;
     const again = await a.resolvePath('Acme/Firewall');
-    await a.deleteEntry(again.id, again.revision);
+    await a.deleteEntry(again.id, again.revision ?? -1);
     await deliver(a, b);
     expect(await titles(b)).not.toContain('Acme/Firewall');
     // B edits something of its own, then the first batch comes again.
     const router = await b.resolvePath('Initech/Router');
-    await b.updateEntry(router.id, { password: 'rt-b' }, router.revision);
+    await b.updateEntry(router.id, { password: 'rt-b' }, router.revision ?? -1);
     const replay = await b.replica.apply(wire(first));
     expect(replay).toMatchObject({ applied: 0, conflictCopies: [] });
     expect(await titles(b)).not.toContain('Acme/Firewall');
@@ -228,7 +228,7 @@ describe('replica records between two desktops', () => {
     await (await Vault.open(file, clock).signIn('tom', 'tom one-time password 1')).close();
     const { a, b } = await copiedDesktops(file, clock);
     const root = await a.resolvePath('Acme/Vault root');
-    await a.updateEntry(root.id, { password: 'root-2' }, root.revision);
+    await a.updateEntry(root.id, { password: 'root-2' }, root.revision ?? -1);
     a.lock();
     // Tom (not in Secret) syncs desktop A: the owner's change is not his to vouch for.
     const tom = await Vault.open(file, clock).signIn('tom', 'tom one-time password 1');

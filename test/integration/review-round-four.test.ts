@@ -167,7 +167,7 @@ describe('a deleted group\'s id used afterwards', () => {
     await alice.team.grant(night.id, 'tom');
     const entry = await alice.createEntry({ customer: 'Acme', title: 'Door', password: 'door-123', groupId: day.id });
     const gone = await alice.createEntry({ customer: 'Acme', title: 'Gone', password: 'gone-123', groupId: night.id });
-    await alice.deleteEntry(gone.id);
+    await alice.deleteEntry(gone.id, (await alice.getEntry(gone.id)).revision);
     // A second owner session (another window, the CLI) that has held Night shift's key since sign-in.
     const vault2 = Vault.open(file, clock);
     const other: VaultSession = await vault2.signIn(OWNER, PASSWORD);
@@ -188,10 +188,10 @@ describe('a deleted group\'s id used afterwards', () => {
         members: () => other.team.members(night.id),
         candidates: () => other.team.candidates(night.id),
         deleteAgain: () => other.team.deleteGroup(night.id),
-        moveInto: () => other.team.moveEntry(entry.id, night.id),
+        moveInto: async () => other.team.moveEntry(entry.id, night.id, (await other.getEntry(entry.id)).revision),
         createIn: () => other.createEntry({ customer: 'Acme', title: 'New', password: 'new-123', groupId: night.id }),
         importInto: () => other.importEntries(imported, { groupId: night.id, commit: true }),
-        restoreTombstone: () => other.updateEntry(gone.id, { title: 'Back' }),
+        restoreTombstone: () => other.updateEntry(gone.id, { title: 'Back' }, 1),
       };
       const answers: Record<string, string> = {};
       for (const [name, act] of Object.entries(acts)) answers[name] = await refusal(act);

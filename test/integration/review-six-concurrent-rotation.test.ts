@@ -26,7 +26,7 @@ describe('review six hole 4: two rotations to the same key version', () => {
     await lead.replica.markSent(leads);
     const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
     const core = await owner.resolvePath('Acme/Core switch');
-    await owner.updateEntry(core.id, { password: 'cs-2' }, core.revision);
+    await owner.updateEntry(core.id, { password: 'cs-2' }, core.revision ?? -1);
     await owner.team.revoke(netId, 'pia');
     // The owner's desktop, its own rotation unsent, gives way to lena's and rotates again past it.
     const first = await owner.replica.apply(wire(leads), { hold: true, caughtUp: true });

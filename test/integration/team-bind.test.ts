@@ -249,7 +249,7 @@ describe('binding an account re-keys its vault user to the account\'s key pair',
     // A later edit on the owner's desktop reaches tech's at their next sync.
     await onDesktop(ownerFile, async (s) => {
       const entry = await s.resolvePath('Acme/Switch');
-      await s.updateEntry(entry.id, { password: 's-2' }, entry.revision);
+      await s.updateEntry(entry.id, { password: 's-2' }, entry.revision ?? -1);
     });
     expect((await cli('alice', ['sync', server.url, '--vault', ownerFile, '--user', OWNER], [PASSWORD])).code).toBe('ok');
     const later = await Vault.open(file, clock).signIn(TECH, 'tech local password 333');

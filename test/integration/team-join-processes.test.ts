@@ -141,7 +141,7 @@ describe('crewvault join, every step a process of its own', () => {
     const owner = await Vault.open(ownerFile).signIn(OWNER, PASSWORD);
     try {
       const entry = await owner.resolvePath('Acme/Switch');
-      await owner.updateEntry(entry.id, { password: 's-2' }, entry.revision);
+      await owner.updateEntry(entry.id, { password: 's-2' }, entry.revision ?? -1);
     } finally {
       await owner.close();
     }

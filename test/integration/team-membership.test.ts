@@ -106,7 +106,7 @@ async function setPassword(d: Desktop, entryPath: string, password: string): Pro
   clock.advance(1_000);
   await onDesktop(d, async (s) => {
     const entry = await s.resolvePath(entryPath);
-    await s.updateEntry(entry.id, { password }, entry.revision);
+    await s.updateEntry(entry.id, { password }, entry.revision ?? -1);
   });
 }
 

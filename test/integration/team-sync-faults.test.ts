@@ -202,7 +202,7 @@ async function setPassword(desktop: Desktop, entryPath: string, password: string
   clock.advance(1_000);
   await onDesktop(desktop, async (s) => {
     const entry = await settle(s.resolvePath(entryPath));
-    await settle(s.updateEntry(entry.id, { password }, entry.revision));
+    await settle(s.updateEntry(entry.id, { password }, entry.revision ?? -1));
   });
 }
 

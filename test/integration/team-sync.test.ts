@@ -100,7 +100,7 @@ async function titles(session: VaultSession): Promise<string[]> {
 async function edit(index: number, path: string, password: string): Promise<void> {
   await onDesktop(index, async (s) => {
     const entry = await s.resolvePath(path);
-    await s.updateEntry(entry.id, { password }, entry.revision);
+    await s.updateEntry(entry.id, { password }, entry.revision ?? -1);
   });
 }
 
@@ -127,7 +127,7 @@ describe('a vault on two desktops through a team server', () => {
     // And back the other way.
     await onDesktop(1, async (s) => {
       const globex = await s.resolvePath('Globex/Domain admin');
-      await s.deleteEntry(globex.id, globex.revision);
+      await s.deleteEntry(globex.id, globex.revision ?? -1);
     });
     await sync(1);
     await sync(0);
@@ -184,7 +184,7 @@ describe('a vault on two desktops through a team server', () => {
     // it (it checks signatures), so a server that is itself compromised writes it in its database.
     const real = await onDesktop(0, async (s) => {
       const fw = await s.resolvePath('Acme/Firewall');
-      await s.updateEntry(fw.id, { password: 'fw-3' }, fw.revision);
+      await s.updateEntry(fw.id, { password: 'fw-3' }, fw.revision ?? -1);
       return s.replica.outgoing(false, true);
     });
     const forged = real.batch.records.map((r) => (r.kind === 'entry' ? { ...r, sealedDetails: r.sealedSummary } : r));

@@ -79,7 +79,7 @@ describe('access groups', () => {
     expect(groupKeysOf(file, group.id).find((k) => k.user_id === tech.user.id)?.key_version).toBe(1);
 
     await owner.team.revoke(group.id, 'tom');
-    await owner.updateEntry(entry.id, { password: 'after' });
+    await owner.updateEntry(entry.id, { password: 'after' }, (await owner.getEntry(entry.id)).revision);
     expect(groupKeysOf(file, group.id).map((k) => k.key_version)).toEqual([2]); // only the owner, on version 2
     const techAgain = await signIn('tom', 'tech password');
     expect(await techAgain.listEntries()).toEqual([]);
@@ -116,7 +116,7 @@ describe('access groups', () => {
     const entry = await owner.createEntry({ customer: 'Delta', title: 'Firewall', password: 'delta-fw' });
     const lead = await signIn('lena', 'lead password');
     expect(await lead.revealPassword(entry.id)).toBe('delta-fw'); // the default group: Lena is in it
-    await owner.team.moveEntry(entry.id, group.id);
+    await owner.team.moveEntry(entry.id, group.id, (await owner.getEntry(entry.id)).revision);
     const tech = await signIn('tom', 'tech password');
     expect(await tech.revealPassword(entry.id)).toBe('delta-fw');
     const leadAgain = await signIn('lena', 'lead password');

@@ -26,7 +26,7 @@ describe('HOLE 7 (class: a tombstone\'s wiped secret survives in the file until 
     const middle = sealed.subarray(13, 13 + 24); // past the version byte and nonce: ciphertext only
     expect(filesHold(file, middle)).toEqual(['vault']);
 
-    await session.deleteEntry(doomed.id);
+    await session.deleteEntry(doomed.id, (await session.getEntry(doomed.id)).revision);
     // A later write or two, as a working day has; no 1,000-page checkpoint yet, no close.
     await session.createEntry({ customer: 'Acme', title: 'New firewall', password: 'another' });
     const found = filesHold(file, middle);
@@ -51,13 +51,13 @@ describe('HOLE 7 (class: a tombstone\'s wiped secret survives in the file until 
 
   it('an OTP removal and a password change leave the old sealed details in neither file, the vault still open', async () => {
     const removed = await openedWith({ title: 'Mail', password: ENTRY_PASSWORD, otp: parseOtpUri('otpauth://totp/Acme:ops?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ') });
-    await removed.session.updateEntry(removed.entry.id, { otp: null }, removed.entry.revision);
+    await removed.session.updateEntry(removed.entry.id, { otp: null }, (await removed.session.getEntry(removed.entry.id)).revision);
     expect(filesHold(removed.file, removed.middle), 'the removed OTP key\'s seal is still in the files').toEqual([]);
     removed.session.lock();
     await removed.vault.close();
 
     const changed = await openedWith({ title: 'Router', password: ENTRY_PASSWORD });
-    await changed.session.updateEntry(changed.entry.id, { password: 'the new one' }, changed.entry.revision);
+    await changed.session.updateEntry(changed.entry.id, { password: 'the new one' }, (await changed.session.getEntry(changed.entry.id)).revision);
     expect(filesHold(changed.file, changed.middle), 'the old password\'s seal is still in the files').toEqual([]);
     changed.session.lock();
     await changed.vault.close();

@@ -74,7 +74,7 @@ describe('the vault file on disk', () => {
       customer: FIELDS.customer, title: FIELDS.title, username: FIELDS.username, url: FIELDS.url, notes: FIELDS.notes,
       password: FIELDS.oldPassword, otp: parseOtpUri(`otpauth://totp/Quokka:ops?secret=${TOTP_SECRET}&issuer=Quokka`),
     });
-    await session.updateEntry(entry.id, { password: FIELDS.password });
+    await session.updateEntry(entry.id, { password: FIELDS.password }, (await session.getEntry(entry.id)).revision);
     await session.createEntries([{ customer: FIELDS.secondCustomer, title: FIELDS.secondTitle, username: FIELDS.username, password: FIELDS.password }]);
     const imported = await session.importOtpauth(`otpauth://hotp/${encodeURIComponent(`${FIELDS.importedIssuer}:${FIELDS.importedAccount}`)}?secret=${HOTP_SECRET}&counter=7`);
     expect(imported.problems).toEqual([]);
@@ -112,8 +112,8 @@ describe('the vault file on disk', () => {
     // The search finds them while they are live: its silence afterwards means something.
     expect(leaks(file, [...doomedBlobs, ...keptBefore])).toHaveLength(doomedBlobs.length + keptBefore.length);
 
-    await session.deleteEntry(doomed.id);
-    await session.updateEntry(kept.id, { password: FIELDS.password, notes: 'changed' });
+    await session.deleteEntry(doomed.id, (await session.getEntry(doomed.id)).revision);
+    await session.updateEntry(kept.id, { password: FIELDS.password, notes: 'changed' }, (await session.getEntry(kept.id)).revision);
     await vault.store.checkpoint();
     expect(statSync(`${file}-wal`).size).toBe(0);
     expect(leaks(file, doomedBlobs)).toEqual([]);

@@ -58,7 +58,7 @@ describe('the store boundary', () => {
     expect(changes.toSeq).toBeGreaterThan(changes.fromSeq);
     expect(changes.objects.map((o) => o.kind).sort()).toEqual(['customer', 'entry']);
     expect(changes.events).toHaveLength(1);
-    await session.updateEntry(created.id, { notes: 'rotated' }, created.revision);
+    await session.updateEntry(created.id, { notes: 'rotated' }, created.revision ?? -1);
     expect(session.lastChanges().objects).toEqual([expect.objectContaining({ kind: 'entry', revision: 2, deleted: false })]);
     // A read changes nothing, and leaves the last write's set as it was.
     await session.listEntries();

@@ -95,8 +95,8 @@ async function answers(session: VaultSession, entry: EntrySummary): Promise<Reco
     revealPassword: await asyncOutcome(() => session.revealPassword(entry.id)),
     revealOtpSecret: await asyncOutcome(() => session.revealOtpSecret(entry.id)),
     otpCode: await asyncOutcome(() => session.otpCode(entry.id)),
-    updateEntry: await asyncOutcome(() => session.updateEntry(entry.id, { notes: 'edited' })),
-    deleteEntry: await asyncOutcome(() => session.deleteEntry(entry.id)),
+    updateEntry: await asyncOutcome(() => session.updateEntry(entry.id, { notes: 'edited' }, entry.revision ?? 1)),
+    deleteEntry: await asyncOutcome(() => session.deleteEntry(entry.id, entry.revision ?? 1)),
   };
 }
 

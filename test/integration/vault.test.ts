@@ -90,14 +90,14 @@ describe('the vault service', () => {
   it('edits, removes an OTP and deletes, auditing field names but never values', async () => {
     const { session } = await newVault();
     const entry = await session.createEntry({ customer: 'Acme', title: 'VPN', password: 'old-secret', otp: parseOtpUri(totpUri) });
-    await session.updateEntry(entry.id, { password: 'new-secret', title: 'VPN gateway' });
+    await session.updateEntry(entry.id, { password: 'new-secret', title: 'VPN gateway' }, (await session.getEntry(entry.id)).revision);
     expect(await session.revealPassword(entry.id)).toBe('new-secret');
     expect((await session.resolvePath('Acme/VPN gateway')).id).toBe(entry.id);
     expect(await session.findByPath('Acme/VPN')).toEqual([]);
-    await session.updateEntry(entry.id, { otp: null });
+    await session.updateEntry(entry.id, { otp: null }, (await session.getEntry(entry.id)).revision);
     expect((await session.getEntry(entry.id)).otp).toBeNull();
     await expect(session.otpCode(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
-    await session.deleteEntry(entry.id);
+    await session.deleteEntry(entry.id, (await session.getEntry(entry.id)).revision);
     await expect(session.getEntry(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     const log = (await session.auditLog()).map((r) => `${r.action} ${r.detail}`);
     expect(log.slice(-5)).toEqual([
