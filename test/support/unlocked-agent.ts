@@ -68,10 +68,10 @@ export async function holdInAgent(vault: Vault, file: string, session: VaultSess
   return { agent, env, runtime, ...quietIo(env, () => clock.now()) };
 }
 
-/** Runs a node script as a real process in a NEW session (setsid: another terminal tab, a cron job, a daemon). */
-export function inAnotherTerminal(script: string, env: NodeJS.ProcessEnv): Promise<string> {
+/** Runs `command args` as a real process and resolves with its standard output once it exits. */
+function outputOf(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('setsid', [process.execPath, '-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.once('error', reject);
@@ -79,15 +79,14 @@ export function inAnotherTerminal(script: string, env: NodeJS.ProcessEnv): Promi
   });
 }
 
+/** Runs a node script as a real process in a NEW session (setsid: another terminal tab, a cron job, a daemon). */
+export function inAnotherTerminal(script: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return outputOf('setsid', [process.execPath, '-e', script], env);
+}
+
 /** Runs a node script as a real process in THIS session (the same terminal, as a command typed there is). */
 export function inThisTerminal(script: string, env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.once('error', reject);
-    child.once('exit', () => resolve(out));
-  });
+  return outputOf(process.execPath, ['-e', script], env);
 }
 
 export { runCli, runUnlocked, SignInAttempt, Vault, parseOtpUri, errorCode, newRouter, ok, FAST_KDF, manualClock, newVault, OWNER, PASSWORD, tempFolder };
