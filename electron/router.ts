@@ -457,29 +457,29 @@ export class Router {
     'groups.list': (_input, session) => this.requireSession(session).team.listGroups(),
     'groups.create': ({ name }, session) => this.requireSession(session).team.createGroup(name),
     'groups.members': ({ id }, session) => this.requireSession(session).team.members(id),
-    'groups.grant': ({ id, username, lead }, session) => this.requireSession(session).team.grant(id, username, lead ?? false),
-    'groups.revoke': async ({ id, username }, session) => {
-      await this.requireSession(session).team.revoke(id, username);
+    'groups.grant': ({ id, username, lead, baseRevision }, session) => this.requireSession(session).team.grant(id, username, lead ?? false, baseRevision),
+    'groups.revoke': async ({ id, username, baseRevision }, session) => {
+      await this.requireSession(session).team.revoke(id, username, baseRevision);
       return { revoked: username };
     },
     'groups.candidates': ({ id }, session) => this.requireSession(session).team.candidates(id),
-    'groups.setLead': ({ id, username, lead }, session) => this.requireSession(session).team.setLead(id, username, lead),
-    'groups.rename': ({ id, name }, session) => this.requireSession(session).team.renameGroup(id, name),
-    'groups.delete': ({ id }, session) => this.requireSession(session).team.deleteGroup(id),
-    'groups.setServerCodes': ({ id, on }, session) => this.requireSession(session).team.setServerCodes(id, on),
+    'groups.setLead': ({ id, username, lead, baseRevision }, session) => this.requireSession(session).team.setLead(id, username, lead, baseRevision),
+    'groups.rename': ({ id, name, baseRevision }, session) => this.requireSession(session).team.renameGroup(id, name, baseRevision),
+    'groups.delete': ({ id, baseRevision }, session) => this.requireSession(session).team.deleteGroup(id, baseRevision),
+    'groups.setServerCodes': ({ id, on, baseRevision }, session) => this.requireSession(session).team.setServerCodes(id, on, baseRevision),
     'entries.move': async ({ id, groupId, baseRevision }, session) => {
       await this.requireSession(session).team.moveEntry(id, groupId, baseRevision);
       return { moved: id };
     },
     'users.list': (_input, session) => this.requireSession(session).team.listUsers(),
     'users.create': ({ username, role, password }, session) => this.requireSession(session).createUser(username, role, password, this.options.kdf ?? {}),
-    'users.disable': async ({ username }, session) => {
-      await this.requireSession(session).team.disableUser(username);
+    'users.disable': async ({ username, baseRevision }, session) => {
+      await this.requireSession(session).team.disableUser(username, baseRevision);
       return { disabled: username };
     },
-    'users.setRole': ({ username, role }, session) => this.requireSession(session).team.changeRole(username, role),
-    'users.resetPassword': async ({ username, password }, session) => {
-      await this.requireSession(session).team.resetPassword(username, password, this.options.kdf ?? {});
+    'users.setRole': ({ username, role, baseRevision }, session) => this.requireSession(session).team.changeRole(username, role, baseRevision),
+    'users.resetPassword': async ({ username, password, baseRevision }, session) => {
+      await this.requireSession(session).team.resetPassword(username, password, baseRevision, this.options.kdf ?? {});
       return { reset: username };
     },
     'mfa.status': (_input, session) => this.mfaStatus(this.requireSession(session)),
@@ -564,7 +564,7 @@ export class Router {
     'vault.backup': (input, session) => this.transfers.backup(this.requireSession(session), this.vaultPath, input),
     'vault.export': (input, session) => this.transfers.export(this.requireSession(session), input),
     'roles.list': (_input, session) => this.requireSession(session).team.listRoles(),
-    'roles.define': ({ name, permissions }, session) => this.requireSession(session).team.defineRole(name, permissions),
+    'roles.define': ({ name, permissions, baseRevision }, session) => this.requireSession(session).team.defineRole(name, permissions, baseRevision),
     // The team server (team/desk.ts): sync goes through the session's ReplicaService, which checks what may be sent and taken in.
     // Every team call is the signed-in vault user's: a server session or sign-in of another vault user on this desktop is not theirs to see or use.
     'team.status': (_input, session) => this.team.status(this.requireSession(session)),

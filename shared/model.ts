@@ -34,16 +34,22 @@ export interface GroupSummary extends GroupView {
    * their codes; codes-only members hold no secret key of it. Off: end-to-end encrypted.
    */
   readonly serverCodes: boolean;
+  /** The group's revision as read: a rename, delete, server-codes change or grant names it (#13). */
+  readonly revision: number;
 }
 
 export interface MemberView extends UserView {
   readonly lead: boolean;
+  /** The membership's revision as read: a lead change or removal names it (#13). */
+  readonly revision: number;
 }
 
 export interface RoleView {
   readonly name: string;
   readonly permissions: readonly Permission[];
   readonly builtIn: boolean;
+  /** A custom role's revision as read (a built-in one: 0, never written): a redefinition names it (#13). */
+  readonly revision: number;
 }
 
 export interface UserAdminView extends UserView {
@@ -54,6 +60,8 @@ export interface UserAdminView extends UserView {
   readonly lastSignInAt: number | null;
   /** Computers trusted to skip the code step, not yet expired. */
   readonly trustedDevices: number;
+  /** The user's revision as read: a role change, disable or password reset names it (#13). */
+  readonly revision: number;
 }
 
 /** How long each entry field may be, in characters: the contract refuses longer input and the vault checks again. */

@@ -44,31 +44,46 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
     case 'grant':
       needUser();
-      await withSession(values, io, async (session) => session.team.grant(await session.team.resolveGroup(needGroup()), needUser(), values.lead ?? false));
+      await withSession(values, io, async (session) => {
+        const groupId = await session.team.resolveGroup(needGroup());
+        return session.team.grant(groupId, needUser(), values.lead ?? false, await session.team.groupRevision(groupId));
+      });
       io.out(`${needUser()} is now ${values.lead ? 'a lead' : 'a member'} of ${needGroup()}.\n`);
       return 0;
     case 'revoke':
       needUser();
-      await withSession(values, io, async (session) => session.team.revoke(await session.team.resolveGroup(needGroup()), needUser()));
+      await withSession(values, io, async (session) => {
+        const groupId = await session.team.resolveGroup(needGroup());
+        return session.team.revoke(groupId, needUser(), await session.team.memberRevision(groupId, needUser()));
+      });
       io.out(`${needUser()} is no longer in ${needGroup()}; the group has a new key.\n`);
       return 0;
     case 'lead':
     case 'unlead': {
       needUser();
       const lead = sub === 'lead';
-      await withSession(values, io, async (session) => session.team.setLead(await session.team.resolveGroup(needGroup()), needUser(), lead));
+      await withSession(values, io, async (session) => {
+        const groupId = await session.team.resolveGroup(needGroup());
+        return session.team.setLead(groupId, needUser(), lead, await session.team.memberRevision(groupId, needUser()));
+      });
       io.out(`${needUser()} ${lead ? 'now leads' : 'no longer leads'} ${needGroup()}.\n`);
       return 0;
     }
     case 'rename': {
       if (!user) throw new UsageError('"group rename" needs a GROUP and a NEWNAME');
-      const renamed = await withSession(values, io, async (session) => session.team.renameGroup(await session.team.resolveGroup(needGroup()), user));
+      const renamed = await withSession(values, io, async (session) => {
+        const groupId = await session.team.resolveGroup(needGroup());
+        return session.team.renameGroup(groupId, user, await session.team.groupRevision(groupId));
+      });
       io.out(`Renamed ${needGroup()} to ${renamed.name}.\n`);
       return 0;
     }
     case 'delete': {
       if (user) throw unexpectedArgument();
-      const { deleted } = await withSession(values, io, async (session) => session.team.deleteGroup(await session.team.resolveGroup(needGroup())));
+      const { deleted } = await withSession(values, io, async (session) => {
+        const groupId = await session.team.resolveGroup(needGroup());
+        return session.team.deleteGroup(groupId, await session.team.groupRevision(groupId));
+      });
       io.out(`Deleted group ${deleted}.\n`);
       return 0;
     }
@@ -76,7 +91,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
       if (user) throw unexpectedArgument();
       const setting = values['server-codes'];
       if (setting !== 'on' && setting !== 'off') throw new UsageError('"group set" takes --server-codes on or --server-codes off');
-      const set = await withSession(values, io, async (session) => session.team.setServerCodes(await session.team.resolveGroup(needGroup()), setting === 'on'));
+      const set = await withSession(values, io, async (session) => {
+        const groupId = await session.team.resolveGroup(needGroup());
+        return session.team.setServerCodes(groupId, setting === 'on', await session.team.groupRevision(groupId));
+      });
       io.out(set.serverCodes
         ? `The team server now computes the TOTP codes of ${set.name} (its keys are handed to it at the next sync; the group's keys were changed).\n${SERVER_CODES_NOTE}\n`
         : `${set.name} is end-to-end encrypted again: the team server computes none of its codes (it is told to forget their keys at the next sync).\n`);

@@ -19,7 +19,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   }
   if (sub === 'define') {
     if (!name || permissions === undefined) throw new UsageError('"role define" needs a NAME and a comma-separated PERMISSION list');
-    const role = await withSession(values, io, (session) => session.team.defineRole(name, permissions.split(',').map((p) => p.trim()).filter(Boolean)));
+    const role = await withSession(values, io, async (session) => session.team.defineRole(name, permissions.split(',').map((p) => p.trim()).filter(Boolean), await session.team.roleRevision(name)));
     io.out(`Defined ${role.name}: ${role.permissions.join(', ') || '(no permissions)'}.\n`);
     return 0;
   }

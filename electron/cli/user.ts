@@ -43,16 +43,20 @@ async function run(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     case 'disable':
-      await withSession(values, io, (session) => session.team.disableUser(needName()));
+      await withSession(values, io, async (session) => session.team.disableUser(needName(), await session.team.userRevision(needName())));
       io.out(`Disabled ${needName()}; the groups they held have new keys.\n`);
       return 0;
     case 'role': {
-      const user = await withSession(values, io, (session) => session.team.changeRole(needName(), role(extra)));
+      const user = await withSession(values, io, async (session) => session.team.changeRole(needName(), role(extra), await session.team.userRevision(needName())));
       io.out(`${user.name} is now ${user.role}.\n`);
       return 0;
     }
     case 'reset-password':
-      await withSession(values, io, async (session) => session.team.resetPassword(needName(), await readNewPassword(io, needName())));
+      await withSession(values, io, async (session) => {
+        const password = await readNewPassword(io, needName());
+        // Read after the prompt: what is sent is the user as it stood when the password was typed.
+        return session.team.resetPassword(needName(), password, await session.team.userRevision(needName()));
+      });
       io.out(`${needName()} has a new password and new keys; hand the one-time password over in person.\n`);
       return 0;
     case 'bind': {

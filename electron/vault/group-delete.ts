@@ -15,16 +15,19 @@ import { getGroupRow, listGroups, tombstoneGroup } from './store-groups';
 import { getSetting } from './store-meta';
 import { deletePagesOfGroup } from './store-pages';
 import type { SessionCore } from './team';
+import { requireBase } from './base-revision';
 
 export interface DeletedGroup {
   readonly deleted: string;
 }
 
-export async function deleteEmptyGroup(core: SessionCore, groupId: number): Promise<DeletedGroup> {
+export async function deleteEmptyGroup(core: SessionCore, groupId: number, baseRevision: number): Promise<DeletedGroup> {
   const deleted = await core.write((w) => {
     core.require(w, 'groups.manage', groupId);
     const row = getGroupRow(w, groupId);
     if (!row) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
+    // A delete decided on a stale view (renamed or keyed again since) is refused (#13).
+    requireBase('group', row.revision, baseRevision);
     const name = openJson(core.ring.directoryKey, row.sealed_name, contexts.groupName(row));
     if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A group name failed its integrity check.');
     const entries = countEntriesByGroup(w).get(groupId) ?? 0;

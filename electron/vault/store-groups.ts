@@ -95,6 +95,12 @@ export function groupKeysOfGroup(db: ReadDb, groupId: number): GroupKeyRow[] {
   return db.prepare<[number], GroupKeyRow>('SELECT * FROM group_keys WHERE group_id = ? ORDER BY user_id').all(groupId);
 }
 
+/** Each member's membership revision (schema 10), by user id: what a lead change or removal names as its base (#13). */
+export function membershipRevisions(db: ReadDb, groupId: number): Map<number, number> {
+  const rows = db.prepare<[number], { user_id: number; revision: number }>('SELECT user_id, revision FROM group_keys WHERE group_id = ?').all(groupId);
+  return new Map(rows.map((r) => [r.user_id, r.revision]));
+}
+
 export function deleteGroupKey(db: WriteDb, groupId: number, userId: number): void {
   db.prepare('DELETE FROM group_keys WHERE group_id = ? AND user_id = ?').run(groupId, userId);
 }

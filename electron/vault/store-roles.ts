@@ -9,18 +9,23 @@ export interface CustomRole {
   readonly permissions: readonly Permission[];
 }
 
-function parse(row: { name: string; permissions: string }): CustomRole {
+/** A stored custom role with its revision (what a redefinition names as its base, #13). */
+export interface StoredRole extends CustomRole {
+  readonly revision: number;
+}
+
+function parse(row: { name: string; permissions: string; revision: number }): StoredRole {
   const list = JSON.parse(row.permissions) as unknown;
   const permissions = Array.isArray(list) ? list.filter((p): p is Permission => typeof p === 'string' && isPermission(p)) : [];
-  return { name: row.name, permissions };
+  return { name: row.name, permissions, revision: row.revision };
 }
 
-export function listCustomRoles(db: ReadDb): CustomRole[] {
-  return db.prepare<[], { name: string; permissions: string }>('SELECT name, permissions FROM roles ORDER BY name').all().map(parse);
+export function listCustomRoles(db: ReadDb): StoredRole[] {
+  return db.prepare<[], { name: string; permissions: string; revision: number }>('SELECT name, permissions, revision FROM roles ORDER BY name').all().map(parse);
 }
 
-export function getCustomRole(db: ReadDb, name: string): CustomRole | undefined {
-  const row = db.prepare<[string], { name: string; permissions: string }>('SELECT name, permissions FROM roles WHERE name = ?').get(name);
+export function getCustomRole(db: ReadDb, name: string): StoredRole | undefined {
+  const row = db.prepare<[string], { name: string; permissions: string; revision: number }>('SELECT name, permissions, revision FROM roles WHERE name = ?').get(name);
   return row ? parse(row) : undefined;
 }
 

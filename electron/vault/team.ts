@@ -23,6 +23,7 @@ import { createGroupRecord, insertUserRecord, prepareUser, userView, validateNew
 import { resealEntry } from './entry-reseal';
 import { requireBaseRevision } from './entries-service';
 import { keepKeyRotatedFrom } from './rotated-from-keys';
+import { requireBase } from './base-revision';
 import { makeSigningKey } from './signer-keys';
 import { countTrustedDevicesByUser } from './store-trusted-devices';
 import type { AuditFields } from './store-audit';
@@ -40,6 +41,7 @@ import {
   setGroupKeyVersion,
   setGroupServerCodes,
   unsplitGroupIds,
+  membershipRevisions,
 } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { noteRevoked } from './replica-people';
@@ -165,7 +167,7 @@ export class TeamService {
       .filter((g) => this.core.ring.groups.has(g.id))
       .map((g) => ({
         id: g.id, name: this.groupName(db, g.id), members: members.get(g.id) ?? 0, entries: entries.get(g.id) ?? 0, lead: this.core.ring.groups.get(g.id)?.lead ?? false,
-        serverCodes: g.server_codes === 1,
+        serverCodes: g.server_codes === 1, revision: g.revision,
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -174,9 +176,10 @@ export class TeamService {
     return this.core.read((r) => {
       this.core.require(r, 'groups.manage', groupId);
       this.liveGroup(r, groupId);
+      const revisions = membershipRevisions(r, groupId);
       return groupKeysOfGroup(r, groupId).flatMap((gk) => {
         const user = getUser(r, gk.user_id);
-        return user ? [{ ...userView(user), lead: gk.is_lead === 1 }] : [];
+        return user ? [{ ...userView(user), lead: gk.is_lead === 1, revision: revisions.get(gk.user_id) ?? 0 }] : [];
       });
     });
   }
@@ -212,18 +215,50 @@ export class TeamService {
         if (user.id !== this.core.user().id && user.disabled_at === null && ALL_GROUP_ROLES.includes(userView(user).role)) wrapGroupFor(w, groupId, group, user, { lead: false, byRole: true }, this.core.ring.keysSeen);
       }
       this.core.audit(w, { action: 'group.create', group_id: groupId }, groupName);
-      return { id: groupId, name: groupName, members: groupKeysOfGroup(w, groupId).length, entries: 0, lead: true, serverCodes: false };
+      return { id: groupId, name: groupName, members: groupKeysOfGroup(w, groupId).length, entries: 0, lead: true, serverCodes: false, revision: getGroupRow(w, groupId)?.revision ?? 1 };
     });
   }
 
-  /** Renames a group (its leads, or whoever manages every group); names stay unique. */
-  async renameGroup(groupId: number, name: string): Promise<GroupSummary> {
+  // ---- revisions as read (#13) --------------------------------------------------------------
+  // What a door that did not list first (the CLI) reads just before it writes, and sends as the
+  // write's base: 0 when there is no such object. Only a number, and the write itself asks
+  // permission and existence first, so these ask nothing more than a signed-in session.
+
+  /** The group's revision (0: no such live group). */
+  async groupRevision(groupId: number): Promise<number> {
+    return this.core.read((r) => getGroupRow(r, groupId)?.revision ?? 0);
+  }
+
+  /** The revision of `userName`'s membership of the group (0: not a member). */
+  async memberRevision(groupId: number, userName: string): Promise<number> {
+    return this.core.read((r) => {
+      const user = findUserByName(r, userName.trim());
+      return (user && membershipRevisions(r, groupId).get(user.id)) ?? 0;
+    });
+  }
+
+  /** The user's revision (0: no such user). */
+  async userRevision(userName: string): Promise<number> {
+    return this.core.read((r) => findUserByName(r, userName.trim())?.revision ?? 0);
+  }
+
+  /** The custom role's revision (0: no such custom role, or a built-in one). */
+  async roleRevision(name: string): Promise<number> {
+    return this.core.read((r) => getCustomRole(r, name.trim())?.revision ?? 0);
+  }
+
+  /**
+   * Renames a group (its leads, or whoever manages every group); names stay unique.
+   * `baseRevision`: the group's revision the caller read (CONFLICT when stale, base-revision.ts).
+   */
+  async renameGroup(groupId: number, name: string, baseRevision: number): Promise<GroupSummary> {
     return this.core.write((w) => {
       this.core.require(w, 'groups.manage', groupId);
       const groupName = validGroupName(name);
       const before = this.groupName(w, groupId);
       const row = getGroupRow(w, groupId);
       if (!row) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
+      requireBase('group', row.revision, baseRevision);
       const index = groupNameIndex(this.core.ring, groupName);
       const same = findGroupByIndex(w, index);
       if (same && same.id !== groupId) throw new CrewvaultError('ALREADY_EXISTS', `A group named "${groupName}" already exists.`);
@@ -243,12 +278,13 @@ export class TeamService {
    * server for codes. What their desktops could open before is not taken back (an OTP key seen
    * once is known: change it at the service). Off: they are given the secret key again.
    */
-  async setServerCodes(groupId: number, on: boolean): Promise<GroupSummary> {
+  async setServerCodes(groupId: number, on: boolean, baseRevision: number): Promise<GroupSummary> {
     await this.writeRekeying((w) => {
       this.core.require(w, 'groups.manage', groupId);
       if (!ALL_GROUP_ROLES.includes(this.core.user().role)) throw forbidden('Only owners and admins decide whether the team server computes a group\'s codes.');
       const row = getGroupRow(w, groupId);
       if (!row) throw new CrewvaultError('NOT_FOUND', 'No such access group.');
+      requireBase('group', row.revision, baseRevision);
       if ((row.server_codes === 1) === on) return;
       const group = this.heldKey(groupId);
       if (!group.secret) throw forbidden('You do not hold this group\'s secret key, which this changes who holds.');
@@ -271,27 +307,29 @@ export class TeamService {
   }
 
   /** Deletes an empty group, never the default nor the last (group-delete.ts says how). */
-  async deleteGroup(groupId: number): Promise<DeletedGroup> {
-    return deleteEmptyGroup(this.core, groupId);
+  async deleteGroup(groupId: number, baseRevision: number): Promise<DeletedGroup> {
+    return deleteEmptyGroup(this.core, groupId, baseRevision);
   }
 
   /**
    * Makes a member a lead of the group, or no longer one. The group always keeps a lead: the
    * last one is not demoted (nor removed, see revoke) — someone else is made a lead first.
    */
-  async setLead(groupId: number, userName: string, lead: boolean): Promise<MemberView> {
+  async setLead(groupId: number, userName: string, lead: boolean, baseRevision: number): Promise<MemberView> {
     return this.core.write((w) => {
       this.core.require(w, 'groups.manage', groupId);
       const group = this.heldKey(groupId);
       const user = this.activeUser(w, userName);
       const held = groupKeysOfGroup(w, groupId).find((gk) => gk.user_id === user.id);
       if (!held) throw new CrewvaultError('NOT_FOUND', `${user.name} is not a member of this group.`);
-      if ((held.is_lead === 1) === lead) return { ...userView(user), lead };
+      const base = this.membershipRevision(w, groupId, user.id);
+      requireBase('membership', base, baseRevision);
+      if ((held.is_lead === 1) === lead) return { ...userView(user), lead, revision: base };
       if (lead && user.id === this.core.user().id) throw forbidden('You cannot make yourself a lead: another lead must.');
       if (!lead) this.keepALead(w, groupId, user);
       wrapGroupFor(w, groupId, group, user, { lead, byRole: held.by_role === 1 }, this.core.ring.keysSeen);
       this.core.audit(w, { action: lead ? 'group.lead' : 'group.unlead', group_id: groupId, subject: user.name }, `${user.name} ${lead ? 'leads' : 'no longer leads'} ${this.groupName(w, groupId)}`);
-      return { ...userView(user), lead };
+      return { ...userView(user), lead, revision: this.membershipRevision(w, groupId, user.id) };
     });
   }
 
@@ -303,11 +341,16 @@ export class TeamService {
     }
   }
 
-  /** Wraps the group key for `userName` (as a lead with `lead`). Needs the key in hand. */
-  async grant(groupId: number, userName: string, lead = false): Promise<MemberView> {
+  /**
+   * Wraps the group key for `userName` (as a lead with `lead`). Needs the key in hand.
+   * `baseRevision`: the group's revision the caller read (a group renamed, rotated or deleted
+   * since is CONFLICT: the grant was decided on a view of it that no longer holds).
+   */
+  async grant(groupId: number, userName: string, lead: boolean, baseRevision: number): Promise<MemberView> {
     return this.core.write((w) => {
       this.core.require(w, 'groups.manage', groupId);
       const group = this.heldKey(groupId);
+      requireBase('group', getGroupRow(w, groupId)?.revision ?? 0, baseRevision);
       const user = this.activeUser(w, userName);
       // Nobody grants themselves. And a key held by role stays held by role: granting it again
       // (by another admin, or a lead an admin made) must not turn it into a membership that
@@ -316,17 +359,22 @@ export class TeamService {
       const heldByRole = groupKeysOfGroup(w, groupId).some((gk) => gk.user_id === user.id && gk.by_role === 1);
       wrapGroupFor(w, groupId, group, user, { lead, byRole: heldByRole }, this.core.ring.keysSeen);
       this.core.audit(w, { action: 'group.grant', group_id: groupId, subject: user.name }, `${user.name} → ${this.groupName(w, groupId)}${lead ? ' (lead)' : ''}`);
-      return { ...userView(user), lead };
+      return { ...userView(user), lead, revision: this.membershipRevision(w, groupId, user.id) };
     });
   }
 
-  /** Ends `userName`'s membership and rotates the group key, in one transaction. */
-  async revoke(groupId: number, userName: string): Promise<void> {
+  /**
+   * Ends `userName`'s membership and rotates the group key, in one transaction.
+   * `baseRevision`: the membership's revision the caller read (members list; CONFLICT when stale).
+   */
+  async revoke(groupId: number, userName: string, baseRevision: number): Promise<void> {
     await this.writeRekeying((w) => {
       this.core.require(w, 'groups.manage', groupId);
       this.heldKey(groupId);
       const user = findUserByName(w, userName.trim());
-      if (!user || !groupKeysOfGroup(w, groupId).some((gk) => gk.user_id === user.id)) throw new CrewvaultError('NOT_FOUND', `${userName} is not a member of this group.`);
+      const held = user ? groupKeysOfGroup(w, groupId).find((gk) => gk.user_id === user.id) : undefined;
+      if (!user || !held) throw new CrewvaultError('NOT_FOUND', `${userName} is not a member of this group.`);
+      requireBase('membership', this.membershipRevision(w, groupId, user.id), baseRevision);
       if (ALL_GROUP_ROLES.includes(userView(user).role)) throw forbidden('Owners and admins hold every group\'s key: change their role instead.');
       this.keepALead(w, groupId, user);
       this.rotate(w, groupId, new Set([user.id]));
@@ -398,6 +446,7 @@ export class TeamService {
         mfa: u.mfa_enabled_at !== null,
         lastSignInAt: u.last_sign_in_at,
         trustedDevices: devices.get(u.id) ?? 0,
+        revision: u.revision,
       }));
     });
   }
@@ -435,12 +484,13 @@ export class TeamService {
   }
 
   /** Disables a user: their wrapped keys are removed and every group they held is rotated. */
-  async disableUser(userName: string): Promise<void> {
+  async disableUser(userName: string, baseRevision: number): Promise<void> {
     let undoDirectory: (() => void) | undefined;
     try {
       await this.writeRekeying((w) => {
         this.core.require(w, 'users.manage');
         const user = this.activeUser(w, userName);
+        requireBase('user', user.revision, baseRevision);
         if (user.id === this.core.user().id) throw forbidden('You cannot disable yourself.');
         this.core.requireActOn(w, user);
         this.guardOwnerChange(w, user, 'technician');
@@ -468,11 +518,12 @@ export class TeamService {
    * role that gains or loses secrets gains or loses the groups' secret keys. Every group whose
    * key the person loses is rotated, as a revoke does, so what they kept opens nothing new.
    */
-  async changeRole(userName: string, typedRole: Role): Promise<UserView> {
+  async changeRole(userName: string, typedRole: Role, baseRevision: number): Promise<UserView> {
     return (await this.writeRekeying((w) => {
       this.core.require(w, 'users.manage');
       const role = requireAssignableRole(w, this.core.person(w), typedRole);
       const user = this.activeUser(w, userName);
+      requireBase('user', user.revision, baseRevision);
       if (user.id === this.core.user().id) throw forbidden('You cannot change your own role.');
       this.core.requireActOn(w, user);
       this.guardOwnerChange(w, user, role);
@@ -492,7 +543,7 @@ export class TeamService {
    * `newPassword` (a one-time password to hand over), the directory key and every group key
    * they held wrapped again for it.
    */
-  async resetPassword(userName: string, newPassword: string, kdf: Parameters<typeof prepareUser>[1] = {}): Promise<void> {
+  async resetPassword(userName: string, newPassword: string, baseRevision: number, kdf: Parameters<typeof prepareUser>[1] = {}): Promise<void> {
     const allowed = (db: ReadDb): void => {
       this.core.require(db, 'users.manage');
       if (this.core.user().role !== 'owner') throw forbidden('Only an owner can reset another user\'s password.');
@@ -506,6 +557,7 @@ export class TeamService {
         // Asked again: the role may have changed while Argon2 ran.
         allowed(w);
         const user = this.activeUser(w, userName);
+        requireBase('user', user.revision, baseRevision);
         this.core.requireActOn(w, user);
         const groups = groupKeysOfUser(w, user.id);
         for (const gk of groups) if (!this.core.ring.groups.has(gk.group_id)) throw forbidden('You do not hold the key of every group this user is in.');
@@ -566,14 +618,18 @@ export class TeamService {
     return this.core.read((db) => {
       this.core.require(db, 'entries.view');
       return [
-        ...ROLES.map((name) => ({ name, permissions: ROLE_PERMISSIONS[name], builtIn: true })),
+        ...ROLES.map((name) => ({ name, permissions: ROLE_PERMISSIONS[name], builtIn: true, revision: 0 })),
         ...listCustomRoles(db).map((r) => ({ ...r, builtIn: false })),
       ];
     });
   }
 
-  /** Defines (or redefines) a custom role from the built-in permissions. */
-  async defineRole(name: string, permissions: readonly string[]): Promise<RoleView> {
+  /**
+   * Defines (or redefines) a custom role from the built-in permissions. `baseRevision`: the
+   * role's revision the caller read, 0 to create one (CONFLICT when someone defined or redefined
+   * it since: a redefinition never silently replaces one it did not see).
+   */
+  async defineRole(name: string, permissions: readonly string[], baseRevision: number): Promise<RoleView> {
     const roleName = name.trim();
     if (!/^[A-Za-z][A-Za-z0-9 _-]{0,63}$/.test(roleName)) throw new CrewvaultError('INVALID_INPUT', 'A role name is 1 to 64 letters, digits, spaces, "_" or "-", starting with a letter.');
     // "team lead", "Team-Lead" and "team_lead" read as one name on screen: one role.
@@ -593,6 +649,7 @@ export class TeamService {
       // Redefining is acting on everyone who holds the role: not one's own role (that would be
       // changing one's own permissions), and not a role that allows more than one's own.
       const existing = getCustomRole(w, roleName);
+      requireBase('role', existing?.revision ?? 0, baseRevision);
       if (existing) {
         if (existing.name.toLowerCase() === this.core.user().role.toLowerCase()) throw forbidden('You cannot redefine your own role.');
         const above = permissionsBeyond(own, existing.permissions);
@@ -605,11 +662,15 @@ export class TeamService {
         if (holder.disabled_at === null && holder.role.toLowerCase() === roleName.toLowerCase()) this.followRole(w, holder);
       }
       this.core.audit(w, { action: 'role.define', subject: roleName }, `${roleName}: ${granted.join(', ') || '(no permissions)'}`);
-      return { name: roleName, permissions: granted, builtIn: false };
+      return { name: roleName, permissions: granted, builtIn: false, revision: getCustomRole(w, roleName)?.revision ?? 1 };
     })).result;
   }
 
   // ---- helpers ------------------------------------------------------------------------------
+
+  private membershipRevision(db: ReadDb, groupId: number, userId: number): number {
+    return membershipRevisions(db, groupId).get(userId) ?? 0;
+  }
 
   private heldKey(groupId: number): GroupKey {
     const key = this.inFlight.get(groupId) ?? this.core.ring.groups.get(groupId);

@@ -7,8 +7,12 @@
  * lead stepping down or removed, the default or last group deleted); the screen only says so.
  * Owners and admins also set a group to "server computes codes" (#15), after a confirmation that
  * says what the team server can then see; turning it off needs none.
+ * Every change sends the revision of the group or membership as the screen showed it (#13): when
+ * someone else changed it since, the vault refuses (CONFLICT) and the screen says so and loads
+ * the group again, so the change is redone on what it is now, never written over theirs.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { ErrorInfo } from '../../shared/errors';
 import type { GroupSummary, MemberView, UserView } from '../../shared/model';
 import { SERVER_CODES_NOTE } from '../../shared/sync/server-codes';
 import type { Connection } from '../client';
@@ -44,6 +48,17 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
     if (could) setCandidates(could);
   }, [api, call, fail]);
 
+  /** A change's error: CONFLICT (someone else changed it since it was shown) reloads what is shown. */
+  function changeFailed(text: string, error: ErrorInfo) {
+    if (error.code !== 'CONFLICT') {
+      fail(text);
+      return;
+    }
+    setMessage({ error: true, text: 'Someone else changed this group since it was shown: it has been loaded again as it is now. Check it, then redo your change.' });
+    void load();
+    if (selected !== null) void loadMembers(selected);
+  }
+
   useEffect(() => void load(), [load]);
   useEffect(() => {
     if (selected !== null) void loadMembers(selected);
@@ -62,7 +77,9 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
   async function grant(event: FormEvent) {
     event.preventDefault();
     if (selected === null) return;
-    const member = await call(api.groups.grant({ id: selected, username: newMember, lead: asLead }), fail);
+    const shown = groups?.find((g) => g.id === selected);
+    if (!shown) return;
+    const member = await call(api.groups.grant({ id: selected, username: newMember, lead: asLead, baseRevision: shown.revision }), changeFailed);
     if (!member) return;
     setNewMember('');
     setAsLead(false);
@@ -72,7 +89,7 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
 
   async function setLead(member: MemberView, lead: boolean) {
     if (selected === null) return;
-    if (!(await call(api.groups.setLead({ id: selected, username: member.name, lead }), fail))) return;
+    if (!(await call(api.groups.setLead({ id: selected, username: member.name, lead, baseRevision: member.revision }), changeFailed))) return;
     if (!lead && member.name === me) {
       // No longer a lead, this person manages the group no more: its members are not theirs to see.
       setSelected(null);
@@ -87,7 +104,9 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
   async function rename(event: FormEvent) {
     event.preventDefault();
     if (selected === null || renaming === null) return;
-    const renamed = await call(api.groups.rename({ id: selected, name: renaming }), fail);
+    const shown = groups?.find((g) => g.id === selected);
+    if (!shown) return;
+    const renamed = await call(api.groups.rename({ id: selected, name: renaming, baseRevision: shown.revision }), changeFailed);
     if (!renamed) return;
     setRenaming(null);
     setMessage({ error: false, text: `Renamed to ${renamed.name}.` });
@@ -97,14 +116,14 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
   async function revoke(member: MemberView) {
     setRemoving(null);
     if (selected === null) return;
-    if (!(await call(api.groups.revoke({ id: selected, username: member.name }), fail))) return;
+    if (!(await call(api.groups.revoke({ id: selected, username: member.name, baseRevision: member.revision }), changeFailed))) return;
     setMessage({ error: false, text: `${member.name} was removed; the group has a new key.` });
     await Promise.all([load(), loadMembers(selected)]);
   }
 
   async function deleteGroup(doomed: GroupSummary) {
     setDeleting(null);
-    const done = await call(api.groups.delete({ id: doomed.id }), fail);
+    const done = await call(api.groups.delete({ id: doomed.id, baseRevision: doomed.revision }), changeFailed);
     if (!done) return;
     setSelected(null);
     setMembers(null);
@@ -114,7 +133,7 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
 
   async function setServerCodes(target: GroupSummary, on: boolean) {
     setServerCodesFor(null);
-    const set = await call(api.groups.setServerCodes({ id: target.id, on }), fail);
+    const set = await call(api.groups.setServerCodes({ id: target.id, on, baseRevision: target.revision }), changeFailed);
     if (!set) return;
     setMessage({ error: false, text: on ? `The team server now computes the codes of ${set.name}; its codes-only members no longer hold its keys.` : `${set.name} is end-to-end encrypted again.` });
     await load();

@@ -2,8 +2,11 @@
  * Users for owners and admins, in two tabs: "Users and roles" (add with a one-time password,
  * change a role, disable, reset a password, define a role) and "Two-step sign-in" (MfaAdmin).
  * A role change is confirmed first, saying in words what the person gains and loses.
+ * Every change sends the revision of the user or role as the screen showed it (#13): when someone
+ * else changed it since, the vault refuses (CONFLICT) and the screen says so and loads it again.
  */
 import { useCallback, useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { ErrorInfo } from '../../shared/errors';
 import type { RoleView, UserAdminView } from '../../shared/model';
 import { keyHoldingNote, PERMISSIONS, type Permission, type Role } from '../../shared/policy';
 import type { Connection } from '../client';
@@ -105,9 +108,21 @@ function UsersAndRoles({ connection, me, roles, onRolesChanged }: UsersAndRolesP
     if (list) setUsers(list);
   }, [api, call, fail]);
 
+  /** A change's error: CONFLICT (someone else changed it since it was shown) reloads users and roles. */
+  function changeFailed(text: string, error: ErrorInfo) {
+    if (error.code !== 'CONFLICT') {
+      fail(text);
+      return;
+    }
+    setMessage({ error: true, text: 'Someone else changed this since it was shown: it has been loaded again as it is now. Check it, then redo your change.' });
+    void load();
+    onRolesChanged();
+  }
+
   async function defineRole(event: FormEvent) {
     event.preventDefault();
-    const defined = await call(api.roles.define({ name: roleName, permissions: rolePermissions }), fail);
+    const shown = roles.find((r) => !r.builtIn && r.name === roleName.trim());
+    const defined = await call(api.roles.define({ name: roleName, permissions: rolePermissions, baseRevision: shown?.revision ?? 0 }), changeFailed);
     if (!defined) return;
     setRoleName('');
     setRolePermissions([]);
@@ -128,14 +143,16 @@ function UsersAndRoles({ connection, me, roles, onRolesChanged }: UsersAndRolesP
   }
 
   async function setUserRole(user: UserAdminView, newRole: Role) {
-    if (await call(api.users.setRole({ username: user.name, role: newRole }), fail)) setMessage({ error: false, text: `${user.name} is now ${newRole.replace('_', ' ')}.` });
+    if (await call(api.users.setRole({ username: user.name, role: newRole, baseRevision: user.revision }), changeFailed)) setMessage({ error: false, text: `${user.name} is now ${newRole.replace('_', ' ')}.` });
     await load();
   }
 
   async function confirm(p: Pending) {
     setPending(null);
     if (p.kind === 'role') return setUserRole(p.user, p.role);
-    const done = p.kind === 'disable' ? await call(api.users.disable({ username: p.user.name }), fail) : await call(api.users.resetPassword({ username: p.user.name, password: p.password }), fail);
+    const done = p.kind === 'disable'
+      ? await call(api.users.disable({ username: p.user.name, baseRevision: p.user.revision }), changeFailed)
+      : await call(api.users.resetPassword({ username: p.user.name, password: p.password, baseRevision: p.user.revision }), changeFailed);
     if (!done) return;
     setCopied(null);
     setMessage(p.kind === 'disable'

@@ -22,6 +22,12 @@ import { TEAM_ADMIN_CONTRACT } from './team-admin-contract';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const revision = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/**
+ * The revision of a group, membership, custom role or user the caller read (#13): required on
+ * every write of one, 0 naming "none yet" (a role being created). The vault compares it inside the
+ * write (electron/vault/base-revision.ts): CONFLICT when someone wrote the object since.
+ */
+const baseRevision = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const text = (max: number) => z.string().max(max);
 
 export const otpSpecSchema = z.strictObject({
@@ -232,24 +238,24 @@ export const CONTRACT = {
   'groups.list': method<GroupSummary[]>()(empty, 'entries.view'),
   'groups.create': method<GroupSummary>()(z.strictObject({ name: text(100) }), 'groups.manage'),
   'groups.members': method<MemberView[]>()(z.strictObject({ id }), 'groups.manage'),
-  'groups.grant': method<MemberView>()(z.strictObject({ id, username: userName, lead: z.boolean().optional() }), 'groups.manage'),
-  'groups.revoke': method<{ revoked: string }>()(z.strictObject({ id, username: userName }), 'groups.manage'),
+  'groups.grant': method<MemberView>()(z.strictObject({ id, username: userName, lead: z.boolean().optional(), baseRevision }), 'groups.manage'),
+  'groups.revoke': method<{ revoked: string }>()(z.strictObject({ id, username: userName, baseRevision }), 'groups.manage'),
   /** Active users not in the group: whom a lead may add, picked from a list. */
   'groups.candidates': method<UserView[]>()(z.strictObject({ id }), 'groups.manage'),
   /** Promote or demote a member; the group's last lead is never demoted. */
-  'groups.setLead': method<MemberView>()(z.strictObject({ id, username: userName, lead: z.boolean() }), 'groups.manage'),
-  'groups.rename': method<GroupSummary>()(z.strictObject({ id, name: text(100) }), 'groups.manage'),
+  'groups.setLead': method<MemberView>()(z.strictObject({ id, username: userName, lead: z.boolean(), baseRevision }), 'groups.manage'),
+  'groups.rename': method<GroupSummary>()(z.strictObject({ id, name: text(100), baseRevision }), 'groups.manage'),
   /** An empty group only, never the default nor the last; it becomes a tombstone that keeps no secret. */
-  'groups.delete': method<{ deleted: string }>()(z.strictObject({ id }), 'groups.manage'),
+  'groups.delete': method<{ deleted: string }>()(z.strictObject({ id, baseRevision }), 'groups.manage'),
   /** "Server computes codes" on or off (owners and admins; #15, docs/SYNC.md "Server-computed codes"). */
-  'groups.setServerCodes': method<GroupSummary>()(z.strictObject({ id, on: z.boolean() }), 'groups.manage'),
+  'groups.setServerCodes': method<GroupSummary>()(z.strictObject({ id, on: z.boolean(), baseRevision }), 'groups.manage'),
   /** `baseRevision`: the revision of the entry the mover saw (CONFLICT when someone wrote it since). */
   'entries.move': method<{ moved: number }>()(z.strictObject({ id, groupId: id, baseRevision: revision }), 'entries.edit'),
   'users.list': method<UserAdminView[]>()(empty, 'users.manage'),
   'users.create': method<UserView>()(z.strictObject({ username: userName, role: text(64), password: newPassword }), 'users.manage'),
-  'users.disable': method<{ disabled: string }>()(z.strictObject({ username: userName }), 'users.manage'),
-  'users.setRole': method<UserView>()(z.strictObject({ username: userName, role: text(64) }), 'users.manage'),
-  'users.resetPassword': method<{ reset: string }>()(z.strictObject({ username: userName, password: newPassword }), 'users.manage'),
+  'users.disable': method<{ disabled: string }>()(z.strictObject({ username: userName, baseRevision }), 'users.manage'),
+  'users.setRole': method<UserView>()(z.strictObject({ username: userName, role: text(64), baseRevision }), 'users.manage'),
+  'users.resetPassword': method<{ reset: string }>()(z.strictObject({ username: userName, password: newPassword, baseRevision }), 'users.manage'),
   'roles.list': method<RoleView[]>()(empty, 'entries.view'),
   'mfa.status': method<MfaStatus>()(empty, 'session'),
   'mfa.begin': method<{ secret: string; uri: string }>()(proof, 'public'),
@@ -278,7 +284,7 @@ export const CONTRACT = {
   'vault.backup': method<FileWritten>()(z.strictObject({ path: targetPath, password: newPassword, backupPassword: newPassword, backupPasswordAgain: newPassword }), 'session'),
   /** Every entry the person can reveal, unencrypted: the password again, and `plaintext: true` said. */
   'vault.export': method<FileWritten>()(z.strictObject({ format: z.enum(EXPORT_FORMATS), path: targetPath, password: newPassword, plaintext: z.literal(true), databasePassword: newPassword.optional() }), 'session'),
-  'roles.define': method<RoleView>()(z.strictObject({ name: text(64), permissions: z.array(text(64)).max(20) }), 'users.manage'),
+  'roles.define': method<RoleView>()(z.strictObject({ name: text(64), permissions: z.array(text(64)).max(20), baseRevision }), 'users.manage'),
   ...TEAM_CONTRACT,
   ...TEAM_ADMIN_CONTRACT,
 } as const satisfies { readonly [M in MethodName]: MethodSpec<z.ZodType, unknown> };

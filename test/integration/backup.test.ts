@@ -52,11 +52,11 @@ async function teamVault() {
   const { file, session: creator } = await newVault(clock);
   await creator.createUser('tom', 'technician', USERS.tom, FAST_KDF);
   await creator.createUser('ada', 'admin', USERS.ada, FAST_KDF);
-  await creator.team.defineRole('helpdesk', ['entries.view', 'passwords.reveal', 'otp.view']);
+  await creator.team.defineRole('helpdesk', ['entries.view', 'passwords.reveal', 'otp.view'], await creator.team.roleRevision('helpdesk'));
   await creator.createUser('hank', 'helpdesk', USERS.hank, FAST_KDF);
   const group = await creator.team.createGroup('Acme team');
-  await creator.team.grant(group.id, 'tom');
-  await creator.team.grant(group.id, 'hank');
+  await creator.team.grant(group.id, 'tom', false, await creator.team.groupRevision(group.id));
+  await creator.team.grant(group.id, 'hank', false, await creator.team.groupRevision(group.id));
   await creator.createEntry({ customer: 'Acme', title: 'VPN', username: 'ops', password: ACME_PASSWORD, notes: 'Gateway 10.0.0.1', otp: TOTP, groupId: group.id });
   await creator.createEntry({ customer: 'Bank', title: 'Portal', username: 'me', password: 'bank-portal-pw-99', otp: HOTP });
   await creator.createEntry({ customer: 'Beta', title: 'Mail', username: 'postmaster', url: 'https://mail.beta.example' });

@@ -105,8 +105,8 @@ beforeAll(async () => {
   await session.createUser(CAROL, 'technician', 'a one-time password for carol', FAST_KDF);
   const ops = await session.team.createGroup('Ops');
   opsId = ops.id;
-  await session.team.grant(ops.id, BOB);
-  await session.team.grant(ops.id, CAROL);
+  await session.team.grant(ops.id, BOB, false, await session.team.groupRevision(ops.id));
+  await session.team.grant(ops.id, CAROL, false, await session.team.groupRevision(ops.id));
   await session.createEntries([
     { customer: 'Acme', title: 'Switch', password: 's-1', groupId: ops.id },
     { customer: 'Acme', title: 'Firewall', password: 'f-1', groupId: ops.id },
@@ -130,11 +130,11 @@ describe('two rotations at once, the winner\'s edit one revision past the agreed
   it('keeps the winner\'s edit on the desktop that gives way: taken where it wrote nothing, a conflict copy where it wrote too', async () => {
     // Before either syncs: the second desktop revokes bob and edits Firewall; the first revokes
     // carol after editing Switch and Firewall.
-    await onDesktop(a2, (s) => s.team.revoke(opsId, BOB));
+    await onDesktop(a2, async (s) => s.team.revoke(opsId, BOB, await s.team.groupRevision(opsId)));
     await setPassword(a2, 'Acme/Firewall', 'f-a2');
     await setPassword(a, 'Acme/Switch', 's-a');
     await setPassword(a, 'Acme/Firewall', 'f-a');
-    await onDesktop(a, (s) => s.team.revoke(opsId, CAROL));
+    await onDesktop(a, async (s) => s.team.revoke(opsId, CAROL, await s.team.groupRevision(opsId)));
     // Its edit then stands one revision past the agreed one, as when its rotation re-sealed no
     // older version of the entry (docs/SYNC.md, "Not yet, and why"): the re-seal's revision step undone.
     const file = new Database(a.file);

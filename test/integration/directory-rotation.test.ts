@@ -57,7 +57,7 @@ describe('disabling a user rotates the directory key', () => {
     expect(before.every((c) => opens(saved, c.sealed_name, contexts.customerName(c)))).toBe(true);
     const lastRowBefore = (await owner.auditLog()).at(-1)?.id ?? 0;
 
-    await owner.team.disableUser('mallory');
+    await owner.team.disableUser('mallory', await owner.team.userRevision('mallory'));
     await owner.createEntry({ customer: 'Globex', title: 'Mail', password: 'globex-pass' });
     await owner.team.createGroup('Globex team');
 
@@ -84,7 +84,7 @@ describe('disabling a user rotates the directory key', () => {
   it('a session opened before the rotation catches up: its reads and writes work and the keyed anchor holds', async () => {
     const { file, clock, owner, vault, as } = await staff();
     const tom = await as('tom');
-    await owner.team.disableUser('mallory');
+    await owner.team.disableUser('mallory', await owner.team.userRevision('mallory'));
     // tom's ring still has version 1; the file is at version 2.
     expect((await tom.listCustomers()).map((c) => c.name)).toEqual(['Acme']);
     await tom.createEntry({ customer: 'Initech', title: 'Printer', password: 'p' });
@@ -100,8 +100,8 @@ describe('disabling a user rotates the directory key', () => {
   it('after two rotations a new sign-in still reads the first version\'s details down the history chain', async () => {
     const { file, clock, owner, as } = await staff();
     await owner.createUser('zed', 'technician', 'zed password', FAST_KDF);
-    await owner.team.disableUser('mallory');
-    await owner.team.disableUser('zed');
+    await owner.team.disableUser('mallory', await owner.team.userRevision('mallory'));
+    await owner.team.disableUser('zed', await owner.team.userRevision('zed'));
     expect(rows<{ value: string }>(file, "SELECT value FROM meta WHERE key = 'directory_version'")).toEqual([{ value: '3' }]);
     expect(rows<{ version: number }>(file, 'SELECT version FROM directory_history ORDER BY version')).toEqual([{ version: 1 }, { version: 2 }]);
     await as('tom');

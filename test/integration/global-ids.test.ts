@@ -60,7 +60,7 @@ describe('revisions', () => {
     expect(group.objects.map((o) => o.kind)).toEqual(['group']);
     expect(group.links.map((l) => l.kind)).toEqual(['group_key']);
     await session.createUser('tom', 'technician', 'tom password', FAST_KDF);
-    await session.team.resetPassword('tom', 'a one-time password', FAST_KDF);
+    await session.team.resetPassword('tom', 'a one-time password', await session.team.userRevision('tom'), FAST_KDF);
     expect(session.lastChanges().objects.map((o) => o.kind).sort()).toEqual(['signing_key', 'user']);
   });
 });

@@ -36,7 +36,7 @@ function wrapsOf(file: string): Array<{ user_id: number; holder_id: number }> {
 describe('an owner resets the password of someone with an authenticator', () => {
   it('their authenticator and recovery codes still work with the new password', async () => {
     const { clock, owner, vault, secret, recovery } = await enrolledTom();
-    await owner.team.resetPassword('tom', 'one-time password', FAST_KDF);
+    await owner.team.resetPassword('tom', 'one-time password', await owner.team.userRevision('tom'), FAST_KDF);
     clock.set(T0 + 60_000);
     const tom = await vault.signIn('tom', 'one-time password');
     expect(await tom.mfa.status()).toEqual({ enabled: true, recoveryCodesLeft: 10 });
@@ -59,7 +59,7 @@ describe('an owner resets the password of someone with an authenticator', () => 
     await tom.mfa.verifyCode(codeAt(secret, clock.now()), clock.now());
     tom.lock();
     expect(wrapsOf(file)).toEqual([{ user_id: 2, holder_id: 1 }, { user_id: 2, holder_id: 2 }]);
-    await owner.team.resetPassword('tom', 'one-time password', FAST_KDF);
+    await owner.team.resetPassword('tom', 'one-time password', await owner.team.userRevision('tom'), FAST_KDF);
     clock.set(T0 + 120_000);
     const after = await vault.signIn('tom', 'one-time password');
     await after.mfa.verifyCode(codeAt(secret, clock.now()), clock.now());
@@ -70,7 +70,7 @@ describe('an owner resets the password of someone with an authenticator', () => 
     const db = new Database(file);
     db.prepare('DELETE FROM mfa_key_wraps WHERE holder_id != user_id').run();
     db.close();
-    await owner.team.resetPassword('tom', 'one-time password', FAST_KDF);
+    await owner.team.resetPassword('tom', 'one-time password', await owner.team.userRevision('tom'), FAST_KDF);
     const tom = await vault.signIn('tom', 'one-time password');
     expect((await tom.mfa.status()).enabled).toBe(false);
     expect((await owner.auditLog()).find((r) => r.action === 'user.reset_password')?.detail).toMatch(/two-step sign-in reset/);
@@ -82,11 +82,11 @@ describe('an owner resets the password of someone with an authenticator', () => 
     // tom holds his own (each setup makes a new one); owners hold it too.
     const mine = { user_id: 2, holder_id: 2 };
     expect(wrapsOf(file)).toEqual([{ user_id: 2, holder_id: 1 }, mine, { user_id: 2, holder_id: 3 }]);
-    await owner.team.changeRole('olga', 'admin');
+    await owner.team.changeRole('olga', 'admin', await owner.team.userRevision('olga'));
     expect(wrapsOf(file)).toEqual([{ user_id: 2, holder_id: 1 }, mine]);
-    await owner.team.changeRole('olga', 'owner');
+    await owner.team.changeRole('olga', 'owner', await owner.team.userRevision('olga'));
     expect(wrapsOf(file)).toEqual([{ user_id: 2, holder_id: 1 }, mine, { user_id: 2, holder_id: 3 }]);
-    await owner.team.disableUser('olga');
+    await owner.team.disableUser('olga', await owner.team.userRevision('olga'));
     expect(wrapsOf(file)).toEqual([{ user_id: 2, holder_id: 1 }, mine]);
   });
 });

@@ -42,7 +42,7 @@ describe('planted rows that look unconverted', () => {
     const clock = manualClock();
     const { file, session: alice } = await newVault(clock);
     await alice.createUser('mallory', 'technician', 'mallory password', FAST_KDF);
-    await alice.team.disableUser('mallory');
+    await alice.team.disableUser('mallory', await alice.team.userRevision('mallory'));
     const malloryId = (await alice.team.listUsers()).find((u) => u.name === 'mallory')?.id ?? 0;
     alice.lock();
     const planted = staleLooking();
@@ -95,8 +95,8 @@ describe('planted rows that look unconverted', () => {
     const finance = await alice.team.createGroup('Finance');
     await alice.createEntry({ customer: 'Bank', title: 'Wire', password: 'wire-pass', groupId: finance.id });
     for (const name of ['bob', 'carol', 'mallory']) await alice.createUser(name, 'technician', `${name} password`, FAST_KDF);
-    await alice.team.grant(finance.id, 'bob');
-    await alice.team.grant(finance.id, 'carol');
+    await alice.team.grant(finance.id, 'bob', false, await alice.team.groupRevision(finance.id));
+    await alice.team.grant(finance.id, 'carol', false, await alice.team.groupRevision(finance.id));
     alice.lock();
     // Bob signs in once (his signing key vouches for his public key); then mallory writes hers into his row.
     const vault = Vault.open(file, clock);
@@ -106,7 +106,7 @@ describe('planted rows that look unconverted', () => {
     const before = db.prepare('SELECT key_version FROM access_groups WHERE id = ?').get(finance.id);
     db.close();
     const owner = await vault.signIn('alice', PASSWORD);
-    await expect(owner.team.revoke(finance.id, 'carol')).rejects.toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
+    await expect(owner.team.revoke(finance.id, 'carol', await owner.team.memberRevision(finance.id, 'carol'))).rejects.toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
     owner.lock();
     const after = new Database(file, { readonly: true });
     expect(after.prepare('SELECT key_version FROM access_groups WHERE id = ?').get(finance.id)).toEqual(before);

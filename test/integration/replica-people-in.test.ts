@@ -27,7 +27,7 @@ describe('a rotation made on another desktop', () => {
     const { clock, leadFile, ownerTwo, ownerThree, netId } = await setUp();
     // The lead revokes mo from Network on their desktop: the key rotates, the entry is re-sealed.
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.revoke(netId, MEMBER);
+    await lead.team.revoke(netId, MEMBER, await lead.team.groupRevision(netId));
     const rotation = await lead.replica.outgoing();
     await lead.close();
     expect(rotation.batch.records.map((r) => r.kind)).toEqual(expect.arrayContaining(['group', 'member', 'entry']));
@@ -46,7 +46,7 @@ describe('a rotation made on another desktop', () => {
 
     // Where the owner made lena a technician first (she manages no group there): refused, nothing changed.
     const three = await Vault.open(ownerThree, clock).signIn(OWNER, PASSWORD);
-    await three.team.changeRole(LEAD, 'technician');
+    await three.team.changeRole(LEAD, 'technician', await three.team.userRevision(LEAD));
     await expect(three.replica.apply(wire(rotation))).rejects.toMatchObject({ code: 'VAULT_TAMPERED' });
     expect(groupVersion(ownerThree, netId)).toBe(1);
     // Through a server (records set aside rather than refusing the rest): still not taken in.
@@ -62,10 +62,10 @@ describe('a rotation made on another desktop', () => {
   it('takes a role change in where its signer may make it, refuses it where not, and never plays an older one back', async () => {
     const { clock, ownerTwo, ownerThree, adminFile } = await setUp();
     const admin = await Vault.open(adminFile, clock).signIn(ADMIN, ADMIN_PASSWORD);
-    await admin.team.changeRole(MEMBER, 'team_lead');
+    await admin.team.changeRole(MEMBER, 'team_lead', await admin.team.userRevision(MEMBER));
     const promote = await admin.replica.outgoing();
     await admin.replica.markSent(promote);
-    await admin.team.changeRole(MEMBER, 'technician');
+    await admin.team.changeRole(MEMBER, 'technician', await admin.team.userRevision(MEMBER));
     const demote = await admin.replica.outgoing();
     await admin.close();
     expect(promote.batch.records.filter((r) => r.kind === 'user' && r.name === MEMBER).map((r) => r.kind === 'user' && r.role)).toEqual(['team_lead']);
@@ -84,7 +84,7 @@ describe('a rotation made on another desktop', () => {
 
     // Where the owner made ada a technician first: refused as tampered, nothing changed.
     const three = await Vault.open(ownerThree, clock).signIn(OWNER, PASSWORD);
-    await three.team.changeRole(ADMIN, 'technician');
+    await three.team.changeRole(ADMIN, 'technician', await three.team.userRevision(ADMIN));
     await expect(three.replica.apply(wire(promote))).rejects.toMatchObject({ code: 'VAULT_TAMPERED' });
     expect(userState(ownerThree, MEMBER)).toEqual({ role: 'technician', disabled: false });
     await three.close();
@@ -97,13 +97,13 @@ describe('a rotation made on another desktop', () => {
       desktops: [{ label: 'lead', name: LEAD, password: LEAD_PASSWORD }, { label: 'cody', name: 'cody', password: 'cody only reads the codes' }],
       beforeCopies: async (file, clock, net) => {
         const owner = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
-        await owner.team.setServerCodes(net, true);
+        await owner.team.setServerCodes(net, true, await owner.team.groupRevision(net));
         await owner.close();
       },
     });
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
     await lead.updateEntry((await lead.resolvePath('Acme/Core switch')).id, { title: 'Core switch 2' }, (await lead.resolvePath('Acme/Core switch')).revision ?? -1);
-    await lead.team.revoke(netId, MEMBER);
+    await lead.team.revoke(netId, MEMBER, await lead.team.groupRevision(netId));
     const rotation = await lead.replica.outgoing();
     await lead.close();
 
@@ -121,10 +121,10 @@ describe('a rotation made on another desktop', () => {
   it('takes the "server computes codes" setting in from an owner\'s group record: on with its rotation, off alone', async () => {
     const { clock, ownerTwo, ownerThree, netId } = await setUp();
     const setter = await Vault.open(ownerTwo, clock).signIn(OWNER, PASSWORD);
-    await setter.team.setServerCodes(netId, true);
+    await setter.team.setServerCodes(netId, true, await setter.team.groupRevision(netId));
     const on = await setter.replica.outgoing();
     await setter.replica.markSent(on);
-    await setter.team.setServerCodes(netId, false);
+    await setter.team.setServerCodes(netId, false, await setter.team.groupRevision(netId));
     const off = await setter.replica.outgoing();
     await setter.close();
 

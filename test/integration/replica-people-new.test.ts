@@ -47,7 +47,7 @@ const ada = [ADMIN, ADMIN_PASSWORD] as const;
 
 /** The owner, on `file`, makes `name` a technician first: a desktop where their records are not theirs to make. */
 async function demote(file: string, clock: Clock, name: string): Promise<void> {
-  await on(file, clock, owner, (s) => s.team.changeRole(name, 'technician'));
+  await on(file, clock, owner, async (s) => s.team.changeRole(name, 'technician', await s.team.userRevision(name)));
 }
 
 function publicKeyOf(file: string, name: string): string | undefined {
@@ -92,7 +92,7 @@ describe('people and groups new to this desktop', () => {
 
   it('takes a password reset\'s new public key in with its owner-certified signing key, and not without it or from an admin', async () => {
     const { clock, ownerTwo, ownerThree, ownerFour, adminFile } = await setUp();
-    await on(ownerTwo, clock, owner, (s) => s.team.resetPassword(MEMBER, 'a new one-time password for mo', FAST_KDF));
+    await on(ownerTwo, clock, owner, async (s) => s.team.resetPassword(MEMBER, 'a new one-time password for mo', await s.team.userRevision(MEMBER), FAST_KDF));
     const reset = await on(ownerTwo, clock, owner, (s) => s.replica.outgoing());
     expect(reset.batch.records.map((r) => r.kind)).toEqual(expect.arrayContaining(['user', 'signing_key', 'member']));
 
@@ -112,7 +112,7 @@ describe('people and groups new to this desktop', () => {
     const db = new Database(adminFile);
     db.prepare('UPDATE users SET public_key = ? WHERE name = ?').run(generateKeyPair().publicKey, MEMBER);
     db.close();
-    await on(adminFile, clock, ada, (s) => s.team.changeRole(MEMBER, 'team_lead'));
+    await on(adminFile, clock, ada, async (s) => s.team.changeRole(MEMBER, 'team_lead', await s.team.userRevision(MEMBER)));
     const byAdmin = await on(adminFile, clock, ada, (s) => s.replica.outgoing());
     const refused = await on(ownerFour, clock, owner, (s) => s.replica.apply(wire(byAdmin))).then(() => undefined, (error: unknown) => error);
     expect(refused).toMatchObject({ code: 'VAULT_TAMPERED' });
@@ -124,7 +124,7 @@ describe('people and groups new to this desktop', () => {
     const { clock, leadFile, ownerTwo, leadTwo, moFile, moTwo } = await setUp();
     await on(leadFile, clock, lena, async (s) => {
       const servers = await s.team.createGroup('Servers');
-      await s.team.grant(servers.id, MEMBER);
+      await s.team.grant(servers.id, MEMBER, false, await s.team.groupRevision(servers.id));
       await s.createEntries([{ customer: 'Acme', title: 'Hypervisor', password: 'hv-1', groupId: servers.id }]);
     });
     const made = await on(leadFile, clock, lena, (s) => s.replica.outgoing());
@@ -152,10 +152,10 @@ describe('people and groups new to this desktop', () => {
 
   it('takes a rename in from whoever manages the group, never an older one played back, and not from someone who does not', async () => {
     const { clock, leadFile, ownerTwo, ownerThree, netId } = await setUp();
-    await on(leadFile, clock, lena, (s) => s.team.renameGroup(netId, 'Network Ops'));
+    await on(leadFile, clock, lena, async (s) => s.team.renameGroup(netId, 'Network Ops', await s.team.groupRevision(netId)));
     const first = await on(leadFile, clock, lena, (s) => s.replica.outgoing());
     await on(leadFile, clock, lena, (s) => s.replica.markSent(first));
-    await on(leadFile, clock, lena, (s) => s.team.renameGroup(netId, 'Networks'));
+    await on(leadFile, clock, lena, async (s) => s.team.renameGroup(netId, 'Networks', await s.team.groupRevision(netId)));
     const second = await on(leadFile, clock, lena, (s) => s.replica.outgoing());
 
     await on(ownerTwo, clock, owner, (s) => s.replica.apply(wire(first)));
@@ -175,7 +175,7 @@ describe('people and groups new to this desktop', () => {
     const tmp = await on(ownerTwo, clock, owner, (s) => s.team.createGroup('Tmp'));
     const made = await on(ownerTwo, clock, owner, (s) => s.replica.outgoing());
     await on(ownerTwo, clock, owner, (s) => s.replica.markSent(made));
-    await on(ownerTwo, clock, owner, (s) => s.team.deleteGroup(tmp.id));
+    await on(ownerTwo, clock, owner, async (s) => s.team.deleteGroup(tmp.id, await s.team.groupRevision(tmp.id)));
     const deleted = await on(ownerTwo, clock, owner, (s) => s.replica.outgoing());
     expect(deleted.batch.records.some((r) => r.kind === 'group' && r.deletedAt !== null)).toBe(true);
 
@@ -196,10 +196,10 @@ describe('people and groups new to this desktop', () => {
 
   it('takes this person made a lead (and unmade) from whoever manages the group, and not where the maker does not', async () => {
     const { clock, leadFile, moFile, moTwo, netId } = await setUp();
-    await on(leadFile, clock, lena, (s) => s.team.setLead(netId, MEMBER, true));
+    await on(leadFile, clock, lena, async (s) => s.team.setLead(netId, MEMBER, true, await s.team.memberRevision(netId, MEMBER)));
     const made = await on(leadFile, clock, lena, (s) => s.replica.outgoing());
     await on(leadFile, clock, lena, (s) => s.replica.markSent(made));
-    await on(leadFile, clock, lena, (s) => s.team.setLead(netId, MEMBER, false));
+    await on(leadFile, clock, lena, async (s) => s.team.setLead(netId, MEMBER, false, await s.team.memberRevision(netId, MEMBER)));
     const unmade = await on(leadFile, clock, lena, (s) => s.replica.outgoing());
     const leads = async (file: string): Promise<boolean | undefined> => on(file, clock, mo, async (s) => (await s.team.listGroups()).find((g) => g.id === netId)?.lead);
 

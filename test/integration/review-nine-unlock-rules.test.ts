@@ -88,7 +88,7 @@ describe('the unlocked CLI session asks the vault\'s sign-in rules at every comm
 
   it('the account disabled while held: LOCKED before the command runs, the agent ends', async () => {
     const { owner, file, io, output, agent } = await tomUnlocked();
-    await owner.team.disableUser('tom');
+    await owner.team.disableUser('tom', await owner.team.userRevision('tom'));
     expect(await runUnlocked('list', ['--vault', file], io)).toBe(1);
     expect(output().stderr).toMatch(/^crewvault: LOCKED: /);
     expect(await Promise.race([agent.stopped, Promise.resolve(stillRunning)])).not.toBe(stillRunning);

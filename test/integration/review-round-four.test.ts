@@ -164,7 +164,7 @@ describe('a deleted group\'s id used afterwards', () => {
     await alice.createUser('tom', 'technician', 'tom one-time password', FAST_KDF);
     const night = await alice.team.createGroup('Night shift');
     const day = await alice.team.createGroup('Day shift');
-    await alice.team.grant(night.id, 'tom');
+    await alice.team.grant(night.id, 'tom', false, await alice.team.groupRevision(night.id));
     const entry = await alice.createEntry({ customer: 'Acme', title: 'Door', password: 'door-123', groupId: day.id });
     const gone = await alice.createEntry({ customer: 'Acme', title: 'Gone', password: 'gone-123', groupId: night.id });
     await alice.deleteEntry(gone.id, (await alice.getEntry(gone.id)).revision);
@@ -174,20 +174,20 @@ describe('a deleted group\'s id used afterwards', () => {
     try {
       expect((await other.team.listGroups()).map((g) => g.name)).toContain('Night shift');
       // A group with only an entry tombstone is empty: deleted, and the change set says so.
-      expect(await alice.team.deleteGroup(night.id)).toEqual({ deleted: 'Night shift' });
+      expect(await alice.team.deleteGroup(night.id, await alice.team.groupRevision(night.id))).toEqual({ deleted: 'Night shift' });
       expect(alice.lastChanges().objects).toContainEqual(expect.objectContaining({ kind: 'group', deleted: true }));
       const before = rowsNaming(file, night.id);
       expect(before).toMatchObject({ keys: 0, pages: 0, live: 0 });
 
       const imported = { format: 'test', entries: [{ customer: 'Acme', title: 'Imported', password: 'imp-123' }], problems: [], warnings: [] };
       const acts: Record<string, () => Promise<unknown>> = {
-        grant: () => other.team.grant(night.id, 'tom'),
-        rename: () => other.team.renameGroup(night.id, 'Night shift again'),
-        setLead: () => other.team.setLead(night.id, 'tom', true),
-        revoke: () => other.team.revoke(night.id, 'tom'),
+        grant: async () => other.team.grant(night.id, 'tom', false, await other.team.groupRevision(night.id)),
+        rename: async () => other.team.renameGroup(night.id, 'Night shift again', await other.team.groupRevision(night.id)),
+        setLead: async () => other.team.setLead(night.id, 'tom', true, await other.team.memberRevision(night.id, 'tom')),
+        revoke: async () => other.team.revoke(night.id, 'tom', await other.team.memberRevision(night.id, 'tom')),
         members: () => other.team.members(night.id),
         candidates: () => other.team.candidates(night.id),
-        deleteAgain: () => other.team.deleteGroup(night.id),
+        deleteAgain: async () => other.team.deleteGroup(night.id, await other.team.groupRevision(night.id)),
         moveInto: async () => other.team.moveEntry(entry.id, night.id, (await other.getEntry(entry.id)).revision),
         createIn: () => other.createEntry({ customer: 'Acme', title: 'New', password: 'new-123', groupId: night.id }),
         importInto: () => other.importEntries(imported, { groupId: night.id, commit: true }),
@@ -221,7 +221,7 @@ describe('a session whose account was disabled, or whose password was changed el
         await first.changePassword(undefined, OLD, FAST_KDF);
         // A desktop left open with bob's session; then he is disabled, or changes his password on another.
         const left = await vault1.signIn('bob', OLD);
-        if (what === 'disabled') await alice.team.disableUser('bob');
+        if (what === 'disabled') await alice.team.disableUser('bob', await alice.team.userRevision('bob'));
         else await (await vault2.signIn('bob', OLD)).changePassword(OLD, NEW, FAST_KDF);
         const peek = new Database(file, { readonly: true });
         const pending = (): unknown => (peek.prepare("SELECT mfa_pending_secret AS p FROM users WHERE name = 'bob'").get() as { p: unknown }).p;
@@ -261,7 +261,7 @@ describe('a password change whose Argon2 ran while an owner reset that password'
       const change = leaked.changePassword(OLD, 'the holder of the leak', SLOW_KDF).then(() => 'none', (error: unknown) => (error instanceof CrewvaultError ? error.code : 'other'));
       // The re-check of OLD has claimed its attempt: the owner's reset lands while Argon2 runs.
       await until(() => failedPasswords() === 1, 'the re-check\'s claim');
-      await alice.team.resetPassword('bob', 'reset by the owner', FAST_KDF);
+      await alice.team.resetPassword('bob', 'reset by the owner', await alice.team.userRevision('bob'), FAST_KDF);
       // Before the fix: 'none' — the change overwrote the reset (its KDF, and the old private key
       // sealed against the new public key) and the leaked session went on with every key it held.
       expect(await change).toBe('LOCKED');
@@ -314,15 +314,15 @@ describe('deleting a group while other processes add entries to it', () => {
       try {
         await alice.createUser('tom', 'technician', ONE_TIME, FAST_KDF);
         const night = await alice.team.createGroup('Night shift');
-        await alice.team.grant(night.id, 'tom');
+        await alice.team.grant(night.id, 'tom', false, await alice.team.groupRevision(night.id));
         const home = (await alice.team.listGroups()).find((g) => g.name !== 'Night shift');
         if (!home) throw new Error('no default group');
         // Tom holds only Night shift: every entry his processes add goes there.
-        await alice.team.revoke(home.id, 'tom');
+        await alice.team.revoke(home.id, 'tom', await alice.team.memberRevision(home.id, 'tom'));
         for (let i = 0; i < WRITERS; i++) writers.push(new WriterProcess({ file, user: 'tom', password: ONE_TIME, prefix: `r${round}w${i}`, count: 4, gate: true, batchEvery: 2 }));
         await Promise.all(writers.map((w) => w.ready));
         for (const w of writers) w.go();
-        const answer = await refusal(() => alice.team.deleteGroup(night.id));
+        const answer = await refusal(async () => alice.team.deleteGroup(night.id, await alice.team.groupRevision(night.id)));
         await Promise.all(writers.map((w) => w.exited));
         const committed = writers.flatMap((w) => w.committed);
         const db = new Database(file, { readonly: true });

@@ -73,7 +73,7 @@ describe('an unlocked session follows the person\'s row, command by command', ()
     expect(before.status).toBe(0);
     expect(before.stdout.includes(ENTRY_PASSWORD)).toBe(true); // the probe can see it while allowed
 
-    await owner.team.changeRole('tom', 'codes_only');
+    await owner.team.changeRole('tom', 'codes_only', await owner.team.userRevision('tom'));
     const attempts = [
       await run('show', 'Acme/Router', '--reveal', '--json'),
       await run('show', 'Acme/Router', '--reveal'),
@@ -99,7 +99,7 @@ describe('an unlocked session follows the person\'s row, command by command', ()
   it('disabled while held: the next command is LOCKED and the agent ends, its socket gone', async () => {
     const { agent, owner, run } = await tomUnlocked();
     expect((await run('list')).status).toBe(0);
-    await owner.team.disableUser('tom');
+    await owner.team.disableUser('tom', await owner.team.userRevision('tom'));
     const next = await run('show', 'Acme/Router', '--reveal');
     expect(next.status).toBe(1);
     expect(next.stderr).toBe('crewvault: LOCKED: Your account was disabled: the session has ended.\n');

@@ -52,7 +52,7 @@ describe('review six: people records played back out of order', () => {
     const { clock, leadFile, ownerTwo, netId, lars } = await setUpLars();
     // lena (lead) makes lars a lead of Network, then unmakes him (no rotation: same key version).
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.setLead(netId, lars, true);
+    await lead.team.setLead(netId, lars, true, await lead.team.memberRevision(netId, lars));
     const made = await lead.replica.outgoing();
     await lead.replica.markSent(made);
     await lead.close();
@@ -60,11 +60,11 @@ describe('review six: people records played back out of order', () => {
     const larsFile = path.join(tempFolder(), 'desktop-lars-lead.crewvault');
     await copyAsNewDesktop(leadFile, larsFile, clock);
     const larsDesk = await Vault.open(larsFile, clock).signIn(lars, LARS_PASSWORD);
-    await larsDesk.team.revoke(netId, MEMBER);
+    await larsDesk.team.revoke(netId, MEMBER, await larsDesk.team.memberRevision(netId, MEMBER));
     const larsRevoke = await larsDesk.replica.outgoing();
     await larsDesk.close();
     const lead2 = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead2.team.setLead(netId, lars, false);
+    await lead2.team.setLead(netId, lars, false, await lead2.team.memberRevision(netId, lars));
     const unmade = await lead2.replica.outgoing();
     await lead2.close();
     const leadOf = async (s: Awaited<ReturnType<Vault['signIn']>>) => (await s.team.members(netId)).find((m) => m.name === lars)?.lead;
@@ -85,10 +85,10 @@ describe('review six: people records played back out of order', () => {
   it('a role change played back after a later one it arrived behind changes nothing', async () => {
     const { clock, ownerTwo, adminFile } = await setUp();
     const admin = await Vault.open(adminFile, clock).signIn(ADMIN, ADMIN_PASSWORD);
-    await admin.team.changeRole(MEMBER, 'team_lead');
+    await admin.team.changeRole(MEMBER, 'team_lead', await admin.team.userRevision(MEMBER));
     const promote = await admin.replica.outgoing();
     await admin.replica.markSent(promote);
-    await admin.team.changeRole(MEMBER, 'technician');
+    await admin.team.changeRole(MEMBER, 'technician', await admin.team.userRevision(MEMBER));
     const demote = await admin.replica.outgoing();
     await admin.close();
 
@@ -103,10 +103,10 @@ describe('review six: people records played back out of order', () => {
   it('a lead made then unmade, arriving in reverse order, leaves the unmaking in force (the no-op record still moves the agreed revision)', async () => {
     const { clock, leadFile, ownerTwo, netId, lars } = await setUpLars();
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.setLead(netId, lars, true);
+    await lead.team.setLead(netId, lars, true, await lead.team.memberRevision(netId, lars));
     const made = await lead.replica.outgoing();
     await lead.replica.markSent(made);
-    await lead.team.setLead(netId, lars, false);
+    await lead.team.setLead(netId, lars, false, await lead.team.memberRevision(netId, lars));
     const unmade = await lead.replica.outgoing();
     await lead.close();
     const two = await Vault.open(ownerTwo, clock).signIn(OWNER, PASSWORD);
@@ -131,7 +131,7 @@ describe('review six: a rotation whose wrap for this person the relay withholds'
 
     // lena removes oz (not mo): a genuine rotation that wraps the new key for mo.
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.revoke(netId, OTHER);
+    await lead.team.revoke(netId, OTHER, await lead.team.memberRevision(netId, OTHER));
     const rotation = await lead.replica.outgoing();
     await lead.close();
     const db = new Database(moFile, { readonly: true });
@@ -154,7 +154,7 @@ describe('review six: a rotation whose wrap for this person the relay withholds'
   it('a signed revoke is a removal: the revoking desktop sends a revoked member record, and the removed desktop takes it in from that record', async () => {
     const { clock, leadFile, moFile, netId } = await setUp();
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.revoke(netId, MEMBER);
+    await lead.team.revoke(netId, MEMBER, await lead.team.memberRevision(netId, MEMBER));
     const rotation = await lead.replica.outgoing();
     await lead.close();
     const db = new Database(moFile, { readonly: true });
@@ -176,14 +176,14 @@ describe('review six: two rotations to the same key version', () => {
   it('are refused loudly in a direct exchange once both were sent: the other side\'s group and member records set aside as two rotations, none of its wraps stored over this desktop\'s', async () => {
     const { clock, leadFile, ownerTwo, netId, lars } = await setUpLars();
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.revoke(netId, MEMBER);
+    await lead.team.revoke(netId, MEMBER, await lead.team.memberRevision(netId, MEMBER));
     const leads = await lead.replica.outgoing();
     await lead.close();
     const owner = await Vault.open(ownerTwo, clock).signIn(OWNER, PASSWORD);
     // The owner, before either has synced, revokes lars: both move Network to the same version, with
     // two keys. The owner's rotation has left this desktop too (sent elsewhere): it cannot give way
     // (an unsent one does: review-six-concurrent-rotation.test.ts).
-    await owner.team.revoke(netId, lars);
+    await owner.team.revoke(netId, lars, await owner.team.memberRevision(netId, lars));
     await owner.replica.markSent(await owner.replica.outgoing());
     const wrapsBefore = wrapsOf(ownerTwo);
     const outcome = await owner.replica.apply(wire(leads), { hold: true, caughtUp: true });

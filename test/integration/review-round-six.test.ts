@@ -27,10 +27,10 @@ describe('review six: who-is-who a relay hands a desktop', () => {
     const { clock, ownerTwo, forkFile } = await setUp();
     // On the fork (never synced), mo is made an admin without a record anyone else takes; there he promotes oz.
     const fork = await Vault.open(forkFile, clock).signIn(OWNER, PASSWORD);
-    await fork.team.changeRole(MEMBER, 'admin');
+    await fork.team.changeRole(MEMBER, 'admin', await fork.team.userRevision(MEMBER));
     await fork.close();
     const forked = await Vault.open(forkFile, clock).signIn(MEMBER, MEMBER_PASSWORD);
-    await forked.team.changeRole(OTHER, 'team_lead');
+    await forked.team.changeRole(OTHER, 'team_lead', await forked.team.userRevision(OTHER));
     const out = await forked.replica.outgoing();
     await forked.close();
     const users = out.batch.records.filter((r) => r.kind === 'user' && r.name === OTHER);
@@ -52,7 +52,7 @@ describe('review six: who-is-who a relay hands a desktop', () => {
   it('takes a re-wrap of a group this person holds (a lead made) as no grant: nothing emptied, no unsent edit dropped', async () => {
     const { clock, leadFile, moFile, netId } = await setUp();
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.setLead(netId, MEMBER, true);
+    await lead.team.setLead(netId, MEMBER, true, await lead.team.memberRevision(netId, MEMBER));
     const made = await lead.replica.outgoing();
     await lead.close();
     expect(made.batch.records.filter((r) => r.kind === 'member' && r.lead).length).toBeGreaterThan(0);

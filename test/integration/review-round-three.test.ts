@@ -28,13 +28,13 @@ describe('a key held by role stays held by role when granted again', () => {
     const acme = await owner.team.createGroup('Acme');
     const bob = await add('bob', 'admin');
     await bob.createUser('pup', 'team_lead', 'pup password', FAST_KDF);
-    await bob.team.grant(acme.id, 'pup', true);
+    await bob.team.grant(acme.id, 'pup', true, await bob.team.groupRevision(acme.id));
     const pup = await Vault.open(file, manualClock()).signIn('pup', 'pup password');
     await pup.changePassword('pup password', 'pup password!', FAST_KDF);
-    await pup.team.grant(acme.id, 'bob');
-    await owner.team.grant(acme.id, 'bob');
+    await pup.team.grant(acme.id, 'bob', false, await pup.team.groupRevision(acme.id));
+    await owner.team.grant(acme.id, 'bob', false, await owner.team.groupRevision(acme.id));
     expect(byRoleOf(file, 'bob')).toEqual([1, 1]);
-    await owner.team.changeRole('bob', 'technician');
+    await owner.team.changeRole('bob', 'technician', await owner.team.userRevision('bob'));
     expect(byRoleOf(file, 'bob')).toEqual([]);
     await owner.createEntry({ customer: 'Acme', title: 'After', password: 'after-demotion', groupId: acme.id });
     expect(await bob.listEntries()).toEqual([]);

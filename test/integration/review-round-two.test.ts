@@ -54,19 +54,19 @@ const team = newTeam;
 describe('keys follow a role when the role itself is redefined', () => {
   it('a role that loses its secret permissions loses the secret keys (groups rotated); one that gains them gains them', async () => {
     const { file, owner, add } = await team();
-    await owner.team.defineRole('Helper', ['entries.view', 'passwords.reveal']);
+    await owner.team.defineRole('Helper', ['entries.view', 'passwords.reveal'], await owner.team.roleRevision('Helper'));
     const hank = await add('hank', 'Helper');
     await owner.createEntry({ customer: 'Acme', title: 'VPN', password: 'acme-secret-pass' });
     const saved = Buffer.from([...ringOf(hank).groups.values()][0]?.secret ?? Buffer.alloc(32));
     expect(wrapsOf(file, 'hank').map((w) => w.secret)).toEqual([1]);
 
-    await owner.team.defineRole('Helper', ['entries.view', 'audit.read']);
+    await owner.team.defineRole('Helper', ['entries.view', 'audit.read'], await owner.team.roleRevision('Helper'));
     await owner.createEntry({ customer: 'Acme', title: 'Written after', password: 'written-after-redefine' });
     expect(wrapsOf(file, 'hank').map((w) => w.secret)).toEqual([0]);
     expect(opensAnyDetails(file, saved)).toBe(false);
     await expect(hank.revealPassword((await hank.resolvePath('Acme/VPN')).id)).rejects.toThrow(FORBIDDEN);
 
-    await owner.team.defineRole('Helper', ['entries.view', 'passwords.reveal']);
+    await owner.team.defineRole('Helper', ['entries.view', 'passwords.reveal'], await owner.team.roleRevision('Helper'));
     expect(wrapsOf(file, 'hank').map((w) => w.secret)).toEqual([1]);
     expect(await hank.revealPassword((await hank.resolvePath('Acme/Written after')).id)).toBe('written-after-redefine');
   });
@@ -75,7 +75,7 @@ describe('keys follow a role when the role itself is redefined', () => {
 describe('a group\'s secret key is made only by someone who may hold it', () => {
   it('a role with groups.manage but no secret permission cannot create a group', async () => {
     const { owner, add } = await team();
-    await owner.team.defineRole('Auditlead', ['entries.view', 'audit.read', 'groups.manage']);
+    await owner.team.defineRole('Auditlead', ['entries.view', 'audit.read', 'groups.manage'], await owner.team.roleRevision('Auditlead'));
     const ava = await add('ava', 'Auditlead');
     await expect(ava.team.createGroup('Ava team')).rejects.toThrow(FORBIDDEN);
     expect((await owner.team.listGroups()).map((g) => g.name)).toEqual(['Default']);
@@ -87,10 +87,10 @@ describe('granting does not turn keys held as admin into a membership', () => {
     const { file, owner, add } = await team();
     const beta = await owner.team.createGroup('Beta');
     const adam = await add('adam', 'admin');
-    for (const group of (await adam.team.listGroups())) await expect(adam.team.grant(group.id, 'adam')).rejects.toThrow(FORBIDDEN);
+    for (const group of (await adam.team.listGroups())) await expect(adam.team.grant(group.id, 'adam', false, await adam.team.groupRevision(group.id))).rejects.toThrow(FORBIDDEN);
     expect(wrapsOf(file, 'adam').map((w) => w.by_role)).toEqual([1, 1]);
     const saved = [...ringOf(adam).groups.values()].map((g) => Buffer.from(g.secret ?? Buffer.alloc(32)));
-    await owner.team.changeRole('adam', 'technician');
+    await owner.team.changeRole('adam', 'technician', await owner.team.userRevision('adam'));
     expect(wrapsOf(file, 'adam')).toEqual([]);
     await owner.createEntry({ customer: 'Beta', title: 'After', password: 'after-demotion', groupId: beta.id });
     for (const key of saved) expect(opensAnyDetails(file, key)).toBe(false);
@@ -107,7 +107,7 @@ describe('a sign-in that overlaps a disable', () => {
     const vault = Vault.open(file, clock);
     const signingIn = vault.signIn('tom', 'tom password');
     await new Promise((resolve) => setImmediate(resolve)); // the claim is made; Argon2 runs
-    await owner.team.disableUser('mallory'); // rotates the directory key
+    await owner.team.disableUser('mallory', await owner.team.userRevision('mallory')); // rotates the directory key
     const tom = await signingIn;
     expect(tom.auditAnchorAtSignIn).toMatchObject({ ok: true });
     owner.lock();
@@ -123,7 +123,7 @@ describe('a sign-in that overlaps a disable', () => {
     const vault = Vault.open(file, clock);
     const signingIn = vault.signIn('tom', 'tom password');
     await new Promise((resolve) => setImmediate(resolve));
-    await owner.team.disableUser('tom');
+    await owner.team.disableUser('tom', await owner.team.userRevision('tom'));
     await expect(signingIn).rejects.toThrow(expect.objectContaining({ code: 'WRONG_PASSWORD' }) as unknown);
     expect((await owner.auditLog()).filter((r) => r.action === 'signin.ok' && r.actor === 'tom')).toEqual([]);
   });
@@ -144,7 +144,7 @@ describe('codes-only gets no code ahead', () => {
 describe('vault-wide settings and the MFA policy are for owners and admins', () => {
   it('a users.manage custom role cannot weaken sign-in for everyone, nor list an owner\'s computers', async () => {
     const { owner, add } = await team();
-    await owner.team.defineRole('Helpdesk', ['entries.view', 'users.manage']);
+    await owner.team.defineRole('Helpdesk', ['entries.view', 'users.manage'], await owner.team.roleRevision('Helpdesk'));
     const hank = await add('hank', 'Helpdesk');
     await expect(hank.mfa.setPolicy('off')).rejects.toThrow(FORBIDDEN);
     await expect(hank.mfa.setPolicy('off', 'owner')).rejects.toThrow(FORBIDDEN);
@@ -161,11 +161,11 @@ describe('role names that read alike are one role', () => {
   it('"team lead", "Team-Lead" and "codes only" are the built-in roles; "night_shift" is "Night shift"', async () => {
     const { owner } = await team();
     for (const name of ['team lead', 'Team-Lead', 'codes only', 'Codes_Only', 'OWNER']) {
-      await expect(owner.team.defineRole(name, ['entries.view']), name).rejects.toThrow(expect.objectContaining({ code: 'ALREADY_EXISTS' }) as unknown);
+      await expect(owner.team.defineRole(name, ['entries.view'], await owner.team.roleRevision(name)), name).rejects.toThrow(expect.objectContaining({ code: 'ALREADY_EXISTS' }) as unknown);
     }
-    await owner.team.defineRole('Night shift', ['entries.view']);
-    await expect(owner.team.defineRole('night_shift', ['entries.view'])).rejects.toThrow(expect.objectContaining({ code: 'ALREADY_EXISTS' }) as unknown);
-    expect((await owner.team.defineRole('NIGHT SHIFT', ['entries.view', 'otp.view'])).permissions).toEqual(['entries.view', 'otp.view']);
+    await owner.team.defineRole('Night shift', ['entries.view'], await owner.team.roleRevision('Night shift'));
+    await expect(owner.team.defineRole('night_shift', ['entries.view'], await owner.team.roleRevision('night_shift'))).rejects.toThrow(expect.objectContaining({ code: 'ALREADY_EXISTS' }) as unknown);
+    expect((await owner.team.defineRole('NIGHT SHIFT', ['entries.view', 'otp.view'], await owner.team.roleRevision('NIGHT SHIFT'))).permissions).toEqual(['entries.view', 'otp.view']);
   });
 });
 
@@ -189,7 +189,7 @@ describe('a new authenticator gets a new MFA key', () => {
     // What olga could save from the file with her key: the wrap of tom's MFA key. After she is
     // disabled, tom sets up again: the new secret is sealed under a key she never held.
     const before = new Database(file, { readonly: true }).prepare<[], { mfa_sealed_secret: Buffer }>("SELECT mfa_sealed_secret FROM users WHERE name = 'tom'").get();
-    await owner.team.disableUser('olga');
+    await owner.team.disableUser('olga', await owner.team.userRevision('olga'));
     clock.advance(60_000);
     await tom.mfa.disable();
     await enrol();

@@ -101,7 +101,7 @@ beforeAll(async () => {
   await session.createUser(CAROL, 'technician', 'a one-time password for carol', FAST_KDF);
   const ops = await session.team.createGroup('Ops');
   opsId = ops.id;
-  await session.team.grant(ops.id, CAROL);
+  await session.team.grant(ops.id, CAROL, false, await session.team.groupRevision(ops.id));
   await session.createEntries([
     { customer: 'Acme', title: 'Switch', password: 's-1', groupId: ops.id },
     { customer: 'Acme', title: 'Firewall', password: 'f-1', groupId: ops.id },
@@ -125,7 +125,7 @@ describe('an edit crossing a rotation', () => {
   it('converges within a few syncs: the edit kept under the new key, carol cut off, no BUSY', async () => {
     // A revokes carol (rotating Ops, re-sealing Switch and Firewall); B edits Switch under the old
     // key and its sync reaches the server first.
-    await onDesktop(a, (s) => s.team.revoke(opsId, CAROL));
+    await onDesktop(a, async (s) => s.team.revoke(opsId, CAROL, await s.team.groupRevision(opsId)));
     await setPassword(b, 'Acme/Switch', 's-b');
     await sync(b);
     // A syncs: each answer noted, none may be BUSY (or any other error).
@@ -155,12 +155,12 @@ describe('an edit crossing a rotation', () => {
   });
 
   it('keeps both where the rotating desktop edited the entry too: the crossing edit in place, its own as a conflict copy', async () => {
-    await onDesktop(a, (s) => s.team.grant(opsId, CAROL));
+    await onDesktop(a, async (s) => s.team.grant(opsId, CAROL, false, await s.team.groupRevision(opsId)));
     await sync(a);
     await sync(b);
     // A edits Firewall and revokes carol again; B's edit of Firewall reaches the server first.
     await setPassword(a, 'Acme/Firewall', 'f-a');
-    await onDesktop(a, (s) => s.team.revoke(opsId, CAROL));
+    await onDesktop(a, async (s) => s.team.revoke(opsId, CAROL, await s.team.groupRevision(opsId)));
     await setPassword(b, 'Acme/Firewall', 'f-b');
     await sync(b);
     const answers: string[] = [];
@@ -180,10 +180,10 @@ describe('an edit crossing a rotation', () => {
   });
 
   it('ends in one clear CONFLICT, not BUSY, where the key rotated from is not kept (a rotation made by the earlier code)', async () => {
-    await onDesktop(a, (s) => s.team.grant(opsId, CAROL));
+    await onDesktop(a, async (s) => s.team.grant(opsId, CAROL, false, await s.team.groupRevision(opsId)));
     await sync(a);
     await sync(b);
-    await onDesktop(a, (s) => s.team.revoke(opsId, CAROL));
+    await onDesktop(a, async (s) => s.team.revoke(opsId, CAROL, await s.team.groupRevision(opsId)));
     // As a file whose rotation was made before the key was kept: the kept version removed.
     const file = new Database(a.file);
     const removed = file.prepare("DELETE FROM meta WHERE key LIKE 'rotated_from:%'").run();

@@ -55,7 +55,7 @@ async function team() {
     await owner.createUser(name, role, `${name} password`, FAST_KDF);
   }
   const acme = await owner.team.createGroup('Acme team');
-  for (const name of ['tom', 'cody', 'audrey']) await owner.team.grant(acme.id, name);
+  for (const name of ['tom', 'cody', 'audrey']) await owner.team.grant(acme.id, name, false, await owner.team.groupRevision(acme.id));
   const entry = await owner.createEntry({ customer: 'Acme', title: 'M365 admin', username: 'admin@acme.test', password: 'acme-secret-pass', notes: 'acme notes', otp: TOTP, groupId: acme.id });
   await owner.createEntry({ customer: 'Globex', title: 'VPN', password: 'globex-pass' });
   const vault = Vault.open(file, clock);
@@ -94,7 +94,7 @@ describe('an access group\'s two keys', () => {
     const { file, owner, as } = await team();
     await owner.createUser('ann', 'auditor', 'ann password', FAST_KDF);
     const beta = await owner.team.createGroup('Beta');
-    await owner.team.grant(beta.id, 'ann');
+    await owner.team.grant(beta.id, 'ann', false, await owner.team.groupRevision(beta.id));
     await owner.createEntry({ customer: 'Beta', title: 'Mail', password: 'beta-pass', groupId: beta.id });
     await as('ann');
     expect(await secretsOpenedFromFile(file, 'ann', 'ann password!')).toEqual({ entries: 3, opened: 0 });
@@ -110,7 +110,7 @@ describe('keys follow a role change', () => {
     const before = await secretsOpenedFromFile(file, 'adam', 'adam password!');
     expect(before).toEqual({ entries: 2, opened: 2 });
     const oldVersion = (await owner.team.listGroups()).find((g) => g.id === acme.id);
-    await owner.team.changeRole('adam', 'technician');
+    await owner.team.changeRole('adam', 'technician', await owner.team.userRevision('adam'));
     // Adam's open session notices at its next call.
     await expect(adam.getEntry(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }) as unknown);
     expect(await adam.listEntries()).toEqual([]);
@@ -124,13 +124,13 @@ describe('keys follow a role change', () => {
   it('a membership of one\'s own (from before the role) outlives a demotion; one granted while holding it by role does not', async () => {
     const { owner, acme, entry, as } = await team();
     // tom was a member of Acme before he was made admin: that membership is his own.
-    await owner.team.changeRole('tom', 'admin');
-    await owner.team.changeRole('tom', 'technician');
+    await owner.team.changeRole('tom', 'admin', await owner.team.userRevision('tom'));
+    await owner.team.changeRole('tom', 'technician', await owner.team.userRevision('tom'));
     const tom = await as('tom');
     expect((await tom.getEntry(entry.id)).notes).toBe('acme notes');
     // adam holds Acme as admin: granting it again does not make it his own (review round 3).
-    await owner.team.grant(acme.id, 'adam');
-    await owner.team.changeRole('adam', 'technician');
+    await owner.team.grant(acme.id, 'adam', false, await owner.team.groupRevision(acme.id));
+    await owner.team.changeRole('adam', 'technician', await owner.team.userRevision('adam'));
     const adam = await as('adam');
     expect(await adam.listEntries()).toEqual([]);
   });
@@ -138,12 +138,12 @@ describe('keys follow a role change', () => {
   it('technician → auditor loses the secret key (group rotated); auditor → technician gains it', async () => {
     const { file, owner, entry, as } = await team();
     const tom = await as('tom');
-    await owner.team.changeRole('tom', 'auditor');
+    await owner.team.changeRole('tom', 'auditor', await owner.team.userRevision('tom'));
     expect(await tom.getEntry(entry.id)).toMatchObject({ notes: null, hasPassword: null });
     await expect(tom.revealPassword(entry.id)).rejects.toThrow(FORBIDDEN);
     expect(await secretsOpenedFromFile(file, 'tom', 'tom password!')).toEqual({ entries: 2, opened: 0 });
 
-    await owner.team.changeRole('audrey', 'technician');
+    await owner.team.changeRole('audrey', 'technician', await owner.team.userRevision('audrey'));
     const audrey = await as('audrey');
     expect(await audrey.revealPassword(entry.id)).toBe('acme-secret-pass');
   });

@@ -165,7 +165,7 @@ describe('signed audit events', () => {
     db.prepare("DELETE FROM meta WHERE key = 'this_device_derived'").run();
     db.close();
     await alice.createEntry({ customer: 'Globex', title: 'Router', password: 'r' });
-    await alice.team.resetPassword('mallory', 'a one-time password', FAST_KDF);
+    await alice.team.resetPassword('mallory', 'a one-time password', await alice.team.userRevision('mallory'), FAST_KDF);
     const vault = Vault.open(file, clock);
     const back = await vault.signIn('mallory', 'a one-time password');
     await back.changePassword('a one-time password', 'mallory again', FAST_KDF);
@@ -261,7 +261,7 @@ describe('signed audit events', () => {
     const olgaKey = signerOf(olga);
     await olga.close();
     clock.advance(60_000);
-    await alice.team.disableUser('olga');
+    await alice.team.disableUser('olga', await alice.team.userRevision('olga'));
     const disabledAt = clock.now();
     // The last event (alice's disabling olga): re-signing it breaks no link of an event after it.
     const reveal = rows().at(-1);
@@ -309,9 +309,9 @@ describe('signed audit events', () => {
     const { file, session: alice } = await newVault(clock);
     const finance = await alice.team.createGroup('Finance');
     for (const name of ['bob', 'carol', 'mallory']) await alice.createUser(name, 'technician', `${name} password`, FAST_KDF);
-    await alice.team.grant(finance.id, 'bob');
-    await alice.team.grant(finance.id, 'carol');
-    await alice.team.resetPassword('bob', 'bob one-time', FAST_KDF);
+    await alice.team.grant(finance.id, 'bob', false, await alice.team.groupRevision(finance.id));
+    await alice.team.grant(finance.id, 'carol', false, await alice.team.groupRevision(finance.id));
+    await alice.team.resetPassword('bob', 'bob one-time', await alice.team.userRevision('bob'), FAST_KDF);
     alice.lock();
     const vault = Vault.open(file, clock);
     (await vault.signIn('bob', 'bob one-time')).lock();
@@ -329,7 +329,7 @@ describe('signed audit events', () => {
     db.close();
     const owner = await vault.signIn(OWNER, PASSWORD);
     expect(owner.auditAnchorAtSignIn).toMatchObject({ ok: false, reason: expect.stringMatching(/bob's signing key .* was put in among keys you had already seen/) as unknown });
-    await expect(owner.team.revoke(finance.id, 'carol')).rejects.toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
+    await expect(owner.team.revoke(finance.id, 'carol', await owner.team.memberRevision(finance.id, 'carol'))).rejects.toThrow(expect.objectContaining({ code: 'VAULT_TAMPERED' }));
     await vault.close();
   });
 });

@@ -109,7 +109,7 @@ beforeAll(async () => {
   const session = await createVault(ownerFile, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
   await session.createUser(TECH, 'technician', 'a one-time password for tech', FAST_KDF);
   const field = await session.team.createGroup('Field');
-  await session.team.grant(field.id, TECH);
+  await session.team.grant(field.id, TECH, false, await session.team.groupRevision(field.id));
   const finance = await session.team.createGroup('Finance');
   await session.createEntries([{ customer: 'Acme', title: 'Switch', password: 's-1', groupId: field.id }, { customer: 'Acme', title: 'Router', groupId: field.id, otp: { params: parseOtpUri(`otpauth://totp/Acme:router?secret=${OTP_SECRET}&issuer=Acme`).params } },
     { customer: 'Acme', title: 'Bank', password: 'b-1', groupId: finance.id }]);

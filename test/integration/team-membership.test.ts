@@ -125,7 +125,7 @@ beforeAll(async () => {
   await session.createUser(CAROL, 'technician', 'a one-time password for carol', FAST_KDF);
   const ops = await session.team.createGroup('Ops');
   opsId = ops.id;
-  await session.team.grant(ops.id, BOB);
+  await session.team.grant(ops.id, BOB, false, await session.team.groupRevision(ops.id));
   await session.createEntries([
     { customer: 'Acme', title: 'Switch', password: 's-1', groupId: ops.id },
     { customer: 'Acme', title: 'Firewall', password: 'f-1', groupId: ops.id },
@@ -178,7 +178,7 @@ describe('membership on the team server, with real desktops', () => {
   });
 
   it('cuts a revoked member off: their next pull brings nothing new of the group, their push into it and a push under the old key version are refused', async () => {
-    await onDesktop(a, (s) => s.team.revoke(opsId, BOB));
+    await onDesktop(a, async (s) => s.team.revoke(opsId, BOB, await s.team.groupRevision(opsId)));
     await setPassword(a, 'Acme/Firewall', 'f-2');
     expect((await sync(a)).code).toBe('ok');
     const vault = await onDesktop(a, (s) => s.replica.vaultId());
@@ -260,7 +260,7 @@ describe('membership on the team server, with real desktops', () => {
   });
 
   it('takes a grant in on the granted desktop: the key, the group, its entries as the server hands them over again; they read and write there', async () => {
-    await onDesktop(a, (s) => s.team.grant(opsId, BOB));
+    await onDesktop(a, async (s) => s.team.grant(opsId, BOB, false, await s.team.groupRevision(opsId)));
     expect((await sync(a)).code).toBe('ok');
     const bobSync = await sync(b);
     expect(bobSync.code, bobSync.stderr).toBe('ok');
@@ -284,7 +284,7 @@ describe('membership on the team server, with real desktops', () => {
   it('takes a first grant in: carol, who never held Ops, is granted it at its current key version and reads every entry of it from the server', async () => {
     // Her desktop's file holds Ops as it was copied (under its first key, since rotated): not hers to read.
     expect(await onDesktop(c, async (s) => (await s.team.listGroups()).map((g) => g.name))).toEqual(['Default']);
-    await onDesktop(a, (s) => s.team.grant(opsId, CAROL));
+    await onDesktop(a, async (s) => s.team.grant(opsId, CAROL, false, await s.team.groupRevision(opsId)));
     expect((await sync(a)).code).toBe('ok');
     const carolSync = await sync(c);
     expect(carolSync.code, carolSync.stderr).toBe('ok');
@@ -301,8 +301,8 @@ describe('membership on the team server, with real desktops', () => {
     expect((await sync(a2)).code).toBe('ok');
     const vault = await onDesktop(a, (s) => s.replica.vaultId());
     // Before either syncs: the owner's first desktop revokes bob; the other revokes carol and edits Switch.
-    await onDesktop(a, (s) => s.team.revoke(opsId, BOB));
-    await onDesktop(a2, (s) => s.team.revoke(opsId, CAROL));
+    await onDesktop(a, async (s) => s.team.revoke(opsId, BOB, await s.team.groupRevision(opsId)));
+    await onDesktop(a2, async (s) => s.team.revoke(opsId, CAROL, await s.team.groupRevision(opsId)));
     await setPassword(a2, 'Acme/Switch', 's-a2');
     expect((await sync(a)).code).toBe('ok');
     const a2Sync = await sync(a2);

@@ -59,7 +59,7 @@ describe('access groups', () => {
     expect((await tech.listEntries()).map((e) => e.title)).toEqual([]);
     await expect(tech.getEntry(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
 
-    await lead.team.grant(group.id, 'tom');
+    await lead.team.grant(group.id, 'tom', false, await lead.team.groupRevision(group.id));
     const tech2 = await signIn('tom', 'tech password');
     expect((await tech2.listEntries()).map((e) => e.title)).toEqual(['VPN']);
     expect(await tech2.revealPassword(entry.id)).toBe('acme-pass');
@@ -70,7 +70,7 @@ describe('access groups', () => {
   it('revoking rotates the key: the removed member keeps nothing that opens what is written after', async () => {
     const { file, owner, signIn } = await team();
     const group = await owner.team.createGroup('Beta team');
-    await owner.team.grant(group.id, 'tom');
+    await owner.team.grant(group.id, 'tom', false, await owner.team.groupRevision(group.id));
     const entry = await owner.createEntry({ customer: 'Beta', title: 'Mail', password: 'before', groupId: group.id });
     const tech = await signIn('tom', 'tech password');
     expect(await tech.revealPassword(entry.id)).toBe('before');
@@ -78,7 +78,7 @@ describe('access groups', () => {
     const stolen = Buffer.from(ringOf(tech).groups.get(group.id)?.key ?? Buffer.alloc(0));
     expect(groupKeysOf(file, group.id).find((k) => k.user_id === tech.user.id)?.key_version).toBe(1);
 
-    await owner.team.revoke(group.id, 'tom');
+    await owner.team.revoke(group.id, 'tom', await owner.team.memberRevision(group.id, 'tom'));
     await owner.updateEntry(entry.id, { password: 'after' }, (await owner.getEntry(entry.id)).revision);
     expect(groupKeysOf(file, group.id).map((k) => k.key_version)).toEqual([2]); // only the owner, on version 2
     const techAgain = await signIn('tom', 'tech password');
@@ -112,7 +112,7 @@ describe('access groups', () => {
   it('moving an entry re-seals it under the target group\'s key', async () => {
     const { owner, signIn } = await team();
     const group = await owner.team.createGroup('Delta team');
-    await owner.team.grant(group.id, 'tom');
+    await owner.team.grant(group.id, 'tom', false, await owner.team.groupRevision(group.id));
     const entry = await owner.createEntry({ customer: 'Delta', title: 'Firewall', password: 'delta-fw' });
     const lead = await signIn('lena', 'lead password');
     expect(await lead.revealPassword(entry.id)).toBe('delta-fw'); // the default group: Lena is in it
@@ -129,12 +129,12 @@ describe('access groups', () => {
     const ownersGroup = await owner.team.createGroup('Owners only');
     const lead = await signIn('lena', 'lead password');
     const mine = await lead.team.createGroup('Lena team');
-    await expect(lead.team.grant(ownersGroup.id, 'tom')).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
-    await lead.team.grant(mine.id, 'tom');
+    await expect(lead.team.grant(ownersGroup.id, 'tom', false, await lead.team.groupRevision(ownersGroup.id))).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    await lead.team.grant(mine.id, 'tom', false, await lead.team.groupRevision(mine.id));
     const tech = await signIn('tom', 'tech password');
     await expect(tech.team.createGroup('Mine')).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
-    await expect(tech.team.revoke(mine.id, 'tom')).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
-    await expect(lead.team.revoke(mine.id, OWNER)).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    await expect(tech.team.revoke(mine.id, 'tom', await tech.team.memberRevision(mine.id, 'tom'))).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    await expect(lead.team.revoke(mine.id, OWNER, await lead.team.memberRevision(mine.id, OWNER))).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
   });
 });
 
@@ -142,44 +142,44 @@ describe('users', () => {
   it('disabling ends access and rotates the groups the user held', async () => {
     const { file, owner, signIn } = await team();
     const group = await owner.team.createGroup('Epsilon');
-    await owner.team.grant(group.id, 'tom');
+    await owner.team.grant(group.id, 'tom', false, await owner.team.groupRevision(group.id));
     const tomSession = await signIn('tom', 'tech password');
-    await owner.team.disableUser('tom');
+    await owner.team.disableUser('tom', await owner.team.userRevision('tom'));
     await expect(signIn('tom', 'tech password')).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
     await expect(tomSession.listEntries()).rejects.toThrow(expect.objectContaining({ code: 'LOCKED' }));
     expect(groupKeysOf(file, group.id).map((k) => k.key_version)).toEqual([2]);
     expect((await owner.team.listUsers()).find((u) => u.name === 'tom')?.disabled).toBe(true);
-    await expect(owner.team.disableUser(OWNER)).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    await expect(owner.team.disableUser(OWNER, await owner.team.userRevision(OWNER))).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
   });
 
   it('changing a role changes what the router-facing checks allow; an admin gets every group key', async () => {
     const { owner, signIn } = await team();
     const group = await owner.team.createGroup('Zeta');
     const entry = await owner.createEntry({ customer: 'Zeta', title: 'DB', password: 'zeta-db', groupId: group.id });
-    await owner.team.changeRole('tom', 'admin');
+    await owner.team.changeRole('tom', 'admin', await owner.team.userRevision('tom'));
     const admin = await signIn('tom', 'tech password');
     expect(await admin.revealPassword(entry.id)).toBe('zeta-db');
-    await owner.team.changeRole('tom', 'auditor');
+    await owner.team.changeRole('tom', 'auditor', await owner.team.userRevision('tom'));
     const auditor = await signIn('tom', 'tech password');
     await expect(auditor.revealPassword(entry.id)).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
-    await expect(owner.team.changeRole(OWNER, 'technician')).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' })); // the last owner
+    await expect(owner.team.changeRole(OWNER, 'technician', await owner.team.userRevision(OWNER))).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' })); // the last owner
     // Tom's session from when he was an admin now answers as the auditor he is.
-    await expect(admin.team.changeRole('lena', 'owner')).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    await expect(admin.team.changeRole('lena', 'owner', await admin.team.userRevision('lena'))).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
     expect(admin.user.role).toBe('auditor');
   });
 
   it('an owner restores a user who forgot their password: new keys, same groups, audited', async () => {
     const { owner, signIn } = await team();
     const group = await owner.team.createGroup('Eta');
-    await owner.team.grant(group.id, 'tom');
+    await owner.team.grant(group.id, 'tom', false, await owner.team.groupRevision(group.id));
     const entry = await owner.createEntry({ customer: 'Eta', title: 'NAS', password: 'eta-nas', groupId: group.id });
-    await owner.team.resetPassword('tom', 'one-time password 42', FAST_KDF);
+    await owner.team.resetPassword('tom', 'one-time password 42', await owner.team.userRevision('tom'), FAST_KDF);
     await expect(signIn('tom', 'tech password')).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
     const tech = await signIn('tom', 'one-time password 42');
     expect(await tech.revealPassword(entry.id)).toBe('eta-nas');
     const actions = (await owner.auditLog()).map((r) => r.action);
     expect(actions).toEqual(expect.arrayContaining(['group.create', 'group.grant', 'user.reset_password']));
     const lead = await signIn('lena', 'lead password');
-    await expect(lead.team.resetPassword('tom', 'another password 1', FAST_KDF)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(lead.team.resetPassword('tom', 'another password 1', await lead.team.userRevision('tom'), FAST_KDF)).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 });

@@ -75,7 +75,7 @@ describe('the store boundary', () => {
 
     // Tom asks; before the store takes his call, the owner disables him (her store acts at once).
     const asked = tom.createEntry({ customer: 'Acme', title: 'Planted', password: 'x' });
-    await owner.team.disableUser('tom');
+    await owner.team.disableUser('tom', await owner.team.userRevision('tom'));
     await expect(asked).rejects.toMatchObject({ code: 'LOCKED' });
     expect((await owner.listEntries()).map((e) => e.title)).not.toContain('Planted');
     expect((await owner.auditLog()).filter((r) => r.action === 'entry.create')).toEqual([]);
@@ -100,7 +100,7 @@ describe('the store boundary', () => {
     const { file, session: owner, clock } = await newVault();
     const group = await owner.team.createGroup('Acme team');
     await owner.createUser('tom', 'technician', 'tom one-time', FAST_KDF);
-    await owner.team.grant(group.id, 'tom');
+    await owner.team.grant(group.id, 'tom', false, await owner.team.groupRevision(group.id));
     const entry = await owner.createEntry({ customer: 'Acme', title: 'Firewall', password: 'fw-secret', groupId: group.id });
     const later = Vault.over(new LaterStore(file), clock);
     const tom = await later.signIn('tom', 'tom one-time');
@@ -108,7 +108,7 @@ describe('the store boundary', () => {
     expect(await tom.revealPassword(entry.id)).toBe('fw-secret');
 
     const asked = tom.revealPassword(entry.id);
-    await owner.team.revoke(group.id, 'tom');
+    await owner.team.revoke(group.id, 'tom', await owner.team.groupRevision(group.id));
     // His keys are read again in the reveal's own transaction: the group is gone from them.
     await expect(asked).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await owner.auditLog()).filter((r) => r.action === 'password.reveal')).toHaveLength(1);

@@ -70,7 +70,7 @@ export async function newPeopleWorld(plan: PeopleWorldPlan) {
   }
   const lena = await Vault.open(file, clock).signIn(LEAD, LEAD_PASSWORD);
   const net = await lena.team.createGroup('Network');
-  for (const who of plan.members) await lena.team.grant(net.id, who);
+  for (const who of plan.members) await lena.team.grant(net.id, who, false, await lena.team.groupRevision(net.id));
   await lena.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: net.id }]);
   await lena.close();
   if (plan.beforeCopies) await plan.beforeCopies(file, clock, net.id);

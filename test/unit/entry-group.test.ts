@@ -5,9 +5,9 @@ import { EntryTableBuilder } from '../../shared/entry-table';
 import type { GroupSummary } from '../../shared/model';
 import { customerKey, onlyGroup, suggestGroup } from '../../renderer/entry-group';
 
-const DEFAULT: GroupSummary = { id: 1, name: 'Default', members: 9, entries: 3, lead: false, serverCodes: false };
-const ACME_TEAM: GroupSummary = { id: 2, name: 'Acme team', members: 2, entries: 2, lead: true, serverCodes: false };
-const NIGHT: GroupSummary = { id: 3, name: 'Night shift', members: 3, entries: 1, lead: false, serverCodes: false };
+const DEFAULT: GroupSummary = { id: 1, name: 'Default', members: 9, entries: 3, lead: false, serverCodes: false, revision: 1 };
+const ACME_TEAM: GroupSummary = { id: 2, name: 'Acme team', members: 2, entries: 2, lead: true, serverCodes: false, revision: 1 };
+const NIGHT: GroupSummary = { id: 3, name: 'Night shift', members: 3, entries: 1, lead: false, serverCodes: false, revision: 1 };
 
 function table(rows: ReadonlyArray<[customerId: number, customer: string, groupId: number]>) {
   const builder = new EntryTableBuilder();
