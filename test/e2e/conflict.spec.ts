@@ -13,7 +13,7 @@ test('saving an entry someone changed since it was opened says so and keeps thei
   // Another window of this session writes the entry meanwhile.
   const list = await (await page.request.post(`${host.origin}/rpc/entries.list`, { data: {} })).json() as { ok: boolean; value: { id: number[] } };
   const id = list.value.id[0];
-  const other = await page.request.post(`${host.origin}/rpc/entries.update`, { data: { id, changes: { username: 'someone-else' } } });
+  const other = await page.request.post(`${host.origin}/rpc/entries.update`, { data: { id, baseRevision: 1, changes: { username: 'someone-else' } } });
   expect(await other.json()).toMatchObject({ ok: true, value: { username: 'someone-else', revision: 2 } });
 
   await dialog.getByLabel('Username').fill('mine');
