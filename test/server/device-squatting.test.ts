@@ -8,29 +8,21 @@
  * from the person whose key derives it; 16-byte ids (devices made before) keep the old rule.
  * Real server over HTTP, real Ed25519 (signers.ts), PostgreSQL and PGlite.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deviceIdText } from '../../shared/sync/device-ids';
 import type { EventRecord } from '../../shared/sync/records';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { entryIn, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault } from './people';
+import { eventBy, serverWithPeople, twoGroupVaultPushed } from './people';
 import { linkOf, signEvent, signerOf, type TestSigner } from './signers';
 import type { Person, TestServer } from './support';
 
 const databases = useTestDatabases();
-const b64 = (text: string): string => Buffer.from(text).toString('base64url');
 
 /** A device id derived from `signer`'s key in `vault` (store-device.ts derivedDeviceId), and its birth value, base64url. */
 function derivedDevice(vault: string, signer: TestSigner, birth: Buffer = randomBytes(32)): { readonly device: string; readonly birth: string } {
   const text = deviceIdText(vault, Buffer.from(signer.publicKey, 'base64url').toString('base64'), birth.toString('hex'));
   return { device: createHash('sha256').update(text, 'utf8').digest('base64url'), birth: birth.toString('base64url') };
-}
-
-function eventBy(actor: string, device: string, devicePrev: string | null): EventRecord {
-  return {
-    kind: 'event', id: randomUUID(), at: 1, actor, action: 'entry.edit', subject: null, entry: null, customer: null, group: null,
-    sealedDetail: b64('sealed detail'), device, devicePrev, signerKey: actor, signature: null,
-  };
 }
 
 describe.each(DATABASE_KINDS)('a device id learned before its first event reaches the server, on %s', (kind) => {
@@ -45,10 +37,7 @@ describe.each(DATABASE_KINDS)('a device id learned before its first event reache
 
   /** A vault with owner, tech and other as members, each having pushed something. */
   async function vaultWithMembers() {
-    const w = twoGroupVault();
-    await owner.client.ok('syncPush', pushOf(w.vault, twoGroupRecords(w, { owner, tech, other })));
-    await tech.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.tech, w.g)]));
-    await other.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.other, w.h)]));
+    const w = await twoGroupVaultPushed({ owner, tech, other });
     const push = (person: Person, records: readonly EventRecord[]) => person.client.call('syncPush', { batch: { format: 1, vault: w.vault, records: [...records] } });
     return { w, push };
   }

@@ -7,8 +7,8 @@
  * vault of two groups G and H as an owner's desktop first pushes it. For tests only.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { memberRecordId, type EntryRecord, type GroupRecord, type MemberRecord, type ReplicaBatch, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
-import type { Database } from '../../server/store/db';
+import { memberRecordId, type EntryRecord, type EventRecord, type GroupRecord, type MemberRecord, type ReplicaBatch, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
+import { int, type Database } from '../../server/store/db';
 import { signedBatch } from './signers';
 import { invitePerson, registerOwner, startTestServer, type Person, type TestServer } from './support';
 
@@ -98,4 +98,27 @@ export function twoGroupRecords(w: TwoGroupVault, accounts: { readonly owner: Pe
     groupRecord(by, { id: w.g, keyVersion: 1, ...(options.serverCodes === undefined ? {} : { serverCodes: options.serverCodes }) }), groupRecord(by, { id: w.h, keyVersion: 1 }),
     options.techInG ?? memberRecord(by, { group: w.g, user: w.u.tech, keyVersion: 1 }), memberRecord(by, { group: w.h, user: w.u.other, keyVersion: 1 }),
   ];
+}
+
+/** The owner's move of a TwoGroupVault (twoGroupRecords), then tech's entry in G and other's in H (each so pushing their own key). */
+export async function twoGroupVaultPushed(accounts: { readonly owner: Person; readonly tech: Person; readonly other: Person }): Promise<TwoGroupVault> {
+  const w = twoGroupVault();
+  await accounts.owner.client.ok('syncPush', pushOf(w.vault, twoGroupRecords(w, accounts)));
+  await accounts.tech.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.tech, w.g)]));
+  await accounts.other.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.other, w.h)]));
+  return w;
+}
+
+/** An entry.edit event by `actor` on `device` following `devicePrev`, in the tests' shorthand (signerKey the actor's id: signedBatch signs it). */
+export function eventBy(actor: string, device: string, devicePrev: string | null): EventRecord {
+  return {
+    kind: 'event', id: randomUUID(), at: 1, actor, action: 'entry.edit', subject: null, entry: null, customer: null, group: null,
+    sealedDetail: b64('sealed detail'), device, devicePrev, signerKey: actor, signature: null,
+  };
+}
+
+/** The server's sequence number of `vault` (0 before its first push). */
+export async function seqOf(server: TestServer, vault: string): Promise<number> {
+  const [row] = await server.db.query('SELECT seq FROM sync_vaults WHERE vault_id = $1', [vault]);
+  return row === undefined ? 0 : int(row, 'seq');
 }

@@ -14,7 +14,7 @@ import { batchSigningText, type RecordBatch } from '../../shared/sync/record-bat
 import { recordSigningText, type CustomerRecord, type EntryRecord, type ReplicaRecord } from '../../shared/sync/records';
 import { int } from '../../server/store/db';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { entryIn, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault, type TwoGroupVault } from './people';
+import { entryIn, pushOf, seqOf as vaultSeq, serverWithPeople, twoGroupVault, twoGroupVaultPushed, type TwoGroupVault } from './people';
 import { keyRecordOf, signerOf, signText, type TestSigner } from './signers';
 import type { Person, TestServer } from './support';
 
@@ -44,10 +44,7 @@ describe.each(DATABASE_KINDS)('record format 2 on the server, on %s', (kind) => 
     ({ server, owner, people: { tech, other } } = await serverWithPeople(await databases.open(kind), ['tech', 'other']));
   }, 120_000);
 
-  async function seqOf(vault: string): Promise<number> {
-    const [row] = await server.db.query('SELECT seq FROM sync_vaults WHERE vault_id = $1', [vault]);
-    return row === undefined ? 0 : int(row, 'seq');
-  }
+  const seqOf = (vault: string): Promise<number> => vaultSeq(server, vault);
 
   async function batchesHeld(vault: string): Promise<number> {
     const [row] = await server.db.query('SELECT count(*)::int AS n FROM sync_batches WHERE vault_id = $1', [vault]);
@@ -55,13 +52,7 @@ describe.each(DATABASE_KINDS)('record format 2 on the server, on %s', (kind) => 
   }
 
   /** A vault the owner moved here (owner, tech in G, other in H), each having pushed their own key. */
-  async function world(): Promise<TwoGroupVault> {
-    const w = twoGroupVault();
-    await owner.client.ok('syncPush', pushOf(w.vault, twoGroupRecords(w, { owner, tech, other })));
-    await tech.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.tech, w.g)]));
-    await other.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.other, w.h)]));
-    return w;
-  }
+  const world = (): Promise<TwoGroupVault> => twoGroupVaultPushed({ owner, tech, other });
 
   const push = (vault: string, records: readonly ReplicaRecord[], batches: readonly RecordBatch[]): { batch: { format: 2; vault: string; records: ReplicaRecord[]; batches: RecordBatch[] } } =>
     ({ batch: { format: 2, vault, records: [...records], batches: [...batches] } });

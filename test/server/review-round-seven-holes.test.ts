@@ -11,26 +11,14 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { certificateText, certificateTextV1 } from '../../shared/sync/signing-keys';
-import { recordSigningText, type EventRecord, type ReplicaRecord, type SigningKeyRecord, type UserRecord } from '../../shared/sync/records';
+import type { EventRecord, SigningKeyRecord, UserRecord } from '../../shared/sync/records';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { entryIn, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault, userRecord, type TwoGroupVault } from './people';
-import { keyRecordOf, linkOf, signEvent, signEventV1, signerOf, signText, type TestSigner } from './signers';
+import { entryIn, eventBy, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault, twoGroupVaultPushed, userRecord, type TwoGroupVault } from './people';
+import { keyRecordOf, linkOf, signedBy, signEvent, signEventV1, signerOf, signText, type TestSigner } from './signers';
 import type { Person, TestServer } from './support';
 
 const databases = useTestDatabases();
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');
-
-function eventBy(actor: string, device: string, devicePrev: string | null): EventRecord {
-  return {
-    kind: 'event', id: randomUUID(), at: 1, actor, action: 'entry.edit', subject: null, entry: null, customer: null, group: null,
-    sealedDetail: b64('sealed detail'), device, devicePrev, signerKey: actor, signature: null,
-  };
-}
-
-function signedBy<T extends Exclude<ReplicaRecord, { kind: 'event' | 'signing_key' }>>(vault: string, record: T, signer: TestSigner): T {
-  const resigned = { ...record, signerKey: signer.keyId };
-  return { ...resigned, signature: signText(recordSigningText(vault, resigned), signer) };
-}
 
 describe.each(DATABASE_KINDS)('review seven holes, on %s', (kind) => {
   let server: TestServer;
@@ -43,13 +31,7 @@ describe.each(DATABASE_KINDS)('review seven holes, on %s', (kind) => {
   }, 120_000);
 
   /** The owner's move of a TwoGroupVault; tech and other each pushed an entry (and so their own key). */
-  async function world(): Promise<TwoGroupVault> {
-    const w = twoGroupVault();
-    await owner.client.ok('syncPush', pushOf(w.vault, twoGroupRecords(w, { owner, tech, other })));
-    await tech.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.tech, w.g)]));
-    await other.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.other, w.h)]));
-    return w;
-  }
+  const world = (): Promise<TwoGroupVault> => twoGroupVaultPushed({ owner, tech, other });
 
   it('HOLE 1: an owner\'s move carrying a member\'s events (from direct exchange) binds that member\'s device to the owner\'s account, and the member\'s own next event is refused', async () => {
     const w = await world();

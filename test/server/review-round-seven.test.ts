@@ -11,26 +11,19 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CrewvaultError } from '../../shared/errors';
-import { recordSigningText, type EventRecord, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
+import { recordSigningText, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
 import { certificateText } from '../../shared/sync/signing-keys';
 import { authenticate } from '../../server/auth/sessions';
 import type { ServerContext } from '../../server/context';
 import { pushBatcher, type PushReply } from '../../server/sync/push-batch';
 import { verifyBeforeLock } from '../../server/sync/verify';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { entryIn, memberRecord, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault, userRecord, type TwoGroupVault } from './people';
+import { entryIn, eventBy, memberRecord, pushOf, serverWithPeople, twoGroupVaultPushed, userRecord, type TwoGroupVault } from './people';
 import { keyRecordOf, linkOf, signEvent, signerOf, signText, type TestSigner } from './signers';
 import { invitePerson, TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');
-
-function eventBy(actor: string, device: string, devicePrev: string | null): EventRecord {
-  return {
-    kind: 'event', id: randomUUID(), at: 1, actor, action: 'entry.edit', subject: null, entry: null, customer: null, group: null,
-    sealedDetail: b64('sealed detail'), device, devicePrev, signerKey: actor, signature: null,
-  };
-}
 
 type Outcome = PushReply | Error;
 
@@ -47,13 +40,7 @@ describe.each(DATABASE_KINDS)('review seven: what held, on %s', (kind) => {
     ctx = { db: server.db, keys: server.keys, now: server.clock.now, throttle: { perAccount: 10, perAddress: 100 } };
   }, 120_000);
 
-  async function world(): Promise<TwoGroupVault> {
-    const w = twoGroupVault();
-    await owner.client.ok('syncPush', pushOf(w.vault, twoGroupRecords(w, { owner, tech, other })));
-    await tech.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.tech, w.g)]));
-    await other.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.other, w.h)]));
-    return w;
-  }
+  const world = (): Promise<TwoGroupVault> => twoGroupVaultPushed({ owner, tech, other });
 
   /**
    * `pushes` as records.ts push() runs them — each checked before the lock (verifyBeforeLock, against

@@ -48,6 +48,12 @@ export function signText(text: string, signer: TestSigner): string {
   return sign(null, Buffer.from(text, 'utf8'), signer.privateKey).toString('base64url');
 }
 
+/** `record` signed by `signer` as it stands (its signerKey set to the signer's key). */
+export function signedBy<T extends Exclude<ReplicaRecord, { kind: 'event' | 'signing_key' }>>(vault: string, record: T, signer: TestSigner): T {
+  const resigned = { ...record, signerKey: signer.keyId };
+  return { ...resigned, signature: signText(recordSigningText(vault, resigned), signer) };
+}
+
 const bin = (b64url: string): Buffer => Buffer.from(b64url, 'base64url');
 
 /** The link an event hands the next one of its device (store-audit.ts deviceLink). */

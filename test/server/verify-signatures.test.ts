@@ -10,28 +10,14 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { certificateText } from '../../shared/sync/signing-keys';
-import { recordSigningText, type EventRecord, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
-import { int } from '../../server/store/db';
+import type { ReplicaRecord, SigningKeyRecord } from '../../shared/sync/records';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { entryIn, groupRecord, memberRecord, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault, userRecord, type TwoGroupVault } from './people';
-import { keyRecordOf, linkOf, signedBatch, signEvent, signerOf, signText, type TestSigner } from './signers';
+import { entryIn, eventBy, groupRecord, memberRecord, pushOf, seqOf as vaultSeq, serverWithPeople, twoGroupRecords, twoGroupVault, twoGroupVaultPushed, userRecord, type TwoGroupVault } from './people';
+import { keyRecordOf, linkOf, signedBatch, signedBy, signEvent, signerOf, signText, type TestSigner } from './signers';
 import type { Person, TestServer } from './support';
 
 const databases = useTestDatabases();
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');
-
-function eventBy(actor: string, device: string, devicePrev: string | null): EventRecord {
-  return {
-    kind: 'event', id: randomUUID(), at: 1, actor, action: 'entry.edit', subject: null, entry: null, customer: null, group: null,
-    sealedDetail: b64('sealed detail'), device, devicePrev, signerKey: actor, signature: null,
-  };
-}
-
-/** `record` signed by `signer` as it stands (its signerKey set to the signer's key). */
-function signedBy<T extends Exclude<ReplicaRecord, { kind: 'event' | 'signing_key' }>>(vault: string, record: T, signer: TestSigner): T {
-  const resigned = { ...record, signerKey: signer.keyId };
-  return { ...resigned, signature: signText(recordSigningText(vault, resigned), signer) };
-}
 
 describe.each(DATABASE_KINDS)('the server checks signatures, on %s', (kind) => {
   let server: TestServer;
@@ -42,19 +28,10 @@ describe.each(DATABASE_KINDS)('the server checks signatures, on %s', (kind) => {
     ({ server, owner, people: { tech, other } } = await serverWithPeople(await databases.open(kind), ['tech', 'other']));
   }, 120_000);
 
-  async function seqOf(vault: string): Promise<number> {
-    const [row] = await server.db.query('SELECT seq FROM sync_vaults WHERE vault_id = $1', [vault]);
-    return row === undefined ? 0 : int(row, 'seq');
-  }
+  const seqOf = (vault: string): Promise<number> => vaultSeq(server, vault);
 
   /** A vault the owner moved here (owner, tech in G, other in H), each of the three having pushed their own key. */
-  async function world(): Promise<TwoGroupVault> {
-    const w = twoGroupVault();
-    await owner.client.ok('syncPush', pushOf(w.vault, twoGroupRecords(w, { owner, tech, other })));
-    await tech.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.tech, w.g)]));
-    await other.client.ok('syncPush', pushOf(w.vault, [entryIn(w.u.other, w.h)]));
-    return w;
-  }
+  const world = (): Promise<TwoGroupVault> => twoGroupVaultPushed({ owner, tech, other });
 
   it('takes a valid push, and refuses each kind of record changed after its author signed it, storing nothing', async () => {
     const w = await world();
