@@ -25,6 +25,7 @@ import { startTestPostgres, type TestPostgres } from '../support/postgres';
 import { CONFIRMED, ok } from '../support/router';
 import { freePort, ServerProcesses, splitDatabaseUrl, type ServerProcess } from '../support/server-process';
 import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
+import { withBase } from '../support/base-revision';
 
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ';
 const OWNER_SERVER_PASSWORD = 'alice on the team server 1';
@@ -102,9 +103,9 @@ describe('rotating the server\'s code key', () => {
     ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
     ok(await router.call('users.create', { username: 'cody', role: 'codes_only', password: 'cody one-time' }));
     const night = ok(await router.call('groups.create', { name: 'Night shift' })) as GroupSummary;
-    ok(await router.call('groups.grant', { id: night.id, username: 'cody' }));
+    ok(await router.call('groups.grant', await withBase(router, 'groups.grant', { id: night.id, username: 'cody' })));
     ok(await router.call('entries.create', { customer: 'Acme', title: 'Firewall', groupId: night.id, otp: { secret: SECRET } })) as EntrySummary;
-    ok(await router.call('groups.setServerCodes', { id: night.id, on: true }));
+    ok(await router.call('groups.setServerCodes', await withBase(router, 'groups.setServerCodes', { id: night.id, on: true })));
 
     // The owner moves the vault onto the server (its round seals the key to the first code key) and invites cody.
     const invite = readFileSync(path.join(dataDir, 'owner-invite.txt'), 'utf8').trim();

@@ -11,6 +11,7 @@ import type { AuditRecord, EntrySummary, GroupSummary } from '../../shared/model
 import { crewvault } from '../support/cli';
 import { errorCode, newRouter, ok } from '../support/router';
 import { OWNER, PASSWORD, tempFolder } from '../support/vault';
+import { withBase } from '../support/base-revision';
 
 const PEOPLE = [['adam', 'admin'], ['lena', 'team_lead'], ['luke', 'team_lead'], ['tom', 'technician'], ['audrey', 'auditor']] as const;
 
@@ -29,8 +30,8 @@ async function team() {
   // Lena leads Night shift; tom and audrey are members of it; luke leads another group.
   await as('lena');
   const night = ok(await router.call('groups.create', { name: 'Night shift' })) as GroupSummary;
-  ok(await router.call('groups.grant', { id: night.id, username: 'tom' }));
-  ok(await router.call('groups.grant', { id: night.id, username: 'audrey' }));
+  ok(await router.call('groups.grant', await withBase(router, 'groups.grant', { id: night.id, username: 'tom' })));
+  ok(await router.call('groups.grant', await withBase(router, 'groups.grant', { id: night.id, username: 'audrey' })));
   await as('luke');
   ok(await router.call('groups.create', { name: 'Day shift' }));
   return { ...setup, as, id: night.id };
@@ -69,7 +70,7 @@ describe('deleting an access group', () => {
       const { router, as, id, vaultPath } = await team();
       const before = stored(vaultPath, id);
       await as(who);
-      const reply = await router.call('groups.delete', { id });
+      const reply = await router.call('groups.delete', await withBase(router, 'groups.delete', { id }));
       if (allowed) {
         expect(ok(reply), who).toEqual({ deleted: 'Night shift' });
         expect(stored(vaultPath, id).group?.deleted_at, who).not.toBeNull();
@@ -90,7 +91,7 @@ describe('deleting an access group', () => {
     expect(before.keys).toBeGreaterThan(0);
     expect(before.group?.sealed_name.length).toBeGreaterThan(0);
 
-    expect(ok(await router.call('groups.delete', { id }))).toEqual({ deleted: 'Night shift' });
+    expect(ok(await router.call('groups.delete', await withBase(router, 'groups.delete', { id })))).toEqual({ deleted: 'Night shift' });
     const after = stored(vaultPath, id);
     expect(after.group?.deleted_at).not.toBeNull();
     expect(after.group?.sealed_name.length).toBe(0);
@@ -103,7 +104,7 @@ describe('deleting an access group', () => {
     expect(errorCode(await router.call('groups.members', { id }))).toBe('FORBIDDEN');
     await as(OWNER);
     expect(names(ok(await router.call('groups.list', {})) as GroupSummary[])).toEqual(['Day shift', 'Default']);
-    expect(errorCode(await router.call('groups.delete', { id }))).toBe('NOT_FOUND');
+    expect(errorCode(await router.call('groups.delete', await withBase(router, 'groups.delete', { id })))).toBe('NOT_FOUND');
     expect(ok(await router.call('groups.create', { name: 'Night shift' }))).toMatchObject({ name: 'Night shift' });
     const audit = ok(await router.call('audit.list', {})) as AuditRecord[];
     expect(audit.filter((a) => a.action === 'group.delete')).toEqual([expect.objectContaining({ actor: 'lena', detail: 'Night shift' })]);
@@ -115,7 +116,7 @@ describe('deleting an access group', () => {
     // Another session on the same vault file (another window, the CLI) deletes the group meanwhile.
     const other = newRouter(vaultPath).router;
     ok(await other.call('session.signIn', { username: OWNER, password: PASSWORD }));
-    expect(ok(await other.call('groups.delete', { id }))).toEqual({ deleted: 'Night shift' });
+    expect(ok(await other.call('groups.delete', await withBase(other, 'groups.delete', { id })))).toEqual({ deleted: 'Night shift' });
     // Its permission check reads the keys the person holds now: none of a deleted group.
     expect(errorCode(await router.call('entries.create', { customer: 'Acme', title: 'Night door', password: 'door-123', groupId: id }))).toBe('FORBIDDEN');
     const db = new Database(vaultPath, { readonly: true });
@@ -127,11 +128,11 @@ describe('deleting an access group', () => {
     const { router, as, id, vaultPath } = await team();
     await as('lena');
     ok(await router.call('entries.create', { customer: 'Acme', title: 'Night door', password: 'door-123', groupId: id }));
-    expect(await router.call('groups.delete', { id })).toEqual({ ok: false, error: { code: 'INVALID_INPUT', message: 'Night shift still holds 1 entry: move it to another group first.' } });
+    expect(await router.call('groups.delete', await withBase(router, 'groups.delete', { id }))).toEqual({ ok: false, error: { code: 'INVALID_INPUT', message: 'Night shift still holds 1 entry: move it to another group first.' } });
     ok(await router.call('entries.create', { customer: 'Acme', title: 'Night alarm', password: 'alarm-123', groupId: id }));
     const before = stored(vaultPath, id);
     await as(OWNER);
-    expect(await router.call('groups.delete', { id })).toEqual({ ok: false, error: { code: 'INVALID_INPUT', message: 'Night shift still holds 2 entries: move them to another group first.' } });
+    expect(await router.call('groups.delete', await withBase(router, 'groups.delete', { id }))).toEqual({ ok: false, error: { code: 'INVALID_INPUT', message: 'Night shift still holds 2 entries: move them to another group first.' } });
     expect(stored(vaultPath, id)).toEqual(before);
     expect(names(ok(await router.call('groups.list', {})) as GroupSummary[])).toContain('Night shift');
   });
@@ -143,7 +144,7 @@ describe('deleting an access group', () => {
     const fallback = groups.find((g) => g.name === 'Default');
     if (!fallback) throw new Error('no Default group');
     const before = stored(vaultPath, fallback.id);
-    expect(await router.call('groups.delete', { id: fallback.id })).toEqual({ ok: false, error: { code: 'FORBIDDEN', message: 'Default is the vault\'s default group (new people join it): it cannot be deleted.' } });
+    expect(await router.call('groups.delete', await withBase(router, 'groups.delete', { id: fallback.id }))).toEqual({ ok: false, error: { code: 'FORBIDDEN', message: 'Default is the vault\'s default group (new people join it): it cannot be deleted.' } });
     expect(stored(vaultPath, fallback.id)).toEqual(before);
   });
 
@@ -157,7 +158,7 @@ describe('deleting an access group', () => {
     db.prepare("DELETE FROM settings WHERE key = 'default_group_id'").run();
     db.close();
     const before = stored(vaultPath, only.id);
-    expect(await router.call('groups.delete', { id: only.id })).toEqual({ ok: false, error: { code: 'FORBIDDEN', message: 'Default is the vault\'s last group: it cannot be deleted.' } });
+    expect(await router.call('groups.delete', await withBase(router, 'groups.delete', { id: only.id }))).toEqual({ ok: false, error: { code: 'FORBIDDEN', message: 'Default is the vault\'s last group: it cannot be deleted.' } });
     expect(stored(vaultPath, only.id)).toEqual(before);
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { GroupSummary, MemberView, UserView } from '../../shared/model';
 import { errorCode, newRouter, ok } from '../support/router';
 import { OWNER, PASSWORD } from '../support/vault';
+import { withBase } from '../support/base-revision';
 
 async function team() {
   const setup = newRouter();
@@ -34,7 +35,7 @@ describe('a team lead managing a group', () => {
     const names = (ok(await router.call('groups.candidates', { id })) as UserView[]).map((u) => u.name);
     // Not lena herself, not the owner (who holds every group's key already).
     expect(names).toEqual(['luke', 'tess', 'tom']);
-    ok(await router.call('groups.grant', { id, username: 'tom' }));
+    ok(await router.call('groups.grant', await withBase(router, 'groups.grant', { id, username: 'tom' })));
     expect((ok(await router.call('groups.candidates', { id })) as UserView[]).map((u) => u.name)).toEqual(['luke', 'tess']);
     // The list is all a lead sees of the users: the users screen stays an admin's.
     expect(errorCode(await router.call('users.list', {}))).toBe('FORBIDDEN');
@@ -42,36 +43,36 @@ describe('a team lead managing a group', () => {
 
   it('promotes and demotes a lead; the last lead is never demoted nor removed, by a lead or an owner', async () => {
     const { router, as, id } = await team();
-    ok(await router.call('groups.grant', { id, username: 'luke' }));
-    ok(await router.call('groups.grant', { id, username: 'tom' }));
-    const last = await router.call('groups.setLead', { id, username: 'lena', lead: false });
+    ok(await router.call('groups.grant', await withBase(router, 'groups.grant', { id, username: 'luke' })));
+    ok(await router.call('groups.grant', await withBase(router, 'groups.grant', { id, username: 'tom' })));
+    const last = await router.call('groups.setLead', await withBase(router, 'groups.setLead', { id, username: 'lena', lead: false }));
     expect(last).toEqual({ ok: false, error: { code: 'FORBIDDEN', message: 'lena is the last lead of Night shift: make another member a lead first.' } });
-    expect(errorCode(await router.call('groups.revoke', { id, username: 'lena' }))).toBe('FORBIDDEN');
+    expect(errorCode(await router.call('groups.revoke', await withBase(router, 'groups.revoke', { id, username: 'lena' })))).toBe('FORBIDDEN');
     await as(OWNER);
-    expect(errorCode(await router.call('groups.revoke', { id, username: 'lena' }))).toBe('FORBIDDEN');
-    expect(errorCode(await router.call('groups.setLead', { id, username: 'lena', lead: false }))).toBe('FORBIDDEN');
+    expect(errorCode(await router.call('groups.revoke', await withBase(router, 'groups.revoke', { id, username: 'lena' })))).toBe('FORBIDDEN');
+    expect(errorCode(await router.call('groups.setLead', await withBase(router, 'groups.setLead', { id, username: 'lena', lead: false })))).toBe('FORBIDDEN');
     expect(leadsOf(ok(await router.call('groups.members', { id })) as MemberView[])).toEqual(['lena']);
 
     await as('lena');
-    expect(ok(await router.call('groups.setLead', { id, username: 'luke', lead: true }))).toMatchObject({ name: 'luke', lead: true });
+    expect(ok(await router.call('groups.setLead', await withBase(router, 'groups.setLead', { id, username: 'luke', lead: true })))).toMatchObject({ name: 'luke', lead: true });
     expect(leadsOf(ok(await router.call('groups.members', { id })) as MemberView[])).toEqual(['lena', 'luke']);
     // Two leads: either may step down.
-    ok(await router.call('groups.setLead', { id, username: 'lena', lead: false }));
+    ok(await router.call('groups.setLead', await withBase(router, 'groups.setLead', { id, username: 'lena', lead: false })));
     // No longer a lead, lena manages the group no more.
     expect(errorCode(await router.call('groups.members', { id }))).toBe('FORBIDDEN');
-    expect(errorCode(await router.call('groups.setLead', { id, username: 'lena', lead: true }))).toBe('FORBIDDEN');
+    expect(errorCode(await router.call('groups.setLead', await withBase(router, 'groups.setLead', { id, username: 'lena', lead: true })))).toBe('FORBIDDEN');
 
     await as('luke');
-    ok(await router.call('groups.revoke', { id, username: 'lena' }));
-    expect(errorCode(await router.call('groups.setLead', { id, username: 'luke', lead: false }))).toBe('FORBIDDEN');
-    expect(errorCode(await router.call('groups.revoke', { id, username: 'luke' }))).toBe('FORBIDDEN');
+    ok(await router.call('groups.revoke', await withBase(router, 'groups.revoke', { id, username: 'lena' })));
+    expect(errorCode(await router.call('groups.setLead', await withBase(router, 'groups.setLead', { id, username: 'luke', lead: false })))).toBe('FORBIDDEN');
+    expect(errorCode(await router.call('groups.revoke', await withBase(router, 'groups.revoke', { id, username: 'luke' })))).toBe('FORBIDDEN');
     // Promoting someone who is not a member is not a way in.
-    expect(errorCode(await router.call('groups.setLead', { id, username: 'tess', lead: true }))).toBe('NOT_FOUND');
+    expect(errorCode(await router.call('groups.setLead', await withBase(router, 'groups.setLead', { id, username: 'tess', lead: true })))).toBe('NOT_FOUND');
     expect(leadsOf(ok(await router.call('groups.members', { id })) as MemberView[])).toEqual(['luke']);
 
     // A technician manages no group.
     await as('tom');
-    expect(errorCode(await router.call('groups.setLead', { id, username: 'tom', lead: true }))).toBe('FORBIDDEN');
+    expect(errorCode(await router.call('groups.setLead', await withBase(router, 'groups.setLead', { id, username: 'tom', lead: true })))).toBe('FORBIDDEN');
     expect(errorCode(await router.call('groups.candidates', { id }))).toBe('FORBIDDEN');
 
     await as(OWNER);
@@ -81,13 +82,13 @@ describe('a team lead managing a group', () => {
 
   it('renames a group; names stay unique, and only those who manage it may', async () => {
     const { router, as, id } = await team();
-    expect(ok(await router.call('groups.rename', { id, name: '  Day shift ' }))).toMatchObject({ id, name: 'Day shift' });
+    expect(ok(await router.call('groups.rename', await withBase(router, 'groups.rename', { id, name: '  Day shift ' })))).toMatchObject({ id, name: 'Day shift' });
     const other = ok(await router.call('groups.create', { name: 'Servers' })) as GroupSummary;
-    expect(errorCode(await router.call('groups.rename', { id: other.id, name: 'day shift' }))).toBe('ALREADY_EXISTS');
-    expect(errorCode(await router.call('groups.rename', { id, name: '' }))).toBe('INVALID_INPUT');
+    expect(errorCode(await router.call('groups.rename', await withBase(router, 'groups.rename', { id: other.id, name: 'day shift' })))).toBe('ALREADY_EXISTS');
+    expect(errorCode(await router.call('groups.rename', await withBase(router, 'groups.rename', { id, name: '' })))).toBe('INVALID_INPUT');
     expect((ok(await router.call('groups.list', {})) as GroupSummary[]).map((g) => g.name)).toEqual(['Day shift', 'Default', 'Servers']);
     await as('luke');
-    expect(errorCode(await router.call('groups.rename', { id, name: 'Mine now' }))).toBe('FORBIDDEN');
+    expect(errorCode(await router.call('groups.rename', await withBase(router, 'groups.rename', { id, name: 'Mine now' })))).toBe('FORBIDDEN');
     await as(OWNER);
     expect((ok(await router.call('groups.list', {})) as GroupSummary[]).map((g) => g.name)).toContain('Day shift');
   });

@@ -12,6 +12,7 @@ import type { AuditRecord, EntrySummary, GroupSummary } from '../../shared/model
 import { crewvault } from '../support/cli';
 import { errorCode, newRouter, ok } from '../support/router';
 import { OWNER, PASSWORD, tempFolder } from '../support/vault';
+import { withBase } from '../support/base-revision';
 
 const PEOPLE = [['adam', 'admin'], ['lena', 'team_lead'], ['tom', 'technician'], ['cody', 'codes_only'], ['cora', 'codes_only']] as const;
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
@@ -54,8 +55,8 @@ async function team() {
   };
   await as('lena');
   const night = ok(await router.call('groups.create', { name: 'Night shift' })) as GroupSummary;
-  ok(await router.call('groups.grant', { id: night.id, username: 'tom' }));
-  ok(await router.call('groups.grant', { id: night.id, username: 'cody' }));
+  ok(await router.call('groups.grant', await withBase(router, 'groups.grant', { id: night.id, username: 'tom' })));
+  ok(await router.call('groups.grant', await withBase(router, 'groups.grant', { id: night.id, username: 'cody' })));
   const entry = ok(await router.call('entries.create', { customer: 'Acme', title: 'Firewall', password: 'fw-123', groupId: night.id, otp: { secret: SECRET } })) as EntrySummary;
   return { ...setup, as, id: night.id, entry: entry.id };
 }
@@ -66,7 +67,7 @@ describe('a group set to "server computes codes"', () => {
       const { router, as, id, vaultPath } = await team();
       const before = holders(vaultPath, id);
       await as(who);
-      const reply = await router.call('groups.setServerCodes', { id, on: true });
+      const reply = await router.call('groups.setServerCodes', await withBase(router, 'groups.setServerCodes', { id, on: true }));
       if (allowed) expect(ok(reply), who).toMatchObject({ id, name: 'Night shift', serverCodes: true });
       else {
         expect(errorCode(reply), who).toBe('FORBIDDEN');
@@ -83,8 +84,8 @@ describe('a group set to "server computes codes"', () => {
     expect(ok(await router.call('otp.code', { id: entry }))).toMatchObject({ code: expect.stringMatching(/^\d{6}$/) as unknown });
 
     await as(OWNER);
-    expect(ok(await router.call('groups.setServerCodes', { id, on: true }))).toMatchObject({ serverCodes: true });
-    ok(await router.call('groups.grant', { id, username: 'cora' }));
+    expect(ok(await router.call('groups.setServerCodes', await withBase(router, 'groups.setServerCodes', { id, on: true })))).toMatchObject({ serverCodes: true });
+    ok(await router.call('groups.grant', await withBase(router, 'groups.grant', { id, username: 'cora' })));
     const on = holders(vaultPath, id);
     expect(on.version).toBe(before.version + 1);
     for (const key of on.keys) expect(key.key_version, key.user).toBe(on.version);
@@ -101,7 +102,7 @@ describe('a group set to "server computes codes"', () => {
     expect(ok(await router.call('otp.code', { id: entry }))).toMatchObject({ code: expect.stringMatching(/^\d{6}$/) as unknown });
 
     await as('adam');
-    expect(ok(await router.call('groups.setServerCodes', { id, on: false }))).toMatchObject({ serverCodes: false });
+    expect(ok(await router.call('groups.setServerCodes', await withBase(router, 'groups.setServerCodes', { id, on: false })))).toMatchObject({ serverCodes: false });
     const off = holders(vaultPath, id);
     expect(holdsSecret(off.keys, 'cody')).toBe(true);
     expect(holdsSecret(off.keys, 'cora')).toBe(true);

@@ -6,6 +6,7 @@ import { METHOD_NAMES, type MethodName } from '../../shared/api/contract';
 import { ALL_GROUP_ROLES, can, ROLE_PERMISSIONS, roleAllows, ROLES, type Actor, type BuiltInRole, type Permission } from '../../shared/policy';
 import { errorCode, newRouter, ok } from '../support/router';
 import { OWNER, PASSWORD } from '../support/vault';
+import { withBase } from '../support/base-revision';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const ENTRY_PASSWORD = 'in-group-password';
@@ -42,7 +43,7 @@ async function world(role: BuiltInRole): Promise<World> {
     name = 'someone';
     password = 'someone password';
     ok(await router.call('users.create', { username: name, role, password }));
-    if (!ALL_GROUP_ROLES.includes(role)) ok(await router.call('groups.grant', { id: inside, username: name, lead: role === 'team_lead' }));
+    if (!ALL_GROUP_ROLES.includes(role)) ok(await router.call('groups.grant', await withBase(router, 'groups.grant', { id: inside, username: name, lead: role === 'team_lead' })));
   }
   ok(await router.call('users.create', { username: 'bystander', role: 'technician', password: 'bystander password' }));
   ok(await router.call('session.signIn', { username: name, password }));
@@ -54,9 +55,9 @@ async function world(role: BuiltInRole): Promise<World> {
   const held = ALL_GROUP_ROLES.includes(role) ? [1, inside, outside] : [1, inside];
   const actor: Actor = { role, permissions: ROLE_PERMISSIONS[role], groups: new Map(held.map((g) => [g, { lead: role === 'team_lead' && g === inside }])) };
   return {
-    call: async (method, input) => router.call(method, input),
+    call: async (method, input) => router.call(method, await withBase(router, method, input)),
     code: async (method, input) => {
-      const answer = errorCode(await router.call(method, input));
+      const answer = errorCode(await router.call(method, await withBase(router, method, input)));
       const id = (input as { id?: number }).id;
       if (answer === 'ok' && id !== undefined && (method === 'entries.update' || method === 'entries.move')) revisions.set(id, (revisions.get(id) ?? 0) + 1);
       return answer;

@@ -11,6 +11,7 @@ import { Vault } from '../../electron/vault/vault';
 import { Router } from '../../electron/router';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { withBase } from '../support/base-revision';
 
 const RFC = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 
@@ -55,21 +56,21 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'groups.list': {},
   'groups.create': { name: 'Night shift' },
   'groups.members': { id: 1 },
-  'groups.grant': { id: 1, username: 'bob' },
-  'groups.revoke': { id: 1, username: 'bob' },
+  'groups.grant': { id: 1, username: 'bob', baseRevision: 1 },
+  'groups.revoke': { id: 1, username: 'bob', baseRevision: 1 },
   'groups.candidates': { id: 1 },
-  'groups.setLead': { id: 1, username: 'bob', lead: true },
-  'groups.rename': { id: 1, name: 'Day shift' },
-  'groups.delete': { id: 1 },
-  'groups.setServerCodes': { id: 1, on: true },
+  'groups.setLead': { id: 1, username: 'bob', lead: true, baseRevision: 1 },
+  'groups.rename': { id: 1, name: 'Day shift', baseRevision: 1 },
+  'groups.delete': { id: 1, baseRevision: 1 },
+  'groups.setServerCodes': { id: 1, on: true, baseRevision: 1 },
   'entries.move': { id: 1, groupId: 1, baseRevision: 1 },
   'users.list': {},
   'users.create': { username: 'bob', role: 'technician', password: 'bob password' },
-  'users.disable': { username: 'bob' },
-  'users.setRole': { username: 'bob', role: 'auditor' },
-  'users.resetPassword': { username: 'bob', password: 'new bob password' },
+  'users.disable': { username: 'bob', baseRevision: 1 },
+  'users.setRole': { username: 'bob', role: 'auditor', baseRevision: 1 },
+  'users.resetPassword': { username: 'bob', password: 'new bob password', baseRevision: 1 },
   'roles.list': {},
-  'roles.define': { name: 'Night shift', permissions: ['entries.view', 'otp.view'] },
+  'roles.define': { name: 'Night shift', permissions: ['entries.view', 'otp.view'], baseRevision: 0 },
   'import.begin': { size: 10 },
   'import.chunk': { uploadId: '0'.repeat(32), offset: 0, data: 'AAAA' },
   'import.preview': { uploadId: '0'.repeat(32) },
@@ -282,7 +283,7 @@ describe('the router', () => {
     // Signed in with a one-time password too long ago: asked, as ever.
     ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
     ok(await router.call('settings.update', { idleLockMinutes: 60 }));
-    ok(await router.call('users.resetPassword', { username: 'bob', password: 'bob second one-time' }));
+    ok(await router.call('users.resetPassword', await withBase(router, 'users.resetPassword', { username: 'bob', password: 'bob second one-time' })));
     ok(await router.call('session.signIn', { username: 'bob', password: 'bob second one-time' }));
     clock.advance(10 * 60_000 + 1);
     expect(errorCode(await router.call('session.changePassword', { next: 'bob chose again' }))).toBe('WRONG_PASSWORD');

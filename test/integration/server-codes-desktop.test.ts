@@ -25,6 +25,7 @@ import { testClock, type TestClock } from '../server/support';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
 import { CONFIRMED, errorCode, ok } from '../support/router';
 import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
+import { withBase } from '../support/base-revision';
 
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ';
 const OWNER_SERVER_PASSWORD = 'alice on the team server 1';
@@ -82,9 +83,9 @@ describe('server-computed codes on a desktop', () => {
     ok(await router.call('session.changePassword', { current: 'cody one-time', next: 'cody password' }));
     ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
     const night = ok(await router.call('groups.create', { name: 'Night shift' })) as GroupSummary;
-    ok(await router.call('groups.grant', { id: night.id, username: 'cody' }));
+    ok(await router.call('groups.grant', await withBase(router, 'groups.grant', { id: night.id, username: 'cody' })));
     const entry = ok(await router.call('entries.create', { customer: 'Acme', title: 'Firewall', groupId: night.id, otp: { secret: SECRET } })) as EntrySummary;
-    expect(ok(await router.call('groups.setServerCodes', { id: night.id, on: true }))).toMatchObject({ serverCodes: true });
+    expect(ok(await router.call('groups.setServerCodes', await withBase(router, 'groups.setServerCodes', { id: night.id, on: true })))).toMatchObject({ serverCodes: true });
 
     // The owner moves the vault onto the server and makes cody an account there.
     const invite = readFileSync(server.ownerInviteFile ?? '', 'utf8').trim();
@@ -127,7 +128,7 @@ describe('server-computed codes on a desktop', () => {
     // drops the group's keys because the record says so (review round five: not on a desktop's say-so).
     expect(await server.database.query('SELECT group_id FROM server_code_groups')).toHaveLength(1);
     ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
-    expect(ok(await router.call('groups.setServerCodes', { id: night.id, on: false }))).toMatchObject({ serverCodes: false });
+    expect(ok(await router.call('groups.setServerCodes', await withBase(router, 'groups.setServerCodes', { id: night.id, on: false })))).toMatchObject({ serverCodes: false });
     ok(await router.call('team.connect', { url: server.url, username: 'alice', password: OWNER_SERVER_PASSWORD }));
     ok(await router.call('team.sync', {}));
     expect(await server.database.query('SELECT group_id FROM server_code_groups')).toHaveLength(0);
