@@ -12,14 +12,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keychainDeviceStore } from '../../electron/devices';
 import { publicKeyFingerprint, rawPublicKey } from '../../electron/team/account-keys';
-import { TeamClient } from '../../electron/team/client';
-import { ServerProfiles, SessionKeeper } from '../../electron/team/profiles';
+import type { TeamClient } from '../../electron/team/client';
 import { startServer, type RunningServer } from '../../server/main';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
 import { runScripted, type CliOutcome } from '../support/scripted-cli';
+import { signedInTeamClient } from '../support/team-join';
 import { manualClock } from '../support/vault';
 
 const SERVER_PASSWORD = { alice: 'alice on the team server 1', tech: 'tech on the team server 22' } as const;
@@ -36,14 +35,7 @@ async function cli(who: 'alice' | 'tech', args: readonly string[], answers: read
   return runScripted(args, answers, clock, env(who));
 }
 
-async function teamClient(who: 'alice' | 'tech'): Promise<TeamClient> {
-  const profile = new ServerProfiles(env(who).CREWVAULT_CONFIG ?? '').get(server.url);
-  const tokens = await new SessionKeeper(keychainDeviceStore(env(who).CREWVAULT_KEYCHAIN_SERVICE ?? '')).get(server.url, who);
-  if (!profile || !tokens) throw new Error(`${who} is not signed in`);
-  const client = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
-  client.tokens = tokens;
-  return client;
-}
+const teamClient = (who: 'alice' | 'tech'): Promise<TeamClient> => signedInTeamClient(server.url, who, env(who));
 
 beforeAll(async () => {
   keyring = startPrivateKeyring();

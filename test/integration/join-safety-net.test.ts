@@ -15,18 +15,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keychainDeviceStore } from '../../electron/devices';
 import { CrewvaultError } from '../../shared/errors';
-import { TeamClient } from '../../electron/team/client';
-import { anchorOwner, parseOwnerKey, type OwnerKey } from '../../electron/team/owner-anchor';
-import { ServerProfiles, SessionKeeper } from '../../electron/team/profiles';
-import { createVault, Vault } from '../../electron/vault/vault';
+import type { TeamClient } from '../../electron/team/client';
+import { anchorOwner, type OwnerKey } from '../../electron/team/owner-anchor';
 import { startServer, type RunningServer } from '../../server/main';
-import { recordSigningText, REPLICA_FORMAT, type ReplicaRecord, type SigningKeyRecord, type Unsigned, type UserRecord } from '../../shared/sync/records';
+import { recordSigningText, type ReplicaRecord, type SigningKeyRecord, type Unsigned, type UserRecord } from '../../shared/sync/records';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
 import { runScripted, type CliOutcome } from '../support/scripted-cli';
-import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
+import { signedInTeamClient, techJoinsMovedVault } from '../support/team-join';
+import { manualClock, OWNER } from '../support/vault';
 
 const TECH = 'tech';
 const SERVER_PASSWORD = { alice: 'alice on the team server 1', tech: 'tech on the team server 22' } as const;
@@ -60,39 +58,14 @@ describe.each(['PostgreSQL', 'PGlite'] as const)('the join refuses an owner the 
     return out;
   }
 
-  async function teamClient(who: 'alice' | 'tech'): Promise<TeamClient> {
-    const profile = new ServerProfiles(env(who).CREWVAULT_CONFIG ?? '').get(server.url);
-    const tokens = await new SessionKeeper(keychainDeviceStore(env(who).CREWVAULT_KEYCHAIN_SERVICE ?? '')).get(server.url, who);
-    if (!profile || !tokens) throw new Error(`${who} is not signed in`);
-    const client = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
-    client.tokens = tokens;
-    return client;
-  }
+  const teamClient = (who: 'alice' | 'tech'): Promise<TeamClient> => signedInTeamClient(server.url, who, env(who));
 
   beforeAll(async () => {
     home = mkdtempSync(path.join(tmpdir(), 'crewvault-net-'));
     const dataDir = path.join(home, 'server');
     const url = database === 'PostgreSQL' ? { database: await cluster.createDatabase() } : {};
     server = await startServer({ dataDir, ...url, listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
-    const file = path.join(home, 'owner.crewvault');
-    const session = await createVault(file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
-    await session.createUser(TECH, 'technician', 'a one-time password for tech', FAST_KDF);
-    await session.createEntries([{ customer: 'Acme', title: 'Switch', password: 's-1' }]);
-    vault = await session.replica.vaultId();
-    await session.close();
-    await cli('alice', ['login', server.url, '--user', 'alice', '--invite-file', path.join(dataDir, 'owner-invite.txt')], [SERVER_PASSWORD.alice]);
-    const moved = await cli('alice', ['sync', server.url, '--move', '--vault', file, '--user', OWNER], [PASSWORD]);
-    pinned = parseOwnerKey(/your owner key is (\S+) \(fingerprint/.exec(moved.stderr)?.[1] ?? '');
-    const invite = await (await teamClient('alice')).call('inviteCreate', { username: 'tech', role: 'member' });
-    await cli('tech', ['login', server.url, '--user', 'tech', '--invite', '-'], [invite.invite, SERVER_PASSWORD.tech]);
-    const binding = await Vault.open(file, clock).signIn(OWNER, PASSWORD).then(async (s) => {
-      try {
-        return await s.replica.accountRecord(TECH, invite.userId);
-      } finally {
-        await s.close();
-      }
-    });
-    await (await teamClient('alice')).call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [binding] } });
+    ({ vault, pinned } = await techJoinsMovedVault({ serverUrl: server.url, dataDir, home, clock, tech: TECH, serverPassword: SERVER_PASSWORD, cli, teamClient }));
     const client = await teamClient('tech');
     pulled = [];
     for (let since = 0; ;) {
