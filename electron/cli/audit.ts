@@ -6,13 +6,18 @@
  * to sign in (it catches a chain rewritten with every hash recomputed). `audit verify --server`:
  * the whole history of the team vault as the server it is signed in to holds it (every desktop's
  * events, in the server's order), checked against this vault's signing keys
- * (electron/team/history-verify.ts).
+ * (electron/team/history-verify.ts). On a new desktop whose audit history is still arriving
+ * (first-sync.ts), `audit verify` says so on a line of its own and exits 3: never "intact"
+ * for a log it does not hold all of, nor a failure for one that holds so far.
  */
 import { parseArgs } from 'node:util';
 import { CrewvaultError } from '../../shared/errors';
 import type { AuditRecord } from '../../shared/model';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession, withVault } from './signin';
+
+/** `audit verify`'s status while a new desktop's history is still arriving: neither 0 (all verified) nor 1 (broken). */
+export const HISTORY_ARRIVING = 3;
 
 const USAGE = 'crewvault audit [--vault PATH] [--user NAME] [--last N] [verify [--keyed] [--server [URL]]] [--json]';
 
@@ -23,12 +28,18 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (rest.length > 0 || (sub !== undefined && sub !== 'verify')) throw new UsageError('the only subcommand is "verify"');
   if ((values.keyed || values.server) && sub !== 'verify') throw new UsageError('--keyed and --server go with "verify"');
   if (sub === 'verify') {
-    const { chain, anchor } = values.keyed
-      ? await withSession(values, io, (session) => session.verifyAuditLog())
-      : { chain: await withVault(values, io, (vault) => vault.verifyAudit()), anchor: undefined };
+    const { chain, anchor, owed } = values.keyed
+      ? await withSession(values, io, async (session) => ({ ...(await session.verifyAuditLog()), owed: await session.replica.historyOwed() }))
+      : await withVault(values, io, async (vault) => ({ chain: await vault.verifyAudit(), anchor: undefined, owed: await vault.historyOwed() }));
     if (!chain.ok) throw new CrewvaultError('VAULT_TAMPERED', `Audit log broken at row ${chain.brokenAt}: ${chain.reason}.`);
     if (anchor && !anchor.ok) throw new CrewvaultError('VAULT_TAMPERED', `Audit log rewritten: ${anchor.reason}.`);
     const keyed = anchor ? (anchor.anchoredRow > 0 ? `; the keyed anchor at row ${anchor.anchoredRow} holds` : '; no keyed anchor yet (a vault from before it)') : '';
+    if (owed !== undefined) {
+      // Not a failure of integrity and not "ok": what is here holds, the rest of the history has not arrived (first-sync.ts).
+      io.out(`Audit log intact so far: ${chain.rows} rows, every link verified${keyed}.\n`);
+      io.out(`History still arriving: this vault's audit history up to the team server's sequence ${owed.upTo} is not all here yet (taken up to ${owed.after}); crewvault sync takes in the rest, then verify again.\n`);
+      return HISTORY_ARRIVING;
+    }
     io.out(`Audit log intact: ${chain.rows} rows, every link verified${keyed}.\n`);
     return 0;
   }

@@ -21,6 +21,7 @@ import { printable } from '../team/printable';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { decideTrust, load, secondStep } from './login';
 import { vaultPath } from './signin';
+import { HISTORY_OPTION, HISTORY_USAGE, historyProgress, historyWhen } from './history-option';
 
 export const JOIN_USAGE = 'crewvault join URL --user NAME --team-vault VAULT-ID [--trust-owner KEY-ID:PUBLIC-KEY] [--vault FILE] [--trust FINGERPRINT] [--code CODE|-]\n'
   + '  URL            the team server you registered on (crewvault login --invite)\n'
@@ -28,19 +29,21 @@ export const JOIN_USAGE = 'crewvault join URL --user NAME --team-vault VAULT-ID 
   + '                 with your invite (crewvault sync --move printed both); asked for when not given\n'
   + '  --vault        the new vault file (default: this computer\'s usual one); it must not exist yet\n'
   + '  Reads your server password, then a NEW password for the vault file on this computer (twice on\n'
-  + '  a terminal): the file is kept under its own password, never the server\'s.';
+  + '  a terminal): the file is kept under its own password, never the server\'s.\n'
+  + HISTORY_USAGE;
 
 async function join(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     options: {
       user: { type: 'string' }, 'team-vault': { type: 'string' }, 'trust-owner': { type: 'string' }, vault: { type: 'string' }, trust: { type: 'string' },
-      code: { type: 'string' }, 'recovery-code': { type: 'string' }, 'emergency-code': { type: 'string' },
+      code: { type: 'string' }, 'recovery-code': { type: 'string' }, 'emergency-code': { type: 'string' }, ...HISTORY_OPTION,
     },
     allowPositionals: true,
   });
   if (positionals.length !== 1) throw positionals.length === 0 ? new UsageError('name the server: crewvault join https://HOST[:PORT]') : unexpectedArgument();
   if (values.user === undefined) throw new UsageError('give your name on the server with --user NAME');
+  const history = historyWhen(values.history);
   const teamVault = values['team-vault'] ?? '';
   if (!/^[0-9a-f]{32}$/.test(teamVault)) throw new UsageError('--team-vault takes the vault\'s id (32 hex digits), as the owner handed it over');
   const file = vaultPath(values, io);
@@ -89,8 +92,9 @@ async function join(args: string[], io: CliIo): Promise<number> {
   material.signingSeed.fill(0);
   material.directoryKey.fill(0);
   try {
-    const first = await firstSync(client, session.replica, { onPage: (taken) => io.err(`crewvault: ${taken} records taken in\n`) });
-    const after = await syncOnce(client, session.replica);
+    const first = await firstSync(client, session.replica, { onPage: (taken) => io.err(`crewvault: ${taken} records taken in\n`), history, onHistory: historyProgress(io) });
+    const after = await syncOnce(client, session.replica, { history, onHistory: historyProgress(io) });
+    if (history === 'later' && (await session.replica.historyOwed()) !== undefined) io.err('crewvault: the vault is usable; its audit history is still to come (the next crewvault sync takes it in).\n');
     io.out(`Joined vault ${teamVault} as ${printable(material.me.name, 64)} (${material.me.role}): ${(first?.applied ?? 0) + after.applied} records taken in into ${file}; sign in there with your new vault password.\n`);
   } finally {
     await session.close();

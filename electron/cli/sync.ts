@@ -15,12 +15,14 @@ import { ownerKeyText, signingKeyFingerprint } from '../team/owner-anchor';
 import { unexpectedArgument, untilStopped, type CliCommand, type CliIo } from './io';
 import { keptSession, load } from './login';
 import { VAULT_OPTIONS, withSession } from './signin';
+import { HISTORY_OPTION, HISTORY_USAGE, historyProgress, historyWhen } from './history-option';
 
 export const SYNC_USAGE = 'crewvault sync [URL] [--move] [--watch] [--vault FILE] [--user NAME] [--code CODE|-] [--json]\n'
   + '  URL      the team server (default: the one you last signed in to with crewvault login)\n'
   + '  --move   push the whole vault to the server first (its owner, once, to make it a team vault)\n'
   + '  --watch  stay: sync again as soon as the server says others changed something, and every\n'
-  + '           30 s for this computer\'s own changes, until Ctrl+C (one line per round)';
+  + '           30 s for this computer\'s own changes, until Ctrl+C (one line per round)'
+  + `\n${HISTORY_USAGE}`;
 
 /** How often a watching sync looks for this computer's own changes. */
 const LOCAL_ROUND_MS = 30_000;
@@ -53,14 +55,15 @@ async function tellOwnerFingerprint(io: CliIo, replica: ReplicaService): Promise
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, move: { type: 'boolean' }, watch: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, ...HISTORY_OPTION, move: { type: 'boolean' }, watch: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true });
   if (positionals.length > 1) throw unexpectedArgument();
+  const history = { history: historyWhen(values.history), onHistory: historyProgress(io) };
   const m = await load();
   const { client, origin } = await keptSession(m, io, positionals[0]);
   const { syncOnce } = await import('../team/sync');
   const json = values.json === true;
   return withSession(values, io, async (session) => {
-    report(io, origin, await syncOnce(client, session.replica, { move: values.move === true }), json);
+    report(io, origin, await syncOnce(client, session.replica, { move: values.move === true, ...history }), json);
     if (values.move === true) await tellOwnerFingerprint(io, session.replica);
     if (values.watch !== true) return 0;
     return watch(io, session.replica, async () => {

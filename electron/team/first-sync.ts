@@ -6,16 +6,23 @@
  * record is checked as a pull's are (signature, sender allowed, key version, opened, keyed
  * lookup; replica-service.ts `fresh`): a record that fails is set aside with the same reason.
  * Pages are asked for ahead and their signatures checked on the worker threads while the page
- * before is written. The point reached is kept only with the last page of events, so a first sync
- * cut short is finished by an ordinary pull from the start (which takes what is here as agreed).
+ * before is written. The state part's last page moves the pulled sequence to the snapshot's end
+ * and, in the same transaction, leaves a history cursor in the file (store-history.ts): the
+ * desktop is usable from there, and the events part (the audit history) is taken in by
+ * takeHistory, now or later, a page at a time, the cursor moving with each page, so an
+ * interrupted history goes on where it stopped. Pulled events that continue a device chain whose
+ * earlier events are still in the history are set aside (appendReceivedEvent refuses an event
+ * that does not follow its device's last one) and tried again once the history is in. A first
+ * sync cut short inside its state part is finished by an ordinary pull from the start.
  * The first record taken in binds the replica to this server (ReplicaService.teamServer): only
  * records checked under this vault's own keys do, which a server that never held the vault lacks.
  * Must never: take a snapshot into a replica holding entries or unsent changes (its records would
- * not be judged against them), or move the pulled sequence past events it has not taken in.
+ * not be judged against them), or move the pulled sequence past events it has not taken in
+ * without the history cursor that owes them in the same transaction.
  */
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
-import type { ReplicaRecord } from '../../shared/sync/records';
+import { REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
 import type { ReplicaService } from '../vault/replica-service';
 import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { TeamClient } from './client';
@@ -30,9 +37,11 @@ export interface FirstSyncOutcome {
   readonly held: number;
   /** The server's sequence the snapshot reached: the next pull starts there. */
   readonly upTo: number;
-  /** Milliseconds (from `clock`) until the state was written (entries listed), and until the events were too. */
+  /** Milliseconds (from `clock`) until the state was written (entries listed: usable), and until the events were too (history in; undefined when left for later). */
   readonly stateMs: number;
-  readonly eventsMs: number;
+  readonly eventsMs: number | undefined;
+  /** The audit history is still owed (history 'later'): takeHistory takes it in. */
+  readonly historyOwed: boolean;
 }
 
 type Page = ServerRouteOutput<'syncSnapshot'>;
@@ -44,11 +53,44 @@ export interface FirstSyncOptions {
   readonly clock?: () => number;
   /** Records a page at most (the server's default when absent). */
   readonly pageRecords?: number;
+  /** 'now' (the default): the history is taken in before firstSync returns; 'later': it returns once the state is in. */
+  readonly history?: 'now' | 'later';
+  /** Told the events of the history taken so far after each page of it is written. */
+  readonly onHistory?: (taken: number) => void | Promise<void>;
+}
+
+export interface HistoryOutcome {
+  /** Events taken in (of them chained here) and the records set aside after the history was in. */
+  readonly pulled: number;
+  readonly applied: number;
+  readonly held: number;
+}
+
+type Request = { readonly after: number; readonly page: Promise<Page>; readonly checked: Promise<VerifiedSignatures | undefined> };
+
+/** One snapshot page asked for, its signatures checked on the worker threads as soon as it arrives. */
+function requestPage(client: TeamClient, replica: ReplicaService, vault: string, part: 'state' | 'events', after: number, upTo: number | undefined, limit: number | undefined): Request {
+  const page = client.call('syncSnapshot', { vault, part, after, ...(upTo === undefined ? {} : { upTo }), ...(limit === undefined ? {} : { limit }) });
+  page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
+  const checked = page.then((p) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record), p.batches))).catch(() => undefined);
+  return { after, page, checked };
+}
+
+/** The server is another machine: a snapshot page must move forward, in order, within the snapshot, of its part. */
+function checkPage(page: Page, part: 'state' | 'events', after: number, upTo: number): void {
+  const last = page.records.at(-1)?.seq;
+  const inOrder = page.records.every((r, i) => r.seq > after && r.seq <= page.upTo && (i === 0 || r.seq > (page.records[i - 1]?.seq ?? 0)));
+  const kindsRight = page.records.every((r) => (r.record.kind === 'event') === (part === 'events'));
+  if (!inOrder || !kindsRight || page.upTo !== upTo || page.after < (last ?? after) || page.after > upTo || (page.more && page.after <= after)) {
+    throw new CrewvaultError('SERVER_UNREACHABLE', 'The server answered a first sync out of order: nothing more of it was taken in. Sync again; if it persists, tell its administrator.');
+  }
 }
 
 /**
  * Takes the server's snapshot into `replica` when it is empty (ReplicaService.isEmpty); undefined
  * (nothing done) when it is not: an ordinary pull then judges each record against what it holds.
+ * The desktop is usable once the state part is in; the history follows now or, with
+ * `history: 'later'`, at takeHistory.
  */
 export async function firstSync(client: TeamClient, replica: ReplicaService, options: FirstSyncOptions = {}): Promise<FirstSyncOutcome | undefined> {
   if (!(await replica.isEmpty())) return undefined;
@@ -58,52 +100,76 @@ export async function firstSync(client: TeamClient, replica: ReplicaService, opt
   const tally = { pulled: 0, applied: 0, held: 0 };
   let bound = false;
   let upTo: number | undefined;
-  const request = (part: 'state' | 'events', after: number): { readonly after: number; readonly page: Promise<Page>; readonly checked: Promise<VerifiedSignatures | undefined> } => {
-    const page = client.call('syncSnapshot', { vault, part, after, ...(upTo === undefined ? {} : { upTo }), ...(options.pageRecords === undefined ? {} : { limit: options.pageRecords }) });
-    page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
-    const checked = page.then((p) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record), p.batches))).catch(() => undefined);
-    return { after, page, checked };
-  };
-  const takePart = async (part: 'state' | 'events'): Promise<void> => {
-    let after = 0;
-    // The snapshot's end is fixed by its first page; the events part asks only once it is known.
-    let ahead = request(part, after);
-    for (;;) {
-      const asked = ahead.after === after ? ahead : request(part, after);
-      const page = await asked.page;
-      if (upTo === undefined) upTo = page.upTo;
-      const last = page.records.at(-1)?.seq;
-      const inOrder = page.records.every((r, i) => r.seq > after && r.seq <= page.upTo && (i === 0 || r.seq > (page.records[i - 1]?.seq ?? 0)));
-      const kindsRight = page.records.every((r) => (r.record.kind === 'event') === (part === 'events'));
-      if (!inOrder || !kindsRight || page.upTo !== upTo || page.after < (last ?? after) || page.after > upTo || (page.more && page.after <= after)) {
-        throw new CrewvaultError('SERVER_UNREACHABLE', 'The server answered a first sync out of order: nothing more of it was taken in. Sync again; if it persists, tell its administrator.');
+  let after = 0;
+  // The snapshot's end is fixed by its first page.
+  let ahead = requestPage(client, replica, vault, 'state', after, upTo, options.pageRecords);
+  for (;;) {
+    const asked = ahead.after === after ? ahead : requestPage(client, replica, vault, 'state', after, upTo, options.pageRecords);
+    const page = await asked.page;
+    upTo ??= page.upTo;
+    checkPage(page, 'state', after, upTo);
+    if (page.more) ahead = requestPage(client, replica, vault, 'state', page.after, upTo, options.pageRecords);
+    if (page.records.length > 0 || !page.more) {
+      const checked = await asked.checked;
+      const records: ReplicaRecord[] = page.records.map((r) => r.record);
+      // The last state page moves the pulled sequence to the snapshot's end and, with it, owes the history up to there.
+      const outcome = await replica.applyPulled(vault, records, {
+        hold: true, fresh: true, ...(checked ? { checked } : {}), ...(page.more ? {} : { pulledUpTo: upTo, history: { upTo, after: 0 } }),
+      }, page.batches);
+      tally.pulled += records.length;
+      tally.applied += outcome.applied;
+      // A replica filled from this server's records, checked under this vault's keys (a join, a
+      // copy of the file made before its move), syncs with this server (sync.ts pushes to no other).
+      if (outcome.applied > 0 && !bound && client.serverKey !== undefined && client.serverKey !== '' && (await replica.teamServer()) === undefined) {
+        await replica.bindTeamServer({ key: client.serverKey, origin: client.url.origin });
+        bound = true;
       }
-      if (page.more) ahead = request(part, page.after);
-      const lastPage = !page.more;
-      if (page.records.length > 0 || (lastPage && part === 'events')) {
-        const checked = await asked.checked;
-        const records: ReplicaRecord[] = page.records.map((r) => r.record);
-        // The pulled sequence moves only with the last page of events: everything up to it is here then.
-        const outcome = await replica.applyPulled(vault, records, {
-          hold: true, fresh: part === 'state', ...(checked ? { checked } : {}), ...(lastPage && part === 'events' ? { pulledUpTo: upTo } : {}),
-        }, page.batches);
-        tally.pulled += records.length;
-        tally.applied += outcome.applied;
-        // A replica filled from this server's records, checked under this vault's keys (a join, a
-        // copy of the file made before its move), syncs with this server (sync.ts pushes to no other).
-        if (outcome.applied > 0 && !bound && client.serverKey !== undefined && client.serverKey !== '' && (await replica.teamServer()) === undefined) {
-          await replica.bindTeamServer({ key: client.serverKey, origin: client.url.origin });
-          bound = true;
-        }
-        tally.held = outcome.held.length;
-        await options.onPage?.(tally.pulled);
-      }
-      after = page.after;
-      if (lastPage) return;
+      tally.held = outcome.held.length;
+      await options.onPage?.(tally.pulled);
     }
-  };
-  await takePart('state');
+    after = page.after;
+    if (!page.more) break;
+  }
   const stateMs = clock() - started;
-  await takePart('events');
-  return { ...tally, upTo: upTo ?? 0, stateMs, eventsMs: clock() - started };
+  if (options.history === 'later') return { ...tally, upTo, stateMs, eventsMs: undefined, historyOwed: true };
+  const history = await takeHistory(client, replica, options);
+  return {
+    pulled: tally.pulled + (history?.pulled ?? 0), applied: tally.applied + (history?.applied ?? 0), held: history?.held ?? tally.held,
+    upTo, stateMs, eventsMs: clock() - started, historyOwed: false,
+  };
+}
+
+/**
+ * Takes in the audit history a first sync left owed (the snapshot's events part, from the
+ * cursor in the file up to the snapshot's end), a page at a time, each page one transaction that
+ * moves the cursor; the last clears it, and what was set aside meanwhile (pulled events chaining
+ * on this history) is tried again. Undefined when nothing is owed. Every event is checked as a
+ * pull's are (signature, author, its device's chain).
+ */
+export async function takeHistory(client: TeamClient, replica: ReplicaService, options: Pick<FirstSyncOptions, 'onHistory' | 'pageRecords'> = {}): Promise<HistoryOutcome | undefined> {
+  const owed = await replica.historyOwed();
+  if (owed === undefined) return undefined;
+  const vault = await replica.vaultId();
+  const { upTo } = owed;
+  const tally = { pulled: 0, applied: 0, held: 0 };
+  let after = owed.after;
+  let ahead = requestPage(client, replica, vault, 'events', after, upTo, options.pageRecords);
+  for (;;) {
+    const asked = ahead.after === after ? ahead : requestPage(client, replica, vault, 'events', after, upTo, options.pageRecords);
+    const page = await asked.page;
+    checkPage(page, 'events', after, upTo);
+    if (page.more) ahead = requestPage(client, replica, vault, 'events', page.after, upTo, options.pageRecords);
+    const checked = await asked.checked;
+    const records: ReplicaRecord[] = page.records.map((r) => r.record);
+    const outcome = await replica.applyPulled(vault, records, { hold: true, ...(checked ? { checked } : {}), history: page.more ? { upTo, after: page.after } : null }, page.batches);
+    tally.pulled += records.length;
+    tally.applied += outcome.applied;
+    tally.held = outcome.held.length;
+    await options.onHistory?.(tally.pulled);
+    after = page.after;
+    if (!page.more) break;
+  }
+  // Pulled events that waited for their devices' earlier events: those are here now.
+  const again = await replica.apply({ format: REPLICA_FORMAT, vault, records: [] }, { hold: true });
+  return { ...tally, held: again.held.length };
 }

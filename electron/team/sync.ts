@@ -16,7 +16,7 @@ import type { Outgoing, ReplicaService, TeamServerBinding } from '../vault/repli
 import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import type { TeamClient } from './client';
-import { firstSync } from './first-sync';
+import { firstSync, takeHistory } from './first-sync';
 
 /** Pages smaller than this are checked when applied (a stream's small pages gain nothing from starting early). */
 const CHECK_AHEAD_FROM = 64;
@@ -94,6 +94,14 @@ export interface SyncOptions {
   readonly onProgress?: (progress: SyncProgress) => void;
   /** At most this many records a push (fewer than the server takes, so a large move shows its progress part by part). */
   readonly partRecords?: number;
+  /**
+   * A first sync's audit history (first-sync.ts): 'now' (the default) takes it in, or what is
+   * still owed of it, before this sync's pull; 'later' leaves it owed (the desktop's background
+   * taking, or the next sync).
+   */
+  readonly history?: 'now' | 'later';
+  /** Told the history's events taken so far after each page of it. */
+  readonly onHistory?: (taken: number) => void | Promise<void>;
 }
 
 /** FORBIDDEN: the vault is not bound to this server (the desktop then asks its door for a move). */
@@ -235,11 +243,19 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     const bound = await replica.teamServer();
     if (bound !== undefined) await requireBound(replica, server);
     // A desktop holding nothing yet takes the server's snapshot first (first-sync.ts); the pull goes on from where it ended.
-    const first = await firstSync(client, replica, { onPage: (taken) => options.onProgress?.({ sent: 0, total: 0, taken }) });
+    const history = { history: options.history ?? 'now', ...(options.onHistory ? { onHistory: options.onHistory } : {}) } as const;
+    const first = await firstSync(client, replica, { onPage: (taken) => options.onProgress?.({ sent: 0, total: 0, taken }), ...history });
     if (first) {
       tally.pulled += first.pulled;
       tally.applied += first.applied;
       tally.held = first.held;
+    } else if (history.history === 'now') {
+      // A history an earlier first sync left owed (interrupted, or 'later') goes on from its cursor before the pull.
+      const taken = await takeHistory(client, replica, history);
+      if (taken) {
+        tally.pulled += taken.pulled;
+        tally.applied += taken.applied;
+      }
     }
     await pullAll();
     // A vault leaves for a server only by a move. One not bound to this server pushes nothing,

@@ -65,6 +65,7 @@ import type { CustomerNames } from './customer-names';
 import { currentSequence } from './store-changes';
 import type { EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
+import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
   beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
@@ -140,6 +141,11 @@ export interface ApplyOptions {
    * written before its checks pass; one that fails is set aside, with `hold`, as ever).
    */
   readonly fresh?: boolean;
+  /**
+   * Where the audit history still to take in stands after this batch (first-sync.ts), kept in
+   * the same transaction as what it took: null once the history is all here.
+   */
+  readonly history?: HistoryCursor | null;
 }
 
 /** How far past what this replica holds a record's revision may be: a revision out of reach would freeze the entry. */
@@ -519,6 +525,14 @@ export class ReplicaService {
     });
   }
 
+  /** The audit history a first sync still owes this replica (first-sync.ts): undefined when it is all here. */
+  async historyOwed(): Promise<HistoryCursor | undefined> {
+    return this.core.read((r) => {
+      this.core.requireOpen(r);
+      return historyCursor(r);
+    });
+  }
+
   /** The team server's sequence up to which this replica has taken in others' records. */
   async pulledUpTo(): Promise<number> {
     return this.core.read((r) => {
@@ -706,7 +720,9 @@ export class ReplicaService {
       if (chained > 0) moveAuditHeadToLast(w, this.core.ring);
       if (options.pulledUpTo !== undefined) setPulledSeq(w, Math.max(options.pulledUpTo, pulledSeq(w)));
       // The vault's move is in (its history comes before the server's head): a v1 event starts no chain here after this (store-audit.ts).
-      if (options.caughtUp === true) closeV1ChainStarts(w);
+      if (options.history !== undefined) setHistoryCursor(w, options.history);
+      // Not while history is owed: its v1 chain starts come after the head (first-sync.ts takeHistory); the first pull at the head after it closes them.
+      if (options.caughtUp === true && historyCursor(w) === undefined) closeV1ChainStarts(w);
       return { tally, rotateAgain: groupsToRotateAgain(w).length > 0 };
     });
     this.core.customers.clear();

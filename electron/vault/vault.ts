@@ -35,6 +35,7 @@ import { openAuditDetail, openDirectoryWrap, sealAuditDetail, wrapDirectoryFor }
 import { makeSigningKey, signerAtSignIn } from './signer-keys';
 import { getDirectoryWrap } from './store-directory';
 import { getMeta, setMeta, setSetting } from './store-meta';
+import { historyCursor, type HistoryCursor } from './store-history';
 import {
   anyDirectoryWrapAtLeast,
   claimPasswordAttempt,
@@ -162,6 +163,11 @@ export class Vault {
 
   async verifyAudit(): Promise<AuditVerification> {
     return this.store.read((r) => verifyAuditChain(r));
+  }
+
+  /** The audit history a first sync still owes this file (store-history.ts): undefined when it is all here. */
+  async historyOwed(): Promise<HistoryCursor | undefined> {
+    return this.store.read((r) => historyCursor(r));
   }
 
   /**
