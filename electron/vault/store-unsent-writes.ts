@@ -7,10 +7,11 @@ import type { ReadDb } from './db';
 
 /**
  * Actions of this desktop's own log that may change an entry's sealed content: edits, moves,
- * deletes, and an HOTP code or copy (the counter steps). A TOTP code names the entry without
- * changing it: counted too, which only makes a sync keep a copy it did not need.
+ * deletes, and an HOTP code (the counter steps: `otp.hotp` since review round nine; older logs
+ * wrote it as `otp.code` / `otp.copy`). A TOTP code names the entry without changing it: those
+ * older names are still counted, which only makes a sync keep a copy it did not need.
  */
-export const ENTRY_WRITE_ACTIONS: readonly string[] = ['entry.edit', 'entry.remove_otp', 'entry.move', 'entry.delete', 'otp.code', 'otp.copy'];
+export const ENTRY_WRITE_ACTIONS: readonly string[] = ['entry.edit', 'entry.remove_otp', 'entry.move', 'entry.delete', 'otp.hotp', 'otp.code', 'otp.copy'];
 
 /** Rows of this desktop (no device: written here; or this device's) naming `entryId` after `sinceSeq`. */
 export function hasUnsentEntryWrite(db: ReadDb, entryId: number, sinceSeq: number, device: Buffer | undefined): boolean {
