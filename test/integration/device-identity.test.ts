@@ -13,23 +13,16 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { eventFields } from '../../electron/team/history-verify';
-import type { VaultSession } from '../../electron/vault/service';
 import { signBytes, type Signer } from '../../electron/vault/signing';
 import { derivesDevice } from '../../electron/vault/store-device';
-import { renewDeviceId } from '../../electron/vault/store-signing';
 import { Vault } from '../../electron/vault/vault';
 import { REPLICA_FORMAT, type EventRecord } from '../../shared/sync/records';
 import { eventSigningText } from '../../shared/sync/signing-keys';
+import { copyAsDevice, signerOf } from '../support/desktop-copies';
 import { FAST_KDF, manualClock, newVault, OWNER, PASSWORD, tempFolder } from '../support/vault';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
 const TOM_PASSWORD = 'tom password';
-
-function signerOf(session: VaultSession): Signer {
-  const signer = (session as unknown as { ring: { signer: Signer | undefined } }).ring.signer;
-  if (signer === undefined) throw new Error('nobody signs here');
-  return signer;
-}
 
 const linkOf = (signature: string | null): string => createHash('sha256').update(Buffer.from(signature ?? '', 'base64url')).digest('base64url');
 
@@ -37,16 +30,6 @@ const linkOf = (signature: string | null): string => createHash('sha256').update
 function resigned(e: EventRecord, signer: Signer, vault: string, device: string, devicePrev: string | null): EventRecord {
   const unsigned: EventRecord = { ...e, device, devicePrev, signerKey: e.signerKey };
   return { ...unsigned, signature: signBytes(signer.privateKey, Buffer.from(eventSigningText(vault, eventFields(unsigned)), 'utf8')).toString('base64url') };
-}
-
-/** A copy of `file` that is a device of its own. */
-async function copyAsDevice(file: string, name: string, clock: ReturnType<typeof manualClock>): Promise<string> {
-  const copy = path.join(tempFolder(), `${name}.crewvault`);
-  copyFileSync(file, copy);
-  const opened = Vault.open(copy, clock);
-  await opened.store.write((w) => renewDeviceId(w));
-  await opened.close();
-  return copy;
 }
 
 /** The audit rows' devices and first links, as the file holds them. */

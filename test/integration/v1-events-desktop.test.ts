@@ -10,34 +10,16 @@
  * hands it, with `caughtUp` as sync.ts passes it on a pull's last page).
  * Must never: sleep on the wall clock (the clock is injected).
  */
-import { copyFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventFields } from '../../electron/team/history-verify';
 import type { VaultSession } from '../../electron/vault/service';
 import { signBytes, type Signer } from '../../electron/vault/signing';
-import { renewDeviceId } from '../../electron/vault/store-signing';
 import { Vault } from '../../electron/vault/vault';
 import { REPLICA_FORMAT, type EventRecord } from '../../shared/sync/records';
 import { eventSigningTextV1 } from '../../shared/sync/signing-keys';
-import { manualClock, newVault, OWNER, PASSWORD, tempFolder } from '../support/vault';
-
-function signerOf(session: VaultSession): Signer {
-  const signer = (session as unknown as { ring: { signer: Signer | undefined } }).ring.signer;
-  if (signer === undefined) throw new Error('nobody signs here');
-  return signer;
-}
-
-/** A copy of `file` that is a device of its own. */
-async function copyAsDevice(file: string, name: string, clock: ReturnType<typeof manualClock>): Promise<string> {
-  const copy = path.join(tempFolder(), `${name}.crewvault`);
-  copyFileSync(file, copy);
-  const opened = Vault.open(copy, clock);
-  await opened.store.write((w) => renewDeviceId(w));
-  await opened.close();
-  return copy;
-}
+import { copyAsDevice, signerOf } from '../support/desktop-copies';
+import { manualClock, newVault, OWNER, PASSWORD } from '../support/vault';
 
 /** `events` (one device's chain, in order) signed again in the v1 form by `signer`, each linked to the one before. */
 function resignedV1(events: readonly EventRecord[], signer: Signer, startAfter: EventRecord | null): EventRecord[] {
