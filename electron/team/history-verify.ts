@@ -7,6 +7,9 @@
  * the same order. A server that edits, drops from the middle, reorders or forges an event is
  * caught; one that drops the newest events of a device is not (nothing after them to miss them). A
  * derived device's first event must derive its id from its signer's key (shared/sync/device-ids.ts).
+ * A v3 event is checked whole (its body hashing to the signed digest) or, for a checker who does
+ * not hold its group, redacted (its header and digest under the signature), and counted as such;
+ * a redacted one an owner or admin was handed (or one of a group the checker holds) is refused.
  * Must never: count a signature node:crypto did not verify, or fetch more than pull pages.
  */
 import { createHash, createPublicKey, verify } from 'node:crypto';
@@ -15,6 +18,7 @@ import type { EventRecord, ReplicaRecord } from '../../shared/sync/records';
 import { derivedChainStartFault, isDerivedDeviceId } from '../../shared/sync/device-ids';
 import { derivesDevice } from '../vault/store-device';
 import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV1, keysInForce, type EventSigningText } from '../../shared/sync/signing-keys';
+import { checkReceivedEventV3, eventHeaderTextV3 } from '../../shared/sync/event-v3';
 
 export interface PulledRecord {
   readonly seq: number;
@@ -28,7 +32,8 @@ export interface TrustedKey {
 }
 
 export type HistoryCheck =
-  | { readonly ok: true; readonly events: number; readonly devices: number }
+  /** `redacted`: v3 events handed without their body (groups the checker does not hold), checked by signature and chain only. */
+  | { readonly ok: true; readonly events: number; readonly devices: number; readonly redacted: number }
   | { readonly ok: false; readonly events: number; readonly seq: number; readonly reason: string };
 
 const bin = (b64url: string): Buffer => Buffer.from(b64url, 'base64url');
@@ -60,8 +65,44 @@ function holdsEither(publicKey: string, v2: string, v1: string, signature: strin
   return holds(publicKey, v2, signature) || holds(publicKey, v1, signature);
 }
 
-/** Checks `pulled` (every record of the vault from sequence 0, in the server's order). */
-export function verifyServerHistory(vault: string, pulled: readonly PulledRecord[], trusted: ReadonlyMap<string, TrustedKey> = new Map()): HistoryCheck {
+const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+const hexOf = (b64url: string | null): string | null => (b64url === null ? null : bin(b64url).toString('hex'));
+
+/**
+ * A v3 event (signed over a header and its body's digest, docs/SYNC.md "Events of groups one does
+ * not hold") as shared/sync/event-v3.ts checks it: whole (its body hashing to the signed digest,
+ * its scope its body's group) or redacted (the signature over the header and the digest handed,
+ * refused when its scope is a group in `held` or no group: withheld). Returns whether it came
+ * redacted, or why it is refused.
+ */
+function checkV3(vault: string, r: EventRecord & { readonly scope: string }, publicKey: string, signature: string, held: 'every' | readonly string[]): { readonly redacted: boolean } | { readonly fault: string } {
+  const header = { uid: r.id, at: r.at, actor: r.actor, action: r.action, deviceHex: hexOf(r.device), devicePrevHex: hexOf(r.devicePrev), signerKey: r.signerKey, scope: r.scope };
+  const holdsText = (text: string): boolean => holds(publicKey, text, signature);
+  if (r.bodyDigest !== undefined) {
+    if (r.bodySalt !== undefined || r.subject !== null || r.entry !== null || r.customer !== null || r.group !== null || r.sealedDetail !== null) return { fault: 'came redacted with a body' };
+    // An owner or admin (held 'every') is owed every body: any redacted event was withheld.
+    if (held === 'every') return holdsText(eventHeaderTextV3(vault, header, r.bodyDigest)) ? { fault: 'came without its body, which this checker may read (the server withheld it)' } : { fault: 'was changed after its author signed it' };
+    try {
+      return checkReceivedEventV3(vault, { form: 'redacted', header, bodyDigest: r.bodyDigest }, held, holdsText, sha256Hex);
+    } catch (e) {
+      return { fault: e instanceof Error && /withheld/.test(e.message) ? 'came without its body, which this checker may read (the server withheld it)' : 'was changed after its author signed it' };
+    }
+  }
+  if (r.bodySalt === undefined) return { fault: 'carries a scope but neither its body\'s salt nor its digest' };
+  const body = { saltHex: r.bodySalt, subject: r.subject, entry: r.entry, customer: r.customer, group: r.group, sealedDetailBase64: r.sealedDetail === null ? null : bin(r.sealedDetail).toString('base64') };
+  try {
+    return checkReceivedEventV3(vault, { form: 'whole', header, body }, held === 'every' ? [] : held, holdsText, sha256Hex);
+  } catch {
+    return { fault: 'was changed after its author signed it (its body is not the one signed)' };
+  }
+}
+
+/**
+ * Checks `pulled` (every record of the vault from sequence 0, in the server's order). `held`: the
+ * groups (global ids) whose v3 events the checker is owed whole; 'every' for an owner or admin,
+ * to whom the server hands every body (`crewvault audit verify --server`).
+ */
+export function verifyServerHistory(vault: string, pulled: readonly PulledRecord[], trusted: ReadonlyMap<string, TrustedKey> = new Map(), held: 'every' | readonly string[] = 'every'): HistoryCheck {
   const roles = new Map<string, string>();
   const disabledAt = new Map<string, number | null>();
   for (const { record } of pulled) {
@@ -81,6 +122,7 @@ export function verifyServerHistory(vault: string, pulled: readonly PulledRecord
   const keyOf = (id: string): TrustedKey | undefined => trusted.get(id) ?? served.get(id);
   const heads = new Map<string, string>();
   let events = 0;
+  let redacted = 0;
   let lastSeq = 0;
   for (const { seq, record } of pulled) {
     if (seq <= lastSeq) return { ok: false, events, seq, reason: `the server's order goes back at sequence ${seq}` };
@@ -91,8 +133,16 @@ export function verifyServerHistory(vault: string, pulled: readonly PulledRecord
     if (record.signature === null || record.signerKey === null || record.device === null || record.actor === null) return broken('is not signed by its author on a device');
     const key = keyOf(record.signerKey);
     if (key === undefined || key.user !== record.actor) return broken('is signed with a key that is not its author\'s');
-    const fields = eventFields(record);
-    if (!holdsEither(key.publicKey, eventSigningText(vault, fields), eventSigningTextV1(fields), record.signature)) return broken('was changed after its author signed it');
+    if (record.scope !== undefined) {
+      const v3 = checkV3(vault, { ...record, scope: record.scope }, key.publicKey, record.signature, held);
+      if ('fault' in v3) return broken(v3.fault);
+      if (v3.redacted) redacted++;
+    } else if (record.bodySalt !== undefined || record.bodyDigest !== undefined) {
+      return broken('carries a body salt or digest without a scope');
+    } else {
+      const fields = eventFields(record);
+      if (!holdsEither(key.publicKey, eventSigningText(vault, fields), eventSigningTextV1(fields), record.signature)) return broken('was changed after its author signed it');
+    }
     const head = heads.get(record.device);
     const device = bin(record.device);
     if (head === undefined && isDerivedDeviceId(device.length)) {
@@ -102,7 +152,7 @@ export function verifyServerHistory(vault: string, pulled: readonly PulledRecord
     } else if ((head ?? null) !== record.devicePrev) return broken('does not follow the event before it from its device (one was removed, changed or moved)');
     heads.set(record.device, createHash('sha256').update(bin(record.signature)).digest('base64url'));
   }
-  return { ok: true, events, devices: heads.size };
+  return { ok: true, events, devices: heads.size, redacted };
 }
 
 /** Anything that calls the server's pull route (electron/team/client.ts TeamClient). */

@@ -83,14 +83,18 @@ export interface StoredRecord {
   readonly revision: number;
   readonly seq: number;
   readonly body: string;
+  /** A v3 event's scope tag and body digest (schema 22), handed to members who do not hold its group in place of the body. */
+  readonly scope?: string | undefined;
+  readonly bodyDigest?: string | undefined;
 }
 
 /** Stores an object's newest record (a newer revision replaces the older, at a new sequence number). */
 export async function putRecord(tx: Transaction, vaultId: string, record: StoredRecord, pushedBy: string): Promise<void> {
   await tx.query(
-    `INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
-     ON CONFLICT (vault_id, record_id) DO UPDATE SET revision = excluded.revision, seq = excluded.seq, pushed_by = excluded.pushed_by, body = excluded.body`,
-    [vaultId, record.id, record.kind, record.revision, record.seq, pushedBy, record.body],
+    `INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body, scope, body_digest) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)
+     ON CONFLICT (vault_id, record_id) DO UPDATE SET revision = excluded.revision, seq = excluded.seq, pushed_by = excluded.pushed_by, body = excluded.body,
+       scope = excluded.scope, body_digest = excluded.body_digest`,
+    [vaultId, record.id, record.kind, record.revision, record.seq, pushedBy, record.body, record.scope ?? null, record.bodyDigest ?? null],
   );
 }
 
@@ -98,15 +102,15 @@ export async function putRecord(tx: Transaction, vaultId: string, record: Stored
  * Records stored after `since`, in sequence order: `limit` at most, and no more than about
  * `maxBytes` of bodies (at least one); the body as text (parsed by the caller).
  */
-export async function recordsAfter(db: Queryable, vaultId: string, since: number, limit: number, maxBytes: number): Promise<Array<{ readonly seq: number; readonly body: string }>> {
+export async function recordsAfter(db: Queryable, vaultId: string, since: number, limit: number, maxBytes: number): Promise<Array<{ readonly seq: number; readonly body: string; readonly scope: string | null; readonly bodyDigest: string | null }>> {
   const rows = await db.query(
-    `SELECT seq, body FROM (
-       SELECT seq, body::text AS body, sum(octet_length(body::text)) OVER (ORDER BY seq) AS running
+    `SELECT seq, body, scope, body_digest FROM (
+       SELECT seq, body::text AS body, scope, body_digest, sum(octet_length(body::text)) OVER (ORDER BY seq) AS running
        FROM sync_records WHERE vault_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
      ) page WHERE running <= $4 OR seq = (SELECT min(seq) FROM sync_records WHERE vault_id = $1 AND seq > $2) ORDER BY seq`,
     [vaultId, since, limit, maxBytes],
   );
-  return rows.map((row) => ({ seq: int(row, 'seq'), body: text(row, 'body') }));
+  return rows.map((row) => ({ seq: int(row, 'seq'), body: text(row, 'body'), scope: textOrNull(row, 'scope'), bodyDigest: textOrNull(row, 'body_digest') }));
 }
 
 /** Whether any entry stored in this vault is in `groupId` (live only: `liveOnly`), leaving out the ids in `except`. */
@@ -128,6 +132,9 @@ export interface SnapshotRow {
   /** The signed batch a customer or entry record names (format 2), else null. */
   readonly batch: string | null;
   readonly body: string;
+  /** A v3 event's scope tag and body digest (schema 22), else null. */
+  readonly scope: string | null;
+  readonly bodyDigest: string | null;
 }
 
 const STORED_KINDS: ReadonlySet<string> = new Set<SnapshotRow['kind']>(['customer', 'entry', 'signing_key', 'event', 'user', 'group', 'member']);
@@ -141,8 +148,8 @@ const isStoredKind = (kind: string): kind is SnapshotRow['kind'] => STORED_KINDS
  */
 export async function snapshotAfter(db: Queryable, vaultId: string, after: number, upTo: number, events: boolean, limit: number, maxBytes: number): Promise<SnapshotRow[]> {
   const rows = await db.query(
-    `SELECT seq, kind, grp, usr, batch, body FROM (
-       SELECT seq, kind, CASE WHEN kind IN ('entry', 'member') THEN body->>'group' END AS grp, CASE WHEN kind = 'member' THEN body->>'user' END AS usr,
+    `SELECT seq, kind, grp, usr, batch, body, scope, body_digest FROM (
+       SELECT seq, kind, scope, body_digest, CASE WHEN kind IN ('entry', 'member') THEN body->>'group' END AS grp, CASE WHEN kind = 'member' THEN body->>'user' END AS usr,
          CASE WHEN kind IN ('customer', 'entry') THEN body->>'batch' END AS batch, body::text AS body, sum(octet_length(body::text)) OVER (ORDER BY seq) AS running, row_number() OVER (ORDER BY seq) AS n
        FROM sync_records WHERE vault_id = $1 AND seq > $2 AND seq <= $3 AND (kind = 'event') = $4 ORDER BY seq LIMIT $5
      ) page WHERE running <= $6 OR n = 1 ORDER BY seq`,
@@ -151,6 +158,6 @@ export async function snapshotAfter(db: Queryable, vaultId: string, after: numbe
   return rows.map((row) => {
     const kind = text(row, 'kind');
     if (!isStoredKind(kind)) throw new CrewvaultError('INTERNAL', `snapshotAfter: a stored record of kind ${kind}`);
-    return { seq: int(row, 'seq'), kind, group: textOrNull(row, 'grp'), user: textOrNull(row, 'usr'), batch: textOrNull(row, 'batch'), body: text(row, 'body') };
+    return { seq: int(row, 'seq'), kind, group: textOrNull(row, 'grp'), user: textOrNull(row, 'usr'), batch: textOrNull(row, 'batch'), body: text(row, 'body'), scope: textOrNull(row, 'scope'), bodyDigest: textOrNull(row, 'body_digest') };
   });
 }

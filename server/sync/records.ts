@@ -30,6 +30,7 @@ import { appendAudit } from '../audit';
 import { applyServerCodesSetting } from '../codes/group-setting';
 import { pushBatcher } from './push-batch';
 import { holdVerified, verifyBeforeLock } from './verify';
+import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
 import { actingPerson, applyPeople, checkEntries, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
 
 /** What one push carries (the contract's batch: a vault and its records). */
@@ -165,7 +166,9 @@ export async function storePush(
   let seq = vault.seq;
   for (const record of fresh) {
     seq++;
-    await putRecord(tx, batch.vault, { id: record.id, kind: record.kind, revision: revisionOf(record), seq, body: JSON.stringify(record) }, auth.user.id);
+    // A v3 event's scope and body digest stored beside it (checked in verify.ts): what a member who does not hold its group is handed.
+    const v3 = record.kind === 'event' && isEventV3(record) ? storedScope(batch.vault, record) : {};
+    await putRecord(tx, batch.vault, { id: record.id, kind: record.kind, revision: revisionOf(record), seq, body: JSON.stringify(record), ...v3 }, auth.user.id);
   }
   // A new member's desktop skipped the group's entries until now: they come again, after the grant.
   for (const groupId of people.joined) seq = await restampGroupEntries(tx, batch.vault, groupId, seq);
@@ -177,10 +180,17 @@ export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteI
   const vault = await vaultInfo(ctx.db, input.vault);
   if (vault === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
   // Only a person of the vault pulls, and is handed only the groups they hold now.
-  const visible = await pullFilter(ctx.db, input.vault, await pullingPerson(ctx.db, input.vault, vault.createdBy, auth.user.id));
+  const me = await pullingPerson(ctx.db, input.vault, vault.createdBy, auth.user.id);
+  const visible = await pullFilter(ctx.db, input.vault, me);
+  const whole = await wholeEventsFor(ctx.db, input.vault, me);
   const rows = await recordsAfter(ctx.db, input.vault, input.since, input.limit ?? DEFAULT_PULL, PULL_BYTES);
-  // Stored as they were checked when pushed; parsed again on the way out, as the contract says.
-  const records = rows.map((row) => ({ seq: row.seq, record: replicaRecordSchema.parse(JSON.parse(row.body)) })).filter((r) => visible(r.record));
+  // Stored as they were checked when pushed; parsed again on the way out, as the contract says. A v3 event of a group this
+  // person does not hold goes redacted: its header, body digest and signature (events-v3.ts).
+  const records = rows.map((row) => {
+    const record = replicaRecordSchema.parse(JSON.parse(row.body));
+    const redact = record.kind === 'event' && row.scope !== null && row.bodyDigest !== null && !whole(record.id, row.scope);
+    return { seq: row.seq, record: redact && record.kind === 'event' && row.bodyDigest !== null ? redactedEvent(record, row.bodyDigest) : record };
+  }).filter((r) => visible(r.record));
   // Up to the last record read, handed over or not: what was left out is not this person's.
   const upTo = rows.at(-1)?.seq ?? input.since;
   // The signed batches the records handed name (format 2), each whole: only those (a batch lists digests only, but of records this person may not see).

@@ -4,7 +4,8 @@
  * pages. The first page fixes where the snapshot ends (the vault's sequence then); every later
  * page reads only up to it, so a record written during the snapshot (stored above it, and moved
  * there if it was below) comes in the desktop's next pull from that sequence instead: nothing is
- * lost between the two. Filtered exactly as a pull is (membership.ts pullFilter). Stored bodies
+ * lost between the two. Filtered exactly as a pull is (membership.ts pullFilter), and a v3 event of
+ * a group the person does not hold handed redacted as a pull hands it (events-v3.ts). Stored bodies
  * are handed on as stored, not parsed again: each was checked with the contract's schema when
  * pushed, and the receiving desktop parses every reply before believing it.
  * Must never: hand a record to someone a pull would not, or one of another vault.
@@ -17,6 +18,8 @@ import { JsonText } from '../json-text';
 import { batchesOf } from '../store/batches';
 import { snapshotAfter, vaultInfo } from '../store/sync';
 import { pullFilter, pullingPerson } from './membership';
+import { redactedEvent, wholeEventsFor } from './events-v3';
+import { eventRecordSchema } from '../../shared/sync/records';
 
 /** Records a snapshot page holds when the desktop names no limit, and about how many bytes (at least one record). */
 const DEFAULT_PAGE = 5_000;
@@ -27,7 +30,9 @@ export async function snapshot(ctx: ServerContext, auth: Caller, input: ServerRo
   const vault = await vaultInfo(ctx.db, input.vault);
   if (vault === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
   // Only a person of the vault takes its snapshot, and only what their pull would hand them.
-  const visible = await pullFilter(ctx.db, input.vault, await pullingPerson(ctx.db, input.vault, vault.createdBy, auth.user.id));
+  const me = await pullingPerson(ctx.db, input.vault, vault.createdBy, auth.user.id);
+  const visible = await pullFilter(ctx.db, input.vault, me);
+  const whole = await wholeEventsFor(ctx.db, input.vault, me);
   const upTo = input.upTo ?? vault.seq;
   if (upTo > vault.seq) throw new CrewvaultError('INVALID_INPUT', 'upTo: past the vault\'s sequence (a snapshot ends where its first page found the vault).');
   if (input.after > upTo) throw new CrewvaultError('INVALID_INPUT', 'after: past the snapshot\'s end.');
@@ -35,7 +40,13 @@ export async function snapshot(ctx: ServerContext, auth: Caller, input: ServerRo
   const handed = rows.filter((row) => visible(row));
   // Up to the last record read, handed over or not: what was left out is not this person's.
   const after = rows.at(-1)?.seq ?? upTo;
-  const records = handed.map((row) => `{"seq":${row.seq},"record":${row.body}}`).join(',');
+  // A v3 event of a group this person does not hold goes redacted (events-v3.ts): parsed, its body dropped, written again.
+  const bodyOf = (row: (typeof handed)[number]): string => {
+    if (row.kind !== 'event' || row.scope === null || row.bodyDigest === null) return row.body;
+    const record = eventRecordSchema.parse(JSON.parse(row.body));
+    return whole(record.id, row.scope) ? row.body : JSON.stringify(redactedEvent(record, row.bodyDigest));
+  };
+  const records = handed.map((row) => `{"seq":${row.seq},"record":${bodyOf(row)}}`).join(',');
   // The signed batches the handed records name (format 2), as stored: only those of records handed.
   const batches = [...(await batchesOf(ctx.db, input.vault, [...new Set(handed.flatMap((row) => (row.batch === null ? [] : [row.batch])))])).values()];
   const batchesPart = batches.length > 0 ? `,"batches":[${batches.join(',')}]` : '';

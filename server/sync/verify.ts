@@ -10,7 +10,7 @@
  * - every customer, entry, user, group and member record holds under a key in force of its named
  *   author (who the pusher must be: records.ts);
  * - every event and certificate is signed over the text naming this vault (`crewvault/v2`, review
- *   round seven hole 4); the v1 text (no vault) is taken only for a key stored already, in the
+ *   round seven hole 4; an event may be `crewvault/v3`, a header over its body's digest, pushed whole: events-v3.ts); the v1 text (no vault) is taken only for a key stored already, in the
  *   vault's move, and for an event continuing a device chain held here (or the mover's own file's
  *   history, written before the vault came here);
  * - every event is signed, holds under a key in force of its actor, names a device whose events are
@@ -39,6 +39,7 @@ import type { Queryable, Transaction } from '../store/db';
 import { ownerBound, personOfAccount } from '../store/membership';
 import { devicesOf, putDevices, putSigningKeys, rolesOf, signersSnapshot, signingKeysOf, storedIds, type StoredDevice, type StoredSigningKey } from '../store/signers';
 import { vaultInfo } from '../store/sync';
+import { checkPushedEventV3, isEventV3 } from './events-v3';
 import { batchBody, checkBatched, pushedBatches } from './verify-batches';
 
 /** What one push was checked against, and what it adds, for the transaction that stores it. */
@@ -205,7 +206,11 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string,
       // vault can follow once the chains part (docs/SYNC.md). Any other v1 event starting a chain here is refused.
       const fields = eventFields(r);
       const v1Allowed = moving || (device?.head ?? null) !== null || (pusher.movedAt !== undefined && r.at < pusher.movedAt);
-      if (!holds(key.publicKey, eventSigningText(batch.vault, fields), r.signature)
+      const signature = r.signature;
+      if (isEventV3(r)) {
+        // Signed over a header and its body's digest (events-v3.ts): taken whole only, the body hashing to the signed digest.
+        checkPushedEventV3(batch.vault, r, (text) => holds(key.publicKey, text, signature));
+      } else if (!holds(key.publicKey, eventSigningText(batch.vault, fields), r.signature)
         && !(v1Allowed && holds(key.publicKey, eventSigningTextV1(fields), r.signature))) throw badSignature('An event does not hold under its author\'s signature in this vault');
       // A device is the vault user's who signed its first event (holes 1, 2): anyone may relay that user's events, signed as they are, and
       // that user's own account may push others' events written on their file (a desktop two people sign in on); the move carries every

@@ -119,6 +119,15 @@ export const eventRecordSchema = z.strictObject({
   devicePrev: bytes.nullable(),
   signerKey: uid.nullable(),
   signature: bytes.nullable(),
+  /**
+   * Signature v3 (docs/SYNC.md "Events of groups one does not hold", shared/sync/event-v3.ts): the
+   * scope tag (hex) the header names; `bodySalt` (hex) with the body fields present (the whole form,
+   * the only one a push takes), or `bodyDigest` (hex) with them null (the redacted form a server
+   * hands a member who does not hold the event's group). Absent: a v2 or v1 event.
+   */
+  scope: z.string().regex(/^[0-9a-f]{64}$/, 'not a scope tag').optional(),
+  bodySalt: z.string().regex(/^[0-9a-f]{32}$/, 'not a body salt').optional(),
+  bodyDigest: z.string().regex(/^[0-9a-f]{64}$/, 'not a body digest').optional(),
 });
 
 /**

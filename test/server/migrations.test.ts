@@ -157,6 +157,20 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await db.query('SELECT device, vault_user, account_id, head FROM sync_devices')).toEqual([{ device: 'dA', vault_user: 'bo', account_id: 'u1', head: 'h' }]);
   });
 
+  it('upgrades schema 21 in place: records from before carry no scope or digest (v1 and v2 events are never redacted), and a scope needs its digest on an event', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 21))).toEqual({ from: 0, to: 21 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1)");
+    await db.query("INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ('v1', 2, 'u1', 1)");
+    const body = JSON.stringify({ kind: 'event', id: 'e1', actor: 'bo', entry: 'x', device: 'dA', signature: randomBytes(64).toString('base64url') });
+    await db.query("INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body) VALUES ('v1', 'e1', 'event', 1, 1, 'u1', $1::jsonb)", [body]);
+    expect(await migrate(db)).toEqual({ from: 21, to: latestSchemaVersion() });
+    expect(await db.query("SELECT record_id, scope, body_digest, body->>'entry' AS entry FROM sync_records")).toEqual([{ record_id: 'e1', scope: null, body_digest: null, entry: 'x' }]);
+    const digest = 'ab'.repeat(32);
+    await expect(db.query(`INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body, scope) VALUES ('v1', 'e2', 'event', 1, 2, 'u1', '{}'::jsonb, '${digest}')`)).rejects.toThrow(/sync_records_v3_event/);
+    await expect(db.query(`INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body, scope, body_digest) VALUES ('v1', 'k2', 'entry', 1, 2, 'u1', '{}'::jsonb, '${digest}', '${digest}')`)).rejects.toThrow(/sync_records_v3_event/);
+  });
+
   it('lets two servers start at once: each migration runs exactly once', async () => {
     if (kind === 'pglite') return; // one process owns a PGlite folder; the race is PostgreSQL's
     const url = await databases.postgresUrl();
