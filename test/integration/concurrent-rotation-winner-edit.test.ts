@@ -130,11 +130,11 @@ describe('two rotations at once, the winner\'s edit one revision past the agreed
   it('keeps the winner\'s edit on the desktop that gives way: taken where it wrote nothing, a conflict copy where it wrote too', async () => {
     // Before either syncs: the second desktop revokes bob and edits Firewall; the first revokes
     // carol after editing Switch and Firewall.
-    await onDesktop(a2, async (s) => s.team.revoke(opsId, BOB, await s.team.groupRevision(opsId)));
+    await onDesktop(a2, async (s) => s.team.revoke(opsId, BOB, await s.team.memberRevision(opsId, BOB)));
     await setPassword(a2, 'Acme/Firewall', 'f-a2');
     await setPassword(a, 'Acme/Switch', 's-a');
     await setPassword(a, 'Acme/Firewall', 'f-a');
-    await onDesktop(a, async (s) => s.team.revoke(opsId, CAROL, await s.team.groupRevision(opsId)));
+    await onDesktop(a, async (s) => s.team.revoke(opsId, CAROL, await s.team.memberRevision(opsId, CAROL)));
     // Its edit then stands one revision past the agreed one, as when its rotation re-sealed no
     // older version of the entry (docs/SYNC.md, "Not yet, and why"): the re-seal's revision step undone.
     const file = new Database(a.file);

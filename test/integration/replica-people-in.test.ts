@@ -27,7 +27,7 @@ describe('a rotation made on another desktop', () => {
     const { clock, leadFile, ownerTwo, ownerThree, netId } = await setUp();
     // The lead revokes mo from Network on their desktop: the key rotates, the entry is re-sealed.
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.revoke(netId, MEMBER, await lead.team.groupRevision(netId));
+    await lead.team.revoke(netId, MEMBER, await lead.team.memberRevision(netId, MEMBER));
     const rotation = await lead.replica.outgoing();
     await lead.close();
     expect(rotation.batch.records.map((r) => r.kind)).toEqual(expect.arrayContaining(['group', 'member', 'entry']));
@@ -103,7 +103,7 @@ describe('a rotation made on another desktop', () => {
     });
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
     await lead.updateEntry((await lead.resolvePath('Acme/Core switch')).id, { title: 'Core switch 2' }, (await lead.resolvePath('Acme/Core switch')).revision ?? -1);
-    await lead.team.revoke(netId, MEMBER, await lead.team.groupRevision(netId));
+    await lead.team.revoke(netId, MEMBER, await lead.team.memberRevision(netId, MEMBER));
     const rotation = await lead.replica.outgoing();
     await lead.close();
 

@@ -21,13 +21,13 @@ describe('review six hole 4: two rotations to the same key version', () => {
     });
     // lena revokes oz on her desktop; the owner revokes pia on theirs and edits an entry, before either has synced.
     const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.revoke(netId, 'oz', await lead.team.groupRevision(netId));
+    await lead.team.revoke(netId, 'oz', await lead.team.memberRevision(netId, 'oz'));
     const leads = await lead.replica.outgoing();
     await lead.replica.markSent(leads);
     const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
     const core = await owner.resolvePath('Acme/Core switch');
     await owner.updateEntry(core.id, { password: 'cs-2' }, core.revision ?? -1);
-    await owner.team.revoke(netId, 'pia', await owner.team.groupRevision(netId));
+    await owner.team.revoke(netId, 'pia', await owner.team.memberRevision(netId, 'pia'));
     // The owner's desktop, its own rotation unsent, gives way to lena's and rotates again past it.
     const first = await owner.replica.apply(wire(leads), { hold: true, caughtUp: true });
     expect(first.held).toEqual([]);

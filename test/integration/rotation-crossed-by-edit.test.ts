@@ -125,7 +125,7 @@ describe('an edit crossing a rotation', () => {
   it('converges within a few syncs: the edit kept under the new key, carol cut off, no BUSY', async () => {
     // A revokes carol (rotating Ops, re-sealing Switch and Firewall); B edits Switch under the old
     // key and its sync reaches the server first.
-    await onDesktop(a, async (s) => s.team.revoke(opsId, CAROL, await s.team.groupRevision(opsId)));
+    await onDesktop(a, async (s) => s.team.revoke(opsId, CAROL, await s.team.memberRevision(opsId, CAROL)));
     await setPassword(b, 'Acme/Switch', 's-b');
     await sync(b);
     // A syncs: each answer noted, none may be BUSY (or any other error).
@@ -160,7 +160,7 @@ describe('an edit crossing a rotation', () => {
     await sync(b);
     // A edits Firewall and revokes carol again; B's edit of Firewall reaches the server first.
     await setPassword(a, 'Acme/Firewall', 'f-a');
-    await onDesktop(a, async (s) => s.team.revoke(opsId, CAROL, await s.team.groupRevision(opsId)));
+    await onDesktop(a, async (s) => s.team.revoke(opsId, CAROL, await s.team.memberRevision(opsId, CAROL)));
     await setPassword(b, 'Acme/Firewall', 'f-b');
     await sync(b);
     const answers: string[] = [];
@@ -183,7 +183,7 @@ describe('an edit crossing a rotation', () => {
     await onDesktop(a, async (s) => s.team.grant(opsId, CAROL, false, await s.team.groupRevision(opsId)));
     await sync(a);
     await sync(b);
-    await onDesktop(a, async (s) => s.team.revoke(opsId, CAROL, await s.team.groupRevision(opsId)));
+    await onDesktop(a, async (s) => s.team.revoke(opsId, CAROL, await s.team.memberRevision(opsId, CAROL)));
     // As a file whose rotation was made before the key was kept: the kept version removed.
     const file = new Database(a.file);
     const removed = file.prepare("DELETE FROM meta WHERE key LIKE 'rotated_from:%'").run();

@@ -178,7 +178,7 @@ describe('membership on the team server, with real desktops', () => {
   });
 
   it('cuts a revoked member off: their next pull brings nothing new of the group, their push into it and a push under the old key version are refused', async () => {
-    await onDesktop(a, async (s) => s.team.revoke(opsId, BOB, await s.team.groupRevision(opsId)));
+    await onDesktop(a, async (s) => s.team.revoke(opsId, BOB, await s.team.memberRevision(opsId, BOB)));
     await setPassword(a, 'Acme/Firewall', 'f-2');
     expect((await sync(a)).code).toBe('ok');
     const vault = await onDesktop(a, (s) => s.replica.vaultId());
@@ -301,8 +301,8 @@ describe('membership on the team server, with real desktops', () => {
     expect((await sync(a2)).code).toBe('ok');
     const vault = await onDesktop(a, (s) => s.replica.vaultId());
     // Before either syncs: the owner's first desktop revokes bob; the other revokes carol and edits Switch.
-    await onDesktop(a, async (s) => s.team.revoke(opsId, BOB, await s.team.groupRevision(opsId)));
-    await onDesktop(a2, async (s) => s.team.revoke(opsId, CAROL, await s.team.groupRevision(opsId)));
+    await onDesktop(a, async (s) => s.team.revoke(opsId, BOB, await s.team.memberRevision(opsId, BOB)));
+    await onDesktop(a2, async (s) => s.team.revoke(opsId, CAROL, await s.team.memberRevision(opsId, CAROL)));
     await setPassword(a2, 'Acme/Switch', 's-a2');
     expect((await sync(a)).code).toBe('ok');
     const a2Sync = await sync(a2);

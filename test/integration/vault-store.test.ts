@@ -108,7 +108,7 @@ describe('the store boundary', () => {
     expect(await tom.revealPassword(entry.id)).toBe('fw-secret');
 
     const asked = tom.revealPassword(entry.id);
-    await owner.team.revoke(group.id, 'tom', await owner.team.groupRevision(group.id));
+    await owner.team.revoke(group.id, 'tom', await owner.team.memberRevision(group.id, 'tom'));
     // His keys are read again in the reveal's own transaction: the group is gone from them.
     await expect(asked).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await owner.auditLog()).filter((r) => r.action === 'password.reveal')).toHaveLength(1);
