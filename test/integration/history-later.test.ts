@@ -200,6 +200,20 @@ describe('a new desktop is usable before its audit history is in', () => {
     }
   }, 300_000);
 
+  it('crewvault sync and join take --history now or later, and refuse anything else before they connect', async () => {
+    for (const args of [['sync', '--history', 'soon'], ['join', 'https://127.0.0.1:1', '--user', 'alice', '--history', 'soon']]) {
+      let err = '';
+      const runtime = path.join(home, `run-${devices++}`);
+      mkdirSync(runtime, { mode: 0o700 });
+      const io: CliIo = {
+        out: () => undefined, err: (text) => { err += text; }, readStdin: () => Promise.resolve(undefined),
+        readSecret: () => Promise.reject(new Error('no password should be asked')), interactive: false, now: () => clock.now(), env: { XDG_RUNTIME_DIR: runtime, HOME: runtime },
+      };
+      expect(await runCli(args, io)).toBe(2);
+      expect(err).toContain('--history takes "now" or "later"');
+    }
+  });
+
   it('still refuses an event of the history altered on the server, and the events of its device after it', async () => {
     const upToNow = await server.database.query("SELECT record_id, body->>'signature' AS signature FROM sync_records WHERE kind = 'event' ORDER BY seq OFFSET 40 LIMIT 1");
     const recordId = String(upToNow[0]?.record_id);
