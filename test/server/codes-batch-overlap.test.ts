@@ -8,15 +8,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeSecret } from '../../shared/otp';
 import { verifyAudit } from '../../server/audit';
 import { text } from '../../server/store/db';
-import { putGroup, putMembership, putPerson } from '../../server/store/membership';
-import { setServerCodeGroup } from '../../server/store/codes';
-import { createVault, putRecord } from '../../server/store/sync';
-import { sealCodeKeyForServer, serverCodePublicKey } from '../../electron/team/server-codes';
+import { serverCodeEntries, twoServerProcesses } from './code-servers';
 import { useTestDatabases } from './databases';
-import { invitePerson, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
+import { TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
 
@@ -31,31 +27,8 @@ describe('overlapping code batches, in one server process and across two, on Pos
   const entries = [randomUUID(), randomUUID(), randomUUID()];
 
   beforeAll(async () => {
-    const db = await databases.open('postgres');
-    a = await startTestServer(db);
-    owner = await registerOwner(a);
-    tech = await invitePerson(a, owner);
-    b = await startTestServer(db, { keys: a.keys });
-    await a.db.transaction(async (tx) => {
-      await createVault(tx, vault, owner.user.id, a.clock.now());
-      await putGroup(tx, vault, { groupId: group, keyVersion: 1, deleted: false });
-      await setServerCodeGroup(tx, vault, group, true);
-      const vaultUser = randomUUID();
-      await putPerson(tx, vault, { vaultUser, accountId: tech.user.id, role: 'technician', disabled: false });
-      await putMembership(tx, vault, { groupId: group, vaultUser, keyVersion: 1, isLead: false, wrapped: 'AAAA' });
-      let seq = 0;
-      for (const entry of entries) {
-        seq += 1;
-        const body = { kind: 'entry', id: entry, revision: 1, base: 0, group, keyVersion: 1, deletedAt: null };
-        await putRecord(tx, vault, { id: entry, kind: 'entry', revision: 1, seq, body: JSON.stringify(body) }, owner.user.id);
-      }
-    });
-    const key = serverCodePublicKey((await tech.client.ok('codesKey', undefined)).publicKey);
-    const records = entries.map((entry) => ({
-      kind: 'server_code' as const, entry, group, keyVersion: 1,
-      sealed: sealCodeKeyForServer(key, { vault, entry, group, keyVersion: 1 }, { kind: 'totp', secret: encodeSecret(randomBytes(20)), algorithm: 'SHA1', digits: 6, period: 30, counter: 0 }),
-    }));
-    await tech.client.ok('codesSeal', { vault, records });
+    ({ a, b, owner, tech } = await twoServerProcesses(await databases.open('postgres')));
+    await serverCodeEntries(a, owner, tech, vault, group, entries);
     viaB = new TestClient(b.url, tech.client.deviceId);
     viaB.tokens = tech.client.tokens;
   }, 120_000);

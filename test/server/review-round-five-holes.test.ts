@@ -19,14 +19,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSecret, type OtpParams } from '../../shared/otp';
 import type { CustomerRecord } from '../../shared/sync/records';
 import { text } from '../../server/store/db';
-import { putGroup, putMembership, putPerson } from '../../server/store/membership';
-import { addThrottleCounts, setServerCodeGroup } from '../../server/store/codes';
+import { addThrottleCounts } from '../../server/store/codes';
 import { migrate } from '../../server/store/migrate';
-import { createVault, putRecord } from '../../server/store/sync';
 import { sealCodeKeyForServer, serverCodePublicKey } from '../../electron/team/server-codes';
+import { serverCodeEntries, twoServerProcesses } from './code-servers';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 import { entryIn, groupRecord, memberRecord, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault, userRecord, vaultUsers } from './people';
-import { invitePerson, registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
+import { TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
 const b64 = (value: string): string => Buffer.from(value).toString('base64url');
@@ -44,24 +43,8 @@ describe('two server processes with clocks a step apart do not reset each other\
   const group = randomUUID();
   const entry = randomUUID();
   beforeAll(async () => {
-    const db = await databases.open('postgres');
-    a = await startTestServer(db);
-    owner = await registerOwner(a);
-    tech = await invitePerson(a, owner);
-    b = await startTestServer(db, { keys: a.keys });
-    await a.db.transaction(async (tx) => {
-      await createVault(tx, vault, owner.user.id, a.clock.now());
-      await putGroup(tx, vault, { groupId: group, keyVersion: 1, deleted: false });
-      await setServerCodeGroup(tx, vault, group, true);
-      const vaultUser = randomUUID();
-      await putPerson(tx, vault, { vaultUser, accountId: tech.user.id, role: 'technician', disabled: false });
-      await putMembership(tx, vault, { groupId: group, vaultUser, keyVersion: 1, isLead: false, wrapped: 'AAAA' });
-      const body = { kind: 'entry', id: entry, revision: 1, base: 0, group, keyVersion: 1, deletedAt: null };
-      await putRecord(tx, vault, { id: entry, kind: 'entry', revision: 1, seq: 1, body: JSON.stringify(body) }, owner.user.id);
-    });
-    const key = serverCodePublicKey((await tech.client.ok('codesKey', undefined)).publicKey);
-    const sealed = sealCodeKeyForServer(key, { vault, entry, group, keyVersion: 1 }, totp());
-    await tech.client.ok('codesSeal', { vault, records: [{ kind: 'server_code', entry, group, keyVersion: 1, sealed }] });
+    ({ a, b, owner, tech } = await twoServerProcesses(await databases.open('postgres')));
+    await serverCodeEntries(a, owner, tech, vault, group, [entry]);
   }, 120_000);
   afterAll(async () => {
     await b.close();
