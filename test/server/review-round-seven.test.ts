@@ -18,6 +18,7 @@ import type { ServerContext } from '../../server/context';
 import { pushBatcher, type PushReply } from '../../server/sync/push-batch';
 import { verifyBeforeLock } from '../../server/sync/verify';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
+import { asOneBatch } from './one-batch';
 import { entryIn, eventBy, memberRecord, pushOf, serverWithPeople, twoGroupVaultPushed, userRecord, type TwoGroupVault } from './people';
 import { keyRecordOf, linkOf, signEvent, signerOf, signText, type TestSigner } from './signers';
 import { invitePerson, TestClient, type Person, type TestServer } from './support';
@@ -56,27 +57,10 @@ describe.each(DATABASE_KINDS)('review seven: what held, on %s', (kind) => {
       await verifyBeforeLock(ctx.db, batch, auth.user.id);
       prepared.push({ auth, batch, source: '127.0.0.1' });
     }
-    let letGo: () => void = () => undefined;
-    let locked: () => void = () => undefined;
-    const isLocked = new Promise<void>((resolve) => { locked = resolve; });
-    const holding = server.db.transaction(async (tx) => {
-      await tx.query('SELECT seq FROM sync_vaults WHERE vault_id = $1 FOR UPDATE', [vault]);
-      locked();
-      await new Promise<void>((resolve) => { letGo = resolve; });
-    });
-    await isLocked;
     const settle = (p: Promise<PushReply>): Promise<Outcome> => p.catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
     const [first, ...rest] = prepared;
     if (first === undefined) throw new Error('no push');
-    const replies = [settle(batcher.take(first))];
-    while (batcher.waiting(vault) !== 0) await new Promise<void>((resolve) => { setImmediate(resolve); });
-    for (const [i, request] of rest.entries()) {
-      replies.push(settle(batcher.take(request)));
-      while (batcher.waiting(vault) !== i + 1) await new Promise<void>((resolve) => { setImmediate(resolve); });
-    }
-    letGo();
-    await holding;
-    return Promise.all(replies);
+    return Promise.all(await asOneBatch(server.db, batcher, vault, () => settle(batcher.take(first)), rest.map((request) => () => settle(batcher.take(request)))));
   }
 
   const codeOf = (o: Outcome | undefined): string | undefined => (o instanceof CrewvaultError ? o.code : undefined);

@@ -14,6 +14,7 @@ import { authenticate } from '../../server/auth/sessions';
 import type { ServerContext } from '../../server/context';
 import { PushBatcher, type PushReply } from '../../server/sync/push-batch';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
+import { asOneBatch } from './one-batch';
 import { entryIn, groupRecord, memberRecord, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault } from './people';
 import type { Person, TestServer } from './support';
 
@@ -41,29 +42,11 @@ describe.each(DATABASE_KINDS)('pushes to one vault at once, on %s', (kind) => {
    * returns every push's outcome in the order given.
    */
   async function together(batcher: PushBatcher, vault: string, first: () => Promise<PushReply>, rest: ReadonlyArray<() => Promise<PushReply>>): Promise<Array<PushReply | CrewvaultError>> {
-    let letGo: () => void = () => undefined;
-    let locked: () => void = () => undefined;
-    const isLocked = new Promise<void>((resolve) => { locked = resolve; });
-    const holding = server.db.transaction(async (tx) => {
-      await tx.query('SELECT seq FROM sync_vaults WHERE vault_id = $1 FOR UPDATE', [vault]);
-      locked();
-      await new Promise<void>((resolve) => { letGo = resolve; });
-    });
-    await isLocked;
     const settle = (p: Promise<PushReply>): Promise<PushReply | CrewvaultError> => p.catch((error: unknown) => {
       if (error instanceof CrewvaultError) return error;
       throw error;
     });
-    const replies = [settle(first())];
-    // The first is out of the queue (in its own transaction, waiting) once nothing waits.
-    while (batcher.waiting(vault) !== 0) await new Promise<void>((resolve) => { setImmediate(resolve); });
-    for (const [i, push] of rest.entries()) {
-      replies.push(settle(push()));
-      while (batcher.waiting(vault) !== i + 1) await new Promise<void>((resolve) => { setImmediate(resolve); });
-    }
-    letGo();
-    await holding;
-    return Promise.all(replies);
+    return Promise.all(await asOneBatch(server.db, batcher, vault, () => settle(first()), rest.map((push) => () => settle(push()))));
   }
 
   it('judges each push of a batch on its own, in arrival order, and stores the rest in one transaction', async () => {
