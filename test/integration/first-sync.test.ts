@@ -7,18 +7,18 @@
  * ordinary pull sets it aside (same kind, same code, same reason), nothing of it written, and the
  * rest taken in.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TeamClient } from '../../electron/team/client';
+import type { TeamClient } from '../../electron/team/client';
 import { firstSync } from '../../electron/team/first-sync';
 import { syncOnce } from '../../electron/team/sync';
 import type { VaultSession } from '../../electron/vault/service';
-import { renewDeviceId } from '../../electron/vault/store-signing';
-import { createVault, Vault } from '../../electron/vault/vault';
-import { startServer, type RunningServer } from '../../server/main';
-import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
+import { Vault } from '../../electron/vault/vault';
+import type { RunningServer } from '../../server/main';
+import { newDesktopFrom, ownerMovedToServer } from '../support/first-desktops';
+import { manualClock, OWNER, PASSWORD } from '../support/vault';
 
 const SERVER_PASSWORD = 'alice on the team server 1';
 /** Enough that a page's signatures are checked on the worker threads (first-sync.ts CHECK_AHEAD_FROM). */
@@ -36,16 +36,8 @@ async function signIn(file: string): Promise<VaultSession> {
 }
 
 /** A new desktop: a copy of the vault before any entry, a device of its own, everything agreed. */
-async function newDesktop(): Promise<string> {
-  const file = path.join(home, `desktop-${devices++}.crewvault`);
-  copyFileSync(blank, file);
-  const opened = Vault.open(file, clock);
-  await opened.store.write((w) => renewDeviceId(w));
-  await opened.close();
-  const session = await signIn(file);
-  await session.replica.agreeAll();
-  await session.close();
-  return file;
+function newDesktop(): Promise<string> {
+  return newDesktopFrom(blank, path.join(home, `desktop-${devices++}.crewvault`), clock);
 }
 
 async function listing(session: VaultSession): Promise<string[]> {
@@ -60,20 +52,8 @@ async function listing(session: VaultSession): Promise<string[]> {
 
 beforeAll(async () => {
   home = mkdtempSync(path.join(tmpdir(), 'crewvault-first-sync-'));
-  server = await startServer({ dataDir: path.join(home, 'server'), listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
-  ownerFile = path.join(home, 'owner.crewvault');
-  const created = await createVault(ownerFile, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
-  await created.close();
-  blank = path.join(home, 'blank.crewvault');
-  copyFileSync(ownerFile, blank);
-  const owner = await signIn(ownerFile);
-  await owner.replica.agreeAll();
-  await owner.createEntries(Array.from({ length: ENTRIES }, (_, i) => ({ customer: `Customer ${i % 3}`, title: `Entry ${i}`, password: `pw-${i}` })));
-  client = new TeamClient(new URL(server.url), { kind: 'loopback' }, 'first-sync-test-device-0001');
-  await client.register(readFileSync(path.join(home, 'server', 'owner-invite.txt'), 'utf8').trim(), OWNER, SERVER_PASSWORD, undefined);
-  await client.login(OWNER, SERVER_PASSWORD);
-  await syncOnce(client, owner.replica, { move: true });
-  await owner.close();
+  const entries = Array.from({ length: ENTRIES }, (_, i) => ({ customer: `Customer ${i % 3}`, title: `Entry ${i}`, password: `pw-${i}` }));
+  ({ server, ownerFile, blank, client } = await ownerMovedToServer(home, clock, entries, SERVER_PASSWORD, 'first-sync-test-device-0001'));
 }, 120_000);
 
 afterAll(async () => {
