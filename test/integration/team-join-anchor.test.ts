@@ -11,14 +11,14 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TeamClient } from '../../electron/team/client';
 import { anchorOwner, type OwnerKey } from '../../electron/team/owner-anchor';
 import { startServer, type RunningServer } from '../../server/main';
 import { recordSigningText, type ReplicaRecord, type Unsigned, type UserRecord } from '../../shared/sync/records';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
-import { startTestPostgres, type TestPostgres } from '../support/postgres';
+import { onDatabaseAt, startTestPostgres, type TestPostgres } from '../support/postgres';
 import { runScripted, type CliOutcome } from '../support/scripted-cli';
 import { signedInTeamClient, techJoinsMovedVault } from '../support/team-join';
 import { manualClock, OWNER } from '../support/vault';
@@ -56,14 +56,8 @@ async function pullAll(): Promise<ReplicaRecord[]> {
   }
 }
 
-async function onDatabase<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+function onDatabase<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return onDatabaseAt(databaseUrl, work);
 }
 
 beforeAll(async () => {

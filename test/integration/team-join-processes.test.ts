@@ -14,18 +14,16 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keychainDeviceStore } from '../../electron/devices';
-import { TeamClient } from '../../electron/team/client';
-import { ServerProfiles, SessionKeeper } from '../../electron/team/profiles';
 import { createVault, Vault } from '../../electron/vault/vault';
 import { parseOtpUri } from '../../shared/otp';
 import { recordSigningText, type ReplicaRecord, type Unsigned, type UserRecord } from '../../shared/sync/records';
 import { crewvaultStreamed, type StreamedCliResult } from '../support/cli-stream';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
-import { startTestPostgres, type TestPostgres } from '../support/postgres';
+import { onDatabaseAt, startTestPostgres, type TestPostgres } from '../support/postgres';
 import { freePort, ServerProcesses, splitDatabaseUrl, type ServerProcess } from '../support/server-process';
+import { signedInTeamClient } from '../support/team-join';
 import { FAST_KDF, OWNER, PASSWORD } from '../support/vault';
 
 const TECH = 'tech';
@@ -55,14 +53,8 @@ function ok(result: StreamedCliResult, what: string): StreamedCliResult {
   return result;
 }
 
-async function onDatabase<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+function onDatabase<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return onDatabaseAt(databaseUrl, work);
 }
 
 beforeAll(async () => {
@@ -94,11 +86,7 @@ beforeAll(async () => {
   ownerKeyText = told?.[2] ?? '';
   expect(ownerKeyText).not.toBe('');
 
-  const profile = new ServerProfiles(envOf('alice').CREWVAULT_CONFIG ?? '').get(server.url);
-  const tokens = await new SessionKeeper(keychainDeviceStore(envOf('alice').CREWVAULT_KEYCHAIN_SERVICE ?? '')).get(server.url, 'alice');
-  if (!profile || !tokens) throw new Error('alice is not signed in');
-  const alice = new TeamClient(new URL(server.url), profile.trust, profile.deviceId);
-  alice.tokens = tokens;
+  const alice = await signedInTeamClient(server.url, 'alice', envOf('alice'));
   const invite = await alice.call('inviteCreate', { username: TECH, role: 'member' });
   const registered = ok(await run('tech', ['login', server.url, '--user', TECH, '--invite', '-'], [invite.invite, SERVER_PASSWORD.tech]), 'tech login --invite');
   techSaid = /Your account's key fingerprint is ([0-9a-f ]{39}):/.exec(registered.stderr)?.[1] ?? '';

@@ -36,7 +36,7 @@ import { hotpCode, parseOtpUri } from '../../shared/otp';
 import type { EntryRecord } from '../../shared/sync/records';
 import { signedBatch } from '../server/signers';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
-import { startTestPostgres, type TestPostgres } from '../support/postgres';
+import { onDatabaseAt, startTestPostgres, type TestPostgres } from '../support/postgres';
 import { seededRandom } from '../support/random';
 import { runScripted, type CliOutcome } from '../support/scripted-cli';
 import { startReplyCutter, type ReplyCutter } from '../support/reply-cutter';
@@ -272,14 +272,8 @@ function startWatcher(desktop: Desktop, index: 0 | 1): Watcher {
   };
 }
 
-async function onDatabase<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+function onDatabase<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return onDatabaseAt(databaseUrl, work);
 }
 
 /**

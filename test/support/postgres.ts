@@ -13,6 +13,7 @@
  * other's rows. With CREWVAULT_TEST_DATABASE_URL, that role needs CREATEDB.
  * `restart()` (private cluster only) stops it (`-m fast`: every connection is cut) and starts
  * it again on the same port, for the fault tests; it never blocks the event loop meanwhile.
+ * `onDatabaseAt` gives a test a connection of its own to read or change rows behind the server.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -159,5 +160,16 @@ export async function startTestPostgres(env: NodeJS.ProcessEnv = process.env): P
     process.removeListener('exit', stopNow);
     stopNow();
     throw error;
+  }
+}
+
+/** Runs `work` on a connection of its own to `databaseUrl` (a test reading or changing rows behind the server), ended after. */
+export async function onDatabaseAt<T>(databaseUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
   }
 }
