@@ -6,11 +6,11 @@
  * key with another is refused (ACCOUNT_KEY_CHANGED, naming the server's only then) before anything
  * is written. Then the vault user is re-keyed to that key
  * (team.ts bindToAccountKey), the change synced, and the binding itself (the user record naming
- * the account) pushed. The team-server client is loaded only when this runs.
+ * the account) pushed and agreed here. The team-server client is loaded only when this runs.
  * Must never: bind a key whose fingerprint the owner did not confirm, or print a secret.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { REPLICA_FORMAT } from '../../shared/sync/records';
+import { REPLICA_FORMAT, type ReplicaBatch } from '../../shared/sync/records';
 import { publicKeyFingerprint } from '../team/account-keys';
 import { printable } from '../team/printable';
 import type { CliIo } from './io';
@@ -43,7 +43,11 @@ export async function bindUser(name: string, account: string, values: VaultOptio
     // then the binding, which the server takes only from an owner.
     await syncOnce(team.client, session.replica);
     const record = await session.replica.accountRecord(name, id);
-    await team.client.call('syncPush', { batch: { format: REPLICA_FORMAT, vault: await session.replica.vaultId(), records: [record] } });
+    const batch: ReplicaBatch = { format: REPLICA_FORMAT, vault: await session.replica.vaultId(), records: [record] };
+    await team.client.call('syncPush', { batch });
+    // Agreed here as stored (review round ten hole 2): this desktop's own binding, coming back in a
+    // pull, is then no record from elsewhere crossing a change made here since.
+    await session.replica.markSent({ batch, upToSeq: -1 });
   });
   io.out(`${name} is bound to ${printable(found.username, 64)}'s account and re-keyed to its key: they join with crewvault team join.\n`);
 }

@@ -38,6 +38,11 @@ export interface PeopleIntake {
   readonly now: number;
   /** Told of each group this person was removed from: its name, and how many edits made here in it are dropped. */
   removed(group: string, droppedEdits: number): void;
+  /**
+   * Told of each person whose unsent change made here crossed a record of them from elsewhere
+   * (replica-people-in.ts takeUser): their name, and what was kept of each side (audited, reported).
+   */
+  crossed(user: string, detail: string): void;
 }
 
 /** Who signed a people record, as this desktop holds them. */

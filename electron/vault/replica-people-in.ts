@@ -44,7 +44,7 @@ import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKey
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { resolveRoleName, rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 
 /**
@@ -94,6 +94,12 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
  * before (its revision, kept as the user's agreed one) is stale: a relay cannot play one back.
  * A new public key (an owner's password reset elsewhere) is taken in by takeNewPublicKey; a new
  * user, before the batch's signing keys, by replica-people-new.ts takeNewUsers.
+ * A record crossing a change of the person made here and not yet sent (review round ten hole 2:
+ * a demotion or disabling silently undone by the next pull) never simply replaces it: the change
+ * is rebased above the record. Its new public key is taken; of the role and the disabling, the
+ * tighter of the two sides is kept (a disabling over an enabling; a role whose permissions are
+ * among the other's over the other; two roles neither within the other: this desktop's), the row
+ * goes above the record's revision and is sent again, and the crossing is told (audited and reported).
  */
 function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken {
   const uid = uidBytes(r.id);
@@ -102,7 +108,8 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
   if (!local) return 'ignored';
   const disabledNow = local.disabled_at !== null;
   // At or below the agreed revision: stale, whatever it says (a relay playing an older one back).
-  if (r.revision <= replicaBase(db, uid)) return 'unchanged';
+  const agreed = replicaBase(db, uid);
+  if (r.revision <= agreed) return 'unchanged';
   const sameKey = bin(r.publicKey).equals(local.public_key);
   if (r.role === local.role && (r.disabledAt !== null) === disabledNow && sameKey) {
     // Nothing to change, but its revision is agreed all the same: an older record arriving after it is stale.
@@ -118,21 +125,48 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
   const target = { id: local.id, role: local.role, permissions: rolePermissions(db, local.role) };
   const whyNot = whyNotActOn(actor, target) ?? (r.role === local.role ? undefined : whyNotAssignRole(actor, r.role, rolePermissions(db, r.role)));
   if (whyNot !== undefined) throw tampered(`sets a user as its sender may not here (${whyNot})`);
-  if (r.role !== local.role) {
-    let role: string;
+  // Changed here since last agreed, and not sent yet: the record crosses that change.
+  const unsent = local.revision > agreed && userSeq(db, local.id) > sentSeq(db);
+  const crossing: string[] = [];
+  let role = r.role;
+  let disabledAt = r.disabledAt;
+  if (unsent && r.role !== local.role) {
+    if (within(db, r.role, local.role)) crossing.push(`role ${r.role} from elsewhere taken over ${local.role} set here (the tighter)`);
+    else {
+      role = local.role;
+      crossing.push(`role ${local.role} set here kept over ${r.role} from elsewhere`);
+    }
+  }
+  if (unsent && disabledNow && r.disabledAt === null) {
+    disabledAt = local.disabled_at;
+    crossing.push('disabled here: kept over an enabling from elsewhere');
+  } else if (unsent && !disabledNow && r.disabledAt !== null) {
+    crossing.push('disabled from elsewhere: taken');
+  }
+  if (role !== local.role) {
+    let resolved: string;
     try {
-      role = resolveRoleName(db, r.role);
+      resolved = resolveRoleName(db, role);
     } catch {
       throw notYet('gives a role this desktop does not know');
     }
-    setUserRole(db, local.id, role);
+    setUserRole(db, local.id, resolved);
   }
-  if ((r.disabledAt !== null) !== disabledNow) setUserDisabled(db, local.id, r.disabledAt);
+  if ((disabledAt !== null) !== disabledNow) setUserDisabled(db, local.id, disabledAt);
   if (!sameKey) takeNewPublicKey(db, intake, r, local, signer);
   // Never behind the record's revision, so this desktop's own later record of them is not taken for an old one.
-  setUserRevisionAtLeast(db, local.id, r.revision);
+  // What is kept of this desktop's own change goes above it, to be sent again (its row's sequence is past the sent one).
+  const keepsOwn = role !== r.role || (disabledAt !== null) !== (r.disabledAt !== null);
+  setUserRevisionAtLeast(db, local.id, keepsOwn ? r.revision + 1 : r.revision);
   setReplicaBase(db, uid, r.revision);
+  if (crossing.length > 0) intake.crossed(local.name, `${local.name}: a record from elsewhere crossed a change made here not yet sent; ${crossing.join('; ')}`);
   return 'applied';
+}
+
+/** Whether role `a` allows nothing role `b` does not (a demotion from `b`, or the same). */
+function within(db: WriteDb, a: string, b: string): boolean {
+  const of = rolePermissions(db, b);
+  return rolePermissions(db, a).every((p) => of.includes(p));
 }
 
 /** A group record: a newer key version is taken in (with this person's wrap of it, when they hold the group). */

@@ -43,7 +43,7 @@ import { createHash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
-import { forgetRevokedMembersUpTo, groupsToRotateAgain } from './store-replica-people';
+import { forgetRevokedMembersUpTo, groupsToRotateAgain, usersBetween } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -116,6 +116,8 @@ export interface ApplyOutcome {
   readonly held: ReadonlyArray<{ readonly id: string; readonly kind: string; readonly reason: string }>;
   /** Groups this person was removed from (their key, pages and entries dropped here), with the unsent edits made here in each. */
   readonly accessRemoved: ReadonlyArray<{ readonly group: string; readonly droppedEdits: number }>;
+  /** People whose change made here, not yet sent, a record from elsewhere crossed: what was kept of each side (audited as user.crossed). */
+  readonly crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>;
 }
 
 export interface ApplyOptions {
@@ -296,6 +298,9 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
   for (const record of sent.batch.records) {
     // A membership's revision agreed too: its next record here goes above it (replica-people.ts).
     if (record.kind === 'member') setReplicaBase(db, uidBytes(record.id), Math.max(record.revision, replicaBase(db, uidBytes(record.id))));
+    // A user's too (review round ten hole 2): a record of them from elsewhere is then judged against
+    // what the server holds from here, and a change made here since is known as not yet sent.
+    if (record.kind === 'user') setReplicaBase(db, uidBytes(record.id), Math.max(record.revision, replicaBase(db, uidBytes(record.id))));
     if (record.kind !== 'customer' && record.kind !== 'entry') continue;
     setReplicaBase(db, uidBytes(record.id), record.revision);
     donePushing(db, record.id);
@@ -317,6 +322,8 @@ export function markAllAgreed(db: WriteDb): number {
   let marked = 0;
   for (const c of customersBetween(db, 0, Number.MAX_SAFE_INTEGER)) { setReplicaBase(db, c.uid, c.revision); marked++; }
   for (const e of entriesBetween(db, 0, Number.MAX_SAFE_INTEGER)) { setReplicaBase(db, e.uid, e.revision); marked++; }
+  // People as they are, agreed: a user's later change here is one not yet sent (replica-people-in.ts takeUser).
+  for (const u of usersBetween(db, 0, Number.MAX_SAFE_INTEGER)) setReplicaBase(db, u.uid, Math.max(u.revision, replicaBase(db, u.uid)));
   // Two copies sharing a device id would fork that device's chain of events.
   renewDeviceId(db);
   // What was sent stays where it was: this device's events since then still go (each device's
@@ -346,6 +353,7 @@ interface Tally {
   readonly conflictCopies: EntrySummary[];
   readonly held: Array<{ readonly id: string; readonly kind: string; readonly reason: string }>;
   readonly accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>;
+  readonly crossed: Array<{ readonly user: string; readonly detail: string }>;
 }
 
 /** A record set aside earlier, as it came (parsed again: the table is this file's, and files can be edited). */
@@ -652,7 +660,7 @@ export class ReplicaService {
       if (batch.vault !== vaultId(w)) throw new CrewvaultError('INVALID_INPUT', 'These records are of another vault: nothing was applied.');
       const ids = batch.records.map((r) => r.id);
       if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A batch names an object twice: nothing was applied.');
-      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [] };
+      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [], crossed: [] };
       // What was set aside before goes first (a newer record of the same object replaces it).
       const fresh = new Set(ids);
       const earlierRows = options.hold === true ? listHeld(w).filter((h) => !fresh.has(h.record_id)) : [];
@@ -682,6 +690,10 @@ export class ReplicaService {
         ring: this.core.ring, userId: this.core.userId(), vault: batch.vault, keys,
         customerName: (db, customerId) => this.core.customers.name(db, customerId), holds: (t) => verified.holds(t),
         caughtUp: options.caughtUp === true, now: this.core.now(), removed: (group, droppedEdits) => tally.accessRemoved.push({ group, droppedEdits }),
+        crossed: (user, detail) => {
+          this.core.audit(w, { action: 'user.crossed', subject: user }, detail);
+          tally.crossed.push({ user, detail });
+        },
       });
       const counted = (taken: PeopleTaken): void => {
         if (taken === 'applied') tally.applied++;

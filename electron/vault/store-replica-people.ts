@@ -89,6 +89,11 @@ export function setUserRevisionAtLeast(db: WriteDb, userId: number, revision: nu
   db.prepare('UPDATE users SET revision = max(revision, ?) WHERE id = ?').run(revision, userId);
 }
 
+/** The sequence a user's row was last written at (above the sent sequence: a change of this desktop's not yet delivered). */
+export function userSeq(db: ReadDb, userId: number): number {
+  return db.prepare<[number], { seq: number }>('SELECT seq FROM users WHERE id = ?').get(userId)?.seq ?? 0;
+}
+
 /** A group's revision as the record taken in has it (its own writes here moved it on by their count). */
 export function setGroupRevision(db: WriteDb, groupId: number, revision: number): void {
   db.prepare('UPDATE access_groups SET revision = ? WHERE id = ?').run(revision, groupId);
