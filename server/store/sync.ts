@@ -62,6 +62,17 @@ export async function revisionsOf(tx: Transaction, vaultId: string, ids: readonl
 }
 
 /**
+ * What the server can see of stored entries without opening them: their customer, their lookup
+ * (keyed by the title) and whether each is a tombstone. Read only to judge a push by a role that
+ * may not edit (server/sync/membership.ts checkEntries: an HOTP counter step keeps all three).
+ */
+export async function entryShapesOf(tx: Transaction, vaultId: string, ids: readonly string[]): Promise<Map<string, { readonly customer: string | null; readonly lookup: string | null; readonly deleted: boolean }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx.query("SELECT record_id, body->>'customer' AS customer, body->>'lookup' AS lookup, (body->>'deletedAt') IS NOT NULL AS deleted FROM sync_records WHERE vault_id = $1 AND kind = 'entry' AND record_id = ANY($2::text[])", [vaultId, [...ids]]);
+  return new Map(rows.map((row) => [text(row, 'record_id'), { customer: textOrNull(row, 'customer'), lookup: textOrNull(row, 'lookup'), deleted: row.deleted === true }]));
+}
+
+/**
  * Every entry of `groupId` stored again after sequence `after`, in the order they were: someone
  * joined the group, and their desktop's next pull must bring what was kept from it before.
  * Returns the vault's sequence after them. Bodies are unchanged (desktops that hold them take them as agreed).

@@ -7,10 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { isBuiltInRole, OWNER_GRANTED_ROLES, ROLE_PERMISSIONS } from '../../shared/policy';
+import { isBuiltInRole, OWNER_GRANTED_ROLES, ROLE_PERMISSIONS, type Permission } from '../../shared/policy';
 import { memberRecordId, type EntryRecord, type PeopleRecord, type ReplicaRecord } from '../../shared/sync/records';
 import { findUserById } from '../store/accounts';
-import { groupHoldsEntries } from '../store/sync';
+import { entryShapesOf, groupHoldsEntries } from '../store/sync';
 import type { Queryable, Transaction } from '../store/db';
 import {
   dropMembership, dropMembershipsBelow, getGroup, getMembership, getPerson, groupsOf, groupsWithMembership, holdsEveryGroup, leadsOf, ownerBound, personOfAccount, putGroup, putMembership, putPerson,
@@ -215,6 +215,44 @@ export async function checkEntries(tx: Transaction, vaultId: string, me: InVault
     if (group !== undefined && record.deletedAt === null && record.keyVersion !== group.keyVersion) {
       throw new CrewvaultError('CONFLICT', `An entry is sealed under key version ${record.keyVersion} of its access group, which is at ${group.keyVersion} now: pull first. Nothing was stored.`);
     }
+  }
+  await requireRoleMayWrite(tx, vaultId, me, entries);
+}
+
+const ENTRY_WRITES: readonly Permission[] = ['entries.create', 'entries.edit', 'entries.delete'];
+
+/**
+ * Refuses entry records a built-in role may not write (review round ten, hole 3): a create needs
+ * entries.create, a tombstone entries.delete, a move or a change entries.edit — the desktop's
+ * policy (shared/policy.ts), which every desktop applies to what it takes in, so a record the
+ * server stored against it would be set aside everywhere. One exception, what a desktop sends
+ * when someone who may see codes takes an HOTP code (codes-service.ts: the counter moves on inside
+ * the sealed entry): a change of a live entry that keeps its group, customer and lookup, by a role
+ * with otp.view. The server cannot see inside the seal, so such a role may still change an
+ * entry's sealed fields (title aside): desktops refuse that (not a counter step) and rebase over
+ * it (docs/SYNC.md, "Records a replica will not take"). A custom role's permissions are the
+ * desktops' to know: not judged here. Roles that hold every entry write are not read for.
+ */
+async function requireRoleMayWrite(tx: Transaction, vaultId: string, me: InVault, entries: ReadonlyArray<{ readonly record: EntryRecord; readonly heldGroup: string | undefined }>): Promise<void> {
+  if (me.role === null || !isBuiltInRole(me.role)) return;
+  const permissions = ROLE_PERMISSIONS[me.role];
+  if (ENTRY_WRITES.every((p) => permissions.includes(p))) return;
+  const shapes = await entryShapesOf(tx, vaultId, entries.map(({ record }) => record.id));
+  const refuse = (what: string): CrewvaultError => new CrewvaultError('FORBIDDEN', `Your role does not ${what} entries: nothing was stored.`);
+  for (const { record, heldGroup } of entries) {
+    const held = shapes.get(record.id);
+    if (held === undefined || heldGroup === undefined) {
+      if (!permissions.includes(record.deletedAt === null ? 'entries.create' : 'entries.delete')) throw refuse(record.deletedAt === null ? 'create' : 'delete');
+      continue;
+    }
+    if (record.deletedAt !== null) {
+      if (!held.deleted && !permissions.includes('entries.delete')) throw refuse('delete');
+      if (held.deleted && heldGroup !== record.group && !permissions.includes('entries.edit')) throw refuse('move');
+      continue;
+    }
+    if (permissions.includes('entries.edit')) continue;
+    const counterStep = !held.deleted && heldGroup === record.group && held.customer === record.customer && held.lookup === record.lookup;
+    if (!counterStep || !permissions.includes('otp.view')) throw refuse(held.deleted ? 'restore' : heldGroup !== record.group ? 'move' : 'edit');
   }
 }
 
