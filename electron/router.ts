@@ -232,7 +232,7 @@ export class Router {
       permissions: session ? await session.permissions() : [],
       mustChangePassword: session ? await session.mustChangePassword() : false,
       pending: pending?.due ? { step: pending.due, username: pending.session.user.name, trustDays: await this.trustDays(pending.session) } : null,
-      settings: session ? await session.settings() : DEFAULT_SETTINGS,
+      settings: session ? await session.settings() : { ...DEFAULT_SETTINGS, revision: 0 },
     };
   }
 
@@ -530,8 +530,8 @@ export class Router {
       expiresInSeconds: EMERGENCY_CODE_MS / 1000,
     }),
     'mfa.policy': async (_input, session) => {
-      const { global, roles } = await this.requireSession(session).mfa.policy();
-      return { global, roles };
+      const { global, roles, revision } = await this.requireSession(session).mfa.policy();
+      return { global, roles, revision };
     },
     'mfa.devices': async ({ username }, session) => ({
       devices: (await this.requireSession(session).mfa.devices(username, this.options.clock.now()))
@@ -541,10 +541,10 @@ export class Router {
       await this.requireSession(session).mfa.forgetDevice(deviceId, this.deviceInUse);
       return { forgotten: deviceId };
     },
-    'settings.update': (changes, session) => this.requireSession(session).updateSettings(withoutUndefined(changes)),
-    'mfa.setPolicy': async ({ level, role }, session) => {
+    'settings.update': ({ baseRevision, ...changes }, session) => this.requireSession(session).updateSettings(withoutUndefined(changes), baseRevision),
+    'mfa.setPolicy': async ({ level, role, baseRevision }, session) => {
       const s = this.requireSession(session);
-      await s.mfa.setPolicy(level, role);
+      await s.mfa.setPolicy(level, role, baseRevision);
       return this.mfaStatus(s);
     },
     'import.begin': ({ size }, session) => {

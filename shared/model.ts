@@ -183,5 +183,10 @@ export interface VaultSettings {
   readonly trustDeviceDays: number;
 }
 
+/** The settings as read, with the revision a change names (#13): 0 until they are first changed. */
+export interface VaultSettingsView extends VaultSettings {
+  readonly revision: number;
+}
+
 /** The most each setting may be (the least is 0): the contract and the vault's own check both read these. */
 export const SETTING_LIMITS: Readonly<Record<keyof VaultSettings, number>> = { idleLockMinutes: 24 * 60, clipboardClearSeconds: 3600, trustDeviceDays: 365 };

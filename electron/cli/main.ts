@@ -29,6 +29,7 @@ import { moveCommand } from './move';
 import { passwdCommand } from './passwd';
 import { policyCommand } from './policy';
 import { roleCommand } from './role';
+import { settingsCommand } from './settings';
 import { showCommand } from './show';
 import { AGENT_COMMAND, LOCK_SUMMARY, LOCK_USAGE, runUnlocked, UNLOCK_SUMMARY, UNLOCK_USAGE } from './agent-commands';
 import { UsageError, type CliCommand, type CliIo } from './io';
@@ -55,6 +56,7 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   group: groupCommand,
   mfa: mfaCommand,
   policy: policyCommand,
+  settings: settingsCommand,
   serve: { summary: SERVE_SUMMARY, usage: SERVE_USAGE, run: async (args, io) => (await import('./serve')).serveCommand.run(args, io) },
   server: serverCommand,
   login: loginCommand,

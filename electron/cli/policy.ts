@@ -1,6 +1,7 @@
 /**
  * `crewvault policy mfa …`: who must (or may) use two-step sign-in, for everyone or per role.
- * Reading it needs only a sign-in; setting it needs users.manage.
+ * Reading it needs only a sign-in; setting it needs users.manage. A change reads the policy's
+ * revision first and sends it (#13): a policy changed in between is refused (CONFLICT).
  */
 import { parseArgs } from 'node:util';
 import { MFA_POLICIES, type MfaPolicy, type MfaPolicyLevel } from '../vault/mfa';
@@ -19,9 +20,9 @@ function isLevel(value: string): value is MfaPolicyLevel {
 }
 
 /** The role as the vault names it; a misspelt one would otherwise set a policy that applies to nobody. */
-function printPolicy(io: CliIo, policy: MfaPolicy, json: boolean): void {
+function printPolicy(io: CliIo, policy: MfaPolicy & { readonly revision: number }, json: boolean): void {
   if (json) {
-    io.out(`${JSON.stringify({ global: policy.global, roles: policy.roles })}\n`);
+    io.out(`${JSON.stringify({ global: policy.global, roles: policy.roles, revision: policy.revision })}\n`);
     return;
   }
   io.out(`everyone\t${policy.global}\n`);
@@ -42,7 +43,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (!isLevel(level)) throw new UsageError(`LEVEL is one of ${MFA_POLICIES.join(', ')}`);
   if (values.role !== undefined && values.role.trim() === '') throw new UsageError('--role needs a ROLE');
   const roleOption = values.role;
-  const policy = await withSession(values, io, (session) => session.mfa.setPolicy(level, roleOption));
+  const policy = await withSession(values, io, async (session) => session.mfa.setPolicy(level, roleOption, (await session.mfa.policy()).revision));
   // The service stores the role under its defined name; say that one.
   const wanted = roleOption?.trim().toLowerCase();
   const role = wanted === undefined ? undefined : (Object.keys(policy.roles).find((name) => name.toLowerCase() === wanted) ?? roleOption);

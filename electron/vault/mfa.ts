@@ -22,6 +22,8 @@ import { refOf } from './store-ids';
 import type { AuditFields } from './store-audit';
 import { whyNotManageVault } from '../../shared/policy';
 import { resolveRoleName } from './store-roles';
+import { requireBase } from './base-revision';
+import { moveSettingsRevision, settingsRevision } from './store-revisions';
 import {
   clearMfaColumns, countUnusedRecoveryCodes, deleteEmergencyCodes, deleteRecoveryCodes, deleteUnseenRecoveryCodes, enableMfa, getEmergencyCode, getMfaPolicySetting,
   getUnseenRecoveryCodes, putEmergencyCode, putUnseenRecoveryCodes, replaceRecoveryCodeHashes, setLastStep, setMfaPolicySetting, setPendingSetup, spendEmergencyCode, spendRecoveryCode, unusedRecoveryCodeHashes, type MfaColumns,
@@ -271,8 +273,8 @@ export class MfaService {
   }
 
   /** The vault's MFA policy and what it means for this person. */
-  async policy(): Promise<MfaPolicy & { readonly mine: MfaPolicyLevel }> {
-    return this.core.read((r) => this.policyIn(r));
+  async policy(): Promise<MfaPolicy & { readonly mine: MfaPolicyLevel; readonly revision: number }> {
+    return this.core.read((r) => ({ ...this.policyIn(r), revision: settingsRevision(r, 'mfa_policy') }));
   }
 
   private policyIn(db: ReadDb): MfaPolicy & { readonly mine: MfaPolicyLevel } {
@@ -283,19 +285,23 @@ export class MfaService {
   /**
    * Sets the policy, globally or for one role (users.manage). The role must exist, and is
    * stored under its defined name: a misspelt one would set a policy that applies to nobody.
+   * `baseRevision` is the policy's revision the caller read (`policy().revision`): another one is
+   * CONFLICT and nothing is written (#13), checked here, inside the write.
    */
-  async setPolicy(level: MfaPolicyLevel, role?: string): Promise<MfaPolicy> {
+  async setPolicy(level: MfaPolicyLevel, role: string | undefined, baseRevision: number): Promise<MfaPolicy & { readonly revision: number }> {
     return this.core.write((w) => {
       this.core.requireUsersManage(w);
       const named = role === undefined ? undefined : resolveRoleName(w, role);
       const why = whyNotManageVault({ role: this.core.role() }, named);
       if (why) throw new CrewvaultError('FORBIDDEN', why);
+      requireBase('policy', settingsRevision(w, 'mfa_policy'), baseRevision);
       const current = readMfaPolicy(w);
       const others = Object.entries(current.roles).filter(([name]) => name.toLowerCase() !== named?.toLowerCase());
       const next: MfaPolicy = named === undefined ? { ...current, global: level } : { ...current, roles: Object.fromEntries([...others, [named, level]]) };
       setMfaPolicySetting(w, JSON.stringify(next));
+      const revision = moveSettingsRevision(w, 'mfa_policy');
       this.core.audit(w, { action: 'mfa.policy' }, named === undefined ? `everyone: ${level}` : `${named}: ${level}`);
-      return next;
+      return { ...next, revision };
     });
   }
 

@@ -19,7 +19,7 @@
  * two requests) cannot slip between them. Helpers called inside a callback take its handle.
  */
 import { CrewvaultError } from '../../shared/errors';
-import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput, EntrySummary, EntryTable, UserView, VaultSettings } from '../../shared/model';
+import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput, EntrySummary, EntryTable, UserView, VaultSettings, VaultSettingsView } from '../../shared/model';
 import type { ImportResult as SharedImportResult } from '../../shared/import/types';
 import type { HotpCode, OtpKind, TotpCode } from '../../shared/otp';
 import { can, whyNotActOn, type Permission, type Person, type Role } from '../../shared/policy';
@@ -543,12 +543,13 @@ export class VaultSession {
     return this.team.createUser(name, role, password, kdf);
   }
 
-  async settings(): Promise<VaultSettings> {
+  async settings(): Promise<VaultSettingsView> {
     return this.vaultSettings.read();
   }
 
-  async updateSettings(changes: Partial<VaultSettings>): Promise<VaultSettings> {
-    return this.vaultSettings.update(changes);
+  /** `baseRevision`: the settings' revision the caller read (`settings().revision`), #13. */
+  async updateSettings(changes: Partial<VaultSettings>, baseRevision: number): Promise<VaultSettingsView> {
+    return this.vaultSettings.update(changes, baseRevision);
   }
 
   async verifyAuditLog(): Promise<{ readonly chain: AuditVerification; readonly anchor: AnchorCheck }> {

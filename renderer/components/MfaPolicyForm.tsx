@@ -2,8 +2,11 @@
  * The vault's two-step sign-in rules, for admins: the policy (off / optional / required, for
  * everyone or one role) and how many days "Trust this computer" lasts (0 hides it). The router
  * applies and audits both. The current policy is read back from the vault after each change.
+ * Each change names the revision of what the form showed (#13): when someone else changed it
+ * since, the vault refuses (CONFLICT) and the form says so and loads it again.
  */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { ErrorInfo } from '../../shared/errors';
 import type { CrewvaultApi } from '../../shared/api/client';
 import type { MfaPolicyView, MfaStatus } from '../../shared/api/contract';
 import { MFA_POLICY_LEVELS, type MfaPolicyLevel, type RoleView } from '../../shared/model';
@@ -33,21 +36,42 @@ export function MfaPolicyForm({ api, roles, myRole, onMessage }: Props) {
   const [mine, setMine] = useState<Level | null>(null);
   const [policy, setPolicyView] = useState<MfaPolicyView | null>(null);
   const [trustDays, setTrustDays] = useState('');
+  /** The settings' revision the trust-days field shows (#13); null until loaded. */
+  const [settingsRevision, setSettingsRevision] = useState<number | null>(null);
   const call = useCall();
   const fail = (text: string) => onMessage({ error: true, text });
 
   // What the form starts from. A failed load leaves its part empty, as before; LOCKED and
   // PASSWORD_CHANGE_REQUIRED still go to the app (useCall), not nowhere.
-  useEffect(() => {
+  const load = useCallback(async (): Promise<void> => {
     const quiet = (): void => undefined;
-    void call(api.mfa.status({}), quiet).then((status) => status && setMine(status.policy));
-    void call(api.mfa.policy({}), quiet).then((view) => view && setPolicyView(view));
-    void call(api.session.state({}), quiet).then((state) => state && setTrustDays(String(state.settings.trustDeviceDays)));
+    await Promise.all([
+      call(api.mfa.status({}), quiet).then((status) => status && setMine(status.policy)),
+      call(api.mfa.policy({}), quiet).then((view) => view && setPolicyView(view)),
+      call(api.session.state({}), quiet).then((state) => {
+        if (!state) return;
+        setTrustDays(String(state.settings.trustDeviceDays));
+        setSettingsRevision(state.settings.revision);
+      }),
+    ]);
   }, [api, call]);
+  useEffect(() => void load(), [load]);
+
+  /** A change's error: CONFLICT (someone else changed `what` since it was shown) loads it again. */
+  const changeFailed = (what: string) => (text: string, error: ErrorInfo): void => {
+    if (error.code !== 'CONFLICT') {
+      fail(text);
+      return;
+    }
+    onMessage({ error: true, text: `Someone else changed ${what} since it was shown: it has been loaded again as it is now. Check it, then redo your change.` });
+    void load();
+  };
 
   async function setPolicy(event: FormEvent) {
     event.preventDefault();
-    const status = await call(api.mfa.setPolicy(appliesTo === EVERYONE ? { level } : { level, role: appliesTo }), fail);
+    if (!policy) return;
+    const base = { level, baseRevision: policy.revision };
+    const status = await call(api.mfa.setPolicy(appliesTo === EVERYONE ? base : { ...base, role: appliesTo }), changeFailed('this policy'));
     if (!status) return;
     setMine(status.policy);
     const current = await call(api.mfa.policy({}), fail);
@@ -58,10 +82,12 @@ export function MfaPolicyForm({ api, roles, myRole, onMessage }: Props) {
 
   async function saveTrustDays(event: FormEvent) {
     event.preventDefault();
-    const settings = await call(api.settings.update({ trustDeviceDays: Number(trustDays) }), fail);
+    if (settingsRevision === null) return;
+    const settings = await call(api.settings.update({ trustDeviceDays: Number(trustDays), baseRevision: settingsRevision }), changeFailed('this setting'));
     if (!settings) return;
     const days = settings.trustDeviceDays;
     setTrustDays(String(days));
+    setSettingsRevision(settings.revision);
     onMessage({ error: false, text: days === 0 ? '"Trust this computer" is turned off: every sign-in asks for a code.' : `"Trust this computer" now lasts ${days} ${days === 1 ? 'day' : 'days'}.` });
   }
 

@@ -9,7 +9,7 @@
  * (polling codes), which must not keep an idle session awake.
  */
 import { z } from 'zod';
-import type { AuditExportPage, AuditRecord, CustomerView, VaultSettings, EntryDetails, EntrySummary, GroupSummary, MemberView, MfaPolicyLevel, RoleView, UiSettings, UserAdminView, UserView } from '../model';
+import type { AuditExportPage, AuditRecord, CustomerView, VaultSettingsView, EntryDetails, EntrySummary, GroupSummary, MemberView, MfaPolicyLevel, RoleView, UiSettings, UserAdminView, UserView } from '../model';
 import { FIELD_LIMITS, MFA_POLICY_LEVELS, SETTING_LIMITS, THEMES } from '../model';
 import { OTP_ALGORITHMS, OTP_KINDS } from '../otp';
 import type { Permission } from '../policy';
@@ -68,13 +68,15 @@ export interface SessionState {
     /** Days "Trust this computer" would last; 0 hides the choice (turned off, or no keychain). */
     readonly trustDays: number;
   } | null;
-  readonly settings: VaultSettings;
+  readonly settings: VaultSettingsView;
 }
 
 /** The vault's MFA policy: for everyone, and the roles that differ. */
 export interface MfaPolicyView {
   readonly global: MfaPolicyLevel;
   readonly roles: Readonly<Record<string, MfaPolicyLevel>>;
+  /** What mfa.setPolicy names as its baseRevision (#13): 0 until the policy is first set. */
+  readonly revision: number;
 }
 
 /** A computer trusted to skip the code step; `current` is the one this session runs on. */
@@ -268,12 +270,13 @@ export const CONTRACT = {
   'mfa.policy': method<MfaPolicyView>()(empty, 'users.manage'),
   'mfa.devices': method<{ devices: TrustedDeviceView[] }>()(z.strictObject({ username: userName.optional() }), 'session'),
   'mfa.forgetDevice': method<{ forgotten: number }>()(z.strictObject({ id }), 'session'),
-  'settings.update': method<VaultSettings>()(z.strictObject({
+  'settings.update': method<VaultSettingsView>()(z.strictObject({
+    baseRevision,
     idleLockMinutes: z.number().int().min(0).max(SETTING_LIMITS.idleLockMinutes).optional(),
     clipboardClearSeconds: z.number().int().min(0).max(SETTING_LIMITS.clipboardClearSeconds).optional(),
     trustDeviceDays: z.number().int().min(0).max(SETTING_LIMITS.trustDeviceDays).optional(),
   }), 'users.manage'),
-  'mfa.setPolicy': method<MfaStatus>()(z.strictObject({ level: z.enum(MFA_POLICY_LEVELS), role: text(64).optional() }), 'users.manage'),
+  'mfa.setPolicy': method<MfaStatus>()(z.strictObject({ level: z.enum(MFA_POLICY_LEVELS), role: text(64).optional(), baseRevision }), 'users.manage'),
   'import.begin': method<{ uploadId: string; chunkBytes: number }>()(z.strictObject({ size: z.number().int().min(1).max(MAX_IMPORT_FILE_BYTES) }), 'entries.create'),
   /** A chunk of the file, base64 (512 KiB of bytes at most: the browser host takes 1 MiB a call). */
   'import.chunk': method<{ received: number }>()(z.strictObject({ uploadId, offset: z.number().int().nonnegative().max(MAX_IMPORT_FILE_BYTES), data: z.string().max(700_000).regex(/^[A-Za-z0-9+/]*={0,2}$/) }), 'entries.create'),

@@ -60,8 +60,8 @@ async function teamVault() {
   await creator.createEntry({ customer: 'Acme', title: 'VPN', username: 'ops', password: ACME_PASSWORD, notes: 'Gateway 10.0.0.1', otp: TOTP, groupId: group.id });
   await creator.createEntry({ customer: 'Bank', title: 'Portal', username: 'me', password: 'bank-portal-pw-99', otp: HOTP });
   await creator.createEntry({ customer: 'Beta', title: 'Mail', username: 'postmaster', url: 'https://mail.beta.example' });
-  await creator.mfa.setPolicy('optional');
-  await creator.mfa.setPolicy('required', 'auditor');
+  await creator.mfa.setPolicy('optional', undefined, (await creator.mfa.policy()).revision);
+  await creator.mfa.setPolicy('required', 'auditor', (await creator.mfa.policy()).revision);
   await creator.close();
 
   const vault = Vault.open(file, clock);

@@ -14,6 +14,7 @@ import { ok } from '../support/router';
 import { runScripted } from '../support/scripted-cli';
 import { totp } from '../support/totp';
 import { FAST_KDF, manualClock, tempVaultPath } from '../support/vault';
+import { withBase } from '../support/base-revision';
 
 const ALICE = 'alice pass 123';
 const BOB = 'bob chose this';
@@ -53,7 +54,7 @@ async function doors() {
 
   const setPolicy = async (level: 'off' | 'optional' | 'required', role: string): Promise<void> => {
     await signIn('alice', ALICE);
-    ok(await router.call('mfa.setPolicy', { level, role }));
+    ok(await router.call('mfa.setPolicy', await withBase(router, 'mfa.setPolicy', { level, role })));
     ok(await router.call('session.lock', {}));
   };
 

@@ -126,7 +126,7 @@ describe('role names as people type them', () => {
     expect((await owner.team.changeRole('tom', 'TECHNICIAN', await owner.team.userRevision('tom'))).role).toBe('technician');
     expect((await owner.team.changeRole('vera', 'Help-Desk', await owner.team.userRevision('vera'))).role).toBe('helpdesk');
     await expect(owner.team.changeRole('tom', 'wizard', await owner.team.userRevision('tom'))).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringContaining('one of owner, admin, team_lead, technician, codes_only, auditor') as unknown }) as unknown);
-    await owner.mfa.setPolicy('required', 'Codes Only');
+    await owner.mfa.setPolicy('required', 'Codes Only', (await owner.mfa.policy()).revision);
     expect((await owner.mfa.policy()).roles).toEqual({ codes_only: 'required' });
   });
 });

@@ -11,6 +11,7 @@ import type { SessionState } from '../../shared/api/contract';
 import { mustSetUpAuthenticator } from '../../electron/vault/sign-in-flow';
 import { totp } from '../support/totp';
 import { ENTRY_PASSWORD, T0, code, errorCode, holdInAgent, newRouter, ok, runUnlocked, SignInAttempt, Vault, FAST_KDF, manualClock, newVault, OWNER, PASSWORD } from '../support/unlocked-agent';
+import { withBase } from '../support/base-revision';
 
 const NO_WORDS = { giveCode: '', setUpAuthenticator: '', choosePassword: '' };
 
@@ -18,7 +19,7 @@ const NO_WORDS = { giveCode: '', setUpAuthenticator: '', choosePassword: '' };
 async function withTom(policy?: 'required') {
   const clock = manualClock(T0);
   const { file, session: owner } = await newVault(clock);
-  if (policy) await owner.mfa.setPolicy(policy, 'technician');
+  if (policy) await owner.mfa.setPolicy(policy, 'technician', (await owner.mfa.policy()).revision);
   await owner.createEntry({ customer: 'Acme', title: 'Router', username: 'admin', password: ENTRY_PASSWORD });
   await owner.createUser('tom', 'technician', 'tom one-time password', FAST_KDF);
   const vault = Vault.open(file, clock);
@@ -78,7 +79,7 @@ describe('the unlocked CLI session asks the vault\'s sign-in rules at every comm
     const { io, output, agent } = await holdInAgent(vault, file, session, clock);
     expect(await runUnlocked('show', ['Acme/Router', '--reveal', '--json', '--vault', file], io)).toBe(0);
     expect(output().stdout).toContain(ENTRY_PASSWORD);
-    await owner.mfa.setPolicy('required', 'technician');
+    await owner.mfa.setPolicy('required', 'technician', (await owner.mfa.policy()).revision);
     const status = await runUnlocked('show', ['Acme/Router', '--reveal', '--json', '--vault', file], io);
     const { stdout, stderr } = output();
     expect({ status, revealed: stdout.includes(ENTRY_PASSWORD) }).toEqual({ status: 1, revealed: false });
@@ -113,7 +114,7 @@ describe('the desktop\'s router: the same rule, the same answer (hole 2, the oth
     ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
     ok(await router.call('entries.create', { customer: 'Acme', title: 'Router', username: 'admin', password: ENTRY_PASSWORD }));
     ok(await router.call('users.create', { username: 'tom', role: 'technician', password: 'tom one-time' }));
-    if (policy) ok(await router.call('mfa.setPolicy', { level: policy, role: 'technician' }));
+    if (policy) ok(await router.call('mfa.setPolicy', await withBase(router, 'mfa.setPolicy', { level: policy, role: 'technician' })));
     ok(await router.call('session.lock', {}));
     ok(await router.call('session.signIn', { username: 'tom', password: 'tom one-time' }));
     // A one-time password is replaced first, unless the policy requires an authenticator (set up first).

@@ -146,14 +146,14 @@ describe('vault-wide settings and the MFA policy are for owners and admins', () 
     const { owner, add } = await team();
     await owner.team.defineRole('Helpdesk', ['entries.view', 'users.manage'], await owner.team.roleRevision('Helpdesk'));
     const hank = await add('hank', 'Helpdesk');
-    await expect(hank.mfa.setPolicy('off')).rejects.toThrow(FORBIDDEN);
-    await expect(hank.mfa.setPolicy('off', 'owner')).rejects.toThrow(FORBIDDEN);
-    await expect(hank.updateSettings({ idleLockMinutes: 0, trustDeviceDays: 36500 })).rejects.toThrow(FORBIDDEN);
+    await expect(hank.mfa.setPolicy('off', undefined, (await hank.mfa.policy()).revision)).rejects.toThrow(FORBIDDEN);
+    await expect(hank.mfa.setPolicy('off', 'owner', (await hank.mfa.policy()).revision)).rejects.toThrow(FORBIDDEN);
+    await expect(hank.updateSettings({ idleLockMinutes: 0, trustDeviceDays: 36500 }, (await hank.settings()).revision)).rejects.toThrow(FORBIDDEN);
     await expect(hank.mfa.devices(OWNER)).rejects.toThrow(FORBIDDEN);
     expect(await owner.settings()).toMatchObject({ idleLockMinutes: 10, trustDeviceDays: 30 });
     const adam = await add('adam', 'admin');
-    await expect(adam.mfa.setPolicy('off', 'owner')).rejects.toThrow(FORBIDDEN);
-    await adam.mfa.setPolicy('required', 'technician');
+    await expect(adam.mfa.setPolicy('off', 'owner', (await adam.mfa.policy()).revision)).rejects.toThrow(FORBIDDEN);
+    await adam.mfa.setPolicy('required', 'technician', (await adam.mfa.policy()).revision);
   });
 });
 

@@ -5,6 +5,7 @@ import type { SessionState } from '../../shared/api/contract';
 import { errorCode, newRouter, ok } from '../support/router';
 import { totp } from '../support/totp';
 import { OWNER, PASSWORD } from '../support/vault';
+import { withBase } from '../support/base-revision';
 
 async function withMfa() {
   const setup = newRouter();
@@ -58,7 +59,7 @@ describe('the second sign-in step', () => {
     const { router, clock } = newRouter();
     ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
     ok(await router.call('users.create', { username: 'tom', role: 'technician', password: 'tom one-time' }));
-    expect(ok(await router.call('mfa.setPolicy', { level: 'required', role: 'technician' }))).toMatchObject({ policy: 'optional' });
+    expect(ok(await router.call('mfa.setPolicy', await withBase(router, 'mfa.setPolicy', { level: 'required', role: 'technician' })))).toMatchObject({ policy: 'optional' });
     ok(await router.call('session.lock', {}));
     const state = ok(await router.call('session.signIn', { username: 'tom', password: 'tom one-time' })) as SessionState;
     expect(state.pending).toEqual({ step: 'enrol', username: 'tom', trustDays: 0 });
@@ -161,10 +162,10 @@ describe('the second sign-in step', () => {
     const { router } = newRouter();
     ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
     const before = ok(await router.call('mfa.policy', {}));
-    expect(await router.call('mfa.setPolicy', { level: 'required', role: 'techncian' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: 'Unknown role "techncian": one of owner, admin, team_lead, technician, codes_only, auditor.' } });
+    expect(await router.call('mfa.setPolicy', await withBase(router, 'mfa.setPolicy', { level: 'required', role: 'techncian' }))).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: 'Unknown role "techncian": one of owner, admin, team_lead, technician, codes_only, auditor.' } });
     expect(ok(await router.call('mfa.policy', {}))).toEqual(before);
-    ok(await router.call('mfa.setPolicy', { level: 'required', role: 'TECHNICIAN' }));
-    ok(await router.call('mfa.setPolicy', { level: 'off', role: 'Technician' }));
-    expect(ok(await router.call('mfa.policy', {}))).toEqual({ global: 'optional', roles: { technician: 'off' } });
+    ok(await router.call('mfa.setPolicy', await withBase(router, 'mfa.setPolicy', { level: 'required', role: 'TECHNICIAN' })));
+    ok(await router.call('mfa.setPolicy', await withBase(router, 'mfa.setPolicy', { level: 'off', role: 'Technician' })));
+    expect(ok(await router.call('mfa.policy', {}))).toEqual({ global: 'optional', roles: { technician: 'off' }, revision: 2 });
   });
 });

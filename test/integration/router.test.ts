@@ -32,14 +32,14 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'mfa.confirm': { code: '123456' },
   'mfa.disable': { password: PASSWORD },
   'mfa.regenerate': { password: PASSWORD },
-  'mfa.setPolicy': { level: 'required' },
+  'mfa.setPolicy': { level: 'required', baseRevision: 0 },
   'mfa.reset': { username: 'bob', password: PASSWORD },
   'mfa.emergency': { username: 'bob' },
   'mfa.showKey': { password: PASSWORD },
   'mfa.policy': {},
   'mfa.devices': {},
   'mfa.forgetDevice': { id: 1 },
-  'settings.update': { trustDeviceDays: 7 },
+  'settings.update': { trustDeviceDays: 7, baseRevision: 0 },
   'customers.list': {},
   'entries.list': {},
   'entries.get': { id: 1 },
@@ -282,7 +282,7 @@ describe('the router', () => {
 
     // Signed in with a one-time password too long ago: asked, as ever.
     ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
-    ok(await router.call('settings.update', { idleLockMinutes: 60 }));
+    ok(await router.call('settings.update', await withBase(router, 'settings.update', { idleLockMinutes: 60 })));
     ok(await router.call('users.resetPassword', await withBase(router, 'users.resetPassword', { username: 'bob', password: 'bob second one-time' })));
     ok(await router.call('session.signIn', { username: 'bob', password: 'bob second one-time' }));
     clock.advance(10 * 60_000 + 1);

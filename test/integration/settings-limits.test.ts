@@ -12,8 +12,8 @@ describe('setting limits', () => {
   it('the contract takes each setting up to its limit and refuses one more', () => {
     const input = CONTRACT['settings.update'].input;
     for (const key of KEYS) {
-      expect(input.safeParse({ [key]: SETTING_LIMITS[key] }).success, key).toBe(true);
-      expect(input.safeParse({ [key]: SETTING_LIMITS[key] + 1 }).success, key).toBe(false);
+      expect(input.safeParse({ [key]: SETTING_LIMITS[key], baseRevision: 0 }).success, key).toBe(true);
+      expect(input.safeParse({ [key]: SETTING_LIMITS[key] + 1, baseRevision: 0 }).success, key).toBe(false);
     }
   });
 
@@ -22,14 +22,14 @@ describe('setting limits', () => {
     const before = await session.settings();
     const auditedBefore = (await session.auditLog()).filter((r) => r.action === 'settings.update').length;
     for (const key of KEYS) {
-      await expect(session.updateSettings({ [key]: SETTING_LIMITS[key] + 1 })).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: `${key} is at most ${SETTING_LIMITS[key]}.` }));
+      await expect(session.updateSettings({ [key]: SETTING_LIMITS[key] + 1 }, before.revision)).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: `${key} is at most ${SETTING_LIMITS[key]}.` }));
     }
     expect(await session.settings()).toEqual(before);
     expect((await session.auditLog()).filter((r) => r.action === 'settings.update')).toHaveLength(auditedBefore);
     // One change over its limit among good ones: nothing of the call is kept.
-    await expect(session.updateSettings({ clipboardClearSeconds: 5, trustDeviceDays: SETTING_LIMITS.trustDeviceDays + 1 })).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    await expect(session.updateSettings({ clipboardClearSeconds: 5, trustDeviceDays: SETTING_LIMITS.trustDeviceDays + 1 }, before.revision)).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     expect(await session.settings()).toEqual(before);
-    expect(await session.updateSettings({ ...SETTING_LIMITS })).toEqual(SETTING_LIMITS);
+    expect(await session.updateSettings({ ...SETTING_LIMITS }, before.revision)).toEqual({ ...SETTING_LIMITS, revision: before.revision + 1 });
     await session.close();
   });
 });

@@ -11,6 +11,7 @@ import { errorCode, ok } from '../support/router';
 import { runScripted } from '../support/scripted-cli';
 import { totp } from '../support/totp';
 import { FAST_KDF, manualClock, tempVaultPath } from '../support/vault';
+import { withBase } from '../support/base-revision';
 
 const ALICE = 'alice pass 123';
 const BOB_ONE_TIME = 'bob one-time 1';
@@ -71,7 +72,7 @@ async function doors() {
 
   const setPolicy = async (level: 'off' | 'optional' | 'required', role?: string): Promise<void> => {
     await signIn('alice', ALICE);
-    ok(await router.call('mfa.setPolicy', role === undefined ? { level } : { level, role }));
+    ok(await router.call('mfa.setPolicy', await withBase(router, 'mfa.setPolicy', role === undefined ? { level } : { level, role })));
     ok(await router.call('session.lock', {}));
   };
 
@@ -211,7 +212,7 @@ describe('both doors answer a sign-in situation alike', () => {
   it('a policy that comes to require an authenticator applies at once (the router let a signed-in session go on)', async () => {
     const { viaRouter, viaCli, signIn, router, clock } = await doors();
     await signIn('alice', ALICE);
-    ok(await router.call('mfa.setPolicy', { level: 'required' })); // everyone, alice included
+    ok(await router.call('mfa.setPolicy', await withBase(router, 'mfa.setPolicy', { level: 'required' }))); // everyone, alice included
     const routed = await viaRouter('entries.list', {});
     const cli = await viaCli('alice', ['list'], [ALICE]);
     expect(routed.code).toBe('MFA_REQUIRED');

@@ -10,6 +10,7 @@ import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
 import { errorCode, newRouter, ok } from '../support/router';
 import { totp } from '../support/totp';
 import { OWNER, PASSWORD, tempVaultPath } from '../support/vault';
+import { withBase } from '../support/base-revision';
 
 const DAY = 24 * 60 * 60_000;
 let keyring: PrivateKeyring;
@@ -62,12 +63,12 @@ describe('trusted computers', () => {
     expect(audit.map((a) => a.action)).toContain('signin.trusted_device');
 
     // Trust days set to 0 (an incident) stops this trusted computer too, at once.
-    ok(await router.call('settings.update', { trustDeviceDays: 0 }));
+    ok(await router.call('settings.update', await withBase(router, 'settings.update', { trustDeviceDays: 0 })));
     ok(await router.call('session.lock', {}));
     expect((await signInWithPassword(router)).pending).toMatchObject({ step: 'code', trustDays: 0 });
     clock.advance(30_000);
     ok(await router.call('session.verifyCode', { code: totp(secret, clock.now()) }));
-    ok(await router.call('settings.update', { trustDeviceDays: 30 }));
+    ok(await router.call('settings.update', await withBase(router, 'settings.update', { trustDeviceDays: 30 })));
 
     // Another computer (its own keychain: a different service here) still asks for the code.
     const other = newRouter(vaultPath, { devices: keychainDeviceStore('crewvault-test-other'), deviceLabel: 'desk-2' });
@@ -93,14 +94,14 @@ describe('trusted computers', () => {
     const { router, clock, secret } = await ownerWithMfa();
     await signInWithPassword(router);
     ok(await router.call('session.verifyCode', { code: totp(secret, clock.now()) }));
-    ok(await router.call('settings.update', { trustDeviceDays: 0 }));
+    ok(await router.call('settings.update', await withBase(router, 'settings.update', { trustDeviceDays: 0 })));
     ok(await router.call('session.lock', {}));
     clock.advance(60_000);
     expect((await signInWithPassword(router)).pending).toMatchObject({ trustDays: 0 });
     ok(await router.call('session.verifyCode', { code: totp(secret, clock.now()), trustDevice: true }));
     expect((ok(await router.call('mfa.devices', {})) as { devices: unknown[] }).devices).toEqual([]);
 
-    ok(await router.call('settings.update', { trustDeviceDays: 2 }));
+    ok(await router.call('settings.update', await withBase(router, 'settings.update', { trustDeviceDays: 2 })));
     ok(await router.call('session.lock', {}));
     clock.advance(60_000);
     await signInWithPassword(router);
