@@ -44,7 +44,7 @@ import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKey
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { resolveRoleName, rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 
 /**
@@ -96,10 +96,12 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
  * user, before the batch's signing keys, by replica-people-new.ts takeNewUsers.
  * A record crossing a change of the person made here and not yet sent (review round ten hole 2:
  * a demotion or disabling silently undone by the next pull) never simply replaces it: the change
- * is rebased above the record. Its new public key is taken; of the role and the disabling, the
- * tighter of the two sides is kept (a disabling over an enabling; a role whose permissions are
- * among the other's over the other; two roles neither within the other: this desktop's), the row
- * goes above the record's revision and is sent again, and the crossing is told (audited and reported).
+ * is rebased above the record. Its new public key is taken; the role and the disabling are each
+ * judged against the state last agreed (store-replica-people.ts agreedUser): changed on one side
+ * only, that side's is kept; on both (or nothing agreed known), the tighter (a disabling over an
+ * enabling; a role whose permissions are within the other's; neither within the other: this
+ * desktop's). The row goes above the record's revision and is sent again, and the crossing is
+ * told (audited as user.crossed, reported in the apply's outcome).
  */
 function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken {
   const uid = uidBytes(r.id);
@@ -116,6 +118,7 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
     if (signedHere(db, intake, r)) {
       setUserRevisionAtLeast(db, local.id, r.revision);
       setReplicaBase(db, uid, r.revision);
+      noteAgreedUser(db, uid, { role: r.role, disabled: r.disabledAt !== null });
     }
     return 'unchanged';
   }
@@ -125,23 +128,35 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
   const target = { id: local.id, role: local.role, permissions: rolePermissions(db, local.role) };
   const whyNot = whyNotActOn(actor, target) ?? (r.role === local.role ? undefined : whyNotAssignRole(actor, r.role, rolePermissions(db, r.role)));
   if (whyNot !== undefined) throw tampered(`sets a user as its sender may not here (${whyNot})`);
-  // Changed here since last agreed, and not sent yet: the record crosses that change.
+  // Changed here since last agreed, and not sent yet: the record crosses that change. Which side
+  // changed which field: against the state agreed (unknown: both sides count as having changed it).
   const unsent = local.revision > agreed && userSeq(db, local.id) > sentSeq(db);
+  const was = unsent ? agreedUser(db, uid) : undefined;
   const crossing: string[] = [];
   let role = r.role;
   let disabledAt = r.disabledAt;
-  if (unsent && r.role !== local.role) {
-    if (within(db, r.role, local.role)) crossing.push(`role ${r.role} from elsewhere taken over ${local.role} set here (the tighter)`);
-    else {
+  if (unsent && r.role !== local.role && was?.role !== local.role) {
+    if (was !== undefined && was.role === r.role) {
       role = local.role;
-      crossing.push(`role ${local.role} set here kept over ${r.role} from elsewhere`);
+      crossing.push(`role ${local.role} set here kept (the record left it at ${r.role})`);
+    } else if (within(db, r.role, local.role)) {
+      crossing.push(`both changed the role: ${r.role} from elsewhere taken over ${local.role} set here (the tighter)`);
+    } else {
+      role = local.role;
+      crossing.push(`both changed the role: ${local.role} set here kept over ${r.role} from elsewhere (the tighter, or neither within the other)`);
     }
   }
-  if (unsent && disabledNow && r.disabledAt === null) {
-    disabledAt = local.disabled_at;
-    crossing.push('disabled here: kept over an enabling from elsewhere');
-  } else if (unsent && !disabledNow && r.disabledAt !== null) {
-    crossing.push('disabled from elsewhere: taken');
+  const disabledThere = r.disabledAt !== null;
+  if (unsent && disabledThere !== disabledNow && was?.disabled !== disabledNow) {
+    if (was !== undefined && was.disabled === disabledThere) {
+      disabledAt = local.disabled_at;
+      crossing.push(disabledNow ? 'disabled here: kept' : 'enabled here: kept');
+    } else if (disabledNow) {
+      disabledAt = local.disabled_at;
+      crossing.push('both changed it: disabled here, kept over an enabling from elsewhere');
+    } else {
+      crossing.push('both changed it: disabled from elsewhere, taken over an enabling here');
+    }
   }
   if (role !== local.role) {
     let resolved: string;
@@ -159,6 +174,7 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
   const keepsOwn = role !== r.role || (disabledAt !== null) !== (r.disabledAt !== null);
   setUserRevisionAtLeast(db, local.id, keepsOwn ? r.revision + 1 : r.revision);
   setReplicaBase(db, uid, r.revision);
+  noteAgreedUser(db, uid, { role: r.role, disabled: r.disabledAt !== null });
   if (crossing.length > 0) intake.crossed(local.name, `${local.name}: a record from elsewhere crossed a change made here not yet sent; ${crossing.join('; ')}`);
   return 'applied';
 }

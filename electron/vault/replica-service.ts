@@ -43,7 +43,7 @@ import { createHash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
-import { forgetRevokedMembersUpTo, groupsToRotateAgain, usersBetween } from './store-replica-people';
+import { forgetRevokedMembersUpTo, groupsToRotateAgain, noteAgreedUser, usersBetween } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -300,7 +300,10 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
     if (record.kind === 'member') setReplicaBase(db, uidBytes(record.id), Math.max(record.revision, replicaBase(db, uidBytes(record.id))));
     // A user's too (review round ten hole 2): a record of them from elsewhere is then judged against
     // what the server holds from here, and a change made here since is known as not yet sent.
-    if (record.kind === 'user') setReplicaBase(db, uidBytes(record.id), Math.max(record.revision, replicaBase(db, uidBytes(record.id))));
+    if (record.kind === 'user' && record.revision >= replicaBase(db, uidBytes(record.id))) {
+      setReplicaBase(db, uidBytes(record.id), record.revision);
+      noteAgreedUser(db, uidBytes(record.id), { role: record.role, disabled: record.disabledAt !== null });
+    }
     if (record.kind !== 'customer' && record.kind !== 'entry') continue;
     setReplicaBase(db, uidBytes(record.id), record.revision);
     donePushing(db, record.id);
@@ -323,7 +326,10 @@ export function markAllAgreed(db: WriteDb): number {
   for (const c of customersBetween(db, 0, Number.MAX_SAFE_INTEGER)) { setReplicaBase(db, c.uid, c.revision); marked++; }
   for (const e of entriesBetween(db, 0, Number.MAX_SAFE_INTEGER)) { setReplicaBase(db, e.uid, e.revision); marked++; }
   // People as they are, agreed: a user's later change here is one not yet sent (replica-people-in.ts takeUser).
-  for (const u of usersBetween(db, 0, Number.MAX_SAFE_INTEGER)) setReplicaBase(db, u.uid, Math.max(u.revision, replicaBase(db, u.uid)));
+  for (const u of usersBetween(db, 0, Number.MAX_SAFE_INTEGER)) {
+    setReplicaBase(db, u.uid, Math.max(u.revision, replicaBase(db, u.uid)));
+    noteAgreedUser(db, u.uid, { role: u.role, disabled: u.disabled_at !== null });
+  }
   // Two copies sharing a device id would fork that device's chain of events.
   renewDeviceId(db);
   // What was sent stays where it was: this device's events since then still go (each device's

@@ -94,6 +94,34 @@ export function userSeq(db: ReadDb, userId: number): number {
   return db.prepare<[number], { seq: number }>('SELECT seq FROM users WHERE id = ?').get(userId)?.seq ?? 0;
 }
 
+/**
+ * What a user's role and disabling were at their agreed revision (sent from here and stored, or
+ * taken in from a record): what tells, when a record from elsewhere crosses a change made here,
+ * which side changed which (replica-people-in.ts takeUser). Local bookkeeping in settings under
+ * AGREED_USERS_KEY, by the user's global id in hex; none for a user agreed before it was kept.
+ */
+export interface AgreedUser {
+  readonly role: string;
+  readonly disabled: boolean;
+}
+
+const AGREED_USERS_KEY = 'replica.agreed_users';
+
+function agreedUsers(db: ReadDb): Record<string, AgreedUser> {
+  const text = getSetting(db, AGREED_USERS_KEY);
+  const parsed = text === undefined ? undefined : JSON.parse(text) as unknown;
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Record<string, AgreedUser> : {};
+}
+
+export function agreedUser(db: ReadDb, uid: Buffer): AgreedUser | undefined {
+  const found = agreedUsers(db)[uid.toString('hex')];
+  return found !== undefined && typeof found.role === 'string' && typeof found.disabled === 'boolean' ? found : undefined;
+}
+
+export function noteAgreedUser(db: WriteDb, uid: Buffer, state: AgreedUser): void {
+  setSetting(db, AGREED_USERS_KEY, JSON.stringify({ ...agreedUsers(db), [uid.toString('hex')]: { role: state.role, disabled: state.disabled } }));
+}
+
 /** A group's revision as the record taken in has it (its own writes here moved it on by their count). */
 export function setGroupRevision(db: WriteDb, groupId: number, revision: number): void {
   db.prepare('UPDATE access_groups SET revision = ? WHERE id = ?').run(revision, groupId);
