@@ -1,5 +1,5 @@
 /** Shared: customers — a sealed name and its keyed index, a global id and a revision (schema 10). */
-import type { ReadDb, WriteDb } from './db';
+import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 
 export interface CustomerRow {
   readonly id: number;
@@ -28,6 +28,7 @@ export function insertCustomer(db: WriteDb, row: Pick<CustomerRow, 'uid' | 'seal
 }
 
 export function setCustomerSealedName(db: WriteDb, id: number, sealed: Buffer): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE customers SET sealed_name = ? WHERE id = ?').run(sealed, id);
 }
 
@@ -41,5 +42,6 @@ export function countEntriesByCustomer(db: ReadDb, groupIds: readonly number[]):
 
 /** A customer's name sealed again with its keyed index (a directory key rotation). */
 export function resealCustomerName(db: WriteDb, id: number, sealed: Buffer, nameIndex: Buffer): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE customers SET sealed_name = ?, name_index = ? WHERE id = ?').run(sealed, nameIndex, id);
 }

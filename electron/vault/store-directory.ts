@@ -4,7 +4,7 @@
  * version sealed under the one after it — so whoever holds the current key can open what any
  * older one sealed, and nobody needs an older holder to rotate. Rows as stored.
  */
-import type { ReadDb, WriteDb } from './db';
+import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 import { getMeta, setMeta } from './store-meta';
 
 const VERSION_KEY = 'directory_version';
@@ -33,6 +33,7 @@ export function getDirectoryWrap(db: ReadDb, userId: number): DirectoryWrapRow |
 
 export function putDirectoryWrap(db: WriteDb, userId: number, row: DirectoryWrapRow): void {
   // An upsert, not a replace: the row keeps its revision and moves it on (schema 10).
+  noteSealedReplaced(db);
   db.prepare('INSERT INTO directory_keys (user_id, key_version, dir_version, wrapped_key) VALUES (?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET key_version = excluded.key_version, dir_version = excluded.dir_version, wrapped_key = excluded.wrapped_key')
     .run(userId, row.key_version, row.dir_version, row.wrapped_key);
 }
@@ -48,5 +49,6 @@ export function putDirectoryHistory(db: WriteDb, version: number, sealed: Buffer
 
 /** Version `version`'s key sealed again under the same next version (schema 10's re-seal by global id). */
 export function replaceDirectoryHistory(db: WriteDb, version: number, sealed: Buffer): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE directory_history SET sealed_key = ? WHERE version = ?').run(sealed, version);
 }

@@ -3,7 +3,7 @@
  * stored. A deleted group is a tombstone (schema 18) that keeps nothing secret; every read here
  * leaves tombstones out.
  */
-import type { ReadDb, WriteDb } from './db';
+import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 
 export interface GroupRow {
   readonly id: number;
@@ -53,10 +53,12 @@ export function insertGroup(db: WriteDb, row: Pick<GroupRow, 'uid' | 'sealed_nam
 
 /** A group's new name: sealed, and its keyed index for exact lookups. */
 export function renameGroupRow(db: WriteDb, groupId: number, sealed: Buffer, nameIndex: Buffer): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE access_groups SET sealed_name = ?, name_index = ? WHERE id = ?').run(sealed, nameIndex, groupId);
 }
 
 export function setGroupSealedName(db: WriteDb, groupId: number, sealed: Buffer): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE access_groups SET sealed_name = ? WHERE id = ?').run(sealed, groupId);
 }
 
@@ -66,6 +68,7 @@ export function groupKeysOfUser(db: ReadDb, userId: number): HeldGroupKeyRow[] {
 
 export function putGroupKey(db: WriteDb, row: GroupKeyRow): void {
   // An upsert, not a replace: the row keeps its revision and moves it on (schema 10).
+  noteSealedReplaced(db);
   db.prepare(`INSERT INTO group_keys (group_id, user_id, key_version, wrapped_key, is_lead, wrapped_secret_key, by_role) VALUES (?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT(group_id, user_id) DO UPDATE SET key_version = excluded.key_version, wrapped_key = excluded.wrapped_key, is_lead = excluded.is_lead,
       wrapped_secret_key = excluded.wrapped_secret_key, by_role = excluded.by_role`)
@@ -102,10 +105,12 @@ export function membershipRevisions(db: ReadDb, groupId: number): Map<number, nu
 }
 
 export function deleteGroupKey(db: WriteDb, groupId: number, userId: number): void {
+  noteSealedReplaced(db);
   db.prepare('DELETE FROM group_keys WHERE group_id = ? AND user_id = ?').run(groupId, userId);
 }
 
 export function deleteGroupKeysOfUser(db: WriteDb, userId: number): void {
+  noteSealedReplaced(db);
   db.prepare('DELETE FROM group_keys WHERE user_id = ?').run(userId);
 }
 
@@ -130,6 +135,7 @@ export function setGroupServerCodes(db: WriteDb, groupId: number, on: boolean): 
 
 /** A group's name sealed again with its keyed index (a directory key rotation). */
 export function resealGroupName(db: WriteDb, id: number, sealed: Buffer, nameIndex: Buffer): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE access_groups SET sealed_name = ?, name_index = ? WHERE id = ?').run(sealed, nameIndex, id);
 }
 
@@ -139,6 +145,7 @@ export function resealGroupName(db: WriteDb, id: number, sealed: Buffer, nameInd
  * the group's own id (unique, and no HMAC of the name). Returns whether a live group was deleted.
  */
 export function tombstoneGroup(db: WriteDb, groupId: number, at: number): boolean {
+  noteSealedReplaced(db);
   db.prepare('DELETE FROM group_keys WHERE group_id = ?').run(groupId);
   return db.prepare(`UPDATE access_groups SET deleted_at = ?, sealed_name = x'', name_index = uid WHERE id = ? AND ${LIVE}`).run(at, groupId).changes === 1;
 }

@@ -6,7 +6,7 @@
  * first. The rules and the crypto are mfa.ts's.
  * Never handed a code or a key in clear: only sealed bytes and hashes reach these rows.
  */
-import type { ReadDb, WriteDb } from './db';
+import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 
 /** The MFA columns of a users row (UserRow has mfa_enabled_at). */
 export interface MfaColumns {
@@ -32,11 +32,13 @@ export function setMfaPolicySetting(db: WriteDb, json: string): void {
 
 /** A started (or restarted) setup: its key, sealed, waits here for its first code. */
 export function setPendingSetup(db: WriteDb, userId: number, sealedPending: Buffer, at: number): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE users SET mfa_pending_secret = ?, mfa_pending_at = ? WHERE id = ?').run(sealedPending, at, userId);
 }
 
 /** A confirmed setup: its key becomes the user's, with the step its code used; the setup is gone. */
 export function enableMfa(db: WriteDb, userId: number, sealedSecret: Buffer, at: number, step: number): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE users SET mfa_sealed_secret = ?, mfa_enabled_at = ?, mfa_last_step = ?, mfa_pending_secret = NULL, mfa_pending_at = NULL WHERE id = ?')
     .run(sealedSecret, at, step, userId);
 }
@@ -48,6 +50,7 @@ export function setLastStep(db: WriteDb, userId: number, step: number): void {
 
 /** The user's key, setup and last step, all gone (MFA off or reset). */
 export function clearMfaColumns(db: WriteDb, userId: number): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE users SET mfa_sealed_secret = NULL, mfa_enabled_at = NULL, mfa_last_step = NULL, mfa_pending_secret = NULL, mfa_pending_at = NULL WHERE id = ?').run(userId);
 }
 
@@ -84,11 +87,13 @@ export function getUnseenRecoveryCodes(db: ReadDb, userId: number): Buffer | und
 }
 
 export function putUnseenRecoveryCodes(db: WriteDb, userId: number, sealedCodes: Buffer): void {
+  noteSealedReplaced(db);
   db.prepare('INSERT OR REPLACE INTO mfa_unseen_recovery_codes (user_id, sealed_codes) VALUES (?, ?)').run(userId, sealedCodes);
 }
 
 /** True when there was a copy to delete. */
 export function deleteUnseenRecoveryCodes(db: WriteDb, userId: number): boolean {
+  noteSealedReplaced(db);
   return db.prepare('DELETE FROM mfa_unseen_recovery_codes WHERE user_id = ?').run(userId).changes > 0;
 }
 

@@ -1,5 +1,5 @@
 /** Local (this desktop's cache, never shared; rebuilt from the entries): sealed pages of entry summaries (schema 2). */
-import type { ReadDb, WriteDb } from './db';
+import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 
 export interface PageRow {
   readonly group_id: number;
@@ -25,10 +25,12 @@ export function putPage(db: WriteDb, row: PageRow): void {
 }
 
 export function deletePage(db: WriteDb, groupId: number, pageNo: number): void {
+  noteSealedReplaced(db);
   db.prepare('DELETE FROM entry_pages WHERE group_id = ? AND page_no = ?').run(groupId, pageNo);
 }
 
 export function deletePagesOfGroup(db: WriteDb, groupId: number): void {
+  noteSealedReplaced(db);
   db.prepare('DELETE FROM entry_pages WHERE group_id = ?').run(groupId);
 }
 

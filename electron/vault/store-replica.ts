@@ -105,6 +105,7 @@ export function insertReplicaCustomer(db: WriteDb, row: Omit<CustomerReplicaRow,
 }
 
 export function updateReplicaCustomer(db: WriteDb, id: number, row: Pick<CustomerReplicaRow, 'sealed_name' | 'name_index'>): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE customers SET sealed_name = ?, name_index = ? WHERE id = ?').run(row.sealed_name, row.name_index, id);
 }
 

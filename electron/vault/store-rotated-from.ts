@@ -6,7 +6,7 @@
  * with it and sealed again under the new one. Dropped once the group's record at its new version
  * is stored by the server (ReplicaService.markSent). SQL only; never opens or wraps a key.
  */
-import type { ReadDb, WriteDb } from './db';
+import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 
 export interface RotatedFromRow {
   readonly version: number;
@@ -35,6 +35,7 @@ export function keepRotatedFrom(db: WriteDb, groupId: number, row: RotatedFromRo
 
 /** Drops every version of `groupId` kept here (its rotation is on the server, or the group left this file). */
 export function dropRotatedFrom(db: WriteDb, groupId: number): void {
+  noteSealedReplaced(db);
   db.prepare('DELETE FROM meta WHERE key = ?').run(metaKey(groupId));
 }
 

@@ -2,7 +2,7 @@
  * Shared (schema 11): users' signing public keys and what vouches for each, and a user's own
  * wrapped private signing key. Local: this desktop's device id (made in store-device.ts). Rows as stored.
  */
-import type { ReadDb, WriteDb } from './db';
+import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 import { forgetThisDevice, thisDevice } from './store-device';
 
 export interface SigningKeyRow {
@@ -41,6 +41,7 @@ export function getUserSigning(db: ReadDb, userId: number): { readonly signing_k
 }
 
 export function setUserSigning(db: WriteDb, userId: number, keyId: number | null, wrapped: Buffer | null): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE users SET signing_key_id = ?, wrapped_signing_key = ? WHERE id = ?').run(keyId, wrapped, userId);
 }
 
@@ -50,6 +51,7 @@ export function getKeyPins(db: ReadDb, userId: number): Buffer | null {
 }
 
 export function setKeyPins(db: WriteDb, userId: number, sealed: Buffer): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE users SET sealed_key_pins = ? WHERE id = ?').run(sealed, userId);
 }
 

@@ -8,7 +8,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import type { ReadDb, WriteDb } from './db';
+import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 import { getMeta, setMeta } from './store-meta';
 
 export interface UserRow {
@@ -60,6 +60,7 @@ export function insertUser(db: WriteDb, row: Pick<UserRow, 'uid' | 'name' | 'rol
 }
 
 export function setSealedPrivateKey(db: WriteDb, userId: number, sealed: Buffer): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE users SET sealed_private_key = ? WHERE id = ?').run(sealed, userId);
 }
 
@@ -82,6 +83,7 @@ export function replaceUserKeys(db: WriteDb, userId: number, kdf: string, public
 }
 
 export function deleteDirectoryKey(db: WriteDb, userId: number): void {
+  noteSealedReplaced(db);
   db.prepare('DELETE FROM directory_keys WHERE user_id = ?').run(userId);
 }
 
@@ -91,6 +93,7 @@ export function setMustChangePassword(db: WriteDb, userId: number, must: boolean
 
 /** A user's new password: the same key pair, sealed under a key from new KDF settings. */
 export function setUserPasswordSeal(db: WriteDb, userId: number, kdf: string, sealedPrivateKey: Buffer): void {
+  noteSealedReplaced(db);
   db.prepare('UPDATE users SET kdf = ?, sealed_private_key = ?, must_change_password = 0 WHERE id = ?').run(kdf, sealedPrivateKey, userId);
 }
 
