@@ -28,23 +28,35 @@ function descriptorOf(socket: net.Socket): number | undefined {
   return typeof fd === 'number' && Number.isInteger(fd) && fd >= 0 ? fd : undefined;
 }
 
-/** `ss -xH`: for each Unix socket, "... LOCAL_INODE PEER_ADDRESS PEER_INODE" (the local path may hold spaces). */
+/**
+ * The peer's inode from `ss -xH` text, trusting only what ss itself prints (review round eleven):
+ * each record ends "LOCAL_NAME LOCAL_INODE PEER_NAME PEER_INODE" (iproute2 prints PEER_NAME "*"),
+ * and LOCAL_NAME is printed raw, so any process can bind a name holding spaces and newlines that
+ * reads as whole records of its choosing. Lines and field positions are therefore never trusted;
+ * instead: the agent's inode must occur as a whole token exactly twice in the whole text (its own
+ * record "OURS * PEER" and its peer's "PEER * OURS", the tokens beside each printed by ss, not
+ * taken from any name), the two must agree, and anything else (a name repeating the inode, a peer
+ * name printed, no peer) answers undefined: the request is then declined, never guessed.
+ */
+export function peerFromSs(text: string, ours: string): string | undefined {
+  if (!/^\d+$/.test(ours)) return undefined;
+  const tokens = text.split(/\s+/);
+  const at = tokens.flatMap((token, i) => (token === ours ? [i] : []));
+  if (at.length !== 2) return undefined;
+  const [first = -1, second = -1] = at;
+  const after = (i: number): string | undefined => (tokens[i + 1] === '*' ? tokens[i + 2] : undefined);
+  const before = (i: number): string | undefined => (tokens[i - 1] === '*' ? tokens[i - 2] : undefined);
+  // Either order: ss lists sockets in the kernel's order, the agent's record first or not.
+  const pairs: [string | undefined, string | undefined][] = [[after(first), before(second)], [after(second), before(first)]];
+  const found = pairs.filter(([mine, theirs]) => mine !== undefined && mine === theirs && /^[1-9]\d*$/.test(mine) && mine !== ours);
+  return found.length === 1 ? found[0]?.[0] : undefined;
+}
+
+/** The peer of socket `ours` as `ss` reports it (peerFromSs), or undefined. */
 function peerInode(ours: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     execFile('ss', ['-xH'], { timeout: 3_000, maxBuffer: 16 * 1024 * 1024, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } }, (error, stdout) => {
-      if (error) {
-        resolve(undefined);
-        return;
-      }
-      for (const line of stdout.split('\n')) {
-        const fields = line.trim().split(/\s+/);
-        if (fields.length >= 3 && fields[fields.length - 3] === ours) {
-          const peer = fields[fields.length - 1];
-          resolve(peer !== undefined && /^\d+$/.test(peer) && peer !== '0' ? peer : undefined);
-          return;
-        }
-      }
-      resolve(undefined);
+      resolve(error ? undefined : peerFromSs(stdout, ours));
     });
   });
 }
