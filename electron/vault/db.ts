@@ -241,9 +241,23 @@ export function takeSealedReplaced(db: ReadDb): boolean {
   return noted;
 }
 
-/** Folds the WAL into the file and empties it (old page images included). */
-export function checkpoint(db: ReadDb): void {
-  db.pragma('wal_checkpoint(TRUNCATE)');
+/** How long the checkpoint after a write waits for another connection's read: a write never stalls seconds on one. */
+export const WIPE_WAIT_MS = 50;
+
+/**
+ * Folds the WAL into the file and empties it (old page images included), waiting at most
+ * `waitMs` for another connection's read to end. Answers whether it finished: SQLite does not
+ * throw when a reader keeps it from finishing, it answers busy, and the old images stay.
+ */
+export function checkpoint(db: ReadDb, waitMs: number = BUSY_TIMEOUT_MS): boolean {
+  const shortened = waitMs !== BUSY_TIMEOUT_MS;
+  if (shortened) db.pragma(`busy_timeout = ${waitMs}`);
+  try {
+    const rows = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+    return rows[0]?.busy === 0;
+  } finally {
+    if (shortened) db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
 }
 
 /** A consistent copy of the whole vault into `file` (an empty file that exists), as of one read. */

@@ -16,8 +16,9 @@
  * SQL lives only in the store-*.ts files, called from inside work with its handle.
  * Must never hand a WriteDb out of a write, nor let a read write.
  */
+import { existsSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { checkpoint, createVaultFile, openVaultFile, snapshotInto, takeSealedReplaced, translateSqliteError, withWrite, type ReadDb, type WriteDb } from './db';
+import { WIPE_WAIT_MS, checkpoint, createVaultFile, openVaultFile, snapshotInto, takeSealedReplaced, translateSqliteError, withWrite, type ReadDb, type WriteDb } from './db';
 import { changesBetween, currentSequence, type ChangeSet } from './store-changes';
 import { CrewvaultError } from '../../shared/errors';
 
@@ -52,6 +53,9 @@ function failed(error: unknown): Promise<never> {
   return Promise.reject(translated instanceof Error ? translated : new Error(String(translated)));
 }
 
+/** How often an owed wipe (a checkpoint a reader kept from finishing) is tried again when nothing else runs. */
+export const WIPE_RETRY_MS = 30_000;
+
 const NO_CHANGES = { objects: [], links: [], events: [] } as const;
 
 /**
@@ -73,10 +77,52 @@ export class SqliteVaultStore implements VaultStore {
   private readonly db: ReadDb;
   /** One read transaction function, made once (BEGIN DEFERRED … COMMIT around the work). */
   private readonly inRead: Database.Transaction<(work: (r: ReadDb) => unknown) => unknown>;
+  /**
+   * A checkpoint that should have wiped replaced seals did not finish (another connection's read
+   * held the WAL), or the file was opened with a WAL left in it: tried again before every read
+   * and write, at close, and by `wipeOwed` (the desktop's timer), until one finishes.
+   */
+  private owed: boolean;
+  /** The retry of an owed wipe while nothing reads or writes (unref'd: it never keeps the process up). */
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(db: ReadDb) {
     this.db = db;
     this.inRead = db.transaction((work: (r: ReadDb) => unknown) => work(db));
+    const wal = `${db.name}-wal`;
+    this.owed = db.name !== ':memory:' && existsSync(wal) && statSync(wal).size > 0;
+    this.scheduleRetry();
+  }
+
+  /** Whether replaced seals still wait for a checkpoint that finishes. */
+  get wipeOwed(): boolean {
+    return this.owed;
+  }
+
+  /** Tries the owed checkpoint once (a short wait for readers); answers whether anything is still owed. */
+  retryWipe(): boolean {
+    if (this.owed && this.db.open && !this.db.inTransaction) this.wipe();
+    return this.owed;
+  }
+
+  /** The checkpoint that wipes replaced seals, with a short wait; a failure leaves it owed. */
+  private wipe(): void {
+    try {
+      this.owed = !checkpoint(this.db, WIPE_WAIT_MS);
+    } catch {
+      this.owed = true;
+    }
+    this.scheduleRetry();
+  }
+
+  /** While a wipe is owed, one retry WIPE_RETRY_MS from now (each unfinished retry schedules the next). */
+  private scheduleRetry(): void {
+    if (!this.owed || this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryWipe();
+    }, WIPE_RETRY_MS);
+    this.retryTimer.unref();
   }
 
   /** Opens an existing vault file (migrating it forward): db.ts openVaultFile. */
@@ -98,6 +144,7 @@ export class SqliteVaultStore implements VaultStore {
       if (!this.db.open) throw closedError();
       // Already inside a transaction (never from a service: work does not call the store).
       if (this.db.inTransaction) return Promise.resolve(mustBeSettled(work(this.db)));
+      if (this.owed) this.wipe();
       return Promise.resolve(this.inRead.deferred((r: ReadDb) => mustBeSettled(work(r))) as T);
     } catch (error) {
       return failed(error);
@@ -108,6 +155,7 @@ export class SqliteVaultStore implements VaultStore {
     try {
       if (!this.db.open) throw closedError();
       takeSealedReplaced(this.db);
+      if (this.owed) this.wipe();
       const done = withWrite(this.db, (w) => {
         const fromSeq = currentSequence(w);
         const value = mustBeSettled(work(w));
@@ -117,14 +165,9 @@ export class SqliteVaultStore implements VaultStore {
       });
       // A tombstone, an edit or a re-seal emptied or replaced sealed bytes: the old ones leave the
       // main file and the WAL now, once for the whole write (db.ts noteSealedReplaced). The write
-      // has committed; a checkpoint another process keeps from finishing is finished by a later one.
-      if (takeSealedReplaced(this.db)) {
-        try {
-          checkpoint(this.db);
-        } catch {
-          // Committed already: the answer stays the write's.
-        }
-      }
+      // has committed (a failure stays out of its answer); a reader that keeps the checkpoint from
+      // finishing within WIPE_WAIT_MS leaves it owed, tried again before the next read or write.
+      if (takeSealedReplaced(this.db)) this.wipe();
       return Promise.resolve(done);
     } catch (error) {
       takeSealedReplaced(this.db);
@@ -145,7 +188,8 @@ export class SqliteVaultStore implements VaultStore {
   checkpoint(): Promise<void> {
     try {
       if (!this.db.open) throw closedError();
-      checkpoint(this.db);
+      this.owed = !checkpoint(this.db);
+      this.scheduleRetry();
       return Promise.resolve();
     } catch (error) {
       return failed(error);
@@ -154,7 +198,10 @@ export class SqliteVaultStore implements VaultStore {
 
   close(): Promise<void> {
     if (this.db.open) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
       checkpoint(this.db);
+      this.owed = false;
       this.db.close();
     }
     return Promise.resolve();
