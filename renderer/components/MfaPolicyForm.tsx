@@ -109,7 +109,8 @@ export function MfaPolicyForm({ api, roles, myRole, onMessage }: Props) {
             {LEVELS.map((l) => <option key={l.level} value={l.level}>{l.label}</option>)}
           </select>
         </label>
-        <button type="submit">Set policy</button>
+        {/* Enabled once the policy it changes is shown: a change names the revision it was made from. */}
+        <button type="submit" disabled={!policy}>Set policy</button>
       </form>
       {policy && (
         <ul className="small" aria-label="Current policy">
@@ -124,7 +125,7 @@ export function MfaPolicyForm({ api, roles, myRole, onMessage }: Props) {
           Trust this computer for (days)
           <input type="number" min={0} max={365} step={1} value={trustDays} onChange={(e) => setTrustDays(e.target.value)} required aria-describedby="trust-days-hint" />
         </label>
-        <button type="submit">Save</button>
+        <button type="submit" disabled={settingsRevision === null}>Save</button>
       </form>
       <p id="trust-days-hint" className="muted small">How long a good code may spare a computer from asking again. 0 turns it off: the choice is not offered.</p>
     </>
