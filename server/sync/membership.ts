@@ -211,12 +211,16 @@ export async function checkEntries(tx: Transaction, vaultId: string, me: InVault
         throw new CrewvaultError('FORBIDDEN', 'You are not a member of an access group these entries are in: nothing was stored.');
       }
     }
+  }
+  // A write the pusher's role may not make is refused for good (FORBIDDEN), before a stale key
+  // version's CONFLICT, which would only send their desktop to pull and push it again.
+  await requireRoleMayWrite(tx, vaultId, me, entries);
+  for (const { record } of entries) {
     const group = groups.get(record.group);
     if (group !== undefined && record.deletedAt === null && record.keyVersion !== group.keyVersion) {
       throw new CrewvaultError('CONFLICT', `An entry is sealed under key version ${record.keyVersion} of its access group, which is at ${group.keyVersion} now: pull first. Nothing was stored.`);
     }
   }
-  await requireRoleMayWrite(tx, vaultId, me, entries);
 }
 
 const ENTRY_WRITES: readonly Permission[] = ['entries.create', 'entries.edit', 'entries.delete'];
