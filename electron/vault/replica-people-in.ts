@@ -44,7 +44,7 @@ import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKey
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { resolveRoleName, rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 
 /**
@@ -470,6 +470,8 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
   if (r.revoked) {
     deleteGroupKey(db, groupId, userId);
     setReplicaBase(db, uidBytes(r.id), r.revision);
+  } else if (keepsOwnUnlead(db, intake, r, groupId, userId, current)) {
+    return 'applied';
   } else {
     putGroupKey(db, {
       group_id: groupId, user_id: userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
@@ -478,6 +480,26 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
     agreeMember(db, groupId, userId, r);
   }
   return 'applied';
+}
+
+/**
+ * A member record making someone a lead at the version held here, crossing this desktop's unsent
+ * unmaking of them (review round ten hole 2's class: a membership's tightening silently undone by
+ * a record arriving before it is sent): the unmaking is kept, rebased above the record (agreed at
+ * its revision, the row one past it, sent again) and told (user.crossed). The lead a record takes
+ * away is taken as before (the tighter); a record leaving the lead as it was agreed, too.
+ */
+function keepsOwnUnlead(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number, current: { readonly key_version: number; readonly is_lead: number } | undefined): boolean {
+  if (current === undefined || current.key_version !== r.keyVersion || !r.lead || current.is_lead === 1) return false;
+  const id = uidBytes(r.id);
+  const agreed = replicaBase(db, id);
+  const revision = memberRevision(db, groupId, userId) ?? 0;
+  if (revision <= agreed || memberSeq(db, groupId, userId) <= sentSeq(db)) return false;
+  setReplicaBase(db, id, r.revision);
+  setMemberRevision(db, groupId, userId, Math.max(revision, r.revision + 1));
+  const name = getUser(db, userId)?.name ?? 'a member';
+  intake.crossed(name, `${name}: a member record from elsewhere making them a lead crossed their unmaking here, not yet sent; the unmaking kept and sent again`);
+  return true;
 }
 
 /**

@@ -145,6 +145,18 @@ export function noteRevoked(db: WriteDb, groupId: number, userId: number, keyVer
 }
 
 /**
+ * Every membership here as agreed at its revision (a vault file copied to start another replica:
+ * replica-service.ts markAllAgreed), so a change of one made here later is known as not yet sent
+ * (replica-people-in.ts keepsOwnUnlead).
+ */
+export function agreeAllMemberships(db: WriteDb): void {
+  for (const member of membersBetween(db, 0, Number.MAX_SAFE_INTEGER)) {
+    const id = uidBytes(memberRecordId(uidText(member.group_uid), uidText(member.user_uid), sha256Hex));
+    setReplicaBase(db, id, Math.max(member.revision, replicaBase(db, id)));
+  }
+}
+
+/**
  * An owner says which server account acts as vault user `userName` (the server binds the two:
  * never whoever pushes first). FORBIDDEN unless the sender is an owner; NOT_FOUND for no such user.
  */

@@ -48,7 +48,7 @@ import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
 import { signBytes, type Signer } from './signing';
-import { accountRecord, peopleRecords, type PeopleSender } from './replica-people';
+import { accountRecord, agreeAllMemberships, peopleRecords, type PeopleSender } from './replica-people';
 import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-people-in';
 import { takeNewUsers } from './replica-people-new';
 import { entriesEditedIn, givenWayMove } from './replica-given-way';
@@ -330,6 +330,7 @@ export function markAllAgreed(db: WriteDb): number {
     setReplicaBase(db, u.uid, Math.max(u.revision, replicaBase(db, u.uid)));
     noteAgreedUser(db, u.uid, { role: u.role, disabled: u.disabled_at !== null });
   }
+  agreeAllMemberships(db);
   // Two copies sharing a device id would fork that device's chain of events.
   renewDeviceId(db);
   // What was sent stays where it was: this device's events since then still go (each device's

@@ -94,6 +94,11 @@ export function userSeq(db: ReadDb, userId: number): number {
   return db.prepare<[number], { seq: number }>('SELECT seq FROM users WHERE id = ?').get(userId)?.seq ?? 0;
 }
 
+/** The sequence a membership's row was last written at (above the sent sequence: a change of this desktop's not yet delivered). */
+export function memberSeq(db: ReadDb, groupId: number, userId: number): number {
+  return db.prepare<[number, number], { seq: number }>('SELECT seq FROM group_keys WHERE group_id = ? AND user_id = ?').get(groupId, userId)?.seq ?? 0;
+}
+
 /**
  * What a user's role and disabling were at their agreed revision (sent from here and stored, or
  * taken in from a record): what tells, when a record from elsewhere crosses a change made here,

@@ -6,12 +6,14 @@
  * person and not synced. The owner's change is never silently undone: a field only one side
  * changed takes that side's; one both changed keeps the tighter (a disabling, a demotion); the
  * merged row goes above the record's revision and is sent again, and the crossing is audited and
- * reported. Must never: count a check that cannot fail (each case names both sides' values).
+ * reported. The same for a member record making someone a lead crossing an unsent unmaking of
+ * them. Must never: count a check that cannot fail (each case names both sides' values).
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { uidText } from '../../electron/vault/ids';
 import { Vault } from '../../electron/vault/vault';
-import { ADMIN, ADMIN_PASSWORD, MEMBER, newPeopleWorld, OWNER, PASSWORD, userState, wire } from '../support/people-world';
+import { ADMIN, ADMIN_PASSWORD, LEAD, LEAD_PASSWORD, MEMBER, newPeopleWorld, OWNER, PASSWORD, userState, wire } from '../support/people-world';
 
 async function setUp() {
   const { clock, files } = await newPeopleWorld({
@@ -44,6 +46,16 @@ function crossedRows(file: string): string[] {
   const db = new Database(file, { readonly: true });
   try {
     return db.prepare<[], { subject: string }>("SELECT subject FROM audit_log WHERE action = 'user.crossed' ORDER BY id").all().map((r) => r.subject);
+  } finally {
+    db.close();
+  }
+}
+
+function groupUid(file: string, groupId: number): string | undefined {
+  const db = new Database(file, { readonly: true });
+  try {
+    const row = db.prepare<[number], { uid: Buffer }>('SELECT uid FROM access_groups WHERE id = ?').get(groupId);
+    return row === undefined ? undefined : uidText(row.uid);
   } finally {
     db.close();
   }
@@ -102,5 +114,43 @@ describe('a user record crossing an unsent change of the same person', () => {
     expect(userState(ownerFile, MEMBER)).toEqual({ role: 'codes_only', disabled: false });
     expect(taken.crossed).toEqual([]);
     expect(crossedRows(ownerFile)).toEqual([]);
+  });
+
+  it("a member record making mo a lead again keeps the owner's unsent unmaking of him, and sends it again", async () => {
+    const { clock, files, netId } = await newPeopleWorld({
+      people: [{ name: MEMBER, role: 'technician' }, { name: ADMIN, role: 'admin', password: ADMIN_PASSWORD }],
+      members: [MEMBER],
+      desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }],
+      // mo leads Network beside lena on every copy (agreed there).
+      beforeCopies: async (file, c, groupId) => {
+        const lena = await Vault.open(file, c).signIn(LEAD, LEAD_PASSWORD);
+        await lena.team.setLead(groupId, MEMBER, true, await lena.team.memberRevision(groupId, MEMBER));
+        await lena.close();
+      },
+    });
+    const [ownerFile = '', adminFile = ''] = files;
+    // The admin unmakes and makes mo a lead again: one member record, mo a lead, two revisions on.
+    const admin = await Vault.open(adminFile, clock).signIn(ADMIN, ADMIN_PASSWORD);
+    await admin.team.setLead(netId, MEMBER, false, await admin.team.memberRevision(netId, MEMBER));
+    await admin.team.setLead(netId, MEMBER, true, await admin.team.memberRevision(netId, MEMBER));
+    const out = await admin.replica.outgoing();
+    await admin.close();
+    // A copied file sends every membership until its first push: mo's by his global id.
+    const mo = out.batch.records.find((r) => r.kind === 'user' && r.name === MEMBER)?.id;
+    const net = groupUid(adminFile, netId);
+    const theirs = out.batch.records.flatMap((r) => (r.kind === 'member' && r.user === mo && r.group === net && !r.revoked ? [{ lead: r.lead, revision: r.revision }] : []));
+    expect(theirs).toEqual([{ lead: true, revision: expect.any(Number) as number }]);
+
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.setLead(netId, MEMBER, false, await owner.team.memberRevision(netId, MEMBER));
+    const taken = await owner.replica.apply(wire(out), { hold: true, caughtUp: true });
+    expect(taken.held).toEqual([]);
+    expect((await owner.team.members(netId)).filter((m) => m.lead).map((m) => m.name)).toEqual([LEAD]);
+    expect(taken.crossed.map((c) => c.user)).toEqual([MEMBER]);
+    const again = (await owner.replica.outgoing()).batch.records.flatMap((r) => (r.kind === 'member' && r.user === mo && r.group === net && !r.revoked ? [{ lead: r.lead, revision: r.revision }] : []));
+    await owner.close();
+    expect(again).toEqual([{ lead: false, revision: expect.any(Number) as number }]);
+    expect(again[0]?.revision).toBeGreaterThan(theirs[0]?.revision ?? Infinity);
+    expect(crossedRows(ownerFile)).toEqual([MEMBER]);
   });
 });
