@@ -5,21 +5,24 @@
  */
 import { parseArgs } from 'node:util';
 import { SERVER_CODES_NOTE } from '../../shared/sync/server-codes';
+import { IF_REVISION_OPTION, ifRevision } from './if-revision';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = `crewvault group add NAME | list [--json] | grant GROUP USER [--lead] | revoke GROUP USER | members GROUP [--json]
-                | lead GROUP USER | unlead GROUP USER | rename GROUP NEWNAME | delete GROUP
+                | lead GROUP USER | unlead GROUP USER | rename GROUP NEWNAME [--if-revision N] | delete GROUP
                 | set GROUP --server-codes {on|off}    [--vault PATH] [--as USER]
   lead, unlead    make a member a lead of the group, or no longer one; a group's last lead is neither
                   unmade nor revoked (make another member a lead first).
   delete          delete an empty group (move its entries to another group first); never the
                   vault's default group nor its last one. Its keys and name are wiped.
+  rename          prints the revision the rename was based on; --if-revision N renames only if the group
+                  is still at revision N ("group list --json" shows it), else CONFLICT and nothing changes.
   set --server-codes  owners and admins: the team server computes the group's TOTP codes (on), or
                   the group is end-to-end encrypted again (off). ${SERVER_CODES_NOTE}`;
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, lead: { type: 'boolean' }, json: { type: 'boolean' }, 'server-codes': { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, lead: { type: 'boolean' }, json: { type: 'boolean' }, 'server-codes': { type: 'string' }, ...IF_REVISION_OPTION }, allowPositionals: true });
   const [sub, group, user, ...rest] = positionals;
   if (rest.length > 0) throw unexpectedArgument();
   const needGroup = (): string => {
@@ -71,11 +74,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
     case 'rename': {
       if (!user) throw new UsageError('"group rename" needs a GROUP and a NEWNAME');
-      const renamed = await withSession(values, io, async (session) => {
+      const given = ifRevision(values['if-revision']);
+      const { base, renamed } = await withSession(values, io, async (session) => {
         const groupId = await session.team.resolveGroup(needGroup());
-        return session.team.renameGroup(groupId, user, await session.team.groupRevision(groupId));
+        const revision = given ?? (await session.team.groupRevision(groupId));
+        return { base: revision, renamed: await session.team.renameGroup(groupId, user, revision) };
       });
-      io.out(`Renamed ${needGroup()} to ${renamed.name}.\n`);
+      io.out(`Renamed ${needGroup()} to ${renamed.name} (based on revision ${base}).\n`);
       return 0;
     }
     case 'delete': {

@@ -1,15 +1,18 @@
 /** `crewvault user …`: people and their roles (users.manage). */
 import { parseArgs } from 'node:util';
 import { ROLES } from '../../shared/policy';
+import { IF_REVISION_OPTION, ifRevision } from './if-revision';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { readNewPassword } from './new-password';
 import { VAULT_OPTIONS, withSession } from './signin';
 
-const USAGE = `crewvault user add NAME --role ROLE | list [--json] | disable NAME | role NAME ROLE | reset-password NAME
+const USAGE = `crewvault user add NAME --role ROLE | list [--json] | disable NAME [--if-revision N] | role NAME ROLE [--if-revision N] | reset-password NAME
                | bind NAME --account SERVER-USER [--fingerprint FP] [--server URL]
                [--vault PATH] [--as USER]
   Roles: ${ROLES.join(', ')}, or a custom one ("crewvault role"). "add" and "reset-password" read, after your password, the
   one-time password to hand over (twice on a terminal).
+  "disable" and "role" print the revision they were based on; --if-revision N changes the user only if they are
+  still at revision N ("user list --json" shows it), else CONFLICT and nothing changes.
   "bind" (owners): NAME becomes SERVER-USER's account on the team server, re-keyed to that account's key, so they join
   with "crewvault team join" on their own desktop. FP is the fingerprint they read to you from their screen at
   "crewvault login --invite" (asked for when not given); a key the server hands over with another is refused.`;
@@ -21,7 +24,7 @@ function role(value: string | undefined): string {
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
-    args, options: { ...VAULT_OPTIONS, role: { type: 'string' }, json: { type: 'boolean' }, account: { type: 'string' }, fingerprint: { type: 'string' }, server: { type: 'string' } }, allowPositionals: true,
+    args, options: { ...VAULT_OPTIONS, role: { type: 'string' }, json: { type: 'boolean' }, account: { type: 'string' }, fingerprint: { type: 'string' }, server: { type: 'string' }, ...IF_REVISION_OPTION }, allowPositionals: true,
   });
   const [sub, name, extra, ...rest] = positionals;
   if (rest.length > 0) throw unexpectedArgument();
@@ -42,13 +45,23 @@ async function run(args: string[], io: CliIo): Promise<number> {
       else for (const u of users) io.out(`${u.name}\t${u.role}${u.disabled ? '\tdisabled' : ''}\n`);
       return 0;
     }
-    case 'disable':
-      await withSession(values, io, async (session) => session.team.disableUser(needName(), await session.team.userRevision(needName())));
-      io.out(`Disabled ${needName()}; the groups they held have new keys.\n`);
+    case 'disable': {
+      const given = ifRevision(values['if-revision']);
+      const base = await withSession(values, io, async (session) => {
+        const revision = given ?? (await session.team.userRevision(needName()));
+        await session.team.disableUser(needName(), revision);
+        return revision;
+      });
+      io.out(`Disabled ${needName()} (based on revision ${base}); the groups they held have new keys.\n`);
       return 0;
+    }
     case 'role': {
-      const user = await withSession(values, io, async (session) => session.team.changeRole(needName(), role(extra), await session.team.userRevision(needName())));
-      io.out(`${user.name} is now ${user.role}.\n`);
+      const given = ifRevision(values['if-revision']);
+      const { base, user } = await withSession(values, io, async (session) => {
+        const revision = given ?? (await session.team.userRevision(needName()));
+        return { base: revision, user: await session.team.changeRole(needName(), role(extra), revision) };
+      });
+      io.out(`${user.name} is now ${user.role} (based on revision ${base}).\n`);
       return 0;
     }
     case 'reset-password':

@@ -56,7 +56,7 @@ describe('crewvault user, group and move', () => {
     expect(run('alice', ALICE, 'group', 'unlead', 'Acme team', 'alice').stdout).toBe('alice no longer leads Acme team.\n');
     // Not even an owner removes the last lead.
     expect(run('alice', ALICE, 'group', 'revoke', 'Acme team', 'bob').stderr).toBe('crewvault: FORBIDDEN: bob is the last lead of Acme team: make another member a lead first.\n');
-    expect(run('alice', ALICE, 'group', 'rename', 'Acme team', 'Acme ops').stdout).toBe('Renamed Acme team to Acme ops.\n');
+    expect(run('alice', ALICE, 'group', 'rename', 'Acme team', 'Acme ops').stdout).toMatch(/^Renamed Acme team to Acme ops \(based on revision [1-9]\d*\)\.\n$/);
     expect(run('alice', ALICE, 'group', 'members', 'Acme ops').stdout).toBe('alice\towner\nbob\ttechnician\tlead\n');
     expect(run('alice', ALICE, 'group', 'rename', 'Acme ops').status).toBe(2);
   });
@@ -77,13 +77,13 @@ describe('crewvault user, group and move', () => {
   });
 
   it('changes roles, disables users and resets passwords', () => {
-    expect(run('alice', ALICE, 'user', 'role', 'bob', 'auditor').stdout).toBe('bob is now auditor.\n');
+    expect(run('alice', ALICE, 'user', 'role', 'bob', 'auditor').stdout).toMatch(/^bob is now auditor \(based on revision [1-9]\d*\)\.\n$/);
     expect(run('alice', ALICE, 'user', 'list').stdout).toBe('alice\towner\nbob\tauditor\n');
     const reset = crewvault(['user', 'reset-password', 'bob', '--vault', vault, '--as', 'alice'], { input: `${ALICE}\nbob new pass 2\n` });
     expect(reset.status).toBe(0);
     expect(run('bob', BOB, 'list').stderr).toContain('WRONG_PASSWORD');
     expect(run('bob', 'bob new pass 2', 'list').stderr).toContain('PASSWORD_CHANGE_REQUIRED');
-    expect(run('alice', ALICE, 'user', 'disable', 'bob').stdout).toBe('Disabled bob; the groups they held have new keys.\n');
+    expect(run('alice', ALICE, 'user', 'disable', 'bob').stdout).toMatch(/^Disabled bob \(based on revision [1-9]\d*\); the groups they held have new keys\.\n$/);
     expect(run('alice', ALICE, 'user', 'list').stdout).toBe('alice\towner\nbob\tauditor\tdisabled\n');
     expect(run('bob', 'bob new pass 2', 'list').stderr).toContain('WRONG_PASSWORD');
     expect(run('alice', ALICE, 'user', 'role', 'bob', 'wizard').stderr).toBe('crewvault: INVALID_INPUT: Unknown role "wizard": one of owner, admin, team_lead, technician, codes_only, auditor.\n');
@@ -91,15 +91,16 @@ describe('crewvault user, group and move', () => {
 
   it('names a role in any case and with spaces, hyphens or underscores (#11)', () => {
     for (const [typed, stored] of [['Team lead', 'team_lead'], ['TECHNICIAN', 'technician'], ['codes-only', 'codes_only'], ['team_lead', 'team_lead']] as const) {
-      expect(run('alice', ALICE, 'user', 'role', 'bob', typed)).toEqual({ status: 0, stdout: `bob is now ${stored}.\n`, stderr: '' });
+      const changed = run('alice', ALICE, 'user', 'role', 'bob', typed);
+      expect({ ...changed, stdout: changed.stdout.replace(/ \(based on revision [1-9]\d*\)/, '') }).toEqual({ status: 0, stdout: `bob is now ${stored}.\n`, stderr: '' });
     }
     expect(crewvault(['user', 'add', 'carol', '--role', 'Team Lead', '--vault', vault, '--as', 'alice'], { input: `${ALICE}\ncarol one-time 1\n` }).stdout).toBe('Added carol (team_lead).\n');
   });
 
   it('defines a custom role and gives it to someone', () => {
-    expect(run('alice', ALICE, 'role', 'define', 'Night shift', 'entries.view,otp.view').stdout).toBe('Defined Night shift: entries.view, otp.view.\n');
+    expect(run('alice', ALICE, 'role', 'define', 'Night shift', 'entries.view,otp.view').stdout).toBe('Defined Night shift (new, based on revision 0): entries.view, otp.view.\n');
     // Stored under the role's defined name, whatever case it was typed in.
-    expect(run('alice', ALICE, 'user', 'role', 'bob', 'night shift').stdout).toBe('bob is now Night shift.\n');
+    expect(run('alice', ALICE, 'user', 'role', 'bob', 'night shift').stdout).toMatch(/^bob is now Night shift \(based on revision [1-9]\d*\)\.\n$/);
     addVpn();
     // Codes, but only the current one: a role without otp.reveal_secret cannot ask for another time.
     expect(run('bob', BOB, 'otp', 'Acme/VPN').stdout).toMatch(/^\d{6}\n$/);

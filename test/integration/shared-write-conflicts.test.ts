@@ -136,10 +136,11 @@ describe('two real processes: the crewvault binary writes between this process\'
     const seenRole = (await mine.team.listRoles()).find((r) => r.name === 'Night operator');
     if (!seenGroup || !seenRole) throw new Error('not listed');
 
-    // The CLI reads the revision itself just before it writes, so its own writes go through.
+    // Without --if-revision the CLI reads the revision itself just before it writes (a role's
+    // redefinition only with --redefine: review round eleven), so its own writes go through.
     const renamed = crewvault(['group', 'rename', 'Night shift', 'Night crew', '--vault', file, '--as', OWNER], { input: `${PASSWORD}\n` });
     expect(renamed.status, renamed.stderr).toBe(0);
-    const redefined = crewvault(['role', 'define', 'Night operator', 'entries.view,otp.view', '--vault', file, '--as', OWNER], { input: `${PASSWORD}\n` });
+    const redefined = crewvault(['role', 'define', 'Night operator', 'entries.view,otp.view', '--redefine', '--vault', file, '--as', OWNER], { input: `${PASSWORD}\n` });
     expect(redefined.status, redefined.stderr).toBe(0);
     expect(`${renamed.stdout}${renamed.stderr}${redefined.stdout}${redefined.stderr}`).not.toContain(PASSWORD);
 
