@@ -22,6 +22,7 @@ import { resolveOtpSpec, type OtpSpec } from '../shared/otp';
 import { webUrl } from '../shared/web-url';
 
 import { deviceAccount, type DeviceStore } from './devices';
+import { HandedOut } from './handed-out';
 import { TeamAdminDesk } from './team/admin-desk';
 import { TeamDesk, type TeamDeskOptions } from './team/desk';
 import { Transfers } from './transfers';
@@ -368,6 +369,33 @@ export class Router {
     if (!(await session.permissions()).includes(permission)) throw new CrewvaultError('FORBIDDEN', `Your role may not do this (needs permission ${permission}).`);
   }
 
+  /** What the page was handed to view this session: its copy goes through the vault's copy path (clipboard.copy). */
+  private readonly handedOut = new HandedOut();
+
+  /**
+   * clipboard.copy: free text (recovery and emergency codes, a one-time password, a token the page
+   * was shown once, a username) is copied as it is; a password or a time-based code the vault
+   * handed out to view is copied by the vault's own copy path, audited as password.copy / otp.copy;
+   * an HOTP code or an OTP key handed out to view is refused (an HOTP copy takes a code of its own).
+   */
+  private async copyText(value: string, s: VaultSession): Promise<CopyResult> {
+    const handed = this.handedOut.find(s, value);
+    const clearAfterSeconds = (await s.settings()).clipboardClearSeconds;
+    if (handed === undefined) return this.copy(value, clearAfterSeconds);
+    await admitSession(s, 'anything', WORDS);
+    if (handed.kind === 'password') {
+      await this.requirePermission(s, 'password');
+      return this.copy(await s.revealPassword(handed.id, 'copy'), clearAfterSeconds);
+    }
+    if (handed.kind === 'totp') {
+      await this.requirePermission(s, 'otpCode');
+      return this.copy((await s.otpCode(handed.id, this.options.clock.now(), 'copy', this.team.serverCodeSource(s))).code, clearAfterSeconds);
+    }
+    throw new CrewvaultError('FORBIDDEN', handed.kind === 'hotp'
+      ? 'Copy a counter-based code with its Copy button: the vault records the copy.'
+      : 'An OTP key is not copied through the clipboard here: the vault records only its reveal.');
+  }
+
   private readonly handlers: Handlers = {
     'session.state': () => this.state(),
     'vault.open': ({ path: file }) => this.switchVault(file),
@@ -427,6 +455,7 @@ export class Router {
     'otp.code': async ({ id }, session) => {
       const s = this.requireSession(session);
       const result = await s.otpCode(id, this.options.clock.now(), 'view', this.team.serverCodeSource(s));
+      this.handedOut.note(s, result.code, { id, kind: 'counter' in result ? 'hotp' : 'totp' });
       return 'counter' in result
         ? { kind: result.kind, code: result.code, next: result.next, counter: result.counter }
         : { kind: result.kind, code: result.code, next: result.next, period: result.period, remainingMs: result.remainingMs };
@@ -434,8 +463,14 @@ export class Router {
     'secrets.reveal': async ({ id, what }, session) => {
       const s = this.requireSession(session);
       await this.requirePermission(s, what);
-      if (what === 'password') return { password: await s.revealPassword(id) };
+      if (what === 'password') {
+        const password = await s.revealPassword(id);
+        this.handedOut.note(s, password, { id, kind: 'password' });
+        return { password };
+      }
       const otp = await s.revealOtpSecret(id);
+      this.handedOut.note(s, otp.secret, { id, kind: 'otpKey' });
+      this.handedOut.note(s, otp.uri, { id, kind: 'otpKey' });
       return { otpSecret: otp.secret, otpUri: otp.uri };
     },
     'secrets.copy': async ({ id, what }, session) => {
@@ -444,7 +479,7 @@ export class Router {
       const value = what === 'password' ? await s.revealPassword(id, 'copy') : (await s.otpCode(id, this.options.clock.now(), 'copy', this.team.serverCodeSource(s))).code;
       return this.copy(value, (await s.settings()).clipboardClearSeconds);
     },
-    'clipboard.copy': async ({ text: value }, session) => this.copy(value, (await this.requireSession(session).settings()).clipboardClearSeconds),
+    'clipboard.copy': async ({ text: value }, session) => this.copyText(value, this.requireSession(session)),
     'url.open': async ({ id }, session) => {
       const url = webUrl((await this.requireSession(session).getEntry(id)).url);
       if (url === undefined) throw new CrewvaultError('INVALID_INPUT', 'Only an http or https address opens in the browser.');
