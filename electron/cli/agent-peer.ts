@@ -9,8 +9,9 @@
  * Must never read, log or pass on what travels over the socket; it looks only at names in /proc.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import type net from 'node:net';
+import net from 'node:net';
 
 /** The inode of the socket behind file descriptor `fd` of this process. */
 function socketInode(fd: number): string | undefined {
@@ -52,10 +53,10 @@ export function peerFromSs(text: string, ours: string): string | undefined {
   return found.length === 1 ? found[0]?.[0] : undefined;
 }
 
-/** The peer of socket `ours` as `ss` reports it (peerFromSs), or undefined. */
-function peerInode(ours: string): Promise<string | undefined> {
+/** The peer of socket `ours` as `ss` (the program `ss`, found on a fixed PATH) reports it (peerFromSs), or undefined. */
+function peerInode(ours: string, ss: string): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('ss', ['-xH'], { timeout: 3_000, maxBuffer: 16 * 1024 * 1024, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } }, (error, stdout) => {
+    execFile(ss, ['-xH'], { timeout: 3_000, maxBuffer: 16 * 1024 * 1024, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } }, (error, stdout) => {
       resolve(error ? undefined : peerFromSs(stdout, ours));
     });
   });
@@ -103,12 +104,12 @@ export function sessionOf(pid: number | 'self'): number | undefined {
  * passed the descriptor on to a child counts both), the agent's own process counted as itself.
  * Undefined when this system cannot tell.
  */
-export async function peerSessions(socket: net.Socket): Promise<number[] | undefined> {
+export async function peerSessions(socket: net.Socket, ss = 'ss'): Promise<number[] | undefined> {
   if (process.platform !== 'linux') return undefined;
   const fd = descriptorOf(socket);
   const ours = fd === undefined ? undefined : socketInode(fd);
   if (ours === undefined) return undefined;
-  const peer = await peerInode(ours);
+  const peer = await peerInode(ours, ss);
   if (peer === undefined) return undefined;
   const holders = holdersOf(peer);
   // The peer in this very process (an in-process client: tests) is never in another's /proc.
@@ -116,4 +117,37 @@ export async function peerSessions(socket: net.Socket): Promise<number[] | undef
   if (own) holders.push(process.pid);
   const sessions = holders.map((pid) => sessionOf(pid === process.pid ? 'self' : pid));
   return sessions.every((sid): sid is number => sid !== undefined) && sessions.length > 0 ? sessions : undefined;
+}
+
+/**
+ * Whether this system can tell who is at the other end of a connection (Linux: `ss` and /proc): a
+ * connection of this process to itself, on an abstract socket of a random name, must come out as
+ * this process's own session. `crewvault unlock` asks before starting an agent that would
+ * otherwise decline every command. True elsewhere (no check is made there). `ss` is for tests only.
+ */
+export async function canTellPeers(ss = 'ss'): Promise<boolean> {
+  if (process.platform !== 'linux') return true;
+  const name = `\0crewvault-peer-check-${randomBytes(12).toString('hex')}`;
+  const accepted: net.Socket[] = [];
+  const server = net.createServer((s) => accepted.push(s));
+  let client: net.Socket | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(name, () => resolve());
+    });
+    const first = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    client = net.createConnection(name);
+    client.on('error', () => undefined);
+    const socket = await first;
+    const sessions = await peerSessions(socket, ss);
+    const own = sessionOf('self');
+    return own !== undefined && sessions !== undefined && sessions.length > 0 && sessions.every((sid) => sid === own);
+  } catch {
+    return false;
+  } finally {
+    client?.destroy();
+    for (const s of accepted) s.destroy();
+    server.close();
+  }
 }

@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { canTellPeers } from '../../electron/cli/agent-peer';
 import { ENTRY_PASSWORD, holdInAgent, inAnotherTerminal, inThisTerminal, Vault, manualClock, newVault, OWNER, PASSWORD } from '../support/unlocked-agent';
 
 const attacker = `
@@ -167,5 +168,12 @@ describe.runIf(process.platform === 'linux')('the agent reads only what ss print
       expect(got).not.toContain('"t":"declined"');
       expect(got.includes(ENTRY_PASSWORD), 'the terminal that unlocked was not served').toBe(true);
     });
+  }, 30_000);
+});
+
+describe.runIf(process.platform === 'linux')('crewvault unlock asks first whether this system can tell who asks (review round eleven, low)', () => {
+  it('its own connection comes out as its own session with the real ss; with no ss program it cannot tell, and unlock would refuse to start', async () => {
+    expect(await canTellPeers()).toBe(true);
+    expect(await canTellPeers('/nonexistent/crewvault-test/ss')).toBe(false);
   }, 30_000);
 });
