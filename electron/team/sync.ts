@@ -12,7 +12,7 @@
 import { CrewvaultError } from '../../shared/errors';
 import { MAX_BATCH_RECORDS, REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
 import type { RecordBatch } from '../../shared/sync/record-batches';
-import type { Outgoing, ReplicaService, TeamServerBinding } from '../vault/replica-service';
+import { isRefusal, type Outgoing, type ReplicaService, type TeamServerBinding } from '../vault/replica-service';
 import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import type { TeamClient } from './client';
@@ -40,9 +40,19 @@ function partsOf(records: readonly ReplicaRecord[], maxRecords: number): Replica
   const parts: ReplicaRecord[][] = [];
   let part: ReplicaRecord[] = [];
   let bytes = 0;
-  for (const record of [...records.filter((r) => r.kind === 'signing_key'), ...records.filter((r) => r.kind !== 'signing_key')]) {
+  const keys = records.filter((r) => r.kind === 'signing_key');
+  // Who is who goes in parts of its own, before the entries (review round ten, hole 1): a revoke,
+  // a rotation's group record, a demotion or a disable is stored even when an entry of the same
+  // push meets a conflict, which rolls back the whole part it is in. A group deleted here goes
+  // with its entries (the server deletes only a group this push empties): such a push is not split.
+  const people = (r: ReplicaRecord): boolean => r.kind === 'user' || r.kind === 'group' || r.kind === 'member';
+  const split = !records.some((r) => r.kind === 'group' && r.deletedAt !== null) && records.some(people) && records.some((r) => r.kind !== 'signing_key' && !people(r));
+  const first = split ? records.filter(people) : [];
+  const rest = records.filter((r) => r.kind !== 'signing_key' && !(split && people(r)));
+  for (const [index, record] of [...keys, ...first, ...rest].entries()) {
     const size = JSON.stringify(record).length + 1;
-    if (part.length > 0 && (bytes + size > PART_BYTES || part.length >= maxRecords)) {
+    const peopleEnd = split && index === keys.length + first.length;
+    if (part.length > 0 && (peopleEnd || bytes + size > PART_BYTES || part.length >= maxRecords)) {
       parts.push(part);
       part = [];
       bytes = 0;
@@ -140,6 +150,11 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   let total = 0;
   /** What the last pull set aside here (ids and reasons), to tell a conflict no push can get past. */
   let heldNow: ReadonlyArray<{ readonly id: string; readonly reason: string }> = [];
+  /** Entry versions a pull of this sync set aside as refused (VAULT_TAMPERED: never taken here, unlike a key or group still to come), by id: the revision refused and why. */
+  const refusedHere = new Map<string, { readonly revision: number; readonly reason: string }>();
+  const noteRefused = (held: ReadonlyArray<{ readonly id: string; readonly kind: string; readonly reason: string; readonly revision?: number }>): void => {
+    for (const h of held) if (h.kind === 'entry' && h.revision !== undefined && isRefusal(h.reason)) refusedHere.set(h.id, { revision: h.revision, reason: h.reason });
+  };
   const told = (): void => options.onProgress?.({ sent: tally.pushed, total, taken: tally.pulled });
   const pullAll = async (): Promise<void> => {
     let tried = false;
@@ -173,6 +188,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
         const outcome = await replica.applyPulled(vault, page.records.map((r) => r.record), { pulledUpTo: page.upTo, hold: true, caughtUp: !page.more, ...(checked ? { checked } : {}) }, page.batches);
         tally.held = outcome.held.length;
         heldNow = outcome.held;
+        noteRefused(outcome.held);
         tally.accessRemoved.push(...outcome.accessRemoved);
         caughtUp = !page.more;
         tally.pulled += page.records.length;
@@ -191,6 +207,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       const again = await replica.apply({ format: REPLICA_FORMAT, vault, records: [] }, { hold: true, caughtUp: true });
       tally.held = again.held.length;
       heldNow = again.held;
+      noteRefused(again.held);
       tally.accessRemoved.push(...again.accessRemoved);
     }
   };
@@ -272,7 +289,14 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     if (out.batch.records.length === 0) return tally;
     if (await pushInParts(out)) return tally;
     await pullAll();
-    const stuck = stuckOnHeld(refused?.conflicts ?? [], heldNow);
+    // A newer server version this desktop refused (its sender may not do it, or it does not hold):
+    // this desktop's own version goes over it, the refused one recorded in its audit log
+    // (ReplicaService.overwriteRefused), instead of every later change of it waiting for ever.
+    // Only the very version refused (the server's revision the conflict names): a newer one is judged by a pull first.
+    const isRefused = (c: { readonly id: string; readonly revision: number }): boolean => refusedHere.get(c.id)?.revision === c.revision;
+    const over = (refused?.conflicts ?? []).filter(isRefused);
+    if (over.length > 0) await replica.overwriteRefused(over, new Map(over.map((c) => [c.id, refusedHere.get(c.id)?.reason ?? ''])));
+    const stuck = stuckOnHeld((refused?.conflicts ?? []).filter((c) => !isRefused(c)), heldNow);
     if (stuck) throw stuck;
   }
   throw new CrewvaultError('BUSY', 'Others kept changing the same entries while this desktop pushed: sync again.');

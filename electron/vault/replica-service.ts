@@ -113,7 +113,8 @@ export interface ApplyOutcome {
   /** HOTP counters merged (the highest kept). */
   readonly countersMerged: number;
   /** Records set aside (with `hold`): why each could not be taken in. */
-  readonly held: ReadonlyArray<{ readonly id: string; readonly kind: string; readonly reason: string }>;
+  /** `revision`: the set-aside record's, where it has one (a customer's or entry's): the version refused, or waiting. */
+  readonly held: ReadonlyArray<{ readonly id: string; readonly kind: string; readonly reason: string; readonly revision?: number }>;
   /** Groups this person was removed from (their key, pages and entries dropped here), with the unsent edits made here in each. */
   readonly accessRemoved: ReadonlyArray<{ readonly group: string; readonly droppedEdits: number }>;
   /** People whose change made here, not yet sent, a record from elsewhere crossed: what was kept of each side (audited as user.crossed). */
@@ -165,8 +166,19 @@ function vaultId(db: ReadDb): string {
   return id;
 }
 
+const REFUSED = 'A received record ';
+
 function tampered(why: string): CrewvaultError {
-  return new CrewvaultError('VAULT_TAMPERED', `A received record ${why}: nothing was applied.`);
+  return new CrewvaultError('VAULT_TAMPERED', `${REFUSED}${why}: nothing was applied.`);
+}
+
+/**
+ * Whether a reason a record was set aside for is a refusal (VAULT_TAMPERED: its sender may not do
+ * what it does, it does not hold under their signature or does not open), which no later sync
+ * undoes; not a key, group or user still to come (CONFLICT).
+ */
+export function isRefusal(reason: string): boolean {
+  return reason.startsWith(REFUSED);
 }
 
 /** Who sends: the signed-in person, by global id, the key they sign records with, and whether they may vouch for an entry's change. */
@@ -358,7 +370,7 @@ interface Tally {
   recognised: number;
   countersMerged: number;
   readonly conflictCopies: EntrySummary[];
-  readonly held: Array<{ readonly id: string; readonly kind: string; readonly reason: string }>;
+  readonly held: Array<{ readonly id: string; readonly kind: string; readonly reason: string; readonly revision?: number }>;
   readonly accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>;
   readonly crossed: Array<{ readonly user: string; readonly detail: string }>;
 }
@@ -557,6 +569,40 @@ export class ReplicaService {
   }
 
   /**
+   * This desktop's own unsent versions of `conflicts` go over the server's newer ones, which a
+   * pull set aside here as refused (`refused`: id → reason; review round ten, holes 1 and 3): each
+   * entry's agreed revision becomes the server's, its own revision one past it, so its next push
+   * is taken. What it goes over is never taken in here (its sender may not write it, or it does
+   * not hold): it is recorded in this desktop's audit log (entry.refused_overwritten, naming the
+   * server's revision, its sender and why) rather than made a conflict copy, which would take a
+   * refused person's content into the vault under this person's name. Entries not changed here,
+   * or not held, are left alone. Returns how many were rebased.
+   */
+  async overwriteRefused(conflicts: ReadonlyArray<{ readonly id: string; readonly revision: number }>, refused: ReadonlyMap<string, string>): Promise<number> {
+    return this.core.write((w) => {
+      this.core.requireOpen(w);
+      const heldRows = new Map(listHeld(w).map((h) => [h.record_id, h]));
+      let rebased = 0;
+      for (const c of conflicts) {
+        const reason = refused.get(c.id);
+        const uid = uidBytes(c.id);
+        const local = entryByUid(w, uid);
+        if (reason === undefined || local === undefined || local.revision === replicaBase(w, uid)) continue;
+        const row = heldRows.get(c.id);
+        const record = row === undefined ? undefined : heldRecord(row)[0];
+        const authorId = record !== undefined && 'author' in record ? idByUid(w, 'users', uidBytes(record.author)) : undefined;
+        const author = authorId === undefined ? 'an unknown sender' : (getUser(w, authorId)?.name ?? 'an unknown sender');
+        setReplicaBase(w, uid, c.revision);
+        if (local.revision <= c.revision) setRevision(w, 'entries', local.id, c.revision + 1);
+        if (row !== undefined) dropHeld(w, c.id);
+        this.core.audit(w, { action: 'entry.refused_overwritten', entry_id: local.id, customer_id: local.customer_id, group_id: local.group_id }, `server revision ${c.revision} by ${author}, refused here: ${reason}`);
+        rebased++;
+      }
+      return rebased;
+    });
+  }
+
+  /**
    * The batch was delivered. `stored`: where the team server's sequence stood after storing
    * it, and how many records it took: when that follows straight on from what this replica had
    * pulled (nobody else pushed in between), this replica holds the server's state up to there
@@ -690,7 +736,7 @@ export class ReplicaService {
           rollBackRecordSavepoint(w);
           if (!isCrewvaultError(error) || (error.code !== 'VAULT_TAMPERED' && error.code !== 'CONFLICT')) throw error;
           putHeld(w, { record_id: r.id, body: heldBody(r, batches), reason: error.message, held_at: this.core.now() });
-          tally.held.push({ id: r.id, kind: r.kind, reason: error.message });
+          tally.held.push({ id: r.id, kind: r.kind, reason: error.message, ...(r.kind === 'entry' || r.kind === 'customer' ? { revision: r.revision } : {}) });
         }
       };
       const intake = (keys: ReturnType<typeof signingKeysInForce>): PeopleIntake => ({
@@ -895,7 +941,7 @@ export class ReplicaService {
     } catch (error) {
       if (!isCrewvaultError(error) || (error.code !== 'VAULT_TAMPERED' && error.code !== 'CONFLICT')) throw error;
       putHeld(db, { record_id: r.id, body: senders.heldBody(r), reason: error.message, held_at: this.core.now() });
-      tally.held.push({ id: r.id, kind: r.kind, reason: error.message });
+      tally.held.push({ id: r.id, kind: r.kind, reason: error.message, revision: r.revision });
       return;
     }
     const id = insertAgreedEntry(db, checked.incoming, r.revision);
