@@ -64,7 +64,7 @@ export async function revisionsOf(tx: Transaction, vaultId: string, ids: readonl
 /**
  * What the server can see of stored entries without opening them: their customer, their lookup
  * (keyed by the title) and whether each is a tombstone. Read only to judge a push by a role that
- * may not edit (server/sync/membership.ts checkEntries: an HOTP counter step keeps all three).
+ * may not make every entry write (server/sync/membership.ts requireRoleMayWrite).
  */
 export async function entryShapesOf(tx: Transaction, vaultId: string, ids: readonly string[]): Promise<Map<string, { readonly customer: string | null; readonly lookup: string | null; readonly deleted: boolean }>> {
   if (ids.length === 0) return new Map();

@@ -229,13 +229,12 @@ const ENTRY_WRITES: readonly Permission[] = ['entries.create', 'entries.edit', '
  * Refuses entry records a built-in role may not write (review round ten, hole 3): a create needs
  * entries.create, a tombstone entries.delete, a move or a change entries.edit — the desktop's
  * policy (shared/policy.ts), which every desktop applies to what it takes in, so a record the
- * server stored against it would be set aside everywhere. One exception, what a desktop sends
- * when someone who may see codes takes an HOTP code (codes-service.ts: the counter moves on inside
- * the sealed entry): a change of a live entry that keeps its group, customer and lookup, by a role
- * with otp.view. The server cannot see inside the seal, so such a role may still change an
- * entry's sealed fields (title aside): desktops refuse that (not a counter step) and rebase over
- * it (docs/SYNC.md, "Records a replica will not take"). A custom role's permissions are the
- * desktops' to know: not judged here. Roles that hold every entry write are not read for.
+ * server stored against it would be set aside everywhere. No exception for an HOTP code taken by
+ * someone who may only see codes: their desktop sends no record for it (replica-service.ts
+ * outgoing: only an editor vouches for an entry's change, and the batch ends before it), and the
+ * server, which cannot open the seal, could not tell a counter step from any other change. A
+ * custom role's permissions are the desktops' to know: not judged here. Roles that hold every
+ * entry write are not read for.
  */
 async function requireRoleMayWrite(tx: Transaction, vaultId: string, me: InVault, entries: ReadonlyArray<{ readonly record: EntryRecord; readonly heldGroup: string | undefined }>): Promise<void> {
   if (me.role === null || !isBuiltInRole(me.role)) return;
@@ -254,9 +253,7 @@ async function requireRoleMayWrite(tx: Transaction, vaultId: string, me: InVault
       if (held.deleted && heldGroup !== record.group && !permissions.includes('entries.edit')) throw refuse('move');
       continue;
     }
-    if (permissions.includes('entries.edit')) continue;
-    const counterStep = !held.deleted && heldGroup === record.group && held.customer === record.customer && held.lookup === record.lookup;
-    if (!counterStep || !permissions.includes('otp.view')) throw refuse(held.deleted ? 'restore' : heldGroup !== record.group ? 'move' : 'edit');
+    if (!permissions.includes('entries.edit')) throw refuse(held.deleted ? 'restore' : heldGroup !== record.group ? 'move' : 'edit');
   }
 }
 

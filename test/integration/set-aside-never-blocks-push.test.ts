@@ -30,15 +30,17 @@ const CAROL = 'carol';
 const CAROL_PASSWORD = 'carol joins the network team';
 const DAVE = 'dave';
 const DAVE_PASSWORD = 'dave administers the vault';
-const SERVER_PASSWORD = { alice: 'alice on the team server 1', bob: 'bob on the team server 22', carol: 'carol on the team server 333', dave: 'dave on the team server 4444' } as const;
+const ERIN = 'erin';
+const ERIN_PASSWORD = 'erin reads out the codes';
+const SERVER_PASSWORD = { alice: 'alice on the team server 1', bob: 'bob on the team server 22', carol: 'carol on the team server 333', dave: 'dave on the team server 4444', erin: 'erin on the team server 55555' } as const;
 /** Each person's vault user and password. */
-const VAULT_LOGIN = { alice: [OWNER, PASSWORD], bob: [BOB, BOB_PASSWORD], carol: [CAROL, CAROL_PASSWORD], dave: [DAVE, DAVE_PASSWORD] } as const;
+const VAULT_LOGIN = { alice: [OWNER, PASSWORD], bob: [BOB, BOB_PASSWORD], carol: [CAROL, CAROL_PASSWORD], dave: [DAVE, DAVE_PASSWORD], erin: [ERIN, ERIN_PASSWORD] } as const;
 const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
 
 interface Desktop {
   readonly name: string;
   readonly file: string;
-  readonly person: 'alice' | 'bob' | 'carol' | 'dave';
+  readonly person: 'alice' | 'bob' | 'carol' | 'dave' | 'erin';
   readonly keychain: string;
   readonly env: NodeJS.ProcessEnv;
 }
@@ -52,8 +54,9 @@ let a2: Desktop;
 let b: Desktop;
 let c: Desktop;
 let d: Desktop;
+let e: Desktop;
 
-function desktop(name: string, person: 'alice' | 'bob' | 'carol' | 'dave'): Desktop {
+function desktop(name: string, person: 'alice' | 'bob' | 'carol' | 'dave' | 'erin'): Desktop {
   const keychain = `crewvault-set-aside-${name}`;
   return { name, person, keychain, file: path.join(home, `desktop-${name}.crewvault`), env: { CREWVAULT_CONFIG: path.join(home, `config-${name}`), CREWVAULT_KEYCHAIN_SERVICE: keychain } };
 }
@@ -104,7 +107,7 @@ beforeAll(async () => {
   home = mkdtempSync(path.join(tmpdir(), 'crewvault-set-aside-'));
   const dataDir = path.join(home, 'server');
   server = await startServer({ dataDir, listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
-  [a, a2, b, c, d] = [desktop('a', 'alice'), desktop('a2', 'alice'), desktop('b', 'bob'), desktop('c', 'carol'), desktop('d', 'dave')];
+  [a, a2, b, c, d, e] = [desktop('a', 'alice'), desktop('a2', 'alice'), desktop('b', 'bob'), desktop('c', 'carol'), desktop('d', 'dave'), desktop('e', 'erin')];
 
   // The owner's vault: bob a technician, in the group Ops (which holds two entries) and the default group.
   const session = await createVault(a.file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
@@ -113,12 +116,15 @@ beforeAll(async () => {
   await session.createUser(CAROL, 'technician', 'a one-time password for carol', FAST_KDF);
   const ops = await session.team.createGroup('Ops');
   await session.createUser(DAVE, 'admin', 'a one-time password for dave', FAST_KDF);
+  await session.createUser(ERIN, 'codes_only', 'a one-time password for erin', FAST_KDF);
   await session.team.grant(ops.id, BOB, false, await session.team.groupRevision(ops.id));
   await session.team.grant(ops.id, CAROL, false, await session.team.groupRevision(ops.id));
+  await session.team.grant(ops.id, ERIN, false, await session.team.groupRevision(ops.id));
   await session.createEntries([
     { customer: 'Acme', title: 'Switch', password: 's-1', groupId: ops.id },
     { customer: 'Acme', title: 'Firewall', password: 'f-1', groupId: ops.id },
     { customer: 'Acme', title: 'Printer', password: 'p-1' },
+    { customer: 'Acme', title: 'Token', groupId: ops.id, otp: { params: { kind: 'hotp', secret: 'JBSWY3DPEHPK3PXP', algorithm: 'SHA1', digits: 6, period: 30, counter: 0 } } },
   ]);
   await session.close();
   const first = await Vault.open(a.file, clock).signIn(BOB, 'a one-time password for bob');
@@ -130,8 +136,11 @@ beforeAll(async () => {
   const daveFirst = await Vault.open(a.file, clock).signIn(DAVE, 'a one-time password for dave');
   await daveFirst.changePassword('a one-time password for dave', DAVE_PASSWORD, FAST_KDF);
   await daveFirst.close();
-  for (const copy of [a2, b, c, d]) await copyAsNewDesktop(a.file, copy.file, clock);
-  for (const each of [a, a2, b, c, d]) await onDesktop(each, (s) => s.replica.agreeAll());
+  const erinFirst = await Vault.open(a.file, clock).signIn(ERIN, 'a one-time password for erin');
+  await erinFirst.changePassword('a one-time password for erin', ERIN_PASSWORD, FAST_KDF);
+  await erinFirst.close();
+  for (const copy of [a2, b, c, d, e]) await copyAsNewDesktop(a.file, copy.file, clock);
+  for (const each of [a, a2, b, c, d, e]) await onDesktop(each, (s) => s.replica.agreeAll());
 
   // Two accounts on the server: the owner's (the server's first), and bob's by the owner's invite.
   await cli(a, ['login', server.url, '--user', 'alice', '--invite-file', path.join(dataDir, 'owner-invite.txt')], [SERVER_PASSWORD.alice]);
@@ -142,15 +151,18 @@ beforeAll(async () => {
   await cli(c, ['login', server.url, '--user', 'carol', '--invite', '-'], [carolInvite.invite, SERVER_PASSWORD.carol]);
   const daveInvite = await (await teamClient(a)).call('inviteCreate', { username: 'dave', role: 'member' });
   await cli(d, ['login', server.url, '--user', 'dave', '--invite', '-'], [daveInvite.invite, SERVER_PASSWORD.dave]);
+  const erinInvite = await (await teamClient(a)).call('inviteCreate', { username: 'erin', role: 'member' });
+  await cli(e, ['login', server.url, '--user', 'erin', '--invite', '-'], [erinInvite.invite, SERVER_PASSWORD.erin]);
 
   // The owner moves the vault (its people, groups and members with it) and says which account is bob.
   expect((await sync(a, '--move')).code).toBe('ok');
   const binding = await onDesktop(a, (s) => s.replica.accountRecord(BOB, invite.userId));
   const carolBinding = await onDesktop(a, (s) => s.replica.accountRecord(CAROL, carolInvite.userId));
   const daveBinding = await onDesktop(a, (s) => s.replica.accountRecord(DAVE, daveInvite.userId));
+  const erinBinding = await onDesktop(a, (s) => s.replica.accountRecord(ERIN, erinInvite.userId));
   const vault = await onDesktop(a, (s) => s.replica.vaultId());
-  await (await teamClient(a)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [binding, carolBinding, daveBinding] } });
-  for (const each of [a2, b, c, d]) expect((await sync(each)).code, each.name).toBe('ok');
+  await (await teamClient(a)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [binding, carolBinding, daveBinding, erinBinding] } });
+  for (const each of [a2, b, c, d, e]) expect((await sync(each)).code, each.name).toBe('ok');
 }, 180_000);
 
 afterAll(async () => {
@@ -218,5 +230,17 @@ describe('a record set aside here never keeps this desktop\'s changes off the se
     const carolLater = await pushAsItStands(c);
     expect({ answers, carol: await serverUser(CAROL), firewallOnA: await passwordOn(a, 'Acme/Firewall'), carolLater })
       .toEqual({ answers: ['ok', 'ok'], carol: { role: 'auditor', disabled: false }, firewallOnA: 'f-admin', carolLater: 'FORBIDDEN' });
+  });
+
+  it('a codes-only member who takes HOTP codes still syncs: their desktop sends no counter step, so the server\'s role check refuses nothing of theirs', async () => {
+    for (const each of [a, e]) expect((await sync(each)).code, each.name).toBe('ok');
+    const counterOn = async (desktop: Desktop): Promise<number> => onDesktop(desktop, async (s) => {
+      const code = await s.otpCode((await s.resolvePath('Acme/Token')).id);
+      return 'counter' in code ? code.counter : -1;
+    });
+    const taken = await counterOn(e);
+    const answers = [(await sync(e)).code, (await sync(e)).code, (await sync(a)).code];
+    // The owner's next code is at erin's counter: hers stayed on her desktop (docs/SYNC.md).
+    expect({ answers, owners: await counterOn(a) }).toEqual({ answers: ['ok', 'ok', 'ok'], owners: taken });
   });
 });
