@@ -129,7 +129,7 @@ describe('a new desktop\'s first sync', () => {
     const owner = await signIn(ownerFile);
     const ownerTitles = (await owner.listEntries()).map((e) => e.title);
     await owner.close();
-    const [row] = await server.database.query("SELECT record_id, body->>'sealedSummary' AS summary FROM sync_records WHERE kind = 'entry' ORDER BY seq OFFSET 7 LIMIT 1");
+    const [row] = await server.database.query("SELECT record_id, revision, body->>'sealedSummary' AS summary FROM sync_records WHERE kind = 'entry' ORDER BY seq OFFSET 7 LIMIT 1");
     const recordId = String(row?.record_id);
     const summary = String(row?.summary);
     const at = Math.floor(summary.length / 2);
@@ -152,7 +152,7 @@ describe('a new desktop\'s first sync', () => {
         const heldOrdinary = (await ordinary.replica.applyPulled(await ordinary.replica.vaultId(), [], { hold: true })).held;
         const byId = (a: { readonly id: string }, b: { readonly id: string }): number => a.id.localeCompare(b.id);
         expect([...heldFresh].sort(byId)).toEqual([...heldOrdinary].sort(byId));
-        expect(heldFresh.filter((h) => h.kind !== 'event')).toEqual([{ id: recordId, kind: 'entry', reason: 'A received record is not the record its batch lists at its index: nothing was applied.' }]);
+        expect(heldFresh.filter((h) => h.kind !== 'event')).toEqual([{ id: recordId, kind: 'entry', reason: 'A received record is not the record its batch lists at its index: nothing was applied.', revision: Number(row?.revision) }]);
         // Record format 2: the entry came by its batch, which still holds; its digest no longer matches (tried again here with the batch it was held with).
         // Nothing of it written; everything else taken in.
         const titles = (await fresh.listEntries()).map((e) => e.title);
