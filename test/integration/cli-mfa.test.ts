@@ -239,7 +239,7 @@ describe('the policy', () => {
   it('required for a role: its people can only set up an authenticator, then need a code', async () => {
     expect((await as('alice', ALICE, 'policy', 'mfa', 'required', '--role', 'Technician')).stdout).toBe('Two-step sign-in is now required for technician.\n');
     expect((await as('alice', ALICE, 'policy', 'mfa')).stdout).toBe('everyone\toptional\ntechnician\trequired\n');
-    expect(JSON.parse((await as('alice', ALICE, 'policy', 'mfa', '--json')).stdout)).toEqual({ global: 'optional', roles: { technician: 'required' } });
+    expect(JSON.parse((await as('alice', ALICE, 'policy', 'mfa', '--json')).stdout)).toEqual({ global: 'optional', roles: { technician: 'required' }, revision: 1 });
     expect((await as('alice', ALICE, 'list')).status).toBe(0); // the owner's role follows "optional"
 
     // Nothing but begin and confirm until the technician has an authenticator.
@@ -273,7 +273,7 @@ describe('the policy', () => {
     // Now the owner has to set one up too: everything else waits for it.
     expectFailure(await as('alice', ALICE, 'policy', 'mfa'), 'MFA_REQUIRED');
     const { key } = await enrol('alice', ALICE);
-    expect(JSON.parse((await as('alice', ALICE, 'policy', 'mfa', '--json', '--code', nextCode(key))).stdout)).toEqual({ global: 'required', roles: { auditor: 'off' } });
+    expect(JSON.parse((await as('alice', ALICE, 'policy', 'mfa', '--json', '--code', nextCode(key))).stdout)).toEqual({ global: 'required', roles: { auditor: 'off' }, revision: 2 });
   });
 });
 
