@@ -1,0 +1,189 @@
+/**
+ * A real team server (server/main.ts on PGlite, loopback HTTP) with a private Secret Service and
+ * four desktops over real vault files, built the way review round ten's tests share: the owner
+ * alice (desktops a and a2, a2 a copy that stays behind), bob a technician in the group Ops (two
+ * entries, Switch and Firewall) and carol in the default group only (desktops b and c); the owner
+ * moves the vault onto the server, binds bob's and carol's accounts, and every desktop syncs once.
+ * Used by codes-only-member-edit, demoted-member-races-demotion, revoked-member-races-revoke,
+ * review-round-ten and review-ten-bind-then-demote. Registers its own beforeAll/afterAll; what it
+ * holds is filled in by beforeAll, so read `server`, `opsId` and a desktop's `file` inside a test.
+ * Must never put a password in a process argument (answers go on the scripted stdin).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { keychainDeviceStore } from '../../electron/devices';
+import { TeamClient } from '../../electron/team/client';
+import { ServerProfiles, SessionKeeper } from '../../electron/team/profiles';
+import type { Clock, VaultSession } from '../../electron/vault/service';
+import { createVault, Vault } from '../../electron/vault/vault';
+import { startServer, type RunningServer } from '../../server/main';
+import { REPLICA_FORMAT } from '../../shared/sync/records';
+import { startPrivateKeyring, type PrivateKeyring } from './keyring';
+import { copyAsNewDesktop } from './replica';
+import { runScripted, type CliOutcome } from './scripted-cli';
+import { FAST_KDF, OWNER, PASSWORD } from './vault';
+
+export const BOB = 'bob';
+export const BOB_PASSWORD = 'bob keeps the switches running';
+export const CAROL = 'carol';
+export const CAROL_PASSWORD = 'carol joins the network team';
+export const SERVER_PASSWORD = { alice: 'alice on the team server 1', bob: 'bob on the team server 22', carol: 'carol on the team server 333' } as const;
+/** Each person's vault user and password. */
+export const VAULT_LOGIN = { alice: [OWNER, PASSWORD], bob: [BOB, BOB_PASSWORD], carol: [CAROL, CAROL_PASSWORD] } as const;
+
+export interface Desktop {
+  readonly name: string;
+  readonly file: string;
+  readonly person: 'alice' | 'bob' | 'carol';
+  readonly keychain: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface TeamDesktops {
+  readonly server: RunningServer;
+  /** The group Ops on the owner's vault (bob a member, Switch and Firewall in it). */
+  readonly opsId: number;
+  /** The owner's desktop, the owner's second desktop (a copy that stays behind), the technicians'. */
+  readonly a: Desktop;
+  readonly a2: Desktop;
+  readonly b: Desktop;
+  readonly c: Desktop;
+  /** Signs in on a desktop's vault as its person, runs `work`, closes. */
+  readonly onDesktop: <T>(d: Desktop, work: (session: VaultSession) => Promise<T>) => Promise<T>;
+  /** A scripted `crewvault` command on a desktop that must answer ok. */
+  readonly cli: (d: Desktop, args: readonly string[], answers: readonly string[]) => Promise<CliOutcome>;
+  /** `crewvault sync --json` on a desktop as its person: the outcome, which may be an error. */
+  readonly sync: (d: Desktop, ...flags: string[]) => Promise<CliOutcome>;
+  /** A team client with the desktop's own signed-in session. */
+  readonly teamClient: (d: Desktop) => Promise<TeamClient>;
+  /** Sets an entry's password on a desktop (a second later on the clock). */
+  readonly setPassword: (d: Desktop, entryPath: string, password: string) => Promise<void>;
+}
+
+/** `prefix` names the temporary folder and the keychain services, so that test files running side by side share neither. */
+export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: number): void }): TeamDesktops {
+  let keyring: PrivateKeyring | undefined;
+  let server: RunningServer | undefined;
+  let home = '';
+  let opsId: number | undefined;
+
+  const running = (): RunningServer => {
+    if (server === undefined) throw new Error('the team server has not started');
+    return server;
+  };
+
+  // Read `home` when used: it is made in beforeAll.
+  function desktop(name: string, person: 'alice' | 'bob' | 'carol'): Desktop {
+    const keychain = `${prefix}-${name}`;
+    return {
+      name, person, keychain,
+      get file() { return path.join(home, `desktop-${name}.crewvault`); },
+      get env() { return { CREWVAULT_CONFIG: path.join(home, `config-${name}`), CREWVAULT_KEYCHAIN_SERVICE: keychain }; },
+    };
+  }
+  const [a, a2, b, c] = [desktop('a', 'alice'), desktop('a2', 'alice'), desktop('b', 'bob'), desktop('c', 'carol')];
+
+  async function onDesktop<T>(d: Desktop, work: (session: VaultSession) => Promise<T>): Promise<T> {
+    const [user, password] = VAULT_LOGIN[d.person];
+    const session = await Vault.open(d.file, clock).signIn(user, password);
+    try {
+      return await work(session);
+    } finally {
+      await session.close();
+    }
+  }
+
+  async function cli(d: Desktop, args: readonly string[], answers: readonly string[]): Promise<CliOutcome> {
+    const out = await runScripted(args, answers, clock, d.env);
+    expect(out.code, `${d.name}: crewvault ${args[0] ?? ''}: ${out.stderr}`).toBe('ok');
+    return out;
+  }
+
+  async function sync(d: Desktop, ...flags: string[]): Promise<CliOutcome> {
+    clock.advance(1_000);
+    const [vaultUser, password] = VAULT_LOGIN[d.person];
+    return runScripted(['sync', running().url, '--json', '--vault', d.file, '--user', vaultUser, ...flags], [password], clock, d.env);
+  }
+
+  async function teamClient(d: Desktop): Promise<TeamClient> {
+    const url = running().url;
+    const profile = new ServerProfiles(d.env.CREWVAULT_CONFIG ?? '').get(url);
+    const tokens = await new SessionKeeper(keychainDeviceStore(d.keychain)).get(url, d.person);
+    if (!profile || !tokens) throw new Error(`${d.name} is not signed in`);
+    const client = new TeamClient(new URL(url), profile.trust, profile.deviceId);
+    client.tokens = tokens;
+    return client;
+  }
+
+  async function setPassword(d: Desktop, entryPath: string, password: string): Promise<void> {
+    clock.advance(1_000);
+    await onDesktop(d, async (s) => {
+      const entry = await s.resolvePath(entryPath);
+      await s.updateEntry(entry.id, { password }, entry.revision ?? -1);
+    });
+  }
+
+  beforeAll(async () => {
+    keyring = startPrivateKeyring();
+    Object.assign(process.env, keyring.env);
+    home = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
+    const dataDir = path.join(home, 'server');
+    server = await startServer({ dataDir, listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
+
+    // The owner's vault: bob a technician, in the group Ops (which holds two entries) and the default group.
+    const session = await createVault(a.file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
+    await session.createUser(BOB, 'technician', 'a one-time password for bob', FAST_KDF);
+    // Carol is in the default group only.
+    await session.createUser(CAROL, 'technician', 'a one-time password for carol', FAST_KDF);
+    const ops = await session.team.createGroup('Ops');
+    opsId = ops.id;
+    await session.team.grant(ops.id, BOB, false, await session.team.groupRevision(ops.id));
+    await session.createEntries([
+      { customer: 'Acme', title: 'Switch', password: 's-1', groupId: ops.id },
+      { customer: 'Acme', title: 'Firewall', password: 'f-1', groupId: ops.id },
+      { customer: 'Acme', title: 'Printer', password: 'p-1' },
+    ]);
+    await session.close();
+    const first = await Vault.open(a.file, clock).signIn(BOB, 'a one-time password for bob');
+    await first.changePassword('a one-time password for bob', BOB_PASSWORD, FAST_KDF);
+    await first.close();
+    const carolFirst = await Vault.open(a.file, clock).signIn(CAROL, 'a one-time password for carol');
+    await carolFirst.changePassword('a one-time password for carol', CAROL_PASSWORD, FAST_KDF);
+    await carolFirst.close();
+    for (const copy of [a2, b, c]) await copyAsNewDesktop(a.file, copy.file, clock);
+    for (const d of [a, a2, b, c]) await onDesktop(d, (s) => s.replica.agreeAll());
+
+    // Accounts on the server: the owner's (the server's first, from two desktops), bob's and carol's by the owner's invites.
+    await cli(a, ['login', server.url, '--user', 'alice', '--invite-file', path.join(dataDir, 'owner-invite.txt')], [SERVER_PASSWORD.alice]);
+    await cli(a2, ['login', server.url, '--user', 'alice'], [SERVER_PASSWORD.alice]);
+    const invite = await (await teamClient(a)).call('inviteCreate', { username: 'bob', role: 'member' });
+    await cli(b, ['login', server.url, '--user', 'bob', '--invite', '-'], [invite.invite, SERVER_PASSWORD.bob]);
+    const carolInvite = await (await teamClient(a)).call('inviteCreate', { username: 'carol', role: 'member' });
+    await cli(c, ['login', server.url, '--user', 'carol', '--invite', '-'], [carolInvite.invite, SERVER_PASSWORD.carol]);
+
+    // The owner moves the vault (its people, groups and members with it) and says which accounts are bob and carol.
+    expect((await sync(a, '--move')).code).toBe('ok');
+    const binding = await onDesktop(a, (s) => s.replica.accountRecord(BOB, invite.userId));
+    const carolBinding = await onDesktop(a, (s) => s.replica.accountRecord(CAROL, carolInvite.userId));
+    const vault = await onDesktop(a, (s) => s.replica.vaultId());
+    await (await teamClient(a)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [binding, carolBinding] } });
+    for (const d of [a2, b, c]) expect((await sync(d)).code, d.name).toBe('ok');
+  }, 180_000);
+
+  afterAll(async () => {
+    await server?.close();
+    keyring?.stop();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  return {
+    get server() { return running(); },
+    get opsId() {
+      if (opsId === undefined) throw new Error('the owner\'s vault has not been made');
+      return opsId;
+    },
+    a, a2, b, c, onDesktop, cli, sync, teamClient, setPassword,
+  };
+}
