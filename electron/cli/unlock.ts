@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { CrewvaultError, ERROR_CODES } from '../../shared/errors';
 import { defaultVaultPath } from '../paths';
 import { connectAgent, type Connection } from './agent-client';
-import { canTellPeers } from './agent-peer';
+import { canTellPeers, sessionOf } from './agent-peer';
 import { AGENT_COMMAND, heldSocket, LOCK_SUMMARY, LOCK_USAGE, UNLOCK_SUMMARY, UNLOCK_USAGE } from './agent-commands';
 import { agentSocket, currentTerminal, makePrivateFolder, agentFolder } from './agent-place';
 import { AgentMessage, readMessage } from './agent-protocol';
@@ -61,7 +61,10 @@ async function unlock(args: string[], io: CliIo): Promise<number> {
   // The agent serves only this terminal's processes (agent-peer.ts): where it cannot tell who asks,
   // every command would be declined, so nothing is started and the person is told why.
   if (!(await canTellPeers())) {
-    throw new CrewvaultError('INTERNAL', 'Unlock cannot work here: it needs "ss" (iproute2) and /proc to tell which process asks, so every command would be declined; install iproute2, or run commands without unlock.');
+    // A session id of 0: this process's session leader is outside its PID namespace (a container
+    // entered without a terminal), so no process here can be told to be in this terminal.
+    const why = sessionOf('self') === undefined ? 'this process is in no login session visible here (a container entered without a terminal?)' : 'it needs "ss" (iproute2) and /proc to tell which process asks; install iproute2';
+    throw new CrewvaultError('INTERNAL', `Unlock cannot work here: ${why}, so every command would be declined; run commands without unlock.`);
   }
   makePrivateFolder(agentFolder(io.env));
   const terminal = currentTerminal();
