@@ -16,6 +16,8 @@
  * machine.
  */
 import { z } from 'zod';
+import { MFA_POLICY_LEVELS, SETTING_LIMITS } from '../model';
+import { PERMISSIONS } from '../policy';
 import { MAX_BATCH_DIGESTS, recordBatchSchema } from './record-batches';
 
 export const REPLICA_FORMAT = 1;
@@ -197,7 +199,55 @@ export const memberRecordSchema = z.strictObject({
   ...signed,
 }).refine((r) => !r.revoked || (r.wrappedKey === '' && r.wrappedSecretKey === null && !r.lead), 'a revoked membership keeps nothing wrapped');
 
-export const replicaRecordSchema = z.union([customerRecordSchema, entryRecordSchema, signingKeyRecordSchema, eventRecordSchema, userRecordSchema, groupRecordSchema, memberRecordSchema]);
+/**
+ * A custom role (#15, task 15): its name and the permissions it grants, plain — the server judges
+ * its holders' writes by them (shared/policy-writes.ts), as every desktop does. Named by
+ * vaultObjectId(vault, 'role', name) folded, so one name has one record whoever defines it.
+ * Written by owners and admins only; `base` the revision its writer last agreed (0: a new role).
+ */
+export const roleRecordSchema = z.strictObject({
+  kind: z.literal('role'),
+  id: uid,
+  revision,
+  base,
+  name: freeText(64).min(1),
+  permissions: z.array(z.enum(PERMISSIONS)).max(PERMISSIONS.length).refine((p) => new Set(p).size === p.length, 'a permission named twice'),
+  ...signed,
+});
+
+const setting = (max: number): z.ZodNumber => z.number().int().nonnegative().max(max);
+/** The vault-wide settings (idle lock, clipboard clearing, trusted-computer days): one object a vault, named by vaultObjectId(vault, 'settings'). Owners and admins only. */
+export const settingsRecordSchema = z.strictObject({
+  kind: z.literal('settings'),
+  id: uid,
+  revision,
+  base,
+  idleLockMinutes: setting(SETTING_LIMITS.idleLockMinutes),
+  clipboardClearSeconds: setting(SETTING_LIMITS.clipboardClearSeconds),
+  trustDeviceDays: setting(SETTING_LIMITS.trustDeviceDays),
+  ...signed,
+});
+
+const mfaLevel = z.enum(MFA_POLICY_LEVELS);
+/** The vault's two-step sign-in policy: a level for everyone and per role; one object a vault, named by vaultObjectId(vault, 'mfa_policy'). Owners and admins only. */
+export const mfaPolicyRecordSchema = z.strictObject({
+  kind: z.literal('mfa_policy'),
+  id: uid,
+  revision,
+  base,
+  global: mfaLevel,
+  roles: z.array(z.tuple([freeText(64).min(1), mfaLevel])).max(256),
+  ...signed,
+});
+
+/** Record kinds newer than record format 1's first desktops: a pull hands them only to a desktop that names them (old desktops' strict schema would refuse the page). */
+export const VAULT_OBJECT_KINDS = ['role', 'settings', 'mfa_policy'] as const;
+export type VaultObjectKind = (typeof VAULT_OBJECT_KINDS)[number];
+
+export const replicaRecordSchema = z.union([
+  customerRecordSchema, entryRecordSchema, signingKeyRecordSchema, eventRecordSchema, userRecordSchema, groupRecordSchema, memberRecordSchema,
+  roleRecordSchema, settingsRecordSchema, mfaPolicyRecordSchema,
+]);
 
 export type CustomerRecord = z.infer<typeof customerRecordSchema>;
 export type EntryRecord = z.infer<typeof entryRecordSchema>;
@@ -206,6 +256,11 @@ export type EventRecord = z.infer<typeof eventRecordSchema>;
 export type UserRecord = z.infer<typeof userRecordSchema>;
 export type GroupRecord = z.infer<typeof groupRecordSchema>;
 export type MemberRecord = z.infer<typeof memberRecordSchema>;
+export type RoleRecord = z.infer<typeof roleRecordSchema>;
+export type SettingsRecord = z.infer<typeof settingsRecordSchema>;
+export type MfaPolicyRecord = z.infer<typeof mfaPolicyRecordSchema>;
+/** The vault-wide objects only owners and admins write (task 15): custom roles, settings, the MFA policy. */
+export type VaultObjectRecord = RoleRecord | SettingsRecord | MfaPolicyRecord;
 export type ReplicaRecord = z.infer<typeof replicaRecordSchema>;
 /** The records that say who is who, which the server keeps an index of (server/store/membership.ts). */
 export type PeopleRecord = UserRecord | GroupRecord | MemberRecord;
@@ -222,6 +277,18 @@ export function memberRecordId(group: string, user: string, sha256Hex: (text: st
 }
 
 /**
+ * The one id of a vault-wide object: the settings, the MFA policy (no `name`), or the custom role
+ * `name` (folded: case, spaces, "_" and "-" aside, as store-roles.ts foldRoleName), so two desktops
+ * defining one role name meet on one record and its base (CONFLICT), not two roles of one name.
+ */
+export function vaultObjectId(vault: string, kind: VaultObjectKind, sha256Hex: (text: string) => string, name = ''): string {
+  const folded = name.toLowerCase().replace(/[\s_-]+/g, '');
+  const hex = sha256Hex(`crewvault/v1 ${kind}\n${vault}\n${folded}`);
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error('vaultObjectId: not a SHA-256 in hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
  * What the sender of an entry or customer record signs: every field but the signature, in a
  * fixed order, with the vault's id, so a relay can neither change a revision, a base, a group
  * or a tombstone, nor pass one sender's record off as another's or one vault's as another's.
@@ -229,7 +296,18 @@ export function memberRecordId(group: string, user: string, sha256Hex: (text: st
 /** A signed record before it is signed (each kind apart: Omit over a union would merge them). */
 export type Unsigned<T> = T extends unknown ? Omit<T, 'signature' | 'batch' | 'index'> : never;
 
-export function recordSigningText(vault: string, record: Unsigned<CustomerRecord | EntryRecord | PeopleRecord>): string {
+export function recordSigningText(vault: string, record: Unsigned<CustomerRecord | EntryRecord | PeopleRecord | VaultObjectRecord>): string {
+  if (record.kind === 'role') {
+    return JSON.stringify(['crewvault/v1 replica record', vault, record.kind, record.id, record.revision, record.base, record.name, record.permissions, record.author, record.signerKey]);
+  }
+  if (record.kind === 'settings') {
+    return JSON.stringify([
+      'crewvault/v1 replica record', vault, record.kind, record.id, record.revision, record.base, record.idleLockMinutes, record.clipboardClearSeconds, record.trustDeviceDays, record.author, record.signerKey,
+    ]);
+  }
+  if (record.kind === 'mfa_policy') {
+    return JSON.stringify(['crewvault/v1 replica record', vault, record.kind, record.id, record.revision, record.base, record.global, record.roles, record.author, record.signerKey]);
+  }
   if (record.kind === 'user') {
     // The wraps are signed when the record carries them (a record without them is signed as before).
     return JSON.stringify([
