@@ -171,6 +171,22 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     await expect(db.query(`INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body, scope, body_digest) VALUES ('v1', 'k2', 'entry', 1, 2, 'u1', '{}'::jsonb, '${digest}', '${digest}')`)).rejects.toThrow(/sync_records_v3_event/);
   });
 
+  it('upgrades schema 22 in place: records from before kept, and role, settings and mfa_policy records taken from then on (an unknown kind still refused)', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 22))).toEqual({ from: 0, to: 22 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1)");
+    await db.query("INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ('v1', 2, 'u1', 1)");
+    await db.query("INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body) VALUES ('v1', 'g1', 'group', 1, 1, 'u1', '{}'::jsonb)");
+    await expect(db.query("INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body) VALUES ('v1', 'r0', 'role', 1, 2, 'u1', '{}'::jsonb)")).rejects.toThrow(/sync_records_kind_check/);
+    expect(await migrate(db)).toEqual({ from: 22, to: latestSchemaVersion() });
+    await db.query(`INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body) VALUES
+      ('v1', 'r1', 'role', 1, 2, 'u1', '{}'::jsonb), ('v1', 's1', 'settings', 1, 3, 'u1', '{}'::jsonb), ('v1', 'p1', 'mfa_policy', 1, 4, 'u1', '{}'::jsonb)`);
+    expect(await db.query('SELECT record_id, kind FROM sync_records ORDER BY seq')).toEqual([
+      { record_id: 'g1', kind: 'group' }, { record_id: 'r1', kind: 'role' }, { record_id: 's1', kind: 'settings' }, { record_id: 'p1', kind: 'mfa_policy' },
+    ]);
+    await expect(db.query("INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body) VALUES ('v1', 'x1', 'secret', 1, 5, 'u1', '{}'::jsonb)")).rejects.toThrow(/sync_records_kind_check/);
+  });
+
   it('lets two servers start at once: each migration runs exactly once', async () => {
     if (kind === 'pglite') return; // one process owns a PGlite folder; the race is PostgreSQL's
     const url = await databases.postgresUrl();
