@@ -41,6 +41,9 @@ function report(io: CliIo, origin: string, outcome: SyncOutcome, json: boolean):
     const edits = removed.droppedEdits > 0 ? `; ${removed.droppedEdits} edit${removed.droppedEdits === 1 ? '' : 's'} made here in it could not be sent and ${removed.droppedEdits === 1 ? 'was' : 'were'} dropped` : '';
     io.out(`Your access to the group "${removed.group}" was removed: its entries are no longer on this computer${edits}.\n`);
   }
+  // A person changed here and elsewhere at once: what was kept of each side, one line a person
+  // (the detail starts with their name; audited here as user.crossed).
+  for (const crossed of outcome.crossed) io.out(`crewvault: ${crossed.detail.replace(/\.$/, '')}.\n`);
 }
 
 /**

@@ -89,6 +89,11 @@ export interface SyncOutcome {
   readonly held: number;
   /** Groups this person was removed from since (their key and entries dropped here), with the unsent edits made here in each, dropped. */
   readonly accessRemoved: ReadonlyArray<{ readonly group: string; readonly droppedEdits: number }>;
+  /**
+   * People whose change made here, not yet sent, a record from elsewhere crossed (audited here as
+   * user.crossed): one a person, what was kept of each side (replica-people-in.ts takeUser, keepsOwnUnlead).
+   */
+  readonly crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>;
 }
 
 /** How far a round has come: records sent of those this push carries, records taken in so far. */
@@ -144,7 +149,16 @@ export async function requireBound(replica: ReplicaService, server: TeamServerBi
 
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
   const vault = await replica.vaultId();
-  const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [] as Array<{ readonly group: string; readonly droppedEdits: number }> };
+  const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [] as Array<{ readonly group: string; readonly droppedEdits: number }>, crossed: [] as Array<{ readonly user: string; readonly detail: string }> };
+  /** A crossing told by a page, kept one line a person (a user and a member record of them crossing in one sync: both said). */
+  const noteCrossed = (crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>): void => {
+    for (const c of crossed) {
+      const index = tally.crossed.findIndex((t) => t.user === c.user);
+      const before = tally.crossed[index];
+      if (before === undefined) tally.crossed.push({ user: c.user, detail: c.detail });
+      else if (!before.detail.includes(c.detail)) tally.crossed[index] = { user: c.user, detail: `${before.detail}; ${c.detail.replace(`${c.user}: `, '')}` };
+    }
+  };
   /** Entries pulled whose sealed bytes equal this replica's own (ApplyOutcome.recognised): evidence the server holds this vault. */
   let recognised = 0;
   let total = 0;
@@ -190,6 +204,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
         heldNow = outcome.held;
         noteRefused(outcome.held);
         tally.accessRemoved.push(...outcome.accessRemoved);
+        noteCrossed(outcome.crossed);
         caughtUp = !page.more;
         tally.pulled += page.records.length;
         tally.applied += outcome.applied;
@@ -209,6 +224,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       heldNow = again.held;
       noteRefused(again.held);
       tally.accessRemoved.push(...again.accessRemoved);
+      noteCrossed(again.crossed);
     }
   };
   /**
