@@ -15,7 +15,7 @@
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import type { ServerContext } from './context';
 import type { Queryable, Transaction } from './store/db';
-import { insertAudit, insertAuditRows, lockAuditTail, readAudit, type AuditRow } from './store/audit';
+import { insertAudit, insertAuditRows, lockAuditTail, readAudit, type AuditRow, type AuditTail } from './store/audit';
 
 export type AuditKind =
   | 'account.registered'
@@ -117,7 +117,16 @@ export async function appendAudit(tx: Transaction, ctx: Pick<ServerContext, 'key
  */
 export async function appendAuditBatch(tx: Transaction, ctx: Pick<ServerContext, 'keys' | 'now'>, events: readonly AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const tail = await lockAuditTail(tx);
+  await appendAuditBatchAfter(tx, ctx, await lockAuditTail(tx), events);
+}
+
+/**
+ * appendAuditBatch for a caller that took the lock (store/audit.ts lockAudit) and read the tail
+ * itself, in a statement started after the lock was held (the codes batch reads it with its
+ * counts: one round trip fewer a batch). `tail` undefined: the log is empty.
+ */
+export async function appendAuditBatchAfter(tx: Transaction, ctx: Pick<ServerContext, 'keys' | 'now'>, tail: AuditTail | undefined, events: readonly AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
   let seq = tail?.seq ?? 0;
   let prevHash = tail?.hash ?? GENESIS_HASH;
   const at = ctx.now();

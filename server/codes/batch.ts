@@ -5,9 +5,9 @@
  * throttle statement and one audit statement per batch, not per request: the audit is a signed
  * chain under one lock, and thousands of codes a second would otherwise queue on it one by one.
  * Two batches of a process overlap (one reads while the one before counts, audits and commits),
- * as two processes' batches always could: the later one counts after the earlier has counted and
- * appends to the audit after it has ended, and count rows are written in one order of keys, so no
- * two batches wait on each other.
+ * as two processes' batches always could: the later one counts and appends to the audit after the
+ * earlier has ended, and every batch writes its count rows only under the audit's lock (in one
+ * order of keys), so no two batches wait on each other's rows.
  *
  * Limits, per account (or per automation token: each counts on its own): `perEntryStep` codes of
  * one entry in one time step (a screen asks once a step; a few more for a second window or a
@@ -22,9 +22,10 @@
  * transaction that counts and audits the code, or hold one batcher for two servers.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { appendAuditBatch, type AuditEvent } from '../audit';
+import { appendAuditBatchAfter, type AuditEvent } from '../audit';
 import type { ServerContext } from '../context';
-import { addThrottleCounts, holdVaults, lookUpCodes, type CodeHeld, type ThrottleCount } from '../store/codes';
+import { lockAudit } from '../store/audit';
+import { addThrottleCountsReadingAuditTail, holdVaults, lookUpCodes, type CodeHeld, type ThrottleCount } from '../store/codes';
 
 export interface CodeLimits {
   readonly perEntryStep: number;
@@ -80,19 +81,14 @@ class Gate {
   }
 }
 
-/**
- * Where a batch is, for the one after it: `counted` once its throttle counts are written (or it
- * failed), `ended` once its transaction has committed or rolled back.
- */
+/** Where a batch is, for the one after it: `ended` once its transaction has committed or rolled back. */
 class Gates {
-  readonly counted = new Gate();
   readonly ended = new Gate();
   read = false;
 
   static open(): Gates {
     const gates = new Gates();
     gates.read = true;
-    gates.counted.open();
     gates.ended.open();
     return gates;
   }
@@ -165,7 +161,6 @@ export class CodeBatcher {
     } finally {
       // Whatever became of it, the next batch may go on (each gate opens once; a failed batch counted and audited nothing).
       this.readDone(gates);
-      gates.counted.open();
       gates.ended.open();
     }
     // write() answers each request of the batch in order; one missing is a bug, said as one, never a code.
@@ -204,11 +199,15 @@ export class CodeBatcher {
         add(p.actor, keyOf(p).entry, verdict.step);
         add(p.actor, keyOf(p).all, minute);
       });
-      // After the batch before has counted (so a request's place among its key's counts follows arrival), and in one
-      // order of keys: two batches (of this process or another) never each hold a count row the other waits for.
-      await before.counted.promise;
-      const totals = await addThrottleCounts(tx, [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c));
-      gates.counted.open();
+      // Nothing let through: nothing to count or audit.
+      if (counts.size === 0) return judged.map((verdict) => (verdict instanceof CrewvaultError ? verdict : new CrewvaultError('INTERNAL', 'a request of a batch was not judged')));
+      // Counted and audited after the batch before has ended (a request's place among its key's counts and in the
+      // chain follows arrival), under the audit's lock: no other codes batch, of this process or another, writes a
+      // count row meanwhile, so none waits on another's. The lock alone first, then the counts and the chain's tail
+      // in one statement (its snapshot, taken after the lock was held, sees every event committed before).
+      await before.ended.promise;
+      await lockAudit(tx);
+      const { totals, tail } = await addThrottleCountsReadingAuditTail(tx, [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c));
       // Position of each request among its key's counts: the batch's come last, in arrival order.
       const seen = new Map<string, number>();
       const position = (actor: string, key: string): number => {
@@ -237,9 +236,7 @@ export class CodeBatcher {
         });
         return { grant, now };
       });
-      // The audit chain takes batches in the order they started; the batch before holds the chain's lock until it ends.
-      await before.ended.promise;
-      await appendAuditBatch(tx, this.ctx, events);
+      await appendAuditBatchAfter(tx, this.ctx, tail, events);
       return outcomes;
     });
   }

@@ -57,6 +57,8 @@ export class CodeKeyRing {
   private held: Held;
   /** The file's identity when read (inode, size, change time): another one there is read again. */
   private stamp: string | undefined;
+  /** The file's stamp was looked at in this synchronous turn (cleared by a microtask after it). */
+  private lookedThisTurn = false;
 
   private constructor(private readonly file: string | undefined, held: Held, stamp: string | undefined) {
     this.held = held;
@@ -105,8 +107,18 @@ export class CodeKeyRing {
     return [held.current, ...held.retiring].find((k) => k.id === id);
   }
 
+  /**
+   * The ring as the file holds it: its stamp looked at once a turn of the event loop (a codes batch
+   * judges all its requests in one synchronous loop: one stat a batch, not one a code, which was ~2% of
+   * the server's CPU under the codes load). Whatever runs after this turn looks at the file again, so a
+   * rotation or a deletion is seen by the next batch, as before by the next request.
+   */
   private fresh(): Held {
-    if (this.file === undefined) return this.held;
+    if (this.file === undefined || this.lookedThisTurn) return this.held;
+    this.lookedThisTurn = true;
+    queueMicrotask(() => {
+      this.lookedThisTurn = false;
+    });
     const stamp = stampOf(this.file);
     if (stamp !== this.stamp) {
       const read = readRing(this.file);

@@ -29,10 +29,29 @@ function toAudit(row: Row): AuditRow {
   };
 }
 
-/** Locks appends until the transaction ends, then returns the last event's seq and hash. */
-export async function lockAuditTail(tx: Queryable): Promise<{ seq: number; hash: string } | undefined> {
+/** The last event's seq and hash: what the next appended event links to. */
+export interface AuditTail {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * The last event's `seq` and `hash` (no row: the log is empty), for a statement that reads the tail
+ * beside its own work (server/store/codes.ts). Read only after lockAudit, in a statement started
+ * after it: a statement's snapshot is taken when it starts, so one that waited for the lock itself
+ * would miss the events committed while it waited.
+ */
+export const AUDIT_TAIL_SQL = 'SELECT seq, hash FROM server_audit ORDER BY seq DESC LIMIT 1';
+
+/** Locks appends until the transaction ends. */
+export async function lockAudit(tx: Queryable): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
-  const [row] = await tx.query('SELECT seq, hash FROM server_audit ORDER BY seq DESC LIMIT 1');
+}
+
+/** Locks appends until the transaction ends, then returns the last event's seq and hash. */
+export async function lockAuditTail(tx: Queryable): Promise<AuditTail | undefined> {
+  await lockAudit(tx);
+  const [row] = await tx.query(AUDIT_TAIL_SQL);
   return row === undefined ? undefined : { seq: int(row, 'seq'), hash: text(row, 'hash') };
 }
 

@@ -1,8 +1,9 @@
 /**
  * SQL for server-computed codes (schemas 15, 16, 19). Only this file reads or writes `server_code_keys`,
- * `server_code_groups` and `code_throttle`. Sealed keys are stored as the desktop sealed them (base64url); the
+ * `server_code_groups` and `code_throttle` (and reads the audit's tail beside a batch's counts: store/audit.ts's AUDIT_TAIL_SQL). Sealed keys are stored as the desktop sealed them (base64url); the
  * throttle counts a whole batch of requests in one statement.
  */
+import { AUDIT_TAIL_SQL, type AuditTail } from './audit';
 import { int, text, textOrNull, type Queryable, type Transaction } from './db';
 
 export interface SealedCodeRow {
@@ -78,6 +79,37 @@ export async function addThrottleCounts(tx: Transaction, counts: readonly Thrott
     [counts.map((c) => c.actor), counts.map((c) => c.key), counts.map((c) => c.window), counts.map((c) => c.add)],
   );
   return new Map(rows.map((row) => [`${text(row, 'actor')}|${text(row, 'key')}`, int(row, 'count')]));
+}
+
+/**
+ * addThrottleCounts and, in the same statement, the audit's tail (store/audit.ts AUDIT_TAIL_SQL):
+ * one round trip for what a codes batch did in two. The caller holds the audit's lock already
+ * (lockAudit, a statement of its own before this one, so this statement's snapshot sees every
+ * event committed before the lock was held). Under that lock no other codes batch writes a count
+ * row, so these rows wait on nobody.
+ */
+export async function addThrottleCountsReadingAuditTail(tx: Transaction, counts: readonly ThrottleCount[]): Promise<{ readonly totals: Map<string, number>; readonly tail: AuditTail | undefined }> {
+  const rows = await tx.query(
+    `WITH counted AS (
+       INSERT INTO code_throttle (actor, key, window_start, count)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[])
+       ON CONFLICT (actor, key) DO UPDATE SET
+         count = CASE WHEN code_throttle.window_start >= excluded.window_start THEN code_throttle.count + excluded.count ELSE excluded.count END,
+         window_start = GREATEST(code_throttle.window_start, excluded.window_start)
+       RETURNING actor, key, count
+     )
+     SELECT actor, key, count, NULL::bigint AS seq, NULL::text AS hash FROM counted
+     UNION ALL
+     SELECT NULL, NULL, NULL, seq, hash FROM (${AUDIT_TAIL_SQL}) AS tail`,
+    [counts.map((c) => c.actor), counts.map((c) => c.key), counts.map((c) => c.window), counts.map((c) => c.add)],
+  );
+  const totals = new Map<string, number>();
+  let tail: AuditTail | undefined;
+  for (const row of rows) {
+    if (row.actor === null) tail = { seq: int(row, 'seq'), hash: text(row, 'hash') };
+    else totals.set(`${text(row, 'actor')}|${text(row, 'key')}`, int(row, 'count'));
+  }
+  return { totals, tail };
 }
 
 /**
