@@ -242,6 +242,8 @@ export class Router {
     this.session = session;
     this.deviceInUse = deviceInUse;
     this.lastActivity = this.options.clock.now();
+    // A new desktop's audit history left owed (the app closed or locked mid-way) goes on in the background.
+    this.team.unlocked(session);
     return this.state();
   }
 

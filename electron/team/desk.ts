@@ -20,6 +20,7 @@ import type { VaultSession } from '../vault/service';
 import { certificateWords, NO_CONFIRMATIONS, type TrustConfirmations } from './confirm';
 import { boundTo, DeskBindings } from './desk-bindings';
 import { serverPlace, type ServerPlace } from './profiles';
+import { HistoryRunner } from './history-runner';
 import type * as SignInModule from './sign-in';
 import type { HandedOver } from './server-codes';
 import type * as SyncModule from './sync';
@@ -111,8 +112,12 @@ export class TeamDesk {
   private generation = 0;
   private readonly timers: LiveTimers;
 
+  /** A new desktop's audit history, taken in the background (history-runner.ts) through this vault user's kept session. */
+  private readonly history: HistoryRunner;
+
   constructor(private readonly options: TeamDeskOptions) {
     this.timers = options.timers ?? REAL_TIMERS;
+    this.history = new HistoryRunner({ timers: this.timers, now: options.now, client: (session) => this.keptClient(session) });
     // The folder the app's config.json sits in: the CLI's servers.json, unless CREWVAULT_CONFIG moves it.
     this.placeKept = options.place ?? serverPlace(process.env, path.dirname(configPath(process.env)));
     this.bindings = new DeskBindings(this.placeKept.profiles.dir);
@@ -145,6 +150,21 @@ export class TeamDesk {
     return { origin, profile };
   }
 
+  /** This vault user's kept server session's client (NOT_FOUND when they are not signed in to one). */
+  private async keptClient(session: VaultSession): Promise<SignInModule.KeptSession['client']> {
+    const m = await this.load();
+    const { origin } = await this.mine(session);
+    return (await m.signIn.keptSession(await this.place(), origin, this.options.now, 'sign in again to')).client;
+  }
+
+  /**
+   * The vault was unlocked (router.ts): a history a first sync left owed (the app closed or locked
+   * mid-way) goes on from its cursor, in the background. Never throws: a failure is in the status.
+   */
+  unlocked(session: VaultSession): void {
+    void this.history.kick(session).catch(() => undefined);
+  }
+
   status(session: VaultSession): Promise<TeamStatus> {
     return this.outward(() => this.statusNow(session));
   }
@@ -174,6 +194,7 @@ export class TeamDesk {
       lastSync: this.lastSync,
       progress: this.progress,
       live: this.live !== undefined,
+      history: await this.history.status(session),
     };
   }
 
@@ -426,7 +447,8 @@ export class TeamDesk {
         // Only this vault user's server session: never one another vault user signed in on this desktop.
         const { origin } = await this.mine(session);
         const { client } = await m.signIn.keptSession(place, origin, this.options.now, 'sign in again to');
-        const out = await m.sync.syncOnce(client, session.replica, { move, ...(move ? { partRecords: MOVE_PART_RECORDS } : {}), onProgress: (p) => { this.progress = { moving: move, ...p }; } });
+        // A first sync's audit history is left to the background (history-runner.ts): the vault is usable once its state is in.
+        const out = await m.sync.syncOnce(client, session.replica, { move, history: 'later', ...(move ? { partRecords: MOVE_PART_RECORDS } : {}), onProgress: (p) => { this.progress = { moving: move, ...p }; } });
         // Beside the entries: the TOTP keys of groups set to "server computes codes", sealed to the server (server-codes.ts).
         const { handOverServerCodes, nothingHandedOver } = await import('./server-codes');
         let handed = this.handed.get(session);
@@ -436,6 +458,8 @@ export class TeamDesk {
         }
         await handOverServerCodes(client, session, handed);
         this.lastSync = { ok: true, at: this.options.now(), moved: move, taken: out.applied, sent: out.pushed, conflictCopies: out.conflictCopies, setAside: out.held, accessRemoved: out.accessRemoved.map((r) => r.group) };
+        // The server answered: a history owed goes on now (a wait after a failure is cut short).
+        if (locks === this.locks) void this.history.kick(session, true).catch(() => undefined);
       } catch (error) {
         const known = isCrewvaultError(error) ? error : new CrewvaultError('INTERNAL', 'The sync round failed unexpectedly.');
         this.lastSync = { ok: false, at: this.options.now(), code: known.code, message: known.message };
@@ -538,6 +562,7 @@ export class TeamDesk {
 
   private async signOutNow(session: VaultSession): Promise<TeamStatus> {
     this.stopLive();
+    this.history.pause();
     this.epoch++;
     await this.dropSignIn();
     const { origin } = await this.mine(session);
@@ -558,6 +583,7 @@ export class TeamDesk {
    */
   stop(): void {
     this.stopLive();
+    this.history.pause();
     this.epoch++;
     this.locks++;
     this.certificate = undefined;

@@ -22,7 +22,7 @@
  */
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
-import { REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
+import { REPLICA_FORMAT, VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/records';
 import type { ReplicaService } from '../vault/replica-service';
 import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { TeamClient } from './client';
@@ -59,18 +59,32 @@ export interface FirstSyncOptions {
   readonly onHistory?: (taken: number) => void | Promise<void>;
 }
 
+/** What the desktop app's background taking (history-runner.ts) adds to takeHistory. */
+export interface HistoryRunOptions extends Pick<FirstSyncOptions, 'onHistory' | 'pageRecords'> {
+  /**
+   * Told once a run, with its first page, how many events the history holds (the server counts
+   * them: `total`) and how many of them were in before this run (`taken`); then `onHistory` tells
+   * this run's own. Asking costs the server one read a run.
+   */
+  readonly onCount?: (count: { readonly total: number; readonly taken: number }) => void;
+  /** Asked before each page is written: true stops the run there (the vault locking); the cursor stays where the last page left it. */
+  readonly stop?: () => boolean;
+}
+
 export interface HistoryOutcome {
   /** Events taken in (of them chained here) and the records set aside after the history was in. */
   readonly pulled: number;
   readonly applied: number;
   readonly held: number;
+  /** The run stopped before the history was all in (HistoryRunOptions.stop): the cursor owes the rest. */
+  readonly stopped?: true;
 }
 
 type Request = { readonly after: number; readonly page: Promise<Page>; readonly checked: Promise<VerifiedSignatures | undefined> };
 
 /** One snapshot page asked for, its signatures checked on the worker threads as soon as it arrives. */
-function requestPage(client: TeamClient, replica: ReplicaService, vault: string, part: 'state' | 'events', after: number, upTo: number | undefined, limit: number | undefined): Request {
-  const page = client.call('syncSnapshot', { vault, part, after, ...(upTo === undefined ? {} : { upTo }), ...(limit === undefined ? {} : { limit }) });
+function requestPage(client: TeamClient, replica: ReplicaService, vault: string, part: 'state' | 'events', after: number, upTo: number | undefined, limit: number | undefined, count = false): Request {
+  const page = client.call('syncSnapshot', { vault, part, after, kinds: [...VAULT_OBJECT_KINDS], ...(upTo === undefined ? {} : { upTo }), ...(limit === undefined ? {} : { limit }), ...(count ? { count: true as const } : {}) });
   page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
   const checked = page.then((p) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record), p.batches))).catch(() => undefined);
   return { after, page, checked };
@@ -146,20 +160,28 @@ export async function firstSync(client: TeamClient, replica: ReplicaService, opt
  * on this history) is tried again. Undefined when nothing is owed. Every event is checked as a
  * pull's are (signature, author, its device's chain).
  */
-export async function takeHistory(client: TeamClient, replica: ReplicaService, options: Pick<FirstSyncOptions, 'onHistory' | 'pageRecords'> = {}): Promise<HistoryOutcome | undefined> {
+export async function takeHistory(client: TeamClient, replica: ReplicaService, options: HistoryRunOptions = {}): Promise<HistoryOutcome | undefined> {
   const owed = await replica.historyOwed();
   if (owed === undefined) return undefined;
   const vault = await replica.vaultId();
   const { upTo } = owed;
   const tally = { pulled: 0, applied: 0, held: 0 };
   let after = owed.after;
-  let ahead = requestPage(client, replica, vault, 'events', after, upTo, options.pageRecords);
-  for (;;) {
+  let ahead = requestPage(client, replica, vault, 'events', after, upTo, options.pageRecords, options.onCount !== undefined);
+  for (let first = true; ; first = false) {
     const asked = ahead.after === after ? ahead : requestPage(client, replica, vault, 'events', after, upTo, options.pageRecords);
     const page = await asked.page;
+    // Stopped (the vault locking) while the page came: nothing more asked for or written.
+    if (options.stop?.() === true) return { ...tally, stopped: true };
     checkPage(page, 'events', after, upTo);
+    if (first && page.eventCount !== undefined) {
+      // The server's word, only shown: a count that does not fit is not passed on.
+      const { total, taken } = page.eventCount;
+      if (taken <= total) options.onCount?.({ total, taken });
+    }
     if (page.more) ahead = requestPage(client, replica, vault, 'events', page.after, upTo, options.pageRecords);
     const checked = await asked.checked;
+    if (options.stop?.() === true) return { ...tally, stopped: true };
     const records: ReplicaRecord[] = page.records.map((r) => r.record);
     const outcome = await replica.applyPulled(vault, records, { hold: true, ...(checked ? { checked } : {}), history: page.more ? { upTo, after: page.after } : null }, page.batches);
     tally.pulled += records.length;

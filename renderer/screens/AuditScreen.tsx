@@ -3,12 +3,16 @@
  * (customer or entry) and date. The list holds the newest LIST_LIMIT rows; Export CSV reads the
  * WHOLE log from the vault a page at a time (audit.export) with the same filters, code views
  * included — never the loaded list, and the words never say "all" of a page. Cells that a
- * spreadsheet would run as a formula are prefixed with an apostrophe.
+ * spreadsheet would run as a formula are prefixed with an apostrophe. While a new desktop's
+ * audit history is still arriving (team.status), the screen says the log is incomplete, with
+ * how far it is, and reads the log again once it is in.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AuditExportPage, AuditRecord } from '../../shared/model';
 import type { Connection } from '../client';
 import { useCall } from '../hooks/useCall';
+import { useTeamStatus } from '../hooks/useTeamStatus';
+import { historyNotice } from './history-sentence';
 
 export function csvCell(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
@@ -47,9 +51,24 @@ export function AuditScreen({ connection }: { connection: Connection }) {
   const [exporting, setExporting] = useState(false);
   const call = useCall();
 
-  useEffect(() => {
+  const load = useCallback(() => {
     void call(api.audit.list({ limit: LIST_LIMIT }), setError).then((list) => list && setRecords(list));
   }, [api, call]);
+  useEffect(() => load(), [load]);
+
+  // A new desktop's audit history still arriving (taken in the background): said above the log,
+  // which is read again once it is all in. Quiet on failure: no team server is no concern here.
+  const quiet = useCallback(() => undefined, []);
+  const { status } = useTeamStatus(api, quiet);
+  const history = status?.history ?? null;
+  const owed = useRef(false);
+  useEffect(() => {
+    if (history !== null) owed.current = true;
+    else if (owed.current && status !== null) {
+      owed.current = false;
+      load();
+    }
+  }, [history, status, load]);
 
   const people = useMemo(() => [...new Set((records ?? []).map((r) => r.actor ?? ''))].filter(Boolean).sort(), [records]);
   const actions = useMemo(() => [...new Set((records ?? []).map((r) => r.action))].sort(), [records]);
@@ -91,6 +110,7 @@ export function AuditScreen({ connection }: { connection: Connection }) {
     <main className="page">
       <h2>Audit log</h2>
       {error && <p role="alert" className="error">{error}</p>}
+      {history && <p role="status" className="notice">{historyNotice(history)}</p>}
       {records?.some((r) => r.action === 'audit.anchor_broken') && (
         <p role="alert" className="error">This log was found rewritten outside Crewvault (see the "audit.anchor_broken" record). Restore the vault from a backup you trust and look into who had the file.</p>
       )}

@@ -17,6 +17,7 @@ import { TeamAdmin } from '../components/TeamAdmin';
 import { TeamServerSignIn } from '../components/TeamServerSignIn';
 import { useCall } from '../hooks/useCall';
 import { useTeamStatus } from '../hooks/useTeamStatus';
+import { describeHistory, describeHistoryError } from './history-sentence';
 import { describeSync } from './sync-sentence';
 import './TeamServerScreen.css';
 
@@ -99,6 +100,15 @@ export function TeamServerScreen({ connection, state, onBack }: Props) {
               </div>
             )}
             <p aria-label="Last sync" aria-live="polite">{status.lastSync ? describeSync(status.lastSync) : 'Not synced yet from this app.'}</p>
+            {status.history && (
+              <div role="status" aria-label="Audit history">
+                <label>
+                  {describeHistory(status.history)}
+                  {status.history.total !== null && status.history.taken !== null && <progress max={Math.max(1, status.history.total)} value={status.history.taken} />}
+                </label>
+                {status.history.error && <p className="error small">{describeHistoryError(status.history, Date.now())}</p>}
+              </div>
+            )}
           </section>
           {owner && (
             <section className="page-section" aria-labelledby="team-move">

@@ -172,3 +172,18 @@ export async function snapshotAfter(db: Queryable, vaultId: string, after: numbe
     return { seq: int(row, 'seq'), kind, group: textOrNull(row, 'grp'), user: textOrNull(row, 'usr'), batch: textOrNull(row, 'batch'), body: text(row, 'body'), scope: textOrNull(row, 'scope'), bodyDigest: textOrNull(row, 'body_digest') };
   });
 }
+
+/**
+ * How many audit events a vault's snapshot holds (sequence at or below `upTo`), and of them how
+ * many at or below `after`: what a desktop taking the history in shows as "n of m". Events are
+ * handed to every person of the vault (a v3 one of a group they do not hold redacted, still one
+ * event), so the count is the same for everyone. One read a history run, not a page.
+ */
+export async function snapshotEventCount(db: Queryable, vaultId: string, after: number, upTo: number): Promise<{ readonly total: number; readonly taken: number }> {
+  const rows = await db.query(
+    "SELECT count(*) AS total, count(*) FILTER (WHERE seq <= $2) AS taken FROM sync_records WHERE vault_id = $1 AND seq <= $3 AND kind = 'event'",
+    [vaultId, after, upTo],
+  );
+  const row = rows[0];
+  return row === undefined ? { total: 0, taken: 0 } : { total: int(row, 'total'), taken: int(row, 'taken') };
+}

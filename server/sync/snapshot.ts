@@ -16,7 +16,7 @@ import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
 import { JsonText } from '../json-text';
 import { batchesOf } from '../store/batches';
-import { snapshotAfter, vaultInfo } from '../store/sync';
+import { snapshotAfter, snapshotEventCount, vaultInfo } from '../store/sync';
 import { pullFilter, pullingPerson } from './membership';
 import { redactedEvent, wholeEventsFor } from './events-v3';
 import { eventRecordSchema } from '../../shared/sync/records';
@@ -50,5 +50,8 @@ export async function snapshot(ctx: ServerContext, auth: Caller, input: ServerRo
   // The signed batches the handed records name (format 2), as stored: only those of records handed.
   const batches = [...(await batchesOf(ctx.db, input.vault, [...new Set(handed.flatMap((row) => (row.batch === null ? [] : [row.batch])))])).values()];
   const batchesPart = batches.length > 0 ? `,"batches":[${batches.join(',')}]` : '';
-  return new JsonText(`{"records":[${records}],"after":${after},"upTo":${upTo},"more":${after < upTo}${batchesPart}}`);
+  // A history's "n of m" (docs/SYNC.md "Speed" step 8): counted only when asked, once a run.
+  const count = input.count === true && input.part === 'events' ? await snapshotEventCount(ctx.db, input.vault, input.after, upTo) : undefined;
+  const countPart = count === undefined ? '' : `,"eventCount":{"total":${count.total},"taken":${count.taken}}`;
+  return new JsonText(`{"records":[${records}],"after":${after},"upTo":${upTo},"more":${after < upTo}${batchesPart}${countPart}}`);
 }

@@ -587,10 +587,14 @@ export const SERVER_ROUTES = {
     method: 'POST', path: '/v1/sync/snapshot', access: 'session', tokenScope: 'sync.pull',
     input: z.strictObject({
       vault: vaultId, part: z.enum(['state', 'events']), after: seqNumber, upTo: seqNumber.optional(), limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional(),
+      /** Events part only: also count the snapshot's events (`eventCount`), for a history's "n of m"; one read, asked once a run. */
+      count: z.literal(true).optional(),
     }),
     output: z.strictObject({
       records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), after: seqNumber, upTo: seqNumber, more: z.boolean(),
       batches: z.array(recordBatchSchema).max(MAX_BATCH_RECORDS).optional(),
+      /** Asked with `count`: the snapshot's events (at or below upTo), and of them those at or below `after` as asked. */
+      eventCount: z.strictObject({ total: z.number().int().nonnegative(), taken: z.number().int().nonnegative() }).optional(),
     }),
   }),
   /**

@@ -44,6 +44,21 @@ export interface TeamStatus {
   readonly progress: { readonly moving: boolean; readonly sent: number; readonly total: number; readonly taken: number } | null;
   /** Live sync is on: the server's stream starts a round as soon as others change something. */
   readonly live: boolean;
+  /** A new desktop's audit history still arriving (taken in the background, docs/SYNC.md "Speed" step 8); null when it is all here. */
+  readonly history: TeamHistoryStatus | null;
+}
+
+/**
+ * The audit history a first sync left owed, as the background taking stands: events in of the
+ * snapshot's (null until the server has counted them this run), and the last failure, kept in
+ * one line while it keeps failing (when it first did, how many tries), with the next try's time.
+ */
+export interface TeamHistoryStatus {
+  readonly taken: number | null;
+  readonly total: number | null;
+  readonly running: boolean;
+  readonly error: { readonly code: string; readonly message: string; readonly since: number; readonly tries: number } | null;
+  readonly retryAt: number | null;
 }
 
 const text = (max: number) => z.string().max(max);

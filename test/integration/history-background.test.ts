@@ -1,0 +1,260 @@
+/**
+ * The desktop app's background taking of a new desktop's audit history (electron/team/
+ * history-runner.ts, docs/SYNC.md "Speed" step 8), through the router as the app and `crewvault
+ * serve` call it, against a real team server (PGlite, real HTTP on loopback) behind a loopback
+ * relay the test holds: a sync round returns once the state is in and the history follows a page
+ * at a time; team.status says "n of m" (the server's count); a sync of new changes runs while a
+ * history page is held; a lock stops it and unlocking goes on from the cursor; a dropped
+ * connection is kept as one error, tried again after 5 s then 10 s (timers and clock injected),
+ * and the history finishes once the server is reached again; every server event is then in the
+ * file once. Must never print a secret.
+ */
+import Database from 'better-sqlite3';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { TeamStatus } from '../../shared/api/team-contract';
+import type { PackedEntryTable } from '../../shared/entry-table';
+import { TeamClient } from '../../electron/team/client';
+import type { LiveTimers } from '../../electron/team/desk';
+import { HISTORY_PAGE_RECORDS, RETRY_FIRST_MS } from '../../electron/team/history-runner';
+import { serverPlace } from '../../electron/team/profiles';
+import { syncOnce } from '../../electron/team/sync';
+import { Router } from '../../electron/router';
+import { renewDeviceId } from '../../electron/vault/store-signing';
+import { createVault, Vault } from '../../electron/vault/vault';
+import { startServer, type RunningServer } from '../../server/main';
+import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
+import { CONFIRMED, ok } from '../support/router';
+import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
+
+const SERVER_PASSWORD = 'alice on the team server 1';
+/** Enough entries (an event each) for the history to be three background pages. */
+const ENTRIES = 1_100;
+const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
+let keyring: PrivateKeyring;
+let home: string;
+let server: RunningServer;
+let blank: string;
+let ownerFile: string;
+let ownerClient: TeamClient;
+
+/**
+ * A loopback relay in front of the server: while `holding`, a history page after the first
+ * (events part, after > 0) waits until let go; while `down`, every connection is dropped.
+ */
+class Relay {
+  holding = false;
+  down = false;
+  readonly held: Array<{ readonly after: number; readonly go: () => void }> = [];
+  private waiters: Array<() => void> = [];
+  private readonly http: Server;
+  url = '';
+
+  constructor(private readonly target: URL) {
+    this.http = createServer((req, res) => void this.relay(req, res));
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.http.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`;
+  }
+
+  /** Resolves once a history page is held. */
+  nextHeld(): Promise<{ readonly after: number; readonly go: () => void }> {
+    const first = this.held.shift();
+    if (first) return Promise.resolve(first);
+    return new Promise((resolve) => this.waiters.push(() => resolve(this.held.shift() as { after: number; go: () => void })));
+  }
+
+  release(): void {
+    this.holding = false;
+    for (const h of this.held.splice(0)) h.go();
+  }
+
+  close(): Promise<void> {
+    this.http.closeAllConnections();
+    return new Promise((resolve) => this.http.close(() => resolve()));
+  }
+
+  private async relay(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    if (this.down) {
+      req.socket.destroy();
+      return;
+    }
+    if (req.url === '/v1/sync/snapshot' && this.holding) {
+      const asked = JSON.parse(body.toString('utf8')) as { part: string; after: number };
+      if (asked.part === 'events' && asked.after > 0) {
+        await new Promise<void>((go) => {
+          this.held.push({ after: asked.after, go });
+          this.waiters.shift()?.();
+        });
+      }
+    }
+    const out = request(new URL(req.url ?? '/', this.target), { method: req.method, headers: { ...req.headers, host: this.target.host } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on('error', () => res.destroy());
+    out.end(body);
+  }
+}
+
+/** Timers the desk would run, held here: the test fires a retry when it chooses. */
+function heldTimers(): LiveTimers & { readonly pending: Map<number, () => void> } {
+  const pending = new Map<number, () => void>();
+  let next = 1;
+  const add = (run: () => void): number => {
+    pending.set(next, run);
+    return next++;
+  };
+  const drop = (handle: unknown): void => {
+    pending.delete(handle as number);
+  };
+  return { pending, setInterval: add, setTimeout: add, clearInterval: drop, clearTimeout: drop };
+}
+
+async function signIn(file: string) {
+  return Vault.open(file, clock).signIn(OWNER, PASSWORD);
+}
+
+/** A new desktop: a copy of the vault before any entry, a device of its own, everything agreed. */
+async function newDesktop(name: string): Promise<string> {
+  const file = path.join(home, `${name}.crewvault`);
+  copyFileSync(blank, file);
+  const opened = Vault.open(file, clock);
+  await opened.store.write((w) => renewDeviceId(w));
+  await opened.close();
+  const session = await signIn(file);
+  await session.replica.agreeAll();
+  await session.close();
+  return file;
+}
+
+async function serverEventIds(): Promise<string[]> {
+  const rows = await server.database.query("SELECT record_id FROM sync_records WHERE kind = 'event'");
+  return rows.map((r) => String(r.record_id).replaceAll('-', '').toLowerCase());
+}
+
+function eventIdsIn(file: string): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare<[], { id: string }>('SELECT lower(hex(uid)) AS id FROM audit_log').all().map((r) => r.id);
+  } finally {
+    db.close();
+  }
+}
+
+beforeAll(async () => {
+  keyring = startPrivateKeyring();
+  Object.assign(process.env, keyring.env);
+  home = mkdtempSync(path.join(tmpdir(), 'crewvault-history-background-'));
+  server = await startServer({ dataDir: path.join(home, 'server'), listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
+  ownerFile = path.join(home, 'owner.crewvault');
+  await (await createVault(ownerFile, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock })).close();
+  blank = path.join(home, 'blank.crewvault');
+  copyFileSync(ownerFile, blank);
+  const owner = await signIn(ownerFile);
+  await owner.replica.agreeAll();
+  await owner.createEntries(Array.from({ length: ENTRIES }, (_, i) => ({ customer: `Customer ${i % 5}`, title: `Entry ${i}`, password: `pw-${i}` })));
+  ownerClient = new TeamClient(new URL(server.url), { kind: 'loopback' }, 'history-background-owner-01');
+  await ownerClient.register(readFileSync(path.join(home, 'server', 'owner-invite.txt'), 'utf8').trim(), OWNER, SERVER_PASSWORD, undefined);
+  await ownerClient.login(OWNER, SERVER_PASSWORD);
+  await syncOnce(ownerClient, owner.replica, { move: true });
+  await owner.close();
+}, 300_000);
+
+afterAll(async () => {
+  await server?.close();
+  keyring?.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('the app takes a new desktop\'s audit history in the background', () => {
+  it('n of m while it arrives, a sync meanwhile, paused by a lock and resumed from the cursor, retried after a dropped connection', async () => {
+    const file = await newDesktop('new-desktop');
+    const relay = new Relay(new URL(server.url));
+    await relay.start();
+    const timers = heldTimers();
+    const place = serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-history-background' }, path.join(home, 'team-config'));
+    const router = new Router({ vaultPath: file, clock, clipboard: { kind: 'page' }, kdf: FAST_KDF, team: { place, confirm: CONFIRMED, timers } });
+    const status = async (): Promise<TeamStatus> => ok(await router.call('team.status', {})) as TeamStatus;
+    const listed = async (): Promise<number> => (ok(await router.call('entries.list', {})) as PackedEntryTable).id.length;
+    try {
+      ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+      ok(await router.call('team.connect', { url: relay.url, username: OWNER, password: SERVER_PASSWORD }));
+      const serverEvents = await serverEventIds();
+      expect(serverEvents.length).toBeGreaterThan(2 * HISTORY_PAGE_RECORDS);
+
+      // The round returns once the state is in; the history's second page waits at the relay.
+      relay.holding = true;
+      const synced = ok(await router.call('team.sync', {})) as TeamStatus;
+      expect(synced.lastSync).toMatchObject({ ok: true });
+      expect(await listed()).toBe(ENTRIES);
+      const second = await relay.nextHeld();
+      expect(second.after).toBeGreaterThan(0);
+      // The first page is written while the second is asked for.
+      await vi.waitFor(async () => expect((await status()).history?.taken).toBe(HISTORY_PAGE_RECORDS), { timeout: 20_000, interval: 20 });
+      expect((await status()).history).toEqual({ taken: HISTORY_PAGE_RECORDS, total: serverEvents.length, running: true, error: null, retryAt: null });
+
+      // New changes come in while the history waits: the owner's edit, taken by a round of its own.
+      const owner = await signIn(ownerFile);
+      const firstId = (await owner.listEntries()).find((e) => e.title === 'Entry 0')?.id ?? 0;
+      await owner.updateEntry(firstId, { title: 'Entry 0 renamed' }, (await owner.getEntry(firstId)).revision);
+      await syncOnce(ownerClient, owner.replica);
+      await owner.close();
+      const during = ok(await router.call('team.sync', {})) as TeamStatus;
+      expect(during.lastSync).toMatchObject({ ok: true });
+      expect(JSON.stringify((ok(await router.call('entries.list', {})) as PackedEntryTable).title)).toContain('Entry 0 renamed');
+      expect(during.history).toMatchObject({ taken: HISTORY_PAGE_RECORDS, total: serverEvents.length, running: true });
+
+      // A lock stops it: the page let go after the lock is not written; unlocking goes on from the cursor.
+      ok(await router.call('session.lock', {}));
+      relay.holding = true;
+      second.go();
+      ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+      const resumed = await relay.nextHeld();
+      expect(resumed.after).toBe(second.after);
+      // The server's count comes with the resumed run's first page: until then, not known.
+      expect((await status()).history).toMatchObject({ taken: null, total: null, running: true });
+
+      // The connection drops: one error, tried again after 5 s, then 10 s; the history stays owed.
+      relay.down = true;
+      resumed.go();
+      await vi.waitFor(async () => expect((await status()).history?.error).not.toBeNull(), { timeout: 20_000, interval: 20 });
+      const failed = (await status()).history;
+      expect(failed).toMatchObject({ running: false, retryAt: clock.now() + RETRY_FIRST_MS, error: { code: 'SERVER_UNREACHABLE', tries: 1, since: clock.now() } });
+      expect(timers.pending.size).toBe(1);
+      const since = clock.now();
+      clock.advance(RETRY_FIRST_MS);
+      for (const [id, run] of [...timers.pending]) {
+        timers.pending.delete(id);
+        run();
+      }
+      await vi.waitFor(async () => expect((await status()).history?.error?.tries).toBe(2), { timeout: 20_000, interval: 20 });
+      expect((await status()).history).toMatchObject({ retryAt: clock.now() + 2 * RETRY_FIRST_MS, error: { tries: 2, since } });
+
+      // The server reached again: a sync round cuts the wait short, and the history finishes.
+      relay.down = false;
+      relay.release();
+      ok(await router.call('team.sync', {}));
+      await vi.waitFor(async () => expect((await status()).history).toBeNull(), { timeout: 60_000, interval: 50 });
+      expect(timers.pending.size).toBe(0);
+      expect(await listed()).toBe(ENTRIES);
+    } finally {
+      await router.close();
+      await relay.close();
+    }
+    // Every event the server holds is in the file, once.
+    const inFile = eventIdsIn(file);
+    const held = new Set(inFile);
+    expect(held.size).toBe(inFile.length);
+    for (const id of await serverEventIds()) expect(held.has(id), id).toBe(true);
+  }, 300_000);
+});
