@@ -7,6 +7,9 @@
  * (pulls, pushes, server-computed codes) ask. Must never: answer for a disabled person, a
  * deleted group, or an account bound to no vault user.
  */
+import { createHash } from 'node:crypto';
+import { isBuiltInRole, isPermission, ROLE_PERMISSIONS, type Permission } from '../../shared/policy';
+import { vaultObjectId } from '../../shared/sync/records';
 import { int, text, textOrNull, type Queryable, type Row, type Transaction } from './db';
 
 /** The roles that hold every group's key by their role (shared/policy ALL_GROUP_ROLES). */
@@ -193,3 +196,23 @@ export async function ownerBound(db: Queryable, vaultId: string): Promise<boolea
   const rows = await db.query("SELECT 1 FROM sync_people WHERE vault_id = $1 AND account_id IS NOT NULL AND role = 'owner' AND NOT disabled LIMIT 1", [vaultId]);
   return rows.length > 0;
 }
+
+const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
+
+/**
+ * What `role` allows in this vault, as the server holds it now (task 15): a built-in role's row
+ * of shared/policy, or the permissions of the custom role record an owner's or admin's desktop
+ * pushed under that name (read back by its id, vaultObjectId of the name); none for a role the
+ * server holds no record of (a desktop from before task 15 never sent it) or for no role at all.
+ * Read in the caller's transaction, so a role narrowed by an earlier push of the same batch counts.
+ */
+export async function rolePermissionsOf(db: Queryable, vaultId: string, role: string | null): Promise<readonly Permission[]> {
+  if (role === null) return [];
+  if (isBuiltInRole(role)) return ROLE_PERMISSIONS[role];
+  const [row] = await db.query("SELECT body->>'name' AS name, body->>'permissions' AS permissions FROM sync_records WHERE vault_id = $1 AND record_id = $2 AND kind = 'role'", [vaultId, vaultObjectId(vaultId, 'role', sha256Hex, role)]);
+  if (row === undefined || textOrNull(row, 'name') !== role) return [];
+  const stored = textOrNull(row, 'permissions');
+  const list: unknown = stored === null ? [] : JSON.parse(stored);
+  return Array.isArray(list) ? list.filter((p): p is Permission => typeof p === 'string' && isPermission(p)) : [];
+}
+

@@ -137,7 +137,7 @@ export async function groupHoldsEntries(db: Queryable, vaultId: string, groupId:
 /** A stored record as a snapshot hands it on: its body as stored (checked when pushed), and what the pull filter reads of it. */
 export interface SnapshotRow {
   readonly seq: number;
-  readonly kind: 'customer' | 'entry' | 'signing_key' | 'event' | 'user' | 'group' | 'member';
+  readonly kind: 'customer' | 'entry' | 'signing_key' | 'event' | 'user' | 'group' | 'member' | 'role' | 'settings' | 'mfa_policy';
   readonly group: string | null;
   readonly user: string | null;
   /** The signed batch a customer or entry record names (format 2), else null. */
@@ -148,7 +148,7 @@ export interface SnapshotRow {
   readonly bodyDigest: string | null;
 }
 
-const STORED_KINDS: ReadonlySet<string> = new Set<SnapshotRow['kind']>(['customer', 'entry', 'signing_key', 'event', 'user', 'group', 'member']);
+const STORED_KINDS: ReadonlySet<string> = new Set<SnapshotRow['kind']>(['customer', 'entry', 'signing_key', 'event', 'user', 'group', 'member', 'role', 'settings', 'mfa_policy']);
 const isStoredKind = (kind: string): kind is SnapshotRow['kind'] => STORED_KINDS.has(kind);
 
 /**
@@ -186,4 +186,10 @@ export async function snapshotEventCount(db: Queryable, vaultId: string, after: 
   );
   const row = rows[0];
   return row === undefined ? { total: 0, taken: 0 } : { total: int(row, 'total'), taken: int(row, 'taken') };
+}
+
+/** The stored body (text) of a role, settings or MFA policy record by its id (task 15), or undefined. */
+export async function vaultObjectBody(db: Queryable, vaultId: string, recordId: string): Promise<string | undefined> {
+  const [row] = await db.query("SELECT body::text AS body FROM sync_records WHERE vault_id = $1 AND record_id = $2 AND kind IN ('role', 'settings', 'mfa_policy')", [vaultId, recordId]);
+  return row === undefined ? undefined : text(row, 'body');
 }

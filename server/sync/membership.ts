@@ -7,13 +7,15 @@
  */
 import { createHash } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { isBuiltInRole, OWNER_GRANTED_ROLES, ROLE_PERMISSIONS, type Permission } from '../../shared/policy';
-import { memberRecordId, type EntryRecord, type PeopleRecord, type ReplicaRecord } from '../../shared/sync/records';
+import { isBuiltInRole, OWNER_GRANTED_ROLES, ROLES, whyNotActOn, whyNotAssignRole, whyNotManageVault, type Permission } from '../../shared/policy';
+import { entryWriteNeeds, makesGroups, managesLedGroups } from '../../shared/policy-writes';
+import { memberRecordId, vaultObjectId, type EntryRecord, type MfaPolicyRecord, type PeopleRecord, type ReplicaRecord, type VaultObjectKind, type VaultObjectRecord, VAULT_OBJECT_KINDS } from '../../shared/sync/records';
 import { findUserById } from '../store/accounts';
-import { entryShapesOf, groupHoldsEntries } from '../store/sync';
+import { entryShapesOf, groupHoldsEntries, vaultObjectBody } from '../store/sync';
 import type { Queryable, Transaction } from '../store/db';
 import {
   dropMembership, dropMembershipsBelow, getGroup, getMembership, getPerson, groupsOf, groupsWithMembership, holdsEveryGroup, leadsOf, ownerBound, personOfAccount, putGroup, putMembership, putPerson,
+  rolePermissionsOf,
 } from '../store/membership';
 
 /** The account in this vault: the vault user it acts as (null: the creator, not bound yet), and their role. */
@@ -70,11 +72,6 @@ export async function pullingPerson(db: Queryable, vaultId: string, createdBy: s
 
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
-/** Built-in roles whose permissions include groups.manage. A custom role's permissions are the desktop's to know: the server gives it none. */
-function roleManagesGroups(role: string | null): boolean {
-  return role !== null && isBuiltInRole(role) && ROLE_PERMISSIONS[role].includes('groups.manage');
-}
-
 /** What a push's people records changed, for what comes after them in the same push. */
 export interface PeopleOutcome {
   /** Records older than what the server holds (a key version since replaced): not stored, not an error. */
@@ -107,8 +104,10 @@ export async function applyPeople(tx: Transaction, vaultId: string, me: InVault,
   // Most pushes carry entries alone: nothing to judge, and no read under the vault's lock for it.
   if (records.length === 0) return { stale: new Set(), joined: new Set(), deleted: new Set() };
   const every = holdsEveryGroup(me.role);
+  // What the pusher's role allows, built-in or custom (the role record the server holds: task 15), judged as a desktop judges it (shared/policy-writes.ts).
+  const permissions = await rolePermissionsOf(tx, vaultId, me.role);
   const before = me.vaultUser === null ? new Map<string, boolean>() : await leadsOf(tx, vaultId, me.vaultUser);
-  const manages = (groupId: string): boolean => every || (before.get(groupId) === true && roleManagesGroups(me.role));
+  const manages = (groupId: string): boolean => every || (before.get(groupId) === true && managesLedGroups(permissions));
   const stale = new Set<string>();
   const joined = new Set<string>();
   const created = new Set<string>();
@@ -117,11 +116,12 @@ export async function applyPeople(tx: Transaction, vaultId: string, me: InVault,
   const atHeldVersion = new Set<string>();
   for (const r of records) {
     if (r.kind !== 'user') continue;
-    if (me.role !== 'owner' && me.role !== 'admin') throw new CrewvaultError('FORBIDDEN', 'Only an owner or admin says who is who in the vault: nothing was stored.');
+    if (!permissions.includes('users.manage')) throw new CrewvaultError('FORBIDDEN', 'Your role does not say who is who in the vault (users.manage): nothing was stored.');
     const held = await getPerson(tx, vaultId, r.id);
     const ownerOnly = OWNER_GRANTED_ROLES.includes(r.role) || (held?.role !== null && held?.role !== undefined && OWNER_GRANTED_ROLES.includes(held.role))
       || (r.account !== null && r.account !== held?.accountId);
     if (ownerOnly && me.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner makes or changes an owner or admin, or binds a server account to a vault user: nothing was stored.');
+    if (!every) await requireMaySetUser(tx, vaultId, me, permissions, r, held);
     if (r.id === me.vaultUser && ((held !== undefined && held.role !== r.role && me.justBound !== true) || r.disabledAt !== null)) throw new CrewvaultError('FORBIDDEN', 'You cannot change your own role or disable yourself: nothing was stored.');
     if (r.account !== null && (await findUserById(tx, r.account)) === undefined) throw new CrewvaultError('INVALID_INPUT', 'A user record names a server account that does not exist: nothing was stored.');
     await putPerson(tx, vaultId, { vaultUser: r.id, accountId: r.account ?? held?.accountId ?? null, role: r.role, disabled: r.disabledAt !== null });
@@ -130,7 +130,7 @@ export async function applyPeople(tx: Transaction, vaultId: string, me: InVault,
     if (r.kind !== 'group') continue;
     const held = await getGroup(tx, vaultId, r.id);
     if (held === undefined) {
-      if (!every && !roleManagesGroups(me.role)) throw new CrewvaultError('FORBIDDEN', 'Your role does not make access groups: nothing was stored.');
+      if (!every && !makesGroups(permissions)) throw new CrewvaultError('FORBIDDEN', 'Your role does not make access groups: nothing was stored.');
       // A group the server holds entries of is not new, whatever its record says (a vault moved
       // before schema 14): only an owner or admin, who hold every group, may introduce it.
       if (!every && (await groupHoldsEntries(tx, vaultId, r.id, false, []))) {
@@ -226,35 +226,83 @@ export async function checkEntries(tx: Transaction, vaultId: string, me: InVault
 const ENTRY_WRITES: readonly Permission[] = ['entries.create', 'entries.edit', 'entries.delete'];
 
 /**
- * Refuses entry records a built-in role may not write (review round ten, hole 3): a create needs
- * entries.create, a tombstone entries.delete, a move or a change entries.edit — the desktop's
- * policy (shared/policy.ts), which every desktop applies to what it takes in, so a record the
- * server stored against it would be set aside everywhere. No exception for an HOTP code taken by
- * someone who may only see codes: their desktop sends no record for it (replica-service.ts
- * outgoing: only an editor vouches for an entry's change, and the batch ends before it), and the
- * server, which cannot open the seal, could not tell a counter step from any other change. A
- * custom role's permissions are the desktops' to know: not judged here. Roles that hold every
- * entry write are not read for.
+ * Refuses entry records the pusher's role may not write (review round ten, hole 3; custom roles
+ * since task 15): what each needs is shared/policy-writes.ts entryWriteNeeds, the one rule every
+ * desktop applies to what it takes in, so a record the server stored against it would be set aside
+ * everywhere — a create entries.create, a tombstone entries.delete, a move or a change entries.edit.
+ * A custom role's permissions are those of the role record the server holds now (none without
+ * one): narrowed on an owner's desktop and pushed, its holder's next write is refused. No exception
+ * for an HOTP code taken by someone who may only see codes: their desktop sends no record for it
+ * (replica-service.ts outgoing), and the server, which cannot open the seal, could not tell a
+ * counter step from any other change. Roles that hold every entry write are not read for.
  */
 async function requireRoleMayWrite(tx: Transaction, vaultId: string, me: InVault, entries: ReadonlyArray<{ readonly record: EntryRecord; readonly heldGroup: string | undefined }>): Promise<void> {
-  if (me.role === null || !isBuiltInRole(me.role)) return;
-  const permissions = ROLE_PERMISSIONS[me.role];
+  if (me.role === null) return;
+  if (isBuiltInRole(me.role) && holdsEveryGroup(me.role)) return;
+  const permissions = await rolePermissionsOf(tx, vaultId, me.role);
   if (ENTRY_WRITES.every((p) => permissions.includes(p))) return;
   const shapes = await entryShapesOf(tx, vaultId, entries.map(({ record }) => record.id));
-  const refuse = (what: string): CrewvaultError => new CrewvaultError('FORBIDDEN', `Your role does not ${what} entries: nothing was stored.`);
+  const verb: Readonly<Record<string, string>> = { 'entries.create': 'create', 'entries.delete': 'delete', 'entries.edit': 'change or move' };
   for (const { record, heldGroup } of entries) {
-    const held = shapes.get(record.id);
-    if (held === undefined || heldGroup === undefined) {
-      if (!permissions.includes(record.deletedAt === null ? 'entries.create' : 'entries.delete')) throw refuse(record.deletedAt === null ? 'create' : 'delete');
-      continue;
+    const shape = shapes.get(record.id);
+    const held = shape === undefined || heldGroup === undefined ? undefined : { group: heldGroup, deleted: shape.deleted };
+    for (const need of entryWriteNeeds(held, { group: record.group, deleted: record.deletedAt !== null })) {
+      if (!permissions.includes(need.permission)) throw new CrewvaultError('FORBIDDEN', `Your role does not ${verb[need.permission] ?? 'write'} entries (${need.permission}): nothing was stored.`);
     }
-    if (record.deletedAt !== null) {
-      if (!held.deleted && !permissions.includes('entries.delete')) throw refuse('delete');
-      if (held.deleted && heldGroup !== record.group && !permissions.includes('entries.edit')) throw refuse('move');
-      continue;
-    }
-    if (!permissions.includes('entries.edit')) throw refuse(held.deleted ? 'restore' : heldGroup !== record.group ? 'move' : 'edit');
   }
+}
+
+/**
+ * A user record from someone who is not an owner or admin, but whose role (custom) has
+ * users.manage: taken as a desktop takes it (replica-people-in.ts takeUser, shared/policy): never
+ * on an owner or admin (ownerOnly above), never on someone whose role allows more than theirs,
+ * never giving a role with a permission they lack. A record changing neither role nor disabling
+ * (a re-sent row) asks nothing more.
+ */
+async function requireMaySetUser(tx: Transaction, vaultId: string, me: InVault, permissions: readonly Permission[], r: PeopleRecord & { readonly kind: 'user' }, held: { readonly role: string | null; readonly disabled: boolean } | undefined): Promise<void> {
+  const roleChanged = held === undefined || held.role !== r.role;
+  if (!roleChanged && held.disabled === (r.disabledAt !== null)) return;
+  const actor = { id: 0, role: me.role ?? '', permissions };
+  if (held !== undefined && r.id !== me.vaultUser) {
+    const why = whyNotActOn(actor, { id: 1, role: held.role ?? '', permissions: await rolePermissionsOf(tx, vaultId, held.role) });
+    if (why !== undefined) throw new CrewvaultError('FORBIDDEN', `${why} Nothing was stored.`);
+  }
+  if (roleChanged) {
+    const why = whyNotAssignRole(actor, r.role, await rolePermissionsOf(tx, vaultId, r.role));
+    if (why !== undefined) throw new CrewvaultError('FORBIDDEN', `${why} Nothing was stored.`);
+  }
+}
+
+/**
+ * Refuses a push's custom role, settings and MFA policy records (task 15) unless the pusher may
+ * change what applies to everyone: an owner or admin (shared/policy whyNotManageVault, as the
+ * desktop asks of `role define`, `crewvault settings` and `policy mfa` in a team vault); the MFA
+ * policy's level for the owner role an owner's alone. Each is named by vaultObjectId (one record
+ * per role name, one settings and one policy a vault), and no custom role takes a built-in name.
+ * Their revision against the server's (base: CONFLICT) is judged with the entries' (records.ts).
+ * Writes nothing.
+ */
+export async function checkVaultObjects(tx: Transaction, vaultId: string, me: InVault, records: readonly VaultObjectRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const why = whyNotManageVault({ role: me.role ?? '' });
+  if (why !== undefined) throw new CrewvaultError('FORBIDDEN', `${why} Nothing was stored.`);
+  for (const r of records) {
+    if (r.id !== vaultObjectId(vaultId, r.kind, sha256Hex, r.kind === 'role' ? r.name : '')) throw new CrewvaultError('INVALID_INPUT', `A ${r.kind} record is not named by what it is: nothing was stored.`);
+    if (r.kind === 'role') {
+      const folded = r.name.toLowerCase().replace(/[\s_-]+/g, '');
+      if (!/^[A-Za-z][A-Za-z0-9 _-]{0,63}$/.test(r.name) || ROLES.some((b) => b.replace(/_/g, '') === folded)) throw new CrewvaultError('INVALID_INPUT', 'A role record names no custom role (a built-in name, or not a role name): nothing was stored.');
+    }
+    if (r.kind === 'mfa_policy' && me.role !== 'owner') {
+      const heldBody = await vaultObjectBody(tx, vaultId, r.id);
+      const held = heldBody === undefined ? undefined : (JSON.parse(heldBody) as MfaPolicyRecord);
+      if (ownerLevel(r) !== (held === undefined ? undefined : ownerLevel(held))) throw new CrewvaultError('FORBIDDEN', `${whyNotManageVault({ role: me.role ?? '' }, 'owner') ?? ''} Nothing was stored.`);
+    }
+  }
+}
+
+/** The level a policy sets for the owner role itself (undefined: it follows the global one). */
+function ownerLevel(policy: Pick<MfaPolicyRecord, 'roles'>): string | undefined {
+  return policy.roles.find(([role]) => role.toLowerCase() === 'owner')?.[1];
 }
 
 /** Whether `me` holds group `groupId` now (owners and admins: every group): what they may know of its entries. */
@@ -272,11 +320,18 @@ export interface PulledShape {
   readonly user?: string | null;
 }
 
-/** Whether a pulling person may be handed this record: entries of groups they hold, memberships of theirs or of groups they hold; the rest to everyone in the vault. */
-export async function pullFilter(db: Queryable, vaultId: string, me: InVault): Promise<(record: PulledShape) => boolean> {
+/**
+ * Whether a pulling person may be handed this record: entries of groups they hold, memberships of
+ * theirs or of groups they hold; the rest to everyone in the vault — but a custom role, settings or
+ * MFA policy record only to a desktop that names its kind (`kinds`: one from before them would
+ * refuse the whole page). Role names, permission sets and settings are no secret of one group.
+ */
+export async function pullFilter(db: Queryable, vaultId: string, me: InVault, kinds: readonly VaultObjectKind[] = []): Promise<(record: PulledShape) => boolean> {
   const every = holdsEveryGroup(me.role);
   const held = me.vaultUser === null ? new Set<string>() : await groupsOf(db, vaultId, me.vaultUser);
+  const takes = new Set<string>(kinds);
   return (record) => {
+    if ((VAULT_OBJECT_KINDS as readonly string[]).includes(record.kind)) return takes.has(record.kind);
     if (every) return true;
     if (record.kind === 'entry') return typeof record.group === 'string' && held.has(record.group);
     if (record.kind === 'member') return (typeof record.user === 'string' && record.user === me.vaultUser) || (typeof record.group === 'string' && held.has(record.group));

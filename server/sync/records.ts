@@ -19,7 +19,7 @@
  */
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
-import { replicaRecordSchema, type PeopleRecord, type ReplicaRecord } from '../../shared/sync/records';
+import { replicaRecordSchema, type PeopleRecord, type ReplicaRecord, type VaultObjectRecord } from '../../shared/sync/records';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
 import { recordBatchSchema } from '../../shared/sync/record-batches';
@@ -31,7 +31,7 @@ import { applyServerCodesSetting } from '../codes/group-setting';
 import { pushBatcher } from './push-batch';
 import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
-import { actingPerson, applyPeople, checkEntries, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
+import { actingPerson, applyPeople, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
 
 /** What one push carries (the contract's batch: a vault and its records). */
 export type PushBatch = ServerRouteInput<'syncPush'>['batch'];
@@ -132,6 +132,8 @@ export async function storePush(
   const people = await applyPeople(tx, batch.vault, person, peopleRecords, leaving);
   // Which groups the server computes codes of, as their records say (owners and admins only), and no secret key wrapped there for codes-only members.
   await applyServerCodesSetting(tx, ctx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source);
+  // Custom roles, settings and the MFA policy: owners and admins only (task 15); their bases are judged below with the entries'.
+  await checkVaultObjects(tx, batch.vault, person, batch.records.filter((r): r is VaultObjectRecord => r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy'));
   await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group ?? undefined : undefined }] : [])), people.deleted);
   const conflicts: Array<{ id: string; revision: number }> = [];
   const fresh: ReplicaRecord[] = [];
@@ -145,7 +147,7 @@ export async function storePush(
     }
     if (current !== undefined && current.kind !== record.kind) {
       conflicts.push({ id: record.id, revision: current.revision }); // one id, one kind, for good
-    } else if (record.kind === 'customer' || record.kind === 'entry') {
+    } else if (record.kind === 'customer' || record.kind === 'entry' || record.kind === 'role' || record.kind === 'settings' || record.kind === 'mfa_policy') {
       const revision = current?.revision ?? 0;
       if (revision !== record.base || record.revision <= record.base || record.revision > record.base + MAX_REVISION_STEP) conflicts.push({ id: record.id, revision });
       else fresh.push(record);
@@ -181,7 +183,7 @@ export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteI
   if (vault === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
   // Only a person of the vault pulls, and is handed only the groups they hold now.
   const me = await pullingPerson(ctx.db, input.vault, vault.createdBy, auth.user.id);
-  const visible = await pullFilter(ctx.db, input.vault, me);
+  const visible = await pullFilter(ctx.db, input.vault, me, input.kinds);
   const whole = await wholeEventsFor(ctx.db, input.vault, me);
   const rows = await recordsAfter(ctx.db, input.vault, input.since, input.limit ?? DEFAULT_PULL, PULL_BYTES);
   // Stored as they were checked when pushed; parsed again on the way out, as the contract says. A v3 event of a group this

@@ -31,7 +31,7 @@ export async function snapshot(ctx: ServerContext, auth: Caller, input: ServerRo
   if (vault === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
   // Only a person of the vault takes its snapshot, and only what their pull would hand them.
   const me = await pullingPerson(ctx.db, input.vault, vault.createdBy, auth.user.id);
-  const visible = await pullFilter(ctx.db, input.vault, me);
+  const visible = await pullFilter(ctx.db, input.vault, me, input.kinds);
   const whole = await wholeEventsFor(ctx.db, input.vault, me);
   const upTo = input.upTo ?? vault.seq;
   if (upTo > vault.seq) throw new CrewvaultError('INVALID_INPUT', 'upTo: past the vault\'s sequence (a snapshot ends where its first page found the vault).');

@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors';
-import { MAX_BATCH_RECORDS, replicaBatchSchema, replicaRecordSchema } from '../sync/records';
+import { MAX_BATCH_RECORDS, replicaBatchSchema, replicaRecordSchema, VAULT_OBJECT_KINDS } from '../sync/records';
 import { recordBatchSchema } from '../sync/record-batches';
 import { MAX_SERVER_CODE_RECORDS, serverCodeRecordSchema } from '../sync/server-codes';
 
@@ -69,6 +69,12 @@ export type SessionTokens = z.infer<typeof sessionTokensSchema>;
  */
 export type RouteAccess = 'public' | 'password' | 'session';
 
+/**
+ * The newer record kinds (custom roles, vault settings, the MFA policy: task 15) a desktop takes:
+ * a pull or snapshot hands those kinds only when named, so a desktop from before them (whose strict
+ * record schema would refuse the whole page) is never handed one.
+ */
+const pulledObjectKinds = z.array(z.enum(VAULT_OBJECT_KINDS)).max(VAULT_OBJECT_KINDS.length).optional();
 /** The server-wide MFA policy: off (no second step asked), optional, or required of everyone. */
 export const MFA_POLICY_LEVELS = ['off', 'optional', 'required'] as const;
 export type MfaPolicyLevel = (typeof MFA_POLICY_LEVELS)[number];
@@ -568,7 +574,8 @@ export const SERVER_ROUTES = {
   }),
   /** What the vault holds after sequence `since`: each object's newest record, in sequence order, `limit` at most. */
   syncPull: route({
-    method: 'POST', path: '/v1/sync/pull', access: 'session', tokenScope: 'sync.pull', input: z.strictObject({ vault: vaultId, since: seqNumber, limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional() }),
+    method: 'POST', path: '/v1/sync/pull', access: 'session', tokenScope: 'sync.pull',
+    input: z.strictObject({ vault: vaultId, since: seqNumber, limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional(), kinds: pulledObjectKinds }),
     output: z.strictObject({
       records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), upTo: seqNumber, more: z.boolean(),
       /** The signed batches the page's records name (record format 2), each whole; absent when none does. */
@@ -587,6 +594,7 @@ export const SERVER_ROUTES = {
     method: 'POST', path: '/v1/sync/snapshot', access: 'session', tokenScope: 'sync.pull',
     input: z.strictObject({
       vault: vaultId, part: z.enum(['state', 'events']), after: seqNumber, upTo: seqNumber.optional(), limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional(),
+      kinds: pulledObjectKinds,
       /** Events part only: also count the snapshot's events (`eventCount`), for a history's "n of m"; one read, asked once a run. */
       count: z.literal(true).optional(),
     }),
