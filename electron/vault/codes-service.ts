@@ -12,7 +12,7 @@ import type { Permission } from '../../shared/policy';
 import { heldGroupKey, visibleEntryRow } from './entry-access';
 import type { EntriesCore } from './entries-service';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
-import { lastEntryActionAt } from './store-audit';
+import { requireHotpPace } from './hotp-pace';
 import type { EntryRow } from './store-entries';
 import type { OtpParams } from '../../shared/otp';
 import { groupServerCodes, listGroups } from './store-groups';
@@ -54,8 +54,8 @@ function totpAction(purpose: CodePurpose, currentStep: boolean): string {
   if (purpose === 'print') return OTP_ACTIVE_ACTIONS.print;
   return OTP_VIEW_ACTION;
 }
-/** How often a role without otp.reveal_secret may take the next HOTP code of one entry. */
-export const HOTP_CODE_INTERVAL_MS = 30_000;
+/** How often a role without otp.reveal_secret may take the next HOTP code of one entry (hotp-pace.ts). */
+export { HOTP_CODE_INTERVAL_MS } from './hotp-pace';
 
 /**
  * Where a code of a group set to "server computes codes" comes from for someone who holds no
@@ -127,15 +127,8 @@ export class CodesService {
       if (otp.params.kind === 'hotp') {
         // Each HOTP code is the next one the service will accept: someone who may not see the
         // key gets one at a time, one per HOTP_CODE_INTERVAL_MS, so codes cannot be collected
-        // ahead in a burst (each is audited with its counter).
-        if (!mayLookAhead) {
-          // otp.code/otp.copy: HOTP codes audited before they had an action of their own.
-          const last = lastEntryActionAt(w, this.core.userId(), id, [OTP_ACTIVE_ACTIONS.hotp, 'otp.code', 'otp.copy']);
-          const now = this.core.now();
-          if (last !== undefined && now - last < HOTP_CODE_INTERVAL_MS) {
-            throw new CrewvaultError('TOO_MANY_ATTEMPTS', `One HOTP code at a time for your role: the next in ${Math.ceil((last + HOTP_CODE_INTERVAL_MS - now) / 1000)} s.`);
-          }
-        }
+        // ahead in a burst (each is audited with its counter); a history still arriving counts as a code just now.
+        if (!mayLookAhead) requireHotpPace(w, this.core.userId(), id, this.core.now());
         const result = hotpCode(otp.params);
         this.core.rewrite(w, row, summary, { ...details, otp: { ...details.otp, counter: otp.params.counter + 1 } });
         audit(OTP_ACTIVE_ACTIONS.hotp, `HOTP counter ${result.counter}${purpose === 'view' ? '' : `, ${purpose === 'copy' ? 'copied' : 'printed'}`}`);
