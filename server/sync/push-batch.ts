@@ -15,6 +15,11 @@
  * reads of the objects it names (their kind, revision and group) and of its pusher (as a person of
  * the vault) is read once for the batch and kept as each push leaves it: each push sees exactly what
  * it would have read at its turn, with two statements fewer each.
+ * While one transaction of a vault writes, the next is started as soon as a push waits: it gets its
+ * pooled connection, BEGIN and the vault's row request in meanwhile (asking for the row only once the
+ * one before holds it, so it queues behind it) and takes the pushes waiting when it gets the row, so
+ * none of that lies between two batches any more. A batch that fails as a whole and runs again one
+ * push a transaction may then be stored after the batch that was waiting behind it.
  * Must never: answer a push before the transaction that stored it committed, let one push's
  * refusal undo or change another's, or hold one batcher for two servers.
  */
@@ -59,8 +64,31 @@ function refusal(error: unknown): CrewvaultError | undefined {
  * transaction as a whole failed (the caller decides what each push is told).
  */
 export async function storePushes(ctx: ServerContext, vaultId: string, requests: readonly PushRequest[]): Promise<PushOutcome[]> {
+  return storeTaken(ctx, vaultId, () => requests, undefined);
+}
+
+/**
+ * Where a transaction stands among its vault's: it takes the vault's row only after the one before
+ * it holds the row (`before`; so it queues behind it, never ahead), and says when it holds the row
+ * itself (`holding`).
+ */
+interface Turn {
+  readonly before: Promise<void>;
+  readonly holding: () => void;
+}
+
+/**
+ * storePushes whose pushes are taken (`take`) once the vault's row is held: a transaction started
+ * while the one before still works has its connection, BEGIN and row request made by then, and
+ * takes every push that arrived meanwhile.
+ */
+async function storeTaken(ctx: ServerContext, vaultId: string, take: () => readonly PushRequest[], turn: Turn | undefined): Promise<PushOutcome[]> {
   return ctx.db.transaction(async (tx) => {
+    if (turn !== undefined) await turn.before;
     const first = await lockVault(tx, vaultId);
+    // A vault not started yet holds no row: the one after waits until this transaction has ended.
+    if (first !== undefined) turn?.holding();
+    const requests = take();
     let vault: HeldVault | undefined = first;
     // Read once for the whole batch, then kept as each push leaves it (what storePush would read at its turn):
     // every object the batch names, and each pushing account as a person (until people records change who is who).
@@ -124,10 +152,27 @@ async function storeOne(tx: Transaction, ctx: ServerContext, request: PushReques
   }
 }
 
+/**
+ * A vault's pushes: those waiting, and where its transactions stand. At most two transactions of a
+ * vault at once: one writing (it holds the vault's row), and the next, started as soon as a push
+ * waits, which gets its connection, BEGIN and row request in while the one before commits (the
+ * round trips and a wait for a pooled connection are no longer between two batches) and takes its
+ * pushes only once it holds the row, so it takes every push that arrived until then.
+ */
+interface VaultQueue {
+  queue: Pending[];
+  /** A transaction has started and not yet taken its pushes (it takes whatever waits then). */
+  pending: boolean;
+  /** Transactions between their start and their end. */
+  running: number;
+  /** Settles once the transaction started last holds the vault's row (or has ended). */
+  lastHold: Promise<void>;
+}
+
 export class PushBatcher {
   private readonly ctx: ServerContext;
   /** Each vault's waiting pushes; a vault is here while its batches are being written. */
-  private readonly queues = new Map<string, Pending[]>();
+  private readonly vaults = new Map<string, VaultQueue>();
 
   constructor(ctx: ServerContext) {
     this.ctx = ctx;
@@ -135,7 +180,7 @@ export class PushBatcher {
 
   /** How many pushes to `vault` wait for the next batch (undefined: none is being written). */
   waiting(vault: string): number | undefined {
-    return this.queues.get(vault)?.length;
+    return this.vaults.get(vault)?.queue.length;
   }
 
   /** Resolves with the push's reply once the transaction that stored it committed; rejects with its own refusal. */
@@ -143,31 +188,57 @@ export class PushBatcher {
     return new Promise((resolve, reject) => {
       const done = (outcome: PushOutcome): void => (outcome instanceof Error ? reject(outcome) : resolve(outcome));
       const vault = request.batch.vault;
-      const queue = this.queues.get(vault);
-      if (queue !== undefined) {
-        queue.push({ ...request, done });
-        return;
+      let state = this.vaults.get(vault);
+      if (state === undefined) {
+        state = { queue: [], pending: false, running: 0, lastHold: Promise.resolve() };
+        this.vaults.set(vault, state);
       }
-      this.queues.set(vault, [{ ...request, done }]);
-      void this.drain(vault);
+      state.queue.push({ ...request, done });
+      if (!state.pending) void this.start(vault, state);
     });
   }
 
-  private async drain(vault: string): Promise<void> {
+  /**
+   * One transaction of `vault`. With none under way it takes its pushes at once (they are the ones
+   * waiting now); otherwise it queues behind the one started before it and takes its pushes once it
+   * holds the vault's row, after that one committed.
+   */
+  private async start(vault: string, state: VaultQueue): Promise<void> {
+    const idle = state.running === 0;
+    state.pending = true;
+    state.running += 1;
+    let opened: () => void = () => undefined;
+    const hold = new Promise<void>((resolve) => {
+      opened = resolve;
+    });
+    const turn: Turn = { before: state.lastHold, holding: opened };
+    state.lastHold = hold;
+    let batch: Pending[] = [];
+    let taken = false;
+    const takeNow = (): Pending[] => {
+      taken = true;
+      state.pending = false;
+      batch = nextBatch(state.queue);
+      // More than one transaction takes: the next starts now and queues behind this one.
+      if (state.queue.length > 0) void this.start(vault, state);
+      return batch;
+    };
+    if (idle) takeNow();
     try {
-      for (let queue = this.queues.get(vault); queue !== undefined && queue.length > 0; queue = this.queues.get(vault)) {
-        const batch = nextBatch(queue);
-        let outcomes: PushOutcome[];
-        try {
-          outcomes = await storePushes(this.ctx, vault, batch);
-        } catch (error) {
-          outcomes = await this.alone(vault, batch, error);
-        }
-        // storePushes answers each push in order; one missing is a bug, said as one, never a success.
-        batch.forEach((p, i) => p.done(outcomes[i] ?? new CrewvaultError('INTERNAL', 'a push of a batch went unanswered')));
+      let outcomes: PushOutcome[];
+      try {
+        outcomes = await storeTaken(this.ctx, vault, idle ? () => batch : takeNow, turn);
+      } catch (error) {
+        // Failed before it took its pushes (its connection, BEGIN or the row): they are told as a failed batch's are.
+        if (!taken) takeNow();
+        outcomes = await this.alone(vault, batch, error);
       }
+      // storePushes answers each push in order; one missing is a bug, said as one, never a success.
+      batch.forEach((p, i) => p.done(outcomes[i] ?? new CrewvaultError('INTERNAL', 'a push of a batch went unanswered')));
     } finally {
-      this.queues.delete(vault);
+      opened();
+      state.running -= 1;
+      if (state.running === 0 && state.queue.length === 0 && !state.pending && this.vaults.get(vault) === state) this.vaults.delete(vault);
     }
   }
 
