@@ -77,6 +77,20 @@ function stuckOnHeld(conflicts: ReadonlyArray<{ readonly id: string }>, held: Re
   return new CrewvaultError('CONFLICT', `The server holds a newer version of ${stuck.length === 1 ? 'an entry' : `${stuck.length} records`} this desktop cannot take in yet, so its own change of ${stuck.length === 1 ? 'it' : 'them'} cannot be sent: ${first.reason.replace(/\.$/, '')}.`);
 }
 
+/**
+ * A refused push whose conflicting records the pull after it did not bring: the server leaves
+ * them out of this person's pull (an entry now in a group they do not hold: moved there, or their
+ * access removed), so no pull will bring them and pushing again meets the same conflicts. The
+ * sync ends with the records named instead of trying until BUSY.
+ */
+function leftOutOfPull(conflicts: ReadonlyArray<{ readonly id: string; readonly revision: number }>, pulled: ReadonlySet<string>, held: ReadonlyArray<{ readonly id: string }>): CrewvaultError | undefined {
+  const left = conflicts.filter((c) => !pulled.has(c.id) && !held.some((h) => h.id === c.id));
+  const first = left[0];
+  if (first === undefined) return undefined;
+  const named = left.length === 1 ? `record ${first.id} (revision ${first.revision} there)` : `${left.length} records (${left.map((c) => c.id).join(', ')})`;
+  return new CrewvaultError('CONFLICT', `The server holds a newer version of ${named} that it does not hand to this person (in a group they do not hold now), so this desktop's change of ${left.length === 1 ? 'it' : 'them'} cannot be sent: ask an owner or admin to give the group back, or to change ${left.length === 1 ? 'it' : 'them'} there.`);
+}
+
 export interface SyncOutcome {
   /** Records taken in from the server (others' changes), and how many of those were new here. */
   readonly pulled: number;
@@ -162,6 +176,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   /** Entries pulled whose sealed bytes equal this replica's own (ApplyOutcome.recognised): evidence the server holds this vault. */
   let recognised = 0;
   let total = 0;
+  /** Records the pulls since the last refused push handed over, by id (a conflict none of them brought is left out of this person's pull). */
+  let pulledIds = new Set<string>();
   /** What the last pull set aside here (ids and reasons), to tell a conflict no push can get past. */
   let heldNow: ReadonlyArray<{ readonly id: string; readonly reason: string }> = [];
   /** Entry versions a pull of this sync set aside as refused (VAULT_TAMPERED: never taken here, unlike a key or group still to come), by id: the revision refused and why. */
@@ -205,6 +221,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
         noteRefused(outcome.held);
         tally.accessRemoved.push(...outcome.accessRemoved);
         noteCrossed(outcome.crossed);
+        for (const r of page.records) pulledIds.add(r.record.id);
         caughtUp = !page.more;
         tally.pulled += page.records.length;
         tally.applied += outcome.applied;
@@ -304,6 +321,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     const out = await replica.outgoing(false, true);
     if (out.batch.records.length === 0) return tally;
     if (await pushInParts(out)) return tally;
+    pulledIds = new Set();
     await pullAll();
     // A newer server version this desktop refused (its sender may not do it, or it does not hold):
     // this desktop's own version goes over it, the refused one recorded in its audit log
@@ -312,7 +330,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     const isRefused = (c: { readonly id: string; readonly revision: number }): boolean => refusedHere.get(c.id)?.revision === c.revision;
     const over = (refused?.conflicts ?? []).filter(isRefused);
     if (over.length > 0) await replica.overwriteRefused(over, new Map(over.map((c) => [c.id, refusedHere.get(c.id)?.reason ?? ''])));
-    const stuck = stuckOnHeld((refused?.conflicts ?? []).filter((c) => !isRefused(c)), heldNow);
+    const unsettled = (refused?.conflicts ?? []).filter((c) => !isRefused(c));
+    const stuck = stuckOnHeld(unsettled, heldNow) ?? leftOutOfPull(unsettled, pulledIds, heldNow);
     if (stuck) throw stuck;
   }
   throw new CrewvaultError('BUSY', 'Others kept changing the same entries while this desktop pushed: sync again.');

@@ -208,7 +208,10 @@ export async function checkEntries(tx: Transaction, vaultId: string, me: InVault
       // Leaving a group this push deletes (its entry deleted or moved out) is part of deleting it.
       if (deletedHere.has(id) && (record.deletedAt !== null || record.group !== id)) continue;
       if (group === undefined ? !every : group.deleted || (!every && !group.member)) {
-        throw new CrewvaultError('FORBIDDEN', 'You are not a member of an access group these entries are in: nothing was stored.');
+        // Named by its id, which the pusher sent: a desktop's sync ends on this line until an owner or admin changes it (docs/SYNC.md).
+        throw new CrewvaultError('FORBIDDEN', id === heldGroup && id !== record.group
+          ? `The entry ${record.id} changed here is in an access group you do not hold now (moved there, or your access removed), so the change cannot be sent: nothing was stored. Ask an owner or admin to give the group back, or to change it there.`
+          : `The entry ${record.id} changed here is in, or would move into, an access group you do not hold now, so the change cannot be sent: nothing was stored. Ask an owner or admin to give the group back, or to change it there.`);
       }
     }
   }

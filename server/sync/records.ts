@@ -143,7 +143,8 @@ export async function storePush(
     // An entry or a membership of a group the pusher does not hold is not theirs to learn of (not even
     // its revision, in a conflict): what a pull would not hand them, a push's reply does not tell.
     if ((current?.kind === 'entry' || current?.kind === 'member') && current.group !== null && !holdsGroup(current.group) && !people.deleted.has(current.group)) {
-      throw new CrewvaultError('FORBIDDEN', 'You are not a member of an access group these entries are in: nothing was stored.');
+      // Named by its id, which the pusher sent: a desktop's sync ends on this line until an owner or admin changes it (docs/SYNC.md).
+      throw new CrewvaultError('FORBIDDEN', `The ${current.kind} ${record.id} changed here is in an access group you do not hold now (moved there, or your access removed), so the change cannot be sent: nothing was stored. Ask an owner or admin to give the group back, or to change it there.`);
     }
     if (current !== undefined && current.kind !== record.kind) {
       conflicts.push({ id: record.id, revision: current.revision }); // one id, one kind, for good
