@@ -25,6 +25,7 @@ import { updateToSchemaVersion17 } from './0017-unseen-recovery-codes';
 import { updateToSchemaVersion18 } from './0018-group-tombstones';
 import { updateToSchemaVersion19 } from './0019-group-server-codes';
 import { updateToSchemaVersion20 } from './0020-sign-in-indexes';
+import { updateToSchemaVersion21 } from './0021-redactable-audit-events';
 
 export interface Migration {
   readonly version: number;
@@ -52,6 +53,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 18, run: updateToSchemaVersion18 },
   { version: 19, run: updateToSchemaVersion19 },
   { version: 20, run: updateToSchemaVersion20 },
+  { version: 21, run: updateToSchemaVersion21 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => {
