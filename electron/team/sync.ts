@@ -10,7 +10,7 @@
  * was not moved to or filled from.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { MAX_BATCH_RECORDS, REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
+import { MAX_BATCH_RECORDS, REPLICA_FORMAT, VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/records';
 import type { RecordBatch } from '../../shared/sync/record-batches';
 import { isRefusal, type Outgoing, type ReplicaService, type TeamServerBinding } from '../vault/replica-service';
 import type { VerifiedSignatures } from '../vault/replica-verify';
@@ -190,7 +190,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     let tried = false;
     let caughtUp = false;
     const request = (since: number): { readonly since: number; readonly page: Promise<ServerRouteOutput<'syncPull'>>; readonly checked: Promise<VerifiedSignatures | undefined> } => {
-      const page = client.call('syncPull', { vault, since });
+      const page = client.call('syncPull', { vault, since, kinds: [...VAULT_OBJECT_KINDS] });
       page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
       // Its signatures checked on the worker threads as soon as it arrives, while the page before
       // it is still being written. Only a memo: failing here just leaves the checks to apply.

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import { holdsAllGroups, type Role } from '../../shared/policy';
-import { recordSigningText, type PeopleRecord } from '../../shared/sync/records';
+import { recordSigningText, type PeopleRecord, type VaultObjectRecord } from '../../shared/sync/records';
 import type { ReadDb, WriteDb } from './db';
 import type { KeyRing } from './keys';
 import type { SignedTriple } from './replica-verify';
@@ -63,8 +63,8 @@ export function notYet(why: string): CrewvaultError {
   return new CrewvaultError('CONFLICT', `A received record ${why}: it is set aside until it can be taken in.`);
 }
 
-/** The signer of a people record, once their signature holds under a key of theirs in force here. */
-export function signerOf(db: ReadDb, intake: PeopleIntake, r: PeopleRecord): PeopleSigner {
+/** The signer of a people record (or a role, settings or MFA policy record: replica-vault-objects.ts), once their signature holds under a key of theirs in force here. */
+export function signerOf(db: ReadDb, intake: PeopleIntake, r: PeopleRecord | VaultObjectRecord): PeopleSigner {
   const authorId = idByUid(db, 'users', uidBytes(r.author));
   const keyId = idByUid(db, 'signing_keys', uidBytes(r.signerKey));
   const key = keyId === undefined ? undefined : intake.keys.get(keyId);

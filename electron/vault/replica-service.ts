@@ -57,6 +57,7 @@ import { openKeyRotatedFrom } from './rotated-from-keys';
 import { dropRotatedFrom } from './store-rotated-from';
 import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
 import { rolePermissions } from './store-roles';
+import { markVaultObjectSent, takeVaultObjects, vaultObjectRecords } from './replica-vault-objects';
 import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
 import { getUser, listUsers } from './store-users';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
@@ -316,6 +317,7 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
       setReplicaBase(db, uidBytes(record.id), record.revision);
       noteAgreedUser(db, uidBytes(record.id), { role: record.role, disabled: record.disabledAt !== null });
     }
+    markVaultObjectSent(db, record);
     if (record.kind !== 'customer' && record.kind !== 'entry') continue;
     setReplicaBase(db, uidBytes(record.id), record.revision);
     donePushing(db, record.id);
@@ -476,8 +478,11 @@ export class ReplicaService {
 
   /** `out` with the users, groups and memberships written here since the last batch (all of them for `everything`) that this person may set, first. */
   private withPeople(db: ReadDb, out: Outgoing, everything: boolean): Outgoing {
-    const people = peopleRecords(db, out.batch.vault, this.peopleSender(db), everything ? 0 : sentSeq(db), currentSequence(db));
-    return { ...out, batch: { ...out.batch, records: [...people, ...out.batch.records] } };
+    const sender = this.peopleSender(db);
+    const people = peopleRecords(db, out.batch.vault, sender, everything ? 0 : sentSeq(db), currentSequence(db));
+    // Custom roles, settings and the MFA policy changed here since agreed (an owner's or admin's only: task 15), before the users that name a role.
+    const objects = vaultObjectRecords(db, out.batch.vault, sender);
+    return { ...out, batch: { ...out.batch, records: [...objects, ...people, ...out.batch.records] } };
   }
 
   /** An owner's record saying which server account acts as vault user `userName` (pushed to the server: it binds them). */
@@ -752,6 +757,8 @@ export class ReplicaService {
         if (taken === 'applied') tally.applied++;
         else if (taken === 'unchanged') tally.unchanged++;
       };
+      // Custom roles, settings and the MFA policy (task 15) before the people: a user record may give a role the batch defines.
+      takeVaultObjects(w, intake(signingKeysInForce(w)), records, take, counted);
       // People new here first: their signing keys name them (replica-people-new.ts).
       takeNewUsers(w, intake(signingKeysInForce(w)), records, take, counted);
       // Keys first (records, events and certificates name them), then customers, entries, events.

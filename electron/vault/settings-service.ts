@@ -15,7 +15,8 @@ import { getSetting, setSetting } from './store-meta';
 import { moveSettingsRevision, settingsRevision } from './store-revisions';
 
 export const DEFAULT_SETTINGS: VaultSettings = { idleLockMinutes: 10, clipboardClearSeconds: 30, trustDeviceDays: 30 };
-const SETTING_KEYS: Readonly<Record<keyof VaultSettings, string>> = {
+/** Where each setting is kept in the settings table (replica-vault-objects.ts writes a synced record's values there too). */
+export const SETTING_KEYS: Readonly<Record<keyof VaultSettings, string>> = {
   idleLockMinutes: 'idle_lock_minutes',
   clipboardClearSeconds: 'clipboard_clear_seconds',
   trustDeviceDays: 'trust_device_days',
@@ -69,7 +70,7 @@ export class SettingsService {
 }
 
 /** The settings as stored, defaults filled in where a value is missing or not a whole number 0 or more. */
-function readSettings(r: ReadDb): VaultSettingsView {
+export function readSettings(r: ReadDb): VaultSettingsView {
   const number = (key: string, fallback: number): number => {
     const value = Number(getSetting(r, key));
     return Number.isFinite(value) && value >= 0 ? value : fallback;

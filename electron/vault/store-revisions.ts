@@ -29,3 +29,13 @@ export function moveSettingsRevision(db: WriteDb, object: SettingsObject): numbe
   db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(keyOf(object), String(next));
   return next;
 }
+
+/**
+ * The object as a record from another desktop left it (task 15, replica-vault-objects.ts): at that
+ * record's revision, which the server stored above the one this file last agreed, so the next write
+ * here goes one past it (the one place a revision is set rather than moved on).
+ */
+export function setSettingsRevision(db: WriteDb, object: SettingsObject, revision: number): void {
+  db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(keyOf(object), String(revision));
+}
+

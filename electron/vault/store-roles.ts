@@ -35,6 +35,16 @@ export function putCustomRole(db: WriteDb, role: CustomRole, now: number): void 
     .run(newUid(now), role.name, JSON.stringify(role.permissions), now);
 }
 
+/**
+ * A custom role as a record from another desktop set it (task 15, replica-vault-objects.ts): its
+ * permissions, and the revision it is at there (which the trigger's own step is overwritten with,
+ * so this file's next redefinition goes one past it). Made if this file lacks it.
+ */
+export function putSyncedRole(db: WriteDb, role: CustomRole, revision: number, now: number): void {
+  putCustomRole(db, role, now);
+  db.prepare('UPDATE roles SET revision = ? WHERE name = ?').run(revision, role.name);
+}
+
 /** What `role` allows: the built-in table's row, a custom role's list, or nothing (unknown). */
 export function rolePermissions(db: ReadDb, role: string): readonly Permission[] {
   if (isBuiltInRole(role)) return ROLE_PERMISSIONS[role];

@@ -1,0 +1,147 @@
+/**
+ * Custom roles, the vault settings and the vault's MFA policy as replica records (#15, task 15,
+ * shared/sync/records.ts `role`, `settings`, `mfa_policy`): what this desktop sends of them, and
+ * how it takes them from another. Each is the vault's to everyone, so only an owner or admin sends
+ * or is believed (shared/policy whyNotManageVault, as `role define` in a team vault, `crewvault
+ * settings` and `policy mfa` ask here; the owner role's MFA level an owner's alone); a record from
+ * anyone else is set aside (VAULT_TAMPERED, one line). A record goes when its object's revision here
+ * is above the one last agreed with the server (replica_base, under the record's id: vaultObjectId),
+ * with that agreed one as its base; the server answers a stale base with CONFLICT. Taken in: the
+ * object as the record says, at its revision (agreed). A change made here and not sent that a record
+ * crosses gives way to it (it reached the server first) and is told (crossed, audited).
+ * Must never: send or take a record its sender could not have made on this desktop, or carry a secret.
+ */
+import { createHash } from 'node:crypto';
+import { MFA_POLICY_LEVELS, type MfaPolicyLevel } from '../../shared/model';
+import { isBuiltInRole, whyNotManageVault, type Role } from '../../shared/policy';
+import { recordSigningText, vaultObjectId, type MfaPolicyRecord, type ReplicaRecord, type RoleRecord, type SettingsRecord, type Unsigned, type VaultObjectRecord } from '../../shared/sync/records';
+import type { ReadDb, WriteDb } from './db';
+import { uidText } from './ids';
+import { readMfaPolicy, type MfaPolicy } from './mfa';
+import { signerOf, tampered, type PeopleIntake } from './replica-people-checks';
+import { readSettings, SETTING_KEYS } from './settings-service';
+import { setSetting } from './store-meta';
+import { setMfaPolicySetting } from './store-mfa';
+import { replicaBase, setReplicaBase } from './store-replica';
+import { settingsRevision, setSettingsRevision } from './store-revisions';
+import { getCustomRole, listCustomRoles, putSyncedRole } from './store-roles';
+import { signBytes, type Signer } from './signing';
+
+const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+const uidBytes = (text: string): Buffer => Buffer.from(text.replaceAll('-', ''), 'hex');
+
+/** Who sends: their vault user, role and signing key. */
+export interface ObjectSender {
+  readonly userUid: string;
+  readonly role: Role;
+  readonly signer: Signer;
+}
+
+function signed<T extends VaultObjectRecord>(vault: string, sender: ObjectSender, record: Unsigned<T>): T {
+  const signature = signBytes(sender.signer.privateKey, Buffer.from(recordSigningText(vault, record), 'utf8')).toString('base64url');
+  return { ...record, signature } as T;
+}
+
+/**
+ * The role, settings and policy records this desktop owes the server: each object changed here
+ * since last agreed (every custom role made before task 15 included: agreed 0), when its person is
+ * an owner or admin; none otherwise (a custom role with users.manage defines roles on its own
+ * desktop only: the server would refuse them).
+ */
+export function vaultObjectRecords(db: ReadDb, vault: string, sender: ObjectSender): VaultObjectRecord[] {
+  if (whyNotManageVault({ role: sender.role }) !== undefined) return [];
+  const by = { author: sender.userUid, signerKey: uidText(sender.signer.keyUid) };
+  const out: VaultObjectRecord[] = [];
+  for (const role of listCustomRoles(db)) {
+    const id = vaultObjectId(vault, 'role', sha256Hex, role.name);
+    const base = replicaBase(db, uidBytes(id));
+    if (role.revision > base) out.push(signed<RoleRecord>(vault, sender, { kind: 'role', id, revision: role.revision, base, name: role.name, permissions: [...role.permissions], ...by }));
+  }
+  const settingsId = vaultObjectId(vault, 'settings', sha256Hex);
+  const settingsBase = replicaBase(db, uidBytes(settingsId));
+  const settings = readSettings(db);
+  if (settings.revision > settingsBase) {
+    out.push(signed<SettingsRecord>(vault, sender, {
+      kind: 'settings', id: settingsId, revision: settings.revision, base: settingsBase,
+      idleLockMinutes: settings.idleLockMinutes, clipboardClearSeconds: settings.clipboardClearSeconds, trustDeviceDays: settings.trustDeviceDays, ...by,
+    }));
+  }
+  const policyId = vaultObjectId(vault, 'mfa_policy', sha256Hex);
+  const policyBase = replicaBase(db, uidBytes(policyId));
+  const policyRevision = settingsRevision(db, 'mfa_policy');
+  if (policyRevision > policyBase) {
+    const policy = readMfaPolicy(db);
+    out.push(signed<MfaPolicyRecord>(vault, sender, { kind: 'mfa_policy', id: policyId, revision: policyRevision, base: policyBase, global: policy.global, roles: Object.entries(policy.roles), ...by }));
+  }
+  return out;
+}
+
+/** A sent record of these kinds was stored: its revision is agreed. */
+export function markVaultObjectSent(db: WriteDb, record: ReplicaRecord): void {
+  if (record.kind !== 'role' && record.kind !== 'settings' && record.kind !== 'mfa_policy') return;
+  if (record.revision > replicaBase(db, uidBytes(record.id))) setReplicaBase(db, uidBytes(record.id), record.revision);
+}
+
+/**
+ * Takes the batch's role, settings and MFA policy records (before the people records: a user record
+ * may give a role the batch defines). Each through `take` (a refusal sets it aside alone).
+ */
+export function takeVaultObjects(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[], take: (r: ReplicaRecord, work: () => void) => void, count: (taken: 'applied' | 'unchanged') => void): void {
+  for (const r of records) {
+    if (r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy') take(r, () => count(takeVaultObject(db, intake, r)));
+  }
+}
+
+function takeVaultObject(db: WriteDb, intake: PeopleIntake, r: VaultObjectRecord): 'applied' | 'unchanged' {
+  const uid = uidBytes(r.id);
+  const agreed = replicaBase(db, uid);
+  // At or below the agreed revision: stale, whatever it says (a relay playing an older one back).
+  if (r.revision <= agreed) return 'unchanged';
+  if (r.id !== vaultObjectId(intake.vault, r.kind, sha256Hex, r.kind === 'role' ? r.name : '')) throw tampered(`is a ${r.kind} record not named by what it is`);
+  const signer = signerOf(db, intake, r);
+  const whyNot = whyNotManageVault({ role: signer.role });
+  if (whyNot !== undefined) throw tampered(`sets the vault's ${r.kind === 'role' ? 'roles' : r.kind === 'settings' ? 'settings' : 'MFA policy'}, and its sender may not (${whyNot})`);
+  if (r.kind === 'role') takeRole(db, intake, r, agreed);
+  else if (r.kind === 'settings') takeSettings(db, intake, r, agreed);
+  else takePolicy(db, intake, r, agreed, signer.role);
+  setReplicaBase(db, uid, r.revision);
+  return 'applied';
+}
+
+function takeRole(db: WriteDb, intake: PeopleIntake, r: RoleRecord, agreed: number): void {
+  if (isBuiltInRole(r.name)) throw tampered('redefines a built-in role');
+  const local = getCustomRole(db, r.name);
+  if (local !== undefined && local.revision > agreed && !samePermissions(local.permissions, r.permissions)) {
+    intake.crossed(`role ${r.name}`, `Role ${r.name}: redefined here as ${local.permissions.join(', ') || '(none)'} and not sent; the team's definition, stored first, is kept: ${r.permissions.join(', ') || '(none)'}`);
+  }
+  putSyncedRole(db, { name: local?.name ?? r.name, permissions: r.permissions }, r.revision, intake.now);
+}
+
+function takeSettings(db: WriteDb, intake: PeopleIntake, r: SettingsRecord, agreed: number): void {
+  const local = readSettings(db);
+  const values = { idleLockMinutes: r.idleLockMinutes, clipboardClearSeconds: r.clipboardClearSeconds, trustDeviceDays: r.trustDeviceDays };
+  if (local.revision > agreed && (local.idleLockMinutes !== values.idleLockMinutes || local.clipboardClearSeconds !== values.clipboardClearSeconds || local.trustDeviceDays !== values.trustDeviceDays)) {
+    intake.crossed('vault settings', 'Vault settings: changed here and not sent; the team\'s, stored first, are kept');
+  }
+  for (const [key, value] of Object.entries(values) as Array<[keyof typeof values, number]>) setSetting(db, SETTING_KEYS[key], String(value));
+  setSettingsRevision(db, 'settings', r.revision);
+}
+
+function takePolicy(db: WriteDb, intake: PeopleIntake, r: MfaPolicyRecord, agreed: number, signerRole: Role): void {
+  const local = readMfaPolicy(db);
+  const levelFor = (p: MfaPolicy): MfaPolicyLevel | undefined => Object.entries(p.roles).find(([name]) => name.toLowerCase() === 'owner')?.[1];
+  const roles = Object.fromEntries(r.roles) as Record<string, MfaPolicyLevel>;
+  // The owner role's own level is an owner's to set (whyNotManageVault): an admin's record changing it is not believed.
+  if (signerRole !== 'owner' && levelFor({ global: r.global, roles }) !== levelFor(local)) throw tampered(`sets the owner role's MFA level, and its sender may not (${whyNotManageVault({ role: signerRole }, 'owner') ?? ''})`);
+  if (!r.roles.every(([, level]) => (MFA_POLICY_LEVELS as readonly string[]).includes(level))) throw tampered('names an MFA level this desktop does not know');
+  const next: MfaPolicy = { global: r.global, roles };
+  if (settingsRevision(db, 'mfa_policy') > agreed && JSON.stringify(next) !== JSON.stringify(local)) {
+    intake.crossed('MFA policy', 'MFA policy: changed here and not sent; the team\'s, stored first, is kept');
+  }
+  setMfaPolicySetting(db, JSON.stringify(next));
+  setSettingsRevision(db, 'mfa_policy', r.revision);
+}
+
+function samePermissions(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((p) => b.includes(p));
+}
