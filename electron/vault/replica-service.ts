@@ -60,6 +60,7 @@ import { rolePermissions } from './store-roles';
 import { markVaultObjectSent, takeVaultObjects, vaultObjectRecords } from './replica-vault-objects';
 import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
 import { getUser, listUsers } from './store-users';
+import { mayHaveWritten } from './event-author';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
 import { appendReceivedEvent, closeV1ChainStarts, eventSigningBytes, moveAuditHeadToLast, signingKeysInForce, type AuditFields } from './store-audit';
 import type { CustomerNames } from './customer-names';
@@ -1236,7 +1237,8 @@ export class ReplicaService {
       return false;
     }
     const actorId = this.localId(db, 'users', r.actor, 'a user');
-    if (actorId === null || !senders.author(actorId)) throw tampered('is an event by a user who is disabled here, or nobody');
+    // A user disabled here still wrote the events they signed before the disabling (event-author.ts), in whichever order the two arrive.
+    if (actorId === null || !mayHaveWritten(db, actorId, r.at, senders.author(actorId) !== undefined)) throw tampered('is an event by a user who is disabled here (signed after the disabling), or nobody');
     appendReceivedEvent(db, {
       uid, at: r.at, actor_id: actorId, action: r.action, subject: r.subject,
       entry_id: this.localId(db, 'entries', r.entry, 'an entry'), customer_id: this.localId(db, 'customers', r.customer, 'a customer'),
