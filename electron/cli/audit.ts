@@ -37,10 +37,12 @@ async function run(args: string[], io: CliIo): Promise<number> {
     if (owed !== undefined) {
       // Not a failure of integrity and not "ok": what is here holds, the rest of the history has not arrived (first-sync.ts).
       io.out(`Audit log intact so far: ${chain.rows} rows, every link verified${keyed}.\n`);
+      if (chain.redacted !== undefined) io.out(`${redactedLine(chain.redacted)}\n`);
       io.out(`History still arriving: this vault's audit history up to the team server's sequence ${owed.upTo} is not all here yet (taken up to ${owed.after}); crewvault sync takes in the rest, then verify again.\n`);
       return HISTORY_ARRIVING;
     }
     io.out(`Audit log intact: ${chain.rows} rows, every link verified${keyed}.\n`);
+    if (chain.redacted !== undefined) io.out(`${redactedLine(chain.redacted)}\n`);
     return 0;
   }
   if (values.last !== undefined && (sub !== undefined || !/^[1-9]\d{0,5}$/.test(values.last))) throw new UsageError('--last takes a number of rows from 1 to 999999, without "verify"');
@@ -67,15 +69,22 @@ async function run(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+/** The count of events held or handed redacted (v3: header and body digest, docs/SYNC.md "Events of groups one does not hold"). */
+function redactedLine(count: number): string {
+  return `${count} event${count === 1 ? '' : 's'} of groups you do not hold: verified by signature, body not held.`;
+}
+
 /** `audit verify --server [URL]`: the team vault's whole history as that server holds it. */
 async function verifyOnServer(values: Parameters<typeof withSession>[0], url: string | undefined, io: CliIo): Promise<number> {
   const [{ keptSession, load }, { pullHistory, verifyServerHistory }] = await Promise.all([import('./login'), import('../team/history-verify')]);
   const { client, origin } = await keptSession(await load(), io, url);
   return withSession(values, io, async (session) => {
     const vault = await session.replica.vaultId();
-    const check = verifyServerHistory(vault, await pullHistory(client, vault), await session.replica.signingKeysHeld());
+    // A member is handed the events of groups they do not hold redacted (v3): judged by the groups they hold; an owner or admin is owed every body.
+    const check = verifyServerHistory(vault, await pullHistory(client, vault), await session.replica.signingKeysHeld(), await session.replica.groupsOwedWhole());
     if (!check.ok) throw new CrewvaultError('VAULT_TAMPERED', `The audit history on ${origin} is broken at sequence ${check.seq}: ${check.reason}.`);
     io.out(`Audit history on ${origin} intact: ${check.events} events from ${check.devices} device${check.devices === 1 ? '' : 's'}, each signed by its author and in its device's order.\n`);
+    if (check.redacted > 0) io.out(`${redactedLine(check.redacted)}\n`);
     return 0;
   });
 }

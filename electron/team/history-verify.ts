@@ -17,7 +17,8 @@ import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/serve
 import type { EventRecord, ReplicaRecord } from '../../shared/sync/records';
 import { derivedChainStartFault, isDerivedDeviceId } from '../../shared/sync/device-ids';
 import { derivesDevice } from '../vault/store-device';
-import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV1, keysInForce, type EventSigningText } from '../../shared/sync/signing-keys';
+import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV1, keysInForce } from '../../shared/sync/signing-keys';
+import { eventRecordSigningText } from '../vault/audit-event-texts';
 import { checkReceivedEventV3, eventHeaderTextV3 } from '../../shared/sync/event-v3';
 
 export interface PulledRecord {
@@ -45,16 +46,6 @@ function holds(publicKey: string, text: string, signature: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** An event record's fields as its author signed them (also the join's anchor, owner-anchor.ts). */
-export function eventFields(r: EventRecord): EventSigningText {
-  return {
-    uid: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, entry: r.entry, customer: r.customer, group: r.group,
-    sealedDetailBase64: r.sealedDetail === null ? null : bin(r.sealedDetail).toString('base64'),
-    deviceHex: r.device === null ? null : bin(r.device).toString('hex'), devicePrevHex: r.devicePrev === null ? null : bin(r.devicePrev).toString('hex'),
-    signerKey: r.signerKey,
-  };
 }
 
 /**
@@ -140,7 +131,7 @@ export function verifyServerHistory(vault: string, pulled: readonly PulledRecord
     } else if (record.bodySalt !== undefined || record.bodyDigest !== undefined) {
       return broken('carries a body salt or digest without a scope');
     } else {
-      const fields = eventFields(record);
+      const fields = eventRecordSigningText(record);
       if (!holdsEither(key.publicKey, eventSigningText(vault, fields), eventSigningTextV1(fields), record.signature)) return broken('was changed after its author signed it');
     }
     const head = heads.get(record.device);

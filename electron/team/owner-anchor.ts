@@ -18,7 +18,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { recordSigningText, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { eventSigningText, eventSigningTextV1 } from '../../shared/sync/signing-keys';
 import { signatureValid } from '../vault/signing';
-import { eventFields } from './history-verify';
+import { eventRecordSigningText } from '../vault/audit-event-texts';
 
 /** The owner's signing key as handed over: its global id and its 32 raw Ed25519 bytes. */
 export interface OwnerKey {
@@ -106,7 +106,7 @@ function holdsUnder(vault: string, record: UserRecord, publicKey: Buffer): boole
 function actorOfEvents(vault: string, records: readonly ReplicaRecord[], pinned: OwnerKey): string | undefined {
   for (const r of records) {
     if (r.kind !== 'event' || r.signerKey !== pinned.id || r.signature === null || r.actor === null) continue;
-    const fields = eventFields(r);
+    const fields = eventRecordSigningText(r);
     const signature = Buffer.from(r.signature, 'base64url');
     if (signatureValid(pinned.publicKey, Buffer.from(eventSigningText(vault, fields), 'utf8'), signature)
       || signatureValid(pinned.publicKey, Buffer.from(eventSigningTextV1(fields), 'utf8'), signature)) return r.actor;

@@ -161,8 +161,24 @@ export async function requireBound(replica: ReplicaService, server: TeamServerBi
     : `This vault syncs with ${boundHost ?? 'another server'}, not ${host}: nothing was sent. Moving it to ${host} takes its owner's move (crewvault sync --move, or Move on the Team server screen).`);
 }
 
+/**
+ * The team server's schema from which it takes audit events signed with the v3 text (schema 22:
+ * server/sync/events-v3.ts checks them and hands them redacted to members who do not hold their
+ * group). A desktop signs v3 only once its server says so (its health reply's schema), so an older
+ * server never receives one; once switched, the file stays on v3.
+ */
+export const EVENT_V3_SERVER_SCHEMA = 22;
+
+/** Switches this file to v3 event signatures when the server takes them (asked once a sync until it does). */
+async function learnEventSignatures(client: TeamClient, replica: ReplicaService): Promise<void> {
+  if (await replica.signsEventsV3()) return;
+  const health = await client.call('health', undefined);
+  if (health.schema >= EVENT_V3_SERVER_SCHEMA) await replica.startSigningEventsV3();
+}
+
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
   const vault = await replica.vaultId();
+  await learnEventSignatures(client, replica);
   const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [] as Array<{ readonly group: string; readonly droppedEdits: number }>, crossed: [] as Array<{ readonly user: string; readonly detail: string }> };
   /** A crossing told by a page, kept one line a person (a user and a member record of them crossing in one sync: both said). */
   const noteCrossed = (crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>): void => {

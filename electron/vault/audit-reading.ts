@@ -13,6 +13,9 @@ import { listAuditRowsAfter } from './store-audit-pages';
 import { listUsers } from './store-users';
 import type { ReadDb } from './db';
 
+/** What the audit screen and export say of an event held redacted (docs/SYNC.md "Events of groups one does not hold"). */
+export const REDACTED_DETAIL = 'An event of a group you do not hold: verified by signature, body not held';
+
 /** Rows per page of a whole-log export: one read transaction each, bounded memory. */
 export const AUDIT_EXPORT_PAGE = 2000;
 export type { AuditExportPage };
@@ -63,6 +66,8 @@ export class AuditReader {
   private opened(r: ReadDb, rows: readonly AuditRow[]): AuditRecord[] {
     const names = new Map(listUsers(r).map((u) => [u.id, u.name]));
     return rows.map((row) => {
+      // A v3 event held redacted (schema 21): its header only, of a group this file does not hold.
+      if (row.scope !== null && row.body_salt === null) return { id: row.id, at: row.at, actor: row.actor_id === null ? null : (names.get(row.actor_id) ?? `#${row.actor_id}`), action: row.action, detail: REDACTED_DETAIL };
       const opened = row.sealed_detail ? openAuditDetail(r, this.core.ring, row, row.sealed_detail) : undefined;
       const detail = (opened === undefined ? undefined : withoutRecord(opened)) ?? row.subject ?? '';
       return { id: row.id, at: row.at, actor: row.actor_id === null ? null : (names.get(row.actor_id) ?? `#${row.actor_id}`), action: row.action, detail };

@@ -62,7 +62,8 @@ import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
 import { getUser, listUsers } from './store-users';
 import { mayHaveWritten } from './event-author';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
-import { appendReceivedEvent, closeV1ChainStarts, eventSigningBytes, moveAuditHeadToLast, signingKeysInForce, type AuditFields } from './store-audit';
+import { appendReceivedEvent, closeV1ChainStarts, eventSigningBytes, moveAuditHeadToLast, signingKeysInForce, signsEventsV3, startSigningEventsV3, type AuditFields } from './store-audit';
+import { eventRecordSigningText, eventTextV3, isV3, recordV3Columns } from './audit-event-texts';
 import type { CustomerNames } from './customer-names';
 import { currentSequence } from './store-changes';
 import type { EntryRow } from './store-entries';
@@ -71,7 +72,7 @@ import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-his
 import {
   beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
-  signedEventsBetween, signingKeysBetween,
+  signedEventsBetween, signingKeysBetween, groupsOwedWhole,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
 } from './store-replica';
 
@@ -290,6 +291,9 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
       entry: a.entry_uid ? uidText(a.entry_uid) : null, customer: a.customer_uid ? uidText(a.customer_uid) : null, group: a.group_uid ? uidText(a.group_uid) : null,
       sealedDetail: a.sealed_detail ? b64(a.sealed_detail) : null, device: a.device_id ? b64(a.device_id) : null, devicePrev: a.device_prev ? b64(a.device_prev) : null,
       signerKey: a.signer_uid ? uidText(a.signer_uid) : null, signature: a.signature ? b64(a.signature) : null,
+      // A v3 event (schema 21) goes whole: its scope and its body's salt (a redacted one, held only by a member, is never this device's own).
+      ...(a.scope === null ? {} : { scope: a.scope.toString('hex') }), ...(a.body_salt === null ? {} : { bodySalt: a.body_salt.toString('hex') }),
+      ...(a.body_digest === null ? {} : { bodyDigest: a.body_digest.toString('hex') }),
     });
   }
   if (toServer && !everything) {
@@ -513,6 +517,14 @@ export class ReplicaService {
    * id, with whose they are and the raw public key (base64url): what an owner checks the server's
    * copy of the audit history by (electron/team/history-verify.ts). Public keys only.
    */
+  /** The groups whose v3 audit events this person is owed whole ('every': an owner or admin): what `audit verify --server` judges a redacted event by. */
+  async groupsOwedWhole(): Promise<readonly string[] | 'every'> {
+    return this.core.read((r) => {
+      this.core.requireOpen(r);
+      return groupsOwedWhole(r, this.core.userId());
+    });
+  }
+
   async signingKeysHeld(): Promise<Map<string, { readonly user: string; readonly publicKey: string }>> {
     return this.core.read((r) => {
       this.core.requireOpen(r);
@@ -564,6 +576,16 @@ export class ReplicaService {
       this.core.requireOpen(r);
       return historyCursor(r);
     });
+  }
+
+  /** Whether this file signs its new audit events with the v3 text (store-audit.ts signsEventsV3). */
+  async signsEventsV3(): Promise<boolean> {
+    return this.core.read((r) => signsEventsV3(r));
+  }
+
+  /** From now on this file signs its new audit events v3: a team server it syncs with takes them (sync.ts). */
+  async startSigningEventsV3(): Promise<void> {
+    await this.core.write((w) => startSigningEventsV3(w));
   }
 
   /** The team server's sequence up to which this replica has taken in others' records. */
@@ -1245,7 +1267,8 @@ export class ReplicaService {
       group_id: this.localId(db, 'access_groups', r.group, 'an access group'), sealed_detail: r.sealedDetail === null ? null : bin(r.sealedDetail),
       device_id: r.device === null ? null : bin(r.device), device_prev: r.devicePrev === null ? null : bin(r.devicePrev),
       signer_key_id: this.localId(db, 'signing_keys', r.signerKey, 'a signing key'), signature: r.signature === null ? null : bin(r.signature),
-    }, keys, this.core.ring, { holds: (publicKey, bytes, signature) => senders.verified.holds({ publicKey, bytes, signature }), headLater: true });
+      ...recordV3Columns(r),
+    }, keys, this.core.ring, { holds: (publicKey, bytes, signature) => senders.verified.holds({ publicKey, bytes, signature }), headLater: true, heldGroups: senders.heldGroups(this.core.userId()) });
     tally.applied++;
     return true;
   }
@@ -1258,11 +1281,10 @@ export class ReplicaService {
  * before review round seven hole 4's fix (v1, no vault) misses the memo and is checked in the transaction.
  */
 export function receivedEventBytes(vault: string, record: EventRecord): Buffer {
-  return eventSigningBytes(vault, {
-    uid: record.id, at: record.at, actor: record.actor, action: record.action, subject: record.subject, entry: record.entry, customer: record.customer, group: record.group,
-    sealedDetail: record.sealedDetail === null ? null : bin(record.sealedDetail), device: record.device === null ? null : bin(record.device),
-    devicePrev: record.devicePrev === null ? null : bin(record.devicePrev), signerKey: record.signerKey,
-  });
+  const fields = eventRecordSigningText(record);
+  const v3 = recordV3Columns(record);
+  // A v3 event (whole or redacted): its header and its body's digest; the transaction judges the rest (audit-event-texts.ts v3Fault).
+  return isV3(v3) ? Buffer.from(eventTextV3(vault, fields, v3) ?? '', 'utf8') : eventSigningBytes(vault, fields);
 }
 
 /**
@@ -1342,6 +1364,13 @@ class SenderRows {
 
   private readonly ids = new Map<string, number | undefined>();
   private readonly holding = new Map<string, boolean>();
+  private owedWhole: readonly string[] | 'every' | undefined;
+
+  /** The groups whose v3 events `me` is owed whole (read once an apply, after its people records: groupsOwedWhole). */
+  heldGroups(me: number): readonly string[] | 'every' {
+    this.owedWhole ??= groupsOwedWhole(this.db, me);
+    return this.owedWhole;
+  }
 
   /** A user's, signing key's, customer's or group's row id by global id (undefined: not here). Rows of these are not renumbered within a transaction. */
   localId(db: ReadDb, table: 'users' | 'signing_keys' | 'customers' | 'access_groups', uid: string): number | undefined {

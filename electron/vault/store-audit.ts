@@ -9,7 +9,7 @@
  * file alone does not give). Someone who edits the file and recomputes every hash and the head
  * cannot recompute the anchor; each sign-in checks it before writing its own row.
  */
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import type { ReadDb, WriteDb } from './db';
 import { newUid, uidText } from './ids';
@@ -20,6 +20,7 @@ import { derivedChainStartFault, isDerivedDeviceId } from '../../shared/sync/dev
 import type { StoredRef } from './keys';
 import { getMeta, setMeta } from './store-meta';
 import { eventSigningText, eventSigningTextV1, keysInForce, type EventSigningText } from '../../shared/sync/signing-keys';
+import { eventTextV3, isRedacted, isV3, newV3Columns, NOT_V3, v3Fault, type EventV3Columns, type HeldGroups } from './audit-event-texts';
 
 export interface AuditRow {
   readonly id: number;
@@ -35,6 +36,10 @@ export interface AuditRow {
   readonly sealed_detail: Buffer | null;
   readonly prev_hash: Buffer;
   readonly hash: Buffer;
+  /** Schema 21: a v3 event's scope tag, and its body's salt (whole) or digest (redacted: every body column null). */
+  readonly scope: Buffer | null;
+  readonly body_salt: Buffer | null;
+  readonly body_digest: Buffer | null;
 }
 
 export type AuditFields = Pick<AuditRow, 'at' | 'actor_id' | 'action'> &
@@ -85,9 +90,12 @@ export function checkAuditAnchor(db: ReadDb, key: Buffer, required: boolean): An
 }
 
 function rowHash(row: Omit<AuditRow, 'hash' | 'uid'>): Buffer {
+  const hex = (b: Buffer | null): string | null => (b === null ? null : b.toString('hex'));
   const canonical = JSON.stringify([
     row.id, row.at, row.actor_id, row.action, row.subject, row.entry_id, row.customer_id, row.group_id,
     row.sealed_detail ? row.sealed_detail.toString('base64') : null, row.prev_hash.toString('hex'),
+    // A v3 row's scope, salt or digest (schema 21); rows before it hash as they always did.
+    ...(row.scope === null ? [] : [hex(row.scope), hex(row.body_salt), hex(row.body_digest)]),
   ]);
   return createHash('sha256').update(canonical, 'utf8').digest();
 }
@@ -112,45 +120,20 @@ interface SignedColumns {
 /** Global ids of the rows an event names (users, entries, customers, groups, signing keys). */
 type UidOf = (table: 'users' | 'entries' | 'customers' | 'access_groups' | 'signing_keys', id: number | null) => string | null;
 
-/** An event as its signed bytes name it: by global ids (text), as a replica record carries it. */
-export interface EventSigningFields {
-  readonly uid: string;
-  readonly at: number;
-  readonly actor: string | null;
-  readonly action: string;
-  readonly subject: string | null;
-  readonly entry: string | null;
-  readonly customer: string | null;
-  readonly group: string | null;
-  readonly sealedDetail: Buffer | null;
-  readonly device: Buffer | null;
-  readonly devicePrev: Buffer | null;
-  readonly signerKey: string | null;
-}
-
 /**
  * The bytes an author signs: the event by global ids (the same on every desktop), its sealed
  * detail, the device that wrote it, the link to that device's previous event, and the key.
  * Pure: a received event's bytes can be worked out before its write transaction (to check its
  * signature ahead on a worker thread: replica-verify.ts), and are worked out again inside it.
  */
-export function eventSigningBytes(vault: string, e: EventSigningFields): Buffer {
+export function eventSigningBytes(vault: string, e: EventSigningText): Buffer {
   // The text is shared with the team server, which checks events as they are pushed (shared/sync/signing-keys.ts).
-  return Buffer.from(eventSigningText(vault, signingTextOf(e)), 'utf8');
+  return Buffer.from(eventSigningText(vault, e), 'utf8');
 }
 
 /** The bytes an event signed before review round seven hole 4's fix named (no vault): checked for what this file takes, never signed. */
-export function eventSigningBytesV1(e: EventSigningFields): Buffer {
-  return Buffer.from(eventSigningTextV1(signingTextOf(e)), 'utf8');
-}
-
-function signingTextOf(e: EventSigningFields): EventSigningText {
-  return {
-    uid: e.uid, at: e.at, actor: e.actor, action: e.action, subject: e.subject, entry: e.entry, customer: e.customer, group: e.group,
-    sealedDetailBase64: e.sealedDetail ? e.sealedDetail.toString('base64') : null,
-    deviceHex: e.device ? e.device.toString('hex') : null, devicePrevHex: e.devicePrev ? e.devicePrev.toString('hex') : null,
-    signerKey: e.signerKey,
-  };
+export function eventSigningBytesV1(e: EventSigningText): Buffer {
+  return Buffer.from(eventSigningTextV1(e), 'utf8');
 }
 
 /** The vault this file is (its id names it in what its authors sign: hole 4). */
@@ -159,18 +142,25 @@ function vaultOf(db: ReadDb): string {
 }
 
 /** A stored (or about to be stored) row's fields as its author signs them, its local ids named by their global ids. */
-function eventFields(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf): EventSigningFields {
+function eventFields(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf): EventSigningText {
   return {
     uid: uidText(row.uid), at: row.at, actor: uidOf('users', row.actor_id), action: row.action, subject: row.subject,
     entry: uidOf('entries', row.entry_id), customer: uidOf('customers', row.customer_id), group: uidOf('access_groups', row.group_id),
-    sealedDetail: row.sealed_detail, device: row.device_id, devicePrev: row.device_prev, signerKey: uidOf('signing_keys', row.signer_key_id),
+    sealedDetailBase64: row.sealed_detail ? row.sealed_detail.toString('base64') : null,
+    deviceHex: row.device_id ? row.device_id.toString('hex') : null, devicePrevHex: row.device_prev ? row.device_prev.toString('hex') : null,
+    signerKey: uidOf('signing_keys', row.signer_key_id),
   };
 }
 
 /** A stored (or about to be stored) row's signed bytes in vault `vault`: what its author signs now. */
-function eventBytes(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf, vault: string): Buffer {
-  return eventSigningBytes(vault, eventFields(row, uidOf));
+function eventBytes(row: StoredEvent, uidOf: UidOf, vault: string): Buffer {
+  const fields = eventFields(row, uidOf);
+  // A v3 event: its header and its body's digest (audit-event-texts.ts); a row neither whole nor redacted signs nothing that holds.
+  return isV3(row) ? Buffer.from(eventTextV3(vault, fields, row) ?? '', 'utf8') : eventSigningBytes(vault, fields);
 }
+
+/** A stored (or about to be stored) row as its signature covers it. */
+type StoredEvent = Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns;
 
 /**
  * Whether a row's signature holds under `publicKey`: over the text naming this vault, or the v1
@@ -179,15 +169,23 @@ function eventBytes(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedCol
  * replayed one without believing the server; the server refuses a v1 event that starts a chain
  * outside the move (server/sync/verify.ts).
  */
-function eventHolds(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf, vault: string, publicKey: Buffer, signature: Buffer, check: SignatureCheck = signatureValid): boolean {
-  return eventHoldsAs(row, uidOf, vault, publicKey, signature, check) !== undefined;
+function eventHolds(row: StoredEvent, uidOf: UidOf, vault: string, publicKey: Buffer, signature: Buffer, check: SignatureCheck = signatureValid): boolean {
+  return eventHoldsAs(row, uidOf, vault, publicKey, signature, check).form !== undefined;
 }
 
-/** Which text a row's signature holds over: 'v2' (naming vault `vault`), 'v1' (no vault, before hole 4's fix), or undefined. */
-function eventHoldsAs(row: Omit<AuditRow, 'hash' | 'prev_hash' | 'id'> & SignedColumns, uidOf: UidOf, vault: string, publicKey: Buffer, signature: Buffer, check: SignatureCheck = signatureValid): 'v2' | 'v1' | undefined {
+/**
+ * Which text a row's signature holds over: 'v3' (a header and its body's digest, whole or
+ * redacted: audit-event-texts.ts v3Fault, `held` the groups whose events this reader is owed
+ * whole), 'v2' (naming vault `vault`), 'v1' (no vault, before hole 4's fix); else why not.
+ */
+function eventHoldsAs(row: StoredEvent, uidOf: UidOf, vault: string, publicKey: Buffer, signature: Buffer, check: SignatureCheck = signatureValid, held: HeldGroups = 'unjudged'): { readonly form: 'v3' | 'v2' | 'v1'; readonly fault?: undefined } | { readonly form?: undefined; readonly fault: string } {
   const fields = eventFields(row, uidOf);
-  if (check(publicKey, eventSigningBytes(vault, fields), signature)) return 'v2';
-  return check(publicKey, eventSigningBytesV1(fields), signature) ? 'v1' : undefined;
+  if (isV3(row)) {
+    const fault = v3Fault(vault, fields, row, (text) => check(publicKey, Buffer.from(text, 'utf8'), signature), held);
+    return fault === undefined ? { form: 'v3' } : { fault };
+  }
+  if (check(publicKey, eventSigningBytes(vault, fields), signature)) return { form: 'v2' };
+  return check(publicKey, eventSigningBytesV1(fields), signature) ? { form: 'v1' } : { fault: 'does not hold under its author\'s signature' };
 }
 
 /*
@@ -242,20 +240,44 @@ function uidsFrom(db: ReadDb): UidOf {
   };
 }
 
+/*
+ * Event signatures v3 (docs/SYNC.md "Events of groups one does not hold"): this file signs its new
+ * events with the v3 text once a team server it syncs with has said it takes them (its schema,
+ * read by the sync: sync.ts), and from then on; v1/v2 rows keep verifying as before. Until then it
+ * signs v2, which every server and desktop takes.
+ */
+const EVENT_SIGNATURES_KEY = 'event_signatures';
+
+/** Whether new events are signed with the v3 text here. */
+export function signsEventsV3(db: ReadDb): boolean {
+  return getMeta(db, EVENT_SIGNATURES_KEY) === 'v3';
+}
+
+/** From now on new events are signed v3: called once a team server this file syncs with takes v3. */
+export function startSigningEventsV3(db: WriteDb): void {
+  if (!signsEventsV3(db)) setMeta(db, EVENT_SIGNATURES_KEY, 'v3');
+}
+
 /** Appends one row; `sealDetail` seals the readable detail for the new row; `writer` (someone
  * signed in) moves the keyed anchor to this row. */
 export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (event: StoredRef) => Buffer, writer?: AuditWriter): number {
   const anchorKey = writer?.auditKey;
   const last = db.prepare<[], { hash: Buffer }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
   const prevHash = last?.hash ?? GENESIS;
+  const signer = writer?.signer;
+  const v3 = signer !== undefined && signsEventsV3(db);
+  const entryId = fields.entry_id ?? null;
+  // A v3 event's scope is its body's group: an entry's event names the entry's group, so the
+  // server hands its body to that group's holders (and its scope is checked against it).
+  const groupId = fields.group_id ?? (v3 && entryId !== null ? (db.prepare<[number], { group_id: number | null }>('SELECT group_id FROM entries WHERE id = ?').get(entryId)?.group_id ?? null) : null);
   const base = {
     at: fields.at,
     actor_id: fields.actor_id,
     action: fields.action,
     subject: fields.subject ?? null,
-    entry_id: fields.entry_id ?? null,
+    entry_id: entryId,
     customer_id: fields.customer_id ?? null,
-    group_id: fields.group_id ?? null,
+    group_id: groupId,
   };
   const uid = newUid(fields.at);
   const id = Number(
@@ -263,8 +285,8 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
       .run(uid, base.at, base.actor_id, base.action, base.subject, base.entry_id, base.customer_id, base.group_id, prevHash, GENESIS).lastInsertRowid,
   );
   const sealed = sealDetail ? sealDetail({ id, uid }) : null;
-  const hash = rowHash({ id, ...base, sealed_detail: sealed, prev_hash: prevHash });
-  const signer = writer?.signer;
+  const form: EventV3Columns = v3 ? newV3Columns(vaultOf(db), uidText(uid), uidsFrom(db)('access_groups', groupId), randomBytes(16)) : NOT_V3;
+  const hash = rowHash({ id, ...base, sealed_detail: sealed, prev_hash: prevHash, ...form });
   let signed: SignedColumns = { device_id: null, device_prev: null, signer_key_id: null, signature: null };
   if (signer) {
     // Signed by its author, and linked to the last event this device wrote (schema 11); a derived
@@ -272,11 +294,11 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
     const { device, birth } = deviceForSigner(db, vaultOf(db), getSigningKey(db, signer.keyId)?.public_key ?? Buffer.alloc(0));
     const previous = db.prepare<[Buffer, number], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? AND id < ? ORDER BY id DESC LIMIT 1').get(device, id);
     const unsigned: SignedColumns = { device_id: device, device_prev: previous?.signature ? deviceLink(previous.signature) : birth, signer_key_id: signer.keyId, signature: null };
-    signed = { ...unsigned, signature: signBytes(signer.privateKey, eventBytes({ uid, ...base, sealed_detail: sealed, ...unsigned }, uidsFrom(db), vaultOf(db))) };
+    signed = { ...unsigned, signature: signBytes(signer.privateKey, eventBytes({ uid, ...base, sealed_detail: sealed, ...unsigned, ...form }, uidsFrom(db), vaultOf(db))) };
   }
   // One write for what the row could not hold before its id was known.
-  db.prepare('UPDATE audit_log SET sealed_detail = ?, hash = ?, device_id = ?, device_prev = ?, signer_key_id = ?, signature = ? WHERE id = ?')
-    .run(sealed, hash, signed.device_id, signed.device_prev, signed.signer_key_id, signed.signature, id);
+  db.prepare('UPDATE audit_log SET sealed_detail = ?, hash = ?, device_id = ?, device_prev = ?, signer_key_id = ?, signature = ?, scope = ?, body_salt = ?, body_digest = ? WHERE id = ?')
+    .run(sealed, hash, signed.device_id, signed.device_prev, signed.signer_key_id, signed.signature, form.scope, form.body_salt, form.body_digest, id);
   setMeta(db, HEAD_KEY, `${id}:${hash.toString('hex')}`);
   if (anchorKey) setMeta(db, ANCHOR_KEY, `${id}:${anchorMac(anchorKey, id, hash).toString('hex')}`);
   return id;
@@ -296,6 +318,12 @@ export interface ReceivedEventOptions {
    * keyed anchor once, after the last (moveAuditHeadToLast), instead of once an event.
    */
   readonly headLater?: boolean;
+  /**
+   * The groups whose v3 events this desktop's person is owed whole (global ids; 'every': an owner
+   * or admin): a redacted event of one of them, or of no group, was withheld by the server and is
+   * refused. Default: 'every' (a caller that does not say is owed every body).
+   */
+  readonly heldGroups?: readonly string[] | 'every';
 }
 
 /**
@@ -310,8 +338,8 @@ export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: Rea
   if (event.signature === null || event.signer_key_id === null || event.device_id === null) throw refused('is not signed');
   const key = keys.get(event.signer_key_id);
   if (!key || key.user_id !== event.actor_id) throw refused('is signed with a key that is not its author\'s');
-  const form = eventHoldsAs(event, uidsFrom(db), vaultOf(db), key.public_key, event.signature, options.holds);
-  if (form === undefined) throw refused('does not hold under its author\'s signature');
+  const { form, fault } = eventHoldsAs(event, uidsFrom(db), vaultOf(db), key.public_key, event.signature, options.holds, options.heldGroups ?? 'every');
+  if (form === undefined) throw refused(fault);
   const previous = db.prepare<[Buffer], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? ORDER BY id DESC LIMIT 1').get(event.device_id);
   if (form === 'v1' && previous === undefined && !v1ChainStartsOpen(db)) {
     throw refused('is signed in the old form that names no vault and starts a device chain after this desktop caught up with the team server (taken only in the vault\'s move)');
@@ -329,10 +357,10 @@ export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: Rea
   }
   const last = db.prepare<[], { hash: Buffer }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
   const prevHash = last?.hash ?? GENESIS;
-  const id = Number(db.prepare(`INSERT INTO audit_log (uid, at, actor_id, action, subject, entry_id, customer_id, group_id, sealed_detail, prev_hash, hash, device_id, device_prev, signer_key_id, signature)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+  const id = Number(db.prepare(`INSERT INTO audit_log (uid, at, actor_id, action, subject, entry_id, customer_id, group_id, sealed_detail, prev_hash, hash, device_id, device_prev, signer_key_id, signature, scope, body_salt, body_digest)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
     event.uid, event.at, event.actor_id, event.action, event.subject, event.entry_id, event.customer_id, event.group_id, event.sealed_detail, prevHash, GENESIS,
-    event.device_id, event.device_prev, event.signer_key_id, event.signature,
+    event.device_id, event.device_prev, event.signer_key_id, event.signature, event.scope, event.body_salt, event.body_digest,
   ).lastInsertRowid);
   const hash = rowHash({ id, ...event, prev_hash: prevHash });
   db.prepare('UPDATE audit_log SET hash = ? WHERE id = ?').run(hash, id);
@@ -388,7 +416,8 @@ export function listAuditRows(db: ReadDb, limit = 1000): AuditRow[] {
 }
 
 export type AuditVerification =
-  | { readonly ok: true; readonly rows: number }
+  /** `redacted` (only when there are any): events of groups this file does not hold (v3, header and body digest only), verified by signature and chain. */
+  | { readonly ok: true; readonly rows: number; readonly redacted?: number }
   | { readonly ok: false; readonly rows: number; readonly brokenAt: number; readonly reason: string };
 
 /** The bytes row `rowId`'s author signed (or would sign), as stored now: what verification checks. */
@@ -457,6 +486,7 @@ export function verifyAuditChain(db: ReadDb): AuditVerification {
   let rows = 0;
   let lastId = 0;
   let signed = 0;
+  let redacted = 0;
   const uidOf = allUids(db);
   const keys = validSigningKeys(db, uidOf);
   const vault = vaultOf(db);
@@ -472,6 +502,7 @@ export function verifyAuditChain(db: ReadDb): AuditVerification {
       const key = row.signer_key_id === null ? undefined : keys.get(row.signer_key_id);
       if (!key || key.user_id !== row.actor_id) return broken(`row ${row.id} is signed with a key that is not its author's`);
       if (!eventHolds(row, uidOf, vault, key.public_key, row.signature)) return broken(`row ${row.id} was changed after its author signed it`);
+      if (isRedacted(row)) redacted++;
       const device = row.device_id?.toString('hex') ?? '';
       const before = lastOfDevice.get(device);
       const link = row.device_prev;
@@ -493,7 +524,7 @@ export function verifyAuditChain(db: ReadDb): AuditVerification {
   if (head !== expected) {
     return { ok: false, rows, brokenAt: lastId + 1, reason: `the log ends at row ${lastId || 'start'} but the vault recorded a later head: rows were removed from the end` };
   }
-  return { ok: true, rows };
+  return redacted > 0 ? { ok: true, rows, redacted } : { ok: true, rows };
 }
 
 /** When `actorId` last did one of `actions` to entry `entryId` (ms), if ever. */

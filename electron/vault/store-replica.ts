@@ -7,6 +7,7 @@
 import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 import type { CustomerRow } from './store-customers';
 import type { EntryRow } from './store-entries';
+import { uidText } from './ids';
 
 export type UidTable = 'users' | 'customers' | 'access_groups' | 'entries' | 'signing_keys';
 
@@ -208,10 +209,14 @@ export interface EventReplicaRow {
   readonly device_prev: Buffer | null;
   readonly signer_uid: Buffer | null;
   readonly signature: Buffer | null;
+  /** Schema 21: a v3 event's scope and its body's salt (whole) or digest (redacted). */
+  readonly scope: Buffer | null;
+  readonly body_salt: Buffer | null;
+  readonly body_digest: Buffer | null;
 }
 
 const EVENT = `SELECT a.uid, a.at, u.uid AS actor_uid, a.action, a.subject, e.uid AS entry_uid, c.uid AS customer_uid, g.uid AS group_uid,
-  a.sealed_detail, a.device_id, a.device_prev, k.uid AS signer_uid, a.signature
+  a.sealed_detail, a.device_id, a.device_prev, k.uid AS signer_uid, a.signature, a.scope, a.body_salt, a.body_digest
   FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN entries e ON e.id = a.entry_id LEFT JOIN customers c ON c.id = a.customer_id
   LEFT JOIN access_groups g ON g.id = a.group_id LEFT JOIN signing_keys k ON k.id = a.signer_key_id`;
 
@@ -230,6 +235,18 @@ export function exchangedCount(db: ReadDb): number {
 }
 
 /** Whether `userId` holds a key of group `groupId` (a record's sender, judged by what this replica holds). */
+/**
+ * The groups whose v3 audit events `userId` is owed whole, as the team server judges it
+ * (server/sync/events-v3.ts wholeEventsFor): 'every' for an owner or admin, else the live groups
+ * whose key they hold here (global ids).
+ */
+export function groupsOwedWhole(db: ReadDb, userId: number): readonly string[] | 'every' {
+  const role = db.prepare<[number], { role: string }>('SELECT role FROM users WHERE id = ?').get(userId)?.role;
+  if (role === 'owner' || role === 'admin') return 'every';
+  return db.prepare<[number], { uid: Buffer }>('SELECT DISTINCT g.uid FROM group_keys k JOIN access_groups g ON g.id = k.group_id WHERE k.user_id = ? AND g.deleted_at IS NULL')
+    .all(userId).map((r) => uidText(r.uid));
+}
+
 export function holdsGroupKey(db: ReadDb, groupId: number, userId: number): boolean {
   return db.prepare<[number, number], { one: number }>('SELECT 1 AS one FROM group_keys WHERE group_id = ? AND user_id = ?').get(groupId, userId) !== undefined;
 }

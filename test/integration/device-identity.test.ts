@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { eventFields } from '../../electron/team/history-verify';
+import { eventRecordSigningText as eventFields } from '../../electron/vault/audit-event-texts';
 import { signBytes, type Signer } from '../../electron/vault/signing';
 import { derivesDevice } from '../../electron/vault/store-device';
 import { Vault } from '../../electron/vault/vault';

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { eventFields } from '../../electron/team/history-verify';
+import { eventRecordSigningText as eventFields } from '../../electron/vault/audit-event-texts';
 import type { VaultSession } from '../../electron/vault/service';
 import { signBytes, type Signer } from '../../electron/vault/signing';
 import { Vault } from '../../electron/vault/vault';

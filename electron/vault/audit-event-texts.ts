@@ -1,0 +1,113 @@
+/**
+ * The texts a desktop checks an audit event's signature over, from a stored row or a received
+ * record alike (#15): the v2/v1 text of shared/sync/signing-keys.ts (`EventSigningText`, the one
+ * shape of an event as signed, here and on the server), and the v3 header and body digest of
+ * shared/sync/event-v3.ts for an event whose row or record carries a scope (docs/SYNC.md "Events
+ * of groups one does not hold"): whole (its body and salt) or redacted (its body's digest only).
+ * Pure (node:crypto's SHA-256 only): store-audit.ts checks in the write transaction, the worker
+ * pre-check (replica-service.ts) works out the same text ahead, history-verify.ts walks the server's.
+ * Must never: take a body that does not hash to the signed digest, a whole event whose scope is not
+ * its body's group, or a redacted event of no group or of a group the receiver holds (withheld).
+ */
+import { createHash } from 'node:crypto';
+import { CrewvaultError } from '../../shared/errors';
+import { eventBodyDigest, eventHeaderTextV3, eventScope, type EventBodyV3, type EventHeaderV3 } from '../../shared/sync/event-v3';
+import type { EventRecord } from '../../shared/sync/records';
+import type { EventSigningText } from '../../shared/sync/signing-keys';
+
+export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+const bin = (b64url: string): Buffer => Buffer.from(b64url, 'base64url');
+
+/** Schema 21's columns of an audit row: a v3 event's scope tag and its body's salt (whole) or digest (redacted); all null for v1/v2. */
+export interface EventV3Columns {
+  readonly scope: Buffer | null;
+  readonly body_salt: Buffer | null;
+  readonly body_digest: Buffer | null;
+}
+
+export const NOT_V3: EventV3Columns = { scope: null, body_salt: null, body_digest: null };
+
+/** An event record's fields as its author signed them (global ids, detail in standard base64, device and link in hex). */
+export function eventRecordSigningText(r: EventRecord): EventSigningText {
+  return {
+    uid: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, entry: r.entry, customer: r.customer, group: r.group,
+    sealedDetailBase64: r.sealedDetail === null ? null : bin(r.sealedDetail).toString('base64'),
+    deviceHex: r.device === null ? null : bin(r.device).toString('hex'), devicePrevHex: r.devicePrev === null ? null : bin(r.devicePrev).toString('hex'),
+    signerKey: r.signerKey,
+  };
+}
+
+/** An event record's v3 fields as a row stores them (hex on the wire, bytes in the row). */
+export function recordV3Columns(r: EventRecord): EventV3Columns {
+  const bytes = (hex: string | undefined): Buffer | null => (hex === undefined ? null : Buffer.from(hex, 'hex'));
+  return { scope: bytes(r.scope), body_salt: bytes(r.bodySalt), body_digest: bytes(r.bodyDigest) };
+}
+
+function headerOf(f: EventSigningText, scope: Buffer): EventHeaderV3 {
+  return { uid: f.uid, at: f.at, actor: f.actor, action: f.action, deviceHex: f.deviceHex, devicePrevHex: f.devicePrevHex, signerKey: f.signerKey, scope: scope.toString('hex') };
+}
+
+function bodyOf(f: EventSigningText, salt: Buffer): EventBodyV3 {
+  return { saltHex: salt.toString('hex'), subject: f.subject, entry: f.entry, customer: f.customer, group: f.group, sealedDetailBase64: f.sealedDetailBase64 };
+}
+
+/** Whether the row or record is of a v3 event (it carries a scope tag). */
+export function isV3(v3: EventV3Columns): v3 is EventV3Columns & { readonly scope: Buffer } {
+  return v3.scope !== null;
+}
+
+/** Whether a v3 event is held redacted: its body's digest and no body. */
+export function isRedacted(v3: EventV3Columns): boolean {
+  return v3.scope !== null && v3.body_salt === null;
+}
+
+/** A v3 event's body digest (hex): worked out from its body when whole, the one it came with when redacted. */
+function digestOf(vault: string, f: EventSigningText, v3: EventV3Columns): string | undefined {
+  if (v3.body_salt !== null) return eventBodyDigest(vault, f.uid, bodyOf(f, v3.body_salt), sha256Hex);
+  return v3.body_digest === null ? undefined : v3.body_digest.toString('hex');
+}
+
+/** The text a v3 event's author signed (header and body digest), or undefined when the event is neither whole nor redacted. */
+export function eventTextV3(vault: string, f: EventSigningText, v3: EventV3Columns & { readonly scope: Buffer }): string | undefined {
+  const digest = digestOf(vault, f, v3);
+  return digest === undefined ? undefined : eventHeaderTextV3(vault, headerOf(f, v3.scope), digest);
+}
+
+/** Groups whose events this receiver is owed whole: their global ids, or 'every' (an owner or admin); 'unjudged': only signature and shape (a walk of what is stored, whose held groups were those of then). */
+export type HeldGroups = readonly string[] | 'every' | 'unjudged';
+
+/**
+ * Why a v3 event must not be taken (undefined: it holds): `holds(text)` checks the signature over
+ * `text` under its author's key. Whole: its body must hash to the signed digest and its scope be its
+ * body's group. Redacted: no body field and no salt, the signature over the header and the digest it
+ * came with, and not owed whole (a scope of no group, or of a group in `held`: the server withheld it).
+ */
+export function v3Fault(vault: string, f: EventSigningText, v3: EventV3Columns & { readonly scope: Buffer }, holds: (text: string) => boolean, held: HeldGroups): string | undefined {
+  if (v3.body_salt !== null) {
+    if (v3.body_digest !== null) return 'carries both its body and a digest in its place';
+    const text = eventTextV3(vault, f, v3);
+    if (text === undefined || !holds(text)) return 'does not hold under its author\'s signature (its body is not the one signed)';
+    if (v3.scope.toString('hex') !== eventScope(vault, f.uid, f.group, sha256Hex)) return 'names another group in its scope than in its body';
+    return undefined;
+  }
+  if (v3.body_digest === null) return 'is signed over a body it carries neither whole nor as a digest';
+  if (f.subject !== null || f.entry !== null || f.customer !== null || f.group !== null || f.sealedDetailBase64 !== null) return 'came redacted with parts of a body';
+  const text = eventTextV3(vault, f, v3);
+  if (text === undefined || !holds(text)) return 'does not hold under its author\'s signature';
+  const scope = v3.scope.toString('hex');
+  if (eventScope(vault, f.uid, null, sha256Hex) === scope) return 'came without its body and names no group: every member is owed it whole (the server withheld it)';
+  if (held === 'every') return 'came without its body, which this desktop\'s person (an owner or admin) may read: the server withheld it';
+  if (held !== 'unjudged' && held.some((group) => eventScope(vault, f.uid, group, sha256Hex) === scope)) return 'came without its body, of a group this desktop holds: the server withheld it';
+  return undefined;
+}
+
+/** The v3 fields a desktop signs a new event with: a fresh salt and the scope of its body's group. */
+export function newV3Columns(vault: string, uid: string, group: string | null, salt: Buffer): EventV3Columns & { readonly scope: Buffer } {
+  return { scope: Buffer.from(eventScope(vault, uid, group, sha256Hex), 'hex'), body_salt: salt, body_digest: null };
+}
+
+/** VAULT_TAMPERED for a received event, one line. */
+export function refusedEvent(why: string): CrewvaultError {
+  return new CrewvaultError('VAULT_TAMPERED', `A received audit event ${why}: nothing was applied.`);
+}
