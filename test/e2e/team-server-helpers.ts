@@ -59,7 +59,7 @@ let workerKeyring: PrivateKeyring | undefined;
  * (its first keychain call failed on the first bus, gone with its test's keyring). Each world
  * keeps its secrets apart by keychain service names of its own instead.
  */
-function keyringOfThisWorker(): PrivateKeyring {
+export function keyringOfThisWorker(): PrivateKeyring {
   if (workerKeyring === undefined) {
     const keyring = startPrivateKeyring();
     workerKeyring = keyring;

@@ -11,8 +11,6 @@
  */
 import Database from 'better-sqlite3';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -27,6 +25,7 @@ import { Router } from '../../electron/router';
 import { renewDeviceId } from '../../electron/vault/store-signing';
 import { createVault, Vault } from '../../electron/vault/vault';
 import { startServer, type RunningServer } from '../../server/main';
+import { HeldRelay } from '../support/held-relay';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
 import { CONFIRMED, ok } from '../support/router';
 import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
@@ -41,70 +40,6 @@ let server: RunningServer;
 let blank: string;
 let ownerFile: string;
 let ownerClient: TeamClient;
-
-/**
- * A loopback relay in front of the server: while `holding`, a history page after the first
- * (events part, after > 0) waits until let go; while `down`, every connection is dropped.
- */
-class Relay {
-  holding = false;
-  down = false;
-  readonly held: Array<{ readonly after: number; readonly go: () => void }> = [];
-  private waiters: Array<() => void> = [];
-  private readonly http: Server;
-  url = '';
-
-  constructor(private readonly target: URL) {
-    this.http = createServer((req, res) => void this.relay(req, res));
-  }
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.http.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`;
-  }
-
-  /** Resolves once a history page is held. */
-  nextHeld(): Promise<{ readonly after: number; readonly go: () => void }> {
-    const first = this.held.shift();
-    if (first) return Promise.resolve(first);
-    return new Promise((resolve) => this.waiters.push(() => resolve(this.held.shift() as { after: number; go: () => void })));
-  }
-
-  release(): void {
-    this.holding = false;
-    for (const h of this.held.splice(0)) h.go();
-  }
-
-  close(): Promise<void> {
-    this.http.closeAllConnections();
-    return new Promise((resolve) => this.http.close(() => resolve()));
-  }
-
-  private async relay(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
-    if (this.down) {
-      req.socket.destroy();
-      return;
-    }
-    if (req.url === '/v1/sync/snapshot' && this.holding) {
-      const asked = JSON.parse(body.toString('utf8')) as { part: string; after: number };
-      if (asked.part === 'events' && asked.after > 0) {
-        await new Promise<void>((go) => {
-          this.held.push({ after: asked.after, go });
-          this.waiters.shift()?.();
-        });
-      }
-    }
-    const out = request(new URL(req.url ?? '/', this.target), { method: req.method, headers: { ...req.headers, host: this.target.host } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    out.on('error', () => res.destroy());
-    out.end(body);
-  }
-}
 
 /** Timers the desk would run, held here: the test fires a retry when it chooses. */
 function heldTimers(): LiveTimers & { readonly pending: Map<number, () => void> } {
@@ -179,7 +114,7 @@ afterAll(async () => {
 describe('the app takes a new desktop\'s audit history in the background', () => {
   it('n of m while it arrives, a sync meanwhile, paused by a lock and resumed from the cursor, retried after a dropped connection', async () => {
     const file = await newDesktop('new-desktop');
-    const relay = new Relay(new URL(server.url));
+    const relay = new HeldRelay(new URL(server.url));
     await relay.start();
     const timers = heldTimers();
     const place = serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-history-background' }, path.join(home, 'team-config'));
