@@ -159,10 +159,13 @@ const isStoredKind = (kind: string): kind is SnapshotRow['kind'] => STORED_KINDS
  */
 export async function snapshotAfter(db: Queryable, vaultId: string, after: number, upTo: number, events: boolean, limit: number, maxBytes: number): Promise<SnapshotRow[]> {
   const rows = await db.query(
+    // Each stored body turned into text once (the LIMIT keeps the inner query from being folded into the outer, which would do it twice).
     `SELECT seq, kind, grp, usr, batch, body, scope, body_digest FROM (
-       SELECT seq, kind, scope, body_digest, CASE WHEN kind IN ('entry', 'member') THEN body->>'group' END AS grp, CASE WHEN kind = 'member' THEN body->>'user' END AS usr,
-         CASE WHEN kind IN ('customer', 'entry') THEN body->>'batch' END AS batch, body::text AS body, sum(octet_length(body::text)) OVER (ORDER BY seq) AS running, row_number() OVER (ORDER BY seq) AS n
-       FROM sync_records WHERE vault_id = $1 AND seq > $2 AND seq <= $3 AND (kind = 'event') = $4 ORDER BY seq LIMIT $5
+       SELECT seq, kind, scope, body_digest, grp, usr, batch, body, sum(octet_length(body)) OVER (ORDER BY seq) AS running, row_number() OVER (ORDER BY seq) AS n FROM (
+         SELECT seq, kind, scope, body_digest, CASE WHEN kind IN ('entry', 'member') THEN body->>'group' END AS grp, CASE WHEN kind = 'member' THEN body->>'user' END AS usr,
+           CASE WHEN kind IN ('customer', 'entry') THEN body->>'batch' END AS batch, body::text AS body
+         FROM sync_records WHERE vault_id = $1 AND seq > $2 AND seq <= $3 AND (kind = 'event') = $4 ORDER BY seq LIMIT $5
+       ) stored
      ) page WHERE running <= $6 OR n = 1 ORDER BY seq`,
     [vaultId, after, upTo, events, limit, maxBytes],
   );
