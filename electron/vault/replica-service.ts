@@ -58,6 +58,7 @@ import { dropRotatedFrom } from './store-rotated-from';
 import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
 import { rolePermissions } from './store-roles';
 import { markVaultObjectSent, takeVaultObjects, vaultObjectRecords } from './replica-vault-objects';
+import { entryWriteNeeds } from '../../shared/policy-writes';
 import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
 import { getUser, listUsers } from './store-users';
 import { mayHaveWritten } from './event-author';
@@ -1065,26 +1066,20 @@ export class ReplicaService {
   }
 
   /**
-   * What the record does, its sender must be allowed: create (a new entry), delete (a
-   * tombstone), edit (a change, or a move: in both groups) — in groups they hold. A change of
-   * the HOTP counter alone is the code someone took (codes-service.ts), allowed to whoever
-   * may see codes.
+   * What the record does, its sender must be allowed (shared/policy-writes.ts entryWriteNeeds,
+   * which the server asks too): create (a new entry), delete (a tombstone), edit (a change, or a
+   * move: in both groups) — in groups they hold. A change of the HOTP counter alone is the code
+   * someone took (codes-service.ts), allowed to whoever may see codes.
    */
   private requireAllowed(db: ReadDb, author: Author, r: EntryRecord, local: EntryReplicaRow | undefined, opened: OpenedIncoming, groupId: number): void {
-    if (!local) {
-      this.requireSenderMay(db, author, r.deletedAt === null ? 'entries.create' : 'entries.delete', groupId);
-      return;
-    }
-    if (r.deletedAt !== null) {
-      if (local.deleted_at === null) this.requireSenderMay(db, author, 'entries.delete', local.group_id);
-      return;
-    }
-    if (local.group_id !== groupId) this.requireSenderMay(db, author, 'entries.edit', local.group_id);
-    if (local.deleted_at === null && local.group_id === groupId && this.onlyCounterMovedOn(local, opened)) {
+    // Seen here and not by the server (it cannot open the seal): a live entry's HOTP counter stepped on alone.
+    if (local && r.deletedAt === null && local.deleted_at === null && local.group_id === groupId && this.onlyCounterMovedOn(local, opened)) {
       this.requireSenderMay(db, author, 'otp.view', groupId);
       return;
     }
-    this.requireSenderMay(db, author, 'entries.edit', groupId);
+    // The rest as the team server judges it (shared/policy-writes.ts: one rule for both).
+    const held = local === undefined ? undefined : { group: local.group_id, deleted: local.deleted_at !== null };
+    for (const need of entryWriteNeeds(held, { group: groupId, deleted: r.deletedAt !== null })) this.requireSenderMay(db, author, need.permission, need.group);
   }
 
   /**
