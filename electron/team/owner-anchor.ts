@@ -18,7 +18,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { recordSigningText, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { eventSigningText, eventSigningTextV1 } from '../../shared/sync/signing-keys';
 import { signatureValid } from '../vault/signing';
-import { eventRecordSigningText } from '../vault/audit-event-texts';
+import { eventRecordSigningText, eventTextV3, isV3, recordV3Columns } from '../vault/audit-event-texts';
 
 /** The owner's signing key as handed over: its global id and its 32 raw Ed25519 bytes. */
 export interface OwnerKey {
@@ -102,12 +102,19 @@ function holdsUnder(vault: string, record: UserRecord, publicKey: Buffer): boole
   return signatureValid(publicKey, Buffer.from(recordSigningText(vault, unsigned), 'utf8'), Buffer.from(signature, 'base64url'));
 }
 
-/** The actor of the first event signed with the pinned key that holds under it (v2 for `vault`, or v1 from before hole 4's fix). */
+/** The actor of the first event signed with the pinned key that holds under it (v3 or v2 for `vault`, or v1 from before hole 4's fix). */
 function actorOfEvents(vault: string, records: readonly ReplicaRecord[], pinned: OwnerKey): string | undefined {
   for (const r of records) {
     if (r.kind !== 'event' || r.signerKey !== pinned.id || r.signature === null || r.actor === null) continue;
     const fields = eventRecordSigningText(r);
     const signature = Buffer.from(r.signature, 'base64url');
+    // A v3 event (whole or redacted) holds over its header and its body's digest; the actor is in the header.
+    const v3 = recordV3Columns(r);
+    if (isV3(v3)) {
+      const text = eventTextV3(vault, fields, v3);
+      if (text !== undefined && signatureValid(pinned.publicKey, Buffer.from(text, 'utf8'), signature)) return r.actor;
+      continue;
+    }
     if (signatureValid(pinned.publicKey, Buffer.from(eventSigningText(vault, fields), 'utf8'), signature)
       || signatureValid(pinned.publicKey, Buffer.from(eventSigningTextV1(fields), 'utf8'), signature)) return r.actor;
   }
