@@ -123,6 +123,8 @@ export interface SyncOptions {
   readonly onProgress?: (progress: SyncProgress) => void;
   /** At most this many records a push (fewer than the server takes, so a large move shows its progress part by part). */
   readonly partRecords?: number;
+  /** At most this many records a pull page (fewer than the server's page: tests cut one intake into many pages with it). */
+  readonly pullRecords?: number;
   /**
    * A first sync's audit history (first-sync.ts): 'now' (the default) takes it in, or what is
    * still owed of it, before this sync's pull; 'later' leaves it owed (the desktop's background
@@ -206,7 +208,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     let tried = false;
     let caughtUp = false;
     const request = (since: number): { readonly since: number; readonly page: Promise<ServerRouteOutput<'syncPull'>>; readonly checked: Promise<VerifiedSignatures | undefined> } => {
-      const page = client.call('syncPull', { vault, since, kinds: [...VAULT_OBJECT_KINDS] });
+      const page = client.call('syncPull', { vault, since, kinds: [...VAULT_OBJECT_KINDS], ...(options.pullRecords === undefined ? {} : { limit: Math.max(1, Math.min(MAX_BATCH_RECORDS, options.pullRecords)) }) });
       page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
       // Its signatures checked on the worker threads as soon as it arrives, while the page before
       // it is still being written. Only a memo: failing here just leaves the checks to apply.

@@ -11,12 +11,17 @@
  * - theirs is one revision past the agreed one and no edit of the entry by another device comes
  *   with it: their re-seal, under which this desktop's unsent edit is written again;
  * - anything else (theirs an edit too): a conflict copy, as for any entry changed on both sides.
- * Must never: write this desktop's version over an edit of the other side's without keeping it.
+ * "Comes with it" means in the same intake, across its pages (a pull page holds up to 1,000
+ * records, and the winner's edit event may stand on a later page than its entry record):
+ * GivenWayIntake gathers the edited entries page after page, and a re-seal to write over waits
+ * (set aside, tried again with each later page) until the intake's last page is in.
+ * Must never: write this desktop's version over an edit of the other side's without keeping it,
+ * nor decide so while pages of the same intake, which may carry that edit's event, are to come.
  */
 import type { ReplicaRecord } from '../../shared/sync/records';
 import { ENTRY_WRITE_ACTIONS } from './store-unsent-writes';
 
-export type GivenWayMove = 'take-theirs' | 'rewrite-mine' | 'conflict';
+export type GivenWayMove = 'take-theirs' | 'rewrite-mine' | 'conflict' | 'wait';
 
 export interface GivenWayFacts {
   /** Both versions open to the same summary and details. */
@@ -26,14 +31,43 @@ export interface GivenWayFacts {
   /** The incoming record's revision, and the one this desktop last agreed on. */
   readonly revision: number;
   readonly agreed: number;
-  /** An event of another device editing this entry comes in the same intake. */
+  /** An event of another device editing this entry comes in the same intake (its pages so far). */
   readonly editedElsewhere: boolean;
+  /** Pages of the same intake are still to come (a pull not at the server's head yet). */
+  readonly morePages: boolean;
 }
 
 export function givenWayMove(facts: GivenWayFacts): GivenWayMove {
   if (facts.sameContent || !facts.writtenHere) return 'take-theirs';
-  if (facts.revision === facts.agreed + 1 && !facts.editedElsewhere) return 'rewrite-mine';
+  if (facts.revision === facts.agreed + 1 && !facts.editedElsewhere) return facts.morePages ? 'wait' : 'rewrite-mine';
   return 'conflict';
+}
+
+/**
+ * The entries another device's events say it edited, gathered over the pages of one intake (a
+ * pull, page after page, up to the server's head): a page's edit event counts for an entry
+ * record of an earlier page. A new intake starts after one whose last page came; an intake cut
+ * off (a failed pull) goes on being gathered into the next, which can only make more conflict copies.
+ */
+export class GivenWayIntake {
+  private edited = new Set<string>();
+  private open = false;
+
+  /** Notes a page's records before its entries are judged; `more`: pages of this intake are still to come. */
+  page(records: readonly ReplicaRecord[], device: Buffer | undefined, more: boolean): void {
+    if (!this.open) this.edited = new Set();
+    for (const id of entriesEditedIn(records, device)) this.edited.add(id);
+    this.open = more;
+  }
+
+  editedElsewhere(entry: string): boolean {
+    return this.edited.has(entry);
+  }
+
+  /** Pages of the intake being judged are still to come. */
+  get morePages(): boolean {
+    return this.open;
+  }
 }
 
 /** The entries (global ids) an event of another device than `device` in `records` says it wrote to. */

@@ -51,7 +51,7 @@ import { signBytes, type Signer } from './signing';
 import { accountRecord, agreeAllMemberships, peopleRecords, type PeopleSender } from './replica-people';
 import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-people-in';
 import { takeNewUsers } from './replica-people-new';
-import { entriesEditedIn, givenWayMove } from './replica-given-way';
+import { GivenWayIntake, givenWayMove } from './replica-given-way';
 import { hasUnsentEntryWrite } from './store-unsent-writes';
 import { openKeyRotatedFrom } from './rotated-from-keys';
 import { dropRotatedFrom } from './store-rotated-from';
@@ -441,8 +441,8 @@ function readTeamServerBinding(text: string): TeamServerBinding | undefined {
 
 export class ReplicaService {
   private readonly core: ReplicaCore;
-  /** Entries an event of another device in the intake being applied says it edited (replica-given-way.ts). */
-  private editedElsewhere: ReadonlySet<string> = new Set();
+  /** Entries an event of another device in the intake being applied says it edited, over its pages (replica-given-way.ts). */
+  private readonly intake = new GivenWayIntake();
 
   constructor(core: ReplicaCore) {
     this.core = core;
@@ -802,7 +802,7 @@ export class ReplicaService {
       const held = entryUidsHeld(w, records.flatMap((r) => (r.kind === 'entry' ? [uidBytes(r.id)] : [])));
       // A snapshot's entries new here skip the conflict reads; any this replica holds (or set aside before) go the usual way.
       const bulk = options.fresh === true && options.hold === true && earlier.length === 0;
-      this.editedElsewhere = entriesEditedIn(records, thisDeviceId(w));
+      this.intake.page(records, thisDeviceId(w), options.hold === true && options.caughtUp !== true);
       for (const r of records) {
         if (r.kind !== 'entry') continue;
         if (bulk && !held.has(r.id.replaceAll('-', ''))) this.takeFreshEntry(w, r, keys, senders, tally);
@@ -1174,8 +1174,10 @@ export class ReplicaService {
     const move = givenWayMove({
       sameContent: canonical(mineSummary) === canonical(opened.summary) && canonical(mine) === canonical(opened.details),
       writtenHere: hasUnsentEntryWrite(db, local.id, sentSeq(db), thisDeviceId(db)),
-      revision: r.revision, agreed, editedElsewhere: this.editedElsewhere.has(r.id),
+      revision: r.revision, agreed, editedElsewhere: this.intake.editedElsewhere(r.id), morePages: this.intake.morePages,
     });
+    // Set aside until the pull's last page: an edit event of the winner's on a later page makes it a conflict copy instead.
+    if (move === 'wait') throw new CrewvaultError('CONFLICT', 'An entry of a group this desktop gave way in waits for the rest of the pull (an edit of it may come on a later page): nothing was applied.');
     if (move === 'conflict') return false;
     this.replace(db, local, r, opened, incoming);
     if (move === 'take-theirs') return true;
