@@ -46,13 +46,18 @@ function partsOf(records: readonly ReplicaRecord[], maxRecords: number): Replica
   // push meets a conflict, which rolls back the whole part it is in. A group deleted here goes
   // with its entries (the server deletes only a group this push empties): such a push is not split.
   const people = (r: ReplicaRecord): boolean => r.kind === 'user' || r.kind === 'group' || r.kind === 'member';
-  const split = !records.some((r) => r.kind === 'group' && r.deletedAt !== null) && records.some(people) && records.some((r) => r.kind !== 'signing_key' && !people(r));
-  const first = split ? records.filter(people) : [];
-  const rest = records.filter((r) => r.kind !== 'signing_key' && !(split && people(r)));
-  for (const [index, record] of [...keys, ...first, ...rest].entries()) {
+  // Custom roles, settings and the MFA policy (task 15) go first, in a part of their own: a stale one's
+  // CONFLICT then holds back neither the people nor the entries, and a user given a role finds it stored.
+  const objects = records.filter((r) => r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy');
+  const others = objects.length === 0 ? records : records.filter((r) => !objects.includes(r));
+  const split = !others.some((r) => r.kind === 'group' && r.deletedAt !== null) && others.some(people) && others.some((r) => r.kind !== 'signing_key' && !people(r));
+  const first = split ? others.filter(people) : [];
+  const rest = others.filter((r) => r.kind !== 'signing_key' && !(split && people(r)));
+  for (const [index, record] of [...keys, ...objects, ...first, ...rest].entries()) {
     const size = JSON.stringify(record).length + 1;
-    const peopleEnd = split && index === keys.length + first.length;
-    if (part.length > 0 && (peopleEnd || bytes + size > PART_BYTES || part.length >= maxRecords)) {
+    const objectsEnd = objects.length > 0 && index === keys.length + objects.length;
+    const peopleEnd = split && index === keys.length + objects.length + first.length;
+    if (part.length > 0 && (objectsEnd || peopleEnd || bytes + size > PART_BYTES || part.length >= maxRecords)) {
       parts.push(part);
       part = [];
       bytes = 0;

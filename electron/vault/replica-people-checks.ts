@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import { holdsAllGroups, type Role } from '../../shared/policy';
+import { managesLedGroups } from '../../shared/policy-writes';
 import { recordSigningText, type PeopleRecord, type VaultObjectRecord } from '../../shared/sync/records';
 import type { ReadDb, WriteDb } from './db';
 import type { KeyRing } from './keys';
@@ -96,5 +97,5 @@ export function signedHere(db: ReadDb, intake: PeopleIntake, r: PeopleRecord): b
 export function requireManages(db: ReadDb, signer: PeopleSigner, groupId: number): void {
   if (holdsAllGroups(signer.role)) return;
   const lead = groupKeysOfGroup(db, groupId).some((gk) => gk.user_id === signer.id && gk.is_lead === 1);
-  if (!lead || !rolePermissions(db, signer.role).includes('groups.manage')) throw tampered('changes an access group its sender does not manage');
+  if (!lead || !managesLedGroups(rolePermissions(db, signer.role))) throw tampered('changes an access group its sender does not manage');
 }

@@ -16,7 +16,8 @@
  */
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { holdsAllGroups, holdsSecretKeys, whyNotAssignRole } from '../../shared/policy';
+import { holdsAllGroups, whyNotAssignRole } from '../../shared/policy';
+import { makesGroups } from '../../shared/policy-writes';
 import { memberRecordId, type EntryRecord, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { openJson } from './crypto';
 import type { ReadDb, WriteDb } from './db';
@@ -148,7 +149,7 @@ export function takeNewGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, 
   if (r.revision <= replicaBase(db, uid)) return 'unchanged';
   const signer = signerOf(db, intake, r);
   const permissions = rolePermissions(db, signer.role);
-  if (!permissions.includes('groups.manage') || !holdsSecretKeys(permissions)) throw tampered('adds an access group, and its sender may not create one');
+  if (!makesGroups(permissions)) throw tampered('adds an access group, and its sender may not create one');
   if (r.serverCodes === true && !holdsAllGroups(signer.role)) throw tampered('adds an access group whose codes the server computes, and its sender is no owner or admin');
   const name = openName(intake, r, uid);
   if (name === undefined) throw tampered('is an access group whose name does not open or is not its index\'s');
