@@ -306,7 +306,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       // heard) meets its own records, each held at the very revision sent: it goes on as a sync,
       // whose pull takes them in as this replica's own (noted when pushed). Any other version
       // there is someone else's vault content: refused, as before.
-      const ownAgain = refused?.conflicts.every((c) => refused?.records.some((r) => r.id === c.id && (r.kind === 'entry' || r.kind === 'customer') && r.revision === c.revision)) ?? false;
+      const ownAgain = refused?.conflicts.every((c) => refused?.records.some((r) => r.id === c.id && (r.kind === 'entry' || r.kind === 'customer' || r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy') && r.revision === c.revision)) ?? false;
       if (!ownAgain) throw new CrewvaultError('CONFLICT', 'The server already holds this vault, with other versions of its entries: sync without --move.');
       await pullAll();
     }

@@ -73,6 +73,19 @@ describe('custom roles, settings and the MFA policy between desktops', () => {
     expect(seen.enrol).toBe(true);
   });
 
+  it('hands an old desktop (a pull or snapshot naming no kinds, as desktops before task 15 send) none of the three kinds: its strict schema never meets one', async () => {
+    const vault = await onDesktop(a, (s) => s.replica.vaultId());
+    const client = await teamClient(a);
+    const OLD_KINDS = ['customer', 'entry', 'signing_key', 'event', 'user', 'group', 'member'];
+    const old = await client.call('syncPull', { vault, since: 0 });
+    expect(old.records.length).toBeGreaterThan(0);
+    expect(old.records.every((r) => OLD_KINDS.includes(r.record.kind))).toBe(true);
+    const snapshot = await client.call('syncSnapshot', { vault, part: 'state', after: 0 });
+    expect(snapshot.records.every((r) => OLD_KINDS.includes(r.record.kind))).toBe(true);
+    const now = await client.call('syncPull', { vault, since: 0, kinds: ['role', 'settings', 'mfa_policy'] });
+    expect(new Set(now.records.map((r) => r.record.kind))).toEqual(new Set([...OLD_KINDS.filter((k) => old.records.some((r) => r.record.kind === k)), 'role', 'settings', 'mfa_policy']));
+  });
+
   it('a stale desktop\'s settings change meets CONFLICT and gives way to the team\'s, told as crossed', async () => {
     // a2 (alice's second desktop) catches up, then A changes the settings first.
     await ok(a2);
