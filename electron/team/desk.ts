@@ -4,7 +4,8 @@
  * `crewvault login` uses), the certificate shown for the person to compare before it is
  * pinned, sync rounds through the vault session's ReplicaService (which checks what the person
  * may send and take in), moving the vault onto the server with progress, live sync from the
- * server's stream, signing out. The session lives in the OS keychain and servers.json exactly as
+ * server's stream, a new desktop's audit history taken in the background (history-runner.ts),
+ * signing out. The session lives in the OS keychain and servers.json exactly as
  * the CLI keeps it, so the two share it.
  * Must never: keep a password or code past the call that carries it, put one in a result or a
  * log, pin a certificate or move a vault without the door's own confirmation (confirm.ts: the
