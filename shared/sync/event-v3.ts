@@ -8,7 +8,7 @@
  * This module is the pure part: the texts, the digest, the scope, and the checks a receiver makes
  * of either form. The caller checks the Ed25519 signature (`signatureHolds`) under a key in force
  * and hands in SHA-256 (`Sha256Hex`).
- * Not on the wire yet: no desktop or server signs, sends or takes a v3 event (docs/SYNC.md, Status).
+ * On the wire since schema 22 (the server) and 21 (desktops, which sign v3 once their server takes it): docs/SYNC.md, Status.
  * Must never: take a body whose digest is not the signed one, or a redacted event a receiver
  * holding its group (or an event of no group) was owed whole.
  */
