@@ -12,7 +12,10 @@ import { batchKey, openJson, sealJson } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { newUid } from './ids';
 import { contexts, customerIndex, type KeyRing, type ObjectRef } from './keys';
-import { findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerRows } from './store-customers';
+import { findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerIds, listCustomerRows } from './store-customers';
+
+/** Up to this many names missing, loadAll reads their rows one by one; more, every row at once. */
+const MISSING_ONE_BY_ONE = 64;
 
 export class CustomerNames {
   private readonly names = new Map<number, string>();
@@ -41,8 +44,13 @@ export class CustomerNames {
 
   /** Opens every customer's name not yet opened (a list of every entry names most of them). */
   loadAll(db: ReadDb): void {
+    // Ids first: every list and search calls this, and reading every row's sealed name, keyed
+    // index and global id (three buffers each) only to skip them cost ~20 ms at 5,000 customers.
+    const missing = listCustomerIds(db).filter((id) => !this.names.has(id));
+    if (missing.length === 0) return;
+    const rows = missing.length > MISSING_ONE_BY_ONE ? listCustomerRows(db) : missing.flatMap((id) => getCustomerRow(db, id) ?? []);
     let key: KeyObject | undefined; // made only when a name is missing: thousands open in a row
-    for (const row of listCustomerRows(db)) {
+    for (const row of rows) {
       if (this.names.has(row.id)) continue;
       key ??= batchKey(this.ring.directoryKey);
       const name = openJson(key, row.sealed_name, contexts.customerName(row));

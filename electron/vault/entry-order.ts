@@ -23,8 +23,13 @@ function rank<K>(names: Map<K, string>): Map<K, number> {
   return ranks;
 }
 
-/** Opened page items (with the group of each) in list order, as a table. */
-export function orderedTable(items: readonly PageItem[], groupIds: readonly number[], customerName: (customerId: number) => string): EntryTable {
+/**
+ * Opened page items (with the group of each) in list order, as a table. With `ranks` (one per
+ * item: a search's rank, 0 best), best rank first and list order within a rank: what ranking
+ * the ordered list gives (its order is a stable sort, so a subset keeps its relative order),
+ * made in the one sort.
+ */
+export function orderedTable(items: readonly PageItem[], groupIds: readonly number[], customerName: (customerId: number) => string, ranks?: ArrayLike<number>): EntryTable {
   const n = items.length;
   const customers = new Map<number, string>();
   const titles = new Map<string, string>();
@@ -38,11 +43,12 @@ export function orderedTable(items: readonly PageItem[], groupIds: readonly numb
   const nameKeys = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const item = items[i];
-    if (item) nameKeys[i] = (customerRanks.get(item[1]) ?? 0) * titles.size + (titleRanks.get(item[2]) ?? 0);
+    if (item) nameKeys[i] = ((ranks?.[i] ?? 0) * customers.size + (customerRanks.get(item[1]) ?? 0)) * titles.size + (titleRanks.get(item[2]) ?? 0);
   }
+  const rankCount = ranks === undefined ? 1 : 3;
   const idOf = (i: number): number => items[i]?.[0] ?? 0;
   let order: number[];
-  if (customers.size * titles.size * n < Number.MAX_SAFE_INTEGER) {
+  if (rankCount * customers.size * titles.size * n < Number.MAX_SAFE_INTEGER) {
     // One number per entry, (customer, title, position), sorted natively; then entries that
     // share customer and title (rare) go by id.
     const keys = new Float64Array(n);

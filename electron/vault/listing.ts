@@ -6,10 +6,10 @@
  * notes to a role that may not reveal a password.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { EntryTableBuilder, entryAt, tableEntries } from '../../shared/entry-table';
+import { tableEntries } from '../../shared/entry-table';
 import type { CustomerView, EntryDetails, EntrySummary, EntryTable, UserView } from '../../shared/model';
 import type { Permission } from '../../shared/policy';
-import { searchItems } from '../../shared/search';
+import { entryRanker, parseQuery, type SearchRank } from '../../shared/search';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesCore } from './entries-service';
 import { heldGroupKey, visibleEntryRow } from './entry-access';
@@ -43,23 +43,6 @@ export function pathCandidates(path: string): Array<{ customer: string; title: s
   return out;
 }
 
-/** The rows of `table` that `query` finds, in the order the search rule ranks them. */
-function searchedTable(table: EntryTable, query: string): EntryTable {
-  const rows = Array.from(table.id, (_, i) => i);
-  const found = searchItems(rows, (i) => ({
-    customer: table.customerNames[table.customer[i] ?? -1] ?? '',
-    title: table.title[i] ?? '',
-    username: table.username[i] ?? '',
-    url: table.url[i] ?? '',
-  }), query);
-  const builder = new EntryTableBuilder();
-  for (const i of found) {
-    const entry = entryAt(table, i);
-    if (entry) builder.add({ ...entry, otp: entry.otp?.kind ?? null });
-  }
-  return builder.build();
-}
-
 export class ListingService {
   private readonly core: ListingCore;
 
@@ -91,8 +74,7 @@ export class ListingService {
   async listEntryTable(filter: EntryFilter = {}): Promise<EntryTable> {
     // One read for the whole list (search runs per keystroke): pages, names and keys together.
     // Pages that do not account for every entry are rebuilt in a write, then read again.
-    const table = await this.core.read((r) => this.tableNow(r, filter)) ?? await this.rebuildThenRead(filter);
-    return filter.search === undefined ? table : searchedTable(table, filter.search);
+    return await this.core.read((r) => this.tableNow(r, filter)) ?? await this.rebuildThenRead(filter);
   }
 
   /** The list as one read finds it; undefined when some group's pages must be rebuilt first. */
@@ -102,16 +84,26 @@ export class ListingService {
     if (!pages) return undefined;
     this.core.customers.loadAll(r);
     const customerKey = filter.customer?.trim().toLowerCase();
+    // The one search rule (shared/search.ts), applied as the pages open: only matches are ordered.
+    const query = filter.search === undefined ? undefined : parseQuery(filter.search);
+    const rankOf = query !== undefined && query.terms.length > 0 ? entryRanker(query) : undefined;
+    const ranks: SearchRank[] = [];
     const items: PageItem[] = [];
     const groupIds: number[] = [];
     for (const page of pages) {
       for (const item of openPage(page, heldGroupKey(this.core.ring, page.group_id))) {
         if (customerKey !== undefined && this.core.customers.name(r, item[1]).toLowerCase() !== customerKey) continue;
+        if (rankOf !== undefined) {
+          const rank = rankOf(this.core.customers.name(r, item[1]), item[2], item[3], item[4]);
+          if (rank < 0) continue;
+          ranks.push(rank);
+        }
         items.push(item);
         groupIds.push(page.group_id);
       }
     }
-    return orderedTable(items, groupIds, (customerId) => this.core.customers.name(r, customerId));
+    // Searched: best rank first, list order within a rank (shared/search.ts searchItems' order).
+    return orderedTable(items, groupIds, (customerId) => this.core.customers.name(r, customerId), rankOf === undefined ? undefined : ranks);
   }
 
   private async rebuildThenRead(filter: EntryFilter): Promise<EntryTable> {

@@ -14,6 +14,11 @@ export function listCustomerRows(db: ReadDb): CustomerRow[] {
   return db.prepare<[], CustomerRow>('SELECT * FROM customers ORDER BY id').all();
 }
 
+/** Every customer's id, nothing else: what a session that has opened most names asks first (no blob read). */
+export function listCustomerIds(db: ReadDb): number[] {
+  return db.prepare<[], { id: number }>('SELECT id FROM customers ORDER BY id').all().map((row) => row.id);
+}
+
 export function getCustomerRow(db: ReadDb, id: number): CustomerRow | undefined {
   return db.prepare<[number], CustomerRow>('SELECT * FROM customers WHERE id = ?').get(id);
 }
