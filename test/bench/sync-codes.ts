@@ -5,7 +5,8 @@
  * to the server's code key by the owner through POST /v1/codes/keys), and ACCOUNTS codes-only
  * members, each signed in on a device of their own. A load generator in a process of its own
  * (forked from the same built bench file with --codes-load) asks POST /v1/codes for random
- * entries as those members, IN_FLIGHT requests at once on keep-alive connections, until TOTAL
+ * entries as those members, IN_FLIGHT requests at once on keep-alive connections (or a new connection a
+ * request, as a desktop's transport makes them: CREWVAULT_BENCH_CODES_CONNECTIONS=new), until TOTAL
  * codes or SECONDS have passed (bounded by both), and reports each request's latency (sent →
  * reply parsed). Every request is the whole path: session, membership, the sealed key, the rate
  * limit and the signed audit row, committed before the code is given. The members' budgets are
@@ -47,6 +48,12 @@ const ENTRIES = knob('ENTRIES', 1_000);
 const ACCOUNTS = knob('ACCOUNTS', 120);
 const IN_FLIGHT = knob('IN_FLIGHT', 32);
 const SECONDS = knob('SECONDS', 10);
+/**
+ * `keep` (the default): each in-flight slot keeps its connection alive, as an automation token's
+ * HTTP client may. `new`: a new connection a request, as the desktop's transport makes them
+ * (electron/team/transport.ts: no agent, no TLS session reuse), so the server also pays an accept a code.
+ */
+const CONNECTIONS: 'keep' | 'new' = process.env.CREWVAULT_BENCH_CODES_CONNECTIONS === 'new' ? 'new' : 'keep';
 /** At most 90% of what the members may take in a minute, so the row measures codes given, not refusals. */
 const TOTAL = Math.min(knob('TOTAL', 30_000), Math.floor(ACCOUNTS * DEFAULT_CODE_LIMITS.perMinute * 0.9));
 
@@ -66,6 +73,7 @@ interface LoadTask {
   readonly inFlight: number;
   /** `codes`: POST /v1/codes; `session`: GET /v1/session, the same sessions' authentication alone (what every route pays). */
   readonly route: 'codes' | 'session';
+  readonly connections: 'keep' | 'new';
 }
 
 type LoadReport =
@@ -78,7 +86,7 @@ export async function runCodesLoadProcess(): Promise<void> {
   const task = await new Promise<LoadTask>((resolve) => process.once('message', (message: LoadTask) => resolve(message)));
   try {
     const url = new URL(task.url);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: task.inFlight });
+    const agent = task.connections === 'keep' ? new http.Agent({ keepAlive: true, maxSockets: task.inFlight }) : undefined;
     const latencies: number[] = [];
     let ok = 0;
     let failed = 0;
@@ -98,7 +106,7 @@ export async function runCodesLoadProcess(): Promise<void> {
       const auth = { authorization: `Bearer ${session.accessToken}`, [DEVICE_HEADER]: session.deviceId };
       const t0 = nowMs();
       const request = http.request({
-        host: url.hostname, port: url.port, path: SERVER_ROUTES[task.route].path, method: SERVER_ROUTES[task.route].method, agent,
+        host: url.hostname, port: url.port, path: SERVER_ROUTES[task.route].path, method: SERVER_ROUTES[task.route].method, agent: agent ?? false,
         headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       }, (response) => {
         const chunks: Buffer[] = [];
@@ -128,7 +136,7 @@ export async function runCodesLoadProcess(): Promise<void> {
     await Promise.all(Array.from({ length: task.inFlight }, () => worker()));
     const wallMs = nowMs() - started;
     const cpu = process.cpuUsage(cpu0);
-    agent.destroy();
+    agent?.destroy();
     await report({ kind: 'done', ok, failed, firstFailure, wallMs, latencies, cpuMs: (cpu.user + cpu.system) / 1000 });
   } catch (error) {
     await report({ kind: 'error', message: error instanceof Error ? error.message : 'the load generator failed' });
@@ -249,7 +257,7 @@ export async function benchServerCodes(home: string): Promise<Row[]> {
 
     progress(`${TOTAL.toLocaleString('en-US')} codes at most, ${SECONDS} s at most, ${IN_FLIGHT} in flight, from a load generator process`);
     const sessions = members.map((m) => ({ accessToken: m.client.tokens?.accessToken ?? '', deviceId: m.client.deviceId }));
-    const task = { kind: 'codes' as const, url: server.url, vault, entries, sessions, total: TOTAL, seconds: SECONDS, inFlight: IN_FLIGHT };
+    const task = { kind: 'codes' as const, url: server.url, vault, entries, sessions, total: TOTAL, seconds: SECONDS, inFlight: IN_FLIGHT, connections: CONNECTIONS };
     const { report, serverCpuMs, databaseCpuMs } = await runLoad({ ...task, route: 'codes' }, server, postmaster);
     progress('the same load on GET /v1/session: what authenticating a request costs alone');
     const alone = await runLoad({ ...task, route: 'session' }, server, postmaster);
@@ -269,7 +277,7 @@ export async function benchServerCodes(home: string): Promise<Row[]> {
       { measure: 'Server-computed codes: a crewvault server process on PostgreSQL, load from another process', value: '', beside: '' },
       {
         measure: 'server-computed codes', value: `${formatRate(rate)}/s`,
-        beside: `goal ≥ 3,000/s on 2 cores; ${report.ok.toLocaleString('en-US')} codes in ${formatMs(report.wallMs)}, ${IN_FLIGHT} in flight, ${ACCOUNTS} members, ${ENTRIES.toLocaleString('en-US')} entries${failures}`,
+        beside: `goal ≥ 3,000/s on 2 cores; ${report.ok.toLocaleString('en-US')} codes in ${formatMs(report.wallMs)}, ${IN_FLIGHT} in flight (${CONNECTIONS === 'keep' ? 'connections kept alive' : 'a new connection a request, as a desktop'}), ${ACCOUNTS} members, ${ENTRIES.toLocaleString('en-US')} entries${failures}`,
       },
       { measure: '  a code, p50 / p99', value: `${formatMs(percentile(report.latencies, 50))} / ${formatMs(percentile(report.latencies, 99))}`, beside: 'goal p99 < 20 ms' },
       {
