@@ -128,7 +128,8 @@ export async function firstSync(client: TeamClient, replica: ReplicaService, opt
       const records: ReplicaRecord[] = page.records.map((r) => r.record);
       // The last state page moves the pulled sequence to the snapshot's end and, with it, owes the history up to there.
       const outcome = await replica.applyPulled(vault, records, {
-        hold: true, fresh: true, ...(checked ? { checked } : {}), ...(page.more ? {} : { pulledUpTo: upTo, history: { upTo, after: 0 } }),
+        // The entries' indexes on random keys are built once, by the last page's write (store-bulk-indexes.ts).
+        hold: true, fresh: true, setAsideIndexes: page.more, ...(checked ? { checked } : {}), ...(page.more ? {} : { pulledUpTo: upTo, history: { upTo, after: 0 } }),
       }, page.batches);
       tally.pulled += records.length;
       tally.applied += outcome.applied;

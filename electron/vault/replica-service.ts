@@ -56,6 +56,7 @@ import { hasUnsentEntryWrite } from './store-unsent-writes';
 import { openKeyRotatedFrom } from './rotated-from-keys';
 import { dropRotatedFrom } from './store-rotated-from';
 import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
+import { restoreEntryIndexes, setAsideEntryIndexes } from './store-bulk-indexes';
 import { rolePermissions } from './store-roles';
 import { markVaultObjectSent, takeVaultObjects, vaultObjectRecords } from './replica-vault-objects';
 import { entryWriteNeeds } from '../../shared/policy-writes';
@@ -153,6 +154,11 @@ export interface ApplyOptions {
    * the same transaction as what it took: null once the history is all here.
    */
   readonly history?: HistoryCursor | null;
+  /**
+   * A first sync's page with more to come (with `fresh`): the entries' secondary indexes are set
+   * aside until its last page (store-bulk-indexes.ts). Any apply without it makes them again first.
+   */
+  readonly setAsideIndexes?: boolean;
 }
 
 /** How far past what this replica holds a record's revision may be: a revision out of reach would freeze the entry. */
@@ -742,6 +748,9 @@ export class ReplicaService {
       if (batch.vault !== vaultId(w)) throw new CrewvaultError('INVALID_INPUT', 'These records are of another vault: nothing was applied.');
       const ids = batch.records.map((r) => r.id);
       if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A batch names an object twice: nothing was applied.');
+      // An empty replica filling from a snapshot inserts its entries without the indexes on random keys; every other apply has them (made again here after an interrupted first sync).
+      if (options.setAsideIndexes === true && options.fresh === true) setAsideEntryIndexes(w);
+      else restoreEntryIndexes(w);
       const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [], crossed: [] };
       // What was set aside before goes first (a newer record of the same object replaces it).
       const fresh = new Set(ids);
