@@ -594,9 +594,9 @@ export const SERVER_ROUTES = {
     method: 'POST', path: '/v1/sync/snapshot', access: 'session', tokenScope: 'sync.pull',
     input: z.strictObject({
       vault: vaultId, part: z.enum(['state', 'events']), after: seqNumber, upTo: seqNumber.optional(), limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional(),
-      kinds: pulledObjectKinds,
       /** Events part only: also count the snapshot's events (`eventCount`), for a history's "n of m"; one read, asked once a run. */
       count: z.literal(true).optional(),
+      kinds: pulledObjectKinds,
     }),
     output: z.strictObject({
       records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), after: seqNumber, upTo: seqNumber, more: z.boolean(),
