@@ -16,7 +16,7 @@
  * Knobs: CREWVAULT_BENCH_SYNC_ENTRIES (10,000; the budget is stated at 100,000),
  * CREWVAULT_BENCH_SYNC_ROUNDS (30), _CLUSTER_ENTRIES (1,000: the vault of the PostgreSQL rows),
  * _WRITES (6,000 at most), _WRITE_SECONDS (12 at most), _WRITERS (16 pushes in flight),
- * _STREAMS (1,000), _PARTS (first,cluster,codes: which parts to run; codes: sync-codes.ts, its knobs CREWVAULT_BENCH_CODES_*), _PROFILE (a file: the first
+ * _STREAMS (1,000), _MOVE_PART (5,000: records a push part of the move carries; smaller under load), _PARTS (first,cluster,codes: which parts to run; codes: sync-codes.ts, its knobs CREWVAULT_BENCH_CODES_*), _PROFILE (a file: the first
  * sync's CPU profile, main thread).
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,6 +59,8 @@ const OWNER = 'bench-owner';
 const PASSWORD = 'bench vault password 1';
 const SERVER_PASSWORD = 'bench server password 1';
 const BATCH = 5_000;
+/** Records a push part of the move carries (sync.ts partRecords): smaller parts keep each push inside the client's 20 s idle timeout when others load the cores. */
+const MOVE_PART = knob('MOVE_PART', 5_000);
 
 function progress(text: string): void {
   process.stderr.write(`  [sync bench] ${text}\n`);
@@ -125,23 +127,31 @@ async function benchFirstSync(home: string): Promise<Row[]> {
     progress('moving the vault onto the server (desktop A)');
     const payload = (await a.replica.outgoing(true)).batch.records.reduce((sum, r) => sum + JSON.stringify(r).length, 0);
     let start = nowMs();
-    const moved = await syncOnce(clientA, a.replica, { move: true });
+    const moved = await syncOnce(clientA, a.replica, { move: true, partRecords: MOVE_PART });
     const moveMs = nowMs() - start;
 
     progress('first sync of desktop B');
+    // Signed in again: a long move under load can outlast the session it started with.
+    await clientB.login(OWNER, SERVER_PASSWORD);
     const profiling = await profileIf(process.env.CREWVAULT_BENCH_SYNC_PROFILE);
+    const rss = { before: process.memoryUsage.rss(), peak: 0 };
+    rss.peak = rss.before;
+    const sampling = setInterval(() => { rss.peak = Math.max(rss.peak, process.memoryUsage.rss()); }, 50);
     start = nowMs();
     const cpu0 = process.cpuUsage();
     // The snapshot's state (usable from then on), its events (the history: first-sync.ts takeHistory), then the ordinary round after it.
     const loadUsable = loadavg()[0] ?? 0;
     const snapshot = await firstSync(clientB, b.replica, { clock: nowMs, history: 'later' });
     const usableMs = nowMs() - start;
+    const usableCpu = process.cpuUsage(cpu0);
     const history = await takeHistory(clientB, b.replica);
     const rest = await syncOnce(clientB, b.replica);
     const firstMs = nowMs() - start;
     const loadHistory = loadavg()[0] ?? 0;
     const first = { pulled: (snapshot?.pulled ?? 0) + (history?.pulled ?? 0) + rest.pulled };
     const firstCpu = process.cpuUsage(cpu0);
+    clearInterval(sampling);
+    rss.peak = Math.max(rss.peak, process.memoryUsage.rss());
     await profiling?.();
     const listed = (await b.listEntries()).length;
 
@@ -157,10 +167,12 @@ async function benchFirstSync(home: string): Promise<Row[]> {
       { measure: 'move onto the server (desktop A, all records)', value: formatMs(moveMs), beside: `${moved.pushed.toLocaleString('en-US')} records` },
       { measure: 'first sync of a new desktop (B)', value: formatMs(firstMs), beside: `goal < 3 s at 100,000; Vaultwarden ~300 ms / 3,000 items (~10 s at 100,000), Bitwarden self-hosted > 2 min / 20,000` },
       { measure: '  usable (state in: every entry listed)', value: formatMs(usableMs), beside: `first-sync.ts: the snapshot's state part; /proc/loadavg ${loadUsable.toFixed(2)} at its start` },
+      { measure: '  CPU time until usable', value: formatMs((usableCpu.user + usableCpu.system) / 1000), beside: 'the state part alone (server, desktop, workers)' },
       { measure: '  history in (audit events, then the pull)', value: formatMs(firstMs), beside: `takeHistory after it, then syncOnce; /proc/loadavg ${loadHistory.toFixed(2)} at its end` },
       { measure: '  CPU time (server, desktop and its workers)', value: formatMs((firstCpu.user + firstCpu.system) / 1000), beside: 'this process, every thread: steadier than wall time on a busy machine' },
       { measure: '  records taken in / listed after', value: `${first.pulled.toLocaleString('en-US')} / ${listed.toLocaleString('en-US')}`, beside: '' },
       { measure: '  payload (records as JSON)', value: formatMiB(payload / 1024), beside: 'Vaultwarden ~3.1 MB / 3,000 items (~100 MB at 100,000)' },
+      { measure: '  RSS during it, peak', value: formatMiB(rss.peak / 1024), beside: `${formatMiB(rss.before / 1024)} before it; this process holds the server and both desktops too (sampled every 50 ms)` },
       { measure: 'an edit on A held by B, p50', value: formatMs(percentile(latencies, 50)), beside: '' },
       { measure: 'an edit on A held by B, p95', value: formatMs(percentile(latencies, 95)), beside: 'goal < 250 ms (same server process)' },
     ];
