@@ -203,7 +203,9 @@ const checkedSchema = new WeakMap<object, number>();
  * (re-review). Called under the write lock, where nobody can change it before the work runs.
  */
 function recheckSchema(db: Database.Database): void {
-  const version = db.pragma('schema_version', { simple: true }) as number;
+  // Through the statement cache: db.pragma compiles its statement again on every call, and this
+  // runs before every write (~0.05 ms each on a loaded machine, a fifth of a code's audit row).
+  const version = db.prepare<[], { schema_version: number }>('PRAGMA schema_version').get()?.schema_version ?? -1;
   if (checkedSchema.get(db) === version) return;
   checkSchemaObjects(db, true);
   checkedSchema.set(db, version);

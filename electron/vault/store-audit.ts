@@ -262,9 +262,13 @@ export function startSigningEventsV3(db: WriteDb): void {
  * signed in) moves the keyed anchor to this row. */
 export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (event: StoredRef) => Buffer, writer?: AuditWriter): number {
   const anchorKey = writer?.auditKey;
-  const last = db.prepare<[], { hash: Buffer }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
+  // The log's last row, read once: its hash chains the new row, and when this device wrote it
+  // (a desktop's own events in a row, the usual case) its signature is the device chain's link.
+  const last = db.prepare<[], { hash: Buffer; device_id: Buffer | null; signature: Buffer | null }>('SELECT hash, device_id, signature FROM audit_log ORDER BY id DESC LIMIT 1').get();
   const prevHash = last?.hash ?? GENESIS;
   const signer = writer?.signer;
+  const vault = signer !== undefined ? vaultOf(db) : '';
+  const uidOf = uidsFrom(db);
   const v3 = signer !== undefined && signsEventsV3(db);
   const entryId = fields.entry_id ?? null;
   // A v3 event's scope is its body's group: an entry's event names the entry's group, so the
@@ -285,16 +289,19 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
       .run(uid, base.at, base.actor_id, base.action, base.subject, base.entry_id, base.customer_id, base.group_id, prevHash, GENESIS).lastInsertRowid,
   );
   const sealed = sealDetail ? sealDetail({ id, uid }) : null;
-  const form: EventV3Columns = v3 ? newV3Columns(vaultOf(db), uidText(uid), uidsFrom(db)('access_groups', groupId), randomBytes(16)) : NOT_V3;
+  const form: EventV3Columns = v3 ? newV3Columns(vault, uidText(uid), uidOf('access_groups', groupId), randomBytes(16)) : NOT_V3;
   const hash = rowHash({ id, ...base, sealed_detail: sealed, prev_hash: prevHash, ...form });
   let signed: SignedColumns = { device_id: null, device_prev: null, signer_key_id: null, signature: null };
   if (signer) {
     // Signed by its author, and linked to the last event this device wrote (schema 11); a derived
     // device's first event carries the birth value its id comes from instead (store-device.ts).
-    const { device, birth } = deviceForSigner(db, vaultOf(db), getSigningKey(db, signer.keyId)?.public_key ?? Buffer.alloc(0));
-    const previous = db.prepare<[Buffer, number], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? AND id < ? ORDER BY id DESC LIMIT 1').get(device, id);
+    const { device, birth } = deviceForSigner(db, vault, getSigningKey(db, signer.keyId)?.public_key ?? Buffer.alloc(0));
+    // The newest row of this device before the new one: the log's last row when it is this device's.
+    const previous = last?.device_id?.equals(device) === true
+      ? last
+      : db.prepare<[Buffer, number], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? AND id < ? ORDER BY id DESC LIMIT 1').get(device, id);
     const unsigned: SignedColumns = { device_id: device, device_prev: previous?.signature ? deviceLink(previous.signature) : birth, signer_key_id: signer.keyId, signature: null };
-    signed = { ...unsigned, signature: signBytes(signer.privateKey, eventBytes({ uid, ...base, sealed_detail: sealed, ...unsigned, ...form }, uidsFrom(db), vaultOf(db))) };
+    signed = { ...unsigned, signature: signBytes(signer.privateKey, eventBytes({ uid, ...base, sealed_detail: sealed, ...unsigned, ...form }, uidOf, vault)) };
   }
   // One write for what the row could not hold before its id was known.
   db.prepare('UPDATE audit_log SET sealed_detail = ?, hash = ?, device_id = ?, device_prev = ?, signer_key_id = ?, signature = ?, scope = ?, body_salt = ?, body_digest = ? WHERE id = ?')

@@ -25,9 +25,14 @@ export interface EntryRow {
 /** The columns an insert or update writes. */
 export type EntryWrite = Omit<EntryRow, 'id' | 'revision' | 'customer_uid'>;
 
-const LIVE = 'e.deleted_at IS NULL';
+// The customer's global id by a correlated lookup, not a JOIN: the same rows (a customer row's
+// uid is never null: migration 0010 filled them and a trigger refuses a new one without), but
+// SQLite ran the one-row JOIN (or any second mention of customers in WHERE) at ~90-150 µs
+// against ~20-40 µs this way (100,000 entries, 5,000 customers), and every code, reveal and
+// "Customer/Title" lookup reads an entry row.
+const LIVE = 'e.deleted_at IS NULL AND customer_uid IS NOT NULL';
 const SELECT = `SELECT e.id, e.uid, e.revision, e.customer_id, e.group_id, e.key_version, e.lookup, e.sealed_summary, e.sealed_details,
-  e.created_at, e.updated_at, c.uid AS customer_uid FROM entries e JOIN customers c ON c.id = e.customer_id`;
+  e.created_at, e.updated_at, (SELECT c.uid FROM customers c WHERE c.id = e.customer_id) AS customer_uid FROM entries e`;
 
 export function getEntryRow(db: ReadDb, id: number): EntryRow | undefined {
   return db.prepare<[number], EntryRow>(`${SELECT} WHERE e.id = ? AND ${LIVE}`).get(id);
