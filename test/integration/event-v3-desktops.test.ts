@@ -13,10 +13,12 @@ import { copyFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { uidText } from '../../electron/vault/ids';
+import { receivedEventBytes } from '../../electron/vault/replica-service';
+import { storedEventBytes } from '../../electron/vault/store-audit';
 import { Vault } from '../../electron/vault/vault';
 import { DEVICE_HEADER } from '../../shared/api/server-contract';
 import { eventBodyDigest } from '../../shared/sync/event-v3';
-import type { EventRecord, ReplicaRecord } from '../../shared/sync/records';
+import type { EventRecord, RecordBatch, ReplicaRecord } from '../../shared/sync/records';
 import { BOB, BOB_PASSWORD, CAROL, CAROL_PASSWORD, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { FAST_KDF, manualClock, OWNER, PASSWORD, tempVaultPath } from '../support/vault';
 
@@ -26,15 +28,15 @@ const { a, a2, b, c, onDesktop, cli, sync, teamClient, setPassword } = world;
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** What the server hands a desktop's person from `since`, as the raw HTTP body and as records. */
-async function rawPull(d: Desktop, vault: string, since = 0): Promise<{ readonly body: string; readonly records: ReplicaRecord[] }> {
+async function rawPull(d: Desktop, vault: string, since = 0): Promise<{ readonly body: string; readonly records: ReplicaRecord[]; readonly batches: RecordBatch[] }> {
   const client = await teamClient(d);
   const reply = await fetch(new URL('/v1/sync/pull', world.server.url), {
     method: 'POST', body: JSON.stringify({ vault, since }),
     headers: { 'content-type': 'application/json', authorization: `Bearer ${client.tokens?.accessToken ?? ''}`, [DEVICE_HEADER]: client.deviceId },
   });
   const body = await reply.text();
-  const parsed = JSON.parse(body) as { value?: { records: Array<{ record: ReplicaRecord }> }; records?: Array<{ record: ReplicaRecord }> };
-  return { body, records: (parsed.value?.records ?? parsed.records ?? []).map((r) => r.record) };
+  const parsed = JSON.parse(body) as { value?: { records: Array<{ record: ReplicaRecord }>; batches?: RecordBatch[] } };
+  return { body, records: (parsed.value?.records ?? []).map((r) => r.record), batches: parsed.value?.batches ?? [] };
 }
 
 function rows<T>(file: string, sql: string): T[] {
@@ -107,6 +109,16 @@ describe('event signatures v3 between desktops and the team server', () => {
     const redactedHere = rows<{ uid: Buffer; entry_id: number | null; group_id: number | null; body_digest: Buffer | null }>(c.file, 'SELECT uid, entry_id, group_id, body_digest FROM audit_log WHERE scope IS NOT NULL AND body_salt IS NULL');
     expect(redactedHere.map((r) => uidHex(r.uid)).sort()).toEqual(v3OfOps.map((r) => uidHex(r.uid)).sort());
     for (const r of redactedHere) expect(r).toMatchObject({ entry_id: null, group_id: null });
+    // The worker pre-check works out the very bytes the transaction checks and verification re-checks (a memo hit, never a weaker check).
+    const file = new Database(c.file, { readonly: true });
+    try {
+      for (const e of handed) {
+        const row = file.prepare<[Buffer], { id: number }>('SELECT id FROM audit_log WHERE uid = ?').get(Buffer.from(e.id.replaceAll('-', ''), 'hex'));
+        expect(receivedEventBytes(vault, e).equals(storedEventBytes(file as never, row?.id ?? 0))).toBe(true);
+      }
+    } finally {
+      file.close();
+    }
     expect(await chainOf(c.file)).toMatchObject({ ok: true, redacted: redactedHere.length });
     const out = await cli(c, ['audit', 'verify', '--vault', c.file], []);
     expect(out.stdout).toContain(`${redactedHere.length} events of groups you do not hold: verified by signature, body not held.`);
@@ -125,13 +137,15 @@ describe('event signatures v3 between desktops and the team server', () => {
 
   it('a server that redacts an event for someone who holds its group, a forged body, a swapped digest and a redacted event of no group are each set aside, the log unchanged', async () => {
     const vault = await onDesktop(a, (s) => s.replica.vaultId());
-    // New events bob has not taken yet: an edit in Ops, and a user made (an event of no group).
+    const mark = clock.now();
+    // New events bob and carol have not taken yet: an edit in Ops, and a user made (an event of no group).
     await setPassword(a, 'Acme/Firewall', 'f-2');
     await onDesktop(a, (s) => s.createUser('dave', 'technician', 'a one-time password for dave', FAST_KDF));
     expect((await sync(a)).code).toBe('ok');
-    const since = rows<{ pulled_seq: number }>(b.file, 'SELECT pulled_seq FROM replica_state WHERE id = 1')[0]?.pulled_seq ?? 0;
-    const page = await rawPull(b, vault, since);
-    const events = page.records.filter(isEvent).filter((e) => e.scope !== undefined && e.bodySalt !== undefined);
+    const pageOf = async (d: Desktop): Promise<Awaited<ReturnType<typeof rawPull>>> => rawPull(d, vault, rows<{ pulled_seq: number }>(d.file, 'SELECT pulled_seq FROM replica_state WHERE id = 1')[0]?.pulled_seq ?? 0);
+    const pages = { b: await pageOf(b), c: await pageOf(c) };
+    // The owner's events of this test, as bob (who holds Ops) is handed them: whole.
+    const events = pages.b.records.filter(isEvent).filter((e) => e.at >= mark && e.scope !== undefined && e.bodySalt !== undefined);
     const ofOps = events.find((e) => e.action === 'entry.update' || e.entry !== null);
     const ofNoGroup = events.find((e) => e.group === null && e.entry === null);
     if (!ofOps || !ofNoGroup) throw new Error(`no v3 events to tamper with: ${events.map((e) => e.action).join(', ')}`);
@@ -145,10 +159,14 @@ describe('event signatures v3 between desktops and the team server', () => {
       return redacted;
     };
     const tryOn = async (d: Desktop, forged: EventRecord): Promise<string[]> => onCopy(d, async (s, file) => {
-      // The page as the server handed it, this one event in its place changed.
-      const outcome = await s.replica.applyPulled(vault, page.records.map((r) => (isEvent(r) && r.id === forged.id ? forged : r)), { hold: true });
+      // The page as the server handed this person, this one event in its place changed.
+      const page = d === b ? pages.b : pages.c;
+      expect(page.records.some((r) => r.id === forged.id)).toBe(true);
+      const outcome = await s.replica.applyPulled(vault, page.records.map((r) => (isEvent(r) && r.id === forged.id ? forged : r)), { hold: true }, page.batches);
       // The forged event is not in the log; the rest of the page is, and the chain holds.
       expect(rows<{ id: Buffer }>(file, 'SELECT uid AS id FROM audit_log').some((r) => uidText(r.id) === forged.id)).toBe(false);
+      // Set aside: that event, and only the later events of its device that can no longer follow it.
+      for (const h of outcome.held.filter((x) => x.id !== forged.id)) expect(h.reason).toMatch(/does not follow the last event/);
       return outcome.held.filter((h) => h.id === forged.id).map((h) => h.reason);
     });
     // Bob holds Ops: a redacted Ops event was withheld from him.
