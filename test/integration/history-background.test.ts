@@ -192,4 +192,17 @@ describe('the app takes a new desktop\'s audit history in the background', () =>
     expect(held.size).toBe(inFile.length);
     for (const id of await serverEventIds()) expect(held.has(id), id).toBe(true);
   }, 300_000);
+
+  it('the server counts the snapshot\'s events when asked, and only on the events part', async () => {
+    const [vaultRow] = await server.database.query('SELECT vault_id, seq FROM sync_vaults');
+    const vault = String(vaultRow?.vault_id);
+    const upTo = Number(vaultRow?.seq);
+    const seqs = (await server.database.query("SELECT seq FROM sync_records WHERE kind = 'event' ORDER BY seq")).map((r) => Number(r.seq));
+    const after = seqs[9] ?? 0;
+    const page = await ownerClient.call('syncSnapshot', { vault, part: 'events', after, upTo, limit: 5, count: true });
+    expect(page.eventCount).toEqual({ total: seqs.filter((q) => q <= upTo).length, taken: 10 });
+    expect(page.records).toHaveLength(5);
+    expect((await ownerClient.call('syncSnapshot', { vault, part: 'events', after, upTo, limit: 5 })).eventCount).toBeUndefined();
+    expect((await ownerClient.call('syncSnapshot', { vault, part: 'state', after: 0, upTo, limit: 5, count: true })).eventCount).toBeUndefined();
+  });
 });
