@@ -25,7 +25,7 @@ interface IndexSql {
 
 /** One CREATE INDEX of that name on entries, nothing else: what is run again is only ever that. */
 function indexSqlOf(name: string): RegExp {
-  return new RegExp(`^CREATE INDEX ${name} ON entries\\([a-z_, ]+\\)( WHERE [a-z_ ]+)?$`);
+  return new RegExp(`^CREATE INDEX ${name} ON entries\\([A-Za-z_, ]+\\)( WHERE [A-Za-z_ ]+)?$`);
 }
 
 function recorded(db: ReadDb): IndexSql[] | undefined {
