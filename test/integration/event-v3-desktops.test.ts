@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { REDACTED_DETAIL } from '../../electron/vault/audit-reading';
 import { uidText } from '../../electron/vault/ids';
 import { receivedEventBytes } from '../../electron/vault/replica-service';
 import { storedEventBytes } from '../../electron/vault/store-audit';
@@ -120,6 +121,16 @@ describe('event signatures v3 between desktops and the team server', () => {
       file.close();
     }
     expect(await chainOf(c.file)).toMatchObject({ ok: true, redacted: redactedHere.length });
+    // The audit screen's rows (audit.list): read on a copy of carol's file by someone with audit.read, the redacted ones say so.
+    const copy = tempVaultPath();
+    copyFileSync(c.file, copy);
+    const reader = await Vault.open(copy, clock).signIn(OWNER, PASSWORD);
+    try {
+      const listed = await reader.auditLog(100_000);
+      expect(listed.filter((r) => r.detail === REDACTED_DETAIL).length).toBe(redactedHere.length);
+    } finally {
+      await reader.close();
+    }
     const out = await cli(c, ['audit', 'verify', '--vault', c.file], []);
     expect(out.stdout).toContain(`${redactedHere.length} events of groups you do not hold: verified by signature, body not held.`);
     const onServer = await cli(c, ['audit', 'verify', '--server', world.server.url, '--vault', c.file, '--user', CAROL], [CAROL_PASSWORD]);
