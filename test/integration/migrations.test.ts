@@ -500,6 +500,26 @@ MIGRATION_TESTS[20] = {
   },
 };
 
+MIGRATION_TESTS[21] = {
+  name: 'gives audit rows a v3 scope, body salt and body digest, null on every row before, of their lengths only',
+  run: () => {
+    const db = databaseAt(20);
+    const insert = db.prepare('INSERT INTO audit_log (uid, at, action, subject, prev_hash, hash) VALUES (randomblob(16), ?, ?, ?, ?, ?)');
+    for (let i = 0; i < 3; i += 1) insert.run(i, 'entry.create', `row ${i}`, blob(`prev ${i}`), blob(`hash ${i}`));
+    const before = db.prepare('SELECT * FROM audit_log ORDER BY id').all();
+    migrate(db, 21);
+    for (const column of ['scope BLOB', 'body_salt BLOB', 'body_digest BLOB']) expect(schemaOf(db).audit_log?.columns).toContain(column);
+    const after = db.prepare('SELECT * FROM audit_log ORDER BY id').all() as Array<Record<string, unknown>>;
+    expect(after.map(({ scope: _s, body_salt: _b, body_digest: _d, ...rest }) => rest)).toEqual(before);
+    expect(after.map((r) => [r.scope, r.body_salt, r.body_digest])).toEqual([[null, null, null], [null, null, null], [null, null, null]]);
+    db.prepare('UPDATE audit_log SET scope = randomblob(32), body_digest = randomblob(32) WHERE id = 1').run();
+    db.prepare('UPDATE audit_log SET scope = randomblob(32), body_salt = randomblob(16) WHERE id = 2').run();
+    expect(() => db.prepare('UPDATE audit_log SET scope = randomblob(31) WHERE id = 3').run()).toThrow(/CHECK/);
+    expect(() => db.prepare('UPDATE audit_log SET body_salt = randomblob(32) WHERE id = 3').run()).toThrow(/CHECK/);
+    expect(() => db.prepare('UPDATE audit_log SET body_digest = randomblob(16) WHERE id = 3').run()).toThrow(/CHECK/);
+  },
+};
+
 describe('schema migrations', () => {
   it('are numbered 1, 2, 3, … with no gap, and the latest is LATEST_SCHEMA_VERSION', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
