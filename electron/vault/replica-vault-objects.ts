@@ -37,9 +37,9 @@ export interface ObjectSender {
   readonly signer: Signer;
 }
 
-function signed<T extends VaultObjectRecord>(vault: string, sender: ObjectSender, record: Unsigned<T>): T {
-  const signature = signBytes(sender.signer.privateKey, Buffer.from(recordSigningText(vault, record), 'utf8')).toString('base64url');
-  return { ...record, signature } as T;
+/** The sender's signature over a record's signing text (each caller adds it to its own kind's record). */
+function signatureOf(vault: string, sender: ObjectSender, record: Unsigned<VaultObjectRecord>): string {
+  return signBytes(sender.signer.privateKey, Buffer.from(recordSigningText(vault, record), 'utf8')).toString('base64url');
 }
 
 /**
@@ -55,23 +55,27 @@ export function vaultObjectRecords(db: ReadDb, vault: string, sender: ObjectSend
   for (const role of listCustomRoles(db)) {
     const id = vaultObjectId(vault, 'role', sha256Hex, role.name);
     const base = replicaBase(db, uidBytes(id));
-    if (role.revision > base) out.push(signed<RoleRecord>(vault, sender, { kind: 'role', id, revision: role.revision, base, name: role.name, permissions: [...role.permissions], ...by }));
+    if (role.revision <= base) continue;
+    const record: Unsigned<RoleRecord> = { kind: 'role', id, revision: role.revision, base, name: role.name, permissions: [...role.permissions], ...by };
+    out.push({ ...record, signature: signatureOf(vault, sender, record) });
   }
   const settingsId = vaultObjectId(vault, 'settings', sha256Hex);
   const settingsBase = replicaBase(db, uidBytes(settingsId));
   const settings = readSettings(db);
   if (settings.revision > settingsBase) {
-    out.push(signed<SettingsRecord>(vault, sender, {
+    const record: Unsigned<SettingsRecord> = {
       kind: 'settings', id: settingsId, revision: settings.revision, base: settingsBase,
       idleLockMinutes: settings.idleLockMinutes, clipboardClearSeconds: settings.clipboardClearSeconds, trustDeviceDays: settings.trustDeviceDays, ...by,
-    }));
+    };
+    out.push({ ...record, signature: signatureOf(vault, sender, record) });
   }
   const policyId = vaultObjectId(vault, 'mfa_policy', sha256Hex);
   const policyBase = replicaBase(db, uidBytes(policyId));
   const policyRevision = settingsRevision(db, 'mfa_policy');
   if (policyRevision > policyBase) {
     const policy = readMfaPolicy(db);
-    out.push(signed<MfaPolicyRecord>(vault, sender, { kind: 'mfa_policy', id: policyId, revision: policyRevision, base: policyBase, global: policy.global, roles: Object.entries(policy.roles), ...by }));
+    const record: Unsigned<MfaPolicyRecord> = { kind: 'mfa_policy', id: policyId, revision: policyRevision, base: policyBase, global: policy.global, roles: Object.entries(policy.roles), ...by };
+    out.push({ ...record, signature: signatureOf(vault, sender, record) });
   }
   return out;
 }
