@@ -48,6 +48,12 @@ export type PushOutcome = PushReply | Error;
 /** The most pushes, and about the most records, one transaction takes (at least one push). */
 const MAX_PUSHES = 64;
 const MAX_RECORDS = 5_000;
+/**
+ * Transactions, across all vaults, started in line behind one of their vault's: each holds a pooled
+ * connection while it waits, so with many vaults pushing at once only a few wait in line and the
+ * others' next batches start when their vault's transaction ends, as before.
+ */
+const MAX_IN_LINE = 2;
 
 interface Pending extends PushRequest {
   readonly done: (outcome: PushOutcome) => void;
@@ -173,6 +179,8 @@ export class PushBatcher {
   private readonly ctx: ServerContext;
   /** Each vault's waiting pushes; a vault is here while its batches are being written. */
   private readonly vaults = new Map<string, VaultQueue>();
+  /** Transactions started in line that have not yet taken their pushes (at most MAX_IN_LINE). */
+  private inLine = 0;
 
   constructor(ctx: ServerContext) {
     this.ctx = ctx;
@@ -194,8 +202,19 @@ export class PushBatcher {
         this.vaults.set(vault, state);
       }
       state.queue.push({ ...request, done });
-      if (!state.pending) void this.start(vault, state);
+      this.startIfDue(vault, state);
     });
+  }
+
+  /**
+   * Starts the vault's next transaction when pushes wait and none has been started for them: at once
+   * when none of the vault's is under way, in line behind the one under way while fewer than
+   * MAX_IN_LINE wait so; otherwise when the vault's transaction ends (each end looks again).
+   */
+  private startIfDue(vault: string, state: VaultQueue): void {
+    if (state.pending || state.queue.length === 0) return;
+    if (state.running > 0 && this.inLine >= MAX_IN_LINE) return;
+    void this.start(vault, state);
   }
 
   /**
@@ -207,6 +226,7 @@ export class PushBatcher {
     const idle = state.running === 0;
     state.pending = true;
     state.running += 1;
+    if (!idle) this.inLine += 1;
     let opened: () => void = () => undefined;
     const hold = new Promise<void>((resolve) => {
       opened = resolve;
@@ -218,9 +238,10 @@ export class PushBatcher {
     const takeNow = (): Pending[] => {
       taken = true;
       state.pending = false;
+      if (!idle) this.inLine -= 1;
       batch = nextBatch(state.queue);
       // More than one transaction takes: the next starts now and queues behind this one.
-      if (state.queue.length > 0) void this.start(vault, state);
+      this.startIfDue(vault, state);
       return batch;
     };
     if (idle) takeNow();
@@ -238,6 +259,7 @@ export class PushBatcher {
     } finally {
       opened();
       state.running -= 1;
+      this.startIfDue(vault, state);
       if (state.running === 0 && state.queue.length === 0 && !state.pending && this.vaults.get(vault) === state) this.vaults.delete(vault);
     }
   }
