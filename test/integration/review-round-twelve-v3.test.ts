@@ -4,7 +4,8 @@
  * to someone who holds its group (the scope is in the signed header: refused, set aside, the log
  * without it), a server that re-tags a whole event's scope to a group the receiver holds (refused),
  * and the body salt fresh for every event this desktop signs (16 bytes, never repeated), so a body
- * of known ids cannot be confirmed from its digest. A real server (PGlite, loopback HTTP), real vault
+ * of known ids cannot be confirmed from its digest; a whole v3 row's body changed in the file, every
+ * hash recomputed, fails `audit verify` by its signature. A real server (PGlite, loopback HTTP), real vault
  * files, the replica's own apply on copies of the desktops' files (test/support/team-desktops.ts:
  * bob in Ops, carol in the default group only). Review holes found alongside: /tmp/review12b-holes.
  * Must never: put a password in a process argument, or apply a tampered page to a desktop's own file.
@@ -108,5 +109,42 @@ describe('review round twelve (b): v3 probes that held', () => {
     expect(salts.length).toBeGreaterThanOrEqual(3);
     for (const s of salts) expect(s.length).toBe(16);
     expect(new Set(salts.map((s) => s.toString('hex'))).size).toBe(salts.length);
+  }, 120_000);
+
+  it('a whole v3 row whose body is changed in the file (another entry named, every hash and the head recomputed) fails audit verify at that row', async () => {
+    await setPassword(a, 'Acme/Firewall', `f-${clock.now()}`);
+    const file = tempVaultPath();
+    copyFileSync(a.file, file);
+    type Row = { id: number; at: number; actor_id: number | null; action: string; subject: string | null; entry_id: number | null; customer_id: number | null; group_id: number | null; sealed_detail: Buffer | null; prev_hash: Buffer; scope: Buffer | null; body_salt: Buffer | null; body_digest: Buffer | null };
+    const db = new Database(file);
+    let victimId: number | undefined;
+    try {
+      const victim = db.prepare<[], Row>('SELECT * FROM audit_log WHERE scope IS NOT NULL AND body_salt IS NOT NULL AND entry_id IS NOT NULL ORDER BY id DESC LIMIT 1').get();
+      const other = db.prepare<[number], { id: number }>('SELECT id FROM entries WHERE id <> ? ORDER BY id LIMIT 1').get(victim?.entry_id ?? 0);
+      if (!victim || !other) throw new Error('no whole v3 entry event');
+      victimId = victim.id;
+      db.prepare('UPDATE audit_log SET entry_id = ? WHERE id = ?').run(other.id, victim.id);
+      // Every hash from it on recomputed (the row hash is unkeyed), and the head: only the signature can tell.
+      let prev = victim.prev_hash;
+      for (const r of db.prepare<[number], Row>('SELECT * FROM audit_log WHERE id >= ? ORDER BY id').all(victim.id)) {
+        const hex = (x: Buffer | null): string | null => (x === null ? null : x.toString('hex'));
+        const hash = createHash('sha256').update(JSON.stringify([r.id, r.at, r.actor_id, r.action, r.subject, r.entry_id, r.customer_id, r.group_id,
+          r.sealed_detail ? r.sealed_detail.toString('base64') : null, prev.toString('hex'), ...(r.scope === null ? [] : [hex(r.scope), hex(r.body_salt), hex(r.body_digest)])]), 'utf8').digest();
+        db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?').run(prev, hash, r.id);
+        prev = hash;
+      }
+      const last = db.prepare<[], { id: number; hash: Buffer }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'audit_head'").run(`${last?.id ?? 0}:${last?.hash.toString('hex') ?? ''}`);
+    } finally {
+      db.close();
+    }
+    const vault = Vault.open(file, clock);
+    try {
+      const check = await vault.verifyAudit();
+      expect(check.ok ? 'intact' : check.brokenAt).toBe(victimId);
+      expect(check.ok ? 'intact' : check.reason).toMatch(/changed after its author signed it/);
+    } finally {
+      await vault.close();
+    }
   }, 120_000);
 });
