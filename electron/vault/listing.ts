@@ -95,7 +95,7 @@ export class ListingService {
         if (customerKey !== undefined && this.core.customers.name(r, item[1]).toLowerCase() !== customerKey) continue;
         if (rankOf !== undefined) {
           const rank = rankOf(this.core.customers.name(r, item[1]), item[2], item[3], item[4]);
-          if (rank < 0) continue;
+          if (rank === -1) continue;
           ranks.push(rank);
         }
         items.push(item);

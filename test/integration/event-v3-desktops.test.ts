@@ -19,7 +19,8 @@ import { storedEventBytes } from '../../electron/vault/store-audit';
 import { Vault } from '../../electron/vault/vault';
 import { DEVICE_HEADER } from '../../shared/api/server-contract';
 import { eventBodyDigest } from '../../shared/sync/event-v3';
-import type { EventRecord, RecordBatch, ReplicaRecord } from '../../shared/sync/records';
+import type { RecordBatch } from '../../shared/sync/record-batches';
+import type { EventRecord, ReplicaRecord } from '../../shared/sync/records';
 import { BOB, BOB_PASSWORD, CAROL, CAROL_PASSWORD, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { FAST_KDF, manualClock, OWNER, PASSWORD, tempVaultPath } from '../support/vault';
 

@@ -46,7 +46,7 @@ describe('the vault search orders only its matches', () => {
           const rank = rankOf(name(item[1]), item[2], item[3], item[4]);
           // The kept names give rankEntry's answer, every time.
           expect(rank, `${query} / ${item[0]}`).toBe(rankEntry(parsed, { customer: name(item[1]), title: item[2], username: item[3], url: item[4] }));
-          if (rank < 0) return;
+          if (rank === -1) return;
           kept.push(item);
           keptGroups.push(groupIds[i] ?? 0);
           ranks.push(rank);
