@@ -4,7 +4,7 @@
  * group that is neither the default nor the last is deleted) are TeamService's.
  */
 import { parseArgs } from 'node:util';
-import { SERVER_CODES_NOTE } from '../../shared/sync/server-codes';
+import { SERVER_CODES_NOTE } from '../../shared/sync/server-codes-note';
 import { IF_REVISION_OPTION, ifRevision } from './if-revision';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';

@@ -21,16 +21,8 @@ import { printable } from '../team/printable';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { decideTrust, load, secondStep } from './login';
 import { vaultPath } from './signin';
-import { HISTORY_OPTION, HISTORY_USAGE, historyProgress, historyWhen } from './history-option';
-
-export const JOIN_USAGE = 'crewvault join URL --user NAME --team-vault VAULT-ID [--trust-owner KEY-ID:PUBLIC-KEY] [--vault FILE] [--trust FINGERPRINT] [--code CODE|-]\n'
-  + '  URL            the team server you registered on (crewvault login --invite)\n'
-  + '  --team-vault   the vault\'s id and --trust-owner the owner\'s key, as the owner handed them over\n'
-  + '                 with your invite (crewvault sync --move printed both); asked for when not given\n'
-  + '  --vault        the new vault file (default: this computer\'s usual one); it must not exist yet\n'
-  + '  Reads your server password, then a NEW password for the vault file on this computer (twice on\n'
-  + '  a terminal): the file is kept under its own password, never the server\'s.\n'
-  + HISTORY_USAGE;
+import { HISTORY_OPTION, historyProgress, historyWhen } from './history-option';
+import { JOIN_SUMMARY, JOIN_USAGE } from './team-usage';
 
 async function join(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -102,4 +94,4 @@ async function join(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-export const joinCommand: CliCommand = { summary: 'get a team vault on this computer from its team server (after crewvault login --invite)', usage: JOIN_USAGE, run: join };
+export const joinCommand: CliCommand = { summary: JOIN_SUMMARY, usage: JOIN_USAGE, run: join };

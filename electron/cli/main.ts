@@ -13,14 +13,12 @@ import { completionCommand } from './completion';
 import { exportCommand } from './export';
 import { initCommand } from './init';
 import { listCommand } from './list';
-import { joinCommand } from './join';
 import { loginCommand, logoutCommand, whoamiCommand } from './login';
-import { syncCommand } from './sync';
 import { otpCommand } from './otp';
 import { rmCommand } from './rm';
 import { SERVE_SUMMARY, SERVE_USAGE } from './serve-usage';
 import { serverCommand } from './server';
-import { teamCommand } from './team-admin';
+import { JOIN_SUMMARY, JOIN_USAGE, SYNC_SUMMARY, SYNC_USAGE, TEAM_SUMMARY, TEAM_USAGE } from './team-usage';
 import { IMPORT_SUMMARY, IMPORT_USAGE } from './import-usage';
 import { userCommand } from './user';
 import { groupCommand } from './group';
@@ -62,9 +60,10 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   login: loginCommand,
   whoami: whoamiCommand,
   logout: logoutCommand,
-  sync: syncCommand,
-  join: joinCommand,
-  team: teamCommand,
+  // Loaded when they run: the sync record schemas and account keys (zod) no other command needs (team-usage.ts).
+  sync: { summary: SYNC_SUMMARY, usage: SYNC_USAGE, run: async (args, io) => (await import('./sync')).syncCommand.run(args, io) },
+  join: { summary: JOIN_SUMMARY, usage: JOIN_USAGE, run: async (args, io) => (await import('./join')).joinCommand.run(args, io) },
+  team: { summary: TEAM_SUMMARY, usage: TEAM_USAGE, run: async (args, io) => (await import('./team-admin')).teamCommand.run(args, io) },
   // Loaded when they run, with the agent's protocol (agent-commands.ts is all a start needs).
   unlock: { summary: UNLOCK_SUMMARY, usage: UNLOCK_USAGE, run: async (args, io) => (await import('./unlock')).unlockCommand.run(args, io) },
   lock: { summary: LOCK_SUMMARY, usage: LOCK_USAGE, run: async (args, io) => (await import('./unlock')).lockCommand.run(args, io) },

@@ -15,14 +15,8 @@ import { ownerKeyText, signingKeyFingerprint } from '../team/owner-anchor';
 import { unexpectedArgument, untilStopped, type CliCommand, type CliIo } from './io';
 import { keptSession, load } from './login';
 import { VAULT_OPTIONS, withSession } from './signin';
-import { HISTORY_OPTION, HISTORY_USAGE, historyProgress, historyWhen } from './history-option';
-
-export const SYNC_USAGE = 'crewvault sync [URL] [--move] [--watch] [--vault FILE] [--user NAME] [--code CODE|-] [--json]\n'
-  + '  URL      the team server (default: the one you last signed in to with crewvault login)\n'
-  + '  --move   push the whole vault to the server first (its owner, once, to make it a team vault)\n'
-  + '  --watch  stay: sync again as soon as the server says others changed something, and every\n'
-  + '           30 s for this computer\'s own changes, until Ctrl+C (one line per round)'
-  + `\n${HISTORY_USAGE}`;
+import { HISTORY_OPTION, historyProgress, historyWhen } from './history-option';
+import { SYNC_SUMMARY, SYNC_USAGE } from './team-usage';
 
 /** How often a watching sync looks for this computer's own changes. */
 const LOCAL_ROUND_MS = 30_000;
@@ -124,4 +118,4 @@ async function watch(io: CliIo, replica: ReplicaService, round: () => Promise<vo
   }
 }
 
-export const syncCommand: CliCommand = { summary: 'sync this vault with its team server (crewvault login first)', usage: SYNC_USAGE, run };
+export const syncCommand: CliCommand = { summary: SYNC_SUMMARY, usage: SYNC_USAGE, run };

@@ -14,31 +14,7 @@ import { publicKeyFingerprint } from '../team/account-keys';
 import { printable } from '../team/printable';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { keptSession, load } from './login';
-
-export const TEAM_SUMMARY = 'a team server\'s admin acts: automation tokens, MFA (list, reset, policy, grants), devices, account keys';
-export const TEAM_USAGE = 'crewvault team token|mfa|devices|forget|key … [--server URL] [--json]\n'
-  + '  crewvault team token create --name NAME --scope SCOPES --days N [--for-vault ID]…\n'
-  + '  crewvault team token list\n'
-  + '  crewvault team token revoke TOKEN-ID\n'
-  + '  crewvault team mfa list                    who has which second steps, and who may reset them\n'
-  + '  crewvault team mfa reset USER [--code -]\n'
-  + '  crewvault team mfa grant USER [--code -]   let an admin reset others\' MFA (owners only)\n'
-  + '  crewvault team mfa ungrant USER [--code -] take that back\n'
-  + '  crewvault team mfa policy [LEVEL] [--scope SCOPE] [--idle MINUTES]\n'
-  + '  crewvault team devices [USER]              your devices, or USER\'s (owners and admins)\n'
-  + '  crewvault team forget DEVICE-ID [--user USER]\n'
-  + '  crewvault team key USER                    USER\'s account key fingerprint, to compare with the one\n'
-  + '                                             their screen showed at crewvault login --invite\n'
-  + '  --scope (token)  sync.pull, sync.push, or both comma-separated\n'
-  + '  --for-vault      limit the token to a vault (its id; repeat for several); default: all its maker reaches\n'
-  + '  --days           the token\'s life, 1 to 365: every token has an expiry\n'
-  + '  --scope (policy) global (default), owner, admin, member or external; LEVEL: off, optional, required,\n'
-  + '                   or none (a role\'s or external users\' own level taken away)\n'
-  + '  --code -         a code from your authenticator, read like a password, for acts that need a\n'
-  + '                   second step from the last 5 minutes (or sign in again)\n'
-  + '  These act with your session from "crewvault login" (--server picks one of several). A new\n'
-  + '  token is printed once on stdout: it skips the second step, so keep it like a password.\n'
-  + '  USER is a name on the server, or its user id.';
+import { TEAM_SUMMARY, TEAM_USAGE } from './team-usage';
 
 /**
  * `--json` output: one line of JSON whose every control, format (bidi override), private-use,

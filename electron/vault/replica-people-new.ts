@@ -14,13 +14,12 @@
  * Must never: take in a user, key or group its signer could not have made on this desktop, nor
  * hold a group key for this person that does not open to the key this desktop already holds.
  */
-import { createPublicKey, randomBytes } from 'node:crypto';
-import { CrewvaultError } from '../../shared/errors';
+import { createPublicKey } from 'node:crypto';
 import { holdsAllGroups, whyNotAssignRole } from '../../shared/policy';
 import { makesGroups } from '../../shared/policy-writes';
 import { memberRecordId, type EntryRecord, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { openJson } from './crypto';
-import type { ReadDb, WriteDb } from './db';
+import type { WriteDb } from './db';
 import { openHeldGroupKey } from './group-keys';
 import { uidText } from './ids';
 import { contexts, DIRECTORY_WRAP_ANCHORED, groupNameIndex } from './keys';
@@ -35,21 +34,11 @@ import { idByUid, replicaBase, setReplicaBase } from './store-replica';
 import { setGroupRevision, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
 import { resolveRoleName, rolePermissions } from './store-roles';
 import { setUserSigning } from './store-signing';
-import { deleteDirectoryKey, findUserByName, getUser, insertUser, listUsers, replaceUserKeys, setSealedPrivateKey, setUserDisabled, type UserRow } from './store-users';
-import { parseKdf } from './records';
+import { deleteDirectoryKey, findUserByName, getUser, insertUser, replaceUserKeys, setSealedPrivateKey, setUserDisabled, type UserRow } from './store-users';
+import { elsewhereKdf } from './replica-people-local';
 
 /** What a taking-in step tells its caller (replica-people-in.ts PeopleTaken). */
 type Taken = 'applied' | 'unchanged' | 'ignored';
-
-/**
- * Key settings for a row whose person signs in elsewhere: the vault's own settings with a salt of
- * its own (a sign-in with their name here costs what any does, then fails: nothing is sealed).
- */
-export function elsewhereKdf(db: ReadDb): string {
-  const first = listUsers(db)[0];
-  if (!first) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: it has no users.');
-  return JSON.stringify({ ...parseKdf(first.kdf), salt: randomBytes(16).toString('base64') });
-}
 
 /** An X25519 public key as the vault stores them (its 32 raw bytes: crypto.ts generateKeyPair), or VAULT_TAMPERED. */
 function x25519PublicKey(text: string): Buffer {

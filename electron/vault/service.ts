@@ -46,7 +46,8 @@ import { EntriesService } from './entries-service';
 import { defaultGroupId, heldGroupKey } from './entry-access';
 import { ImportExportService, type ExportOutcome, type ExportPlan, type ImportOutcome, type ImportPlan, type ImportResult } from './import-export';
 import { ListingService, type EntryFilter } from './listing';
-import { ReplicaService } from './replica-service';
+import type { ReplicaService } from './replica-service';
+import { lazyReplica } from './replica-lazy';
 import { SettingsService } from './settings-service';
 
 export interface Clock {
@@ -325,7 +326,8 @@ export class VaultSession {
       },
     });
     this.auditReader = new AuditReader({ ...core, anchorAtSignIn: auditAnchor });
-    this.replica = new ReplicaService({
+    // Loaded on its first call (replica-lazy.ts): a session that never syncs never loads the sync schemas.
+    this.replica = lazyReplica({
       ...core,
       entries: this.entries,
       userId: () => this.user.id,

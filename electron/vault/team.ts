@@ -44,8 +44,7 @@ import {
   membershipRevisions,
 } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
-import { noteRevoked } from './replica-people';
-import { elsewhereKdf } from './replica-people-new';
+import { elsewhereKdf, noteRevoked } from './replica-people-local';
 import { forgetRotateAgain, groupsToRotateAgain, memberRevision, revokedMembers } from './store-replica-people';
 import { foldRoleName, getCustomRole, listCustomRoles, putCustomRole, resolveRoleName, rolePermissions } from './store-roles';
 import {

@@ -21,11 +21,8 @@
 import { z } from 'zod';
 import { OTP_ALGORITHMS, MAX_DIGITS, MAX_PERIOD, MIN_DIGITS, MIN_PERIOD } from '../otp/codes';
 
-/**
- * What a person turning the setting on is told (the group screen, `crewvault group set`): what
- * the team server can then see, and that groups without it stay end-to-end encrypted.
- */
-export const SERVER_CODES_NOTE = 'With "server computes codes" on, the team server holds this group\'s TOTP keys (sealed to its own code key, which only it can open) and can compute their codes; its codes-only members get codes from the server and never receive the keys. The server still cannot read passwords, notes, titles or any other group. HOTP keys stay with the people who hold the group\'s keys. Groups without this setting stay end-to-end encrypted: the server sees none of their keys.';
+// Apart so the CLI's group command and the Groups screen show it without the schemas below (server-codes-note.ts).
+export { SERVER_CODES_NOTE } from './server-codes-note';
 
 /** HKDF's info, naming this use and its version. */
 export const SEAL_INFO = 'crewvault/v1 server code key seal';
