@@ -36,6 +36,11 @@ export interface PeopleIntake {
    * of removals (review six: the server alone says it): a removal is a signed revoked member record.
    */
   readonly caughtUp: boolean;
+  /**
+   * A page of a pull with more pages to come (held records are tried again with each): a group
+   * record may wait there for member records cut off onto a later page (replica-people-in.ts takeGroup).
+   */
+  readonly pagesFollow: boolean;
   readonly now: number;
   /** Told of each group this person was removed from: its name, and how many edits made here in it are dropped. */
   removed(group: string, droppedEdits: number): void;

@@ -63,7 +63,15 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   const gaveWay = new Set<number>();
   // Groups new here, taken in from this batch: their creators (replica-people-new.ts takeNewGroup).
   const created = new Map<string, string>();
-  for (const r of records) if (r.kind === 'group') take(r, () => count(takeGroup(db, intake, r, records, taken, moved, diverged, gaveWay, created)));
+  // Groups whose record waits for this person's wrap on a later page (waitsForOwnWrap): their member records wait with it.
+  const waiting = new Set<string>();
+  for (const r of records) {
+    if (r.kind !== 'group') continue;
+    if (waitsForOwnWrap(db, intake, r, records)) {
+      waiting.add(r.id);
+      take(r, () => { throw notYet('moves an access group to the version this desktop rotated it to, and this person\'s wrap of it comes on a later page'); });
+    } else take(r, () => count(takeGroup(db, intake, r, records, taken, moved, diverged, gaveWay, created)));
+  }
   for (const r of records) {
     if (r.kind !== 'member') continue;
     if (taken.has(r.id)) {
@@ -72,6 +80,7 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     }
     // The other side of two rotations to one version: none of its wraps replaces this desktop's.
     if (diverged.has(r.group)) take(r, () => { throw twoRotations(); });
+    else if (waiting.has(r.group)) take(r, () => { throw notYet('wraps an access group whose record waits for a later page'); });
     else take(r, () => count(takeMember(db, intake, r, created)));
   }
   // A group given way in: this desktop's own wraps of others at that version, of its own key, that no
@@ -323,6 +332,24 @@ function rotatedElsewhereToo(db: WriteDb, intake: PeopleIntake, r: GroupRecord, 
   theirs.key.fill(0);
   theirs.secret?.fill(0);
   return other;
+}
+
+/**
+ * Whether group record `r` waits for a later page of the pull (0933ba3): at the version this
+ * desktop's own unsent rotation moved the group to, without this person's member record of that
+ * version in `records` (a pull page cut right after the group record). Judged on its own it was
+ * 'unchanged' (rotatedElsewhereToo needs that wrap to tell two rotations apart), and the other
+ * side's wraps of another key, on the pages after, were taken in beside this desktop's own at the
+ * same version: its revokes were never made again, and its next push named a membership both
+ * live and revoked. Only while pages follow: at the last page the record is judged as it stands.
+ */
+function waitsForOwnWrap(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[]): boolean {
+  if (!intake.pagesFollow || r.deletedAt !== null) return false;
+  const groupId = idByUid(db, 'access_groups', uidBytes(r.id));
+  const row = groupId === undefined ? undefined : getGroupRow(db, groupId);
+  if (groupId === undefined || !row || row.key_version !== r.keyVersion || groupSeq(db, groupId) <= sentSeq(db)) return false;
+  const me = getUser(db, intake.userId);
+  return me !== undefined && !records.some((m) => m.kind === 'member' && m.group === r.id && m.user === uidText(me.uid) && m.keyVersion === r.keyVersion && !m.revoked);
 }
 
 /**

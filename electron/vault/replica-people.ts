@@ -102,31 +102,44 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
     };
     records.push({ ...record, signature: signatureOf(vault, sender, record) });
   }
-  for (const member of membersBetween(db, fromSeq, toSeq)) {
-    if (!manages(sender, member.group_id)) continue;
-    const group = uidText(member.group_uid);
-    const user = uidText(member.user_uid);
-    const id = memberRecordId(group, user, sha256Hex);
-    const agreed = replicaBase(db, uidBytes(id));
-    const record: Unsigned<MemberRecord> = {
-      kind: 'member', id, revision: member.revision > agreed ? member.revision : agreed + 1, group, user, keyVersion: member.key_version, lead: member.is_lead === 1,
-      byRole: member.by_role === 1, wrappedKey: b64(member.wrapped_key), wrappedSecretKey: member.wrapped_secret_key === null ? null : b64(member.wrapped_secret_key), revoked: false,
-      ...by(sender),
-    };
-    records.push({ ...record, signature: signatureOf(vault, sender, record) });
-  }
+  // One record a membership (the server refuses a push naming an object twice): its newest state
+  // here. A revoke noted and the pair's row written again after it (a re-grant before the push, or
+  // the row taken in from elsewhere) are both in range; the later write is what holds now.
+  const members = new Map<string, { readonly seq: number; readonly record: Unsigned<MemberRecord> }>();
+  const keep = (seq: number, record: Unsigned<MemberRecord>): void => {
+    const before = members.get(record.id);
+    if (before !== undefined && before.seq > seq) return;
+    members.set(record.id, { seq, record });
+  };
   for (const revoked of revokedMembers(db)) {
     if (revoked.seq <= fromSeq || revoked.seq > toSeq || !manages(sender, revoked.groupId)) continue;
     const uids = groupAndUserUids(db, revoked.groupId, revoked.userId);
     if (!uids) continue;
     const group = uidText(uids.group_uid);
     const user = uidText(uids.user_uid);
-    const record: Unsigned<MemberRecord> = {
+    keep(revoked.seq, {
       kind: 'member', id: memberRecordId(group, user, sha256Hex), revision: revoked.revision, group, user, keyVersion: revoked.keyVersion, lead: false,
       byRole: false, wrappedKey: '', wrappedSecretKey: null, revoked: true, ...by(sender),
-    };
-    records.push({ ...record, signature: signatureOf(vault, sender, record) });
+    });
   }
+  // A live row at the same sequence as a note of its pair is the later write (a row is noted as revoked only as it goes).
+  for (const member of membersBetween(db, fromSeq, toSeq)) {
+    if (!manages(sender, member.group_id)) continue;
+    const group = uidText(member.group_uid);
+    const user = uidText(member.user_uid);
+    const id = memberRecordId(group, user, sha256Hex);
+    const agreed = replicaBase(db, uidBytes(id));
+    keep(member.seq, {
+      kind: 'member', id, revision: member.revision > agreed ? member.revision : agreed + 1, group, user, keyVersion: member.key_version, lead: member.is_lead === 1,
+      byRole: member.by_role === 1, wrappedKey: b64(member.wrapped_key), wrappedSecretKey: member.wrapped_secret_key === null ? null : b64(member.wrapped_secret_key), revoked: false,
+      ...by(sender),
+    });
+  }
+  // Live memberships in the order they were written, then the revokes (as before): the server takes a group's wraps after its record either way.
+  const gathered = [...members.values()];
+  const signed = (m: { readonly record: Unsigned<MemberRecord> }): MemberRecord => ({ ...m.record, signature: signatureOf(vault, sender, m.record) });
+  records.push(...gathered.filter((m) => !m.record.revoked).sort((x, y) => x.seq - y.seq).map(signed));
+  records.push(...gathered.filter((m) => m.record.revoked).map(signed));
   return records;
 }
 

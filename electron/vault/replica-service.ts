@@ -318,6 +318,21 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
   return { batch: batches.length > 0 ? { format: REPLICA_FORMAT_BATCHED, vault, records, batches } : { format: REPLICA_FORMAT, vault, records }, upToSeq: until };
 }
 
+/**
+ * What a push gathered names each object once (the server refuses a push naming one twice, whole,
+ * and would for every later sync: 0933ba3 found a membership sent both live and revoked). A second
+ * record of one id is this desktop's own fault, so it is said here, before anything leaves,
+ * naming the kind and id (global ids: nothing secret); tests meet it as a failed sync.
+ */
+export function requireEachOnce(records: readonly ReplicaRecord[]): void {
+  const seen = new Map<string, string>();
+  for (const r of records) {
+    const before = seen.get(r.id);
+    if (before !== undefined) throw new CrewvaultError('INTERNAL', `This desktop gathered ${r.id} twice to push (as ${before} and as ${r.kind}): nothing was sent.`);
+    seen.set(r.id, r.kind);
+  }
+}
+
 /** The batch was delivered: what it carried is agreed, and the next starts after `upToSeq` (-1: a part of a batch, which moves nothing yet). */
 export function markSent(db: WriteDb, sent: Outgoing): void {
   for (const record of sent.batch.records) {
@@ -494,7 +509,9 @@ export class ReplicaService {
     const people = peopleRecords(db, out.batch.vault, sender, everything ? 0 : sentSeq(db), currentSequence(db));
     // Custom roles, settings and the MFA policy changed here since agreed (an owner's or admin's only: task 15), before the users that name a role.
     const objects = vaultObjectRecords(db, out.batch.vault, sender);
-    return { ...out, batch: { ...out.batch, records: [...objects, ...people, ...out.batch.records] } };
+    const records = [...objects, ...people, ...out.batch.records];
+    requireEachOnce(records);
+    return { ...out, batch: { ...out.batch, records } };
   }
 
   /** An owner's record saying which server account acts as vault user `userName` (pushed to the server: it binds them). */
@@ -780,7 +797,7 @@ export class ReplicaService {
       const intake = (keys: ReturnType<typeof signingKeysInForce>): PeopleIntake => ({
         ring: this.core.ring, userId: this.core.userId(), vault: batch.vault, keys,
         customerName: (db, customerId) => this.core.customers.name(db, customerId), holds: (t) => verified.holds(t),
-        caughtUp: options.caughtUp === true, now: this.core.now(), removed: (group, droppedEdits) => tally.accessRemoved.push({ group, droppedEdits }),
+        caughtUp: options.caughtUp === true, pagesFollow: options.hold === true && options.caughtUp !== true, now: this.core.now(), removed: (group, droppedEdits) => tally.accessRemoved.push({ group, droppedEdits }),
         crossed: (user, detail) => {
           this.core.audit(w, { action: 'user.crossed', subject: user }, detail);
           tally.crossed.push({ user, detail });

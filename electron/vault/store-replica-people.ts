@@ -40,6 +40,8 @@ export interface MemberReplicaRow {
   readonly wrapped_secret_key: Buffer | null;
   readonly is_lead: number;
   readonly by_role: number;
+  /** The sequence the row was last written at (peopleRecords: a revoke noted later of the same pair is the newer state). */
+  readonly seq: number;
 }
 
 export function usersBetween(db: ReadDb, fromSeq: number, toSeq: number): UserReplicaRow[] {
@@ -58,7 +60,7 @@ export function groupsBetween(db: ReadDb, fromSeq: number, toSeq: number): Group
 
 export function membersBetween(db: ReadDb, fromSeq: number, toSeq: number): MemberReplicaRow[] {
   return db.prepare<[number, number], MemberReplicaRow>(
-    `SELECT gk.group_id, g.uid AS group_uid, u.uid AS user_uid, gk.revision, gk.key_version, gk.wrapped_key, gk.wrapped_secret_key, gk.is_lead, gk.by_role
+    `SELECT gk.group_id, g.uid AS group_uid, u.uid AS user_uid, gk.revision, gk.key_version, gk.wrapped_key, gk.wrapped_secret_key, gk.is_lead, gk.by_role, gk.seq
      FROM group_keys gk JOIN access_groups g ON g.id = gk.group_id JOIN users u ON u.id = gk.user_id
      WHERE gk.seq > ? AND gk.seq <= ? ORDER BY gk.seq`,
   ).all(fromSeq, toSeq);
