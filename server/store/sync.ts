@@ -4,7 +4,7 @@
  * it are what the server orders and checks by.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { int, text, textOrNull, type Queryable, type Transaction } from './db';
+import { int, text, textOrNull, type Database, type Queryable, type Row, type Transaction } from './db';
 
 /** The vault's row, locked for this transaction (pushes to one vault take turns); undefined when the server holds no such vault. */
 export async function lockVault(tx: Transaction, vaultId: string): Promise<{ readonly seq: number; readonly createdBy: string } | undefined> {
@@ -110,19 +110,42 @@ export async function putRecord(tx: Transaction, vaultId: string, record: Stored
 }
 
 /**
+ * Planner settings for one page read, for its transaction only: no scan of the whole table, no
+ * bitmap read and no sort, so a page's `ORDER BY <the index's columns> LIMIT n` can only be a walk
+ * of that index from the cursor. Without them, on a table never analyzed (PGlite never analyzes
+ * by itself; a fresh PostgreSQL before autovacuum's first pass) the planner takes `vault_id = $1`
+ * for 0.5% of the rows, and reads "those few" by a bitmap and a sort: every row of the vault
+ * past the cursor, for each page (docs/SYNC.md "Speed" step 9). They are not disabled outright:
+ * were no index walk possible the planner would still find a plan, only a costly one.
+ */
+export const INDEX_WALK = "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)";
+
+async function walkingIndex(db: Database, sql: string, params: readonly unknown[]): Promise<Row[]> {
+  return db.transaction(async (tx) => {
+    await tx.query(INDEX_WALK);
+    return tx.query(sql, params);
+  });
+}
+
+/**
  * Records stored after `since`, in sequence order: `limit` at most, and no more than about
  * `maxBytes` of bodies (at least one); the body as text (parsed by the caller).
  */
-export async function recordsAfter(db: Queryable, vaultId: string, since: number, limit: number, maxBytes: number): Promise<Array<{ readonly seq: number; readonly body: string; readonly scope: string | null; readonly bodyDigest: string | null }>> {
-  const rows = await db.query(
-    `SELECT seq, body, scope, body_digest FROM (
-       SELECT seq, body::text AS body, scope, body_digest, sum(octet_length(body::text)) OVER (ORDER BY seq) AS running
-       FROM sync_records WHERE vault_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
-     ) page WHERE running <= $4 OR seq = (SELECT min(seq) FROM sync_records WHERE vault_id = $1 AND seq > $2) ORDER BY seq`,
-    [vaultId, since, limit, maxBytes],
-  );
+export async function recordsAfter(db: Database, vaultId: string, since: number, limit: number, maxBytes: number): Promise<Array<{ readonly seq: number; readonly body: string; readonly scope: string | null; readonly bodyDigest: string | null }>> {
+  const rows = await walkingIndex(db, PULL_PAGE_SQL, [vaultId, since, limit, maxBytes]);
   return rows.map((row) => ({ seq: int(row, 'seq'), body: text(row, 'body'), scope: textOrNull(row, 'scope'), bodyDigest: textOrNull(row, 'body_digest') }));
 }
+
+/**
+ * A pull's page: a walk of sync_records_by_seq (vault_id, seq) from `since`, ordered by exactly its
+ * columns, so no plan reads the vault's other records (test/server/snapshot-plans.test.ts). The
+ * first row is always kept (n = 1), however large. Exported for that test's EXPLAIN only.
+ */
+export const PULL_PAGE_SQL = `SELECT seq, body, scope, body_digest FROM (
+       SELECT seq, body, scope, body_digest, sum(octet_length(body)) OVER (ORDER BY seq) AS running, row_number() OVER (ORDER BY seq) AS n FROM (
+         SELECT seq, body::text AS body, scope, body_digest FROM sync_records WHERE vault_id = $1 AND seq > $2 ORDER BY vault_id, seq LIMIT $3
+       ) stored
+     ) page WHERE running <= $4 OR n = 1 ORDER BY seq`;
 
 /** Whether any entry stored in this vault is in `groupId` (live only: `liveOnly`), leaving out the ids in `except`. */
 export async function groupHoldsEntries(db: Queryable, vaultId: string, groupId: string, liveOnly: boolean, except: readonly string[]): Promise<boolean> {
@@ -157,24 +180,33 @@ const isStoredKind = (kind: string): kind is SnapshotRow['kind'] => STORED_KINDS
  * `maxBytes` of bodies (at least one). Each object has one row (its newest record), so this is the
  * vault's state.
  */
-export async function snapshotAfter(db: Queryable, vaultId: string, after: number, upTo: number, events: boolean, limit: number, maxBytes: number): Promise<SnapshotRow[]> {
-  const rows = await db.query(
-    // Each stored body turned into text once (the LIMIT keeps the inner query from being folded into the outer, which would do it twice).
-    `SELECT seq, kind, grp, usr, batch, body, scope, body_digest FROM (
-       SELECT seq, kind, scope, body_digest, grp, usr, batch, body, sum(octet_length(body)) OVER (ORDER BY seq) AS running, row_number() OVER (ORDER BY seq) AS n FROM (
-         SELECT seq, kind, scope, body_digest, CASE WHEN kind IN ('entry', 'member') THEN body->>'group' END AS grp, CASE WHEN kind = 'member' THEN body->>'user' END AS usr,
-           CASE WHEN kind IN ('customer', 'entry') THEN body->>'batch' END AS batch, body::text AS body
-         FROM sync_records WHERE vault_id = $1 AND seq > $2 AND seq <= $3 AND (kind = 'event') = $4 ORDER BY seq LIMIT $5
-       ) stored
-     ) page WHERE running <= $6 OR n = 1 ORDER BY seq`,
-    [vaultId, after, upTo, events, limit, maxBytes],
-  );
+export async function snapshotAfter(db: Database, vaultId: string, after: number, upTo: number, events: boolean, limit: number, maxBytes: number): Promise<SnapshotRow[]> {
+  const rows = await walkingIndex(db, events ? SNAPSHOT_PAGE_SQL.events : SNAPSHOT_PAGE_SQL.state, [vaultId, after, upTo, limit, maxBytes]);
   return rows.map((row) => {
     const kind = text(row, 'kind');
     if (!isStoredKind(kind)) throw new CrewvaultError('INTERNAL', `snapshotAfter: a stored record of kind ${kind}`);
     return { seq: int(row, 'seq'), kind, group: textOrNull(row, 'grp'), user: textOrNull(row, 'usr'), batch: textOrNull(row, 'batch'), body: text(row, 'body'), scope: textOrNull(row, 'scope'), bodyDigest: textOrNull(row, 'body_digest') };
   });
 }
+
+/**
+ * A snapshot page's read, one text for each part (schema 24): `WHERE vault_id = $1 AND seq > after`
+ * on the part's partial index (vault_id, seq), ordered by exactly its columns and limited, and run
+ * under INDEX_WALK (below), so the one plan left is a walk of the index from the cursor: page n
+ * costs what page 1 does (test/server/snapshot-plans.test.ts). The part is in the text, not a
+ * parameter: a partial index is only used when the planner can prove the query stays inside it
+ * (a `(kind = 'event') = $4` filter it could not). Each stored body is turned into text once (the
+ * LIMIT keeps the inner query from being folded into the outer, which would do it twice).
+ * Exported for that test's EXPLAIN only.
+ */
+const snapshotPageSql = (part: string): string => `SELECT seq, kind, grp, usr, batch, body, scope, body_digest FROM (
+       SELECT seq, kind, scope, body_digest, grp, usr, batch, body, sum(octet_length(body)) OVER (ORDER BY seq) AS running, row_number() OVER (ORDER BY seq) AS n FROM (
+         SELECT seq, kind, scope, body_digest, CASE WHEN kind IN ('entry', 'member') THEN body->>'group' END AS grp, CASE WHEN kind = 'member' THEN body->>'user' END AS usr,
+           CASE WHEN kind IN ('customer', 'entry') THEN body->>'batch' END AS batch, body::text AS body
+         FROM sync_records WHERE vault_id = $1 AND ${part} AND seq > $2 AND seq <= $3 ORDER BY vault_id, seq LIMIT $4
+       ) stored
+     ) page WHERE running <= $5 OR n = 1 ORDER BY seq`;
+export const SNAPSHOT_PAGE_SQL = { events: snapshotPageSql("kind = 'event'"), state: snapshotPageSql("kind <> 'event'") } as const;
 
 /**
  * How many audit events a vault's snapshot holds (sequence at or below `upTo`), and of them how

@@ -187,6 +187,23 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     await expect(db.query("INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body) VALUES ('v1', 'x1', 'secret', 1, 5, 'u1', '{}'::jsonb)")).rejects.toThrow(/sync_records_kind_check/);
   });
 
+  it('upgrades schema 23 in place: every record kept, and each part of a snapshot indexed on its own (events; everything else) in sequence order', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 23))).toEqual({ from: 0, to: 23 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1)");
+    await db.query("INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ('v1', 3, 'u1', 1)");
+    await db.query(`INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body) VALUES
+      ('v1', 'e1', 'event', 1, 1, 'u1', '{"a":1}'::jsonb), ('v1', 'k1', 'entry', 1, 2, 'u1', '{"b":2}'::jsonb), ('v1', 'r1', 'role', 1, 3, 'u1', '{}'::jsonb)`);
+    expect(await migrate(db)).toEqual({ from: 23, to: latestSchemaVersion() });
+    expect(await db.query('SELECT record_id, kind, seq::int AS seq, body::text AS body FROM sync_records ORDER BY seq')).toEqual([
+      { record_id: 'e1', kind: 'event', seq: 1, body: '{"a": 1}' }, { record_id: 'k1', kind: 'entry', seq: 2, body: '{"b": 2}' }, { record_id: 'r1', kind: 'role', seq: 3, body: '{}' },
+    ]);
+    const indexes = await db.query("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'sync_records' AND indexname LIKE 'sync_records%by_seq' ORDER BY indexname");
+    expect(indexes.map((row) => text(row, 'indexname'))).toEqual(['sync_records_by_seq', 'sync_records_events_by_seq', 'sync_records_state_by_seq']);
+    expect(text(indexes[1] ?? {}, 'indexdef')).toMatch(/\(vault_id, seq\) WHERE \(kind = 'event'::text\)$/);
+    expect(text(indexes[2] ?? {}, 'indexdef')).toMatch(/\(vault_id, seq\) WHERE \(kind <> 'event'::text\)$/);
+  });
+
   it('lets two servers start at once: each migration runs exactly once', async () => {
     if (kind === 'pglite') return; // one process owns a PGlite folder; the race is PostgreSQL's
     const url = await databases.postgresUrl();
