@@ -58,13 +58,15 @@ export async function storedIds(db: Queryable, vaultId: string, ids: readonly st
 
 /**
  * What a push's verification read that the vault's lock must still find, in one statement: the
- * newest key's place, the owners (whose certificates count) and these devices' accounts and heads.
+ * newest key's place, the owners (whose certificates count), who is disabled (whose events are
+ * refused) and these devices' accounts and heads.
  */
 export async function signersSnapshot(db: Queryable, vaultId: string, devices: readonly string[]): Promise<string> {
   const [row] = await db.query(
     `SELECT concat_ws('|',
        (SELECT coalesce(max(n), 0)::text FROM sync_signing_keys WHERE vault_id = $1),
        (SELECT string_agg(vault_user || ':' || disabled::text, ',' ORDER BY vault_user) FROM sync_people WHERE vault_id = $1 AND role = 'owner'),
+       (SELECT string_agg(vault_user, ',' ORDER BY vault_user) FROM sync_people WHERE vault_id = $1 AND disabled),
        (SELECT string_agg(device || ':' || coalesce(vault_user, '') || ':' || head, ',' ORDER BY device) FROM sync_devices WHERE vault_id = $1 AND device = ANY($2::text[]))
      ) AS snapshot`,
     [vaultId, [...devices]],

@@ -15,7 +15,7 @@
  *   history, written before the vault came here);
  * - every event is signed, holds under a key in force of its actor, names a device whose events are
  *   that actor's or pushed by that device's own person (a device is bound to the vault user who
- *   signed its first event; anyone may relay their events; the move takes every device's) and continues that device's chain from the link the server holds (events it holds
+ *   signed its first event; anyone may relay their events while they are enabled, nobody once they are disabled but the move and its mover's history from before it; the move takes every device's) and continues that device's chain from the link the server holds (events it holds
  *   already are skipped: stored once). A device's first event here on a 32-byte id carries the birth value deriving that id from
  *   its signing key (shared/sync/device-ids.ts), so only the person whose desktop made the id can start its chain.
  * - record format 2 (verify-batches.ts): a customer or entry record naming a batch holds by the
@@ -136,6 +136,8 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string,
   if (pusher.vaultUser !== null && batch.records.some((r) => 'author' in r && r.author !== pusher.vaultUser)) {
     throw new CrewvaultError('FORBIDDEN', 'These records are signed in another person\'s name.');
   }
+  // Who is disabled as the push arrives (before its own user records): their events are refused below, whoever pushes them.
+  const disabledAtPush = new Set(disabled);
   // Roles as this push leaves them (its user records are applied, or it is refused whole); the mover binds itself as an owner.
   for (const r of batch.records) {
     if (r.kind !== 'user') continue;
@@ -199,6 +201,12 @@ export async function verifyPush(db: Queryable, batch: Batch, accountId: string,
       if (r.signature === null || r.signerKey === null || r.device === null || r.actor === null) throw badSignature('An event is not signed by its author on a device');
       const key = inForce.get(r.signerKey);
       if (key === undefined || key.vaultUser !== r.actor) throw badSignature('An event is signed with a key that is not its author\'s');
+      // A disabled author's events are refused from anyone (review 12b hole 3): the server is the one place that sees their order
+      // against the disabling, and a desktop takes an event dated before it. Their own account's pushes are refused already; an
+      // event they wrote offline and never pushed is lost. The move, and its mover's later parts of the file's history from before it, carry every author's.
+      if (disabledAtPush.has(r.actor) && !moving && !(pusher.movedAt !== undefined && r.at < pusher.movedAt)) {
+        throw new CrewvaultError('FORBIDDEN', 'These events are signed by a person who is disabled in this vault: nothing was stored.');
+      }
       const device = heads.get(r.device) ?? deviceRows.get(r.device);
       // An event names its vault (hole 4). One signed before that (v1) is taken only in the vault's move (its first push, or a later
       // part from the mover's account of an event written before the vault came here), or continuing a device chain this server holds
