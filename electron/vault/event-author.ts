@@ -6,10 +6,12 @@
  * says when: an event signed before it is part of the vault's history whichever order the two
  * arrive in (the old full pull took the event first; a first sync takes the state, disabling
  * included, before the history, docs/SYNC.md "Speed" step 8), and one signed at or after it is
- * refused in either order. The event's time is its author's signed word: a disabled author's
- * account can push nothing after the disabling (the server refuses it), so an event backdated with
- * their key reaches a desktop only through another account relaying it or a dishonest server,
- * the same trust the old sequence order placed in the server (docs/SYNC.md says so).
+ * refused in either order. The event's time is its author's signed word, bounded where order is
+ * known: the server refuses a disabled author's events from anyone after the disabling
+ * (server/sync/verify.ts, review 12b hole 3), so one backdated with their key reaches a desktop
+ * only from a dishonest server, the same trust the old sequence order placed in the server
+ * (docs/SYNC.md says so); and this desktop refuses an event dated before the one it follows on its
+ * own device chain (store-audit.ts appendReceivedEvent), the one bound it checks itself.
  * Must never: take an event of a user not in this vault, or one signed at or after their disabling.
  */
 import type { ReadDb } from './db';

@@ -336,7 +336,7 @@ export interface ReceivedEventOptions {
 /**
  * Chains an event written elsewhere into this log, after checking that its author signed it
  * with a key of theirs in force here and that it follows the last event this log holds from
- * its device (VAULT_TAMPERED otherwise: nothing is written). `keys`: signingKeysInForce, read
+ * its device, dated no earlier than it (VAULT_TAMPERED otherwise: nothing is written). `keys`: signingKeysInForce, read
  * once per batch. Moves the head and, since the receiver is signed in, the keyed anchor
  * (unless `headLater`: then the caller does, before its transaction ends).
  */
@@ -347,7 +347,9 @@ export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: Rea
   if (!key || key.user_id !== event.actor_id) throw refused('is signed with a key that is not its author\'s');
   const { form, fault } = eventHoldsAs(event, uidsFrom(db), vaultOf(db), key.public_key, event.signature, options.holds, options.heldGroups ?? 'every');
   if (form === undefined) throw refused(fault);
-  const previous = db.prepare<[Buffer], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? ORDER BY id DESC LIMIT 1').get(event.device_id);
+  const previous = db.prepare<[Buffer], { signature: Buffer | null; at: number }>('SELECT signature, at FROM audit_log WHERE device_id = ? ORDER BY id DESC LIMIT 1').get(event.device_id);
+  // Time does not go backwards along a device's chain (review 12b hole 3): an event dated before the one it follows is a clock set back.
+  if (previous !== undefined && event.at < previous.at) throw refused('is dated before the event before it on its own device (a clock set back)');
   if (form === 'v1' && previous === undefined && !v1ChainStartsOpen(db)) {
     throw refused('is signed in the old form that names no vault and starts a device chain after this desktop caught up with the team server (taken only in the vault\'s move)');
   }

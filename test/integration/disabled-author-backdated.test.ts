@@ -1,0 +1,86 @@
+/**
+ * A disabled user's backdated events (review round twelve (b), hole 3, on the desktop; the
+ * reviewer's test kept). electron/vault/event-author.ts mayHaveWritten takes any event of a
+ * disabled user whose signed time is before the disabling: mo, disabled, signs in on his desktop
+ * (not told) with its clock set back to before even his own earlier events and reveals; those
+ * events chain after his earlier ones (their device link proves they were written after them) yet
+ * carry an earlier time. Relayed to an owner's desktop (the server now refuses that relay,
+ * test/server/disabled-author-relay.test.ts; a dishonest server still could), they were taken.
+ * store-audit.ts appendReceivedEvent now refuses an event dated before the event before it on its
+ * own device chain (set aside): time does not go backwards along a chain, the one bound a desktop
+ * checks without the server. FAILED on 52469c8 (['signin.ok', 'password.reveal'] taken).
+ * Real vault files exchanging records as JSON (as event-author-disabled.test does).
+ * Must never: put a password in a process argument.
+ */
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
+import { Vault } from '../../electron/vault/vault';
+import { MEMBER, MEMBER_PASSWORD, newPeopleWorld, OWNER, PASSWORD } from '../support/people-world';
+import { manualClock } from '../support/vault';
+
+function eventsBy(file: string, name: string): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare<[string], { id: string }>('SELECT lower(hex(a.uid)) AS id FROM audit_log a JOIN users u ON u.id = a.actor_id WHERE u.name = ? ORDER BY a.id').all(name).map((r) => r.id);
+  } finally {
+    db.close();
+  }
+}
+
+const hexOf = (uid: string): string => uid.replaceAll('-', '').toLowerCase();
+type EventRec = Extract<ReplicaRecord, { kind: 'event' }>;
+
+describe('a disabled user backdating his events', () => {
+  it('events a disabled user signs after the disabling with his clock set back (earlier than the event before them on his own device) are refused', async () => {
+    const world = await newPeopleWorld({
+      people: [{ name: MEMBER, role: 'technician', password: MEMBER_PASSWORD }],
+      members: [MEMBER],
+      desktops: [{ label: 'mo', name: MEMBER, password: MEMBER_PASSWORD }, { label: 'owner', name: OWNER, password: PASSWORD }, { label: 'new', name: OWNER, password: PASSWORD }],
+    });
+    const [moFile = '', ownerFile = '', newFile = ''] = world.files;
+    const clock = world.clock as ReturnType<typeof manualClock>;
+    const t0 = clock.now();
+
+    // mo reveals at t0 + 10 min (taken: before the disabling).
+    clock.set(t0 + 600_000);
+    const mo = await Vault.open(moFile, clock).signIn(MEMBER, MEMBER_PASSWORD);
+    const entry = (await mo.listEntries())[0];
+    if (!entry) throw new Error('mo sees no entry');
+    await mo.revealPassword(entry.id);
+    const vault = await mo.replica.vaultId();
+    const before = (await mo.replica.outgoing()).batch.records.filter((r): r is EventRec => r.kind === 'event' && r.actor !== null);
+    await mo.close();
+
+    // The owner disables him at t0 + 20 min.
+    clock.set(t0 + 1_200_000);
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.disableUser(MEMBER, await owner.team.userRevision(MEMBER));
+    const disabling = (await owner.replica.outgoing()).batch.records.filter((r) => r.kind === 'user' && r.name === MEMBER && r.disabledAt !== null);
+    await owner.close();
+
+    // A day later, mo sets his desktop's clock back to t0 + 1 min (before his own reveal) and reveals again.
+    clock.set(t0 + 86_400_000);
+    const backClock = manualClock(t0 + 60_000);
+    const late = await Vault.open(moFile, backClock).signIn(MEMBER, MEMBER_PASSWORD);
+    await late.revealPassword(entry.id);
+    const seen = new Set(before.map((e) => e.id));
+    const backdated = (await late.replica.outgoing()).batch.records.filter((r): r is EventRec => r.kind === 'event' && r.actor !== null && !seen.has(r.id));
+    await late.close();
+    expect(backdated.length).toBeGreaterThan(0);
+    // Each backdated event follows mo's earlier events on his device chain, and is dated before them.
+    const lastBefore = Math.max(...before.map((e) => e.at));
+    expect(backdated.every((e) => e.at < lastBefore)).toBe(true);
+
+    // Relayed to an owner's desktop: the disabling, mo's earlier events, the backdated ones.
+    const batch = (records: readonly ReplicaRecord[]): unknown => JSON.parse(JSON.stringify({ format: REPLICA_FORMAT, vault, records })) as unknown;
+    const desk = await Vault.open(newFile, clock).signIn(OWNER, PASSWORD);
+    const outcome = await desk.replica.apply(batch([...disabling, ...before, ...backdated]), { hold: true, caughtUp: true });
+    await desk.close();
+    expect(eventsBy(newFile, MEMBER)).toEqual(expect.arrayContaining(before.map((e) => hexOf(e.id))));
+    // Not in the owner's log as mo's history from before his disabling: set aside, the chain's time going backwards named.
+    const takenBackdated = backdated.filter((e) => eventsBy(newFile, MEMBER).includes(hexOf(e.id)));
+    expect(takenBackdated.map((e) => e.action)).toEqual([]);
+    expect(outcome.held.find((h) => h.id === backdated[0]?.id)?.reason).toMatch(/dated before the event before it on its own device/);
+  });
+});
