@@ -45,6 +45,17 @@ export function isBuiltInRole(value: string): value is BuiltInRole {
   return (ROLES as readonly string[]).includes(value);
 }
 
+/** A role name as people read it: no case, and "_", "-" and spaces alike ("Team lead", "team-lead" and team_lead are one name). */
+export function foldRoleName(name: string): string {
+  return name.toLowerCase().replace(/[\s_-]+/g, '');
+}
+
+/** The built-in role `name` reads as (folded), whatever its spelling; undefined for any other name. */
+export function builtInRoleNamed(name: string): BuiltInRole | undefined {
+  const folded = foldRoleName(name);
+  return ROLES.find((r) => foldRoleName(r) === folded);
+}
+
 export function isPermission(value: string): value is Permission {
   return (PERMISSIONS as readonly string[]).includes(value);
 }

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { isBuiltInRole, OWNER_GRANTED_ROLES, ROLES, whyNotActOn, whyNotAssignRole, whyNotManageVault, type Permission } from '../../shared/policy';
+import { builtInRoleNamed, isBuiltInRole, OWNER_GRANTED_ROLES, whyNotActOn, whyNotAssignRole, whyNotManageVault, type Permission } from '../../shared/policy';
 import { entryWriteNeeds, makesGroups, managesLedGroups } from '../../shared/policy-writes';
 import { memberRecordId, vaultObjectId, type EntryRecord, type MfaPolicyRecord, type PeopleRecord, type ReplicaRecord, type VaultObjectKind, type VaultObjectRecord, VAULT_OBJECT_KINDS } from '../../shared/sync/records';
 import { findUserById } from '../store/accounts';
@@ -100,7 +100,9 @@ export interface PeopleOutcome {
  *   re-wrapping its own pusher at the version held, with the group's record at it, is a second
  *   rotation to a version taken already (two managers revoking at once): CONFLICT, nothing stored.
  */
-export async function applyPeople(tx: Transaction, vaultId: string, me: InVault, records: readonly PeopleRecord[], leaving: ReadonlyMap<string, readonly string[]> = new Map()): Promise<PeopleOutcome> {
+export async function applyPeople(
+  tx: Transaction, vaultId: string, me: InVault, records: readonly PeopleRecord[], leaving: ReadonlyMap<string, readonly string[]> = new Map(), pushedRoles: ReadonlySet<string> = new Set(),
+): Promise<PeopleOutcome> {
   // Most pushes carry entries alone: nothing to judge, and no read under the vault's lock for it.
   if (records.length === 0) return { stale: new Set(), joined: new Set(), deleted: new Set() };
   const every = holdsEveryGroup(me.role);
@@ -117,6 +119,8 @@ export async function applyPeople(tx: Transaction, vaultId: string, me: InVault,
   for (const r of records) {
     if (r.kind !== 'user') continue;
     if (!permissions.includes('users.manage')) throw new CrewvaultError('FORBIDDEN', 'Your role does not say who is who in the vault (users.manage): nothing was stored.');
+    // Judged and stored as written, so written only one way: as every desktop stores it (review round twelve (a), hole 1).
+    await requireCanonicalRole(tx, vaultId, r.role, pushedRoles, 'A user record');
     const held = await getPerson(tx, vaultId, r.id);
     const ownerOnly = OWNER_GRANTED_ROLES.includes(r.role) || (held?.role !== null && held?.role !== undefined && OWNER_GRANTED_ROLES.includes(held.role))
       || (r.account !== null && r.account !== held?.accountId);
@@ -277,6 +281,33 @@ async function requireMaySetUser(tx: Transaction, vaultId: string, me: InVault, 
 }
 
 /**
+ * The one spelling a record may name a role by (review round twelve (a), holes 1 and 4): a built-in
+ * role's id (the schema refuses its other spellings: shared/sync/records.ts), or exactly the name a
+ * custom role's record holds — the one the server holds, or one this push defines (`pushed`, its
+ * names as written; each is checked against the held one by checkVaultObjects). A desktop resolves
+ * a name by folding it (case, spaces, "_" and "-" aside) and the server reads it as written, so a
+ * variant ("helpdesk" for "Helpdesk") would be judged here as a role without permissions and stored
+ * there as the role it folds to: INVALID_INPUT, nothing stored. So is a role the server holds no
+ * record of (a role defined on one desktop only: none of its permissions could be judged here).
+ */
+async function requireCanonicalRole(db: Queryable, vaultId: string, role: string, pushed: ReadonlySet<string>, what: string): Promise<void> {
+  if (isBuiltInRole(role) || pushed.has(role)) return;
+  const held = (await heldRole(db, vaultId, role))?.name;
+  if (held === role) return;
+  throw new CrewvaultError('INVALID_INPUT', held === undefined
+    ? `${what} names a role this server holds no record of (an owner's or admin's desktop sends its definition first): nothing was stored.`
+    : `${what} names the role "${held}" spelt otherwise: a record names a role exactly as it is defined. Nothing was stored.`);
+}
+
+/** The name and revision of the custom role record the server holds under `role`'s id (its folded name), or undefined. */
+async function heldRole(db: Queryable, vaultId: string, role: string): Promise<{ readonly name: string; readonly revision: number } | undefined> {
+  const body = await vaultObjectBody(db, vaultId, vaultObjectId(vaultId, 'role', sha256Hex, role));
+  if (body === undefined) return undefined;
+  const record = JSON.parse(body) as { readonly kind?: unknown; readonly name?: unknown; readonly revision?: unknown };
+  return record.kind === 'role' && typeof record.name === 'string' && typeof record.revision === 'number' ? { name: record.name, revision: record.revision } : undefined;
+}
+
+/**
  * Refuses a push's custom role, settings and MFA policy records (task 15) unless the pusher may
  * change what applies to everyone: an owner or admin (shared/policy whyNotManageVault, as the
  * desktop asks of `role define`, `crewvault settings` and `policy mfa` in a team vault); the MFA
@@ -289,11 +320,19 @@ export async function checkVaultObjects(tx: Transaction, vaultId: string, me: In
   if (records.length === 0) return;
   const why = whyNotManageVault({ role: me.role ?? '' });
   if (why !== undefined) throw new CrewvaultError('FORBIDDEN', `${why} Nothing was stored.`);
+  const pushed = new Set(records.flatMap((r) => (r.kind === 'role' ? [r.name] : [])));
   for (const r of records) {
     if (r.id !== vaultObjectId(vaultId, r.kind, sha256Hex, r.kind === 'role' ? r.name : '')) throw new CrewvaultError('INVALID_INPUT', `A ${r.kind} record is not named by what it is: nothing was stored.`);
     if (r.kind === 'role') {
-      const folded = r.name.toLowerCase().replace(/[\s_-]+/g, '');
-      if (!/^[A-Za-z][A-Za-z0-9 _-]{0,63}$/.test(r.name) || ROLES.some((b) => b.replace(/_/g, '') === folded)) throw new CrewvaultError('INVALID_INPUT', 'A role record names no custom role (a built-in name, or not a role name): nothing was stored.');
+      if (!/^[A-Za-z][A-Za-z0-9 _-]{0,63}$/.test(r.name) || builtInRoleNamed(r.name) !== undefined) throw new CrewvaultError('INVALID_INPUT', 'A role record names no custom role (a built-in name, or not a role name): nothing was stored.');
+      // A role keeps the spelling it was first stored under: a redefinition spelt otherwise would leave
+      // the people given it under the old spelling, read here as no role at all (review round twelve (a)).
+      // (At another base it is a CONFLICT, judged below with the others: its desktop pulls, and takes the team's spelling.)
+      const held = await heldRole(tx, vaultId, r.name);
+      if (held !== undefined && held.name !== r.name && held.revision === r.base) throw new CrewvaultError('INVALID_INPUT', `A role record redefines the role "${held.name}" spelt otherwise: a role keeps its name. Nothing was stored.`);
+    }
+    if (r.kind === 'mfa_policy') {
+      for (const [role] of r.roles) await requireCanonicalRole(tx, vaultId, role, pushed, 'An MFA policy record');
     }
     if (r.kind === 'mfa_policy' && me.role !== 'owner') {
       const heldBody = await vaultObjectBody(tx, vaultId, r.id);
@@ -303,9 +342,12 @@ export async function checkVaultObjects(tx: Transaction, vaultId: string, me: In
   }
 }
 
-/** The level a policy sets for the owner role itself (undefined: it follows the global one). */
+/**
+ * The level a policy sets for the owner role itself (undefined: it follows the global one). The
+ * schema lets the owner role be named only as "owner", and once (records.ts): what a desktop reads.
+ */
 function ownerLevel(policy: Pick<MfaPolicyRecord, 'roles'>): string | undefined {
-  return policy.roles.find(([role]) => role.toLowerCase() === 'owner')?.[1];
+  return policy.roles.find(([role]) => role === 'owner')?.[1];
 }
 
 /** Whether `me` holds group `groupId` now (owners and admins: every group): what they may know of its entries. */

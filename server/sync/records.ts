@@ -129,7 +129,9 @@ export async function storePush(
     const from = r.kind === 'entry' && held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group : undefined;
     if (r.kind === 'entry' && from !== undefined && from !== null && (r.deletedAt !== null || r.group !== from)) leaving.set(from, [...(leaving.get(from) ?? []), r.id]);
   }
-  const people = await applyPeople(tx, batch.vault, person, peopleRecords, leaving);
+  // The custom roles this push defines, as written: a user record may give one (records.ts: objects go first).
+  const pushedRoles = new Set(batch.records.flatMap((r) => (r.kind === 'role' ? [r.name] : [])));
+  const people = await applyPeople(tx, batch.vault, person, peopleRecords, leaving, pushedRoles);
   // Which groups the server computes codes of, as their records say (owners and admins only), and no secret key wrapped there for codes-only members.
   await applyServerCodesSetting(tx, ctx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source);
   // Custom roles, settings and the MFA policy: owners and admins only (task 15); their bases are judged below with the entries'.

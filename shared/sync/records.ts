@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import { MFA_POLICY_LEVELS, SETTING_LIMITS } from '../model';
-import { PERMISSIONS } from '../policy';
+import { builtInRoleNamed, foldRoleName, PERMISSIONS } from '../policy';
 import { MAX_BATCH_DIGESTS, recordBatchSchema } from './record-batches';
 
 export const REPLICA_FORMAT = 1;
@@ -63,6 +63,18 @@ const freeText = (max: number): z.ZodString => z.string().max(max).refine(storab
 const millis = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const revision = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const base = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/**
+ * A role as a record names it, in its one canonical form (review round twelve (a), holes 1 and 4):
+ * what a desktop's `role define` takes (a letter, then letters, digits, spaces, "_" or "-"; no space
+ * at its end: the desktop trims it), and a built-in role only as its id ("owner", "team_lead"),
+ * never as a spelling that folds to it ("Owner", "ADMIN", "owner ", "Team lead"). A desktop
+ * resolves a typed name by folding it (store-roles.ts resolveRoleName), the server reads it as
+ * written: a record carrying a variant would be one role to the check and another to the store.
+ * A custom role's name is checked against its stored spelling where that is known (the server's
+ * role record, the desktop's roles table): server/sync/membership.ts, replica-people-in.ts.
+ */
+const roleName = z.string().max(64).regex(/^[A-Za-z][A-Za-z0-9 _-]{0,63}$/, 'not a role name').refine((n) => !n.endsWith(' '), 'a role name ending in a space')
+  .refine((n) => { const builtIn = builtInRoleNamed(n); return builtIn === undefined || builtIn === n; }, 'a built-in role not written as its id');
 
 export const customerRecordSchema = z.strictObject({
   kind: z.literal('customer'),
@@ -143,7 +155,7 @@ export const userRecordSchema = z.strictObject({
   id: uid,
   revision,
   name: freeText(64).min(1),
-  role: freeText(64).min(1),
+  role: roleName,
   publicKey: bytes,
   account: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not an account id').nullable(),
   disabledAt: millis.nullable(),
@@ -210,7 +222,7 @@ export const roleRecordSchema = z.strictObject({
   id: uid,
   revision,
   base,
-  name: freeText(64).min(1),
+  name: roleName.refine((n) => builtInRoleNamed(n) === undefined, 'a custom role under a built-in role\'s name'),
   permissions: z.array(z.enum(PERMISSIONS)).max(PERMISSIONS.length).refine((p) => new Set(p).size === p.length, 'a permission named twice'),
   ...signed,
 });
@@ -229,14 +241,19 @@ export const settingsRecordSchema = z.strictObject({
 });
 
 const mfaLevel = z.enum(MFA_POLICY_LEVELS);
-/** The vault's two-step sign-in policy: a level for everyone and per role; one object a vault, named by vaultObjectId(vault, 'mfa_policy'). Owners and admins only. */
+/**
+ * The vault's two-step sign-in policy: a level for everyone and per role; one object a vault, named
+ * by vaultObjectId(vault, 'mfa_policy'). Owners and admins only. Its role list is a map: one role
+ * named twice, in any spelling a desktop folds together, is refused (the server read the first of
+ * two, a desktop's Object.fromEntries the last: review round twelve (a), hole 4).
+ */
 export const mfaPolicyRecordSchema = z.strictObject({
   kind: z.literal('mfa_policy'),
   id: uid,
   revision,
   base,
   global: mfaLevel,
-  roles: z.array(z.tuple([freeText(64).min(1), mfaLevel])).max(256),
+  roles: z.array(z.tuple([roleName, mfaLevel])).max(256).refine((list) => new Set(list.map(([role]) => foldRoleName(role))).size === list.length, 'a role named twice'),
   ...signed,
 });
 
@@ -274,7 +291,7 @@ export { memberRecordId } from './record-ids';
  * defining one role name meet on one record and its base (CONFLICT), not two roles of one name.
  */
 export function vaultObjectId(vault: string, kind: VaultObjectKind, sha256Hex: (text: string) => string, name = ''): string {
-  const folded = name.toLowerCase().replace(/[\s_-]+/g, '');
+  const folded = foldRoleName(name);
   const hex = sha256Hex(`crewvault/v1 ${kind}\n${vault}\n${folded}`);
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error('vaultObjectId: not a SHA-256 in hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
