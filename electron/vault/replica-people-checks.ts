@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { holdsAllGroups, type Role } from '../../shared/policy';
+import { holdsAllGroups, ROLES, type Role } from '../../shared/policy';
 import { managesLedGroups } from '../../shared/policy-writes';
 import { recordSigningText, type PeopleRecord, type VaultObjectRecord } from '../../shared/sync/records';
 import type { ReadDb, WriteDb } from './db';
@@ -18,7 +18,7 @@ import type { SignedTriple } from './replica-verify';
 import type { signingKeysInForce } from './store-audit';
 import { groupKeysOfGroup } from './store-groups';
 import { idByUid } from './store-replica';
-import { rolePermissions } from './store-roles';
+import { foldRoleName, listCustomRoles, rolePermissions } from './store-roles';
 import { getUser } from './store-users';
 
 /** What taking people in needs of the apply under way. */
@@ -67,6 +67,22 @@ export function tampered(why: string): CrewvaultError {
 
 export function notYet(why: string): CrewvaultError {
   return new CrewvaultError('CONFLICT', `A received record ${why}: it is set aside until it can be taken in.`);
+}
+
+/**
+ * The role a user record gives, which is judged and stored as written: only a built-in role's id
+ * or a custom role's name exactly as this vault holds it (review round twelve (a), hole 1). A name
+ * that only folds to a role here ("Owner", "helpdesk" for "Helpdesk") is a second reading of one
+ * record: the check would judge one role and the store keep another, so it is set aside
+ * (VAULT_TAMPERED; the server refuses it too: server/sync/membership.ts). A role unknown here may be
+ * defined by a record still to come: CONFLICT, tried again.
+ */
+export function canonicalRole(db: ReadDb, role: string): Role {
+  const folded = foldRoleName(role);
+  const found = [...ROLES, ...listCustomRoles(db).map((r) => r.name)].find((name) => foldRoleName(name) === folded);
+  if (found === undefined) throw notYet('gives a role this desktop does not know');
+  if (found !== role) throw tampered(`gives the role "${found}" spelt otherwise ("${role}"): a record names a role exactly as it is defined`);
+  return found;
 }
 
 /** The signer of a people record (or a role, settings or MFA policy record: replica-vault-objects.ts), once their signature holds under a key of theirs in force here. */

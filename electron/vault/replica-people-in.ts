@@ -30,7 +30,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { holdsAllGroups, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
 import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { takeDelete, takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
-import { bin, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
+import { bin, canonicalRole, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
 import type { WriteDb } from './db';
 import { pageOf, writePage, type PageItem } from './entry-pages';
 import { resealEntry } from './entry-reseal';
@@ -43,7 +43,7 @@ import { dropRotatedFrom } from './store-rotated-from';
 import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, setGroupServerCodes } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
-import { resolveRoleName, rolePermissions } from './store-roles';
+import { rolePermissions } from './store-roles';
 import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 
@@ -121,6 +121,8 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
   // At or below the agreed revision: stale, whatever it says (a relay playing an older one back).
   const agreed = replicaBase(db, uid);
   if (r.revision <= agreed) return 'unchanged';
+  // The role is judged below as it would be stored: written exactly as this vault holds it, or set aside.
+  canonicalRole(db, r.role);
   const sameKey = bin(r.publicKey).equals(local.public_key);
   if (r.role === local.role && (r.disabledAt !== null) === disabledNow && sameKey) {
     // Nothing to change, but its revision is agreed all the same: an older record arriving after it is stale.
@@ -167,15 +169,7 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
       crossing.push('both changed it: disabled from elsewhere, taken over an enabling here');
     }
   }
-  if (role !== local.role) {
-    let resolved: string;
-    try {
-      resolved = resolveRoleName(db, role);
-    } catch {
-      throw notYet('gives a role this desktop does not know');
-    }
-    setUserRole(db, local.id, resolved);
-  }
+  if (role !== local.role) setUserRole(db, local.id, role);
   if ((disabledAt !== null) !== disabledNow) setUserDisabled(db, local.id, disabledAt);
   if (!sameKey) takeNewPublicKey(db, intake, r, local, signer);
   // Never behind the record's revision, so this desktop's own later record of them is not taken for an old one.

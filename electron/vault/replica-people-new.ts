@@ -23,7 +23,7 @@ import type { WriteDb } from './db';
 import { openHeldGroupKey } from './group-keys';
 import { uidText } from './ids';
 import { contexts, DIRECTORY_WRAP_ANCHORED, groupNameIndex } from './keys';
-import { bin, notYet, requireManages, sha256Hex, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
+import { bin, canonicalRole, notYet, requireManages, sha256Hex, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
 import { bindingBytes, signatureValid } from './signing';
 import { listEntryRowsInGroups } from './store-entries';
 import { findGroupByIndex, getGroupRow, insertGroup, putGroupKey, renameGroupRow, setGroupKeyVersion, setGroupServerCodes, tombstoneGroup, type GroupRow } from './store-groups';
@@ -32,7 +32,7 @@ import { getSetting } from './store-meta';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, setReplicaBase } from './store-replica';
 import { setGroupRevision, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
-import { resolveRoleName, rolePermissions } from './store-roles';
+import { rolePermissions } from './store-roles';
 import { setUserSigning } from './store-signing';
 import { deleteDirectoryKey, findUserByName, getUser, insertUser, replaceUserKeys, setSealedPrivateKey, setUserDisabled, type UserRow } from './store-users';
 import { elsewhereKdf } from './replica-people-local';
@@ -69,12 +69,8 @@ function takeNewUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): Taken {
   const signer = signerOf(db, intake, r);
   const permissions = rolePermissions(db, signer.role);
   if (!permissions.includes('users.manage')) throw tampered('adds a user, and its sender may not manage users');
-  let role: string;
-  try {
-    role = resolveRoleName(db, r.role);
-  } catch {
-    throw notYet('gives a role this desktop does not know');
-  }
+  // Judged as it is stored: the role exactly as this vault holds it (a spelling that only folds to one is set aside).
+  const role = canonicalRole(db, r.role);
   const whyNot = whyNotAssignRole({ id: signer.id, role: signer.role, permissions }, role, rolePermissions(db, role));
   if (whyNot !== undefined) throw tampered(`adds a user as its sender may not here (${whyNot})`);
   const publicKey = x25519PublicKey(r.publicKey);

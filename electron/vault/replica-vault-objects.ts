@@ -24,7 +24,7 @@ import { setSetting } from './store-meta';
 import { setMfaPolicySetting } from './store-mfa';
 import { replicaBase, setReplicaBase } from './store-replica';
 import { settingsRevision, setSettingsRevision } from './store-revisions';
-import { getCustomRole, listCustomRoles, putSyncedRole } from './store-roles';
+import { foldRoleName, listCustomRoles, putSyncedRole, renameCustomRole } from './store-roles';
 import { signBytes, type Signer } from './signing';
 
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -114,11 +114,27 @@ function takeVaultObject(db: WriteDb, intake: PeopleIntake, r: VaultObjectRecord
 
 function takeRole(db: WriteDb, intake: PeopleIntake, r: RoleRecord, agreed: number): void {
   if (isBuiltInRole(r.name)) throw tampered('redefines a built-in role');
-  const local = getCustomRole(db, r.name);
+  // The role of this name as people read it (its record's id is the folded name): spelt otherwise here, it takes the team's spelling.
+  const local = listCustomRoles(db).find((role) => foldRoleName(role.name) === foldRoleName(r.name));
   if (local !== undefined && local.revision > agreed && !samePermissions(local.permissions, r.permissions)) {
     intake.crossed(`role ${r.name}`, `Role ${r.name}: redefined here as ${local.permissions.join(', ') || '(none)'} and not sent; the team's definition, stored first, is kept: ${r.permissions.join(', ') || '(none)'}`);
   }
-  putSyncedRole(db, { name: local?.name ?? r.name, permissions: r.permissions }, r.revision, intake.now);
+  if (local !== undefined && local.name !== r.name) adoptRoleName(db, local.name, r.name);
+  putSyncedRole(db, { name: r.name, permissions: r.permissions }, r.revision, intake.now);
+}
+
+/**
+ * Respells a custom role as the team's record does (review round twelve (a)): the role, its holders
+ * and the MFA policy's line for it, so every record this desktop sends names it as the server holds
+ * it (the server refuses any other spelling: server/sync/membership.ts). Its permissions follow.
+ */
+function adoptRoleName(db: WriteDb, from: string, to: string): void {
+  renameCustomRole(db, from, to);
+  const policy = readMfaPolicy(db);
+  if (Object.keys(policy.roles).some((name) => name.toLowerCase() === from.toLowerCase())) {
+    const roles = Object.fromEntries(Object.entries(policy.roles).map(([name, level]) => [name.toLowerCase() === from.toLowerCase() ? to : name, level]));
+    setMfaPolicySetting(db, JSON.stringify({ ...policy, roles }));
+  }
 }
 
 function takeSettings(db: WriteDb, intake: PeopleIntake, r: SettingsRecord, agreed: number): void {

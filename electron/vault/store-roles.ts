@@ -1,6 +1,6 @@
 /** Shared: custom roles (schema 3) — a name and the permissions it grants. */
 import { CrewvaultError } from '../../shared/errors';
-import { isBuiltInRole, isPermission, ROLE_PERMISSIONS, ROLES, type Permission, type Role } from '../../shared/policy';
+import { foldRoleName, isBuiltInRole, isPermission, ROLE_PERMISSIONS, ROLES, type Permission, type Role } from '../../shared/policy';
 import type { ReadDb, WriteDb } from './db';
 import { newUid } from './ids';
 
@@ -45,16 +45,25 @@ export function putSyncedRole(db: WriteDb, role: CustomRole, revision: number, n
   db.prepare('UPDATE roles SET revision = ? WHERE name = ?').run(revision, role.name);
 }
 
+/**
+ * A custom role's name respelt as the team holds it (replica-vault-objects.ts takeRole: two desktops
+ * defined one name spelt two ways, and the other's reached the server first), with everyone holding
+ * it: a record names a role exactly as it is stored (review round twelve (a)), so this file's own
+ * records of them then carry the team's spelling.
+ */
+export function renameCustomRole(db: WriteDb, from: string, to: string): void {
+  db.prepare('UPDATE roles SET name = ? WHERE name = ?').run(to, from);
+  db.prepare('UPDATE users SET role = ? WHERE role = ?').run(to, from);
+}
+
 /** What `role` allows: the built-in table's row, a custom role's list, or nothing (unknown). */
 export function rolePermissions(db: ReadDb, role: string): readonly Permission[] {
   if (isBuiltInRole(role)) return ROLE_PERMISSIONS[role];
   return getCustomRole(db, role)?.permissions ?? [];
 }
 
-/** A role name as people read it: no case, and "_", "-" and spaces alike. */
-export function foldRoleName(name: string): string {
-  return name.toLowerCase().replace(/[\s_-]+/g, '');
-}
+// One reading of a role name for the vault, the records and the team server (shared/policy.ts).
+export { foldRoleName } from '../../shared/policy';
 
 /**
  * The role `typed` names, as the vault stores it: "Technician", "Team lead" and "team-lead"
