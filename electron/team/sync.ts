@@ -32,6 +32,9 @@ function batchesNamed(batches: readonly RecordBatch[] | undefined, records: read
   return { batches: batches.filter((b) => named.has(b.id)) };
 }
 
+/** A custom role, the vault settings or the MFA policy (task 15): sent by revision above the agreed one, not by sequence. */
+const isVaultObject = (r: ReplicaRecord): boolean => r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy';
+
 /**
  * Records in order, cut into parts no larger than one push takes; signing keys first, as the
  * server checks every record by them (server/sync/verify.ts): a move's first part must bring them.
@@ -184,6 +187,37 @@ async function learnEventSignatures(client: TeamClient, replica: ReplicaService)
   if (health.schema >= EVENT_V3_SERVER_SCHEMA) await replica.startSigningEventsV3();
 }
 
+/**
+ * A desktop from before task 15 pulled without naming the role, settings and policy kinds, and its
+ * cursor moved past those the server held (review 12a hole 3). At its first sync naming them, it
+ * takes what lies between the sequence its pulls last named them up to (the file's meta: 0 in a
+ * file from before) and its cursor: the snapshot's `objects` part (the state's pages there, only
+ * those kinds handed), each record judged as a pull's (one at or below its agreed revision changes
+ * nothing), the cursor left where it was. Every pull here names them: pullAll notes the cursor after.
+ */
+async function takeVaultObjectsOwed(client: TeamClient, replica: ReplicaService, vault: string): Promise<{ readonly pulled: number; readonly applied: number }> {
+  const tally = { pulled: 0, applied: 0 };
+  const upTo = await replica.pulledUpTo();
+  let after = await replica.vaultObjectsUpTo();
+  while (after < upTo) {
+    const page = await client.call('syncSnapshot', { vault, part: 'objects', after, upTo, kinds: [...VAULT_OBJECT_KINDS] });
+    const last = page.records.at(-1)?.seq;
+    const inOrder = page.records.every((r, i) => r.seq > after && r.seq <= upTo && (i === 0 || r.seq > (page.records[i - 1]?.seq ?? 0)) && isVaultObject(r.record));
+    if (!inOrder || page.upTo !== upTo || page.after < (last ?? after) || page.after > upTo || (page.more && page.after <= after)) {
+      throw new CrewvaultError('SERVER_UNREACHABLE', 'The server answered a pull of the vault\'s roles, settings and policy out of order: nothing more of it was taken in. Sync again; if it persists, tell its administrator.');
+    }
+    if (page.records.length > 0) {
+      const outcome = await replica.applyPulled(vault, page.records.map((r) => r.record), { hold: true }, page.batches);
+      tally.pulled += page.records.length;
+      tally.applied += outcome.applied;
+    }
+    if (!page.more) break;
+    after = page.after;
+  }
+  await replica.noteVaultObjectsUpTo(upTo);
+  return tally;
+}
+
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
   const vault = await replica.vaultId();
   await learnEventSignatures(client, replica);
@@ -257,6 +291,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       }
       if (!page.more) break;
     }
+    // Every page of it named the role, settings and policy kinds (review 12a hole 3).
+    await replica.noteVaultObjectsUpTo(await replica.pulledUpTo());
     // Records set aside earlier are tried again at each sync, even when nothing new came, and once
     // more at the server's head when the last page read was empty (a record set aside for a later page is tried once more).
     if (!tried || (!caughtUp && tally.held > 0)) {
@@ -271,7 +307,9 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   /**
    * Pushes `out` in parts the server takes (by count and by bytes), in order, each marked sent
    * once stored; false at the first part the server refuses for conflicts (the parts before it
-   * stay stored and marked; the rest goes again after a pull).
+   * stay stored and marked; the rest goes again after a pull). A refused part of roles, settings
+   * and the MFA policy alone holds back nothing after it (review 12a: a stale or set-aside one
+   * wedges only its own object): the people and entries parts still go, and false is told after them.
    */
   /** The part the server last refused, and the conflicts it named. */
   let refused: { readonly records: readonly ReplicaRecord[]; readonly conflicts: ReadonlyArray<{ readonly id: string; readonly revision: number }> } | undefined;
@@ -281,6 +319,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     // it is not counted in what it took, so neither is it in the total.
     total = tally.pushed + out.batch.records.filter((r) => !(r.kind === 'signing_key' && r.certifiedBy === null)).length;
     told();
+    /** Refused parts of vault objects only (partsOf puts them in parts of their own), set aside while the rest goes on. */
+    let objectsRefused: typeof refused;
     for (const [index, records] of parts.entries()) {
       const last = index === parts.length - 1;
       const part: Outgoing = { batch: { ...out.batch, records, ...batchesNamed(out.batch.batches, records) }, upToSeq: last ? out.upToSeq : -1 };
@@ -288,14 +328,21 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       await replica.pushing(part);
       const stored = await client.call('syncPush', { batch: part.batch });
       if (stored.conflicts.length > 0) {
-        refused = { records, conflicts: stored.conflicts };
+        refused = { records: [...(objectsRefused?.records ?? []), ...records], conflicts: [...(objectsRefused?.conflicts ?? []), ...stored.conflicts] };
+        if (records.every(isVaultObject)) {
+          // Its objects are sent again after a pull (their revision is above the agreed one until stored); upToSeq is no
+          // mark of theirs, so the last part may still move it.
+          objectsRefused = refused;
+          continue;
+        }
         return false;
       }
       await replica.markSent(part, stored);
       tally.pushed += stored.accepted;
       told();
     }
-    return true;
+    if (objectsRefused !== undefined) refused = objectsRefused;
+    return objectsRefused === undefined;
   };
   const server = serverOf(client);
   if (options.move) {
@@ -323,6 +370,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       tally.pulled += first.pulled;
       tally.applied += first.applied;
       tally.held = first.held;
+      // Its snapshot named the role, settings and policy kinds: nothing of them is owed (review 12a hole 3).
+      await replica.noteVaultObjectsUpTo(first.upTo);
     } else if (history.history === 'now') {
       // A history an earlier first sync left owed (interrupted, or 'later') goes on from its cursor before the pull.
       const taken = await takeHistory(client, replica, history);
@@ -331,6 +380,9 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
         tally.applied += taken.applied;
       }
     }
+    const owed = await takeVaultObjectsOwed(client, replica, vault);
+    tally.pulled += owed.pulled;
+    tally.applied += owed.applied;
     await pullAll();
     // A vault leaves for a server only by a move. One not bound to this server pushes nothing,
     // whatever the server says it holds. One bound to none yet is bound here when what it just

@@ -58,7 +58,7 @@ import { dropRotatedFrom } from './store-rotated-from';
 import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
 import { restoreEntryIndexes, setAsideEntryIndexes } from './store-bulk-indexes';
 import { rolePermissions } from './store-roles';
-import { markVaultObjectSent, takeVaultObjects, vaultObjectRecords } from './replica-vault-objects';
+import { markVaultObjectSent, noteVaultObjectsUpTo, takeVaultObjects, vaultObjectRecords, vaultObjectsUpTo } from './replica-vault-objects';
 import { entryWriteNeeds } from '../../shared/policy-writes';
 import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
 import { getUser, listUsers } from './store-users';
@@ -610,6 +610,25 @@ export class ReplicaService {
   /** From now on this file signs its new audit events v3: a team server it syncs with takes them (sync.ts). */
   async startSigningEventsV3(): Promise<void> {
     await this.core.write((w) => startSigningEventsV3(w));
+  }
+
+  /**
+   * The server's sequence up to which this replica was handed the role, settings and MFA policy
+   * records (sync.ts takeVaultObjectsOwed: a desktop from before task 15 pulled without them).
+   */
+  async vaultObjectsUpTo(): Promise<number> {
+    return this.core.read((r) => {
+      this.core.requireOpen(r);
+      return vaultObjectsUpTo(r);
+    });
+  }
+
+  /** A pull naming those kinds reached `seq` (never moved back). */
+  async noteVaultObjectsUpTo(seq: number): Promise<void> {
+    await this.core.write((w) => {
+      this.core.requireOpen(w);
+      if (seq > vaultObjectsUpTo(w)) noteVaultObjectsUpTo(w, seq);
+    });
   }
 
   /** The team server's sequence up to which this replica has taken in others' records. */

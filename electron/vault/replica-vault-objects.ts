@@ -14,13 +14,15 @@
 import { createHash } from 'node:crypto';
 import { MFA_POLICY_LEVELS, type MfaPolicyLevel } from '../../shared/model';
 import { isBuiltInRole, whyNotManageVault, type Role } from '../../shared/policy';
-import { recordSigningText, vaultObjectId, type MfaPolicyRecord, type ReplicaRecord, type RoleRecord, type SettingsRecord, type Unsigned, type VaultObjectRecord } from '../../shared/sync/records';
+import { recordSigningText, vaultObjectId, type MfaPolicyRecord, type ReplicaRecord, type RoleRecord, type SettingsRecord, type Unsigned, type UserRecord, type VaultObjectRecord } from '../../shared/sync/records';
 import type { ReadDb, WriteDb } from './db';
 import { uidText } from './ids';
 import { readMfaPolicy, type MfaPolicy } from './mfa';
-import { signerOf, tampered, type PeopleIntake } from './replica-people-checks';
+import { signedHere, signerOf, tampered, type PeopleIntake } from './replica-people-checks';
 import { readSettings, SETTING_KEYS } from './settings-service';
-import { setSetting } from './store-meta';
+import { getMeta, getSetting, setMeta, setSetting } from './store-meta';
+import { agreedUser } from './store-replica-people';
+import { getUser } from './store-users';
 import { setMfaPolicySetting } from './store-mfa';
 import { replicaBase, setReplicaBase } from './store-replica';
 import { settingsRevision, setSettingsRevision } from './store-revisions';
@@ -80,10 +82,51 @@ export function vaultObjectRecords(db: ReadDb, vault: string, sender: ObjectSend
   return out;
 }
 
+/**
+ * The server's sequence up to which this file was handed the role, settings and policy records
+ * (review 12a hole 3): a desktop from before task 15 pulled without naming these kinds, so its
+ * cursor moved past the ones stored then, never handed. sync.ts notes here the cursor each pull
+ * naming them reached, and takes once what lies between this and the cursor (a snapshot's
+ * `objects` part). Absent (a file from before it): 0.
+ */
+const OBJECTS_UP_TO_META = 'replica_objects_up_to';
+
+export function vaultObjectsUpTo(db: ReadDb): number {
+  const text = getMeta(db, OBJECTS_UP_TO_META);
+  const seq = text === undefined ? 0 : Number(text);
+  return Number.isSafeInteger(seq) && seq > 0 ? seq : 0;
+}
+
+export function noteVaultObjectsUpTo(db: WriteDb, seq: number): void {
+  setMeta(db, OBJECTS_UP_TO_META, String(seq));
+}
+
 /** A sent record of these kinds was stored: its revision is agreed. */
 export function markVaultObjectSent(db: WriteDb, record: ReplicaRecord): void {
   if (record.kind !== 'role' && record.kind !== 'settings' && record.kind !== 'mfa_policy') return;
-  if (record.revision > replicaBase(db, uidBytes(record.id))) setReplicaBase(db, uidBytes(record.id), record.revision);
+  if (record.revision > replicaBase(db, uidBytes(record.id))) {
+    setReplicaBase(db, uidBytes(record.id), record.revision);
+    if (record.kind === 'mfa_policy') noteAgreedPolicy(db, record.revision, { global: record.global, roles: Object.fromEntries(record.roles) });
+  }
+}
+
+/**
+ * The MFA policy as last agreed with the team (review 12a hole 2), kept beside its agreed revision
+ * (replica_base): what an admin's record is judged by, not this file's own unsent change. Local
+ * bookkeeping in settings; none for a policy agreed before it was kept.
+ */
+const AGREED_POLICY_KEY = 'replica.agreed_mfa_policy';
+
+function noteAgreedPolicy(db: WriteDb, revision: number, policy: MfaPolicy): void {
+  setSetting(db, AGREED_POLICY_KEY, JSON.stringify({ revision, policy }));
+}
+
+/** The policy agreed at `agreed`: as noted, or this file's own when nothing was changed here since; undefined when neither is known. */
+function agreedPolicy(db: ReadDb, agreed: number): MfaPolicy | undefined {
+  const text = getSetting(db, AGREED_POLICY_KEY);
+  const noted = text === undefined ? undefined : JSON.parse(text) as { revision?: unknown; policy?: MfaPolicy };
+  if (noted !== undefined && noted.revision === agreed && noted.policy !== undefined) return noted.policy;
+  return settingsRevision(db, 'mfa_policy') <= agreed ? readMfaPolicy(db) : undefined;
 }
 
 /**
@@ -91,18 +134,50 @@ export function markVaultObjectSent(db: WriteDb, record: ReplicaRecord): void {
  * may give a role the batch defines). Each through `take` (a refusal sets it aside alone).
  */
 export function takeVaultObjects(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[], take: (r: ReplicaRecord, work: () => void) => void, count: (taken: 'applied' | 'unchanged') => void): void {
-  for (const r of records) {
-    if (r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy') take(r, () => count(takeVaultObject(db, intake, r)));
+  for (const [index, r] of records.entries()) {
+    if (r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy') take(r, () => count(takeVaultObject(db, intake, r, records, index)));
   }
 }
 
-function takeVaultObject(db: WriteDb, intake: PeopleIntake, r: VaultObjectRecord): 'applied' | 'unchanged' {
+/**
+ * The signer's role where the record stands in the server's order (review 12a hole 5), not as
+ * this file has them now. `records` is the apply's list in the server's order (set-aside records
+ * first, then the page): a user record of the signer before it in that list says their role then;
+ * else the role last agreed with the team (store-replica-people.ts agreedUser) when this file
+ * changed them since and has not sent it (that change comes after the record in the server's
+ * order: it reached the server first); else their role here. A user record of the signer AFTER it
+ * in the list whose revision skips one this file never saw (a promotion and a demotion between two
+ * syncs: the server keeps only a person's newest record) leaves their role then unknown here:
+ * 'unseen', and the server's own check when it stored the record stands (docs/SYNC.md).
+ */
+function signerRoleAt(db: ReadDb, intake: PeopleIntake, r: VaultObjectRecord, signer: { readonly id: number; readonly role: Role }, records: readonly ReplicaRecord[], index: number): { readonly role: Role } | 'unseen' {
+  const uid = uidBytes(r.author);
+  const agreedRevision = replicaBase(db, uid);
+  const here = getUser(db, signer.id);
+  const unsent = here !== undefined && here.revision > agreedRevision;
+  const agreed = unsent ? agreedUser(db, uid) : undefined;
+  let role: Role = agreed?.role ?? signer.role;
+  let revision = unsent ? agreedRevision : (here?.revision ?? agreedRevision);
+  // Only a user record holding under its signer's signature here says anything (a relay cannot make one up).
+  const ofSigner = (x: ReplicaRecord): x is UserRecord => x.kind === 'user' && uidBytes(x.id).equals(uid) && signedHere(db, intake, x);
+  const before = records.slice(0, index).filter(ofSigner).filter((x) => x.revision > revision).at(-1);
+  if (before !== undefined) {
+    role = before.role;
+    revision = before.revision;
+  }
+  const after = records.slice(index + 1).find(ofSigner);
+  return after !== undefined && after.revision > revision + 1 ? 'unseen' : { role };
+}
+
+function takeVaultObject(db: WriteDb, intake: PeopleIntake, r: VaultObjectRecord, records: readonly ReplicaRecord[], index: number): 'applied' | 'unchanged' {
   const uid = uidBytes(r.id);
   const agreed = replicaBase(db, uid);
   // At or below the agreed revision: stale, whatever it says (a relay playing an older one back).
   if (r.revision <= agreed) return 'unchanged';
   if (r.id !== vaultObjectId(intake.vault, r.kind, sha256Hex, r.kind === 'role' ? r.name : '')) throw tampered(`is a ${r.kind} record not named by what it is`);
-  const signer = signerOf(db, intake, r);
+  const found = signerRoleAt(db, intake, r, signerOf(db, intake, r), records, index);
+  // Unseen: the server stored it only from an owner or admin (server/sync/records.ts); judged as an admin's from here on.
+  const signer = found === 'unseen' ? { role: 'admin' } : found;
   const whyNot = whyNotManageVault({ role: signer.role });
   if (whyNot !== undefined) throw tampered(`sets the vault's ${r.kind === 'role' ? 'roles' : r.kind === 'settings' ? 'settings' : 'MFA policy'}, and its sender may not (${whyNot})`);
   if (r.kind === 'role') takeRole(db, intake, r, agreed);
@@ -152,7 +227,11 @@ function takePolicy(db: WriteDb, intake: PeopleIntake, r: MfaPolicyRecord, agree
   const levelFor = (p: MfaPolicy): MfaPolicyLevel | undefined => Object.entries(p.roles).find(([name]) => name.toLowerCase() === 'owner')?.[1];
   const roles = Object.fromEntries(r.roles) as Record<string, MfaPolicyLevel>;
   // The owner role's own level is an owner's to set (whyNotManageVault): an admin's record changing it is not believed.
-  if (signerRole !== 'owner' && levelFor({ global: r.global, roles }) !== levelFor(local)) throw tampered(`sets the owner role's MFA level, and its sender may not (${whyNotManageVault({ role: signerRole }, 'owner') ?? ''})`);
+  // Judged against the policy last agreed with the team (review 12a hole 2), not an unsent change of this file's own.
+  // A record built on versions this desktop never saw (its base above the agreed revision: a pull hands only
+  // the newest) carries the owner level the server held when it stored it, which it checks (records.ts): not judged here.
+  const agreedOne = agreedPolicy(db, agreed) ?? local;
+  if (signerRole !== 'owner' && r.base <= agreed && levelFor({ global: r.global, roles }) !== levelFor(agreedOne)) throw tampered(`sets the owner role's MFA level, and its sender may not (${whyNotManageVault({ role: signerRole }, 'owner') ?? ''})`);
   if (!r.roles.every(([, level]) => (MFA_POLICY_LEVELS as readonly string[]).includes(level))) throw tampered('names an MFA level this desktop does not know');
   const next: MfaPolicy = { global: r.global, roles };
   if (settingsRevision(db, 'mfa_policy') > agreed && JSON.stringify(next) !== JSON.stringify(local)) {
@@ -160,6 +239,7 @@ function takePolicy(db: WriteDb, intake: PeopleIntake, r: MfaPolicyRecord, agree
   }
   setMfaPolicySetting(db, JSON.stringify(next));
   setSettingsRevision(db, 'mfa_policy', r.revision);
+  noteAgreedPolicy(db, r.revision, next);
 }
 
 function samePermissions(a: readonly string[], b: readonly string[]): boolean {

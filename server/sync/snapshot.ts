@@ -37,7 +37,9 @@ export async function snapshot(ctx: ServerContext, auth: Caller, input: ServerRo
   if (upTo > vault.seq) throw new CrewvaultError('INVALID_INPUT', 'upTo: past the vault\'s sequence (a snapshot ends where its first page found the vault).');
   if (input.after > upTo) throw new CrewvaultError('INVALID_INPUT', 'after: past the snapshot\'s end.');
   const rows = await snapshotAfter(ctx.db, input.vault, input.after, upTo, input.part === 'events', input.limit ?? DEFAULT_PAGE, PAGE_BYTES);
-  const handed = rows.filter((row) => visible(row));
+  // The objects part (review 12a hole 3): the state's pages, handing only the kinds named; read once by a desktop from before them.
+  const only = input.part === 'objects' ? new Set<string>(input.kinds ?? []) : undefined;
+  const handed = rows.filter((row) => visible(row) && (only === undefined || only.has(row.kind)));
   // Up to the last record read, handed over or not: what was left out is not this person's.
   const after = rows.at(-1)?.seq ?? upTo;
   // A v3 event of a group this person does not hold goes redacted (events-v3.ts): parsed, its body dropped, written again.

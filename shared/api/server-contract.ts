@@ -588,12 +588,14 @@ export const SERVER_ROUTES = {
    * the snapshot's end (`upTo`: the vault's sequence then) and every page after names it; a record
    * written meanwhile is above it, and comes in the pull from `upTo` that follows. `part`:
    * `state` (everything but audit events) or `events` (the audit events up to `upTo`, taken in
-   * after the state). `after`: the sequence the last page reached (0 at first).
+   * after the state), or `objects`: only the records of the `kinds` named (custom roles, settings,
+   * the MFA policy), which a desktop from before them was never handed though its cursor passed
+   * them (sync.ts, once). `after`: the sequence the last page reached (0 at first).
    */
   syncSnapshot: route({
     method: 'POST', path: '/v1/sync/snapshot', access: 'session', tokenScope: 'sync.pull',
     input: z.strictObject({
-      vault: vaultId, part: z.enum(['state', 'events']), after: seqNumber, upTo: seqNumber.optional(), limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional(),
+      vault: vaultId, part: z.enum(['state', 'events', 'objects']), after: seqNumber, upTo: seqNumber.optional(), limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional(),
       /** Events part only: also count the snapshot's events (`eventCount`), for a history's "n of m"; one read, asked once a run. */
       count: z.literal(true).optional(),
       kinds: pulledObjectKinds,
