@@ -169,6 +169,17 @@ export function noteRevokedMember(db: WriteDb, revoked: RevokedMember): void {
   setSetting(db, REVOKED_KEY, JSON.stringify([...kept, revoked]));
 }
 
+/**
+ * A pair granted again here before its revoke was sent: the note goes (the grant is the newer
+ * state, and its live member record goes above the noted revision). Kept, a give-way's rotateAgain
+ * took it for a revoke still to make, and left the re-granted member out again.
+ */
+export function forgetRevokedMember(db: WriteDb, groupId: number, userId: number): void {
+  const all = revokedMembers(db);
+  const kept = all.filter((m) => m.groupId !== groupId || m.userId !== userId);
+  if (kept.length !== all.length) setSetting(db, REVOKED_KEY, JSON.stringify(kept));
+}
+
 /** Those handed on up to `seq` (a batch delivered) are forgotten. */
 export function forgetRevokedMembersUpTo(db: WriteDb, seq: number): void {
   const all = revokedMembers(db);

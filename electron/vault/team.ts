@@ -45,7 +45,7 @@ import {
 } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { elsewhereKdf, noteRevoked } from './replica-people-local';
-import { forgetRotateAgain, groupsToRotateAgain, memberRevision, revokedMembers } from './store-replica-people';
+import { forgetRevokedMember, forgetRotateAgain, groupsToRotateAgain, memberRevision, revokedMembers } from './store-replica-people';
 import { foldRoleName, getCustomRole, listCustomRoles, putCustomRole, resolveRoleName, rolePermissions } from './store-roles';
 import {
   deleteDirectoryKey,
@@ -357,6 +357,8 @@ export class TeamService {
       if (user.id === this.core.user().id) throw forbidden('You cannot add yourself to a group: someone who manages it must.');
       const heldByRole = groupKeysOfGroup(w, groupId).some((gk) => gk.user_id === user.id && gk.by_role === 1);
       wrapGroupFor(w, groupId, group, user, { lead, byRole: heldByRole }, this.core.ring.keysSeen);
+      // A revoke of them noted here and not sent yet is undone by this grant: not made again after a give-way (rotateAgain).
+      forgetRevokedMember(w, groupId, user.id);
       this.core.audit(w, { action: 'group.grant', group_id: groupId, subject: user.name }, `${user.name} → ${this.groupName(w, groupId)}${lead ? ' (lead)' : ''}`);
       return { ...userView(user), lead, revision: this.membershipRevision(w, groupId, user.id) };
     });

@@ -184,4 +184,16 @@ describe('a push names each member record once', () => {
     for (const d of [team.a, team.a2]) expect(await opsMembers(team, d), d.name).toEqual([OWNER, CAROL].sort());
     await expectOneKey(team);
   }, 120_000);
+
+  it('keeps a re-grant made on the desktop that gives way, pull pages of one record', async () => {
+    const team = await newTeam('regrant-given-way');
+    await revoke(team, team.a2, BOB);
+    await grant(team, team.a2, BOB);
+    await revoke(team, team.a, CAROL);
+    await sync(team, team.a);
+    await syncInPages(team, team.a2, 1);
+    await sync(team, team.a);
+    for (const d of [team.a, team.a2]) expect(await opsMembers(team, d), d.name).toEqual([OWNER, BOB].sort());
+    await expectOneKey(team);
+  }, 120_000);
 });
