@@ -1,9 +1,10 @@
 /**
  * Review round twelve (a) probes that held: custom roles, settings and the MFA policy as synced
  * records (#15 task 15), attacked through a real team server (server/main.ts on PGlite over
- * loopback HTTP), real vault files and the CLI's sync. An admin's policy record naming the owner
- * role in other capitals ("OWNER": the level an owner's alone) is refused by the server and set
- * aside by the owner's desktop; an admin's role record under a built-in name in any spelling the
+ * loopback HTTP), real vault files and the CLI's sync. An admin's policy record changing the owner
+ * role's level (an owner's alone) is refused by the server (FORBIDDEN) and set aside by the owner's
+ * desktop; named in other capitals ("OWNER") it is no record at all since the owner role is written
+ * only as its id (records.ts): refused by the server and by the desktop's parse (INVALID_INPUT); an admin's role record under a built-in name in any spelling the
  * desktops fold ("ADMIN", "owner ", "Codes-Only") is refused by the server; an older policy record
  * played back to a desktop that agreed a newer one changes nothing there.
  * Must never put a password in a process argument (answers go on the scripted stdin), and never pass
@@ -44,18 +45,22 @@ async function signedByBob(build: (vault: string, by: { author: string; signerKe
 }
 
 describe('review round twelve (a): roles, settings and the MFA policy held', () => {
-  it('an admin\'s policy naming the owner role as "OWNER" is refused by the server and set aside by the owner\'s desktop', async () => {
+  it('an admin\'s policy changing the owner role\'s level is refused by the server and set aside by the owner\'s desktop, as "OWNER" refused by both', async () => {
     await onDesktop(a, async (s) => s.team.changeRole(BOB, 'admin', await s.team.userRevision(BOB)));
     await onDesktop(a, async (s) => s.mfa.setPolicy('optional', 'owner', (await s.mfa.policy()).revision));
     await ok(a);
     await ok(b);
     const held = await onDesktop(b, async (s) => (await s.mfa.policy()).revision);
-    const forged = await signedByBob((vault, by) => [{
-      kind: 'mfa_policy', id: vaultObjectId(vault, 'mfa_policy', sha256Hex), revision: held + 1, base: held, global: 'optional', roles: [['OWNER', 'off']], ...by,
+    const forge = (role: string) => signedByBob((vault, by) => [{
+      kind: 'mfa_policy', id: vaultObjectId(vault, 'mfa_policy', sha256Hex), revision: held + 1, base: held, global: 'optional', roles: [[role, 'off']], ...by,
     }]);
+    const forged = await forge('owner');
     await expect((await teamClient(b)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault: forged.vault, records: forged.records } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     const taken = await onDesktop(a, (s) => s.replica.apply({ format: REPLICA_FORMAT, vault: forged.vault, records: forged.records }, { hold: true }));
     expect(taken.held.map((h) => h.reason).join(' ')).toMatch(/owner role's MFA level/);
+    const shouted = await forge('OWNER');
+    await expect((await teamClient(b)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault: shouted.vault, records: shouted.records } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(onDesktop(a, (s) => s.replica.apply({ format: REPLICA_FORMAT, vault: shouted.vault, records: shouted.records }, { hold: true }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect(await onDesktop(a, async (s) => (await s.mfa.policy()).roles)).toEqual({ owner: 'optional' });
   });
 
