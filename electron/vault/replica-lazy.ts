@@ -8,31 +8,27 @@
  */
 import type { ReplicaCore, ReplicaService } from './replica-service';
 
-/** Every public member of ReplicaService, each forwarded. A member added there must be named here (tsc). */
-const METHODS = [
-  'outgoing', 'accountRecord', 'ownSigningKey', 'groupsOwedWhole', 'signingKeysHeld', 'vaultId', 'teamServer', 'bindTeamServer', 'historyOwed',
-  'signsEventsV3', 'startSigningEventsV3', 'pulledUpTo', 'overwriteRefused', 'markSent', 'pushing', 'agreeAll', 'apply', 'applyPulled', 'isEmpty', 'checkAhead',
-] as const satisfies ReadonlyArray<keyof ReplicaService>;
-type Unnamed = Exclude<keyof ReplicaService, (typeof METHODS)[number]>;
-// A forwarder answers with a promise: a member that is not an async method could not be forwarded.
+// A forwarder answers with a promise: a member that is not an async method could not be forwarded (tsc).
 type NotAsync = { [K in keyof ReplicaService]: ReplicaService[K] extends (...args: never[]) => Promise<unknown> ? never : K }[keyof ReplicaService];
-const everyMemberNamed: [Unnamed] extends [never] ? true : { unnamed: Unnamed } = true;
 const everyMemberAsync: [NotAsync] extends [never] ? true : { notAsync: NotAsync } = true;
-void everyMemberNamed;
 void everyMemberAsync;
+
+/** Names never forwarded: a promise's (so the object is not a thenable) and a serialiser's. */
+const NOT_FORWARDED = new Set(['then', 'catch', 'finally', 'toJSON', 'constructor']);
 
 export function lazyReplica(core: ReplicaCore): ReplicaService {
   let loaded: Promise<ReplicaService> | undefined;
   const load = (): Promise<ReplicaService> => (loaded ??= import('./replica-service').then((m) => new m.ReplicaService(core)));
-  const named = new Set<string | symbol>(METHODS);
-  // Only the named methods: anything else (then, toJSON) is undefined, so the object is not a thenable.
+  // Any method name is forwarded, so a method added to ReplicaService needs nothing here; one it
+  // does not have fails on the call, naming it.
   return new Proxy(Object.freeze({}), {
     get: (_target, name) => {
-      if (!named.has(name)) return undefined;
-      const method = name as (typeof METHODS)[number];
+      if (typeof name !== 'string' || NOT_FORWARDED.has(name)) return undefined;
       return async (...args: unknown[]): Promise<unknown> => {
         const replica = await load();
-        const answer: unknown = await Reflect.apply(replica[method].bind(replica), undefined, args);
+        const method: unknown = Reflect.get(replica, name);
+        if (typeof method !== 'function') throw new Error(`lazyReplica: ReplicaService has no method ${name}`);
+        const answer: unknown = await Reflect.apply(method, replica, args);
         return answer;
       };
     },
