@@ -59,9 +59,11 @@ function partsOf(records: readonly ReplicaRecord[], maxRecords: number): Replica
   const rest = others.filter((r) => r.kind !== 'signing_key' && !(split && people(r)));
   for (const [index, record] of [...keys, ...objects, ...first, ...rest].entries()) {
     const size = JSON.stringify(record).length + 1;
+    // The objects in a part of their own, the keys' too (review 12a): a refused objects part then holds back no key the rest is checked by.
+    const keysEnd = objects.length > 0 && index === keys.length;
     const objectsEnd = objects.length > 0 && index === keys.length + objects.length;
     const peopleEnd = split && index === keys.length + objects.length + first.length;
-    if (part.length > 0 && (objectsEnd || peopleEnd || bytes + size > PART_BYTES || part.length >= maxRecords)) {
+    if (part.length > 0 && (keysEnd || objectsEnd || peopleEnd || bytes + size > PART_BYTES || part.length >= maxRecords)) {
       parts.push(part);
       part = [];
       bytes = 0;
