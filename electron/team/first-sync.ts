@@ -12,7 +12,8 @@
  * takeHistory, now or later, a page at a time, the cursor moving with each page, so an
  * interrupted history goes on where it stopped. Pulled events that continue a device chain whose
  * earlier events are still in the history are set aside (appendReceivedEvent refuses an event
- * that does not follow its device's last one) and tried again once the history is in. A first
+ * that does not follow its device's last one) and tried again in the history's last page's
+ * transaction, after its events and before the cursor is cleared (none waits past it). A first
  * sync cut short inside its state part is finished by an ordinary pull from the start.
  * The first record taken in binds the replica to this server (ReplicaService.teamServer): only
  * records checked under this vault's own keys do, which a server that never held the vault lacks.
@@ -22,7 +23,7 @@
  */
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
-import { REPLICA_FORMAT, VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/records';
+import { VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/records';
 import type { ReplicaService } from '../vault/replica-service';
 import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { TeamClient } from './client';
@@ -157,8 +158,8 @@ export async function firstSync(client: TeamClient, replica: ReplicaService, opt
 /**
  * Takes in the audit history a first sync left owed (the snapshot's events part, from the
  * cursor in the file up to the snapshot's end), a page at a time, each page one transaction that
- * moves the cursor; the last clears it, and what was set aside meanwhile (pulled events chaining
- * on this history) is tried again. Undefined when nothing is owed. Every event is checked as a
+ * moves the cursor; the last clears it and, in the same transaction, tries again what was set
+ * aside meanwhile (pulled events chaining on this history). Undefined when nothing is owed. Every event is checked as a
  * pull's are (signature, author, its device's chain).
  */
 export async function takeHistory(client: TeamClient, replica: ReplicaService, options: HistoryRunOptions = {}): Promise<HistoryOutcome | undefined> {
@@ -192,7 +193,7 @@ export async function takeHistory(client: TeamClient, replica: ReplicaService, o
     after = page.after;
     if (!page.more) break;
   }
-  // Pulled events that waited for their devices' earlier events: those are here now.
-  const again = await replica.apply({ format: REPLICA_FORMAT, vault, records: [] }, { hold: true });
-  return { ...tally, held: again.held.length };
+  // Pulled events that waited for their devices' earlier events were tried again in the last page's transaction, after its events
+  // and before its cursor was gone (replica-service.ts): none waits past it, whatever ends the run after it (review 12b hole 4).
+  return tally;
 }

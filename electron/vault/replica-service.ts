@@ -858,6 +858,9 @@ export class ReplicaService {
       for (const r of records) {
         if (r.kind === 'event') take(r, () => { if (this.takeEvent(w, r, keys, tally, senders)) chained++; });
       }
+      // The history's last page (its cursor cleared below): events set aside for want of it, tried before this page's, are tried
+      // again after them in this same transaction, so none is left waiting once the cursor is gone (review 12b hole 4).
+      if (options.history === null && options.hold === true) chained += this.retryEvents(w, records, keys, tally, senders, take);
       if (chained > 0) moveAuditHeadToLast(w, this.core.ring);
       if (options.pulledUpTo !== undefined) setPulledSeq(w, Math.max(options.pulledUpTo, pulledSeq(w)));
       // The vault's move is in (its history comes before the server's head): a v1 event starts no chain here after this (store-audit.ts).
@@ -1291,6 +1294,32 @@ export class ReplicaService {
     }, new Set([local.group_id]), false);
     this.core.audit(db, { action: 'entry.conflict_copy', entry_id: copy.id, customer_id: local.customer_id, group_id: local.group_id }, `${copy.customer}/${copy.title}`);
     return copy;
+  }
+
+  /**
+   * Tries again, in record order, the events of `records` this apply set aside, pass after pass while one is taken (a chain's
+   * next waits on the one before it); returns how many were chained. Each is set aside again (with its reason) or taken.
+   */
+  private retryEvents(w: WriteDb, records: readonly ReplicaRecord[], keys: ReturnType<typeof signingKeysInForce>, tally: Tally, senders: SenderRows, take: (r: ReplicaRecord, work: () => void) => void): number {
+    let chained = 0;
+    for (let taken = true; taken;) {
+      taken = false;
+      const waiting = new Set(tally.held.filter((h) => h.kind === 'event').map((h) => h.id));
+      if (waiting.size === 0) break;
+      // Their earlier verdicts are replaced by this pass's.
+      for (let i = tally.held.length - 1; i >= 0; i--) if (waiting.has(tally.held[i]?.id ?? '')) tally.held.splice(i, 1);
+      for (const r of records) {
+        if (r.kind === 'event' && waiting.has(r.id)) {
+          take(r, () => {
+            if (this.takeEvent(w, r, keys, tally, senders)) {
+              chained++;
+              taken = true;
+            }
+          });
+        }
+      }
+    }
+    return chained;
   }
 
   /** True when the event was chained into this log (its head is then moved by the caller: moveAuditHeadToLast). */

@@ -72,6 +72,22 @@ export function listHeld(db: ReadDb): HeldRow[] {
   return db.prepare<[], HeldRow>('SELECT record_id, body, reason, held_at FROM replica_held ORDER BY held_at, rowid').all();
 }
 
+/**
+ * Whether an event of vault user `actor` (global id) is set aside here, for whatever reason (its
+ * device chain waiting, its author, its signature): what it says is not in the log yet. A body
+ * that does not parse may be anyone's, so it counts (the table is this file's, and files can be edited).
+ */
+export function heldEventOf(db: ReadDb, actor: string): boolean {
+  return db.prepare<[], { body: string }>('SELECT body FROM replica_held').all().some(({ body }) => {
+    try {
+      const record = JSON.parse(body) as { readonly kind?: unknown; readonly actor?: unknown };
+      return record.kind === 'event' && record.actor === actor;
+    } catch {
+      return true;
+    }
+  });
+}
+
 export function putHeld(db: WriteDb, row: HeldRow): void {
   db.prepare('INSERT INTO replica_held (record_id, body, reason, held_at) VALUES (?, ?, ?, ?) ON CONFLICT(record_id) DO UPDATE SET body = excluded.body, reason = excluded.reason')
     .run(row.record_id, row.body, row.reason, row.held_at);
