@@ -175,4 +175,15 @@ describe.each(DATABASE_KINDS)('one spelling of a role in every record, on %s', (
     }
     expect(await admin.client.ok('syncPush', pushOf(w.vault, [policyRecord(w.vault, w.u.admin, 1, 0, 'optional', [['Helpdesk', 'required'], ['team_lead', 'off']])]))).toMatchObject({ accepted: 1 });
   });
+
+  it('a record stored before its shape was refused (a role spelt otherwise) is left out of a pull, not a failed page', async () => {
+    const w = await world();
+    const pulled = async (): Promise<string[]> => (await owner.client.ok('syncPull', { vault: w.vault, since: 0 })).records.flatMap((r) => (r.record.kind === 'user' ? [r.record.id] : []));
+    expect(await pulled()).toContain(w.u.dave);
+    // What the server stored of Helpdesk's "Owner" before this change, written as it would have stored it.
+    await server.db.query(`UPDATE sync_records SET body = jsonb_set(body::jsonb, '{role}', '"Owner"') WHERE vault_id = $1 AND record_id = $2`, [w.vault, w.u.dave]);
+    const after = await pulled();
+    expect(after).not.toContain(w.u.dave);
+    expect(after).toEqual(expect.arrayContaining([w.u.owner, w.u.admin, w.u.bob]));
+  });
 });
