@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MFA_POLICY_LEVELS, type MfaPolicyLevel } from '../../shared/model';
-import { isBuiltInRole, whyNotManageVault, type Role } from '../../shared/policy';
+import { isBuiltInRole, ROLES, whyNotManageVault, type Role } from '../../shared/policy';
 import { recordSigningText, vaultObjectId, type MfaPolicyRecord, type ReplicaRecord, type RoleRecord, type SettingsRecord, type Unsigned, type UserRecord, type VaultObjectRecord } from '../../shared/sync/records';
 import type { ReadDb, WriteDb } from './db';
 import { uidText } from './ids';
@@ -76,7 +76,7 @@ export function vaultObjectRecords(db: ReadDb, vault: string, sender: ObjectSend
   const policyRevision = settingsRevision(db, 'mfa_policy');
   if (policyRevision > policyBase) {
     const policy = readMfaPolicy(db);
-    const record: Unsigned<MfaPolicyRecord> = { kind: 'mfa_policy', id: policyId, revision: policyRevision, base: policyBase, global: policy.global, roles: Object.entries(policy.roles), ...by };
+    const record: Unsigned<MfaPolicyRecord> = { kind: 'mfa_policy', id: policyId, revision: policyRevision, base: policyBase, global: policy.global, roles: policyRolesAsSpelt(db, policy), ...by };
     out.push({ ...record, signature: signatureOf(vault, sender, record) });
   }
   return out;
@@ -244,4 +244,21 @@ function takePolicy(db: WriteDb, intake: PeopleIntake, r: MfaPolicyRecord, agree
 
 function samePermissions(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((p) => b.includes(p));
+}
+
+/**
+ * The policy's role lines as a record carries them (review round twelve (a)): each role once and
+ * exactly as it is defined, the one spelling the server takes. A file from before role names were
+ * resolved (#11) may hold "Technician", or one role in two capitals; each line is read as policyFor
+ * reads it (the role whose name it matches without case, the first such line), and a line that
+ * matches no role, which applies to nobody here, is left out: what applies to whom is unchanged.
+ */
+function policyRolesAsSpelt(db: ReadDb, policy: MfaPolicy): Array<[string, MfaPolicyLevel]> {
+  const names = [...ROLES, ...listCustomRoles(db).map((r) => r.name)];
+  const lines = new Map<string, MfaPolicyLevel>();
+  for (const [name, level] of Object.entries(policy.roles)) {
+    const role = names.find((n) => n.toLowerCase() === name.toLowerCase());
+    if (role !== undefined && !lines.has(role)) lines.set(role, level);
+  }
+  return [...lines];
 }

@@ -11,6 +11,7 @@
  * Real server on PGlite, real vault files, the CLI's sync. Must never put a password in a process
  * argument (answers go on the scripted stdin).
  */
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { uidText } from '../../electron/vault/ids';
 import { signBytes } from '../../electron/vault/signing';
@@ -148,5 +149,22 @@ describe('a role in a user record is read one way (review 12a hole 1)', () => {
     const taken = await onDesktop(a2, (s) => s.replica.apply(spelt, { hold: true, caughtUp: true }));
     expect(taken.applied, JSON.stringify(taken.held)).toBeGreaterThan(0);
     expect(await carolOnA2()).toBe('Helpdesk');
+  });
+
+  it('a policy written before role names were resolved goes as the one line a role each, as spelt, applying to whom it applied', async () => {
+    // What a file from before #11 may hold: a built-in in capitals, one role twice, a role spelt otherwise, a role there is not.
+    const legacy = { global: 'optional', roles: { Technician: 'required', technician: 'off', helpdesk: 'required', Nobody: 'off' } };
+    const db = new Database(a.file);
+    try {
+      db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES ('mfa_policy', ?)").run(JSON.stringify(legacy));
+    } finally {
+      db.close();
+    }
+    // A change of the global level moves the policy's revision, so it is sent, its role lines as the file holds them.
+    await onDesktop(a, async (s) => s.mfa.setPolicy('optional', undefined, (await s.mfa.policy()).revision));
+    await ok(a);
+    const vault = await onDesktop(a, (s) => s.replica.vaultId());
+    const stored = (await (await teamClient(a)).call('syncPull', { vault, since: 0, kinds: ['mfa_policy'] })).records.map((r) => r.record).find((r) => r.kind === 'mfa_policy');
+    expect(stored?.kind === 'mfa_policy' ? stored.roles : undefined).toEqual([['technician', 'required'], ['Helpdesk', 'required']]);
   });
 });
