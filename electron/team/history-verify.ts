@@ -18,7 +18,7 @@ import type { EventRecord, ReplicaRecord } from '../../shared/sync/records';
 import { derivedChainStartFault, isDerivedDeviceId } from '../../shared/sync/device-ids';
 import { derivesDevice } from '../vault/store-device';
 import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV1, keysInForce } from '../../shared/sync/signing-keys';
-import { eventRecordSigningText } from '../vault/audit-event-texts';
+import { eventRecordSigningText, scopeHashes } from '../vault/audit-event-texts';
 import { checkReceivedEventV3, eventHeaderTextV3 } from '../../shared/sync/event-v3';
 
 export interface PulledRecord {
@@ -56,14 +56,14 @@ function holdsEither(publicKey: string, v2: string, v1: string, signature: strin
   return holds(publicKey, v2, signature) || holds(publicKey, v1, signature);
 }
 
-const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 const hexOf = (b64url: string | null): string | null => (b64url === null ? null : bin(b64url).toString('hex'));
 
 /**
  * A v3 event (signed over a header and its body's digest, docs/SYNC.md "Events of groups one does
  * not hold") as shared/sync/event-v3.ts checks it: whole (its body hashing to the signed digest,
- * its scope its body's group) or redacted (the signature over the header and the digest handed,
- * refused when its scope is a group in `held` or no group: withheld). Returns whether it came
+ * its scope the no-group tag exactly when its body names no group) or redacted (the signature over
+ * the header and the digest handed, refused when its scope is keyed under a scope key in `held` or
+ * is the no-group tag: withheld). Returns whether it came
  * redacted, or why it is refused.
  */
 function checkV3(vault: string, r: EventRecord & { readonly scope: string }, publicKey: string, signature: string, held: 'every' | readonly string[]): { readonly redacted: boolean } | { readonly fault: string } {
@@ -74,7 +74,7 @@ function checkV3(vault: string, r: EventRecord & { readonly scope: string }, pub
     // An owner or admin (held 'every') is owed every body: any redacted event was withheld.
     if (held === 'every') return holdsText(eventHeaderTextV3(vault, header, r.bodyDigest)) ? { fault: 'came without its body, which this checker may read (the server withheld it)' } : { fault: 'was changed after its author signed it' };
     try {
-      return checkReceivedEventV3(vault, { form: 'redacted', header, bodyDigest: r.bodyDigest }, held, holdsText, sha256Hex);
+      return checkReceivedEventV3(vault, { form: 'redacted', header, bodyDigest: r.bodyDigest }, held, holdsText, scopeHashes);
     } catch (e) {
       return { fault: e instanceof Error && /withheld/.test(e.message) ? 'came without its body, which this checker may read (the server withheld it)' : 'was changed after its author signed it' };
     }
@@ -82,7 +82,7 @@ function checkV3(vault: string, r: EventRecord & { readonly scope: string }, pub
   if (r.bodySalt === undefined) return { fault: 'carries a scope but neither its body\'s salt nor its digest' };
   const body = { saltHex: r.bodySalt, subject: r.subject, entry: r.entry, customer: r.customer, group: r.group, sealedDetailBase64: r.sealedDetail === null ? null : bin(r.sealedDetail).toString('base64') };
   try {
-    return checkReceivedEventV3(vault, { form: 'whole', header, body }, held === 'every' ? [] : held, holdsText, sha256Hex);
+    return checkReceivedEventV3(vault, { form: 'whole', header, body }, held === 'every' ? [] : held, holdsText, scopeHashes);
   } catch {
     return { fault: 'was changed after its author signed it (its body is not the one signed)' };
   }
@@ -90,7 +90,7 @@ function checkV3(vault: string, r: EventRecord & { readonly scope: string }, pub
 
 /**
  * Checks `pulled` (every record of the vault from sequence 0, in the server's order). `held`: the
- * groups (global ids) whose v3 events the checker is owed whole; 'every' for an owner or admin,
+ * scope keys (audit-event-texts.ts eventScopeKey, hex) of the groups whose v3 events the checker is owed whole; 'every' for an owner or admin,
  * to whom the server hands every body (`crewvault audit verify --server`).
  */
 export function verifyServerHistory(vault: string, pulled: readonly PulledRecord[], trusted: ReadonlyMap<string, TrustedKey> = new Map(), held: 'every' | readonly string[] = 'every'): HistoryCheck {

@@ -9,13 +9,28 @@
  * Must never: take a body that does not hash to the signed digest, a whole event whose scope is not
  * its body's group, or a redacted event of no group or of a group the receiver holds (withheld).
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { eventBodyDigest, eventHeaderTextV3, eventScope, type EventBodyV3, type EventHeaderV3 } from '../../shared/sync/event-v3';
+import { eventBodyDigest, eventHeaderTextV3, eventScope, type EventBodyV3, type EventHeaderV3, type ScopeHashes } from '../../shared/sync/event-v3';
 import type { EventRecord } from '../../shared/sync/records';
 import type { EventSigningText } from '../../shared/sync/signing-keys';
 
 export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** node:crypto's SHA-256 and HMAC-SHA-256, as shared/sync/event-v3.ts takes them. */
+export const scopeHashes: ScopeHashes = {
+  sha256Hex,
+  hmacSha256Hex: (keyHex, text) => createHmac('sha256', Buffer.from(keyHex, 'hex')).update(text, 'utf8').digest('hex'),
+};
+
+/**
+ * The key a group's v3 event scope tags are keyed with (hex), from the group's list key at one
+ * version: every member of the group holds it (auditors too), nobody else (docs/SYNC.md "Events of
+ * groups one does not hold"). A rotation gives the group a new one.
+ */
+export function eventScopeKey(groupListKey: Buffer): string {
+  return Buffer.from(hkdfSync('sha256', groupListKey, Buffer.alloc(0), Buffer.from('crewvault/v3 event scope key', 'utf8'), 32)).toString('hex');
+}
 
 const bin = (b64url: string): Buffer => Buffer.from(b64url, 'base64url');
 
@@ -74,21 +89,40 @@ export function eventTextV3(vault: string, f: EventSigningText, v3: EventV3Colum
   return digest === undefined ? undefined : eventHeaderTextV3(vault, headerOf(f, v3.scope), digest);
 }
 
-/** Groups whose events this receiver is owed whole: their global ids, or 'every' (an owner or admin); 'unjudged': only signature and shape (a walk of what is stored, whose held groups were those of then). */
+/**
+ * Groups whose events this receiver is owed whole: the scope keys (eventScopeKey, hex) of those it
+ * holds, or 'every' (an owner or admin); 'unjudged': only signature and shape (a walk of what is
+ * stored by someone not signed in: which groups the file's person holds is not known without keys).
+ */
 export type HeldGroups = readonly string[] | 'every' | 'unjudged';
+
+/** What gives a held group's scope key: a session's key ring (keys.ts KeyRing.eventScopeKey). */
+export interface ScopeKeySource {
+  eventScopeKey(groupId: number): string | undefined;
+}
+
+/** The scope keys of the groups (row ids) whose events a person is owed whole, as `ring` holds them; 'every' stays. */
+export function scopeKeysOwed(owed: readonly number[] | 'every', ring: ScopeKeySource): readonly string[] | 'every' {
+  if (owed === 'every') return 'every';
+  return owed.flatMap((groupId) => {
+    const key = ring.eventScopeKey(groupId);
+    return key === undefined ? [] : [key];
+  });
+}
 
 /**
  * Why a v3 event must not be taken (undefined: it holds): `holds(text)` checks the signature over
- * `text` under its author's key. Whole: its body must hash to the signed digest and its scope be its
- * body's group. Redacted: no body field and no salt, the signature over the header and the digest it
- * came with, and not owed whole (a scope of no group, or of a group in `held`: the server withheld it).
+ * `text` under its author's key. Whole: its body must hash to the signed digest, and its scope be the
+ * no-group tag exactly when its body names no group (a keyed tag is not matched: it may be of a key
+ * version before the one held now). Redacted: no body field and no salt, the signature over the header and the digest it
+ * came with, and not owed whole (a scope of no group, or keyed under a scope key in `held`: the server withheld it).
  */
 export function v3Fault(vault: string, f: EventSigningText, v3: EventV3Columns & { readonly scope: Buffer }, holds: (text: string) => boolean, held: HeldGroups): string | undefined {
   if (v3.body_salt !== null) {
     if (v3.body_digest !== null) return 'carries both its body and a digest in its place';
     const text = eventTextV3(vault, f, v3);
     if (text === undefined || !holds(text)) return 'does not hold under its author\'s signature (its body is not the one signed)';
-    if (v3.scope.toString('hex') !== eventScope(vault, f.uid, f.group, sha256Hex)) return 'names another group in its scope than in its body';
+    if ((v3.scope.toString('hex') === eventScope(vault, f.uid, null, scopeHashes)) !== (f.group === null)) return 'names another group in its scope than in its body';
     return undefined;
   }
   if (v3.body_digest === null) return 'is signed over a body it carries neither whole nor as a digest';
@@ -96,15 +130,20 @@ export function v3Fault(vault: string, f: EventSigningText, v3: EventV3Columns &
   const text = eventTextV3(vault, f, v3);
   if (text === undefined || !holds(text)) return 'does not hold under its author\'s signature';
   const scope = v3.scope.toString('hex');
-  if (eventScope(vault, f.uid, null, sha256Hex) === scope) return 'came without its body and names no group: every member is owed it whole (the server withheld it)';
+  if (eventScope(vault, f.uid, null, scopeHashes) === scope) return 'came without its body and names no group: every member is owed it whole (the server withheld it)';
   if (held === 'every') return 'came without its body, which this desktop\'s person (an owner or admin) may read: the server withheld it';
-  if (held !== 'unjudged' && held.some((group) => eventScope(vault, f.uid, group, sha256Hex) === scope)) return 'came without its body, of a group this desktop holds: the server withheld it';
+  if (held !== 'unjudged' && held.some((key) => eventScope(vault, f.uid, key, scopeHashes) === scope)) return 'came without its body, of a group this desktop holds: the server withheld it';
   return undefined;
 }
 
-/** The v3 fields a desktop signs a new event with: a fresh salt and the scope of its body's group. */
-export function newV3Columns(vault: string, uid: string, group: string | null, salt: Buffer): EventV3Columns & { readonly scope: Buffer } {
-  return { scope: Buffer.from(eventScope(vault, uid, group, sha256Hex), 'hex'), body_salt: salt, body_digest: null };
+/**
+ * The v3 fields a desktop signs a new event with: a fresh salt and the scope tag of its body's group
+ * (`scopeKey`: that group's scope key as its author holds it; null: an event of no group;
+ * undefined: of a group its author holds no key of, tagged at random, which nobody can match).
+ */
+export function newV3Columns(vault: string, uid: string, scopeKey: string | null | undefined, salt: Buffer): EventV3Columns & { readonly scope: Buffer } {
+  const scope = scopeKey === undefined ? randomBytes(32) : Buffer.from(eventScope(vault, uid, scopeKey, scopeHashes), 'hex');
+  return { scope, body_salt: salt, body_digest: null };
 }
 
 /** VAULT_TAMPERED for a received event, one line. */

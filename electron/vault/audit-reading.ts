@@ -12,6 +12,8 @@ import { listAuditRows, verifyAuditChain, type AnchorCheck, type AuditRow, type 
 import { listAuditRowsAfter } from './store-audit-pages';
 import { listUsers } from './store-users';
 import type { ReadDb } from './db';
+import { scopeKeysOwed } from './audit-event-texts';
+import { groupsOwedWhole } from './store-replica';
 
 /** What the audit screen and export say of an event held redacted (docs/SYNC.md "Events of groups one does not hold"). */
 export const REDACTED_DETAIL = 'An event of a group you do not hold: verified by signature, body not held';
@@ -24,6 +26,8 @@ export type { AuditExportPage };
 export interface AuditReadingCore extends Pick<EntriesCore, 'ring' | 'read' | 'require'> {
   /** The keyed anchor as this sign-in found it, before writing its own row. */
   readonly anchorAtSignIn: AnchorCheck;
+  /** The signed-in person's user row id: their groups judge a redacted row (verify). */
+  readonly userId: () => number;
 }
 
 export class AuditReader {
@@ -33,11 +37,15 @@ export class AuditReader {
     this.core = core;
   }
 
-  /** The hash chain walked from the start, and the keyed anchor as this sign-in found it (audit.read). */
+  /**
+   * The hash chain walked from the start, and the keyed anchor as this sign-in found it (audit.read).
+   * A row held redacted is judged by this person's groups, as `audit verify --server` judges the
+   * server's: an owner's or admin's file holds none, a member's none of a group they hold.
+   */
   async verify(): Promise<{ readonly chain: AuditVerification; readonly anchor: AnchorCheck }> {
     return this.core.read((r) => {
       this.core.require(r, 'audit.read');
-      return { chain: verifyAuditChain(r), anchor: this.core.anchorAtSignIn };
+      return { chain: verifyAuditChain(r, scopeKeysOwed(groupsOwedWhole(r, this.core.userId()), this.core.ring)), anchor: this.core.anchorAtSignIn };
     });
   }
 

@@ -7,6 +7,7 @@ import { indexKey, keyedHash } from './crypto';
 import { uidText } from './ids';
 import type { Signer } from './signing';
 import { auditAnchorKey } from './store-audit';
+import { eventScopeKey } from './audit-event-texts';
 
 /**
  * A group's keys as one person holds them. Each version has two: the list key (`key`: what the
@@ -111,6 +112,12 @@ export class KeyRing {
 
   addGroup(groupId: number, group: GroupKey): void {
     this.groups.set(groupId, group);
+  }
+
+  /** The key this person's v3 audit events of group `groupId` are scope-tagged with (audit-event-texts.ts), from the version held; undefined: not held. */
+  eventScopeKey(groupId: number): string | undefined {
+    const group = this.groups.get(groupId);
+    return group === undefined ? undefined : eventScopeKey(group.key);
   }
 
   /** Forgets one group's key (after a rotation replaced it, or membership ended). */

@@ -65,7 +65,7 @@ import { getUser, listUsers } from './store-users';
 import { mayHaveWritten } from './event-author';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
 import { appendReceivedEvent, closeV1ChainStarts, eventSigningBytes, moveAuditHeadToLast, signingKeysInForce, signsEventsV3, startSigningEventsV3, type AuditFields } from './store-audit';
-import { eventRecordSigningText, eventTextV3, isV3, recordV3Columns } from './audit-event-texts';
+import { eventRecordSigningText, eventTextV3, isV3, recordV3Columns, scopeKeysOwed, type ScopeKeySource } from './audit-event-texts';
 import type { CustomerNames } from './customer-names';
 import { currentSequence } from './store-changes';
 import type { EntryRow } from './store-entries';
@@ -541,11 +541,11 @@ export class ReplicaService {
    * id, with whose they are and the raw public key (base64url): what an owner checks the server's
    * copy of the audit history by (electron/team/history-verify.ts). Public keys only.
    */
-  /** The groups whose v3 audit events this person is owed whole ('every': an owner or admin): what `audit verify --server` judges a redacted event by. */
+  /** The scope keys of the groups whose v3 audit events this person is owed whole ('every': an owner or admin): what `audit verify --server` judges a redacted event by. */
   async groupsOwedWhole(): Promise<readonly string[] | 'every'> {
     return this.core.read((r) => {
       this.core.requireOpen(r);
-      return groupsOwedWhole(r, this.core.userId());
+      return scopeKeysOwed(groupsOwedWhole(r, this.core.userId()), this.core.ring);
     });
   }
 
@@ -1339,7 +1339,7 @@ export class ReplicaService {
       device_id: r.device === null ? null : bin(r.device), device_prev: r.devicePrev === null ? null : bin(r.devicePrev),
       signer_key_id: this.localId(db, 'signing_keys', r.signerKey, 'a signing key'), signature: r.signature === null ? null : bin(r.signature),
       ...recordV3Columns(r),
-    }, keys, this.core.ring, { holds: (publicKey, bytes, signature) => senders.verified.holds({ publicKey, bytes, signature }), headLater: true, heldGroups: senders.heldGroups(this.core.userId()) });
+    }, keys, this.core.ring, { holds: (publicKey, bytes, signature) => senders.verified.holds({ publicKey, bytes, signature }), headLater: true, heldGroups: senders.heldGroups(this.core.userId(), this.core.ring) });
     tally.applied++;
     return true;
   }
@@ -1437,9 +1437,9 @@ class SenderRows {
   private readonly holding = new Map<string, boolean>();
   private owedWhole: readonly string[] | 'every' | undefined;
 
-  /** The groups whose v3 events `me` is owed whole (read once an apply, after its people records: groupsOwedWhole). */
-  heldGroups(me: number): readonly string[] | 'every' {
-    this.owedWhole ??= groupsOwedWhole(this.db, me);
+  /** The scope keys of the groups whose v3 events `me` is owed whole (read once an apply, after its people records: groupsOwedWhole). */
+  heldGroups(me: number, ring: ScopeKeySource): readonly string[] | 'every' {
+    this.owedWhole ??= scopeKeysOwed(groupsOwedWhole(this.db, me), ring);
     return this.owedWhole;
   }
 

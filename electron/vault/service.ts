@@ -325,7 +325,7 @@ export class VaultSession {
         if (this.closed) throw lockedError();
       },
     });
-    this.auditReader = new AuditReader({ ...core, anchorAtSignIn: auditAnchor });
+    this.auditReader = new AuditReader({ ...core, anchorAtSignIn: auditAnchor, userId: () => this.user.id });
     // Loaded on its first call (replica-lazy.ts): a session that never syncs never loads the sync schemas.
     this.replica = lazyReplica({
       ...core,

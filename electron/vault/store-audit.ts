@@ -15,7 +15,7 @@ import type { ReadDb, WriteDb } from './db';
 import { newUid, uidText } from './ids';
 import { certificateBytes, certificateBytesV1, signatureValid, signBytes, type Signer } from './signing';
 import { getSigningKey, listSigningKeys, thisDeviceId, type SigningKeyRow } from './store-signing';
-import { deviceForSigner, derivesDevice } from './store-device';
+import { deviceForSigner, derivesDevice, ownDevices } from './store-device';
 import { derivedChainStartFault, isDerivedDeviceId } from '../../shared/sync/device-ids';
 import type { StoredRef } from './keys';
 import { getMeta, setMeta } from './store-meta';
@@ -107,6 +107,8 @@ function rowHash(row: Omit<AuditRow, 'hash' | 'uid'>): Buffer {
 export interface AuditWriter {
   readonly auditKey: Buffer;
   readonly signer: Signer | undefined;
+  /** The scope key of a group this writer holds (keys.ts KeyRing): a v3 event's scope tag of that group is keyed with it. */
+  eventScopeKey?(groupId: number): string | undefined;
 }
 
 /** Schema 11's columns: the device, its previous event's link, the author's key and the signature. */
@@ -289,7 +291,9 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
       .run(uid, base.at, base.actor_id, base.action, base.subject, base.entry_id, base.customer_id, base.group_id, prevHash, GENESIS).lastInsertRowid,
   );
   const sealed = sealDetail ? sealDetail({ id, uid }) : null;
-  const form: EventV3Columns = v3 ? newV3Columns(vault, uidText(uid), uidOf('access_groups', groupId), randomBytes(16)) : NOT_V3;
+  // The tag keyed with the group's scope key as this writer holds it (a group they hold no key of: a tag nobody can match).
+  const scopeKey = groupId === null ? null : writer?.eventScopeKey?.(groupId);
+  const form: EventV3Columns = v3 ? newV3Columns(vault, uidText(uid), scopeKey, randomBytes(16)) : NOT_V3;
   const hash = rowHash({ id, ...base, sealed_detail: sealed, prev_hash: prevHash, ...form });
   let signed: SignedColumns = { device_id: null, device_prev: null, signer_key_id: null, signature: null };
   if (signer) {
@@ -489,8 +493,13 @@ export function signingKeysInForce(db: ReadDb): Map<number, SigningKeyRow> {
  * schema 11 each event written by someone signed in must carry its author's signature, by a key
  * that is theirs (validSigningKeys), and link to the previous event of its device; after the
  * first signed event, an unsigned one may only be a failed sign-in (written with no key).
+ * A v3 row held redacted (header and body digest) is refused when its device is one of this file's
+ * own (this file wrote it whole: its body was stripped here), and, with `held` (a session's: the
+ * scope keys of the groups its person is owed whole, or 'every' for an owner or admin), when it is
+ * of no group or of a group held (audit-event-texts.ts v3Fault). Without one ('unjudged': no key),
+ * a redacted row of another device is checked by signature and chain only.
  */
-export function verifyAuditChain(db: ReadDb): AuditVerification {
+export function verifyAuditChain(db: ReadDb, held: HeldGroups = 'unjudged'): AuditVerification {
   let prev: Buffer = GENESIS;
   let rows = 0;
   let lastId = 0;
@@ -500,6 +509,7 @@ export function verifyAuditChain(db: ReadDb): AuditVerification {
   const keys = validSigningKeys(db, uidOf);
   const vault = vaultOf(db);
   const lastOfDevice = new Map<string, Buffer>();
+  const own = ownDevices(db);
   for (const row of db.prepare<[], AuditRow & SignedColumns>('SELECT * FROM audit_log ORDER BY id').iterate()) {
     rows++;
     const broken = (reason: string): AuditVerification => ({ ok: false, rows, brokenAt: row.id, reason });
@@ -510,8 +520,13 @@ export function verifyAuditChain(db: ReadDb): AuditVerification {
     } else {
       const key = row.signer_key_id === null ? undefined : keys.get(row.signer_key_id);
       if (!key || key.user_id !== row.actor_id) return broken(`row ${row.id} is signed with a key that is not its author's`);
-      if (!eventHolds(row, uidOf, vault, key.public_key, row.signature)) return broken(`row ${row.id} was changed after its author signed it`);
-      if (isRedacted(row)) redacted++;
+      const { fault } = eventHoldsAs(row, uidOf, vault, key.public_key, row.signature, signatureValid, held);
+      if (fault !== undefined) return broken(`row ${row.id} was changed after its author signed it: it ${fault}`);
+      if (isRedacted(row)) {
+        // This file wrote its own device's events whole: one held redacted had its body stripped here.
+        if (row.device_id !== null && own.some((d) => d.equals(row.device_id ?? Buffer.alloc(0)))) return broken(`row ${row.id} was written whole on this desktop but holds only its body's digest: its body was stripped`);
+        redacted++;
+      }
       const device = row.device_id?.toString('hex') ?? '';
       const before = lastOfDevice.get(device);
       const link = row.device_prev;

@@ -45,6 +45,11 @@ export function thisDevice(db: ReadDb): Buffer | undefined {
   return keptDerived(db)?.device ?? legacyDevice(db);
 }
 
+/** Every device id this file has written events as, by its own record (its derived id, its older 16-byte id). */
+export function ownDevices(db: ReadDb): readonly Buffer[] {
+  return [keptDerived(db)?.device, legacyDevice(db)].filter((d): d is Buffer => d !== undefined);
+}
+
 /**
  * The device an event signed now with `publicKey` (raw) is written on, and, for a derived id, its
  * birth value (the link its first event carries; null for a 16-byte id, whose first link is none).

@@ -7,7 +7,6 @@
 import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 import type { CustomerRow } from './store-customers';
 import type { EntryRow } from './store-entries';
-import { uidText } from './ids';
 
 export type UidTable = 'users' | 'customers' | 'access_groups' | 'entries' | 'signing_keys';
 
@@ -254,13 +253,14 @@ export function exchangedCount(db: ReadDb): number {
 /**
  * The groups whose v3 audit events `userId` is owed whole, as the team server judges it
  * (server/sync/events-v3.ts wholeEventsFor): 'every' for an owner or admin, else the live groups
- * whose key they hold here (global ids).
+ * whose key they hold here (row ids: the session's key ring gives their scope keys,
+ * audit-event-texts.ts scopeKeysOwed).
  */
-export function groupsOwedWhole(db: ReadDb, userId: number): readonly string[] | 'every' {
+export function groupsOwedWhole(db: ReadDb, userId: number): readonly number[] | 'every' {
   const role = db.prepare<[number], { role: string }>('SELECT role FROM users WHERE id = ?').get(userId)?.role;
   if (role === 'owner' || role === 'admin') return 'every';
-  return db.prepare<[number], { uid: Buffer }>('SELECT DISTINCT g.uid FROM group_keys k JOIN access_groups g ON g.id = k.group_id WHERE k.user_id = ? AND g.deleted_at IS NULL')
-    .all(userId).map((r) => uidText(r.uid));
+  return db.prepare<[number], { id: number }>('SELECT DISTINCT g.id FROM group_keys k JOIN access_groups g ON g.id = k.group_id WHERE k.user_id = ? AND g.deleted_at IS NULL')
+    .all(userId).map((r) => r.id);
 }
 
 export function holdsGroupKey(db: ReadDb, groupId: number, userId: number): boolean {

@@ -1,13 +1,16 @@
 /**
  * Audit event signatures v3 (#15, docs/SYNC.md "Events of groups one does not hold"): an event's
  * author signs a header — who, which device and chain link, what action, when — plus a digest of
- * its body (the ids it names, its sealed detail, a random salt) and a scope tag saying which group
- * the body is about without naming it. The server can then hand a member who does not hold that
+ * its body (the ids it names, its sealed detail, a random salt) and a scope tag that only the
+ * holders of the body's group can recompute (an HMAC under a key derived from the group's list key:
+ * eventScopeKey, desktops only), so a member who does not hold it cannot match the tag against the
+ * group ids their own file names. The server — which sees every body whole when it is pushed, and
+ * decides whom to redact for by the group the body names, not by the tag — can then hand a member who does not hold that
  * group the header and digest only (the *redacted* form): the signature still holds and the
  * device's chain still links through it (the next event names the SHA-256 of this signature).
  * This module is the pure part: the texts, the digest, the scope, and the checks a receiver makes
  * of either form. The caller checks the Ed25519 signature (`signatureHolds`) under a key in force
- * and hands in SHA-256 (`Sha256Hex`).
+ * and hands in SHA-256 and HMAC-SHA-256 (`ScopeHashes`).
  * On the wire since schema 22 (the server) and 21 (desktops, which sign v3 once their server takes it): docs/SYNC.md, Status.
  * Must never: take a body whose digest is not the signed one, or a redacted event a receiver
  * holding its group (or an event of no group) was owed whole.
@@ -16,6 +19,12 @@ import { CrewvaultError } from '../errors';
 
 /** SHA-256 of a UTF-8 text, in hex: node:crypto's, handed in by the desktop and the server (shared/ has no Node). */
 export type Sha256Hex = (text: string) => string;
+
+/** SHA-256, and HMAC-SHA-256 under a key given in hex, of a UTF-8 text, in hex (node:crypto's). */
+export interface ScopeHashes {
+  readonly sha256Hex: Sha256Hex;
+  readonly hmacSha256Hex: (keyHex: string, text: string) => string;
+}
 
 /** What every member receives and the signature covers: global ids, the device and link in hex. */
 export interface EventHeaderV3 {
@@ -26,7 +35,7 @@ export interface EventHeaderV3 {
   readonly deviceHex: string | null;
   readonly devicePrevHex: string | null;
   readonly signerKey: string | null;
-  /** eventScope(vault, uid, group), hex. */
+  /** eventScope(vault, uid, scope key of the body's group or null), hex. */
   readonly scope: string;
 }
 
@@ -51,12 +60,15 @@ export function eventBodyDigest(vault: string, uid: string, body: EventBodyV3, s
 }
 
 /**
- * Which group the body is about, as a tag only someone who knows the group's id can recompute
- * (hex): per event (its id inside), so two events of one group are not linkable. `group` null:
- * an event about no group (users, roles, sign-ins), which every member is owed whole.
+ * The scope tag (hex): per event (its id inside), so two events of one group are not linkable.
+ * `scopeKeyHex` null: an event about no group (users, roles, sign-ins), which every member is owed
+ * whole — a SHA-256 anyone can recompute. Else an HMAC under the scope key of the body's group at
+ * the key version its author held (eventScopeKey on desktops): recomputable only by a holder of
+ * that version, never from the group's id, which every member's file names.
  */
-export function eventScope(vault: string, uid: string, group: string | null, sha256Hex: Sha256Hex): string {
-  return sha256Hex(JSON.stringify(['crewvault/v3 event scope', vault, uid, group]));
+export function eventScope(vault: string, uid: string, scopeKeyHex: string | null, hashes: ScopeHashes): string {
+  if (scopeKeyHex === null) return hashes.sha256Hex(JSON.stringify(['crewvault/v3 event scope', vault, uid, null]));
+  return hashes.hmacSha256Hex(scopeKeyHex, JSON.stringify(['crewvault/v3 event scope of a group', vault, uid]));
 }
 
 /** The text an event's author signs (UTF-8) in vault `vault`: its header and its body's digest. */
@@ -77,23 +89,27 @@ function tampered(why: string): CrewvaultError {
 }
 
 /**
- * Checks an event received in vault `vault` by a member holding `heldGroups` (global ids);
+ * Checks an event received in vault `vault` by a member holding `heldScopeKeys` (the scope keys, hex,
+ * of the groups whose events they are owed whole, at the versions they hold);
  * `signatureHolds(text)`: whether its signature verifies over `text` under its signer's key.
  * Returns whether it came redacted (held with its header and digest only). Refuses
- * (VAULT_TAMPERED) a body whose digest is not the signed one, a whole event whose scope is not
- * its body's group, and a redacted one this member was owed whole (of a group they hold, or of none).
+ * (VAULT_TAMPERED) a body whose digest is not the signed one, a whole event of no group whose scope
+ * is not the no-group tag (or of a group whose scope is), and a redacted one this member was owed
+ * whole (of no group, or tagged under a scope key they hold). A whole event's keyed tag is not
+ * matched against the receiver's key: it may be of a key version before the one they hold now.
  */
 export function checkReceivedEventV3(
-  vault: string, event: ReceivedEventV3, heldGroups: readonly string[], signatureHolds: (text: string) => boolean, sha256Hex: Sha256Hex,
+  vault: string, event: ReceivedEventV3, heldScopeKeys: readonly string[], signatureHolds: (text: string) => boolean, hashes: ScopeHashes,
 ): { readonly redacted: boolean } {
   const { header } = event;
+  const noGroup = eventScope(vault, header.uid, null, hashes);
   if (event.form === 'whole') {
-    if (!signatureHolds(eventHeaderTextV3(vault, header, eventBodyDigest(vault, header.uid, event.body, sha256Hex)))) throw tampered('does not hold under its signature (its body is not the one signed)');
-    if (header.scope !== eventScope(vault, header.uid, event.body.group, sha256Hex)) throw tampered('names another group in its scope than in its body');
+    if (!signatureHolds(eventHeaderTextV3(vault, header, eventBodyDigest(vault, header.uid, event.body, hashes.sha256Hex)))) throw tampered('does not hold under its signature (its body is not the one signed)');
+    if ((header.scope === noGroup) !== (event.body.group === null)) throw tampered('names another group in its scope than in its body');
     return { redacted: false };
   }
   if (!/^[0-9a-f]{64}$/.test(event.bodyDigest) || !signatureHolds(eventHeaderTextV3(vault, header, event.bodyDigest))) throw tampered('does not hold under its signature');
-  const owed = [null, ...heldGroups].some((group) => eventScope(vault, header.uid, group, sha256Hex) === header.scope);
+  const owed = header.scope === noGroup || heldScopeKeys.some((key) => eventScope(vault, header.uid, key, hashes) === header.scope);
   if (owed) throw tampered('came without its body, which this member may read (the server withheld it)');
   return { redacted: true };
 }

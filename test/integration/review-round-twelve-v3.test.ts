@@ -10,11 +10,12 @@
  * bob in Ops, carol in the default group only). Review holes found alongside: /tmp/review12b-holes.
  * Must never: put a password in a process argument, or apply a tampered page to a desktop's own file.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { uidText } from '../../electron/vault/ids';
+import { scopeHashes } from '../../electron/vault/audit-event-texts';
 import { Vault } from '../../electron/vault/vault';
 import { DEVICE_HEADER } from '../../shared/api/server-contract';
 import { eventBodyDigest, eventScope } from '../../shared/sync/event-v3';
@@ -80,11 +81,10 @@ describe('review round twelve (b): v3 probes that held', () => {
     const forBob = await pageOf(b, vault);
     const opsEvent = forBob.records.filter(isEvent).find((e) => e.at >= mark && e.scope !== undefined && e.bodySalt !== undefined && e.entry !== null);
     if (!opsEvent) throw new Error('no whole v3 Ops event for bob');
-    const defaultUid = rows<{ uid: Buffer }>(c.file, `SELECT uid FROM access_groups WHERE id <> ${world.opsId} AND deleted_at IS NULL`).map((g) => uidText(g.uid));
     // Redacted for bob under a tag of no group he holds (a random group id): the signed header names the real tag.
     const { bodySalt: _salt, ...header } = opsEvent;
     void _salt;
-    const retagged: EventRecord = { ...header, subject: null, entry: null, customer: null, group: null, sealedDetail: null, bodyDigest: digestOf(vault, opsEvent), scope: eventScope(vault, opsEvent.id, '00000000-0000-4000-8000-000000000000', sha256Hex) };
+    const retagged: EventRecord = { ...header, subject: null, entry: null, customer: null, group: null, sealedDetail: null, bodyDigest: digestOf(vault, opsEvent), scope: eventScope(vault, opsEvent.id, randomBytes(32).toString('hex'), scopeHashes) };
     const hidden = await handedOnCopy(b, vault, forBob, retagged);
     expect(hidden.inLog).toBe(false);
     expect(hidden.reasons.join(' ')).toMatch(/does not hold under its author's signature/);
@@ -92,10 +92,8 @@ describe('review round twelve (b): v3 probes that held', () => {
     const forCarol = await pageOf(c, vault);
     const real = await handedOnCopy(c, vault, forCarol, { ...retagged, scope: opsEvent.scope ?? '' });
     expect(real).toEqual({ reasons: [], inLog: true });
-    // Whole for carol under the tag of her own group (so it would read as hers): the body's group and the signed tag disagree.
-    const own = defaultUid[0];
-    if (own === undefined) throw new Error('carol holds no group');
-    const refiled: EventRecord = { ...opsEvent, scope: eventScope(vault, opsEvent.id, own, sha256Hex) };
+    // Whole for carol under another tag (one keyed as a group of hers would be): the signed tag is not this one.
+    const refiled: EventRecord = { ...opsEvent, scope: eventScope(vault, opsEvent.id, randomBytes(32).toString('hex'), scopeHashes) };
     const asHers = await handedOnCopy(c, vault, forCarol, refiled);
     expect(asHers.inLog).toBe(false);
     expect(asHers.reasons.length).toBe(1);

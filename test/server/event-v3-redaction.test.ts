@@ -1,17 +1,18 @@
 /**
  * Events of groups one does not hold, on the server (#15, docs/SYNC.md "Events of groups one does
  * not hold", signature v3): a v3 event is pushed whole and checked (its body hashing to the digest
- * its author signed over its header, its scope its body's group), stored with its scope and digest
- * (schema 22), and handed whole to owners, admins and members of its group, redacted (header,
+ * its author signed over its header, its scope the no-group tag exactly when its body names no
+ * group), stored with its body's group and digest (schema 22), and handed by that group — the tag
+ * is keyed with a scope key the server never holds — whole to owners, admins and members of its group, redacted (header,
  * digest, signature, no body) to anyone else, in pull and snapshot alike. v2 events go as before.
  * What each member receives is checked by the receiver's own rule (shared/sync/event-v3.ts
  * checkReceivedEventV3) over the raw HTTP bodies. Real server over HTTP, real Ed25519,
  * PostgreSQL and PGlite.
  */
-import { createHash, randomBytes, randomUUID, verify, createPublicKey } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, verify, createPublicKey } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_ROUTES, DEVICE_HEADER } from '../../shared/api/server-contract';
-import { checkReceivedEventV3, eventBodyDigest, eventHeaderTextV3, eventScope, type EventBodyV3, type EventHeaderV3 } from '../../shared/sync/event-v3';
+import { checkReceivedEventV3, eventBodyDigest, eventHeaderTextV3, eventScope, type EventBodyV3, type EventHeaderV3, type ScopeHashes } from '../../shared/sync/event-v3';
 import type { EventRecord } from '../../shared/sync/records';
 import { pullHistory, verifyServerHistory, type PulledRecord, type TrustedKey } from '../../electron/team/history-verify';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
@@ -21,6 +22,17 @@ import type { Person, TestServer } from './support';
 
 const databases = useTestDatabases();
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+const hashes: ScopeHashes = { sha256Hex, hmacSha256Hex: (keyHex, text) => createHmac('sha256', Buffer.from(keyHex, 'hex')).update(text, 'utf8').digest('hex') };
+/** Each group's scope key as its holders' desktops derive it from the group's key (random here: the server never holds one). */
+const scopeKeys = new Map<string, string>();
+function scopeKeyOf(group: string): string {
+  let key = scopeKeys.get(group);
+  if (key === undefined) {
+    key = randomBytes(32).toString('hex');
+    scopeKeys.set(group, key);
+  }
+  return key;
+}
 const hexOf = (b64url: string | null): string | null => (b64url === null ? null : Buffer.from(b64url, 'base64url').toString('hex'));
 
 interface V3Fields {
@@ -54,7 +66,8 @@ function signV3(vault: string, signer: TestSigner, f: V3Fields): EventRecord {
     group: f.group ?? null, sealedDetail: f.sealedDetail ?? null, device: f.device, devicePrev: f.devicePrev, signerKey: signer.keyId, signature: null,
     bodySalt: randomBytes(16).toString('hex'),
   };
-  const withScope = { ...base, scope: eventScope(vault, base.id, f.scopeGroup === undefined ? base.group : f.scopeGroup, sha256Hex) };
+  const group = f.scopeGroup === undefined ? base.group : f.scopeGroup;
+  const withScope = { ...base, scope: eventScope(vault, base.id, group === null ? null : scopeKeyOf(group), hashes) };
   const digest = eventBodyDigest(vault, withScope.id, bodyOf(withScope), sha256Hex);
   return { ...withScope, signature: signText(eventHeaderTextV3(vault, headerOf(withScope), digest), signer) };
 }
@@ -139,11 +152,11 @@ describe.each(DATABASE_KINDS)('v3 events of a group a member does not hold, on %
       for (const r of [r1, r3]) {
         expect(r).toMatchObject({ entry: null, group: null, subject: null, sealedDetail: null });
         expect(r.bodySalt).toBeUndefined();
-        expect(checkReceivedEventV3(w.vault, { form: 'redacted', header: headerOf(r), bodyDigest: r.bodyDigest ?? '' }, [w.h], holdsUnder(signerOf(w.u.tech).publicKey, r.signature), sha256Hex)).toEqual({ redacted: true });
+        expect(checkReceivedEventV3(w.vault, { form: 'redacted', header: headerOf(r), bodyDigest: r.bodyDigest ?? '' }, [scopeKeyOf(w.h)], holdsUnder(signerOf(w.u.tech).publicKey, r.signature), hashes)).toEqual({ redacted: true });
       }
       // The sign-in names no group: every member is owed it whole.
       expect(r2.bodyDigest).toBeUndefined();
-      expect(checkReceivedEventV3(w.vault, { form: 'whole', header: headerOf(r2), body: bodyOf(r2) }, [w.h], holdsUnder(signerOf(w.u.tech).publicKey, r2.signature), sha256Hex)).toEqual({ redacted: false });
+      expect(checkReceivedEventV3(w.vault, { form: 'whole', header: headerOf(r2), body: bodyOf(r2) }, [scopeKeyOf(w.h)], holdsUnder(signerOf(w.u.tech).publicKey, r2.signature), hashes)).toEqual({ redacted: false });
       // The device's chain links through the redacted events: each next event names the SHA-256 of the signature before.
       expect(r2.devicePrev).toBe(linkOf(r1.signature ?? ''));
       expect(r3.devicePrev).toBe(linkOf(r2.signature ?? ''));
@@ -153,13 +166,13 @@ describe.each(DATABASE_KINDS)('v3 events of a group a member does not hold, on %
   });
 
   it('hands the group\'s member and the owner every event whole, each body hashing to the digest its author signed', async () => {
-    for (const [person, held] of [[tech, [w.g]], [owner, []]] as const) {
+    for (const [person, held] of [[tech, [scopeKeyOf(w.g)]], [owner, []]] as const) {
       const got = await everything(person, w.vault);
       for (const received of [got.pulled, got.snapshot]) {
         const v3 = received.filter((e) => e.scope !== undefined);
         expect(v3).toEqual(chain);
         for (const r of v3) {
-          expect(checkReceivedEventV3(w.vault, { form: 'whole', header: headerOf(r), body: bodyOf(r) }, held, holdsUnder(signerOf(w.u.tech).publicKey, r.signature), sha256Hex)).toEqual({ redacted: false });
+          expect(checkReceivedEventV3(w.vault, { form: 'whole', header: headerOf(r), body: bodyOf(r) }, held, holdsUnder(signerOf(w.u.tech).publicKey, r.signature), hashes)).toEqual({ redacted: false });
         }
       }
     }
@@ -171,11 +184,11 @@ describe.each(DATABASE_KINDS)('v3 events of a group a member does not hold, on %
     if (redacted === undefined || whole === undefined) throw new Error('event missing');
     const holds = holdsUnder(signerOf(w.u.tech).publicKey, whole.signature);
     // Handed to tech (who holds G) redacted: withheld.
-    expect(() => checkReceivedEventV3(w.vault, { form: 'redacted', header: headerOf(redacted), bodyDigest: redacted.bodyDigest ?? '' }, [w.g], holds, sha256Hex)).toThrow(/withheld/);
+    expect(() => checkReceivedEventV3(w.vault, { form: 'redacted', header: headerOf(redacted), bodyDigest: redacted.bodyDigest ?? '' }, [scopeKeyOf(w.g)], holds, hashes)).toThrow(/withheld/);
     // A body naming another entry under the real header: its digest is not the signed one.
-    expect(() => checkReceivedEventV3(w.vault, { form: 'whole', header: headerOf(whole), body: { ...bodyOf(whole), entry: randomUUID() } }, [w.g], holds, sha256Hex)).toThrow(/does not hold/);
+    expect(() => checkReceivedEventV3(w.vault, { form: 'whole', header: headerOf(whole), body: { ...bodyOf(whole), entry: randomUUID() } }, [scopeKeyOf(w.g)], holds, hashes)).toThrow(/does not hold/);
     // The digest of another event under this header.
-    expect(() => checkReceivedEventV3(w.vault, { form: 'redacted', header: headerOf(redacted), bodyDigest: sha256Hex('another body') }, [w.h], holds, sha256Hex)).toThrow(/does not hold/);
+    expect(() => checkReceivedEventV3(w.vault, { form: 'redacted', header: headerOf(redacted), bodyDigest: sha256Hex('another body') }, [scopeKeyOf(w.h)], holds, hashes)).toThrow(/does not hold/);
   });
 
   it('audit verify --server\'s walk: an owner checks every body; a member of another group counts G\'s events redacted and chains through them; a withheld body, a forged body and a swapped digest are named by sequence', async () => {
@@ -184,16 +197,16 @@ describe.each(DATABASE_KINDS)('v3 events of a group a member does not hold, on %
     const byOwner = await pulled(owner);
     expect(verifyServerHistory(w.vault, byOwner, trusted)).toEqual({ ok: true, events: 4, devices: 2, redacted: 0 });
     const byOther = await pulled(other);
-    expect(verifyServerHistory(w.vault, byOther, trusted, [w.h])).toEqual({ ok: true, events: 4, devices: 2, redacted: 2 });
+    expect(verifyServerHistory(w.vault, byOther, trusted, [scopeKeyOf(w.h)])).toEqual({ ok: true, events: 4, devices: 2, redacted: 2 });
     // The same redacted events handed to an owner (owed every body), or to a member of G: withheld.
     expect(verifyServerHistory(w.vault, byOther, trusted)).toMatchObject({ ok: false, reason: expect.stringMatching(/withheld/) as unknown });
-    expect(verifyServerHistory(w.vault, byOther, trusted, [w.g])).toMatchObject({ ok: false, reason: expect.stringMatching(/withheld/) as unknown });
+    expect(verifyServerHistory(w.vault, byOther, trusted, [scopeKeyOf(w.g)])).toMatchObject({ ok: false, reason: expect.stringMatching(/withheld/) as unknown });
     // A body the server forged under a real header, and a digest swapped in a redacted event.
     const at = byOwner.findIndex((p) => p.record.id === chain[0]?.id);
     const forged = byOwner.map((p, i) => (i === at && p.record.kind === 'event' ? { ...p, record: { ...p.record, entry: randomUUID() } } : p));
     expect(verifyServerHistory(w.vault, forged, trusted)).toMatchObject({ ok: false, seq: byOwner[at]?.seq, reason: expect.stringMatching(/not the one signed/) as unknown });
     const swapped = byOther.map((p) => (p.record.kind === 'event' && p.record.id === chain[0]?.id ? { ...p, record: { ...p.record, bodyDigest: sha256Hex('another body') } } : p));
-    expect(verifyServerHistory(w.vault, swapped, trusted, [w.h])).toMatchObject({ ok: false, reason: expect.stringMatching(/changed after its author signed it/) as unknown });
+    expect(verifyServerHistory(w.vault, swapped, trusted, [scopeKeyOf(w.h)])).toMatchObject({ ok: false, reason: expect.stringMatching(/changed after its author signed it/) as unknown });
   });
 
   it('refuses a v3 push whose body is not the one signed, one pushed redacted, and one whose scope is not its body\'s group, storing nothing', async () => {

@@ -3,14 +3,16 @@
  * hold"): with real Ed25519 keys and SHA-256 from node:crypto, an event signed once holds whole
  * and redacted (the same signature, so the device chain links through either form); a member
  * holding none of its groups takes the redacted form; a forged body under the real header, a body
- * moved under another event, a digest swapped by a relay, a scope naming another group than the
- * body, and a redacted event the member was owed whole (of a group they hold, or of no group) are
- * refused (VAULT_TAMPERED). Must never: pass with any of those checks removed.
+ * moved under another event, a digest swapped by a relay, a scope of no group over a body of one
+ * (and the reverse), and a redacted event the member was owed whole (tagged under a scope key they
+ * hold, or of no group) are refused (VAULT_TAMPERED). The tag is keyed with the group's scope key:
+ * someone holding every group id but not the key cannot tell which group a redacted event is of.
+ * Must never: pass with any of those checks removed.
  */
-import { createHash, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  checkReceivedEventV3, eventBodyDigest, eventHeaderTextV3, eventScope, redactEventV3, type EventBodyV3, type EventHeaderV3, type ReceivedEventV3,
+  checkReceivedEventV3, eventBodyDigest, eventHeaderTextV3, eventScope, redactEventV3, type EventBodyV3, type EventHeaderV3, type ReceivedEventV3, type ScopeHashes,
 } from '../../shared/sync/event-v3';
 import { CrewvaultError } from '../../shared/errors';
 
@@ -19,6 +21,11 @@ const OPS = '11111111-2222-4333-8444-555555555555';
 const NET = '66666666-7777-4888-9999-aaaaaaaaaaaa';
 const ENTRY = 'bbbbbbbb-cccc-4ddd-8eee-ffffffffffff';
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+const hashes: ScopeHashes = { sha256Hex, hmacSha256Hex: (keyHex, text) => createHmac('sha256', Buffer.from(keyHex, 'hex')).update(text, 'utf8').digest('hex') };
+/** Each group's scope key, as its holders derive it from the group's key (electron/vault/audit-event-texts.ts eventScopeKey). */
+const KEY: Readonly<Record<string, string>> = { [OPS]: randomBytes(32).toString('hex'), [NET]: randomBytes(32).toString('hex') };
+const keyOf = (group: string | null): string | null => (group === null ? null : KEY[group] ?? null);
+const keysOf = (...groups: string[]): string[] => groups.map((g) => KEY[g] ?? '');
 
 interface Signed {
   readonly header: EventHeaderV3;
@@ -30,7 +37,7 @@ function signEvent(key: KeyObject, uid: string, group: string | null, entry: str
   const body: EventBodyV3 = { saltHex: randomBytes(16).toString('hex'), subject: null, entry, customer: null, group, sealedDetailBase64: randomBytes(40).toString('base64') };
   const header: EventHeaderV3 = {
     uid, at: Date.UTC(2026, 10, 30, 21, 0, 0), actor: '01234567-89ab-4cde-8f01-23456789abcd', action: 'entry.edit',
-    deviceHex: randomBytes(16).toString('hex'), devicePrevHex: null, signerKey: '76543210-ba98-4edc-8f10-fedcba987654', scope: eventScope(VAULT, uid, group, sha256Hex),
+    deviceHex: randomBytes(16).toString('hex'), devicePrevHex: null, signerKey: '76543210-ba98-4edc-8f10-fedcba987654', scope: eventScope(VAULT, uid, keyOf(group), hashes),
   };
   const signature = sign(null, Buffer.from(eventHeaderTextV3(VAULT, header, eventBodyDigest(VAULT, uid, body, sha256Hex)), 'utf8'), key);
   return { header, body, signature };
@@ -56,44 +63,56 @@ describe('audit event signatures v3: whole and redacted', () => {
   const holds = holdsUnder(publicKey, event.signature);
 
   it('holds whole for a member of its group, and redacted for a member of none, under one signature', () => {
-    expect(checkReceivedEventV3(VAULT, { form: 'whole', header: event.header, body: event.body }, [OPS, NET], holds, sha256Hex)).toEqual({ redacted: false });
+    expect(checkReceivedEventV3(VAULT, { form: 'whole', header: event.header, body: event.body }, keysOf(OPS, NET), holds, hashes)).toEqual({ redacted: false });
     const redacted = redactEventV3(VAULT, event.header, event.body, sha256Hex);
     expect(JSON.stringify(redacted)).not.toContain(ENTRY);
     expect(JSON.stringify(redacted)).not.toContain(OPS);
-    expect(checkReceivedEventV3(VAULT, redacted, [NET], holds, sha256Hex)).toEqual({ redacted: true });
+    expect(checkReceivedEventV3(VAULT, redacted, keysOf(NET), holds, hashes)).toEqual({ redacted: true });
   });
 
   it('refuses a forged body under the real header, and the real body moved under another event', () => {
     const forged: EventBodyV3 = { ...event.body, entry: 'cccccccc-dddd-4eee-8fff-000000000000' };
-    expect(refusal(() => checkReceivedEventV3(VAULT, { form: 'whole', header: event.header, body: forged }, [OPS], holds, sha256Hex))).toMatch(/^VAULT_TAMPERED: .*body is not the one signed/);
+    expect(refusal(() => checkReceivedEventV3(VAULT, { form: 'whole', header: event.header, body: forged }, keysOf(OPS), holds, hashes))).toMatch(/^VAULT_TAMPERED: .*body is not the one signed/);
     const other = signEvent(privateKey, 'f0f0f0f0-e1e1-4d2d-8c3c-b4b4b4b4b4b4', OPS, null);
     const moved: ReceivedEventV3 = { form: 'whole', header: other.header, body: event.body };
-    expect(refusal(() => checkReceivedEventV3(VAULT, moved, [OPS], holdsUnder(publicKey, other.signature), sha256Hex))).toMatch(/^VAULT_TAMPERED/);
+    expect(refusal(() => checkReceivedEventV3(VAULT, moved, keysOf(OPS), holdsUnder(publicKey, other.signature), hashes))).toMatch(/^VAULT_TAMPERED/);
   });
 
   it('refuses a redacted event whose digest a relay swapped', () => {
     const swapped: ReceivedEventV3 = { form: 'redacted', header: event.header, bodyDigest: sha256Hex('another body') };
-    expect(refusal(() => checkReceivedEventV3(VAULT, swapped, [NET], holds, sha256Hex))).toMatch(/^VAULT_TAMPERED: .*does not hold under its signature/);
+    expect(refusal(() => checkReceivedEventV3(VAULT, swapped, keysOf(NET), holds, hashes))).toMatch(/^VAULT_TAMPERED: .*does not hold under its signature/);
   });
 
   it('refuses a redacted event its receiver was owed whole: of a group they hold, or of no group', () => {
     const redacted = redactEventV3(VAULT, event.header, event.body, sha256Hex);
-    expect(refusal(() => checkReceivedEventV3(VAULT, redacted, [NET, OPS], holds, sha256Hex))).toMatch(/^VAULT_TAMPERED: .*withheld/);
+    expect(refusal(() => checkReceivedEventV3(VAULT, redacted, keysOf(NET, OPS), holds, hashes))).toMatch(/^VAULT_TAMPERED: .*withheld/);
     const signIn = signEvent(privateKey, 'd0d0d0d0-c1c1-4b2b-8a3a-949494949494', null, null);
     const hidden = redactEventV3(VAULT, signIn.header, signIn.body, sha256Hex);
-    expect(refusal(() => checkReceivedEventV3(VAULT, hidden, [], holdsUnder(publicKey, signIn.signature), sha256Hex))).toMatch(/^VAULT_TAMPERED: .*withheld/);
+    expect(refusal(() => checkReceivedEventV3(VAULT, hidden, [], holdsUnder(publicKey, signIn.signature), hashes))).toMatch(/^VAULT_TAMPERED: .*withheld/);
   });
 
-  it('refuses an event whose signed scope names another group than its body (the server would redact it wrongly)', () => {
-    const uid = 'e0e0e0e0-d1d1-4c2c-8b3b-a4a4a4a4a4a4';
-    const body: EventBodyV3 = { ...event.body, group: OPS };
-    const header: EventHeaderV3 = { ...event.header, uid, scope: eventScope(VAULT, uid, NET, sha256Hex) };
-    const signature = sign(null, Buffer.from(eventHeaderTextV3(VAULT, header, eventBodyDigest(VAULT, uid, body, sha256Hex)), 'utf8'), privateKey);
-    expect(refusal(() => checkReceivedEventV3(VAULT, { form: 'whole', header, body }, [OPS], holdsUnder(publicKey, signature), sha256Hex))).toMatch(/^VAULT_TAMPERED: .*scope/);
+  it('refuses an event whose signed scope is of no group over a body of one, and the reverse (its holders could not tell it withheld)', () => {
+    for (const [uid, bodyGroup, scopeKey] of [['e0e0e0e0-d1d1-4c2c-8b3b-a4a4a4a4a4a4', OPS, null], ['e1e1e1e1-d1d1-4c2c-8b3b-a4a4a4a4a4a4', null, keyOf(OPS)]] as const) {
+      const body: EventBodyV3 = { ...event.body, group: bodyGroup };
+      const header: EventHeaderV3 = { ...event.header, uid, scope: eventScope(VAULT, uid, scopeKey, hashes) };
+      const signature = sign(null, Buffer.from(eventHeaderTextV3(VAULT, header, eventBodyDigest(VAULT, uid, body, sha256Hex)), 'utf8'), privateKey);
+      expect(refusal(() => checkReceivedEventV3(VAULT, { form: 'whole', header, body }, keysOf(OPS), holdsUnder(publicKey, signature), hashes))).toMatch(/^VAULT_TAMPERED: .*scope/);
+    }
+  });
+
+  it('keys the tag with the group\'s scope key: not recomputable from the group\'s id (which every member holds) nor under another group\'s key, and not linkable across events', () => {
+    const tags = [0, 1, 2].map((i) => signEvent(privateKey, `a${i}a0a0a0-b1b1-4c2c-8d3d-e4e4e4e4e4e4`, OPS, ENTRY).header);
+    for (const header of tags) {
+      // The old, unkeyed tag (SHA-256 over the vault, event and group id) is not it; neither is a tag under NET's key.
+      expect(header.scope).not.toBe(sha256Hex(JSON.stringify(['crewvault/v3 event scope', VAULT, header.uid, OPS])));
+      expect(header.scope).not.toBe(eventScope(VAULT, header.uid, keyOf(NET), hashes));
+      expect(header.scope).toBe(eventScope(VAULT, header.uid, keyOf(OPS), hashes));
+    }
+    expect(new Set(tags.map((h) => h.scope)).size).toBe(3);
   });
 
   it('keeps a signature to another vault from holding', () => {
     const elsewhere = '99999999-8888-4777-8666-555555555555';
-    expect(refusal(() => checkReceivedEventV3(elsewhere, { form: 'whole', header: event.header, body: event.body }, [OPS], holds, sha256Hex))).toMatch(/^VAULT_TAMPERED/);
+    expect(refusal(() => checkReceivedEventV3(elsewhere, { form: 'whole', header: event.header, body: event.body }, keysOf(OPS), holds, hashes))).toMatch(/^VAULT_TAMPERED/);
   });
 });
