@@ -260,16 +260,41 @@ export function startSigningEventsV3(db: WriteDb): void {
   if (!signsEventsV3(db)) setMeta(db, EVENT_SIGNATURES_KEY, 'v3');
 }
 
+/** A row as a device chain reads it: its signature (the next row's link) and its time. */
+interface ChainRow { readonly signature: Buffer | null; readonly at: number }
+
+/**
+ * The device a signed row is written on (a derived device's first row carries the birth value its
+ * id comes from: store-device.ts) and that device's newest row: `last`, the log's last row, when it
+ * is this device's (a desktop's own events in a row, the usual case), else one read.
+ */
+function deviceChainHead(db: WriteDb, vault: string, signer: Signer, last: (ChainRow & { readonly device_id: Buffer | null }) | undefined): { device: Buffer; birth: Buffer | null; previous: ChainRow | undefined } {
+  const { device, birth } = deviceForSigner(db, vault, getSigningKey(db, signer.keyId)?.public_key ?? Buffer.alloc(0));
+  const previous = last?.device_id?.equals(device) === true
+    ? last
+    : db.prepare<[Buffer], ChainRow>('SELECT signature, at FROM audit_log WHERE device_id = ? ORDER BY id DESC LIMIT 1').get(device);
+  return { device, birth, previous };
+}
+
 /** Appends one row; `sealDetail` seals the readable detail for the new row; `writer` (someone
- * signed in) moves the keyed anchor to this row. */
+ * signed in) moves the keyed anchor to this row. A signed row is dated no earlier than this
+ * device's previous event (`fields.at` otherwise): every desktop sets aside an event dated before
+ * the one it follows on its device chain (appendReceivedEvent), so an honest clock stepped back
+ * (an NTP correction, a VM resumed, an RTC reset) must not write one. */
 export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (event: StoredRef) => Buffer, writer?: AuditWriter): number {
   const anchorKey = writer?.auditKey;
   // The log's last row, read once: its hash chains the new row, and when this device wrote it
   // (a desktop's own events in a row, the usual case) its signature is the device chain's link.
-  const last = db.prepare<[], { hash: Buffer; device_id: Buffer | null; signature: Buffer | null }>('SELECT hash, device_id, signature FROM audit_log ORDER BY id DESC LIMIT 1').get();
+  const last = db.prepare<[], { hash: Buffer; device_id: Buffer | null; signature: Buffer | null; at: number }>('SELECT hash, device_id, signature, at FROM audit_log ORDER BY id DESC LIMIT 1').get();
   const prevHash = last?.hash ?? GENESIS;
   const signer = writer?.signer;
   const vault = signer !== undefined ? vaultOf(db) : '';
+  // A signed row's device and this device's newest row: its link, and its time the new row's least.
+  const chain = signer === undefined ? undefined : deviceChainHead(db, vault, signer, last);
+  // Time does not go backwards along a device's chain (review 12b hole 3): a clock stepped back
+  // dates the event at its previous one's time, not before it.
+  const previousAt = chain?.previous?.at;
+  const at = previousAt !== undefined && previousAt > fields.at ? previousAt : fields.at;
   const uidOf = uidsFrom(db);
   const v3 = signer !== undefined && signsEventsV3(db);
   const entryId = fields.entry_id ?? null;
@@ -277,7 +302,7 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
   // server hands its body to that group's holders (and its scope is checked against it).
   const groupId = fields.group_id ?? (v3 && entryId !== null ? (db.prepare<[number], { group_id: number | null }>('SELECT group_id FROM entries WHERE id = ?').get(entryId)?.group_id ?? null) : null);
   const base = {
-    at: fields.at,
+    at,
     actor_id: fields.actor_id,
     action: fields.action,
     subject: fields.subject ?? null,
@@ -285,7 +310,7 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
     customer_id: fields.customer_id ?? null,
     group_id: groupId,
   };
-  const uid = newUid(fields.at);
+  const uid = newUid(at);
   const id = Number(
     db.prepare('INSERT INTO audit_log (uid, at, actor_id, action, subject, entry_id, customer_id, group_id, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(uid, base.at, base.actor_id, base.action, base.subject, base.entry_id, base.customer_id, base.group_id, prevHash, GENESIS).lastInsertRowid,
@@ -296,14 +321,9 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
   const form: EventV3Columns = v3 ? newV3Columns(vault, uidText(uid), scopeKey, randomBytes(16)) : NOT_V3;
   const hash = rowHash({ id, ...base, sealed_detail: sealed, prev_hash: prevHash, ...form });
   let signed: SignedColumns = { device_id: null, device_prev: null, signer_key_id: null, signature: null };
-  if (signer) {
-    // Signed by its author, and linked to the last event this device wrote (schema 11); a derived
-    // device's first event carries the birth value its id comes from instead (store-device.ts).
-    const { device, birth } = deviceForSigner(db, vault, getSigningKey(db, signer.keyId)?.public_key ?? Buffer.alloc(0));
-    // The newest row of this device before the new one: the log's last row when it is this device's.
-    const previous = last?.device_id?.equals(device) === true
-      ? last
-      : db.prepare<[Buffer, number], { signature: Buffer | null }>('SELECT signature FROM audit_log WHERE device_id = ? AND id < ? ORDER BY id DESC LIMIT 1').get(device, id);
+  if (signer && chain) {
+    // Signed by its author, and linked to the last event this device wrote (schema 11), or its birth value.
+    const { device, birth, previous } = chain;
     const unsigned: SignedColumns = { device_id: device, device_prev: previous?.signature ? deviceLink(previous.signature) : birth, signer_key_id: signer.keyId, signature: null };
     signed = { ...unsigned, signature: signBytes(signer.privateKey, eventBytes({ uid, ...base, sealed_detail: sealed, ...unsigned, ...form }, uidOf, vault)) };
   }

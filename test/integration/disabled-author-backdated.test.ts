@@ -9,13 +9,23 @@
  * store-audit.ts appendReceivedEvent now refuses an event dated before the event before it on its
  * own device chain (set aside): time does not go backwards along a chain, the one bound a desktop
  * checks without the server. FAILED on 52469c8 (['signin.ok', 'password.reveal'] taken).
+ * Since the writer dates an event no earlier than its device's previous one (appendAudit: an
+ * honest clock stepped back, test/integration/clock-step-back.test.ts), mo's real desktop no longer
+ * writes a backdated event: the test asserts that, then forges what a modified client would send
+ * (the same events dated back, signed again with mo's own key through the same signing text and
+ * linked again along his chain), so the receiver's check is still what refuses them.
  * Real vault files exchanging records as JSON (as event-author-disabled.test does).
  * Must never: put a password in a process argument.
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
+import { eventSigningText } from '../../shared/sync/signing-keys';
+import { eventRecordSigningText, eventTextV3, isV3, recordV3Columns } from '../../electron/vault/audit-event-texts';
+import { signBytes, type Signer } from '../../electron/vault/signing';
 import { Vault } from '../../electron/vault/vault';
+import { signerOf } from '../support/desktop-copies';
 import { MEMBER, MEMBER_PASSWORD, newPeopleWorld, OWNER, PASSWORD } from '../support/people-world';
 import { manualClock } from '../support/vault';
 
@@ -30,6 +40,26 @@ function eventsBy(file: string, name: string): string[] {
 
 const hexOf = (uid: string): string => uid.replaceAll('-', '').toLowerCase();
 type EventRec = Extract<ReplicaRecord, { kind: 'event' }>;
+
+const linkOf = (signature: string | null): string => createHash('sha256').update(Buffer.from(signature ?? '', 'base64url')).digest('base64url');
+
+/**
+ * What a modified client sends: `events` (one device's, in chain order) dated `at`, each signed
+ * again by `signer` through the text its author's desktop signs (v2 or v3, as the event is), and
+ * each after the first linked to the one before it again (its signature changed).
+ */
+function backdated(events: readonly EventRec[], at: number, signer: Signer, vault: string): EventRec[] {
+  const out: EventRec[] = [];
+  for (const e of events) {
+    const previous = out.at(-1);
+    const unsigned: EventRec = { ...e, at, devicePrev: previous === undefined ? e.devicePrev : linkOf(previous.signature) };
+    const v3 = recordV3Columns(unsigned);
+    const text = isV3(v3) ? eventTextV3(vault, eventRecordSigningText(unsigned), v3) : eventSigningText(vault, eventRecordSigningText(unsigned));
+    if (text === undefined) throw new Error('an event neither whole nor redacted');
+    out.push({ ...unsigned, signature: signBytes(signer.privateKey, Buffer.from(text, 'utf8')).toString('base64url') });
+  }
+  return out;
+}
 
 describe('a disabled user backdating his events', () => {
   it('events a disabled user signs after the disabling with his clock set back (earlier than the event before them on his own device) are refused', async () => {
@@ -65,22 +95,30 @@ describe('a disabled user backdating his events', () => {
     const late = await Vault.open(moFile, backClock).signIn(MEMBER, MEMBER_PASSWORD);
     await late.revealPassword(entry.id);
     const seen = new Set(before.map((e) => e.id));
-    const backdated = (await late.replica.outgoing()).batch.records.filter((r): r is EventRec => r.kind === 'event' && r.actor !== null && !seen.has(r.id));
+    const written = (await late.replica.outgoing()).batch.records.filter((r): r is EventRec => r.kind === 'event' && r.actor !== null && !seen.has(r.id));
+    const moKey = signerOf(late);
+    expect(written.map((e) => e.action)).toEqual(['signin.ok', 'password.reveal']);
+    // His real desktop dates them at his last event, not before it (appendAudit): time does not go back along its chain.
+    const lastOnHisDevice = before.filter((e) => e.device === written[0]?.device).at(-1);
+    const lastBefore = lastOnHisDevice?.at ?? 0;
+    expect(lastBefore).toBe(t0 + 600_000);
+    expect(written.map((e) => e.at)).toEqual([lastBefore, lastBefore]);
+    // A modified client dates them at its clock, t0 + 1 min: each still follows mo's earlier events on
+    // his device chain (the first links to his last one), signed with his key, and is dated before them.
+    const forged = backdated(written, t0 + 60_000, moKey, vault);
     await late.close();
-    expect(backdated.length).toBeGreaterThan(0);
-    // Each backdated event follows mo's earlier events on his device chain, and is dated before them.
-    const lastBefore = Math.max(...before.map((e) => e.at));
-    expect(backdated.every((e) => e.at < lastBefore)).toBe(true);
+    expect(forged[0]?.devicePrev).toBe(linkOf(lastOnHisDevice?.signature ?? null));
+    expect(forged.every((e) => e.at < lastBefore)).toBe(true);
 
     // Relayed to an owner's desktop: the disabling, mo's earlier events, the backdated ones.
     const batch = (records: readonly ReplicaRecord[]): unknown => JSON.parse(JSON.stringify({ format: REPLICA_FORMAT, vault, records })) as unknown;
     const desk = await Vault.open(newFile, clock).signIn(OWNER, PASSWORD);
-    const outcome = await desk.replica.apply(batch([...disabling, ...before, ...backdated]), { hold: true, caughtUp: true });
+    const outcome = await desk.replica.apply(batch([...disabling, ...before, ...forged]), { hold: true, caughtUp: true });
     await desk.close();
     expect(eventsBy(newFile, MEMBER)).toEqual(expect.arrayContaining(before.map((e) => hexOf(e.id))));
     // Not in the owner's log as mo's history from before his disabling: set aside, the chain's time going backwards named.
-    const takenBackdated = backdated.filter((e) => eventsBy(newFile, MEMBER).includes(hexOf(e.id)));
+    const takenBackdated = forged.filter((e) => eventsBy(newFile, MEMBER).includes(hexOf(e.id)));
     expect(takenBackdated.map((e) => e.action)).toEqual([]);
-    expect(outcome.held.find((h) => h.id === backdated[0]?.id)?.reason).toMatch(/dated before the event before it on its own device/);
+    expect(outcome.held.find((h) => h.id === forged[0]?.id)?.reason).toMatch(/dated before the event before it on its own device/);
   });
 });
