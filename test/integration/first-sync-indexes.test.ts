@@ -8,39 +8,19 @@
  * not read refuses the apply (VAULT_CORRUPT), never taken as nothing owed.
  * Must never: mock the store or the server.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TeamClient } from '../../electron/team/client';
+import { describe, expect, it } from 'vitest';
 import { firstSync } from '../../electron/team/first-sync';
 import { syncOnce } from '../../electron/team/sync';
-import type { VaultSession } from '../../electron/vault/service';
-import { Vault } from '../../electron/vault/vault';
-import type { RunningServer } from '../../server/main';
-import { newDesktopFrom, ownerMovedToServer } from '../support/first-desktops';
-import { manualClock, OWNER, PASSWORD } from '../support/vault';
+import { listing, useFirstDesktops } from '../support/first-desktops';
+import { manualClock } from '../support/vault';
 
-const SERVER_PASSWORD = 'alice on the team server 1';
 const ENTRIES = 90;
 const PAGE = 20;
 const SET_ASIDE = ['entries_by_customer', 'entries_by_lookup', 'entries_live_by_group'];
 const clock = manualClock(Date.UTC(2026, 11, 1, 9, 0, 0));
-let home: string;
-let server: RunningServer;
-let ownerFile: string;
-let blank: string;
-let client: TeamClient;
-let devices = 0;
-
-async function signIn(file: string): Promise<VaultSession> {
-  return Vault.open(file, clock).signIn(OWNER, PASSWORD);
-}
-
-async function newDesktop(): Promise<string> {
-  return newDesktopFrom(blank, path.join(home, `desktop-${devices++}.crewvault`), clock);
-}
+const world = useFirstDesktops('crewvault-first-sync-indexes', clock, { entries: ENTRIES, customers: 3, deviceId: 'first-sync-indexes-device-0001' });
+const { signIn, newDesktop } = world;
 
 /** The file's entries indexes (name → SQL) and its record of those set aside, read beside the open session (WAL: a reader of its own). */
 function indexesOf(file: string): { indexes: Map<string, string>; record: string | undefined } {
@@ -54,32 +34,15 @@ function indexesOf(file: string): { indexes: Map<string, string>; record: string
   }
 }
 
-async function listing(session: VaultSession): Promise<string[]> {
-  const out: string[] = [];
-  for (const row of await session.listEntries()) out.push(`${row.customer}/${row.title}/${await session.revealPassword(row.id)}`);
-  return out.sort();
-}
-
-beforeAll(async () => {
-  home = mkdtempSync(path.join(tmpdir(), 'crewvault-first-sync-indexes-'));
-  const entries = Array.from({ length: ENTRIES }, (_, i) => ({ customer: `Customer ${i % 3}`, title: `Entry ${i}`, password: `pw-${i}` }));
-  ({ server, ownerFile, blank, client } = await ownerMovedToServer(home, clock, entries, SERVER_PASSWORD, 'first-sync-indexes-device-0001'));
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  rmSync(home, { recursive: true, force: true });
-});
-
 describe('a first sync\'s entry indexes', () => {
   it('are set aside while its pages are written and made again, the same, by its last', async () => {
-    const before = indexesOf(blank).indexes;
+    const before = indexesOf(world.blank).indexes;
     for (const name of SET_ASIDE) expect(before.get(name)).toMatch(/^CREATE INDEX /);
     const file = await newDesktop();
     const session = await signIn(file);
     const seen: Array<{ indexes: Map<string, string>; record: string | undefined }> = [];
     try {
-      const outcome = await firstSync(client, session.replica, { pageRecords: PAGE, history: 'later', onPage: () => { seen.push(indexesOf(file)); } });
+      const outcome = await firstSync(world.client, session.replica, { pageRecords: PAGE, history: 'later', onPage: () => { seen.push(indexesOf(file)); } });
       expect(outcome?.held).toBe(0);
       // Between pages: none of the four, their SQL kept in the file; the uid and sequence indexes stay.
       const between = seen[0];
@@ -92,7 +55,7 @@ describe('a first sync\'s entry indexes', () => {
       const after = indexesOf(file);
       expect(after.indexes).toEqual(before);
       expect(after.record).toBeUndefined();
-      const owner = await signIn(ownerFile);
+      const owner = await signIn(world.ownerFile);
       try {
         expect(await listing(session)).toEqual(await listing(owner));
       } finally {
@@ -107,19 +70,19 @@ describe('a first sync\'s entry indexes', () => {
     const file = await newDesktop();
     const session = await signIn(file);
     try {
-      await expect(firstSync(client, session.replica, { pageRecords: PAGE, onPage: () => { throw new Error('the app closed'); } })).rejects.toThrow('the app closed');
+      await expect(firstSync(world.client, session.replica, { pageRecords: PAGE, onPage: () => { throw new Error('the app closed'); } })).rejects.toThrow('the app closed');
       const cut = indexesOf(file);
       for (const name of SET_ASIDE) expect(cut.indexes.has(name)).toBe(false);
       expect(cut.record).toBeDefined();
       // What was written lists without them (none is unique: the same rows, found more slowly).
       expect((await session.listEntries()).length).toBeGreaterThan(0);
       expect(await session.replica.isEmpty()).toBe(false);
-      const pulled = await syncOnce(client, session.replica);
+      const pulled = await syncOnce(world.client, session.replica);
       expect(pulled.held).toBe(0);
       const after = indexesOf(file);
-      expect(after.indexes).toEqual(indexesOf(blank).indexes);
+      expect(after.indexes).toEqual(indexesOf(world.blank).indexes);
       expect(after.record).toBeUndefined();
-      const owner = await signIn(ownerFile);
+      const owner = await signIn(world.ownerFile);
       try {
         expect(await listing(session)).toEqual(await listing(owner));
       } finally {
@@ -133,7 +96,7 @@ describe('a first sync\'s entry indexes', () => {
   it('a record of them that does not read refuses the apply, nothing taken', async () => {
     const file = await newDesktop();
     const session = await signIn(file);
-    await expect(firstSync(client, session.replica, { pageRecords: PAGE, onPage: () => { throw new Error('the app closed'); } })).rejects.toThrow('the app closed');
+    await expect(firstSync(world.client, session.replica, { pageRecords: PAGE, onPage: () => { throw new Error('the app closed'); } })).rejects.toThrow('the app closed');
     await session.close();
     const db = new Database(file);
     try {
@@ -144,7 +107,7 @@ describe('a first sync\'s entry indexes', () => {
     const again = await signIn(file);
     try {
       const held = (await again.listEntries()).length;
-      await expect(syncOnce(client, again.replica)).rejects.toMatchObject({ code: 'VAULT_CORRUPT' });
+      await expect(syncOnce(world.client, again.replica)).rejects.toMatchObject({ code: 'VAULT_CORRUPT' });
       expect((await again.listEntries()).length).toBe(held);
     } finally {
       await again.close();

@@ -7,80 +7,38 @@
  * ordinary pull sets it aside (same kind, same code, same reason), nothing of it written, and the
  * rest taken in.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TeamClient } from '../../electron/team/client';
+import { describe, expect, it } from 'vitest';
 import { firstSync } from '../../electron/team/first-sync';
 import { syncOnce } from '../../electron/team/sync';
-import type { VaultSession } from '../../electron/vault/service';
-import { Vault } from '../../electron/vault/vault';
-import type { RunningServer } from '../../server/main';
-import { newDesktopFrom, ownerMovedToServer } from '../support/first-desktops';
-import { manualClock, OWNER, PASSWORD } from '../support/vault';
+import { listing, useFirstDesktops } from '../support/first-desktops';
+import { manualClock } from '../support/vault';
 
-const SERVER_PASSWORD = 'alice on the team server 1';
 /** Enough that a page's signatures are checked on the worker threads (first-sync.ts CHECK_AHEAD_FROM). */
 const ENTRIES = 90;
 const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
-let home: string;
-let server: RunningServer;
-let ownerFile: string;
-let blank: string;
-let client: TeamClient;
-let devices = 0;
-
-async function signIn(file: string): Promise<VaultSession> {
-  return Vault.open(file, clock).signIn(OWNER, PASSWORD);
-}
-
-/** A new desktop: a copy of the vault before any entry, a device of its own, everything agreed. */
-function newDesktop(): Promise<string> {
-  return newDesktopFrom(blank, path.join(home, `desktop-${devices++}.crewvault`), clock);
-}
-
-async function listing(session: VaultSession): Promise<string[]> {
-  const rows = await session.listEntries();
-  const out: string[] = [];
-  for (const row of rows) {
-    const revealed = await session.revealPassword(row.id);
-    out.push(`${row.customer}/${row.title}/${revealed}`);
-  }
-  return out.sort();
-}
-
-beforeAll(async () => {
-  home = mkdtempSync(path.join(tmpdir(), 'crewvault-first-sync-'));
-  const entries = Array.from({ length: ENTRIES }, (_, i) => ({ customer: `Customer ${i % 3}`, title: `Entry ${i}`, password: `pw-${i}` }));
-  ({ server, ownerFile, blank, client } = await ownerMovedToServer(home, clock, entries, SERVER_PASSWORD, 'first-sync-test-device-0001'));
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  rmSync(home, { recursive: true, force: true });
-});
+const world = useFirstDesktops('crewvault-first-sync', clock, { entries: ENTRIES, customers: 3, deviceId: 'first-sync-test-device-0001' });
+const { signIn, newDesktop } = world;
 
 describe('a new desktop\'s first sync', () => {
   it('takes the snapshot in: every entry, opened; the events after; its log verifies', async () => {
-    const owner = await signIn(ownerFile);
+    const owner = await signIn(world.ownerFile);
     const expected = await listing(owner);
     await owner.close();
     const session = await signIn(await newDesktop());
     try {
       expect(await session.replica.isEmpty()).toBe(true);
-      const outcome = await firstSync(client, session.replica);
+      const outcome = await firstSync(world.client, session.replica);
       expect(outcome).toBeDefined();
       expect(outcome?.held).toBe(0);
       expect(await listing(session)).toEqual(expected);
       expect(expected).toHaveLength(ENTRIES);
       // Where the snapshot ended is where the next pull starts: nothing more to take.
       expect(await session.replica.pulledUpTo()).toBe(outcome?.upTo);
-      const again = await syncOnce(client, session.replica);
+      const again = await syncOnce(world.client, session.replica);
       expect(again).toMatchObject({ pulled: 0, held: 0 });
       expect((await session.verifyAuditLog()).chain).toMatchObject({ ok: true });
       // Not empty any more: a second first sync does nothing.
-      expect(await firstSync(client, session.replica)).toBeUndefined();
+      expect(await firstSync(world.client, session.replica)).toBeUndefined();
     } finally {
       await session.close();
     }
@@ -88,7 +46,7 @@ describe('a new desktop\'s first sync', () => {
 
   it('loses nothing written on another desktop while it is taken: the pull after it brings it', async () => {
     const session = await signIn(await newDesktop());
-    const owner = await signIn(ownerFile);
+    const owner = await signIn(world.ownerFile);
     try {
       const byTitle = async (title: string): Promise<number> => {
         const found = (await owner.listEntries()).find((e) => e.title === title);
@@ -98,7 +56,7 @@ describe('a new desktop\'s first sync', () => {
       let wrote = false;
       // After the first page of its state is written: an entry it took edited, one still to come
       // edited, and a new one, pushed by the owner's desktop.
-      const outcome = await firstSync(client, session.replica, {
+      const outcome = await firstSync(world.client, session.replica, {
         pageRecords: 20,
         onPage: async () => {
           if (wrote) return;
@@ -106,7 +64,7 @@ describe('a new desktop\'s first sync', () => {
           await owner.updateEntry(await byTitle('Entry 0'), { password: 'pw-0 changed meanwhile' }, (await owner.getEntry(await byTitle('Entry 0'))).revision);
           await owner.updateEntry(await byTitle('Entry 89'), { password: 'pw-89 changed meanwhile' }, (await owner.getEntry(await byTitle('Entry 89'))).revision);
           await owner.createEntries([{ customer: 'Customer 9', title: 'Made meanwhile', password: 'pw-new' }]);
-          await syncOnce(client, owner.replica);
+          await syncOnce(world.client, owner.replica);
         },
       });
       expect(wrote).toBe(true);
@@ -114,7 +72,7 @@ describe('a new desktop\'s first sync', () => {
       // not: that event waits, set aside, until the pull brings the entry (as an ordinary pull from 0,
       // which reads in the same order, would do), then chains.
       expect(outcome?.upTo).toBeGreaterThan(0);
-      const after = await syncOnce(client, session.replica);
+      const after = await syncOnce(world.client, session.replica);
       expect(after.held).toBe(0);
       expect(after.conflictCopies).toBe(0);
       expect(await listing(session)).toEqual(await listing(owner));
@@ -126,15 +84,15 @@ describe('a new desktop\'s first sync', () => {
   });
 
   it('sets aside a record flipped on the server as the ordinary pull does, and takes the rest', async () => {
-    const owner = await signIn(ownerFile);
+    const owner = await signIn(world.ownerFile);
     const ownerTitles = (await owner.listEntries()).map((e) => e.title);
     await owner.close();
-    const [row] = await server.database.query("SELECT record_id, revision, body->>'sealedSummary' AS summary FROM sync_records WHERE kind = 'entry' ORDER BY seq OFFSET 7 LIMIT 1");
+    const [row] = await world.server.database.query("SELECT record_id, revision, body->>'sealedSummary' AS summary FROM sync_records WHERE kind = 'entry' ORDER BY seq OFFSET 7 LIMIT 1");
     const recordId = String(row?.record_id);
     const summary = String(row?.summary);
     const at = Math.floor(summary.length / 2);
     const flipped = `${summary.slice(0, at)}${summary[at] === 'A' ? 'B' : 'A'}${summary.slice(at + 1)}`;
-    await server.database.query("UPDATE sync_records SET body = jsonb_set(body, '{sealedSummary}', to_jsonb($2::text)) WHERE record_id = $1", [recordId, flipped]);
+    await world.server.database.query("UPDATE sync_records SET body = jsonb_set(body, '{sealedSummary}', to_jsonb($2::text)) WHERE record_id = $1", [recordId, flipped]);
     try {
       // The snapshot: a new, empty desktop.
       const fresh = await signIn(await newDesktop());
@@ -143,8 +101,8 @@ describe('a new desktop\'s first sync', () => {
       try {
         await ordinary.createEntries([{ customer: 'Local', title: 'Made here first', password: 'local-1' }]);
         expect(await ordinary.replica.isEmpty()).toBe(false);
-        const bySnapshot = await syncOnce(client, fresh.replica);
-        const byPull = await syncOnce(client, ordinary.replica);
+        const bySnapshot = await syncOnce(world.client, fresh.replica);
+        const byPull = await syncOnce(world.client, ordinary.replica);
         // Both set the same records aside: the flipped entry, and (as the ordinary pull always has) the
         // events that name it and those of its device that follow them, which cannot chain without them.
         expect(bySnapshot.held).toBe(byPull.held);
@@ -163,7 +121,7 @@ describe('a new desktop\'s first sync', () => {
         await ordinary.close();
       }
     } finally {
-      await server.database.query("UPDATE sync_records SET body = jsonb_set(body, '{sealedSummary}', to_jsonb($2::text)) WHERE record_id = $1", [recordId, summary]);
+      await world.server.database.query("UPDATE sync_records SET body = jsonb_set(body, '{sealedSummary}', to_jsonb($2::text)) WHERE record_id = $1", [recordId, summary]);
     }
   });
 });

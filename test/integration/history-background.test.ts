@@ -9,37 +9,27 @@
  * and the history finishes once the server is reached again; every server event is then in the
  * file once. Must never print a secret.
  */
-import Database from 'better-sqlite3';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TeamStatus } from '../../shared/api/team-contract';
 import type { PackedEntryTable } from '../../shared/entry-table';
-import { TeamClient } from '../../electron/team/client';
 import type { LiveTimers } from '../../electron/team/desk';
 import { HISTORY_PAGE_RECORDS, RETRY_FIRST_MS } from '../../electron/team/history-runner';
 import { serverPlace } from '../../electron/team/profiles';
 import { syncOnce } from '../../electron/team/sync';
 import { Router } from '../../electron/router';
-import { renewDeviceId } from '../../electron/vault/store-signing';
-import { createVault, Vault } from '../../electron/vault/vault';
-import { startServer, type RunningServer } from '../../server/main';
+import { eventIdsIn, FIRST_SERVER_PASSWORD as SERVER_PASSWORD, useFirstDesktops } from '../support/first-desktops';
 import { HeldRelay } from '../support/held-relay';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
 import { CONFIRMED, ok } from '../support/router';
 import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
 
-const SERVER_PASSWORD = 'alice on the team server 1';
 /** Enough entries (an event each) for the history to be three background pages. */
 const ENTRIES = 1_100;
 const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
 let keyring: PrivateKeyring;
-let home: string;
-let server: RunningServer;
-let blank: string;
-let ownerFile: string;
-let ownerClient: TeamClient;
+const world = useFirstDesktops('crewvault-history-background', clock, { entries: ENTRIES, customers: 5, deviceId: 'history-background-owner-01', timeout: 300_000 });
+const { signIn, newDesktop, serverEventIds } = world;
 
 /** Timers the desk would run, held here: the test fires a retry when it chooses. */
 function heldTimers(): LiveTimers & { readonly pending: Map<number, () => void> } {
@@ -55,69 +45,22 @@ function heldTimers(): LiveTimers & { readonly pending: Map<number, () => void> 
   return { pending, setInterval: add, setTimeout: add, clearInterval: drop, clearTimeout: drop };
 }
 
-async function signIn(file: string) {
-  return Vault.open(file, clock).signIn(OWNER, PASSWORD);
-}
-
-/** A new desktop: a copy of the vault before any entry, a device of its own, everything agreed. */
-async function newDesktop(name: string): Promise<string> {
-  const file = path.join(home, `${name}.crewvault`);
-  copyFileSync(blank, file);
-  const opened = Vault.open(file, clock);
-  await opened.store.write((w) => renewDeviceId(w));
-  await opened.close();
-  const session = await signIn(file);
-  await session.replica.agreeAll();
-  await session.close();
-  return file;
-}
-
-async function serverEventIds(): Promise<string[]> {
-  const rows = await server.database.query("SELECT record_id FROM sync_records WHERE kind = 'event'");
-  return rows.map((r) => String(r.record_id).replaceAll('-', '').toLowerCase());
-}
-
-function eventIdsIn(file: string): string[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare<[], { id: string }>('SELECT lower(hex(uid)) AS id FROM audit_log').all().map((r) => r.id);
-  } finally {
-    db.close();
-  }
-}
-
-beforeAll(async () => {
+beforeAll(() => {
   keyring = startPrivateKeyring();
   Object.assign(process.env, keyring.env);
-  home = mkdtempSync(path.join(tmpdir(), 'crewvault-history-background-'));
-  server = await startServer({ dataDir: path.join(home, 'server'), listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
-  ownerFile = path.join(home, 'owner.crewvault');
-  await (await createVault(ownerFile, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock })).close();
-  blank = path.join(home, 'blank.crewvault');
-  copyFileSync(ownerFile, blank);
-  const owner = await signIn(ownerFile);
-  await owner.replica.agreeAll();
-  await owner.createEntries(Array.from({ length: ENTRIES }, (_, i) => ({ customer: `Customer ${i % 5}`, title: `Entry ${i}`, password: `pw-${i}` })));
-  ownerClient = new TeamClient(new URL(server.url), { kind: 'loopback' }, 'history-background-owner-01');
-  await ownerClient.register(readFileSync(path.join(home, 'server', 'owner-invite.txt'), 'utf8').trim(), OWNER, SERVER_PASSWORD, undefined);
-  await ownerClient.login(OWNER, SERVER_PASSWORD);
-  await syncOnce(ownerClient, owner.replica, { move: true });
-  await owner.close();
-}, 300_000);
+});
 
-afterAll(async () => {
-  await server?.close();
+afterAll(() => {
   keyring?.stop();
-  rmSync(home, { recursive: true, force: true });
 });
 
 describe('the app takes a new desktop\'s audit history in the background', () => {
   it('n of m while it arrives, a sync meanwhile, paused by a lock and resumed from the cursor, retried after a dropped connection', async () => {
     const file = await newDesktop('new-desktop');
-    const relay = new HeldRelay(new URL(server.url));
+    const relay = new HeldRelay(new URL(world.server.url));
     await relay.start();
     const timers = heldTimers();
-    const place = serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-history-background' }, path.join(home, 'team-config'));
+    const place = serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-history-background' }, path.join(world.home, 'team-config'));
     const router = new Router({ vaultPath: file, clock, clipboard: { kind: 'page' }, kdf: FAST_KDF, team: { place, confirm: CONFIRMED, timers } });
     const status = async (): Promise<TeamStatus> => ok(await router.call('team.status', {})) as TeamStatus;
     const listed = async (): Promise<number> => (ok(await router.call('entries.list', {})) as PackedEntryTable).id.length;
@@ -139,10 +82,10 @@ describe('the app takes a new desktop\'s audit history in the background', () =>
       expect((await status()).history).toEqual({ taken: HISTORY_PAGE_RECORDS, total: serverEvents.length, running: true, error: null, retryAt: null });
 
       // New changes come in while the history waits: the owner's edit, taken by a round of its own.
-      const owner = await signIn(ownerFile);
+      const owner = await signIn(world.ownerFile);
       const firstId = (await owner.listEntries()).find((e) => e.title === 'Entry 0')?.id ?? 0;
       await owner.updateEntry(firstId, { title: 'Entry 0 renamed' }, (await owner.getEntry(firstId)).revision);
-      await syncOnce(ownerClient, owner.replica);
+      await syncOnce(world.client, owner.replica);
       await owner.close();
       const during = ok(await router.call('team.sync', {})) as TeamStatus;
       expect(during.lastSync).toMatchObject({ ok: true });
@@ -194,15 +137,15 @@ describe('the app takes a new desktop\'s audit history in the background', () =>
   }, 300_000);
 
   it('the server counts the snapshot\'s events when asked, and only on the events part', async () => {
-    const [vaultRow] = await server.database.query('SELECT vault_id, seq FROM sync_vaults');
+    const [vaultRow] = await world.server.database.query('SELECT vault_id, seq FROM sync_vaults');
     const vault = String(vaultRow?.vault_id);
     const upTo = Number(vaultRow?.seq);
-    const seqs = (await server.database.query("SELECT seq FROM sync_records WHERE kind = 'event' ORDER BY seq")).map((r) => Number(r.seq));
+    const seqs = (await world.server.database.query("SELECT seq FROM sync_records WHERE kind = 'event' ORDER BY seq")).map((r) => Number(r.seq));
     const after = seqs[9] ?? 0;
-    const page = await ownerClient.call('syncSnapshot', { vault, part: 'events', after, upTo, limit: 5, count: true });
+    const page = await world.client.call('syncSnapshot', { vault, part: 'events', after, upTo, limit: 5, count: true });
     expect(page.eventCount).toEqual({ total: seqs.filter((q) => q <= upTo).length, taken: 10 });
     expect(page.records).toHaveLength(5);
-    expect((await ownerClient.call('syncSnapshot', { vault, part: 'events', after, upTo, limit: 5 })).eventCount).toBeUndefined();
-    expect((await ownerClient.call('syncSnapshot', { vault, part: 'state', after: 0, upTo, limit: 5, count: true })).eventCount).toBeUndefined();
+    expect((await world.client.call('syncSnapshot', { vault, part: 'events', after, upTo, limit: 5 })).eventCount).toBeUndefined();
+    expect((await world.client.call('syncSnapshot', { vault, part: 'state', after: 0, upTo, limit: 5, count: true })).eventCount).toBeUndefined();
   });
 });

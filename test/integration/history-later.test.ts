@@ -12,56 +12,29 @@
  * still refused (set aside, never chained), and so are the events of its device after it.
  * Must never print a secret.
  */
-import Database from 'better-sqlite3';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HISTORY_ARRIVING } from '../../electron/cli/audit';
 import type { CliIo } from '../../electron/cli/io';
 import { runCli } from '../../electron/cli/main';
-import { TeamClient } from '../../electron/team/client';
 import { firstSync, takeHistory } from '../../electron/team/first-sync';
 import { syncOnce } from '../../electron/team/sync';
-import type { VaultSession } from '../../electron/vault/service';
-import { renewDeviceId } from '../../electron/vault/store-signing';
-import { createVault, Vault } from '../../electron/vault/vault';
-import { startServer, type RunningServer } from '../../server/main';
-import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
+import { eventIdsIn, useFirstDesktops } from '../support/first-desktops';
+import { manualClock } from '../support/vault';
 
-const SERVER_PASSWORD = 'alice on the team server 1';
 const ENTRIES = 2_000;
 /** Small history pages, so the history is several pages and can be cut short between two. */
 const PAGE = 500;
 const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
-let home: string;
-let server: RunningServer;
-let ownerFile: string;
-let blank: string;
-let client: TeamClient;
-let devices = 0;
-
-async function signIn(file: string): Promise<VaultSession> {
-  return Vault.open(file, clock).signIn(OWNER, PASSWORD);
-}
-
-/** A new desktop: a copy of the vault before any entry, a device of its own, everything agreed. */
-async function newDesktop(): Promise<string> {
-  const file = path.join(home, `desktop-${devices++}.crewvault`);
-  copyFileSync(blank, file);
-  const opened = Vault.open(file, clock);
-  await opened.store.write((w) => renewDeviceId(w));
-  await opened.close();
-  const session = await signIn(file);
-  await session.replica.agreeAll();
-  await session.close();
-  return file;
-}
+const world = useFirstDesktops('crewvault-history-later', clock, { entries: ENTRIES, customers: 7, deviceId: 'history-later-test-device-01', timeout: 300_000 });
+const { signIn, newDesktop, serverEventIds } = world;
+let runs = 0;
 
 /** `crewvault audit verify --vault FILE` in this process: its status and what it printed. */
 async function auditVerify(file: string): Promise<{ readonly status: number; readonly out: string }> {
   let out = '';
-  const runtime = path.join(home, `run-${devices++}`);
+  const runtime = path.join(world.home, `run-${runs++}`);
   mkdirSync(runtime, { mode: 0o700 });
   const io: CliIo = {
     out: (text) => { out += text; }, err: (text) => { out += text; }, readStdin: () => Promise.resolve(undefined),
@@ -72,51 +45,18 @@ async function auditVerify(file: string): Promise<{ readonly status: number; rea
 }
 
 /** The event ids a vault file's log holds (hex). */
-function eventIdsIn(file: string): Set<string> {
-  const db = new Database(file, { readonly: true });
-  try {
-    return new Set(db.prepare<[], { id: string }>('SELECT lower(hex(uid)) AS id FROM audit_log').all().map((r) => r.id));
-  } finally {
-    db.close();
-  }
+function eventIdSet(file: string): Set<string> {
+  return new Set(eventIdsIn(file));
 }
-
-async function serverEventIds(): Promise<string[]> {
-  const rows = await server.database.query("SELECT record_id FROM sync_records WHERE kind = 'event'");
-  return rows.map((r) => String(r.record_id).replaceAll('-', '').toLowerCase());
-}
-
-beforeAll(async () => {
-  home = mkdtempSync(path.join(tmpdir(), 'crewvault-history-later-'));
-  server = await startServer({ dataDir: path.join(home, 'server'), listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
-  ownerFile = path.join(home, 'owner.crewvault');
-  const created = await createVault(ownerFile, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
-  await created.close();
-  blank = path.join(home, 'blank.crewvault');
-  copyFileSync(ownerFile, blank);
-  const owner = await signIn(ownerFile);
-  await owner.replica.agreeAll();
-  await owner.createEntries(Array.from({ length: ENTRIES }, (_, i) => ({ customer: `Customer ${i % 7}`, title: `Entry ${i}`, password: `pw-${i}` })));
-  client = new TeamClient(new URL(server.url), { kind: 'loopback' }, 'history-later-test-device-01');
-  await client.register(readFileSync(path.join(home, 'server', 'owner-invite.txt'), 'utf8').trim(), OWNER, SERVER_PASSWORD, undefined);
-  await client.login(OWNER, SERVER_PASSWORD);
-  await syncOnce(client, owner.replica, { move: true });
-  await owner.close();
-}, 300_000);
-
-afterAll(async () => {
-  await server?.close();
-  rmSync(home, { recursive: true, force: true });
-});
 
 describe('a new desktop is usable before its audit history is in', () => {
   it('lists and reveals before the history; a write and a pull meanwhile; cut short and resumed; verify says so, then holds', async () => {
     const file = await newDesktop();
     const serverEventsBefore = await serverEventIds();
     let session = await signIn(file);
-    const owner = await signIn(ownerFile);
+    const owner = await signIn(world.ownerFile);
     try {
-      const outcome = await firstSync(client, session.replica, { history: 'later' });
+      const outcome = await firstSync(world.client, session.replica, { history: 'later' });
       expect(outcome).toMatchObject({ historyOwed: true, held: 0, eventsMs: undefined });
       const owed = await session.replica.historyOwed();
       expect(owed).toEqual({ upTo: outcome?.upTo, after: 0 });
@@ -125,7 +65,7 @@ describe('a new desktop is usable before its audit history is in', () => {
       expect(listed).toHaveLength(ENTRIES);
       const some = listed.find((e) => e.title === 'Entry 1234');
       expect(some && (await session.revealPassword(some.id))).toBe('pw-1234');
-      const held = eventIdsIn(file);
+      const held = eventIdSet(file);
       expect(serverEventsBefore.filter((id) => !held.has(id)).length).toBeGreaterThan(ENTRIES - 1);
       await session.close();
       // audit verify: its own line and status, neither "intact" nor broken.
@@ -141,8 +81,8 @@ describe('a new desktop is usable before its audit history is in', () => {
       const edited = (await owner.listEntries()).find((e) => e.title === 'Entry 7');
       if (!edited) throw new Error('no Entry 7');
       await owner.updateEntry(edited.id, { password: 'pw-7 edited during history' }, (await owner.getEntry(edited.id)).revision);
-      await syncOnce(client, owner.replica);
-      const during = await syncOnce(client, session.replica, { history: 'later' });
+      await syncOnce(world.client, owner.replica);
+      const during = await syncOnce(world.client, session.replica, { history: 'later' });
       // Pushed: the new entry and its event (a device chain of its own); the owner's edit taken as state.
       expect(during.pushed).toBeGreaterThan(0);
       const seven = (await session.listEntries()).find((e) => e.title === 'Entry 7');
@@ -153,13 +93,13 @@ describe('a new desktop is usable before its audit history is in', () => {
       expect(heldNow.every((h) => h.kind === 'event')).toBe(true);
       // The owner's device id is derived: with its earlier events not here, the edit's event reads as a chain start its key does not derive.
       expect(heldNow.map((h) => h.reason)).toContain('A received audit event starts a device\'s chain whose id its signer\'s key does not derive (another person\'s device): nothing was applied.');
-      await syncOnce(client, owner.replica);
+      await syncOnce(world.client, owner.replica);
       const ownerHas = (await owner.listEntries()).find((e) => e.title === 'Written during history');
       expect(ownerHas && (await owner.revealPassword(ownerHas.id))).toBe('pw-during');
 
       // The history, cut short after its first page (the app closing), then the file opened again.
       let pages = 0;
-      await expect(takeHistory(client, session.replica, {
+      await expect(takeHistory(world.client, session.replica, {
         pageRecords: PAGE,
         onHistory: () => {
           pages++;
@@ -176,7 +116,7 @@ describe('a new desktop is usable before its audit history is in', () => {
 
       // The next sync goes on from the cursor, then the pull: the waiting events chain now.
       const taken: number[] = [];
-      const finished = await syncOnce(client, session.replica, { onHistory: (n) => { taken.push(n); } });
+      const finished = await syncOnce(world.client, session.replica, { onHistory: (n) => { taken.push(n); } });
       expect(taken.length).toBeGreaterThan(0);
       expect(taken.at(-1)).toBeLessThan(serverEventsBefore.length); // from the cursor, not from the start
       expect(finished.held).toBe(0);
@@ -185,7 +125,7 @@ describe('a new desktop is usable before its audit history is in', () => {
       expect(check.chain).toMatchObject({ ok: true });
       expect(check.anchor).toMatchObject({ ok: true });
       // Every event the server holds is here, once (ids are unique in the log).
-      const here = eventIdsIn(file);
+      const here = eventIdSet(file);
       const missing = (await serverEventIds()).filter((id) => !here.has(id));
       expect(missing).toEqual([]);
       await session.close();
@@ -203,7 +143,7 @@ describe('a new desktop is usable before its audit history is in', () => {
   it('crewvault sync and join take --history now or later, and refuse anything else before they connect', async () => {
     for (const args of [['sync', '--history', 'soon'], ['join', 'https://127.0.0.1:1', '--user', 'alice', '--history', 'soon']]) {
       let err = '';
-      const runtime = path.join(home, `run-${devices++}`);
+      const runtime = path.join(world.home, `run-${runs++}`);
       mkdirSync(runtime, { mode: 0o700 });
       const io: CliIo = {
         out: () => undefined, err: (text) => { err += text; }, readStdin: () => Promise.resolve(undefined),
@@ -215,28 +155,28 @@ describe('a new desktop is usable before its audit history is in', () => {
   });
 
   it('still refuses an event of the history altered on the server, and the events of its device after it', async () => {
-    const upToNow = await server.database.query("SELECT record_id, body->>'signature' AS signature FROM sync_records WHERE kind = 'event' ORDER BY seq OFFSET 40 LIMIT 1");
+    const upToNow = await world.server.database.query("SELECT record_id, body->>'signature' AS signature FROM sync_records WHERE kind = 'event' ORDER BY seq OFFSET 40 LIMIT 1");
     const recordId = String(upToNow[0]?.record_id);
     const signature = String(upToNow[0]?.signature);
     const flipped = `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
-    await server.database.query("UPDATE sync_records SET body = jsonb_set(body, '{signature}', to_jsonb($2::text)) WHERE record_id = $1", [recordId, flipped]);
+    await world.server.database.query("UPDATE sync_records SET body = jsonb_set(body, '{signature}', to_jsonb($2::text)) WHERE record_id = $1", [recordId, flipped]);
     const file = await newDesktop();
     const session = await signIn(file);
     try {
-      const outcome = await firstSync(client, session.replica, { history: 'later' });
+      const outcome = await firstSync(world.client, session.replica, { history: 'later' });
       expect(outcome?.held).toBe(0);
-      const history = await takeHistory(client, session.replica, { pageRecords: PAGE });
+      const history = await takeHistory(world.client, session.replica, { pageRecords: PAGE });
       expect(history?.held).toBeGreaterThan(0);
       const held = (await session.replica.applyPulled(await session.replica.vaultId(), [], { hold: true })).held;
       expect(held).toContainEqual({ id: recordId, kind: 'event', reason: 'A received audit event does not hold under its author\'s signature: nothing was applied.' });
       expect(held.filter((h) => h.id !== recordId).every((h) => /does not follow the last event|starts a device's chain whose id/.test(h.reason))).toBe(true);
-      expect(eventIdsIn(file).has(recordId.replaceAll('-', '').toLowerCase())).toBe(false);
+      expect(eventIdSet(file).has(recordId.replaceAll('-', '').toLowerCase())).toBe(false);
       // What was taken holds; the history is not owed any more (what is refused stays set aside, as a pull's).
       expect((await session.verifyAuditLog()).chain).toMatchObject({ ok: true });
       expect(await session.replica.historyOwed()).toBeUndefined();
     } finally {
       await session.close();
-      await server.database.query("UPDATE sync_records SET body = jsonb_set(body, '{signature}', to_jsonb($2::text)) WHERE record_id = $1", [recordId, signature]);
+      await world.server.database.query("UPDATE sync_records SET body = jsonb_set(body, '{signature}', to_jsonb($2::text)) WHERE record_id = $1", [recordId, signature]);
     }
   }, 300_000);
 });

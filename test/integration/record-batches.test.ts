@@ -8,38 +8,18 @@
  * naming another author than its records, and a record at an old revision replayed under its old
  * batch (its entry stays at the newer revision).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TeamClient } from '../../electron/team/client';
+import { describe, expect, it } from 'vitest';
 import { syncOnce } from '../../electron/team/sync';
-import type { VaultSession } from '../../electron/vault/service';
-import { Vault } from '../../electron/vault/vault';
-import type { RunningServer } from '../../server/main';
-import { newDesktopFrom, ownerMovedToServer } from '../support/first-desktops';
-import { manualClock, OWNER, PASSWORD } from '../support/vault';
+import { useFirstDesktops } from '../support/first-desktops';
+import { manualClock } from '../support/vault';
 
-const SERVER_PASSWORD = 'alice on the team server 1';
 const ENTRIES = 70;
 const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
-let home: string;
-let server: RunningServer;
-let ownerFile: string;
-let blank: string;
-let client: TeamClient;
-let devices = 0;
-
-async function signIn(file: string): Promise<VaultSession> {
-  return Vault.open(file, clock).signIn(OWNER, PASSWORD);
-}
-
-function newDesktop(): Promise<string> {
-  return newDesktopFrom(blank, path.join(home, `desktop-${devices++}.crewvault`), clock);
-}
+const world = useFirstDesktops('crewvault-record-batches', clock, { entries: ENTRIES, customers: 2, deviceId: 'record-batches-test-device-01' });
+const { signIn, newDesktop } = world;
 
 async function storedBatches(): Promise<Array<{ id: string; body: string }>> {
-  const rows = await server.database.query('SELECT batch_id, body FROM sync_batches ORDER BY batch_id');
+  const rows = await world.server.database.query('SELECT batch_id, body FROM sync_batches ORDER BY batch_id');
   return rows.map((row) => ({ id: String(row.batch_id), body: String(row.body) }));
 }
 
@@ -48,14 +28,14 @@ async function withBatches(change: (body: { id: string; author: string; signerKe
   const before = await storedBatches();
   for (const b of before) {
     const changed = change(JSON.parse(b.body) as { id: string; author: string; signerKey: string; digests: string[]; signature: string });
-    if (changed === undefined) await server.database.query('DELETE FROM sync_batches WHERE batch_id = $1', [b.id]);
-    else await server.database.query('UPDATE sync_batches SET body = $2 WHERE batch_id = $1', [b.id, JSON.stringify(changed)]);
+    if (changed === undefined) await world.server.database.query('DELETE FROM sync_batches WHERE batch_id = $1', [b.id]);
+    else await world.server.database.query('UPDATE sync_batches SET body = $2 WHERE batch_id = $1', [b.id, JSON.stringify(changed)]);
   }
   try {
     await body();
   } finally {
-    await server.database.query('DELETE FROM sync_batches');
-    for (const b of before) await server.database.query("INSERT INTO sync_batches (vault_id, batch_id, body) SELECT vault_id, $1, $2 FROM sync_vaults", [b.id, b.body]);
+    await world.server.database.query('DELETE FROM sync_batches');
+    for (const b of before) await world.server.database.query("INSERT INTO sync_batches (vault_id, batch_id, body) SELECT vault_id, $1, $2 FROM sync_vaults", [b.id, b.body]);
   }
 }
 
@@ -63,7 +43,7 @@ async function withBatches(change: (body: { id: string; author: string; signerKe
 async function freshSync(): Promise<{ entries: number; held: Array<{ kind: string; reason: string }> }> {
   const session = await signIn(await newDesktop());
   try {
-    await syncOnce(client, session.replica);
+    await syncOnce(world.client, session.replica);
     const held = (await session.replica.applyPulled(await session.replica.vaultId(), [], { hold: true })).held;
     return { entries: (await session.listEntries()).length, held: held.filter((h) => h.kind !== 'event').map((h) => ({ kind: h.kind, reason: h.reason })) };
   } finally {
@@ -71,22 +51,11 @@ async function freshSync(): Promise<{ entries: number; held: Array<{ kind: strin
   }
 }
 
-beforeAll(async () => {
-  home = mkdtempSync(path.join(tmpdir(), 'crewvault-record-batches-'));
-  const entries = Array.from({ length: ENTRIES }, (_, i) => ({ customer: `Customer ${i % 2}`, title: `Entry ${i}`, password: `pw-${i}` }));
-  ({ server, ownerFile, blank, client } = await ownerMovedToServer(home, clock, entries, SERVER_PASSWORD, 'record-batches-test-device-01'));
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
-
 describe('record format 2 on a desktop', () => {
   it('moves customers and entries in signed batches, and a new desktop takes them all in', async () => {
-    const [row] = await server.database.query("SELECT count(*)::int AS n FROM sync_records WHERE kind IN ('customer', 'entry') AND body ? 'signature'");
+    const [row] = await world.server.database.query("SELECT count(*)::int AS n FROM sync_records WHERE kind IN ('customer', 'entry') AND body ? 'signature'");
     expect(Number(row?.n)).toBe(0);
-    const [named] = await server.database.query("SELECT count(DISTINCT body->>'batch')::int AS n FROM sync_records WHERE kind IN ('customer', 'entry')");
+    const [named] = await world.server.database.query("SELECT count(DISTINCT body->>'batch')::int AS n FROM sync_records WHERE kind IN ('customer', 'entry')");
     expect(Number(named?.n)).toBe((await storedBatches()).length);
     expect((await storedBatches()).length).toBeGreaterThan(0);
     expect(await freshSync()).toEqual({ entries: ENTRIES, held: [] });
@@ -120,27 +89,27 @@ describe('record format 2 on a desktop', () => {
   it('keeps the newer revision when a record at an old revision is replayed under its old batch', async () => {
     const reader = await signIn(await newDesktop());
     try {
-      await syncOnce(client, reader.replica);
-      const before = new Map((await server.database.query("SELECT record_id, body::text AS body FROM sync_records WHERE kind = 'entry'")).map((r) => [String(r.record_id), String(r.body)]));
+      await syncOnce(world.client, reader.replica);
+      const before = new Map((await world.server.database.query("SELECT record_id, body::text AS body FROM sync_records WHERE kind = 'entry'")).map((r) => [String(r.record_id), String(r.body)]));
       // The owner edits one: revision 2, in a batch of its own.
-      const owner = await signIn(ownerFile);
+      const owner = await signIn(world.ownerFile);
       const edited = (await owner.listEntries()).find((e) => e.title === 'Entry 0');
       await owner.updateEntry(edited?.id ?? -1, { password: 'changed-after' }, (await owner.getEntry(edited?.id ?? -1)).revision);
-      await syncOnce(client, owner.replica);
+      await syncOnce(world.client, owner.replica);
       await owner.close();
-      await syncOnce(client, reader.replica);
+      await syncOnce(world.client, reader.replica);
       const readerId = (await reader.listEntries()).find((e) => e.title === 'Entry 0')?.id ?? -1;
       const revealed = async (): Promise<string> => reader.revealPassword(readerId);
       expect(await revealed()).toBe('changed-after');
-      const [row] = await server.database.query("SELECT record_id FROM sync_records WHERE kind = 'entry' AND revision = 2");
+      const [row] = await world.server.database.query("SELECT record_id FROM sync_records WHERE kind = 'entry' AND revision = 2");
       const recordId = String(row?.record_id);
       const oldBody = before.get(recordId);
       expect(oldBody).toBeDefined();
       // A relay replays the first batch's record (revision 1) above the reader's pulled sequence; the old batch is still held.
-      await server.database.query(
+      await world.server.database.query(
         "UPDATE sync_records SET body = $2::jsonb, revision = 1, seq = (SELECT seq + 1 FROM sync_vaults) WHERE record_id = $1", [recordId, oldBody]);
-      await server.database.query('UPDATE sync_vaults SET seq = seq + 1');
-      await syncOnce(client, reader.replica);
+      await world.server.database.query('UPDATE sync_vaults SET seq = seq + 1');
+      await syncOnce(world.client, reader.replica);
       expect(await revealed()).toBe('changed-after');
     } finally {
       await reader.close();

@@ -1,13 +1,18 @@
-// Shared set-up of the first-sync tests (first-sync, record-batches): a real team server (PGlite,
-// real HTTP on loopback) in a folder of the test's, the owner's vault moved there holding the
-// entries given, an empty copy of that vault kept from before any entry, and new desktops made
-// from that copy. Test support only; must never print a password or a secret (passwords travel
-// as arguments of in-process calls, never of a process).
-import { copyFileSync, readFileSync } from 'node:fs';
+// Shared set-up of the first-sync tests (first-sync, first-sync-indexes, record-batches,
+// history-later, history-background): a real team server (PGlite, real HTTP on loopback) in a
+// folder of the test's, the owner's vault moved there holding the entries given, an empty copy of
+// that vault kept from before any entry, and new desktops made from that copy; useFirstDesktops
+// builds that world once for a test file (its own beforeAll/afterAll). Test support only; must
+// never print a password or a secret (passwords travel as arguments of in-process calls, never of
+// a process).
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll } from 'vitest';
 import { TeamClient } from '../../electron/team/client';
 import { syncOnce } from '../../electron/team/sync';
-import type { Clock } from '../../electron/vault/service';
+import type { Clock, VaultSession } from '../../electron/vault/service';
 import { renewDeviceId } from '../../electron/vault/store-signing';
 import { createVault, Vault } from '../../electron/vault/vault';
 import { startServer, type RunningServer } from '../../server/main';
@@ -47,4 +52,84 @@ export async function newDesktopFrom(blank: string, file: string, clock: Clock):
   await session.replica.agreeAll();
   await session.close();
   return file;
+}
+
+export const FIRST_SERVER_PASSWORD = 'alice on the team server 1';
+
+export interface FirstSetUp {
+  /** How many entries the owner's vault holds: `Customer ${i % customers}` / `Entry ${i}` / `pw-${i}`. */
+  readonly entries: number;
+  readonly customers: number;
+  /** The owner's client's device id on the server. */
+  readonly deviceId: string;
+  /** beforeAll's time limit (ms); 120 s unless said. */
+  readonly timeout?: number;
+}
+
+export interface FirstDesktops {
+  /** The test's folder (made in beforeAll). */
+  readonly home: string;
+  readonly server: RunningServer;
+  /** The owner's vault, moved to the server. */
+  readonly ownerFile: string;
+  /** The owner's vault before any entry. */
+  readonly blank: string;
+  /** The owner's client, signed in. */
+  readonly client: TeamClient;
+  /** Signs in on a vault file as the owner. */
+  readonly signIn: (file: string) => Promise<VaultSession>;
+  /** A new desktop in `home` (`name`.crewvault, or desktop-N.crewvault): see newDesktopFrom. */
+  readonly newDesktop: (name?: string) => Promise<string>;
+  /** The ids of the events the server stores (hex, no dashes). */
+  readonly serverEventIds: () => Promise<string[]>;
+}
+
+/** The world of ownerMovedToServer built once for the test file in a temporary folder named by `prefix`. */
+export function useFirstDesktops(prefix: string, clock: Clock, setUp: FirstSetUp): FirstDesktops {
+  let home = '';
+  let world: { server: RunningServer; ownerFile: string; blank: string; client: TeamClient } | undefined;
+  let devices = 0;
+  const built = (): NonNullable<typeof world> => {
+    if (world === undefined) throw new Error('the first-sync world has not been built');
+    return world;
+  };
+  beforeAll(async () => {
+    home = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
+    const entries = Array.from({ length: setUp.entries }, (_, i) => ({ customer: `Customer ${i % setUp.customers}`, title: `Entry ${i}`, password: `pw-${i}` }));
+    world = await ownerMovedToServer(home, clock, entries, FIRST_SERVER_PASSWORD, setUp.deviceId);
+  }, setUp.timeout ?? 120_000);
+  afterAll(async () => {
+    await world?.server.close();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+  return {
+    get home() { return home; },
+    get server() { return built().server; },
+    get ownerFile() { return built().ownerFile; },
+    get blank() { return built().blank; },
+    get client() { return built().client; },
+    signIn: (file) => Vault.open(file, clock).signIn(OWNER, PASSWORD),
+    newDesktop: (name) => newDesktopFrom(built().blank, path.join(home, `${name ?? `desktop-${devices++}`}.crewvault`), clock),
+    serverEventIds: async () => {
+      const rows = await built().server.database.query("SELECT record_id FROM sync_records WHERE kind = 'event'");
+      return rows.map((r) => String(r.record_id).replaceAll('-', '').toLowerCase());
+    },
+  };
+}
+
+/** The event ids a vault file's log holds (hex), read beside any open session. */
+export function eventIdsIn(file: string): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare<[], { id: string }>('SELECT lower(hex(uid)) AS id FROM audit_log').all().map((r) => r.id);
+  } finally {
+    db.close();
+  }
+}
+
+/** Each entry a session lists as `customer/title/password`, sorted. */
+export async function listing(session: VaultSession): Promise<string[]> {
+  const out: string[] = [];
+  for (const row of await session.listEntries()) out.push(`${row.customer}/${row.title}/${await session.revealPassword(row.id)}`);
+  return out.sort();
 }
