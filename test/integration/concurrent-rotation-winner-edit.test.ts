@@ -13,7 +13,6 @@
  * put a password in a process argument (answers go on the scripted stdin), or pass while an edit
  * of either side is lost.
  */
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { useRotationDesktops } from '../support/rotation-desktops';
 import { manualClock } from '../support/vault';
@@ -23,23 +22,15 @@ const CAROL = 'carol';
 const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
 /** The owner's desktop a (the winner) and second desktop a2 (gives way); bob and carol in Ops. */
 const world = useRotationDesktops('crewvault-rotation-edit', clock, { members: [BOB, CAROL] });
-const { a, a2, onDesktop, sync, setPassword, passwords } = world;
+const { a, a2, sync, passwords, rotateOnBothWinnerEditOneAhead } = world;
 
 describe('two rotations at once, the winner\'s edit one revision past the agreed one', () => {
   it('keeps the winner\'s edit on the desktop that gives way: taken where it wrote nothing, a conflict copy where it wrote too', async () => {
     // Before either syncs: the second desktop revokes bob and edits Firewall; the first revokes
-    // carol after editing Switch and Firewall.
-    await onDesktop(a2, async (s) => s.team.revoke(world.opsId, BOB, await s.team.memberRevision(world.opsId, BOB)));
-    await setPassword(a2, 'Acme/Firewall', 'f-a2');
-    await setPassword(a, 'Acme/Switch', 's-a');
-    await setPassword(a, 'Acme/Firewall', 'f-a');
-    await onDesktop(a, async (s) => s.team.revoke(world.opsId, CAROL, await s.team.memberRevision(world.opsId, CAROL)));
-    // Its edit then stands one revision past the agreed one, as when its rotation re-sealed no
-    // older version of the entry (docs/SYNC.md, "Not yet, and why"): the re-seal's revision step undone.
-    const file = new Database(a.file);
-    const stepBack = file.prepare('UPDATE entries SET revision = revision - 1 WHERE group_id = ?').run(world.opsId);
-    file.close();
-    expect(stepBack.changes).toBe(2);
+    // carol after editing Switch and Firewall. Its edit then stands one revision past the agreed one,
+    // as when its rotation re-sealed no older version of the entry (docs/SYNC.md, "Not yet, and
+    // why"): the re-seal's revision step undone.
+    await rotateOnBothWinnerEditOneAhead(BOB, CAROL);
     // The first desktop's sync wins; the second's gives way and rotates again past it.
     await sync(a);
     const given = await sync(a2);

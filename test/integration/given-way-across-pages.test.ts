@@ -13,7 +13,6 @@
  * sync's own code, a private Secret Service. Must never: put a password in a process argument
  * (answers go on the scripted stdin), or pass while an edit of either side is lost.
  */
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { syncOnce } from '../../electron/team/sync';
 import { useRotationDesktops } from '../support/rotation-desktops';
@@ -24,19 +23,11 @@ const CAROL = 'carol';
 const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
 /** The owner's desktop a (the winner) and second desktop a2 (gives way); bob and carol in Ops. */
 const world = useRotationDesktops('crewvault-given-way-pages', clock, { members: [BOB, CAROL] });
-const { a, a2, onDesktop, sync, teamClient, setPassword, passwords } = world;
+const { a, a2, onDesktop, sync, teamClient, passwords, rotateOnBothWinnerEditOneAhead } = world;
 
 describe('two rotations at once, the winner\'s edit event on a later pull page', () => {
   it('keeps both edits when the pull\'s pages end right after the entry records', async () => {
-    await onDesktop(a2, async (s) => s.team.revoke(world.opsId, BOB, await s.team.memberRevision(world.opsId, BOB)));
-    await setPassword(a2, 'Acme/Firewall', 'f-a2');
-    await setPassword(a, 'Acme/Switch', 's-a');
-    await setPassword(a, 'Acme/Firewall', 'f-a');
-    await onDesktop(a, async (s) => s.team.revoke(world.opsId, CAROL, await s.team.memberRevision(world.opsId, CAROL)));
-    const file = new Database(a.file);
-    const stepBack = file.prepare('UPDATE entries SET revision = revision - 1 WHERE group_id = ?').run(world.opsId);
-    file.close();
-    expect(stepBack.changes).toBe(2);
+    await rotateOnBothWinnerEditOneAhead(BOB, CAROL);
     await sync(a);
     // The second desktop gives way, its pages cut right after the last entry record of the winner's
     // push: the events editing those entries all come on later pages.

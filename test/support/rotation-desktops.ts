@@ -14,6 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { TeamClient } from '../../electron/team/client';
 import { serverPlace } from '../../electron/team/profiles';
@@ -64,6 +65,13 @@ export interface RotationDesktops {
   readonly setPassword: (d: RotationDesktop, entryPath: string, password: string) => Promise<void>;
   /** Each entry of the desktop's vault as `title=password`, sorted. */
   readonly passwords: (d: RotationDesktop) => Promise<string[]>;
+  /**
+   * Two rotations at once, before either desktop syncs: a2 revokes `byA2` and edits Firewall (f-a2);
+   * a edits Switch (s-a) and Firewall (f-a), then revokes `byA`; a's two entries of Ops are then
+   * stepped back one revision (one SQL statement), as when its rotation re-sealed no older version
+   * of them: the version the give-way rule tells apart (docs/SYNC.md).
+   */
+  readonly rotateOnBothWinnerEditOneAhead: (byA2: string, byA: string) => Promise<void>;
 }
 
 type TestClock = Clock & { advance(ms: number): void };
@@ -133,6 +141,20 @@ function rotationWorld(dirOf: () => string, prefix: string, clock: TestClock, op
     });
   }
 
+  async function rotateOnBothWinnerEditOneAhead(byA2: string, byA: string): Promise<void> {
+    const ops = opsId;
+    if (ops === undefined) throw new Error('the owner\'s vault has not been made');
+    await onDesktop(a2, async (s) => s.team.revoke(ops, byA2, await s.team.memberRevision(ops, byA2)));
+    await setPassword(a2, 'Acme/Firewall', 'f-a2');
+    await setPassword(a, 'Acme/Switch', 's-a');
+    await setPassword(a, 'Acme/Firewall', 'f-a');
+    await onDesktop(a, async (s) => s.team.revoke(ops, byA, await s.team.memberRevision(ops, byA)));
+    const file = new Database(a.file);
+    const stepBack = file.prepare('UPDATE entries SET revision = revision - 1 WHERE group_id = ?').run(ops);
+    file.close();
+    expect(stepBack.changes).toBe(2);
+  }
+
   async function start(): Promise<void> {
     const dataDir = path.join(dirOf(), 'server');
     server = await startServer({ dataDir, listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
@@ -163,7 +185,7 @@ function rotationWorld(dirOf: () => string, prefix: string, clock: TestClock, op
       if (opsId === undefined) throw new Error('the owner\'s vault has not been made');
       return opsId;
     },
-    a, a2, onDesktop, trySync, sync, teamClient, syncInPages, setPassword, passwords, start,
+    a, a2, onDesktop, trySync, sync, teamClient, syncInPages, setPassword, passwords, rotateOnBothWinnerEditOneAhead, start,
     stop: async () => { await server?.close(); },
   };
 }
