@@ -21,6 +21,7 @@ import { DEVICE_HEADER } from '../../shared/api/server-contract';
 import { eventBodyDigest, eventScope } from '../../shared/sync/event-v3';
 import type { RecordBatch } from '../../shared/sync/record-batches';
 import type { EventRecord, ReplicaRecord } from '../../shared/sync/records';
+import { rechainAuditFrom } from '../support/audit-forger';
 import { BOB, BOB_PASSWORD, CAROL, CAROL_PASSWORD, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock, tempVaultPath } from '../support/vault';
 
@@ -123,16 +124,7 @@ describe('review round twelve (b): v3 probes that held', () => {
       victimId = victim.id;
       db.prepare('UPDATE audit_log SET entry_id = ? WHERE id = ?').run(other.id, victim.id);
       // Every hash from it on recomputed (the row hash is unkeyed), and the head: only the signature can tell.
-      let prev = victim.prev_hash;
-      for (const r of db.prepare<[number], Row>('SELECT * FROM audit_log WHERE id >= ? ORDER BY id').all(victim.id)) {
-        const hex = (x: Buffer | null): string | null => (x === null ? null : x.toString('hex'));
-        const hash = createHash('sha256').update(JSON.stringify([r.id, r.at, r.actor_id, r.action, r.subject, r.entry_id, r.customer_id, r.group_id,
-          r.sealed_detail ? r.sealed_detail.toString('base64') : null, prev.toString('hex'), ...(r.scope === null ? [] : [hex(r.scope), hex(r.body_salt), hex(r.body_digest)])]), 'utf8').digest();
-        db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?').run(prev, hash, r.id);
-        prev = hash;
-      }
-      const last = db.prepare<[], { id: number; hash: Buffer }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
-      db.prepare("UPDATE meta SET value = ? WHERE key = 'audit_head'").run(`${last?.id ?? 0}:${last?.hash.toString('hex') ?? ''}`);
+      rechainAuditFrom(db, victim);
     } finally {
       db.close();
     }

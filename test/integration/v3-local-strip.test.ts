@@ -16,6 +16,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { uidText } from '../../electron/vault/ids';
 import { Vault } from '../../electron/vault/vault';
+import { rechainAuditFrom } from '../support/audit-forger';
 import { VAULT_LOGIN, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock, tempVaultPath } from '../support/vault';
 
@@ -53,16 +54,7 @@ function strippedCopy(d: Desktop, ofDevice: (device: Buffer, own: Buffer) => boo
       uidOf('entries', victim.entry_id), uidOf('customers', victim.customer_id), uidOf('access_groups', victim.group_id),
       victim.sealed_detail ? victim.sealed_detail.toString('base64') : null]));
     db.prepare('UPDATE audit_log SET subject = NULL, entry_id = NULL, customer_id = NULL, group_id = NULL, sealed_detail = NULL, body_salt = NULL, body_digest = ? WHERE id = ?').run(Buffer.from(digest, 'hex'), victim.id);
-    let prev = victim.prev_hash;
-    for (const r of db.prepare<[number], Row>('SELECT * FROM audit_log WHERE id >= ? ORDER BY id').all(victim.id)) {
-      const hex = (x: Buffer | null): string | null => (x === null ? null : x.toString('hex'));
-      const hash = createHash('sha256').update(JSON.stringify([r.id, r.at, r.actor_id, r.action, r.subject, r.entry_id, r.customer_id, r.group_id,
-        r.sealed_detail ? r.sealed_detail.toString('base64') : null, prev.toString('hex'), ...(r.scope === null ? [] : [hex(r.scope), hex(r.body_salt), hex(r.body_digest)])]), 'utf8').digest();
-      db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?').run(prev, hash, r.id);
-      prev = hash;
-    }
-    const last = db.prepare<[], { id: number; hash: Buffer }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get();
-    db.prepare("UPDATE meta SET value = ? WHERE key = 'audit_head'").run(`${last?.id ?? 0}:${last?.hash.toString('hex') ?? ''}`);
+    rechainAuditFrom(db, victim);
   } finally {
     db.close();
   }

@@ -59,16 +59,7 @@ describe('review 12a hole 3: a desktop updated after the team\'s policy changed'
     expect(pushed.code, pushed.stderr).toBe('ok');
 
     // Carol's desktop as it was before task 15: its pulls name no kinds; pages taken in, cursor moved.
-    const client = await teamClient(c);
-    await onDesktop(c, async (s) => {
-      const vault = await s.replica.vaultId();
-      for (;;) {
-        const since = await s.replica.pulledUpTo();
-        const page = await client.call('syncPull', { vault, since });
-        if (page.records.length > 0) await s.replica.applyPulled(vault, page.records.map((r) => r.record), { pulledUpTo: page.upTo, hold: true, caughtUp: !page.more }, page.batches);
-        if (!page.more) break;
-      }
-    });
+    await pullAsOldDesktop();
 
     // Updated: this release's sync.
     const out = await sync(c);
