@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { firstSync } from '../../electron/team/first-sync';
 import { syncOnce } from '../../electron/team/sync';
+import type { VaultSession } from '../../electron/vault/service';
 import { listing, useFirstDesktops } from '../support/first-desktops';
 import { manualClock } from '../support/vault';
 
@@ -34,6 +35,19 @@ function indexesOf(file: string): { indexes: Map<string, string>; record: string
   }
 }
 
+/** The file's indexes made again as `expected`, no record of them left, and the session lists what the owner's vault does. */
+async function expectIndexesBack(file: string, session: VaultSession, expected: Map<string, string>): Promise<void> {
+  const after = indexesOf(file);
+  expect(after.indexes).toEqual(expected);
+  expect(after.record).toBeUndefined();
+  const owner = await signIn(world.ownerFile);
+  try {
+    expect(await listing(session)).toEqual(await listing(owner));
+  } finally {
+    await owner.close();
+  }
+}
+
 describe('a first sync\'s entry indexes', () => {
   it('are set aside while its pages are written and made again, the same, by its last', async () => {
     const before = indexesOf(world.blank).indexes;
@@ -52,15 +66,7 @@ describe('a first sync\'s entry indexes', () => {
       expect(between?.indexes.has('entries_by_seq')).toBe(true);
       expect(JSON.parse(between?.record ?? '[]')).toHaveLength(SET_ASIDE.length);
       // After the last page: every index as a blank vault has it, and no record left.
-      const after = indexesOf(file);
-      expect(after.indexes).toEqual(before);
-      expect(after.record).toBeUndefined();
-      const owner = await signIn(world.ownerFile);
-      try {
-        expect(await listing(session)).toEqual(await listing(owner));
-      } finally {
-        await owner.close();
-      }
+      await expectIndexesBack(file, session, before);
     } finally {
       await session.close();
     }
@@ -79,15 +85,7 @@ describe('a first sync\'s entry indexes', () => {
       expect(await session.replica.isEmpty()).toBe(false);
       const pulled = await syncOnce(world.client, session.replica);
       expect(pulled.held).toBe(0);
-      const after = indexesOf(file);
-      expect(after.indexes).toEqual(indexesOf(world.blank).indexes);
-      expect(after.record).toBeUndefined();
-      const owner = await signIn(world.ownerFile);
-      try {
-        expect(await listing(session)).toEqual(await listing(owner));
-      } finally {
-        await owner.close();
-      }
+      await expectIndexesBack(file, session, indexesOf(world.blank).indexes);
     } finally {
       await session.close();
     }
