@@ -17,7 +17,6 @@
  * Real vault files exchanging records as JSON (as event-author-disabled.test does).
  * Must never: put a password in a process argument.
  */
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
@@ -26,19 +25,9 @@ import { eventRecordSigningText, eventTextV3, isV3, recordV3Columns } from '../.
 import { signBytes, type Signer } from '../../electron/vault/signing';
 import { Vault } from '../../electron/vault/vault';
 import { signerOf } from '../support/desktop-copies';
-import { MEMBER, MEMBER_PASSWORD, newPeopleWorld, OWNER, PASSWORD } from '../support/people-world';
+import { eventsBy, hexOf, MEMBER, MEMBER_PASSWORD, newPeopleWorld, OWNER, PASSWORD } from '../support/people-world';
 import { manualClock } from '../support/vault';
 
-function eventsBy(file: string, name: string): string[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare<[string], { id: string }>('SELECT lower(hex(a.uid)) AS id FROM audit_log a JOIN users u ON u.id = a.actor_id WHERE u.name = ? ORDER BY a.id').all(name).map((r) => r.id);
-  } finally {
-    db.close();
-  }
-}
-
-const hexOf = (uid: string): string => uid.replaceAll('-', '').toLowerCase();
 type EventRec = Extract<ReplicaRecord, { kind: 'event' }>;
 
 const linkOf = (signature: string | null): string => createHash('sha256').update(Buffer.from(signature ?? '', 'base64url')).digest('base64url');

@@ -9,24 +9,12 @@
  * records are taken before events), another the old order (mo's events, then the disabling, then
  * his later event). The first order refused mo's earlier events before this change.
  */
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { REPLICA_FORMAT, type ReplicaRecord } from '../../shared/sync/records';
 import { Vault } from '../../electron/vault/vault';
-import { MEMBER, MEMBER_PASSWORD, newPeopleWorld, OWNER, PASSWORD, userState } from '../support/people-world';
+import { eventsBy, hexOf, MEMBER, MEMBER_PASSWORD, newPeopleWorld, OWNER, PASSWORD, userState } from '../support/people-world';
 import type { manualClock } from '../support/vault';
 
-/** The uids (hex) of the events a file's log holds by an actor. */
-function eventsBy(file: string, name: string): string[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare<[string], { id: string }>('SELECT lower(hex(a.uid)) AS id FROM audit_log a JOIN users u ON u.id = a.actor_id WHERE u.name = ? ORDER BY a.id').all(name).map((r) => r.id);
-  } finally {
-    db.close();
-  }
-}
-
-const hexOf = (uid: string): string => uid.replaceAll('-', '').toLowerCase();
 
 describe('events of a user disabled here', () => {
   it('are taken when signed before the disabling and refused after it, in either order', async () => {

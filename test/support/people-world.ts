@@ -99,6 +99,14 @@ function readOnly<T>(file: string, read: (db: Database.Database) => T): T {
   }
 }
 
+/** The uids (hex) of the events a file's log holds by an actor, in the log's order. */
+export function eventsBy(file: string, name: string): string[] {
+  return readOnly(file, (db) => db.prepare<[string], { id: string }>('SELECT lower(hex(a.uid)) AS id FROM audit_log a JOIN users u ON u.id = a.actor_id WHERE u.name = ? ORDER BY a.id').all(name).map((r) => r.id));
+}
+
+/** A global id as eventsBy names it (hex, no dashes). */
+export const hexOf = (uid: string): string => uid.replaceAll('-', '').toLowerCase();
+
 /** Every wrapped group key this file holds, as hex, in a stable order. */
 export function wrapsOf(file: string): string[] {
   return readOnly(file, (db) => (db.prepare('SELECT group_id, user_id, key_version, hex(wrapped_key) AS w FROM group_keys ORDER BY group_id, user_id').all() as Array<{ group_id: number; user_id: number; key_version: number; w: string }>).map((r) => `${r.group_id}/${r.user_id}/${r.key_version}/${r.w}`));
