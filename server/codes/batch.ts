@@ -81,17 +81,27 @@ class Gate {
   }
 }
 
-/** Where a batch is, for the one after it: `ended` once its transaction has committed or rolled back. */
+/**
+ * Where a batch is, for the one after it: `locked` once it holds the audit's lock (or will never
+ * take it), `ended` once its transaction has committed or rolled back.
+ */
 class Gates {
+  readonly locked = new Gate();
   readonly ended = new Gate();
   read = false;
 
   static open(): Gates {
     const gates = new Gates();
     gates.read = true;
+    gates.locked.open();
     gates.ended.open();
     return gates;
   }
+}
+
+/** A batch that takes no lock lets the one after it ask once the one before holds it (or took none). */
+function passLock(before: Gates, gates: Gates): void {
+  void before.locked.promise.then(() => gates.locked.open());
 }
 
 /** Whole seconds, at least one (the reply's contract has no field for it: the message says it). */
@@ -159,8 +169,9 @@ export class CodeBatcher {
       const failed = error instanceof CrewvaultError ? error : new CrewvaultError('BUSY', 'The server could not record this code: try again soon.');
       outcomes = batch.map(() => failed);
     } finally {
-      // Whatever became of it, the next batch may go on (each gate opens once; a failed batch counted and audited nothing).
+      // Whatever became of it, the next batch may go on (a gate opened twice stays open; a failed batch counted and audited nothing).
       this.readDone(gates);
+      passLock(before, gates);
       gates.ended.open();
     }
     // write() answers each request of the batch in order; one missing is a bug, said as one, never a code.
@@ -199,14 +210,21 @@ export class CodeBatcher {
         add(p.actor, keyOf(p).entry, verdict.step);
         add(p.actor, keyOf(p).all, minute);
       });
-      // Nothing let through: nothing to count or audit.
-      if (counts.size === 0) return judged.map((verdict) => (verdict instanceof CrewvaultError ? verdict : new CrewvaultError('INTERNAL', 'a request of a batch was not judged')));
+      // Nothing let through: nothing to count or audit (and no lock: the batch after need not queue behind this one).
+      if (counts.size === 0) {
+        passLock(before, gates);
+        return judged.map((verdict) => (verdict instanceof CrewvaultError ? verdict : new CrewvaultError('INTERNAL', 'a request of a batch was not judged')));
+      }
       // Counted and audited after the batch before has ended (a request's place among its key's counts and in the
       // chain follows arrival), under the audit's lock: no other codes batch, of this process or another, writes a
-      // count row meanwhile, so none waits on another's. The lock alone first, then the counts and the chain's tail
-      // in one statement (its snapshot, taken after the lock was held, sees every event committed before).
-      await before.ended.promise;
+      // count row meanwhile, so none waits on another's. The lock is asked for as soon as the batch before holds it,
+      // so PostgreSQL queues this one behind it and hands it over at that batch's COMMIT (no round trip of ours
+      // between the two); asked before, it could be granted first and the two batches' order would not be arrival's.
+      // The lock alone first, then the counts and the chain's tail in one statement (its snapshot, taken after the
+      // lock was held, sees every event committed before).
+      await before.locked.promise;
       await lockAudit(tx);
+      gates.locked.open();
       const { totals, tail } = await addThrottleCountsReadingAuditTail(tx, [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c));
       // Position of each request among its key's counts: the batch's come last, in arrival order.
       const seen = new Map<string, number>();
