@@ -38,6 +38,8 @@ function report(io: CliIo, origin: string, outcome: SyncOutcome, json: boolean):
   // A person changed here and elsewhere at once: what was kept of each side, one line a person
   // (the detail starts with their name; audited here as user.crossed).
   for (const crossed of outcome.crossed) io.out(`crewvault: ${crossed.detail.replace(/\.$/, '')}.\n`);
+  // This desktop's device id from before derived ids, left or kept at this sync (docs/SYNC.md "Who a device is").
+  if (outcome.oldDevice !== undefined) io.out(`crewvault: ${outcome.oldDevice}\n`);
 }
 
 /**

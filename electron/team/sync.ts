@@ -13,6 +13,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { MAX_BATCH_RECORDS, REPLICA_FORMAT, VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/records';
 import type { RecordBatch } from '../../shared/sync/record-batches';
 import { isRefusal, type Outgoing, type ReplicaService, type TeamServerBinding } from '../vault/replica-service';
+import type { OldDeviceLeft } from '../vault/store-audit';
 import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import type { TeamClient } from './client';
@@ -119,6 +120,8 @@ export interface SyncOutcome {
    * user.crossed): one a person, what was kept of each side (replica-people-in.ts takeUser, keepsOwnUnlead).
    */
   readonly crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>;
+  /** This desktop's 16-byte device id from before derived ids, at this sync: left (its events re-signed onto a derived id) or kept (two people signed on it), one line. */
+  readonly oldDevice?: string;
 }
 
 /** How far a round has come: records sent of those this push carries, records taken in so far. */
@@ -220,10 +223,19 @@ async function takeVaultObjectsOwed(client: TeamClient, replica: ReplicaService,
   return tally;
 }
 
+/** What a sync tells of this desktop's 16-byte device id (ReplicaService.leaveOldDevice), one line; nothing when there was none to leave. */
+function oldDeviceLine(left: OldDeviceLeft): string | undefined {
+  if (left.left === 'moved') return `This desktop's device id from before derived ids was left before its first push: its ${left.events} audit event${left.events === 1 ? '' : 's'} re-signed onto an id derived from your key.`;
+  if (left.left === 'kept') return `This desktop's device id from before derived ids keeps its events (${left.people} people signed on it, and another's event cannot be re-signed): until its first push, someone who learned the id could still claim it.`;
+  return undefined;
+}
+
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
   const vault = await replica.vaultId();
   await learnEventSignatures(client, replica);
-  const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [] as Array<{ readonly group: string; readonly droppedEdits: number }>, crossed: [] as Array<{ readonly user: string; readonly detail: string }> };
+  // Before anything is pulled or pushed: a 16-byte device id nothing handed on yet is left ("Who a device is").
+  const oldDevice = oldDeviceLine(await replica.leaveOldDevice());
+  const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [] as Array<{ readonly group: string; readonly droppedEdits: number }>, crossed: [] as Array<{ readonly user: string; readonly detail: string }>, ...(oldDevice === undefined ? {} : { oldDevice }) };
   /** A crossing told by a page, kept one line a person (a user and a member record of them crossing in one sync: both said). */
   const noteCrossed = (crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>): void => {
     for (const c of crossed) {

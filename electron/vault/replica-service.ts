@@ -64,7 +64,8 @@ import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
 import { getUser, listUsers } from './store-users';
 import { mayHaveWritten } from './event-author';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
-import { appendReceivedEvent, closeV1ChainStarts, eventSigningBytes, moveAuditHeadToLast, signingKeysInForce, signsEventsV3, startSigningEventsV3, type AuditFields } from './store-audit';
+import { appendReceivedEvent, closeV1ChainStarts, eventSigningBytes, leaveOldDevice, moveAuditHeadToLast, signingKeysInForce, signsEventsV3, startSigningEventsV3, type AuditFields, type OldDeviceLeft } from './store-audit';
+import { noteDevicesOffered } from './store-device';
 import { eventRecordSigningText, eventTextV3, isV3, recordV3Columns, scopeKeysOwed, type ScopeKeySource } from './audit-event-texts';
 import type { CustomerNames } from './customer-names';
 import { currentSequence } from './store-changes';
@@ -709,6 +710,21 @@ export class ReplicaService {
     await this.core.write((w) => {
       this.core.requireOpen(w);
       for (const record of out.batch.records) if (record.kind === 'customer' || record.kind === 'entry') notePushing(w, record.id, record.revision, contentDigest(record));
+      // Events of this file's 16-byte device offered to a server: it keeps that id (leaveOldDevice no longer moves them).
+      noteDevicesOffered(w, out.batch.records.flatMap((r) => (r.kind === 'event' && r.device !== null ? [Buffer.from(r.device, 'base64url')] : [])));
+    });
+  }
+
+  /**
+   * Before a sync's first pull and push: this file's 16-byte device id, if it wrote events nothing
+   * handed on yet, is left for a derived one, its events re-signed onto it (store-audit.ts
+   * leaveOldDevice; docs/SYNC.md "Who a device is"), so nobody who learned the old id can squat it.
+   */
+  async leaveOldDevice(): Promise<OldDeviceLeft> {
+    return this.core.write((w) => {
+      this.core.requireOpen(w);
+      const signer = this.core.ring.signer;
+      return signer === undefined ? { left: 'none' } : leaveOldDevice(w, signer, this.core.userId(), sentSeq(w));
     });
   }
 

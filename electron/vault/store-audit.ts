@@ -15,7 +15,7 @@ import type { ReadDb, WriteDb } from './db';
 import { newUid, uidText } from './ids';
 import { certificateBytes, certificateBytesV1, signatureValid, signBytes, type Signer } from './signing';
 import { getSigningKey, listSigningKeys, thisDeviceId, type SigningKeyRow } from './store-signing';
-import { deviceForSigner, derivesDevice, ownDevices } from './store-device';
+import { deviceForSigner, derivesDevice, leaveForDerivedDevice, oldDeviceToLeave, ownDevices } from './store-device';
 import { derivedChainStartFault, isDerivedDeviceId } from '../../shared/sync/device-ids';
 import type { StoredRef } from './keys';
 import { getMeta, setMeta } from './store-meta';
@@ -333,6 +333,48 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
   setMeta(db, HEAD_KEY, `${id}:${hash.toString('hex')}`);
   if (anchorKey) setMeta(db, ANCHOR_KEY, `${id}:${anchorMac(anchorKey, id, hash).toString('hex')}`);
   return id;
+}
+
+/** What leaveOldDevice did: nothing to leave, the events moved, or a chain two people signed kept. */
+export type OldDeviceLeft =
+  | { readonly left: 'none' }
+  | { readonly left: 'moved'; readonly events: number }
+  | { readonly left: 'kept'; readonly people: number };
+
+/**
+ * Leaves this file's 16-byte device id before its first push (docs/SYNC.md "Who a device is"):
+ * nothing the server holds tells the real device's first event on such an id from a squatter's,
+ * so the device stops being that id. A derived id is made for `signer` (the signed-in person,
+ * `userId`) and every event of the old chain is re-signed onto it in this write transaction: each
+ * row's device, link (the birth value, then the SHA-256 of the row before's signature) and signer
+ * key change, its signing text v3 or v2 as its row is (a v1 row, from before hole 4's fix, is
+ * signed v2); no row's hash covers those columns, so the log's chain, head and keyed anchor stay
+ * as they were. Only when nothing of the old chain was handed on (every row above `handedOnUpTo`,
+ * the sent sequence; a push that offered it is noted by store-device.ts) and every row is this
+ * person's: another's event cannot be re-signed, so a chain two people signed is kept ('kept', the
+ * hole as before: the sync says so), and one only another person signed is left to them.
+ */
+export function leaveOldDevice(db: WriteDb, signer: Signer, userId: number, handedOnUpTo: number): OldDeviceLeft {
+  const old = oldDeviceToLeave(db);
+  if (old === undefined) return { left: 'none' };
+  const rows = db.prepare<[Buffer], AuditRow & SignedColumns & { seq: number }>('SELECT * FROM audit_log INDEXED BY audit_log_by_device WHERE device_id = ? ORDER BY id').all(old);
+  if (rows.length === 0 || rows.some((r) => r.seq <= handedOnUpTo || r.signature === null)) return { left: 'none' };
+  const people = new Set(rows.map((r) => r.actor_id));
+  if (people.size > 1) return { left: 'kept', people: people.size };
+  const publicKey = getSigningKey(db, signer.keyId)?.public_key;
+  if (!people.has(userId) || publicKey === undefined) return { left: 'none' };
+  const vault = vaultOf(db);
+  const uidOf = uidsFrom(db);
+  const { device, birth } = leaveForDerivedDevice(db, vault, publicKey);
+  const update = db.prepare('UPDATE audit_log SET device_id = ?, device_prev = ?, signer_key_id = ?, signature = ? WHERE id = ?');
+  let link: Buffer = birth;
+  for (const row of rows) {
+    const moved = { ...row, device_id: device, device_prev: link, signer_key_id: signer.keyId };
+    const signature = signBytes(signer.privateKey, eventBytes(moved, uidOf, vault));
+    update.run(device, link, signer.keyId, signature, row.id);
+    link = deviceLink(signature);
+  }
+  return { left: 'moved', events: rows.length };
 }
 
 /** An event another replica's author wrote and signed, as it is chained into this log (replica-service.ts). */

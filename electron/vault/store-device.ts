@@ -5,9 +5,12 @@
  * own, never another desktop's; `this_device` holds 16 bytes only), and the device's first event
  * carries the birth value as its link. A file's older 16-byte id that already wrote an event
  * stays as it is (its chain is not moved); one that wrote none (migration 0011's, a new file's,
- * a join's) is replaced at the first signed event. Also the check of a derived id, by bytes.
- * Must never: give a device that wrote events here another id, or hand out a derived id that
- * wrote nothing and does not derive from the key about to sign its first event.
+ * a join's) is replaced at the first signed event. One that wrote events and was never handed on
+ * leaves its id at the next sync (store-audit.ts leaveOldDevice: its events re-signed onto a derived
+ * id), so nobody who learned it can squat it; once a push has offered its events (noteDevicesOffered)
+ * it stays. Also the check of a derived id, by bytes.
+ * Must never: give a device whose events were offered to a server or handed on another id, or hand
+ * out a derived id that wrote nothing and does not derive from the key about to sign its first event.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { deviceIdText, DEVICE_BIRTH_BYTES } from '../../shared/sync/device-ids';
@@ -15,6 +18,8 @@ import type { ReadDb, WriteDb } from './db';
 import { getMeta, setMeta } from './store-meta';
 
 const DERIVED_KEY = 'this_device_derived';
+/** The 16-byte id (hex) a push offered events of: it may be on the server (a reply lost), so it is not left. */
+const OFFERED_KEY = 'old_device_offered';
 
 /** The id a device whose first signer holds `publicKey` (raw 32 bytes) has in vault `vault`, born with `birth`. */
 export function derivedDeviceId(vault: string, publicKey: Buffer, birth: Buffer): Buffer {
@@ -62,10 +67,44 @@ export function deviceForSigner(db: WriteDb, vault: string, publicKey: Buffer): 
     const legacy = legacyDevice(db);
     if (legacy !== undefined && wroteEvents(db, legacy)) return { device: legacy, birth: null };
   }
+  return newDerivedDevice(db, vault, publicKey);
+}
+
+/** A derived id for `publicKey` in `vault` with a fresh birth value, kept as this file's device. */
+function newDerivedDevice(db: WriteDb, vault: string, publicKey: Buffer): { readonly device: Buffer; readonly birth: Buffer } {
   const birth = randomBytes(DEVICE_BIRTH_BYTES);
   const device = derivedDeviceId(vault, publicKey, birth);
   setMeta(db, DERIVED_KEY, `${device.toString('hex')}:${birth.toString('hex')}`);
   return { device, birth };
+}
+
+/**
+ * This file's 16-byte id while it is the device events are written on (no derived id yet) and no
+ * push has offered them (a device from before "Who a device is" that has not pushed): the id to
+ * leave before its first push. Whether its events were handed on otherwise (a direct exchange) is
+ * the caller's to judge by its sent sequence.
+ */
+export function oldDeviceToLeave(db: ReadDb): Buffer | undefined {
+  if (keptDerived(db) !== undefined) return undefined;
+  const legacy = legacyDevice(db);
+  if (legacy === undefined || !wroteEvents(db, legacy) || getMeta(db, OFFERED_KEY) === legacy.toString('hex')) return undefined;
+  return legacy;
+}
+
+/**
+ * Leaves this file's 16-byte id for a derived one of `publicKey` (store-audit.ts leaveOldDevice
+ * moves its events in the same transaction): the new id and its birth value, the old id forgotten
+ * (the file is no longer that device; events received on it later are another's).
+ */
+export function leaveForDerivedDevice(db: WriteDb, vault: string, publicKey: Buffer): { readonly device: Buffer; readonly birth: Buffer } {
+  db.prepare('DELETE FROM this_device').run();
+  return newDerivedDevice(db, vault, publicKey);
+}
+
+/** A push is about to offer events of `devices`: should one be this file's 16-byte id, it stays (the server may hold them now). */
+export function noteDevicesOffered(db: WriteDb, devices: readonly Buffer[]): void {
+  const old = oldDeviceToLeave(db);
+  if (old !== undefined && devices.some((d) => d.equals(old))) setMeta(db, OFFERED_KEY, old.toString('hex'));
 }
 
 /** A new device id at the next signed event (a vault file copied to start another replica is another device). */
