@@ -14,6 +14,50 @@ export interface LogDestination {
   write(line: string): void;
 }
 
+/** What a batched log holds before it writes at once, without waiting for the end of the turn. */
+const BATCH_BYTES = 64 * 1024;
+
+/** A log destination that can be told to write what it holds now (at exit, at close). */
+export interface BatchedLog extends LogDestination {
+  /** Writes what is held now; a plain function (no `this`), so it can be handed to process.on('exit'). */
+  readonly flush: () => void;
+}
+
+/**
+ * Lines logged in one turn of the event loop written together, once the turn's work is done
+ * (`schedule`: setImmediate), rather than one synchronous write a line: a write to a file is a
+ * system call on the event loop, and under the codes load every request's line was one (~2.4% of
+ * the server's busy time). Lines keep their order; past BATCH_BYTES the batch is written at once.
+ * What a crash loses: the lines of the turn it happened in, unless the caller's exit handler
+ * flushes (`crewvault server` does, on 'exit'), so a SIGKILL or a V8 abort only. The lines are
+ * the same as before: only when they are written changes, never what is in them.
+ */
+export function batchedLog(write: (text: string) => void, schedule: (flush: () => void) => void = setImmediate): BatchedLog {
+  let lines: string[] = [];
+  let bytes = 0;
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (lines.length === 0) return;
+    const text = lines.join('');
+    lines = [];
+    bytes = 0;
+    write(text);
+  };
+  return {
+    write(line: string): void {
+      lines.push(line);
+      bytes += line.length;
+      if (bytes >= BATCH_BYTES) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        schedule(flush);
+      }
+    },
+    flush,
+  };
+}
+
 /** Names of fields that may hold a secret, wherever they appear in a logged object. */
 const SECRET_FIELDS = [
   'authorization', 'cookie', 'password', 'token', 'accessToken', 'refreshToken', 'invite',

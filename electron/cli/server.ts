@@ -53,7 +53,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
   }
   const { DEFAULT_LISTEN } = await import('../../server/listen');
   const { defaultServerDataDir, startServer } = await import('../../server/main');
+  const { batchedLog } = await import('../../server/log');
   const dataDir = values.data ?? defaultServerDataDir(io.env);
+  // The request log written a turn of the event loop at a time; what is held is written at exit, also after an uncaught error.
+  const log = batchedLog((text) => io.out(text));
+  process.on('exit', log.flush);
   const server = await startServer({
     database,
     dataDir,
@@ -61,7 +65,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     tlsCert: values['tls-cert'],
     tlsKey: values['tls-key'],
     now: io.now,
-    log: { write: (line) => io.out(line) },
+    log,
     version: typeof CREWVAULT_VERSION === 'string' ? CREWVAULT_VERSION : 'dev',
     allowRemoteAdmin: values['allow-remote-admin'] === true,
   });
@@ -76,6 +80,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
   }
   await untilStopped();
   await server.close();
+  log.flush();
+  process.off('exit', log.flush);
   io.err('crewvault server: stopped\n');
   return 0;
 }

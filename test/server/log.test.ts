@@ -2,11 +2,13 @@
  * The server's log options (server/log.ts) on a real pino logger: a logged object's fields that
  * can carry a secret are redacted by name, at the top and one level down, also beside the
  * request lines' own serializers; what holds none is written unchanged, and nothing logged is
- * changed in place. Must never print the secret it plants (only whether it was found).
+ * changed in place. The batched destination `crewvault server` writes through keeps every line, in
+ * order, and writes them when its turn ends (the turn injected here), at a flush, or once it holds
+ * 64 KiB. Must never print the secret it plants (only whether it was found).
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loggerOptions, redactSecrets } from '../../server/log';
+import { batchedLog, loggerOptions, redactSecrets } from '../../server/log';
 
 const SECRET = 'planted-secret-9f2c1d';
 
@@ -40,5 +42,30 @@ describe('the server log', () => {
     const withSecret = { detail: { refreshToken: SECRET } };
     expect(redactSecrets(withSecret)).not.toBe(withSecret);
     expect(JSON.stringify(redactSecrets(withSecret)).includes(SECRET)).toBe(false);
+  });
+
+  it('writes the lines of a turn together, in order, when the turn ends, at a flush, or once it holds 64 KiB', () => {
+    const writes: string[] = [];
+    const turns: Array<() => void> = [];
+    const log = batchedLog((text) => writes.push(text), (flush) => turns.push(flush));
+    log.write('{"n":1}\n');
+    log.write('{"n":2}\n');
+    expect(writes).toEqual([]);
+    expect(turns).toHaveLength(1);
+    turns.shift()?.();
+    expect(writes).toEqual(['{"n":1}\n{"n":2}\n']);
+    // A flush (at exit, at close) writes what is held without waiting for the turn; the turn's end then writes nothing more.
+    log.write('{"n":3}\n');
+    log.flush();
+    expect(writes).toEqual(['{"n":1}\n{"n":2}\n', '{"n":3}\n']);
+    turns.shift()?.();
+    expect(writes).toHaveLength(2);
+    // A turn that logs a great deal writes at 64 KiB, not all at its end.
+    const line = `{"pad":"${'x'.repeat(1_000)}"}\n`;
+    for (let i = 0; i < 70; i += 1) log.write(line);
+    expect(writes).toHaveLength(3);
+    expect(writes[2]?.length).toBeGreaterThanOrEqual(64 * 1024);
+    turns.shift()?.();
+    expect(writes.slice(2).join('')).toBe(line.repeat(70));
   });
 });
