@@ -13,6 +13,7 @@ export const IMPORT_USAGE = `crewvault import [--vault PATH] [--user NAME] [--fo
   username, password, url, notes and otp — a key or an otpauth:// URI — are optional).
   Several FILEs are read as QR code images (PNG), e.g. the pages of a Google Authenticator
   export: joined, and a page that is missing is named.
-  "-" reads the export from piped stdin, after your password's line. An encrypted export's
+  "-" reads the export from piped stdin, after your password's line (none in a terminal that
+  ran "crewvault unlock": the input alone). An encrypted export's
   password is asked after yours (or is the next piped line). --dry-run shows what would be
   imported, skipped and found already in the vault, and writes nothing.`;

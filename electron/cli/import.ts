@@ -188,7 +188,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
     if (io.interactive) throw new UsageError('"-" reads the export from standard input, which is a terminal here: pipe it in after your password');
     // Piped stdin holds the password's line first. Take it now, so the input after it can be
     // read, and refused if too large, before signing in; the sign-in then gets that line.
-    const password = await io.readSecret('Password: ');
+    // In a terminal that ran `crewvault unlock` (io.held: the agent runs this) nobody signs in,
+    // so no line is a password: taking one would drop the input's first line unseen.
+    const password = io.held ? undefined : await io.readSecret('Password: ');
     const input = await io.readStdin(MAX_IMPORT_BYTES);
     if (input === undefined) throw tooLarge('Standard input');
     bytes = Buffer.from(input, 'utf8');
@@ -196,7 +198,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     sessionIo = {
       ...io,
       readSecret: (prompt) => {
-        if (passwordGiven) return io.readSecret(prompt);
+        if (passwordGiven || password === undefined) return io.readSecret(prompt);
         passwordGiven = true;
         return Promise.resolve(password);
       },

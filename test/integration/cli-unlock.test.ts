@@ -145,6 +145,19 @@ describe('unlock once, then commands without password or code, then lock (real p
     expect(crewvault(['list', '--vault', other], { input: '', env }).stderr).toMatch(/^crewvault: VAULT_MISSING: /);
     expect(cv('', 'lock').status).toBe(0);
   });
+
+  it('import - takes no password line once unlocked: the first line piped in is imported like the rest', () => {
+    expect(cv(`${PW}\n`, 'unlock').status).toBe(0);
+    const lines = [`otpauth://totp/First:one?secret=${RFC}`, `otpauth://totp/Second:two?secret=${RFC}`];
+    expect(cv(`${lines.join('\n')}\n`, 'import', '--format', 'otpauth', '-')).toEqual({ status: 0, stdout: 'Imported 2 entries; skipped 0 lines.\n', stderr: '' });
+    // A spreadsheet keeps its header row: it is the header, not a password.
+    const csv = 'customer,title,username\nAcme,Mail,ops\n';
+    expect(cv(csv, 'import', '--format', 'csv', '--map', 'customer=customer,title=title,username=username', '-')).toEqual({ status: 0, stdout: 'Imported 1 entry; skipped 0 entries.\n', stderr: '' });
+    expect(cv('', 'list').stdout).toBe('Acme/Mail\tops\t\t\nFirst/First\tone\t\tTOTP\nSecond/Second\ttwo\t\tTOTP\n');
+    expect(cv('', 'lock').status).toBe(0);
+    // Locked again, the password's line comes first as before.
+    expect(cv(`${PW}\notpauth://totp/Third:three?secret=${RFC}\n`, 'import', '--format', 'otpauth', '-').stdout).toBe('Imported 1 entry; skipped 0 lines.\n');
+  });
 });
 
 describe('the agent folder and socket must be private to this user', () => {
