@@ -3,10 +3,11 @@
  * or a QR image — plus "Advanced" settings. Nothing is sent while the OTP is invalid; a
  * Google Authenticator export QR becomes several entries, confirmed before they are added.
  * A new entry's access group starts as its customer's (entry-group.ts), said beside the choice;
- * an otpauth URI fills the fields as it is pasted; removing or replacing a saved OTP key through
- * Edit is confirmed first, as Delete is, since the old key cannot be recovered. The OTP choice
- * starts at "Secret key" (typing the key is the common case); left empty, where the entry has no
- * OTP yet, it means none, so an entry without one needs no extra click.
+ * an otpauth URI fills the fields as it is pasted (into "Secret key", the starting choice, too);
+ * removing or replacing a saved OTP key through Edit is confirmed first, as Delete is, since the
+ * old key cannot be recovered. The OTP choice starts at "Secret key" (typing the key is the
+ * common case); left empty, where the entry has no OTP yet, it means none, so an entry without
+ * one needs no extra click.
  */
 import { useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { OtpSpec } from '../../shared/otp';
@@ -110,6 +111,24 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
       return { ok: false, message: describeError(e) };
     }
   }, [spec, mode, secret]);
+
+  /** Where "otpauth URI" was chosen by pasting one into "Secret key": its field takes the focus. */
+  const focusUri = useRef(false);
+  /**
+   * "Secret key" is the starting choice, so an otpauth URI is often pasted there: it is taken as
+   * the URI it is (the choice moves to "otpauth URI", the fields fill at once), not refused as a
+   * key with a bad character.
+   */
+  function typedSecret(text: string) {
+    if (!/^\s*otpauth(-migration)?:/i.test(text)) {
+      setSecret(text);
+      return;
+    }
+    setSecret('');
+    setMode('uri');
+    focusUri.current = true;
+    fillFromUri(text.trim(), true);
+  }
 
   /** `asTyped`: called on each change of the URI field, where a half-pasted URI is no error yet. */
   function fillFromUri(text: string, asTyped = false) {
@@ -291,11 +310,11 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
               <label className="inline"><input type="radio" name="otp-mode" checked={mode === 'uri'} onChange={() => setMode('uri')} /> otpauth URI</label>
               <label className="inline"><input type="radio" name="otp-mode" checked={mode === 'qr'} onChange={() => setMode('qr')} /> QR image</label>
             </div>
-            {mode === 'secret' && <SecretKeyField value={secret} onChange={setSecret} {...(entry?.otp ? {} : { emptyHint: 'Letters A–Z and digits 2–7; spaces and hyphens are fine. Left empty, the entry has no one-time password.' })} />}
+            {mode === 'secret' && <SecretKeyField value={secret} onChange={typedSecret} {...(entry?.otp ? {} : { emptyHint: 'Letters A–Z and digits 2–7; spaces and hyphens are fine. Left empty, the entry has no one-time password.' })} />}
             {mode === 'uri' && (
               <label>
                 otpauth URI
-                <input name="uri" value={uri} onChange={(e) => { setUri(e.target.value); fillFromUri(e.target.value, true); }} onBlur={() => uri && fillFromUri(uri)} spellCheck={false} autoComplete="off" placeholder="otpauth://totp/Issuer:account?secret=…" />
+                <input name="uri" ref={(field) => { if (field && focusUri.current) { focusUri.current = false; field.focus(); } }} value={uri} onChange={(e) => { setUri(e.target.value); fillFromUri(e.target.value, true); }} onBlur={() => uri && fillFromUri(uri)} spellCheck={false} autoComplete="off" placeholder="otpauth://totp/Issuer:account?secret=…" />
               </label>
             )}
             {mode === 'qr' && (uri ? <p className="muted small">Read from the image. <button type="button" onClick={() => setUri('')}>Choose another image</button></p> : <QrImport onDecoded={fillFromUri} />)}

@@ -81,6 +81,24 @@ test('a pasted otpauth URI fills customer, title and username at once, before th
   await expect(dialog.getByLabel('Username')).toHaveValue('hank@globex.example');
 });
 
+test('an otpauth URI pasted into "Secret key", the starting choice, is taken as the URI: the fields fill at once', async ({ vaultPage: page }) => {
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  const dialog = addEntryDialog(page);
+  await expect(dialog.getByRole('radio', { name: 'Secret key' })).toBeChecked();
+  await dialog.getByRole('textbox', { name: 'Secret key' }).fill(`otpauth://totp/Globex:hank@globex.example?secret=${OTHER_KEY}&issuer=Globex`);
+  // Not refused as a key with a bad character: the choice moves to the URI, which keeps the focus.
+  await expect(dialog.getByRole('radio', { name: 'otpauth URI' })).toBeChecked();
+  const field = dialog.getByRole('textbox', { name: 'otpauth URI' });
+  await expect(field).toBeFocused();
+  await expect(dialog.getByLabel('Customer')).toHaveValue('Globex');
+  await expect(dialog.getByLabel('Username')).toHaveValue('hank@globex.example');
+  await expect(dialog.getByRole('alert')).toHaveCount(0);
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+  await selectRow(entryRow(page, 'Globex', 'Globex'));
+  await expectCodeOfKey(detailsPane(page, 'Globex'), OTHER_KEY);
+});
+
 test('a missing customer or title is said under its field, which gets the focus', async ({ vaultPage: page }) => {
   await page.getByRole('button', { name: 'Add entry' }).first().click();
   const dialog = addEntryDialog(page);
