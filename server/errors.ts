@@ -40,6 +40,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   SERVER_UNREACHABLE: 500,
   OWNER_KEY_CHANGED: 500,
   ACCOUNT_KEY_CHANGED: 500,
+  SERVER_OUTDATED: 500,
 };
 
 export function statusOf(code: ErrorCode): number {

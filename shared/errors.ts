@@ -45,6 +45,8 @@ export const ERROR_CODES = [
   'OWNER_KEY_CHANGED',
   /** An account public key the team server hands over whose fingerprint is not the one its person read out (docs/SYNC.md, binding an account). */
   'ACCOUNT_KEY_CHANGED',
+  /** A team server older than this desktop (its schema before the one this desktop's sync needs): its administrator upgrades it (docs/SYNC.md). */
+  'SERVER_OUTDATED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import {
   DEVICE_HEADER, LOCAL_ADMIN_HEADER, parseServerReply, SERVER_ROLES, SERVER_ROUTES, SYNC_STREAM_PATH, type SecondStep, type ServerRouteInput, type ServerRouteName, type ServerRouteOutput, type ServerUser, type SessionTokens,
 } from '../../shared/api/server-contract';
-import { CrewvaultError } from '../../shared/errors';
+import { CrewvaultError, type ErrorCode } from '../../shared/errors';
 import { printable } from './printable';
 import { newAccountKeys, openAccountKeys, rawPublicKey, sealAccountKeys, type AccountKeys } from './account-keys';
 import { openEventStream, send, type EventStream, type ServerTrust, type TransportOptions } from './transport';
@@ -57,14 +57,22 @@ export class TeamClient {
 
   /** A route of the contract; its value, or the server's error as a CrewvaultError. */
   async call<N extends ServerRouteName>(name: N, input: ServerRouteInput<N>): Promise<ServerRouteOutput<N>> {
+    return this.callParsed(name, input, (body) => parseServerReply(name, body));
+  }
+
+  /**
+   * A route whose value `parse` reads (it throws on a reply out of shape), for a reply parsed part by
+   * part: a snapshot page whose records are judged one at a time (snapshot-page.ts). Errors as `call`.
+   */
+  async callParsed<N extends ServerRouteName, T>(name: N, input: ServerRouteInput<N>, parse: (body: unknown) => { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string } }): Promise<T> {
     const spec = SERVER_ROUTES[name];
     const headers: Record<string, string> = this.tokens === undefined ? {} : { authorization: `Bearer ${this.tokens.accessToken}`, [DEVICE_HEADER]: this.deviceId };
     if ('local' in spec && spec.local === true && this.localAdminKey !== undefined) headers[LOCAL_ADMIN_HEADER] = this.localAdminKey;
     const body = spec.method === 'GET' ? undefined : JSON.stringify(input ?? {});
     const raw = await send(this.url, this.trust, spec.method, spec.path, body, headers, this.options);
-    let reply: ReturnType<typeof parseServerReply<N>>;
+    let reply: ReturnType<typeof parse>;
     try {
-      reply = parseServerReply(name, raw.body);
+      reply = parse(raw.body);
     } catch {
       throw new CrewvaultError('SERVER_UNREACHABLE', `the server at ${this.url.host} gave an answer this client does not understand (HTTP ${raw.status}): is it a Crewvault server of this version?`);
     }

@@ -4,7 +4,8 @@
  * then the audit events up to the same point, then the usual pull from there on: a record written
  * on the server during the snapshot is above the point it ends at, so the pull brings it. Every
  * record is checked as a pull's are (signature, sender allowed, key version, opened, keyed
- * lookup; replica-service.ts `fresh`): a record that fails is set aside with the same reason.
+ * lookup; replica-service.ts `fresh`): a record that fails is set aside with the same reason, and
+ * so is one the server stored out of the contract's shape (snapshot-page.ts), the rest taken.
  * Pages are asked for ahead and their signatures checked on the worker threads while the page
  * before is written. The state part's last page moves the pulled sequence to the snapshot's end
  * and, in the same transaction, leaves a history cursor in the file (store-history.ts): the
@@ -27,6 +28,8 @@ import { VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/record
 import type { ReplicaService } from '../vault/replica-service';
 import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { TeamClient } from './client';
+import { requireServerSchema } from './server-schema';
+import { snapshotPage, type SnapshotPage } from './snapshot-page';
 
 /** Pages smaller than this are checked when applied (a handover costs more than it saves). */
 const CHECK_AHEAD_FROM = 64;
@@ -81,13 +84,14 @@ export interface HistoryOutcome {
   readonly stopped?: true;
 }
 
-type Request = { readonly after: number; readonly page: Promise<Page>; readonly checked: Promise<VerifiedSignatures | undefined> };
+type Request = { readonly after: number; readonly page: Promise<SnapshotPage>; readonly checked: Promise<VerifiedSignatures | undefined> };
 
 /** One snapshot page asked for, its signatures checked on the worker threads as soon as it arrives. */
 function requestPage(client: TeamClient, replica: ReplicaService, vault: string, part: 'state' | 'events', after: number, upTo: number | undefined, limit: number | undefined, count = false): Request {
-  const page = client.call('syncSnapshot', { vault, part, after, kinds: [...VAULT_OBJECT_KINDS], ...(upTo === undefined ? {} : { upTo }), ...(limit === undefined ? {} : { limit }), ...(count ? { count: true as const } : {}) });
+  // Read record by record when a record does not fit the contract (snapshot-page.ts): those are set aside, the rest taken.
+  const page = snapshotPage(client, { vault, part, after, kinds: [...VAULT_OBJECT_KINDS], ...(upTo === undefined ? {} : { upTo }), ...(limit === undefined ? {} : { limit }), ...(count ? { count: true as const } : {}) });
   page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
-  const checked = page.then((p) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record), p.batches))).catch(() => undefined);
+  const checked = page.then(({ page: p }) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record), p.batches))).catch(() => undefined);
   return { after, page, checked };
 }
 
@@ -109,6 +113,8 @@ function checkPage(page: Page, part: 'state' | 'events', after: number, upTo: nu
  */
 export async function firstSync(client: TeamClient, replica: ReplicaService, options: FirstSyncOptions = {}): Promise<FirstSyncOutcome | undefined> {
   if (!(await replica.isEmpty())) return undefined;
+  // A server older than this desktop refuses the kinds every page names: said once, before anything is asked of the vault.
+  await requireServerSchema(client);
   const clock = options.clock ?? (() => performance.now());
   const started = clock();
   const vault = await replica.vaultId();
@@ -120,17 +126,18 @@ export async function firstSync(client: TeamClient, replica: ReplicaService, opt
   let ahead = requestPage(client, replica, vault, 'state', after, upTo, options.pageRecords);
   for (;;) {
     const asked = ahead.after === after ? ahead : requestPage(client, replica, vault, 'state', after, upTo, options.pageRecords);
-    const page = await asked.page;
+    const { page, unfit } = await asked.page;
     upTo ??= page.upTo;
     checkPage(page, 'state', after, upTo);
     if (page.more) ahead = requestPage(client, replica, vault, 'state', page.after, upTo, options.pageRecords);
-    if (page.records.length > 0 || !page.more) {
+    if (page.records.length > 0 || unfit.length > 0 || !page.more) {
       const checked = await asked.checked;
       const records: ReplicaRecord[] = page.records.map((r) => r.record);
       // The last state page moves the pulled sequence to the snapshot's end and, with it, owes the history up to there.
       const outcome = await replica.applyPulled(vault, records, {
         // The entries' indexes on random keys are built once, by the last page's write (store-bulk-indexes.ts).
         hold: true, fresh: true, setAsideIndexes: page.more, ...(checked ? { checked } : {}), ...(page.more ? {} : { pulledUpTo: upTo, history: { upTo, after: 0 } }),
+        ...(unfit.length > 0 ? { unfit } : {}),
       }, page.batches);
       tally.pulled += records.length;
       tally.applied += outcome.applied;
@@ -172,7 +179,7 @@ export async function takeHistory(client: TeamClient, replica: ReplicaService, o
   let ahead = requestPage(client, replica, vault, 'events', after, upTo, options.pageRecords, options.onCount !== undefined);
   for (let first = true; ; first = false) {
     const asked = ahead.after === after ? ahead : requestPage(client, replica, vault, 'events', after, upTo, options.pageRecords);
-    const page = await asked.page;
+    const { page, unfit } = await asked.page;
     // Stopped (the vault locking) while the page came: nothing more asked for or written.
     if (options.stop?.() === true) return { ...tally, stopped: true };
     checkPage(page, 'events', after, upTo);
@@ -185,7 +192,7 @@ export async function takeHistory(client: TeamClient, replica: ReplicaService, o
     const checked = await asked.checked;
     if (options.stop?.() === true) return { ...tally, stopped: true };
     const records: ReplicaRecord[] = page.records.map((r) => r.record);
-    const outcome = await replica.applyPulled(vault, records, { hold: true, ...(checked ? { checked } : {}), history: page.more ? { upTo, after: page.after } : null }, page.batches);
+    const outcome = await replica.applyPulled(vault, records, { hold: true, ...(checked ? { checked } : {}), history: page.more ? { upTo, after: page.after } : null, ...(unfit.length > 0 ? { unfit } : {}) }, page.batches);
     tally.pulled += records.length;
     tally.applied += outcome.applied;
     tally.held = outcome.held.length;

@@ -18,6 +18,8 @@ import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import type { TeamClient } from './client';
 import { firstSync, takeHistory } from './first-sync';
+import { requireServerSchema } from './server-schema';
+import { snapshotPage } from './snapshot-page';
 
 /** Pages smaller than this are checked when applied (a stream's small pages gain nothing from starting early). */
 const CHECK_AHEAD_FROM = 64;
@@ -181,15 +183,15 @@ export async function requireBound(replica: ReplicaService, server: TeamServerBi
  * The team server's schema from which it takes audit events signed with the v3 text (schema 22:
  * server/sync/events-v3.ts checks them and hands them redacted to members who do not hold their
  * group). A desktop signs v3 only once its server says so (its health reply's schema), so an older
- * server never receives one; once switched, the file stays on v3.
+ * server never receives one; once switched, the file stays on v3. A server new enough for this
+ * desktop's sync at all (server-schema.ts, schema 23) is.
  */
 export const EVENT_V3_SERVER_SCHEMA = 22;
 
-/** Switches this file to v3 event signatures when the server takes them (asked once a sync until it does). */
-async function learnEventSignatures(client: TeamClient, replica: ReplicaService): Promise<void> {
-  if (await replica.signsEventsV3()) return;
-  const health = await client.call('health', undefined);
-  if (health.schema >= EVENT_V3_SERVER_SCHEMA) await replica.startSigningEventsV3();
+/** Refuses a server older than this desktop (requireServerSchema); one new enough takes v3 event signatures, so this file switches to them. */
+async function learnServer(client: TeamClient, replica: ReplicaService): Promise<void> {
+  await requireServerSchema(client);
+  if (!(await replica.signsEventsV3())) await replica.startSigningEventsV3();
 }
 
 /**
@@ -205,14 +207,15 @@ async function takeVaultObjectsOwed(client: TeamClient, replica: ReplicaService,
   const upTo = await replica.pulledUpTo();
   let after = await replica.vaultObjectsUpTo();
   while (after < upTo) {
-    const page = await client.call('syncSnapshot', { vault, part: 'objects', after, upTo, kinds: [...VAULT_OBJECT_KINDS] });
+    // A record stored out of the contract's shape is set aside with its reason, the rest taken (snapshot-page.ts).
+    const { page, unfit } = await snapshotPage(client, { vault, part: 'objects', after, upTo, kinds: [...VAULT_OBJECT_KINDS] });
     const last = page.records.at(-1)?.seq;
     const inOrder = page.records.every((r, i) => r.seq > after && r.seq <= upTo && (i === 0 || r.seq > (page.records[i - 1]?.seq ?? 0)) && isVaultObject(r.record));
     if (!inOrder || page.upTo !== upTo || page.after < (last ?? after) || page.after > upTo || (page.more && page.after <= after)) {
       throw new CrewvaultError('SERVER_UNREACHABLE', 'The server answered a pull of the vault\'s roles, settings and policy out of order: nothing more of it was taken in. Sync again; if it persists, tell its administrator.');
     }
-    if (page.records.length > 0) {
-      const outcome = await replica.applyPulled(vault, page.records.map((r) => r.record), { hold: true }, page.batches);
+    if (page.records.length > 0 || unfit.length > 0) {
+      const outcome = await replica.applyPulled(vault, page.records.map((r) => r.record), { hold: true, ...(unfit.length > 0 ? { unfit } : {}) }, page.batches);
       tally.pulled += page.records.length;
       tally.applied += outcome.applied;
     }
@@ -232,7 +235,7 @@ function oldDeviceLine(left: OldDeviceLeft): string | undefined {
 
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
   const vault = await replica.vaultId();
-  await learnEventSignatures(client, replica);
+  await learnServer(client, replica);
   // Before anything is pulled or pushed: a 16-byte device id nothing handed on yet is left ("Who a device is").
   const oldDevice = oldDeviceLine(await replica.leaveOldDevice());
   const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [] as Array<{ readonly group: string; readonly droppedEdits: number }>, crossed: [] as Array<{ readonly user: string; readonly detail: string }>, ...(oldDevice === undefined ? {} : { oldDevice }) };

@@ -160,6 +160,12 @@ export interface ApplyOptions {
    * aside until its last page (store-bulk-indexes.ts). Any apply without it makes them again first.
    */
   readonly setAsideIndexes?: boolean;
+  /**
+   * Records of the same page that do not fit the contract's shape (electron/team/snapshot-page.ts:
+   * stored on the server before a rule of it), set aside here in the same transaction with their
+   * reason (`hold`), never taken in; told in `held`.
+   */
+  readonly unfit?: ReadonlyArray<{ readonly id: string; readonly body: string; readonly reason: string }>;
 }
 
 /** How far past what this replica holds a record's revision may be: a revision out of reach would freeze the entry. */
@@ -842,6 +848,13 @@ export class ReplicaService {
         if (taken === 'applied') tally.applied++;
         else if (taken === 'unchanged') tally.unchanged++;
       };
+      // Records of the page out of the contract's shape (electron/team/snapshot-page.ts): set aside with the reason, never taken;
+      // those set aside so before stay, told again with each apply (they are never tried: nothing here takes them).
+      for (const h of earlierRows) if (heldRecord(h).length === 0) tally.held.push({ id: h.record_id, kind: 'unknown', reason: h.reason });
+      for (const u of options.unfit ?? []) {
+        putHeld(w, { record_id: u.id, body: u.body, reason: u.reason, held_at: this.core.now() });
+        tally.held.push({ id: u.id, kind: 'unknown', reason: u.reason });
+      }
       // Custom roles, settings and the MFA policy (task 15) before the people: a user record may give a role the batch defines.
       takeVaultObjects(w, intake(signingKeysInForce(w)), records, take, counted);
       // People new here first: their signing keys name them (replica-people-new.ts).

@@ -1,0 +1,28 @@
+/**
+ * Whether a team server is new enough for this desktop's sync (docs/SYNC.md "Which server a vault
+ * syncs with"): from schema 23 (server/store/migrations/0023-vault-objects.ts) a server knows the
+ * `kinds` a pull and a snapshot name and the role, settings and MFA policy records a push carries.
+ * An older one refuses each as a field or record it does not take ("has a field this route does not
+ * take"), and a move's first part (the signing keys) would be stored before its second was refused:
+ * so a sync, a first sync and a join ask the server's schema (its health reply) before their first
+ * request of the vault and stop with one line naming the cause, nothing sent or taken in.
+ * Must never: send or take anything of a vault before the answer, or loop asking.
+ */
+import { CrewvaultError } from '../../shared/errors';
+import type { TeamClient } from './client';
+
+/** The team server's schema from which it takes this desktop's sync. */
+export const SYNC_SERVER_SCHEMA = 23;
+
+/** Clients whose server said it is new enough: asked once a client (a server is not made older under a session). */
+const newEnough = new WeakSet<TeamClient>();
+
+/** SERVER_OUTDATED when `client`'s server is older than SYNC_SERVER_SCHEMA (one line: upgrade the server); asks once a client. */
+export async function requireServerSchema(client: TeamClient): Promise<void> {
+  if (newEnough.has(client)) return;
+  const { schema } = await client.call('health', undefined);
+  if (schema < SYNC_SERVER_SCHEMA) {
+    throw new CrewvaultError('SERVER_OUTDATED', `The team server at ${client.url.host} is older than this desktop (schema ${schema}; its sync needs ${SYNC_SERVER_SCHEMA} or later): nothing was sent or taken in. Ask its administrator to upgrade the server.`);
+  }
+  newEnough.add(client);
+}
