@@ -2,7 +2,8 @@
  * Which access group a new entry should go to, so that adding one never quietly shows it to
  * more people than its customer's other entries are shown to: the group those entries are in;
  * none when they are spread over several (the person must choose); for a new customer, the
- * person's only group, else the vault's default group. Pure: the form shows the answer and why.
+ * person's only group, else the vault's default group where they hold it (else they choose).
+ * Pure: the form shows the answer and why.
  */
 import type { EntryTable, GroupSummary } from '../shared/model';
 
@@ -21,7 +22,7 @@ export function onlyGroup(table: EntryTable, positions: Int32Array | null, group
 }
 
 export type GroupSuggestion =
-  /** groupId null: the vault's default group (a new customer, several groups held). */
+  /** groupId null: the vault's default group (a new customer, several groups held, the default among them). */
   | { readonly kind: 'suggested'; readonly groupId: number | null; readonly why: string }
   | { readonly kind: 'choose'; readonly why: string };
 
@@ -59,5 +60,9 @@ export function suggestGroup(table: EntryTable | null, customer: string, held: r
   if (inGroups.length > 1) return { kind: 'choose', why: `${name}'s entries are in ${inGroups.length} groups: choose who may see this one.` };
   const [single] = held;
   if (held.length === 1 && single) return { kind: 'suggested', groupId: single.id, why: `${single.name} is your only group.` };
-  return { kind: 'suggested', groupId: null, why: name === '' ? 'Type the customer to see where its entries are.' : `${name} is a new customer: its first entry goes to the default group unless you choose another.` };
+  const typeIt = 'Type the customer to see where its entries are.';
+  // Not holding the default group, an entry without a group would land in whichever group the
+  // vault took instead: the person chooses, never the form.
+  if (!held.some((g) => g.isDefault)) return { kind: 'choose', why: name === '' ? typeIt : `${name} is a new customer: choose who may see its entries.` };
+  return { kind: 'suggested', groupId: null, why: name === '' ? typeIt : `${name} is a new customer: its first entry goes to the default group unless you choose another.` };
 }

@@ -30,6 +30,11 @@ export interface GroupSummary extends GroupView {
   /** Whether the person asking leads it. */
   readonly lead: boolean;
   /**
+   * Whether it is the vault's default group: where an entry made without naming a group goes,
+   * for a person who holds it (#11: the entry form offers "Default group" only to them).
+   */
+  readonly isDefault: boolean;
+  /**
    * "Server computes codes" (#15): the team server holds this group's TOTP keys and computes
    * their codes; codes-only members hold no secret key of it. Off: end-to-end encrypted.
    */

@@ -44,6 +44,7 @@ import {
   membershipRevisions,
 } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
+import { getSetting } from './store-meta';
 import { elsewhereKdf, noteRevoked } from './replica-people-local';
 import { forgetRevokedMember, forgetRotateAgain, groupsToRotateAgain, memberRevision, revokedMembers } from './store-replica-people';
 import { foldRoleName, getCustomRole, listCustomRoles, putCustomRole, resolveRoleName, rolePermissions } from './store-roles';
@@ -162,11 +163,12 @@ export class TeamService {
   private groupsNow(db: ReadDb): GroupSummary[] {
     const members = countMembersByGroup(db);
     const entries = countEntriesByGroup(db);
+    const defaultId = Number(getSetting(db, 'default_group_id'));
     return listGroups(db)
       .filter((g) => this.core.ring.groups.has(g.id))
       .map((g) => ({
         id: g.id, name: this.groupName(db, g.id), members: members.get(g.id) ?? 0, entries: entries.get(g.id) ?? 0, lead: this.core.ring.groups.get(g.id)?.lead ?? false,
-        serverCodes: g.server_codes === 1, revision: g.revision,
+        isDefault: g.id === defaultId, serverCodes: g.server_codes === 1, revision: g.revision,
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -214,7 +216,7 @@ export class TeamService {
         if (user.id !== this.core.user().id && user.disabled_at === null && ALL_GROUP_ROLES.includes(userView(user).role)) wrapGroupFor(w, groupId, group, user, { lead: false, byRole: true }, this.core.ring.keysSeen);
       }
       this.core.audit(w, { action: 'group.create', group_id: groupId }, groupName);
-      return { id: groupId, name: groupName, members: groupKeysOfGroup(w, groupId).length, entries: 0, lead: true, serverCodes: false, revision: getGroupRow(w, groupId)?.revision ?? 1 };
+      return { id: groupId, name: groupName, members: groupKeysOfGroup(w, groupId).length, entries: 0, lead: true, isDefault: false, serverCodes: false, revision: getGroupRow(w, groupId)?.revision ?? 1 };
     });
   }
 

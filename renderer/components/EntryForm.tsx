@@ -267,7 +267,8 @@ export function EntryForm({ connection, customers, groups, entry, defaultCustome
                 aria-describedby={`${id}-group-why`}
               >
                 {mustChooseGroup && <option value="choose" disabled>Choose a group…</option>}
-                {!editing && <option value="">Default group</option>}
+                {/* '' is the vault's default group, offered only to whoever holds it (else the vault would pick another). */}
+                {!editing && groups.some((g) => g.isDefault) && <option value="">Default group</option>}
                 {groups.map((g) => <option key={g.id} value={String(g.id)}>{g.name}</option>)}
               </select>
               <p id={`${id}-group-why`} className={groupError ? 'error small' : 'muted small'} role={groupError ? 'alert' : undefined}>

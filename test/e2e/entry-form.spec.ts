@@ -10,6 +10,8 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { addEntry, addEntryDialog, detailsPane, entryRow, expectCodeOfKey, selectRow } from './helpers';
+import { addUser, chooseOwnPassword, lock, submitPassword } from './mfa-helpers';
+import { seriousViolations } from './axe';
 
 const KEY = 'JBSWY3DPEHPK3PXP';
 const OTHER_KEY = 'GEZDGNBVGY3TQOJQ';
@@ -67,6 +69,50 @@ test('a new entry goes to its customer\'s group, says why, and asks when the cus
   await dialog.getByLabel('Access group').selectOption({ label: 'Acme team' });
   await dialog.getByRole('button', { name: 'Save' }).click();
   await expect(dialog).toBeHidden();
+});
+
+/** Opens `group` on the Groups screen. */
+async function openGroup(page: Page, group: string): Promise<void> {
+  await page.getByRole('button', { name: 'Groups', exact: true }).click();
+  await page.getByRole('navigation', { name: 'Access groups' }).getByRole('button', { name: new RegExp(`^${group} `) }).click();
+  await expect(page.getByRole('heading', { name: group })).toBeVisible();
+}
+
+test('someone who holds two groups but not the default one chooses where a new customer\'s entry goes: "Default group" is not offered', async ({ vaultPage: page }) => {
+  await createGroup(page, 'Acme team');
+  await createGroup(page, 'Night shift');
+  const oneTime = await addUser(page, 'tom', 'technician');
+  for (const group of ['Acme team', 'Night shift']) {
+    await openGroup(page, group);
+    await page.getByLabel('Add member').selectOption({ label: 'tom (technician)' });
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'tom can now see' })).toBeVisible();
+  }
+  await openGroup(page, 'Default');
+  await page.getByRole('button', { name: 'Remove tom' }).click();
+  await page.getByRole('button', { name: 'Remove and rotate key' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'tom was removed' })).toBeVisible();
+  await lock(page);
+  await submitPassword(page, 'tom', oneTime);
+  await chooseOwnPassword(page, oneTime, 'tom chose this one');
+
+  // Without a group the vault would file it in one of tom's groups of its own choosing (the form
+  // used to say "the default group" and the entry went to Acme team): tom is asked instead.
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  const dialog = addEntryDialog(page);
+  await dialog.getByLabel('Customer').fill('Umbrella');
+  await dialog.getByLabel('Title').fill('Router');
+  const group = dialog.getByLabel('Access group');
+  await expect(dialog.getByText('Umbrella is a new customer: choose who may see its entries.')).toBeVisible();
+  expect(await group.locator('option').allTextContents()).toEqual(['Choose a group…', 'Acme team', 'Night shift']);
+  expect(await seriousViolations(page)).toEqual([]);
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog.getByRole('alert')).toHaveText('Choose the access group: who may see this entry.');
+  await group.selectOption({ label: 'Night shift' });
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+  await selectRow(entryRow(page, 'Router', 'Umbrella'));
+  await expect(detailsPane(page, 'Router')).toContainText('Night shift');
 });
 
 test('a pasted otpauth URI fills customer, title and username at once, before the field is left', async ({ vaultPage: page }) => {

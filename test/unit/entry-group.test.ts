@@ -5,9 +5,9 @@ import { EntryTableBuilder } from '../../shared/entry-table';
 import type { GroupSummary } from '../../shared/model';
 import { customerKey, onlyGroup, suggestGroup } from '../../renderer/entry-group';
 
-const DEFAULT: GroupSummary = { id: 1, name: 'Default', members: 9, entries: 3, lead: false, serverCodes: false, revision: 1 };
-const ACME_TEAM: GroupSummary = { id: 2, name: 'Acme team', members: 2, entries: 2, lead: true, serverCodes: false, revision: 1 };
-const NIGHT: GroupSummary = { id: 3, name: 'Night shift', members: 3, entries: 1, lead: false, serverCodes: false, revision: 1 };
+const DEFAULT: GroupSummary = { id: 1, name: 'Default', members: 9, entries: 3, lead: false, isDefault: true, serverCodes: false, revision: 1 };
+const ACME_TEAM: GroupSummary = { id: 2, name: 'Acme team', members: 2, entries: 2, lead: true, isDefault: false, serverCodes: false, revision: 1 };
+const NIGHT: GroupSummary = { id: 3, name: 'Night shift', members: 3, entries: 1, lead: false, isDefault: false, serverCodes: false, revision: 1 };
 
 function table(rows: ReadonlyArray<[customerId: number, customer: string, groupId: number]>) {
   const builder = new EntryTableBuilder();
@@ -36,6 +36,13 @@ describe('suggestGroup', () => {
     expect(suggestGroup(VAULT, 'Umbrella', [ACME_TEAM])).toEqual({ kind: 'suggested', groupId: 2, why: 'Acme team is your only group.' });
     expect(suggestGroup(VAULT, 'Umbrella', [DEFAULT, ACME_TEAM])).toEqual({ kind: 'suggested', groupId: null, why: 'Umbrella is a new customer: its first entry goes to the default group unless you choose another.' });
     expect(suggestGroup(null, '', [DEFAULT, ACME_TEAM])).toMatchObject({ kind: 'suggested', groupId: null });
+  });
+
+  it('a new customer, several groups held but not the default one: the person chooses (an entry without a group would land in one the vault picks)', () => {
+    expect(suggestGroup(VAULT, 'Umbrella', [ACME_TEAM, NIGHT])).toEqual({ kind: 'choose', why: 'Umbrella is a new customer: choose who may see its entries.' });
+    expect(suggestGroup(VAULT, '', [ACME_TEAM, NIGHT])).toMatchObject({ kind: 'choose' });
+    // A known customer still goes where its entries are.
+    expect(suggestGroup(VAULT, 'Acme Corp', [ACME_TEAM, NIGHT])).toMatchObject({ kind: 'suggested', groupId: 2 });
   });
 
   it('onlyGroup keeps the search\'s order and only the group\'s rows', () => {
