@@ -799,7 +799,12 @@ export class TeamService {
     }
     if (allGroups) {
       const heldIds = new Set(held.map((gk) => gk.group_id));
-      for (const groupId of this.core.ring.groups.keys()) if (!heldIds.has(groupId)) wrapGroupFor(w, groupId, this.heldKey(groupId), user, { lead: false, byRole: true }, this.core.ring.keysSeen);
+      for (const groupId of this.core.ring.groups.keys()) {
+        if (heldIds.has(groupId)) continue;
+        wrapGroupFor(w, groupId, this.heldKey(groupId), user, { lead: false, byRole: true }, this.core.ring.keysSeen);
+        // Given the group back (a promotion after a revoke not sent yet): the revoke is undone, as a grant undoes it, not made again after a give-way (rotateAgain).
+        forgetRevokedMember(w, groupId, user.id);
+      }
     }
   }
 
