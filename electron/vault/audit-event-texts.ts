@@ -101,12 +101,16 @@ export interface ScopeKeySource {
   eventScopeKey(groupId: number): string | undefined;
 }
 
-/** The scope keys of the groups (row ids) whose events a person is owed whole, as `ring` holds them; 'every' stays. */
-export function scopeKeysOwed(owed: readonly number[] | 'every', ring: ScopeKeySource): readonly string[] | 'every' {
+/**
+ * The scope keys of the groups (row ids) whose events a person is owed whole, as `ring` holds them,
+ * with each held group's earlier versions' (`earlier`: scope-key-history.ts, carried across its
+ * rotations, so a tag written before one is matched by a holder granted after it); 'every' stays.
+ */
+export function scopeKeysOwed(owed: readonly number[] | 'every', ring: ScopeKeySource, earlier: (groupId: number) => readonly string[] = () => []): readonly string[] | 'every' {
   if (owed === 'every') return 'every';
   return owed.flatMap((groupId) => {
     const key = ring.eventScopeKey(groupId);
-    return key === undefined ? [] : [key];
+    return key === undefined ? [] : [key, ...earlier(groupId)];
   });
 }
 

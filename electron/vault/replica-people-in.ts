@@ -46,6 +46,7 @@ import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './st
 import { rolePermissions } from './store-roles';
 import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
+import { takeScopeHistory } from './scope-key-history';
 
 /**
  * Takes in the batch's `group` records, then its `member` records, each through `take` (which
@@ -70,7 +71,13 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     if (waitsForOwnWrap(db, intake, r, records)) {
       waiting.add(r.id);
       take(r, () => { throw notYet('moves an access group to the version this desktop rotated it to, and this person\'s wrap of it comes on a later page'); });
-    } else take(r, () => count(takeGroup(db, intake, r, records, taken, moved, diverged, gaveWay, created)));
+    } else {
+      take(r, () => {
+        count(takeGroup(db, intake, r, records, taken, moved, diverged, gaveWay, created));
+        // The earlier versions' scope keys it carries, sealed at its version (scope-key-history.ts).
+        takeScopeHistory(db, r);
+      });
+    }
   }
   for (const r of records) {
     if (r.kind !== 'member') continue;

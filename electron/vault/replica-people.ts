@@ -26,6 +26,7 @@ import { groupServerCodes } from './store-groups';
 import { getUserSigning } from './store-signing';
 import { replicaBase, setReplicaBase } from './store-replica';
 import { groupAndUserUids, groupsBetween, membersBetween, revokedMembers, userByName, usersBetween, type UserReplicaRow } from './store-replica-people';
+import { scopeHistoryField } from './scope-key-history';
 // A rotation's revoked record, apart from this module's schema imports (replica-people-local.ts).
 export { noteRevoked } from './replica-people-local';
 
@@ -98,7 +99,7 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
     if (!manages(sender, group.id)) continue;
     const record: Unsigned<GroupRecord> = {
       kind: 'group', id: uidText(group.uid), revision: group.revision, sealedName: b64(group.sealed_name), nameIndex: b64(group.name_index), keyVersion: group.key_version,
-      createdAt: group.created_at, deletedAt: group.deleted_at, serverCodes: groupServerCodes(db, group.id), ...by(sender),
+      createdAt: group.created_at, deletedAt: group.deleted_at, serverCodes: groupServerCodes(db, group.id), ...scopeHistoryField(db, group.id, group.key_version), ...by(sender),
     };
     records.push({ ...record, signature: signatureOf(vault, sender, record) });
   }

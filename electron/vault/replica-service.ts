@@ -67,6 +67,7 @@ import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSum
 import { appendReceivedEvent, closeV1ChainStarts, eventSigningBytes, leaveOldDevice, moveAuditHeadToLast, signingKeysInForce, signsEventsV3, startSigningEventsV3, type AuditFields, type OldDeviceLeft } from './store-audit';
 import { noteDevicesOffered } from './store-device';
 import { eventRecordSigningText, eventTextV3, isV3, recordV3Columns, scopeKeysOwed, type ScopeKeySource } from './audit-event-texts';
+import { earlierScopeKeysOf } from './scope-key-history';
 import type { CustomerNames } from './customer-names';
 import { currentSequence } from './store-changes';
 import type { EntryRow } from './store-entries';
@@ -552,7 +553,7 @@ export class ReplicaService {
   async groupsOwedWhole(): Promise<readonly string[] | 'every'> {
     return this.core.read((r) => {
       this.core.requireOpen(r);
-      return scopeKeysOwed(groupsOwedWhole(r, this.core.userId()), this.core.ring);
+      return scopeKeysOwed(groupsOwedWhole(r, this.core.userId()), this.core.ring, earlierScopeKeysOf(r, this.core.ring.groups));
     });
   }
 
@@ -1467,8 +1468,8 @@ class SenderRows {
   private owedWhole: readonly string[] | 'every' | undefined;
 
   /** The scope keys of the groups whose v3 events `me` is owed whole (read once an apply, after its people records: groupsOwedWhole). */
-  heldGroups(me: number, ring: ScopeKeySource): readonly string[] | 'every' {
-    this.owedWhole ??= scopeKeysOwed(groupsOwedWhole(this.db, me), ring);
+  heldGroups(me: number, ring: ScopeKeySource & { readonly groups: ReadonlyMap<number, GroupKey> }): readonly string[] | 'every' {
+    this.owedWhole ??= scopeKeysOwed(groupsOwedWhole(this.db, me), ring, earlierScopeKeysOf(this.db, ring.groups));
     return this.owedWhole;
   }
 

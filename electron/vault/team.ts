@@ -48,6 +48,7 @@ import { getSetting } from './store-meta';
 import { elsewhereKdf, noteRevoked } from './replica-people-local';
 import { forgetRevokedMember, forgetRotateAgain, groupsToRotateAgain, memberRevision, revokedMembers } from './store-replica-people';
 import { foldRoleName, getCustomRole, listCustomRoles, putCustomRole, resolveRoleName, rolePermissions } from './store-roles';
+import { carryScopeKeysForward } from './scope-key-history';
 import {
   deleteDirectoryKey,
   findUserByName,
@@ -706,6 +707,8 @@ export class TeamService {
     const old = this.heldKey(groupId);
     if (!old.secret) throw forbidden('You do not hold this group\'s secret key, which changing its keys re-seals.');
     const next = newGroupKey(old.version + 1, old.lead);
+    // The scope keys of this version and those before it, sealed under the new one: a holder granted after it matches their events' tags.
+    carryScopeKeysForward(db, groupId, old, next);
     // Kept until the server stores this rotation: an edit sealed under it may reach the server first.
     keepKeyRotatedFrom(db, groupId, old, { id: this.core.user().id, public_key: this.core.ring.keyPair.publicKey });
     const pages = new Map<number, PageItem[]>();

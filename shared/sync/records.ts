@@ -187,6 +187,12 @@ export const groupRecordSchema = z.strictObject({
   createdAt: millis,
   deletedAt: millis.nullable(),
   serverCodes: z.boolean().optional(),
+  /**
+   * The scope keys of the group's earlier key versions (audit events tagged before a rotation), sealed
+   * under its list key at `keyVersion` by the desktop that rotated it (electron/vault/scope-key-history.ts):
+   * a holder granted after a rotation matches those tags too. Opaque to the server.
+   */
+  sealedScopeKeys: bytes.optional(),
   ...signed,
 });
 
@@ -329,6 +335,8 @@ export function recordSigningText(vault: string, record: Unsigned<CustomerRecord
     return JSON.stringify([
       'crewvault/v1 replica record', vault, record.kind, record.id, record.revision, record.sealedName, record.nameIndex, record.keyVersion, record.createdAt, record.deletedAt,
       record.author, record.signerKey, ...(record.serverCodes === undefined ? [] : [record.serverCodes]),
+      // The earlier scope keys are signed when the record carries them (after the setting, null when it has none).
+      ...(record.sealedScopeKeys === undefined ? [] : [...(record.serverCodes === undefined ? [null] : []), record.sealedScopeKeys]),
     ]);
   }
   if (record.kind === 'member') {
