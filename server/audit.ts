@@ -126,7 +126,15 @@ export async function appendAuditBatch(tx: Transaction, ctx: Pick<ServerContext,
  * counts: one round trip fewer a batch). `tail` undefined: the log is empty.
  */
 export async function appendAuditBatchAfter(tx: Transaction, ctx: Pick<ServerContext, 'keys' | 'now'>, tail: AuditTail | undefined, events: readonly AuditEvent[]): Promise<void> {
-  if (events.length === 0) return;
+  await insertAuditRows(tx, auditRowsAfter(ctx, tail, events));
+}
+
+/**
+ * The rows `events` are as appended after `tail` (undefined: the log is empty), each chained and
+ * signed exactly as appendAudit does it; written by nobody here. The codes batch hands them to a
+ * statement that inserts them only if the tail it reads under the lock is `tail` (store/codes.ts).
+ */
+export function auditRowsAfter(ctx: Pick<ServerContext, 'keys' | 'now'>, tail: AuditTail | undefined, events: readonly AuditEvent[]): AuditRow[] {
   let seq = tail?.seq ?? 0;
   let prevHash = tail?.hash ?? GENESIS_HASH;
   const at = ctx.now();
@@ -141,7 +149,7 @@ export async function appendAuditBatchAfter(tx: Transaction, ctx: Pick<ServerCon
     rows.push({ ...unsigned, hash, signature: sign(null, Buffer.from(hash, 'hex'), ctx.keys.auditKey).toString('base64url') });
     prevHash = hash;
   }
-  await insertAuditRows(tx, rows);
+  return rows;
 }
 
 /** Appends one event in a transaction of its own (for acts that need no other write). */

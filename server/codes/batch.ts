@@ -2,7 +2,8 @@
  * The rate limit and audit of server-computed codes, taken a batch at a time: every request
  * waits until its count and its audit event are committed, and the requests that arrived while
  * the batch before was reading go together in the next (a group commit). One transaction, one
- * throttle statement and one audit statement per batch, not per request: the audit is a signed
+ * throttle statement and one audit statement per batch, not per request (one statement for both
+ * when the chain still ends where this process's last batch left it): the audit is a signed
  * chain under one lock, and thousands of codes a second would otherwise queue on it one by one.
  * Two batches of a process overlap (one reads while the one before counts, audits and commits),
  * as two processes' batches always could: the later one counts and appends to the audit after the
@@ -22,10 +23,10 @@
  * transaction that counts and audits the code, or hold one batcher for two servers.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { appendAuditBatchAfter, type AuditEvent } from '../audit';
+import { auditRowsAfter, type AuditEvent } from '../audit';
 import type { ServerContext } from '../context';
-import { lockAudit } from '../store/audit';
-import { addThrottleCountsReadingAuditTail, holdVaults, lookUpCodes, type CodeHeld, type ThrottleCount } from '../store/codes';
+import { insertAuditRows, lockAudit, type AuditTail } from '../store/audit';
+import { addThrottleCountsAppendingAudit, addThrottleCountsReadingAuditTail, holdVaults, lookUpCodes, type CodeHeld, type ThrottleCount } from '../store/codes';
 
 export interface CodeLimits {
   readonly perEntryStep: number;
@@ -119,6 +120,13 @@ export class CodeBatcher {
   private starting = false;
   /** The gates of the batch started last (a settled pair before any). */
   private gates: Gates = Gates.open();
+  /**
+   * Where the last batch of this process that appended left the audit chain (undefined: none yet): the next batch
+   * guesses the chain still ends there and makes its rows after it before it reads the tail (store/codes.ts
+   * addThrottleCountsAppendingAudit checks the guess under the lock). Another process's event, or an event of
+   * anything else here, only makes the guess wrong: that batch then appends after the tail it read, as before.
+   */
+  private lastTail: { readonly tail: AuditTail | undefined } | undefined;
 
   constructor(ctx: ServerContext, limits: CodeLimits) {
     this.ctx = ctx;
@@ -225,7 +233,21 @@ export class CodeBatcher {
       await before.locked.promise;
       await lockAudit(tx);
       gates.locked.open();
-      const { totals, tail } = await addThrottleCountsReadingAuditTail(tx, [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c));
+      const sorted = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
+      const eventOf = (p: Pending, grant: CodeGrant<unknown>): AuditEvent => ({
+        kind: 'codes.computed', actorId: p.account, source: p.source,
+        detail: { vault: p.vault, entry: p.entry, step: grant.step, ...(p.token === undefined ? {} : { token: p.token }) },
+      });
+      // The rows as they are if every ask counted is within its limits and the chain ends where this process's last
+      // batch left it: appended in the counts' statement when both hold (one round trip fewer), else nothing of them.
+      const guess = this.lastTail;
+      const guessed = guess === undefined ? [] : auditRowsAfter(this.ctx, guess.tail, batch.flatMap((p, i) => {
+        const grant = judged[i];
+        return grant === undefined || grant instanceof CrewvaultError ? [] : [eventOf(p, grant)];
+      }));
+      const { totals, tail, appended } = guess === undefined
+        ? { ...await addThrottleCountsReadingAuditTail(tx, sorted), appended: false }
+        : await addThrottleCountsAppendingAudit(tx, sorted.map((c) => ({ ...c, limit: c.key === 'all' ? this.limits.perMinute : this.limits.perEntryStep })), guess.tail, guessed);
       // Position of each request among its key's counts: the batch's come last, in arrival order.
       const seen = new Map<string, number>();
       const position = (actor: string, key: string): number => {
@@ -248,13 +270,20 @@ export class CodeBatcher {
         if (inMinute > this.limits.perMinute) {
           return new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many codes this minute: ask again in ${seconds((minute + 1) * MINUTE_MS - now)} s.`);
         }
-        events.push({
-          kind: 'codes.computed', actorId: p.account, source: p.source,
-          detail: { vault: p.vault, entry: p.entry, step: grant.step, ...(p.token === undefined ? {} : { token: p.token }) },
-        });
+        events.push(eventOf(p, grant));
         return { grant, now };
       });
-      await appendAuditBatchAfter(tx, this.ctx, tail, events);
+      let rows = guessed;
+      if (appended) {
+        // Appended only when every count was within its limit, so every ask judged let through is given: the same events.
+        if (events.length !== guessed.length) throw new CrewvaultError('INTERNAL', 'a codes batch appended audit rows for codes it did not give');
+      } else {
+        rows = auditRowsAfter(this.ctx, tail, events);
+        await insertAuditRows(tx, rows);
+      }
+      // Where this batch leaves the chain, for the next batch's guess (a batch that then fails to commit makes it wrong: that batch appends after the tail it reads).
+      const last = rows.at(-1);
+      this.lastTail = { tail: last === undefined ? tail : { seq: last.seq, hash: last.hash } };
       return outcomes;
     });
   }

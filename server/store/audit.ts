@@ -1,5 +1,6 @@
 /**
- * SQL for the server's audit (schema 4). Only this file reads or writes `server_audit`.
+ * SQL for the server's audit (schema 4). Only this file reads or writes `server_audit` (the codes
+ * batch's statement in store/codes.ts reads the tail and appends with this file's SQL).
  * Appends take a transaction-scoped advisory lock, so two server processes never give two
  * events one sequence number or link both to the same predecessor.
  */
@@ -62,15 +63,27 @@ export async function insertAudit(tx: Queryable, row: AuditRow): Promise<void> {
   );
 }
 
+/**
+ * The insert of several rows, their columns as ten array parameters from `$<first>` on (auditRowColumns),
+ * with `condition` (SQL, may be empty) as its WHERE: for a statement that appends beside its own work
+ * (server/store/codes.ts), as AUDIT_TAIL_SQL is read there.
+ */
+export function auditRowsInsertSql(first: number, condition = ''): string {
+  const p = (i: number): string => `$${first + i}`;
+  return `INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature)
+     SELECT * FROM unnest(${p(0)}::bigint[], ${p(1)}::bigint[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[], ${p(7)}::text[], ${p(8)}::text[], ${p(9)}::text[])${condition === '' ? '' : ` WHERE ${condition}`}`;
+}
+
+/** The ten column arrays auditRowsInsertSql takes, in its order. */
+export function auditRowColumns(rows: readonly AuditRow[]): unknown[] {
+  const column = <K extends keyof AuditRow>(key: K): Array<AuditRow[K]> => rows.map((row) => row[key]);
+  return [column('seq'), column('at'), column('kind'), column('actorId'), column('subjectId'), column('source'), column('detail'), column('prevHash'), column('hash'), column('signature')];
+}
+
 /** Several rows in one statement (appendAuditBatch). */
 export async function insertAuditRows(tx: Queryable, rows: readonly AuditRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const column = <K extends keyof AuditRow>(key: K): Array<AuditRow[K]> => rows.map((row) => row[key]);
-  await tx.query(
-    `INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature)
-     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])`,
-    [column('seq'), column('at'), column('kind'), column('actorId'), column('subjectId'), column('source'), column('detail'), column('prevHash'), column('hash'), column('signature')],
-  );
+  await tx.query(auditRowsInsertSql(1), auditRowColumns(rows));
 }
 
 /** Events from `afterSeq` on, oldest first, at most `limit`. */
