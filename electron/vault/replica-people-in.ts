@@ -369,10 +369,16 @@ function rotateIn(db: WriteDb, intake: PeopleIntake, groupId: number, old: Group
   } catch {
     throw tampered('wraps a group key that does not open for this desktop\'s person');
   }
-  if (!old.secret) {
-    // Without the old secret key the details cannot be sealed again here (codes-only in a group the
-    // server computes codes for): the entries are emptied as for a grant, and the rotating desktop's
-    // re-sealed versions, in the same push, fill them in as they arrive. Such a role edits nothing there.
+  // Kept the list key, lost the secret key (review 13a hole 3: a demotion to codes-only or auditor,
+  // server codes turned on for a codes-only member): nothing can be sealed under the new key's
+  // secret part here, so the entries go as below, their opened details with them.
+  const losesSecret = old.secret !== undefined && next.split && wrap.wrappedSecretKey === null;
+  if (!old.secret || losesSecret) {
+    // Without the old (or the new) secret key the details cannot be sealed again here: the entries
+    // are emptied as for a grant, and the rotating desktop's re-sealed versions, in the same push,
+    // fill them in as they arrive. Such a role edits nothing there: an edit made here and not sent
+    // could not be taken by the server now, and is told in one line (never dropped unsaid).
+    if (losesSecret) loseSecret(db, intake, groupId);
     dropEntriesOfGroup(db, groupId, intake.now);
     deletePagesOfGroup(db, groupId);
   } else {
@@ -384,6 +390,33 @@ function rotateIn(db: WriteDb, intake: PeopleIntake, groupId: number, old: Group
   if (!kept) next.secret?.fill(0);
   intake.ring.dropGroup(groupId);
   intake.ring.addGroup(groupId, { ...next, secret: kept ? next.secret : undefined, lead: wrap.lead });
+}
+
+/**
+ * This person keeps the group's list key and loses its secret key: the old versions' keys this
+ * desktop kept from its own unsent rotations go (they open the secrets it may no longer hold), and
+ * its unsent edits in the group, about to be emptied with the entries, are told in one line
+ * (reported by the sync, audited as user.crossed): its role may no longer seal them.
+ */
+function loseSecret(db: WriteDb, intake: PeopleIntake, groupId: number): void {
+  dropRotatedFrom(db, groupId);
+  const dropped = unsentEntriesInGroup(db, groupId);
+  if (dropped === 0) return;
+  const me = getUser(db, intake.userId)?.name ?? 'you';
+  const edits = `${dropped} edit${dropped === 1 ? '' : 's'} made here in it`;
+  intake.crossed(me, `${me}: your role no longer holds the secret key of the group "${groupNameHere(db, intake, groupId)}" (it was changed elsewhere); ${edits} could not be sent and ${dropped === 1 ? 'was' : 'were'} dropped`);
+}
+
+/** A group's name as this desktop opens it, or a generic one (what is told never depends on it). */
+function groupNameHere(db: WriteDb, intake: PeopleIntake, groupId: number): string {
+  const row = getGroupRow(db, groupId);
+  try {
+    const opened = row ? openJson(intake.ring.directoryKey, row.sealed_name, contexts.groupName(row)) : undefined;
+    if (typeof opened === 'string') return opened;
+  } catch {
+    // Named generically below.
+  }
+  return 'an access group';
 }
 
 /** The group's entries sealed again under `next` at the revisions they had, its pages rebuilt. */
@@ -408,14 +441,7 @@ function resealIn(db: WriteDb, intake: PeopleIntake, groupId: number, old: Group
  * to the caller. What this desktop showed before was seen.
  */
 function cutOff(db: WriteDb, intake: PeopleIntake, groupId: number): void {
-  const row = getGroupRow(db, groupId);
-  let name = 'an access group';
-  try {
-    const opened = row ? openJson(intake.ring.directoryKey, row.sealed_name, contexts.groupName(row)) : undefined;
-    if (typeof opened === 'string') name = opened;
-  } catch {
-    // Named generically: the removal itself does not depend on the name.
-  }
+  const name = groupNameHere(db, intake, groupId);
   const dropped = unsentEntriesInGroup(db, groupId);
   dropEntriesOfGroup(db, groupId, intake.now);
   deletePagesOfGroup(db, groupId);

@@ -226,11 +226,16 @@ export function takeOwnLead(db: WriteDb, intake: PeopleIntake, r: MemberRecord, 
     wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
   };
   let same: boolean;
+  let secret: Buffer | undefined;
   try {
     const opened = openHeldGroupKey(db, intake.ring.keyPair, intake.userId, { ...wrap, secret_split: getGroupRow(db, groupId)?.secret_split ?? 1 });
     same = opened.key.equals(held.key) && (opened.secret === undefined || held.secret === undefined || opened.secret.equals(held.secret));
     opened.key.fill(0);
-    opened.secret?.fill(0);
+    // The secret key as this wrap gives it (review 13a hole 3): given at this version (a promotion,
+    // server codes turned off) the ring holds it from now on, not from the next sign-in; taken away,
+    // the ring lets it go with the wrap.
+    if (same && opened.secret !== undefined) secret = opened.secret;
+    else opened.secret?.fill(0);
   } catch {
     throw tampered('wraps a group key that does not open for this desktop\'s person');
   }
@@ -238,6 +243,7 @@ export function takeOwnLead(db: WriteDb, intake: PeopleIntake, r: MemberRecord, 
   putGroupKey(db, wrap);
   setReplicaBase(db, uidBytes(r.id), r.revision);
   setMemberRevision(db, groupId, intake.userId, r.revision);
-  intake.ring.addGroup(groupId, { ...held, lead: r.lead });
+  intake.ring.addGroup(groupId, { ...held, secret, lead: r.lead });
+  held.secret?.fill(0);
   return 'applied';
 }
