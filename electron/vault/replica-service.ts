@@ -1177,14 +1177,24 @@ export class ReplicaService {
   /** Writes the record over the local row, at the record's revision, agreed. */
   private replace(db: WriteDb, local: EntryReplicaRow, r: EntryRecord, opened: OpenedIncoming, incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'>): void {
     overwriteReplicaEntry(db, local.id, incoming);
-    if (local.group_id !== incoming.group_id && local.deleted_at === null) this.core.pages.remove(local.group_id, local.id);
+    if (local.group_id !== incoming.group_id && local.deleted_at === null) this.removeFromPage(local.group_id, local.id);
     this.settle(db, local.id, r, opened, incoming);
+  }
+
+  /**
+   * Takes an entry off its group's summary page, where this person holds that group's key: a
+   * group they never held has no page here (its rows stay sealed as they came), so an entry moved
+   * out of it into one of theirs, or a tombstone of it, is taken in as new there, never asking for
+   * a key this desktop lacks (review 13b, hole 3: every later sync ended NOT_FOUND).
+   */
+  private removeFromPage(groupId: number, entryId: number): void {
+    if (this.groupKey(groupId) !== undefined) this.core.pages.remove(groupId, entryId);
   }
 
   private settle(db: WriteDb, id: number, r: EntryRecord, opened: OpenedIncoming, incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'>): void {
     setRevision(db, 'entries', id, r.revision);
     setReplicaBase(db, incoming.uid, r.revision);
-    if (r.deletedAt !== null) this.core.pages.remove(incoming.group_id, id);
+    if (r.deletedAt !== null) this.removeFromPage(incoming.group_id, id);
     else if (opened.summary) this.core.pages.set(incoming.group_id, pageItem(id, incoming.customer_id, opened.summary, r.updatedAt));
   }
 
