@@ -39,6 +39,8 @@ await Promise.all([
   build({ ...common, external: [...external, '@playwright/test', 'playwright-core'], entryPoints: ['test/bench/ui.ts'], outfile: 'dist/bench-ui.mjs', format: 'esm', banner: esmBanner }),
   build({ ...common, entryPoints: ['test/bench/server.ts'], outfile: 'dist/bench-server.mjs', format: 'esm', banner: esmBanner }),
   build({ ...common, entryPoints: ['test/bench/sync.ts'], outfile: 'dist/bench-sync.mjs', format: 'esm', banner: esmBanner }),
+  // A first sync measured again and again from one prepared vault (test/bench/first-sync-fixture.ts).
+  build({ ...common, entryPoints: ['test/bench/first-sync-fixture.ts'], outfile: 'dist/bench-first-sync.mjs', format: 'esm', banner: esmBanner }),
   build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.cjs', format: 'cjs' }),
   build({ ...common, entryPoints: ['electron/preload.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs' }),
   // The renderer: relative asset paths so the same build loads from file:// (Electron) and
