@@ -9,6 +9,7 @@
  * token other than the one just made (once), or take a secret or a code as a plain argument
  * where "-" can read it.
  */
+import { parseArgs } from 'node:util';
 import { CrewvaultError } from '../../shared/errors';
 import { publicKeyFingerprint } from '../team/account-keys';
 import { printable } from '../team/printable';
@@ -56,6 +57,19 @@ export function commonOptions(args: readonly string[]): { server: string | undef
   }
   return { server, json, rest };
 }
+
+/**
+ * The options each subcommand takes (besides --server and --json), read by the subcommand and
+ * checked here before any session is: a mistyped option is a usage mistake in one line, as for
+ * every other command, whether or not this computer is signed in to a server.
+ */
+export const TEAM_OPTIONS = {
+  token: { name: { type: 'string' }, scope: { type: 'string' }, 'for-vault': { type: 'string', multiple: true }, days: { type: 'string' } },
+  mfa: { code: { type: 'string' }, scope: { type: 'string' }, idle: { type: 'string' } },
+  devices: {},
+  forget: { user: { type: 'string' } },
+  key: {},
+} as const;
 
 export type Session = Awaited<ReturnType<typeof keptSession>>;
 
@@ -109,6 +123,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const { server, json, rest } = commonOptions(args);
   const [what, ...more] = rest;
   if (what !== 'token' && what !== 'mfa' && what !== 'devices' && what !== 'forget' && what !== 'key') throw new UsageError('team takes token, mfa, devices, forget or key');
+  parseArgs({ args: more, options: TEAM_OPTIONS[what], allowPositionals: true });
   const m = await load();
   const session = await keptSession(m, io, server);
   const context: TeamArgs = { session, json, io };

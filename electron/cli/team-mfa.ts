@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { MAX_IDLE_MINUTES, MFA_POLICY_LEVELS, MFA_POLICY_SCOPES, type DeviceView, type MfaPolicyView, type MfaUserView } from '../../shared/api/server-contract';
 import { printable } from '../team/printable';
 import { unexpectedArgument, UsageError } from './io';
-import { freshCode, jsonLine, userIdOf, wholeNumber, type TeamArgs } from './team-admin';
+import { freshCode, jsonLine, TEAM_OPTIONS, userIdOf, wholeNumber, type TeamArgs } from './team-admin';
 
 function userLine(user: MfaUserView): string {
   const methods = [user.authenticator ? 'authenticator' : '', user.email ? 'e-mail' : '', user.sms ? 'SMS' : ''].filter((m) => m !== '');
@@ -39,7 +39,7 @@ function levelOf(value: string): (typeof MFA_POLICY_LEVELS)[number] | null {
 }
 
 async function mfa(action: string | undefined, args: string[], { session, json, io }: TeamArgs): Promise<void> {
-  const { values, positionals } = parseArgs({ args, options: { code: { type: 'string' }, scope: { type: 'string' }, idle: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: TEAM_OPTIONS.mfa, allowPositionals: true });
   const { client } = session;
   if (action !== 'policy' && (values.scope !== undefined || values.idle !== undefined)) throw new UsageError('--scope and --idle go with mfa policy');
   if (action === 'list') {
@@ -86,7 +86,7 @@ async function mfa(action: string | undefined, args: string[], { session, json, 
 }
 
 async function devices(args: string[], { session, json, io }: TeamArgs): Promise<void> {
-  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true });
+  const { positionals } = parseArgs({ args, options: TEAM_OPTIONS.devices, allowPositionals: true });
   const [name, ...extra] = positionals;
   if (extra.length > 0) throw unexpectedArgument();
   const { client } = session;
@@ -98,7 +98,7 @@ async function devices(args: string[], { session, json, io }: TeamArgs): Promise
 }
 
 async function forget(args: string[], { session, json, io }: TeamArgs): Promise<void> {
-  const { values, positionals } = parseArgs({ args, options: { user: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: TEAM_OPTIONS.forget, allowPositionals: true });
   const [deviceId, ...extra] = positionals;
   if (deviceId === undefined) throw new UsageError('name the device: crewvault team forget DEVICE-ID [--user USER] (see crewvault team devices)');
   if (extra.length > 0) throw unexpectedArgument();

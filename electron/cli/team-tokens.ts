@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { TOKEN_SCOPES, type AutomationTokenView, type TokenScope } from '../../shared/api/server-contract';
 import { printable } from '../team/printable';
 import { unexpectedArgument, UsageError } from './io';
-import { jsonLine, wholeNumber, type TeamArgs } from './team-admin';
+import { jsonLine, TEAM_OPTIONS, wholeNumber, type TeamArgs } from './team-admin';
 
 function scopesOf(value: string | undefined): TokenScope[] {
   if (value === undefined) throw new UsageError(`give --scope ${TOKEN_SCOPES.join(',')} (one or more, comma-separated)`);
@@ -33,7 +33,7 @@ function tokenLine(token: AutomationTokenView, now: number): string {
 
 export async function runTokens(args: string[], { session, json, io }: TeamArgs): Promise<void> {
   const { values, positionals } = parseArgs({
-    args, options: { name: { type: 'string' }, scope: { type: 'string' }, 'for-vault': { type: 'string', multiple: true }, days: { type: 'string' } }, allowPositionals: true,
+    args, options: TEAM_OPTIONS.token, allowPositionals: true,
   });
   const [action, ...rest] = positionals;
   const { client } = session;

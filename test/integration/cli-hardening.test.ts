@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../electron/cli/main';
 import { crewvault, type CliResult } from '../support/cli';
 import { crewvaultStreamed } from '../support/cli-stream';
 import { tempFolder } from '../support/vault';
@@ -285,5 +286,53 @@ describe('a bad option is our one line, not parseArgs text', () => {
     [['code', '-', '--steam=1'], '--steam takes no value (see "crewvault code --help")'],
   ])('%j', (args, message) => {
     expect(crewvault(args, { input: `${PW}\n` })).toEqual({ status: 2, stdout: '', stderr: `crewvault: USAGE: ${message}\n` });
+  });
+});
+
+/**
+ * One command in-process, in this test's folder (its own HOME, runtime and config folders, so
+ * no login or agent of the machine is found). Any password asked fails the run with an error
+ * that is not a usage mistake: an exit 2 also proves none was asked.
+ */
+async function inProcess(args: readonly string[]): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const status = await runCli(args, {
+    out: (text) => { stdout += text; },
+    err: (text) => { stderr += text; },
+    readStdin: () => Promise.reject(new Error('no input should be read')),
+    readSecret: () => Promise.reject(new Error('no password should be asked')),
+    interactive: false,
+    now: () => Date.now(),
+    env: { HOME: folder, XDG_RUNTIME_DIR: folder, XDG_CONFIG_HOME: folder, XDG_DATA_HOME: folder },
+  });
+  return { status, stdout, stderr };
+}
+
+/** Every command, and every subcommand with options of its own, as far as its options are read. */
+const EVERY_COMMAND: readonly (readonly string[])[] = [
+  ['code', '-'], ['init'], ['add'], ['list'], ['otp'], ['show'], ['rm'], ['import'], ['export'], ['audit'], ['audit', 'verify'],
+  ['backup'], ['backup', 'verify'], ['restore'], ['move'], ['passwd'], ['role', 'list'], ['role', 'define'],
+  ...['add', 'list', 'disable', 'role', 'reset-password', 'bind'].map((sub) => ['user', sub]),
+  ...['add', 'list', 'grant', 'revoke', 'members', 'lead', 'unlead', 'rename', 'delete', 'set'].map((sub) => ['group', sub]),
+  ...['begin', 'confirm', 'status', 'recovery-codes', 'regenerate', 'off', 'reset', 'emergency'].map((sub) => ['mfa', sub]),
+  ['policy', 'mfa'], ['settings'], ['serve'], ['server'], ['server', 'code-key', 'show'], ['server', 'code-key', 'rotate'], ['server', 'code-key', 'delete-old'],
+  ['login'], ['whoami'], ['logout'], ['sync'], ['join'],
+  ['team', 'token', 'create'], ['team', 'token', 'list'], ['team', 'token', 'revoke'], ['team', 'mfa', 'list'], ['team', 'mfa', 'reset'],
+  ['team', 'mfa', 'grant'], ['team', 'mfa', 'policy'], ['team', 'devices'], ['team', 'forget'], ['team', 'key'],
+  ['unlock'], ['lock'], ['completion', 'bash'],
+];
+
+describe('every command: a bad option is one USAGE line, before any password, session or server', () => {
+  it('the list below names every command "crewvault --help" lists', async () => {
+    const help = (await inProcess(['--help'])).stdout;
+    const listed = [...help.matchAll(/^ {2}([a-z-]+) /gm)].map((m) => m[1]);
+    expect(new Set(EVERY_COMMAND.map(([name]) => name))).toEqual(new Set(listed));
+  });
+
+  it.each(EVERY_COMMAND.map((words) => [words.join(' '), words] as const))('%s --frob', async (_name, words) => {
+    expect(await inProcess([...words, '--frob', '--vault', vault])).toEqual({
+      status: 2, stdout: '', stderr: `crewvault: USAGE: unknown option --frob (see "crewvault ${words[0] ?? ''} --help")\n`,
+    });
   });
 });
