@@ -25,6 +25,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...VAULT_OPTIONS, lead: { type: 'boolean' }, json: { type: 'boolean' }, 'server-codes': { type: 'string' }, ...IF_REVISION_OPTION }, allowPositionals: true });
   const [sub, group, user, ...rest] = positionals;
   if (rest.length > 0) throw unexpectedArgument();
+  // Each subcommand checks the names it needs before signing in: a usage mistake asks no password.
   const needGroup = (): string => {
     if (!group) throw new UsageError(`"group ${sub ?? ''}" needs a GROUP`);
     return group;
@@ -35,6 +36,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   };
   switch (sub) {
     case 'add': {
+      needGroup();
       const created = await withSession(values, io, async (session) => session.team.createGroup(needGroup()));
       io.out(`Created group ${created.name}; you lead it.\n`);
       return 0;
@@ -85,6 +87,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
     case 'delete': {
       if (user) throw unexpectedArgument();
+      needGroup();
       const { deleted } = await withSession(values, io, async (session) => {
         const groupId = await session.team.resolveGroup(needGroup());
         return session.team.deleteGroup(groupId, await session.team.groupRevision(groupId));
@@ -94,6 +97,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
     case 'set': {
       if (user) throw unexpectedArgument();
+      needGroup();
       const setting = values['server-codes'];
       if (setting !== 'on' && setting !== 'off') throw new UsageError('"group set" takes --server-codes on or --server-codes off');
       const set = await withSession(values, io, async (session) => {
@@ -106,6 +110,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     case 'members': {
+      needGroup();
       const members = await withSession(values, io, async (session) => session.team.members(await session.team.resolveGroup(needGroup())));
       if (values.json) io.out(`${JSON.stringify(members)}\n`);
       else for (const m of members) io.out(`${m.name}\t${m.role}${m.lead ? '\tlead' : ''}\n`);

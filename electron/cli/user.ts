@@ -28,12 +28,14 @@ async function run(args: string[], io: CliIo): Promise<number> {
   });
   const [sub, name, extra, ...rest] = positionals;
   if (rest.length > 0) throw unexpectedArgument();
+  // Each subcommand checks the names it needs before signing in: a usage mistake asks no password.
   const needName = (): string => {
     if (!name) throw new UsageError(`"user ${sub ?? ''}" needs a NAME`);
     return name;
   };
   switch (sub) {
     case 'add': {
+      needName();
       const newRole = role(values.role);
       const user = await withSession(values, io, async (session) => session.createUser(needName(), newRole, await readNewPassword(io, needName())));
       io.out(`Added ${user.name} (${user.role}).\n`);
@@ -46,6 +48,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     case 'disable': {
+      needName();
       const given = ifRevision(values['if-revision']);
       const base = await withSession(values, io, async (session) => {
         const revision = given ?? (await session.team.userRevision(needName()));
@@ -56,15 +59,18 @@ async function run(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     case 'role': {
+      needName();
+      const newRole = role(extra);
       const given = ifRevision(values['if-revision']);
       const { base, user } = await withSession(values, io, async (session) => {
         const revision = given ?? (await session.team.userRevision(needName()));
-        return { base: revision, user: await session.team.changeRole(needName(), role(extra), revision) };
+        return { base: revision, user: await session.team.changeRole(needName(), newRole, revision) };
       });
       io.out(`${user.name} is now ${user.role} (based on revision ${base}).\n`);
       return 0;
     }
     case 'reset-password':
+      needName();
       await withSession(values, io, async (session) => {
         const password = await readNewPassword(io, needName());
         // Read after the prompt: what is sent is the user as it stood when the password was typed.

@@ -323,7 +323,7 @@ const EVERY_COMMAND: readonly (readonly string[])[] = [
   ['unlock'], ['lock'], ['completion', 'bash'],
 ];
 
-describe('every command: a bad option is one USAGE line, before any password, session or server', () => {
+describe('every command: a usage mistake (a bad option, a missing name) is one USAGE line, before any password, session or server', () => {
   it('the list below names every command "crewvault --help" lists', async () => {
     const help = (await inProcess(['--help'])).stdout;
     const listed = [...help.matchAll(/^ {2}([a-z-]+) /gm)].map((m) => m[1]);
@@ -333,6 +333,22 @@ describe('every command: a bad option is one USAGE line, before any password, se
   it.each(EVERY_COMMAND.map((words) => [words.join(' '), words] as const))('%s --frob', async (_name, words) => {
     expect(await inProcess([...words, '--frob', '--vault', vault])).toEqual({
       status: 2, stdout: '', stderr: `crewvault: USAGE: unknown option --frob (see "crewvault ${words[0] ?? ''} --help")\n`,
+    });
+  });
+
+  it.each([
+    [['group', 'add'], '"group add" needs a GROUP'],
+    [['group', 'members'], '"group members" needs a GROUP'],
+    [['group', 'delete'], '"group delete" needs a GROUP'],
+    [['group', 'set', '--server-codes', 'on'], '"group set" needs a GROUP'],
+    [['user', 'add', '--role', 'technician'], '"user add" needs a NAME'],
+    [['user', 'disable'], '"user disable" needs a NAME'],
+    [['user', 'role'], '"user role" needs a NAME'],
+    [['user', 'role', 'bob'], 'ROLE is one of owner, admin, team_lead, technician, codes_only, auditor or a custom role'],
+    [['user', 'reset-password'], '"user reset-password" needs a NAME'],
+  ])('%j names what is missing without asking for the password first', async (words, message) => {
+    expect(await inProcess([...words, '--vault', vault])).toEqual({
+      status: 2, stdout: '', stderr: `crewvault: USAGE: ${message} (see "crewvault ${words[0] ?? ''} --help")\n`,
     });
   });
 });
