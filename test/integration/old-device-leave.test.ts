@@ -171,4 +171,23 @@ describe('a 16-byte device id nothing handed on yet', () => {
     // Pushed now: the hole closed with it, and the next sync says nothing.
     expect((await sync(b3)).stdout).not.toContain('device id from before');
   }, 120_000);
+
+  it('is kept once a push offered its events (the reply may have been lost with the server holding them) or a direct exchange handed them on', async () => {
+    const { b, onDesktop } = world;
+    for (const handedOn of ['offered to a push', 'sent by direct exchange'] as const) {
+      const d: Desktop = { name: 'b4', person: 'bob', file: path.join(path.dirname(b.file), `desktop-b4-${handedOn.length}.crewvault`), keychain: b.keychain, env: b.env };
+      await copyAsNewDesktop(b.file, d.file, clock);
+      clock.advance(1_000);
+      const old = await asDeviceFromBefore(d.file, await onDesktop(d, (s) => Promise.resolve(signerOf(s))));
+      const left = await onDesktop(d, async (s) => {
+        const out = await s.replica.outgoing(false, true);
+        expect(out.batch.records.some((r) => r.kind === 'event' && r.device === old.toString('base64url'))).toBe(true);
+        if (handedOn === 'offered to a push') await s.replica.pushing(out);
+        else await s.replica.markSent(out);
+        return s.replica.leaveOldDevice();
+      });
+      expect(left, handedOn).toEqual({ left: 'none' });
+      expect(signedRows(d.file).filter((r) => r.device_id?.equals(old) === true).length, handedOn).toBeGreaterThan(0);
+    }
+  });
 });
