@@ -57,7 +57,7 @@ export function OtpCode({ connection, entryId, kind, onCopy, detailed, large }: 
       ) : (
         <button type="button" onClick={() => void live.fetch()}>Next code</button>
       )}
-      <button type="button" title="Enter copies the selected row's code" onClick={() => onCopy(entryId)}>Copy code</button>
+      <button type="button" aria-label="Copy code" title="Enter copies the selected row's code" onClick={() => onCopy(entryId)}>Copy<span className="copy-word"> code</span></button>
     </div>
   );
 }
