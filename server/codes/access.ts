@@ -1,14 +1,14 @@
 /**
  * Who may take a server-computed code or hand a key to the server, from the membership the server
  * holds (server/store/membership.ts memberAccess): the caller's vault user, a current member of the
- * group (or an owner or admin, who hold every group), with their role's permissions. The server
- * knows the built-in roles' permissions (shared/policy.ts); a custom role's list lives only in the
- * vault, so a custom role is given nothing here (its members ask a key holder's desktop).
+ * group (or an owner or admin, who hold every group), with their role's permissions as the server
+ * holds them (rolePermissionsOf: a built-in role's, or a custom role's from its record, review 13a
+ * hole 1; none for a custom role it holds no record of).
  * Must never: answer for a revoked member, a disabled person or a deleted group (memberAccess does not).
  */
-import { isBuiltInRole, ROLE_PERMISSIONS, type Permission } from '../../shared/policy';
+import type { Permission } from '../../shared/policy';
 import type { Queryable } from '../store/db';
-import { memberAccess } from '../store/membership';
+import { memberAccess, rolePermissionsOf } from '../store/membership';
 
 export interface CodeAccess {
   readonly vaultUser: string;
@@ -20,5 +20,5 @@ export interface CodeAccess {
 export async function codeAccess(db: Queryable, vault: string, account: string, group: string): Promise<CodeAccess | undefined> {
   const access = await memberAccess(db, vault, account, group);
   if (access === undefined) return undefined;
-  return { vaultUser: access.vaultUser, permissions: isBuiltInRole(access.role) ? ROLE_PERMISSIONS[access.role] : [], keyVersion: access.keyVersion };
+  return { vaultUser: access.vaultUser, permissions: await rolePermissionsOf(db, vault, access.role), keyVersion: access.keyVersion };
 }

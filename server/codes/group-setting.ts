@@ -9,28 +9,65 @@
  * - A push after which a group set so wraps its secret key for a role that needs it only to see
  *   codes (codes-only: group-keys.ts needsSecretKeyIn on the desktop) is refused: a member record
  *   granting it, the setting turned on without the rotation that re-wraps, a member made codes-only
- *   without re-wrapping. A member record carries the list key and the secret key as two fields, so
- *   the server tells them apart without opening either. A custom role's permissions live only in
- *   the vault: not judged here.
+ *   without re-wrapping, a role record making its holders codes-only without re-wrapping. A member
+ *   record carries the list key and the secret key as two fields, so the server tells them apart
+ *   without opening either. Codes-only is read off the permissions as the server holds them after
+ *   the push: a built-in role's, a custom role's record (this push's, else the one stored), review
+ *   13a hole 1.
+ * - A push that takes the secret key from a member who held it at the group's current version, and
+ *   leaves the group at that version, is refused (review 13a hole 5): the key they hold would open
+ *   everything written there from then on. Taking it away is a rotation (team.ts followRole).
  * Must never: let anyone but an owner or admin change the setting, or store part of a push it refuses.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { holdsSecretKeys, ROLE_PERMISSIONS, ROLES } from '../../shared/policy';
-import type { PeopleRecord } from '../../shared/sync/records';
+import { holdsSecretKeys, ROLE_PERMISSIONS, ROLES, type Permission } from '../../shared/policy';
+import type { PeopleRecord, RoleRecord } from '../../shared/sync/records';
 import { appendAuditBatch, type AuditEvent } from '../audit';
 import type { ServerContext } from '../context';
 import { deleteSealedCodesOfGroup, groupsWrappingSecretFor, serverCodeGroups, serverCodeGroupsOf, setServerCodeGroup } from '../store/codes';
 import type { Transaction } from '../store/db';
 import { holdsEveryGroup } from '../store/membership';
+import { customRolesOf, secretHoldersAtCurrent, secretsGoneAtSameVersion, type SecretHolder } from '../store/secret-holders';
 
-/** The built-in roles that would hold a group's secret key only to see codes (codes-only): not in a group whose codes the server computes. */
-const CODES_ONLY_ROLES: readonly string[] = ROLES.filter((role) => {
-  const permissions = ROLE_PERMISSIONS[role];
+/** Whether a role with these permissions would hold a group's secret key only to see codes (codes-only): not in a group whose codes the server computes. */
+export function codesOnly(permissions: readonly Permission[]): boolean {
   return holdsSecretKeys(permissions) && !holdsSecretKeys(permissions.filter((p) => p !== 'otp.view'));
-});
+}
+
+/** The built-in codes-only roles. */
+const CODES_ONLY_ROLES: readonly string[] = ROLES.filter((role) => codesOnly(ROLE_PERMISSIONS[role]));
+
+/**
+ * Every role of the vault that is codes-only as the server will hold it once this push is stored:
+ * the built-in ones, and each custom role by its permissions (the push's own record of it first).
+ */
+async function codesOnlyRolesOf(tx: Transaction, vaultId: string, pushedRoles: readonly RoleRecord[]): Promise<string[]> {
+  const custom = await customRolesOf(tx, vaultId);
+  for (const role of pushedRoles) custom.set(role.name, role.permissions);
+  return [...CODES_ONLY_ROLES, ...[...custom].flatMap(([name, permissions]) => (codesOnly(permissions) ? [name] : []))];
+}
+
+/**
+ * Before a push's people records are applied: who holds the secret key at the current version of
+ * a group the push may take it away in (the groups its group and member records name; every group
+ * when it changes a user), for applyServerCodesSetting to tell whom the push took it from.
+ */
+export async function secretHoldersBefore(tx: Transaction, vaultId: string, records: readonly PeopleRecord[]): Promise<readonly SecretHolder[]> {
+  if (records.length === 0) return [];
+  const everyGroup = records.some((r) => r.kind === 'user');
+  const groups = [...new Set(records.flatMap((r) => (r.kind === 'group' ? [r.id] : r.kind === 'member' ? [r.group] : [])))];
+  return secretHoldersAtCurrent(tx, vaultId, everyGroup ? undefined : groups);
+}
+
+/** What applyServerCodesSetting judges beside the people records: the push's role records, and secretHoldersBefore's answer. */
+export interface CodesRulesInput {
+  readonly roles: readonly RoleRecord[];
+  readonly secretsBefore: readonly SecretHolder[];
+}
 
 export async function applyServerCodesSetting(
   tx: Transaction, ctx: ServerContext, vaultId: string, pusher: { readonly role: string | null }, records: readonly PeopleRecord[], stale: ReadonlySet<string>, actorId: string, source: string,
+  input: CodesRulesInput = { roles: [], secretsBefore: [] },
 ): Promise<void> {
   const groups = records.flatMap((r) => (r.kind === 'group' && !stale.has(r.id) && r.serverCodes !== undefined ? [{ id: r.id, on: r.serverCodes }] : []));
   const held = await serverCodeGroups(tx, vaultId, groups.map((g) => g.id));
@@ -47,14 +84,29 @@ export async function applyServerCodesSetting(
     }
   }
   // After this push: no group set so may wrap its secret key for a codes-only member, whether the
-  // push granted it (a member record), turned the setting on (without a rotation that re-wraps), or
-  // made a member codes-only (a user record) — each refused whole.
+  // push granted it (a member record), turned the setting on (without a rotation that re-wraps),
+  // made a member codes-only (a user record) or made a role codes-only (a role record) — each refused whole.
   const touched = new Set(records.flatMap((r) => (stale.has(r.id) ? [] : r.kind === 'group' ? [r.id] : r.kind === 'member' ? [r.group] : [])));
-  if (records.some((r) => r.kind === 'user' && !stale.has(r.id))) for (const group of await serverCodeGroupsOf(tx, vaultId)) touched.add(group);
+  if (input.roles.length > 0 || records.some((r) => r.kind === 'user' && !stale.has(r.id))) for (const group of await serverCodeGroupsOf(tx, vaultId)) touched.add(group);
   const setOn = await serverCodeGroups(tx, vaultId, [...touched]);
-  const wrapping = await groupsWrappingSecretFor(tx, vaultId, [...setOn], CODES_ONLY_ROLES);
+  const wrapping = setOn.size === 0 ? new Set<string>() : await groupsWrappingSecretFor(tx, vaultId, [...setOn], await codesOnlyRolesOf(tx, vaultId, input.roles));
   if (wrapping.size > 0) {
     throw new CrewvaultError('FORBIDDEN', 'This would give a group\'s secret key to someone whose role only sees codes, in a group whose codes the team server computes: nothing was stored.');
   }
+  await refuseSecretTakenWithoutRotation(tx, vaultId, input.secretsBefore);
   await appendAuditBatch(tx, ctx, events);
+}
+
+/**
+ * Review 13a hole 5: in a group whose codes the server computes (after this push), a member who held
+ * the secret key at the group's current version, still wrapped at that version without it, keeps
+ * the key that opens everything written there next: the push must move the key version (a rotation).
+ */
+async function refuseSecretTakenWithoutRotation(tx: Transaction, vaultId: string, before: readonly SecretHolder[]): Promise<void> {
+  if (before.length === 0) return;
+  const setOn = await serverCodeGroups(tx, vaultId, [...new Set(before.map((h) => h.group))]);
+  const gone = await secretsGoneAtSameVersion(tx, vaultId, before.filter((h) => setOn.has(h.group)));
+  if (gone.length > 0) {
+    throw new CrewvaultError('FORBIDDEN', 'This takes a group\'s secret key from someone who holds it at the group\'s current key version, without moving the group to a new key version: they would keep a key that opens what is written there next. Nothing was stored; rotate the group\'s keys in the same push (a current desktop does so).');
+  }
 }

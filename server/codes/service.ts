@@ -6,7 +6,7 @@
  * the current code (`computeCode`) and never holds the key. The server checks, at each request
  * and in the transaction that counts and audits it (server/codes/batch.ts, under the vault's row),
  * that the caller's vault user is a current member of the entry's group with otp.view (from the
- * membership it holds) before it looks at the seal, and only then opens the key and computes the
+ * membership it holds, and the role's permissions as it holds them: a custom role's record too) before it looks at the seal, and only then opens the key and computes the
  * code. No such entry and an entry of a group the caller does not hold get one answer.
  *
  * What the server can then see: these groups' TOTP keys (it opens them), and so their codes.
@@ -18,7 +18,6 @@
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
 import { timeStep, totpCode, type OtpParams } from '../../shared/otp';
-import { isBuiltInRole, ROLE_PERMISSIONS } from '../../shared/policy';
 import type { ServerCodeKey } from '../../shared/sync/server-codes';
 import { appendAuditBatch, type AuditEvent } from '../audit';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
@@ -103,8 +102,8 @@ export async function computeCode(ctx: ServerContext, caller: Caller, input: Ser
     vault: input.vault, entry: input.entry, source,
     judge: (held: CodeHeld | undefined, at: number): CodeGrant<OtpParams> | CrewvaultError => {
       if (held === undefined) return notYours();
-      const permissions = isBuiltInRole(held.role) ? ROLE_PERMISSIONS[held.role] : [];
-      if (!permissions.includes('otp.view')) return new CrewvaultError('FORBIDDEN', 'Your role does not show one-time codes (needs permission otp.view).');
+      // The role's permissions as the server holds them: a custom role's from its record (review 13a hole 1).
+      if (!held.permissions.includes('otp.view')) return new CrewvaultError('FORBIDDEN', 'Your role does not show one-time codes (needs permission otp.view).');
       const row = held.seal;
       if (row === undefined) return new CrewvaultError('NOT_FOUND', 'The server computes no code for this entry: its group is not set to "server computes codes", or it has no TOTP key.');
       if (held.groupKeyVersion !== row.keyVersion) {

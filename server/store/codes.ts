@@ -4,8 +4,10 @@
  * store/audit.ts's AUDIT_TAIL_SQL and auditRowsInsertSql). Sealed keys are stored as the desktop sealed them (base64url); the
  * throttle counts a whole batch of requests in one statement.
  */
+import { isBuiltInRole, ROLE_PERMISSIONS, type Permission } from '../../shared/policy';
 import { AUDIT_TAIL_SQL, auditRowColumns, auditRowsInsertSql, type AuditRow, type AuditTail } from './audit';
 import { int, text, textOrNull, type Queryable, type Transaction } from './db';
+import { rolePermissionsOf } from './membership';
 
 export interface SealedCodeRow {
   readonly entry: string;
@@ -192,6 +194,8 @@ export interface CodeAsk {
  */
 export interface CodeHeld {
   readonly role: string;
+  /** The role's permissions as the server holds them (a custom role's from its record: review 13a hole 1). */
+  readonly permissions: readonly Permission[];
   readonly groupKeyVersion: number;
   readonly seal: SealedCodeRow | undefined;
 }
@@ -236,17 +240,30 @@ export async function lookUpCodes(tx: Transaction, asks: readonly CodeAsk[]): Pr
     [asks.map((a) => a.vault), asks.map((a) => a.entry), asks.map((a) => a.account)],
   );
   const held: Array<CodeHeld | undefined> = asks.map(() => undefined);
+  const customPermissions = customPermissionsOnce();
   for (const row of rows) {
     const sealed = textOrNull(row, 'sealed');
     const n = int(row, 'n') - 1;
     const ask = asks[n];
     if (ask === undefined) continue;
+    const role = text(row, 'role');
     held[n] = {
-      role: text(row, 'role'), groupKeyVersion: int(row, 'key_version'),
+      role, permissions: isBuiltInRole(role) ? ROLE_PERMISSIONS[role] : await customPermissions(tx, ask.vault, role), groupKeyVersion: int(row, 'key_version'),
       seal: sealed === null ? undefined : { entry: ask.entry, group: text(row, 'seal_group'), keyVersion: int(row, 'seal_version'), sealed, codeKey: textOrNull(row, 'code_key') },
     };
   }
   return held;
+}
+
+/** A custom role's permissions read in the batch's transaction (rare: built-in roles need no read), once per role and vault a batch. */
+function customPermissionsOnce(): (tx: Transaction, vault: string, role: string) => Promise<readonly Permission[]> {
+  const read = new Map<string, Promise<readonly Permission[]>>();
+  return (tx, vault, role) => {
+    const key = `${vault}\u0000${role}`;
+    const got = read.get(key) ?? rolePermissionsOf(tx, vault, role);
+    read.set(key, got);
+    return got;
+  };
 }
 
 /** Which of these groups the server holds as set to "server computes codes" (their group records say so). */

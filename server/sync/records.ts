@@ -19,7 +19,7 @@
  */
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
-import { replicaRecordSchema, type PeopleRecord, type ReplicaRecord, type VaultObjectRecord } from '../../shared/sync/records';
+import { replicaRecordSchema, type PeopleRecord, type ReplicaRecord, type RoleRecord, type VaultObjectRecord } from '../../shared/sync/records';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
 import { recordBatchSchema } from '../../shared/sync/record-batches';
@@ -27,7 +27,7 @@ import { batchesOf } from '../store/batches';
 import { createVault, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, vaultInfo } from '../store/sync';
 import type { Transaction } from '../store/db';
 import { appendAudit } from '../audit';
-import { applyServerCodesSetting } from '../codes/group-setting';
+import { applyServerCodesSetting, secretHoldersBefore } from '../codes/group-setting';
 import { pushBatcher } from './push-batch';
 import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
@@ -131,9 +131,12 @@ export async function storePush(
   }
   // The custom roles this push defines, as written: a user record may give one (records.ts: objects go first).
   const pushedRoles = new Set(batch.records.flatMap((r) => (r.kind === 'role' ? [r.name] : [])));
+  // Who holds a secret key at a group's current version before this push: taken away there, the version must move (group-setting.ts).
+  const secretsBefore = await secretHoldersBefore(tx, batch.vault, peopleRecords);
   const people = await applyPeople(tx, batch.vault, person, peopleRecords, leaving, pushedRoles);
   // Which groups the server computes codes of, as their records say (owners and admins only), and no secret key wrapped there for codes-only members.
-  await applyServerCodesSetting(tx, ctx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source);
+  const roles = batch.records.filter((r): r is RoleRecord => r.kind === 'role');
+  await applyServerCodesSetting(tx, ctx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source, { roles, secretsBefore });
   // Custom roles, settings and the MFA policy: owners and admins only (task 15); their bases are judged below with the entries'.
   await checkVaultObjects(tx, batch.vault, person, batch.records.filter((r): r is VaultObjectRecord => r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy'));
   await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group ?? undefined : undefined }] : [])), people.deleted);
