@@ -20,6 +20,7 @@ import type { TeamClient } from './client';
 import { firstSync, takeHistory } from './first-sync';
 import { requireServerSchema } from './server-schema';
 import { snapshotPage } from './snapshot-page';
+import { eventsNotSentLine } from '../vault/store-events-not-sent';
 
 /** Pages smaller than this are checked when applied (a stream's small pages gain nothing from starting early). */
 const CHECK_AHEAD_FROM = 64;
@@ -124,6 +125,8 @@ export interface SyncOutcome {
   readonly crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>;
   /** This desktop's 16-byte device id from before derived ids, at this sync: left (its events re-signed onto a derived id) or kept (two people signed on it), one line. */
   readonly oldDevice?: string;
+  /** This desktop's audit events this sync left out of its push for good (a disabled author's, and its chain after them), one line. */
+  readonly eventsNotSent?: string;
 }
 
 /** How far a round has come: records sent of those this push carries, records taken in so far. */
@@ -238,7 +241,9 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   await learnServer(client, replica);
   // Before anything is pulled or pushed: a 16-byte device id nothing handed on yet is left ("Who a device is").
   const oldDevice = oldDeviceLine(await replica.leaveOldDevice());
-  const tally = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [] as Array<{ readonly group: string; readonly droppedEdits: number }>, crossed: [] as Array<{ readonly user: string; readonly detail: string }>, ...(oldDevice === undefined ? {} : { oldDevice }) };
+  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string } = {
+    pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [], ...(oldDevice === undefined ? {} : { oldDevice }),
+  };
   /** A crossing told by a page, kept one line a person (a user and a member record of them crossing in one sync: both said). */
   const noteCrossed = (crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>): void => {
     for (const c of crossed) {
@@ -340,7 +345,11 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     let objectsRefused: typeof refused;
     for (const [index, records] of parts.entries()) {
       const last = index === parts.length - 1;
-      const part: Outgoing = { batch: { ...out.batch, records, ...batchesNamed(out.batch.batches, records) }, upToSeq: last ? out.upToSeq : -1 };
+      const part: Outgoing = {
+        batch: { ...out.batch, records, ...batchesNamed(out.batch.batches, records) }, upToSeq: last ? out.upToSeq : -1,
+        // This device's events left out (a disabled author's and the chain after it) are noted with the part that moves the sent mark.
+        ...(last && out.eventsLeftOut !== undefined ? { eventsLeftOut: out.eventsLeftOut } : {}),
+      };
       // Noted before it leaves: should the reply be lost, these records are known as ours when they come back.
       await replica.pushing(part);
       const stored = await client.call('syncPush', { batch: part.batch });
@@ -354,7 +363,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
         }
         return false;
       }
-      await replica.markSent(part, stored);
+      const notSent = await replica.markSent(part, stored);
+      if (notSent !== undefined) tally.eventsNotSent = eventsNotSentLine(notSent);
       tally.pushed += stored.accepted;
       told();
     }

@@ -62,6 +62,7 @@ import { markVaultObjectSent, noteVaultObjectsUpTo, takeVaultObjects, vaultObjec
 import { entryWriteNeeds } from '../../shared/policy-writes';
 import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
 import { getUser, listUsers } from './store-users';
+import { disabledUsers, eventsNotSent, noteEventsNotSent, type EventsLeftOut, type EventsNotSent } from './store-events-not-sent';
 import { mayHaveWritten } from './event-author';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
 import { appendReceivedEvent, closeV1ChainStarts, eventSigningBytes, leaveOldDevice, moveAuditHeadToLast, signingKeysInForce, signsEventsV3, startSigningEventsV3, type AuditFields, type OldDeviceLeft } from './store-audit';
@@ -104,6 +105,8 @@ export interface ReplicaCore {
 export interface Outgoing {
   readonly batch: ReplicaBatch;
   readonly upToSeq: number;
+  /** This device's chain from its first event of an author disabled here, left out of a push to the server (store-events-not-sent.ts). */
+  readonly eventsLeftOut?: EventsLeftOut;
 }
 
 export interface ApplyOutcome {
@@ -299,7 +302,18 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
   const { records: batchedRecords, batches } = signInBatches(vault, vouched.filter((r) => r.kind !== 'entry' || (entriesSeq.get(r.id) ?? 0) <= until), sender, Date.now());
   records.push(...batchedRecords);
   const device = thisDeviceId(db);
-  const events = everything ? signedEventsBetween(db, 0, until) : device ? ownEventsBetween(db, device, from, until) : [];
+  const gathered = everything ? signedEventsBetween(db, 0, until) : device ? ownEventsBetween(db, device, from, until) : [];
+  // The server refuses a push carrying an event of a person disabled in the vault, whole (a desktop two people share):
+  // this device's chain goes up to its first such event; that one and the rest, linking through it, are left out and
+  // noted once the push is stored (store-events-not-sent.ts). The move carries every author's.
+  const disabled = toServer && !everything ? disabledUsers(db) : new Map<string, string>();
+  const stop = gathered.findIndex((a) => a.actor_uid !== null && disabled.has(a.actor_uid.toString('hex')));
+  const events = stop < 0 ? gathered : gathered.slice(0, stop);
+  const leftOut = gathered[stop];
+  const eventsLeftOut: EventsLeftOut | undefined = leftOut === undefined || leftOut.device_id === null ? undefined : {
+    device: leftOut.device_id, from: leftOut.uid,
+    authors: [...new Set(gathered.slice(stop).flatMap((a) => { const name = a.actor_uid === null ? undefined : disabled.get(a.actor_uid.toString('hex')); return name === undefined ? [] : [name]; }))],
+  };
   for (const a of events) {
     records.push({
       kind: 'event', id: uidText(a.uid), at: a.at, actor: a.actor_uid ? uidText(a.actor_uid) : null, action: a.action, subject: a.subject,
@@ -323,7 +337,10 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
       if (signers.has(id) && !sent.has(id)) records.push(keyRecord(key));
     }
   }
-  return { batch: batches.length > 0 ? { format: REPLICA_FORMAT_BATCHED, vault, records, batches } : { format: REPLICA_FORMAT, vault, records }, upToSeq: until };
+  return {
+    batch: batches.length > 0 ? { format: REPLICA_FORMAT_BATCHED, vault, records, batches } : { format: REPLICA_FORMAT, vault, records }, upToSeq: until,
+    ...(eventsLeftOut === undefined ? {} : { eventsLeftOut }),
+  };
 }
 
 /**
@@ -687,12 +704,22 @@ export class ReplicaService {
    * pulled (nobody else pushed in between), this replica holds the server's state up to there
    * and need not pull its own records back.
    */
-  async markSent(sent: Outgoing, stored?: { readonly seq: number; readonly accepted: number }): Promise<void> {
-    await this.core.write((w) => {
+  /** Returns, when this push left this device's chain out from a disabled author's event on, the note made of it (store-events-not-sent.ts). */
+  async markSent(sent: Outgoing, stored?: { readonly seq: number; readonly accepted: number }): Promise<EventsNotSent | undefined> {
+    return this.core.write((w) => {
       this.core.requireOpen(w);
       markSent(w, sent);
       this.dropKeysRotatedFrom(w, sent);
       if (stored && stored.seq - stored.accepted === pulledSeq(w)) setPulledSeq(w, stored.seq);
+      return sent.upToSeq >= 0 && sent.eventsLeftOut !== undefined ? noteEventsNotSent(w, sent.eventsLeftOut, this.core.now()) : undefined;
+    });
+  }
+
+  /** This desktop's events kept out of its pushes, as noted (store-events-not-sent.ts). */
+  async eventsNotSent(): Promise<readonly EventsNotSent[]> {
+    return this.core.read((r) => {
+      this.core.requireOpen(r);
+      return eventsNotSent(r);
     });
   }
 
