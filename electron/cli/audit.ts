@@ -31,6 +31,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     const { chain, anchor, owed } = values.keyed
       ? await withSession(values, io, async (session) => ({ ...(await session.verifyAuditLog()), owed: await session.replica.historyOwed() }))
       : await withVault(values, io, async (vault) => ({ chain: await vault.verifyAudit(), anchor: undefined, owed: await vault.historyOwed() }));
+    // Events of this desktop kept out of its pushes for good (a disabled person's on a shared desktop): in the log, not on the server.
+    const notSent = await withVault(values, io, (vault) => vault.eventsNotSent());
     if (!chain.ok) throw new CrewvaultError('VAULT_TAMPERED', `Audit log broken at row ${chain.brokenAt}: ${chain.reason}.`);
     if (anchor && !anchor.ok) throw new CrewvaultError('VAULT_TAMPERED', `Audit log rewritten: ${anchor.reason}.`);
     const keyed = anchor ? (anchor.anchoredRow > 0 ? `; the keyed anchor at row ${anchor.anchoredRow} holds` : '; no keyed anchor yet (a vault from before it)') : '';
@@ -43,6 +45,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
     io.out(`Audit log intact: ${chain.rows} rows, every link verified${keyed}.\n`);
     if (chain.redacted !== undefined) io.out(`${redactedLine(chain.redacted)}\n`);
+    for (const line of notSent) io.out(`${line}\n`);
     return 0;
   }
   if (values.last !== undefined && (sub !== undefined || !/^[1-9]\d{0,5}$/.test(values.last))) throw new UsageError('--last takes a number of rows from 1 to 999999, without "verify"');

@@ -35,6 +35,7 @@ import { openAuditDetail, openDirectoryWrap, sealAuditDetail, wrapDirectoryFor }
 import { makeSigningKey, signerAtSignIn } from './signer-keys';
 import { getDirectoryWrap } from './store-directory';
 import { getMeta, setMeta, setSetting } from './store-meta';
+import { eventsNotSent, eventsNotSentLine } from './store-events-not-sent';
 import { historyCursor, type HistoryCursor } from './store-history';
 import {
   anyDirectoryWrapAtLeast,
@@ -168,6 +169,11 @@ export class Vault {
   /** The audit history a first sync still owes this file (store-history.ts): undefined when it is all here. */
   async historyOwed(): Promise<HistoryCursor | undefined> {
     return this.store.read((r) => historyCursor(r));
+  }
+
+  /** This desktop's audit events kept out of its pushes for good, each as one line (store-events-not-sent.ts). */
+  async eventsNotSent(): Promise<string[]> {
+    return this.store.read((r) => eventsNotSent(r).map(eventsNotSentLine));
   }
 
   /**

@@ -7,7 +7,7 @@
  * an event of a disabled person (server/sync/verify.ts), so before this every sync of bob's desktop
  * was FORBIDDEN, his change with it, for ever. Now the push leaves out this device's chain from
  * carol's first unsent event on (her events, and bob's sign-in after them, which links through
- * them), says so in one line, keeps them in the file, and sends everything else; the desktop's
+ * them), says so in one line (sync and audit verify), keeps them in the file, and sends everything else; the desktop's
  * later events go on a new device id and reach the owner's desktop.
  * Must never: put a password in a process argument, or pass while a push was refused.
  */
@@ -51,6 +51,9 @@ describe('a desktop two people share, one of them disabled before their events w
     expect(carolsHere.filter((id) => !carolsNow.has(id))).toEqual([]);
     const onServer = new Set((await world.server.database.query("SELECT record_id FROM sync_records WHERE kind = 'event'")).map((r) => String(r.record_id).replaceAll('-', '').toLowerCase()));
     expect(carolsHere.filter((id) => onServer.has(id))).toEqual([]);
+    // `crewvault audit verify` on bob's desktop says the same of its log.
+    const verified = await world.cli(b, ['audit', 'verify', '--vault', b.file], []);
+    expect(verified.stdout).toMatch(/^Audit log intact: \d+ rows, every link verified\.\n\d+ audit events? of this desktop will not be sent: from carol's first unsent one on /m);
     // Everything else went: the owner's desktop takes bob's change.
     expect((await world.sync(a)).code).toBe('ok');
     expect(await world.onDesktop(a, async (s) => s.revealPassword((await s.resolvePath('Acme/Switch')).id))).toBe('s-bob');
