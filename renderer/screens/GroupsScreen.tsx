@@ -194,7 +194,7 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
                       <td className="row">
                         {m.lead
                           ? <button type="button" onClick={() => void setLead(m, false)} aria-label={`Demote ${m.name}`}>Demote</button>
-                          : <button type="button" onClick={() => void setLead(m, true)} aria-label={`Make ${m.name} a lead`}>Make lead</button>}
+                          : <button type="button" onClick={() => void setLead(m, true)}>Make <span className="sr-only">{m.name} </span>a lead</button>}
                         {m.role !== 'owner' && m.role !== 'admin' && <button type="button" className="danger" onClick={() => setRemoving(m)} aria-label={`Remove ${m.name}`}>Remove</button>}
                       </td>
                     </tr>

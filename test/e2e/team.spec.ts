@@ -1,9 +1,10 @@
 // Roles and groups through the UI: an owner adds a team lead and a technician; the lead makes
 // a group, adds the technician and an entry; the technician sees and reveals its code; the
-// lead removes the technician, who then no longer sees it.
+// lead removes the technician, who then no longer sees it. A lead's Groups screen passes axe.
 import { test, expect, OWNER, PASSWORD } from './fixtures';
 import { detailsPane, entryRow, expectLiveCode, selectRow } from './helpers';
 import { addUser, lock } from './mfa-helpers';
+import { seriousViolations } from './axe';
 import type { Page } from '@playwright/test';
 
 const KEY = 'JBSWY3DPEHPK3PXP';
@@ -94,6 +95,8 @@ test('a lead picks members from a list, makes and unmakes leads, renames the gro
   // The vault keeps a lead: lena, the only one, cannot step down.
   await page.getByRole('button', { name: 'Demote lena' }).click();
   await expect(page.getByRole('alert')).toHaveText('lena is the last lead of Acme team: make another member a lead first.');
+  // The screen as a lead sees it, members to make leads and the refusal shown, passes axe in both themes.
+  expect(await seriousViolations(page)).toEqual([]);
   await page.getByRole('button', { name: 'Make luke a lead' }).click();
   await expect(page.getByRole('status')).toHaveText('luke now leads this group.');
   await expect(page.getByRole('row', { name: /luke/ })).toContainText('Lead');
