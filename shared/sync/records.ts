@@ -267,7 +267,14 @@ export const mfaPolicyRecordSchema = z.strictObject({
 export const VAULT_OBJECT_KINDS = ['role', 'settings', 'mfa_policy'] as const;
 export type VaultObjectKind = (typeof VAULT_OBJECT_KINDS)[number];
 
-export const replicaRecordSchema = z.union([
+/**
+ * One of the record schemas, chosen by `kind` (every one has its own literal kind): the same records
+ * taken and refused as a plain union of them, but a union ran each schema in turn until one held, so
+ * an entry was parsed twice (as a customer first) and an event four times, each failure building its
+ * issues. At a first sync of 100,000 entries that was most of the desktop's parse (docs/SYNC.md
+ * "Speed" step 10; test/unit/record-schema-kind.test.ts holds the two to the same verdicts).
+ */
+export const replicaRecordSchema = z.discriminatedUnion('kind', [
   customerRecordSchema, entryRecordSchema, signingKeyRecordSchema, eventRecordSchema, userRecordSchema, groupRecordSchema, memberRecordSchema,
   roleRecordSchema, settingsRecordSchema, mfaPolicyRecordSchema,
 ]);
