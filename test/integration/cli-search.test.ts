@@ -48,4 +48,16 @@ describe('crewvault list --search', () => {
     expect(listed('365', '--customer', 'globex')).toEqual(['Globex/Office 365 tenant']);
     expect(listed('nothing like this')).toEqual([]);
   });
+
+  it('a customer filter plus a search that finds nothing says so on stderr, with how many match without the filter', () => {
+    expect(as('list', '--search', 'vpn', '--customer', 'Globex')).toEqual({
+      status: 0, stdout: '', stderr: 'crewvault: nothing of customer "Globex" matches "vpn"; without --customer, 2 entries do.\n',
+    });
+    expect(as('list', '--search', 'acme 365', '--customer', 'globex', '--json')).toEqual({
+      status: 0, stdout: '[]\n', stderr: 'crewvault: nothing of customer "globex" matches "acme 365"; without --customer, 1 entry does.\n',
+    });
+    expect(as('list', '--search', 'nothing like this', '--customer', 'Globex').stderr).toBe('crewvault: nothing of customer "Globex" matches "nothing like this", nor of any other customer.\n');
+    // A search alone that finds nothing has no filter to name.
+    expect(as('list', '--search', 'nothing like this')).toEqual({ status: 0, stdout: '', stderr: '' });
+  });
 });
