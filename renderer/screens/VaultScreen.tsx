@@ -122,6 +122,14 @@ export function VaultScreen({ connection, state, topBar, view, onView, takeFirst
 
   useEffect(() => onView?.({ search, customerId, groupFilter, selectedId }), [onView, search, customerId, groupFilter, selectedId]);
 
+  // Back from a lock with a search kept: its text is selected, so it still narrows the list and
+  // ArrowDown still enters it, and the first key typed starts a new query instead of adding to the
+  // old one (else "globex" after a kept "mail" found nothing, and the four-key path took five).
+  useEffect(() => {
+    if (view?.search) searchBox.current?.select();
+    // The view the screen started from only.
+  }, []);
+
   useEffect(() => {
     function onKey(event: KeyboardEvent) {
       if (isShortcut(event, 'search')) {

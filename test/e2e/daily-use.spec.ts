@@ -270,6 +270,32 @@ test('keyboard: four keys after sign-in copy a code — two letters, ArrowDown, 
   expect(await page.evaluate(() => (window as unknown as { keysPressed: number }).keysPressed)).toBeLessThanOrEqual(4);
 });
 
+test('keyboard: back from a lock with a search kept, the same four keys copy a code — the kept text is selected, not added to', async ({ vaultPage: page }) => {
+  await addEntry(page, { customer: 'Acme Corp', title: 'Mail admin', username: 'postmaster@acme.example', secret: KEY });
+  await addEntry(page, { customer: 'Globex', title: 'Mail admin', username: 'postmaster@globex.example', secret: OTHER_KEY });
+  await addEntry(page, { customer: 'Initech', title: 'Printer', username: 'lumbergh', secret: THIRD_KEY });
+  const search = page.getByLabel('Search');
+  await search.fill('printer');
+  await selectRow(entryRow(page, 'Printer'));
+  await lock(page);
+  await signIn(page, OWNER, PASSWORD);
+  // Where the person was: the search kept, and in the box with the focus, selected.
+  await expect(search).toHaveValue('printer');
+  await expect(search).toBeFocused();
+  await expect(entryRow(page, 'Printer')).toHaveAttribute('aria-current', 'true');
+  expect(await search.evaluate((box: HTMLInputElement) => [box.selectionStart, box.selectionEnd])).toEqual([0, 'printer'.length]);
+  await page.evaluate(() => {
+    const counted = window as unknown as { keysPressed: number };
+    counted.keysPressed = 0;
+    window.addEventListener('keydown', () => { counted.keysPressed += 1; }, { capture: true });
+  });
+  for (const key of ['g', 'l', 'ArrowDown', 'Enter']) await page.keyboard.press(key);
+  await expect(copyLine(page)).toHaveText('Code copied — clears in 30 s');
+  expect(isCodeOf(OTHER_KEY, await readClipboard(page)), 'Globex’s code').toBe(true);
+  await expect(search).toHaveValue('gl');
+  expect(await page.evaluate(() => (window as unknown as { keysPressed: number }).keysPressed)).toBeLessThanOrEqual(4);
+});
+
 test('keyboard: arrows move the selection, ArrowUp from the top goes back to the search box; the selected row stands out', async ({ vaultPage: page }) => {
   await addEntry(page, { customer: 'Acme Corp', title: 'Mail admin', username: 'postmaster@acme.example', secret: KEY });
   await addEntry(page, { customer: 'Globex', title: 'Mail admin', username: 'postmaster@globex.example', secret: OTHER_KEY });
