@@ -40,6 +40,8 @@ function report(io: CliIo, origin: string, outcome: SyncOutcome, json: boolean):
   for (const crossed of outcome.crossed) io.out(`crewvault: ${crossed.detail.replace(/\.$/, '')}.\n`);
   // This desktop's device id from before derived ids, left or kept at this sync (docs/SYNC.md "Who a device is").
   if (outcome.oldDevice !== undefined) io.out(`crewvault: ${outcome.oldDevice}\n`);
+  // Entries moved out of this person's reach, taken off this desktop (an unsent edit kept as a copy): docs/SYNC.md.
+  if (outcome.leftReach !== undefined) io.out(`crewvault: ${outcome.leftReach}\n`);
   // Events of a person disabled here, and this desktop's chain after them, left out of the push for good (docs/SYNC.md).
   if (outcome.eventsNotSent !== undefined) io.out(`crewvault: ${outcome.eventsNotSent}\n`);
 }

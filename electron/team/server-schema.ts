@@ -14,8 +14,24 @@ import type { TeamClient } from './client';
 /** The team server's schema from which it takes this desktop's sync. */
 export const SYNC_SERVER_SCHEMA = 23;
 
-/** Clients whose server said it is new enough: asked once a client (a server is not made older under a session). */
-const newEnough = new WeakSet<TeamClient>();
+/** Clients whose server said it is new enough, with the schema it said: asked once a client (a server is not made older under a session). */
+const newEnough = new WeakMap<TeamClient, number>();
+
+/** The server's schema from which a pull tells the entries that left this person's reach (`left`, server/store/left-reach.ts). */
+export const LEFT_REACH_SERVER_SCHEMA = 25;
+
+/** Whether `client`'s server (as requireServerSchema heard it) tells entries that left this person's reach: an older one refuses the field. */
+export function tellsLeftReach(client: TeamClient): boolean {
+  return (newEnough.get(client) ?? 0) >= LEFT_REACH_SERVER_SCHEMA;
+}
+
+/** The server's schema from which it keeps history marks (server/store/history-marks.ts): a pull names and is handed them, a push is handed one. */
+export const HISTORY_MARK_SERVER_SCHEMA = 26;
+
+/** Whether `client`'s server (as requireServerSchema heard it) keeps history marks: an older one refuses the fields. */
+export function tellsHistoryMarks(client: TeamClient): boolean {
+  return (newEnough.get(client) ?? 0) >= HISTORY_MARK_SERVER_SCHEMA;
+}
 
 /** SERVER_OUTDATED when `client`'s server is older than SYNC_SERVER_SCHEMA (one line: upgrade the server); asks once a client. */
 export async function requireServerSchema(client: TeamClient): Promise<void> {
@@ -24,5 +40,5 @@ export async function requireServerSchema(client: TeamClient): Promise<void> {
   if (schema < SYNC_SERVER_SCHEMA) {
     throw new CrewvaultError('SERVER_OUTDATED', `The team server at ${client.url.host} is older than this desktop (schema ${schema}; its sync needs ${SYNC_SERVER_SCHEMA} or later): nothing was sent or taken in. Ask its administrator to upgrade the server.`);
   }
-  newEnough.add(client);
+  newEnough.set(client, schema);
 }

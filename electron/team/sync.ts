@@ -18,7 +18,8 @@ import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import type { TeamClient } from './client';
 import { firstSync, takeHistory } from './first-sync';
-import { requireServerSchema } from './server-schema';
+import { requireServerSchema, tellsLeftReach } from './server-schema';
+import { leftReachLine } from '../vault/replica-left-reach';
 import { snapshotPage } from './snapshot-page';
 import { eventsNotSentLine } from '../vault/store-events-not-sent';
 
@@ -125,6 +126,8 @@ export interface SyncOutcome {
   readonly crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>;
   /** This desktop's 16-byte device id from before derived ids, at this sync: left (its events re-signed onto a derived id) or kept (two people signed on it), one line. */
   readonly oldDevice?: string;
+  /** Entries that left this person's reach since (moved into a group they do not hold: taken off this desktop, an unsent edit of one kept as a copy), one line. */
+  readonly leftReach?: string;
   /** This desktop's audit events this sync left out of its push for good (a disabled author's, and its chain after them), one line. */
   readonly eventsNotSent?: string;
 }
@@ -241,7 +244,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   await learnServer(client, replica);
   // Before anything is pulled or pushed: a 16-byte device id nothing handed on yet is left ("Who a device is").
   const oldDevice = oldDeviceLine(await replica.leaveOldDevice());
-  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string } = {
+  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string } = {
     pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [], ...(oldDevice === undefined ? {} : { oldDevice }),
   };
   /** A crossing told by a page, kept one line a person (a user and a member record of them crossing in one sync: both said). */
@@ -266,11 +269,21 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     for (const h of held) if (h.kind === 'entry' && h.revision !== undefined && isRefusal(h.reason)) refusedHere.set(h.id, { revision: h.revision, reason: h.reason });
   };
   const told = (): void => options.onProgress?.({ sent: tally.pushed, total, taken: tally.pulled });
+  /** Entries the pulls told left this person's reach, and the copies kept of unsent edits of them (review 13b holes 2 and 4). */
+  const left = { dropped: 0, kept: [] as string[] };
+  const leaveReach = async (ids: readonly string[] | undefined): Promise<void> => {
+    if (ids === undefined || ids.length === 0) return;
+    const gone = await replica.leaveReach(ids);
+    if (gone.dropped === 0) return;
+    left.dropped += gone.dropped;
+    left.kept.push(...gone.kept.map((c) => `${c.customer}/${c.title}`));
+    tally.leftReach = leftReachLine(left.dropped, left.kept);
+  };
   const pullAll = async (): Promise<void> => {
     let tried = false;
     let caughtUp = false;
     const request = (since: number): { readonly since: number; readonly page: Promise<ServerRouteOutput<'syncPull'>>; readonly checked: Promise<VerifiedSignatures | undefined> } => {
-      const page = client.call('syncPull', { vault, since, kinds: [...VAULT_OBJECT_KINDS], ...(options.pullRecords === undefined ? {} : { limit: Math.max(1, Math.min(MAX_BATCH_RECORDS, options.pullRecords)) }) });
+      const page = client.call('syncPull', { vault, since, kinds: [...VAULT_OBJECT_KINDS], ...(tellsLeftReach(client) ? { left: true as const } : {}), ...(options.pullRecords === undefined ? {} : { limit: Math.max(1, Math.min(MAX_BATCH_RECORDS, options.pullRecords)) }) });
       page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
       // Its signatures checked on the worker threads as soon as it arrives, while the page before
       // it is still being written. Only a memo: failing here just leaves the checks to apply.
@@ -292,6 +305,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       }
       // The next page is on its way (the server reads it) while this one is checked and written.
       if (page.more) ahead = request(page.upTo);
+      // Entries moved out of this person's reach in the page's range (never one the page hands): off this desktop first, an unsent edit kept as a copy.
+      await leaveReach(page.left);
       if (page.records.length > 0) {
         // Parsed once, by the client with the contract's record schema: taken in without parsing again.
         const checked = await asked.checked;
@@ -371,6 +386,14 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     if (objectsRefused !== undefined) refused = objectsRefused;
     return objectsRefused === undefined;
   };
+  /** A refused push met an entry out of this person's reach: pulled again, whether the pull took some entry off this desktop. */
+  const leftSincePull = async (error: unknown): Promise<boolean> => {
+    if (!(error instanceof CrewvaultError) || error.code !== 'FORBIDDEN' || !tellsLeftReach(client)) return false;
+    const before = left.dropped;
+    pulledIds = new Set();
+    await pullAll();
+    return left.dropped > before;
+  };
   const server = serverOf(client);
   if (options.move) {
     // The caller asked its door first (desk.ts move: the confirmation port; the CLI: --move typed
@@ -423,7 +446,15 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   for (let round = 0; round < PUSH_ROUNDS; round++) {
     const out = await replica.outgoing(false, true);
     if (out.batch.records.length === 0) return tally;
-    if (await pushInParts(out)) return tally;
+    try {
+      if (await pushInParts(out)) return tally;
+    } catch (error) {
+      // An entry moved out of this person's reach between this sync's pull and its push: the push is refused
+      // (FORBIDDEN, nothing stored); the pull after it tells the move, the entry leaves (an unsent edit kept
+      // as a copy) and the rest goes again. Anything else, or nothing told, ends the sync as before.
+      if (!(await leftSincePull(error))) throw error;
+      continue;
+    }
     pulledIds = new Set();
     await pullAll();
     // A newer server version this desktop refused (its sender may not do it, or it does not hold):

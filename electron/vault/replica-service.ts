@@ -53,6 +53,7 @@ import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-peopl
 import { takeNewUsers } from './replica-people-new';
 import { GivenWayIntake, givenWayMove } from './replica-given-way';
 import { hasUnsentEntryWrite } from './store-unsent-writes';
+import { leaveReach, type LeftReach } from './replica-left-reach';
 import { openKeyRotatedFrom } from './rotated-from-keys';
 import { dropRotatedFrom } from './store-rotated-from';
 import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
@@ -1333,6 +1334,20 @@ export class ReplicaService {
     if (!onlyCounterDiffers(mine, opened.details, mineSummary, opened.summary) || !mine.otp || !opened.details.otp) return undefined;
     if (mine.otp.counter <= opened.details.otp.counter) return { summary: undefined, details: opened.details };
     return { summary: opened.summary, details: { ...opened.details, otp: { ...opened.details.otp, counter: mine.otp.counter } } };
+  }
+
+  /**
+   * Entries the team server's pull told left this person's reach (moved out of a group they hold
+   * into one they do not: replica-left-reach.ts), dropped here; an edit of one made here and not
+   * sent is kept as a copy in the group it was in. Its own transaction, before the page that told
+   * it is taken in (the server tells no entry the same pull hands): told again if this one is lost.
+   */
+  async leaveReach(ids: readonly string[]): Promise<LeftReach> {
+    if (ids.length === 0) return { dropped: 0, kept: [] };
+    return this.core.write((w) => {
+      this.core.requireOpen(w);
+      return leaveReach(w, ids, { userId: this.core.userId(), now: this.core.now(), keepCopy: (db, local) => this.conflictCopy(db, local), unlist: (groupId, entryId) => this.removeFromPage(groupId, entryId) });
+    });
   }
 
   /**

@@ -225,3 +225,16 @@ export function forgetRotateAgain(db: WriteDb, groupId: number): void {
   const all = groupsToRotateAgain(db);
   if (all.includes(groupId)) setSetting(db, ROTATE_AGAIN_KEY, JSON.stringify(all.filter((id) => id !== groupId)));
 }
+
+/**
+ * One entry that left this person's reach (the server's pull told its id: moved out of a group
+ * they hold into one they do not, review 13b hole 4), emptied as a revoke empties its group's
+ * entries (dropEntriesOfGroup): tombstoned here at revision 0, its agreed revision forgotten, so
+ * nothing of it is sent; a record of it that comes again (moved back) fills it in as new.
+ */
+export function dropEntryLeftReach(db: WriteDb, entryId: number, at: number): void {
+  noteSealedReplaced(db);
+  db.prepare('DELETE FROM replica_base WHERE uid = (SELECT uid FROM entries WHERE id = ?)').run(entryId);
+  db.prepare("UPDATE entries SET deleted_at = coalesce(deleted_at, ?), lookup = x'', sealed_summary = x'', sealed_details = x'' WHERE id = ?").run(at, entryId);
+  db.prepare('UPDATE entries SET revision = 0 WHERE id = ?').run(entryId);
+}

@@ -107,7 +107,8 @@ export async function getMembership(db: Queryable, vaultId: string, groupId: str
 
 export async function putMembership(tx: Transaction, vaultId: string, member: Membership): Promise<void> {
   await tx.query(
-    `INSERT INTO sync_members (vault_id, group_id, vault_user, key_version, is_lead, wrapped) VALUES ($1, $2, $3, $4, $5, $6)
+    // joined_seq (schema 25): the vault's sequence when the membership was made, never moved after: an entry that left the group before is not told them.
+    `INSERT INTO sync_members (vault_id, group_id, vault_user, key_version, is_lead, wrapped, joined_seq) VALUES ($1, $2, $3, $4, $5, $6, (SELECT seq FROM sync_vaults WHERE vault_id = $1))
      ON CONFLICT (vault_id, group_id, vault_user) DO UPDATE SET key_version = excluded.key_version, is_lead = excluded.is_lead, wrapped = excluded.wrapped`,
     [vaultId, member.groupId, member.vaultUser, member.keyVersion, member.isLead, member.wrapped],
   );

@@ -31,6 +31,8 @@ import { applyServerCodesSetting, secretHoldersBefore } from '../codes/group-set
 import { pushBatcher } from './push-batch';
 import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
+import { putLeftReach, leftReachOf } from '../store/left-reach';
+import { holdsEveryGroup } from '../store/membership';
 import { actingPerson, applyPeople, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
 
 /** What one push carries (the contract's batch: a vault and its records). */
@@ -177,10 +179,32 @@ export async function storePush(
     // A v3 event's scope and body digest stored beside it (checked in verify.ts): what a member who does not hold its group is handed.
     const v3 = record.kind === 'event' && isEventV3(record) ? storedScope(batch.vault, record) : {};
     await putRecord(tx, batch.vault, { id: record.id, kind: record.kind, revision: revisionOf(record), seq, body: JSON.stringify(record), ...v3 }, auth.user.id);
+    await noteLeftReach(tx, batch.vault, record, held.get(record.id), seq);
   }
   // A new member's desktop skipped the group's entries until now: they come again, after the grant.
   for (const groupId of people.joined) seq = await restampGroupEntries(tx, batch.vault, groupId, seq);
   return { reply: { accepted: fresh.length, seq, conflicts: [] }, vault: { seq, createdBy: vault.createdBy }, person, stored: fresh };
+}
+
+/**
+ * An entry moved out of a group: that group's members who do not hold the new one are handed
+ * nothing of it, so the move is noted for their pulls to tell, by id alone (review 13b hole 4,
+ * server/store/left-reach.ts).
+ */
+async function noteLeftReach(tx: Transaction, vaultId: string, record: ReplicaRecord, before: HeldRecord | undefined, seq: number): Promise<void> {
+  if (record.kind !== 'entry' || before?.kind !== 'entry' || before.group === null || before.group === record.group) return;
+  await putLeftReach(tx, vaultId, record.id, before.group, seq);
+}
+
+/**
+ * The ids of entries that left this person's reach (moved out of a group they hold into one they
+ * do not) within the page's range, asked for by `left` (a desktop from before it would refuse the
+ * field): ids they were handed before, nothing else. Owners and admins hold every group: none.
+ */
+async function leftReachFor(ctx: ServerContext, input: ServerRouteInput<'syncPull'>, me: InVault, upTo: number): Promise<{ left?: string[] }> {
+  if (input.left !== true || me.vaultUser === null || holdsEveryGroup(me.role)) return {};
+  const left = await leftReachOf(ctx.db, input.vault, me.vaultUser, input.since, upTo);
+  return left.length > 0 ? { left } : {};
 }
 
 export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteInput<'syncPull'>): Promise<ServerRouteOutput<'syncPull'>> {
@@ -208,5 +232,5 @@ export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteI
   // The signed batches the records handed name (format 2), each whole: only those (a batch lists digests only, but of records this person may not see).
   const named = [...new Set(records.flatMap((r) => ((r.record.kind === 'customer' || r.record.kind === 'entry') && r.record.batch !== undefined ? [r.record.batch] : [])))];
   const batches = [...(await batchesOf(ctx.db, input.vault, named)).values()].map((body) => recordBatchSchema.parse(JSON.parse(body)));
-  return { records, upTo, more: upTo < vault.seq, ...(batches.length > 0 ? { batches } : {}) };
+  return { records, upTo, more: upTo < vault.seq, ...(batches.length > 0 ? { batches } : {}), ...(await leftReachFor(ctx, input, me, upTo)) };
 }

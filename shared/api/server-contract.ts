@@ -575,11 +575,20 @@ export const SERVER_ROUTES = {
   /** What the vault holds after sequence `since`: each object's newest record, in sequence order, `limit` at most. */
   syncPull: route({
     method: 'POST', path: '/v1/sync/pull', access: 'session', tokenScope: 'sync.pull',
-    input: z.strictObject({ vault: vaultId, since: seqNumber, limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional(), kinds: pulledObjectKinds }),
+    input: z.strictObject({
+      vault: vaultId, since: seqNumber, limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional(), kinds: pulledObjectKinds,
+      /** Schema 25: also tell the ids of entries that left this person's reach in the page's range (`left`); sent only to a server that says so. */
+      left: z.literal(true).optional(),
+    }),
     output: z.strictObject({
       records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), upTo: seqNumber, more: z.boolean(),
       /** The signed batches the page's records name (record format 2), each whole; absent when none does. */
       batches: z.array(recordBatchSchema).max(MAX_BATCH_RECORDS).optional(),
+      /**
+       * Entries moved, after `since` and up to `upTo`, out of a group this person held into one they
+       * do not (review 13b hole 4): ids only, each one they were handed before; absent when none.
+       */
+      left: z.array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)).max(1_000_000).optional(),
     }),
   }),
   /**
