@@ -8,8 +8,8 @@
  * no OTP.
  */
 import type { Page } from '@playwright/test';
-import { expect, test } from './fixtures';
-import { addEntry, addEntryDialog, detailsPane, entryRow, expectCodeOfKey, selectRow } from './helpers';
+import { expect, OWNER, PASSWORD, test } from './fixtures';
+import { addEntry, addEntryDialog, detailsPane, entryRow, expectCodeOfKey, selectRow, signIn } from './helpers';
 import { addUser, chooseOwnPassword, lock, submitPassword } from './mfa-helpers';
 import { seriousViolations } from './axe';
 
@@ -125,6 +125,36 @@ test('a pasted otpauth URI fills customer, title and username at once, before th
   await expect(dialog.getByLabel('Customer')).toHaveValue('Globex');
   await expect(dialog.getByLabel('Title')).toHaveValue('Globex');
   await expect(dialog.getByLabel('Username')).toHaveValue('hank@globex.example');
+});
+
+test('a person whose only group is not the default one: a new customer\'s entry goes to that group, and the form says so', async ({ vaultPage: page }) => {
+  await createGroup(page, 'Acme team');
+  const oneTime = await addUser(page, 'tom', 'technician');
+  await openGroup(page, 'Acme team');
+  await page.getByLabel('Add member').selectOption({ label: 'tom (technician)' });
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'tom can now see' })).toBeVisible();
+  await openGroup(page, 'Default');
+  await page.getByRole('button', { name: 'Remove tom' }).click();
+  await page.getByRole('button', { name: 'Remove and rotate key' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'tom was removed' })).toBeVisible();
+  await lock(page);
+  await submitPassword(page, 'tom', oneTime);
+  await chooseOwnPassword(page, oneTime, 'tom chose this one');
+
+  await page.getByRole('button', { name: 'Add entry' }).first().click();
+  const dialog = addEntryDialog(page);
+  await dialog.getByLabel('Customer').fill('Umbrella');
+  await expect(dialog.getByText('Access group: Acme team, your only group.')).toBeVisible();
+  await expect(dialog.getByLabel('Access group')).toHaveCount(0);
+  await dialog.getByLabel('Title').fill('Router');
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+  // Seen from the owner, who holds every group: it is in Acme team, not the default group.
+  await lock(page);
+  await signIn(page, OWNER, PASSWORD);
+  await selectRow(entryRow(page, 'Router', 'Umbrella'));
+  await expect(detailsPane(page, 'Router')).toContainText('Acme team');
 });
 
 test('an otpauth URI pasted into "Secret key", the starting choice, is taken as the URI: the fields fill at once', async ({ vaultPage: page }) => {

@@ -3,10 +3,12 @@
  * vault is locked; unlocking returns to the same search, group filter and selection (held in
  * the page's memory, never its storage); a wait after failed attempts is counted down on the
  * page's own clock (Playwright's, moved by the test: no sleeping), and the button waits too.
+ * The lock screen, with and without the wait, passes axe in both themes.
  */
 import type { Page } from '@playwright/test';
 import { expect, OWNER, PASSWORD, test } from './fixtures';
 import { addEntry, addEntryDialog, detailsPane, entryRow, selectRow } from './helpers';
+import { seriousViolations } from './axe';
 
 async function createGroup(page: Page, name: string): Promise<void> {
   await page.getByRole('button', { name: 'Groups', exact: true }).click();
@@ -77,6 +79,26 @@ test('locking keeps the name, says the vault is locked, and unlocking returns to
   await expect(rows).toHaveCount(4);
 });
 
+test('Ctrl+L locks; unlocking with Enter returns to the same customer filter, search and selection; the lock screen passes axe', async ({ vaultPage: page }) => {
+  await addEntry(page, { customer: 'Acme Corp', title: 'Core switch' });
+  await addEntry(page, { customer: 'Acme Corp', title: 'Edge switch' });
+  await addEntry(page, { customer: 'Globex', title: 'Edge switch' });
+  const customers = page.getByRole('navigation', { name: 'Customers' });
+  await customers.getByRole('button', { name: /Acme Corp/ }).click();
+  await page.getByLabel('Search').fill('edge');
+  await selectRow(entryRow(page, 'Edge switch', 'Acme Corp'));
+  await page.keyboard.press('Control+l');
+  await expect(page.getByText('The vault is locked.', { exact: false })).toBeVisible();
+  await expect(page.getByLabel('Username')).toHaveValue(OWNER);
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.keyboard.press('Enter');
+  await expect(page.getByLabel('Search')).toHaveValue('edge');
+  await expect(customers.getByRole('button', { name: /Acme Corp/ })).toHaveAttribute('aria-current', 'true');
+  await expect(page.getByRole('list', { name: 'Entries' }).getByRole('listitem')).toHaveCount(1);
+  await expect(entryRow(page, 'Edge switch', 'Acme Corp')).toHaveAttribute('aria-current', 'true');
+});
+
 test('a wait after failed attempts is counted down on the lock screen, and the button waits with it', async ({ vaultPage: page }) => {
   await page.clock.install();
   await lockWithButton(page);
@@ -92,6 +114,7 @@ test('a wait after failed attempts is counted down on the lock screen, and the b
   }
   await expect(timer).toHaveText('You can try again in 1 s.');
   await expect(signIn).toBeDisabled();
+  expect(await seriousViolations(page)).toEqual([]);
   await page.clock.runFor(1_000);
   await expect(timer).toHaveCount(0);
   await expect(signIn).toBeEnabled();

@@ -2,11 +2,13 @@
  * Moving several entries to another access group from the list (issue #11): rows name their
  * group, a checkbox (or Space on the selected row) marks them, and one Move re-files them all;
  * the line after says how many went where; the Group filter then shows each group's rows, and
- * says so when it hides what a search would find. Checked by axe in both themes.
+ * says so when it hides what a search would find. Checked by axe in both themes. A team lead
+ * (not only an owner) does the same into the group they lead.
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from './fixtures';
 import { addEntry, entryRow, selectRow } from './helpers';
+import { addUser, chooseOwnPassword, lock, submitPassword } from './mfa-helpers';
 
 test('mark rows by checkbox and Space, move them to a group in one go', async ({ vaultPage: page }) => {
   await page.getByRole('button', { name: 'Groups', exact: true }).click();
@@ -59,4 +61,39 @@ test('mark rows by checkbox and Space, move them to a group in one go', async ({
   await page.getByRole('button', { name: 'Show all groups' }).click();
   await expect(entryRow(page, 'VPN')).toBeVisible();
   await expect(filter).toHaveValue('');
+});
+
+test('a team lead, not an owner, marks entries and moves them into the group they lead', async ({ vaultPage: page }) => {
+  const oneTime = await addUser(page, 'lena', 'team_lead');
+  await page.getByRole('button', { name: 'Groups', exact: true }).click();
+  await page.getByLabel('New group').fill('Acme team');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await expect(page.getByRole('heading', { name: 'Acme team' })).toBeVisible();
+  await page.getByLabel('Add member').selectOption({ label: 'lena (team lead)' });
+  await page.getByLabel('as a lead').check();
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'lena can now see' })).toBeVisible();
+  await page.getByRole('button', { name: 'Vault', exact: true }).click();
+  for (const title of ['Router', 'Firewall']) {
+    await page.getByRole('button', { name: 'Add entry' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'Add entry' });
+    await dialog.getByLabel('Customer').fill('Acme Corp');
+    await dialog.getByLabel('Title').fill(title);
+    await dialog.getByLabel('Access group').selectOption({ label: 'Default group' });
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await expect(dialog).toBeHidden();
+  }
+  await lock(page);
+  await submitPassword(page, 'lena', oneTime);
+  await chooseOwnPassword(page, oneTime, 'lena chose this one');
+
+  const groupOf = (title: string) => entryRow(page, title).locator('.muted');
+  await expect(groupOf('Router')).toContainText('Default');
+  for (const title of ['Router', 'Firewall']) await entryRow(page, title).getByRole('checkbox', { name: `Mark ${title} (Acme Corp)` }).check();
+  const bar = page.getByRole('group', { name: 'Marked entries' });
+  await expect(bar).toContainText('2 marked');
+  await bar.getByLabel('Move to').selectOption({ label: 'Acme team' });
+  await bar.getByRole('button', { name: 'Move' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Moved 2 entries to Acme team.' })).toBeVisible();
+  for (const title of ['Router', 'Firewall']) await expect(groupOf(title)).toContainText('Acme team');
 });
