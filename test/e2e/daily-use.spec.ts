@@ -86,6 +86,7 @@ test('the popup shows the live code large, with its seconds', async ({ vaultPage
   // Still one line, however large.
   const code = popup.getByLabel('One-time password');
   expect((await code.boundingBox())?.height ?? 0).toBeLessThan((await size(popup)) * 2);
+  expect(await seriousViolations(page)).toEqual([]);
 });
 
 test('the details pane and the popup count the seconds down as the list does, on the page\'s clock; the next code shows in the last 5', async ({ vaultPage: page }) => {
