@@ -89,6 +89,15 @@ export function holdsSecretKeys(permissions: readonly Permission[]): boolean {
 }
 
 /**
+ * Whether a role with `permissions` would hold a group's secret key only to see codes (codes-only):
+ * in a group whose codes the team server computes it holds the list key alone (the desktops'
+ * group-keys.ts needsSecretKeyIn, the server's group-setting.ts, one rule).
+ */
+export function seesOnlyCodes(permissions: readonly Permission[]): boolean {
+  return holdsSecretKeys(permissions) && !holdsSecretKeys(permissions.filter((p) => p !== 'otp.view'));
+}
+
+/**
  * What the encryption (not only the app) keeps from a role, in words for the role list: a
  * role without secret keys cannot open secrets even from a copy of the file; a role that holds
  * them but may not reveal them (codes-only) is kept from them by the app alone.

@@ -11,6 +11,7 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import { MAX_BATCH_RECORDS, REPLICA_FORMAT, VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/records';
+import { seesOnlyCodes } from '../../shared/policy';
 import type { RecordBatch } from '../../shared/sync/record-batches';
 import { isRefusal, type Outgoing, type ReplicaService, type TeamServerBinding } from '../vault/replica-service';
 import type { OldDeviceLeft } from '../vault/store-audit';
@@ -57,18 +58,26 @@ function partsOf(records: readonly ReplicaRecord[], maxRecords: number): Replica
   // Custom roles, settings and the MFA policy (task 15) go first, in a part of their own: a stale one's
   // CONFLICT then holds back neither the people nor the entries, and a user given a role finds it stored.
   // Typed as the whole union: TypeScript would narrow it to the three kinds, and `includes` below asks any record.
-  const objects: ReplicaRecord[] = records.filter((r) => r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy');
-  const others = objects.length === 0 ? records : records.filter((r) => !objects.includes(r));
+  // Except a role redefined so it only sees codes: it goes last, in a part of its own (review 13a
+  // hole 1). The server refuses it while a holder still wraps a server-codes group's secret key at
+  // that group's current version, and this desktop's rotation taking the key from them is in the
+  // people part; a role widened, or new (a user given it here finds it), still goes first.
+  const codesOnlyNow = (r: ReplicaRecord): boolean => r.kind === 'role' && r.base > 0 && seesOnlyCodes(r.permissions);
+  const objects: ReplicaRecord[] = records.filter((r) => (r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy') && !codesOnlyNow(r));
+  const last: ReplicaRecord[] = records.filter(codesOnlyNow);
+  const others = objects.length === 0 && last.length === 0 ? records : records.filter((r) => !objects.includes(r) && !last.includes(r));
   const split = !others.some((r) => r.kind === 'group' && r.deletedAt !== null) && others.some(people) && others.some((r) => r.kind !== 'signing_key' && !people(r));
   const first = split ? others.filter(people) : [];
   const rest = others.filter((r) => r.kind !== 'signing_key' && !(split && people(r)));
-  for (const [index, record] of [...keys, ...objects, ...first, ...rest].entries()) {
+  const lastFrom = keys.length + objects.length + first.length + rest.length;
+  for (const [index, record] of [...keys, ...objects, ...first, ...rest, ...last].entries()) {
     const size = JSON.stringify(record).length + 1;
     // The objects in a part of their own, the keys' too (review 12a): a refused objects part then holds back no key the rest is checked by.
     const keysEnd = objects.length > 0 && index === keys.length;
     const objectsEnd = objects.length > 0 && index === keys.length + objects.length;
     const peopleEnd = split && index === keys.length + objects.length + first.length;
-    if (part.length > 0 && (keysEnd || objectsEnd || peopleEnd || bytes + size > PART_BYTES || part.length >= maxRecords)) {
+    const lastStarts = last.length > 0 && index === lastFrom;
+    if (part.length > 0 && (keysEnd || objectsEnd || peopleEnd || lastStarts || bytes + size > PART_BYTES || part.length >= maxRecords)) {
       parts.push(part);
       part = [];
       bytes = 0;

@@ -20,7 +20,7 @@
  * Must never: let anyone but an owner or admin change the setting, or store part of a push it refuses.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { holdsSecretKeys, ROLE_PERMISSIONS, ROLES, type Permission } from '../../shared/policy';
+import { ROLE_PERMISSIONS, ROLES, seesOnlyCodes } from '../../shared/policy';
 import type { PeopleRecord, RoleRecord } from '../../shared/sync/records';
 import { appendAuditBatch, type AuditEvent } from '../audit';
 import type { ServerContext } from '../context';
@@ -29,13 +29,8 @@ import type { Transaction } from '../store/db';
 import { holdsEveryGroup } from '../store/membership';
 import { customRolesOf, secretHoldersAtCurrent, secretsGoneAtSameVersion, type SecretHolder } from '../store/secret-holders';
 
-/** Whether a role with these permissions would hold a group's secret key only to see codes (codes-only): not in a group whose codes the server computes. */
-export function codesOnly(permissions: readonly Permission[]): boolean {
-  return holdsSecretKeys(permissions) && !holdsSecretKeys(permissions.filter((p) => p !== 'otp.view'));
-}
-
-/** The built-in codes-only roles. */
-const CODES_ONLY_ROLES: readonly string[] = ROLES.filter((role) => codesOnly(ROLE_PERMISSIONS[role]));
+/** The built-in codes-only roles (shared/policy.ts seesOnlyCodes: they hold no secret key in a group whose codes the server computes). */
+const CODES_ONLY_ROLES: readonly string[] = ROLES.filter((role) => seesOnlyCodes(ROLE_PERMISSIONS[role]));
 
 /**
  * Every role of the vault that is codes-only as the server will hold it once this push is stored:
@@ -44,7 +39,7 @@ const CODES_ONLY_ROLES: readonly string[] = ROLES.filter((role) => codesOnly(ROL
 async function codesOnlyRolesOf(tx: Transaction, vaultId: string, pushedRoles: readonly RoleRecord[]): Promise<string[]> {
   const custom = await customRolesOf(tx, vaultId);
   for (const role of pushedRoles) custom.set(role.name, role.permissions);
-  return [...CODES_ONLY_ROLES, ...[...custom].flatMap(([name, permissions]) => (codesOnly(permissions) ? [name] : []))];
+  return [...CODES_ONLY_ROLES, ...[...custom].flatMap(([name, permissions]) => (seesOnlyCodes(permissions) ? [name] : []))];
 }
 
 /**
