@@ -400,7 +400,13 @@ export class TeamService {
         forgetRotateAgain(w, groupId);
         if (!this.core.ring.groups.get(groupId)?.secret) continue;
         const wrapped = new Set(groupKeysOfGroup(w, groupId).map((gk) => gk.user_id));
-        const left = new Set(revokedMembers(w).filter((m) => m.groupId === groupId && wrapped.has(m.userId)).map((m) => m.userId));
+        // An owner or admin now (promoted since the revoke, here or on the desktop whose rotation was kept) holds every group
+        // by role, and a revoke refuses them: their note is not made again.
+        const everyGroup = (userId: number): boolean => {
+          const user = getUser(w, userId);
+          return user !== undefined && ALL_GROUP_ROLES.includes(userView(user).role);
+        };
+        const left = new Set(revokedMembers(w).filter((m) => m.groupId === groupId && wrapped.has(m.userId) && !everyGroup(m.userId)).map((m) => m.userId));
         if (left.size === 0) continue;
         try {
           this.core.require(w, 'groups.manage', groupId);

@@ -7,7 +7,9 @@
  * and syncs first, so a2's rotation gives way and its revokes are made again (team.ts rotateAgain).
  * Before, the revoke note of bob outlived the promotion and the fresh rotation left the admin out
  * of Ops, pushed as a revoked member record: an admin without a group. A grant already forgot the
- * note (push-names-member-once); the promotion now does too. Lead made or unmade and a secret key
+ * note (push-names-member-once); the promotion now does too. And a promotion made on the other
+ * desktop (a makes bob an admin and revokes carol): rotateAgain no longer rotates out anyone who is
+ * an owner or admin now, whom a revoke refuses. Lead made or unmade and a secret key
  * given by a role change need a wrap held already (never after a revoke): no note can stand there.
  * Must never: put a password in a process argument, or pass while the desktops disagree about Ops.
  */
@@ -58,6 +60,27 @@ describe('a revoke noted and the person given the group back by a promotion befo
     await team.onDesktop(team.a, async (s) => s.team.revoke(team.opsId, CAROL, await s.team.memberRevision(team.opsId, CAROL)));
     await team.sync(team.a);
     // a2's own rotation gives way to a's; what it revoked is made again by a fresh rotation (rotateAgain).
+    await team.syncInPages(team.a2, 1);
+    await team.sync(team.a2);
+    await team.sync(team.a);
+    for (const d of [team.a, team.a2]) {
+      expect(await opsMembers(team, d), d.name).toEqual([OWNER, BOB].sort());
+      expect(await team.onDesktop(d, async (s) => (await s.team.listUsers()).find((u) => u.name === BOB)?.role), d.name).toBe('admin');
+    }
+    expect(await team.passwords(team.a2)).toEqual(await team.passwords(team.a));
+  }, 180_000);
+
+  it('is not made again when the promotion came from the other desktop: an owner or admin is never rotated out', async () => {
+    const team = await buildRotationDesktops(path.join(home, 'promoted-there'), 'crewvault-revoke-promoted-there', clock, { members: [BOB, CAROL] });
+    servers.push(team.server);
+    clock.advance(1_000);
+    await team.onDesktop(team.a2, async (s) => s.team.revoke(team.opsId, BOB, await s.team.memberRevision(team.opsId, BOB)));
+    // On a, bob is made an admin (he keeps Ops) and carol revoked: a rotation a2's gives way to.
+    clock.advance(1_000);
+    await team.onDesktop(team.a, async (s) => s.team.changeRole(BOB, 'admin', await s.team.userRevision(BOB)));
+    clock.advance(1_000);
+    await team.onDesktop(team.a, async (s) => s.team.revoke(team.opsId, CAROL, await s.team.memberRevision(team.opsId, CAROL)));
+    await team.sync(team.a);
     await team.syncInPages(team.a2, 1);
     await team.sync(team.a2);
     await team.sync(team.a);
