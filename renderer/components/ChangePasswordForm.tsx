@@ -1,7 +1,10 @@
 /**
  * Replace your own password: current, new, repeat. Other sessions of yours end. Replacing the
  * one-time password just signed in with (`oneTime`), the current one is not asked again: the
- * vault takes that sign-in as the proof.
+ * vault takes that sign-in as the proof, for ten minutes and while the one-time password stands.
+ * When it no longer does (WRONG_PASSWORD: later, or changed from another window), the field for
+ * the current password appears, so the person can go on instead of meeting a request with no
+ * field to answer it.
  */
 import { useState, type FormEvent } from 'react';
 import type { SessionState } from '../../shared/api/contract';
@@ -19,6 +22,7 @@ interface Props {
 
 export function ChangePasswordForm({ api, intro, onChanged, onCancel, oneTime = false }: Props) {
   const [current, setCurrent] = useState('');
+  const [askCurrent, setAskCurrent] = useState(!oneTime);
   const [next, setNext] = useState('');
   const [repeat, setRepeat] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -29,7 +33,10 @@ export function ChangePasswordForm({ api, intro, onChanged, onCancel, oneTime = 
     event.preventDefault();
     if (next !== repeat) return setError('The two new passwords differ.');
     setBusy(true);
-    const changed = await call(api.session.changePassword(oneTime ? { next } : { current, next }), setError);
+    const changed = await call(api.session.changePassword(askCurrent ? { current, next } : { next }), (message, info) => {
+      if (info.code === 'WRONG_PASSWORD') setAskCurrent(true);
+      setError(message);
+    });
     setBusy(false);
     if (changed) onChanged(changed);
   }
@@ -38,7 +45,7 @@ export function ChangePasswordForm({ api, intro, onChanged, onCancel, oneTime = 
     <form className="sign-in" onSubmit={(e) => void submit(e)} aria-busy={busy}>
       <h2>Change password</h2>
       <p className="muted">{intro}</p>
-      {!oneTime && <label>Current password<input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required /></label>}
+      {askCurrent && <label>Current password<input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required autoFocus={oneTime} /></label>}
       <label>New password<input type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} required autoFocus={oneTime} /></label>
       <p className="muted small" aria-live="polite">{strengthHint(next)}</p>
       <label>Repeat new password<input type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required /></label>

@@ -1,12 +1,13 @@
 /**
  * Changing someone's role on the Users screen (issue #11) asks first and says in words what
  * they gain and lose; Cancel changes nothing. A new user's one-time password has Copy. Checked
- * by axe in both themes.
+ * by axe in both themes. Replacing the one-time password after the vault stopped taking that
+ * sign-in as the proof asks for the current password instead of leaving no way on.
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from './fixtures';
 import { readClipboard } from './helpers';
-import { addUser } from './mfa-helpers';
+import { addUser, chooseOwnPassword, lock, submitPassword } from './mfa-helpers';
 
 test.use({ permissions: ['clipboard-read', 'clipboard-write'] });
 
@@ -53,4 +54,30 @@ test('a new user\'s one-time password has Copy: the clipboard gets it and the li
   await page.getByRole('dialog', { name: 'Make nina auditor?' }).getByRole('button', { name: 'Change role' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'nina is now auditor.' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Copy the one-time password' })).toHaveCount(0);
+});
+
+test('when the vault no longer takes the one-time sign-in as the proof, the first password screen asks for the current password', async ({ vaultPage: page }) => {
+  // The vault asks for the current password once its ten minutes are over, or once the password
+  // was changed already (here, in another tab of the same session: a real refusal, no clock moved).
+  const oneTime = await addUser(page, 'nina', 'technician');
+  await lock(page);
+  await submitPassword(page, 'nina', oneTime);
+  await expect(page.getByText('You signed in with a one-time password')).toBeVisible();
+  const other = await page.context().newPage();
+  await other.goto(new URL(page.url()).origin);
+  await expect(other.getByText('You signed in with a one-time password')).toBeVisible();
+  await chooseOwnPassword(page, oneTime, 'nina chose this one');
+  await expect(page.getByLabel('Search')).toBeVisible();
+
+  await other.getByLabel('New password', { exact: true }).fill('nina chose another');
+  await other.getByLabel('Repeat new password').fill('nina chose another');
+  await other.getByRole('button', { name: 'Change password' }).click();
+  await expect(other.getByRole('alert')).toHaveText('Enter your current password.');
+  const current = other.getByLabel('Current password');
+  await expect(current).toBeVisible();
+  await expect(current).toBeFocused();
+  await current.fill('nina chose this one');
+  await other.getByRole('button', { name: 'Change password' }).click();
+  await expect(other.getByLabel('Search')).toBeVisible();
+  await other.close();
 });
