@@ -33,6 +33,8 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   VAULT_NEWER: 500,
   VAULT_MISSING: 500,
   BUSY: 503,
+  // A pull from a cursor this server's history does not hold (server/sync/history-marks.ts).
+  HISTORY_CHANGED: 409,
   // Client-side codes (electron/team/transport.ts): the server never answers with them.
   INSECURE_SERVER: 500,
   SERVER_UNTRUSTED: 500,

@@ -47,6 +47,8 @@ export const ERROR_CODES = [
   'ACCOUNT_KEY_CHANGED',
   /** A team server older than this desktop (its schema before the one this desktop's sync needs): its administrator upgrades it (docs/SYNC.md). */
   'SERVER_OUTDATED',
+  /** A team server whose history of a vault is not the one a desktop pulled from (restored from a backup, the vault replaced): the desktop takes it in anew (docs/SYNC.md "Faults"). */
+  'HISTORY_CHANGED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -44,6 +44,8 @@ function report(io: CliIo, origin: string, outcome: SyncOutcome, json: boolean):
   if (outcome.leftReach !== undefined) io.out(`crewvault: ${outcome.leftReach}\n`);
   // Events of a person disabled here, and this desktop's chain after them, left out of the push for good (docs/SYNC.md).
   if (outcome.eventsNotSent !== undefined) io.out(`crewvault: ${outcome.eventsNotSent}\n`);
+  // The server's history was not the one this desktop pulled from (restored, or the vault replaced): taken in again (docs/SYNC.md "Faults").
+  if (outcome.historyChanged !== undefined) io.out(`crewvault: ${outcome.historyChanged}\n`);
 }
 
 /**

@@ -458,7 +458,7 @@ export class TeamDesk {
           this.handed.set(session, handed);
         }
         await handOverServerCodes(client, session, handed);
-        this.lastSync = { ok: true, at: this.options.now(), moved: move, taken: out.applied, sent: out.pushed, conflictCopies: out.conflictCopies, setAside: out.held, accessRemoved: out.accessRemoved.map((r) => r.group) };
+        this.lastSync = { ok: true, at: this.options.now(), moved: move, taken: out.applied, sent: out.pushed, conflictCopies: out.conflictCopies, setAside: out.held, accessRemoved: out.accessRemoved.map((r) => r.group), ...(out.historyChanged === undefined ? {} : { historyChanged: out.historyChanged }) };
         // The server answered: a history owed goes on now (a wait after a failure is cut short).
         if (locks === this.locks) void this.history.kick(session, true).catch(() => undefined);
       } catch (error) {

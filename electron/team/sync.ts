@@ -13,13 +13,13 @@ import { CrewvaultError } from '../../shared/errors';
 import { MAX_BATCH_RECORDS, REPLICA_FORMAT, VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/records';
 import { seesOnlyCodes } from '../../shared/policy';
 import type { RecordBatch } from '../../shared/sync/record-batches';
-import { isRefusal, type Outgoing, type ReplicaService, type TeamServerBinding } from '../vault/replica-service';
+import { isRefusal, type HistoryMark, type Outgoing, type ReplicaService, type TeamServerBinding } from '../vault/replica-service';
 import type { OldDeviceLeft } from '../vault/store-audit';
 import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import type { TeamClient } from './client';
 import { firstSync, takeHistory } from './first-sync';
-import { requireServerSchema, tellsLeftReach } from './server-schema';
+import { requireServerSchema, tellsHistoryMarks, tellsLeftReach } from './server-schema';
 import { leftReachLine } from '../vault/replica-left-reach';
 import { snapshotPage } from './snapshot-page';
 import { eventsNotSentLine } from '../vault/store-events-not-sent';
@@ -139,6 +139,8 @@ export interface SyncOutcome {
   readonly leftReach?: string;
   /** This desktop's audit events this sync left out of its push for good (a disabled author's, and its chain after them), one line. */
   readonly eventsNotSent?: string;
+  /** The server's history was not the one this desktop pulled from (restored from a backup, the vault replaced): taken in again from 0, one line. */
+  readonly historyChanged?: string;
 }
 
 /** How far a round has come: records sent of those this push carries, records taken in so far. */
@@ -248,12 +250,31 @@ function oldDeviceLine(left: OldDeviceLeft): string | undefined {
   return undefined;
 }
 
+/**
+ * The server's history of the vault is not the one this desktop pulled from (HISTORY_CHANGED:
+ * restored from a backup, or its vault replaced; docs/SYNC.md "Faults"): its cursors go back to 0
+ * and the agreed entries of its groups are judged again (ReplicaService.startOver), `pull` takes
+ * the vault in anew (a version agreed here that differs from the server's kept as a conflict copy;
+ * returns how many), and what the server lacks is left to this sync's push. One line told.
+ */
+async function takeInAnew(replica: ReplicaService, pull: () => Promise<number>): Promise<string> {
+  await replica.startOver();
+  const copies = await pull();
+  const { resent, keptHere } = await replica.settleStartOver();
+  const parts = [
+    ...(copies > 0 ? [`${copies} version${copies === 1 ? '' : 's'} agreed here kept as conflict cop${copies === 1 ? 'y' : 'ies'}`] : []),
+    ...(resent > 0 ? [`${resent} entr${resent === 1 ? 'y' : 'ies'} it lacked sent again`] : []),
+    ...(keptHere > 0 ? [`${keptHere} it lacked kept on this desktop only (your role may not add ${keptHere === 1 ? 'it' : 'them'})`] : []),
+  ];
+  return `The team server's copy of this vault is not the one this desktop last synced with (restored from a backup, or replaced): taken in again from the start${parts.length > 0 ? `; ${parts.join('; ')}` : ''}, and this desktop's own changes it lacked sent again.`;
+}
+
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
   const vault = await replica.vaultId();
   await learnServer(client, replica);
   // Before anything is pulled or pushed: a 16-byte device id nothing handed on yet is left ("Who a device is").
   const oldDevice = oldDeviceLine(await replica.leaveOldDevice());
-  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string } = {
+  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; historyChanged?: string } = {
     pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [], ...(oldDevice === undefined ? {} : { oldDevice }),
   };
   /** A crossing told by a page, kept one line a person (a user and a member record of them crossing in one sync: both said). */
@@ -291,19 +312,21 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   const pullAll = async (): Promise<void> => {
     let tried = false;
     let caughtUp = false;
-    const request = (since: number): { readonly since: number; readonly page: Promise<ServerRouteOutput<'syncPull'>>; readonly checked: Promise<VerifiedSignatures | undefined> } => {
-      const page = client.call('syncPull', { vault, since, kinds: [...VAULT_OBJECT_KINDS], ...(tellsLeftReach(client) ? { left: true as const } : {}), ...(options.pullRecords === undefined ? {} : { limit: Math.max(1, Math.min(MAX_BATCH_RECORDS, options.pullRecords)) }) });
+    const request = (since: number, mark: HistoryMark | undefined): { readonly since: number; readonly page: Promise<ServerRouteOutput<'syncPull'>>; readonly checked: Promise<VerifiedSignatures | undefined> } => {
+      // The history mark held for `since` names the history this cursor belongs to (docs/SYNC.md "Faults"): another there is HISTORY_CHANGED.
+      const marks = tellsHistoryMarks(client) ? { marks: true as const, ...(mark === undefined ? {} : { mark }) } : {};
+      const page = client.call('syncPull', { vault, since, kinds: [...VAULT_OBJECT_KINDS], ...marks, ...(tellsLeftReach(client) ? { left: true as const } : {}), ...(options.pullRecords === undefined ? {} : { limit: Math.max(1, Math.min(MAX_BATCH_RECORDS, options.pullRecords)) }) });
       page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
       // Its signatures checked on the worker threads as soon as it arrives, while the page before
       // it is still being written. Only a memo: failing here just leaves the checks to apply.
       const checked = page.then((p) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record), p.batches))).catch(() => undefined);
       return { since, page, checked };
     };
-    let ahead = request(await replica.pulledUpTo());
+    let ahead = request(await replica.pulledUpTo(), await replica.historyMark());
     for (;;) {
       const since = await replica.pulledUpTo();
       // The page asked for ahead is used only if it starts where this replica now stands.
-      const asked = ahead.since === since ? ahead : request(since);
+      const asked = ahead.since === since ? ahead : request(since, await replica.historyMark());
       const page = await asked.page;
       // The server is another machine: a page must move forward, in order, up to no less than it
       // carries (it may read past records of groups this person does not hold, and leave them out).
@@ -313,7 +336,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
         throw new CrewvaultError('SERVER_UNREACHABLE', 'The server answered a pull out of order: nothing of it was taken in. Sync again; if it persists, tell its administrator.');
       }
       // The next page is on its way (the server reads it) while this one is checked and written.
-      if (page.more) ahead = request(page.upTo);
+      if (page.more) ahead = request(page.upTo, page.mark);
       // Entries moved out of this person's reach in the page's range (never one the page hands): off this desktop first, an unsent edit kept as a copy.
       await leaveReach(page.left);
       if (page.records.length > 0) {
@@ -330,6 +353,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
         tally.pulled += page.records.length;
         tally.applied += outcome.applied;
         recognised += outcome.recognised;
+        // The cursor now stands at upTo: the mark of its history kept beside it.
+        if (page.mark !== undefined) await replica.noteHistoryMark(page.upTo, page.mark);
         tally.conflictCopies += outcome.conflictCopies.length;
         tally.countersMerged += outcome.countersMerged;
         tried = true;
@@ -376,7 +401,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       };
       // Noted before it leaves: should the reply be lost, these records are known as ours when they come back.
       await replica.pushing(part);
-      const stored = await client.call('syncPush', { batch: part.batch });
+      const stored = await client.call('syncPush', { batch: part.batch, ...(tellsHistoryMarks(client) ? { marks: true as const } : {}) });
       if (stored.conflicts.length > 0) {
         refused = { records: [...(objectsRefused?.records ?? []), ...records], conflicts: [...(objectsRefused?.conflicts ?? []), ...stored.conflicts] };
         if (records.every(isVaultObject)) {
@@ -388,6 +413,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
         return false;
       }
       const notSent = await replica.markSent(part, stored);
+      // Kept only when this push moved the cursor to its sequence (nobody pushed between).
+      if (stored.mark !== undefined) await replica.noteHistoryMark(stored.seq, stored.mark);
       if (notSent !== undefined) tally.eventsNotSent = eventsNotSentLine(notSent);
       tally.pushed += stored.accepted;
       told();
@@ -439,10 +466,22 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
         tally.applied += taken.applied;
       }
     }
-    const owed = await takeVaultObjectsOwed(client, replica, vault);
-    tally.pulled += owed.pulled;
-    tally.applied += owed.applied;
-    await pullAll();
+    const takeIn = async (): Promise<void> => {
+      const owed = await takeVaultObjectsOwed(client, replica, vault);
+      tally.pulled += owed.pulled;
+      tally.applied += owed.applied;
+      await pullAll();
+    };
+    try {
+      await takeIn();
+    } catch (error) {
+      if (!(error instanceof CrewvaultError) || error.code !== 'HISTORY_CHANGED') throw error;
+      tally.historyChanged = await takeInAnew(replica, async () => {
+        const copiesBefore = tally.conflictCopies;
+        await takeIn();
+        return tally.conflictCopies - copiesBefore;
+      });
+    }
     // A vault leaves for a server only by a move. One not bound to this server pushes nothing,
     // whatever the server says it holds. One bound to none yet is bound here when what it just
     // took in shows the server holds this vault: records new here, each checked under this vault's

@@ -78,7 +78,7 @@ import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-his
 import {
   beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
-  signedEventsBetween, signingKeysBetween, groupsOwedWhole,
+  signedEventsBetween, signingKeysBetween, groupsOwedWhole, forgetAgreedEntries, entriesNotAgreed,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
 } from './store-replica';
 
@@ -465,6 +465,28 @@ interface Author {
   readonly role: Role;
 }
 
+/** meta key of the team server's history mark this replica holds, and the cursor it is for (historyMark). */
+const HISTORY_MARK_META = 'team_server_history_mark';
+
+/** A team server's history mark (server/store/history-marks.ts): the sequence it was written at and its value. */
+export interface HistoryMark {
+  readonly seq: number;
+  readonly value: string;
+}
+
+/** The kept mark, or undefined when none is kept or it does not read as one. */
+function readHistoryMark(text: string | undefined): { readonly at: number; readonly seq: number; readonly value: string } | undefined {
+  if (text === undefined || text === '') return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null) return undefined;
+    const { at, seq, value: mark } = value as { at?: unknown; seq?: unknown; value?: unknown };
+    return Number.isSafeInteger(at) && Number.isSafeInteger(seq) && typeof mark === 'string' ? { at: at as number, seq: seq as number, value: mark } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** meta key of the team server this vault syncs with (teamServer). */
 const TEAM_SERVER_META = 'team_server';
 
@@ -654,6 +676,62 @@ export class ReplicaService {
     await this.core.write((w) => {
       this.core.requireOpen(w);
       if (seq > vaultObjectsUpTo(w)) noteVaultObjectsUpTo(w, seq);
+    });
+  }
+
+  /**
+   * The team server's history mark this replica holds for its cursor (docs/SYNC.md "Faults"),
+   * named at its next pull; undefined when the one kept is for another cursor (moved since without one).
+   */
+  async historyMark(): Promise<HistoryMark | undefined> {
+    return this.core.read((r) => {
+      this.core.requireOpen(r);
+      const held = readHistoryMark(getMeta(r, HISTORY_MARK_META));
+      return held !== undefined && held.at === pulledSeq(r) ? { seq: held.seq, value: held.value } : undefined;
+    });
+  }
+
+  /** The server handed `mark` for cursor `at`: kept when this replica's cursor stands there. */
+  async noteHistoryMark(at: number, mark: HistoryMark): Promise<void> {
+    await this.core.write((w) => {
+      this.core.requireOpen(w);
+      if (pulledSeq(w) === at) setMeta(w, HISTORY_MARK_META, JSON.stringify({ at, seq: mark.seq, value: mark.value }));
+    });
+  }
+
+  /**
+   * The team server answered HISTORY_CHANGED (restored from a backup, or the vault replaced): this
+   * replica takes the vault in again from 0 and sends again what the server lacks. In one
+   * transaction: the pulled and sent cursors back to 0 (own events the server lost go again; those
+   * it holds it skips), the role, settings and policy cursor too, the mark dropped, and the agreed
+   * revisions of the entries in the groups this person holds forgotten (forgetAgreedEntries): the
+   * pull then agrees each whose bytes the server holds, and makes a conflict copy of one whose
+   * agreed version here differs. Returns how many entries it will judge again.
+   */
+  async startOver(): Promise<number> {
+    return this.core.write((w) => {
+      this.core.requireOpen(w);
+      setPulledSeq(w, 0);
+      setSentSeq(w, 0);
+      noteVaultObjectsUpTo(w, 0);
+      setMeta(w, HISTORY_MARK_META, '');
+      return forgetAgreedEntries(w, [...this.core.ring.groups.keys()]);
+    });
+  }
+
+  /**
+   * After startOver's pull from 0: the entries of held groups the server handed none of. Those this
+   * person may create go again as new (counted `resent`); the others are kept here as agreed
+   * (`keptHere`: the server lacks them, and this person may not vouch for them).
+   */
+  async settleStartOver(): Promise<{ readonly resent: number; readonly keptHere: number }> {
+    return this.core.write((w) => {
+      this.core.requireOpen(w);
+      const user = getUser(w, this.core.userId());
+      const mayCreate = user !== undefined && rolePermissions(w, user.role).includes('entries.create');
+      const lacking = entriesNotAgreed(w, [...this.core.ring.groups.keys()]);
+      if (!mayCreate) for (const e of lacking) setReplicaBase(w, e.uid, e.revision);
+      return mayCreate ? { resent: lacking.length, keptHere: 0 } : { resent: 0, keptHere: lacking.length };
     });
   }
 

@@ -280,3 +280,23 @@ export function rollBackRecordSavepoint(db: WriteDb): void {
   db.prepare('ROLLBACK TO replica_record').run();
   db.prepare('RELEASE replica_record').run();
 }
+
+/**
+ * A team server whose history is not the one this replica pulled from (docs/SYNC.md "Faults"): the
+ * agreed revisions of the entries in `groups` (those whose key this person holds) are forgotten, so
+ * the pull from 0 that follows judges each against the server's version as a change made here
+ * (the same bytes: agreed again; other bytes: a conflict copy), and one the server lacks is sent
+ * again. Returns how many entries it touched.
+ */
+export function forgetAgreedEntries(db: WriteDb, groups: readonly number[]): number {
+  if (groups.length === 0) return 0;
+  const marks = groups.map(() => '?').join(', ');
+  return db.prepare(`DELETE FROM replica_base WHERE uid IN (SELECT uid FROM entries WHERE group_id IN (${marks}))`).run(...groups).changes;
+}
+
+/** Entries of `groups` with no agreed revision after such a pull (the server handed none of them): their uid and revision. */
+export function entriesNotAgreed(db: ReadDb, groups: readonly number[]): Array<{ readonly uid: Buffer; readonly revision: number }> {
+  if (groups.length === 0) return [];
+  const marks = groups.map(() => '?').join(', ');
+  return db.prepare<number[], { uid: Buffer; revision: number }>(`SELECT e.uid, e.revision FROM entries e WHERE e.group_id IN (${marks}) AND e.revision > 0 AND NOT EXISTS (SELECT 1 FROM replica_base b WHERE b.uid = e.uid)`).all(...groups);
+}

@@ -1,6 +1,7 @@
 /**
  * What a team sync round did, as the Team server screen says it (TeamServerScreen): counts, and
- * the groups this person was removed from by name. Apart from the screen so it is read (and
+ * the groups this person was removed from by name, and the one line told when the server's history
+ * changed under this desktop (restored from a backup). Apart from the screen so it is read (and
  * tested) without its styles. Must never: name what an entry holds.
  */
 import type { TeamSyncOutcome } from '../../shared/api/team-contract';
@@ -19,5 +20,7 @@ export function describeSync(outcome: TeamSyncOutcome): string {
     outcome.setAside > 0 ? `${count(outcome.setAside, 'record', 'records')} set aside, not taken in yet (tried again each sync)` : 'nothing set aside',
   ];
   for (const group of outcome.accessRemoved ?? []) parts.push(`your access to the group "${group}" was removed (its entries are no longer on this computer)`);
-  return `${outcome.moved ? 'Moved' : 'Synced'} at ${at}: ${parts.join('; ')}.`;
+  const sentence = `${outcome.moved ? 'Moved' : 'Synced'} at ${at}: ${parts.join('; ')}.`;
+  // The server's history changed under this desktop (restored, or the vault replaced): its own line after the counts.
+  return outcome.historyChanged === undefined ? sentence : `${sentence} ${outcome.historyChanged}`;
 }

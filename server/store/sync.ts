@@ -5,6 +5,7 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import { int, text, textOrNull, type Database, type Queryable, type Row, type Transaction } from './db';
+import { newHistoryMark } from './history-marks';
 
 /** The vault's row, locked for this transaction (pushes to one vault take turns); undefined when the server holds no such vault. */
 export async function lockVault(tx: Transaction, vaultId: string): Promise<{ readonly seq: number; readonly createdBy: string } | undefined> {
@@ -50,8 +51,10 @@ export async function vaultInfo(db: Queryable, vaultId: string): Promise<{ reado
  * statement: a push's last step inside the vault's lock, one round trip rather than two.
  */
 export async function setVaultSeq(tx: Transaction, vaultId: string, seq: number, notice?: { readonly channel: string; readonly payload: string }): Promise<void> {
-  if (notice === undefined) await tx.query('UPDATE sync_vaults SET seq = $2 WHERE vault_id = $1', [vaultId, seq]);
-  else await tx.query('UPDATE sync_vaults SET seq = $2 WHERE vault_id = $1 RETURNING pg_notify($3, $4)::text', [vaultId, seq, notice.channel, notice.payload]);
+  // The transaction's history mark at the sequence it ends on, in the same statement (history-marks.ts: what tells a restore).
+  const marked = `WITH marked AS (INSERT INTO sync_history_marks (vault_id, seq, mark) VALUES ($1, $2, $3) ON CONFLICT (vault_id, seq) DO UPDATE SET mark = excluded.mark) `;
+  if (notice === undefined) await tx.query(`${marked}UPDATE sync_vaults SET seq = $2 WHERE vault_id = $1`, [vaultId, seq, newHistoryMark()]);
+  else await tx.query(`${marked}UPDATE sync_vaults SET seq = $2 WHERE vault_id = $1 RETURNING pg_notify($4, $5)::text`, [vaultId, seq, newHistoryMark(), notice.channel, notice.payload]);
 }
 
 /** The kind and revision the server holds for each of these objects (absent: never stored), and an entry's or a membership's group. */

@@ -29,6 +29,7 @@ import type { Transaction } from '../store/db';
 import { appendAudit } from '../audit';
 import { applyServerCodesSetting, secretHoldersBefore } from '../codes/group-setting';
 import { pushBatcher } from './push-batch';
+import { markFor, requireSameHistory } from './history-marks';
 import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
 import { putLeftReach, leftReachOf } from '../store/left-reach';
@@ -59,7 +60,9 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
   // Every signature, key and device link checked before the push queues for the vault's row (verify.ts).
   await verifyBeforeLock(ctx.db, batch, auth.user.id);
   // Pushes to one vault that arrive while another commits go together in the next transaction (push-batch.ts).
-  return pushBatcher(ctx).take({ auth, batch, source });
+  const reply = await pushBatcher(ctx).take({ auth, batch, source });
+  // The history mark at the reply's sequence, asked for (a desktop moving its cursor to it keeps it: history-marks.ts).
+  return { ...reply, ...(await markFor(ctx.db, batch.vault, reply.seq, input.marks === true)) };
 }
 
 /** What the server holds of an object, as revisionsOf reads it: its kind, revision, and an entry's or membership's group. */
@@ -213,6 +216,8 @@ export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteI
   if (vault === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
   // Only a person of the vault pulls, and is handed only the groups they hold now.
   const me = await pullingPerson(ctx.db, input.vault, vault.createdBy, auth.user.id);
+  // A cursor this server's history does not hold (restored from a backup, the vault replaced) is never answered "caught up".
+  await requireSameHistory(ctx.db, input.vault, vault.seq, input.since, input.mark);
   const visible = await pullFilter(ctx.db, input.vault, me, input.kinds);
   const whole = await wholeEventsFor(ctx.db, input.vault, me);
   const rows = await recordsAfter(ctx.db, input.vault, input.since, input.limit ?? DEFAULT_PULL, PULL_BYTES);
@@ -232,5 +237,5 @@ export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteI
   // The signed batches the records handed name (format 2), each whole: only those (a batch lists digests only, but of records this person may not see).
   const named = [...new Set(records.flatMap((r) => ((r.record.kind === 'customer' || r.record.kind === 'entry') && r.record.batch !== undefined ? [r.record.batch] : [])))];
   const batches = [...(await batchesOf(ctx.db, input.vault, named)).values()].map((body) => recordBatchSchema.parse(JSON.parse(body)));
-  return { records, upTo, more: upTo < vault.seq, ...(batches.length > 0 ? { batches } : {}), ...(await leftReachFor(ctx, input, me, upTo)) };
+  return { records, upTo, more: upTo < vault.seq, ...(batches.length > 0 ? { batches } : {}), ...(await leftReachFor(ctx, input, me, upTo)), ...(await markFor(ctx.db, input.vault, upTo, input.marks === true)) };
 }

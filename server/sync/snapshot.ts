@@ -19,6 +19,7 @@ import { batchesOf } from '../store/batches';
 import { snapshotAfter, snapshotEventCount, vaultInfo } from '../store/sync';
 import { pullFilter, pullingPerson } from './membership';
 import { redactedEvent, wholeEventsFor } from './events-v3';
+import { requireWithinHead } from './history-marks';
 import { eventRecordSchema } from '../../shared/sync/records';
 
 /** Records a snapshot page holds when the desktop names no limit, and about how many bytes (at least one record). */
@@ -34,7 +35,8 @@ export async function snapshot(ctx: ServerContext, auth: Caller, input: ServerRo
   const visible = await pullFilter(ctx.db, input.vault, me, input.kinds);
   const whole = await wholeEventsFor(ctx.db, input.vault, me);
   const upTo = input.upTo ?? vault.seq;
-  if (upTo > vault.seq) throw new CrewvaultError('INVALID_INPUT', 'upTo: past the vault\'s sequence (a snapshot ends where its first page found the vault).');
+  // Past the head: this server's history is not the one the desktop pulled from (history-marks.ts), never a malformed request.
+  requireWithinHead(upTo, vault.seq);
   if (input.after > upTo) throw new CrewvaultError('INVALID_INPUT', 'after: past the snapshot\'s end.');
   const rows = await snapshotAfter(ctx.db, input.vault, input.after, upTo, input.part === 'events', input.limit ?? DEFAULT_PAGE, PAGE_BYTES);
   // The objects part (review 12a hole 3): the state's pages, handing only the kinds named; read once by a desktop from before them.

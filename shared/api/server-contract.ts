@@ -32,6 +32,8 @@ export const syncStreamQuerySchema = z.strictObject({ vault: z.string().regex(/^
 /** A vault's id (meta vault_id: 32 hex digits) and a position in its sequence. */
 const vaultId = z.string().regex(/^[0-9a-f]{32}$/, 'not a vault id');
 const seqNumber = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** A vault's history mark (schema 26, server/store/history-marks.ts): the sequence a push transaction ended on and a random value written there. */
+const historyMark = z.strictObject({ seq: seqNumber, value: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/) });
 
 /** OPAQUE's messages and records travel as base64url without padding (@serenity-kit/opaque). */
 const opaqueMessage = z.string().min(1).max(2048).regex(/^[A-Za-z0-9_-]+$/, 'not an OPAQUE message');
@@ -569,8 +571,10 @@ export const SERVER_ROUTES = {
    * started by its first push, by an owner.
    */
   syncPush: route({
-    method: 'POST', path: '/v1/sync/push', access: 'session', tokenScope: 'sync.push', bodyLimit: SYNC_BODY_LIMIT_BYTES, input: z.strictObject({ batch: replicaBatchSchema }),
-    output: z.strictObject({ accepted: z.number().int().nonnegative(), seq: seqNumber, conflicts: z.array(z.strictObject({ id: z.string(), revision: z.number().int().nonnegative() })) }),
+    method: 'POST', path: '/v1/sync/push', access: 'session', tokenScope: 'sync.push', bodyLimit: SYNC_BODY_LIMIT_BYTES,
+    /** Schema 26: `marks` asks for the history mark at the reply's `seq` (`mark`); sent only to a server that says so. */
+    input: z.strictObject({ batch: replicaBatchSchema, marks: z.literal(true).optional() }),
+    output: z.strictObject({ accepted: z.number().int().nonnegative(), seq: seqNumber, conflicts: z.array(z.strictObject({ id: z.string(), revision: z.number().int().nonnegative() })), mark: historyMark.optional() }),
   }),
   /** What the vault holds after sequence `since`: each object's newest record, in sequence order, `limit` at most. */
   syncPull: route({
@@ -579,8 +583,17 @@ export const SERVER_ROUTES = {
       vault: vaultId, since: seqNumber, limit: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional(), kinds: pulledObjectKinds,
       /** Schema 25: also tell the ids of entries that left this person's reach in the page's range (`left`); sent only to a server that says so. */
       left: z.literal(true).optional(),
+      /**
+       * Schema 26 (docs/SYNC.md "Faults"): `marks` asks for the history mark at `upTo` (`mark` in the
+       * reply); `mark` is the one this desktop holds for `since`. A cursor past the head, or a mark
+       * this server does not hold, is refused HISTORY_CHANGED. Sent only to a server that says so.
+       */
+      marks: z.literal(true).optional(),
+      mark: historyMark.optional(),
     }),
     output: z.strictObject({
+      /** The history mark of the push transaction `upTo` falls in (asked for by `marks`). */
+      mark: historyMark.optional(),
       records: z.array(z.strictObject({ seq: seqNumber, record: replicaRecordSchema })), upTo: seqNumber, more: z.boolean(),
       /** The signed batches the page's records name (record format 2), each whole; absent when none does. */
       batches: z.array(recordBatchSchema).max(MAX_BATCH_RECORDS).optional(),

@@ -24,6 +24,8 @@ export type TeamSyncOutcome =
     readonly setAside: number;
     /** Access groups this person was removed from in that round (their entries dropped on this computer), by name; absent: none. */
     readonly accessRemoved?: readonly string[];
+    /** The server's history was not the one this desktop pulled from (restored from a backup, the vault replaced): taken in again, one line (docs/SYNC.md "Faults"); absent: it was. */
+    readonly historyChanged?: string;
   }
   | { readonly ok: false; readonly at: number; readonly code: string; readonly message: string };
 

@@ -129,7 +129,7 @@ describe.each(DATABASE_KINDS)('a first sync\'s snapshot on %s', (kind) => {
     const w = twoGroupVault();
     await owner.client.ok('syncPush', pushOf(w.vault, twoGroupRecords(w, { owner, tech, other })));
     const page = await owner.client.ok('syncSnapshot', { vault: w.vault, part: 'state', after: 0 });
-    expect(await owner.client.call('syncSnapshot', { vault: w.vault, part: 'state', after: 0, upTo: page.upTo + 1 })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await owner.client.call('syncSnapshot', { vault: w.vault, part: 'state', after: 0, upTo: page.upTo + 1 })).toMatchObject({ ok: false, error: { code: 'HISTORY_CHANGED' } });
     const stranger = twoGroupVault();
     // A vault of the owner's alone: the technician is nobody there.
     await owner.client.ok('syncPush', pushOf(stranger.vault, twoGroupRecords(stranger, { owner, tech: owner, other: owner }).slice(0, 1)));

@@ -17,4 +17,10 @@ describe('describeSync', () => {
     expect(describeSync(round)).not.toContain('removed');
     expect(describeSync({ ...round, accessRemoved: [] })).not.toContain('removed');
   });
+
+  it('tells a round that took the vault in again after the server\'s history changed, and says nothing of it otherwise', () => {
+    const line = 'The team server\'s copy of this vault is not the one this desktop last synced with (restored from a backup, or replaced): taken in again from the start.';
+    expect(describeSync({ ...round, historyChanged: line }).endsWith(` ${line}`)).toBe(true);
+    expect(describeSync(round)).not.toContain('last synced with');
+  });
 });
