@@ -242,37 +242,50 @@ describe('a closed stdout pipe ends quietly (crewvault list | head -1)', () => {
     ['audit', (): string[] => ['audit', '--vault', vault], (): string => `${PW}\n`],
     ['code -', (): string[] => ['code', '-', '--at', '59'], (): string => `${RFC}\n`],
     ['help', (): string[] => ['--help'], (): string => ''],
-  ])('%s: exit 0, nothing on stderr', async (_name, args, input) => {
+    ['list --json', (): string[] => ['list', '--vault', vault, '--json'], (): string => `${PW}\n`],
+    ['show --json', (): string[] => ['show', '--vault', vault, 'Acme/Entry 0', '--json'], (): string => `${PW}\n`],
+    ['audit --json', (): string[] => ['audit', '--vault', vault, '--json'], (): string => `${PW}\n`],
+    ['export -', (): string[] => ['export', '--vault', vault, '--format', 'keepassxc-csv', '--plaintext', '-'], (): string => `${PW}\n${PW}\n`],
+    ['completion bash', (): string[] => ['completion', 'bash'], (): string => ''],
+    ['completion zsh', (): string[] => ['completion', 'zsh'], (): string => ''],
+    ['completion fish', (): string[] => ['completion', 'fish'], (): string => ''],
+  ])('%s: exit 0, nothing on stderr', async (name, args, input) => {
     for (let i = 0; i < 3; i++) as(`${PW}\n`, 'add', '--customer', 'Acme', '--title', `Entry ${i}`, '--username', 'u'.repeat(400));
     const result = await crewvaultStreamed(args(), { input: [input()], closeStdout: true });
-    expect(result).toMatchObject({ status: 0, stderr: '' });
+    // export's summary is its own stderr line beside the export on stdout: nothing else.
+    expect(result).toMatchObject({ status: 0, stderr: name === 'export -' ? 'Exported 3 entries (keepassxc-csv).\n' : '' });
   });
 });
 
 describe('crewvault … | head through a real shell pipe, eight runs each (the issue saw a stack trace in 4 of 8)', () => {
-  it('list | head -1, audit | head -3 and --help | head -1: only the lines head took, crewvault exits 0, nothing on stderr', () => {
+  it('list | head -1, audit | head -3, export - | head -1 and completion | head -1: only the lines head took, crewvault exits 0, nothing on stderr', () => {
     // 1,500 entries make list print about 150 KiB, more than a pipe holds, so crewvault is still
     // writing when head exits: every run meets the closed pipe, not only the unlucky ones.
     const lines = Array.from({ length: 1500 }, (_, i) => `otpauth://totp/Issuer${String(i).padStart(4, '0')}:${'account-'.repeat(8)}${i}?secret=${RFC}`);
     expect(as(`${PW}\n${lines.join('\n')}\n`, 'import', '--format', 'otpauth', '-').stdout).toBe('Imported 1500 entries; skipped 0 lines.\n');
     const passwordFile = path.join(folder, 'password');
-    writeFileSync(passwordFile, `${PW}\n`, { mode: 0o600 });
+    writeFileSync(passwordFile, `${PW}\n${PW}\n`, { mode: 0o600 });
     const full = as(`${PW}\n`, 'list').stdout;
     expect(full.length).toBeGreaterThan(128 * 1024);
-    const cases: ReadonlyArray<readonly [string, number]> = [['list --vault "$V"', 1], ['audit --vault "$V"', 3], ['--help', 1]];
-    for (const [command, keep] of cases) {
+    // export says what it wrote on stderr, beside the export itself on stdout.
+    const cases: ReadonlyArray<readonly [string, number, string]> = [
+      ['list --vault "$V"', 1, ''], ['audit --vault "$V"', 3, ''], ['--help', 1, ''],
+      ['export --vault "$V" --format otpauth --plaintext -', 1, 'Exported 1500 entries (otpauth).\n'],
+      ['completion bash', 1, ''], ['completion fish', 1, ''],
+    ];
+    for (const [command, keep, said] of cases) {
       for (let run = 0; run < 8; run++) {
         const out = spawnSync('bash', ['-c', `"$NODE" "$BIN" ${command} < "$PWFILE" | head -${keep}; echo "crewvault exited \${PIPESTATUS[0]}" >&2`], {
           encoding: 'utf8',
           env: { ...process.env, NODE: process.execPath, BIN: path.resolve(import.meta.dirname, '../../bin/crewvault.mjs'), V: vault, PWFILE: passwordFile },
           timeout: 60_000,
         });
-        expect(out.stderr, `${command} run ${run}`).toBe('crewvault exited 0\n');
+        expect(out.stderr, `${command} run ${run}`).toBe(`${said}crewvault exited 0\n`);
         expect(out.stdout.split('\n'), `${command} run ${run}`).toHaveLength(keep + 1);
         if (command.startsWith('list')) expect(out.stdout).toBe(`${full.split('\n')[0] ?? ''}\n`);
       }
     }
-  });
+  }, 240_000);
 });
 
 describe('a bad option is our one line, not parseArgs text', () => {

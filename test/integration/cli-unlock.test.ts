@@ -158,6 +158,30 @@ describe('unlock once, then commands without password or code, then lock (real p
     // Locked again, the password's line comes first as before.
     expect(cv(`${PW}\notpauth://totp/Third:three?secret=${RFC}\n`, 'import', '--format', 'otpauth', '-').stdout).toBe('Imported 1 entry; skipped 0 lines.\n');
   });
+
+  it('unlocked, list | head -1 and export - | head -1 through a real shell pipe end quietly, and the session stays', () => {
+    expect(cv(`${PW}\n`, 'unlock').status).toBe(0);
+    // About 150 KiB of list: more than a pipe holds, so the agent is still sending when head exits.
+    const lines = Array.from({ length: 1500 }, (_, i) => `otpauth://totp/Issuer${String(i).padStart(4, '0')}:${'account-'.repeat(8)}${i}?secret=${RFC}`);
+    expect(cv(`${lines.join('\n')}\n`, 'import', '--format', 'otpauth', '-')).toEqual({ status: 0, stdout: 'Imported 1500 entries; skipped 0 lines.\n', stderr: '' });
+    const first = `${cv('', 'list').stdout.split('\n')[0] ?? ''}\n`;
+    const cases: ReadonlyArray<readonly [string, string, string]> = [
+      ['list --vault "$V" < /dev/null', first, ''],
+      // export asks the person's password again, even unlocked: one line.
+      ['export --vault "$V" --format otpauth --plaintext - <<< "$PW"', `otpauth://totp/Issuer0000:${'account-'.repeat(8)}0?secret=${RFC}&issuer=Issuer0000&algorithm=SHA1&digits=6&period=30\n`, 'Exported 1500 entries (otpauth).\n'],
+    ];
+    for (const [command, shown, said] of cases) {
+      for (let run = 0; run < 8; run++) {
+        const out = spawnSync('bash', ['-c', `"$NODE" "$BIN" ${command} | head -1; echo "crewvault exited \${PIPESTATUS[0]}" >&2`], {
+          encoding: 'utf8', env: { ...process.env, ...env, NODE: process.execPath, BIN, V: vault, PW }, timeout: 60_000,
+        });
+        expect(out.stderr, `${command} run ${run}`).toBe(`${said}crewvault exited 0\n`);
+        expect(out.stdout, `${command} run ${run}`).toBe(shown);
+      }
+    }
+    expect(cv('', 'unlock', '--status').status).toBe(0);
+    expect(cv('', 'lock').stdout).toBe('Locked.\n');
+  }, 240_000);
 });
 
 describe('the agent folder and socket must be private to this user', () => {
