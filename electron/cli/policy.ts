@@ -4,6 +4,7 @@
  * revision first and sends it (#13): a policy changed in between is refused (CONFLICT).
  */
 import { parseArgs } from 'node:util';
+import { foldRoleName } from '../../shared/policy';
 import { MFA_POLICIES, type MfaPolicy, type MfaPolicyLevel } from '../vault/mfa';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
@@ -44,9 +45,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (values.role !== undefined && values.role.trim() === '') throw new UsageError('--role needs a ROLE');
   const roleOption = values.role;
   const policy = await withSession(values, io, async (session) => session.mfa.setPolicy(level, roleOption, (await session.mfa.policy()).revision));
-  // The service stores the role under its defined name; say that one.
-  const wanted = roleOption?.trim().toLowerCase();
-  const role = wanted === undefined ? undefined : (Object.keys(policy.roles).find((name) => name.toLowerCase() === wanted) ?? roleOption);
+  // The service stores the role under its defined name; say that one (found by the vault's own
+  // reading of a role name: "Team lead" is team_lead).
+  const wanted = roleOption === undefined ? undefined : foldRoleName(roleOption);
+  const role = wanted === undefined ? undefined : (Object.keys(policy.roles).find((name) => foldRoleName(name) === wanted) ?? roleOption);
   if (values.json) printPolicy(io, policy, true);
   else io.out(`Two-step sign-in is now ${level} for ${role ?? 'everyone'}${role === undefined && Object.keys(policy.roles).length > 0 ? ' (roles with a level of their own keep it)' : ''}.\n`);
   return 0;

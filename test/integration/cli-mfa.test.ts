@@ -241,6 +241,9 @@ describe('the policy', () => {
     expect((await as('alice', ALICE, 'policy', 'mfa')).stdout).toBe('everyone\toptional\ntechnician\trequired\n');
     expect(JSON.parse((await as('alice', ALICE, 'policy', 'mfa', '--json')).stdout)).toEqual({ global: 'optional', roles: { technician: 'required' }, revision: 1 });
     expect((await as('alice', ALICE, 'list')).status).toBe(0); // the owner's role follows "optional"
+    // Any spelling of a role is the role, and is said as the vault names it.
+    expect((await as('alice', ALICE, 'policy', 'mfa', 'optional', '--role', 'Team lead')).stdout).toBe('Two-step sign-in is now optional for team_lead.\n');
+    expect((await as('alice', ALICE, 'policy', 'mfa')).stdout).toBe('everyone\toptional\nteam_lead\toptional\ntechnician\trequired\n');
 
     // Nothing but begin and confirm until the technician has an authenticator.
     expectFailure(await as('bob', BOB, 'policy', 'mfa'), 'MFA_REQUIRED');
