@@ -300,14 +300,15 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   };
   const told = (): void => options.onProgress?.({ sent: tally.pushed, total, taken: tally.pulled });
   /** Entries the pulls told left this person's reach, and the copies kept of unsent edits of them (review 13b holes 2 and 4). */
-  const left = { dropped: 0, kept: [] as string[] };
+  const left = { dropped: 0, kept: [] as string[], notKept: 0 };
   const leaveReach = async (ids: readonly string[] | undefined): Promise<void> => {
     if (ids === undefined || ids.length === 0) return;
     const gone = await replica.leaveReach(ids);
     if (gone.dropped === 0) return;
     left.dropped += gone.dropped;
     left.kept.push(...gone.kept.map((c) => `${c.customer}/${c.title}`));
-    tally.leftReach = leftReachLine(left.dropped, left.kept);
+    left.notKept += gone.notKept;
+    tally.leftReach = leftReachLine(left.dropped, left.kept, left.notKept);
   };
   const pullAll = async (): Promise<void> => {
     let tried = false;

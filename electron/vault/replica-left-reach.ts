@@ -9,6 +9,7 @@
  * Must never: drop an entry of an owner or admin (they hold every group: the server tells them
  * none, and a relay that did is ignored), or drop an edit made here unsaid.
  */
+import { isCrewvaultError } from '../../shared/errors';
 import { ALL_GROUP_ROLES } from '../../shared/policy';
 import type { WriteDb } from './db';
 import type { EntrySummary } from '../../shared/model';
@@ -21,6 +22,8 @@ import { getUser } from './store-users';
 export interface LeftReach {
   readonly dropped: number;
   readonly kept: readonly EntrySummary[];
+  /** Changes made here that could not be kept (this person's role holds no secret key of the group to copy them: a codes-only member's counter steps). */
+  readonly notKept: number;
 }
 
 export interface LeftReachDeps {
@@ -35,27 +38,35 @@ export interface LeftReachDeps {
 /** Drops each entry of `ids` held here live, keeping a copy of one changed here since last agreed. */
 export function leaveReach(db: WriteDb, ids: readonly string[], deps: LeftReachDeps): LeftReach {
   const me = getUser(db, deps.userId);
-  if (me === undefined || ALL_GROUP_ROLES.some((role) => role === me.role)) return { dropped: 0, kept: [] };
+  if (me === undefined || ALL_GROUP_ROLES.some((role) => role === me.role)) return { dropped: 0, kept: [], notKept: 0 };
   let dropped = 0;
+  let notKept = 0;
   const kept: EntrySummary[] = [];
   for (const id of ids) {
     const uid = uidBytes(id);
     const local = entryByUid(db, uid);
     if (local === undefined || local.deleted_at !== null) continue;
     if (local.revision !== replicaBase(db, uid)) {
-      const copy = deps.keepCopy(db, local);
-      if (copy) kept.push(copy);
+      try {
+        const copy = deps.keepCopy(db, local);
+        if (copy) kept.push(copy);
+      } catch (error) {
+        // No secret key here to copy it with (it wrote nothing): told, never a sync that fails for good.
+        if (!isCrewvaultError(error) || error.code !== 'CONFLICT') throw error;
+        notKept++;
+      }
     }
     deps.unlist(local.group_id, local.id);
     dropEntryLeftReach(db, local.id, deps.now);
     dropped++;
   }
-  return { dropped, kept };
+  return { dropped, kept, notKept };
 }
 
 /** One line for a person: how many entries left their reach, and the copies kept of their unsent edits (by customer/title). */
-export function leftReachLine(dropped: number, kept: readonly string[]): string {
+export function leftReachLine(dropped: number, kept: readonly string[], notKept = 0): string {
+  const lost = notKept === 0 ? '' : `; ${notKept} change${notKept === 1 ? '' : 's'} made here could not be kept (your role holds no key to copy ${notKept === 1 ? 'it' : 'them'})`;
   const entries = `${dropped} entr${dropped === 1 ? 'y' : 'ies'}`;
   const copies = kept.length === 0 ? '' : `; your change${kept.length === 1 ? '' : 's'} of ${kept.length === 1 ? 'it' : 'them'} not yet sent ${kept.length === 1 ? 'was' : 'were'} kept as ${kept.map((k) => `"${k}"`).join(', ')} in the group ${kept.length === 1 ? 'it was' : 'they were'} in, sent as new`;
-  return `${entries} left your reach (moved into an access group you do not hold) and ${dropped === 1 ? 'was' : 'were'} taken off this desktop${copies}.`;
+  return `${entries} left your reach (moved into an access group you do not hold) and ${dropped === 1 ? 'was' : 'were'} taken off this desktop${copies}${lost}.`;
 }

@@ -1421,7 +1421,7 @@ export class ReplicaService {
    * it is taken in (the server tells no entry the same pull hands): told again if this one is lost.
    */
   async leaveReach(ids: readonly string[]): Promise<LeftReach> {
-    if (ids.length === 0) return { dropped: 0, kept: [] };
+    if (ids.length === 0) return { dropped: 0, kept: [], notKept: 0 };
     return this.core.write((w) => {
       this.core.requireOpen(w);
       return leaveReach(w, ids, { userId: this.core.userId(), now: this.core.now(), keepCopy: (db, local) => this.conflictCopy(db, local), unlist: (groupId, entryId) => this.removeFromPage(groupId, entryId) });

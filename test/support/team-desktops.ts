@@ -9,7 +9,7 @@
  * holds is filled in by beforeAll, so read `server`, `opsId` and a desktop's `file` inside a test.
  * Must never put a password in a process argument (answers go on the scripted stdin).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -50,6 +50,11 @@ export interface TeamDesktops {
   readonly a2: Desktop;
   readonly b: Desktop;
   readonly c: Desktop;
+  /**
+   * carol's second desktop, one that joined through its first sync (a copy of the owner's file made
+   * before any entry, so the sync takes the server's snapshot): set up only with `firstSyncCarol`.
+   */
+  readonly c2: Desktop;
   /** Signs in on a desktop's vault as its person, runs `work`, closes. */
   readonly onDesktop: <T>(d: Desktop, work: (session: VaultSession) => Promise<T>) => Promise<T>;
   /** A scripted `crewvault` command on a desktop that must answer ok. */
@@ -63,7 +68,8 @@ export interface TeamDesktops {
 }
 
 /** `prefix` names the temporary folder and the keychain services, so that test files running side by side share neither. */
-export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: number): void }): TeamDesktops {
+/** `firstSyncCarol`: also set up `c2`, carol's desktop filled by its first sync (test/support/first-desktops.ts's way, for a member). */
+export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: number): void }, options: { readonly firstSyncCarol?: boolean } = {}): TeamDesktops {
   let keyring: PrivateKeyring | undefined;
   let server: RunningServer | undefined;
   let home = '';
@@ -83,7 +89,7 @@ export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: num
       get env() { return { CREWVAULT_CONFIG: path.join(home, `config-${name}`), CREWVAULT_KEYCHAIN_SERVICE: keychain }; },
     };
   }
-  const [a, a2, b, c] = [desktop('a', 'alice'), desktop('a2', 'alice'), desktop('b', 'bob'), desktop('c', 'carol')];
+  const [a, a2, b, c, c2] = [desktop('a', 'alice'), desktop('a2', 'alice'), desktop('b', 'bob'), desktop('c', 'carol'), desktop('c2', 'carol')];
 
   async function onDesktop<T>(d: Desktop, work: (session: VaultSession) => Promise<T>): Promise<T> {
     const [user, password] = VAULT_LOGIN[d.person];
@@ -133,27 +139,43 @@ export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: num
     server = await startServer({ dataDir, listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
 
     // The owner's vault: bob a technician, in the group Ops (which holds two entries) and the default group.
-    const session = await createVault(a.file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
+    let session = await createVault(a.file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
     await session.createUser(BOB, 'technician', 'a one-time password for bob', FAST_KDF);
     // Carol is in the default group only.
     await session.createUser(CAROL, 'technician', 'a one-time password for carol', FAST_KDF);
     const ops = await session.team.createGroup('Ops');
     opsId = ops.id;
     await session.team.grant(ops.id, BOB, false, await session.team.groupRevision(ops.id));
+    const blank = path.join(home, 'blank.crewvault');
+    const ownPasswords = async (): Promise<void> => {
+      const first = await Vault.open(a.file, clock).signIn(BOB, 'a one-time password for bob');
+      await first.changePassword('a one-time password for bob', BOB_PASSWORD, FAST_KDF);
+      await first.close();
+      const carolFirst = await Vault.open(a.file, clock).signIn(CAROL, 'a one-time password for carol');
+      await carolFirst.changePassword('a one-time password for carol', CAROL_PASSWORD, FAST_KDF);
+      await carolFirst.close();
+    };
+    if (options.firstSyncCarol === true) {
+      // The vault before any entry, its people's passwords (and first signing keys) their own: carol's
+      // first-sync desktop starts from it (no entry, no customer, nothing pulled).
+      await session.close();
+      await ownPasswords();
+      copyFileSync(a.file, blank);
+      session = await Vault.open(a.file, clock).signIn(OWNER, PASSWORD);
+    }
     await session.createEntries([
       { customer: 'Acme', title: 'Switch', password: 's-1', groupId: ops.id },
       { customer: 'Acme', title: 'Firewall', password: 'f-1', groupId: ops.id },
       { customer: 'Acme', title: 'Printer', password: 'p-1' },
     ]);
     await session.close();
-    const first = await Vault.open(a.file, clock).signIn(BOB, 'a one-time password for bob');
-    await first.changePassword('a one-time password for bob', BOB_PASSWORD, FAST_KDF);
-    await first.close();
-    const carolFirst = await Vault.open(a.file, clock).signIn(CAROL, 'a one-time password for carol');
-    await carolFirst.changePassword('a one-time password for carol', CAROL_PASSWORD, FAST_KDF);
-    await carolFirst.close();
+    if (options.firstSyncCarol !== true) await ownPasswords();
     for (const copy of [a2, b, c]) await copyAsNewDesktop(a.file, copy.file, clock);
     for (const d of [a, a2, b, c]) await onDesktop(d, (s) => s.replica.agreeAll());
+    if (options.firstSyncCarol === true) {
+      await copyAsNewDesktop(blank, c2.file, clock);
+      await onDesktop(c2, (s) => s.replica.agreeAll());
+    }
 
     // Accounts on the server: the owner's (the server's first, from two desktops), bob's and carol's by the owner's invites.
     await cli(a, ['login', server.url, '--user', 'alice', '--invite-file', path.join(dataDir, 'owner-invite.txt')], [SERVER_PASSWORD.alice]);
@@ -162,6 +184,7 @@ export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: num
     await cli(b, ['login', server.url, '--user', 'bob', '--invite', '-'], [invite.invite, SERVER_PASSWORD.bob]);
     const carolInvite = await (await teamClient(a)).call('inviteCreate', { username: 'carol', role: 'member' });
     await cli(c, ['login', server.url, '--user', 'carol', '--invite', '-'], [carolInvite.invite, SERVER_PASSWORD.carol]);
+    if (options.firstSyncCarol === true) await cli(c2, ['login', server.url, '--user', 'carol'], [SERVER_PASSWORD.carol]);
 
     // The owner moves the vault (its people, groups and members with it) and says which accounts are bob and carol.
     expect((await sync(a, '--move')).code).toBe('ok');
@@ -169,7 +192,7 @@ export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: num
     const carolBinding = await onDesktop(a, (s) => s.replica.accountRecord(CAROL, carolInvite.userId));
     const vault = await onDesktop(a, (s) => s.replica.vaultId());
     await (await teamClient(a)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [binding, carolBinding] } });
-    for (const d of [a2, b, c]) expect((await sync(d)).code, d.name).toBe('ok');
+    for (const d of [a2, b, c, ...(options.firstSyncCarol === true ? [c2] : [])]) expect((await sync(d)).code, d.name).toBe('ok');
   }, 180_000);
 
   afterAll(async () => {
@@ -184,6 +207,6 @@ export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: num
       if (opsId === undefined) throw new Error('the owner\'s vault has not been made');
       return opsId;
     },
-    a, a2, b, c, onDesktop, cli, sync, teamClient, setPassword,
+    a, a2, b, c, c2, onDesktop, cli, sync, teamClient, setPassword,
   };
 }
