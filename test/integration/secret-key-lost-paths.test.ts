@@ -9,12 +9,17 @@
  *     computes the code itself again and reveals passwords.
  *  3. The setting turned off for a codes-only member: the secret key is given back, codes computed here.
  *  4. An auditor made a technician again (carol): syncs, reveals a password of her group.
+ *  5. The same promotion taken in by an open vault (the app's sync, in-process): the secret key given
+ *     at the same version is held at once, a password revealed without signing in again.
  * Real server on PGlite, real vault files, the CLI's `crewvault sync`. Must never print a key,
  * a code or a password.
  */
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { serverPlace } from '../../electron/team/profiles';
+import { keptSession } from '../../electron/team/sign-in';
+import { syncOnce } from '../../electron/team/sync';
 import { encodeSecret, totpCode, type OtpParams } from '../../shared/otp';
 import { BOB, CAROL, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
@@ -143,5 +148,24 @@ describe('every path where a desktop loses or regains a group\'s secret key conv
     expect(carolSync.code, carolSync.stderr).toBe('ok');
     expect(await onDesktop(c, async (s) => s.revealPassword((await s.resolvePath('Acme/Printer')).id))).toBe('p-1');
     expect((await sync(c)).code).toBe('ok');
+  }, 180_000);
+
+  it('5. an open vault taking in a promotion at the same version holds the secret key at once', async () => {
+    await onDesktop(a, async (s) => s.team.changeRole(CAROL, 'auditor', await s.team.userRevision(CAROL)));
+    expect((await sync(a)).code).toBe('ok');
+    expect((await sync(c)).code).toBe('ok');
+    await onDesktop(a, async (s) => s.team.changeRole(CAROL, 'technician', await s.team.userRevision(CAROL)));
+    expect((await sync(a)).code).toBe('ok');
+    const { client } = await keptSession(serverPlace(c.env), new URL(desktops.server.url).origin, () => clock.now());
+    const revealed = await onDesktop(c, async (s) => {
+      const outcome = await syncOnce(client, s.replica);
+      expect(outcome.held).toBe(0);
+      try {
+        return await s.revealPassword((await s.resolvePath('Acme/Printer')).id);
+      } catch (error) {
+        return (error as { code?: string }).code ?? 'failed';
+      }
+    });
+    expect(revealed).toBe('p-1');
   }, 180_000);
 });
