@@ -25,7 +25,7 @@ import type { Authenticated } from '../auth/sessions';
 import type { ServerContext } from '../context';
 import { deleteSealedCode, deleteSealedCodesOfGroup, entryPlacement, findSealedCode, holdVaults, putSealedCode, serverCodeGroups, type CodeHeld, type SealedCodeRow } from '../store/codes';
 import type { Transaction } from '../store/db';
-import { vaultExists } from '../store/sync';
+import { personOfAccount } from '../store/membership';
 import { codeAccess } from './access';
 import { codeBatcher, type CodeGrant } from './batch';
 import type { CodeKey } from './key-ring';
@@ -126,24 +126,25 @@ export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: 
   // revoke or a move a push commits meanwhile is either seen here or waits for this to commit.
   return ctx.db.transaction(async (tx) => {
     await holdVaults(tx, [input.vault]);
-    if (!await vaultExists(tx, input.vault)) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
+    // Access is settled before anything of the vault is looked at (review 13a hole 4): a person of
+    // the vault first (no such vault gets the same answer), then per record the group named, then
+    // the entry's place; every way of not holding it is one answer (notYoursToSeal).
+    await requirePersonOfVault(tx, input.vault, auth.user.id);
     // Every check before any write: all or nothing. Keys only of groups whose record says the server computes their codes.
     const setOn = await serverCodeGroups(tx, input.vault, [...new Set(input.records.map((r) => r.group))]);
     const current = ctx.keys.codeKeys.current;
+    /** Seals held in a group the caller may not edit: left as they are, told as nothing removed. */
+    const notTheirs = new Set<string>();
     for (const record of input.records) {
+      await requireEditor(tx, input.vault, auth.user.id, record.group);
       const held = await findSealedCode(tx, input.vault, record.entry);
       if (record.sealed === null) {
-        // A removal: by someone who may edit where the key was (or where the entry is now).
-        const group = held?.group ?? record.group;
-        await requireEditor(tx, input.vault, auth.user.id, group);
+        // A removal: by someone who may edit where the key was. A seal in a group they may not edit
+        // is not theirs to know of: nothing removed, no refusal (an answer that differed would say it is there).
+        if (held !== undefined && held.group !== record.group && !await mayEdit(tx, input.vault, auth.user.id, held.group)) notTheirs.add(record.entry);
         continue;
       }
-      const placement = await entryPlacement(tx, input.vault, record.entry);
-      if (placement === undefined) throw new CrewvaultError('NOT_FOUND', 'The server holds no such entry: push the entry first.');
-      if (placement.group !== record.group || placement.keyVersion !== record.keyVersion) {
-        throw new CrewvaultError('CONFLICT', 'The entry is in another group or under another key version on the server: sync, then seal it again.');
-      }
-      await requireEditor(tx, input.vault, auth.user.id, record.group);
+      await requireEntryIn(tx, input.vault, auth.user.id, record);
       if (held !== undefined && held.group !== record.group) await requireEditor(tx, input.vault, auth.user.id, held.group);
       if (!setOn.has(record.group)) {
         throw new CrewvaultError('CONFLICT', 'The server does not hold this group as set to "server computes codes": an owner or admin turns it on, and their desktop syncs, first.');
@@ -181,7 +182,7 @@ export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: 
     }
     for (const record of input.records) {
       if (record.sealed === null) {
-        if (await deleteSealedCode(tx, input.vault, record.entry)) {
+        if (!notTheirs.has(record.entry) && await deleteSealedCode(tx, input.vault, record.entry)) {
           removed += 1;
           events.push({ kind: 'codes.key-removed', actorId: auth.user.id, source, detail: { vault: input.vault, entry: record.entry } });
         }
@@ -196,10 +197,37 @@ export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: 
   });
 }
 
+/** The one answer to everyone who may not hand this key over: no such vault, entry or group told apart from one they do not hold (review 13a hole 4). */
+function notYoursToSeal(): CrewvaultError {
+  return new CrewvaultError('FORBIDDEN', 'Only a member of the entry\'s group who may edit it hands its key to the server: there is no such vault or entry here, or it is in an access group you may not edit.');
+}
+
+/** A person of the vault, not disabled; a vault the server does not hold is answered alike (a creator not bound yet holds no group to seal for). */
+async function requirePersonOfVault(tx: Transaction, vault: string, account: string): Promise<void> {
+  const person = await personOfAccount(tx, vault, account);
+  if (person === undefined || person.disabled) throw notYoursToSeal();
+}
+
+async function mayEdit(tx: Transaction, vault: string, account: string, group: string): Promise<boolean> {
+  const access = await codeAccess(tx, vault, account, group);
+  return access !== undefined && access.permissions.includes('entries.edit');
+}
+
 /** Sealing a group's key to the server is an edit of its entries: a current member whose role may edit. */
 async function requireEditor(tx: Transaction, vault: string, account: string, group: string): Promise<void> {
-  const access = await codeAccess(tx, vault, account, group);
-  if (access === undefined || !access.permissions.includes('entries.edit')) {
-    throw new CrewvaultError('FORBIDDEN', 'Only a member of the entry\'s group who may edit it hands its key to the server.');
+  if (!await mayEdit(tx, vault, account, group)) throw notYoursToSeal();
+}
+
+/**
+ * The entry is where the record says, asked only of an editor of the group named: no such entry, and
+ * one in a group they may not edit, get the one refusal; one in another group they may edit, or at
+ * another key version of their group, is told (CONFLICT: they hold both, nothing new is told).
+ */
+async function requireEntryIn(tx: Transaction, vault: string, account: string, record: { readonly entry: string; readonly group: string; readonly keyVersion: number }): Promise<void> {
+  const placement = await entryPlacement(tx, vault, record.entry);
+  if (placement === undefined) throw notYoursToSeal();
+  if (placement.group !== record.group && !await mayEdit(tx, vault, account, placement.group)) throw notYoursToSeal();
+  if (placement.group !== record.group || placement.keyVersion !== record.keyVersion) {
+    throw new CrewvaultError('CONFLICT', 'The entry is in another group or under another key version on the server: sync, then seal it again.');
   }
 }
