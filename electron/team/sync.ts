@@ -250,6 +250,11 @@ function oldDeviceLine(left: OldDeviceLeft): string | undefined {
   return undefined;
 }
 
+/** The refusal a history owed met, carried on to the pull's recovery. */
+function historyChanged(): CrewvaultError {
+  return new CrewvaultError('HISTORY_CHANGED', 'The team server\'s history of this vault is not the one this desktop pulled from.');
+}
+
 /**
  * The server's history of the vault is not the one this desktop pulled from (HISTORY_CHANGED:
  * restored from a backup, or its vault replaced; docs/SYNC.md "Faults"): its cursors go back to 0
@@ -451,6 +456,8 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     const bound = await replica.teamServer();
     if (bound !== undefined) await requireBound(replica, server);
     // A desktop holding nothing yet takes the server's snapshot first (first-sync.ts); the pull goes on from where it ended.
+    /** The server's history changed under this desktop (HISTORY_CHANGED met taking the audit history owed). */
+    let historyGone = false;
     const history = { history: options.history ?? 'now', ...(options.onHistory ? { onHistory: options.onHistory } : {}) } as const;
     const first = await firstSync(client, replica, { onPage: (taken) => options.onProgress?.({ sent: 0, total: 0, taken }), ...history });
     if (first) {
@@ -461,8 +468,13 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       await replica.noteVaultObjectsUpTo(first.upTo);
     } else if (history.history === 'now') {
       // A history an earlier first sync left owed (interrupted, or 'later') goes on from its cursor before the pull.
-      const taken = await takeHistory(client, replica, history);
-      if (taken) {
+      // Its end past the server's head (restored since: HISTORY_CHANGED) is taken in anew below, with everything else.
+      const taken = await takeHistory(client, replica, history).catch((error: unknown) => {
+        if (error instanceof CrewvaultError && error.code === 'HISTORY_CHANGED') return 'changed' as const;
+        throw error;
+      });
+      if (taken === 'changed') historyGone = true;
+      else if (taken) {
         tally.pulled += taken.pulled;
         tally.applied += taken.applied;
       }
@@ -474,6 +486,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
       await pullAll();
     };
     try {
+      if (historyGone) throw historyChanged();
       await takeIn();
     } catch (error) {
       if (!(error instanceof CrewvaultError) || error.code !== 'HISTORY_CHANGED') throw error;

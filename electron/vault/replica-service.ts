@@ -715,6 +715,8 @@ export class ReplicaService {
       setSentSeq(w, 0);
       noteVaultObjectsUpTo(w, 0);
       setMeta(w, HISTORY_MARK_META, '');
+      // An audit history a first sync left owed ends past a restored head: the pull from 0 hands every event instead.
+      setHistoryCursor(w, null);
       return forgetAgreedEntries(w, [...this.core.ring.groups.keys()]);
     });
   }

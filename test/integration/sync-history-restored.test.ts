@@ -11,6 +11,7 @@
  * A real team server (PGlite, loopback HTTP), real vault files, the CLI's sync
  * (test/support/team-desktops.ts). Must never put a password in a process argument.
  */
+import SqliteFile from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { text, type Database } from '../../server/store/db';
 import { useTeamDesktops, type Desktop } from '../support/team-desktops';
@@ -121,5 +122,20 @@ describe('a server restored from a backup while desktops had pulled past it', ()
     const printers = [await entries(a), await entries(b)].map((l) => l.filter((x) => x.startsWith('Printer')));
     expect({ answers, same: printers[0], hasBob: (printers[1] ?? []).some((x) => x.endsWith('=p-bob-replaced')) })
       .toEqual({ answers: answers.map((x) => `${x.split(':')[0] ?? ''}: ok`), same: printers[1], hasBob: true });
+  });
+
+  it('an audit history still owed, ending past a restored head, is taken in with the rest instead of failing every sync', async () => {
+    const db = team.server.database;
+    for (const d of [a, c]) expect(await answer(d)).toBe('ok');
+    const cursor = await onDesktop(c, (s) => s.replica.pulledUpTo());
+    await restore(db);
+    // What a first sync that left its history for later keeps: the events up to where its snapshot ended, none taken yet.
+    const file = new SqliteFile(c.file);
+    file.prepare("INSERT INTO meta (key, value) VALUES ('history_cursor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(`${cursor}:0`);
+    file.close();
+    const out = await sync(c);
+    const owed = await onDesktop(c, (s) => s.replica.historyOwed());
+    expect({ code: out.code, told: out.stdout.includes('not the one this desktop last synced with'), owed }).toEqual({ code: 'ok', told: true, owed: undefined });
+    expect(await answer(c)).toBe('ok');
   });
 });
