@@ -148,7 +148,7 @@ export function App({ connection }: { connection: Connection }) {
         {passwordDialog}
         {securityDialog}
         {topBar()}
-        {page === 'groups' && <GroupsScreen connection={connection} me={state.user.name} />}
+        {page === 'groups' && <GroupsScreen connection={connection} me={state.user.name} role={state.user.role} />}
         {page === 'users' && <UsersScreen connection={connection} me={state.user.name} />}
         {page === 'audit' && <AuditScreen connection={connection} />}
         {page === 'team' && <TeamServerScreen connection={connection} state={state} onBack={() => setPage('vault')} />}

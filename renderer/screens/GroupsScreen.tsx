@@ -6,7 +6,8 @@
  * holds entries says to move them first). The vault refuses what the rules forbid (the last
  * lead stepping down or removed, the default or last group deleted); the screen only says so.
  * Owners and admins also set a group to "server computes codes" (#15), after a confirmation that
- * says what the team server can then see; turning it off needs none.
+ * says what the team server can then see; turning it off needs none. A team lead, who may not,
+ * is shown only where the group stands ("Codes computed by the server: on"), never the switch.
  * Every change sends the revision of the group or membership as the screen showed it (#13): when
  * someone else changed it since, the vault refuses (CONFLICT) and the screen says so and loads
  * the group again, so the change is redone on what it is now, never written over theirs.
@@ -14,12 +15,15 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { ErrorInfo } from '../../shared/errors';
 import type { GroupSummary, MemberView, UserView } from '../../shared/model';
+import type { Role } from '../../shared/policy';
 import { SERVER_CODES_NOTE } from '../../shared/sync/server-codes';
 import type { Connection } from '../client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { useCall } from '../hooks/useCall';
 
-export function GroupsScreen({ connection, me }: { connection: Connection; me?: string }) {
+export function GroupsScreen({ connection, me, role }: { connection: Connection; me?: string; role?: Role }) {
+  // The vault lets only owners and admins set it (group-server-codes.test.ts); a lead sees where it stands.
+  const setsServerCodes = role === 'owner' || role === 'admin';
   const { api } = connection;
   const [groups, setGroups] = useState<GroupSummary[] | null>(null);
   const [selected, setSelected] = useState<number | null>(null);
@@ -215,13 +219,17 @@ export function GroupsScreen({ connection, me }: { connection: Connection; me?: 
             </form>
             <section aria-labelledby="server-codes-heading" className="stack">
               <h3 id="server-codes-heading">Server computes codes</h3>
-              <label className="inline">
-                <input
-                  type="checkbox" checked={group.serverCodes} aria-describedby="server-codes-note"
-                  onChange={(e) => { if (e.target.checked) setServerCodesFor(group); else void setServerCodes(group, false); }}
-                />
-                {' '}The team server computes this group's TOTP codes (owners and admins)
-              </label>
+              {setsServerCodes
+                ? (
+                  <label className="inline">
+                    <input
+                      type="checkbox" checked={group.serverCodes} aria-describedby="server-codes-note"
+                      onChange={(e) => { if (e.target.checked) setServerCodesFor(group); else void setServerCodes(group, false); }}
+                    />
+                    {' '}The team server computes this group's TOTP codes (owners and admins)
+                  </label>
+                )
+                : <p>Codes computed by the server: {group.serverCodes ? 'on' : 'off'} (owners and admins set this)</p>}
               <p id="server-codes-note" className="muted small">{SERVER_CODES_NOTE}</p>
             </section>
           </>
