@@ -24,7 +24,7 @@ import { JsonText } from './json-text';
 import { loggerOptions, type LogDestination } from './log';
 import { ROUTE_HANDLERS } from './routes/index';
 import { vaultInfo } from './store/sync';
-import { pullingPerson } from './sync/membership';
+import { notAPerson, pullingPerson } from './sync/membership';
 import { MAX_STREAMS, SyncNotifier } from './sync/stream';
 
 export interface AppOptions extends ServerContext {
@@ -148,7 +148,7 @@ const KEEP_ALIVE_MS = 25_000;
 
 /** The sync stream (shared/api/server-contract.ts SYNC_STREAM_PATH): not a JSON route, so registered here. */
 async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  const notifier = await SyncNotifier.start(ctx.db);
+  const notifier = await SyncNotifier.start(ctx.db, () => ctx.now());
   const open = new Set<() => void>();
   // Before the server waits for its connections to finish: a stream never would by itself.
   app.addHook('preClose', (done) => {
@@ -166,7 +166,8 @@ async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Pro
     requireSecondStep(auth);
     const { vault } = syncStreamQuerySchema.parse(request.query ?? {});
     const held = await vaultInfo(ctx.db, vault);
-    if (held === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
+    // A vault the server does not hold is answered as one the caller is not a person of (review 13a hole 4: no vault ids told).
+    if (held === undefined) throw notAPerson();
     // Only a person of the vault hears where it stands (schema 14), as only they pull it.
     await pullingPerson(ctx.db, vault, held.createdBy, auth.user.id);
     const seq = held.seq;
@@ -182,7 +183,8 @@ async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Pro
       raw.write(`event: seq\ndata: {"seq":${at}}\n\n`);
     };
     send(seq);
-    const unsubscribe = notifier.subscribe(vault, send);
+    // Judged again before each number it would tell (stream.ts): ended once its session or standing is gone (review 13a hole 2).
+    const unsubscribe = notifier.subscribe(vault, { sessionId: auth.session.id, createdBy: held.createdBy, send, end: () => end() });
     const keepAlive = setInterval(() => raw.write(': alive\n\n'), KEEP_ALIVE_MS);
     // Never longer than the session's access token: the desktop comes back with a fresh one.
     const expiry = setTimeout(() => end(), Math.max(0, auth.session.accessExpiresAt - ctx.now()));

@@ -26,7 +26,8 @@ export interface InVault {
   readonly justBound?: boolean;
 }
 
-function notAPerson(): CrewvaultError {
+/** The one answer to an account that is not a person of a vault (the stream gives it for a vault the server does not hold, too). */
+export function notAPerson(): CrewvaultError {
   return new CrewvaultError('FORBIDDEN', 'This account is not a person of this vault: an owner adds you to it from their desktop.');
 }
 
