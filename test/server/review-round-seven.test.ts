@@ -158,7 +158,8 @@ describe.each(DATABASE_KINDS)('review seven: what held, on %s', (kind) => {
     const others = await other.client.ok('syncSnapshot', { vault: w.vault, part: 'state', after: 0 });
     expect(others.records.filter((r) => (r.record.kind === 'entry' || r.record.kind === 'member') && r.record.group === w.g)).toEqual([]);
     expect(await admin.client.fails('syncSnapshot', { vault: w.vault, part: 'state', after: 0 })).toMatchObject({ code: 'FORBIDDEN' });
-    expect(await tech.client.fails('syncSnapshot', { vault: w.vault, part: 'state', after: 0, upTo: page.upTo + 1 })).toMatchObject({ code: 'INVALID_INPUT' });
+    // A snapshot's end past the vault's head is a history this server does not hold (0e6621a: HISTORY_CHANGED, the desktop takes the vault in again).
+    expect(await tech.client.fails('syncSnapshot', { vault: w.vault, part: 'state', after: 0, upTo: page.upTo + 1 })).toMatchObject({ code: 'HISTORY_CHANGED' });
     // A cursor of this vault handed to another vault's snapshot reads that vault's filter, not this one's: a stranger there is refused.
     const elsewhere = await world();
     expect(await admin.client.fails('syncSnapshot', { vault: elsewhere.vault, part: 'state', after: page.after, upTo: page.upTo })).toMatchObject({ code: 'FORBIDDEN' });
