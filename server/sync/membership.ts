@@ -26,6 +26,15 @@ export interface InVault {
   readonly justBound?: boolean;
 }
 
+/**
+ * A vault the server does not hold, as told to `role` (the account's server role): only an owner of
+ * this server, who may move a vault here (and so learns by a push which ids are held), is told so;
+ * anyone else gets the answer of a vault they are not a person of (review 13a hole 4: no vault ids told).
+ */
+export function noSuchVaultFor(role: string): CrewvaultError {
+  return role === 'owner' ? new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.') : notAPerson();
+}
+
 /** The one answer to an account that is not a person of a vault (the stream gives it for a vault the server does not hold, too). */
 export function notAPerson(): CrewvaultError {
   return new CrewvaultError('FORBIDDEN', 'This account is not a person of this vault: an owner adds you to it from their desktop.');

@@ -34,7 +34,7 @@ import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
 import { putLeftReach, leftReachOf } from '../store/left-reach';
 import { holdsEveryGroup } from '../store/membership';
-import { actingPerson, applyPeople, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
+import { actingPerson, applyPeople, noSuchVaultFor, notAPerson, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
 
 /** What one push carries (the contract's batch: a vault and its records). */
 export type PushBatch = ServerRouteInput<'syncPush'>['batch'];
@@ -106,7 +106,8 @@ export async function storePush(
   let created = false;
   if (vault === undefined) {
     // Moving a vault onto the server is an owner's act, and recorded.
-    if (auth.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only an owner moves a vault onto this server.');
+    // Anyone else is answered as for a vault they are not a person of (review 13a hole 4: no vault ids told).
+    if (auth.user.role !== 'owner') throw notAPerson();
     if (auth.token !== undefined) throw new CrewvaultError('FORBIDDEN', 'An automation token does not move a vault onto this server: an owner signs in to do that.');
     if (await createVault(tx, batch.vault, auth.user.id, ctx.now())) {
       created = true;
@@ -213,7 +214,7 @@ async function leftReachFor(ctx: ServerContext, input: ServerRouteInput<'syncPul
 export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteInput<'syncPull'>): Promise<ServerRouteOutput<'syncPull'>> {
   requireVaultInReach(auth, input.vault);
   const vault = await vaultInfo(ctx.db, input.vault);
-  if (vault === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
+  if (vault === undefined) throw noSuchVaultFor(auth.user.role);
   // Only a person of the vault pulls, and is handed only the groups they hold now.
   const me = await pullingPerson(ctx.db, input.vault, vault.createdBy, auth.user.id);
   // A cursor this server's history does not hold (restored from a backup, the vault replaced) is never answered "caught up".

@@ -17,7 +17,7 @@ import type { ServerContext } from '../context';
 import { JsonText } from '../json-text';
 import { batchesOf } from '../store/batches';
 import { snapshotAfter, snapshotEventCount, vaultInfo } from '../store/sync';
-import { pullFilter, pullingPerson } from './membership';
+import { noSuchVaultFor, pullFilter, pullingPerson } from './membership';
 import { redactedEvent, wholeEventsFor } from './events-v3';
 import { requireWithinHead } from './history-marks';
 import { eventRecordSchema } from '../../shared/sync/records';
@@ -29,7 +29,7 @@ const PAGE_BYTES = 8 * 1024 * 1024;
 export async function snapshot(ctx: ServerContext, auth: Caller, input: ServerRouteInput<'syncSnapshot'>): Promise<JsonText<ServerRouteOutput<'syncSnapshot'>>> {
   requireVaultInReach(auth, input.vault);
   const vault = await vaultInfo(ctx.db, input.vault);
-  if (vault === undefined) throw new CrewvaultError('NOT_FOUND', 'This server holds no such vault: an owner moves it here first.');
+  if (vault === undefined) throw noSuchVaultFor(auth.user.role);
   // Only a person of the vault takes its snapshot, and only what their pull would hand them.
   const me = await pullingPerson(ctx.db, input.vault, vault.createdBy, auth.user.id);
   const visible = await pullFilter(ctx.db, input.vault, me, input.kinds);
