@@ -23,6 +23,7 @@ import { signerOf } from '../support/desktop-copies';
 import { copyAsNewDesktop } from '../support/replica';
 import { BOB, BOB_PASSWORD, CAROL, CAROL_PASSWORD, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock, OWNER, PASSWORD } from '../support/vault';
+import { auditChainOf, readOneRow } from '../support/vault-file-reads';
 
 const clock = manualClock();
 const world = useTeamDesktops('old-device-leave', clock);
@@ -38,27 +39,7 @@ function signedRows(file: string): DeviceRow[] {
   }
 }
 
-/** One row of `sql` over `file`, read-only. */
-function readOne<T>(file: string, sql: string, ...args: unknown[]): T | undefined {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare<unknown[], T>(sql).get(...args);
-  } finally {
-    db.close();
-  }
-}
-
-const userId = (file: string, name: string): number => readOne<{ id: number }>(file, 'SELECT id FROM users WHERE name = ?', name)?.id ?? -1;
-
-/** The file's audit chain walked without a key (what `crewvault audit verify` checks). */
-async function chainOf(file: string): Promise<Awaited<ReturnType<Vault['verifyAudit']>>> {
-  const vault = Vault.open(file, clock);
-  try {
-    return await vault.verifyAudit();
-  } finally {
-    await vault.close();
-  }
-}
+const userId = (file: string, name: string): number => readOneRow<{ id: number }>(file, 'SELECT id FROM users WHERE name = ?', name)?.id ?? -1;
 
 /**
  * `file` as a desktop from before derived ids left it: every event written on its derived device
@@ -107,13 +88,13 @@ describe('a 16-byte device id nothing handed on yet', () => {
     const onOld = signedRows(b2.file).filter((r) => r.device_id?.equals(old) === true);
     expect(onOld.length).toBeGreaterThanOrEqual(3);
     expect(onOld.every((r) => r.actor_id === bob)).toBe(true);
-    expect(await chainOf(b2.file)).toMatchObject({ ok: true });
+    expect(await auditChainOf(b2.file, clock)).toMatchObject({ ok: true });
 
     // carol learned the id (a copy of bob's file) and pushes a first event of her own under it: the server binds it to her.
     const vault = await onDesktop(c, (s) => s.replica.vaultId());
     const squat = await onDesktop(c, (s) => {
       const signer = signerOf(s);
-      const carolUid = uidText(readOne<{ uid: Buffer }>(c.file, 'SELECT uid FROM users WHERE name = ?', CAROL)?.uid ?? Buffer.alloc(0));
+      const carolUid = uidText(readOneRow<{ uid: Buffer }>(c.file, 'SELECT uid FROM users WHERE name = ?', CAROL)?.uid ?? Buffer.alloc(0));
       const unsigned: EventRecord = {
         kind: 'event', id: randomUUID(), at: clock.now(), actor: carolUid, action: 'signin.ok', subject: null, entry: null, customer: null, group: null,
         sealedDetail: null, device: old.toString('base64url'), devicePrev: null, signerKey: uidText(signer.keyUid), signature: null,
@@ -133,11 +114,11 @@ describe('a 16-byte device id nothing handed on yet', () => {
     const device = moved[0]?.device_id ?? Buffer.alloc(0);
     expect(device).toHaveLength(32);
     expect(moved.every((r) => r.device_id?.equals(device) === true)).toBe(true);
-    const bobsKey = readOne<{ public_key: Buffer }>(b2.file, 'SELECT k.public_key FROM users u JOIN signing_keys k ON k.id = u.signing_key_id WHERE u.name = ?', BOB)?.public_key ?? Buffer.alloc(0);
+    const bobsKey = readOneRow<{ public_key: Buffer }>(b2.file, 'SELECT k.public_key FROM users u JOIN signing_keys k ON k.id = u.signing_key_id WHERE u.name = ?', BOB)?.public_key ?? Buffer.alloc(0);
     expect(derivesDevice(vault, device, bobsKey, moved[0]?.device_prev ?? Buffer.alloc(0))).toBe(true);
     // carol's squat came in on the old id as her device, and bob's file is that device no more.
     expect(after.filter((r) => r.device_id?.equals(old) === true).map((r) => r.actor_id)).toEqual([userId(b2.file, CAROL)]);
-    expect(await chainOf(b2.file)).toMatchObject({ ok: true });
+    expect(await auditChainOf(b2.file, clock)).toMatchObject({ ok: true });
     // A second sync leaves nothing more, and says nothing of it.
     const again = await sync(b2);
     expect(again.code, again.stderr).toBe('ok');

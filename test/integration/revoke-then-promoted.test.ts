@@ -35,6 +35,36 @@ async function opsMembers(team: RotationDesktops, d: RotationDesktop): Promise<s
   return team.onDesktop(d, async (s) => (await s.team.members(team.opsId)).map((m) => m.name).sort());
 }
 
+/** `name` revoked from Ops on desktop `d` (noted there, not sent until its next sync). */
+async function revokeFromOps(team: RotationDesktops, d: RotationDesktop, name: string): Promise<void> {
+  await team.onDesktop(d, async (s) => s.team.revoke(team.opsId, name, await s.team.memberRevision(team.opsId, name)));
+}
+
+/** `name` made an admin on desktop `d` (an admin holds every group, by role). */
+async function makeAdmin(team: RotationDesktops, d: RotationDesktop, name: string): Promise<void> {
+  await team.onDesktop(d, async (s) => s.team.changeRole(name, 'admin', await s.team.userRevision(name)));
+}
+
+/**
+ * a syncs first; then a2, a page at a time: its own rotation gives way to a's, and what it revoked
+ * is made again by a fresh rotation (rotateAgain); then a takes that in.
+ */
+async function syncWithA2GivingWay(team: RotationDesktops): Promise<void> {
+  await team.sync(team.a);
+  await team.syncInPages(team.a2, 1);
+  await team.sync(team.a2);
+  await team.sync(team.a);
+}
+
+/** Both of the owner's desktops agree after the give-way: Ops is the owner's and bob's, bob is an admin, the passwords are the same. */
+async function expectOpsKeptByAdminBob(team: RotationDesktops): Promise<void> {
+  for (const d of [team.a, team.a2]) {
+    expect(await opsMembers(team, d), d.name).toEqual([OWNER, BOB].sort());
+    expect(await team.onDesktop(d, async (s) => (await s.team.listUsers()).find((u) => u.name === BOB)?.role), d.name).toBe('admin');
+  }
+  expect(await team.passwords(team.a2)).toEqual(await team.passwords(team.a));
+}
+
 beforeAll(() => {
   keyring = startPrivateKeyring();
   Object.assign(process.env, keyring.env);
@@ -52,42 +82,27 @@ describe('a revoke noted and the person given the group back by a promotion befo
     const team = await buildRotationDesktops(path.join(home, 'promoted'), 'crewvault-revoke-promoted', clock, { members: [BOB, CAROL] });
     servers.push(team.server);
     clock.advance(1_000);
-    await team.onDesktop(team.a2, async (s) => s.team.revoke(team.opsId, BOB, await s.team.memberRevision(team.opsId, BOB)));
+    await revokeFromOps(team, team.a2, BOB);
     clock.advance(1_000);
-    await team.onDesktop(team.a2, async (s) => s.team.changeRole(BOB, 'admin', await s.team.userRevision(BOB)));
+    await makeAdmin(team, team.a2, BOB);
     expect(await opsMembers(team, team.a2)).toEqual([OWNER, BOB, CAROL].sort());
     clock.advance(1_000);
-    await team.onDesktop(team.a, async (s) => s.team.revoke(team.opsId, CAROL, await s.team.memberRevision(team.opsId, CAROL)));
-    await team.sync(team.a);
-    // a2's own rotation gives way to a's; what it revoked is made again by a fresh rotation (rotateAgain).
-    await team.syncInPages(team.a2, 1);
-    await team.sync(team.a2);
-    await team.sync(team.a);
-    for (const d of [team.a, team.a2]) {
-      expect(await opsMembers(team, d), d.name).toEqual([OWNER, BOB].sort());
-      expect(await team.onDesktop(d, async (s) => (await s.team.listUsers()).find((u) => u.name === BOB)?.role), d.name).toBe('admin');
-    }
-    expect(await team.passwords(team.a2)).toEqual(await team.passwords(team.a));
+    await revokeFromOps(team, team.a, CAROL);
+    await syncWithA2GivingWay(team);
+    await expectOpsKeptByAdminBob(team);
   }, 180_000);
 
   it('is not made again when the promotion came from the other desktop: an owner or admin is never rotated out', async () => {
     const team = await buildRotationDesktops(path.join(home, 'promoted-there'), 'crewvault-revoke-promoted-there', clock, { members: [BOB, CAROL] });
     servers.push(team.server);
     clock.advance(1_000);
-    await team.onDesktop(team.a2, async (s) => s.team.revoke(team.opsId, BOB, await s.team.memberRevision(team.opsId, BOB)));
+    await revokeFromOps(team, team.a2, BOB);
     // On a, bob is made an admin (he keeps Ops) and carol revoked: a rotation a2's gives way to.
     clock.advance(1_000);
-    await team.onDesktop(team.a, async (s) => s.team.changeRole(BOB, 'admin', await s.team.userRevision(BOB)));
+    await makeAdmin(team, team.a, BOB);
     clock.advance(1_000);
-    await team.onDesktop(team.a, async (s) => s.team.revoke(team.opsId, CAROL, await s.team.memberRevision(team.opsId, CAROL)));
-    await team.sync(team.a);
-    await team.syncInPages(team.a2, 1);
-    await team.sync(team.a2);
-    await team.sync(team.a);
-    for (const d of [team.a, team.a2]) {
-      expect(await opsMembers(team, d), d.name).toEqual([OWNER, BOB].sort());
-      expect(await team.onDesktop(d, async (s) => (await s.team.listUsers()).find((u) => u.name === BOB)?.role), d.name).toBe('admin');
-    }
-    expect(await team.passwords(team.a2)).toEqual(await team.passwords(team.a));
+    await revokeFromOps(team, team.a, CAROL);
+    await syncWithA2GivingWay(team);
+    await expectOpsKeptByAdminBob(team);
   }, 180_000);
 });

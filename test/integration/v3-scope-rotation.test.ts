@@ -13,7 +13,6 @@
  */
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { scopeHashes } from '../../electron/vault/audit-event-texts';
 import { uidText } from '../../electron/vault/ids';
@@ -23,19 +22,10 @@ import type { RecordBatch } from '../../shared/sync/record-batches';
 import { VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/records';
 import { BOB, CAROL, CAROL_PASSWORD, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock, OWNER, PASSWORD } from '../support/vault';
+import { auditChainOf, readOneRow } from '../support/vault-file-reads';
 
 const clock = manualClock();
 const world = useTeamDesktops('v3-scope-rotation', clock);
-
-/** One row of `sql` over `file`, read-only. */
-function readOne<T>(file: string, sql: string, ...args: unknown[]): T | undefined {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare<unknown[], T>(sql).get(...args);
-  } finally {
-    db.close();
-  }
-}
 
 /** Everything the server hands `d`'s account from `since` on, page by page: the records in order and the batches they name. */
 async function pullAll(d: Desktop, vault: string, since: number): Promise<{ records: ReplicaRecord[]; batches: RecordBatch[]; upTo: number }> {
@@ -52,16 +42,6 @@ async function pullAll(d: Desktop, vault: string, since: number): Promise<{ reco
   }
 }
 
-/** The file's audit chain walked without a key (what `crewvault audit verify` checks). */
-async function chainOf(file: string): Promise<Awaited<ReturnType<Vault['verifyAudit']>>> {
-  const vault = Vault.open(file, clock);
-  try {
-    return await vault.verifyAudit();
-  } finally {
-    await vault.close();
-  }
-}
-
 /** Whether any of `keys` (a desktop's scope keys owed whole) matches the scope tag `scope` of event `uid`. */
 function matches(keys: readonly string[] | 'every', vault: string, uid: string, scope: string): boolean {
   return keys !== 'every' && keys.some((k) => eventScope(vault, uid, k, scopeHashes) === scope);
@@ -73,7 +53,7 @@ describe('v3 scope tags across a rotation', () => {
     const vault = await onDesktop(a, (s) => s.replica.vaultId());
     // E: the owner's edit of Switch, in Ops at key version 1, tagged under that version's scope key.
     await setPassword(a, 'Acme/Switch', 's-2');
-    const row = readOne<{ uid: Buffer; scope: Buffer | null }>(a.file, 'SELECT uid, scope FROM audit_log WHERE group_id = ? ORDER BY id DESC LIMIT 1', opsId);
+    const row = readOneRow<{ uid: Buffer; scope: Buffer | null }>(a.file, 'SELECT uid, scope FROM audit_log WHERE group_id = ? ORDER BY id DESC LIMIT 1', opsId);
     if (row?.scope === null || row === undefined) throw new Error('the owner signed no v3 event of Ops');
     const e = { uid: uidText(row.uid), scope: row.scope.toString('hex') };
     expect((await sync(a)).code).toBe('ok');
@@ -105,17 +85,17 @@ describe('v3 scope tags across a rotation', () => {
 
     // The honest server: carol takes E whole, and her scope keys (version 2 held) match its version-1 tag.
     expect((await sync(c)).code).toBe('ok');
-    expect(readOne<{ body_salt: Buffer | null }>(c.file, 'SELECT body_salt FROM audit_log WHERE uid = ?', row.uid)?.body_salt).not.toBeNull();
+    expect(readOneRow<{ body_salt: Buffer | null }>(c.file, 'SELECT body_salt FROM audit_log WHERE uid = ?', row.uid)?.body_salt).not.toBeNull();
     expect(matches(await onDesktop(c, (s) => s.replica.groupsOwedWhole()), vault, e.uid, e.scope)).toBe(true);
 
     // bob, cut off at the rotation, takes E redacted and holds no key that links it to Ops (nor any key of Ops at all).
     expect((await sync(b)).code).toBe('ok');
-    expect(readOne<{ body_salt: Buffer | null; body_digest: Buffer | null }>(b.file, 'SELECT body_salt, body_digest FROM audit_log WHERE uid = ?', row.uid)).toMatchObject({ body_salt: null, body_digest: expect.any(Buffer) as unknown });
+    expect(readOneRow<{ body_salt: Buffer | null; body_digest: Buffer | null }>(b.file, 'SELECT body_salt, body_digest FROM audit_log WHERE uid = ?', row.uid)).toMatchObject({ body_salt: null, body_digest: expect.any(Buffer) as unknown });
     expect(matches(await onDesktop(b, (s) => s.replica.groupsOwedWhole()), vault, e.uid, e.scope)).toBe(false);
-    expect(readOne<{ n: number }>(b.file, 'SELECT count(*) AS n FROM group_keys WHERE group_id = ?', opsId)?.n).toBe(0);
+    expect(readOneRow<{ n: number }>(b.file, 'SELECT count(*) AS n FROM group_keys WHERE group_id = ?', opsId)?.n).toBe(0);
 
     // Every chain verifies, and the owner's walk of the server's whole history.
-    for (const d of [b, c]) expect(await chainOf(d.file), d.name).toMatchObject({ ok: true });
+    for (const d of [b, c]) expect(await auditChainOf(d.file, clock), d.name).toMatchObject({ ok: true });
     const owner = await cli(a, ['audit', 'verify', '--server', server.url, '--vault', a.file, '--user', OWNER], [PASSWORD]);
     expect(owner.stdout).toMatch(/Audit history on .* intact/);
   }, 180_000);
