@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { isCrewvaultError } from '../../shared/errors';
 import type { SyncOutcome } from '../team/sync';
+import { syncToldLines } from '../team/sync-told';
 import type { EventStream } from '../team/transport';
 import type { ReplicaService } from '../vault/replica-service';
 import { ownerKeyText, signingKeyFingerprint } from '../team/owner-anchor';
@@ -35,17 +36,13 @@ function report(io: CliIo, origin: string, outcome: SyncOutcome, json: boolean):
     const edits = removed.droppedEdits > 0 ? `; ${removed.droppedEdits} edit${removed.droppedEdits === 1 ? '' : 's'} made here in it could not be sent and ${removed.droppedEdits === 1 ? 'was' : 'were'} dropped` : '';
     io.out(`Your access to the group "${removed.group}" was removed: its entries are no longer on this computer${edits}.\n`);
   }
-  // A person changed here and elsewhere at once: what was kept of each side, one line a person
-  // (the detail starts with their name; audited here as user.crossed).
-  for (const crossed of outcome.crossed) io.out(`crewvault: ${crossed.detail.replace(/\.$/, '')}.\n`);
-  // This desktop's device id from before derived ids, left or kept at this sync (docs/SYNC.md "Who a device is").
-  if (outcome.oldDevice !== undefined) io.out(`crewvault: ${outcome.oldDevice}\n`);
-  // Entries moved out of this person's reach, taken off this desktop (an unsent edit kept as a copy): docs/SYNC.md.
-  if (outcome.leftReach !== undefined) io.out(`crewvault: ${outcome.leftReach}\n`);
-  // Events of a person disabled here, and this desktop's chain after them, left out of the push for good (docs/SYNC.md).
-  if (outcome.eventsNotSent !== undefined) io.out(`crewvault: ${outcome.eventsNotSent}\n`);
+  // People crossed (one line a person, audited as user.crossed), this desktop's old device id, entries
+  // moved out of this person's reach, events left out of the push: worded as the app shows them (sync-told.ts).
+  for (const line of syncToldLines(outcome)) io.out(`crewvault: ${line}\n`);
   // The server's history was not the one this desktop pulled from (restored, or the vault replaced): taken in again (docs/SYNC.md "Faults").
   if (outcome.historyChanged !== undefined) io.out(`crewvault: ${outcome.historyChanged}\n`);
+  // Changes of entries this person's role may not make now, kept here unsent while the rest went (docs/SYNC.md).
+  if (outcome.setAside !== undefined) io.out(`crewvault: ${outcome.setAside}\n`);
 }
 
 /**

@@ -25,6 +25,7 @@ import { HistoryRunner } from './history-runner';
 import type * as SignInModule from './sign-in';
 import type { HandedOver } from './server-codes';
 import type * as SyncModule from './sync';
+import { syncToldLines } from './sync-told';
 import type { EventStream } from './transport';
 import type * as TransportModule from './transport';
 
@@ -458,7 +459,7 @@ export class TeamDesk {
           this.handed.set(session, handed);
         }
         await handOverServerCodes(client, session, handed);
-        this.lastSync = { ok: true, at: this.options.now(), moved: move, taken: out.applied, sent: out.pushed, conflictCopies: out.conflictCopies, setAside: out.held, accessRemoved: out.accessRemoved.map((r) => r.group), ...(out.historyChanged === undefined ? {} : { historyChanged: out.historyChanged }) };
+        this.lastSync = { ok: true, at: this.options.now(), moved: move, taken: out.applied, sent: out.pushed, conflictCopies: out.conflictCopies, setAside: out.held, accessRemoved: out.accessRemoved.map((r) => r.group), told: syncToldLines(out), ...(out.historyChanged === undefined ? {} : { historyChanged: out.historyChanged }) };
         // The server answered: a history owed goes on now (a wait after a failure is cut short).
         if (locks === this.locks) void this.history.kick(session, true).catch(() => undefined);
       } catch (error) {

@@ -1,7 +1,7 @@
 /**
  * The Team server screen (#14, #15), reached from the account menu: signing in to a team server
  * (TeamServerSignIn), and once signed in the server, the person and this device; "Sync now" and
- * what the last round did, in words; live sync (the server's stream starts a round whenever
+ * what the last round did, in words, with the lines `crewvault sync` tells beside its counts; live sync (the server's stream starts a round whenever
  * others change something, until the vault locks or this is turned off); moving the vault onto
  * the server for its owner, confirmed first and with records sent of the total while it runs;
  * signing out of the server. The main process holds the session (team/desk.ts); this screen
@@ -100,6 +100,12 @@ export function TeamServerScreen({ connection, state, onBack }: Props) {
               </div>
             )}
             <p aria-label="Last sync" aria-live="polite">{status.lastSync ? describeSync(status.lastSync) : 'Not synced yet from this app.'}</p>
+            {status.lastSync?.ok === true && (status.lastSync.told?.length ?? 0) > 0 && (
+              // What else the round told, one line each as `crewvault sync` prints it (people crossed, entries gone from reach…).
+              <ul aria-label="Also told by that round" aria-live="polite">
+                {status.lastSync.told?.map((line) => <li key={line}>{line}</li>)}
+              </ul>
+            )}
             {status.history && (
               <div role="status" aria-label="Audit history">
                 <label>

@@ -24,6 +24,8 @@ export type TeamSyncOutcome =
     readonly setAside: number;
     /** Access groups this person was removed from in that round (their entries dropped on this computer), by name; absent: none. */
     readonly accessRemoved?: readonly string[];
+    /** What else the round told, one line each, as `crewvault sync` words them (electron/team/sync-told.ts): people crossed, the old device id, entries that left this person's reach, events not sent; absent or empty: nothing. */
+    readonly told?: readonly string[];
     /** The server's history was not the one this desktop pulled from (restored from a backup, the vault replaced): taken in again, one line (docs/SYNC.md "Faults"); absent: it was. */
     readonly historyChanged?: string;
   }

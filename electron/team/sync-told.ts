@@ -1,0 +1,15 @@
+/**
+ * The lines a sync round tells beside its counts, one each, worded once for both doors: the CLI
+ * (`crewvault sync`, each after "crewvault: ") and the app's Team server screen (desk.ts hands
+ * them on in team.status). People crossed (what was kept of each side, one a person), this
+ * desktop's old device id, entries that left this person's reach, events left out of the push.
+ * Must never: name what an entry holds (the lines carry names, counts and ids only).
+ */
+import type { SyncOutcome } from './sync';
+
+/** What the round told beyond its counts, in the order `crewvault sync` prints it. */
+export function syncToldLines(outcome: SyncOutcome): string[] {
+  const lines = outcome.crossed.map((crossed) => `${crossed.detail.replace(/\.$/, '')}.`);
+  for (const line of [outcome.oldDevice, outcome.leftReach, outcome.eventsNotSent]) if (line !== undefined) lines.push(line);
+  return lines;
+}

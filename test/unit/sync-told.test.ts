@@ -1,0 +1,37 @@
+/**
+ * The lines a sync round tells beside its counts (electron/team/sync-told.ts), the same for
+ * `crewvault sync` and the Team server screen: one a person crossed (ending in one full stop),
+ * then the old device id, entries that left reach and events not sent, in that order; none when
+ * the round told nothing. Must never: read the wall clock.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SyncOutcome } from '../../electron/team/sync';
+import { syncToldLines } from '../../electron/team/sync-told';
+
+const quiet: SyncOutcome = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [] };
+
+describe('syncToldLines', () => {
+  it('tells nothing of a round that told nothing', () => {
+    expect(syncToldLines(quiet)).toEqual([]);
+  });
+
+  it('tells each person crossed, then the old device, entries out of reach and events not sent, one line each', () => {
+    const lines = syncToldLines({
+      ...quiet,
+      crossed: [
+        { user: 'carol', detail: 'carol: your role no longer holds the secret key of the group "Ops" (it was changed elsewhere); 2 edits could not be sent and were dropped' },
+        { user: 'vault settings', detail: 'Vault settings: changed here and not sent; the team\'s, stored first, are kept.' },
+      ],
+      oldDevice: 'old device line',
+      leftReach: 'left reach line',
+      eventsNotSent: 'events line',
+    });
+    expect(lines).toEqual([
+      'carol: your role no longer holds the secret key of the group "Ops" (it was changed elsewhere); 2 edits could not be sent and were dropped.',
+      'Vault settings: changed here and not sent; the team\'s, stored first, are kept.',
+      'old device line',
+      'left reach line',
+      'events line',
+    ]);
+  });
+});
