@@ -141,6 +141,8 @@ export interface SyncOutcome {
   readonly eventsNotSent?: string;
   /** The server's history was not the one this desktop pulled from (restored from a backup, the vault replaced): taken in again from 0, one line. */
   readonly historyChanged?: string;
+  /** Changes of entries made here this person may not send now (their role narrowed since), kept here unsent while the rest went, one line. */
+  readonly setAside?: string;
 }
 
 /** How far a round has come: records sent of those this push carries, records taken in so far. */
@@ -250,6 +252,20 @@ function oldDeviceLine(left: OldDeviceLeft): string | undefined {
   return undefined;
 }
 
+const SET_ASIDE_VERB: Readonly<Record<string, string>> = { 'entries.create': 'add', 'entries.edit': 'change', 'entries.delete': 'delete' };
+
+/**
+ * What a sync tells of the changes of entries its push left out (Outgoing.setAside: the person's
+ * role lacks the permission now, or a group they do not hold), one line; nothing when none. They
+ * stay on this desktop, unsent, and go once the role allows them again (docs/SYNC.md).
+ */
+export function setAsideLine(setAside: Outgoing['setAside']): string | undefined {
+  if (setAside === undefined || setAside.length === 0) return undefined;
+  const count = setAside.reduce((n, s) => n + s.count, 0);
+  const why = setAside.map((s) => (s.why === 'group' ? 'made by someone else here in a group you do not hold' : `your role may not ${SET_ASIDE_VERB[s.why] ?? 'write'} entries (${s.why})`));
+  return `${count} change${count === 1 ? '' : 's'} of ${count === 1 ? 'an entry' : 'entries'} ${count === 1 ? 'stays' : 'stay'} on this desktop, not sent: ${why.join('; ')}. Your other changes were sent; ${count === 1 ? 'it goes' : 'they go'} once your role allows ${count === 1 ? 'it' : 'them'} again.`;
+}
+
 /** The refusal a history owed met, carried on to the pull's recovery. */
 function historyChanged(): CrewvaultError {
   return new CrewvaultError('HISTORY_CHANGED', 'The team server\'s history of this vault is not the one this desktop pulled from.');
@@ -279,7 +295,7 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   await learnServer(client, replica);
   // Before anything is pulled or pushed: a 16-byte device id nothing handed on yet is left ("Who a device is").
   const oldDevice = oldDeviceLine(await replica.leaveOldDevice());
-  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; historyChanged?: string } = {
+  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; historyChanged?: string; setAside?: string } = {
     pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [], ...(oldDevice === undefined ? {} : { oldDevice }),
   };
   /** A crossing told by a page, kept one line a person (a user and a member record of them crossing in one sync: both said). */
@@ -507,6 +523,10 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
   }
   for (let round = 0; round < PUSH_ROUNDS; round++) {
     const out = await replica.outgoing(false, true);
+    // Told at each sync while they wait, and no longer once they went (task 15).
+    const aside = setAsideLine(out.setAside);
+    if (aside === undefined) delete tally.setAside;
+    else tally.setAside = aside;
     if (out.batch.records.length === 0) return tally;
     try {
       if (await pushInParts(out)) return tally;

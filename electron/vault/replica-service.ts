@@ -108,6 +108,11 @@ export interface Outgoing {
   readonly upToSeq: number;
   /** This device's chain from its first event of an author disabled here, left out of a push to the server (store-events-not-sent.ts). */
   readonly eventsLeftOut?: EventsLeftOut;
+  /**
+   * Changes of entries made here this batch leaves out, kept here unsent (Sender.whyNotVouch), by
+   * why: what the person's role lacks now, or 'group'. The changes after them still go (task 15).
+   */
+  readonly setAside?: ReadonlyArray<{ readonly why: Permission | 'group'; readonly count: number }>;
 }
 
 export interface ApplyOutcome {
@@ -207,8 +212,12 @@ export function isRefusal(reason: string): boolean {
 interface Sender {
   readonly userUid: string;
   readonly signer: Signer;
-  /** False: left for someone who may (the batch stops before it, so it is not skipped for good). */
-  readonly mayVouch: (entry: EntryReplicaRow, base: number) => boolean;
+  /**
+   * Why this person may not vouch for an entry's change made here (the permission their role lacks
+   * now, or 'group': a group they do not hold), or undefined when they may. Such a change is left
+   * for when they may, or for someone who may (the sent mark stops before it, so it is not skipped for good).
+   */
+  readonly whyNotVouch: (entry: EntryReplicaRow, base: number) => Permission | 'group' | undefined;
 }
 
 /** What identifies a record's content: its sealed parts (fresh nonces make every seal unique) and whether it is a tombstone. */
@@ -283,13 +292,18 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     vouched.push({ kind: 'customer', id: uidText(c.uid), revision: c.revision, base, sealedName: b64(c.sealed_name), nameIndex: b64(c.name_index), createdAt: c.created_at, ...by });
   }
   let until = upToSeq;
-  const entriesSeq = new Map<string, number>();
+  const setAside = new Map<Permission | 'group', number>();
   for (const e of entriesBetween(db, from, upToSeq)) {
     const base = everything ? 0 : replicaBase(db, e.uid);
     if (e.revision === base) continue;
-    if (!sender.mayVouch(e, base)) {
-      // Someone else's change this person may not vouch for: this batch ends before it.
+    const why = sender.whyNotVouch(e, base);
+    if (why !== undefined) {
+      // A change this person may not vouch for now (their role narrowed since they made it, or someone
+      // else's on this desktop): the sent mark stops before it, so it is kept and goes once they may.
+      // The entries after it still go (task 15: one change never holds back the rest); already agreed
+      // when the window is read again, they are skipped there (revision equal to base), as customers are.
       until = Math.min(until, e.seq - 1);
+      setAside.set(why, (setAside.get(why) ?? 0) + 1);
       continue;
     }
     const record: Unsigned<EntryRecord> = {
@@ -297,10 +311,9 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
       lookup: b64(e.lookup), sealedSummary: b64(e.sealed_summary), sealedDetails: b64(e.sealed_details), createdAt: e.created_at, updatedAt: e.updated_at, deletedAt: e.deleted_at, ...by,
     };
     vouched.push(record);
-    entriesSeq.set(record.id, e.seq);
   }
   // Customers and entries signed in batches (record format 2): one signature a batch, not one a record.
-  const { records: batchedRecords, batches } = signInBatches(vault, vouched.filter((r) => r.kind !== 'entry' || (entriesSeq.get(r.id) ?? 0) <= until), sender, Date.now());
+  const { records: batchedRecords, batches } = signInBatches(vault, vouched, sender, Date.now());
   records.push(...batchedRecords);
   const device = thisDeviceId(db);
   const gathered = everything ? signedEventsBetween(db, 0, until) : device ? ownEventsBetween(db, device, from, until) : [];
@@ -341,6 +354,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
   return {
     batch: batches.length > 0 ? { format: REPLICA_FORMAT_BATCHED, vault, records, batches } : { format: REPLICA_FORMAT, vault, records }, upToSeq: until,
     ...(eventsLeftOut === undefined ? {} : { eventsLeftOut }),
+    ...(setAside.size === 0 ? {} : { setAside: [...setAside].map(([why, count]) => ({ why, count })) }),
   };
 }
 
@@ -530,15 +544,16 @@ export class ReplicaService {
     if (!user) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
     const permissions = rolePermissions(db, user.role);
     const held = new Set(this.core.ring.groups.keys());
-    const mayVouch = (e: EntryReplicaRow, base: number): boolean => {
-      if (!held.has(e.group_id)) return false;
-      if (e.deleted_at !== null) return permissions.includes('entries.delete') || (base === 0 && permissions.includes('entries.create'));
-      if (base === 0) return permissions.includes('entries.create');
+    const lacking = (p: Permission): Permission | undefined => (permissions.includes(p) ? undefined : p);
+    const whyNotVouch = (e: EntryReplicaRow, base: number): Permission | 'group' | undefined => {
+      if (!held.has(e.group_id)) return 'group';
+      if (e.deleted_at !== null) return base === 0 && permissions.includes('entries.create') ? undefined : lacking('entries.delete');
+      if (base === 0) return lacking('entries.create');
       // A code taken moves an HOTP counter, which codes-only people may cause; whether this change
       // is only that is the receiver's to judge against what it holds, so an editor vouches for it.
-      return permissions.includes('entries.edit');
+      return lacking('entries.edit');
     };
-    const out = outgoing(db, { userUid: uidText(user.uid), signer, mayVouch }, everything, toServer);
+    const out = outgoing(db, { userUid: uidText(user.uid), signer, whyNotVouch }, everything, toServer);
     return this.withPeople(db, out, everything);
   }
 
