@@ -37,12 +37,11 @@ function report(io: CliIo, origin: string, outcome: SyncOutcome, json: boolean):
     io.out(`Your access to the group "${removed.group}" was removed: its entries are no longer on this computer${edits}.\n`);
   }
   // People crossed (one line a person, audited as user.crossed), this desktop's old device id, entries
-  // moved out of this person's reach, events left out of the push: worded as the app shows them (sync-told.ts).
+  // moved out of this person's reach, events left out of the push, changes kept here unsent (the role may not
+  // make them now): worded as the app shows them (sync-told.ts).
   for (const line of syncToldLines(outcome)) io.out(`crewvault: ${line}\n`);
   // The server's history was not the one this desktop pulled from (restored, or the vault replaced): taken in again (docs/SYNC.md "Faults").
   if (outcome.historyChanged !== undefined) io.out(`crewvault: ${outcome.historyChanged}\n`);
-  // Changes of entries this person's role may not make now, kept here unsent while the rest went (docs/SYNC.md).
-  if (outcome.setAside !== undefined) io.out(`crewvault: ${outcome.setAside}\n`);
 }
 
 /**
