@@ -34,7 +34,7 @@
  */
 import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { FIELD_LIMITS, type EntrySummary } from '../../shared/model';
-import { can, type Permission, type Role } from '../../shared/policy';
+import { can, seesOnlyCodes, type Permission, type Role } from '../../shared/policy';
 import {
   recordSigningText, REPLICA_FORMAT, REPLICA_FORMAT_BATCHED, replicaBatchSchema, type Unsigned, replicaRecordSchema, type CustomerRecord, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord, type UserRecord,
 } from '../../shared/sync/records';
@@ -214,10 +214,11 @@ interface Sender {
   readonly signer: Signer;
   /**
    * Why this person may not vouch for an entry's change made here (the permission their role lacks
-   * now, or 'group': a group they do not hold), or undefined when they may. Such a change is left
-   * for when they may, or for someone who may (the sent mark stops before it, so it is not skipped for good).
+   * now, 'group': a group they do not hold, or 'counter': an HOTP counter moved by a code a
+   * codes-only person took, never sent and not told), or undefined when they may. Such a change is
+   * left for when they may, or for someone who may (the sent mark stops before it, so it is not skipped for good).
    */
-  readonly whyNotVouch: (entry: EntryReplicaRow, base: number) => Permission | 'group' | undefined;
+  readonly whyNotVouch: (entry: EntryReplicaRow, base: number) => Permission | 'group' | 'counter' | undefined;
 }
 
 /** What identifies a record's content: its sealed parts (fresh nonces make every seal unique) and whether it is a tombstone. */
@@ -303,7 +304,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
       // The entries after it still go (task 15: one change never holds back the rest); already agreed
       // when the window is read again, they are skipped there (revision equal to base), as customers are.
       until = Math.min(until, e.seq - 1);
-      setAside.set(why, (setAside.get(why) ?? 0) + 1);
+      if (why !== 'counter') setAside.set(why, (setAside.get(why) ?? 0) + 1);
       continue;
     }
     const record: Unsigned<EntryRecord> = {
@@ -545,13 +546,14 @@ export class ReplicaService {
     const permissions = rolePermissions(db, user.role);
     const held = new Set(this.core.ring.groups.keys());
     const lacking = (p: Permission): Permission | undefined => (permissions.includes(p) ? undefined : p);
-    const whyNotVouch = (e: EntryReplicaRow, base: number): Permission | 'group' | undefined => {
+    const whyNotVouch = (e: EntryReplicaRow, base: number): Permission | 'group' | 'counter' | undefined => {
       if (!held.has(e.group_id)) return 'group';
       if (e.deleted_at !== null) return base === 0 && permissions.includes('entries.create') ? undefined : lacking('entries.delete');
       if (base === 0) return lacking('entries.create');
       // A code taken moves an HOTP counter, which codes-only people may cause; whether this change
       // is only that is the receiver's to judge against what it holds, so an editor vouches for it.
-      return lacking('entries.edit');
+      // Someone who only sees codes changes an entry only by taking an HOTP code: nothing to tell them.
+      return permissions.includes('entries.edit') ? undefined : seesOnlyCodes(permissions) ? 'counter' : 'entries.edit';
     };
     const out = outgoing(db, { userUid: uidText(user.uid), signer, whyNotVouch }, everything, toServer);
     return this.withPeople(db, out, everything);
