@@ -38,6 +38,8 @@ function whyNotIssue(actor: Authenticated['user'], target: { readonly id: string
 }
 
 export async function issueEmergencyCode(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'mfaEmergencyIssue'>, source: string): Promise<ServerRouteOutput<'mfaEmergencyIssue'>> {
+  // A member may issue none: refused before the id is looked up, so no account learns which user ids exist (review 13a hole 4).
+  if (auth.user.role === 'member') throw new CrewvaultError('FORBIDDEN', 'Only owners and admins issue emergency codes');
   const target = await findUserById(ctx.db, input.userId);
   if (target === undefined) throw new CrewvaultError('NOT_FOUND', 'No such user on this server');
   const why = whyNotIssue(auth.user, target);

@@ -4,7 +4,8 @@
  * that is no person of the vault) about a vault the server holds and one it does not, each route
  * answers alike; asked as a member of another group (H) about an entry of G, one that was never
  * stored, and G's entry named in H, the entry routes answer alike. Routes: syncPull, syncSnapshot,
- * syncPush, codes, codesSeal and the sync stream. Real HTTP on loopback, PGlite.
+ * syncPush, codes, codesSeal and the sync stream; and a member account asking for an emergency code
+ * for a user id that exists and one that does not. Real HTTP on loopback, PGlite.
  * Must never: print a key or a token.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -68,5 +69,15 @@ describe('routes taking a vault or an entry id answer a stranger and a member of
     expect(await ask(inG, w.h)).toEqual(ofG);
     expect(await ask(randomUUID(), w.g)).toEqual(ofG);
     expect(await ask(randomUUID(), w.h)).toEqual(ofG);
+  });
+
+  it('answers a member account alike for an emergency code for a user who exists and one who does not', async () => {
+    const said = async (userId: string): Promise<string> => {
+      const reply = await stranger.client.call('mfaEmergencyIssue', { userId });
+      return reply.ok ? 'issued' : `${reply.error.code}: ${reply.error.message}`;
+    };
+    const ofTech = await said(tech.user.id);
+    expect(ofTech).toMatch(/^FORBIDDEN/);
+    expect(await said(randomBytes(16).toString('hex'))).toBe(ofTech);
   });
 });
