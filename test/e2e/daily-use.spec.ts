@@ -23,6 +23,20 @@ function copyLine(page: Page): Locator {
   return page.getByRole('status').filter({ hasText: /copied/i });
 }
 
+/** From now on, every key pressed as the page sees it is counted (read with keysPressed). */
+async function countKeysPressed(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const counted = window as unknown as { keysPressed: number };
+    counted.keysPressed = 0;
+    window.addEventListener('keydown', () => { counted.keysPressed += 1; }, { capture: true });
+  });
+}
+
+/** How many keys the page has seen pressed since countKeysPressed. */
+async function keysPressed(page: Page): Promise<number> {
+  return page.evaluate(() => (window as unknown as { keysPressed: number }).keysPressed);
+}
+
 /** Whether `code` is `secret`'s within a step of now (the page may have copied just before a period ended). */
 function isCodeOf(secret: string, code: string): boolean {
   const now = Date.now();
@@ -260,15 +274,11 @@ test('keyboard: four keys after sign-in copy a code — two letters, ArrowDown, 
   await signIn(page, OWNER, PASSWORD);
   await expect(page.getByLabel('Search')).toBeFocused();
   // Every key pressed from here on, as the page sees it.
-  await page.evaluate(() => {
-    const counted = window as unknown as { keysPressed: number };
-    counted.keysPressed = 0;
-    window.addEventListener('keydown', () => { counted.keysPressed += 1; }, { capture: true });
-  });
+  await countKeysPressed(page);
   for (const key of ['g', 'l', 'ArrowDown', 'Enter']) await page.keyboard.press(key);
   await expect(copyLine(page)).toHaveText('Code copied — clears in 30 s');
   expect(isCodeOf(OTHER_KEY, await readClipboard(page)), 'Globex’s code').toBe(true);
-  expect(await page.evaluate(() => (window as unknown as { keysPressed: number }).keysPressed)).toBeLessThanOrEqual(4);
+  expect(await keysPressed(page)).toBeLessThanOrEqual(4);
 });
 
 test('keyboard: back from a lock with a search kept, the same four keys copy a code — the kept text is selected, not added to', async ({ vaultPage: page }) => {
@@ -285,16 +295,12 @@ test('keyboard: back from a lock with a search kept, the same four keys copy a c
   await expect(search).toBeFocused();
   await expect(entryRow(page, 'Printer')).toHaveAttribute('aria-current', 'true');
   expect(await search.evaluate((box: HTMLInputElement) => [box.selectionStart, box.selectionEnd])).toEqual([0, 'printer'.length]);
-  await page.evaluate(() => {
-    const counted = window as unknown as { keysPressed: number };
-    counted.keysPressed = 0;
-    window.addEventListener('keydown', () => { counted.keysPressed += 1; }, { capture: true });
-  });
+  await countKeysPressed(page);
   for (const key of ['g', 'l', 'ArrowDown', 'Enter']) await page.keyboard.press(key);
   await expect(copyLine(page)).toHaveText('Code copied — clears in 30 s');
   expect(isCodeOf(OTHER_KEY, await readClipboard(page)), 'Globex’s code').toBe(true);
   await expect(search).toHaveValue('gl');
-  expect(await page.evaluate(() => (window as unknown as { keysPressed: number }).keysPressed)).toBeLessThanOrEqual(4);
+  expect(await keysPressed(page)).toBeLessThanOrEqual(4);
 });
 
 test('keyboard: arrows move the selection, ArrowUp from the top goes back to the search box; the selected row stands out', async ({ vaultPage: page }) => {

@@ -6,25 +6,39 @@
  * (not only an owner) does the same into the group they lead.
  */
 import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { addEntry, entryRow, selectRow } from './helpers';
 import { addUser, chooseOwnPassword, lock, submitPassword } from './mfa-helpers';
 
-test('mark rows by checkbox and Space, move them to a group in one go', async ({ vaultPage: page }) => {
+/** Creates the access group `name` on the Groups screen and stays on its page. */
+async function createGroup(page: Page, name: string): Promise<void> {
   await page.getByRole('button', { name: 'Groups', exact: true }).click();
-  await page.getByLabel('New group').fill('Acme team');
+  await page.getByLabel('New group').fill(name);
   await page.getByRole('button', { name: 'Create group' }).click();
-  await expect(page.getByRole('heading', { name: 'Acme team' })).toBeVisible();
-  await page.getByRole('button', { name: 'Vault', exact: true }).click();
-  for (const title of ['Router', 'Firewall', 'Wiki']) {
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+}
+
+/**
+ * Adds an entry of `customer` for each of `titles`, each filed in the default group as chosen in
+ * the form (Access group: Default group).
+ */
+async function addToDefaultGroup(page: Page, customer: string, titles: readonly string[]): Promise<void> {
+  for (const title of titles) {
     await page.getByRole('button', { name: 'Add entry' }).first().click();
     const dialog = page.getByRole('dialog', { name: 'Add entry' });
-    await dialog.getByLabel('Customer').fill('Acme Corp');
+    await dialog.getByLabel('Customer').fill(customer);
     await dialog.getByLabel('Title').fill(title);
     await dialog.getByLabel('Access group').selectOption({ label: 'Default group' });
     await dialog.getByRole('button', { name: 'Save' }).click();
     await expect(dialog).toBeHidden();
   }
+}
+
+test('mark rows by checkbox and Space, move them to a group in one go', async ({ vaultPage: page }) => {
+  await createGroup(page, 'Acme team');
+  await page.getByRole('button', { name: 'Vault', exact: true }).click();
+  await addToDefaultGroup(page, 'Acme Corp', ['Router', 'Firewall', 'Wiki']);
   await addEntry(page, { customer: 'Globex', title: 'VPN' });
   const groupOf = (title: string) => entryRow(page, title).locator('.muted');
   await expect(groupOf('Router')).not.toContainText('Acme team');
@@ -65,24 +79,13 @@ test('mark rows by checkbox and Space, move them to a group in one go', async ({
 
 test('a team lead, not an owner, marks entries and moves them into the group they lead', async ({ vaultPage: page }) => {
   const oneTime = await addUser(page, 'lena', 'team_lead');
-  await page.getByRole('button', { name: 'Groups', exact: true }).click();
-  await page.getByLabel('New group').fill('Acme team');
-  await page.getByRole('button', { name: 'Create group' }).click();
-  await expect(page.getByRole('heading', { name: 'Acme team' })).toBeVisible();
+  await createGroup(page, 'Acme team');
   await page.getByLabel('Add member').selectOption({ label: 'lena (team lead)' });
   await page.getByLabel('as a lead').check();
   await page.getByRole('button', { name: 'Add member' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'lena can now see' })).toBeVisible();
   await page.getByRole('button', { name: 'Vault', exact: true }).click();
-  for (const title of ['Router', 'Firewall']) {
-    await page.getByRole('button', { name: 'Add entry' }).first().click();
-    const dialog = page.getByRole('dialog', { name: 'Add entry' });
-    await dialog.getByLabel('Customer').fill('Acme Corp');
-    await dialog.getByLabel('Title').fill(title);
-    await dialog.getByLabel('Access group').selectOption({ label: 'Default group' });
-    await dialog.getByRole('button', { name: 'Save' }).click();
-    await expect(dialog).toBeHidden();
-  }
+  await addToDefaultGroup(page, 'Acme Corp', ['Router', 'Firewall']);
   await lock(page);
   await submitPassword(page, 'lena', oneTime);
   await chooseOwnPassword(page, oneTime, 'lena chose this one');
