@@ -31,9 +31,9 @@ import { TeamClient } from '../../electron/team/client';
 import { firstSync, takeHistory } from '../../electron/team/first-sync';
 import { syncOnce } from '../../electron/team/sync';
 import { MIN_KDF } from '../../electron/vault/crypto';
-import { renewDeviceId } from '../../electron/vault/store-signing';
 import { createVault, Vault } from '../../electron/vault/vault';
 import { startServer } from '../../server/main';
+import { copyAsNewDesktop } from '../support/replica';
 import { benchEntries } from './dataset';
 import { nowMs } from './measure';
 
@@ -65,10 +65,7 @@ async function prepare(dir: string, entries: number, movePart: number): Promise<
     const fileB = path.join(dir, 'b.crewvault');
     const creating = await createVault(fileA, { owner: OWNER, password: PASSWORD, kdf: { ...MIN_KDF } });
     await creating.close();
-    copyFileSync(fileA, fileB);
-    const copy = Vault.open(fileB);
-    await copy.store.write((w) => renewDeviceId(w));
-    await copy.close();
+    await copyAsNewDesktop(fileA, fileB);
     const a = await Vault.open(fileA).signIn(OWNER, PASSWORD);
     const b = await Vault.open(fileB).signIn(OWNER, PASSWORD);
     await a.replica.agreeAll();

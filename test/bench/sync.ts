@@ -19,7 +19,7 @@
  * _STREAMS (1,000), _MOVE_PART (5,000: records a push part of the move carries; smaller under load), _PARTS (first,cluster,codes: which parts to run; codes: sync-codes.ts, its knobs CREWVAULT_BENCH_CODES_*), _PROFILE (a file: the first
  * sync's CPU profile, main thread).
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,9 +30,9 @@ import { firstSync, takeHistory } from '../../electron/team/first-sync';
 import { syncOnce } from '../../electron/team/sync';
 import { MIN_KDF } from '../../electron/vault/crypto';
 import type { VaultSession } from '../../electron/vault/service';
-import { renewDeviceId } from '../../electron/vault/store-signing';
 import { createVault, Vault } from '../../electron/vault/vault';
 import { startServer } from '../../server/main';
+import { copyAsNewDesktop } from '../support/replica';
 import { benchEntries } from './dataset';
 import { formatMiB, formatMs, nowMs, percentile } from './measure';
 import { benchCluster, editRounds } from './sync-cluster';
@@ -106,10 +106,7 @@ async function benchFirstSync(home: string, rows: Row[]): Promise<void> {
     const creating = await createVault(fileA, { owner: OWNER, password: PASSWORD, kdf: { ...MIN_KDF } });
     await creating.close();
     // Desktop B: the same vault before any entry (a new desktop of the team), a device of its own.
-    copyFileSync(fileA, fileB);
-    const copy = Vault.open(fileB);
-    await copy.store.write((w) => renewDeviceId(w));
-    await copy.close();
+    await copyAsNewDesktop(fileA, fileB);
     const a = await signedIn(fileA);
     const b = await signedIn(fileB);
     await a.replica.agreeAll();
