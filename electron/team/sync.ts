@@ -274,18 +274,25 @@ function historyChanged(): CrewvaultError {
 /**
  * The server's history of the vault is not the one this desktop pulled from (HISTORY_CHANGED:
  * restored from a backup, or its vault replaced; docs/SYNC.md "Faults"): its cursors go back to 0
- * and the agreed entries of its groups are judged again (ReplicaService.startOver), `pull` takes
- * the vault in anew (a version agreed here that differs from the server's kept as a conflict copy;
- * returns how many), and what the server lacks is left to this sync's push. One line told.
+ * (ReplicaService.startOver, the agreed revisions kept as floors), `pull` takes the vault in anew
+ * (a different version at the revision agreed here kept beside the server's as a conflict copy;
+ * returns how many; an older one never taken), and what the server lost or holds older is left to
+ * this sync's push (settleStartOver). One line told.
  */
 async function takeInAnew(replica: ReplicaService, pull: () => Promise<number>): Promise<string> {
   await replica.startOver();
-  const copies = await pull();
+  let copies: number;
+  try {
+    copies = await pull();
+  } catch (error) {
+    replica.abandonStartOver();
+    throw error;
+  }
   const { resent, keptHere } = await replica.settleStartOver();
   const parts = [
     ...(copies > 0 ? [`${copies} version${copies === 1 ? '' : 's'} agreed here kept as conflict cop${copies === 1 ? 'y' : 'ies'}`] : []),
-    ...(resent > 0 ? [`${resent} entr${resent === 1 ? 'y' : 'ies'} it lacked sent again`] : []),
-    ...(keptHere > 0 ? [`${keptHere} it lacked kept on this desktop only (your role may not add ${keptHere === 1 ? 'it' : 'them'})`] : []),
+    ...(resent > 0 ? [`${resent} entr${resent === 1 ? 'y' : 'ies'} it lacked or held older sent again`] : []),
+    ...(keptHere > 0 ? [`${keptHere} it lacked or held older kept on this desktop only (your role may not write ${keptHere === 1 ? 'it' : 'them'})`] : []),
   ];
   return `The team server's copy of this vault is not the one this desktop last synced with (restored from a backup, or replaced): taken in again from the start${parts.length > 0 ? `; ${parts.join('; ')}` : ''}, and this desktop's own changes it lacked sent again.`;
 }

@@ -78,7 +78,7 @@ import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-his
 import {
   beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
-  signedEventsBetween, signingKeysBetween, groupsOwedWhole, forgetAgreedEntries, entriesNotAgreed,
+  signedEventsBetween, signingKeysBetween, groupsOwedWhole, entriesToSettle,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
 } from './store-replica';
 
@@ -527,6 +527,12 @@ export class ReplicaService {
   private readonly core: ReplicaCore;
   /** Entries an event of another device in the intake being applied says it edited, over its pages (replica-given-way.ts). */
   private readonly intake = new GivenWayIntake();
+  /**
+   * Between startOver and settleStartOver (a pull from 0 after HISTORY_CHANGED): what the server
+   * handed of each entry (uid hex): its revision, group and tombstone, and `lost` when it is a live
+   * version at the revision this desktop agreed a delete at (the server lost the delete).
+   */
+  private restarting: Map<string, { revision: number; group: number; deleted: boolean; lost: boolean }> | undefined;
 
   constructor(core: ReplicaCore) {
     this.core = core;
@@ -720,13 +726,14 @@ export class ReplicaService {
    * The team server answered HISTORY_CHANGED (restored from a backup, or the vault replaced): this
    * replica takes the vault in again from 0 and sends again what the server lacks. In one
    * transaction: the pulled and sent cursors back to 0 (own events the server lost go again; those
-   * it holds it skips), the role, settings and policy cursor too, the mark dropped, and the agreed
-   * revisions of the entries in the groups this person holds forgotten (forgetAgreedEntries): the
-   * pull then agrees each whose bytes the server holds, and makes a conflict copy of one whose
-   * agreed version here differs. Returns how many entries it will judge again.
+   * it holds it skips), the role, settings and policy cursor too, the mark dropped. The agreed
+   * revisions stay, each a floor (review 14 hole 1): a server that goes back, honestly restored or
+   * hostile, holds every older signed version, and one below the floor is a lost change of this
+   * desktop's, never taken as current (no rollback, no undelete). The pull that follows notes what
+   * the server hands of each entry, for settleStartOver.
    */
-  async startOver(): Promise<number> {
-    return this.core.write((w) => {
+  async startOver(): Promise<void> {
+    await this.core.write((w) => {
       this.core.requireOpen(w);
       setPulledSeq(w, 0);
       setSentSeq(w, 0);
@@ -734,23 +741,47 @@ export class ReplicaService {
       setMeta(w, HISTORY_MARK_META, '');
       // An audit history a first sync left owed ends past a restored head: the pull from 0 hands every event instead.
       setHistoryCursor(w, null);
-      return forgetAgreedEntries(w, [...this.core.ring.groups.keys()]);
     });
+    this.restarting = new Map();
+  }
+
+  /** The pull from 0 after startOver failed: nothing of it is settled (the next HISTORY_CHANGED starts over again). */
+  abandonStartOver(): void {
+    this.restarting = undefined;
   }
 
   /**
-   * After startOver's pull from 0: the entries of held groups the server handed none of. Those this
-   * person may create go again as new (counted `resent`); the others are kept here as agreed
+   * After startOver's pull from 0: the entries of held groups whose agreed version the server lost
+   * (it handed none, one below the agreed revision, or a live one at the revision of an agreed
+   * delete). Those this person may write as the server needs (shared/policy-writes.ts) go again
+   * over the server's version: their agreed revision becomes the server's, their own one past it
+   * where it was not already (`resent`, tombstones included); the others are kept here as agreed
    * (`keptHere`: the server lacks them, and this person may not vouch for them).
    */
   async settleStartOver(): Promise<{ readonly resent: number; readonly keptHere: number }> {
+    const handed = this.restarting ?? new Map<string, { revision: number; group: number; deleted: boolean; lost: boolean }>();
+    this.restarting = undefined;
     return this.core.write((w) => {
       this.core.requireOpen(w);
       const user = getUser(w, this.core.userId());
-      const mayCreate = user !== undefined && rolePermissions(w, user.role).includes('entries.create');
-      const lacking = entriesNotAgreed(w, [...this.core.ring.groups.keys()]);
-      if (!mayCreate) for (const e of lacking) setReplicaBase(w, e.uid, e.revision);
-      return mayCreate ? { resent: lacking.length, keptHere: 0 } : { resent: 0, keptHere: lacking.length };
+      const permissions = user === undefined ? [] : rolePermissions(w, user.role);
+      let resent = 0;
+      let keptHere = 0;
+      for (const e of entriesToSettle(w, [...this.core.ring.groups.keys()])) {
+        if (e.floor === 0) continue; // never agreed: an unsent change of this desktop's, pushed as ever
+        const server = handed.get(e.uid.toString('hex'));
+        if (server !== undefined && server.revision >= e.floor && !server.lost) continue;
+        const needs = entryWriteNeeds(server === undefined ? undefined : { group: server.group, deleted: server.deleted }, { group: e.group_id, deleted: e.deleted !== 0 });
+        if (!needs.every((n) => permissions.includes(n.permission))) {
+          keptHere++;
+          continue;
+        }
+        const serverRevision = server?.revision ?? 0;
+        setReplicaBase(w, e.uid, serverRevision);
+        if (e.revision <= serverRevision) setRevision(w, 'entries', e.id, serverRevision + 1);
+        resent++;
+      }
+      return { resent, keptHere };
     });
   }
 
@@ -1198,6 +1229,12 @@ export class ReplicaService {
       lookup: bin(r.lookup), sealed_summary: bin(r.sealedSummary), sealed_details: bin(r.sealedDetails), created_at: r.createdAt, updated_at: r.updatedAt, deleted_at: r.deletedAt,
     };
     const local = held.has(uid.toString('hex')) ? entryByUid(db, uid) : undefined;
+    // A pull from 0 after HISTORY_CHANGED: what the server holds of it, for settleStartOver.
+    const handed = this.restarting;
+    if (handed !== undefined) {
+      const before = handed.get(uid.toString('hex'));
+      if (before === undefined || r.revision >= before.revision) handed.set(uid.toString('hex'), { revision: r.revision, group: groupId, deleted: r.deletedAt !== null, lost: false });
+    }
     if (this.ownComingBack(db, r)) {
       tally.unchanged++;
       return;
@@ -1205,6 +1242,7 @@ export class ReplicaService {
     if (r.revision > (local?.revision ?? 0) + MAX_REVISION_STEP) throw tampered('jumps its revision out of reach');
     const agreed = local ? replicaBase(db, uid) : 0;
     const changedHere = local !== undefined && local.revision !== agreed;
+    const atFloor = handed !== undefined && local !== undefined && !changedHere && r.revision === agreed;
     if (local) {
       // What this replica holds already, or has moved past, is settled without opening it (it may
       // be sealed under a group key version since replaced).
@@ -1219,8 +1257,16 @@ export class ReplicaService {
         tally.recognised++;
         return;
       }
-      if (r.revision <= (changedHere ? agreed : local.revision)) {
-        tally.unchanged++; // stale, or a replay
+      // After HISTORY_CHANGED, another version at the very revision agreed here (nothing changed here
+      // since) is a real conflict: someone wrote over the revision the restored server lost. A live
+      // one over an agreed delete is the delete lost: kept, and sent again (settleStartOver).
+      if (atFloor && handed !== undefined && local.deleted_at !== null && r.deletedAt === null) {
+        handed.set(uid.toString('hex'), { revision: r.revision, group: groupId, deleted: false, lost: true });
+        tally.unchanged++;
+        return;
+      }
+      if (r.revision <= (changedHere ? agreed : local.revision) && !atFloor) {
+        tally.unchanged++; // stale, or a replay; after HISTORY_CHANGED a version the server went back to (settleStartOver sends ours again)
         return;
       }
       if (local.deleted_at !== null && r.deletedAt !== null) {
@@ -1241,7 +1287,7 @@ export class ReplicaService {
       tally.applied++;
       return;
     }
-    if (!changedHere) {
+    if (!changedHere && !atFloor) {
       // Nothing changed here since last agreed: the newer record replaces it.
       this.replace(db, local, r, opened, incoming);
       tally.applied++;

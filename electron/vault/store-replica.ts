@@ -282,21 +282,15 @@ export function rollBackRecordSavepoint(db: WriteDb): void {
 }
 
 /**
- * A team server whose history is not the one this replica pulled from (docs/SYNC.md "Faults"): the
- * agreed revisions of the entries in `groups` (those whose key this person holds) are forgotten, so
- * the pull from 0 that follows judges each against the server's version as a change made here
- * (the same bytes: agreed again; other bytes: a conflict copy), and one the server lacks is sent
- * again. Returns how many entries it touched.
+ * A team server whose history is not the one this replica pulled from (docs/SYNC.md "Faults"):
+ * after the pull from 0, every entry of `groups` (those whose key this person holds) with its
+ * agreed revision kept as a floor (replica_base is never forgotten: an older version the server
+ * hands is no rollback), for ReplicaService.settleStartOver to find those the server lost.
  */
-export function forgetAgreedEntries(db: WriteDb, groups: readonly number[]): number {
-  if (groups.length === 0) return 0;
-  const marks = groups.map(() => '?').join(', ');
-  return db.prepare(`DELETE FROM replica_base WHERE uid IN (SELECT uid FROM entries WHERE group_id IN (${marks}))`).run(...groups).changes;
-}
-
-/** Entries of `groups` with no agreed revision after such a pull (the server handed none of them): their uid and revision. */
-export function entriesNotAgreed(db: ReadDb, groups: readonly number[]): Array<{ readonly uid: Buffer; readonly revision: number }> {
+export function entriesToSettle(db: ReadDb, groups: readonly number[]): Array<{ readonly id: number; readonly uid: Buffer; readonly revision: number; readonly group_id: number; readonly deleted: number; readonly floor: number }> {
   if (groups.length === 0) return [];
   const marks = groups.map(() => '?').join(', ');
-  return db.prepare<number[], { uid: Buffer; revision: number }>(`SELECT e.uid, e.revision FROM entries e WHERE e.group_id IN (${marks}) AND e.revision > 0 AND NOT EXISTS (SELECT 1 FROM replica_base b WHERE b.uid = e.uid)`).all(...groups);
+  return db.prepare<number[], { id: number; uid: Buffer; revision: number; group_id: number; deleted: number; floor: number }>(
+    `SELECT e.id, e.uid, e.revision, e.group_id, e.deleted_at IS NOT NULL AS deleted, coalesce(b.revision, 0) AS floor FROM entries e LEFT JOIN replica_base b ON b.uid = e.uid WHERE e.group_id IN (${marks}) AND e.revision > 0`,
+  ).all(...groups);
 }
