@@ -248,6 +248,8 @@ async function takeVaultObjectsOwed(client: TeamClient, replica: ReplicaService,
 /** What a sync tells of this desktop's 16-byte device id (ReplicaService.leaveOldDevice), one line; nothing when there was none to leave. */
 function oldDeviceLine(left: OldDeviceLeft): string | undefined {
   if (left.left === 'moved') return `This desktop's device id from before derived ids was left before its first push: its ${left.events} audit event${left.events === 1 ? '' : 's'} re-signed onto an id derived from your key.`;
+  // Its log does not verify: nothing re-signed (an edit by someone without the key stays unsigned as theirs), the id kept.
+  if (left.left === 'unverified') return "This desktop's device id from before derived ids was kept: its audit log does not verify, so none of its events were re-signed (run crewvault audit verify).";
   if (left.left === 'kept') return `This desktop's device id from before derived ids keeps its events (${left.people} people signed on it, and another's event cannot be re-signed): until its first push, someone who learned the id could still claim it.`;
   return undefined;
 }
@@ -298,10 +300,24 @@ async function takeInAnew(replica: ReplicaService, pull: () => Promise<number>):
 }
 
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
+  const kept: { unverified?: string } = {};
+  try {
+    return await syncRound(client, replica, options, kept);
+  } catch (error) {
+    // This desktop's old id kept because its log does not verify: the server most likely refused the
+    // same changed row, so the line goes with the error instead of being lost with the outcome.
+    if (kept.unverified !== undefined && error instanceof CrewvaultError) throw new CrewvaultError(error.code, `${error.message.replace(/\s+$/, '')} ${kept.unverified}`, error.retryAfterSeconds);
+    throw error;
+  }
+}
+
+async function syncRound(client: TeamClient, replica: ReplicaService, options: SyncOptions, oldDeviceKept: { unverified?: string }): Promise<SyncOutcome> {
   const vault = await replica.vaultId();
   await learnServer(client, replica);
   // Before anything is pulled or pushed: a 16-byte device id nothing handed on yet is left ("Who a device is").
-  const oldDevice = oldDeviceLine(await replica.leaveOldDevice());
+  const oldLeft = await replica.leaveOldDevice();
+  const oldDevice = oldDeviceLine(oldLeft);
+  if (oldLeft.left === 'unverified') oldDeviceKept.unverified = oldDevice;
   const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; historyChanged?: string; setAside?: string } = {
     pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [], ...(oldDevice === undefined ? {} : { oldDevice }),
   };

@@ -46,7 +46,7 @@ import type { EntriesService } from './entries-service';
 import { forgetRevokedMembersUpTo, groupsToRotateAgain, noteAgreedUser, usersBetween } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
-import { contexts, customerIndex, entryLookup, type GroupKey, type KeyRing } from './keys';
+import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
 import { signBytes, type Signer } from './signing';
 import { accountRecord, agreeAllMemberships, peopleRecords, type PeopleSender } from './replica-people';
 import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-people-in';
@@ -62,7 +62,7 @@ import { rolePermissions } from './store-roles';
 import { markVaultObjectSent, noteVaultObjectsUpTo, takeVaultObjects, vaultObjectRecords, vaultObjectsUpTo } from './replica-vault-objects';
 import { entryWriteNeeds } from '../../shared/policy-writes';
 import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
-import { getUser, listUsers } from './store-users';
+import { anyDirectoryWrapAtLeast, getUser, listUsers } from './store-users';
 import { disabledUsers, eventsNotSent, noteEventsNotSent, type EventsLeftOut, type EventsNotSent } from './store-events-not-sent';
 import { mayHaveWritten } from './event-author';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
@@ -887,7 +887,8 @@ export class ReplicaService {
     return this.core.write((w) => {
       this.core.requireOpen(w);
       const signer = this.core.ring.signer;
-      return signer === undefined ? { left: 'none' } : leaveOldDevice(w, signer, this.core.userId(), sentSeq(w));
+      // The keyed anchor judged as at sign-in (vault.ts): required once any directory wrap is anchored.
+      return signer === undefined ? { left: 'none' } : leaveOldDevice(w, signer, this.core.userId(), sentSeq(w), { key: this.core.ring.auditKey, required: anyDirectoryWrapAtLeast(w, DIRECTORY_WRAP_ANCHORED) });
     });
   }
 

@@ -339,7 +339,9 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
 export type OldDeviceLeft =
   | { readonly left: 'none' }
   | { readonly left: 'moved'; readonly events: number }
-  | { readonly left: 'kept'; readonly people: number };
+  | { readonly left: 'kept'; readonly people: number }
+  /** The log does not verify (chain, a row's signature by its author's key, a device link, or the keyed anchor): nothing re-signed, the id kept. */
+  | { readonly left: 'unverified'; readonly reason: string };
 
 /**
  * Leaves this file's 16-byte device id before its first push (docs/SYNC.md "Who a device is"):
@@ -353,8 +355,13 @@ export type OldDeviceLeft =
  * the sent sequence; a push that offered it is noted by store-device.ts) and every row is this
  * person's: another's event cannot be re-signed, so a chain two people signed is kept ('kept', the
  * hole as before: the sync says so), and one only another person signed is left to them.
+ * Before any row is re-signed the whole log is verified as `crewvault audit verify` does
+ * (verifyAuditChain: each row's hash and chain, its signature over its text as stored by a key in
+ * force of its actor, its device link) and the keyed anchor with `anchor` (checkAuditAnchor): a
+ * row changed in the file by someone without the person's key must stay an event whose signature
+ * fails, never become one the person signed. Should either fail, nothing changes ('unverified').
  */
-export function leaveOldDevice(db: WriteDb, signer: Signer, userId: number, handedOnUpTo: number): OldDeviceLeft {
+export function leaveOldDevice(db: WriteDb, signer: Signer, userId: number, handedOnUpTo: number, anchor: { readonly key: Buffer; readonly required: boolean }): OldDeviceLeft {
   const old = oldDeviceToLeave(db);
   if (old === undefined) return { left: 'none' };
   const rows = db.prepare<[Buffer], AuditRow & SignedColumns & { seq: number }>('SELECT * FROM audit_log INDEXED BY audit_log_by_device WHERE device_id = ? ORDER BY id').all(old);
@@ -363,6 +370,11 @@ export function leaveOldDevice(db: WriteDb, signer: Signer, userId: number, hand
   if (people.size > 1) return { left: 'kept', people: people.size };
   const publicKey = getSigningKey(db, signer.keyId)?.public_key;
   if (!people.has(userId) || publicKey === undefined) return { left: 'none' };
+  // Per row, not per file: every row to be re-signed is this person's (above), and holds as its author signed it (here).
+  const chain = verifyAuditChain(db);
+  if (!chain.ok) return { left: 'unverified', reason: chain.reason };
+  const anchored = checkAuditAnchor(db, anchor.key, anchor.required);
+  if (!anchored.ok) return { left: 'unverified', reason: anchored.reason };
   const vault = vaultOf(db);
   const uidOf = uidsFrom(db);
   const { device, birth } = leaveForDerivedDevice(db, vault, publicKey);
