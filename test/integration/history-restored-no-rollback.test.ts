@@ -3,7 +3,9 @@
  * case is the reviewer's, unchanged (its file: review14-history-rollback.test.ts); the cases after
  * it go on from where it ends: no conflict copy was made of the desktops' own newer versions, the
  * server got them back (a2, alice's desktop left behind before the restore, takes them from it),
- * and the next syncs are quiet. Must never print a password.
+ * and the next syncs are quiet; then, after a second backup and restore, a different version
+ * written at the very revision a and b agreed (by a2, inside the restored history) is a real
+ * conflict: kept beside theirs as a conflict copy, never dropped as stale. Must never print a password.
  *
  * Review 14 (hostile, #15): HISTORY_CHANGED (0e6621a, 8bc8835) makes every agreed entry an unsent
  * change of this desktop, so the pull from 0 takes ANY older, validly signed version the server
@@ -94,5 +96,25 @@ describe('HISTORY_CHANGED takes an older signed version as current (review 14)',
     for (const d of [a, b, a2, a]) outs.push(await sync(d));
     expect({ codes: outs.map((o) => o.code), told: outs.filter((o) => o.stdout.includes('taken in again from the start')).length, a: await entries(a), a2: await entries(a2) })
       .toEqual({ codes: ['ok', 'ok', 'ok', 'ok'], told: 0, a: ['Firewall=f-1', 'Printer=p-2-rotated'], a2: ['Firewall=f-1', 'Printer=p-2-rotated'] });
+  });
+
+  it('keeps a different version written at the very revision agreed here as a real conflict: both kept, neither older one', async () => {
+    const db = team.server.database;
+    // A new backup of where everyone stands now (Printer agreed at p-2-rotated everywhere).
+    for (const t of [...await syncTables(db), 'sync_vaults']) await db.query(`DROP TABLE r14_${t}`);
+    await backUp(db);
+    await setPassword(a, 'Acme/Printer', 'p-3-a');
+    for (const d of [a, b]) expect((await sync(d)).code, d.name).toBe('ok');
+    await restore(db);
+    // a2, whose cursor stands inside the restored history, writes the same revision a and b agreed, with other bytes.
+    await setPassword(a2, 'Acme/Printer', 'p-3-a2');
+    expect((await sync(a2)).code).toBe('ok');
+    const outs = [];
+    for (const d of [b, a, b, a2]) outs.push(await sync(d));
+    const printers = async (d: Desktop): Promise<string[]> => [...new Set((await entries(d)).filter((x) => x.startsWith('Printer')))].sort();
+    expect({ codes: outs.map((o) => o.code), a: await printers(a), b: await printers(b), a2: await printers(a2) }).toEqual({
+      codes: ['ok', 'ok', 'ok', 'ok'],
+      a: ['Printer (conflict copy)=p-3-a', 'Printer=p-3-a2'], b: ['Printer (conflict copy)=p-3-a', 'Printer=p-3-a2'], a2: ['Printer (conflict copy)=p-3-a', 'Printer=p-3-a2'],
+    });
   });
 });
