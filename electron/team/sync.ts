@@ -287,7 +287,7 @@ async function takeInAnew(replica: ReplicaService, pull: () => Promise<number>):
   try {
     copies = await pull();
   } catch (error) {
-    replica.abandonStartOver();
+    await replica.abandonStartOver();
     throw error;
   }
   const { resent, keptHere } = await replica.settleStartOver();

@@ -746,8 +746,10 @@ export class ReplicaService {
   }
 
   /** The pull from 0 after startOver failed: nothing of it is settled (the next HISTORY_CHANGED starts over again). */
-  abandonStartOver(): void {
+  // A promise, as every public member answers: the session reaches this service through lazyReplica, which forwards only those.
+  abandonStartOver(): Promise<void> {
     this.restarting = undefined;
+    return Promise.resolve();
   }
 
   /**
