@@ -16,33 +16,15 @@
  * version, and his pull hands him no member record with a secret key at that version.
  * Real server on PGlite, real vault files, real `crewvault sync`. Must never print a key or a code.
  */
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { encodeSecret, totpCode, type OtpParams } from '../../shared/otp';
-import { randomBytes } from 'node:crypto';
+import { totpCode } from '../../shared/otp';
 import { BOB, CAROL, useTeamDesktops } from '../support/team-desktops';
+import { freshTotp as totp, wrapIn } from '../support/group-wraps';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 1, 3, 0, 0));
 const desktops = useTeamDesktops('crewvault-r13a-demote', clock);
 const { a, b, c, onDesktop, sync, teamClient } = desktops;
-
-function totp(): OtpParams {
-  return { kind: 'totp', secret: encodeSecret(randomBytes(20)), algorithm: 'SHA1', digits: 6, period: 30, counter: 0 };
-}
-
-/** Bob's file: whether his wrap of Ops at its current version holds the secret key, and that version. */
-function bobsOpsWrap(file: string, opsId: number): { version: number; secret: boolean } {
-  const db = new Database(file, { readonly: true });
-  try {
-    const row = db.prepare(`SELECT g.key_version AS version, gk.wrapped_secret_key IS NOT NULL AS secret FROM group_keys gk
-      JOIN users u ON u.id = gk.user_id JOIN access_groups g ON g.id = gk.group_id WHERE u.name = ? AND gk.group_id = ?`).get(BOB, opsId) as { version: number; secret: number } | undefined;
-    if (row === undefined) throw new Error('bob holds no wrap of Ops');
-    return { version: row.version, secret: row.secret === 1 };
-  } finally {
-    db.close();
-  }
-}
 
 describe('a technician demoted to codes-only in a group whose codes the server computes', () => {
   it('no longer computes codes of keys set after the demotion, and holds no secret key of the new version', async () => {
@@ -77,8 +59,8 @@ describe('a technician demoted to codes-only in a group whose codes the server c
     const bobSync = await sync(b);
     expect(bobSync.code, bobSync.stderr).toBe('ok');
 
-    const wrap = bobsOpsWrap(b.file, desktops.opsId);
-    const serverVersion = bobsOpsWrap(a.file, desktops.opsId).version;
+    const wrap = wrapIn(b.file, BOB, desktops.opsId);
+    const serverVersion = wrapIn(a.file, BOB, desktops.opsId).version;
     expect(wrap).toEqual({ version: serverVersion, secret: false });
     // His desktop does not compute the new key's code: whatever it answers, it is not that code from his own file.
     const after = await onDesktop(b, async (s) => {

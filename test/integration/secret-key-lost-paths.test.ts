@@ -14,36 +14,18 @@
  * Real server on PGlite, real vault files, the CLI's `crewvault sync`. Must never print a key,
  * a code or a password.
  */
-import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
-import { encodeSecret, totpCode, type OtpParams } from '../../shared/otp';
+import { totpCode, type OtpParams } from '../../shared/otp';
 import { BOB, CAROL, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { freshTotp as totp, wrapIn } from '../support/group-wraps';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 1, 4, 0, 0));
 const desktops = useTeamDesktops('crewvault-secret-lost-paths', clock);
 const { a, b, c, onDesktop, sync, teamClient } = desktops;
-
-function totp(): OtpParams {
-  return { kind: 'totp', secret: encodeSecret(randomBytes(20)), algorithm: 'SHA1', digits: 6, period: 30, counter: 0 };
-}
-
-/** `user`'s wrap of `groupId` in `file`: the group's version there and whether it holds the secret key. */
-function wrapIn(file: string, user: string, groupId: number): { version: number; secret: boolean } {
-  const db = new Database(file, { readonly: true });
-  try {
-    const row = db.prepare(`SELECT g.key_version AS version, gk.wrapped_secret_key IS NOT NULL AS secret FROM group_keys gk
-      JOIN users u ON u.id = gk.user_id JOIN access_groups g ON g.id = gk.group_id WHERE u.name = ? AND gk.group_id = ?`).get(user, groupId) as { version: number; secret: number } | undefined;
-    if (row === undefined) throw new Error(`${user} holds no wrap of group ${groupId}`);
-    return { version: row.version, secret: row.secret === 1 };
-  } finally {
-    db.close();
-  }
-}
 
 /** The sync's JSON report's `crossed` details (what it told in one line each). */
 function toldOf(stdout: string): string[] {
