@@ -168,6 +168,19 @@ describe.each(DATABASE_KINDS)('the crewvault server command on %s', (kind) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stdout = '';
+    // The request log is written once a turn of the server's event loop (server/log.ts batchedLog), after
+    // the reply has gone: a line is awaited as it arrives on the pipe, bounded, never slept on.
+    const stdoutHas = (text: string): Promise<void> => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${text} on stdout in 20 s`)), 20_000);
+      const look = (): void => {
+        if (!stdout.includes(text)) return;
+        clearTimeout(timer);
+        child.stdout.off('data', look);
+        resolve();
+      };
+      child.stdout.on('data', look);
+      look();
+    });
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
@@ -190,6 +203,7 @@ describe.each(DATABASE_KINDS)('the crewvault server command on %s', (kind) => {
       expect(stderr).toContain(`the first owner registers with the invite in ${path.join(dataDir, OWNER_INVITE_FILE)}`);
       const invite = readFileSync(path.join(dataDir, OWNER_INVITE_FILE), 'utf8').trim();
       expect(stderr + stdout).not.toContain(invite);
+      await stdoutHas('"route":"/health"');
       expect(stdout).toContain('"route":"/health"');
     } finally {
       child.kill('SIGTERM');
