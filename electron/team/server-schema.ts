@@ -25,6 +25,18 @@ export function tellsLeftReach(client: TeamClient): boolean {
   return (newEnough.get(client) ?? 0) >= LEFT_REACH_SERVER_SCHEMA;
 }
 
+/**
+ * The server's schema from which a pull hands the signed record that took each such entry out
+ * (`leftRecords`, review 14 hole 1): only such a record takes an entry off this desktop. A server of
+ * schema 25 or 26 tells ids alone, which this desktop no longer acts on (replica-left-reach.ts).
+ */
+export const LEFT_RECORDS_SERVER_SCHEMA = 27;
+
+/** Whether `client`'s server (as requireServerSchema heard it) hands the records that took entries out of this person's reach. */
+export function tellsLeftRecords(client: TeamClient): boolean {
+  return (newEnough.get(client) ?? 0) >= LEFT_RECORDS_SERVER_SCHEMA;
+}
+
 /** The server's schema from which it keeps history marks (server/store/history-marks.ts): a pull names and is handed them, a push is handed one. */
 export const HISTORY_MARK_SERVER_SCHEMA = 26;
 

@@ -19,8 +19,8 @@ import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import type { TeamClient } from './client';
 import { firstSync, takeHistory } from './first-sync';
-import { requireServerSchema, tellsHistoryMarks, tellsLeftReach } from './server-schema';
-import { leftReachLine } from '../vault/replica-left-reach';
+import { requireServerSchema, tellsHistoryMarks, tellsLeftReach, tellsLeftRecords } from './server-schema';
+import { leftReachLine, leftUnverifiedLine } from '../vault/replica-left-reach';
 import { snapshotPage } from './snapshot-page';
 import { eventsNotSentLine } from '../vault/store-events-not-sent';
 
@@ -103,6 +103,15 @@ function stuckOnHeld(conflicts: ReadonlyArray<{ readonly id: string }>, held: Re
 }
 
 /**
+ * What a pull asks of entries that left this person's reach: the signed records that moved them
+ * (schema 27), else ids (schema 25 and 26), which are told and acted on no more.
+ */
+function leftAsked(client: TeamClient): { readonly leftRecords?: true; readonly left?: true } {
+  if (tellsLeftRecords(client)) return { leftRecords: true };
+  return tellsLeftReach(client) ? { left: true } : {};
+}
+
+/**
  * A refused push whose conflicting records the pull after it did not bring: the server leaves
  * them out of this person's pull (an entry now in a group they do not hold: moved there, or their
  * access removed), so no pull will bring them and pushing again meets the same conflicts. The
@@ -137,6 +146,8 @@ export interface SyncOutcome {
   readonly oldDevice?: string;
   /** Entries that left this person's reach since (moved into a group they do not hold: taken off this desktop, an unsent edit of one kept as a copy), one line. */
   readonly leftReach?: string;
+  /** Entries the server said left this person's reach that stay here, as nothing signed vouched for it (an id alone, or a record that does not hold), one line. */
+  readonly leftUnverified?: string;
   /** This desktop's audit events this sync left out of its push for good (a disabled author's, and its chain after them), one line. */
   readonly eventsNotSent?: string;
   /** The server's history was not the one this desktop pulled from (restored from a backup, the vault replaced): taken in again from 0, one line. */
@@ -318,7 +329,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   const oldLeft = await replica.leaveOldDevice();
   const oldDevice = oldDeviceLine(oldLeft);
   if (oldLeft.left === 'unverified') oldDeviceKept.unverified = oldDevice;
-  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; historyChanged?: string; setAside?: string } = {
+  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string } = {
     pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [], ...(oldDevice === undefined ? {} : { oldDevice }),
   };
   /** A crossing told by a page, kept one line a person (a user and a member record of them crossing in one sync: both said). */
@@ -344,10 +355,16 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   };
   const told = (): void => options.onProgress?.({ sent: tally.pushed, total, taken: tally.pulled });
   /** Entries the pulls told left this person's reach, and the copies kept of unsent edits of them (review 13b holes 2 and 4). */
-  const left = { dropped: 0, kept: [] as string[], notKept: 0 };
-  const leaveReach = async (ids: readonly string[] | undefined): Promise<void> => {
-    if (ids === undefined || ids.length === 0) return;
-    const gone = await replica.leaveReach(ids);
+  const left = { dropped: 0, kept: [] as string[], notKept: 0, unverified: 0, why: new Set<string>() };
+  /** Taken off this desktop only by a signed record that holds (review 14 hole 1); an id alone, or a record that does not hold, is told and moves nothing. */
+  const leaveReach = async (page: ServerRouteOutput<'syncPull'>): Promise<void> => {
+    if ((page.left ?? []).length === 0 && (page.leftRecords ?? []).length === 0) return;
+    const gone = await replica.leaveReach({ ids: page.left, records: page.leftRecords }, page.batches);
+    if (gone.unverified > 0) {
+      left.unverified += gone.unverified;
+      for (const why of gone.unverifiedWhy) left.why.add(why);
+      tally.leftUnverified = leftUnverifiedLine(left.unverified, [...left.why]);
+    }
     if (gone.dropped === 0) return;
     left.dropped += gone.dropped;
     left.kept.push(...gone.kept.map((c) => `${c.customer}/${c.title}`));
@@ -360,7 +377,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
     const request = (since: number, mark: HistoryMark | undefined): { readonly since: number; readonly page: Promise<ServerRouteOutput<'syncPull'>>; readonly checked: Promise<VerifiedSignatures | undefined> } => {
       // The history mark held for `since` names the history this cursor belongs to (docs/SYNC.md "Faults"): another there is HISTORY_CHANGED.
       const marks = tellsHistoryMarks(client) ? { marks: true as const, ...(mark === undefined ? {} : { mark }) } : {};
-      const page = client.call('syncPull', { vault, since, kinds: [...VAULT_OBJECT_KINDS], ...marks, ...(tellsLeftReach(client) ? { left: true as const } : {}), ...(options.pullRecords === undefined ? {} : { limit: Math.max(1, Math.min(MAX_BATCH_RECORDS, options.pullRecords)) }) });
+      const page = client.call('syncPull', { vault, since, kinds: [...VAULT_OBJECT_KINDS], ...marks, ...leftAsked(client), ...(options.pullRecords === undefined ? {} : { limit: Math.max(1, Math.min(MAX_BATCH_RECORDS, options.pullRecords)) }) });
       page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
       // Its signatures checked on the worker threads as soon as it arrives, while the page before
       // it is still being written. Only a memo: failing here just leaves the checks to apply.
@@ -383,7 +400,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
       // The next page is on its way (the server reads it) while this one is checked and written.
       if (page.more) ahead = request(page.upTo, page.mark);
       // Entries moved out of this person's reach in the page's range (never one the page hands): off this desktop first, an unsent edit kept as a copy.
-      await leaveReach(page.left);
+      await leaveReach(page);
       if (page.records.length > 0) {
         // Parsed once, by the client with the contract's record schema: taken in without parsing again.
         const checked = await asked.checked;
@@ -469,7 +486,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   };
   /** A refused push met an entry out of this person's reach: pulled again, whether the pull took some entry off this desktop. */
   const leftSincePull = async (error: unknown): Promise<boolean> => {
-    if (!(error instanceof CrewvaultError) || error.code !== 'FORBIDDEN' || !tellsLeftReach(client)) return false;
+    if (!(error instanceof CrewvaultError) || error.code !== 'FORBIDDEN' || !tellsLeftRecords(client)) return false;
     const before = left.dropped;
     pulledIds = new Set();
     await pullAll();

@@ -1,29 +1,53 @@
 /**
- * Entries that left this person's reach (review 13b hole 4; docs/SYNC.md "An entry crossing the
- * edge of a person's reach"): the team server's pull tells, by id alone, entries moved out of a
- * group this person holds into one they do not (server/store/left-reach.ts). Each leaves this
- * desktop as a revoke's entries do; an edit of it made here and not sent is kept first, as a copy
- * in the group it was in (which this person holds), sent with their next push: never lost, and
- * never pushed as a change of the entry the server refuses them (which held back every other
- * change of theirs: review 13b hole 2).
- * Must never: drop an entry of an owner or admin (they hold every group: the server tells them
- * none, and a relay that did is ignored), or drop an edit made here unsaid.
+ * Entries that left this person's reach (review 13b hole 4; review 14 hole 1; docs/SYNC.md "An
+ * entry crossing the edge of a person's reach"): the team server's pull hands, for each entry
+ * moved out of a group this person holds into one they do not, the signed record that moved it
+ * (server/store/left-reach.ts). An entry leaves this desktop only when that record holds as any
+ * record does and says so: its author's signature under a key of theirs in force here, the author
+ * not disabled, allowed to move it out of the group it is in here, the record naming a group this
+ * person does not hold at a revision above the one agreed here (an older record played back, from
+ * when the entry was once elsewhere, moves nothing). Each then leaves as a revoke's entries do; an
+ * edit of it made here and not sent is kept first, as a copy in the group it was in (which this
+ * person holds), sent with their next push: never lost, and never pushed as a change of the entry
+ * the server refuses them (review 13b hole 2). A marker that does not hold, or an id alone (a
+ * server older than schema 27), leaves the entry where it is, counted and told in one line.
+ * Must never: drop an entry on the server's word alone, drop an entry of an owner or admin (they
+ * hold every group: the server tells them none, and a relay that did is ignored), or drop an edit
+ * made here unsaid.
  */
 import { isCrewvaultError } from '../../shared/errors';
-import { ALL_GROUP_ROLES } from '../../shared/policy';
-import type { WriteDb } from './db';
+import { ALL_GROUP_ROLES, can, type Permission, type Role } from '../../shared/policy';
+import { entryWriteNeeds } from '../../shared/policy-writes';
+import type { EntryRecord } from '../../shared/sync/records';
+import type { ReadDb, WriteDb } from './db';
 import type { EntrySummary } from '../../shared/model';
 import { uidBytes } from './replica-people-checks';
 import { dropEntryLeftReach } from './store-replica-people';
-import { entryByUid, replicaBase, type EntryReplicaRow } from './store-replica';
+import { entryByUid, holdsGroupKey, idByUid, replicaBase, type EntryReplicaRow } from './store-replica';
 import { getUser } from './store-users';
 
-/** What leaving did: entries dropped here, and the copies kept of edits made here to them. */
+/** What a pull told of entries that left this person's reach: the records that moved them (schema 27), or their ids alone (schema 25 and 26). */
+export interface LeftTold {
+  readonly records?: readonly EntryRecord[] | undefined;
+  readonly ids?: readonly string[] | undefined;
+}
+
+/** What leaving did: entries dropped here, the copies kept of edits made here to them, and markers that did not hold. */
 export interface LeftReach {
   readonly dropped: number;
   readonly kept: readonly EntrySummary[];
   /** Changes made here that could not be kept (this person's role holds no secret key of the group to copy them: a codes-only member's counter steps). */
   readonly notKept: number;
+  /** Entries held here the server said left this person's reach, left where they are: nothing it handed vouches for it, with why (each reason once). */
+  readonly unverified: number;
+  readonly unverifiedWhy: readonly string[];
+}
+
+/** A record's author as this vault knows them (ReplicaService's sender): their row, role and what the role may do. */
+export interface Voucher {
+  readonly id: number;
+  readonly role: Role;
+  readonly permissions: readonly Permission[];
 }
 
 export interface LeftReachDeps {
@@ -33,20 +57,68 @@ export interface LeftReachDeps {
   readonly keepCopy: (db: WriteDb, local: EntryReplicaRow) => EntrySummary | undefined;
   /** Takes the entry off its group's summary page (where its key is held). */
   readonly unlist: (groupId: number, entryId: number) => void;
+  /**
+   * The record's author once its signature (or its batch's) holds under a key of theirs in force
+   * here and they are not disabled here (ReplicaService.sender); throws VAULT_TAMPERED or CONFLICT.
+   */
+  readonly vouched: (db: ReadDb, record: EntryRecord) => Voucher;
 }
 
-/** Drops each entry of `ids` held here live, keeping a copy of one changed here since last agreed. */
-export function leaveReach(db: WriteDb, ids: readonly string[], deps: LeftReachDeps): LeftReach {
+const NOTHING: LeftReach = { dropped: 0, kept: [], notKept: 0, unverified: 0, unverifiedWhy: [] };
+
+/** Why an id alone moves nothing. */
+const ID_ALONE = 'the server named it alone, with no signed record of the move (a server older than schema 27: ask its administrator to upgrade it)';
+
+/**
+ * Why `r` does not take `local` out of this person's reach, or undefined when it does: it holds as
+ * a pulled record does (vouched), names a group this person does not hold, is newer than the
+ * revision agreed here, and its author may make that change of the entry as it stands here
+ * (shared/policy-writes.ts, as replica-service.ts requireAllowed): entries.edit in the group it is
+ * in here, whose members this desktop knows; in the group it went to, whose members it is not
+ * handed, the role's permission alone.
+ */
+function whyNot(db: ReadDb, r: EntryRecord, local: EntryReplicaRow, deps: LeftReachDeps): string | undefined {
+  let author: Voucher;
+  try {
+    author = deps.vouched(db, r);
+  } catch (error) {
+    if (!isCrewvaultError(error) || (error.code !== 'VAULT_TAMPERED' && error.code !== 'CONFLICT')) throw error;
+    return 'the record handed does not hold under a key of its author in force here, or its author is disabled or unknown here';
+  }
+  const groupId = idByUid(db, 'access_groups', uidBytes(r.group));
+  if (groupId === local.group_id || (groupId !== undefined && holdsGroupKey(db, groupId, deps.userId))) return 'the record handed puts it in a group you hold';
+  if (r.revision <= replicaBase(db, uidBytes(r.id))) return 'the record handed is no newer than the version agreed here (an old record played back)';
+  const needs = entryWriteNeeds({ group: local.group_id, deleted: false }, { group: groupId ?? -1, deleted: r.deletedAt !== null });
+  const allowed = needs.every((need) => can({ role: author.role, permissions: author.permissions, groups: new Map() }, need.permission)
+    && (need.group !== local.group_id || holdsGroupKey(db, local.group_id, author.id)));
+  return allowed ? undefined : 'the record handed is signed by someone who may not move it out of its group';
+}
+
+/** Drops each entry held here live that a record of `told` takes out of this person's reach, keeping a copy of one changed here since last agreed. */
+export function leaveReach(db: WriteDb, told: LeftTold, deps: LeftReachDeps): LeftReach {
   const me = getUser(db, deps.userId);
-  if (me === undefined || ALL_GROUP_ROLES.some((role) => role === me.role)) return { dropped: 0, kept: [], notKept: 0 };
+  if (me === undefined || ALL_GROUP_ROLES.some((role) => role === me.role)) return NOTHING;
   let dropped = 0;
   let notKept = 0;
   const kept: EntrySummary[] = [];
-  for (const id of ids) {
-    const uid = uidBytes(id);
-    const local = entryByUid(db, uid);
-    if (local === undefined || local.deleted_at !== null) continue;
-    if (local.revision !== replicaBase(db, uid)) {
+  /** Entries held here live the server named, and why none of its records took each out (dropped ones leave this map). */
+  const standing = new Map<string, string>();
+  const live = (id: string): EntryReplicaRow | undefined => {
+    const local = entryByUid(db, uidBytes(id));
+    return local === undefined || local.deleted_at !== null ? undefined : local;
+  };
+  for (const id of told.ids ?? []) if (live(id) !== undefined) standing.set(id, ID_ALONE);
+  // One record for each of this person's groups the entry left: the entry goes when any of them holds.
+  for (const r of told.records ?? []) {
+    const local = live(r.id);
+    if (local === undefined) continue;
+    const why = whyNot(db, r, local, deps);
+    if (why !== undefined) {
+      if (!standing.has(r.id) || standing.get(r.id) === ID_ALONE) standing.set(r.id, why);
+      continue;
+    }
+    standing.delete(r.id);
+    if (local.revision !== replicaBase(db, local.uid)) {
       try {
         const copy = deps.keepCopy(db, local);
         if (copy) kept.push(copy);
@@ -60,7 +132,7 @@ export function leaveReach(db: WriteDb, ids: readonly string[], deps: LeftReachD
     dropEntryLeftReach(db, local.id, deps.now);
     dropped++;
   }
-  return { dropped, kept, notKept };
+  return { dropped, kept, notKept, unverified: standing.size, unverifiedWhy: [...new Set(standing.values())] };
 }
 
 /** One line for a person: how many entries left their reach, and the copies kept of their unsent edits (by customer/title). */
@@ -69,4 +141,10 @@ export function leftReachLine(dropped: number, kept: readonly string[], notKept 
   const entries = `${dropped} entr${dropped === 1 ? 'y' : 'ies'}`;
   const copies = kept.length === 0 ? '' : `; your change${kept.length === 1 ? '' : 's'} of ${kept.length === 1 ? 'it' : 'them'} not yet sent ${kept.length === 1 ? 'was' : 'were'} kept as ${kept.map((k) => `"${k}"`).join(', ')} in the group ${kept.length === 1 ? 'it was' : 'they were'} in, sent as new`;
   return `${entries} left your reach (moved into an access group you do not hold) and ${dropped === 1 ? 'was' : 'were'} taken off this desktop${copies}${lost}.`;
+}
+
+/** One line for a person: entries the server said left their reach that stay here, nothing signed vouching for it, and why (ids are the server's; no name is told). */
+export function leftUnverifiedLine(unverified: number, why: readonly string[]): string {
+  const entries = `${unverified} entr${unverified === 1 ? 'y' : 'ies'}`;
+  return `${entries} the server said left your reach ${unverified === 1 ? 'stays' : 'stay'} on this desktop, as nothing signed by someone who may move ${unverified === 1 ? 'it' : 'them'} says so: ${why.join('; ')}.`;
 }

@@ -53,10 +53,10 @@ import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-peopl
 import { takeNewUsers } from './replica-people-new';
 import { GivenWayIntake, givenWayMove } from './replica-given-way';
 import { hasUnsentEntryWrite } from './store-unsent-writes';
-import { leaveReach, type LeftReach } from './replica-left-reach';
+import { leaveReach, type LeftReach, type LeftTold } from './replica-left-reach';
 import { openKeyRotatedFrom } from './rotated-from-keys';
 import { dropRotatedFrom } from './store-rotated-from';
-import { verifyAhead, type SignedTriple, type VerifiedSignatures } from './replica-verify';
+import { verifyAhead, VerifiedSignatures, type SignedTriple } from './replica-verify';
 import { restoreEntryIndexes, setAsideEntryIndexes } from './store-bulk-indexes';
 import { rolePermissions } from './store-roles';
 import { markVaultObjectSent, noteVaultObjectsUpTo, takeVaultObjects, vaultObjectRecords, vaultObjectsUpTo } from './replica-vault-objects';
@@ -1484,15 +1484,21 @@ export class ReplicaService {
 
   /**
    * Entries the team server's pull told left this person's reach (moved out of a group they hold
-   * into one they do not: replica-left-reach.ts), dropped here; an edit of one made here and not
-   * sent is kept as a copy in the group it was in. Its own transaction, before the page that told
-   * it is taken in (the server tells no entry the same pull hands): told again if this one is lost.
+   * into one they do not: replica-left-reach.ts), dropped here when the signed record that moved
+   * each holds (its signature or its batch's, in `batches`, checked as a pulled record's); an edit
+   * of one made here and not sent is kept as a copy in the group it was in. Its own transaction,
+   * before the page that told it is taken in (the server tells no entry the same pull hands): told
+   * again if this one is lost.
    */
-  async leaveReach(ids: readonly string[]): Promise<LeftReach> {
-    if (ids.length === 0) return { dropped: 0, kept: [], notKept: 0 };
+  async leaveReach(told: LeftTold, batches: readonly RecordBatch[] = []): Promise<LeftReach> {
     return this.core.write((w) => {
       this.core.requireOpen(w);
-      return leaveReach(w, ids, { userId: this.core.userId(), now: this.core.now(), keepCopy: (db, local) => this.conflictCopy(db, local), unlist: (groupId, entryId) => this.removeFromPage(groupId, entryId) });
+      const keys = signingKeysInForce(w);
+      const senders = new SenderRows(w, vaultId(w), new VerifiedSignatures(), new Map(batches.map((b) => [b.id, b])));
+      return leaveReach(w, told, {
+        userId: this.core.userId(), now: this.core.now(), keepCopy: (db, local) => this.conflictCopy(db, local), unlist: (groupId, entryId) => this.removeFromPage(groupId, entryId),
+        vouched: (db, r) => this.sender(db, keys, r, senders),
+      });
     });
   }
 

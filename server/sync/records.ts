@@ -19,7 +19,7 @@
  */
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
-import { replicaRecordSchema, type PeopleRecord, type ReplicaRecord, type RoleRecord, type VaultObjectRecord } from '../../shared/sync/records';
+import { entryRecordSchema, replicaRecordSchema, type EntryRecord, type PeopleRecord, type ReplicaRecord, type RoleRecord, type VaultObjectRecord } from '../../shared/sync/records';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
 import { recordBatchSchema } from '../../shared/sync/record-batches';
@@ -32,7 +32,7 @@ import { pushBatcher } from './push-batch';
 import { markFor, requireSameHistory } from './history-marks';
 import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
-import { putLeftReach, leftReachOf } from '../store/left-reach';
+import { putLeftReach, leftReachOf, leftReachRecordsOf } from '../store/left-reach';
 import { holdsEveryGroup } from '../store/membership';
 import { actingPerson, applyPeople, noSuchVaultFor, notAPerson, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
 
@@ -197,16 +197,27 @@ export async function storePush(
  */
 async function noteLeftReach(tx: Transaction, vaultId: string, record: ReplicaRecord, before: HeldRecord | undefined, seq: number): Promise<void> {
   if (record.kind !== 'entry' || before?.kind !== 'entry' || before.group === null || before.group === record.group) return;
-  await putLeftReach(tx, vaultId, record.id, before.group, seq);
+  await putLeftReach(tx, vaultId, record.id, before.group, seq, JSON.stringify(record));
 }
 
 /**
- * The ids of entries that left this person's reach (moved out of a group they hold into one they
- * do not) within the page's range, asked for by `left` (a desktop from before it would refuse the
- * field): ids they were handed before, nothing else. Owners and admins hold every group: none.
+ * Entries that left this person's reach (moved out of a group they hold into one they do not)
+ * within the page's range: asked for by `left` (schema 25: their ids alone, for a desktop from
+ * before schema 27) or `leftRecords` (schema 27: the signed record that moved each, review 14
+ * hole 1, for the desktop to check before it drops anything). A desktop from before either would
+ * refuse the field. Owners and admins hold every group: none.
  */
-async function leftReachFor(ctx: ServerContext, input: ServerRouteInput<'syncPull'>, me: InVault, upTo: number): Promise<{ left?: string[] }> {
-  if (input.left !== true || me.vaultUser === null || holdsEveryGroup(me.role)) return {};
+async function leftReachFor(ctx: ServerContext, input: ServerRouteInput<'syncPull'>, me: InVault, upTo: number): Promise<{ left?: string[]; leftRecords?: EntryRecord[] }> {
+  if (me.vaultUser === null || holdsEveryGroup(me.role)) return {};
+  if (input.leftRecords === true) {
+    // Stored as pushed, checked then; parsed again on the way out as the page's records are (one that no longer parses is left out).
+    const records = (await leftReachRecordsOf(ctx.db, input.vault, me.vaultUser, input.since, upTo)).flatMap((body) => {
+      const parsed = entryRecordSchema.safeParse(JSON.parse(body));
+      return parsed.success ? [parsed.data] : [];
+    });
+    return records.length > 0 ? { leftRecords: records } : {};
+  }
+  if (input.left !== true) return {};
   const left = await leftReachOf(ctx.db, input.vault, me.vaultUser, input.since, upTo);
   return left.length > 0 ? { left } : {};
 }
@@ -235,8 +246,9 @@ export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteI
   }).filter((r) => visible(r.record));
   // Up to the last record read, handed over or not: what was left out is not this person's.
   const upTo = rows.at(-1)?.seq ?? input.since;
+  const left = await leftReachFor(ctx, input, me, upTo);
   // The signed batches the records handed name (format 2), each whole: only those (a batch lists digests only, but of records this person may not see).
-  const named = [...new Set(records.flatMap((r) => ((r.record.kind === 'customer' || r.record.kind === 'entry') && r.record.batch !== undefined ? [r.record.batch] : [])))];
+  const named = [...new Set([...records.map((r) => r.record), ...(left.leftRecords ?? [])].flatMap((r) => ((r.kind === 'customer' || r.kind === 'entry') && r.batch !== undefined ? [r.batch] : [])))];
   const batches = [...(await batchesOf(ctx.db, input.vault, named)).values()].map((body) => recordBatchSchema.parse(JSON.parse(body)));
-  return { records, upTo, more: upTo < vault.seq, ...(batches.length > 0 ? { batches } : {}), ...(await leftReachFor(ctx, input, me, upTo)), ...(await markFor(ctx.db, input.vault, upTo, input.marks === true)) };
+  return { records, upTo, more: upTo < vault.seq, ...(batches.length > 0 ? { batches } : {}), ...left, ...(await markFor(ctx.db, input.vault, upTo, input.marks === true)) };
 }

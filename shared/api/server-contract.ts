@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors';
-import { MAX_BATCH_RECORDS, replicaBatchSchema, replicaRecordSchema, VAULT_OBJECT_KINDS } from '../sync/records';
+import { entryRecordSchema, MAX_BATCH_RECORDS, replicaBatchSchema, replicaRecordSchema, VAULT_OBJECT_KINDS } from '../sync/records';
 import { recordBatchSchema } from '../sync/record-batches';
 import { MAX_SERVER_CODE_RECORDS, serverCodeRecordSchema } from '../sync/server-codes';
 
@@ -584,6 +584,11 @@ export const SERVER_ROUTES = {
       /** Schema 25: also tell the ids of entries that left this person's reach in the page's range (`left`); sent only to a server that says so. */
       left: z.literal(true).optional(),
       /**
+       * Schema 27 (review 14 hole 1): instead, hand the signed record that took each such entry out
+       * (`leftRecords`), for the desktop to check before it drops anything; sent only to a server that says so.
+       */
+      leftRecords: z.literal(true).optional(),
+      /**
        * Schema 26 (docs/SYNC.md "Faults"): `marks` asks for the history mark at `upTo` (`mark` in the
        * reply); `mark` is the one this desktop holds for `since`. A cursor past the head, or a mark
        * this server does not hold, is refused HISTORY_CHANGED. Sent only to a server that says so.
@@ -602,6 +607,12 @@ export const SERVER_ROUTES = {
        * do not (review 13b hole 4): ids only, each one they were handed before; absent when none.
        */
       left: z.array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)).max(1_000_000).optional(),
+      /**
+       * Asked by `leftRecords`: for each such entry and each group of this person's it left, the
+       * record that moved it as its author pushed it (signed, or naming a batch in `batches`; sealed
+       * under the new group's keys); absent when none.
+       */
+      leftRecords: z.array(entryRecordSchema).max(1_000_000).optional(),
     }),
   }),
   /**

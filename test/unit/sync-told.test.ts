@@ -1,8 +1,8 @@
 /**
  * The lines a sync round tells beside its counts (electron/team/sync-told.ts), the same for
  * `crewvault sync` and the Team server screen: one a person crossed (ending in one full stop),
- * then the old device id, entries that left reach and events not sent, in that order; none when
- * the round told nothing. Must never: read the wall clock.
+ * then the old device id, entries that left reach, those said to have left that stay, and events
+ * not sent, in that order; none when the round told nothing. Must never: read the wall clock.
  */
 import { describe, expect, it } from 'vitest';
 import type { SyncOutcome } from '../../electron/team/sync';
@@ -15,7 +15,7 @@ describe('syncToldLines', () => {
     expect(syncToldLines(quiet)).toEqual([]);
   });
 
-  it('tells each person crossed, then the old device, entries out of reach and events not sent, one line each', () => {
+  it('tells each person crossed, then the old device, entries out of reach, those said to have left that stay and events not sent, one line each', () => {
     const lines = syncToldLines({
       ...quiet,
       crossed: [
@@ -24,6 +24,7 @@ describe('syncToldLines', () => {
       ],
       oldDevice: 'old device line',
       leftReach: 'left reach line',
+      leftUnverified: 'left unverified line',
       eventsNotSent: 'events line',
     });
     expect(lines).toEqual([
@@ -31,6 +32,7 @@ describe('syncToldLines', () => {
       'Vault settings: changed here and not sent; the team\'s, stored first, are kept.',
       'old device line',
       'left reach line',
+      'left unverified line',
       'events line',
     ]);
   });
