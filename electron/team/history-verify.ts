@@ -19,7 +19,7 @@ import { derivedChainStartFault, isDerivedDeviceId } from '../../shared/sync/dev
 import { derivesDevice } from '../vault/store-device';
 import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV1, keysInForce } from '../../shared/sync/signing-keys';
 import { eventRecordSigningText, scopeHashes } from '../vault/audit-event-texts';
-import { checkReceivedEventV3, eventHeaderTextV3 } from '../../shared/sync/event-v3';
+import { checkReceivedEventV3, eventHeaderTextV3, type HeldScopeKey } from '../../shared/sync/event-v3';
 
 export interface PulledRecord {
   readonly seq: number;
@@ -62,11 +62,11 @@ const hexOf = (b64url: string | null): string | null => (b64url === null ? null 
  * A v3 event (signed over a header and its body's digest, docs/SYNC.md "Events of groups one does
  * not hold") as shared/sync/event-v3.ts checks it: whole (its body hashing to the signed digest,
  * its scope the no-group tag exactly when its body names no group) or redacted (the signature over
- * the header and the digest handed, refused when its scope is keyed under a scope key in `held` or
+ * the header and the digest handed, refused when its scope is the tag of a group in `held` under its key or
  * is the no-group tag: withheld). Returns whether it came
  * redacted, or why it is refused.
  */
-function checkV3(vault: string, r: EventRecord & { readonly scope: string }, publicKey: string, signature: string, held: 'every' | readonly string[]): { readonly redacted: boolean } | { readonly fault: string } {
+function checkV3(vault: string, r: EventRecord & { readonly scope: string }, publicKey: string, signature: string, held: 'every' | readonly HeldScopeKey[]): { readonly redacted: boolean } | { readonly fault: string } {
   const header = { uid: r.id, at: r.at, actor: r.actor, action: r.action, deviceHex: hexOf(r.device), devicePrevHex: hexOf(r.devicePrev), signerKey: r.signerKey, scope: r.scope };
   const holdsText = (text: string): boolean => holds(publicKey, text, signature);
   if (r.bodyDigest !== undefined) {
@@ -90,10 +90,10 @@ function checkV3(vault: string, r: EventRecord & { readonly scope: string }, pub
 
 /**
  * Checks `pulled` (every record of the vault from sequence 0, in the server's order). `held`: the
- * scope keys (audit-event-texts.ts eventScopeKey, hex) of the groups whose v3 events the checker is owed whole; 'every' for an owner or admin,
+ * scope keys (audit-event-texts.ts eventScopeKey, hex, each with its group) of the groups whose v3 events the checker is owed whole; 'every' for an owner or admin,
  * to whom the server hands every body (`crewvault audit verify --server`).
  */
-export function verifyServerHistory(vault: string, pulled: readonly PulledRecord[], trusted: ReadonlyMap<string, TrustedKey> = new Map(), held: 'every' | readonly string[] = 'every'): HistoryCheck {
+export function verifyServerHistory(vault: string, pulled: readonly PulledRecord[], trusted: ReadonlyMap<string, TrustedKey> = new Map(), held: 'every' | readonly HeldScopeKey[] = 'every'): HistoryCheck {
   const roles = new Map<string, string>();
   const disabledAt = new Map<string, number | null>();
   for (const { record } of pulled) {

@@ -11,7 +11,7 @@
  */
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { eventBodyDigest, eventHeaderTextV3, eventScope, type EventBodyV3, type EventHeaderV3, type ScopeHashes } from '../../shared/sync/event-v3';
+import { eventBodyDigest, eventHeaderTextV3, eventScope, scopeMatches, type EventBodyV3, type EventHeaderV3, type GroupScope, type HeldScopeKey, type ScopeHashes } from '../../shared/sync/event-v3';
 import type { EventRecord } from '../../shared/sync/records';
 import type { EventSigningText } from '../../shared/sync/signing-keys';
 
@@ -91,10 +91,11 @@ export function eventTextV3(vault: string, f: EventSigningText, v3: EventV3Colum
 
 /**
  * Groups whose events this receiver is owed whole: the scope keys (eventScopeKey, hex) of those it
- * holds, or 'every' (an owner or admin); 'unjudged': only signature and shape (a walk of what is
- * stored by someone not signed in: which groups the file's person holds is not known without keys).
+ * holds, each with its group and whether it is worked out here (shared/sync/event-v3.ts
+ * HeldScopeKey), or 'every' (an owner or admin); 'unjudged': only signature and shape (a walk of
+ * what is stored by someone not signed in: which groups the file's person holds is not known without keys).
  */
-export type HeldGroups = readonly string[] | 'every' | 'unjudged';
+export type HeldGroups = readonly HeldScopeKey[] | 'every' | 'unjudged';
 
 /** What gives a held group's scope key: a session's key ring (keys.ts KeyRing.eventScopeKey). */
 export interface ScopeKeySource {
@@ -102,15 +103,21 @@ export interface ScopeKeySource {
 }
 
 /**
- * The scope keys of the groups (row ids) whose events a person is owed whole, as `ring` holds them,
- * with each held group's earlier versions' (`earlier`: scope-key-history.ts, carried across its
- * rotations, so a tag written before one is matched by a holder granted after it); 'every' stays.
+ * The scope keys of the groups (row ids) whose events a person is owed whole, as `ring` holds them
+ * (derived: from the list key held), with each held group's earlier versions' (`earlier`:
+ * scope-key-history.ts, carried across its rotations on the list's signer's word, so a tag written
+ * before one is matched by a holder granted after it), each named by its group's global id
+ * (`groupUid`): a carried key matches only tags naming that group. 'every' stays.
  */
-export function scopeKeysOwed(owed: readonly number[] | 'every', ring: ScopeKeySource, earlier: (groupId: number) => readonly string[] = () => []): readonly string[] | 'every' {
+export function scopeKeysOwed(
+  owed: readonly number[] | 'every', ring: ScopeKeySource, groupUid: (groupId: number) => string, earlier: (groupId: number) => readonly string[] = () => [],
+): readonly HeldScopeKey[] | 'every' {
   if (owed === 'every') return 'every';
   return owed.flatMap((groupId) => {
     const key = ring.eventScopeKey(groupId);
-    return key === undefined ? [] : [key, ...earlier(groupId)];
+    if (key === undefined) return [];
+    const group = groupUid(groupId);
+    return [{ group, key, derived: true }, ...earlier(groupId).filter((k) => k !== key).map((k) => ({ group, key: k, derived: false }))];
   });
 }
 
@@ -119,7 +126,8 @@ export function scopeKeysOwed(owed: readonly number[] | 'every', ring: ScopeKeyS
  * `text` under its author's key. Whole: its body must hash to the signed digest, and its scope be the
  * no-group tag exactly when its body names no group (a keyed tag is not matched: it may be of a key
  * version before the one held now). Redacted: no body field and no salt, the signature over the header and the digest it
- * came with, and not owed whole (a scope of no group, or keyed under a scope key in `held`: the server withheld it).
+ * came with, and not owed whole (a scope of no group, or the tag of a group in `held` under its key,
+ * shared/sync/event-v3.ts scopeMatches: the server withheld it).
  */
 export function v3Fault(vault: string, f: EventSigningText, v3: EventV3Columns & { readonly scope: Buffer }, holds: (text: string) => boolean, held: HeldGroups): string | undefined {
   if (v3.body_salt !== null) {
@@ -136,18 +144,18 @@ export function v3Fault(vault: string, f: EventSigningText, v3: EventV3Columns &
   const scope = v3.scope.toString('hex');
   if (eventScope(vault, f.uid, null, scopeHashes) === scope) return 'came without its body and names no group: every member is owed it whole (the server withheld it)';
   if (held === 'every') return 'came without its body, which this desktop\'s person (an owner or admin) may read: the server withheld it';
-  if (held !== 'unjudged' && held.some((key) => eventScope(vault, f.uid, key, scopeHashes) === scope)) return 'came without its body, of a group this desktop holds: the server withheld it';
+  if (held !== 'unjudged' && held.some((key) => scopeMatches(vault, f.uid, scope, key, scopeHashes))) return 'came without its body, of a group this desktop holds: the server withheld it';
   return undefined;
 }
 
 /**
  * The v3 fields a desktop signs a new event with: a fresh salt and the scope tag of its body's group
- * (`scopeKey`: that group's scope key as its author holds it; null: an event of no group;
+ * (`scope`: that group and its scope key as its author holds it; null: an event of no group;
  * undefined: of a group its author holds no key of, tagged at random, which nobody can match).
  */
-export function newV3Columns(vault: string, uid: string, scopeKey: string | null | undefined, salt: Buffer): EventV3Columns & { readonly scope: Buffer } {
-  const scope = scopeKey === undefined ? randomBytes(32) : Buffer.from(eventScope(vault, uid, scopeKey, scopeHashes), 'hex');
-  return { scope, body_salt: salt, body_digest: null };
+export function newV3Columns(vault: string, uid: string, scope: GroupScope | null | undefined, salt: Buffer): EventV3Columns & { readonly scope: Buffer } {
+  const tag = scope === undefined ? randomBytes(32) : Buffer.from(eventScope(vault, uid, scope, scopeHashes), 'hex');
+  return { scope: tag, body_salt: salt, body_digest: null };
 }
 
 /** VAULT_TAMPERED for a received event, one line. */

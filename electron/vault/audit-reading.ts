@@ -12,8 +12,7 @@ import { listAuditRows, verifyAuditChain, type AnchorCheck, type AuditRow, type 
 import { listAuditRowsAfter } from './store-audit-pages';
 import { listUsers } from './store-users';
 import type { ReadDb } from './db';
-import { scopeKeysOwed } from './audit-event-texts';
-import { earlierScopeKeysOf } from './scope-key-history';
+import { scopeKeysOwedHere } from './scope-key-history';
 import { groupsOwedWhole } from './store-replica';
 
 /** What the audit screen and export say of an event held redacted (docs/SYNC.md "Events of groups one does not hold"). */
@@ -46,7 +45,7 @@ export class AuditReader {
   async verify(): Promise<{ readonly chain: AuditVerification; readonly anchor: AnchorCheck }> {
     return this.core.read((r) => {
       this.core.require(r, 'audit.read');
-      return { chain: verifyAuditChain(r, scopeKeysOwed(groupsOwedWhole(r, this.core.userId()), this.core.ring, earlierScopeKeysOf(r, this.core.ring.groups))), anchor: this.core.anchorAtSignIn };
+      return { chain: verifyAuditChain(r, scopeKeysOwedHere(r, groupsOwedWhole(r, this.core.userId()), this.core.ring)), anchor: this.core.anchorAtSignIn };
     });
   }
 

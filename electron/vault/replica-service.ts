@@ -38,6 +38,7 @@ import { can, seesOnlyCodes, type Permission, type Role } from '../../shared/pol
 import {
   recordSigningText, REPLICA_FORMAT, REPLICA_FORMAT_BATCHED, replicaBatchSchema, type Unsigned, replicaRecordSchema, type CustomerRecord, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord, type UserRecord,
 } from '../../shared/sync/records';
+import type { HeldScopeKey } from '../../shared/sync/event-v3';
 import { batchSigningText, recordBatchSchema, RECORDS_PER_BATCH, type RecordBatch } from '../../shared/sync/record-batches';
 import { createHash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
@@ -68,8 +69,8 @@ import { mayHaveWritten } from './event-author';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
 import { appendReceivedEvent, closeV1ChainStarts, eventSigningBytes, leaveOldDevice, moveAuditHeadToLast, signingKeysInForce, signsEventsV3, startSigningEventsV3, type AuditFields, type OldDeviceLeft } from './store-audit';
 import { noteDevicesOffered } from './store-device';
-import { eventRecordSigningText, eventTextV3, isV3, recordV3Columns, scopeKeysOwed, type ScopeKeySource } from './audit-event-texts';
-import { earlierScopeKeysOf } from './scope-key-history';
+import { eventRecordSigningText, eventTextV3, isV3, recordV3Columns, type ScopeKeySource } from './audit-event-texts';
+import { scopeKeysOwedHere } from './scope-key-history';
 import type { CustomerNames } from './customer-names';
 import { currentSequence } from './store-changes';
 import type { EntryRow } from './store-entries';
@@ -613,10 +614,10 @@ export class ReplicaService {
    * copy of the audit history by (electron/team/history-verify.ts). Public keys only.
    */
   /** The scope keys of the groups whose v3 audit events this person is owed whole ('every': an owner or admin): what `audit verify --server` judges a redacted event by. */
-  async groupsOwedWhole(): Promise<readonly string[] | 'every'> {
+  async groupsOwedWhole(): Promise<readonly HeldScopeKey[] | 'every'> {
     return this.core.read((r) => {
       this.core.requireOpen(r);
-      return scopeKeysOwed(groupsOwedWhole(r, this.core.userId()), this.core.ring, earlierScopeKeysOf(r, this.core.ring.groups));
+      return scopeKeysOwedHere(r, groupsOwedWhole(r, this.core.userId()), this.core.ring);
     });
   }
 
@@ -1669,11 +1670,11 @@ class SenderRows {
 
   private readonly ids = new Map<string, number | undefined>();
   private readonly holding = new Map<string, boolean>();
-  private owedWhole: readonly string[] | 'every' | undefined;
+  private owedWhole: readonly HeldScopeKey[] | 'every' | undefined;
 
   /** The scope keys of the groups whose v3 events `me` is owed whole (read once an apply, after its people records: groupsOwedWhole). */
-  heldGroups(me: number, ring: ScopeKeySource & { readonly groups: ReadonlyMap<number, GroupKey> }): readonly string[] | 'every' {
-    this.owedWhole ??= scopeKeysOwed(groupsOwedWhole(this.db, me), ring, earlierScopeKeysOf(this.db, ring.groups));
+  heldGroups(me: number, ring: ScopeKeySource & { readonly groups: ReadonlyMap<number, GroupKey> }): readonly HeldScopeKey[] | 'every' {
+    this.owedWhole ??= scopeKeysOwedHere(this.db, groupsOwedWhole(this.db, me), ring);
     return this.owedWhole;
   }
 

@@ -12,8 +12,9 @@
  * Must never: seal the list under anything but the group's list key at the version it names, or open
  * it with a key of another version (the AEAD context names the group and the version).
  */
+import type { HeldScopeKey } from '../../shared/sync/event-v3';
 import type { GroupRecord } from '../../shared/sync/records';
-import { eventScopeKey } from './audit-event-texts';
+import { eventScopeKey, scopeKeysOwed, type ScopeKeySource } from './audit-event-texts';
 import { openJson, sealJson, type SealContext } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { uidText } from './ids';
@@ -88,4 +89,14 @@ export function earlierScopeKeysOf(db: ReadDb, groups: ReadonlyMap<number, Group
     const held = groups.get(groupId);
     return held === undefined ? [] : earlierScopeKeys(db, groupId, held);
   };
+}
+
+/**
+ * The scope keys a person is owed whole by (`owed`: store-replica.ts groupsOwedWhole), as `ring` holds
+ * them and this file keeps the earlier ones, each named by its group's global id: a key carried here
+ * is the list's signer's word only, so it matches only tags naming its group (shared/sync/event-v3.ts
+ * scopeMatches), never another group's whose key that signer planted (review round fourteen).
+ */
+export function scopeKeysOwedHere(db: ReadDb, owed: readonly number[] | 'every', ring: ScopeKeySource & { readonly groups: ReadonlyMap<number, GroupKey> }): readonly HeldScopeKey[] | 'every' {
+  return scopeKeysOwed(owed, ring, (groupId) => uidText(refOf(db, 'access_groups', groupId).uid), earlierScopeKeysOf(db, ring.groups));
 }

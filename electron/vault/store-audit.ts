@@ -318,7 +318,8 @@ export function appendAudit(db: WriteDb, fields: AuditFields, sealDetail?: (even
   const sealed = sealDetail ? sealDetail({ id, uid }) : null;
   // The tag keyed with the group's scope key as this writer holds it (a group they hold no key of: a tag nobody can match).
   const scopeKey = groupId === null ? null : writer?.eventScopeKey?.(groupId);
-  const form: EventV3Columns = v3 ? newV3Columns(vault, uidText(uid), scopeKey, randomBytes(16)) : NOT_V3;
+  const scope = scopeKey === null || scopeKey === undefined ? scopeKey : { key: scopeKey, group: uidOf('access_groups', groupId) ?? '' };
+  const form: EventV3Columns = v3 ? newV3Columns(vault, uidText(uid), scope, randomBytes(16)) : NOT_V3;
   const hash = rowHash({ id, ...base, sealed_detail: sealed, prev_hash: prevHash, ...form });
   let signed: SignedColumns = { device_id: null, device_prev: null, signer_key_id: null, signature: null };
   if (signer && chain) {
@@ -404,11 +405,12 @@ export interface ReceivedEventOptions {
    */
   readonly headLater?: boolean;
   /**
-   * The groups whose v3 events this desktop's person is owed whole (global ids; 'every': an owner
-   * or admin): a redacted event of one of them, or of no group, was withheld by the server and is
-   * refused. Default: 'every' (a caller that does not say is owed every body).
+   * The groups whose v3 events this desktop's person is owed whole (their scope keys, each with its
+   * group's global id: audit-event-texts.ts HeldGroups; 'every': an owner or admin): a redacted event
+   * of one of them, or of no group, was withheld by the server and is refused. Default: 'every' (a
+   * caller that does not say is owed every body).
    */
-  readonly heldGroups?: readonly string[] | 'every';
+  readonly heldGroups?: Exclude<HeldGroups, 'unjudged'>;
 }
 
 /**

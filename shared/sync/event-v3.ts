@@ -3,8 +3,8 @@
  * author signs a header — who, which device and chain link, what action, when — plus a digest of
  * its body (the ids it names, its sealed detail, a random salt) and a scope tag that only the
  * holders of the body's group can recompute (an HMAC under a key derived from the group's list key:
- * eventScopeKey, desktops only), so a member who does not hold it cannot match the tag against the
- * group ids their own file names. The server — which sees every body whole when it is pushed, and
+ * eventScopeKey, desktops only, over a text naming the group: review round fourteen), so a member who
+ * does not hold it cannot match the tag against the group ids their own file names. The server — which sees every body whole when it is pushed, and
  * decides whom to redact for by the group the body names, not by the tag — can then hand a member who does not hold that
  * group the header and digest only (the *redacted* form): the signature still holds and the
  * device's chain still links through it (the next event names the SHA-256 of this signature).
@@ -35,7 +35,7 @@ export interface EventHeaderV3 {
   readonly deviceHex: string | null;
   readonly devicePrevHex: string | null;
   readonly signerKey: string | null;
-  /** eventScope(vault, uid, scope key of the body's group or null), hex. */
+  /** eventScope(vault, uid, the body's group and its scope key, or null), hex. */
   readonly scope: string;
 }
 
@@ -59,16 +59,50 @@ export function eventBodyDigest(vault: string, uid: string, body: EventBodyV3, s
   return sha256Hex(JSON.stringify(['crewvault/v3 audit event body', vault, uid, body.saltHex, body.subject, body.entry, body.customer, body.group, body.sealedDetailBase64]));
 }
 
+/** A group's scope key (hex) and the group it is the key of (its global id): what a group's tag is keyed with and names. */
+export interface GroupScope {
+  readonly key: string;
+  readonly group: string;
+}
+
 /**
  * The scope tag (hex): per event (its id inside), so two events of one group are not linkable.
- * `scopeKeyHex` null: an event about no group (users, roles, sign-ins), which every member is owed
+ * `scope` null: an event about no group (users, roles, sign-ins), which every member is owed
  * whole — a SHA-256 anyone can recompute. Else an HMAC under the scope key of the body's group at
- * the key version its author held (eventScopeKey on desktops): recomputable only by a holder of
- * that version, never from the group's id, which every member's file names.
+ * the key version its author held (eventScopeKey on desktops), over a text naming that group:
+ * recomputable only by a holder of that version, never from the group's id, which every member's
+ * file names; and a key of another group, carried in this group's list on its signer's word
+ * (review round fourteen, "a planted sealedScopeKeys list"), never reproduces that other group's
+ * tags when matched as this group's key.
  */
-export function eventScope(vault: string, uid: string, scopeKeyHex: string | null, hashes: ScopeHashes): string {
-  if (scopeKeyHex === null) return hashes.sha256Hex(JSON.stringify(['crewvault/v3 event scope', vault, uid, null]));
+export function eventScope(vault: string, uid: string, scope: GroupScope | null, hashes: ScopeHashes): string {
+  if (scope === null) return hashes.sha256Hex(JSON.stringify(['crewvault/v3 event scope', vault, uid, null]));
+  return hashes.hmacSha256Hex(scope.key, JSON.stringify(['crewvault/v3 event scope of group', vault, uid, scope.group]));
+}
+
+/**
+ * The tag of a group's event by the rule before the group was named in it (events signed before
+ * review round fourteen): an HMAC under the scope key alone, which any key matches whatever group
+ * it is of. Still matched, for those events, under a key a receiver works out from the list key it
+ * holds itself (`HeldScopeKey.derived`), never under a key carried in a list (scopeMatches).
+ */
+export function eventScopeUnnamed(vault: string, uid: string, scopeKeyHex: string, hashes: ScopeHashes): string {
   return hashes.hmacSha256Hex(scopeKeyHex, JSON.stringify(['crewvault/v3 event scope of a group', vault, uid]));
+}
+
+/**
+ * A scope key a receiver matches redacted events with: the group it is this member's key of, and
+ * `derived`: worked out here from the group's list key this member holds (true), or carried across
+ * a rotation in the list a group record's signer sealed (false: that signer's word only, so matched
+ * with the group named alone: a key planted from another group matches none of that group's tags).
+ */
+export interface HeldScopeKey extends GroupScope {
+  readonly derived: boolean;
+}
+
+/** Whether `scope` (hex) of event `uid` is the tag of `held`'s group under its key: by the named rule, or by the earlier one for a derived key. */
+export function scopeMatches(vault: string, uid: string, scope: string, held: HeldScopeKey, hashes: ScopeHashes): boolean {
+  return eventScope(vault, uid, held, hashes) === scope || (held.derived && eventScopeUnnamed(vault, uid, held.key, hashes) === scope);
 }
 
 /** The text an event's author signs (UTF-8) in vault `vault`: its header and its body's digest. */
@@ -90,7 +124,7 @@ function tampered(why: string): CrewvaultError {
 
 /**
  * Checks an event received in vault `vault` by a member holding `heldScopeKeys` (the scope keys, hex,
- * of the groups whose events they are owed whole, at the versions they hold);
+ * of the groups whose events they are owed whole, at the versions they hold, each with its group);
  * `signatureHolds(text)`: whether its signature verifies over `text` under its signer's key.
  * Returns whether it came redacted (held with its header and digest only). Refuses
  * (VAULT_TAMPERED) a body whose digest is not the signed one, a whole event of no group whose scope
@@ -99,7 +133,7 @@ function tampered(why: string): CrewvaultError {
  * matched against the receiver's key: it may be of a key version before the one they hold now.
  */
 export function checkReceivedEventV3(
-  vault: string, event: ReceivedEventV3, heldScopeKeys: readonly string[], signatureHolds: (text: string) => boolean, hashes: ScopeHashes,
+  vault: string, event: ReceivedEventV3, heldScopeKeys: readonly HeldScopeKey[], signatureHolds: (text: string) => boolean, hashes: ScopeHashes,
 ): { readonly redacted: boolean } {
   const { header } = event;
   const noGroup = eventScope(vault, header.uid, null, hashes);
@@ -109,7 +143,7 @@ export function checkReceivedEventV3(
     return { redacted: false };
   }
   if (!/^[0-9a-f]{64}$/.test(event.bodyDigest) || !signatureHolds(eventHeaderTextV3(vault, header, event.bodyDigest))) throw tampered('does not hold under its signature');
-  const owed = header.scope === noGroup || heldScopeKeys.some((key) => eventScope(vault, header.uid, key, hashes) === header.scope);
+  const owed = header.scope === noGroup || heldScopeKeys.some((held) => scopeMatches(vault, header.uid, header.scope, held, hashes));
   if (owed) throw tampered('came without its body, which this member may read (the server withheld it)');
   return { redacted: true };
 }

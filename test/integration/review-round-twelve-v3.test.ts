@@ -10,7 +10,7 @@
  * bob in Ops, carol in the default group only). Review holes found alongside: /tmp/review12b-holes.
  * Must never: put a password in a process argument, or apply a tampered page to a desktop's own file.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -85,7 +85,7 @@ describe('review round twelve (b): v3 probes that held', () => {
     // Redacted for bob under a tag of no group he holds (a random group id): the signed header names the real tag.
     const { bodySalt: _salt, ...header } = opsEvent;
     void _salt;
-    const retagged: EventRecord = { ...header, subject: null, entry: null, customer: null, group: null, sealedDetail: null, bodyDigest: digestOf(vault, opsEvent), scope: eventScope(vault, opsEvent.id, randomBytes(32).toString('hex'), scopeHashes) };
+    const retagged: EventRecord = { ...header, subject: null, entry: null, customer: null, group: null, sealedDetail: null, bodyDigest: digestOf(vault, opsEvent), scope: eventScope(vault, opsEvent.id, { key: randomBytes(32).toString('hex'), group: randomUUID() }, scopeHashes) };
     const hidden = await handedOnCopy(b, vault, forBob, retagged);
     expect(hidden.inLog).toBe(false);
     expect(hidden.reasons.join(' ')).toMatch(/does not hold under its author's signature/);
@@ -94,7 +94,7 @@ describe('review round twelve (b): v3 probes that held', () => {
     const real = await handedOnCopy(c, vault, forCarol, { ...retagged, scope: opsEvent.scope ?? '' });
     expect(real).toEqual({ reasons: [], inLog: true });
     // Whole for carol under another tag (one keyed as a group of hers would be): the signed tag is not this one.
-    const refiled: EventRecord = { ...opsEvent, scope: eventScope(vault, opsEvent.id, randomBytes(32).toString('hex'), scopeHashes) };
+    const refiled: EventRecord = { ...opsEvent, scope: eventScope(vault, opsEvent.id, { key: randomBytes(32).toString('hex'), group: opsEvent.group ?? '' }, scopeHashes) };
     const asHers = await handedOnCopy(c, vault, forCarol, refiled);
     expect(asHers.inLog).toBe(false);
     expect(asHers.reasons.length).toBe(1);

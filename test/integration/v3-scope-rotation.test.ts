@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { scopeHashes } from '../../electron/vault/audit-event-texts';
 import { uidText } from '../../electron/vault/ids';
 import { Vault } from '../../electron/vault/vault';
-import { eventScope } from '../../shared/sync/event-v3';
+import { scopeMatches, type HeldScopeKey } from '../../shared/sync/event-v3';
 import type { RecordBatch } from '../../shared/sync/record-batches';
 import { VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/records';
 import { BOB, CAROL, CAROL_PASSWORD, useTeamDesktops, type Desktop } from '../support/team-desktops';
@@ -43,8 +43,8 @@ async function pullAll(d: Desktop, vault: string, since: number): Promise<{ reco
 }
 
 /** Whether any of `keys` (a desktop's scope keys owed whole) matches the scope tag `scope` of event `uid`. */
-function matches(keys: readonly string[] | 'every', vault: string, uid: string, scope: string): boolean {
-  return keys !== 'every' && keys.some((k) => eventScope(vault, uid, k, scopeHashes) === scope);
+function matches(keys: readonly HeldScopeKey[] | 'every', vault: string, uid: string, scope: string): boolean {
+  return keys !== 'every' && keys.some((k) => scopeMatches(vault, uid, scope, k, scopeHashes));
 }
 
 describe('v3 scope tags across a rotation', () => {

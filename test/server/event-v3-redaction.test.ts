@@ -12,7 +12,7 @@
 import { createHash, createHmac, randomBytes, randomUUID, verify, createPublicKey } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_ROUTES, DEVICE_HEADER } from '../../shared/api/server-contract';
-import { checkReceivedEventV3, eventBodyDigest, eventHeaderTextV3, eventScope, type EventBodyV3, type EventHeaderV3, type ScopeHashes } from '../../shared/sync/event-v3';
+import { checkReceivedEventV3, eventBodyDigest, eventHeaderTextV3, eventScope, type EventBodyV3, type EventHeaderV3, type HeldScopeKey, type ScopeHashes } from '../../shared/sync/event-v3';
 import type { EventRecord } from '../../shared/sync/records';
 import { pullHistory, verifyServerHistory, type PulledRecord, type TrustedKey } from '../../electron/team/history-verify';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
@@ -23,15 +23,15 @@ import type { Person, TestServer } from './support';
 const databases = useTestDatabases();
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 const hashes: ScopeHashes = { sha256Hex, hmacSha256Hex: (keyHex, text) => createHmac('sha256', Buffer.from(keyHex, 'hex')).update(text, 'utf8').digest('hex') };
-/** Each group's scope key as its holders' desktops derive it from the group's key (random here: the server never holds one). */
+/** Each group's scope key as its holders' desktops derive it from the group's key (random here: the server never holds one), with the group it is of. */
 const scopeKeys = new Map<string, string>();
-function scopeKeyOf(group: string): string {
+function scopeKeyOf(group: string): HeldScopeKey {
   let key = scopeKeys.get(group);
   if (key === undefined) {
     key = randomBytes(32).toString('hex');
     scopeKeys.set(group, key);
   }
-  return key;
+  return { group, key, derived: true };
 }
 const hexOf = (b64url: string | null): string | null => (b64url === null ? null : Buffer.from(b64url, 'base64url').toString('hex'));
 

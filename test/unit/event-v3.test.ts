@@ -12,7 +12,8 @@
 import { createHash, createHmac, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  checkReceivedEventV3, eventBodyDigest, eventHeaderTextV3, eventScope, redactEventV3, type EventBodyV3, type EventHeaderV3, type ReceivedEventV3, type ScopeHashes,
+  checkReceivedEventV3, eventBodyDigest, eventHeaderTextV3, eventScope, eventScopeUnnamed, redactEventV3, type EventBodyV3, type EventHeaderV3, type GroupScope, type HeldScopeKey,
+  type ReceivedEventV3, type ScopeHashes,
 } from '../../shared/sync/event-v3';
 import { CrewvaultError } from '../../shared/errors';
 
@@ -24,8 +25,9 @@ const sha256Hex = (text: string): string => createHash('sha256').update(text, 'u
 const hashes: ScopeHashes = { sha256Hex, hmacSha256Hex: (keyHex, text) => createHmac('sha256', Buffer.from(keyHex, 'hex')).update(text, 'utf8').digest('hex') };
 /** Each group's scope key, as its holders derive it from the group's key (electron/vault/audit-event-texts.ts eventScopeKey). */
 const KEY: Readonly<Record<string, string>> = { [OPS]: randomBytes(32).toString('hex'), [NET]: randomBytes(32).toString('hex') };
-const keyOf = (group: string | null): string | null => (group === null ? null : KEY[group] ?? null);
-const keysOf = (...groups: string[]): string[] => groups.map((g) => KEY[g] ?? '');
+const keyOf = (group: string | null): GroupScope | null => (group === null ? null : { key: KEY[group] ?? '', group });
+/** The scope keys of `groups` as their holder works them out from the list keys it holds. */
+const keysOf = (...groups: string[]): HeldScopeKey[] => groups.map((g) => ({ group: g, key: KEY[g] ?? '', derived: true }));
 
 interface Signed {
   readonly header: EventHeaderV3;
@@ -109,6 +111,27 @@ describe('audit event signatures v3: whole and redacted', () => {
       expect(header.scope).toBe(eventScope(VAULT, header.uid, keyOf(OPS), hashes));
     }
     expect(new Set(tags.map((h) => h.scope)).size).toBe(3);
+  });
+
+  it('names the group in the tag: a key of NET carried as OPS\'s matches none of NET\'s events; the tag of the rule before it only under a key the holder derives', () => {
+    const net = signEvent(privateKey, 'b0b0b0b0-a1a1-4c2c-8d3d-e4e4e4e4e4e4', NET, ENTRY);
+    const redacted = redactEventV3(VAULT, net.header, net.body, sha256Hex);
+    const holdsNet = holdsUnder(publicKey, net.signature);
+    // Review round fourteen: a list signer who holds NET carries NET's key in OPS's list (or wraps it as OPS's key): the holder of OPS only is not owed NET's body.
+    for (const derived of [false, true]) {
+      expect(checkReceivedEventV3(VAULT, redacted, [...keysOf(OPS), { group: OPS, key: KEY[NET] ?? '', derived }], holdsNet, hashes)).toEqual({ redacted: true });
+    }
+    // NET's holder, under either form of its key, is owed it: withheld.
+    expect(refusal(() => checkReceivedEventV3(VAULT, redacted, [{ group: NET, key: KEY[NET] ?? '', derived: false }], holdsNet, hashes))).toMatch(/^VAULT_TAMPERED: .*withheld/);
+
+    // An event tagged by the earlier rule (no group named): owed to a holder whose key of it is derived here, not matched under a carried key.
+    const uid = 'c0c0c0c0-a1a1-4c2c-8d3d-e4e4e4e4e4e4';
+    const header: EventHeaderV3 = { ...net.header, uid, scope: eventScopeUnnamed(VAULT, uid, KEY[NET] ?? '', hashes) };
+    const body: EventBodyV3 = { ...net.body };
+    const signature = sign(null, Buffer.from(eventHeaderTextV3(VAULT, header, eventBodyDigest(VAULT, uid, body, sha256Hex)), 'utf8'), privateKey);
+    const earlier = redactEventV3(VAULT, header, body, sha256Hex);
+    expect(refusal(() => checkReceivedEventV3(VAULT, earlier, keysOf(NET), holdsUnder(publicKey, signature), hashes))).toMatch(/^VAULT_TAMPERED: .*withheld/);
+    expect(checkReceivedEventV3(VAULT, earlier, [{ group: OPS, key: KEY[NET] ?? '', derived: false }], holdsUnder(publicKey, signature), hashes)).toEqual({ redacted: true });
   });
 
   it('keeps a signature to another vault from holding', () => {
