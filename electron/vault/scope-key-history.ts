@@ -9,6 +9,9 @@
  * signed with the record), every desktop keeps the newest it took (meta, this file's own), and a
  * holder of that version opens it. Someone cut off at a rotation is never given the new list key, so
  * what is sealed after it opens nothing for them: they link no event they did not hold the key of.
+ * The list is its signer's word: a key in it is matched only as this group's (a tag names its group:
+ * shared/sync/event-v3.ts eventScope), so a key of another group sealed into it (review round
+ * fourteen) matches none of that group's events.
  * Must never: seal the list under anything but the group's list key at the version it names, or open
  * it with a key of another version (the AEAD context names the group and the version).
  */
@@ -71,8 +74,8 @@ export function scopeHistoryField(db: ReadDb, groupId: number, version: number):
 /**
  * A group record taken in (replica-people-in.ts, after its own checks held): its list kept when it is
  * of the version the group is at here and no older than the one kept. A holder of that version could
- * seal a list leaving keys out or adding some; a lead can do as much by rotating, and an added key only
- * makes this desktop refuse more redacted events as withheld.
+ * seal a list leaving keys out (a lead can do as much by rotating) or adding some: an added key matches
+ * only tags naming this group under it, so another group's key matches none of that group's events.
  */
 export function takeScopeHistory(db: WriteDb, r: GroupRecord): void {
   if (r.sealedScopeKeys === undefined) return;

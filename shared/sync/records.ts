@@ -190,7 +190,8 @@ export const groupRecordSchema = z.strictObject({
   /**
    * The scope keys of the group's earlier key versions (audit events tagged before a rotation), sealed
    * under its list key at `keyVersion` by the desktop that rotated it (electron/vault/scope-key-history.ts):
-   * a holder granted after a rotation matches those tags too. Opaque to the server.
+   * a holder granted after a rotation matches those tags too. Opaque to the server. Its signer's word
+   * only: a desktop matches each key as this group's alone (a tag names its group), never another's.
    */
   sealedScopeKeys: bytes.optional(),
   ...signed,
