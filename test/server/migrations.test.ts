@@ -204,6 +204,21 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(text(indexes[2] ?? {}, 'indexdef')).toMatch(/\(vault_id, seq\) WHERE \(kind <> 'event'::text\)$/);
   });
 
+  it('upgrades schema 26 in place: a note of an entry that left a group is given the entry\'s stored record when that is in another group, and nothing else', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 26))).toEqual({ from: 0, to: 26 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1)");
+    await db.query("INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ('v1', 3, 'u1', 1)");
+    // k1 left g1 for g2; k2 left g1 and is back in it; k3's record is gone (nothing to keep).
+    await db.query(`INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body) VALUES
+      ('v1', 'k1', 'entry', 2, 2, 'u1', '{"group": "g2"}'::jsonb), ('v1', 'k2', 'entry', 3, 3, 'u1', '{"group": "g1"}'::jsonb)`);
+    await db.query("INSERT INTO sync_left_reach (vault_id, record_id, from_group, seq) VALUES ('v1', 'k1', 'g1', 2), ('v1', 'k2', 'g1', 1), ('v1', 'k3', 'g1', 1)");
+    expect(await migrate(db)).toEqual({ from: 26, to: latestSchemaVersion() });
+    expect(await db.query('SELECT record_id, body::text AS body FROM sync_left_reach ORDER BY record_id')).toEqual([
+      { record_id: 'k1', body: '{"group": "g2"}' }, { record_id: 'k2', body: null }, { record_id: 'k3', body: null },
+    ]);
+  });
+
   it('lets two servers start at once: each migration runs exactly once', async () => {
     if (kind === 'pglite') return; // one process owns a PGlite folder; the race is PostgreSQL's
     const url = await databases.postgresUrl();
