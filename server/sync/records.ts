@@ -13,7 +13,8 @@
  * each entry's and customer's base is the revision the server holds and its revision moves on by
  * a sane step (else nothing is stored and the conflicts are named: the desktop pulls, takes them
  * in, and pushes again); an event or a signing key is stored once, never replaced. A pull hands
- * an entry only to its group's members (and owners and admins). What it cannot check, and leaves
+ * an entry only to its group's members (and owners and admins), and the record that moved one out
+ * of a group to those who held that group then (schema 27: left-reach.ts). What it cannot check, and leaves
  * to the receiving desktops: the senders' signatures and what sealed bytes hold (it holds no key).
  * Must never: store part of a push, or hand a record of one vault to a pull of another.
  */
