@@ -15,6 +15,7 @@ import { CrewvaultError } from '../../shared/errors';
 import type { AuditRecord } from '../../shared/model';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession, withVault } from './signin';
+import { mayBeWithheldLine } from '../vault/audit-event-texts';
 
 /** `audit verify`'s status while a new desktop's history is still arriving: neither 0 (all verified) nor 1 (broken). */
 export const HISTORY_ARRIVING = 3;
@@ -40,11 +41,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
       // Not a failure of integrity and not "ok": what is here holds, the rest of the history has not arrived (first-sync.ts).
       io.out(`Audit log intact so far: ${chain.rows} rows, every link verified${keyed}.\n`);
       if (chain.redacted !== undefined) io.out(`${redactedLine(chain.redacted)}\n`);
+      if (chain.mayBeWithheld !== undefined) io.out(`Warning: ${mayBeWithheldLine(chain.mayBeWithheld.length, chain.mayBeWithheld)}\n`);
       io.out(`History still arriving: this vault's audit history up to the team server's sequence ${owed.upTo} is not all here yet (taken up to ${owed.after}); crewvault sync takes in the rest, then verify again.\n`);
       return HISTORY_ARRIVING;
     }
     io.out(`Audit log intact: ${chain.rows} rows, every link verified${keyed}.\n`);
     if (chain.redacted !== undefined) io.out(`${redactedLine(chain.redacted)}\n`);
+    if (chain.mayBeWithheld !== undefined) io.out(`Warning: ${mayBeWithheldLine(chain.mayBeWithheld.length, chain.mayBeWithheld)}\n`);
     for (const line of notSent) io.out(`${line}\n`);
     return 0;
   }
@@ -88,6 +91,7 @@ async function verifyOnServer(values: Parameters<typeof withSession>[0], url: st
     if (!check.ok) throw new CrewvaultError('VAULT_TAMPERED', `The audit history on ${origin} is broken at sequence ${check.seq}: ${check.reason}.`);
     io.out(`Audit history on ${origin} intact: ${check.events} events from ${check.devices} device${check.devices === 1 ? '' : 's'}, each signed by its author and in its device's order.\n`);
     if (check.redacted > 0) io.out(`${redactedLine(check.redacted)}\n`);
+    if (check.mayBeWithheld.length > 0) io.out(`Warning: ${mayBeWithheldLine(check.mayBeWithheld.length, check.mayBeWithheld)}\n`);
     return 0;
   });
 }

@@ -19,7 +19,7 @@ import { derivedChainStartFault, isDerivedDeviceId } from '../../shared/sync/dev
 import { derivesDevice } from '../vault/store-device';
 import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV1, keysInForce } from '../../shared/sync/signing-keys';
 import { eventRecordSigningText, scopeHashes } from '../vault/audit-event-texts';
-import { checkReceivedEventV3, eventHeaderTextV3, type HeldScopeKey } from '../../shared/sync/event-v3';
+import { checkReceivedEventV3, eventHeaderTextV3, TAGGED_AS_ANOTHER, type HeldScopeKey } from '../../shared/sync/event-v3';
 
 export interface PulledRecord {
   readonly seq: number;
@@ -33,8 +33,11 @@ export interface TrustedKey {
 }
 
 export type HistoryCheck =
-  /** `redacted`: v3 events handed without their body (groups the checker does not hold), checked by signature and chain only. */
-  | { readonly ok: true; readonly events: number; readonly devices: number; readonly redacted: number }
+  /**
+   * `redacted`: v3 events handed without their body (groups the checker does not hold), checked by signature and chain only;
+   * `mayBeWithheld`: the ids of those whose tag by the earlier rule matched a key of a group held (shared/sync/event-v3.ts scopeMatches 'earlier'): a warning.
+   */
+  | { readonly ok: true; readonly events: number; readonly devices: number; readonly redacted: number; readonly mayBeWithheld: readonly string[] }
   | { readonly ok: false; readonly events: number; readonly seq: number; readonly reason: string };
 
 const bin = (b64url: string): Buffer => Buffer.from(b64url, 'base64url');
@@ -62,11 +65,11 @@ const hexOf = (b64url: string | null): string | null => (b64url === null ? null 
  * A v3 event (signed over a header and its body's digest, docs/SYNC.md "Events of groups one does
  * not hold") as shared/sync/event-v3.ts checks it: whole (its body hashing to the signed digest,
  * its scope the no-group tag exactly when its body names no group) or redacted (the signature over
- * the header and the digest handed, refused when its scope is the tag of a group in `held` under its key or
- * is the no-group tag: withheld). Returns whether it came
+ * the header and the digest handed, refused when its scope is the named tag of a group in `held` under its key or
+ * is the no-group tag: withheld; the earlier rule's tag under a held key is taken, `mayBeWithheld`). Returns whether it came
  * redacted, or why it is refused.
  */
-function checkV3(vault: string, r: EventRecord & { readonly scope: string }, publicKey: string, signature: string, held: 'every' | readonly HeldScopeKey[]): { readonly redacted: boolean } | { readonly fault: string } {
+function checkV3(vault: string, r: EventRecord & { readonly scope: string }, publicKey: string, signature: string, held: 'every' | readonly HeldScopeKey[]): { readonly redacted: boolean; readonly mayBeWithheld?: true } | { readonly fault: string } {
   const header = { uid: r.id, at: r.at, actor: r.actor, action: r.action, deviceHex: hexOf(r.device), devicePrevHex: hexOf(r.devicePrev), signerKey: r.signerKey, scope: r.scope };
   const holdsText = (text: string): boolean => holds(publicKey, text, signature);
   if (r.bodyDigest !== undefined) {
@@ -83,8 +86,9 @@ function checkV3(vault: string, r: EventRecord & { readonly scope: string }, pub
   const body = { saltHex: r.bodySalt, subject: r.subject, entry: r.entry, customer: r.customer, group: r.group, sealedDetailBase64: r.sealedDetail === null ? null : bin(r.sealedDetail).toString('base64') };
   try {
     return checkReceivedEventV3(vault, { form: 'whole', header, body }, held === 'every' ? [] : held, holdsText, scopeHashes);
-  } catch {
-    return { fault: 'was changed after its author signed it (its body is not the one signed)' };
+  } catch (e) {
+    // Tagged by its author as another group's (review of 02a52ce, finding 4): said as such, not as a change.
+    return { fault: e instanceof Error && e.message.includes(TAGGED_AS_ANOTHER) ? TAGGED_AS_ANOTHER : 'was changed after its author signed it (its body is not the one signed)' };
   }
 }
 
@@ -114,6 +118,7 @@ export function verifyServerHistory(vault: string, pulled: readonly PulledRecord
   const heads = new Map<string, string>();
   let events = 0;
   let redacted = 0;
+  const unsure: string[] = [];
   let lastSeq = 0;
   for (const { seq, record } of pulled) {
     if (seq <= lastSeq) return { ok: false, events, seq, reason: `the server's order goes back at sequence ${seq}` };
@@ -128,6 +133,7 @@ export function verifyServerHistory(vault: string, pulled: readonly PulledRecord
       const v3 = checkV3(vault, { ...record, scope: record.scope }, key.publicKey, record.signature, held);
       if ('fault' in v3) return broken(v3.fault);
       if (v3.redacted) redacted++;
+      if (v3.mayBeWithheld === true) unsure.push(record.id);
     } else if (record.bodySalt !== undefined || record.bodyDigest !== undefined) {
       return broken('carries a body salt or digest without a scope');
     } else {
@@ -143,7 +149,7 @@ export function verifyServerHistory(vault: string, pulled: readonly PulledRecord
     } else if ((head ?? null) !== record.devicePrev) return broken('does not follow the event before it from its device (one was removed, changed or moved)');
     heads.set(record.device, createHash('sha256').update(bin(record.signature)).digest('base64url'));
   }
-  return { ok: true, events, devices: heads.size, redacted };
+  return { ok: true, events, devices: heads.size, redacted, mayBeWithheld: unsure };
 }
 
 /** Anything that calls the server's pull route (electron/team/client.ts TeamClient). */

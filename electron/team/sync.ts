@@ -23,6 +23,7 @@ import { requireServerSchema, tellsHistoryMarks, tellsLeftReach, tellsLeftRecord
 import { leftReachLine, leftUnverifiedLine } from '../vault/replica-left-reach';
 import { snapshotPage } from './snapshot-page';
 import { eventsNotSentLine } from '../vault/store-events-not-sent';
+import { mayBeWithheldLine } from '../vault/audit-event-texts';
 
 /** Pages smaller than this are checked when applied (a stream's small pages gain nothing from starting early). */
 const CHECK_AHEAD_FROM = 64;
@@ -154,6 +155,8 @@ export interface SyncOutcome {
   readonly historyChanged?: string;
   /** Changes of entries made here this person may not send now (their role narrowed since), kept here unsent while the rest went, one line. */
   readonly setAside?: string;
+  /** Events taken redacted whose tag by the earlier rule (naming no group) matched a key of a group held: the server may have withheld them, one line. */
+  readonly mayBeWithheld?: string;
 }
 
 /** How far a round has come: records sent of those this push carries, records taken in so far. */
@@ -313,7 +316,11 @@ async function takeInAnew(replica: ReplicaService, pull: () => Promise<number>):
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
   const kept: { unverified?: string } = {};
   try {
-    return await syncRound(client, replica, options, kept);
+    // Events this round's applies take redacted on an earlier-rule tag match (audit-event-texts.ts V3Verdict), told in one line.
+    await replica.mayBeWithheldSince();
+    const outcome = await syncRound(client, replica, options, kept);
+    const unsure = await replica.mayBeWithheldSince();
+    return unsure.length === 0 ? outcome : { ...outcome, mayBeWithheld: mayBeWithheldLine(unsure.length, unsure) };
   } catch (error) {
     // This desktop's old id kept because its log does not verify: the server most likely refused the
     // same changed row, so the line goes with the error instead of being lost with the outcome.

@@ -7,11 +7,12 @@
  * Pure (node:crypto's SHA-256 only): store-audit.ts checks in the write transaction, the worker
  * pre-check (replica-service.ts) works out the same text ahead, history-verify.ts walks the server's.
  * Must never: take a body that does not hash to the signed digest, a whole event whose scope is not
- * its body's group, or a redacted event of no group or of a group the receiver holds (withheld).
+ * its body's group, or a redacted event of no group or named as of a group the receiver holds
+ * (withheld); nor refuse one by the earlier rule's tag, which names no group (told instead).
  */
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { eventBodyDigest, eventHeaderTextV3, eventScope, scopeMatches, type EventBodyV3, type EventHeaderV3, type GroupScope, type HeldScopeKey, type ScopeHashes } from '../../shared/sync/event-v3';
+import { eventBodyDigest, eventHeaderTextV3, eventScope, heldScopeMatch, taggedAsAnotherGroup, TAGGED_AS_ANOTHER, type EventBodyV3, type EventHeaderV3, type GroupScope, type HeldScopeKey, type ScopeHashes } from '../../shared/sync/event-v3';
 import type { EventRecord } from '../../shared/sync/records';
 import type { EventSigningText } from '../../shared/sync/signing-keys';
 
@@ -107,7 +108,7 @@ export interface ScopeKeySource {
  * (derived: from the list key held), with each held group's earlier versions' (`earlier`:
  * scope-key-history.ts, carried across its rotations on the list's signer's word, so a tag written
  * before one is matched by a holder granted after it), each named by its group's global id
- * (`groupUid`): a carried key matches only tags naming that group. 'every' stays.
+ * (`groupUid`): a tag refuses only when it names that group (an earlier-rule tag, naming none, only tells). 'every' stays.
  */
 export function scopeKeysOwed(
   owed: readonly number[] | 'every', ring: ScopeKeySource, groupUid: (groupId: number) => string, earlier: (groupId: number) => readonly string[] = () => [],
@@ -122,30 +123,53 @@ export function scopeKeysOwed(
 }
 
 /**
- * Why a v3 event must not be taken (undefined: it holds): `holds(text)` checks the signature over
- * `text` under its author's key. Whole: its body must hash to the signed digest, and its scope be the
- * no-group tag exactly when its body names no group (a keyed tag is not matched: it may be of a key
- * version before the one held now). Redacted: no body field and no salt, the signature over the header and the digest it
- * came with, and not owed whole (a scope of no group, or the tag of a group in `held` under its key,
- * shared/sync/event-v3.ts scopeMatches: the server withheld it).
+ * What a v3 event's check finds: why it must not be taken (`fault`), or that it holds, and
+ * whether it came redacted tagged by the earlier rule under a key held (`mayBeWithheld`:
+ * shared/sync/event-v3.ts scopeMatches 'earlier', taken and told, never refused).
  */
-export function v3Fault(vault: string, f: EventSigningText, v3: EventV3Columns & { readonly scope: Buffer }, holds: (text: string) => boolean, held: HeldGroups): string | undefined {
-  if (v3.body_salt !== null) {
-    if (v3.body_digest !== null) return 'carries both its body and a digest in its place';
-    const text = eventTextV3(vault, f, v3);
-    if (text === undefined || !holds(text)) return 'does not hold under its author\'s signature (its body is not the one signed)';
-    if ((v3.scope.toString('hex') === eventScope(vault, f.uid, null, scopeHashes)) !== (f.group === null)) return 'names another group in its scope than in its body';
-    return undefined;
-  }
-  if (v3.body_digest === null) return 'is signed over a body it carries neither whole nor as a digest';
-  if (f.subject !== null || f.entry !== null || f.customer !== null || f.group !== null || f.sealedDetailBase64 !== null) return 'came redacted with parts of a body';
-  const text = eventTextV3(vault, f, v3);
-  if (text === undefined || !holds(text)) return 'does not hold under its author\'s signature';
+export type V3Verdict = { readonly fault: string; readonly mayBeWithheld?: undefined } | { readonly fault?: undefined; readonly mayBeWithheld: boolean };
+
+/**
+ * Why a v3 event must not be taken, or that it holds (V3Verdict): `holds(text)` checks the signature over
+ * `text` under its author's key. Whole: its body must hash to the signed digest, its scope be the
+ * no-group tag exactly when its body names no group, and not the named tag of another group in
+ * `held` than its body names (its author tagged it so: taggedAsAnotherGroup); a tag is not
+ * otherwise matched (it may be of a key version before the one held now). Redacted: no body field
+ * and no salt, the signature over the header and the digest it came with, and not owed whole (a
+ * scope of no group, or the named tag of a group in `held` under its key: the server withheld it);
+ * the earlier rule's tag under a key in `held` is `mayBeWithheld`.
+ */
+export function v3Fault(vault: string, f: EventSigningText, v3: EventV3Columns & { readonly scope: Buffer }, holds: (text: string) => boolean, held: HeldGroups): V3Verdict {
+  const fault = (why: string): V3Verdict => ({ fault: why });
   const scope = v3.scope.toString('hex');
-  if (eventScope(vault, f.uid, null, scopeHashes) === scope) return 'came without its body and names no group: every member is owed it whole (the server withheld it)';
-  if (held === 'every') return 'came without its body, which this desktop\'s person (an owner or admin) may read: the server withheld it';
-  if (held !== 'unjudged' && held.some((key) => scopeMatches(vault, f.uid, scope, key, scopeHashes))) return 'came without its body, of a group this desktop holds: the server withheld it';
-  return undefined;
+  if (v3.body_salt !== null) {
+    if (v3.body_digest !== null) return fault('carries both its body and a digest in its place');
+    const text = eventTextV3(vault, f, v3);
+    if (text === undefined || !holds(text)) return fault('does not hold under its author\'s signature (its body is not the one signed)');
+    if ((scope === eventScope(vault, f.uid, null, scopeHashes)) !== (f.group === null)) return fault('names another group in its scope than in its body');
+    if (f.group !== null && held !== 'unjudged' && held !== 'every' && taggedAsAnotherGroup(vault, f.uid, scope, f.group, held, scopeHashes)) return fault(TAGGED_AS_ANOTHER);
+    return { mayBeWithheld: false };
+  }
+  if (v3.body_digest === null) return fault('is signed over a body it carries neither whole nor as a digest');
+  if (f.subject !== null || f.entry !== null || f.customer !== null || f.group !== null || f.sealedDetailBase64 !== null) return fault('came redacted with parts of a body');
+  const text = eventTextV3(vault, f, v3);
+  if (text === undefined || !holds(text)) return fault('does not hold under its author\'s signature');
+  if (eventScope(vault, f.uid, null, scopeHashes) === scope) return fault('came without its body and names no group: every member is owed it whole (the server withheld it)');
+  if (held === 'every') return fault('came without its body, which this desktop\'s person (an owner or admin) may read: the server withheld it');
+  const match = held === 'unjudged' ? undefined : heldScopeMatch(vault, f.uid, scope, held, scopeHashes);
+  if (match === 'named') return fault('came without its body, of a group this desktop holds: the server withheld it');
+  return { mayBeWithheld: match === 'earlier' };
+}
+
+/**
+ * The one line told (by a sync, and as a warning by `audit verify`) of `count` events taken
+ * redacted whose tag, by the earlier rule that names no group, matched a scope key of a group this
+ * person holds (V3Verdict.mayBeWithheld): ids only, never a key.
+ */
+export function mayBeWithheldLine(count: number, ids: readonly string[] = []): string {
+  const one = count === 1;
+  const named = ids.length === 0 ? '' : ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})`;
+  return `${count} audit event${one ? '' : 's'} of a group you hold may have been withheld by the server${named}: ${one ? 'it came' : 'they came'} without ${one ? 'its' : 'their'} body, tagged by the rule from before tags named their group, which cannot tell that group from another whose key is the same; taken without ${one ? 'its' : 'their'} body, and ${one ? 'its author\'s' : 'their authors\''} later events as usual.`;
 }
 
 /**

@@ -136,6 +136,8 @@ export interface ApplyOutcome {
   readonly accessRemoved: ReadonlyArray<{ readonly group: string; readonly droppedEdits: number }>;
   /** People whose change made here, not yet sent, a record from elsewhere crossed: what was kept of each side (audited as user.crossed). */
   readonly crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>;
+  /** Events taken redacted whose earlier-rule tag matched a key of a group held (audit-event-texts.ts V3Verdict): the server may have withheld them, told. */
+  readonly mayBeWithheld: readonly string[];
 }
 
 export interface ApplyOptions {
@@ -444,6 +446,7 @@ interface Tally {
   readonly held: Array<{ readonly id: string; readonly kind: string; readonly reason: string; readonly revision?: number }>;
   readonly accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>;
   readonly crossed: Array<{ readonly user: string; readonly detail: string }>;
+  readonly mayBeWithheld: string[];
 }
 
 /** A record set aside earlier, as it came (parsed again: the table is this file's, and files can be edited). */
@@ -534,6 +537,8 @@ export class ReplicaService {
    * version at the revision this desktop agreed a delete at (the server lost the delete).
    */
   private restarting: Map<string, { revision: number; group: number; deleted: boolean; lost: boolean }> | undefined;
+  /** Events the applies since mayBeWithheldSince was last asked took redacted on an earlier-rule tag match (ApplyOutcome.mayBeWithheld), in order. */
+  private unsureWithheld: string[] = [];
 
   constructor(core: ReplicaCore) {
     this.core = core;
@@ -970,7 +975,7 @@ export class ReplicaService {
       // An empty replica filling from a snapshot inserts its entries without the indexes on random keys; every other apply has them (made again here after an interrupted first sync).
       if (options.setAsideIndexes === true && options.fresh === true) setAsideEntryIndexes(w);
       else restoreEntryIndexes(w);
-      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [], crossed: [] };
+      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [], crossed: [], mayBeWithheld: [] };
       // What was set aside before goes first (a newer record of the same object replaces it).
       const fresh = new Set(ids);
       const earlierRows = options.hold === true ? listHeld(w).filter((h) => !fresh.has(h.record_id)) : [];
@@ -1063,7 +1068,18 @@ export class ReplicaService {
     // A group given way in (two rotations at once, this desktop's own unsent) is rotated again only
     // at the server's head: the other side's re-sealed entries of it, on later pages, are still at its version.
     if (outcome.rotateAgain && options.caughtUp === true) await this.core.rotateAgain();
+    this.unsureWithheld.push(...outcome.tally.mayBeWithheld);
     return outcome.tally;
+  }
+
+  /**
+   * The events taken redacted on an earlier-rule tag match (ApplyOutcome.mayBeWithheld) by every
+   * apply since this was last asked, and forgotten here: a sync asks at its start and end and tells them in one line.
+   */
+  mayBeWithheldSince(): Promise<readonly string[]> {
+    const ids = this.unsureWithheld;
+    this.unsureWithheld = [];
+    return Promise.resolve(ids);
   }
 
   private localId(db: ReadDb, table: 'users' | 'customers' | 'access_groups' | 'entries' | 'signing_keys', uid: string | null, what: string): number | null {
@@ -1574,7 +1590,7 @@ export class ReplicaService {
       device_id: r.device === null ? null : bin(r.device), device_prev: r.devicePrev === null ? null : bin(r.devicePrev),
       signer_key_id: this.localId(db, 'signing_keys', r.signerKey, 'a signing key'), signature: r.signature === null ? null : bin(r.signature),
       ...recordV3Columns(r),
-    }, keys, this.core.ring, { holds: (publicKey, bytes, signature) => senders.verified.holds({ publicKey, bytes, signature }), headLater: true, heldGroups: senders.heldGroups(this.core.userId(), this.core.ring) });
+    }, keys, this.core.ring, { holds: (publicKey, bytes, signature) => senders.verified.holds({ publicKey, bytes, signature }), headLater: true, heldGroups: senders.heldGroups(this.core.userId(), this.core.ring), mayBeWithheld: () => tally.mayBeWithheld.push(r.id) });
     tally.applied++;
     return true;
   }

@@ -97,8 +97,9 @@ export function earlierScopeKeysOf(db: ReadDb, groups: ReadonlyMap<number, Group
 /**
  * The scope keys a person is owed whole by (`owed`: store-replica.ts groupsOwedWhole), as `ring` holds
  * them and this file keeps the earlier ones, each named by its group's global id: a key carried here
- * is the list's signer's word only, so it matches only tags naming its group (shared/sync/event-v3.ts
- * scopeMatches), never another group's whose key that signer planted (review round fourteen).
+ * is the list's signer's word only, so it refuses only by tags naming its group (shared/sync/event-v3.ts
+ * scopeMatches), never another group's whose key that signer planted (review round fourteen); an
+ * earlier-rule tag (no group named) matched under any of these keys only tells (may be withheld).
  */
 export function scopeKeysOwedHere(db: ReadDb, owed: readonly number[] | 'every', ring: ScopeKeySource & { readonly groups: ReadonlyMap<number, GroupKey> }): readonly HeldScopeKey[] | 'every' {
   return scopeKeysOwed(owed, ring, (groupId) => uidText(refOf(db, 'access_groups', groupId).uid), earlierScopeKeysOf(db, ring.groups));

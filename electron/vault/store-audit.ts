@@ -180,11 +180,11 @@ function eventHolds(row: StoredEvent, uidOf: UidOf, vault: string, publicKey: Bu
  * redacted: audit-event-texts.ts v3Fault, `held` the groups whose events this reader is owed
  * whole), 'v2' (naming vault `vault`), 'v1' (no vault, before hole 4's fix); else why not.
  */
-function eventHoldsAs(row: StoredEvent, uidOf: UidOf, vault: string, publicKey: Buffer, signature: Buffer, check: SignatureCheck = signatureValid, held: HeldGroups = 'unjudged'): { readonly form: 'v3' | 'v2' | 'v1'; readonly fault?: undefined } | { readonly form?: undefined; readonly fault: string } {
+function eventHoldsAs(row: StoredEvent, uidOf: UidOf, vault: string, publicKey: Buffer, signature: Buffer, check: SignatureCheck = signatureValid, held: HeldGroups = 'unjudged'): { readonly form: 'v3' | 'v2' | 'v1'; readonly fault?: undefined; readonly mayBeWithheld?: boolean } | { readonly form?: undefined; readonly fault: string } {
   const fields = eventFields(row, uidOf);
   if (isV3(row)) {
-    const fault = v3Fault(vault, fields, row, (text) => check(publicKey, Buffer.from(text, 'utf8'), signature), held);
-    return fault === undefined ? { form: 'v3' } : { fault };
+    const verdict = v3Fault(vault, fields, row, (text) => check(publicKey, Buffer.from(text, 'utf8'), signature), held);
+    return verdict.fault === undefined ? { form: 'v3', mayBeWithheld: verdict.mayBeWithheld } : { fault: verdict.fault };
   }
   if (check(publicKey, eventSigningBytes(vault, fields), signature)) return { form: 'v2' };
   return check(publicKey, eventSigningBytesV1(fields), signature) ? { form: 'v1' } : { fault: 'does not hold under its author\'s signature' };
@@ -411,6 +411,11 @@ export interface ReceivedEventOptions {
    * caller that does not say is owed every body).
    */
   readonly heldGroups?: Exclude<HeldGroups, 'unjudged'>;
+  /**
+   * Told once the event is chained when it came redacted tagged by the earlier rule under a key of
+   * `heldGroups` (audit-event-texts.ts V3Verdict.mayBeWithheld): taken, the server may have withheld it.
+   */
+  readonly mayBeWithheld?: () => void;
 }
 
 /**
@@ -425,8 +430,9 @@ export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: Rea
   if (event.signature === null || event.signer_key_id === null || event.device_id === null) throw refused('is not signed');
   const key = keys.get(event.signer_key_id);
   if (!key || key.user_id !== event.actor_id) throw refused('is signed with a key that is not its author\'s');
-  const { form, fault } = eventHoldsAs(event, uidsFrom(db), vaultOf(db), key.public_key, event.signature, options.holds, options.heldGroups ?? 'every');
-  if (form === undefined) throw refused(fault);
+  const verdict = eventHoldsAs(event, uidsFrom(db), vaultOf(db), key.public_key, event.signature, options.holds, options.heldGroups ?? 'every');
+  if (verdict.form === undefined) throw refused(verdict.fault);
+  const { form } = verdict;
   const previous = db.prepare<[Buffer], { signature: Buffer | null; at: number }>('SELECT signature, at FROM audit_log WHERE device_id = ? ORDER BY id DESC LIMIT 1').get(event.device_id);
   // Time does not go backwards along a device's chain (review 12b hole 3): an event dated before the one it follows is a clock set back.
   if (previous !== undefined && event.at < previous.at) throw refused('is dated before the event before it on its own device (a clock set back)');
@@ -457,6 +463,7 @@ export function appendReceivedEvent(db: WriteDb, event: ReceivedEvent, keys: Rea
     setMeta(db, HEAD_KEY, `${id}:${hash.toString('hex')}`);
     setMeta(db, ANCHOR_KEY, `${id}:${anchorMac(writer.auditKey, id, hash).toString('hex')}`);
   }
+  if (verdict.mayBeWithheld === true) options.mayBeWithheld?.();
   return id;
 }
 
@@ -505,8 +512,12 @@ export function listAuditRows(db: ReadDb, limit = 1000): AuditRow[] {
 }
 
 export type AuditVerification =
-  /** `redacted` (only when there are any): events of groups this file does not hold (v3, header and body digest only), verified by signature and chain. */
-  | { readonly ok: true; readonly rows: number; readonly redacted?: number }
+  /**
+   * `redacted` (only when there are any): events of groups this file does not hold (v3, header and body digest only), verified by signature and chain.
+   * `mayBeWithheld` (only when there are any, judged with a session's `held`): of those, the ids of events whose tag by the earlier rule matched a
+   * key of a group held (audit-event-texts.ts V3Verdict): a warning, not a failure.
+   */
+  | { readonly ok: true; readonly rows: number; readonly redacted?: number; readonly mayBeWithheld?: readonly string[] }
   | { readonly ok: false; readonly rows: number; readonly brokenAt: number; readonly reason: string };
 
 /** The bytes row `rowId`'s author signed (or would sign), as stored now: what verification checks. */
@@ -581,6 +592,7 @@ export function verifyAuditChain(db: ReadDb, held: HeldGroups = 'unjudged'): Aud
   let lastId = 0;
   let signed = 0;
   let redacted = 0;
+  const unsure: string[] = [];
   const uidOf = allUids(db);
   const keys = validSigningKeys(db, uidOf);
   const vault = vaultOf(db);
@@ -596,8 +608,9 @@ export function verifyAuditChain(db: ReadDb, held: HeldGroups = 'unjudged'): Aud
     } else {
       const key = row.signer_key_id === null ? undefined : keys.get(row.signer_key_id);
       if (!key || key.user_id !== row.actor_id) return broken(`row ${row.id} is signed with a key that is not its author's`);
-      const { fault } = eventHoldsAs(row, uidOf, vault, key.public_key, row.signature, signatureValid, held);
-      if (fault !== undefined) return broken(`row ${row.id} was changed after its author signed it: it ${fault}`);
+      const verdict = eventHoldsAs(row, uidOf, vault, key.public_key, row.signature, signatureValid, held);
+      if (verdict.fault !== undefined) return broken(`row ${row.id} was changed after its author signed it: it ${verdict.fault}`);
+      if (verdict.mayBeWithheld === true) unsure.push(uidText(row.uid));
       if (isRedacted(row)) {
         // This file wrote its own device's events whole: one held redacted had its body stripped here.
         if (row.device_id !== null && own.some((d) => d.equals(row.device_id ?? Buffer.alloc(0)))) return broken(`row ${row.id} was written whole on this desktop but holds only its body's digest: its body was stripped`);
@@ -624,7 +637,7 @@ export function verifyAuditChain(db: ReadDb, held: HeldGroups = 'unjudged'): Aud
   if (head !== expected) {
     return { ok: false, rows, brokenAt: lastId + 1, reason: `the log ends at row ${lastId || 'start'} but the vault recorded a later head: rows were removed from the end` };
   }
-  return redacted > 0 ? { ok: true, rows, redacted } : { ok: true, rows };
+  return { ok: true, rows, ...(redacted > 0 ? { redacted } : {}), ...(unsure.length > 0 ? { mayBeWithheld: unsure } : {}) };
 }
 
 /** When `actorId` last did one of `actions` to entry `entryId` (ms), if ever. */

@@ -13,7 +13,8 @@
  * and hands in SHA-256 and HMAC-SHA-256 (`ScopeHashes`).
  * On the wire since schema 22 (the server) and 21 (desktops, which sign v3 once their server takes it): docs/SYNC.md, Status.
  * Must never: take a body whose digest is not the signed one, or a redacted event a receiver
- * holding its group (or an event of no group) was owed whole.
+ * holding its group (or an event of no group) was owed whole, by its named tag; nor refuse one by
+ * the earlier rule's tag, which cannot tell groups apart (taken and told: may have been withheld).
  */
 import { CrewvaultError } from '../errors';
 
@@ -82,9 +83,10 @@ export function eventScope(vault: string, uid: string, scope: GroupScope | null,
 
 /**
  * The tag of a group's event by the rule before the group was named in it (events signed before
- * review round fourteen): an HMAC under the scope key alone, which any key matches whatever group
- * it is of. Still matched, for those events, under a key a receiver works out from the list key it
- * holds itself (`HeldScopeKey.derived`), never under a key carried in a list (scopeMatches).
+ * review round fourteen): an HMAC under the scope key alone, which names no group. A match of it
+ * therefore cannot tell groups apart (two groups' keys may be equal: a list key its rotator chose,
+ * or a key carried in a list on its signer's word), so it never refuses an event: a redacted one
+ * so matched is taken, and the receiver told it may have been withheld (scopeMatches 'earlier').
  */
 export function eventScopeUnnamed(vault: string, uid: string, scopeKeyHex: string, hashes: ScopeHashes): string {
   return hashes.hmacSha256Hex(scopeKeyHex, JSON.stringify(['crewvault/v3 event scope of a group', vault, uid]));
@@ -93,16 +95,45 @@ export function eventScopeUnnamed(vault: string, uid: string, scopeKeyHex: strin
 /**
  * A scope key a receiver matches redacted events with: the group it is this member's key of, and
  * `derived`: worked out here from the group's list key this member holds (true), or carried across
- * a rotation in the list a group record's signer sealed (false: that signer's word only, so matched
- * with the group named alone: a key planted from another group matches none of that group's tags).
+ * a rotation in the list a group record's signer sealed (false: that signer's word only; a key
+ * planted from another group matches none of that group's named tags, as the group is named).
  */
 export interface HeldScopeKey extends GroupScope {
   readonly derived: boolean;
 }
 
-/** Whether `scope` (hex) of event `uid` is the tag of `held`'s group under its key: by the named rule, or by the earlier one for a derived key. */
-export function scopeMatches(vault: string, uid: string, scope: string, held: HeldScopeKey, hashes: ScopeHashes): boolean {
-  return eventScope(vault, uid, held, hashes) === scope || (held.derived && eventScopeUnnamed(vault, uid, held.key, hashes) === scope);
+/**
+ * How a tag matches a held key: 'named' (the tag of the key's group under it, the rule that names
+ * the group: an event of that group), 'earlier' (the earlier rule's tag under it, which names no
+ * group: of that group, or of another whose key is the same), or undefined (no match).
+ */
+export type ScopeMatch = 'named' | 'earlier' | undefined;
+
+/** How `scope` (hex) of event `uid` matches `held` (ScopeMatch), under any key held, derived or carried. */
+export function scopeMatches(vault: string, uid: string, scope: string, held: HeldScopeKey, hashes: ScopeHashes): ScopeMatch {
+  if (eventScope(vault, uid, held, hashes) === scope) return 'named';
+  return eventScopeUnnamed(vault, uid, held.key, hashes) === scope ? 'earlier' : undefined;
+}
+
+/** The strongest match of `scope` among `held`: 'named' by any key, else 'earlier' by any, else undefined. */
+export function heldScopeMatch(vault: string, uid: string, scope: string, held: readonly HeldScopeKey[], hashes: ScopeHashes): ScopeMatch {
+  let found: ScopeMatch;
+  for (const key of held) {
+    const match = scopeMatches(vault, uid, scope, key, hashes);
+    if (match === 'named') return match;
+    found ??= match;
+  }
+  return found;
+}
+
+/**
+ * Whether a whole event's scope is the named tag of a group in `held` other than the one its body
+ * names (`bodyGroup`, not null): its author tagged it as that group's (an honest desktop tags an
+ * event with its body's group), so a holder of that group only would refuse it, redacted, as
+ * withheld, blaming the server (review of 02a52ce, finding 4).
+ */
+export function taggedAsAnotherGroup(vault: string, uid: string, scope: string, bodyGroup: string, held: readonly HeldScopeKey[], hashes: ScopeHashes): boolean {
+  return held.some((key) => key.group !== bodyGroup && eventScope(vault, uid, key, hashes) === scope);
 }
 
 /** The text an event's author signs (UTF-8) in vault `vault`: its header and its body's digest. */
@@ -122,28 +153,35 @@ function tampered(why: string): CrewvaultError {
   return new CrewvaultError('VAULT_TAMPERED', `A received audit event ${why}: it is set aside, nothing of it taken.`);
 }
 
+/** Why a whole event tagged as another group's than its body names is refused: its author's doing, not the server's. */
+export const TAGGED_AS_ANOTHER = 'is tagged by its author as an event of another group than the one its body names (its author signed it so; the server is not at fault)';
+
 /**
  * Checks an event received in vault `vault` by a member holding `heldScopeKeys` (the scope keys, hex,
  * of the groups whose events they are owed whole, at the versions they hold, each with its group);
  * `signatureHolds(text)`: whether its signature verifies over `text` under its signer's key.
- * Returns whether it came redacted (held with its header and digest only). Refuses
+ * Returns whether it came redacted (held with its header and digest only), and `mayBeWithheld`
+ * when it came redacted tagged by the earlier rule under a key held (scopeMatches 'earlier': taken,
+ * told, never refused: that match cannot tell groups apart). Refuses
  * (VAULT_TAMPERED) a body whose digest is not the signed one, a whole event of no group whose scope
- * is not the no-group tag (or of a group whose scope is), and a redacted one this member was owed
- * whole (of no group, or tagged under a scope key they hold). A whole event's keyed tag is not
- * matched against the receiver's key: it may be of a key version before the one they hold now.
+ * is not the no-group tag (or of a group whose scope is), a whole event tagged by its author as
+ * another held group's than its body names (taggedAsAnotherGroup), and a redacted one this member was
+ * owed whole (of no group, or the named tag of a group they hold). A whole event's tag is not
+ * otherwise matched against the receiver's keys: it may be of a key version before the one they hold now.
  */
 export function checkReceivedEventV3(
   vault: string, event: ReceivedEventV3, heldScopeKeys: readonly HeldScopeKey[], signatureHolds: (text: string) => boolean, hashes: ScopeHashes,
-): { readonly redacted: boolean } {
+): { readonly redacted: boolean; readonly mayBeWithheld?: true } {
   const { header } = event;
   const noGroup = eventScope(vault, header.uid, null, hashes);
   if (event.form === 'whole') {
     if (!signatureHolds(eventHeaderTextV3(vault, header, eventBodyDigest(vault, header.uid, event.body, hashes.sha256Hex)))) throw tampered('does not hold under its signature (its body is not the one signed)');
     if ((header.scope === noGroup) !== (event.body.group === null)) throw tampered('names another group in its scope than in its body');
+    if (event.body.group !== null && taggedAsAnotherGroup(vault, header.uid, header.scope, event.body.group, heldScopeKeys, hashes)) throw tampered(TAGGED_AS_ANOTHER);
     return { redacted: false };
   }
   if (!/^[0-9a-f]{64}$/.test(event.bodyDigest) || !signatureHolds(eventHeaderTextV3(vault, header, event.bodyDigest))) throw tampered('does not hold under its signature');
-  const owed = header.scope === noGroup || heldScopeKeys.some((held) => scopeMatches(vault, header.uid, header.scope, held, hashes));
-  if (owed) throw tampered('came without its body, which this member may read (the server withheld it)');
-  return { redacted: true };
+  const match = header.scope === noGroup ? 'named' : heldScopeMatch(vault, header.uid, header.scope, heldScopeKeys, hashes);
+  if (match === 'named') throw tampered('came without its body, which this member may read (the server withheld it)');
+  return match === 'earlier' ? { redacted: true, mayBeWithheld: true } : { redacted: true };
 }

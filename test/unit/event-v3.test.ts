@@ -12,7 +12,7 @@
 import { createHash, createHmac, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  checkReceivedEventV3, eventBodyDigest, eventHeaderTextV3, eventScope, eventScopeUnnamed, redactEventV3, type EventBodyV3, type EventHeaderV3, type GroupScope, type HeldScopeKey,
+  checkReceivedEventV3, eventBodyDigest, eventHeaderTextV3, eventScope, eventScopeUnnamed, redactEventV3, TAGGED_AS_ANOTHER, type EventBodyV3, type EventHeaderV3, type GroupScope, type HeldScopeKey,
   type ReceivedEventV3, type ScopeHashes,
 } from '../../shared/sync/event-v3';
 import { CrewvaultError } from '../../shared/errors';
@@ -113,7 +113,7 @@ describe('audit event signatures v3: whole and redacted', () => {
     expect(new Set(tags.map((h) => h.scope)).size).toBe(3);
   });
 
-  it('names the group in the tag: a key of NET carried as OPS\'s matches none of NET\'s events; the tag of the rule before it only under a key the holder derives', () => {
+  it('names the group in the tag: a key of NET carried as OPS\'s matches none of NET\'s events', () => {
     const net = signEvent(privateKey, 'b0b0b0b0-a1a1-4c2c-8d3d-e4e4e4e4e4e4', NET, ENTRY);
     const redacted = redactEventV3(VAULT, net.header, net.body, sha256Hex);
     const holdsNet = holdsUnder(publicKey, net.signature);
@@ -124,14 +124,41 @@ describe('audit event signatures v3: whole and redacted', () => {
     // NET's holder, under either form of its key, is owed it: withheld.
     expect(refusal(() => checkReceivedEventV3(VAULT, redacted, [{ group: NET, key: KEY[NET] ?? '', derived: false }], holdsNet, hashes))).toMatch(/^VAULT_TAMPERED: .*withheld/);
 
-    // An event tagged by the earlier rule (no group named): owed to a holder whose key of it is derived here, not matched under a carried key.
+  });
+
+  it('never refuses an event by the tag of the rule before the group was named (it cannot tell groups apart): taken redacted and marked as maybe withheld, under a derived or a carried key alike', () => {
+    // An event of NET tagged by the earlier rule (no group named).
+    const net = signEvent(privateKey, 'b0b0b0b0-a1a1-4c2c-8d3d-e4e4e4e4e4e4', NET, ENTRY);
     const uid = 'c0c0c0c0-a1a1-4c2c-8d3d-e4e4e4e4e4e4';
     const header: EventHeaderV3 = { ...net.header, uid, scope: eventScopeUnnamed(VAULT, uid, KEY[NET] ?? '', hashes) };
     const body: EventBodyV3 = { ...net.body };
     const signature = sign(null, Buffer.from(eventHeaderTextV3(VAULT, header, eventBodyDigest(VAULT, uid, body, sha256Hex)), 'utf8'), privateKey);
     const earlier = redactEventV3(VAULT, header, body, sha256Hex);
-    expect(refusal(() => checkReceivedEventV3(VAULT, earlier, keysOf(NET), holdsUnder(publicKey, signature), hashes))).toMatch(/^VAULT_TAMPERED: .*withheld/);
-    expect(checkReceivedEventV3(VAULT, earlier, [{ group: OPS, key: KEY[NET] ?? '', derived: false }], holdsUnder(publicKey, signature), hashes)).toEqual({ redacted: true });
+    const holds = holdsUnder(publicKey, signature);
+    // NET's holder (key derived here); OPS's holder whose derived OPS key equals NET's (a rotation that chose NET's list key:
+    // review of 02a52ce, finding 1); and a key carried in OPS's list (finding 2): the same answer, never a refusal.
+    for (const held of [keysOf(NET), [{ group: OPS, key: KEY[NET] ?? '', derived: true }], [{ group: OPS, key: KEY[NET] ?? '', derived: false }], [{ group: NET, key: KEY[NET] ?? '', derived: false }]]) {
+      expect(checkReceivedEventV3(VAULT, earlier, held, holds, hashes)).toEqual({ redacted: true, mayBeWithheld: true });
+    }
+    // Under no key of it: redacted, nothing to tell.
+    expect(checkReceivedEventV3(VAULT, earlier, keysOf(OPS), holds, hashes)).toEqual({ redacted: true });
+    // Whole, it is taken as ever (its tag is not matched).
+    expect(checkReceivedEventV3(VAULT, { form: 'whole', header, body }, keysOf(OPS, NET), holds, hashes)).toEqual({ redacted: false });
+  });
+
+  it('refuses a whole event its author tagged as another held group\'s than its body names, as its author\'s doing (review of 02a52ce, finding 4)', () => {
+    // A body of NET under OPS's named tag: a holder of OPS only would get it redacted and refuse it as withheld.
+    const uid = 'd0d0d0d0-a1a1-4c2c-8d3d-e4e4e4e4e4e4';
+    const body: EventBodyV3 = { saltHex: randomBytes(16).toString('hex'), subject: null, entry: ENTRY, customer: null, group: NET, sealedDetailBase64: null };
+    const header: EventHeaderV3 = { ...event.header, uid, scope: eventScope(VAULT, uid, keyOf(OPS), hashes) };
+    const signature = sign(null, Buffer.from(eventHeaderTextV3(VAULT, header, eventBodyDigest(VAULT, uid, body, sha256Hex)), 'utf8'), privateKey);
+    const holds = holdsUnder(publicKey, signature);
+    expect(refusal(() => checkReceivedEventV3(VAULT, { form: 'whole', header, body }, keysOf(OPS, NET), holds, hashes))).toBe(`VAULT_TAMPERED: A received audit event ${TAGGED_AS_ANOTHER}: it is set aside, nothing of it taken.`);
+    // A holder of NET only cannot tell the tag from one of NET's at a key version before its own: taken.
+    expect(checkReceivedEventV3(VAULT, { form: 'whole', header, body }, keysOf(NET), holds, hashes)).toEqual({ redacted: false });
+    // The honest tag of NET is taken by the holder of both.
+    const honest = signEvent(privateKey, 'e0e0e0e0-a1a1-4c2c-8d3d-e4e4e4e4e4e4', NET, ENTRY);
+    expect(checkReceivedEventV3(VAULT, { form: 'whole', header: honest.header, body: honest.body }, keysOf(OPS, NET), holdsUnder(publicKey, honest.signature), hashes)).toEqual({ redacted: false });
   });
 
   it('keeps a signature to another vault from holding', () => {
