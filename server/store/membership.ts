@@ -105,12 +105,16 @@ export async function getMembership(db: Queryable, vaultId: string, groupId: str
   return row === undefined ? undefined : { groupId: text(row, 'group_id'), vaultUser: text(row, 'vault_user'), keyVersion: int(row, 'key_version'), isLead: bool(row, 'is_lead'), wrapped: text(row, 'wrapped') };
 }
 
-export async function putMembership(tx: Transaction, vaultId: string, member: Membership): Promise<void> {
+/**
+ * `joinedSeq`: a membership a rotation in this push cut off and wraps again keeps the sequence it
+ * was made at (dropMembershipsBelow's answer): the member held the group throughout.
+ */
+export async function putMembership(tx: Transaction, vaultId: string, member: Membership, joinedSeq?: number): Promise<void> {
   await tx.query(
     // joined_seq (schema 25): the vault's sequence when the membership was made, never moved after: an entry that left the group before is not told them.
-    `INSERT INTO sync_members (vault_id, group_id, vault_user, key_version, is_lead, wrapped, joined_seq) VALUES ($1, $2, $3, $4, $5, $6, (SELECT seq FROM sync_vaults WHERE vault_id = $1))
+    `INSERT INTO sync_members (vault_id, group_id, vault_user, key_version, is_lead, wrapped, joined_seq) VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::bigint, (SELECT seq FROM sync_vaults WHERE vault_id = $1)))
      ON CONFLICT (vault_id, group_id, vault_user) DO UPDATE SET key_version = excluded.key_version, is_lead = excluded.is_lead, wrapped = excluded.wrapped`,
-    [vaultId, member.groupId, member.vaultUser, member.keyVersion, member.isLead, member.wrapped],
+    [vaultId, member.groupId, member.vaultUser, member.keyVersion, member.isLead, member.wrapped, joinedSeq ?? null],
   );
 }
 
@@ -187,9 +191,15 @@ export async function leadsOf(db: Queryable, vaultId: string, vaultUser: string)
   return new Map(rows.map((row) => [text(row, 'group_id'), bool(row, 'is_lead')]));
 }
 
-/** A group moved to a new key version: everyone not wrapped at it (yet) is cut off at once. */
-export async function dropMembershipsBelow(tx: Transaction, vaultId: string, groupId: string, keyVersion: number): Promise<void> {
-  await tx.query('DELETE FROM sync_members WHERE vault_id = $1 AND group_id = $2 AND key_version < $3', [vaultId, groupId, keyVersion]);
+/**
+ * A group moved to a new key version: everyone not wrapped at it (yet) is cut off at once. Answers
+ * each cut-off member's joined_seq, for a wrap at the new version in the same push to keep
+ * (putMembership): a rotation is no new membership, and an entry that left the group before it
+ * is still told them (server/store/left-reach.ts).
+ */
+export async function dropMembershipsBelow(tx: Transaction, vaultId: string, groupId: string, keyVersion: number): Promise<Map<string, number>> {
+  const rows = await tx.query('DELETE FROM sync_members WHERE vault_id = $1 AND group_id = $2 AND key_version < $3 RETURNING vault_user, joined_seq', [vaultId, groupId, keyVersion]);
+  return new Map(rows.map((row) => [text(row, 'vault_user'), int(row, 'joined_seq')]));
 }
 
 /** Whether an owner of the vault is bound to an account (from then on, its creator is no owner by having moved it: only by a binding). */

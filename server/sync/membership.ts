@@ -126,6 +126,8 @@ export async function applyPeople(
   const deleted = new Set<string>();
   // Groups this push sends a record of at the key version the server already holds (no rotation of its own here).
   const atHeldVersion = new Set<string>();
+  // Members a rotation in this push cut off, by group: the sequence each joined at, kept when wrapped again here.
+  const rotatedOff = new Map<string, Map<string, number>>();
   for (const r of records) {
     if (r.kind !== 'user') continue;
     if (!permissions.includes('users.manage')) throw new CrewvaultError('FORBIDDEN', 'Your role does not say who is who in the vault (users.manage): nothing was stored.');
@@ -162,7 +164,7 @@ export async function applyPeople(
         throw new CrewvaultError('FORBIDDEN', 'An access group that still holds entries is not deleted: nothing was stored.');
       }
       if (r.deletedAt !== null && !held.deleted) deleted.add(r.id);
-      if (r.keyVersion > held.keyVersion) await dropMembershipsBelow(tx, vaultId, r.id, r.keyVersion);
+      if (r.keyVersion > held.keyVersion) rotatedOff.set(r.id, await dropMembershipsBelow(tx, vaultId, r.id, r.keyVersion));
       else atHeldVersion.add(r.id);
     }
     await putGroup(tx, vaultId, { groupId: r.id, keyVersion: r.keyVersion, deleted: r.deletedAt !== null });
@@ -198,7 +200,7 @@ export async function applyPeople(
     if (r.user === me.vaultUser && atHeldVersion.has(r.group) && was !== undefined && was.keyVersion === r.keyVersion && was.isLead === r.lead && was.wrapped !== wrapped) {
       throw new CrewvaultError('CONFLICT', 'Another desktop moved this access group to the same key version first (two rotations at once): pull, and change the group again if still needed. Nothing was stored.');
     }
-    await putMembership(tx, vaultId, { groupId: r.group, vaultUser: r.user, keyVersion: r.keyVersion, isLead: r.lead, wrapped });
+    await putMembership(tx, vaultId, { groupId: r.group, vaultUser: r.user, keyVersion: r.keyVersion, isLead: r.lead, wrapped }, rotatedOff.get(r.group)?.get(r.user));
     if (was === undefined) joined.add(r.group);
   }
   return { stale, joined, deleted };
