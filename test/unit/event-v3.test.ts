@@ -7,6 +7,9 @@
  * (and the reverse), and a redacted event the member was owed whole (tagged under a scope key they
  * hold, or of no group) are refused (VAULT_TAMPERED). The tag is keyed with the group's scope key:
  * someone holding every group id but not the key cannot tell which group a redacted event is of.
+ * A tag of the rule before the group was named matches under any equal key, so it never refuses:
+ * taken redacted and marked (mayBeWithheld); a whole event its author tagged as another held
+ * group's than its body names is refused as the author's doing (review of 02a52ce).
  * Must never: pass with any of those checks removed.
  */
 import { createHash, createHmac, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
