@@ -20,7 +20,7 @@ import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import type { TeamClient } from './client';
 import { firstSync, takeHistory } from './first-sync';
 import { requireServerSchema, tellsHistoryMarks, tellsLeftReach, tellsLeftRecords } from './server-schema';
-import { leftReachLine, leftUnverifiedLine } from '../vault/replica-left-reach';
+import { leftReachLine, leftUnverifiedLine, type LeftTold } from '../vault/replica-left-reach';
 import { snapshotPage } from './snapshot-page';
 import { eventsNotSentLine } from '../vault/store-events-not-sent';
 import { mayBeWithheldLine } from '../vault/audit-event-texts';
@@ -363,20 +363,31 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   const told = (): void => options.onProgress?.({ sent: tally.pushed, total, taken: tally.pulled });
   /** Entries the pulls told left this person's reach, and the copies kept of unsent edits of them (review 13b holes 2 and 4). */
   const left = { dropped: 0, kept: [] as string[], notKept: 0, unverified: 0, why: new Set<string>() };
-  /** Taken off this desktop only by a signed record that holds (review 14 hole 1); an id alone, or a record that does not hold, is told and moves nothing. */
-  const leaveReach = async (page: ServerRouteOutput<'syncPull'>): Promise<void> => {
-    if ((page.left ?? []).length === 0 && (page.leftRecords ?? []).length === 0) return;
-    const gone = await replica.leaveReach({ ids: page.left, records: page.leftRecords }, page.batches);
-    if (gone.unverified > 0) {
-      left.unverified += gone.unverified;
-      for (const why of gone.unverifiedWhy) left.why.add(why);
-      tally.leftUnverified = leftUnverifiedLine(left.unverified, [...left.why]);
+  /**
+   * Taken off this desktop only by a signed record that holds (review 14 hole 1); an id alone, or a
+   * record that does not hold, is told and moves nothing. Judged before the page is taken in (a
+   * lost transaction after leaves the note to the next pull), and those left standing once more
+   * after it (`last`), when the mover's grant, key or group the same page brings is here: the
+   * cursor then passes the note for good.
+   */
+  const leaveReach = async (told: LeftTold, batches: readonly RecordBatch[], last: boolean): Promise<LeftTold | undefined> => {
+    if ((told.ids ?? []).length === 0 && (told.records ?? []).length === 0) return undefined;
+    const gone = await replica.leaveReach(told, batches);
+    if (gone.dropped > 0) {
+      left.dropped += gone.dropped;
+      left.kept.push(...gone.kept.map((c) => `${c.customer}/${c.title}`));
+      left.notKept += gone.notKept;
+      tally.leftReach = leftReachLine(left.dropped, left.kept, left.notKept);
     }
-    if (gone.dropped === 0) return;
-    left.dropped += gone.dropped;
-    left.kept.push(...gone.kept.map((c) => `${c.customer}/${c.title}`));
-    left.notKept += gone.notKept;
-    tally.leftReach = leftReachLine(left.dropped, left.kept, left.notKept);
+    if (gone.unverified === 0) return undefined;
+    if (!last) {
+      const standing = new Set(gone.standing);
+      return { ids: told.ids?.filter((id) => standing.has(id)), records: told.records?.filter((r) => standing.has(r.id)) };
+    }
+    left.unverified += gone.unverified;
+    for (const why of gone.unverifiedWhy) left.why.add(why);
+    tally.leftUnverified = leftUnverifiedLine(left.unverified, [...left.why]);
+    return undefined;
   };
   const pullAll = async (): Promise<void> => {
     let tried = false;
@@ -407,7 +418,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
       // The next page is on its way (the server reads it) while this one is checked and written.
       if (page.more) ahead = request(page.upTo, page.mark);
       // Entries moved out of this person's reach in the page's range (never one the page hands): off this desktop first, an unsent edit kept as a copy.
-      await leaveReach(page);
+      const again = await leaveReach({ ids: page.left, records: page.leftRecords }, page.batches ?? [], false);
       if (page.records.length > 0) {
         // Parsed once, by the client with the contract's record schema: taken in without parsing again.
         const checked = await asked.checked;
@@ -429,6 +440,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
         tried = true;
         told();
       }
+      if (again !== undefined) await leaveReach(again, page.batches ?? [], true);
       if (!page.more) break;
     }
     // Every page of it named the role, settings and policy kinds (review 12a hole 3).

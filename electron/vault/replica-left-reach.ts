@@ -4,9 +4,11 @@
  * moved out of a group this person holds into one they do not, the signed record that moved it
  * (server/store/left-reach.ts). An entry leaves this desktop only when that record holds as any
  * record does and says so: its author's signature under a key of theirs in force here, the author
- * not disabled, allowed to move it out of the group it is in here, the record naming a group this
- * person does not hold at a revision above the one agreed here (an older record played back, from
- * when the entry was once elsewhere, moves nothing). Each then leaves as a revoke's entries do; an
+ * not disabled, allowed to move it out of the group it is in here, the record naming a group known
+ * here that this person does not hold at a revision above the one agreed here (an older record
+ * played back, from when the entry was once elsewhere, moves nothing). An entry's records are
+ * followed in revision order: one into another group this person holds moves where it stands for
+ * the next (a move out in two hops, the server keeping the newest record only). Each then leaves as a revoke's entries do; an
  * edit of it made here and not sent is kept first, as a copy in the group it was in (which this
  * person holds), sent with their next push: never lost, and never pushed as a change of the entry
  * the server refuses them (review 13b hole 2). A marker that does not hold, or an id alone (a
@@ -24,6 +26,7 @@ import type { EntrySummary } from '../../shared/model';
 import { uidBytes } from './replica-people-checks';
 import { dropEntryLeftReach } from './store-replica-people';
 import { entryByUid, holdsGroupKey, idByUid, replicaBase, type EntryReplicaRow } from './store-replica';
+import { getGroupRow } from './store-groups';
 import { getUser } from './store-users';
 
 /** What a pull told of entries that left this person's reach: the records that moved them (schema 27), or their ids alone (schema 25 and 26). */
@@ -41,6 +44,8 @@ export interface LeftReach {
   /** Entries held here the server said left this person's reach, left where they are: nothing it handed vouches for it, with why (each reason once). */
   readonly unverified: number;
   readonly unverifiedWhy: readonly string[];
+  /** The ids of those entries, to judge again once the page that told them is taken in (a mover's grant or key it brings). */
+  readonly standing: readonly string[];
 }
 
 /** A record's author as this vault knows them (ReplicaService's sender): their row, role and what the role may do. */
@@ -64,34 +69,52 @@ export interface LeftReachDeps {
   readonly vouched: (db: ReadDb, record: EntryRecord) => Voucher;
 }
 
-const NOTHING: LeftReach = { dropped: 0, kept: [], notKept: 0, unverified: 0, unverifiedWhy: [] };
+const NOTHING: LeftReach = { dropped: 0, kept: [], notKept: 0, unverified: 0, unverifiedWhy: [], standing: [] };
 
 /** Why an id alone moves nothing. */
 const ID_ALONE = 'the server named it alone, with no signed record of the move (a server older than schema 27: ask its administrator to upgrade it)';
 
+/** Where an entry stands as this desktop follows the records that moved it: its group, whether deleted, and the revision agreed there. */
+interface Standing {
+  readonly group: number;
+  readonly deleted: boolean;
+  readonly revision: number;
+}
+
+/** What one record does to an entry standing at `at`: takes it out of reach, moves it on to another group this person holds (the next record judged from there), or nothing, with why. */
+type Step = { readonly out: true } | { readonly out: false; readonly next?: Standing; readonly why: string };
+
+const HELD = 'the record handed puts it in a group you hold';
+
 /**
- * Why `r` does not take `local` out of this person's reach, or undefined when it does: it holds as
- * a pulled record does (vouched), names a group this person does not hold, is newer than the
- * revision agreed here, and its author may make that change of the entry as it stands here
- * (shared/policy-writes.ts, as replica-service.ts requireAllowed): entries.edit in the group it is
- * in here, whose members this desktop knows; in the group it went to, whose members it is not
- * handed, the role's permission alone.
+ * What `r` does to the entry standing at `at`: it must hold as a pulled record does (vouched), be
+ * newer than the revision `at` stands at, name a group known and not deleted here, and its author
+ * may make that change of the entry as it stands at `at` (shared/policy-writes.ts, as
+ * replica-service.ts requireAllowed): entries.edit in the group it is in at `at`, whose members
+ * this desktop knows; in the group it went to, whose members it is not handed, the role's
+ * permission alone. Into a group this person does not hold, it takes the entry out; into one they
+ * hold, the entry stands there at its revision for the next record (a move out in two hops by two
+ * people: test/integration/sync-left-reach-two-hops.test.ts).
  */
-function whyNot(db: ReadDb, r: EntryRecord, local: EntryReplicaRow, deps: LeftReachDeps): string | undefined {
+function step(db: ReadDb, r: EntryRecord, at: Standing, deps: LeftReachDeps): Step {
   let author: Voucher;
   try {
     author = deps.vouched(db, r);
   } catch (error) {
     if (!isCrewvaultError(error) || (error.code !== 'VAULT_TAMPERED' && error.code !== 'CONFLICT')) throw error;
-    return 'the record handed does not hold under a key of its author in force here, or its author is disabled or unknown here';
+    return { out: false, why: 'the record handed does not hold under a key of its author in force here, or its author is disabled or unknown here' };
   }
   const groupId = idByUid(db, 'access_groups', uidBytes(r.group));
-  if (groupId === local.group_id || (groupId !== undefined && holdsGroupKey(db, groupId, deps.userId))) return 'the record handed puts it in a group you hold';
-  if (r.revision <= replicaBase(db, uidBytes(r.id))) return 'the record handed is no newer than the version agreed here (an old record played back)';
-  const needs = entryWriteNeeds({ group: local.group_id, deleted: false }, { group: groupId ?? -1, deleted: r.deletedAt !== null });
+  if (groupId === undefined || getGroupRow(db, groupId) === undefined) return { out: false, why: 'the record handed names an access group unknown or deleted here' };
+  const held = groupId === at.group || holdsGroupKey(db, groupId, deps.userId);
+  if (r.revision <= at.revision) return { out: false, why: held ? HELD : 'the record handed is no newer than the version agreed here (an old record played back)' };
+  const deleted = r.deletedAt !== null;
+  const needs = entryWriteNeeds({ group: at.group, deleted: at.deleted }, { group: groupId, deleted });
   const allowed = needs.every((need) => can({ role: author.role, permissions: author.permissions, groups: new Map() }, need.permission)
-    && (need.group !== local.group_id || holdsGroupKey(db, local.group_id, author.id)));
-  return allowed ? undefined : 'the record handed is signed by someone who may not move it out of its group';
+    && (need.group !== at.group || holdsGroupKey(db, at.group, author.id)));
+  if (!allowed) return { out: false, why: 'the record handed is signed by someone who may not move it out of its group' };
+  if (held) return { out: false, next: { group: groupId, deleted, revision: r.revision }, why: HELD };
+  return { out: true };
 }
 
 /** Drops each entry held here live that a record of `told` takes out of this person's reach, keeping a copy of one changed here since last agreed. */
@@ -108,16 +131,31 @@ export function leaveReach(db: WriteDb, told: LeftTold, deps: LeftReachDeps): Le
     return local === undefined || local.deleted_at !== null ? undefined : local;
   };
   for (const id of told.ids ?? []) if (live(id) !== undefined) standing.set(id, ID_ALONE);
-  // One record for each of this person's groups the entry left: the entry goes when any of them holds.
-  for (const r of told.records ?? []) {
-    const local = live(r.id);
+  // One record for each of this person's groups the entry left, each entry's in revision order:
+  // followed from where it stands here, through groups this person holds, until one takes it out.
+  const byEntry = new Map<string, EntryRecord[]>();
+  for (const r of told.records ?? []) byEntry.set(r.id, [...(byEntry.get(r.id) ?? []), r]);
+  for (const [id, records] of byEntry) {
+    const local = live(id);
     if (local === undefined) continue;
-    const why = whyNot(db, r, local, deps);
-    if (why !== undefined) {
-      if (!standing.has(r.id) || standing.get(r.id) === ID_ALONE) standing.set(r.id, why);
+    let at: Standing = { group: local.group_id, deleted: false, revision: replicaBase(db, local.uid) };
+    let out = false;
+    let why: string | undefined;
+    for (const r of [...records].sort((x, y) => x.revision - y.revision)) {
+      const s = step(db, r, at, deps);
+      if (s.out) {
+        out = true;
+        break;
+      }
+      if (s.next !== undefined) at = s.next;
+      // The reason told is the first refusal met; a record moving it on within reach is told only when nothing else was.
+      if (why === undefined || why === HELD) why = s.why;
+    }
+    if (!out) {
+      if (why !== undefined) standing.set(id, why);
       continue;
     }
-    standing.delete(r.id);
+    standing.delete(id);
     if (local.revision !== replicaBase(db, local.uid)) {
       try {
         const copy = deps.keepCopy(db, local);
@@ -132,7 +170,7 @@ export function leaveReach(db: WriteDb, told: LeftTold, deps: LeftReachDeps): Le
     dropEntryLeftReach(db, local.id, deps.now);
     dropped++;
   }
-  return { dropped, kept, notKept, unverified: standing.size, unverifiedWhy: [...new Set(standing.values())] };
+  return { dropped, kept, notKept, unverified: standing.size, unverifiedWhy: [...new Set(standing.values())], standing: [...standing.keys()] };
 }
 
 /** One line for a person: how many entries left their reach, and the copies kept of their unsent edits (by customer/title). */

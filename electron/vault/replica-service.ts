@@ -1505,7 +1505,8 @@ export class ReplicaService {
    * each holds (its signature or its batch's, in `batches`, checked as a pulled record's); an edit
    * of one made here and not sent is kept as a copy in the group it was in. Its own transaction,
    * before the page that told it is taken in (the server tells no entry the same pull hands): told
-   * again if this one is lost.
+   * again if this one is lost; those it leaves standing are judged once more after the page
+   * (electron/team/sync.ts), whose grants, keys and groups a move may need.
    */
   async leaveReach(told: LeftTold, batches: readonly RecordBatch[] = []): Promise<LeftReach> {
     return this.core.write((w) => {
