@@ -118,6 +118,18 @@ export async function putMembership(tx: Transaction, vaultId: string, member: Me
   );
 }
 
+/**
+ * Memberships a push made (not re-wraps a rotation carried over) date from the push's last stored
+ * sequence, `seq`: an entry the same push moved out of the group was never in the new member's
+ * reach, so its move is not told them (server/store/left-reach.ts, whose notes of this push sit
+ * at or below `seq`).
+ */
+export async function datePushedJoins(tx: Transaction, vaultId: string, joins: ReadonlyArray<{ readonly groupId: string; readonly vaultUser: string }>, seq: number): Promise<void> {
+  for (const j of joins) {
+    await tx.query('UPDATE sync_members SET joined_seq = $4 WHERE vault_id = $1 AND group_id = $2 AND vault_user = $3', [vaultId, j.groupId, j.vaultUser, seq]);
+  }
+}
+
 /** Ends a membership at once (a revoke): the member's next pull and push of the group are refused or empty. */
 export async function dropMembership(tx: Transaction, vaultId: string, groupId: string, vaultUser: string): Promise<void> {
   await tx.query('DELETE FROM sync_members WHERE vault_id = $1 AND group_id = $2 AND vault_user = $3', [vaultId, groupId, vaultUser]);

@@ -90,6 +90,8 @@ export interface PeopleOutcome {
   readonly joined: ReadonlySet<string>;
   /** Groups deleted by this push (by someone who managed them): its entries may leave them in it. */
   readonly deleted: ReadonlySet<string>;
+  /** Memberships this push made (not a rotation's re-wraps of members it cut off): dated after the push's records once they are stored (datePushedJoins). */
+  readonly joins: ReadonlyArray<{ readonly groupId: string; readonly vaultUser: string }>;
 }
 
 /**
@@ -114,7 +116,7 @@ export async function applyPeople(
   tx: Transaction, vaultId: string, me: InVault, records: readonly PeopleRecord[], leaving: ReadonlyMap<string, readonly string[]> = new Map(), pushedRoles: ReadonlySet<string> = new Set(),
 ): Promise<PeopleOutcome> {
   // Most pushes carry entries alone: nothing to judge, and no read under the vault's lock for it.
-  if (records.length === 0) return { stale: new Set(), joined: new Set(), deleted: new Set() };
+  if (records.length === 0) return { stale: new Set(), joined: new Set(), deleted: new Set(), joins: [] };
   const every = holdsEveryGroup(me.role);
   // What the pusher's role allows, built-in or custom (the role record the server holds: task 15), judged as a desktop judges it (shared/policy-writes.ts).
   const permissions = await rolePermissionsOf(tx, vaultId, me.role);
@@ -124,6 +126,7 @@ export async function applyPeople(
   const joined = new Set<string>();
   const created = new Set<string>();
   const deleted = new Set<string>();
+  const joins: Array<{ readonly groupId: string; readonly vaultUser: string }> = [];
   // Groups this push sends a record of at the key version the server already holds (no rotation of its own here).
   const atHeldVersion = new Set<string>();
   // Members a rotation in this push cut off, by group: the sequence each joined at, kept when wrapped again here.
@@ -200,10 +203,12 @@ export async function applyPeople(
     if (r.user === me.vaultUser && atHeldVersion.has(r.group) && was !== undefined && was.keyVersion === r.keyVersion && was.isLead === r.lead && was.wrapped !== wrapped) {
       throw new CrewvaultError('CONFLICT', 'Another desktop moved this access group to the same key version first (two rotations at once): pull, and change the group again if still needed. Nothing was stored.');
     }
-    await putMembership(tx, vaultId, { groupId: r.group, vaultUser: r.user, keyVersion: r.keyVersion, isLead: r.lead, wrapped }, rotatedOff.get(r.group)?.get(r.user));
+    const carried = rotatedOff.get(r.group)?.get(r.user);
+    await putMembership(tx, vaultId, { groupId: r.group, vaultUser: r.user, keyVersion: r.keyVersion, isLead: r.lead, wrapped }, carried);
     if (was === undefined) joined.add(r.group);
+    if (was === undefined && carried === undefined) joins.push({ groupId: r.group, vaultUser: r.user });
   }
-  return { stale, joined, deleted };
+  return { stale, joined, deleted, joins };
 }
 
 /**

@@ -34,7 +34,7 @@ import { markFor, requireSameHistory } from './history-marks';
 import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
 import { putLeftReach, leftReachOf, leftReachRecordsOf } from '../store/left-reach';
-import { holdsEveryGroup } from '../store/membership';
+import { datePushedJoins, holdsEveryGroup } from '../store/membership';
 import { actingPerson, applyPeople, noSuchVaultFor, notAPerson, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
 
 /** What one push carries (the contract's batch: a vault and its records). */
@@ -188,6 +188,8 @@ export async function storePush(
   }
   // A new member's desktop skipped the group's entries until now: they come again, after the grant.
   for (const groupId of people.joined) seq = await restampGroupEntries(tx, batch.vault, groupId, seq);
+  // A membership this push made dates from after its records: a move out of the group in the same push is not told the new member.
+  await datePushedJoins(tx, batch.vault, people.joins, seq);
   return { reply: { accepted: fresh.length, seq, conflicts: [] }, vault: { seq, createdBy: vault.createdBy }, person, stored: fresh };
 }
 
