@@ -90,8 +90,9 @@ function turns(size: number): { take(): Promise<void>; give(): void } {
 
 /**
  * Connections of the pool a single statement never takes, so a transaction does not wait for one
- * behind a crowd of reads: a push's signature check reads seven statements at once before the
- * vault's lock (server/sync/verify.ts), and with 16 pushes in flight the transaction that writes the
+ * behind a crowd of reads: every push's signature check reads before the vault's lock
+ * (server/sync/verify.ts; one statement since store/signers.ts verifyReads, seven at once before
+ * it), every request authenticates with one, and with 16 pushes in flight the transaction that writes the
  * next batch (the serial part every push waits on) waited in the pool's queue behind them (timed in
  * the server under the writes load: p90 70 ms, p99 114 ms to get a connection). Reads queue here
  * instead, and the pool's own queue (first come, first served) holds only transactions and the few
@@ -135,8 +136,8 @@ export function openPostgres(connectionString: string, options: { readonly maxCo
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
-        // One connection runs one statement at a time: callers may still ask several at once
-        // (verify.ts reads with Promise.all, on the pool or, rechecking in the lock, here), so
+        // One connection runs one statement at a time: a caller may still ask several at once
+        // (none does now: verify.ts's Promise.all became one statement, store/signers.ts verifyReads), so
         // they queue here in the order asked rather than in pg's own queue, which pg 8 deprecates
         // and pg 9 removes. A failed statement does not stop the ones queued after it.
         let previous: Promise<unknown> = Promise.resolve();

@@ -4,7 +4,8 @@
  * `sync_signing_keys` and `sync_devices` (each device's vault user since schema 21); the rules are server/sync/verify.ts's.
  * Must never: replace a key once stored, or move a device to another vault user.
  */
-import { text, textOrNull, type Queryable, type Transaction } from './db';
+import { CrewvaultError } from '../../shared/errors';
+import { text, type Queryable, type Row, type Transaction } from './db';
 
 export interface StoredSigningKey {
   readonly keyId: string;
@@ -25,53 +26,116 @@ export interface StoredDevice {
   readonly head: string;
 }
 
-/** Every signing key of the vault, in the order the server stored them. */
-export async function signingKeysOf(db: Queryable, vaultId: string): Promise<StoredSigningKey[]> {
-  const rows = await db.query('SELECT key_id, vault_user, public_key, certified_by, certificate FROM sync_signing_keys WHERE vault_id = $1 ORDER BY n', [vaultId]);
-  return rows.map((row) => ({ keyId: text(row, 'key_id'), vaultUser: text(row, 'vault_user'), publicKey: text(row, 'public_key'), certifiedBy: textOrNull(row, 'certified_by'), certificate: textOrNull(row, 'certificate') }));
-}
-
-/** The vault users' roles as the server holds them (null: bound, no role said yet), and which are disabled. */
-export async function rolesOf(db: Queryable, vaultId: string): Promise<{ readonly roles: Map<string, string | null>; readonly disabled: Set<string> }> {
-  const rows = await db.query('SELECT vault_user, role, disabled FROM sync_people WHERE vault_id = $1', [vaultId]);
-  return {
-    roles: new Map(rows.map((row) => [text(row, 'vault_user'), textOrNull(row, 'role')])),
-    disabled: new Set(rows.filter((row) => row['disabled'] === true).map((row) => text(row, 'vault_user'))),
-  };
-}
-
-/** These devices as the server holds them (absent: no event of theirs stored yet). */
-export async function devicesOf(db: Queryable, vaultId: string, devices: readonly string[]): Promise<Map<string, StoredDevice>> {
-  if (devices.length === 0) return new Map();
-  const rows = await db.query('SELECT device, vault_user, account_id, head FROM sync_devices WHERE vault_id = $1 AND device = ANY($2::text[])', [vaultId, [...devices]]);
-  return new Map(rows.map((row) => [text(row, 'device'), {
-    device: text(row, 'device'), vaultUser: textOrNull(row, 'vault_user'), accountId: textOrNull(row, 'account_id'), head: text(row, 'head'),
-  }]));
-}
-
-/** Which of these record ids the vault holds already (events are stored once). */
-export async function storedIds(db: Queryable, vaultId: string, ids: readonly string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db.query('SELECT record_id FROM sync_records WHERE vault_id = $1 AND record_id = ANY($2::text[])', [vaultId, [...ids]]);
-  return new Set(rows.map((row) => text(row, 'record_id')));
-}
-
 /**
- * What a push's verification read that the vault's lock must still find, in one statement: the
+ * What a push's verification read that the vault's lock must still find, in one expression: the
  * newest key's place, the owners (whose certificates count), who is disabled (whose events are
- * refused) and these devices' accounts and heads.
+ * refused) and these devices' accounts and heads. $1 the vault, $2 the devices.
  */
-export async function signersSnapshot(db: Queryable, vaultId: string, devices: readonly string[]): Promise<string> {
-  const [row] = await db.query(
-    `SELECT concat_ws('|',
+const SNAPSHOT_SQL = `concat_ws('|',
        (SELECT coalesce(max(n), 0)::text FROM sync_signing_keys WHERE vault_id = $1),
        (SELECT string_agg(vault_user || ':' || disabled::text, ',' ORDER BY vault_user) FROM sync_people WHERE vault_id = $1 AND role = 'owner'),
        (SELECT string_agg(vault_user, ',' ORDER BY vault_user) FROM sync_people WHERE vault_id = $1 AND disabled),
        (SELECT string_agg(device || ':' || coalesce(vault_user, '') || ':' || head, ',' ORDER BY device) FROM sync_devices WHERE vault_id = $1 AND device = ANY($2::text[]))
-     ) AS snapshot`,
-    [vaultId, [...devices]],
-  );
+     )`;
+
+/** The snapshot now (holdVerified compares it, in the vault's lock, with the one verifyReads read). */
+export async function signersSnapshot(db: Queryable, vaultId: string, devices: readonly string[]): Promise<string> {
+  const [row] = await db.query(`SELECT ${SNAPSHOT_SQL} AS snapshot`, [vaultId, [...devices]]);
   return row === undefined ? '' : text(row, 'snapshot');
+}
+
+/** What verifying a push reads, all of it from one statement (verifyReads). */
+export interface VerifyReads {
+  readonly snapshot: string;
+  /** The pushing account as a vault user (disabled or not); undefined when it is none. */
+  readonly person: { readonly vaultUser: string; readonly role: string | null } | undefined;
+  /** The vault's row; undefined before its move. */
+  readonly vault: { readonly createdBy: string; readonly createdAt: number } | undefined;
+  /** Whether an enabled owner is bound to an account (membership.ts ownerBound). */
+  readonly ownerBound: boolean;
+  readonly keys: StoredSigningKey[];
+  readonly roles: Map<string, string | null>;
+  readonly disabled: Set<string>;
+  readonly devices: Map<string, StoredDevice>;
+  /** Which of the event ids asked for the vault holds already. */
+  readonly storedEvents: Set<string>;
+  /** The batches asked for that the vault holds, by id: their bodies. */
+  readonly batches: Map<string, string>;
+}
+
+/** A json column as the driver hands it: pg and PGlite parse json, a text fallback is parsed here. */
+function json(row: Row, column: string): unknown {
+  const value = row[column];
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
+/** A json array column of arrays (json_agg of json_build_array, '[]' when none). */
+function tuples(row: Row, column: string): unknown[][] {
+  const value = json(row, column);
+  if (!Array.isArray(value) || !value.every((t): t is unknown[] => Array.isArray(t))) throw new CrewvaultError('INTERNAL', `column ${column} is not a list of rows`);
+  return value;
+}
+
+function str(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new CrewvaultError('INTERNAL', `${what} is not text`);
+  return value;
+}
+
+function strOrNull(value: unknown, what: string): string | null {
+  return value === null ? null : str(value, what);
+}
+
+function flag(value: unknown, what: string): boolean {
+  if (typeof value !== 'boolean') throw new CrewvaultError('INTERNAL', `${what} is not a boolean`);
+  return value;
+}
+
+/**
+ * Everything verifying a push reads (server/sync/verify.ts), in one statement and so from one
+ * snapshot of the database: the signers' snapshot, the pushing account's person, the vault's row and
+ * whether an owner is bound, every signing key (in the order stored), every person's role, these
+ * devices, which of these events are stored, and these batches. One round trip where there were
+ * seven, each on a pooled connection of its own (the largest part of a push's statements).
+ */
+export async function verifyReads(db: Queryable, vaultId: string, accountId: string, devices: readonly string[], eventIds: readonly string[], batchIds: readonly string[]): Promise<VerifyReads> {
+  // A list that is empty is not asked for: its column is '[]' and its parameter is not sent (each shape one prepared text).
+  const params: unknown[] = [vaultId, [...devices], accountId];
+  const param = (value: readonly string[]): string => `$${params.push([...value])}::text[]`;
+  const [row] = await db.query(
+    `SELECT ${SNAPSHOT_SQL} AS snapshot,
+       (SELECT json_build_array(vault_user, role) FROM sync_people WHERE vault_id = $1 AND account_id = $3) AS person,
+       (SELECT json_build_array(created_by, created_at::text) FROM sync_vaults WHERE vault_id = $1) AS vault,
+       EXISTS (SELECT 1 FROM sync_people WHERE vault_id = $1 AND account_id IS NOT NULL AND role = 'owner' AND NOT disabled) AS owner_bound,
+       (SELECT coalesce(json_agg(json_build_array(key_id, vault_user, public_key, certified_by, certificate) ORDER BY n), '[]'::json) FROM sync_signing_keys WHERE vault_id = $1) AS keys,
+       (SELECT coalesce(json_agg(json_build_array(vault_user, role, disabled)), '[]'::json) FROM sync_people WHERE vault_id = $1) AS people,
+       ${devices.length === 0 ? "'[]'::json" : "(SELECT coalesce(json_agg(json_build_array(device, vault_user, account_id, head)), '[]'::json) FROM sync_devices WHERE vault_id = $1 AND device = ANY($2::text[]))"} AS devices,
+       ${eventIds.length === 0 ? "'[]'::json" : `(SELECT coalesce(json_agg(json_build_array(record_id)), '[]'::json) FROM sync_records WHERE vault_id = $1 AND record_id = ANY(${param(eventIds)}))`} AS events,
+       ${batchIds.length === 0 ? "'[]'::json" : `(SELECT coalesce(json_agg(json_build_array(batch_id, body)), '[]'::json) FROM sync_batches WHERE vault_id = $1 AND batch_id = ANY(${param(batchIds)}))`} AS batches`,
+    params,
+  );
+  if (row === undefined) throw new CrewvaultError('INTERNAL', 'a one-row read returned none');
+  const person = json(row, 'person');
+  const vault = json(row, 'vault');
+  const people = tuples(row, 'people');
+  const createdAt = Array.isArray(vault) ? Number(str(vault[1], 'sync_vaults.created_at')) : undefined;
+  if (createdAt !== undefined && !Number.isSafeInteger(createdAt)) throw new CrewvaultError('INTERNAL', 'sync_vaults.created_at is not an integer');
+  return {
+    snapshot: text(row, 'snapshot'),
+    person: Array.isArray(person) ? { vaultUser: str(person[0], 'sync_people.vault_user'), role: strOrNull(person[1], 'sync_people.role') } : undefined,
+    vault: Array.isArray(vault) && createdAt !== undefined ? { createdBy: str(vault[0], 'sync_vaults.created_by'), createdAt } : undefined,
+    ownerBound: flag(row['owner_bound'], 'owner_bound'),
+    keys: tuples(row, 'keys').map(([keyId, vaultUser, publicKey, certifiedBy, certificate]) => ({
+      keyId: str(keyId, 'key_id'), vaultUser: str(vaultUser, 'vault_user'), publicKey: str(publicKey, 'public_key'),
+      certifiedBy: strOrNull(certifiedBy, 'certified_by'), certificate: strOrNull(certificate, 'certificate'),
+    })),
+    roles: new Map(people.map(([vaultUser, role]) => [str(vaultUser, 'vault_user'), strOrNull(role, 'role')])),
+    disabled: new Set(people.filter(([, , disabled]) => flag(disabled, 'disabled')).map(([vaultUser]) => str(vaultUser, 'vault_user'))),
+    devices: new Map(tuples(row, 'devices').map(([device, vaultUser, account, head]) => [str(device, 'device'), {
+      device: str(device, 'device'), vaultUser: strOrNull(vaultUser, 'vault_user'), accountId: strOrNull(account, 'account_id'), head: str(head, 'head'),
+    }])),
+    storedEvents: new Set(tuples(row, 'events').map(([id]) => str(id, 'record_id'))),
+    batches: new Map(tuples(row, 'batches').map(([id, body]) => [str(id, 'batch_id'), str(body, 'body')])),
+  };
 }
 
 /** Keys new to the vault, in the push's order (one already stored is kept as it was). */

@@ -34,11 +34,9 @@ import { batchSigningText } from '../../shared/sync/record-batches';
 import { recordSigningText, type EventRecord, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
 import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV1, keysInForce, type EventSigningText } from '../../shared/sync/signing-keys';
 import type { RecordBatch } from '../../shared/sync/record-batches';
-import { batchesOf, putBatches } from '../store/batches';
+import { putBatches } from '../store/batches';
 import type { Queryable, Transaction } from '../store/db';
-import { ownerBound, personOfAccount } from '../store/membership';
-import { devicesOf, putDevices, putSigningKeys, rolesOf, signersSnapshot, signingKeysOf, storedIds, type StoredDevice, type StoredSigningKey } from '../store/signers';
-import { vaultInfo } from '../store/sync';
+import { putDevices, putSigningKeys, signersSnapshot, verifyReads, type StoredDevice, type StoredSigningKey, type VerifyReads } from '../store/signers';
 import { checkPushedEventV3, isEventV3 } from './events-v3';
 import { batchBody, checkBatched, pushedBatches } from './verify-batches';
 
@@ -106,13 +104,13 @@ function eventFields(r: EventRecord): EventSigningText {
   };
 }
 
-/** Who the pushing account will act as (records.ts actingPerson decides, and refuses, in the lock). */
-async function pusherOf(db: Queryable, batch: Batch, accountId: string): Promise<{ readonly vaultUser: string | null; readonly role: string | null; readonly moving: boolean; readonly movedAt?: number }> {
-  const [person, vault] = await Promise.all([personOfAccount(db, batch.vault, accountId), vaultInfo(db, batch.vault)]);
+/** Who the pushing account will act as (records.ts actingPerson decides, and refuses, in the lock), from what verifyReads read. */
+function pusherOf(read: VerifyReads, batch: Batch, accountId: string): { readonly vaultUser: string | null; readonly role: string | null; readonly moving: boolean; readonly movedAt?: number } {
+  const { person, vault } = read;
   // The vault's mover (its creator's account): when it was moved here, so the file's history from before then is told apart (hole 4).
   const movedAt = vault !== undefined && vault.createdBy === accountId ? { movedAt: vault.createdAt } : {};
   if (person !== undefined) return { vaultUser: person.vaultUser, role: person.role, moving: false, ...movedAt };
-  if (vault !== undefined && (vault.createdBy !== accountId || (await ownerBound(db, batch.vault)))) return { vaultUser: null, role: null, moving: false };
+  if (vault !== undefined && (vault.createdBy !== accountId || read.ownerBound)) return { vaultUser: null, role: null, moving: false };
   // The vault's mover binds itself as its owner, to the one vault user its records are signed by.
   const authors = new Set(batch.records.flatMap((r) => ('author' in r ? [r.author] : [])));
   return { vaultUser: authors.size === 1 ? [...authors][0] ?? null : null, role: 'owner', moving: true };
@@ -125,10 +123,10 @@ async function pusherOf(db: Queryable, batch: Batch, accountId: string): Promise
 export async function verifyPush(db: Queryable, batch: Batch, accountId: string, created = false): Promise<VerifiedPush> {
   const events = batch.records.filter((r): r is EventRecord => r.kind === 'event');
   const devices = [...new Set(events.flatMap((e) => (e.device === null ? [] : [e.device])))];
-  const [snapshot, pusher, stored, { roles, disabled }, deviceRows, held, storedBatches] = await Promise.all([
-    signersSnapshot(db, batch.vault, devices), pusherOf(db, batch, accountId), signingKeysOf(db, batch.vault), rolesOf(db, batch.vault),
-    devicesOf(db, batch.vault, devices), storedIds(db, batch.vault, events.map((e) => e.id)), batchesOf(db, batch.vault, (batch.batches ?? []).map((b) => b.id)),
-  ]);
+  // One statement, one snapshot of the database (store/signers.ts verifyReads).
+  const read = await verifyReads(db, batch.vault, accountId, devices, events.map((e) => e.id), (batch.batches ?? []).map((b) => b.id));
+  const { snapshot, keys: stored, roles, disabled, devices: deviceRows, storedEvents: held, batches: storedBatches } = read;
+  const pusher = pusherOf(read, batch, accountId);
   // No person of the vault: refused in the lock as such (records.ts actingPerson), whatever it signed.
   if (pusher.vaultUser === null && pusher.role === null) return { snapshot: '', devices, newKeys: [], heads: [], batches: [] };
   const batches = pushedBatches(batch.batches, storedBatches);
