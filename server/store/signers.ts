@@ -44,6 +44,28 @@ export async function signersSnapshot(db: Queryable, vaultId: string, devices: r
   return row === undefined ? '' : text(row, 'snapshot');
 }
 
+/**
+ * In the vault's lock: whether the snapshot is still `expected` and, only when it is, the push's
+ * batches stored (each once), in one statement; false stores nothing (the caller checks the push
+ * again). A data-modifying WITH runs whether or not the query reads it, and sees the same snapshot.
+ */
+export async function holdSnapshotPuttingBatches(
+  tx: Transaction, vaultId: string, devices: readonly string[], expected: string, batches: ReadonlyArray<{ readonly id: string; readonly body: string }>,
+): Promise<boolean> {
+  const [row] = await tx.query(
+    `WITH now AS (SELECT ${SNAPSHOT_SQL} AS snapshot),
+     put AS (
+       INSERT INTO sync_batches (vault_id, batch_id, body) SELECT $1, b.id, b.body FROM unnest($3::text[], $4::text[]) AS b(id, body)
+       WHERE (SELECT snapshot FROM now) = $5
+       ON CONFLICT (vault_id, batch_id) DO NOTHING
+       RETURNING 1
+     )
+     SELECT (SELECT snapshot FROM now) = $5 AS held`,
+    [vaultId, [...devices], batches.map((b) => b.id), batches.map((b) => b.body), expected],
+  );
+  return row?.['held'] === true;
+}
+
 /** What verifying a push reads, all of it from one statement (verifyReads). */
 export interface VerifyReads {
   readonly snapshot: string;

@@ -36,7 +36,7 @@ import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV
 import type { RecordBatch } from '../../shared/sync/record-batches';
 import { putBatches } from '../store/batches';
 import type { Queryable, Transaction } from '../store/db';
-import { putDevices, putSigningKeys, signersSnapshot, verifyReads, type StoredDevice, type StoredSigningKey, type VerifyReads } from '../store/signers';
+import { holdSnapshotPuttingBatches, putDevices, putSigningKeys, signersSnapshot, verifyReads, type StoredDevice, type StoredSigningKey, type VerifyReads } from '../store/signers';
 import { checkPushedEventV3, isEventV3 } from './events-v3';
 import { batchBody, checkBatched, pushedBatches } from './verify-batches';
 
@@ -271,14 +271,24 @@ export async function verifyBeforeLock(db: Queryable, batch: Batch, accountId: s
 
 /**
  * Inside the push's transaction, after its verdict and before it writes a record: what the check
- * relied on still stands (one read), else the push is checked again here; then its new keys and
+ * relied on still stands (one read, which for a push adding no key or device head also writes its
+ * batches, store/signers.ts holdSnapshotPuttingBatches), else the push is checked again here; then its new keys and
  * devices' heads are written with it. Throws a refusal.
  */
 export async function holdVerified(tx: Transaction, batch: Batch, accountId: string, created = false): Promise<void> {
   const before = checked.get(batch);
   let verified = before?.accountId === accountId ? before.verified : undefined;
   // A push that made the vault is its move, whatever its people records bound meanwhile (they change the snapshot).
-  if (verified === undefined || verified.snapshot === '' || (await signersSnapshot(tx, batch.vault, verified.devices)) !== verified.snapshot) verified = await verifyPush(tx, batch, accountId, created);
+  if (verified !== undefined && verified.snapshot !== '') {
+    // A push that adds no key and moves no device head (an entry push): the snapshot's check and its batches' write in one statement.
+    const light = verified.newKeys.length === 0 && verified.heads.length === 0;
+    const stands = light
+      ? await holdSnapshotPuttingBatches(tx, batch.vault, verified.devices, verified.snapshot, verified.batches)
+      : (await signersSnapshot(tx, batch.vault, verified.devices)) === verified.snapshot;
+    if (stands && light) return;
+    if (!stands) verified = undefined;
+  }
+  verified ??= await verifyPush(tx, batch, accountId, created);
   await putSigningKeys(tx, batch.vault, verified.newKeys);
   await putDevices(tx, batch.vault, verified.heads);
   await putBatches(tx, batch.vault, verified.batches);
