@@ -102,10 +102,22 @@ function keptForTransactions(max: number): number {
   return Math.min(3, Math.floor(max / 3));
 }
 
+/**
+ * Every connection plans a prepared statement once (generic plans), not at each run: left to
+ * choose, PostgreSQL kept planning the statements that take arrays of keys (a custom plan knows the
+ * array's length and always looked cheaper), and planning was most of their cost. The session read
+ * every request makes, 7 tables: 0.34-0.45 ms planning against 0.05-0.11 ms running, at every call
+ * (pg_stat_statements under `npm run bench:sync`'s codes load: 5,870 plans for 5,866 calls, 12 with
+ * this). Stores' statements are key lookups whose values travel as parameters; the pages whose plan
+ * could depend on them are checked as generic plans (test/server/snapshot-plans.test.ts). A
+ * connection string's own `options` replaces this one.
+ */
+const GENERIC_PLANS = '-c plan_cache_mode=force_generic_plan';
+
 /** A real PostgreSQL (15 or newer), e.g. `postgres://crewvault@db.internal/crewvault`. */
 export function openPostgres(connectionString: string, options: { readonly maxConnections?: number } = {}): Database {
   const max = options.maxConnections ?? 10;
-  const pool = new pg.Pool({ connectionString, max });
+  const pool = new pg.Pool({ connectionString, max, options: GENERIC_PLANS });
   const reads = turns(max - keptForTransactions(max));
   const statement = preparedStatements();
   // An idle client's error (the server restarted) must not crash the process: the pool drops it.
