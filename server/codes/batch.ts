@@ -5,7 +5,8 @@
  * throttle statement and one audit statement per batch, not per request (one statement for both
  * when the chain still ends where this process's last batch left it): the audit is a signed
  * chain under one lock, and thousands of codes a second would otherwise queue on it one by one.
- * Two batches of a process overlap (one reads while the one before counts, audits and commits),
+ * Two batches of a process overlap (one holds its vaults' rows and waits for the audit's lock while
+ * the one before, holding it, counts, audits and commits),
  * as two processes' batches always could: the later one counts and appends to the audit after the
  * earlier has ended, and every batch writes its count rows only under the audit's lock (in one
  * order of keys), so no two batches wait on each other's rows.
@@ -16,7 +17,7 @@
  * asked) but not audited: the audit names the codes given.
  *
  * Who may have the code is decided in the same transaction, per request (`judge`), from what
- * lookUpCodes reads there after holding the vaults' rows (holdVaults): a revoke, rotation or role
+ * lookUpCodesLockingAudit reads there after holding the vaults' rows (holdVaults): a revoke, rotation or role
  * change a sync push commits is either seen by the batch or waits until the batch has committed, so
  * no code leaves after the revoke that cut its asker off committed.
  * Must never: give a code before its audit event is committed, decide access outside the
@@ -25,8 +26,8 @@
 import { CrewvaultError } from '../../shared/errors';
 import { auditRowsAfter, type AuditEvent } from '../audit';
 import type { ServerContext } from '../context';
-import { insertAuditRows, lockAudit, type AuditTail } from '../store/audit';
-import { addThrottleCountsAppendingAudit, addThrottleCountsReadingAuditTail, holdVaults, lookUpCodes, type CodeHeld, type ThrottleCount } from '../store/codes';
+import { insertAuditRows, type AuditTail } from '../store/audit';
+import { addThrottleCountsAppendingAudit, addThrottleCountsReadingAuditTail, holdVaults, lookUpCodesLockingAudit, type CodeHeld, type ThrottleCount } from '../store/codes';
 
 export interface CodeLimits {
   readonly perEntryStep: number;
@@ -100,7 +101,7 @@ class Gates {
   }
 }
 
-/** A batch that takes no lock lets the one after it ask once the one before holds it (or took none). */
+/** A batch that ended without the lock (it failed before) lets the one after it ask once the one before holds it. */
 function passLock(before: Gates, gates: Gates): void {
   void before.locked.promise.then(() => gates.locked.open());
 }
@@ -150,9 +151,9 @@ export class CodeBatcher {
 
   /**
    * Starts batches while fewer than MAX_OVERLAP are under way. A batch starts once the one before it
-   * has read what it decides from (a round trip a statement, on an event loop that also serves every
-   * request, is most of a batch's time): the two overlap, the later one's counts and audit waiting in
-   * turn (Gates).
+   * has read what it decides from, in the statement that took the audit's lock (a round trip a statement,
+   * on an event loop that also serves every request, is most of a batch's time): the two overlap, the
+   * later one holding its vaults' rows and then waiting for the lock in turn (Gates).
    */
   private pump(): void {
     if (this.starting || this.queue.length === 0 || this.underWay >= MAX_OVERLAP) return;
@@ -199,7 +200,16 @@ export class CodeBatcher {
     return this.ctx.db.transaction(async (tx) => {
       // Access first, under the vaults' rows: what a push commits from here on waits for this batch.
       await holdVaults(tx, batch.map((p) => p.vault));
-      const held = await lookUpCodes(tx, batch.map((p) => ({ vault: p.vault, entry: p.entry, account: p.account })));
+      // Then access is read in the statement that takes the audit's lock, asked for once the batch before holds it:
+      // PostgreSQL queues this one behind it and hands it over at that batch's COMMIT (no round trip of ours between
+      // the two); asked before, it could be granted first and the two batches' order would not be arrival's. The
+      // batch's counts and its place in the chain are written under that lock, so no other codes batch, of this
+      // process or another, writes a count row meanwhile and none waits on another's; the statements after it see
+      // every event committed before (the chain's tail). What it reads of access is as of its start, under the
+      // vaults' rows (store/codes.ts lookUpCodesLockingAudit): one round trip a batch fewer than a lock of its own.
+      await before.locked.promise;
+      const held = await lookUpCodesLockingAudit(tx, batch.map((p) => ({ vault: p.vault, entry: p.entry, account: p.account })));
+      gates.locked.open();
       this.readDone(gates);
       const now = this.ctx.now();
       const minute = Math.floor(now / MINUTE_MS);
@@ -218,21 +228,13 @@ export class CodeBatcher {
         add(p.actor, keyOf(p).entry, verdict.step);
         add(p.actor, keyOf(p).all, minute);
       });
-      // Nothing let through: nothing to count or audit (and no lock: the batch after need not queue behind this one).
+      // Nothing let through: nothing to count or audit (the lock, taken with the read, goes with the COMMIT: a batch
+      // of refusals holds it one round trip, as it holds the vaults' rows).
       if (counts.size === 0) {
-        passLock(before, gates);
         return judged.map((verdict) => (verdict instanceof CrewvaultError ? verdict : new CrewvaultError('INTERNAL', 'a request of a batch was not judged')));
       }
-      // Counted and audited after the batch before has ended (a request's place among its key's counts and in the
-      // chain follows arrival), under the audit's lock: no other codes batch, of this process or another, writes a
-      // count row meanwhile, so none waits on another's. The lock is asked for as soon as the batch before holds it,
-      // so PostgreSQL queues this one behind it and hands it over at that batch's COMMIT (no round trip of ours
-      // between the two); asked before, it could be granted first and the two batches' order would not be arrival's.
-      // The lock alone first, then the counts and the chain's tail in one statement (its snapshot, taken after the
-      // lock was held, sees every event committed before).
-      await before.locked.promise;
-      await lockAudit(tx);
-      gates.locked.open();
+      // Counted and audited after the batch before has ended (under the lock: a request's place among its key's counts
+      // and in the chain follows arrival), the counts and the chain's tail in one statement.
       const sorted = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
       const eventOf = (p: Pending, grant: CodeGrant<unknown>): AuditEvent => ({
         kind: 'codes.computed', actorId: p.account, source: p.source,

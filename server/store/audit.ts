@@ -44,9 +44,17 @@ export interface AuditTail {
  */
 export const AUDIT_TAIL_SQL = 'SELECT seq, hash FROM server_audit ORDER BY seq DESC LIMIT 1';
 
+/**
+ * A FROM item that takes the audit's lock, once, whatever the rest of its statement yields (the
+ * preserved side of a LEFT JOIN is read whole): for a statement that reads beside taking it
+ * (store/codes.ts lookUpCodesLockingAudit). Its snapshot was taken before it waited, so that
+ * statement must not read the audit; the one after it may (AUDIT_TAIL_SQL).
+ */
+export const AUDIT_LOCK_FROM = `(SELECT pg_advisory_xact_lock(${AUDIT_LOCK})) AS audit_lock`;
+
 /** Locks appends until the transaction ends. */
 export async function lockAudit(tx: Queryable): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+  await tx.query(`SELECT 1 FROM ${AUDIT_LOCK_FROM}`);
 }
 
 /** Locks appends until the transaction ends, then returns the last event's seq and hash. */

@@ -5,9 +5,9 @@
  * throttle counts a whole batch of requests in one statement.
  */
 import { isBuiltInRole, ROLE_PERMISSIONS, type Permission } from '../../shared/policy';
-import { AUDIT_TAIL_SQL, auditRowColumns, auditRowsInsertSql, type AuditRow, type AuditTail } from './audit';
+import { AUDIT_LOCK_FROM, AUDIT_TAIL_SQL, auditRowColumns, auditRowsInsertSql, type AuditRow, type AuditTail } from './audit';
 import { int, text, textOrNull, type Queryable, type Transaction } from './db';
-import { rolePermissionsOf } from './membership';
+import { customRolePermissionsOf } from './membership';
 
 export interface SealedCodeRow {
   readonly entry: string;
@@ -87,8 +87,8 @@ export async function addThrottleCounts(tx: Transaction, counts: readonly Thrott
 /**
  * addThrottleCounts and, in the same statement, the audit's tail (store/audit.ts AUDIT_TAIL_SQL):
  * one round trip for what a codes batch did in two. The caller holds the audit's lock already
- * (lockAudit, a statement of its own before this one, so this statement's snapshot sees every
- * event committed before the lock was held). Under that lock no other codes batch writes a count
+ * (lockAudit or lookUpCodesLockingAudit: a statement before this one, so this statement's snapshot sees
+ * every event committed before the lock was held). Under that lock no other codes batch writes a count
  * row, so these rows wait on nobody.
  */
 export async function addThrottleCountsReadingAuditTail(tx: Transaction, counts: readonly ThrottleCount[]): Promise<{ readonly totals: Map<string, number>; readonly tail: AuditTail | undefined }> {
@@ -123,7 +123,7 @@ export async function addThrottleCountsReadingAuditTail(tx: Transaction, counts:
  * Otherwise nothing of the audit is written and the caller appends its rows after the `tail` returned,
  * with the totals: one round trip fewer a batch when the guess holds (one process appending codes).
  * As for addThrottleCountsReadingAuditTail, the caller holds the audit's lock already, taken by a
- * statement of its own, so this statement's snapshot sees every event committed before.
+ * statement before this one, so this statement's snapshot sees every event committed before.
  */
 export async function addThrottleCountsAppendingAudit(
   tx: Transaction, counts: ReadonlyArray<ThrottleCount & { readonly limit: number }>, expected: AuditTail | undefined, rows: readonly AuditRow[],
@@ -210,11 +210,19 @@ export interface CodeHeld {
  * Each table is read per ask by its key (LATERAL ... LIMIT 1 on a primary or unique key, so the
  * plan cannot flatten them into joins): on freshly written tables without statistics the joined
  * form scanned the vault's records by sync_records_by_seq, 450 rows an ask (2.9 → 0.47 ms for 15).
+ * The same statement takes the audit's lock (store/audit.ts AUDIT_LOCK_FROM), returning once it is held:
+ * one round trip a batch fewer than a statement of its own. What it reads is as of the statement's start,
+ * not of the lock's grant: what decides access (people, groups, memberships, entries' records, role records)
+ * is written only by pushes, which hold the vault's row FOR UPDATE and so wait for holdVaults (held before
+ * this statement starts) until the batch has committed. Seals are not: sealCodes holds the vault's row only
+ * FOR SHARE and a code key's forced deletion none, so a seal replaced or removed by a transaction the lock
+ * waits on may still open this batch's codes, their events after its own in the chain (as when the lock
+ * was a statement after this read). Statements after it see everything committed before the lock was held.
  */
-export async function lookUpCodes(tx: Transaction, asks: readonly CodeAsk[]): Promise<Array<CodeHeld | undefined>> {
-  if (asks.length === 0) return [];
+export async function lookUpCodesLockingAudit(tx: Transaction, asks: readonly CodeAsk[]): Promise<Array<CodeHeld | undefined>> {
   const rows = await tx.query(
-    `SELECT a.n::int AS n, p.role, g.key_version, k.group_id AS seal_group, k.key_version AS seal_version, k.sealed, k.code_key
+    `SELECT held.* FROM ${AUDIT_LOCK_FROM} LEFT JOIN LATERAL (
+     SELECT a.n::int AS n, p.role, g.key_version, k.group_id AS seal_group, k.key_version AS seal_version, k.sealed, k.code_key
      FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS a(vault_id, entry_id, account_id, n)
      CROSS JOIN LATERAL (
        SELECT body->>'group' AS group_id FROM sync_records
@@ -236,34 +244,31 @@ export async function lookUpCodes(tx: Transaction, asks: readonly CodeAsk[]): Pr
          AND EXISTS (SELECT 1 FROM server_code_groups s WHERE s.vault_id = a.vault_id AND s.group_id = g.group_id)
        LIMIT 1
      ) k ON true
-     WHERE m.member OR p.role IN ('owner', 'admin')`,
+     WHERE m.member OR p.role IN ('owner', 'admin')
+     ) held ON true`,
     [asks.map((a) => a.vault), asks.map((a) => a.entry), asks.map((a) => a.account)],
   );
-  const held: Array<CodeHeld | undefined> = asks.map(() => undefined);
-  const customPermissions = customPermissionsOnce();
-  for (const row of rows) {
-    const sealed = textOrNull(row, 'sealed');
+  const found = rows.flatMap((row) => {
+    // The lock's row alone (no ask held): nothing to read.
+    if (row.n === null) return [];
     const n = int(row, 'n') - 1;
     const ask = asks[n];
-    if (ask === undefined) continue;
-    const role = text(row, 'role');
+    return ask === undefined ? [] : [{ n, ask, row, role: text(row, 'role') }];
+  });
+  // Custom roles' permissions (rare: built-in roles need no read), every one of the batch in one statement: it runs
+  // under the audit's lock, which every other codes batch waits on, so one round trip at most, and none without them.
+  const custom = [...new Map(found.filter((f) => !isBuiltInRole(f.role)).map((f) => [`${f.ask.vault}\u0000${f.role}`, { vault: f.ask.vault, role: f.role }])).entries()];
+  const customRead = await customRolePermissionsOf(tx, custom.map(([, r]) => r));
+  const customOf = new Map(custom.map(([key], i) => [key, customRead[i] ?? []]));
+  const held: Array<CodeHeld | undefined> = asks.map(() => undefined);
+  for (const { n, ask, row, role } of found) {
+    const sealed = textOrNull(row, 'sealed');
     held[n] = {
-      role, permissions: isBuiltInRole(role) ? ROLE_PERMISSIONS[role] : await customPermissions(tx, ask.vault, role), groupKeyVersion: int(row, 'key_version'),
+      role, permissions: isBuiltInRole(role) ? ROLE_PERMISSIONS[role] : customOf.get(`${ask.vault}\u0000${role}`) ?? [], groupKeyVersion: int(row, 'key_version'),
       seal: sealed === null ? undefined : { entry: ask.entry, group: text(row, 'seal_group'), keyVersion: int(row, 'seal_version'), sealed, codeKey: textOrNull(row, 'code_key') },
     };
   }
   return held;
-}
-
-/** A custom role's permissions read in the batch's transaction (rare: built-in roles need no read), once per role and vault a batch. */
-function customPermissionsOnce(): (tx: Transaction, vault: string, role: string) => Promise<readonly Permission[]> {
-  const read = new Map<string, Promise<readonly Permission[]>>();
-  return (tx, vault, role) => {
-    const key = `${vault}\u0000${role}`;
-    const got = read.get(key) ?? rolePermissionsOf(tx, vault, role);
-    read.set(key, got);
-    return got;
-  };
 }
 
 /** Which of these groups the server holds as set to "server computes codes" (their group records say so). */
