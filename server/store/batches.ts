@@ -4,12 +4,16 @@
  * never changed: a desktop checks its signature over exactly those bytes' fields.
  * Must never: replace a stored batch.
  */
+import { rowsByKeys } from './by-keys';
 import { text, type Queryable, type Transaction } from './db';
+
+/** The batches of $1 named by $2 (text[]), each by its key: exported for test/server/key-read-plans.test.ts. */
+export const BATCHES_BY_ID_SQL = `SELECT b.batch_id, b.body FROM ${rowsByKeys({ table: 'sync_batches', key: 'batch_id', columns: 'batch_id, body', vault: '$1', keys: '$2::text[]', as: 'b' })}`;
 
 /** The batches of `vaultId` named by `ids` that the server holds, by id, as stored (JSON text). */
 export async function batchesOf(db: Queryable, vaultId: string, ids: readonly string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.query('SELECT batch_id, body FROM sync_batches WHERE vault_id = $1 AND batch_id = ANY($2::text[])', [vaultId, [...ids]]);
+  const rows = await db.query(BATCHES_BY_ID_SQL, [vaultId, [...ids]]);
   return new Map(rows.map((row) => [text(row, 'batch_id'), text(row, 'body')]));
 }
 

@@ -5,6 +5,7 @@
  * Must never: replace a key once stored, or move a device to another vault user.
  */
 import { CrewvaultError } from '../../shared/errors';
+import { rowsByKeys } from './by-keys';
 import { text, type Queryable, type Row, type Transaction } from './db';
 
 export interface StoredSigningKey {
@@ -35,7 +36,8 @@ const SNAPSHOT_SQL = `concat_ws('|',
        (SELECT coalesce(max(n), 0)::text FROM sync_signing_keys WHERE vault_id = $1),
        (SELECT string_agg(vault_user || ':' || disabled::text, ',' ORDER BY vault_user) FROM sync_people WHERE vault_id = $1 AND role = 'owner'),
        (SELECT string_agg(vault_user, ',' ORDER BY vault_user) FROM sync_people WHERE vault_id = $1 AND disabled),
-       (SELECT string_agg(device || ':' || coalesce(vault_user, '') || ':' || head, ',' ORDER BY device) FROM sync_devices WHERE vault_id = $1 AND device = ANY($2::text[]))
+       (SELECT string_agg(d.device || ':' || coalesce(d.vault_user, '') || ':' || d.head, ',' ORDER BY d.device)
+        FROM ${rowsByKeys({ table: 'sync_devices', key: 'device', columns: 'device, vault_user, head', vault: '$1', keys: '$2::text[]', as: 'd' })})
      )`;
 
 /** The snapshot now (holdVerified compares it, in the vault's lock, with the one verifyReads read). */
@@ -113,6 +115,29 @@ function flag(value: unknown, what: string): boolean {
 }
 
 /**
+ * verifyReads's statement for a push of this shape (a list that is empty is not asked for: its column
+ * is '[]' and its parameter is not sent, so each shape is one prepared text). Parameters: $1 the vault,
+ * $2 the devices, $3 the account, then the events' ids and the batches' ids, each when asked.
+ * Exported for test/server/key-read-plans.test.ts.
+ */
+export function verifyReadsSql(shape: { readonly devices: boolean; readonly events: boolean; readonly batches: boolean }): string {
+  const eventsParam = 4;
+  const batchesParam = shape.events ? 5 : 4;
+  return `SELECT ${SNAPSHOT_SQL} AS snapshot,
+       (SELECT json_build_array(vault_user, role) FROM sync_people WHERE vault_id = $1 AND account_id = $3) AS person,
+       (SELECT json_build_array(created_by, created_at::text) FROM sync_vaults WHERE vault_id = $1) AS vault,
+       EXISTS (SELECT 1 FROM sync_people WHERE vault_id = $1 AND account_id IS NOT NULL AND role = 'owner' AND NOT disabled) AS owner_bound,
+       (SELECT coalesce(json_agg(json_build_array(key_id, vault_user, public_key, certified_by, certificate) ORDER BY n), '[]'::json) FROM sync_signing_keys WHERE vault_id = $1) AS keys,
+       (SELECT coalesce(json_agg(json_build_array(vault_user, role, disabled)), '[]'::json) FROM sync_people WHERE vault_id = $1) AS people,
+       ${!shape.devices ? "'[]'::json" : `(SELECT coalesce(json_agg(json_build_array(d.device, d.vault_user, d.account_id, d.head)), '[]'::json)
+         FROM ${rowsByKeys({ table: 'sync_devices', key: 'device', columns: 'device, vault_user, account_id, head', vault: '$1', keys: '$2::text[]', as: 'd' })})`} AS devices,
+       ${!shape.events ? "'[]'::json" : `(SELECT coalesce(json_agg(json_build_array(e.record_id)), '[]'::json)
+         FROM ${rowsByKeys({ table: 'sync_records', key: 'record_id', columns: 'record_id', vault: '$1', keys: `$${eventsParam}::text[]`, as: 'e' })})`} AS events,
+       ${!shape.batches ? "'[]'::json" : `(SELECT coalesce(json_agg(json_build_array(b.batch_id, b.body)), '[]'::json)
+         FROM ${rowsByKeys({ table: 'sync_batches', key: 'batch_id', columns: 'batch_id, body', vault: '$1', keys: `$${batchesParam}::text[]`, as: 'b' })})`} AS batches`;
+}
+
+/**
  * Everything verifying a push reads (server/sync/verify.ts), in one statement and so from one
  * snapshot of the database: the signers' snapshot, the pushing account's person, the vault's row and
  * whether an owner is bound, every signing key (in the order stored), every person's role, these
@@ -120,20 +145,9 @@ function flag(value: unknown, what: string): boolean {
  * seven, each on a pooled connection of its own (the largest part of a push's statements).
  */
 export async function verifyReads(db: Queryable, vaultId: string, accountId: string, devices: readonly string[], eventIds: readonly string[], batchIds: readonly string[]): Promise<VerifyReads> {
-  // A list that is empty is not asked for: its column is '[]' and its parameter is not sent (each shape one prepared text).
-  const params: unknown[] = [vaultId, [...devices], accountId];
-  const param = (value: readonly string[]): string => `$${params.push([...value])}::text[]`;
   const [row] = await db.query(
-    `SELECT ${SNAPSHOT_SQL} AS snapshot,
-       (SELECT json_build_array(vault_user, role) FROM sync_people WHERE vault_id = $1 AND account_id = $3) AS person,
-       (SELECT json_build_array(created_by, created_at::text) FROM sync_vaults WHERE vault_id = $1) AS vault,
-       EXISTS (SELECT 1 FROM sync_people WHERE vault_id = $1 AND account_id IS NOT NULL AND role = 'owner' AND NOT disabled) AS owner_bound,
-       (SELECT coalesce(json_agg(json_build_array(key_id, vault_user, public_key, certified_by, certificate) ORDER BY n), '[]'::json) FROM sync_signing_keys WHERE vault_id = $1) AS keys,
-       (SELECT coalesce(json_agg(json_build_array(vault_user, role, disabled)), '[]'::json) FROM sync_people WHERE vault_id = $1) AS people,
-       ${devices.length === 0 ? "'[]'::json" : "(SELECT coalesce(json_agg(json_build_array(device, vault_user, account_id, head)), '[]'::json) FROM sync_devices WHERE vault_id = $1 AND device = ANY($2::text[]))"} AS devices,
-       ${eventIds.length === 0 ? "'[]'::json" : `(SELECT coalesce(json_agg(json_build_array(record_id)), '[]'::json) FROM sync_records WHERE vault_id = $1 AND record_id = ANY(${param(eventIds)}))`} AS events,
-       ${batchIds.length === 0 ? "'[]'::json" : `(SELECT coalesce(json_agg(json_build_array(batch_id, body)), '[]'::json) FROM sync_batches WHERE vault_id = $1 AND batch_id = ANY(${param(batchIds)}))`} AS batches`,
-    params,
+    verifyReadsSql({ devices: devices.length > 0, events: eventIds.length > 0, batches: batchIds.length > 0 }),
+    [vaultId, [...devices], accountId, ...(eventIds.length > 0 ? [[...eventIds]] : []), ...(batchIds.length > 0 ? [[...batchIds]] : [])]
   );
   if (row === undefined) throw new CrewvaultError('INTERNAL', 'a one-row read returned none');
   const person = json(row, 'person');

@@ -4,6 +4,7 @@
  * it are what the server orders and checks by.
  */
 import { CrewvaultError } from '../../shared/errors';
+import { rowsByKeys } from './by-keys';
 import { int, text, textOrNull, type Database, type Queryable, type Row, type Transaction } from './db';
 import { newHistoryMark } from './history-marks';
 
@@ -57,10 +58,22 @@ export async function setVaultSeq(tx: Transaction, vaultId: string, seq: number,
   else await tx.query(`${marked}UPDATE sync_vaults SET seq = $2 WHERE vault_id = $1 RETURNING pg_notify($4, $5)::text`, [vaultId, seq, newHistoryMark(), notice.channel, notice.payload]);
 }
 
+/** revisionsOf's read, each object by its key (store/by-keys.ts): exported for test/server/key-read-plans.test.ts. */
+export const REVISIONS_SQL = `SELECT r.record_id, r.kind, r.revision, r.grp FROM ${rowsByKeys({
+  table: 'sync_records', key: 'record_id', vault: '$1', keys: '$2::text[]', as: 'r',
+  columns: "record_id, kind, revision, CASE WHEN kind IN ('entry', 'member') THEN body->>'group' END AS grp",
+})}`;
+
+/** entryShapesOf's read, each entry by its key: exported for that test too. */
+export const ENTRY_SHAPES_SQL = `SELECT e.record_id, e.customer, e.lookup, e.deleted FROM ${rowsByKeys({
+  table: 'sync_records', key: 'record_id', vault: '$1', keys: '$2::text[]', as: 'e', where: "kind = 'entry'",
+  columns: "record_id, body->>'customer' AS customer, body->>'lookup' AS lookup, (body->>'deletedAt') IS NOT NULL AS deleted",
+})}`;
+
 /** The kind and revision the server holds for each of these objects (absent: never stored), and an entry's or a membership's group. */
 export async function revisionsOf(tx: Transaction, vaultId: string, ids: readonly string[]): Promise<Map<string, { readonly kind: string; readonly revision: number; readonly group: string | null }>> {
   if (ids.length === 0) return new Map();
-  const rows = await tx.query("SELECT record_id, kind, revision, CASE WHEN kind IN ('entry', 'member') THEN body->>'group' END AS grp FROM sync_records WHERE vault_id = $1 AND record_id = ANY($2::text[])", [vaultId, [...ids]]);
+  const rows = await tx.query(REVISIONS_SQL, [vaultId, [...ids]]);
   return new Map(rows.map((row) => [text(row, 'record_id'), { kind: text(row, 'kind'), revision: int(row, 'revision'), group: textOrNull(row, 'grp') }]));
 }
 
@@ -71,7 +84,7 @@ export async function revisionsOf(tx: Transaction, vaultId: string, ids: readonl
  */
 export async function entryShapesOf(tx: Transaction, vaultId: string, ids: readonly string[]): Promise<Map<string, { readonly customer: string | null; readonly lookup: string | null; readonly deleted: boolean }>> {
   if (ids.length === 0) return new Map();
-  const rows = await tx.query("SELECT record_id, body->>'customer' AS customer, body->>'lookup' AS lookup, (body->>'deletedAt') IS NOT NULL AS deleted FROM sync_records WHERE vault_id = $1 AND kind = 'entry' AND record_id = ANY($2::text[])", [vaultId, [...ids]]);
+  const rows = await tx.query(ENTRY_SHAPES_SQL, [vaultId, [...ids]]);
   return new Map(rows.map((row) => [text(row, 'record_id'), { customer: textOrNull(row, 'customer'), lookup: textOrNull(row, 'lookup'), deleted: row.deleted === true }]));
 }
 

@@ -10,9 +10,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { int, type Database, type Row } from '../../server/store/db';
-import { migrate } from '../../server/store/migrate';
 import { INDEX_WALK, PULL_PAGE_SQL, SNAPSHOT_PAGE_SQL } from '../../server/store/sync';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
+import { planOf as planWith, twoVaults, type PlanNode } from './plans';
 
 const databases = useTestDatabases();
 const ROWS = 50_000;
@@ -39,10 +39,7 @@ const OLD_PULL_SQL = `SELECT seq, body, scope, body_digest FROM (
  * as a first push stores them. Bodies of ~150-400 bytes, so a page's byte cap can be met too.
  */
 async function filled(db: Database, rows: number): Promise<void> {
-  await migrate(db);
-  await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1)");
-  for (const vault of ['v1', 'v2']) {
-    await db.query('INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ($1, $2, $3, 1)', [vault, rows, 'u1']);
+  for (const vault of await twoVaults(db, rows)) {
     await db.query(
       `INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body)
        SELECT $1, k || '-' || i, k, 1, i, 'u1', jsonb_build_object('kind', k, 'id', k || '-' || i, 'group', 'g' || (i % 4), 'user', 'user' || (i % 7),
@@ -54,31 +51,9 @@ async function filled(db: Database, rows: number): Promise<void> {
   }
 }
 
-interface PlanNode { readonly 'Node Type': string; readonly 'Relation Name'?: string; readonly 'Index Name'?: string; readonly Plans?: readonly PlanNode[] }
-
-function nodesOf(node: PlanNode): PlanNode[] {
-  return [node, ...(node.Plans ?? []).flatMap(nodesOf)];
-}
-
-/**
- * The plan's nodes of `sql` run with `params`, as a custom plan (values known) or the generic one
- * (as a prepared statement falls to), under the page read's settings as the server runs it
- * (INDEX_WALK) or as the query before schema 24 ran (none).
- */
-async function planOf(db: Database, sql: string, types: string, params: readonly unknown[], mode: 'custom' | 'generic', walk = true): Promise<PlanNode[]> {
-  return db.transaction(async (tx) => {
-    if (walk) await tx.query(INDEX_WALK);
-    await tx.query(`SET LOCAL plan_cache_mode = force_${mode}_plan`);
-    await tx.query(`PREPARE page_plan (${types}) AS ${sql}`);
-    const literals = params.map((value) => (typeof value === 'string' ? `'${value}'` : String(value))).join(', ');
-    const [row] = await tx.query(`EXPLAIN (FORMAT JSON) EXECUTE page_plan (${literals})`);
-    await tx.query('DEALLOCATE page_plan');
-    const raw: unknown = (row as Row)['QUERY PLAN'];
-    const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as ReadonlyArray<{ readonly Plan: PlanNode }>;
-    const top = plan[0];
-    if (top === undefined) throw new Error('EXPLAIN gave no plan');
-    return nodesOf(top.Plan);
-  });
+/** The plan under the page read's settings as the server runs it (INDEX_WALK), or as the query before schema 24 ran (none). */
+function planOf(db: Database, sql: string, types: string, params: readonly unknown[], mode: 'custom' | 'generic', walk = true): Promise<PlanNode[]> {
+  return planWith(db, sql, types, params, mode, walk ? INDEX_WALK : undefined);
 }
 
 /** What the check says of a plan: the records table's scans, and any node that reads it whole or sorts. */
