@@ -66,9 +66,9 @@ export const REVISIONS_SQL = `SELECT r.record_id, r.kind, r.revision, r.grp FROM
 
 /** entryShapesOf's read, each entry by its key: exported for that test too. */
 export const ENTRY_SHAPES_SQL = `SELECT e.record_id, e.customer, e.lookup, e.deleted FROM ${rowsByKeys({
-  table: 'sync_records', key: 'record_id', vault: '$1', keys: '$2::text[]', as: 'e', where: "kind = 'entry'",
-  columns: "record_id, body->>'customer' AS customer, body->>'lookup' AS lookup, (body->>'deletedAt') IS NOT NULL AS deleted",
-})}`;
+  table: 'sync_records', key: 'record_id', vault: '$1', keys: '$2::text[]', as: 'e',
+  columns: "record_id, kind, body->>'customer' AS customer, body->>'lookup' AS lookup, (body->>'deletedAt') IS NOT NULL AS deleted",
+})} WHERE e.kind = 'entry'`;
 
 /** The kind and revision the server holds for each of these objects (absent: never stored), and an entry's or a membership's group. */
 export async function revisionsOf(tx: Transaction, vaultId: string, ids: readonly string[]): Promise<Map<string, { readonly kind: string; readonly revision: number; readonly group: string | null }>> {
