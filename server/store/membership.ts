@@ -243,9 +243,14 @@ export async function rolePermissionsOf(db: Queryable, vaultId: string, role: st
 export async function customRolePermissionsOf(db: Queryable, roles: ReadonlyArray<{ readonly vault: string; readonly role: string }>): Promise<Array<readonly Permission[]>> {
   if (roles.length === 0) return [];
   const rows = await db.query(
-    `SELECT a.n::int AS n, r.body->>'name' AS name, r.body->>'permissions' AS permissions
+    // Each role a probe of the records' primary key, the kind checked outside it (as store/by-keys.ts reads: a join
+    // or a condition beside the key inside the probe lets the planner read the vault's records through another index).
+    `SELECT a.n::int AS n, r.name, r.permissions
      FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS a(vault_id, record_id, n)
-     JOIN sync_records r ON r.vault_id = a.vault_id AND r.record_id = a.record_id AND r.kind = 'role'`,
+     CROSS JOIN LATERAL (
+       SELECT kind, body->>'name' AS name, body->>'permissions' AS permissions FROM sync_records WHERE vault_id = a.vault_id AND record_id = a.record_id LIMIT 1
+     ) r
+     WHERE r.kind = 'role'`,
     [roles.map((r) => r.vault), roles.map((r) => roleRecordId(r.vault, r.role))],
   );
   const found = new Map(rows.map((row) => [int(row, 'n') - 1, row]));

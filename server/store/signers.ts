@@ -129,12 +129,12 @@ export function verifyReadsSql(shape: { readonly devices: boolean; readonly even
        EXISTS (SELECT 1 FROM sync_people WHERE vault_id = $1 AND account_id IS NOT NULL AND role = 'owner' AND NOT disabled) AS owner_bound,
        (SELECT coalesce(json_agg(json_build_array(key_id, vault_user, public_key, certified_by, certificate) ORDER BY n), '[]'::json) FROM sync_signing_keys WHERE vault_id = $1) AS keys,
        (SELECT coalesce(json_agg(json_build_array(vault_user, role, disabled)), '[]'::json) FROM sync_people WHERE vault_id = $1) AS people,
-       ${!shape.devices ? "'[]'::json" : `(SELECT coalesce(json_agg(json_build_array(d.device, d.vault_user, d.account_id, d.head)), '[]'::json)
-         FROM ${rowsByKeys({ table: 'sync_devices', key: 'device', columns: 'device, vault_user, account_id, head', vault: '$1', keys: '$2::text[]', as: 'd' })})`} AS devices,
-       ${!shape.events ? "'[]'::json" : `(SELECT coalesce(json_agg(json_build_array(e.record_id)), '[]'::json)
-         FROM ${rowsByKeys({ table: 'sync_records', key: 'record_id', columns: 'record_id', vault: '$1', keys: `$${eventsParam}::text[]`, as: 'e' })})`} AS events,
-       ${!shape.batches ? "'[]'::json" : `(SELECT coalesce(json_agg(json_build_array(b.batch_id, b.body)), '[]'::json)
-         FROM ${rowsByKeys({ table: 'sync_batches', key: 'batch_id', columns: 'batch_id, body', vault: '$1', keys: `$${batchesParam}::text[]`, as: 'b' })})`} AS batches`;
+       ${shape.devices ? `(SELECT coalesce(json_agg(json_build_array(d.device, d.vault_user, d.account_id, d.head)), '[]'::json)
+         FROM ${rowsByKeys({ table: 'sync_devices', key: 'device', columns: 'device, vault_user, account_id, head', vault: '$1', keys: '$2::text[]', as: 'd' })})` : "'[]'::json"} AS devices,
+       ${shape.events ? `(SELECT coalesce(json_agg(json_build_array(e.record_id)), '[]'::json)
+         FROM ${rowsByKeys({ table: 'sync_records', key: 'record_id', columns: 'record_id', vault: '$1', keys: `$${eventsParam}::text[]`, as: 'e' })})` : "'[]'::json"} AS events,
+       ${shape.batches ? `(SELECT coalesce(json_agg(json_build_array(b.batch_id, b.body)), '[]'::json)
+         FROM ${rowsByKeys({ table: 'sync_batches', key: 'batch_id', columns: 'batch_id, body', vault: '$1', keys: `$${batchesParam}::text[]`, as: 'b' })})` : "'[]'::json"} AS batches`;
 }
 
 /**
@@ -147,7 +147,7 @@ export function verifyReadsSql(shape: { readonly devices: boolean; readonly even
 export async function verifyReads(db: Queryable, vaultId: string, accountId: string, devices: readonly string[], eventIds: readonly string[], batchIds: readonly string[]): Promise<VerifyReads> {
   const [row] = await db.query(
     verifyReadsSql({ devices: devices.length > 0, events: eventIds.length > 0, batches: batchIds.length > 0 }),
-    [vaultId, [...devices], accountId, ...(eventIds.length > 0 ? [[...eventIds]] : []), ...(batchIds.length > 0 ? [[...batchIds]] : [])]
+    [vaultId, [...devices], accountId, ...(eventIds.length > 0 ? [[...eventIds]] : []), ...(batchIds.length > 0 ? [[...batchIds]] : [])],
   );
   if (row === undefined) throw new CrewvaultError('INTERNAL', 'a one-row read returned none');
   const person = json(row, 'person');
