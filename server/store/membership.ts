@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { isBuiltInRole, isPermission, ROLE_PERMISSIONS, type Permission } from '../../shared/policy';
 import { vaultObjectId } from '../../shared/sync/records';
 import { int, text, textOrNull, type Queryable, type Row, type Transaction } from './db';
+import { apartFromRecords } from './sync';
 
 /** The roles that hold every group's key by their role (shared/policy ALL_GROUP_ROLES). */
 const ALL_GROUP_ROLES: readonly string[] = ['owner', 'admin'];
@@ -168,24 +169,75 @@ export function holdsEveryGroup(role: string | null): boolean {
  * `vaultUser` holds a membership of it (false for a deleted one, as groupsOf leaves those out): one
  * read for a push's entries (server/sync/membership.ts checkEntries).
  */
-export async function groupsWithMembership(db: Queryable, vaultId: string, vaultUser: string | null, groupIds: readonly string[]): Promise<Map<string, VaultGroup & { readonly member: boolean }>> {
+export async function groupsWithMembership(db: Queryable, vaultId: string, vaultUser: string | null, groupIds: readonly string[]): Promise<Map<string, GroupWithMembership>> {
   if (groupIds.length === 0) return new Map();
-  const rows = await db.query(
-    `SELECT g.group_id, g.key_version, g.deleted,
-            NOT g.deleted AND EXISTS (SELECT 1 FROM sync_members m WHERE m.vault_id = g.vault_id AND m.group_id = g.group_id AND m.vault_user = $3) AS member
-     FROM sync_groups g WHERE g.vault_id = $1 AND g.group_id = ANY($2::text[])`,
-    [vaultId, [...new Set(groupIds)], vaultUser],
-  );
+  const rows = await db.query(GROUPS_WITH_MEMBERSHIP_SQL, [vaultId, [...new Set(groupIds)], vaultUser]);
   return new Map(rows.map((row) => [text(row, 'group_id'), { groupId: text(row, 'group_id'), keyVersion: int(row, 'key_version'), deleted: bool(row, 'deleted'), member: bool(row, 'member') }]));
 }
 
+export type GroupWithMembership = VaultGroup & { readonly member: boolean };
+
+/** groupsWithMembership's read: groups and memberships only (a push batch's records wait past it: store/sync.ts RecordsInLine). */
+const GROUPS_WITH_MEMBERSHIP_SQL = apartFromRecords(`SELECT g.group_id, g.key_version, g.deleted,
+            NOT g.deleted AND EXISTS (SELECT 1 FROM sync_members m WHERE m.vault_id = g.vault_id AND m.group_id = g.group_id AND m.vault_user = $3) AS member
+     FROM sync_groups g WHERE g.vault_id = $1 AND g.group_id = ANY($2::text[])`);
+
+/** groupsOf's read: memberships and groups only (as GROUPS_WITH_MEMBERSHIP_SQL). */
+const GROUPS_OF_SQL = apartFromRecords('SELECT m.group_id FROM sync_members m JOIN sync_groups g ON g.vault_id = m.vault_id AND g.group_id = m.group_id AND NOT g.deleted WHERE m.vault_id = $1 AND m.vault_user = $2');
+
 /** The live groups `vaultUser` holds a membership of (owners and admins hold every group besides: holdsEveryGroup). */
 export async function groupsOf(db: Queryable, vaultId: string, vaultUser: string): Promise<Set<string>> {
-  const rows = await db.query(
-    'SELECT m.group_id FROM sync_members m JOIN sync_groups g ON g.vault_id = m.vault_id AND g.group_id = m.group_id AND NOT g.deleted WHERE m.vault_id = $1 AND m.vault_user = $2',
-    [vaultId, vaultUser],
-  );
+  const rows = await db.query(GROUPS_OF_SQL, [vaultId, vaultUser]);
   return new Set(rows.map((row) => text(row, 'group_id')));
+}
+
+/**
+ * What a batch of pushes to one vault reads of its groups (server/sync/push-batch.ts), each read
+ * once and kept while nothing changes who is who: the batch forgets it all after a push with
+ * people records (user, group, member), the only writes that change groups or memberships. Each
+ * answer is what groupsWithMembership or groupsOf would read at that push's turn.
+ */
+export class GroupReads {
+  private readonly vaultId: string;
+  /** By vault user and group: the group with that user's membership, or null for a group unknown here. */
+  private readonly groups = new Map<string, GroupWithMembership | null>();
+  private readonly held = new Map<string, Set<string>>();
+
+  constructor(vaultId: string) {
+    this.vaultId = vaultId;
+  }
+
+  /** groupsWithMembership, reading only the groups not read for `vaultUser` yet. */
+  async withMembership(db: Queryable, vaultId: string, vaultUser: string | null, groupIds: readonly string[]): Promise<Map<string, GroupWithMembership>> {
+    if (vaultId !== this.vaultId) return groupsWithMembership(db, vaultId, vaultUser, groupIds);
+    const key = (id: string): string => JSON.stringify([vaultUser, id]);
+    const missing = [...new Set(groupIds)].filter((id) => !this.groups.has(key(id)));
+    if (missing.length > 0) {
+      const read = await groupsWithMembership(db, vaultId, vaultUser, missing);
+      for (const id of missing) this.groups.set(key(id), read.get(id) ?? null);
+    }
+    return new Map(groupIds.flatMap((id) => {
+      const group = this.groups.get(key(id));
+      return group === undefined || group === null ? [] : [[id, group] as const];
+    }));
+  }
+
+  /** groupsOf, read once for each vault user. */
+  async of(db: Queryable, vaultId: string, vaultUser: string): Promise<Set<string>> {
+    if (vaultId !== this.vaultId) return groupsOf(db, vaultId, vaultUser);
+    let held = this.held.get(vaultUser);
+    if (held === undefined) {
+      held = await groupsOf(db, vaultId, vaultUser);
+      this.held.set(vaultUser, held);
+    }
+    return new Set(held);
+  }
+
+  /** Forgets every read (a push changed who is who). */
+  clear(): void {
+    this.groups.clear();
+    this.held.clear();
+  }
 }
 
 /** Every group the server knows in this vault, live or deleted. */

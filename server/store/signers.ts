@@ -7,6 +7,7 @@
 import { CrewvaultError } from '../../shared/errors';
 import { rowsByKeys } from './by-keys';
 import { text, type Queryable, type Row, type Transaction } from './db';
+import { apartFromRecords } from './sync';
 
 export interface StoredSigningKey {
   readonly keyId: string;
@@ -46,6 +47,16 @@ export async function signersSnapshot(db: Queryable, vaultId: string, devices: r
   return row === undefined ? '' : text(row, 'snapshot');
 }
 
+/** holdSnapshotPuttingBatches's statement: it reads signers, people and devices and writes batches, never a record (a push batch's records wait past it: store/sync.ts RecordsInLine). */
+const HOLD_SNAPSHOT_PUTTING_BATCHES_SQL = apartFromRecords(`WITH now AS (SELECT ${SNAPSHOT_SQL} AS snapshot),
+     put AS (
+       INSERT INTO sync_batches (vault_id, batch_id, body) SELECT $1, b.id, b.body FROM unnest($3::text[], $4::text[]) AS b(id, body)
+       WHERE (SELECT snapshot FROM now) = $5
+       ON CONFLICT (vault_id, batch_id) DO NOTHING
+       RETURNING 1
+     )
+     SELECT (SELECT snapshot FROM now) = $5 AS held`);
+
 /**
  * In the vault's lock: whether the snapshot is still `expected` and, only when it is, the push's
  * batches stored (each once), in one statement; false stores nothing (the caller checks the push
@@ -55,14 +66,7 @@ export async function holdSnapshotPuttingBatches(
   tx: Transaction, vaultId: string, devices: readonly string[], expected: string, batches: ReadonlyArray<{ readonly id: string; readonly body: string }>,
 ): Promise<boolean> {
   const [row] = await tx.query(
-    `WITH now AS (SELECT ${SNAPSHOT_SQL} AS snapshot),
-     put AS (
-       INSERT INTO sync_batches (vault_id, batch_id, body) SELECT $1, b.id, b.body FROM unnest($3::text[], $4::text[]) AS b(id, body)
-       WHERE (SELECT snapshot FROM now) = $5
-       ON CONFLICT (vault_id, batch_id) DO NOTHING
-       RETURNING 1
-     )
-     SELECT (SELECT snapshot FROM now) = $5 AS held`,
+    HOLD_SNAPSHOT_PUTTING_BATCHES_SQL,
     [vaultId, [...devices], batches.map((b) => b.id), batches.map((b) => b.body), expected],
   );
   return row?.['held'] === true;

@@ -14,7 +14,7 @@ import { findUserById } from '../store/accounts';
 import { entryShapesOf, groupHoldsEntries, vaultObjectBody } from '../store/sync';
 import type { Queryable, Transaction } from '../store/db';
 import {
-  dropMembership, dropMembershipsBelow, getGroup, getMembership, getPerson, groupsOf, groupsWithMembership, holdsEveryGroup, leadsOf, ownerBound, personOfAccount, putGroup, putMembership, putPerson,
+  dropMembership, dropMembershipsBelow, getGroup, getMembership, getPerson, groupsOf, groupsWithMembership, holdsEveryGroup, type GroupReads, leadsOf, ownerBound, personOfAccount, putGroup, putMembership, putPerson,
   rolePermissionsOf,
 } from '../store/membership';
 
@@ -218,11 +218,13 @@ export async function applyPeople(
  * entry is re-sealed by whoever holds the new key). A group the server does not know yet is
  * written only by owners and admins, who hold every group (their desktop sends the group).
  */
-export async function checkEntries(tx: Transaction, vaultId: string, me: InVault, entries: ReadonlyArray<{ readonly record: EntryRecord; readonly heldGroup: string | undefined }>, deletedHere: ReadonlySet<string> = new Set()): Promise<void> {
+export async function checkEntries(tx: Transaction, vaultId: string, me: InVault, entries: ReadonlyArray<{ readonly record: EntryRecord; readonly heldGroup: string | undefined }>, deletedHere: ReadonlySet<string> = new Set(), reads?: GroupReads): Promise<void> {
   if (entries.length === 0) return;
   const every = holdsEveryGroup(me.role);
   // Every group these entries name (or leave), with whether `me` holds a membership of it, in one read.
-  const groups = await groupsWithMembership(tx, vaultId, me.vaultUser, entries.flatMap(({ record, heldGroup }) => (heldGroup === undefined ? [record.group] : [record.group, heldGroup])));
+  // (Kept for a batch of pushes by `reads`, when given: push-batch.ts.)
+  const named = entries.flatMap(({ record, heldGroup }) => (heldGroup === undefined ? [record.group] : [record.group, heldGroup]));
+  const groups = reads === undefined ? await groupsWithMembership(tx, vaultId, me.vaultUser, named) : await reads.withMembership(tx, vaultId, me.vaultUser, named);
   for (const { record, heldGroup } of entries) {
     for (const id of new Set([record.group, ...(heldGroup === undefined ? [] : [heldGroup])])) {
       const group = groups.get(id);
@@ -368,10 +370,10 @@ function ownerLevel(policy: Pick<MfaPolicyRecord, 'roles'>): string | undefined 
 }
 
 /** Whether `me` holds group `groupId` now (owners and admins: every group): what they may know of its entries. */
-export async function holdsGroupNow(db: Queryable, vaultId: string, me: InVault): Promise<(groupId: string) => boolean> {
+export async function holdsGroupNow(db: Queryable, vaultId: string, me: InVault, reads?: GroupReads): Promise<(groupId: string) => boolean> {
   const every = holdsEveryGroup(me.role);
   // Owners and admins hold every group: nothing to read.
-  const held = me.vaultUser === null || every ? new Set<string>() : await groupsOf(db, vaultId, me.vaultUser);
+  const held = me.vaultUser === null || every ? new Set<string>() : reads === undefined ? await groupsOf(db, vaultId, me.vaultUser) : await reads.of(db, vaultId, me.vaultUser);
   return (groupId) => every || held.has(groupId);
 }
 

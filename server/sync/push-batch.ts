@@ -29,7 +29,8 @@ import type { ReplicaRecord } from '../../shared/sync/records';
 import type { Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
 import { DatabaseUnavailable, type Transaction } from '../store/db';
-import { lockVault, revisionsOf, setVaultSeq } from '../store/sync';
+import { GroupReads, personOfAccount } from '../store/membership';
+import { lockVault, RecordsInLine, revisionsOf, setVaultSeq } from '../store/sync';
 import type { InVault } from './membership';
 import { heldAfter, storePush, type HeldRecord, type HeldVault, type KnownToPush, type PushBatch } from './records';
 import { storedNotice } from './stream';
@@ -89,7 +90,9 @@ interface Turn {
  * takes every push that arrived meanwhile.
  */
 async function storeTaken(ctx: ServerContext, vaultId: string, take: () => readonly PushRequest[], turn: Turn | undefined): Promise<PushOutcome[]> {
-  return ctx.db.transaction(async (tx) => {
+  return ctx.db.transaction(async (opened) => {
+    // The batch's record writes wait and go together (at its end, or before any statement that could see them).
+    const tx = new RecordsInLine(opened);
     if (turn !== undefined) await turn.before;
     const first = await lockVault(tx, vaultId);
     // A vault not started yet holds no row: the one after waits until this transaction has ended.
@@ -103,13 +106,23 @@ async function storeTaken(ctx: ServerContext, vaultId: string, take: () => reado
     const persons = new Map<string, InVault>();
     // Accounts whose earlier push in this transaction wrote nothing before its verdict: bound already (storePush binds a creator once).
     const bound = new Set<string>();
+    // Groups and memberships as read (until a push with people records changes them).
+    const groups = new GroupReads(vaultId);
     const outcomes: PushOutcome[] = [];
     for (const request of requests) {
       const account = request.auth.user.id;
       const hasPeople = request.batch.records.some((r) => r.kind === 'user' || r.kind === 'group' || r.kind === 'member');
+      if (vault !== undefined && !hasPeople && account === vault.createdBy && !bound.has(account)) {
+        // The creator bound already (as storePush's actingPerson would read it first, and then write nothing): no savepoint needed.
+        const person = await personOfAccount(tx, vaultId, account);
+        if (person !== undefined && !person.disabled) {
+          persons.set(account, person);
+          bound.add(account);
+        }
+      }
       // Only what may write before its verdict needs a savepoint: starting the vault, people records, or a creator binding itself.
       const guarded = vault === undefined || hasPeople || (account === vault.createdBy && !bound.has(account));
-      const known: KnownToPush = { held, ...(guarded ? {} : { person: persons.get(account) }) };
+      const known: KnownToPush = { held, ...(guarded ? {} : { person: persons.get(account) }), ...(hasPeople ? {} : { groups }) };
       outcomes.push(await storeOne(tx, ctx, request, vault, guarded, known, (after) => {
         vault = after.vault;
         for (const record of after.stored) held.set(record.id, heldAfter(record));
@@ -117,6 +130,7 @@ async function storeTaken(ctx: ServerContext, vaultId: string, take: () => reado
           // Who is who may have changed: judge each again.
           bound.clear();
           persons.clear();
+          groups.clear();
         } else {
           bound.add(account);
           // A creator binding itself in this push is judged as such once; the next push reads it bound.

@@ -34,7 +34,7 @@ import { markFor, requireSameHistory } from './history-marks';
 import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
 import { putLeftReach, leftReachOf, leftReachRecordsOf } from '../store/left-reach';
-import { datePushedJoins, holdsEveryGroup } from '../store/membership';
+import { datePushedJoins, holdsEveryGroup, type GroupReads } from '../store/membership';
 import { actingPerson, applyPeople, noSuchVaultFor, notAPerson, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
 
 /** What one push carries (the contract's batch: a vault and its records). */
@@ -83,6 +83,8 @@ export function heldAfter(record: ReplicaRecord): HeldRecord {
 export interface KnownToPush {
   readonly held?: ReadonlyMap<string, HeldRecord>;
   readonly person?: InVault;
+  /** The batch's reads of groups and memberships (taken only by a push without people records, which change them). */
+  readonly groups?: GroupReads;
 }
 
 /** The vault's row as a push transaction holds it: its sequence so far (moved on by each push stored) and who moved it here. */
@@ -146,10 +148,11 @@ export async function storePush(
   await applyServerCodesSetting(tx, ctx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source, { roles, secretsBefore });
   // Custom roles, settings and the MFA policy: owners and admins only (task 15); their bases are judged below with the entries'.
   await checkVaultObjects(tx, batch.vault, person, batch.records.filter((r): r is VaultObjectRecord => r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy'));
-  await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group ?? undefined : undefined }] : [])), people.deleted);
+  const groupReads = peopleRecords.length > 0 ? undefined : known.groups;
+  await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group ?? undefined : undefined }] : [])), people.deleted, groupReads);
   const conflicts: Array<{ id: string; revision: number }> = [];
   const fresh: ReplicaRecord[] = [];
-  const holdsGroup = await holdsGroupNow(tx, batch.vault, person);
+  const holdsGroup = await holdsGroupNow(tx, batch.vault, person, groupReads);
   for (const record of batch.records) {
     const current = held.get(record.id);
     // An entry or a membership of a group the pusher does not hold is not theirs to learn of (not even
