@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { isBuiltInRole, isPermission, ROLE_PERMISSIONS, type Permission } from '../../shared/policy';
 import { vaultObjectId } from '../../shared/sync/records';
 import { int, text, textOrNull, type Queryable, type Row, type Transaction } from './db';
-import { apartFromRecords } from './sync';
+import { apartFromRecords } from './records-in-line';
 
 /** The roles that hold every group's key by their role (shared/policy ALL_GROUP_ROLES). */
 const ALL_GROUP_ROLES: readonly string[] = ['owner', 'admin'];

@@ -7,7 +7,8 @@
 import { CrewvaultError } from '../../shared/errors';
 import { rowsByKeys } from './by-keys';
 import { text, type Queryable, type Row, type Transaction } from './db';
-import { apartFromRecords } from './sync';
+import { snapshotSql } from './signers-snapshot';
+import { apartFromRecords, RecordsInLine } from './records-in-line';
 
 export interface StoredSigningKey {
   readonly keyId: string;
@@ -28,18 +29,8 @@ export interface StoredDevice {
   readonly head: string;
 }
 
-/**
- * What a push's verification read that the vault's lock must still find, in one expression: the
- * newest key's place, the owners (whose certificates count), who is disabled (whose events are
- * refused) and these devices' accounts and heads. $1 the vault, $2 the devices.
- */
-const SNAPSHOT_SQL = `concat_ws('|',
-       (SELECT coalesce(max(n), 0)::text FROM sync_signing_keys WHERE vault_id = $1),
-       (SELECT string_agg(vault_user || ':' || disabled::text, ',' ORDER BY vault_user) FROM sync_people WHERE vault_id = $1 AND role = 'owner'),
-       (SELECT string_agg(vault_user, ',' ORDER BY vault_user) FROM sync_people WHERE vault_id = $1 AND disabled),
-       (SELECT string_agg(d.device || ':' || coalesce(d.vault_user, '') || ':' || d.head, ',' ORDER BY d.device)
-        FROM ${rowsByKeys({ table: 'sync_devices', key: 'device', columns: 'device, vault_user, head', vault: '$1', keys: '$2::text[]', as: 'd' })})
-     )`;
+/** The snapshot (signers-snapshot.ts): $1 the vault, $2 the devices. */
+const SNAPSHOT_SQL = snapshotSql('$1', '$2::text[]');
 
 /** The snapshot now (holdVerified compares it, in the vault's lock, with the one verifyReads read). */
 export async function signersSnapshot(db: Queryable, vaultId: string, devices: readonly string[]): Promise<string> {
@@ -61,10 +52,14 @@ const HOLD_SNAPSHOT_PUTTING_BATCHES_SQL = apartFromRecords(`WITH now AS (SELECT 
  * In the vault's lock: whether the snapshot is still `expected` and, only when it is, the push's
  * batches stored (each once), in one statement; false stores nothing (the caller checks the push
  * again). A data-modifying WITH runs whether or not the query reads it, and sees the same snapshot.
+ * On a RecordsInLine that read this snapshot as standing with the batch's others and knows nothing
+ * since that could have moved it (records-in-line.ts checkSnapshots), no statement: the batches wait
+ * with its writes.
  */
 export async function holdSnapshotPuttingBatches(
   tx: Transaction, vaultId: string, devices: readonly string[], expected: string, batches: ReadonlyArray<{ readonly id: string; readonly body: string }>,
 ): Promise<boolean> {
+  if (tx instanceof RecordsInLine && tx.heldPuttingBatches(vaultId, { devices, expected }, batches)) return true;
   const [row] = await tx.query(
     HOLD_SNAPSHOT_PUTTING_BATCHES_SQL,
     [vaultId, [...devices], batches.map((b) => b.id), batches.map((b) => b.body), expected],

@@ -1,12 +1,13 @@
 /**
  * SQL for team vaults' records (schema 11). Only this file reads or writes `sync_vaults` and
- * `sync_records` (who is who: membership.ts). A record's body is stored as its desktop sent it (JSON); the columns beside
+ * `sync_records` (who is who: membership.ts; a push batch's record writes: records-in-line.ts). A record's body is stored as its desktop sent it (JSON); the columns beside
  * it are what the server orders and checks by.
  */
 import { CrewvaultError } from '../../shared/errors';
 import { rowsByKeys } from './by-keys';
 import { int, text, textOrNull, type Database, type Queryable, type Row, type Transaction } from './db';
 import { newHistoryMark } from './history-marks';
+import { Params, RecordsInLine, recordsPutSql, type StoredRecord } from './records-in-line';
 
 /** The vault's row, locked for this transaction (pushes to one vault take turns); undefined when the server holds no such vault. */
 export async function lockVault(tx: Transaction, vaultId: string): Promise<{ readonly seq: number; readonly createdBy: string } | undefined> {
@@ -50,18 +51,17 @@ export async function vaultInfo(db: Queryable, vaultId: string): Promise<{ reado
 /**
  * Moves the vault's sequence on; with `notice`, also `NOTIFY`s it (delivered on commit) in the same
  * statement: a push's last step inside the vault's lock, one round trip rather than two. On a
- * RecordsInLine the records waiting there are written by the same statement.
+ * RecordsInLine what waits there (records, batches) is written by the same statement.
  */
 export async function setVaultSeq(tx: Transaction, vaultId: string, seq: number, notice?: { readonly channel: string; readonly payload: string }): Promise<void> {
-  const waiting = tx instanceof RecordsInLine ? tx.takeWaiting(vaultId) : [];
-  // With records: they are parameters $1 (the vault) to $9, the sequence's own come after them.
-  const [put, params] = waiting.length === 0 ? ['', [vaultId]] : [`put AS (${PUT_RECORDS_SQL} RETURNING 1), `, putRecordsParams(vaultId, waiting)];
-  const n = (i: number): string => `$${params.length + i}`;
+  const p = new Params();
+  const vault = p.add(vaultId);
+  const waiting = tx instanceof RecordsInLine ? tx.takeWaiting(vaultId, p, vault) : { items: [] };
+  const to = p.add(seq);
   // The transaction's history mark at the sequence it ends on, in the same statement (history-marks.ts: what tells a restore).
-  const moved = `WITH ${put}marked AS (INSERT INTO sync_history_marks (vault_id, seq, mark) VALUES ($1, ${n(1)}, ${n(2)}) ON CONFLICT (vault_id, seq) DO UPDATE SET mark = excluded.mark)
-     UPDATE sync_vaults SET seq = ${n(1)} WHERE vault_id = $1`;
-  if (notice === undefined) await tx.query(moved, [...params, seq, newHistoryMark()]);
-  else await tx.query(`${moved} RETURNING pg_notify(${n(3)}, ${n(4)})::text`, [...params, seq, newHistoryMark(), notice.channel, notice.payload]);
+  const marked = `marked AS (INSERT INTO sync_history_marks (vault_id, seq, mark) VALUES (${vault}, ${to}, ${p.add(newHistoryMark())}) ON CONFLICT (vault_id, seq) DO UPDATE SET mark = excluded.mark)`;
+  const notify = notice === undefined ? '' : ` RETURNING pg_notify(${p.add(notice.channel)}, ${p.add(notice.payload)})::text`;
+  await tx.query(`WITH ${[...waiting.items, marked].join(',\n     ')}\n     UPDATE sync_vaults SET seq = ${to} WHERE vault_id = ${vault}${notify}`, p.values);
 }
 
 /** revisionsOf's read, each object by its key (store/by-keys.ts): exported for test/server/key-read-plans.test.ts. */
@@ -110,122 +110,14 @@ export async function restampGroupEntries(tx: Transaction, vaultId: string, grou
   return after + rows.length;
 }
 
-export interface StoredRecord {
-  readonly id: string;
-  readonly kind: string;
-  readonly revision: number;
-  readonly seq: number;
-  readonly body: string;
-  /** A v3 event's scope tag and body digest (schema 22), handed to members who do not hold its group in place of the body. */
-  readonly scope?: string | undefined;
-  readonly bodyDigest?: string | undefined;
-}
+export type { StoredRecord } from './records-in-line';
 
-/** Stores an object's newest record (a newer revision replaces the older, at a new sequence number); on a RecordsInLine, with the records waiting there. */
+/** Stores an object's newest record (a newer revision replaces the older, at a new sequence number); on a RecordsInLine, it waits there. */
 export async function putRecord(tx: Transaction, vaultId: string, record: StoredRecord, pushedBy: string): Promise<void> {
   if (tx instanceof RecordsInLine) return tx.put(vaultId, record, pushedBy);
-  await tx.query(PUT_RECORDS_SQL, putRecordsParams(vaultId, [{ record, pushedBy }]));
-}
-
-interface WaitingRecord {
-  readonly record: StoredRecord;
-  readonly pushedBy: string;
-}
-
-/** Records of one vault, each named once, as one statement's rows: parameters $1 (the vault) to $9 (putRecordsParams). */
-const PUT_RECORDS_SQL = `INSERT INTO sync_records (vault_id, record_id, kind, revision, seq, pushed_by, body, scope, body_digest)
-     SELECT $1, r.id, r.kind, r.revision, r.seq, r.pushed_by, r.body::jsonb, r.scope, r.body_digest
-     FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[]) AS r(id, kind, revision, seq, pushed_by, body, scope, body_digest)
-     ON CONFLICT (vault_id, record_id) DO UPDATE SET revision = excluded.revision, seq = excluded.seq, pushed_by = excluded.pushed_by, body = excluded.body,
-       scope = excluded.scope, body_digest = excluded.body_digest`;
-
-function putRecordsParams(vaultId: string, rows: readonly WaitingRecord[]): unknown[] {
-  return [
-    vaultId,
-    rows.map((r) => r.record.id),
-    rows.map((r) => r.record.kind),
-    rows.map((r) => r.record.revision),
-    rows.map((r) => r.record.seq),
-    rows.map((r) => r.pushedBy),
-    rows.map((r) => r.record.body),
-    rows.map((r) => r.record.scope ?? null),
-    rows.map((r) => r.record.bodyDigest ?? null),
-  ];
-}
-
-/** Statements that neither read nor write sync_records (and set off nothing that does): a RecordsInLine lets them run before the records waiting. */
-const APART_FROM_RECORDS = new Set<string>();
-
-/**
- * Declares `sql` as neither reading nor writing sync_records, nor setting off anything that does
- * (test/server/records-in-line.test.ts checks each declared text names no such table); returns it.
- */
-export function apartFromRecords(sql: string): string {
-  APART_FROM_RECORDS.add(sql);
-  return sql;
-}
-
-/** The statements declared apart from records (for that test). */
-export function statementsApartFromRecords(): readonly string[] {
-  return [...APART_FROM_RECORDS];
-}
-
-/**
- * A transaction of a batch of pushes (server/sync/push-batch.ts) whose record writes wait and go
- * together: in the statement that moves the vault's sequence at the batch's end (setVaultSeq), or
- * in one statement before any other that could see them. Every statement not declared apart from
- * records (apartFromRecords) writes the records waiting first, so each read, check or savepoint
- * sees exactly what it would have seen had each record been written at its turn; a statement added
- * later is safe by default. A record named again while waiting is written first, too (one statement
- * may not write a row twice). A batch of pushes of one entry each took three round trips a push
- * under the vault's row; with this and push-batch.ts's reads kept for the batch, one.
- * Must never: let a statement not declared apart from records run before the records waiting, or
- * write a record twice, or lose one (a failed write fails the transaction).
- */
-export class RecordsInLine implements Transaction {
-  private readonly tx: Transaction;
-  private waiting: WaitingRecord[] = [];
-  private readonly named = new Set<string>();
-  private vaultId: string | undefined;
-
-  constructor(tx: Transaction) {
-    this.tx = tx;
-  }
-
-  async query(sql: string, params?: readonly unknown[]): Promise<Row[]> {
-    if (!APART_FROM_RECORDS.has(sql)) await this.write();
-    return this.tx.query(sql, params);
-  }
-
-  async exec(script: string): Promise<void> {
-    await this.write();
-    return this.tx.exec(script);
-  }
-
-  /** Keeps `record` to be written with the others (written first when it is already waiting or of another vault). */
-  async put(vaultId: string, record: StoredRecord, pushedBy: string): Promise<void> {
-    if (this.named.has(record.id) || (this.vaultId !== undefined && this.vaultId !== vaultId)) await this.write();
-    this.vaultId = vaultId;
-    this.named.add(record.id);
-    this.waiting.push({ record, pushedBy });
-  }
-
-  /** The records waiting for `vaultId`, handed to a statement that writes them (setVaultSeq); none are left waiting. */
-  takeWaiting(vaultId: string): WaitingRecord[] {
-    if (this.waiting.length > 0 && this.vaultId !== vaultId) throw new CrewvaultError('INTERNAL', 'records of another vault wait to be written');
-    const rows = this.waiting;
-    this.waiting = [];
-    this.named.clear();
-    return rows;
-  }
-
-  /** Writes the records waiting, in one statement. */
-  private async write(): Promise<void> {
-    if (this.waiting.length === 0 || this.vaultId === undefined) return;
-    const vaultId = this.vaultId;
-    const rows = this.takeWaiting(vaultId);
-    await this.tx.query(PUT_RECORDS_SQL, putRecordsParams(vaultId, rows));
-  }
+  const p = new Params();
+  const sql = recordsPutSql(p, p.add(vaultId), [{ record, pushedBy }]);
+  await tx.query(sql, p.values);
 }
 
 /**

@@ -30,8 +30,10 @@ import type { Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
 import { DatabaseUnavailable, type Transaction } from '../store/db';
 import { GroupReads, personOfAccount } from '../store/membership';
-import { lockVault, RecordsInLine, revisionsOf, setVaultSeq } from '../store/sync';
+import { RecordsInLine } from '../store/records-in-line';
+import { lockVault, revisionsOf, setVaultSeq } from '../store/sync';
 import type { InVault } from './membership';
+import { lightCheckOf } from './verify';
 import { heldAfter, storePush, type HeldRecord, type HeldVault, type KnownToPush, type PushBatch } from './records';
 import { storedNotice } from './stream';
 
@@ -91,7 +93,7 @@ interface Turn {
  */
 async function storeTaken(ctx: ServerContext, vaultId: string, take: () => readonly PushRequest[], turn: Turn | undefined): Promise<PushOutcome[]> {
   return ctx.db.transaction(async (opened) => {
-    // The batch's record writes wait and go together (at its end, or before any statement that could see them).
+    // The batch's writes wait and go together, at its end or before any statement that could see them (store/records-in-line.ts).
     const tx = new RecordsInLine(opened);
     if (turn !== undefined) await turn.before;
     const first = await lockVault(tx, vaultId);
@@ -108,6 +110,9 @@ async function storeTaken(ctx: ServerContext, vaultId: string, take: () => reado
     const bound = new Set<string>();
     // Groups and memberships as read (until a push with people records changes them).
     const groups = new GroupReads(vaultId);
+    // What each push's signatures were checked by before the lock, read together now (verify.ts holdVerified then reads none
+    // at its turn), and taken as standing only until a push that could move it (keys, device heads, people, a binding) runs.
+    if (first !== undefined) await tx.checkSnapshots(vaultId, requests.flatMap((r) => lightCheckOf(r.batch, r.auth.user.id) ?? []));
     const outcomes: PushOutcome[] = [];
     for (const request of requests) {
       const account = request.auth.user.id;
@@ -122,7 +127,10 @@ async function storeTaken(ctx: ServerContext, vaultId: string, take: () => reado
       }
       // Only what may write before its verdict needs a savepoint: starting the vault, people records, or a creator binding itself.
       const guarded = vault === undefined || hasPeople || (account === vault.createdBy && !bound.has(account));
-      const known: KnownToPush = { held, ...(guarded ? {} : { person: persons.get(account) }), ...(hasPeople ? {} : { groups }) };
+      if (guarded || lightCheckOf(request.batch, account) === undefined) tx.forgetSnapshots();
+      // Groups are kept only while the vault's row was held from the start: a vault this batch starts could be
+      // let go by a refused first push (its savepoint undone) and changed by another server meanwhile.
+      const known: KnownToPush = { held, ...(guarded ? {} : { person: persons.get(account) }), ...(hasPeople || first === undefined ? {} : { groups }) };
       outcomes.push(await storeOne(tx, ctx, request, vault, guarded, known, (after) => {
         vault = after.vault;
         for (const record of after.stored) held.set(record.id, heldAfter(record));
@@ -141,6 +149,8 @@ async function storeTaken(ctx: ServerContext, vaultId: string, take: () => reado
     const last: HeldVault | undefined = vault;
     // One move of the sequence and one notice for the whole batch, delivered on commit to every server process's streams.
     if (last !== undefined && last.seq > (first?.seq ?? 0)) await setVaultSeq(tx, vaultId, last.seq, storedNotice(vaultId, last.seq));
+    // What still waits is written (batches of a push that stored no record).
+    await tx.written();
     return outcomes;
   });
 }

@@ -36,6 +36,7 @@ import { certificateText, certificateTextV1, eventSigningText, eventSigningTextV
 import type { RecordBatch } from '../../shared/sync/record-batches';
 import { putBatches } from '../store/batches';
 import type { Queryable, Transaction } from '../store/db';
+import type { SnapshotCheck } from '../store/records-in-line';
 import { holdSnapshotPuttingBatches, putDevices, putSigningKeys, signersSnapshot, verifyReads, type StoredDevice, type StoredSigningKey, type VerifyReads } from '../store/signers';
 import { checkPushedEventV3, isEventV3 } from './events-v3';
 import { batchBody, checkBatched, pushedBatches } from './verify-batches';
@@ -267,6 +268,18 @@ const checked = new WeakMap<object, { readonly accountId: string; readonly verif
 /** Checks `batch` now, outside any transaction (the route calls it before the push queues for the vault's row). */
 export async function verifyBeforeLock(db: Queryable, batch: Batch, accountId: string): Promise<void> {
   checked.set(batch, { accountId, verified: await verifyPush(db, batch, accountId) });
+}
+
+/**
+ * The snapshot check of a push checked before the lock (verifyBeforeLock) by `accountId` that adds
+ * no signing key and moves no device head, as holdVerified would make it; undefined for any other.
+ * push-batch.ts reads these together for its batch (store/records-in-line.ts checkSnapshots).
+ */
+export function lightCheckOf(batch: Batch, accountId: string): SnapshotCheck | undefined {
+  const before = checked.get(batch);
+  if (before === undefined || before.accountId !== accountId) return undefined;
+  const { snapshot, devices, newKeys, heads } = before.verified;
+  return snapshot !== '' && newKeys.length === 0 && heads.length === 0 ? { devices, expected: snapshot } : undefined;
 }
 
 /**
