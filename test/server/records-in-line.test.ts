@@ -13,8 +13,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { recordSigningText, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
-import { certificateText } from '../../shared/sync/signing-keys';
+import type { ReplicaRecord } from '../../shared/sync/records';
 import { authenticate } from '../../server/auth/sessions';
 import type { ServerContext } from '../../server/context';
 import { PushBatcher, type PushReply } from '../../server/sync/push-batch';
@@ -25,7 +24,7 @@ import { holdSnapshotPuttingBatches, putSigningKeys, signersSnapshot } from '../
 import type { Row } from '../../server/store/db';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 import { asOneBatch } from './one-batch';
-import { keyRecordOf, signerOf, signText, type TestSigner } from './signers';
+import { certifiedKeyOf, keyRecordOf, signedBy, signerOf, type TestSigner } from './signers';
 import { verifyBeforeLock } from '../../server/sync/verify';
 import { entryIn, memberRecord, pushOf, serverWithPeople, twoGroupRecords, twoGroupVault, userRecord } from './people';
 import type { Person, TestServer } from './support';
@@ -169,14 +168,9 @@ describe.each(DATABASE_KINDS)('record writes in line, on %s', (kind) => {
     await owner.client.ok('syncPush', pushOf(w.vault, [userRecord(w.u.owner, { id: o2, role: 'owner', account: admin.user.id })]));
     await owner.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [keyRecordOf(o2)] } });
     const reset: TestSigner = { ...signerOf(`reset ${randomUUID()}`), keyId: randomUUID() };
-    const cert: SigningKeyRecord = {
-      ...keyRecordOf(w.u.tech, reset), certifiedBy: signerOf(o2).keyId,
-      certificate: signText(certificateText(w.vault, reset.keyId, w.u.tech, Buffer.from(reset.publicKey, 'base64url').toString('base64')), signerOf(o2)),
-    };
-    await tech.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [cert] } });
+    await tech.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [certifiedKeyOf(w.vault, w.u.tech, reset, signerOf(o2))] } });
     const entry = entryIn(w.u.tech, w.g);
-    const signed = { ...entry, signerKey: reset.keyId, signature: signText(recordSigningText(w.vault, { ...entry, signerKey: reset.keyId }), reset) };
-    const batch = { format: 1 as const, vault: w.vault, records: [signed] };
+    const batch = { format: 1 as const, vault: w.vault, records: [signedBy(w.vault, entry, reset)] };
     await verifyBeforeLock(server.db, batch, tech.user.id);
     return { w, o2, batch, id: entry.id };
   }

@@ -11,8 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CrewvaultError } from '../../shared/errors';
-import { recordSigningText, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
-import { certificateText } from '../../shared/sync/signing-keys';
+import type { ReplicaRecord } from '../../shared/sync/records';
 import { authenticate } from '../../server/auth/sessions';
 import type { ServerContext } from '../../server/context';
 import { pushBatcher, type PushReply } from '../../server/sync/push-batch';
@@ -20,7 +19,7 @@ import { verifyBeforeLock } from '../../server/sync/verify';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 import { asOneBatch } from './one-batch';
 import { entryIn, eventBy, memberRecord, pushOf, serverWithPeople, twoGroupVaultPushed, userRecord, type TwoGroupVault } from './people';
-import { keyRecordOf, linkOf, signEvent, signerOf, signText, type TestSigner } from './signers';
+import { certifiedKeyOf, keyRecordOf, linkOf, signedBy, signEvent, signerOf, type TestSigner } from './signers';
 import { invitePerson, TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -103,12 +102,8 @@ describe.each(DATABASE_KINDS)('review seven: what held, on %s', (kind) => {
     await owner.client.ok('syncPush', pushOf(w.vault, [userRecord(w.u.owner, { id: o2, role: 'owner', account: admin.user.id })]));
     await owner.client.ok('syncPush', { batch: { format: 1, vault: w.vault, records: [keyRecordOf(o2)] } });
     const reset: TestSigner = { ...signerOf(`reset ${randomUUID()}`), keyId: randomUUID() };
-    const cert: SigningKeyRecord = {
-      ...keyRecordOf(w.u.tech, reset), certifiedBy: signerOf(o2).keyId,
-      certificate: signText(certificateText(w.vault, reset.keyId, w.u.tech, Buffer.from(reset.publicKey, 'base64url').toString('base64')), signerOf(o2)),
-    };
-    const entry = entryIn(w.u.tech, w.g);
-    const signed = { ...entry, signerKey: reset.keyId, signature: signText(recordSigningText(w.vault, { ...entry, signerKey: reset.keyId }), reset) };
+    const cert = certifiedKeyOf(w.vault, w.u.tech, reset, signerOf(o2));
+    const signed = signedBy(w.vault, entryIn(w.u.tech, w.g), reset);
     const [demote, certified] = await oneBatch(w.vault, [
       { person: owner, records: [userRecord(w.u.owner, { id: o2, role: 'admin', account: admin.user.id, revision: 2 })] },
       { person: tech, records: [cert, signed] },

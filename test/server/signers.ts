@@ -10,7 +10,7 @@
  */
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { REPLICA_FORMAT, recordSigningText, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
-import { eventSigningText, eventSigningTextV1, type EventSigningText } from '../../shared/sync/signing-keys';
+import { certificateText, eventSigningText, eventSigningTextV1, type EventSigningText } from '../../shared/sync/signing-keys';
 
 export interface TestSigner {
   readonly keyId: string;
@@ -42,6 +42,12 @@ export function signerOf(user: string): TestSigner {
 /** A signing key record that introduces itself (as a desktop's first key of a user does). */
 export function keyRecordOf(user: string, signer: TestSigner = signerOf(user)): SigningKeyRecord {
   return { kind: 'signing_key', id: signer.keyId, user, publicKey: signer.publicKey, createdAt: 1, certifiedBy: null, certificate: null, binding: null };
+}
+
+/** A new key of `user` (a password reset: `signer`'s) certified in `vault` by `certifier`, as an owner's desktop certifies it. */
+export function certifiedKeyOf(vault: string, user: string, signer: TestSigner, certifier: TestSigner): SigningKeyRecord {
+  const publicKey = Buffer.from(signer.publicKey, 'base64url').toString('base64');
+  return { ...keyRecordOf(user, signer), certifiedBy: certifier.keyId, certificate: signText(certificateText(vault, signer.keyId, user, publicKey), certifier) };
 }
 
 export function signText(text: string, signer: TestSigner): string {
