@@ -52,10 +52,15 @@ export interface WaitingRecord {
   readonly pushedBy: string;
 }
 
-/** What a push's signature check relied on (verify.ts): its snapshot as read then, and the devices it names. */
+/**
+ * What a push's signature check relied on (verify.ts): its snapshot as read then, the devices it
+ * names, and the signed batches it stores (none of which may be held here with another body: a
+ * batch id the server holds must come again identical, verify-batches.ts).
+ */
 export interface SnapshotCheck {
   readonly devices: readonly string[];
   readonly expected: string;
+  readonly batches: readonly StoredBatch[];
 }
 
 export interface StoredBatch {
@@ -63,9 +68,11 @@ export interface StoredBatch {
   readonly body: string;
 }
 
-/** A check as checkSnapshots sends it and reads it back: its devices as JSON, then what it was read as. */
-const checkKey = (devices: string, expected: string): string => `${devices}\n${expected}`;
+/** A check as checkSnapshots sends it and reads it back: its devices and its batches as JSON, and what it was read as. */
+const checkKey = (devices: string, expected: string, batches: string): string => `${devices}\n${expected}\n${batches}`;
 const devicesJson = (c: SnapshotCheck): string => JSON.stringify(c.devices);
+const batchesJson = (c: SnapshotCheck): string => JSON.stringify(c.batches.map((b) => [b.id, b.body]));
+const keyOf = (c: SnapshotCheck): string => checkKey(devicesJson(c), c.expected, batchesJson(c));
 
 /** Records of one vault, each named once, as one statement's rows (`vault` its placeholder in `p`). */
 export function recordsPutSql(p: Params, vault: string, rows: readonly WaitingRecord[]): string {
@@ -99,11 +106,14 @@ export function statementsApartFromRecords(): readonly string[] {
 
 /**
  * checkSnapshots's statement: each check's snapshot now ($1 the vault; $2 each check's devices as a
- * JSON array, $3 what it was read as), against what it was read as. It reads signers, people and
- * devices only (declared apart from records).
+ * JSON array, $3 what it was read as, $4 its batches as a JSON array of [id, body]) against what it
+ * was read as, and none of its batches held with another body. It reads signers, people, devices
+ * and batches, and writes nothing.
  */
-const SNAPSHOTS_STAND_SQL = apartFromRecords(`SELECT c.devices, c.expected, ${snapshotSql('$1', 'ARRAY(SELECT json_array_elements_text(c.devices::json))')} = c.expected AS held
-     FROM unnest($2::text[], $3::text[]) AS c(devices, expected)`);
+const SNAPSHOTS_STAND_SQL = `SELECT c.devices, c.expected, c.batches,
+       ${snapshotSql('$1', 'ARRAY(SELECT json_array_elements_text(c.devices::json))')} = c.expected
+       AND NOT EXISTS (SELECT 1 FROM json_array_elements(c.batches::json) AS b(v) JOIN sync_batches s ON s.vault_id = $1 AND s.batch_id = b.v->>0 WHERE s.body <> b.v->>1) AS held
+     FROM unnest($2::text[], $3::text[], $4::text[]) AS c(devices, expected, batches)`;
 
 /** What waits, as WITH items of one statement. */
 export interface WaitingWrites {
@@ -148,12 +158,12 @@ export class RecordsInLine implements Transaction {
    */
   async checkSnapshots(vaultId: string, checks: readonly SnapshotCheck[]): Promise<void> {
     this.forgetSnapshots();
-    const distinct = [...new Map(checks.map((c) => [checkKey(devicesJson(c), c.expected), c])).values()];
+    const distinct = [...new Map(checks.map((c) => [keyOf(c), c])).values()];
     if (distinct.length === 0) return;
-    const rows = await this.query(SNAPSHOTS_STAND_SQL, [vaultId, distinct.map(devicesJson), distinct.map((c) => c.expected)]);
+    const rows = await this.query(SNAPSHOTS_STAND_SQL, [vaultId, distinct.map(devicesJson), distinct.map((c) => c.expected), distinct.map(batchesJson)]);
     this.standingVault = vaultId;
     for (const row of rows) {
-      if (row['held'] === true) this.standing.add(checkKey(String(row['devices']), String(row['expected'])));
+      if (row['held'] === true) this.standing.add(checkKey(String(row['devices']), String(row['expected']), String(row['batches'])));
     }
   }
 
@@ -164,13 +174,17 @@ export class RecordsInLine implements Transaction {
   }
 
   /**
-   * When `check` was read as standing and nothing has moved it since: keeps `batches` to be written
-   * with the rest and says true (the check is made); false: the caller reads it now.
+   * When `check` was read as standing and nothing has moved it since, and none of its batches waits
+   * here with another body (an earlier push of the batch stored that id): keeps its batches to be
+   * written with the rest and says true (the check is made); false: the caller reads it now (and,
+   * the waiting written first, finds what does not stand).
    */
-  heldPuttingBatches(vaultId: string, check: SnapshotCheck, batches: readonly StoredBatch[]): boolean {
-    if (this.standingVault !== vaultId || !this.standing.has(checkKey(devicesJson(check), check.expected)) || !this.sameVault(vaultId)) return false;
+  heldPuttingBatches(vaultId: string, check: SnapshotCheck): boolean {
+    if (this.standingVault !== vaultId || !this.standing.has(keyOf(check)) || !this.sameVault(vaultId)) return false;
+    const waiting = new Map(this.batches.map((b) => [b.id, b.body]));
+    if (check.batches.some((b) => (waiting.get(b.id) ?? b.body) !== b.body)) return false;
     this.vaultId = vaultId;
-    this.batches.push(...batches);
+    this.batches.push(...check.batches);
     return true;
   }
 

@@ -8,7 +8,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { rowsByKeys } from './by-keys';
 import { text, type Queryable, type Row, type Transaction } from './db';
 import { snapshotSql } from './signers-snapshot';
-import { apartFromRecords, RecordsInLine } from './records-in-line';
+import { RecordsInLine } from './records-in-line';
 
 export interface StoredSigningKey {
   readonly keyId: string;
@@ -38,20 +38,29 @@ export async function signersSnapshot(db: Queryable, vaultId: string, devices: r
   return row === undefined ? '' : text(row, 'snapshot');
 }
 
-/** holdSnapshotPuttingBatches's statement: it reads signers, people and devices and writes batches, never a record (a push batch's records wait past it: store/sync.ts RecordsInLine). */
-const HOLD_SNAPSHOT_PUTTING_BATCHES_SQL = apartFromRecords(`WITH now AS (SELECT ${SNAPSHOT_SQL} AS snapshot),
+/**
+ * holdSnapshotPuttingBatches's statement: whether the snapshot is still $5 and none of the push's
+ * batches is held with another body (a batch id the server holds comes again identical:
+ * verify-batches.ts), and only then the batches written. It writes batches, so on a RecordsInLine
+ * what waits there is written before it.
+ */
+const HOLD_SNAPSHOT_PUTTING_BATCHES_SQL = `WITH now AS (
+       SELECT ${SNAPSHOT_SQL} = $5 AND NOT EXISTS (
+         SELECT 1 FROM unnest($3::text[], $4::text[]) AS b(id, body) JOIN sync_batches s ON s.vault_id = $1 AND s.batch_id = b.id WHERE s.body <> b.body
+       ) AS held
+     ),
      put AS (
        INSERT INTO sync_batches (vault_id, batch_id, body) SELECT $1, b.id, b.body FROM unnest($3::text[], $4::text[]) AS b(id, body)
-       WHERE (SELECT snapshot FROM now) = $5
+       WHERE (SELECT held FROM now)
        ON CONFLICT (vault_id, batch_id) DO NOTHING
        RETURNING 1
      )
-     SELECT (SELECT snapshot FROM now) = $5 AS held`);
+     SELECT (SELECT held FROM now) AS held`;
 
 /**
- * In the vault's lock: whether the snapshot is still `expected` and, only when it is, the push's
- * batches stored (each once), in one statement; false stores nothing (the caller checks the push
- * again). A data-modifying WITH runs whether or not the query reads it, and sees the same snapshot.
+ * In the vault's lock: whether the snapshot is still `expected` (and no batch of the push is held
+ * with another body) and, only when it is, the push's batches stored (each once), in one statement;
+ * false stores nothing (the caller checks the push again, and refuses a batch held otherwise). A data-modifying WITH runs whether or not the query reads it, and sees the same snapshot.
  * On a RecordsInLine that read this snapshot as standing with the batch's others and knows nothing
  * since that could have moved it (records-in-line.ts checkSnapshots), no statement: the batches wait
  * with its writes.
@@ -59,7 +68,7 @@ const HOLD_SNAPSHOT_PUTTING_BATCHES_SQL = apartFromRecords(`WITH now AS (SELECT 
 export async function holdSnapshotPuttingBatches(
   tx: Transaction, vaultId: string, devices: readonly string[], expected: string, batches: ReadonlyArray<{ readonly id: string; readonly body: string }>,
 ): Promise<boolean> {
-  if (tx instanceof RecordsInLine && tx.heldPuttingBatches(vaultId, { devices, expected }, batches)) return true;
+  if (tx instanceof RecordsInLine && tx.heldPuttingBatches(vaultId, { devices, expected, batches })) return true;
   const [row] = await tx.query(
     HOLD_SNAPSHOT_PUTTING_BATCHES_SQL,
     [vaultId, [...devices], batches.map((b) => b.id), batches.map((b) => b.body), expected],

@@ -278,8 +278,8 @@ export async function verifyBeforeLock(db: Queryable, batch: Batch, accountId: s
 export function lightCheckOf(batch: Batch, accountId: string): SnapshotCheck | undefined {
   const before = checked.get(batch);
   if (before === undefined || before.accountId !== accountId) return undefined;
-  const { snapshot, devices, newKeys, heads } = before.verified;
-  return snapshot !== '' && newKeys.length === 0 && heads.length === 0 ? { devices, expected: snapshot } : undefined;
+  const { snapshot, devices, newKeys, heads, batches } = before.verified;
+  return snapshot !== '' && newKeys.length === 0 && heads.length === 0 ? { devices, expected: snapshot, batches } : undefined;
 }
 
 /**

@@ -52,9 +52,11 @@ describe.each(DATABASE_KINDS)('the check in the vault\'s lock on %s', (kind) => 
     const stood = await server.db.transaction((tx) => holdSnapshotPuttingBatches(tx, id, [], read.snapshot, [{ id: 'b1', body: 'one' }, { id: 'b2', body: 'two' }]));
     expect(stood).toBe(true);
     expect(await batchesOf(id)).toEqual(new Map([['b1', 'one'], ['b2', 'two']]));
-    // A batch stored already stays as it was.
-    expect(await server.db.transaction((tx) => holdSnapshotPuttingBatches(tx, id, [], read.snapshot, [{ id: 'b1', body: 'other' }]))).toBe(true);
-    expect((await batchesOf(id)).get('b1')).toBe('one');
+    // A batch stored already comes again identical (taken), or does not stand: the push is checked again and refused
+    // (verify-batches.ts), and the batch stays as it was.
+    expect(await server.db.transaction((tx) => holdSnapshotPuttingBatches(tx, id, [], read.snapshot, [{ id: 'b1', body: 'one' }]))).toBe(true);
+    expect(await server.db.transaction((tx) => holdSnapshotPuttingBatches(tx, id, [], read.snapshot, [{ id: 'b1', body: 'other' }, { id: 'b4', body: 'four' }]))).toBe(false);
+    expect(await batchesOf(id)).toEqual(new Map([['b1', 'one'], ['b2', 'two']]));
     expect((await verifyReads(server.db, id, accountId, [], [], ['b1', 'b3'])).batches).toEqual(new Map([['b1', 'one']]));
   });
 
