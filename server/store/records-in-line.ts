@@ -23,6 +23,7 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import type { Row, Transaction } from './db';
+import { rowsByKeys } from './by-keys';
 import { snapshotSql } from './signers-snapshot';
 
 /** One statement's parameters, numbered as they are added. */
@@ -68,11 +69,10 @@ export interface StoredBatch {
   readonly body: string;
 }
 
-/** A check as checkSnapshots sends it and reads it back: its devices and its batches as JSON, and what it was read as. */
-const checkKey = (devices: string, expected: string, batches: string): string => `${devices}\n${expected}\n${batches}`;
+/** A snapshot as checkSnapshots sends it and reads it back: its devices as JSON, and what it was read as. */
+const snapshotKey = (devices: string, expected: string): string => `${devices}\n${expected}`;
 const devicesJson = (c: SnapshotCheck): string => JSON.stringify(c.devices);
-const batchesJson = (c: SnapshotCheck): string => JSON.stringify(c.batches.map((b) => [b.id, b.body]));
-const keyOf = (c: SnapshotCheck): string => checkKey(devicesJson(c), c.expected, batchesJson(c));
+const keyOf = (c: SnapshotCheck): string => snapshotKey(devicesJson(c), c.expected);
 
 /** Records of one vault, each named once, as one statement's rows (`vault` its placeholder in `p`). */
 export function recordsPutSql(p: Params, vault: string, rows: readonly WaitingRecord[]): string {
@@ -105,19 +105,27 @@ export function statementsApartFromRecords(): readonly string[] {
 }
 
 /**
- * checkSnapshots's statement: each check's snapshot now ($1 the vault; $2 each check's devices as a
- * JSON array, $3 what it was read as, $4 its batches as a JSON array of [id, body]) against what it
- * was read as, and none of its batches held with another body. It reads signers, people, devices
- * and batches, and writes nothing.
+ * checkSnapshots's statement, one row: `snapshots`, each distinct check's snapshot now against what
+ * it was read as ($1 the vault; $2 each one's devices as a JSON array, $3 what it was read as), and
+ * `batches`, the bodies held of the batch ids the checks name ($4), each a probe of the table's
+ * primary key (by-keys.ts). It reads signers, people, devices and batches, and writes nothing.
+ * Exported for test/server/key-read-plans.test.ts.
  */
-const SNAPSHOTS_STAND_SQL = `SELECT c.devices, c.expected, c.batches,
-       ${snapshotSql('$1', 'ARRAY(SELECT json_array_elements_text(c.devices::json))')} = c.expected
-       AND NOT EXISTS (SELECT 1 FROM json_array_elements(c.batches::json) AS b(v) JOIN sync_batches s ON s.vault_id = $1 AND s.batch_id = b.v->>0 WHERE s.body <> b.v->>1) AS held
-     FROM unnest($2::text[], $3::text[], $4::text[]) AS c(devices, expected, batches)`;
+export const SNAPSHOTS_STAND_SQL = `SELECT
+       (SELECT coalesce(json_agg(json_build_array(c.devices, c.expected, ${snapshotSql('$1', 'ARRAY(SELECT json_array_elements_text(c.devices::json))')} = c.expected)), '[]'::json)
+        FROM unnest($2::text[], $3::text[]) AS c(devices, expected)) AS snapshots,
+       (SELECT coalesce(json_agg(json_build_array(b.batch_id, b.body)), '[]'::json)
+        FROM ${rowsByKeys({ table: 'sync_batches', key: 'batch_id', columns: 'batch_id, body', vault: '$1', keys: '$4::text[]', as: 'b' })}) AS batches`;
 
 /** What waits, as WITH items of one statement. */
 export interface WaitingWrites {
   readonly items: readonly string[];
+}
+
+/** A json column of arrays (node-postgres and PGlite parse json), as rows; anything else as none. */
+function jsonRows(value: unknown): unknown[][] {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return Array.isArray(parsed) ? parsed.filter((r): r is unknown[] => Array.isArray(r)) : [];
 }
 
 export class RecordsInLine implements Transaction {
@@ -128,6 +136,8 @@ export class RecordsInLine implements Transaction {
   private vaultId: string | undefined;
   /** Snapshots read as standing once the vault's row was held, and not moved since as far as push-batch.ts knows (checkSnapshots, forgetSnapshots). */
   private standing = new Set<string>();
+  /** The bodies held of the batch ids the checks named, when the snapshots were read. */
+  private readonly heldBatches = new Map<string, string>();
   private standingVault: string | undefined;
 
   constructor(tx: Transaction) {
@@ -160,16 +170,17 @@ export class RecordsInLine implements Transaction {
     this.forgetSnapshots();
     const distinct = [...new Map(checks.map((c) => [keyOf(c), c])).values()];
     if (distinct.length === 0) return;
-    const rows = await this.query(SNAPSHOTS_STAND_SQL, [vaultId, distinct.map(devicesJson), distinct.map((c) => c.expected), distinct.map(batchesJson)]);
+    const ids = [...new Set(checks.flatMap((c) => c.batches.map((b) => b.id)))];
+    const [row] = await this.query(SNAPSHOTS_STAND_SQL, [vaultId, distinct.map(devicesJson), distinct.map((c) => c.expected), ids]);
     this.standingVault = vaultId;
-    for (const row of rows) {
-      if (row['held'] === true) this.standing.add(checkKey(String(row['devices']), String(row['expected']), String(row['batches'])));
-    }
+    for (const [devices, expected, held] of jsonRows(row?.['snapshots'])) if (held === true) this.standing.add(snapshotKey(String(devices), String(expected)));
+    for (const [id, body] of jsonRows(row?.['batches'])) this.heldBatches.set(String(id), String(body));
   }
 
   /** Takes no snapshot as standing any more (a push that could move one is about to run). */
   forgetSnapshots(): void {
     this.standing.clear();
+    this.heldBatches.clear();
     this.standingVault = undefined;
   }
 
@@ -181,8 +192,9 @@ export class RecordsInLine implements Transaction {
    */
   heldPuttingBatches(vaultId: string, check: SnapshotCheck): boolean {
     if (this.standingVault !== vaultId || !this.standing.has(keyOf(check)) || !this.sameVault(vaultId)) return false;
+    // Each of its batch ids held (when the snapshots were read) or waiting must hold the same body.
     const waiting = new Map(this.batches.map((b) => [b.id, b.body]));
-    if (check.batches.some((b) => (waiting.get(b.id) ?? b.body) !== b.body)) return false;
+    if (check.batches.some((b) => (this.heldBatches.get(b.id) ?? waiting.get(b.id) ?? b.body) !== b.body)) return false;
     this.vaultId = vaultId;
     this.batches.push(...check.batches);
     return true;

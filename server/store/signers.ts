@@ -41,12 +41,14 @@ export async function signersSnapshot(db: Queryable, vaultId: string, devices: r
 /**
  * holdSnapshotPuttingBatches's statement: whether the snapshot is still $5 and none of the push's
  * batches is held with another body (a batch id the server holds comes again identical:
- * verify-batches.ts), and only then the batches written. It writes batches, so on a RecordsInLine
- * what waits there is written before it.
+ * verify-batches.ts; each id a probe of the table's primary key, as by-keys.ts), and only then the
+ * batches written. It writes batches, so on a RecordsInLine what waits there is written before it.
+ * Exported for test/server/key-read-plans.test.ts.
  */
-const HOLD_SNAPSHOT_PUTTING_BATCHES_SQL = `WITH now AS (
+export const HOLD_SNAPSHOT_PUTTING_BATCHES_SQL = `WITH now AS (
        SELECT ${SNAPSHOT_SQL} = $5 AND NOT EXISTS (
-         SELECT 1 FROM unnest($3::text[], $4::text[]) AS b(id, body) JOIN sync_batches s ON s.vault_id = $1 AND s.batch_id = b.id WHERE s.body <> b.body
+         SELECT 1 FROM unnest($3::text[], $4::text[]) AS b(id, body)
+         CROSS JOIN LATERAL (SELECT s.body FROM sync_batches s WHERE s.vault_id = $1 AND s.batch_id = b.id LIMIT 1) AS s WHERE s.body <> b.body
        ) AS held
      ),
      put AS (

@@ -2,7 +2,8 @@
  * The reads of a vault's rows by a list of keys (server/store/by-keys.ts) probe each key on the
  * table's primary key, whatever the planner knows: a push's held revisions and entries' shapes
  * (sync_records), its signature check's devices, events and batches (verifyReads, every shape),
- * and a batch's read (batchesOf), on PostgreSQL and PGlite, with 300 and with 20,000 records and
+ * a batch's read (batchesOf), a push batch's read of its snapshots and batch ids (checkSnapshots)
+ * and a push's check in the lock (holdSnapshotPuttingBatches), on PostgreSQL and PGlite, with 300 and with 20,000 records and
  * batches in the vault (and another vault's beside them), keys held and keys not (a push's new
  * entries), as a custom plan and as the generic one, before and after ANALYZE. At 300, a condition
  * beside the key inside the probe (entryShapesOf's kind, as first written) had the planner probe a
@@ -13,7 +14,8 @@
 import { describe, expect, it } from 'vitest';
 import { BATCHES_BY_ID_SQL } from '../../server/store/batches';
 import type { Database } from '../../server/store/db';
-import { verifyReadsSql } from '../../server/store/signers';
+import { HOLD_SNAPSHOT_PUTTING_BATCHES_SQL, verifyReadsSql } from '../../server/store/signers';
+import { SNAPSHOTS_STAND_SQL } from '../../server/store/records-in-line';
 import { ENTRY_SHAPES_SQL, REVISIONS_SQL } from '../../server/store/sync';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 import { planOf, twoVaults, type PlanNode } from './plans';
@@ -48,6 +50,9 @@ const READS: readonly Read[] = [
   { name: 'verifyReads, devices', sql: verifyReadsSql({ devices: true, events: false, batches: false }), types: 'text, text[], text', params: ['v1', '{d-3}', 'u1'] },
   { name: 'verifyReads, all', sql: verifyReadsSql({ devices: true, events: true, batches: true }), types: 'text, text[], text, text[], text[]', params: ['v1', '{d-3,d-4}', 'u1', KEYS, '{b-5}'] },
   { name: 'verifyReads, batches', sql: verifyReadsSql({ devices: true, events: false, batches: true }), types: 'text, text[], text, text[]', params: ['v1', '{d-3}', 'u1', '{b-5}'] },
+  // A push batch's read of its pushes' snapshots and of the batch ids they name (records-in-line.ts), and a push's in the lock (signers.ts).
+  { name: 'checkSnapshots', sql: SNAPSHOTS_STAND_SQL, types: 'text, text[], text[], text[]', params: ['v1', '{"[\\"d-3\\",\\"d-4\\"]","[]"}', '{s,t}', '{b-5,b-250,b-new}'] },
+  { name: 'holdSnapshotPuttingBatches', sql: HOLD_SNAPSHOT_PUTTING_BATCHES_SQL, types: 'text, text[], text[], text[], text', params: ['v1', '{d-3}', '{b-5,b-new}', '{x,y}', 's'] },
 ];
 
 /** The texts before store/by-keys.ts (as at be5f9c5). */
@@ -58,7 +63,8 @@ const OLD_READS: readonly Read[] = [
 
 /** Each scan of a keyed table that is not a probe of its primary key. */
 function offKey(nodes: readonly PlanNode[]): string[] {
-  return nodes.filter((node) => node['Relation Name'] !== undefined && PRIMARY_KEYS[node['Relation Name']] !== undefined)
+  // A write of the table (holdSnapshotPuttingBatches's insert) reads none of its rows.
+  return nodes.filter((node) => node['Relation Name'] !== undefined && PRIMARY_KEYS[node['Relation Name']] !== undefined && node['Node Type'] !== 'ModifyTable')
     .filter((node) => !['Index Scan', 'Index Only Scan'].includes(node['Node Type']) || node['Index Name'] !== PRIMARY_KEYS[node['Relation Name'] ?? ''])
     .map((node) => `${node['Node Type']} on ${node['Relation Name'] ?? ''} ${node['Index Name'] ?? ''}`.trim());
 }
