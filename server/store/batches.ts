@@ -20,9 +20,11 @@ export async function batchesOf(db: Queryable, vaultId: string, ids: readonly st
 /** Stores each batch once (one held already, checked equal on push, stays as it was). */
 export async function putBatches(tx: Transaction, vaultId: string, batches: ReadonlyArray<{ readonly id: string; readonly body: string }>): Promise<void> {
   if (batches.length === 0) return;
-  await tx.query(
-    `INSERT INTO sync_batches (vault_id, batch_id, body) SELECT $1, b.id, b.body FROM unnest($2::text[], $3::text[]) AS b(id, body)
-     ON CONFLICT (vault_id, batch_id) DO NOTHING`,
-    [vaultId, batches.map((b) => b.id), batches.map((b) => b.body)],
-  );
+  await tx.query(batchesPutSql('$1', '$2', '$3'), [vaultId, batches.map((b) => b.id), batches.map((b) => b.body)]);
+}
+
+/** putBatches's statement, its placeholders given: the vault, the ids and the bodies (text[]); also a push batch's (records-in-line.ts). */
+export function batchesPutSql(vault: string, ids: string, bodies: string): string {
+  return `INSERT INTO sync_batches (vault_id, batch_id, body) SELECT ${vault}, b.id, b.body FROM unnest(${ids}::text[], ${bodies}::text[]) AS b(id, body)
+     ON CONFLICT (vault_id, batch_id) DO NOTHING`;
 }

@@ -177,7 +177,7 @@ export async function groupsWithMembership(db: Queryable, vaultId: string, vault
 
 export type GroupWithMembership = VaultGroup & { readonly member: boolean };
 
-/** groupsWithMembership's read: groups and memberships only (a push batch's records wait past it: store/sync.ts RecordsInLine). */
+/** groupsWithMembership's read: groups and memberships only (a push batch's records wait past it: store/records-in-line.ts). */
 const GROUPS_WITH_MEMBERSHIP_SQL = apartFromRecords(`SELECT g.group_id, g.key_version, g.deleted,
             NOT g.deleted AND EXISTS (SELECT 1 FROM sync_members m WHERE m.vault_id = g.vault_id AND m.group_id = g.group_id AND m.vault_user = $3) AS member
      FROM sync_groups g WHERE g.vault_id = $1 AND g.group_id = ANY($2::text[])`);

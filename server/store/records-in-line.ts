@@ -23,6 +23,7 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import type { Row, Transaction } from './db';
+import { batchesPutSql } from './batches';
 import { rowsByKeys } from './by-keys';
 import { snapshotSql } from './signers-snapshot';
 
@@ -117,11 +118,6 @@ export const SNAPSHOTS_STAND_SQL = `SELECT
        (SELECT coalesce(json_agg(json_build_array(b.batch_id, b.body)), '[]'::json)
         FROM ${rowsByKeys({ table: 'sync_batches', key: 'batch_id', columns: 'batch_id, body', vault: '$1', keys: '$4::text[]', as: 'b' })}) AS batches`;
 
-/** What waits, as WITH items of one statement. */
-export interface WaitingWrites {
-  readonly items: readonly string[];
-}
-
 /** A json column of arrays (node-postgres and PGlite parse json), as rows; anything else as none. */
 function jsonRows(value: unknown): unknown[][] {
   const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
@@ -201,21 +197,17 @@ export class RecordsInLine implements Transaction {
   }
 
   /** What waits for `vaultId`, as WITH items on `p` (`vault` its placeholder), for a statement that ends the batch; nothing is left waiting. */
-  takeWaiting(vaultId: string, p: Params, vault: string): WaitingWrites {
+  takeWaiting(vaultId: string, p: Params, vault: string): string[] {
     if (!this.sameVault(vaultId)) throw new CrewvaultError('INTERNAL', 'writes of another vault wait');
     const [records, batches] = [this.records, this.batches];
     this.records = [];
     this.batches = [];
     this.named.clear();
     const items: string[] = [];
-    if (batches.length > 0) {
-      // Each batch once, as holdSnapshotPuttingBatches stores it.
-      items.push(`put_batches AS (INSERT INTO sync_batches (vault_id, batch_id, body)
-       SELECT ${vault}, b.id, b.body FROM unnest(${p.add(batches.map((b) => b.id))}::text[], ${p.add(batches.map((b) => b.body))}::text[]) AS b(id, body)
-       ON CONFLICT (vault_id, batch_id) DO NOTHING RETURNING 1)`);
-    }
+    // Each batch once, as putBatches stores it.
+    if (batches.length > 0) items.push(`put_batches AS (${batchesPutSql(vault, p.add(batches.map((b) => b.id)), p.add(batches.map((b) => b.body)))} RETURNING 1)`);
     if (records.length > 0) items.push(`put_records AS (${recordsPutSql(p, vault, records)} RETURNING 1)`);
-    return { items };
+    return items;
   }
 
   /** Writes what still waits (a batch whose sequence did not move may leave batches): push-batch.ts calls it last. */
@@ -231,7 +223,7 @@ export class RecordsInLine implements Transaction {
   private async write(): Promise<void> {
     if (this.vaultId === undefined || (this.records.length === 0 && this.batches.length === 0)) return;
     const p = new Params();
-    const { items } = this.takeWaiting(this.vaultId, p, p.add(this.vaultId));
+    const items = this.takeWaiting(this.vaultId, p, p.add(this.vaultId));
     await this.tx.query(`WITH ${items.join(',\n     ')} SELECT 1`, p.values);
   }
 }

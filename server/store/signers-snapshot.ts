@@ -1,7 +1,7 @@
 /**
  * The text of a push verification's snapshot (store/signers.ts): what the vault's lock must still
- * find of what verifying a push read. Apart from signers.ts so store/sync.ts can check many pushes'
- * snapshots in one statement (RecordsInLine) without the two files importing each other.
+ * find of what verifying a push read. Apart from signers.ts so store/records-in-line.ts can check
+ * many pushes' snapshots in one statement (checkSnapshots) without the two files importing each other.
  */
 import { rowsByKeys } from './by-keys';
 

@@ -62,7 +62,8 @@ export const HOLD_SNAPSHOT_PUTTING_BATCHES_SQL = `WITH now AS (
 /**
  * In the vault's lock: whether the snapshot is still `expected` (and no batch of the push is held
  * with another body) and, only when it is, the push's batches stored (each once), in one statement;
- * false stores nothing (the caller checks the push again, and refuses a batch held otherwise). A data-modifying WITH runs whether or not the query reads it, and sees the same snapshot.
+ * false stores nothing (the caller checks the push again, and refuses a batch held otherwise). A
+ * data-modifying WITH runs whether or not the query reads it, and sees the same snapshot.
  * On a RecordsInLine that read this snapshot as standing with the batch's others and knows nothing
  * since that could have moved it (records-in-line.ts checkSnapshots), no statement: the batches wait
  * with its writes.

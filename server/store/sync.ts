@@ -56,12 +56,12 @@ export async function vaultInfo(db: Queryable, vaultId: string): Promise<{ reado
 export async function setVaultSeq(tx: Transaction, vaultId: string, seq: number, notice?: { readonly channel: string; readonly payload: string }): Promise<void> {
   const p = new Params();
   const vault = p.add(vaultId);
-  const waiting = tx instanceof RecordsInLine ? tx.takeWaiting(vaultId, p, vault) : { items: [] };
+  const waiting = tx instanceof RecordsInLine ? tx.takeWaiting(vaultId, p, vault) : [];
   const to = p.add(seq);
   // The transaction's history mark at the sequence it ends on, in the same statement (history-marks.ts: what tells a restore).
   const marked = `marked AS (INSERT INTO sync_history_marks (vault_id, seq, mark) VALUES (${vault}, ${to}, ${p.add(newHistoryMark())}) ON CONFLICT (vault_id, seq) DO UPDATE SET mark = excluded.mark)`;
   const notify = notice === undefined ? '' : ` RETURNING pg_notify(${p.add(notice.channel)}, ${p.add(notice.payload)})::text`;
-  await tx.query(`WITH ${[...waiting.items, marked].join(',\n     ')}\n     UPDATE sync_vaults SET seq = ${to} WHERE vault_id = ${vault}${notify}`, p.values);
+  await tx.query(`WITH ${[...waiting, marked].join(',\n     ')}\n     UPDATE sync_vaults SET seq = ${to} WHERE vault_id = ${vault}${notify}`, p.values);
 }
 
 /** revisionsOf's read, each object by its key (store/by-keys.ts): exported for test/server/key-read-plans.test.ts. */
