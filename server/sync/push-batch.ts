@@ -139,11 +139,12 @@ async function storeTaken(ctx: ServerContext, vaultId: string, take: () => reado
           bound.clear();
           persons.clear();
           groups.clear();
-        } else {
+        } else if (after.person.vaultUser !== null) {
           bound.add(account);
           // A creator binding itself in this push is judged as such once; the next push reads it bound.
           if (after.person.justBound !== true) persons.set(account, after.person);
         }
+        // A creator not bound yet whose push named no author stays unbound: its next push is judged (and may bind it) as if alone.
       }));
     }
     const last: HeldVault | undefined = vault;

@@ -8,8 +8,9 @@
  * batcher's own count of waiting pushes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import type { ReplicaRecord } from '../../shared/sync/records';
+import { vaultObjectId, type ReplicaRecord, type SettingsRecord } from '../../shared/sync/records';
 import { authenticate } from '../../server/auth/sessions';
 import type { ServerContext } from '../../server/context';
 import { PushBatcher, type PushReply } from '../../server/sync/push-batch';
@@ -122,5 +123,28 @@ describe.each(DATABASE_KINDS)('pushes to one vault at once, on %s', (kind) => {
     // other was not granted G: the undone push left nothing behind.
     const members = await server.db.query('SELECT vault_user FROM sync_members WHERE vault_id = $1 AND group_id = $2', [w.vault, w.g]);
     expect(members.map((m) => m.vault_user)).toEqual([w.u.tech]);
+  });
+
+  it('lets a creator not bound yet bind itself in a batch after a push of its own that named no author', async () => {
+    // A vault moved here by an empty push: its creator (the server's owner) is not bound to any vault user yet.
+    const vault = randomBytes(16).toString('hex');
+    expect(await owner.client.ok('syncPush', pushOf(vault, []))).toMatchObject({ accepted: 0 });
+    expect(await server.db.query('SELECT vault_user FROM sync_people WHERE vault_id = $1', [vault])).toEqual([]);
+    const me = randomUUID();
+    const settings: SettingsRecord = {
+      kind: 'settings', id: vaultObjectId(vault, 'settings', (text) => createHash('sha256').update(text, 'utf8').digest('hex')), revision: 1, base: 0,
+      idleLockMinutes: 5, clipboardClearSeconds: 30, trustDeviceDays: 0, author: me, signerKey: me, signature: Buffer.from('signature').toString('base64url'),
+    };
+    const asOwner = await callerOf(owner);
+    const batcher = new PushBatcher(ctx);
+    const push = (records: ReplicaRecord[]) => () => batcher.take({ auth: asOwner, batch: pushOf(vault, records).batch, source: '127.0.0.1' });
+    // One batch after the first push (which waits on the row alone): a push naming no author binds nothing; the next, alone,
+    // would bind the creator to `me` and store its record, and so it does after it.
+    const [before, empty, binding] = await together(batcher, vault, push([]), [push([]), push([settings])]);
+    expect(before).toMatchObject({ accepted: 0, conflicts: [] });
+    expect(empty).toMatchObject({ accepted: 0, conflicts: [] });
+    expect(binding).toMatchObject({ accepted: 1, conflicts: [] });
+    const people = await server.db.query('SELECT vault_user, account_id, role FROM sync_people WHERE vault_id = $1', [vault]);
+    expect(people).toEqual([{ vault_user: me, account_id: owner.user.id, role: 'owner' }]);
   });
 });
