@@ -5,8 +5,11 @@
  * authorised, trusted and removed, contacts set, the e-mail and SMS settings set and tested, and
  * automation tokens made, used (once a minute each) and revoked, permissions granted to admins and
  * taken back, and a start with --allow-remote-admin. Each event is hash-linked to the one before and
- * the link is signed with the server's Ed25519 key (server/keys.ts), so `verifyAudit` finds a
- * row that was changed, removed or slipped in later by someone with only the database.
+ * the last event of each append (one event, or a batch of them) is signed with the server's Ed25519
+ * key (server/keys.ts): its signature covers its hash, which covers the link to the event before it,
+ * and so on back to the batch's first, so `verifyAudit` finds a row that was changed, removed or
+ * slipped in later by someone with only the database, and a log that ends on an unsigned event (the
+ * end of a batch cut off) as well.
  * (Someone who also holds the key file can rewrite it: the limit of any server-kept log.)
  *
  * Must never: hold a secret, or a name typed at a sign-in that failed (it may be a password
@@ -83,6 +86,13 @@ function canonicalDetail(detail: AuditEvent['detail']): string {
   return JSON.stringify(Object.fromEntries(entries));
 }
 
+/** The signature column of an event whose append signed a later event (the last of its batch). */
+const UNSIGNED = '';
+
+function signedHash(ctx: Pick<ServerContext, 'keys'>, hash: string): string {
+  return sign(null, Buffer.from(hash, 'hex'), ctx.keys.auditKey).toString('base64url');
+}
+
 /** SHA-256 over every field but the hash and signature, in a fixed order. */
 function eventHash(row: Omit<AuditRow, 'hash' | 'signature'>): string {
   const fields = [row.seq, row.at, row.kind, row.actorId, row.subjectId, row.source, row.detail, row.prevHash];
@@ -106,14 +116,13 @@ export async function appendAudit(tx: Transaction, ctx: Pick<ServerContext, 'key
     prevHash: tail?.hash ?? GENESIS_HASH,
   };
   const hash = eventHash(unsigned);
-  const signature = sign(null, Buffer.from(hash, 'hex'), ctx.keys.auditKey).toString('base64url');
-  await insertAudit(tx, { ...unsigned, hash, signature });
+  await insertAudit(tx, { ...unsigned, hash, signature: signedHash(ctx, hash) });
 }
 
 /**
  * Appends several events, in order, inside the caller's transaction, under one lock and in one
  * statement (server-computed codes audit each request, thousands a second: server/codes/).
- * Each event is chained and signed exactly as appendAudit does it.
+ * Each event is chained as appendAudit does it; the last one is signed (auditRowsAfter).
  */
 export async function appendAuditBatch(tx: Transaction, ctx: Pick<ServerContext, 'keys' | 'now'>, events: readonly AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -130,13 +139,17 @@ export async function appendAuditBatchAfter(tx: Transaction, ctx: Pick<ServerCon
 }
 
 /**
- * The rows `events` are as appended after `tail` (undefined: the log is empty), each chained and
- * signed exactly as appendAudit does it; written by nobody here. The codes batch hands them to a
- * statement that inserts them only if the tail it reads under the lock is `tail` (store/codes.ts).
+ * The rows `events` are as appended after `tail` (undefined: the log is empty), each chained as
+ * appendAudit does it; written by nobody here. The codes batch hands them to a statement that
+ * inserts them only if the tail it reads under the lock is `tail` (store/codes.ts).
+ * Only the last row is signed (the others' signature is empty): its hash covers the whole batch
+ * through the links, the rows are committed together or not at all, and one Ed25519 signature a
+ * row was ~11% of the server's time a code (docs/SYNC.md "Speed", step 10).
  */
 export function auditRowsAfter(ctx: Pick<ServerContext, 'keys' | 'now'>, tail: AuditTail | undefined, events: readonly AuditEvent[]): AuditRow[] {
   let seq = tail?.seq ?? 0;
   let prevHash = tail?.hash ?? GENESIS_HASH;
+  const lastSeq = seq + events.length;
   const at = ctx.now();
   const rows: AuditRow[] = [];
   for (const event of events) {
@@ -146,7 +159,7 @@ export function auditRowsAfter(ctx: Pick<ServerContext, 'keys' | 'now'>, tail: A
       detail: canonicalDetail(event.detail), prevHash,
     };
     const hash = eventHash(unsigned);
-    rows.push({ ...unsigned, hash, signature: sign(null, Buffer.from(hash, 'hex'), ctx.keys.auditKey).toString('base64url') });
+    rows.push({ ...unsigned, hash, signature: seq === lastSeq ? signedHash(ctx, hash) : UNSIGNED });
     prevHash = hash;
   }
   return rows;
@@ -159,20 +172,33 @@ export async function recordAudit(ctx: ServerContext, event: AuditEvent): Promis
 
 export type AuditCheck = { readonly ok: true; readonly events: number } | { readonly ok: false; readonly seq: number; readonly reason: string };
 
-/** Walks the whole audit: sequence without gaps, each link, each hash and signature. */
+/**
+ * Walks the whole audit: sequence without gaps, each link, each hash, and each signature, which
+ * vouches for its event and, through the links, for the unsigned events of its batch before it. A
+ * log ending on an unsigned event (its batch's last, signed one removed) fails at that batch's first.
+ */
 export async function verifyAudit(db: Queryable, publicKey: KeyObject): Promise<AuditCheck> {
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
+  /** The first event since the last signed one: vouched for by none yet. */
+  let unvouched: number | undefined;
   for (;;) {
     const rows = await readAudit(db, expectedSeq - 1, 1000);
-    if (rows.length === 0) return { ok: true, events: expectedSeq - 1 };
+    if (rows.length === 0) {
+      if (unvouched !== undefined) return { ok: false, seq: unvouched, reason: 'the events from here on are signed by no later event' };
+      return { ok: true, events: expectedSeq - 1 };
+    }
     for (const row of rows) {
       if (row.seq !== expectedSeq) return { ok: false, seq: expectedSeq, reason: 'an event is missing' };
       if (row.prevHash !== prevHash) return { ok: false, seq: row.seq, reason: 'the link to the event before is broken' };
       const { hash, signature, ...unsigned } = row;
       if (eventHash(unsigned) !== hash) return { ok: false, seq: row.seq, reason: 'the event was changed' };
-      if (!verify(null, Buffer.from(hash, 'hex'), publicKey, Buffer.from(signature, 'base64url'))) {
+      if (signature === UNSIGNED) {
+        unvouched ??= row.seq;
+      } else if (!verify(null, Buffer.from(hash, 'hex'), publicKey, Buffer.from(signature, 'base64url'))) {
         return { ok: false, seq: row.seq, reason: 'the signature is not the server\'s' };
+      } else {
+        unvouched = undefined;
       }
       prevHash = hash;
       expectedSeq += 1;

@@ -3,10 +3,13 @@
  * refresh token and a password change leave in it, in order; the chain and the signatures
  * check; a changed, removed or re-signed event is found; appends racing from many
  * connections still make one unbroken chain; and nothing typed at a failed sign-in is kept.
+ * A batch of events (the codes' audit) is signed once, at its last event: an event changed inside
+ * it, even re-hashed and re-linked up to that signed one, a batch cut short of its signed end, and
+ * unsigned events added at the log's end are all found.
  */
 import { randomBytes, generateKeyPairSync, sign, createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GENESIS_HASH, recordAudit, verifyAudit } from '../../server/audit';
+import { appendAuditBatch, GENESIS_HASH, recordAudit, verifyAudit, type AuditEvent } from '../../server/audit';
 import { text, type Row } from '../../server/store/db';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 import { invitePerson, registerOwner, startTestServer, TestClient, uniqueName, uniquePassword, type TestServer } from './support';
@@ -97,5 +100,89 @@ describe.each(DATABASE_KINDS)('the server audit on %s', (kind) => {
     const ctx = { db: server.db, keys: server.keys, now: server.clock.now, throttle: { perAccount: 10, perAddress: 100 } };
     await Promise.all(Array.from({ length: 20 }, (_, i) => recordAudit(ctx, { kind: 'session.signed-out', detail: { race: i } })));
     expect(await verifyAudit(server.db, server.keys.auditPublicKey)).toEqual({ ok: true, events: 31 });
+  });
+});
+
+/** An event's hash as the server makes it (server/audit.ts eventHash), from a row as stored. */
+function rowHash(row: Row, prevHash: string, detail: unknown = row.detail): string {
+  const fields = [Number(row.seq), Number(row.at), row.kind, row.actor_id, row.subject_id, row.source, detail, prevHash];
+  return createHash('sha256').update(JSON.stringify(fields), 'utf8').digest('hex');
+}
+
+describe.each(DATABASE_KINDS)('the server audit\'s batches on %s', (kind) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(await databases.open(kind));
+  }, 120_000);
+  afterAll(async () => server?.close());
+
+  const ctx = (): Parameters<typeof appendAuditBatch>[1] => ({ keys: server.keys, now: server.clock.now });
+  const events = (n: number, from: number): AuditEvent[] => Array.from({ length: n }, (_, i) => ({ kind: 'codes.computed', actorId: 'acct', source: '127.0.0.1', detail: { vault: 'v', entry: `e${from + i}`, step: 7 } }));
+  const check = async (): Promise<Awaited<ReturnType<typeof verifyAudit>>> => verifyAudit(server.db, server.keys.auditPublicKey);
+  /** Puts rows back as they were read (seq order). */
+  async function restore(rows: readonly Row[]): Promise<void> {
+    for (const row of rows) {
+      await server.db.query('UPDATE server_audit SET detail = $1, prev_hash = $2, hash = $3, signature = $4 WHERE seq = $5', [row.detail, row.prev_hash, row.hash, row.signature, row.seq]);
+    }
+  }
+
+  it('signs a batch once, at its last event, and checks it as one chain with single appends', async () => {
+    await recordAudit({ db: server.db, keys: server.keys, now: server.clock.now, throttle: { perAccount: 10, perAddress: 100 } }, { kind: 'sign-in.succeeded', actorId: 'someone' });
+    await server.db.transaction((tx) => appendAuditBatch(tx, ctx(), events(4, 0)));
+    await server.db.transaction((tx) => appendAuditBatch(tx, ctx(), events(1, 4)));
+    await server.db.transaction((tx) => appendAuditBatch(tx, ctx(), events(3, 5)));
+    const rows = await auditRows(server);
+    expect(rows.map((row) => row.signature !== '')).toEqual([true, false, false, false, true, true, false, false, true]);
+    expect(await check()).toEqual({ ok: true, events: 9 });
+  });
+
+  it('finds an event changed inside a batch, and one re-hashed and re-linked up to its batch\'s signed end', async () => {
+    const rows = await auditRows(server);
+    const [, second, third, fourth, fifth] = rows;
+    if (second === undefined || third === undefined || fourth === undefined || fifth === undefined) throw new Error('the first test wrote no batch');
+    const changed = '{"entry":"another","step":7,"vault":"v"}';
+    await server.db.query('UPDATE server_audit SET detail = $1 WHERE seq = 3', [changed]);
+    expect(await check()).toEqual({ ok: false, seq: 3, reason: 'the event was changed' });
+    // Re-hashed: the next event's link no longer holds.
+    const hash3 = rowHash(third, String(third.prev_hash), changed);
+    await server.db.query('UPDATE server_audit SET hash = $1 WHERE seq = 3', [hash3]);
+    expect(await check()).toEqual({ ok: false, seq: 4, reason: 'the link to the event before is broken' });
+    // Re-linked to the batch's end: its signature is over the old hash.
+    const hash4 = rowHash(fourth, hash3);
+    const hash5 = rowHash(fifth, hash4);
+    await server.db.query('UPDATE server_audit SET prev_hash = $1, hash = $2 WHERE seq = 4', [hash3, hash4]);
+    await server.db.query('UPDATE server_audit SET prev_hash = $1, hash = $2 WHERE seq = 5', [hash4, hash5]);
+    expect(await check()).toEqual({ ok: false, seq: 5, reason: 'the signature is not the server\'s' });
+    // The signed end stripped of its signature too: the next batch's link is over the old hash.
+    await server.db.query('UPDATE server_audit SET signature = \'\' WHERE seq = 5');
+    expect(await check()).toEqual({ ok: false, seq: 6, reason: 'the link to the event before is broken' });
+    await restore(rows);
+    expect(await check()).toEqual({ ok: true, events: 9 });
+  });
+
+  it('finds a log cut inside a batch, its signed end removed, and unsigned events added at the end', async () => {
+    const rows = await auditRows(server);
+    const last = rows.at(-1);
+    if (last === undefined) throw new Error('no events');
+    await server.db.query('DELETE FROM server_audit WHERE seq = $1', [last.seq]);
+    expect(await check()).toEqual({ ok: false, seq: 7, reason: 'the events from here on are signed by no later event' });
+    await server.db.query(
+      'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+      [last.seq, last.at, last.kind, last.actor_id, last.subject_id, last.source, last.detail, last.prev_hash, last.hash, last.signature],
+    );
+    expect(await check()).toEqual({ ok: true, events: 9 });
+    // Slipped in after the last batch, linked and hashed as the server would, but unsigned.
+    const added: Row = { ...last, seq: Number(last.seq) + 1, detail: '{"entry":"added","step":7,"vault":"v"}' };
+    await server.db.query(
+      'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+      [added.seq, added.at, added.kind, added.actor_id, added.subject_id, added.source, added.detail, last.hash, rowHash(added, String(last.hash)), ''],
+    );
+    expect(await check()).toEqual({ ok: false, seq: 10, reason: 'the events from here on are signed by no later event' });
+    await server.db.query('DELETE FROM server_audit WHERE seq = 10');
+    // A one-event batch's signature stripped: nothing after it vouches for it.
+    await server.db.query('UPDATE server_audit SET signature = \'\' WHERE seq = 9');
+    expect(await check()).toEqual({ ok: false, seq: 7, reason: 'the events from here on are signed by no later event' });
+    await restore(rows);
+    expect(await check()).toEqual({ ok: true, events: 9 });
   });
 });
