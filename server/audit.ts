@@ -6,10 +6,13 @@
  * automation tokens made, used (once a minute each) and revoked, permissions granted to admins and
  * taken back, and a start with --allow-remote-admin. Each event is hash-linked to the one before and
  * the last event of each append (one event, or a batch of them) is signed with the server's Ed25519
- * key (server/keys.ts): its signature covers its hash, which covers the link to the event before it,
- * and so on back to the batch's first, so `verifyAudit` finds a row that was changed, removed or
- * slipped in later by someone with only the database, and a log that ends on an unsigned event (the
- * end of a batch cut off) as well.
+ * key (server/keys.ts) over its hash and the sequence number its batch starts at: the hash covers the
+ * link to the event before it, and so on back to the batch's first, and the start says where the
+ * events it vouches for begin, so unsigned events slipped in before an append of the server's (which
+ * links to whatever ends the log) are not taken as its batch's. `verifyAudit` finds a row that was
+ * changed, removed or slipped in later by someone with only the database, and a log that ends on an
+ * unsigned event (the end of a batch cut off) as well. Removing whole appends from the end is not
+ * found (it never was: that needs the last signed event kept somewhere else).
  * (Someone who also holds the key file can rewrite it: the limit of any server-kept log.)
  *
  * Must never: hold a secret, or a name typed at a sign-in that failed (it may be a password
@@ -88,9 +91,31 @@ function canonicalDetail(detail: AuditEvent['detail']): string {
 
 /** The signature column of an event whose append signed a later event (the last of its batch). */
 const UNSIGNED = '';
+/** An Ed25519 signature as stored: 64 bytes, base64url without padding (Node's decoder would skip stray characters). */
+const SIGNATURE_TEXT = /^[A-Za-z0-9_-]{86}$/;
+const BATCH_SIGNATURE = Buffer.from('crewvault-audit-batch\0', 'utf8');
 
-function signedHash(ctx: Pick<ServerContext, 'keys'>, hash: string): string {
-  return sign(null, Buffer.from(hash, 'hex'), ctx.keys.auditKey).toString('base64url');
+/** What an append's signature is over: its last event's hash and the sequence number of its first event. */
+function batchMessage(hash: string, firstSeq: number): Buffer {
+  const start = Buffer.alloc(8);
+  start.writeBigUInt64BE(BigInt(firstSeq));
+  return Buffer.concat([BATCH_SIGNATURE, Buffer.from(hash, 'hex'), start]);
+}
+
+function signedBatch(ctx: Pick<ServerContext, 'keys'>, hash: string, firstSeq: number): string {
+  return sign(null, batchMessage(hash, firstSeq), ctx.keys.auditKey).toString('base64url');
+}
+
+/**
+ * Whether `signature` is the server's over the append of events `firstSeq`..this one, ending in `hash`.
+ * An event signed alone before appends were signed a batch at a time carries a signature over its
+ * hash only: taken for an append of that one event, never as vouching for events before it.
+ */
+function vouches(publicKey: KeyObject, hash: string, firstSeq: number, alone: boolean, signature: string): boolean {
+  if (!SIGNATURE_TEXT.test(signature)) return false;
+  const bytes = Buffer.from(signature, 'base64url');
+  if (verify(null, batchMessage(hash, firstSeq), publicKey, bytes)) return true;
+  return alone && verify(null, Buffer.from(hash, 'hex'), publicKey, bytes);
 }
 
 /** SHA-256 over every field but the hash and signature, in a fixed order. */
@@ -116,7 +141,7 @@ export async function appendAudit(tx: Transaction, ctx: Pick<ServerContext, 'key
     prevHash: tail?.hash ?? GENESIS_HASH,
   };
   const hash = eventHash(unsigned);
-  await insertAudit(tx, { ...unsigned, hash, signature: signedHash(ctx, hash) });
+  await insertAudit(tx, { ...unsigned, hash, signature: signedBatch(ctx, hash, unsigned.seq) });
 }
 
 /**
@@ -142,13 +167,15 @@ export async function appendAuditBatchAfter(tx: Transaction, ctx: Pick<ServerCon
  * The rows `events` are as appended after `tail` (undefined: the log is empty), each chained as
  * appendAudit does it; written by nobody here. The codes batch hands them to a statement that
  * inserts them only if the tail it reads under the lock is `tail` (store/codes.ts).
- * Only the last row is signed (the others' signature is empty): its hash covers the whole batch
- * through the links, the rows are committed together or not at all, and one Ed25519 signature a
- * row was ~11% of the server's time a code (docs/SYNC.md "Speed", step 10).
+ * Only the last row is signed, over its hash and the batch's first sequence number (the others'
+ * signature is empty): its hash covers the whole batch through the links, the rows are committed
+ * together or not at all, and one Ed25519 signature a row was ~11% of the server's time a code
+ * (docs/SYNC.md "Speed", step 10).
  */
 export function auditRowsAfter(ctx: Pick<ServerContext, 'keys' | 'now'>, tail: AuditTail | undefined, events: readonly AuditEvent[]): AuditRow[] {
   let seq = tail?.seq ?? 0;
   let prevHash = tail?.hash ?? GENESIS_HASH;
+  const firstSeq = seq + 1;
   const lastSeq = seq + events.length;
   const at = ctx.now();
   const rows: AuditRow[] = [];
@@ -159,7 +186,7 @@ export function auditRowsAfter(ctx: Pick<ServerContext, 'keys' | 'now'>, tail: A
       detail: canonicalDetail(event.detail), prevHash,
     };
     const hash = eventHash(unsigned);
-    rows.push({ ...unsigned, hash, signature: seq === lastSeq ? signedHash(ctx, hash) : UNSIGNED });
+    rows.push({ ...unsigned, hash, signature: seq === lastSeq ? signedBatch(ctx, hash, firstSeq) : UNSIGNED });
     prevHash = hash;
   }
   return rows;
@@ -174,8 +201,10 @@ export type AuditCheck = { readonly ok: true; readonly events: number } | { read
 
 /**
  * Walks the whole audit: sequence without gaps, each link, each hash, and each signature, which
- * vouches for its event and, through the links, for the unsigned events of its batch before it. A
- * log ending on an unsigned event (its batch's last, signed one removed) fails at that batch's first.
+ * vouches for its event and, through the links, for the unsigned events of its batch before it: the
+ * run of unsigned events since the last signature must start where the signature says its batch
+ * did. A log ending on an unsigned event (its batch's last, signed one removed) fails at that
+ * batch's first.
  */
 export async function verifyAudit(db: Queryable, publicKey: KeyObject): Promise<AuditCheck> {
   let expectedSeq = 1;
@@ -195,7 +224,7 @@ export async function verifyAudit(db: Queryable, publicKey: KeyObject): Promise<
       if (eventHash(unsigned) !== hash) return { ok: false, seq: row.seq, reason: 'the event was changed' };
       if (signature === UNSIGNED) {
         unvouched ??= row.seq;
-      } else if (!verify(null, Buffer.from(hash, 'hex'), publicKey, Buffer.from(signature, 'base64url'))) {
+      } else if (!vouches(publicKey, hash, unvouched ?? row.seq, unvouched === undefined, signature)) {
         return { ok: false, seq: row.seq, reason: 'the signature is not the server\'s' };
       } else {
         unvouched = undefined;

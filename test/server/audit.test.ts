@@ -185,4 +185,52 @@ describe.each(DATABASE_KINDS)('the server audit\'s batches on %s', (kind) => {
     await restore(rows);
     expect(await check()).toEqual({ ok: true, events: 9 });
   });
+  it('takes no unsigned events slipped in before the server\'s next append as that append\'s', async () => {
+    const rows = await auditRows(server);
+    const last = rows.at(-1);
+    if (last === undefined) throw new Error('no events');
+    const insert = (row: Row, prevHash: string): Promise<Row[]> => server.db.query(
+      'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+      [row.seq, row.at, row.kind, row.actor_id, row.subject_id, row.source, row.detail, prevHash, rowHash(row, prevHash), ''],
+    );
+    // One slipped in at the end, linked as the server would; then the server appends a single event after it, and a batch.
+    await insert({ ...last, seq: 10, kind: 'grant.revoked', detail: '{"permission":"x"}' }, String(last.hash));
+    await recordAudit({ db: server.db, keys: server.keys, now: server.clock.now, throttle: { perAccount: 10, perAddress: 100 } }, { kind: 'sign-in.succeeded', actorId: 'after' });
+    expect(await check()).toEqual({ ok: false, seq: 11, reason: 'the signature is not the server\'s' });
+    await server.db.transaction((tx) => appendAuditBatch(tx, ctx(), events(2, 20)));
+    expect(await check()).toEqual({ ok: false, seq: 11, reason: 'the signature is not the server\'s' });
+    await server.db.query('DELETE FROM server_audit WHERE seq > 9');
+    // The whole log rewritten unsigned from its first event, then a batch of the server's after it.
+    let prevHash = GENESIS_HASH;
+    for (const row of rows) {
+      const detail = Number(row.seq) === 1 ? '{"rewritten":true}' : row.detail;
+      const hash = rowHash(row, prevHash, detail);
+      await server.db.query('UPDATE server_audit SET detail = $1, prev_hash = $2, hash = $3, signature = \'\' WHERE seq = $4', [detail, prevHash, hash, row.seq]);
+      prevHash = hash;
+    }
+    await server.db.transaction((tx) => appendAuditBatch(tx, ctx(), events(3, 30)));
+    expect(await check()).toEqual({ ok: false, seq: 12, reason: 'the signature is not the server\'s' });
+    await server.db.query('DELETE FROM server_audit WHERE seq > 9');
+    await restore(rows);
+    expect(await check()).toEqual({ ok: true, events: 9 });
+  });
+
+  it('takes a signature made over an event\'s hash alone (before batch signatures) for that event only', async () => {
+    const rows = await auditRows(server);
+    const [single, batchEnd] = [rows[5], rows[8]];
+    if (single === undefined || batchEnd === undefined) throw new Error('the first test wrote no batch');
+    const legacy = (hash: unknown): string => sign(null, Buffer.from(String(hash), 'hex'), server.keys.auditKey).toString('base64url');
+    // A single append's event signed as before: it verifies.
+    await server.db.query('UPDATE server_audit SET signature = $1 WHERE seq = 6', [legacy(single.hash)]);
+    expect(await check()).toEqual({ ok: true, events: 9 });
+    // The same kind of signature on a batch's last event vouches for no event before it.
+    await server.db.query('UPDATE server_audit SET signature = $1 WHERE seq = 9', [legacy(batchEnd.hash)]);
+    expect(await check()).toEqual({ ok: false, seq: 9, reason: 'the signature is not the server\'s' });
+    await restore(rows);
+    // A signature with stray characters Node's decoder would skip is not the one the server wrote.
+    await server.db.query('UPDATE server_audit SET signature = $1 WHERE seq = 6', [`${String(single.signature)}!!`]);
+    expect(await check()).toEqual({ ok: false, seq: 6, reason: 'the signature is not the server\'s' });
+    await restore(rows);
+    expect(await check()).toEqual({ ok: true, events: 9 });
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Schema 4: the server's own audit of sign-ins and account events. Each row is hash-linked
- * to the one before and signed with the server's Ed25519 key (server/audit.ts), so a row
- * changed, removed or inserted afterwards shows. Nothing in it is a secret: ids, an event's
+ * to the one before and signed with the server's Ed25519 key (server/audit.ts; later, only the
+ * last row of each append, over its batch, the others' signature empty), so a row changed,
+ * removed or inserted afterwards shows. Nothing in it is a secret: ids, an event's
  * kind, the client's address, and details the server chose (never a name someone typed at a
  * failed sign-in, which may be a password typed in the wrong field).
  */
