@@ -40,6 +40,9 @@ export function notAPerson(): CrewvaultError {
   return new CrewvaultError('FORBIDDEN', 'This account is not a person of this vault: an owner adds you to it from their desktop.');
 }
 
+/** The savepoint a creator's binding is written after (actingPerson), undone with what follows when its push meets conflicts. */
+export const BINDING_SAVEPOINT = 'binding';
+
 /**
  * The pushing account as a person of the vault. Bound already: that person (refused when
  * disabled). Not bound: only the vault's creator (an owner of this server, who moved the vault
@@ -63,6 +66,9 @@ export async function actingPerson(tx: Transaction, vaultId: string, createdBy: 
     throw new CrewvaultError('FORBIDDEN', 'These records are signed in another person\'s name.');
   }
   const bound = { vaultUser: author, accountId, role: 'owner', disabled: false };
+  // The one write a push makes before its conflicts are known without people records: storePush
+  // rolls back to here when the push meets conflicts (it then binds nobody, as it changes nothing).
+  await tx.query(`SAVEPOINT ${BINDING_SAVEPOINT}`);
   await putPerson(tx, vaultId, bound);
   return { ...bound, justBound: true };
 }

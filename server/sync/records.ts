@@ -35,7 +35,7 @@ import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
 import { putLeftReach, leftReachOf, leftReachRecordsOf } from '../store/left-reach';
 import { datePushedJoins, holdsEveryGroup, type GroupReads } from '../store/membership';
-import { actingPerson, applyPeople, noSuchVaultFor, notAPerson, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
+import { actingPerson, applyPeople, BINDING_SAVEPOINT, noSuchVaultFor, notAPerson, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
 
 /** What one push carries (the contract's batch: a vault and its records). */
 export type PushBatch = ServerRouteInput<'syncPush'>['batch'];
@@ -129,7 +129,8 @@ export async function storePush(
   const held = known.held ?? await revisionsOf(tx, batch.vault, ids);
   // Who is who changes first (a rotation's new key version, a grant), then the entries are
   // judged by it; undone with the rest when the push meets conflicts. A push without people
-  // records writes nothing before its conflicts are known, so it needs no savepoint.
+  // records writes nothing before its conflicts are known, so it needs no savepoint, but for a
+  // creator binding itself (actingPerson's own savepoint, before the people one).
   const peopleRecords = batch.records.filter((r): r is PeopleRecord => r.kind === 'user' || r.kind === 'group' || r.kind === 'member');
   if (peopleRecords.length > 0) await tx.query('SAVEPOINT people');
   // Entries this push moves out of a group or deletes: that group may be deleted beside them.
@@ -176,6 +177,12 @@ export async function storePush(
     }
   }
   if (conflicts.length > 0) {
+    if (person.justBound === true) {
+      // The binding goes too (and the people records after it): the creator is as unbound as before this push.
+      await tx.query(`ROLLBACK TO SAVEPOINT ${BINDING_SAVEPOINT}`);
+      await tx.query(`RELEASE SAVEPOINT ${BINDING_SAVEPOINT}`);
+      return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault, person: { vaultUser: null, role: 'owner' }, stored: [] };
+    }
     if (peopleRecords.length > 0) await tx.query('ROLLBACK TO SAVEPOINT people');
     return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault, person, stored: [] };
   }

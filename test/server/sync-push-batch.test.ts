@@ -147,4 +147,30 @@ describe.each(DATABASE_KINDS)('pushes to one vault at once, on %s', (kind) => {
     const people = await server.db.query('SELECT vault_user, account_id, role FROM sync_people WHERE vault_id = $1', [vault]);
     expect(people).toEqual([{ vault_user: me, account_id: owner.user.id, role: 'owner' }]);
   });
+  it('binds no creator by a push that meets conflicts, alone or in a batch', async () => {
+    const asOwner = await callerOf(owner);
+    const batcher = new PushBatcher(ctx);
+    const settingsAs = (vault: string, author: string, base: number): SettingsRecord => ({
+      kind: 'settings', id: vaultObjectId(vault, 'settings', (text) => createHash('sha256').update(text, 'utf8').digest('hex')), revision: base + 1, base,
+      idleLockMinutes: 5, clipboardClearSeconds: 30, trustDeviceDays: 0, author, signerKey: author, signature: Buffer.from('signature').toString('base64url'),
+    });
+    const push = (vault: string, records: ReplicaRecord[]) => () => batcher.take({ auth: asOwner, batch: pushOf(vault, records).batch, source: '127.0.0.1' });
+    const peopleOf = async (vault: string) => server.db.query('SELECT vault_user, account_id, role FROM sync_people WHERE vault_id = $1', [vault]);
+    const [me, other] = [randomUUID(), randomUUID()];
+    // Alone: a push signed as `me` whose base the server does not hold meets a conflict and binds nobody; a push signed as another binds it.
+    const alone = randomBytes(16).toString('hex');
+    expect(await owner.client.ok('syncPush', pushOf(alone, []))).toMatchObject({ accepted: 0 });
+    expect(await push(alone, [settingsAs(alone, me, 3)])()).toMatchObject({ accepted: 0, conflicts: [{ revision: 0 }] });
+    expect(await peopleOf(alone)).toEqual([]);
+    expect(await push(alone, [settingsAs(alone, other, 0)])()).toMatchObject({ accepted: 1, conflicts: [] });
+    expect(await peopleOf(alone)).toEqual([{ vault_user: other, account_id: owner.user.id, role: 'owner' }]);
+    // In one batch after a first push: the same outcomes, the same binding.
+    const batched = randomBytes(16).toString('hex');
+    expect(await owner.client.ok('syncPush', pushOf(batched, []))).toMatchObject({ accepted: 0 });
+    const [before, conflicting, binding] = await together(batcher, batched, push(batched, []), [push(batched, [settingsAs(batched, me, 3)]), push(batched, [settingsAs(batched, other, 0)])]);
+    expect(before).toMatchObject({ accepted: 0, conflicts: [] });
+    expect(conflicting).toMatchObject({ accepted: 0, conflicts: [{ revision: 0 }] });
+    expect(binding).toMatchObject({ accepted: 1, conflicts: [] });
+    expect(await peopleOf(batched)).toEqual([{ vault_user: other, account_id: owner.user.id, role: 'owner' }]);
+  });
 });
