@@ -21,7 +21,7 @@
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import type { ServerContext } from './context';
 import type { Queryable, Transaction } from './store/db';
-import { insertAudit, insertAuditRows, lockAuditTail, readAudit, type AuditRow, type AuditTail } from './store/audit';
+import { insertAudit, insertAuditRows, lockAuditTail, readAudit, rowsOutside, type AuditRow, type AuditTail } from './store/audit';
 
 export type AuditKind =
   | 'account.registered'
@@ -215,6 +215,8 @@ export async function verifyAudit(db: Queryable, publicKey: KeyObject): Promise<
     const rows = await readAudit(db, expectedSeq - 1, 1000);
     if (rows.length === 0) {
       if (unvouched !== undefined) return { ok: false, seq: unvouched, reason: 'the events from here on are signed by no later event' };
+      // Rows the walk by number never reads: before the first, past the safe range, a second row of one number.
+      if (await rowsOutside(db, expectedSeq - 1) > 0) return { ok: false, seq: expectedSeq, reason: 'events lie outside the sequence' };
       return { ok: true, events: expectedSeq - 1 };
     }
     for (const row of rows) {

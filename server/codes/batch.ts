@@ -2,9 +2,9 @@
  * The rate limit and audit of server-computed codes, taken a batch at a time: every request
  * waits until its count and its audit event are committed, and the requests that arrived while
  * the batch before was reading go together in the next (a group commit). One transaction, one
- * throttle statement and one audit statement per batch, not per request (one statement for both
- * when the chain still ends where this process's last batch left it): the audit is a signed
- * chain under one lock, and thousands of codes a second would otherwise queue on it one by one.
+ * throttle statement and one audit statement per batch, not per request: the audit is a signed
+ * chain under one lock (one signature a batch, server/audit.ts), and thousands of codes a second
+ * would otherwise queue on it one by one.
  * Two batches of a process overlap (one holds its vaults' rows and waits for the audit's lock while
  * the one before, holding it, counts, audits and commits),
  * as two processes' batches always could: the later one counts and appends to the audit after the
@@ -26,8 +26,8 @@
 import { CrewvaultError } from '../../shared/errors';
 import { auditRowsAfter, type AuditEvent } from '../audit';
 import type { ServerContext } from '../context';
-import { insertAuditRows, type AuditTail } from '../store/audit';
-import { addThrottleCountsAppendingAudit, addThrottleCountsReadingAuditTail, holdVaults, lookUpCodesLockingAudit, type CodeHeld, type ThrottleCount } from '../store/codes';
+import { insertAuditRows } from '../store/audit';
+import { addThrottleCountsReadingAuditTail, holdVaults, lookUpCodesLockingAudit, type CodeHeld, type ThrottleCount } from '../store/codes';
 
 export interface CodeLimits {
   readonly perEntryStep: number;
@@ -121,14 +121,6 @@ export class CodeBatcher {
   private starting = false;
   /** The gates of the batch started last (a settled pair before any). */
   private gates: Gates = Gates.open();
-  /**
-   * Where the last batch of this process that appended left the audit chain (undefined: none yet): the next batch
-   * guesses the chain still ends there and makes its rows after it before it reads the tail (store/codes.ts
-   * addThrottleCountsAppendingAudit checks the guess under the lock). Another process's event, or an event of
-   * anything else here, only makes the guess wrong: that batch then appends after the tail it read, as before.
-   */
-  private lastTail: { readonly tail: AuditTail | undefined } | undefined;
-
   constructor(ctx: ServerContext, limits: CodeLimits) {
     this.ctx = ctx;
     this.limits = limits;
@@ -240,16 +232,10 @@ export class CodeBatcher {
         kind: 'codes.computed', actorId: p.account, source: p.source,
         detail: { vault: p.vault, entry: p.entry, step: grant.step, ...(p.token === undefined ? {} : { token: p.token }) },
       });
-      // The rows as they are if every ask counted is within its limits and the chain ends where this process's last
-      // batch left it: appended in the counts' statement when both hold (one round trip fewer), else nothing of them.
-      const guess = this.lastTail;
-      const guessed = guess === undefined ? [] : auditRowsAfter(this.ctx, guess.tail, batch.flatMap((p, i) => {
-        const grant = judged[i];
-        return grant === undefined || grant instanceof CrewvaultError ? [] : [eventOf(p, grant)];
-      }));
-      const { totals, tail, appended } = guess === undefined
-        ? { ...await addThrottleCountsReadingAuditTail(tx, sorted), appended: false }
-        : await addThrottleCountsAppendingAudit(tx, sorted.map((c) => ({ ...c, limit: c.key === 'all' ? this.limits.perMinute : this.limits.perEntryStep })), guess.tail, guessed);
+      // The audit rows (and their batch's signature) are made after it, once every ask's place among its limits is known:
+      // a signature goes to the database only in a statement that writes it (rows made on a guess and refused by a limit
+      // would have left a signed batch in a statement's parameters, for anyone who sees them to append later).
+      const { totals, tail } = await addThrottleCountsReadingAuditTail(tx, sorted);
       // Position of each request among its key's counts: the batch's come last, in arrival order.
       const seen = new Map<string, number>();
       const position = (actor: string, key: string): number => {
@@ -275,17 +261,7 @@ export class CodeBatcher {
         events.push(eventOf(p, grant));
         return { grant, now };
       });
-      let rows = guessed;
-      if (appended) {
-        // Appended only when every count was within its limit, so every ask judged let through is given: the same events.
-        if (events.length !== guessed.length) throw new CrewvaultError('INTERNAL', 'a codes batch appended audit rows for codes it did not give');
-      } else {
-        rows = auditRowsAfter(this.ctx, tail, events);
-        await insertAuditRows(tx, rows);
-      }
-      // Where this batch leaves the chain, for the next batch's guess (a batch that then fails to commit makes it wrong: that batch appends after the tail it reads).
-      const last = rows.at(-1);
-      this.lastTail = { tail: last === undefined ? tail : { seq: last.seq, hash: last.hash } };
+      await insertAuditRows(tx, auditRowsAfter(this.ctx, tail, events));
       return outcomes;
     });
   }

@@ -71,31 +71,31 @@ export async function insertAudit(tx: Queryable, row: AuditRow): Promise<void> {
   );
 }
 
-/**
- * The insert of several rows, their columns as ten array parameters from `$<first>` on (auditRowColumns),
- * with `condition` (SQL, may be empty) as its WHERE: for a statement that appends beside its own work
- * (server/store/codes.ts), as AUDIT_TAIL_SQL is read there.
- */
-export function auditRowsInsertSql(first: number, condition = ''): string {
-  const p = (i: number): string => `$${first + i}`;
-  return `INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature)
-     SELECT * FROM unnest(${p(0)}::bigint[], ${p(1)}::bigint[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[], ${p(7)}::text[], ${p(8)}::text[], ${p(9)}::text[])${condition === '' ? '' : ` WHERE ${condition}`}`;
-}
-
-/** The ten column arrays auditRowsInsertSql takes, in its order. */
-export function auditRowColumns(rows: readonly AuditRow[]): unknown[] {
-  const column = <K extends keyof AuditRow>(key: K): Array<AuditRow[K]> => rows.map((row) => row[key]);
-  return [column('seq'), column('at'), column('kind'), column('actorId'), column('subjectId'), column('source'), column('detail'), column('prevHash'), column('hash'), column('signature')];
-}
+const AUDIT_ROWS_INSERT_SQL = `INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature)
+  SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])`;
 
 /** Several rows in one statement (appendAuditBatch). */
 export async function insertAuditRows(tx: Queryable, rows: readonly AuditRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await tx.query(auditRowsInsertSql(1), auditRowColumns(rows));
+  const column = <K extends keyof AuditRow>(key: K): Array<AuditRow[K]> => rows.map((row) => row[key]);
+  await tx.query(AUDIT_ROWS_INSERT_SQL, [column('seq'), column('at'), column('kind'), column('actorId'), column('subjectId'), column('source'), column('detail'), column('prevHash'), column('hash'), column('signature')]);
 }
 
-/** Events from `afterSeq` on, oldest first, at most `limit`. */
+/** Events after `afterSeq`, oldest first, at most `limit`; none past Number's safe range (rowsOutside counts those). */
 export async function readAudit(db: Queryable, afterSeq: number, limit: number): Promise<AuditRow[]> {
-  const rows = await db.query('SELECT * FROM server_audit WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit]);
+  const rows = await db.query('SELECT * FROM server_audit WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3', [afterSeq, Number.MAX_SAFE_INTEGER, limit]);
   return rows.map(toAudit);
+}
+
+/**
+ * How many rows lie outside the sequence 1..`last` as read (readAudit): numbered below 1 or past
+ * Number's safe range (never read), or beside another row of the same number at or before `last`
+ * (the table's key dropped). Rows after `last` up to the safe range are appends made since.
+ */
+export async function rowsOutside(db: Queryable, last: number): Promise<number> {
+  const [row] = await db.query(
+    `SELECT count(*) FILTER (WHERE seq < 1 OR seq > $2) + greatest(count(*) FILTER (WHERE seq BETWEEN 1 AND $1) - $1, 0) AS outside FROM server_audit`,
+    [last, Number.MAX_SAFE_INTEGER],
+  );
+  return row === undefined ? 0 : int(row, 'outside');
 }

@@ -1,11 +1,11 @@
 /**
  * SQL for server-computed codes (schemas 15, 16, 19). Only this file reads or writes `server_code_keys`,
- * `server_code_groups` and `code_throttle` (and reads the audit's tail beside a batch's counts, and may append its rows there:
- * store/audit.ts's AUDIT_TAIL_SQL and auditRowsInsertSql). Sealed keys are stored as the desktop sealed them (base64url); the
+ * `server_code_groups` and `code_throttle` (and reads the audit's tail beside a batch's counts: store/audit.ts's
+ * AUDIT_TAIL_SQL). Sealed keys are stored as the desktop sealed them (base64url); the
  * throttle counts a whole batch of requests in one statement.
  */
 import { isBuiltInRole, ROLE_PERMISSIONS, type Permission } from '../../shared/policy';
-import { AUDIT_LOCK_FROM, AUDIT_TAIL_SQL, auditRowColumns, auditRowsInsertSql, type AuditRow, type AuditTail } from './audit';
+import { AUDIT_LOCK_FROM, AUDIT_TAIL_SQL, type AuditTail } from './audit';
 import { int, text, textOrNull, type Queryable, type Transaction } from './db';
 import { customRolePermissionsOf } from './membership';
 
@@ -113,60 +113,6 @@ export async function addThrottleCountsReadingAuditTail(tx: Transaction, counts:
     else totals.set(`${text(row, 'actor')}|${text(row, 'key')}`, int(row, 'count'));
   }
   return { totals, tail };
-}
-
-/**
- * addThrottleCountsReadingAuditTail and, in the same statement, the batch's audit rows (made in the
- * caller after `expected`, the tail it expects: the last rows its process appended), inserted only
- * when the tail this statement reads is `expected` and no count it writes is past its `limit` (then
- * every ask counted is within its limits, and the rows are exactly those the batch would append).
- * Otherwise nothing of the audit is written and the caller appends its rows after the `tail` returned,
- * with the totals: one round trip fewer a batch when the guess holds (one process appending codes).
- * As for addThrottleCountsReadingAuditTail, the caller holds the audit's lock already, taken by a
- * statement before this one, so this statement's snapshot sees every event committed before.
- */
-export async function addThrottleCountsAppendingAudit(
-  tx: Transaction, counts: ReadonlyArray<ThrottleCount & { readonly limit: number }>, expected: AuditTail | undefined, rows: readonly AuditRow[],
-): Promise<{ readonly totals: Map<string, number>; readonly tail: AuditTail | undefined; readonly appended: boolean }> {
-  const rowsFrom = 8;
-  const result = await tx.query(
-    `WITH counted AS (
-       INSERT INTO code_throttle (actor, key, window_start, count)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[])
-       ON CONFLICT (actor, key) DO UPDATE SET
-         count = CASE WHEN code_throttle.window_start >= excluded.window_start THEN code_throttle.count + excluded.count ELSE excluded.count END,
-         window_start = GREATEST(code_throttle.window_start, excluded.window_start)
-       RETURNING actor, key, count
-     ),
-     tail AS (${AUDIT_TAIL_SQL}),
-     fits AS (
-       SELECT (SELECT seq FROM tail) IS NOT DISTINCT FROM $6::bigint AND (SELECT hash FROM tail) IS NOT DISTINCT FROM $7::text
-         AND NOT EXISTS (
-           SELECT 1 FROM counted c JOIN unnest($1::text[], $2::text[], $5::int[]) AS l(actor, key, most) ON l.actor = c.actor AND l.key = c.key
-           WHERE c.count > l.most
-         ) AS ok
-     ),
-     added AS (${auditRowsInsertSql(rowsFrom, '(SELECT ok FROM fits)')} RETURNING seq)
-     SELECT actor, key, count, NULL::bigint AS seq, NULL::text AS hash, NULL::int AS added FROM counted
-     UNION ALL
-     SELECT NULL, NULL, NULL, (SELECT seq FROM tail), (SELECT hash FROM tail), (SELECT count(*)::int FROM added)`,
-    [
-      counts.map((c) => c.actor), counts.map((c) => c.key), counts.map((c) => c.window), counts.map((c) => c.add), counts.map((c) => c.limit),
-      expected?.seq ?? null, expected?.hash ?? null, ...auditRowColumns(rows),
-    ],
-  );
-  const totals = new Map<string, number>();
-  let tail: AuditTail | undefined;
-  let appended = false;
-  for (const row of result) {
-    if (row.actor !== null) {
-      totals.set(`${text(row, 'actor')}|${text(row, 'key')}`, int(row, 'count'));
-      continue;
-    }
-    appended = rows.length > 0 && int(row, 'added') === rows.length;
-    tail = row.seq === null ? undefined : { seq: int(row, 'seq'), hash: text(row, 'hash') };
-  }
-  return { totals, tail, appended };
 }
 
 /**

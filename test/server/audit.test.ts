@@ -233,4 +233,31 @@ describe.each(DATABASE_KINDS)('the server audit\'s batches on %s', (kind) => {
     await restore(rows);
     expect(await check()).toEqual({ ok: true, events: 9 });
   });
+  it('finds events outside the sequence the walk reads: before its first, past the safe range, a second of one number', async () => {
+    const rows = await auditRows(server);
+    const last = rows.at(-1);
+    if (last === undefined) throw new Error('no events');
+    const insert = async (seq: string, detail: string): Promise<void> => {
+      const row: Row = { ...last, seq, detail };
+      await server.db.query(
+        'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+        [seq, row.at, 'grant.given', row.actor_id, row.subject_id, row.source, detail, GENESIS_HASH, rowHash(row, GENESIS_HASH), ''],
+      );
+    };
+    for (const seq of ['0', '-5', String(Number.MAX_SAFE_INTEGER + 10)]) {
+      await insert(seq, '{"forged":true}');
+      expect(await check()).toEqual({ ok: false, seq: 10, reason: 'events lie outside the sequence' });
+      await server.db.query('DELETE FROM server_audit WHERE seq = $1', [seq]);
+    }
+    // A second row of one number, beside the one the walk reads (the table's key dropped first).
+    const fifth = rows[4];
+    if (fifth === undefined) throw new Error('no event 5');
+    await server.db.query('ALTER TABLE server_audit DROP CONSTRAINT server_audit_pkey');
+    await insert('5', '{"beside":true}');
+    // Read beside its twin here (at a page's end, 1,000 rows, only the count after the walk would see it).
+    expect(await check()).toMatchObject({ ok: false, seq: 5 });
+    await server.db.query('DELETE FROM server_audit WHERE seq = 5 AND detail = $1', ['{"beside":true}']);
+    await server.db.query('ALTER TABLE server_audit ADD PRIMARY KEY (seq)');
+    expect(await check()).toEqual({ ok: true, events: 9 });
+  });
 });
