@@ -165,12 +165,13 @@ export async function appendAuditBatchAfter(tx: Transaction, ctx: Pick<ServerCon
 
 /**
  * The rows `events` are as appended after `tail` (undefined: the log is empty), each chained as
- * appendAudit does it; written by nobody here. The codes batch hands them to a statement that
- * inserts them only if the tail it reads under the lock is `tail` (store/codes.ts).
+ * appendAudit does it; written by nobody here. Made only to be written at once: a caller sends them
+ * in a statement that writes them all, late enough in its transaction that nothing refuses or rolls
+ * it back after (a signed row sent and not kept could be appended later by whoever saw it).
  * Only the last row is signed, over its hash and the batch's first sequence number (the others'
  * signature is empty): its hash covers the whole batch through the links, the rows are committed
  * together or not at all, and one Ed25519 signature a row was ~11% of the server's time a code
- * (docs/SYNC.md "Speed", step 10).
+ * (docs/SYNC.md "Speed", the writes' list, step 10).
  */
 export function auditRowsAfter(ctx: Pick<ServerContext, 'keys' | 'now'>, tail: AuditTail | undefined, events: readonly AuditEvent[]): AuditRow[] {
   let seq = tail?.seq ?? 0;

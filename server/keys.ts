@@ -31,7 +31,7 @@ export interface ServerKeys {
   readonly opaqueSetup: string;
   /** 32 bytes for AES-256-GCM over short-lived server state. */
   readonly stateKey: Buffer;
-  /** Ed25519: signs each event of the server's audit (server/audit.ts). */
+  /** Ed25519: signs the server's audit, each append once at its last event (server/audit.ts). */
   readonly auditKey: KeyObject;
   readonly auditPublicKey: KeyObject;
   /** X25519: open the TOTP keys sealed to the server for server-computed codes (server/codes/key-ring.ts). */

@@ -22,8 +22,7 @@
 import { CrewvaultError } from '../../shared/errors';
 import { ROLE_PERMISSIONS, ROLES, seesOnlyCodes } from '../../shared/policy';
 import type { PeopleRecord, RoleRecord } from '../../shared/sync/records';
-import { appendAuditBatch, type AuditEvent } from '../audit';
-import type { ServerContext } from '../context';
+import type { AuditEvent } from '../audit';
 import { deleteSealedCodesOfGroup, groupsWrappingSecretFor, serverCodeGroups, serverCodeGroupsOf, setServerCodeGroup } from '../store/codes';
 import type { Transaction } from '../store/db';
 import { holdsEveryGroup } from '../store/membership';
@@ -60,10 +59,15 @@ export interface CodesRulesInput {
   readonly secretsBefore: readonly SecretHolder[];
 }
 
+/**
+ * Returns the audit events of what it changed, for the caller to append once the push can no longer
+ * be refused or meet conflicts (records.ts storePush): a signed row appended here and then rolled back
+ * with the push would be a signature of the server's the audit never holds.
+ */
 export async function applyServerCodesSetting(
-  tx: Transaction, ctx: ServerContext, vaultId: string, pusher: { readonly role: string | null }, records: readonly PeopleRecord[], stale: ReadonlySet<string>, actorId: string, source: string,
+  tx: Transaction, vaultId: string, pusher: { readonly role: string | null }, records: readonly PeopleRecord[], stale: ReadonlySet<string>, actorId: string, source: string,
   input: CodesRulesInput = { roles: [], secretsBefore: [] },
-): Promise<void> {
+): Promise<AuditEvent[]> {
   const groups = records.flatMap((r) => (r.kind === 'group' && !stale.has(r.id) && r.serverCodes !== undefined ? [{ id: r.id, on: r.serverCodes }] : []));
   const held = await serverCodeGroups(tx, vaultId, groups.map((g) => g.id));
   const events: AuditEvent[] = [];
@@ -89,7 +93,7 @@ export async function applyServerCodesSetting(
     throw new CrewvaultError('FORBIDDEN', 'This would give a group\'s secret key to someone whose role only sees codes, in a group whose codes the team server computes: nothing was stored.');
   }
   await refuseSecretTakenWithoutRotation(tx, vaultId, input.secretsBefore);
-  await appendAuditBatch(tx, ctx, events);
+  return events;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * SQL for the server's audit (schema 4). Only this file reads or writes `server_audit` (the codes
- * batch's statement in store/codes.ts reads the tail and appends with this file's SQL).
+ * batch's statement in store/codes.ts reads the tail with this file's SQL).
  * Appends take a transaction-scoped advisory lock, so two server processes never give two
  * events one sequence number or link both to the same predecessor.
  */
@@ -88,13 +88,13 @@ export async function readAudit(db: Queryable, afterSeq: number, limit: number):
 }
 
 /**
- * How many rows lie outside the sequence 1..`last` as read (readAudit): numbered below 1 or past
- * Number's safe range (never read), or beside another row of the same number at or before `last`
- * (the table's key dropped). Rows after `last` up to the safe range are appends made since.
+ * How many rows lie outside the sequence 1..`last` as read (readAudit): numbered below 1, past
+ * Number's safe range or not at all (never read), or beside another row of the same number at or
+ * before `last` (the table's key dropped). Rows after `last` up to the safe range are appends made since.
  */
 export async function rowsOutside(db: Queryable, last: number): Promise<number> {
   const [row] = await db.query(
-    `SELECT count(*) FILTER (WHERE seq < 1 OR seq > $2) + greatest(count(*) FILTER (WHERE seq BETWEEN 1 AND $1) - $1, 0) AS outside FROM server_audit`,
+    `SELECT count(*) - count(*) FILTER (WHERE seq > $1 AND seq <= $2) - $1 AS outside FROM server_audit`,
     [last, Number.MAX_SAFE_INTEGER],
   );
   return row === undefined ? 0 : int(row, 'outside');

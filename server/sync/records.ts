@@ -27,7 +27,7 @@ import { recordBatchSchema } from '../../shared/sync/record-batches';
 import { batchesOf } from '../store/batches';
 import { createVault, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, vaultInfo } from '../store/sync';
 import type { Transaction } from '../store/db';
-import { appendAudit } from '../audit';
+import { appendAuditBatch, type AuditEvent } from '../audit';
 import { applyServerCodesSetting, secretHoldersBefore } from '../codes/group-setting';
 import { pushBatcher } from './push-batch';
 import { markFor, requireSameHistory } from './history-marks';
@@ -107,6 +107,7 @@ export async function storePush(
   const ids = batch.records.map((r) => r.id);
   let vault = held0;
   let created = false;
+  const startedVault: AuditEvent[] = [];
   if (vault === undefined) {
     // Moving a vault onto the server is an owner's act, and recorded.
     // Anyone else is answered as for a vault they are not a person of (review 13a hole 4: no vault ids told).
@@ -114,7 +115,9 @@ export async function storePush(
     if (auth.token !== undefined) throw new CrewvaultError('FORBIDDEN', 'An automation token does not move a vault onto this server: an owner signs in to do that.');
     if (await createVault(tx, batch.vault, auth.user.id, ctx.now())) {
       created = true;
-      await appendAudit(tx, ctx, { kind: 'sync.vault-created', actorId: auth.user.id, source, detail: { vault: batch.vault } });
+      // Appended once the push can no longer be refused (below): a signed row rolled back with a refused push would be
+      // a signature of the server's its audit never holds (server/audit.ts).
+      startedVault.push({ kind: 'sync.vault-created', actorId: auth.user.id, source, detail: { vault: batch.vault } });
     }
     vault = await lockVault(tx, batch.vault);
     if (vault === undefined) throw new CrewvaultError('INTERNAL', 'a vault just made is not there');
@@ -146,7 +149,7 @@ export async function storePush(
   const people = await applyPeople(tx, batch.vault, person, peopleRecords, leaving, pushedRoles);
   // Which groups the server computes codes of, as their records say (owners and admins only), and no secret key wrapped there for codes-only members.
   const roles = batch.records.filter((r): r is RoleRecord => r.kind === 'role');
-  await applyServerCodesSetting(tx, ctx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source, { roles, secretsBefore });
+  const codesEvents = await applyServerCodesSetting(tx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source, { roles, secretsBefore });
   // Custom roles, settings and the MFA policy: owners and admins only (task 15); their bases are judged below with the entries'.
   await checkVaultObjects(tx, batch.vault, person, batch.records.filter((r): r is VaultObjectRecord => r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy'));
   const groupReads = peopleRecords.length > 0 ? undefined : known.groups;
@@ -181,9 +184,12 @@ export async function storePush(
       // The binding goes too (and the people records after it): the creator is as unbound as before this push.
       await tx.query(`ROLLBACK TO SAVEPOINT ${BINDING_SAVEPOINT}`);
       await tx.query(`RELEASE SAVEPOINT ${BINDING_SAVEPOINT}`);
+      await appendAuditBatch(tx, ctx, startedVault);
       return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault, person: { vaultUser: null, role: 'owner' }, stored: [] };
     }
     if (peopleRecords.length > 0) await tx.query('ROLLBACK TO SAVEPOINT people');
+    // The vault stays started (before either savepoint); what the people records changed does not.
+    await appendAuditBatch(tx, ctx, startedVault);
     return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault, person, stored: [] };
   }
   // What the signature check relied on still stands under the lock; the push's new keys and device heads go with it.
@@ -200,6 +206,8 @@ export async function storePush(
   for (const groupId of people.joined) seq = await restampGroupEntries(tx, batch.vault, groupId, seq);
   // A membership this push made dates from after its records: a move out of the group in the same push is not told the new member.
   await datePushedJoins(tx, batch.vault, people.joins, seq);
+  // Audited last, when nothing of the push can be refused any more.
+  await appendAuditBatch(tx, ctx, [...startedVault, ...codesEvents]);
   return { reply: { accepted: fresh.length, seq, conflicts: [] }, vault: { seq, createdBy: vault.createdBy }, person, stored: fresh };
 }
 

@@ -5,16 +5,21 @@
  * later by anyone who sees the statements' parameters (a database superuser's statement log).
  * Every statement the server sends is watched on its way to a real database (PostgreSQL and
  * PGlite); after server-computed codes, many refused by the per-step limit, with events of other
- * kinds appended between them (so a batch's guess of the tail would be wrong), every audit
- * signature sent is one the audit holds, and the chain verifies.
+ * kinds appended between them (so a batch's guess of the tail would be wrong), and after pushes
+ * whose audited changes are then undone (a group's server codes turned off beside an entry that
+ * meets a conflict; a vault started by a push then refused), every audit signature sent is one the
+ * audit holds, and the chain verifies.
  * Must never: weaken a limit, or print a key or a code.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeSecret } from '../../shared/otp';
+import { sealCodeKeyForServer, serverCodePublicKey } from '../../electron/team/server-codes';
 import { recordAudit, verifyAudit } from '../../server/audit';
 import { text, type Database, type Transaction } from '../../server/store/db';
 import { serverCodeEntries } from './code-servers';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
+import { entryIn, groupRecord, memberRecord, pushOf, serverWithPeople, userRecord, vaultUsers } from './people';
 import { invitePerson, registerOwner, startTestServer, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -86,6 +91,67 @@ describe.each(DATABASE_KINDS)('audit signatures sent to the database, on %s', (k
     const held = new Set((await server.db.query('SELECT signature FROM server_audit')).map((row) => text(row, 'signature')));
     expect(sent.length).toBeGreaterThan(3);
     expect(sent.filter((signature) => !held.has(signature)).length, 'signatures sent that the audit does not hold').toBe(0);
+    expect(await verifyAudit(server.db, server.keys.auditPublicKey)).toMatchObject({ ok: true });
+  });
+});
+
+describe.each(DATABASE_KINDS)('audit signatures sent by pushes undone, on %s', (kind) => {
+  let server: TestServer;
+  let owner: Person;
+  let admin: Person;
+  let tech: Person;
+  let codesOnly: Person;
+  const sent: string[] = [];
+  beforeAll(async () => {
+    ({ server, owner, people: { admin, tech, codesOnly } } = await serverWithPeople(watched(await databases.open(kind), sent), ['admin', 'tech', 'codesOnly']));
+  }, 120_000);
+  afterAll(async () => server?.close());
+
+  async function notHeld(): Promise<number> {
+    const held = new Set((await server.db.query('SELECT signature FROM server_audit')).map((row) => text(row, 'signature')));
+    return sent.filter((signature) => !held.has(signature)).length;
+  }
+
+  it('are none of a group\'s codes turned off in a push that then meets a conflict', async () => {
+    const vault = randomBytes(16).toString('hex');
+    const u = { owner: randomUUID(), admin: randomUUID(), tech: randomUUID(), codesOnly: randomUUID() };
+    const group = randomUUID();
+    const entry = entryIn(u.owner, group);
+    await owner.client.ok('syncPush', pushOf(vault, [
+      ...vaultUsers(u.owner, [[u.owner, 'owner', owner], [u.admin, 'admin', admin], [u.tech, 'technician', tech], [u.codesOnly, 'codes_only', codesOnly]]),
+      groupRecord(u.owner, { id: group, keyVersion: 1, serverCodes: true }),
+      memberRecord(u.owner, { group, user: u.tech, keyVersion: 1 }), memberRecord(u.owner, { group, user: u.codesOnly, keyVersion: 1 }),
+      entry,
+    ]));
+    const key = serverCodePublicKey((await tech.client.ok('codesKey', undefined)).publicKey);
+    const sealed = sealCodeKeyForServer(key, { vault, entry: entry.id, group, keyVersion: 1 }, { kind: 'totp', secret: encodeSecret(randomBytes(20)), algorithm: 'SHA1', digits: 6, period: 30, counter: 0 });
+    await tech.client.ok('codesSeal', { vault, records: [{ kind: 'server_code', entry: entry.id, group, keyVersion: 1, sealed }] });
+    const before = await notHeld();
+    // Turning the setting off drops the group's keys (audited); the entry's stale base undoes the whole push.
+    const reply = await admin.client.ok('syncPush', pushOf(vault, [
+      groupRecord(u.admin, { id: group, keyVersion: 1, revision: 2, serverCodes: false }),
+      entryIn(u.admin, group, { id: entry.id, revision: 7, base: 5 }),
+    ]));
+    expect(reply).toMatchObject({ accepted: 0, conflicts: [{ id: entry.id }] });
+    expect(await notHeld(), 'signed audit rows sent and not kept').toBe(before);
+    expect(await server.db.query(`SELECT 1 FROM server_audit WHERE kind = 'codes.key-removed'`)).toEqual([]);
+    expect(await verifyAudit(server.db, server.keys.auditPublicKey)).toMatchObject({ ok: true });
+  });
+
+  it('are none of a vault started by a push that is then refused', async () => {
+    const vault = randomBytes(16).toString('hex');
+    const u = { owner: randomUUID(), tech: randomUUID() };
+    const group = randomUUID();
+    const before = await notHeld();
+    // A member record at a key version its group does not have: refused whole, the vault not started.
+    const reply = await owner.client.call('syncPush', pushOf(vault, [
+      userRecord(u.owner, { id: u.owner, role: 'owner', account: owner.user.id }),
+      userRecord(u.owner, { id: u.tech, role: 'technician', account: tech.user.id }),
+      groupRecord(u.owner, { id: group, keyVersion: 1 }),
+      memberRecord(u.owner, { group, user: u.tech, keyVersion: 3 }),
+    ]));
+    expect(reply.ok).toBe(false);
+    expect(await notHeld(), 'signed audit rows sent and not kept').toBe(before);
     expect(await verifyAudit(server.db, server.keys.auditPublicKey)).toMatchObject({ ok: true });
   });
 });

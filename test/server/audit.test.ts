@@ -257,6 +257,14 @@ describe.each(DATABASE_KINDS)('the server audit\'s batches on %s', (kind) => {
     // Read beside its twin here (at a page's end, 1,000 rows, only the count after the walk would see it).
     expect(await check()).toMatchObject({ ok: false, seq: 5 });
     await server.db.query('DELETE FROM server_audit WHERE seq = 5 AND detail = $1', ['{"beside":true}']);
+    // One with no number at all.
+    await server.db.query('ALTER TABLE server_audit ALTER COLUMN seq DROP NOT NULL');
+    await server.db.query(
+      'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES (NULL, $1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      [last.at, 'grant.given', last.actor_id, last.subject_id, last.source, '{"unnumbered":true}', GENESIS_HASH, GENESIS_HASH, ''],
+    );
+    expect(await check()).toEqual({ ok: false, seq: 10, reason: 'events lie outside the sequence' });
+    await server.db.query('DELETE FROM server_audit WHERE seq IS NULL');
     await server.db.query('ALTER TABLE server_audit ADD PRIMARY KEY (seq)');
     expect(await check()).toEqual({ ok: true, events: 9 });
   });
