@@ -21,7 +21,7 @@
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import type { ServerContext } from './context';
 import type { Queryable, Transaction } from './store/db';
-import { insertAudit, insertAuditRows, lockAuditTail, readAudit, rowsOutside, type AuditRow, type AuditTail } from './store/audit';
+import { insertAuditRows, lockAuditTail, readAudit, rowsOutside, type AuditRow, type AuditTail } from './store/audit';
 
 export type AuditKind =
   | 'account.registered'
@@ -129,25 +129,13 @@ function eventHash(row: Omit<AuditRow, 'hash' | 'signature'>): string {
  * not at all); the transaction handle is required because the append lock lasts until commit.
  */
 export async function appendAudit(tx: Transaction, ctx: Pick<ServerContext, 'keys' | 'now'>, event: AuditEvent): Promise<void> {
-  const tail = await lockAuditTail(tx);
-  const unsigned = {
-    seq: (tail?.seq ?? 0) + 1,
-    at: ctx.now(),
-    kind: event.kind,
-    actorId: event.actorId ?? null,
-    subjectId: event.subjectId ?? null,
-    source: event.source ?? null,
-    detail: canonicalDetail(event.detail),
-    prevHash: tail?.hash ?? GENESIS_HASH,
-  };
-  const hash = eventHash(unsigned);
-  await insertAudit(tx, { ...unsigned, hash, signature: signedBatch(ctx, hash, unsigned.seq) });
+  await appendAuditBatch(tx, ctx, [event]);
 }
 
 /**
  * Appends several events, in order, inside the caller's transaction, under one lock and in one
  * statement (server-computed codes audit each request, thousands a second: server/codes/).
- * Each event is chained as appendAudit does it; the last one is signed (auditRowsAfter).
+ * Each event is chained to the one before; the last one is signed (auditRowsAfter).
  */
 export async function appendAuditBatch(tx: Transaction, ctx: Pick<ServerContext, 'keys' | 'now'>, events: readonly AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -164,8 +152,8 @@ export async function appendAuditBatchAfter(tx: Transaction, ctx: Pick<ServerCon
 }
 
 /**
- * The rows `events` are as appended after `tail` (undefined: the log is empty), each chained as
- * appendAudit does it; written by nobody here. Made only to be written at once: a caller sends them
+ * The rows `events` are as appended after `tail` (undefined: the log is empty), each chained to
+ * the one before; written by nobody here. Made only to be written at once: a caller sends them
  * in a statement that writes them all, late enough in its transaction that nothing refuses or rolls
  * it back after (a signed row sent and not kept could be appended later by whoever saw it).
  * Only the last row is signed, over its hash and the batch's first sequence number (the others'
@@ -173,7 +161,7 @@ export async function appendAuditBatchAfter(tx: Transaction, ctx: Pick<ServerCon
  * together or not at all, and one Ed25519 signature a row was ~11% of the server's time a code
  * (docs/SYNC.md "Speed", the writes' list, step 10).
  */
-export function auditRowsAfter(ctx: Pick<ServerContext, 'keys' | 'now'>, tail: AuditTail | undefined, events: readonly AuditEvent[]): AuditRow[] {
+function auditRowsAfter(ctx: Pick<ServerContext, 'keys' | 'now'>, tail: AuditTail | undefined, events: readonly AuditEvent[]): AuditRow[] {
   let seq = tail?.seq ?? 0;
   let prevHash = tail?.hash ?? GENESIS_HASH;
   const firstSeq = seq + 1;

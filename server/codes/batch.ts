@@ -24,9 +24,8 @@
  * transaction that counts and audits the code, or hold one batcher for two servers.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { auditRowsAfter, type AuditEvent } from '../audit';
+import { appendAuditBatchAfter, type AuditEvent } from '../audit';
 import type { ServerContext } from '../context';
-import { insertAuditRows } from '../store/audit';
 import { addThrottleCountsReadingAuditTail, holdVaults, lookUpCodesLockingAudit, type CodeHeld, type ThrottleCount } from '../store/codes';
 
 export interface CodeLimits {
@@ -261,7 +260,7 @@ export class CodeBatcher {
         events.push(eventOf(p, grant));
         return { grant, now };
       });
-      await insertAuditRows(tx, auditRowsAfter(this.ctx, tail, events));
+      await appendAuditBatchAfter(tx, this.ctx, tail, events);
       return outcomes;
     });
   }

@@ -64,13 +64,6 @@ export async function lockAuditTail(tx: Queryable): Promise<AuditTail | undefine
   return row === undefined ? undefined : { seq: int(row, 'seq'), hash: text(row, 'hash') };
 }
 
-export async function insertAudit(tx: Queryable, row: AuditRow): Promise<void> {
-  await tx.query(
-    'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-    [row.seq, row.at, row.kind, row.actorId, row.subjectId, row.source, row.detail, row.prevHash, row.hash, row.signature],
-  );
-}
-
 const AUDIT_ROWS_INSERT_SQL = `INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature)
   SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])`;
 

@@ -20,6 +20,14 @@ async function auditRows(server: TestServer): Promise<Row[]> {
   return server.db.query('SELECT * FROM server_audit ORDER BY seq');
 }
 
+/** Writes `row` (its columns as stored) straight into the audit, as someone with the database would. */
+async function insertRow(server: TestServer, row: Row): Promise<void> {
+  await server.db.query(
+    'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+    [row.seq, row.at, row.kind, row.actor_id, row.subject_id, row.source, row.detail, row.prev_hash, row.hash, row.signature],
+  );
+}
+
 describe.each(DATABASE_KINDS)('the server audit on %s', (kind) => {
   let server: TestServer;
   const typedNames: string[] = [];
@@ -89,10 +97,7 @@ describe.each(DATABASE_KINDS)('the server audit on %s', (kind) => {
     await server.db.query('UPDATE server_audit SET detail = $1, hash = $2, signature = $3 WHERE seq = 3', [row.detail, row.hash, row.signature]);
     await server.db.query('DELETE FROM server_audit WHERE seq = 3');
     expect(await verifyAudit(server.db, server.keys.auditPublicKey)).toEqual({ ok: false, seq: 3, reason: 'an event is missing' });
-    await server.db.query(
-      'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-      [row.seq, row.at, row.kind, row.actor_id, row.subject_id, row.source, row.detail, row.prev_hash, row.hash, row.signature],
-    );
+    await insertRow(server, row);
     expect((await verifyAudit(server.db, server.keys.auditPublicKey)).ok).toBe(true);
   });
 
@@ -166,17 +171,11 @@ describe.each(DATABASE_KINDS)('the server audit\'s batches on %s', (kind) => {
     if (last === undefined) throw new Error('no events');
     await server.db.query('DELETE FROM server_audit WHERE seq = $1', [last.seq]);
     expect(await check()).toEqual({ ok: false, seq: 7, reason: 'the events from here on are signed by no later event' });
-    await server.db.query(
-      'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-      [last.seq, last.at, last.kind, last.actor_id, last.subject_id, last.source, last.detail, last.prev_hash, last.hash, last.signature],
-    );
+    await insertRow(server, last);
     expect(await check()).toEqual({ ok: true, events: 9 });
     // Slipped in after the last batch, linked and hashed as the server would, but unsigned.
     const added: Row = { ...last, seq: Number(last.seq) + 1, detail: '{"entry":"added","step":7,"vault":"v"}' };
-    await server.db.query(
-      'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-      [added.seq, added.at, added.kind, added.actor_id, added.subject_id, added.source, added.detail, last.hash, rowHash(added, String(last.hash)), ''],
-    );
+    await insertRow(server, { ...added, prev_hash: last.hash, hash: rowHash(added, String(last.hash)), signature: '' });
     expect(await check()).toEqual({ ok: false, seq: 10, reason: 'the events from here on are signed by no later event' });
     await server.db.query('DELETE FROM server_audit WHERE seq = 10');
     // A one-event batch's signature stripped: nothing after it vouches for it.
@@ -189,10 +188,7 @@ describe.each(DATABASE_KINDS)('the server audit\'s batches on %s', (kind) => {
     const rows = await auditRows(server);
     const last = rows.at(-1);
     if (last === undefined) throw new Error('no events');
-    const insert = (row: Row, prevHash: string): Promise<Row[]> => server.db.query(
-      'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-      [row.seq, row.at, row.kind, row.actor_id, row.subject_id, row.source, row.detail, prevHash, rowHash(row, prevHash), ''],
-    );
+    const insert = (row: Row, prevHash: string): Promise<void> => insertRow(server, { ...row, prev_hash: prevHash, hash: rowHash(row, prevHash), signature: '' });
     // One slipped in at the end, linked as the server would; then the server appends a single event after it, and a batch.
     await insert({ ...last, seq: 10, kind: 'grant.revoked', detail: '{"permission":"x"}' }, String(last.hash));
     await recordAudit({ db: server.db, keys: server.keys, now: server.clock.now, throttle: { perAccount: 10, perAddress: 100 } }, { kind: 'sign-in.succeeded', actorId: 'after' });
@@ -239,10 +235,7 @@ describe.each(DATABASE_KINDS)('the server audit\'s batches on %s', (kind) => {
     if (last === undefined) throw new Error('no events');
     const insert = async (seq: string, detail: string): Promise<void> => {
       const row: Row = { ...last, seq, detail };
-      await server.db.query(
-        'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-        [seq, row.at, 'grant.given', row.actor_id, row.subject_id, row.source, detail, GENESIS_HASH, rowHash(row, GENESIS_HASH), ''],
-      );
+      await insertRow(server, { ...row, kind: 'grant.given', prev_hash: GENESIS_HASH, hash: rowHash(row, GENESIS_HASH), signature: '' });
     };
     for (const seq of ['0', '-5', String(Number.MAX_SAFE_INTEGER + 10)]) {
       await insert(seq, '{"forged":true}');
@@ -259,10 +252,7 @@ describe.each(DATABASE_KINDS)('the server audit\'s batches on %s', (kind) => {
     await server.db.query('DELETE FROM server_audit WHERE seq = 5 AND detail = $1', ['{"beside":true}']);
     // One with no number at all.
     await server.db.query('ALTER TABLE server_audit ALTER COLUMN seq DROP NOT NULL');
-    await server.db.query(
-      'INSERT INTO server_audit (seq, at, kind, actor_id, subject_id, source, detail, prev_hash, hash, signature) VALUES (NULL, $1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      [last.at, 'grant.given', last.actor_id, last.subject_id, last.source, '{"unnumbered":true}', GENESIS_HASH, GENESIS_HASH, ''],
-    );
+    await insertRow(server, { ...last, seq: null, kind: 'grant.given', detail: '{"unnumbered":true}', prev_hash: GENESIS_HASH, hash: GENESIS_HASH, signature: '' });
     expect(await check()).toEqual({ ok: false, seq: 10, reason: 'events lie outside the sequence' });
     await server.db.query('DELETE FROM server_audit WHERE seq IS NULL');
     await server.db.query('ALTER TABLE server_audit ADD PRIMARY KEY (seq)');
