@@ -55,21 +55,22 @@ export class TeamClient {
     private readonly options: TransportOptions = {},
   ) {}
 
-  /** A route of the contract; its value, or the server's error as a CrewvaultError. */
-  async call<N extends ServerRouteName>(name: N, input: ServerRouteInput<N>): Promise<ServerRouteOutput<N>> {
-    return this.callParsed(name, input, (body) => parseServerReply(name, body));
+  /** A route of the contract; its value, or the server's error as a CrewvaultError. `sent` as transport.ts `send`'s. */
+  async call<N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> {
+    return this.callParsed(name, input, (body) => parseServerReply(name, body), sent);
   }
 
   /**
    * A route whose value `parse` reads (it throws on a reply out of shape), for a reply parsed part by
-   * part: a snapshot page whose records are judged one at a time (snapshot-page.ts). Errors as `call`.
+   * part: a snapshot page whose records are judged one at a time (snapshot-page.ts). Errors as `call`;
+   * `sent` as transport.ts `send`'s.
    */
-  async callParsed<N extends ServerRouteName, T>(name: N, input: ServerRouteInput<N>, parse: (body: unknown) => { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string } }): Promise<T> {
+  async callParsed<N extends ServerRouteName, T>(name: N, input: ServerRouteInput<N>, parse: (body: unknown) => { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string } }, sent?: () => void): Promise<T> {
     const spec = SERVER_ROUTES[name];
     const headers: Record<string, string> = this.tokens === undefined ? {} : { authorization: `Bearer ${this.tokens.accessToken}`, [DEVICE_HEADER]: this.deviceId };
     if ('local' in spec && spec.local === true && this.localAdminKey !== undefined) headers[LOCAL_ADMIN_HEADER] = this.localAdminKey;
     const body = spec.method === 'GET' ? undefined : JSON.stringify(input ?? {});
-    const raw = await send(this.url, this.trust, spec.method, spec.path, body, headers, this.options);
+    const raw = await send(this.url, this.trust, spec.method, spec.path, body, headers, this.options, sent);
     let reply: ReturnType<typeof parse>;
     try {
       reply = parse(raw.body);
@@ -173,4 +174,21 @@ export interface LoginAttempt {
 function deviceName(): string {
   const name = printable(hostname()).slice(0, 100);
   return name === '' ? 'Crewvault CLI' : name;
+}
+
+/**
+ * A request asked for ahead (a page the server reads while this desktop writes the one before):
+ * `reply` as `start` gives it, and `sent`, settled once the request is out (transport.ts `send`'s
+ * `sent`) or its reply settled, whichever comes first. A caller about to hold the event loop (a
+ * page's write) awaits `sent` first: the request's connection is made on the loop, so until then
+ * the server would wait for the write too.
+ */
+export function askedAhead<T>(start: (sent: () => void) => Promise<T>): { readonly reply: Promise<T>; readonly sent: Promise<void> } {
+  let out = (): void => undefined;
+  const sent = new Promise<void>((resolve) => {
+    out = resolve;
+  });
+  const reply = start(() => out());
+  reply.then(() => out(), () => out());
+  return { reply, sent };
 }

@@ -6,7 +6,8 @@
  * record is checked as a pull's are (signature, sender allowed, key version, opened, keyed
  * lookup; replica-service.ts `fresh`): a record that fails is set aside with the same reason, and
  * so is one the server stored out of the contract's shape (snapshot-page.ts), the rest taken.
- * Pages are asked for ahead and their signatures checked on the worker threads while the page
+ * Pages are asked for ahead (the request out before the page before is written, which holds the
+ * event loop) and their signatures checked on the worker threads while the page
  * before is written. The state part's last page moves the pulled sequence to the snapshot's end
  * and, in the same transaction, leaves a history cursor in the file (store-history.ts): the
  * desktop is usable from there, and the events part (the audit history) is taken in by
@@ -27,7 +28,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/records';
 import type { ReplicaService } from '../vault/replica-service';
 import type { VerifiedSignatures } from '../vault/replica-verify';
-import type { TeamClient } from './client';
+import { askedAhead, type TeamClient } from './client';
 import { requireServerSchema } from './server-schema';
 import { snapshotPage, type SnapshotPage } from './snapshot-page';
 
@@ -84,15 +85,16 @@ export interface HistoryOutcome {
   readonly stopped?: true;
 }
 
-type Request = { readonly after: number; readonly page: Promise<SnapshotPage>; readonly checked: Promise<VerifiedSignatures | undefined> };
+/** `sent`: the request is out (client.ts askedAhead), so the server reads the page while this desktop writes the one before. */
+type Request = { readonly after: number; readonly page: Promise<SnapshotPage>; readonly checked: Promise<VerifiedSignatures | undefined>; readonly sent: Promise<void> };
 
 /** One snapshot page asked for, its signatures checked on the worker threads as soon as it arrives. */
 function requestPage(client: TeamClient, replica: ReplicaService, vault: string, part: 'state' | 'events', after: number, upTo: number | undefined, limit: number | undefined, count = false): Request {
   // Read record by record when a record does not fit the contract (snapshot-page.ts): those are set aside, the rest taken.
-  const page = snapshotPage(client, { vault, part, after, kinds: [...VAULT_OBJECT_KINDS], ...(upTo === undefined ? {} : { upTo }), ...(limit === undefined ? {} : { limit }), ...(count ? { count: true as const } : {}) });
+  const { reply: page, sent } = askedAhead((out) => snapshotPage(client, { vault, part, after, kinds: [...VAULT_OBJECT_KINDS], ...(upTo === undefined ? {} : { upTo }), ...(limit === undefined ? {} : { limit }), ...(count ? { count: true as const } : {}) }, out));
   page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
   const checked = page.then(({ page: p }) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record), p.batches))).catch(() => undefined);
-  return { after, page, checked };
+  return { after, page, checked, sent };
 }
 
 /** The server is another machine: a snapshot page must move forward, in order, within the snapshot, of its part. */
@@ -130,6 +132,8 @@ export async function firstSync(client: TeamClient, replica: ReplicaService, opt
     upTo ??= page.upTo;
     checkPage(page, 'state', after, upTo);
     if (page.more) ahead = requestPage(client, replica, vault, 'state', page.after, upTo, options.pageRecords);
+    // The write below holds the event loop: the next page's request goes out first (its connection is made on the loop).
+    await ahead.sent;
     if (page.records.length > 0 || unfit.length > 0 || !page.more) {
       const checked = await asked.checked;
       const records: ReplicaRecord[] = page.records.map((r) => r.record);
@@ -189,6 +193,7 @@ export async function takeHistory(client: TeamClient, replica: ReplicaService, o
       if (taken <= total) options.onCount?.({ total, taken });
     }
     if (page.more) ahead = requestPage(client, replica, vault, 'events', page.after, upTo, options.pageRecords);
+    await ahead.sent;
     const checked = await asked.checked;
     if (options.stop?.() === true) return { ...tally, stopped: true };
     const records: ReplicaRecord[] = page.records.map((r) => r.record);

@@ -70,7 +70,7 @@ export function readSnapshotReply(body: unknown): { readonly ok: true; readonly 
   }
 }
 
-/** One snapshot page from `client`, read as readSnapshotReply reads it. */
-export function snapshotPage(client: TeamClient, input: ServerRouteInput<'syncSnapshot'>): Promise<SnapshotPage> {
-  return client.callParsed('syncSnapshot', input, readSnapshotReply);
+/** One snapshot page from `client`, read as readSnapshotReply reads it; `sent` as transport.ts `send`'s. */
+export function snapshotPage(client: TeamClient, input: ServerRouteInput<'syncSnapshot'>, sent?: () => void): Promise<SnapshotPage> {
+  return client.callParsed('syncSnapshot', input, readSnapshotReply, sent);
 }

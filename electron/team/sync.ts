@@ -17,7 +17,7 @@ import { isRefusal, type HistoryMark, type Outgoing, type ReplicaService, type T
 import type { OldDeviceLeft } from '../vault/store-audit';
 import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
-import type { TeamClient } from './client';
+import { askedAhead, type TeamClient } from './client';
 import { firstSync, takeHistory } from './first-sync';
 import { requireServerSchema, tellsHistoryMarks, tellsLeftReach, tellsLeftRecords } from './server-schema';
 import { leftReachLine, leftUnverifiedLine, type LeftTold } from '../vault/replica-left-reach';
@@ -392,15 +392,15 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   const pullAll = async (): Promise<void> => {
     let tried = false;
     let caughtUp = false;
-    const request = (since: number, mark: HistoryMark | undefined): { readonly since: number; readonly page: Promise<ServerRouteOutput<'syncPull'>>; readonly checked: Promise<VerifiedSignatures | undefined> } => {
+    const request = (since: number, mark: HistoryMark | undefined): { readonly since: number; readonly page: Promise<ServerRouteOutput<'syncPull'>>; readonly checked: Promise<VerifiedSignatures | undefined>; readonly sent: Promise<void> } => {
       // The history mark held for `since` names the history this cursor belongs to (docs/SYNC.md "Faults"): another there is HISTORY_CHANGED.
       const marks = tellsHistoryMarks(client) ? { marks: true as const, ...(mark === undefined ? {} : { mark }) } : {};
-      const page = client.call('syncPull', { vault, since, kinds: [...VAULT_OBJECT_KINDS], ...marks, ...leftAsked(client), ...(options.pullRecords === undefined ? {} : { limit: Math.max(1, Math.min(MAX_BATCH_RECORDS, options.pullRecords)) }) });
+      const { reply: page, sent } = askedAhead((out) => client.call('syncPull', { vault, since, kinds: [...VAULT_OBJECT_KINDS], ...marks, ...leftAsked(client), ...(options.pullRecords === undefined ? {} : { limit: Math.max(1, Math.min(MAX_BATCH_RECORDS, options.pullRecords)) }) }, out));
       page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
       // Its signatures checked on the worker threads as soon as it arrives, while the page before
       // it is still being written. Only a memo: failing here just leaves the checks to apply.
       const checked = page.then((p) => (p.records.length < CHECK_AHEAD_FROM ? undefined : replica.checkAhead(vault, p.records.map((r) => r.record), p.batches))).catch(() => undefined);
-      return { since, page, checked };
+      return { since, page, checked, sent };
     };
     let ahead = request(await replica.pulledUpTo(), await replica.historyMark());
     for (;;) {
@@ -417,6 +417,8 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
       }
       // The next page is on its way (the server reads it) while this one is checked and written.
       if (page.more) ahead = request(page.upTo, page.mark);
+      // Out before the write below holds the event loop (client.ts askedAhead): leaveReach's reads turn the loop too, but nothing should rest on that.
+      await ahead.sent;
       // Entries moved out of this person's reach in the page's range (never one the page hands): off this desktop first, an unsent edit kept as a copy.
       const again = await leaveReach({ ids: page.left, records: page.leftRecords }, page.batches ?? [], false);
       if (page.records.length > 0) {

@@ -212,8 +212,12 @@ function tlsOptions(trust: ServerTrust, options: TransportOptions): RequestOptio
   };
 }
 
-/** One request; the reply's JSON body (undefined when empty). */
-export async function send(url: URL, trust: ServerTrust, method: 'GET' | 'POST', path: string, body: string | undefined, headers: Readonly<Record<string, string>>, options: TransportOptions = {}): Promise<RawReply> {
+/**
+ * One request; the reply's JSON body (undefined when empty). `sent`: told once the whole request
+ * is handed to the operating system, so a caller about to keep the event loop busy (a first sync's
+ * write) can first let a request it asks ahead go out (the connection is made on the loop).
+ */
+export async function send(url: URL, trust: ServerTrust, method: 'GET' | 'POST', path: string, body: string | undefined, headers: Readonly<Record<string, string>>, options: TransportOptions = {}, sent?: () => void): Promise<RawReply> {
   // Checked here too, not only where the address was typed: a profile read from disk may have been changed.
   if (url.protocol === 'http:' && (trust.kind !== 'loopback' || !isLoopbackHost(url.hostname))) throw new CrewvaultError('INSECURE_SERVER', 'plain http:// is for a server on this computer only');
   if (url.protocol === 'https:' && trust.kind === 'loopback') throw new CrewvaultError('INTERNAL', 'an https:// server needs a trust decision');
@@ -254,6 +258,7 @@ export async function send(url: URL, trust: ServerTrust, method: 'GET' | 'POST',
     const deadline = setTimeout(() => outgoing.destroy(new Error('timed out')), DEADLINE_MS);
     outgoing.on('close', () => clearTimeout(deadline));
     outgoing.on('error', (error) => reject(connectionError(url, trust, error)));
+    if (sent !== undefined) outgoing.once('finish', sent);
     outgoing.end(body);
   });
 }

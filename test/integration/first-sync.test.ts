@@ -8,8 +8,11 @@
  * rest taken in.
  */
 import { describe, expect, it } from 'vitest';
+import type { TeamClient } from '../../electron/team/client';
 import { firstSync } from '../../electron/team/first-sync';
 import { syncOnce } from '../../electron/team/sync';
+import type { ReplicaService } from '../../electron/vault/replica-service';
+import type { VaultSession } from '../../electron/vault/service';
 import { listing, useFirstDesktops } from '../support/first-desktops';
 import { manualClock } from '../support/vault';
 
@@ -18,6 +21,45 @@ const ENTRIES = 90;
 const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
 const world = useFirstDesktops('crewvault-first-sync', clock, { entries: ENTRIES, customers: 3, deviceId: 'first-sync-test-device-0001' });
 const { signIn, newDesktop } = world;
+
+interface AheadCount { asked: number; out: number; writes: number; readonly waitingAtWrite: number[]; readonly aheadAtWrite: number[] }
+
+/**
+ * Runs `work` with the world's client and `session`'s replica, counted: each request asked, each
+ * told out (its HTTP request's finish: transport.ts `sent`), each write begun (applyPulled), and at
+ * each write how many were asked and not out, and how many asked beyond the writes. A write holds
+ * the event loop and a request's connection is made on the loop: a page asked ahead but not out
+ * waits for the write, and the server with it. The real client and replica underneath.
+ */
+async function countedAhead(session: VaultSession, work: (client: TeamClient, replica: ReplicaService) => Promise<void>): Promise<AheadCount> {
+  const count: AheadCount = { asked: 0, out: 0, writes: 0, waitingAtWrite: [], aheadAtWrite: [] };
+  const client = world.client;
+  const callParsed = client.callParsed.bind(client);
+  const spiedCall: typeof client.callParsed = (name, input, parse, sent) => {
+    count.asked++;
+    return callParsed(name, input, parse, () => {
+      count.out++;
+      sent?.();
+    });
+  };
+  const real = session.replica;
+  const applyPulled: typeof real.applyPulled = (...args) => {
+    count.writes++;
+    count.waitingAtWrite.push(count.asked - count.out);
+    count.aheadAtWrite.push(count.asked - count.writes);
+    return real.applyPulled(...args);
+  };
+  // The session's replica is frozen: its methods, bound to it, through a proxy.
+  const replica = new Proxy(real, {
+    get: (target, key) => {
+      if (key === 'applyPulled') return applyPulled;
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  await work(Object.assign(Object.create(client) as TeamClient, { callParsed: spiedCall }), replica);
+  return count;
+}
 
 describe('a new desktop\'s first sync', () => {
   it('takes the snapshot in: every entry, opened; the events after; its log verifies', async () => {
@@ -80,6 +122,30 @@ describe('a new desktop\'s first sync', () => {
     } finally {
       await owner.close();
       await session.close();
+    }
+  });
+
+  it('has the next page\'s request out before it writes a page: the state, the history and the ordinary pull', async () => {
+    for (const take of ['first sync', 'ordinary pull'] as const) {
+      const session = await signIn(await newDesktop());
+      try {
+        const count = await countedAhead(session, async (client, replica) => {
+          if (take === 'first sync') expect((await firstSync(client, replica, { pageRecords: 20 }))?.held).toBe(0);
+          else expect((await syncOnce(client, replica, { pullRecords: 20 })).held).toBe(0);
+        });
+        const owner = await signIn(world.ownerFile);
+        const expected = await listing(owner);
+        await owner.close();
+        expect(await listing(session)).toEqual(expected);
+        // Many pages (a pull's keep a signed batch whole), each a request told out once.
+        expect(count.writes).toBeGreaterThanOrEqual(take === 'first sync' ? 8 : 3);
+        expect(count.out).toBe(count.asked);
+        // No write began while a request was asked and not out, and most began with the next page asked already.
+        expect(count.waitingAtWrite.every((n) => n === 0)).toBe(true);
+        expect(count.aheadAtWrite.filter((n) => n > 0).length).toBeGreaterThan(count.writes / 2);
+      } finally {
+        await session.close();
+      }
     }
   });
 
