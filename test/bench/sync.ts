@@ -1,12 +1,14 @@
 /**
- * `npm run bench:sync` (issue 15): a team vault through a real Crewvault server (in this
- * process, PGlite in a temp folder, real HTTP on loopback) between two desktops' vault files:
+ * `npm run bench:sync` (issue 15): a team vault through a real Crewvault server (`crewvault
+ * server` in a process of its own, as an administrator runs it: PGlite in a temp folder, or
+ * PostgreSQL with _FIRST_ON=postgres; real HTTP on loopback) between two desktops' vault files:
  * the owner moves an N-entry vault onto the server; a second desktop's first sync takes it all
  * in (first-sync.ts: wall time, "usable" when its state was written, "history in" when its audit
  * events and the pull after were too, each with the load average beside it, CPU, payload); then one edit on desktop A, pushed, until desktop B — holding the
  * server's sync stream open — has taken it in (p50/p95 over R rounds). The real desktop code
- * (electron/team/sync.ts, replica records with signatures) on both ends; the server, the two
- * desktops and their crypto share this process's CPU, which the table says.
+ * (electron/team/sync.ts, replica records with signatures) on both ends; the two desktops and
+ * their crypto share this process, the server has its own (its CPU read from /proc), and all of
+ * them the machine's cores, which the table says.
  * Then the rows that need a server as an administrator runs it (sync-cluster.ts): two
  * `crewvault server` processes on one PostgreSQL, an edit across them, entry writes from a load
  * generator process (sync-writer.ts, forked from this same file with --sync-writer), and a
@@ -17,7 +19,8 @@
  * CREWVAULT_BENCH_SYNC_ROUNDS (30), _CLUSTER_ENTRIES (1,000: the vault of the PostgreSQL rows),
  * _WRITES (6,000 at most), _WRITE_SECONDS (12 at most), _WRITERS (16 pushes in flight),
  * _STREAMS (1,000), _MOVE_PART (5,000: records a push part of the move carries; smaller under load), _PARTS (first,cluster,codes: which parts to run; codes: sync-codes.ts, its knobs CREWVAULT_BENCH_CODES_*), _PROFILE (a file: the first
- * sync's CPU profile, main thread).
+ * sync's CPU profile, the desktop's main thread), _FIRST_ON (pglite, or postgres: the first sync's server on a private
+ * PostgreSQL cluster, or CREWVAULT_TEST_DATABASE_URL).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -31,13 +34,15 @@ import { syncOnce } from '../../electron/team/sync';
 import { MIN_KDF } from '../../electron/vault/crypto';
 import type { VaultSession } from '../../electron/vault/service';
 import { createVault, Vault } from '../../electron/vault/vault';
-import { startServer } from '../../server/main';
+import { startTestPostgres } from '../support/postgres';
 import { copyAsNewDesktop } from '../support/replica';
 import { benchEntries } from './dataset';
 import { formatMiB, formatMs, nowMs, percentile } from './measure';
 import { benchCluster, editRounds } from './sync-cluster';
 import { benchServerCodes, runCodesLoadProcess } from './sync-codes';
 import { runWriterProcess } from './sync-writer';
+import { processCpuMs } from './proc';
+import { startBenchServer } from './server-process';
 import { printTable, type Row } from './table';
 
 function knob(name: string, fallback: number): number {
@@ -55,6 +60,8 @@ const CLUSTER = {
   writers: knob('WRITERS', 16),
   streams: knob('STREAMS', 1_000),
 };
+/** The database of the first sync's server: 'pglite' (the server's default) or 'postgres' (a private cluster, or CREWVAULT_TEST_DATABASE_URL). */
+const FIRST_ON = process.env.CREWVAULT_BENCH_SYNC_FIRST_ON === 'postgres' ? 'postgres' : 'pglite';
 const PARTS = (process.env.CREWVAULT_BENCH_SYNC_PARTS ?? 'first,cluster,codes').split(',').map((p) => p.trim());
 const OWNER = 'bench-owner';
 const PASSWORD = 'bench vault password 1';
@@ -72,8 +79,8 @@ async function signedIn(file: string): Promise<VaultSession> {
 }
 
 /**
- * With a file name: a CPU profile of this process's main thread (the server's and the desktop's
- * work; not the signature workers) from now until the returned function is called, written
+ * With a file name: a CPU profile of this process's main thread (the desktop's work; not the
+ * signature workers, not the server) from now until the returned function is called, written
  * there as a .cpuprofile (Chrome DevTools, or `node --cpu-prof`'s format).
  */
 async function profileIf(file: string | undefined): Promise<(() => Promise<void>) | undefined> {
@@ -92,13 +99,15 @@ async function profileIf(file: string | undefined): Promise<(() => Promise<void>
 }
 
 /**
- * The first sync and the edit rounds on the in-process server (PGlite). Its rows go into `rows`
+ * The first sync and the edit rounds on a server process of their own (PGlite, or PostgreSQL: FIRST_ON). Its rows go into `rows`
  * as they are measured: the first sync's before the edit rounds start, so a failure after it (two
  * 100,000-entry runs of 1 December ended after the first sync without a table, the error not kept)
  * still prints what was measured, with the failure on one line after the table.
  */
 async function benchFirstSync(home: string, rows: Row[]): Promise<void> {
-  const server = await startServer({ dataDir: path.join(home, 'server'), listen: '127.0.0.1:0', version: 'bench' });
+  // The server in a process of its own, as an administrator runs it (on PGlite, its default, or PostgreSQL): the desktop's CPU and the server's are told apart.
+  const cluster = FIRST_ON === 'postgres' ? await startTestPostgres() : undefined;
+  const server = await startBenchServer(path.join(home, 'server'), await cluster?.createDatabase());
   try {
     progress(`${ENTRIES.toLocaleString('en-US')} entries: making desktop A's vault`);
     const fileA = path.join(home, 'a.crewvault');
@@ -120,7 +129,7 @@ async function benchFirstSync(home: string, rows: Row[]): Promise<void> {
     }
 
     const url = new URL(server.url);
-    const invite = readFileSync(path.join(home, 'server', 'owner-invite.txt'), 'utf8').trim();
+    const invite = readFileSync(server.ownerInviteFile, 'utf8').trim();
     const clientA = new TeamClient(url, { kind: 'loopback' }, 'bench-desktop-a-0001');
     await clientA.register(invite, OWNER, SERVER_PASSWORD, undefined);
     await clientA.login(OWNER, SERVER_PASSWORD);
@@ -142,36 +151,39 @@ async function benchFirstSync(home: string, rows: Row[]): Promise<void> {
     const sampling = setInterval(() => { rss.peak = Math.max(rss.peak, process.memoryUsage.rss()); }, 50);
     start = nowMs();
     const cpu0 = process.cpuUsage();
+    const serverCpu0 = processCpuMs(server.pid);
     // The snapshot's state (usable from then on), its events (the history: first-sync.ts takeHistory), then the ordinary round after it.
     const loadUsable = loadavg()[0] ?? 0;
     const snapshot = await firstSync(clientB, b.replica, { clock: nowMs, history: 'later' });
     const usableMs = nowMs() - start;
     const usableCpu = process.cpuUsage(cpu0);
+    const usableServerMs = processCpuMs(server.pid) - serverCpu0;
     const history = await takeHistory(clientB, b.replica);
     const rest = await syncOnce(clientB, b.replica);
     const firstMs = nowMs() - start;
     const loadHistory = loadavg()[0] ?? 0;
     const first = { pulled: (snapshot?.pulled ?? 0) + (history?.pulled ?? 0) + rest.pulled };
     const firstCpu = process.cpuUsage(cpu0);
+    const firstServerMs = processCpuMs(server.pid) - serverCpu0;
     clearInterval(sampling);
     rss.peak = Math.max(rss.peak, process.memoryUsage.rss());
     await profiling?.();
     const listed = (await b.listEntries()).length;
 
     rows.push(
-      { measure: 'In this process: the server (PGlite), both desktops', value: '', beside: '' },
+      { measure: `The server in its own process (${FIRST_ON === 'postgres' ? 'PostgreSQL' : 'PGlite'}); both desktops in this one`, value: '', beside: '' },
       { measure: 'entries in the vault', value: ENTRIES.toLocaleString('en-US'), beside: '' },
       { measure: 'move onto the server (desktop A, all records)', value: formatMs(moveMs), beside: `${moved.pushed.toLocaleString('en-US')} records` },
       { measure: 'first sync of a new desktop (B)', value: formatMs(firstMs), beside: `goal < 3 s at 100,000; Vaultwarden ~300 ms / 3,000 items (~10 s at 100,000), Bitwarden self-hosted > 2 min / 20,000` },
       { measure: '  usable (state in: every entry listed)', value: formatMs(usableMs), beside: `first-sync.ts: the snapshot's state part; /proc/loadavg ${loadUsable.toFixed(2)} at its start` },
-      { measure: '  CPU time until usable', value: formatMs((usableCpu.user + usableCpu.system) / 1000), beside: 'the state part alone (server, desktop, workers)' },
+      { measure: '  CPU time until usable: desktop / server', value: `${formatMs((usableCpu.user + usableCpu.system) / 1000)} / ${formatMs(usableServerMs)}`, beside: 'the state part alone: this process (desktop B, its workers) / the server process (/proc, 10 ms steps)' },
       { measure: '  history in (audit events, then the pull)', value: formatMs(firstMs), beside: `takeHistory after it, then syncOnce; /proc/loadavg ${loadHistory.toFixed(2)} at its end` },
-      { measure: '  CPU time (server, desktop and its workers)', value: formatMs((firstCpu.user + firstCpu.system) / 1000), beside: 'this process, every thread: steadier than wall time on a busy machine' },
+      { measure: '  CPU time: desktop / server', value: `${formatMs((firstCpu.user + firstCpu.system) / 1000)} / ${formatMs(firstServerMs)}`, beside: 'every thread of each process: steadier than wall time on a busy machine' },
       { measure: '  records taken in / listed after', value: `${first.pulled.toLocaleString('en-US')} / ${listed.toLocaleString('en-US')}`, beside: '' },
       { measure: '  payload (records as JSON)', value: formatMiB(payload / 1024), beside: 'Vaultwarden ~3.1 MB / 3,000 items (~100 MB at 100,000)' },
-      { measure: '  RSS during it, peak', value: formatMiB(rss.peak / 1024), beside: `${formatMiB(rss.before / 1024)} before it; this process holds the server and both desktops too (sampled every 50 ms)` },
+      { measure: '  RSS during it, peak', value: formatMiB(rss.peak / 1024), beside: `${formatMiB(rss.before / 1024)} before it; this process holds both desktops (sampled every 50 ms)` },
     );
-    progress(`first sync: usable ${formatMs(usableMs)} (${formatMs((usableCpu.user + usableCpu.system) / 1000)} CPU), history in ${formatMs(firstMs)} (${formatMs((firstCpu.user + firstCpu.system) / 1000)} CPU)`);
+    progress(`first sync: usable ${formatMs(usableMs)} (${formatMs((usableCpu.user + usableCpu.system) / 1000)} CPU, server ${formatMs(usableServerMs)}), history in ${formatMs(firstMs)} (${formatMs((firstCpu.user + firstCpu.system) / 1000)} CPU)`);
 
     progress(`${ROUNDS} edits on A, each until B holds it`);
     // Both signed in again: A's session last moved at the end of the move, and a first sync under load can outlast its idle time.
@@ -186,7 +198,8 @@ async function benchFirstSync(home: string, rows: Row[]): Promise<void> {
       { measure: 'an edit on A held by B, p95', value: formatMs(percentile(latencies, 95)), beside: 'goal < 250 ms (same server process)' },
     );
   } finally {
-    await server.close();
+    await server.stop();
+    await cluster?.stop();
   }
 }
 
@@ -211,7 +224,8 @@ async function main(): Promise<void> {
   }
   try {
     console.log(`Sync bench: ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? '?'}), Node ${process.versions.node}, ${process.platform}/${process.arch}; 1-minute load ${loadAtStart.toFixed(2)} at the start, ${(loadavg()[0] ?? 0).toFixed(2)} at the end.`);
-    console.log('First sync: one process holds the server (PGlite), both desktops and all their crypto; loopback HTTP. An edit is timed from A\'s push to B having taken it in (stream, pull, signature and seal checks, write).');
+    console.log(`First sync: the server in a process of its own (${FIRST_ON === 'postgres' ? 'PostgreSQL' : 'PGlite'}), both desktops and their crypto in this one; loopback HTTP.`);
+    console.log('An edit is timed from A\'s push to B having taken it in (stream, pull, signature and seal checks, write).');
     printTable('Team sync', rows);
     if (failed !== undefined) console.log(`Sync bench ended early, after the rows above: ${failed}`);
   } finally {
