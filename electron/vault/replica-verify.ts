@@ -67,6 +67,13 @@ export class VerifiedSignatures {
 
 let pool: Worker[] | undefined;
 let nextId = 0;
+/**
+ * Requests each worker is answering. Worker.ref()/unref() is a switch, not a count: a worker is
+ * referenced while any request of it is out and unreferenced only when the last one is answered.
+ * (Unreferenced at the first answer, a CLI sync waiting for a later page's checks, with no
+ * connection left open, saw its process end there: exit 13, an unsettled top-level await.)
+ */
+const working = new Map<Worker, number>();
 
 function workers(): Worker[] {
   if (!pool) {
@@ -83,18 +90,27 @@ function onWorker(worker: Worker, triples: readonly SignedTriple[]): Promise<rea
   const id = nextId++;
   return new Promise((resolve, reject) => {
     // Held referenced only while it works: a CLI sync awaiting it must not see its process end.
-    const done = (message: { id: number; valid: boolean[] }): void => {
-      if (message.id !== id) return;
+    const settled = (): void => {
       worker.off('message', done);
       worker.off('error', failed);
-      worker.unref();
+      const left = (working.get(worker) ?? 1) - 1;
+      if (left > 0) working.set(worker, left);
+      else {
+        working.delete(worker);
+        worker.unref();
+      }
+    };
+    const done = (message: { id: number; valid: boolean[] }): void => {
+      if (message.id !== id) return;
+      settled();
       resolve(message.valid);
     };
     const failed = (error: Error): void => {
-      worker.off('message', done);
+      settled();
       pool = undefined;
       reject(error);
     };
+    working.set(worker, (working.get(worker) ?? 0) + 1);
     worker.ref();
     worker.on('message', done);
     worker.once('error', failed);
