@@ -23,25 +23,68 @@ export interface SignedTriple {
 const WORTH_A_WORKER = 64;
 const WORKERS = 2;
 
-/** The worker: the same check as signing.ts signatureValid (a damaged key or signature does not hold). */
+/**
+ * The worker: the same check as signing.ts signatureValid (a damaged key or signature does not
+ * hold), over the triples packTriples packed; anything it cannot read does not hold.
+ */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createPublicKey, verify } = require('node:crypto');
 const keys = new Map();
-parentPort.on('message', ({ id, triples }) => {
-  const valid = triples.map(([publicKey, bytes, signature]) => {
-    try {
-      const x = Buffer.from(publicKey).toString('base64url');
-      let key = keys.get(x);
-      if (!key) { key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }); keys.set(x, key); }
-      return verify(null, bytes, key, signature);
-    } catch {
-      return false;
+function holds(publicKey, bytes, signature) {
+  try {
+    const x = publicKey.toString('base64url');
+    let key = keys.get(x);
+    if (!key) { key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }); keys.set(x, key); }
+    return verify(null, bytes, key, signature);
+  } catch {
+    return false;
+  }
+}
+parentPort.on('message', ({ id, packed }) => {
+  const input = Buffer.from(packed);
+  const valid = [];
+  try {
+    const count = input.readUInt32LE(0);
+    let at = 4;
+    for (let i = 0; i < count; i++) {
+      const a = input.readUInt32LE(at), b = input.readUInt32LE(at + 4), c = input.readUInt32LE(at + 8);
+      at += 12;
+      if (at + a + b + c > input.length) break;
+      valid.push(holds(input.subarray(at, at + a), input.subarray(at + a, at + a + b), input.subarray(at + a + b, at + a + b + c)));
+      at += a + b + c;
     }
-  });
+  } catch {
+    // Out of shape: what was read stands, the rest does not hold.
+  }
   parentPort.postMessage({ id, valid });
 });
 `;
+
+/**
+ * The triples as one buffer of their own, handed to a worker (transferred, not copied): a count,
+ * then each triple's three lengths (u32, little-endian) and bytes. A Buffer posted as it is takes
+ * its whole backing memory along, and a small Buffer's is Node's shared pool: 64 KiB of whatever
+ * else was made beside it (a key unwrapped, a plaintext), copied into the worker's heap.
+ */
+export function packTriples(triples: readonly SignedTriple[]): ArrayBuffer {
+  let size = 4;
+  for (const t of triples) size += 12 + t.publicKey.length + t.bytes.length + t.signature.length;
+  const memory = new ArrayBuffer(size);
+  const out = Buffer.from(memory);
+  out.writeUInt32LE(triples.length, 0);
+  let at = 4;
+  for (const t of triples) {
+    out.writeUInt32LE(t.publicKey.length, at);
+    out.writeUInt32LE(t.bytes.length, at + 4);
+    out.writeUInt32LE(t.signature.length, at + 8);
+    at += 12;
+    at += t.publicKey.copy(out, at);
+    at += t.bytes.copy(out, at);
+    at += t.signature.copy(out, at);
+  }
+  return memory;
+}
 
 /** What identifies a triple: lengths first, so no two triples share one digest's input. */
 export function tripleDigest(t: SignedTriple): string {
@@ -114,7 +157,8 @@ function onWorker(worker: Worker, triples: readonly SignedTriple[]): Promise<rea
     worker.ref();
     worker.on('message', done);
     worker.once('error', failed);
-    worker.postMessage({ id, triples: triples.map((t) => [t.publicKey, t.bytes, t.signature]) });
+    const packed = packTriples(triples);
+    worker.postMessage({ id, packed }, [packed]);
   });
 }
 

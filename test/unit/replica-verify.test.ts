@@ -4,7 +4,7 @@
 // Must never: pass a batch too small for the workers (then nothing would run on them).
 import { describe, expect, it } from 'vitest';
 import { newSigningKeyPair, signBytes } from '../../electron/vault/signing';
-import { tripleDigest, verifyAhead, VerifiedSignatures, type SignedTriple } from '../../electron/vault/replica-verify';
+import { packTriples, tripleDigest, verifyAhead, VerifiedSignatures, type SignedTriple } from '../../electron/vault/replica-verify';
 
 describe('signatures checked ahead on worker threads', () => {
   it('counts exactly the triples that verify, and still refuses the rest when asked', async () => {
@@ -30,6 +30,24 @@ describe('signatures checked ahead on worker threads', () => {
     expect(internal.size).toBe(good.length);
     for (const t of bad) expect(internal.has(tripleDigest(t))).toBe(false);
     expect(new VerifiedSignatures().holds(first)).toBe(true);
+  });
+
+  it('hands the workers the triples\' bytes alone, not the memory they were cut from', () => {
+    const pair = newSigningKeyPair();
+    // Small Buffers are slices of Node's shared pool: here beside a stand-in for a key made at the same time.
+    const secret = Buffer.from('a key that must stay on the main thread', 'utf8');
+    const triples: SignedTriple[] = Array.from({ length: 3 }, (_, i) => {
+      const bytes = Buffer.from(`record ${i}`, 'utf8');
+      return { publicKey: Buffer.from(pair.publicKey), bytes, signature: Buffer.from(signBytes(pair.privateKey, bytes)) };
+    });
+    expect(triples[0]?.bytes.buffer).toBe(secret.buffer);
+    const packed = packTriples(triples);
+    const lengths = triples.reduce((n, t) => n + 12 + t.publicKey.length + t.bytes.length + t.signature.length, 4);
+    expect(packed.byteLength).toBe(lengths);
+    expect(Buffer.from(packed).includes(secret)).toBe(false);
+    const view = Buffer.from(packed);
+    expect(view.readUInt32LE(0)).toBe(3);
+    expect(view.subarray(16, 16 + 32).equals(pair.publicKey)).toBe(true);
   });
 
   it('tells triples apart by where their parts end', () => {
