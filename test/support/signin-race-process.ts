@@ -6,24 +6,14 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { bundleChild } from './bundle-child';
 import type { RaceCommand, RaceReply } from './signin-race-protocol';
 
 export const RACE_CHILD_SCRIPT = path.resolve(import.meta.dirname, '../../dist/test/signin-race-child.mjs');
 
 /** Bundles the child (native modules left external), as scripts/build.mjs bundles the CLI. */
 export async function buildRaceChild(): Promise<void> {
-  await build({
-    entryPoints: [path.resolve(import.meta.dirname, 'signin-race-child.ts')],
-    outfile: RACE_CHILD_SCRIPT,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22.12',
-    external: ['better-sqlite3', 'argon2', 'keytar'],
-    banner: { js: "import { createRequire as __crewvaultRequire } from 'node:module'; const require = __crewvaultRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
+  await bundleChild(path.resolve(import.meta.dirname, 'signin-race-child.ts'), RACE_CHILD_SCRIPT);
 }
 
 export class RaceChild {

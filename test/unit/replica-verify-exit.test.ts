@@ -7,8 +7,8 @@
 // top-level await). Several children at once, twice.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleChild } from '../support/bundle-child';
 
 const CHILD = path.resolve(import.meta.dirname, '../../dist/test/verify-overlap-child.mjs');
 
@@ -25,17 +25,7 @@ function runChild(): Promise<{ readonly code: number | null; readonly out: strin
 
 describe('signature checks ahead, several at once', () => {
   beforeAll(async () => {
-    await build({
-      entryPoints: [path.resolve(import.meta.dirname, '../support/verify-overlap-child.ts')],
-      outfile: CHILD,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node22.12',
-      external: ['better-sqlite3', 'argon2', 'keytar'],
-      banner: { js: "import { createRequire as __crewvaultRequire } from 'node:module'; const require = __crewvaultRequire(import.meta.url);" },
-      logLevel: 'warning',
-    });
+    await bundleChild(path.resolve(import.meta.dirname, '../support/verify-overlap-child.ts'), CHILD);
   });
 
   it('keep the process open until the last of them is answered', { timeout: 120_000 }, async () => {
