@@ -64,7 +64,7 @@ parentPort.on('message', ({ id, packed }) => {
 /**
  * The triples as one buffer of their own, handed to a worker (transferred, not copied): a count,
  * then each triple's three lengths (u32, little-endian) and bytes. A Buffer posted as it is takes
- * its whole backing memory along, and a small Buffer's is Node's shared pool: 64 KiB of whatever
+ * its whole backing memory along, and a small Buffer's is Node's shared pool: 8–64 KiB of whatever
  * else was made beside it (a key unwrapped, a plaintext), copied into the worker's heap.
  */
 export function packTriples(triples: readonly SignedTriple[]): ArrayBuffer {
@@ -108,57 +108,78 @@ export class VerifiedSignatures {
   }
 }
 
-let pool: Worker[] | undefined;
-let nextId = 0;
 /**
- * Requests each worker is answering. Worker.ref()/unref() is a switch, not a count: a worker is
- * referenced while any request of it is out and unreferenced only when the last one is answered.
- * (Unreferenced at the first answer, a CLI sync waiting for a later page's checks, with no
- * connection left open, saw its process end there: exit 13, an unsettled top-level await.)
+ * A worker of the pool and the requests it is answering, each by its id. Referenced while any is
+ * out, unreferenced when the last is answered: Worker.ref()/unref() is a switch, not a count
+ * (unreferenced at its first answer, a CLI sync waiting for a later page's checks with no
+ * connection left open saw its process end there: exit 13, an unsettled top-level await). A
+ * worker that fails or exits fails what it held (checked in the transaction instead) and is
+ * replaced alone at the next use.
  */
-const working = new Map<Worker, number>();
+interface Slot {
+  readonly worker: Worker;
+  readonly pending: Map<number, { readonly resolve: (valid: readonly boolean[]) => void; readonly reject: (error: Error) => void }>;
+  gone: boolean;
+}
 
-function workers(): Worker[] {
-  if (!pool) {
-    pool = Array.from({ length: WORKERS }, () => {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
-      worker.unref();
-      return worker;
-    });
-  }
+let pool: Slot[] = [];
+let nextId = 0;
+
+function newSlot(): Slot {
+  const worker = new Worker(WORKER_SOURCE, { eval: true });
+  const slot: Slot = { worker, pending: new Map(), gone: false };
+  const fail = (error: Error): void => {
+    slot.gone = true;
+    const held = [...slot.pending.values()];
+    slot.pending.clear();
+    worker.unref();
+    for (const request of held) request.reject(error);
+  };
+  worker.on('message', (message: { id: number; valid: boolean[] }) => {
+    const request = slot.pending.get(message.id);
+    if (request === undefined) return;
+    slot.pending.delete(message.id);
+    if (slot.pending.size === 0) worker.unref();
+    request.resolve(message.valid);
+  });
+  worker.on('error', fail);
+  worker.on('exit', () => fail(new Error('A signature worker ended.')));
+  // After the listeners: the first 'message' listener references the worker's port again.
+  worker.unref();
+  return slot;
+}
+
+/** The pool, a worker made for each place empty or gone. Exported for the tests (a worker ended under a check). */
+export function signatureWorkers(): readonly Worker[] {
+  return workers().map((slot) => slot.worker);
+}
+
+function workers(): Slot[] {
+  pool = Array.from({ length: WORKERS }, (_, i) => {
+    const slot = pool[i];
+    return slot === undefined || slot.gone ? newSlot() : slot;
+  });
   return pool;
 }
 
-function onWorker(worker: Worker, triples: readonly SignedTriple[]): Promise<readonly boolean[]> {
-  const id = nextId++;
+/** One request to one worker, its triples packed first (a throw there is the caller's, with nothing referenced). */
+function onWorker(slot: Slot, triples: readonly SignedTriple[]): Promise<readonly boolean[]> {
+  const packed = packTriples(triples);
   return new Promise((resolve, reject) => {
-    // Held referenced only while it works: a CLI sync awaiting it must not see its process end.
-    const settled = (): void => {
-      worker.off('message', done);
-      worker.off('error', failed);
-      const left = (working.get(worker) ?? 1) - 1;
-      if (left > 0) working.set(worker, left);
-      else {
-        working.delete(worker);
-        worker.unref();
-      }
-    };
-    const done = (message: { id: number; valid: boolean[] }): void => {
-      if (message.id !== id) return;
-      settled();
-      resolve(message.valid);
-    };
-    const failed = (error: Error): void => {
-      settled();
-      pool = undefined;
-      reject(error);
-    };
-    working.set(worker, (working.get(worker) ?? 0) + 1);
-    worker.ref();
-    worker.on('message', done);
-    worker.once('error', failed);
-    const packed = packTriples(triples);
-    worker.postMessage({ id, packed }, [packed]);
+    if (slot.gone) {
+      reject(new Error('A signature worker ended.'));
+      return;
+    }
+    const id = nextId++;
+    slot.pending.set(id, { resolve, reject });
+    slot.worker.ref();
+    try {
+      slot.worker.postMessage({ id, packed }, [packed]);
+    } catch (error) {
+      slot.pending.delete(id);
+      if (slot.pending.size === 0) slot.worker.unref();
+      reject(error instanceof Error ? error : new Error('A signature check could not be handed over.'));
+    }
   });
 }
 
@@ -168,7 +189,12 @@ function onWorker(worker: Worker, triples: readonly SignedTriple[]): Promise<rea
  */
 export async function verifyAhead(triples: readonly SignedTriple[]): Promise<VerifiedSignatures> {
   if (triples.length < WORTH_A_WORKER) return new VerifiedSignatures();
-  const all = workers();
+  let all: Slot[];
+  try {
+    all = workers();
+  } catch {
+    return new VerifiedSignatures(); // no worker to be had: every signature is verified in the transaction
+  }
   const share = Math.ceil(triples.length / all.length);
   const parts = all.map((worker, i) => ({ worker, part: triples.slice(i * share, (i + 1) * share) }));
   const results = await Promise.all(parts.map(async ({ worker, part }) => {

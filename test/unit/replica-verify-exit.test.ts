@@ -12,9 +12,9 @@ import { bundleChild } from '../support/bundle-child';
 
 const CHILD = path.resolve(import.meta.dirname, '../../dist/test/verify-overlap-child.mjs');
 
-function runChild(): Promise<{ readonly code: number | null; readonly out: string }> {
+function runChild(mode = ''): Promise<{ readonly code: number | null; readonly out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, '4000'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    const child = spawn(process.execPath, [CHILD, '4000', mode], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => { out += chunk; });
@@ -35,6 +35,14 @@ describe('signature checks ahead, several at once', () => {
         expect(run.code).toBe(0);
         expect(JSON.parse(run.out)).toEqual({ small: 64, large: 4000 });
       }
+    }
+  });
+
+  it('let the process end when a worker ends under a check, its share verified here instead', { timeout: 120_000 }, async () => {
+    const runs = await Promise.all(Array.from({ length: 3 }, () => runChild('end')));
+    for (const run of runs) {
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.out)).toEqual({ small: 64, large: 4000 });
     }
   });
 });

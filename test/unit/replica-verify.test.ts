@@ -2,9 +2,10 @@
 // Ed25519 keys from node:crypto: only what verified counts as verified; a changed byte, a
 // signature moved to other bytes or another key's signature does not hold, ahead or after.
 // Must never: pass a batch too small for the workers (then nothing would run on them).
-import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it, vi } from 'vitest';
 import { newSigningKeyPair, signBytes } from '../../electron/vault/signing';
-import { packTriples, tripleDigest, verifyAhead, VerifiedSignatures, type SignedTriple } from '../../electron/vault/replica-verify';
+import { packTriples, signatureWorkers, tripleDigest, verifyAhead, VerifiedSignatures, type SignedTriple } from '../../electron/vault/replica-verify';
 
 describe('signatures checked ahead on worker threads', () => {
   it('counts exactly the triples that verify, and still refuses the rest when asked', async () => {
@@ -32,22 +33,63 @@ describe('signatures checked ahead on worker threads', () => {
     expect(new VerifiedSignatures().holds(first)).toBe(true);
   });
 
-  it('hands the workers the triples\' bytes alone, not the memory they were cut from', () => {
+  it('hands the workers the triples\' bytes alone, not the memory they were cut from', async () => {
     const pair = newSigningKeyPair();
-    // Small Buffers are slices of Node's shared pool: here beside a stand-in for a key made at the same time.
+    // Small Buffers are slices of one shared block (Node's pool): here one made so, holding a stand-in for a key beside them.
+    const block = Buffer.alloc(64 * 1024);
     const secret = Buffer.from('a key that must stay on the main thread', 'utf8');
-    const triples: SignedTriple[] = Array.from({ length: 3 }, (_, i) => {
+    secret.copy(block, 0);
+    let at = secret.length;
+    const cut = (bytes: Buffer): Buffer => {
+      const slice = block.subarray(at, at + bytes.length);
+      bytes.copy(slice);
+      at += bytes.length;
+      return slice;
+    };
+    const triples: SignedTriple[] = Array.from({ length: 100 }, (_, i) => {
       const bytes = Buffer.from(`record ${i}`, 'utf8');
-      return { publicKey: Buffer.from(pair.publicKey), bytes, signature: Buffer.from(signBytes(pair.privateKey, bytes)) };
+      return { publicKey: cut(pair.publicKey), bytes: cut(bytes), signature: cut(signBytes(pair.privateKey, bytes)) };
     });
-    expect(triples[0]?.bytes.buffer).toBe(secret.buffer);
-    const packed = packTriples(triples);
     const lengths = triples.reduce((n, t) => n + 12 + t.publicKey.length + t.bytes.length + t.signature.length, 4);
+    const packed = packTriples(triples);
     expect(packed.byteLength).toBe(lengths);
     expect(Buffer.from(packed).includes(secret)).toBe(false);
-    const view = Buffer.from(packed);
-    expect(view.readUInt32LE(0)).toBe(3);
-    expect(view.subarray(16, 16 + 32).equals(pair.publicKey)).toBe(true);
+    // What the workers are really posted: an id and the packed triples, handed over (transferred), nothing of the block.
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    try {
+      const verified = await verifyAhead(triples);
+      for (const t of triples) expect(verified.holds(t)).toBe(true);
+      expect(posted).toHaveBeenCalledTimes(2);
+      for (const [message, transfer] of posted.mock.calls) {
+        const { id, packed: handed } = message as { id: number; packed: ArrayBuffer };
+        expect(Object.keys(message as object).sort()).toEqual(['id', 'packed']);
+        expect(typeof id).toBe('number');
+        expect(transfer).toEqual([handed]);
+        expect(handed.byteLength).toBe(0); // detached here: moved, not copied
+      }
+      expect((verified as unknown as { valid: ReadonlySet<string> }).valid.size).toBe(triples.length);
+    } finally {
+      posted.mockRestore();
+    }
+  });
+
+  it('verifies here the share of a worker that ends under a check, and makes a new one for the next', async () => {
+    const pair = newSigningKeyPair();
+    const triples: SignedTriple[] = Array.from({ length: 4000 }, (_, i) => {
+      const bytes = Buffer.from(`record ${i}`, 'utf8');
+      return { publicKey: pair.publicKey, bytes, signature: signBytes(pair.privateKey, bytes) };
+    });
+    const checking = verifyAhead(triples);
+    const [ended] = signatureWorkers();
+    await ended?.terminate();
+    const verified = await checking;
+    const ahead = (v: VerifiedSignatures): number => (v as unknown as { valid: ReadonlySet<string> }).valid.size;
+    // The ended worker's half was not verified ahead; every signature still holds (verified here).
+    expect(ahead(verified)).toBeLessThanOrEqual(triples.length / 2);
+    for (const t of triples.slice(0, 50)) expect(verified.holds(t)).toBe(true);
+    // The next check has two workers again, the ended one replaced.
+    expect(signatureWorkers()).not.toContain(ended);
+    expect(ahead(await verifyAhead(triples))).toBe(triples.length);
   });
 
   it('tells triples apart by where their parts end', () => {
