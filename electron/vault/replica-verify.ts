@@ -122,7 +122,7 @@ interface Slot {
   gone: boolean;
 }
 
-let pool: Slot[] = [];
+const pool: Array<Slot | undefined> = [];
 let nextId = 0;
 
 function newSlot(): Slot {
@@ -143,6 +143,11 @@ function newSlot(): Slot {
     request.resolve(message.valid);
   });
   worker.on('error', fail);
+  // An answer that cannot be read: the worker is not trusted with more (its checks are done in the transaction).
+  worker.on('messageerror', (error) => {
+    fail(error);
+    void worker.terminate();
+  });
   worker.on('exit', () => fail(new Error('A signature worker ended.')));
   // After the listeners: the first 'message' listener references the worker's port again.
   worker.unref();
@@ -154,12 +159,18 @@ export function signatureWorkers(): readonly Worker[] {
   return workers().map((slot) => slot.worker);
 }
 
+/** The workers to be had: each place empty or gone filled in place; one that cannot be made now is left empty (tried again next use), none lost. */
 function workers(): Slot[] {
-  pool = Array.from({ length: WORKERS }, (_, i) => {
+  for (let i = 0; i < WORKERS; i++) {
     const slot = pool[i];
-    return slot === undefined || slot.gone ? newSlot() : slot;
-  });
-  return pool;
+    if (slot !== undefined && !slot.gone) continue;
+    try {
+      pool[i] = newSlot();
+    } catch {
+      pool[i] = undefined;
+    }
+  }
+  return pool.filter((slot): slot is Slot => slot !== undefined && !slot.gone);
 }
 
 /** One request to one worker, its triples packed first (a throw there is the caller's, with nothing referenced). */
@@ -189,14 +200,15 @@ function onWorker(slot: Slot, triples: readonly SignedTriple[]): Promise<readonl
  */
 export async function verifyAhead(triples: readonly SignedTriple[]): Promise<VerifiedSignatures> {
   if (triples.length < WORTH_A_WORKER) return new VerifiedSignatures();
-  let all: Slot[];
-  try {
-    all = workers();
-  } catch {
-    return new VerifiedSignatures(); // no worker to be had: every signature is verified in the transaction
-  }
+  const all = workers();
+  // No worker to be had: every signature is verified in the transaction.
+  if (all.length === 0) return new VerifiedSignatures();
   const share = Math.ceil(triples.length / all.length);
-  const parts = all.map((worker, i) => ({ worker, part: triples.slice(i * share, (i + 1) * share) }));
+  // Each triple's digest taken now, with the bytes handed over: what the workers answer for is what was packed.
+  const parts = all.map((worker, i) => {
+    const part = triples.slice(i * share, (i + 1) * share);
+    return { worker, part, digests: part.map(tripleDigest) };
+  });
   const results = await Promise.all(parts.map(async ({ worker, part }) => {
     try {
       return part.length === 0 ? [] : await onWorker(worker, part);
@@ -205,8 +217,8 @@ export async function verifyAhead(triples: readonly SignedTriple[]): Promise<Ver
     }
   }));
   const valid = new Set<string>();
-  parts.forEach(({ part }, i) => part.forEach((t, j) => {
-    if (results[i]?.[j] === true) valid.add(tripleDigest(t));
+  parts.forEach(({ digests }, i) => digests.forEach((digest, j) => {
+    if (results[i]?.[j] === true) valid.add(digest);
   }));
   return new VerifiedSignatures(valid);
 }
