@@ -5,7 +5,8 @@
  */
 import { build } from 'esbuild';
 
-export async function bundleChild(entry: string, outfile: string): Promise<void> {
+/** `sourcemap`: a linked map beside it, for a child whose stack traces a test reads. */
+export async function bundleChild(entry: string, outfile: string, sourcemap = false): Promise<void> {
   await build({
     entryPoints: [entry],
     outfile,
@@ -13,6 +14,7 @@ export async function bundleChild(entry: string, outfile: string): Promise<void>
     platform: 'node',
     format: 'esm',
     target: 'node22.12',
+    ...(sourcemap ? { sourcemap: 'linked' as const } : {}),
     external: ['better-sqlite3', 'argon2', 'keytar'],
     banner: { js: "import { createRequire as __crewvaultRequire } from 'node:module'; const require = __crewvaultRequire(import.meta.url);" },
     logLevel: 'warning',

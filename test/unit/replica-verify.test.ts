@@ -7,6 +7,11 @@ import { describe, expect, it, vi } from 'vitest';
 import { newSigningKeyPair, signBytes } from '../../electron/vault/signing';
 import { packTriples, signatureWorkers, tripleDigest, verifyAhead, VerifiedSignatures, type SignedTriple } from '../../electron/vault/replica-verify';
 
+/** The digests the workers vouched for (the memo's own set). */
+function ahead(v: VerifiedSignatures): ReadonlySet<string> {
+  return (v as unknown as { valid: ReadonlySet<string> }).valid;
+}
+
 describe('signatures checked ahead on worker threads', () => {
   it('counts exactly the triples that verify, and still refuses the rest when asked', async () => {
     const alice = newSigningKeyPair();
@@ -27,7 +32,7 @@ describe('signatures checked ahead on worker threads', () => {
     for (const t of good) expect(verified.holds(t)).toBe(true);
     for (const t of bad) expect(verified.holds(t)).toBe(false);
     // The good ones were verified on the workers: an empty memo must verify them itself (and agree).
-    const internal = (verified as unknown as { valid: ReadonlySet<string> }).valid;
+    const internal = ahead(verified);
     expect(internal.size).toBe(good.length);
     for (const t of bad) expect(internal.has(tripleDigest(t))).toBe(false);
     expect(new VerifiedSignatures().holds(first)).toBe(true);
@@ -67,7 +72,7 @@ describe('signatures checked ahead on worker threads', () => {
         expect(transfer).toEqual([handed]);
         expect(handed.byteLength).toBe(0); // detached here: moved, not copied
       }
-      expect((verified as unknown as { valid: ReadonlySet<string> }).valid.size).toBe(triples.length);
+      expect(ahead(verified).size).toBe(triples.length);
     } finally {
       posted.mockRestore();
     }
@@ -79,7 +84,6 @@ describe('signatures checked ahead on worker threads', () => {
       const bytes = Buffer.from(`record ${i}`, 'utf8');
       return { publicKey: pair.publicKey, bytes, signature: signBytes(pair.privateKey, bytes) };
     });
-    const ahead = (v: VerifiedSignatures): ReadonlySet<string> => (v as unknown as { valid: ReadonlySet<string> }).valid;
     const half = triples.length / 2;
     // The first worker holds the first half: ended (terminate) in the same turn as the check is asked, it answers none of it.
     for (const end of [(w: Worker) => w.terminate(), (w: Worker) => { w.emit('error', new Error('a worker failed')); return w.terminate(); }]) {
