@@ -391,7 +391,7 @@ export class Router {
     }
     if (handed.kind === 'totp') {
       await this.requirePermission(s, 'otpCode');
-      return this.copy((await s.otpCode(handed.id, this.options.clock.now(), 'copy', this.team.serverCodeSource(s))).code, clearAfterSeconds);
+      return this.copy((await s.otpCode(handed.id, undefined, 'copy', this.team.serverCodeSource(s))).code, clearAfterSeconds);
     }
     throw new CrewvaultError('FORBIDDEN', handed.kind === 'hotp'
       ? 'Copy a counter-based code with its Copy button: the vault records the copy.'
@@ -456,7 +456,7 @@ export class Router {
     },
     'otp.code': async ({ id }, session) => {
       const s = this.requireSession(session);
-      const result = await s.otpCode(id, this.options.clock.now(), 'view', this.team.serverCodeSource(s));
+      const result = await s.otpCode(id, undefined, 'view', this.team.serverCodeSource(s));
       this.handedOut.note(s, result.code, { id, kind: 'counter' in result ? 'hotp' : 'totp' });
       return 'counter' in result
         ? { kind: result.kind, code: result.code, next: result.next, counter: result.counter }
@@ -478,7 +478,7 @@ export class Router {
     'secrets.copy': async ({ id, what }, session) => {
       const s = this.requireSession(session);
       await this.requirePermission(s, what);
-      const value = what === 'password' ? await s.revealPassword(id, 'copy') : (await s.otpCode(id, this.options.clock.now(), 'copy', this.team.serverCodeSource(s))).code;
+      const value = what === 'password' ? await s.revealPassword(id, 'copy') : (await s.otpCode(id, undefined, 'copy', this.team.serverCodeSource(s))).code;
       return this.copy(value, (await s.settings()).clipboardClearSeconds);
     },
     'clipboard.copy': async ({ text: value }, session) => this.copyText(value, this.requireSession(session)),

@@ -14,9 +14,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const [path, ...rest] = positionals;
   if (path === undefined || rest.length > 0) throw new UsageError('name exactly one entry as "Customer/Title"');
   if (values.at !== undefined && !/^\d{1,12}$/.test(values.at)) throw new UsageError('--at must be a whole number of seconds since 1970');
-  const nowMs = values.at === undefined ? io.now() : Number(values.at) * 1000;
+  // Without --at, "now" is the vault's, read when the code is computed: one read here would be
+  // a sign-in earlier, a step before for someone who may see the current code only.
+  const atMs = values.at === undefined ? undefined : Number(values.at) * 1000;
   // 'print': a code handed to a terminal, pipe or script is an act, audited every time.
-  const result = await withSession(values, io, async (session) => session.otpCode((await session.resolvePath(path)).id, nowMs, 'print'));
+  const result = await withSession(values, io, async (session) => session.otpCode((await session.resolvePath(path)).id, atMs, 'print'));
   if (values.json) {
     io.out(`${JSON.stringify('counter' in result
       ? { code: result.code, next: result.next, counter: result.counter }

@@ -96,14 +96,16 @@ export class CodesService {
   }
 
   /**
-   * The entry's code. TOTP/Steam: at `nowMs` — someone who may not see the key (codes-only)
-   * gets the current step only (its result names the next code too, as the screen shows), so
-   * codes cannot be collected ahead to use after access ends. HOTP: the code for the stored
+   * The entry's code. TOTP/Steam: at `atMs`, or now by the vault's clock when it is left out
+   * (read once, inside the transaction: a caller's "now" taken before a sign-in or a wait for the
+   * writer could fall in the step before, and be refused as a code at another time). Someone who
+   * may not see the key (codes-only) gets the current step only (its result names the next code
+   * too, as the screen shows), so codes cannot be collected ahead to use after access ends. HOTP: the code for the stored
    * counter, which then advances and is saved (a used HOTP code is never shown again).
    * Audited with the step or counter it was for: a copy, a code at another time and every HOTP
    * code each time; a screen's passive refresh once per entry per OTP_AUDIT_INTERVAL_MS.
    */
-  async otpCode(id: number, nowMs: number = this.core.now(), purpose: CodePurpose = 'view', fromServer?: ServerCodeSource): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
+  async otpCode(id: number, atMs?: number, purpose: CodePurpose = 'view', fromServer?: ServerCodeSource): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
     // One transaction decides where the code comes from and, computed here, gives it (a code is
     // asked every period by every row on screen: a separate read first cost a transaction each).
     const local = await this.core.write((w) => {
@@ -137,6 +139,7 @@ export class CodesService {
         return { code: { ...result, next: mayLookAhead ? result.next : '', kind: 'hotp' as const } };
       }
       const now = this.core.now();
+      const nowMs = atMs ?? now;
       const step = timeStep(nowMs, otp.params.period);
       const currentStep = timeStep(now, otp.params.period);
       if (step !== currentStep && !mayLookAhead) {
@@ -153,22 +156,22 @@ export class CodesService {
       }
       return { code: { ...totpCode(otp.params, nowMs), kind: otp.params.kind } };
     });
-    if (local.remote !== undefined) return this.serverCode(id, local.remote, nowMs, purpose, fromServer);
+    if (local.remote !== undefined) return this.serverCode(id, local.remote, atMs, purpose, fromServer);
     if (local.code === undefined) throw new CrewvaultError('INTERNAL', 'a code was neither computed here nor left to the server');
     return local.code;
   }
 
   /**
    * A code the team server computed (the group is set to "server computes codes" and this person
-   * holds no secret key of it): the current step only, whatever `nowMs` asks; audited here as a
+   * holds no secret key of it): the current step only, so `atMs` given must be this second; audited here as a
    * code computed on this desktop is (the server audits it too, with its step).
    */
-  private async serverCode(id: number, remote: { row: EntryRow; vault: string; entry: string; summary: SealedSummary }, nowMs: number, purpose: CodePurpose, fromServer: ServerCodeSource | undefined): Promise<TotpCode & { readonly kind: OtpKind }> {
+  private async serverCode(id: number, remote: { row: EntryRow; vault: string; entry: string; summary: SealedSummary }, atMs: number | undefined, purpose: CodePurpose, fromServer: ServerCodeSource | undefined): Promise<TotpCode & { readonly kind: OtpKind }> {
     if (remote.summary.o === null) throw new CrewvaultError('NOT_FOUND', 'This entry has no one-time password.');
     if (remote.summary.o === 'hotp') throw new CrewvaultError('FORBIDDEN', 'The team server computes time-based codes only: ask someone who holds this group\'s keys for this HOTP code.');
     if (fromServer === undefined) throw new CrewvaultError('SERVER_UNREACHABLE', 'The team server computes this group\'s codes: sign in to it (Team server) to see them.');
     const now = this.core.now();
-    if (nowMs !== now && Math.floor(nowMs / 1000) !== Math.floor(now / 1000)) throw new CrewvaultError('FORBIDDEN', 'The team server gives the current code only.');
+    if (atMs !== undefined && atMs !== now && Math.floor(atMs / 1000) !== Math.floor(now / 1000)) throw new CrewvaultError('FORBIDDEN', 'The team server gives the current code only.');
     const got = await fromServer(remote.vault, remote.entry);
     const after = this.core.now();
     await this.core.write((w) => {

@@ -499,8 +499,9 @@ export class VaultSession {
     return this.codes.serverCodeKeys();
   }
 
-  async otpCode(id: number, nowMs?: number, purpose?: CodePurpose, fromServer?: ServerCodeSource): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
-    return this.codes.otpCode(id, nowMs, purpose, fromServer);
+  /** The entry's code at `atMs`, or now (by the vault's clock, in the transaction) when left out: codes-service.ts. */
+  async otpCode(id: number, atMs?: number, purpose?: CodePurpose, fromServer?: ServerCodeSource): Promise<(TotpCode | HotpCode) & { readonly kind: OtpKind }> {
+    return this.codes.otpCode(id, atMs, purpose, fromServer);
   }
 
   async revealPassword(id: number, purpose?: 'reveal' | 'copy'): Promise<string> {
