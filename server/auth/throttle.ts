@@ -11,7 +11,7 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import type { ServerContext, ThrottleLimits } from '../context';
-import { blockedUntil, countAttempt, creditAttempt, deleteThrottle, setBlockedUntil, type ThrottleScope } from '../store/throttle';
+import { countAttempt, creditAttempt, deleteThrottle, lockThrottle, setBlockedUntil, type ThrottleScope } from '../store/throttle';
 
 export const THROTTLE_WINDOW_MS = 60 * 60_000;
 export const FIRST_WAIT_MS = 30_000;
@@ -27,23 +27,31 @@ function minutes(ms: number): string {
   return n === 1 ? '1 minute' : `${n} minutes`;
 }
 
-/** Throws TOO_MANY_ATTEMPTS while either scope waits; else counts this attempt in both. */
+/**
+ * Throws TOO_MANY_ATTEMPTS while either scope waits; else counts this attempt in both. One
+ * transaction, under both rows' locks (account, then address: always that order), so starts that
+ * race on a name or an address are decided one after another, each seeing the wait the last one
+ * set; checked apart from the count, a burst all read "no wait" and all went on to guess.
+ * A refusal rolls back: it is not counted.
+ */
 export async function admitSignIn(ctx: ServerContext, accountKey: string, address: string): Promise<void> {
-  const now = ctx.now();
   const limits: ThrottleLimits = ctx.throttle;
   const scopes: [ThrottleScope, string, number][] = [['account', accountKey, limits.perAccount], ['address', address, limits.perAddress]];
-  for (const [scope, key] of scopes) {
-    const until = await blockedUntil(ctx.db, scope, key);
-    if (until > now) {
-      const whose = scope === 'account' ? 'this user name' : 'this address';
-      throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many sign-in attempts for ${whose}: try again in ${minutes(until - now)}`);
+  await ctx.db.transaction(async (tx) => {
+    const now = ctx.now();
+    for (const [scope, key] of scopes) {
+      const until = await lockThrottle(tx, scope, key, now);
+      if (until > now) {
+        const whose = scope === 'account' ? 'this user name' : 'this address';
+        throw new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many sign-in attempts for ${whose}: try again in ${minutes(until - now)}`);
+      }
     }
-  }
-  for (const [scope, key, limit] of scopes) {
-    const attempts = await countAttempt(ctx.db, scope, key, now, now - THROTTLE_WINDOW_MS);
-    const wait = waitAfter(attempts, limit);
-    if (wait > 0) await setBlockedUntil(ctx.db, scope, key, now + wait);
-  }
+    for (const [scope, key, limit] of scopes) {
+      const attempts = await countAttempt(tx, scope, key, now, now - THROTTLE_WINDOW_MS);
+      const wait = waitAfter(attempts, limit);
+      if (wait > 0) await setBlockedUntil(tx, scope, key, now + wait);
+    }
+  });
 }
 
 /** A sign-in that finished: the account's count is forgotten, the address's attempt taken back. */

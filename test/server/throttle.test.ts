@@ -78,6 +78,33 @@ describe.each(DATABASE_KINDS)('sign-in throttling on %s', (kind) => {
     expect((await start(client, person.username)).code).toBe('TOO_MANY_ATTEMPTS');
   });
 
+  // Starts sent together each read "no wait" before any of them counted, and all went on to
+  // guess (review of 632f532's class: a value checked apart from the write that changes it).
+  it('admits no more than the limit from a burst of starts on one name sent at once, and one start per wait after it', async () => {
+    const person = await invitePerson(server, owner);
+    const clients = Array.from({ length: 12 }, () => new TestClient(server.url));
+    for (let burst = 0; burst < 5; burst += 1) {
+      server.clock.advance(THROTTLE_WINDOW_MS + 1);
+      const replies = await Promise.all(clients.map((c) => start(c, person.username)));
+      expect(replies.filter((r) => r.ok).length, `burst ${burst}`).toBe(LIMITS.perAccount);
+      expect(replies.filter((r) => !r.ok).map((r) => r.code), `burst ${burst}`).toEqual(Array<string>(clients.length - LIMITS.perAccount).fill('TOO_MANY_ATTEMPTS'));
+      // The wait over, the next burst is one guess, not one each.
+      server.clock.advance(FIRST_WAIT_MS);
+      const after = await Promise.all(clients.map((c) => start(c, person.username)));
+      expect(after.filter((r) => r.ok).length, `burst ${burst}, after its wait`).toBe(1);
+    }
+  });
+
+  it('admits no more than the address\'s limit from a burst of starts on many names sent at once', async () => {
+    const clients = Array.from({ length: 2 * LIMITS.perAddress + 6 }, () => new TestClient(server.url));
+    for (let burst = 0; burst < 3; burst += 1) {
+      server.clock.advance(THROTTLE_WINDOW_MS + 1);
+      const replies = await Promise.all(clients.map((c) => start(c, uniqueName('burst'))));
+      expect(replies.filter((r) => r.ok).length, `burst ${burst}`).toBe(LIMITS.perAddress);
+      expect(new Set(replies.filter((r) => !r.ok).map((r) => r.message))).toEqual(new Set(['Too many sign-in attempts for this address: try again in 1 minute']));
+    }
+  });
+
   it('makes an address wait after its own limit, across names, and honest sign-ins take theirs back', async () => {
     const person = await invitePerson(server, owner);
     server.clock.advance(THROTTLE_WINDOW_MS + 1);
