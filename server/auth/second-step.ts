@@ -13,8 +13,8 @@ import { CrewvaultError } from '../../shared/errors';
 import { appendAudit, type AuditKind } from '../audit';
 import type { ServerContext } from '../context';
 import type { Transaction } from '../store/db';
-import { clearMfaFailures, countMfaFailure, mfaBlockedUntil, setMfaBlockedUntil } from '../store/mfa';
-import { countWrongCode, deleteSession, setSecondStepDone } from '../store/sessions';
+import { clearMfaFailures, countMfaFailure, holdSecondSteps, mfaBlockedUntil, setMfaBlockedUntil } from '../store/mfa';
+import { countWrongCode, deleteSession, sessionStands, setSecondStepDone } from '../store/sessions';
 import { blockedUntil, countAttempt, creditAttempt, setBlockedUntil } from '../store/throttle';
 import type { Authenticated } from './sessions';
 import { THROTTLE_WINDOW_MS, waitAfter } from './throttle';
@@ -112,11 +112,17 @@ export async function secondStepDone(tx: Transaction, ctx: ServerContext, auth: 
 
 /**
  * A check-and-use in one transaction: `check` returns the value when the second step is
- * right, or `wrong` when it is not (counted); the account's wait is checked first.
+ * right, or `wrong` when it is not (counted); the account's wait is checked first. Second steps
+ * of one account (and of one address) are held one at a time (holdSecondSteps), the session
+ * read again under that hold: codes sent together were each checked against the wait, the count
+ * and the session as they stood before any of them, so a burst was as many guesses as the
+ * pool had connections, and a right code among them after the fifth wrong one still counted.
  */
 export async function checkSecondStep<T>(ctx: ServerContext, auth: Authenticated, kind: AuditKind, source: string,
   check: (tx: Transaction) => Promise<Outcome<T> | 'wrong'>): Promise<T> {
   return settled(await ctx.db.transaction(async (tx): Promise<Outcome<T>> => {
+    await holdSecondSteps(tx, auth.user.id, addressKey(source));
+    if (!await sessionStands(tx, auth.session.id)) return { error: new CrewvaultError('UNAUTHORIZED', 'This sign-in has ended: sign in again with your password') };
     const refused = await waiting(tx, ctx, auth.user.id, source);
     if (refused !== undefined) return { error: refused };
     const outcome = await check(tx);

@@ -5,7 +5,7 @@
  * `mfa_throttle`, `mfa_recovery_codes` and `mfa_emergency_codes`. Secrets arrive here sealed
  * (server/keys.ts); nothing here sees a code or a key in the clear.
  */
-import { int, text, textOrNull, type Queryable, type Row } from './db';
+import { int, text, textOrNull, type Queryable, type Row, type Transaction } from './db';
 import { personPolicyOf, policyColumnsSql, policyForUser, POLICY_SETTING_KEYS, type PersonPolicy } from './mfa-policy';
 
 /** What decides a session's second step: has the person an authenticator, the level that applies, since when a second step counts, and the idle time. */
@@ -77,6 +77,17 @@ export async function enableAuthenticator(tx: Queryable, userId: string, sealed:
 
 export async function setLastStep(tx: Queryable, userId: string, step: number): Promise<void> {
   await tx.query('UPDATE mfa_authenticators SET last_step = $2 WHERE user_id = $1', [userId, step]);
+}
+
+/**
+ * Holds, until the transaction ends, the second steps of one account and of one address (a
+ * transaction-scoped advisory lock each, account first: only second steps take them, so they
+ * wait only for each other). Codes sent together for one account are then checked one after
+ * another, each seeing the wait and the ended session the one before left (second-step.ts).
+ */
+export async function holdSecondSteps(tx: Transaction, userId: string, addressKey: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(1, hashtext($1))', [userId]);
+  await tx.query('SELECT pg_advisory_xact_lock(2, hashtext($1))', [addressKey]);
 }
 
 export async function mfaBlockedUntil(db: Queryable, userId: string): Promise<number> {

@@ -168,6 +168,11 @@ export async function setSecondStepDone(db: Queryable, id: string, now: number):
 }
 
 /** Counts a wrong code in this session; returns the count (0 when the session is gone). */
+/** Whether the session is still there (a second step in flight may outlive it: ended by the fifth wrong code beside it). */
+export async function sessionStands(db: Queryable, id: string): Promise<boolean> {
+  return (await db.query('SELECT 1 FROM sessions WHERE id = $1', [id])).length > 0;
+}
+
 export async function countWrongCode(db: Queryable, id: string): Promise<number> {
   const [row] = await db.query('UPDATE sessions SET wrong_codes = wrong_codes + 1 WHERE id = $1 RETURNING wrong_codes', [id]);
   return row === undefined ? 0 : int(row, 'wrong_codes');

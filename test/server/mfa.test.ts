@@ -153,6 +153,24 @@ describe.each(DATABASE_KINDS)('MFA on %s', (kind) => {
     expect(replies.filter((reply) => reply.ok)).toHaveLength(1);
   });
 
+  // Codes sent together were each checked against the wait and the session as they stood before
+  // any of them (review of 632f532's class): a burst was as many guesses as the pool had connections.
+  it('checks no more codes from a burst sent at once than one by one: four wrong, the fifth ends it, one per wait after', async () => {
+    const person = await invitePerson(server, owner);
+    const secret = await enrol(person);
+    for (let round = 0; round < 3; round += 1) {
+      server.clock.advance(16 * 60_000); // past the longest wait; the wrong codes in a row are still counted (a right one forgets them)
+      const { client } = await signIn(person);
+      const wrong = wrongFor(secret, server.clock.now());
+      const replies = await Promise.all(Array.from({ length: 12 }, () => client.call('mfaVerify', { code: wrong })));
+      const said = replies.map((r) => (r.ok ? 'ok' : `${r.error.code}: ${r.error.message}`));
+      const checked = said.filter((s) => s.startsWith('WRONG_CODE') || s.includes('this sign-in is over'));
+      // After a wait each new burst may check one code (the wait doubles), the first burst five.
+      expect(checked.length, `round ${round}: ${said.join(' | ')}`).toBe(round === 0 ? WRONG_CODES_PER_ATTEMPT : 1);
+      expect(said.filter((s) => s === 'ok')).toEqual([]);
+    }
+  });
+
   it('ends the attempt at the fifth wrong code (back to the password), and the account waits, doubling', async () => {
     const person = await invitePerson(server, owner);
     const secret = await enrol(person);
