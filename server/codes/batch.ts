@@ -216,7 +216,9 @@ export class CodeBatcher {
       batch.forEach((p, i) => {
         const verdict = judged[i];
         if (verdict === undefined || verdict instanceof CrewvaultError) return;
-        add(p.actor, keyOf(p).entry, verdict.step);
+        // The step's end in ms, not its number: numbers of different periods do not compare (an entry's key changed from
+        // 30 to 60 s: the stored number, about twice the new ones, stayed the newest window, and the count never started again).
+        add(p.actor, keyOf(p).entry, verdict.stepEndsAt);
         add(p.actor, keyOf(p).all, minute);
       });
       // Nothing let through: nothing to count or audit (the lock, taken with the read, goes with the COMMIT: a batch

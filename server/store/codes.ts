@@ -57,7 +57,7 @@ export interface ThrottleCount {
   readonly actor: string;
   readonly key: string;
   /**
-   * The window this count is for (a time step, a minute): a newer window than the stored one starts
+   * The window this count is for (a time step by the ms it ends at, a minute by its number; one kind per key): a newer window than the stored one starts
    * the count again; an older one (a process whose clock is behind) counts in the stored, newer one.
    */
   readonly window: number;
