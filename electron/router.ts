@@ -289,7 +289,8 @@ export class Router {
       return undefined;
     }
     if (token === null) return undefined;
-    const device = await session.mfa.useTrustedDevice(token, days, this.options.clock.now());
+    // The days and the time again, by the vault, as the device is used (the keychain may have taken a while).
+    const device = await session.mfa.useTrustedDevice(token);
     if (device === undefined) await devices.remove(account).catch((error: unknown) => this.keychainFailed('remove', error)); // expired, forgotten or reset
     return device;
   }

@@ -28,6 +28,7 @@ import {
   clearMfaColumns, countUnusedRecoveryCodes, deleteEmergencyCodes, deleteRecoveryCodes, deleteUnseenRecoveryCodes, enableMfa, getEmergencyCode, getMfaPolicySetting,
   getUnseenRecoveryCodes, putEmergencyCode, putUnseenRecoveryCodes, replaceRecoveryCodeHashes, setLastStep, setMfaPolicySetting, setPendingSetup, spendEmergencyCode, spendRecoveryCode, unusedRecoveryCodeHashes, type MfaColumns,
 } from './store-mfa';
+import { readSettings } from './settings-service';
 import { deleteTrustedDevice, deleteTrustedDevicesOf, findTrustedDevice, insertTrustedDevice, listTrustedDevices, setTrustedDeviceUsed, trustedDeviceUser } from './store-trusted-devices';
 import { clearFailedCodes, findUserByName, getUser, listUsers, recordFailedCode, type UserRow } from './store-users';
 
@@ -434,15 +435,24 @@ export class MfaService {
     return { id, token };
   }
 
-  /** The trusted device `token` names for this user, if it has not expired, nor outlived the
-   * vault's current `days` (lowered since it was trusted); its use is noted and audited. */
-  async useTrustedDevice(token: string, days: number, nowMs: number = this.core.now()): Promise<number | undefined> {
+  /**
+   * The trusted device `token` names for this user, if it has not expired, nor outlived the
+   * vault's trust days (lowered since it was trusted; 0 turns every trusted computer off); its use
+   * is noted and audited. The days and the time are read here, in the transaction that uses the
+   * device: a caller's, read before its keychain answered, could be from before the days were
+   * lowered to 0 or the device ran out.
+   */
+  async useTrustedDevice(token: string): Promise<number | undefined> {
     const userId = this.core.userId();
     // Looked up and used in one write transaction: a computer forgotten, or MFA reset, in
     // another process at the same moment is either seen gone or gone after this use, never both.
     return this.core.write((w) => {
       const found = findTrustedDevice(w, userId, deviceHash(token));
       if (!found) return undefined;
+      const days = readSettings(w).trustDeviceDays;
+      // Turned off (0 days): not used, and kept, as when the door saw 0 before asking the keychain.
+      if (days < 1) return undefined;
+      const nowMs = this.core.now();
       if (Math.min(found.expires_at, found.created_at + days * DAY_MS) <= nowMs) {
         deleteTrustedDevice(w, found.id);
         this.core.audit(w, { action: 'mfa.device_expired', subject: this.core.userName() });

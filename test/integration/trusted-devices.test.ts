@@ -11,6 +11,7 @@ import { errorCode, newRouter, ok } from '../support/router';
 import { totp } from '../support/totp';
 import { OWNER, PASSWORD, tempVaultPath } from '../support/vault';
 import { withBase } from '../support/base-revision';
+import { crewvault, type CliResult } from '../support/cli';
 
 const DAY = 24 * 60 * 60_000;
 let keyring: PrivateKeyring;
@@ -25,8 +26,8 @@ beforeAll(() => {
 afterAll(() => keyring.stop());
 
 /** A vault whose owner has an authenticator, on a computer labelled `label`, signed out. */
-async function ownerWithMfa(label = 'desk-1') {
-  const setup = newRouter(tempVaultPath(), { devices, deviceLabel: label });
+async function ownerWithMfa(label = 'desk-1', store: DeviceStore = devices) {
+  const setup = newRouter(tempVaultPath(), { devices: store, deviceLabel: label });
   const { router, clock } = setup;
   ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
   const { secret } = ok(await router.call('mfa.begin', {})) as { secret: string };
@@ -112,6 +113,31 @@ describe('trusted computers', () => {
     ok(await router.call('session.lock', {}));
     clock.advance(2000 + 2 * DAY);
     expect((await signInWithPassword(router)).pending).toMatchObject({ step: 'code' });
+    await router.close();
+  });
+
+  it('stop at 0 days set by another process while the keychain was answering', async () => {
+    // The keychain can take a while (an unlock prompt); meanwhile an admin's CLI turns trusting off.
+    let meanwhile: (() => void) | undefined;
+    const slow: DeviceStore = { ...devices, get: async (account) => {
+      const token = await devices.get(account);
+      meanwhile?.();
+      return token;
+    } };
+    const { router, clock, secret, vaultPath } = await ownerWithMfa('desk-slow', slow);
+    await signInWithPassword(router);
+    ok(await router.call('session.verifyCode', { code: totp(secret, clock.now()), trustDevice: true }));
+    ok(await router.call('session.lock', {}));
+    clock.advance(60_000);
+    let off: CliResult | undefined;
+    meanwhile = () => {
+      meanwhile = undefined;
+      off = crewvault(['settings', '--trust-days', '0', '--vault', vaultPath, '--as', OWNER, '--code', totp(secret, Date.now())], { input: `${PASSWORD}\n` });
+    };
+    const state = await signInWithPassword(router);
+    // (Asserted out here: a throw inside the keychain's answer would be taken for a keychain that failed.)
+    expect(off?.status, off?.stderr).toBe(0);
+    expect(state.pending).toMatchObject({ step: 'code' });
     await router.close();
   });
 
