@@ -40,7 +40,7 @@ const USAGE = `crewvault mfa begin | confirm --code CODE | status [--json] | rec
                   emergency code), given to this very command.
   emergency USER  (users.manage) prints a 6-letter code USER gives as --emergency-code CODE instead of their
                   authenticator: once, within ${EMERGENCY_MINUTES} minutes.
-  Every vault command takes --code CODE, --recovery-code CODE or --emergency-code CODE when you have an
+  Every vault command takes --code CODE, --recovery-code - (the code read like a password) or --emergency-code CODE when you have an
   authenticator.`;
 
 /**

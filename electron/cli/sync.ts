@@ -3,7 +3,7 @@
  * server it is signed in to (crewvault login): others' changes in, this vault's out
  * (electron/team/sync.ts). `--move`: the vault's owner moves it onto the server (the whole
  * vault pushed, once) and is told their owner key, to hand over with invites. Asks for the
- * vault's password (or uses `crewvault unlock`'s session),
+ * vault's password each time (an unlocked session does not run it: agent-commands.ts),
  * never the server's: that session is the one `crewvault login` kept.
  */
 import { parseArgs } from 'node:util';

@@ -39,7 +39,7 @@ export const TEAM_USAGE = 'crewvault team token|mfa|devices|forget|key … [--se
   + '  crewvault team forget DEVICE-ID [--user USER]\n'
   + '  crewvault team key USER                    USER\'s account key fingerprint, to compare with the one\n'
   + '                                             their screen showed at crewvault login --invite\n'
-  + '  --scope (token)  sync.pull, sync.push, or both comma-separated\n'
+  + '  --scope (token)  sync.pull, sync.push, codes: one or more, comma-separated\n'
   + '  --for-vault      limit the token to a vault (its id; repeat for several); default: all its maker reaches\n'
   + '  --days           the token\'s life, 1 to 365: every token has an expiry\n'
   + '  --scope (policy) global (default), owner, admin, member or external; LEVEL: off, optional, required,\n'

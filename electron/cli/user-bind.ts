@@ -49,5 +49,5 @@ export async function bindUser(name: string, account: string, values: VaultOptio
     // pull, is then no record from elsewhere crossing a change made here since.
     await session.replica.markSent({ batch, upToSeq: -1 });
   });
-  io.out(`${name} is bound to ${printable(found.username, 64)}'s account and re-keyed to its key: they join with crewvault team join.\n`);
+  io.out(`${name} is bound to ${printable(found.username, 64)}'s account and re-keyed to its key: they join with crewvault join.\n`);
 }

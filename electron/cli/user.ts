@@ -14,7 +14,7 @@ const USAGE = `crewvault user add NAME --role ROLE | list [--json] | disable NAM
   "disable" and "role" print the revision they were based on; --if-revision N changes the user only if they are
   still at revision N ("user list --json" shows it), else CONFLICT and nothing changes.
   "bind" (owners): NAME becomes SERVER-USER's account on the team server, re-keyed to that account's key, so they join
-  with "crewvault team join" on their own desktop. FP is the fingerprint they read to you from their screen at
+  with "crewvault join" on their own desktop. FP is the fingerprint they read to you from their screen at
   "crewvault login --invite" (asked for when not given); a key the server hands over with another is refused.`;
 
 function role(value: string | undefined): string {
