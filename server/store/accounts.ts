@@ -5,7 +5,7 @@
  */
 import type { ServerRole } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
-import { int, text, textOrNull, type Queryable, type Row } from './db';
+import { int, text, textOrNull, type Queryable, type Row, type Transaction } from './db';
 
 export interface UserRow {
   readonly id: string;
@@ -43,6 +43,18 @@ const USER_COLUMNS = 'id, username, role, registration_record, password_changed_
 
 export async function findUserByKey(db: Queryable, usernameKey: string): Promise<UserRow | undefined> {
   const [row] = await db.query(`SELECT ${USER_COLUMNS} FROM users WHERE username_key = $1`, [usernameKey]);
+  return row === undefined ? undefined : toUser(row);
+}
+
+/**
+ * An account read under a share lock held until the transaction ends: a password change (which
+ * updates this row, then ends every attempt and session) waits for the transaction, or has
+ * committed before it and is what it reads (login.ts).
+ */
+export async function findUserSharing(tx: Transaction, by: { readonly key: string } | { readonly id: string }): Promise<UserRow | undefined> {
+  const [row] = 'key' in by
+    ? await tx.query(`SELECT ${USER_COLUMNS} FROM users WHERE username_key = $1 FOR SHARE`, [by.key])
+    : await tx.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 FOR SHARE`, [by.id]);
   return row === undefined ? undefined : toUser(row);
 }
 
