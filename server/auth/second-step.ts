@@ -18,6 +18,7 @@ import { countWrongCode, deleteSession, sessionStands, setSecondStepDone } from 
 import { blockedUntil, countAttempt, creditAttempt, setBlockedUntil } from '../store/throttle';
 import type { Authenticated } from './sessions';
 import { THROTTLE_WINDOW_MS, waitAfter } from './throttle';
+import { signInTurns } from './turns';
 
 /** Wrong codes that end a session, and after which (in a row, per account) waiting begins. */
 export const WRONG_CODES_PER_ATTEMPT = 5;
@@ -120,7 +121,9 @@ export async function secondStepDone(tx: Transaction, ctx: ServerContext, auth: 
  */
 export async function checkSecondStep<T>(ctx: ServerContext, auth: Authenticated, kind: AuditKind, source: string,
   check: (tx: Transaction) => Promise<Outcome<T> | 'wrong'>): Promise<T> {
-  return settled(await ctx.db.transaction(async (tx): Promise<Outcome<T>> => {
+  const atOnce = (): CrewvaultError => new CrewvaultError('TOO_MANY_ATTEMPTS', 'Too many codes at once: try again in a minute');
+  // Queued in this process first (turns.ts): a burst waits in memory, not on the pool's connections.
+  return settled(await signInTurns(ctx).run([`second step of ${auth.user.id}`, `second step from ${addressKey(source)}`], atOnce, () => ctx.db.transaction(async (tx): Promise<Outcome<T>> => {
     await holdSecondSteps(tx, auth.user.id, addressKey(source));
     if (!await sessionStands(tx, auth.session.id)) return { error: new CrewvaultError('UNAUTHORIZED', 'This sign-in has ended: sign in again with your password') };
     const refused = await waiting(tx, ctx, auth.user.id, source);
@@ -129,5 +132,5 @@ export async function checkSecondStep<T>(ctx: ServerContext, auth: Authenticated
     if (outcome === 'wrong') return { error: await wrongSecondStep(tx, ctx, auth, kind, source) };
     if ('value' in outcome) await secondStepDone(tx, ctx, auth, kind, source);
     return outcome;
-  }));
+  })));
 }

@@ -10,6 +10,7 @@
  * attacker could put on someone's account).
  */
 import { CrewvaultError } from '../../shared/errors';
+import { signInTurns } from './turns';
 import type { ServerContext, ThrottleLimits } from '../context';
 import { countAttempt, creditAttempt, deleteThrottle, lockThrottle, setBlockedUntil, type ThrottleScope } from '../store/throttle';
 
@@ -32,12 +33,14 @@ function minutes(ms: number): string {
  * transaction, under both rows' locks (account, then address: always that order), so starts that
  * race on a name or an address are decided one after another, each seeing the wait the last one
  * set; checked apart from the count, a burst all read "no wait" and all went on to guess.
- * A refusal rolls back: it is not counted.
+ * A refusal rolls back: it is not counted. Queued first in this process (turns.ts), so a burst
+ * waits in memory rather than on the pool's connections.
  */
 export async function admitSignIn(ctx: ServerContext, accountKey: string, address: string): Promise<void> {
   const limits: ThrottleLimits = ctx.throttle;
   const scopes: [ThrottleScope, string, number][] = [['account', accountKey, limits.perAccount], ['address', address, limits.perAddress]];
-  await ctx.db.transaction(async (tx) => {
+  const atOnce = (): CrewvaultError => new CrewvaultError('TOO_MANY_ATTEMPTS', 'Too many sign-in attempts at once: try again in a minute');
+  await signInTurns(ctx).run([`sign-in account ${accountKey}`, `sign-in address ${address}`], atOnce, () => ctx.db.transaction(async (tx) => {
     const now = ctx.now();
     for (const [scope, key] of scopes) {
       const until = await lockThrottle(tx, scope, key, now);
@@ -51,7 +54,7 @@ export async function admitSignIn(ctx: ServerContext, accountKey: string, addres
       const wait = waitAfter(attempts, limit);
       if (wait > 0) await setBlockedUntil(tx, scope, key, now + wait);
     }
-  });
+  }));
 }
 
 /** A sign-in that finished: the account's count is forgotten, the address's attempt taken back. */
