@@ -291,6 +291,8 @@ export class Router {
     if (token === null) return undefined;
     // The days and the time again, by the vault, as the device is used (the keychain may have taken a while).
     const device = await session.mfa.useTrustedDevice(token);
+    // Trusting turned off meanwhile: not used, and the token kept (as above, for when it is on again).
+    if (device === 'off') return undefined;
     if (device === undefined) await devices.remove(account).catch((error: unknown) => this.keychainFailed('remove', error)); // expired, forgotten or reset
     return device;
   }
@@ -300,7 +302,10 @@ export class Router {
     const devices = this.options.devices;
     const days = await this.trustDays(session);
     if (!devices || days < 1) return undefined;
-    const { id, token } = await session.mfa.trustDevice(this.options.deviceLabel ?? 'This computer', days, this.options.clock.now());
+    // The days again, by the vault, in the write that trusts the device (turned off meanwhile: nothing).
+    const trusted = await session.mfa.trustDevice(this.options.deviceLabel ?? 'This computer');
+    if (trusted === undefined) return undefined;
+    const { id, token } = trusted;
     try {
       await devices.set(await this.deviceAccount(session), token);
       return id;

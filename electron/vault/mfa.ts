@@ -420,29 +420,34 @@ export class MfaService {
   // ---- trusted computers ----------------------------------------------------------------------
 
   /**
-   * Trusts this computer for `days` after a good second step: returns a random token for the
-   * OS keychain; the vault keeps only its hash, so a copied vault file trusts nobody.
+   * Trusts this computer for the vault's trust days after a good second step: returns a random
+   * token for the OS keychain; the vault keeps only its hash, so a copied vault file trusts
+   * nobody. Undefined when trusting is turned off (0 days): the days and the time are read in
+   * the transaction that writes the device, as useTrustedDevice reads them.
    */
-  async trustDevice(label: string, days: number, nowMs: number = this.core.now()): Promise<{ readonly id: number; readonly token: string }> {
+  async trustDevice(label: string): Promise<{ readonly id: number; readonly token: string } | undefined> {
     const token = randomBytes(32).toString('hex');
     const id = await this.core.write((w) => {
       if (!this.statusIn(w).enabled) throw new CrewvaultError('INVALID_INPUT', 'Two-step sign-in is not set up for this user.');
-      if (!Number.isInteger(days) || days < 1) throw new CrewvaultError('INVALID_INPUT', 'Trusting a computer is turned off in this vault.');
+      const days = readSettings(w).trustDeviceDays;
+      if (!Number.isInteger(days) || days < 1) return undefined;
+      const nowMs = this.core.now();
       const inserted = insertTrustedDevice(w, this.core.userId(), deviceHash(token), label.slice(0, 200), nowMs, nowMs + days * DAY_MS);
       this.core.audit(w, { action: 'mfa.device_trusted', subject: this.core.userName() }, label.slice(0, 200));
       return inserted;
     });
-    return { id, token };
+    return id === undefined ? undefined : { id, token };
   }
 
   /**
    * The trusted device `token` names for this user, if it has not expired, nor outlived the
-   * vault's trust days (lowered since it was trusted; 0 turns every trusted computer off); its use
-   * is noted and audited. The days and the time are read here, in the transaction that uses the
+   * vault's trust days (lowered since it was trusted); its use is noted and audited. 'off' when
+   * the days are 0 (every trusted computer off, each kept for when they are raised again);
+   * undefined when the device is gone (expired, forgotten, reset: its token is worth nothing). The days and the time are read here, in the transaction that uses the
    * device: a caller's, read before its keychain answered, could be from before the days were
    * lowered to 0 or the device ran out.
    */
-  async useTrustedDevice(token: string): Promise<number | undefined> {
+  async useTrustedDevice(token: string): Promise<number | 'off' | undefined> {
     const userId = this.core.userId();
     // Looked up and used in one write transaction: a computer forgotten, or MFA reset, in
     // another process at the same moment is either seen gone or gone after this use, never both.
@@ -451,7 +456,7 @@ export class MfaService {
       if (!found) return undefined;
       const days = readSettings(w).trustDeviceDays;
       // Turned off (0 days): not used, and kept, as when the door saw 0 before asking the keychain.
-      if (days < 1) return undefined;
+      if (days < 1) return 'off';
       const nowMs = this.core.now();
       if (Math.min(found.expires_at, found.created_at + days * DAY_MS) <= nowMs) {
         deleteTrustedDevice(w, found.id);
