@@ -32,7 +32,11 @@ export type RunCli = (argv: readonly string[], io: CliIo) => Promise<number>;
 export interface AgentOptions {
   readonly vaultPath: string;
   readonly socket: string;
-  /** Milliseconds without a command after which the session locks. */
+  /**
+   * Milliseconds without a command after which the session locks, at most (--idle-minutes): the
+   * vault's own idle lock, read again at each check and each command, shortens it (an admin who
+   * lowers it elsewhere reaches an agent already running, as the app's router reads it at each check).
+   */
   readonly idleMs: number;
   readonly now: () => number;
   readonly runCli: RunCli;
@@ -49,6 +53,8 @@ export class UnlockAgent {
   private readonly options: AgentOptions;
   private server: net.Server | undefined;
   private lastUse: number;
+  /** The idle limit now: options.idleMs, or the vault's idle lock when shorter (refreshIdle). */
+  private idleMs: number;
   private queue: Promise<unknown> = Promise.resolve();
   private stopping: string | undefined;
   /** Commands under way: time spent working in one is not idle time. */
@@ -67,6 +73,23 @@ export class UnlockAgent {
     this.options = options;
     this.held = { ...held, ended: (reason) => this.stop(reason) };
     this.lastUse = options.now();
+    this.idleMs = options.idleMs;
+  }
+
+  /** Minutes without a command after which the session locks, as it stands now. */
+  get idleMinutes(): number {
+    return this.idleMs / 60_000;
+  }
+
+  /** Reads the vault's idle lock again: the limit is the shorter of it (0: none) and options.idleMs. A session that cannot read it keeps the last. */
+  async refreshIdle(): Promise<void> {
+    if (this.stopping !== undefined) return;
+    try {
+      const minutes = (await this.held.session.vaultSettings.read()).idleLockMinutes;
+      this.idleMs = minutes > 0 ? Math.min(minutes * 60_000, this.options.idleMs) : this.options.idleMs;
+    } catch {
+      // Locked or ended under it: the next check or command finds that out itself.
+    }
   }
 
   get userName(): string {
@@ -93,7 +116,8 @@ export class UnlockAgent {
       process.umask(umask);
     }
     this.server = server;
-    const tick = setInterval(() => this.check(), Math.min(5_000, this.options.idleMs));
+    await this.refreshIdle();
+    const tick = setInterval(() => void this.refreshIdle().then(() => this.check()), Math.min(5_000, this.options.idleMs));
     tick.unref();
     this.timers.push(() => clearInterval(tick));
     if (this.options.watchScreen !== false) {
@@ -111,8 +135,8 @@ export class UnlockAgent {
   check(): boolean {
     if (this.stopping !== undefined) return true;
     const idleFor = this.options.now() - this.lastUse;
-    if (this.running === this.atPrompt && idleFor >= this.options.idleMs) {
-      this.stop(`no command for ${Math.round(this.options.idleMs / 60_000)} minutes`);
+    if (this.running === this.atPrompt && idleFor >= this.idleMs) {
+      this.stop(`no command for ${Math.round(this.idleMs / 60_000)} minutes`);
       return true;
     }
     const leader = this.options.leader;
@@ -157,7 +181,9 @@ export class UnlockAgent {
           send({ t: 'declined' });
           return;
         }
-        // Checked before anything else, so a command after the idle time finds the session ended.
+        // Checked before anything else, so a command after the idle time finds the session ended
+        // (the time as the vault's idle lock says now).
+        await this.refreshIdle();
         if (this.check()) {
           send({ t: 'locked', reason: this.stopping ?? 'locked' });
           return;
@@ -168,8 +194,8 @@ export class UnlockAgent {
             send({ t: 'locked', reason: 'crewvault lock' });
             return;
           case 'status': {
-            const left = this.options.idleMs - (this.options.now() - this.lastUse);
-            send({ t: 'status', user: this.userName, idleMinutes: this.options.idleMs / 60_000, idleLeftSeconds: Math.max(0, Math.round(left / 1000)) });
+            const left = this.idleMs - (this.options.now() - this.lastUse);
+            send({ t: 'status', user: this.userName, idleMinutes: this.idleMinutes, idleLeftSeconds: Math.max(0, Math.round(left / 1000)) });
             return;
           }
           case 'run': {
@@ -305,11 +331,10 @@ export async function runAgentProcess(args: string[], io: CliIo, runCli: RunCli)
   try {
     vault = Vault.open(vaultPath, { now: io.now });
     const { session, attempt } = await signIn(vault, values, io);
-    const setting = (await session.vaultSettings.read()).idleLockMinutes;
-    // The vault's idle lock is the longest a session stays unlocked; --idle-minutes may shorten it.
-    const idleMinutes = setting > 0 ? Math.min(setting, minutes) : minutes;
-    const agent = new UnlockAgent(vault, { session, attempt }, { vaultPath, socket, idleMs: idleMinutes * 60_000, now: io.now, runCli, leader, env: io.env });
+    // The vault's idle lock is the longest a session stays unlocked (read again at each check: refreshIdle); --idle-minutes may shorten it.
+    const agent = new UnlockAgent(vault, { session, attempt }, { vaultPath, socket, idleMs: minutes * 60_000, now: io.now, runCli, leader, env: io.env });
     await agent.listen();
+    const { idleMinutes } = agent;
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => agent.stop(`signal ${signal}`));
     io.out(`${JSON.stringify({ ok: true, user: agent.userName, idleMinutes })}\n`);
     await agent.stopped;

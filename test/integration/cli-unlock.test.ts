@@ -283,6 +283,26 @@ describe('the session ends by itself (in-process agents, real sockets and vaults
     expect(await runUnlocked('list', ['--vault', file], io)).toBeUndefined();
   });
 
+  it('after the vault\'s idle lock, lowered elsewhere while it runs, at its next command or check', async () => {
+    const { agent, clock, file, io, output } = await inProcessAgent();
+    const elsewhere = Vault.open(file, clock);
+    try {
+      const admin = await elsewhere.signIn(OWNER, PASSWORD);
+      const { revision } = await admin.vaultSettings.read();
+      await admin.vaultSettings.update({ idleLockMinutes: 2 }, revision);
+      admin.lock();
+    } finally {
+      await elsewhere.close();
+    }
+    clock.advance(90_000);
+    expect(await runUnlocked('list', ['--vault', file], io)).toBe(0);
+    clock.advance(2 * 60_000);
+    expect(await runUnlocked('list', ['--vault', file], io)).toBeUndefined();
+    expect(output().stderr).toContain('the unlocked session ended (no command for 2 minutes)');
+    expect(await agent.stopped).toBe('no command for 2 minutes');
+    expect(agent.idleMinutes).toBe(2);
+  });
+
   it('when the idle check runs with no command coming', async () => {
     const { agent, clock } = await inProcessAgent();
     clock.advance(10 * 60_000);
