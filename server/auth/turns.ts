@@ -31,10 +31,17 @@ export class KeyedTurns {
     return this.lines.get(key)?.queued ?? 0;
   }
 
+  /** Keys with a line now (none left once every work has settled): for tests. */
+  get size(): number {
+    return this.lines.size;
+  }
+
   /** Runs `work` holding every key, taken in the order given; `refusal` when a key's line is full (nothing queued then). */
   async run<T>(keys: readonly string[], refusal: () => CrewvaultError, work: () => Promise<T>): Promise<T> {
-    if (keys.some((key) => this.queued(key) >= MAX_WAITING_PER_KEY)) throw refusal();
-    const turns = keys.map((key) => this.join(key));
+    const distinct = [...new Set(keys)]; // a key named twice would wait on itself
+    if (distinct.some((key) => this.queued(key) >= MAX_WAITING_PER_KEY)) throw refusal();
+    // Every line joined in this one synchronous step: whoever asks first is ahead in all of them (no two works wait on each other).
+    const turns = distinct.map((key) => this.join(key));
     try {
       for (const turn of turns) await turn.ready;
       return await work();

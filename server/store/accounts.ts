@@ -49,12 +49,14 @@ export async function findUserByKey(db: Queryable, usernameKey: string): Promise
 /**
  * An account read under a share lock held until the transaction ends: a password change (which
  * updates this row, then ends every attempt and session) waits for the transaction, or has
- * committed before it and is what it reads (login.ts).
+ * committed before it and is what it reads (login.ts). By its name key (a login start), or as
+ * the account a login attempt is for (a finish): one statement either way, whether or not there
+ * is such an account, so the time taken says nothing of it.
  */
-export async function findUserSharing(tx: Transaction, by: { readonly key: string } | { readonly id: string }): Promise<UserRow | undefined> {
+export async function findUserSharing(tx: Transaction, by: { readonly key: string } | { readonly attemptId: string }): Promise<UserRow | undefined> {
   const [row] = 'key' in by
     ? await tx.query(`SELECT ${USER_COLUMNS} FROM users WHERE username_key = $1 FOR SHARE`, [by.key])
-    : await tx.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 FOR SHARE`, [by.id]);
+    : await tx.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM login_attempts WHERE id = $1) FOR SHARE`, [by.attemptId]);
   return row === undefined ? undefined : toUser(row);
 }
 

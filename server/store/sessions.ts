@@ -15,12 +15,6 @@ export async function insertLoginAttempt(db: Queryable, attempt: { id: string; u
   await db.query('INSERT INTO login_attempts (id, user_id, sealed_state, expires_at) VALUES ($1, $2, $3, $4)', [attempt.id, attempt.userId, attempt.sealedState, attempt.expiresAt]);
 }
 
-/** Whose account a login attempt is for (null: a name nobody has), without taking it; undefined when there is none. */
-export async function loginAttemptUser(db: Queryable, id: string): Promise<string | null | undefined> {
-  const [row] = await db.query('SELECT user_id FROM login_attempts WHERE id = $1', [id]);
-  return row === undefined ? undefined : textOrNull(row, 'user_id');
-}
-
 /** Removes and returns a live attempt: a finish is accepted once, even when two race. */
 export async function takeLoginAttempt(db: Queryable, id: string, now: number): Promise<{ userId: string | null; sealedState: string } | undefined> {
   const [row] = await db.query('DELETE FROM login_attempts WHERE id = $1 AND expires_at > $2 RETURNING user_id, sealed_state', [id, now]);

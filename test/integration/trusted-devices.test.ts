@@ -107,6 +107,9 @@ describe('trusted computers', () => {
     clock.advance(60_000);
     await signInWithPassword(router);
     ok(await router.call('session.verifyCode', { code: totp(secret, clock.now()), trustDevice: true }));
+    // Stored for the vault's days as they are when it is trusted (read in that write).
+    const [trusted] = (ok(await router.call('mfa.devices', {})) as { devices: TrustedDeviceView[] }).devices;
+    expect(trusted && trusted.expiresAt - trusted.createdAt).toBe(2 * DAY);
     ok(await router.call('session.lock', {}));
     clock.advance(2 * DAY - 1000);
     expect((await signInWithPassword(router)).pending).toBeNull();

@@ -45,10 +45,10 @@ describe('keyed turns', () => {
     expect(started).toEqual(['a1', 'b1', 'a2', 'a3']);
     gates.get('a3')?.open();
     await Promise.all(all);
-    expect([turns.queued('A'), turns.queued('B')]).toEqual([0, 0]);
+    expect([turns.queued('A'), turns.queued('B'), turns.size]).toEqual([0, 0, 0]);
   });
 
-  it('takes two keys for a work without deadlock, however the works overlap (500 works on 3 accounts and 2 addresses)', async () => {
+  it('takes two keys for a work without deadlock, in either order, however the works overlap (500 works on 3 accounts and 2 addresses)', async () => {
     const turns = new KeyedTurns();
     const holding = new Map<string, number>();
     let overlaps = 0;
@@ -58,7 +58,8 @@ describe('keyed turns', () => {
       return seed % n;
     };
     const works = Array.from({ length: 500 }, () => {
-      const keys = [`account ${next(3)}`, `address ${next(2)}`];
+      const pair = [`account ${next(3)}`, `address ${next(2)}`];
+      const keys = next(2) === 0 ? pair : [...pair].reverse();
       return turns.run(keys, refusal, async () => {
         for (const key of keys) {
           if ((holding.get(key) ?? 0) > 0) overlaps += 1;
@@ -73,6 +74,7 @@ describe('keyed turns', () => {
     // The lines filled past their limit and those works were refused, the rest all ran.
     expect(new Set(outcomes)).toEqual(new Set([undefined, 'TOO_MANY_ATTEMPTS']));
     expect(['account 0', 'account 1', 'account 2', 'address 0', 'address 1'].map((k) => turns.queued(k))).toEqual([0, 0, 0, 0, 0]);
+    expect(turns.size).toBe(0);
   });
 
   it('refuses at once, queueing nothing, when a line already holds the most it may', async () => {
@@ -92,5 +94,12 @@ describe('keyed turns', () => {
     await expect(turns.run(['A', 'X'], refusal, () => Promise.reject(new Error('broke')))).rejects.toThrow('broke');
     expect([turns.queued('A'), turns.queued('X')]).toEqual([0, 0]);
     await expect(turns.run(['X'], refusal, () => Promise.resolve(5))).resolves.toBe(5);
+    expect(turns.size).toBe(0);
+  });
+
+  it('takes a key named twice once', async () => {
+    const turns = new KeyedTurns();
+    await expect(turns.run(['K', 'K'], refusal, () => Promise.resolve('done'))).resolves.toBe('done');
+    expect(turns.size).toBe(0);
   });
 });
