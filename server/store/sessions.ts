@@ -21,10 +21,14 @@ export async function takeLoginAttempt(db: Queryable, id: string, now: number): 
   return row === undefined ? undefined : { userId: textOrNull(row, 'user_id'), sealedState: text(row, 'sealed_state') };
 }
 
-/** Housekeeping on each sign-in: attempts and sessions past their time. */
+/**
+ * Housekeeping on each sign-in: attempts and sessions past their time. Rows another transaction
+ * holds are left for the next sign-in (SKIP LOCKED): this never waits, so it never waits in a
+ * cycle with a password change, which deletes the same rows in another order.
+ */
 export async function deleteExpired(db: Queryable, now: number): Promise<void> {
-  await db.query('DELETE FROM login_attempts WHERE expires_at <= $1', [now]);
-  await db.query('DELETE FROM sessions WHERE refresh_expires_at <= $1', [now]);
+  await db.query('DELETE FROM login_attempts WHERE id IN (SELECT id FROM login_attempts WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)', [now]);
+  await db.query('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE refresh_expires_at <= $1 FOR UPDATE SKIP LOCKED)', [now]);
 }
 
 export interface NewSession {
