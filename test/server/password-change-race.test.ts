@@ -28,27 +28,33 @@ describe.each(DATABASE_KINDS)('a password change and overlapping sign-ins on %s'
   }, 120_000);
   afterAll(async () => server?.close());
 
+  /** ROUNDS changes of `person`'s password, each with STARTS new clients; `round` gets the password before and after it. */
+  async function changes(person: Person, round: (old: string, next: string, clients: TestClient[]) => Promise<void>): Promise<string> {
+    let password = person.password;
+    for (let i = 0; i < ROUNDS; i += 1) {
+      const next = uniquePassword();
+      await round(password, next, Array.from({ length: STARTS }, () => new TestClient(server.url)));
+      password = next;
+    }
+    return password;
+  }
+
   it('opens no session with the old password once the change has committed', async () => {
     const person = await invitePerson(server, owner);
-    let password = person.password;
     let finishedOld = 0;
     let overlapped = 0;
-    for (let round = 0; round < ROUNDS; round += 1) {
-      const old = password;
-      const next = uniquePassword();
-      const clients = Array.from({ length: STARTS }, () => new TestClient(server.url));
+    const password = await changes(person, async (old, next, clients) => {
       const [started] = await Promise.all([
         Promise.all(clients.map((c) => c.loginStart(person.username, old).catch(() => undefined))),
         person.client.changePassword(next),
       ]);
-      password = next;
       for (const [i, s] of started.entries()) {
         if (s?.finish === undefined) continue; // answered from the new record: the old password cannot even finish
         overlapped += 1;
         const reply = await clients[i]?.call('loginFinish', { attemptId: s.attemptId, finishLoginRequest: s.finish.finishLoginRequest, deviceId: clients[i]?.deviceId ?? '' });
         if (reply?.ok === true) finishedOld += 1;
       }
-    }
+    });
     // Some starts were answered from the old record (before the change, or beside it), or this would prove nothing.
     expect(overlapped).toBeGreaterThan(0);
     expect(finishedOld, `${finishedOld} of ${overlapped} starts answered from the old record finished after the change`).toBe(0);
@@ -58,13 +64,9 @@ describe.each(DATABASE_KINDS)('a password change and overlapping sign-ins on %s'
 
   it('leaves no session the old password finished beside the change', async () => {
     const person = await invitePerson(server, owner);
-    let password = person.password;
     let finished = 0;
     let survived = 0;
-    for (let round = 0; round < ROUNDS; round += 1) {
-      const old = password;
-      const next = uniquePassword();
-      const clients = Array.from({ length: STARTS }, () => new TestClient(server.url));
+    await changes(person, async (old, next, clients) => {
       // Started before the change (answered from the old record), finished beside its last request.
       const started = await Promise.all(clients.map((c) => c.loginStart(person.username, old)));
       const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password: next });
@@ -74,7 +76,6 @@ describe.each(DATABASE_KINDS)('a password change and overlapping sign-ins on %s'
         Promise.all(clients.map((c, i) => c.call('loginFinish', { attemptId: started[i]?.attemptId ?? '', finishLoginRequest: started[i]?.finish?.finishLoginRequest ?? '', deviceId: c.deviceId }))),
         person.client.ok('passwordFinish', { registrationRecord, sealedKeys: sealWithExportKey(exportKey, randomBytes(32)) }),
       ]);
-      password = next;
       for (const [i, reply] of finishes.entries()) {
         const client = clients[i];
         if (reply?.ok !== true || client === undefined) continue;
@@ -82,7 +83,7 @@ describe.each(DATABASE_KINDS)('a password change and overlapping sign-ins on %s'
         client.tokens = reply.value.tokens;
         if ((await client.call('session', undefined)).ok) survived += 1;
       }
-    }
+    });
     // (On PGlite one transaction runs at a time, so nothing overlaps there: that run checks nothing breaks.)
     expect(survived, `${survived} of ${finished} sessions the old password opened outlived the change`).toBe(0);
   });
