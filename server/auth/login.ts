@@ -64,7 +64,8 @@ export async function loginFinish(ctx: ServerContext, input: ServerRouteInput<'l
     // A fake record's attempt runs the same check; it cannot succeed, but costs the same.
     const proven = state !== undefined && finishLogin(state, input.finishLoginRequest);
     if (!proven || attempt.userId === null) return { refused: new CrewvaultError('WRONG_PASSWORD', WRONG), failed: { userId: attempt.userId } };
-    if (locked === undefined || locked.id !== attempt.userId) return { refused: new CrewvaultError('WRONG_PASSWORD', WRONG) };
+    // Read through the attempt itself, the account is the attempt's: gone only if it was deleted meanwhile.
+    if (locked === undefined) return { refused: new CrewvaultError('WRONG_PASSWORD', WRONG) };
     return { user: locked, tokens: await openSession(tx, now, locked, input.deviceId, input.deviceName ?? null) };
   });
   if ('refused' in outcome) {

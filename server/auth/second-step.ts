@@ -123,7 +123,7 @@ export async function checkSecondStep<T>(ctx: ServerContext, auth: Authenticated
   check: (tx: Transaction) => Promise<Outcome<T> | 'wrong'>): Promise<T> {
   const atOnce = (): CrewvaultError => new CrewvaultError('TOO_MANY_ATTEMPTS', 'Too many codes at once: try again in a minute');
   // Queued in this process first (turns.ts): a burst waits in memory, not on the pool's connections.
-  return settled(await signInTurns(ctx).run([`second step of ${auth.user.id}`, `second step from ${addressKey(source)}`], atOnce, () => ctx.db.transaction(async (tx): Promise<Outcome<T>> => {
+  return settled(await signInTurns(ctx).run([`second step of ${auth.user.id}`, `second step from ${source}`], atOnce, () => ctx.db.transaction(async (tx): Promise<Outcome<T>> => {
     await holdSecondSteps(tx, auth.user.id, addressKey(source));
     if (!await sessionStands(tx, auth.session.id)) return { error: new CrewvaultError('UNAUTHORIZED', 'This sign-in has ended: sign in again with your password') };
     const refused = await waiting(tx, ctx, auth.user.id, source);
