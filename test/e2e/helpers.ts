@@ -27,6 +27,16 @@ export async function readShownCode(scope: Locator): Promise<ShownCode> {
   return readShownCodeNow(scope);
 }
 
+/**
+ * Waits until the code inside `scope` has more than `seconds` left. At worst that is the rest of
+ * a period first shown with `seconds` left, then the page's re-ask and its next tick: a timeout of
+ * `seconds` alone ran out just as the new period began (the countdown last read "only 1 s"),
+ * about one CI run in twelve.
+ */
+export async function waitForMoreThan(scope: Locator, seconds: number): Promise<void> {
+  await expect.poll(async () => (await readShownCode(scope)).secondsLeft, { timeout: (seconds + 5) * 1000 }).toBeGreaterThan(seconds);
+}
+
 /** `readShownCode` without waiting for a code to appear (an empty code when none is shown yet). */
 function readShownCodeNow(scope: Locator): Promise<ShownCode> {
   return scope.evaluate((element) => {
