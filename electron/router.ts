@@ -102,6 +102,14 @@ export class Router {
   private pending: SignInAttempt | undefined;
   private vaultPath: string;
   private lastActivity = 0;
+  /**
+   * Calls a person made that are under way, per session: time spent working in one is not idle
+   * time, so the idle lock never cuts a call short that began in time (#15). Of those, the ones
+   * at the door's file dialog: time there is idle time, as at the CLI agent's prompts (nobody
+   * may be at the computer), so a dialog left open still locks the vault on time.
+   */
+  private readonly working = new Map<VaultSession, number>();
+  private atDialog = 0;
   /** The trusted-computer row this session came in through, or was trusted by: never forgotten from here. */
   private deviceInUse: number | undefined;
   /** Set when the keychain failed: the "trust this computer" choice is then not offered. */
@@ -118,7 +126,8 @@ export class Router {
     this.vaultPath = options.vaultPath;
     this.team = new TeamDesk({ ...options.team, now: options.clock.now });
     this.teamAdmin = new TeamAdminDesk(this.team, { place: options.team?.place, now: options.clock.now });
-    this.transfers = new Transfers({ clock: options.clock, ...(options.kdf ? { kdf: options.kdf } : {}), ...(options.pickSaveFile ? { pickSaveFile: options.pickSaveFile } : {}) });
+    const pickSaveFile = options.pickSaveFile;
+    this.transfers = new Transfers({ clock: options.clock, ...(options.kdf ? { kdf: options.kdf } : {}), ...(pickSaveFile ? { pickSaveFile: (suggested: string) => this.atTheDialog(() => pickSaveFile(suggested)) } : {}) });
   }
 
   /** Handles one call from any door. Never throws. */
@@ -131,7 +140,7 @@ export class Router {
       await this.checkIdle();
       const session = await this.admit(method, spec.access);
       const handler = this.handlers[method] as (input: unknown, session: VaultSession | undefined) => unknown;
-      const value = await handler(parsed.data, session);
+      const value = spec.activity && session && session === this.session ? await this.asWork(session, () => handler(parsed.data, session)) : await handler(parsed.data, session);
       if (spec.activity && this.session) this.lastActivity = this.options.clock.now();
       return { ok: true, value };
     } catch (caught) {
@@ -185,13 +194,38 @@ export class Router {
     return session;
   }
 
+  /** A person's call: its start and its end are use, and the time between is not idle unless at a dialog. */
+  private async asWork<T>(session: VaultSession, run: () => T): Promise<Awaited<T>> {
+    this.lastActivity = this.options.clock.now();
+    this.working.set(session, (this.working.get(session) ?? 0) + 1);
+    try {
+      return await run();
+    } finally {
+      const left = (this.working.get(session) ?? 1) - 1;
+      if (left > 0) this.working.set(session, left);
+      else this.working.delete(session);
+      if (this.session === session) this.lastActivity = this.options.clock.now();
+    }
+  }
+
+  /** The door's file dialogs, counted as waiting on the person (see `working`). */
+  private async atTheDialog<T>(open: () => Promise<T>): Promise<T> {
+    this.atDialog++;
+    try {
+      return await open();
+    } finally {
+      this.atDialog--;
+    }
+  }
+
   /** Locks when the session has been idle for the configured minutes. Doors call this on a timer too. */
   async checkIdle(): Promise<void> {
     const session = this.session;
     if (!session) return;
     const minutes = (await session.settings()).idleLockMinutes;
+    const busy = (this.working.get(session) ?? 0) > this.atDialog;
     // Still the same session (a sign-in while the settings were read is not this one's to lock).
-    if (this.session === session && minutes > 0 && this.options.clock.now() - this.lastActivity >= minutes * 60_000) this.lock();
+    if (this.session === session && minutes > 0 && !busy && this.options.clock.now() - this.lastActivity >= minutes * 60_000) this.lock();
   }
 
   /** Wipes the session's keys (explicit lock, idle, OS lock screen, suspend). */
@@ -409,7 +443,8 @@ export class Router {
     'vault.open': ({ path: file }) => this.switchVault(file),
     'vault.pick': async () => {
       if (!this.options.pickVaultFile) throw new CrewvaultError('INVALID_INPUT', 'There is no file dialog here: type the vault file\'s full path.');
-      const file = await this.options.pickVaultFile();
+      const pick = this.options.pickVaultFile;
+      const file = await this.atTheDialog(() => pick());
       return file === undefined ? this.state() : this.switchVault(file);
     },
     'vault.create': async ({ username, password }) => {

@@ -9,7 +9,8 @@ import { errorCode, newRouter, ok } from '../support/router';
 import { FAST_KDF, OWNER, PASSWORD } from '../support/vault';
 import { Vault } from '../../electron/vault/vault';
 import { Router } from '../../electron/router';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { withBase } from '../support/base-revision';
 
@@ -188,6 +189,63 @@ describe('the router', () => {
     ok(await router.call('entries.list', {}));
     router.lock(); // what Electron does on lock-screen and suspend
     expect(errorCode(await router.call('entries.list', {}))).toBe('LOCKED');
+  });
+
+  it('never locks for idleness in the middle of a call a person made in time; the call\'s end starts the idle minutes again', async () => {
+    // The door's own work (the system browser starting) takes 2 minutes on the hand-moved clock,
+    // with the door's idle timer firing meanwhile: the call began 9 minutes into a 10-minute lock.
+    let during = (): Promise<void> => Promise.resolve();
+    const setup = newRouter(undefined, { openExternal: () => during() });
+    const { router, clock } = setup;
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    const entry = ok(await router.call('entries.create', { customer: 'Acme Corp', title: 'Portal', url: 'https://portal.example' })) as { id: number };
+    clock.advance(9 * 60_000);
+    during = async () => {
+      for (let i = 0; i < 8; i++) {
+        clock.advance(15_000);
+        await router.checkIdle();
+      }
+    };
+    expect(ok(await router.call('url.open', { id: entry.id }))).toEqual({ opened: true });
+    // 11 minutes since sign-in, none since the call ended.
+    clock.advance(9 * 60_000);
+    await router.checkIdle();
+    ok(await router.call('entries.list', {}));
+    clock.advance(10 * 60_000);
+    await router.checkIdle();
+    expect(errorCode(await router.call('entries.list', {}))).toBe('LOCKED');
+  });
+
+  it('a save dialog left open past the idle minutes locks the vault, and the export then writes nothing; answered in time, it is written', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'crewvault-dialog-'));
+    let answer = (suggested: string): Promise<string | undefined> => Promise.resolve(path.join(folder, suggested));
+    const setup = newRouter(undefined, { pickSaveFile: (suggested) => answer(suggested) });
+    const { router, clock } = setup;
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    ok(await router.call('entries.create', { customer: 'Acme Corp', title: 'VPN', otp: { uri: `otpauth://totp/VPN?secret=${RFC}` } }));
+    const exportInput = { format: 'otpauth', password: PASSWORD, plaintext: true };
+    answer = async (suggested) => {
+      for (let i = 0; i < 40; i++) {
+        clock.advance(15_000);
+        await router.checkIdle();
+      }
+      return path.join(folder, `late-${suggested}`);
+    };
+    expect(errorCode(await router.call('vault.export', exportInput))).toBe('LOCKED');
+    expect(readdirSync(folder)).toEqual([]);
+    expect((ok(await router.call('session.state', {})) as SessionState).user).toBeNull();
+
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    answer = async (suggested) => {
+      for (let i = 0; i < 36; i++) {
+        clock.advance(15_000);
+        await router.checkIdle();
+      }
+      return path.join(folder, suggested);
+    };
+    expect(ok(await router.call('vault.export', exportInput))).toMatchObject({ entries: 1 });
+    expect(readdirSync(folder)).toEqual(['crewvault-export.txt']);
+    ok(await router.call('entries.list', {}));
   });
 
   it('signs in, gives codes computed in the main process, reveals and copies with audit', async () => {

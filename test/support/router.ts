@@ -9,7 +9,7 @@ import { serverPlace } from '../../electron/team/profiles';
 import type { Reply } from '../../shared/api/reply';
 import { FAST_KDF, manualClock, tempVaultPath } from './vault';
 
-export function newRouter(vaultPath = tempVaultPath(), options: Pick<RouterOptions, 'devices' | 'deviceLabel' | 'ui' | 'onVaultOpened' | 'openExternal'> = {}) {
+export function newRouter(vaultPath = tempVaultPath(), options: Pick<RouterOptions, 'devices' | 'deviceLabel' | 'ui' | 'onVaultOpened' | 'openExternal' | 'pickSaveFile'> = {}) {
   const clock = manualClock();
   const team = { place: serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-test-router' }, path.join(path.dirname(vaultPath), 'team-config')) };
   const router = new Router({ vaultPath, clock, clipboard: { kind: 'page' }, kdf: FAST_KDF, team, ...options });
