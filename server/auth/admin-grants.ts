@@ -14,8 +14,8 @@ import { CrewvaultError } from '../../shared/errors';
 import { appendAudit } from '../audit';
 import type { ServerContext } from '../context';
 import { findUserById } from '../store/accounts';
-import { deleteGrant, holdsGrant, insertGrant } from '../store/admin-grants';
-import type { Queryable } from '../store/db';
+import { deleteGrant, holdGrant, holdsGrant, insertGrant } from '../store/admin-grants';
+import type { Queryable, Transaction } from '../store/db';
 import { mfaStanding } from '../store/mfa';
 import { requireFreshProof } from './second-step';
 import type { Authenticated } from './sessions';
@@ -35,11 +35,26 @@ export async function holdsPermission(db: Queryable, user: Authenticated['user']
  * the refusal. Checked from the database at each call, never from the session.
  */
 export async function requireSecondStepAuthority(ctx: ServerContext, auth: Authenticated, what: string): Promise<void> {
-  if (!await holdsPermission(ctx.db, auth.user, 'mfa_reset')) {
-    throw new CrewvaultError('FORBIDDEN', `${what} needs its own permission: an owner grants it (crewvault team mfa grant)`);
-  }
+  if (!await holdsPermission(ctx.db, auth.user, 'mfa_reset')) throw withoutAuthority(what);
   const own = await mfaStanding(ctx.db, auth.user.id);
   requireFreshProof(ctx.now(), auth, !own.authenticator);
+}
+
+/**
+ * The permission `requireSecondStepAuthority` checked, again in the transaction that does the
+ * act, and held there (`holdGrant`): an owner taking it back either commits first, and the act is
+ * refused, or waits for the act. Checked only before, an act already past that check still
+ * completed after the take-back had committed. Owners hold it by their role, which no request
+ * changes.
+ */
+export async function holdSecondStepAuthority(tx: Transaction, auth: Authenticated, what: string): Promise<void> {
+  if (auth.user.role === 'owner') return;
+  if (auth.user.role !== 'admin' || !await holdGrant(tx, auth.user.id, 'mfa_reset')) throw withoutAuthority(what);
+}
+
+/** The refusal when the actor lacks `mfa_reset`; `what` names the act. */
+export function withoutAuthority(what: string): CrewvaultError {
+  return new CrewvaultError('FORBIDDEN', `${what} needs its own permission: an owner grants it (crewvault team mfa grant)`);
 }
 
 export async function setGrant(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'adminGrantSet'>, source: string): Promise<ServerRouteOutput<'adminGrantSet'>> {

@@ -17,7 +17,7 @@ import type { ServerContext } from '../context';
 import { keyedHash } from '../keys';
 import { findUserById } from '../store/accounts';
 import { putEmergencyCode, takeEmergencyCode } from '../store/mfa';
-import { requireSecondStepAuthority } from './admin-grants';
+import { holdSecondStepAuthority, requireSecondStepAuthority } from './admin-grants';
 import { checkSecondStep } from './second-step';
 import type { Authenticated } from './sessions';
 
@@ -37,6 +37,8 @@ function whyNotIssue(actor: Authenticated['user'], target: { readonly id: string
   return undefined;
 }
 
+const ISSUING = 'Issuing someone an emergency code';
+
 export async function issueEmergencyCode(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'mfaEmergencyIssue'>, source: string): Promise<ServerRouteOutput<'mfaEmergencyIssue'>> {
   // A member may issue none: refused before the id is looked up, so no account learns which user ids exist (review 13a hole 4).
   if (auth.user.role === 'member') throw new CrewvaultError('FORBIDDEN', 'Only owners and admins issue emergency codes');
@@ -45,11 +47,12 @@ export async function issueEmergencyCode(ctx: ServerContext, auth: Authenticated
   const why = whyNotIssue(auth.user, target);
   if (why !== undefined) throw new CrewvaultError('FORBIDDEN', why);
   // A code stands in for the person's authenticator: as strong as a reset, so the same permission.
-  await requireSecondStepAuthority(ctx, auth, 'Issuing someone an emergency code');
+  await requireSecondStepAuthority(ctx, auth, ISSUING);
   let code = '';
   for (let i = 0; i < 6; i += 1) code += EMERGENCY_ALPHABET[randomInt(EMERGENCY_ALPHABET.length)];
   const expiresAt = ctx.now() + EMERGENCY_CODE_MS;
   await ctx.db.transaction(async (tx) => {
+    await holdSecondStepAuthority(tx, auth, ISSUING);
     await putEmergencyCode(tx, target.id, codeHash(ctx, target.id, code), auth.user.id, expiresAt);
     await appendAudit(tx, ctx, { kind: 'mfa.emergency-issued', actorId: auth.user.id, subjectId: target.id, source, detail: { expiresAt } });
   });

@@ -24,7 +24,7 @@ import { deleteSecondSteps, secondStepsOfEveryone } from '../store/mfa';
 import { externalUserIds, readMfaPolicy, strictest } from '../store/mfa-policy';
 import { deleteUserSessions } from '../store/sessions';
 import { grantees } from '../store/admin-grants';
-import { holdsPermission, requireSecondStepAuthority } from './admin-grants';
+import { holdSecondStepAuthority, holdsPermission, requireSecondStepAuthority, withoutAuthority } from './admin-grants';
 import type { Authenticated } from './sessions';
 
 function roleOf(value: string): ServerRole {
@@ -61,17 +61,18 @@ export async function listSecondSteps(ctx: ServerContext, auth: Authenticated): 
   return { users };
 }
 
+const RESETTING = 'Resetting someone\'s two-step sign-in';
+
 export async function resetSecondSteps(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'adminMfaReset'>, source: string): Promise<ServerRouteOutput<'adminMfaReset'>> {
   if (auth.user.role === 'member') throw new CrewvaultError('FORBIDDEN', 'Only owners and admins reset someone\'s two-step sign-in');
-  if (!await holdsPermission(ctx.db, auth.user, 'mfa_reset')) {
-    throw new CrewvaultError('FORBIDDEN', 'Resetting someone\'s two-step sign-in needs its own permission: an owner grants it (crewvault team mfa grant)');
-  }
+  if (!await holdsPermission(ctx.db, auth.user, 'mfa_reset')) throw withoutAuthority(RESETTING);
   const target = await findUserById(ctx.db, input.userId);
   if (target === undefined) throw new CrewvaultError('NOT_FOUND', 'No such user on this server');
   const why = whyNotReset(auth.user, target);
   if (why !== undefined) throw new CrewvaultError('FORBIDDEN', why);
-  await requireSecondStepAuthority(ctx, auth, 'Resetting someone\'s two-step sign-in');
+  await requireSecondStepAuthority(ctx, auth, RESETTING);
   return ctx.db.transaction(async (tx) => {
+    await holdSecondStepAuthority(tx, auth, RESETTING);
     const authenticator = await deleteSecondSteps(tx, target.id);
     const trustedDevices = await forgetTrustedDevices(tx, target.id, ctx.now());
     const endedSessions = await deleteUserSessions(tx, target.id, null);

@@ -19,7 +19,7 @@ import type { ServerContext } from '../context';
 import type { Queryable } from '../store/db';
 import { mfaStanding } from '../store/mfa';
 import { readMfaPolicy, setExternal, writeAskedSince, writeIdleMinutes, writeMfaPolicy } from '../store/mfa-policy';
-import { requireSecondStepAuthority } from './admin-grants';
+import { holdSecondStepAuthority, requireSecondStepAuthority } from './admin-grants';
 import { requireActOn } from './devices';
 import { requireFreshProof } from './second-step';
 import type { Authenticated } from './sessions';
@@ -90,6 +90,8 @@ export async function setIdleMinutes(ctx: ServerContext, auth: Authenticated, in
   });
 }
 
+const UNMARKING = 'Taking someone\'s external mark off';
+
 /** Marks someone external or internal: their policy includes the external level while marked. */
 export async function setUserExternal(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'adminUserExternal'>, source: string): Promise<ServerRouteOutput<'adminUserExternal'>> {
   if (auth.user.role === 'member') throw new CrewvaultError('FORBIDDEN', 'Only owners and admins mark people external');
@@ -98,8 +100,9 @@ export async function setUserExternal(ctx: ServerContext, auth: Authenticated, i
   await requireActOn(ctx, auth, input.userId);
   // The mark only ever adds a level (strictest): taking it off can leave someone's password
   // alone enough to sign in (the external level required, the rest off), as a reset would.
-  if (!input.external) await requireSecondStepAuthority(ctx, auth, 'Taking someone\'s external mark off');
+  if (!input.external) await requireSecondStepAuthority(ctx, auth, UNMARKING);
   await ctx.db.transaction(async (tx) => {
+    if (!input.external) await holdSecondStepAuthority(tx, auth, UNMARKING);
     await setExternal(tx, input.userId, input.external);
     await appendAudit(tx, ctx, { kind: 'user.external-set', actorId: auth.user.id, subjectId: input.userId, source, detail: { external: input.external } });
   });

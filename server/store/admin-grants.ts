@@ -4,10 +4,20 @@
  * keeps who granted and revoked what). Nothing here is a secret.
  */
 import type { AdminPermission } from '../../shared/api/server-contract';
-import { text, type Queryable } from './db';
+import { text, type Queryable, type Transaction } from './db';
 
 export async function holdsGrant(db: Queryable, userId: string, permission: AdminPermission): Promise<boolean> {
   const rows = await db.query('SELECT 1 FROM admin_grants WHERE user_id = $1 AND permission = $2', [userId, permission]);
+  return rows.length > 0;
+}
+
+/**
+ * `holdsGrant` inside a transaction that acts on the grant, under a share lock on its row until
+ * that transaction ends: taking the grant back (a delete) waits for the act to commit, or, having
+ * committed first, leaves the act nothing to find.
+ */
+export async function holdGrant(tx: Transaction, userId: string, permission: AdminPermission): Promise<boolean> {
+  const rows = await tx.query('SELECT 1 FROM admin_grants WHERE user_id = $1 AND permission = $2 FOR SHARE', [userId, permission]);
   return rows.length > 0;
 }
 
