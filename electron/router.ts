@@ -124,7 +124,9 @@ export class Router {
   constructor(options: RouterOptions) {
     this.options = options;
     this.vaultPath = options.vaultPath;
-    this.team = new TeamDesk({ ...options.team, now: options.clock.now });
+    // Every door dialog a call can wait at is counted as waiting on the person (`working`).
+    const confirm = options.team?.confirm;
+    this.team = new TeamDesk({ ...options.team, ...(confirm ? { confirm: { confirm: (question) => this.atTheDialog(() => confirm.confirm(question)) } } : {}), now: options.clock.now });
     this.teamAdmin = new TeamAdminDesk(this.team, { place: options.team?.place, now: options.clock.now });
     const pickSaveFile = options.pickSaveFile;
     this.transfers = new Transfers({ clock: options.clock, ...(options.kdf ? { kdf: options.kdf } : {}), ...(pickSaveFile ? { pickSaveFile: (suggested: string) => this.atTheDialog(() => pickSaveFile(suggested)) } : {}) });

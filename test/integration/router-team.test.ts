@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionState } from '../../shared/api/contract';
 import type { TeamStatus } from '../../shared/api/team-contract';
 import { TeamClient } from '../../electron/team/client';
 import type { LiveTimers } from '../../electron/team/desk';
@@ -323,6 +324,52 @@ describe('a large vault moved by its owner', () => {
     // A figure for the report (counts and time only).
     console.log(`router-team: moved ${ENTRIES} entries (${sent} records) in ${Math.round(ms)} ms; ${new Set(seen.map((p) => p.sent)).size} distinct progress points seen`);
   }, 120_000);
+});
+
+describe('the door\'s question before a move, and the idle lock', () => {
+  let team: Team;
+  beforeAll(async () => {
+    team = await startTeam();
+  }, 60_000);
+  afterAll(() => team.server.close());
+
+  it('time at the question is idle: unanswered past the idle minutes the vault locks and a late yes moves nothing; answered in time, the move goes on', async () => {
+    const dir = folder('asked');
+    const clock = manualClock();
+    // The person's answer comes after `waitMs` on the vault's clock, the door's idle timer firing meanwhile.
+    let waitMs = 0;
+    const holder: { router?: Router } = {};
+    const confirm = async (): Promise<boolean> => {
+      for (let waited = 0; waited < waitMs; waited += 15_000) {
+        clock.advance(15_000);
+        await holder.router?.checkIdle();
+      }
+      return true;
+    };
+    const router = new Router({
+      vaultPath: path.join(dir, 'vault.crewvault'), clock, clipboard: { kind: 'page' }, kdf: FAST_KDF,
+      team: { place: serverPlace({ CREWVAULT_KEYCHAIN_SERVICE: 'crewvault-router-team-asked' }, path.join(dir, 'config')), confirm: { confirm } },
+    });
+    holder.router = router;
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    ok(await router.call('entries.create', { customer: 'Acme Corp', title: 'VPN', password: 'hunter2!' }));
+    ok(await router.call('team.connect', { url: team.server.url, username: 'alice', password: SERVER_PASSWORD, invite: team.invite }));
+    waitMs = 11 * 60_000;
+    expect(errorCode(await router.call('team.move', { confirm: true }))).toBe('LOCKED');
+    expect((ok(await router.call('session.state', {})) as SessionState).user).toBeNull();
+    const records = async (): Promise<number> => (await team.server.database.query('SELECT 1 FROM sync_records')).length;
+    expect(await records()).toBe(0);
+
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    waitMs = 9 * 60_000;
+    const moved = ok(await router.call('team.move', { confirm: true })) as TeamStatus;
+    // The whole vault went in this move: the late yes had sent none of it.
+    expect(moved.lastSync).toMatchObject({ ok: true, moved: true });
+    expect(moved.lastSync?.ok === true ? moved.lastSync.sent : 0).toBeGreaterThan(1);
+    expect(await records()).toBeGreaterThan(1);
+    ok(await router.call('entries.list', {}));
+    await router.close();
+  }, 60_000);
 });
 
 describe('a server that requires an authenticator', () => {
