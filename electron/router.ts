@@ -90,6 +90,18 @@ function toOtpInput(spec: OtpSpec | null | undefined): OtpInput | null | undefin
   return resolved.issuer ? { params: resolved.params, issuer: resolved.issuer } : { params: resolved.params };
 }
 
+/** Runs `work` with `session`'s count in `counts` one higher meanwhile. */
+async function counted<T>(counts: Map<VaultSession, number>, session: VaultSession, work: () => T): Promise<Awaited<T>> {
+  counts.set(session, (counts.get(session) ?? 0) + 1);
+  try {
+    return await work();
+  } finally {
+    const left = (counts.get(session) ?? 1) - 1;
+    if (left > 0) counts.set(session, left);
+    else counts.delete(session);
+  }
+}
+
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
@@ -109,7 +121,7 @@ export class Router {
    * may be at the computer), so a dialog left open still locks the vault on time.
    */
   private readonly working = new Map<VaultSession, number>();
-  private atDialog = 0;
+  private readonly atDialog = new Map<VaultSession, number>();
   /** The trusted-computer row this session came in through, or was trusted by: never forgotten from here. */
   private deviceInUse: number | undefined;
   /** Set when the keychain failed: the "trust this computer" choice is then not offered. */
@@ -143,7 +155,6 @@ export class Router {
       const session = await this.admit(method, spec.access);
       const handler = this.handlers[method] as (input: unknown, session: VaultSession | undefined) => unknown;
       const value = spec.activity && session && session === this.session ? await this.asWork(session, () => handler(parsed.data, session)) : await handler(parsed.data, session);
-      if (spec.activity && this.session) this.lastActivity = this.options.clock.now();
       return { ok: true, value };
     } catch (caught) {
       const error = translateSqliteError(caught);
@@ -199,25 +210,22 @@ export class Router {
   /** A person's call: its start and its end are use, and the time between is not idle unless at a dialog. */
   private async asWork<T>(session: VaultSession, run: () => T): Promise<Awaited<T>> {
     this.lastActivity = this.options.clock.now();
-    this.working.set(session, (this.working.get(session) ?? 0) + 1);
-    try {
-      return await run();
-    } finally {
-      const left = (this.working.get(session) ?? 1) - 1;
-      if (left > 0) this.working.set(session, left);
-      else this.working.delete(session);
-      if (this.session === session) this.lastActivity = this.options.clock.now();
-    }
+    return counted(this.working, session, async () => {
+      try {
+        return await run();
+      } finally {
+        if (this.session === session) this.lastActivity = this.options.clock.now();
+      }
+    });
   }
 
-  /** The door's file dialogs, counted as waiting on the person (see `working`). */
+  /**
+   * The door's dialogs and questions, counted as waiting on the person (see `working`), for the
+   * session whose call opened them (one opened with none, as `vault.pick`, counts for none).
+   */
   private async atTheDialog<T>(open: () => Promise<T>): Promise<T> {
-    this.atDialog++;
-    try {
-      return await open();
-    } finally {
-      this.atDialog--;
-    }
+    const session = this.session;
+    return session ? counted(this.atDialog, session, open) : open();
   }
 
   /** Locks when the session has been idle for the configured minutes. Doors call this on a timer too. */
@@ -225,7 +233,7 @@ export class Router {
     const session = this.session;
     if (!session) return;
     const minutes = (await session.settings()).idleLockMinutes;
-    const busy = (this.working.get(session) ?? 0) > this.atDialog;
+    const busy = (this.working.get(session) ?? 0) > (this.atDialog.get(session) ?? 0);
     // Still the same session (a sign-in while the settings were read is not this one's to lock).
     if (this.session === session && minutes > 0 && !busy && this.options.clock.now() - this.lastActivity >= minutes * 60_000) this.lock();
   }

@@ -248,6 +248,49 @@ describe('the router', () => {
     ok(await router.call('entries.list', {}));
   });
 
+  it('a dialog still open from a session the idle lock ended does not make the next session\'s working call look idle', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'crewvault-dialog-'));
+    let release: (file: string | undefined) => void = () => undefined;
+    let idled = false;
+    let during = (): Promise<void> => Promise.resolve();
+    const { router, clock } = newRouter(undefined, {
+      openExternal: () => during(),
+      pickSaveFile: async () => {
+        for (let i = 0; i < 44; i++) {
+          clock.advance(15_000);
+          await router.checkIdle();
+        }
+        idled = true;
+        return new Promise((resolve) => {
+          release = resolve;
+        });
+      },
+    });
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    const entry = ok(await router.call('entries.create', { customer: 'Acme Corp', title: 'Portal', url: 'https://portal.example' })) as { id: number };
+    const exporting = router.call('vault.export', { format: 'otpauth', password: PASSWORD, plaintext: true });
+    await expect.poll(() => idled).toBe(true);
+    expect((ok(await router.call('session.state', {})) as SessionState).user).toBeNull();
+    // Signed in again, the first session's dialog still open: a call of this one works for 11 minutes.
+    ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
+    during = async () => {
+      for (let i = 0; i < 44; i++) {
+        clock.advance(15_000);
+        await router.checkIdle();
+      }
+    };
+    expect(ok(await router.call('url.open', { id: entry.id }))).toEqual({ opened: true });
+    ok(await router.call('entries.list', {}));
+    // The first session's call ends 9 minutes later: not this session's use, so its 10 minutes run from its own last call.
+    clock.advance(9 * 60_000);
+    release(path.join(folder, 'late.txt'));
+    expect(errorCode(await exporting)).toBe('LOCKED');
+    expect(readdirSync(folder)).toEqual([]);
+    clock.advance(60_000);
+    await router.checkIdle();
+    expect((ok(await router.call('session.state', {})) as SessionState).user).toBeNull();
+  });
+
   it('signs in, gives codes computed in the main process, reveals and copies with audit', async () => {
     const { router, clock, entryId } = await signedInRouter();
     clock.set(1111111109_250);
