@@ -10,20 +10,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteGrant } from '../../server/store/admin-grants';
-import { int, text } from '../../server/store/db';
+import { int } from '../../server/store/db';
 import { useTestDatabases } from './databases';
+import { sentWhileHeld } from './held-transaction';
 import { invitePerson, registerOwner, startTestServer, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
-
-/** Polls `condition` (no fixed sleep decides anything); gives up after 15 s. */
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 interface Act {
   readonly name: string;
@@ -76,26 +68,14 @@ describe('an owner taking mfa_reset back from an admin mid-act, on postgres', ()
     return row === undefined ? 0 : int(row, 'n');
   }
 
-  async function waitingOnLocks(): Promise<boolean> {
-    const rows = await server.db.query("SELECT wait_event FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
-    return rows.some((row) => text(row, 'wait_event') !== '');
-  }
-
   it.each(ACTS)('$name: refused when the take-back commits while it waits, done when the grant stands', async (act) => {
     await grant();
     await act.before?.(admin, member);
     const before = await acts(act.kind);
-    let answered = false;
-    const { reply } = await server.db.transaction(async (tx) => {
+    const reply = await sentWhileHeld(server.db, async (tx) => {
       expect(await deleteGrant(tx, admin.user.id, 'mfa_reset')).toBe(true);
-      const sent = act.send(admin, member).finally(() => {
-        answered = true;
-      });
-      await until(async () => answered || await waitingOnLocks(), 'the act waits on the take-back or has answered');
-      // Wrapped, so the transaction commits now instead of waiting on the act that waits on it.
-      return { reply: sent };
-    });
-    expect(await reply).toBe('FORBIDDEN');
+    }, () => act.send(admin, member));
+    expect(reply).toBe('FORBIDDEN');
     expect(await acts(act.kind)).toBe(before);
     // The same act with the grant standing is done: the refusal above was the take-back's.
     await grant();
