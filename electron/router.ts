@@ -9,6 +9,7 @@
  * lives in a door: the second step, the fresh proof and the one-time-password gate are the
  * vault's (sign-in-flow.ts), shared with the CLI.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
@@ -90,16 +91,11 @@ function toOtpInput(spec: OtpSpec | null | undefined): OtpInput | null | undefin
   return resolved.issuer ? { params: resolved.params, issuer: resolved.issuer } : { params: resolved.params };
 }
 
-/** Runs `work` with `session`'s count in `counts` one higher meanwhile. */
-async function counted<T>(counts: Map<VaultSession, number>, session: VaultSession, work: () => T): Promise<Awaited<T>> {
-  counts.set(session, (counts.get(session) ?? 0) + 1);
-  try {
-    return await work();
-  } finally {
-    const left = (counts.get(session) ?? 1) - 1;
-    if (left > 0) counts.set(session, left);
-    else counts.delete(session);
-  }
+/** One call a person made, under way (Router.asWork): whose, since when, and how many door dialogs it is at. */
+interface Work {
+  readonly session: VaultSession;
+  readonly since: number;
+  atDialog: number;
 }
 
 function withoutUndefined<T extends object>(value: T): T {
@@ -115,13 +111,16 @@ export class Router {
   private vaultPath: string;
   private lastActivity = 0;
   /**
-   * Calls a person made that are under way, per session: time spent working in one is not idle
-   * time, so the idle lock never cuts a call short that began in time (#15). Of those, the ones
-   * at the door's file dialog: time there is idle time, as at the CLI agent's prompts (nobody
-   * may be at the computer), so a dialog left open still locks the vault on time.
+   * Calls a person made that are under way: time one spends working is not idle time, so the
+   * idle lock does not cut short a call that began in time (#15); time it spends at a door
+   * dialog or question is, as at the CLI agent's prompts (nobody may be at the computer), so a
+   * dialog left open still locks the vault on time. A call holds the lock off for one idle
+   * period past its start at most: a wait nobody answers (an OS keychain prompt, a connection
+   * that never ends) cannot hold the vault open.
    */
-  private readonly working = new Map<VaultSession, number>();
-  private readonly atDialog = new Map<VaultSession, number>();
+  private readonly working = new Set<Work>();
+  /** The call a door dialog is opened in, so the dialog counts for that call alone. */
+  private readonly inCall = new AsyncLocalStorage<Work>();
   /** The trusted-computer row this session came in through, or was trusted by: never forgotten from here. */
   private deviceInUse: number | undefined;
   /** Set when the keychain failed: the "trust this computer" choice is then not offered. */
@@ -207,35 +206,40 @@ export class Router {
     return session;
   }
 
-  /** A person's call: its start and its end are use, and the time between is not idle unless at a dialog. */
+  /** A person's call: its start and its end are use, and the time between is not idle unless at a dialog (`working`). */
   private async asWork<T>(session: VaultSession, run: () => T): Promise<Awaited<T>> {
-    this.lastActivity = this.options.clock.now();
-    return counted(this.working, session, async () => {
-      try {
-        return await run();
-      } finally {
-        if (this.session === session) this.lastActivity = this.options.clock.now();
-      }
-    });
+    const work: Work = { session, since: this.options.clock.now(), atDialog: 0 };
+    this.lastActivity = work.since;
+    this.working.add(work);
+    try {
+      return await this.inCall.run(work, run);
+    } finally {
+      this.working.delete(work);
+      if (this.session === session) this.lastActivity = this.options.clock.now();
+    }
   }
 
-  /**
-   * The door's dialogs and questions, counted as waiting on the person (see `working`), for the
-   * session whose call opened them (one opened with none, as `vault.pick`, counts for none).
-   */
+  /** The door's dialogs and questions: time waiting on the person, for the call that opened them (`working`); outside one, nobody's. */
   private async atTheDialog<T>(open: () => Promise<T>): Promise<T> {
-    const session = this.session;
-    return session ? counted(this.atDialog, session, open) : open();
+    const work = this.inCall.getStore();
+    if (!work) return open();
+    work.atDialog++;
+    try {
+      return await open();
+    } finally {
+      work.atDialog--;
+    }
   }
 
   /** Locks when the session has been idle for the configured minutes. Doors call this on a timer too. */
   async checkIdle(): Promise<void> {
     const session = this.session;
     if (!session) return;
-    const minutes = (await session.settings()).idleLockMinutes;
-    const busy = (this.working.get(session) ?? 0) > (this.atDialog.get(session) ?? 0);
+    const idleMs = (await session.settings()).idleLockMinutes * 60_000;
+    const now = this.options.clock.now();
+    const busy = [...this.working].some((work) => work.session === session && work.atDialog === 0 && now - work.since < 2 * idleMs);
     // Still the same session (a sign-in while the settings were read is not this one's to lock).
-    if (this.session === session && minutes > 0 && !busy && this.options.clock.now() - this.lastActivity >= minutes * 60_000) this.lock();
+    if (this.session === session && idleMs > 0 && !busy && now - this.lastActivity >= idleMs) this.lock();
   }
 
   /** Wipes the session's keys (explicit lock, idle, OS lock screen, suspend). */

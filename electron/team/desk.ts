@@ -431,8 +431,8 @@ export class TeamDesk {
 
   private async confirmedMove(session: VaultSession): Promise<TeamStatus> {
     // Asked by the door, outside the page: the page's "confirm" alone moves nothing.
-    const { origin, profile } = await this.mine(session);
     const locks = this.locks;
+    const { origin, profile } = await this.mine(session);
     const yes = await (this.options.confirm ?? NO_CONFIRMATIONS).confirm({ kind: 'move-vault', server: origin, certificate: certificateWords(profile.trust) });
     // The vault locked while the question was open (the idle lock counts that time): a later yes moves nothing.
     if (locks !== this.locks) throw this.own(new CrewvaultError('LOCKED', 'The vault locked while the move waited for its confirmation: nothing was sent.'));

@@ -45,6 +45,8 @@ export interface TransportOptions {
   readonly extraAuthorities?: readonly string[];
   /** How long a sync stream may be silent before it is ended (STREAM_IDLE_MS; tests: shorter). */
   readonly streamIdleMs?: number;
+  /** How long a request, or a look at a certificate, may take in all (DEADLINE_MS; tests: shorter). */
+  readonly deadlineMs?: number;
 }
 
 /**
@@ -163,6 +165,9 @@ export function presentedCertificate(url: URL, options: TransportOptions = {}): 
       resolve(presented);
     });
     socket.once('timeout', () => socket.destroy(new Error('timed out')));
+    // A handshake trickled a byte at a time never trips the idle timeout: a deadline, as a request has.
+    const deadline = setTimeout(() => socket.destroy(new Error('timed out')), options.deadlineMs ?? DEADLINE_MS);
+    socket.once('close', () => clearTimeout(deadline));
     socket.once('error', (error: Error) => reject(unreachable(url, error)));
   });
 }
@@ -255,7 +260,7 @@ export async function send(url: URL, trust: ServerTrust, method: 'GET' | 'POST',
     });
     outgoing.on('timeout', () => outgoing.destroy(new Error('timed out')));
     // A reply trickled a byte at a time never trips the idle timeout: the whole request has a deadline too.
-    const deadline = setTimeout(() => outgoing.destroy(new Error('timed out')), DEADLINE_MS);
+    const deadline = setTimeout(() => outgoing.destroy(new Error('timed out')), options.deadlineMs ?? DEADLINE_MS);
     outgoing.on('close', () => clearTimeout(deadline));
     outgoing.on('error', (error) => reject(connectionError(url, trust, error)));
     if (sent !== undefined) outgoing.once('finish', sent);

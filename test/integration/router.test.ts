@@ -216,6 +216,24 @@ describe('the router', () => {
     expect(errorCode(await router.call('entries.list', {}))).toBe('LOCKED');
   });
 
+  it('a call holds the idle lock off for one more idle period at most: a wait nobody answers does not keep the vault open', async () => {
+    let during = (): Promise<void> => Promise.resolve();
+    const { router, clock } = newRouter(undefined, { openExternal: () => during() });
+    ok(await router.call('vault.create', { username: OWNER, password: PASSWORD }));
+    const entry = ok(await router.call('entries.create', { customer: 'Acme Corp', title: 'Portal', url: 'https://portal.example' })) as { id: number };
+    // The door's work (an OS prompt, say) goes on for 25 minutes; the door's timer fires every 15 s.
+    let lockedAfter: number | undefined;
+    during = async () => {
+      for (let waited = 15_000; waited <= 25 * 60_000; waited += 15_000) {
+        clock.advance(15_000);
+        await router.checkIdle();
+        if (lockedAfter === undefined && (ok(await router.call('session.state', {})) as SessionState).user === null) lockedAfter = waited;
+      }
+    };
+    await router.call('url.open', { id: entry.id });
+    expect(lockedAfter).toBe(20 * 60_000);
+  });
+
   it('a save dialog left open past the idle minutes locks the vault, and the export then writes nothing; answered in time, it is written', async () => {
     const folder = mkdtempSync(path.join(tmpdir(), 'crewvault-dialog-'));
     let answer = (suggested: string): Promise<string | undefined> => Promise.resolve(path.join(folder, suggested));

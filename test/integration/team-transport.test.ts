@@ -4,9 +4,9 @@
 // silent, so the desktop holding it opens another instead of growing or waiting for ever.
 import dns from 'node:dns';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openEventStream, send } from '../../electron/team/transport';
+import { openEventStream, presentedCertificate, send } from '../../electron/team/transport';
 
 const LOOPBACK = { kind: 'loopback' } as const;
 const servers: Server[] = [];
@@ -116,6 +116,48 @@ describe('a sync stream ends when its server misbehaves', () => {
       clearInterval(talk);
       silent.close();
       talking.close();
+    }
+  });
+});
+
+describe('a server that trickles its answer is given up at the deadline', () => {
+  /**
+   * A TCP server that starts every answer with `start`, then goes on with one byte of `drip`
+   * every 50 ms, forever: a TLS record or an HTTP header that is never whole, but never silent.
+   */
+  async function trickling(start: Buffer, drip: Buffer): Promise<{ port: number; close: () => Promise<void> }> {
+    const sockets = new Set<Socket>();
+    const server = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.write(start);
+      const drips = setInterval(() => socket.write(drip), 50);
+      socket.on('close', () => {
+        clearInterval(drips);
+        sockets.delete(socket);
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    return {
+      port: (server.address() as AddressInfo).port,
+      close: async () => {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+
+  it('a look at its certificate (before the person is asked to trust it) and a request each end, SERVER_UNREACHABLE', async () => {
+    // A handshake record 16,383 bytes long, coming a byte at a time; a reply's header line that never ends.
+    const tlsServer = await trickling(Buffer.from('1603033fff', 'hex'), Buffer.from('02', 'hex'));
+    const httpServer = await trickling(Buffer.from('HTTP/1.1 200 OK\r\nX-Slow: '), Buffer.from('a'));
+    try {
+      // The idle timeout (20 s) never trips: a byte comes every 50 ms. Only the deadline ends them.
+      await expect(presentedCertificate(new URL(`https://127.0.0.1:${tlsServer.port}`), { deadlineMs: 400 })).rejects.toMatchObject({ code: 'SERVER_UNREACHABLE' });
+      await expect(send(new URL(`http://127.0.0.1:${httpServer.port}`), LOOPBACK, 'GET', '/health', undefined, {}, { deadlineMs: 400 })).rejects.toMatchObject({ code: 'SERVER_UNREACHABLE' });
+    } finally {
+      await tlsServer.close();
+      await httpServer.close();
     }
   });
 });
