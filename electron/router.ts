@@ -91,10 +91,10 @@ function toOtpInput(spec: OtpSpec | null | undefined): OtpInput | null | undefin
   return resolved.issuer ? { params: resolved.params, issuer: resolved.issuer } : { params: resolved.params };
 }
 
-/** One call a person made, under way (Router.asWork): whose, since when, and how many door dialogs it is at. */
+/** One call a person made, under way (Router.asWork): whose, since when (its start or its last dialog answered), and how many door dialogs it is at. */
 interface Work {
   readonly session: VaultSession;
-  readonly since: number;
+  since: number;
   atDialog: number;
 }
 
@@ -114,9 +114,10 @@ export class Router {
    * Calls a person made that are under way: time one spends working is not idle time, so the
    * idle lock does not cut short a call that began in time (#15); time it spends at a door
    * dialog or question is, as at the CLI agent's prompts (nobody may be at the computer), so a
-   * dialog left open still locks the vault on time. A call holds the lock off for one idle
-   * period past its start at most: a wait nobody answers (an OS keychain prompt, a connection
-   * that never ends) cannot hold the vault open.
+   * dialog left open still locks the vault on time. A call holds the lock off for one more idle
+   * period at most (it locks two idle periods after the call began, or after its last dialog was
+   * answered): a wait nobody answers (an OS keychain prompt, a connection that never ends)
+   * cannot hold the vault open.
    */
   private readonly working = new Set<Work>();
   /** The call a door dialog is opened in, so the dialog counts for that call alone. */
@@ -228,6 +229,9 @@ export class Router {
       return await open();
     } finally {
       work.atDialog--;
+      // An answer is use, as the call's start was (a session the lock ended meanwhile stays ended).
+      work.since = this.options.clock.now();
+      if (this.session === work.session) this.lastActivity = work.since;
     }
   }
 

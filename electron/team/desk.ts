@@ -412,13 +412,14 @@ export class TeamDesk {
    * move does: a vault leaves for a server only by a confirmed move.
    */
   sync(session: VaultSession): Promise<TeamStatus> {
+    const locks = this.locks;
     return this.outward(async () => {
       try {
         return await this.round(session, false);
       } catch (error) {
         const m = await this.load();
         if (!(error instanceof m.sync.NotMovedHere) || session.user.role !== 'owner') throw error;
-        return this.confirmedMove(session);
+        return this.confirmedMove(session, locks);
       }
     });
   }
@@ -426,12 +427,13 @@ export class TeamDesk {
   /** The vault's owner moves the whole vault onto the server (the first push of everything). */
   move(session: VaultSession): Promise<TeamStatus> {
     if (session.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only the vault\'s owner moves it to a team server.');
-    return this.outward(() => this.confirmedMove(session));
+    return this.outward(() => this.confirmedMove(session, this.locks));
   }
 
-  private async confirmedMove(session: VaultSession): Promise<TeamStatus> {
+  /** `locks`: the count when the call began; a lock since (the idle lock, at the question or before it) moves nothing. */
+  private async confirmedMove(session: VaultSession, locks: number): Promise<TeamStatus> {
     // Asked by the door, outside the page: the page's "confirm" alone moves nothing.
-    const locks = this.locks;
+    if (locks !== this.locks) throw this.own(new CrewvaultError('LOCKED', 'The vault locked before the move was asked about: nothing was sent.'));
     const { origin, profile } = await this.mine(session);
     const yes = await (this.options.confirm ?? NO_CONFIRMATIONS).confirm({ kind: 'move-vault', server: origin, certificate: certificateWords(profile.trust) });
     // The vault locked while the question was open (the idle lock counts that time): a later yes moves nothing.
