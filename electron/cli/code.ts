@@ -58,7 +58,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const source = resolveOtpSpec({ uri: await io.readSecret('Secret key or otpauth URI: ') });
   let params = source.params;
 
-  if (values.steam) params = { ...steamParams(params.secret), period: params.period };
+  // Steam is one shape (5 characters, SHA1, 30 s): the source's own settings do not carry over.
+  if (values.steam) params = steamParams(params.secret);
   if (values.hotp) params = { ...params, kind: 'hotp' };
   if (values.algorithm !== undefined) {
     const algorithm = OTP_ALGORITHMS.find((a) => a === values.algorithm?.toUpperCase());

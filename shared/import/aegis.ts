@@ -22,7 +22,7 @@ import { base64Decode, utf8Decode, utf8Encode } from '../bytes';
 import { CrewvaultError } from '../errors';
 import { normaliseSecret, OTP_ALGORITHMS, validateOtpParams, type OtpAlgorithm, type OtpParams } from '../otp';
 import { decodeExportText, decodeHead } from './csv';
-import type { ImportCrypto, ImportedEntry, Importer, ImportOptions, ImportResult } from './types';
+import { MAX_IMPORT_ENTRIES, type ImportCrypto, type ImportedEntry, type Importer, type ImportOptions, type ImportResult } from './types';
 import { collectEntries } from './collect';
 
 /** The vault file and content versions this reader was written against (Aegis 3.x). */
@@ -33,7 +33,7 @@ const MAX_PASSWORD_SLOTS = 2;
 /** scrypt's time grows with N·r·p: Aegis uses 2^15·8·1; eight times that is the most one slot may ask. */
 const MAX_SCRYPT_WORK = 8 * 2 ** 15 * 8;
 /** Far above what a phone holds, low enough that a hostile file cannot hold the import forever. */
-const MAX_ENTRIES = 100_000;
+const MAX_ENTRIES = MAX_IMPORT_ENTRIES;
 /** scrypt costs 128·N·r bytes: Aegis uses N=2^15, r=8 (32 MiB). A slot asking for more than
  * 256 MiB is not from Aegis and would only stall the import. */
 const MAX_SCRYPT_BYTES = 256 * 1024 * 1024;
@@ -74,10 +74,6 @@ function clean(text: string, max = 40): string {
   return kept.length > max ? kept.slice(0, max).join('') + '…' : kept.join('');
 }
 
-/** A value from the file, quoted for a message (a type or algorithm name, never a secret). */
-function quoted(value: unknown): string {
-  return `"${clean(typeof value === 'string' ? value : String(JSON.stringify(value)), 24)}"`;
-}
 
 function hex(value: unknown, name: string): Uint8Array {
   if (typeof value !== 'string' || value.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(value)) {
@@ -171,7 +167,8 @@ function algorithmOf(value: unknown): OtpAlgorithm {
   // Aegis itself reads MD5 on a non-mOTP entry as SHA1: an old Aegis bug let people pick it.
   if (upper === 'MD5') return 'SHA1';
   const match = OTP_ALGORITHMS.find((a) => a === upper);
-  if (!match) invalid(`Unsupported algorithm ${quoted(value)}: use SHA1, SHA256 or SHA512.`);
+  // Not quoted back: a misplaced secret can sit in any field.
+  if (!match) invalid('Unsupported algorithm: use SHA1, SHA256 or SHA512.');
   return match;
 }
 
@@ -184,7 +181,7 @@ function convertEntry(entry: unknown, index: number, groupNames: ReadonlyMap<str
   if (!isObject(entry)) invalid('it is not an entry object.');
   const type = entry.type;
   if (type === 'motp' || type === 'yandex') invalid(`Aegis ${type === 'motp' ? 'mOTP' : 'Yandex'} entries are not supported by Crewvault.`);
-  if (type !== 'totp' && type !== 'hotp' && type !== 'steam') invalid(`unknown OTP type ${quoted(type)}.`);
+  if (type !== 'totp' && type !== 'hotp' && type !== 'steam') invalid('its OTP type is not totp, hotp or steam.');
   if (!isObject(entry.info)) invalid('it has no OTP settings ("info").');
   const info = entry.info;
   if (typeof info.secret !== 'string') invalid('it has no secret key.');
@@ -212,7 +209,7 @@ function convertEntry(entry: unknown, index: number, groupNames: ReadonlyMap<str
   }
   groups = groups.map((g) => g.trim()).filter((g) => g !== '');
   const customer = groups[0];
-  if (groups.length > 1) warnings.push(`is in ${groups.length} Aegis groups; imported under the first, ${quoted(customer)}.`);
+  if (groups.length > 1) warnings.push(`is in ${groups.length} Aegis groups; imported under the first, "${clean(customer ?? '')}".`);
   if (warning) warnings.push(warning.message);
   // A code nobody can tell apart is still worth keeping: give it a name to be renamed.
   const title = issuer || name || `Aegis entry ${index}`;

@@ -19,10 +19,10 @@
 import { CrewvaultError } from '../errors';
 import { parseOtpUri } from '../otp';
 import { decodeExportText, decodeHead } from './csv';
-import type { ImportedEntry, Importer, ImportProblem, ImportResult } from './types';
+import { MAX_IMPORT_ENTRIES, type ImportedEntry, type Importer, type ImportProblem, type ImportResult } from './types';
 
 const WHAT = 'an Ente Auth export';
-const MAX_ENTRIES = 100_000;
+const MAX_ENTRIES = MAX_IMPORT_ENTRIES;
 /** Far above any code's URI (a long secret, a long note): beyond it, the item is not a URI. */
 const MAX_ITEM_CHARACTERS = 65_536;
 

@@ -29,7 +29,8 @@ export function readOtpauthList(text: string): ImportResult {
   const problems: ImportProblem[] = [];
   // A Google export too big for one QR code is split into pages ("batch 2 of 3"): each batch's
   // pages are collected, so a page missing from the file is named rather than silently absent,
-  // and a page given twice is read once (ente issue: 2 of 12 entries imported).
+  // and a page given twice is read once (ente issue: 2 of 12 entries imported). The page
+  // count and number are bounded by parseMigrationUri before they size anything here.
   const batches = new Map<number, { size: number; seen: Set<number> }>();
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -46,6 +47,10 @@ export function readOtpauthList(text: string): ImportResult {
         const batch = parseMigrationUri(trimmed);
         const pages = batches.get(batch.batchId) ?? { size: batch.batchSize, seen: new Set<number>() };
         batches.set(batch.batchId, pages);
+        if (batch.batchSize !== pages.size) {
+          problems.push({ where: here, message: `this Google export page says the export has ${batch.batchSize} pages, an earlier one ${pages.size}: skipped.` });
+          continue;
+        }
         if (batch.batchSize > 1 && pages.seen.has(batch.batchIndex)) {
           problems.push({ where: here, message: `page ${batch.batchIndex + 1} of ${batch.batchSize} of this Google export was already read: skipped.` });
           continue;

@@ -25,14 +25,14 @@ import { base64Decode, utf8Decode, utf8Encode } from '../bytes';
 import { CrewvaultError } from '../errors';
 import { normaliseSecret, OTP_ALGORITHMS, splitLabel, STEAM_DIGITS, validateOtpParams, type OtpAlgorithm, type OtpKind } from '../otp';
 import { decodeExportText, decodeHead } from './csv';
-import type { ImportedEntry, Importer, ImportOptions, ImportResult } from './types';
+import { MAX_IMPORT_ENTRIES, type ImportedEntry, type Importer, type ImportOptions, type ImportResult } from './types';
 import { collectEntries } from './collect';
 
 /** The newest schema this reader was checked against (BackupContent.CurrentSchema). */
 const KNOWN_SCHEMA = 4;
 const PBKDF2_ITERATIONS = 10_000;
 const GCM_TAG_BYTES = 16;
-const MAX_ENTRIES = 100_000;
+const MAX_ENTRIES = MAX_IMPORT_ENTRIES;
 const WHAT = 'a 2FAS backup';
 
 const TOKEN_TYPES: Readonly<Record<string, OtpKind>> = { TOTP: 'totp', HOTP: 'hotp', STEAM: 'steam' };
@@ -77,10 +77,6 @@ function clean(text: string, max = 40): string {
   return kept.length > max ? kept.slice(0, max).join('') + '…' : kept.join('');
 }
 
-/** A value from the file, quoted for a message (a type or algorithm name, never a secret). */
-function quoted(value: unknown): string {
-  return `"${clean(typeof value === 'string' ? value : String(JSON.stringify(value)), 24)}"`;
-}
 
 interface Sealed {
   readonly ciphertext: Uint8Array;
@@ -155,7 +151,8 @@ function algorithmOf(value: unknown): OtpAlgorithm {
   if (value === undefined || value === null) return 'SHA1';
   const match = OTP_ALGORITHMS.find((a) => a === (typeof value === 'string' ? value.toUpperCase() : ''));
   // 2FAS also knows SHA224 and SHA384, which Crewvault's engine does not compute.
-  if (!match) invalid(`Unsupported algorithm ${quoted(value)}: use SHA1, SHA256 or SHA512.`);
+  // Not quoted back: a misplaced secret can sit in any field.
+  if (!match) invalid('Unsupported algorithm: use SHA1, SHA256 or SHA512.');
   return match;
 }
 
@@ -163,7 +160,7 @@ function kindOf(value: unknown): OtpKind {
   // Schemas 1 and 2 have no tokenType: 2FAS reads that as TOTP, and so does this.
   if (value === undefined || value === null) return 'totp';
   const kind = typeof value === 'string' ? TOKEN_TYPES[value.toUpperCase()] : undefined;
-  if (!kind) invalid(`unknown token type ${quoted(value)}.`);
+  if (!kind) invalid('its token type is not TOTP, HOTP or STEAM.');
   return kind;
 }
 
@@ -194,8 +191,9 @@ function convertService(service: unknown, index: number, groupNames: ReadonlyMap
 
   const issuer = text(otp.issuer) || text(service.name);
   // 2FAS shows the account, else the label (BackupService.asDomain); schemas 1–3 wrote the
-  // label as "Issuer:account", so only its account part is the username.
-  const account = text(otp.account) || (text(otp.label) ? splitLabel(text(otp.label)).account : '');
+  // label as "Issuer:account", so only its account part is the username (cut after the issuer
+  // itself, which may hold a colon of its own).
+  const account = text(otp.account) || (text(otp.label) ? splitLabel(text(otp.label), text(otp.issuer)).account : '');
   const title = text(service.name) || issuer || account || `2FAS entry ${index}`;
   const groupId = service.groupId;
   const customer = typeof groupId === 'string' ? groupNames.get(groupId)?.trim() : undefined;

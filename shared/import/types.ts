@@ -56,6 +56,13 @@ export interface ImportCrypto {
   argon2id(password: Uint8Array, salt: Uint8Array, iterations: number, memoryKiB: number, parallelism: number, length: number): Promise<Uint8Array>;
 }
 
+/**
+ * The most entries one import takes, whatever its format (Aegis, 2FAS and Ente check it as
+ * they read; the vault checks every format's result): far above a real export, and a bound on
+ * what one transaction and one preview hold.
+ */
+export const MAX_IMPORT_ENTRIES = 100_000;
+
 /** What a generic CSV's columns hold, confirmed by the person (shared/import/mapped-csv.ts). */
 export const CSV_TARGETS = ['title', 'customer', 'username', 'password', 'url', 'notes', 'otp'] as const;
 export type CsvTarget = (typeof CSV_TARGETS)[number];

@@ -74,24 +74,41 @@ function invalid(message: string): never {
   throw new CrewvaultError('INVALID_INPUT', message);
 }
 
-/** Checks the bounds otplib would otherwise enforce differently (or not at all). */
+/**
+ * What is wrong with a Steam key's shape, or undefined when it has Steam's one shape (see
+ * steamParams). Steam's servers accept nothing else, so every path refuses the same way.
+ */
+export function steamShapeProblem(params: Pick<OtpParams, 'algorithm' | 'digits' | 'period'>): string | undefined {
+  const differs = [
+    params.digits !== STEAM_DIGITS ? 'digits' : undefined,
+    params.algorithm !== 'SHA1' ? 'algorithm' : undefined,
+    params.period !== DEFAULT_PERIOD ? 'period' : undefined,
+  ].filter((name) => name !== undefined);
+  if (differs.length === 0) return undefined;
+  return `Steam Guard codes always have ${STEAM_DIGITS} characters, SHA1 and a ${DEFAULT_PERIOD}-second period; this key differs in its ${differs.join(' and ')}.`;
+}
+
+/**
+ * Checks the bounds otplib would otherwise enforce differently (or not at all). Every import
+ * and entry path goes through here. Messages name the field and what is allowed, never the
+ * value: a misplaced secret can arrive in any field.
+ */
 export function validateOtpParams(params: OtpParams): OtpParams {
-  if (!OTP_KINDS.includes(params.kind)) invalid(`Unknown OTP type "${String(params.kind)}": use totp, hotp or steam.`);
-  if (!OTP_ALGORITHMS.includes(params.algorithm)) {
-    invalid(`Unsupported algorithm "${String(params.algorithm)}": use SHA1, SHA256 or SHA512.`);
-  }
+  if (!OTP_KINDS.includes(params.kind)) invalid('The OTP type must be totp, hotp or steam.');
+  if (!OTP_ALGORITHMS.includes(params.algorithm)) invalid('The algorithm must be SHA1, SHA256 or SHA512.');
   if (params.kind === 'steam') {
-    if (params.digits !== STEAM_DIGITS) invalid(`Steam Guard codes have ${STEAM_DIGITS} characters, not ${params.digits}.`);
+    const problem = steamShapeProblem(params);
+    if (problem) invalid(problem);
   } else if (!Number.isInteger(params.digits) || params.digits < MIN_DIGITS || params.digits > MAX_DIGITS) {
-    invalid(`Digits must be ${MIN_DIGITS}, 7 or ${MAX_DIGITS}, not ${params.digits}.`);
+    invalid(`Digits must be ${MIN_DIGITS}, 7 or ${MAX_DIGITS}.`);
   }
   if (!Number.isInteger(params.period) || params.period < MIN_PERIOD || params.period > MAX_PERIOD) {
-    invalid(`Period must be a whole number of seconds from ${MIN_PERIOD} to ${MAX_PERIOD}, not ${params.period}.`);
+    invalid(`Period must be a whole number of seconds from ${MIN_PERIOD} to ${MAX_PERIOD}.`);
   }
   if (!Number.isSafeInteger(params.counter) || params.counter < 0) {
-    invalid(`Counter must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not ${params.counter}.`);
+    invalid(`Counter must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}.`);
   }
-  if (params.secret.length === 0 || params.secret.length > MAX_SECRET_CHARS || !/^[A-Z2-7]+$/.test(params.secret)) {
+  if (typeof params.secret !== 'string' || params.secret.length === 0 || params.secret.length > MAX_SECRET_CHARS || !/^[A-Z2-7]+$/.test(params.secret)) {
     throw new CrewvaultError('INVALID_SECRET', 'Secret key is not a normalised base32 key.');
   }
   return params;

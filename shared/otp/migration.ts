@@ -42,11 +42,34 @@ export interface MigrationBatch {
   readonly batchId: number;
 }
 
-const ALGORITHMS: Readonly<Record<number, OtpAlgorithm>> = { 0: 'SHA1', 1: 'SHA1', 2: 'SHA256', 3: 'SHA512' };
-const DIGITS: Readonly<Record<number, number>> = { 0: 6, 1: 6, 2: 8 };
+const ALGORITHMS: ReadonlyMap<number, OtpAlgorithm> = new Map([[0, 'SHA1'], [1, 'SHA1'], [2, 'SHA256'], [3, 'SHA512']]);
+const MD5 = 4;
+const DIGITS: ReadonlyMap<number, number> = new Map([[0, 6], [1, 6], [2, 8]]);
+/**
+ * The most pages one export may say it has. Google Authenticator puts about ten entries on a
+ * page, so this is far above any phone's list; the count sizes the list of missing pages.
+ */
+export const MAX_BATCH_PAGES = 1000;
 
 function refuse(message: string): never {
   throw new CrewvaultError('INVALID_URI', message);
+}
+
+function invalid(message: string): never {
+  throw new CrewvaultError('INVALID_INPUT', message);
+}
+
+/**
+ * A count, position or enum as the number the file wrote (a negative int32 is sent as 10
+ * bytes), not cut to 32 bits: 2^32 + 1 must not pass for 1. Callers bound it before use.
+ */
+function signed(value: bigint): number {
+  return Number(BigInt.asIntN(64, value));
+}
+
+/** The batch id is a label, never a size: read as protobuf reads an int32, its low 32 bits. */
+function int32(value: bigint): number {
+  return Number(BigInt.asIntN(32, value));
 }
 
 function readEntry(bytes: Uint8Array): MigrationEntry {
@@ -61,20 +84,22 @@ function readEntry(bytes: Uint8Array): MigrationEntry {
     if (f.wire === 2 && f.field === 1) secretBytes = f.bytes;
     else if (f.wire === 2 && f.field === 2) name = utf8Decode(f.bytes);
     else if (f.wire === 2 && f.field === 3) issuerField = utf8Decode(f.bytes);
-    else if (f.wire === 0 && f.field === 4) algorithm = Number(f.value);
-    else if (f.wire === 0 && f.field === 5) digits = Number(f.value);
-    else if (f.wire === 0 && f.field === 6) type = Number(f.value);
+    else if (f.wire === 0 && f.field === 4) algorithm = signed(f.value);
+    else if (f.wire === 0 && f.field === 5) digits = signed(f.value);
+    else if (f.wire === 0 && f.field === 6) type = signed(f.value);
     else if (f.wire === 0 && f.field === 7) counter = BigInt.asIntN(64, f.value);
   }
   if (!secretBytes || secretBytes.length === 0) throw new Error('it has no secret key');
-  const alg = ALGORITHMS[algorithm];
-  if (!alg) throw new Error(algorithm === 4 ? 'it uses MD5, which Crewvault does not support' : `unknown algorithm ${algorithm}`);
-  const digitCount = DIGITS[digits];
-  if (!digitCount) throw new Error(`unknown digit count ${digits}`);
-  if (type !== 0 && type !== 1 && type !== 2) throw new Error(`unknown OTP type ${type}`);
+  const alg = ALGORITHMS.get(algorithm);
+  if (!alg) throw new Error(algorithm === MD5 ? 'it uses MD5, which Crewvault does not support' : 'its algorithm is not SHA1, SHA256 or SHA512');
+  const digitCount = DIGITS.get(digits);
+  if (!digitCount) throw new Error('its digit count is not 6 or 8');
+  if (type !== 0 && type !== 1 && type !== 2) throw new Error('its OTP type is not TOTP or HOTP');
   if (counter < 0n || counter > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('its counter is out of range');
   const { secret, warning } = normaliseSecret(encodeSecret(secretBytes));
-  const label = splitLabel(name);
+  // The name is "Issuer:account": cut after the issuer field when it is the prefix, so an
+  // issuer with a colon of its own keeps it.
+  const label = splitLabel(name, issuerField);
   const issuer = issuerField.trim() || label.issuer;
   return {
     params: {
@@ -89,6 +114,23 @@ function readEntry(bytes: Uint8Array): MigrationEntry {
     ...(issuer ? { issuer } : {}),
     ...(warning ? { warning } : {}),
   };
+}
+
+interface BatchPosition {
+  readonly batchIndex: number;
+  readonly batchSize: number;
+  readonly batchId: number;
+}
+
+/**
+ * The page position the file claims, checked before anyone sizes a list by it: the count is
+ * 1 to MAX_BATCH_PAGES (0 or absent means a single page) and the index lies within it.
+ */
+function checkedPosition(size: number, index: number, id: number): BatchPosition {
+  const batchSize = size === 0 ? 1 : size;
+  if (batchSize < 1 || batchSize > MAX_BATCH_PAGES) invalid(`The export's page count is not a whole number from 1 to ${MAX_BATCH_PAGES}.`);
+  if (index < 0 || index >= batchSize) invalid("The export's page number is not within its page count.");
+  return { batchIndex: index, batchSize, batchId: id };
 }
 
 /** Parses one export URI (one QR code) into its entries and the problems of the others. */
@@ -113,7 +155,7 @@ export function parseMigrationUri(uri: string): MigrationBatch {
   const entries: MigrationEntry[] = [];
   const problems: MigrationProblem[] = [];
   let batchIndex = 0;
-  let batchSize = 1;
+  let batchSize = 0;
   let batchId = 0;
   let index = 0;
   for (const f of payload) {
@@ -126,14 +168,14 @@ export function parseMigrationUri(uri: string): MigrationBatch {
         problems.push({ index, message: `Entry ${index} skipped: ${reason}` });
       }
     } else if (f.wire === 0 && f.field === 3) {
-      batchSize = Number(f.value);
+      batchSize = signed(f.value);
     } else if (f.wire === 0 && f.field === 4) {
-      batchIndex = Number(f.value);
+      batchIndex = signed(f.value);
     } else if (f.wire === 0 && f.field === 5) {
-      batchId = Number(f.value);
+      batchId = int32(f.value);
     }
   }
-  return { entries, problems, batchIndex, batchSize, batchId };
+  return { entries, problems, ...checkedPosition(batchSize, batchIndex, batchId) };
 }
 
 const ALGORITHM_CODES: Readonly<Record<OtpAlgorithm, bigint>> = { SHA1: 1n, SHA256: 2n, SHA512: 3n };

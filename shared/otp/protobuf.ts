@@ -1,7 +1,10 @@
 /**
  * The little of the protobuf wire format (protobuf.dev/programming-guides/encoding) that
  * Google Authenticator's export needs: varints, length-delimited fields, and skipping the
- * rest. Reads bounds-checked; a truncated or malformed message throws, never loops.
+ * rest. Reads bounds-checked; a truncated or malformed message throws, never loops. Every
+ * length is checked against the bytes left before it is used, so a hostile length cannot
+ * size anything. Errors are plain Errors without the message's bytes: callers turn them into
+ * their own one-line refusal.
  */
 
 export type ProtoField =
@@ -18,7 +21,8 @@ export function readMessage(bytes: Uint8Array): ProtoField[] {
       if (at >= bytes.length) throw new Error('message ends inside a number');
       const byte = bytes[at++] ?? 0;
       result |= BigInt(byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) return result;
+      // At most 64 bits: the tenth byte's spare bits are dropped, as protobuf does.
+      if ((byte & 0x80) === 0) return BigInt.asUintN(64, result);
     }
     throw new Error('number is longer than 10 bytes');
   };
@@ -30,10 +34,11 @@ export function readMessage(bytes: Uint8Array): ProtoField[] {
     if (wire === 0) {
       fields.push({ field, wire, value: varint() });
     } else if (wire === 2) {
-      const length = Number(varint());
-      if (at + length > bytes.length) throw new Error('message ends inside a field');
-      fields.push({ field, wire, bytes: bytes.subarray(at, at + length) });
-      at += length;
+      const length = varint();
+      if (length > BigInt(bytes.length - at)) throw new Error('message ends inside a field');
+      const end = at + Number(length);
+      fields.push({ field, wire, bytes: bytes.subarray(at, end) });
+      at = end;
     } else if (wire === 1 || wire === 5) {
       at += wire === 1 ? 8 : 4;
       if (at > bytes.length) throw new Error('message ends inside a field');

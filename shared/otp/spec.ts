@@ -5,7 +5,7 @@
  */
 import type { SecretWarning } from './base32';
 import { normaliseSecret } from './base32';
-import { defaultOtpParams, STEAM_DIGITS, validateOtpParams, type OtpAlgorithm, type OtpKind, type OtpParams } from './codes';
+import { DEFAULT_PERIOD, defaultOtpParams, STEAM_DIGITS, validateOtpParams, type OtpAlgorithm, type OtpKind, type OtpParams } from './codes';
 import { parseOtpUri } from './uri';
 
 export interface OtpSpec {
@@ -57,8 +57,8 @@ export function resolveOtpSpec(spec: OtpSpec): ResolvedOtp {
     ...(spec.period !== undefined ? { period: spec.period } : {}),
     ...(spec.counter !== undefined ? { counter: spec.counter } : {}),
   };
-  // Steam Guard has one shape; switching a key to Steam takes it whole.
-  if (kind === 'steam') params = { ...params, algorithm: 'SHA1', digits: STEAM_DIGITS };
+  // Steam Guard has one shape (steamParams); switching a key to Steam takes it whole.
+  if (kind === 'steam') params = { ...params, algorithm: 'SHA1', digits: STEAM_DIGITS, period: DEFAULT_PERIOD };
   else if (base.params.kind === 'steam' && spec.digits === undefined) params = { ...params, digits: 6 };
   const issuer = spec.issuer?.trim() || base.issuer;
   return { ...base, params: validateOtpParams(params), ...(issuer ? { issuer } : {}) };

@@ -44,7 +44,7 @@ describe('crewvault code', () => {
 
   it.each([
     ['JBSWY3D0EHPK3PXP', 'INVALID_SECRET', '"0" at position 8 (did you mean the letter O?)'],
-    ['otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=MD5', 'INVALID_URI', 'Unsupported algorithm "MD5"'],
+    ['otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=MD5', 'INVALID_URI', 'Unsupported algorithm: use SHA1, SHA256 or SHA512'],
     ['otpauth://totp/x?issuer=Acme', 'INVALID_URI', 'no secret parameter'],
     ['http://example.com', 'INVALID_URI', 'Not an otpauth:// URI'],
   ])('input #%# fails with exit 1 and one line: %s', (input, code, message) => {

@@ -221,7 +221,7 @@ describe('databases written by kdbxweb, every cipher, KDF and compression', () =
     expect(streamed).toEqual(await oracle(data, PASSWORD));
     expect(streamed.entries).toHaveLength(60);
     expect(streamed.entries.find((e) => e.title === 'Entry 13 ✓')).toMatchObject({ customer: 'Acme & <Sons>', password: `password 13 ${'é'.repeat(4)}`, notes: 'notes 13\nsecond line' });
-    expect(streamed.problems).toEqual([{ where: expect.stringMatching(/^entry \d+ 'Broken'$/) as string, message: 'The digits 12 is out of range (6–8).' }]);
+    expect(streamed.problems).toEqual([{ where: expect.stringMatching(/^entry \d+ 'Broken'$/) as string, message: 'The digits parameter is not a whole number from 6 to 8.' }]);
     expect(streamed.warnings).toEqual(['1 entry in the Recycle Bin left out.']);
     expect((await rejection(readKdbx(data, 'not it'))).code).toBe('WRONG_PASSWORD');
   });

@@ -128,9 +128,9 @@ describe('entries Aegis holds that Crewvault cannot take', () => {
     expect(result.problems).toEqual([
       { where: "entry 7 'Broken'", message: expect.stringMatching(/^Secret key has "0" at position 5 \(did you mean the letter O\?\)/) as unknown },
       { where: "entry 8 'Old token'", message: 'Aegis mOTP entries are not supported by Crewvault.' },
-      { where: "entry 9 'Nine'", message: 'Digits must be 6, 7 or 8, not 9.' },
-      { where: "entry 10 'Whirlpool'", message: 'Unsupported algorithm "WHIRLPOOL": use SHA1, SHA256 or SHA512.' },
-      { where: "entry 11 'Key'", message: 'unknown OTP type "fido".' },
+      { where: "entry 9 'Nine'", message: 'Digits must be 6, 7 or 8.' },
+      { where: "entry 10 'Whirlpool'", message: 'Unsupported algorithm: use SHA1, SHA256 or SHA512.' },
+      { where: "entry 11 'Key'", message: 'its OTP type is not totp, hotp or steam.' },
       { where: "entry 12 'No counter'", message: 'its counter is not a whole number.' },
       { where: 'entry 13', message: 'it is not an entry object.' },
     ]);

@@ -98,9 +98,9 @@ describe('what Ente writes differently', () => {
     expect(result.entries.map(asExpected)).toEqual(expectedFor());
     expect(result.problems).toEqual([
       { where: 'line 2', message: expect.stringMatching(/^Secret key has "0" at position 5 \(did you mean the letter O\?\)/) as unknown },
-      { where: 'line 3', message: 'Unknown OTP type "motp": an otpauth URI is otpauth://totp/… or otpauth://hotp/….' },
-      { where: 'line 4', message: 'Not an otpauth:// URI (it starts with "https://").' },
-      { where: 'line 5', message: 'The digits 9 is out of range (6–8).' },
+      { where: 'line 3', message: 'Unknown OTP type: an otpauth URI is otpauth://totp/… or otpauth://hotp/….' },
+      { where: 'line 4', message: 'Not an otpauth:// URI (it is a web address).' },
+      { where: 'line 5', message: 'The digits parameter is not a whole number from 6 to 8.' },
     ]);
     expectNoSecret(result.problems.map((p) => `${p.where}: ${p.message}`));
   });

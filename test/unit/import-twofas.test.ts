@@ -131,10 +131,10 @@ describe('services Crewvault cannot take', () => {
     expect(result.entries.map(asExpected)).toEqual(withoutNotes(expectedFor()));
     expect(result.problems).toEqual([
       { where: "entry 7 'Broken'", message: expect.stringMatching(/^Secret key has "0" at position 5 \(did you mean the letter O\?\)/) as unknown },
-      { where: "entry 8 'SHA-224'", message: 'Unsupported algorithm "SHA224": use SHA1, SHA256 or SHA512.' },
-      { where: "entry 9 'Yubico'", message: 'unknown token type "YUBI".' },
-      { where: "entry 10 'Eleven'", message: 'Digits must be 6, 7 or 8, not 11.' },
-      { where: "entry 11 'Minus'", message: `Counter must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not -1.` },
+      { where: "entry 8 'SHA-224'", message: 'Unsupported algorithm: use SHA1, SHA256 or SHA512.' },
+      { where: "entry 9 'Yubico'", message: 'its token type is not TOTP, HOTP or STEAM.' },
+      { where: "entry 10 'Eleven'", message: 'Digits must be 6, 7 or 8.' },
+      { where: "entry 11 'Minus'", message: `Counter must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}.` },
       { where: "entry 12 'No secret'", message: 'it has no secret key.' },
       { where: 'entry 13', message: 'it is not a service object.' },
     ]);
