@@ -25,7 +25,7 @@
  */
 import { base64Decode, utf8Decode, utf8Encode } from '../bytes';
 import { CrewvaultError } from '../errors';
-import { columnsOf, decodeExportText, decodeHead, readCsv } from './csv';
+import { cellOf, columnsOf, decodeExportText, decodeHead, readCsvTable } from './csv';
 import { LoginCollector, topLevel } from './login';
 import type { ImportCrypto, Importer, ImportOptions, ImportResult } from './types';
 
@@ -77,7 +77,7 @@ function readPlainJson(doc: Json): ImportResult {
     const name = text(item.name);
     const type = item.type;
     if (typeof type === 'number' && LEFT_OUT_TYPES[type]) return collector.leaveOut(LEFT_OUT_TYPES[type]);
-    if (type !== LOGIN && type !== SECURE_NOTE) return collector.problem(index, name, `Unknown Bitwarden item type ${JSON.stringify(type)}.`);
+    if (type !== LOGIN && type !== SECURE_NOTE) return collector.problem(index, name, 'Unknown Bitwarden item type: Crewvault reads logins and secure notes.');
     const folder = typeof item.folderId === 'string' ? folders.get(item.folderId) : undefined;
     const firstCollection = Array.isArray(item.collectionIds) ? item.collectionIds.find((id): id is string => typeof id === 'string') : undefined;
     const collection = firstCollection === undefined ? undefined : collections.get(firstCollection);
@@ -149,7 +149,7 @@ function openEncString(crypto: ImportCrypto, key: StretchedKey, sealed: EncStrin
 }
 
 async function readProtectedJson(doc: Json, options: ImportOptions): Promise<ImportResult> {
-  if (doc.kdfType !== KDF_PBKDF2_SHA256 && doc.kdfType !== KDF_ARGON2ID) invalid(`Unknown Bitwarden key derivation ${JSON.stringify(doc.kdfType)}.`);
+  if (doc.kdfType !== KDF_PBKDF2_SHA256 && doc.kdfType !== KDF_ARGON2ID) invalid('Unknown Bitwarden key derivation (kdfType): Crewvault reads PBKDF2-SHA256 and Argon2id exports.');
   const argon2 = doc.kdfType === KDF_ARGON2ID;
   const setting = (name: 'kdfIterations' | 'kdfMemory' | 'kdfParallelism', min: number, max: number): number => {
     const value = doc[name];
@@ -215,21 +215,17 @@ const CSV_COLUMNS = ['folder', 'collections', 'type', 'name', 'notes', 'login_ur
 const CSV_HEADER = /^(folder,favorite|collections),type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp/i;
 
 function readCsvExport(data: Uint8Array): ImportResult {
-  const rows = readCsv(decodeExportText(data, 'a Bitwarden export'));
-  const header = rows[0];
-  if (!header || !CSV_HEADER.test(header.fields.join(','))) {
+  const table = readCsvTable(decodeExportText(data, 'a Bitwarden export'));
+  if (!table || !CSV_HEADER.test(table.header.fields.join(','))) {
     invalid('Not a Bitwarden CSV export: its first line must be folder,favorite,type,name,… or collections,type,name,….');
   }
-  const at = columnsOf(header.fields, CSV_COLUMNS);
+  const at = columnsOf(table.header.fields, CSV_COLUMNS);
   const collector = new LoginCollector('bitwarden');
-  rows.slice(1).forEach((row, i) => {
-    const cell = (name: (typeof CSV_COLUMNS)[number]): string => {
-      const index = at[name];
-      return index === undefined ? '' : (row.fields[index] ?? '');
-    };
+  table.rows.forEach((row, i) => {
+    const cell = (name: (typeof CSV_COLUMNS)[number]): string => cellOf(row, at, name);
     const index = i + 1;
     const type = cell('type').trim().toLowerCase();
-    if (type !== 'login' && type !== 'note') return collector.problem(index, cell('name'), `Unknown Bitwarden item type "${type}" (line ${row.line}).`);
+    if (type !== 'login' && type !== 'note') return collector.problem(index, cell('name'), `Unknown Bitwarden item type (line ${row.line}): Crewvault reads logins and notes.`);
     // An organisation's item may sit in several collections, comma-separated: the first decides.
     const customer = topLevel(cell('folder') || (cell('collections').split(',')[0] ?? ''));
     // Several URIs are written comma-separated in one field; the first is the login page.

@@ -7,6 +7,15 @@
 import { CrewvaultError } from '../errors';
 import type { ImportedEntry, ImportProblem, ImportResult } from './types';
 
+/**
+ * A synchronous reader as an Importer's `read`: what it throws becomes the promise's rejection,
+ * as the contract says, never an exception from the call itself (a caller chaining `.then`
+ * would otherwise miss it).
+ */
+export function readNow<T>(read: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(read()));
+}
+
 /** An item converted: the entry (none when skipped without a problem) and what to warn of. */
 export interface ConvertedItem {
   readonly entry?: ImportedEntry;

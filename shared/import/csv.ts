@@ -119,6 +119,33 @@ export function readCsv(text: string): CsvRow[] {
   return rows;
 }
 
+/**
+ * A CSV export's rows after its header, each checked to hold exactly as many fields as the
+ * header names: a row with fewer or more has a comma or quote out of place, so which text is
+ * which column (a password in the URL's place, a secret in the title's) cannot be known, and
+ * the file is refused rather than read shifted or padded. Undefined for a file with no rows.
+ */
+export function readCsvTable(text: string): { readonly header: CsvRow; readonly rows: CsvRow[] } | undefined {
+  const [header, ...rows] = readCsv(text);
+  if (!header) return undefined;
+  const width = header.fields.length;
+  for (const row of rows) {
+    if (row.fields.length !== width) {
+      throw new CrewvaultError(
+        'INVALID_INPUT',
+        `Line ${row.line} has ${row.fields.length} ${row.fields.length === 1 ? 'field' : 'fields'} where the first line names ${width} columns (a comma or quote out of place?); nothing was read.`,
+      );
+    }
+  }
+  return { header, rows };
+}
+
+/** A named column's text in a row of a checked table (readCsvTable); '' when the file has no such column. */
+export function cellOf<Name extends string>(row: CsvRow, at: Partial<Record<Name, number>>, name: Name): string {
+  const index = at[name];
+  return index === undefined ? '' : (row.fields[index] ?? '');
+}
+
 /** Where each named column is in `header` (matched without case or surrounding spaces). */
 export function columnsOf<Name extends string>(header: readonly string[], names: readonly Name[]): Partial<Record<Name, number>> {
   const found: Partial<Record<Name, number>> = {};

@@ -28,9 +28,9 @@ import {
   type OtpAlgorithm,
   type OtpParams,
 } from '../otp';
-import { columnsOf, decodeExportText, decodeHead, readCsv } from './csv';
+import { cellOf, columnsOf, decodeExportText, decodeHead, readCsvTable } from './csv';
 import type { ImportedEntry, Importer, ImportProblem } from './types';
-import { takeConverted } from './collect';
+import { readNow, takeConverted } from './collect';
 
 /** KeePassXC's name for the group it moves deleted entries to (its CSV has no UUIDs). */
 export const KEEPASS_RECYCLE_BIN = 'Recycle Bin';
@@ -60,7 +60,8 @@ function refuse(message: string): never {
 
 function wholeNumber(text: string | null | undefined, what: string, fallback: number): number {
   if (text === undefined || text === null || text.trim() === '') return fallback;
-  if (!/^\s*\d{1,9}\s*$/.test(text)) refuse(`${what} "${text}" is not a whole number.`);
+  // Not quoted back: a misplaced key can sit in any field.
+  if (!/^\s*\d{1,9}\s*$/.test(text)) refuse(`${what} is not a whole number.`);
   return Number(text);
 }
 
@@ -69,7 +70,7 @@ function algorithmOf(text: string | null | undefined): OtpAlgorithm {
   // KeeOtp writes "SHA256"; KeePass 2.47 writes "HMAC-SHA-256".
   const upper = text.trim().toUpperCase().replace(/^HMAC-/, '').replace(/-/g, '');
   const found = OTP_ALGORITHMS.find((a) => a === upper);
-  if (!found) refuse(`Unsupported algorithm "${text}": use SHA1, SHA256 or SHA512.`);
+  if (!found) refuse('Unsupported algorithm: use SHA1, SHA256 or SHA512.');
   return found;
 }
 
@@ -117,7 +118,7 @@ function otpFromLegacySeed(seed: string, settings: string | undefined): KeePassO
   if (settings === undefined || settings.trim() === '') {
     params = defaultOtpParams(secret);
   } else if (parts.length < 2) {
-    refuse(`TOTP Settings "${settings}" is not "step;digits" or "step;S".`);
+    refuse('TOTP Settings is not "step;digits" or "step;S".');
   } else if (parts[1] === 'S') {
     params = steamParams(secret);
   } else {
@@ -239,18 +240,14 @@ const HEADER_START = /^"?Group"?,"?Title"?,"?Username"?,"?Password"?,"?URL"?,"?N
 
 function read(data: Uint8Array): ReturnType<KeePassCollector['result']> {
   const text = decodeExportText(data, 'a KeePassXC CSV export');
-  const rows = readCsv(text);
-  const header = rows[0];
-  if (!header || !HEADER_START.test(header.fields.map((f) => `"${f}"`).join(','))) {
+  const table = readCsvTable(text);
+  if (!table || !HEADER_START.test(table.header.fields.map((f) => `"${f}"`).join(','))) {
     throw new CrewvaultError('INVALID_INPUT', 'Not a KeePassXC CSV export: its first line must be "Group","Title","Username","Password","URL","Notes",….');
   }
-  const at = columnsOf(header.fields, COLUMNS);
+  const at = columnsOf(table.header.fields, COLUMNS);
   const collector = new KeePassCollector();
-  for (const row of rows.slice(1)) {
-    const cell = (name: (typeof COLUMNS)[number]): string => {
-      const index = at[name];
-      return index === undefined ? '' : (row.fields[index] ?? '');
-    };
+  for (const row of table.rows) {
+    const cell = (name: (typeof COLUMNS)[number]): string => cellOf(row, at, name);
     // "Root/Acme/Servers": the first name is the root group's (the database's own name).
     const groups = cell('Group').split('/').slice(1);
     const totp = cell('TOTP');
@@ -279,10 +276,6 @@ export const keepassxcCsvImporter: Importer = {
   },
   needsPassword: () => false,
   read(data) {
-    try {
-      return Promise.resolve(read(data));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new CrewvaultError('INTERNAL', 'The KeePassXC CSV could not be read.'));
-    }
+    return readNow(() => read(data));
   },
 };

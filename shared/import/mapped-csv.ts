@@ -6,11 +6,15 @@
  * password managers' OTP fields do. Never recognised by `auto`: a CSV says nothing of which
  * column is which until someone says so.
  *
- * Must never put a cell's text in an error: a column may hold passwords. Errors name columns
- * (the header, which the person typed) and lines only.
+ * Must never put a cell's text in an error: a column may hold passwords. Nor the first line's:
+ * a spreadsheet saved without a header row has a credential there, so errors name only the
+ * columns the person typed in a mapping, counts and lines. The columns are shown where the
+ * person asked for them (the app's mapping step, `crewvault import --columns`), never in an error.
  */
 import { CrewvaultError } from '../errors';
-import { decodeExportText, readCsv, type CsvRow } from './csv';
+import { printable } from '../text';
+import { cellOf, decodeExportText, readCsvTable } from './csv';
+import { readNow } from './collect';
 import { LoginCollector } from './login';
 import { CSV_TARGETS, type CsvMapping, type CsvTarget, type Importer, type ImportResult } from './types';
 
@@ -22,10 +26,17 @@ const normalise = (header: string): string => header.trim().toLowerCase();
 
 /** The header row's columns, as written (for the mapping step and for errors). */
 export function csvColumns(data: Uint8Array): string[] {
-  const rows = readCsv(decodeExportText(data, 'a CSV file'));
-  const header = rows[0];
-  if (!header || header.fields.every((f) => f.trim() === '')) invalid('The CSV file is empty: its first line must name the columns.');
-  return header.fields.map((f) => f.trim());
+  return columnsOfTable(readCsvTable(decodeExportText(data, 'a CSV file')));
+}
+
+function columnsOfTable(table: ReturnType<typeof readCsvTable>): string[] {
+  if (!table || table.header.fields.every((f) => f.trim() === '')) invalid('The CSV file is empty: its first line must name the columns.');
+  return table.header.fields.map((f) => f.trim());
+}
+
+/** How a door says where the columns can be seen, without showing them (they may be a credential). */
+export function columnsHint(count: number): string {
+  return `the file's first line names ${count} ${count === 1 ? 'column' : 'columns'}`;
 }
 
 /** Names that commonly head each field, for a first guess the person then confirms. */
@@ -58,17 +69,17 @@ export function guessCsvMapping(columns: readonly string[]): CsvMapping {
  * column used twice. Returns each target's column index.
  */
 export function resolveCsvMapping(columns: readonly string[], mapping: CsvMapping): Partial<Record<CsvTarget, number>> {
-  const listed = columns.map((c) => `"${c}"`).join(', ');
-  if (!mapping.title) invalid(`Map the title column (the file's columns: ${listed}).`);
+  const listed = columnsHint(columns.length);
+  if (!mapping.title) invalid(`Map the title column (${listed}).`);
   const at: Partial<Record<CsvTarget, number>> = {};
   const used = new Map<number, CsvTarget>();
   for (const target of CSV_TARGETS) {
     const column = mapping[target];
     if (column === undefined || column === '') continue;
     const index = columns.findIndex((c) => normalise(c) === normalise(column));
-    if (index < 0) invalid(`The column "${column}" mapped to ${target} is not in the file (its columns: ${listed}).`);
+    if (index < 0) invalid(`The column "${printable(column, 60)}" mapped to ${target} is not in the file (${listed}).`);
     const earlier = used.get(index);
-    if (earlier) invalid(`The column "${column}" is mapped to both ${earlier} and ${target}.`);
+    if (earlier) invalid(`The column "${printable(column, 60)}" is mapped to both ${earlier} and ${target}.`);
     used.set(index, target);
     at[target] = index;
   }
@@ -77,15 +88,11 @@ export function resolveCsvMapping(columns: readonly string[], mapping: CsvMappin
 
 /** Reads the rows after the header through the mapping; a bad row is a problem naming its line. */
 export function readMappedCsv(data: Uint8Array, mapping: CsvMapping): ImportResult {
-  const rows: CsvRow[] = readCsv(decodeExportText(data, 'a CSV file'));
-  const columns = csvColumns(data);
-  const at = resolveCsvMapping(columns, mapping);
+  const table = readCsvTable(decodeExportText(data, 'a CSV file'));
+  const at = resolveCsvMapping(columnsOfTable(table), mapping);
   const collector = new LoginCollector('csv');
-  for (const row of rows.slice(1)) {
-    const cell = (target: CsvTarget): string => {
-      const index = at[target];
-      return index === undefined ? '' : (row.fields[index] ?? '');
-    };
+  for (const row of table?.rows ?? []) {
+    const cell = (target: CsvTarget): string => cellOf(row, at, target);
     const customer = cell('customer').trim();
     // Numbered by the file's line (a spreadsheet shows it), not by the row's position.
     collector.add(row.line, { name: cell('title'), ...(customer ? { customer } : {}), username: cell('username').trim(), password: cell('password'), url: cell('url').trim(), notes: cell('notes'), totp: cell('otp') });
@@ -102,10 +109,12 @@ export const mappedCsvImporter: Importer = {
   detect: () => false,
   needsPassword: () => false,
   read(data, options) {
-    if (!options.mapping) {
-      const columns = csvColumns(data).map((c) => `"${c}"`).join(', ');
-      return Promise.reject(new CrewvaultError('USAGE', `Say which column is which with --map title=COLUMN[,otp=COLUMN,…] (the file's columns: ${columns}).`));
-    }
-    return Promise.resolve(readMappedCsv(data, options.mapping));
+    return readNow(() => {
+      if (!options.mapping) {
+        const hint = columnsHint(csvColumns(data).length);
+        throw new CrewvaultError('USAGE', `Say which column is which with --map title=COLUMN[,otp=COLUMN,…] (${hint}; crewvault import --columns FILE lists them).`);
+      }
+      return readMappedCsv(data, options.mapping);
+    });
   },
 };

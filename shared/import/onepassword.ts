@@ -20,7 +20,8 @@
  * this file reads what is inside, and a CSV. Pure. Must never put a field's value in a problem.
  */
 import { CrewvaultError } from '../errors';
-import { columnsOf, decodeExportText, decodeHead, readCsv } from './csv';
+import { cellOf, columnsOf, decodeExportText, decodeHead, readCsvTable } from './csv';
+import { readNow } from './collect';
 import { LoginCollector, topLevel } from './login';
 import type { Importer, ImportResult } from './types';
 
@@ -178,18 +179,14 @@ const CSV_HEADER = /^"?Title"?,"?Url"?,"?Username"?,"?Password"?,"?OTPAuth"?/i;
 
 /** Reads 1Password 8's CSV export. */
 export function readOnePasswordCsv(data: Uint8Array): ImportResult {
-  const rows = readCsv(decodeExportText(data, 'a 1Password export'));
-  const header = rows[0];
-  if (!header || !CSV_HEADER.test(header.fields.map((f) => f.trim()).join(','))) {
+  const table = readCsvTable(decodeExportText(data, 'a 1Password export'));
+  if (!table || !CSV_HEADER.test(table.header.fields.map((f) => f.trim()).join(','))) {
     invalid('Not a 1Password CSV export: its first line must be Title,Url,Username,Password,OTPAuth,….');
   }
-  const at = columnsOf(header.fields, CSV_COLUMNS);
+  const at = columnsOf(table.header.fields, CSV_COLUMNS);
   const collector = new LoginCollector('1password');
-  rows.slice(1).forEach((row, i) => {
-    const cell = (name: (typeof CSV_COLUMNS)[number]): string => {
-      const column = at[name];
-      return column === undefined ? '' : (row.fields[column] ?? '');
-    };
+  table.rows.forEach((row, i) => {
+    const cell = (name: (typeof CSV_COLUMNS)[number]): string => cellOf(row, at, name);
     const customer = topLevel(cell('tags').split(/[,;]/)[0] ?? '');
     collector.add(i + 1, {
       name: cell('title'),
@@ -219,6 +216,6 @@ export const onePasswordImporter: Importer = {
   needsPassword: () => false,
   read(data) {
     const head = decodeHead(data) ?? '';
-    return Promise.resolve(looksLikeExportData(head) ? readOnePasswordExportData(data) : readOnePasswordCsv(data));
+    return readNow(() => (looksLikeExportData(head) ? readOnePasswordExportData(data) : readOnePasswordCsv(data)));
   },
 };

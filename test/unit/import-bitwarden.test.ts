@@ -129,7 +129,7 @@ describe('Bitwarden password-protected JSON', () => {
     expect(await refused({ ...argon2, kdfMemory: 8 * 1024 })).toMatch(/its kdfMemory is not a sensible number/);
     expect(await refused({ ...argon2, kdfIterations: 1000 })).toMatch(/its kdfIterations is not a sensible number/);
     expect(await refused({ ...argon2, kdfParallelism: null })).toMatch(/its kdfParallelism is not a sensible number/);
-    expect(await refused({ kdfType: 7 })).toBe('Unknown Bitwarden key derivation 7.');
+    expect(await refused({ kdfType: 7 })).toBe('Unknown Bitwarden key derivation (kdfType): Crewvault reads PBKDF2-SHA256 and Argon2id exports.');
   });
 
   it('says WRONG_PASSWORD for a wrong password to an Argon2id export (sealed with node:crypto\'s own Argon2)', async () => {
@@ -145,7 +145,7 @@ describe('Bitwarden CSV', () => {
       + ',card,Visa,,,0,,,,\n';
     const result = await bitwardenImporter.read(utf8Encode(text), options);
     expect(result.entries).toEqual([{ customer: 'Umbrella', title: 'Portal', username: 'u', password: 'p', url: 'https://portal.example' }]);
-    expect(result.problems).toEqual([{ where: "entry 2 'Visa'", message: 'Unknown Bitwarden item type "card" (line 3).' }]);
+    expect(result.problems).toEqual([{ where: "entry 2 'Visa'", message: 'Unknown Bitwarden item type (line 3): Crewvault reads logins and notes.' }]);
   });
 
   it('is not mistaken for KeePassXC CSV or anything else', () => {

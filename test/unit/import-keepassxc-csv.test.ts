@@ -67,7 +67,7 @@ describe('KeePassXC CSV', () => {
 
   it('refuses the broken entry with the OTP engine\'s message, never its key, and leaves out the Recycle Bin', async () => {
     const result = await keepassxcCsvImporter.read(data, options);
-    expect(result.problems).toEqual([{ where: `entry 9 '${BROKEN_TITLE}'`, message: 'The digits 10 is out of range (6–8).' }]);
+    expect(result.problems).toEqual([{ where: `entry 9 '${BROKEN_TITLE}'`, message: 'The digits parameter is not a whole number from 6 to 8.' }]);
     expect(JSON.stringify(result.problems)).not.toContain(BROKEN_SECRET_FRAGMENT);
     expect(result.warnings).toEqual(['1 entry in the Recycle Bin left out.']);
   });

@@ -66,9 +66,9 @@ describe('a spreadsheet CSV through a confirmed mapping', () => {
 
   it('refuses in one line: the title unmapped, a column not in the file, a column mapped twice, no mapping at all', async () => {
     const unmapped = failure(() => readMappedCsv(data, { otp: '2FA seed' }));
-    expect(unmapped).toMatchObject({ code: 'INVALID_INPUT', message: 'Map the title column (the file\'s columns: "Client", "Account", "Login", "Secret", "Website", "Comment", "2FA seed", "Favourite").' });
+    expect(unmapped).toMatchObject({ code: 'INVALID_INPUT', message: 'Map the title column (the file\'s first line names 8 columns).' });
     const missing = failure(() => readMappedCsv(data, { title: 'Account', otp: 'TOTP' }));
-    expect(missing.message).toBe('The column "TOTP" mapped to otp is not in the file (its columns: "Client", "Account", "Login", "Secret", "Website", "Comment", "2FA seed", "Favourite").');
+    expect(missing.message).toBe('The column "TOTP" mapped to otp is not in the file (the file\'s first line names 8 columns).');
     const twice = failure(() => readMappedCsv(data, { title: 'Account', notes: 'account' }));
     expect(twice.message).toBe('The column "account" is mapped to both title and notes.');
     await expect(mappedCsvImporter.read(data, { crypto: nodeImportCrypto })).rejects.toMatchObject({ code: 'USAGE' });
