@@ -101,7 +101,7 @@ export class Transfers {
   }
 
   /** Commits what the preview showed, into the group chosen; the upload is then wiped. */
-  async commit(session: VaultSession, { uploadId, format, groupId, customer, includeDuplicates, mapping }: Input<'import.commit'>): Promise<ImportCommitted> {
+  async commit(session: VaultSession, { uploadId, format, groupId, customer, includeDuplicates, skipProblems, mapping }: Input<'import.commit'>): Promise<ImportCommitted> {
     // Read already by the preview the person saw (an encrypted file's password was given there).
     const read = await this.imports.read(uploadId, format ?? 'auto', undefined, mappingOf(mapping));
     const outcome = await session.importEntries(read, {
@@ -109,7 +109,12 @@ export class Transfers {
       groupId,
       ...(customer === undefined ? {} : { customer }),
       ...(includeDuplicates === undefined ? {} : { includeDuplicates }),
+      ...(skipProblems === undefined ? {} : { skipProblems }),
     });
+    if (outcome.refused) {
+      // The upload stays: the person can tick "import the rest" and commit again.
+      throw new CrewvaultError('INVALID_INPUT', `${outcome.problems.length === 1 ? '1 entry' : `${outcome.problems.length} entries`} cannot be imported, so nothing was imported: choose to import the rest without them, or fix the file.`);
+    }
     this.imports.drop(uploadId);
     return {
       added: outcome.added.length,
@@ -133,7 +138,11 @@ export class Transfers {
     return { path: target, entries: contents.entries, details: `${contents.users} users, ${contents.groups} groups, ${contents.auditRows} audit rows` };
   }
 
-  /** A plain export of every entry the person can reveal (VaultSession.exportEntries decides and audits). */
+  /**
+   * A plain export of every entry the person can reveal. VaultSession.exportEntries decides,
+   * and audits what became of the file: so the file is written inside it (deliver), the row
+   * taken just before the file appears.
+   */
   async export(session: VaultSession, { format, path: typed, password, databasePassword }: Input<'vault.export'>): Promise<FileWritten> {
     const exporter = EXPORTERS.find((e) => e.name === format);
     if (!exporter) throw new CrewvaultError('INVALID_INPUT', `Unknown export format "${format}".`);
@@ -141,13 +150,18 @@ export class Transfers {
     const target = await this.targetFile(typed, `crewvault-export.${EXPORT_EXTENSIONS[exporter.name] ?? 'txt'}`);
     if (target === null) return NOT_WRITTEN;
     await refuseExisting(target);
-    const opened = await session.exportEntries(password, { format: exporter.name, otpOnly: exporter.otpOnly });
-    const bytes = await exporter.write(opened.entries, { randomUuid: randomUUID, ...(newPassword === undefined ? {} : { password: newPassword }) });
-    try {
-      await writeNewFile(target, bytes);
-    } finally {
-      bytes.fill(0);
-    }
+    const opened = await session.exportEntries(password, {
+      format: exporter.name,
+      otpOnly: exporter.otpOnly,
+      deliver: async ({ entries }, audited) => {
+        const bytes = await exporter.write(entries, { randomUuid: randomUUID, ...(newPassword === undefined ? {} : { password: newPassword }) });
+        try {
+          await writeNewFile(target, bytes, audited);
+        } finally {
+          bytes.fill(0);
+        }
+      },
+    });
     return { path: target, entries: opened.entries.length, details: opened.withoutOtp > 0 ? `${opened.withoutOtp} without a one-time password left out` : '' };
   }
 

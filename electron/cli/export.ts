@@ -6,8 +6,9 @@
  *
  * The file is new or nothing: refused if the name exists (checked before sign-in, and again
  * atomically at the end), written whole to a 0600 file beside it and then linked into place,
- * so a failure leaves no partial export behind. Must never print a secret, in an error or
- * otherwise, except the export itself to standard output when "-" asks for that.
+ * so a failure leaves no partial export behind; the vault's audit row says which it was. Must
+ * never print a secret, in an error or otherwise, except the export itself to standard output
+ * when "-" asks for that.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -48,6 +49,13 @@ async function readDatabasePassword(io: CliIo): Promise<string> {
   return validateNewPassword(password);
 }
 
+/** The export to a new FILE, or to standard output for "-"; audited just before it appears. */
+async function writeOut(file: string, bytes: Uint8Array, io: CliIo, audited: () => Promise<void>): Promise<void> {
+  if (file !== '-') return writeNewFile(file, bytes, audited);
+  await audited();
+  io.out(utf8Decode(bytes));
+}
+
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -63,20 +71,23 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (values.plaintext !== true) throw new UsageError(`${whatItWrites(exporter, file)}: add --plaintext if that is what you want`);
   if (file !== '-') await refuseExisting(file);
 
-  const { outcome, bytes } = await withSession(values, io, async (session) => {
+  const outcome = await withSession(values, io, async (session) => {
     const again = await io.readSecret('Your password again, to export: ');
     const password = exporter.encrypted ? await readDatabasePassword(io) : undefined;
-    const opened = await session.exportEntries(again, { format: exporter.name, otpOnly: exporter.otpOnly });
-    const written = await exporter.write(opened.entries, { randomUuid: randomUUID, ...(password === undefined ? {} : { password }) });
-    return { outcome: opened, bytes: written };
+    // Written while signed in: the vault audits what became of the file (exportEntries).
+    return session.exportEntries(again, {
+      format: exporter.name,
+      otpOnly: exporter.otpOnly,
+      deliver: async ({ entries }, audited) => {
+        const bytes = await exporter.write(entries, { randomUuid: randomUUID, ...(password === undefined ? {} : { password }) });
+        try {
+          await writeOut(file, bytes, io, audited);
+        } finally {
+          bytes.fill(0);
+        }
+      },
+    });
   });
-  // The session is locked: only the file's bytes are left to handle.
-  try {
-    if (file === '-') io.out(utf8Decode(bytes));
-    else await writeNewFile(file, bytes);
-  } finally {
-    bytes.fill(0);
-  }
   const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
   const leftOut = outcome.withoutOtp > 0 ? `; left out ${count(outcome.withoutOtp, 'entry', 'entries')} without a one-time password` : '';
   const summary = `Exported ${count(outcome.entries.length, 'entry', 'entries')} (${exporter.name})${file === '-' ? '' : ` to ${file}`}${leftOut}.\n`;

@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CrewvaultError } from '../../shared/errors';
+import { notWrittenReason } from '../export/new-file';
 import { deriveKek, newKdfParams, type KdfParams } from './crypto';
 import { openVaultFile, snapshotInto, translateSqliteError, VAULT_FORMAT, type ReadDb } from './db';
 import { LATEST_SCHEMA_VERSION } from './migrations';
@@ -418,20 +419,28 @@ export async function writeBackup(
   try {
     const db = openVaultFile(vaultFile);
     try {
-      await session.recordBackup(`to ${path.resolve(target)}`);
-      return await withPrivateFolder((folder) => {
-        const image = path.join(folder, 'vault.sqlite');
-        // VACUUM INTO writes into an empty file that exists: made here, 0600 from its first byte.
-        closeSync(openSync(image, 'wx', 0o600));
-        snapshotInto(db, image);
-        // A backup that would not verify is not written.
-        const contents = inspectImage(image, now);
-        writeNewFile(target, 'ALREADY_EXISTS', (fd) => {
-          writeAll(fd, prefix);
-          sealInto(fd, image, key, header, prefix);
+      const to = `to ${path.resolve(target)}`;
+      await session.recordBackup(to);
+      try {
+        return await withPrivateFolder((folder) => {
+          const image = path.join(folder, 'vault.sqlite');
+          // VACUUM INTO writes into an empty file that exists: made here, 0600 from its first byte.
+          closeSync(openSync(image, 'wx', 0o600));
+          snapshotInto(db, image);
+          // A backup that would not verify is not written.
+          const contents = inspectImage(image, now);
+          writeNewFile(target, 'ALREADY_EXISTS', (fd) => {
+            writeAll(fd, prefix);
+            sealInto(fd, image, key, header, prefix);
+          });
+          return contents;
         });
-        return contents;
-      });
+      } catch (error) {
+        // The row above went first so the backup holds it; when no backup came of it, the log
+        // says so too, with why (a code, never a message), as an export's does.
+        await session.recordBackup(`${to}: not written (${notWrittenReason(error)})`).catch(() => undefined);
+        throw error;
+      }
     } finally {
       db.close();
     }

@@ -8,10 +8,11 @@
 import { CrewvaultError } from '../../shared/errors';
 import type { ExportEntry } from '../../shared/export/types';
 import { readOtpauthList } from '../../shared/import/otpauth';
-import type { ImportProblem as SharedImportProblem, ImportResult as SharedImportResult } from '../../shared/import/types';
+import { MAX_IMPORT_ENTRIES, type ImportProblem as SharedImportProblem, type ImportResult as SharedImportResult } from '../../shared/import/types';
 import type { EntryInput, EntrySummary, GroupSummary } from '../../shared/model';
 import { validateOtpParams } from '../../shared/otp';
 import { printable } from '../../shared/text';
+import { notWrittenReason } from '../export/new-file';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesCore } from './entries-service';
 import { defaultGroupId } from './entry-access';
@@ -38,6 +39,13 @@ export interface ImportPlan {
   readonly commit: boolean;
   /** Duplicates are skipped unless the person asks for them too (still listed either way). */
   readonly includeDuplicates?: boolean;
+  /**
+   * An entry that cannot be imported (a broken key, a field too long) stops the whole commit
+   * unless the person, shown the list, chose to import the others without it: a file is taken
+   * whole or not at all by default, so nobody finds later that a customer's keys were left
+   * behind by a line they never saw.
+   */
+  readonly skipProblems?: boolean;
   /** Told every PROGRESS_EVERY entries written, inside the transaction (the CLI's progress line). */
   readonly onProgress?: (written: number, total: number) => void;
 }
@@ -54,6 +62,8 @@ export interface ImportOutcome {
   readonly problems: SharedImportProblem[];
   readonly duplicates: SharedImportProblem[];
   readonly committed: boolean;
+  /** Entries had problems and skipProblems was not given: a commit writes nothing (a preview: would write nothing). */
+  readonly refused: boolean;
 }
 
 /** What a plain export asks the vault for (exportEntries). */
@@ -62,6 +72,12 @@ export interface ExportPlan {
   readonly format: string;
   /** The format holds one-time passwords only: entries without one are not opened, only counted. */
   readonly otpOnly: boolean;
+  /**
+   * Writes the file (or standard output) from the opened entries, awaiting `audited` just before
+   * it becomes visible (linked into place, printed), so no export exists that the audit log
+   * lacks. Throws if it was not written.
+   */
+  readonly deliver: (opened: ExportOutcome, audited: () => Promise<void>) => Promise<void>;
 }
 
 export interface ExportOutcome {
@@ -95,7 +111,8 @@ export class ImportExportService {
   /** One otpauth:// (or otpauth-migration://) URI per line; blank lines and # comments are
    * skipped. Good lines are committed together; bad ones are reported by line number. */
   async importOtpauth(text: string, options: { customer?: string; groupId?: number } = {}): Promise<ImportResult> {
-    const outcome = await this.importEntries(readOtpauthList(text), { ...options, commit: true });
+    // Its answer lists the lines it skipped: the caller asked for the good ones to go in.
+    const outcome = await this.importEntries(readOtpauthList(text), { ...options, commit: true, skipProblems: true });
     const lineOf = (where: string): number => Number(/^Line (\d+)$/.exec(where)?.[1] ?? 0);
     const problems = [...outcome.problems, ...outcome.duplicates].map((p) => ({ line: lineOf(p.where), message: `${p.where}: ${p.message}` }));
     return { added: outcome.added, problems: problems.sort((a, b) => a.line - b.line) };
@@ -104,12 +121,17 @@ export class ImportExportService {
   /**
    * Imports what an importer read (shared/import) into one access group: each entry checked on
    * its own (field limits, control characters, OTP settings), so a bad one is a problem naming
-   * where it was and the rest go in; duplicates of what is already in the vault, or earlier in
+   * where it was; a commit with problems writes nothing (`refused`) unless the person chose to
+   * skip them (plan.skipProblems); duplicates of what is already in the vault, or earlier in
    * the same file (same OTP key, issuer and account), are reported and skipped. `commit: false`
    * is the preview: the same answer, nothing written. What is committed is committed in one
    * transaction, audited with its counts (never its secrets).
    */
   async importEntries(read: SharedImportResult, plan: ImportPlan): Promise<ImportOutcome> {
+    const held = read.entries.length + read.problems.length;
+    if (held > MAX_IMPORT_ENTRIES) {
+      throw new CrewvaultError('INVALID_INPUT', `The file holds ${held.toLocaleString('en-US')} entries; at most ${MAX_IMPORT_ENTRIES.toLocaleString('en-US')} are imported at once (split it); nothing was imported.`);
+    }
     // The same --customer for every entry: wrong once is wrong for all, so it fails the import.
     const { fixedCustomer, groupId, seen } = await this.core.read((r) => {
       this.core.require(r, 'entries.create');
@@ -166,7 +188,9 @@ export class ImportExportService {
     for (const input of inputs) counts.set(input.customer, (counts.get(input.customer) ?? 0) + 1);
     const byCustomer = [...counts].map(([customer, count]) => ({ customer, count })).sort((a, b) => NAME_ORDER.compare(a.customer, b.customer));
     const groupName = groupId === undefined ? '' : ((await this.core.listGroups()).find((g) => g.id === groupId)?.name ?? '');
-    if (!plan.commit || groupId === undefined) return { added: [], byCustomer, groupName, problems, duplicates, committed: false };
+    // A preview says so too: what the commit would do is what it shows.
+    const refused = problems.length > 0 && plan.skipProblems !== true;
+    if (!plan.commit || groupId === undefined || refused) return { added: [], byCustomer, groupName, problems, duplicates, committed: false, refused };
     const added = await this.core.write((w) => {
       const allowed = new Set<number>();
       // One audit row for the import (its format and counts), not one per entry: 100,000
@@ -180,16 +204,18 @@ export class ImportExportService {
       this.core.audit(w, { action: 'entries.import', group_id: groupId }, `${read.format}: ${created.length} added, ${problems.length} skipped, ${skippedDuplicates} duplicates skipped`);
       return created;
     });
-    return { added, byCustomer, groupName, problems, duplicates, committed: true };
+    return { added, byCustomer, groupName, problems, duplicates, committed: true, refused: false };
   }
 
   /**
    * Every entry of every group whose secret key this person holds, opened for a plain export
    * (issue #12): the file will hold passwords, notes and OTP keys, so this needs both
    * passwords.reveal and otp.reveal_secret, and the person's password again (a session left
-   * open is not enough). Opened and audited ("entries.export": the format and the counts,
-   * never a secret) in one write transaction, with the permissions checked again inside it:
-   * a role taken away while the password was being checked exports nothing.
+   * open is not enough). Opened in one write transaction, with the permissions checked again
+   * inside it: a role taken away while the password was being checked exports nothing. Then
+   * handed to plan.deliver and audited ("entries.export": the format and the counts, never a
+   * secret): "exported" once, as the file is put in place; "not written" with the reason when
+   * delivering failed, since the secrets were opened either way.
    */
   async exportEntries(password: string, plan: ExportPlan): Promise<ExportOutcome> {
     await this.core.read((r) => {
@@ -197,7 +223,7 @@ export class ImportExportService {
       this.core.require(r, 'otp.reveal_secret');
     });
     await this.core.confirmPassword(password);
-    return this.core.write((w) => {
+    const opened = await this.core.write((w): ExportOutcome => {
       this.core.require(w, 'passwords.reveal');
       this.core.require(w, 'otp.reveal_secret');
       this.core.customers.loadAll(w);
@@ -227,10 +253,30 @@ export class ImportExportService {
         }
       }
       entries.sort((a, b) => NAME_ORDER.compare(a.customer, b.customer) || NAME_ORDER.compare(a.title, b.title));
-      const withOtp = entries.filter((e) => e.otp).length;
-      this.core.audit(w, { action: 'entries.export' }, `${plan.format}: ${entries.length} exported (${withOtp} with a one-time password), ${withoutOtp} without one left out`);
       return { entries, withoutOtp };
     });
+    const withOtp = opened.entries.filter((e) => e.otp).length;
+    const counts = `(${withOtp} with a one-time password), ${opened.withoutOtp} without one left out`;
+    let exported = false;
+    const audited = async (): Promise<void> => {
+      if (exported) return;
+      await this.core.write((w) => this.core.audit(w, { action: 'entries.export' }, `${plan.format}: ${opened.entries.length} exported ${counts}`));
+      exported = true;
+    };
+    try {
+      await plan.deliver(opened, audited);
+    } catch (error) {
+      try {
+        await this.core.write((w) => this.core.audit(w, { action: 'entries.export' }, `${plan.format}: not written (${notWrittenReason(error)}); ${opened.entries.length} opened ${counts}`));
+      } catch {
+        // The vault could not record it (a full disk, a session locked meanwhile): the person is
+        // told why the export failed, which matters more than why its audit row did too.
+      }
+      throw error;
+    }
+    // A deliverer that never called `audited` still leaves its row.
+    await audited();
+    return opened;
   }
 
   /** Every OTP key this person can open, as duplicate fingerprints (import). */

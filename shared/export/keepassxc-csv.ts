@@ -9,6 +9,12 @@
  * own CSV import and shared/import/keepassxc-csv.ts read it back. Every entry is written,
  * with or without a one-time password. A customer name holding "/" reads back as nested
  * groups (KeePassXC's CSV has no escape for it). The file is plain text: never log it.
+ *
+ * Any teammate can write a title, note or password that a spreadsheet would run as a formula
+ * when the owner opens the export (CSV injection): every cell that could start one gets a
+ * leading apostrophe, as OWASP advises (https://owasp.org/www-community/attacks/CSV_Injection).
+ * unguardCsvCell undoes exactly that, so Crewvault's own importer reads the values back as they
+ * were; KeePassXC keeps the apostrophe.
  */
 import { utf8Encode } from '../bytes';
 import { entryOtpUri } from './otpauth';
@@ -18,8 +24,26 @@ export const KEEPASSXC_CSV_HEADER = ['Group', 'Title', 'Username', 'Password', '
 /** KeePassXC names the root group "Root" in a new database, and its CSV starts each path with it. */
 const ROOT_GROUP = 'Root';
 
+/**
+ * A cell a spreadsheet would take for a formula (= + - @, or a tab or carriage return before
+ * one), after any run of apostrophes: those are guarded too, or a value that itself begins
+ * with the guard ("'=x") would lose it on the way back.
+ */
+const FORMULA_START = /^'*[=+\-@\t\r]/;
+
+/** The cell as text a spreadsheet shows rather than runs: an apostrophe first when it could start a formula. */
+export function guardCsvCell(text: string): string {
+  return FORMULA_START.test(text) ? `'${text}` : text;
+}
+
+/** Undoes guardCsvCell exactly: drops the leading apostrophe only where guardCsvCell put one. */
+export function unguardCsvCell(text: string): string {
+  return text.startsWith("'") && FORMULA_START.test(text.slice(1)) ? text.slice(1) : text;
+}
+
+/** RFC 4180 quoting, as KeePassXC writes it: every field quoted, quotes doubled. */
 function quoted(field: string): string {
-  return `"${field.replace(/"/g, '""')}"`;
+  return `"${guardCsvCell(field).replace(/"/g, '""')}"`;
 }
 
 /** KeePassXC's timestamp: ISO 8601 in UTC, whole seconds. */

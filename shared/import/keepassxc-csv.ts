@@ -30,6 +30,7 @@ import {
 } from '../otp';
 import { cellOf, columnsOf, decodeExportText, decodeHead, readCsvTable } from './csv';
 import type { ImportedEntry, Importer, ImportProblem } from './types';
+import { unguardCsvCell } from '../export/keepassxc-csv';
 import { readNow, takeConverted } from './collect';
 
 /** KeePassXC's name for the group it moves deleted entries to (its CSV has no UUIDs). */
@@ -247,7 +248,9 @@ function read(data: Uint8Array): ReturnType<KeePassCollector['result']> {
   const at = columnsOf(table.header.fields, COLUMNS);
   const collector = new KeePassCollector();
   for (const row of table.rows) {
-    const cell = (name: (typeof COLUMNS)[number]): string => cellOf(row, at, name);
+    // A cell Crewvault's export guarded against spreadsheet formulas comes back as it was
+    // (shared/export/keepassxc-csv.ts); KeePassXC's own exports have no such apostrophe.
+    const cell = (name: (typeof COLUMNS)[number]): string => unguardCsvCell(cellOf(row, at, name));
     // "Root/Acme/Servers": the first name is the root group's (the database's own name).
     const groups = cell('Group').split('/').slice(1);
     const totp = cell('TOTP');

@@ -319,6 +319,20 @@ describe('what a backup refuses', () => {
     expectNoTemporaryFiles();
   });
 
+  it('a backup begun but not written (its name taken while the key was derived) is audited as not written, with the reason', async () => {
+    const { file, vault, owner } = await teamVault();
+    const target = path.join(tempFolder(), 'team.cvbackup');
+    // The name is checked before the key is derived; taken meanwhile, the write refuses it.
+    const begun = backUp(owner, file, target);
+    writeFileSync(target, 'someone else\'s file');
+    await expect(begun).rejects.toThrow(code('ALREADY_EXISTS'));
+    expect(readFileSync(target, 'utf8')).toBe('someone else\'s file');
+    const rows = (await owner.auditLog()).filter((r) => r.action === 'vault.backup').map((r) => r.detail);
+    expect(rows).toEqual([`to ${target}`, `to ${target}: not written (ALREADY_EXISTS)`]);
+    await vault.close();
+    expectNoTemporaryFiles();
+  });
+
   it('restore refuses an existing target (or its leftover journal) and a missing folder, before the password', async () => {
     const { folder, backupFile } = await madeBackup();
     const existing = path.join(folder, 'existing.crewvault');
