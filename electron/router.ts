@@ -20,6 +20,7 @@ import type { ClipboardGuard } from '../shared/clipboard';
 import { CrewvaultError, type ErrorCode } from '../shared/errors';
 import type { EntryChanges, EntryInput, OtpInput, UiSettings } from '../shared/model';
 import { resolveOtpSpec, type OtpSpec } from '../shared/otp';
+import { oneLine } from '../shared/text';
 import { webUrl } from '../shared/web-url';
 
 import { deviceAccount, type DeviceStore } from './devices';
@@ -75,7 +76,7 @@ const WORDS: DoorWords = {
 };
 
 function failure(code: ErrorCode, message: string, retryAfterSeconds?: number): Reply<never> {
-  return { ok: false, error: { code, message, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) } };
+  return { ok: false, error: { code, message: oneLine(message), ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) } };
 }
 
 function describeIssue(error: z.ZodError): string {

@@ -51,6 +51,18 @@ export function printable(text: string, max = 200): string {
   return out;
 }
 
+/**
+ * An error's message as a door shows it (router reply, CLI stderr): one line, printable and
+ * bounded. Messages are written as one line, but one built around text from outside (a file
+ * name, a server's answer) could carry a line break or an escape sequence that would forge a
+ * second "crewvault: …" line or restyle a terminal: every door passes messages through here
+ * rather than trusting each place that builds one. A break is shown as "<U+000A>", not cut
+ * at, so what followed it is still there to read.
+ */
+export function oneLine(message: string, max = 500): string {
+  return printable(message, max);
+}
+
 /** True when `text` holds a C1 control character (U+0080–U+009F), which no name or field needs. */
 export function hasC1Control(text: string): boolean {
   return /[\u0080-\u009f]/.test(text);

@@ -10,6 +10,11 @@ import { AgentMessage, encodeMessage, readMessage, type ClientMessage } from './
 import { LineReader } from './bounded-input';
 import type { CliIo } from './io';
 
+/** Piped input for the agent, as the protocol carries it (JSON lines: bytes as base64). */
+function base64OrNull(bytes: Uint8Array | undefined): string | null {
+  return bytes === undefined ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
 export interface Connection {
   readonly reader: LineReader;
   readonly send: (message: ClientMessage) => void;
@@ -66,7 +71,7 @@ export async function runThroughAgent(socketPath: string, argv: readonly string[
           send({ t: 'secret', value: await io.readSecret(message.prompt) });
           break;
         case 'ask-stdin':
-          send({ t: 'stdin', text: (await io.readStdin(message.maxBytes)) ?? null });
+          send({ t: 'stdin', base64: base64OrNull(await io.readStdin(message.maxBytes)) });
           break;
         case 'exit':
           return message.code;

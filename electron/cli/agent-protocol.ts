@@ -16,8 +16,8 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('run'), argv: z.array(z.string()).min(1), cwd: z.string(), interactive: z.boolean() }),
   /** The answer to ask-secret. */
   z.object({ t: z.literal('secret'), value: z.string() }),
-  /** The answer to ask-stdin: null when the input was larger than asked. */
-  z.object({ t: z.literal('stdin'), text: z.string().nullable() }),
+  /** The answer to ask-stdin, its bytes as base64 (an export need not be UTF-8): null when the input was larger than asked. */
+  z.object({ t: z.literal('stdin'), base64: z.string().nullable() }),
   /** `crewvault lock`. */
   z.object({ t: z.literal('lock') }),
   /** `crewvault unlock --status`: who is signed in, and for how long yet. */

@@ -263,7 +263,8 @@ export class UnlockAgent {
       },
       readStdin: async (maxBytes) => {
         send({ t: 'ask-stdin', maxBytes });
-        return (await this.atItsPrompt(() => answer('stdin'))).text ?? undefined;
+        const given = (await this.atItsPrompt(() => answer('stdin'))).base64;
+        return given === null ? undefined : Buffer.from(given, 'base64');
       },
       interactive: request.interactive,
       now: this.options.now,

@@ -16,8 +16,8 @@ function pipedStdin(): LineReader {
   return stdin;
 }
 
-async function readStdin(maxBytes: number): Promise<string | undefined> {
-  return (await pipedStdin().rest(maxBytes))?.toString('utf8');
+function readStdin(maxBytes: number): Promise<Uint8Array | undefined> {
+  return pipedStdin().rest(maxBytes);
 }
 
 async function nextPipedLine(): Promise<string> {

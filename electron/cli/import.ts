@@ -5,8 +5,10 @@
  * MAX_IMPORT_BYTES — a device or a pipe stops at the bound like a file — and its format is
  * recognised before anyone signs in, so a wrong or huge input costs no sign-in and writes
  * nothing. The vault checks each entry (import-export.ts importEntries): bad ones and duplicates are
- * listed by where they were and skipped, good ones are committed together; --dry-run writes
- * nothing. An encrypted export's password is read like every other secret.
+ * listed by where they were; duplicates are skipped, and an entry that cannot be imported
+ * stops the whole import (nothing written) unless --skip-bad says to import the rest without
+ * it; --dry-run writes nothing. --columns lists a spreadsheet's columns (only when asked:
+ * the first line of a file without a header row is a credential, so no error shows it). An encrypted export's password is read like every other secret.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,7 +18,7 @@ import { printable } from '../../shared/text';
 import { formatBytes, readAtMost } from './bounded-input';
 import { UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
-import { csvColumns, resolveCsvMapping } from '../../shared/import/mapped-csv';
+import { columnsHint, csvColumns, resolveCsvMapping } from '../../shared/import/mapped-csv';
 import { chooseImporter } from '../../shared/import/registry';
 import { CSV_TARGETS, type CsvMapping, type CsvTarget, type ImportResult } from '../../shared/import/types';
 import { isPng } from '../import/png';
@@ -98,7 +100,16 @@ function parseMap(given: readonly string[]): CsvMapping {
 function parseImportArgs(args: string[]) {
   return parseArgs({
     args,
-    options: { ...VAULT_OPTIONS, format: { type: 'string' }, customer: { type: 'string' }, group: { type: 'string' }, 'dry-run': { type: 'boolean' }, map: { type: 'string', multiple: true } },
+    options: {
+      ...VAULT_OPTIONS,
+      format: { type: 'string' },
+      customer: { type: 'string' },
+      group: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'skip-bad': { type: 'boolean' },
+      columns: { type: 'boolean' },
+      map: { type: 'string', multiple: true },
+    },
     allowPositionals: true,
   });
 }
@@ -114,7 +125,7 @@ type ImportValues = ReturnType<typeof parseImportArgs>['values'];
 async function runQrImages(files: readonly string[], format: string, values: ImportValues, io: CliIo): Promise<number> {
   if (format !== 'auto' && format !== 'qr') throw new UsageError('several FILEs are read only as QR code images (--format qr)');
   if (files.includes('-')) throw new UsageError('"-" cannot be one of several FILEs');
-  if (values.map) throw new UsageError('--map is for --format csv (a spreadsheet whose columns you name)');
+  if (values.map || values.columns) throw new UsageError('--map and --columns are for --format csv (a spreadsheet whose columns you name)');
   const images: ImageFile[] = [];
   for (const name of files) {
     const bytes = await readImportFile(name);
@@ -143,6 +154,7 @@ function importInto(values: ImportValues, io: CliIo, read: () => Promise<ImportR
     try {
       return await session.importEntries(result, {
         commit: values['dry-run'] !== true,
+        skipProblems: values['skip-bad'] === true,
         groupId,
         ...(values.customer === undefined ? {} : { customer: values.customer }),
         ...(warningsTo.interactive ? { onProgress } : {}),
@@ -153,18 +165,34 @@ function importInto(values: ImportValues, io: CliIo, read: () => Promise<ImportR
   });
 }
 
+/** `--columns`: a spreadsheet's first line, one column a line, for writing --map; nothing else is read. */
+function listColumns(format: string, bytes: Uint8Array, io: CliIo): number {
+  if (format !== 'csv') throw new UsageError('--columns is for --format csv (a spreadsheet whose columns you name)');
+  for (const column of csvColumns(bytes)) io.out(`${printable(column, 200)}\n`);
+  return 0;
+}
+
 /** What an import did (or would do): skipped entries in file order on stderr, one summary line. */
 function report(outcome: ImportOutcome, dryRun: boolean, units: 'lines' | 'entries', io: CliIo): number {
   // In the order of the file: the importer's problems and the vault's come back apart.
   const position = (where: string): number => Number(/\d+/.exec(where)?.[0] ?? 0);
   const skippedLines = [
-    ...outcome.problems.map((p) => ({ at: position(p.where), line: `crewvault: skipped: ${p.where}: ${p.message}\n` })),
+    ...outcome.problems.map((p) => ({ at: position(p.where), line: `crewvault: ${outcome.refused ? 'cannot import' : 'skipped'}: ${p.where}: ${p.message}\n` })),
     ...outcome.duplicates.map((p) => ({ at: position(p.where), line: `crewvault: duplicate: ${p.where}: ${p.message}\n` })),
   ].sort((a, b) => a.at - b.at);
   for (const { line } of skippedLines) io.err(line);
   const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
   const unit = units === 'lines' ? ['line', 'lines'] as const : ['entry', 'entries'] as const;
   const skipped = count(outcome.problems.length + outcome.duplicates.length, unit[0], unit[1]);
+  if (outcome.refused) {
+    const rest = count(outcome.byCustomer.reduce((n, c) => n + c.count, 0), 'entry', 'entries');
+    const bad = count(outcome.problems.length, unit[0], unit[1]);
+    if (dryRun) {
+      io.out(`Would import nothing: ${bad} cannot be imported (listed above); with --skip-bad, would import the other ${rest} into ${outcome.groupName}. Nothing was written.\n`);
+      return 1;
+    }
+    throw new CrewvaultError('INVALID_INPUT', `${bad} cannot be imported (listed above), so nothing was imported: fix them, or pass --skip-bad to import the other ${rest} without them.`);
+  }
   if (dryRun) {
     const perCustomer = outcome.byCustomer.map((c) => `${c.customer} ${c.count}`).join(', ');
     const total = outcome.byCustomer.reduce((n, c) => n + c.count, 0);
@@ -190,10 +218,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
     // read, and refused if too large, before signing in; the sign-in then gets that line.
     // In a terminal that ran `crewvault unlock` (io.held: the agent runs this) nobody signs in,
     // so no line is a password: taking one would drop the input's first line unseen.
-    const password = io.held ? undefined : await io.readSecret('Password: ');
+    // --columns signs nobody in: the whole input is the file.
+    const password = io.held || values.columns === true ? undefined : await io.readSecret('Password: ');
     const input = await io.readStdin(MAX_IMPORT_BYTES);
     if (input === undefined) throw tooLarge('Standard input');
-    bytes = Buffer.from(input, 'utf8');
+    bytes = input;
     let passwordGiven = false;
     sessionIo = {
       ...io,
@@ -211,9 +240,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const importer = chooseImporter(IMPORTERS, format, bytes);
   // A generic CSV's columns are the person's to name, and checked against its header now.
   let mapping: CsvMapping | undefined;
+  if (values.columns) return listColumns(importer.name, bytes, io);
   if (importer.name === 'csv') {
     if (!values.map) {
-      throw new UsageError(`say which column is which with --map title=COLUMN[,otp=COLUMN,username=…] (this file's columns: ${csvColumns(bytes).map((c) => `"${printable(c, 60)}"`).join(', ')})`);
+      throw new UsageError(`say which column is which with --map title=COLUMN[,otp=COLUMN,username=…] (${columnsHint(csvColumns(bytes).length)}: "crewvault import --format csv --columns FILE" lists them)`);
     }
     mapping = parseMap(values.map);
     resolveCsvMapping(csvColumns(bytes), mapping);

@@ -9,10 +9,12 @@ export interface CliIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   /**
-   * What is left of piped standard input after the lines readSecret took (`import -`), or
-   * undefined when it holds more than `maxBytes`: reading stops at that bound.
+   * What is left of piped standard input after the lines readSecret took (`import -`), as the
+   * bytes given — not decoded here: the importer decodes (and refuses what is not UTF-8) as it
+   * does a file's, and a binary export stays whole — or undefined when it holds more than
+   * `maxBytes`: reading stops at that bound.
    */
-  readonly readStdin: (maxBytes: number) => Promise<string | undefined>;
+  readonly readStdin: (maxBytes: number) => Promise<Uint8Array | undefined>;
   /**
    * Asks for one secret line: on a terminal, prompts on stderr without echo; otherwise takes
    * the next line of standard input (so `printf 'pw\nentry-pw\n' | crewvault …` works).

@@ -4,6 +4,7 @@
  * not found, wrong password), 2 for a usage mistake. Never prints a secret in an error.
  */
 import { isCrewvaultError } from '../../shared/errors';
+import { oneLine } from '../../shared/text';
 import { translateSqliteError } from '../vault/db';
 import { addCommand } from './add';
 import { auditCommand } from './audit';
@@ -135,12 +136,12 @@ async function runCommand(name: string, args: string[], io: CliIo, command: CliC
   } catch (caught) {
     const error = translateSqliteError(caught);
     if (error instanceof UsageError || isParseArgsError(error)) {
-      const message = isParseArgsError(error) ? parseArgsMessage(error) : (error.message.split('\n')[0] ?? '');
-      io.err(`crewvault: USAGE: ${message} (see "crewvault ${name} --help")\n`);
+      const message = isParseArgsError(error) ? parseArgsMessage(error) : error.message;
+      io.err(`crewvault: USAGE: ${oneLine(message)} (see "crewvault ${name} --help")\n`);
       return 2;
     }
     if (isCrewvaultError(error)) {
-      io.err(`crewvault: ${error.code}: ${error.message}\n`);
+      io.err(`crewvault: ${error.code}: ${oneLine(error.message)}\n`);
       return error.code === 'USAGE' ? 2 : 1;
     }
     // An unexpected failure: name it without its stack (which is for developers, not users).

@@ -69,6 +69,8 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
   const [customerMode, setCustomerMode] = useState<'file' | 'one'>('file');
   const [customer, setCustomer] = useState('');
   const [includeDuplicates, setIncludeDuplicates] = useState(false);
+  /** Entries that cannot be imported stop the import until the person, shown them, chooses to go on without them. */
+  const [skipProblems, setSkipProblems] = useState(false);
   const [format, setFormat] = useState<ImportFormat>('auto');
   /** A spreadsheet's mapping as confirmed (sent with every preview and the commit), and as edited. */
   const [mapping, setMapping] = useState<CsvMapping | null>(null);
@@ -87,8 +89,9 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
     ...(groupId === null ? {} : { groupId }),
     ...(customerMode === 'one' && customer.trim() ? { customer: customer.trim() } : {}),
     includeDuplicates,
+    skipProblems,
     ...(mapping ? { mapping } : {}),
-  }), [format, groupId, customerMode, customer, includeDuplicates, mapping]);
+  }), [format, groupId, customerMode, customer, includeDuplicates, skipProblems, mapping]);
 
   async function send(file: File) {
     setError(null);
@@ -156,7 +159,7 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
 
   const busy = stage.kind === 'sending' || stage.kind === 'reading' || stage.kind === 'writing';
   const needsCustomer = customerMode === 'one' && !customer.trim();
-  const canCommit = stage.kind === 'preview' && preview !== null && !preview.needsPassword && !preview.needsMapping && preview.total > 0 && groupId !== null && !needsCustomer;
+  const canCommit = stage.kind === 'preview' && preview !== null && !preview.needsPassword && !preview.needsMapping && preview.total > 0 && groupId !== null && !needsCustomer && (preview.problems.length === 0 || skipProblems);
 
   return (
     <div className="stack" aria-busy={busy}>
@@ -257,9 +260,10 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
             )}
           </section>
           {preview.problems.length > 0 && (
-            <section aria-label="Skipped entries">
-              <h3>Skipped: {plural(preview.problems.length, 'entry', 'entries')}</h3>
+            <section aria-label="Entries that cannot be imported">
+              <h3>Cannot be imported: {plural(preview.problems.length, 'entry', 'entries')}</h3>
               <ul>{preview.problems.map((p, i) => <li key={i}><strong>{p.where}</strong>: {p.message}</li>)}</ul>
+              <label><input type="checkbox" checked={skipProblems} onChange={(e) => setSkipProblems(e.target.checked)} /> Import the other entries without these</label>
             </section>
           )}
           {preview.duplicates.length > 0 && (

@@ -206,6 +206,8 @@ const importTarget = {
   format: z.enum(IMPORT_FORMATS).optional(),
   customer: text(FIELD_LIMITS.customer).optional(),
   includeDuplicates: z.boolean().optional(),
+  /** The person saw the entries that cannot be imported and chose to import the rest without them. */
+  skipProblems: z.boolean().optional(),
 };
 
 export const CONTRACT = {

@@ -68,8 +68,12 @@ test('Import…: an encrypted Aegis export is unlocked, previewed per customer, 
   await dialog.getByLabel("Each entry's folder, group or issuer as its customer").check();
   await expect(table.getByRole('row', { name: 'Globex 2' })).toBeVisible();
 
-  await expect(dialog.getByRole('region', { name: 'Skipped entries' })).toContainText("'Steam': no issuer to use as the customer");
+  const cannot = dialog.getByRole('region', { name: 'Entries that cannot be imported' });
+  await expect(cannot).toContainText("'Steam': no issuer to use as the customer");
   const total = Number((await table.getByRole('heading').textContent())?.split(' ')[0]);
+  // An entry that cannot be imported stops the import until the person chooses to go on without it.
+  await expect(dialog.getByRole('button', { name: `Import ${total} entries` })).toBeDisabled();
+  await cannot.getByLabel('Import the other entries without these').check();
   await dialog.getByRole('button', { name: `Import ${total} entries` }).click();
   await expect(dialog).toBeHidden();
   // Steam has no folder and no issuer in the file: skipped, with why, in the preview too.
@@ -102,7 +106,8 @@ test('Import…: a dropped file in three chunks shows its duplicate and its bad 
   }, text);
   await zone.dispatchEvent('drop', { dataTransfer });
   await expect(dialog.getByRole('region', { name: 'Already in the vault' })).toContainText('Line 12001: already in the vault (same OTP key, issuer and account): skipped.');
-  await expect(dialog.getByRole('region', { name: 'Skipped entries' })).toContainText('Line 12002: Secret key has "0" at position 8 (did you mean the letter O?)');
+  await expect(dialog.getByRole('region', { name: 'Entries that cannot be imported' })).toContainText('Line 12002: Secret key has "0" at position 8 (did you mean the letter O?)');
+  await dialog.getByLabel('Import the other entries without these').check();
   await dialog.getByRole('button', { name: 'Import 1 entry' }).click();
   await expect(toast(page)).toHaveText('Imported 1 entry into Default; skipped 2');
   await expectLiveCode(entryRow(page, 'Zurich'), ZURICH_KEY);
@@ -132,8 +137,9 @@ test('Import…: a spreadsheet needs its columns confirmed, and with two groups 
   const table = dialog.getByRole('region', { name: 'What would be imported' });
   await expect(table.getByRole('heading')).toHaveText('7 entries to import');
   await expect(table.getByRole('row', { name: 'Acme 3' })).toBeVisible();
-  await expect(dialog.getByRole('region', { name: 'Skipped entries' })).toContainText("line 11 'Broken': Secret key has \"1\" at position 8");
-  await expect(dialog.getByRole('region', { name: 'Skipped entries' })).toContainText("line 2 'Personal mail': no issuer to use as the customer");
+  await expect(dialog.getByRole('region', { name: 'Entries that cannot be imported' })).toContainText("line 11 'Broken': Secret key has \"1\" at position 8");
+  await expect(dialog.getByRole('region', { name: 'Entries that cannot be imported' })).toContainText("line 2 'Personal mail': no issuer to use as the customer");
+  await dialog.getByLabel('Import the other entries without these').check();
   const go = dialog.getByRole('button', { name: 'Choose a group to import' });
   await expect(go).toBeDisabled();
   await dialog.getByLabel('Access group').selectOption('Night shift');

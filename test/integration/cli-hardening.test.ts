@@ -98,7 +98,19 @@ describe('import reads a bounded stream and names every bad line', () => {
       `otpauth://totp/Acme:${'x'.repeat(70_000)}?secret=${RFC}`,
       `otpauth://totp/Bank:me?secret=${RFC}`,
     ].join('\n'));
-    const result = as(`${PW}\n`, 'import', '--format', 'otpauth', file);
+    // A file is taken whole or not at all: every bad line is named, nothing is written.
+    const refused = as(`${PW}\n`, 'import', '--format', 'otpauth', file);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toBe('');
+    const refusedLines = refused.stderr.split('\n').filter(Boolean);
+    expect(refusedLines.slice(0, 4).map((l) => l.slice(0, 41))).toEqual(['crewvault: cannot import: Line 2: Custome', 'crewvault: cannot import: Line 3: Usernam', 'crewvault: cannot import: Line 4: Custome', 'crewvault: cannot import: Line 5: the lin']);
+    expect(refusedLines[4]).toBe('crewvault: INVALID_INPUT: 4 lines cannot be imported (listed above), so nothing was imported: fix them, or pass --skip-bad to import the other 2 entries without them.');
+    expect(refusedLines).toHaveLength(5);
+    expect(as(`${PW}\n`, 'list').stdout).toBe('');
+    const dryRun = as(`${PW}\n`, 'import', '--format', 'otpauth', file, '--dry-run');
+    expect(dryRun).toMatchObject({ status: 1, stdout: 'Would import nothing: 4 lines cannot be imported (listed above); with --skip-bad, would import the other 2 entries into Default. Nothing was written.\n' });
+    // Told to, it imports the rest: the same lines named, as skipped.
+    const result = as(`${PW}\n`, 'import', '--format', 'otpauth', file, '--skip-bad');
     expect(result.stdout).toBe('Imported 2 entries; skipped 4 lines.\n');
     // The field's own message (service.ts field()), after the line it came from.
     const problems = result.stderr.split('\n').filter(Boolean);
@@ -114,7 +126,7 @@ describe('import reads a bounded stream and names every bad line', () => {
   it('names the line of a bad title even with --customer', () => {
     const file = path.join(folder, 'codes.txt');
     writeFileSync(file, `otpauth://totp/${'T'.repeat(201)}:me?secret=${RFC}\notpauth://totp/Ok:me?secret=${RFC}\n`);
-    const result = as(`${PW}\n`, 'import', '--format', 'otpauth', file, '--customer', 'Acme');
+    const result = as(`${PW}\n`, 'import', '--format', 'otpauth', file, '--customer', 'Acme', '--skip-bad');
     expect(result).toEqual({ status: 1, stdout: 'Imported 1 entry; skipped 1 line.\n', stderr: 'crewvault: skipped: Line 1: Title is longer than 200 characters.\n' });
   });
 });

@@ -16,7 +16,7 @@ async function importAt(vault: string, file: string, interactive: boolean): Prom
   const status = await runCli(['import', '--vault', vault, file], {
     out: (text) => { stdout += text; },
     err: (text) => { stderr += text; },
-    readStdin: () => Promise.resolve(''),
+    readStdin: () => Promise.resolve(Buffer.alloc(0)),
     readSecret: () => Promise.resolve(PW),
     interactive,
     now: () => Date.now(),

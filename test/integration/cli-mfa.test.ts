@@ -43,7 +43,7 @@ async function cli(args: readonly string[], input: readonly string[] = []): Prom
   const status = await runCli(args, {
     out: (text) => { stdout += text; },
     err: (text) => { stderr += text; },
-    readStdin: () => Promise.resolve(lines.join('\n')),
+    readStdin: () => Promise.resolve(Buffer.from(lines.join('\n'))),
     // Not a usage error, so a test that expects exit 2 also proves no password was asked.
     readSecret: () => (lines.length > 0 ? Promise.resolve(lines.shift() ?? '') : Promise.reject(new Error('the test gave no more input'))),
     interactive: false,

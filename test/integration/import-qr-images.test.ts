@@ -129,15 +129,19 @@ describe('QR code images', () => {
 describe('crewvault import with QR code images', () => {
   const PW = 'pw for the tests';
 
-  it('imports the pages given, names the page missing, and takes it later', () => {
+  it('names the page missing and imports nothing; told to skip it, imports the pages given and takes it later', () => {
     const vault = path.join(folder, 'team.crewvault');
     expect(crewvault(['init', '--vault', vault, '--user', 'alice', '--kdf-memory', '1024', '--kdf-iterations', '1'], { input: `${PW}\n` }).status).toBe(0);
-    const partial = crewvault(['import', '--vault', vault, files[0] ?? '', files[2] ?? '', '--customer', 'Phones'], { input: `${PW}\n` });
+    const stopped = crewvault(['import', '--vault', vault, files[0] ?? '', files[2] ?? '', '--customer', 'Phones'], { input: `${PW}\n` });
+    expect(stopped.stderr).toBe(`crewvault: cannot import: Google export: page 2 of 3 is missing: export or scan it too.\ncrewvault: INVALID_INPUT: 1 entry cannot be imported (listed above), so nothing was imported: fix them, or pass --skip-bad to import the other ${GOOGLE.length - 1} entries without them.\n`);
+    expect(stopped.status).toBe(1);
+    expect(crewvault(['list', '--vault', vault], { input: `${PW}\n` }).stdout).toBe('');
+    const partial = crewvault(['import', '--vault', vault, files[0] ?? '', files[2] ?? '', '--customer', 'Phones', '--skip-bad'], { input: `${PW}\n` });
     expect(partial.stderr).toBe('crewvault: skipped: Google export: page 2 of 3 is missing: export or scan it too.\n');
     expect(partial.stdout).toBe(`Imported ${GOOGLE.length - 1} entries; skipped 1 entry.\n`);
     expect(partial.status).toBe(1);
     // Alone, page 2 goes in; the others are named as missing from what was given this time.
-    const rest = crewvault(['import', '--vault', vault, files[1] ?? '', '--customer', 'Phones'], { input: `${PW}\n` });
+    const rest = crewvault(['import', '--vault', vault, files[1] ?? '', '--customer', 'Phones', '--skip-bad'], { input: `${PW}\n` });
     expect(rest.stderr).toBe('crewvault: skipped: Google export: pages 1, 3 of 3 are missing: export or scan them too.\n');
     expect(rest.stdout).toBe('Imported 1 entry; skipped 1 entry.\n');
     const listed = crewvault(['list', '--vault', vault], { input: `${PW}\n` }).stdout;

@@ -51,7 +51,7 @@ async function tomUnlocked() {
   const io: CliIo = {
     out: (text) => { stdout += text; }, err: (text) => { stderr += text; },
     // `import -` reads its input; export asks the person's own password again (given here).
-    readStdin: () => Promise.resolve('customer,title,username,password\nAcme,Planted,x,y\n'),
+    readStdin: () => Promise.resolve(Buffer.from('customer,title,username,password\nAcme,Planted,x,y\n')),
     readSecret: () => Promise.resolve('tom own password'),
     interactive: false, now: () => clock.now(), env,
   };

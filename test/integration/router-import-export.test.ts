@@ -83,8 +83,14 @@ describe('Import… through the router', () => {
   it('marks duplicates of what the vault holds and skips them unless asked; skipped entries say why', async () => {
     const { router } = await signedIn();
     const list = 'otpauth://totp/GitHub:octo?secret=JBSWY3DPEHPK3PXP&issuer=GitHub\notpauth://totp/Bad:x?secret=JBSWY3D0EHPK3PXP&issuer=Bad\n';
-    // A commit without a preview (an unencrypted file) reads the file itself: one added, one skipped.
-    expect(ok(await router.call('import.commit', { uploadId: await upload(router, Buffer.from(list)), groupId: 1, format: 'otpauth' }))).toMatchObject({ added: 1, skipped: 1 });
+    // A commit without a preview (an unencrypted file) reads the file itself. A line that cannot
+    // be imported stops it whole (nothing written, the upload kept) until the rest is chosen.
+    const first = await upload(router, Buffer.from(list));
+    const refused = await router.call('import.commit', { uploadId: first, groupId: 1, format: 'otpauth' });
+    expect(errorCode(refused)).toBe('INVALID_INPUT');
+    expect(refused.ok ? '' : refused.error.message).toBe('1 entry cannot be imported, so nothing was imported: choose to import the rest without them, or fix the file.');
+    expect((await entries(router)).title).toEqual([]);
+    expect(ok(await router.call('import.commit', { uploadId: first, groupId: 1, format: 'otpauth', skipProblems: true }))).toMatchObject({ added: 1, skipped: 1 });
     const uploadId = await upload(router, Buffer.from(list));
     const preview = ok(await router.call('import.preview', { uploadId, groupId: 1 })) as ImportPreview;
     expect(preview.duplicates).toEqual([{ where: 'Line 1', message: 'already in the vault (same OTP key, issuer and account): skipped.' }]);
@@ -93,7 +99,7 @@ describe('Import… through the router', () => {
     expect(preview.total).toBe(0);
     const kept = ok(await router.call('import.preview', { uploadId, groupId: 1, includeDuplicates: true })) as ImportPreview;
     expect(kept.total).toBe(1);
-    expect(ok(await router.call('import.commit', { uploadId, groupId: 1, includeDuplicates: true }))).toMatchObject({ added: 1, skipped: 1, duplicatesSkipped: 0 });
+    expect(ok(await router.call('import.commit', { uploadId, groupId: 1, includeDuplicates: true, skipProblems: true }))).toMatchObject({ added: 1, skipped: 1, duplicatesSkipped: 0 });
     expect((await entries(router)).title).toEqual(['GitHub', 'GitHub']);
   });
 
@@ -132,7 +138,7 @@ describe('Import… through the router', () => {
     const preview = ok(await router.call('import.preview', { uploadId, format: 'csv', mapping, groupId: 1 })) as ImportPreview;
     expect(preview).toMatchObject({ needsMapping: false, total: 7, byCustomer: [{ customer: 'Acme', count: 3 }, { customer: 'Globex', count: 2 }, { customer: 'Initech', count: 2 }] });
     expect(preview.problems.map((p) => p.where)).toEqual(["line 11 'Broken'", "line 2 'Personal mail'"]);
-    expect(ok(await router.call('import.commit', { uploadId, format: 'csv', mapping, groupId: 1 }))).toMatchObject({ added: 7, skipped: 2 });
+    expect(ok(await router.call('import.commit', { uploadId, format: 'csv', mapping, groupId: 1, skipProblems: true }))).toMatchObject({ added: 7, skipped: 2 });
   });
 
   it('is refused to a role that may not create entries', async () => {

@@ -10,7 +10,7 @@ export interface CliResult {
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/crewvault.mjs');
 
-export function crewvault(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+export function crewvault(args: readonly string[], options: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): CliResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     input: options.input ?? '',

@@ -25,7 +25,7 @@ export async function runScripted(args: readonly string[], answers: readonly Scr
   const status = await runCli([...args], {
     out: (text) => { stdout += text; },
     err: (text) => { stderr += text; },
-    readStdin: () => Promise.resolve(''),
+    readStdin: () => Promise.resolve(Buffer.alloc(0)),
     readSecret: () => {
       const next = lines.shift();
       if (next === undefined) return Promise.reject(new Error('the test gave no more input'));
