@@ -2,17 +2,8 @@
 // parser is checked against the wire format rather than against its own builder.
 import { describe, expect, it } from 'vitest';
 import { buildMigrationUri, decodeSecret, encodeSecret, parseMigrationUri, type MigrationEntry } from '../../shared/otp';
+import { varint } from '../support/protobuf-bytes';
 
-function varint(value: number | bigint): number[] {
-  let v = BigInt(value);
-  const out: number[] = [];
-  while (v >= 0x80n) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return out;
-}
 const bytesField = (field: number, bytes: Uint8Array | string): number[] => {
   const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
   return [...varint((field << 3) | 2), ...varint(data.length), ...data];

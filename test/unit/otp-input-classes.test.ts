@@ -26,6 +26,7 @@ import {
 } from '../../shared/otp';
 import { readMessage } from '../../shared/otp/protobuf';
 import { nodeImportCrypto } from '../support/import-crypto';
+import { varint } from '../support/protobuf-bytes';
 
 const PLANTED = 'PLANTEDSECRET7';
 const SECRET = 'JBSWY3DPEHPK3PXP';
@@ -53,16 +54,6 @@ function said(result: ImportResult): string {
 }
 
 // ---- a Google Authenticator export built byte by byte, independent of the parser's writer ----
-function varint(value: bigint): number[] {
-  let v = BigInt.asUintN(64, value);
-  const out: number[] = [];
-  while (v >= 0x80n) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return out;
-}
 const numberField = (field: number, value: bigint): number[] => [...varint(BigInt(field << 3)), ...varint(value)];
 const bytesField = (field: number, bytes: readonly number[]): number[] => [...varint(BigInt((field << 3) | 2)), ...varint(BigInt(bytes.length)), ...bytes];
 const text = (value: string): number[] => Array.from(utf8Encode(value));
