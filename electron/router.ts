@@ -83,6 +83,8 @@ function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'The request is not valid.';
   const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  // zod names an unknown field ("Unrecognized key: …"): text the caller sent, not echoed back.
+  if (issue.code === 'unrecognized_keys') return `${where}a field this method does not take.`;
   return `${where}${issue.message}`;
 }
 

@@ -95,7 +95,7 @@ export class Transfers {
       groupName: outcome.groupName,
       problems: outcome.problems,
       duplicates: outcome.duplicates,
-      warnings: read.warnings,
+      warnings: outcome.warnings,
       needsPassword: false,
     };
   }

@@ -26,6 +26,7 @@ import { LineReader } from './bounded-input';
 import { UsageError, type CliIo, type HeldSession } from './io';
 import { watchScreenLock } from './screen-lock';
 import { signIn, VAULT_OPTIONS } from './signin';
+import { oneLine } from '../../shared/text';
 
 export type RunCli = (argv: readonly string[], io: CliIo) => Promise<number>;
 
@@ -264,7 +265,9 @@ export class UnlockAgent {
       readStdin: async (maxBytes) => {
         send({ t: 'ask-stdin', maxBytes });
         const given = (await this.atItsPrompt(() => answer('stdin'))).base64;
-        return given === null ? undefined : Buffer.from(given, 'base64');
+        const bytes = given === null ? undefined : Buffer.from(given, 'base64');
+        // The client's answer is held to the bound asked, as the process's own stdin is.
+        return bytes === undefined || bytes.length > maxBytes ? undefined : bytes;
       },
       interactive: request.interactive,
       now: this.options.now,
@@ -277,7 +280,7 @@ export class UnlockAgent {
       code = await this.options.runCli(request.argv, io);
     } catch (error) {
       // runCli answers every error itself; this is the protocol failing under it.
-      send({ t: 'err', text: `crewvault: ${isCrewvaultError(error) ? error.code : 'INTERNAL'}: the command stopped: ${error instanceof Error ? error.message : 'unexpected error'}\n` });
+      send({ t: 'err', text: `crewvault: ${isCrewvaultError(error) ? error.code : 'INTERNAL'}: the command stopped: ${error instanceof Error ? oneLine(error.message) : 'unexpected error'}\n` });
       code = 1;
     } finally {
       this.running--;

@@ -119,7 +119,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   if (name === AGENT_COMMAND && !io.held) return runCommand(name, args, io, { summary: '', usage: 'started by crewvault unlock', run: async (agentArgs, agentIo) => (await import('./agent')).runAgentProcess(agentArgs, agentIo, runCli) });
   const command = COMMANDS[name];
   if (!command) {
-    io.err(`crewvault: USAGE: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+    io.err(`crewvault: USAGE: unknown command "${oneLine(name, 60)}" (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
     return 2;
   }
   if (args.includes('--help') || args.includes('-h')) {

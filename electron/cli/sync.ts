@@ -18,6 +18,7 @@ import { keptSession, load } from './login';
 import { VAULT_OPTIONS, withSession } from './signin';
 import { HISTORY_OPTION, historyProgress, historyWhen } from './history-option';
 import { SYNC_SUMMARY, SYNC_USAGE } from './team-usage';
+import { oneLine } from '../../shared/text';
 
 /** How often a watching sync looks for this computer's own changes. */
 const LOCAL_ROUND_MS = 30_000;
@@ -91,7 +92,7 @@ async function watch(io: CliIo, replica: ReplicaService, round: () => Promise<vo
   const again = (): void => {
     queue = queue.then(round).catch((error: unknown) => {
       if (isCrewvaultError(error) && error.code === 'UNAUTHORIZED') fatal = error;
-      else io.err(`crewvault: ${isCrewvaultError(error) ? `${error.code}: ${error.message}` : 'a sync round failed'} (trying again)\n`);
+      else io.err(`crewvault: ${isCrewvaultError(error) ? `${error.code}: ${oneLine(error.message)}` : 'a sync round failed'} (trying again)\n`);
     });
   };
   const timer = setInterval(again, LOCAL_ROUND_MS);
@@ -108,7 +109,7 @@ async function watch(io: CliIo, replica: ReplicaService, round: () => Promise<vo
         await Promise.race([stream.ended, stop]);
       } catch (error) {
         if (isCrewvaultError(error) && error.code === 'UNAUTHORIZED') throw error;
-        io.err(`crewvault: ${isCrewvaultError(error) ? `${error.code}: ${error.message}` : 'the sync stream broke'} (opening it again)\n`);
+        io.err(`crewvault: ${isCrewvaultError(error) ? `${error.code}: ${oneLine(error.message)}` : 'the sync stream broke'} (opening it again)\n`);
         await Promise.race([new Promise((resolve) => setTimeout(resolve, RECONNECT_MS)), stop]);
       } finally {
         stream?.close();

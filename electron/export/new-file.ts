@@ -106,10 +106,12 @@ async function linkIntoPlace(partial: string, file: string, bytes: Uint8Array): 
 /**
  * The whole file appears at `file` or nothing does: written to a hidden 0600 file beside it,
  * then linked into place (linkIntoPlace), the hidden one removed whatever happens.
- * `beforeVisible` runs once the bytes are safely on disk, just before the name appears (the
- * vault's audit row of the export); if it throws, nothing is written and its error stands.
+ * `onceInPlace` runs once the name is there (the vault's audit row of the export): after, not
+ * before, so a name the file system refuses at the last step (too long, taken meanwhile) is
+ * never logged as written. If it throws, the file just put in place — ours: the link made it
+ * new — is removed again and its error stands, so no export stays that the log lacks.
  */
-export async function writeNewFile(file: string, bytes: Uint8Array, beforeVisible?: () => Promise<void>): Promise<void> {
+export async function writeNewFile(file: string, bytes: Uint8Array, onceInPlace?: () => Promise<void>): Promise<void> {
   const partial = partialBeside(file);
   try {
     await writeExclusive(partial, bytes);
@@ -117,9 +119,14 @@ export async function writeNewFile(file: string, bytes: Uint8Array, beforeVisibl
     throw cannotWrite(file, error);
   }
   try {
-    await beforeVisible?.();
     await linkIntoPlace(partial, file, bytes);
   } finally {
     await rm(partial, { force: true });
+  }
+  try {
+    await onceInPlace?.();
+  } catch (error) {
+    await rm(file, { force: true });
+    throw error;
   }
 }

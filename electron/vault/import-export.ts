@@ -8,7 +8,8 @@
 import { CrewvaultError } from '../../shared/errors';
 import type { ExportEntry } from '../../shared/export/types';
 import { readOtpauthList } from '../../shared/import/otpauth';
-import { MAX_IMPORT_ENTRIES, type ImportProblem as SharedImportProblem, type ImportResult as SharedImportResult } from '../../shared/import/types';
+import { checkEntryCount } from '../../shared/import/collect';
+import type { ImportProblem as SharedImportProblem, ImportResult as SharedImportResult } from '../../shared/import/types';
 import type { EntryInput, EntrySummary, GroupSummary } from '../../shared/model';
 import { validateOtpParams } from '../../shared/otp';
 import { printable } from '../../shared/text';
@@ -61,6 +62,8 @@ export interface ImportOutcome {
   readonly groupName: string;
   readonly problems: SharedImportProblem[];
   readonly duplicates: SharedImportProblem[];
+  /** What the importer warned of, made printable and short like the problems (it quotes titles). */
+  readonly warnings: string[];
   readonly committed: boolean;
   /** Entries had problems and skipProblems was not given: a commit writes nothing (a preview: would write nothing). */
   readonly refused: boolean;
@@ -73,9 +76,10 @@ export interface ExportPlan {
   /** The format holds one-time passwords only: entries without one are not opened, only counted. */
   readonly otpOnly: boolean;
   /**
-   * Writes the file (or standard output) from the opened entries, awaiting `audited` just before
-   * it becomes visible (linked into place, printed), so no export exists that the audit log
-   * lacks. Throws if it was not written.
+   * Writes the file (or standard output) from the opened entries, awaiting `audited` once the
+   * file is in place (and removing it if that fails), or just before printing: no export stays
+   * that the audit log lacks, and no row says "exported" of a file that never appeared. Throws
+   * if it was not written.
    */
   readonly deliver: (opened: ExportOutcome, audited: () => Promise<void>) => Promise<void>;
 }
@@ -128,10 +132,8 @@ export class ImportExportService {
    * transaction, audited with its counts (never its secrets).
    */
   async importEntries(read: SharedImportResult, plan: ImportPlan): Promise<ImportOutcome> {
-    const held = read.entries.length + read.problems.length;
-    if (held > MAX_IMPORT_ENTRIES) {
-      throw new CrewvaultError('INVALID_INPUT', `The file holds ${held.toLocaleString('en-US')} entries; at most ${MAX_IMPORT_ENTRIES.toLocaleString('en-US')} are imported at once (split it); nothing was imported.`);
-    }
+    // Every reader checks as it goes; this holds for any that did not.
+    checkEntryCount(read.entries.length + read.problems.length);
     // The same --customer for every entry: wrong once is wrong for all, so it fails the import.
     const { fixedCustomer, groupId, seen } = await this.core.read((r) => {
       this.core.require(r, 'entries.create');
@@ -145,6 +147,7 @@ export class ImportExportService {
     // What the file says is printed back to a terminal or a screen: made printable, and short.
     const safe = (p: SharedImportProblem): SharedImportProblem => ({ where: printable(p.where, 80), message: printable(p.message, 300) });
     const problems: SharedImportProblem[] = read.problems.map(safe);
+    const warnings = read.warnings.map((w) => printable(w, 300));
     const duplicates: SharedImportProblem[] = [];
     const inputs: EntryInput[] = [];
     read.entries.forEach((entry, i) => {
@@ -190,7 +193,7 @@ export class ImportExportService {
     const groupName = groupId === undefined ? '' : ((await this.core.listGroups()).find((g) => g.id === groupId)?.name ?? '');
     // A preview says so too: what the commit would do is what it shows.
     const refused = problems.length > 0 && plan.skipProblems !== true;
-    if (!plan.commit || groupId === undefined || refused) return { added: [], byCustomer, groupName, problems, duplicates, committed: false, refused };
+    if (!plan.commit || groupId === undefined || refused) return { added: [], byCustomer, groupName, problems, duplicates, warnings, committed: false, refused };
     const added = await this.core.write((w) => {
       const allowed = new Set<number>();
       // One audit row for the import (its format and counts), not one per entry: 100,000
@@ -204,7 +207,7 @@ export class ImportExportService {
       this.core.audit(w, { action: 'entries.import', group_id: groupId }, `${read.format}: ${created.length} added, ${problems.length} skipped, ${skippedDuplicates} duplicates skipped`);
       return created;
     });
-    return { added, byCustomer, groupName, problems, duplicates, committed: true, refused: false };
+    return { added, byCustomer, groupName, problems, duplicates, warnings, committed: true, refused: false };
   }
 
   /**

@@ -2,7 +2,7 @@
  * KeePassXC's CSV, with the header and quoting KeePassXC 2.7 writes (`keepassxc-cli export -f
  * csv`, src/format/CsvExporter.cpp): every field quoted, quotes doubled, one row per entry:
  *
- *   "Group","Title","Username","Password","URL","Notes","TOTP","Icon","Last Modified","Created"
+ *   "Group","Title","Username","Password","URL","Notes","TOTP","Icon","Last Modified","Created","Formula guard"
  *
  * Group is "Root/<customer>" (the first name is the root group's, as KeePassXC writes it);
  * TOTP is the entry's otpauth:// URI (the one shared/export/otpauth.ts writes). KeePassXC's
@@ -13,14 +13,18 @@
  * Any teammate can write a title, note or password that a spreadsheet would run as a formula
  * when the owner opens the export (CSV injection): every cell that could start one gets a
  * leading apostrophe, as OWASP advises (https://owasp.org/www-community/attacks/CSV_Injection).
- * unguardCsvCell undoes exactly that, so Crewvault's own importer reads the values back as they
- * were; KeePassXC keeps the apostrophe.
+ * unguardCsvCell undoes exactly that. The last column, "Formula guard" (KeePassXC's import
+ * leaves a column it is not told of alone), says the file was written so: Crewvault's importer
+ * undoes the guard only in a file that has it, so a KeePassXC export (which writes cells as
+ * they are) keeps a password beginning "'=" whole. KeePassXC keeps the apostrophe.
  */
 import { utf8Encode } from '../bytes';
 import { entryOtpUri } from './otpauth';
 import type { ExportEntry, Exporter } from './types';
 
-export const KEEPASSXC_CSV_HEADER = ['Group', 'Title', 'Username', 'Password', 'URL', 'Notes', 'TOTP', 'Icon', 'Last Modified', 'Created'] as const;
+/** The column that marks a file whose cells were guarded (guardCsvCell); "yes" in each row. */
+export const FORMULA_GUARD_COLUMN = 'Formula guard';
+export const KEEPASSXC_CSV_HEADER = ['Group', 'Title', 'Username', 'Password', 'URL', 'Notes', 'TOTP', 'Icon', 'Last Modified', 'Created', FORMULA_GUARD_COLUMN] as const;
 /** KeePassXC names the root group "Root" in a new database, and its CSV starts each path with it. */
 const ROOT_GROUP = 'Root';
 
@@ -63,6 +67,7 @@ export function keepassxcCsv(entries: readonly ExportEntry[]): string {
     '0',
     timestamp(entry.updatedAt),
     timestamp(entry.createdAt),
+    'yes',
   ]);
   return [KEEPASSXC_CSV_HEADER, ...rows].map((row) => `${row.map(quoted).join(',')}\n`).join('');
 }

@@ -5,7 +5,19 @@
  * a problem: that is a bug, and it is thrown.
  */
 import { CrewvaultError } from '../errors';
-import type { ImportedEntry, ImportProblem, ImportResult } from './types';
+import { MAX_IMPORT_ENTRIES, type ImportedEntry, type ImportProblem, type ImportResult } from './types';
+
+/**
+ * Refuses a file past MAX_IMPORT_ENTRIES entries (or rows, or lines that each hold one): a
+ * reader checks as it goes, so a huge file stops before it is all built in memory, and the
+ * vault checks what any reader hands it.
+ */
+export function checkEntryCount(count: number): void {
+  if (count > MAX_IMPORT_ENTRIES) {
+    const most = MAX_IMPORT_ENTRIES.toLocaleString('en-US');
+    throw new CrewvaultError('INVALID_INPUT', `The file holds more than ${most} entries; at most ${most} are imported at once (split it); nothing was imported.`);
+  }
+}
 
 /**
  * A synchronous reader as an Importer's `read`: what it throws becomes the promise's rejection,

@@ -8,6 +8,8 @@
  */
 import { utf8Decode } from '../bytes';
 import { CrewvaultError } from '../errors';
+import { checkEntryCount } from './collect';
+import { MAX_IMPORT_ENTRIES } from './types';
 
 /** Far above any real export (10,000 entries of KeePassXC CSV are about 3 MB); refusing a
  * bigger file early keeps a wrong file (a disk image, a video) from being decoded. */
@@ -58,7 +60,7 @@ export function decodeHead(data: Uint8Array, bytes = 4096): string | undefined {
  * Blank lines are skipped. Throws INVALID_INPUT naming the line when the quoting is broken,
  * since nothing after it can be split reliably.
  */
-export function readCsv(text: string): CsvRow[] {
+export function readCsv(text: string, maxRows = Number.POSITIVE_INFINITY): CsvRow[] {
   const rows: CsvRow[] = [];
   let fields: string[] = [];
   let field = '';
@@ -73,7 +75,8 @@ export function readCsv(text: string): CsvRow[] {
     if (!(fields.length === 1 && fields[0] === '')) rows.push({ line: rowLine, fields });
     fields = [];
   };
-  while (i < n) {
+  // Stops once `maxRows` are read: a header wanted alone, or a row past the bound, costs no more.
+  while (i < n && rows.length < maxRows) {
     const ch = text[i];
     if (ch === '"' && field === '') {
       // A quoted field: runs to the next quote not doubled.
@@ -115,7 +118,7 @@ export function readCsv(text: string): CsvRow[] {
       i++;
     }
   }
-  if (field !== '' || fields.length > 0) endRow();
+  if (rows.length < maxRows && (field !== '' || fields.length > 0)) endRow();
   return rows;
 }
 
@@ -126,7 +129,9 @@ export function readCsv(text: string): CsvRow[] {
  * the file is refused rather than read shifted or padded. Undefined for a file with no rows.
  */
 export function readCsvTable(text: string): { readonly header: CsvRow; readonly rows: CsvRow[] } | undefined {
-  const [header, ...rows] = readCsv(text);
+  // One row more than the bound, to know the bound was passed without reading on.
+  const [header, ...rows] = readCsv(text, MAX_IMPORT_ENTRIES + 2);
+  checkEntryCount(rows.length);
   if (!header) return undefined;
   const width = header.fields.length;
   for (const row of rows) {
@@ -138,6 +143,11 @@ export function readCsvTable(text: string): { readonly header: CsvRow; readonly 
     }
   }
   return { header, rows };
+}
+
+/** The first row alone (a spreadsheet's column names), the rest of the text not split. */
+export function readCsvHeader(text: string): CsvRow | undefined {
+  return readCsv(text, 1)[0];
 }
 
 /** A named column's text in a row of a checked table (readCsvTable); '' when the file has no such column. */

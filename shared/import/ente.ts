@@ -11,7 +11,9 @@
  * Each URI goes through the OTP engine's parser. Only what Ente does differently is adapted
  * first, as Ente itself does: type "steam" (the engine's form is totp with encoder=steam), an
  * unencoded "#" in a name, and the old "algorithm=Algorithm.sha1" spelling. The first tag
- * becomes the customer and the note the notes; codes in Ente's trash are skipped and listed.
+ * becomes the customer and the note the notes; codes in Ente's trash are left out and counted
+ * in one warning (as KeePass's Recycle Bin is): deleted on purpose, they are not problems that
+ * stop an import.
  *
  * Ente's encrypted export (JSON, Argon2 + XChaCha20) is recognised and refused with how to
  * export plain text instead. Must never put a URI's text (it holds the secret) in a problem.
@@ -121,6 +123,7 @@ function readEnteText(text: string): ImportResult {
   const warnings: string[] = [];
   const lines = text.split(/\r?\n/);
   let index = 0;
+  let trashed = 0;
   lines.forEach((line, l) => {
     const items = line.split(',').map((i) => i.trim());
     items.forEach((item, k) => {
@@ -136,7 +139,7 @@ function readEnteText(text: string): ImportResult {
         const converted = convertItem(item, index);
         here += ` '${clean(converted.name)}'`;
         if (converted.skipped !== undefined) {
-          problems.push({ where: here, message: converted.skipped });
+          trashed++;
           return;
         }
         if (converted.entry) {
@@ -151,6 +154,7 @@ function readEnteText(text: string): ImportResult {
     });
   });
   if (index === 0) invalid(`The file holds no otpauth URIs, so it is not ${WHAT}.`);
+  if (trashed > 0) warnings.push(`${trashed} ${trashed === 1 ? 'code' : 'codes'} in Ente Auth's trash left out.`);
   return { format: 'ente', entries, problems, warnings, where };
 }
 

@@ -30,7 +30,7 @@ import {
 } from '../otp';
 import { cellOf, columnsOf, decodeExportText, decodeHead, readCsvTable } from './csv';
 import type { ImportedEntry, Importer, ImportProblem } from './types';
-import { unguardCsvCell } from '../export/keepassxc-csv';
+import { FORMULA_GUARD_COLUMN, unguardCsvCell } from '../export/keepassxc-csv';
 import { readNow, takeConverted } from './collect';
 
 /** KeePassXC's name for the group it moves deleted entries to (its CSV has no UUIDs). */
@@ -235,7 +235,7 @@ export class KeePassCollector {
 
 // ---- the CSV export -------------------------------------------------------------------------
 
-const COLUMNS = ['Group', 'Title', 'Username', 'Password', 'URL', 'Notes', 'TOTP'] as const;
+const COLUMNS = ['Group', 'Title', 'Username', 'Password', 'URL', 'Notes', 'TOTP', FORMULA_GUARD_COLUMN] as const;
 // KeePassXC 2.3–2.7 write these first, always quoted; the later columns vary by version.
 const HEADER_START = /^"?Group"?,"?Title"?,"?Username"?,"?Password"?,"?URL"?,"?Notes"?/;
 
@@ -246,11 +246,13 @@ function read(data: Uint8Array): ReturnType<KeePassCollector['result']> {
     throw new CrewvaultError('INVALID_INPUT', 'Not a KeePassXC CSV export: its first line must be "Group","Title","Username","Password","URL","Notes",….');
   }
   const at = columnsOf(table.header.fields, COLUMNS);
+  const guarded = at[FORMULA_GUARD_COLUMN] !== undefined;
   const collector = new KeePassCollector();
   for (const row of table.rows) {
     // A cell Crewvault's export guarded against spreadsheet formulas comes back as it was
-    // (shared/export/keepassxc-csv.ts); KeePassXC's own exports have no such apostrophe.
-    const cell = (name: (typeof COLUMNS)[number]): string => unguardCsvCell(cellOf(row, at, name));
+    // (shared/export/keepassxc-csv.ts), in a file marked so; KeePassXC's own exports are not
+    // guarded, and their cells are read as written (a password may begin "'=").
+    const cell = (name: (typeof COLUMNS)[number]): string => (guarded ? unguardCsvCell(cellOf(row, at, name)) : cellOf(row, at, name));
     // "Root/Acme/Servers": the first name is the root group's (the database's own name).
     const groups = cell('Group').split('/').slice(1);
     const totp = cell('TOTP');

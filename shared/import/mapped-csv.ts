@@ -13,7 +13,7 @@
  */
 import { CrewvaultError } from '../errors';
 import { printable } from '../text';
-import { cellOf, decodeExportText, readCsvTable } from './csv';
+import { cellOf, decodeExportText, readCsvHeader, readCsvTable, type CsvRow } from './csv';
 import { readNow } from './collect';
 import { LoginCollector } from './login';
 import { CSV_TARGETS, type CsvMapping, type CsvTarget, type Importer, type ImportResult } from './types';
@@ -26,12 +26,13 @@ const normalise = (header: string): string => header.trim().toLowerCase();
 
 /** The header row's columns, as written (for the mapping step and for errors). */
 export function csvColumns(data: Uint8Array): string[] {
-  return columnsOfTable(readCsvTable(decodeExportText(data, 'a CSV file')));
+  // The first line alone: asked before sign-in, it must not cost the whole file's rows.
+  return columnsOf(readCsvHeader(decodeExportText(data, 'a CSV file')));
 }
 
-function columnsOfTable(table: ReturnType<typeof readCsvTable>): string[] {
-  if (!table || table.header.fields.every((f) => f.trim() === '')) invalid('The CSV file is empty: its first line must name the columns.');
-  return table.header.fields.map((f) => f.trim());
+function columnsOf(header: CsvRow | undefined): string[] {
+  if (!header || header.fields.every((f) => f.trim() === '')) invalid('The CSV file is empty: its first line must name the columns.');
+  return header.fields.map((f) => f.trim());
 }
 
 /** How a door says where the columns can be seen, without showing them (they may be a credential). */
@@ -89,7 +90,7 @@ export function resolveCsvMapping(columns: readonly string[], mapping: CsvMappin
 /** Reads the rows after the header through the mapping; a bad row is a problem naming its line. */
 export function readMappedCsv(data: Uint8Array, mapping: CsvMapping): ImportResult {
   const table = readCsvTable(decodeExportText(data, 'a CSV file'));
-  const at = resolveCsvMapping(columnsOfTable(table), mapping);
+  const at = resolveCsvMapping(columnsOf(table?.header), mapping);
   const collector = new LoginCollector('csv');
   for (const row of table?.rows ?? []) {
     const cell = (target: CsvTarget): string => cellOf(row, at, target);

@@ -8,6 +8,7 @@
 import { CrewvaultError } from '../errors';
 import { utf8Decode } from '../bytes';
 import { parseMigrationUri, parseOtpUri, type OtpUri } from '../otp';
+import { checkEntryCount } from './collect';
 import type { ImportedEntry, Importer, ImportProblem, ImportResult } from './types';
 
 /** A line this long is no otpauth URI (a whole Google export QR code holds under 3 KB). */
@@ -42,6 +43,8 @@ export function readOtpauthList(text: string): ImportResult {
     }
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
+    // A Google export line holds many entries: counted as read, not once the list is built.
+    checkEntryCount(entries.length + problems.length);
     try {
       if (/^otpauth-migration:/i.test(trimmed)) {
         const batch = parseMigrationUri(trimmed);
@@ -70,6 +73,7 @@ export function readOtpauthList(text: string): ImportResult {
       problems.push({ where: here, message: error.message });
     }
   }
+  checkEntryCount(entries.length + problems.length);
   for (const { size, seen } of batches.values()) {
     const missing = Array.from({ length: size }, (_, i) => i).filter((i) => !seen.has(i));
     if (missing.length > 0 && size > 1) {

@@ -54,7 +54,7 @@ describe('crewvault export', () => {
   it('"-" writes a text format to standard output, the summary to stderr; a .kdbx only to a file', () => {
     const csv = alice(`${PW}\n${PW}\n`, 'export', '--format', 'keepassxc-csv', '--plaintext', '-');
     expect(csv.status).toBe(0);
-    expect(csv.stdout.split('\n')[0]).toBe('"Group","Title","Username","Password","URL","Notes","TOTP","Icon","Last Modified","Created"');
+    expect(csv.stdout.split('\n')[0]).toBe('"Group","Title","Username","Password","URL","Notes","TOTP","Icon","Last Modified","Created","Formula guard"');
     expect(csv.stdout).toContain('"Root/Globex","Mail","","mail-pw"');
     expect(csv.stderr).toBe('Exported 2 entries (keepassxc-csv).\n');
     const kdbx = alice(`${PW}\n${PW}\n`, 'export', '--format', 'kdbx', '--plaintext', '-');

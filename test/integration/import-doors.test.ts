@@ -69,6 +69,12 @@ describe('an error at a door is one printable line', () => {
     expect([...message].filter((ch) => ch < ' ' || ch === '\u007f')).toEqual([]);
   });
 
+  it('the router: a field the method does not take is refused without its name echoed', async () => {
+    const { router } = newRouter();
+    const reply = await router.call('session.state', { [PLANTED]: 1 });
+    expect(reply.ok ? '' : `${reply.error.code}: ${reply.error.message}`).toBe('INVALID_INPUT: a field this method does not take.');
+  });
+
   it('the CLI: a file name with a line break and an escape sequence gives one stderr line', () => {
     const vault = path.join(tempFolder(), 'team.crewvault');
     const result = crewvault(['import', '--vault', vault, `nowhere\ncrewvault: imported 9 entries\u001b[2J.csv`], { input: `${PW}\n` });
@@ -108,7 +114,7 @@ describe('piped standard input is the export\'s bytes', () => {
     const file = path.join(folder, 'huge.csv');
     writeFileSync(file, `Title,Password\n${rows}\n`);
     const result = crewvault(['import', '--vault', vault, '--format', 'csv', '--map', 'title=Title,password=Password', '--customer', 'Acme', file], { input: `${PW}\n` });
-    expect(result).toMatchObject({ status: 1, stdout: '', stderr: 'crewvault: INVALID_INPUT: The file holds 100,001 entries; at most 100,000 are imported at once (split it); nothing was imported.\n' });
+    expect(result).toMatchObject({ status: 1, stdout: '', stderr: 'crewvault: INVALID_INPUT: The file holds more than 100,000 entries; at most 100,000 are imported at once (split it); nothing was imported.\n' });
     expect(crewvault(['list', '--vault', vault], { input: `${PW}\n` }).stdout).not.toContain('Acme/');
   });
 

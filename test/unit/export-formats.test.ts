@@ -101,7 +101,7 @@ describe('shared exporters', () => {
     const text = utf8Decode(await keepassxcCsvExporter.write(ENTRIES, OPTIONS));
     expect(text.split('\n')[0]).toBe(KEEPASSXC_CSV_HEADER.map((h) => `"${h}"`).join(','));
     expect(text).toContain('"Root/Acme","GitHub","ops@acme.example","gh""pass,1","https://github.com/login","two\nlines, ""quoted""",');
-    expect(text).toContain('"0","2026-11-30T05:24:37Z","2026-11-30T05:24:36Z"\n');
+    expect(text).toContain('"0","2026-11-30T05:24:37Z","2026-11-30T05:24:36Z","yes"\n');
     const back = await roundTrip(keepassxcCsvExporter, keepassxcCsvImporter);
     expect(back).toEqual(ENTRIES.map((e) => ({
       customer: e.customer,

@@ -72,18 +72,19 @@ describe('what Ente writes differently', () => {
     ]);
   });
 
-  it("skips codes in Ente's trash and lists them; warns of extra tags and unreadable display settings", async () => {
+  it("leaves out codes in Ente's trash, counted in a warning (not a problem that stops the import); warns of extra tags and unreadable display settings", async () => {
     const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
     const result = await readText([
       `otpauth://totp/Old:me?secret=${secret}&issuer=Old&codeDisplay=${display({ trashed: true })}`,
       `otpauth://totp/Tagged:me?secret=${secret}&issuer=Tagged&codeDisplay=${display({ tags: ['Acme', 'Globex'] })}`,
       `otpauth://totp/Odd:me?secret=${secret}&issuer=Odd&codeDisplay=%7Bnot-json`,
     ].join('\n'));
-    expect(result.problems).toEqual([{ where: "line 1 'Old'", message: "it is in Ente Auth's trash." }]);
+    expect(result.problems).toEqual([]);
     expect(result.entries.map((e) => [e.customer, e.title])).toEqual([['Acme', 'Tagged'], [undefined, 'Odd']]);
     expect(result.warnings).toEqual([
       `line 2 'Tagged': has 2 tags; imported under the first, "Acme".`,
       "line 3 'Odd': its tags and note could not be read; imported without them.",
+      "1 code in Ente Auth's trash left out.",
     ]);
   });
 
