@@ -1,4 +1,4 @@
-// Review round ten, pure code: what is left of the import classes after their fixes.
+// Import after its fixes, a hostile review's cases in pure code: what was left of the classes.
 import { describe, expect, it } from 'vitest';
 import { keepassxcCsvImporter } from '../../shared/import/keepassxc-csv';
 import { readMappedCsv } from '../../shared/import/mapped-csv';
