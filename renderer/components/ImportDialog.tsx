@@ -69,8 +69,12 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
   const [customerMode, setCustomerMode] = useState<'file' | 'one'>('file');
   const [customer, setCustomer] = useState('');
   const [includeDuplicates, setIncludeDuplicates] = useState(false);
-  /** Entries that cannot be imported stop the import until the person, shown them, chooses to go on without them. */
-  const [skipProblems, setSkipProblems] = useState(false);
+  /**
+   * Entries that cannot be imported stop the import until the person, shown them, chooses to go
+   * on without them: the choice holds for the list it was made on (kept as that list), so a
+   * new file, format or mapping with other problems asks again.
+   */
+  const [skipFor, setSkipFor] = useState<string | null>(null);
   const [format, setFormat] = useState<ImportFormat>('auto');
   /** A spreadsheet's mapping as confirmed (sent with every preview and the commit), and as edited. */
   const [mapping, setMapping] = useState<CsvMapping | null>(null);
@@ -84,6 +88,8 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
     if (id && !committed.current) void api.import.cancel({ uploadId: id });
   }, [api]);
 
+  const problemsShown = preview ? JSON.stringify(preview.problems) : '';
+  const skipProblems = skipFor !== null && skipFor === problemsShown;
   const target = useCallback(() => ({
     format,
     ...(groupId === null ? {} : { groupId }),
@@ -263,7 +269,7 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
             <section aria-label="Entries that cannot be imported">
               <h3>Cannot be imported: {plural(preview.problems.length, 'entry', 'entries')}</h3>
               <ul>{preview.problems.map((p, i) => <li key={i}><strong>{p.where}</strong>: {p.message}</li>)}</ul>
-              <label><input type="checkbox" checked={skipProblems} onChange={(e) => setSkipProblems(e.target.checked)} /> Import the other entries without these</label>
+              <label><input type="checkbox" checked={skipProblems} onChange={(e) => setSkipFor(e.target.checked ? problemsShown : null)} /> Import the other entries without these</label>
             </section>
           )}
           {preview.duplicates.length > 0 && (
