@@ -49,7 +49,7 @@ async function readDatabasePassword(io: CliIo): Promise<string> {
   return validateNewPassword(password);
 }
 
-/** The export to a new FILE, or to standard output for "-"; audited once the file is in place (just before printing, for standard output). */
+/** The export to a new FILE, or to standard output for "-"; audited just before it appears. */
 async function writeOut(file: string, bytes: Uint8Array, io: CliIo, audited: () => Promise<void>): Promise<void> {
   if (file !== '-') return writeNewFile(file, bytes, audited);
   await audited();

@@ -30,8 +30,11 @@ function exists(file: string): FileNotWritten {
 export async function refuseExisting(file: string): Promise<void> {
   try {
     await lstat(file);
-  } catch {
-    return; // Not there (or not reachable: the write at the end says why).
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return;
+    // A name the file system refuses (too long, a file where a folder should be, no access):
+    // refused now, before any secret is opened, not at the last step of the write.
+    throw cannotWrite(file, error);
   }
   throw exists(file);
 }
@@ -106,12 +109,14 @@ async function linkIntoPlace(partial: string, file: string, bytes: Uint8Array): 
 /**
  * The whole file appears at `file` or nothing does: written to a hidden 0600 file beside it,
  * then linked into place (linkIntoPlace), the hidden one removed whatever happens.
- * `onceInPlace` runs once the name is there (the vault's audit row of the export): after, not
- * before, so a name the file system refuses at the last step (too long, taken meanwhile) is
- * never logged as written. If it throws, the file just put in place — ours: the link made it
- * new — is removed again and its error stands, so no export stays that the log lacks.
+ * `beforeVisible` runs once the bytes are safely on disk, just before the name appears (the
+ * vault's audit row of the export); if it throws, nothing is written and its error stands.
+ * Before, not after: a file in place whose row then failed (the vault busy, the process
+ * killed) would be an export the log never shows; the other way round, a link that fails
+ * after the row (the name taken in that instant) leaves the row and a "not written" one
+ * after it (exportEntries). The log may say more than happened, never less.
  */
-export async function writeNewFile(file: string, bytes: Uint8Array, onceInPlace?: () => Promise<void>): Promise<void> {
+export async function writeNewFile(file: string, bytes: Uint8Array, beforeVisible?: () => Promise<void>): Promise<void> {
   const partial = partialBeside(file);
   try {
     await writeExclusive(partial, bytes);
@@ -119,14 +124,9 @@ export async function writeNewFile(file: string, bytes: Uint8Array, onceInPlace?
     throw cannotWrite(file, error);
   }
   try {
+    await beforeVisible?.();
     await linkIntoPlace(partial, file, bytes);
   } finally {
     await rm(partial, { force: true });
-  }
-  try {
-    await onceInPlace?.();
-  } catch (error) {
-    await rm(file, { force: true });
-    throw error;
   }
 }

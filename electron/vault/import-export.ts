@@ -76,10 +76,9 @@ export interface ExportPlan {
   /** The format holds one-time passwords only: entries without one are not opened, only counted. */
   readonly otpOnly: boolean;
   /**
-   * Writes the file (or standard output) from the opened entries, awaiting `audited` once the
-   * file is in place (and removing it if that fails), or just before printing: no export stays
-   * that the audit log lacks, and no row says "exported" of a file that never appeared. Throws
-   * if it was not written.
+   * Writes the file (or standard output) from the opened entries, awaiting `audited` just before
+   * it becomes visible (linked into place, printed), so no export exists that the audit log
+   * lacks; one that then fails gets a "not written" row after it. Throws if it was not written.
    */
   readonly deliver: (opened: ExportOutcome, audited: () => Promise<void>) => Promise<void>;
 }
@@ -132,8 +131,9 @@ export class ImportExportService {
    * transaction, audited with its counts (never its secrets).
    */
   async importEntries(read: SharedImportResult, plan: ImportPlan): Promise<ImportOutcome> {
-    // Every reader checks as it goes; this holds for any that did not.
-    checkEntryCount(read.entries.length + read.problems.length);
+    // Every reader checks as it goes (entries and bad items); this holds for any that did not.
+    // Problems alone are not counted here: a missing page of an export is one, not an entry.
+    checkEntryCount(read.entries.length);
     // The same --customer for every entry: wrong once is wrong for all, so it fails the import.
     const { fixedCustomer, groupId, seen } = await this.core.read((r) => {
       this.core.require(r, 'entries.create');

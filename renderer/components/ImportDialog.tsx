@@ -75,6 +75,8 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
    * new file, format or mapping with other problems asks again.
    */
   const [skipFor, setSkipFor] = useState<string | null>(null);
+  /** The target (group, customer, format, mapping…) the preview on screen was made for. */
+  const [shownFor, setShownFor] = useState('');
   const [format, setFormat] = useState<ImportFormat>('auto');
   /** A spreadsheet's mapping as confirmed (sent with every preview and the commit), and as edited. */
   const [mapping, setMapping] = useState<CsvMapping | null>(null);
@@ -89,6 +91,8 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
   }, [api]);
 
   const problemsShown = preview ? JSON.stringify(preview.problems) : '';
+  // The skip choice is not part of it: ticking it changes no list.
+  const targetKey = (t: ReturnType<typeof target>): string => JSON.stringify({ ...t, skipProblems: undefined });
   const skipProblems = skipFor !== null && skipFor === problemsShown;
   const target = useCallback(() => ({
     format,
@@ -122,10 +126,12 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
   /** Asks for the preview; on an error (not a format it reads, a wrong password) goes back to `onFail`. */
   async function look(id: string, name: string, password: string | undefined, onFail: Stage) {
     setStage({ kind: 'reading', name });
-    const seen = await call(api.import.preview({ uploadId: id, ...target(), ...(password ? { password } : {}) }), setError);
+    const asked = target();
+    const seen = await call(api.import.preview({ uploadId: id, ...asked, ...(password ? { password } : {}) }), setError);
     if (!seen) return setStage(onFail);
     setError(null);
     setPreview(seen);
+    setShownFor(targetKey(asked));
     if (seen.needsMapping) setDraftMapping(seen.suggestedMapping);
     if (!seen.needsPassword) setExportPassword('');
     setStage({ kind: 'preview', name });
@@ -135,10 +141,12 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
   useEffect(() => {
     if (!uploadId || !preview || preview.needsPassword || stage.kind !== 'preview') return undefined;
     const timer = window.setTimeout(() => {
-      void call(api.import.preview({ uploadId, ...target() }), setError).then((seen) => {
+      const asked = target();
+      void call(api.import.preview({ uploadId, ...asked }), setError).then((seen) => {
         if (!seen) return;
         setError(null);
         setPreview(seen);
+        setShownFor(targetKey(asked));
       });
     }, 250);
     return () => window.clearTimeout(timer);
@@ -165,7 +173,9 @@ export function ImportDialog({ connection, groups, onClose, onImported }: Props)
 
   const busy = stage.kind === 'sending' || stage.kind === 'reading' || stage.kind === 'writing';
   const needsCustomer = customerMode === 'one' && !customer.trim();
-  const canCommit = stage.kind === 'preview' && preview !== null && !preview.needsPassword && !preview.needsMapping && preview.total > 0 && groupId !== null && !needsCustomer && (preview.problems.length === 0 || skipProblems);
+  const canCommit = stage.kind === 'preview' && preview !== null && !preview.needsPassword && !preview.needsMapping && preview.total > 0 && groupId !== null && !needsCustomer && (preview.problems.length === 0 || skipProblems)
+    // Until the preview of a changed target is back, what is shown is not what would be committed.
+    && shownFor === targetKey(target());
 
   return (
     <div className="stack" aria-busy={busy}>

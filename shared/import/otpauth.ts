@@ -43,8 +43,6 @@ export function readOtpauthList(text: string): ImportResult {
     }
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
-    // A Google export line holds many entries: counted as read, not once the list is built.
-    checkEntryCount(entries.length + problems.length);
     try {
       if (/^otpauth-migration:/i.test(trimmed)) {
         const batch = parseMigrationUri(trimmed);
@@ -72,8 +70,10 @@ export function readOtpauthList(text: string): ImportResult {
       if (!(error instanceof CrewvaultError)) throw error;
       problems.push({ where: here, message: error.message });
     }
+    // A Google export line holds many entries: counted line by line as read, not once the
+    // list is built (a bad line counts as one). The pages found missing below are not entries.
+    checkEntryCount(entries.length + problems.length);
   }
-  checkEntryCount(entries.length + problems.length);
   for (const { size, seen } of batches.values()) {
     const missing = Array.from({ length: size }, (_, i) => i).filter((i) => !seen.has(i));
     if (missing.length > 0 && size > 1) {

@@ -84,7 +84,7 @@ describe('crewvault vault commands', () => {
     expectFailure(as(`${PW}\n`, 'rm', 'Acme/Old'), 'NOT_FOUND');
   });
 
-  it('imports otpauth lines, reporting bad ones by line number and committing the good', () => {
+  it('imports otpauth lines, reporting bad ones by line number; commits the good ones when told to skip the bad', () => {
     const file = path.join(folder, 'codes.txt');
     writeFileSync(file, [
       '# from the old phone',
@@ -94,10 +94,15 @@ describe('crewvault vault commands', () => {
       'JBSWY3DPEHPK3PXP',
       `otpauth://hotp/Bank:me?secret=${RFC}&counter=0`,
     ].join('\n'));
-    const result = as(`${PW}\n`, 'import', '--format', 'otpauth', file);
+    const stopped = as(`${PW}\n`, 'import', '--format', 'otpauth', file);
+    expect(stopped.status).toBe(1);
+    expect(stopped.stdout).toBe('');
+    expect(stopped.stderr.split('\n')[0]).toBe('crewvault: cannot import: Line 4: no issuer to use as the customer (pass --customer).');
+    expect(as(`${PW}\n`, 'list').stdout).toBe('');
+    const result = as(`${PW}\n`, 'import', '--format', 'otpauth', file, '--skip-bad');
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('Imported 2 entries; skipped 2 lines.\n');
-    expect(result.stderr).toBe('crewvault: skipped: Line 4: no issuer to use as the customer (pass --customer).\ncrewvault: skipped: Line 5: Not an otpauth:// URI.\n');
+    expect(result.stderr).toBe('crewvault: skipped: Line 4: no issuer to use as the customer (pass --customer).\ncrewvault: skipped: Line 5: Not an otpauth:// URI: it should start with otpauth://totp/, otpauth://hotp/ or steam://.\n');
     expect(as(`${PW}\n`, 'list').stdout).toBe('Bank/Bank\tme\t\tHOTP\nGitHub/GitHub\tocto\t\tTOTP\n');
     expect(as(`${PW}\n`, 'otp', 'Bank/Bank').stdout).toBe('755224\n');
     expect(as(`${PW}\n`, 'otp', 'Bank/Bank').stdout).toBe('287082\n');

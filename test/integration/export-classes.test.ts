@@ -57,13 +57,16 @@ describe('crewvault export: audited as what happened, any name the file system t
     const failed = alice(`${PW}\n${PW}\n`, 'export', '--format', 'keepassxc-csv', '--plaintext', missing);
     expect(failed.status).toBe(1);
     expect(failed.stderr).toMatch(/^crewvault: INVALID_INPUT: Cannot write [^\n]*export\.csv \(ENOENT\); nothing was written\.\n$/);
-    const notAFolder = path.join(vault, 'export.kdbx');
-    const kdbx = alice(`${PW}\n${PW}\n${KDBX_PW}\n`, 'export', '--format', 'kdbx', '--plaintext', notAFolder);
+    const kdbx = alice(`${PW}\n${PW}\n${KDBX_PW}\n`, 'export', '--format', 'kdbx', '--plaintext', path.join(folder, 'missing', 'export.kdbx'));
     expect(kdbx.status).toBe(1);
+    // A name the file system refuses outright (a file where a folder should be) is refused as
+    // the name is checked, before anything is opened: no row at all.
+    const notAFolder = alice(`${PW}\n${PW}\n`, 'export', '--format', 'otpauth', '--plaintext', path.join(vault, 'export.txt'));
+    expect(notAFolder.stderr).toMatch(/^crewvault: INVALID_INPUT: Cannot write [^\n]*export\.txt \(ENOTDIR\); nothing was written\.\n$/);
     const lines = exportLines(audit());
     expect(lines).toHaveLength(2);
     expect(lines[0]).toContain('entries.export  keepassxc-csv: not written (ENOENT); 2 opened (1 with a one-time password), 0 without one left out');
-    expect(lines[1]).toContain('entries.export  kdbx: not written (ENOTDIR); 2 opened');
+    expect(lines[1]).toContain('entries.export  kdbx: not written (ENOENT); 2 opened');
     for (const line of lines) expect(line).not.toMatch(/\bexported\b/);
     expect(readdirSync(folder).filter((name) => !name.startsWith('team.crewvault'))).toEqual([]);
     for (const secret of [RFC, ENTRY_PASSWORD, KDBX_PW, PW]) expect(audit() + failed.stderr + kdbx.stderr).not.toContain(secret);
