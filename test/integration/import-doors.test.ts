@@ -14,7 +14,7 @@ import { onePasswordImporter } from '../../shared/import/onepassword';
 import type { Importer } from '../../shared/import/types';
 import { oneLine } from '../../shared/text';
 import { nodeImportCrypto } from '../../electron/import/crypto';
-import { crewvault } from '../support/cli';
+import { crewvault, initCliVault } from '../support/cli';
 import { newRouter } from '../support/router';
 import { tempFolder } from '../support/vault';
 
@@ -87,9 +87,7 @@ describe('piped standard input is the export\'s bytes', () => {
   let vault: string;
   let folder: string;
   beforeEach(() => {
-    folder = tempFolder();
-    vault = path.join(folder, 'team.crewvault');
-    expect(crewvault(['init', '--vault', vault, '--user', 'alice', '--kdf-memory', '1024', '--kdf-iterations', '1'], { input: `${PW}\n` }).status).toBe(0);
+    ({ folder, vault } = initCliVault(PW, tempFolder));
   });
 
   it('Latin-1 text is refused from a pipe exactly as from a file, and nothing is written', () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ImportPreview } from '../../shared/api/contract';
 import type { Router } from '../../electron/router';
-import { crewvault, type CliResult } from '../support/cli';
+import { crewvault, initCliVault, type CliResult } from '../support/cli';
 import { newRouter, ok } from '../support/router';
 import { OWNER, PASSWORD, tempFolder } from '../support/vault';
 
@@ -52,9 +52,7 @@ describe('class 1: all-or-nothing import', () => {
   let vault: string;
   let folder: string;
   beforeEach(() => {
-    folder = tempFolder();
-    vault = path.join(folder, 'team.crewvault');
-    expect(crewvault(['init', '--vault', vault, '--user', 'alice', '--kdf-memory', '1024', '--kdf-iterations', '1'], { input: `${PW}\n` }).status).toBe(0);
+    ({ folder, vault } = initCliVault(PW, tempFolder));
   });
 
   it("an Ente export with a code in Ente's trash imports without --skip-bad (as the Recycle Bin and 1Password's deleted items do)", () => {

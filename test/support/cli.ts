@@ -19,3 +19,12 @@ export function crewvault(args: readonly string[], options: { input?: string | B
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** A new vault made by the real `crewvault init` (fast key derivation) in a new temp folder; `alice` its owner. */
+export function initCliVault(password: string, makeFolder: () => string): { readonly folder: string; readonly vault: string } {
+  const folder = makeFolder();
+  const vault = path.join(folder, 'team.crewvault');
+  const made = crewvault(['init', '--vault', vault, '--user', 'alice', '--kdf-memory', '1024', '--kdf-iterations', '1'], { input: `${password}\n` });
+  if (made.status !== 0) throw new Error(`crewvault init failed: ${made.stderr}`);
+  return { folder, vault };
+}
