@@ -17,7 +17,7 @@ import { CrewvaultError } from '../shared/errors';
 import { guessCsvMapping } from '../shared/import/mapped-csv';
 import type { CsvMapping } from '../shared/import/types';
 import { refuseExisting, writeNewFile } from './export/new-file';
-import { EXPORTERS } from './export/registry';
+import { EXPORTERS, withExportBytes } from './export/registry';
 import { PendingImports } from './import/pending';
 import { checkNewFile, requireBackupAllowed, validateBackupPassword, writeBackup } from './vault/backup';
 import { validateNewPassword } from './vault/records';
@@ -153,14 +153,8 @@ export class Transfers {
     const opened = await session.exportEntries(password, {
       format: exporter.name,
       otpOnly: exporter.otpOnly,
-      deliver: async ({ entries }, audited) => {
-        const bytes = await exporter.write(entries, { randomUuid: randomUUID, ...(newPassword === undefined ? {} : { password: newPassword }) });
-        try {
-          await writeNewFile(target, bytes, audited);
-        } finally {
-          bytes.fill(0);
-        }
-      },
+      deliver: ({ entries }, audited) =>
+        withExportBytes(exporter, entries, { randomUuid: randomUUID, ...(newPassword === undefined ? {} : { password: newPassword }) }, (bytes) => writeNewFile(target, bytes, audited)),
     });
     return { path: target, entries: opened.entries.length, details: opened.withoutOtp > 0 ? `${opened.withoutOtp} without a one-time password left out` : '' };
   }

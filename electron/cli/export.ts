@@ -16,7 +16,7 @@ import { utf8Decode } from '../../shared/bytes';
 import { CrewvaultError } from '../../shared/errors';
 import type { Exporter } from '../../shared/export/types';
 import { refuseExisting, writeNewFile } from '../export/new-file';
-import { EXPORTERS } from '../export/registry';
+import { EXPORTERS, withExportBytes } from '../export/registry';
 import { validateNewPassword } from '../vault/records';
 import { unexpectedArgument, UsageError, type CliCommand, type CliIo } from './io';
 import { VAULT_OPTIONS, withSession } from './signin';
@@ -78,14 +78,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     return session.exportEntries(again, {
       format: exporter.name,
       otpOnly: exporter.otpOnly,
-      deliver: async ({ entries }, audited) => {
-        const bytes = await exporter.write(entries, { randomUuid: randomUUID, ...(password === undefined ? {} : { password }) });
-        try {
-          await writeOut(file, bytes, io, audited);
-        } finally {
-          bytes.fill(0);
-        }
-      },
+      deliver: ({ entries }, audited) =>
+        withExportBytes(exporter, entries, { randomUuid: randomUUID, ...(password === undefined ? {} : { password }) }, (bytes) => writeOut(file, bytes, io, audited)),
     });
   });
   const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;

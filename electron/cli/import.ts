@@ -8,7 +8,8 @@
  * listed by where they were; duplicates are skipped, and an entry that cannot be imported
  * stops the whole import (nothing written) unless --skip-bad says to import the rest without
  * it; --dry-run writes nothing. --columns lists a spreadsheet's columns (only when asked:
- * the first line of a file without a header row is a credential, so no error shows it). An encrypted export's password is read like every other secret.
+ * the first line of a file without a header row is a credential, so no error shows it). An
+ * encrypted export's password is read like every other secret.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -184,8 +185,9 @@ function report(outcome: ImportOutcome, dryRun: boolean, units: 'lines' | 'entri
   const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
   const unit = units === 'lines' ? ['line', 'lines'] as const : ['entry', 'entries'] as const;
   const skipped = count(outcome.problems.length + outcome.duplicates.length, unit[0], unit[1]);
+  const total = outcome.byCustomer.reduce((n, c) => n + c.count, 0);
   if (outcome.refused) {
-    const rest = count(outcome.byCustomer.reduce((n, c) => n + c.count, 0), 'entry', 'entries');
+    const rest = count(total, 'entry', 'entries');
     const bad = count(outcome.problems.length, unit[0], unit[1]);
     if (dryRun) {
       io.out(`Would import nothing: ${bad} cannot be imported (listed above); with --skip-bad, would import the other ${rest} into ${outcome.groupName}. Nothing was written.\n`);
@@ -195,7 +197,6 @@ function report(outcome: ImportOutcome, dryRun: boolean, units: 'lines' | 'entri
   }
   if (dryRun) {
     const perCustomer = outcome.byCustomer.map((c) => `${c.customer} ${c.count}`).join(', ');
-    const total = outcome.byCustomer.reduce((n, c) => n + c.count, 0);
     io.out(`Would import ${count(total, 'entry', 'entries')} into ${outcome.groupName}${perCustomer ? ` (${perCustomer})` : ''}; would skip ${skipped}. Nothing was written.\n`);
   } else {
     io.out(`Imported ${count(outcome.added.length, 'entry', 'entries')}; skipped ${skipped}.\n`);
@@ -238,9 +239,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
   bytes = withoutBom(bytes);
   // Recognised (or refused) from its content before anyone signs in.
   const importer = chooseImporter(IMPORTERS, format, bytes);
+  if (values.columns) return listColumns(importer.name, bytes, io);
   // A generic CSV's columns are the person's to name, and checked against its header now.
   let mapping: CsvMapping | undefined;
-  if (values.columns) return listColumns(importer.name, bytes, io);
   if (importer.name === 'csv') {
     if (!values.map) {
       throw new UsageError(`say which column is which with --map title=COLUMN[,otp=COLUMN,username=…] (${columnsHint(csvColumns(bytes).length)}: "crewvault import --format csv --columns FILE" lists them)`);

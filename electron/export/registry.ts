@@ -4,7 +4,7 @@
  * from this one list.
  */
 import { SHARED_EXPORTERS } from '../../shared/export/registry';
-import type { Exporter } from '../../shared/export/types';
+import type { ExportEntry, Exporter, ExportOptions } from '../../shared/export/types';
 
 const kdbxOnDemand: Exporter = {
   name: 'kdbx',
@@ -15,3 +15,16 @@ const kdbxOnDemand: Exporter = {
 };
 
 export const EXPORTERS: readonly Exporter[] = [...SHARED_EXPORTERS, kdbxOnDemand];
+
+/**
+ * The export's bytes handed to `use` (written to a file, printed), then wiped whatever
+ * happened: the CLI's and the app's exports deliver through here (VaultSession.exportEntries).
+ */
+export async function withExportBytes(exporter: Exporter, entries: readonly ExportEntry[], options: ExportOptions, use: (bytes: Uint8Array) => Promise<void>): Promise<void> {
+  const bytes = await exporter.write(entries, options);
+  try {
+    await use(bytes);
+  } finally {
+    bytes.fill(0);
+  }
+}

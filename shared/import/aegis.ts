@@ -33,7 +33,6 @@ const MAX_PASSWORD_SLOTS = 2;
 /** scrypt's time grows with N·r·p: Aegis uses 2^15·8·1; eight times that is the most one slot may ask. */
 const MAX_SCRYPT_WORK = 8 * 2 ** 15 * 8;
 /** Far above what a phone holds, low enough that a hostile file cannot hold the import forever. */
-const MAX_ENTRIES = MAX_IMPORT_ENTRIES;
 /** scrypt costs 128·N·r bytes: Aegis uses N=2^15, r=8 (32 MiB). A slot asking for more than
  * 256 MiB is not from Aegis and would only stall the import. */
 const MAX_SCRYPT_BYTES = 256 * 1024 * 1024;
@@ -235,7 +234,7 @@ function convertContent(content: unknown, fileVersion: number): ImportResult {
   if (typeof contentVersion === 'number' && contentVersion > CONTENT_VERSION) {
     warnings.push(`Aegis content version ${contentVersion} is newer than this importer knows (${CONTENT_VERSION}): read where its fields match.`);
   }
-  if (content.entries.length > MAX_ENTRIES) invalid(`The Aegis export holds ${content.entries.length} entries; at most ${MAX_ENTRIES} are read at once.`);
+  if (content.entries.length > MAX_IMPORT_ENTRIES) invalid(`The Aegis export holds ${content.entries.length} entries; at most ${MAX_IMPORT_ENTRIES} are read at once.`);
 
   const groupNames = new Map<string, string>();
   for (const group of Array.isArray(content.groups) ? content.groups : []) {

@@ -24,7 +24,6 @@ import { decodeExportText, decodeHead } from './csv';
 import { MAX_IMPORT_ENTRIES, type ImportedEntry, type Importer, type ImportProblem, type ImportResult } from './types';
 
 const WHAT = 'an Ente Auth export';
-const MAX_ENTRIES = MAX_IMPORT_ENTRIES;
 /** Far above any code's URI (a long secret, a long note): beyond it, the item is not a URI. */
 const MAX_ITEM_CHARACTERS = 65_536;
 
@@ -129,7 +128,7 @@ function readEnteText(text: string): ImportResult {
     items.forEach((item, k) => {
       if (item === '') return;
       index++;
-      if (index > MAX_ENTRIES) invalid(`The file holds more than ${MAX_ENTRIES} codes; at most ${MAX_ENTRIES} are read at once.`);
+      if (index > MAX_IMPORT_ENTRIES) invalid(`The file holds more than ${MAX_IMPORT_ENTRIES} codes; at most ${MAX_IMPORT_ENTRIES} are read at once.`);
       let here = items.length > 1 ? `line ${l + 1}, code ${k + 1}` : `line ${l + 1}`;
       if (item.length > MAX_ITEM_CHARACTERS) {
         problems.push({ where: here, message: `it is longer than ${MAX_ITEM_CHARACTERS} characters, so not an otpauth URI.` });

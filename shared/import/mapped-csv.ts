@@ -27,10 +27,10 @@ const normalise = (header: string): string => header.trim().toLowerCase();
 /** The header row's columns, as written (for the mapping step and for errors). */
 export function csvColumns(data: Uint8Array): string[] {
   // The first line alone: asked before sign-in, it must not cost the whole file's rows.
-  return columnsOf(readCsvHeader(decodeExportText(data, 'a CSV file')));
+  return headerColumns(readCsvHeader(decodeExportText(data, 'a CSV file')));
 }
 
-function columnsOf(header: CsvRow | undefined): string[] {
+function headerColumns(header: CsvRow | undefined): string[] {
   if (!header || header.fields.every((f) => f.trim() === '')) invalid('The CSV file is empty: its first line must name the columns.');
   return header.fields.map((f) => f.trim());
 }
@@ -90,7 +90,7 @@ export function resolveCsvMapping(columns: readonly string[], mapping: CsvMappin
 /** Reads the rows after the header through the mapping; a bad row is a problem naming its line. */
 export function readMappedCsv(data: Uint8Array, mapping: CsvMapping): ImportResult {
   const table = readCsvTable(decodeExportText(data, 'a CSV file'));
-  const at = resolveCsvMapping(columnsOf(table?.header), mapping);
+  const at = resolveCsvMapping(headerColumns(table?.header), mapping);
   const collector = new LoginCollector('csv');
   for (const row of table?.rows ?? []) {
     const cell = (target: CsvTarget): string => cellOf(row, at, target);

@@ -32,7 +32,6 @@ import { collectEntries } from './collect';
 const KNOWN_SCHEMA = 4;
 const PBKDF2_ITERATIONS = 10_000;
 const GCM_TAG_BYTES = 16;
-const MAX_ENTRIES = MAX_IMPORT_ENTRIES;
 const WHAT = 'a 2FAS backup';
 
 const TOKEN_TYPES: Readonly<Record<string, OtpKind>> = { TOTP: 'totp', HOTP: 'hotp', STEAM: 'steam' };
@@ -213,7 +212,7 @@ function convertService(service: unknown, index: number, groupNames: ReadonlyMap
 
 function convertServices(backup: JsonObject, services: unknown): ImportResult {
   if (!Array.isArray(services)) invalid('The 2FAS backup is damaged: its services are not a list.');
-  if (services.length > MAX_ENTRIES) invalid(`The 2FAS backup holds ${services.length} services; at most ${MAX_ENTRIES} are read at once.`);
+  if (services.length > MAX_IMPORT_ENTRIES) invalid(`The 2FAS backup holds ${services.length} services; at most ${MAX_IMPORT_ENTRIES} are read at once.`);
   const warnings: string[] = [];
   const schema = backup.schemaVersion as number;
   if (schema > KNOWN_SCHEMA) warnings.push(`2FAS backup schema ${schema} is newer than this importer knows (${KNOWN_SCHEMA}): read where its fields match; check the entries.`);
