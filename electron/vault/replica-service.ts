@@ -40,7 +40,7 @@ import {
 } from '../../shared/sync/records';
 import type { HeldScopeKey } from '../../shared/sync/event-v3';
 import { batchSigningText, recordBatchSchema, RECORDS_PER_BATCH, type RecordBatch } from '../../shared/sync/record-batches';
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
@@ -234,9 +234,9 @@ function signText(text: string, sender: Sender): string {
   return b64(signBytes(sender.signer.privateKey, Buffer.from(text, 'utf8')));
 }
 
-/** SHA-256 of a record's signing text, base64url: what a batch lists at the record's index. */
+/** SHA-256 of a record's signing text (UTF-8), base64url: what a batch lists at the record's index. One-shot: a first sync digests every entry. */
 function recordDigest(signingText: string): string {
-  return createHash('sha256').update(signingText, 'utf8').digest('base64url');
+  return hash('sha256', signingText, 'base64url');
 }
 
 /**
@@ -1212,7 +1212,7 @@ export class ReplicaService {
       if (customerId === undefined) throw new CrewvaultError('CONFLICT', `The records name a customer this vault does not have (${r.customer}): groups, members and users come with the team server. Nothing was applied.`);
       if (groupId === undefined) throw new CrewvaultError('CONFLICT', `The records name an access group this vault does not have (${r.group}): groups, members and users come with the team server. Nothing was applied.`);
       const incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'> = {
-        uid: uidBytes(r.id), customer_id: customerId, group_id: groupId, customer_uid: uidBytes(r.customer), group_uid: uidBytes(r.group), key_version: r.keyVersion,
+        uid: uidBytes(r.id), customer_id: customerId, group_id: groupId, customer_uid: senders.uidOf(r.customer), group_uid: senders.uidOf(r.group), key_version: r.keyVersion,
         lookup: bin(r.lookup), sealed_summary: bin(r.sealedSummary), sealed_details: bin(r.sealedDetails), created_at: r.createdAt, updated_at: r.updatedAt, deleted_at: r.deletedAt,
       };
       if (r.revision > MAX_REVISION_STEP) throw tampered('jumps its revision out of reach');
@@ -1705,6 +1705,21 @@ class SenderRows {
       this.ids.set(key, id);
     }
     return this.ids.get(key);
+  }
+
+  private readonly uids = new Map<string, Buffer>();
+
+  /**
+   * A customer's or group's global id as bytes, made once a page (a first sync's entries name a few
+   * thousand customers between them). The same Buffer for every row naming it: read, never written.
+   */
+  uidOf(text: string): Buffer {
+    let bytes = this.uids.get(text);
+    if (bytes === undefined) {
+      bytes = uidBytes(text);
+      this.uids.set(text, bytes);
+    }
+    return bytes;
   }
 
   /** Whether a user holds a group's key, read once a pair (entries are taken in after the batch's memberships). */
