@@ -7,11 +7,13 @@
  *   node dist/bench-first-sync.mjs prepare DIR N     the owner's vault A (N entries) moved onto a
  *                                                    server (PGlite in DIR/server), and desktop B:
  *                                                    A's file before any entry, a device of its own
- *   node dist/bench-first-sync.mjs run DIR [URL] [--history]
+ *   node dist/bench-first-sync.mjs run DIR [URL | --apart] [--history]
  *                                                    a copy of B's file takes the first sync (state
  *                                                    part: "usable") from the server at URL, or from
- *                                                    one started in this process on a copy of
- *                                                    DIR/server; prints wall and CPU until usable,
+ *                                                    one started on a copy of DIR/server: in this
+ *                                                    process, or with --apart as `crewvault server`
+ *                                                    in its own (as bench:sync runs it, its CPU read
+ *                                                    from /proc); prints wall and CPU until usable,
  *                                                    the load beside them, records, the payload;
  *                                                    with --history, the audit history after it too
  *
@@ -36,6 +38,7 @@ import { startServer } from '../../server/main';
 import { copyAsNewDesktop } from '../support/replica';
 import { benchEntries } from './dataset';
 import { nowMs } from './measure';
+import { startBenchServer, type BenchServer } from './server-process';
 
 const OWNER = 'bench-owner';
 const PASSWORD = 'bench vault password 1';
@@ -114,22 +117,24 @@ async function statePayload(url: URL, client: TeamClient, vault: string, upTo: n
   }
 }
 
-async function run(dir: string, serverUrl: string | undefined, withHistory: boolean): Promise<void> {
+async function run(dir: string, serverUrl: string | undefined, apart: boolean, withHistory: boolean): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), 'crewvault-first-sync-'));
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let serverApart: BenchServer | undefined;
   try {
     const fileB = path.join(work, 'b.crewvault');
     copyFileSync(path.join(dir, 'b.crewvault'), fileB);
     if (serverUrl === undefined) {
       cpSync(path.join(dir, 'server'), path.join(work, 'server'), { recursive: true });
-      server = await startServer({ dataDir: path.join(work, 'server'), listen: '127.0.0.1:0', version: 'bench' });
+      if (apart) serverApart = await startBenchServer(path.join(work, 'server'), undefined);
+      else server = await startServer({ dataDir: path.join(work, 'server'), listen: '127.0.0.1:0', version: 'bench' });
     }
-    const url = new URL(server?.url ?? serverUrl ?? '');
+    const url = new URL(serverApart?.url ?? server?.url ?? serverUrl ?? '');
     const b = await Vault.open(fileB).signIn(OWNER, PASSWORD);
     const client = new TeamClient(url, { kind: 'loopback' }, 'bench-desktop-b-0001');
     await client.login(OWNER, SERVER_PASSWORD);
     const loadBefore = load();
-    const serverPid = process.env.CREWVAULT_BENCH_SERVER_PID;
+    const serverPid = serverApart === undefined ? process.env.CREWVAULT_BENCH_SERVER_PID : String(serverApart.pid);
     const serverCpu0 = processCpuMs(serverPid);
     const cpu0 = process.cpuUsage();
     // CLOCK_MONOTONIC in µs, the clock of a V8 CPU profile's timestamps (this process's and the server's alike).
@@ -159,7 +164,7 @@ async function run(dir: string, serverUrl: string | undefined, withHistory: bool
     const payload = await statePayload(url, client, await b.replica.vaultId(), outcome?.upTo ?? 0);
     await b.close();
     const figures = {
-      server: serverUrl === undefined ? 'in this process' : 'another process',
+      server: serverUrl === undefined && serverApart === undefined ? 'in this process' : 'another process',
       usableMs: Math.round(usableMs), cpuUntilUsableMs: Math.round((cpu.user + cpu.system) / 1000),
       ...(serverCpu0 === undefined || serverCpu1 === undefined ? {} : { serverCpuUntilUsableMs: Math.round(serverCpu1 - serverCpu0) }),
       records: outcome?.pulled ?? 0, held: outcome?.held ?? 0, listed,
@@ -169,6 +174,7 @@ async function run(dir: string, serverUrl: string | undefined, withHistory: bool
     console.log(JSON.stringify(figures));
   } finally {
     await server?.close();
+    await serverApart?.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
@@ -177,9 +183,9 @@ const [command, dir, arg] = process.argv.slice(2);
 if (command === 'prepare' && dir !== undefined) await prepare(path.resolve(dir), Number(arg ?? '10000'), Number(process.env.CREWVAULT_BENCH_SYNC_MOVE_PART ?? '1000'));
 else if (command === 'run' && dir !== undefined) {
   const rest = process.argv.slice(4);
-  await run(path.resolve(dir), rest.find((a) => a.startsWith('http')), rest.includes('--history'));
+  await run(path.resolve(dir), rest.find((a) => a.startsWith('http')), rest.includes('--apart'), rest.includes('--history'));
 }
 else {
-  console.error('usage: bench-first-sync prepare DIR N | run DIR [SERVER_URL] [--history]');
+  console.error('usage: bench-first-sync prepare DIR N | run DIR [SERVER_URL | --apart] [--history]');
   process.exitCode = 2;
 }
