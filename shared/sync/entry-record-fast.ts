@@ -29,7 +29,8 @@ const isCount = (v: unknown, min: number): v is number => typeof v === 'number' 
 export function readEntryRecord(value: unknown): EntryRecord | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
   const r = value as Record<string, unknown>;
-  for (const key of Object.keys(r)) if (!KEYS.has(key)) return undefined;
+  // The keys zod sees, as it sees them: `for...in` for unknown ones (inherited enumerable keys too), `in` for declared ones.
+  for (const key in r) if (!KEYS.has(key)) return undefined;
   const { kind, id, revision, base, customer, group, keyVersion, lookup, sealedSummary, sealedDetails, createdAt, updatedAt, deletedAt, author, signerKey } = r;
   if (kind !== 'entry' || !isUid(id) || !isCount(revision, 1) || !isCount(base, 0) || !isUid(customer) || !isUid(group) || !isCount(keyVersion, 1)) return undefined;
   if (!isBytes(lookup) || !isBytes(sealedSummary) || !isBytes(sealedDetails) || !isCount(createdAt, 0) || !isCount(updatedAt, 0)) return undefined;
@@ -37,7 +38,8 @@ export function readEntryRecord(value: unknown): EntryRecord | undefined {
   if (deletedAt !== null && (lookup !== '' || sealedSummary !== '' || sealedDetails !== '')) return undefined;
   if (!isUid(author) || !isUid(signerKey)) return undefined;
   // One voucher: its signature, or its batch and index (an optional key present is never undefined: JSON has no undefined).
-  const has = (key: string): boolean => Object.hasOwn(r, key);
+  // `in`, as zod's: a key inherited from a changed Object.prototype counts as present, as it does for the schema (review of fb5a539).
+  const has = (key: string): boolean => key in r;
   const { signature, batch, index } = r;
   const common = { kind, id, revision, base, customer, group, keyVersion, lookup, sealedSummary, sealedDetails, createdAt, updatedAt, deletedAt, author, signerKey } as const;
   if (has('signature')) {
