@@ -14,7 +14,10 @@
  *                                                    process, or with --apart as `crewvault server`
  *                                                    in its own (as bench:sync runs it, its CPU read
  *                                                    from /proc); prints wall and CPU until usable,
- *                                                    the load beside them, records, the payload;
+ *                                                    the load beside them, records, the payload,
+ *                                                    GC time until usable and V8's young generation
+ *                                                    (its size decides that GC's cost: `node
+ *                                                    --max-semi-space-size=N` to try another);
  *                                                    with --history, the audit history after it too
  *
  * With URL, the server is another process (`crewvault server --data COPY`, under `node
@@ -26,6 +29,8 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { DEVICE_HEADER, SERVER_ROUTES } from '../../shared/api/server-contract';
 import { parseOtpUri } from '../../shared/otp';
 import { VAULT_OBJECT_KINDS } from '../../shared/sync/records';
@@ -97,6 +102,37 @@ async function prepare(dir: string, entries: number, movePart: number): Promise<
   }
 }
 
+/**
+ * The time V8 spent in GC (every kind, this thread) from now until stop(): on the shared 2-vCPU
+ * machine the young generation's size alone moved a 100,000-entry first sync by ~1 s (SYNC.md
+ * "Speed" step 14), so each run says what it paid there.
+ */
+function gcTimer(): { stop: () => { ms: number; count: number } } {
+  let ms = 0;
+  let count = 0;
+  const add = (entries: readonly PerformanceEntry[]): void => {
+    for (const entry of entries) {
+      ms += entry.duration;
+      count += 1;
+    }
+  };
+  const observer = new PerformanceObserver((list) => add(list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop: () => {
+      add(observer.takeRecords());
+      observer.disconnect();
+      return { ms, count };
+    },
+  };
+}
+
+/** V8's new space as it stands (two semi-spaces and what it keeps beside them), in MiB. */
+function youngGenerationMiB(): number {
+  const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return space === undefined ? 0 : Math.round(space.space_size / 1024 / 1024);
+}
+
 /** The bytes of every reply of the state part, asked again after the timed run. */
 async function statePayload(url: URL, client: TeamClient, vault: string, upTo: number): Promise<{ bytes: number; pages: number }> {
   let after = 0;
@@ -139,10 +175,12 @@ async function run(dir: string, serverUrl: string | undefined, apart: boolean, w
     const cpu0 = process.cpuUsage();
     // CLOCK_MONOTONIC in µs, the clock of a V8 CPU profile's timestamps (this process's and the server's alike).
     const monoStart = process.hrtime.bigint() / 1000n;
+    const gc = gcTimer();
     const start = nowMs();
     const outcome = await firstSync(client, b.replica, { clock: nowMs, history: 'later' });
     const usableMs = nowMs() - start;
     const cpu = process.cpuUsage(cpu0);
+    const gcUntilUsable = gc.stop();
     const serverCpu1 = processCpuMs(serverPid);
     const monoEnd = process.hrtime.bigint() / 1000n;
     const loadAfter = load();
@@ -166,6 +204,7 @@ async function run(dir: string, serverUrl: string | undefined, apart: boolean, w
     const figures = {
       server: serverUrl === undefined && serverApart === undefined ? 'in this process' : 'another process',
       usableMs: Math.round(usableMs), cpuUntilUsableMs: Math.round((cpu.user + cpu.system) / 1000),
+      systemCpuUntilUsableMs: Math.round(cpu.system / 1000), gcUntilUsableMs: Math.round(gcUntilUsable.ms), gcs: gcUntilUsable.count, youngGenerationMiB: youngGenerationMiB(),
       ...(serverCpu0 === undefined || serverCpu1 === undefined ? {} : { serverCpuUntilUsableMs: Math.round(serverCpu1 - serverCpu0) }),
       records: outcome?.pulled ?? 0, held: outcome?.held ?? 0, listed,
       payloadMiB: Number((payload.bytes / 1024 / 1024).toFixed(1)), pages: payload.pages,
