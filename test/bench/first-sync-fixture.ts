@@ -16,8 +16,7 @@
  *                                                    from /proc); prints wall and CPU until usable,
  *                                                    the load beside them, records, the payload,
  *                                                    GC time until usable and V8's young generation
- *                                                    (its size decides that GC's cost: `node
- *                                                    --max-semi-space-size=N` to try another);
+ *                                                    (`node --max-semi-space-size=N` to try another);
  *                                                    with --history, the audit history after it too
  *
  * With URL, the server is another process (`crewvault server --data COPY`, under `node
@@ -103,9 +102,9 @@ async function prepare(dir: string, entries: number, movePart: number): Promise<
 }
 
 /**
- * The time V8 spent in GC (every kind, this thread) from now until stop(): on the shared 2-vCPU
- * machine the young generation's size alone moved a 100,000-entry first sync by ~1 s (SYNC.md
- * "Speed" step 14), so each run says what it paid there.
+ * The time V8 spent in GC (every kind, this thread) from now until stop(): each run says what it
+ * paid there, so a gap between two runs is read against it (SYNC.md "Speed" step 14: a ~1 s gap
+ * put on the young generation's size was the machine's drift, the GC time the same).
  */
 function gcTimer(): { stop: () => { ms: number; count: number } } {
   let ms = 0;
