@@ -133,7 +133,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         const value = await handler(input, { ctx, version: options.version, auth, token, source: request.ip, server });
         void reply.header('cache-control', 'no-store');
         // A value written as JSON already (stored records handed on as stored: json-text.ts).
-        if (value instanceof JsonText) return reply.type('application/json; charset=utf-8').send(`{"ok":true,"value":${value.text}}`);
+        if (value instanceof JsonText) return reply.type('application/json; charset=utf-8').send(value.okReply());
         return { ok: true, value };
       },
     });

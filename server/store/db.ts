@@ -13,6 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { CrewvaultError } from '../../shared/errors';
+import { rawQueryMessage, readRawRows, type RawRow } from './raw-rows';
 
 export type Row = Readonly<Record<string, unknown>>;
 
@@ -26,10 +27,21 @@ export interface Transaction extends Queryable {
   exec(script: string): Promise<void>;
 }
 
+/** A transaction of the database itself (not a store's wrapper of one): it also reads rows as bytes. */
+export interface DatabaseTransaction extends Transaction {
+  /**
+   * One statement whose rows come as each value's text-format bytes, in column order (null for
+   * NULL), never decoded to strings: what a reply hands on as stored (a snapshot's bodies).
+   * PGlite: straight from its protocol output (raw-rows.ts); pg decodes every value itself, so
+   * there it is the same read encoded back.
+   */
+  queryBytes(sql: string, params: readonly unknown[]): Promise<RawRow[]>;
+}
+
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: DatabaseTransaction) => Promise<T>): Promise<T>;
   /**
    * Hears `NOTIFY channel` from any process on this database (delivered when the notifying
    * transaction commits); resolves once listening, to a function that stops. PostgreSQL: one
@@ -114,6 +126,16 @@ function keptForTransactions(max: number): number {
  */
 const GENERIC_PLANS = '-c plan_cache_mode=force_generic_plan';
 
+/** pg's parsers left out: every value as the text PostgreSQL sent (queryBytes). */
+const TEXT_AS_SENT = { getTypeParser: () => (value: string): string => value };
+
+/** A value read under TEXT_AS_SENT as its UTF-8 bytes: the string pg read, or null for NULL. */
+function sentBytes(value: unknown): Buffer | null {
+  if (value === null) return null;
+  if (typeof value !== 'string') throw new CrewvaultError('INTERNAL', `queryBytes: pg gave a ${typeof value} where its text was asked for`);
+  return Buffer.from(value, 'utf8');
+}
+
 /** A real PostgreSQL (15 or newer), e.g. `postgres://crewvault@db.internal/crewvault`. */
 export function openPostgres(connectionString: string, options: { readonly maxConnections?: number } = {}): Database {
   const max = options.maxConnections ?? 10;
@@ -158,9 +180,13 @@ export function openPostgres(connectionString: string, options: { readonly maxCo
           previous = next.catch(() => undefined);
           return next;
         };
-        const tx: Transaction = {
+        const tx: DatabaseTransaction = {
           async query(sql, params = []) {
             return (await inTurn(() => client.query(statement(sql, params)))).rows as Row[];
+          },
+          async queryBytes(sql, params) {
+            const result = await inTurn(() => client.query<unknown[]>({ ...statement(sql, params), rowMode: 'array', types: TEXT_AS_SENT }));
+            return result.rows.map((row) => row.map(sentBytes));
           },
           async exec(script) {
             await inTurn(() => client.query(script));
@@ -248,6 +274,17 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
       return db.transaction((tx) => work({
         async query(sql, params = []) {
           return (await tx.query<Row>(sql, [...params])).rows;
+        },
+        // Inside the transaction (PGlite has one connection, this transaction holds it): the statement's messages
+        // written and its reply read here, under PGlite's query lock as its own statements run. The reply's chunks
+        // are taken as they come (views of PGlite's memory, so copied), never through its own parser, which
+        // execProtocolRaw still runs on every message (decoding each value) and keeps the results of.
+        async queryBytes(sql, params) {
+          return db.runExclusive(async () => {
+            const chunks: Buffer[] = [];
+            await db.execProtocolRawStream(rawQueryMessage(sql, params), { syncToFs: false, onRawData: (chunk) => chunks.push(Buffer.from(chunk)) });
+            return readRawRows(Buffer.concat(chunks));
+          });
         },
         async exec(script) {
           await tx.exec(script);

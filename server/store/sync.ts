@@ -5,7 +5,8 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import { rowsByKeys } from './by-keys';
-import { int, text, textOrNull, type Database, type Queryable, type Row, type Transaction } from './db';
+import { int, text, textOrNull, type Database, type DatabaseTransaction, type Queryable, type Transaction } from './db';
+import type { RawRow } from './raw-rows';
 import { newHistoryMark } from './history-marks';
 import { Params, RecordsInLine, recordsPutSql, type StoredRecord } from './records-in-line';
 
@@ -131,10 +132,10 @@ export async function putRecord(tx: Transaction, vaultId: string, record: Stored
  */
 export const INDEX_WALK = "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)";
 
-async function walkingIndex(db: Database, sql: string, params: readonly unknown[]): Promise<Row[]> {
+async function walkingIndex<T>(db: Database, read: (tx: DatabaseTransaction) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
     await tx.query(INDEX_WALK);
-    return tx.query(sql, params);
+    return read(tx);
   });
 }
 
@@ -143,7 +144,7 @@ async function walkingIndex(db: Database, sql: string, params: readonly unknown[
  * `maxBytes` of bodies (at least one); the body as text (parsed by the caller).
  */
 export async function recordsAfter(db: Database, vaultId: string, since: number, limit: number, maxBytes: number): Promise<Array<{ readonly seq: number; readonly body: string; readonly scope: string | null; readonly bodyDigest: string | null }>> {
-  const rows = await walkingIndex(db, PULL_PAGE_SQL, [vaultId, since, limit, maxBytes]);
+  const rows = await walkingIndex(db, (tx) => tx.query(PULL_PAGE_SQL, [vaultId, since, limit, maxBytes]));
   return rows.map((row) => ({ seq: int(row, 'seq'), body: text(row, 'body'), scope: textOrNull(row, 'scope'), bodyDigest: textOrNull(row, 'body_digest') }));
 }
 
@@ -176,10 +177,23 @@ export interface SnapshotRow {
   readonly user: string | null;
   /** The signed batch a customer or entry record names (format 2), else null. */
   readonly batch: string | null;
-  readonly body: string;
+  /** The body's JSON text as PostgreSQL sent it (UTF-8). */
+  readonly body: Buffer;
   /** A v3 event's scope tag and body digest (schema 22), else null. */
   readonly scope: string | null;
   readonly bodyDigest: string | null;
+}
+
+/** Column `at` of a raw row (snapshotPageSql's order) as text; `name` only for the error. */
+function rawText(row: RawRow, at: number, name: string): string {
+  const value = row[at];
+  if (value === null || value === undefined) throw new CrewvaultError('INTERNAL', `snapshotAfter: no ${name}`);
+  return value.toString('utf8');
+}
+
+function rawTextOrNull(row: RawRow, at: number): string | null {
+  const value = row[at];
+  return value === null || value === undefined ? null : value.toString('utf8');
 }
 
 const STORED_KINDS: ReadonlySet<string> = new Set<SnapshotRow['kind']>(['customer', 'entry', 'signing_key', 'event', 'user', 'group', 'member', 'role', 'settings', 'mfa_policy']);
@@ -192,11 +206,16 @@ const isStoredKind = (kind: string): kind is SnapshotRow['kind'] => STORED_KINDS
  * vault's state.
  */
 export async function snapshotAfter(db: Database, vaultId: string, after: number, upTo: number, events: boolean, limit: number, maxBytes: number): Promise<SnapshotRow[]> {
-  const rows = await walkingIndex(db, events ? SNAPSHOT_PAGE_SQL.events : SNAPSHOT_PAGE_SQL.state, [vaultId, after, upTo, limit, maxBytes]);
+  // The page's bodies as bytes (db.ts queryBytes): handed on into the reply without being decoded and encoded again.
+  const rows = await walkingIndex(db, (tx) => tx.queryBytes(events ? SNAPSHOT_PAGE_SQL.events : SNAPSHOT_PAGE_SQL.state, [vaultId, after, upTo, limit, maxBytes]));
   return rows.map((row) => {
-    const kind = text(row, 'kind');
+    const kind = rawText(row, 1, 'kind');
     if (!isStoredKind(kind)) throw new CrewvaultError('INTERNAL', `snapshotAfter: a stored record of kind ${kind}`);
-    return { seq: int(row, 'seq'), kind, group: textOrNull(row, 'grp'), user: textOrNull(row, 'usr'), batch: textOrNull(row, 'batch'), body: text(row, 'body'), scope: textOrNull(row, 'scope'), bodyDigest: textOrNull(row, 'body_digest') };
+    const seq = Number(rawText(row, 0, 'seq'));
+    if (!Number.isSafeInteger(seq)) throw new CrewvaultError('INTERNAL', 'snapshotAfter: a sequence that is not an integer');
+    const body = row[5];
+    if (body === null || body === undefined) throw new CrewvaultError('INTERNAL', 'snapshotAfter: a stored record without a body');
+    return { seq, kind, group: rawTextOrNull(row, 2), user: rawTextOrNull(row, 3), batch: rawTextOrNull(row, 4), body, scope: rawTextOrNull(row, 6), bodyDigest: rawTextOrNull(row, 7) };
   });
 }
 

@@ -7,7 +7,8 @@
  * lost between the two. Filtered exactly as a pull is (membership.ts pullFilter), and a v3 event of
  * a group the person does not hold handed redacted as a pull hands it (events-v3.ts). Stored bodies
  * are handed on as stored, not parsed again: each was checked with the contract's schema when
- * pushed, and the receiving desktop parses every reply before believing it.
+ * pushed, and the receiving desktop parses every reply before believing it. They stay bytes from
+ * the database to the socket (db.ts queryBytes, json-text.ts), never decoded and encoded again.
  * Must never: hand a record to someone a pull would not, or one of another vault.
  */
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
@@ -45,17 +46,18 @@ export async function snapshot(ctx: ServerContext, auth: Caller, input: ServerRo
   // Up to the last record read, handed over or not: what was left out is not this person's.
   const after = rows.at(-1)?.seq ?? upTo;
   // A v3 event of a group this person does not hold goes redacted (events-v3.ts): parsed, its body dropped, written again.
-  const bodyOf = (row: (typeof handed)[number]): string => {
+  const bodyOf = (row: (typeof handed)[number]): string | Buffer => {
     if (row.kind !== 'event' || row.scope === null || row.bodyDigest === null) return row.body;
-    const record = eventRecordSchema.parse(JSON.parse(row.body));
+    const record = eventRecordSchema.parse(JSON.parse(row.body.toString('utf8')));
     return whole(record.id, row.scope) ? row.body : JSON.stringify(redactedEvent(record, row.bodyDigest));
   };
-  const records = handed.map((row) => `{"seq":${row.seq},"record":${bodyOf(row)}}`).join(',');
+  // Each record's bytes as stored, between the few characters of its place in the reply (json-text.ts writes them once).
+  const records = handed.flatMap((row, i) => [`${i === 0 ? '' : ','}{"seq":${row.seq},"record":`, bodyOf(row), '}']);
   // The signed batches the handed records name (format 2), as stored: only those of records handed.
   const batches = [...(await batchesOf(ctx.db, input.vault, [...new Set(handed.flatMap((row) => (row.batch === null ? [] : [row.batch])))])).values()];
   const batchesPart = batches.length > 0 ? `,"batches":[${batches.join(',')}]` : '';
   // A history's "n of m" (docs/SYNC.md "Speed" step 8): counted only when asked, once a run.
   const count = input.count === true && input.part === 'events' ? await snapshotEventCount(ctx.db, input.vault, input.after, upTo) : undefined;
   const countPart = count === undefined ? '' : `,"eventCount":{"total":${count.total},"taken":${count.taken}}`;
-  return new JsonText(`{"records":[${records}],"after":${after},"upTo":${upTo},"more":${after < upTo}${batchesPart}${countPart}}`);
+  return new JsonText(['{"records":[', ...records, `],"after":${after},"upTo":${upTo},"more":${after < upTo}${batchesPart}${countPart}}`]);
 }

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSecret } from '../../shared/otp';
 import { sealCodeKeyForServer, serverCodePublicKey } from '../../electron/team/server-codes';
 import { recordAudit, verifyAudit } from '../../server/audit';
-import { text, type Database, type Transaction } from '../../server/store/db';
+import { text, type Database, type DatabaseTransaction } from '../../server/store/db';
 import { serverCodeEntries } from './code-servers';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 import { entryIn, groupRecord, memberRecord, pushOf, serverWithPeople, userRecord, vaultUsers } from './people';
@@ -38,10 +38,14 @@ function watched(db: Database, sent: string[]): Database {
     if (!sql.includes('server_audit')) return;
     for (const value of valuesOf(params)) if (typeof value === 'string' && SIGNATURE.test(value)) sent.push(value);
   };
-  const watchedTx = (tx: Transaction): Transaction => ({
+  const watchedTx = (tx: DatabaseTransaction): DatabaseTransaction => ({
     query: async (sql, params) => {
       keep(sql, params);
       return tx.query(sql, params);
+    },
+    queryBytes: async (sql, params) => {
+      keep(sql, params);
+      return tx.queryBytes(sql, params);
     },
     exec: async (script) => tx.exec(script),
   });

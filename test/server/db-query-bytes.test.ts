@@ -1,0 +1,122 @@
+/**
+ * A transaction's rows read as bytes (server/store/db.ts queryBytes; on PGlite its own protocol
+ * reader, server/store/raw-rows.ts), on PostgreSQL and PGlite: the same values, byte for byte, as
+ * the text `query` decodes (multi-byte UTF-8, NULL, empty text, jsonb turned into text, numbers
+ * of every width), parameters of each type a store passes, and a statement that fails on a later
+ * row failing whole: no row of it handed on, the transaction rolled back, the database still
+ * answering after it. Then the reader itself given replies no PostgreSQL sends: each refused.
+ */
+import { describe, expect, it } from 'vitest';
+import { readRawRows, rawQueryMessage, RawQueryError } from '../../server/store/raw-rows';
+import { DATABASE_KINDS, useTestDatabases } from './databases';
+
+const databases = useTestDatabases();
+
+const TEXTS = ['plain', '', 'Zoë Ångström — “quoted”', 'emoji 🔑🗝️ and CJK 鍵', 'a "quote", a \\ backslash\nand a new line', 'x'.repeat(70_000)];
+
+describe.each(DATABASE_KINDS)('rows read as bytes on %s', (kind) => {
+  it('are the text query reads, byte for byte, NULLs as null, in column order', async () => {
+    const db = await databases.open(kind);
+    await db.query('CREATE TABLE bytes_seen (n bigint PRIMARY KEY, t text, j jsonb)');
+    for (const [n, t] of TEXTS.entries()) await db.query('INSERT INTO bytes_seen (n, t, j) VALUES ($1, $2, $3::jsonb)', [n + 2 ** 40, t, JSON.stringify({ name: t, n, nested: [t, null, true] })]);
+    await db.query('INSERT INTO bytes_seen (n, t, j) VALUES ($1, NULL, NULL)', [-1]);
+    const sql = 'SELECT n, t, j::text AS j, octet_length(t) AS size FROM bytes_seen WHERE n <> $1 ORDER BY n';
+    const [asText, asBytes] = await db.transaction(async (tx) => [await tx.query(sql, [0]), await tx.queryBytes(sql, [0])] as const);
+    expect(asBytes).toHaveLength(TEXTS.length + 1);
+    expect(asBytes.map((row) => row.length)).toEqual(asBytes.map(() => 4));
+    for (const [i, row] of asText.entries()) {
+      const bytes = asBytes[i] ?? [];
+      expect(bytes[0]?.toString('utf8')).toBe(String(row.n));
+      expect(bytes[1] === null ? null : bytes[1]?.toString('utf8')).toBe(row.t);
+      expect(bytes[2] === null ? null : bytes[2]?.toString('utf8')).toBe(row.j);
+      expect(bytes[3] === null ? null : Number(bytes[3]?.toString('utf8'))).toBe(row.size === null ? null : Number(row.size));
+      if (typeof row.t === 'string') expect(bytes[1]?.equals(Buffer.from(row.t, 'utf8'))).toBe(true);
+    }
+    expect(asBytes[0]).toEqual([Buffer.from('-1'), null, null, null]);
+  });
+
+  it('take strings, numbers, bigints and null as parameters, and refuse any other type before anything is sent', async () => {
+    const db = await databases.open(kind);
+    const rows = await db.transaction(async (tx) => tx.queryBytes('SELECT $1::text AS a, $2::bigint + 1 AS b, $3::bigint AS c, $4::text IS NULL AS d, $5::numeric AS e', ['ä', 41, 2n ** 62n, null, 1.5]));
+    expect(rows.map((row) => row.map((v) => (v === null ? null : v.toString('utf8'))))).toEqual([['ä', '42', String(2n ** 62n), 't', '1.5']]);
+    expect(() => rawQueryMessage('SELECT $1', [{ secret: 'kept out' }])).toThrow(/parameter \$1 is of a type/);
+    expect(() => rawQueryMessage('SELECT $1', [Number.NaN])).toThrow(RawQueryError);
+    try {
+      rawQueryMessage('SELECT $1', [{ secret: 'kept out' }]);
+    } catch (error) {
+      expect(String(error)).not.toContain('kept out');
+    }
+  });
+
+  it('fail whole when a later row fails: no rows, its SQLSTATE, rolled back, and the database answers after', async () => {
+    const db = await databases.open(kind);
+    await db.query('CREATE TABLE bytes_failing (n integer PRIMARY KEY)');
+    let caught: unknown;
+    await db.transaction(async (tx) => {
+      await tx.query('INSERT INTO bytes_failing (n) VALUES (1)');
+      await tx.queryBytes('SELECT 10 / (x - $1) AS q FROM generate_series(1, 6) x', [4]);
+    }).catch((error: unknown) => {
+      caught = error;
+    });
+    expect((caught as { code?: string } | undefined)?.code).toBe('22012');
+    expect(String(caught)).toMatch(/division by zero/);
+    expect(await db.query('SELECT count(*)::int AS c FROM bytes_failing')).toEqual([{ c: 0 }]);
+    // A statement PostgreSQL cannot parse: refused the same way, and the next transaction reads as ever.
+    await expect(db.transaction(async (tx) => tx.queryBytes('SELEC nothing', []))).rejects.toMatchObject({ code: '42601' });
+    const rows = await db.transaction(async (tx) => tx.queryBytes('SELECT n FROM generate_series(1, 3) n', []));
+    expect(rows.map((row) => row[0]?.toString('utf8'))).toEqual(['1', '2', '3']);
+  });
+});
+
+/** A backend message: its type, its length (itself included), its body. */
+function message(type: string, body: Buffer = Buffer.alloc(0)): Buffer {
+  const head = Buffer.alloc(5);
+  head.write(type, 0, 'latin1');
+  head.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+}
+
+function dataRow(values: ReadonlyArray<Buffer | null>): Buffer {
+  const parts: Buffer[] = [Buffer.from([0, values.length])];
+  for (const value of values) {
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(value === null ? -1 : value.length);
+    parts.push(size, ...(value === null ? [] : [value]));
+  }
+  return message('D', Buffer.concat(parts));
+}
+
+const READY = message('Z', Buffer.from('I'));
+const DONE = message('C', Buffer.from('SELECT 1\0'));
+
+describe('the raw reply reader', () => {
+  it('reads rows of a well-formed reply as views of it', () => {
+    const reply = Buffer.concat([message('1'), message('2'), dataRow([Buffer.from('a'), null, Buffer.from('')]), DONE, READY]);
+    const rows = readRawRows(reply);
+    expect(rows).toEqual([[Buffer.from('a'), null, Buffer.alloc(0)]]);
+    expect(rows[0]?.[0]?.buffer).toBe(reply.buffer);
+  });
+
+  it('refuses replies no PostgreSQL sends, each with its own reason', () => {
+    const row = dataRow([Buffer.from('abc')]);
+    const cases: Array<[string, Buffer, RegExp]> = [
+      ['no ReadyForQuery', Buffer.concat([row, DONE]), /ends before ReadyForQuery/],
+      ['a header cut short', Buffer.concat([row, DONE, READY.subarray(0, 3)]), /inside a message header/],
+      ['a message longer than the reply', Buffer.concat([row.subarray(0, row.length - 1), DONE, READY]), /./],
+      ['a length below its own size', Buffer.concat([Buffer.from([0x44, 0, 0, 0, 2]), READY]), /runs past the reply/],
+      ['a value past its row', Buffer.concat([message('D', Buffer.from([0, 1, 0, 0, 0, 9, 0x61])), READY]), /runs past its data row/],
+      ['a row with bytes after its values', Buffer.concat([message('D', Buffer.from([0, 1, 0, 0, 0, 1, 0x61, 0x62])), READY]), /more than its values/],
+      ['a negative length other than NULL', Buffer.concat([message('D', Buffer.from([0, 1, 0xff, 0xff, 0xff, 0xfe])), READY]), /runs past its data row/],
+      ['a message of another kind (CopyData)', Buffer.concat([message('d', Buffer.from('x')), READY]), /not expected here \(d\)/],
+    ];
+    for (const [what, reply, reason] of cases) {
+      expect(() => readRawRows(reply), what).toThrow(RawQueryError);
+      expect(() => readRawRows(reply), what).toThrow(reason);
+    }
+  });
+
+  it('fails the statement on an ErrorResponse even after rows, with its message and SQLSTATE', () => {
+    const error = message('E', Buffer.from('SERROR\0C22012\0Mdivision by zero\0\0', 'utf8'));
+    expect(() => readRawRows(Buffer.concat([dataRow([Buffer.from('1')]), error, READY]))).toThrow(expect.objectContaining({ code: '22012', message: 'division by zero' }));
+  });
+});
