@@ -168,14 +168,18 @@ export function openPostgres(connectionString: string, options: { readonly maxCo
       const lost = (): void => undefined;
       client.on('error', lost);
       let broken: Error | undefined;
+      let ended = false;
       try {
         await client.query('BEGIN');
         // One connection runs one statement at a time: a caller may still ask several at once
         // (none does now: verify.ts's Promise.all became one statement, store/signers.ts verifyReads), so
         // they queue here in the order asked rather than in pg's own queue, which pg 8 deprecates
         // and pg 9 removes. A failed statement does not stop the ones queued after it.
+        // A statement asked once the transaction has ended is refused, not run: its client is back in the pool by
+        // then, perhaps inside another request's transaction (PGlite refuses the same: its transaction is closed).
         let previous: Promise<unknown> = Promise.resolve();
         const inTurn = <T>(run: () => Promise<T>): Promise<T> => {
+          if (ended) return Promise.reject(new CrewvaultError('INTERNAL', 'a statement was asked of a transaction that has ended'));
           const next = previous.then(run);
           previous = next.catch(() => undefined);
           return next;
@@ -193,9 +197,11 @@ export function openPostgres(connectionString: string, options: { readonly maxCo
           },
         };
         const result = await work(tx);
+        ended = true;
         await client.query('COMMIT');
         return result;
       } catch (error) {
+        ended = true;
         await client.query('ROLLBACK').catch(() => undefined);
         // A connection that failed is not given back to the pool: it is closed.
         if (databaseLost(error)) broken = error instanceof Error ? error : new Error('connection lost');
@@ -279,8 +285,12 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
         // written and its reply read here, under PGlite's query lock as its own statements run. The reply's chunks
         // are taken as they come (views of PGlite's memory, so copied), never through its own parser, which
         // execProtocolRaw still runs on every message (decoding each value) and keeps the results of.
+        // Only while this transaction is open: between statements of a transaction block PostgreSQL sends no
+        // notification (it holds them until the block ends), so the reply holds only what readRawRows knows. Outside
+        // one a NOTIFY's NotificationResponse could come in it, which the reader refuses and LISTEN would then miss.
         async queryBytes(sql, params) {
           return db.runExclusive(async () => {
+            if (tx.closed || !db.isInTransaction()) throw new CrewvaultError('INTERNAL', 'a statement was asked of a transaction that has ended');
             const chunks: Buffer[] = [];
             await db.execProtocolRawStream(rawQueryMessage(sql, params), { syncToFs: false, onRawData: (chunk) => chunks.push(Buffer.from(chunk)) });
             return readRawRows(Buffer.concat(chunks));

@@ -6,16 +6,21 @@
  * copied or decoded (docs/SYNC.md "Speed" step 15). Only the few backend messages such a reply
  * holds are known; anything else is an error rather than a guess.
  * Must never: hand on a row of a statement that failed (an ErrorResponse anywhere fails it all),
- * or put a parameter's value into an error (parameters carry records and token hashes).
+ * or put a parameter's value into an error of its own making (parameters carry records and token
+ * hashes). PostgreSQL's own message is passed on as it came, as pg and PGlite pass it on: like
+ * theirs, it can quote a value (a cast that failed), and the server's log keeps it.
+ * A reply this reader cannot make sense of, or a parameter it cannot send, is the server's own
+ * fault, not PostgreSQL's: a CrewvaultError INTERNAL, which the log keeps with its message.
  */
 import { protocol } from '@electric-sql/pglite';
+import { CrewvaultError } from '../../shared/errors';
 
 /** A row's values in the statement's column order, in PostgreSQL's text format: null for SQL NULL. */
 export type RawRow = ReadonlyArray<Buffer | null>;
 
-/** A statement PostgreSQL refused, with its SQLSTATE as `code`, as pg and PGlite report one. */
+/** A statement PostgreSQL refused, with its SQLSTATE as `code` (XX000 if it named none), as pg and PGlite report one. */
 export class RawQueryError extends Error {
-  constructor(message: string, readonly code: string | undefined) {
+  constructor(message: string, readonly code: string) {
     super(message);
     this.name = 'RawQueryError';
   }
@@ -26,7 +31,7 @@ function textParameter(value: unknown, index: number): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value;
   if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint') return String(value);
-  throw new RawQueryError(`raw query: parameter $${index + 1} is of a type the text format here does not take (${typeof value})`, undefined);
+  throw new CrewvaultError('INTERNAL', `raw query: parameter $${index + 1} is of a type the text format here does not take (${typeof value})`);
 }
 
 /** The frontend messages of one unnamed statement run once: PostgreSQL infers each parameter's type from where it stands. */
@@ -54,7 +59,7 @@ function errorOf(reply: Buffer, start: number, end: number): RawQueryError {
     if (field === 0x43 /* C */) code = value;
     at = stop + 1;
   }
-  return new RawQueryError(message, code);
+  return new RawQueryError(message, code ?? 'XX000');
 }
 
 const PARSE_COMPLETE = 0x31; // '1'
@@ -78,40 +83,40 @@ export function readRawRows(output: Uint8Array): RawRow[] {
   let ready = false;
   let at = 0;
   while (at < reply.length) {
-    if (at + 5 > reply.length) throw new RawQueryError('raw query: the reply ends inside a message header', undefined);
+    if (at + 5 > reply.length) throw new CrewvaultError('INTERNAL', 'raw query: the reply ends inside a message header');
     const type = reply[at];
     const length = reply.readInt32BE(at + 1);
     const start = at + 5;
     const end = at + 1 + length;
-    if (length < 4 || end > reply.length) throw new RawQueryError('raw query: a message runs past the reply', undefined);
+    if (length < 4 || end > reply.length) throw new CrewvaultError('INTERNAL', 'raw query: a message runs past the reply');
     if (type === DATA_ROW) {
       const columns = reply.readInt16BE(start);
       const row: Array<Buffer | null> = new Array<Buffer | null>(columns);
       let field = start + 2;
       for (let c = 0; c < columns; c++) {
-        if (field + 4 > end) throw new RawQueryError('raw query: a data row ends inside a value\'s length', undefined);
+        if (field + 4 > end) throw new CrewvaultError('INTERNAL', 'raw query: a data row ends inside a value\'s length');
         const size = reply.readInt32BE(field);
         field += 4;
         if (size === -1) {
           row[c] = null;
           continue;
         }
-        if (size < 0 || field + size > end) throw new RawQueryError('raw query: a value runs past its data row', undefined);
+        if (size < 0 || field + size > end) throw new CrewvaultError('INTERNAL', 'raw query: a value runs past its data row');
         row[c] = reply.subarray(field, field + size);
         field += size;
       }
-      if (field !== end) throw new RawQueryError('raw query: a data row holds more than its values', undefined);
+      if (field !== end) throw new CrewvaultError('INTERNAL', 'raw query: a data row holds more than its values');
       rows.push(row);
     } else if (type === ERROR_RESPONSE) {
       failure ??= errorOf(reply, start, end);
     } else if (type === READY_FOR_QUERY) {
       ready = true;
     } else if (type !== PARSE_COMPLETE && type !== BIND_COMPLETE && type !== COMMAND_COMPLETE && type !== NOTICE_RESPONSE && type !== PARAMETER_STATUS && type !== EMPTY_QUERY) {
-      throw new RawQueryError(`raw query: a backend message of a type not expected here (${String.fromCharCode(type ?? 0)})`, undefined);
+      throw new CrewvaultError('INTERNAL', `raw query: a backend message of a type not expected here (${String.fromCharCode(type ?? 0)})`);
     }
     at = end;
   }
   if (failure !== undefined) throw failure;
-  if (!ready) throw new RawQueryError('raw query: the reply ends before ReadyForQuery', undefined);
+  if (!ready) throw new CrewvaultError('INTERNAL', 'raw query: the reply ends before ReadyForQuery');
   return rows;
 }

@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readRawRows, rawQueryMessage, RawQueryError } from '../../server/store/raw-rows';
+import type { DatabaseTransaction } from '../../server/store/db';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 
 const databases = useTestDatabases();
@@ -40,7 +41,7 @@ describe.each(DATABASE_KINDS)('rows read as bytes on %s', (kind) => {
     const rows = await db.transaction(async (tx) => tx.queryBytes('SELECT $1::text AS a, $2::bigint + 1 AS b, $3::bigint AS c, $4::text IS NULL AS d, $5::numeric AS e', ['ä', 41, 2n ** 62n, null, 1.5]));
     expect(rows.map((row) => row.map((v) => (v === null ? null : v.toString('utf8'))))).toEqual([['ä', '42', String(2n ** 62n), 't', '1.5']]);
     expect(() => rawQueryMessage('SELECT $1', [{ secret: 'kept out' }])).toThrow(/parameter \$1 is of a type/);
-    expect(() => rawQueryMessage('SELECT $1', [Number.NaN])).toThrow(RawQueryError);
+    expect(() => rawQueryMessage('SELECT $1', [Number.NaN])).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
     try {
       rawQueryMessage('SELECT $1', [{ secret: 'kept out' }]);
     } catch (error) {
@@ -65,6 +66,52 @@ describe.each(DATABASE_KINDS)('rows read as bytes on %s', (kind) => {
     await expect(db.transaction(async (tx) => tx.queryBytes('SELEC nothing', []))).rejects.toMatchObject({ code: '42601' });
     const rows = await db.transaction(async (tx) => tx.queryBytes('SELECT n FROM generate_series(1, 3) n', []));
     expect(rows.map((row) => row[0]?.toString('utf8'))).toEqual(['1', '2', '3']);
+  });
+
+  it('share their transaction with query: asked together or one after the other, each gets its own rows', async () => {
+    const db = await databases.open(kind);
+    await db.query('CREATE TABLE bytes_shared (n integer PRIMARY KEY, t text)');
+    await db.transaction(async (tx) => {
+      // PGlite's query is two exchanges (parse and describe, then bind and execute) with a turn of the event loop
+      // between: a raw statement let in between them would replace the unnamed statement it then binds.
+      for (let round = 0; round < 20; round++) {
+        const [inserted, asBytes, asText] = await Promise.all([
+          tx.query('INSERT INTO bytes_shared (n, t) VALUES ($1, $2) RETURNING n', [round, `row ${round}`]),
+          tx.queryBytes('SELECT $1::int * 1000 + count(*) AS marker FROM bytes_shared', [round]),
+          tx.query('SELECT $1::text AS echo', [`echo ${round}`]),
+        ]);
+        expect(inserted).toEqual([{ n: round }]);
+        expect(Number(asBytes[0]?.[0]?.toString('utf8'))).toBeGreaterThanOrEqual(round * 1000 + round);
+        expect(asText).toEqual([{ echo: `echo ${round}` }]);
+      }
+      const after = await tx.query('SELECT count(*)::int AS c FROM bytes_shared');
+      expect(after).toEqual([{ c: 20 }]);
+    });
+    expect(await db.query('SELECT count(*)::int AS c FROM bytes_shared')).toEqual([{ c: 20 }]);
+  });
+
+  it('read past the notices and parameter changes a statement sends along with its rows', async () => {
+    const db = await databases.open(kind);
+    await db.query(`CREATE FUNCTION bytes_noisy(n integer) RETURNS integer LANGUAGE plpgsql AS $$
+      BEGIN RAISE NOTICE 'noisy row %', n; RETURN n * 2; END $$`);
+    const rows = await db.transaction(async (tx) => tx.queryBytes(
+      "SELECT bytes_noisy(x) AS doubled, set_config('application_name', 'crewvault-bytes-' || x, false) AS app FROM generate_series(1, 3) x", []));
+    expect(rows.map((row) => row.map((v) => v?.toString('utf8')))).toEqual([['2', 'crewvault-bytes-1'], ['4', 'crewvault-bytes-2'], ['6', 'crewvault-bytes-3']]);
+  });
+
+  it('are refused once their transaction has ended, as every statement of it is, and nothing runs', async () => {
+    const db = await databases.open(kind);
+    await db.query('CREATE TABLE bytes_after (n integer)');
+    let kept: DatabaseTransaction | undefined;
+    await db.transaction(async (tx) => {
+      kept = tx;
+      await tx.queryBytes('SELECT 1', []);
+    });
+    if (kept === undefined) throw new Error('the transaction ran no work');
+    const late = kept;
+    await expect(late.queryBytes('SELECT 1', [])).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(late.query('INSERT INTO bytes_after (n) VALUES (1)')).rejects.toThrow();
+    expect(await db.query('SELECT count(*)::int AS c FROM bytes_after')).toEqual([{ c: 0 }]);
   });
 });
 
@@ -110,7 +157,7 @@ describe('the raw reply reader', () => {
       ['a message of another kind (CopyData)', Buffer.concat([message('d', Buffer.from('x')), READY]), /not expected here \(d\)/],
     ];
     for (const [what, reply, reason] of cases) {
-      expect(() => readRawRows(reply), what).toThrow(RawQueryError);
+      expect(() => readRawRows(reply), what).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
       expect(() => readRawRows(reply), what).toThrow(reason);
     }
   });
@@ -118,5 +165,9 @@ describe('the raw reply reader', () => {
   it('fails the statement on an ErrorResponse even after rows, with its message and SQLSTATE', () => {
     const error = message('E', Buffer.from('SERROR\0C22012\0Mdivision by zero\0\0', 'utf8'));
     expect(() => readRawRows(Buffer.concat([dataRow([Buffer.from('1')]), error, READY]))).toThrow(expect.objectContaining({ code: '22012', message: 'division by zero' }));
+    // One that names no SQLSTATE is still PostgreSQL's refusal, under its catch-all code, and still after rows.
+    const bare = message('E', Buffer.from('SERROR\0Msomething failed\0\0', 'utf8'));
+    expect(() => readRawRows(Buffer.concat([dataRow([Buffer.from('1')]), bare, READY]))).toThrow(RawQueryError);
+    expect(() => readRawRows(Buffer.concat([dataRow([Buffer.from('1')]), bare, READY]))).toThrow(expect.objectContaining({ code: 'XX000', message: 'something failed' }));
   });
 });
