@@ -72,22 +72,24 @@ describe.each(DATABASE_KINDS)('rows read as bytes on %s', (kind) => {
     const db = await databases.open(kind);
     await db.query('CREATE TABLE bytes_shared (n integer PRIMARY KEY, t text)');
     await db.transaction(async (tx) => {
-      // PGlite's query is two exchanges (parse and describe, then bind and execute) with a turn of the event loop
-      // between: a raw statement let in between them would replace the unnamed statement it then binds.
-      for (let round = 0; round < 20; round++) {
-        const [inserted, asBytes, asText] = await Promise.all([
-          tx.query('INSERT INTO bytes_shared (n, t) VALUES ($1, $2) RETURNING n', [round, `row ${round}`]),
-          tx.queryBytes('SELECT $1::int * 1000 + count(*) AS marker FROM bytes_shared', [round]),
+      // PGlite's query is several exchanges (parse, describe, then bind and execute, then sync), each awaited: a raw
+      // statement let in between them would replace the unnamed statement it then binds. The raw statement is asked
+      // after 0 to 39 turns of the microtask queue, so some rounds ask it in the middle of the query.
+      for (let round = 0; round < 40; round++) {
+        const inserted = tx.query('INSERT INTO bytes_shared (n, t) VALUES ($1, $2) RETURNING n', [round, `row ${round}`]);
+        for (let turn = 0; turn < round; turn++) await Promise.resolve();
+        const [asBytes, asText] = await Promise.all([
+          tx.queryBytes('SELECT $1::int * 1000 AS marker, $2::text AS t', [round, `raw ${round}`]),
           tx.query('SELECT $1::text AS echo', [`echo ${round}`]),
         ]);
-        expect(inserted).toEqual([{ n: round }]);
-        expect(Number(asBytes[0]?.[0]?.toString('utf8'))).toBeGreaterThanOrEqual(round * 1000 + round);
+        expect(await inserted).toEqual([{ n: round }]);
+        expect(asBytes.map((row) => row.map((v) => v?.toString('utf8')))).toEqual([[String(round * 1000), `raw ${round}`]]);
         expect(asText).toEqual([{ echo: `echo ${round}` }]);
       }
       const after = await tx.query('SELECT count(*)::int AS c FROM bytes_shared');
-      expect(after).toEqual([{ c: 20 }]);
+      expect(after).toEqual([{ c: 40 }]);
     });
-    expect(await db.query('SELECT count(*)::int AS c FROM bytes_shared')).toEqual([{ c: 20 }]);
+    expect(await db.query('SELECT count(*)::int AS c FROM bytes_shared')).toEqual([{ c: 40 }]);
   });
 
   it('read past the notices and parameter changes a statement sends along with its rows', async () => {
