@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { CrewvaultError } from '../../shared/errors';
-import { rawQueryMessage, readRawRows, type RawRow } from './raw-rows';
+import { rawQueryMessage, readRawRows, requireSelect, type RawRow } from './raw-rows';
 
 export type Row = Readonly<Record<string, unknown>>;
 
@@ -33,7 +33,8 @@ export interface DatabaseTransaction extends Transaction {
    * One statement whose rows come as each value's text-format bytes, in column order (null for
    * NULL), never decoded to strings: what a reply hands on as stored (a snapshot's bodies).
    * PGlite: straight from its protocol output (raw-rows.ts); pg decodes every value itself, so
-   * there it is the same read encoded back.
+   * there it is the same read encoded back. A single SELECT (or WITH … SELECT) only: a COPY from
+   * the client would wait for data PGlite's synchronous exchange can never send.
    */
   queryBytes(sql: string, params: readonly unknown[]): Promise<RawRow[]>;
 }
@@ -168,27 +169,34 @@ export function openPostgres(connectionString: string, options: { readonly maxCo
       const lost = (): void => undefined;
       client.on('error', lost);
       let broken: Error | undefined;
+      // The statements of this transaction, in the order asked: one connection runs one at a time, and a caller may
+      // still ask several at once (none does now: verify.ts's Promise.all became one statement, store/signers.ts
+      // verifyReads), so they queue here rather than in pg's own queue, which pg 8 deprecates and pg 9 removes. A
+      // failed statement does not stop the ones queued after it. COMMIT and ROLLBACK wait for the queue: a statement
+      // asked in time runs before the transaction ends, as on PGlite, never after it on a client back in the pool.
+      let previous: Promise<unknown> = Promise.resolve();
+      // No statement is asked from here on (the work has returned or failed) ...
       let ended = false;
+      // ... and none still queued runs (the transaction is being rolled back).
+      let failing = false;
+      const refused = (): CrewvaultError => new CrewvaultError('INTERNAL', 'a statement was asked of a transaction that has ended');
+      const inTurn = <T>(run: () => Promise<T>): Promise<T> => {
+        if (ended) return Promise.reject(refused());
+        const next = previous.then(() => {
+          if (failing) throw refused();
+          return run();
+        });
+        previous = next.catch(() => undefined);
+        return next;
+      };
       try {
         await client.query('BEGIN');
-        // One connection runs one statement at a time: a caller may still ask several at once
-        // (none does now: verify.ts's Promise.all became one statement, store/signers.ts verifyReads), so
-        // they queue here in the order asked rather than in pg's own queue, which pg 8 deprecates
-        // and pg 9 removes. A failed statement does not stop the ones queued after it.
-        // A statement asked once the transaction has ended is refused, not run: its client is back in the pool by
-        // then, perhaps inside another request's transaction (PGlite refuses the same: its transaction is closed).
-        let previous: Promise<unknown> = Promise.resolve();
-        const inTurn = <T>(run: () => Promise<T>): Promise<T> => {
-          if (ended) return Promise.reject(new CrewvaultError('INTERNAL', 'a statement was asked of a transaction that has ended'));
-          const next = previous.then(run);
-          previous = next.catch(() => undefined);
-          return next;
-        };
         const tx: DatabaseTransaction = {
           async query(sql, params = []) {
             return (await inTurn(() => client.query(statement(sql, params)))).rows as Row[];
           },
           async queryBytes(sql, params) {
+            requireSelect(sql);
             const result = await inTurn(() => client.query<unknown[]>({ ...statement(sql, params), rowMode: 'array', types: TEXT_AS_SENT }));
             return result.rows.map((row) => row.map(sentBytes));
           },
@@ -198,10 +206,16 @@ export function openPostgres(connectionString: string, options: { readonly maxCo
         };
         const result = await work(tx);
         ended = true;
-        await client.query('COMMIT');
+        await previous;
+        // A statement that failed unseen (its promise not awaited) leaves the transaction aborted, and PostgreSQL
+        // answers COMMIT with ROLLBACK rather than an error: that is a failure here, as PGlite makes it one.
+        const done = await client.query('COMMIT');
+        if (done.command !== 'COMMIT') throw new CrewvaultError('INTERNAL', 'the transaction was rolled back: a statement of it failed');
         return result;
       } catch (error) {
         ended = true;
+        failing = true;
+        await previous;
         await client.query('ROLLBACK').catch(() => undefined);
         // A connection that failed is not given back to the pool: it is closed.
         if (databaseLost(error)) broken = error instanceof Error ? error : new Error('connection lost');
@@ -289,6 +303,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
         // notification (it holds them until the block ends), so the reply holds only what readRawRows knows. Outside
         // one a NOTIFY's NotificationResponse could come in it, which the reader refuses and LISTEN would then miss.
         async queryBytes(sql, params) {
+          requireSelect(sql);
           return db.runExclusive(async () => {
             if (tx.closed || !db.isInTransaction()) throw new CrewvaultError('INTERNAL', 'a statement was asked of a transaction that has ended');
             const chunks: Buffer[] = [];

@@ -4,7 +4,11 @@
  * the text `query` decodes (multi-byte UTF-8, NULL, empty text, jsonb turned into text, numbers
  * of every width), parameters of each type a store passes, and a statement that fails on a later
  * row failing whole: no row of it handed on, the transaction rolled back, the database still
- * answering after it. Then the reader itself given replies no PostgreSQL sends: each refused.
+ * answering after it. Sharing the transaction: a query asked in the middle of another's exchanges
+ * (fails without PGlite's query lock), statements queued behind a failing one or left unawaited
+ * (none runs after ROLLBACK or COMMIT, an unseen failure fails the transaction), one asked after
+ * it ended refused; notices and parameter changes in the reply; a SELECT only. Then the reader
+ * itself given replies no PostgreSQL sends (or a broken run of PGlite's): each refused.
  */
 import { describe, expect, it } from 'vitest';
 import { readRawRows, rawQueryMessage, RawQueryError } from '../../server/store/raw-rows';
@@ -62,8 +66,8 @@ describe.each(DATABASE_KINDS)('rows read as bytes on %s', (kind) => {
     expect((caught as { code?: string } | undefined)?.code).toBe('22012');
     expect(String(caught)).toMatch(/division by zero/);
     expect(await db.query('SELECT count(*)::int AS c FROM bytes_failing')).toEqual([{ c: 0 }]);
-    // A statement PostgreSQL cannot parse: refused the same way, and the next transaction reads as ever.
-    await expect(db.transaction(async (tx) => tx.queryBytes('SELEC nothing', []))).rejects.toMatchObject({ code: '42601' });
+    // A SELECT PostgreSQL cannot parse: refused the same way, and the next transaction reads as ever.
+    await expect(db.transaction(async (tx) => tx.queryBytes('SELECT FROM WHERE nothing', []))).rejects.toMatchObject({ code: '42601' });
     const rows = await db.transaction(async (tx) => tx.queryBytes('SELECT n FROM generate_series(1, 3) n', []));
     expect(rows.map((row) => row[0]?.toString('utf8'))).toEqual(['1', '2', '3']);
   });
@@ -115,6 +119,48 @@ describe.each(DATABASE_KINDS)('rows read as bytes on %s', (kind) => {
     await expect(late.query('INSERT INTO bytes_after (n) VALUES (1)')).rejects.toThrow();
     expect(await db.query('SELECT count(*)::int AS c FROM bytes_after')).toEqual([{ c: 0 }]);
   });
+
+  it('end their transaction only after the statements asked in it: none runs after ROLLBACK or COMMIT', async () => {
+    const db = await databases.open(kind);
+    await db.query('CREATE TABLE bytes_queued (n integer PRIMARY KEY)');
+    // Asked together with one that fails: the transaction fails, and what was queued behind it is not stored either.
+    await expect(db.transaction(async (tx) => {
+      await Promise.all([
+        tx.query('SELECT 1 / 0'),
+        tx.queryBytes('SELECT 1', []),
+        tx.query('INSERT INTO bytes_queued (n) VALUES (1)'),
+        tx.query('INSERT INTO bytes_queued (n) VALUES (2)'),
+      ]);
+    })).rejects.toMatchObject({ code: '22012' });
+    expect(await db.query('SELECT count(*)::int AS c FROM bytes_queued')).toEqual([{ c: 0 }]);
+    // Asked in time but not awaited: it runs before COMMIT, inside the transaction.
+    let unseen: Promise<unknown> | undefined;
+    await db.transaction(async (tx) => {
+      unseen = tx.query('INSERT INTO bytes_queued (n) VALUES (3)');
+      return Promise.resolve();
+    });
+    await unseen;
+    expect(await db.query('SELECT n FROM bytes_queued ORDER BY n')).toEqual([{ n: 3 }]);
+    // One that fails unseen fails the transaction: nothing of it stored, though the work returned.
+    await expect(db.transaction(async (tx) => {
+      await tx.query('INSERT INTO bytes_queued (n) VALUES (4)');
+      tx.query('INSERT INTO bytes_queued (n) VALUES (3)').catch(() => undefined);
+      return Promise.resolve();
+    })).rejects.toThrow();
+    expect(await db.query('SELECT n FROM bytes_queued ORDER BY n')).toEqual([{ n: 3 }]);
+    // The database answers as ever after all of it.
+    expect(await db.transaction(async (tx) => tx.queryBytes('SELECT count(*) FROM bytes_queued', []))).toEqual([[Buffer.from('1')]]);
+  });
+
+  it('read a SELECT only: a COPY or any other statement is refused before anything is sent', async () => {
+    const db = await databases.open(kind);
+    await db.query('CREATE TABLE bytes_copy (n integer)');
+    for (const sql of ['COPY bytes_copy FROM STDIN', 'INSERT INTO bytes_copy VALUES (1) RETURNING n', '  copy bytes_copy TO STDOUT']) {
+      await expect(db.transaction(async (tx) => tx.queryBytes(sql, [])), sql).rejects.toMatchObject({ code: 'INTERNAL' });
+    }
+    expect(await db.query('SELECT count(*)::int AS c FROM bytes_copy')).toEqual([{ c: 0 }]);
+    expect(await db.transaction(async (tx) => tx.queryBytes('  with t as (select 2 as n) select n from t', []))).toEqual([[Buffer.from('2')]]);
+  });
 });
 
 /** A backend message: its type, its length (itself included), its body. */
@@ -135,7 +181,7 @@ function dataRow(values: ReadonlyArray<Buffer | null>): Buffer {
   return message('D', Buffer.concat(parts));
 }
 
-const READY = message('Z', Buffer.from('I'));
+const READY = message('Z', Buffer.from('T'));
 const DONE = message('C', Buffer.from('SELECT 1\0'));
 
 describe('the raw reply reader', () => {
@@ -156,7 +202,14 @@ describe('the raw reply reader', () => {
       ['a value past its row', Buffer.concat([message('D', Buffer.from([0, 1, 0, 0, 0, 9, 0x61])), READY]), /runs past its data row/],
       ['a row with bytes after its values', Buffer.concat([message('D', Buffer.from([0, 1, 0, 0, 0, 1, 0x61, 0x62])), READY]), /more than its values/],
       ['a negative length other than NULL', Buffer.concat([message('D', Buffer.from([0, 1, 0xff, 0xff, 0xff, 0xfe])), READY]), /runs past its data row/],
-      ['a message of another kind (CopyData)', Buffer.concat([message('d', Buffer.from('x')), READY]), /not expected here \(d\)/],
+      ['a message of another kind (CopyData)', Buffer.concat([message('d', Buffer.from('x')), DONE, READY]), /not expected here \(d\)/],
+      ['rows without their statement completing (a run broken off)', Buffer.concat([row, row, READY]), /without its statement completing/],
+      ['a row after the statement completed', Buffer.concat([row, DONE, row, READY]), /after its statement completed/],
+      ['a statement completed twice', Buffer.concat([row, DONE, DONE, READY]), /completed twice/],
+      ['a message after ReadyForQuery', Buffer.concat([row, DONE, READY, row]), /after ReadyForQuery/],
+      ['ReadyForQuery outside the transaction block', Buffer.concat([row, DONE, message('Z', Buffer.from('I'))]), /outside its transaction block/],
+      ['ReadyForQuery without its status', Buffer.concat([row, DONE, message('Z')]), /one status byte/],
+      ['a data row cut inside its count', Buffer.concat([message('D', Buffer.from([0])), DONE, READY]), /inside its count/],
     ];
     for (const [what, reply, reason] of cases) {
       expect(() => readRawRows(reply), what).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
