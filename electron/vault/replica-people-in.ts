@@ -354,21 +354,28 @@ function waitsForOwnWrap(db: WriteDb, intake: PeopleIntake, r: GroupRecord, reco
 }
 
 /**
+ * This person's wrap of a group key, as its group_keys row will be stored, and the key opened from
+ * it; a wrap that does not open is the record's fault (VAULT_TAMPERED), never stored.
+ */
+function openOwnWrap(db: WriteDb, intake: PeopleIntake, groupId: number, wrap: MemberRecord) {
+  const held = {
+    group_id: groupId, user_id: intake.userId, key_version: wrap.keyVersion, wrapped_key: bin(wrap.wrappedKey), is_lead: wrap.lead ? 1 : 0,
+    wrapped_secret_key: wrap.wrappedSecretKey === null ? null : bin(wrap.wrappedSecretKey), by_role: wrap.byRole ? 1 : 0,
+  };
+  try {
+    return { held, key: openHeldGroupKey(db, intake.ring.keyPair, intake.userId, { ...held, secret_split: 1 }) };
+  } catch {
+    throw tampered('wraps a group key that does not open for this desktop\'s person');
+  }
+}
+
+/**
  * The new key opened from this person's wrap; entries re-sealed under it at the revisions they
  * had; pages rebuilt; version and wrap stored; the ring holds the new key. The caller's
  * transaction: all of it or none (a rollback leaves the ring to be read again from the file).
  */
 function rotateIn(db: WriteDb, intake: PeopleIntake, groupId: number, old: GroupKey, wrap: MemberRecord): void {
-  const held = {
-    group_id: groupId, user_id: intake.userId, key_version: wrap.keyVersion, wrapped_key: bin(wrap.wrappedKey), is_lead: wrap.lead ? 1 : 0,
-    wrapped_secret_key: wrap.wrappedSecretKey === null ? null : bin(wrap.wrappedSecretKey), by_role: wrap.byRole ? 1 : 0,
-  };
-  let next: GroupKey;
-  try {
-    next = openHeldGroupKey(db, intake.ring.keyPair, intake.userId, { ...held, secret_split: 1 });
-  } catch {
-    throw tampered('wraps a group key that does not open for this desktop\'s person');
-  }
+  const { held, key: next } = openOwnWrap(db, intake, groupId, wrap);
   // Kept the list key, lost the secret key (review 13a hole 3: a demotion to codes-only or auditor,
   // server codes turned on for a codes-only member): nothing can be sealed under the new key's
   // secret part here, so the entries go as below, their opened details with them.
@@ -459,16 +466,7 @@ function cutOff(db: WriteDb, intake: PeopleIntake, groupId: number): void {
  * after a grant, and each fills its place as it arrives, its pages built as they come.
  */
 function grantIn(db: WriteDb, intake: PeopleIntake, groupId: number, wrap: MemberRecord): void {
-  const held = {
-    group_id: groupId, user_id: intake.userId, key_version: wrap.keyVersion, wrapped_key: bin(wrap.wrappedKey), is_lead: wrap.lead ? 1 : 0,
-    wrapped_secret_key: wrap.wrappedSecretKey === null ? null : bin(wrap.wrappedSecretKey), by_role: wrap.byRole ? 1 : 0,
-  };
-  let key: GroupKey;
-  try {
-    key = openHeldGroupKey(db, intake.ring.keyPair, intake.userId, { ...held, secret_split: 1 });
-  } catch {
-    throw tampered('wraps a group key that does not open for this desktop\'s person');
-  }
+  const { held, key } = openOwnWrap(db, intake, groupId, wrap);
   dropEntriesOfGroup(db, groupId, intake.now);
   deletePagesOfGroup(db, groupId);
   putGroupKey(db, held);
