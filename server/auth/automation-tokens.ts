@@ -48,6 +48,8 @@ export interface TokenGrant {
 export interface Caller {
   readonly user: ServerUser;
   readonly token?: TokenGrant;
+  /** The session a whole session's call came with (server/auth/sessions.ts Authenticated): read again where a code is handed out. */
+  readonly session?: { readonly id: string; readonly accessExpiresAt: number };
 }
 
 export interface TokenCaller extends Caller {
@@ -71,13 +73,9 @@ function mayMakeTokens(role: ServerUser['role']): boolean {
  */
 export async function authenticateToken(ctx: ServerContext, token: string, scope: TokenScope | undefined, source: string): Promise<TokenCaller> {
   if (scope === undefined) throw new CrewvaultError('FORBIDDEN', 'An automation token does not reach this route: sign in');
-  const row = await findAutomationTokenByHash(ctx.db, hashToken(token));
   const now = ctx.now();
-  if (row === undefined) throw new CrewvaultError('UNAUTHORIZED', 'This automation token is not valid');
-  if (row.revokedAt !== null) throw new CrewvaultError('UNAUTHORIZED', 'This automation token was revoked');
-  if (now >= row.expiresAt) throw new CrewvaultError('UNAUTHORIZED', 'This automation token has expired: make a new one');
-  if (!mayMakeTokens(row.createdByRole)) throw new CrewvaultError('FORBIDDEN', 'Whoever made this automation token may no longer make one: it no longer works');
-  if (!row.scopes.includes(scope)) throw new CrewvaultError('FORBIDDEN', `This automation token does not have the ${scope} scope`);
+  const row = tokenStanding(await findAutomationTokenByHash(ctx.db, hashToken(token)), scope, now);
+  if (row instanceof CrewvaultError) throw row;
   await ctx.db.transaction(async (tx) => {
     if (!await noteAutomationTokenUse(tx, row.id, now, source)) throw new CrewvaultError('UNAUTHORIZED', 'This automation token was revoked');
     if (await claimAutomationTokenAudit(tx, row.id, now, TOKEN_USE_AUDIT_SPACING_MS)) {
@@ -88,6 +86,20 @@ export async function authenticateToken(ctx: ServerContext, token: string, scope
     user: { id: row.createdBy, username: row.createdByName, role: row.createdByRole },
     token: { id: row.id, scopes: row.scopes, vaults: row.vaults },
   };
+}
+
+/**
+ * Whether a token stands for a use of `scope` at `now`: its row (undefined: no such token), or the
+ * refusal a request with it gets. Asked when a request arrives (authenticateToken) and again where a
+ * code is handed out (server/codes/batch.ts), with the same answers.
+ */
+export function tokenStanding(row: AutomationTokenRow | undefined, scope: TokenScope, now: number): AutomationTokenRow | CrewvaultError {
+  if (row === undefined) return new CrewvaultError('UNAUTHORIZED', 'This automation token is not valid');
+  if (row.revokedAt !== null) return new CrewvaultError('UNAUTHORIZED', 'This automation token was revoked');
+  if (now >= row.expiresAt) return new CrewvaultError('UNAUTHORIZED', 'This automation token has expired: make a new one');
+  if (!mayMakeTokens(row.createdByRole)) return new CrewvaultError('FORBIDDEN', 'Whoever made this automation token may no longer make one: it no longer works');
+  if (!row.scopes.includes(scope)) return new CrewvaultError('FORBIDDEN', `This automation token does not have the ${scope} scope`);
+  return row;
 }
 
 /** For a route a token reaches, once the vault is known: a token limited to other vaults is FORBIDDEN. */

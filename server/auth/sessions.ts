@@ -15,7 +15,7 @@ import { ACCESS_TTL_MS, lastUseOf, PASSWORD_FRESH_MS, REFRESH_TTL_MS, SECOND_STE
 import type { Queryable } from '../store/db';
 import { findSealedKeys, replaceRegistrationRecord, type UserRow } from '../store/accounts';
 import {
-  deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, insertSession, rotateSessionTokens, touchSession, type SessionRow,
+  deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, insertSession, rotateSessionTokens, touchSession, type HeldSession, type SessionRow,
 } from '../store/sessions';
 import { secondStepFrom } from './devices';
 import { sessionReads } from './session-reads';
@@ -33,6 +33,23 @@ const SIGN_IN_AGAIN = 'Your session has ended: sign in again';
 
 /** How often a session's last use is written: idle time is measured to within this. */
 export const TOUCH_EVERY_MS = 60_000;
+
+function accessExpired(): CrewvaultError {
+  return new CrewvaultError('UNAUTHORIZED', 'Your access token has expired: refresh it');
+}
+
+/**
+ * Whether a session authenticated earlier still stands at `now`, read again where a code is handed
+ * out (server/codes/batch.ts): `held` is its row as read there (undefined: it has ended: signed out,
+ * its password changed, its device removed, its second step reset), `accessExpiresAt` the expiry of
+ * the access token the request came with. The refusals a fresh request gets. A refresh meanwhile
+ * (a new access token, same session) is no reason to refuse.
+ */
+export function sessionStillStands(held: HeldSession | undefined, accessExpiresAt: number, now: number): CrewvaultError | undefined {
+  if (held === undefined) return new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
+  if (now >= accessExpiresAt) return accessExpired();
+  return undefined;
+}
 
 export function publicUser(user: UserRow): ServerUser {
   return { id: user.id, username: user.username, role: user.role };
@@ -62,7 +79,7 @@ export async function authenticate(ctx: ServerContext, accessToken: string | und
   const standing = await sessionReads(ctx).find(hashToken(accessToken));
   if (standing === undefined || standing.session.deviceId !== deviceId) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
   const { session } = standing;
-  if (ctx.now() >= session.accessExpiresAt) throw new CrewvaultError('UNAUTHORIZED', 'Your access token has expired: refresh it');
+  if (ctx.now() >= session.accessExpiresAt) throw accessExpired();
   const now = ctx.now();
   const secondStep = secondStepFrom(session, standing.mfa, standing.device, now);
   // The code is asked in the same attempt as the password; a session that did its second step

@@ -11,22 +11,29 @@
  * earlier has ended, and every batch writes its count rows only under the audit's lock (in one
  * order of keys), so no two batches wait on each other's rows.
  *
- * Limits, per account (or per automation token: each counts on its own): `perEntryStep` codes of
- * one entry in one time step (a screen asks once a step; a few more for a second window or a
- * retry), and `perMinute` codes in all in a minute. A refused request is counted too (it was
+ * Limits, per account: `perEntryStep` codes of one entry in one time step (a screen asks once a
+ * step; a few more for a second window or a retry), and `perMinute` codes in all in a minute. Every
+ * ask counts against the account behind it: an automation token's against its maker's, beside their
+ * sessions' and their other tokens' (review D1: a budget per token was multiplied by making more),
+ * while the audit still names the token that asked. A refused request is counted too (it was
  * asked) but not audited: the audit names the codes given.
  *
  * Who may have the code is decided in the same transaction, per request (`judge`), from what
  * lookUpCodesLockingAudit reads there after holding the vaults' rows (holdVaults): a revoke, rotation or role
  * change a sync push commits is either seen by the batch or waits until the batch has committed, so
- * no code leaves after the revoke that cut its asker off committed.
+ * no code leaves after the revoke that cut its asker off committed. So is whether the asker still
+ * stands (review D5): its automation token or session is read again, and held, with the vaults'
+ * rows (holdVaultsAndAskers), so a token revoked or expired, or a session ended, after the request
+ * was checked gets the refusal a fresh request would.
  * Must never: give a code before its audit event is committed, decide access outside the
  * transaction that counts and audits the code, or hold one batcher for two servers.
  */
 import { CrewvaultError } from '../../shared/errors';
 import { appendAuditBatchAfter, type AuditEvent } from '../audit';
+import { tokenStanding } from '../auth/automation-tokens';
+import { sessionStillStands } from '../auth/sessions';
 import type { ServerContext } from '../context';
-import { addThrottleCountsReadingAuditTail, holdVaults, lookUpCodesLockingAudit, type CodeHeld, type ThrottleCount } from '../store/codes';
+import { addThrottleCountsReadingAuditTail, holdVaultsAndAskers, lookUpCodesLockingAudit, type AskersHeld, type CodeHeld, type ThrottleCount } from '../store/codes';
 
 export interface CodeLimits {
   readonly perEntryStep: number;
@@ -41,12 +48,18 @@ const MAX_BATCH = 1_000;
 const MAX_OVERLAP = 2;
 const MINUTE_MS = 60_000;
 
+/**
+ * Who asks, read again in the batch's transaction: an automation token (by id), or a session (by
+ * id, with the expiry of the access token the request came with).
+ */
+export type Asker =
+  | { readonly kind: 'token'; readonly id: string }
+  | { readonly kind: 'session'; readonly id: string; readonly accessExpiresAt: number };
+
 export interface CodeRequest {
-  /** Whose budget it counts against: an account id, or `token:<id>`. */
-  readonly actor: string;
-  /** The account it acts as (the audit's actor). */
+  /** The account it acts as: whose budget it counts against (whichever token or session asks), and the audit's actor. */
   readonly account: string;
-  readonly token: string | undefined;
+  readonly asker: Asker;
   readonly vault: string;
   readonly entry: string;
   readonly source: string;
@@ -103,6 +116,24 @@ class Gates {
 /** A batch that ended without the lock (it failed before) lets the one after it ask once the one before holds it. */
 function passLock(before: Gates, gates: Gates): void {
   void before.locked.promise.then(() => gates.locked.open());
+}
+
+/**
+ * The refusal of an ask whose asker no longer stands, as the batch holds it: the answers a fresh
+ * request gets (authenticateToken, authenticate). A token or session of another account than the
+ * ask's is a bug, said as one.
+ */
+function askerRefusal(p: CodeRequest, askers: AskersHeld, now: number): CrewvaultError | undefined {
+  const { asker } = p;
+  if (asker.kind === 'token') {
+    const token = tokenStanding(askers.tokens.get(asker.id), 'codes', now);
+    if (token instanceof CrewvaultError) return token;
+    return token.createdBy === p.account ? undefined : new CrewvaultError('INTERNAL', 'a code was asked with a token of another account');
+  }
+  const session = askers.sessions.get(asker.id);
+  const refusal = sessionStillStands(session, asker.accessExpiresAt, now);
+  if (refusal !== undefined) return refusal;
+  return session?.userId === p.account ? undefined : new CrewvaultError('INTERNAL', 'a code was asked with a session of another account');
 }
 
 /** Whole seconds, at least one (the reply's contract has no field for it: the message says it). */
@@ -189,8 +220,13 @@ export class CodeBatcher {
   private async write(batch: readonly Pending[], before: Gates, gates: Gates): Promise<Outcome[]> {
     const keyOf = (p: Pending): { entry: string; all: string } => ({ entry: `entry ${p.vault}/${p.entry}`, all: 'all' });
     return this.ctx.db.transaction(async (tx) => {
-      // Access first, under the vaults' rows: what a push commits from here on waits for this batch.
-      await holdVaults(tx, batch.map((p) => p.vault));
+      // Access first, under the vaults' rows: what a push commits from here on waits for this batch. The askers' tokens
+      // and sessions are held in the same statement: a revocation or sign-out from here on waits for this batch too.
+      const askers = await holdVaultsAndAskers(
+        tx, batch.map((p) => p.vault),
+        batch.flatMap((p) => (p.asker.kind === 'token' ? [p.asker.id] : [])),
+        batch.flatMap((p) => (p.asker.kind === 'session' ? [p.asker.id] : [])),
+      );
       // Then access is read in the statement that takes the audit's lock, asked for once the batch before holds it:
       // PostgreSQL queues this one behind it and hands it over at that batch's COMMIT (no round trip of ours between
       // the two); asked before, it could be granted first and the two batches' order would not be arrival's. The
@@ -204,7 +240,8 @@ export class CodeBatcher {
       this.readDone(gates);
       const now = this.ctx.now();
       const minute = Math.floor(now / MINUTE_MS);
-      const judged = batch.map((p, i) => p.judge(held[i], now));
+      // An asker that no longer stands is refused before its access to the entry is looked at.
+      const judged = batch.map((p, i) => askerRefusal(p, askers, now) ?? p.judge(held[i], now));
       const counts = new Map<string, ThrottleCount>();
       const add = (actor: string, key: string, window: number): void => {
         const id = `${actor}|${key}`;
@@ -218,8 +255,8 @@ export class CodeBatcher {
         if (verdict === undefined || verdict instanceof CrewvaultError) return;
         // The step's end in ms, not its number: numbers of different periods do not compare (an entry's key changed from
         // 30 to 60 s: the stored number, about twice the new ones, stayed the newest window, and the count never started again).
-        add(p.actor, keyOf(p).entry, verdict.stepEndsAt);
-        add(p.actor, keyOf(p).all, minute);
+        add(p.account, keyOf(p).entry, verdict.stepEndsAt);
+        add(p.account, keyOf(p).all, minute);
       });
       // Nothing let through: nothing to count or audit (the lock, taken with the read, goes with the COMMIT: a batch
       // of refusals holds it one round trip, as it holds the vaults' rows).
@@ -231,7 +268,7 @@ export class CodeBatcher {
       const sorted = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
       const eventOf = (p: Pending, grant: CodeGrant<unknown>): AuditEvent => ({
         kind: 'codes.computed', actorId: p.account, source: p.source,
-        detail: { vault: p.vault, entry: p.entry, step: grant.step, ...(p.token === undefined ? {} : { token: p.token }) },
+        detail: { vault: p.vault, entry: p.entry, step: grant.step, ...(p.asker.kind === 'token' ? { token: p.asker.id } : {}) },
       });
       // The audit rows (and their batch's signature) are made after it, once every ask's place among its limits is known:
       // a signature goes to the database only in a statement that writes it (rows made on a guess and refused by a limit
@@ -251,8 +288,8 @@ export class CodeBatcher {
         if (grant === undefined) return new CrewvaultError('INTERNAL', 'a request of a batch was not judged');
         if (grant instanceof CrewvaultError) return grant;
         const keys = keyOf(p);
-        const inStep = position(p.actor, keys.entry);
-        const inMinute = position(p.actor, keys.all);
+        const inStep = position(p.account, keys.entry);
+        const inMinute = position(p.account, keys.all);
         if (inStep > this.limits.perEntryStep) {
           return new CrewvaultError('TOO_MANY_ATTEMPTS', `This code was asked for too often in this time step: ask again in ${seconds(grant.stepEndsAt - now)} s.`);
         }

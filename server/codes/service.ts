@@ -27,7 +27,7 @@ import { deleteSealedCode, deleteSealedCodesOfGroup, entryPlacement, findSealedC
 import type { Transaction } from '../store/db';
 import { personOfAccount } from '../store/membership';
 import { codeAccess } from './access';
-import { codeBatcher, type CodeGrant } from './batch';
+import { codeBatcher, type Asker, type CodeGrant } from './batch';
 import type { CodeKey } from './key-ring';
 import { codePublicKeyText, openSealedCodeKey } from './sealed-box';
 
@@ -94,11 +94,19 @@ function notYours(): CrewvaultError {
   return new CrewvaultError('FORBIDDEN', 'No code for you here: there is no such entry, or it is in an access group you do not hold.');
 }
 
+/** The token or session a call came with, for the batch to read again. */
+function askerOf(caller: Caller): Asker {
+  if (caller.token !== undefined) return { kind: 'token', id: caller.token.id };
+  if (caller.session !== undefined) return { kind: 'session', id: caller.session.id, accessExpiresAt: caller.session.accessExpiresAt };
+  throw new CrewvaultError('INTERNAL', 'a code was asked by a caller with neither a token nor a session');
+}
+
 export async function computeCode(ctx: ServerContext, caller: Caller, input: ServerRouteInput<'codes'>, source: string): Promise<ServerRouteOutput<'codes'>> {
   requireVaultInReach(caller, input.vault);
-  // Judged in the batch's transaction (batch.ts), under the vault's row: access first, the seal after.
+  // Judged in the batch's transaction (batch.ts), under the vault's row: the asker's token or session still
+  // standing first, then access, the seal after. Counted against the account, whichever of its tokens or sessions asks.
   const { grant, now } = await codeBatcher(ctx).take({
-    actor: caller.token === undefined ? caller.user.id : `token:${caller.token.id}`, account: caller.user.id, token: caller.token?.id,
+    account: caller.user.id, asker: askerOf(caller),
     vault: input.vault, entry: input.entry, source,
     judge: (held: CodeHeld | undefined, at: number): CodeGrant<OtpParams> | CrewvaultError => {
       if (held === undefined) return notYours();

@@ -43,7 +43,7 @@ function intOrNull(row: Row, column: string): number | null {
   return row[column] === null ? null : int(row, column);
 }
 
-function toToken(row: Row): AutomationTokenRow {
+export function toToken(row: Row): AutomationTokenRow {
   // A scope this build does not know (written by a newer server) grants nothing here.
   const scopes = strings(row, 'scopes').filter(isScope);
   return {
@@ -57,6 +57,16 @@ function toToken(row: Row): AutomationTokenRow {
 const SELECT_TOKENS = `SELECT t.id, t.name, t.scopes, t.vaults, t.created_by, u.username AS created_by_name, u.role AS created_by_role,
   t.created_at, t.expires_at, t.last_used_at, t.last_used_from, t.revoked_at
   FROM automation_tokens t JOIN users u ON u.id = t.created_by`;
+
+/**
+ * The rows of these tokens (ids in `idsParam`, a text[] parameter), held FOR SHARE until the
+ * transaction ends: a revocation waits for it, and one committed before it is read. For a codes
+ * batch's statement (store/codes.ts holdVaultsAndAskers), which reads them again where it hands
+ * codes out; its rows are read with toToken.
+ */
+export function tokensHeldSql(idsParam: string): string {
+  return `${SELECT_TOKENS} WHERE t.id = ANY(${idsParam}::text[]) ORDER BY t.id FOR SHARE OF t`;
+}
 
 export interface NewAutomationToken {
   readonly id: string;

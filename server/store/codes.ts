@@ -2,12 +2,16 @@
  * SQL for server-computed codes (schemas 15, 16, 19). Only this file reads or writes `server_code_keys`,
  * `server_code_groups` and `code_throttle` (and reads the audit's tail beside a batch's counts: store/audit.ts's
  * AUDIT_TAIL_SQL). Sealed keys are stored as the desktop sealed them (base64url); the
- * throttle counts a whole batch of requests in one statement.
+ * throttle counts a whole batch of requests in one statement. A batch holds its askers' token and
+ * session rows with those stores' own SQL (holdVaultsAndAskers).
  */
 import { isBuiltInRole, ROLE_PERMISSIONS, type Permission } from '../../shared/policy';
+import { CrewvaultError } from '../../shared/errors';
 import { AUDIT_LOCK_FROM, AUDIT_TAIL_SQL, type AuditTail } from './audit';
-import { int, text, textOrNull, type Queryable, type Transaction } from './db';
+import { toToken, tokensHeldSql, type AutomationTokenRow } from './automation-tokens';
+import { int, text, textOrNull, type Queryable, type Row, type Transaction } from './db';
 import { customRolePermissionsOf } from './membership';
+import { heldSessionOf, sessionsHeldSql, type HeldSession } from './sessions';
 
 export interface SealedCodeRow {
   readonly entry: string;
@@ -124,6 +128,51 @@ export async function addThrottleCountsReadingAuditTail(tx: Transaction, counts:
 export async function holdVaults(tx: Transaction, vaultIds: readonly string[]): Promise<void> {
   if (vaultIds.length === 0) return;
   await tx.query('SELECT vault_id FROM sync_vaults WHERE vault_id = ANY($1::text[]) ORDER BY vault_id FOR SHARE', [[...new Set(vaultIds)].sort()]);
+}
+
+/** The rows of a batch's askers, as held: a token or session absent from its map is gone. */
+export interface AskersHeld {
+  readonly tokens: ReadonlyMap<string, AutomationTokenRow>;
+  readonly sessions: ReadonlyMap<string, HeldSession>;
+}
+
+/** A json_agg column: its rows (pg and PGlite hand json over parsed; text is parsed here). */
+function jsonRows(row: Row, column: string): Row[] {
+  const value = row[column];
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === 'object' && item !== null)) throw new CrewvaultError('INTERNAL', `column ${column} is not a json array of rows`);
+  return parsed as Row[];
+}
+
+/**
+ * holdVaults, and in the same statement the rows of the automation tokens and sessions that ask
+ * (store/automation-tokens.ts tokensHeldSql, store/sessions.ts sessionsHeldSql), held FOR SHARE
+ * until the batch commits: a revocation, a sign-out or a session's end committed before this is
+ * read here, and one after waits until the batch has committed, so no code leaves on a token or
+ * session that had ended before it was given. The request's own check read them before the batch
+ * (review D5): what counts is this read. Share locks do not wait on each other.
+ */
+export async function holdVaultsAndAskers(tx: Transaction, vaultIds: readonly string[], tokenIds: readonly string[], sessionIds: readonly string[]): Promise<AskersHeld> {
+  const [row] = await tx.query(
+    `WITH held_vaults AS (SELECT vault_id FROM sync_vaults WHERE vault_id = ANY($1::text[]) ORDER BY vault_id FOR SHARE),
+       held_tokens AS (${tokensHeldSql('$2')}),
+       held_sessions AS (${sessionsHeldSql('$3')})
+     SELECT (SELECT count(*) FROM held_vaults)::int AS vaults,
+       (SELECT coalesce(json_agg(held_tokens), '[]'::json) FROM held_tokens) AS tokens,
+       (SELECT coalesce(json_agg(held_sessions), '[]'::json) FROM held_sessions) AS sessions`,
+    [[...new Set(vaultIds)].sort(), [...new Set(tokenIds)].sort(), [...new Set(sessionIds)].sort()],
+  );
+  if (row === undefined) throw new CrewvaultError('INTERNAL', 'holding a batch\'s vaults and askers returned no row');
+  return {
+    tokens: new Map(jsonRows(row, 'tokens').map((r) => {
+      const token = toToken(r);
+      return [token.id, token];
+    })),
+    sessions: new Map(jsonRows(row, 'sessions').map((r) => {
+      const session = heldSessionOf(r);
+      return [session.id, session];
+    })),
+  };
 }
 
 /** One ask for a code: an account, a vault, an entry. */

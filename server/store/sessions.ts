@@ -121,6 +121,26 @@ export async function findSessionStandings(db: Queryable, accessHashes: readonly
   }));
 }
 
+/** What a codes batch reads again of a session (server/codes/batch.ts): that it still stands, whose it is, its access token's expiry. */
+export interface HeldSession {
+  readonly id: string;
+  readonly userId: string;
+  readonly accessExpiresAt: number;
+}
+
+/**
+ * These sessions (ids in `idsParam`, a text[] parameter), held FOR SHARE until the transaction
+ * ends: a sign-out or any other end of one waits for it, and one committed before it is read.
+ * For a codes batch's statement (store/codes.ts holdVaultsAndAskers); its rows are read with heldSessionOf.
+ */
+export function sessionsHeldSql(idsParam: string): string {
+  return `SELECT id, user_id, access_expires_at FROM sessions WHERE id = ANY(${idsParam}::text[]) ORDER BY id FOR SHARE`;
+}
+
+export function heldSessionOf(row: Row): HeldSession {
+  return { id: text(row, 'id'), userId: text(row, 'user_id'), accessExpiresAt: int(row, 'access_expires_at') };
+}
+
 export async function findSessionByAccess(db: Queryable, accessHash: string): Promise<SessionRow | undefined> {
   const [row] = await db.query('SELECT id, user_id, device_id, authenticated_at, access_expires_at, second_step_at, refresh_expires_at FROM sessions WHERE access_hash = $1', [accessHash]);
   return row === undefined ? undefined : toSession(row);
