@@ -98,6 +98,17 @@ export function seesOnlyCodes(permissions: readonly Permission[]): boolean {
 }
 
 /**
+ * Whether a role with `permissions` may hold the secret key of a group, `serverComputesCodes` its
+ * "server computes codes" setting: the one rule for who is given it (the desktops' group-keys.ts
+ * needsSecretKeyIn) and who may give it — a rotation makes a new one and re-wraps it, a grant wraps
+ * it, so whoever rotates or grants must be someone who may hold it (team.ts, and the server's
+ * membership.ts and group-setting.ts checks of a push).
+ */
+export function mayHoldSecretKeyIn(permissions: readonly Permission[], serverComputesCodes: boolean): boolean {
+  return serverComputesCodes ? !seesOnlyCodes(permissions) && holdsSecretKeys(permissions) : holdsSecretKeys(permissions);
+}
+
+/**
  * What the encryption (not only the app) keeps from a role, in words for the role list: a
  * role without secret keys cannot open secrets even from a copy of the file; a role that holds
  * them but may not reveal them (codes-only) is kept from them by the app alone.

@@ -8,7 +8,7 @@
  * Must never wrap the secret key for a role without a secret permission.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { holdsSecretKeys } from '../../shared/policy';
+import { holdsSecretKeys, mayHoldSecretKeyIn } from '../../shared/policy';
 import { randomKey, unwrapKey, wrapKey, type KeyPair } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { contexts, groupKey, type GroupKey, type KeysSeen } from './keys';
@@ -47,9 +47,7 @@ export function needsSecretKey(db: WriteDb, user: Pick<UserRow, 'role'>): boolea
  * server computes them — so a codes-only role holds only the list key there.
  */
 export function needsSecretKeyIn(db: WriteDb, user: Pick<UserRow, 'role'>, groupId: number): boolean {
-  const permissions = rolePermissions(db, user.role);
-  if (!groupServerCodes(db, groupId)) return holdsSecretKeys(permissions);
-  return holdsSecretKeys(permissions.filter((p) => p !== 'otp.view'));
+  return mayHoldSecretKeyIn(rolePermissions(db, user.role), groupServerCodes(db, groupId));
 }
 
 /**
