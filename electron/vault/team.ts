@@ -276,7 +276,7 @@ export class TeamService {
   /**
    * "Server computes codes" on or off for a group (owners and admins: it decides what the team
    * server may see). On: the group's keys are rotated and wrapped again, the secret key no longer
-   * for members whose role may see codes but not keys (codes-only: group-keys.ts needsSecretKeyIn),
+   * for members whose role may not reveal OTP keys (no otp.reveal_secret: group-keys.ts needsSecretKeyIn),
    * so what is written from now on opens for them only through the server; their desktops ask the
    * server for codes. What their desktops could open before is not taken back (an OTP key seen
    * once is known: change it at the service). Off: they are given the secret key again.
