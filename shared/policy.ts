@@ -115,17 +115,17 @@ export function mayHoldSecretKeyIn(permissions: readonly Permission[], serverCom
 /**
  * What the encryption (not only the app) keeps from a role, in words for the role list: a
  * role without secret keys cannot open secrets even from a copy of the file; a role that holds
- * them but may not reveal them (codes-only) is kept from them by the app alone.
+ * them but may not reveal them (codes-only) is kept from them by the app alone; a role without
+ * otp.reveal_secret holds the list key alone in a group whose codes the server computes (mayHoldSecretKeyIn).
  */
 export function keyHoldingNote(permissions: readonly Permission[]): string {
   if (!holdsSecretKeys(permissions)) return 'Holds no secret key: passwords, notes and OTP keys stay sealed from it, even with a copy of the vault file.';
   const reveals = permissions.includes('passwords.reveal') && permissions.includes('otp.reveal_secret');
   if (reveals) return 'Holds its groups\' secret keys.';
-  const held = permissions.includes('otp.reveal_secret')
-    ? 'Holds its groups\' secret keys: what it may not reveal is kept from it by the app, not by encryption.'
-    : 'Holds its groups\' secret keys (a desktop computes codes from the OTP key): what it may not reveal is kept from it by the app, not by encryption.';
+  const computes = permissions.includes('otp.view') && !permissions.includes('otp.reveal_secret') ? ' (a desktop computes codes from the OTP key)' : '';
+  const held = `Holds its groups' secret keys${computes}: what it may not reveal is kept from it by the app, not by encryption.`;
   if (permissions.includes('otp.reveal_secret')) return held;
-  const codes = permissions.includes('otp.view') ? ' Codes come from the team server;' : '';
+  const codes = permissions.includes('otp.view') ? ' codes come from the team server;' : '';
   return `${held} In a group whose codes the team server computes it holds the list key alone:${codes} passwords, notes and OTP keys there stay sealed from it, and it creates or edits no entry there.`;
 }
 
