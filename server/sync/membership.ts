@@ -289,7 +289,11 @@ async function requireRoleMayWrite(tx: Transaction, vaultId: string, me: InVault
   if (me.role === null) return;
   if (isBuiltInRole(me.role) && holdsEveryGroup(me.role)) return;
   const permissions = await rolePermissionsOf(tx, vaultId, me.role);
-  if (ENTRY_WRITES.every((p) => permissions.includes(p))) return;
+  // Groups whose codes the server computes where this role holds the list key alone (shared/policy
+  // mayHoldSecretKeyIn, review D2): it creates and edits nothing there (a tombstone needs no secret key).
+  const named = [...new Set(entries.flatMap(({ record, heldGroup }) => (heldGroup === undefined ? [record.group] : [record.group, heldGroup])))];
+  const listKeyOnly = mayHoldSecretKeyIn(permissions, true) ? new Set<string>() : await serverCodeGroups(tx, vaultId, named);
+  if (listKeyOnly.size === 0 && ENTRY_WRITES.every((p) => permissions.includes(p))) return;
   const shapes = await entryShapesOf(tx, vaultId, entries.map(({ record }) => record.id));
   const verb: Readonly<Record<string, string>> = { 'entries.create': 'create', 'entries.delete': 'delete', 'entries.edit': 'change or move' };
   for (const { record, heldGroup } of entries) {
@@ -297,6 +301,9 @@ async function requireRoleMayWrite(tx: Transaction, vaultId: string, me: InVault
     const held = shape === undefined || heldGroup === undefined ? undefined : { group: heldGroup, deleted: shape.deleted };
     for (const need of entryWriteNeeds(held, { group: record.group, deleted: record.deletedAt !== null })) {
       if (!permissions.includes(need.permission)) throw new CrewvaultError('FORBIDDEN', `Your role does not ${verb[need.permission] ?? 'write'} entries (${need.permission}): nothing was stored.`);
+      if (need.permission !== 'entries.delete' && listKeyOnly.has(need.group)) {
+        throw new CrewvaultError('FORBIDDEN', `Your role does not ${verb[need.permission] ?? 'write'} entries in an access group whose codes the team server computes: it holds that group's list key alone (it needs otp.reveal_secret). Nothing was stored.`);
+      }
     }
   }
 }
