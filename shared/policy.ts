@@ -90,23 +90,43 @@ export function holdsSecretKeys(permissions: readonly Permission[]): boolean {
 
 /**
  * Whether a role with `permissions` would hold a group's secret key only to see codes (codes-only):
- * in a group whose codes the team server computes it holds the list key alone (the desktops'
- * group-keys.ts needsSecretKeyIn, the server's group-setting.ts, one rule).
+ * its desktop steps an HOTP counter for it, and nothing else (replica-service.ts). Who holds the
+ * secret key of a group whose codes the team server computes is mayHoldSecretKeyIn's to say.
  */
 export function seesOnlyCodes(permissions: readonly Permission[]): boolean {
   return holdsSecretKeys(permissions) && !holdsSecretKeys(permissions.filter((p) => p !== 'otp.view'));
 }
 
 /**
+ * Whether a role with `permissions` may hold the secret key of a group, `serverComputesCodes` its
+ * "server computes codes" setting: the one rule for who is given it (the desktops' group-keys.ts
+ * needsSecretKeyIn) and who may give it — a rotation makes a new one and re-wraps it, a grant wraps
+ * it, so whoever rotates or grants must be someone who may hold it (team.ts, and the server's
+ * membership.ts and group-setting.ts checks of a push).
+ * In a group whose codes the server computes, the secret key opens the OTP keys the setting keeps
+ * from everyone who may not reveal them: only a role with otp.reveal_secret holds it there. Every
+ * other role holds the list key alone: its codes come from the server (otp.view), and its
+ * passwords.reveal, entries.create and entries.edit do not work in that group.
+ */
+export function mayHoldSecretKeyIn(permissions: readonly Permission[], serverComputesCodes: boolean): boolean {
+  return serverComputesCodes ? permissions.includes('otp.reveal_secret') : holdsSecretKeys(permissions);
+}
+
+/**
  * What the encryption (not only the app) keeps from a role, in words for the role list: a
  * role without secret keys cannot open secrets even from a copy of the file; a role that holds
- * them but may not reveal them (codes-only) is kept from them by the app alone.
+ * them but may not reveal them (codes-only) is kept from them by the app alone; a role without
+ * otp.reveal_secret holds the list key alone in a group whose codes the server computes (mayHoldSecretKeyIn).
  */
 export function keyHoldingNote(permissions: readonly Permission[]): string {
   if (!holdsSecretKeys(permissions)) return 'Holds no secret key: passwords, notes and OTP keys stay sealed from it, even with a copy of the vault file.';
   const reveals = permissions.includes('passwords.reveal') && permissions.includes('otp.reveal_secret');
   if (reveals) return 'Holds its groups\' secret keys.';
-  return 'Holds its groups\' secret keys (a desktop computes codes from the OTP key): what it may not reveal is kept from it by the app, not by encryption.';
+  const computes = permissions.includes('otp.view') && !permissions.includes('otp.reveal_secret') ? ' (a desktop computes codes from the OTP key)' : '';
+  const held = `Holds its groups' secret keys${computes}: what it may not reveal is kept from it by the app, not by encryption.`;
+  if (permissions.includes('otp.reveal_secret')) return held;
+  const codes = permissions.includes('otp.view') ? ' codes come from the team server;' : '';
+  return `${held} In a group whose codes the team server computes it holds the list key alone:${codes} passwords, notes and OTP keys there stay sealed from it, and it creates or edits no entry there.`;
 }
 
 /** Roles that manage every group, and so are given every group's key. */

@@ -11,7 +11,7 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import { MAX_BATCH_RECORDS, REPLICA_FORMAT, VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/records';
-import { seesOnlyCodes } from '../../shared/policy';
+import { mayHoldSecretKeyIn } from '../../shared/policy';
 import type { RecordBatch } from '../../shared/sync/record-batches';
 import { isRefusal, type HistoryMark, type Outgoing, type ReplicaService, type TeamServerBinding } from '../vault/replica-service';
 import type { OldDeviceLeft } from '../vault/store-audit';
@@ -59,11 +59,12 @@ function partsOf(records: readonly ReplicaRecord[], maxRecords: number): Replica
   // Custom roles, settings and the MFA policy (task 15) go first, in a part of their own: a stale one's
   // CONFLICT then holds back neither the people nor the entries, and a user given a role finds it stored.
   // Typed as the whole union: TypeScript would narrow it to the three kinds, and `includes` below asks any record.
-  // Except a role redefined so it only sees codes: it goes last, in a part of its own (review 13a
+  // Except a role redefined into one that may not hold a server-codes group's secret key (no
+  // otp.reveal_secret: shared/policy mayHoldSecretKeyIn): it goes last, in a part of its own (review 13a
   // hole 1). The server refuses it while a holder still wraps a server-codes group's secret key at
   // that group's current version, and this desktop's rotation taking the key from them is in the
   // people part; a role widened, or new (a user given it here finds it), still goes first.
-  const codesOnlyNow = (r: ReplicaRecord): boolean => r.kind === 'role' && r.base > 0 && seesOnlyCodes(r.permissions);
+  const codesOnlyNow = (r: ReplicaRecord): boolean => r.kind === 'role' && r.base > 0 && !mayHoldSecretKeyIn(r.permissions, true);
   const objects: ReplicaRecord[] = records.filter((r) => (r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy') && !codesOnlyNow(r));
   const last: ReplicaRecord[] = records.filter(codesOnlyNow);
   const others = objects.length === 0 && last.length === 0 ? records : records.filter((r) => !objects.includes(r) && !last.includes(r));

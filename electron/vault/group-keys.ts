@@ -3,12 +3,12 @@
  * only members whose role needs secrets (shared/policy holdsSecretKeys) the secret key. The one
  * place a group key is wrapped for someone or opened from its wrap, so the rule cannot drift
  * between creating a user, granting, changing a role, resetting a password and rotating.
- * A group set to "server computes codes" (schema 19) gives no secret key to a role whose only
- * reason for one is seeing codes (codes-only): needsSecretKeyIn.
+ * A group set to "server computes codes" (schema 19) gives its secret key only to roles that may
+ * reveal OTP keys (otp.reveal_secret): needsSecretKeyIn, shared/policy mayHoldSecretKeyIn.
  * Must never wrap the secret key for a role without a secret permission.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { holdsSecretKeys } from '../../shared/policy';
+import { holdsSecretKeys, mayHoldSecretKeyIn } from '../../shared/policy';
 import { randomKey, unwrapKey, wrapKey, type KeyPair } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { contexts, groupKey, type GroupKey, type KeysSeen } from './keys';
@@ -42,14 +42,13 @@ export function needsSecretKey(db: WriteDb, user: Pick<UserRow, 'role'>): boolea
 }
 
 /**
- * Whether `user` is given the secret key of `groupId`: as needsSecretKey, except in a group set to
- * "server computes codes" (schema 19), where seeing codes (otp.view) is no reason to hold it — the
- * server computes them — so a codes-only role holds only the list key there.
+ * Whether `user` is given the secret key of `groupId` (shared/policy mayHoldSecretKeyIn): as
+ * needsSecretKey, except in a group set to "server computes codes" (schema 19), where that key opens
+ * the OTP keys the server holds for those who may not reveal them: only a role with
+ * otp.reveal_secret holds it there; every other role the list key alone.
  */
 export function needsSecretKeyIn(db: WriteDb, user: Pick<UserRow, 'role'>, groupId: number): boolean {
-  const permissions = rolePermissions(db, user.role);
-  if (!groupServerCodes(db, groupId)) return holdsSecretKeys(permissions);
-  return holdsSecretKeys(permissions.filter((p) => p !== 'otp.view'));
+  return mayHoldSecretKeyIn(rolePermissions(db, user.role), groupServerCodes(db, groupId));
 }
 
 /**

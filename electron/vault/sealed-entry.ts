@@ -85,7 +85,7 @@ export function openSummary(row: EntryRow, group: GroupKey): SealedSummary {
 
 /** FORBIDDEN for someone whose role holds no secret key of the group (an auditor). */
 function secretKey(group: GroupKey): Buffer {
-  if (!group.secret) throw new CrewvaultError('FORBIDDEN', 'Your role holds no key to this entry\'s secrets.');
+  if (!group.secret) throw new CrewvaultError('FORBIDDEN', 'Your role holds no key to this entry\'s secrets (in a group whose codes the team server computes, only roles that may reveal OTP keys hold it).');
   return group.secret;
 }
 

@@ -9,7 +9,7 @@
 import { CrewvaultError } from '../../shared/errors';
 import { lookAlikeProblem, normaliseNameText } from '../../shared/text';
 import type { GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../../shared/model';
-import { ALL_GROUP_ROLES, holdsSecretKeys, isPermission, permissionsBeyond, ROLE_PERMISSIONS, ROLES, whyNotAssignRole, type Actor, type Permission, type Person, type Role } from '../../shared/policy';
+import { ALL_GROUP_ROLES, holdsSecretKeys, isPermission, mayHoldSecretKeyIn, permissionsBeyond, ROLE_PERMISSIONS, ROLES, whyNotAssignRole, type Actor, type Permission, type Person, type Role } from '../../shared/policy';
 import { exportPrivateKey, openJson, seal, sealJson } from './crypto';
 import { needsSecretKeyIn, newGroupKey, wrapGroupFor } from './group-keys';
 import { rotateDirectory, wrapDirectoryFor } from './directory';
@@ -34,6 +34,7 @@ import {
   deleteGroupKeysOfUser,
   findGroupByIndex,
   getGroupRow,
+  groupServerCodes,
   groupKeysOfGroup,
   groupKeysOfUser,
   listGroups,
@@ -214,7 +215,7 @@ export class TeamService {
       const groupId = createGroupRecord(w, this.core.ring, this.core.user(), groupName, this.core.now());
       const group = this.heldKey(groupId);
       for (const user of listUsers(w)) {
-        if (user.id !== this.core.user().id && user.disabled_at === null && ALL_GROUP_ROLES.includes(userView(user).role)) wrapGroupFor(w, groupId, group, user, { lead: false, byRole: true }, this.core.ring.keysSeen);
+        if (user.id !== this.core.user().id && user.disabled_at === null && ALL_GROUP_ROLES.includes(userView(user).role)) this.wrapFor(w, groupId, group, user, { lead: false, byRole: true });
       }
       this.core.audit(w, { action: 'group.create', group_id: groupId }, groupName);
       return { id: groupId, name: groupName, members: groupKeysOfGroup(w, groupId).length, entries: 0, lead: true, isDefault: false, serverCodes: false, revision: getGroupRow(w, groupId)?.revision ?? 1 };
@@ -275,7 +276,7 @@ export class TeamService {
   /**
    * "Server computes codes" on or off for a group (owners and admins: it decides what the team
    * server may see). On: the group's keys are rotated and wrapped again, the secret key no longer
-   * for members whose role may see codes but not keys (codes-only: group-keys.ts needsSecretKeyIn),
+   * for members whose role may not reveal OTP keys (no otp.reveal_secret: group-keys.ts needsSecretKeyIn),
    * so what is written from now on opens for them only through the server; their desktops ask the
    * server for codes. What their desktops could open before is not taken back (an OTP key seen
    * once is known: change it at the service). Off: they are given the secret key again.
@@ -296,7 +297,7 @@ export class TeamService {
         for (const gk of groupKeysOfGroup(w, groupId)) {
           const user = getUser(w, gk.user_id);
           if (user && user.disabled_at === null && gk.wrapped_secret_key === null && needsSecretKeyIn(w, user, groupId)) {
-            wrapGroupFor(w, groupId, group, user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 }, this.core.ring.keysSeen);
+            this.wrapFor(w, groupId, group, user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
           }
         }
       }
@@ -329,7 +330,7 @@ export class TeamService {
       if ((held.is_lead === 1) === lead) return { ...userView(user), lead, revision: base };
       if (lead && user.id === this.core.user().id) throw forbidden('You cannot make yourself a lead: another lead must.');
       if (!lead) this.keepALead(w, groupId, user);
-      wrapGroupFor(w, groupId, group, user, { lead, byRole: held.by_role === 1 }, this.core.ring.keysSeen);
+      this.wrapFor(w, groupId, group, user, { lead, byRole: held.by_role === 1 });
       this.core.audit(w, { action: lead ? 'group.lead' : 'group.unlead', group_id: groupId, subject: user.name }, `${user.name} ${lead ? 'leads' : 'no longer leads'} ${this.groupName(w, groupId)}`);
       return { ...userView(user), lead, revision: this.membershipRevision(w, groupId, user.id) };
     });
@@ -359,7 +360,7 @@ export class TeamService {
       // outlives a demotion. Someone meant to keep a group after one is granted it after.
       if (user.id === this.core.user().id) throw forbidden('You cannot add yourself to a group: someone who manages it must.');
       const heldByRole = groupKeysOfGroup(w, groupId).some((gk) => gk.user_id === user.id && gk.by_role === 1);
-      wrapGroupFor(w, groupId, group, user, { lead, byRole: heldByRole }, this.core.ring.keysSeen);
+      this.wrapFor(w, groupId, group, user, { lead, byRole: heldByRole });
       // A revoke of them noted here and not sent yet is undone by this grant: not made again after a give-way (rotateAgain).
       forgetRevokedMember(w, groupId, user.id);
       this.core.audit(w, { action: 'group.grant', group_id: groupId, subject: user.name }, `${user.name} → ${this.groupName(w, groupId)}${lead ? ' (lead)' : ''}`);
@@ -398,7 +399,7 @@ export class TeamService {
     return (await this.writeRekeying((w) => {
       for (const groupId of groupsToRotateAgain(w)) {
         forgetRotateAgain(w, groupId);
-        if (!this.core.ring.groups.get(groupId)?.secret) continue;
+        if (!this.core.ring.groups.get(groupId)?.secret || !mayHoldSecretKeyIn(this.core.permissions(w), groupServerCodes(w, groupId))) continue;
         const wrapped = new Set(groupKeysOfGroup(w, groupId).map((gk) => gk.user_id));
         // An owner or admin now (promoted since the revoke, here or on the desktop whose rotation was kept) holds every group
         // by role, and a revoke refuses them: their note is not made again.
@@ -487,7 +488,7 @@ export class TeamService {
       // Owners and admins hold every group's key; everyone else starts in the default group.
       const byRole = ALL_GROUP_ROLES.includes(role);
       const groupIds = byRole ? [...this.core.ring.groups.keys()] : [this.core.defaultGroupId(w)];
-      for (const groupId of groupIds) wrapGroupFor(w, groupId, this.heldKey(groupId), { id, role, public_key: publicKey }, { lead: false, byRole }, this.core.ring.keysSeen);
+      for (const groupId of groupIds) this.wrapFor(w, groupId, this.heldKey(groupId), { id, role, public_key: publicKey }, { lead: false, byRole });
       this.core.audit(w, { action: 'user.create', subject: userName }, `${userName} (${role})`);
       return { id, name: userName, role };
     });
@@ -580,7 +581,7 @@ export class TeamService {
         // Their authenticator keeps working with the new key pair, where this owner holds its key.
         const mfaKept = carryMfaKey(w, { id: this.core.user().id, keyPair: this.core.ring.keyPair }, user, prepared.keyPair.publicKey);
         wrapDirectoryFor(w, this.core.ring, { ...user, public_key: prepared.keyPair.publicKey });
-        for (const gk of groups) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), { ...user, public_key: prepared.keyPair.publicKey }, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 }, this.core.ring.keysSeen);
+        for (const gk of groups) this.wrapFor(w, gk.group_id, this.heldKey(gk.group_id), { ...user, public_key: prepared.keyPair.publicKey }, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
         this.core.audit(w, { action: 'user.reset_password', subject: user.name }, `${user.name} (new key pair, ${groups.length} group keys re-wrapped${mfaKept ? '' : '; two-step sign-in reset: its key was not held by this owner'})`);
       });
     } finally {
@@ -616,7 +617,7 @@ export class TeamService {
       const mfaKept = carryMfaKey(w, { id: this.core.user().id, keyPair: this.core.ring.keyPair }, user, accountPublicKey);
       const rekeyed = { ...user, public_key: accountPublicKey };
       wrapDirectoryFor(w, this.core.ring, rekeyed);
-      for (const gk of groups) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), rekeyed, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 }, this.core.ring.keysSeen);
+      for (const gk of groups) this.wrapFor(w, gk.group_id, this.heldKey(gk.group_id), rekeyed, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
       this.core.audit(w, { action: 'user.bind_account', subject: user.name }, `${user.name} (re-keyed to their server account's key, ${groups.length} group keys re-wrapped${mfaKept ? '' : '; two-step sign-in reset'})`);
     });
   }
@@ -705,11 +706,30 @@ export class TeamService {
   }
 
   /**
+   * FORBIDDEN unless this person's role may hold `groupId`'s secret key there (shared/policy
+   * mayHoldSecretKeyIn), whatever their ring holds (a role narrowed elsewhere arrives before the
+   * rotation that takes the key away): rotating makes a new secret key, granting wraps it. The team
+   * server refuses both from such a role (server/sync/membership.ts).
+   */
+  private requireMayHoldSecret(db: ReadDb, groupId: number, doing: string): void {
+    const serverCodes = groupServerCodes(db, groupId);
+    if (mayHoldSecretKeyIn(this.core.permissions(db), serverCodes)) return;
+    throw forbidden(`Your role may not hold the secret key of ${this.groupName(db, groupId)}${serverCodes ? ' (the team server computes its codes)' : ''}, which ${doing} needs: an owner or admin must.`);
+  }
+
+  /** Wraps `group` for `user` (group-keys.ts wrapGroupFor), a secret key only from someone who may hold it (requireMayHoldSecret). */
+  private wrapFor(db: WriteDb, groupId: number, group: GroupKey, user: Pick<UserRow, 'id' | 'public_key' | 'role'>, place: { readonly lead: boolean; readonly byRole: boolean }): void {
+    if (group.split && needsSecretKeyIn(db, user, groupId)) this.requireMayHoldSecret(db, groupId, 'giving it to someone');
+    wrapGroupFor(db, groupId, group, user, place, this.core.ring.keysSeen);
+  }
+
+  /**
    * New keys and version; entries and pages re-sealed (summaries under the new list key,
    * details under the new secret key); wrapped again for all but `removed` — the secret key
    * only for those whose role needs it. Needs the old secret key, to re-seal the details.
    */
   private rotate(db: WriteDb, groupId: number, removed: ReadonlySet<number>): GroupKey {
+    this.requireMayHoldSecret(db, groupId, 'changing its keys');
     const old = this.heldKey(groupId);
     if (!old.secret) throw forbidden('You do not hold this group\'s secret key, which changing its keys re-seals.');
     const next = newGroupKey(old.version + 1, old.lead);
@@ -734,7 +754,7 @@ export class TeamService {
       if (!user || removed.has(gk.user_id) || user.disabled_at !== null) {
         if (user) ended.set(gk.user_id, memberRevision(db, groupId, gk.user_id) ?? 0);
         deleteGroupKey(db, groupId, gk.user_id);
-      } else wrapGroupFor(db, groupId, next, user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 }, this.core.ring.keysSeen);
+      } else this.wrapFor(db, groupId, next, user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
     }
     for (const [userId, lastRevision] of ended) noteRevoked(db, groupId, userId, next.version, lastRevision);
     this.inFlight.set(groupId, next);
@@ -804,13 +824,13 @@ export class TeamService {
       const losesSecret = !secrets && (gk.secret_split === 0 || gk.wrapped_secret_key !== null);
       const gainsSecret = secrets && gk.secret_split === 1 && gk.wrapped_secret_key === null;
       if (leaves || losesSecret) this.rotate(w, gk.group_id, leaves ? new Set([user.id]) : new Set());
-      else if (gainsSecret) wrapGroupFor(w, gk.group_id, this.heldKey(gk.group_id), user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 }, this.core.ring.keysSeen);
+      else if (gainsSecret) this.wrapFor(w, gk.group_id, this.heldKey(gk.group_id), user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 });
     }
     if (allGroups) {
       const heldIds = new Set(held.map((gk) => gk.group_id));
       for (const groupId of this.core.ring.groups.keys()) {
         if (heldIds.has(groupId)) continue;
-        wrapGroupFor(w, groupId, this.heldKey(groupId), user, { lead: false, byRole: true }, this.core.ring.keysSeen);
+        this.wrapFor(w, groupId, this.heldKey(groupId), user, { lead: false, byRole: true });
         // Given the group back (a promotion after a revoke not sent yet): the revoke is undone, as a grant undoes it, not made again after a give-way (rotateAgain).
         forgetRevokedMember(w, groupId, user.id);
       }

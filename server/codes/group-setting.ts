@@ -6,21 +6,22 @@
  * - Only an owner or admin turns it on or off (a group new to the server too); a record without the
  *   field (a desktop from before it) leaves it as held.
  * - Turned off: every sealed key of the group is dropped in the same transaction, and audited.
- * - A push after which a group set so wraps its secret key for a role that needs it only to see
- *   codes (codes-only: group-keys.ts needsSecretKeyIn on the desktop) is refused: a member record
- *   granting it, the setting turned on without the rotation that re-wraps, a member made codes-only
- *   without re-wrapping, a role record making its holders codes-only without re-wrapping. A member
- *   record carries the list key and the secret key as two fields, so the server tells them apart
- *   without opening either. Codes-only is read off the permissions as the server holds them after
- *   the push: a built-in role's, a custom role's record (this push's, else the one stored), review
- *   13a hole 1.
+ * - A push after which a group set so wraps its secret key for a role that may not hold it there is
+ *   refused (shared/policy mayHoldSecretKeyIn, group-keys.ts needsSecretKeyIn on the desktop: only a
+ *   role with otp.reveal_secret holds it; codes-only, an auditor, a role that reveals passwords but
+ *   not OTP keys hold the list key alone): a member record granting it, the setting turned on without
+ *   the rotation that re-wraps, a member given such a role without re-wrapping, a role record
+ *   narrowing its holders so without re-wrapping. A member record carries the list key and the
+ *   secret key as two fields, so the server tells them apart without opening either. The role is
+ *   read off the permissions as the server holds them after the push: a built-in role's, a custom
+ *   role's record (this push's, else the one stored), review 13a hole 1.
  * - A push that takes the secret key from a member who held it at the group's current version, and
  *   leaves the group at that version, is refused (review 13a hole 5): the key they hold would open
  *   everything written there from then on. Taking it away is a rotation (team.ts followRole).
  * Must never: let anyone but an owner or admin change the setting, or store part of a push it refuses.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { ROLE_PERMISSIONS, ROLES, seesOnlyCodes } from '../../shared/policy';
+import { mayHoldSecretKeyIn, ROLE_PERMISSIONS, ROLES } from '../../shared/policy';
 import type { PeopleRecord, RoleRecord } from '../../shared/sync/records';
 import type { AuditEvent } from '../audit';
 import { deleteSealedCodesOfGroup, groupsWrappingSecretFor, serverCodeGroups, serverCodeGroupsOf, setServerCodeGroup } from '../store/codes';
@@ -28,17 +29,18 @@ import type { Transaction } from '../store/db';
 import { holdsEveryGroup } from '../store/membership';
 import { customRolesOf, secretHoldersAtCurrent, secretsGoneAtSameVersion, type SecretHolder } from '../store/secret-holders';
 
-/** The built-in codes-only roles (shared/policy.ts seesOnlyCodes: they hold no secret key in a group whose codes the server computes). */
-const CODES_ONLY_ROLES: readonly string[] = ROLES.filter((role) => seesOnlyCodes(ROLE_PERMISSIONS[role]));
+/** The built-in roles that hold no secret key in a group whose codes the server computes (shared/policy.ts mayHoldSecretKeyIn). */
+const LIST_KEY_ONLY_ROLES: readonly string[] = ROLES.filter((role) => !mayHoldSecretKeyIn(ROLE_PERMISSIONS[role], true));
 
 /**
- * Every role of the vault that is codes-only as the server will hold it once this push is stored:
- * the built-in ones, and each custom role by its permissions (the push's own record of it first).
+ * Every role of the vault that may not hold a server-codes group's secret key, as the server will
+ * hold it once this push is stored: the built-in ones, and each custom role by its permissions (the
+ * push's own record of it first).
  */
-async function codesOnlyRolesOf(tx: Transaction, vaultId: string, pushedRoles: readonly RoleRecord[]): Promise<string[]> {
+async function listKeyOnlyRolesOf(tx: Transaction, vaultId: string, pushedRoles: readonly RoleRecord[]): Promise<string[]> {
   const custom = await customRolesOf(tx, vaultId);
   for (const role of pushedRoles) custom.set(role.name, role.permissions);
-  return [...CODES_ONLY_ROLES, ...[...custom].flatMap(([name, permissions]) => (seesOnlyCodes(permissions) ? [name] : []))];
+  return [...LIST_KEY_ONLY_ROLES, ...[...custom].flatMap(([name, permissions]) => (mayHoldSecretKeyIn(permissions, true) ? [] : [name]))];
 }
 
 /**
@@ -82,15 +84,15 @@ export async function applyServerCodesSetting(
       if (dropped > 0) events.push({ kind: 'codes.key-removed', actorId, source, detail: { vault: vaultId, group: group.id, keys: dropped } });
     }
   }
-  // After this push: no group set so may wrap its secret key for a codes-only member, whether the
-  // push granted it (a member record), turned the setting on (without a rotation that re-wraps),
-  // made a member codes-only (a user record) or made a role codes-only (a role record) — each refused whole.
+  // After this push: no group set so may wrap its secret key for a member whose role may not hold it
+  // there, whether the push granted it (a member record), turned the setting on (without a rotation
+  // that re-wraps), gave a member such a role (a user record) or narrowed a role so (a role record) — each refused whole.
   const touched = new Set(records.flatMap((r) => (stale.has(r.id) ? [] : r.kind === 'group' ? [r.id] : r.kind === 'member' ? [r.group] : [])));
   if (input.roles.length > 0 || records.some((r) => r.kind === 'user' && !stale.has(r.id))) for (const group of await serverCodeGroupsOf(tx, vaultId)) touched.add(group);
   const setOn = await serverCodeGroups(tx, vaultId, [...touched]);
-  const wrapping = setOn.size === 0 ? new Set<string>() : await groupsWrappingSecretFor(tx, vaultId, [...setOn], await codesOnlyRolesOf(tx, vaultId, input.roles));
+  const wrapping = setOn.size === 0 ? new Set<string>() : await groupsWrappingSecretFor(tx, vaultId, [...setOn], await listKeyOnlyRolesOf(tx, vaultId, input.roles));
   if (wrapping.size > 0) {
-    throw new CrewvaultError('FORBIDDEN', 'This would give a group\'s secret key to someone whose role only sees codes, in a group whose codes the team server computes: nothing was stored.');
+    throw new CrewvaultError('FORBIDDEN', 'This would give a group\'s secret key to someone whose role may not reveal its OTP keys (otp.reveal_secret), in a group whose codes the team server computes: nothing was stored.');
   }
   await refuseSecretTakenWithoutRotation(tx, vaultId, input.secretsBefore);
   return events;

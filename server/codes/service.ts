@@ -17,6 +17,7 @@
  */
 import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/server-contract';
 import { CrewvaultError } from '../../shared/errors';
+import { mayHoldSecretKeyIn } from '../../shared/policy';
 import { timeStep, totpCode, type OtpParams } from '../../shared/otp';
 import type { ServerCodeKey } from '../../shared/sync/server-codes';
 import { appendAuditBatch, type AuditEvent } from '../audit';
@@ -216,9 +217,15 @@ async function requirePersonOfVault(tx: Transaction, vault: string, account: str
   if (person === undefined || person.disabled) throw notYoursToSeal();
 }
 
+/**
+ * A current member whose role may edit there, and may hold the group's secret key there (shared/policy
+ * mayHoldSecretKeyIn): in a group whose codes the server computes, a role without otp.reveal_secret
+ * holds the list key alone, and its entries.edit does not work in it (review D2).
+ */
 async function mayEdit(tx: Transaction, vault: string, account: string, group: string): Promise<boolean> {
   const access = await codeAccess(tx, vault, account, group);
-  return access !== undefined && access.permissions.includes('entries.edit');
+  if (access === undefined || !access.permissions.includes('entries.edit')) return false;
+  return mayHoldSecretKeyIn(access.permissions, (await serverCodeGroups(tx, vault, [group])).has(group));
 }
 
 /** Sealing a group's key to the server is an edit of its entries: a current member whose role may edit. */

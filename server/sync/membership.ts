@@ -7,10 +7,11 @@
  */
 import { createHash } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
-import { builtInRoleNamed, isBuiltInRole, OWNER_GRANTED_ROLES, whyNotActOn, whyNotAssignRole, whyNotManageVault, type Permission } from '../../shared/policy';
+import { builtInRoleNamed, isBuiltInRole, mayHoldSecretKeyIn, OWNER_GRANTED_ROLES, whyNotActOn, whyNotAssignRole, whyNotManageVault, type Permission } from '../../shared/policy';
 import { entryWriteNeeds, makesGroups, managesLedGroups } from '../../shared/policy-writes';
 import { memberRecordId, vaultObjectId, type EntryRecord, type MfaPolicyRecord, type PeopleRecord, type ReplicaRecord, type VaultObjectKind, type VaultObjectRecord, VAULT_OBJECT_KINDS } from '../../shared/sync/records';
 import { findUserById } from '../store/accounts';
+import { serverCodeGroups } from '../store/codes';
 import { entryShapesOf, groupHoldsEntries, vaultObjectBody } from '../store/sync';
 import type { Queryable, Transaction } from '../store/db';
 import {
@@ -111,6 +112,8 @@ export interface PeopleOutcome {
  *   by whoever manages it: owners, admins, or its lead with such a role; deleted only when it holds
  *   no live entry but those this push moves out or deletes (`leaving`: group → entry ids).
  *   A new key version cuts off at once everyone not re-wrapped at it (a revoke).
+ * - A new key version, or a member record wrapping the group's secret key (but one stored already),
+ *   only from a role that may hold that secret key there (shared/policy mayHoldSecretKeyIn).
  * - `member`: granted, changed or revoked by whoever manages the group; nobody adds themselves
  *   or makes themselves a lead (but a creator's own first wrap, and a lead's own re-wrap at a
  *   new version, keep what they held); at the group's current key version (older: stale;
@@ -128,6 +131,17 @@ export async function applyPeople(
   const permissions = await rolePermissionsOf(tx, vaultId, me.role);
   const before = me.vaultUser === null ? new Map<string, boolean>() : await leadsOf(tx, vaultId, me.vaultUser);
   const manages = (groupId: string): boolean => every || (before.get(groupId) === true && managesLedGroups(permissions));
+  // Whoever rotates a group (a new secret key, re-wrapped) or wraps its secret key for someone must
+  // be someone who may hold it there (shared/policy mayHoldSecretKeyIn): a codes-only lead of a group
+  // whose codes the server computes holds the list key alone. The setting as held (only an owner or
+  // admin, who may hold every secret key, changes it: group-setting.ts), or as this push sets it.
+  const named = [...new Set(records.flatMap((r) => (r.kind === 'group' ? [r.id] : r.kind === 'member' ? [r.group] : [])))];
+  const serverCodes = every ? new Set<string>() : await serverCodeGroups(tx, vaultId, named);
+  const requireMayHoldSecret = (groupId: string, what: string): void => {
+    const on = serverCodes.has(groupId) || records.some((r) => r.kind === 'group' && r.id === groupId && r.serverCodes === true);
+    if (every || mayHoldSecretKeyIn(permissions, on)) return;
+    throw new CrewvaultError('FORBIDDEN', `${what} needs the group's secret key, which your role may not hold${on ? ' in a group whose codes the team server computes' : ''}: an owner or admin must. Nothing was stored.`);
+  };
   const stale = new Set<string>();
   const joined = new Set<string>();
   const created = new Set<string>();
@@ -173,6 +187,7 @@ export async function applyPeople(
         throw new CrewvaultError('FORBIDDEN', 'An access group that still holds entries is not deleted: nothing was stored.');
       }
       if (r.deletedAt !== null && !held.deleted) deleted.add(r.id);
+      if (r.keyVersion > held.keyVersion) requireMayHoldSecret(r.id, 'Moving an access group to a new key version');
       if (r.keyVersion > held.keyVersion) rotatedOff.set(r.id, await dropMembershipsBelow(tx, vaultId, r.id, r.keyVersion));
       else atHeldVersion.add(r.id);
     }
@@ -203,6 +218,8 @@ export async function applyPeople(
     if (target.disabled) throw new CrewvaultError('FORBIDDEN', 'A disabled user is given no group key: nothing was stored.');
     const was = await getMembership(tx, vaultId, r.group, r.user);
     const wrapped = JSON.stringify([r.wrappedKey, r.wrappedSecretKey]);
+    // A wrap already stored byte for byte (re-sent after a give-way) gives nothing new.
+    if (r.wrappedSecretKey !== null && was?.wrapped !== wrapped) requireMayHoldSecret(r.group, 'Wrapping an access group\'s secret key for someone');
     // The pusher's own wrap at a version someone else rotated the group to first, with the group's
     // record at that version: their own rotation to the same version (review six). A desktop that
     // took the first in re-sends the wraps it was handed, byte for byte (a lead unmaking themselves re-wraps, and is no rotation).
@@ -272,7 +289,11 @@ async function requireRoleMayWrite(tx: Transaction, vaultId: string, me: InVault
   if (me.role === null) return;
   if (isBuiltInRole(me.role) && holdsEveryGroup(me.role)) return;
   const permissions = await rolePermissionsOf(tx, vaultId, me.role);
-  if (ENTRY_WRITES.every((p) => permissions.includes(p))) return;
+  // Groups whose codes the server computes where this role holds the list key alone (shared/policy
+  // mayHoldSecretKeyIn, review D2): it creates and edits nothing there (a tombstone needs no secret key).
+  const named = [...new Set(entries.flatMap(({ record, heldGroup }) => (heldGroup === undefined ? [record.group] : [record.group, heldGroup])))];
+  const listKeyOnly = mayHoldSecretKeyIn(permissions, true) ? new Set<string>() : await serverCodeGroups(tx, vaultId, named);
+  if (listKeyOnly.size === 0 && ENTRY_WRITES.every((p) => permissions.includes(p))) return;
   const shapes = await entryShapesOf(tx, vaultId, entries.map(({ record }) => record.id));
   const verb: Readonly<Record<string, string>> = { 'entries.create': 'create', 'entries.delete': 'delete', 'entries.edit': 'change or move' };
   for (const { record, heldGroup } of entries) {
@@ -280,6 +301,9 @@ async function requireRoleMayWrite(tx: Transaction, vaultId: string, me: InVault
     const held = shape === undefined || heldGroup === undefined ? undefined : { group: heldGroup, deleted: shape.deleted };
     for (const need of entryWriteNeeds(held, { group: record.group, deleted: record.deletedAt !== null })) {
       if (!permissions.includes(need.permission)) throw new CrewvaultError('FORBIDDEN', `Your role does not ${verb[need.permission] ?? 'write'} entries (${need.permission}): nothing was stored.`);
+      if (need.permission !== 'entries.delete' && listKeyOnly.has(need.group)) {
+        throw new CrewvaultError('FORBIDDEN', `Your role does not ${verb[need.permission] ?? 'write'} entries in an access group whose codes the team server computes: it holds that group's list key alone (it needs otp.reveal_secret). Nothing was stored.`);
+      }
     }
   }
 }
