@@ -52,8 +52,9 @@ import { signBytes, type Signer } from './signing';
 import { accountRecord, agreeAllMemberships, peopleRecords, type PeopleSender } from './replica-people';
 import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-people-in';
 import { takeNewUsers } from './replica-people-new';
+import { bothChangedMove } from './replica-both-changed';
 import { GivenWayIntake, givenWayMove } from './replica-given-way';
-import { hasUnsentEntryWrite } from './store-unsent-writes';
+import { ENTRY_CONTENT_ACTIONS, hasUnsentEntryWrite } from './store-unsent-writes';
 import { leaveReach, type LeftReach, type LeftTold } from './replica-left-reach';
 import { openKeyRotatedFrom } from './rotated-from-keys';
 import { dropRotatedFrom } from './store-rotated-from';
@@ -73,7 +74,7 @@ import { eventRecordSigningText, eventTextV3, isV3, recordV3Columns, type ScopeK
 import { scopeKeysOwedHere } from './scope-key-history';
 import type { CustomerNames } from './customer-names';
 import { currentSequence } from './store-changes';
-import type { EntryRow } from './store-entries';
+import { deleteEntryRow, type EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
@@ -426,10 +427,14 @@ export function markAllAgreed(db: WriteDb): number {
 
 /** Entry fields equal but for the HOTP counter (which then only moves forward). */
 function onlyCounterDiffers(a: SealedDetails, b: SealedDetails, as: SealedSummary, bs: SealedSummary): boolean {
-  if (a.otp?.kind !== 'hotp' || b.otp?.kind !== 'hotp') return false;
-  const withoutCounter = (otp: NonNullable<SealedDetails['otp']>): string => JSON.stringify({ ...otp, counter: 0 });
-  return a.p === b.p && a.n === b.n && withoutCounter(a.otp) === withoutCounter(b.otp)
+  return sameHotpKey(a, b) && a.p === b.p && a.n === b.n
     && as.t === bs.t && as.u === bs.u && as.l === bs.l && as.o === bs.o && as.c === bs.c;
+}
+
+/** Both HOTP with the same key and settings (issuer included): only their counters may differ. */
+function sameHotpKey(a: SealedDetails, b: SealedDetails): boolean {
+  if (a.otp?.kind !== 'hotp' || b.otp?.kind !== 'hotp') return false;
+  return canonical({ ...a.otp, counter: 0 }) === canonical({ ...b.otp, counter: 0 });
 }
 
 /** A sealed value's JSON with its keys in order (two desktops' sealings of one content compare equal). */
@@ -1318,20 +1323,87 @@ export class ReplicaService {
       tally.applied++;
       return;
     }
+    this.takeBothChanged(db, local, r, opened, incoming, agreed, tally);
+  }
+
+  /**
+   * An entry changed here and in the record since they last agreed (replica-both-changed.ts
+   * decides): an edit here is kept as a conflict copy (or merged, differing only in the HOTP
+   * counter); a change that says nothing new — a counter step, a re-seal — never makes a copy
+   * nor undoes a delete; the HOTP counter never goes below either side's.
+   */
+  private takeBothChanged(db: WriteDb, local: EntryReplicaRow, r: EntryRecord, opened: OpenedIncoming, incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'>, agreed: number, tally: Tally): void {
+    const mine = this.openLocal(local);
+    const samePlace = local.group_id === incoming.group_id && local.customer_id === incoming.customer_id;
+    const move = bothChangedMove({
+      deletedHere: local.deleted_at !== null,
+      deletedThere: r.deletedAt !== null,
+      sameContent: samePlace && mine !== undefined && opened.summary !== undefined && opened.details !== undefined
+        && canonical(mine.summary) === canonical(opened.summary) && canonical(mine.details) === canonical(opened.details),
+      contentWrittenHere: hasUnsentEntryWrite(db, local.id, sentSeq(db), thisDeviceId(db), ENTRY_CONTENT_ACTIONS),
+      contentEditedElsewhere: this.intake.contentEditedElsewhere(r.id),
+      codesTakenElsewhere: this.intake.codesTakenElsewhere(r.id),
+      resealedElsewhere: samePlace && r.revision === agreed + 1 && r.keyVersion > local.key_version,
+      morePages: this.intake.morePages,
+    });
+    // Set aside until the pull's last page: an edit event of theirs on a later page keeps their version instead.
+    if (move === 'wait') throw new CrewvaultError('CONFLICT', 'An entry deleted on this desktop waits for the rest of the pull (an edit of it may come on a later page): nothing was applied.');
+    if (move === 'keep-delete') {
+      // Theirs agreed, this desktop's delete written again over it: sent next, based on theirs.
+      this.replace(db, local, r, opened, incoming);
+      deleteEntryRow(db, local.id, local.deleted_at ?? this.core.now());
+      this.removeFromPage(incoming.group_id, local.id);
+      tally.applied++;
+      return;
+    }
+    if (move === 'take-theirs') {
+      this.replace(db, local, r, opened, incoming);
+      if (this.raiseCounter(db, incoming.uid, mine?.details, opened)) tally.countersMerged++;
+      tally.applied++;
+      return;
+    }
     const merged = this.mergeCounters(local, opened);
     if (merged) {
       this.replace(db, local, r, opened, incoming);
-      const row = entryByUid(db, uid);
+      const row = entryByUid(db, incoming.uid);
       // This replica's counter was ahead: written again over the record (a change of its own, sent next).
       if (row && merged.summary) this.core.entries.rewrite(db, entryRowOf(row), fieldsOf(merged.summary), merged.details);
       tally.countersMerged++;
       tally.applied++;
       return;
     }
-    const copy = this.conflictCopy(db, local);
+    const copy = this.conflictCopy(db, local, opened.details);
     if (copy) tally.conflictCopies.push(copy);
     this.replace(db, local, r, opened, incoming);
+    this.raiseCounter(db, incoming.uid, mine?.details, opened);
     tally.applied++;
+  }
+
+  /** This replica's live version opened with its group's key, where it is held (a codes-only member holds no secret key: undefined). */
+  private openLocal(local: EntryReplicaRow): { readonly summary: SealedSummary; readonly details: SealedDetails } | undefined {
+    if (local.deleted_at !== null) return undefined;
+    const group = this.groupKey(local.group_id);
+    if (!group?.secret) return undefined;
+    try {
+      const row = entryRowOf(local);
+      return { summary: openSummary(row, group), details: openDetails(row, group) };
+    } catch {
+      return undefined; // sealed under a key version this desktop no longer opens: nothing to compare
+    }
+  }
+
+  /**
+   * The record just taken in holds the same HOTP key as this replica's version had, at a lower
+   * counter: written again at this side's counter (a change of this replica's, sent next), so a
+   * code used here is never shown again. True when it was.
+   */
+  private raiseCounter(db: WriteDb, uid: Buffer, mine: SealedDetails | undefined, opened: OpenedIncoming): boolean {
+    if (!mine?.otp || !opened.summary || !opened.details?.otp || !sameHotpKey(mine, opened.details)) return false;
+    if (mine.otp.counter <= opened.details.otp.counter) return false;
+    const row = entryByUid(db, uid);
+    if (!row) return false;
+    this.core.entries.rewrite(db, entryRowOf(row), fieldsOf(opened.summary), { ...opened.details, otp: { ...opened.details.otp, counter: mine.otp.counter } });
+    return true;
   }
 
   /**
@@ -1525,7 +1597,7 @@ export class ReplicaService {
    * (audited). A local delete needs none (a delete loses to an edit made beside it). Where
    * the signed-in person cannot open it to copy it, the batch waits for someone who can.
    */
-  private conflictCopy(db: WriteDb, local: EntryReplicaRow): EntrySummary | undefined {
+  private conflictCopy(db: WriteDb, local: EntryReplicaRow, theirs?: SealedDetails): EntrySummary | undefined {
     if (local.deleted_at !== null) return undefined;
     const group = this.groupKey(local.group_id);
     if (!group?.secret) {
@@ -1534,7 +1606,10 @@ export class ReplicaService {
     const row = entryRowOf(local);
     const summary = openSummary(row, group);
     const details = openDetails(row, group);
-    const otp = storedOtp(details);
+    const stored = storedOtp(details);
+    // The copy holds the same HOTP key as the entry beside it: never at a counter below theirs (a code used there).
+    const theirCounter = theirs?.otp && sameHotpKey(details, theirs) ? theirs.otp.counter : 0;
+    const otp = stored && stored.params.kind === 'hotp' && stored.params.counter < theirCounter ? { ...stored, params: { ...stored.params, counter: theirCounter } } : stored;
     // The person's own edit, kept: as a copy beside the entry (no entries.create asked of a
     // sync, which creates nothing new in substance), in the group it was in.
     const copy = this.core.entries.insert(db, {
