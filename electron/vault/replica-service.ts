@@ -8,9 +8,11 @@
  *   delete in a group they hold (an HOTP counter that moved is a code, not an edit). A relay
  *   (the team server) can drop or delay a record, never change one.
  * - Unchanged here since last agreed (local revision = agreed): a newer record replaces it.
- *   Changed here too: the record takes the entry's place and this replica's version becomes
- *   a visible conflict copy (nothing is lost silently), except when the two differ only in
- *   an HOTP counter: then the highest counter wins. A delete loses to an edit made beside it.
+ *   Changed here too (replica-both-changed.ts): the same content on both is agreed; a change
+ *   here or there that says nothing new (an HOTP code, a re-seal) never makes a copy nor undoes
+ *   a delete; else the record takes the entry's place and this replica's edit becomes a visible
+ *   conflict copy (nothing is lost silently), except when the two differ only in an HOTP
+ *   counter. The HOTP counter never goes below either side's. A delete loses to an edit beside it.
  *   Where no copy can be made here (the group's key is not held), the batch is refused.
  * - Entries are opened with the group's key before anything is written (sealed by global id
  *   only; the keyed lookup must be the one their name gives), customers' names with the
