@@ -80,7 +80,7 @@ import { deleteEntryRow, type EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
-  beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
+  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween, groupsOwedWhole, entriesToSettle,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
@@ -231,6 +231,11 @@ interface Sender {
 function contentDigest(record: CustomerRecord | EntryRecord): Buffer {
   const parts = record.kind === 'customer' ? [record.sealedName, record.nameIndex] : [record.sealedSummary, record.sealedDetails, String(record.deletedAt)];
   return createHash('sha256').update(JSON.stringify([record.kind, record.id, record.revision, ...parts]), 'utf8').digest();
+}
+
+/** What an event of this device's push is recognised by when it comes back: its id and signature. */
+function eventDigest(record: EventRecord): Buffer {
+  return createHash('sha256').update(JSON.stringify([record.kind, record.id, record.signature]), 'utf8').digest();
 }
 
 function signText(text: string, sender: Sender): string {
@@ -392,6 +397,7 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
       noteAgreedUser(db, uidBytes(record.id), { role: record.role, disabled: record.disabledAt !== null });
     }
     markVaultObjectSent(db, record);
+    if (record.kind === 'event') donePushing(db, record.id);
     if (record.kind !== 'customer' && record.kind !== 'entry') continue;
     setReplicaBase(db, uidBytes(record.id), record.revision);
     donePushing(db, record.id);
@@ -888,6 +894,8 @@ export class ReplicaService {
     await this.core.write((w) => {
       this.core.requireOpen(w);
       for (const record of out.batch.records) if (record.kind === 'customer' || record.kind === 'entry') notePushing(w, record.id, record.revision, contentDigest(record));
+      // Its events too (at revision 0): one coming back in a pull shows the server stored the push (a part is stored whole or not at all).
+      for (const record of out.batch.records) if (record.kind === 'event' && record.signature !== null) notePushing(w, record.id, 0, eventDigest(record));
       // Events of this file's 16-byte device offered to a server: it keeps that id (leaveOldDevice no longer moves them).
       noteDevicesOffered(w, out.batch.records.flatMap((r) => (r.kind === 'event' && r.device !== null ? [Buffer.from(r.device, 'base64url')] : [])));
     });
@@ -1039,6 +1047,7 @@ export class ReplicaService {
           if (this.takeSigningKey(w, r, tally) && !this.keyInForce(w, signingKeysInForce(w), r.id)) throw tampered('brings a signing key no owner vouched for');
         });
       }
+      this.ownPushStored(w, records);
       const keys = signingKeysInForce(w);
       // Who is who before what they sign: a group's new key version (and this person's wrap of
       // it) is taken in first, so the entries re-sealed under it open (replica-people-in.ts).
@@ -1143,6 +1152,28 @@ export class ReplicaService {
     setReplicaBase(db, uidBytes(r.id), r.revision);
     donePushing(db, r.id);
     return true;
+  }
+
+  /**
+   * A push of this desktop's the server stored though its reply was lost (findings C2/C3): one of
+   * its events comes back in a pull as it was sent. A part is stored whole or not at all, and a
+   * lost reply ends the sync, so every record still noted as in flight went with it: the server
+   * holds their revisions, this desktop's own, and they are agreed here before the page's entries
+   * are judged. Without this, another desktop's write on top of such a revision (the only version
+   * the pull hands) met this desktop's own pushed version as a change of its own and made a
+   * conflict copy of it. An entry changed here again since keeps that change, based on its push.
+   */
+  private ownPushStored(db: WriteDb, records: readonly ReplicaRecord[]): void {
+    const back = records.some((r) => r.kind === 'event' && pushingOf(db, r.id)?.revision === 0 && pushingOf(db, r.id)?.digest.equals(eventDigest(r)) === true);
+    if (!back) return;
+    for (const noted of allPushing(db)) {
+      if (noted.revision > 0) {
+        const uid = uidBytes(noted.record_id);
+        const held = entryByUid(db, uid) ?? customerByUid(db, uid);
+        if (held && held.revision >= noted.revision && replicaBase(db, uid) < noted.revision) setReplicaBase(db, uid, noted.revision);
+      }
+      donePushing(db, noted.record_id);
+    }
   }
 
   /** True when the key was new here (and is now inserted, to be judged with the rest). */
