@@ -19,7 +19,7 @@
  * nor decide so while pages of the same intake, which may carry that edit's event, are to come.
  */
 import type { ReplicaRecord } from '../../shared/sync/records';
-import { ENTRY_WRITE_ACTIONS } from './store-unsent-writes';
+import { ENTRY_CODE_ACTIONS, ENTRY_CONTENT_ACTIONS, ENTRY_WRITE_ACTIONS } from './store-unsent-writes';
 
 export type GivenWayMove = 'take-theirs' | 'rewrite-mine' | 'conflict' | 'wait';
 
@@ -51,17 +51,36 @@ export function givenWayMove(facts: GivenWayFacts): GivenWayMove {
  */
 export class GivenWayIntake {
   private edited = new Set<string>();
+  /** Of those, the entries whose content another device changed, and those it took an HOTP code of (replica-both-changed.ts). */
+  private contentEdited = new Set<string>();
+  private codesTaken = new Set<string>();
   private open = false;
 
   /** Notes a page's records before its entries are judged; `more`: pages of this intake are still to come. */
   page(records: readonly ReplicaRecord[], device: Buffer | undefined, more: boolean): void {
-    if (!this.open) this.edited = new Set();
+    if (!this.open) {
+      this.edited = new Set();
+      this.contentEdited = new Set();
+      this.codesTaken = new Set();
+    }
     for (const id of entriesEditedIn(records, device)) this.edited.add(id);
+    for (const id of entriesEditedIn(records, device, ENTRY_CONTENT_ACTIONS)) this.contentEdited.add(id);
+    for (const id of entriesEditedIn(records, device, ENTRY_CODE_ACTIONS)) this.codesTaken.add(id);
     this.open = more;
   }
 
   editedElsewhere(entry: string): boolean {
     return this.edited.has(entry);
+  }
+
+  /** An event of another device changing what the entry says comes in this intake. */
+  contentEditedElsewhere(entry: string): boolean {
+    return this.contentEdited.has(entry);
+  }
+
+  /** An event of another device taking an HOTP code of the entry comes in this intake. */
+  codesTakenElsewhere(entry: string): boolean {
+    return this.codesTaken.has(entry);
   }
 
   /** Pages of the intake being judged are still to come. */
@@ -70,11 +89,11 @@ export class GivenWayIntake {
   }
 }
 
-/** The entries (global ids) an event of another device than `device` in `records` says it wrote to. */
-export function entriesEditedIn(records: readonly ReplicaRecord[], device: Buffer | undefined): ReadonlySet<string> {
+/** The entries (global ids) an event of another device than `device` in `records` says it wrote to (by one of `actions`). */
+export function entriesEditedIn(records: readonly ReplicaRecord[], device: Buffer | undefined, actions: readonly string[] = ENTRY_WRITE_ACTIONS): ReadonlySet<string> {
   const edited = new Set<string>();
   for (const r of records) {
-    if (r.kind !== 'event' || r.entry === null || !ENTRY_WRITE_ACTIONS.includes(r.action)) continue;
+    if (r.kind !== 'event' || r.entry === null || !actions.includes(r.action)) continue;
     if (device !== undefined && r.device !== null && Buffer.from(r.device, 'base64url').equals(device)) continue;
     edited.add(r.entry);
   }

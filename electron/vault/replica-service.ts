@@ -8,9 +8,11 @@
  *   delete in a group they hold (an HOTP counter that moved is a code, not an edit). A relay
  *   (the team server) can drop or delay a record, never change one.
  * - Unchanged here since last agreed (local revision = agreed): a newer record replaces it.
- *   Changed here too: the record takes the entry's place and this replica's version becomes
- *   a visible conflict copy (nothing is lost silently), except when the two differ only in
- *   an HOTP counter: then the highest counter wins. A delete loses to an edit made beside it.
+ *   Changed here too (replica-both-changed.ts): the same content on both is agreed; a change
+ *   here or there that says nothing new (an HOTP code, a re-seal) never makes a copy nor undoes
+ *   a delete; else the record takes the entry's place and this replica's edit becomes a visible
+ *   conflict copy (nothing is lost silently), except when the two differ only in an HOTP
+ *   counter. The HOTP counter never goes below either side's. A delete loses to an edit beside it.
  *   Where no copy can be made here (the group's key is not held), the batch is refused.
  * - Entries are opened with the group's key before anything is written (sealed by global id
  *   only; the keyed lookup must be the one their name gives), customers' names with the
@@ -52,8 +54,9 @@ import { signBytes, type Signer } from './signing';
 import { accountRecord, agreeAllMemberships, peopleRecords, type PeopleSender } from './replica-people';
 import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-people-in';
 import { takeNewUsers } from './replica-people-new';
+import { bothChangedMove } from './replica-both-changed';
 import { GivenWayIntake, givenWayMove } from './replica-given-way';
-import { hasUnsentEntryWrite } from './store-unsent-writes';
+import { ENTRY_CONTENT_ACTIONS, hasUnsentEntryWrite } from './store-unsent-writes';
 import { leaveReach, type LeftReach, type LeftTold } from './replica-left-reach';
 import { openKeyRotatedFrom } from './rotated-from-keys';
 import { dropRotatedFrom } from './store-rotated-from';
@@ -73,11 +76,11 @@ import { eventRecordSigningText, eventTextV3, isV3, recordV3Columns, type ScopeK
 import { scopeKeysOwedHere } from './scope-key-history';
 import type { CustomerNames } from './customer-names';
 import { currentSequence } from './store-changes';
-import type { EntryRow } from './store-entries';
+import { deleteEntryRow, type EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
-  beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
+  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween, groupsOwedWhole, entriesToSettle,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
@@ -228,6 +231,11 @@ interface Sender {
 function contentDigest(record: CustomerRecord | EntryRecord): Buffer {
   const parts = record.kind === 'customer' ? [record.sealedName, record.nameIndex] : [record.sealedSummary, record.sealedDetails, String(record.deletedAt)];
   return createHash('sha256').update(JSON.stringify([record.kind, record.id, record.revision, ...parts]), 'utf8').digest();
+}
+
+/** What an event of this device's push is recognised by when it comes back: its id and signature. */
+function eventDigest(record: EventRecord): Buffer {
+  return createHash('sha256').update(JSON.stringify([record.kind, record.id, record.signature]), 'utf8').digest();
 }
 
 function signText(text: string, sender: Sender): string {
@@ -389,6 +397,7 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
       noteAgreedUser(db, uidBytes(record.id), { role: record.role, disabled: record.disabledAt !== null });
     }
     markVaultObjectSent(db, record);
+    if (record.kind === 'event') donePushing(db, record.id);
     if (record.kind !== 'customer' && record.kind !== 'entry') continue;
     setReplicaBase(db, uidBytes(record.id), record.revision);
     donePushing(db, record.id);
@@ -426,10 +435,14 @@ export function markAllAgreed(db: WriteDb): number {
 
 /** Entry fields equal but for the HOTP counter (which then only moves forward). */
 function onlyCounterDiffers(a: SealedDetails, b: SealedDetails, as: SealedSummary, bs: SealedSummary): boolean {
-  if (a.otp?.kind !== 'hotp' || b.otp?.kind !== 'hotp') return false;
-  const withoutCounter = (otp: NonNullable<SealedDetails['otp']>): string => JSON.stringify({ ...otp, counter: 0 });
-  return a.p === b.p && a.n === b.n && withoutCounter(a.otp) === withoutCounter(b.otp)
+  return sameHotpKey(a, b) && a.p === b.p && a.n === b.n
     && as.t === bs.t && as.u === bs.u && as.l === bs.l && as.o === bs.o && as.c === bs.c;
+}
+
+/** Both HOTP with the same key and settings (issuer included): only their counters may differ. */
+function sameHotpKey(a: SealedDetails, b: SealedDetails): boolean {
+  if (a.otp?.kind !== 'hotp' || b.otp?.kind !== 'hotp') return false;
+  return canonical({ ...a.otp, counter: 0 }) === canonical({ ...b.otp, counter: 0 });
 }
 
 /** A sealed value's JSON with its keys in order (two desktops' sealings of one content compare equal). */
@@ -881,6 +894,8 @@ export class ReplicaService {
     await this.core.write((w) => {
       this.core.requireOpen(w);
       for (const record of out.batch.records) if (record.kind === 'customer' || record.kind === 'entry') notePushing(w, record.id, record.revision, contentDigest(record));
+      // Its events too (at revision 0): one coming back in a pull shows the server stored the push (a part is stored whole or not at all).
+      for (const record of out.batch.records) if (record.kind === 'event' && record.signature !== null) notePushing(w, record.id, 0, eventDigest(record));
       // Events of this file's 16-byte device offered to a server: it keeps that id (leaveOldDevice no longer moves them).
       noteDevicesOffered(w, out.batch.records.flatMap((r) => (r.kind === 'event' && r.device !== null ? [Buffer.from(r.device, 'base64url')] : [])));
     });
@@ -1032,6 +1047,7 @@ export class ReplicaService {
           if (this.takeSigningKey(w, r, tally) && !this.keyInForce(w, signingKeysInForce(w), r.id)) throw tampered('brings a signing key no owner vouched for');
         });
       }
+      this.ownPushStored(w, records);
       const keys = signingKeysInForce(w);
       // Who is who before what they sign: a group's new key version (and this person's wrap of
       // it) is taken in first, so the entries re-sealed under it open (replica-people-in.ts).
@@ -1136,6 +1152,28 @@ export class ReplicaService {
     setReplicaBase(db, uidBytes(r.id), r.revision);
     donePushing(db, r.id);
     return true;
+  }
+
+  /**
+   * A push of this desktop's the server stored though its reply was lost (findings C2/C3): one of
+   * its events comes back in a pull as it was sent. A part is stored whole or not at all, and a
+   * lost reply ends the sync, so every record still noted as in flight went with it: the server
+   * holds their revisions, this desktop's own, and they are agreed here before the page's entries
+   * are judged. Without this, another desktop's write on top of such a revision (the only version
+   * the pull hands) met this desktop's own pushed version as a change of its own and made a
+   * conflict copy of it. An entry changed here again since keeps that change, based on its push.
+   */
+  private ownPushStored(db: WriteDb, records: readonly ReplicaRecord[]): void {
+    const back = records.some((r) => r.kind === 'event' && pushingOf(db, r.id)?.revision === 0 && pushingOf(db, r.id)?.digest.equals(eventDigest(r)) === true);
+    if (!back) return;
+    for (const noted of allPushing(db)) {
+      if (noted.revision > 0) {
+        const uid = uidBytes(noted.record_id);
+        const held = entryByUid(db, uid) ?? customerByUid(db, uid);
+        if (held && held.revision >= noted.revision && replicaBase(db, uid) < noted.revision) setReplicaBase(db, uid, noted.revision);
+      }
+      donePushing(db, noted.record_id);
+    }
   }
 
   /** True when the key was new here (and is now inserted, to be judged with the rest). */
@@ -1318,20 +1356,87 @@ export class ReplicaService {
       tally.applied++;
       return;
     }
+    this.takeBothChanged(db, local, r, opened, incoming, agreed, tally);
+  }
+
+  /**
+   * An entry changed here and in the record since they last agreed (replica-both-changed.ts
+   * decides): an edit here is kept as a conflict copy (or merged, differing only in the HOTP
+   * counter); a change that says nothing new — a counter step, a re-seal — never makes a copy
+   * nor undoes a delete; the HOTP counter never goes below either side's.
+   */
+  private takeBothChanged(db: WriteDb, local: EntryReplicaRow, r: EntryRecord, opened: OpenedIncoming, incoming: Omit<EntryReplicaRow, 'id' | 'revision' | 'seq'>, agreed: number, tally: Tally): void {
+    const mine = this.openLocal(local);
+    const samePlace = local.group_id === incoming.group_id && local.customer_id === incoming.customer_id;
+    const move = bothChangedMove({
+      deletedHere: local.deleted_at !== null,
+      deletedThere: r.deletedAt !== null,
+      sameContent: samePlace && mine !== undefined && opened.summary !== undefined && opened.details !== undefined
+        && canonical(mine.summary) === canonical(opened.summary) && canonical(mine.details) === canonical(opened.details),
+      contentWrittenHere: hasUnsentEntryWrite(db, local.id, sentSeq(db), thisDeviceId(db), ENTRY_CONTENT_ACTIONS),
+      contentEditedElsewhere: this.intake.contentEditedElsewhere(r.id),
+      codesTakenElsewhere: this.intake.codesTakenElsewhere(r.id),
+      resealedElsewhere: samePlace && r.revision === agreed + 1 && r.keyVersion > local.key_version,
+      morePages: this.intake.morePages,
+    });
+    // Set aside until the pull's last page: an edit event of theirs on a later page keeps their version instead.
+    if (move === 'wait') throw new CrewvaultError('CONFLICT', 'An entry deleted on this desktop waits for the rest of the pull (an edit of it may come on a later page): nothing was applied.');
+    if (move === 'keep-delete') {
+      // Theirs agreed, this desktop's delete written again over it: sent next, based on theirs.
+      this.replace(db, local, r, opened, incoming);
+      deleteEntryRow(db, local.id, local.deleted_at ?? this.core.now());
+      this.removeFromPage(incoming.group_id, local.id);
+      tally.applied++;
+      return;
+    }
+    if (move === 'take-theirs') {
+      this.replace(db, local, r, opened, incoming);
+      if (this.raiseCounter(db, incoming.uid, mine?.details, opened)) tally.countersMerged++;
+      tally.applied++;
+      return;
+    }
     const merged = this.mergeCounters(local, opened);
     if (merged) {
       this.replace(db, local, r, opened, incoming);
-      const row = entryByUid(db, uid);
+      const row = entryByUid(db, incoming.uid);
       // This replica's counter was ahead: written again over the record (a change of its own, sent next).
       if (row && merged.summary) this.core.entries.rewrite(db, entryRowOf(row), fieldsOf(merged.summary), merged.details);
       tally.countersMerged++;
       tally.applied++;
       return;
     }
-    const copy = this.conflictCopy(db, local);
+    const copy = this.conflictCopy(db, local, opened.details);
     if (copy) tally.conflictCopies.push(copy);
     this.replace(db, local, r, opened, incoming);
+    this.raiseCounter(db, incoming.uid, mine?.details, opened);
     tally.applied++;
+  }
+
+  /** This replica's live version opened with its group's key, where it is held (a codes-only member holds no secret key: undefined). */
+  private openLocal(local: EntryReplicaRow): { readonly summary: SealedSummary; readonly details: SealedDetails } | undefined {
+    if (local.deleted_at !== null) return undefined;
+    const group = this.groupKey(local.group_id);
+    if (!group?.secret) return undefined;
+    try {
+      const row = entryRowOf(local);
+      return { summary: openSummary(row, group), details: openDetails(row, group) };
+    } catch {
+      return undefined; // sealed under a key version this desktop no longer opens: nothing to compare
+    }
+  }
+
+  /**
+   * The record just taken in holds the same HOTP key as this replica's version had, at a lower
+   * counter: written again at this side's counter (a change of this replica's, sent next), so a
+   * code used here is never shown again. True when it was.
+   */
+  private raiseCounter(db: WriteDb, uid: Buffer, mine: SealedDetails | undefined, opened: OpenedIncoming): boolean {
+    if (!mine?.otp || !opened.summary || !opened.details?.otp || !sameHotpKey(mine, opened.details)) return false;
+    if (mine.otp.counter <= opened.details.otp.counter) return false;
+    const row = entryByUid(db, uid);
+    if (!row) return false;
+    this.core.entries.rewrite(db, entryRowOf(row), fieldsOf(opened.summary), { ...opened.details, otp: { ...opened.details.otp, counter: mine.otp.counter } });
+    return true;
   }
 
   /**
@@ -1525,7 +1630,7 @@ export class ReplicaService {
    * (audited). A local delete needs none (a delete loses to an edit made beside it). Where
    * the signed-in person cannot open it to copy it, the batch waits for someone who can.
    */
-  private conflictCopy(db: WriteDb, local: EntryReplicaRow): EntrySummary | undefined {
+  private conflictCopy(db: WriteDb, local: EntryReplicaRow, theirs?: SealedDetails): EntrySummary | undefined {
     if (local.deleted_at !== null) return undefined;
     const group = this.groupKey(local.group_id);
     if (!group?.secret) {
@@ -1534,7 +1639,10 @@ export class ReplicaService {
     const row = entryRowOf(local);
     const summary = openSummary(row, group);
     const details = openDetails(row, group);
-    const otp = storedOtp(details);
+    const stored = storedOtp(details);
+    // The copy holds the same HOTP key as the entry beside it: never at a counter below theirs (a code used there).
+    const theirCounter = theirs?.otp && sameHotpKey(details, theirs) ? theirs.otp.counter : 0;
+    const otp = stored && stored.params.kind === 'hotp' && stored.params.counter < theirCounter ? { ...stored, params: { ...stored.params, counter: theirCounter } } : stored;
     // The person's own edit, kept: as a copy beside the entry (no entries.create asked of a
     // sync, which creates nothing new in substance), in the group it was in.
     const copy = this.core.entries.insert(db, {

@@ -55,6 +55,11 @@ export function pushingOf(db: ReadDb, recordId: string): { readonly revision: nu
   return db.prepare<[string], { revision: number; digest: Buffer }>('SELECT revision, digest FROM replica_pushing WHERE record_id = ?').get(recordId);
 }
 
+/** Every record noted as in flight: customers and entries at their revision, this device's events at 0. */
+export function allPushing(db: ReadDb): Array<{ readonly record_id: string; readonly revision: number }> {
+  return db.prepare<[], { record_id: string; revision: number }>('SELECT record_id, revision FROM replica_pushing').all();
+}
+
 export function donePushing(db: WriteDb, recordId: string): void {
   db.prepare('DELETE FROM replica_pushing WHERE record_id = ?').run(recordId);
 }
