@@ -8,8 +8,9 @@
  *    refusal a fresh request gets (UNAUTHORIZED) and no code, and nothing is audited for them.
  * The interleaving is driven in order, not raced: the request is checked (authenticateToken,
  * authenticate: what the app does before the handler), then the token or session ends, then the
- * ask goes into a batch (computeCode). Real HTTP on loopback, real PostgreSQL and PGlite, real
- * crypto; the server's clock is injected.
+ * ask goes into a batch (computeCode). On PostgreSQL a revocation in flight (written, waiting to
+ * append its audit event) when the batch starts is waited for and seen, held on real locks. Real
+ * HTTP on loopback, real PostgreSQL and PGlite, real crypto; the server's clock is injected.
  * Must never: print a key, a code or a token.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -28,6 +29,8 @@ import { invitePerson, registerOwner, startTestServer, TestClient, type Person, 
 const databases = useTestDatabases();
 const SOURCE = '127.0.0.1';
 const DAY = 24 * 60 * 60_000;
+/** pg_advisory_xact_lock's key for audit appends (server/store/audit.ts). */
+const AUDIT_LOCK = 0x61756474;
 
 type Outcome<N extends ServerRouteName> = { ok: true; value: ServerRouteOutput<N> } | { ok: false; error: ErrorInfo };
 
@@ -180,5 +183,58 @@ describe.each(DATABASE_KINDS)('codes: one budget per account, and the asker\'s s
     const checked = await authenticateToken(ctx, token, 'codes', SOURCE);
     server.clock.advance(DAY);
     expect(await outcomeOf(computeCode(ctx, checked, { vault, entry: entry(1) }, SOURCE))).toBe('UNAUTHORIZED');
+  });
+});
+
+describe('codes: a revocation in flight when the batch starts, on PostgreSQL', () => {
+  let server: TestServer;
+  let owner: Person;
+  let tech: Person;
+  const vault = randomBytes(16).toString('hex');
+  const entry = randomUUID();
+
+  beforeAll(async () => {
+    server = await startTestServer(await databases.open('postgres'));
+    owner = await registerOwner(server);
+    tech = await invitePerson(server, owner, 'admin');
+    await serverCodeEntries(server, owner, tech, vault, randomUUID(), [entry]);
+  }, 120_000);
+
+  async function waiting(advisory: boolean): Promise<number> {
+    const [row] = await server.db.query('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND (locktype = \'advisory\') = $1', [advisory]);
+    return Number(row?.n ?? 0);
+  }
+
+  /** Until `done` says so, yielding to the event loop between reads of pg_locks (never a sleep on the clock). */
+  async function until(done: () => Promise<boolean>): Promise<void> {
+    while (!await done()) await new Promise<void>((resolve) => { setImmediate(resolve); });
+  }
+
+  it('refuses the code when the token\'s revocation was written before the batch read it, and commits first', async () => {
+    const ctx: ServerContext = { db: server.db, keys: server.keys, now: server.clock.now, throttle: DEFAULT_THROTTLE_LIMITS };
+    const made = await tech.client.ok('tokenCreate', { name: 'in flight', scopes: ['codes'], vaults: [vault], expiresInDays: 7 });
+    // The request is checked (its use audited now, while nothing holds the audit's lock).
+    const checked = await authenticateToken(ctx, made.token, 'codes', SOURCE);
+    let letGo: () => void = () => undefined;
+    let locked: () => void = () => undefined;
+    const isLocked = new Promise<void>((resolve) => { locked = resolve; });
+    const holding = server.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+      locked();
+      await new Promise<void>((resolve) => { letGo = resolve; });
+    });
+    await isLocked;
+    // The revocation writes its row, then waits to append its audit event.
+    const revoking = tech.client.ok('tokenRevoke', { id: made.view.id });
+    await until(async () => await waiting(true) === 1);
+    // The batch starts: it waits on the revocation's row (the fix), or reads past it and queues for the audit's lock behind it.
+    const asking = outcomeOf(computeCode(ctx, checked, { vault, entry }, SOURCE));
+    await until(async () => await waiting(false) >= 1 || await waiting(true) >= 2);
+    letGo();
+    await holding;
+    expect(await revoking).toEqual({ revoked: true });
+    expect(await asking).toBe('UNAUTHORIZED');
+    const computed = await server.db.query(`SELECT 1 FROM server_audit WHERE kind = 'codes.computed' AND detail LIKE $1`, [`%${made.view.id}%`]);
+    expect(computed).toHaveLength(0);
   });
 });
