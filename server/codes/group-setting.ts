@@ -5,7 +5,8 @@
  * groups it takes sealed keys for and when it drops them.
  * - Only an owner or admin turns it on or off (a group new to the server too); a record without the
  *   field (a desktop from before it) leaves it as held.
- * - Turned off: every sealed key of the group is dropped in the same transaction, and audited.
+ * - Turned off: every sealed key of the group is dropped in the same transaction, and audited; a
+ *   group deleted loses its setting and keys once its record is stored (store/code-seals.ts).
  * - A push after which a group set so wraps its secret key for a role that may not hold it there is
  *   refused (shared/policy mayHoldSecretKeyIn, group-keys.ts needsSecretKeyIn on the desktop: only a
  *   role with otp.reveal_secret holds it; codes-only, an auditor, a role that reveals passwords but
@@ -24,7 +25,8 @@ import { CrewvaultError } from '../../shared/errors';
 import { mayHoldSecretKeyIn, ROLE_PERMISSIONS, ROLES } from '../../shared/policy';
 import type { PeopleRecord, RoleRecord } from '../../shared/sync/records';
 import type { AuditEvent } from '../audit';
-import { deleteSealedCodesOfGroup, groupsWrappingSecretFor, serverCodeGroups, serverCodeGroupsOf, setServerCodeGroup } from '../store/codes';
+import { dropEndedSeals } from '../store/code-seals';
+import { groupsWrappingSecretFor, serverCodeGroups, serverCodeGroupsOf, setServerCodeGroup } from '../store/codes';
 import type { Transaction } from '../store/db';
 import { holdsEveryGroup } from '../store/membership';
 import { customRolesOf, secretHoldersAtCurrent, secretsGoneAtSameVersion, type SecretHolder } from '../store/secret-holders';
@@ -70,7 +72,8 @@ export async function applyServerCodesSetting(
   tx: Transaction, vaultId: string, pusher: { readonly role: string | null }, records: readonly PeopleRecord[], stale: ReadonlySet<string>, actorId: string, source: string,
   input: CodesRulesInput = { roles: [], secretsBefore: [] },
 ): Promise<AuditEvent[]> {
-  const groups = records.flatMap((r) => (r.kind === 'group' && !stale.has(r.id) && r.serverCodes !== undefined ? [{ id: r.id, on: r.serverCodes }] : []));
+  // A group deleted has no setting left to change: its end (the setting and its keys) follows its stored record (records.ts storePush).
+  const groups = records.flatMap((r) => (r.kind === 'group' && !stale.has(r.id) && r.deletedAt === null && r.serverCodes !== undefined ? [{ id: r.id, on: r.serverCodes }] : []));
   const held = await serverCodeGroups(tx, vaultId, groups.map((g) => g.id));
   const events: AuditEvent[] = [];
   for (const group of groups) {
@@ -78,11 +81,9 @@ export async function applyServerCodesSetting(
     if (!holdsEveryGroup(pusher.role)) {
       throw new CrewvaultError('FORBIDDEN', 'Only an owner or admin turns "server computes codes" on or off for a group: nothing was stored.');
     }
-    await setServerCodeGroup(tx, vaultId, group.id, group.on);
-    if (!group.on) {
-      const dropped = await deleteSealedCodesOfGroup(tx, vaultId, group.id);
-      if (dropped > 0) events.push({ kind: 'codes.key-removed', actorId, source, detail: { vault: vaultId, group: group.id, keys: dropped } });
-    }
+    // Turned off: the setting and every sealed key of the group go together (store/code-seals.ts).
+    if (group.on) await setServerCodeGroup(tx, vaultId, group.id, true);
+    else events.push(...await dropEndedSeals(tx, vaultId, { entries: [], groups: [group.id] }, { id: actorId, source }));
   }
   // After this push: no group set so may wrap its secret key for a member whose role may not hold it
   // there, whether the push granted it (a member record), turned the setting on (without a rotation

@@ -1,6 +1,6 @@
 /**
  * SQL for server-computed codes (schemas 15, 16, 19). Only this file reads or writes `server_code_keys`,
- * `server_code_groups` and `code_throttle` (and reads the audit's tail beside a batch's counts: store/audit.ts's
+ * `server_code_groups` and `code_throttle` (but store/code-seals.ts, which drops the seals a change ends) (and reads the audit's tail beside a batch's counts: store/audit.ts's
  * AUDIT_TAIL_SQL). Sealed keys are stored as the desktop sealed them (base64url); the
  * throttle counts a whole batch of requests in one statement. A batch holds its askers' token and
  * session rows with those stores' own SQL (holdVaultsAndAskers).

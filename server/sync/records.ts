@@ -29,6 +29,7 @@ import { createVault, lockVault, putRecord, recordsAfter, restampGroupEntries, r
 import type { Transaction } from '../store/db';
 import { appendAuditBatch, type AuditEvent } from '../audit';
 import { applyServerCodesSetting, secretHoldersBefore } from '../codes/group-setting';
+import { dropEndedSeals, type EntryPlace, type SealEnds } from '../store/code-seals';
 import { pushBatcher } from './push-batch';
 import { markFor, requireSameHistory } from './history-marks';
 import { holdVerified, verifyBeforeLock } from './verify';
@@ -206,9 +207,25 @@ export async function storePush(
   for (const groupId of people.joined) seq = await restampGroupEntries(tx, batch.vault, groupId, seq);
   // A membership this push made dates from after its records: a move out of the group in the same push is not told the new member.
   await datePushedJoins(tx, batch.vault, people.joins, seq);
+  // The server holds an entry's sealed OTP key only while it is live in a group whose codes it computes: what this push ended goes with it.
+  const sealsEnded = await dropEndedSeals(tx, batch.vault, sealEndsOf(fresh, held), { id: auth.user.id, source });
   // Audited last, when nothing of the push can be refused any more.
-  await appendAuditBatch(tx, ctx, [...startedVault, ...codesEvents]);
+  await appendAuditBatch(tx, ctx, [...startedVault, ...codesEvents, ...sealsEnded]);
   return { reply: { accepted: fresh.length, seq, conflicts: [] }, vault: { seq, createdBy: vault.createdBy }, person, stored: fresh };
+}
+
+/**
+ * What a push's stored records end of the server's sealed OTP keys (store/code-seals.ts): each entry
+ * that left the group the server held it in (moved, or deleted), and each group deleted.
+ */
+function sealEndsOf(stored: readonly ReplicaRecord[], held: ReadonlyMap<string, HeldRecord>): SealEnds {
+  const entries = stored.flatMap((r): EntryPlace[] => {
+    const before = held.get(r.id);
+    if (r.kind !== 'entry' || before?.kind !== 'entry' || before.group === null) return [];
+    if (r.deletedAt !== null) return [{ entry: r.id, group: null }];
+    return r.group === before.group ? [] : [{ entry: r.id, group: r.group }];
+  });
+  return { entries, groups: stored.flatMap((r) => (r.kind === 'group' && r.deletedAt !== null ? [r.id] : [])) };
 }
 
 /**
