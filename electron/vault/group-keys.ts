@@ -12,11 +12,11 @@ import { holdsSecretKeys, mayHoldSecretKeyIn } from '../../shared/policy';
 import { randomKey, unwrapKey, wrapKey, type KeyPair } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { contexts, groupKey, type GroupKey, type KeysSeen } from './keys';
-import { groupServerCodes, putGroupKey, type HeldGroupKeyRow } from './store-groups';
+import { groupKeysOfGroup, groupServerCodes, putGroupKey, type HeldGroupKeyRow } from './store-groups';
 import { requireVouchedFor } from './public-keys';
 import { refOf } from './store-ids';
 import { rolePermissions } from './store-roles';
-import type { UserRow } from './store-users';
+import { getUser, type UserRow } from './store-users';
 
 /** A fresh version of a group's keys: both random, split from the start. */
 export function newGroupKey(version: number, lead: boolean): GroupKey {
@@ -47,8 +47,22 @@ export function needsSecretKey(db: WriteDb, user: Pick<UserRow, 'role'>): boolea
  * the OTP keys the server holds for those who may not reveal them: only a role with
  * otp.reveal_secret holds it there; every other role the list key alone.
  */
-export function needsSecretKeyIn(db: WriteDb, user: Pick<UserRow, 'role'>, groupId: number): boolean {
+export function needsSecretKeyIn(db: ReadDb, user: Pick<UserRow, 'role'>, groupId: number): boolean {
   return mayHoldSecretKeyIn(rolePermissions(db, user.role), groupServerCodes(db, groupId));
+}
+
+/**
+ * The groups among these where an active member holds a secret key their role may not hold there:
+ * a vault from before shared/policy mayHoldSecretKeyIn narrowed who does in a group whose codes the
+ * server computes (review of D2). The server leaves such wraps be but refuses new ones
+ * (server/codes/group-setting.ts); an owner's sign-in rotates them away (team.ts takeStraySecretKeys).
+ */
+export function groupsWithStraySecretKeys(db: ReadDb, groupIds: Iterable<number>): number[] {
+  return [...groupIds].filter((groupId) => groupKeysOfGroup(db, groupId).some((gk) => {
+    if (gk.wrapped_secret_key === null) return false;
+    const user = getUser(db, gk.user_id);
+    return user !== undefined && user.disabled_at === null && !needsSecretKeyIn(db, user, groupId);
+  }));
 }
 
 /**

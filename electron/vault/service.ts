@@ -35,7 +35,7 @@ import { rolePermissions } from './store-roles';
 import { MfaService } from './mfa';
 import { TeamService } from './team';
 import { groupKeysOfUser, unsplitGroupIds } from './store-groups';
-import { openHeldGroupKey } from './group-keys';
+import { groupsWithStraySecretKeys, openHeldGroupKey } from './group-keys';
 import { sealAuditDetail, syncDirectory } from './directory';
 import { claimPasswordAttempt, getUser, releasePasswordClaim, setUserPasswordSeal, type UserRow } from './store-users';
 import { parseKdf, validateNewPassword, type KdfOptions } from './records';
@@ -604,13 +604,16 @@ export class VaultSession {
 
   /**
    * Finishes schema 6 for an owner (who holds every group's key): groups that still seal their
-   * secrets under their list key get a secret key of their own. Returns how many groups were
-   * split (0 for anyone else, or once done); audited as vault.keys_split.
+   * secrets under their list key get a secret key of their own (audited as vault.keys_split); and
+   * groups where someone holds a secret key their role may not hold there are rotated away from
+   * them (a vault from before the server-codes rule, team.ts takeStraySecretKeys). Returns how many
+   * groups were rotated (0 for anyone else, or once done).
    */
   async finishKeySplit(): Promise<number> {
+    if (this.closed || this.user.role !== 'owner') return 0;
     // A read first: every owner sign-in (each `crewvault otp`) asks, and almost always nothing is left.
-    if (this.closed || this.user.role !== 'owner' || (await this.store.read((r) => unsplitGroupIds(r))).length === 0) return 0;
-    return this.team.splitLegacyKeys();
+    const left = await this.store.read((r) => ({ unsplit: unsplitGroupIds(r).length > 0, stray: groupsWithStraySecretKeys(r, this.ring.groups.keys()).length > 0 }));
+    return (left.unsplit ? await this.team.splitLegacyKeys() : 0) + (left.stray ? await this.team.takeStraySecretKeys() : 0);
   }
 
   /**

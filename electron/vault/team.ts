@@ -11,7 +11,7 @@ import { lookAlikeProblem, normaliseNameText } from '../../shared/text';
 import type { GroupSummary, MemberView, RoleView, UserAdminView, UserView } from '../../shared/model';
 import { ALL_GROUP_ROLES, holdsSecretKeys, isPermission, mayHoldSecretKeyIn, permissionsBeyond, ROLE_PERMISSIONS, ROLES, whyNotAssignRole, type Actor, type Permission, type Person, type Role } from '../../shared/policy';
 import { exportPrivateKey, openJson, seal, sealJson } from './crypto';
-import { needsSecretKeyIn, newGroupKey, wrapGroupFor } from './group-keys';
+import { groupsWithStraySecretKeys, needsSecretKeyIn, newGroupKey, wrapGroupFor } from './group-keys';
 import { rotateDirectory, wrapDirectoryFor } from './directory';
 import { deleteEmptyGroup, type DeletedGroup } from './group-delete';
 import { carryMfaKey, shareMfaKeysWithOwner } from './mfa';
@@ -772,6 +772,20 @@ export class TeamService {
       const legacy = unsplitGroupIds(w).filter((groupId) => this.core.ring.groups.has(groupId));
       for (const groupId of legacy) this.rotate(w, groupId, new Set());
       if (legacy.length > 0) this.core.audit(w, { action: 'vault.keys_split' }, `${legacy.length} access group${legacy.length === 1 ? '' : 's'}: secrets now under a key of their own`);
+    })).rotated;
+  }
+
+  /**
+   * Every group where someone holds a secret key their role may not hold there (group-keys.ts
+   * groupsWithStraySecretKeys) is rotated, re-wrapped by role: they keep what they could open
+   * until now, nothing written from here on. An owner's sign-in runs it (VaultSession.finishKeySplit).
+   * Returns how many groups were rotated; audited as vault.secret_keys_taken.
+   */
+  async takeStraySecretKeys(): Promise<number> {
+    return (await this.writeRekeying((w) => {
+      const stray = groupsWithStraySecretKeys(w, [...this.core.ring.groups.keys()].filter((groupId) => this.core.ring.groups.get(groupId)?.secret !== undefined));
+      for (const groupId of stray) this.rotate(w, groupId, new Set());
+      if (stray.length > 0) this.core.audit(w, { action: 'vault.secret_keys_taken' }, `${stray.length} access group${stray.length === 1 ? '' : 's'}: secret keys taken from roles that may not hold them there`);
     })).rotated;
   }
 

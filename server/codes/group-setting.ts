@@ -15,7 +15,9 @@
  *   narrowing its holders so without re-wrapping. A member record carries the list key and the
  *   secret key as two fields, so the server tells them apart without opening either. The role is
  *   read off the permissions as the server holds them after the push: a built-in role's, a custom
- *   role's record (this push's, else the one stored), review 13a hole 1.
+ *   role's record (this push's, else the one stored), review 13a hole 1. Only a wrap the push adds
+ *   counts: one held before (a vault set so before the rule) leaves the push be, else every people
+ *   push of that vault would be refused; the owner's desktop rotates it away (CodesRulesInput).
  * - A push that takes the secret key from a member who held it at the group's current version, and
  *   leaves the group at that version, is refused (review 13a hole 5): the key they hold would open
  *   everything written there from then on. Taking it away is a rotation (team.ts followRole).
@@ -26,7 +28,7 @@ import { mayHoldSecretKeyIn, ROLE_PERMISSIONS, ROLES } from '../../shared/policy
 import type { PeopleRecord, RoleRecord } from '../../shared/sync/records';
 import type { AuditEvent } from '../audit';
 import { dropEndedSeals } from '../store/code-seals';
-import { groupsWrappingSecretFor, serverCodeGroups, serverCodeGroupsOf, setServerCodeGroup } from '../store/codes';
+import { secretWrapsFor, serverCodeGroups, serverCodeGroupsOf, setServerCodeGroup } from '../store/codes';
 import type { Transaction } from '../store/db';
 import { holdsEveryGroup } from '../store/membership';
 import { customRolesOf, secretHoldersAtCurrent, secretsGoneAtSameVersion, type SecretHolder } from '../store/secret-holders';
@@ -48,19 +50,42 @@ async function listKeyOnlyRolesOf(tx: Transaction, vaultId: string, pushedRoles:
 /**
  * Before a push's people records are applied: who holds the secret key at the current version of
  * a group the push may take it away in (the groups its group and member records name; every group
- * when it changes a user), for applyServerCodesSetting to tell whom the push took it from.
+ * when it changes a user), for applyServerCodesSetting to tell whom the push took it from; and the
+ * secret-key wraps held already by someone whose role may not hold them, which a push leaves be.
  */
-export async function secretHoldersBefore(tx: Transaction, vaultId: string, records: readonly PeopleRecord[]): Promise<readonly SecretHolder[]> {
-  if (records.length === 0) return [];
+export async function codesRulesBefore(tx: Transaction, vaultId: string, records: readonly PeopleRecord[], roles: readonly RoleRecord[]): Promise<CodesRulesInput> {
+  if (records.length === 0 && roles.length === 0) return { roles, secretsBefore: [], forbiddenBefore: new Set() };
   const everyGroup = records.some((r) => r.kind === 'user');
   const groups = [...new Set(records.flatMap((r) => (r.kind === 'group' ? [r.id] : r.kind === 'member' ? [r.group] : [])))];
-  return secretHoldersAtCurrent(tx, vaultId, everyGroup ? undefined : groups);
+  const secretsBefore = records.length === 0 ? [] : await secretHoldersAtCurrent(tx, vaultId, everyGroup ? undefined : groups);
+  return { roles, secretsBefore, forbiddenBefore: await forbiddenWraps(tx, vaultId, await groupsToJudge(tx, vaultId, records, new Set(), roles), []) };
 }
 
-/** What applyServerCodesSetting judges beside the people records: the push's role records, and secretHoldersBefore's answer. */
+/** What applyServerCodesSetting judges beside the people records: the push's role records, and what codesRulesBefore read. */
 export interface CodesRulesInput {
   readonly roles: readonly RoleRecord[];
   readonly secretsBefore: readonly SecretHolder[];
+  /**
+   * Secret-key wraps ("group user keyVersion") in server-codes groups held before the push by
+   * someone whose role may not hold them there: a vault set up before the rule (shared/policy
+   * mayHoldSecretKeyIn) narrowed who holds it. The push is not refused for them (every push of
+   * the vault would be, review of D2); an owner's or admin's desktop rotates them away
+   * (team.ts takeLegacySecretKeys). A wrap the push adds is refused.
+   */
+  readonly forbiddenBefore: ReadonlySet<string>;
+}
+
+/** The groups whose secret-key wraps a push may change the standing of: the ones its records name, and every server-codes group when it changes a user or a role. */
+async function groupsToJudge(tx: Transaction, vaultId: string, records: readonly PeopleRecord[], stale: ReadonlySet<string>, roles: readonly RoleRecord[]): Promise<string[]> {
+  const touched = new Set(records.flatMap((r) => (stale.has(r.id) ? [] : r.kind === 'group' ? [r.id] : r.kind === 'member' ? [r.group] : [])));
+  if (roles.length > 0 || records.some((r) => r.kind === 'user' && !stale.has(r.id))) for (const group of await serverCodeGroupsOf(tx, vaultId)) touched.add(group);
+  return [...touched];
+}
+
+/** The secret-key wraps among these groups, those set to server codes, held by someone whose role (as the push leaves it) may not hold them. */
+async function forbiddenWraps(tx: Transaction, vaultId: string, groups: readonly string[], pushedRoles: readonly RoleRecord[]): Promise<Set<string>> {
+  const setOn = await serverCodeGroups(tx, vaultId, groups);
+  return setOn.size === 0 ? new Set() : secretWrapsFor(tx, vaultId, [...setOn], await listKeyOnlyRolesOf(tx, vaultId, pushedRoles));
 }
 
 /**
@@ -70,7 +95,7 @@ export interface CodesRulesInput {
  */
 export async function applyServerCodesSetting(
   tx: Transaction, vaultId: string, pusher: { readonly role: string | null }, records: readonly PeopleRecord[], stale: ReadonlySet<string>, actorId: string, source: string,
-  input: CodesRulesInput = { roles: [], secretsBefore: [] },
+  input: CodesRulesInput = { roles: [], secretsBefore: [], forbiddenBefore: new Set() },
 ): Promise<AuditEvent[]> {
   // A group deleted has no setting left to change: its end (the setting and its keys) follows its stored record (records.ts storePush).
   const groups = records.flatMap((r) => (r.kind === 'group' && !stale.has(r.id) && r.deletedAt === null && r.serverCodes !== undefined ? [{ id: r.id, on: r.serverCodes }] : []));
@@ -85,14 +110,13 @@ export async function applyServerCodesSetting(
     if (group.on) await setServerCodeGroup(tx, vaultId, group.id, true);
     else events.push(...await dropEndedSeals(tx, vaultId, { entries: [], groups: [group.id] }, { id: actorId, source }));
   }
-  // After this push: no group set so may wrap its secret key for a member whose role may not hold it
-  // there, whether the push granted it (a member record), turned the setting on (without a rotation
-  // that re-wraps), gave a member such a role (a user record) or narrowed a role so (a role record) — each refused whole.
-  const touched = new Set(records.flatMap((r) => (stale.has(r.id) ? [] : r.kind === 'group' ? [r.id] : r.kind === 'member' ? [r.group] : [])));
-  if (input.roles.length > 0 || records.some((r) => r.kind === 'user' && !stale.has(r.id))) for (const group of await serverCodeGroupsOf(tx, vaultId)) touched.add(group);
-  const setOn = await serverCodeGroups(tx, vaultId, [...touched]);
-  const wrapping = setOn.size === 0 ? new Set<string>() : await groupsWrappingSecretFor(tx, vaultId, [...setOn], await listKeyOnlyRolesOf(tx, vaultId, input.roles));
-  if (wrapping.size > 0) {
+  // After this push: no group set so may hold a secret-key wrap it did not hold before for a member
+  // whose role may not hold it there, whether the push granted it (a member record), turned the
+  // setting on (without a rotation that re-wraps), gave a member such a role (a user record) or
+  // narrowed a role so (a role record) — each refused whole. A wrap held so before the push (a vault
+  // from before the rule) does not refuse it: the owner's desktop rotates it away (CodesRulesInput).
+  const after = await forbiddenWraps(tx, vaultId, await groupsToJudge(tx, vaultId, records, stale, input.roles), input.roles);
+  if ([...after].some((wrap) => !input.forbiddenBefore.has(wrap))) {
     throw new CrewvaultError('FORBIDDEN', 'This would give a group\'s secret key to someone whose role may not reveal its OTP keys (otp.reveal_secret), in a group whose codes the team server computes: nothing was stored.');
   }
   await refuseSecretTakenWithoutRotation(tx, vaultId, input.secretsBefore);

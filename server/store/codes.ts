@@ -286,20 +286,21 @@ export async function setServerCodeGroup(tx: Transaction, vaultId: string, group
 }
 
 /**
- * The groups among these whose current members include someone of one of `roles` holding the
- * group's secret key (a membership's wrapped keys are stored as the pair [list key, secret key],
- * server/sync/membership.ts): read after a push's memberships are applied, to refuse it whole.
+ * The secret-key wraps among these groups' current memberships held by someone of one of `roles`
+ * (a membership's wrapped keys are stored as the pair [list key, secret key],
+ * server/sync/membership.ts), each as "group user keyVersion": read before and after a push's
+ * memberships are applied, to refuse a push that adds one (group-setting.ts).
  */
-export async function groupsWrappingSecretFor(tx: Transaction, vaultId: string, groupIds: readonly string[], roles: readonly string[]): Promise<Set<string>> {
+export async function secretWrapsFor(tx: Transaction, vaultId: string, groupIds: readonly string[], roles: readonly string[]): Promise<Set<string>> {
   if (groupIds.length === 0 || roles.length === 0) return new Set();
   const rows = await tx.query(
-    `SELECT DISTINCT m.group_id FROM sync_members m
+    `SELECT m.group_id, m.vault_user, m.key_version FROM sync_members m
      JOIN sync_people p ON p.vault_id = m.vault_id AND p.vault_user = m.vault_user
-     WHERE m.vault_id = $1 AND m.group_id = ANY($2::text[]) AND p.role = ANY($3::text[]) 
+     WHERE m.vault_id = $1 AND m.group_id = ANY($2::text[]) AND p.role = ANY($3::text[])
        AND CASE WHEN m.wrapped LIKE '[%' THEN (m.wrapped::jsonb ->> 1) IS NOT NULL ELSE false END`,
     [vaultId, [...groupIds], [...roles]],
   );
-  return new Set(rows.map((row) => text(row, 'group_id')));
+  return new Set(rows.map((row) => `${text(row, 'group_id')} ${text(row, 'vault_user')} ${int(row, 'key_version')}`));
 }
 
 /** Seals made before the server kept which key they were sealed to are named as sealed to `codeKey` (its only key until the first rotation). */

@@ -28,7 +28,7 @@ import { batchesOf } from '../store/batches';
 import { createVault, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, vaultInfo } from '../store/sync';
 import type { Transaction } from '../store/db';
 import { appendAuditBatch, type AuditEvent } from '../audit';
-import { applyServerCodesSetting, secretHoldersBefore } from '../codes/group-setting';
+import { applyServerCodesSetting, codesRulesBefore } from '../codes/group-setting';
 import { dropEndedSeals, type EntryPlace, type SealEnds } from '../store/code-seals';
 import { pushBatcher } from './push-batch';
 import { markFor, requireSameHistory } from './history-marks';
@@ -145,12 +145,13 @@ export async function storePush(
   }
   // The custom roles this push defines, as written: a user record may give one (records.ts: objects go first).
   const pushedRoles = new Set(batch.records.flatMap((r) => (r.kind === 'role' ? [r.name] : [])));
-  // Who holds a secret key at a group's current version before this push: taken away there, the version must move (group-setting.ts).
-  const secretsBefore = await secretHoldersBefore(tx, batch.vault, peopleRecords);
+  // Who holds a secret key at a group's current version before this push (taken away there, the version must move), and which
+  // wraps of it someone already holds whose role may not (left be; a push adding one is refused): group-setting.ts.
+  const roles = batch.records.filter((r): r is RoleRecord => r.kind === 'role');
+  const codesBefore = await codesRulesBefore(tx, batch.vault, peopleRecords, roles);
   const people = await applyPeople(tx, batch.vault, person, peopleRecords, leaving, pushedRoles);
   // Which groups the server computes codes of, as their records say (owners and admins only), and no secret key wrapped there for codes-only members.
-  const roles = batch.records.filter((r): r is RoleRecord => r.kind === 'role');
-  const codesEvents = await applyServerCodesSetting(tx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source, { roles, secretsBefore });
+  const codesEvents = await applyServerCodesSetting(tx, batch.vault, person, peopleRecords, people.stale, auth.user.id, source, codesBefore);
   // Custom roles, settings and the MFA policy: owners and admins only (task 15); their bases are judged below with the entries'.
   await checkVaultObjects(tx, batch.vault, person, batch.records.filter((r): r is VaultObjectRecord => r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy'));
   const groupReads = peopleRecords.length > 0 ? undefined : known.groups;
