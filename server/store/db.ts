@@ -326,6 +326,22 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
 }
 
 /**
+ * Runs `read` as one consistent view of the database: every statement of it sees the same
+ * committed state, so what a reply hands out (records) is judged by what it read with them (who
+ * may see them). PostgreSQL: one REPEATABLE READ, READ ONLY transaction (its snapshot is taken at
+ * the first statement after this one, and held to the end; a write committed meanwhile is not
+ * seen). PGlite: its one connection runs one transaction at a time, so no write runs before this
+ * one ends; the same statement is said there too. Without it, a revoke committed between two
+ * statements of a pull handed the revoked member that group's records (review of key rotation, R2).
+ */
+export async function readConsistently<T>(db: Database, read: (tx: DatabaseTransaction) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    return read(tx);
+  });
+}
+
+/**
  * PostgreSQL out of reach for a moment (restarting, a network cut, a connection it ended): the
  * request may be tried again. Whether a transaction whose COMMIT met this was stored is not
  * known here, so nothing is said about it: desktops retry, and a push that was stored comes

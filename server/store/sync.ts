@@ -5,7 +5,7 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import { rowsByKeys } from './by-keys';
-import { int, text, textOrNull, type Database, type DatabaseTransaction, type Queryable, type Transaction } from './db';
+import { int, text, textOrNull, type DatabaseTransaction, type Queryable, type Transaction } from './db';
 import type { RawRow } from './raw-rows';
 import { newHistoryMark } from './history-marks';
 import { Params, RecordsInLine, recordsPutSql, type StoredRecord } from './records-in-line';
@@ -122,7 +122,7 @@ export async function putRecord(tx: Transaction, vaultId: string, record: Stored
 }
 
 /**
- * Planner settings for one page read, for its transaction only: no scan of the whole table, no
+ * Planner settings for one page read only (walkingIndex undoes them after it): no scan of the whole table, no
  * bitmap read and no sort, so a page's `ORDER BY <the index's columns> LIMIT n` can only be a walk
  * of that index from the cursor. Without them, on a table never analyzed (PGlite never analyzes
  * by itself; a fresh PostgreSQL before autovacuum's first pass) the planner takes `vault_id = $1`
@@ -132,19 +132,25 @@ export async function putRecord(tx: Transaction, vaultId: string, record: Stored
  */
 export const INDEX_WALK = "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)";
 
-async function walkingIndex<T>(db: Database, read: (tx: DatabaseTransaction) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.query(INDEX_WALK);
-    return read(tx);
-  });
+/**
+ * `read` under INDEX_WALK, inside the caller's transaction (a pull's or a snapshot page's one
+ * consistent read, db.ts readConsistently). The settings go with the savepoint once read: the
+ * reply's other statements are planned as everywhere else (a generic plan made under them would be
+ * kept by the connection).
+ */
+async function walkingIndex<T>(tx: DatabaseTransaction, read: () => Promise<T>): Promise<T> {
+  await tx.exec(`SAVEPOINT index_walk; ${INDEX_WALK}`);
+  const rows = await read();
+  await tx.exec('ROLLBACK TO SAVEPOINT index_walk; RELEASE SAVEPOINT index_walk');
+  return rows;
 }
 
 /**
  * Records stored after `since`, in sequence order: `limit` at most, and no more than about
  * `maxBytes` of bodies (at least one); the body as text (parsed by the caller).
  */
-export async function recordsAfter(db: Database, vaultId: string, since: number, limit: number, maxBytes: number): Promise<Array<{ readonly seq: number; readonly body: string; readonly scope: string | null; readonly bodyDigest: string | null }>> {
-  const rows = await walkingIndex(db, (tx) => tx.query(PULL_PAGE_SQL, [vaultId, since, limit, maxBytes]));
+export async function recordsAfter(tx: DatabaseTransaction, vaultId: string, since: number, limit: number, maxBytes: number): Promise<Array<{ readonly seq: number; readonly body: string; readonly scope: string | null; readonly bodyDigest: string | null }>> {
+  const rows = await walkingIndex(tx, () => tx.query(PULL_PAGE_SQL, [vaultId, since, limit, maxBytes]));
   return rows.map((row) => ({ seq: int(row, 'seq'), body: text(row, 'body'), scope: textOrNull(row, 'scope'), bodyDigest: textOrNull(row, 'body_digest') }));
 }
 
@@ -205,9 +211,9 @@ const isStoredKind = (kind: string): kind is SnapshotRow['kind'] => STORED_KINDS
  * `maxBytes` of bodies (at least one). Each object has one row (its newest record), so this is the
  * vault's state.
  */
-export async function snapshotAfter(db: Database, vaultId: string, after: number, upTo: number, events: boolean, limit: number, maxBytes: number): Promise<SnapshotRow[]> {
+export async function snapshotAfter(tx: DatabaseTransaction, vaultId: string, after: number, upTo: number, events: boolean, limit: number, maxBytes: number): Promise<SnapshotRow[]> {
   // The page's bodies as bytes (db.ts queryBytes): handed on into the reply without being decoded and encoded again.
-  const rows = await walkingIndex(db, (tx) => tx.queryBytes(events ? SNAPSHOT_PAGE_SQL.events : SNAPSHOT_PAGE_SQL.state, [vaultId, after, upTo, limit, maxBytes]));
+  const rows = await walkingIndex(tx, () => tx.queryBytes(events ? SNAPSHOT_PAGE_SQL.events : SNAPSHOT_PAGE_SQL.state, [vaultId, after, upTo, limit, maxBytes]));
   return rows.map((row) => {
     const kind = rawText(row, 1, 'kind');
     if (!isStoredKind(kind)) throw new CrewvaultError('INTERNAL', `snapshotAfter: a stored record of kind ${kind}`);

@@ -26,7 +26,7 @@ import type { ServerContext } from '../context';
 import { recordBatchSchema } from '../../shared/sync/record-batches';
 import { batchesOf } from '../store/batches';
 import { createVault, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, vaultInfo } from '../store/sync';
-import type { Transaction } from '../store/db';
+import { readConsistently, type DatabaseTransaction, type Queryable, type Transaction } from '../store/db';
 import { appendAuditBatch, type AuditEvent } from '../audit';
 import { applyServerCodesSetting, codesRulesBefore } from '../codes/group-setting';
 import { dropEndedSeals, type EntryPlace, type SealEnds } from '../store/code-seals';
@@ -246,32 +246,38 @@ async function noteLeftReach(tx: Transaction, vaultId: string, record: ReplicaRe
  * hole 1, for the desktop to check before it drops anything). A desktop from before either would
  * refuse the field. Owners and admins hold every group: none.
  */
-async function leftReachFor(ctx: ServerContext, input: ServerRouteInput<'syncPull'>, me: InVault, upTo: number): Promise<{ left?: string[]; leftRecords?: EntryRecord[] }> {
+async function leftReachFor(db: Queryable, input: ServerRouteInput<'syncPull'>, me: InVault, upTo: number): Promise<{ left?: string[]; leftRecords?: EntryRecord[] }> {
   if (me.vaultUser === null || holdsEveryGroup(me.role)) return {};
   if (input.leftRecords === true) {
     // Stored as pushed, checked then; parsed again on the way out as the page's records are (one that no longer parses is left out).
-    const records = (await leftReachRecordsOf(ctx.db, input.vault, me.vaultUser, input.since, upTo)).flatMap((body) => {
+    const records = (await leftReachRecordsOf(db, input.vault, me.vaultUser, input.since, upTo)).flatMap((body) => {
       const parsed = entryRecordSchema.safeParse(JSON.parse(body));
       return parsed.success ? [parsed.data] : [];
     });
     return records.length > 0 ? { leftRecords: records } : {};
   }
   if (input.left !== true) return {};
-  const left = await leftReachOf(ctx.db, input.vault, me.vaultUser, input.since, upTo);
+  const left = await leftReachOf(db, input.vault, me.vaultUser, input.since, upTo);
   return left.length > 0 ? { left } : {};
 }
 
 export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteInput<'syncPull'>): Promise<ServerRouteOutput<'syncPull'>> {
   requireVaultInReach(auth, input.vault);
-  const vault = await vaultInfo(ctx.db, input.vault);
+  // Who may see what and the records handed, read as one view (db.ts readConsistently): a revoke
+  // committed between two of these reads would hand the revoked member that group's records.
+  return readConsistently(ctx.db, (db) => pullIn(db, auth, input));
+}
+
+async function pullIn(db: DatabaseTransaction, auth: Caller, input: ServerRouteInput<'syncPull'>): Promise<ServerRouteOutput<'syncPull'>> {
+  const vault = await vaultInfo(db, input.vault);
   if (vault === undefined) throw noSuchVaultFor(auth.user.role);
   // Only a person of the vault pulls, and is handed only the groups they hold now.
-  const me = await pullingPerson(ctx.db, input.vault, vault.createdBy, auth.user.id);
+  const me = await pullingPerson(db, input.vault, vault.createdBy, auth.user.id);
   // A cursor this server's history does not hold (restored from a backup, the vault replaced) is never answered "caught up".
-  await requireSameHistory(ctx.db, input.vault, vault.seq, input.since, input.mark);
-  const visible = await pullFilter(ctx.db, input.vault, me, input.kinds);
-  const whole = await wholeEventsFor(ctx.db, input.vault, me);
-  const rows = await recordsAfter(ctx.db, input.vault, input.since, input.limit ?? DEFAULT_PULL, PULL_BYTES);
+  await requireSameHistory(db, input.vault, vault.seq, input.since, input.mark);
+  const visible = await pullFilter(db, input.vault, me, input.kinds);
+  const whole = await wholeEventsFor(db, input.vault, me);
+  const rows = await recordsAfter(db, input.vault, input.since, input.limit ?? DEFAULT_PULL, PULL_BYTES);
   // Stored as they were checked when pushed; parsed again on the way out, as the contract says. A v3 event of a group this
   // person does not hold goes redacted: its header, body digest and signature (events-v3.ts). A record stored before
   // the contract refused its shape (a role spelt otherwise, a policy naming a role twice: review round twelve (a)) is
@@ -285,9 +291,9 @@ export async function pull(ctx: ServerContext, auth: Caller, input: ServerRouteI
   }).filter((r) => visible(r.record));
   // Up to the last record read, handed over or not: what was left out is not this person's.
   const upTo = rows.at(-1)?.seq ?? input.since;
-  const left = await leftReachFor(ctx, input, me, upTo);
+  const left = await leftReachFor(db, input, me, upTo);
   // The signed batches the records handed name (format 2), each whole: only those (a batch lists digests only, but of records this person may not see).
   const named = [...new Set([...records.map((r) => r.record), ...(left.leftRecords ?? [])].flatMap((r) => ((r.kind === 'customer' || r.kind === 'entry') && r.batch !== undefined ? [r.batch] : [])))];
-  const batches = [...(await batchesOf(ctx.db, input.vault, named)).values()].map((body) => recordBatchSchema.parse(JSON.parse(body)));
-  return { records, upTo, more: upTo < vault.seq, ...(batches.length > 0 ? { batches } : {}), ...left, ...(await markFor(ctx.db, input.vault, upTo, input.marks === true)) };
+  const batches = [...(await batchesOf(db, input.vault, named)).values()].map((body) => recordBatchSchema.parse(JSON.parse(body)));
+  return { records, upTo, more: upTo < vault.seq, ...(batches.length > 0 ? { batches } : {}), ...left, ...(await markFor(db, input.vault, upTo, input.marks === true)) };
 }

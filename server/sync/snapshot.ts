@@ -15,6 +15,7 @@ import type { ServerRouteInput, ServerRouteOutput } from '../../shared/api/serve
 import { CrewvaultError } from '../../shared/errors';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
+import { readConsistently, type DatabaseTransaction } from '../store/db';
 import { JsonText } from '../json-text';
 import { batchesOf } from '../store/batches';
 import { snapshotAfter, snapshotEventCount, vaultInfo } from '../store/sync';
@@ -29,17 +30,22 @@ const PAGE_BYTES = 8 * 1024 * 1024;
 
 export async function snapshot(ctx: ServerContext, auth: Caller, input: ServerRouteInput<'syncSnapshot'>): Promise<JsonText<ServerRouteOutput<'syncSnapshot'>>> {
   requireVaultInReach(auth, input.vault);
-  const vault = await vaultInfo(ctx.db, input.vault);
+  // The page, who may see it and where the vault stands, read as one view (db.ts readConsistently), as a pull is.
+  return readConsistently(ctx.db, (db) => pageIn(db, auth, input));
+}
+
+async function pageIn(db: DatabaseTransaction, auth: Caller, input: ServerRouteInput<'syncSnapshot'>): Promise<JsonText<ServerRouteOutput<'syncSnapshot'>>> {
+  const vault = await vaultInfo(db, input.vault);
   if (vault === undefined) throw noSuchVaultFor(auth.user.role);
   // Only a person of the vault takes its snapshot, and only what their pull would hand them.
-  const me = await pullingPerson(ctx.db, input.vault, vault.createdBy, auth.user.id);
-  const visible = await pullFilter(ctx.db, input.vault, me, input.kinds);
-  const whole = await wholeEventsFor(ctx.db, input.vault, me);
+  const me = await pullingPerson(db, input.vault, vault.createdBy, auth.user.id);
+  const visible = await pullFilter(db, input.vault, me, input.kinds);
+  const whole = await wholeEventsFor(db, input.vault, me);
   const upTo = input.upTo ?? vault.seq;
   // Past the head: this server's history is not the one the desktop pulled from (history-marks.ts), never a malformed request.
   requireWithinHead(upTo, vault.seq);
   if (input.after > upTo) throw new CrewvaultError('INVALID_INPUT', 'after: past the snapshot\'s end.');
-  const rows = await snapshotAfter(ctx.db, input.vault, input.after, upTo, input.part === 'events', input.limit ?? DEFAULT_PAGE, PAGE_BYTES);
+  const rows = await snapshotAfter(db, input.vault, input.after, upTo, input.part === 'events', input.limit ?? DEFAULT_PAGE, PAGE_BYTES);
   // The objects part (review 12a hole 3): the state's pages, handing only the kinds named; read once by a desktop from before them.
   const only = input.part === 'objects' ? new Set<string>(input.kinds ?? []) : undefined;
   const handed = rows.filter((row) => visible(row) && (only === undefined || only.has(row.kind)));
@@ -54,10 +60,10 @@ export async function snapshot(ctx: ServerContext, auth: Caller, input: ServerRo
   // Each record's bytes as stored, between the few characters of its place in the reply (json-text.ts writes them once).
   const records = handed.flatMap((row, i) => [`${i === 0 ? '' : ','}{"seq":${row.seq},"record":`, bodyOf(row), '}']);
   // The signed batches the handed records name (format 2), as stored: only those of records handed.
-  const batches = [...(await batchesOf(ctx.db, input.vault, [...new Set(handed.flatMap((row) => (row.batch === null ? [] : [row.batch])))])).values()];
+  const batches = [...(await batchesOf(db, input.vault, [...new Set(handed.flatMap((row) => (row.batch === null ? [] : [row.batch])))])).values()];
   const batchesPart = batches.length > 0 ? `,"batches":[${batches.join(',')}]` : '';
   // A history's "n of m" (docs/SYNC.md "Speed" step 8): counted only when asked, once a run.
-  const count = input.count === true && input.part === 'events' ? await snapshotEventCount(ctx.db, input.vault, input.after, upTo) : undefined;
+  const count = input.count === true && input.part === 'events' ? await snapshotEventCount(db, input.vault, input.after, upTo) : undefined;
   const countPart = count === undefined ? '' : `,"eventCount":{"total":${count.total},"taken":${count.taken}}`;
   return new JsonText(['{"records":[', ...records, `],"after":${after},"upTo":${upTo},"more":${after < upTo}${batchesPart}${countPart}}`]);
 }
