@@ -7,26 +7,14 @@
  * password reveal there is refused (FORBIDDEN), their entry still listed. Real vault file, real crypto.
  * Must never print a password or a key.
  */
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { EntrySummary, GroupSummary } from '../../shared/model';
 import { errorCode, newRouter, ok } from '../support/router';
 import { OWNER, PASSWORD } from '../support/vault';
 import { withBase } from '../support/base-revision';
+import { secretHolders } from '../support/secret-holders';
 
 const PEOPLE = [['dana', 'Deskpass'], ['pia', 'Passwords'], ['tom', 'technician'], ['dora', 'Deskpass'], ['paul', 'Passwords']] as const;
-
-/** Who holds group `id`'s secret key at its current version, as the vault file stores it. */
-function secretHolders(vaultPath: string, id: number): { version: number; members: string[]; secret: string[] } {
-  const db = new Database(vaultPath, { readonly: true });
-  try {
-    const { key_version: version } = db.prepare('SELECT key_version FROM access_groups WHERE id = ?').get(id) as { key_version: number };
-    const rows = db.prepare('SELECT u.name AS user, gk.key_version AS v, gk.wrapped_secret_key IS NOT NULL AS secret FROM group_keys gk JOIN users u ON u.id = gk.user_id WHERE gk.group_id = ? ORDER BY u.name').all(id) as Array<{ user: string; v: number; secret: number }>;
-    return { version, members: rows.filter((r) => r.v === version).map((r) => r.user), secret: rows.filter((r) => r.secret === 1).map((r) => r.user) };
-  } finally {
-    db.close();
-  }
-}
 
 describe('a server-codes group\'s secret key and roles without otp.reveal_secret (D2)', () => {
   it('goes to neither a passwords-and-codes role nor a password-only role, on turning on or granting after', async () => {

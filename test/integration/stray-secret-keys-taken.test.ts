@@ -13,17 +13,7 @@ import type { GroupSummary } from '../../shared/model';
 import { ok, newRouter } from '../support/router';
 import { OWNER, PASSWORD } from '../support/vault';
 import { withBase } from '../support/base-revision';
-
-function held(vaultPath: string, id: number): { version: number; members: string[]; secret: string[] } {
-  const db = new Database(vaultPath, { readonly: true });
-  try {
-    const { key_version: version } = db.prepare('SELECT key_version FROM access_groups WHERE id = ?').get(id) as { key_version: number };
-    const rows = db.prepare('SELECT u.name AS user, gk.key_version AS v, gk.wrapped_secret_key IS NOT NULL AS secret FROM group_keys gk JOIN users u ON u.id = gk.user_id WHERE gk.group_id = ? ORDER BY u.name').all(id) as Array<{ user: string; v: number; secret: number }>;
-    return { version, members: rows.filter((r) => r.v === version).map((r) => r.user), secret: rows.filter((r) => r.secret === 1).map((r) => r.user) };
-  } finally {
-    db.close();
-  }
-}
+import { secretHolders } from '../support/secret-holders';
 
 describe('secret keys a role may no longer hold in a server-codes group (review of D2)', () => {
   it('are taken by a rotation at the owner\'s sign-in, not at a technician\'s, and audited', async () => {
@@ -45,28 +35,28 @@ describe('secret keys a role may no longer hold in a server-codes group (review 
     const db = new Database(vaultPath);
     db.prepare('UPDATE access_groups SET server_codes = 1 WHERE id = ?').run(night.id);
     db.close();
-    const before = held(vaultPath, night.id);
+    const before = secretHolders(vaultPath, night.id);
     expect(before.secret).toEqual(expect.arrayContaining(['dana', 'tom']));
 
     ok(await router.call('session.signIn', { username: 'tom', password: 'tom password' }));
     ok(await router.call('session.lock', {}));
-    expect(held(vaultPath, night.id)).toEqual(before);
+    expect(secretHolders(vaultPath, night.id)).toEqual(before);
 
-    const dayBefore = held(vaultPath, day.id);
+    const dayBefore = secretHolders(vaultPath, day.id);
     ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
-    const after = held(vaultPath, night.id);
+    const after = secretHolders(vaultPath, night.id);
     expect(after.version).toBe(before.version + 1);
     expect(after.members).toEqual(expect.arrayContaining(['dana', 'tom']));
     expect(after.secret).toContain('tom');
     expect(after.secret).not.toContain('dana');
     // A group without the setting keeps Dana's secret key (her role reveals its passwords) and its version.
-    expect(held(vaultPath, day.id)).toEqual(dayBefore);
+    expect(secretHolders(vaultPath, day.id)).toEqual(dayBefore);
     const log = ok(await router.call('audit.list', {})) as Array<{ action: string; detail: string }>;
     expect(log.filter((row) => row.action === 'vault.secret_keys_taken')).toHaveLength(1);
 
     // Once taken, the next owner sign-in has nothing left to do.
     ok(await router.call('session.lock', {}));
     ok(await router.call('session.signIn', { username: OWNER, password: PASSWORD }));
-    expect(held(vaultPath, night.id).version).toBe(after.version);
+    expect(secretHolders(vaultPath, night.id).version).toBe(after.version);
   });
 });

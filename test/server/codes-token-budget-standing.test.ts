@@ -9,7 +9,8 @@
  * The interleaving is driven in order, not raced: the request is checked (authenticateToken,
  * authenticate: what the app does before the handler), then the token or session ends, then the
  * ask goes into a batch (computeCode). On PostgreSQL a revocation in flight (written, waiting to
- * append its audit event) when the batch starts is waited for and seen, held on real locks. Real
+ * append its audit event) when the batch starts is waited for and seen, held on real locks, and so
+ * is a session ended in flight (its device removed). Real
  * HTTP on loopback, real PostgreSQL and PGlite, real crypto; the server's clock is injected.
  * Must never: print a key, a code or a token.
  */
@@ -186,7 +187,7 @@ describe.each(DATABASE_KINDS)('codes: one budget per account, and the asker\'s s
   });
 });
 
-describe('codes: a revocation in flight when the batch starts, on PostgreSQL', () => {
+describe('codes: a revocation or a session end in flight when the batch starts, on PostgreSQL', () => {
   let server: TestServer;
   let owner: Person;
   let tech: Person;
@@ -210,11 +211,12 @@ describe('codes: a revocation in flight when the batch starts, on PostgreSQL', (
     while (!await done()) await new Promise<void>((resolve) => { setImmediate(resolve); });
   }
 
-  it('refuses the code when the token\'s revocation was written before the batch read it, and commits first', async () => {
-    const ctx: ServerContext = { db: server.db, keys: server.keys, now: server.clock.now, throttle: DEFAULT_THROTTLE_LIMITS };
-    const made = await tech.client.ok('tokenCreate', { name: 'in flight', scopes: ['codes'], vaults: [vault], expiresInDays: 7 });
-    // The request is checked (its use audited now, while nothing holds the audit's lock).
-    const checked = await authenticateToken(ctx, made.token, 'codes', SOURCE);
+  /**
+   * `end` (a write that ends a standing, then waits to append its audit event) started while the
+   * audit's lock is held; the batch `ask` started once it waits: it waits on the ended row (the
+   * fix), or reads past it and queues for the audit's lock behind it. Then both are let go.
+   */
+  async function endedInFlight<T>(end: () => Promise<T>, ask: () => Promise<string>): Promise<{ ended: T; asked: string }> {
     let letGo: () => void = () => undefined;
     let locked: () => void = () => undefined;
     const isLocked = new Promise<void>((resolve) => { locked = resolve; });
@@ -224,17 +226,35 @@ describe('codes: a revocation in flight when the batch starts, on PostgreSQL', (
       await new Promise<void>((resolve) => { letGo = resolve; });
     });
     await isLocked;
-    // The revocation writes its row, then waits to append its audit event.
-    const revoking = tech.client.ok('tokenRevoke', { id: made.view.id });
+    const ending = end();
     await until(async () => await waiting(true) === 1);
-    // The batch starts: it waits on the revocation's row (the fix), or reads past it and queues for the audit's lock behind it.
-    const asking = outcomeOf(computeCode(ctx, checked, { vault, entry }, SOURCE));
+    const asking = ask();
     await until(async () => await waiting(false) >= 1 || await waiting(true) >= 2);
     letGo();
     await holding;
-    expect(await revoking).toEqual({ revoked: true });
-    expect(await asking).toBe('UNAUTHORIZED');
+    return { ended: await ending, asked: await asking };
+  }
+
+  it('refuses the code when the token\'s revocation was written before the batch read it, and commits first', async () => {
+    const ctx: ServerContext = { db: server.db, keys: server.keys, now: server.clock.now, throttle: DEFAULT_THROTTLE_LIMITS };
+    const made = await tech.client.ok('tokenCreate', { name: 'in flight', scopes: ['codes'], vaults: [vault], expiresInDays: 7 });
+    // The request is checked (its use audited now, while nothing holds the audit's lock).
+    const checked = await authenticateToken(ctx, made.token, 'codes', SOURCE);
+    const { ended, asked } = await endedInFlight(() => tech.client.ok('tokenRevoke', { id: made.view.id }), () => outcomeOf(computeCode(ctx, checked, { vault, entry }, SOURCE)));
+    expect(ended).toEqual({ revoked: true });
+    expect(asked).toBe('UNAUTHORIZED');
     const computed = await server.db.query(`SELECT 1 FROM server_audit WHERE kind = 'codes.computed' AND detail LIKE $1`, [`%${made.view.id}%`]);
     expect(computed).toHaveLength(0);
+  });
+
+  // Review of D5: the sessions' FOR SHARE in the batch (store/sessions.ts sessionsHeldSql), as the token's: a device removed, its sessions deleted.
+  it('refuses the code when the device removal ending the session was written before the batch read it', async () => {
+    const ctx: ServerContext = { db: server.db, keys: server.keys, now: server.clock.now, throttle: DEFAULT_THROTTLE_LIMITS };
+    const other = new TestClient(server.url);
+    await other.login(tech.username, tech.password);
+    const checked = await authenticate(ctx, other.tokens?.accessToken, other.deviceId);
+    const { ended, asked } = await endedInFlight(() => tech.client.call('deviceRemove', { deviceId: other.deviceId ?? '' }), () => outcomeOf(computeCode(ctx, checked, { vault, entry }, SOURCE)));
+    expect(ended.ok ? ended.value.endedSessions : ended.error.code).toBe(1);
+    expect(asked).toBe('UNAUTHORIZED');
   });
 });
