@@ -1,0 +1,61 @@
+/**
+ * Review probe (hostile review 2, change 693aeff): the server leaves a stray secret-key wrap of a
+ * server-codes group be when it is named by the same "group user keyVersion" before and after a
+ * push. That names a vault user, not the key pair the wrap is sealed to: a push that rebinds the
+ * stray holder's vault user to another account and public key, and wraps the group's secret key
+ * again for that key at the same version, hands the secret key to a new codes-only person and is
+ * stored. Expected: refused (FORBIDDEN), as a grant to any other Deskpass member is. PGlite.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Permission } from '../../shared/policy';
+import { vaultObjectId, type MemberRecord, type RoleRecord, type UserRecord } from '../../shared/sync/records';
+import { useTestDatabases } from './databases';
+import { groupRecord, memberRecord, pushOf, serverWithPeople, userRecord, vaultUsers } from './people';
+import type { Person, TestServer } from './support';
+
+const databases = useTestDatabases();
+const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+const b64 = (text: string): string => Buffer.from(text).toString('base64url');
+const DESK: Permission[] = ['entries.view', 'passwords.reveal', 'otp.view'];
+const NOT_HERE = 'may not reveal its OTP keys (otp.reveal_secret)';
+
+function roleRecord(vault: string, author: string, name: string, permissions: Permission[]): RoleRecord {
+  return { kind: 'role', id: vaultObjectId(vault, 'role', sha256Hex, name), revision: 1, base: 0, name, permissions, author, signerKey: author, signature: b64('signature') };
+}
+function withSecret(record: MemberRecord, sealedTo: string): MemberRecord {
+  return { ...record, wrappedKey: b64(`list key for ${sealedTo}`), wrappedSecretKey: b64(`secret key at ${record.keyVersion} for ${sealedTo}`) };
+}
+
+describe('review probe: a stray wrap\'s "group user keyVersion" re-used for another key pair', () => {
+  let server: TestServer;
+  let owner: Person;
+  let people: Record<'desk' | 'eve', Person>;
+  const vault = randomBytes(16).toString('hex');
+  const u = { owner: randomUUID(), desk: randomUUID() };
+  const g = randomUUID();
+  const push = async (records: Parameters<typeof pushOf>[1]): Promise<string> => {
+    const reply = await owner.client.call('syncPush', pushOf(vault, records));
+    return reply.ok ? 'stored' : `${reply.error.code}: ${reply.error.message}`;
+  };
+
+  beforeAll(async () => {
+    ({ server, owner, people } = await serverWithPeople(await databases.open('pglite'), ['desk', 'eve']));
+    await owner.client.ok('syncPush', pushOf(vault, [
+      roleRecord(vault, u.owner, 'Deskpass', DESK),
+      ...vaultUsers(u.owner, [[u.owner, 'owner', owner], [u.desk, 'Deskpass', people.desk]]),
+      groupRecord(u.owner, { id: g, keyVersion: 1 }),
+      withSecret(memberRecord(u.owner, { group: g, user: u.desk, keyVersion: 1 }), 'desk'),
+    ]));
+    // A vault set up before the rule: G computes codes on the server, Deskpass (codes-only) holds its secret key.
+    await server.db.query('INSERT INTO server_code_groups (vault_id, group_id) VALUES ($1, $2)', [vault, g]);
+  }, 120_000);
+
+  it('refuses the stray holder\'s vault user rebound to another account and key pair with the secret key wrapped for it again', async () => {
+    const rebound: UserRecord = { ...userRecord(u.owner, { id: u.desk, role: 'Deskpass', account: people.eve.user.id, revision: 2 }), publicKey: b64('eve\'s public key') };
+    const regranted = withSecret(memberRecord(u.owner, { group: g, user: u.desk, keyVersion: 1, revision: 2 }), 'eve');
+    expect(await push([rebound, regranted])).toContain(NOT_HERE);
+    const [row] = await server.db.query('SELECT wrapped FROM sync_members WHERE vault_id = $1 AND group_id = $2 AND vault_user = $3', [vault, g, u.desk]);
+    expect(String(row?.wrapped)).not.toContain(b64('secret key at 1 for eve'));
+  });
+});
