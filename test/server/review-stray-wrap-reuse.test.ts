@@ -4,7 +4,9 @@
  * push. That names a vault user, not the key pair the wrap is sealed to: a push that rebinds the
  * stray holder's vault user to another account and public key, and wraps the group's secret key
  * again for that key at the same version, hands the secret key to a new codes-only person and is
- * stored. Expected: refused (FORBIDDEN), as a grant to any other Deskpass member is. PGlite.
+ * stored. So is the stray wrap replaced at the same version by one sealed to anyone's key (the
+ * server cannot tell to whom a wrap is sealed). Expected: refused (FORBIDDEN), as a grant to any
+ * other Deskpass member is: a push that writes a secret-key wrap for a role that may not hold it. PGlite.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -30,32 +32,50 @@ function withSecret(record: MemberRecord, sealedTo: string): MemberRecord {
 describe('review probe: a stray wrap\'s "group user keyVersion" re-used for another key pair', () => {
   let server: TestServer;
   let owner: Person;
-  let people: Record<'desk' | 'eve', Person>;
-  const vault = randomBytes(16).toString('hex');
-  const u = { owner: randomUUID(), desk: randomUUID() };
-  const g = randomUUID();
-  const push = async (records: Parameters<typeof pushOf>[1]): Promise<string> => {
-    const reply = await owner.client.call('syncPush', pushOf(vault, records));
-    return reply.ok ? 'stored' : `${reply.error.code}: ${reply.error.message}`;
-  };
-
+  let people: Record<'desk' | 'dora' | 'eve', Person>;
   beforeAll(async () => {
-    ({ server, owner, people } = await serverWithPeople(await databases.open('pglite'), ['desk', 'eve']));
-    await owner.client.ok('syncPush', pushOf(vault, [
-      roleRecord(vault, u.owner, 'Deskpass', DESK),
-      ...vaultUsers(u.owner, [[u.owner, 'owner', owner], [u.desk, 'Deskpass', people.desk]]),
-      groupRecord(u.owner, { id: g, keyVersion: 1 }),
-      withSecret(memberRecord(u.owner, { group: g, user: u.desk, keyVersion: 1 }), 'desk'),
-    ]));
-    // A vault set up before the rule: G computes codes on the server, Deskpass (codes-only) holds its secret key.
-    await server.db.query('INSERT INTO server_code_groups (vault_id, group_id) VALUES ($1, $2)', [vault, g]);
+    ({ server, owner, people } = await serverWithPeople(await databases.open('pglite'), ['desk', 'dora', 'eve']));
   }, 120_000);
 
+  /** A vault set up before the rule: G computes codes on the server, Deskpass (codes-only) Desk holds its secret key, Deskpass Dora the list key alone. */
+  async function legacyVault(): Promise<{ vault: string; g: string; u: Record<'owner' | 'desk' | 'dora', string>; push: (records: Parameters<typeof pushOf>[1]) => Promise<string>; wrappedOf: (user: string) => Promise<string> }> {
+    const vault = randomBytes(16).toString('hex');
+    const u = { owner: randomUUID(), desk: randomUUID(), dora: randomUUID() };
+    const g = randomUUID();
+    await owner.client.ok('syncPush', pushOf(vault, [
+      roleRecord(vault, u.owner, 'Deskpass', DESK),
+      ...vaultUsers(u.owner, [[u.owner, 'owner', owner], [u.desk, 'Deskpass', people.desk], [u.dora, 'Deskpass', people.dora]]),
+      groupRecord(u.owner, { id: g, keyVersion: 1 }),
+      withSecret(memberRecord(u.owner, { group: g, user: u.desk, keyVersion: 1 }), 'desk'),
+      memberRecord(u.owner, { group: g, user: u.dora, keyVersion: 1 }),
+    ]));
+    await server.db.query('INSERT INTO server_code_groups (vault_id, group_id) VALUES ($1, $2)', [vault, g]);
+    const push = async (records: Parameters<typeof pushOf>[1]): Promise<string> => {
+      const reply = await owner.client.call('syncPush', pushOf(vault, records));
+      return reply.ok ? 'stored' : `${reply.error.code}: ${reply.error.message}`;
+    };
+    const wrappedOf = async (user: string): Promise<string> => {
+      const [row] = await server.db.query('SELECT wrapped FROM sync_members WHERE vault_id = $1 AND group_id = $2 AND vault_user = $3', [vault, g, user]);
+      return String(row?.wrapped);
+    };
+    return { vault, g, u, push, wrappedOf };
+  }
+
   it('refuses the stray holder\'s vault user rebound to another account and key pair with the secret key wrapped for it again', async () => {
+    const { g, u, push, wrappedOf } = await legacyVault();
     const rebound: UserRecord = { ...userRecord(u.owner, { id: u.desk, role: 'Deskpass', account: people.eve.user.id, revision: 2 }), publicKey: b64('eve\'s public key') };
     const regranted = withSecret(memberRecord(u.owner, { group: g, user: u.desk, keyVersion: 1, revision: 2 }), 'eve');
     expect(await push([rebound, regranted])).toContain(NOT_HERE);
-    const [row] = await server.db.query('SELECT wrapped FROM sync_members WHERE vault_id = $1 AND group_id = $2 AND vault_user = $3', [vault, g, u.desk]);
-    expect(String(row?.wrapped)).not.toContain(b64('secret key at 1 for eve'));
+    expect(await wrappedOf(u.desk)).not.toContain(b64('secret key at 1 for eve'));
+  });
+
+  it('refuses the stray wrap replaced at the same version by one sealed to another member (who pulls others\' member records of G)', async () => {
+    const { vault, g, u, push } = await legacyVault();
+    // Sealed to Dora's key (she holds G's list key alone), stored under Desk's membership: the server cannot tell, and hands it to G's members.
+    const result = await push([withSecret(memberRecord(u.owner, { group: g, user: u.desk, keyVersion: 1, revision: 2 }), 'dora')]);
+    const pulled = await people.dora.client.ok('syncPull', { vault, since: 0 });
+    const handed = pulled.records.flatMap(({ record }) => (record.kind === 'member' && record.group === g && record.wrappedSecretKey !== null ? [record.wrappedSecretKey] : []));
+    // Dora (Deskpass, list key alone in G) is handed a secret-key wrap of G sealed to her.
+    expect({ result, handed }).toEqual({ result: expect.stringContaining(NOT_HERE) as unknown, handed: [b64('secret key at 1 for desk')] });
   });
 });
