@@ -6,7 +6,9 @@
  * again for that key at the same version, hands the secret key to a new codes-only person and is
  * stored. So is the stray wrap replaced at the same version by one sealed to anyone's key (the
  * server cannot tell to whom a wrap is sealed). Expected: refused (FORBIDDEN), as a grant to any
- * other Deskpass member is: a push that writes a secret-key wrap for a role that may not hold it. PGlite.
+ * other Deskpass member is: a push that writes a secret-key wrap for a role that may not hold it.
+ * Owner (the rebind: binding an account is an owner's) and admin (the re-seal): membership.ts
+ * judges no secret wrap an owner or admin writes, so group-setting.ts is the only guard. PGlite.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -32,19 +34,19 @@ function withSecret(record: MemberRecord, sealedTo: string): MemberRecord {
 describe('review probe: a stray wrap\'s "group user keyVersion" re-used for another key pair', () => {
   let server: TestServer;
   let owner: Person;
-  let people: Record<'desk' | 'dora' | 'eve', Person>;
+  let people: Record<'desk' | 'dora' | 'eve' | 'ada', Person>;
   beforeAll(async () => {
-    ({ server, owner, people } = await serverWithPeople(await databases.open('pglite'), ['desk', 'dora', 'eve']));
+    ({ server, owner, people } = await serverWithPeople(await databases.open('pglite'), ['desk', 'dora', 'eve', 'ada']));
   }, 120_000);
 
   /** A vault set up before the rule: G computes codes on the server, Deskpass (codes-only) Desk holds its secret key, Deskpass Dora the list key alone. */
-  async function legacyVault(): Promise<{ vault: string; g: string; u: Record<'owner' | 'desk' | 'dora', string>; push: (records: Parameters<typeof pushOf>[1]) => Promise<string>; wrappedOf: (user: string) => Promise<string> }> {
+  async function legacyVault(): Promise<{ vault: string; g: string; u: Record<'owner' | 'desk' | 'dora' | 'ada', string>; push: (records: Parameters<typeof pushOf>[1]) => Promise<string>; wrappedOf: (user: string) => Promise<string> }> {
     const vault = randomBytes(16).toString('hex');
-    const u = { owner: randomUUID(), desk: randomUUID(), dora: randomUUID() };
+    const u = { owner: randomUUID(), desk: randomUUID(), dora: randomUUID(), ada: randomUUID() };
     const g = randomUUID();
     await owner.client.ok('syncPush', pushOf(vault, [
       roleRecord(vault, u.owner, 'Deskpass', DESK),
-      ...vaultUsers(u.owner, [[u.owner, 'owner', owner], [u.desk, 'Deskpass', people.desk], [u.dora, 'Deskpass', people.dora]]),
+      ...vaultUsers(u.owner, [[u.owner, 'owner', owner], [u.desk, 'Deskpass', people.desk], [u.dora, 'Deskpass', people.dora], [u.ada, 'admin', people.ada]]),
       groupRecord(u.owner, { id: g, keyVersion: 1 }),
       withSecret(memberRecord(u.owner, { group: g, user: u.desk, keyVersion: 1 }), 'desk'),
       memberRecord(u.owner, { group: g, user: u.dora, keyVersion: 1 }),
@@ -77,5 +79,11 @@ describe('review probe: a stray wrap\'s "group user keyVersion" re-used for anot
     const handed = pulled.records.flatMap(({ record }) => (record.kind === 'member' && record.group === g && record.wrappedSecretKey !== null ? [record.wrappedSecretKey] : []));
     // Dora (Deskpass, list key alone in G) is handed a secret-key wrap of G sealed to her.
     expect({ result, handed }).toEqual({ result: expect.stringContaining(NOT_HERE) as unknown, handed: [b64('secret key at 1 for desk')] });
+  });
+
+  it('refuses the same re-seal from an admin (membership.ts judges no secret wrap of an owner\'s or admin\'s: group-setting.ts is the only guard)', async () => {
+    const { vault, g, u } = await legacyVault();
+    const reply = await people.ada.client.call('syncPush', pushOf(vault, [withSecret(memberRecord(u.ada, { group: g, user: u.desk, keyVersion: 1, revision: 2 }), 'dora')]));
+    expect(reply.ok ? 'stored' : `${reply.error.code}: ${reply.error.message}`).toContain(NOT_HERE);
   });
 });
