@@ -55,7 +55,7 @@ export function needsSecretKeyIn(db: ReadDb, user: Pick<UserRow, 'role'>, groupI
  * The groups among these where an active member holds a secret key their role may not hold there:
  * a vault from before shared/policy mayHoldSecretKeyIn narrowed who does in a group whose codes the
  * server computes (review of D2). The server leaves such wraps be but refuses new ones
- * (server/codes/group-setting.ts); an owner's sign-in rotates them away (team.ts takeStraySecretKeys).
+ * (server/codes/group-setting.ts); an owner's or admin's sign-in rotates them away (team.ts takeStraySecretKeys).
  */
 export function groupsWithStraySecretKeys(db: ReadDb, groupIds: Iterable<number>): number[] {
   return [...groupIds].filter((groupId) => groupKeysOfGroup(db, groupId).some((gk) => {

@@ -22,7 +22,7 @@ import { CrewvaultError } from '../../shared/errors';
 import type { AuditRecord, CustomerView, EntryChanges, EntryDetails, EntryInput, EntrySummary, EntryTable, UserView, VaultSettings, VaultSettingsView } from '../../shared/model';
 import type { ImportResult as SharedImportResult } from '../../shared/import/types';
 import type { HotpCode, OtpKind, TotpCode } from '../../shared/otp';
-import { can, whyNotActOn, type Permission, type Person, type Role } from '../../shared/policy';
+import { ALL_GROUP_ROLES, can, whyNotActOn, type Permission, type Person, type Role } from '../../shared/policy';
 import { deriveKek, exportPrivateKey, newKdfParams, open, seal } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { VaultStore } from './store';
@@ -606,13 +606,15 @@ export class VaultSession {
    * Finishes schema 6 for an owner (who holds every group's key): groups that still seal their
    * secrets under their list key get a secret key of their own (audited as vault.keys_split); and
    * groups where someone holds a secret key their role may not hold there are rotated away from
-   * them (a vault from before the server-codes rule, team.ts takeStraySecretKeys). Returns how many
-   * groups were rotated (0 for anyone else, or once done).
+   * them (a vault from before the server-codes rule, team.ts takeStraySecretKeys; an admin's
+   * sign-in does this part too). Returns how many groups were rotated (0 for anyone else, or once done).
    */
   async finishKeySplit(): Promise<number> {
-    if (this.closed || this.user.role !== 'owner') return 0;
+    // Stray secret keys are taken at an admin's sign-in too (an admin holds every group): a team whose owner never signs in on a desktop.
+    if (this.closed || !ALL_GROUP_ROLES.includes(this.user.role)) return 0;
     // A read first: every owner sign-in (each `crewvault otp`) asks, and almost always nothing is left.
-    const left = await this.store.read((r) => ({ unsplit: unsplitGroupIds(r).length > 0, stray: groupsWithStraySecretKeys(r, this.ring.groups.keys()).length > 0 }));
+    const owner = this.user.role === 'owner';
+    const left = await this.store.read((r) => ({ unsplit: owner && unsplitGroupIds(r).length > 0, stray: groupsWithStraySecretKeys(r, this.ring.groups.keys()).length > 0 }));
     return (left.unsplit ? await this.team.splitLegacyKeys() : 0) + (left.stray ? await this.team.takeStraySecretKeys() : 0);
   }
 

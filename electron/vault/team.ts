@@ -778,7 +778,7 @@ export class TeamService {
   /**
    * Every group where someone holds a secret key their role may not hold there (group-keys.ts
    * groupsWithStraySecretKeys) is rotated, re-wrapped by role: they keep what they could open
-   * until now, nothing written from here on. An owner's sign-in runs it (VaultSession.finishKeySplit).
+   * until now, nothing written from here on. An owner's or admin's sign-in runs it (VaultSession.finishKeySplit).
    * Returns how many groups were rotated; audited as vault.secret_keys_taken.
    */
   async takeStraySecretKeys(): Promise<number> {

@@ -17,7 +17,7 @@
  *   read off the permissions as the server holds them after the push: a built-in role's, a custom
  *   role's record (this push's, else the one stored), review 13a hole 1. Only a wrap the push adds
  *   counts: one held before (a vault set so before the rule) leaves the push be, else every people
- *   push of that vault would be refused; the owner's desktop rotates it away (CodesRulesInput).
+ *   push of that vault would be refused; an owner's or admin's desktop rotates it away (CodesRulesInput).
  * - A push that takes the secret key from a member who held it at the group's current version, and
  *   leaves the group at that version, is refused (review 13a hole 5): the key they hold would open
  *   everything written there from then on. Taking it away is a rotation (team.ts followRole).
@@ -66,7 +66,7 @@ export interface CodesRulesInput {
   readonly roles: readonly RoleRecord[];
   readonly secretsBefore: readonly SecretHolder[];
   /**
-   * Secret-key wraps ("group user keyVersion") in server-codes groups held before the push by
+   * Secret-key wraps ("group user keyVersion wrappedSecretKey": the wrap itself, byte for byte) in server-codes groups held before the push by
    * someone whose role may not hold them there: a vault set up before the rule (shared/policy
    * mayHoldSecretKeyIn) narrowed who holds it. The push is not refused for them (every push of
    * the vault would be, review of D2); an owner's or admin's desktop rotates them away
@@ -114,7 +114,7 @@ export async function applyServerCodesSetting(
   // whose role may not hold it there, whether the push granted it (a member record), turned the
   // setting on (without a rotation that re-wraps), gave a member such a role (a user record) or
   // narrowed a role so (a role record) — each refused whole. A wrap held so before the push (a vault
-  // from before the rule) does not refuse it: the owner's desktop rotates it away (CodesRulesInput).
+  // from before the rule) does not refuse it: an owner's or admin's desktop rotates it away (CodesRulesInput).
   const after = await forbiddenWraps(tx, vaultId, await groupsToJudge(tx, vaultId, records, stale, input.roles), input.roles);
   if ([...after].some((wrap) => !input.forbiddenBefore.has(wrap))) {
     throw new CrewvaultError('FORBIDDEN', 'This would give a group\'s secret key to someone whose role may not reveal its OTP keys (otp.reveal_secret), in a group whose codes the team server computes: nothing was stored.');

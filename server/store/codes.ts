@@ -288,19 +288,21 @@ export async function setServerCodeGroup(tx: Transaction, vaultId: string, group
 /**
  * The secret-key wraps among these groups' current memberships held by someone of one of `roles`
  * (a membership's wrapped keys are stored as the pair [list key, secret key],
- * server/sync/membership.ts), each as "group user keyVersion": read before and after a push's
+ * server/sync/membership.ts), each as "group user keyVersion wrappedSecretKey": read before and after a push's
  * memberships are applied, to refuse a push that adds one (group-setting.ts).
  */
 export async function secretWrapsFor(tx: Transaction, vaultId: string, groupIds: readonly string[], roles: readonly string[]): Promise<Set<string>> {
   if (groupIds.length === 0 || roles.length === 0) return new Set();
   const rows = await tx.query(
-    `SELECT m.group_id, m.vault_user, m.key_version FROM sync_members m
+    `SELECT m.group_id, m.vault_user, m.key_version, m.wrapped::jsonb ->> 1 AS secret FROM sync_members m
      JOIN sync_people p ON p.vault_id = m.vault_id AND p.vault_user = m.vault_user
      WHERE m.vault_id = $1 AND m.group_id = ANY($2::text[]) AND p.role = ANY($3::text[])
        AND CASE WHEN m.wrapped LIKE '[%' THEN (m.wrapped::jsonb ->> 1) IS NOT NULL ELSE false END`,
     [vaultId, [...groupIds], [...roles]],
   );
-  return new Set(rows.map((row) => `${text(row, 'group_id')} ${text(row, 'vault_user')} ${int(row, 'key_version')}`));
+  // The wrap itself, not only whose it is: the same vault user's wrap sealed again (to another key pair, or handed on in their
+  // record to a member who pulls it) is a wrap added (review of the stray wraps, F1).
+  return new Set(rows.map((row) => `${text(row, 'group_id')} ${text(row, 'vault_user')} ${int(row, 'key_version')} ${text(row, 'secret')}`));
 }
 
 /** Seals made before the server kept which key they were sealed to are named as sealed to `codeKey` (its only key until the first rotation). */
