@@ -45,6 +45,17 @@ export function tellsHistoryMarks(client: TeamClient): boolean {
   return (newEnough.get(client) ?? 0) >= HISTORY_MARK_SERVER_SCHEMA;
 }
 
+/**
+ * The server's schema from which a push names how far this desktop's pulls reached (`pulled`, review
+ * R1): a rotation pushed then is refused while it would leave an entry stored since under the old key.
+ */
+export const PULLED_SERVER_SCHEMA = 29;
+
+/** Whether `client`'s server (as requireServerSchema heard it) takes a push's `pulled`: an older one refuses the field. */
+export function takesPulled(client: TeamClient): boolean {
+  return (newEnough.get(client) ?? 0) >= PULLED_SERVER_SCHEMA;
+}
+
 /** SERVER_OUTDATED when `client`'s server is older than SYNC_SERVER_SCHEMA (one line: upgrade the server); asks once a client. */
 export async function requireServerSchema(client: TeamClient): Promise<void> {
   if (newEnough.has(client)) return;

@@ -19,7 +19,7 @@ import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import { askedAhead, type TeamClient } from './client';
 import { firstSync, takeHistory } from './first-sync';
-import { requireServerSchema, tellsHistoryMarks, tellsLeftReach, tellsLeftRecords } from './server-schema';
+import { requireServerSchema, takesPulled, tellsHistoryMarks, tellsLeftReach, tellsLeftRecords } from './server-schema';
 import { leftReachLine, leftUnverifiedLine, type LeftTold } from '../vault/replica-left-reach';
 import { snapshotPage } from './snapshot-page';
 import { eventsNotSentLine } from '../vault/store-events-not-sent';
@@ -485,7 +485,9 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
       };
       // Noted before it leaves: should the reply be lost, these records are known as ours when they come back.
       await replica.pushing(part);
-      const stored = await client.call('syncPush', { batch: part.batch, ...(tellsHistoryMarks(client) ? { marks: true as const } : {}) });
+      // How far this desktop pulled: a rotation in the part is refused while an entry stored since is left under the old key (review R1).
+      const pulled = takesPulled(client) ? { pulled: await replica.pulledUpTo() } : {};
+      const stored = await client.call('syncPush', { batch: part.batch, ...(tellsHistoryMarks(client) ? { marks: true as const } : {}), ...pulled });
       if (stored.conflicts.length > 0) {
         refused = { records: [...(objectsRefused?.records ?? []), ...records], conflicts: [...(objectsRefused?.conflicts ?? []), ...stored.conflicts] };
         if (records.every(isVaultObject)) {

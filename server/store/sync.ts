@@ -175,6 +175,21 @@ export async function groupHoldsEntries(db: Queryable, vaultId: string, groupId:
   return rows.length > 0;
 }
 
+/**
+ * Live entries of `groupId` sealed under a key version below `keyVersion` and stored after sequence
+ * `after` (the pusher's pulls had not reached them), but those named in `except` (the push writes
+ * them): what a push moving the group to `keyVersion` would leave under a key it replaces (review
+ * R1). Each with the revision held, as a push's conflicts name them.
+ */
+export async function entriesLeftUnder(db: Queryable, vaultId: string, groupId: string, keyVersion: number, after: number, except: readonly string[]): Promise<Array<{ readonly id: string; readonly revision: number }>> {
+  const rows = await db.query(
+    `SELECT record_id, revision FROM sync_records WHERE vault_id = $1 AND kind = 'entry' AND body->>'group' = $2 AND seq > $3
+       AND body->'deletedAt' = 'null'::jsonb AND (body->>'keyVersion')::int < $4 AND NOT (record_id = ANY($5::text[])) ORDER BY seq`,
+    [vaultId, groupId, after, keyVersion, [...except]],
+  );
+  return rows.map((row) => ({ id: text(row, 'record_id'), revision: int(row, 'revision') }));
+}
+
 /** A stored record as a snapshot hands it on: its body as stored (checked when pushed), and what the pull filter reads of it. */
 export interface SnapshotRow {
   readonly seq: number;

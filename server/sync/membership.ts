@@ -99,6 +99,8 @@ export interface PeopleOutcome {
   readonly deleted: ReadonlySet<string>;
   /** Memberships this push made (not a rotation's re-wraps of members it cut off): dated after the push's records once they are stored (datePushedJoins). */
   readonly joins: ReadonlyArray<{ readonly groupId: string; readonly vaultUser: string }>;
+  /** Groups this push moves to a new key version (a rotation), each with that version: records.ts judges what it leaves under the old one (review R1). */
+  readonly rotated: ReadonlyMap<string, number>;
 }
 
 /**
@@ -125,7 +127,7 @@ export async function applyPeople(
   tx: Transaction, vaultId: string, me: InVault, records: readonly PeopleRecord[], leaving: ReadonlyMap<string, readonly string[]> = new Map(), pushedRoles: ReadonlySet<string> = new Set(),
 ): Promise<PeopleOutcome> {
   // Most pushes carry entries alone: nothing to judge, and no read under the vault's lock for it.
-  if (records.length === 0) return { stale: new Set(), joined: new Set(), deleted: new Set(), joins: [] };
+  if (records.length === 0) return { stale: new Set(), joined: new Set(), deleted: new Set(), joins: [], rotated: new Map() };
   const every = holdsEveryGroup(me.role);
   // What the pusher's role allows, built-in or custom (the role record the server holds: task 15), judged as a desktop judges it (shared/policy-writes.ts).
   const permissions = await rolePermissionsOf(tx, vaultId, me.role);
@@ -151,6 +153,8 @@ export async function applyPeople(
   const atHeldVersion = new Set<string>();
   // Members a rotation in this push cut off, by group: the sequence each joined at, kept when wrapped again here.
   const rotatedOff = new Map<string, Map<string, number>>();
+  // Groups moved to a new key version here, each with that version.
+  const rotated = new Map<string, number>();
   for (const r of records) {
     if (r.kind !== 'user') continue;
     if (!permissions.includes('users.manage')) throw new CrewvaultError('FORBIDDEN', 'Your role does not say who is who in the vault (users.manage): nothing was stored.');
@@ -189,6 +193,7 @@ export async function applyPeople(
       if (r.deletedAt !== null && !held.deleted) deleted.add(r.id);
       if (r.keyVersion > held.keyVersion) requireMayHoldSecret(r.id, 'Moving an access group to a new key version');
       if (r.keyVersion > held.keyVersion) rotatedOff.set(r.id, await dropMembershipsBelow(tx, vaultId, r.id, r.keyVersion));
+      if (r.keyVersion > held.keyVersion && r.deletedAt === null) rotated.set(r.id, r.keyVersion);
       else atHeldVersion.add(r.id);
     }
     await putGroup(tx, vaultId, { groupId: r.id, keyVersion: r.keyVersion, deleted: r.deletedAt !== null });
@@ -231,7 +236,7 @@ export async function applyPeople(
     if (was === undefined) joined.add(r.group);
     if (was === undefined && carried === undefined) joins.push({ groupId: r.group, vaultUser: r.user });
   }
-  return { stale, joined, deleted, joins };
+  return { stale, joined, deleted, joins, rotated };
 }
 
 /**

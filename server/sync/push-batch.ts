@@ -42,6 +42,8 @@ export interface PushRequest {
   readonly auth: Caller;
   readonly batch: PushBatch;
   readonly source: string;
+  /** The sequence the pusher's pulls reached, when its desktop says (schema 29): records.ts storePush judges a rotation by it. */
+  readonly pulled?: number;
 }
 
 export type PushReply = ServerRouteOutput<'syncPush'>;
@@ -167,7 +169,7 @@ interface PushLeft {
 async function storeOne(tx: Transaction, ctx: ServerContext, request: PushRequest, vault: HeldVault | undefined, guarded: boolean, known: KnownToPush, left: (after: PushLeft) => void): Promise<PushOutcome> {
   if (guarded) await tx.query('SAVEPOINT push');
   try {
-    const { reply, ...after } = await storePush(tx, ctx, request.auth, request.batch, request.source, vault, known);
+    const { reply, ...after } = await storePush(tx, ctx, request.auth, request.batch, request.source, vault, known, request.pulled);
     if (guarded) await tx.query('RELEASE SAVEPOINT push');
     left(after);
     return reply;

@@ -25,7 +25,7 @@ import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
 import { recordBatchSchema } from '../../shared/sync/record-batches';
 import { batchesOf } from '../store/batches';
-import { createVault, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, vaultInfo } from '../store/sync';
+import { createVault, entriesLeftUnder, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, vaultInfo } from '../store/sync';
 import { readConsistently, type DatabaseTransaction, type Queryable, type Transaction } from '../store/db';
 import { appendAuditBatch, type AuditEvent } from '../audit';
 import { applyServerCodesSetting, codesRulesBefore } from '../codes/group-setting';
@@ -62,7 +62,7 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
   // Every signature, key and device link checked before the push queues for the vault's row (verify.ts).
   await verifyBeforeLock(ctx.db, batch, auth.user.id);
   // Pushes to one vault that arrive while another commits go together in the next transaction (push-batch.ts).
-  const reply = await pushBatcher(ctx).take({ auth, batch, source });
+  const reply = await pushBatcher(ctx).take({ auth, batch, source, ...(input.pulled === undefined ? {} : { pulled: input.pulled }) });
   // The history mark at the reply's sequence, asked for (a desktop moving its cursor to it keeps it: history-marks.ts).
   return { ...reply, ...(await markFor(ctx.db, batch.vault, reply.seq, input.marks === true)) };
 }
@@ -101,9 +101,10 @@ export interface HeldVault {
  * caller moves the vault's sequence (and notifies) once for all the pushes of its transaction.
  * Throws a refusal; a push without people records, into a vault held before and by an account
  * bound already, writes nothing before it can no longer be refused (push-batch.ts relies on it).
+ * `pulled`: the sequence the pusher's pulls reached, when its desktop says (schema 29: strayEntriesOf).
  */
 export async function storePush(
-  tx: Transaction, ctx: ServerContext, auth: Caller, batch: PushBatch, source: string, held0: HeldVault | undefined, known: KnownToPush = {},
+  tx: Transaction, ctx: ServerContext, auth: Caller, batch: PushBatch, source: string, held0: HeldVault | undefined, known: KnownToPush = {}, pulled?: number,
 ): Promise<{ readonly reply: ServerRouteOutput<'syncPush'>; readonly vault: HeldVault; readonly person: InVault; readonly stored: readonly ReplicaRecord[] }> {
   const ids = batch.records.map((r) => r.id);
   let vault = held0;
@@ -181,6 +182,7 @@ export async function storePush(
       fresh.push(record); // keys and events: stored once, and never replaced
     }
   }
+  conflicts.push(...await strayEntriesOf(tx, batch, people.rotated, pulled));
   if (conflicts.length > 0) {
     if (person.justBound === true) {
       // The binding goes too (and the people records after it): the creator is as unbound as before this push.
@@ -213,6 +215,24 @@ export async function storePush(
   // Audited last, when nothing of the push can be refused any more.
   await appendAuditBatch(tx, ctx, [...startedVault, ...codesEvents, ...sealsEnded]);
   return { reply: { accepted: fresh.length, seq, conflicts: [] }, vault: { seq, createdBy: vault.createdBy }, person, stored: fresh };
+}
+
+/**
+ * Entries a rotation in this push would leave under the key it replaces (review R1): live in a
+ * group the push moves to a new key version, sealed under an older one, stored after the sequence
+ * the pusher's pulls reached (so its desktop's rotation never re-sealed them) and not written by
+ * this push (re-sealed, deleted or moved out). Named as conflicts: the desktop pulls them, seals
+ * them again under the new key (replica-service.ts takeAcrossRotation) and pushes again. Entries
+ * stored before that sequence were in what the rotating desktop held: it re-seals them, in this
+ * part or in a later one of the same push (electron/team/sync.ts partsOf sends who is who first).
+ * A desktop that does not say how far it pulled (before schema 29) is not judged so.
+ */
+async function strayEntriesOf(tx: Transaction, batch: PushBatch, rotated: ReadonlyMap<string, number>, pulled: number | undefined): Promise<Array<{ id: string; revision: number }>> {
+  if (pulled === undefined || rotated.size === 0) return [];
+  const written = batch.records.flatMap((r) => (r.kind === 'entry' ? [r.id] : []));
+  const strays: Array<{ id: string; revision: number }> = [];
+  for (const [groupId, keyVersion] of rotated) strays.push(...await entriesLeftUnder(tx, batch.vault, groupId, keyVersion, pulled, written));
+  return strays;
 }
 
 /**

@@ -572,8 +572,12 @@ export const SERVER_ROUTES = {
    */
   syncPush: route({
     method: 'POST', path: '/v1/sync/push', access: 'session', tokenScope: 'sync.push', bodyLimit: SYNC_BODY_LIMIT_BYTES,
-    /** Schema 26: `marks` asks for the history mark at the reply's `seq` (`mark`); sent only to a server that says so. */
-    input: z.strictObject({ batch: replicaBatchSchema, marks: z.literal(true).optional() }),
+    /**
+     * Schema 26: `marks` asks for the history mark at the reply's `seq` (`mark`); sent only to a server that says so.
+     * Schema 29 (review R1): `pulled`, the sequence this desktop's pulls reached: a push moving a group to a new key
+     * version is refused (its conflicts naming them) while an entry stored after it is live in the group under an older one.
+     */
+    input: z.strictObject({ batch: replicaBatchSchema, marks: z.literal(true).optional(), pulled: seqNumber.optional() }),
     output: z.strictObject({ accepted: z.number().int().nonnegative(), seq: seqNumber, conflicts: z.array(z.strictObject({ id: z.string(), revision: z.number().int().nonnegative() })), mark: historyMark.optional() }),
   }),
   /** What the vault holds after sequence `since`: each object's newest record, in sequence order, `limit` at most. */

@@ -3,7 +3,8 @@
  * 23 would (server-schema-outdated.test.ts): its health reply says schema 22, and a pull or
  * snapshot naming `kinds`, or a push carrying a role, settings or MFA policy record, is refused as
  * that server's strict schema refused them (INVALID_INPUT, "the body: has a field this route does
- * not take", HTTP 400). Everything else is passed on as it came. `asked` counts the requests by
+ * not take", HTTP 400). Set to another schema, it says that one, and refuses a push's `pulled`
+ * below 29 (server-schema-pulled.test.ts). Everything else is passed on as it came. `asked` counts the requests by
  * path, so a test sees what reached the server and that nothing loops.
  * Must never: log or keep a request's body beyond the one being relayed.
  */
@@ -14,8 +15,10 @@ const NEWER_KINDS = new Set(['role', 'settings', 'mfa_policy']);
 
 export class OldServerRelay {
   readonly asked = new Map<string, number>();
-  /** The schema the health reply says. */
+  /** The schema the health reply says (22 unless set: what it refuses follows it). */
   schema = 22;
+  /** Pushes that named how far their desktop pulled (`pulled`, schema 29). */
+  pulledSent = 0;
   private readonly http: Server;
   url = '';
 
@@ -33,10 +36,13 @@ export class OldServerRelay {
     return new Promise((resolve) => this.http.close(() => resolve()));
   }
 
-  /** Whether an old server's strict input schema refuses this body. */
+  /** Whether an old server's strict input schema refuses this body (a push's `pulled` from before schema 29, review R1). */
   private refuses(path: string, body: Buffer): boolean {
     if (path !== '/v1/sync/pull' && path !== '/v1/sync/snapshot' && path !== '/v1/sync/push') return false;
-    const input = JSON.parse(body.toString('utf8')) as { kinds?: unknown; part?: unknown; batch?: { records?: Array<{ kind?: unknown }> } };
+    const input = JSON.parse(body.toString('utf8')) as { kinds?: unknown; part?: unknown; pulled?: unknown; batch?: { records?: Array<{ kind?: unknown }> } };
+    if (path === '/v1/sync/push' && 'pulled' in input) this.pulledSent++;
+    if (path === '/v1/sync/push' && 'pulled' in input && this.schema < 29) return true;
+    if (this.schema >= 23) return false;
     if (path === '/v1/sync/push') return (input.batch?.records ?? []).some((r) => typeof r.kind === 'string' && NEWER_KINDS.has(r.kind));
     return 'kinds' in input || input.part === 'objects';
   }
