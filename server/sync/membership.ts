@@ -192,9 +192,10 @@ export async function applyPeople(
       }
       if (r.deletedAt !== null && !held.deleted) deleted.add(r.id);
       if (r.keyVersion > held.keyVersion) requireMayHoldSecret(r.id, 'Moving an access group to a new key version');
-      if (r.keyVersion > held.keyVersion) rotatedOff.set(r.id, await dropMembershipsBelow(tx, vaultId, r.id, r.keyVersion));
-      if (r.keyVersion > held.keyVersion && r.deletedAt === null) rotated.set(r.id, r.keyVersion);
-      else atHeldVersion.add(r.id);
+      if (r.keyVersion > held.keyVersion) {
+        rotatedOff.set(r.id, await dropMembershipsBelow(tx, vaultId, r.id, r.keyVersion));
+        if (r.deletedAt === null) rotated.set(r.id, r.keyVersion);
+      } else atHeldVersion.add(r.id);
     }
     await putGroup(tx, vaultId, { groupId: r.id, keyVersion: r.keyVersion, deleted: r.deletedAt !== null });
   }
