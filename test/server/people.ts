@@ -7,7 +7,8 @@
  * vault of two groups G and H as an owner's desktop first pushes it. For tests only.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { memberRecordId, type EntryRecord, type EventRecord, type GroupRecord, type MemberRecord, type ReplicaBatch, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
+import type { Permission } from '../../shared/policy';
+import { memberRecordId, vaultObjectId, type EntryRecord, type EventRecord, type GroupRecord, type MemberRecord, type ReplicaBatch, type ReplicaRecord, type RoleRecord, type UserRecord } from '../../shared/sync/records';
 import { int, type Database } from '../../server/store/db';
 import { signedBatch } from './signers';
 import { invitePerson, registerOwner, startTestServer, type Person, type TestServer } from './support';
@@ -18,6 +19,11 @@ const sha256Hex = (text: string): string => createHash('sha256').update(text, 'u
 /** A push of `records`, signed by their authors' test keys (signers.ts: the server checks signatures). */
 export function pushOf(vault: string, records: ReplicaRecord[]): { batch: ReplicaBatch } {
   return { batch: signedBatch(vault, records) };
+}
+
+/** A custom role's first record, `name` with `permissions`. */
+export function roleRecord(vault: string, author: string, name: string, permissions: readonly Permission[]): RoleRecord {
+  return { kind: 'role', id: vaultObjectId(vault, 'role', sha256Hex, name), revision: 1, base: 0, name, permissions: [...permissions], author, signerKey: author, signature: b64('signature') };
 }
 
 export function userRecord(author: string, user: { readonly id: string; readonly role: string; readonly account: string | null; readonly revision?: number; readonly disabled?: boolean }): UserRecord {

@@ -10,23 +10,19 @@
  * Owner (the rebind: binding an account is an owner's) and admin (the re-seal): membership.ts
  * judges no secret wrap an owner or admin writes, so group-setting.ts is the only guard. PGlite.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Permission } from '../../shared/policy';
-import { vaultObjectId, type MemberRecord, type RoleRecord, type UserRecord } from '../../shared/sync/records';
+import type { MemberRecord, UserRecord } from '../../shared/sync/records';
 import { useTestDatabases } from './databases';
-import { groupRecord, memberRecord, pushOf, serverWithPeople, userRecord, vaultUsers } from './people';
+import { groupRecord, memberRecord, pushOf, roleRecord, serverWithPeople, userRecord, vaultUsers } from './people';
 import type { Person, TestServer } from './support';
 
 const databases = useTestDatabases();
-const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');
 const DESK: Permission[] = ['entries.view', 'passwords.reveal', 'otp.view'];
 const NOT_HERE = 'may not reveal its OTP keys (otp.reveal_secret)';
 
-function roleRecord(vault: string, author: string, name: string, permissions: Permission[]): RoleRecord {
-  return { kind: 'role', id: vaultObjectId(vault, 'role', sha256Hex, name), revision: 1, base: 0, name, permissions, author, signerKey: author, signature: b64('signature') };
-}
 function withSecret(record: MemberRecord, sealedTo: string): MemberRecord {
   return { ...record, wrappedKey: b64(`list key for ${sealedTo}`), wrappedSecretKey: b64(`secret key at ${record.keyVersion} for ${sealedTo}`) };
 }

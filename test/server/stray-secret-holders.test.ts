@@ -7,23 +7,19 @@
  * for them. A rotation giving them the list key alone (what an owner's desktop does at sign-in,
  * team.ts takeStraySecretKeys) is stored. PGlite; refusals read by their message.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Permission } from '../../shared/policy';
-import { vaultObjectId, type MemberRecord, type RoleRecord } from '../../shared/sync/records';
+import type { MemberRecord } from '../../shared/sync/records';
 import { useTestDatabases } from './databases';
-import { groupRecord, memberRecord, pushOf, serverWithPeople, userRecord, vaultUsers } from './people';
+import { groupRecord, memberRecord, pushOf, roleRecord, serverWithPeople, userRecord, vaultUsers } from './people';
 import type { Person, TestServer } from './support';
 
 const databases = useTestDatabases();
-const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');
 const DESK: Permission[] = ['entries.view', 'passwords.reveal', 'otp.view'];
 const NOT_HERE = 'may not reveal its OTP keys (otp.reveal_secret)';
 
-function roleRecord(vault: string, author: string, name: string, permissions: Permission[]): RoleRecord {
-  return { kind: 'role', id: vaultObjectId(vault, 'role', sha256Hex, name), revision: 1, base: 0, name, permissions, author, signerKey: author, signature: b64('signature') };
-}
 function withSecret(record: MemberRecord): MemberRecord {
   return { ...record, wrappedSecretKey: b64(`secret key for ${record.user} at ${record.keyVersion}`) };
 }
