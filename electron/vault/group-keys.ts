@@ -52,13 +52,17 @@ export function needsSecretKeyIn(db: ReadDb, user: Pick<UserRow, 'role'>, groupI
 }
 
 /**
- * The groups among these where an active member holds a secret key their role may not hold there:
- * a vault from before shared/policy mayHoldSecretKeyIn narrowed who does in a group whose codes the
- * server computes (review of D2). The server leaves such wraps be but refuses new ones
+ * The groups among these, set to server codes, where an active member holds a secret key their role
+ * may not hold there: a vault from before shared/policy mayHoldSecretKeyIn narrowed who does in such
+ * a group (review of D2). The server leaves such wraps be but refuses new ones
  * (server/codes/group-setting.ts); an owner's or admin's sign-in rotates them away (team.ts takeStraySecretKeys).
+ * Other groups are left to the rotations that follow each role change (team.ts followRole): a row
+ * planted in the file for someone outside them is not made a reason to rotate there, which would
+ * wrap the group's list key for its holder (test/integration/planted-rows.test.ts). In a server-codes
+ * group such a row is, as at any rotation of that group: SECURITY.md "Known limits".
  */
 export function groupsWithStraySecretKeys(db: ReadDb, groupIds: Iterable<number>): number[] {
-  return [...groupIds].filter((groupId) => groupKeysOfGroup(db, groupId).some((gk) => {
+  return [...groupIds].filter((groupId) => groupServerCodes(db, groupId) && groupKeysOfGroup(db, groupId).some((gk) => {
     if (gk.wrapped_secret_key === null) return false;
     const user = getUser(db, gk.user_id);
     return user !== undefined && user.disabled_at === null && !needsSecretKeyIn(db, user, groupId);
