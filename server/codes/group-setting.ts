@@ -70,7 +70,7 @@ export interface CodesRulesInput {
    * someone whose role may not hold them there: a vault set up before the rule (shared/policy
    * mayHoldSecretKeyIn) narrowed who holds it. The push is not refused for them (every push of
    * the vault would be, review of D2); an owner's or admin's desktop rotates them away
-   * (team.ts takeLegacySecretKeys). A wrap the push adds is refused.
+   * (team.ts takeStraySecretKeys). A wrap the push adds is refused.
    */
   readonly forbiddenBefore: ReadonlySet<string>;
 }

@@ -10,10 +10,8 @@
  * syncs of A the server no longer hands bob Ops and refuses his pushes into it (FORBIDDEN). Must never put a
  * password in a process argument.
  */
-import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { uidText } from '../../electron/vault/ids';
-import { BOB, useTeamDesktops } from '../support/team-desktops';
+import { BOB, groupUidIn, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 10, 30, 9, 0, 0));
@@ -24,9 +22,7 @@ let opsUid: string;
 
 beforeAll(() => {
   opsId = team.opsId;
-  const db = new Database(a.file, { readonly: true });
-  opsUid = uidText((db.prepare('SELECT uid FROM access_groups WHERE id = ?').get(opsId) as { uid: Buffer }).uid);
-  db.close();
+  opsUid = groupUidIn(a.file, opsId);
 });
 
 describe('a revoked member races the revoke with an edit', () => {

@@ -12,16 +12,14 @@
  * Real files, a real team server on PGlite over loopback HTTP, the sync's own code (the push held
  * back only until B's sync is done). Must never put a password in a process argument.
  */
-import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TeamClient } from '../../electron/team/client';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
-import { uidText } from '../../electron/vault/ids';
 import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
 import type { ReplicaRecord } from '../../shared/sync/records';
-import { BOB, CAROL, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { BOB, CAROL, type Desktop, groupUidIn, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 6, 2, 0, 0));
@@ -32,9 +30,7 @@ let opsUid: string;
 
 beforeAll(() => {
   opsId = team.opsId;
-  const db = new Database(a.file, { readonly: true });
-  opsUid = uidText((db.prepare('SELECT uid FROM access_groups WHERE id = ?').get(opsId) as { uid: Buffer }).uid);
-  db.close();
+  opsUid = groupUidIn(a.file, opsId);
 });
 
 /** `client`, its first push held back until `before` has run (once): the sync's own code, with another desktop's push landing between its pull and its push. */

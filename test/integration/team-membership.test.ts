@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainDeviceStore } from '../../electron/devices';
 import { TeamClient } from '../../electron/team/client';
 import { ServerProfiles, SessionKeeper } from '../../electron/team/profiles';
-import { uidText } from '../../electron/vault/ids';
+import { groupUidIn } from '../support/team-desktops';
 import type { VaultSession } from '../../electron/vault/service';
 import { createVault, Vault } from '../../electron/vault/vault';
 import { startServer, type RunningServer } from '../../server/main';
@@ -138,9 +138,7 @@ beforeAll(async () => {
   const carolFirst = await Vault.open(a.file, clock).signIn(CAROL, 'a one-time password for carol');
   await carolFirst.changePassword('a one-time password for carol', CAROL_PASSWORD, FAST_KDF);
   await carolFirst.close();
-  const db = new Database(a.file, { readonly: true });
-  opsUid = uidText((db.prepare('SELECT uid FROM access_groups WHERE id = ?').get(opsId) as { uid: Buffer }).uid);
-  db.close();
+  opsUid = groupUidIn(a.file, opsId);
   for (const copy of [a2, b, c]) await copyAsNewDesktop(a.file, copy.file, clock);
   for (const d of [a, a2, b, c]) await onDesktop(d, (s) => s.replica.agreeAll());
 

@@ -12,11 +12,13 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { keychainDeviceStore } from '../../electron/devices';
 import { TeamClient } from '../../electron/team/client';
 import { ServerProfiles, SessionKeeper } from '../../electron/team/profiles';
 import type { Clock, VaultSession } from '../../electron/vault/service';
+import { uidText } from '../../electron/vault/ids';
 import { createVault, Vault } from '../../electron/vault/vault';
 import { startServer, type RunningServer } from '../../server/main';
 import { REPLICA_FORMAT } from '../../shared/sync/records';
@@ -68,6 +70,16 @@ export interface TeamDesktops {
 }
 
 /** `prefix` names the temporary folder and the keychain services, so that test files running side by side share neither. */
+/** Group `groupId`'s global id as the vault file at `file` holds it (what its records name). */
+export function groupUidIn(file: string, groupId: number): string {
+  const db = new Database(file, { readonly: true });
+  try {
+    return uidText((db.prepare('SELECT uid FROM access_groups WHERE id = ?').get(groupId) as { uid: Buffer }).uid);
+  } finally {
+    db.close();
+  }
+}
+
 /** `firstSyncCarol`: also set up `c2`, carol's desktop filled by its first sync (test/support/first-desktops.ts's way, for a member). */
 export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: number): void }, options: { readonly firstSyncCarol?: boolean } = {}): TeamDesktops {
   let keyring: PrivateKeyring | undefined;
