@@ -13,6 +13,8 @@ import { CrewvaultError } from '../../shared/errors';
 import { appendAudit, recordAudit } from '../audit';
 import { ACCESS_TTL_MS, lastUseOf, PASSWORD_FRESH_MS, REFRESH_TTL_MS, SECOND_STEP_TTL_MS, type ServerContext } from '../context';
 import type { Queryable } from '../store/db';
+import type { DeviceStanding } from '../store/devices';
+import type { MfaStanding } from '../store/mfa';
 import { findSealedKeys, replaceRegistrationRecord, type UserRow } from '../store/accounts';
 import {
   deleteSession, deleteSessionByRefresh, deleteUserLoginAttempts, deleteUserSessions, insertSession, rotateSessionTokens, touchSession, type HeldSession, type SessionRow,
@@ -39,16 +41,37 @@ function accessExpired(): CrewvaultError {
 }
 
 /**
+ * Where a session's second step stands at `now` (its second step, or a trusted device that excuses
+ * it, under the MFA policy, then its device's authorisation: devices.ts secondStepFrom), or the
+ * refusal of a session still waiting for one past SECOND_STEP_TTL_MS after the password (back to the
+ * password). The one rule both doors apply: authenticate, at every request, and the codes batch
+ * (sessionStillStands), so the two cannot drift.
+ */
+export function secondStepStanding(session: SessionRow, mfa: MfaStanding, device: DeviceStanding, now: number): SecondStep | CrewvaultError {
+  const secondStep = secondStepFrom(session, mfa, device, now);
+  // The code is asked in the same attempt as the password; a session that did its second step
+  // and is asked again (idle, or the policy turned on again) is asked, not ended.
+  if (secondStep !== 'done' && session.secondStepAt === null && now - session.authenticatedAt > SECOND_STEP_TTL_MS) {
+    return new CrewvaultError('UNAUTHORIZED', 'The time for the second step ran out: sign in again with your password');
+  }
+  return secondStep;
+}
+
+/**
  * Whether a session authenticated earlier still stands at `now`, read again where a code is handed
- * out (server/codes/batch.ts): `held` is its row as read there (undefined: it has ended: signed out,
- * its password changed, its device removed, its second step reset), `accessExpiresAt` the expiry of
- * the access token the request came with. The refusals a fresh request gets. A refresh meanwhile
+ * out (server/codes/batch.ts): `held` is its row as read there, with its second step's standing
+ * (undefined: it has ended: signed out, its password changed, its device removed, its second step
+ * reset), `accessExpiresAt` the expiry of the access token the request came with. A session whose
+ * second step no longer stands (the policy turned on after a password-only sign-in, the trust of the
+ * device that excused it lapsed or forgotten) is refused as an ended one is. A refresh meanwhile
  * (a new access token, same session) is no reason to refuse.
  */
 export function sessionStillStands(held: HeldSession | undefined, accessExpiresAt: number, now: number): CrewvaultError | undefined {
   if (held === undefined) return new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
   if (now >= accessExpiresAt) return accessExpired();
-  return undefined;
+  const secondStep = secondStepStanding(held.session, held.mfa, held.device, now);
+  if (secondStep instanceof CrewvaultError) return secondStep;
+  return secondStep === 'done' ? undefined : new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
 }
 
 export function publicUser(user: UserRow): ServerUser {
@@ -81,12 +104,8 @@ export async function authenticate(ctx: ServerContext, accessToken: string | und
   const { session } = standing;
   if (ctx.now() >= session.accessExpiresAt) throw accessExpired();
   const now = ctx.now();
-  const secondStep = secondStepFrom(session, standing.mfa, standing.device, now);
-  // The code is asked in the same attempt as the password; a session that did its second step
-  // and is asked again (idle, or the policy turned on again) is asked, not ended.
-  if (secondStep !== 'done' && session.secondStepAt === null && now - session.authenticatedAt > SECOND_STEP_TTL_MS) {
-    throw new CrewvaultError('UNAUTHORIZED', 'The time for the second step ran out: sign in again with your password');
-  }
+  const secondStep = secondStepStanding(session, standing.mfa, standing.device, now);
+  if (secondStep instanceof CrewvaultError) throw secondStep;
   // A whole session in use: its idle time starts again (written at most once a minute).
   if (secondStep === 'done' && now - lastUseOf(session) >= TOUCH_EVERY_MS) await touchSession(ctx.db, session.id, now + REFRESH_TTL_MS);
   return { session, user: standing.user, secondStep };

@@ -24,7 +24,9 @@
  * no code leaves after the revoke that cut its asker off committed. So is whether the asker still
  * stands (review D5): its automation token or session is read again, and held, with the vaults'
  * rows (holdVaultsAndAskers), so a token revoked or expired, or a session ended, after the request
- * was checked gets the refusal a fresh request would.
+ * was checked gets the refusal a fresh request would. A session's second step is judged again too,
+ * by the rule authenticate applies (sessions.ts secondStepStanding), on its device rows held and the
+ * MFA policy read as the batch starts: one whose second step no longer stands is refused as an ended one.
  * Must never: give a code before its audit event is committed, decide access outside the
  * transaction that counts and audits the code, or hold one batcher for two servers.
  */
@@ -133,7 +135,7 @@ function askerRefusal(p: CodeRequest, askers: AskersHeld, now: number): Crewvaul
   const session = askers.sessions.get(asker.id);
   const refusal = sessionStillStands(session, asker.accessExpiresAt, now);
   if (refusal !== undefined) return refusal;
-  return session?.userId === p.account ? undefined : new CrewvaultError('INTERNAL', 'a code was asked with a session of another account');
+  return session?.session.userId === p.account ? undefined : new CrewvaultError('INTERNAL', 'a code was asked with a session of another account');
 }
 
 /** Whole seconds, at least one (the reply's contract has no field for it: the message says it). */

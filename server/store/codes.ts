@@ -3,7 +3,7 @@
  * `server_code_groups` and `code_throttle` (but store/code-seals.ts, which drops the seals a change ends) (and reads the audit's tail beside a batch's counts: store/audit.ts's
  * AUDIT_TAIL_SQL). Sealed keys are stored as the desktop sealed them (base64url); the
  * throttle counts a whole batch of requests in one statement. A batch holds its askers' token and
- * session rows with those stores' own SQL (holdVaultsAndAskers).
+ * session rows (and their sessions' device rows) with those stores' own SQL (holdVaultsAndAskers).
  */
 import { isBuiltInRole, ROLE_PERMISSIONS, type Permission } from '../../shared/policy';
 import { CrewvaultError } from '../../shared/errors';
@@ -11,7 +11,8 @@ import { AUDIT_LOCK_FROM, AUDIT_TAIL_SQL, type AuditTail } from './audit';
 import { toToken, tokensHeldSql, type AutomationTokenRow } from './automation-tokens';
 import { int, text, textOrNull, type Queryable, type Row, type Transaction } from './db';
 import { customRolePermissionsOf } from './membership';
-import { heldSessionOf, sessionsHeldSql, type HeldSession } from './sessions';
+import { POLICY_SETTING_KEYS } from './mfa-policy';
+import { heldSessionOf, heldSessionStandingsSql, sessionDevicesHeldSql, sessionsHeldSql, type HeldSession } from './sessions';
 
 export interface SealedCodeRow {
   readonly entry: string;
@@ -146,21 +147,27 @@ function jsonRows(row: Row, column: string): Row[] {
 
 /**
  * holdVaults, and in the same statement the rows of the automation tokens and sessions that ask
- * (store/automation-tokens.ts tokensHeldSql, store/sessions.ts sessionsHeldSql), held FOR SHARE
- * until the batch commits: a revocation, a sign-out or a session's end committed before this is
- * read here, and one after waits until the batch has committed, so no code leaves on a token or
- * session that had ended before it was given. The request's own check read them before the batch
- * (review D5): what counts is this read. Share locks do not wait on each other.
+ * (store/automation-tokens.ts tokensHeldSql, store/sessions.ts sessionsHeldSql), and the device rows
+ * those sessions' second steps may stand on (a trusted or authorised device: sessionDevicesHeldSql),
+ * held FOR SHARE until the batch commits: a revocation, a sign-out, a session's end or a device's trust
+ * forgotten committed before this is read here, and one after waits until the batch has committed, so
+ * no code leaves on a token or session that had ended, or lost its second step, before it was given.
+ * The request's own check read them before the batch (review D5): what counts is this read. The MFA
+ * policy is read, not held. Share locks do not wait on each other. The CTEs are held in the order the
+ * outer select names them (each scalar subquery is run when its column is made, left to right): the
+ * devices before the sessions, the order a device's removal takes them in.
  */
 export async function holdVaultsAndAskers(tx: Transaction, vaultIds: readonly string[], tokenIds: readonly string[], sessionIds: readonly string[]): Promise<AskersHeld> {
   const [row] = await tx.query(
     `WITH held_vaults AS (SELECT vault_id FROM sync_vaults WHERE vault_id = ANY($1::text[]) ORDER BY vault_id FOR SHARE),
        held_tokens AS (${tokensHeldSql('$2')}),
+       held_devices AS (${sessionDevicesHeldSql('$3')}),
        held_sessions AS (${sessionsHeldSql('$3')})
      SELECT (SELECT count(*) FROM held_vaults)::int AS vaults,
        (SELECT coalesce(json_agg(held_tokens), '[]'::json) FROM held_tokens) AS tokens,
-       (SELECT coalesce(json_agg(held_sessions), '[]'::json) FROM held_sessions) AS sessions`,
-    [[...new Set(vaultIds)].sort(), [...new Set(tokenIds)].sort(), [...new Set(sessionIds)].sort()],
+       (SELECT count(*) FROM held_devices)::int AS devices,
+       (SELECT coalesce(json_agg(standing), '[]'::json) FROM (${heldSessionStandingsSql('held_sessions', 'held_devices', ['$4', '$5', '$6'])}) standing) AS sessions`,
+    [[...new Set(vaultIds)].sort(), [...new Set(tokenIds)].sort(), [...new Set(sessionIds)].sort(), ...POLICY_SETTING_KEYS],
   );
   if (row === undefined) throw new CrewvaultError('INTERNAL', 'holding a batch\'s vaults and askers returned no row');
   return {
@@ -169,8 +176,8 @@ export async function holdVaultsAndAskers(tx: Transaction, vaultIds: readonly st
       return [token.id, token];
     })),
     sessions: new Map(jsonRows(row, 'sessions').map((r) => {
-      const session = heldSessionOf(r);
-      return [session.id, session];
+      const held = heldSessionOf(r);
+      return [held.session.id, held];
     })),
   };
 }

@@ -121,24 +121,55 @@ export async function findSessionStandings(db: Queryable, accessHashes: readonly
   }));
 }
 
-/** What a codes batch reads again of a session (server/codes/batch.ts): that it still stands, whose it is, its access token's expiry. */
+/**
+ * What a codes batch reads again of a session (server/codes/batch.ts): that it still stands, whose it
+ * is, and where its second step stands, as authenticate reads it (findSessionStandings).
+ */
 export interface HeldSession {
-  readonly id: string;
-  readonly userId: string;
-  readonly accessExpiresAt: number;
+  readonly session: SessionRow;
+  readonly mfa: MfaStanding;
+  readonly device: DeviceStanding;
+}
+
+/**
+ * The device rows of these sessions (ids in `idsParam`, a text[] parameter), held FOR SHARE until the
+ * transaction ends: a trust forgotten, a device removed or authorised anew waits for it, and one
+ * committed before it is read. Held before the sessions (sessionsHeldSql): a device's removal deletes
+ * its row and then its sessions, so a batch holding them in the other order could wait on it in a cycle.
+ * The sessions are only read here, not held.
+ */
+export function sessionDevicesHeldSql(idsParam: string): string {
+  return `SELECT d.user_id, d.device_id, d.token_hash, d.authorised_at, d.trusted_until FROM devices d
+     WHERE (d.user_id, d.device_id) IN (SELECT user_id, device_id FROM sessions WHERE id = ANY(${idsParam}::text[]))
+     ORDER BY d.user_id, d.device_id FOR SHARE OF d`;
 }
 
 /**
  * These sessions (ids in `idsParam`, a text[] parameter), held FOR SHARE until the transaction
  * ends: a sign-out or any other end of one waits for it, and one committed before it is read.
- * For a codes batch's statement (store/codes.ts holdVaultsAndAskers); its rows are read with heldSessionOf.
+ * For a codes batch's statement (store/codes.ts holdVaultsAndAskers), after sessionDevicesHeldSql.
  */
 export function sessionsHeldSql(idsParam: string): string {
-  return `SELECT id, user_id, access_expires_at FROM sessions WHERE id = ANY(${idsParam}::text[]) ORDER BY id FOR SHARE`;
+  return `SELECT id, user_id, device_id, device_token_hash, authenticated_at, access_expires_at, second_step_at, refresh_expires_at
+     FROM sessions WHERE id = ANY(${idsParam}::text[]) ORDER BY id FOR SHARE`;
+}
+
+/**
+ * The held sessions (`sessions`, a CTE of sessionsHeldSql) with their people's second-step standing
+ * (not held: a policy changed while a batch runs applies from the next) and their held device rows
+ * (`devices`, a CTE of sessionDevicesHeldSql), the MFA policy's keys as the parameters `keys`
+ * (POLICY_SETTING_KEYS, in order); its rows are read with heldSessionOf.
+ */
+export function heldSessionStandingsSql(sessions: string, devices: string, keys: readonly [string, string, string]): string {
+  return `SELECT s.id, s.user_id, s.device_id, s.authenticated_at, s.access_expires_at, s.second_step_at, s.refresh_expires_at,
+            d.authorised_at, d.trusted_until, ${canEmailSql('u.id')}, ${authenticatorSql('u')}, ${policyColumnsSql('u', keys)}
+     FROM ${sessions} s
+     JOIN users u ON u.id = s.user_id
+     LEFT JOIN ${devices} d ON d.user_id = s.user_id AND d.device_id = s.device_id AND d.token_hash = s.device_token_hash`;
 }
 
 export function heldSessionOf(row: Row): HeldSession {
-  return { id: text(row, 'id'), userId: text(row, 'user_id'), accessExpiresAt: int(row, 'access_expires_at') };
+  return { session: toSession(row), mfa: mfaStandingOf(row), device: deviceStandingOf(row) };
 }
 
 export async function findSessionByAccess(db: Queryable, accessHash: string): Promise<SessionRow | undefined> {
