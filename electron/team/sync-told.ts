@@ -5,7 +5,8 @@
  * desktop's old device id, entries that left this person's reach, entries the server said left it
  * that stay here (nothing signed vouching for it), events left out of the push,
  * changes of entries this person's role may not make now, kept here unsent (task 15), audit events
- * taken redacted that the server may have withheld (an earlier-rule tag match, audit-event-texts.ts).
+ * taken redacted that the server may have withheld (an earlier-rule tag match, audit-event-texts.ts),
+ * revokes given way that this person may no longer make again (team.ts rotateAgain: an owner or admin must).
  * Must never: name what an entry holds (the lines carry names, counts and ids only).
  */
 import type { SyncOutcome } from './sync';
@@ -13,6 +14,6 @@ import type { SyncOutcome } from './sync';
 /** What the round told beyond its counts, in the order `crewvault sync` prints it. */
 export function syncToldLines(outcome: SyncOutcome): string[] {
   const lines = outcome.crossed.map((crossed) => `${crossed.detail.replace(/\.$/, '')}.`);
-  for (const line of [outcome.oldDevice, outcome.leftReach, outcome.leftUnverified, outcome.eventsNotSent, outcome.setAside, outcome.mayBeWithheld]) if (line !== undefined) lines.push(line);
+  for (const line of [outcome.oldDevice, outcome.leftReach, outcome.leftUnverified, outcome.eventsNotSent, outcome.setAside, outcome.mayBeWithheld, outcome.revokesUnmade]) if (line !== undefined) lines.push(line);
   return lines;
 }

@@ -158,6 +158,12 @@ export interface SyncOutcome {
   readonly setAside?: string;
   /** Events taken redacted whose tag by the earlier rule (naming no group) matched a key of a group held: the server may have withheld them, one line. */
   readonly mayBeWithheld?: string;
+  /**
+   * Revokes of this desktop's that gave way to another rotation and that this person may no longer
+   * make again (team.ts rotateAgain), while their member still holds the group: an owner or admin
+   * must make them. Told at each sync until then, one line.
+   */
+  readonly revokesUnmade?: string;
 }
 
 /** How far a round has come: records sent of those this push carries, records taken in so far. */
@@ -283,6 +289,13 @@ export function setAsideLine(setAside: Outgoing['setAside']): string | undefined
   return `${count} change${count === 1 ? '' : 's'} of ${count === 1 ? 'an entry' : 'entries'} ${count === 1 ? 'stays' : 'stay'} on this desktop, not sent: ${why.join('; ')}. Your other changes were sent; ${count === 1 ? 'it goes' : 'they go'} once your role allows ${count === 1 ? 'it' : 'them'} again.`;
 }
 
+/** What a sync tells of the revokes rotateAgain could not make ("member from group" each), or nothing. */
+export function revokesUnmadeLine(unmade: readonly string[]): string | undefined {
+  if (unmade.length === 0) return undefined;
+  const one = unmade.length === 1;
+  return `${one ? 'A revoke' : 'Revokes'} of yours not made: ${unmade.join('; ')} (another rotation was kept first, and you may no longer make ${one ? 'it' : 'them'} again): an owner or admin must make ${one ? 'it' : 'them'}.`;
+}
+
 /** The refusal a history owed met, carried on to the pull's recovery. */
 function historyChanged(): CrewvaultError {
   return new CrewvaultError('HISTORY_CHANGED', 'The team server\'s history of this vault is not the one this desktop pulled from.');
@@ -321,7 +334,13 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     await replica.mayBeWithheldSince();
     const outcome = await syncRound(client, replica, options, kept);
     const unsure = await replica.mayBeWithheldSince();
-    return unsure.length === 0 ? outcome : { ...outcome, mayBeWithheld: mayBeWithheldLine(unsure.length, unsure) };
+    // Told at each sync while they stand (the member still holds the group), read once the round has taken everything in.
+    const unmade = revokesUnmadeLine(await replica.revokesUnmade());
+    return {
+      ...outcome,
+      ...(unsure.length === 0 ? {} : { mayBeWithheld: mayBeWithheldLine(unsure.length, unsure) }),
+      ...(unmade === undefined ? {} : { revokesUnmade: unmade }),
+    };
   } catch (error) {
     // This desktop's old id kept because its log does not verify: the server most likely refused the
     // same changed row, so the line goes with the error instead of being lost with the outcome.

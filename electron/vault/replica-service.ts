@@ -104,6 +104,8 @@ export interface ReplicaCore {
   requireOpen(db: ReadDb): void;
   /** This desktop's revokes made again in groups it gave way in (team.ts rotateAgain): its own write transaction. */
   rotateAgain(): Promise<number>;
+  /** The revokes rotateAgain could not make, still standing ("member from group"; team.ts revokesUnmadeTold): its own write transaction. */
+  revokesUnmade(): Promise<string[]>;
 }
 
 /** What this replica's changes are, up to which sequence (hand it back to markSent once delivered). */
@@ -1086,6 +1088,14 @@ export class ReplicaService {
     if (outcome.rotateAgain && options.caughtUp === true) await this.core.rotateAgain();
     this.unsureWithheld.push(...outcome.tally.mayBeWithheld);
     return outcome.tally;
+  }
+
+  /**
+   * This desktop's revokes given way and not made again, which this person may no longer make
+   * (team.ts rotateAgain), while their member still holds the group: told at each sync (sync.ts).
+   */
+  revokesUnmade(): Promise<readonly string[]> {
+    return this.core.revokesUnmade();
   }
 
   /**

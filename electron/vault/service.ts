@@ -332,6 +332,7 @@ export class VaultSession {
       entries: this.entries,
       userId: () => this.user.id,
       rotateAgain: () => this.team.rotateAgain(),
+      revokesUnmade: () => this.team.revokesUnmadeTold(),
       requireOpen: (db) => {
         if (this.closed) throw lockedError();
         this.refreshUser(db);

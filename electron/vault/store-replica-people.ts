@@ -227,6 +227,46 @@ export function forgetRotateAgain(db: WriteDb, groupId: number): void {
 }
 
 /**
+ * Revokes this desktop gave way in and could not make again (team.ts rotateAgain): the person may
+ * no longer make them (the group's secret key, or its management, gone from them since). Each is
+ * told at every sync until the member no longer holds the group (an owner's or admin's revoke
+ * landed, the group went): it needs one of them to make it. Local bookkeeping in settings under
+ * REVOKES_UNMADE_KEY: the group and member row ids.
+ */
+const REVOKES_UNMADE_KEY = 'replica.revokes_unmade';
+
+export interface RevokeUnmade {
+  readonly groupId: number;
+  readonly userId: number;
+}
+
+export function revokesUnmade(db: ReadDb): RevokeUnmade[] {
+  const text = getSetting(db, REVOKES_UNMADE_KEY);
+  if (text === undefined) return [];
+  const parsed = JSON.parse(text) as unknown;
+  return Array.isArray(parsed) ? parsed.filter((r): r is RevokeUnmade => typeof r === 'object' && r !== null && typeof (r as RevokeUnmade).groupId === 'number' && typeof (r as RevokeUnmade).userId === 'number') : [];
+}
+
+/** Notes the pair; false when it was noted already. */
+export function noteRevokeUnmade(db: WriteDb, unmade: RevokeUnmade): boolean {
+  const all = revokesUnmade(db);
+  if (all.some((r) => r.groupId === unmade.groupId && r.userId === unmade.userId)) return false;
+  setSetting(db, REVOKES_UNMADE_KEY, JSON.stringify([...all, { groupId: unmade.groupId, userId: unmade.userId }]));
+  return true;
+}
+
+/** Forgets the pairs whose member no longer holds a live group's row here (revoked since, or the group gone); the rest. */
+export function forgetRevokesUnmadeSettled(db: WriteDb): RevokeUnmade[] {
+  const all = revokesUnmade(db);
+  const holds = db.prepare<[number, number], { one: number }>(
+    'SELECT 1 AS one FROM group_keys gk JOIN access_groups g ON g.id = gk.group_id WHERE gk.group_id = ? AND gk.user_id = ? AND g.deleted_at IS NULL',
+  );
+  const kept = all.filter((r) => holds.get(r.groupId, r.userId) !== undefined);
+  if (kept.length !== all.length) setSetting(db, REVOKES_UNMADE_KEY, JSON.stringify(kept));
+  return kept;
+}
+
+/**
  * One entry that left this person's reach (the server's pull told its id: moved out of a group
  * they hold into one they do not, review 13b hole 4), emptied as a revoke empties its group's
  * entries (dropEntriesOfGroup): tombstoned here at revision 0, its agreed revision forgotten, so

@@ -47,7 +47,7 @@ import {
 import { deletePagesOfGroup } from './store-pages';
 import { getSetting } from './store-meta';
 import { elsewhereKdf, noteRevoked } from './replica-people-local';
-import { forgetRevokedMember, forgetRotateAgain, groupsToRotateAgain, memberRevision, revokedMembers } from './store-replica-people';
+import { forgetRevokedMember, forgetRevokesUnmadeSettled, forgetRotateAgain, groupsToRotateAgain, memberRevision, noteRevokeUnmade, revokedMembers } from './store-replica-people';
 import { foldRoleName, getCustomRole, listCustomRoles, putCustomRole, resolveRoleName, rolePermissions } from './store-roles';
 import { carryScopeKeysForward } from './scope-key-history';
 import {
@@ -392,14 +392,16 @@ export class TeamService {
    * unsent rotation lost to one the server kept, replica-people-in.ts giveWay): whoever its
    * pending revoke notes leave out of such a group but who holds a wrap there now (the other
    * side's rotation kept them) is left out of a fresh rotation, whose next push sends it and
-   * their signed revoked member records. A group this person no longer manages is left as it is.
-   * Returns how many groups were rotated.
+   * their signed revoked member records. A revoke this person may no longer make (the group's
+   * secret key or its management gone from them since) is not made: it is noted
+   * (store-replica-people.ts noteRevokeUnmade), audited once as group.revoke_unmade, and told at
+   * each sync until the member no longer holds the group (revokesUnmadeTold): an owner or admin
+   * must make it. Returns how many groups were rotated.
    */
   async rotateAgain(): Promise<number> {
     return (await this.writeRekeying((w) => {
       for (const groupId of groupsToRotateAgain(w)) {
         forgetRotateAgain(w, groupId);
-        if (!this.core.ring.groups.get(groupId)?.secret || !mayHoldSecretKeyIn(this.core.permissions(w), groupServerCodes(w, groupId))) continue;
         const wrapped = new Set(groupKeysOfGroup(w, groupId).map((gk) => gk.user_id));
         // An owner or admin now (promoted since the revoke, here or on the desktop whose rotation was kept) holds every group
         // by role, and a revoke refuses them: their note is not made again.
@@ -409,9 +411,12 @@ export class TeamService {
         };
         const left = new Set(revokedMembers(w).filter((m) => m.groupId === groupId && wrapped.has(m.userId) && !everyGroup(m.userId)).map((m) => m.userId));
         if (left.size === 0) continue;
-        try {
-          this.core.require(w, 'groups.manage', groupId);
-        } catch {
+        if (!this.mayRotate(w, groupId)) {
+          for (const userId of left) {
+            if (!noteRevokeUnmade(w, { groupId, userId })) continue;
+            const name = getUser(w, userId)?.name ?? 'a member';
+            this.core.audit(w, { action: 'group.revoke_unmade', group_id: groupId, subject: name }, `${name} ✕ ${this.groupName(w, groupId)} not made again after another rotation was kept: you may no longer make it; an owner or admin must`);
+          }
           continue;
         }
         this.rotate(w, groupId, left);
@@ -421,6 +426,25 @@ export class TeamService {
         }
       }
     })).rotated;
+  }
+
+  /** Whether this person may rotate the group now: they hold its secret key, their role may hold it there, and they manage it. */
+  private mayRotate(w: WriteDb, groupId: number): boolean {
+    if (!this.core.ring.groups.get(groupId)?.secret || !mayHoldSecretKeyIn(this.core.permissions(w), groupServerCodes(w, groupId))) return false;
+    try {
+      this.core.require(w, 'groups.manage', groupId);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The revokes rotateAgain could not make (noted there), each as "member from group", once those
+   * whose member no longer holds the group are forgotten: told at each sync (sync.ts revokesUnmade).
+   */
+  async revokesUnmadeTold(): Promise<string[]> {
+    return this.core.write((w) => forgetRevokesUnmadeSettled(w).map((r) => `${getUser(w, r.userId)?.name ?? 'a member'} from ${this.groupName(w, r.groupId)}`));
   }
 
   /**
