@@ -1,7 +1,7 @@
 /**
  * The lines a sync round tells beside its counts (electron/team/sync-told.ts), the same for
  * `crewvault sync` and the Team server screen: one a person crossed (ending in one full stop),
- * then the old device id, entries that left reach, those said to have left that stay, and events
+ * then the old device id, unsent changes dropped with a deleted group, entries that left reach, those said to have left that stay, and events
  * not sent, in that order; none when the round told nothing. Must never: read the wall clock.
  */
 import { describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ describe('syncToldLines', () => {
         { user: 'vault settings', detail: 'Vault settings: changed here and not sent; the team\'s, stored first, are kept.' },
       ],
       oldDevice: 'old device line',
+      groupDeleted: 'group deleted line',
       leftReach: 'left reach line',
       leftUnverified: 'left unverified line',
       eventsNotSent: 'events line',
@@ -31,6 +32,7 @@ describe('syncToldLines', () => {
       'carol: your role no longer holds the secret key of the group "Ops" (it was changed elsewhere); 2 edits could not be sent and were dropped.',
       'Vault settings: changed here and not sent; the team\'s, stored first, are kept.',
       'old device line',
+      'group deleted line',
       'left reach line',
       'left unverified line',
       'events line',
