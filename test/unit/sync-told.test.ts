@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncOutcome } from '../../electron/team/sync';
 import { syncToldLines } from '../../electron/team/sync-told';
+import { groupDeletedLine } from '../../electron/vault/replica-people-new';
 
 const quiet: SyncOutcome = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [] };
 
@@ -37,5 +38,13 @@ describe('syncToldLines', () => {
       'left unverified line',
       'events line',
     ]);
+  });
+
+  it('tells the unsent changes dropped with groups deleted elsewhere, naming each group, and nothing when none was dropped (C7)', () => {
+    expect(groupDeletedLine([{ group: 'Ops', droppedChanges: 0 }])).toBeUndefined();
+    expect(groupDeletedLine([{ group: 'Ops', droppedChanges: 1 }])).toBe('1 unsent change dropped: its group "Ops" was deleted elsewhere.');
+    expect(groupDeletedLine([{ group: 'Ops', droppedChanges: 2 }, { group: 'Empty', droppedChanges: 0 }])).toBe('2 unsent changes dropped: their group "Ops" was deleted elsewhere.');
+    expect(groupDeletedLine([{ group: 'Ops', droppedChanges: 2 }, { group: 'Lab', droppedChanges: 1 }, { group: 'Net', droppedChanges: 1 }]))
+      .toBe('4 unsent changes dropped: their groups "Ops", "Lab" and "Net" were deleted elsewhere.');
   });
 });
