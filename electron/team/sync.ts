@@ -13,7 +13,8 @@ import { CrewvaultError } from '../../shared/errors';
 import { MAX_BATCH_RECORDS, REPLICA_FORMAT, VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/records';
 import { mayHoldSecretKeyIn } from '../../shared/policy';
 import type { RecordBatch } from '../../shared/sync/record-batches';
-import { isRefusal, type HistoryMark, type Outgoing, type ReplicaService, type TeamServerBinding } from '../vault/replica-service';
+import { isRefusal, type ApplyOutcome, type HistoryMark, type Outgoing, type ReplicaService, type TeamServerBinding } from '../vault/replica-service';
+import { groupDeletedLine } from '../vault/replica-people-new';
 import type { OldDeviceLeft } from '../vault/store-audit';
 import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
@@ -156,6 +157,8 @@ export interface SyncOutcome {
   readonly historyChanged?: string;
   /** Changes of entries made here this person may not send now (their role narrowed since), kept here unsent while the rest went, one line. */
   readonly setAside?: string;
+  /** Unsent changes made here in groups deleted elsewhere, dropped as the deletion was taken in (finding C7), the groups named as known here, one line. */
+  readonly groupDeleted?: string;
   /** Events taken redacted whose tag by the earlier rule (naming no group) matched a key of a group held: the server may have withheld them, one line. */
   readonly mayBeWithheld?: string;
   /**
@@ -356,7 +359,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   const oldLeft = await replica.leaveOldDevice();
   const oldDevice = oldDeviceLine(oldLeft);
   if (oldLeft.left === 'unverified') oldDeviceKept.unverified = oldDevice;
-  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string } = {
+  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string; groupDeleted?: string } = {
     pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [], ...(oldDevice === undefined ? {} : { oldDevice }),
   };
   /** A crossing told by a page, kept one line a person (a user and a member record of them crossing in one sync: both said). */
@@ -368,6 +371,15 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
       else if (!before.detail.includes(c.detail)) tally.crossed[index] = { user: c.user, detail: `${before.detail}; ${c.detail.replace(`${c.user}: `, '')}` };
     }
   };
+  /** Groups deleted elsewhere whose unsent changes here the pulls dropped (ApplyOutcome.groupDeleted), told in one line. */
+  const deletedGroups: Array<{ readonly group: string; readonly droppedChanges: number }> = [];
+  const noteGroupDeleted = (deleted: ApplyOutcome['groupDeleted']): void => {
+    deletedGroups.push(...deleted);
+    const line = groupDeletedLine(deletedGroups);
+    if (line !== undefined) tally.groupDeleted = line;
+  };
+  /** Unsent changes dropped so far with their deleted groups: a refused push pulled again goes on when this grew. */
+  const droppedWithGroups = (): number => deletedGroups.reduce((n, d) => n + d.droppedChanges, 0);
   /** Entries pulled whose sealed bytes equal this replica's own (ApplyOutcome.recognised): evidence the server holds this vault. */
   let recognised = 0;
   let total = 0;
@@ -449,6 +461,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
         heldNow = outcome.held;
         noteRefused(outcome.held);
         tally.accessRemoved.push(...outcome.accessRemoved);
+        noteGroupDeleted(outcome.groupDeleted);
         noteCrossed(outcome.crossed);
         for (const r of page.records) pulledIds.add(r.record.id);
         caughtUp = !page.more;
@@ -475,6 +488,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
       heldNow = again.held;
       noteRefused(again.held);
       tally.accessRemoved.push(...again.accessRemoved);
+      noteGroupDeleted(again.groupDeleted);
       noteCrossed(again.crossed);
     }
   };
@@ -527,13 +541,17 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
     if (objectsRefused !== undefined) refused = objectsRefused;
     return objectsRefused === undefined;
   };
-  /** A refused push met an entry out of this person's reach: pulled again, whether the pull took some entry off this desktop. */
-  const leftSincePull = async (error: unknown): Promise<boolean> => {
-    if (!(error instanceof CrewvaultError) || error.code !== 'FORBIDDEN' || !tellsLeftRecords(client)) return false;
-    const before = left.dropped;
+  /**
+   * A push refused (FORBIDDEN) for what changed on the server since this sync's pull — an entry moved
+   * out of this person's reach, a group deleted with changes here in it (C7) — is pulled again once:
+   * whether that pull took an entry off this desktop or dropped changes with a deleted group, so the rest can go.
+   */
+  const settledSincePull = async (error: unknown): Promise<boolean> => {
+    if (!(error instanceof CrewvaultError) || error.code !== 'FORBIDDEN') return false;
+    const before = { left: left.dropped, deleted: droppedWithGroups() };
     pulledIds = new Set();
     await pullAll();
-    return left.dropped > before;
+    return left.dropped > before.left || droppedWithGroups() > before.deleted;
   };
   const server = serverOf(client);
   if (options.move) {
@@ -614,10 +632,12 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
     try {
       if (await pushInParts(out)) return tally;
     } catch (error) {
-      // An entry moved out of this person's reach between this sync's pull and its push: the push is refused
-      // (FORBIDDEN, nothing stored); the pull after it tells the move, the entry leaves (an unsent edit kept
-      // as a copy) and the rest goes again. Anything else, or nothing told, ends the sync as before.
-      if (!(await leftSincePull(error))) throw error;
+      // An entry moved out of this person's reach, or a group with changes here in it deleted, between this
+      // sync's pull and its push (or before a pull that could not take it in): the push is refused (FORBIDDEN,
+      // nothing stored); the pull after it tells the move (the entry leaves, an unsent edit kept as a copy) or
+      // brings the deletion (the group's unsent changes dropped, told), and the rest goes again. Anything
+      // else, or nothing taken off, ends the sync as before.
+      if (!(await settledSincePull(error))) throw error;
       continue;
     }
     pulledIds = new Set();

@@ -84,6 +84,11 @@ export class PageChanges {
     this.staged.clear();
   }
 
+  /** Forgets what is staged for one group (deleted in the same transaction: its pages are gone, its key too). */
+  forgetGroup(groupId: number): void {
+    for (const [key, bucket] of this.staged) if (bucket.groupId === groupId) this.staged.delete(key);
+  }
+
   private bucket(groupId: number, pageNo: number): Map<number, PageItem | null> {
     const key = `${groupId}:${pageNo}`;
     let entry = this.staged.get(key);

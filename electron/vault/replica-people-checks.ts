@@ -13,10 +13,11 @@ import { holdsAllGroups, ROLES, type Role } from '../../shared/policy';
 import { managesLedGroups } from '../../shared/policy-writes';
 import { recordSigningText, type PeopleRecord, type VaultObjectRecord } from '../../shared/sync/records';
 import type { ReadDb, WriteDb } from './db';
-import type { KeyRing } from './keys';
+import { contexts, type KeyRing } from './keys';
 import type { SignedTriple } from './replica-verify';
 import type { signingKeysInForce } from './store-audit';
-import { groupKeysOfGroup } from './store-groups';
+import { openJson } from './crypto';
+import { getGroupRow, groupKeysOfGroup } from './store-groups';
 import { idByUid } from './store-replica';
 import { foldRoleName, listCustomRoles, rolePermissions } from './store-roles';
 import { getUser } from './store-users';
@@ -44,6 +45,11 @@ export interface PeopleIntake {
   readonly now: number;
   /** Told of each group this person was removed from: its name, and how many edits made here in it are dropped. */
   removed(group: string, droppedEdits: number): void;
+  /**
+   * Told of each group held here that a record from elsewhere deleted (replica-people-new.ts
+   * takeDelete): its id, its name as this desktop knew it, and how many unsent changes made here in it were dropped.
+   */
+  groupDeleted(groupId: number, group: string, droppedChanges: number): void;
   /**
    * Told of each person whose unsent change made here crossed a record of them from elsewhere
    * (replica-people-in.ts takeUser): their name, and what was kept of each side (audited, reported).
@@ -119,4 +125,16 @@ export function requireManages(db: ReadDb, signer: PeopleSigner, groupId: number
   if (holdsAllGroups(signer.role)) return;
   const lead = groupKeysOfGroup(db, groupId).some((gk) => gk.user_id === signer.id && gk.is_lead === 1);
   if (!lead || !managesLedGroups(rolePermissions(db, signer.role))) throw tampered('changes an access group its sender does not manage');
+}
+
+/** A group's name as this desktop opens it, or a generic one (what is told never depends on it). */
+export function groupNameHere(db: ReadDb, intake: PeopleIntake, groupId: number): string {
+  const row = getGroupRow(db, groupId);
+  try {
+    const opened = row ? openJson(intake.ring.directoryKey, row.sealed_name, contexts.groupName(row)) : undefined;
+    if (typeof opened === 'string') return opened;
+  } catch {
+    // Named generically below.
+  }
+  return 'an access group';
 }

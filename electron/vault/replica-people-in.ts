@@ -29,15 +29,14 @@
 import { CrewvaultError } from '../../shared/errors';
 import { holdsAllGroups, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
 import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
-import { takeDelete, takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
-import { bin, canonicalRole, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
+import { takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
+import { bin, canonicalRole, groupNameHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
 import type { WriteDb } from './db';
 import { pageOf, writePage, type PageItem } from './entry-pages';
 import { resealEntry } from './entry-reseal';
 import { openHeldGroupKey } from './group-keys';
 import { uidText } from './ids';
-import { openJson } from './crypto';
-import { contexts, type GroupKey } from './keys';
+import type { GroupKey } from './keys';
 import { listEntryRowsInGroups } from './store-entries';
 import { dropRotatedFrom } from './store-rotated-from';
 import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, setGroupServerCodes } from './store-groups';
@@ -68,6 +67,8 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   const waiting = new Set<string>();
   for (const r of records) {
     if (r.kind !== 'group') continue;
+    // A group held here deleted elsewhere: taken after the batch's entries (replica-people-new.ts takeGroupDeletes).
+    if (deletesGroupHeld(db, r)) continue;
     if (waitsForOwnWrap(db, intake, r, records)) {
       waiting.add(r.id);
       take(r, () => { throw notYet('moves an access group to the version this desktop rotated it to, and this person\'s wrap of it comes on a later page'); });
@@ -195,6 +196,13 @@ function within(db: WriteDb, a: string, b: string): boolean {
   return rolePermissions(db, a).every((p) => of.includes(p));
 }
 
+/** Whether `r` deletes a group this file holds (live): such a record is taken after the batch's entries. */
+export function deletesGroupHeld(db: WriteDb, r: GroupRecord): boolean {
+  if (r.deletedAt === null) return false;
+  const groupId = idByUid(db, 'access_groups', uidBytes(r.id));
+  return groupId !== undefined && getGroupRow(db, groupId) !== undefined;
+}
+
 /** A group record: a newer key version is taken in (with this person's wrap of it, when they hold the group). */
 function takeGroup(
   db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: readonly ReplicaRecord[], taken: Set<string>, moved: Set<number>, diverged: Set<string>, gaveWay: Set<number>, created: Map<string, string>,
@@ -204,7 +212,6 @@ function takeGroup(
   const row = getGroupRow(db, groupId);
   if (!row) return 'ignored';
   if (r.keyVersion < row.key_version) return 'unchanged';
-  if (r.deletedAt !== null) return r.revision <= row.revision ? 'unchanged' : takeDelete(db, intake, r, row, records);
   if (r.keyVersion === row.key_version && rotatedElsewhereToo(db, intake, r, records, groupId)) {
     // This desktop's own rotation to that version never left it (unsent, or refused by the server,
     // which kept the other): it gives way, and makes its own revokes again past it (giveWay).
@@ -412,18 +419,6 @@ function loseSecret(db: WriteDb, intake: PeopleIntake, groupId: number): void {
   const me = getUser(db, intake.userId)?.name ?? 'you';
   const edits = `${dropped} edit${dropped === 1 ? '' : 's'} made here in it`;
   intake.crossed(me, `${me}: your role no longer holds the secret key of the group "${groupNameHere(db, intake, groupId)}" (it was changed elsewhere); ${edits} could not be sent and ${dropped === 1 ? 'was' : 'were'} dropped`);
-}
-
-/** A group's name as this desktop opens it, or a generic one (what is told never depends on it). */
-function groupNameHere(db: WriteDb, intake: PeopleIntake, groupId: number): string {
-  const row = getGroupRow(db, groupId);
-  try {
-    const opened = row ? openJson(intake.ring.directoryKey, row.sealed_name, contexts.groupName(row)) : undefined;
-    if (typeof opened === 'string') return opened;
-  } catch {
-    // Named generically below.
-  }
-  return 'an access group';
 }
 
 /** The group's entries sealed again under `next` at the revisions they had, its pages rebuilt. */

@@ -5,7 +5,8 @@
  * public key (an owner's password reset elsewhere: taken only where a signing key of theirs that
  * an owner certified vouches for it), a NEW group (its sealed name opened with the directory key
  * and matching its keyed index, its key version, its creator's own wrap), a group's rename and
- * delete (empty groups only, as the server enforces), and this person made or unmade a lead.
+ * delete (empty groups only, as the server enforces: taken after the batch's entries, unsent changes
+ * made here in it dropped and told), and this person made or unmade a lead.
  * Every record is checked as the other people records are (replica-people-checks.ts): signed by
  * its author under a key in force here, the author allowed it by the roles this desktop holds;
  * else VAULT_TAMPERED (set aside). Revisions are kept as agreed, so a record played back is stale.
@@ -17,21 +18,21 @@
 import { createPublicKey } from 'node:crypto';
 import { holdsAllGroups, whyNotAssignRole } from '../../shared/policy';
 import { makesGroups } from '../../shared/policy-writes';
-import { memberRecordId, type EntryRecord, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
+import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { openJson } from './crypto';
 import type { WriteDb } from './db';
 import { openHeldGroupKey } from './group-keys';
 import { uidText } from './ids';
 import { contexts, DIRECTORY_WRAP_ANCHORED, groupNameIndex } from './keys';
-import { bin, canonicalRole, notYet, requireManages, sha256Hex, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
+import { bin, canonicalRole, groupNameHere, notYet, requireManages, sha256Hex, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
 import { bindingBytes, signatureValid } from './signing';
-import { listEntryRowsInGroups } from './store-entries';
 import { findGroupByIndex, getGroupRow, insertGroup, putGroupKey, renameGroupRow, setGroupKeyVersion, setGroupServerCodes, tombstoneGroup, type GroupRow } from './store-groups';
 import { putDirectoryWrap } from './store-directory';
 import { getSetting } from './store-meta';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, setReplicaBase } from './store-replica';
-import { setGroupRevision, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
+import { agreedLiveEntriesInGroup, dropEntriesOfGroup, setGroupRevision, unsentEntriesInGroup, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
+import { dropRotatedFrom } from './store-rotated-from';
 import { rolePermissions } from './store-roles';
 import { setUserSigning } from './store-signing';
 import { deleteDirectoryKey, findUserByName, getUser, insertUser, replaceUserKeys, setSealedPrivateKey, setUserDisabled, type UserRow } from './store-users';
@@ -189,24 +190,63 @@ export function takeRename(db: WriteDb, intake: PeopleIntake, r: GroupRecord, ro
 }
 
 /**
- * A group record that deletes a group held here: from whoever manages it here, never the vault's
- * default group, and only once it holds no live entry here and the batch brings none of it (the
- * server deletes only empty groups; its entries' moves and deletes come first, the record waits
- * for them: CONFLICT, tried again). The group becomes a tombstone, its keys and pages go.
+ * The batch's group records deleting a group held here, taken after its entries (the deleter's
+ * deletes of the group's entries travel with it: taken first, they leave it empty), each through
+ * `take` (set aside when it throws).
  */
-export function takeDelete(db: WriteDb, intake: PeopleIntake, r: GroupRecord, row: GroupRow, records: readonly ReplicaRecord[]): Taken {
+export function takeGroupDeletes(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[], take: (r: ReplicaRecord, work: () => void) => void, count: (taken: Taken) => void): void {
+  for (const r of records) {
+    if (r.kind !== 'group' || r.deletedAt === null) continue;
+    const groupId = idByUid(db, 'access_groups', uidBytes(r.id));
+    const row = groupId === undefined ? undefined : getGroupRow(db, groupId);
+    if (!row) continue;
+    take(r, () => count(r.keyVersion < row.key_version || r.revision <= row.revision ? 'unchanged' : takeDelete(db, intake, r, row)));
+  }
+}
+
+/**
+ * A group record that deletes a group held here: from whoever manages it here, never the vault's
+ * default group. The server deletes only empty groups, so every entry of it was deleted or moved
+ * there first; it hands those records to owners and admins (taken before this, in the same batch),
+ * but no record of a deleted group's entries to its members. So an entry of it still agreed live
+ * here waits only for the rest of the pull (a move out of it may come on a later page: CONFLICT,
+ * tried again with each page); at the pull's last page the group's entries are emptied here. The
+ * group becomes a tombstone, its keys and pages go. Changes made here in it and not yet sent
+ * (edits, entries added, a conflict copy this apply made) are dropped in the same transaction and
+ * told (finding C7): the server holds no such group, so they could never be sent, and copying them
+ * into another group would hand them to people its members never chose.
+ */
+export function takeDelete(db: WriteDb, intake: PeopleIntake, r: GroupRecord, row: GroupRow): Taken {
   const signer = signerOf(db, intake, r);
   requireManages(db, signer, row.id);
   if (row.id === Number(getSetting(db, 'default_group_id'))) throw tampered('deletes the vault\'s default group');
-  const live = listEntryRowsInGroups(db, [row.id]).length;
-  const coming = records.some((e): e is EntryRecord => e.kind === 'entry' && e.group === r.id);
-  if (live > 0 || coming) throw notYet('deletes an access group that still holds entries here (their moves or deletes come first)');
+  if (intake.pagesFollow && agreedLiveEntriesInGroup(db, row.id) > 0) throw notYet('deletes an access group that still holds entries here (their moves or deletes may come on a later page)');
+  const name = groupNameHere(db, intake, row.id);
+  const dropped = unsentEntriesInGroup(db, row.id);
+  dropEntriesOfGroup(db, row.id, intake.now);
   tombstoneGroup(db, row.id, r.deletedAt ?? intake.now);
   deletePagesOfGroup(db, row.id);
+  // Versions this desktop kept from its own unsent rotations of the group go with its key (rotated-from-keys.ts).
+  dropRotatedFrom(db, row.id);
   intake.ring.dropGroup(row.id);
   setGroupRevision(db, row.id, r.revision);
   setReplicaBase(db, row.uid, r.revision);
+  intake.groupDeleted(row.id, name, dropped);
   return 'applied';
+}
+
+/**
+ * What a sync tells of the unsent changes it dropped because their group was deleted elsewhere,
+ * one line naming each group as this desktop knew it; nothing when none was dropped. Names and
+ * counts only, never what an entry holds.
+ */
+export function groupDeletedLine(deleted: ReadonlyArray<{ readonly group: string; readonly droppedChanges: number }>): string | undefined {
+  const dropping = deleted.filter((d) => d.droppedChanges > 0);
+  if (dropping.length === 0) return undefined;
+  const count = dropping.reduce((n, d) => n + d.droppedChanges, 0);
+  const names = dropping.map((d) => `"${d.group}"`);
+  const groups = names.length === 1 ? `${count === 1 ? 'its' : 'their'} group ${names[0] ?? ''} was` : `their groups ${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''} were`;
+  return `${count} unsent change${count === 1 ? '' : 's'} dropped: ${groups} deleted elsewhere.`;
 }
 
 /**

@@ -53,6 +53,7 @@ import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type Gro
 import { signBytes, type Signer } from './signing';
 import { accountRecord, agreeAllMemberships, peopleRecords, type PeopleSender } from './replica-people';
 import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-people-in';
+import { takeGroupDeletes } from './replica-people-new';
 import { takeNewUsers } from './replica-people-new';
 import { bothChangedMove } from './replica-both-changed';
 import { GivenWayIntake, givenWayMove } from './replica-given-way';
@@ -76,6 +77,7 @@ import { eventRecordSigningText, eventTextV3, isV3, recordV3Columns, type ScopeK
 import { scopeKeysOwedHere } from './scope-key-history';
 import type { CustomerNames } from './customer-names';
 import { currentSequence } from './store-changes';
+import { deletedGroupIds, getGroupRow } from './store-groups';
 import { deleteEntryRow, type EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
@@ -139,6 +141,8 @@ export interface ApplyOutcome {
   readonly held: ReadonlyArray<{ readonly id: string; readonly kind: string; readonly reason: string; readonly revision?: number }>;
   /** Groups this person was removed from (their key, pages and entries dropped here), with the unsent edits made here in each. */
   readonly accessRemoved: ReadonlyArray<{ readonly group: string; readonly droppedEdits: number }>;
+  /** Groups held here that a record from elsewhere deleted, named as this desktop knew them, with the unsent changes made here in each, dropped (C7). */
+  readonly groupDeleted: ReadonlyArray<{ readonly group: string; readonly droppedChanges: number }>;
   /** People whose change made here, not yet sent, a record from elsewhere crossed: what was kept of each side (audited as user.crossed). */
   readonly crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>;
   /** Events taken redacted whose earlier-rule tag matched a key of a group held (audit-event-texts.ts V3Verdict): the server may have withheld them, told. */
@@ -460,6 +464,7 @@ interface Tally {
   readonly conflictCopies: EntrySummary[];
   readonly held: Array<{ readonly id: string; readonly kind: string; readonly reason: string; readonly revision?: number }>;
   readonly accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>;
+  readonly groupDeleted: Array<{ readonly group: string; readonly droppedChanges: number }>;
   readonly crossed: Array<{ readonly user: string; readonly detail: string }>;
   readonly mayBeWithheld: string[];
 }
@@ -573,8 +578,11 @@ export class ReplicaService {
     const permissions = rolePermissions(db, user.role);
     const held = new Set(this.core.ring.groups.keys());
     const lacking = (p: Permission): Permission | undefined => (permissions.includes(p) ? undefined : p);
+    // Groups deleted here: the deletes of their entries made before it go with the group's deletion (the
+    // server deletes only a group its entries leave, in the same push: sync.ts partsOf), though no key of it is held now.
+    const deletedGroups = deletedGroupIds(db);
     const whyNotVouch = (e: EntryReplicaRow, base: number): Permission | 'group' | 'counter' | undefined => {
-      if (!held.has(e.group_id)) return 'group';
+      if (!held.has(e.group_id) && !(e.deleted_at !== null && deletedGroups.has(e.group_id))) return 'group';
       if (e.deleted_at !== null) return base === 0 && permissions.includes('entries.create') ? undefined : lacking('entries.delete');
       if (base === 0) return lacking('entries.create');
       // A code taken moves an HOTP counter, which codes-only people may cause; whether this change
@@ -992,7 +1000,7 @@ export class ReplicaService {
       // An empty replica filling from a snapshot inserts its entries without the indexes on random keys; every other apply has them (made again here after an interrupted first sync).
       if (options.setAsideIndexes === true && options.fresh === true) setAsideEntryIndexes(w);
       else restoreEntryIndexes(w);
-      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [], crossed: [], mayBeWithheld: [] };
+      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [], groupDeleted: [], crossed: [], mayBeWithheld: [] };
       // What was set aside before goes first (a newer record of the same object replaces it).
       const fresh = new Set(ids);
       const earlierRows = options.hold === true ? listHeld(w).filter((h) => !fresh.has(h.record_id)) : [];
@@ -1022,6 +1030,12 @@ export class ReplicaService {
         ring: this.core.ring, userId: this.core.userId(), vault: batch.vault, keys,
         customerName: (db, customerId) => this.core.customers.name(db, customerId), holds: (t) => verified.holds(t),
         caughtUp: options.caughtUp === true, pagesFollow: options.hold === true && options.caughtUp !== true, now: this.core.now(), removed: (group, droppedEdits) => tally.accessRemoved.push({ group, droppedEdits }),
+        groupDeleted: (groupId, group, droppedChanges) => {
+          // Its pages went with it, and so did any conflict copy this apply made in it (one of the changes dropped).
+          this.core.pages.forgetGroup(groupId);
+          tally.conflictCopies.splice(0, tally.conflictCopies.length, ...tally.conflictCopies.filter((c) => c.groupId !== groupId));
+          tally.groupDeleted.push({ group, droppedChanges });
+        },
         crossed: (user, detail) => {
           this.core.audit(w, { action: 'user.crossed', subject: user }, detail);
           tally.crossed.push({ user, detail });
@@ -1074,6 +1088,8 @@ export class ReplicaService {
       // The history's last page (its cursor cleared below): events set aside for want of it, tried before this page's, are tried
       // again after them in this same transaction, so none is left waiting once the cursor is gone (review 12b hole 4).
       if (options.history === null && options.hold === true) chained += this.retryEvents(w, records, keys, tally, senders, take);
+      // A group deleted elsewhere, once its entries' deletes (in this batch or before) are in: unsent changes here in it dropped, told.
+      takeGroupDeletes(w, intake(keys), records, take, counted);
       if (chained > 0) moveAuditHeadToLast(w, this.core.ring);
       if (options.pulledUpTo !== undefined) setPulledSeq(w, Math.max(options.pulledUpTo, pulledSeq(w)));
       // The vault's move is in (its history comes before the server's head): a v1 event starts no chain here after this (store-audit.ts).
@@ -1304,6 +1320,12 @@ export class ReplicaService {
       if (before === undefined || r.revision >= before.revision) handed.set(uid.toString('hex'), { revision: r.revision, group: groupId, deleted: r.deletedAt !== null, lost: false });
     }
     if (this.ownComingBack(db, r)) {
+      tally.unchanged++;
+      return;
+    }
+    // A delete of an entry of a group deleted here (on a page after the group's record, which took it
+    // and dropped any unsent change of it here): the entry went with its group, nothing is left to take.
+    if (r.deletedAt !== null && getGroupRow(db, groupId) === undefined) {
       tally.unchanged++;
       return;
     }

@@ -80,6 +80,11 @@ export function unsplitGroupIds(db: ReadDb): number[] {
   return db.prepare<[], { id: number }>(`SELECT id FROM access_groups WHERE secret_split = 0 AND ${LIVE} ORDER BY id`).all().map((r) => r.id);
 }
 
+/** The ids of the groups deleted in this file (tombstones): an entry deleted in one goes with the group's deletion (replica-service.ts outgoing). */
+export function deletedGroupIds(db: ReadDb): Set<number> {
+  return new Set(db.prepare<[], { id: number }>(`SELECT id FROM access_groups WHERE NOT (${LIVE})`).all().map((g) => g.id));
+}
+
 export function getGroupRow(db: ReadDb, id: number): GroupRow | undefined {
   return db.prepare<[number], GroupRow>(`SELECT * FROM access_groups WHERE id = ? AND ${LIVE}`).get(id);
 }

@@ -86,6 +86,13 @@ export function dropEntriesOfGroup(db: WriteDb, groupId: number, at: number): vo
   db.prepare('DELETE FROM replica_base WHERE uid IN (SELECT uid FROM entries WHERE group_id = ?)').run(groupId);
 }
 
+/** How many of a group's live entries stand here as agreed with the server (a group deleted elsewhere waits for their deletes or moves). */
+export function agreedLiveEntriesInGroup(db: ReadDb, groupId: number): number {
+  return db.prepare<[number], { n: number }>(
+    'SELECT count(*) AS n FROM entries e LEFT JOIN replica_base b ON b.uid = e.uid WHERE e.group_id = ? AND e.deleted_at IS NULL AND e.revision = coalesce(b.revision, 0)',
+  ).get(groupId)?.n ?? 0;
+}
+
 /** A user's revision moved up to at least `revision` (a user record taken in): never down. */
 export function setUserRevisionAtLeast(db: WriteDb, userId: number, revision: number): void {
   db.prepare('UPDATE users SET revision = max(revision, ?) WHERE id = ?').run(revision, userId);

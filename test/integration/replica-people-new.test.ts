@@ -170,7 +170,7 @@ describe('people and groups new to this desktop', () => {
     expect(await groupNames(ownerThree, clock, owner)).toEqual(['Default', 'Network'].sort());
   });
 
-  it('takes a delete of an empty group in from whoever manages it, and waits while the group holds entries here', async () => {
+  it('takes a delete of an empty group in from whoever manages it, an entry added there here and not sent dropped and told', async () => {
     const { clock, ownerTwo, ownerThree, adminFile } = await setUp();
     const tmp = await on(ownerTwo, clock, owner, (s) => s.team.createGroup('Tmp'));
     const made = await on(ownerTwo, clock, owner, (s) => s.replica.outgoing());
@@ -184,14 +184,16 @@ describe('people and groups new to this desktop', () => {
     await on(ownerThree, clock, owner, (s) => s.replica.apply(wire(deleted)));
     expect(await groupNames(ownerThree, clock, owner)).not.toContain('Tmp');
 
-    // On ada's desktop an entry was put in Tmp meanwhile: the delete waits (set aside), the group stays.
+    // On ada's desktop an entry was put in Tmp meanwhile, not sent. Before, the delete waited (set aside)
+    // and her push met FORBIDDEN at every sync (C7); now the delete is taken, her entry dropped and told.
     await on(adminFile, clock, ada, async (s) => {
       const group = (await s.team.listGroups()).find((g) => g.name === 'Tmp');
       await s.createEntries([{ customer: 'Acme', title: 'Kept', password: 'k-1', groupId: group?.id ?? 0 }]);
     });
-    const waiting = await on(adminFile, clock, ada, (s) => s.replica.apply(wire(deleted), { hold: true, caughtUp: true }));
-    expect(waiting.held.find((h) => h.kind === 'group')?.reason).toMatch(/still holds entries/);
-    expect(await groupNames(adminFile, clock, ada)).toContain('Tmp');
+    const taken = await on(adminFile, clock, ada, (s) => s.replica.apply(wire(deleted), { hold: true, caughtUp: true }));
+    expect({ held: taken.held.filter((h) => h.kind === 'group'), groupDeleted: taken.groupDeleted }).toEqual({ held: [], groupDeleted: [{ group: 'Tmp', droppedChanges: 1 }] });
+    expect(await groupNames(adminFile, clock, ada)).not.toContain('Tmp');
+    expect(await on(adminFile, clock, ada, async (s) => (await s.listEntries()).map((e) => e.title))).not.toContain('Kept');
   });
 
   it('takes this person made a lead (and unmade) from whoever manages the group, and not where the maker does not', async () => {

@@ -1,12 +1,13 @@
 /**
  * The lines a sync round tells beside its counts (electron/team/sync-told.ts), the same for
  * `crewvault sync` and the Team server screen: one a person crossed (ending in one full stop),
- * then the old device id, entries that left reach, those said to have left that stay, and events
+ * then the old device id, unsent changes dropped with a deleted group, entries that left reach, those said to have left that stay, and events
  * not sent, in that order; none when the round told nothing. Must never: read the wall clock.
  */
 import { describe, expect, it } from 'vitest';
 import type { SyncOutcome } from '../../electron/team/sync';
 import { syncToldLines } from '../../electron/team/sync-told';
+import { groupDeletedLine } from '../../electron/vault/replica-people-new';
 
 const quiet: SyncOutcome = { pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [] };
 
@@ -23,6 +24,7 @@ describe('syncToldLines', () => {
         { user: 'vault settings', detail: 'Vault settings: changed here and not sent; the team\'s, stored first, are kept.' },
       ],
       oldDevice: 'old device line',
+      groupDeleted: 'group deleted line',
       leftReach: 'left reach line',
       leftUnverified: 'left unverified line',
       eventsNotSent: 'events line',
@@ -31,9 +33,18 @@ describe('syncToldLines', () => {
       'carol: your role no longer holds the secret key of the group "Ops" (it was changed elsewhere); 2 edits could not be sent and were dropped.',
       'Vault settings: changed here and not sent; the team\'s, stored first, are kept.',
       'old device line',
+      'group deleted line',
       'left reach line',
       'left unverified line',
       'events line',
     ]);
+  });
+
+  it('tells the unsent changes dropped with groups deleted elsewhere, naming each group, and nothing when none was dropped (C7)', () => {
+    expect(groupDeletedLine([{ group: 'Ops', droppedChanges: 0 }])).toBeUndefined();
+    expect(groupDeletedLine([{ group: 'Ops', droppedChanges: 1 }])).toBe('1 unsent change dropped: its group "Ops" was deleted elsewhere.');
+    expect(groupDeletedLine([{ group: 'Ops', droppedChanges: 2 }, { group: 'Empty', droppedChanges: 0 }])).toBe('2 unsent changes dropped: their group "Ops" was deleted elsewhere.');
+    expect(groupDeletedLine([{ group: 'Ops', droppedChanges: 2 }, { group: 'Lab', droppedChanges: 1 }, { group: 'Net', droppedChanges: 1 }]))
+      .toBe('4 unsent changes dropped: their groups "Ops", "Lab" and "Net" were deleted elsewhere.');
   });
 });
