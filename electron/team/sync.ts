@@ -97,11 +97,13 @@ function partsOf(records: readonly ReplicaRecord[], maxRecords: number): Replica
  * user this vault lacks, or refused): pushing again meets the same conflict, so the round ends
  * with the reason instead of trying until BUSY (docs/SYNC.md, "an edit crossing a rotation").
  */
-function stuckOnHeld(conflicts: ReadonlyArray<{ readonly id: string }>, held: ReadonlyArray<{ readonly id: string; readonly reason: string }>): CrewvaultError | undefined {
+function stuckOnHeld(conflicts: ReadonlyArray<{ readonly id: string }>, held: ReadonlyArray<{ readonly id: string; readonly kind?: string; readonly reason: string }>): CrewvaultError | undefined {
   const named = new Set(conflicts.map((c) => c.id));
   const stuck = held.filter((h) => named.has(h.id));
   const first = stuck[0];
   if (first === undefined) return undefined;
+  // A customer of this desktop's that cannot join the team's of its name says so itself, naming it (replica-customer-fold.ts).
+  if (stuck.length === 1 && first.kind === 'customer') return new CrewvaultError('CONFLICT', first.reason);
   return new CrewvaultError('CONFLICT', `The server holds a newer version of ${stuck.length === 1 ? 'an entry' : `${stuck.length} records`} this desktop cannot take in yet, so its own change of ${stuck.length === 1 ? 'it' : 'them'} cannot be sent: ${first.reason.replace(/\.$/, '')}.`);
 }
 
@@ -386,7 +388,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   /** Records the pulls since the last refused push handed over, by id (a conflict none of them brought is left out of this person's pull). */
   let pulledIds = new Set<string>();
   /** What the last pull set aside here (ids and reasons), to tell a conflict no push can get past. */
-  let heldNow: ReadonlyArray<{ readonly id: string; readonly reason: string }> = [];
+  let heldNow: ReadonlyArray<{ readonly id: string; readonly kind: string; readonly reason: string }> = [];
   /** Entry versions a pull of this sync set aside as refused (VAULT_TAMPERED: never taken here, unlike a key or group still to come), by id: the revision refused and why. */
   const refusedHere = new Map<string, { readonly revision: number; readonly reason: string }>();
   const noteRefused = (held: ReadonlyArray<{ readonly id: string; readonly kind: string; readonly reason: string; readonly revision?: number }>): void => {

@@ -67,6 +67,7 @@ import { rolePermissions } from './store-roles';
 import { markVaultObjectSent, noteVaultObjectsUpTo, takeVaultObjects, vaultObjectRecords, vaultObjectsUpTo } from './replica-vault-objects';
 import { entryWriteNeeds } from '../../shared/policy-writes';
 import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
+import { foldUnsentCustomer, isUnsentCustomer } from './replica-customer-fold';
 import { anyDirectoryWrapAtLeast, getUser, listUsers } from './store-users';
 import { disabledUsers, eventsNotSent, noteEventsNotSent, type EventsLeftOut, type EventsNotSent } from './store-events-not-sent';
 import { mayHaveWritten } from './event-author';
@@ -1237,8 +1238,17 @@ export class ReplicaService {
     }
     const local = customerByUid(db, uid);
     if (!local) {
-      if (customerByNameIndex(db, bin(r.nameIndex))) {
-        throw new CrewvaultError('CONFLICT', 'A customer of the same name was made on another desktop at the same time: nothing was applied. (Merging the two comes with the team server.)');
+      const mine = customerByNameIndex(db, bin(r.nameIndex));
+      if (mine) {
+        // Two already on the team (this one sent, or taken in from elsewhere) stay two; this desktop's unsent one joins the team's (docs/SYNC.md "Same-named customers").
+        if (!isUnsentCustomer(db, mine)) {
+          throw new CrewvaultError('CONFLICT', `The customer "${name}" is on the team server twice (made on two desktops before the server refused a second of a name): this desktop keeps the one it holds.`);
+        }
+        const session = { ring: this.core.ring, userId: this.core.userId(), anchorRequired: anyDirectoryWrapAtLeast(db, DIRECTORY_WRAP_ANCHORED) };
+        foldUnsentCustomer(db, session, mine, name, { uid, revision: r.revision, sealed_name: sealedName, name_index: bin(r.nameIndex), created_at: r.createdAt });
+        this.core.customers.clear();
+        tally.applied++;
+        return;
       }
       const id = insertReplicaCustomer(db, { uid, sealed_name: sealedName, name_index: bin(r.nameIndex), created_at: r.createdAt });
       setRevision(db, 'customers', id, r.revision);

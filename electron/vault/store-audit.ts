@@ -390,6 +390,60 @@ export function leaveOldDevice(db: WriteDb, signer: Signer, userId: number, hand
   return { left: 'moved', events: rows.length };
 }
 
+/** The device chain of this file's events from the first that names customer `customerId`, or why it cannot be signed again by `userId`. */
+export type CustomerEventsChain =
+  | { readonly rows: readonly number[] }
+  | { readonly why: string };
+
+/**
+ * The events of this file that name customer `customerId`, and every event after the first of
+ * them on its device (their links follow its signature), when `userId` may sign them all again
+ * (replica-customer-fold.ts): each one theirs, on one of this file's own devices, signed, and
+ * written after the sent sequence `handedOnUpTo` (nothing of them handed on). Else why not.
+ */
+export function customerEventsChain(db: ReadDb, customerId: number, userId: number, handedOnUpTo: number): CustomerEventsChain {
+  const naming = db.prepare<[number], { id: number; actor_id: number; device_id: Buffer | null }>('SELECT id, actor_id, device_id FROM audit_log WHERE customer_id = ? ORDER BY id').all(customerId);
+  const first = naming[0];
+  if (first === undefined) return { rows: [] };
+  const device = first.device_id;
+  if (device === null || !ownDevices(db).some((d) => d.equals(device))) return { why: 'an audit event of it is not on this desktop\'s own device chain' };
+  if (naming.some((r) => r.actor_id !== userId)) return { why: 'another person\'s audit event of it on this desktop cannot be signed again' };
+  if (naming.some((r) => r.device_id === null || !r.device_id.equals(device))) return { why: 'its audit events are on more than one device chain' };
+  const chain = db.prepare<[Buffer, number], { id: number; actor_id: number; seq: number; signature: Buffer | null }>('SELECT id, actor_id, seq, signature FROM audit_log WHERE device_id = ? AND id >= ? ORDER BY id').all(device, first.id);
+  if (chain.some((r) => r.actor_id !== userId)) return { why: 'another person\'s audit event follows it on this desktop\'s device chain and cannot be signed again' };
+  if (chain.some((r) => r.seq <= handedOnUpTo || r.signature === null)) return { why: 'an audit event of it was handed on already' };
+  return { rows: chain.map((r) => r.id) };
+}
+
+/**
+ * Signs again, with `signer`, the events `rows` of one device chain (customerEventsChain), in order:
+ * a customer they name took another global id (replica-customer-fold.ts), so their signed texts
+ * changed. Each row's link is the SHA-256 of the row before's new signature (the first keeps its
+ * own); no row's hash covers the signed columns, so the log's chain, head and keyed anchor stay as
+ * they were. The global ids this handle kept for events are forgotten first.
+ */
+export function signChainAgain(db: WriteDb, signer: Signer, rows: readonly number[]): void {
+  knownUids.delete(db);
+  const vault = vaultOf(db);
+  const uidOf = uidsFrom(db);
+  const read = db.prepare<[number], AuditRow & SignedColumns>('SELECT * FROM audit_log WHERE id = ?');
+  const update = db.prepare('UPDATE audit_log SET device_prev = ?, signer_key_id = ?, signature = ? WHERE id = ?');
+  let link: Buffer | null | undefined;
+  for (const id of rows) {
+    const row = read.get(id);
+    if (row === undefined) throw new CrewvaultError('INTERNAL', 'an event to sign again is gone');
+    const moved = { ...row, device_prev: link === undefined ? row.device_prev : link, signer_key_id: signer.keyId };
+    const signature = signBytes(signer.privateKey, eventBytes(moved, uidOf, vault));
+    update.run(moved.device_prev, signer.keyId, signature, id);
+    link = deviceLink(signature);
+  }
+}
+
+/** Forgets the global ids this handle kept for events (a customer took another one: replica-customer-fold.ts). */
+export function forgetEventUids(db: ReadDb): void {
+  knownUids.delete(db);
+}
+
 /** An event another replica's author wrote and signed, as it is chained into this log (replica-service.ts). */
 export type ReceivedEvent = Omit<AuditRow, 'id' | 'prev_hash' | 'hash'> & SignedColumns;
 

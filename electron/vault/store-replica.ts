@@ -146,6 +146,24 @@ export function entriesBetween(db: ReadDb, fromSeq: number, toSeq: number): Entr
   return db.prepare<[number, number], EntryReplicaRow>(`${ENTRY} WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq`).all(fromSeq, toSeq);
 }
 
+/** Every entry of customer `customerId`, tombstones included. */
+export function entriesOfCustomer(db: ReadDb, customerId: number): EntryReplicaRow[] {
+  return db.prepare<[number], EntryReplicaRow>(`${ENTRY} WHERE e.customer_id = ? ORDER BY e.id`).all(customerId);
+}
+
+/**
+ * Customer `id` becomes another's record, keeping its row id (its entries and the audit events
+ * naming it stay as they are): replica-customer-fold.ts. A global id never changes in place (a
+ * trigger refuses it), so the row goes and comes back with the same id in this transaction, the
+ * entries' key on it checked at commit (defer_foreign_keys ends with the transaction).
+ */
+export function takeCustomerRecordInto(db: WriteDb, id: number, row: Pick<CustomerReplicaRow, 'uid' | 'sealed_name' | 'name_index' | 'created_at'>): void {
+  noteSealedReplaced(db);
+  db.prepare('PRAGMA defer_foreign_keys = ON').run();
+  db.prepare('DELETE FROM customers WHERE id = ?').run(id);
+  db.prepare('INSERT INTO customers (id, uid, sealed_name, name_index, created_at) VALUES (?, ?, ?, ?, ?)').run(id, row.uid, row.sealed_name, row.name_index, row.created_at);
+}
+
 /** Tombstones included. */
 /** Which of `uids` name an entry held here, as lower-case hex: one query a few hundred, not one a record. */
 export function entryUidsHeld(db: ReadDb, uids: readonly Buffer[]): Set<string> {

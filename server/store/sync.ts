@@ -85,6 +85,19 @@ export async function revisionsOf(tx: Transaction, vaultId: string, ids: readonl
 }
 
 /**
+ * The customers stored in the vault under any of these name indexes (a customer's keyed name,
+ * opaque here), but those of `except`: each with its revision. Customers have no tombstone, so
+ * every one stored is live. Read by a push that adds a customer (records.ts customersNamedAlready).
+ */
+export async function sameNamedCustomers(tx: Transaction, vaultId: string, nameIndexes: readonly string[], except: readonly string[]): Promise<Array<{ id: string; revision: number }>> {
+  const rows = await tx.query(
+    "SELECT record_id, revision FROM sync_records WHERE vault_id = $1 AND kind = 'customer' AND body->>'nameIndex' = ANY($2::text[]) AND NOT (record_id = ANY($3::text[])) ORDER BY seq",
+    [vaultId, [...nameIndexes], [...except]],
+  );
+  return rows.map((row) => ({ id: text(row, 'record_id'), revision: int(row, 'revision') }));
+}
+
+/**
  * What the server can see of stored entries without opening them: their customer, their lookup
  * (keyed by the title) and whether each is a tombstone. Read only to judge a push by a role that
  * may not make every entry write (server/sync/membership.ts requireRoleMayWrite).

@@ -25,7 +25,7 @@ import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
 import { recordBatchSchema } from '../../shared/sync/record-batches';
 import { batchesOf } from '../store/batches';
-import { createVault, entriesLeftUnder, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, vaultInfo } from '../store/sync';
+import { createVault, entriesLeftUnder, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, sameNamedCustomers, vaultInfo } from '../store/sync';
 import { readConsistently, type DatabaseTransaction, type Queryable, type Transaction } from '../store/db';
 import { appendAuditBatch, type AuditEvent } from '../audit';
 import { applyServerCodesSetting, codesRulesBefore } from '../codes/group-setting';
@@ -58,6 +58,7 @@ export async function push(ctx: ServerContext, auth: Caller, input: ServerRouteI
   if (!/^[0-9a-f]{32}$/.test(batch.vault)) throw new CrewvaultError('INVALID_INPUT', 'batch.vault: not a vault id');
   const ids = batch.records.map((r) => r.id);
   if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A push names an object twice.');
+  requireOneCustomerAName(batch.records);
   requireVaultInReach(auth, batch.vault);
   // Every signature, key and device link checked before the push queues for the vault's row (verify.ts).
   await verifyBeforeLock(ctx.db, batch, auth.user.id);
@@ -92,6 +93,27 @@ export interface KnownToPush {
 export interface HeldVault {
   readonly seq: number;
   readonly createdBy: string;
+}
+
+/**
+ * Two new customers of one name in one push (docs/SYNC.md "Same-named customers"): a desktop
+ * holds one customer a name (its name index is unique there), so such a push is not one of ours.
+ */
+function requireOneCustomerAName(records: readonly ReplicaRecord[]): void {
+  const indexes = records.flatMap((r) => (r.kind === 'customer' ? [r.nameIndex] : []));
+  if (new Set(indexes).size !== indexes.length) throw new CrewvaultError('INVALID_INPUT', 'A push adds two customers of the same name.');
+}
+
+/**
+ * The customers the server holds already under the name index of a customer this push adds
+ * (docs/SYNC.md "Same-named customers"): named as the push's conflicts, each at its revision, so
+ * the pushing desktop pulls that customer and folds its own new one into it. Only new customers
+ * are looked up (customers are never renamed), so a push without one reads nothing here.
+ */
+async function customersNamedAlready(tx: Transaction, vaultId: string, added: readonly ReplicaRecord[]): Promise<Array<{ id: string; revision: number }>> {
+  const indexes = added.flatMap((r) => (r.kind === 'customer' ? [r.nameIndex] : []));
+  if (indexes.length === 0) return [];
+  return await sameNamedCustomers(tx, vaultId, indexes, added.map((r) => r.id));
 }
 
 /**
@@ -183,6 +205,7 @@ export async function storePush(
     }
   }
   conflicts.push(...await strayEntriesOf(tx, batch, people.rotated, pulled));
+  conflicts.push(...await customersNamedAlready(tx, batch.vault, fresh.filter((r) => r.kind === 'customer' && held.get(r.id) === undefined)));
   if (conflicts.length > 0) {
     if (person.justBound === true) {
       // The binding goes too (and the people records after it): the creator is as unbound as before this push.

@@ -1,0 +1,105 @@
+/**
+ * Finding C1: same-named customers created offline on two desktops stayed two. The server now
+ * refuses a second customer of a name (a CONFLICT naming the first), and a desktop folds its own
+ * unsent customer into the team's of the same name — when its pull brings that one first, and in
+ * the conflict round after the server refused its push — keeping its row id (audit hashes and
+ * anchor), its entries' list lines sealed again under the team's customer, and its own events
+ * signed again. A real team server (PGlite, loopback HTTP), the owner's desktop and a technician's
+ * (test/support/team-desktops.ts), the CLI's sync, and the sync itself on the technician's
+ * desktop where the other desktop's sync (another process) is driven in just before its push.
+ */
+import { describe, expect, it } from 'vitest';
+import type { TeamClient } from '../../electron/team/client';
+import { Vault } from '../../electron/vault/vault';
+import { ServerProfiles } from '../../electron/team/profiles';
+import { syncOnce } from '../../electron/team/sync';
+import { useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { manualClock } from '../support/vault';
+
+const clock = manualClock(Date.UTC(2026, 11, 6, 9, 0, 0));
+const team = useTeamDesktops('crewvault-same-customers', clock);
+const { a, b, c, onDesktop, sync, teamClient } = team;
+
+async function synced(d: Desktop): Promise<void> {
+  const out = await sync(d);
+  expect(out.code, `${d.name}: ${out.stderr}`).toBe('ok');
+}
+
+/** Adds an entry under `customer` on a desktop (offline: nothing synced). */
+async function addEntry(d: Desktop, customer: string, title: string, password: string): Promise<void> {
+  clock.advance(1_000);
+  await onDesktop(d, (s) => s.createEntries([{ customer, title, password }]));
+}
+
+/** The customer ids and titles of the entries under `customer` on a desktop, its passwords, and whether its audit log verifies. */
+async function seenOn(d: Desktop, customer: string): Promise<{ readonly customers: number; readonly titles: string[]; readonly auditOk: boolean }> {
+  // Signed in (the keyed anchor is judged at sign-in), then the whole log as `crewvault audit verify` walks it: hashes, links, signatures.
+  const seen = await onDesktop(d, async (s) => {
+    const under = (await s.listEntries()).filter((e) => e.customer === customer);
+    const titles: string[] = [];
+    for (const e of under) titles.push(`${e.title}=${await s.revealPassword(e.id)}`);
+    return { customers: new Set(under.map((e) => e.customerId)).size, titles: titles.sort() };
+  });
+  const vault = Vault.open(d.file, clock);
+  try {
+    return { ...seen, auditOk: (await vault.verifyAudit()).ok };
+  } finally {
+    await vault.close();
+  }
+}
+
+describe('same-named customers made offline on two desktops', () => {
+  it('the second desktop pulls the first one\'s customer before it pushes: one customer with both entries on both, audit intact', async () => {
+    await addEntry(a, 'Contoso', 'Portal', 'portal-a');
+    await addEntry(b, 'Contoso', 'VPN', 'vpn-b');
+    await synced(a);
+    await synced(b);
+    await synced(a);
+    for (const d of [a, b]) expect(await seenOn(d, 'Contoso'), d.name).toEqual({ customers: 1, titles: ['Portal=portal-a', 'VPN=vpn-b'], auditOk: true });
+    // Later writes under it go on as one customer.
+    await addEntry(b, 'Contoso', 'Mail', 'mail-b');
+    await synced(b);
+    await synced(a);
+    expect(await seenOn(a, 'Contoso')).toEqual({ customers: 1, titles: ['Mail=mail-b', 'Portal=portal-a', 'VPN=vpn-b'], auditOk: true });
+  });
+
+  it('the first desktop pushes between the second one\'s pull and push: the refused push folds in the conflict round', async () => {
+    await addEntry(a, 'Fabrikam', 'Portal', 'portal-a');
+    await addEntry(b, 'Fabrikam', 'VPN', 'vpn-b');
+    const client: TeamClient = await teamClient(b);
+    client.serverKey = new ServerProfiles(b.env.CREWVAULT_CONFIG ?? '').get(team.server.url)?.serverKey; // the server's identity, as the CLI's kept session gives it
+    const call = client.call.bind(client);
+    let raced = false;
+    const pushes: unknown[] = [];
+    // The other desktop's sync, a process of its own, runs to its end just before this one's first push.
+    client.call = async (name, input, sent) => {
+      if (name === 'syncPush' && !raced) {
+        raced = true;
+        await synced(a);
+      }
+      const reply = await call(name, input, sent);
+      if (name === 'syncPush') pushes.push(reply);
+      return reply;
+    };
+    await onDesktop(b, (s) => syncOnce(client, s.replica));
+    expect(raced).toBe(true);
+    // Its first push refused, naming the other desktop's customer; the next, after the fold, stored.
+    expect(pushes).toMatchObject([{ accepted: 0, conflicts: [{ revision: 1 }] }, { conflicts: [] }]);
+    await synced(a);
+    for (const d of [a, b]) expect(await seenOn(d, 'Fabrikam'), d.name).toEqual({ customers: 1, titles: ['Portal=portal-a', 'VPN=vpn-b'], auditOk: true });
+  });
+
+  it('a customer that cannot fold (another person\'s event of it on that desktop) is set aside: one line naming it, the rest still synced', async () => {
+    await addEntry(a, 'Northwind', 'Portal', 'portal-a');
+    await synced(a);
+    // On carol's desktop, the owner adds an entry under the same name, then carol another.
+    clock.advance(1_000);
+    await onDesktop({ ...c, person: 'alice' }, (s) => s.createEntries([{ customer: 'Northwind', title: 'Router', password: 'router-alice-on-c' }]));
+    await addEntry(c, 'Northwind', 'Wiki', 'wiki-c');
+    const out = await sync(c);
+    expect(out.code).toBe('CONFLICT');
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toMatch(/^crewvault: CONFLICT: The customer "Northwind" made here and not yet sent .*another person's audit event of it on this desktop cannot be signed again\. It is kept here unsent\.\n$/);
+    expect(await seenOn(c, 'Northwind')).toMatchObject({ customers: 1, auditOk: true });
+  });
+});
