@@ -18,9 +18,13 @@
  *   role's record (this push's, else the one stored), review 13a hole 1. Only a wrap the push adds
  *   counts: one held before (a vault set so before the rule) leaves the push be, else every people
  *   push of that vault would be refused; an owner's or admin's desktop rotates it away (CodesRulesInput).
- * - A push that takes the secret key from a member who held it at the group's current version, and
- *   leaves the group at that version, is refused (review 13a hole 5): the key they hold would open
- *   everything written there from then on. Taking it away is a rotation (team.ts followRole).
+ * - A push after which a member of a group set so holds the list key alone, having held the secret
+ *   key at the group's current version or a later one, is refused (review 13a hole 5, finding D6):
+ *   the key they hold would open everything written there from then on. Taking it away is a
+ *   rotation (team.ts followRole). Judged on the state the push leaves, against the highest version
+ *   each member held the secret key at (`sync_secret_key_held`, schema 30), not on what one push
+ *   changed: a push in parts, a key taken then given back list-only, or the setting turned off and
+ *   on again around a re-wrap, all leave the same state and are refused alike.
  * Must never: let anyone but an owner or admin change the setting, or store part of a push it refuses.
  */
 import { CrewvaultError } from '../../shared/errors';
@@ -31,7 +35,7 @@ import { dropEndedSeals } from '../store/code-seals';
 import { secretWrapsFor, serverCodeGroups, serverCodeGroupsOf, setServerCodeGroup } from '../store/codes';
 import type { Transaction } from '../store/db';
 import { holdsEveryGroup } from '../store/membership';
-import { customRolesOf, secretHoldersAtCurrent, secretsGoneAtSameVersion, type SecretHolder } from '../store/secret-holders';
+import { customRolesOf, secretsTakenAtCurrent } from '../store/secret-holders';
 
 /** The built-in roles that hold no secret key in a group whose codes the server computes (shared/policy.ts mayHoldSecretKeyIn). */
 const LIST_KEY_ONLY_ROLES: readonly string[] = ROLES.filter((role) => !mayHoldSecretKeyIn(ROLE_PERMISSIONS[role], true));
@@ -48,23 +52,17 @@ async function listKeyOnlyRolesOf(tx: Transaction, vaultId: string, pushedRoles:
 }
 
 /**
- * Before a push's people records are applied: who holds the secret key at the current version of
- * a group the push may take it away in (the groups its group and member records name; every group
- * when it changes a user), for applyServerCodesSetting to tell whom the push took it from; and the
- * secret-key wraps held already by someone whose role may not hold them, which a push leaves be.
+ * Before a push's people records are applied: the secret-key wraps held already by someone whose
+ * role may not hold them, which a push leaves be.
  */
 export async function codesRulesBefore(tx: Transaction, vaultId: string, records: readonly PeopleRecord[], roles: readonly RoleRecord[]): Promise<CodesRulesInput> {
-  if (records.length === 0 && roles.length === 0) return { roles, secretsBefore: [], forbiddenBefore: new Set() };
-  const everyGroup = records.some((r) => r.kind === 'user');
-  const groups = [...new Set(records.flatMap((r) => (r.kind === 'group' ? [r.id] : r.kind === 'member' ? [r.group] : [])))];
-  const secretsBefore = records.length === 0 ? [] : await secretHoldersAtCurrent(tx, vaultId, everyGroup ? undefined : groups);
-  return { roles, secretsBefore, forbiddenBefore: await forbiddenWraps(tx, vaultId, await groupsToJudge(tx, vaultId, records, new Set(), roles), []) };
+  if (records.length === 0 && roles.length === 0) return { roles, forbiddenBefore: new Set() };
+  return { roles, forbiddenBefore: await forbiddenWraps(tx, vaultId, await groupsToJudge(tx, vaultId, records, new Set(), roles), []) };
 }
 
 /** What applyServerCodesSetting judges beside the people records: the push's role records, and what codesRulesBefore read. */
 export interface CodesRulesInput {
   readonly roles: readonly RoleRecord[];
-  readonly secretsBefore: readonly SecretHolder[];
   /**
    * Secret-key wraps ("group user keyVersion wrappedSecretKey": the wrap itself, byte for byte) in server-codes groups held before the push by
    * someone whose role may not hold them there: a vault set up before the rule (shared/policy
@@ -95,7 +93,7 @@ async function forbiddenWraps(tx: Transaction, vaultId: string, groups: readonly
  */
 export async function applyServerCodesSetting(
   tx: Transaction, vaultId: string, pusher: { readonly role: string | null }, records: readonly PeopleRecord[], stale: ReadonlySet<string>, actorId: string, source: string,
-  input: CodesRulesInput = { roles: [], secretsBefore: [], forbiddenBefore: new Set() },
+  input: CodesRulesInput = { roles: [], forbiddenBefore: new Set() },
 ): Promise<AuditEvent[]> {
   // A group deleted has no setting left to change: its end (the setting and its keys) follows its stored record (records.ts storePush).
   const groups = records.flatMap((r) => (r.kind === 'group' && !stale.has(r.id) && r.deletedAt === null && r.serverCodes !== undefined ? [{ id: r.id, on: r.serverCodes }] : []));
@@ -119,20 +117,21 @@ export async function applyServerCodesSetting(
   if ([...after].some((wrap) => !input.forbiddenBefore.has(wrap))) {
     throw new CrewvaultError('FORBIDDEN', 'This would give a group\'s secret key to someone whose role may not reveal its OTP keys (otp.reveal_secret), in a group whose codes the team server computes: nothing was stored.');
   }
-  await refuseSecretTakenWithoutRotation(tx, vaultId, input.secretsBefore);
+  if (records.length > 0) await refuseSecretTakenWithoutRotation(tx, vaultId);
   return events;
 }
 
 /**
- * Review 13a hole 5: in a group whose codes the server computes (after this push), a member who held
- * the secret key at the group's current version, still wrapped at that version without it, keeps
- * the key that opens everything written there next: the push must move the key version (a rotation).
+ * Review 13a hole 5 and finding D6: in a group whose codes the server computes (after this push), a
+ * member who held the secret key at the group's current version, now wrapped there without it,
+ * keeps the key that opens everything written there next: the version must move (a rotation).
+ * Judged on the state the push leaves, so no split of it into parts, and no way round through the
+ * setting turned off and on, takes the key without the rotation. Only a push with people records
+ * changes a wrap, a group's version or its setting: the others are not asked.
  */
-async function refuseSecretTakenWithoutRotation(tx: Transaction, vaultId: string, before: readonly SecretHolder[]): Promise<void> {
-  if (before.length === 0) return;
-  const setOn = await serverCodeGroups(tx, vaultId, [...new Set(before.map((h) => h.group))]);
-  const gone = await secretsGoneAtSameVersion(tx, vaultId, before.filter((h) => setOn.has(h.group)));
-  if (gone.length > 0) {
+async function refuseSecretTakenWithoutRotation(tx: Transaction, vaultId: string): Promise<void> {
+  const taken = await secretsTakenAtCurrent(tx, vaultId);
+  if (taken.length > 0) {
     throw new CrewvaultError('FORBIDDEN', 'This takes a group\'s secret key from someone who holds it at the group\'s current key version, without moving the group to a new key version: they would keep a key that opens what is written there next. Nothing was stored; rotate the group\'s keys in the same push (a current desktop does so).');
   }
 }

@@ -2,7 +2,7 @@
  * SQL for who is who in a team vault (schema 14): vault users and the accounts that act as
  * them, their roles, access groups with their current key version, and memberships with the
  * group key wrapped for each member (opaque bytes). Only this file reads or writes
- * `sync_people`, `sync_groups` and `sync_members`. The rules that decide who may change them are
+ * `sync_people`, `sync_groups` and `sync_members`, and writes `sync_secret_key_held` (schema 30). The rules that decide who may change them are
  * in server/sync/membership.ts; `memberAccess` is the one question other parts of the server
  * (pulls, pushes, server-computed codes) ask. Must never: answer for a disabled person, a
  * deleted group, or an account bound to no vault user.
@@ -116,6 +116,14 @@ export async function putMembership(tx: Transaction, vaultId: string, member: Me
     `INSERT INTO sync_members (vault_id, group_id, vault_user, key_version, is_lead, wrapped, joined_seq) VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::bigint, (SELECT seq FROM sync_vaults WHERE vault_id = $1)))
      ON CONFLICT (vault_id, group_id, vault_user) DO UPDATE SET key_version = excluded.key_version, is_lead = excluded.is_lead, wrapped = excluded.wrapped`,
     [vaultId, member.groupId, member.vaultUser, member.keyVersion, member.isLead, member.wrapped, joinedSeq ?? null],
+  );
+  // Schema 30 (finding D6): the highest version at which they held the group's secret key, for a later push that takes it to be
+  // judged by (server/codes/group-setting.ts), in however many parts it comes. Only asked whether the pair's secret half is there.
+  await tx.query(
+    `INSERT INTO sync_secret_key_held (vault_id, group_id, vault_user, key_version) SELECT $1, $2, $3, $4::int
+     WHERE CASE WHEN $5::text LIKE '[%' THEN ($5::text::jsonb ->> 1) IS NOT NULL ELSE false END
+     ON CONFLICT (vault_id, group_id, vault_user) DO UPDATE SET key_version = GREATEST(sync_secret_key_held.key_version, excluded.key_version)`,
+    [vaultId, member.groupId, member.vaultUser, member.keyVersion, member.wrapped],
   );
 }
 

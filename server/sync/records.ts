@@ -168,8 +168,8 @@ export async function storePush(
   }
   // The custom roles this push defines, as written: a user record may give one (records.ts: objects go first).
   const pushedRoles = new Set(batch.records.flatMap((r) => (r.kind === 'role' ? [r.name] : [])));
-  // Who holds a secret key at a group's current version before this push (taken away there, the version must move), and which
-  // wraps of it someone already holds whose role may not (left be; a push adding one is refused): group-setting.ts.
+  // Which wraps of a server-codes group's secret key someone already holds whose role may not (left be; a push adding one is
+  // refused): group-setting.ts, which also refuses the push after which a member lacks a secret key held at the current version.
   const roles = batch.records.filter((r): r is RoleRecord => r.kind === 'role');
   const codesBefore = await codesRulesBefore(tx, batch.vault, peopleRecords, roles);
   const people = await applyPeople(tx, batch.vault, person, peopleRecords, leaving, pushedRoles);

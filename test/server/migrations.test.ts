@@ -33,7 +33,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await schemaVersion(db)).toBe(latestSchemaVersion());
     expect(await tableNames(db)).toEqual([
       'admin_grants', 'automation_tokens', 'code_throttle', 'crewvault_schema', 'delivery_settings', 'devices', 'invites', 'login_attempts', 'mfa_authenticators', 'mfa_emergency_codes', 'mfa_recovery_codes',
-      'mfa_sent_codes', 'mfa_throttle', 'server_audit', 'server_code_groups', 'server_code_keys', 'server_settings', 'sessions', 'sign_in_throttle', 'sync_batches', 'sync_devices', 'sync_groups', 'sync_history_marks', 'sync_left_reach', 'sync_members', 'sync_people', 'sync_records', 'sync_signing_keys', 'sync_vaults', 'user_contacts', 'users',
+      'mfa_sent_codes', 'mfa_throttle', 'server_audit', 'server_code_groups', 'server_code_keys', 'server_settings', 'sessions', 'sign_in_throttle', 'sync_batches', 'sync_devices', 'sync_groups', 'sync_history_marks', 'sync_left_reach', 'sync_members', 'sync_people', 'sync_records', 'sync_secret_key_held', 'sync_signing_keys', 'sync_vaults', 'user_contacts', 'users',
     ]);
     expect(await migrate(db)).toEqual({ from: latestSchemaVersion(), to: latestSchemaVersion() });
   });
@@ -217,6 +217,24 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await db.query('SELECT record_id, body::text AS body FROM sync_left_reach ORDER BY record_id')).toEqual([
       { record_id: 'k1', body: '{"group": "g2"}' }, { record_id: 'k2', body: null }, { record_id: 'k3', body: null },
     ]);
+  });
+
+  it('upgrades schema 29 in place: each member holding a group\'s secret key now is noted as holding it at their version, and a rerun changes nothing', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 29))).toEqual({ from: 0, to: 29 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1)");
+    await db.query("INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ('v1', 3, 'u1', 1)");
+    await db.query("INSERT INTO sync_people (vault_id, vault_user, account_id, role) VALUES ('v1', 'a', 'u1', 'owner'), ('v1', 'b', NULL, 'technician'), ('v1', 'c', NULL, 'auditor')");
+    await db.query("INSERT INTO sync_groups (vault_id, group_id, key_version) VALUES ('v1', 'g1', 3)");
+    // a holds both keys, b the list key alone, c a wrap from before the pair (the list key).
+    await db.query(`INSERT INTO sync_members (vault_id, group_id, vault_user, key_version, is_lead, wrapped) VALUES
+      ('v1', 'g1', 'a', 3, true, '["l","s"]'), ('v1', 'g1', 'b', 3, false, '["l",null]'), ('v1', 'g1', 'c', 3, false, 'l')`);
+    expect(await migrate(db)).toEqual({ from: 29, to: latestSchemaVersion() });
+    const held = 'SELECT vault_id, group_id, vault_user, key_version FROM sync_secret_key_held ORDER BY vault_user';
+    expect(await db.query(held)).toEqual([{ vault_id: 'v1', group_id: 'g1', vault_user: 'a', key_version: 3 }]);
+    await db.query('UPDATE crewvault_schema SET version = 29');
+    expect(await migrate(db)).toEqual({ from: 29, to: latestSchemaVersion() });
+    expect(await db.query(held)).toEqual([{ vault_id: 'v1', group_id: 'g1', vault_user: 'a', key_version: 3 }]);
   });
 
   it('lets two servers start at once: each migration runs exactly once', async () => {
