@@ -22,7 +22,7 @@ import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 6, 3, 0, 0));
 const team = useTeamDesktops('crewvault-c7-group-deleted', clock);
-const { a, b, onDesktop, sync, setPassword } = team;
+const { a, a2, b, onDesktop, sync, setPassword } = team;
 
 /** `client`, its first push held back until `before` has run (once): another desktop's push lands between this sync's pull and its push. */
 function pushingAfter(client: TeamClient, before: () => Promise<void>): TeamClient {
@@ -86,6 +86,11 @@ describe('a group deleted while a member edits in it offline (C7)', () => {
     expect(outcome.conflictCopies).toBe(0);
     expect(out.stdout + out.stderr).not.toMatch(/s-bob|c-bob|p-bob/);
     expect(await titles(b)).toEqual(['Printer']);
+
+    // The owner's other desktop is handed the group's deletion with its last entries' deletes: taken in one sync (before, it was set aside until the next).
+    const second = await sync(a2);
+    expect(second.code, second.stderr).toBe('ok');
+    expect(await onDesktop(a2, async (s) => (await s.team.listGroups()).map((g) => g.name))).not.toContain('Ops');
 
     // The rest went: the owner takes Printer's change; bob's next sync tells nothing more.
     expect((await sync(a)).code).toBe('ok');
