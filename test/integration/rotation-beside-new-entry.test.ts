@@ -13,13 +13,11 @@
  * back only until B's sync is done). Must never put a password in a process argument.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TeamClient } from '../../electron/team/client';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
-import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
 import type { ReplicaRecord } from '../../shared/sync/records';
-import { BOB, CAROL, type Desktop, groupUidIn, useTeamDesktops } from '../support/team-desktops';
+import { BOB, CAROL, type Desktop, pushingAfter, groupUidIn, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 6, 2, 0, 0));
@@ -33,19 +31,6 @@ beforeAll(() => {
   opsUid = groupUidIn(a.file, opsId);
 });
 
-/** `client`, its first push held back until `before` has run (once): the sync's own code, with another desktop's push landing between its pull and its push. */
-function pushingAfter(client: TeamClient, before: () => Promise<void>): TeamClient {
-  const call = client.call.bind(client);
-  let waiting = true;
-  client.call = async <N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> => {
-    if (name === 'syncPush' && waiting) {
-      waiting = false;
-      await before();
-    }
-    return call(name, input, sent);
-  };
-  return client;
-}
 
 /** Every record the owner is handed from the start, its newest of each object. */
 async function serverRecords(): Promise<ReplicaRecord[]> {

@@ -11,32 +11,17 @@
  * Must never put a password in a process argument, nor find one in what a sync tells.
  */
 import { describe, expect, it } from 'vitest';
-import type { TeamClient } from '../../electron/team/client';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
 import { syncToldLines } from '../../electron/team/sync-told';
-import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
-import { BOB, type Desktop, useTeamDesktops } from '../support/team-desktops';
+import { BOB, type Desktop, pushingAfter, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 6, 3, 0, 0));
 const team = useTeamDesktops('crewvault-c7-group-deleted', clock);
 const { a, a2, b, onDesktop, sync, setPassword } = team;
 
-/** `client`, its first push held back until `before` has run (once): another desktop's push lands between this sync's pull and its push. */
-function pushingAfter(client: TeamClient, before: () => Promise<void>): TeamClient {
-  const call = client.call.bind(client);
-  let waiting = true;
-  client.call = async <N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> => {
-    if (name === 'syncPush' && waiting) {
-      waiting = false;
-      await before();
-    }
-    return call(name, input, sent);
-  };
-  return client;
-}
 
 async function password(d: Desktop, entryPath: string): Promise<string> {
   return onDesktop(d, async (s) => s.revealPassword((await s.resolvePath(entryPath)).id));

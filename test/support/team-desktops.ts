@@ -21,6 +21,7 @@ import type { Clock, VaultSession } from '../../electron/vault/service';
 import { uidText } from '../../electron/vault/ids';
 import { createVault, Vault } from '../../electron/vault/vault';
 import { startServer, type RunningServer } from '../../server/main';
+import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
 import { REPLICA_FORMAT } from '../../shared/sync/records';
 import { startPrivateKeyring, type PrivateKeyring } from './keyring';
 import { copyAsNewDesktop } from './replica';
@@ -221,4 +222,18 @@ export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: num
     },
     a, a2, b, c, c2, onDesktop, cli, sync, teamClient, setPassword,
   };
+}
+
+/** `client`, its first push held back until `before` has run (once): another desktop's push lands between this sync's pull and its push, the sync's own code running on either side. */
+export function pushingAfter(client: TeamClient, before: () => Promise<void>): TeamClient {
+  const call = client.call.bind(client);
+  let waiting = true;
+  client.call = async <N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> => {
+    if (name === 'syncPush' && waiting) {
+      waiting = false;
+      await before();
+    }
+    return call(name, input, sent);
+  };
+  return client;
 }
