@@ -70,17 +70,28 @@ function partsOf(records: readonly ReplicaRecord[], maxRecords: number): Replica
   const last: ReplicaRecord[] = records.filter(codesOnlyNow);
   const others = objects.length === 0 && last.length === 0 ? records : records.filter((r) => !objects.includes(r) && !last.includes(r));
   const split = !others.some((r) => r.kind === 'group' && r.deletedAt !== null) && others.some(people) && others.some((r) => r.kind !== 'signing_key' && !people(r));
-  const first = split ? others.filter(people) : [];
-  const rest = others.filter((r) => r.kind !== 'signing_key' && !(split && people(r)));
-  const lastFrom = keys.length + objects.length + first.length + rest.length;
-  for (const [index, record] of [...keys, ...objects, ...first, ...rest, ...last].entries()) {
+  // The user and group records, with the pusher's own memberships (every record is signed by the pusher,
+  // so their own is the one naming its author), go first in one part however small the parts (finding D6):
+  // a demotion to codes-only travels with the rotation that takes the secret key from them, which the server
+  // refuses it without, and a lead's rotation keeps the lead in the group for the re-wraps of the parts after.
+  // Not in a push deleting a group (sent in order: the group goes with the entries that empty it).
+  const together = others.some((r) => r.kind === 'group' && r.deletedAt !== null) ? [] : others.filter((r) => r.kind === 'user' || r.kind === 'group' || (r.kind === 'member' && r.user === r.author));
+  const first = split ? others.filter((r) => people(r) && !together.includes(r)) : [];
+  const rest = others.filter((r) => r.kind !== 'signing_key' && !together.includes(r) && !(split && people(r)));
+  const lastFrom = keys.length + objects.length + together.length + first.length + rest.length;
+  const togetherFrom = keys.length + objects.length;
+  for (const [index, record] of [...keys, ...objects, ...together, ...first, ...rest, ...last].entries()) {
     const size = JSON.stringify(record).length + 1;
     // The objects in a part of their own, the keys' too (review 12a): a refused objects part then holds back no key the rest is checked by.
     const keysEnd = objects.length > 0 && index === keys.length;
     const objectsEnd = objects.length > 0 && index === keys.length + objects.length;
-    const peopleEnd = split && index === keys.length + objects.length + first.length;
+    // Cut before the together part as any part is, never inside it.
+    const inTogether = index > togetherFrom && index < togetherFrom + together.length;
+    const togetherEnd = together.length > 0 && index === togetherFrom + together.length;
+    const peopleEnd = split && index === togetherFrom + together.length + first.length;
     const lastStarts = last.length > 0 && index === lastFrom;
-    if (part.length > 0 && (keysEnd || objectsEnd || peopleEnd || lastStarts || bytes + size > PART_BYTES || part.length >= maxRecords)) {
+    const full = !inTogether && (bytes + size > PART_BYTES || part.length >= maxRecords);
+    if (part.length > 0 && (keysEnd || objectsEnd || togetherEnd || peopleEnd || lastStarts || full)) {
       parts.push(part);
       part = [];
       bytes = 0;
