@@ -46,11 +46,15 @@ const isVaultObject = (r: ReplicaRecord): boolean => r.kind === 'role' || r.kind
 /**
  * Records in order, cut into parts no larger than one push takes; signing keys first, as the
  * server checks every record by them (server/sync/verify.ts): a move's first part must bring them.
+ * `moving`: the whole vault goes to a server that holds none of it (a move), so no rotation there
+ * cuts anyone off, and its memberships are cut as any records are (desk.ts MOVE_PART_RECORDS).
+ * Exported for test/unit/push-parts.test.ts, which checks the bound on the part kept whole.
  */
-function partsOf(records: readonly ReplicaRecord[], maxRecords: number): ReplicaRecord[][] {
+export function partsOf(records: readonly ReplicaRecord[], maxRecords: number, moving = false): ReplicaRecord[][] {
   const parts: ReplicaRecord[][] = [];
   let part: ReplicaRecord[] = [];
   let bytes = 0;
+  const sizeOf = (r: ReplicaRecord): number => JSON.stringify(r).length + 1;
   const keys = records.filter((r) => r.kind === 'signing_key');
   // Who is who goes in parts of its own, before the entries (review round ten, hole 1): a revoke,
   // a rotation's group record, a demotion or a disable is stored even when an entry of the same
@@ -69,29 +73,47 @@ function partsOf(records: readonly ReplicaRecord[], maxRecords: number): Replica
   const objects: ReplicaRecord[] = records.filter((r) => (r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy') && !codesOnlyNow(r));
   const last: ReplicaRecord[] = records.filter(codesOnlyNow);
   const others = objects.length === 0 && last.length === 0 ? records : records.filter((r) => !objects.includes(r) && !last.includes(r));
-  const split = !others.some((r) => r.kind === 'group' && r.deletedAt !== null) && others.some(people) && others.some((r) => r.kind !== 'signing_key' && !people(r));
-  // The user and group records, with the pusher's own memberships (every record is signed by the pusher,
-  // so their own is the one naming its author), go first in one part however small the parts (finding D6):
-  // a demotion to codes-only travels with the rotation that takes the secret key from them, which the server
-  // refuses it without, and a lead's rotation keeps the lead in the group for the re-wraps of the parts after.
-  // Not in a push deleting a group (sent in order: the group goes with the entries that empty it).
-  const together = others.some((r) => r.kind === 'group' && r.deletedAt !== null) ? [] : others.filter((r) => r.kind === 'user' || r.kind === 'group' || (r.kind === 'member' && r.user === r.author));
+  const deletesGroup = others.some((r) => r.kind === 'group' && r.deletedAt !== null);
+  const split = !deletesGroup && others.some(people) && others.some((r) => r.kind !== 'signing_key' && !people(r));
+  // Who is who that the server must take in one push goes first, in one part (not in a push deleting
+  // a group: sent in order, the group with the entries that empty it):
+  // - the user and group records, with the pusher's own memberships (every record is signed by the
+  //   pusher, so their own is the one naming its author; finding D6): a demotion to codes-only travels
+  //   with the rotation that takes the secret key from them, which the server refuses it without, and
+  //   a lead's rotation keeps the lead in the group for the re-wraps of the parts after;
+  // - every member record of a group whose record this push sends (a rotation's re-wraps and revokes):
+  //   the server keeps the sequence a member cut off by a rotation joined at only when the same push
+  //   wraps them again (server/sync/membership.ts applyPeople, rotatedOff). Re-wrapped in a later part,
+  //   the member counted as joined after it, and an entry moved out of the group before the rotation
+  //   was no longer told them (sync-left-reach-rotated, broken so by the first version of this part).
+  // Never cut, unless it alone exceeds what one push takes (MAX_BATCH_RECORDS, PART_BYTES): then it is
+  // cut as any part is, users, groups and the pusher's memberships first, each group's members together.
+  const sentGroups = new Set(others.flatMap((r) => (r.kind === 'group' ? [r.id] : [])));
+  const pusherOwn = (r: ReplicaRecord): boolean => r.kind === 'member' && r.user === r.author;
+  const rewrap = (r: ReplicaRecord): boolean => !moving && r.kind === 'member' && !pusherOwn(r) && sentGroups.has(r.group);
+  const together = deletesGroup ? [] : [
+    ...others.filter((r) => r.kind === 'user' || r.kind === 'group' || pusherOwn(r)),
+    ...[...sentGroups].flatMap((g) => others.filter((r) => rewrap(r) && r.kind === 'member' && r.group === g)),
+  ];
+  const togetherBytes = together.reduce((sum, r) => sum + sizeOf(r), 0);
+  const wholeTogether = together.length <= MAX_BATCH_RECORDS && togetherBytes <= PART_BYTES;
   const first = split ? others.filter((r) => people(r) && !together.includes(r)) : [];
   const rest = others.filter((r) => r.kind !== 'signing_key' && !together.includes(r) && !(split && people(r)));
-  const lastFrom = keys.length + objects.length + together.length + first.length + rest.length;
   const togetherFrom = keys.length + objects.length;
+  const lastFrom = togetherFrom + together.length + first.length + rest.length;
   for (const [index, record] of [...keys, ...objects, ...together, ...first, ...rest, ...last].entries()) {
-    const size = JSON.stringify(record).length + 1;
+    const size = sizeOf(record);
     // The objects in a part of their own, the keys' too (review 12a): a refused objects part then holds back no key the rest is checked by.
     const keysEnd = objects.length > 0 && index === keys.length;
     const objectsEnd = objects.length > 0 && index === keys.length + objects.length;
-    // Cut before the together part as any part is, never inside it.
-    const inTogether = index > togetherFrom && index < togetherFrom + together.length;
+    // Kept whole: cut before it where the part so far would not hold it all, never inside it.
+    const togetherStarts = together.length > 0 && index === togetherFrom && wholeTogether && (part.length + together.length > maxRecords || bytes + togetherBytes > PART_BYTES);
+    const inTogether = wholeTogether && index > togetherFrom && index < togetherFrom + together.length;
     const togetherEnd = together.length > 0 && index === togetherFrom + together.length;
     const peopleEnd = split && index === togetherFrom + together.length + first.length;
     const lastStarts = last.length > 0 && index === lastFrom;
     const full = !inTogether && (bytes + size > PART_BYTES || part.length >= maxRecords);
-    if (part.length > 0 && (keysEnd || objectsEnd || togetherEnd || peopleEnd || lastStarts || full)) {
+    if (part.length > 0 && (keysEnd || objectsEnd || togetherStarts || togetherEnd || peopleEnd || lastStarts || full)) {
       parts.push(part);
       part = [];
       bytes = 0;
@@ -515,7 +537,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   /** The part the server last refused, and the conflicts it named. */
   let refused: { readonly records: readonly ReplicaRecord[]; readonly conflicts: ReadonlyArray<{ readonly id: string; readonly revision: number }> } | undefined;
   const pushInParts = async (out: Outgoing): Promise<boolean> => {
-    const parts = partsOf(out.batch.records, Math.max(1, Math.min(MAX_BATCH_RECORDS, options.partRecords ?? MAX_BATCH_RECORDS)));
+    const parts = partsOf(out.batch.records, Math.max(1, Math.min(MAX_BATCH_RECORDS, options.partRecords ?? MAX_BATCH_RECORDS)), options.move === true);
     // The server indexes a key that introduces itself and stores it as no record (server/sync/records.ts):
     // it is not counted in what it took, so neither is it in the total.
     total = tally.pushed + out.batch.records.filter((r) => !(r.kind === 'signing_key' && r.certifiedBy === null)).length;
