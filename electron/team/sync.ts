@@ -31,7 +31,7 @@ const CHECK_AHEAD_FROM = 64;
 /** Pushes that meet conflicts are tried again this many times (each after taking the others' in). */
 const PUSH_ROUNDS = 3;
 /** What one push carries at most: well under the server's 16 MiB body, and its record count. */
-const PART_BYTES = 12 * 1024 * 1024;
+export const PART_BYTES = 12 * 1024 * 1024;
 
 /** The signed batches (record format 2) a part's records name: each part carries those, whole, and no other. */
 function batchesNamed(batches: readonly RecordBatch[] | undefined, records: readonly ReplicaRecord[]): { batches?: RecordBatch[] } {
@@ -91,14 +91,15 @@ export function partsOf(records: readonly ReplicaRecord[], maxRecords: number, m
   const sentGroups = new Set(others.flatMap((r) => (r.kind === 'group' ? [r.id] : [])));
   const pusherOwn = (r: ReplicaRecord): boolean => r.kind === 'member' && r.user === r.author;
   const rewrap = (r: ReplicaRecord): boolean => !moving && r.kind === 'member' && !pusherOwn(r) && sentGroups.has(r.group);
-  const together = deletesGroup ? [] : [
-    ...others.filter((r) => r.kind === 'user' || r.kind === 'group' || pusherOwn(r)),
-    ...[...sentGroups].flatMap((g) => others.filter((r) => rewrap(r) && r.kind === 'member' && r.group === g)),
-  ];
+  const rewraps = new Map([...sentGroups].map((g) => [g, [] as ReplicaRecord[]]));
+  for (const r of others) if (r.kind === 'member' && rewrap(r)) rewraps.get(r.group)?.push(r);
+  const together = deletesGroup ? [] : [...others.filter((r) => r.kind === 'user' || r.kind === 'group' || pusherOwn(r)), ...[...rewraps.values()].flat()];
   const togetherBytes = together.reduce((sum, r) => sum + sizeOf(r), 0);
   const wholeTogether = together.length <= MAX_BATCH_RECORDS && togetherBytes <= PART_BYTES;
-  const first = split ? others.filter((r) => people(r) && !together.includes(r)) : [];
-  const rest = others.filter((r) => r.kind !== 'signing_key' && !together.includes(r) && !(split && people(r)));
+  // A set: a move's people records run to thousands, and asking an array for each would be quadratic.
+  const inPart = new Set(together);
+  const first = split ? others.filter((r) => people(r) && !inPart.has(r)) : [];
+  const rest = others.filter((r) => r.kind !== 'signing_key' && !inPart.has(r) && !(split && people(r)));
   const togetherFrom = keys.length + objects.length;
   const lastFrom = togetherFrom + together.length + first.length + rest.length;
   for (const [index, record] of [...keys, ...objects, ...together, ...first, ...rest, ...last].entries()) {
@@ -215,7 +216,7 @@ export interface SyncOptions {
   readonly move?: boolean;
   /** Told after each pull page and each pushed part (the desktop shows a large vault's first sync and move). */
   readonly onProgress?: (progress: SyncProgress) => void;
-  /** At most this many records a push (fewer than the server takes, so a large move shows its progress part by part). */
+  /** At most this many records a push (fewer than the server takes, so a large move shows its progress part by part), but for who is who kept in one part (partsOf). */
   readonly partRecords?: number;
   /** At most this many records a pull page (fewer than the server's page: tests cut one intake into many pages with it). */
   readonly pullRecords?: number;
