@@ -46,7 +46,7 @@ import { createHash, hash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
-import { forgetRevokedMembersUpTo, groupsToRotateAgain, noteAgreedUser, usersBetween } from './store-replica-people';
+import { forgetRevokedMembersUpTo, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteAgreedUser, usersBetween } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -396,7 +396,11 @@ export function requireEachOnce(records: readonly ReplicaRecord[]): void {
 export function markSent(db: WriteDb, sent: Outgoing): void {
   for (const record of sent.batch.records) {
     // A membership's revision agreed too: its next record here goes above it (replica-people.ts).
-    if (record.kind === 'member') setReplicaBase(db, uidBytes(record.id), Math.max(record.revision, replicaBase(db, uidBytes(record.id))));
+    if (record.kind === 'member' && record.revision >= replicaBase(db, uidBytes(record.id))) {
+      setReplicaBase(db, uidBytes(record.id), record.revision);
+      // What it said, agreed: a member record from elsewhere crossing a later change here is judged against it (replica-people-in.ts takeCrossing).
+      noteAgreedMembers(db, [{ id: uidBytes(record.id), state: memberStateOf(record) }]);
+    }
     // A user's too (review round ten hole 2): a record of them from elsewhere is then judged against
     // what the server holds from here, and a change made here since is known as not yet sent.
     if (record.kind === 'user' && record.revision >= replicaBase(db, uidBytes(record.id))) {
