@@ -46,7 +46,7 @@ import { createHash, hash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
-import { forgetRevokedMembersUpTo, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteAgreedUser, usersBetween } from './store-replica-people';
+import { forgetRevokedMembersUpTo, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteAgreedUser, setMemberRevisionAtLeast, usersBetween } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -400,6 +400,8 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
       setReplicaBase(db, uidBytes(record.id), record.revision);
       // What it said, agreed: a member record from elsewhere crossing a later change here is judged against it (replica-people-in.ts takeCrossing).
       noteAgreedMembers(db, [{ id: uidBytes(record.id), state: memberStateOf(record) }]);
+      // Sent above the row's own revision (agreed + 1): the row goes there too, or its next change here would look agreed.
+      if (!record.revoked) setMemberRevisionAtLeast(db, uidBytes(record.group), uidBytes(record.user), record.keyVersion, record.revision);
     }
     // A user's too (review round ten hole 2): a record of them from elsewhere is then judged against
     // what the server holds from here, and a change made here since is known as not yet sent.

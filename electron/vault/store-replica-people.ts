@@ -240,6 +240,16 @@ export function memberRevision(db: ReadDb, groupId: number, userId: number): num
   return db.prepare<[number, number], { revision: number }>('SELECT revision FROM group_keys WHERE group_id = ? AND user_id = ?').get(groupId, userId)?.revision;
 }
 
+/**
+ * A membership's row moved up to the revision its record was sent at, while the row still holds
+ * that record's key version (sent one above the agreed revision when its own was not: a moved
+ * vault, a copy): a change made here after it then counts as not yet sent (above the agreed one).
+ */
+export function setMemberRevisionAtLeast(db: WriteDb, groupUid: Buffer, userUid: Buffer, keyVersion: number, revision: number): void {
+  db.prepare(`UPDATE group_keys SET revision = max(revision, ?)
+    WHERE group_id = (SELECT id FROM access_groups WHERE uid = ?) AND user_id = (SELECT id FROM users WHERE uid = ?) AND key_version = ?`).run(revision, groupUid, userUid, keyVersion);
+}
+
 /** The uids a revoked member record names. */
 export function groupAndUserUids(db: ReadDb, groupId: number, userId: number): { readonly group_uid: Buffer; readonly user_uid: Buffer } | undefined {
   return db.prepare<[number, number], { group_uid: Buffer; user_uid: Buffer }>('SELECT g.uid AS group_uid, u.uid AS user_uid FROM access_groups g, users u WHERE g.id = ? AND u.id = ?').get(groupId, userId);
