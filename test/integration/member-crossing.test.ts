@@ -161,4 +161,22 @@ describe('a member record crossing an unsent change of the same membership', () 
     expect(again.every((r) => r.lead)).toBe(true);
     expect(crossedRows(ownerFile)).toEqual([]);
   });
+  it("the admin's unsent making of mo a lead is dropped and told when the owner's demotion of the admin crosses it", async () => {
+    const { clock, ownerFile, adminFile, netId } = await setUp();
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.changeRole(ADMIN, 'technician', await owner.team.userRevision(ADMIN));
+    const out = await owner.replica.outgoing();
+    await owner.close();
+    const which = ids(ownerFile, netId);
+    expect(moRecords(out.batch.records, which)).toEqual([{ lead: false, revoked: false, keyVersion: 2, secret: true, revision: expect.any(Number) as number }]);
+
+    const admin = await Vault.open(adminFile, clock).signIn(ADMIN, ADMIN_PASSWORD);
+    await admin.team.setLead(netId, MEMBER, true, await admin.team.memberRevision(netId, MEMBER));
+    const taken = await admin.replica.apply(wire(out), { hold: true, caughtUp: true });
+    await admin.close();
+    expect(taken.held).toEqual([]);
+    expect(taken.crossed.map((c) => c.user)).toContain(MEMBER);
+    expect(taken.crossed.find((c) => c.user === MEMBER)?.detail).toContain('made a lead here: dropped, as this desktop\'s person no longer manages the group to send it');
+    expect(crossedRows(adminFile)).toContain(MEMBER);
+  });
 });
