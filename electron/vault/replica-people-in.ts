@@ -18,6 +18,9 @@
  * (cutOff). A rotation that wraps nothing for them and comes without such a record is set aside
  * (the group, its key and unsent edits stay): a relay withholding a wrap removes no one. A member record
  * granting this person a group of this file takes its key in (grantIn); its entries follow.
+ * Another member's record crossing a change of their membership made here and not yet sent is
+ * judged part by part against the membership's agreed state (takeCrossing): kept and sent again,
+ * or dropped, and told either way.
  * People and groups new here, renames, deletes and this person made or unmade a lead are taken in
  * by replica-people-new.ts, with the same checks (replica-people-checks.ts).
  * Two rotations of one group to the same version with two keys: where this desktop's own was
