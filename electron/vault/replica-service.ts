@@ -394,12 +394,13 @@ export function requireEachOnce(records: readonly ReplicaRecord[]): void {
 
 /** The batch was delivered: what it carried is agreed, and the next starts after `upToSeq` (-1: a part of a batch, which moves nothing yet). */
 export function markSent(db: WriteDb, sent: Outgoing): void {
+  const agreedMembers: Array<{ readonly id: Buffer; readonly state: ReturnType<typeof memberStateOf> }> = [];
   for (const record of sent.batch.records) {
     // A membership's revision agreed too: its next record here goes above it (replica-people.ts).
     if (record.kind === 'member' && record.revision >= replicaBase(db, uidBytes(record.id))) {
       setReplicaBase(db, uidBytes(record.id), record.revision);
       // What it said, agreed: a member record from elsewhere crossing a later change here is judged against it (replica-people-in.ts takeCrossing).
-      noteAgreedMembers(db, [{ id: uidBytes(record.id), state: memberStateOf(record) }]);
+      agreedMembers.push({ id: uidBytes(record.id), state: memberStateOf(record) });
       // Sent above the row's own revision (agreed + 1): the row goes there too, or its next change here would look agreed.
       if (!record.revoked) setMemberRevisionAtLeast(db, uidBytes(record.group), uidBytes(record.user), record.keyVersion, record.revision);
     }
@@ -415,6 +416,8 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
     setReplicaBase(db, uidBytes(record.id), record.revision);
     donePushing(db, record.id);
   }
+  // Noted at once: one write of the setting however many memberships the batch carried.
+  noteAgreedMembers(db, agreedMembers);
   if (sent.upToSeq >= 0) {
     setSentSeq(db, sent.upToSeq);
     forgetRevokedMembersUpTo(db, sent.upToSeq);
