@@ -46,7 +46,7 @@ import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKey
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, memberStateOf, noteAgreedMembers, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 import { takeScopeHistory } from './scope-key-history';
 
@@ -102,7 +102,11 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   // was judged by who led the group before this batch (a lead re-wraps themselves at the new version).
   for (const groupId of moved) {
     const version = getGroupRow(db, groupId)?.key_version ?? 0;
-    for (const gk of groupKeysOfGroup(db, groupId)) if (gk.key_version < version) deleteGroupKey(db, groupId, gk.user_id);
+    for (const gk of groupKeysOfGroup(db, groupId)) {
+      if (gk.key_version >= version) continue;
+      toldLeftOut(db, intake, groupId, gk, version);
+      deleteGroupKey(db, groupId, gk.user_id);
+    }
   }
 }
 
@@ -542,12 +546,12 @@ function unsentHere(db: WriteDb, r: MemberRecord, groupId: number, userId: numbe
 const stateOfRow = (row: GroupKeyRow): AgreedMember => ({ keyVersion: row.key_version, lead: row.is_lead === 1, byRole: row.by_role === 1, secret: row.wrapped_secret_key !== null });
 const sameWraps = (a: AgreedMember, b: AgreedMember): boolean => a.keyVersion === b.keyVersion && a.secret === b.secret && a.byRole === b.byRole;
 
-/** What a change made here of a membership did, against what was agreed (not known: said as it stands). */
-function changedHere(here: AgreedMember, was: AgreedMember | undefined): string {
+/** What a change made here of a membership did, against what was agreed (not known: said as it stands); undefined for a re-wrap alone (a rotation's). */
+function changedHere(here: AgreedMember, was: AgreedMember | undefined): string | undefined {
   const said: string[] = [];
   if (was === undefined || was.lead !== here.lead) said.push(here.lead ? 'made a lead' : 'unmade as a lead');
   if (was === undefined || was.secret !== here.secret) said.push(here.secret ? 'given the secret key' : 'left without the secret key');
-  return said.length > 0 ? said.join(', ') : 're-wrapped';
+  return said.length > 0 ? said.join(', ') : undefined;
 }
 
 /**
@@ -598,7 +602,7 @@ function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupI
   if ((lead !== there.lead || wrapsHere) && (me === undefined || !managesHere(db, { id: me.id, role: me.role }, groupId))) {
     lead = there.lead;
     wrapsHere = false;
-    told = [`${changedHere(here, was)} here: dropped, as this desktop's person no longer manages the group to send it; the record from elsewhere taken`];
+    told = [`${changedHere(here, was) ?? 're-wrapped'} here: dropped, as this desktop's person no longer manages the group to send it; the record from elsewhere taken`];
   }
   const wraps = wrapsHere ? current : {
     key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
@@ -617,8 +621,27 @@ function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupI
 /** A signed revoke from elsewhere ending a membership this desktop changed and did not send: the change goes with it (the tighter), told. */
 function toldRevokedOver(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number, current: GroupKeyRow): void {
   const name = getUser(db, userId)?.name ?? 'a member';
-  const what = changedHere(stateOfRow(current), agreedMember(db, uidBytes(r.id)));
+  const what = changedHere(stateOfRow(current), agreedMember(db, uidBytes(r.id))) ?? 're-wrapped';
   intake.crossed(name, `${name}: removed from the group "${groupNameHere(db, intake, groupId)}" elsewhere, crossing a change of their membership made here not yet sent (${what}): the removal taken, the change dropped`);
+}
+
+/**
+ * A membership changed here and not sent (a grant, a lead made or unmade) that a rotation from
+ * elsewhere wrapped nothing for (no member record of theirs at the new version came with it): its
+ * wrap at the old version goes with the rest, and the change with it, told (user.crossed). It is
+ * not wrapped again here at the new version: a removal whose signed record a relay withheld would
+ * be undone by it; whoever manages the group makes it again if it still holds.
+ */
+function toldLeftOut(db: WriteDb, intake: PeopleIntake, groupId: number, gk: GroupKeyRow, version: number): void {
+  const uids = groupAndUserUids(db, groupId, gk.user_id);
+  if (uids === undefined || gk.user_id === intake.userId) return;
+  const id = uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex));
+  if ((memberRevision(db, groupId, gk.user_id) ?? 0) <= replicaBase(db, id) || memberSeq(db, groupId, gk.user_id) <= sentSeq(db)) return;
+  const name = getUser(db, gk.user_id)?.name ?? 'a member';
+  // A re-wrap alone (this desktop's own rotation, given way to this one) changed nothing of theirs to tell.
+  const what = replicaBase(db, id) === 0 ? 'granted it' : changedHere(stateOfRow(gk), agreedMember(db, id));
+  if (what === undefined) return;
+  intake.crossed(name, `${name}: the key of the group "${groupNameHere(db, intake, groupId)}" was changed elsewhere to version ${version} without them, crossing a change of their membership made here not yet sent (${what}): the change dropped; make it again if it still holds`);
 }
 
 /**

@@ -17,10 +17,10 @@ import type { Role } from '../../shared/policy';
 import { ADMIN, ADMIN_PASSWORD, LEAD, LEAD_PASSWORD, MEMBER, newPeopleWorld, OTHER, OWNER, PASSWORD, wire } from '../support/people-world';
 
 /** mo (with `role`) and oz, members of Network; the owner's and the admin's desktops. `moLeads`: mo leads it beside lena on every copy. */
-async function setUp(options: { readonly moLeads?: boolean; readonly moRole?: Role } = {}) {
+async function setUp(options: { readonly moLeads?: boolean; readonly moRole?: Role; readonly ozOutside?: boolean } = {}) {
   const { clock, files, netId } = await newPeopleWorld({
     people: [{ name: MEMBER, role: options.moRole ?? 'technician' }, { name: OTHER, role: 'technician' }, { name: ADMIN, role: 'admin', password: ADMIN_PASSWORD }],
-    members: [MEMBER, OTHER],
+    members: options.ozOutside === true ? [MEMBER] : [MEMBER, OTHER],
     desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }],
     ...(options.moLeads === true ? {
       beforeCopies: async (file: string, c: Parameters<typeof Vault.open>[1], groupId: number) => {
@@ -178,5 +178,19 @@ describe('a member record crossing an unsent change of the same membership', () 
     expect(taken.crossed.map((c) => c.user)).toContain(MEMBER);
     expect(taken.crossed.find((c) => c.user === MEMBER)?.detail).toContain('made a lead here: dropped, as this desktop\'s person no longer manages the group to send it');
     expect(crossedRows(adminFile)).toContain(MEMBER);
+  });
+  it("a rotation from elsewhere that wraps nothing for oz drops the owner's unsent grant of Network to oz, and says so", async () => {
+    const { clock, ownerFile, adminFile, netId } = await setUp({ ozOutside: true });
+    const out = await adminDoes(adminFile, clock, async (admin) => admin.team.revoke(netId, MEMBER, await admin.team.memberRevision(netId, MEMBER)));
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.grant(netId, OTHER, false, await owner.team.groupRevision(netId));
+    const taken = await owner.replica.apply(wire(out), { hold: true, caughtUp: true });
+    const members = (await owner.team.members(netId)).map((m) => m.name);
+    await owner.close();
+    expect(taken.held).toEqual([]);
+    expect(members).not.toContain(OTHER);
+    expect(taken.crossed.map((c) => c.user)).toContain(OTHER);
+    expect(taken.crossed.find((c) => c.user === OTHER)?.detail).toContain('without them, crossing a change of their membership made here not yet sent (granted it): the change dropped');
+    expect(crossedRows(ownerFile)).toContain(OTHER);
   });
 });
