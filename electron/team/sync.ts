@@ -178,7 +178,7 @@ export interface SyncOutcome {
   readonly accessRemoved: ReadonlyArray<{ readonly group: string; readonly droppedEdits: number }>;
   /**
    * People whose change made here, not yet sent, a record from elsewhere crossed (audited here as
-   * user.crossed): one a person, what was kept of each side (replica-people-in.ts takeUser, keepsOwnUnlead).
+   * user.crossed): one a person, what was kept of each side (replica-people-in.ts takeUser, takeCrossing).
    */
   readonly crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>;
   /** This desktop's 16-byte device id from before derived ids, at this sync: left (its events re-signed onto a derived id) or kept (two people signed on it), one line. */

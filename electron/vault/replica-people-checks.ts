@@ -122,9 +122,14 @@ export function signedHere(db: ReadDb, intake: PeopleIntake, r: PeopleRecord): b
 
 /** FORBIDDEN-as-tampered unless the signer manages the group by what this desktop holds. */
 export function requireManages(db: ReadDb, signer: PeopleSigner, groupId: number): void {
-  if (holdsAllGroups(signer.role)) return;
-  const lead = groupKeysOfGroup(db, groupId).some((gk) => gk.user_id === signer.id && gk.is_lead === 1);
-  if (!lead || !managesLedGroups(rolePermissions(db, signer.role))) throw tampered('changes an access group its sender does not manage');
+  if (!managesHere(db, signer, groupId)) throw tampered('changes an access group its sender does not manage');
+}
+
+/** Whether `person` manages the group by what this desktop holds (owner, admin, or its lead with a role that manages groups). */
+export function managesHere(db: ReadDb, person: PeopleSigner, groupId: number): boolean {
+  if (holdsAllGroups(person.role)) return true;
+  const lead = groupKeysOfGroup(db, groupId).some((gk) => gk.user_id === person.id && gk.is_lead === 1);
+  return lead && managesLedGroups(rolePermissions(db, person.role));
 }
 
 /** A group's name as this desktop opens it, or a generic one (what is told never depends on it). */

@@ -18,6 +18,9 @@
  * (cutOff). A rotation that wraps nothing for them and comes without such a record is set aside
  * (the group, its key and unsent edits stay): a relay withholding a wrap removes no one. A member record
  * granting this person a group of this file takes its key in (grantIn); its entries follow.
+ * Another member's record crossing a change of their membership made here and not yet sent is
+ * judged part by part against the membership's agreed state (takeCrossing): kept and sent again,
+ * or dropped, and told either way.
  * People and groups new here, renames, deletes and this person made or unmade a lead are taken in
  * by replica-people-new.ts, with the same checks (replica-people-checks.ts).
  * Two rotations of one group to the same version with two keys: where this desktop's own was
@@ -30,7 +33,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { holdsAllGroups, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
 import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
-import { bin, canonicalRole, groupNameHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
+import { bin, canonicalRole, groupNameHere, managesHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
 import type { WriteDb } from './db';
 import { pageOf, writePage, type PageItem } from './entry-pages';
 import { resealEntry } from './entry-reseal';
@@ -39,11 +42,11 @@ import { uidText } from './ids';
 import type { GroupKey } from './keys';
 import { listEntryRowsInGroups } from './store-entries';
 import { dropRotatedFrom } from './store-rotated-from';
-import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, setGroupServerCodes } from './store-groups';
+import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 import { takeScopeHistory } from './scope-key-history';
 
@@ -99,7 +102,11 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   // was judged by who led the group before this batch (a lead re-wraps themselves at the new version).
   for (const groupId of moved) {
     const version = getGroupRow(db, groupId)?.key_version ?? 0;
-    for (const gk of groupKeysOfGroup(db, groupId)) if (gk.key_version < version) deleteGroupKey(db, groupId, gk.user_id);
+    for (const gk of groupKeysOfGroup(db, groupId)) {
+      if (gk.key_version >= version) continue;
+      toldLeftOut(db, intake, groupId, gk, version);
+      deleteGroupKey(db, groupId, gk.user_id);
+    }
   }
 }
 
@@ -514,11 +521,13 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
     setReplicaBase(db, uidBytes(r.id), r.revision);
     return 'applied';
   }
+  const crossing = current !== undefined && unsentHere(db, r, groupId, userId) ? current : undefined;
   if (r.revoked) {
+    if (crossing !== undefined) toldRevokedOver(db, intake, r, groupId, userId, crossing);
     deleteGroupKey(db, groupId, userId);
     setReplicaBase(db, uidBytes(r.id), r.revision);
-  } else if (keepsOwnUnlead(db, intake, r, groupId, userId, current)) {
-    return 'applied';
+  } else if (crossing !== undefined) {
+    takeCrossing(db, intake, r, groupId, userId, crossing);
   } else {
     putGroupKey(db, {
       group_id: groupId, user_id: userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
@@ -529,24 +538,110 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
   return 'applied';
 }
 
+/** Whether this membership's row was changed here and not sent (above its agreed revision, written after the sent sequence). */
+function unsentHere(db: WriteDb, r: MemberRecord, groupId: number, userId: number): boolean {
+  return (memberRevision(db, groupId, userId) ?? 0) > replicaBase(db, uidBytes(r.id)) && memberSeq(db, groupId, userId) > sentSeq(db);
+}
+
+const stateOfRow = (row: GroupKeyRow): AgreedMember => ({ keyVersion: row.key_version, lead: row.is_lead === 1, byRole: row.by_role === 1, secret: row.wrapped_secret_key !== null });
+const sameWraps = (a: AgreedMember, b: AgreedMember): boolean => a.keyVersion === b.keyVersion && a.secret === b.secret && a.byRole === b.byRole;
+
+/** What a change made here of a membership did, against what was agreed (not known: said as it stands); undefined for a re-wrap alone (a rotation's). */
+function changedHere(here: AgreedMember, was: AgreedMember | undefined): string | undefined {
+  const said: string[] = [];
+  if (was === undefined || was.lead !== here.lead) said.push(here.lead ? 'made a lead' : 'unmade as a lead');
+  if (was === undefined || was.secret !== here.secret) said.push(here.secret ? 'given the secret key' : 'left without the secret key');
+  return said.length > 0 ? said.join(', ') : undefined;
+}
+
 /**
- * A member record making someone a lead at the version held here, crossing this desktop's unsent
- * unmaking of them (review round ten hole 2's class: a membership's tightening silently undone by
- * a record arriving before it is sent): the unmaking is kept, rebased above the record (agreed at
- * its revision, the row one past it, sent again) and told (user.crossed). The lead a record takes
- * away is taken as before (the tighter); a record leaving the lead as it was agreed, too.
+ * A member record of another person at the version held here or above it, crossing a change of
+ * the same membership made here and not yet sent (the class of review round ten hole 2: a lead
+ * made or unmade, a secret key given or taken by a role change, silently undone by a record
+ * arriving before it went out). Each part is judged against what the membership said when last
+ * agreed (store-replica-people.ts agreedMember), as takeUser judges a user's fields: the lead
+ * changed on one side only, that side's is kept; on both (nothing agreed known), the tighter (an
+ * unmaking over a making). The wraps: a newer key version is the record's (a rotation elsewhere:
+ * a making here is kept on its wrap, which the lead flag is not part of); at the same version,
+ * re-wrapped here only (a secret key given or taken), this desktop's are kept; on both, the
+ * record's. What is kept goes above the record's revision and is sent again, which needs this
+ * desktop's person to manage the group still: else the record is taken whole. Whatever of this
+ * desktop's change is dropped or kept is told (user.crossed); nothing of it goes silently.
  */
-function keepsOwnUnlead(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number, current: { readonly key_version: number; readonly is_lead: number } | undefined): boolean {
-  if (current === undefined || current.key_version !== r.keyVersion || !r.lead || current.is_lead === 1) return false;
+function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number, current: GroupKeyRow): void {
   const id = uidBytes(r.id);
-  const agreed = replicaBase(db, id);
-  const revision = memberRevision(db, groupId, userId) ?? 0;
-  if (revision <= agreed || memberSeq(db, groupId, userId) <= sentSeq(db)) return false;
+  const was = agreedMember(db, id);
+  const here = stateOfRow(current);
+  const there = memberStateOf(r);
+  const revisionHere = memberRevision(db, groupId, userId) ?? 0;
+  let told: string[] = [];
+  let lead = there.lead;
+  if (here.lead !== there.lead) {
+    if (was !== undefined && was.lead === there.lead) {
+      lead = here.lead;
+      told.push(`${here.lead ? 'made a lead' : 'unmade as a lead'} here: kept`);
+    } else if (was === undefined && !here.lead) {
+      lead = false;
+      told.push('both changed the lead: the unmaking here kept over the making from elsewhere (the tighter)');
+    } else if (was === undefined) {
+      told.push('both changed the lead: made a lead here, unmade from elsewhere; the unmaking taken (the tighter)');
+    }
+  }
+  let wrapsHere = false;
+  if (here.keyVersion === there.keyVersion && !sameWraps(here, there)) {
+    if (was !== undefined && sameWraps(was, there)) {
+      wrapsHere = true;
+      told.push(`${here.secret ? 'given the secret key' : 'left without the secret key'} here: kept`);
+    } else if (was === undefined || !sameWraps(was, here)) {
+      told.push(`both re-wrapped them: ${here.secret ? 'given the secret key' : 'left without the secret key'} here, ${there.secret ? 'given it' : 'left without it'} from elsewhere; the record's taken`);
+    }
+  } else if (there.keyVersion > here.keyVersion && was !== undefined && was.keyVersion === here.keyVersion && (was.secret !== here.secret || was.byRole !== here.byRole)) {
+    told.push(`${here.secret ? 'given the secret key' : 'left without the secret key'} here at key version ${here.keyVersion}: the group's key was changed elsewhere to version ${there.keyVersion}, as wrapped there`);
+  }
+  const me = getUser(db, intake.userId);
+  if ((lead !== there.lead || wrapsHere) && (me === undefined || !managesHere(db, { id: me.id, role: me.role }, groupId))) {
+    lead = there.lead;
+    wrapsHere = false;
+    told = [`${changedHere(here, was) ?? 're-wrapped'} here: dropped, as this desktop's person no longer manages the group to send it; the record from elsewhere taken`];
+  }
+  const wraps = wrapsHere ? current : {
+    key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
+  };
+  putGroupKey(db, { group_id: groupId, user_id: userId, key_version: wraps.key_version, wrapped_key: wraps.wrapped_key, wrapped_secret_key: wraps.wrapped_secret_key, by_role: wraps.by_role, is_lead: lead ? 1 : 0 });
   setReplicaBase(db, id, r.revision);
-  setMemberRevision(db, groupId, userId, Math.max(revision, r.revision + 1));
+  noteAgreedMembers(db, [{ id, state: there }]);
+  // What is kept of this desktop's change goes one above the record, to be sent again (its row's sequence is past the sent one).
+  const keeps = lead !== there.lead || wrapsHere;
+  setMemberRevision(db, groupId, userId, keeps ? Math.max(revisionHere, r.revision + 1) : r.revision);
+  if (told.length === 0) return;
   const name = getUser(db, userId)?.name ?? 'a member';
-  intake.crossed(name, `${name}: a member record from elsewhere making them a lead crossed their unmaking here, not yet sent; the unmaking kept and sent again`);
-  return true;
+  intake.crossed(name, `${name}: a member record of the group "${groupNameHere(db, intake, groupId)}" from elsewhere crossed a change of their membership made here not yet sent; ${told.join('; ')}${keeps ? ' (sent again)' : ''}`);
+}
+
+/** A signed revoke from elsewhere ending a membership this desktop changed and did not send: the change goes with it (the tighter), told. */
+function toldRevokedOver(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number, current: GroupKeyRow): void {
+  const name = getUser(db, userId)?.name ?? 'a member';
+  const what = changedHere(stateOfRow(current), agreedMember(db, uidBytes(r.id))) ?? 're-wrapped';
+  intake.crossed(name, `${name}: removed from the group "${groupNameHere(db, intake, groupId)}" elsewhere, crossing a change of their membership made here not yet sent (${what}): the removal taken, the change dropped`);
+}
+
+/**
+ * A membership changed here and not sent (a grant, a lead made or unmade) that a rotation from
+ * elsewhere wrapped nothing for (no member record of theirs at the new version came with it): its
+ * wrap at the old version goes with the rest, and the change with it, told (user.crossed). It is
+ * not wrapped again here at the new version: a removal whose signed record a relay withheld would
+ * be undone by it; whoever manages the group makes it again if it still holds.
+ */
+function toldLeftOut(db: WriteDb, intake: PeopleIntake, groupId: number, gk: GroupKeyRow, version: number): void {
+  const uids = groupAndUserUids(db, groupId, gk.user_id);
+  if (uids === undefined || gk.user_id === intake.userId) return;
+  const id = uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex));
+  if ((memberRevision(db, groupId, gk.user_id) ?? 0) <= replicaBase(db, id) || memberSeq(db, groupId, gk.user_id) <= sentSeq(db)) return;
+  const name = getUser(db, gk.user_id)?.name ?? 'a member';
+  // A re-wrap alone (this desktop's own rotation, given way to this one) changed nothing of theirs to tell.
+  const what = replicaBase(db, id) === 0 ? 'granted it' : changedHere(stateOfRow(gk), agreedMember(db, id));
+  if (what === undefined) return;
+  intake.crossed(name, `${name}: the key of the group "${groupNameHere(db, intake, groupId)}" was changed elsewhere to version ${version} without them, crossing a change of their membership made here not yet sent (${what}): the change dropped; make it again if it still holds`);
 }
 
 /**
@@ -556,5 +651,6 @@ function keepsOwnUnlead(db: WriteDb, intake: PeopleIntake, r: MemberRecord, grou
  */
 function agreeMember(db: WriteDb, groupId: number, userId: number, r: MemberRecord): void {
   setReplicaBase(db, uidBytes(r.id), r.revision);
+  noteAgreedMembers(db, [{ id: uidBytes(r.id), state: memberStateOf(r) }]);
   setMemberRevision(db, groupId, userId, r.revision);
 }

@@ -25,7 +25,7 @@ import { getDirectoryWrap } from './store-directory';
 import { groupServerCodes } from './store-groups';
 import { getUserSigning } from './store-signing';
 import { replicaBase, setReplicaBase } from './store-replica';
-import { groupAndUserUids, groupsBetween, membersBetween, revokedMembers, userByName, usersBetween, type UserReplicaRow } from './store-replica-people';
+import { groupAndUserUids, groupsBetween, membersBetween, noteAgreedMembers, revokedMembers, userByName, usersBetween, type AgreedMember, type UserReplicaRow } from './store-replica-people';
 import { scopeHistoryField } from './scope-key-history';
 // A rotation's revoked record, apart from this module's schema imports (replica-people-local.ts).
 export { noteRevoked } from './replica-people-local';
@@ -147,13 +147,16 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
 /**
  * Every membership here as agreed at its revision (a vault file copied to start another replica:
  * replica-service.ts markAllAgreed), so a change of one made here later is known as not yet sent
- * (replica-people-in.ts keepsOwnUnlead).
+ * (replica-people-in.ts takeCrossing), with what each said (its lead, key version, secret key).
  */
 export function agreeAllMemberships(db: WriteDb): void {
+  const states: Array<{ readonly id: Buffer; readonly state: AgreedMember }> = [];
   for (const member of membersBetween(db, 0, Number.MAX_SAFE_INTEGER)) {
     const id = uidBytes(memberRecordId(uidText(member.group_uid), uidText(member.user_uid), sha256Hex));
     setReplicaBase(db, id, Math.max(member.revision, replicaBase(db, id)));
+    states.push({ id, state: { keyVersion: member.key_version, lead: member.is_lead === 1, byRole: member.by_role === 1, secret: member.wrapped_secret_key !== null } });
   }
+  noteAgreedMembers(db, states);
 }
 
 /**

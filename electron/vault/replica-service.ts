@@ -46,7 +46,7 @@ import { createHash, hash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
-import { forgetRevokedMembersUpTo, groupsToRotateAgain, noteAgreedUser, usersBetween } from './store-replica-people';
+import { forgetRevokedMembersUpTo, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteAgreedUser, setMemberRevisionAtLeast, usersBetween } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -394,9 +394,16 @@ export function requireEachOnce(records: readonly ReplicaRecord[]): void {
 
 /** The batch was delivered: what it carried is agreed, and the next starts after `upToSeq` (-1: a part of a batch, which moves nothing yet). */
 export function markSent(db: WriteDb, sent: Outgoing): void {
+  const agreedMembers: Array<{ readonly id: Buffer; readonly state: ReturnType<typeof memberStateOf> }> = [];
   for (const record of sent.batch.records) {
     // A membership's revision agreed too: its next record here goes above it (replica-people.ts).
-    if (record.kind === 'member') setReplicaBase(db, uidBytes(record.id), Math.max(record.revision, replicaBase(db, uidBytes(record.id))));
+    if (record.kind === 'member' && record.revision >= replicaBase(db, uidBytes(record.id))) {
+      setReplicaBase(db, uidBytes(record.id), record.revision);
+      // What it said, agreed: a member record from elsewhere crossing a later change here is judged against it (replica-people-in.ts takeCrossing).
+      agreedMembers.push({ id: uidBytes(record.id), state: memberStateOf(record) });
+      // Sent above the row's own revision (agreed + 1): the row goes there too, or its next change here would look agreed.
+      if (!record.revoked) setMemberRevisionAtLeast(db, uidBytes(record.group), uidBytes(record.user), record.keyVersion, record.revision);
+    }
     // A user's too (review round ten hole 2): a record of them from elsewhere is then judged against
     // what the server holds from here, and a change made here since is known as not yet sent.
     if (record.kind === 'user' && record.revision >= replicaBase(db, uidBytes(record.id))) {
@@ -409,6 +416,8 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
     setReplicaBase(db, uidBytes(record.id), record.revision);
     donePushing(db, record.id);
   }
+  // Noted at once: one write of the setting however many memberships the batch carried.
+  noteAgreedMembers(db, agreedMembers);
   if (sent.upToSeq >= 0) {
     setSentSeq(db, sent.upToSeq);
     forgetRevokedMembersUpTo(db, sent.upToSeq);

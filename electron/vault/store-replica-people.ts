@@ -136,6 +136,47 @@ export function noteAgreedUser(db: WriteDb, uid: Buffer, state: AgreedUser): voi
   setSetting(db, AGREED_USERS_KEY, JSON.stringify({ ...agreedUsers(db), [uid.toString('hex')]: { role: state.role, disabled: state.disabled } }));
 }
 
+/**
+ * What a membership's record said at its agreed revision (sent from here and stored, taken in from
+ * a record, or a copied file's): its key version, lead, whether held by role and whether it wraps
+ * the secret key. What tells, when a member record from elsewhere crosses a change of the
+ * membership made here, which side changed which (replica-people-in.ts takeCrossing). Local
+ * bookkeeping in settings under AGREED_MEMBERS_KEY, by the record's id in hex (no wrap, nothing
+ * sealed); none for a membership agreed before it was kept.
+ */
+export interface AgreedMember {
+  readonly keyVersion: number;
+  readonly lead: boolean;
+  readonly byRole: boolean;
+  readonly secret: boolean;
+}
+
+const AGREED_MEMBERS_KEY = 'replica.agreed_members';
+
+function agreedMembers(db: ReadDb): Record<string, AgreedMember> {
+  const text = getSetting(db, AGREED_MEMBERS_KEY);
+  const parsed = text === undefined ? undefined : JSON.parse(text) as unknown;
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Record<string, AgreedMember> : {};
+}
+
+export function agreedMember(db: ReadDb, id: Buffer): AgreedMember | undefined {
+  const found = agreedMembers(db)[id.toString('hex')];
+  return found !== undefined && Number.isSafeInteger(found.keyVersion) && typeof found.lead === 'boolean' && typeof found.byRole === 'boolean' && typeof found.secret === 'boolean' ? found : undefined;
+}
+
+/** The state a member record (or a row of one) says, as agreed state is kept. */
+export function memberStateOf(r: { readonly keyVersion: number; readonly lead: boolean; readonly byRole: boolean; readonly wrappedSecretKey: unknown }): AgreedMember {
+  return { keyVersion: r.keyVersion, lead: r.lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null };
+}
+
+/** Each membership's agreed state noted (one write however many: a copied file notes all its memberships at once). */
+export function noteAgreedMembers(db: WriteDb, states: ReadonlyArray<{ readonly id: Buffer; readonly state: AgreedMember }>): void {
+  if (states.length === 0) return;
+  const all = agreedMembers(db);
+  for (const { id, state } of states) all[id.toString('hex')] = { keyVersion: state.keyVersion, lead: state.lead, byRole: state.byRole, secret: state.secret };
+  setSetting(db, AGREED_MEMBERS_KEY, JSON.stringify(all));
+}
+
 /** A group's revision as the record taken in has it (its own writes here moved it on by their count). */
 export function setGroupRevision(db: WriteDb, groupId: number, revision: number): void {
   db.prepare('UPDATE access_groups SET revision = ? WHERE id = ?').run(revision, groupId);
@@ -197,6 +238,16 @@ export function forgetRevokedMembersUpTo(db: WriteDb, seq: number): void {
 /** A membership's revision here, if the pair holds a row (before a rotation deletes it). */
 export function memberRevision(db: ReadDb, groupId: number, userId: number): number | undefined {
   return db.prepare<[number, number], { revision: number }>('SELECT revision FROM group_keys WHERE group_id = ? AND user_id = ?').get(groupId, userId)?.revision;
+}
+
+/**
+ * A membership's row moved up to the revision its record was sent at, while the row still holds
+ * that record's key version (sent one above the agreed revision when its own was not: a moved
+ * vault, a copy): a change made here after it then counts as not yet sent (above the agreed one).
+ */
+export function setMemberRevisionAtLeast(db: WriteDb, groupUid: Buffer, userUid: Buffer, keyVersion: number, revision: number): void {
+  db.prepare(`UPDATE group_keys SET revision = max(revision, ?)
+    WHERE group_id = (SELECT id FROM access_groups WHERE uid = ?) AND user_id = (SELECT id FROM users WHERE uid = ?) AND key_version = ?`).run(revision, groupUid, userUid, keyVersion);
 }
 
 /** The uids a revoked member record names. */

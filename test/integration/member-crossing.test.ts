@@ -1,0 +1,196 @@
+/**
+ * A member record from elsewhere crossing a change of the same membership made on a desktop that
+ * is behind and has not sent it (electron/vault/replica-people-in.ts takeCrossing), between real
+ * vault files exchanging records as JSON, as a team server would relay them. The owner's desktop
+ * changes mo's membership of Network (makes him a lead, unmakes him, gives him the secret key by a
+ * role change) while the admin's desktop rotates the group's key or changes the same membership:
+ * the owner's change is never silently undone. Kept, it goes one above the record and is sent
+ * again; dropped (a removal, the tighter), it is told; either way audited as user.crossed.
+ * Must never: count a check that cannot fail (each case names both sides' values).
+ */
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { ReplicaRecord } from '../../shared/sync/records';
+import { uidText } from '../../electron/vault/ids';
+import { Vault } from '../../electron/vault/vault';
+import type { Role } from '../../shared/policy';
+import { ADMIN, ADMIN_PASSWORD, LEAD, LEAD_PASSWORD, MEMBER, newPeopleWorld, OTHER, OWNER, PASSWORD, wire } from '../support/people-world';
+
+/** mo (with `role`) and oz, members of Network; the owner's and the admin's desktops. `moLeads`: mo leads it beside lena on every copy. */
+async function setUp(options: { readonly moLeads?: boolean; readonly moRole?: Role; readonly ozOutside?: boolean } = {}) {
+  const { clock, files, netId } = await newPeopleWorld({
+    people: [{ name: MEMBER, role: options.moRole ?? 'technician' }, { name: OTHER, role: 'technician' }, { name: ADMIN, role: 'admin', password: ADMIN_PASSWORD }],
+    members: options.ozOutside === true ? [MEMBER] : [MEMBER, OTHER],
+    desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }],
+    ...(options.moLeads === true ? {
+      beforeCopies: async (file: string, c: Parameters<typeof Vault.open>[1], groupId: number) => {
+        const lena = await Vault.open(file, c).signIn(LEAD, LEAD_PASSWORD);
+        await lena.team.setLead(groupId, MEMBER, true, await lena.team.memberRevision(groupId, MEMBER));
+        await lena.close();
+      },
+    } : {}),
+  });
+  const [ownerFile = '', adminFile = ''] = files;
+  return { clock, ownerFile, adminFile, netId };
+}
+
+function readOnly<T>(file: string, read: (db: Database.Database) => T): T {
+  const db = new Database(file, { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+const crossedRows = (file: string): string[] => readOnly(file, (db) => db.prepare<[], { subject: string }>("SELECT subject FROM audit_log WHERE action = 'user.crossed' ORDER BY id").all().map((r) => r.subject));
+
+/** mo's row in Network as the file holds it. */
+const moRow = (file: string, groupId: number) => readOnly(file, (db) => db.prepare<[number, string], { key_version: number; lead: number; secret: number }>(
+  'SELECT gk.key_version, gk.is_lead AS lead, gk.wrapped_secret_key IS NOT NULL AS secret FROM group_keys gk JOIN users u ON u.id = gk.user_id WHERE gk.group_id = ? AND u.name = ?',
+).get(groupId, MEMBER));
+
+/** mo's and Network's global ids as the file holds them. */
+function ids(file: string, groupId: number): { readonly mo: string; readonly net: string } {
+  return readOnly(file, (db) => ({
+    mo: uidText(db.prepare<[string], { uid: Buffer }>('SELECT uid FROM users WHERE name = ?').get(MEMBER)?.uid ?? Buffer.alloc(16)),
+    net: uidText(db.prepare<[number], { uid: Buffer }>('SELECT uid FROM access_groups WHERE id = ?').get(groupId)?.uid ?? Buffer.alloc(16)),
+  }));
+}
+
+/** The member records of mo in Network a batch carries. */
+function moRecords(records: readonly ReplicaRecord[], which: { readonly mo: string; readonly net: string }) {
+  return records.flatMap((r) => (r.kind === 'member' && r.user === which.mo && r.group === which.net
+    ? [{ lead: r.lead, revoked: r.revoked, keyVersion: r.keyVersion, secret: r.wrappedSecretKey !== null, revision: r.revision }] : []));
+}
+
+/** The admin's change, made on their desktop and handed over as its batch. */
+async function adminDoes(file: string, clock: Parameters<typeof Vault.open>[1], change: (admin: Awaited<ReturnType<Vault['signIn']>>) => Promise<void>) {
+  const admin = await Vault.open(file, clock).signIn(ADMIN, ADMIN_PASSWORD);
+  await change(admin);
+  const out = await admin.replica.outgoing();
+  await admin.close();
+  return out;
+}
+
+describe('a member record crossing an unsent change of the same membership', () => {
+  it("a rotation from elsewhere keeps the owner's unsent making of mo a lead, on the new version, and sends it again", async () => {
+    const { clock, ownerFile, adminFile, netId } = await setUp();
+    const which = ids(ownerFile, netId);
+    const out = await adminDoes(adminFile, clock, async (admin) => admin.team.revoke(netId, OTHER, await admin.team.memberRevision(netId, OTHER)));
+    const theirs = moRecords(out.batch.records, which);
+    expect(theirs).toEqual([{ lead: false, revoked: false, keyVersion: 2, secret: true, revision: expect.any(Number) as number }]);
+
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.setLead(netId, MEMBER, true, await owner.team.memberRevision(netId, MEMBER));
+    const taken = await owner.replica.apply(wire(out), { hold: true, caughtUp: true });
+    expect(taken.held).toEqual([]);
+    expect(moRow(ownerFile, netId)).toEqual({ key_version: 2, lead: 1, secret: 1 });
+    expect(taken.crossed.map((c) => c.user)).toEqual([MEMBER]);
+    expect(taken.crossed[0]?.detail).toContain('made a lead here: kept');
+    const again = moRecords((await owner.replica.outgoing()).batch.records, which);
+    await owner.close();
+    expect(again).toEqual([{ lead: true, revoked: false, keyVersion: 2, secret: true, revision: expect.any(Number) as number }]);
+    expect(again[0]?.revision).toBeGreaterThan(theirs[0]?.revision ?? Infinity);
+    expect(crossedRows(ownerFile)).toEqual([MEMBER]);
+  });
+
+  it("a rotation from elsewhere keeps the owner's unsent unmaking of mo as a lead (the tighter), and sends it again", async () => {
+    const { clock, ownerFile, adminFile, netId } = await setUp({ moLeads: true });
+    const which = ids(ownerFile, netId);
+    const out = await adminDoes(adminFile, clock, async (admin) => admin.team.revoke(netId, OTHER, await admin.team.memberRevision(netId, OTHER)));
+    const theirs = moRecords(out.batch.records, which);
+    expect(theirs).toEqual([{ lead: true, revoked: false, keyVersion: 2, secret: true, revision: expect.any(Number) as number }]);
+
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.setLead(netId, MEMBER, false, await owner.team.memberRevision(netId, MEMBER));
+    const taken = await owner.replica.apply(wire(out), { hold: true, caughtUp: true });
+    expect(moRow(ownerFile, netId)).toEqual({ key_version: 2, lead: 0, secret: 1 });
+    expect(taken.crossed[0]?.detail).toContain('unmade as a lead here: kept');
+    const again = moRecords((await owner.replica.outgoing()).batch.records, which);
+    await owner.close();
+    expect(again).toEqual([{ lead: false, revoked: false, keyVersion: 2, secret: true, revision: expect.any(Number) as number }]);
+    expect(again[0]?.revision).toBeGreaterThan(theirs[0]?.revision ?? Infinity);
+    expect(crossedRows(ownerFile)).toEqual([MEMBER]);
+  });
+
+  it("a lead making from elsewhere keeps the secret key the owner's unsent role change gave mo, and takes the making", async () => {
+    const { clock, ownerFile, adminFile, netId } = await setUp({ moRole: 'auditor' });
+    const which = ids(ownerFile, netId);
+    expect(moRow(ownerFile, netId)).toEqual({ key_version: 1, lead: 0, secret: 0 });
+    const out = await adminDoes(adminFile, clock, async (admin) => { await admin.team.setLead(netId, MEMBER, true, await admin.team.memberRevision(netId, MEMBER)); });
+    const theirs = moRecords(out.batch.records, which);
+    expect(theirs).toEqual([{ lead: true, revoked: false, keyVersion: 1, secret: false, revision: expect.any(Number) as number }]);
+
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.changeRole(MEMBER, 'technician', await owner.team.userRevision(MEMBER));
+    expect(moRow(ownerFile, netId)).toEqual({ key_version: 1, lead: 0, secret: 1 });
+    const taken = await owner.replica.apply(wire(out), { hold: true, caughtUp: true });
+    expect(moRow(ownerFile, netId)).toEqual({ key_version: 1, lead: 1, secret: 1 });
+    expect(taken.crossed[0]?.detail).toContain('given the secret key here: kept');
+    const again = moRecords((await owner.replica.outgoing()).batch.records, which);
+    await owner.close();
+    expect(again).toEqual([{ lead: true, revoked: false, keyVersion: 1, secret: true, revision: expect.any(Number) as number }]);
+    expect(again[0]?.revision).toBeGreaterThan(theirs[0]?.revision ?? Infinity);
+  });
+
+  it("a removal from elsewhere drops the owner's unsent making of mo a lead, and says so", async () => {
+    const { clock, ownerFile, adminFile, netId } = await setUp();
+    const out = await adminDoes(adminFile, clock, async (admin) => admin.team.revoke(netId, MEMBER, await admin.team.memberRevision(netId, MEMBER)));
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.setLead(netId, MEMBER, true, await owner.team.memberRevision(netId, MEMBER));
+    const taken = await owner.replica.apply(wire(out), { hold: true, caughtUp: true });
+    await owner.close();
+    expect(moRow(ownerFile, netId)).toBeUndefined();
+    expect(taken.crossed.map((c) => c.user)).toEqual([MEMBER]);
+    expect(taken.crossed[0]?.detail).toContain('(made a lead): the removal taken, the change dropped');
+    expect(crossedRows(ownerFile)).toEqual([MEMBER]);
+  });
+
+  it('two makings of mo a lead agree, with nothing told', async () => {
+    const { clock, ownerFile, adminFile, netId } = await setUp();
+    const which = ids(ownerFile, netId);
+    const out = await adminDoes(adminFile, clock, async (admin) => { await admin.team.setLead(netId, MEMBER, true, await admin.team.memberRevision(netId, MEMBER)); });
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.setLead(netId, MEMBER, true, await owner.team.memberRevision(netId, MEMBER));
+    const taken = await owner.replica.apply(wire(out), { hold: true, caughtUp: true });
+    const again = moRecords((await owner.replica.outgoing()).batch.records, which);
+    await owner.close();
+    expect(moRow(ownerFile, netId)).toEqual({ key_version: 1, lead: 1, secret: 1 });
+    expect(taken.crossed).toEqual([]);
+    expect(again.every((r) => r.lead)).toBe(true);
+    expect(crossedRows(ownerFile)).toEqual([]);
+  });
+  it("the admin's unsent making of mo a lead is dropped and told when the owner's demotion of the admin crosses it", async () => {
+    const { clock, ownerFile, adminFile, netId } = await setUp();
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.changeRole(ADMIN, 'technician', await owner.team.userRevision(ADMIN));
+    const out = await owner.replica.outgoing();
+    await owner.close();
+    const which = ids(ownerFile, netId);
+    expect(moRecords(out.batch.records, which)).toEqual([{ lead: false, revoked: false, keyVersion: 2, secret: true, revision: expect.any(Number) as number }]);
+
+    const admin = await Vault.open(adminFile, clock).signIn(ADMIN, ADMIN_PASSWORD);
+    await admin.team.setLead(netId, MEMBER, true, await admin.team.memberRevision(netId, MEMBER));
+    const taken = await admin.replica.apply(wire(out), { hold: true, caughtUp: true });
+    await admin.close();
+    expect(taken.held).toEqual([]);
+    expect(taken.crossed.map((c) => c.user)).toContain(MEMBER);
+    expect(taken.crossed.find((c) => c.user === MEMBER)?.detail).toContain('made a lead here: dropped, as this desktop\'s person no longer manages the group to send it');
+    expect(crossedRows(adminFile)).toContain(MEMBER);
+  });
+  it("a rotation from elsewhere that wraps nothing for oz drops the owner's unsent grant of Network to oz, and says so", async () => {
+    const { clock, ownerFile, adminFile, netId } = await setUp({ ozOutside: true });
+    const out = await adminDoes(adminFile, clock, async (admin) => admin.team.revoke(netId, MEMBER, await admin.team.memberRevision(netId, MEMBER)));
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.grant(netId, OTHER, false, await owner.team.groupRevision(netId));
+    const taken = await owner.replica.apply(wire(out), { hold: true, caughtUp: true });
+    const members = (await owner.team.members(netId)).map((m) => m.name);
+    await owner.close();
+    expect(taken.held).toEqual([]);
+    expect(members).not.toContain(OTHER);
+    expect(taken.crossed.map((c) => c.user)).toContain(OTHER);
+    expect(taken.crossed.find((c) => c.user === OTHER)?.detail).toContain('without them, crossing a change of their membership made here not yet sent (granted it): the change dropped');
+    expect(crossedRows(ownerFile)).toContain(OTHER);
+  });
+});
