@@ -40,6 +40,7 @@ import type { SnapshotCheck } from '../store/records-in-line';
 import { holdSnapshotPuttingBatches, putDevices, putSigningKeys, signersSnapshot, verifyReads, type StoredDevice, type StoredSigningKey, type VerifyReads } from '../store/signers';
 import { checkPushedEventV3, isEventV3 } from './events-v3';
 import { batchBody, checkBatched, pushedBatches } from './verify-batches';
+import { verifyReadsInLine } from './verify-reads';
 
 /** What one push was checked against, and what it adds, for the transaction that stores it. */
 export interface VerifiedPush {
@@ -105,6 +106,9 @@ function eventFields(r: EventRecord): EventSigningText {
   };
 }
 
+/** How verifyPush reads what it checks by: verifyReads's arguments but the database. */
+type ReadsFor = (vaultId: string, accountId: string, devices: readonly string[], eventIds: readonly string[], batchIds: readonly string[]) => Promise<VerifyReads>;
+
 /** Who the pushing account will act as (records.ts actingPerson decides, and refuses, in the lock), from what verifyReads read. */
 function pusherOf(read: VerifyReads, batch: Batch, accountId: string): { readonly vaultUser: string | null; readonly role: string | null; readonly moving: boolean; readonly movedAt?: number } {
   const { person, vault } = read;
@@ -121,11 +125,11 @@ function pusherOf(read: VerifyReads, batch: Batch, accountId: string): { readonl
  * Checks every signature, key and device link of `batch` against what `db` holds now; throws a
  * refusal. `created`: this push's transaction made the vault (the move), known for sure only there.
  */
-export async function verifyPush(db: Queryable, batch: Batch, accountId: string, created = false): Promise<VerifiedPush> {
+export async function verifyPush(db: Queryable, batch: Batch, accountId: string, created = false, reads: ReadsFor = (...args) => verifyReads(db, ...args)): Promise<VerifiedPush> {
   const events = batch.records.filter((r): r is EventRecord => r.kind === 'event');
   const devices = [...new Set(events.flatMap((e) => (e.device === null ? [] : [e.device])))];
-  // One statement, one snapshot of the database (store/signers.ts verifyReads).
-  const read = await verifyReads(db, batch.vault, accountId, devices, events.map((e) => e.id), (batch.batches ?? []).map((b) => b.id));
+  // One statement, one snapshot of the database (store/signers.ts verifyReads), perhaps shared with pushes arriving beside it (verify-reads.ts).
+  const read = await reads(batch.vault, accountId, devices, events.map((e) => e.id), (batch.batches ?? []).map((b) => b.id));
   const { snapshot, keys: stored, roles, disabled, devices: deviceRows, storedEvents: held, batches: storedBatches } = read;
   const pusher = pusherOf(read, batch, accountId);
   // No person of the vault: refused in the lock as such (records.ts actingPerson), whatever it signed.
@@ -265,9 +269,13 @@ function keyOf(r: SigningKeyRecord): StoredSigningKey {
 /** Checks made before the vault's lock, by the batch they were made for. */
 const checked = new WeakMap<object, { readonly accountId: string; readonly verified: VerifiedPush }>();
 
-/** Checks `batch` now, outside any transaction (the route calls it before the push queues for the vault's row). */
+/**
+ * Checks `batch` now, outside any transaction (the route calls it before the push queues for the vault's row); its
+ * reads go with those of the pushes arriving beside it (verify-reads.ts).
+ */
 export async function verifyBeforeLock(db: Queryable, batch: Batch, accountId: string): Promise<void> {
-  checked.set(batch, { accountId, verified: await verifyPush(db, batch, accountId) });
+  const line = verifyReadsInLine(db);
+  checked.set(batch, { accountId, verified: await verifyPush(db, batch, accountId, false, (...args) => line.read(...args)) });
 }
 
 /**

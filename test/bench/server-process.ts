@@ -58,7 +58,10 @@ function errorLines(logFile: string): string[] {
  * one team server share `dataDir` (its keys) and the database, each with a log of its own (`logName`).
  */
 export async function startBenchServer(dataDir: string, databaseUrl: string | undefined, logName = 'server.log'): Promise<BenchServer> {
-  const args = [path.resolve('bin/crewvault.mjs'), 'server', '--data', dataDir, '--listen', '127.0.0.1:0'];
+  // CREWVAULT_BENCH_SERVER_PROFILE (a folder): each server process writes its CPU profile there when it stops.
+  const profileDir = process.env.CREWVAULT_BENCH_SERVER_PROFILE;
+  const profile = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)];
+  const args = [...profile, path.resolve('bin/crewvault.mjs'), 'server', '--data', dataDir, '--listen', '127.0.0.1:0'];
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.CREWVAULT_SERVER_DATABASE;
   if (databaseUrl !== undefined) {

@@ -43,6 +43,8 @@ export interface ClusterSizes {
   readonly writeSeconds: number;
   readonly writers: number;
   readonly streams: number;
+  /** Only the entry-writes rows (no edit rounds, no streams): the `writes` part of the bench. */
+  readonly writesOnly: boolean;
 }
 
 const OWNER = 'bench-owner';
@@ -257,13 +259,18 @@ export async function benchCluster(home: string, sizes: ClusterSizes): Promise<R
     const first = entries[0];
     const target = (await a.resolvePath(`${first?.customer ?? ''}/${first?.title ?? ''}`)).id;
 
-    progress(`${sizes.rounds} edits on A, each until B holds it: both on server process 1`);
-    const sameProcess = await editRounds(a, clientA, b, clientB1, sizes.rounds, target);
-    progress(`${sizes.rounds} edits on A (process 1), each until B (process 2) holds it`);
-    const crossProcess = await editRounds(a, clientA, b, clientB2, sizes.rounds, target);
+    let sameProcess: number[] = [];
+    let crossProcess: number[] = [];
+    let streams: StreamsResult | undefined;
+    if (!sizes.writesOnly) {
+      progress(`${sizes.rounds} edits on A, each until B holds it: both on server process 1`);
+      sameProcess = await editRounds(a, clientA, b, clientB1, sizes.rounds, target);
+      progress(`${sizes.rounds} edits on A (process 1), each until B (process 2) holds it`);
+      crossProcess = await editRounds(a, clientA, b, clientB2, sizes.rounds, target);
 
-    progress(`${count(sizes.streams)} sync streams held by server process 2; a push through process 1`);
-    const streams = await holdStreams(two, clientB1, await a.replica.vaultId(), sizes.streams, a, clientA, target);
+      progress(`${count(sizes.streams)} sync streams held by server process 2; a push through process 1`);
+      streams = await holdStreams(two, clientB1, await a.replica.vaultId(), sizes.streams, a, clientA, target);
+    }
 
     progress(`entry writes from a load generator process (${count(sizes.writes)} at most, ${sizes.writeSeconds} s at most)`);
     await a.close();
@@ -278,13 +285,8 @@ export async function benchCluster(home: string, sizes: ClusterSizes): Promise<R
 
     const r = writes.report;
     const perWrite = (ms: number): string => (r.done === 0 || !Number.isFinite(ms) ? 'n/a' : formatMs(ms / r.done));
-    const streamRss = streams.rssAfterKiB !== null && streams.rssBeforeKiB !== null ? (streams.rssAfterKiB - streams.rssBeforeKiB) / Math.max(1, streams.opened) : null;
-    return [
-      { measure: 'PostgreSQL, two crewvault server processes', value: '', beside: `team vault of ${count(sizes.entries)} entries; A, B and the streams in this process, the servers and the load generator in their own` },
-      { measure: 'an edit on A held by B, one server process, p50', value: formatMs(percentile(sameProcess, 50)), beside: `${sizes.rounds} rounds; both desktops on process 1` },
-      { measure: 'an edit on A held by B, one server process, p95', value: formatMs(percentile(sameProcess, 95)), beside: 'goal < 250 ms' },
-      { measure: 'an edit on A held by B, two server processes, p50', value: formatMs(percentile(crossProcess, 50)), beside: 'A pushes through process 1; B holds its stream and pulls on process 2' },
-      { measure: 'an edit on A held by B, two server processes, p95', value: formatMs(percentile(crossProcess, 95)), beside: 'goal < 500 ms' },
+    const header: Row = { measure: 'PostgreSQL, two crewvault server processes', value: '', beside: `team vault of ${count(sizes.entries)} entries; A, B and the streams in this process, the servers and the load generator in their own` };
+    const writeRows: Row[] = [
       { measure: 'entry writes, sustained', value: `${formatRate((r.done / r.wallMs) * 1000)}/s`, beside: `goal ≥ 500/s; ${count(r.done)} pushes of one signed entry record in ${(r.wallMs / 1000).toFixed(1)} s, ${sizes.writers} in flight, load generator in its own process` },
       { measure: '  write latency p50', value: formatMs(percentile(r.latencies, 50)), beside: 'push sent → reply parsed, as the load generator saw it' },
       { measure: '  write latency p99', value: formatMs(percentile(r.latencies, 99)), beside: 'goal < 50 ms' },
@@ -292,6 +294,16 @@ export async function benchCluster(home: string, sizes: ClusterSizes): Promise<R
       { measure: '  server CPU per write', value: perWrite(writes.serverCpuMs), beside: `process 1, user + system (/proc); ${(writes.serverCpuMs / r.wallMs).toFixed(2)} cores in use` },
       { measure: '  PostgreSQL CPU per write', value: perWrite(writes.databaseCpuMs), beside: 'the cluster\'s processes (postmaster and backends)' },
       { measure: '  load generator CPU per write', value: perWrite(r.cpuMs), beside: 'HTTP and parsing on the same cores' },
+    ];
+    if (streams === undefined) return [header, ...writeRows];
+    const streamRss = streams.rssAfterKiB !== null && streams.rssBeforeKiB !== null ? (streams.rssAfterKiB - streams.rssBeforeKiB) / Math.max(1, streams.opened) : null;
+    return [
+      header,
+      { measure: 'an edit on A held by B, one server process, p50', value: formatMs(percentile(sameProcess, 50)), beside: `${sizes.rounds} rounds; both desktops on process 1` },
+      { measure: 'an edit on A held by B, one server process, p95', value: formatMs(percentile(sameProcess, 95)), beside: 'goal < 250 ms' },
+      { measure: 'an edit on A held by B, two server processes, p50', value: formatMs(percentile(crossProcess, 50)), beside: 'A pushes through process 1; B holds its stream and pulls on process 2' },
+      { measure: 'an edit on A held by B, two server processes, p95', value: formatMs(percentile(crossProcess, 95)), beside: 'goal < 500 ms' },
+      ...writeRows,
       { measure: 'sync streams held by server process 2', value: count(streams.opened), beside: `goal 1,000 connected desktops a process (one session's token on every stream)` },
       { measure: '  server RSS, idle → with the streams', value: `${formatMiB(streams.rssBeforeKiB)} → ${formatMiB(streams.rssAfterKiB)}`, beside: streamRss === null ? '' : `~${streamRss.toFixed(1)} KiB a stream` },
       { measure: '  a push through process 1 heard by every stream, last', value: formatMs(Math.max(...streams.heardMs)), beside: `p50 ${formatMs(percentile(streams.heardMs, 50))}; ${count(streams.missed)} missed within ${HEAR_DEADLINE_MS / 1000} s` },

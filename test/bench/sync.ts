@@ -18,7 +18,7 @@
  * Knobs: CREWVAULT_BENCH_SYNC_ENTRIES (10,000; the budget is stated at 100,000),
  * CREWVAULT_BENCH_SYNC_ROUNDS (30), _CLUSTER_ENTRIES (1,000: the vault of the PostgreSQL rows),
  * _WRITES (6,000 at most), _WRITE_SECONDS (12 at most), _WRITERS (16 pushes in flight),
- * _STREAMS (1,000), _MOVE_PART (5,000: records a push part of the move carries; smaller under load), _PARTS (first,cluster,codes: which parts to run; codes: sync-codes.ts, its knobs CREWVAULT_BENCH_CODES_*), _PROFILE (a file: the first
+ * _STREAMS (1,000), _MOVE_PART (5,000: records a push part of the move carries; smaller under load), _PARTS (first,cluster,codes: which parts to run; writes: only the cluster part's entry-writes rows; codes: sync-codes.ts, its knobs CREWVAULT_BENCH_CODES_*), _PROFILE (a file: the first
  * sync's CPU profile, the desktop's main thread), _FIRST_ON (pglite, or postgres: the first sync's server on a private
  * PostgreSQL cluster, or CREWVAULT_TEST_DATABASE_URL).
  */
@@ -59,6 +59,7 @@ const CLUSTER = {
   writeSeconds: knob('WRITE_SECONDS', 12),
   writers: knob('WRITERS', 16),
   streams: knob('STREAMS', 1_000),
+  writesOnly: false,
 };
 /** The database of the first sync's server: 'pglite' (the server's default) or 'postgres' (a private cluster, or CREWVAULT_TEST_DATABASE_URL). */
 const FIRST_ON = process.env.CREWVAULT_BENCH_SYNC_FIRST_ON === 'postgres' ? 'postgres' : 'pglite';
@@ -230,6 +231,7 @@ async function main(): Promise<void> {
   try {
     if (PARTS.includes('first')) await benchFirstSync(home, rows);
     if (PARTS.includes('cluster')) rows.push(...await benchCluster(home, CLUSTER));
+    else if (PARTS.includes('writes')) rows.push(...await benchCluster(home, { ...CLUSTER, writesOnly: true }));
     if (PARTS.includes('codes')) rows.push(...await benchServerCodes(home));
   } catch (error) {
     // The table of what was measured still prints, then the failure on one line (a code and a message: no secret is in either).
