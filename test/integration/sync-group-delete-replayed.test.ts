@@ -1,0 +1,81 @@
+/**
+ * Hostile review of C7 (a group's deletion taken at the pull's last page): a dishonest server hands
+ * bob a group deletion the owner signed but the server never stored (the owner's second desktop
+ * deleted the group's one entry and the group, and never sent it: a push refused, or one the
+ * server kept and played back later). The group still holds an entry, agreed with the team, and
+ * bob has an unsent change of it. Nothing vouches that the entry went: no delete or move of it
+ * comes. Bob's desktop must not take the deletion on the server's word: the entry and his change
+ * stay. (Before the fix, the last page emptied the group here, the agreed entry and the unsent
+ * change with it.)
+ * Real files, a real team server on PGlite over loopback HTTP, the sync's own code; the server's
+ * dishonesty is a client that adds one record, signed by the owner, to the last page of a pull.
+ * Must never put a password in a process argument, nor find one in what a sync tells.
+ */
+import { describe, expect, it } from 'vitest';
+import { serverPlace } from '../../electron/team/profiles';
+import { keptSession } from '../../electron/team/sign-in';
+import { syncOnce } from '../../electron/team/sync';
+import type { TeamClient } from '../../electron/team/client';
+import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
+import type { GroupRecord } from '../../shared/sync/records';
+import { BOB, groupUidIn, useTeamDesktops } from '../support/team-desktops';
+import { manualClock } from '../support/vault';
+
+const clock = manualClock(Date.UTC(2026, 11, 6, 4, 0, 0));
+const team = useTeamDesktops('crewvault-c7-replayed-delete', clock);
+const { a, a2, b, onDesktop, sync, setPassword } = team;
+
+/** `client`, each pull's last page carrying `extra` too (what a dishonest server adds), at the sequence after the page's. */
+function lastPageAlsoCarries(client: TeamClient, extra: GroupRecord): TeamClient {
+  const call = client.call.bind(client);
+  client.call = async <N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> => {
+    const reply = await call(name, input, sent);
+    if (name !== 'syncPull') return reply;
+    const page = reply as ServerRouteOutput<'syncPull'>;
+    if (page.more) return reply;
+    return { ...page, records: [...page.records, { seq: page.upTo + 1, record: extra }], upTo: page.upTo + 1 } as ServerRouteOutput<N>;
+  };
+  return client;
+}
+
+describe('a group deletion the server never stored, played back to a member (C7 hostile review)', () => {
+  it('keeps the group, its agreed entry and the member\'s unsent change', async () => {
+    clock.advance(1_000);
+    const labId = await onDesktop(a, async (s) => {
+      const group = await s.team.createGroup('Lab');
+      await s.team.grant(group.id, BOB, false, await s.team.groupRevision(group.id));
+      await s.createEntries([{ customer: 'Acme', title: 'Bench', password: 'bench-1', groupId: group.id }]);
+      return group.id;
+    });
+    for (const d of [a, a2, b]) expect((await sync(d)).code, d.name).toBe('ok');
+    const labUid = groupUidIn(a.file, labId);
+
+    // The owner's second desktop deletes Bench and Lab, signed, and never sends them.
+    clock.advance(1_000);
+    const deletion = await onDesktop(a2, async (s) => {
+      const bench = await s.resolvePath('Acme/Bench');
+      const labHere = (await s.team.listGroups()).find((g) => g.name === 'Lab');
+      if (labHere === undefined) throw new Error('a2 does not hold Lab');
+      await s.deleteEntry(bench.id, bench.revision ?? -1);
+      await s.team.deleteGroup(labHere.id, await s.team.groupRevision(labHere.id));
+      const out = await s.replica.outgoing(false, true);
+      return out.batch.records.find((r): r is GroupRecord => r.kind === 'group' && r.id === labUid && r.deletedAt !== null);
+    });
+    if (deletion === undefined) throw new Error('a2 made no deletion record of Lab');
+
+    // Bob changes Bench offline; then syncs through a server that adds the owner's unsent deletion.
+    await setPassword(b, 'Acme/Bench', 'bench-bob');
+    const kept = await keptSession(serverPlace(b.env), new URL(team.server.url).origin, () => clock.now());
+    const outcome = await onDesktop(b, (s) => syncOnce(lastPageAlsoCarries(kept.client, deletion), s.replica)).catch((error: unknown) => error);
+    expect(JSON.stringify(outcome)).not.toMatch(/bench-bob|bench-1/);
+    expect(outcome).not.toHaveProperty('groupDeleted');
+
+    // Still there: the group, the entry, and bob's change of it (it goes with his next honest sync).
+    expect(await onDesktop(b, async (s) => (await s.team.listGroups()).map((g) => g.name))).toContain('Lab');
+    expect(await onDesktop(b, async (s) => s.revealPassword((await s.resolvePath('Acme/Bench')).id))).toBe('bench-bob');
+    const honest = await sync(b);
+    expect(honest.code, honest.stderr).toBe('ok');
+    expect((await sync(a)).code).toBe('ok');
+    expect(await onDesktop(a, async (s) => s.revealPassword((await s.resolvePath('Acme/Bench')).id))).toBe('bench-bob');
+  }, 180_000);
+});
