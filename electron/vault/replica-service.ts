@@ -83,7 +83,7 @@ import { deleteEntryRow, type EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
-  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
+  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween, groupsOwedWhole, entriesToSettle,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
@@ -122,6 +122,12 @@ export interface Outgoing {
    * why: what the person's role lacks now, or 'group'. The changes after them still go (task 15).
    */
   readonly setAside?: ReadonlyArray<{ readonly why: Permission | 'group'; readonly count: number }>;
+  /**
+   * Customers made here that cannot join the team's of their name (store-replica.ts customersHeldBack),
+   * left out with their entries, kept here unsent: each with the set-aside record's reason and how many
+   * of its entries' changes wait with it. The rest still goes (hostile review of C1).
+   */
+  readonly customersHeldBack?: ReadonlyArray<{ readonly reason: string; readonly entries: number }>;
 }
 
 export interface ApplyOutcome {
@@ -305,16 +311,32 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     records.push(keyRecord(key));
   }
   const vouched: Array<Unsigned<CustomerRecord | EntryRecord>> = [];
+  let until = upToSeq;
+  // A customer made here that the team's record of its name keeps out (the server names that record as the
+  // conflict of every push adding ours) stays here with its entries, the sent mark before it, so the rest goes.
+  const heldBack = toServer && !everything ? customersHeldBack(db) : new Map<string, { readonly reason: string; readonly seq: number }>();
+  const heldBackEntries = new Map<string, number>();
   for (const c of customersBetween(db, from, upToSeq)) {
     const base = everything ? 0 : replicaBase(db, c.uid);
     if (c.revision === base) continue;
+    const back = heldBack.get(uidText(c.uid));
+    if (back !== undefined) {
+      until = Math.min(until, back.seq - 1);
+      heldBackEntries.set(uidText(c.uid), 0);
+      continue;
+    }
     vouched.push({ kind: 'customer', id: uidText(c.uid), revision: c.revision, base, sealedName: b64(c.sealed_name), nameIndex: b64(c.name_index), createdAt: c.created_at, ...by });
   }
-  let until = upToSeq;
   const setAside = new Map<Permission | 'group', number>();
   for (const e of entriesBetween(db, from, upToSeq)) {
     const base = everything ? 0 : replicaBase(db, e.uid);
     if (e.revision === base) continue;
+    const waiting = heldBackEntries.get(uidText(e.customer_uid));
+    if (waiting !== undefined) {
+      until = Math.min(until, e.seq - 1);
+      heldBackEntries.set(uidText(e.customer_uid), waiting + 1);
+      continue;
+    }
     const why = sender.whyNotVouch(e, base);
     if (why !== undefined) {
       // A change this person may not vouch for now (their role narrowed since they made it, or someone
@@ -374,6 +396,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     batch: batches.length > 0 ? { format: REPLICA_FORMAT_BATCHED, vault, records, batches } : { format: REPLICA_FORMAT, vault, records }, upToSeq: until,
     ...(eventsLeftOut === undefined ? {} : { eventsLeftOut }),
     ...(setAside.size === 0 ? {} : { setAside: [...setAside].map(([why, count]) => ({ why, count })) }),
+    ...(heldBackEntries.size === 0 ? {} : { customersHeldBack: [...heldBackEntries].map(([uid, entries]) => ({ reason: heldBack.get(uid)?.reason ?? '', entries })) }),
   };
 }
 

@@ -7,6 +7,7 @@
 import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 import type { CustomerRow } from './store-customers';
 import type { EntryRow } from './store-entries';
+import { uidText } from './ids';
 
 export type UidTable = 'users' | 'customers' | 'access_groups' | 'entries' | 'signing_keys';
 
@@ -111,6 +112,33 @@ export type CustomerReplicaRow = CustomerRow;
 
 export function customersBetween(db: ReadDb, fromSeq: number, toSeq: number): CustomerReplicaRow[] {
   return db.prepare<[number, number], CustomerReplicaRow>('SELECT id, uid, revision, sealed_name, name_index, created_at FROM customers WHERE seq > ? AND seq <= ? ORDER BY seq').all(fromSeq, toSeq);
+}
+
+/**
+ * This desktop's unsent customers that cannot join the team's of their name (hostile review of
+ * C1): a customer record of the same keyed name from elsewhere is set aside here (its name does not
+ * open, or the fold refused it: replica-customer-fold.ts), and the server names that record as the
+ * conflict of every push adding ours. Each by its global id, with the set-aside record's reason
+ * and the sequence it was written at: the push leaves it and its entries out (replica-service.ts
+ * outgoing) so one customer never holds back the rest.
+ */
+export function customersHeldBack(db: ReadDb): Map<string, { readonly reason: string; readonly seq: number }> {
+  const back = new Map<string, { readonly reason: string; readonly seq: number }>();
+  for (const row of listHeld(db)) {
+    let nameIndex: unknown;
+    try {
+      const record = JSON.parse(row.body) as { readonly kind?: unknown; readonly nameIndex?: unknown };
+      if (record.kind !== 'customer') continue;
+      nameIndex = record.nameIndex;
+    } catch {
+      continue;
+    }
+    if (typeof nameIndex !== 'string') continue;
+    const mine = db.prepare<[Buffer], { uid: Buffer; seq: number }>('SELECT uid, seq FROM customers WHERE name_index = ?').get(Buffer.from(nameIndex, 'base64url'));
+    if (mine === undefined || uidText(mine.uid) === row.record_id || replicaBase(db, mine.uid) !== 0) continue;
+    back.set(uidText(mine.uid), { reason: row.reason, seq: mine.seq });
+  }
+  return back;
 }
 
 export function customerByUid(db: ReadDb, uid: Buffer): CustomerReplicaRow | undefined {
