@@ -6,7 +6,9 @@
  * bob has an unsent change of it. Nothing vouches that the entry went: no delete or move of it
  * comes. Bob's desktop must not take the deletion on the server's word: the entry and his change
  * stay. (Before the fix, the last page emptied the group here, the agreed entry and the unsent
- * change with it.)
+ * change with it.) And the honest deletion is still taken in one sync, on the signed records that
+ * emptied the group, which the server now hands its former members: a delete, and a move into a
+ * group the member does not hold (the left-reach record).
  * Real files, a real team server on PGlite over loopback HTTP, the sync's own code; the server's
  * dishonesty is a client that adds one record, signed by the owner, to the last page of a pull.
  * Must never put a password in a process argument, nor find one in what a sync tells.
@@ -77,5 +79,34 @@ describe('a group deletion the server never stored, played back to a member (C7 
     expect(honest.code, honest.stderr).toBe('ok');
     expect((await sync(a)).code).toBe('ok');
     expect(await onDesktop(a, async (s) => s.revealPassword((await s.resolvePath('Acme/Bench')).id))).toBe('bench-bob');
+  }, 180_000);
+
+  it('takes an honest deletion on the records that emptied the group: a delete, and a move into a group the member does not hold', async () => {
+    clock.advance(1_000);
+    const ids = await onDesktop(a, async (s) => {
+      const shop = await s.team.createGroup('Shop');
+      await s.team.grant(shop.id, BOB, false, await s.team.groupRevision(shop.id));
+      const safe = await s.team.createGroup('Safe');
+      await s.createEntries([{ customer: 'Acme', title: 'Till', password: 'till-1', groupId: shop.id }, { customer: 'Acme', title: 'Scale', password: 'scale-1', groupId: shop.id }]);
+      return { shop: shop.id, safe: safe.id };
+    });
+    for (const d of [a, b]) expect((await sync(d)).code, d.name).toBe('ok');
+    expect((await onDesktop(b, async (s) => s.listEntries())).map((e) => e.title)).toEqual(expect.arrayContaining(['Till', 'Scale']));
+    // The owner moves Till into Safe (bob is not in it), deletes Scale, then Shop.
+    clock.advance(1_000);
+    await onDesktop(a, async (s) => {
+      const till = await s.resolvePath('Acme/Till');
+      await s.team.moveEntry(till.id, ids.safe, till.revision ?? -1);
+      const scale = await s.resolvePath('Acme/Scale');
+      await s.deleteEntry(scale.id, scale.revision ?? -1);
+      await s.team.deleteGroup(ids.shop, await s.team.groupRevision(ids.shop));
+    });
+    expect((await sync(a)).code).toBe('ok');
+    const out = await sync(b);
+    expect(out.code, out.stderr).toBe('ok');
+    expect(await onDesktop(b, async (s) => (await s.team.listGroups()).map((g) => g.name))).not.toContain('Shop');
+    expect((await onDesktop(b, async (s) => s.listEntries())).map((e) => e.title)).not.toEqual(expect.arrayContaining(['Till']));
+    expect((await onDesktop(b, async (s) => s.listEntries())).map((e) => e.title)).not.toContain('Scale');
+    expect((await sync(b)).code).toBe('ok');
   }, 180_000);
 });
