@@ -1059,6 +1059,10 @@ export class ReplicaService {
           this.core.pages.forgetGroup(groupId);
           tally.conflictCopies.splice(0, tally.conflictCopies.length, ...tally.conflictCopies.filter((c) => c.groupId !== groupId));
           tally.groupDeleted.push({ group, droppedChanges });
+          // What this person made here and lost is in their log, not only in one sync's line: the group named as
+          // known here in the sealed detail only (a group's name is never plain in the file), and no group id (its
+          // key is gone, so the event carries no scope of it).
+          if (droppedChanges > 0) this.core.audit(w, { action: 'group.changes_dropped' }, `${droppedChanges} unsent change${droppedChanges === 1 ? '' : 's'} made here dropped: the group "${group}" was deleted elsewhere`);
         },
         crossed: (user, detail) => {
           this.core.audit(w, { action: 'user.crossed', subject: user }, detail);

@@ -13,6 +13,7 @@
  * dishonesty is a client that adds one record, signed by the owner, to the last page of a pull.
  * Must never put a password in a process argument, nor find one in what a sync tells.
  */
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
@@ -92,7 +93,8 @@ describe('a group deletion the server never stored, played back to a member (C7 
     });
     for (const d of [a, b]) expect((await sync(d)).code, d.name).toBe('ok');
     expect((await onDesktop(b, async (s) => s.listEntries())).map((e) => e.title)).toEqual(expect.arrayContaining(['Till', 'Scale']));
-    // The owner moves Till into Safe (bob is not in it), deletes Scale, then Shop.
+    // Bob, offline, changes Scale; the owner moves Till into Safe (bob is not in it), deletes Scale, then Shop.
+    await setPassword(b, 'Acme/Scale', 'scale-bob');
     clock.advance(1_000);
     await onDesktop(a, async (s) => {
       const till = await s.resolvePath('Acme/Till');
@@ -107,6 +109,16 @@ describe('a group deletion the server never stored, played back to a member (C7 
     expect(await onDesktop(b, async (s) => (await s.team.listGroups()).map((g) => g.name))).not.toContain('Shop');
     expect((await onDesktop(b, async (s) => s.listEntries())).map((e) => e.title)).not.toEqual(expect.arrayContaining(['Till']));
     expect((await onDesktop(b, async (s) => s.listEntries())).map((e) => e.title)).not.toContain('Scale');
+    // Bob's change of Scale (kept as a copy against the owner's delete) went with the group: told, and in his audit log.
+    expect(JSON.parse(out.stdout)).toMatchObject({ groupDeleted: '1 unsent change dropped: its group "Shop" was deleted elsewhere.' });
+    // (Read from bob's file: a technician's role reads no audit log.)
+    const file = new Database(b.file, { readonly: true });
+    try {
+      expect(file.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'group.changes_dropped' AND subject IS NULL AND sealed_detail IS NOT NULL").get()).toEqual({ n: 1 });
+    } finally {
+      file.close();
+    }
+    expect(out.stdout + out.stderr).not.toMatch(/scale-bob/);
     expect((await sync(b)).code).toBe('ok');
   }, 180_000);
 });
