@@ -217,6 +217,17 @@ export function insertReplicaEntry(db: WriteDb, row: EntryReplicaWrite): number 
 }
 
 /**
+ * An entry this file never held, named by an event of another desktop's, in a group deleted here
+ * (its maker's unsent entry, dropped there with the group: replica-service.ts takeEvent), as the
+ * emptied tombstone a dropped entry becomes (store-replica-people.ts dropEntriesOfGroup): revision
+ * 0, agreed at 0, nothing sealed, so the event chains and any record of it replaces it.
+ */
+export function insertNamedOnlyEntry(db: WriteDb, row: { readonly uid: Buffer; readonly customer_id: number; readonly group_id: number; readonly at: number }): number {
+  return Number(db.prepare(`INSERT INTO entries (uid, customer_id, group_id, key_version, lookup, sealed_summary, sealed_details, created_at, updated_at, deleted_at, revision)
+    VALUES (?, ?, ?, 0, x'', x'', x'', ?, ?, ?, 0)`).run(row.uid, row.customer_id, row.group_id, row.at, row.at, row.at).lastInsertRowid);
+}
+
+/**
  * A new entry at the revision its record carries, agreed as that (replica_base) in the same step:
  * a first sync's snapshot taking in an entry this replica never held (one insert, no update after).
  */

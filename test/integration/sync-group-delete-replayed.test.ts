@@ -119,6 +119,10 @@ describe('a group deletion the server never stored, played back to a member (C7 
       file.close();
     }
     expect(out.stdout + out.stderr).not.toMatch(/scale-bob/);
+    // His events (the copy's, the drop's) go to the team, and the owner's desktop chains them: none set aside.
     expect((await sync(b)).code).toBe('ok');
+    const owner = await sync(a);
+    expect(owner.code, owner.stderr).toBe('ok');
+    expect(JSON.parse(owner.stdout)).toMatchObject({ held: 0 });
   }, 180_000);
 });
