@@ -1272,8 +1272,10 @@ export class ReplicaService {
           throw new CrewvaultError('CONFLICT', `The customer "${name}" is on the team server twice (made on two desktops before the server refused a second of a name): this desktop keeps the one it holds.`);
         }
         const session = { ring: this.core.ring, userId: this.core.userId(), anchorRequired: anyDirectoryWrapAtLeast(db, DIRECTORY_WRAP_ANCHORED) };
-        foldUnsentCustomer(db, session, mine, name, { uid, revision: r.revision, sealed_name: sealedName, name_index: bin(r.nameIndex), created_at: r.createdAt });
+        const signedAgain = foldUnsentCustomer(db, session, mine, name, { uid, revision: r.revision, sealed_name: sealedName, name_index: bin(r.nameIndex), created_at: r.createdAt });
         this.core.customers.clear();
+        // Signing events again is this person's act: it is in their log (the name in the sealed detail only).
+        this.core.audit(db, { action: 'customer.folded', customer_id: mine.id }, `"${name}" made here joined the team's customer of that name; ${signedAgain} event${signedAgain === 1 ? '' : 's'} of yours signed again`);
         tally.applied++;
         return;
       }
