@@ -193,6 +193,11 @@ export interface SyncOutcome {
   readonly historyChanged?: string;
   /** Changes of entries made here this person may not send now (their role narrowed since), kept here unsent while the rest went, one line. */
   readonly setAside?: string;
+  /**
+   * Customers made here that cannot join the team's of their name (a record of it from elsewhere set
+   * aside here), kept here unsent with their entries while the rest went, one line with the reason.
+   */
+  readonly customerHeldBack?: string;
   /** Unsent changes made here in groups deleted elsewhere, dropped as the deletion was taken in (finding C7), the groups named as known here, one line. */
   readonly groupDeleted?: string;
   /** Events taken redacted whose tag by the earlier rule (naming no group) matched a key of a group held: the server may have withheld them, one line. */
@@ -328,6 +333,19 @@ export function setAsideLine(setAside: Outgoing['setAside']): string | undefined
   return `${count} change${count === 1 ? '' : 's'} of ${count === 1 ? 'an entry' : 'entries'} ${count === 1 ? 'stays' : 'stay'} on this desktop, not sent: ${why.join('; ')}. Your other changes were sent; ${count === 1 ? 'it goes' : 'they go'} once your role allows ${count === 1 ? 'it' : 'them'} again.`;
 }
 
+/**
+ * What a sync tells of the customers its push left out because they cannot join the team's of their
+ * name (Outgoing.customersHeldBack): the set-aside record's reason, and that the rest went. Nothing
+ * when none was.
+ */
+export function customerHeldBackLine(back: Outgoing['customersHeldBack']): string | undefined {
+  if (back === undefined || back.length === 0) return undefined;
+  const entries = back.reduce((n, b) => n + b.entries, 0);
+  const reasons = [...new Set(back.map((b) => b.reason.replace(/\.$/, '')))].join('; ');
+  const one = back.length === 1;
+  return `${one ? 'A customer' : `${back.length} customers`} made here ${one ? 'stays' : 'stay'} on this desktop unsent, with ${entries} change${entries === 1 ? '' : 's'} of ${one ? 'its' : 'their'} ${entries === 1 ? 'entry' : 'entries'}: the team's customer of ${one ? 'its' : 'their'} name was refused here (${reasons}). Your other changes were sent.`;
+}
+
 /** What a sync tells of the revokes rotateAgain could not make ("member from group" each), or nothing. */
 export function revokesUnmadeLine(unmade: readonly string[]): string | undefined {
   if (unmade.length === 0) return undefined;
@@ -395,7 +413,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   const oldLeft = await replica.leaveOldDevice();
   const oldDevice = oldDeviceLine(oldLeft);
   if (oldLeft.left === 'unverified') oldDeviceKept.unverified = oldDevice;
-  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string; groupDeleted?: string } = {
+  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string; customerHeldBack?: string; groupDeleted?: string } = {
     pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [], ...(oldDevice === undefined ? {} : { oldDevice }),
   };
   /** A crossing told by a page, kept one line a person (a user and a member record of them crossing in one sync: both said). */
@@ -664,6 +682,9 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
     const aside = setAsideLine(out.setAside);
     if (aside === undefined) delete tally.setAside;
     else tally.setAside = aside;
+    const back = customerHeldBackLine(out.customersHeldBack);
+    if (back === undefined) delete tally.customerHeldBack;
+    else tally.customerHeldBack = back;
     if (out.batch.records.length === 0) return tally;
     try {
       if (await pushInParts(out)) return tally;

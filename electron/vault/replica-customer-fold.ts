@@ -49,9 +49,10 @@ function notFolded(name: string, why: string): CrewvaultError {
 
 /**
  * Folds this desktop's unsent customer `mine` (named `name`) into `pulled`, in the caller's write
- * transaction; CONFLICT (nothing changed) when it cannot.
+ * transaction; CONFLICT (nothing changed) when it cannot. Returns how many of this person's
+ * events were signed again (the caller audits the fold).
  */
-export function foldUnsentCustomer(db: WriteDb, session: FoldSession, mine: CustomerReplicaRow, name: string, pulled: PulledCustomer): void {
+export function foldUnsentCustomer(db: WriteDb, session: FoldSession, mine: CustomerReplicaRow, name: string, pulled: PulledCustomer): number {
   const entries = entriesOfCustomer(db, mine.id);
   if (entries.some((e) => replicaBase(db, e.uid) !== 0)) throw notFolded(name, 'an entry of it was handed on already');
   const live = entries.filter((e) => e.deleted_at === null);
@@ -87,4 +88,5 @@ export function foldUnsentCustomer(db: WriteDb, session: FoldSession, mine: Cust
     });
   }
   if (signer !== undefined && chain.rows.length > 0) signChainAgain(db, signer, chain.rows);
+  return chain.rows.length;
 }

@@ -206,21 +206,28 @@ export function takeGroupDeletes(db: WriteDb, intake: PeopleIntake, records: rea
 
 /**
  * A group record that deletes a group held here: from whoever manages it here, never the vault's
- * default group. The server deletes only empty groups, so every entry of it was deleted or moved
- * there first; it hands those records to owners and admins (taken before this, in the same batch),
- * but no record of a deleted group's entries to its members. So an entry of it still agreed live
- * here waits only for the rest of the pull (a move out of it may come on a later page: CONFLICT,
- * tried again with each page); at the pull's last page the group's entries are emptied here. The
- * group becomes a tombstone, its keys and pages go. Changes made here in it and not yet sent
- * (edits, entries added, a conflict copy this apply made) are dropped in the same transaction and
- * told (finding C7): the server holds no such group, so they could never be sent, and copying them
- * into another group would hand them to people its members never chose.
+ * default group, and only once no entry of it stands here live as agreed with the team. The server
+ * deletes only empty groups, so every entry of it was deleted or moved out there first, and it hands
+ * those signed records to whoever held the group (its members too, once it is gone: server/sync/
+ * membership.ts pullFilter, left-reach.ts), on this page or an earlier one. An agreed entry still
+ * live here is one no signed record took away: the deletion waits for it (CONFLICT, set aside and
+ * tried again), whatever page this is, in a group this person holds (one they do not hold, whose
+ * rows a copied file carries unreadable, waits only while pages of the pull follow, as before). The server's word that the group was emptied is not taken: a
+ * dishonest server playing back a deletion it never stored (a manager's push it refused) would empty
+ * the group here (hostile review of C7). The group becomes a tombstone, its keys and pages go.
+ * Changes made here in it and not yet sent (edits, entries added, a conflict copy this apply made)
+ * are dropped in the same transaction and told (finding C7): the server holds no such group, so they
+ * could never be sent, and copying them into another group would hand them to people its members
+ * never chose.
  */
 export function takeDelete(db: WriteDb, intake: PeopleIntake, r: GroupRecord, row: GroupRow): Taken {
   const signer = signerOf(db, intake, r);
   requireManages(db, signer, row.id);
   if (row.id === Number(getSetting(db, 'default_group_id'))) throw tampered('deletes the vault\'s default group');
-  if (intake.pagesFollow && agreedLiveEntriesInGroup(db, row.id) > 0) throw notYet('deletes an access group that still holds entries here (their moves or deletes may come on a later page)');
+  // A group this person does not hold (rows of it in a file copied from another's) was never theirs to read: the server hands
+  // them no record of its entries, so those wait only for the rest of the pull, as before.
+  const holds = intake.ring.groups.has(row.id);
+  if ((holds || intake.pagesFollow) && agreedLiveEntriesInGroup(db, row.id) > 0) throw notYet('deletes an access group that still holds entries here (their moves or deletes come first)');
   const name = groupNameHere(db, intake, row.id);
   const dropped = unsentEntriesInGroup(db, row.id);
   dropEntriesOfGroup(db, row.id, intake.now);

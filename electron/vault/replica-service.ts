@@ -83,7 +83,7 @@ import { deleteEntryRow, type EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
-  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
+  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, insertNamedOnlyEntry, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween, groupsOwedWhole, entriesToSettle,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
@@ -122,6 +122,12 @@ export interface Outgoing {
    * why: what the person's role lacks now, or 'group'. The changes after them still go (task 15).
    */
   readonly setAside?: ReadonlyArray<{ readonly why: Permission | 'group'; readonly count: number }>;
+  /**
+   * Customers made here that cannot join the team's of their name (store-replica.ts customersHeldBack),
+   * left out with their entries, kept here unsent: each with the set-aside record's reason and how many
+   * of its entries' changes wait with it. The rest still goes (hostile review of C1).
+   */
+  readonly customersHeldBack?: ReadonlyArray<{ readonly reason: string; readonly entries: number }>;
 }
 
 export interface ApplyOutcome {
@@ -305,16 +311,32 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     records.push(keyRecord(key));
   }
   const vouched: Array<Unsigned<CustomerRecord | EntryRecord>> = [];
+  let until = upToSeq;
+  // A customer made here that the team's record of its name keeps out (the server names that record as the
+  // conflict of every push adding ours) stays here with its entries, the sent mark before it, so the rest goes.
+  const heldBack = toServer && !everything ? customersHeldBack(db) : new Map<string, { readonly reason: string; readonly seq: number }>();
+  const heldBackEntries = new Map<string, number>();
   for (const c of customersBetween(db, from, upToSeq)) {
     const base = everything ? 0 : replicaBase(db, c.uid);
     if (c.revision === base) continue;
+    const back = heldBack.get(uidText(c.uid));
+    if (back !== undefined) {
+      until = Math.min(until, back.seq - 1);
+      heldBackEntries.set(uidText(c.uid), 0);
+      continue;
+    }
     vouched.push({ kind: 'customer', id: uidText(c.uid), revision: c.revision, base, sealedName: b64(c.sealed_name), nameIndex: b64(c.name_index), createdAt: c.created_at, ...by });
   }
-  let until = upToSeq;
   const setAside = new Map<Permission | 'group', number>();
   for (const e of entriesBetween(db, from, upToSeq)) {
     const base = everything ? 0 : replicaBase(db, e.uid);
     if (e.revision === base) continue;
+    const waiting = heldBackEntries.get(uidText(e.customer_uid));
+    if (waiting !== undefined) {
+      until = Math.min(until, e.seq - 1);
+      heldBackEntries.set(uidText(e.customer_uid), waiting + 1);
+      continue;
+    }
     const why = sender.whyNotVouch(e, base);
     if (why !== undefined) {
       // A change this person may not vouch for now (their role narrowed since they made it, or someone
@@ -374,6 +396,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     batch: batches.length > 0 ? { format: REPLICA_FORMAT_BATCHED, vault, records, batches } : { format: REPLICA_FORMAT, vault, records }, upToSeq: until,
     ...(eventsLeftOut === undefined ? {} : { eventsLeftOut }),
     ...(setAside.size === 0 ? {} : { setAside: [...setAside].map(([why, count]) => ({ why, count })) }),
+    ...(heldBackEntries.size === 0 ? {} : { customersHeldBack: [...heldBackEntries].map(([uid, entries]) => ({ reason: heldBack.get(uid)?.reason ?? '', entries })) }),
   };
 }
 
@@ -1045,6 +1068,10 @@ export class ReplicaService {
           this.core.pages.forgetGroup(groupId);
           tally.conflictCopies.splice(0, tally.conflictCopies.length, ...tally.conflictCopies.filter((c) => c.groupId !== groupId));
           tally.groupDeleted.push({ group, droppedChanges });
+          // What this person made here and lost is in their log, not only in one sync's line: the group named as
+          // known here in the sealed detail only (a group's name is never plain in the file), and no group id (its
+          // key is gone, so the event carries no scope of it).
+          if (droppedChanges > 0) this.core.audit(w, { action: 'group.changes_dropped' }, `${droppedChanges} unsent change${droppedChanges === 1 ? '' : 's'} made here dropped: the group "${group}" was deleted elsewhere`);
         },
         crossed: (user, detail) => {
           this.core.audit(w, { action: 'user.crossed', subject: user }, detail);
@@ -1254,8 +1281,10 @@ export class ReplicaService {
           throw new CrewvaultError('CONFLICT', `The customer "${name}" is on the team server twice (made on two desktops before the server refused a second of a name): this desktop keeps the one it holds.`);
         }
         const session = { ring: this.core.ring, userId: this.core.userId(), anchorRequired: anyDirectoryWrapAtLeast(db, DIRECTORY_WRAP_ANCHORED) };
-        foldUnsentCustomer(db, session, mine, name, { uid, revision: r.revision, sealed_name: sealedName, name_index: bin(r.nameIndex), created_at: r.createdAt });
+        const signedAgain = foldUnsentCustomer(db, session, mine, name, { uid, revision: r.revision, sealed_name: sealedName, name_index: bin(r.nameIndex), created_at: r.createdAt });
         this.core.customers.clear();
+        // Signing events again is this person's act: it is in their log (the name in the sealed detail only).
+        this.core.audit(db, { action: 'customer.folded', customer_id: mine.id }, `"${name}" made here joined the team's customer of that name; ${signedAgain} event${signedAgain === 1 ? '' : 's'} of yours signed again`);
         tally.applied++;
         return;
       }
@@ -1733,6 +1762,22 @@ export class ReplicaService {
     return chained;
   }
 
+  /**
+   * An event naming an entry this file never held, in a group deleted here, and a customer held
+   * here: the entry its author made offline in that group and dropped when the deletion reached them
+   * (docs/SYNC.md "A group deleted while changes in it wait here"), which no desktop will ever get.
+   * Held here as an emptied tombstone (store-replica.ts insertNamedOnlyEntry) so the event, and every
+   * later one of its device, chains (hostile review of C7: before, they were set aside for good).
+   * Any other unknown entry is refused by takeEvent as before.
+   */
+  private namedOnlyEntry(db: WriteDb, r: EventRecord): void {
+    if (r.entry === null || r.group === null || r.customer === null || idByUid(db, 'entries', uidBytes(r.entry)) !== undefined) return;
+    const groupId = idByUid(db, 'access_groups', uidBytes(r.group));
+    const customerId = idByUid(db, 'customers', uidBytes(r.customer));
+    if (groupId === undefined || customerId === undefined || getGroupRow(db, groupId) !== undefined) return;
+    insertNamedOnlyEntry(db, { uid: uidBytes(r.entry), customer_id: customerId, group_id: groupId, at: r.at });
+  }
+
   /** True when the event was chained into this log (its head is then moved by the caller: moveAuditHeadToLast). */
   private takeEvent(db: WriteDb, r: EventRecord, keys: ReturnType<typeof signingKeysInForce>, tally: Tally, senders: SenderRows): boolean {
     const uid = uidBytes(r.id);
@@ -1743,6 +1788,7 @@ export class ReplicaService {
     const actorId = this.localId(db, 'users', r.actor, 'a user');
     // A user disabled here still wrote the events they signed before the disabling (event-author.ts), in whichever order the two arrive.
     if (actorId === null || !mayHaveWritten(db, actorId, r.at, senders.author(actorId) !== undefined)) throw tampered('is an event by a user who is disabled here (signed after the disabling), or nobody');
+    this.namedOnlyEntry(db, r);
     appendReceivedEvent(db, {
       uid, at: r.at, actor_id: actorId, action: r.action, subject: r.subject,
       entry_id: this.localId(db, 'entries', r.entry, 'an entry'), customer_id: this.localId(db, 'customers', r.customer, 'a customer'),

@@ -86,10 +86,14 @@ export function dropEntriesOfGroup(db: WriteDb, groupId: number, at: number): vo
   db.prepare('DELETE FROM replica_base WHERE uid IN (SELECT uid FROM entries WHERE group_id = ?)').run(groupId);
 }
 
-/** How many of a group's live entries stand here as agreed with the server (a group deleted elsewhere waits for their deletes or moves). */
+/**
+ * How many of a group's live entries the team holds a version of (agreed with the server once: an
+ * unsent edit here changes none of that): a group deleted elsewhere waits for the signed deletes or
+ * moves that took them out of it. Entries added here and never sent are not counted.
+ */
 export function agreedLiveEntriesInGroup(db: ReadDb, groupId: number): number {
   return db.prepare<[number], { n: number }>(
-    'SELECT count(*) AS n FROM entries e LEFT JOIN replica_base b ON b.uid = e.uid WHERE e.group_id = ? AND e.deleted_at IS NULL AND e.revision = coalesce(b.revision, 0)',
+    'SELECT count(*) AS n FROM entries e JOIN replica_base b ON b.uid = e.uid WHERE e.group_id = ? AND e.deleted_at IS NULL AND b.revision > 0',
   ).get(groupId)?.n ?? 0;
 }
 

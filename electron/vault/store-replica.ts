@@ -7,6 +7,7 @@
 import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 import type { CustomerRow } from './store-customers';
 import type { EntryRow } from './store-entries';
+import { uidText } from './ids';
 
 export type UidTable = 'users' | 'customers' | 'access_groups' | 'entries' | 'signing_keys';
 
@@ -113,6 +114,33 @@ export function customersBetween(db: ReadDb, fromSeq: number, toSeq: number): Cu
   return db.prepare<[number, number], CustomerReplicaRow>('SELECT id, uid, revision, sealed_name, name_index, created_at FROM customers WHERE seq > ? AND seq <= ? ORDER BY seq').all(fromSeq, toSeq);
 }
 
+/**
+ * This desktop's unsent customers that cannot join the team's of their name (hostile review of
+ * C1): a customer record of the same keyed name from elsewhere is set aside here (its name does not
+ * open, or the fold refused it: replica-customer-fold.ts), and the server names that record as the
+ * conflict of every push adding ours. Each by its global id, with the set-aside record's reason
+ * and the sequence it was written at: the push leaves it and its entries out (replica-service.ts
+ * outgoing) so one customer never holds back the rest.
+ */
+export function customersHeldBack(db: ReadDb): Map<string, { readonly reason: string; readonly seq: number }> {
+  const back = new Map<string, { readonly reason: string; readonly seq: number }>();
+  for (const row of listHeld(db)) {
+    let nameIndex: unknown;
+    try {
+      const record = JSON.parse(row.body) as { readonly kind?: unknown; readonly nameIndex?: unknown };
+      if (record.kind !== 'customer') continue;
+      nameIndex = record.nameIndex;
+    } catch {
+      continue;
+    }
+    if (typeof nameIndex !== 'string') continue;
+    const mine = db.prepare<[Buffer], { uid: Buffer; seq: number }>('SELECT uid, seq FROM customers WHERE name_index = ?').get(Buffer.from(nameIndex, 'base64url'));
+    if (mine === undefined || uidText(mine.uid) === row.record_id || replicaBase(db, mine.uid) !== 0) continue;
+    back.set(uidText(mine.uid), { reason: row.reason, seq: mine.seq });
+  }
+  return back;
+}
+
 export function customerByUid(db: ReadDb, uid: Buffer): CustomerReplicaRow | undefined {
   return db.prepare<[Buffer], CustomerReplicaRow>('SELECT id, uid, revision, sealed_name, name_index, created_at FROM customers WHERE uid = ?').get(uid);
 }
@@ -186,6 +214,17 @@ export type EntryReplicaWrite = Omit<EntryReplicaRow, 'id' | 'revision' | 'custo
 export function insertReplicaEntry(db: WriteDb, row: EntryReplicaWrite): number {
   return Number(db.prepare(`INSERT INTO entries (uid, customer_id, group_id, key_version, lookup, sealed_summary, sealed_details, created_at, updated_at, deleted_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(row.uid, row.customer_id, row.group_id, row.key_version, row.lookup, row.sealed_summary, row.sealed_details, row.created_at, row.updated_at, row.deleted_at).lastInsertRowid);
+}
+
+/**
+ * An entry this file never held, named by an event of another desktop's, in a group deleted here
+ * (its maker's unsent entry, dropped there with the group: replica-service.ts takeEvent), as the
+ * emptied tombstone a dropped entry becomes (store-replica-people.ts dropEntriesOfGroup): revision
+ * 0, agreed at 0, nothing sealed, so the event chains and any record of it replaces it.
+ */
+export function insertNamedOnlyEntry(db: WriteDb, row: { readonly uid: Buffer; readonly customer_id: number; readonly group_id: number; readonly at: number }): number {
+  return Number(db.prepare(`INSERT INTO entries (uid, customer_id, group_id, key_version, lookup, sealed_summary, sealed_details, created_at, updated_at, deleted_at, revision)
+    VALUES (?, ?, ?, 0, x'', x'', x'', ?, ?, ?, 0)`).run(row.uid, row.customer_id, row.group_id, row.at, row.at, row.at).lastInsertRowid);
 }
 
 /**

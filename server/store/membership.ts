@@ -91,14 +91,19 @@ export async function getGroup(db: Queryable, vaultId: string, groupId: string):
   return row === undefined ? undefined : { groupId: text(row, 'group_id'), keyVersion: int(row, 'key_version'), deleted: bool(row, 'deleted') };
 }
 
-/** Creates a group or moves it on (a new key version, or deleted). A deleted group drops its memberships. */
+/**
+ * Creates a group or moves it on (a new key version, or deleted). A deleted group keeps its
+ * memberships as they stood when it went, as who held it then (every read of who holds a group
+ * leaves a deleted one out): its members are handed its entries' deletes and the records that moved
+ * them out, so their desktops take the deletion on those signed records, not on the server's word
+ * that the group was empty (hostile review of C7: server/sync/membership.ts pullFilter, left-reach.ts).
+ */
 export async function putGroup(tx: Transaction, vaultId: string, group: VaultGroup): Promise<void> {
   await tx.query(
     `INSERT INTO sync_groups (vault_id, group_id, key_version, deleted) VALUES ($1, $2, $3, $4)
      ON CONFLICT (vault_id, group_id) DO UPDATE SET key_version = excluded.key_version, deleted = excluded.deleted`,
     [vaultId, group.groupId, group.keyVersion, group.deleted],
   );
-  if (group.deleted) await tx.query('DELETE FROM sync_members WHERE vault_id = $1 AND group_id = $2', [vaultId, group.groupId]);
 }
 
 export async function getMembership(db: Queryable, vaultId: string, groupId: string, vaultUser: string): Promise<Membership | undefined> {
@@ -192,6 +197,15 @@ const GROUPS_WITH_MEMBERSHIP_SQL = apartFromRecords(`SELECT g.group_id, g.key_ve
 
 /** groupsOf's read: memberships and groups only (as GROUPS_WITH_MEMBERSHIP_SQL). */
 const GROUPS_OF_SQL = apartFromRecords('SELECT m.group_id FROM sync_members m JOIN sync_groups g ON g.vault_id = m.vault_id AND g.group_id = m.group_id AND NOT g.deleted WHERE m.vault_id = $1 AND m.vault_user = $2');
+
+/** The deleted groups `vaultUser` held when they were deleted (putGroup keeps those memberships): whose entries' deletes they are handed. */
+export async function deletedGroupsHeld(db: Queryable, vaultId: string, vaultUser: string): Promise<Set<string>> {
+  const rows = await db.query(
+    'SELECT m.group_id FROM sync_members m JOIN sync_groups g ON g.vault_id = m.vault_id AND g.group_id = m.group_id AND g.deleted WHERE m.vault_id = $1 AND m.vault_user = $2',
+    [vaultId, vaultUser],
+  );
+  return new Set(rows.map((row) => text(row, 'group_id')));
+}
 
 /** The live groups `vaultUser` holds a membership of (owners and admins hold every group besides: holdsEveryGroup). */
 export async function groupsOf(db: Queryable, vaultId: string, vaultUser: string): Promise<Set<string>> {

@@ -15,7 +15,7 @@ import { serverCodeGroups } from '../store/codes';
 import { entryShapesOf, groupHoldsEntries, vaultObjectBody } from '../store/sync';
 import type { Queryable, Transaction } from '../store/db';
 import {
-  dropMembership, dropMembershipsBelow, getGroup, getMembership, getPerson, groupsOf, groupsWithMembership, holdsEveryGroup, type GroupReads, leadsOf, ownerBound, personOfAccount, putGroup, putMembership, putPerson,
+  deletedGroupsHeld, dropMembership, dropMembershipsBelow, getGroup, getMembership, getPerson, groupsOf, groupsWithMembership, holdsEveryGroup, type GroupReads, leadsOf, ownerBound, personOfAccount, putGroup, putMembership, putPerson,
   rolePermissionsOf,
 } from '../store/membership';
 
@@ -418,10 +418,13 @@ export interface PulledShape {
   readonly kind: ReplicaRecord['kind'];
   readonly group?: string | null;
   readonly user?: string | null;
+  /** An entry's deletion (a snapshot, which hands live records only, leaves it out). */
+  readonly deletedAt?: number | null;
 }
 
 /**
- * Whether a pulling person may be handed this record: entries of groups they hold, memberships of
+ * Whether a pulling person may be handed this record: entries of groups they hold (and the deletes of
+ * entries of groups deleted while they held them), memberships of
  * theirs or of groups they hold; the rest to everyone in the vault — but a custom role, settings or
  * MFA policy record only to a desktop that names its kind (`kinds`: one from before them would
  * refuse the whole page). Role names, permission sets and settings are no secret of one group.
@@ -429,11 +432,16 @@ export interface PulledShape {
 export async function pullFilter(db: Queryable, vaultId: string, me: InVault, kinds: readonly VaultObjectKind[] = []): Promise<(record: PulledShape) => boolean> {
   const every = holdsEveryGroup(me.role);
   const held = me.vaultUser === null ? new Set<string>() : await groupsOf(db, vaultId, me.vaultUser);
+  // Groups deleted while this person held them: their entries' deletes too (tombstones keep no secret), the signed
+  // records a desktop takes the group's deletion on (replica-people-new.ts takeDelete; hostile review of C7).
+  const heldWhenDeleted = me.vaultUser === null || every ? new Set<string>() : await deletedGroupsHeld(db, vaultId, me.vaultUser);
   const takes = new Set<string>(kinds);
   return (record) => {
     if ((VAULT_OBJECT_KINDS as readonly string[]).includes(record.kind)) return takes.has(record.kind);
     if (every) return true;
-    if (record.kind === 'entry') return typeof record.group === 'string' && held.has(record.group);
+    if (record.kind === 'entry') {
+      return typeof record.group === 'string' && (held.has(record.group) || (typeof record.deletedAt === 'number' && heldWhenDeleted.has(record.group)));
+    }
     if (record.kind === 'member') return (typeof record.user === 'string' && record.user === me.vaultUser) || (typeof record.group === 'string' && held.has(record.group));
     return true;
   };

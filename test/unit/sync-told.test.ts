@@ -5,7 +5,7 @@
  * not sent, in that order; none when the round told nothing. Must never: read the wall clock.
  */
 import { describe, expect, it } from 'vitest';
-import type { SyncOutcome } from '../../electron/team/sync';
+import { customerHeldBackLine, type SyncOutcome } from '../../electron/team/sync';
 import { syncToldLines } from '../../electron/team/sync-told';
 import { groupDeletedLine } from '../../electron/vault/replica-people-new';
 
@@ -38,6 +38,16 @@ describe('syncToldLines', () => {
       'left unverified line',
       'events line',
     ]);
+  });
+
+  it('tells the customers held back for a team customer of their name refused here, after the changes set aside (hostile review of C1)', () => {
+    expect(customerHeldBackLine(undefined)).toBeUndefined();
+    expect(customerHeldBackLine([])).toBeUndefined();
+    expect(customerHeldBackLine([{ reason: 'is a customer name that does not open.', entries: 1 }]))
+      .toBe('A customer made here stays on this desktop unsent, with 1 change of its entry: the team\'s customer of its name was refused here (is a customer name that does not open). Your other changes were sent.');
+    expect(customerHeldBackLine([{ reason: 'r', entries: 2 }, { reason: 'r', entries: 0 }]))
+      .toBe('2 customers made here stay on this desktop unsent, with 2 changes of their entries: the team\'s customer of their name was refused here (r). Your other changes were sent.');
+    expect(syncToldLines({ ...quiet, setAside: 'set aside line', customerHeldBack: 'customer line', mayBeWithheld: 'withheld line' })).toEqual(['set aside line', 'customer line', 'withheld line']);
   });
 
   it('tells the unsent changes dropped with groups deleted elsewhere, naming each group, and nothing when none was dropped (C7)', () => {
