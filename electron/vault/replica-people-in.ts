@@ -37,12 +37,12 @@ import { bin, canonicalRole, groupNameHere, managesHere, notYet, requireManages,
 import type { WriteDb } from './db';
 import { pageOf, writePage, type PageItem } from './entry-pages';
 import { resealEntry } from './entry-reseal';
-import { openHeldGroupKey } from './group-keys';
+import { needsSecretKeyIn, openHeldGroupKey } from './group-keys';
 import { uidText } from './ids';
 import type { GroupKey } from './keys';
 import { listEntryRowsInGroups } from './store-entries';
 import { dropRotatedFrom } from './store-rotated-from';
-import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow } from './store-groups';
+import { deleteGroupKey, getGroupRow, groupKeysOfGroup, groupKeysOfUser, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
@@ -184,7 +184,12 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
       crossing.push('both changed it: disabled from elsewhere, taken over an enabling here');
     }
   }
-  if (role !== local.role) setUserRole(db, local.id, role);
+  if (role !== local.role) {
+    setUserRole(db, local.id, role);
+    // A secret key this desktop gave them for the role it set, not sent yet, goes with that role.
+    const stripped = dropUnsentSecrets(db, local.id);
+    if (stripped > 0) crossing.push(`the secret key given here in ${stripped} access group${stripped === 1 ? '' : 's'} dropped, as role ${role} may not hold it`);
+  }
   if ((disabledAt !== null) !== disabledNow) setUserDisabled(db, local.id, disabledAt);
   if (!sameKey) takeNewPublicKey(db, intake, r, local, signer);
   // Never behind the record's revision, so this desktop's own later record of them is not taken for an old one.
@@ -195,6 +200,30 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
   noteAgreedUser(db, uid, { role: r.role, disabled: r.disabledAt !== null });
   if (crossing.length > 0) intake.crossed(local.name, `${local.name}: a record from elsewhere crossed a change made here not yet sent; ${crossing.join('; ')}`);
   return 'applied';
+}
+
+/**
+ * The secret-key wraps of `userId` this desktop wrote and has not sent (a role change made here
+ * gave them) in groups where the role they hold now may not hold it: taken off the row, which goes
+ * out with the list key alone. Sent, such a wrap would hand the group's passwords and OTP keys to a
+ * role that may not open them (the server cannot read a role into a wrap). A wrap agreed already is
+ * not this desktop's to take back: that takes a rotation. Returns how many groups.
+ */
+function dropUnsentSecrets(db: WriteDb, userId: number): number {
+  const user = getUser(db, userId);
+  if (!user) return 0;
+  let stripped = 0;
+  for (const gk of groupKeysOfUser(db, userId)) {
+    if (gk.wrapped_secret_key === null || needsSecretKeyIn(db, user, gk.group_id)) continue;
+    const uids = groupAndUserUids(db, gk.group_id, userId);
+    if (uids === undefined) continue;
+    const id = uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex));
+    if ((memberRevision(db, gk.group_id, userId) ?? 0) <= replicaBase(db, id) || memberSeq(db, gk.group_id, userId) <= sentSeq(db)) continue;
+    if (agreedMember(db, id)?.secret === true) continue;
+    putGroupKey(db, { group_id: gk.group_id, user_id: userId, key_version: gk.key_version, wrapped_key: gk.wrapped_key, wrapped_secret_key: null, by_role: gk.by_role, is_lead: gk.is_lead });
+    stripped++;
+  }
+  return stripped;
 }
 
 /** Whether role `a` allows nothing role `b` does not (a demotion from `b`, or the same). */
