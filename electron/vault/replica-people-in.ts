@@ -83,6 +83,10 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
       });
     }
   }
+  // Groups this person stops leading (or leaves) by a newer record of this batch: a crossing met
+  // before it is judged as after it, since what it keeps could not be sent (takeCrossing).
+  const me = getUser(db, intake.userId);
+  const unmade = new Set(records.flatMap((r) => (r.kind === 'member' && me !== undefined && r.user === uidText(me.uid) && (r.revoked || !r.lead) && r.revision > replicaBase(db, uidBytes(r.id)) ? [r.group] : [])));
   for (const r of records) {
     if (r.kind !== 'member') continue;
     if (taken.has(r.id)) {
@@ -92,7 +96,7 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     // The other side of two rotations to one version: none of its wraps replaces this desktop's.
     if (diverged.has(r.group)) take(r, () => { throw twoRotations(); });
     else if (waiting.has(r.group)) take(r, () => { throw notYet('wraps an access group whose record waits for a later page'); });
-    else take(r, () => count(takeMember(db, intake, r, created)));
+    else take(r, () => count(takeMember(db, intake, r, created, unmade)));
   }
   // A group given way in: this desktop's own wraps of others at that version, of its own key, that no
   // member record of the other side replaced, open nothing it seals: they go (its rotation kept
@@ -506,7 +510,7 @@ function grantIn(db: WriteDb, intake: PeopleIntake, groupId: number, wrap: Membe
 }
 
 /** A member record at the group's current version: someone else's wrap stored as it came. */
-function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created: ReadonlyMap<string, string>): PeopleTaken {
+function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created: ReadonlyMap<string, string>, unmade: ReadonlySet<string>): PeopleTaken {
   if (r.id !== memberRecordId(r.group, r.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
   const groupId = idByUid(db, 'access_groups', uidBytes(r.group));
   const userId = idByUid(db, 'users', uidBytes(r.user));
@@ -556,7 +560,7 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
     deleteGroupKey(db, groupId, userId);
     setReplicaBase(db, uidBytes(r.id), r.revision);
   } else if (crossing !== undefined) {
-    takeCrossing(db, intake, r, groupId, userId, crossing);
+    takeCrossing(db, intake, r, groupId, userId, crossing, unmade.has(r.group));
   } else {
     putGroupKey(db, {
       group_id: groupId, user_id: userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
@@ -594,10 +598,11 @@ function changedHere(here: AgreedMember, was: AgreedMember | undefined): string 
  * a making here is kept on its wrap, which the lead flag is not part of); at the same version,
  * re-wrapped here only (a secret key given or taken), this desktop's are kept; on both, the
  * record's. What is kept goes above the record's revision and is sent again, which needs this
- * desktop's person to manage the group still: else the record is taken whole. Whatever of this
+ * desktop's person to manage the group still, and after this batch (`unmadeLater`: a newer record
+ * of it unmakes or removes them, met after this one): else the record is taken whole. Whatever of this
  * desktop's change is dropped or kept is told (user.crossed); nothing of it goes silently.
  */
-function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number, current: GroupKeyRow): void {
+function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number, current: GroupKeyRow, unmadeLater: boolean): void {
   const id = uidBytes(r.id);
   const was = agreedMember(db, id);
   const here = stateOfRow(current);
@@ -628,7 +633,8 @@ function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupI
     told.push(`${here.secret ? 'given the secret key' : 'left without the secret key'} here at key version ${here.keyVersion}: the group's key was changed elsewhere to version ${there.keyVersion}, as wrapped there`);
   }
   const me = getUser(db, intake.userId);
-  if ((lead !== there.lead || wrapsHere) && (me === undefined || !managesHere(db, { id: me.id, role: me.role }, groupId))) {
+  const manages = me !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId) && (holdsAllGroups(me.role) || !unmadeLater);
+  if ((lead !== there.lead || wrapsHere) && !manages) {
     lead = there.lead;
     wrapsHere = false;
     told = [`${changedHere(here, was) ?? 're-wrapped'} here: dropped, as this desktop's person no longer manages the group to send it; the record from elsewhere taken`];
