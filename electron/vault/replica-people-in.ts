@@ -46,7 +46,7 @@ import { deleteGroupKey, getGroupRow, groupKeysOfGroup, groupKeysOfUser, putGrou
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 import { takeScopeHistory } from './scope-key-history';
 
@@ -110,6 +110,8 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
       if (gk.key_version >= version) continue;
       toldLeftOut(db, intake, groupId, gk, version);
       deleteGroupKey(db, groupId, gk.user_id);
+      const uids = groupAndUserUids(db, groupId, gk.user_id);
+      if (uids !== undefined) forgetAgreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex)));
     }
   }
 }
@@ -559,6 +561,7 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
     if (crossing !== undefined) toldRevokedOver(db, intake, r, groupId, userId, crossing);
     deleteGroupKey(db, groupId, userId);
     setReplicaBase(db, uidBytes(r.id), r.revision);
+    forgetAgreedMember(db, uidBytes(r.id));
   } else if (crossing !== undefined) {
     takeCrossing(db, intake, r, groupId, userId, crossing, unmade.has(r.group));
   } else {

@@ -46,7 +46,7 @@ import { createHash, hash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
-import { forgetRevokedMembersUpTo, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteAgreedUser, setMemberRevisionAtLeast, usersBetween } from './store-replica-people';
+import { forgetAgreedMember, forgetRevokedMembersUpTo, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteAgreedUser, setMemberRevisionAtLeast, usersBetween } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -400,7 +400,8 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
     if (record.kind === 'member' && record.revision >= replicaBase(db, uidBytes(record.id))) {
       setReplicaBase(db, uidBytes(record.id), record.revision);
       // What it said, agreed: a member record from elsewhere crossing a later change here is judged against it (replica-people-in.ts takeCrossing).
-      agreedMembers.push({ id: uidBytes(record.id), state: memberStateOf(record) });
+      if (record.revoked) forgetAgreedMember(db, uidBytes(record.id));
+      else agreedMembers.push({ id: uidBytes(record.id), state: memberStateOf(record) });
       // Sent above the row's own revision (agreed + 1): the row goes there too, or its next change here would look agreed.
       if (!record.revoked) setMemberRevisionAtLeast(db, uidBytes(record.group), uidBytes(record.user), record.keyVersion, record.revision);
     }
@@ -416,7 +417,7 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
     setReplicaBase(db, uidBytes(record.id), record.revision);
     donePushing(db, record.id);
   }
-  // Noted at once: one write of the setting however many memberships the batch carried.
+  // One settings row a membership (store-replica-people.ts noteAgreedMembers).
   noteAgreedMembers(db, agreedMembers);
   if (sent.upToSeq >= 0) {
     setSentSeq(db, sent.upToSeq);
