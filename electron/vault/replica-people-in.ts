@@ -197,6 +197,11 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
     if (stripped > 0) crossing.push(`the secret key given here in ${stripped} access group${stripped === 1 ? '' : 's'} dropped, as role ${role} may not hold it`);
   }
   if ((disabledAt !== null) !== disabledNow) setUserDisabled(db, local.id, disabledAt);
+  if (disabledAt !== null && !disabledNow) {
+    // Disabled elsewhere, which rotated them out of the groups it knew, not out of a grant made here and not sent.
+    const dropped = dropUnsentGrants(db, local.id);
+    if (dropped > 0) crossing.push(`disabled from elsewhere: the access given here to ${dropped} access group${dropped === 1 ? '' : 's'}, not sent yet, dropped (the server gives a disabled person no group key)`);
+  }
   if (!sameKey) takeNewPublicKey(db, intake, r, local, signer);
   // Never behind the record's revision, so this desktop's own later record of them is not taken for an old one.
   // What is kept of this desktop's own change goes above it, to be sent again (its row's sequence is past the sent one).
@@ -230,6 +235,25 @@ function dropUnsentSecrets(db: WriteDb, userId: number): number {
     stripped++;
   }
   return stripped;
+}
+
+/**
+ * The memberships of `userId` granted here and never agreed (no record of them sent or taken in),
+ * once they are disabled: gone, the key never having left this desktop for them. Sent, the server
+ * would refuse the whole push (no group key for a disabled person), and every push after it.
+ * Returns how many.
+ */
+function dropUnsentGrants(db: WriteDb, userId: number): number {
+  let dropped = 0;
+  for (const gk of groupKeysOfUser(db, userId)) {
+    const uids = groupAndUserUids(db, gk.group_id, userId);
+    if (uids === undefined) continue;
+    const id = uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex));
+    if (replicaBase(db, id) !== 0 || memberSeq(db, gk.group_id, userId) <= sentSeq(db)) continue;
+    deleteGroupKey(db, gk.group_id, userId);
+    dropped++;
+  }
+  return dropped;
 }
 
 /** Whether role `a` allows nothing role `b` does not (a demotion from `b`, or the same). */
