@@ -88,12 +88,20 @@ export function partsOf(records: readonly ReplicaRecord[], maxRecords: number, m
   //   was no longer told them (sync-left-reach-rotated, broken so by the first version of this part).
   // Never cut, unless it alone exceeds what one push takes (MAX_BATCH_RECORDS, PART_BYTES): then it is
   // cut as any part is, users, groups and the pusher's memberships first, each group's members together.
-  const sentGroups = new Set(others.flatMap((r) => (r.kind === 'group' ? [r.id] : [])));
+  // And every member record of a group the pusher's own membership record of is sent (not in a move,
+  // an owner's): a lead unmaking themselves after making another a lead (a hand-over) is judged by who
+  // led before the push; their unmaking stored in a part before, the making was refused (FORBIDDEN) at
+  // every sync. Their own record there keeps its place among the group's (the making first): a
+  // desktop taking them in judges each by who leads when it comes (replica-people-in.ts takeMember).
+  // Only the pusher's own re-wrap of a group whose record this push sends (their rotation) goes first.
   const pusherOwn = (r: ReplicaRecord): boolean => r.kind === 'member' && r.user === r.author;
-  const rewrap = (r: ReplicaRecord): boolean => !moving && r.kind === 'member' && !pusherOwn(r) && sentGroups.has(r.group);
+  const rotated = new Set(others.flatMap((r) => (r.kind === 'group' ? [r.id] : [])));
+  const ownRotation = (r: ReplicaRecord): boolean => pusherOwn(r) && r.kind === 'member' && rotated.has(r.group);
+  const sentGroups = new Set([...rotated, ...others.flatMap((r) => (r.kind === 'member' && pusherOwn(r) && !moving ? [r.group] : []))]);
+  const rewrap = (r: ReplicaRecord): boolean => !moving && r.kind === 'member' && !ownRotation(r) && sentGroups.has(r.group);
   const rewraps = new Map([...sentGroups].map((g) => [g, [] as ReplicaRecord[]]));
   for (const r of others) if (r.kind === 'member' && rewrap(r)) rewraps.get(r.group)?.push(r);
-  const together = deletesGroup ? [] : [...others.filter((r) => r.kind === 'user' || r.kind === 'group' || pusherOwn(r)), ...[...rewraps.values()].flat()];
+  const together = deletesGroup ? [] : [...others.filter((r) => r.kind === 'user' || r.kind === 'group' || (pusherOwn(r) && !rewrap(r))), ...[...rewraps.values()].flat()];
   const togetherBytes = together.reduce((sum, r) => sum + sizeOf(r), 0);
   const wholeTogether = together.length <= MAX_BATCH_RECORDS && togetherBytes <= PART_BYTES;
   // A set: a move's people records run to thousands, and asking an array for each would be quadratic.

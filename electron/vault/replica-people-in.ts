@@ -37,16 +37,16 @@ import { bin, canonicalRole, groupNameHere, managesHere, notYet, requireManages,
 import type { WriteDb } from './db';
 import { pageOf, writePage, type PageItem } from './entry-pages';
 import { resealEntry } from './entry-reseal';
-import { openHeldGroupKey } from './group-keys';
+import { needsSecretKeyIn, openHeldGroupKey } from './group-keys';
 import { uidText } from './ids';
 import type { GroupKey } from './keys';
 import { listEntryRowsInGroups } from './store-entries';
 import { dropRotatedFrom } from './store-rotated-from';
-import { deleteGroupKey, getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow } from './store-groups';
+import { deleteGroupKey, getGroupRow, groupKeysOfGroup, groupKeysOfUser, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 import { takeScopeHistory } from './scope-key-history';
 
@@ -83,6 +83,10 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
       });
     }
   }
+  // Groups this person stops leading (or leaves) by a newer record of this batch: a crossing met
+  // before it is judged as after it, since what it keeps could not be sent (takeCrossing).
+  const me = getUser(db, intake.userId);
+  const unmade = new Set(records.flatMap((r) => (r.kind === 'member' && me !== undefined && r.user === uidText(me.uid) && (r.revoked || !r.lead) && r.revision > replicaBase(db, uidBytes(r.id)) ? [r.group] : [])));
   for (const r of records) {
     if (r.kind !== 'member') continue;
     if (taken.has(r.id)) {
@@ -92,7 +96,7 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     // The other side of two rotations to one version: none of its wraps replaces this desktop's.
     if (diverged.has(r.group)) take(r, () => { throw twoRotations(); });
     else if (waiting.has(r.group)) take(r, () => { throw notYet('wraps an access group whose record waits for a later page'); });
-    else take(r, () => count(takeMember(db, intake, r, created)));
+    else take(r, () => count(takeMember(db, intake, r, created, unmade)));
   }
   // A group given way in: this desktop's own wraps of others at that version, of its own key, that no
   // member record of the other side replaced, open nothing it seals: they go (its rotation kept
@@ -106,6 +110,8 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
       if (gk.key_version >= version) continue;
       toldLeftOut(db, intake, groupId, gk, version);
       deleteGroupKey(db, groupId, gk.user_id);
+      const uids = groupAndUserUids(db, groupId, gk.user_id);
+      if (uids !== undefined) forgetAgreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex)));
     }
   }
 }
@@ -184,8 +190,18 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
       crossing.push('both changed it: disabled from elsewhere, taken over an enabling here');
     }
   }
-  if (role !== local.role) setUserRole(db, local.id, role);
+  if (role !== local.role) {
+    setUserRole(db, local.id, role);
+    // A secret key this desktop gave them for the role it set, not sent yet, goes with that role.
+    const stripped = dropUnsentSecrets(db, local.id);
+    if (stripped > 0) crossing.push(`the secret key given here in ${stripped} access group${stripped === 1 ? '' : 's'} dropped, as role ${role} may not hold it`);
+  }
   if ((disabledAt !== null) !== disabledNow) setUserDisabled(db, local.id, disabledAt);
+  if (disabledAt !== null && !disabledNow) {
+    // Disabled elsewhere, which rotated them out of the groups it knew, not out of a grant made here and not sent.
+    const dropped = dropUnsentGrants(db, local.id);
+    if (dropped > 0) crossing.push(`disabled from elsewhere: the access given here to ${dropped} access group${dropped === 1 ? '' : 's'}, not sent yet, dropped (the server gives a disabled person no group key)`);
+  }
   if (!sameKey) takeNewPublicKey(db, intake, r, local, signer);
   // Never behind the record's revision, so this desktop's own later record of them is not taken for an old one.
   // What is kept of this desktop's own change goes above it, to be sent again (its row's sequence is past the sent one).
@@ -195,6 +211,49 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
   noteAgreedUser(db, uid, { role: r.role, disabled: r.disabledAt !== null });
   if (crossing.length > 0) intake.crossed(local.name, `${local.name}: a record from elsewhere crossed a change made here not yet sent; ${crossing.join('; ')}`);
   return 'applied';
+}
+
+/**
+ * The secret-key wraps of `userId` this desktop wrote and has not sent (a role change made here
+ * gave them) in groups where the role they hold now may not hold it: taken off the row, which goes
+ * out with the list key alone. Sent, such a wrap would hand the group's passwords and OTP keys to a
+ * role that may not open them (the server cannot read a role into a wrap). A wrap agreed already is
+ * not this desktop's to take back: that takes a rotation. Returns how many groups.
+ */
+function dropUnsentSecrets(db: WriteDb, userId: number): number {
+  const user = getUser(db, userId);
+  if (!user) return 0;
+  let stripped = 0;
+  for (const gk of groupKeysOfUser(db, userId)) {
+    if (gk.wrapped_secret_key === null || needsSecretKeyIn(db, user, gk.group_id)) continue;
+    const uids = groupAndUserUids(db, gk.group_id, userId);
+    if (uids === undefined) continue;
+    const id = uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex));
+    if ((memberRevision(db, gk.group_id, userId) ?? 0) <= replicaBase(db, id) || memberSeq(db, gk.group_id, userId) <= sentSeq(db)) continue;
+    if (agreedMember(db, id)?.secret === true) continue;
+    putGroupKey(db, { group_id: gk.group_id, user_id: userId, key_version: gk.key_version, wrapped_key: gk.wrapped_key, wrapped_secret_key: null, by_role: gk.by_role, is_lead: gk.is_lead });
+    stripped++;
+  }
+  return stripped;
+}
+
+/**
+ * The memberships of `userId` granted here and never agreed (no record of them sent or taken in),
+ * once they are disabled: gone, the key never having left this desktop for them. Sent, the server
+ * would refuse the whole push (no group key for a disabled person), and every push after it.
+ * Returns how many.
+ */
+function dropUnsentGrants(db: WriteDb, userId: number): number {
+  let dropped = 0;
+  for (const gk of groupKeysOfUser(db, userId)) {
+    const uids = groupAndUserUids(db, gk.group_id, userId);
+    if (uids === undefined) continue;
+    const id = uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex));
+    if (replicaBase(db, id) !== 0 || memberSeq(db, gk.group_id, userId) <= sentSeq(db)) continue;
+    deleteGroupKey(db, gk.group_id, userId);
+    dropped++;
+  }
+  return dropped;
 }
 
 /** Whether role `a` allows nothing role `b` does not (a demotion from `b`, or the same). */
@@ -477,7 +536,7 @@ function grantIn(db: WriteDb, intake: PeopleIntake, groupId: number, wrap: Membe
 }
 
 /** A member record at the group's current version: someone else's wrap stored as it came. */
-function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created: ReadonlyMap<string, string>): PeopleTaken {
+function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created: ReadonlyMap<string, string>, unmade: ReadonlySet<string>): PeopleTaken {
   if (r.id !== memberRecordId(r.group, r.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
   const groupId = idByUid(db, 'access_groups', uidBytes(r.group));
   const userId = idByUid(db, 'users', uidBytes(r.user));
@@ -526,8 +585,9 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
     if (crossing !== undefined) toldRevokedOver(db, intake, r, groupId, userId, crossing);
     deleteGroupKey(db, groupId, userId);
     setReplicaBase(db, uidBytes(r.id), r.revision);
+    forgetAgreedMember(db, uidBytes(r.id));
   } else if (crossing !== undefined) {
-    takeCrossing(db, intake, r, groupId, userId, crossing);
+    takeCrossing(db, intake, r, groupId, userId, crossing, unmade.has(r.group));
   } else {
     putGroupKey(db, {
       group_id: groupId, user_id: userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
@@ -565,10 +625,11 @@ function changedHere(here: AgreedMember, was: AgreedMember | undefined): string 
  * a making here is kept on its wrap, which the lead flag is not part of); at the same version,
  * re-wrapped here only (a secret key given or taken), this desktop's are kept; on both, the
  * record's. What is kept goes above the record's revision and is sent again, which needs this
- * desktop's person to manage the group still: else the record is taken whole. Whatever of this
+ * desktop's person to manage the group still, and after this batch (`unmadeLater`: a newer record
+ * of it unmakes or removes them, met after this one): else the record is taken whole. Whatever of this
  * desktop's change is dropped or kept is told (user.crossed); nothing of it goes silently.
  */
-function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number, current: GroupKeyRow): void {
+function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number, current: GroupKeyRow, unmadeLater: boolean): void {
   const id = uidBytes(r.id);
   const was = agreedMember(db, id);
   const here = stateOfRow(current);
@@ -599,7 +660,8 @@ function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupI
     told.push(`${here.secret ? 'given the secret key' : 'left without the secret key'} here at key version ${here.keyVersion}: the group's key was changed elsewhere to version ${there.keyVersion}, as wrapped there`);
   }
   const me = getUser(db, intake.userId);
-  if ((lead !== there.lead || wrapsHere) && (me === undefined || !managesHere(db, { id: me.id, role: me.role }, groupId))) {
+  const manages = me !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId) && (holdsAllGroups(me.role) || !unmadeLater);
+  if ((lead !== there.lead || wrapsHere) && !manages) {
     lead = there.lead;
     wrapsHere = false;
     told = [`${changedHere(here, was) ?? 're-wrapped'} here: dropped, as this desktop's person no longer manages the group to send it; the record from elsewhere taken`];

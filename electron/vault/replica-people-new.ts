@@ -31,7 +31,7 @@ import { putDirectoryWrap } from './store-directory';
 import { getSetting } from './store-meta';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, setReplicaBase } from './store-replica';
-import { agreedLiveEntriesInGroup, dropEntriesOfGroup, setGroupRevision, unsentEntriesInGroup, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
+import { agreedLiveEntriesInGroup, dropEntriesOfGroup, memberStateOf, noteAgreedMembers, setGroupRevision, unsentEntriesInGroup, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
 import { dropRotatedFrom } from './store-rotated-from';
 import { rolePermissions } from './store-roles';
 import { setUserSigning } from './store-signing';
@@ -289,6 +289,8 @@ export function takeOwnLead(db: WriteDb, intake: PeopleIntake, r: MemberRecord, 
   if (!same) throw tampered('wraps another key than the one this group holds at its version');
   putGroupKey(db, wrap);
   setReplicaBase(db, uidBytes(r.id), r.revision);
+  // Agreed as it came: whether the server has them leading is what their desktop sends as (replica-service.ts peopleSender).
+  noteAgreedMembers(db, [{ id: uidBytes(r.id), state: memberStateOf(r) }]);
   setMemberRevision(db, groupId, intake.userId, r.revision);
   intake.ring.addGroup(groupId, { ...held, secret, lead: r.lead });
   held.secret?.fill(0);

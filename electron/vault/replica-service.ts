@@ -38,7 +38,7 @@ import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import { FIELD_LIMITS, type EntrySummary } from '../../shared/model';
 import { can, seesOnlyCodes, type Permission, type Role } from '../../shared/policy';
 import {
-  recordSigningText, REPLICA_FORMAT, REPLICA_FORMAT_BATCHED, replicaBatchSchema, type Unsigned, replicaRecordSchema, type CustomerRecord, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord, type UserRecord,
+  memberRecordId, recordSigningText, REPLICA_FORMAT, REPLICA_FORMAT_BATCHED, replicaBatchSchema, type Unsigned, replicaRecordSchema, type CustomerRecord, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord, type UserRecord,
 } from '../../shared/sync/records';
 import type { HeldScopeKey } from '../../shared/sync/event-v3';
 import { batchSigningText, recordBatchSchema, RECORDS_PER_BATCH, type RecordBatch } from '../../shared/sync/record-batches';
@@ -46,7 +46,7 @@ import { createHash, hash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
-import { forgetRevokedMembersUpTo, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteAgreedUser, setMemberRevisionAtLeast, usersBetween } from './store-replica-people';
+import { agreedMember, forgetAgreedMember, forgetRevokedMembersUpTo, groupAndUserUids, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteAgreedUser, setMemberRevisionAtLeast, usersBetween } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -205,6 +205,7 @@ const MAX_COUNTER_STEP = 1_000;
 const b64 = (bytes: Buffer): string => bytes.toString('base64url');
 const bin = (text: string): Buffer => Buffer.from(text, 'base64url');
 const uidBytes = (text: string): Buffer => Buffer.from(text.replaceAll('-', ''), 'hex');
+const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 function vaultId(db: ReadDb): string {
   const id = getMeta(db, 'vault_id');
@@ -423,7 +424,8 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
     if (record.kind === 'member' && record.revision >= replicaBase(db, uidBytes(record.id))) {
       setReplicaBase(db, uidBytes(record.id), record.revision);
       // What it said, agreed: a member record from elsewhere crossing a later change here is judged against it (replica-people-in.ts takeCrossing).
-      agreedMembers.push({ id: uidBytes(record.id), state: memberStateOf(record) });
+      if (record.revoked) forgetAgreedMember(db, uidBytes(record.id));
+      else agreedMembers.push({ id: uidBytes(record.id), state: memberStateOf(record) });
       // Sent above the row's own revision (agreed + 1): the row goes there too, or its next change here would look agreed.
       if (!record.revoked) setMemberRevisionAtLeast(db, uidBytes(record.group), uidBytes(record.user), record.keyVersion, record.revision);
     }
@@ -439,7 +441,7 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
     setReplicaBase(db, uidBytes(record.id), record.revision);
     donePushing(db, record.id);
   }
-  // Noted at once: one write of the setting however many memberships the batch carried.
+  // One settings row a membership (store-replica-people.ts noteAgreedMembers).
   noteAgreedMembers(db, agreedMembers);
   if (sent.upToSeq >= 0) {
     setSentSeq(db, sent.upToSeq);
@@ -632,7 +634,14 @@ export class ReplicaService {
     const signer = this.core.ring.signer;
     const user = getUser(db, this.core.userId());
     if (!signer || !user) throw new CrewvaultError('LOCKED', 'The vault is locked: sign in again.');
-    const leads = new Set([...this.core.ring.groups].filter(([, g]) => g.lead).map(([id]) => id));
+    // The groups they lead here, and those the server still has them leading (their own unmaking not
+    // sent: it judges a push by who led before it), so a lead unmaking themselves, and what they did
+    // before it in the group (a hand-over: another made a lead first), is sent, not left out for good.
+    const ownAgreedLead = (groupId: number): boolean => {
+      const uids = groupAndUserUids(db, groupId, user.id);
+      return uids !== undefined && agreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex)))?.lead === true;
+    };
+    const leads = new Set([...this.core.ring.groups].filter(([id, g]) => g.lead || ownAgreedLead(id)).map(([id]) => id));
     return { userId: user.id, userUid: uidText(user.uid), role: user.role, permissions: rolePermissions(db, user.role), leads, signer };
   }
 

@@ -145,8 +145,10 @@ export function noteAgreedUser(db: WriteDb, uid: Buffer, state: AgreedUser): voi
  * a record, or a copied file's): its key version, lead, whether held by role and whether it wraps
  * the secret key. What tells, when a member record from elsewhere crosses a change of the
  * membership made here, which side changed which (replica-people-in.ts takeCrossing). Local
- * bookkeeping in settings under AGREED_MEMBERS_KEY, by the record's id in hex (no wrap, nothing
- * sealed); none for a membership agreed before it was kept.
+ * bookkeeping in settings, one row a membership under AGREED_MEMBER_PREFIX and the record's id in
+ * hex (no wrap, nothing sealed, no name): one JSON of them all was read and written whole for each
+ * member record taken in, quadratic in a first sync's memberships. Forgotten when the membership
+ * ends (forgetAgreedMember); none for a membership agreed before it was kept.
  */
 export interface AgreedMember {
   readonly keyVersion: number;
@@ -155,17 +157,24 @@ export interface AgreedMember {
   readonly secret: boolean;
 }
 
-const AGREED_MEMBERS_KEY = 'replica.agreed_members';
+const AGREED_MEMBER_PREFIX = 'replica.agreed_member.';
+/** Where a build of 2026-12-06 kept them all in one JSON: still read, never written. */
+const AGREED_MEMBERS_ONE_SETTING = 'replica.agreed_members';
 
-function agreedMembers(db: ReadDb): Record<string, AgreedMember> {
-  const text = getSetting(db, AGREED_MEMBERS_KEY);
-  const parsed = text === undefined ? undefined : JSON.parse(text) as unknown;
-  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Record<string, AgreedMember> : {};
+function agreedOf(value: unknown): AgreedMember | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const found = value as Partial<Record<keyof AgreedMember, unknown>>;
+  return Number.isSafeInteger(found.keyVersion) && typeof found.lead === 'boolean' && typeof found.byRole === 'boolean' && typeof found.secret === 'boolean'
+    ? { keyVersion: found.keyVersion as number, lead: found.lead, byRole: found.byRole, secret: found.secret } : undefined;
 }
 
 export function agreedMember(db: ReadDb, id: Buffer): AgreedMember | undefined {
-  const found = agreedMembers(db)[id.toString('hex')];
-  return found !== undefined && Number.isSafeInteger(found.keyVersion) && typeof found.lead === 'boolean' && typeof found.byRole === 'boolean' && typeof found.secret === 'boolean' ? found : undefined;
+  const hex = id.toString('hex');
+  const own = getSetting(db, AGREED_MEMBER_PREFIX + hex);
+  if (own !== undefined) return agreedOf(JSON.parse(own) as unknown);
+  const all = getSetting(db, AGREED_MEMBERS_ONE_SETTING);
+  const parsed = all === undefined ? undefined : JSON.parse(all) as unknown;
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? agreedOf((parsed as Record<string, unknown>)[hex]) : undefined;
 }
 
 /** The state a member record (or a row of one) says, as agreed state is kept. */
@@ -173,12 +182,16 @@ export function memberStateOf(r: { readonly keyVersion: number; readonly lead: b
   return { keyVersion: r.keyVersion, lead: r.lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null };
 }
 
-/** Each membership's agreed state noted (one write however many: a copied file notes all its memberships at once). */
+/** Each membership's agreed state noted, one row each (a copied file notes all its memberships at once). */
 export function noteAgreedMembers(db: WriteDb, states: ReadonlyArray<{ readonly id: Buffer; readonly state: AgreedMember }>): void {
-  if (states.length === 0) return;
-  const all = agreedMembers(db);
-  for (const { id, state } of states) all[id.toString('hex')] = { keyVersion: state.keyVersion, lead: state.lead, byRole: state.byRole, secret: state.secret };
-  setSetting(db, AGREED_MEMBERS_KEY, JSON.stringify(all));
+  for (const { id, state } of states) {
+    setSetting(db, AGREED_MEMBER_PREFIX + id.toString('hex'), JSON.stringify({ keyVersion: state.keyVersion, lead: state.lead, byRole: state.byRole, secret: state.secret }));
+  }
+}
+
+/** A membership ended (a revoke taken in or sent, a rotation that cut them off): its agreed state goes, so the settings hold only memberships that are. */
+export function forgetAgreedMember(db: WriteDb, id: Buffer): void {
+  db.prepare('DELETE FROM settings WHERE key = ?').run(AGREED_MEMBER_PREFIX + id.toString('hex'));
 }
 
 /** A group's revision as the record taken in has it (its own writes here moved it on by their count). */
