@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { text } from '../../server/store/db';
 import { putPerson } from '../../server/store/membership';
 import { holdSnapshotPuttingBatches, putDevices, putSigningKeys, signersSnapshot, verifyReads } from '../../server/store/signers';
-import { createVault } from '../../server/store/sync';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
+import { vaultWithOwnerKey } from './signer-vault';
 import { registerOwner, startTestServer, type TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -27,15 +27,7 @@ describe.each(DATABASE_KINDS)('the check in the vault\'s lock on %s', (kind) => 
   afterAll(async () => server?.close());
 
   /** A vault with its owner bound and one signing key; returns its id. */
-  async function vault(): Promise<string> {
-    const id = hex(16);
-    await server.db.transaction(async (tx) => {
-      await createVault(tx, id, accountId, 1_000);
-      await putPerson(tx, id, { vaultUser: 'owner-user', accountId, role: 'owner', disabled: false });
-      await putSigningKeys(tx, id, [{ keyId: 'k1', vaultUser: 'owner-user', publicKey: randomBytes(32).toString('base64url'), certifiedBy: null, certificate: null }]);
-    });
-    return id;
-  }
+  const vault = (): Promise<string> => vaultWithOwnerKey(server.db, accountId);
 
   async function batchesOf(vaultId: string): Promise<Map<string, string>> {
     const rows = await server.db.query('SELECT batch_id, body FROM sync_batches WHERE vault_id = $1', [vaultId]);

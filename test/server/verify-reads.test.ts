@@ -5,20 +5,17 @@
  * copies), and a push arriving after a write reads it. Statements are counted by a wrapper that
  * passes each on to the real database.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable, Row } from '../../server/store/db';
 import { putBatches } from '../../server/store/batches';
-import { putPerson } from '../../server/store/membership';
-import { putSigningKeys, verifyReads } from '../../server/store/signers';
-import { createVault } from '../../server/store/sync';
+import { verifyReads } from '../../server/store/signers';
 import { verifyBeforeLock } from '../../server/sync/verify';
 import { VerifyReadsInLine } from '../../server/sync/verify-reads';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
+import { vaultWithOwnerKey } from './signer-vault';
 import { registerOwner, startTestServer, type TestServer } from './support';
 
 const databases = useTestDatabases();
-const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 
 /** The real database, its statements counted. */
 class Counted implements Queryable {
@@ -40,16 +37,7 @@ describe.each(DATABASE_KINDS)('pushes\' reads before the lock on %s', (kind) => 
   afterAll(async () => server?.close());
 
   /** A vault with its owner bound, one signing key and batches b1 and b2; returns its id. */
-  async function vault(): Promise<string> {
-    const id = hex(16);
-    await server.db.transaction(async (tx) => {
-      await createVault(tx, id, accountId, 1_000);
-      await putPerson(tx, id, { vaultUser: 'owner-user', accountId, role: 'owner', disabled: false });
-      await putSigningKeys(tx, id, [{ keyId: 'k1', vaultUser: 'owner-user', publicKey: randomBytes(32).toString('base64url'), certifiedBy: null, certificate: null }]);
-      await putBatches(tx, id, [{ id: 'b1', body: 'one' }, { id: 'b2', body: 'two' }]);
-    });
-    return id;
-  }
+  const vault = (): Promise<string> => vaultWithOwnerKey(server.db, accountId, [{ id: 'b1', body: 'one' }, { id: 'b2', body: 'two' }]);
 
   it('checks pushes arriving together with one statement for those that wait (one each before)', async () => {
     const id = await vault();
