@@ -115,29 +115,38 @@ export function memberSeq(db: ReadDb, groupId: number, userId: number): number {
 /**
  * What a user's role and disabling were at their agreed revision (sent from here and stored, or
  * taken in from a record): what tells, when a record from elsewhere crosses a change made here,
- * which side changed which (replica-people-in.ts takeUser). Local bookkeeping in settings under
- * AGREED_USERS_KEY, by the user's global id in hex; none for a user agreed before it was kept.
+ * which side changed which (replica-people-in.ts takeUser). Local bookkeeping in settings, one row
+ * a user under AGREED_USER_PREFIX and their global id in hex (a role name and a flag: nothing
+ * sealed); one JSON of them all was read and written whole for each user record taken in,
+ * quadratic in a first sync's users, as the memberships' was (below). None for a user agreed
+ * before it was kept.
  */
 export interface AgreedUser {
   readonly role: string;
   readonly disabled: boolean;
 }
 
-const AGREED_USERS_KEY = 'replica.agreed_users';
+const AGREED_USER_PREFIX = 'replica.agreed_user.';
+/** Where builds before 2026-12-06 kept them all in one JSON: still read, never written. */
+const AGREED_USERS_ONE_SETTING = 'replica.agreed_users';
 
-function agreedUsers(db: ReadDb): Record<string, AgreedUser> {
-  const text = getSetting(db, AGREED_USERS_KEY);
-  const parsed = text === undefined ? undefined : JSON.parse(text) as unknown;
-  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Record<string, AgreedUser> : {};
+function agreedUserOf(value: unknown): AgreedUser | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const found = value as Partial<Record<keyof AgreedUser, unknown>>;
+  return typeof found.role === 'string' && typeof found.disabled === 'boolean' ? { role: found.role, disabled: found.disabled } : undefined;
 }
 
 export function agreedUser(db: ReadDb, uid: Buffer): AgreedUser | undefined {
-  const found = agreedUsers(db)[uid.toString('hex')];
-  return found !== undefined && typeof found.role === 'string' && typeof found.disabled === 'boolean' ? found : undefined;
+  const hex = uid.toString('hex');
+  const own = getSetting(db, AGREED_USER_PREFIX + hex);
+  if (own !== undefined) return agreedUserOf(JSON.parse(own) as unknown);
+  const all = getSetting(db, AGREED_USERS_ONE_SETTING);
+  const parsed = all === undefined ? undefined : JSON.parse(all) as unknown;
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? agreedUserOf((parsed as Record<string, unknown>)[hex]) : undefined;
 }
 
 export function noteAgreedUser(db: WriteDb, uid: Buffer, state: AgreedUser): void {
-  setSetting(db, AGREED_USERS_KEY, JSON.stringify({ ...agreedUsers(db), [uid.toString('hex')]: { role: state.role, disabled: state.disabled } }));
+  setSetting(db, AGREED_USER_PREFIX + uid.toString('hex'), JSON.stringify({ role: state.role, disabled: state.disabled }));
 }
 
 /**
