@@ -136,13 +136,21 @@ function agreedUserOf(value: unknown): AgreedUser | undefined {
   return typeof found.role === 'string' && typeof found.disabled === 'boolean' ? { role: found.role, disabled: found.disabled } : undefined;
 }
 
-export function agreedUser(db: ReadDb, uid: Buffer): AgreedUser | undefined {
-  const hex = uid.toString('hex');
-  const own = getSetting(db, AGREED_USER_PREFIX + hex);
-  if (own !== undefined) return agreedUserOf(JSON.parse(own) as unknown);
-  const all = getSetting(db, AGREED_USERS_ONE_SETTING);
+/**
+ * An agreed state kept one settings row an id (`prefix` and the id in hex), else where an older
+ * build kept them all in one JSON (`oneSetting`): the raw value, for its kind's check.
+ */
+function agreedSetting(db: ReadDb, prefix: string, oneSetting: string, id: Buffer): unknown {
+  const hex = id.toString('hex');
+  const own = getSetting(db, prefix + hex);
+  if (own !== undefined) return JSON.parse(own) as unknown;
+  const all = getSetting(db, oneSetting);
   const parsed = all === undefined ? undefined : JSON.parse(all) as unknown;
-  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? agreedUserOf((parsed as Record<string, unknown>)[hex]) : undefined;
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>)[hex] : undefined;
+}
+
+export function agreedUser(db: ReadDb, uid: Buffer): AgreedUser | undefined {
+  return agreedUserOf(agreedSetting(db, AGREED_USER_PREFIX, AGREED_USERS_ONE_SETTING, uid));
 }
 
 export function noteAgreedUser(db: WriteDb, uid: Buffer, state: AgreedUser): void {
@@ -178,12 +186,7 @@ function agreedOf(value: unknown): AgreedMember | undefined {
 }
 
 export function agreedMember(db: ReadDb, id: Buffer): AgreedMember | undefined {
-  const hex = id.toString('hex');
-  const own = getSetting(db, AGREED_MEMBER_PREFIX + hex);
-  if (own !== undefined) return agreedOf(JSON.parse(own) as unknown);
-  const all = getSetting(db, AGREED_MEMBERS_ONE_SETTING);
-  const parsed = all === undefined ? undefined : JSON.parse(all) as unknown;
-  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? agreedOf((parsed as Record<string, unknown>)[hex]) : undefined;
+  return agreedOf(agreedSetting(db, AGREED_MEMBER_PREFIX, AGREED_MEMBERS_ONE_SETTING, id));
 }
 
 /** The state a member record (or a row of one) says, as agreed state is kept. */
