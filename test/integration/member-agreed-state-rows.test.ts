@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { ReadDb } from '../../electron/vault/db';
 import { agreedUser } from '../../electron/vault/store-replica-people';
+import type { VaultSession } from '../../electron/vault/service';
 import { Vault } from '../../electron/vault/vault';
 import { ADMIN, ADMIN_PASSWORD, MEMBER, newPeopleWorld, OTHER, OWNER, PASSWORD, wire } from '../support/people-world';
 
@@ -44,53 +45,50 @@ function userRows(file: string): { readonly users: number; readonly agreed: numb
   }
 }
 
-describe("memberships' agreed state", () => {
-  it('is one small row a membership held, and a removal taken in forgets its own', async () => {
-    const { clock, files, netId } = await newPeopleWorld({
-      people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician' }, { name: ADMIN, role: 'admin', password: ADMIN_PASSWORD }],
-      members: [MEMBER, OTHER],
-      desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }],
-    });
-    const [ownerFile = '', adminFile = ''] = files;
-    const before = counts(ownerFile);
-    expect(before.memberships).toBeGreaterThan(2);
-    expect(before.agreed).toBe(before.memberships);
-    expect(before.longest).toBeLessThan(100);
-
+/** The owner's and an admin's desktops of one team; an admin's change is relayed to the owner's, who sets nothing aside. */
+async function ownerAndAdmin() {
+  const { clock, files, netId } = await newPeopleWorld({
+    people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician' }, { name: ADMIN, role: 'admin', password: ADMIN_PASSWORD }],
+    members: [MEMBER, OTHER],
+    desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }],
+  });
+  const [ownerFile = '', adminFile = ''] = files;
+  const adminChangeTakenByOwner = async (change: (admin: VaultSession) => Promise<unknown>): Promise<void> => {
     const admin = await Vault.open(adminFile, clock).signIn(ADMIN, ADMIN_PASSWORD);
-    await admin.team.revoke(netId, OTHER, await admin.team.memberRevision(netId, OTHER));
+    await change(admin);
     const out = await admin.replica.outgoing();
     await admin.close();
     const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
     const taken = await owner.replica.apply(wire(out), { hold: true, caughtUp: true });
     await owner.close();
     expect(taken.held).toEqual([]);
+  };
+  return { ownerFile, netId, adminChangeTakenByOwner };
+}
+
+describe("memberships' agreed state", () => {
+  it('is one small row a membership held, and a removal taken in forgets its own', async () => {
+    const { ownerFile, netId, adminChangeTakenByOwner } = await ownerAndAdmin();
+    const before = counts(ownerFile);
+    expect(before.memberships).toBeGreaterThan(2);
+    expect(before.agreed).toBe(before.memberships);
+    expect(before.longest).toBeLessThan(100);
+
+    await adminChangeTakenByOwner(async (admin) => admin.team.revoke(netId, OTHER, await admin.team.memberRevision(netId, OTHER)));
     const after = counts(ownerFile);
     expect(after.memberships).toBe(before.memberships - 1);
     expect(after.agreed).toBe(after.memberships);
   });
 
   it("keeps users' agreed state one small row a user, a user record taken in rewriting its own", async () => {
-    const { clock, files } = await newPeopleWorld({
-      people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician' }, { name: ADMIN, role: 'admin', password: ADMIN_PASSWORD }],
-      members: [MEMBER, OTHER],
-      desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }],
-    });
-    const [ownerFile = '', adminFile = ''] = files;
+    const { ownerFile, adminChangeTakenByOwner } = await ownerAndAdmin();
     const before = userRows(ownerFile);
     expect(before.users).toBeGreaterThan(3);
     expect(before.agreed).toBe(before.users);
     expect(before.oneJson).toBe(0);
     expect(before.longest).toBeLessThan(100);
 
-    const admin = await Vault.open(adminFile, clock).signIn(ADMIN, ADMIN_PASSWORD);
-    await admin.team.changeRole(MEMBER, 'auditor', await admin.team.userRevision(MEMBER));
-    const out = await admin.replica.outgoing();
-    await admin.close();
-    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    const taken = await owner.replica.apply(wire(out), { hold: true, caughtUp: true });
-    await owner.close();
-    expect(taken.held).toEqual([]);
+    await adminChangeTakenByOwner(async (admin) => admin.team.changeRole(MEMBER, 'auditor', await admin.team.userRevision(MEMBER)));
     const after = userRows(ownerFile);
     expect(after.agreed).toBe(before.users);
     expect(after.oneJson).toBe(0);
