@@ -11,7 +11,8 @@
  * the next (a move out in two hops, the server keeping the newest record only). Each then leaves as a revoke's entries do; an
  * edit of it made here and not sent is kept first, as a copy in the group it was in (which this
  * person holds), sent with their next push: never lost, and never pushed as a change of the entry
- * the server refuses them (review 13b hole 2). A marker that does not hold, or an id alone (a
+ * the server refuses them (review 13b hole 2); a delete of it made here and not sent goes with it
+ * (finding C8a: the move, or the delete made where it went, stands). A marker that does not hold, or an id alone (a
  * server older than schema 27), leaves the entry where it is, counted and told in one line.
  * Must never: drop an entry on the server's word alone, drop an entry of an owner or admin (they
  * hold every group: the server tells them none, and a relay that did is ignored), or drop an edit
@@ -117,7 +118,7 @@ function step(db: ReadDb, r: EntryRecord, at: Standing, deps: LeftReachDeps): St
   return { out: true };
 }
 
-/** Drops each entry held here live that a record of `told` takes out of this person's reach, keeping a copy of one changed here since last agreed. */
+/** Drops each entry held here live (or deleted here, not sent) that a record of `told` takes out of this person's reach, keeping a copy of one edited here since last agreed. */
 export function leaveReach(db: WriteDb, told: LeftTold, deps: LeftReachDeps): LeftReach {
   const me = getUser(db, deps.userId);
   if (me === undefined || ALL_GROUP_ROLES.some((role) => role === me.role)) return NOTHING;
@@ -126,17 +127,20 @@ export function leaveReach(db: WriteDb, told: LeftTold, deps: LeftReachDeps): Le
   const kept: EntrySummary[] = [];
   /** Entries held here live the server named, and why none of its records took each out (dropped ones leave this map). */
   const standing = new Map<string, string>();
-  const live = (id: string): EntryReplicaRow | undefined => {
+  // Live here, or deleted here and not sent: a delete of an entry that left this person's reach
+  // goes with it (the server refuses it to them, FORBIDDEN at every push: finding C8a).
+  const inReach = (id: string): EntryReplicaRow | undefined => {
     const local = entryByUid(db, uidBytes(id));
-    return local === undefined || local.deleted_at !== null ? undefined : local;
+    if (local === undefined) return undefined;
+    return local.deleted_at === null || local.revision !== replicaBase(db, local.uid) ? local : undefined;
   };
-  for (const id of told.ids ?? []) if (live(id) !== undefined) standing.set(id, ID_ALONE);
+  for (const id of told.ids ?? []) if (inReach(id) !== undefined) standing.set(id, ID_ALONE);
   // One record for each of this person's groups the entry left, each entry's in revision order:
   // followed from where it stands here, through groups this person holds, until one takes it out.
   const byEntry = new Map<string, EntryRecord[]>();
   for (const r of told.records ?? []) byEntry.set(r.id, [...(byEntry.get(r.id) ?? []), r]);
   for (const [id, records] of byEntry) {
-    const local = live(id);
+    const local = inReach(id);
     if (local === undefined) continue;
     let at: Standing = { group: local.group_id, deleted: false, revision: replicaBase(db, local.uid) };
     let out = false;

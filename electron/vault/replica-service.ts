@@ -1416,9 +1416,22 @@ export class ReplicaService {
         tally.unchanged++; // stale, or a replay; after HISTORY_CHANGED a version the server went back to (settleStartOver sends ours again)
         return;
       }
-      if (local.deleted_at !== null && r.deletedAt !== null) {
-        // A tombstone over a tombstone carries nothing: it may not move the entry anywhere.
-        if (local.group_id !== groupId || local.customer_id !== customerId) throw tampered('moves a deleted entry');
+      if (local.deleted_at !== null && r.deletedAt !== null && (local.group_id !== groupId || local.customer_id !== customerId)) {
+        // Tombstones of one entry in two groups (finding C8a): this desktop's delete not sent, or one it
+        // emptied (the entry left its reach), against the team's delete made where the entry had gone
+        // (moved there, then deleted). Two deletes agree: the team's is taken, judged as the delete it
+        // is, and nothing is sent over it. Refused as tampering ("moves a deleted entry"), it was set
+        // aside, this desktop's own pushed over it (overwriteRefused, its log blaming the teammate), and
+        // that set aside for good on every desktop holding the first (sync-tombstones-two-groups.test.ts).
+        if (changedHere || local.revision === 0) {
+          this.requireSenderMay(db, author, 'entries.delete', groupId);
+          this.replace(db, local, r, {}, incoming);
+          tally.applied++;
+          return;
+        }
+        // Over the team's own tombstone a record carries nothing: it moves the entry's group only as a
+        // move may (requireAllowed: entries.edit in both, as the server asks), never its customer.
+        if (local.customer_id !== customerId) throw tampered('moves a deleted entry to another customer');
       }
     }
     // Opened before anything is written: a record its group's key does not open is refused.

@@ -1,0 +1,127 @@
+/**
+ * Finding C8a of the review of how desktops merge concurrent changes (4 December): tombstones of
+ * one entry in two groups. One desktop deletes an entry where it is (the default group) while
+ * another moves it into Ops and deletes it there, from the same base; or a member's emptied
+ * tombstone (the entry left her reach) meets the entry's delete in the group it went to. A desktop
+ * took a tombstone over its own tombstone in another group for tampering ("moves a deleted
+ * entry"): set aside, then its own delete pushed over the other (the audit blaming a teammate) and
+ * set aside in turn on every desktop holding the first; a member who does not hold the other
+ * group had every push refused (FORBIDDEN) for good. Two deletes agree: deleted everywhere, every
+ * sync ok, nothing set aside. A real team server (PGlite, loopback HTTP), the owner's two desktops
+ * and bob's (default group and Ops) and carol's (default group) (test/support/team-desktops.ts),
+ * the CLI's sync. The cases run in order on one team.
+ */
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { manualClock } from '../support/vault';
+
+const clock = manualClock(Date.UTC(2026, 11, 7, 1, 0, 0));
+const team = useTeamDesktops('crewvault-tombstones-two-groups', clock);
+const { a, a2, b, c, onDesktop, sync } = team;
+
+/** A sync's answer: 'ok', or its code and message. */
+async function answer(d: Desktop): Promise<string> {
+  const out = await sync(d);
+  return out.code === 'ok' ? 'ok' : `${out.code}: ${out.stderr.trim()}`;
+}
+
+/** Why each record set aside on a desktop waits there (none: everything taken in). */
+function setAside(d: Desktop): string[] {
+  const db = new Database(d.file, { readonly: true });
+  try {
+    return (db.prepare('SELECT reason FROM replica_held').all() as Array<{ reason: string }>).map((h) => h.reason);
+  } finally {
+    db.close();
+  }
+}
+
+const titles = (d: Desktop): Promise<string[]> => onDesktop(d, async (s) => (await s.listEntries()).map((e) => e.title).sort());
+
+/** Each desktop's titles and what it set aside. */
+async function everywhere(...desktops: Desktop[]): Promise<Record<string, { titles: string[]; setAside: string[] }>> {
+  const out: Record<string, { titles: string[]; setAside: string[] }> = {};
+  for (const d of desktops) out[d.name] = { titles: await titles(d), setAside: setAside(d) };
+  return out;
+}
+
+async function deleteHere(d: Desktop, entryPath: string): Promise<void> {
+  clock.advance(1_000);
+  await onDesktop(d, async (s) => { const e = await s.resolvePath(entryPath); await s.deleteEntry(e.id, e.revision ?? -1); });
+}
+
+async function moveInto(d: Desktop, entryPath: string, groupId: number): Promise<void> {
+  clock.advance(1_000);
+  await onDesktop(d, async (s) => { const e = await s.resolvePath(entryPath); await s.team.moveEntry(e.id, groupId, e.revision ?? -1); });
+}
+
+async function moveAndDelete(d: Desktop, entryPath: string, groupId: number): Promise<void> {
+  await moveInto(d, entryPath, groupId);
+  await deleteHere(d, entryPath);
+}
+
+/** A new entry of the default group, made on the owner's desktop and synced to all four. */
+async function madeEverywhere(title: string): Promise<void> {
+  await onDesktop(a, (s) => s.createEntry({ customer: 'Acme', title, password: `${title}-1` }));
+  for (const d of [a, a2, b, c]) expect(await answer(d), d.name).toBe('ok');
+}
+
+const OPS_ONLY = ['Firewall', 'Switch'];
+/** Ops once the move of the third case stands. */
+const OPS_NOW = ['Firewall', 'Modem', 'Switch'];
+
+describe('tombstones of one entry in two groups', () => {
+  it('the owner moves it into Ops and deletes it there, their other desktop deletes it where it was: deleted everywhere, nothing set aside', async () => {
+    await deleteHere(a2, 'Acme/Printer');
+    await moveAndDelete(a, 'Acme/Printer', team.opsId);
+    const answers = [await answer(a), await answer(a2), await answer(a2), await answer(b), await answer(c), await answer(a)];
+    expect({ answers, ...await everywhere(a, a2, b, c) }).toEqual({
+      answers: Array(6).fill('ok'),
+      a: { titles: OPS_ONLY, setAside: [] }, a2: { titles: OPS_ONLY, setAside: [] }, b: { titles: OPS_ONLY, setAside: [] }, c: { titles: [], setAside: [] },
+    });
+  });
+
+  it('carol (the default group only) deletes it where it was, after bob moved it into Ops and deleted it there: her syncs go on', async () => {
+    await madeEverywhere('Camera');
+    await deleteHere(c, 'Acme/Camera');
+    await moveAndDelete(b, 'Acme/Camera', team.opsId);
+    const answers = [await answer(b), await answer(c), await answer(c), await answer(a), await answer(b)];
+    expect({ answers, ...await everywhere(a, b, c) }).toEqual({
+      answers: Array(5).fill('ok'), a: { titles: OPS_ONLY, setAside: [] }, b: { titles: OPS_ONLY, setAside: [] }, c: { titles: [], setAside: [] },
+    });
+  });
+
+  it('carol deletes it where it was, bob moved it into Ops (live) before: it leaves her desktop, her syncs go on, the move stands', async () => {
+    await madeEverywhere('Modem');
+    await deleteHere(c, 'Acme/Modem');
+    await moveInto(b, 'Acme/Modem', team.opsId);
+    const answers = [await answer(b), await answer(c), await answer(c), await answer(a)];
+    expect({ answers, ...await everywhere(a, b, c) }).toEqual({
+      answers: Array(4).fill('ok'), a: { titles: OPS_NOW, setAside: [] }, b: { titles: OPS_NOW, setAside: [] }, c: { titles: [], setAside: [] },
+    });
+  });
+
+  it('carol deletes it where it was first, then bob, who moved it into Ops and deleted it there, syncs: he takes hers, nothing sent over it', async () => {
+    await madeEverywhere('Scanner');
+    await deleteHere(c, 'Acme/Scanner');
+    await moveAndDelete(b, 'Acme/Scanner', team.opsId);
+    const answers = [await answer(c), await answer(a), await answer(b), await answer(b), await answer(a), await answer(c)];
+    expect({ answers, ...await everywhere(a, b, c) }).toEqual({
+      answers: Array(6).fill('ok'), a: { titles: OPS_NOW, setAside: [] }, b: { titles: OPS_NOW, setAside: [] }, c: { titles: [], setAside: [] },
+    });
+  });
+
+  it('an entry that left carol\'s reach, deleted in Ops, then Ops given to her: its delete is taken over the one her desktop emptied', async () => {
+    await madeEverywhere('Router');
+    await moveInto(a, 'Acme/Router', team.opsId);
+    expect(await answer(a)).toBe('ok');
+    expect(await answer(c)).toBe('ok');
+    await deleteHere(a, 'Acme/Router');
+    clock.advance(1_000);
+    await onDesktop(a, async (s) => { await s.team.grant(team.opsId, 'carol', false, await s.team.groupRevision(team.opsId)); });
+    const answers = [await answer(a), await answer(c), await answer(c)];
+    expect({ answers, ...await everywhere(a, c) }).toEqual({
+      answers: Array(3).fill('ok'), a: { titles: OPS_NOW, setAside: [] }, c: { titles: OPS_NOW, setAside: [] },
+    });
+  });
+});
