@@ -13,7 +13,10 @@
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { serverPlace } from '../../electron/team/profiles';
+import { keptSession } from '../../electron/team/sign-in';
+import { syncOnce } from '../../electron/team/sync';
+import { pushingAfter, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 1, 0, 0));
@@ -69,6 +72,8 @@ async function madeEverywhere(title: string): Promise<void> {
 const OPS_ONLY = ['Firewall', 'Switch'];
 /** Ops once the move of the third case stands. */
 const OPS_NOW = ['Firewall', 'Modem', 'Switch'];
+/** Then carol's entry made in the race case. */
+const WITH_LABEL = ['Firewall', 'Label', 'Modem', 'Switch'];
 
 describe('tombstones of one entry in two groups', () => {
   it('the owner moves it into Ops and deletes it there, their other desktop deletes it where it was: deleted everywhere, nothing set aside', async () => {
@@ -111,6 +116,20 @@ describe('tombstones of one entry in two groups', () => {
     });
   });
 
+  it('bob\'s move and delete lands between carol\'s pull and her push: refused once, pulled again, her delete goes with it and her new entry goes in the same sync', async () => {
+    await madeEverywhere('Plotter');
+    await deleteHere(c, 'Acme/Plotter');
+    await onDesktop(c, (s) => s.createEntry({ customer: 'Acme', title: 'Label', password: 'l-1' }));
+    await moveAndDelete(b, 'Acme/Plotter', team.opsId);
+    const kept = await keptSession(serverPlace(c.env), new URL(team.server.url).origin, () => clock.now());
+    const outcome = await onDesktop(c, (s) => syncOnce(pushingAfter(kept.client, async () => { expect(await answer(b)).toBe('ok'); }), s.replica));
+    expect(outcome.pushed).toBeGreaterThan(0);
+    const answers = [await answer(c), await answer(a), await answer(b)];
+    expect({ answers, ...await everywhere(a, b, c) }).toEqual({
+      answers: Array(3).fill('ok'), a: { titles: WITH_LABEL, setAside: [] }, b: { titles: WITH_LABEL, setAside: [] }, c: { titles: ['Label'], setAside: [] },
+    });
+  });
+
   it('an entry that left carol\'s reach, deleted in Ops, then Ops given to her: its delete is taken over the one her desktop emptied', async () => {
     await madeEverywhere('Router');
     await moveInto(a, 'Acme/Router', team.opsId);
@@ -121,7 +140,7 @@ describe('tombstones of one entry in two groups', () => {
     await onDesktop(a, async (s) => { await s.team.grant(team.opsId, 'carol', false, await s.team.groupRevision(team.opsId)); });
     const answers = [await answer(a), await answer(c), await answer(c)];
     expect({ answers, ...await everywhere(a, c) }).toEqual({
-      answers: Array(3).fill('ok'), a: { titles: OPS_NOW, setAside: [] }, c: { titles: OPS_NOW, setAside: [] },
+      answers: Array(3).fill('ok'), a: { titles: WITH_LABEL, setAside: [] }, c: { titles: WITH_LABEL, setAside: [] },
     });
   });
 });
