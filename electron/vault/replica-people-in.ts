@@ -606,6 +606,17 @@ function unsentHere(db: WriteDb, r: MemberRecord, groupId: number, userId: numbe
 const stateOfRow = (row: GroupKeyRow): AgreedMember => ({ keyVersion: row.key_version, lead: row.is_lead === 1, byRole: row.by_role === 1, secret: row.wrapped_secret_key !== null });
 const sameWraps = (a: AgreedMember, b: AgreedMember): boolean => a.keyVersion === b.keyVersion && a.secret === b.secret && a.byRole === b.byRole;
 
+/**
+ * Whether the row here was re-wrapped here (a secret key given or taken by a role change) at its
+ * version, which a rotation elsewhere to a newer one replaces. Nothing agreed known (a file from
+ * before the memberships' agreed state): whatever of it the rotation's wraps do not say was changed
+ * on both sides, and is told as dropped like any other (never silently).
+ */
+function rewrappedHere(here: AgreedMember, was: AgreedMember | undefined, there: AgreedMember): boolean {
+  if (was === undefined) return here.secret !== there.secret || here.byRole !== there.byRole;
+  return was.keyVersion === here.keyVersion && (was.secret !== here.secret || was.byRole !== here.byRole);
+}
+
 /** What a change made here of a membership did, against what was agreed (not known: said as it stands); undefined for a re-wrap alone (a rotation's). */
 function changedHere(here: AgreedMember, was: AgreedMember | undefined): string | undefined {
   const said: string[] = [];
@@ -656,7 +667,7 @@ function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupI
     } else if (was === undefined || !sameWraps(was, here)) {
       told.push(`both re-wrapped them: ${here.secret ? 'given the secret key' : 'left without the secret key'} here, ${there.secret ? 'given it' : 'left without it'} from elsewhere; the record's taken`);
     }
-  } else if (there.keyVersion > here.keyVersion && was !== undefined && was.keyVersion === here.keyVersion && (was.secret !== here.secret || was.byRole !== here.byRole)) {
+  } else if (there.keyVersion > here.keyVersion && rewrappedHere(here, was, there)) {
     told.push(`${here.secret ? 'given the secret key' : 'left without the secret key'} here at key version ${here.keyVersion}: the group's key was changed elsewhere to version ${there.keyVersion}, as wrapped there`);
   }
   const me = getUser(db, intake.userId);

@@ -14,14 +14,21 @@ import type { ReplicaRecord } from '../../shared/sync/records';
 import { uidText } from '../../electron/vault/ids';
 import { Vault } from '../../electron/vault/vault';
 import type { Role } from '../../shared/policy';
-import { ADMIN, ADMIN_PASSWORD, LEAD, LEAD_PASSWORD, MEMBER, newPeopleWorld, OTHER, OWNER, PASSWORD, wire } from '../support/people-world';
+import { ADMIN, ADMIN_PASSWORD, LEAD, LEAD_PASSWORD, MEMBER, MEMBER_PASSWORD, newPeopleWorld, OTHER, OWNER, PASSWORD, wire } from '../support/people-world';
 
-/** mo (with `role`) and oz, members of Network; the owner's and the admin's desktops. `moLeads`: mo leads it beside lena on every copy. */
-async function setUp(options: { readonly moLeads?: boolean; readonly moRole?: Role; readonly ozOutside?: boolean } = {}) {
+/**
+ * mo (with `role`) and oz, members of Network; the owner's and the admin's desktops. `moLeads`: mo
+ * leads it beside lena on every copy. `moDesktop`: mo has a password and a desktop of his own too.
+ */
+async function setUp(options: { readonly moLeads?: boolean; readonly moRole?: Role; readonly ozOutside?: boolean; readonly moDesktop?: boolean } = {}) {
+  const moDesktop = options.moDesktop === true;
   const { clock, files, netId } = await newPeopleWorld({
-    people: [{ name: MEMBER, role: options.moRole ?? 'technician' }, { name: OTHER, role: 'technician' }, { name: ADMIN, role: 'admin', password: ADMIN_PASSWORD }],
+    people: [{ name: MEMBER, role: options.moRole ?? 'technician', ...(moDesktop ? { password: MEMBER_PASSWORD } : {}) }, { name: OTHER, role: 'technician' }, { name: ADMIN, role: 'admin', password: ADMIN_PASSWORD }],
     members: options.ozOutside === true ? [MEMBER] : [MEMBER, OTHER],
-    desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }],
+    desktops: [
+      { label: 'owner', name: OWNER, password: PASSWORD }, { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD },
+      ...(moDesktop ? [{ label: 'mo', name: MEMBER, password: MEMBER_PASSWORD }] : []),
+    ],
     ...(options.moLeads === true ? {
       beforeCopies: async (file: string, c: Parameters<typeof Vault.open>[1], groupId: number) => {
         const lena = await Vault.open(file, c).signIn(LEAD, LEAD_PASSWORD);
@@ -30,8 +37,8 @@ async function setUp(options: { readonly moLeads?: boolean; readonly moRole?: Ro
       },
     } : {}),
   });
-  const [ownerFile = '', adminFile = ''] = files;
-  return { clock, ownerFile, adminFile, netId };
+  const [ownerFile = '', adminFile = '', moFile = ''] = files;
+  return { clock, ownerFile, adminFile, moFile, netId };
 }
 
 function readOnly<T>(file: string, read: (db: Database.Database) => T): T {
@@ -64,6 +71,16 @@ function moRecords(records: readonly ReplicaRecord[], which: { readonly mo: stri
     ? [{ lead: r.lead, revoked: r.revoked, keyVersion: r.keyVersion, secret: r.wrappedSecretKey !== null, revision: r.revision }] : []));
 }
 
+/** The file as one from before the memberships' agreed state: no row of it, nor the older one JSON of them all. */
+function forgetAgreedMemberships(file: string): void {
+  const db = new Database(file);
+  try {
+    db.prepare("DELETE FROM settings WHERE key LIKE 'replica.agreed_member%'").run();
+  } finally {
+    db.close();
+  }
+}
+
 /** The admin's change, made on their desktop and handed over as its batch. */
 async function adminDoes(file: string, clock: Parameters<typeof Vault.open>[1], change: (admin: Awaited<ReturnType<Vault['signIn']>>) => Promise<void>) {
   const admin = await Vault.open(file, clock).signIn(ADMIN, ADMIN_PASSWORD);
@@ -93,6 +110,28 @@ describe('a member record crossing an unsent change of the same membership', () 
     expect(again).toEqual([{ lead: true, revoked: false, keyVersion: 2, secret: true, revision: expect.any(Number) as number }]);
     expect(again[0]?.revision).toBeGreaterThan(theirs[0]?.revision ?? Infinity);
     expect(crossedRows(ownerFile)).toEqual([MEMBER]);
+  });
+
+  it('in a file from before the agreed state, a secret key given here by a role change and crossed by a rotation from elsewhere is dropped and told', async () => {
+    const { clock, ownerFile, adminFile, netId } = await setUp({ moRole: 'auditor' });
+    const out = await adminDoes(adminFile, clock, async (admin) => admin.team.revoke(netId, OTHER, await admin.team.memberRevision(netId, OTHER)));
+    expect(moRecords(out.batch.records, ids(ownerFile, netId))).toEqual([{ lead: false, revoked: false, keyVersion: 2, secret: false, revision: expect.any(Number) as number }]);
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.changeRole(MEMBER, 'technician', await owner.team.userRevision(MEMBER));
+    await owner.close();
+    expect(moRow(ownerFile, netId)).toEqual({ key_version: 1, lead: 0, secret: 1 });
+    forgetAgreedMemberships(ownerFile);
+
+    const again = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    const taken = await again.replica.apply(wire(out), { hold: true, caughtUp: true });
+    await again.close();
+    expect(taken.held).toEqual([]);
+    // The rotation's wraps taken (no secret key at version 2): what was given here goes, and is told.
+    expect(moRow(ownerFile, netId)).toEqual({ key_version: 2, lead: 0, secret: 0 });
+    // (The same role change re-wrapped mo in the default group too, whose record the batch also carries: told on its own line.)
+    expect(new Set(taken.crossed.map((c) => c.user))).toEqual(new Set([MEMBER]));
+    expect(taken.crossed.map((c) => c.detail)).toContainEqual(expect.stringMatching(/group "Network" [^;]*; given the secret key here at key version 1: the group's key was changed elsewhere to version 2/));
+    expect(crossedRows(ownerFile)).toEqual(taken.crossed.map(() => MEMBER));
   });
 
   it("a rotation from elsewhere keeps the owner's unsent unmaking of mo as a lead (the tighter), and sends it again", async () => {
