@@ -30,19 +30,19 @@
  * or entries sealed under a key version this vault no longer holds.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { holdsAllGroups, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
+import { holdsAllGroups, mayHoldSecretKeyIn, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
 import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
 import { bin, canonicalRole, groupNameHere, managesHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
 import type { WriteDb } from './db';
 import { pageOf, writePage, type PageItem } from './entry-pages';
 import { resealEntry } from './entry-reseal';
-import { needsSecretKeyIn, openHeldGroupKey } from './group-keys';
+import { needsSecretKeyIn, openHeldGroupKey, wrapGroupFor } from './group-keys';
 import { uidText } from './ids';
 import type { GroupKey } from './keys';
 import { listEntryRowsInGroups } from './store-entries';
 import { dropRotatedFrom } from './store-rotated-from';
-import { deleteGroupKey, getGroupRow, groupKeysOfGroup, groupKeysOfUser, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow } from './store-groups';
+import { deleteGroupKey, getGroupRow, groupKeysOfGroup, groupKeysOfUser, groupServerCodes, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
@@ -633,7 +633,7 @@ function changedHere(here: AgreedMember, was: AgreedMember | undefined): string 
  * agreed (store-replica-people.ts agreedMember), as takeUser judges a user's fields: the lead
  * changed on one side only, that side's is kept; on both (nothing agreed known), the tighter (an
  * unmaking over a making). The wraps: a newer key version is the record's (a rotation elsewhere:
- * a making here is kept on its wrap, which the lead flag is not part of); at the same version,
+ * a making here is kept at it, on wraps made again here: keyToWrapAgain); at the same version,
  * re-wrapped here only (a secret key given or taken), this desktop's are kept; on both, the
  * record's. What is kept goes above the record's revision and is sent again, which needs this
  * desktop's person to manage the group still, and after this batch (`unmadeLater`: a newer record
@@ -677,10 +677,24 @@ function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupI
     wrapsHere = false;
     told = [`${changedHere(here, was) ?? 're-wrapped'} here: dropped, as this desktop's person no longer manages the group to send it; the record from elsewhere taken`];
   }
-  const wraps = wrapsHere ? current : {
-    key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
-  };
-  putGroupKey(db, { group_id: groupId, user_id: userId, key_version: wraps.key_version, wrapped_key: wraps.wrapped_key, wrapped_secret_key: wraps.wrapped_secret_key, by_role: wraps.by_role, is_lead: lead ? 1 : 0 });
+  // A lead kept here on the record's wraps goes out signed by this person: the wraps are made again
+  // here, as a making at that version would make them, so the record never names them the author of
+  // another desktop's wraps. Where this desktop cannot (its key not at that version, a secret key it
+  // does not hold or may not give), the making goes, told, as setLead would refuse it now.
+  const member = getUser(db, userId);
+  const own = lead !== there.lead && !wrapsHere && me !== undefined && member !== undefined ? keyToWrapAgain(db, intake, me.role, groupId, r) : undefined;
+  if (own === null) {
+    lead = there.lead;
+    told = [`${changedHere(here, was) ?? 're-wrapped'} here: dropped, as this desktop's person cannot wrap the group's key at version ${r.keyVersion} for them to send it; the record from elsewhere taken`];
+  }
+  if (own && member) {
+    wrapGroupFor(db, groupId, own, member, { lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null }, intake.ring.keysSeen);
+  } else {
+    const wraps = wrapsHere ? current : {
+      key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
+    };
+    putGroupKey(db, { group_id: groupId, user_id: userId, key_version: wraps.key_version, wrapped_key: wraps.wrapped_key, wrapped_secret_key: wraps.wrapped_secret_key, by_role: wraps.by_role, is_lead: lead ? 1 : 0 });
+  }
   setReplicaBase(db, id, r.revision);
   noteAgreedMembers(db, [{ id, state: there }]);
   // What is kept of this desktop's change goes one above the record, to be sent again (its row's sequence is past the sent one).
@@ -689,6 +703,18 @@ function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupI
   if (told.length === 0) return;
   const name = getUser(db, userId)?.name ?? 'a member';
   intake.crossed(name, `${name}: a member record of the group "${groupNameHere(db, intake, groupId)}" from elsewhere crossed a change of their membership made here not yet sent; ${told.join('; ')}${keeps ? ' (sent again)' : ''}`);
+}
+
+/**
+ * The group key this person holds at `r`'s version, to wrap `r`'s member again as `r` wraps them
+ * (its secret key only where `r` does), or null where they cannot: not at that version here, or a
+ * secret key they do not hold or may not give (team.ts requireMayHoldSecret; the server asks the same).
+ */
+function keyToWrapAgain(db: WriteDb, intake: PeopleIntake, role: string, groupId: number, r: MemberRecord): GroupKey | null {
+  const held = intake.ring.groups.get(groupId);
+  if (held === undefined || held.version !== r.keyVersion) return null;
+  if (r.wrappedSecretKey === null) return held;
+  return held.split && held.secret !== undefined && mayHoldSecretKeyIn(rolePermissions(db, role), groupServerCodes(db, groupId)) ? held : null;
 }
 
 /** A signed revoke from elsewhere ending a membership this desktop changed and did not send: the change goes with it (the tighter), told. */

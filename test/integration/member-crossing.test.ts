@@ -10,7 +10,7 @@
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { ReplicaRecord } from '../../shared/sync/records';
+import type { MemberRecord, ReplicaRecord } from '../../shared/sync/records';
 import { uidText } from '../../electron/vault/ids';
 import { Vault } from '../../electron/vault/vault';
 import type { Role } from '../../shared/policy';
@@ -71,6 +71,10 @@ function moRecords(records: readonly ReplicaRecord[], which: { readonly mo: stri
     ? [{ lead: r.lead, revoked: r.revoked, keyVersion: r.keyVersion, secret: r.wrappedSecretKey !== null, revision: r.revision }] : []));
 }
 
+/** mo's member record in Network a batch carries, whole. */
+const moRecord = (records: readonly ReplicaRecord[], which: { readonly mo: string; readonly net: string }): MemberRecord | undefined =>
+  records.find((r): r is MemberRecord => r.kind === 'member' && r.user === which.mo && r.group === which.net);
+
 /** The file as one from before the memberships' agreed state: no row of it, nor the older one JSON of them all. */
 function forgetAgreedMemberships(file: string): void {
   const db = new Database(file);
@@ -110,6 +114,40 @@ describe('a member record crossing an unsent change of the same membership', () 
     expect(again).toEqual([{ lead: true, revoked: false, keyVersion: 2, secret: true, revision: expect.any(Number) as number }]);
     expect(again[0]?.revision).toBeGreaterThan(theirs[0]?.revision ?? Infinity);
     expect(crossedRows(ownerFile)).toEqual([MEMBER]);
+  });
+
+  it("a lead making kept over a rotation from elsewhere goes out on wraps the owner's desktop made, which mo's own desktop takes", async () => {
+    const { clock, ownerFile, adminFile, moFile, netId } = await setUp({ moDesktop: true });
+    const which = ids(ownerFile, netId);
+    const ownerUid = readOnly(ownerFile, (db) => uidText(db.prepare<[string], { uid: Buffer }>('SELECT uid FROM users WHERE name = ?').get(OWNER)?.uid ?? Buffer.alloc(16)));
+    const out = await adminDoes(adminFile, clock, async (admin) => admin.team.revoke(netId, OTHER, await admin.team.memberRevision(netId, OTHER)));
+    const theirs = moRecord(out.batch.records, which);
+    expect(theirs).toMatchObject({ lead: false, keyVersion: 2 });
+    expect(theirs?.wrappedSecretKey).not.toBeNull();
+    const mo = await Vault.open(moFile, clock).signIn(MEMBER, MEMBER_PASSWORD);
+    expect((await mo.replica.apply(wire(out), { hold: true, caughtUp: true })).held).toEqual([]);
+    await mo.close();
+
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.setLead(netId, MEMBER, true, await owner.team.memberRevision(netId, MEMBER));
+    const taken = await owner.replica.apply(wire(out), { hold: true, caughtUp: true });
+    expect(taken.crossed[0]?.detail).toContain('made a lead here: kept');
+    const again = await owner.replica.outgoing();
+    await owner.close();
+    // Signed by the owner, so wrapped by the owner's desktop (as a making at that version would be), never the admin's wraps under the owner's name.
+    const sent = moRecord(again.batch.records, which);
+    expect(sent).toMatchObject({ lead: true, keyVersion: 2, author: ownerUid });
+    expect(sent?.author).not.toBe(theirs?.author);
+    expect(sent?.wrappedKey).not.toBe(theirs?.wrappedKey);
+    expect(sent?.wrappedSecretKey).not.toBeNull();
+    expect(sent?.wrappedSecretKey).not.toBe(theirs?.wrappedSecretKey);
+
+    // mo's own desktop takes it: the owner's wraps open to the very keys it holds at version 2.
+    const moAgain = await Vault.open(moFile, clock).signIn(MEMBER, MEMBER_PASSWORD);
+    const there = await moAgain.replica.apply(wire(again), { hold: true, caughtUp: true });
+    await moAgain.close();
+    expect(there.held).toEqual([]);
+    expect(moRow(moFile, netId)).toEqual({ key_version: 2, lead: 1, secret: 1 });
   });
 
   it('in a file from before the agreed state, a secret key given here by a role change and crossed by a rotation from elsewhere is dropped and told', async () => {
