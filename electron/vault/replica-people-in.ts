@@ -59,6 +59,9 @@ export type { PeopleIntake } from './replica-people-checks';
 export type PeopleTaken = 'applied' | 'unchanged' | 'ignored';
 
 export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[], take: (r: ReplicaRecord, work: () => void) => void, count: (taken: PeopleTaken) => void): void {
+  // Groups this person manages now that this batch may take from them (their own records in it):
+  // what they changed there and did not send goes, told, when it does (dropUnsendable).
+  const managedBefore = groupsItMayUnmake(db, intake, records);
   for (const r of records) if (r.kind === 'user') take(r, () => count(takeUser(db, intake, r)));
   const taken = new Set<string>();
   const moved = new Set<number>();
@@ -112,6 +115,58 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
       deleteGroupKey(db, groupId, gk.user_id);
       const uids = groupAndUserUids(db, groupId, gk.user_id);
       if (uids !== undefined) forgetAgreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex)));
+    }
+  }
+  dropUnsendable(db, intake, managedBefore);
+}
+
+/**
+ * The groups this person manages here before `records` are taken in, of those the batch may stop
+ * them managing: a record of their own membership (unmade as a lead, removed), or of themselves (a
+ * role from elsewhere: every group they hold). Only those, so a batch costs no pass over every membership.
+ */
+function groupsItMayUnmake(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[]): number[] {
+  const me = getUser(db, intake.userId);
+  if (me === undefined) return [];
+  const own = uidText(me.uid);
+  const groups = records.some((r) => r.kind === 'user' && r.id === own)
+    ? groupKeysOfUser(db, me.id).map((gk) => gk.group_id)
+    : records.flatMap((r) => (r.kind === 'member' && r.user === own ? [idByUid(db, 'access_groups', uidBytes(r.group))] : [])).filter((g): g is number => g !== undefined);
+  return [...new Set(groups)].filter((groupId) => managesHere(db, { id: me.id, role: me.role }, groupId));
+}
+
+/**
+ * Others' memberships of a group this person stopped managing in this batch (unmade as its lead,
+ * demoted, removed), changed here and not sent, that no record of them crossed (takeCrossing drops
+ * those): a lead made or unmade, a grant. Nobody would ever be sent them (replica-people.ts sends
+ * only what its person manages, and the server would refuse it), and this desktop would show them
+ * as made for good: the lead goes back to what was agreed (nothing agreed known: the unmaking, the
+ * tighter), a grant never agreed goes, each told as dropped (user.crossed). Whoever manages the
+ * group makes it again if it still holds.
+ */
+function dropUnsendable(db: WriteDb, intake: PeopleIntake, managedBefore: readonly number[]): void {
+  const me = getUser(db, intake.userId);
+  for (const groupId of managedBefore) {
+    if (me !== undefined && getGroupRow(db, groupId) !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId)) continue;
+    for (const gk of groupKeysOfGroup(db, groupId)) {
+      const uids = gk.user_id === intake.userId ? undefined : groupAndUserUids(db, groupId, gk.user_id);
+      if (uids === undefined) continue;
+      const id = uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex));
+      const base = replicaBase(db, id);
+      if ((memberRevision(db, groupId, gk.user_id) ?? 0) <= base || memberSeq(db, groupId, gk.user_id) <= sentSeq(db)) continue;
+      const was = agreedMember(db, id);
+      let what: string;
+      if (base === 0) {
+        deleteGroupKey(db, groupId, gk.user_id);
+        what = 'granted it';
+      } else if (gk.is_lead !== (was?.lead === true ? 1 : 0)) {
+        putGroupKey(db, { ...gk, is_lead: was?.lead === true ? 1 : 0 });
+        what = gk.is_lead === 1 ? 'made a lead' : 'unmade as a lead';
+        // Nothing else of it changed here: agreed again, so nothing of it is taken for unsent.
+        if (was !== undefined && sameWraps(was, stateOfRow(gk))) setMemberRevision(db, groupId, gk.user_id, base);
+      } else continue;
+      const name = getUser(db, gk.user_id)?.name ?? 'a member';
+      intake.crossed(name, `${name}: a change of their membership of the group "${groupNameHere(db, intake, groupId)}" made here not yet sent; ${what} here: dropped, as this desktop's person no longer manages the group to send it`);
     }
   }
 }
