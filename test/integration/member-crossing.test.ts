@@ -150,6 +150,41 @@ describe('a member record crossing an unsent change of the same membership', () 
     expect(moRow(moFile, netId)).toEqual({ key_version: 2, lead: 1, secret: 1 });
   });
 
+  it("a lead making kept over a rotation that takes the secret key from its maker's role is dropped and told: its maker cannot wrap it again", async () => {
+    const codelead = ['entries.view', 'passwords.reveal', 'otp.view', 'otp.reveal_secret', 'entries.create', 'entries.edit', 'entries.delete', 'groups.manage'] as const;
+    const { clock, files, netId } = await newPeopleWorld({
+      people: [{ name: MEMBER, role: 'technician' }, { name: ADMIN, role: 'admin', password: ADMIN_PASSWORD }],
+      members: [MEMBER],
+      desktops: [{ label: 'lena', name: LEAD, password: LEAD_PASSWORD }, { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }],
+      // Network's codes computed by the team server: there only a role that may reveal OTP keys holds its secret key.
+      beforeCopies: async (file: string, c: Parameters<typeof Vault.open>[1], groupId: number) => {
+        const owner = await Vault.open(file, c).signIn(OWNER, PASSWORD);
+        await owner.team.defineRole('Codelead', [...codelead], await owner.team.roleRevision('Codelead'));
+        await owner.team.changeRole(LEAD, 'Codelead', await owner.team.userRevision(LEAD));
+        await owner.team.setServerCodes(groupId, true, await owner.team.groupRevision(groupId));
+        await owner.close();
+      },
+    });
+    const [lenaFile = '', adminFile = ''] = files;
+    // The admin narrows lena's role to a codes-only lead: Network rotates, mo (a technician) keeps its secret key there, lena does not.
+    const out = await adminDoes(adminFile, clock, async (admin) => { await admin.team.defineRole('Codelead', ['entries.view', 'otp.view', 'groups.manage'], await admin.team.roleRevision('Codelead')); });
+    const which = ids(lenaFile, netId);
+    const version = (moRecords(out.batch.records, which)[0]?.keyVersion ?? 0);
+    expect(moRecords(out.batch.records, which)).toEqual([{ lead: false, revoked: false, keyVersion: version, secret: true, revision: expect.any(Number) as number }]);
+    expect(version).toBeGreaterThan(moRow(lenaFile, netId)?.key_version ?? Infinity);
+
+    const lena = await Vault.open(lenaFile, clock).signIn(LEAD, LEAD_PASSWORD);
+    await lena.team.setLead(netId, MEMBER, true, await lena.team.memberRevision(netId, MEMBER));
+    const taken = await lena.replica.apply(wire(out), { hold: true, caughtUp: true });
+    const again = moRecords((await lena.replica.outgoing()).batch.records, which);
+    await lena.close();
+    expect(taken.held).toEqual([]);
+    expect(moRow(lenaFile, netId)).toEqual({ key_version: version, lead: 0, secret: 1 });
+    // (A copy's first push sends every membership it holds: mo's goes as taken, not a lead.)
+    expect(again.filter((r) => r.lead)).toEqual([]);
+    expect(taken.crossed.find((c) => c.user === MEMBER)?.detail).toContain(`made a lead here: dropped, as this desktop's person cannot wrap the group's key at version ${version} for them to send it`);
+  });
+
   it('in a file from before the agreed state, a secret key given here by a role change and crossed by a rotation from elsewhere is dropped and told', async () => {
     const { clock, ownerFile, adminFile, netId } = await setUp({ moRole: 'auditor' });
     const out = await adminDoes(adminFile, clock, async (admin) => admin.team.revoke(netId, OTHER, await admin.team.memberRevision(netId, OTHER)));
