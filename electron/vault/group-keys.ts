@@ -73,12 +73,13 @@ export function groupsWithStraySecretKeys(db: ReadDb, groupIds: Iterable<number>
  * Wraps `group` for `user`: the list key always, the secret key when their role needs it.
  * FORBIDDEN when it does and the person wrapping lacks the secret key to give.
  */
-export function wrapGroupFor(db: WriteDb, groupId: number, group: GroupKey, user: Pick<UserRow, 'id' | 'public_key' | 'role'>, place: { readonly lead: boolean; readonly byRole: boolean }, seen?: KeysSeen): void {
+export function wrapGroupFor(db: WriteDb, groupId: number, group: GroupKey, user: Pick<UserRow, 'id' | 'public_key' | 'role'>, place: { readonly lead: boolean; readonly byRole: boolean; readonly secret?: boolean }, seen?: KeysSeen): void {
   let wrappedSecret: Buffer | null = null;
   requireVouchedFor(db, user.id, user.public_key, seen);
   const groupRef = refOf(db, 'access_groups', groupId);
   const userRef = refOf(db, 'users', user.id);
-  if (group.split && needsSecretKeyIn(db, user, groupId)) {
+  // `place.secret`: wrapped again as a record from elsewhere wrapped it (replica-people-in.ts takeCrossing), not read from the role here.
+  if (group.split && (place.secret ?? needsSecretKeyIn(db, user, groupId))) {
     if (!group.secret) throw new CrewvaultError('FORBIDDEN', 'You do not hold this group\'s secret key: someone who can reveal its entries must add this person.');
     wrappedSecret = wrapKey(user.public_key, group.secret, contexts.groupSecretKey(groupRef, userRef, group.version));
   }

@@ -30,19 +30,19 @@
  * or entries sealed under a key version this vault no longer holds.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { holdsAllGroups, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
+import { holdsAllGroups, mayHoldSecretKeyIn, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
 import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
 import { bin, canonicalRole, groupNameHere, managesHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
 import type { WriteDb } from './db';
 import { pageOf, writePage, type PageItem } from './entry-pages';
 import { resealEntry } from './entry-reseal';
-import { needsSecretKeyIn, openHeldGroupKey } from './group-keys';
+import { needsSecretKeyIn, openHeldGroupKey, wrapGroupFor } from './group-keys';
 import { uidText } from './ids';
 import type { GroupKey } from './keys';
 import { listEntryRowsInGroups } from './store-entries';
 import { dropRotatedFrom } from './store-rotated-from';
-import { deleteGroupKey, getGroupRow, groupKeysOfGroup, groupKeysOfUser, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow } from './store-groups';
+import { deleteGroupKey, getGroupRow, groupKeysOfGroup, groupKeysOfUser, groupServerCodes, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
@@ -59,6 +59,9 @@ export type { PeopleIntake } from './replica-people-checks';
 export type PeopleTaken = 'applied' | 'unchanged' | 'ignored';
 
 export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[], take: (r: ReplicaRecord, work: () => void) => void, count: (taken: PeopleTaken) => void): void {
+  // Groups this person manages now that this batch may take from them (their own records in it):
+  // what they changed there and did not send goes, told, when it does (dropUnsendable).
+  const managedBefore = groupsItMayUnmake(db, intake, records);
   for (const r of records) if (r.kind === 'user') take(r, () => count(takeUser(db, intake, r)));
   const taken = new Set<string>();
   const moved = new Set<number>();
@@ -112,6 +115,58 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
       deleteGroupKey(db, groupId, gk.user_id);
       const uids = groupAndUserUids(db, groupId, gk.user_id);
       if (uids !== undefined) forgetAgreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex)));
+    }
+  }
+  dropUnsendable(db, intake, managedBefore);
+}
+
+/**
+ * The groups this person manages here before `records` are taken in, of those the batch may stop
+ * them managing: a record of their own membership (unmade as a lead, removed), or of themselves (a
+ * role from elsewhere: every group they hold). Only those, so a batch costs no pass over every membership.
+ */
+function groupsItMayUnmake(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[]): number[] {
+  const me = getUser(db, intake.userId);
+  if (me === undefined) return [];
+  const own = uidText(me.uid);
+  const groups = records.some((r) => r.kind === 'user' && r.id === own)
+    ? groupKeysOfUser(db, me.id).map((gk) => gk.group_id)
+    : records.flatMap((r) => (r.kind === 'member' && r.user === own ? [idByUid(db, 'access_groups', uidBytes(r.group))] : [])).filter((g): g is number => g !== undefined);
+  return [...new Set(groups)].filter((groupId) => managesHere(db, { id: me.id, role: me.role }, groupId));
+}
+
+/**
+ * Others' memberships of a group this person stopped managing in this batch (unmade as its lead,
+ * demoted, removed), changed here and not sent, that no record of them crossed (takeCrossing drops
+ * those): a lead made or unmade, a grant. Nobody would ever be sent them (replica-people.ts sends
+ * only what its person manages, and the server would refuse it), and this desktop would show them
+ * as made for good: the lead goes back to what was agreed (nothing agreed known: the unmaking, the
+ * tighter), a grant never agreed goes, each told as dropped (user.crossed). Whoever manages the
+ * group makes it again if it still holds.
+ */
+function dropUnsendable(db: WriteDb, intake: PeopleIntake, managedBefore: readonly number[]): void {
+  const me = getUser(db, intake.userId);
+  for (const groupId of managedBefore) {
+    if (me !== undefined && getGroupRow(db, groupId) !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId)) continue;
+    for (const gk of groupKeysOfGroup(db, groupId)) {
+      const uids = gk.user_id === intake.userId ? undefined : groupAndUserUids(db, groupId, gk.user_id);
+      if (uids === undefined) continue;
+      const id = uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex));
+      const base = replicaBase(db, id);
+      if ((memberRevision(db, groupId, gk.user_id) ?? 0) <= base || memberSeq(db, groupId, gk.user_id) <= sentSeq(db)) continue;
+      const was = agreedMember(db, id);
+      let what: string;
+      if (base === 0) {
+        deleteGroupKey(db, groupId, gk.user_id);
+        what = 'granted it';
+      } else if (gk.is_lead !== (was?.lead === true ? 1 : 0)) {
+        putGroupKey(db, { ...gk, is_lead: was?.lead === true ? 1 : 0 });
+        what = gk.is_lead === 1 ? 'made a lead' : 'unmade as a lead';
+        // Nothing else of it changed here: agreed again, so nothing of it is taken for unsent.
+        if (was !== undefined && sameWraps(was, stateOfRow(gk))) setMemberRevision(db, groupId, gk.user_id, base);
+      } else continue;
+      const name = getUser(db, gk.user_id)?.name ?? 'a member';
+      intake.crossed(name, `${name}: a change of their membership of the group "${groupNameHere(db, intake, groupId)}" made here not yet sent; ${what} here: dropped, as this desktop's person no longer manages the group to send it`);
     }
   }
 }
@@ -606,6 +661,17 @@ function unsentHere(db: WriteDb, r: MemberRecord, groupId: number, userId: numbe
 const stateOfRow = (row: GroupKeyRow): AgreedMember => ({ keyVersion: row.key_version, lead: row.is_lead === 1, byRole: row.by_role === 1, secret: row.wrapped_secret_key !== null });
 const sameWraps = (a: AgreedMember, b: AgreedMember): boolean => a.keyVersion === b.keyVersion && a.secret === b.secret && a.byRole === b.byRole;
 
+/**
+ * Whether the row here was re-wrapped here (a secret key given or taken by a role change) at its
+ * version, which a rotation elsewhere to a newer one replaces. Nothing agreed known (a file from
+ * before the memberships' agreed state): whatever of it the rotation's wraps do not say was changed
+ * on both sides, and is told as dropped like any other (never silently).
+ */
+function rewrappedHere(here: AgreedMember, was: AgreedMember | undefined, there: AgreedMember): boolean {
+  if (was === undefined) return here.secret !== there.secret || here.byRole !== there.byRole;
+  return was.keyVersion === here.keyVersion && (was.secret !== here.secret || was.byRole !== here.byRole);
+}
+
 /** What a change made here of a membership did, against what was agreed (not known: said as it stands); undefined for a re-wrap alone (a rotation's). */
 function changedHere(here: AgreedMember, was: AgreedMember | undefined): string | undefined {
   const said: string[] = [];
@@ -622,7 +688,7 @@ function changedHere(here: AgreedMember, was: AgreedMember | undefined): string 
  * agreed (store-replica-people.ts agreedMember), as takeUser judges a user's fields: the lead
  * changed on one side only, that side's is kept; on both (nothing agreed known), the tighter (an
  * unmaking over a making). The wraps: a newer key version is the record's (a rotation elsewhere:
- * a making here is kept on its wrap, which the lead flag is not part of); at the same version,
+ * a making here is kept at it, on wraps made again here: keyToWrapAgain); at the same version,
  * re-wrapped here only (a secret key given or taken), this desktop's are kept; on both, the
  * record's. What is kept goes above the record's revision and is sent again, which needs this
  * desktop's person to manage the group still, and after this batch (`unmadeLater`: a newer record
@@ -656,7 +722,7 @@ function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupI
     } else if (was === undefined || !sameWraps(was, here)) {
       told.push(`both re-wrapped them: ${here.secret ? 'given the secret key' : 'left without the secret key'} here, ${there.secret ? 'given it' : 'left without it'} from elsewhere; the record's taken`);
     }
-  } else if (there.keyVersion > here.keyVersion && was !== undefined && was.keyVersion === here.keyVersion && (was.secret !== here.secret || was.byRole !== here.byRole)) {
+  } else if (there.keyVersion > here.keyVersion && rewrappedHere(here, was, there)) {
     told.push(`${here.secret ? 'given the secret key' : 'left without the secret key'} here at key version ${here.keyVersion}: the group's key was changed elsewhere to version ${there.keyVersion}, as wrapped there`);
   }
   const me = getUser(db, intake.userId);
@@ -666,10 +732,24 @@ function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupI
     wrapsHere = false;
     told = [`${changedHere(here, was) ?? 're-wrapped'} here: dropped, as this desktop's person no longer manages the group to send it; the record from elsewhere taken`];
   }
-  const wraps = wrapsHere ? current : {
-    key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
-  };
-  putGroupKey(db, { group_id: groupId, user_id: userId, key_version: wraps.key_version, wrapped_key: wraps.wrapped_key, wrapped_secret_key: wraps.wrapped_secret_key, by_role: wraps.by_role, is_lead: lead ? 1 : 0 });
+  // A lead kept here on the record's wraps goes out signed by this person: the wraps are made again
+  // here, as a making at that version would make them, so the record never names them the author of
+  // another desktop's wraps. Where this desktop cannot (its key not at that version, a secret key it
+  // does not hold or may not give), the making goes, told, as setLead would refuse it now.
+  const member = getUser(db, userId);
+  const own = lead !== there.lead && !wrapsHere && me !== undefined && member !== undefined ? keyToWrapAgain(db, intake, me.role, groupId, r) : undefined;
+  if (own === null) {
+    lead = there.lead;
+    told = [`${changedHere(here, was) ?? 're-wrapped'} here: dropped, as this desktop's person cannot wrap the group's key at version ${r.keyVersion} for them to send it; the record from elsewhere taken`];
+  }
+  if (own && member) {
+    wrapGroupFor(db, groupId, own, member, { lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null }, intake.ring.keysSeen);
+  } else {
+    const wraps = wrapsHere ? current : {
+      key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
+    };
+    putGroupKey(db, { group_id: groupId, user_id: userId, key_version: wraps.key_version, wrapped_key: wraps.wrapped_key, wrapped_secret_key: wraps.wrapped_secret_key, by_role: wraps.by_role, is_lead: lead ? 1 : 0 });
+  }
   setReplicaBase(db, id, r.revision);
   noteAgreedMembers(db, [{ id, state: there }]);
   // What is kept of this desktop's change goes one above the record, to be sent again (its row's sequence is past the sent one).
@@ -678,6 +758,18 @@ function takeCrossing(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupI
   if (told.length === 0) return;
   const name = getUser(db, userId)?.name ?? 'a member';
   intake.crossed(name, `${name}: a member record of the group "${groupNameHere(db, intake, groupId)}" from elsewhere crossed a change of their membership made here not yet sent; ${told.join('; ')}${keeps ? ' (sent again)' : ''}`);
+}
+
+/**
+ * The group key this person holds at `r`'s version, to wrap `r`'s member again as `r` wraps them
+ * (its secret key only where `r` does), or null where they cannot: not at that version here, or a
+ * secret key they do not hold or may not give (team.ts requireMayHoldSecret; the server asks the same).
+ */
+function keyToWrapAgain(db: WriteDb, intake: PeopleIntake, role: string, groupId: number, r: MemberRecord): GroupKey | null {
+  const held = intake.ring.groups.get(groupId);
+  if (held === undefined || held.version !== r.keyVersion) return null;
+  if (r.wrappedSecretKey === null) return held;
+  return held.split && held.secret !== undefined && mayHoldSecretKeyIn(rolePermissions(db, role), groupServerCodes(db, groupId)) ? held : null;
 }
 
 /** A signed revoke from elsewhere ending a membership this desktop changed and did not send: the change goes with it (the tighter), told. */

@@ -14,13 +14,25 @@ import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 6, 9, 0, 0));
 const team = useTeamDesktops('crewvault-lead-behind', clock);
-const { a, a2, onDesktop, sync } = team;
+const { a, a2, b, onDesktop, sync } = team;
 
 interface SyncJson {
   readonly crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>;
 }
 
 const bobInOps = (d: typeof a) => onDesktop(d, async (s) => (await s.team.members(team.opsId)).filter((m) => m.name === BOB).map((m) => ({ lead: m.lead })));
+
+/** bob's row of Ops as a file holds it (bob's own desktop may not list a group's members). */
+function bobLeadsIn(file: string): Array<{ readonly lead: number; readonly key_version: number }> {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare<[number, string], { lead: number; key_version: number }>(
+      'SELECT gk.is_lead AS lead, gk.key_version FROM group_keys gk JOIN users u ON u.id = gk.user_id WHERE gk.group_id = ? AND u.name = ?',
+    ).all(team.opsId, BOB);
+  } finally {
+    db.close();
+  }
+}
 
 function crossedRows(file: string): string[] {
   const db = new Database(file, { readonly: true });
@@ -55,6 +67,10 @@ describe('a lead made on a desktop behind the server', () => {
     expect(after.code, after.stderr).toBe('ok');
     expect((JSON.parse(after.stdout) as SyncJson).crossed).toEqual([]);
     expect(await bobInOps(a2)).toEqual([{ lead: true }]);
+    // bob's own desktop takes the making too: the wraps the first desktop made again at the new version open to the key it holds.
+    const bobs = await sync(b);
+    expect(bobs.code, bobs.stderr).toBe('ok');
+    expect(bobLeadsIn(b.file)).toEqual([{ lead: 1, key_version: 2 }]);
     // A sync after it has nothing more to send or tell.
     const quiet = await sync(a);
     expect((JSON.parse(quiet.stdout) as SyncJson).crossed).toEqual([]);
