@@ -1340,7 +1340,11 @@ export class ReplicaService {
       return;
     }
     const agreed = replicaBase(db, uid);
-    if (r.revision <= Math.max(local.revision, agreed) || r.revision > local.revision + MAX_REVISION_STEP) {
+    // A newer team version crossing one made here and not sent (two desktops going over one squatted
+    // record at once): a customer is its name only, the same on both, so the team's is taken and
+    // nothing of this one is left to send. Any other version at or below this desktop's is not new.
+    const crossing = local.revision > agreed && r.revision > agreed;
+    if ((!crossing && r.revision <= Math.max(local.revision, agreed)) || r.revision > local.revision + MAX_REVISION_STEP) {
       if (r.revision === local.revision && local.sealed_name.equals(sealedName)) setReplicaBase(db, uid, r.revision);
       tally.unchanged++;
       return;

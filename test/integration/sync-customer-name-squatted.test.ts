@@ -5,21 +5,24 @@
  * and names that record as the conflict of every later push adding a customer "Globex". Bob adds an
  * entry under "Globex" and changes an entry elsewhere; his desktop refuses carol's record (its name
  * does not open), and his own customer goes over it as its next revision, with its real name: the
- * team holds one readable "Globex" with bob's entry, and his other change went too.
- * Real files, a real team server on PGlite over loopback HTTP, the CLI's sync; carol's record is
- * her desktop's own, its sealed name replaced and signed again with her key.
+ * team holds one readable "Globex" with bob's entry, and his other change went too. Two desktops
+ * going over one such record at once end with one customer.
+ * Real files, a real team server on PGlite over loopback HTTP, the CLI's sync (and the sync itself
+ * on the owner's desktop where bob's, another process, is driven in just before its push); carol's
+ * record is her desktop's own, its sealed name replaced and signed again with her key.
  * Must never put a password in a process argument.
  */
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { SyncOutcome } from '../../electron/team/sync';
+import { ServerProfiles } from '../../electron/team/profiles';
+import { syncOnce, type SyncOutcome } from '../../electron/team/sync';
 import { uidText } from '../../electron/vault/ids';
 import { signBytes } from '../../electron/vault/signing';
 import { Vault } from '../../electron/vault/vault';
 import { recordSigningText, REPLICA_FORMAT, type CustomerRecord } from '../../shared/sync/records';
 import { signerOf } from '../support/desktop-copies';
-import { useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { pushingAfter, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 6, 5, 0, 0));
@@ -109,5 +112,26 @@ describe('a customer name squatted by a member with a record whose name does not
     await synced(c);
     await synced(a);
     expect(await seenOn(a, 'Globex')).toEqual({ customers: 1, titles: ['Decoy=decoy-1', 'VPN=vpn-bob'], auditOk: true });
+  }, 180_000);
+
+  it('two desktops going over one squatted record at once: the one pushed second takes the first\'s, one customer with both entries', async () => {
+    await squat('Initech');
+    clock.advance(1_000);
+    await onDesktop(a, (s) => s.createEntries([{ customer: 'Initech', title: 'Portal', password: 'portal-a' }]));
+    await onDesktop(b, (s) => s.createEntries([{ customer: 'Initech', title: 'Mail', password: 'mail-b' }]));
+    // The owner's desktop goes over the record at its pull; bob's sync, another process, goes over it too and pushes first.
+    const client = await teamClient(a);
+    client.serverKey = new ServerProfiles(a.env.CREWVAULT_CONFIG ?? '').get(team.server.url)?.serverKey; // the server's identity, as the CLI's kept session gives it
+    let bobTold: SyncOutcome | undefined;
+    const raced = pushingAfter(client, async () => {
+      bobTold = await synced(b);
+    });
+    const told = await onDesktop(a, (s) => syncOnce(raced, s.replica));
+    expect(bobTold?.customerWentOver).toMatch(/^A customer made here went over the team's record of its name \(carol's, /);
+    expect(told.customerWentOver).toMatch(/^A customer made here went over the team's record of its name \(carol's, /);
+    expect(told.customerHeldBack).toBeUndefined();
+    await synced(b);
+    for (const d of [a, b]) expect(await seenOn(d, 'Initech'), d.name).toEqual({ customers: 1, titles: ['Mail=mail-b', 'Portal=portal-a'], auditOk: true });
+    await synced(c);
   }, 180_000);
 });
