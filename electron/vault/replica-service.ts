@@ -1122,7 +1122,7 @@ export class ReplicaService {
       // it) is taken in first, so the entries re-sealed under it open (replica-people-in.ts).
       takePeople(w, intake(keys), records, take, counted);
       const senders = new SenderRows(w, batch.vault, verified, batches);
-      for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r, senders), tally));
+      for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r, senders, true), tally));
       // Which entries this replica holds, asked once for the page (a first sync's are nearly all new).
       const held = entryUidsHeld(w, records.flatMap((r) => (r.kind === 'entry' ? [uidBytes(r.id)] : [])));
       // A snapshot's entries new here skip the conflict reads; any this replica holds (or set aside before) go the usual way.
@@ -1195,8 +1195,14 @@ export class ReplicaService {
     return key !== undefined && key.certified_by !== null;
   }
 
-  /** The record's sender, once their signature over it holds under a key of theirs in force here. */
-  private sender(db: ReadDb, keys: ReturnType<typeof signingKeysInForce>, r: CustomerRecord | EntryRecord, senders: SenderRows): Author {
+  /**
+   * The record's sender, once their signature over it holds under a key of theirs in force here. `disabledToo`: a
+   * sender disabled here is returned as `disabled` rather than refused (takeCustomer judges a
+   * squatted name before it: the squatter disabled since, what an owner does on seeing it, still holds the name).
+   */
+  private sender(db: ReadDb, keys: ReturnType<typeof signingKeysInForce>, r: CustomerRecord | EntryRecord, senders: SenderRows): Author;
+  private sender(db: ReadDb, keys: ReturnType<typeof signingKeysInForce>, r: CustomerRecord | EntryRecord, senders: SenderRows, disabledToo: true): Author | 'disabled';
+  private sender(db: ReadDb, keys: ReturnType<typeof signingKeysInForce>, r: CustomerRecord | EntryRecord, senders: SenderRows, disabledToo = false): Author | 'disabled' {
     const authorId = senders.localId(db, 'users', r.author);
     const keyId = senders.localId(db, 'signing_keys', r.signerKey);
     if (authorId === undefined) throw new CrewvaultError('CONFLICT', `The records name a user this vault does not have (${r.author}): groups, members and users come with the team server. Nothing was applied.`);
@@ -1208,6 +1214,7 @@ export class ReplicaService {
     if (signature === undefined) senders.batchVouches(r, key.public_key, text); // record format 2: its batch's signature, its digest at its index
     else if (!senders.verified.holds({ publicKey: key.public_key, bytes: Buffer.from(text, 'utf8'), signature: bin(signature) })) throw tampered('does not hold under its sender\'s signature');
     const author = senders.author(authorId);
+    if (!author && disabledToo && getUser(db, authorId) !== undefined) return 'disabled';
     if (!author) throw tampered('comes from a user who is disabled here');
     return author;
   }
@@ -1293,7 +1300,8 @@ export class ReplicaService {
     return true;
   }
 
-  private takeCustomer(db: WriteDb, r: CustomerRecord, author: Author, tally: Tally): void {
+  /** `author`: 'disabled' for a sender disabled here, refused once a squatted name is ruled out. */
+  private takeCustomer(db: WriteDb, r: CustomerRecord, author: Author | 'disabled', tally: Tally): void {
     const uid = uidBytes(r.id);
     // The name opens with the directory key and is the one its keyed index says.
     const sealedName = bin(r.sealedName);
@@ -1312,6 +1320,7 @@ export class ReplicaService {
       return;
     }
     if (typeof name !== 'string') throw tampered('is a customer whose name is not its index\'s');
+    if (author === 'disabled') throw tampered('comes from a user who is disabled here');
     if (!author.permissions.includes('entries.create') && !author.permissions.includes('entries.edit')) throw tampered('adds a customer its sender may not');
     if (this.ownComingBack(db, r)) {
       tally.unchanged++;

@@ -134,4 +134,38 @@ describe('a customer name squatted by a member with a record whose name does not
     for (const d of [a, b]) expect(await seenOn(d, 'Initech'), d.name).toEqual({ customers: 1, titles: ['Mail=mail-b', 'Portal=portal-a'], auditOk: true });
     await synced(c);
   }, 180_000);
+
+  // Last: carol is disabled, and the owner's directory key rotated, for whatever comes after in this file.
+  it('the squatter disabled since: the name is still gone over; an honest customer of the name under a directory key rotated elsewhere is never', async () => {
+    await squat('Hooli');
+    // The owner disables carol (what an MSP does on seeing the line): her desktop's directory key rotates, its names sealed again.
+    clock.advance(1_000);
+    await onDesktop(a, async (s) => s.team.disableUser('carol', await s.team.userRevision('carol')));
+    await synced(a);
+    // The owner makes "Umbrella" under the new directory key (it does not travel: bob's desktop cannot open it, nor index its name so).
+    clock.advance(1_000);
+    await onDesktop(a, (s) => s.createEntries([{ customer: 'Umbrella', title: 'Portal', password: 'portal-a' }]));
+    await synced(a);
+    const umbrella = await onDesktop(a, async (s) => (await s.listEntries()).find((e) => e.customer === 'Umbrella')?.customerId);
+    const file = new Database(a.file, { readonly: true });
+    const umbrellaId = uidText((file.prepare('SELECT uid FROM customers WHERE id = ?').get(umbrella) as { uid: Buffer }).uid);
+    file.close();
+
+    // Bob, offline: an entry under each name.
+    clock.advance(1_000);
+    await onDesktop(b, (s) => s.createEntries([{ customer: 'Hooli', title: 'Wiki', password: 'wiki-b' }, { customer: 'Umbrella', title: 'Mail', password: 'mail-b' }]));
+    const before = wentOverIn(b.file);
+    const told = await synced(b);
+    // Carol's record of Hooli is gone over though she is disabled here now (before, it stayed set aside for that, and bob's Hooli with it).
+    expect(told.customerWentOver).toMatch(/^A customer made here went over the team's record of its name \(carol's, whose name does not open here: /);
+    expect(told.customerHeldBack).toBeUndefined();
+    expect(wentOverIn(b.file)).toBe(before + 1);
+    expect(await seenOn(b, 'Hooli')).toEqual({ customers: 1, titles: ['Wiki=wiki-b'], auditOk: true });
+    // The owner's Umbrella does not open on bob's desktop either, but its index is not his name's: it stays the owner's, revision 1.
+    const vault = await onDesktop(a, (s) => s.replica.vaultId());
+    const pulled = await (await teamClient(a)).call('syncPull', { vault, since: 0 });
+    expect(pulled.more).toBe(false);
+    expect(pulled.records.find((r) => r.record.id === umbrellaId)?.record).toMatchObject({ kind: 'customer', revision: 1 });
+    expect(await seenOn(b, 'Umbrella')).toMatchObject({ customers: 1, titles: ['Mail=mail-b'] });
+  }, 180_000);
 });
