@@ -206,6 +206,12 @@ export interface SyncOutcome {
    * aside here), kept here unsent with their entries while the rest went, one line with the reason.
    */
   readonly customerHeldBack?: string;
+  /**
+   * Customers made here that went over a member's record of their name whose name does not open here
+   * (a squatted name: ApplyOutcome.customersWentOver), sent as its next revision with their entries;
+   * one line naming who sent it.
+   */
+  readonly customerWentOver?: string;
   /** Unsent changes made here in groups deleted elsewhere, dropped as the deletion was taken in (finding C7), the groups named as known here, one line. */
   readonly groupDeleted?: string;
   /** Events taken redacted whose tag by the earlier rule (naming no group) matched a key of a group held: the server may have withheld them, one line. */
@@ -354,6 +360,17 @@ export function customerHeldBackLine(back: Outgoing['customersHeldBack']): strin
   return `${one ? 'A customer' : `${back.length} customers`} made here ${one ? 'stays' : 'stay'} on this desktop unsent, with ${entries} change${entries === 1 ? '' : 's'} of ${one ? 'its' : 'their'} ${entries === 1 ? 'entry' : 'entries'}: the team's customer of ${one ? 'its' : 'their'} name was refused here (${reasons}). Your other changes were sent.`;
 }
 
+/**
+ * What a sync tells of the customers made here that went over a record of their name refused here
+ * (ApplyOutcome.customersWentOver): whose record, why, and what became of it. Nothing when none did.
+ */
+export function customerWentOverLine(over: ApplyOutcome['customersWentOver']): string | undefined {
+  if (over.length === 0) return undefined;
+  const one = over.length === 1;
+  const records = [...new Set(over.map((o) => `${o.by}'s, ${o.why}`))].join('; ');
+  return `${one ? 'A customer' : `${over.length} customers`} made here went over the team's record of ${one ? 'its' : 'their'} name (${records}: only an altered desktop makes one, and the server refused every other customer of that name): sent as that record's next revision, with ${one ? 'its' : 'their'} entries.`;
+}
+
 /** What a sync tells of the revokes rotateAgain could not make ("member from group" each), or nothing. */
 export function revokesUnmadeLine(unmade: readonly string[]): string | undefined {
   if (unmade.length === 0) return undefined;
@@ -421,7 +438,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   const oldLeft = await replica.leaveOldDevice();
   const oldDevice = oldDeviceLine(oldLeft);
   if (oldLeft.left === 'unverified') oldDeviceKept.unverified = oldDevice;
-  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string; customerHeldBack?: string; groupDeleted?: string } = {
+  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string; customerHeldBack?: string; customerWentOver?: string; groupDeleted?: string } = {
     pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [], ...(oldDevice === undefined ? {} : { oldDevice }),
   };
   /** A crossing told by a page, kept one line a person (a user and a member record of them crossing in one sync: both said). */
@@ -439,6 +456,13 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
     deletedGroups.push(...deleted);
     const line = groupDeletedLine(deletedGroups);
     if (line !== undefined) tally.groupDeleted = line;
+  };
+  /** Customers made here that the pulls sent over a squatted record of their name, told in one line. */
+  const wentOver: Array<ApplyOutcome['customersWentOver'][number]> = [];
+  const noteWentOver = (over: ApplyOutcome['customersWentOver']): void => {
+    wentOver.push(...over);
+    const line = customerWentOverLine(wentOver);
+    if (line !== undefined) tally.customerWentOver = line;
   };
   /** Unsent changes dropped so far with their deleted groups: a refused push pulled again goes on when this grew. */
   const droppedWithGroups = (): number => deletedGroups.reduce((n, d) => n + d.droppedChanges, 0);
@@ -525,6 +549,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
         tally.accessRemoved.push(...outcome.accessRemoved);
         noteGroupDeleted(outcome.groupDeleted);
         noteCrossed(outcome.crossed);
+        noteWentOver(outcome.customersWentOver);
         for (const r of page.records) pulledIds.add(r.record.id);
         caughtUp = !page.more;
         tally.pulled += page.records.length;
@@ -552,6 +577,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
       tally.accessRemoved.push(...again.accessRemoved);
       noteGroupDeleted(again.groupDeleted);
       noteCrossed(again.crossed);
+      noteWentOver(again.customersWentOver);
     }
   };
   /**

@@ -68,6 +68,7 @@ import { markVaultObjectSent, noteVaultObjectsUpTo, takeVaultObjects, vaultObjec
 import { entryWriteNeeds } from '../../shared/policy-writes';
 import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
 import { foldUnsentCustomer, isUnsentCustomer } from './replica-customer-fold';
+import { goOverSquattedCustomer } from './replica-customer-squatted';
 import { anyDirectoryWrapAtLeast, getUser, listUsers } from './store-users';
 import { disabledUsers, eventsNotSent, noteEventsNotSent, type EventsLeftOut, type EventsNotSent } from './store-events-not-sent';
 import { mayHaveWritten } from './event-author';
@@ -154,6 +155,11 @@ export interface ApplyOutcome {
   readonly crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>;
   /** Events taken redacted whose earlier-rule tag matched a key of a group held (audit-event-texts.ts V3Verdict): the server may have withheld them, told. */
   readonly mayBeWithheld: readonly string[];
+  /**
+   * Customers made here that went over a record of their name whose name does not open here or is
+   * not its index's (replica-customer-squatted.ts): who sent that record and why it was refused, told.
+   */
+  readonly customersWentOver: ReadonlyArray<{ readonly by: string; readonly why: string }>;
 }
 
 export interface ApplyOptions {
@@ -502,6 +508,7 @@ interface Tally {
   readonly groupDeleted: Array<{ readonly group: string; readonly droppedChanges: number }>;
   readonly crossed: Array<{ readonly user: string; readonly detail: string }>;
   readonly mayBeWithheld: string[];
+  readonly customersWentOver: Array<{ readonly by: string; readonly why: string }>;
 }
 
 /** A record set aside earlier, as it came (parsed again: the table is this file's, and files can be edited). */
@@ -1042,7 +1049,7 @@ export class ReplicaService {
       // An empty replica filling from a snapshot inserts its entries without the indexes on random keys; every other apply has them (made again here after an interrupted first sync).
       if (options.setAsideIndexes === true && options.fresh === true) setAsideEntryIndexes(w);
       else restoreEntryIndexes(w);
-      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [], groupDeleted: [], crossed: [], mayBeWithheld: [] };
+      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [], groupDeleted: [], crossed: [], mayBeWithheld: [], customersWentOver: [] };
       // What was set aside before goes first (a newer record of the same object replaces it).
       const fresh = new Set(ids);
       const earlierRows = options.hold === true ? listHeld(w).filter((h) => !fresh.has(h.record_id)) : [];
@@ -1115,7 +1122,7 @@ export class ReplicaService {
       // it) is taken in first, so the entries re-sealed under it open (replica-people-in.ts).
       takePeople(w, intake(keys), records, take, counted);
       const senders = new SenderRows(w, batch.vault, verified, batches);
-      for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r, senders), tally));
+      for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r, senders, true), tally));
       // Which entries this replica holds, asked once for the page (a first sync's are nearly all new).
       const held = entryUidsHeld(w, records.flatMap((r) => (r.kind === 'entry' ? [uidBytes(r.id)] : [])));
       // A snapshot's entries new here skip the conflict reads; any this replica holds (or set aside before) go the usual way.
@@ -1188,8 +1195,14 @@ export class ReplicaService {
     return key !== undefined && key.certified_by !== null;
   }
 
-  /** The record's sender, once their signature over it holds under a key of theirs in force here. */
-  private sender(db: ReadDb, keys: ReturnType<typeof signingKeysInForce>, r: CustomerRecord | EntryRecord, senders: SenderRows): Author {
+  /**
+   * The record's sender, once their signature over it holds under a key of theirs in force here. `disabledToo`: a
+   * sender disabled here is returned as `disabled` rather than refused (takeCustomer judges a
+   * squatted name before it: the squatter disabled since, what an owner does on seeing it, still holds the name).
+   */
+  private sender(db: ReadDb, keys: ReturnType<typeof signingKeysInForce>, r: CustomerRecord | EntryRecord, senders: SenderRows): Author;
+  private sender(db: ReadDb, keys: ReturnType<typeof signingKeysInForce>, r: CustomerRecord | EntryRecord, senders: SenderRows, disabledToo: true): Author | 'disabled';
+  private sender(db: ReadDb, keys: ReturnType<typeof signingKeysInForce>, r: CustomerRecord | EntryRecord, senders: SenderRows, disabledToo = false): Author | 'disabled' {
     const authorId = senders.localId(db, 'users', r.author);
     const keyId = senders.localId(db, 'signing_keys', r.signerKey);
     if (authorId === undefined) throw new CrewvaultError('CONFLICT', `The records name a user this vault does not have (${r.author}): groups, members and users come with the team server. Nothing was applied.`);
@@ -1201,6 +1214,7 @@ export class ReplicaService {
     if (signature === undefined) senders.batchVouches(r, key.public_key, text); // record format 2: its batch's signature, its digest at its index
     else if (!senders.verified.holds({ publicKey: key.public_key, bytes: Buffer.from(text, 'utf8'), signature: bin(signature) })) throw tampered('does not hold under its sender\'s signature');
     const author = senders.author(authorId);
+    if (!author && disabledToo && getUser(db, authorId) !== undefined) return 'disabled';
     if (!author) throw tampered('comes from a user who is disabled here');
     return author;
   }
@@ -1264,18 +1278,49 @@ export class ReplicaService {
     return true;
   }
 
-  private takeCustomer(db: WriteDb, r: CustomerRecord, author: Author, tally: Tally): void {
+  /**
+   * This desktop's unsent customer of the keyed name `r` squats goes over it (replica-customer-squatted.ts):
+   * false, nothing changed, when there is none or it may not. Audited (customer.went_over: whose record
+   * and why, the name in the sealed detail) and told.
+   */
+  private goOverSquatted(db: WriteDb, r: CustomerRecord, why: 'unopened' | 'misindexed', tally: Tally): boolean {
+    const session = {
+      ring: this.core.ring, userId: this.core.userId(), anchorRequired: anyDirectoryWrapAtLeast(db, DIRECTORY_WRAP_ANCHORED),
+      customerName: (w: WriteDb, customerId: number) => this.core.customers.name(w, customerId),
+      permissions: rolePermissions(db, getUser(db, this.core.userId())?.role ?? ''),
+    };
+    const over = goOverSquattedCustomer(db, session, { uid: uidBytes(r.id), revision: r.revision, sealedName: bin(r.sealedName), nameIndex: bin(r.nameIndex) });
+    if (over === undefined) return false;
+    this.core.customers.clear();
+    const authorId = idByUid(db, 'users', uidBytes(r.author));
+    const by = (authorId === undefined ? undefined : getUser(db, authorId)?.name) ?? 'an unknown sender';
+    const refused = why === 'unopened' ? 'whose name does not open here' : 'whose name is not the one its index says';
+    this.core.audit(db, { action: 'customer.went_over', customer_id: over.customerId }, `"${over.name}" made here went over ${by}'s record of that name (revision ${r.revision}), ${refused}; ${over.signedAgain} event${over.signedAgain === 1 ? '' : 's'} of yours signed again`);
+    tally.customersWentOver.push({ by, why: refused });
+    return true;
+  }
+
+  /** `author`: 'disabled' for a sender disabled here, refused once a squatted name is ruled out. */
+  private takeCustomer(db: WriteDb, r: CustomerRecord, author: Author | 'disabled', tally: Tally): void {
     const uid = uidBytes(r.id);
     // The name opens with the directory key and is the one its keyed index says.
     const sealedName = bin(r.sealedName);
     if (sealedName[SEAL_FORMAT_AT - 1] !== SEAL_VERSION) throw tampered('is sealed in an old format');
     let name: unknown;
+    let squatted: 'unopened' | 'misindexed' | undefined;
     try {
       name = openJson(this.core.ring.directoryKey, sealedName, contexts.customerName({ uid }));
     } catch {
-      throw tampered('is a customer name that does not open');
+      squatted = 'unopened';
     }
-    if (typeof name !== 'string' || !customerIndex(this.core.ring, name).equals(bin(r.nameIndex))) throw tampered('is a customer whose name is not its index\'s');
+    if (squatted === undefined && (typeof name !== 'string' || !customerIndex(this.core.ring, name).equals(bin(r.nameIndex)))) squatted = 'misindexed';
+    if (squatted !== undefined) {
+      // A name squatted (hostile review of C1): this desktop's own unsent customer of it goes over the record, else it is set aside.
+      if (!this.goOverSquatted(db, r, squatted, tally)) throw tampered(squatted === 'unopened' ? 'is a customer name that does not open' : 'is a customer whose name is not its index\'s');
+      return;
+    }
+    if (typeof name !== 'string') throw tampered('is a customer whose name is not its index\'s');
+    if (author === 'disabled') throw tampered('comes from a user who is disabled here');
     if (!author.permissions.includes('entries.create') && !author.permissions.includes('entries.edit')) throw tampered('adds a customer its sender may not');
     if (this.ownComingBack(db, r)) {
       tally.unchanged++;
@@ -1304,7 +1349,11 @@ export class ReplicaService {
       return;
     }
     const agreed = replicaBase(db, uid);
-    if (r.revision <= Math.max(local.revision, agreed) || r.revision > local.revision + MAX_REVISION_STEP) {
+    // A newer team version crossing one made here and not sent (two desktops going over one squatted
+    // record at once): a customer is its name only, the same on both, so the team's is taken and
+    // nothing of this one is left to send. Any other version at or below this desktop's is not new.
+    const crossing = local.revision > agreed && r.revision > agreed;
+    if ((!crossing && r.revision <= Math.max(local.revision, agreed)) || r.revision > local.revision + MAX_REVISION_STEP) {
       if (r.revision === local.revision && local.sealed_name.equals(sealedName)) setReplicaBase(db, uid, r.revision);
       tally.unchanged++;
       return;

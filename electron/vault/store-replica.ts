@@ -117,7 +117,8 @@ export function customersBetween(db: ReadDb, fromSeq: number, toSeq: number): Cu
 /**
  * This desktop's unsent customers that cannot join the team's of their name (hostile review of
  * C1): a customer record of the same keyed name from elsewhere is set aside here (its name does not
- * open, or the fold refused it: replica-customer-fold.ts), and the server names that record as the
+ * open and this person may not go over it: replica-customer-squatted.ts; or the fold refused it:
+ * replica-customer-fold.ts), and the server names that record as the
  * conflict of every push adding ours. Each by its global id, with the set-aside record's reason
  * and the sequence it was written at: the push leaves it and its entries out (replica-service.ts
  * outgoing) so one customer never holds back the rest.

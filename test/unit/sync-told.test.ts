@@ -5,7 +5,7 @@
  * not sent, in that order; none when the round told nothing. Must never: read the wall clock.
  */
 import { describe, expect, it } from 'vitest';
-import { customerHeldBackLine, type SyncOutcome } from '../../electron/team/sync';
+import { customerHeldBackLine, customerWentOverLine, type SyncOutcome } from '../../electron/team/sync';
 import { syncToldLines } from '../../electron/team/sync-told';
 import { groupDeletedLine } from '../../electron/vault/replica-people-new';
 
@@ -48,6 +48,15 @@ describe('syncToldLines', () => {
     expect(customerHeldBackLine([{ reason: 'r', entries: 2 }, { reason: 'r', entries: 0 }]))
       .toBe('2 customers made here stay on this desktop unsent, with 2 changes of their entries: the team\'s customer of their name was refused here (r). Your other changes were sent.');
     expect(syncToldLines({ ...quiet, setAside: 'set aside line', customerHeldBack: 'customer line', mayBeWithheld: 'withheld line' })).toEqual(['set aside line', 'customer line', 'withheld line']);
+  });
+
+  it('tells the customers made here that went over a squatted record of their name, naming whose, after those held back (hostile review of C1)', () => {
+    expect(customerWentOverLine([])).toBeUndefined();
+    expect(customerWentOverLine([{ by: 'carol', why: 'whose name does not open here' }]))
+      .toBe('A customer made here went over the team\'s record of its name (carol\'s, whose name does not open here: only an altered desktop makes one, and the server refused every other customer of that name): sent as that record\'s next revision, with its entries.');
+    expect(customerWentOverLine([{ by: 'carol', why: 'w' }, { by: 'carol', why: 'w' }, { by: 'dave', why: 'v' }]))
+      .toBe('3 customers made here went over the team\'s record of their name (carol\'s, w; dave\'s, v: only an altered desktop makes one, and the server refused every other customer of that name): sent as that record\'s next revision, with their entries.');
+    expect(syncToldLines({ ...quiet, customerHeldBack: 'held line', customerWentOver: 'over line', mayBeWithheld: 'withheld line' })).toEqual(['held line', 'over line', 'withheld line']);
   });
 
   it('tells the unsent changes dropped with groups deleted elsewhere, naming each group, and nothing when none was dropped (C7)', () => {
