@@ -1221,10 +1221,14 @@ export class ReplicaService {
 
   /** FORBIDDEN-as-tampered unless the sender may do `permission` in group `groupId` (holds its key). */
   private requireSenderMay(db: ReadDb, author: Author, permission: Permission, groupId: number): void {
-    const holds = holdsGroupKey(db, groupId, author.id);
-    if (!holds || !can({ role: author.role, permissions: author.permissions, groups: new Map() }, permission)) {
-      throw tampered(`does what its sender may not (${permission} in a group they ${holds ? 'hold' : 'do not hold'})`);
+    if (!this.senderMay(db, author, permission, groupId)) {
+      throw tampered(`does what its sender may not (${permission} in a group they ${holdsGroupKey(db, groupId, author.id) ? 'hold' : 'do not hold'})`);
     }
+  }
+
+  /** Whether the sender may do `permission` in group `groupId` (holds its key, and their role allows it). */
+  private senderMay(db: ReadDb, author: Author, permission: Permission, groupId: number): boolean {
+    return holdsGroupKey(db, groupId, author.id) && can({ role: author.role, permissions: author.permissions, groups: new Map() }, permission);
   }
 
   /**
@@ -1603,8 +1607,15 @@ export class ReplicaService {
       return;
     }
     // The rest as the team server judges it (shared/policy-writes.ts: one rule for both).
+    const next = { group: groupId, deleted: r.deletedAt !== null };
+    // A row emptied here (revision 0: a revoke, a grant, an entry that left reach, a deleted group's)
+    // holds nothing of the entry but the group it was emptied in, which the team may have moved it out
+    // of since: a record over it is taken as by a file that never held it (a first sync's), or as over
+    // that group. Judged as a move out of it alone, an edit by someone who never held it was set aside
+    // (until someone who held it wrote it again), the entry missing from a group this person holds (sync-tombstones-two-groups.test.ts).
+    if (local?.revision === 0 && entryWriteNeeds(undefined, next).every((need) => this.senderMay(db, author, need.permission, need.group))) return;
     const held = local === undefined ? undefined : { group: local.group_id, deleted: local.deleted_at !== null };
-    for (const need of entryWriteNeeds(held, { group: groupId, deleted: r.deletedAt !== null })) this.requireSenderMay(db, author, need.permission, need.group);
+    for (const need of entryWriteNeeds(held, next)) this.requireSenderMay(db, author, need.permission, need.group);
   }
 
   /**

@@ -9,7 +9,9 @@
  * group had every push refused (FORBIDDEN) for good. Two deletes agree: deleted everywhere, every
  * sync ok, nothing set aside. A real team server (PGlite, loopback HTTP), the owner's two desktops
  * and bob's (default group and Ops) and carol's (default group) (test/support/team-desktops.ts),
- * the CLI's sync. The cases run in order on one team.
+ * the CLI's sync. The cases run in order on one team. The last is the same class live (hostile
+ * review of C8a): an emptied row judged as the group it was emptied in set aside an edit of the
+ * entry made, after it was moved into carol's group, by someone who never held that group.
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -141,6 +143,31 @@ describe('tombstones of one entry in two groups', () => {
     const answers = [await answer(a), await answer(c), await answer(c)];
     expect({ answers, ...await everywhere(a, c) }).toEqual({
       answers: Array(3).fill('ok'), a: { titles: WITH_LABEL, setAside: [] }, c: { titles: WITH_LABEL, setAside: [] },
+    });
+  });
+
+  it('an entry emptied on carol\'s desktop by a revoke, moved into her group and edited there by bob (who never held where it was): it comes back to her', async () => {
+    // The same class as the delete above, live: her emptied row (revision 0) was judged as a move
+    // out of the group it was emptied in, so bob's edit needed entries.edit there and was set aside.
+    clock.advance(1_000);
+    const net = await onDesktop(a, async (s) => {
+      const group = await s.team.createGroup('Net');
+      await s.team.grant(group.id, 'carol', false, await s.team.groupRevision(group.id));
+      await s.createEntry({ customer: 'Acme', title: 'Hub', password: 'h-1', groupId: group.id });
+      return group.id;
+    });
+    expect([await answer(a), await answer(c)]).toEqual(['ok', 'ok']);
+    clock.advance(1_000);
+    await onDesktop(a, async (s) => { await s.team.revoke(net, 'carol', await s.team.memberRevision(net, 'carol')); });
+    expect([await answer(a), await answer(c)]).toEqual(['ok', 'ok']);
+    const defaultGroup = await onDesktop(a, async (s) => (await s.team.listGroups()).find((g) => g.id !== team.opsId && g.id !== net)?.id ?? -1);
+    await moveInto(a, 'Acme/Hub', defaultGroup);
+    expect([await answer(a), await answer(b)]).toEqual(['ok', 'ok']);
+    await team.setPassword(b, 'Acme/Hub', 'h-2');
+    const answers = [await answer(b), await answer(c), await answer(c), await answer(a)];
+    const withHub = ['Firewall', 'Hub', 'Label', 'Modem', 'Switch'];
+    expect({ answers, ...await everywhere(a, b, c) }).toEqual({
+      answers: Array(4).fill('ok'), a: { titles: withHub, setAside: [] }, b: { titles: withHub, setAside: [] }, c: { titles: withHub, setAside: [] },
     });
   });
 });
