@@ -83,7 +83,7 @@ import { deleteEntryRow, type EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
-  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, insertNamedOnlyEntry, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
+  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, insertNamedOnlyEntry, insertReplicaEntryOverNamed, isNamedOnlyEntry, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween, groupsOwedWhole, entriesToSettle,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
@@ -1369,7 +1369,11 @@ export class ReplicaService {
       uid, customer_id: customerId, group_id: groupId, customer_uid: uidBytes(r.customer), group_uid: uidBytes(r.group), key_version: r.keyVersion,
       lookup: bin(r.lookup), sealed_summary: bin(r.sealedSummary), sealed_details: bin(r.sealedDetails), created_at: r.createdAt, updated_at: r.updatedAt, deleted_at: r.deletedAt,
     };
-    const local = held.has(uid.toString('hex')) ? entryByUid(db, uid) : undefined;
+    const stored = held.has(uid.toString('hex')) ? entryByUid(db, uid) : undefined;
+    // The tombstone an event alone made of an entry (namedOnlyEntry) is no version of it held here: its first record
+    // is judged as new and written over it. Judged as a move out of the deleted group it stands in, which nobody holds
+    // here, every record of the entry was refused for good (hostile review of 5c257f7).
+    const local = stored !== undefined && isNamedOnlyEntry(stored) ? undefined : stored;
     // A pull from 0 after HISTORY_CHANGED: what the server holds of it, for settleStartOver.
     const handed = this.restarting;
     if (handed !== undefined) {
@@ -1429,7 +1433,7 @@ export class ReplicaService {
       return;
     }
     if (!local) {
-      const id = insertReplicaEntry(db, incoming);
+      const id = insertReplicaEntryOverNamed(db, incoming);
       this.settle(db, id, r, opened, incoming);
       tally.applied++;
       return;
@@ -1674,7 +1678,7 @@ export class ReplicaService {
         if (copy) tally.conflictCopies.push(copy);
       }
       this.replace(db, local, r, opened, incoming);
-    } else this.settle(db, insertReplicaEntry(db, incoming), r, opened, incoming);
+    } else this.settle(db, insertReplicaEntryOverNamed(db, incoming), r, opened, incoming);
     const after = entryByUid(db, incoming.uid);
     if (after) this.core.entries.rewrite(db, entryRowOf(after), fieldsOf(opened.summary), opened.details);
     tally.applied++;
