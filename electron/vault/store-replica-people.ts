@@ -201,9 +201,31 @@ export function noteAgreedMembers(db: WriteDb, states: ReadonlyArray<{ readonly 
   }
 }
 
-/** A membership ended (a revoke taken in or sent, a rotation that cut them off): its agreed state goes, so the settings hold only memberships that are. */
+/**
+ * A membership ended (a revoke taken in or sent, a rotation that cut them off): its agreed state goes, so the settings hold
+ * only memberships that are. A file that still holds the older one JSON has it split into rows first: its row gone, the
+ * JSON's state of the ended membership was read again (agreedSetting), and a re-grant crossing a record from elsewhere
+ * was judged against the state from before the removal.
+ */
 export function forgetAgreedMember(db: WriteDb, id: Buffer): void {
+  splitOneSetting(db, AGREED_MEMBER_PREFIX, AGREED_MEMBERS_ONE_SETTING);
   db.prepare('DELETE FROM settings WHERE key = ?').run(AGREED_MEMBER_PREFIX + id.toString('hex'));
+}
+
+/**
+ * The older one-JSON setting (`oneSetting`), where a file still holds it, written as one row an id (a row already
+ * written is newer and stays) and removed: once, so that no row forgotten later lets the JSON's state of it be read.
+ */
+function splitOneSetting(db: WriteDb, prefix: string, oneSetting: string): void {
+  const all = getSetting(db, oneSetting);
+  if (all === undefined) return;
+  const parsed = JSON.parse(all) as unknown;
+  if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    for (const [hex, state] of Object.entries(parsed as Record<string, unknown>)) {
+      if (getSetting(db, prefix + hex) === undefined) setSetting(db, prefix + hex, JSON.stringify(state));
+    }
+  }
+  db.prepare('DELETE FROM settings WHERE key = ?').run(oneSetting);
 }
 
 /** A group's revision as the record taken in has it (its own writes here moved it on by their count). */
