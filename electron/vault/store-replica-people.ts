@@ -97,6 +97,28 @@ export function agreedLiveEntriesInGroup(db: ReadDb, groupId: number): number {
   ).get(groupId)?.n ?? 0;
 }
 
+/**
+ * Live groups here whose deletion, a record from elsewhere, is set aside waiting (replica-people-new.ts
+ * takeDelete: an entry agreed with the team stands in it here, and no signed record took it out), by row id.
+ */
+export function groupsDeletionWaiting(db: ReadDb): Set<number> {
+  const waiting = new Set<number>();
+  for (const row of db.prepare<[], { record_id: string; body: string }>('SELECT record_id, body FROM replica_held').all()) {
+    let record: unknown;
+    try {
+      record = JSON.parse(row.body) as unknown;
+    } catch {
+      continue;
+    }
+    if (record === null || typeof record !== 'object') continue;
+    const { kind, deletedAt } = record as { readonly kind?: unknown; readonly deletedAt?: unknown };
+    if (kind !== 'group' || typeof deletedAt !== 'number') continue;
+    const group = db.prepare<[Buffer], { id: number }>('SELECT id FROM access_groups WHERE uid = ? AND deleted_at IS NULL').get(Buffer.from(row.record_id.replaceAll('-', ''), 'hex'));
+    if (group !== undefined) waiting.add(group.id);
+  }
+  return waiting;
+}
+
 /** A user's revision moved up to at least `revision` (a user record taken in): never down. */
 export function setUserRevisionAtLeast(db: WriteDb, userId: number, revision: number): void {
   db.prepare('UPDATE users SET revision = max(revision, ?) WHERE id = ?').run(revision, userId);
