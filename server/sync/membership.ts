@@ -209,7 +209,15 @@ export async function applyPeople(
     // A removal made before the group's deletion, in the same push (a rotation's signed revoke), still ends the
     // membership: refused, the push was refused at every sync, and kept, the removed member counted as holding the group.
     const removedAsDeleted = group?.deleted === true && deleted.has(r.group) && r.revoked;
-    if (group === undefined || (group.deleted && !removedAsDeleted)) throw new CrewvaultError('CONFLICT', 'A member record names an access group the server does not hold: its group record goes first. Nothing was stored.');
+    if (group === undefined) throw new CrewvaultError('CONFLICT', 'A member record names an access group the server does not hold: its group record goes first. Nothing was stored.');
+    // A change of a membership of a group deleted before this push (a removal or a grant made on a desktop that had not
+    // taken the deletion in) changes nothing any more, as the group's own record does not: stale, not stored. Refused, the
+    // pushing desktop's every later push was refused whole with it.
+    if (group.deleted && !removedAsDeleted && !deleted.has(r.group)) {
+      stale.add(r.id);
+      continue;
+    }
+    if (group.deleted && !removedAsDeleted) throw new CrewvaultError('CONFLICT', 'A member record names an access group this push deletes: only its removals go with it. Nothing was stored.');
     const target = await getPerson(tx, vaultId, r.user);
     if (target === undefined) throw new CrewvaultError('CONFLICT', 'A member record names a vault user the server does not know: an owner\'s desktop sends them first. Nothing was stored.');
     const creator = created.has(r.group);

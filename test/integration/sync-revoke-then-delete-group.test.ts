@@ -5,6 +5,10 @@
  * re-wrapped at it (every member: a deleted group is re-wrapped for no one), so nobody held the group
  * when it went, no member was handed its entries' deletes, and each member's desktop waited for them,
  * the group and its entries kept there, for good.
+ * And a removal made on a desktop that had not taken a deletion of the group made elsewhere in yet
+ * (the owner's second desktop) was refused by the server (CONFLICT: a member record of a group it
+ * does not hold) at every sync, holding back every other change of that desktop: a change of a
+ * membership of a group deleted before the push changes nothing now, and is not stored (stale).
  * Real files, a real team server on PGlite over loopback HTTP, the CLI's sync.
  * Must never put a password in a process argument.
  */
@@ -14,7 +18,7 @@ import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 3, 0, 0));
 const team = useTeamDesktops('crewvault-revoke-then-delete', clock);
-const { a, b, c, onDesktop, sync } = team;
+const { a, a2, b, c, onDesktop, sync, setPassword } = team;
 
 describe('a member removed and the group deleted in one push (0e347bd hostile review)', () => {
   it('is taken by the member who stays, the group\'s entries with it', async () => {
@@ -49,5 +53,29 @@ describe('a member removed and the group deleted in one push (0e347bd hostile re
     expect(carol.code, carol.stderr).toBe('ok');
     expect(await onDesktop(c, async (s) => (await s.team.listGroups()).map((g) => g.name))).not.toContain('Lab');
     expect((await onDesktop(c, (s) => s.listEntries())).map((e) => e.title)).not.toContain('Bench');
+  }, 180_000);
+
+  it('does not hold back a desktop whose removal of a member crosses the group\'s deletion elsewhere', async () => {
+    clock.advance(1_000);
+    const shopId = await onDesktop(a, async (s) => {
+      const shop = await s.team.createGroup('Shop');
+      await s.team.grant(shop.id, BOB, false, await s.team.groupRevision(shop.id));
+      await s.team.grant(shop.id, CAROL, false, await s.team.groupRevision(shop.id));
+      return shop.id;
+    });
+    for (const d of [a, a2]) expect((await sync(d)).code, d.name).toBe('ok');
+    const shopOnA2 = await onDesktop(a2, async (s) => (await s.team.listGroups()).find((g) => g.name === 'Shop')?.id);
+    if (shopOnA2 === undefined) throw new Error('a2 does not hold Shop');
+    // The owner's second desktop, behind, removes carol from Shop and changes Printer; the first deletes Shop.
+    clock.advance(1_000);
+    await onDesktop(a2, async (s) => s.team.revoke(shopOnA2, CAROL, await s.team.memberRevision(shopOnA2, CAROL)));
+    await setPassword(a2, 'Acme/Printer', 'p-a2');
+    await onDesktop(a, async (s) => s.team.deleteGroup(shopId, await s.team.groupRevision(shopId)));
+    expect((await sync(a)).code).toBe('ok');
+
+    const out = await sync(a2);
+    expect(out.code, out.stderr).toBe('ok');
+    expect((await sync(a)).code).toBe('ok');
+    expect(await onDesktop(a, async (s) => s.revealPassword((await s.resolvePath('Acme/Printer')).id))).toBe('p-a2');
   }, 180_000);
 });
