@@ -75,6 +75,8 @@ describe('a member removed and the group deleted in one push (0e347bd hostile re
 
     const out = await sync(a2);
     expect(out.code, out.stderr).toBe('ok');
+    // The deletion is taken there too, over the removal's unsent rotation.
+    expect(await onDesktop(a2, async (s) => (await s.team.listGroups()).map((g) => g.name))).not.toContain('Shop');
     expect((await sync(a)).code).toBe('ok');
     expect(await onDesktop(a, async (s) => s.revealPassword((await s.resolvePath('Acme/Printer')).id))).toBe('p-a2');
   }, 180_000);
