@@ -5,7 +5,7 @@
  * not sent, in that order; none when the round told nothing. Must never: read the wall clock.
  */
 import { describe, expect, it } from 'vitest';
-import { customerHeldBackLine, type SyncOutcome } from '../../electron/team/sync';
+import { customerHeldBackLine, deletionWaitingLine, type SyncOutcome } from '../../electron/team/sync';
 import { syncToldLines } from '../../electron/team/sync-told';
 import { groupDeletedLine } from '../../electron/vault/replica-people-new';
 
@@ -48,6 +48,13 @@ describe('syncToldLines', () => {
     expect(customerHeldBackLine([{ reason: 'r', entries: 2 }, { reason: 'r', entries: 0 }]))
       .toBe('2 customers made here stay on this desktop unsent, with 2 changes of their entries: the team\'s customer of their name was refused here (r). Your other changes were sent.');
     expect(syncToldLines({ ...quiet, setAside: 'set aside line', customerHeldBack: 'customer line', mayBeWithheld: 'withheld line' })).toEqual(['set aside line', 'customer line', 'withheld line']);
+  });
+
+  it('tells the changes held back in a group whose deletion waits here, after the customers held back (hostile review of 0e347bd)', () => {
+    expect(deletionWaitingLine(undefined)).toBeUndefined();
+    expect(deletionWaitingLine(0)).toBeUndefined();
+    expect(deletionWaitingLine(2)).toBe('2 changes of entries stay on this desktop, not sent: their group was deleted elsewhere, and the deletion waits here for an entry moved into it here. Your other changes were sent; move what you keep to another group, and the group goes.');
+    expect(syncToldLines({ ...quiet, customerHeldBack: 'customer line', deletionWaiting: 'waiting line', mayBeWithheld: 'withheld line' })).toEqual(['customer line', 'waiting line', 'withheld line']);
   });
 
   it('tells the unsent changes dropped with groups deleted elsewhere, naming each group, and nothing when none was dropped (C7)', () => {
