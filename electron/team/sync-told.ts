@@ -4,7 +4,8 @@
  * them on in team.status). People crossed (what was kept of each side, one a person), this
  * desktop's old device id, unsent changes dropped with a group deleted elsewhere (C7), entries that left this person's reach, entries the server said left it
  * that stay here (nothing signed vouching for it), events left out of the push,
- * changes of entries this person's role may not make now, kept here unsent (task 15), audit events
+ * changes of entries this person's role may not make now, kept here unsent (task 15), customers held
+ * back, changes in a group whose deletion waits here (the server refused them), audit events
  * taken redacted that the server may have withheld (an earlier-rule tag match, audit-event-texts.ts),
  * revokes given way that this person may no longer make again (team.ts rotateAgain: an owner or admin must).
  * Must never: name what an entry holds (the lines carry names, counts and ids only).
@@ -14,6 +15,6 @@ import type { SyncOutcome } from './sync';
 /** What the round told beyond its counts, in the order `crewvault sync` prints it. */
 export function syncToldLines(outcome: SyncOutcome): string[] {
   const lines = outcome.crossed.map((crossed) => `${crossed.detail.replace(/\.$/, '')}.`);
-  for (const line of [outcome.oldDevice, outcome.groupDeleted, outcome.leftReach, outcome.leftUnverified, outcome.eventsNotSent, outcome.setAside, outcome.customerHeldBack, outcome.customerWentOver, outcome.mayBeWithheld, outcome.revokesUnmade]) if (line !== undefined) lines.push(line);
+  for (const line of [outcome.oldDevice, outcome.groupDeleted, outcome.leftReach, outcome.leftUnverified, outcome.eventsNotSent, outcome.setAside, outcome.customerHeldBack, outcome.customerWentOver, outcome.deletionWaiting, outcome.mayBeWithheld, outcome.revokesUnmade]) if (line !== undefined) lines.push(line);
   return lines;
 }

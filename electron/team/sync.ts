@@ -212,6 +212,11 @@ export interface SyncOutcome {
    * one line naming who sent it.
    */
   readonly customerWentOver?: string;
+  /**
+   * Changes of entries in a group deleted elsewhere whose deletion waits here (an entry moved into it here
+   * and not sent), which the server refused: kept here unsent while the rest went, one line.
+   */
+  readonly deletionWaiting?: string;
   /** Unsent changes made here in groups deleted elsewhere, dropped as the deletion was taken in (finding C7), the groups named as known here, one line. */
   readonly groupDeleted?: string;
   /** Events taken redacted whose tag by the earlier rule (naming no group) matched a key of a group held: the server may have withheld them, one line. */
@@ -348,6 +353,16 @@ export function setAsideLine(setAside: Outgoing['setAside']): string | undefined
 }
 
 /**
+ * What a sync tells of the changes its push left out because their group's deletion from elsewhere waits here
+ * (Outgoing.deletionWaiting), or nothing.
+ */
+export function deletionWaitingLine(count: number | undefined): string | undefined {
+  if (count === undefined || count === 0) return undefined;
+  const one = count === 1;
+  return `${count} change${one ? '' : 's'} of ${one ? 'an entry' : 'entries'} ${one ? 'stays' : 'stay'} on this desktop, not sent: ${one ? 'its' : 'their'} group was deleted elsewhere, and the deletion waits here for an entry moved into it here. Your other changes were sent; move what you keep to another group, and the group goes.`;
+}
+
+/**
  * What a sync tells of the customers its push left out because they cannot join the team's of their
  * name (Outgoing.customersHeldBack): the set-aside record's reason, and that the rest went. Nothing
  * when none was.
@@ -438,7 +453,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   const oldLeft = await replica.leaveOldDevice();
   const oldDevice = oldDeviceLine(oldLeft);
   if (oldLeft.left === 'unverified') oldDeviceKept.unverified = oldDevice;
-  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string; customerHeldBack?: string; customerWentOver?: string; groupDeleted?: string } = {
+  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string; customerHeldBack?: string; customerWentOver?: string; deletionWaiting?: string; groupDeleted?: string } = {
     pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [], ...(oldDevice === undefined ? {} : { oldDevice }),
   };
   /** A crossing told by a page, kept one line a person (a user and a member record of them crossing in one sync: both said). */
@@ -710,8 +725,10 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
     if (bound === undefined && (await replica.teamServer()) === undefined && (tally.applied > 0 || recognised > 0)) await replica.bindTeamServer(server);
     await requireBound(replica, server);
   }
+  // Set once the server refused a push with changes in a group whose deletion waits here (below).
+  let holdDeletionWaiting = false;
   for (let round = 0; round < PUSH_ROUNDS; round++) {
-    const out = await replica.outgoing(false, true);
+    const out = await replica.outgoing(false, true, holdDeletionWaiting);
     // Told at each sync while they wait, and no longer once they went (task 15).
     const aside = setAsideLine(out.setAside);
     if (aside === undefined) delete tally.setAside;
@@ -719,6 +736,9 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
     const back = customerHeldBackLine(out.customersHeldBack);
     if (back === undefined) delete tally.customerHeldBack;
     else tally.customerHeldBack = back;
+    const waiting = deletionWaitingLine(out.deletionWaiting);
+    if (waiting === undefined) delete tally.deletionWaiting;
+    else tally.deletionWaiting = waiting;
     if (out.batch.records.length === 0) return tally;
     try {
       if (await pushInParts(out)) return tally;
@@ -728,8 +748,15 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
       // nothing stored); the pull after it tells the move (the entry leaves, an unsent edit kept as a copy) or
       // brings the deletion (the group's unsent changes dropped, told), and the rest goes again. Anything
       // else, or nothing taken off, ends the sync as before.
-      if (!(await settledSincePull(error))) throw error;
-      continue;
+      if (await settledSincePull(error)) continue;
+      // Refused still, with a group deletion from elsewhere waiting here: an entry moved into the group here and not sent
+      // (agreed in another) is one no signed record takes out of it, so the deletion waits, and the server refuses every
+      // push moving it there (hostile review of 0e347bd). Those changes stay here, told; the rest goes.
+      if (error instanceof CrewvaultError && error.code === 'FORBIDDEN' && !holdDeletionWaiting && (await replica.outgoing(false, true, true)).deletionWaiting !== undefined) {
+        holdDeletionWaiting = true;
+        continue;
+      }
+      throw error;
     }
     pulledIds = new Set();
     await pullAll();

@@ -30,8 +30,8 @@ import { findGroupByIndex, getGroupRow, insertGroup, putGroupKey, renameGroupRow
 import { putDirectoryWrap } from './store-directory';
 import { getSetting } from './store-meta';
 import { deletePagesOfGroup } from './store-pages';
-import { idByUid, replicaBase, setReplicaBase } from './store-replica';
-import { agreedLiveEntriesInGroup, dropEntriesOfGroup, memberStateOf, noteAgreedMembers, setGroupRevision, unsentEntriesInGroup, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
+import { idByUid, replicaBase, sentSeq, setReplicaBase } from './store-replica';
+import { agreedLiveEntriesInGroup, dropEntriesOfGroup, groupSeq, memberStateOf, noteAgreedMembers, setGroupRevision, unsentEntriesInGroup, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
 import { dropRotatedFrom } from './store-rotated-from';
 import { rolePermissions } from './store-roles';
 import { setUserSigning } from './store-signing';
@@ -200,8 +200,19 @@ export function takeGroupDeletes(db: WriteDb, intake: PeopleIntake, records: rea
     const groupId = idByUid(db, 'access_groups', uidBytes(r.id));
     const row = groupId === undefined ? undefined : getGroupRow(db, groupId);
     if (!row) continue;
-    take(r, () => count(r.keyVersion < row.key_version || r.revision <= row.revision ? 'unchanged' : takeDelete(db, intake, r, row)));
+    take(r, () => count(deletionStale(db, r, row) ? 'unchanged' : takeDelete(db, intake, r, row)));
   }
+}
+
+/**
+ * Whether a deletion from elsewhere is no newer than the group as it stands here. A group changed here and not sent
+ * (a rotation, a rename) is judged by what was agreed of it: the server holds no such change of a group it deleted
+ * (it takes none after the deletion), so a deletion newer than the agreed revision wins over it. Judged by the row
+ * here, a removal made here crossing a deletion made elsewhere kept the group on this desktop for good.
+ */
+function deletionStale(db: WriteDb, r: GroupRecord, row: GroupRow): boolean {
+  if (groupSeq(db, row.id) > sentSeq(db)) return r.revision <= replicaBase(db, row.uid);
+  return r.keyVersion < row.key_version || r.revision <= row.revision;
 }
 
 /**

@@ -46,7 +46,7 @@ import { createHash, hash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
-import { agreedMember, forgetAgreedMember, forgetRevokedMembersUpTo, groupAndUserUids, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteAgreedUser, setMemberRevisionAtLeast, usersBetween } from './store-replica-people';
+import { agreedMember, forgetAgreedMember, forgetRevokedMembersUpTo, groupAndUserUids, groupsDeletionWaiting, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteAgreedUser, setMemberRevisionAtLeast, usersBetween } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -84,7 +84,7 @@ import { deleteEntryRow, type EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
-  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, insertNamedOnlyEntry, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, insertReplicaEntry, listHeld, putHeld,
+  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, insertNamedOnlyEntry, insertReplicaEntryOverNamed, isNamedOnlyEntry, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween, groupsOwedWhole, entriesToSettle,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
@@ -129,6 +129,11 @@ export interface Outgoing {
    * of its entries' changes wait with it. The rest still goes (hostile review of C1).
    */
   readonly customersHeldBack?: ReadonlyArray<{ readonly reason: string; readonly entries: number }>;
+  /**
+   * Changes of entries in groups whose deletion from elsewhere waits here (store-replica-people.ts
+   * groupsDeletionWaiting), left out when asked (the server refused them): how many. The rest still goes.
+   */
+  readonly deletionWaiting?: number;
 }
 
 export interface ApplyOutcome {
@@ -244,7 +249,7 @@ interface Sender {
    * codes-only person took, never sent and not told), or undefined when they may. Such a change is
    * left for when they may, or for someone who may (the sent mark stops before it, so it is not skipped for good).
    */
-  readonly whyNotVouch: (entry: EntryReplicaRow, base: number) => Permission | 'group' | 'counter' | undefined;
+  readonly whyNotVouch: (entry: EntryReplicaRow, base: number) => Permission | 'group' | 'counter' | 'deleted' | undefined;
 }
 
 /** What identifies a record's content: its sealed parts (fresh nonces make every seal unique) and whether it is a tombstone. */
@@ -335,6 +340,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     vouched.push({ kind: 'customer', id: uidText(c.uid), revision: c.revision, base, sealedName: b64(c.sealed_name), nameIndex: b64(c.name_index), createdAt: c.created_at, ...by });
   }
   const setAside = new Map<Permission | 'group', number>();
+  let deletionWaiting = 0;
   for (const e of entriesBetween(db, from, upToSeq)) {
     const base = everything ? 0 : replicaBase(db, e.uid);
     if (e.revision === base) continue;
@@ -351,7 +357,8 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
       // The entries after it still go (task 15: one change never holds back the rest); already agreed
       // when the window is read again, they are skipped there (revision equal to base), as customers are.
       until = Math.min(until, e.seq - 1);
-      if (why !== 'counter') setAside.set(why, (setAside.get(why) ?? 0) + 1);
+      if (why === 'deleted') deletionWaiting++;
+      else if (why !== 'counter') setAside.set(why, (setAside.get(why) ?? 0) + 1);
       continue;
     }
     const record: Unsigned<EntryRecord> = {
@@ -403,6 +410,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     batch: batches.length > 0 ? { format: REPLICA_FORMAT_BATCHED, vault, records, batches } : { format: REPLICA_FORMAT, vault, records }, upToSeq: until,
     ...(eventsLeftOut === undefined ? {} : { eventsLeftOut }),
     ...(setAside.size === 0 ? {} : { setAside: [...setAside].map(([why, count]) => ({ why, count })) }),
+    ...(deletionWaiting === 0 ? {} : { deletionWaiting }),
     ...(heldBackEntries.size === 0 ? {} : { customersHeldBack: [...heldBackEntries].map(([uid, entries]) => ({ reason: heldBack.get(uid)?.reason ?? '', entries })) }),
   };
 }
@@ -607,11 +615,15 @@ export class ReplicaService {
   }
 
   /** `everything`: the whole vault as new to the other side (moving it onto a team server; outgoing()). */
-  async outgoing(everything = false, toServer = false): Promise<Outgoing> {
-    return this.core.read((r) => this.outgoingNow(r, everything, toServer));
+  /**
+   * `holdDeletionWaiting`: changes of entries in a group whose deletion from elsewhere waits here are left out
+   * (the server refused a push of them: electron/team/sync.ts), kept here unsent, so the rest goes.
+   */
+  async outgoing(everything = false, toServer = false, holdDeletionWaiting = false): Promise<Outgoing> {
+    return this.core.read((r) => this.outgoingNow(r, everything, toServer, holdDeletionWaiting));
   }
 
-  private outgoingNow(db: ReadDb, everything: boolean, toServer: boolean): Outgoing {
+  private outgoingNow(db: ReadDb, everything: boolean, toServer: boolean, holdDeletionWaiting = false): Outgoing {
     this.core.requireOpen(db);
     const signer = this.core.ring.signer;
     if (!signer) throw new CrewvaultError('LOCKED', 'This session holds no signing key: sign in again.');
@@ -623,7 +635,11 @@ export class ReplicaService {
     // Groups deleted here: the deletes of their entries made before it go with the group's deletion (the
     // server deletes only a group its entries leave, in the same push: sync.ts partsOf), though no key of it is held now.
     const deletedGroups = deletedGroupIds(db);
-    const whyNotVouch = (e: EntryReplicaRow, base: number): Permission | 'group' | 'counter' | undefined => {
+    // A group deleted elsewhere whose deletion waits here for an entry no signed record will take out of it (one
+    // moved into it here and not sent: hostile review of 0e347bd): the server refuses every change into it, whole.
+    const deletionWaiting = holdDeletionWaiting ? groupsDeletionWaiting(db) : new Set<number>();
+    const whyNotVouch = (e: EntryReplicaRow, base: number): Permission | 'group' | 'counter' | 'deleted' | undefined => {
+      if (deletionWaiting.has(e.group_id)) return 'deleted';
       if (!held.has(e.group_id) && !(e.deleted_at !== null && deletedGroups.has(e.group_id))) return 'group';
       if (e.deleted_at !== null) return base === 0 && permissions.includes('entries.create') ? undefined : lacking('entries.delete');
       if (base === 0) return lacking('entries.create');
@@ -1422,7 +1438,11 @@ export class ReplicaService {
       uid, customer_id: customerId, group_id: groupId, customer_uid: uidBytes(r.customer), group_uid: uidBytes(r.group), key_version: r.keyVersion,
       lookup: bin(r.lookup), sealed_summary: bin(r.sealedSummary), sealed_details: bin(r.sealedDetails), created_at: r.createdAt, updated_at: r.updatedAt, deleted_at: r.deletedAt,
     };
-    const local = held.has(uid.toString('hex')) ? entryByUid(db, uid) : undefined;
+    const stored = held.has(uid.toString('hex')) ? entryByUid(db, uid) : undefined;
+    // The tombstone an event alone made of an entry (namedOnlyEntry) is no version of it held here: its first record
+    // is judged as new and written over it. Judged as a move out of the deleted group it stands in, which nobody holds
+    // here, every record of the entry was refused for good (hostile review of 5c257f7).
+    const local = stored !== undefined && isNamedOnlyEntry(stored) ? undefined : stored;
     // A pull from 0 after HISTORY_CHANGED: what the server holds of it, for settleStartOver.
     const handed = this.restarting;
     if (handed !== undefined) {
@@ -1495,7 +1515,7 @@ export class ReplicaService {
       return;
     }
     if (!local) {
-      const id = insertReplicaEntry(db, incoming);
+      const id = insertReplicaEntryOverNamed(db, incoming);
       this.settle(db, id, r, opened, incoming);
       tally.applied++;
       return;
@@ -1747,7 +1767,7 @@ export class ReplicaService {
         if (copy) tally.conflictCopies.push(copy);
       }
       this.replace(db, local, r, opened, incoming);
-    } else this.settle(db, insertReplicaEntry(db, incoming), r, opened, incoming);
+    } else this.settle(db, insertReplicaEntryOverNamed(db, incoming), r, opened, incoming);
     const after = entryByUid(db, incoming.uid);
     if (after) this.core.entries.rewrite(db, entryRowOf(after), fieldsOf(opened.summary), opened.details);
     tally.applied++;

@@ -97,6 +97,28 @@ export function agreedLiveEntriesInGroup(db: ReadDb, groupId: number): number {
   ).get(groupId)?.n ?? 0;
 }
 
+/**
+ * Live groups here whose deletion, a record from elsewhere, is set aside waiting (replica-people-new.ts
+ * takeDelete: an entry agreed with the team stands in it here, and no signed record took it out), by row id.
+ */
+export function groupsDeletionWaiting(db: ReadDb): Set<number> {
+  const waiting = new Set<number>();
+  for (const row of db.prepare<[], { record_id: string; body: string }>('SELECT record_id, body FROM replica_held').all()) {
+    let record: unknown;
+    try {
+      record = JSON.parse(row.body) as unknown;
+    } catch {
+      continue;
+    }
+    if (record === null || typeof record !== 'object') continue;
+    const { kind, deletedAt } = record as { readonly kind?: unknown; readonly deletedAt?: unknown };
+    if (kind !== 'group' || typeof deletedAt !== 'number') continue;
+    const group = db.prepare<[Buffer], { id: number }>('SELECT id FROM access_groups WHERE uid = ? AND deleted_at IS NULL').get(Buffer.from(row.record_id.replaceAll('-', ''), 'hex'));
+    if (group !== undefined) waiting.add(group.id);
+  }
+  return waiting;
+}
+
 /** A user's revision moved up to at least `revision` (a user record taken in): never down. */
 export function setUserRevisionAtLeast(db: WriteDb, userId: number, revision: number): void {
   db.prepare('UPDATE users SET revision = max(revision, ?) WHERE id = ?').run(revision, userId);
@@ -201,9 +223,31 @@ export function noteAgreedMembers(db: WriteDb, states: ReadonlyArray<{ readonly 
   }
 }
 
-/** A membership ended (a revoke taken in or sent, a rotation that cut them off): its agreed state goes, so the settings hold only memberships that are. */
+/**
+ * A membership ended (a revoke taken in or sent, a rotation that cut them off): its agreed state goes, so the settings hold
+ * only memberships that are. A file that still holds the older one JSON has it split into rows first: its row gone, the
+ * JSON's state of the ended membership was read again (agreedSetting), and a re-grant crossing a record from elsewhere
+ * was judged against the state from before the removal.
+ */
 export function forgetAgreedMember(db: WriteDb, id: Buffer): void {
+  splitOneSetting(db, AGREED_MEMBER_PREFIX, AGREED_MEMBERS_ONE_SETTING);
   db.prepare('DELETE FROM settings WHERE key = ?').run(AGREED_MEMBER_PREFIX + id.toString('hex'));
+}
+
+/**
+ * The older one-JSON setting (`oneSetting`), where a file still holds it, written as one row an id (a row already
+ * written is newer and stays) and removed: once, so that no row forgotten later lets the JSON's state of it be read.
+ */
+function splitOneSetting(db: WriteDb, prefix: string, oneSetting: string): void {
+  const all = getSetting(db, oneSetting);
+  if (all === undefined) return;
+  const parsed = JSON.parse(all) as unknown;
+  if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    for (const [hex, state] of Object.entries(parsed as Record<string, unknown>)) {
+      if (getSetting(db, prefix + hex) === undefined) setSetting(db, prefix + hex, JSON.stringify(state));
+    }
+  }
+  db.prepare('DELETE FROM settings WHERE key = ?').run(oneSetting);
 }
 
 /** A group's revision as the record taken in has it (its own writes here moved it on by their count). */

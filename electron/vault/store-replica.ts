@@ -229,6 +229,28 @@ export function insertNamedOnlyEntry(db: WriteDb, row: { readonly uid: Buffer; r
 }
 
 /**
+ * Whether `row` is only the tombstone insertNamedOnlyEntry makes (key version 0, which no entry
+ * record carries): no version of the entry this file ever held, so not what its records are judged
+ * against (hostile review of 5c257f7: an event naming an entry before its record came hid it for good).
+ */
+export function isNamedOnlyEntry(row: { readonly key_version: number; readonly revision: number }): boolean {
+  return row.key_version === 0 && row.revision === 0;
+}
+
+/**
+ * An entry's first record taken in (insertReplicaEntry), over the tombstone an event alone made of it
+ * when there is one (isNamedOnlyEntry), all of it as the record says: the events naming the row keep it.
+ */
+export function insertReplicaEntryOverNamed(db: WriteDb, row: EntryReplicaWrite): number {
+  const named = entryByUid(db, row.uid);
+  if (named === undefined || !isNamedOnlyEntry(named)) return insertReplicaEntry(db, row);
+  noteSealedReplaced(db);
+  db.prepare('UPDATE entries SET customer_id = ?, group_id = ?, key_version = ?, lookup = ?, sealed_summary = ?, sealed_details = ?, created_at = ?, updated_at = ?, deleted_at = ? WHERE id = ?')
+    .run(row.customer_id, row.group_id, row.key_version, row.lookup, row.sealed_summary, row.sealed_details, row.created_at, row.updated_at, row.deleted_at, named.id);
+  return named.id;
+}
+
+/**
  * A new entry at the revision its record carries, agreed as that (replica_base) in the same step:
  * a first sync's snapshot taking in an entry this replica never held (one insert, no update after).
  */

@@ -192,10 +192,13 @@ export async function applyPeople(
       }
       if (r.deletedAt !== null && !held.deleted) deleted.add(r.id);
       if (r.keyVersion > held.keyVersion) requireMayHoldSecret(r.id, 'Moving an access group to a new key version');
-      if (r.keyVersion > held.keyVersion) {
+      // A rotation that comes with the group's deletion cuts nobody off: no key of it is handed on any more, and the
+      // memberships kept are who held it when it went (putGroup), handed its entries' deletes. Who the rotation left out
+      // comes as a signed revoke, taken below; cut here, every member lost the deletes and their desktops waited for good.
+      if (r.keyVersion > held.keyVersion && r.deletedAt === null) {
         rotatedOff.set(r.id, await dropMembershipsBelow(tx, vaultId, r.id, r.keyVersion));
-        if (r.deletedAt === null) rotated.set(r.id, r.keyVersion);
-      } else atHeldVersion.add(r.id);
+        rotated.set(r.id, r.keyVersion);
+      } else if (r.keyVersion === held.keyVersion) atHeldVersion.add(r.id);
     }
     await putGroup(tx, vaultId, { groupId: r.id, keyVersion: r.keyVersion, deleted: r.deletedAt !== null });
   }
@@ -203,7 +206,18 @@ export async function applyPeople(
     if (r.kind !== 'member') continue;
     if (r.id !== memberRecordId(r.group, r.user, sha256Hex)) throw new CrewvaultError('INVALID_INPUT', 'A member record is not named by its group and user: nothing was stored.');
     const group = await getGroup(tx, vaultId, r.group);
-    if (group === undefined || group.deleted) throw new CrewvaultError('CONFLICT', 'A member record names an access group the server does not hold: its group record goes first. Nothing was stored.');
+    // A removal made before the group's deletion, in the same push (a rotation's signed revoke), still ends the
+    // membership: refused, the push was refused at every sync, and kept, the removed member counted as holding the group.
+    const removedAsDeleted = group?.deleted === true && deleted.has(r.group) && r.revoked;
+    if (group === undefined) throw new CrewvaultError('CONFLICT', 'A member record names an access group the server does not hold: its group record goes first. Nothing was stored.');
+    // A change of a membership of a group deleted before this push (a removal or a grant made on a desktop that had not
+    // taken the deletion in) changes nothing any more, as the group's own record does not: stale, not stored. Refused, the
+    // pushing desktop's every later push was refused whole with it.
+    if (group.deleted && !removedAsDeleted && !deleted.has(r.group)) {
+      stale.add(r.id);
+      continue;
+    }
+    if (group.deleted && !removedAsDeleted) throw new CrewvaultError('CONFLICT', 'A member record names an access group this push deletes: only its removals go with it. Nothing was stored.');
     const target = await getPerson(tx, vaultId, r.user);
     if (target === undefined) throw new CrewvaultError('CONFLICT', 'A member record names a vault user the server does not know: an owner\'s desktop sends them first. Nothing was stored.');
     const creator = created.has(r.group);

@@ -237,3 +237,18 @@ export function pushingAfter(client: TeamClient, before: () => Promise<void>): T
   };
   return client;
 }
+
+/**
+ * `client`, its pulls handing no record `withheld` names (what a dishonest server can do: hold a
+ * record back, then hand it later or never), each page's other records and cursor as the server sent them.
+ */
+export function pullsWithholding(client: TeamClient, withheld: (record: ServerRouteOutput<'syncPull'>['records'][number]['record']) => boolean): TeamClient {
+  const call = client.call.bind(client);
+  client.call = async <N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> => {
+    const reply = await call(name, input, sent);
+    if (name !== 'syncPull') return reply;
+    const page = reply as ServerRouteOutput<'syncPull'>;
+    return { ...page, records: page.records.filter((r) => !withheld(r.record)) } as ServerRouteOutput<N>;
+  };
+  return client;
+}

@@ -5,7 +5,7 @@
  * not sent, in that order; none when the round told nothing. Must never: read the wall clock.
  */
 import { describe, expect, it } from 'vitest';
-import { customerHeldBackLine, customerWentOverLine, type SyncOutcome } from '../../electron/team/sync';
+import { customerHeldBackLine, customerWentOverLine, deletionWaitingLine, type SyncOutcome } from '../../electron/team/sync';
 import { syncToldLines } from '../../electron/team/sync-told';
 import { groupDeletedLine } from '../../electron/vault/replica-people-new';
 
@@ -57,6 +57,13 @@ describe('syncToldLines', () => {
     expect(customerWentOverLine([{ by: 'carol', why: 'w' }, { by: 'carol', why: 'w' }, { by: 'dave', why: 'v' }]))
       .toBe('3 customers made here went over the team\'s record of their name (carol\'s, w; dave\'s, v: only an altered desktop makes one, and the server refused every other customer of that name): sent as that record\'s next revision, with their entries.');
     expect(syncToldLines({ ...quiet, customerHeldBack: 'held line', customerWentOver: 'over line', mayBeWithheld: 'withheld line' })).toEqual(['held line', 'over line', 'withheld line']);
+  });
+
+  it('tells the changes held back in a group whose deletion waits here, after the customers held back (hostile review of 0e347bd)', () => {
+    expect(deletionWaitingLine(undefined)).toBeUndefined();
+    expect(deletionWaitingLine(0)).toBeUndefined();
+    expect(deletionWaitingLine(2)).toBe('2 changes of entries stay on this desktop, not sent: their group was deleted elsewhere, and the deletion waits here for an entry moved into it here. Your other changes were sent; move what you keep to another group, and the group goes.');
+    expect(syncToldLines({ ...quiet, customerHeldBack: 'customer line', deletionWaiting: 'waiting line', mayBeWithheld: 'withheld line' })).toEqual(['customer line', 'waiting line', 'withheld line']);
   });
 
   it('tells the unsent changes dropped with groups deleted elsewhere, naming each group, and nothing when none was dropped (C7)', () => {
