@@ -1289,7 +1289,7 @@ export class ReplicaService {
       customerName: (w: WriteDb, customerId: number) => this.core.customers.name(w, customerId),
       permissions: rolePermissions(db, getUser(db, this.core.userId())?.role ?? ''),
     };
-    const over = goOverSquattedCustomer(db, session, { uid: uidBytes(r.id), revision: r.revision, sealedName: bin(r.sealedName), nameIndex: bin(r.nameIndex) });
+    const over = goOverSquattedCustomer(db, session, { uid: uidBytes(r.id), revision: r.revision, base: r.base, sealedName: bin(r.sealedName), nameIndex: bin(r.nameIndex) });
     if (over === undefined) return false;
     this.core.customers.clear();
     const authorId = idByUid(db, 'users', uidBytes(r.author));
