@@ -19,7 +19,7 @@ import type { Permission } from '../../shared/policy';
 import { openJson, sealJson } from './crypto';
 import type { WriteDb } from './db';
 import { directoryKeyFor } from './directory';
-import { contexts, customerIndex } from './keys';
+import { contexts, customerIndex, normaliseName } from './keys';
 import { foldUnsentCustomer, type FoldSession } from './replica-customer-fold';
 import { customerByNameIndex, customerByUid, replicaBase, setReplicaBase, setRevision } from './store-replica';
 
@@ -45,11 +45,15 @@ export interface SquatSession extends FoldSession {
   readonly permissions: readonly Permission[];
 }
 
-/** Whether `sealed` opens to `name` under any directory key version this desktop holds (then it is no squat). */
+/**
+ * Whether `sealed` opens to `name` under any directory key version this desktop holds (then it is no squat): the
+ * name as its index knows it (case, spaces, Unicode form: normaliseName), not as typed here.
+ */
 function opensAsUnderAnyKey(db: WriteDb, session: SquatSession, sealed: Buffer, uid: Buffer, name: string): boolean {
   for (let version = session.ring.directoryVersion; version >= 1; version--) {
     try {
-      if (openJson(directoryKeyFor(db, session.ring, version), sealed, contexts.customerName({ uid })) === name) return true;
+      const opened: unknown = openJson(directoryKeyFor(db, session.ring, version), sealed, contexts.customerName({ uid }));
+      if (typeof opened === 'string' && normaliseName(opened) === normaliseName(name)) return true;
     } catch {
       // Not under this version (or the version is not reachable here): the next one down.
     }

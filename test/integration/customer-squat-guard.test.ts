@@ -65,6 +65,12 @@ describe('going over a squatted customer name never takes an honest record', () 
       expect(held.batch.records.filter((r) => r.kind === 'customer')).toEqual([]);
       expect(held.customersHeldBack).toMatchObject([{ reason: expect.stringMatching(/does not open/) as unknown, entries: 1 }]);
 
+      // The same name in another case under that key is no garbage either (its index is Globex's).
+      clock.advance(1_000);
+      const variantUid = newUid(clock.now());
+      const variant = recordOf(session, vault, mine, variantUid, sealJson(before, 'GLOBEX', contexts.customerName({ uid: variantUid })));
+      expect((await session.replica.apply({ format: REPLICA_FORMAT, vault, records: [variant] }, { hold: true })).customersWentOver).toEqual([]);
+
       // Garbage under the same index: gone over, Globex made here takes its id, one revision past it.
       clock.advance(1_000);
       const squatUid = newUid(clock.now());
