@@ -1359,8 +1359,13 @@ export class ReplicaService {
       return;
     }
     // Only a name sealed again (a directory key rotation) is taken: the same name, the newer seal.
-    // Customers are not renamed (the app has no rename): a record that would is refused.
-    if (this.core.customers.name(db, local.id) !== name) throw tampered('renames a customer');
+    // Customers are not renamed (the app has no rename): a record that would is refused. A crossing
+    // version of the same keyed name typed otherwise (two desktops going over one squatted record, one
+    // "Globex", one "GLOBEX") is taken: refused, this desktop's would be sent again and refused for good.
+    if (this.core.customers.name(db, local.id) !== name) {
+      if (!crossing || !local.name_index.equals(bin(r.nameIndex))) throw tampered('renames a customer');
+      this.core.customers.clear();
+    }
     updateReplicaCustomer(db, local.id, { sealed_name: sealedName, name_index: bin(r.nameIndex) });
     setRevision(db, 'customers', local.id, r.revision);
     setReplicaBase(db, uid, r.revision);

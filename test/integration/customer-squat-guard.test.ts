@@ -127,4 +127,32 @@ describe('going over a squatted customer name never takes an honest record', () 
       await session.close();
     }
   });
+
+  it('another desktop\'s going over the same record, its name typed in another case, is taken over this one\'s unsent: nothing left to send', async () => {
+    const clock = manualClock(Date.UTC(2026, 11, 7, 1, 0, 0));
+    const { session } = await newVault(clock);
+    try {
+      await session.createEntries([{ customer: 'Globex', title: 'VPN', password: 'vpn-1' }]);
+      const ring = ringOf(session);
+      const vault = await session.replica.vaultId();
+      const mine = (await session.replica.outgoing(false, true)).batch.records.find((r): r is CustomerRecord => r.kind === 'customer');
+      if (mine === undefined) throw new Error('Globex is not unsent');
+      clock.advance(1_000);
+      const squatUid = newUid(clock.now());
+      const squat = recordOf(session, vault, mine, squatUid, sealJson(randomBytes(32), 'Globex', contexts.customerName({ uid: squatUid })));
+      expect((await session.replica.apply({ format: REPLICA_FORMAT, vault, records: [squat] }, { hold: true })).customersWentOver).toHaveLength(1);
+
+      // Another desktop went over it first, as "GLOBEX" (one keyed name): stored, handed here before this desktop's push.
+      clock.advance(1_000);
+      const theirs = recordOf(session, vault, mine, squatUid, sealJson(ring.directoryKey, 'GLOBEX', contexts.customerName({ uid: squatUid })), { revision: 2, base: 1 });
+      const taken = await session.replica.apply({ format: REPLICA_FORMAT, vault, records: [theirs] }, { hold: true });
+      // Before, set aside as a rename, and this desktop's revision 2 sent again and refused at every sync.
+      expect(taken.held).toEqual([]);
+      const out = await session.replica.outgoing(false, true);
+      expect(out.batch.records.filter((r) => r.kind === 'customer')).toEqual([]);
+      expect((await session.listEntries()).map((e) => `${e.customer}/${e.title}`)).toEqual(['GLOBEX/VPN']);
+    } finally {
+      await session.close();
+    }
+  });
 });
