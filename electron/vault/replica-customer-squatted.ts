@@ -87,7 +87,7 @@ export function goOverSquattedCustomer(db: WriteDb, session: SquatSession, squat
   }
   if (!customerIndex(session.ring, name).equals(squat.nameIndex)) return undefined;
   if (opensAsUnderAnyKey(db, session, squat.sealedName, squat.uid, name)) return undefined;
-  const signedAgain = same ? 0 : foldUnsentCustomer(db, session, mine, name, {
+  const signedAgain = same ? 0 : foldUnsentCustomer(db, session, mine, {
     uid: squat.uid, revision: squat.revision, sealed_name: sealJson(session.ring.directoryKey, name, contexts.customerName({ uid: squat.uid })), name_index: squat.nameIndex, created_at: mine.created_at,
   });
   // One past the record it goes over, based on it: the server takes it as that record's next revision.

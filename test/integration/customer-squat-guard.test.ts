@@ -117,10 +117,17 @@ describe('going over a squatted customer name never takes an honest record', () 
       expect(second.customersWentOver).toEqual([]);
       expect(second.held.map((h) => h.id)).toContain(behind.id);
 
+      // A second readable Initech of another id: two on the team, set aside as such; its reason, kept in the file, names no customer.
+      clock.advance(1_000);
+      const twice = newUid(clock.now());
+      const second2 = recordOf(session, vault, mine, twice, sealJson(ring.directoryKey, 'Initech', contexts.customerName({ uid: twice })), undefined, customerIndex(ring, 'Initech').toString('base64url'));
+      const third = await session.replica.apply({ format: REPLICA_FORMAT, vault, records: [second2] }, { hold: true });
+      expect(third.held.find((h) => h.id === second2.id)?.reason).toMatch(/^A customer of this name is on the team server twice/);
+
       // Globex stays its own, held back with its entry; Initech keeps its name.
       const held = await session.replica.outgoing(false, true);
       expect(held.batch.records.filter((r) => r.kind === 'customer')).toEqual([]);
-      expect(held.customersHeldBack).toMatchObject([{ entries: 1 }]);
+      expect(held.customersHeldBack).toMatchObject([{ name: 'Globex', entries: 1 }]);
       await session.createEntries([{ customer: 'Initech', title: 'Portal', password: 'portal-1' }]);
       expect((await session.listEntries()).map((e) => `${e.customer}/${e.title}`).sort()).toEqual(['Globex/VPN', 'Initech/Portal']);
     } finally {
