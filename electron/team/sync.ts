@@ -372,7 +372,9 @@ export function customerHeldBackLine(back: Outgoing['customersHeldBack']): strin
   const entries = back.reduce((n, b) => n + b.entries, 0);
   const reasons = [...new Set(back.map((b) => b.reason.replace(/\.$/, '')))].join('; ');
   const one = back.length === 1;
-  return `${one ? 'A customer' : `${back.length} customers`} made here ${one ? 'stays' : 'stay'} on this desktop unsent, with ${entries} change${entries === 1 ? '' : 's'} of ${one ? 'its' : 'their'} ${entries === 1 ? 'entry' : 'entries'}: the team's customer of ${one ? 'its' : 'their'} name was refused here (${reasons}). Your other changes were sent.`;
+  // Named here, never in the reason: that is kept with the set-aside record in the file, where a name is only sealed.
+  const names = back.map((b) => `"${b.name}"`).join(', ');
+  return `${one ? 'A customer' : `${back.length} customers`} made here (${names}) ${one ? 'stays' : 'stay'} on this desktop unsent, with ${entries} change${entries === 1 ? '' : 's'} of ${one ? 'its' : 'their'} ${entries === 1 ? 'entry' : 'entries'}: the team's customer of ${one ? 'its' : 'their'} name was refused here (${reasons}). Your other changes were sent.`;
 }
 
 /**

@@ -42,32 +42,35 @@ export function isUnsentCustomer(db: WriteDb, mine: CustomerReplicaRow): boolean
   return replicaBase(db, mine.uid) === 0;
 }
 
-/** CONFLICT naming the customer, one line: its unsent customer is kept here as it is. */
-function notFolded(name: string, why: string): CrewvaultError {
-  return new CrewvaultError('CONFLICT', `The customer "${name}" made here and not yet sent meets one of the same name made on another desktop, and cannot join it: ${why}. It is kept here unsent.`);
+/**
+ * CONFLICT, one line: its unsent customer is kept here as it is. Never naming the customer: the reason is kept
+ * with the set-aside record in the file, where a name is only ever sealed (the sync's line names it: sync.ts).
+ */
+function notFolded(why: string): CrewvaultError {
+  return new CrewvaultError('CONFLICT', `A customer made here and not yet sent meets one of the same name made on another desktop, and cannot join it: ${why}. It is kept here unsent.`);
 }
 
 /**
- * Folds this desktop's unsent customer `mine` (named `name`) into `pulled`, in the caller's write
+ * Folds this desktop's unsent customer `mine` into `pulled`, in the caller's write
  * transaction; CONFLICT (nothing changed) when it cannot. Returns how many of this person's
  * events were signed again (the caller audits the fold).
  */
-export function foldUnsentCustomer(db: WriteDb, session: FoldSession, mine: CustomerReplicaRow, name: string, pulled: PulledCustomer): number {
+export function foldUnsentCustomer(db: WriteDb, session: FoldSession, mine: CustomerReplicaRow, pulled: PulledCustomer): number {
   const entries = entriesOfCustomer(db, mine.id);
-  if (entries.some((e) => replicaBase(db, e.uid) !== 0)) throw notFolded(name, 'an entry of it was handed on already');
+  if (entries.some((e) => replicaBase(db, e.uid) !== 0)) throw notFolded('an entry of it was handed on already');
   const live = entries.filter((e) => e.deleted_at === null);
   const keys = new Map(live.map((e) => [e.id, session.ring.groups.get(e.group_id)]));
-  if (live.some((e) => keys.get(e.id)?.version !== e.key_version)) throw notFolded(name, 'an entry of it is in a group this person does not hold at its key');
+  if (live.some((e) => keys.get(e.id)?.version !== e.key_version)) throw notFolded('an entry of it is in a group this person does not hold at its key');
   const chain = customerEventsChain(db, mine.id, session.userId, sentSeq(db));
-  if ('why' in chain) throw notFolded(name, chain.why);
+  if ('why' in chain) throw notFolded(chain.why);
   const signer = session.ring.signer;
   if (chain.rows.length > 0) {
-    if (signer === undefined) throw notFolded(name, 'this person holds no signing key here to sign its audit events again');
+    if (signer === undefined) throw notFolded('this person holds no signing key here to sign its audit events again');
     // Signed again only over a log that holds as its people signed it: a row changed in the file stays one whose signature fails.
     const verified = verifyAuditChain(db);
-    if (!verified.ok) throw notFolded(name, `this desktop's audit log does not verify (${verified.reason.replace(/\.$/, '')})`);
+    if (!verified.ok) throw notFolded(`this desktop's audit log does not verify (${verified.reason.replace(/\.$/, '')})`);
     const anchored = checkAuditAnchor(db, session.ring.auditKey, session.anchorRequired);
-    if (!anchored.ok) throw notFolded(name, `this desktop's audit log does not verify (${anchored.reason.replace(/\.$/, '')})`);
+    if (!anchored.ok) throw notFolded(`this desktop's audit log does not verify (${anchored.reason.replace(/\.$/, '')})`);
   }
   // Opened under the old global id before it goes: each list line names its customer.
   const opened = live.map((e) => {

@@ -139,7 +139,8 @@ export function takeNewGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, 
   if (r.serverCodes === true && !holdsAllGroups(signer.role)) throw tampered('adds an access group whose codes the server computes, and its sender is no owner or admin');
   const name = openName(intake, r, uid);
   if (name === undefined) throw tampered('is an access group whose name does not open or is not its index\'s');
-  if (findGroupByIndex(db, bin(r.nameIndex))) throw notYet(`adds an access group named "${name}" and this vault holds another of that name`);
+  // Not naming it: the reason is kept with the set-aside record in the file, where a group's name is only ever sealed.
+  if (findGroupByIndex(db, bin(r.nameIndex))) throw notYet('adds an access group of a name another group here holds');
   const groupId = insertGroup(db, { uid, sealed_name: bin(r.sealedName), name_index: bin(r.nameIndex), created_at: r.createdAt });
   setGroupKeyVersion(db, groupId, r.keyVersion);
   if (r.serverCodes === true) setGroupServerCodes(db, groupId, true);
@@ -184,7 +185,7 @@ export function takeRename(db: WriteDb, intake: PeopleIntake, r: GroupRecord, ro
   if (name === undefined) return false;
   requireManages(db, signerOf(db, intake, r), row.id);
   const same = findGroupByIndex(db, bin(r.nameIndex));
-  if (same && same.id !== row.id) throw notYet(`renames an access group to "${name}", which another group here is named`);
+  if (same && same.id !== row.id) throw notYet('renames an access group to a name another group here holds'); // no name: as for a new group
   renameGroupRow(db, row.id, bin(r.sealedName), bin(r.nameIndex));
   return true;
 }

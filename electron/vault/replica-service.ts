@@ -125,10 +125,10 @@ export interface Outgoing {
   readonly setAside?: ReadonlyArray<{ readonly why: Permission | 'group'; readonly count: number }>;
   /**
    * Customers made here that cannot join the team's of their name (store-replica.ts customersHeldBack),
-   * left out with their entries, kept here unsent: each with the set-aside record's reason and how many
-   * of its entries' changes wait with it. The rest still goes (hostile review of C1).
+   * left out with their entries, kept here unsent: each with its name, the set-aside record's reason
+   * and how many of its entries' changes wait with it. The rest still goes (hostile review of C1).
    */
-  readonly customersHeldBack?: ReadonlyArray<{ readonly reason: string; readonly entries: number }>;
+  readonly customersHeldBack?: ReadonlyArray<{ readonly name: string; readonly reason: string; readonly entries: number }>;
   /**
    * Changes of entries in groups whose deletion from elsewhere waits here (store-replica-people.ts
    * groupsDeletionWaiting), left out when asked (the server refused them): how many. The rest still goes.
@@ -296,7 +296,10 @@ export function signInBatches(
  * came from others is theirs to send). `everything`: the whole vault, as new to the other side
  * (base 0), with every signed event of its history — a vault moved onto a team server.
  */
-export function outgoing(db: ReadDb, sender: Sender, everything = false, toServer = false): Outgoing {
+/** Outgoing as the file alone gives it: a customer held back by its row id (its name needs the session's directory key). */
+type OutgoingByRow = Omit<Outgoing, 'customersHeldBack'> & { readonly customersHeldBack?: ReadonlyArray<{ readonly customerId: number; readonly reason: string; readonly entries: number }> };
+
+export function outgoing(db: ReadDb, sender: Sender, everything = false, toServer = false): OutgoingByRow {
   const from = everything ? 0 : sentSeq(db);
   const upToSeq = currentSequence(db);
   const by = { author: sender.userUid, signerKey: uidText(sender.signer.keyUid) };
@@ -328,6 +331,8 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
   // conflict of every push adding ours) stays here with its entries, the sent mark before it, so the rest goes.
   const heldBack = toServer && !everything ? customersHeldBack(db) : new Map<string, { readonly reason: string; readonly seq: number }>();
   const heldBackEntries = new Map<string, number>();
+  /** The row id of each customer held back, by global id: its name is opened by the session (ReplicaService.outgoingNow). */
+  const heldBackIds = new Map<string, number>();
   for (const c of customersBetween(db, from, upToSeq)) {
     const base = everything ? 0 : replicaBase(db, c.uid);
     if (c.revision === base) continue;
@@ -335,6 +340,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     if (back !== undefined) {
       until = Math.min(until, back.seq - 1);
       heldBackEntries.set(uidText(c.uid), 0);
+      heldBackIds.set(uidText(c.uid), c.id);
       continue;
     }
     vouched.push({ kind: 'customer', id: uidText(c.uid), revision: c.revision, base, sealedName: b64(c.sealed_name), nameIndex: b64(c.name_index), createdAt: c.created_at, ...by });
@@ -411,7 +417,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     ...(eventsLeftOut === undefined ? {} : { eventsLeftOut }),
     ...(setAside.size === 0 ? {} : { setAside: [...setAside].map(([why, count]) => ({ why, count })) }),
     ...(deletionWaiting === 0 ? {} : { deletionWaiting }),
-    ...(heldBackEntries.size === 0 ? {} : { customersHeldBack: [...heldBackEntries].map(([uid, entries]) => ({ reason: heldBack.get(uid)?.reason ?? '', entries })) }),
+    ...(heldBackEntries.size === 0 ? {} : { customersHeldBack: [...heldBackEntries].map(([uid, entries]) => ({ customerId: heldBackIds.get(uid) ?? 0, reason: heldBack.get(uid)?.reason ?? '', entries })) }),
   };
 }
 
@@ -648,8 +654,9 @@ export class ReplicaService {
       // Someone who only sees codes changes an entry only by taking an HOTP code: nothing to tell them.
       return permissions.includes('entries.edit') ? undefined : seesOnlyCodes(permissions) ? 'counter' : 'entries.edit';
     };
-    const out = outgoing(db, { userUid: uidText(user.uid), signer, whyNotVouch }, everything, toServer);
-    return this.withPeople(db, out, everything);
+    const { customersHeldBack, ...out } = outgoing(db, { userUid: uidText(user.uid), signer, whyNotVouch }, everything, toServer);
+    const named = customersHeldBack?.map(({ customerId, ...back }) => ({ name: this.core.customers.name(db, customerId), ...back }));
+    return this.withPeople(db, named === undefined ? out : { ...out, customersHeldBack: named }, everything);
   }
 
   /** Who this person is, for the user, group and member records they may send (replica-people.ts). */
@@ -1309,7 +1316,7 @@ export class ReplicaService {
       customerName: (w: WriteDb, customerId: number) => this.core.customers.name(w, customerId),
       permissions: rolePermissions(db, getUser(db, this.core.userId())?.role ?? ''),
     };
-    const over = goOverSquattedCustomer(db, session, { uid: uidBytes(r.id), revision: r.revision, sealedName: bin(r.sealedName), nameIndex: bin(r.nameIndex) });
+    const over = goOverSquattedCustomer(db, session, { uid: uidBytes(r.id), revision: r.revision, base: r.base, sealedName: bin(r.sealedName), nameIndex: bin(r.nameIndex) });
     if (over === undefined) return false;
     this.core.customers.clear();
     const authorId = idByUid(db, 'users', uidBytes(r.author));
@@ -1352,10 +1359,11 @@ export class ReplicaService {
       if (mine) {
         // Two already on the team (this one sent, or taken in from elsewhere) stay two; this desktop's unsent one joins the team's (docs/SYNC.md "Same-named customers").
         if (!isUnsentCustomer(db, mine)) {
-          throw new CrewvaultError('CONFLICT', `The customer "${name}" is on the team server twice (made on two desktops before the server refused a second of a name): this desktop keeps the one it holds.`);
+          // Not naming it: the reason is kept with the set-aside record in the file, where a name is only ever sealed.
+          throw new CrewvaultError('CONFLICT', 'A customer of this name is on the team server twice (made on two desktops before the server refused a second of a name): this desktop keeps the one it holds.');
         }
         const session = { ring: this.core.ring, userId: this.core.userId(), anchorRequired: anyDirectoryWrapAtLeast(db, DIRECTORY_WRAP_ANCHORED) };
-        const signedAgain = foldUnsentCustomer(db, session, mine, name, { uid, revision: r.revision, sealed_name: sealedName, name_index: bin(r.nameIndex), created_at: r.createdAt });
+        const signedAgain = foldUnsentCustomer(db, session, mine, { uid, revision: r.revision, sealed_name: sealedName, name_index: bin(r.nameIndex), created_at: r.createdAt });
         this.core.customers.clear();
         // Signing events again is this person's act: it is in their log (the name in the sealed detail only).
         this.core.audit(db, { action: 'customer.folded', customer_id: mine.id }, `"${name}" made here joined the team's customer of that name; ${signedAgain} event${signedAgain === 1 ? '' : 's'} of yours signed again`);
@@ -1379,8 +1387,13 @@ export class ReplicaService {
       return;
     }
     // Only a name sealed again (a directory key rotation) is taken: the same name, the newer seal.
-    // Customers are not renamed (the app has no rename): a record that would is refused.
-    if (this.core.customers.name(db, local.id) !== name) throw tampered('renames a customer');
+    // Customers are not renamed (the app has no rename): a record that would is refused. A crossing
+    // version of the same keyed name typed otherwise (two desktops going over one squatted record, one
+    // "Globex", one "GLOBEX") is taken: refused, this desktop's would be sent again and refused for good.
+    if (this.core.customers.name(db, local.id) !== name) {
+      if (!crossing || !local.name_index.equals(bin(r.nameIndex))) throw tampered('renames a customer');
+      this.core.customers.clear();
+    }
     updateReplicaCustomer(db, local.id, { sealed_name: sealedName, name_index: bin(r.nameIndex) });
     setRevision(db, 'customers', local.id, r.revision);
     setReplicaBase(db, uid, r.revision);

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sealJson } from '../../electron/vault/crypto';
 import { newUid, uidText } from '../../electron/vault/ids';
-import { contexts, type KeyRing } from '../../electron/vault/keys';
+import { contexts, customerIndex, type KeyRing } from '../../electron/vault/keys';
 import type { VaultSession } from '../../electron/vault/service';
 import { signBytes } from '../../electron/vault/signing';
 import { recordSigningText, REPLICA_FORMAT, type CustomerRecord } from '../../shared/sync/records';
@@ -25,10 +25,13 @@ function ringOf(session: VaultSession): KeyRing {
   return (session as unknown as { ring: KeyRing }).ring;
 }
 
-/** A customer record under `template`'s author and name index, with a new id and `sealed` as its sealed name, signed by the session's signer. */
-function recordOf(session: VaultSession, vault: string, template: CustomerRecord, uid: Buffer, sealed: Buffer): CustomerRecord {
+/**
+ * A customer record under `template`'s author and name index (or `nameIndex`), with id `uid` and `sealed` as its sealed
+ * name, at revision 1 (or `at`), signed by the session's signer.
+ */
+function recordOf(session: VaultSession, vault: string, template: CustomerRecord, uid: Buffer, sealed: Buffer, at: { readonly revision: number; readonly base: number } = { revision: 1, base: 0 }, nameIndex = template.nameIndex): CustomerRecord {
   const signer = signerOf(session);
-  const unsigned = { kind: 'customer' as const, id: uidText(uid), revision: 1, base: 0, sealedName: sealed.toString('base64url'), nameIndex: template.nameIndex, createdAt: template.createdAt, author: template.author, signerKey: uidText(signer.keyUid) };
+  const unsigned = { kind: 'customer' as const, id: uidText(uid), revision: at.revision, base: at.base, sealedName: sealed.toString('base64url'), nameIndex, createdAt: template.createdAt, author: template.author, signerKey: uidText(signer.keyUid) };
   return { ...unsigned, signature: signBytes(signer.privateKey, Buffer.from(recordSigningText(vault, unsigned), 'utf8')).toString('base64url') };
 }
 
@@ -62,6 +65,12 @@ describe('going over a squatted customer name never takes an honest record', () 
       expect(held.batch.records.filter((r) => r.kind === 'customer')).toEqual([]);
       expect(held.customersHeldBack).toMatchObject([{ reason: expect.stringMatching(/does not open/) as unknown, entries: 1 }]);
 
+      // The same name in another case under that key is no garbage either (its index is Globex's).
+      clock.advance(1_000);
+      const variantUid = newUid(clock.now());
+      const variant = recordOf(session, vault, mine, variantUid, sealJson(before, 'GLOBEX', contexts.customerName({ uid: variantUid })));
+      expect((await session.replica.apply({ format: REPLICA_FORMAT, vault, records: [variant] }, { hold: true })).customersWentOver).toEqual([]);
+
       // Garbage under the same index: gone over, Globex made here takes its id, one revision past it.
       clock.advance(1_000);
       const squatUid = newUid(clock.now());
@@ -72,6 +81,83 @@ describe('going over a squatted customer name never takes an honest record', () 
       const sent = (await session.replica.outgoing(false, true)).batch.records.find((r): r is CustomerRecord => r.kind === 'customer');
       expect(sent).toMatchObject({ id: squat.id, revision: 2, base: 1, nameIndex: mine.nameIndex });
       expect((await session.listEntries()).map((e) => `${e.customer}/${e.title}`)).toEqual(['Globex/VPN']);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('a garbage revision over a customer the team holds is never gone over, whether this desktop holds it or never saw it', async () => {
+    const clock = manualClock(Date.UTC(2026, 11, 7, 1, 0, 0));
+    const { session } = await newVault(clock);
+    try {
+      await session.createEntries([{ customer: 'Globex', title: 'VPN', password: 'vpn-1' }]);
+      const ring = ringOf(session);
+      const vault = await session.replica.vaultId();
+      const mine = (await session.replica.outgoing(false, true)).batch.records.find((r): r is CustomerRecord => r.kind === 'customer');
+      if (mine === undefined) throw new Error('Globex is not unsent');
+      const garbage = (uid: Buffer): Buffer => sealJson(randomBytes(32), 'Globex', contexts.customerName({ uid }));
+
+      // Initech, made elsewhere and taken in here; then a member's garbage revision of it under Globex's index.
+      clock.advance(1_000);
+      const initech = newUid(clock.now());
+      const honest = recordOf(session, vault, mine, initech, sealJson(ring.directoryKey, 'Initech', contexts.customerName({ uid: initech })), undefined, customerIndex(ring, 'Initech').toString('base64url'));
+      expect((await session.replica.apply({ format: REPLICA_FORMAT, vault, records: [honest] }, { hold: true })).applied).toBe(1);
+      clock.advance(1_000);
+      const over = recordOf(session, vault, mine, initech, garbage(initech), { revision: 2, base: 1 });
+      // Before, the fold met Initech's row under that id (a UNIQUE constraint: the apply threw, at every sync) or took its name over.
+      const first = await session.replica.apply({ format: REPLICA_FORMAT, vault, records: [over] }, { hold: true });
+      expect(first.customersWentOver).toEqual([]);
+      expect(first.held).toMatchObject([{ id: over.id, reason: expect.stringMatching(/does not open/) as unknown }]);
+
+      // A customer the team made and a member replaced before this desktop pulled it: a revision over one it never saw.
+      clock.advance(1_000);
+      const unseen = newUid(clock.now());
+      const behind = recordOf(session, vault, mine, unseen, garbage(unseen), { revision: 2, base: 1 });
+      const second = await session.replica.apply({ format: REPLICA_FORMAT, vault, records: [behind] }, { hold: true });
+      expect(second.customersWentOver).toEqual([]);
+      expect(second.held.map((h) => h.id)).toContain(behind.id);
+
+      // A second readable Initech of another id: two on the team, set aside as such; its reason, kept in the file, names no customer.
+      clock.advance(1_000);
+      const twice = newUid(clock.now());
+      const second2 = recordOf(session, vault, mine, twice, sealJson(ring.directoryKey, 'Initech', contexts.customerName({ uid: twice })), undefined, customerIndex(ring, 'Initech').toString('base64url'));
+      const third = await session.replica.apply({ format: REPLICA_FORMAT, vault, records: [second2] }, { hold: true });
+      expect(third.held.find((h) => h.id === second2.id)?.reason).toMatch(/^A customer of this name is on the team server twice/);
+
+      // Globex stays its own, held back with its entry; Initech keeps its name.
+      const held = await session.replica.outgoing(false, true);
+      expect(held.batch.records.filter((r) => r.kind === 'customer')).toEqual([]);
+      expect(held.customersHeldBack).toMatchObject([{ name: 'Globex', entries: 1 }]);
+      await session.createEntries([{ customer: 'Initech', title: 'Portal', password: 'portal-1' }]);
+      expect((await session.listEntries()).map((e) => `${e.customer}/${e.title}`).sort()).toEqual(['Globex/VPN', 'Initech/Portal']);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('another desktop\'s going over the same record, its name typed in another case, is taken over this one\'s unsent: nothing left to send', async () => {
+    const clock = manualClock(Date.UTC(2026, 11, 7, 1, 0, 0));
+    const { session } = await newVault(clock);
+    try {
+      await session.createEntries([{ customer: 'Globex', title: 'VPN', password: 'vpn-1' }]);
+      const ring = ringOf(session);
+      const vault = await session.replica.vaultId();
+      const mine = (await session.replica.outgoing(false, true)).batch.records.find((r): r is CustomerRecord => r.kind === 'customer');
+      if (mine === undefined) throw new Error('Globex is not unsent');
+      clock.advance(1_000);
+      const squatUid = newUid(clock.now());
+      const squat = recordOf(session, vault, mine, squatUid, sealJson(randomBytes(32), 'Globex', contexts.customerName({ uid: squatUid })));
+      expect((await session.replica.apply({ format: REPLICA_FORMAT, vault, records: [squat] }, { hold: true })).customersWentOver).toHaveLength(1);
+
+      // Another desktop went over it first, as "GLOBEX" (one keyed name): stored, handed here before this desktop's push.
+      clock.advance(1_000);
+      const theirs = recordOf(session, vault, mine, squatUid, sealJson(ring.directoryKey, 'GLOBEX', contexts.customerName({ uid: squatUid })), { revision: 2, base: 1 });
+      const taken = await session.replica.apply({ format: REPLICA_FORMAT, vault, records: [theirs] }, { hold: true });
+      // Before, set aside as a rename, and this desktop's revision 2 sent again and refused at every sync.
+      expect(taken.held).toEqual([]);
+      const out = await session.replica.outgoing(false, true);
+      expect(out.batch.records.filter((r) => r.kind === 'customer')).toEqual([]);
+      expect((await session.listEntries()).map((e) => `${e.customer}/${e.title}`)).toEqual(['GLOBEX/VPN']);
     } finally {
       await session.close();
     }

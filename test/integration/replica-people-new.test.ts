@@ -151,7 +151,7 @@ describe('people and groups new to this desktop', () => {
   });
 
   it('takes a rename in from whoever manages the group, never an older one played back, and not from someone who does not', async () => {
-    const { clock, leadFile, ownerTwo, ownerThree, netId } = await setUp();
+    const { clock, leadFile, ownerTwo, ownerThree, ownerFour, netId } = await setUp();
     await on(leadFile, clock, lena, async (s) => s.team.renameGroup(netId, 'Network Ops', await s.team.groupRevision(netId)));
     const first = await on(leadFile, clock, lena, (s) => s.replica.outgoing());
     await on(leadFile, clock, lena, (s) => s.replica.markSent(first));
@@ -168,6 +168,17 @@ describe('people and groups new to this desktop', () => {
     const held = await on(ownerThree, clock, owner, (s) => s.replica.apply(wire(first), { hold: true, caughtUp: true }));
     expect(held.held.find((h) => h.kind === 'group')?.reason).toMatch(/does not manage/);
     expect(await groupNames(ownerThree, clock, owner)).toEqual(['Default', 'Network'].sort());
+
+    // A rename to a name another group holds here waits, set aside; its reason, kept plain in the file, names no group.
+    await on(ownerFour, clock, owner, (s) => s.team.createGroup('Network Ops'));
+    const waits = await on(ownerFour, clock, owner, (s) => s.replica.apply(wire(first), { hold: true, caughtUp: true }));
+    expect(waits.held.find((h) => h.kind === 'group')?.reason).toMatch(/^A received record renames an access group to a name another group here holds/);
+    const file = new Database(ownerFour, { readonly: true });
+    try {
+      expect((file.prepare('SELECT reason FROM replica_held').all() as Array<{ reason: string }>).map((r) => r.reason).join('\n')).not.toMatch(/Network Ops/);
+    } finally {
+      file.close();
+    }
   });
 
   it('takes a delete of an empty group in from whoever manages it, an entry added there here and not sent dropped and told', async () => {

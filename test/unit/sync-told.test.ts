@@ -43,10 +43,10 @@ describe('syncToldLines', () => {
   it('tells the customers held back for a team customer of their name refused here, after the changes set aside (hostile review of C1)', () => {
     expect(customerHeldBackLine(undefined)).toBeUndefined();
     expect(customerHeldBackLine([])).toBeUndefined();
-    expect(customerHeldBackLine([{ reason: 'is a customer name that does not open.', entries: 1 }]))
-      .toBe('A customer made here stays on this desktop unsent, with 1 change of its entry: the team\'s customer of its name was refused here (is a customer name that does not open). Your other changes were sent.');
-    expect(customerHeldBackLine([{ reason: 'r', entries: 2 }, { reason: 'r', entries: 0 }]))
-      .toBe('2 customers made here stay on this desktop unsent, with 2 changes of their entries: the team\'s customer of their name was refused here (r). Your other changes were sent.');
+    expect(customerHeldBackLine([{ name: 'Globex', reason: 'is a customer name that does not open.', entries: 1 }]))
+      .toBe('A customer made here ("Globex") stays on this desktop unsent, with 1 change of its entry: the team\'s customer of its name was refused here (is a customer name that does not open). Your other changes were sent.');
+    expect(customerHeldBackLine([{ name: 'A', reason: 'r', entries: 2 }, { name: 'B', reason: 'r', entries: 0 }]))
+      .toBe('2 customers made here ("A", "B") stay on this desktop unsent, with 2 changes of their entries: the team\'s customer of their name was refused here (r). Your other changes were sent.');
     expect(syncToldLines({ ...quiet, setAside: 'set aside line', customerHeldBack: 'customer line', mayBeWithheld: 'withheld line' })).toEqual(['set aside line', 'customer line', 'withheld line']);
   });
 
