@@ -3,7 +3,7 @@
  * log destination): no global state, so a test can run several side by side. Every route is
  * one of shared/api/server-contract.ts's, registered from that list: its body is parsed by
  * the contract's zod schema before a handler sees it, a `password` or `session` route
- * authenticates first (a `session` one also needs the second sign-in step done, when one is due;
+ * authenticates first, on the headers, before the body is read (a `session` one also needs the second sign-in step done, when one is due;
  * an automation token, `Bearer cvt_…`, reaches only a route naming one of its scopes; a
  * `local` route, a server setting, answers only a request from this machine: settings/local-only.ts),
  * and every reply is `{ ok: true, value }` or `{ ok: false, error: { code, message } }`.
@@ -123,8 +123,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler((error, request, reply) => {
     const { status, body, unexpected } = errorReply(error);
     if (unexpected) request.log.error({ err: error }, 'request failed');
-    // Refused before its body arrived (a route's onRequest below): the connection ends with the reply, so the rest is never read.
-    if (!request.raw.complete) void reply.header('connection', 'close');
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((_request, reply) => {
