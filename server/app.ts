@@ -3,7 +3,7 @@
  * log destination): no global state, so a test can run several side by side. Every route is
  * one of shared/api/server-contract.ts's, registered from that list: its body is parsed by
  * the contract's zod schema before a handler sees it, a `password` or `session` route
- * authenticates first (a `session` one also needs the second sign-in step done, when one is due;
+ * authenticates first, on the headers, before the body is read (a `session` one also needs the second sign-in step done, when one is due;
  * an automation token, `Bearer cvt_…`, reaches only a route naming one of its scopes; a
  * `local` route, a server setting, answers only a request from this machine: settings/local-only.ts),
  * and every reply is `{ ok: true, value }` or `{ ok: false, error: { code, message } }`.
@@ -76,6 +76,18 @@ function deviceOf(request: FastifyRequest): string | undefined {
   return typeof value === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(value) ? value : undefined;
 }
 
+/** How long a request may take to arrive, headers and body (Node's default; see buildApp). */
+export const REQUEST_TIMEOUT_MS = 300_000;
+/** A caller judged on a request's headers is judged again when its body took this long to follow. */
+const JUDGED_AGAIN_AFTER_MS = 1_000;
+
+/** Who called, as judged on a request's headers, and when. */
+interface Judged {
+  readonly auth: Authenticated | undefined;
+  readonly token: TokenCaller | undefined;
+  readonly at: number;
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const ctx: ServerContext = { db: options.db, keys: options.keys, now: options.now, throttle: options.throttle, codeLimits: options.codeLimits };
   const base = {
@@ -87,6 +99,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     onProtoPoisoning: 'error' as const,
     onConstructorPoisoning: 'error' as const,
     return503OnClosing: true,
+    // How long a request may take to arrive, headers and body: Node's own default, which Fastify
+    // turns off (0) unless given. A 16 MiB push at 0.5 Mbit/s still fits; a body trickled in to
+    // hold a connection does not. A stream's reply is not a request's arrival: it is not bounded by this.
+    requestTimeout: REQUEST_TIMEOUT_MS,
   };
   // An https instance differs from an http one only in its raw server's type, which nothing
   // here touches; one type keeps the rest of the file free of the union.
@@ -113,22 +129,37 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     void reply.status(404).send({ ok: false, error: { code: 'UNKNOWN_METHOD', message: 'No such route on this server' } });
   });
 
+  // Who called, as each route's onRequest hook judged it and when, for its handler (a request is in it from its headers to its reply).
+  const callers = new WeakMap<FastifyRequest, Judged>();
   for (const name of Object.keys(SERVER_ROUTES) as ServerRouteName[]) {
     const spec = SERVER_ROUTES[name];
     const handler = ROUTE_HANDLERS[name] as (input: unknown, call: CallContext) => Promise<unknown>;
+    const judge = async (request: FastifyRequest): Promise<Judged> => {
+      const at = ctx.now();
+      // Where the call comes from before who makes it: a server setting is not even signed in to from elsewhere.
+      if (spec.local === true) requireThisMachine(isFromThisMachine(request.socket.remoteAddress, request.headers, options.localAdminKey), allowRemoteAdmin);
+      // Who is asking comes first: a caller without a session learns nothing, not even which body is wrong.
+      const presented = spec.access === 'public' ? undefined : bearer(request);
+      const token = isAutomationToken(presented) ? await authenticateToken(ctx, presented, spec.tokenScope, request.ip) : undefined;
+      const auth = spec.access === 'public' || token !== undefined ? undefined : await authenticate(ctx, presented, deviceOf(request));
+      // A session past its password step only gets the routes that finish signing in.
+      if (spec.access === 'session' && auth !== undefined) requireSecondStep(auth);
+      return { auth, token, at };
+    };
     app.route({
       method: spec.method,
       url: spec.path,
       ...(spec.bodyLimit === undefined ? {} : { bodyLimit: spec.bodyLimit }),
+      // On the headers, before the body is read: a caller who may not call the route never has the
+      // server buffer and parse a body (a push's may be 16 MiB), however slowly they would send it.
+      onRequest: async (request) => {
+        callers.set(request, await judge(request));
+      },
       handler: async (request, reply) => {
-        // Where the call comes from before who makes it: a server setting is not even signed in to from elsewhere.
-        if (spec.local === true) requireThisMachine(isFromThisMachine(request.socket.remoteAddress, request.headers, options.localAdminKey), allowRemoteAdmin);
-        // Who is asking comes first: a caller without a session learns nothing, not even which body is wrong.
-        const presented = spec.access === 'public' ? undefined : bearer(request);
-        const token = isAutomationToken(presented) ? await authenticateToken(ctx, presented, spec.tokenScope, request.ip) : undefined;
-        const auth = spec.access === 'public' || token !== undefined ? undefined : await authenticate(ctx, presented, deviceOf(request));
-        // A session past its password step only gets the routes that finish signing in.
-        if (spec.access === 'session' && auth !== undefined) requireSecondStep(auth);
+        const judged = callers.get(request);
+        // A body slow to arrive is judged again on its arrival: a session signed out, a token revoked
+        // meanwhile, is refused as at its very next request (test/server/revoke-next-request.test.ts).
+        const { auth, token } = judged === undefined || ctx.now() - judged.at >= JUDGED_AGAIN_AFTER_MS ? await judge(request) : judged;
         const input = spec.input === null ? undefined : spec.input.parse(request.body ?? {});
         const value = await handler(input, { ctx, version: options.version, auth, token, source: request.ip, server });
         void reply.header('cache-control', 'no-store');

@@ -10,7 +10,7 @@
  * Must never: answer a record the schema refuses, or answer one differing from the schema's output.
  */
 import { MAX_BATCH_DIGESTS } from './record-batches';
-import type { EntryRecord } from './records';
+import { MAX_KEY_VERSION, type EntryRecord } from './records';
 
 const UID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -32,7 +32,7 @@ export function readEntryRecord(value: unknown): EntryRecord | undefined {
   // The keys zod sees, as it sees them: `for...in` for unknown ones (inherited enumerable keys too), `in` for declared ones.
   for (const key in r) if (!KEYS.has(key)) return undefined;
   const { kind, id, revision, base, customer, group, keyVersion, lookup, sealedSummary, sealedDetails, createdAt, updatedAt, deletedAt, author, signerKey } = r;
-  if (kind !== 'entry' || !isUid(id) || !isCount(revision, 1) || !isCount(base, 0) || !isUid(customer) || !isUid(group) || !isCount(keyVersion, 1)) return undefined;
+  if (kind !== 'entry' || !isUid(id) || !isCount(revision, 1) || !isCount(base, 0) || !isUid(customer) || !isUid(group) || !isCount(keyVersion, 1) || keyVersion > MAX_KEY_VERSION) return undefined;
   if (!isBytes(lookup) || !isBytes(sealedSummary) || !isBytes(sealedDetails) || !isCount(createdAt, 0) || !isCount(updatedAt, 0)) return undefined;
   if (deletedAt !== null && !isCount(deletedAt, 0)) return undefined;
   if (deletedAt !== null && (lookup !== '' || sealedSummary !== '' || sealedDetails !== '')) return undefined;

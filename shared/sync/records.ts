@@ -63,6 +63,10 @@ const freeText = (max: number): z.ZodString => z.string().max(max).refine(storab
 const millis = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const revision = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const base = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** The highest key version of a group, its members and entries: the server keeps and casts them as a PostgreSQL integer (int4). */
+export const MAX_KEY_VERSION = 1_000_000_000;
+/** A group key version, wherever a record names one (an entry's was unbounded: stored past int4, it failed every read casting it). */
+export const keyVersionSchema = z.number().int().positive().max(MAX_KEY_VERSION);
 /**
  * A role as a record names it, in its one canonical form (review round twelve (a), holes 1 and 4):
  * what a desktop's `role define` takes (a letter, then letters, digits, spaces, "_" or "-"; no space
@@ -94,7 +98,7 @@ export const entryRecordSchema = z.strictObject({
   base,
   customer: uid,
   group: uid,
-  keyVersion: z.number().int().positive(),
+  keyVersion: keyVersionSchema,
   lookup: bytes,
   sealedSummary: bytes,
   sealedDetails: bytes,
@@ -183,7 +187,7 @@ export const groupRecordSchema = z.strictObject({
   revision,
   sealedName: bytes,
   nameIndex: bytes,
-  keyVersion: z.number().int().positive().max(1_000_000_000),
+  keyVersion: keyVersionSchema,
   createdAt: millis,
   deletedAt: millis.nullable(),
   serverCodes: z.boolean().optional(),
@@ -209,7 +213,7 @@ export const memberRecordSchema = z.strictObject({
   revision,
   group: uid,
   user: uid,
-  keyVersion: z.number().int().positive().max(1_000_000_000),
+  keyVersion: keyVersionSchema,
   lead: z.boolean(),
   byRole: z.boolean(),
   wrappedKey: bytes,

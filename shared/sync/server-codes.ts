@@ -20,6 +20,7 @@
  */
 import { z } from 'zod';
 import { OTP_ALGORITHMS, MAX_DIGITS, MAX_PERIOD, MIN_DIGITS, MIN_PERIOD } from '../otp/codes';
+import { keyVersionSchema } from './records';
 
 // Apart so the CLI's group command and the Groups screen show it without the schemas below (server-codes-note.ts).
 export { SERVER_CODES_NOTE } from './server-codes-note';
@@ -80,7 +81,7 @@ export const serverCodeRecordSchema = z.strictObject({
   kind: z.literal('server_code'),
   entry: uid,
   group: uid,
-  keyVersion: z.number().int().positive(),
+  keyVersion: keyVersionSchema,
   sealed: sealedBytes.nullable(),
 });
 export type ServerCodeRecord = z.infer<typeof serverCodeRecordSchema>;
