@@ -46,7 +46,7 @@ import { deleteGroupKey, getGroupRow, groupKeysOfGroup, groupKeysOfUser, groupSe
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 import { takeScopeHistory } from './scope-key-history';
 
@@ -261,7 +261,10 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
   // Never behind the record's revision, so this desktop's own later record of them is not taken for an old one.
   // What is kept of this desktop's own change goes above it, to be sent again (its row's sequence is past the sent one).
   const keepsOwn = role !== r.role || (disabledAt !== null) !== (r.disabledAt !== null);
-  setUserRevisionAtLeast(db, local.id, keepsOwn ? r.revision + 1 : r.revision);
+  // Nothing changed here to keep: at the record's revision exactly (a role and a disabling taken are two writes
+  // here), or the row would stand above its agreed revision and go out as this desktop's (peopleRecords).
+  if (!keepsOwn && !unsent) setUserRevision(db, local.id, r.revision);
+  else setUserRevisionAtLeast(db, local.id, keepsOwn ? r.revision + 1 : r.revision);
   setReplicaBase(db, uid, r.revision);
   noteAgreedUser(db, uid, { role: r.role, disabled: r.disabledAt !== null });
   if (crossing.length > 0) intake.crossed(local.name, `${local.name}: a record from elsewhere crossed a change made here not yet sent; ${crossing.join('; ')}`);
