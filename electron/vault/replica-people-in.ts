@@ -386,8 +386,9 @@ function takeGroup(
   }
   if (!old || !mine) setGroupKeyVersion(db, groupId, r.keyVersion);
   // The row as the record has it: at its revision (the writes above moved this desktop's own count),
-  // so the next change on either side is judged against the same number.
-  setGroupRevision(db, groupId, r.revision);
+  // so the next change on either side is judged against the same number. A rename made here and not
+  // sent that the record did not take over stays one above it, to be sent (else it reads as taken in).
+  setGroupRevision(db, groupId, r.revision, !renamed && !bin(r.nameIndex).equals(row.name_index));
   moved.add(groupId);
   return 'applied';
 }
@@ -412,7 +413,8 @@ function giveWay(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: rea
   rotateIn(db, intake, groupId, old, mine);
   agreeMember(db, groupId, intake.userId, mine);
   taken.add(mine.id);
-  setGroupRevision(db, groupId, r.revision);
+  const nameHere = getGroupRow(db, groupId)?.name_index;
+  setGroupRevision(db, groupId, r.revision, nameHere !== undefined && !bin(r.nameIndex).equals(nameHere));
   noteRotateAgain(db, groupId);
   moved.add(groupId);
   gaveWay.add(groupId);

@@ -111,11 +111,12 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
   // One record a membership (the server refuses a push naming an object twice): its newest state
   // here. A revoke noted and the pair's row written again after it (a re-grant before the push, or
   // the row taken in from elsewhere) are both in range; the later write is what holds now.
-  const members = new Map<string, { readonly seq: number; readonly record: Unsigned<MemberRecord> }>();
-  const keep = (seq: number, record: Unsigned<MemberRecord>): void => {
-    const before = members.get(record.id);
+  // `undefined`: the newest state is a record taken in (below), which supersedes an earlier revoke noted here and goes nowhere.
+  const members = new Map<string, { readonly seq: number; readonly record: Unsigned<MemberRecord> | undefined }>();
+  const keep = (seq: number, id: string, record: Unsigned<MemberRecord> | undefined): void => {
+    const before = members.get(id);
     if (before !== undefined && before.seq > seq) return;
-    members.set(record.id, { seq, record });
+    members.set(id, { seq, record });
   };
   for (const revoked of revokedMembers(db)) {
     if (revoked.seq <= fromSeq || revoked.seq > toSeq || !manages(sender, revoked.groupId)) continue;
@@ -123,8 +124,9 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
     if (!uids) continue;
     const group = uidText(uids.group_uid);
     const user = uidText(uids.user_uid);
-    keep(revoked.seq, {
-      kind: 'member', id: memberRecordId(group, user, sha256Hex), revision: revoked.revision, group, user, keyVersion: revoked.keyVersion, lead: false,
+    const id = memberRecordId(group, user, sha256Hex);
+    keep(revoked.seq, id, {
+      kind: 'member', id, revision: revoked.revision, group, user, keyVersion: revoked.keyVersion, lead: false,
       byRole: false, wrappedKey: '', wrappedSecretKey: null, revoked: true, ...by(sender),
     });
   }
@@ -135,15 +137,18 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
     const user = uidText(member.user_uid);
     const id = memberRecordId(group, user, sha256Hex);
     const agreed = replicaBase(db, uidBytes(id));
-    if (writtenByApply(taken, member.seq) && member.revision <= agreed) continue;
-    keep(member.seq, {
+    if (writtenByApply(taken, member.seq) && member.revision <= agreed) {
+      keep(member.seq, id, undefined);
+      continue;
+    }
+    keep(member.seq, id, {
       kind: 'member', id, revision: member.revision > agreed ? member.revision : agreed + 1, group, user, keyVersion: member.key_version, lead: member.is_lead === 1,
       byRole: member.by_role === 1, wrappedKey: b64(member.wrapped_key), wrappedSecretKey: member.wrapped_secret_key === null ? null : b64(member.wrapped_secret_key), revoked: false,
       ...by(sender),
     });
   }
   // Live memberships in the order they were written, then the revokes (as before): the server takes a group's wraps after its record either way.
-  const gathered = [...members.values()];
+  const gathered = [...members.values()].flatMap((m) => (m.record === undefined ? [] : [{ seq: m.seq, record: m.record }]));
   const signed = (m: { readonly record: Unsigned<MemberRecord> }): MemberRecord => ({ ...m.record, signature: signatureOf(vault, sender, m.record) });
   records.push(...gathered.filter((m) => !m.record.revoked).sort((x, y) => x.seq - y.seq).map(signed));
   records.push(...gathered.filter((m) => m.record.revoked).map(signed));

@@ -219,8 +219,9 @@ export function forgetAgreedMember(db: WriteDb, id: Buffer): void {
  * A group's revision as the record taken in has it (its own writes here moved it on by their count),
  * agreed: the row, written by the apply, is the record's, not a change of this desktop's to send (peopleRecords).
  */
-export function setGroupRevision(db: WriteDb, groupId: number, revision: number): void {
-  db.prepare('UPDATE access_groups SET revision = ? WHERE id = ?').run(revision, groupId);
+export function setGroupRevision(db: WriteDb, groupId: number, revision: number, keptHere = false): void {
+  // `keptHere`: a change of this desktop's the record did not take over (an unsent rename) stays, one above it, to be sent.
+  db.prepare('UPDATE access_groups SET revision = ? WHERE id = ?').run(keptHere ? revision + 1 : revision, groupId);
   db.prepare(`INSERT INTO replica_base (uid, revision) SELECT uid, ? FROM access_groups WHERE id = ?
     ON CONFLICT(uid) DO UPDATE SET revision = excluded.revision`).run(revision, groupId);
 }

@@ -93,4 +93,20 @@ describe('a managing desktop taking in another\'s rotation, grant and lead', () 
     const changed = [...after].filter(([id, r]) => granted.get(id)?.seq !== r.seq);
     expect(changed.map(([, r]) => ({ kind: r.kind, author: r.author }))).toEqual([{ kind: 'member', author: carolUid }]);
   });
+
+  it('still sends a rename made here that a rotation taken in did not take over', async () => {
+    const carolUid = userUidIn(c.file, CAROL);
+    const groupName = (d: typeof a) => onDesktop(d, async (s) => (await s.team.listGroups()).find((g) => g.id === team.opsId)?.name);
+    await synced(a2);
+    await onDesktop(c, async (s) => { await s.team.renameGroup(team.opsId, 'Ops and network', await s.team.groupRevision(team.opsId)); });
+    // Ops rotated on the owner's second desktop before carol's rename reaches the server.
+    await onDesktop(a2, async (s) => { await s.team.revoke(team.opsId, BOB, await s.team.memberRevision(team.opsId, BOB)); });
+    await synced(a2);
+    await synced(c);
+    expect(await groupName(c)).toBe('Ops and network');
+    const ops = [...(await storedPeople()).values()].filter((r) => r.kind === 'group' && r.author === carolUid);
+    expect(ops).toHaveLength(1);
+    await synced(a2);
+    expect(await groupName(a2)).toBe('Ops and network');
+  });
 });
