@@ -46,7 +46,7 @@ import { deleteGroupKey, getGroupRow, groupKeysOfGroup, groupKeysOfUser, groupSe
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 import { takeScopeHistory } from './scope-key-history';
 
@@ -261,7 +261,10 @@ function takeUser(db: WriteDb, intake: PeopleIntake, r: UserRecord): PeopleTaken
   // Never behind the record's revision, so this desktop's own later record of them is not taken for an old one.
   // What is kept of this desktop's own change goes above it, to be sent again (its row's sequence is past the sent one).
   const keepsOwn = role !== r.role || (disabledAt !== null) !== (r.disabledAt !== null);
-  setUserRevisionAtLeast(db, local.id, keepsOwn ? r.revision + 1 : r.revision);
+  // Nothing changed here to keep: at the record's revision exactly (a role and a disabling taken are two writes
+  // here), or the row would stand above its agreed revision and go out as this desktop's (peopleRecords).
+  if (!keepsOwn && !unsent) setUserRevision(db, local.id, r.revision);
+  else setUserRevisionAtLeast(db, local.id, keepsOwn ? r.revision + 1 : r.revision);
   setReplicaBase(db, uid, r.revision);
   noteAgreedUser(db, uid, { role: r.role, disabled: r.disabledAt !== null });
   if (crossing.length > 0) intake.crossed(local.name, `${local.name}: a record from elsewhere crossed a change made here not yet sent; ${crossing.join('; ')}`);
@@ -383,8 +386,9 @@ function takeGroup(
   }
   if (!old || !mine) setGroupKeyVersion(db, groupId, r.keyVersion);
   // The row as the record has it: at its revision (the writes above moved this desktop's own count),
-  // so the next change on either side is judged against the same number.
-  setGroupRevision(db, groupId, r.revision);
+  // so the next change on either side is judged against the same number. A rename made here and not
+  // sent that the record did not take over stays one above it, to be sent (else it reads as taken in).
+  setGroupRevision(db, groupId, r.revision, !renamed && !bin(r.nameIndex).equals(row.name_index));
   moved.add(groupId);
   return 'applied';
 }
@@ -409,7 +413,8 @@ function giveWay(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: rea
   rotateIn(db, intake, groupId, old, mine);
   agreeMember(db, groupId, intake.userId, mine);
   taken.add(mine.id);
-  setGroupRevision(db, groupId, r.revision);
+  const nameHere = getGroupRow(db, groupId)?.name_index;
+  setGroupRevision(db, groupId, r.revision, nameHere !== undefined && !bin(r.nameIndex).equals(nameHere));
   noteRotateAgain(db, groupId);
   moved.add(groupId);
   gaveWay.add(groupId);

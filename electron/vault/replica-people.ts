@@ -25,7 +25,7 @@ import { getDirectoryWrap } from './store-directory';
 import { groupServerCodes } from './store-groups';
 import { getUserSigning } from './store-signing';
 import { replicaBase, setReplicaBase } from './store-replica';
-import { groupAndUserUids, groupsBetween, membersBetween, noteAgreedMembers, revokedMembers, userByName, usersBetween, type AgreedMember, type UserReplicaRow } from './store-replica-people';
+import { groupAndUserUids, groupsBetween, membersBetween, noteAgreedMembers, revokedMembers, userByName, usersBetween, writtenByApply, type AgreedMember, type TakenSeqs, type UserReplicaRow } from './store-replica-people';
 import { scopeHistoryField } from './scope-key-history';
 // A rotation's revoked record, apart from this module's schema imports (replica-people-local.ts).
 export { noteRevoked } from './replica-people-local';
@@ -85,18 +85,23 @@ function userRecord(db: ReadDb, vault: string, sender: PeopleSender, user: UserR
 
 /**
  * The users, groups and memberships written here between two sequences that `sender` may set,
- * signed; users first, then groups, then members (the order the server takes them in).
+ * signed; users first, then groups, then members (the order the server takes them in). `taken`:
+ * the sequences applies wrote at (store-replica-people.ts takenSeqs), whose rows at or below their
+ * agreed revision are others' records taken in, not sent (none for a move: everything goes).
  */
-export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, fromSeq: number, toSeq: number): PeopleRecord[] {
+export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, fromSeq: number, toSeq: number, taken: TakenSeqs = []): PeopleRecord[] {
   const records: PeopleRecord[] = [];
   const setsUsers = holdsAllGroups(sender.role);
+  // A row an apply wrote, at or below its agreed revision, is a record taken in: its author's to have sent, not this desktop's.
+  const takenIn = (seq: number, revision: number, uid: Buffer): boolean => writtenByApply(taken, seq) && revision <= replicaBase(db, uid);
   for (const user of usersBetween(db, fromSeq, toSeq)) {
     if (!setsUsers) break;
+    if (takenIn(user.seq, user.revision, user.uid)) continue;
     if (sender.role !== 'owner' && OWNER_GRANTED_ROLES.includes(user.role)) continue;
     records.push(userRecord(db, vault, sender, user, null));
   }
   for (const group of groupsBetween(db, fromSeq, toSeq)) {
-    if (!manages(sender, group.id)) continue;
+    if (!manages(sender, group.id) || takenIn(group.seq, group.revision, group.uid)) continue;
     const record: Unsigned<GroupRecord> = {
       kind: 'group', id: uidText(group.uid), revision: group.revision, sealedName: b64(group.sealed_name), nameIndex: b64(group.name_index), keyVersion: group.key_version,
       createdAt: group.created_at, deletedAt: group.deleted_at, serverCodes: groupServerCodes(db, group.id), ...scopeHistoryField(db, group.id, group.key_version), ...by(sender),
@@ -106,11 +111,12 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
   // One record a membership (the server refuses a push naming an object twice): its newest state
   // here. A revoke noted and the pair's row written again after it (a re-grant before the push, or
   // the row taken in from elsewhere) are both in range; the later write is what holds now.
-  const members = new Map<string, { readonly seq: number; readonly record: Unsigned<MemberRecord> }>();
-  const keep = (seq: number, record: Unsigned<MemberRecord>): void => {
-    const before = members.get(record.id);
+  // `undefined`: the newest state is a record taken in (below), which supersedes an earlier revoke noted here and goes nowhere.
+  const members = new Map<string, { readonly seq: number; readonly record: Unsigned<MemberRecord> | undefined }>();
+  const keep = (seq: number, id: string, record: Unsigned<MemberRecord> | undefined): void => {
+    const before = members.get(id);
     if (before !== undefined && before.seq > seq) return;
-    members.set(record.id, { seq, record });
+    members.set(id, { seq, record });
   };
   for (const revoked of revokedMembers(db)) {
     if (revoked.seq <= fromSeq || revoked.seq > toSeq || !manages(sender, revoked.groupId)) continue;
@@ -118,8 +124,9 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
     if (!uids) continue;
     const group = uidText(uids.group_uid);
     const user = uidText(uids.user_uid);
-    keep(revoked.seq, {
-      kind: 'member', id: memberRecordId(group, user, sha256Hex), revision: revoked.revision, group, user, keyVersion: revoked.keyVersion, lead: false,
+    const id = memberRecordId(group, user, sha256Hex);
+    keep(revoked.seq, id, {
+      kind: 'member', id, revision: revoked.revision, group, user, keyVersion: revoked.keyVersion, lead: false,
       byRole: false, wrappedKey: '', wrappedSecretKey: null, revoked: true, ...by(sender),
     });
   }
@@ -130,14 +137,18 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
     const user = uidText(member.user_uid);
     const id = memberRecordId(group, user, sha256Hex);
     const agreed = replicaBase(db, uidBytes(id));
-    keep(member.seq, {
+    if (writtenByApply(taken, member.seq) && member.revision <= agreed) {
+      keep(member.seq, id, undefined);
+      continue;
+    }
+    keep(member.seq, id, {
       kind: 'member', id, revision: member.revision > agreed ? member.revision : agreed + 1, group, user, keyVersion: member.key_version, lead: member.is_lead === 1,
       byRole: member.by_role === 1, wrappedKey: b64(member.wrapped_key), wrappedSecretKey: member.wrapped_secret_key === null ? null : b64(member.wrapped_secret_key), revoked: false,
       ...by(sender),
     });
   }
   // Live memberships in the order they were written, then the revokes (as before): the server takes a group's wraps after its record either way.
-  const gathered = [...members.values()];
+  const gathered = [...members.values()].flatMap((m) => (m.record === undefined ? [] : [{ seq: m.seq, record: m.record }]));
   const signed = (m: { readonly record: Unsigned<MemberRecord> }): MemberRecord => ({ ...m.record, signature: signatureOf(vault, sender, m.record) });
   records.push(...gathered.filter((m) => !m.record.revoked).sort((x, y) => x.seq - y.seq).map(signed));
   records.push(...gathered.filter((m) => m.record.revoked).map(signed));

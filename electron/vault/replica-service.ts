@@ -46,7 +46,7 @@ import { createHash, hash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
-import { agreedMember, forgetAgreedMember, forgetRevokedMembersUpTo, groupAndUserUids, groupsDeletionWaiting, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteAgreedUser, setMemberRevisionAtLeast, usersBetween } from './store-replica-people';
+import { agreedMember, forgetAgreedMember, forgetRevokedMembersUpTo, forgetTakenSeqsUpTo, groupAndUserUids, groupsDeletionWaiting, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteAgreedUser, noteTakenSeqs, setMemberRevisionAtLeast, takenSeqs, usersBetween } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -455,6 +455,8 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
       setReplicaBase(db, uidBytes(record.id), record.revision);
       noteAgreedUser(db, uidBytes(record.id), { role: record.role, disabled: record.disabledAt !== null });
     }
+    // A group's too: an apply that writes its row after this (a record from elsewhere at the same revision) leaves it agreed, not changed here.
+    if (record.kind === 'group' && record.revision >= replicaBase(db, uidBytes(record.id))) setReplicaBase(db, uidBytes(record.id), record.revision);
     markVaultObjectSent(db, record);
     if (record.kind === 'event') donePushing(db, record.id);
     if (record.kind !== 'customer' && record.kind !== 'entry') continue;
@@ -466,6 +468,7 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
   if (sent.upToSeq >= 0) {
     setSentSeq(db, sent.upToSeq);
     forgetRevokedMembersUpTo(db, sent.upToSeq);
+    forgetTakenSeqsUpTo(db, sent.upToSeq);
   }
 }
 
@@ -678,7 +681,7 @@ export class ReplicaService {
   /** `out` with the users, groups and memberships written here since the last batch (all of them for `everything`) that this person may set, first. */
   private withPeople(db: ReadDb, out: Outgoing, everything: boolean): Outgoing {
     const sender = this.peopleSender(db);
-    const people = peopleRecords(db, out.batch.vault, sender, everything ? 0 : sentSeq(db), currentSequence(db));
+    const people = everything ? peopleRecords(db, out.batch.vault, sender, 0, currentSequence(db)) : peopleRecords(db, out.batch.vault, sender, sentSeq(db), currentSequence(db), takenSeqs(db));
     // Custom roles, settings and the MFA policy changed here since agreed (an owner's or admin's only: task 15), before the users that name a role.
     const objects = vaultObjectRecords(db, out.batch.vault, sender);
     const records = [...objects, ...people, ...out.batch.records];
@@ -1066,6 +1069,9 @@ export class ReplicaService {
     }));
     const outcome = await this.core.write((w) => {
       this.core.requireOpen(w);
+      // What this apply writes is others' records taken in: its sequences are noted below, so no
+      // user, group or membership row it leaves at its agreed revision is pushed as this desktop's.
+      const writtenFrom = currentSequence(w);
       if (batch.vault !== vaultId(w)) throw new CrewvaultError('INVALID_INPUT', 'These records are of another vault: nothing was applied.');
       const ids = batch.records.map((r) => r.id);
       if (new Set(ids).size !== ids.length) throw new CrewvaultError('INVALID_INPUT', 'A batch names an object twice: nothing was applied.');
@@ -1172,6 +1178,7 @@ export class ReplicaService {
       if (options.history !== undefined) setHistoryCursor(w, options.history);
       // Not while history is owed: its v1 chain starts come after the head (first-sync.ts takeHistory); the first pull at the head after it closes them.
       if (options.caughtUp === true && historyCursor(w) === undefined) closeV1ChainStarts(w);
+      noteTakenSeqs(w, writtenFrom, currentSequence(w));
       return { tally, rotateAgain: groupsToRotateAgain(w).length > 0 };
     });
     this.core.customers.clear();

@@ -17,6 +17,8 @@ export interface UserReplicaRow {
   readonly disabled_at: number | null;
   /** 1 when this file seals no private key of theirs (they sign in on their own desktop: bound to a server account, or taken in). */
   readonly seals_nothing: number;
+  /** The sequence the row was last written at (peopleRecords: written by an apply, or here). */
+  readonly seq: number;
 }
 
 export interface GroupReplicaRow {
@@ -28,6 +30,8 @@ export interface GroupReplicaRow {
   readonly key_version: number;
   readonly created_at: number;
   readonly deleted_at: number | null;
+  /** The sequence the row was last written at (peopleRecords: written by an apply, or here). */
+  readonly seq: number;
 }
 
 export interface MemberReplicaRow {
@@ -45,16 +49,16 @@ export interface MemberReplicaRow {
 }
 
 export function usersBetween(db: ReadDb, fromSeq: number, toSeq: number): UserReplicaRow[] {
-  return db.prepare<[number, number], UserReplicaRow>('SELECT id, uid, revision, name, role, public_key, disabled_at, length(sealed_private_key) = 0 AS seals_nothing FROM users WHERE seq > ? AND seq <= ? ORDER BY seq').all(fromSeq, toSeq);
+  return db.prepare<[number, number], UserReplicaRow>('SELECT id, uid, revision, name, role, public_key, disabled_at, length(sealed_private_key) = 0 AS seals_nothing, seq FROM users WHERE seq > ? AND seq <= ? ORDER BY seq').all(fromSeq, toSeq);
 }
 
 export function userByName(db: ReadDb, name: string): UserReplicaRow | undefined {
-  return db.prepare<[string], UserReplicaRow>('SELECT id, uid, revision, name, role, public_key, disabled_at, length(sealed_private_key) = 0 AS seals_nothing FROM users WHERE name = ?').get(name);
+  return db.prepare<[string], UserReplicaRow>('SELECT id, uid, revision, name, role, public_key, disabled_at, length(sealed_private_key) = 0 AS seals_nothing, seq FROM users WHERE name = ?').get(name);
 }
 
 export function groupsBetween(db: ReadDb, fromSeq: number, toSeq: number): GroupReplicaRow[] {
   return db.prepare<[number, number], GroupReplicaRow>(
-    'SELECT id, uid, revision, sealed_name, name_index, key_version, created_at, deleted_at FROM access_groups WHERE seq > ? AND seq <= ? ORDER BY seq',
+    'SELECT id, uid, revision, sealed_name, name_index, key_version, created_at, deleted_at, seq FROM access_groups WHERE seq > ? AND seq <= ? ORDER BY seq',
   ).all(fromSeq, toSeq);
 }
 
@@ -117,6 +121,11 @@ export function groupsDeletionWaiting(db: ReadDb): Set<number> {
     if (group !== undefined) waiting.add(group.id);
   }
   return waiting;
+}
+
+/** A user's revision as the record taken in has it, nothing of this desktop's kept (its writes of the record's fields here moved it on by their count). */
+export function setUserRevision(db: WriteDb, userId: number, revision: number): void {
+  db.prepare('UPDATE users SET revision = ? WHERE id = ?').run(revision, userId);
 }
 
 /** A user's revision moved up to at least `revision` (a user record taken in): never down. */
@@ -250,9 +259,15 @@ function splitOneSetting(db: WriteDb, prefix: string, oneSetting: string): void 
   db.prepare('DELETE FROM settings WHERE key = ?').run(oneSetting);
 }
 
-/** A group's revision as the record taken in has it (its own writes here moved it on by their count). */
-export function setGroupRevision(db: WriteDb, groupId: number, revision: number): void {
-  db.prepare('UPDATE access_groups SET revision = ? WHERE id = ?').run(revision, groupId);
+/**
+ * A group's revision as the record taken in has it (its own writes here moved it on by their count),
+ * agreed: the row, written by the apply, is the record's, not a change of this desktop's to send (peopleRecords).
+ */
+export function setGroupRevision(db: WriteDb, groupId: number, revision: number, keptHere = false): void {
+  // `keptHere`: a change of this desktop's the record did not take over (an unsent rename) stays, one above it, to be sent.
+  db.prepare('UPDATE access_groups SET revision = ? WHERE id = ?').run(keptHere ? revision + 1 : revision, groupId);
+  db.prepare(`INSERT INTO replica_base (uid, revision) SELECT uid, ? FROM access_groups WHERE id = ?
+    ON CONFLICT(uid) DO UPDATE SET revision = excluded.revision`).run(revision, groupId);
 }
 
 /** A membership's revision as the member record taken in has it (revision is no shared column: nothing is sequenced by it). */
@@ -408,4 +423,47 @@ export function dropEntryLeftReach(db: WriteDb, entryId: number, at: number): vo
   db.prepare('DELETE FROM replica_base WHERE uid = (SELECT uid FROM entries WHERE id = ?)').run(entryId);
   db.prepare("UPDATE entries SET deleted_at = coalesce(deleted_at, ?), lookup = x'', sealed_summary = x'', sealed_details = x'' WHERE id = ?").run(at, entryId);
   db.prepare('UPDATE entries SET revision = 0 WHERE id = ?').run(entryId);
+}
+
+/**
+ * The vault sequences applies wrote at (replica-service.ts applyParsed), as ranges `[after, upTo]`
+ * not yet behind the sent sequence: a user, group or membership row last written in one, at or
+ * below its agreed revision, is a record taken in from elsewhere, never this desktop's change —
+ * its sequence alone (above the sent one) said so before, and a managing desktop pushed others'
+ * records it had just pulled, signed as its own, one revision up (test/integration/
+ * taken-in-not-sent.test.ts). A row the apply keeps changed here goes above its agreed revision
+ * (a crossing kept), and a local write after the apply moves its sequence out of every range.
+ * Local bookkeeping in settings: sequence numbers only.
+ */
+const TAKEN_SEQS_KEY = 'replica.taken_seqs';
+
+export type TakenSeqs = ReadonlyArray<readonly [number, number]>;
+
+export function takenSeqs(db: ReadDb): TakenSeqs {
+  const text = getSetting(db, TAKEN_SEQS_KEY);
+  if (text === undefined) return [];
+  const parsed = JSON.parse(text) as unknown;
+  return Array.isArray(parsed) ? (parsed as TakenSeqs) : [];
+}
+
+/** An apply wrote the sequences after `after` up to `upTo`: joined to the range before when nothing was written here between. */
+export function noteTakenSeqs(db: WriteDb, after: number, upTo: number): void {
+  if (upTo <= after) return;
+  const all = [...takenSeqs(db)];
+  const last = all.at(-1);
+  if (last !== undefined && last[1] === after) all[all.length - 1] = [last[0], upTo];
+  else all.push([after, upTo]);
+  setSetting(db, TAKEN_SEQS_KEY, JSON.stringify(all));
+}
+
+/** Those wholly at or behind the sent sequence `seq` (a batch delivered) are forgotten: no row there is read for sending. */
+export function forgetTakenSeqsUpTo(db: WriteDb, seq: number): void {
+  const all = takenSeqs(db);
+  const kept = all.filter(([, upTo]) => upTo > seq);
+  if (kept.length !== all.length) setSetting(db, TAKEN_SEQS_KEY, JSON.stringify(kept));
+}
+
+/** Whether a row written at `seq` was written by an apply. */
+export function writtenByApply(taken: TakenSeqs, seq: number): boolean {
+  return taken.some(([after, upTo]) => seq > after && seq <= upTo);
 }

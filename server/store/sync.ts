@@ -109,14 +109,19 @@ export async function entryShapesOf(tx: Transaction, vaultId: string, ids: reado
 }
 
 /**
- * Every entry of `groupId` stored again after sequence `after`, in the order they were: someone
- * joined the group, and their desktop's next pull must bring what was kept from it before.
- * Returns the vault's sequence after them. Bodies are unchanged (desktops that hold them take them as agreed).
+ * Every entry of `groupId` stored again after sequence `after`, in the order they were, after the
+ * group's own record and its member records: someone joined the group, and their desktop's next
+ * pull must bring what was kept from it before — the group at its current key version and who
+ * else holds it (the entries' signers), which no desktop sends again (test/integration/
+ * taken-in-not-sent.test.ts; before, a desktop re-sending records it had taken in handed them on
+ * by chance). Returns the vault's sequence after them. Bodies are unchanged (desktops that hold
+ * them take them as agreed).
  */
 export async function restampGroupEntries(tx: Transaction, vaultId: string, groupId: string, after: number): Promise<number> {
   const rows = await tx.query(
     `WITH moved AS (
-       SELECT record_id, row_number() OVER (ORDER BY seq) AS n FROM sync_records WHERE vault_id = $1 AND kind = 'entry' AND body->>'group' = $2
+       SELECT record_id, row_number() OVER (ORDER BY kind = 'entry', kind = 'member', seq) AS n FROM sync_records
+       WHERE vault_id = $1 AND ((kind IN ('entry', 'member') AND body->>'group' = $2) OR (kind = 'group' AND record_id = $2))
      )
      UPDATE sync_records r SET seq = $3 + moved.n FROM moved WHERE r.vault_id = $1 AND r.record_id = moved.record_id RETURNING r.seq`,
     [vaultId, groupId, after],
