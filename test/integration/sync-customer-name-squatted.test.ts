@@ -19,9 +19,9 @@ import { ServerProfiles } from '../../electron/team/profiles';
 import { syncOnce, type SyncOutcome } from '../../electron/team/sync';
 import { uidText } from '../../electron/vault/ids';
 import { signBytes } from '../../electron/vault/signing';
-import { Vault } from '../../electron/vault/vault';
 import { recordSigningText, REPLICA_FORMAT, type CustomerRecord } from '../../shared/sync/records';
 import { signerOf } from '../support/desktop-copies';
+import { auditActionsIn, customerSeenOn, type CustomerSeen } from '../support/customer-seen';
 import { pushingAfter, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
@@ -59,31 +59,9 @@ async function synced(d: Desktop): Promise<SyncOutcome> {
   return JSON.parse(out.stdout) as SyncOutcome;
 }
 
-/** How many customers of `customer` a desktop lists, its entries' titles and passwords, and whether its audit log verifies. */
-async function seenOn(d: Desktop, customer: string): Promise<{ readonly customers: number; readonly titles: string[]; readonly auditOk: boolean }> {
-  const seen = await onDesktop(d, async (s) => {
-    const under = (await s.listEntries()).filter((e) => e.customer === customer);
-    const titles: string[] = [];
-    for (const e of under) titles.push(`${e.title}=${await s.revealPassword(e.id)}`);
-    return { customers: new Set(under.map((e) => e.customerId)).size, titles: titles.sort() };
-  });
-  const vault = Vault.open(d.file, clock);
-  try {
-    return { ...seen, auditOk: (await vault.verifyAudit()).ok };
-  } finally {
-    await vault.close();
-  }
-}
-
-/** How many times a vault file's audit log records a customer going over a squatted record (read from the file: a technician reads no audit log). */
-function wentOverIn(file: string): number {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare<[], { n: number }>("SELECT count(*) AS n FROM audit_log WHERE action = 'customer.went_over'").get()?.n ?? 0;
-  } finally {
-    db.close();
-  }
-}
+const seenOn = (d: Desktop, customer: string): Promise<CustomerSeen> => customerSeenOn(team, clock, d, customer);
+/** How many times a file's audit log records a customer going over a squatted record. */
+const wentOverIn = (file: string): number => auditActionsIn(file, 'customer.went_over');
 
 describe('a customer name squatted by a member with a record whose name does not open (C1 hostile review)', () => {
   it('the desktop\'s own customer of that name goes over the record, with its entries; its other changes go too', async () => {

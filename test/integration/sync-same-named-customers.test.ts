@@ -11,9 +11,9 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { TeamClient } from '../../electron/team/client';
-import { Vault } from '../../electron/vault/vault';
 import { ServerProfiles } from '../../electron/team/profiles';
 import { syncOnce } from '../../electron/team/sync';
+import { auditActionsIn, customerSeenOn, type CustomerSeen } from '../support/customer-seen';
 import { useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
@@ -32,32 +32,9 @@ async function addEntry(d: Desktop, customer: string, title: string, password: s
   await onDesktop(d, (s) => s.createEntries([{ customer, title, password }]));
 }
 
-/** The customer ids and titles of the entries under `customer` on a desktop, its passwords, and whether its audit log verifies. */
-async function seenOn(d: Desktop, customer: string): Promise<{ readonly customers: number; readonly titles: string[]; readonly auditOk: boolean }> {
-  // Signed in (the keyed anchor is judged at sign-in), then the whole log as `crewvault audit verify` walks it: hashes, links, signatures.
-  const seen = await onDesktop(d, async (s) => {
-    const under = (await s.listEntries()).filter((e) => e.customer === customer);
-    const titles: string[] = [];
-    for (const e of under) titles.push(`${e.title}=${await s.revealPassword(e.id)}`);
-    return { customers: new Set(under.map((e) => e.customerId)).size, titles: titles.sort() };
-  });
-  const vault = Vault.open(d.file, clock);
-  try {
-    return { ...seen, auditOk: (await vault.verifyAudit()).ok };
-  } finally {
-    await vault.close();
-  }
-}
-
-/** How many folds a vault file's audit log records (read from the file: a technician's role reads no audit log). */
-function foldsIn(file: string): number {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare<[], { n: number }>("SELECT count(*) AS n FROM audit_log WHERE action = 'customer.folded' AND subject IS NULL").get()?.n ?? 0;
-  } finally {
-    db.close();
-  }
-}
+const seenOn = (d: Desktop, customer: string): Promise<CustomerSeen> => customerSeenOn(team, clock, d, customer);
+/** How many folds a file's audit log records. */
+const foldsIn = (file: string): number => auditActionsIn(file, 'customer.folded', true);
 
 describe('same-named customers made offline on two desktops', () => {
   it('the second desktop pulls the first one\'s customer before it pushes: one customer with both entries on both, audit intact', async () => {
