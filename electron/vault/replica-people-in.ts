@@ -46,7 +46,7 @@ import { deleteGroupKey, getGroupRow, groupKeysOfGroup, groupKeysOfUser, groupSe
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 import { takeScopeHistory } from './scope-key-history';
 
@@ -383,6 +383,11 @@ function takeGroup(
     rotateIn(db, intake, groupId, old, mine);
     agreeMember(db, groupId, intake.userId, mine);
     taken.add(mine.id);
+    // A revoke made here and not sent, crossed by a newer rotation from elsewhere that did not know of it (and so wrapped
+    // the member again): made again past it once the pull is at the server's head, as a give-way's are (team.ts
+    // rotateAgain, which leaves out whoever that rotation did not wrap). Else the member's row taken in supersedes the
+    // note (peopleRecords) and the revoke was lost without a word (hostile review of 623cdbd).
+    if (revokedMembers(db).some((m) => m.groupId === groupId)) noteRotateAgain(db, groupId);
   }
   if (!old || !mine) setGroupKeyVersion(db, groupId, r.keyVersion);
   // The row as the record has it: at its revision (the writes above moved this desktop's own count),
