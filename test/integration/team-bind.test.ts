@@ -202,11 +202,13 @@ describe('binding an account re-keys its vault user to the account\'s key pair',
 
     const otherOwner = { id: pinned.id, publicKey: Buffer.from(pinned.publicKey).fill(7) };
     expect(() => openJoinMaterial(vault, records, otherOwner, account, keys)).toThrow(expect.objectContaining({ code: 'OWNER_KEY_CHANGED' }));
-    // Another key pair than the one bound (the newest record of tech, re-sent by the owner's second desktop, names no account): none is this person's.
-    expect(() => openJoinMaterial(vault, records, pinned, account, newAccountKeys())).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
-    // A server handing over tech's record with a key of its own: no record names this person's key.
+    // Another key pair than the one bound: tech's newest record names this account and another key (the bound one), so the
+    // owner bound a key that is not this one's. (NOT_FOUND before 623cdbd: the owner's second desktop re-sent the record it had
+    // only taken in, without its binding, so no record named the account.)
+    expect(() => openJoinMaterial(vault, records, pinned, account, newAccountKeys())).toThrow(expect.objectContaining({ code: 'ACCOUNT_KEY_CHANGED' }));
+    // A server handing over tech's record with a key of its own: the owner's signature over it no longer holds.
     const swapped = records.map((r) => (r.kind === 'user' && r.id === material.me.id ? { ...r, publicKey: rawPublicKey(newAccountKeys()).toString('base64url') } : r));
-    expect(() => openJoinMaterial(vault, swapped, pinned, account, keys)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(() => openJoinMaterial(vault, swapped, pinned, account, keys)).toThrow(expect.objectContaining({ code: 'OWNER_KEY_CHANGED' }));
     // A server raising tech's role in their record: its owner's signature no longer holds.
     const raised = records.map((r) => (r.kind === 'user' && r.id === material.me.id ? { ...r, role: 'admin' } : r));
     expect(() => openJoinMaterial(vault, raised, pinned, account, keys)).toThrow(expect.objectContaining({ code: 'OWNER_KEY_CHANGED' }));
