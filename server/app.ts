@@ -25,7 +25,7 @@ import { loggerOptions, type LogDestination } from './log';
 import { ROUTE_HANDLERS } from './routes/index';
 import { vaultInfo } from './store/sync';
 import { notAPerson, pullingPerson } from './sync/membership';
-import { MAX_STREAMS, SyncNotifier } from './sync/stream';
+import { SyncNotifier } from './sync/stream';
 
 export interface AppOptions extends ServerContext {
   /** Where JSON log lines go; none when undefined. */
@@ -202,7 +202,9 @@ async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Pro
     // Only a person of the vault hears where it stands (schema 14), as only they pull it.
     await pullingPerson(ctx.db, vault, held.createdBy, auth.user.id);
     const seq = held.seq;
-    if (notifier.open >= MAX_STREAMS) throw new CrewvaultError('BUSY', 'This server holds as many streams as it takes: try again soon.');
+    // Per process, per session and per account (review of 7 December: one session could hold them all).
+    const refused = notifier.refusal(auth.session.id, auth.user.id);
+    if (refused !== undefined) throw refused;
     void reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -215,7 +217,7 @@ async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Pro
     };
     send(seq);
     // Judged again before each number it would tell (stream.ts): ended once its session or standing is gone (review 13a hole 2).
-    const unsubscribe = notifier.subscribe(vault, { sessionId: auth.session.id, createdBy: held.createdBy, send, end: () => end() });
+    const unsubscribe = notifier.subscribe(vault, { sessionId: auth.session.id, accountId: auth.user.id, createdBy: held.createdBy, send, end: () => end() });
     const keepAlive = setInterval(() => raw.write(': alive\n\n'), KEEP_ALIVE_MS);
     // Never longer than the session's access token: the desktop comes back with a fresh one.
     const expiry = setTimeout(() => end(), Math.max(0, auth.session.accessExpiresAt - ctx.now()));

@@ -16,6 +16,7 @@
  * judged standing after the notice arrived, or keep a stream open past its session's access token
  * (the desktop reconnects with a fresh one).
  */
+import { CrewvaultError } from '../../shared/errors';
 import type { Database } from '../store/db';
 import { standingStreamSessions } from '../store/stream-holders';
 import { vaultSeq } from '../store/sync';
@@ -23,6 +24,20 @@ import { vaultSeq } from '../store/sync';
 export const SYNC_CHANNEL = 'crewvault_sync';
 /** How many streams one server process holds open at most (the design's budget is 1,000 desktops a process). */
 export const MAX_STREAMS = 2_000;
+/**
+ * How many streams one session holds open at most (hostile review of 7 December: one session could
+ * hold all MAX_STREAMS, and every other desktop got BUSY). A desktop holds one a vault it has open,
+ * and `crewvault sync --watch` on the same machine shares its session (the keychain's): a few, plus
+ * one not yet closed while the desktop reconnects. Eight is never met by a technician's own use.
+ */
+export const MAX_STREAMS_PER_SESSION = 8;
+/**
+ * How many streams one account holds open at most, across its sessions: a session is a sign-in
+ * away, so the session's cap alone does not stop one account holding them all. A technician has a
+ * handful of desktops (office, laptop, a jump host), each under MAX_STREAMS_PER_SESSION: four
+ * desktops' worth.
+ */
+export const MAX_STREAMS_PER_ACCOUNT = 4 * MAX_STREAMS_PER_SESSION;
 
 /** What a push that stored up to `seq` notifies (store/sync.ts setVaultSeq sends it with the new sequence). */
 export function storedNotice(vault: string, seq: number): { readonly channel: string; readonly payload: string } {
@@ -32,6 +47,8 @@ export function storedNotice(vault: string, seq: number): { readonly channel: st
 /** One open stream: whose it is (judged again before each number), what tells it, and how it ends. */
 export interface StreamHolder {
   readonly sessionId: string;
+  /** The account whose session it is: what MAX_STREAMS_PER_ACCOUNT counts. */
+  readonly accountId: string;
   /** The vault's creator (sync_vaults.created_by, never changed): a pull's rule for a creator not bound yet. */
   readonly createdBy: string;
   readonly send: (seq: number) => void;
@@ -43,10 +60,20 @@ interface Telling {
   pending: number | undefined;
 }
 
+/** Moves `key`'s count by `by`; a count back at zero leaves the map (it holds only those with a stream open). */
+function countIn(counts: Map<string, number>, key: string, by: number): void {
+  const next = (counts.get(key) ?? 0) + by;
+  if (next > 0) counts.set(key, next);
+  else counts.delete(key);
+}
+
 export class SyncNotifier {
   private readonly listeners = new Map<string, Set<StreamHolder>>();
   private readonly telling = new Map<string, Telling>();
   private streams = 0;
+  /** Streams open now by session, and by account (only those with one open). */
+  private readonly bySession = new Map<string, number>();
+  private readonly byAccount = new Map<string, number>();
 
   private constructor(private readonly db: Database, private readonly now: () => number, private readonly stop: () => Promise<void>) {}
 
@@ -122,6 +149,22 @@ export class SyncNotifier {
     return this.streams;
   }
 
+  /**
+   * Why one more stream of this session and account would not be held (BUSY: the desktop tries again
+   * later, as after any other refusal of its stream), or undefined. Checked and followed by subscribe
+   * in one synchronous step, so streams opening at once cannot all pass the same count.
+   */
+  refusal(sessionId: string, accountId: string): CrewvaultError | undefined {
+    if (this.streams >= MAX_STREAMS) return new CrewvaultError('BUSY', 'This server holds as many streams as it takes: try again soon.');
+    if ((this.bySession.get(sessionId) ?? 0) >= MAX_STREAMS_PER_SESSION) {
+      return new CrewvaultError('BUSY', `This session holds ${MAX_STREAMS_PER_SESSION} sync streams open already, as many as one may: close one (another window or \`crewvault sync --watch\`) first.`);
+    }
+    if ((this.byAccount.get(accountId) ?? 0) >= MAX_STREAMS_PER_ACCOUNT) {
+      return new CrewvaultError('BUSY', `This account holds ${MAX_STREAMS_PER_ACCOUNT} sync streams open already, as many as one may: close one on another desktop first.`);
+    }
+    return undefined;
+  }
+
   subscribe(vault: string, listener: StreamHolder): () => void {
     let set = this.listeners.get(vault);
     if (!set) {
@@ -130,11 +173,15 @@ export class SyncNotifier {
     }
     set.add(listener);
     this.streams++;
+    countIn(this.bySession, listener.sessionId, 1);
+    countIn(this.byAccount, listener.accountId, 1);
     let done = false;
     return () => {
       if (done) return;
       done = true;
       this.streams--;
+      countIn(this.bySession, listener.sessionId, -1);
+      countIn(this.byAccount, listener.accountId, -1);
       set.delete(listener);
       if (set.size === 0) this.listeners.delete(vault);
     };

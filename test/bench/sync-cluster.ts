@@ -6,6 +6,11 @@
  *   server process 1, then with A on process 1 and B on process 2 (PostgreSQL's NOTIFY between them).
  * - A thousand desktops' sync streams held by server process 2: its RSS before and after, and a
  *   push made through process 1 reaching every one of them (the time for the last one to hear it).
+ *   The server holds at most MAX_STREAMS_PER_SESSION a session and MAX_STREAMS_PER_ACCOUNT an
+ *   account (server/sync/stream.ts), so they are spread over as many technicians' sessions as that
+ *   takes: each technician invited and signed in for real, made a person of the vault straight in
+ *   the database (set-up, not timed: as sync-codes.ts does; this row measures streams, not how
+ *   membership travels).
  * - Entry writes from a load generator in a process of its own (sync-writer.ts): real entry
  *   records, sealed and signed by their sender, one a push, several pushes in flight, bounded in
  *   count and time; writes per second, latency p50/p99, and the server's and PostgreSQL's CPU a write.
@@ -16,6 +21,7 @@
  * writer's over its IPC channel).
  */
 import { fork } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -26,6 +32,10 @@ import type { EventStream } from '../../electron/team/transport';
 import { MIN_KDF } from '../../electron/vault/crypto';
 import type { VaultSession } from '../../electron/vault/service';
 import { createVault, Vault } from '../../electron/vault/vault';
+import { openPostgres } from '../../server/store/db';
+import { putPerson } from '../../server/store/membership';
+import { MAX_STREAMS_PER_ACCOUNT, MAX_STREAMS_PER_SESSION } from '../../server/sync/stream';
+import { TestClient } from '../server/support';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
 import { copyAsNewDesktop } from '../support/replica';
 import { benchEntries } from './dataset';
@@ -126,11 +136,52 @@ interface StreamsResult {
 }
 
 /**
- * `n` sync streams held open on `server` (one session's token, as many connections as desktops:
- * each its own socket, request and subscription), then one edit on A pushed through `clientA`,
- * timed from the push until each stream has heard the new sequence.
+ * Sessions enough to hold `n` streams within the server's bounds: technicians invited by the owner
+ * (`owner`), registered and made people of `vault` (straight in the database), each signed in
+ * MAX_STREAMS_PER_ACCOUNT / MAX_STREAMS_PER_SESSION times on devices of their own; the clients in
+ * order, a technician's sessions one after another.
  */
-async function holdStreams(server: BenchServer, like: TeamClient, vault: string, n: number, a: VaultSession, clientA: TeamClient, entryId: number): Promise<StreamsResult> {
+async function streamSessions(server: BenchServer, databaseUrl: string, owner: TeamClient, vault: string, n: number): Promise<TeamClient[]> {
+  const sessionsEach = MAX_STREAMS_PER_ACCOUNT / MAX_STREAMS_PER_SESSION;
+  const accounts = Math.ceil(n / MAX_STREAMS_PER_ACCOUNT);
+  const people: Array<{ id: string; username: string; password: string }> = [];
+  for (let i = 0; i < accounts; i += 8) {
+    people.push(...await Promise.all(Array.from({ length: Math.min(8, accounts - i) }, async (_, j) => {
+      const username = `bench-streams-${i + j}`;
+      const password = `pw-${randomBytes(12).toString('base64url')}`;
+      const { invite } = await owner.call('inviteCreate', { username, role: 'member' });
+      const { user } = await new TestClient(server.url).register(invite, username, password);
+      return { id: user.id, username, password };
+    })));
+  }
+  const db = openPostgres(databaseUrl, { maxConnections: 2 });
+  try {
+    await db.transaction(async (tx) => {
+      for (const person of people) await putPerson(tx, vault, { vaultUser: randomUUID(), accountId: person.id, role: 'technician', disabled: false });
+    });
+  } finally {
+    await db.close();
+  }
+  const clients: TeamClient[] = [];
+  for (const person of people) {
+    clients.push(...await Promise.all(Array.from({ length: sessionsEach }, async () => {
+      const signedIn = new TestClient(server.url);
+      await signedIn.login(person.username, person.password);
+      const client = new TeamClient(new URL(server.url), { kind: 'loopback' }, signedIn.deviceId);
+      client.tokens = signedIn.tokens;
+      client.serverKey = owner.serverKey;
+      return client;
+    })));
+  }
+  return clients;
+}
+
+/**
+ * `n` sync streams held open on `server` (as many connections as desktops: each its own socket,
+ * request and subscription, MAX_STREAMS_PER_SESSION to each of `sessions` in turn), then one edit
+ * on A pushed through `clientA`, timed from the push until each stream has heard the new sequence.
+ */
+async function holdStreams(server: BenchServer, sessions: readonly TeamClient[], vault: string, n: number, a: VaultSession, clientA: TeamClient, entryId: number): Promise<StreamsResult> {
   const rssBeforeKiB = rssKiB(server.pid);
   const streams: EventStream[] = [];
   const firstSeq: number[] = Array.from({ length: n }, () => -1);
@@ -139,12 +190,11 @@ async function holdStreams(server: BenchServer, like: TeamClient, vault: string,
   const heardAt: Array<number | undefined> = Array.from({ length: n }, () => undefined);
   let heard = 0;
   let allHeard: (() => void) | undefined;
-  const client = new TeamClient(new URL(server.url), { kind: 'loopback' }, like.deviceId);
-  client.tokens = like.tokens;
-  client.serverKey = like.serverKey;
   try {
     for (let i = 0; i < n; i += OPENING) {
       const opening = Array.from({ length: Math.min(OPENING, n - i) }, (_, j) => i + j).map(async (k) => {
+        const client = sessions[Math.floor(k / MAX_STREAMS_PER_SESSION)];
+        if (client === undefined) throw new Error(`no session for stream ${k}`);
         streams.push(await client.openSyncStream(vault, (seq) => {
           if (firstSeq[k] === -1) firstSeq[k] = seq;
           if (seq > before && heardAt[k] === undefined) {
@@ -268,8 +318,11 @@ export async function benchCluster(home: string, sizes: ClusterSizes): Promise<R
       progress(`${sizes.rounds} edits on A (process 1), each until B (process 2) holds it`);
       crossProcess = await editRounds(a, clientA, b, clientB2, sizes.rounds, target);
 
+      const accounts = Math.ceil(sizes.streams / MAX_STREAMS_PER_ACCOUNT);
+      progress(`${count(accounts)} technicians of the vault, ${count(Math.ceil(sizes.streams / MAX_STREAMS_PER_SESSION))} sessions between them`);
+      const sessions = await streamSessions(two, databaseUrl, clientA, await a.replica.vaultId(), sizes.streams);
       progress(`${count(sizes.streams)} sync streams held by server process 2; a push through process 1`);
-      streams = await holdStreams(two, clientB1, await a.replica.vaultId(), sizes.streams, a, clientA, target);
+      streams = await holdStreams(two, sessions, await a.replica.vaultId(), sizes.streams, a, clientA, target);
     }
 
     progress(`entry writes from a load generator process (${count(sizes.writes)} at most, ${sizes.writeSeconds} s at most)`);
@@ -304,7 +357,7 @@ export async function benchCluster(home: string, sizes: ClusterSizes): Promise<R
       { measure: 'an edit on A held by B, two server processes, p50', value: formatMs(percentile(crossProcess, 50)), beside: 'A pushes through process 1; B holds its stream and pulls on process 2' },
       { measure: 'an edit on A held by B, two server processes, p95', value: formatMs(percentile(crossProcess, 95)), beside: 'goal < 500 ms' },
       ...writeRows,
-      { measure: 'sync streams held by server process 2', value: count(streams.opened), beside: `goal 1,000 connected desktops a process (one session's token on every stream)` },
+      { measure: 'sync streams held by server process 2', value: count(streams.opened), beside: `goal 1,000 connected desktops a process (${MAX_STREAMS_PER_SESSION} a session, ${MAX_STREAMS_PER_ACCOUNT} an account: ${count(Math.ceil(streams.opened / MAX_STREAMS_PER_ACCOUNT))} technicians)` },
       { measure: '  server RSS, idle → with the streams', value: `${formatMiB(streams.rssBeforeKiB)} → ${formatMiB(streams.rssAfterKiB)}`, beside: streamRss === null ? '' : `~${streamRss.toFixed(1)} KiB a stream` },
       { measure: '  a push through process 1 heard by every stream, last', value: formatMs(Math.max(...streams.heardMs)), beside: `p50 ${formatMs(percentile(streams.heardMs, 50))}; ${count(streams.missed)} missed within ${HEAR_DEADLINE_MS / 1000} s` },
     ];
