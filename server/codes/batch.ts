@@ -17,6 +17,8 @@
  * sessions' and their other tokens' (review D1: a budget per token was multiplied by making more),
  * while the audit still names the token that asked. A refused request is counted too (it was
  * asked) but not audited: the audit names the codes given.
+ * Before any of that, in memory: at most MAX_WAITING_PER_ACCOUNT of an account's requests wait in
+ * this process at once (queued or in a batch); one more is refused at once and never queued.
  *
  * Who may have the code is decided in the same transaction, per request (`judge`), from what
  * lookUpCodesLockingAudit reads there after holding the vaults' rows (holdVaults): a revoke, rotation or role
@@ -44,6 +46,15 @@ export interface CodeLimits {
 
 export const DEFAULT_CODE_LIMITS: CodeLimits = { perEntryStep: 5, perMinute: 300 };
 
+/**
+ * The most requests of one account waiting in this process at once, queued or in a batch under way
+ * (hostile review of 7 December: the budget was counted only by the batch, in the database, so a
+ * client firing requests at once had them all held in memory first). One more is refused at once,
+ * TOO_MANY_ATTEMPTS as a budget's refusal, and never queued. The default budget lets 300 codes a
+ * minute through; a desktop asks one code a step for each entry it shows: a thousand at once is
+ * over three minutes' budget, never an honest client's.
+ */
+export const MAX_WAITING_PER_ACCOUNT = 1_000;
 /** The most requests one batch takes (its statements' arrays stay small). */
 const MAX_BATCH = 1_000;
 /** Batches under way at once: one reading while the one before counts, audits and commits. */
@@ -147,6 +158,8 @@ export class CodeBatcher {
   private readonly ctx: ServerContext;
   private readonly limits: CodeLimits;
   private queue: Pending[] = [];
+  /** Requests taken and not yet answered, by account (only those with one). */
+  private readonly waiting = new Map<string, number>();
   /** Batches between their start and their end. */
   private underWay = 0;
   /** A batch has started and not yet read: the next waits (it would read nothing newer and split the group). */
@@ -160,17 +173,35 @@ export class CodeBatcher {
 
   /**
    * Resolves once the code may be given (judged, counted and audited), with the judge's grant and
-   * the time the batch decided at; rejects with the judge's refusal, or TOO_MANY_ATTEMPTS past a limit.
+   * the time the batch decided at; rejects with the judge's refusal, or TOO_MANY_ATTEMPTS past a limit
+   * (at once, queued nowhere, when the account has MAX_WAITING_PER_ACCOUNT waiting already).
    */
   take<T>(request: Omit<CodeRequest, 'judge'> & { readonly judge: (held: CodeHeld | undefined, now: number) => CodeGrant<T> | CrewvaultError }): Promise<{ readonly grant: CodeGrant<T>; readonly now: number }> {
+    const account = request.account;
+    const waiting = this.waiting.get(account) ?? 0;
+    if (waiting >= MAX_WAITING_PER_ACCOUNT) {
+      return Promise.reject(new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many codes asked for at once (${MAX_WAITING_PER_ACCOUNT} are waiting): ask again once they are answered.`));
+    }
+    this.waiting.set(account, waiting + 1);
     return new Promise((resolve, reject) => {
       this.queue.push({
         ...request,
         // The grant comes back from this request's own judge: its value is the T that judge made.
-        done: (outcome) => (outcome instanceof CrewvaultError ? reject(outcome) : resolve(outcome as { readonly grant: CodeGrant<T>; readonly now: number })),
+        done: (outcome) => {
+          this.answered(account);
+          if (outcome instanceof CrewvaultError) reject(outcome);
+          else resolve(outcome as { readonly grant: CodeGrant<T>; readonly now: number });
+        },
       });
       this.pump();
     });
+  }
+
+  /** One of `account`'s requests has its answer: it waits no more. */
+  private answered(account: string): void {
+    const left = (this.waiting.get(account) ?? 0) - 1;
+    if (left > 0) this.waiting.set(account, left);
+    else this.waiting.delete(account);
   }
 
   /**
