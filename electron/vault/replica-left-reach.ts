@@ -64,10 +64,10 @@ export interface LeftReachDeps {
   /** Takes the entry off its group's summary page (where its key is held). */
   readonly unlist: (groupId: number, entryId: number) => void;
   /**
-   * Audits a change of `local` made here and not sent that goes with it, not kept (a delete: the move, or the delete
-   * made where it went, stands; or one no copy could keep): as `group.changes_dropped`, reason LEFT_REACH, no name in plain text.
+   * Audits a delete of `local` made here and not sent that goes with it (the move, or the delete made where it went,
+   * stands): as `group.changes_dropped`, reason LEFT_REACH, no name in plain text.
    */
-  readonly dropped: (db: WriteDb, local: EntryReplicaRow, change: 'delete' | 'not_kept') => void;
+  readonly droppedDelete: (db: WriteDb, local: EntryReplicaRow) => void;
   /**
    * The record's author once its signature (or its batch's) holds under a key of theirs in force
    * here and they are not disabled here (ReplicaService.sender); throws VAULT_TAMPERED or CONFLICT.
@@ -169,7 +169,7 @@ export function leaveReach(db: WriteDb, told: LeftTold, deps: LeftReachDeps): Le
     }
     standing.delete(id);
     // A delete made here and not sent goes with it, in this person's log (her entry.delete event still goes, and says nothing of it).
-    if (local.revision !== replicaBase(db, local.uid) && local.deleted_at !== null) deps.dropped(db, local, 'delete');
+    if (local.revision !== replicaBase(db, local.uid) && local.deleted_at !== null) deps.droppedDelete(db, local);
     else if (local.revision !== replicaBase(db, local.uid)) {
       try {
         const copy = deps.keepCopy(db, local);
@@ -178,7 +178,6 @@ export function leaveReach(db: WriteDb, told: LeftTold, deps: LeftReachDeps): Le
         // No secret key here to copy it with (it wrote nothing): told, never a sync that fails for good.
         if (!isCrewvaultError(error) || error.code !== 'CONFLICT') throw error;
         notKept++;
-        deps.dropped(db, local, 'not_kept');
       }
     }
     deps.unlist(local.group_id, local.id);

@@ -1823,8 +1823,8 @@ export class ReplicaService {
       return leaveReach(w, told, {
         userId: this.core.userId(), now: this.core.now(), keepCopy: (db, local) => this.conflictCopy(db, local), unlist: (groupId, entryId) => this.removeFromPage(groupId, entryId),
         // Named by its ids only, scoped to the group it was in here (held): the sealed detail says what and why, no name.
-        dropped: (db, local, change) => this.core.audit(db, { action: 'group.changes_dropped', subject: LEFT_REACH, entry_id: local.id, customer_id: local.customer_id, group_id: local.group_id },
-          `1 unsent change made here dropped (${change === 'delete' ? 'your delete of the entry: the move, or the delete made where it went, stands' : 'your role holds no key to keep a copy of it'}): the entry left your reach, moved into an access group you do not hold`),
+        droppedDelete: (db, local) => this.core.audit(db, { action: 'group.changes_dropped', subject: LEFT_REACH, entry_id: local.id, customer_id: local.customer_id, group_id: local.group_id },
+          '1 unsent change made here dropped, your delete of the entry: it left your reach, moved into an access group you do not hold, and the move (or the delete made where it went) stands'),
         vouched: (db, r) => this.sender(db, keys, r, senders),
       });
     });
