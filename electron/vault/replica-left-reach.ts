@@ -12,7 +12,7 @@
  * edit of it made here and not sent is kept first, as a copy in the group it was in (which this
  * person holds), sent with their next push: never lost, and never pushed as a change of the entry
  * the server refuses them (review 13b hole 2); a delete of it made here and not sent goes with it
- * (finding C8a: the move, or the delete made where it went, stands). A marker that does not hold, or an id alone (a
+ * (finding C8a: the move, or the delete made where it went, stands), audited as dropped. A marker that does not hold, or an id alone (a
  * server older than schema 27), leaves the entry where it is, counted and told in one line.
  * Must never: drop an entry on the server's word alone, drop an entry of an owner or admin (they
  * hold every group: the server tells them none, and a relay that did is ignored), or drop an edit
@@ -64,11 +64,19 @@ export interface LeftReachDeps {
   /** Takes the entry off its group's summary page (where its key is held). */
   readonly unlist: (groupId: number, entryId: number) => void;
   /**
+   * Audits a delete of `local` made here and not sent that goes with it (the move, or the delete made where it went,
+   * stands): as `group.changes_dropped`, reason LEFT_REACH, no name in plain text.
+   */
+  readonly droppedDelete: (db: WriteDb, local: EntryReplicaRow) => void;
+  /**
    * The record's author once its signature (or its batch's) holds under a key of theirs in force
    * here and they are not disabled here (ReplicaService.sender); throws VAULT_TAMPERED or CONFLICT.
    */
   readonly vouched: (db: ReadDb, record: EntryRecord) => Voucher;
 }
+
+/** The reason code (the event's subject) of a `group.changes_dropped` event for an unsent change that went with an entry leaving reach. */
+export const LEFT_REACH = 'left_reach';
 
 const NOTHING: LeftReach = { dropped: 0, kept: [], notKept: 0, unverified: 0, unverifiedWhy: [], standing: [] };
 
@@ -160,7 +168,9 @@ export function leaveReach(db: WriteDb, told: LeftTold, deps: LeftReachDeps): Le
       continue;
     }
     standing.delete(id);
-    if (local.revision !== replicaBase(db, local.uid)) {
+    // A delete made here and not sent goes with it, in this person's log (her entry.delete event still goes, and says nothing of it).
+    if (local.revision !== replicaBase(db, local.uid) && local.deleted_at !== null) deps.droppedDelete(db, local);
+    else if (local.revision !== replicaBase(db, local.uid)) {
       try {
         const copy = deps.keepCopy(db, local);
         if (copy) kept.push(copy);

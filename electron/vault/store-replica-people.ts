@@ -446,14 +446,57 @@ export function takenSeqs(db: ReadDb): TakenSeqs {
   return Array.isArray(parsed) ? (parsed as TakenSeqs) : [];
 }
 
-/** An apply wrote the sequences after `after` up to `upTo`: joined to the range before when nothing was written here between. */
+/**
+ * An apply wrote the sequences after `after` up to `upTo`: joined to the range before when nothing was written here between.
+ * While pushes are refused the sent sequence stays and a range was kept for every apply after a write here (a change, its
+ * event): now only what a read of them can tell apart is kept (boundedTakenSeqs), at most one range a user, group or membership row.
+ */
 export function noteTakenSeqs(db: WriteDb, after: number, upTo: number): void {
   if (upTo <= after) return;
   const all = [...takenSeqs(db)];
   const last = all.at(-1);
   if (last !== undefined && last[1] === after) all[all.length - 1] = [last[0], upTo];
   else all.push([after, upTo]);
-  setSetting(db, TAKEN_SEQS_KEY, JSON.stringify(all));
+  setSetting(db, TAKEN_SEQS_KEY, JSON.stringify(all.length > 1 ? boundedTakenSeqs(all, peopleSeqsBetween(db, all[0]?.[0] ?? 0, upTo)) : all));
+}
+
+/** The sequences the user, group and membership rows stand at after `after` up to `upTo`, ascending: the only rows writtenByApply is asked of. */
+function peopleSeqsBetween(db: ReadDb, after: number, upTo: number): number[] {
+  return db.prepare<[number, number, number, number, number, number], { seq: number }>(
+    `SELECT seq FROM users WHERE seq > ? AND seq <= ?
+     UNION SELECT seq FROM access_groups WHERE seq > ? AND seq <= ?
+     UNION SELECT seq FROM group_keys WHERE seq > ? AND seq <= ? ORDER BY seq`,
+  ).all(after, upTo, after, upTo, after, upTo).map((r) => r.seq);
+}
+
+/**
+ * `ranges` (ascending, apart) as few as give every row the same answer, `people` the sequences user, group and
+ * membership rows stand at now: a range no such row stands in is dropped, and two with none between them are
+ * joined. A row keeps only its last sequence and a sequence number is handed once, so no row comes to stand at
+ * a sequence passed (a later write takes a new one above every range): the answer stays the same for good.
+ * Each range kept holds a row, so there are never more ranges than rows.
+ */
+export function boundedTakenSeqs(ranges: TakenSeqs, people: readonly number[]): Array<readonly [number, number]> {
+  const out: Array<readonly [number, number]> = [];
+  /** Whether a row stands after `after` up to `upTo` (`people` ascending: the first above `after`, found by halving). */
+  const rowIn = (after: number, upTo: number): boolean => {
+    let low = 0;
+    let high = people.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if ((people[mid] ?? 0) <= after) low = mid + 1;
+      else high = mid;
+    }
+    return low < people.length && (people[low] ?? 0) <= upTo;
+  };
+  for (const [after, upTo] of ranges) {
+    const last = out.at(-1);
+    const rowBetween = last !== undefined && rowIn(last[1], after);
+    if (!rowIn(after, upTo)) continue;
+    if (last !== undefined && !rowBetween) out[out.length - 1] = [last[0], upTo];
+    else out.push([after, upTo]);
+  }
+  return out;
 }
 
 /** Those wholly at or behind the sent sequence `seq` (a batch delivered) are forgotten: no row there is read for sending. */

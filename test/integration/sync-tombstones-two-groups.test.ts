@@ -11,7 +11,8 @@
  * and bob's (default group and Ops) and carol's (default group) (test/support/team-desktops.ts),
  * the CLI's sync. The cases run in order on one team. The last is the same class live (hostile
  * review of C8a): an emptied row judged as the group it was emptied in set aside an edit of the
- * entry made, after it was moved into carol's group, by someone who never held that group.
+ * entry made, after it was moved into carol's group, by someone who never held that group. carol's
+ * delete that goes with the entry leaving her reach is audited as dropped (`group.changes_dropped`, `left_reach`).
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +37,20 @@ function setAside(d: Desktop): string[] {
   const db = new Database(d.file, { readonly: true });
   try {
     return (db.prepare('SELECT reason FROM replica_held').all() as Array<{ reason: string }>).map((h) => h.reason);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * A desktop's `group.changes_dropped` events of reason `left_reach` (an unsent change that went with an entry leaving reach):
+ * each its entry's id and the group it was in, the detail sealed, and no text in plain but the reason code.
+ */
+function leftReachDrops(d: Desktop): Array<{ subject: string; entry: boolean; group: boolean; sealed: boolean }> {
+  const db = new Database(d.file, { readonly: true });
+  try {
+    return (db.prepare("SELECT subject, entry_id IS NOT NULL AS entry, group_id IS NOT NULL AS grp, sealed_detail IS NOT NULL AS sealed FROM audit_log WHERE action = 'group.changes_dropped'")
+      .all() as Array<{ subject: string; entry: number; grp: number; sealed: number }>).map((r) => ({ subject: r.subject, entry: r.entry === 1, group: r.grp === 1, sealed: r.sealed === 1 }));
   } finally {
     db.close();
   }
@@ -102,10 +117,13 @@ describe('tombstones of one entry in two groups', () => {
     await madeEverywhere('Modem');
     await deleteHere(c, 'Acme/Modem');
     await moveInto(b, 'Acme/Modem', team.opsId);
+    const before = leftReachDrops(c);
     const answers = [await answer(b), await answer(c), await answer(c), await answer(a)];
     expect({ answers, ...await everywhere(a, b, c) }).toEqual({
       answers: Array(4).fill('ok'), a: { titles: OPS_NOW, setAside: [] }, b: { titles: OPS_NOW, setAside: [] }, c: { titles: [], setAside: [] },
     });
+    // Her delete did not take, and her log says so (review of 7 December): once, its name sealed, the reason code alone in plain.
+    expect(leftReachDrops(c)).toEqual([...before, { subject: 'left_reach', entry: true, group: true, sealed: true }]);
   });
 
   it('carol deletes it where it was first, then bob, who moved it into Ops and deleted it there, syncs: he takes hers, nothing sent over it', async () => {
