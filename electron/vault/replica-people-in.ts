@@ -392,16 +392,9 @@ function takeGroup(
   }
   if (!old || !mine) setGroupKeyVersion(db, groupId, r.keyVersion);
   // The row as the record has it: at its revision (the writes above moved this desktop's own count),
-  // so the next change on either side is judged against the same number. A rename made here and not
-  // sent that the record did not take over stays one above it, to be sent (else it reads as taken in).
-  // Only one made here: a name taken in from elsewhere that the record does not carry (a rotation made
-  // behind that rename) was sent on as this desktop's own record (hostile review of 0571e01). Such a
-  // name gives way to the record's, as the server holds it (a rotation from a desktop that does not say
-  // how far it pulled, which the server does not judge: records.ts groupsChangedUnseen), unless another
-  // group here holds that name now (left as it is, as a name that does not open here is).
-  const keptHere = !renamed && !bin(r.nameIndex).equals(row.name_index) && renamedHereUnsent(db, groupId);
-  if (!renamed && !keptHere && findGroupByIndex(db, bin(r.nameIndex)) === undefined) takeRename(db, intake, r, row, r.revision - 1);
-  setGroupRevision(db, groupId, r.revision, keptHere);
+  // so the next change on either side is judged against the same number; a rename made here and not
+  // sent that the record did not take over stays one above it, to be sent (keepOrTakeName).
+  setGroupRevision(db, groupId, r.revision, keepOrTakeName(db, intake, r, groupId));
   moved.add(groupId);
   return 'applied';
 }
@@ -422,6 +415,24 @@ function takeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: GroupRecord,
   if (!takeRename(db, intake, r, row, agreed)) return 'unchanged';
   setGroupRevision(db, row.id, r.revision, true);
   return 'applied';
+}
+
+/**
+ * After a group record at a newer key version (or one this desktop's own rotation gave way to) was
+ * taken in: whether the row's name, which the record does not carry, is a rename made here and not
+ * sent, kept to be sent (the row one above the record). Only one made here: a name taken in from
+ * elsewhere was sent on as this desktop's own record (hostile review of 0571e01). Any other name
+ * gives way to the record's, as the server holds it (a rename in the rotation that won a give-way; a
+ * rotation from a desktop that does not say how far it pulled, which the server does not judge:
+ * records.ts groupsChangedUnseen), unless another group here holds that name now (left as it is, as
+ * a name that does not open here is).
+ */
+function keepOrTakeName(db: WriteDb, intake: PeopleIntake, r: GroupRecord, groupId: number): boolean {
+  const row = getGroupRow(db, groupId);
+  if (!row || bin(r.nameIndex).equals(row.name_index)) return false;
+  if (renamedHereUnsent(db, groupId)) return true;
+  if (findGroupByIndex(db, bin(r.nameIndex)) === undefined) takeRename(db, intake, r, row, r.revision - 1);
+  return false;
 }
 
 /** Whether this desktop renamed the group and has not sent the rename yet. */
@@ -449,8 +460,7 @@ function giveWay(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: rea
   rotateIn(db, intake, groupId, old, mine);
   agreeMember(db, groupId, intake.userId, mine);
   taken.add(mine.id);
-  const nameHere = getGroupRow(db, groupId)?.name_index;
-  setGroupRevision(db, groupId, r.revision, nameHere !== undefined && !bin(r.nameIndex).equals(nameHere) && renamedHereUnsent(db, groupId));
+  setGroupRevision(db, groupId, r.revision, keepOrTakeName(db, intake, r, groupId));
   noteRotateAgain(db, groupId);
   moved.add(groupId);
   gaveWay.add(groupId);

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { uidText } from '../../electron/vault/ids';
 import { recordsAfter } from '../../server/store/sync';
-import { BOB, groupUidIn, useTeamDesktops } from '../support/team-desktops';
+import { BOB, CAROL, groupUidIn, useTeamDesktops } from '../support/team-desktops';
 import { manualClock, OWNER } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 10, 0, 0));
@@ -96,5 +96,37 @@ describe('a revoke made behind a rename made elsewhere', () => {
     expect(await name(a)).toBe('Network Ops');
     expect(await members(a)).not.toContain(BOB);
     expect((await onServer(opsUid, bobUid)).group).toEqual(after.group);
+  });
+
+  it('gives way to a rotation on a rename made elsewhere at the same key version, and is made again past it on that name', async () => {
+    const ops = team.opsId;
+    const opsUid = groupUidIn(a.file, ops);
+    const bobUid = userUid(a.file, BOB);
+    const aliceUid = userUid(a.file, OWNER);
+    const name = (d: typeof a) => onDesktop(d, async (s) => (await s.team.listGroups()).find((g) => g.id === ops)?.name);
+    const members = (d: typeof a) => onDesktop(d, async (s) => (await s.team.members(ops)).map((m) => m.name));
+    await onDesktop(a, async (s) => { await s.team.grant(ops, BOB, false, await s.team.groupRevision(ops)); });
+    await synced(a);
+    await synced(a2);
+    const before = await onServer(opsUid, bobUid);
+    // a renames Ops and rotates it (carol granted and revoked); a2, behind both, revokes bob to the same key version.
+    await onDesktop(a, async (s) => {
+      await s.team.renameGroup(ops, 'Core Ops', await s.team.groupRevision(ops));
+      await s.team.grant(ops, CAROL, false, await s.team.groupRevision(ops));
+      await s.team.revoke(ops, CAROL, await s.team.memberRevision(ops, CAROL));
+    });
+    await synced(a);
+    const renamed = await onServer(opsUid, bobUid);
+    expect(renamed.group?.keyVersion).toBe((before.group?.keyVersion ?? 0) + 1);
+    await onDesktop(a2, async (s) => { await s.team.revoke(ops, BOB, await s.team.memberRevision(ops, BOB)); });
+    await synced(a2);
+    const after = await onServer(opsUid, bobUid);
+    expect(after.group).toEqual({ author: aliceUid, keyVersion: (before.group?.keyVersion ?? 0) + 2, nameIndex: renamed.group?.nameIndex });
+    expect(await name(a2)).toBe('Core Ops');
+    expect(await members(a2)).not.toContain(BOB);
+    expect(after.bob?.revoked).toBe(true);
+    await synced(a);
+    expect(await name(a)).toBe('Core Ops');
+    expect(await members(a)).not.toContain(BOB);
   });
 });
