@@ -42,11 +42,12 @@ import { uidText } from './ids';
 import type { GroupKey } from './keys';
 import { listEntryRowsInGroups } from './store-entries';
 import { dropRotatedFrom } from './store-rotated-from';
-import { deleteGroupKey, getGroupRow, groupKeysOfGroup, groupKeysOfUser, groupServerCodes, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow } from './store-groups';
+import { ownDevices } from './store-device';
+import { deleteGroupKey, findGroupByIndex, getGroupRow, groupKeysOfGroup, groupKeysOfUser, groupServerCodes, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow, type GroupRow } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupRenamedOnSince, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 import { takeScopeHistory } from './scope-key-history';
 
@@ -335,7 +336,7 @@ function takeGroup(
   if (groupId === undefined) return takeNewGroup(db, intake, r, records, taken, created);
   const row = getGroupRow(db, groupId);
   if (!row) return 'ignored';
-  if (r.keyVersion < row.key_version) return 'unchanged';
+  if (r.keyVersion < row.key_version) return takeUnderOwnRotation(db, intake, r, row);
   if (r.keyVersion === row.key_version && rotatedElsewhereToo(db, intake, r, records, groupId)) {
     // This desktop's own rotation to that version never left it (unsent, or refused by the server,
     // which kept the other): it gives way, and makes its own revokes again past it (giveWay).
@@ -391,11 +392,52 @@ function takeGroup(
   }
   if (!old || !mine) setGroupKeyVersion(db, groupId, r.keyVersion);
   // The row as the record has it: at its revision (the writes above moved this desktop's own count),
-  // so the next change on either side is judged against the same number. A rename made here and not
-  // sent that the record did not take over stays one above it, to be sent (else it reads as taken in).
-  setGroupRevision(db, groupId, r.revision, !renamed && !bin(r.nameIndex).equals(row.name_index));
+  // so the next change on either side is judged against the same number; a rename made here and not
+  // sent that the record did not take over stays one above it, to be sent (keepOrTakeName).
+  setGroupRevision(db, groupId, r.revision, keepOrTakeName(db, intake, r, groupId));
   moved.add(groupId);
   return 'applied';
+}
+
+/**
+ * A group record below the key version held here: stale (this desktop moved the group on), but for a
+ * change made elsewhere that this desktop's own rotation, not sent yet, was made without: the server
+ * refuses such a rotation until its desktop has pulled that record (server/sync/records.ts
+ * groupsChangedUnseen). Its rename is taken under the rotation (a name is sealed under the directory
+ * key, not the group's: nothing to seal again), unless a rename made here waits to be sent too (that
+ * one goes after it, as at the same version). The row stays one above the record, with the record's
+ * revision agreed: the rotation is pushed again, carrying the name, and is never lost to the rename.
+ */
+function takeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: GroupRecord, row: GroupRow): PeopleTaken {
+  const agreed = replicaBase(db, row.uid);
+  const unsentHere = row.revision > agreed && groupSeq(db, row.id) > sentSeq(db);
+  if (!unsentHere || r.revision <= agreed || renamedHereUnsent(db, row.id)) return 'unchanged';
+  if (!takeRename(db, intake, r, row, agreed)) return 'unchanged';
+  setGroupRevision(db, row.id, r.revision, true);
+  return 'applied';
+}
+
+/**
+ * After a group record at a newer key version (or one this desktop's own rotation gave way to) was
+ * taken in: whether the row's name, which the record does not carry, is a rename made here and not
+ * sent, kept to be sent (the row one above the record). Only one made here: a name taken in from
+ * elsewhere was sent on as this desktop's own record (hostile review of 0571e01). Any other name
+ * gives way to the record's, as the server holds it (a rename in the rotation that won a give-way; a
+ * rotation from a desktop that does not say how far it pulled, which the server does not judge:
+ * records.ts groupsChangedUnseen), unless another group here holds that name now (left as it is, as
+ * a name that does not open here is).
+ */
+function keepOrTakeName(db: WriteDb, intake: PeopleIntake, r: GroupRecord, groupId: number): boolean {
+  const row = getGroupRow(db, groupId);
+  if (!row || bin(r.nameIndex).equals(row.name_index)) return false;
+  if (renamedHereUnsent(db, groupId)) return true;
+  if (findGroupByIndex(db, bin(r.nameIndex)) === undefined) takeRename(db, intake, r, row, r.revision - 1);
+  return false;
+}
+
+/** Whether this desktop renamed the group and has not sent the rename yet. */
+function renamedHereUnsent(db: WriteDb, groupId: number): boolean {
+  return groupRenamedOnSince(db, groupId, sentSeq(db), ownDevices(db));
 }
 
 /**
@@ -418,8 +460,7 @@ function giveWay(db: WriteDb, intake: PeopleIntake, r: GroupRecord, records: rea
   rotateIn(db, intake, groupId, old, mine);
   agreeMember(db, groupId, intake.userId, mine);
   taken.add(mine.id);
-  const nameHere = getGroupRow(db, groupId)?.name_index;
-  setGroupRevision(db, groupId, r.revision, nameHere !== undefined && !bin(r.nameIndex).equals(nameHere));
+  setGroupRevision(db, groupId, r.revision, keepOrTakeName(db, intake, r, groupId));
   noteRotateAgain(db, groupId);
   moved.add(groupId);
   gaveWay.add(groupId);

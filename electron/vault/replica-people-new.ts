@@ -177,10 +177,11 @@ function openName(intake: PeopleIntake, r: GroupRecord, uid: Buffer): string | u
  * desktop's directory key, is its index's, and is another name than the one held. Taken from
  * whoever manages the group here; a name another group holds here is CONFLICT. A name that does
  * not open here (sealed under a directory key rotated elsewhere) is no rename: left as it is.
- * Returns whether the group was renamed.
+ * `above`: the revision the record must be newer than (the row's; the agreed one under an unsent
+ * rotation here, replica-people-in.ts takeUnderOwnRotation). Returns whether the group was renamed.
  */
-export function takeRename(db: WriteDb, intake: PeopleIntake, r: GroupRecord, row: GroupRow): boolean {
-  if (r.deletedAt !== null || r.revision <= row.revision || bin(r.nameIndex).equals(row.name_index)) return false;
+export function takeRename(db: WriteDb, intake: PeopleIntake, r: GroupRecord, row: GroupRow, above = row.revision): boolean {
+  if (r.deletedAt !== null || r.revision <= above || bin(r.nameIndex).equals(row.name_index)) return false;
   const name = openName(intake, r, row.uid);
   if (name === undefined) return false;
   requireManages(db, signerOf(db, intake, r), row.id);

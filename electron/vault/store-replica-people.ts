@@ -349,6 +349,17 @@ export function groupSeq(db: ReadDb, groupId: number): number {
 }
 
 /**
+ * Whether one of `devices` (this file's own: store-device.ts ownDevices) renamed the group in an event written after
+ * sequence `after` (the sent one: a rename made here not sent yet). Events taken in from elsewhere, the same person's
+ * second desktop's too, are on their own devices.
+ */
+export function groupRenamedOnSince(db: ReadDb, groupId: number, after: number, devices: readonly Buffer[]): boolean {
+  return devices.some((device) => db.prepare<[number, number, Buffer], { one: number }>(
+    "SELECT 1 AS one FROM audit_log WHERE action = 'group.rename' AND group_id = ? AND seq > ? AND device_id = ? LIMIT 1",
+  ).get(groupId, after, device) !== undefined);
+}
+
+/**
  * Groups this desktop gave way in (review six hole 4: its own unsent rotation lost to one the
  * server kept) whose own revokes are still to be made again by a fresh rotation (team.ts
  * rotateAgain). Local bookkeeping in settings under ROTATE_AGAIN_KEY: the group ids.

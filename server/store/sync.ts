@@ -208,6 +208,20 @@ export async function entriesLeftUnder(db: Queryable, vaultId: string, groupId: 
   return rows.map((row) => ({ id: text(row, 'record_id'), revision: int(row, 'revision') }));
 }
 
+/**
+ * The records of these groups stored after sequence `after` (the pusher's pulls had not reached
+ * them), each with the revision held: what a push moving a group to a new key version would write
+ * over unseen (a rename made elsewhere, reverted by a rotation made on a desktop behind it).
+ */
+export async function groupsStoredAfter(db: Queryable, vaultId: string, groupIds: readonly string[], after: number): Promise<Array<{ readonly id: string; readonly revision: number }>> {
+  if (groupIds.length === 0) return [];
+  const rows = await db.query(
+    "SELECT record_id, revision FROM sync_records WHERE vault_id = $1 AND kind = 'group' AND record_id = ANY($2::text[]) AND seq > $3 ORDER BY seq",
+    [vaultId, [...groupIds], after],
+  );
+  return rows.map((row) => ({ id: text(row, 'record_id'), revision: int(row, 'revision') }));
+}
+
 /** A stored record as a snapshot hands it on: its body as stored (checked when pushed), and what the pull filter reads of it. */
 export interface SnapshotRow {
   readonly seq: number;

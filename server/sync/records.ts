@@ -25,7 +25,7 @@ import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { ServerContext } from '../context';
 import { recordBatchSchema } from '../../shared/sync/record-batches';
 import { batchesOf } from '../store/batches';
-import { createVault, entriesLeftUnder, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, sameNamedCustomers, vaultInfo } from '../store/sync';
+import { createVault, entriesLeftUnder, groupsStoredAfter, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, sameNamedCustomers, vaultInfo } from '../store/sync';
 import { readConsistently, type DatabaseTransaction, type Queryable, type Transaction } from '../store/db';
 import { appendAuditBatch, type AuditEvent } from '../audit';
 import { applyServerCodesSetting, codesRulesBefore } from '../codes/group-setting';
@@ -205,6 +205,7 @@ export async function storePush(
     }
   }
   conflicts.push(...await strayEntriesOf(tx, batch, people.rotated, pulled));
+  conflicts.push(...await groupsChangedUnseen(tx, batch.vault, people.rotated, pulled));
   conflicts.push(...await customersNamedAlready(tx, batch.vault, fresh.filter((r) => r.kind === 'customer' && held.get(r.id) === undefined)));
   if (conflicts.length > 0) {
     if (person.justBound === true) {
@@ -256,6 +257,20 @@ async function strayEntriesOf(tx: Transaction, batch: PushBatch, rotated: Readon
   const strays: Array<{ id: string; revision: number }> = [];
   for (const [groupId, keyVersion] of rotated) strays.push(...await entriesLeftUnder(tx, batch.vault, groupId, keyVersion, pulled, written));
   return strays;
+}
+
+/**
+ * Groups a rotation in this push moves to a new key version whose record the server stored after
+ * the sequence the pusher's pulls reached: a change made elsewhere (a rename, a rotation) that the
+ * rotating desktop never took in. Stored, the rotation's record wrote the group's old name back over
+ * a rename, and a manager holding the rename sent it again under their own signature (hostile
+ * review of 0571e01). Named as conflicts, as strayEntriesOf's are: the desktop pulls the record, takes
+ * its rename under its own unsent rotation (replica-people-in.ts takeGroup) and pushes the rotation
+ * again, past it; nothing of the rotation is lost, and its next push is not judged so for that record.
+ */
+async function groupsChangedUnseen(tx: Transaction, vaultId: string, rotated: ReadonlyMap<string, number>, pulled: number | undefined): Promise<Array<{ id: string; revision: number }>> {
+  if (pulled === undefined || rotated.size === 0) return [];
+  return await groupsStoredAfter(tx, vaultId, [...rotated.keys()], pulled);
 }
 
 /**
