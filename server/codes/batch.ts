@@ -26,8 +26,9 @@
  * rows (holdVaultsAndAskers), so a token revoked or expired, or a session ended, after the request
  * was checked gets the refusal a fresh request would. A session's second step is judged again too,
  * by the rule authenticate applies (sessions.ts secondStepStanding), on its device rows held and the
- * MFA policy read in the statement after (not held: a change committed while the batch runs applies from the
- * next): one whose second step no longer stands is refused as an ended one. A session the codes route hands
+ * MFA policy held shared with them and read in the statement after (store/mfa-policy.ts: a change under way is
+ * waited for and judged by, one that comes later waits until the batch has committed): one whose second step no
+ * longer stands is refused as an ended one. A session the codes route hands
  * over as presented (its access token's hash and device: server/app.ts SESSION_JUDGED_IN_HANDLER) is read here
  * for the first time and judged as authenticate and requireSecondStep judge a request (presentedStanding): the
  * batch is its request's authentication, one statement a code fewer than reading it for the request too.

@@ -11,7 +11,7 @@ import { AUDIT_LOCK_FROM, AUDIT_TAIL_SQL, type AuditTail } from './audit';
 import { toToken, tokensHeldSql, type AutomationTokenRow } from './automation-tokens';
 import { int, text, textOrNull, type Queryable, type Row, type Transaction } from './db';
 import { customRolePermissionsOf } from './membership';
-import { POLICY_SETTING_KEYS } from './mfa-policy';
+import { mfaPolicySharedSql, POLICY_SETTING_KEYS } from './mfa-policy';
 import { heldSessionOf, heldSessionStandingsSql, sessionDevicesHeldSql, sessionHeldOf, sessionsHeldSql, type HeldSession, type SessionHeld } from './sessions';
 
 export interface SealedCodeRow {
@@ -157,8 +157,10 @@ function jsonRows(row: Row, column: string): Row[] {
  * before this is read here, and one after waits until the batch has committed, so no code leaves on a token
  * or session that had ended, or lost its second step, before it was given. The request's own check (when
  * there was one) read them before the batch (review D5): what counts is this read. Where the second steps
- * stand is read by the next statement (lookUpCodesLockingAudit), the MFA policy read, not held. Share locks do not
- * wait on each other. The
+ * stand is read by the next statement (lookUpCodesLockingAudit), and the MFA policy they stand under is held
+ * shared here, last, when sessions ask (store/mfa-policy.ts mfaPolicySharedSql): a change of it under way is waited
+ * for, and the next statement, whose snapshot is taken after, reads it; one that comes later waits until the batch has
+ * committed. Share locks do not wait on each other. The
  * CTEs are held in the order the outer select names them (each scalar subquery is run when its column is
  * made, left to right): the devices before the sessions, the order a device's removal takes them in.
  */
@@ -173,7 +175,8 @@ export async function holdVaultsAndAskers(
      SELECT (SELECT count(*) FROM held_vaults)::int AS vaults,
        (SELECT coalesce(json_agg(held_tokens), '[]'::json) FROM held_tokens) AS tokens,
        (SELECT count(*) FROM held_devices)::int AS devices,
-       (SELECT coalesce(json_agg(held_sessions), '[]'::json) FROM held_sessions) AS sessions`,
+       (SELECT coalesce(json_agg(held_sessions), '[]'::json) FROM held_sessions) AS sessions,
+       (SELECT count(*) FROM (${mfaPolicySharedSql('cardinality($3::text[]) + cardinality($4::text[]) > 0')}) policy)::int AS policy`,
     [[...new Set(vaultIds)].sort(), [...new Set(tokenIds)].sort(), [...new Set(sessionIds)].sort(), [...new Set(accessHashes)].sort()],
   );
   if (row === undefined) throw new CrewvaultError('INTERNAL', 'holding a batch\'s vaults and askers returned no row');
@@ -233,7 +236,8 @@ export interface CodesLookedUp {
  * waits on may still open this batch's codes, their events after its own in the chain (as when the lock
  * was a statement after this read). Statements after it see everything committed before the lock was held.
  * The same statement reads where the sessions `sessionIds` (held by holdVaultsAndAskers) stand, their second
- * steps under the MFA policy (store/sessions.ts heldSessionStandingsSql): as of after they were held.
+ * steps under the MFA policy (store/sessions.ts heldSessionStandingsSql): as of after they and the policy were
+ * held (a policy change under way when the batch held it has committed; one after waits for this batch).
  */
 export async function lookUpCodesLockingAudit(tx: Transaction, asks: readonly CodeAsk[], sessionIds: readonly string[]): Promise<CodesLookedUp> {
   const rows = await tx.query(
