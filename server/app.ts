@@ -16,7 +16,7 @@ import { DEVICE_HEADER, SERVER_BODY_LIMIT_BYTES, SERVER_ROUTES, SYNC_STREAM_PATH
 import { CrewvaultError } from '../shared/errors';
 import { authenticateToken, isAutomationToken, type Caller, type TokenCaller } from './auth/automation-tokens';
 import { requireSecondStep } from './auth/second-step';
-import { authenticate, type Authenticated } from './auth/sessions';
+import { authenticate, presentedSession, type Authenticated, type PresentedSession } from './auth/sessions';
 import type { ServerContext } from './context';
 import { errorReply } from './errors';
 import { isFromThisMachine, requireThisMachine } from './settings/local-only';
@@ -60,6 +60,11 @@ export interface CallContext {
   readonly auth: Authenticated | undefined;
   /** Present instead when an automation token called a route naming one of its scopes. */
   readonly token: TokenCaller | undefined;
+  /**
+   * Present instead on a route of SESSION_JUDGED_IN_HANDLER called with a session: the session as presented,
+   * not yet read; its handler reads and judges it in its own transaction, as the app would have.
+   */
+  readonly presented: PresentedSession | undefined;
   /** The client's address as the socket says (no proxy header is trusted). */
   readonly source: string;
   readonly server: ServerFacts;
@@ -85,8 +90,19 @@ const JUDGED_AGAIN_AFTER_MS = 1_000;
 interface Judged {
   readonly auth: Authenticated | undefined;
   readonly token: TokenCaller | undefined;
+  readonly presented: PresentedSession | undefined;
   readonly at: number;
 }
+
+/**
+ * Routes whose session is read and judged by their handler, in the transaction that serves the call, rather than
+ * on the headers: a code's batch (server/codes/batch.ts) reads its asker's session there anyway, and reading it for
+ * the request as well was one statement a code more. The handler applies the rules the app would (authenticate,
+ * requireSecondStep: server/auth/sessions.ts presentedStanding). Such a route's body (16 KiB at most) is read before
+ * its session is judged; a body it refuses is refused only once the session has been judged here, so a caller without
+ * a session still learns nothing of the body. An automation token is judged on the headers as on any route.
+ */
+const SESSION_JUDGED_IN_HANDLER: ReadonlySet<ServerRouteName> = new Set(['codes']);
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const ctx: ServerContext = { db: options.db, keys: options.keys, now: options.now, throttle: options.throttle, codeLimits: options.codeLimits };
@@ -134,17 +150,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   for (const name of Object.keys(SERVER_ROUTES) as ServerRouteName[]) {
     const spec = SERVER_ROUTES[name];
     const handler = ROUTE_HANDLERS[name] as (input: unknown, call: CallContext) => Promise<unknown>;
-    const judge = async (request: FastifyRequest): Promise<Judged> => {
+    const judge = async (request: FastifyRequest, whole = false): Promise<Judged> => {
       const at = ctx.now();
       // Where the call comes from before who makes it: a server setting is not even signed in to from elsewhere.
       if (spec.local === true) requireThisMachine(isFromThisMachine(request.socket.remoteAddress, request.headers, options.localAdminKey), allowRemoteAdmin);
       // Who is asking comes first: a caller without a session learns nothing, not even which body is wrong.
       const presented = spec.access === 'public' ? undefined : bearer(request);
       const token = isAutomationToken(presented) ? await authenticateToken(ctx, presented, spec.tokenScope, request.ip) : undefined;
+      if (!whole && token === undefined && spec.access === 'session' && SESSION_JUDGED_IN_HANDLER.has(name)) {
+        return { auth: undefined, token, presented: presentedSession(presented, deviceOf(request)), at };
+      }
       const auth = spec.access === 'public' || token !== undefined ? undefined : await authenticate(ctx, presented, deviceOf(request));
       // A session past its password step only gets the routes that finish signing in.
       if (spec.access === 'session' && auth !== undefined) requireSecondStep(auth);
-      return { auth, token, at };
+      return { auth, token, presented: undefined, at };
     };
     app.route({
       method: spec.method,
@@ -159,9 +178,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         const judged = callers.get(request);
         // A body slow to arrive is judged again on its arrival: a session signed out, a token revoked
         // meanwhile, is refused as at its very next request (test/server/revoke-next-request.test.ts).
-        const { auth, token } = judged === undefined || ctx.now() - judged.at >= JUDGED_AGAIN_AFTER_MS ? await judge(request) : judged;
-        const input = spec.input === null ? undefined : spec.input.parse(request.body ?? {});
-        const value = await handler(input, { ctx, version: options.version, auth, token, source: request.ip, server });
+        const { auth, token, presented } = judged === undefined || ctx.now() - judged.at >= JUDGED_AGAIN_AFTER_MS ? await judge(request) : judged;
+        let input: unknown;
+        try {
+          input = spec.input === null ? undefined : spec.input.parse(request.body ?? {});
+        } catch (error) {
+          // A session the handler would have judged is judged before the body's refusal is told.
+          if (presented !== undefined) await judge(request, true);
+          throw error;
+        }
+        const value = await handler(input, { ctx, version: options.version, auth, token, presented, source: request.ip, server });
         void reply.header('cache-control', 'no-store');
         // A value written as JSON already (stored records handed on as stored: json-text.ts).
         if (value instanceof JsonText) return reply.type('application/json; charset=utf-8').send(value.okReply());

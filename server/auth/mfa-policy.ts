@@ -18,7 +18,7 @@ import { appendAudit } from '../audit';
 import type { ServerContext } from '../context';
 import type { Queryable } from '../store/db';
 import { mfaStanding } from '../store/mfa';
-import { readMfaPolicy, setExternal, writeAskedSince, writeIdleMinutes, writeMfaPolicy } from '../store/mfa-policy';
+import { holdMfaPolicyForChange, readMfaPolicy, setExternal, writeAskedSince, writeIdleMinutes, writeMfaPolicy } from '../store/mfa-policy';
 import { holdSecondStepAuthority, requireSecondStepAuthority } from './admin-grants';
 import { requireActOn } from './devices';
 import { requireFreshProof } from './second-step';
@@ -60,6 +60,8 @@ export async function setPolicy(ctx: ServerContext, auth: Authenticated, input: 
   const scope = input.scope ?? 'global';
   if (scope === 'global' && input.level === null) throw new CrewvaultError('INVALID_INPUT', 'level: the global policy is always off, optional or required');
   return ctx.db.transaction(async (tx) => {
+    // Held first: a codes batch judging sessions by the policy commits before this, or reads what this commits.
+    await holdMfaPolicyForChange(tx);
     const before = levelIn(await readMfaPolicy(tx), scope);
     if (rank(input.level) < rank(before)) await requireOwnFreshProof(tx, ctx, auth);
     await writeMfaPolicy(tx, scope, input.level);
@@ -80,6 +82,7 @@ export async function setPolicy(ctx: ServerContext, auth: Authenticated, input: 
 export async function setIdleMinutes(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'mfaIdleSet'>, source: string): Promise<ServerRouteOutput<'mfaIdleSet'>> {
   if (auth.user.role !== 'owner') throw new CrewvaultError('FORBIDDEN', 'Only owners set the idle time');
   return ctx.db.transaction(async (tx) => {
+    await holdMfaPolicyForChange(tx);
     const before = (await readMfaPolicy(tx)).idleMinutes;
     // 0 never asks again: the loosest of all.
     const loosens = before !== 0 && (input.minutes === 0 || input.minutes > before);
@@ -103,6 +106,7 @@ export async function setUserExternal(ctx: ServerContext, auth: Authenticated, i
   if (!input.external) await requireSecondStepAuthority(ctx, auth, UNMARKING);
   await ctx.db.transaction(async (tx) => {
     if (!input.external) await holdSecondStepAuthority(tx, auth, UNMARKING);
+    await holdMfaPolicyForChange(tx);
     await setExternal(tx, input.userId, input.external);
     await appendAudit(tx, ctx, { kind: 'user.external-set', actorId: auth.user.id, subjectId: input.userId, source, detail: { external: input.external } });
   });

@@ -45,11 +45,22 @@ export function secondStepOf(secondStepAt: number | null, standing: { readonly a
   return standing.policy === 'required' ? 'enrol' : 'done';
 }
 
+/**
+ * The MFA_REQUIRED a session gets while its second step is still to do (undefined once it is done):
+ * for every `session` route (requireSecondStep) and for the codes batch, which judges a presented
+ * session itself (server/codes/batch.ts).
+ */
+export function secondStepRefusal(secondStep: SecondStep): CrewvaultError | undefined {
+  if (secondStep === 'code') return new CrewvaultError('MFA_REQUIRED', 'Enter the code from your authenticator app first');
+  if (secondStep === 'enrol') return new CrewvaultError('MFA_REQUIRED', 'This server requires two-step sign-in: set up an authenticator app first');
+  if (secondStep === 'device') return new CrewvaultError('MFA_REQUIRED', 'This device is new: enter the code e-mailed to you first');
+  return undefined;
+}
+
 /** Throws MFA_REQUIRED unless the session may have data (app.ts, for every `session` route). */
 export function requireSecondStep(auth: Authenticated): void {
-  if (auth.secondStep === 'code') throw new CrewvaultError('MFA_REQUIRED', 'Enter the code from your authenticator app first');
-  if (auth.secondStep === 'enrol') throw new CrewvaultError('MFA_REQUIRED', 'This server requires two-step sign-in: set up an authenticator app first');
-  if (auth.secondStep === 'device') throw new CrewvaultError('MFA_REQUIRED', 'This device is new: enter the code e-mailed to you first');
+  const refusal = secondStepRefusal(auth.secondStep);
+  if (refusal !== undefined) throw refusal;
 }
 
 function wrongCode(): CrewvaultError {

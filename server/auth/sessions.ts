@@ -74,6 +74,35 @@ export function sessionStillStands(held: HeldSession | undefined, accessExpiresA
   return secondStep === 'done' ? undefined : new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
 }
 
+/** A session as a request presents it, not yet read: its access token's hash and the device it came from. */
+export interface PresentedSession {
+  readonly accessHash: string;
+  readonly deviceId: string;
+}
+
+/** What a request presents (the headers), or the refusal of one that presents no session; reads nothing. */
+export function presentedSession(accessToken: string | undefined, deviceId: string | undefined): PresentedSession {
+  if (accessToken === undefined || deviceId === undefined) throw new CrewvaultError('UNAUTHORIZED', 'Sign in first');
+  return { accessHash: hashToken(accessToken), deviceId };
+}
+
+/**
+ * Where the session read for a presented access token stands at `now` (undefined: no session holds
+ * the token, or its person is gone): refused when it is another device's or its access token expired,
+ * else its second step's standing (secondStepStanding). The one rule authenticate applies at every
+ * request and the codes batch applies to a session it reads itself (server/codes/batch.ts), so the two cannot drift.
+ */
+export function presentedStanding(held: HeldSession | undefined, deviceId: string, now: number): SecondStep | CrewvaultError {
+  if (held === undefined || held.session.deviceId !== deviceId) return new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
+  if (now >= held.session.accessExpiresAt) return accessExpired();
+  return secondStepStanding(held.session, held.mfa, held.device, now);
+}
+
+/** A whole session in use is touched (its idle time starts again) at most once a TOUCH_EVERY_MS. */
+export function touchDue(session: SessionRow, now: number): boolean {
+  return now - lastUseOf(session) >= TOUCH_EVERY_MS;
+}
+
 export function publicUser(user: UserRow): ServerUser {
   return { id: user.id, username: user.username, role: user.role };
 }
@@ -96,18 +125,18 @@ export async function openSession(db: Queryable, now: number, user: UserRow, dev
  * waiting for either past SECOND_STEP_TTL_MS after the password is over (back to the password).
  */
 export async function authenticate(ctx: ServerContext, accessToken: string | undefined, deviceId: string | undefined): Promise<Authenticated> {
-  if (accessToken === undefined || deviceId === undefined) throw new CrewvaultError('UNAUTHORIZED', 'Sign in first');
+  const presented = presentedSession(accessToken, deviceId);
   // One statement: the session, its person, their second-step standing and their device's.
   // Read with the requests that arrived beside it, in one statement started after it arrived (session-reads.ts).
-  const standing = await sessionReads(ctx).find(hashToken(accessToken));
-  if (standing === undefined || standing.session.deviceId !== deviceId) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
-  const { session } = standing;
-  if (ctx.now() >= session.accessExpiresAt) throw accessExpired();
+  const standing = await sessionReads(ctx).find(presented.accessHash);
   const now = ctx.now();
-  const secondStep = secondStepStanding(session, standing.mfa, standing.device, now);
+  const secondStep = presentedStanding(standing, presented.deviceId, now);
   if (secondStep instanceof CrewvaultError) throw secondStep;
+  // presentedStanding refuses a missing standing: here it is one.
+  if (standing === undefined) throw new CrewvaultError('UNAUTHORIZED', SIGN_IN_AGAIN);
+  const { session } = standing;
   // A whole session in use: its idle time starts again (written at most once a minute).
-  if (secondStep === 'done' && now - lastUseOf(session) >= TOUCH_EVERY_MS) await touchSession(ctx.db, session.id, now + REFRESH_TTL_MS);
+  if (secondStep === 'done' && touchDue(session, now)) await touchSession(ctx.db, session.id, now + REFRESH_TTL_MS);
   return { session, user: standing.user, secondStep };
 }
 

@@ -28,16 +28,23 @@
  * rows (holdVaultsAndAskers), so a token revoked or expired, or a session ended, after the request
  * was checked gets the refusal a fresh request would. A session's second step is judged again too,
  * by the rule authenticate applies (sessions.ts secondStepStanding), on its device rows held and the
- * MFA policy read as the batch starts: one whose second step no longer stands is refused as an ended one.
+ * MFA policy held shared with them and read in the statement after (store/mfa-policy.ts: a change under way is
+ * waited for and judged by, one that comes later waits until the batch has committed): one whose second step no
+ * longer stands is refused as an ended one. A session the codes route hands
+ * over as presented (its access token's hash and device: server/app.ts SESSION_JUDGED_IN_HANDLER) is read here
+ * for the first time and judged as authenticate and requireSecondStep judge a request (presentedStanding): the
+ * batch is its request's authentication, one statement a code fewer than reading it for the request too.
  * Must never: give a code before its audit event is committed, decide access outside the
  * transaction that counts and audits the code, or hold one batcher for two servers.
  */
 import { CrewvaultError } from '../../shared/errors';
 import { appendAuditBatchAfter, type AuditEvent } from '../audit';
 import { tokenStanding } from '../auth/automation-tokens';
-import { sessionStillStands } from '../auth/sessions';
-import type { ServerContext } from '../context';
+import { secondStepRefusal } from '../auth/second-step';
+import { presentedStanding, sessionStillStands, touchDue } from '../auth/sessions';
+import { REFRESH_TTL_MS, type ServerContext } from '../context';
 import { addThrottleCountsReadingAuditTail, holdVaultsAndAskers, lookUpCodesLockingAudit, type AskersHeld, type CodeHeld, type ThrottleCount } from '../store/codes';
+import { touchSessions, type HeldSession } from '../store/sessions';
 
 export interface CodeLimits {
   readonly perEntryStep: number;
@@ -63,15 +70,17 @@ const MINUTE_MS = 60_000;
 
 /**
  * Who asks, read again in the batch's transaction: an automation token (by id), or a session (by
- * id, with the expiry of the access token the request came with).
+ * id, with the expiry of the access token the request came with), each with the account it acts as
+ * (whose budget it counts against, whichever token or session asks, and the audit's actor); or a session
+ * as the request presented it and nothing read it yet (the codes route: the batch is its only read, and
+ * judges it as authenticate would; the account is the session's person).
  */
 export type Asker =
-  | { readonly kind: 'token'; readonly id: string }
-  | { readonly kind: 'session'; readonly id: string; readonly accessExpiresAt: number };
+  | { readonly kind: 'token'; readonly id: string; readonly account: string }
+  | { readonly kind: 'session'; readonly id: string; readonly accessExpiresAt: number; readonly account: string }
+  | { readonly kind: 'presented'; readonly accessHash: string; readonly deviceId: string };
 
 export interface CodeRequest {
-  /** The account it acts as: whose budget it counts against (whichever token or session asks), and the audit's actor. */
-  readonly account: string;
   readonly asker: Asker;
   readonly vault: string;
   readonly entry: string;
@@ -96,6 +105,12 @@ interface Pending extends CodeRequest {
 }
 
 type Outcome = { readonly grant: CodeGrant<unknown>; readonly now: number } | CrewvaultError;
+
+/** An ask its asker and its judge let through, and the account it counts against. */
+interface Judged {
+  readonly account: string;
+  readonly grant: CodeGrant<unknown>;
+}
 
 /** A promise opened by hand, once. */
 class Gate {
@@ -131,22 +146,43 @@ function passLock(before: Gates, gates: Gates): void {
   void before.locked.promise.then(() => gates.locked.open());
 }
 
+/** The account an ask acts as, as the batch holds its asker (undefined: a presented session no session holds now). */
+function accountOf(asker: Asker, askers: AskersHeld): string | undefined {
+  return asker.kind === 'presented' ? askers.sessionsByHash.get(asker.accessHash)?.userId : asker.account;
+}
+
 /**
- * The refusal of an ask whose asker no longer stands, as the batch holds it: the answers a fresh
- * request gets (authenticateToken, authenticate). A token or session of another account than the
- * ask's is a bug, said as one.
+ * The refusal of an ask whose asker does not stand, as the batch holds it (`standings`: where the held
+ * sessions' second steps stand): the answers a fresh request gets (authenticateToken, authenticate and
+ * requireSecondStep). A token or session of another account than the ask's is a bug, said as one.
  */
-function askerRefusal(p: CodeRequest, askers: AskersHeld, now: number): CrewvaultError | undefined {
-  const { asker } = p;
+function askerRefusal(asker: Asker, askers: AskersHeld, standings: ReadonlyMap<string, HeldSession>, now: number): CrewvaultError | undefined {
   if (asker.kind === 'token') {
     const token = tokenStanding(askers.tokens.get(asker.id), 'codes', now);
     if (token instanceof CrewvaultError) return token;
-    return token.createdBy === p.account ? undefined : new CrewvaultError('INTERNAL', 'a code was asked with a token of another account');
+    return token.createdBy === asker.account ? undefined : new CrewvaultError('INTERNAL', 'a code was asked with a token of another account');
   }
-  const session = askers.sessions.get(asker.id);
+  if (asker.kind === 'presented') {
+    const held = askers.sessionsByHash.get(asker.accessHash);
+    const secondStep = presentedStanding(held === undefined ? undefined : standings.get(held.id), asker.deviceId, now);
+    return secondStep instanceof CrewvaultError ? secondStep : secondStepRefusal(secondStep);
+  }
+  const session = standings.get(asker.id);
   const refusal = sessionStillStands(session, asker.accessExpiresAt, now);
   if (refusal !== undefined) return refusal;
-  return session?.session.userId === p.account ? undefined : new CrewvaultError('INTERNAL', 'a code was asked with a session of another account');
+  return session?.session.userId === asker.account ? undefined : new CrewvaultError('INTERNAL', 'a code was asked with a session of another account');
+}
+
+/** The presented sessions of a batch that stand and are due a touch (as authenticate touches: their idle time starts again). */
+function touchesDue(batch: readonly CodeRequest[], askers: AskersHeld, standings: ReadonlyMap<string, HeldSession>, now: number): string[] {
+  const due = new Set<string>();
+  for (const { asker } of batch) {
+    if (asker.kind !== 'presented') continue;
+    const held = askers.sessionsByHash.get(asker.accessHash);
+    const standing = held === undefined ? undefined : standings.get(held.id);
+    if (standing !== undefined && presentedStanding(standing, asker.deviceId, now) === 'done' && touchDue(standing.session, now)) due.add(standing.session.id);
+  }
+  return [...due];
 }
 
 /** Whole seconds, at least one (the reply's contract has no field for it: the message says it). */
@@ -228,7 +264,12 @@ export class CodeBatcher {
   private async run(batch: readonly Pending[], before: Gates, gates: Gates): Promise<void> {
     let outcomes: Outcome[];
     try {
-      outcomes = await this.write(batch, before, gates);
+      const written = await this.write(batch, before, gates);
+      outcomes = written.outcomes;
+      // Sessions this batch authenticated, touched once it has committed (in it, the update would wait on another batch's
+      // share of the row while holding the audit's lock). A touch that fails is not a reason to withhold codes given and
+      // audited: it only leaves the session's last use where it was, and the next request touches it.
+      await touchSessions(this.ctx.db, written.touch, written.now + REFRESH_TTL_MS).catch(() => undefined);
     } catch (error) {
       const failed = error instanceof CrewvaultError ? error : new CrewvaultError('BUSY', 'The server could not record this code: try again soon.');
       outcomes = batch.map(() => failed);
@@ -250,16 +291,20 @@ export class CodeBatcher {
     this.pump();
   }
 
-  private async write(batch: readonly Pending[], before: Gates, gates: Gates): Promise<Outcome[]> {
+  private async write(batch: readonly Pending[], before: Gates, gates: Gates): Promise<{ readonly outcomes: Outcome[]; readonly touch: readonly string[]; readonly now: number }> {
     const keyOf = (p: Pending): { entry: string; all: string } => ({ entry: `entry ${p.vault}/${p.entry}`, all: 'all' });
     return this.ctx.db.transaction(async (tx) => {
       // Access first, under the vaults' rows: what a push commits from here on waits for this batch. The askers' tokens
-      // and sessions are held in the same statement: a revocation or sign-out from here on waits for this batch too.
+      // and sessions are held in the same statement: a revocation or sign-out from here on waits for this batch too. A
+      // session presented by its access token is read here for the first time: this is its request's authentication.
       const askers = await holdVaultsAndAskers(
         tx, batch.map((p) => p.vault),
         batch.flatMap((p) => (p.asker.kind === 'token' ? [p.asker.id] : [])),
         batch.flatMap((p) => (p.asker.kind === 'session' ? [p.asker.id] : [])),
+        batch.flatMap((p) => (p.asker.kind === 'presented' ? [p.asker.accessHash] : [])),
       );
+      // Whose each ask is: a presented session's person (none: no session holds its token now, refused below).
+      const accounts = batch.map((p) => accountOf(p.asker, askers));
       // Then access is read in the statement that takes the audit's lock, asked for once the batch before holds it:
       // PostgreSQL queues this one behind it and hands it over at that batch's COMMIT (no round trip of ours between
       // the two); asked before, it could be granted first and the two batches' order would not be arrival's. The
@@ -268,13 +313,26 @@ export class CodeBatcher {
       // every event committed before (the chain's tail). What it reads of access is as of its start, under the
       // vaults' rows (store/codes.ts lookUpCodesLockingAudit): one round trip a batch fewer than a lock of its own.
       await before.locked.promise;
-      const held = await lookUpCodesLockingAudit(tx, batch.map((p) => ({ vault: p.vault, entry: p.entry, account: p.account })));
+      const asks = batch.flatMap((p, i) => {
+        const account = accounts[i];
+        return account === undefined ? [] : [{ i, vault: p.vault, entry: p.entry, account }];
+      });
+      const looked = await lookUpCodesLockingAudit(tx, asks, [...askers.sessions.keys()]);
       gates.locked.open();
       this.readDone(gates);
+      const held = new Map(asks.map((ask, n) => [ask.i, looked.held[n]]));
       const now = this.ctx.now();
       const minute = Math.floor(now / MINUTE_MS);
       // An asker that no longer stands is refused before its access to the entry is looked at.
-      const judged = batch.map((p, i) => askerRefusal(p, askers, now) ?? p.judge(held[i], now));
+      const judged = batch.map((p, i): Judged | CrewvaultError => {
+        const refusal = askerRefusal(p.asker, askers, looked.standings, now);
+        if (refusal !== undefined) return refusal;
+        const account = accounts[i];
+        if (account === undefined) return new CrewvaultError('INTERNAL', 'a code was asked by an asker of no account');
+        const grant = p.judge(held.get(i), now);
+        return grant instanceof CrewvaultError ? grant : { account, grant };
+      });
+      const touch = touchesDue(batch, askers, looked.standings, now);
       const counts = new Map<string, ThrottleCount>();
       const add = (actor: string, key: string, window: number): void => {
         const id = `${actor}|${key}`;
@@ -288,19 +346,19 @@ export class CodeBatcher {
         if (verdict === undefined || verdict instanceof CrewvaultError) return;
         // The step's end in ms, not its number: numbers of different periods do not compare (an entry's key changed from
         // 30 to 60 s: the stored number, about twice the new ones, stayed the newest window, and the count never started again).
-        add(p.account, keyOf(p).entry, verdict.stepEndsAt);
-        add(p.account, keyOf(p).all, minute);
+        add(verdict.account, keyOf(p).entry, verdict.grant.stepEndsAt);
+        add(verdict.account, keyOf(p).all, minute);
       });
       // Nothing let through: nothing to count or audit (the lock, taken with the read, goes with the COMMIT: a batch
       // of refusals holds it one round trip, as it holds the vaults' rows).
       if (counts.size === 0) {
-        return judged.map((verdict) => (verdict instanceof CrewvaultError ? verdict : new CrewvaultError('INTERNAL', 'a request of a batch was not judged')));
+        return { outcomes: judged.map((verdict) => (verdict instanceof CrewvaultError ? verdict : new CrewvaultError('INTERNAL', 'a request of a batch was not judged'))), touch, now };
       }
       // Counted and audited after the batch before has ended (under the lock: a request's place among its key's counts
       // and in the chain follows arrival), the counts and the chain's tail in one statement.
       const sorted = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
-      const eventOf = (p: Pending, grant: CodeGrant<unknown>): AuditEvent => ({
-        kind: 'codes.computed', actorId: p.account, source: p.source,
+      const eventOf = (p: Pending, account: string, grant: CodeGrant<unknown>): AuditEvent => ({
+        kind: 'codes.computed', actorId: account, source: p.source,
         detail: { vault: p.vault, entry: p.entry, step: grant.step, ...(p.asker.kind === 'token' ? { token: p.asker.id } : {}) },
       });
       // The audit rows (and their batch's signature) are made after it, once every ask's place among its limits is known:
@@ -317,23 +375,24 @@ export class CodeBatcher {
       };
       const events: AuditEvent[] = [];
       const outcomes = batch.map((p, i): Outcome => {
-        const grant = judged[i];
-        if (grant === undefined) return new CrewvaultError('INTERNAL', 'a request of a batch was not judged');
-        if (grant instanceof CrewvaultError) return grant;
+        const verdict = judged[i];
+        if (verdict === undefined) return new CrewvaultError('INTERNAL', 'a request of a batch was not judged');
+        if (verdict instanceof CrewvaultError) return verdict;
+        const { account, grant } = verdict;
         const keys = keyOf(p);
-        const inStep = position(p.account, keys.entry);
-        const inMinute = position(p.account, keys.all);
+        const inStep = position(account, keys.entry);
+        const inMinute = position(account, keys.all);
         if (inStep > this.limits.perEntryStep) {
           return new CrewvaultError('TOO_MANY_ATTEMPTS', `This code was asked for too often in this time step: ask again in ${seconds(grant.stepEndsAt - now)} s.`);
         }
         if (inMinute > this.limits.perMinute) {
           return new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many codes this minute: ask again in ${seconds((minute + 1) * MINUTE_MS - now)} s.`);
         }
-        events.push(eventOf(p, grant));
+        events.push(eventOf(p, account, grant));
         return { grant, now };
       });
       await appendAuditBatchAfter(tx, this.ctx, tail, events);
-      return outcomes;
+      return { outcomes, touch, now };
     });
   }
 }

@@ -22,7 +22,7 @@ import { timeStep, totpCode, type OtpParams } from '../../shared/otp';
 import type { ServerCodeKey } from '../../shared/sync/server-codes';
 import { appendAuditBatch, type AuditEvent } from '../audit';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
-import type { Authenticated } from '../auth/sessions';
+import type { Authenticated, PresentedSession } from '../auth/sessions';
 import type { ServerContext } from '../context';
 import { deleteSealedCode, deleteSealedCodesOfGroup, entryPlacement, findSealedCode, holdVaults, putSealedCode, serverCodeGroups, type CodeHeld, type SealedCodeRow } from '../store/codes';
 import type { Transaction } from '../store/db';
@@ -97,17 +97,34 @@ function notYours(): CrewvaultError {
 
 /** The token or session a call came with, for the batch to read again. */
 function askerOf(caller: Caller): Asker {
-  if (caller.token !== undefined) return { kind: 'token', id: caller.token.id };
-  if (caller.session !== undefined) return { kind: 'session', id: caller.session.id, accessExpiresAt: caller.session.accessExpiresAt };
+  if (caller.token !== undefined) return { kind: 'token', id: caller.token.id, account: caller.user.id };
+  if (caller.session !== undefined) return { kind: 'session', id: caller.session.id, accessExpiresAt: caller.session.accessExpiresAt, account: caller.user.id };
   throw new CrewvaultError('INTERNAL', 'a code was asked by a caller with neither a token nor a session');
 }
 
+/**
+ * A code for a caller authenticated before the batch (an automation token's, whose scope and vaults the request
+ * checked; a session's authenticated in process): the batch reads its token or session again.
+ */
 export async function computeCode(ctx: ServerContext, caller: Caller, input: ServerRouteInput<'codes'>, source: string): Promise<ServerRouteOutput<'codes'>> {
   requireVaultInReach(caller, input.vault);
+  return codeFor(ctx, askerOf(caller), input, source);
+}
+
+/**
+ * A code for a session as its request presented it, not yet read (server/app.ts, the codes route): the batch's
+ * transaction is the session's only read, and judges it as authenticate and requireSecondStep would (batch.ts),
+ * one statement a code fewer than reading it for the request and again in the batch.
+ */
+export async function computeCodeForPresented(ctx: ServerContext, presented: PresentedSession, input: ServerRouteInput<'codes'>, source: string): Promise<ServerRouteOutput<'codes'>> {
+  return codeFor(ctx, { kind: 'presented', accessHash: presented.accessHash, deviceId: presented.deviceId }, input, source);
+}
+
+async function codeFor(ctx: ServerContext, asker: Asker, input: ServerRouteInput<'codes'>, source: string): Promise<ServerRouteOutput<'codes'>> {
   // Judged in the batch's transaction (batch.ts), under the vault's row: the asker's token or session still
   // standing first, then access, the seal after. Counted against the account, whichever of its tokens or sessions asks.
   const { grant, now } = await codeBatcher(ctx).take({
-    account: caller.user.id, asker: askerOf(caller),
+    asker,
     vault: input.vault, entry: input.entry, source,
     judge: (held: CodeHeld | undefined, at: number): CodeGrant<OtpParams> | CrewvaultError => {
       if (held === undefined) return notYours();

@@ -11,8 +11,8 @@ import { AUDIT_LOCK_FROM, AUDIT_TAIL_SQL, type AuditTail } from './audit';
 import { toToken, tokensHeldSql, type AutomationTokenRow } from './automation-tokens';
 import { int, text, textOrNull, type Queryable, type Row, type Transaction } from './db';
 import { customRolePermissionsOf } from './membership';
-import { POLICY_SETTING_KEYS } from './mfa-policy';
-import { heldSessionOf, heldSessionStandingsSql, sessionDevicesHeldSql, sessionsHeldSql, type HeldSession } from './sessions';
+import { mfaPolicySharedSql, POLICY_SETTING_KEYS } from './mfa-policy';
+import { heldSessionOf, heldSessionStandingsSql, sessionDevicesHeldSql, sessionHeldOf, sessionsHeldSql, type HeldSession, type SessionHeld } from './sessions';
 
 export interface SealedCodeRow {
   readonly entry: string;
@@ -131,10 +131,13 @@ export async function holdVaults(tx: Transaction, vaultIds: readonly string[]): 
   await tx.query('SELECT vault_id FROM sync_vaults WHERE vault_id = ANY($1::text[]) ORDER BY vault_id FOR SHARE', [[...new Set(vaultIds)].sort()]);
 }
 
-/** The rows of a batch's askers, as held: a token or session absent from its map is gone. */
+/** The rows of a batch's askers, as held: a token or session absent from its maps is gone. */
 export interface AskersHeld {
   readonly tokens: ReadonlyMap<string, AutomationTokenRow>;
-  readonly sessions: ReadonlyMap<string, HeldSession>;
+  /** By id. */
+  readonly sessions: ReadonlyMap<string, SessionHeld>;
+  /** By the access token hash each holds now. */
+  readonly sessionsByHash: ReadonlyMap<string, SessionHeld>;
 }
 
 /** A json_agg column: its rows (pg and PGlite hand json over parsed; text is parsed here). */
@@ -147,38 +150,44 @@ function jsonRows(row: Row, column: string): Row[] {
 
 /**
  * holdVaults, and in the same statement the rows of the automation tokens and sessions that ask
- * (store/automation-tokens.ts tokensHeldSql, store/sessions.ts sessionsHeldSql), and the device rows
- * those sessions' second steps may stand on (a trusted or authorised device: sessionDevicesHeldSql),
- * held FOR SHARE until the batch commits: a revocation, a sign-out, a session's end or a device's trust
- * forgotten committed before this is read here, and one after waits until the batch has committed, so
- * no code leaves on a token or session that had ended, or lost its second step, before it was given.
- * The request's own check read them before the batch (review D5): what counts is this read. The MFA
- * policy is read, not held. Share locks do not wait on each other. The CTEs are held in the order the
- * outer select names them (each scalar subquery is run when its column is made, left to right): the
- * devices before the sessions, the order a device's removal takes them in.
+ * (store/automation-tokens.ts tokensHeldSql, store/sessions.ts sessionsHeldSql: a session by its id, or by
+ * the access token hash a request presented, which the batch then judges itself), and the device rows those
+ * sessions' second steps may stand on (a trusted or authorised device: sessionDevicesHeldSql), held FOR SHARE
+ * until the batch commits: a revocation, a sign-out, a session's end or a device's trust forgotten committed
+ * before this is read here, and one after waits until the batch has committed, so no code leaves on a token
+ * or session that had ended, or lost its second step, before it was given. The request's own check (when
+ * there was one) read them before the batch (review D5): what counts is this read. Where the second steps
+ * stand is read by the next statement (lookUpCodesLockingAudit), and the MFA policy they stand under is held
+ * shared here, last, when sessions ask (store/mfa-policy.ts mfaPolicySharedSql): a change of it under way is waited
+ * for, and the next statement, whose snapshot is taken after, reads it; one that comes later waits until the batch has
+ * committed. Share locks do not wait on each other. The
+ * CTEs are held in the order the outer select names them (each scalar subquery is run when its column is
+ * made, left to right): the devices before the sessions, the order a device's removal takes them in.
  */
-export async function holdVaultsAndAskers(tx: Transaction, vaultIds: readonly string[], tokenIds: readonly string[], sessionIds: readonly string[]): Promise<AskersHeld> {
+export async function holdVaultsAndAskers(
+  tx: Transaction, vaultIds: readonly string[], tokenIds: readonly string[], sessionIds: readonly string[], accessHashes: readonly string[],
+): Promise<AskersHeld> {
   const [row] = await tx.query(
     `WITH held_vaults AS (SELECT vault_id FROM sync_vaults WHERE vault_id = ANY($1::text[]) ORDER BY vault_id FOR SHARE),
        held_tokens AS (${tokensHeldSql('$2')}),
-       held_devices AS (${sessionDevicesHeldSql('$3')}),
-       held_sessions AS (${sessionsHeldSql('$3')})
+       held_devices AS (${sessionDevicesHeldSql('$3', '$4')}),
+       held_sessions AS (${sessionsHeldSql('$3', '$4')})
      SELECT (SELECT count(*) FROM held_vaults)::int AS vaults,
        (SELECT coalesce(json_agg(held_tokens), '[]'::json) FROM held_tokens) AS tokens,
        (SELECT count(*) FROM held_devices)::int AS devices,
-       (SELECT coalesce(json_agg(standing), '[]'::json) FROM (${heldSessionStandingsSql('held_sessions', 'held_devices', ['$4', '$5', '$6'])}) standing) AS sessions`,
-    [[...new Set(vaultIds)].sort(), [...new Set(tokenIds)].sort(), [...new Set(sessionIds)].sort(), ...POLICY_SETTING_KEYS],
+       (SELECT coalesce(json_agg(held_sessions), '[]'::json) FROM held_sessions) AS sessions,
+       (SELECT count(*) FROM (${mfaPolicySharedSql('cardinality($3::text[]) + cardinality($4::text[]) > 0')}) policy)::int AS policy`,
+    [[...new Set(vaultIds)].sort(), [...new Set(tokenIds)].sort(), [...new Set(sessionIds)].sort(), [...new Set(accessHashes)].sort()],
   );
   if (row === undefined) throw new CrewvaultError('INTERNAL', 'holding a batch\'s vaults and askers returned no row');
+  const sessions = jsonRows(row, 'sessions').map(sessionHeldOf);
   return {
     tokens: new Map(jsonRows(row, 'tokens').map((r) => {
       const token = toToken(r);
       return [token.id, token];
     })),
-    sessions: new Map(jsonRows(row, 'sessions').map((r) => {
-      const held = heldSessionOf(r);
-      return [held.session.id, held];
-    })),
+    sessions: new Map(sessions.map((held) => [held.id, held])),
+    sessionsByHash: new Map(sessions.map((held) => [held.accessHash, held])),
   };
 }
 
@@ -202,6 +211,12 @@ export interface CodeHeld {
   readonly seal: SealedCodeRow | undefined;
 }
 
+/** What lookUpCodesLockingAudit read: each ask's (in the asks' order), and where each held session's second step stands, by id. */
+export interface CodesLookedUp {
+  readonly held: Array<CodeHeld | undefined>;
+  readonly standings: ReadonlyMap<string, HeldSession>;
+}
+
 /**
  * Every ask of a batch in one statement, in the caller's transaction (after holdVaults): the same
  * question as memberAccess (server/store/membership.ts: a vault user bound to the account, not
@@ -220,10 +235,13 @@ export interface CodeHeld {
  * FOR SHARE and a code key's forced deletion none, so a seal replaced or removed by a transaction the lock
  * waits on may still open this batch's codes, their events after its own in the chain (as when the lock
  * was a statement after this read). Statements after it see everything committed before the lock was held.
+ * The same statement reads where the sessions `sessionIds` (held by holdVaultsAndAskers) stand, their second
+ * steps under the MFA policy (store/sessions.ts heldSessionStandingsSql): as of after they and the policy were
+ * held (a policy change under way when the batch held it has committed; one after waits for this batch).
  */
-export async function lookUpCodesLockingAudit(tx: Transaction, asks: readonly CodeAsk[]): Promise<Array<CodeHeld | undefined>> {
+export async function lookUpCodesLockingAudit(tx: Transaction, asks: readonly CodeAsk[], sessionIds: readonly string[]): Promise<CodesLookedUp> {
   const rows = await tx.query(
-    `SELECT held.* FROM ${AUDIT_LOCK_FROM} LEFT JOIN LATERAL (
+    `SELECT held.*, NULL::json AS standings FROM ${AUDIT_LOCK_FROM} LEFT JOIN LATERAL (
      SELECT a.n::int AS n, p.role, g.key_version, k.group_id AS seal_group, k.key_version AS seal_version, k.sealed, k.code_key
      FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS a(vault_id, entry_id, account_id, n)
      CROSS JOIN LATERAL (
@@ -247,11 +265,21 @@ export async function lookUpCodesLockingAudit(tx: Transaction, asks: readonly Co
        LIMIT 1
      ) k ON true
      WHERE m.member OR p.role IN ('owner', 'admin')
-     ) held ON true`,
-    [asks.map((a) => a.vault), asks.map((a) => a.entry), asks.map((a) => a.account)],
+     ) held ON true
+     UNION ALL
+     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT coalesce(json_agg(standing), '[]'::json) FROM (${heldSessionStandingsSql('$4', ['$5', '$6', '$7'])}) standing)`,
+    [asks.map((a) => a.vault), asks.map((a) => a.entry), asks.map((a) => a.account), [...new Set(sessionIds)].sort(), ...POLICY_SETTING_KEYS],
   );
+  const standings = new Map<string, HeldSession>();
+  for (const row of rows) {
+    if (row.standings === null) continue;
+    for (const r of jsonRows(row, 'standings')) {
+      const standing = heldSessionOf(r);
+      standings.set(standing.session.id, standing);
+    }
+  }
   const found = rows.flatMap((row) => {
-    // The lock's row alone (no ask held): nothing to read.
+    // The lock's row alone (no ask held), or the standings' row: nothing of an ask to read.
     if (row.n === null) return [];
     const n = int(row, 'n') - 1;
     const ask = asks[n];
@@ -270,7 +298,7 @@ export async function lookUpCodesLockingAudit(tx: Transaction, asks: readonly Co
       seal: sealed === null ? undefined : { entry: ask.entry, group: text(row, 'seal_group'), keyVersion: int(row, 'seal_version'), sealed, codeKey: textOrNull(row, 'code_key') },
     };
   }
-  return held;
+  return { held, standings };
 }
 
 /** Which of these groups the server holds as set to "server computes codes" (their group records say so). */

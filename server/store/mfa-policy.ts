@@ -7,7 +7,7 @@
  * Only this file reads or writes `server_settings`. Nothing here is a secret.
  */
 import { DEFAULT_IDLE_MINUTES, MFA_POLICY_LEVELS, type MfaPolicyLevel, type MfaPolicyScope, type MfaPolicyView } from '../../shared/api/server-contract';
-import { textOrNull, type Queryable, type Row } from './db';
+import { textOrNull, type Queryable, type Row, type Transaction } from './db';
 
 const GLOBAL_KEY = 'mfa_policy';
 const ASKED_SINCE_KEY = 'mfa_asked_since';
@@ -58,6 +58,29 @@ export function policyColumnsSql(user: string, keys: readonly [string, string, s
                AND EXISTS (SELECT 1 FROM server_settings WHERE key = 'mfa_external:' || ${user}.id)) AS external,
             (SELECT value FROM server_settings WHERE key = ${askedSince}) AS asked_since,
             (SELECT value FROM server_settings WHERE key = ${idle}) AS idle`;
+}
+
+/** pg_advisory_xact_lock's key for the MFA policy's changes (any constant no other lock uses: audit.ts, migrate.ts, rotation.ts). */
+const POLICY_LOCK = 0x6d666170;
+
+/**
+ * A change of the policy (a level, the idle time, someone's external mark) holds the policy until its
+ * transaction ends, before it reads or writes any of it: a codes batch holds it shared (MFA_POLICY_SHARED_SQL) from
+ * before it reads where its sessions' second steps stand until it commits, so a change commits either before the
+ * batch reads (the batch judges by it) or after the batch has committed (its codes were given under the policy before,
+ * and audited before the change). On PGlite, which runs one transaction at a time, it changes nothing.
+ */
+export async function holdMfaPolicyForChange(tx: Transaction): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(${POLICY_LOCK})`);
+}
+
+/**
+ * A SELECT that holds the policy shared until the transaction ends, once, when `when` (an SQL condition) holds:
+ * for a statement read before the one that reads the policy (that one's snapshot then follows every change
+ * committed before the hold). Holds do not wait on each other, only on a change under way (holdMfaPolicyForChange).
+ */
+export function mfaPolicySharedSql(when: string): string {
+  return `SELECT pg_advisory_xact_lock_shared(${POLICY_LOCK}) WHERE ${when}`;
 }
 
 /** The values policyColumnsSql's keys parameters take. */

@@ -132,40 +132,56 @@ export interface HeldSession {
 }
 
 /**
- * The device rows of these sessions (ids in `idsParam`, a text[] parameter), held FOR SHARE until the
- * transaction ends: a trust forgotten, a device removed or authorised anew waits for it, and one
- * committed before it is read. Held before the sessions (sessionsHeldSql): a device's removal deletes
- * its row and then its sessions, so a batch holding them in the other order could wait on it in a cycle.
- * The sessions are only read here, not held.
+ * The device rows of these sessions (by id in `idsParam`, or by access token hash in `hashesParam`: text[]
+ * parameters), held FOR SHARE until the transaction ends: a trust forgotten, a device removed or authorised
+ * anew waits for it, and one committed before it is read. Held before the sessions (sessionsHeldSql): a
+ * device's removal deletes its row and then its sessions, so a batch holding them in the other order could
+ * wait on it in a cycle. The sessions are only read here, not held.
  */
-export function sessionDevicesHeldSql(idsParam: string): string {
+export function sessionDevicesHeldSql(idsParam: string, hashesParam: string): string {
   return `SELECT d.user_id, d.device_id, d.token_hash, d.authorised_at, d.trusted_until FROM devices d
-     WHERE (d.user_id, d.device_id) IN (SELECT user_id, device_id FROM sessions WHERE id = ANY(${idsParam}::text[]))
+     WHERE (d.user_id, d.device_id) IN (SELECT user_id, device_id FROM sessions WHERE id = ANY(${idsParam}::text[]) OR access_hash = ANY(${hashesParam}::text[]))
      ORDER BY d.user_id, d.device_id FOR SHARE OF d`;
 }
 
 /**
- * These sessions (ids in `idsParam`, a text[] parameter), held FOR SHARE until the transaction
- * ends: a sign-out or any other end of one waits for it, and one committed before it is read.
- * For a codes batch's statement (store/codes.ts holdVaultsAndAskers), after sessionDevicesHeldSql.
+ * These sessions (by id in `idsParam`, or by access token hash in `hashesParam`: text[] parameters), held
+ * FOR SHARE until the transaction ends: a sign-out, a refresh (which replaces the access hash) or any other
+ * end of one waits for it, and one committed before it is read (a session refreshed meanwhile no longer
+ * holds the hash it was asked by). For a codes batch's statement (store/codes.ts holdVaultsAndAskers), after
+ * sessionDevicesHeldSql; its rows are read with sessionHeldOf.
  */
-export function sessionsHeldSql(idsParam: string): string {
-  return `SELECT id, user_id, device_id, device_token_hash, authenticated_at, access_expires_at, second_step_at, refresh_expires_at
-     FROM sessions WHERE id = ANY(${idsParam}::text[]) ORDER BY id FOR SHARE`;
+export function sessionsHeldSql(idsParam: string, hashesParam: string): string {
+  return `SELECT id, user_id, device_id, access_hash FROM sessions WHERE id = ANY(${idsParam}::text[]) OR access_hash = ANY(${hashesParam}::text[])
+     ORDER BY id FOR SHARE`;
+}
+
+/** A session a codes batch holds: whose it is, on which device, and the access token hash it holds now. */
+export interface SessionHeld {
+  readonly id: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly accessHash: string;
+}
+
+export function sessionHeldOf(row: Row): SessionHeld {
+  return { id: text(row, 'id'), userId: text(row, 'user_id'), deviceId: text(row, 'device_id'), accessHash: text(row, 'access_hash') };
 }
 
 /**
- * The held sessions (`sessions`, a CTE of sessionsHeldSql) with their people's second-step standing
- * (not held: a policy changed while a batch runs applies from the next) and their held device rows
- * (`devices`, a CTE of sessionDevicesHeldSql), the MFA policy's keys as the parameters `keys`
- * (POLICY_SETTING_KEYS, in order); its rows are read with heldSessionOf.
+ * These sessions (ids in `idsParam`, a text[] parameter, held already by sessionsHeldSql, and their device
+ * rows by sessionDevicesHeldSql, in an earlier statement of the transaction) with their people's second-step
+ * standing and their devices', the MFA policy's keys as the parameters `keys` (POLICY_SETTING_KEYS, in order);
+ * its rows are read with heldSessionOf. Read in a statement after the one that held them, so what it reads
+ * is as of after they were held.
  */
-export function heldSessionStandingsSql(sessions: string, devices: string, keys: readonly [string, string, string]): string {
+export function heldSessionStandingsSql(idsParam: string, keys: readonly [string, string, string]): string {
   return `SELECT s.id, s.user_id, s.device_id, s.authenticated_at, s.access_expires_at, s.second_step_at, s.refresh_expires_at,
             d.authorised_at, d.trusted_until, ${canEmailSql('u.id')}, ${authenticatorSql('u')}, ${policyColumnsSql('u', keys)}
-     FROM ${sessions} s
+     FROM sessions s
      JOIN users u ON u.id = s.user_id
-     LEFT JOIN ${devices} d ON d.user_id = s.user_id AND d.device_id = s.device_id AND d.token_hash = s.device_token_hash`;
+     LEFT JOIN devices d ON d.user_id = s.user_id AND d.device_id = s.device_id AND d.token_hash = s.device_token_hash
+     WHERE s.id = ANY(${idsParam}::text[])`;
 }
 
 export function heldSessionOf(row: Row): HeldSession {
@@ -190,6 +206,12 @@ export async function rotateSessionTokens(db: Queryable, r: { refreshHash: strin
     [r.refreshHash, r.deviceId, r.now, r.accessHash, r.accessExpiresAt, r.refreshHashNext],
   );
   return row === undefined ? undefined : { id: text(row, 'id'), refreshExpiresAt: int(row, 'refresh_expires_at') };
+}
+
+/** touchSession for several sessions in one statement (a codes batch's: server/codes/batch.ts). */
+export async function touchSessions(db: Queryable, ids: readonly string[], refreshExpiresAt: number): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query('UPDATE sessions SET refresh_expires_at = $2 WHERE id = ANY($1::text[]) AND refresh_expires_at < $2', [[...ids], refreshExpiresAt]);
 }
 
 /** A use of a whole session: it lives until `refreshExpiresAt` from now (never shortened). */

@@ -7,8 +7,10 @@
  *  - the trust of the device that excused the second step lapsed (the injected clock) or forgotten;
  * while a session with its second step done still gets its codes, and automation tokens (which have
  * no second step) are not judged by it. On PostgreSQL a trust forgotten in flight when the batch
- * starts is waited for and seen (the device rows held FOR SHARE), and a device's removal, which deletes
- * its row and then its sessions, is waited for without a deadlock (devices held before sessions).
+ * starts is waited for and seen (the device rows held FOR SHARE), a device's removal, which deletes
+ * its row and then its sessions, is waited for without a deadlock (devices held before sessions), and an
+ * MFA policy change written and not yet committed is waited for and judged by (the policy held shared by
+ * the batch, read in its next statement: store/mfa-policy.ts holdMfaPolicyForChange).
  * The interleaving is driven in order: the request is checked (authenticate, what the app does before
  * the handler), then the standing changes, then the ask goes into a batch (computeCode).
  * Real HTTP on loopback, real PostgreSQL and PGlite, real crypto; the server's clock is injected.
@@ -21,8 +23,9 @@ import { CrewvaultError } from '../../shared/errors';
 import { authenticate } from '../../server/auth/sessions';
 import { computeCode } from '../../server/codes/service';
 import { DEFAULT_THROTTLE_LIMITS, type ServerContext } from '../../server/context';
-import { text } from '../../server/store/db';
+import { text, type Transaction } from '../../server/store/db';
 import { forgetTrustedDevices } from '../../server/store/devices';
+import { holdMfaPolicyForChange, mfaPolicySharedSql, readMfaPolicy, writeMfaPolicy } from '../../server/store/mfa-policy';
 import { putMembership, putPerson } from '../../server/store/membership';
 import { serverCodeEntries } from './code-servers';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
@@ -190,7 +193,7 @@ describe.each(DATABASE_KINDS)('codes: the asker\'s second step judged again in t
   });
 });
 
-describe('codes: a trust forgotten, or a device removed, in flight when the batch starts, on PostgreSQL', () => {
+describe('codes: a trust forgotten, a device removed or the MFA policy changed, in flight when the batch starts, on PostgreSQL', () => {
   let s: Setting;
 
   beforeAll(async () => {
@@ -208,6 +211,55 @@ describe('codes: a trust forgotten, or a device removed, in flight when the batc
       () => outcomeOf(computeCode(ctx, checked, { vault: s.vault, entry: s.entries[0] ?? '' }, SOURCE)),
     );
     expect(asked).toBe('UNAUTHORIZED');
+  });
+
+  it('waits for an MFA policy change under way and judges by it once it commits, asked in process and over HTTP', async () => {
+    const ctx = contextOf(s.server);
+    const client = new TestClient(s.server.url);
+    expect((await client.login(s.member.username, s.member.password)).secondStep).toBe('done');
+    const checked = await authenticate(ctx, client.tokens?.accessToken, client.deviceId);
+    expect(await outcomeOf(computeCode(ctx, checked, { vault: s.vault, entry: s.entries[2] ?? '' }, SOURCE))).toBe('ok');
+    const before = await computedCount(s, s.member.user.id);
+    // What setPolicy does first (auth/mfa-policy.ts), held open: the level written, not yet committed. Before the batch
+    // held the policy, it read the level as it stood (not yet required) and gave the code while the change committed.
+    const changing = async (tx: Transaction): Promise<void> => {
+      await holdMfaPolicyForChange(tx);
+      await writeMfaPolicy(tx, 'member', 'required');
+    };
+    try {
+      expect(await sentWhileHeld(s.server.db, changing, () => outcomeOf(computeCode(ctx, checked, { vault: s.vault, entry: s.entries[2] ?? '' }, SOURCE)))).toBe('UNAUTHORIZED');
+      await policy(s, 'member', null);
+      // Over HTTP the batch is the request's authentication: the answer a fresh request gets, asked to enrol first.
+      const asked = await sentWhileHeld(s.server.db, changing, async () => {
+        const reply = await client.call('codes', { vault: s.vault, entry: s.entries[2] ?? '' });
+        return reply.ok ? 'ok' : reply.error.code;
+      });
+      expect(asked).toBe('MFA_REQUIRED');
+      expect(await computedCount(s, s.member.user.id)).toBe(before);
+    } finally {
+      await policy(s, 'member', null);
+    }
+    expect(await outcomeOf(computeCode(ctx, checked, { vault: s.vault, entry: s.entries[2] ?? '' }, SOURCE))).toBe('ok');
+  });
+
+  it('has a policy change wait for a batch holding the policy: its codes were given under the policy before', async () => {
+    await s.owner.client.login(s.owner.username, s.owner.password);
+    const level = async (): Promise<string | null> => (await readMfaPolicy(s.server.db)).roles.member;
+    expect(await level()).toBe(null);
+    let meanwhile: string | null | undefined;
+    // The hold a codes batch takes (store/codes.ts holdVaultsAndAskers), in a transaction kept open: the change waits.
+    await sentWhileHeld(
+      s.server.db,
+      async (tx) => { await tx.query(`SELECT 1 FROM (${mfaPolicySharedSql('true')}) held`); },
+      () => s.owner.client.ok('mfaPolicySet', { scope: 'member', level: 'required' }),
+      async () => { meanwhile = await level(); },
+    );
+    try {
+      expect(meanwhile).toBe(null);
+      expect(await level()).toBe('required');
+    } finally {
+      await policy(s, 'member', null);
+    }
   });
 
   it('holds a session\'s device row before the session: a removal that deleted the device and then deletes its sessions is waited for, not deadlocked', async () => {
