@@ -17,7 +17,7 @@
  * sessions' and their other tokens' (review D1: a budget per token was multiplied by making more),
  * while the audit still names the token that asked. A refused request is counted too (it was
  * asked) but not audited: the audit names the codes given.
- * Before any of that, in memory: at most MAX_WAITING_PER_ACCOUNT of an account's requests wait in
+ * Before any of that, in memory: at most MAX_WAITING_PER_ACCOUNT of an account's requests (of a session's, for one the batch reads itself) wait in
  * this process at once (queued or in a batch); one more is refused at once and never queued.
  *
  * Who may have the code is decided in the same transaction, per request (`judge`), from what
@@ -79,6 +79,15 @@ export type Asker =
   | { readonly kind: 'token'; readonly id: string; readonly account: string }
   | { readonly kind: 'session'; readonly id: string; readonly accessExpiresAt: number; readonly account: string }
   | { readonly kind: 'presented'; readonly accessHash: string; readonly deviceId: string };
+
+/**
+ * Whose requests MAX_WAITING_PER_ACCOUNT counts: the account's, or, for a session the batch reads itself
+ * (presented, its person not known before), that session's: one session then holds at most as many waiting as
+ * an account would, and its person's other desktops are not refused for it.
+ */
+function waitingKeyOf(asker: Asker): string {
+  return asker.kind === 'presented' ? `session ${asker.accessHash}` : `account ${asker.account}`;
+}
 
 export interface CodeRequest {
   readonly asker: Asker;
@@ -213,7 +222,7 @@ export class CodeBatcher {
    * (at once, queued nowhere, when the account has MAX_WAITING_PER_ACCOUNT waiting already).
    */
   take<T>(request: Omit<CodeRequest, 'judge'> & { readonly judge: (held: CodeHeld | undefined, now: number) => CodeGrant<T> | CrewvaultError }): Promise<{ readonly grant: CodeGrant<T>; readonly now: number }> {
-    const account = request.account;
+    const account = waitingKeyOf(request.asker);
     const waiting = this.waiting.get(account) ?? 0;
     if (waiting >= MAX_WAITING_PER_ACCOUNT) {
       return Promise.reject(new CrewvaultError('TOO_MANY_ATTEMPTS', `Too many codes asked for at once (${MAX_WAITING_PER_ACCOUNT} are waiting): ask again once they are answered.`));
@@ -317,6 +326,15 @@ export class CodeBatcher {
         const account = accounts[i];
         return account === undefined ? [] : [{ i, vault: p.vault, entry: p.entry, account }];
       });
+      if (asks.length === 0) {
+        // No ask has a person (only access tokens no session holds): nothing to look up, count or audit, and a caller
+        // who never signed in takes neither the audit's lock nor its round trip from those who did.
+        gates.locked.open();
+        this.readDone(gates);
+        const now = this.ctx.now();
+        const refused = new CrewvaultError('UNAUTHORIZED', 'a code was asked by no session');
+        return { outcomes: batch.map((p) => askerRefusal(p.asker, askers, new Map(), now) ?? refused), touch: [], now };
+      }
       const looked = await lookUpCodesLockingAudit(tx, asks, [...askers.sessions.keys()]);
       gates.locked.open();
       this.readDone(gates);

@@ -118,6 +118,17 @@ describe.each(DATABASE_KINDS)('codes: the asker\'s session read in the batch alo
     expect(counted.inside).toBe(4);
   });
 
+  it('has a code asked with an access token no session holds take neither the audit\'s lock nor its round trip', async () => {
+    const client = await memberSession();
+    const stranger = { authorization: `Bearer ${randomBytes(32).toString('base64url')}`, [DEVICE_HEADER]: client.deviceId };
+    counted.reset();
+    expect(await codesWith(stranger, JSON.stringify({ vault, entry }))).toBe('UNAUTHORIZED');
+    expect(counted.outside).toBe(0);
+    // Its vaults and askers held, and nothing after: a caller who never signed in does not queue on the audit's
+    // lock beside the batches of those who did.
+    expect(counted.inside).toBe(1);
+  });
+
   it('judges the session as a fresh request would: another device, signed out, an expired access token', async () => {
     const client = await memberSession();
     const body = JSON.stringify({ vault, entry });
