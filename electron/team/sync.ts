@@ -497,7 +497,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   };
   const told = (): void => options.onProgress?.({ sent: tally.pushed, total, taken: tally.pulled });
   /** Entries the pulls told left this person's reach, and the copies kept of unsent edits of them (review 13b holes 2 and 4). */
-  const left = { dropped: 0, kept: [] as string[], notKept: 0, unverified: 0, why: new Set<string>() };
+  const left = { dropped: 0, kept: [] as string[], notKept: 0, notAdded: 0, unverified: 0, why: new Set<string>() };
   /**
    * Taken off this desktop only by a signed record that holds (review 14 hole 1); an id alone, or a
    * record that does not hold, is told and moves nothing. Judged before the page is taken in (a
@@ -512,7 +512,8 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
       left.dropped += gone.dropped;
       left.kept.push(...gone.kept.map((c) => `${c.customer}/${c.title}`));
       left.notKept += gone.notKept;
-      tally.leftReach = leftReachLine(left.dropped, left.kept, left.notKept);
+      left.notAdded += gone.notAdded;
+      tally.leftReach = leftReachLine(left.dropped, left.kept, left.notKept, left.notAdded);
     }
     if (gone.unverified === 0) return undefined;
     if (!last) {

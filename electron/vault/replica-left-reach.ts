@@ -11,7 +11,10 @@
  * the next (a move out in two hops, the server keeping the newest record only). Each then leaves as a revoke's entries do; an
  * edit of it made here and not sent is kept first, as a copy in the group it was in (which this
  * person holds), sent with their next push: never lost, and never pushed as a change of the entry
- * the server refuses them (review 13b hole 2); a delete of it made here and not sent goes with it
+ * the server refuses them (review 13b hole 2) — but only where their role may add entries: a copy is
+ * a new entry, which no push of theirs may carry (entries.create, as the server and every desktop
+ * ask), so for anyone else (codes-only: their HOTP counter step) the change goes with the entry,
+ * told and audited as dropped; a delete of it made here and not sent goes with it
  * (finding C8a: the move, or the delete made where it went, stands), audited as dropped. A marker that does not hold, or an id alone (a
  * server older than schema 27), leaves the entry where it is, counted and told in one line.
  * Must never: drop an entry on the server's word alone, drop an entry of an owner or admin (they
@@ -29,6 +32,7 @@ import { dropEntryLeftReach } from './store-replica-people';
 import { entryByUid, holdsGroupKey, idByUid, replicaBase, type EntryReplicaRow } from './store-replica';
 import { getGroupRow } from './store-groups';
 import { getUser } from './store-users';
+import { rolePermissions } from './store-roles';
 
 /** What a pull told of entries that left this person's reach: the records that moved them (schema 27), or their ids alone (schema 25 and 26). */
 export interface LeftTold {
@@ -42,6 +46,8 @@ export interface LeftReach {
   readonly kept: readonly EntrySummary[];
   /** Changes made here that could not be kept (this person's role holds no secret key of the group to copy them: a codes-only member's counter steps). */
   readonly notKept: number;
+  /** Changes made here dropped as their role may not add entries (entries.create), so no copy could go: a codes-only member's counter steps. */
+  readonly notAdded: number;
   /** Entries held here the server said left this person's reach, left where they are: nothing it handed vouches for it, with why (each reason once). */
   readonly unverified: number;
   readonly unverifiedWhy: readonly string[];
@@ -64,10 +70,11 @@ export interface LeftReachDeps {
   /** Takes the entry off its group's summary page (where its key is held). */
   readonly unlist: (groupId: number, entryId: number) => void;
   /**
-   * Audits a delete of `local` made here and not sent that goes with it (the move, or the delete made where it went,
-   * stands): as `group.changes_dropped`, reason LEFT_REACH, no name in plain text.
+   * Audits a change of `local` made here and not sent that goes with it: a delete (the move, or the delete made where it
+   * went, stands), or a change no copy may keep (the role may not add entries); as `group.changes_dropped`, reason
+   * LEFT_REACH, no name in plain text (droppedText says what).
    */
-  readonly droppedDelete: (db: WriteDb, local: EntryReplicaRow) => void;
+  readonly dropped: (db: WriteDb, local: EntryReplicaRow, change: DroppedChange) => void;
   /**
    * The record's author once its signature (or its batch's) holds under a key of theirs in force
    * here and they are not disabled here (ReplicaService.sender); throws VAULT_TAMPERED or CONFLICT.
@@ -78,7 +85,18 @@ export interface LeftReachDeps {
 /** The reason code (the event's subject) of a `group.changes_dropped` event for an unsent change that went with an entry leaving reach. */
 export const LEFT_REACH = 'left_reach';
 
-const NOTHING: LeftReach = { dropped: 0, kept: [], notKept: 0, unverified: 0, unverifiedWhy: [], standing: [] };
+/** An unsent change that went with an entry leaving reach: a delete, or a change kept by no copy as the role may not add entries. */
+export type DroppedChange = 'delete' | 'not_added';
+
+/** The sealed detail of a `group.changes_dropped` event of reason LEFT_REACH: what went, and why; no name. */
+export function droppedText(change: DroppedChange): string {
+  const what = change === 'delete'
+    ? 'your delete of the entry: it left your reach, moved into an access group you do not hold, and the move (or the delete made where it went) stands'
+    : 'your change of the entry: it left your reach, moved into an access group you do not hold, and your role may not add entries (entries.create), so no copy of it could be kept';
+  return `1 unsent change made here dropped, ${what}`;
+}
+
+const NOTHING: LeftReach = { dropped: 0, kept: [], notKept: 0, notAdded: 0, unverified: 0, unverifiedWhy: [], standing: [] };
 
 /** Why an id alone moves nothing. */
 const ID_ALONE = 'the server named it alone, with no signed record of the move (a server older than schema 27: ask its administrator to upgrade it)';
@@ -132,6 +150,9 @@ export function leaveReach(db: WriteDb, told: LeftTold, deps: LeftReachDeps): Le
   if (me === undefined || ALL_GROUP_ROLES.some((role) => role === me.role)) return NOTHING;
   let dropped = 0;
   let notKept = 0;
+  let notAdded = 0;
+  // A copy is a new entry in the group the change was made in (held): one this person's push may carry only with entries.create (Sender.whyNotVouch).
+  const mayAdd = rolePermissions(db, me.role).includes('entries.create');
   const kept: EntrySummary[] = [];
   /** Entries held here live the server named, and why none of its records took each out (dropped ones leave this map). */
   const standing = new Map<string, string>();
@@ -169,8 +190,12 @@ export function leaveReach(db: WriteDb, told: LeftTold, deps: LeftReachDeps): Le
     }
     standing.delete(id);
     // A delete made here and not sent goes with it, in this person's log (her entry.delete event still goes, and says nothing of it).
-    if (local.revision !== replicaBase(db, local.uid) && local.deleted_at !== null) deps.droppedDelete(db, local);
-    else if (local.revision !== replicaBase(db, local.uid)) {
+    if (local.revision !== replicaBase(db, local.uid) && local.deleted_at !== null) deps.dropped(db, local, 'delete');
+    else if (local.revision !== replicaBase(db, local.uid) && !mayAdd) {
+      // Kept as a copy, it was set aside at every push for good, and every event of this desktop after it waited with it.
+      deps.dropped(db, local, 'not_added');
+      notAdded++;
+    } else if (local.revision !== replicaBase(db, local.uid)) {
       try {
         const copy = deps.keepCopy(db, local);
         if (copy) kept.push(copy);
@@ -184,15 +209,16 @@ export function leaveReach(db: WriteDb, told: LeftTold, deps: LeftReachDeps): Le
     dropEntryLeftReach(db, local.id, deps.now);
     dropped++;
   }
-  return { dropped, kept, notKept, unverified: standing.size, unverifiedWhy: [...new Set(standing.values())], standing: [...standing.keys()] };
+  return { dropped, kept, notKept, notAdded, unverified: standing.size, unverifiedWhy: [...new Set(standing.values())], standing: [...standing.keys()] };
 }
 
 /** One line for a person: how many entries left their reach, and the copies kept of their unsent edits (by customer/title). */
-export function leftReachLine(dropped: number, kept: readonly string[], notKept = 0): string {
+export function leftReachLine(dropped: number, kept: readonly string[], notKept = 0, notAdded = 0): string {
   const lost = notKept === 0 ? '' : `; ${notKept} change${notKept === 1 ? '' : 's'} made here could not be kept (your role holds no key to copy ${notKept === 1 ? 'it' : 'them'})`;
+  const notCopied = notAdded === 0 ? '' : `; ${notAdded} change${notAdded === 1 ? '' : 's'} made here ${notAdded === 1 ? 'was' : 'were'} dropped (your role may not add entries (entries.create), so no copy of ${notAdded === 1 ? 'it' : 'them'} could be kept)`;
   const entries = `${dropped} entr${dropped === 1 ? 'y' : 'ies'}`;
   const copies = kept.length === 0 ? '' : `; your change${kept.length === 1 ? '' : 's'} of ${kept.length === 1 ? 'it' : 'them'} not yet sent ${kept.length === 1 ? 'was' : 'were'} kept as ${kept.map((k) => `"${k}"`).join(', ')} in the group ${kept.length === 1 ? 'it was' : 'they were'} in, sent as new`;
-  return `${entries} left your reach (moved into an access group you do not hold) and ${dropped === 1 ? 'was' : 'were'} taken off this desktop${copies}${lost}.`;
+  return `${entries} left your reach (moved into an access group you do not hold) and ${dropped === 1 ? 'was' : 'were'} taken off this desktop${copies}${notCopied}${lost}.`;
 }
 
 /** One line for a person: entries the server said left their reach that stay here, nothing signed vouching for it, and why (ids are the server's; no name is told). */

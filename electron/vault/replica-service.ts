@@ -58,7 +58,7 @@ import { takeNewUsers } from './replica-people-new';
 import { bothChangedMove } from './replica-both-changed';
 import { GivenWayIntake, givenWayMove } from './replica-given-way';
 import { ENTRY_CONTENT_ACTIONS, hasUnsentEntryWrite } from './store-unsent-writes';
-import { LEFT_REACH, leaveReach, type LeftReach, type LeftTold } from './replica-left-reach';
+import { droppedText, LEFT_REACH, leaveReach, type LeftReach, type LeftTold } from './replica-left-reach';
 import { openKeyRotatedFrom } from './rotated-from-keys';
 import { dropRotatedFrom } from './store-rotated-from';
 import { verifyAhead, VerifiedSignatures, type SignedTriple } from './replica-verify';
@@ -1823,8 +1823,7 @@ export class ReplicaService {
       return leaveReach(w, told, {
         userId: this.core.userId(), now: this.core.now(), keepCopy: (db, local) => this.conflictCopy(db, local), unlist: (groupId, entryId) => this.removeFromPage(groupId, entryId),
         // Named by its ids only, scoped to the group it was in here (held): the sealed detail says what and why, no name.
-        droppedDelete: (db, local) => this.core.audit(db, { action: 'group.changes_dropped', subject: LEFT_REACH, entry_id: local.id, customer_id: local.customer_id, group_id: local.group_id },
-          '1 unsent change made here dropped, your delete of the entry: it left your reach, moved into an access group you do not hold, and the move (or the delete made where it went) stands'),
+        dropped: (db, local, change) => this.core.audit(db, { action: 'group.changes_dropped', subject: LEFT_REACH, entry_id: local.id, customer_id: local.customer_id, group_id: local.group_id }, droppedText(change)),
         vouched: (db, r) => this.sender(db, keys, r, senders),
       });
     });
