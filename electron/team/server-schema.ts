@@ -39,7 +39,7 @@ export function tellsLeftRecords(client: TeamClient): boolean {
 
 /**
  * The server's schema from which a pull hands, with an entry's record, the signed records that
- * moved it after this desktop's cursor (`moves`, server/store/entry-moves.ts): a change made where
+ * moved it, the last few kept (`moves`, server/store/entry-moves.ts): a change made where
  * the entry went is judged from there (electron/vault/replica-moves.ts).
  */
 export const MOVES_SERVER_SCHEMA = 31;

@@ -4,7 +4,7 @@
  * only: a desktop that synced neither a move of an entry nor the change after it judged that change
  * against the group it last saw the entry in, and set aside for good a delete or an edit made,
  * where the entry had gone, by someone who does not hold that group. The server now hands, with
- * the entry's record, the signed records that moved it after this desktop's cursor
+ * the entry's record, the signed records that moved it (the last few kept)
  * (server/store/entry-moves.ts); the record is judged from where they put it, once each holds as
  * a record taken in does: its author's signature (or its batch's) under a key of theirs in force
  * here, the author not disabled, a record of that same entry at a revision above the one agreed

@@ -208,7 +208,7 @@ export interface ApplyOptions {
    */
   readonly unfit?: ReadonlyArray<{ readonly id: string; readonly body: string; readonly reason: string }>;
   /**
-   * The signed records that moved the page's entries after this desktop's cursor (a pull's `moves`,
+   * The signed records that moved the page's entries, the last few kept (a pull's `moves`,
    * schema 31): an entry's record is judged from where those that hold put it (replica-moves.ts).
    */
   readonly moves?: readonly EntryRecord[];

@@ -1,8 +1,9 @@
 /**
  * SQL for the records that moved entries between groups (schema 31; docs/SYNC.md "A move a
  * desktop did not see"): written when a push stores an entry record in another group than the one
- * the server held it in, read by a pull that hands the entry's newer record to a desktop whose
- * cursor is before the move. Only this file reads or writes `sync_entry_moves`.
+ * the server held it in, read by a pull that hands the entry's newer record (every move kept, whatever the
+ * pull's cursor: a desktop's cursor may have passed a move on an earlier page, or an earlier sync,
+ * on which nothing of that entry was left to hand). Only this file reads or writes `sync_entry_moves`.
  * Must never: hold more of an entry than the records that moved it (as pushed), or more than
  * MOVES_KEPT of one entry (a desktop behind them all judges as before: the change set aside).
  */
@@ -33,13 +34,13 @@ export interface EntryMove {
   readonly body: string;
 }
 
-/** The moves of `recordIds` stored after `since`, in sequence order (the caller keeps those before each entry's record it hands). */
-export async function entryMovesAfter(db: Queryable, vaultId: string, recordIds: readonly string[], since: number): Promise<EntryMove[]> {
+/** The moves kept of `recordIds`, in sequence order (the caller keeps those before each entry's record it hands). */
+export async function entryMovesOf(db: Queryable, vaultId: string, recordIds: readonly string[]): Promise<EntryMove[]> {
   if (recordIds.length === 0) return [];
   const rows = await db.query(
     `SELECT record_id, seq, from_group, body::text AS body FROM sync_entry_moves
-     WHERE vault_id = $1 AND record_id = ANY($2::text[]) AND seq > $3 ORDER BY record_id, seq`,
-    [vaultId, [...recordIds], since],
+     WHERE vault_id = $1 AND record_id = ANY($2::text[]) ORDER BY record_id, seq`,
+    [vaultId, [...recordIds]],
   );
   return rows.map((row) => ({ recordId: text(row, 'record_id'), seq: int(row, 'seq'), fromGroup: text(row, 'from_group'), body: text(row, 'body') }));
 }

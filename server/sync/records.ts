@@ -15,7 +15,7 @@
  * in, and pushes again); an event or a signing key is stored once, never replaced. A pull hands
  * an entry only to its group's members (and owners and admins), and the record that moved one out
  * of a group to those who held that group then (schema 27: left-reach.ts), and with an entry's
- * record the moves of it a desktop at that cursor did not see (schema 31: entry-moves.ts). What it cannot check, and leaves
+ * record the moves of it kept, which a desktop may not have seen (schema 31: entry-moves.ts). What it cannot check, and leaves
  * to the receiving desktops: the senders' signatures and what sealed bytes hold (it holds no key).
  * Must never: store part of a push, or hand a record of one vault to a pull of another.
  */
@@ -36,7 +36,7 @@ import { markFor, requireSameHistory } from './history-marks';
 import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
 import { putLeftReach, leftReachOf, leftReachRecordsOf } from '../store/left-reach';
-import { entryMovesAfter, putEntryMove } from '../store/entry-moves';
+import { entryMovesOf, putEntryMove } from '../store/entry-moves';
 import { datePushedJoins, holdsEveryGroup, type GroupReads } from '../store/membership';
 import { actingPerson, applyPeople, BINDING_SAVEPOINT, noSuchVaultFor, notAPerson, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault, type PulledShape } from './membership';
 
@@ -289,16 +289,18 @@ async function noteMove(tx: Transaction, vaultId: string, record: ReplicaRecord,
 }
 
 /**
- * The moves of the entries this page hands that a desktop at `since` did not see (schema 31,
- * asked by `moves`; docs/SYNC.md "A move a desktop did not see"): each stored after `since` and
- * before the entry's record handed, from or into a group this person holds (`visible`). Handed in
- * the same page as the record, so the desktop judges them together; it checks each as any record
- * (a dishonest server's forged or replayed one moves nothing there).
+ * The moves of the entries this page hands, which a desktop may not have seen (schema 31, asked by
+ * `moves`; docs/SYNC.md "A move a desktop did not see"): each kept, stored before the entry's record
+ * handed, from or into a group this person holds (`visible`). Not bounded by the pull's cursor: a
+ * move's own record is gone from the records (the server keeps an entry's newest), so the page its
+ * sequence fell on, or an earlier sync's, handed nothing of it, and the desktop's cursor passed it.
+ * Handed in the same page as the record, so the desktop judges them together; it keeps those newer
+ * than the revision it agreed and checks each as any record (a forged or replayed one moves nothing).
  */
 async function movesFor(db: Queryable, input: ServerRouteInput<'syncPull'>, handed: ReadonlyArray<{ readonly seq: number; readonly record: ReplicaRecord }>, visible: (record: PulledShape) => boolean): Promise<{ moves?: EntryRecord[] }> {
   if (input.moves !== true) return {};
   const entrySeq = new Map(handed.flatMap((r) => (r.record.kind === 'entry' ? [[r.record.id, r.seq] as const] : [])));
-  const moves = (await entryMovesAfter(db, input.vault, [...entrySeq.keys()], input.since)).flatMap((move) => {
+  const moves = (await entryMovesOf(db, input.vault, [...entrySeq.keys()])).flatMap((move) => {
     if (move.seq >= (entrySeq.get(move.recordId) ?? 0)) return [];
     const parsed = entryRecordSchema.safeParse(JSON.parse(move.body));
     if (!parsed.success) return [];

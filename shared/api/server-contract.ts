@@ -594,7 +594,7 @@ export const SERVER_ROUTES = {
       leftRecords: z.literal(true).optional(),
       /**
        * Schema 31 (docs/SYNC.md "A move a desktop did not see"): also hand, with each entry's record,
-       * the signed records that moved it after `since` (`moves`); sent only to a server that says so.
+       * the signed records that moved it, as kept (`moves`); sent only to a server that says so.
        */
       moves: z.literal(true).optional(),
       /**
@@ -624,7 +624,7 @@ export const SERVER_ROUTES = {
       leftRecords: z.array(entryRecordSchema).max(1_000_000).optional(),
       /**
        * Asked by `moves`: the records that moved an entry the page hands (from or into a group this
-       * person holds), stored after `since` and before the entry's record handed, as their authors
+       * person holds), the last few kept, stored before the entry's record handed, as their authors
        * pushed them (signed, or naming a batch in `batches`); absent when none.
        */
       moves: z.array(entryRecordSchema).max(1_000_000).optional(),

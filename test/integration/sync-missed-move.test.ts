@@ -12,6 +12,9 @@
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { serverPlace } from '../../electron/team/profiles';
+import { keptSession } from '../../electron/team/sign-in';
+import { syncOnce } from '../../electron/team/sync';
 import { uidText } from '../../electron/vault/ids';
 import { useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
@@ -94,6 +97,18 @@ describe('a move the late desktop did not see', () => {
     expect(await answer(a2)).toBe('ok');
     const switchOnA2 = await onDesktop(a2, async (s) => s.revealPassword((await s.resolvePath('Acme/Switch')).id));
     expect({ switchOnA2, a2SetAside: setAside(a2) }).toEqual({ switchOnA2: 's-2', a2SetAside: [] });
+  });
+
+  it('moved by bob, deleted by carol, the late desktop pulling a record a page: the move (on no page of its own) still comes with the delete', async () => {
+    await madeInOps('Hub');
+    await bobMovesToDefault('Hub');
+    await deleteHere(c, 'Acme/Hub');
+    expect(await answer(c)).toBe('ok');
+    clock.advance(1_000);
+    const kept = await keptSession(serverPlace(a2.env), new URL(team.server.url).origin, () => clock.now());
+    const outcome = await onDesktop(a2, (s) => syncOnce(kept.client, s.replica, { pullRecords: 1 }));
+    expect(outcome.pulled).toBeGreaterThan(2);
+    expect({ a2: await titles(a2), a2SetAside: setAside(a2) }).toEqual({ a2: ['Printer', 'Switch'], a2SetAside: [] });
   });
 
   it('moved twice (Ops to the default group by bob, on to Net by carol, who never held Ops) and deleted by carol: followed through both moves', async () => {

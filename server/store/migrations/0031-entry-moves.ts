@@ -6,7 +6,7 @@
  * set aside for good a delete or an edit by someone who holds only the group it went to.
  * `sync_entry_moves` holds, per entry, the records that changed its group (as pushed, signed,
  * sealed under the new group's keys) at their sequence, a few per entry (server/store/entry-moves.ts);
- * a pull hands those after its cursor and before the entry's record it hands. Filled from the moves
+ * a pull hands those before the entry's record it hands. Filled from the moves
  * schema 27 kept for members who lost an entry (the desktop checks each record: one that is not a
  * move of that entry moves nothing).
  * Must never: change a stored record, or keep a record of an entry other than one that moved it.
