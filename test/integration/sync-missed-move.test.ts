@@ -128,6 +128,16 @@ describe('a move the late desktop did not see', () => {
     expect({ a2: await titles(a2), a2SetAside: setAside(a2) }).toEqual({ a2: ['Printer', 'Switch'], a2SetAside: [] });
   });
 
+  it('moved by the owner, deleted by carol: bob\'s desktop (a member, Ops and the default group) that saw neither takes the delete', async () => {
+    await madeInOps('Lamp');
+    await moveInto(a, 'Acme/Lamp', await defaultGroup());
+    expect([await answer(a), await answer(c)]).toEqual(['ok', 'ok']);
+    await deleteHere(c, 'Acme/Lamp');
+    expect(await answer(c)).toBe('ok');
+    expect(await answer(b)).toBe('ok');
+    expect({ lamp: (await titles(b)).includes('Lamp'), bSetAside: setAside(b) }).toEqual({ lamp: false, bSetAside: [] });
+  });
+
   it('a dishonest server hands a move changed after it was signed: the delete is set aside as before, the entry stays', async () => {
     await madeInOps('Modem');
     const modem = await entryUid(a, 'Acme/Modem');
