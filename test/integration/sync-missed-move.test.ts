@@ -16,7 +16,7 @@ import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
 import { uidText } from '../../electron/vault/ids';
-import { useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { groupUidIn, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 3, 0, 0));
@@ -63,7 +63,7 @@ async function deleteHere(d: Desktop, entryPath: string): Promise<void> {
 }
 
 /** The default group's id (the same on every desktop: each is a copy of the owner's file). */
-const defaultGroup = (): Promise<number> => onDesktop(a, async (s) => (await s.team.listGroups()).find((g) => g.id !== team.opsId && g.name !== 'Net')?.id ?? -1);
+const defaultGroup = (): Promise<number> => onDesktop(a, async (s) => (await s.team.listGroups()).find((g) => g.id !== team.opsId && g.name !== 'Net' && g.name !== 'Lab')?.id ?? -1);
 
 /** New entries of Ops, made on the owner's desktop and synced to all four. */
 async function madeInOps(...names: string[]): Promise<void> {
@@ -138,6 +138,23 @@ describe('a move the late desktop did not see', () => {
     expect({ lamp: (await titles(b)).includes('Lamp'), bSetAside: setAside(b) }).toEqual({ lamp: false, bSetAside: [] });
   });
 
+  it('a move between two groups a member holds neither of is not handed to her with the entry\'s next record; the move into her group is', async () => {
+    clock.advance(1_000);
+    const lab = await onDesktop(a, async (s) => (await s.team.createGroup('Lab')).id);
+    await madeInOps('Probe');
+    await moveInto(a, 'Acme/Probe', lab);
+    expect(await answer(a)).toBe('ok');
+    await moveInto(a, 'Acme/Probe', await defaultGroup());
+    expect(await answer(a)).toBe('ok');
+    await team.setPassword(a, 'Acme/Probe', 'p-2');
+    expect(await answer(a)).toBe('ok');
+    const [probe, vault] = [await entryUid(a, 'Acme/Probe'), await onDesktop(a, (s) => s.replica.vaultId())];
+    const pulled = await (await team.teamClient(c)).call('syncPull', { vault, since: 0, moves: true });
+    expect(pulled.records.some((r) => r.record.id === probe)).toBe(true);
+    // carol holds the default group, not Ops nor Lab: of Ops → Lab → default, only the move into hers.
+    expect((pulled.moves ?? []).filter((m) => m.id === probe).map((m) => m.group)).toEqual([groupUidIn(a.file, await defaultGroup())]);
+  });
+
   it('a dishonest server hands a move changed after it was signed: the delete is set aside as before, the entry stays', async () => {
     await madeInOps('Modem');
     const modem = await entryUid(a, 'Acme/Modem');
@@ -149,7 +166,7 @@ describe('a move the late desktop did not see', () => {
       "UPDATE sync_entry_moves SET body = jsonb_set(body, '{updatedAt}', to_jsonb((body->>'updatedAt')::bigint + 1)) WHERE record_id = $1 RETURNING seq", [modem]);
     expect(forged.length).toBe(1);
     expect(await answer(a2)).toBe('ok');
-    expect({ a2: await titles(a2), a2SetAside: setAside(a2).length }).toEqual({ a2: ['Modem', 'Printer', 'Switch'], a2SetAside: 1 });
+    expect({ a2: await titles(a2), a2SetAside: setAside(a2).length }).toEqual({ a2: ['Modem', 'Printer', 'Probe', 'Switch'], a2SetAside: 1 });
   });
 
   it('a dishonest server hands another entry\'s genuine move as this one\'s: the delete is set aside as before, the entry stays', async () => {
@@ -163,6 +180,6 @@ describe('a move the late desktop did not see', () => {
       'UPDATE sync_entry_moves m SET body = o.body FROM sync_entry_moves o WHERE m.record_id = $1 AND o.record_id = $2 RETURNING m.seq', [camera, moved]);
     expect(swapped.length).toBe(1);
     expect(await answer(a2)).toBe('ok');
-    expect({ a2: await titles(a2), a2SetAside: setAside(a2).length }).toEqual({ a2: ['Camera', 'Modem', 'Printer', 'Switch'], a2SetAside: 2 });
+    expect({ a2: await titles(a2), a2SetAside: setAside(a2).length }).toEqual({ a2: ['Camera', 'Modem', 'Printer', 'Probe', 'Switch'], a2SetAside: 2 });
   });
 });
