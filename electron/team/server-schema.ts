@@ -37,6 +37,18 @@ export function tellsLeftRecords(client: TeamClient): boolean {
   return (newEnough.get(client) ?? 0) >= LEFT_RECORDS_SERVER_SCHEMA;
 }
 
+/**
+ * The server's schema from which a pull hands, with an entry's record, the signed records that
+ * moved it, the last few kept (`moves`, server/store/entry-moves.ts): a change made where
+ * the entry went is judged from there (electron/vault/replica-moves.ts).
+ */
+export const MOVES_SERVER_SCHEMA = 31;
+
+/** Whether `client`'s server (as requireServerSchema heard it) hands the moves of the entries a pull hands: an older one refuses the field. */
+export function handsMoves(client: TeamClient): boolean {
+  return (newEnough.get(client) ?? 0) >= MOVES_SERVER_SCHEMA;
+}
+
 /** The server's schema from which it keeps history marks (server/store/history-marks.ts): a pull names and is handed them, a push is handed one. */
 export const HISTORY_MARK_SERVER_SCHEMA = 26;
 

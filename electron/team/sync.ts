@@ -20,7 +20,7 @@ import type { VerifiedSignatures } from '../vault/replica-verify';
 import type { ServerRouteOutput } from '../../shared/api/server-contract';
 import { askedAhead, type TeamClient } from './client';
 import { firstSync, takeHistory } from './first-sync';
-import { requireServerSchema, takesPulled, tellsHistoryMarks, tellsLeftReach, tellsLeftRecords } from './server-schema';
+import { handsMoves, requireServerSchema, takesPulled, tellsHistoryMarks, tellsLeftReach, tellsLeftRecords } from './server-schema';
 import { leftReachLine, leftUnverifiedLine, type LeftTold } from '../vault/replica-left-reach';
 import { snapshotPage } from './snapshot-page';
 import { eventsNotSentLine } from '../vault/store-events-not-sent';
@@ -531,7 +531,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
     const request = (since: number, mark: HistoryMark | undefined): { readonly since: number; readonly page: Promise<ServerRouteOutput<'syncPull'>>; readonly checked: Promise<VerifiedSignatures | undefined>; readonly sent: Promise<void> } => {
       // The history mark held for `since` names the history this cursor belongs to (docs/SYNC.md "Faults"): another there is HISTORY_CHANGED.
       const marks = tellsHistoryMarks(client) ? { marks: true as const, ...(mark === undefined ? {} : { mark }) } : {};
-      const { reply: page, sent } = askedAhead((out) => client.call('syncPull', { vault, since, kinds: [...VAULT_OBJECT_KINDS], ...marks, ...leftAsked(client), ...(options.pullRecords === undefined ? {} : { limit: Math.max(1, Math.min(MAX_BATCH_RECORDS, options.pullRecords)) }) }, out));
+      const { reply: page, sent } = askedAhead((out) => client.call('syncPull', { vault, since, kinds: [...VAULT_OBJECT_KINDS], ...marks, ...leftAsked(client), ...(handsMoves(client) ? { moves: true as const } : {}), ...(options.pullRecords === undefined ? {} : { limit: Math.max(1, Math.min(MAX_BATCH_RECORDS, options.pullRecords)) }) }, out));
       page.catch(() => undefined); // awaited below; a prefetch dropped unread must not surface as unhandled
       // Its signatures checked on the worker threads as soon as it arrives, while the page before
       // it is still being written. Only a memo: failing here just leaves the checks to apply.
@@ -560,7 +560,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
       if (page.records.length > 0) {
         // Parsed once, by the client with the contract's record schema: taken in without parsing again.
         const checked = await asked.checked;
-        const outcome = await replica.applyPulled(vault, page.records.map((r) => r.record), { pulledUpTo: page.upTo, hold: true, caughtUp: !page.more, ...(checked ? { checked } : {}) }, page.batches);
+        const outcome = await replica.applyPulled(vault, page.records.map((r) => r.record), { pulledUpTo: page.upTo, hold: true, caughtUp: !page.more, ...(checked ? { checked } : {}), ...(page.moves === undefined ? {} : { moves: page.moves }) }, page.batches);
         tally.held = outcome.held.length;
         heldNow = outcome.held;
         noteRefused(outcome.held);

@@ -65,7 +65,8 @@ import { verifyAhead, VerifiedSignatures, type SignedTriple } from './replica-ve
 import { restoreEntryIndexes, setAsideEntryIndexes } from './store-bulk-indexes';
 import { rolePermissions } from './store-roles';
 import { markVaultObjectSent, noteVaultObjectsUpTo, takeVaultObjects, vaultObjectRecords, vaultObjectsUpTo } from './replica-vault-objects';
-import { entryWriteNeeds } from '../../shared/policy-writes';
+import { entryWriteNeeds, type EntryShape } from '../../shared/policy-writes';
+import { standingAfterMoves } from './replica-moves';
 import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
 import { foldUnsentCustomer, isUnsentCustomer } from './replica-customer-fold';
 import { goOverSquattedCustomer } from './replica-customer-squatted';
@@ -206,6 +207,11 @@ export interface ApplyOptions {
    * reason (`hold`), never taken in; told in `held`.
    */
   readonly unfit?: ReadonlyArray<{ readonly id: string; readonly body: string; readonly reason: string }>;
+  /**
+   * The signed records that moved the page's entries, the last few kept (a pull's `moves`,
+   * schema 31): an entry's record is judged from where those that hold put it (replica-moves.ts).
+   */
+  readonly moves?: readonly EntryRecord[];
 }
 
 /** How far past what this replica holds a record's revision may be: a revision out of reach would freeze the entry. */
@@ -561,6 +567,12 @@ interface Author {
   readonly id: number;
   readonly permissions: readonly Permission[];
   readonly role: Role;
+}
+
+/** The moves a pull handed with its page's entries (ApplyOptions.moves), and how each one's author is vouched for. */
+interface MovesHanded {
+  readonly of: (entryId: string) => readonly EntryRecord[];
+  readonly vouched: (move: EntryRecord) => Author;
 }
 
 /** meta key of the team server's history mark this replica holds, and the cursor it is for (historyMark). */
@@ -1151,6 +1163,9 @@ export class ReplicaService {
       // it) is taken in first, so the entries re-sealed under it open (replica-people-in.ts).
       takePeople(w, intake(keys), records, take, counted);
       const senders = new SenderRows(w, batch.vault, verified, batches);
+      const movesById = new Map<string, EntryRecord[]>();
+      for (const m of options.moves ?? []) movesById.set(m.id, [...(movesById.get(m.id) ?? []), m]);
+      const moves: MovesHanded = { of: (id) => movesById.get(id) ?? [], vouched: (m) => this.sender(w, keys, m, senders) };
       for (const r of records) if (r.kind === 'customer') take(r, () => this.takeCustomer(w, r, this.sender(w, keys, r, senders, true), tally));
       // Which entries this replica holds, asked once for the page (a first sync's are nearly all new).
       const held = entryUidsHeld(w, records.flatMap((r) => (r.kind === 'entry' ? [uidBytes(r.id)] : [])));
@@ -1160,7 +1175,7 @@ export class ReplicaService {
       for (const r of records) {
         if (r.kind !== 'entry') continue;
         if (bulk && !held.has(r.id.replaceAll('-', ''))) this.takeFreshEntry(w, r, keys, senders, tally);
-        else take(r, () => this.takeEntry(w, r, this.sender(w, keys, r, senders), tally, held));
+        else take(r, () => this.takeEntry(w, r, this.sender(w, keys, r, senders), tally, held, moves));
       }
       // Events chained one after another, the log's head and keyed anchor moved once after the last.
       let chained = 0;
@@ -1449,7 +1464,7 @@ export class ReplicaService {
    * One not among them is still not here: a batch names an object once, and a conflict copy is
    * a new entry of a new id.
    */
-  private takeEntry(db: WriteDb, r: EntryRecord, author: Author, tally: Tally, held: ReadonlySet<string>): void {
+  private takeEntry(db: WriteDb, r: EntryRecord, author: Author, tally: Tally, held: ReadonlySet<string>, moves: MovesHanded): void {
     const uid = uidBytes(r.id);
     const customerId = this.localId(db, 'customers', r.customer, 'a customer');
     const groupId = this.localId(db, 'access_groups', r.group, 'an access group');
@@ -1529,7 +1544,9 @@ export class ReplicaService {
     }
     // Opened before anything is written: a record its group's key does not open is refused.
     const opened = this.openIncoming(db, incoming, r);
-    this.requireAllowed(db, author, r, local, opened, groupId);
+    // Judged from where the moves of it this desktop did not see put it, as far as each holds (replica-moves.ts).
+    const base = local === undefined ? undefined : this.afterMoves(db, local, agreed, r, moves);
+    this.requireAllowed(db, author, r, local, opened, groupId, base);
     if (opened.rotatedFrom) {
       this.takeAcrossRotation(db, local, r, opened, incoming, tally);
       return;
@@ -1640,7 +1657,7 @@ export class ReplicaService {
    * move: in both groups) — in groups they hold. A change of the HOTP counter alone is the code
    * someone took (codes-service.ts), allowed to whoever may see codes.
    */
-  private requireAllowed(db: ReadDb, author: Author, r: EntryRecord, local: EntryReplicaRow | undefined, opened: OpenedIncoming, groupId: number): void {
+  private requireAllowed(db: ReadDb, author: Author, r: EntryRecord, local: EntryReplicaRow | undefined, opened: OpenedIncoming, groupId: number, base?: EntryShape<number>): void {
     // Seen here and not by the server (it cannot open the seal): a live entry's HOTP counter stepped on alone.
     if (local && r.deletedAt === null && local.deleted_at === null && local.group_id === groupId && this.onlyCounterMovedOn(local, opened)) {
       this.requireSenderMay(db, author, 'otp.view', groupId);
@@ -1654,8 +1671,25 @@ export class ReplicaService {
     // that group. Judged as a move out of it alone, an edit by someone who never held it was set aside
     // (until someone who held it wrote it again), the entry missing from a group this person holds (sync-tombstones-two-groups.test.ts).
     if (local?.revision === 0 && entryWriteNeeds(undefined, next).every((need) => this.senderMay(db, author, need.permission, need.group))) return;
-    const held = local === undefined ? undefined : { group: local.group_id, deleted: local.deleted_at !== null };
+    const held = local === undefined ? undefined : base ?? { group: local.group_id, deleted: local.deleted_at !== null };
     for (const need of entryWriteNeeds(held, next)) this.requireSenderMay(db, author, need.permission, need.group);
+  }
+
+  /**
+   * Where the entry held here as `local` (agreed at `agreed`) stands once the moves of it handed
+   * with `r` that hold are followed (replica-moves.ts; SECURITY.md Known limits, the missed move):
+   * a move made and changed again before this desktop synced, the change by someone who holds only
+   * the group it went to, was judged from where it was here and set aside for good.
+   */
+  private afterMoves(db: ReadDb, local: EntryReplicaRow, agreed: number, r: EntryRecord, moves: MovesHanded): EntryShape<number> {
+    const from = { group: local.group_id, deleted: local.deleted_at !== null, revision: agreed };
+    const handed = moves.of(r.id);
+    if (handed.length === 0) return from;
+    return standingAfterMoves(from, r, handed, {
+      vouched: (m) => moves.vouched(m),
+      groupHere: (uid) => { const id = idByUid(db, 'access_groups', uidBytes(uid)); return id === undefined || getGroupRow(db, id) === undefined ? undefined : id; },
+      may: (author, permission, group) => this.senderMay(db, author, permission, group),
+    });
   }
 
   /**

@@ -14,7 +14,8 @@
  * a sane step (else nothing is stored and the conflicts are named: the desktop pulls, takes them
  * in, and pushes again); an event or a signing key is stored once, never replaced. A pull hands
  * an entry only to its group's members (and owners and admins), and the record that moved one out
- * of a group to those who held that group then (schema 27: left-reach.ts). What it cannot check, and leaves
+ * of a group to those who held that group then (schema 27: left-reach.ts), and with an entry's
+ * record the moves of it kept, which a desktop may not have seen (schema 31: entry-moves.ts). What it cannot check, and leaves
  * to the receiving desktops: the senders' signatures and what sealed bytes hold (it holds no key).
  * Must never: store part of a push, or hand a record of one vault to a pull of another.
  */
@@ -35,8 +36,9 @@ import { markFor, requireSameHistory } from './history-marks';
 import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
 import { putLeftReach, leftReachOf, leftReachRecordsOf } from '../store/left-reach';
+import { entryMovesOf, putEntryMove } from '../store/entry-moves';
 import { datePushedJoins, holdsEveryGroup, type GroupReads } from '../store/membership';
-import { actingPerson, applyPeople, BINDING_SAVEPOINT, noSuchVaultFor, notAPerson, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault } from './membership';
+import { actingPerson, applyPeople, BINDING_SAVEPOINT, noSuchVaultFor, notAPerson, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault, type PulledShape } from './membership';
 
 /** What one push carries (the contract's batch: a vault and its records). */
 export type PushBatch = ServerRouteInput<'syncPush'>['batch'];
@@ -228,7 +230,7 @@ export async function storePush(
     // A v3 event's scope and body digest stored beside it (checked in verify.ts): what a member who does not hold its group is handed.
     const v3 = record.kind === 'event' && isEventV3(record) ? storedScope(batch.vault, record) : {};
     await putRecord(tx, batch.vault, { id: record.id, kind: record.kind, revision: revisionOf(record), seq, body: JSON.stringify(record), ...v3 }, auth.user.id);
-    await noteLeftReach(tx, batch.vault, record, held.get(record.id), seq);
+    await noteMove(tx, batch.vault, record, held.get(record.id), seq);
   }
   // A new member's desktop skipped the group's entries until now: they come again, after the grant.
   for (const groupId of people.joined) seq = await restampGroupEntries(tx, batch.vault, groupId, seq);
@@ -289,12 +291,37 @@ function sealEndsOf(stored: readonly ReplicaRecord[], held: ReadonlyMap<string, 
 
 /**
  * An entry moved out of a group: that group's members who do not hold the new one are handed
- * nothing of it, so the move is noted for their pulls to tell, by id alone (review 13b hole 4,
- * server/store/left-reach.ts).
+ * nothing of it, so the move is noted for their pulls to tell (review 13b hole 4, review 14 hole
+ * 1: server/store/left-reach.ts); and kept for desktops that did not see it, handed with the
+ * entry's next record (schema 31: server/store/entry-moves.ts), which they judge from where the
+ * move put it.
  */
-async function noteLeftReach(tx: Transaction, vaultId: string, record: ReplicaRecord, before: HeldRecord | undefined, seq: number): Promise<void> {
+async function noteMove(tx: Transaction, vaultId: string, record: ReplicaRecord, before: HeldRecord | undefined, seq: number): Promise<void> {
   if (record.kind !== 'entry' || before?.kind !== 'entry' || before.group === null || before.group === record.group) return;
-  await putLeftReach(tx, vaultId, record.id, before.group, seq, JSON.stringify(record));
+  const body = JSON.stringify(record);
+  await putLeftReach(tx, vaultId, record.id, before.group, seq, body);
+  await putEntryMove(tx, vaultId, record.id, before.group, seq, body);
+}
+
+/**
+ * The moves of the entries this page hands, which a desktop may not have seen (schema 31, asked by
+ * `moves`; docs/SYNC.md "A move a desktop did not see"): each kept, stored before the entry's record
+ * handed, from or into a group this person holds (`visible`). Not bounded by the pull's cursor: a
+ * move's own record is gone from the records (the server keeps an entry's newest), so the page its
+ * sequence fell on, or an earlier sync's, handed nothing of it, and the desktop's cursor passed it.
+ * Handed in the same page as the record, so the desktop judges them together; it keeps those newer
+ * than the revision it agreed and checks each as any record (a forged or replayed one moves nothing).
+ */
+async function movesFor(db: Queryable, input: ServerRouteInput<'syncPull'>, handed: ReadonlyArray<{ readonly seq: number; readonly record: ReplicaRecord }>, visible: (record: PulledShape) => boolean): Promise<{ moves?: EntryRecord[] }> {
+  if (input.moves !== true) return {};
+  const entrySeq = new Map(handed.flatMap((r) => (r.record.kind === 'entry' ? [[r.record.id, r.seq] as const] : [])));
+  const moves = (await entryMovesOf(db, input.vault, [...entrySeq.keys()])).flatMap((move) => {
+    if (move.seq >= (entrySeq.get(move.recordId) ?? 0)) return [];
+    const parsed = entryRecordSchema.safeParse(JSON.parse(move.body));
+    if (!parsed.success) return [];
+    return visible({ kind: 'entry', group: move.fromGroup }) || visible(parsed.data) ? [parsed.data] : [];
+  });
+  return moves.length > 0 ? { moves } : {};
 }
 
 /**
@@ -350,8 +377,9 @@ async function pullIn(db: DatabaseTransaction, auth: Caller, input: ServerRouteI
   // Up to the last record read, handed over or not: what was left out is not this person's.
   const upTo = rows.at(-1)?.seq ?? input.since;
   const left = await leftReachFor(db, input, me, upTo);
+  const moved = await movesFor(db, input, records, visible);
   // The signed batches the records handed name (format 2), each whole: only those (a batch lists digests only, but of records this person may not see).
-  const named = [...new Set([...records.map((r) => r.record), ...(left.leftRecords ?? [])].flatMap((r) => ((r.kind === 'customer' || r.kind === 'entry') && r.batch !== undefined ? [r.batch] : [])))];
+  const named = [...new Set([...records.map((r) => r.record), ...(left.leftRecords ?? []), ...(moved.moves ?? [])].flatMap((r) => ((r.kind === 'customer' || r.kind === 'entry') && r.batch !== undefined ? [r.batch] : [])))];
   const batches = [...(await batchesOf(db, input.vault, named)).values()].map((body) => recordBatchSchema.parse(JSON.parse(body)));
-  return { records, upTo, more: upTo < vault.seq, ...(batches.length > 0 ? { batches } : {}), ...left, ...(await markFor(db, input.vault, upTo, input.marks === true)) };
+  return { records, upTo, more: upTo < vault.seq, ...(batches.length > 0 ? { batches } : {}), ...left, ...moved, ...(await markFor(db, input.vault, upTo, input.marks === true)) };
 }

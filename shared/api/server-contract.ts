@@ -593,6 +593,11 @@ export const SERVER_ROUTES = {
        */
       leftRecords: z.literal(true).optional(),
       /**
+       * Schema 31 (docs/SYNC.md "A move a desktop did not see"): also hand, with each entry's record,
+       * the signed records that moved it, as kept (`moves`); sent only to a server that says so.
+       */
+      moves: z.literal(true).optional(),
+      /**
        * Schema 26 (docs/SYNC.md "Faults"): `marks` asks for the history mark at `upTo` (`mark` in the
        * reply); `mark` is the one this desktop holds for `since`. A cursor past the head, or a mark
        * this server does not hold, is refused HISTORY_CHANGED. Sent only to a server that says so.
@@ -617,6 +622,12 @@ export const SERVER_ROUTES = {
        * under the new group's keys); absent when none.
        */
       leftRecords: z.array(entryRecordSchema).max(1_000_000).optional(),
+      /**
+       * Asked by `moves`: the records that moved an entry the page hands (from or into a group this
+       * person holds), the last few kept, stored before the entry's record handed, as their authors
+       * pushed them (signed, or naming a batch in `batches`); absent when none.
+       */
+      moves: z.array(entryRecordSchema).max(1_000_000).optional(),
     }),
   }),
   /**

@@ -33,7 +33,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await schemaVersion(db)).toBe(latestSchemaVersion());
     expect(await tableNames(db)).toEqual([
       'admin_grants', 'automation_tokens', 'code_throttle', 'crewvault_schema', 'delivery_settings', 'devices', 'invites', 'login_attempts', 'mfa_authenticators', 'mfa_emergency_codes', 'mfa_recovery_codes',
-      'mfa_sent_codes', 'mfa_throttle', 'server_audit', 'server_code_groups', 'server_code_keys', 'server_settings', 'sessions', 'sign_in_throttle', 'sync_batches', 'sync_devices', 'sync_groups', 'sync_history_marks', 'sync_left_reach', 'sync_members', 'sync_people', 'sync_records', 'sync_secret_key_held', 'sync_signing_keys', 'sync_vaults', 'user_contacts', 'users',
+      'mfa_sent_codes', 'mfa_throttle', 'server_audit', 'server_code_groups', 'server_code_keys', 'server_settings', 'sessions', 'sign_in_throttle', 'sync_batches', 'sync_devices', 'sync_entry_moves', 'sync_groups', 'sync_history_marks', 'sync_left_reach', 'sync_members', 'sync_people', 'sync_records', 'sync_secret_key_held', 'sync_signing_keys', 'sync_vaults', 'user_contacts', 'users',
     ]);
     expect(await migrate(db)).toEqual({ from: latestSchemaVersion(), to: latestSchemaVersion() });
   });
@@ -235,6 +235,18 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     await db.query('UPDATE crewvault_schema SET version = 29');
     expect(await migrate(db)).toEqual({ from: 29, to: latestSchemaVersion() });
     expect(await db.query(held)).toEqual([{ vault_id: 'v1', group_id: 'g1', vault_user: 'a', key_version: 3 }]);
+  });
+
+  it('upgrades schema 30 in place: each move kept for a member who lost the entry is kept as a move of it, a note with no record is not', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 30))).toEqual({ from: 0, to: 30 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1)");
+    await db.query("INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ('v1', 3, 'u1', 1)");
+    await db.query(`INSERT INTO sync_left_reach (vault_id, record_id, from_group, seq, body) VALUES
+      ('v1', 'k1', 'g1', 2, '{"group": "g2"}'::jsonb), ('v1', 'k2', 'g1', 1, NULL)`);
+    expect(await migrate(db)).toEqual({ from: 30, to: latestSchemaVersion() });
+    const moves = 'SELECT vault_id, record_id, seq::int AS seq, from_group, body::text AS body FROM sync_entry_moves ORDER BY record_id';
+    expect(await db.query(moves)).toEqual([{ vault_id: 'v1', record_id: 'k1', seq: 2, from_group: 'g1', body: '{"group": "g2"}' }]);
   });
 
   it('lets two servers start at once: each migration runs exactly once', async () => {
