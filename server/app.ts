@@ -230,6 +230,10 @@ async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Pro
     };
     open.add(end);
     request.raw.on('close', end);
+    // The connection may have gone while the stream was authorised above: its 'close' was told before anyone listened,
+    // and the place taken would be held until the access token's end (hostile review 4 of 7 December: 8 such a session
+    // locked it out of live updates for that long). Checked in the same synchronous step as the place was taken.
+    if (raw.destroyed || request.raw.socket.destroyed) end();
   });
 }
 
