@@ -203,6 +203,9 @@ async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Pro
     await pullingPerson(ctx.db, vault, held.createdBy, auth.user.id);
     const seq = held.seq;
     // Per process, per session and per account (review of 7 December: one session could hold them all).
+    // Places held by the account's sessions ended since are given back first (endFallen), then judged again with no await
+    // between that judgement and the place taken.
+    if (notifier.refusal(auth.session.id, auth.user.id) !== undefined) await notifier.endFallen(auth.user.id).catch(() => undefined); // not judged (the database went): the refusal stands
     const refused = notifier.refusal(auth.session.id, auth.user.id);
     if (refused !== undefined) throw refused;
     void reply.hijack();

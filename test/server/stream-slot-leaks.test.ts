@@ -3,7 +3,9 @@
  * back however the stream ends (hostile review 4 of 7 December): the connection gone while the
  * stream was being authorised (its 'close' told before the stream listened for it), gone after it
  * opened, and a refusal (which never takes one). Each way is taken more often than a session has
- * places, then the account must still open all MAX_STREAMS_PER_ACCOUNT. Real HTTP on loopback, a real
+ * places, then the account must still open all MAX_STREAMS_PER_ACCOUNT; and a session signed out
+ * gives its places back before the account is refused (not at the next push to the vault or its
+ * access token's end). Real HTTP on loopback, a real
  * PGlite database; the connection going mid-handshake is ordered by holding the database (PGlite runs
  * one transaction at a time) until the server has seen its socket close, not by a sleep.
  */
@@ -34,6 +36,8 @@ describe('a sync stream gives its place back however it ends', () => {
   let owner: Person;
   const vault = randomBytes(16).toString('hex');
   const aborts: AbortController[] = [];
+  /** The first test's session, left holding MAX_STREAMS_PER_SESSION streams (the account all of its own). */
+  let first: TestClient | undefined;
 
   beforeAll(async () => {
     server = await startTestServer(await databases.open('pglite'));
@@ -92,6 +96,7 @@ describe('a sync stream gives its place back however it ends', () => {
 
   it('after connections gone mid-handshake, streams aborted and refusals, the account still opens its full count', async () => {
     const session = await signIn();
+    first = session;
     // Gone while being authorised, twice a session's places.
     for (let i = 0; i < 2 * MAX_STREAMS_PER_SESSION; i++) await goneMidHandshake(session);
     // Opened and aborted by the client, twice a session's places (each waits until the server saw the connection go).
@@ -112,4 +117,13 @@ describe('a sync stream gives its place back however it ends', () => {
     }
     expect((await open(await signIn())).status).toBe(503);
   }, 90_000);
+
+  it('a session signed out gives its places back to the account before a stream of it is refused', async () => {
+    // The account holds all its places (the test before); one of its sessions, holding 8 of them, is signed out.
+    expect(first).toBeDefined();
+    await first?.ok('signOut', {});
+    const next = await signIn();
+    for (let i = 0; i < MAX_STREAMS_PER_SESSION; i++) expect((await open(next)).status).toBe(200);
+    expect((await open(await signIn())).status).toBe(503);
+  }, 60_000);
 });
