@@ -229,6 +229,9 @@ async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Pro
     await pullingPerson(ctx.db, vault, held.createdBy, auth.user.id);
     const seq = held.seq;
     // Per process, per session and per account (review of 7 December: one session could hold them all).
+    // Places held by the account's sessions ended since are given back first (endFallen), then judged again with no await
+    // between that judgement and the place taken.
+    if (notifier.refusal(auth.session.id, auth.user.id) !== undefined) await notifier.endFallen(auth.user.id).catch(() => undefined); // not judged (the database went): the refusal stands
     const refused = notifier.refusal(auth.session.id, auth.user.id);
     if (refused !== undefined) throw refused;
     void reply.hijack();
@@ -256,6 +259,10 @@ async function registerSyncStream(app: FastifyInstance, ctx: ServerContext): Pro
     };
     open.add(end);
     request.raw.on('close', end);
+    // The connection may have gone while the stream was authorised above: its 'close' was told before anyone listened,
+    // and the place taken would be held until the access token's end (hostile review 4 of 7 December: 8 such a session
+    // locked it out of live updates for that long). Checked in the same synchronous step as the place was taken.
+    if (raw.destroyed || request.raw.socket.destroyed) end();
   });
 }
 

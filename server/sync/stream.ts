@@ -165,6 +165,22 @@ export class SyncNotifier {
     return undefined;
   }
 
+  /**
+   * Ends `accountId`'s streams whose session no longer stands (signed out, revoked, its device removed, its access
+   * token's end passed), judged by a read made now: asked before a stream of that account is refused, so places held
+   * by sessions already ended do not refuse the account's standing ones until the next push to their vault or their
+   * token's end (hostile review 4 of 7 December: a person signing a thief's sessions out got BUSY for up to 15 minutes).
+   */
+  async endFallen(accountId: string): Promise<void> {
+    for (const [vault, set] of [...this.listeners]) {
+      const holders = [...set].filter((h) => h.accountId === accountId);
+      const [first] = holders;
+      if (first === undefined) continue;
+      const standing = await standingStreamSessions(this.db, vault, first.createdBy, holders.map((h) => h.sessionId), this.now());
+      for (const holder of holders) if (!standing.has(holder.sessionId)) holder.end();
+    }
+  }
+
   subscribe(vault: string, listener: StreamHolder): () => void {
     let set = this.listeners.get(vault);
     if (!set) {

@@ -118,12 +118,15 @@ describe('tombstones of one entry in two groups', () => {
     await deleteHere(c, 'Acme/Modem');
     await moveInto(b, 'Acme/Modem', team.opsId);
     const before = leftReachDrops(c);
+    const beforeOwner = leftReachDrops(a);
     const answers = [await answer(b), await answer(c), await answer(c), await answer(a)];
     expect({ answers, ...await everywhere(a, b, c) }).toEqual({
       answers: Array(4).fill('ok'), a: { titles: OPS_NOW, setAside: [] }, b: { titles: OPS_NOW, setAside: [] }, c: { titles: [], setAside: [] },
     });
     // Her delete did not take, and her log says so (review of 7 December): once, its name sealed, the reason code alone in plain.
     expect(leftReachDrops(c)).toEqual([...before, { subject: 'left_reach', entry: true, group: true, sealed: true }]);
+    // It verifies where it arrives (the owner's desktop, which holds the group it names): taken into her log, nothing set aside.
+    expect(leftReachDrops(a)).toEqual([...beforeOwner, { subject: 'left_reach', entry: true, group: true, sealed: true }]);
   });
 
   it('carol deletes it where it was first, then bob, who moved it into Ops and deleted it there, syncs: he takes hers, nothing sent over it', async () => {
