@@ -11,7 +11,7 @@
  * Must never: log a body or a header, echo a client's text in an error, or hold a rule that
  * belongs to a service (server/auth/): routes only adapt HTTP.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DEVICE_HEADER, SERVER_BODY_LIMIT_BYTES, SERVER_ROUTES, SYNC_STREAM_PATH, syncStreamQuerySchema, type ServerRouteName } from '../shared/api/server-contract';
 import { CrewvaultError } from '../shared/errors';
 import { authenticateToken, isAutomationToken, type Caller, type TokenCaller } from './auth/automation-tokens';
@@ -136,10 +136,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   };
 
-  app.setErrorHandler((error, request, reply) => {
+  const replyError = (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
     const { status, body, unexpected } = errorReply(error);
     if (unexpected) request.log.error({ err: error }, 'request failed');
     void reply.status(status).send(body);
+  };
+  app.setErrorHandler((error, request, reply) => {
+    replyError(error, request, reply);
   });
   app.setNotFoundHandler((_request, reply) => {
     void reply.status(404).send({ ok: false, error: { code: 'UNKNOWN_METHOD', message: 'No such route on this server' } });
@@ -147,6 +150,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Who called, as each route's onRequest hook judged it and when, for its handler (a request is in it from its headers to its reply).
   const callers = new WeakMap<FastifyRequest, Judged>();
+  // Requests whose handler was reached (their body read and parsed).
+  const handled = new WeakSet<FastifyRequest>();
   for (const name of Object.keys(SERVER_ROUTES) as ServerRouteName[]) {
     const spec = SERVER_ROUTES[name];
     const handler = ROUTE_HANDLERS[name] as (input: unknown, call: CallContext) => Promise<unknown>;
@@ -174,7 +179,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       onRequest: async (request) => {
         callers.set(request, await judge(request));
       },
+      // A body refused before the handler (one that does not parse, is too large or of another type), on a route whose
+      // session its handler judges, is told only once that session has been judged, as the handler tells one it refuses:
+      // a caller not signed in gets UNAUTHORIZED, as on every other route (hostile review of 7 December).
+      ...(SESSION_JUDGED_IN_HANDLER.has(name) ? {
+        errorHandler: (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
+          if (callers.get(request)?.presented === undefined || handled.has(request)) {
+            replyError(error, request, reply);
+            return;
+          }
+          void judge(request, true).then(() => error, (refusal: unknown) => refusal).then((told) => replyError(told, request, reply));
+        },
+      } : {}),
       handler: async (request, reply) => {
+        handled.add(request);
         const judged = callers.get(request);
         // A body slow to arrive is judged again on its arrival: a session signed out, a token revoked
         // meanwhile, is refused as at its very next request (test/server/revoke-next-request.test.ts).

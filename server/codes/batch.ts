@@ -306,11 +306,12 @@ export class CodeBatcher {
       // Access first, under the vaults' rows: what a push commits from here on waits for this batch. The askers' tokens
       // and sessions are held in the same statement: a revocation or sign-out from here on waits for this batch too. A
       // session presented by its access token is read here for the first time: this is its request's authentication.
+      // A presented ask's vault is held only if a session holds its access token: a caller who never signed in holds nothing.
       const askers = await holdVaultsAndAskers(
-        tx, batch.map((p) => p.vault),
+        tx, batch.flatMap((p) => (p.asker.kind === 'presented' ? [] : [p.vault])),
         batch.flatMap((p) => (p.asker.kind === 'token' ? [p.asker.id] : [])),
         batch.flatMap((p) => (p.asker.kind === 'session' ? [p.asker.id] : [])),
-        batch.flatMap((p) => (p.asker.kind === 'presented' ? [p.asker.accessHash] : [])),
+        batch.flatMap((p) => (p.asker.kind === 'presented' ? [{ vault: p.vault, accessHash: p.asker.accessHash }] : [])),
       );
       // Whose each ask is: a presented session's person (none: no session holds its token now, refused below).
       const accounts = batch.map((p) => accountOf(p.asker, askers));

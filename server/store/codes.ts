@@ -148,8 +148,14 @@ function jsonRows(row: Row, column: string): Row[] {
   return parsed as Row[];
 }
 
+/** A code asked with a session as its request presented it: the vault asked of, the access token's hash. */
+export interface PresentedAsk {
+  readonly vault: string;
+  readonly accessHash: string;
+}
+
 /**
- * holdVaults, and in the same statement the rows of the automation tokens and sessions that ask
+ * holdVaults (of the asks whose asker is held: a presented ask's only when a session holds its access token), and in the same statement the rows of the automation tokens and sessions that ask
  * (store/automation-tokens.ts tokensHeldSql, store/sessions.ts sessionsHeldSql: a session by its id, or by
  * the access token hash a request presented, which the batch then judges itself), and the device rows those
  * sessions' second steps may stand on (a trusted or authorised device: sessionDevicesHeldSql), held FOR SHARE
@@ -158,17 +164,23 @@ function jsonRows(row: Row, column: string): Row[] {
  * or session that had ended, or lost its second step, before it was given. The request's own check (when
  * there was one) read them before the batch (review D5): what counts is this read. Where the second steps
  * stand is read by the next statement (lookUpCodesLockingAudit), and the MFA policy they stand under is held
- * shared here, last, when sessions ask (store/mfa-policy.ts mfaPolicySharedSql): a change of it under way is waited
+ * shared here, last, when a session it holds asks (store/mfa-policy.ts mfaPolicySharedSql): a change of it under way is waited
  * for, and the next statement, whose snapshot is taken after, reads it; one that comes later waits until the batch has
  * committed. Share locks do not wait on each other. The
  * CTEs are held in the order the outer select names them (each scalar subquery is run when its column is
  * made, left to right): the devices before the sessions, the order a device's removal takes them in.
  */
 export async function holdVaultsAndAskers(
-  tx: Transaction, vaultIds: readonly string[], tokenIds: readonly string[], sessionIds: readonly string[], accessHashes: readonly string[],
+  tx: Transaction, vaultIds: readonly string[], tokenIds: readonly string[], sessionIds: readonly string[], presented: readonly PresentedAsk[],
 ): Promise<AskersHeld> {
+  const accessHashes = presented.map((ask) => ask.accessHash);
+  // A presented ask's vault is held only when a session holds its access token: a caller who never signed in holds
+  // no vault's row (a push to it would wait for their batch, and their batch for a push: hostile review of 7 December).
   const [row] = await tx.query(
-    `WITH held_vaults AS (SELECT vault_id FROM sync_vaults WHERE vault_id = ANY($1::text[]) ORDER BY vault_id FOR SHARE),
+    `WITH held_vaults AS (SELECT vault_id FROM sync_vaults
+         WHERE vault_id = ANY($1::text[])
+            OR vault_id IN (SELECT a.vault FROM unnest($5::text[], $6::text[]) AS a(vault, hash) JOIN sessions s ON s.access_hash = a.hash)
+         ORDER BY vault_id FOR SHARE),
        held_tokens AS (${tokensHeldSql('$2')}),
        held_devices AS (${sessionDevicesHeldSql('$3', '$4')}),
        held_sessions AS (${sessionsHeldSql('$3', '$4')})
@@ -176,8 +188,11 @@ export async function holdVaultsAndAskers(
        (SELECT coalesce(json_agg(held_tokens), '[]'::json) FROM held_tokens) AS tokens,
        (SELECT count(*) FROM held_devices)::int AS devices,
        (SELECT coalesce(json_agg(held_sessions), '[]'::json) FROM held_sessions) AS sessions,
-       (SELECT count(*) FROM (${mfaPolicySharedSql('cardinality($3::text[]) + cardinality($4::text[]) > 0')}) policy)::int AS policy`,
-    [[...new Set(vaultIds)].sort(), [...new Set(tokenIds)].sort(), [...new Set(sessionIds)].sort(), [...new Set(accessHashes)].sort()],
+       (SELECT count(*) FROM (${mfaPolicySharedSql('EXISTS (SELECT 1 FROM held_sessions)')}) policy)::int AS policy`,
+    [
+      [...new Set(vaultIds)].sort(), [...new Set(tokenIds)].sort(), [...new Set(sessionIds)].sort(), [...new Set(accessHashes)].sort(),
+      presented.map((ask) => ask.vault), accessHashes,
+    ],
   );
   if (row === undefined) throw new CrewvaultError('INTERNAL', 'holding a batch\'s vaults and askers returned no row');
   const sessions = jsonRows(row, 'sessions').map(sessionHeldOf);
