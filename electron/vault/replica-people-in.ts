@@ -649,7 +649,7 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
   if (groupId === undefined || userId === undefined) return 'ignored';
   const group = getGroupRow(db, groupId);
   if (!group) return 'ignored';
-  if (r.keyVersion < group.key_version) return 'unchanged';
+  if (r.keyVersion < group.key_version) return r.revoked ? takeRevokeUnderOwnRotation(db, intake, r, groupId, userId) : 'unchanged';
   const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === userId);
   // This person's own removal, signed, whose group record was set aside before (it came without it):
   // taken in on its own, the group at the version it names.
@@ -701,6 +701,29 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
     });
     agreeMember(db, groupId, userId, r);
   }
+  return 'applied';
+}
+
+/**
+ * A signed revoke from elsewhere at a key version below the one held here: this desktop rotated the
+ * group past it (twice, or once past a version the revoke's own rotation reached) and has not sent
+ * it, with the member wrapped at its new version (hostile review of 597ea4c). Stale as a wrap, the
+ * removal is not: left out, the rotation pushed here handed the revoked member its newer key and their
+ * membership back, one revision above the revoke. The member leaves here (the wrap of the unsent
+ * version with them, so they never get it), as a revoke at the version held does; a change of theirs
+ * made here and not sent (a lead made) goes with it, told; a rotation's re-wrap alone tells nothing.
+ * This desktop's own person's removal is left to the record at their version (their rotation, pushed,
+ * is refused by the server: they no longer manage the group).
+ */
+function takeRevokeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number): PeopleTaken {
+  const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === userId);
+  const id = uidBytes(r.id);
+  if (current === undefined || userId === intake.userId || r.revision <= replicaBase(db, id)) return 'unchanged';
+  requireManages(db, signerOf(db, intake, r), groupId);
+  if (unsentHere(db, r, groupId, userId) && changedHere(stateOfRow(current), agreedMember(db, id)) !== undefined) toldRevokedOver(db, intake, r, groupId, userId, current);
+  deleteGroupKey(db, groupId, userId);
+  setReplicaBase(db, id, r.revision);
+  forgetAgreedMember(db, id);
   return 'applied';
 }
 
