@@ -47,7 +47,7 @@ import { deleteGroupKey, findGroupByIndex, getGroupRow, groupKeysOfGroup, groupK
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupRenamedOnSince, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupRenamedOnSince, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 import { takeScopeHistory } from './scope-key-history';
 
@@ -405,16 +405,55 @@ function takeGroup(
  * refuses such a rotation until its desktop has pulled that record (server/sync/records.ts
  * groupsChangedUnseen). Its rename is taken under the rotation (a name is sealed under the directory
  * key, not the group's: nothing to seal again), unless a rename made here waits to be sent too (that
- * one goes after it, as at the same version). The row stays one above the record, with the record's
- * revision agreed: the rotation is pushed again, carrying the name, and is never lost to the rename.
+ * one goes after it, as at the same version); so is its server codes setting (takeCodesUnderOwnRotation).
+ * The row stays one above the record, with the record's revision agreed: the rotation is pushed
+ * again, carrying the name and the setting, and is never lost to them.
  */
 function takeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: GroupRecord, row: GroupRow): PeopleTaken {
   const agreed = replicaBase(db, row.uid);
   const unsentHere = row.revision > agreed && groupSeq(db, row.id) > sentSeq(db);
-  if (!unsentHere || r.revision <= agreed || renamedHereUnsent(db, row.id)) return 'unchanged';
-  if (!takeRename(db, intake, r, row, agreed)) return 'unchanged';
+  if (!unsentHere || r.revision <= agreed) return 'unchanged';
+  const setting = codesSettingToTake(db, intake, r, row);
+  const renamed = !renamedHereUnsent(db, row.id) && takeRename(db, intake, r, row, agreed);
+  if (setting !== undefined) takeCodesUnderOwnRotation(db, intake, row.id, setting);
+  if (!renamed && setting === undefined) return 'unchanged';
   setGroupRevision(db, row.id, r.revision, true);
   return 'applied';
+}
+
+/**
+ * The server codes setting of a record below this desktop's unsent rotation, where it differs from the
+ * row's and this desktop did not turn it itself since it last sent (hostile review of 597ea4c: left, the
+ * rotation turned codes an owner had turned off back on under this desktop's signature, and the team
+ * server took the group's OTP keys again). An owner's or admin's to decide, as at a newer version.
+ */
+function codesSettingToTake(db: WriteDb, intake: PeopleIntake, r: GroupRecord, row: GroupRow): boolean | undefined {
+  if (r.deletedAt !== null || r.serverCodes === undefined || r.serverCodes === (row.server_codes === 1)) return undefined;
+  if (groupChangedOnSince(db, row.id, ['group.server_codes_on', 'group.server_codes_off'], sentSeq(db), ownDevices(db))) return undefined;
+  const signer = signerOf(db, intake, r);
+  requireManages(db, signer, row.id);
+  if (!holdsAllGroups(signer.role)) throw tampered('turns server-computed codes on or off, and its sender is no owner or admin');
+  return r.serverCodes;
+}
+
+/**
+ * The setting taken under this desktop's unsent rotation, whose wraps were made for the other one: each
+ * member's wrap of that version is made again with the secret key exactly where their role holds it
+ * now (team.ts setServerCodes gives it back when turned off; turned on, nobody who may not hold it is
+ * given the new version's secret key, which no one holds yet: no further rotation needed).
+ */
+function takeCodesUnderOwnRotation(db: WriteDb, intake: PeopleIntake, groupId: number, on: boolean): void {
+  setGroupServerCodes(db, groupId, on);
+  const held = intake.ring.groups.get(groupId);
+  if (held === undefined) return;
+  for (const gk of groupKeysOfGroup(db, groupId)) {
+    const user = getUser(db, gk.user_id);
+    if (user === undefined || user.disabled_at !== null || gk.key_version !== held.version) continue;
+    const needs = needsSecretKeyIn(db, user, groupId);
+    // A secret key this desktop does not hold is not given here: they stay on the list key, as with no rotation.
+    if ((gk.wrapped_secret_key !== null) === needs || (needs && held.secret === undefined)) continue;
+    wrapGroupFor(db, groupId, held, user, { lead: gk.is_lead === 1, byRole: gk.by_role === 1 }, intake.ring.keysSeen);
+  }
 }
 
 /**
@@ -649,7 +688,7 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
   if (groupId === undefined || userId === undefined) return 'ignored';
   const group = getGroupRow(db, groupId);
   if (!group) return 'ignored';
-  if (r.keyVersion < group.key_version) return 'unchanged';
+  if (r.keyVersion < group.key_version) return r.revoked ? takeRevokeUnderOwnRotation(db, intake, r, groupId, userId) : 'unchanged';
   const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === userId);
   // This person's own removal, signed, whose group record was set aside before (it came without it):
   // taken in on its own, the group at the version it names.
@@ -701,6 +740,29 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
     });
     agreeMember(db, groupId, userId, r);
   }
+  return 'applied';
+}
+
+/**
+ * A signed revoke from elsewhere at a key version below the one held here: this desktop rotated the
+ * group past it (twice, or once past a version the revoke's own rotation reached) and has not sent
+ * it, with the member wrapped at its new version (hostile review of 597ea4c). Stale as a wrap, the
+ * removal is not: left out, the rotation pushed here handed the revoked member its newer key and their
+ * membership back, one revision above the revoke. The member leaves here (the wrap of the unsent
+ * version with them, so they never get it), as a revoke at the version held does; a change of theirs
+ * made here and not sent (a lead made) goes with it, told; a rotation's re-wrap alone tells nothing.
+ * This desktop's own person's removal is left to the record at their version (their rotation, pushed,
+ * is refused by the server: they no longer manage the group).
+ */
+function takeRevokeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number): PeopleTaken {
+  const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === userId);
+  const id = uidBytes(r.id);
+  if (current === undefined || userId === intake.userId || r.revision <= replicaBase(db, id)) return 'unchanged';
+  requireManages(db, signerOf(db, intake, r), groupId);
+  if (unsentHere(db, r, groupId, userId) && changedHere(stateOfRow(current), agreedMember(db, id)) !== undefined) toldRevokedOver(db, intake, r, groupId, userId, current);
+  deleteGroupKey(db, groupId, userId);
+  setReplicaBase(db, id, r.revision);
+  forgetAgreedMember(db, id);
   return 'applied';
 }
 

@@ -354,9 +354,15 @@ export function groupSeq(db: ReadDb, groupId: number): number {
  * second desktop's too, are on their own devices.
  */
 export function groupRenamedOnSince(db: ReadDb, groupId: number, after: number, devices: readonly Buffer[]): boolean {
-  return devices.some((device) => db.prepare<[number, number, Buffer], { one: number }>(
-    "SELECT 1 AS one FROM audit_log WHERE action = 'group.rename' AND group_id = ? AND seq > ? AND device_id = ? LIMIT 1",
-  ).get(groupId, after, device) !== undefined);
+  return groupChangedOnSince(db, groupId, ['group.rename'], after, devices);
+}
+
+/** As groupRenamedOnSince, for any of `actions` (the server codes turned on or off: replica-people-in.ts takeUnderOwnRotation). */
+export function groupChangedOnSince(db: ReadDb, groupId: number, actions: readonly string[], after: number, devices: readonly Buffer[]): boolean {
+  const statement = db.prepare<[string, number, number, Buffer], { one: number }>(
+    'SELECT 1 AS one FROM audit_log WHERE action = ? AND group_id = ? AND seq > ? AND device_id = ? LIMIT 1',
+  );
+  return actions.some((action) => devices.some((device) => statement.get(action, groupId, after, device) !== undefined));
 }
 
 /**

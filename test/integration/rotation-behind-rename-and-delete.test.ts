@@ -1,0 +1,54 @@
+/**
+ * A rotation made on a desktop behind a rename and then a deletion of the group made elsewhere (hostile
+ * review of 597ea4c, question 5): the owner's desktop a renames Lab and deletes it, syncing after each; the
+ * owner's second desktop a2, behind both, revokes bob from Lab. a2's sync must end (no refusal loop on the
+ * rename its rotation did not see), the group gone there, and nothing of it brought back on the server.
+ * (The same crossing landing between a2's pull and push leaves the group on a2: repro on repro-rotrev2-stall.)
+ * Must never: sleep (the clock is injected) or reach beyond loopback.
+ */
+import { describe, expect, it } from 'vitest';
+import { recordsAfter } from '../../server/store/sync';
+import { BOB, groupUidIn, useTeamDesktops } from '../support/team-desktops';
+import { manualClock } from '../support/vault';
+
+const clock = manualClock(Date.UTC(2026, 11, 7, 14, 0, 0));
+const team = useTeamDesktops('crewvault-rotation-behind-delete', clock);
+const { a, a2, onDesktop, sync } = team;
+
+async function deletedOnServer(groupUid: string): Promise<boolean> {
+  const vault = await onDesktop(a, (s) => s.replica.vaultId());
+  const rows = await team.server.database.transaction((tx) => recordsAfter(tx, vault, 0, 100_000, Number.MAX_SAFE_INTEGER));
+  const group = rows.map((row) => JSON.parse(row.body) as { kind: string; id: string; deletedAt: number | null }).filter((r) => r.kind === 'group' && r.id === groupUid).at(-1);
+  return group !== undefined && group.deletedAt !== null;
+}
+
+async function synced(d: typeof a): Promise<void> {
+  const out = await sync(d);
+  expect(out.code, `${d.name}: ${out.stderr}`).toBe('ok');
+}
+
+describe('a rotation behind a rename and a deletion made elsewhere', () => {
+  it('ends: the group gone on the desktop and still deleted on the server', async () => {
+    const lab = await onDesktop(a, async (s) => {
+      const group = await s.team.createGroup('Lab');
+      await s.team.grant(group.id, BOB, false, await s.team.groupRevision(group.id));
+      return group.id;
+    });
+    await synced(a);
+    await synced(a2);
+    const labUid = groupUidIn(a.file, lab);
+    const labOnA2 = await onDesktop(a2, async (s) => (await s.team.listGroups()).find((g) => g.name === 'Lab')?.id);
+    expect(labOnA2).toBeDefined();
+    await onDesktop(a, async (s) => { await s.team.renameGroup(lab, 'Lab Two', await s.team.groupRevision(lab)); });
+    await synced(a);
+    await onDesktop(a, async (s) => { await s.team.deleteGroup(lab, await s.team.groupRevision(lab)); });
+    await synced(a);
+    await onDesktop(a2, async (s) => { await s.team.revoke(labOnA2 ?? 0, BOB, await s.team.memberRevision(labOnA2 ?? 0, BOB)); });
+    await synced(a2);
+    expect(await onDesktop(a2, async (s) => (await s.team.listGroups()).map((g) => g.name))).not.toContain('Lab');
+    expect(await onDesktop(a2, async (s) => (await s.team.listGroups()).map((g) => g.name))).not.toContain('Lab Two');
+    expect(await deletedOnServer(labUid)).toBe(true);
+    await synced(a2);
+    await synced(a);
+  });
+});
