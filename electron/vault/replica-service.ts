@@ -1665,13 +1665,18 @@ export class ReplicaService {
     }
     // The rest as the team server judges it (shared/policy-writes.ts: one rule for both).
     const next = { group: groupId, deleted: r.deletedAt !== null };
+    const mayFrom = (held: EntryShape<number> | undefined): boolean => entryWriteNeeds(held, next).every((need) => this.senderMay(db, author, need.permission, need.group));
     // A row emptied here (revision 0: a revoke, a grant, an entry that left reach, a deleted group's)
     // holds nothing of the entry but the group it was emptied in, which the team may have moved it out
     // of since: a record over it is taken as by a file that never held it (a first sync's), or as over
     // that group. Judged as a move out of it alone, an edit by someone who never held it was set aside
     // (until someone who held it wrote it again), the entry missing from a group this person holds (sync-tombstones-two-groups.test.ts).
-    if (local?.revision === 0 && entryWriteNeeds(undefined, next).every((need) => this.senderMay(db, author, need.permission, need.group))) return;
-    const held = local === undefined ? undefined : base ?? { group: local.group_id, deleted: local.deleted_at !== null };
+    if (local?.revision === 0 && mayFrom(undefined)) return;
+    const here = local === undefined ? undefined : { group: local.group_id, deleted: local.deleted_at !== null };
+    // From where the moves this desktop did not see put the entry, or else from where it stands here, as before them:
+    // a chain stopped part way (a move's author lost a group since, a move not handed) ends where the entry had gone
+    // on from, and judged from there alone a record taken before the moves was set aside for good (hostile review of e041305).
+    const held = base !== undefined && mayFrom(base) ? base : here;
     for (const need of entryWriteNeeds(held, next)) this.requireSenderMay(db, author, need.permission, need.group);
   }
 

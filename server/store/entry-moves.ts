@@ -26,21 +26,31 @@ export async function putEntryMove(tx: Transaction, vaultId: string, recordId: s
   );
 }
 
-/** A kept move: the entry's id, the sequence it was stored at, the group it left and the record (JSON text, as pushed). */
+/** A kept move: the entry's id, the sequence it was stored at, the group it left, whether the person pulling held that group before it left, and the record (JSON text, as pushed). */
 export interface EntryMove {
   readonly recordId: string;
   readonly seq: number;
   readonly fromGroup: string;
+  readonly fromHeldBefore: boolean;
   readonly body: string;
 }
 
-/** The moves kept of `recordIds`, in sequence order (the caller keeps those before each entry's record it hands). */
-export async function entryMovesOf(db: Queryable, vaultId: string, recordIds: readonly string[]): Promise<EntryMove[]> {
+/**
+ * The moves kept of `recordIds`, in sequence order (the caller keeps those before each entry's record it hands).
+ * `fromHeldBefore`: `vaultUser` (null: nobody) holds the group the entry left by a membership made before it left
+ * (joined_seq, as left-reach.ts asks): one who joined it since never held the entry there, and the move would tell
+ * them a group it went to that they may never have held.
+ */
+export async function entryMovesOf(db: Queryable, vaultId: string, recordIds: readonly string[], vaultUser: string | null): Promise<EntryMove[]> {
   if (recordIds.length === 0) return [];
   const rows = await db.query(
-    `SELECT record_id, seq, from_group, body::text AS body FROM sync_entry_moves
-     WHERE vault_id = $1 AND record_id = ANY($2::text[]) ORDER BY record_id, seq`,
-    [vaultId, [...recordIds]],
+    `SELECT e.record_id, e.seq, e.from_group, e.body::text AS body,
+            EXISTS (SELECT 1 FROM sync_members m WHERE m.vault_id = e.vault_id AND m.group_id = e.from_group AND m.vault_user = $3 AND m.joined_seq < e.seq) AS from_held_before
+       FROM sync_entry_moves e
+     WHERE e.vault_id = $1 AND e.record_id = ANY($2::text[]) ORDER BY e.record_id, e.seq`,
+    [vaultId, [...recordIds], vaultUser],
   );
-  return rows.map((row) => ({ recordId: text(row, 'record_id'), seq: int(row, 'seq'), fromGroup: text(row, 'from_group'), body: text(row, 'body') }));
+  return rows.map((row) => ({
+    recordId: text(row, 'record_id'), seq: int(row, 'seq'), fromGroup: text(row, 'from_group'), fromHeldBefore: row.from_held_before === true, body: text(row, 'body'),
+  }));
 }

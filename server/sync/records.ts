@@ -306,20 +306,24 @@ async function noteMove(tx: Transaction, vaultId: string, record: ReplicaRecord,
 /**
  * The moves of the entries this page hands, which a desktop may not have seen (schema 31, asked by
  * `moves`; docs/SYNC.md "A move a desktop did not see"): each kept, stored before the entry's record
- * handed, from or into a group this person holds (`visible`). Not bounded by the pull's cursor: a
+ * handed, out of a group this person held before it left or into one they hold (`visible`). Not bounded by the pull's cursor: a
  * move's own record is gone from the records (the server keeps an entry's newest), so the page its
  * sequence fell on, or an earlier sync's, handed nothing of it, and the desktop's cursor passed it.
  * Handed in the same page as the record, so the desktop judges them together; it keeps those newer
  * than the revision it agreed and checks each as any record (a forged or replayed one moves nothing).
  */
-async function movesFor(db: Queryable, input: ServerRouteInput<'syncPull'>, handed: ReadonlyArray<{ readonly seq: number; readonly record: ReplicaRecord }>, visible: (record: PulledShape) => boolean): Promise<{ moves?: EntryRecord[] }> {
+async function movesFor(db: Queryable, input: ServerRouteInput<'syncPull'>, me: InVault, handed: ReadonlyArray<{ readonly seq: number; readonly record: ReplicaRecord }>, visible: (record: PulledShape) => boolean): Promise<{ moves?: EntryRecord[] }> {
   if (input.moves !== true) return {};
   const entrySeq = new Map(handed.flatMap((r) => (r.record.kind === 'entry' ? [[r.record.id, r.seq] as const] : [])));
-  const moves = (await entryMovesOf(db, input.vault, [...entrySeq.keys()])).flatMap((move) => {
+  const every = holdsEveryGroup(me.role);
+  const moves = (await entryMovesOf(db, input.vault, [...entrySeq.keys()], me.vaultUser)).flatMap((move) => {
     if (move.seq >= (entrySeq.get(move.recordId) ?? 0)) return [];
     const parsed = entryRecordSchema.safeParse(JSON.parse(move.body));
     if (!parsed.success) return [];
-    return visible({ kind: 'entry', group: move.fromGroup }) || visible(parsed.data) ? [parsed.data] : [];
+    // Out of a group only to whom held it before the entry left (as left reach): one who joined it since never held
+    // the entry there, and would be told a group it went to that they may never have held (hostile review of e041305).
+    const fromHeld = every || move.fromHeldBefore;
+    return (fromHeld && visible({ kind: 'entry', group: move.fromGroup })) || visible(parsed.data) ? [parsed.data] : [];
   });
   return moves.length > 0 ? { moves } : {};
 }
@@ -377,7 +381,7 @@ async function pullIn(db: DatabaseTransaction, auth: Caller, input: ServerRouteI
   // Up to the last record read, handed over or not: what was left out is not this person's.
   const upTo = rows.at(-1)?.seq ?? input.since;
   const left = await leftReachFor(db, input, me, upTo);
-  const moved = await movesFor(db, input, records, visible);
+  const moved = await movesFor(db, input, me, records, visible);
   // The signed batches the records handed name (format 2), each whole: only those (a batch lists digests only, but of records this person may not see).
   const named = [...new Set([...records.map((r) => r.record), ...(left.leftRecords ?? []), ...(moved.moves ?? [])].flatMap((r) => ((r.kind === 'customer' || r.kind === 'entry') && r.batch !== undefined ? [r.batch] : [])))];
   const batches = [...(await batchesOf(db, input.vault, named)).values()].map((body) => recordBatchSchema.parse(JSON.parse(body)));
