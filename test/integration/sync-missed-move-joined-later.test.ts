@@ -15,13 +15,7 @@ import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 4, 30, 0));
 const team = useTeamDesktops('crewvault-missed-move-joined-later', clock);
-const { a, c, onDesktop, sync } = team;
-
-/** A sync's answer: 'ok', or its code and message. */
-async function answer(d: Desktop): Promise<string> {
-  const out = await sync(d);
-  return out.code === 'ok' ? 'ok' : `${out.code}: ${out.stderr.trim()}`;
-}
+const { a, c, onDesktop, answer } = team;
 
 async function moveInto(d: Desktop, entryPath: string, groupId: number): Promise<void> {
   clock.advance(1_000);

@@ -13,28 +13,12 @@
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { useTeamDesktops, type Desktop, setAsideOn } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 4, 0, 0));
 const team = useTeamDesktops('crewvault-missed-move-partial', clock);
-const { a, a2, b, c, onDesktop, sync } = team;
-
-/** A sync's answer: 'ok', or its code and message. */
-async function answer(d: Desktop): Promise<string> {
-  const out = await sync(d);
-  return out.code === 'ok' ? 'ok' : `${out.code}: ${out.stderr.trim()}`;
-}
-
-/** Why each record set aside on a desktop waits there (none: everything taken in). */
-function setAside(d: Desktop): string[] {
-  const db = new Database(d.file, { readonly: true });
-  try {
-    return (db.prepare('SELECT reason FROM replica_held').all() as Array<{ reason: string }>).map((h) => h.reason);
-  } finally {
-    db.close();
-  }
-}
+const { a, a2, b, c, onDesktop, answer } = team;
 
 async function moveInto(d: Desktop, entryPath: string, groupId: number): Promise<void> {
   clock.advance(1_000);
@@ -76,6 +60,6 @@ describe('a move chain that stops part way', () => {
     await team.setPassword(b, 'Acme/Hub', 'hub-2');
     expect(await answer(b)).toBe('ok');
     expect(await answer(a2)).toBe('ok');
-    expect({ hub: await groupOn(a2, 'Acme/Hub'), a2SetAside: setAside(a2) }).toEqual({ hub: team.opsId, a2SetAside: [] });
+    expect({ hub: await groupOn(a2, 'Acme/Hub'), a2SetAside: setAsideOn(a2) }).toEqual({ hub: team.opsId, a2SetAside: [] });
   });
 });

@@ -16,28 +16,12 @@ import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
 import { uidText } from '../../electron/vault/ids';
-import { groupUidIn, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { groupUidIn, useTeamDesktops, type Desktop, setAsideOn } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 3, 0, 0));
 const team = useTeamDesktops('crewvault-missed-move', clock);
-const { a, a2, b, c, onDesktop, sync } = team;
-
-/** A sync's answer: 'ok', or its code and message. */
-async function answer(d: Desktop): Promise<string> {
-  const out = await sync(d);
-  return out.code === 'ok' ? 'ok' : `${out.code}: ${out.stderr.trim()}`;
-}
-
-/** Why each record set aside on a desktop waits there (none: everything taken in). */
-function setAside(d: Desktop): string[] {
-  const db = new Database(d.file, { readonly: true });
-  try {
-    return (db.prepare('SELECT reason FROM replica_held').all() as Array<{ reason: string }>).map((h) => h.reason);
-  } finally {
-    db.close();
-  }
-}
+const { a, a2, b, c, onDesktop, answer } = team;
 
 const titles = (d: Desktop): Promise<string[]> => onDesktop(d, async (s) => (await s.listEntries()).map((e) => e.title).sort());
 
@@ -85,7 +69,7 @@ describe('a move the late desktop did not see', () => {
     await deleteHere(c, 'Acme/Firewall');
     expect(await answer(c)).toBe('ok');
     const answers = [await answer(a2), await answer(a)];
-    expect({ answers, a2: await titles(a2), a2SetAside: setAside(a2), a: await titles(a) }).toEqual({
+    expect({ answers, a2: await titles(a2), a2SetAside: setAsideOn(a2), a: await titles(a) }).toEqual({
       answers: ['ok', 'ok'], a2: ['Printer', 'Switch'], a2SetAside: [], a: ['Printer', 'Switch'],
     });
   });
@@ -96,7 +80,7 @@ describe('a move the late desktop did not see', () => {
     expect(await answer(c)).toBe('ok');
     expect(await answer(a2)).toBe('ok');
     const switchOnA2 = await onDesktop(a2, async (s) => s.revealPassword((await s.resolvePath('Acme/Switch')).id));
-    expect({ switchOnA2, a2SetAside: setAside(a2) }).toEqual({ switchOnA2: 's-2', a2SetAside: [] });
+    expect({ switchOnA2, a2SetAside: setAsideOn(a2) }).toEqual({ switchOnA2: 's-2', a2SetAside: [] });
   });
 
   it('moved by bob, deleted by carol, the late desktop pulling a record a page: the move (on no page of its own) still comes with the delete', async () => {
@@ -108,7 +92,7 @@ describe('a move the late desktop did not see', () => {
     const kept = await keptSession(serverPlace(a2.env), new URL(team.server.url).origin, () => clock.now());
     const outcome = await onDesktop(a2, (s) => syncOnce(kept.client, s.replica, { pullRecords: 1 }));
     expect(outcome.pulled).toBeGreaterThan(2);
-    expect({ a2: await titles(a2), a2SetAside: setAside(a2) }).toEqual({ a2: ['Printer', 'Switch'], a2SetAside: [] });
+    expect({ a2: await titles(a2), a2SetAside: setAsideOn(a2) }).toEqual({ a2: ['Printer', 'Switch'], a2SetAside: [] });
   });
 
   it('moved twice (Ops to the default group by bob, on to Net by carol, who never held Ops) and deleted by carol: followed through both moves', async () => {
@@ -125,7 +109,7 @@ describe('a move the late desktop did not see', () => {
     await deleteHere(c, 'Acme/Router');
     expect(await answer(c)).toBe('ok');
     expect(await answer(a2)).toBe('ok');
-    expect({ a2: await titles(a2), a2SetAside: setAside(a2) }).toEqual({ a2: ['Printer', 'Switch'], a2SetAside: [] });
+    expect({ a2: await titles(a2), a2SetAside: setAsideOn(a2) }).toEqual({ a2: ['Printer', 'Switch'], a2SetAside: [] });
   });
 
   it('moved by the owner, deleted by carol: bob\'s desktop (a member, Ops and the default group) that saw neither takes the delete', async () => {
@@ -135,7 +119,7 @@ describe('a move the late desktop did not see', () => {
     await deleteHere(c, 'Acme/Lamp');
     expect(await answer(c)).toBe('ok');
     expect(await answer(b)).toBe('ok');
-    expect({ lamp: (await titles(b)).includes('Lamp'), bSetAside: setAside(b) }).toEqual({ lamp: false, bSetAside: [] });
+    expect({ lamp: (await titles(b)).includes('Lamp'), bSetAside: setAsideOn(b) }).toEqual({ lamp: false, bSetAside: [] });
   });
 
   it('a move between two groups a member holds neither of is not handed to her with the entry\'s next record; the move into her group is', async () => {
@@ -166,7 +150,7 @@ describe('a move the late desktop did not see', () => {
       "UPDATE sync_entry_moves SET body = jsonb_set(body, '{updatedAt}', to_jsonb((body->>'updatedAt')::bigint + 1)) WHERE record_id = $1 RETURNING seq", [modem]);
     expect(forged.length).toBe(1);
     expect(await answer(a2)).toBe('ok');
-    expect({ a2: await titles(a2), a2SetAside: setAside(a2).length }).toEqual({ a2: ['Modem', 'Printer', 'Probe', 'Switch'], a2SetAside: 1 });
+    expect({ a2: await titles(a2), a2SetAside: setAsideOn(a2).length }).toEqual({ a2: ['Modem', 'Printer', 'Probe', 'Switch'], a2SetAside: 1 });
   });
 
   it('a dishonest server hands another entry\'s genuine move as this one\'s: the delete is set aside as before, the entry stays', async () => {
@@ -180,6 +164,6 @@ describe('a move the late desktop did not see', () => {
       'UPDATE sync_entry_moves m SET body = o.body FROM sync_entry_moves o WHERE m.record_id = $1 AND o.record_id = $2 RETURNING m.seq', [camera, moved]);
     expect(swapped.length).toBe(1);
     expect(await answer(a2)).toBe('ok');
-    expect({ a2: await titles(a2), a2SetAside: setAside(a2).length }).toEqual({ a2: ['Camera', 'Modem', 'Printer', 'Probe', 'Switch'], a2SetAside: 2 });
+    expect({ a2: await titles(a2), a2SetAside: setAsideOn(a2).length }).toEqual({ a2: ['Camera', 'Modem', 'Printer', 'Probe', 'Switch'], a2SetAside: 2 });
   });
 });

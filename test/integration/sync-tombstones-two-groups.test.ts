@@ -19,28 +19,12 @@ import { describe, expect, it } from 'vitest';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
-import { pushingAfter, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { pushingAfter, useTeamDesktops, type Desktop, setAsideOn } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 1, 0, 0));
 const team = useTeamDesktops('crewvault-tombstones-two-groups', clock);
-const { a, a2, b, c, onDesktop, sync } = team;
-
-/** A sync's answer: 'ok', or its code and message. */
-async function answer(d: Desktop): Promise<string> {
-  const out = await sync(d);
-  return out.code === 'ok' ? 'ok' : `${out.code}: ${out.stderr.trim()}`;
-}
-
-/** Why each record set aside on a desktop waits there (none: everything taken in). */
-function setAside(d: Desktop): string[] {
-  const db = new Database(d.file, { readonly: true });
-  try {
-    return (db.prepare('SELECT reason FROM replica_held').all() as Array<{ reason: string }>).map((h) => h.reason);
-  } finally {
-    db.close();
-  }
-}
+const { a, a2, b, c, onDesktop, answer } = team;
 
 /**
  * A desktop's `group.changes_dropped` events of reason `left_reach` (an unsent change that went with an entry leaving reach):
@@ -61,7 +45,7 @@ const titles = (d: Desktop): Promise<string[]> => onDesktop(d, async (s) => (awa
 /** Each desktop's titles and what it set aside. */
 async function everywhere(...desktops: Desktop[]): Promise<Record<string, { titles: string[]; setAside: string[] }>> {
   const out: Record<string, { titles: string[]; setAside: string[] }> = {};
-  for (const d of desktops) out[d.name] = { titles: await titles(d), setAside: setAside(d) };
+  for (const d of desktops) out[d.name] = { titles: await titles(d), setAside: setAsideOn(d) };
   return out;
 }
 

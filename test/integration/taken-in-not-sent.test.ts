@@ -12,32 +12,15 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { uidText } from '../../electron/vault/ids';
-import { recordsAfter } from '../../server/store/sync';
-import { BOB, CAROL, useTeamDesktops } from '../support/team-desktops';
+import { BOB, CAROL, useTeamDesktops, storedPeopleOn, type StoredPerson } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 9, 0, 0));
 const team = useTeamDesktops('crewvault-taken-in', clock);
 const { a, a2, c, onDesktop, sync } = team;
 
-interface Stored {
-  readonly kind: string;
-  readonly revision: number;
-  readonly author: string;
-  readonly seq: number;
-}
-
-/** The team server's user, group and member records, one a record id (the newest stored), read through its own store. */
-async function storedPeople(): Promise<Map<string, Stored>> {
-  const vault = await onDesktop(a, (s) => s.replica.vaultId());
-  const rows = await team.server.database.transaction((tx) => recordsAfter(tx, vault, 0, 100_000, Number.MAX_SAFE_INTEGER));
-  const people = new Map<string, Stored>();
-  for (const row of rows) {
-    const r = JSON.parse(row.body) as { kind: string; id: string; revision: number; author: string };
-    if (r.kind === 'user' || r.kind === 'group' || r.kind === 'member') people.set(r.id, { kind: r.kind, revision: r.revision, author: r.author, seq: row.seq });
-  }
-  return people;
-}
+/** The team server's user, group and member records, one a record id (the newest stored). */
+const storedPeople = (): Promise<Map<string, StoredPerson>> => storedPeopleOn(team, a);
 
 /** A person's global id as a vault file holds it (what the records they sign name as author). */
 function userUidIn(file: string, name: string): string {

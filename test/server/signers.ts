@@ -8,8 +8,8 @@
  * A record carrying any other signerKey is left exactly as the test wrote it (the forgeries).
  * For tests only: must never stand in for a desktop's records where a vault file is at hand.
  */
-import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { REPLICA_FORMAT, recordSigningText, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
+import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { REPLICA_FORMAT, recordSigningText, type EntryRecord, type EventRecord, type ReplicaBatch, type ReplicaRecord, type SigningKeyRecord } from '../../shared/sync/records';
 import { certificateText, eventSigningText, eventSigningTextV1, type EventSigningText } from '../../shared/sync/signing-keys';
 
 export interface TestSigner {
@@ -114,4 +114,15 @@ export function signedBatch(vault: string, records: readonly ReplicaRecord[]): R
     return { ...resigned, signature: signText(recordSigningText(vault, resigned), signer) };
   });
   return { format: REPLICA_FORMAT, vault, records: [...[...authors].map((a) => keyRecordOf(a)), ...out] };
+}
+
+/** A push of `vault` with one new entry by `author` (its group and customer new ids), signed as above: enough to make the vault, or tell its streams. */
+export function oneEntryPush(vault: string, author: string): { batch: ReplicaBatch } {
+  const someone = randomUUID();
+  const b64 = (text: string): string => Buffer.from(text).toString('base64url');
+  const entry: EntryRecord = {
+    kind: 'entry', id: randomUUID(), revision: 1, base: 0, customer: someone, group: someone, keyVersion: 1, lookup: b64('l'), sealedSummary: b64('s'),
+    sealedDetails: b64('d'), createdAt: 1, updatedAt: 1, deletedAt: null, author, signerKey: author, signature: b64('sig'),
+  };
+  return { batch: signedBatch(vault, [entry]) };
 }

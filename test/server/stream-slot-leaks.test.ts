@@ -13,23 +13,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_STREAM_PATH } from '../../shared/api/server-contract';
-import type { EntryRecord, ReplicaBatch } from '../../shared/sync/records';
 import { MAX_STREAMS_PER_ACCOUNT, MAX_STREAMS_PER_SESSION } from '../../server/sync/stream';
 import { useTestDatabases } from './databases';
-import { signedBatch } from './signers';
+import { oneEntryPush } from './signers';
 import { registerOwner, startTestServer, TestClient, type Person, type TestServer } from './support';
 
 const databases = useTestDatabases();
-
-function batch(vault: string, author: string): { batch: ReplicaBatch } {
-  const someone = randomUUID();
-  const b64 = (text: string): string => Buffer.from(text).toString('base64url');
-  const entry: EntryRecord = {
-    kind: 'entry', id: randomUUID(), revision: 1, base: 0, customer: someone, group: someone, keyVersion: 1, lookup: b64('l'), sealedSummary: b64('s'),
-    sealedDetails: b64('d'), createdAt: 1, updatedAt: 1, deletedAt: null, author, signerKey: author, signature: b64('sig'),
-  };
-  return { batch: signedBatch(vault, [entry]) };
-}
 
 describe('a sync stream gives its place back however it ends', () => {
   let server: TestServer;
@@ -42,7 +31,7 @@ describe('a sync stream gives its place back however it ends', () => {
   beforeAll(async () => {
     server = await startTestServer(await databases.open('pglite'));
     owner = await registerOwner(server);
-    await owner.client.ok('syncPush', batch(vault, randomUUID()));
+    await owner.client.ok('syncPush', oneEntryPush(vault, randomUUID()));
   }, 120_000);
   afterAll(async () => {
     for (const abort of aborts) abort.abort();

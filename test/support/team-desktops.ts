@@ -21,6 +21,7 @@ import type { Clock, VaultSession } from '../../electron/vault/service';
 import { uidText } from '../../electron/vault/ids';
 import { createVault, Vault } from '../../electron/vault/vault';
 import { startServer, type RunningServer } from '../../server/main';
+import { recordsAfter } from '../../server/store/sync';
 import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
 import { REPLICA_FORMAT } from '../../shared/sync/records';
 import { startPrivateKeyring, type PrivateKeyring } from './keyring';
@@ -68,6 +69,38 @@ export interface TeamDesktops {
   readonly teamClient: (d: Desktop) => Promise<TeamClient>;
   /** Sets an entry's password on a desktop (a second later on the clock). */
   readonly setPassword: (d: Desktop, entryPath: string, password: string) => Promise<void>;
+  /** A sync's answer on a desktop: 'ok', or its code and message. */
+  readonly answer: (d: Desktop) => Promise<string>;
+}
+
+/** Why each record set aside on a desktop waits there (none: everything taken in). */
+export function setAsideOn(d: Desktop): string[] {
+  const db = new Database(d.file, { readonly: true });
+  try {
+    return (db.prepare('SELECT reason FROM replica_held').all() as Array<{ reason: string }>).map((h) => h.reason);
+  } finally {
+    db.close();
+  }
+}
+
+/** A user, group or member record as the team server stores it (its newest). */
+export interface StoredPerson {
+  readonly kind: string;
+  readonly revision: number;
+  readonly author: string;
+  readonly seq: number;
+}
+
+/** The team server's user, group and member records of `d`'s vault, one a record id (the newest stored), read through its own store. */
+export async function storedPeopleOn(team: TeamDesktops, d: Desktop): Promise<Map<string, StoredPerson>> {
+  const vault = await team.onDesktop(d, (s) => s.replica.vaultId());
+  const rows = await team.server.database.transaction((tx) => recordsAfter(tx, vault, 0, 100_000, Number.MAX_SAFE_INTEGER));
+  const people = new Map<string, StoredPerson>();
+  for (const row of rows) {
+    const r = JSON.parse(row.body) as { kind: string; id: string; revision: number; author: string };
+    if (r.kind === 'user' || r.kind === 'group' || r.kind === 'member') people.set(r.id, { kind: r.kind, revision: r.revision, author: r.author, seq: row.seq });
+  }
+  return people;
 }
 
 /** `prefix` names the temporary folder and the keychain services, so that test files running side by side share neither. */
@@ -221,6 +254,10 @@ export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: num
       return opsId;
     },
     a, a2, b, c, c2, onDesktop, cli, sync, teamClient, setPassword,
+    answer: async (d) => {
+      const out = await sync(d);
+      return out.code === 'ok' ? 'ok' : `${out.code}: ${out.stderr.trim()}`;
+    },
   };
 }
 
