@@ -57,7 +57,9 @@ describe.each(DATABASE_KINDS)('codes: a caller with no standing session, on %s',
     expect(await codesWith(tech.client.authHeaders(), '{"vault":')).not.toBe('UNAUTHORIZED');
   });
 
-  it.runIf(kind === 'postgres')('holds no vault for a caller no session stands for: a push holding it does not hold their answer', async () => {
+  // PostgreSQL only: PGlite runs one transaction at a time, so a held vault row cannot be shown there; not registered
+  // on PGlite rather than reported skipped.
+  if (kind === 'postgres') it('holds no vault for a caller no session stands for: a push holding it does not hold their answer', async () => {
     let answered = false;
     let answeredWhileHeld = false;
     const code = await sentWhileHeld(
