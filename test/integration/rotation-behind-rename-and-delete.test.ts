@@ -3,8 +3,10 @@
  * review of 597ea4c, question 5): the owner's desktop a renames Lab and deletes it, syncing after each; the
  * owner's second desktop a2, behind both, revokes bob from Lab. a2's sync must end (no refusal loop on the
  * rename its rotation did not see), the group gone there, and nothing of it brought back on the server.
- * And the same crossing inside a2's sync: the rename and the deletion land between its pull and its push (its
- * push stored as nothing, the group deleted before it): no loop, the group gone on a2, nothing back.
+ * And the same crossing inside a2's sync: the rename and the deletion land between its pull and its push. Its push
+ * was stored as nothing (stale) yet marked sent, and the deletion pulled next read as older than its rotation: the
+ * group stayed on a2 for good. The server now names the deletion as a conflict (server/sync/records.ts
+ * groupsChangedUnseen): no loop, the group gone on a2 in that sync, nothing back.
  * Must never: sleep (the clock is injected) or reach beyond loopback.
  */
 import { describe, expect, it } from 'vitest';
@@ -74,9 +76,11 @@ describe('a rotation behind a rename and a deletion made elsewhere', () => {
       await synced(a);
     };
     const kept = await keptSession(serverPlace(a2.env), new URL(team.server.url).origin, () => clock.now());
-    // Its push changes nothing of a group deleted before it (stale, stored as nothing): no refusal, no loop.
+    // Its push is answered with the deletion, stored after its pull, as a conflict (nothing stored): the pull after it
+    // takes the deletion over the unsent rotation, and the same sync ends with the group gone, nothing left to send.
     await onDesktop(a2, (s) => syncOnce(pushingAfter(kept.client, renameAndDelete), s.replica));
     expect(await deletedOnServer(labUid)).toBe(true);
+    expect((await onDesktop(a2, async (s) => (await s.team.listGroups()).map((g) => g.name))).filter((n) => n.startsWith('Bench'))).toEqual([]);
     await synced(a2);
     const names = await onDesktop(a2, async (s) => (await s.team.listGroups()).map((g) => g.name));
     expect(names.filter((n) => n.startsWith('Bench'))).toEqual([]);
