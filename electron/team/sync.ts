@@ -146,7 +146,9 @@ function stuckOnHeld(conflicts: ReadonlyArray<{ readonly id: string }>, held: Re
   if (first === undefined) return undefined;
   // A customer of this desktop's that cannot join the team's of its name says so itself, naming it (replica-customer-fold.ts).
   if (stuck.length === 1 && first.kind === 'customer') return new CrewvaultError('CONFLICT', first.reason);
-  return new CrewvaultError('CONFLICT', `The server holds a newer version of ${stuck.length === 1 ? 'an entry' : `${stuck.length} records`} this desktop cannot take in yet, so its own change of ${stuck.length === 1 ? 'it' : 'them'} cannot be sent: ${first.reason.replace(/\.$/, '')}.`);
+  // One group (its deletion set aside: an agreed entry still stands in it here) is named as one.
+  const one = first.kind === 'group' ? 'an access group' : 'an entry';
+  return new CrewvaultError('CONFLICT', `The server holds a newer version of ${stuck.length === 1 ? one : `${stuck.length} records`} this desktop cannot take in yet, so its own change of ${stuck.length === 1 ? 'it' : 'them'} cannot be sent: ${first.reason.replace(/\.$/, '')}.`);
 }
 
 /**

@@ -101,6 +101,12 @@ export interface PeopleOutcome {
   readonly joins: ReadonlyArray<{ readonly groupId: string; readonly vaultUser: string }>;
   /** Groups this push moves to a new key version (a rotation), each with that version: records.ts judges what it leaves under the old one (review R1). */
   readonly rotated: ReadonlyMap<string, number>;
+  /**
+   * Groups this push sends a live record of (a rotation, a rename) that the server holds deleted: stale, stored as nothing.
+   * records.ts names the deletion as a conflict when it was stored after what the pusher pulled: told nothing, its desktop
+   * marked the record sent and then judged the deletion older than its own record (the group stayed there for good).
+   */
+  readonly deletedBefore: ReadonlySet<string>;
 }
 
 /**
@@ -127,7 +133,7 @@ export async function applyPeople(
   tx: Transaction, vaultId: string, me: InVault, records: readonly PeopleRecord[], leaving: ReadonlyMap<string, readonly string[]> = new Map(), pushedRoles: ReadonlySet<string> = new Set(),
 ): Promise<PeopleOutcome> {
   // Most pushes carry entries alone: nothing to judge, and no read under the vault's lock for it.
-  if (records.length === 0) return { stale: new Set(), joined: new Set(), deleted: new Set(), joins: [], rotated: new Map() };
+  if (records.length === 0) return { stale: new Set(), joined: new Set(), deleted: new Set(), joins: [], rotated: new Map(), deletedBefore: new Set() };
   const every = holdsEveryGroup(me.role);
   // What the pusher's role allows, built-in or custom (the role record the server holds: task 15), judged as a desktop judges it (shared/policy-writes.ts).
   const permissions = await rolePermissionsOf(tx, vaultId, me.role);
@@ -155,6 +161,7 @@ export async function applyPeople(
   const rotatedOff = new Map<string, Map<string, number>>();
   // Groups moved to a new key version here, each with that version.
   const rotated = new Map<string, number>();
+  const deletedBefore = new Set<string>();
   for (const r of records) {
     if (r.kind !== 'user') continue;
     if (!permissions.includes('users.manage')) throw new CrewvaultError('FORBIDDEN', 'Your role does not say who is who in the vault (users.manage): nothing was stored.');
@@ -183,6 +190,7 @@ export async function applyPeople(
     } else {
       if (held.deleted || r.keyVersion < held.keyVersion) {
         stale.add(r.id);
+        if (held.deleted && r.deletedAt === null) deletedBefore.add(r.id);
         continue;
       }
       if (!manages(r.id)) throw new CrewvaultError('FORBIDDEN', 'You do not manage this access group: nothing was stored.');
@@ -251,7 +259,7 @@ export async function applyPeople(
     if (was === undefined) joined.add(r.group);
     if (was === undefined && carried === undefined) joins.push({ groupId: r.group, vaultUser: r.user });
   }
-  return { stale, joined, deleted, joins, rotated };
+  return { stale, joined, deleted, joins, rotated, deletedBefore };
 }
 
 /**

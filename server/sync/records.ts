@@ -207,7 +207,7 @@ export async function storePush(
     }
   }
   conflicts.push(...await strayEntriesOf(tx, batch, people.rotated, pulled));
-  conflicts.push(...await groupsChangedUnseen(tx, batch.vault, people.rotated, pulled));
+  conflicts.push(...await groupsChangedUnseen(tx, batch.vault, [...people.rotated.keys(), ...people.deletedBefore], pulled));
   conflicts.push(...await customersNamedAlready(tx, batch.vault, fresh.filter((r) => r.kind === 'customer' && held.get(r.id) === undefined)));
   if (conflicts.length > 0) {
     if (person.justBound === true) {
@@ -269,10 +269,15 @@ async function strayEntriesOf(tx: Transaction, batch: PushBatch, rotated: Readon
  * review of 0571e01). Named as conflicts, as strayEntriesOf's are: the desktop pulls the record, takes
  * its rename under its own unsent rotation (replica-people-in.ts takeGroup) and pushes the rotation
  * again, past it; nothing of the rotation is lost, and its next push is not judged so for that record.
+ * `groupIds` also holds the groups this push sends a live record of that the server holds deleted
+ * (applyPeople's deletedBefore): their newest stored record is the deletion, so one stored after
+ * `pulled` is named the same way. Answered stale alone, the desktop marked its rotation or rename
+ * sent and then judged the deletion older than it: the group stayed there for good. Pulled, the
+ * deletion drops the unsent change (replica-people-new.ts deletionStale, takeDelete), told.
  */
-async function groupsChangedUnseen(tx: Transaction, vaultId: string, rotated: ReadonlyMap<string, number>, pulled: number | undefined): Promise<Array<{ id: string; revision: number }>> {
-  if (pulled === undefined || rotated.size === 0) return [];
-  return await groupsStoredAfter(tx, vaultId, [...rotated.keys()], pulled);
+async function groupsChangedUnseen(tx: Transaction, vaultId: string, groupIds: readonly string[], pulled: number | undefined): Promise<Array<{ id: string; revision: number }>> {
+  if (pulled === undefined || groupIds.length === 0) return [];
+  return await groupsStoredAfter(tx, vaultId, groupIds, pulled);
 }
 
 /**

@@ -3,12 +3,18 @@
  * review of 597ea4c, question 5): the owner's desktop a renames Lab and deletes it, syncing after each; the
  * owner's second desktop a2, behind both, revokes bob from Lab. a2's sync must end (no refusal loop on the
  * rename its rotation did not see), the group gone there, and nothing of it brought back on the server.
- * (The same crossing landing between a2's pull and push leaves the group on a2: repro on repro-rotrev2-stall.)
+ * And the same crossing inside a2's sync: the rename and the deletion land between its pull and its push. Its push
+ * was stored as nothing (stale) yet marked sent, and the deletion pulled next read as older than its rotation: the
+ * group stayed on a2 for good. The server now names the deletion as a conflict (server/sync/records.ts
+ * groupsChangedUnseen): no loop, the group gone on a2 in that sync, nothing back.
  * Must never: sleep (the clock is injected) or reach beyond loopback.
  */
 import { describe, expect, it } from 'vitest';
+import { serverPlace } from '../../electron/team/profiles';
+import { keptSession } from '../../electron/team/sign-in';
+import { syncOnce } from '../../electron/team/sync';
 import { recordsAfter } from '../../server/store/sync';
-import { BOB, groupUidIn, useTeamDesktops } from '../support/team-desktops';
+import { BOB, groupUidIn, pushingAfter, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 14, 0, 0));
@@ -51,4 +57,34 @@ describe('a rotation behind a rename and a deletion made elsewhere', () => {
     await synced(a2);
     await synced(a);
   });
+
+  it('ends when the rename and the deletion land between its pull and its push', async () => {
+    const lab = await onDesktop(a, async (s) => {
+      const group = await s.team.createGroup('Bench');
+      await s.team.grant(group.id, BOB, false, await s.team.groupRevision(group.id));
+      return group.id;
+    });
+    await synced(a);
+    await synced(a2);
+    const labUid = groupUidIn(a.file, lab);
+    const labOnA2 = await onDesktop(a2, async (s) => (await s.team.listGroups()).find((g) => g.name === 'Bench')?.id ?? 0);
+    await onDesktop(a2, async (s) => { await s.team.revoke(labOnA2, BOB, await s.team.memberRevision(labOnA2, BOB)); });
+    const renameAndDelete = async (): Promise<void> => {
+      await onDesktop(a, async (s) => { await s.team.renameGroup(lab, 'Bench Two', await s.team.groupRevision(lab)); });
+      await synced(a);
+      await onDesktop(a, async (s) => { await s.team.deleteGroup(lab, await s.team.groupRevision(lab)); });
+      await synced(a);
+    };
+    const kept = await keptSession(serverPlace(a2.env), new URL(team.server.url).origin, () => clock.now());
+    // Its push is answered with the deletion, stored after its pull, as a conflict (nothing stored): the pull after it
+    // takes the deletion over the unsent rotation, and the same sync ends with the group gone, nothing left to send.
+    await onDesktop(a2, (s) => syncOnce(pushingAfter(kept.client, renameAndDelete), s.replica));
+    expect(await deletedOnServer(labUid)).toBe(true);
+    expect((await onDesktop(a2, async (s) => (await s.team.listGroups()).map((g) => g.name))).filter((n) => n.startsWith('Bench'))).toEqual([]);
+    await synced(a2);
+    const names = await onDesktop(a2, async (s) => (await s.team.listGroups()).map((g) => g.name));
+    expect(names.filter((n) => n.startsWith('Bench'))).toEqual([]);
+    await synced(a);
+    expect(await deletedOnServer(labUid)).toBe(true);
+  }, 180_000);
 });
