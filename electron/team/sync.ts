@@ -621,6 +621,8 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
         batch: { ...out.batch, records, ...batchesNamed(out.batch.batches, records) }, upToSeq: last ? out.upToSeq : -1,
         // This device's events left out (a disabled author's and the chain after it) are noted with the part that moves the sent mark.
         ...(last && out.eventsLeftOut !== undefined ? { eventsLeftOut: out.eventsLeftOut } : {}),
+        // How far this device's events went (past a change kept here: replica-service.ts outgoing), moved with it.
+        ...(last && out.eventsUpToSeq !== undefined ? { eventsUpToSeq: out.eventsUpToSeq } : {}),
       };
       // Noted before it leaves: should the reply be lost, these records are known as ours when they come back.
       await replica.pushing(part);

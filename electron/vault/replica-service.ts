@@ -83,6 +83,7 @@ import { currentSequence } from './store-changes';
 import { deletedGroupIds, getGroupRow } from './store-groups';
 import { deleteEntryRow, type EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
+import { eventsSentSeq, setEventsSentSeq } from './store-events-sent';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
   allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, insertNamedOnlyEntry, insertReplicaEntryOverNamed, isNamedOnlyEntry, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, listHeld, putHeld,
@@ -117,6 +118,11 @@ export interface ReplicaCore {
 export interface Outgoing {
   readonly batch: ReplicaBatch;
   readonly upToSeq: number;
+  /**
+   * This device's events are handed on up to here (store-events-sent.ts; upToSeq when absent): past
+   * the changes kept here unsent, up to the first event naming a customer or entry never sent.
+   */
+  readonly eventsUpToSeq?: number;
   /** This device's chain from its first event of an author disabled here, left out of a push to the server (store-events-not-sent.ts). */
   readonly eventsLeftOut?: EventsLeftOut;
   /**
@@ -337,6 +343,8 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
   // conflict of every push adding ours) stays here with its entries, the sent mark before it, so the rest goes.
   const heldBack = toServer && !everything ? customersHeldBack(db) : new Map<string, { readonly reason: string; readonly seq: number }>();
   const heldBackEntries = new Map<string, number>();
+  /** Customers and entries kept here that the team was never sent (agreed revision 0): an event naming one waits with it. */
+  const neverSent = new Set<string>();
   /** The row id of each customer held back, by global id: its name is opened by the session (ReplicaService.outgoingNow). */
   const heldBackIds = new Map<string, number>();
   for (const c of customersBetween(db, from, upToSeq)) {
@@ -345,6 +353,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     const back = heldBack.get(uidText(c.uid));
     if (back !== undefined) {
       until = Math.min(until, back.seq - 1);
+      neverSent.add(c.uid.toString('hex'));
       heldBackEntries.set(uidText(c.uid), 0);
       heldBackIds.set(uidText(c.uid), c.id);
       continue;
@@ -359,6 +368,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     const waiting = heldBackEntries.get(uidText(e.customer_uid));
     if (waiting !== undefined) {
       until = Math.min(until, e.seq - 1);
+      if (base === 0) neverSent.add(e.uid.toString('hex'));
       heldBackEntries.set(uidText(e.customer_uid), waiting + 1);
       continue;
     }
@@ -368,7 +378,10 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
       // else's on this desktop): the sent mark stops before it, so it is kept and goes once they may.
       // The entries after it still go (task 15: one change never holds back the rest); already agreed
       // when the window is read again, they are skipped there (revision equal to base), as customers are.
+      // This device's events after it go on (their own mark, store-events-sent.ts): only one naming an
+      // entry the team was never sent waits, with the rest of the chain after it.
       until = Math.min(until, e.seq - 1);
+      if (base === 0) neverSent.add(e.uid.toString('hex'));
       if (why === 'deleted') deletionWaiting++;
       else if (why !== 'counter') setAside.set(why, (setAside.get(why) ?? 0) + 1);
       continue;
@@ -383,7 +396,14 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
   const { records: batchedRecords, batches } = signInBatches(vault, vouched, sender, Date.now());
   records.push(...batchedRecords);
   const device = thisDeviceId(db);
-  const gathered = everything ? signedEventsBetween(db, 0, until) : device ? ownEventsBetween(db, device, from, until) : [];
+  // This device's events from their own mark (store-events-sent.ts), not held back by a change kept here: a code
+  // taken or a password read after it reaches the team. They stop before the first naming a customer or entry kept here
+  // that the team was never sent (a receiver refuses an event naming one it lacks, and its chain after it), and, for a
+  // customer held back, so that replica-customer-fold.ts may sign them again under the team's customer.
+  const read = everything ? signedEventsBetween(db, 0, until) : device ? ownEventsBetween(db, device, eventsSentSeq(db), upToSeq) : [];
+  const waits = everything ? -1 : read.findIndex((a) => [a.entry_uid, a.customer_uid].some((uid) => uid !== null && neverSent.has(uid.toString('hex'))));
+  const gathered = waits < 0 ? read : read.slice(0, waits);
+  const eventsUpToSeq = everything ? until : (read[waits]?.seq ?? upToSeq + 1) - 1;
   // The server refuses a push carrying an event of a person disabled in the vault, whole (a desktop two people share):
   // this device's chain goes up to its first such event; that one and the rest, linking through it, are left out and
   // noted once the push is stored (store-events-not-sent.ts). The move carries every author's.
@@ -419,7 +439,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     }
   }
   return {
-    batch: batches.length > 0 ? { format: REPLICA_FORMAT_BATCHED, vault, records, batches } : { format: REPLICA_FORMAT, vault, records }, upToSeq: until,
+    batch: batches.length > 0 ? { format: REPLICA_FORMAT_BATCHED, vault, records, batches } : { format: REPLICA_FORMAT, vault, records }, upToSeq: until, eventsUpToSeq,
     ...(eventsLeftOut === undefined ? {} : { eventsLeftOut }),
     ...(setAside.size === 0 ? {} : { setAside: [...setAside].map(([why, count]) => ({ why, count })) }),
     ...(deletionWaiting === 0 ? {} : { deletionWaiting }),
@@ -473,6 +493,7 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
   noteAgreedMembers(db, agreedMembers);
   if (sent.upToSeq >= 0) {
     setSentSeq(db, sent.upToSeq);
+    setEventsSentSeq(db, sent.eventsUpToSeq ?? sent.upToSeq);
     forgetRevokedMembersUpTo(db, sent.upToSeq);
     forgetTakenSeqsUpTo(db, sent.upToSeq);
   }
@@ -500,6 +521,7 @@ export function markAllAgreed(db: WriteDb): number {
   // What was sent stays where it was: this device's events since then still go (each device's
   // chain must reach the other side whole), and a receiver skips those it already holds.
   setSentSeq(db, 0);
+  setEventsSentSeq(db, 0);
   return marked;
 }
 
@@ -853,6 +875,7 @@ export class ReplicaService {
       this.core.requireOpen(w);
       setPulledSeq(w, 0);
       setSentSeq(w, 0);
+      setEventsSentSeq(w, 0);
       noteVaultObjectsUpTo(w, 0);
       setMeta(w, HISTORY_MARK_META, '');
       // An audit history a first sync left owed ends past a restored head: the pull from 0 hands every event instead.
@@ -1008,7 +1031,7 @@ export class ReplicaService {
       this.core.requireOpen(w);
       const signer = this.core.ring.signer;
       // The keyed anchor judged as at sign-in (vault.ts): required once any directory wrap is anchored.
-      return signer === undefined ? { left: 'none' } : leaveOldDevice(w, signer, this.core.userId(), sentSeq(w), { key: this.core.ring.auditKey, required: anyDirectoryWrapAtLeast(w, DIRECTORY_WRAP_ANCHORED) });
+      return signer === undefined ? { left: 'none' } : leaveOldDevice(w, signer, this.core.userId(), eventsSentSeq(w), { key: this.core.ring.auditKey, required: anyDirectoryWrapAtLeast(w, DIRECTORY_WRAP_ANCHORED) });
     });
   }
 

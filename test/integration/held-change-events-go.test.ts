@@ -1,0 +1,66 @@
+/**
+ * One change a desktop may not send holds back none of its later audit events (last session's
+ * review, LOW 1). carol's custom role Tech loses entries.edit while she holds an unsent edit of
+ * Printer: the edit stays on her desktop (sync-role-narrowed-edit.test.ts). She then reveals the
+ * password of Router, another entry. Before: the push's sent mark stopped before the edit, and her
+ * desktop's events were read only up to that mark, so the reveal's audit event (and every event
+ * after the edit) never reached the team: the owner never saw that she read Router's password,
+ * at every sync, for as long as the role stayed narrowed. Expected: the reveal reaches the owner
+ * at her next sync; the edit still waits on her desktop and goes once the role allows it again.
+ * A real team server (PGlite, loopback HTTP), real vault files, the CLI's sync
+ * (test/support/team-desktops.ts). Must never put a password in a process argument.
+ */
+import { describe, expect, it } from 'vitest';
+import { CAROL, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { manualClock } from '../support/vault';
+
+const clock = manualClock(Date.UTC(2026, 11, 7, 5, 0, 0));
+const team = useTeamDesktops('crewvault-held-events', clock);
+const { a, c, onDesktop, answer, setPassword } = team;
+
+const TECH = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.create', 'entries.edit'];
+const NO_EDIT = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.create'];
+
+/** The password reveals of `title` by carol in the audit log of `d`, as the owner reads it. */
+async function carolsReveals(d: Desktop, title: string): Promise<number> {
+  return onDesktop(d, async (s) => (await s.auditLog()).filter((r) => r.actor === CAROL && r.action === 'password.reveal' && r.detail.includes(title)).length);
+}
+
+async function passwordOn(d: Desktop, title: string): Promise<string | undefined> {
+  return onDesktop(d, async (s) => {
+    const entry = (await s.listEntries()).find((e) => e.title === title);
+    return entry === undefined ? undefined : s.revealPassword(entry.id);
+  });
+}
+
+describe('carol\'s edit waits on her desktop after her role narrowed', () => {
+  it('her later reveal of another entry still reaches the owner', async () => {
+    await onDesktop(a, async (s) => {
+      await s.team.defineRole('Tech', TECH, 0);
+      await s.team.changeRole(CAROL, 'Tech', await s.team.userRevision(CAROL));
+      await s.createEntry({ customer: 'Acme', title: 'Router', password: 'r-1' });
+    });
+    expect(await answer(a)).toBe('ok');
+    expect(await answer(c)).toBe('ok');
+    await setPassword(c, 'Acme/Printer', 'p-carol');
+    await onDesktop(a, async (s) => s.team.defineRole('Tech', NO_EDIT, await s.team.roleRevision('Tech')));
+    expect(await answer(a)).toBe('ok');
+    expect(await answer(c)).toBe('ok');
+    clock.advance(1_000);
+    expect(await passwordOn(c, 'Router')).toBe('r-1');
+    expect(await answer(c)).toBe('ok');
+    expect(await answer(c)).toBe('ok');
+    expect(await answer(a)).toBe('ok');
+    expect(await carolsReveals(a, 'Router'), 'carol\'s reveal of Router in the owner\'s audit log').toBe(1);
+    // The edit itself still waits on her desktop, not sent, and not lost.
+    expect(await passwordOn(a, 'Printer')).toBe('p-1');
+    expect(await passwordOn(c, 'Printer')).toBe('p-carol');
+    // The role allows it again: the edit goes, after the events already sent (none of them twice).
+    await onDesktop(a, async (s) => s.team.defineRole('Tech', TECH, await s.team.roleRevision('Tech')));
+    expect(await answer(a)).toBe('ok');
+    expect(await answer(c)).toBe('ok');
+    expect(await answer(a)).toBe('ok');
+    expect(await passwordOn(a, 'Printer')).toBe('p-carol');
+    expect(await carolsReveals(a, 'Router')).toBe(1);
+  });
+});
