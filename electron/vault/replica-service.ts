@@ -58,6 +58,7 @@ import { takeNewUsers } from './replica-people-new';
 import { bothChangedMove } from './replica-both-changed';
 import { GivenWayIntake, givenWayMove } from './replica-given-way';
 import { ENTRY_CONTENT_ACTIONS, hasUnsentEntryWrite } from './store-unsent-writes';
+import { mayKeepCopy, NOT_COPIED, notCopiedText } from './replica-copy-not-added';
 import { droppedText, LEFT_REACH, leaveReach, type LeftReach, type LeftTold } from './replica-left-reach';
 import { openKeyRotatedFrom } from './rotated-from-keys';
 import { dropRotatedFrom } from './store-rotated-from';
@@ -154,6 +155,8 @@ export interface ApplyOutcome {
   readonly recognised: number;
   /** Entries both sides changed: each local version kept as a copy, by the copy's summary. */
   readonly conflictCopies: readonly EntrySummary[];
+  /** Of those, local versions dropped instead, told and audited: the person's role may not add entries, so no copy could go (replica-copy-not-added.ts). */
+  readonly copiesNotAdded: number;
   /** HOTP counters merged (the highest kept). */
   readonly countersMerged: number;
   /** Records set aside (with `hold`): why each could not be taken in. */
@@ -548,6 +551,7 @@ interface Tally {
   recognised: number;
   countersMerged: number;
   readonly conflictCopies: EntrySummary[];
+  copiesNotAdded: number;
   readonly held: Array<{ readonly id: string; readonly kind: string; readonly reason: string; readonly revision?: number }>;
   readonly accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>;
   readonly groupDeleted: Array<{ readonly group: string; readonly droppedChanges: number }>;
@@ -1113,7 +1117,7 @@ export class ReplicaService {
       // An empty replica filling from a snapshot inserts its entries without the indexes on random keys; every other apply has them (made again here after an interrupted first sync).
       if (options.setAsideIndexes === true && options.fresh === true) setAsideEntryIndexes(w);
       else restoreEntryIndexes(w);
-      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [], groupDeleted: [], crossed: [], mayBeWithheld: [], customersWentOver: [] };
+      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], copiesNotAdded: 0, held: [], accessRemoved: [], groupDeleted: [], crossed: [], mayBeWithheld: [], customersWentOver: [] };
       // What was set aside before goes first (a newer record of the same object replaces it).
       const fresh = new Set(ids);
       const earlierRows = options.hold === true ? listHeld(w).filter((h) => !fresh.has(h.record_id)) : [];
@@ -1640,8 +1644,7 @@ export class ReplicaService {
       tally.applied++;
       return;
     }
-    const copy = this.conflictCopy(db, local, opened.details);
-    if (copy) tally.conflictCopies.push(copy);
+    this.keepOwnVersion(db, local, tally, opened.details);
     this.replace(db, local, r, opened, incoming);
     this.raiseCounter(db, incoming.uid, mine?.details, opened);
     tally.applied++;
@@ -1845,8 +1848,7 @@ export class ReplicaService {
     if (!opened.summary || !opened.details) throw new CrewvaultError('CONFLICT', 'An entry sealed under the key this desktop rotated from needs the group\'s secret key to seal again: nothing was applied.');
     if (local) {
       if (local.deleted_at === null && hasUnsentEntryWrite(db, local.id, sentSeq(db), thisDeviceId(db))) {
-        const copy = this.conflictCopy(db, local);
-        if (copy) tally.conflictCopies.push(copy);
+        this.keepOwnVersion(db, local, tally);
       }
       this.replace(db, local, r, opened, incoming);
     } else this.settle(db, insertReplicaEntryOverNamed(db, incoming), r, opened, incoming);
@@ -1889,6 +1891,23 @@ export class ReplicaService {
         vouched: (db, r) => this.sender(db, keys, r, senders),
       });
     });
+  }
+
+  /**
+   * This replica's version of an entry both sides changed: kept as a copy (conflictCopy) where the
+   * person's role may add entries; else dropped, told and audited (replica-copy-not-added.ts), as a
+   * copy no push of theirs may carry would stay here for good, never reaching the team.
+   */
+  private keepOwnVersion(db: WriteDb, local: EntryReplicaRow, tally: Tally, theirs?: SealedDetails): void {
+    if (local.deleted_at !== null) return;
+    const user = getUser(db, this.core.userId());
+    if (user !== undefined && mayKeepCopy(rolePermissions(db, user.role))) {
+      const copy = this.conflictCopy(db, local, theirs);
+      if (copy) tally.conflictCopies.push(copy);
+      return;
+    }
+    this.core.audit(db, { action: 'group.changes_dropped', subject: NOT_COPIED, entry_id: local.id, customer_id: local.customer_id, group_id: local.group_id }, notCopiedText());
+    tally.copiesNotAdded++;
   }
 
   /**
