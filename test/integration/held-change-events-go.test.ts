@@ -20,6 +20,13 @@ const { a, c, onDesktop, answer, setPassword } = team;
 
 const TECH = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.create', 'entries.edit'];
 const NO_EDIT = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.create'];
+/** Sees codes only: an HOTP code taken moves the entry's counter, a change carol never sends ('counter'). */
+const CODES = ['entries.view', 'otp.view'];
+
+/** Carol's audit events of `title` with `action` in the owner's log. */
+async function carolsEvents(d: Desktop, action: string, title: string): Promise<number> {
+  return onDesktop(d, async (s) => (await s.auditLog()).filter((r) => r.actor === CAROL && r.action === action && r.detail.includes(title)).length);
+}
 
 /** The password reveals of `title` by carol in the audit log of `d`, as the owner reads it. */
 async function carolsReveals(d: Desktop, title: string): Promise<number> {
@@ -62,5 +69,29 @@ describe('carol\'s edit waits on her desktop after her role narrowed', () => {
     expect(await answer(a)).toBe('ok');
     expect(await passwordOn(a, 'Printer')).toBe('p-carol');
     expect(await carolsReveals(a, 'Router')).toBe(1);
+  });
+
+  it('a codes-only person\'s HOTP counter step, never sent, holds back none of her codes\' events', async () => {
+    await onDesktop(a, async (s) => {
+      await s.team.defineRole('Codes', CODES, 0);
+      await s.team.changeRole(CAROL, 'Codes', await s.team.userRevision(CAROL));
+      await s.createEntry({ customer: 'Acme', title: 'Token', otp: { params: { kind: 'hotp', secret: 'JBSWY3DPEHPK3PXP', algorithm: 'SHA1', digits: 6, period: 30, counter: 0 } } });
+      await s.createEntry({ customer: 'Acme', title: 'Mail', otp: { params: { kind: 'totp', secret: 'GEZDGNBVGY3TQOJQ', algorithm: 'SHA1', digits: 6, period: 30, counter: 0 } } });
+    });
+    expect(await answer(a)).toBe('ok');
+    expect(await answer(c)).toBe('ok');
+    clock.advance(1_000);
+    await onDesktop(c, async (s) => {
+      const entries = await s.listEntries();
+      for (const title of ['Token', 'Mail']) {
+        const entry = entries.find((e) => e.title === title);
+        if (entry === undefined) throw new Error(`${title} is not on carol's desktop`);
+        await s.otpCode(entry.id);
+      }
+    });
+    expect(await answer(c)).toBe('ok');
+    expect(await answer(a)).toBe('ok');
+    expect(await carolsEvents(a, 'otp.hotp', 'Token'), 'carol\'s HOTP code of Token in the owner\'s log').toBe(1);
+    expect(await carolsEvents(a, 'otp.code', 'Mail'), 'carol\'s code of Mail in the owner\'s log').toBe(1);
   });
 });
