@@ -11,7 +11,7 @@
  * (test/support/team-desktops.ts). Must never put a password in a process argument.
  */
 import { describe, expect, it } from 'vitest';
-import { CAROL, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { CAROL, setAsideOn, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 5, 0, 0));
@@ -20,6 +20,7 @@ const { a, c, onDesktop, answer, setPassword } = team;
 
 const TECH = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.create', 'entries.edit'];
 const NO_EDIT = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.create'];
+const NO_CREATE = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.edit'];
 /** Sees codes only: an HOTP code taken moves the entry's counter, a change carol never sends ('counter'). */
 const CODES = ['entries.view', 'otp.view'];
 
@@ -93,5 +94,35 @@ describe('carol\'s edit waits on her desktop after her role narrowed', () => {
     expect(await answer(a)).toBe('ok');
     expect(await carolsEvents(a, 'otp.hotp', 'Token'), 'carol\'s HOTP code of Token in the owner\'s log').toBe(1);
     expect(await carolsEvents(a, 'otp.code', 'Mail'), 'carol\'s code of Mail in the owner\'s log').toBe(1);
+  });
+
+  it('an event naming a new entry the team was never sent waits with it, and the events after it, so no desktop sets them aside', async () => {
+    await onDesktop(a, async (s) => {
+      await s.team.defineRole('Tech', TECH, await s.team.roleRevision('Tech'));
+      await s.team.changeRole(CAROL, 'Tech', await s.team.userRevision(CAROL));
+    });
+    expect(await answer(a)).toBe('ok');
+    expect(await answer(c)).toBe('ok');
+    clock.advance(1_000);
+    await onDesktop(c, (s) => s.createEntry({ customer: 'Acme', title: 'Carol NAS', password: 'nas-1' }));
+    await onDesktop(a, async (s) => s.team.defineRole('Tech', NO_CREATE, await s.team.roleRevision('Tech')));
+    expect(await answer(a)).toBe('ok');
+    expect(await answer(c)).toBe('ok');
+    clock.advance(1_000);
+    expect(await passwordOn(c, 'Router')).toBe('r-1');
+    expect(await answer(c)).toBe('ok');
+    expect(await answer(a)).toBe('ok');
+    // Her entry's creation event would name an entry the owner lacks: it waits on her desktop, and her reveal after it.
+    expect(setAsideOn(a)).toEqual([]);
+    expect(await passwordOn(a, 'Carol NAS')).toBeUndefined();
+    expect(await carolsReveals(a, 'Router')).toBe(1);
+    // Her role may add entries again: the entry goes, and the events waiting with it.
+    await onDesktop(a, async (s) => s.team.defineRole('Tech', TECH, await s.team.roleRevision('Tech')));
+    expect(await answer(a)).toBe('ok');
+    expect(await answer(c)).toBe('ok');
+    expect(await answer(a)).toBe('ok');
+    expect(setAsideOn(a)).toEqual([]);
+    expect(await passwordOn(a, 'Carol NAS')).toBe('nas-1');
+    expect(await carolsReveals(a, 'Router')).toBe(2);
   });
 });
