@@ -22,6 +22,7 @@ import { askedAhead, type TeamClient } from './client';
 import { firstSync, takeHistory } from './first-sync';
 import { handsMoves, requireServerSchema, takesPulled, tellsHistoryMarks, tellsLeftReach, tellsLeftRecords } from './server-schema';
 import { leftReachLine, leftUnverifiedLine, type LeftTold } from '../vault/replica-left-reach';
+import { notCopiedLine } from '../vault/replica-copy-not-added';
 import { snapshotPage } from './snapshot-page';
 import { eventsNotSentLine } from '../vault/store-events-not-sent';
 import { mayBeWithheldLine } from '../vault/audit-event-texts';
@@ -219,6 +220,11 @@ export interface SyncOutcome {
    * and not sent), which the server refused: kept here unsent while the rest went, one line.
    */
   readonly deletionWaiting?: string;
+  /**
+   * This person's unsent changes of entries changed on another desktop too, dropped (their role may not add entries,
+   * so no conflict copy could go: replica-copy-not-added.ts), audited as group.changes_dropped, one line.
+   */
+  readonly copiesNotAdded?: string;
   /** Unsent changes made here in groups deleted elsewhere, dropped as the deletion was taken in (finding C7), the groups named as known here, one line. */
   readonly groupDeleted?: string;
   /** Events taken redacted whose tag by the earlier rule (naming no group) matched a key of a group held: the server may have withheld them, one line. */
@@ -457,8 +463,15 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   const oldLeft = await replica.leaveOldDevice();
   const oldDevice = oldDeviceLine(oldLeft);
   if (oldLeft.left === 'unverified') oldDeviceKept.unverified = oldDevice;
-  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string; customerHeldBack?: string; customerWentOver?: string; deletionWaiting?: string; groupDeleted?: string } = {
+  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string; customerHeldBack?: string; customerWentOver?: string; deletionWaiting?: string; groupDeleted?: string; copiesNotAdded?: string } = {
     pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [], ...(oldDevice === undefined ? {} : { oldDevice }),
+  };
+  /** This person's versions of entries changed elsewhere too dropped, as their role may not add the copy (ApplyOutcome.copiesNotAdded), told in one line. */
+  let notCopied = 0;
+  const noteNotCopied = (count: number): void => {
+    notCopied += count;
+    const line = notCopiedLine(notCopied);
+    if (line !== undefined) tally.copiesNotAdded = line;
   };
   /** A crossing told by a page, kept one line a person (a user and a member record of them crossing in one sync: both said). */
   const noteCrossed = (crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>): void => {
@@ -570,6 +583,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
         noteGroupDeleted(outcome.groupDeleted);
         noteCrossed(outcome.crossed);
         noteWentOver(outcome.customersWentOver);
+        noteNotCopied(outcome.copiesNotAdded);
         for (const r of page.records) pulledIds.add(r.record.id);
         caughtUp = !page.more;
         tally.pulled += page.records.length;
@@ -598,6 +612,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
       noteGroupDeleted(again.groupDeleted);
       noteCrossed(again.crossed);
       noteWentOver(again.customersWentOver);
+      noteNotCopied(again.copiesNotAdded);
     }
   };
   /**
@@ -623,6 +638,8 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
         batch: { ...out.batch, records, ...batchesNamed(out.batch.batches, records) }, upToSeq: last ? out.upToSeq : -1,
         // This device's events left out (a disabled author's and the chain after it) are noted with the part that moves the sent mark.
         ...(last && out.eventsLeftOut !== undefined ? { eventsLeftOut: out.eventsLeftOut } : {}),
+        // How far this device's events went (past a change kept here: replica-service.ts outgoing), moved with it.
+        ...(last && out.eventsUpToSeq !== undefined ? { eventsUpToSeq: out.eventsUpToSeq } : {}),
       };
       // Noted before it leaves: should the reply be lost, these records are known as ours when they come back.
       await replica.pushing(part);

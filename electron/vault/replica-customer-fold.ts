@@ -18,7 +18,8 @@ import type { KeyRing } from './keys';
 import { openSummary, sealSummary } from './sealed-entry';
 import { checkAuditAnchor, customerEventsChain, forgetEventUids, signChainAgain, verifyAuditChain } from './store-audit';
 import { updateEntryRow } from './store-entries';
-import { entriesOfCustomer, replicaBase, sentSeq, setReplicaBase, setRevision, takeCustomerRecordInto, type CustomerReplicaRow } from './store-replica';
+import { eventsSentSeq } from './store-events-sent';
+import { entriesOfCustomer, replicaBase, setReplicaBase, setRevision, takeCustomerRecordInto, type CustomerReplicaRow } from './store-replica';
 
 /** The other desktop's customer, as its record carries it (its name opened and matching its index already). */
 export interface PulledCustomer {
@@ -61,7 +62,7 @@ export function foldUnsentCustomer(db: WriteDb, session: FoldSession, mine: Cust
   const live = entries.filter((e) => e.deleted_at === null);
   const keys = new Map(live.map((e) => [e.id, session.ring.groups.get(e.group_id)]));
   if (live.some((e) => keys.get(e.id)?.version !== e.key_version)) throw notFolded('an entry of it is in a group this person does not hold at its key');
-  const chain = customerEventsChain(db, mine.id, session.userId, sentSeq(db));
+  const chain = customerEventsChain(db, mine.id, session.userId, eventsSentSeq(db));
   if ('why' in chain) throw notFolded(chain.why);
   const signer = session.ring.signer;
   if (chain.rows.length > 0) {

@@ -58,6 +58,7 @@ import { takeNewUsers } from './replica-people-new';
 import { bothChangedMove } from './replica-both-changed';
 import { GivenWayIntake, givenWayMove } from './replica-given-way';
 import { ENTRY_CONTENT_ACTIONS, hasUnsentEntryWrite } from './store-unsent-writes';
+import { mayKeepCopy, NOT_COPIED, notCopiedText } from './replica-copy-not-added';
 import { droppedText, LEFT_REACH, leaveReach, type LeftReach, type LeftTold } from './replica-left-reach';
 import { openKeyRotatedFrom } from './rotated-from-keys';
 import { dropRotatedFrom } from './store-rotated-from';
@@ -83,6 +84,7 @@ import { currentSequence } from './store-changes';
 import { deletedGroupIds, getGroupRow } from './store-groups';
 import { deleteEntryRow, type EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
+import { eventsSentSeq, setEventsSentSeq } from './store-events-sent';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
   allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, insertNamedOnlyEntry, insertReplicaEntryOverNamed, isNamedOnlyEntry, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, listHeld, putHeld,
@@ -117,6 +119,11 @@ export interface ReplicaCore {
 export interface Outgoing {
   readonly batch: ReplicaBatch;
   readonly upToSeq: number;
+  /**
+   * This device's events are handed on up to here (store-events-sent.ts; upToSeq when absent): past
+   * the changes kept here unsent, up to the first event naming a customer or entry never sent.
+   */
+  readonly eventsUpToSeq?: number;
   /** This device's chain from its first event of an author disabled here, left out of a push to the server (store-events-not-sent.ts). */
   readonly eventsLeftOut?: EventsLeftOut;
   /**
@@ -148,6 +155,8 @@ export interface ApplyOutcome {
   readonly recognised: number;
   /** Entries both sides changed: each local version kept as a copy, by the copy's summary. */
   readonly conflictCopies: readonly EntrySummary[];
+  /** Of those, local versions dropped instead, told and audited: the person's role may not add entries, so no copy could go (replica-copy-not-added.ts). */
+  readonly copiesNotAdded: number;
   /** HOTP counters merged (the highest kept). */
   readonly countersMerged: number;
   /** Records set aside (with `hold`): why each could not be taken in. */
@@ -347,6 +356,8 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
   // conflict of every push adding ours) stays here with its entries, the sent mark before it, so the rest goes.
   const heldBack = toServer && !everything ? customersHeldBack(db) : new Map<string, { readonly reason: string; readonly seq: number }>();
   const heldBackEntries = new Map<string, number>();
+  /** Customers and entries kept here that the team was never sent (agreed revision 0): an event naming one waits with it. */
+  const neverSent = new Set<string>();
   /** The row id of each customer held back, by global id: its name is opened by the session (ReplicaService.outgoingNow). */
   const heldBackIds = new Map<string, number>();
   for (const c of customersBetween(db, from, upToSeq)) {
@@ -355,6 +366,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     const back = heldBack.get(uidText(c.uid));
     if (back !== undefined) {
       until = Math.min(until, back.seq - 1);
+      neverSent.add(c.uid.toString('hex'));
       heldBackEntries.set(uidText(c.uid), 0);
       heldBackIds.set(uidText(c.uid), c.id);
       continue;
@@ -369,6 +381,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     const waiting = heldBackEntries.get(uidText(e.customer_uid));
     if (waiting !== undefined) {
       until = Math.min(until, e.seq - 1);
+      if (base === 0) neverSent.add(e.uid.toString('hex'));
       heldBackEntries.set(uidText(e.customer_uid), waiting + 1);
       continue;
     }
@@ -378,7 +391,10 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
       // else's on this desktop): the sent mark stops before it, so it is kept and goes once they may.
       // The entries after it still go (task 15: one change never holds back the rest); already agreed
       // when the window is read again, they are skipped there (revision equal to base), as customers are.
+      // This device's events after it go on (their own mark, store-events-sent.ts): only one naming an
+      // entry the team was never sent waits, with the rest of the chain after it.
       until = Math.min(until, e.seq - 1);
+      if (base === 0) neverSent.add(e.uid.toString('hex'));
       if (why === 'deleted') deletionWaiting++;
       else if (why !== 'counter') setAside.set(why, (setAside.get(why) ?? 0) + 1);
       continue;
@@ -393,7 +409,14 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
   const { records: batchedRecords, batches } = signInBatches(vault, vouched, sender, Date.now());
   records.push(...batchedRecords);
   const device = thisDeviceId(db);
-  const gathered = everything ? signedEventsBetween(db, 0, until) : device ? ownEventsBetween(db, device, from, until) : [];
+  // This device's events from their own mark (store-events-sent.ts), not held back by a change kept here: a code
+  // taken or a password read after it reaches the team. They stop before the first naming a customer or entry kept here
+  // that the team was never sent (a receiver refuses an event naming one it lacks, and its chain after it), and, for a
+  // customer held back, so that replica-customer-fold.ts may sign them again under the team's customer.
+  const read = everything ? signedEventsBetween(db, 0, until) : device ? ownEventsBetween(db, device, eventsSentSeq(db), upToSeq) : [];
+  const waits = everything ? -1 : read.findIndex((a) => [a.entry_uid, a.customer_uid].some((uid) => uid !== null && neverSent.has(uid.toString('hex'))));
+  const gathered = waits < 0 ? read : read.slice(0, waits);
+  const eventsUpToSeq = everything ? until : (read[waits]?.seq ?? upToSeq + 1) - 1;
   // The server refuses a push carrying an event of a person disabled in the vault, whole (a desktop two people share):
   // this device's chain goes up to its first such event; that one and the rest, linking through it, are left out and
   // noted once the push is stored (store-events-not-sent.ts). The move carries every author's.
@@ -429,7 +452,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     }
   }
   return {
-    batch: batches.length > 0 ? { format: REPLICA_FORMAT_BATCHED, vault, records, batches } : { format: REPLICA_FORMAT, vault, records }, upToSeq: until,
+    batch: batches.length > 0 ? { format: REPLICA_FORMAT_BATCHED, vault, records, batches } : { format: REPLICA_FORMAT, vault, records }, upToSeq: until, eventsUpToSeq,
     ...(eventsLeftOut === undefined ? {} : { eventsLeftOut }),
     ...(setAside.size === 0 ? {} : { setAside: [...setAside].map(([why, count]) => ({ why, count })) }),
     ...(deletionWaiting === 0 ? {} : { deletionWaiting }),
@@ -483,6 +506,7 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
   noteAgreedMembers(db, agreedMembers);
   if (sent.upToSeq >= 0) {
     setSentSeq(db, sent.upToSeq);
+    setEventsSentSeq(db, sent.eventsUpToSeq ?? sent.upToSeq);
     forgetRevokedMembersUpTo(db, sent.upToSeq);
     forgetTakenSeqsUpTo(db, sent.upToSeq);
   }
@@ -510,6 +534,7 @@ export function markAllAgreed(db: WriteDb): number {
   // What was sent stays where it was: this device's events since then still go (each device's
   // chain must reach the other side whole), and a receiver skips those it already holds.
   setSentSeq(db, 0);
+  setEventsSentSeq(db, 0);
   return marked;
 }
 
@@ -536,6 +561,7 @@ interface Tally {
   recognised: number;
   countersMerged: number;
   readonly conflictCopies: EntrySummary[];
+  copiesNotAdded: number;
   readonly held: Array<{ readonly id: string; readonly kind: string; readonly reason: string; readonly revision?: number }>;
   readonly accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>;
   readonly groupDeleted: Array<{ readonly group: string; readonly droppedChanges: number }>;
@@ -866,6 +892,7 @@ export class ReplicaService {
       this.core.requireOpen(w);
       setPulledSeq(w, 0);
       setSentSeq(w, 0);
+      setEventsSentSeq(w, 0);
       noteVaultObjectsUpTo(w, 0);
       setMeta(w, HISTORY_MARK_META, '');
       // An audit history a first sync left owed ends past a restored head: the pull from 0 hands every event instead.
@@ -1021,7 +1048,7 @@ export class ReplicaService {
       this.core.requireOpen(w);
       const signer = this.core.ring.signer;
       // The keyed anchor judged as at sign-in (vault.ts): required once any directory wrap is anchored.
-      return signer === undefined ? { left: 'none' } : leaveOldDevice(w, signer, this.core.userId(), sentSeq(w), { key: this.core.ring.auditKey, required: anyDirectoryWrapAtLeast(w, DIRECTORY_WRAP_ANCHORED) });
+      return signer === undefined ? { left: 'none' } : leaveOldDevice(w, signer, this.core.userId(), eventsSentSeq(w), { key: this.core.ring.auditKey, required: anyDirectoryWrapAtLeast(w, DIRECTORY_WRAP_ANCHORED) });
     });
   }
 
@@ -1103,7 +1130,7 @@ export class ReplicaService {
       // An empty replica filling from a snapshot inserts its entries without the indexes on random keys; every other apply has them (made again here after an interrupted first sync).
       if (options.setAsideIndexes === true && options.fresh === true) setAsideEntryIndexes(w);
       else restoreEntryIndexes(w);
-      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], held: [], accessRemoved: [], groupDeleted: [], crossed: [], mayBeWithheld: [], customersWentOver: [] };
+      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], copiesNotAdded: 0, held: [], accessRemoved: [], groupDeleted: [], crossed: [], mayBeWithheld: [], customersWentOver: [] };
       // What was set aside before goes first (a newer record of the same object replaces it).
       const fresh = new Set(ids);
       const earlierRows = options.hold === true ? listHeld(w).filter((h) => !fresh.has(h.record_id)) : [];
@@ -1630,8 +1657,7 @@ export class ReplicaService {
       tally.applied++;
       return;
     }
-    const copy = this.conflictCopy(db, local, opened.details);
-    if (copy) tally.conflictCopies.push(copy);
+    this.keepOwnVersion(db, local, tally, opened.details);
     this.replace(db, local, r, opened, incoming);
     this.raiseCounter(db, incoming.uid, mine?.details, opened);
     tally.applied++;
@@ -1835,8 +1861,7 @@ export class ReplicaService {
     if (!opened.summary || !opened.details) throw new CrewvaultError('CONFLICT', 'An entry sealed under the key this desktop rotated from needs the group\'s secret key to seal again: nothing was applied.');
     if (local) {
       if (local.deleted_at === null && hasUnsentEntryWrite(db, local.id, sentSeq(db), thisDeviceId(db))) {
-        const copy = this.conflictCopy(db, local);
-        if (copy) tally.conflictCopies.push(copy);
+        this.keepOwnVersion(db, local, tally);
       }
       this.replace(db, local, r, opened, incoming);
     } else this.settle(db, insertReplicaEntryOverNamed(db, incoming), r, opened, incoming);
@@ -1879,6 +1904,23 @@ export class ReplicaService {
         vouched: (db, r) => this.sender(db, keys, r, senders),
       });
     });
+  }
+
+  /**
+   * This replica's version of an entry both sides changed: kept as a copy (conflictCopy) where the
+   * person's role may add entries; else dropped, told and audited (replica-copy-not-added.ts), as a
+   * copy no push of theirs may carry would stay here for good, never reaching the team.
+   */
+  private keepOwnVersion(db: WriteDb, local: EntryReplicaRow, tally: Tally, theirs?: SealedDetails): void {
+    if (local.deleted_at !== null) return;
+    const user = getUser(db, this.core.userId());
+    if (user !== undefined && mayKeepCopy(rolePermissions(db, user.role))) {
+      const copy = this.conflictCopy(db, local, theirs);
+      if (copy) tally.conflictCopies.push(copy);
+      return;
+    }
+    this.core.audit(db, { action: 'group.changes_dropped', subject: NOT_COPIED, entry_id: local.id, customer_id: local.customer_id, group_id: local.group_id }, notCopiedText());
+    tally.copiesNotAdded++;
   }
 
   /**

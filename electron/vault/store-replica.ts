@@ -297,6 +297,8 @@ export function insertReplicaSigningKey(db: WriteDb, row: { uid: Buffer; user_id
 
 export interface EventReplicaRow {
   readonly uid: Buffer;
+  /** The vault sequence it was written at. */
+  readonly seq: number;
   readonly at: number;
   readonly actor_uid: Buffer | null;
   readonly action: string;
@@ -315,7 +317,7 @@ export interface EventReplicaRow {
   readonly body_digest: Buffer | null;
 }
 
-const EVENT = `SELECT a.uid, a.at, u.uid AS actor_uid, a.action, a.subject, e.uid AS entry_uid, c.uid AS customer_uid, g.uid AS group_uid,
+const EVENT = `SELECT a.uid, a.seq, a.at, u.uid AS actor_uid, a.action, a.subject, e.uid AS entry_uid, c.uid AS customer_uid, g.uid AS group_uid,
   a.sealed_detail, a.device_id, a.device_prev, k.uid AS signer_uid, a.signature, a.scope, a.body_salt, a.body_digest
   FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN entries e ON e.id = a.entry_id LEFT JOIN customers c ON c.id = a.customer_id
   LEFT JOIN access_groups g ON g.id = a.group_id LEFT JOIN signing_keys k ON k.id = a.signer_key_id`;
