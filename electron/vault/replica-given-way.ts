@@ -19,6 +19,7 @@
  * nor decide so while pages of the same intake, which may carry that edit's event, are to come.
  */
 import type { ReplicaRecord } from '../../shared/sync/records';
+import type { EditAhead } from './store-edits-ahead';
 import { ENTRY_CODE_ACTIONS, ENTRY_CONTENT_ACTIONS, ENTRY_WRITE_ACTIONS } from './store-unsent-writes';
 
 export type GivenWayMove = 'take-theirs' | 'rewrite-mine' | 'conflict' | 'wait';
@@ -54,19 +55,32 @@ export class GivenWayIntake {
   /** Of those, the entries whose content another device changed, and those it took an HOTP code of (replica-both-changed.ts). */
   private contentEdited = new Set<string>();
   private codesTaken = new Set<string>();
+  /** The entries whose records this intake brought, so far. */
+  private recordsIn = new Set<string>();
   private open = false;
 
-  /** Notes a page's records before its entries are judged; `more`: pages of this intake are still to come. */
-  page(records: readonly ReplicaRecord[], device: Buffer | undefined, more: boolean): void {
+  /**
+   * Notes a page's records before its entries are judged; `more`: pages of this intake are still to come.
+   * Returns the entries this page's events of another device wrote to whose record this intake has not
+   * brought (so far): events gone ahead of their record (store-edits-ahead.ts keeps them for its next intake).
+   */
+  page(records: readonly ReplicaRecord[], device: Buffer | undefined, more: boolean): ReadonlyMap<string, EditAhead> {
     if (!this.open) {
       this.edited = new Set();
       this.contentEdited = new Set();
       this.codesTaken = new Set();
+      this.recordsIn = new Set();
     }
-    for (const id of entriesEditedIn(records, device)) this.edited.add(id);
-    for (const id of entriesEditedIn(records, device, ENTRY_CONTENT_ACTIONS)) this.contentEdited.add(id);
+    for (const r of records) if (r.kind === 'entry') this.recordsIn.add(r.id);
+    const written = entriesEditedIn(records, device);
+    const changed = entriesEditedIn(records, device, ENTRY_CONTENT_ACTIONS);
+    for (const id of written) this.edited.add(id);
+    for (const id of changed) this.contentEdited.add(id);
     for (const id of entriesEditedIn(records, device, ENTRY_CODE_ACTIONS)) this.codesTaken.add(id);
     this.open = more;
+    const ahead = new Map<string, EditAhead>();
+    for (const id of [...written, ...changed]) if (!this.recordsIn.has(id)) ahead.set(id, changed.has(id) ? 'content' : 'write');
+    return ahead;
   }
 
   editedElsewhere(entry: string): boolean {
