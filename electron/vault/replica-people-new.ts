@@ -31,7 +31,7 @@ import { putDirectoryWrap } from './store-directory';
 import { getSetting } from './store-meta';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase } from './store-replica';
-import { agreedLiveEntriesInGroup, dropEntriesOfGroup, groupSeq, memberStateOf, noteAgreedMembers, setGroupRevision, unsentEntriesInGroup, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
+import { agreedLiveEntriesInGroup, dropEntriesOfGroup, groupSentOverDeletion, groupSeq, memberStateOf, noteAgreedMembers, setGroupRevision, unsentEntriesInGroup, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
 import { dropRotatedFrom } from './store-rotated-from';
 import { rolePermissions } from './store-roles';
 import { setUserSigning } from './store-signing';
@@ -210,9 +210,13 @@ export function takeGroupDeletes(db: WriteDb, intake: PeopleIntake, records: rea
  * Whether a deletion from elsewhere is no newer than the group as it stands here. A group changed here and not sent
  * (a rotation, a rename) is judged by what was agreed of it: the server holds no such change of a group it deleted
  * (it takes none after the deletion), so a deletion newer than the agreed revision wins over it. Judged by the row
- * here, a removal made here crossing a deletion made elsewhere kept the group on this desktop for good.
+ * here, a removal made here crossing a deletion made elsewhere kept the group on this desktop for good. So is one
+ * sent while the deletion waited here (noteGroupSentOverDeletion), by the revision agreed before it.
  */
 function deletionStale(db: WriteDb, r: GroupRecord, row: GroupRow): boolean {
+  // Sent while this deletion waited here (ReplicaService markSent): the server stored that change as nothing.
+  const sentOver = groupSentOverDeletion(db, row.uid);
+  if (sentOver !== undefined) return r.revision <= sentOver;
   if (groupSeq(db, row.id) > sentSeq(db)) return r.revision <= replicaBase(db, row.uid);
   return r.keyVersion < row.key_version || r.revision <= row.revision;
 }

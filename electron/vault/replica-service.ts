@@ -46,7 +46,7 @@ import { createHash, hash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
-import { agreedMember, forgetAgreedMember, forgetRevokedMembersUpTo, forgetTakenSeqsUpTo, groupAndUserUids, groupsDeletionWaiting, groupSeq, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteAgreedUser, noteTakenSeqs, setMemberRevisionAtLeast, takenSeqs, usersBetween } from './store-replica-people';
+import { agreedMember, forgetAgreedMember, forgetRevokedMembersUpTo, forgetTakenSeqsUpTo, groupAndUserUids, groupsDeletionWaiting, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteGroupSentOverDeletion, noteAgreedUser, noteTakenSeqs, setMemberRevisionAtLeast, takenSeqs, usersBetween } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -343,16 +343,6 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
   }
   const vouched: Array<Unsigned<CustomerRecord | EntryRecord>> = [];
   let until = upToSeq;
-  // A group whose deletion from elsewhere waits here (set aside: an agreed entry still stands in it) is one the server
-  // holds deleted: its record changed here is left out (ReplicaService.withPeople), the sent mark before its row. Sent,
-  // it was stored as nothing (stale) yet marked sent, and the deletion, taken at last, read as older than it: the group
-  // stayed here for good. Unsent, the deletion is judged against what was agreed and drops it (replica-people-new.ts).
-  if (toServer && !everything) {
-    for (const groupId of groupsDeletionWaiting(db)) {
-      const seq = groupSeq(db, groupId);
-      if (seq > from) until = Math.min(until, seq - 1);
-    }
-  }
   // A customer made here that the team's record of its name keeps out (the server names that record as the
   // conflict of every push adding ours) stays here with its entries, the sent mark before it, so the rest goes.
   const heldBack = toServer && !everything ? customersHeldBack(db) : new Map<string, { readonly reason: string; readonly seq: number }>();
@@ -479,6 +469,12 @@ export function requireEachOnce(records: readonly ReplicaRecord[]): void {
 /** The batch was delivered: what it carried is agreed, and the next starts after `upToSeq` (-1: a part of a batch, which moves nothing yet). */
 export function markSent(db: WriteDb, sent: Outgoing): void {
   const agreedMembers: Array<{ readonly id: Buffer; readonly state: ReturnType<typeof memberStateOf> }> = [];
+  // Groups whose deletion from elsewhere waits here (set aside: an agreed entry still stands in one here, or a deletion
+  // the server played back): their record still goes (kept back, the sent mark before it, a revoke's rotation never
+  // reached a server holding the group live, and every later event of this device stayed here while the deletion
+  // waited, for good when it never cleared: hostile review of 7106f89). A server holding the group deleted stores it as
+  // nothing; the revision agreed before it is kept, so the deletion taken at last is not read as older than it.
+  const deletionWaiting = new Set([...groupsDeletionWaiting(db)].flatMap((id) => { const row = getGroupRow(db, id); return row === undefined ? [] : [uidText(row.uid)]; }));
   for (const record of sent.batch.records) {
     // A membership's revision agreed too: its next record here goes above it (replica-people.ts).
     if (record.kind === 'member' && record.revision >= replicaBase(db, uidBytes(record.id))) {
@@ -496,6 +492,7 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
       noteAgreedUser(db, uidBytes(record.id), { role: record.role, disabled: record.disabledAt !== null });
     }
     // A group's too: an apply that writes its row after this (a record from elsewhere at the same revision) leaves it agreed, not changed here.
+    if (record.kind === 'group' && record.deletedAt === null && deletionWaiting.has(record.id)) noteGroupSentOverDeletion(db, uidBytes(record.id), replicaBase(db, uidBytes(record.id)));
     if (record.kind === 'group' && record.revision >= replicaBase(db, uidBytes(record.id))) setReplicaBase(db, uidBytes(record.id), record.revision);
     markVaultObjectSent(db, record);
     if (record.kind === 'event') donePushing(db, record.id);
@@ -730,10 +727,7 @@ export class ReplicaService {
   /** `out` with the users, groups and memberships written here since the last batch (all of them for `everything`) that this person may set, first. */
   private withPeople(db: ReadDb, out: Outgoing, everything: boolean): Outgoing {
     const sender = this.peopleSender(db);
-    const gathered = everything ? peopleRecords(db, out.batch.vault, sender, 0, currentSequence(db)) : peopleRecords(db, out.batch.vault, sender, sentSeq(db), currentSequence(db), takenSeqs(db));
-    // A live record of a group whose deletion from elsewhere waits here stays here, unsent (outgoing above holds the sent mark before it).
-    const waiting = everything ? new Set<string>() : new Set([...groupsDeletionWaiting(db)].flatMap((id) => { const row = getGroupRow(db, id); return row === undefined ? [] : [uidText(row.uid)]; }));
-    const people = gathered.filter((r) => !(r.kind === 'group' && r.deletedAt === null && waiting.has(r.id)));
+    const people = everything ? peopleRecords(db, out.batch.vault, sender, 0, currentSequence(db)) : peopleRecords(db, out.batch.vault, sender, sentSeq(db), currentSequence(db), takenSeqs(db));
     // Custom roles, settings and the MFA policy changed here since agreed (an owner's or admin's only: task 15), before the users that name a role.
     const objects = vaultObjectRecords(db, out.batch.vault, sender);
     const records = [...objects, ...people, ...out.batch.records];

@@ -123,6 +123,26 @@ export function groupsDeletionWaiting(db: ReadDb): Set<number> {
   return waiting;
 }
 
+/** Settings prefix of a group's record sent while its deletion from elsewhere waited here, and the group's agreed revision before it. */
+const SENT_OVER_DELETION_PREFIX = 'replica.group_sent_over_deletion.';
+
+/**
+ * A group's record went to the server while its deletion from elsewhere waited here (groupsDeletionWaiting): the
+ * revision agreed of the group before it, kept (the first such send's). The server holding the group deleted stored
+ * it as nothing, though the send moved the agreed revision to it; the deletion, taken at last, is judged against
+ * this one (replica-people-new.ts deletionStale), not read as older than a change the team never held.
+ */
+export function noteGroupSentOverDeletion(db: WriteDb, uid: Buffer, agreedBefore: number): void {
+  if (groupSentOverDeletion(db, uid) === undefined) setSetting(db, SENT_OVER_DELETION_PREFIX + uid.toString('hex'), String(agreedBefore));
+}
+
+/** The revision agreed of a group before its record was sent over its waiting deletion (noteGroupSentOverDeletion), or undefined. */
+export function groupSentOverDeletion(db: ReadDb, uid: Buffer): number | undefined {
+  const text = getSetting(db, SENT_OVER_DELETION_PREFIX + uid.toString('hex'));
+  const revision = text === undefined ? NaN : Number(text);
+  return Number.isSafeInteger(revision) ? revision : undefined;
+}
+
 /** A user's revision as the record taken in has it, nothing of this desktop's kept (its writes of the record's fields here moved it on by their count). */
 export function setUserRevision(db: WriteDb, userId: number, revision: number): void {
   db.prepare('UPDATE users SET revision = ? WHERE id = ?').run(revision, userId);
