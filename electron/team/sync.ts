@@ -81,11 +81,20 @@ export function partsOf(records: readonly ReplicaRecord[], maxRecords: number, m
   //   pusher, so their own is the one naming its author; finding D6): a demotion to codes-only travels
   //   with the rotation that takes the secret key from them, which the server refuses it without, and
   //   a lead's rotation keeps the lead in the group for the re-wraps of the parts after;
-  // - every member record of a group whose record this push sends (a rotation's re-wraps and revokes):
-  //   the server keeps the sequence a member cut off by a rotation joined at only when the same push
-  //   wraps them again (server/sync/membership.ts applyPeople, rotatedOff). Re-wrapped in a later part,
-  //   the member counted as joined after it, and an entry moved out of the group before the rotation
-  //   was no longer told them (sync-left-reach-rotated, broken so by the first version of this part).
+  // - every member record of a group whose record this push sends (a rotation's re-wraps): the server
+  //   keeps the sequence a member cut off by a rotation joined at only when the same push wraps them
+  //   again (server/sync/membership.ts applyPeople, rotatedOff). Re-wrapped in a later part, the
+  //   member counted as joined after it, and an entry moved out of the group before the rotation was
+  //   no longer told them (sync-left-reach-rotated, broken so by the first version of this part).
+  // A rotation's revokes go before it, in a part of their own (`early`), signed at the version the
+  //   server holds (electron/vault/replica-people.ts agreedVersion): the server ends the membership at
+  //   once, whatever the version, and refuses the member's writes into the group from then on. With
+  //   the rotation, they were refused with it whenever an entry of the group was stored after this
+  //   desktop's pull (server/sync/records.ts strayEntriesOf): the revoked member, writing there between
+  //   each pull and push, held their own revoke off for as long as they wrote. Not in a move (nothing
+  //   there to cut anyone off), not in a push deleting a group (a removal goes beside the deletion,
+  //   removedAsDeleted), not the pusher's own (they would no longer manage the group their rotation is
+  //   of), and not a revoke signed at the rotation's version (a group or user the server lacks yet).
   // Never cut, unless it alone exceeds what one push takes (MAX_BATCH_RECORDS, PART_BYTES): then it is
   // cut as any part is, users, groups and the pusher's memberships first, each group's members together.
   // And every member record of a group the pusher's own membership record of is sent (not in a move,
@@ -99,22 +108,27 @@ export function partsOf(records: readonly ReplicaRecord[], maxRecords: number, m
   const ownRotation = (r: ReplicaRecord): boolean => pusherOwn(r) && r.kind === 'member' && rotated.has(r.group);
   const sentGroups = new Set([...rotated, ...others.flatMap((r) => (r.kind === 'member' && pusherOwn(r) && !moving ? [r.group] : []))]);
   const rewrap = (r: ReplicaRecord): boolean => !moving && r.kind === 'member' && !ownRotation(r) && sentGroups.has(r.group);
+  const rotatedTo = new Map(others.flatMap((r) => (r.kind === 'group' ? [[r.id, r.keyVersion] as const] : [])));
+  const early = moving || deletesGroup ? [] : others.filter((r) => r.kind === 'member' && r.revoked && !pusherOwn(r) && r.keyVersion < (rotatedTo.get(r.group) ?? 0));
+  const goesEarly = new Set(early);
   const rewraps = new Map([...sentGroups].map((g) => [g, [] as ReplicaRecord[]]));
-  for (const r of others) if (r.kind === 'member' && rewrap(r)) rewraps.get(r.group)?.push(r);
+  for (const r of others) if (r.kind === 'member' && rewrap(r) && !goesEarly.has(r)) rewraps.get(r.group)?.push(r);
   const together = deletesGroup ? [] : [...others.filter((r) => r.kind === 'user' || r.kind === 'group' || (pusherOwn(r) && !rewrap(r))), ...[...rewraps.values()].flat()];
   const togetherBytes = together.reduce((sum, r) => sum + sizeOf(r), 0);
   const wholeTogether = together.length <= MAX_BATCH_RECORDS && togetherBytes <= PART_BYTES;
   // A set: a move's people records run to thousands, and asking an array for each would be quadratic.
-  const inPart = new Set(together);
+  const inPart = new Set([...goesEarly, ...together]);
   const first = split ? others.filter((r) => people(r) && !inPart.has(r)) : [];
   const rest = others.filter((r) => r.kind !== 'signing_key' && !inPart.has(r) && !(split && people(r)));
-  const togetherFrom = keys.length + objects.length;
+  const togetherFrom = keys.length + objects.length + early.length;
   const lastFrom = togetherFrom + together.length + first.length + rest.length;
-  for (const [index, record] of [...keys, ...objects, ...together, ...first, ...rest, ...last].entries()) {
+  for (const [index, record] of [...keys, ...objects, ...early, ...together, ...first, ...rest, ...last].entries()) {
     const size = sizeOf(record);
     // The objects in a part of their own, the keys' too (review 12a): a refused objects part then holds back no key the rest is checked by.
     const keysEnd = objects.length > 0 && index === keys.length;
     const objectsEnd = objects.length > 0 && index === keys.length + objects.length;
+    // The revokes ahead of their rotation in a part of their own (after the objects' part, with the keys they are checked by): stored, whatever the rotation's part meets.
+    const earlyEnd = early.length > 0 && index === togetherFrom;
     // Kept whole: cut before it where the part so far would not hold it all, never inside it.
     const togetherStarts = together.length > 0 && index === togetherFrom && wholeTogether && (part.length + together.length > maxRecords || bytes + togetherBytes > PART_BYTES);
     const inTogether = wholeTogether && index > togetherFrom && index < togetherFrom + together.length;
@@ -122,7 +136,7 @@ export function partsOf(records: readonly ReplicaRecord[], maxRecords: number, m
     const peopleEnd = split && index === togetherFrom + together.length + first.length;
     const lastStarts = last.length > 0 && index === lastFrom;
     const full = !inTogether && (bytes + size > PART_BYTES || part.length >= maxRecords);
-    if (part.length > 0 && (keysEnd || objectsEnd || togetherStarts || togetherEnd || peopleEnd || lastStarts || full)) {
+    if (part.length > 0 && (keysEnd || objectsEnd || earlyEnd || togetherStarts || togetherEnd || peopleEnd || lastStarts || full)) {
       parts.push(part);
       part = [];
       bytes = 0;
