@@ -241,6 +241,11 @@ export interface SyncOutcome {
    * must make them. Told at each sync until then, one line.
    */
   readonly revokesUnmade?: string;
+  /**
+   * Revokes of this desktop's whose push has not ended (revokesWaitingLine): told with the outcome,
+   * and with the error of a sync that ends refused (BUSY, CONFLICT), one line.
+   */
+  readonly revokesWaiting?: string;
 }
 
 /** How far a round has come: records sent of those this push carries, records taken in so far. */
@@ -409,6 +414,20 @@ export function revokesUnmadeLine(unmade: readonly string[]): string | undefined
   return `${one ? 'A revoke' : 'Revokes'} of yours not made: ${unmade.join('; ')} (another rotation was kept first, and you may no longer make ${one ? 'it' : 'them'} again): an owner or admin must make ${one ? 'it' : 'them'}.`;
 }
 
+/**
+ * What a sync tells of this desktop's revokes whose push has not ended (ReplicaService.revokesWaiting),
+ * or nothing. A revoke goes ahead of its rotation (partsOf): stored, its member is cut off on the
+ * server, and only the key change waits (what is written in the group meanwhile stays under the key
+ * they held); not stored, they still reach the group there.
+ */
+export function revokesWaitingLine(waiting: ReadonlyArray<{ readonly member: string; readonly group: string; readonly stored: boolean }>): string | undefined {
+  if (waiting.length === 0) return undefined;
+  const each = waiting.map((w) => (w.stored
+    ? `${w.member} no longer reaches ${w.group} on the server; its key change waits: entries written there since stay under the key ${w.member} held`
+    : `${w.member}'s removal from ${w.group} waits: ${w.member} still reaches it on the server`));
+  return `${each.join('; ')}. Sync again to send the rest.`;
+}
+
 /** The refusal a history owed met, carried on to the pull's recovery. */
 function historyChanged(): CrewvaultError {
   return new CrewvaultError('HISTORY_CHANGED', 'The team server\'s history of this vault is not the one this desktop pulled from.');
@@ -449,15 +468,21 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     const unsure = await replica.mayBeWithheldSince();
     // Told at each sync while they stand (the member still holds the group), read once the round has taken everything in.
     const unmade = revokesUnmadeLine(await replica.revokesUnmade());
+    const waiting = revokesWaitingLine(await replica.revokesWaiting());
     return {
       ...outcome,
       ...(unsure.length === 0 ? {} : { mayBeWithheld: mayBeWithheldLine(unsure.length, unsure) }),
       ...(unmade === undefined ? {} : { revokesUnmade: unmade }),
+      ...(waiting === undefined ? {} : { revokesWaiting: waiting }),
     };
   } catch (error) {
+    if (!(error instanceof CrewvaultError)) throw error;
     // This desktop's old id kept because its log does not verify: the server most likely refused the
     // same changed row, so the line goes with the error instead of being lost with the outcome.
-    if (kept.unverified !== undefined && error instanceof CrewvaultError) throw new CrewvaultError(error.code, `${error.message.replace(/\s+$/, '')} ${kept.unverified}`, error.retryAfterSeconds);
+    // And a revoke still waiting (a round ending BUSY or CONFLICT says nothing of it else): whether its member is cut off yet.
+    const waiting = error.code === 'LOCKED' ? undefined : revokesWaitingLine(await replica.revokesWaiting().catch(() => []));
+    const told = [kept.unverified, waiting].filter((line): line is string => line !== undefined);
+    if (told.length > 0) throw new CrewvaultError(error.code, `${error.message.replace(/\s+$/, '')} ${told.join(' ')}`, error.retryAfterSeconds);
     throw error;
   }
 }

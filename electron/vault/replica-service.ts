@@ -111,6 +111,15 @@ export interface ReplicaCore {
   rotateAgain(): Promise<number>;
   /** The revokes rotateAgain could not make, still standing ("member from group"; team.ts revokesUnmadeTold): its own write transaction. */
   revokesUnmade(): Promise<string[]>;
+  /** This desktop's revokes not yet wholly on the server, named (team.ts revokesWaitingTold). */
+  revokesWaiting(): Promise<RevokeWaiting[]>;
+}
+
+/** A revoke of this desktop's whose push has not ended: its record stored already (the member cut off), or not yet. */
+export interface RevokeWaiting {
+  readonly member: string;
+  readonly group: string;
+  readonly stored: boolean;
 }
 
 /** What this replica's changes are, up to which sequence (hand it back to markSent once delivered). */
@@ -1219,6 +1228,15 @@ export class ReplicaService {
    */
   revokesUnmade(): Promise<readonly string[]> {
     return this.core.revokesUnmade();
+  }
+
+  /**
+   * This desktop's revokes whose push has not ended (a round refused, BUSY or cut short): each
+   * stored already, ahead of its rotation (the member cut off, the key change waiting), or not yet.
+   * Told with the sync's outcome or its error (sync.ts revokesWaitingLine).
+   */
+  revokesWaiting(): Promise<readonly RevokeWaiting[]> {
+    return this.core.revokesWaiting();
   }
 
   /**

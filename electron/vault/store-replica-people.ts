@@ -343,6 +343,11 @@ export function raiseNotedRevoke(db: WriteDb, groupId: number, userId: number, a
   return above + 1;
 }
 
+/** The revokes noted here whose push has not ended yet (its last part not stored): told at each sync (electron/team/sync.ts revokesWaitingLine). */
+export function revokesWaiting(db: ReadDb, sentSeq: number): RevokedMember[] {
+  return revokedMembers(db).filter((m) => m.seq > sentSeq);
+}
+
 /** Those handed on up to `seq` (a batch delivered) are forgotten. */
 export function forgetRevokedMembersUpTo(db: WriteDb, seq: number): void {
   const all = revokedMembers(db);
