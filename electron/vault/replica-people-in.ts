@@ -658,7 +658,10 @@ function cutOff(db: WriteDb, intake: PeopleIntake, groupId: number): void {
   const dropped = unsentEntriesInGroup(db, groupId);
   dropEntriesOfGroup(db, groupId, intake.now);
   deletePagesOfGroup(db, groupId);
-  deleteGroupKey(db, groupId, intake.userId);
+  // The others' wraps too: a desktop not holding a group is handed none of its member records, so
+  // none would ever replace them. A revoke at the version held (ahead of its rotation: replica-people.ts
+  // agreedVersion) comes before the group's record at the new one, whose rotation dropped them before.
+  for (const gk of groupKeysOfGroup(db, groupId)) deleteGroupKey(db, groupId, gk.user_id);
   // Versions this desktop kept from its own unsent rotations of the group go with its key (rotated-from-keys.ts).
   dropRotatedFrom(db, groupId);
   intake.ring.dropGroup(groupId);

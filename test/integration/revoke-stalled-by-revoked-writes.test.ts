@@ -81,6 +81,13 @@ describe('a revoke while the revoked member keeps writing in the group', () => {
     const onServer = await team.server.database.transaction(async (tx) => ({ member: await getMembership(tx, vault, opsUid, bobUid), version: (await getGroup(tx, vault, opsUid))?.keyVersion }));
     expect(onServer).toEqual({ member: undefined, version: versionBefore + 1 });
     expect((await onDesktop(b, (s) => s.team.listGroups())).map((g) => g.name)).not.toContain('Ops');
+    // Nor any wrap of Ops, the others' included (a desktop outside a group is handed none of its member records to replace them).
+    const wraps = new Database(b.file, { readonly: true });
+    try {
+      expect((wraps.prepare('SELECT count(*) AS n FROM group_keys WHERE group_id = ?').get(ops) as { n: number }).n).toBe(0);
+    } finally {
+      wraps.close();
+    }
     // A batch of bob's writing in Ops, made before the revoke, pushed again as it stood: refused, nothing stored.
     const pushed = await (await teamClient(b)).call('syncPush', { batch: keptBack }).then(() => 'stored', (error: unknown) => (error as { code?: string }).code ?? 'error');
     expect(pushed).toBe('FORBIDDEN');
