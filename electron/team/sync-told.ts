@@ -16,6 +16,6 @@ import type { SyncOutcome } from './sync';
 /** What the round told beyond its counts, in the order `crewvault sync` prints it. */
 export function syncToldLines(outcome: SyncOutcome): string[] {
   const lines = outcome.crossed.map((crossed) => `${crossed.detail.replace(/\.$/, '')}.`);
-  for (const line of [outcome.oldDevice, outcome.groupDeleted, outcome.leftReach, outcome.copiesNotAdded, outcome.leftUnverified, outcome.eventsNotSent, outcome.setAside, outcome.customerHeldBack, outcome.customerWentOver, outcome.deletionWaiting, outcome.mayBeWithheld, outcome.revokesUnmade]) if (line !== undefined) lines.push(line);
+  for (const line of [outcome.oldDevice, outcome.groupDeleted, outcome.leftReach, outcome.copiesNotAdded, outcome.leftUnverified, outcome.eventsNotSent, outcome.setAside, outcome.customerHeldBack, outcome.customerWentOver, outcome.deletionWaiting, outcome.mayBeWithheld, outcome.revokesUnmade, outcome.revokesWaiting]) if (line !== undefined) lines.push(line);
   return lines;
 }

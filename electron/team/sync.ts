@@ -82,11 +82,20 @@ export function partsOf(records: readonly ReplicaRecord[], maxRecords: number, m
   //   pusher, so their own is the one naming its author; finding D6): a demotion to codes-only travels
   //   with the rotation that takes the secret key from them, which the server refuses it without, and
   //   a lead's rotation keeps the lead in the group for the re-wraps of the parts after;
-  // - every member record of a group whose record this push sends (a rotation's re-wraps and revokes):
-  //   the server keeps the sequence a member cut off by a rotation joined at only when the same push
-  //   wraps them again (server/sync/membership.ts applyPeople, rotatedOff). Re-wrapped in a later part,
-  //   the member counted as joined after it, and an entry moved out of the group before the rotation
-  //   was no longer told them (sync-left-reach-rotated, broken so by the first version of this part).
+  // - every member record of a group whose record this push sends (a rotation's re-wraps): the server
+  //   keeps the sequence a member cut off by a rotation joined at only when the same push wraps them
+  //   again (server/sync/membership.ts applyPeople, rotatedOff). Re-wrapped in a later part, the
+  //   member counted as joined after it, and an entry moved out of the group before the rotation was
+  //   no longer told them (sync-left-reach-rotated, broken so by the first version of this part).
+  // A rotation's revokes go before it, in a part of their own (`early`), signed at the version the
+  //   server holds (electron/vault/replica-people.ts agreedVersion): the server ends the membership at
+  //   once, whatever the version, and refuses the member's writes into the group from then on. With
+  //   the rotation, they were refused with it whenever an entry of the group was stored after this
+  //   desktop's pull (server/sync/records.ts strayEntriesOf): the revoked member, writing there between
+  //   each pull and push, held their own revoke off for as long as they wrote. Not in a move (nothing
+  //   there to cut anyone off), not in a push deleting a group (a removal goes beside the deletion,
+  //   removedAsDeleted), not the pusher's own (they would no longer manage the group their rotation is
+  //   of), and not a revoke signed at the rotation's version (a group or user the server lacks yet).
   // Never cut, unless it alone exceeds what one push takes (MAX_BATCH_RECORDS, PART_BYTES): then it is
   // cut as any part is, users, groups and the pusher's memberships first, each group's members together.
   // And every member record of a group the pusher's own membership record of is sent (not in a move,
@@ -100,22 +109,27 @@ export function partsOf(records: readonly ReplicaRecord[], maxRecords: number, m
   const ownRotation = (r: ReplicaRecord): boolean => pusherOwn(r) && r.kind === 'member' && rotated.has(r.group);
   const sentGroups = new Set([...rotated, ...others.flatMap((r) => (r.kind === 'member' && pusherOwn(r) && !moving ? [r.group] : []))]);
   const rewrap = (r: ReplicaRecord): boolean => !moving && r.kind === 'member' && !ownRotation(r) && sentGroups.has(r.group);
+  const rotatedTo = new Map(others.flatMap((r) => (r.kind === 'group' ? [[r.id, r.keyVersion] as const] : [])));
+  const early = moving || deletesGroup ? [] : others.filter((r) => r.kind === 'member' && r.revoked && !pusherOwn(r) && r.keyVersion < (rotatedTo.get(r.group) ?? 0));
+  const goesEarly = new Set(early);
   const rewraps = new Map([...sentGroups].map((g) => [g, [] as ReplicaRecord[]]));
-  for (const r of others) if (r.kind === 'member' && rewrap(r)) rewraps.get(r.group)?.push(r);
+  for (const r of others) if (r.kind === 'member' && rewrap(r) && !goesEarly.has(r)) rewraps.get(r.group)?.push(r);
   const together = deletesGroup ? [] : [...others.filter((r) => r.kind === 'user' || r.kind === 'group' || (pusherOwn(r) && !rewrap(r))), ...[...rewraps.values()].flat()];
   const togetherBytes = together.reduce((sum, r) => sum + sizeOf(r), 0);
   const wholeTogether = together.length <= MAX_BATCH_RECORDS && togetherBytes <= PART_BYTES;
   // A set: a move's people records run to thousands, and asking an array for each would be quadratic.
-  const inPart = new Set(together);
+  const inPart = new Set([...goesEarly, ...together]);
   const first = split ? others.filter((r) => people(r) && !inPart.has(r)) : [];
   const rest = others.filter((r) => r.kind !== 'signing_key' && !inPart.has(r) && !(split && people(r)));
-  const togetherFrom = keys.length + objects.length;
+  const togetherFrom = keys.length + objects.length + early.length;
   const lastFrom = togetherFrom + together.length + first.length + rest.length;
-  for (const [index, record] of [...keys, ...objects, ...together, ...first, ...rest, ...last].entries()) {
+  for (const [index, record] of [...keys, ...objects, ...early, ...together, ...first, ...rest, ...last].entries()) {
     const size = sizeOf(record);
     // The objects in a part of their own, the keys' too (review 12a): a refused objects part then holds back no key the rest is checked by.
     const keysEnd = objects.length > 0 && index === keys.length;
     const objectsEnd = objects.length > 0 && index === keys.length + objects.length;
+    // The revokes ahead of their rotation in a part of their own (after the objects' part, with the keys they are checked by): stored, whatever the rotation's part meets.
+    const earlyEnd = early.length > 0 && index === togetherFrom;
     // Kept whole: cut before it where the part so far would not hold it all, never inside it.
     const togetherStarts = together.length > 0 && index === togetherFrom && wholeTogether && (part.length + together.length > maxRecords || bytes + togetherBytes > PART_BYTES);
     const inTogether = wholeTogether && index > togetherFrom && index < togetherFrom + together.length;
@@ -123,7 +137,7 @@ export function partsOf(records: readonly ReplicaRecord[], maxRecords: number, m
     const peopleEnd = split && index === togetherFrom + together.length + first.length;
     const lastStarts = last.length > 0 && index === lastFrom;
     const full = !inTogether && (bytes + size > PART_BYTES || part.length >= maxRecords);
-    if (part.length > 0 && (keysEnd || objectsEnd || togetherStarts || togetherEnd || peopleEnd || lastStarts || full)) {
+    if (part.length > 0 && (keysEnd || objectsEnd || earlyEnd || togetherStarts || togetherEnd || peopleEnd || lastStarts || full)) {
       parts.push(part);
       part = [];
       bytes = 0;
@@ -235,6 +249,11 @@ export interface SyncOutcome {
    * must make them. Told at each sync until then, one line.
    */
   readonly revokesUnmade?: string;
+  /**
+   * Revokes of this desktop's whose push has not ended (revokesWaitingLine): told with the outcome,
+   * and with the error of a sync that ends refused (BUSY, CONFLICT), one line.
+   */
+  readonly revokesWaiting?: string;
 }
 
 /** How far a round has come: records sent of those this push carries, records taken in so far. */
@@ -403,6 +422,20 @@ export function revokesUnmadeLine(unmade: readonly string[]): string | undefined
   return `${one ? 'A revoke' : 'Revokes'} of yours not made: ${unmade.join('; ')} (another rotation was kept first, and you may no longer make ${one ? 'it' : 'them'} again): an owner or admin must make ${one ? 'it' : 'them'}.`;
 }
 
+/**
+ * What a sync tells of this desktop's revokes whose push has not ended (ReplicaService.revokesWaiting),
+ * or nothing. A revoke goes ahead of its rotation (partsOf): stored, its member is cut off on the
+ * server, and only the key change waits (what is written in the group meanwhile stays under the key
+ * they held); not stored, they still reach the group there.
+ */
+export function revokesWaitingLine(waiting: ReadonlyArray<{ readonly member: string; readonly group: string; readonly stored: boolean }>): string | undefined {
+  if (waiting.length === 0) return undefined;
+  const each = waiting.map((w) => (w.stored
+    ? `${w.member} no longer reaches ${w.group} on the server; its key change waits: entries written there since stay under the key ${w.member} held`
+    : `${w.member}'s removal from ${w.group} waits: ${w.member} still reaches it on the server`));
+  return `${each.join('; ')}. Sync again to send the rest.`;
+}
+
 /** The refusal a history owed met, carried on to the pull's recovery. */
 function historyChanged(): CrewvaultError {
   return new CrewvaultError('HISTORY_CHANGED', 'The team server\'s history of this vault is not the one this desktop pulled from.');
@@ -443,15 +476,21 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     const unsure = await replica.mayBeWithheldSince();
     // Told at each sync while they stand (the member still holds the group), read once the round has taken everything in.
     const unmade = revokesUnmadeLine(await replica.revokesUnmade());
+    const waiting = revokesWaitingLine(await replica.revokesWaiting());
     return {
       ...outcome,
       ...(unsure.length === 0 ? {} : { mayBeWithheld: mayBeWithheldLine(unsure.length, unsure) }),
       ...(unmade === undefined ? {} : { revokesUnmade: unmade }),
+      ...(waiting === undefined ? {} : { revokesWaiting: waiting }),
     };
   } catch (error) {
+    if (!(error instanceof CrewvaultError)) throw error;
     // This desktop's old id kept because its log does not verify: the server most likely refused the
     // same changed row, so the line goes with the error instead of being lost with the outcome.
-    if (kept.unverified !== undefined && error instanceof CrewvaultError) throw new CrewvaultError(error.code, `${error.message.replace(/\s+$/, '')} ${kept.unverified}`, error.retryAfterSeconds);
+    // And a revoke still waiting (a round ending BUSY or CONFLICT says nothing of it else): whether its member is cut off yet.
+    const waiting = error.code === 'LOCKED' ? undefined : revokesWaitingLine(await replica.revokesWaiting().catch(() => []));
+    const told = [kept.unverified, waiting].filter((line): line is string => line !== undefined);
+    if (told.length > 0) throw new CrewvaultError(error.code, `${error.message.replace(/\s+$/, '')} ${told.join(' ')}`, error.retryAfterSeconds);
     throw error;
   }
 }

@@ -47,7 +47,7 @@ import { deleteGroupKey, findGroupByIndex, getGroupRow, groupKeysOfGroup, groupK
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupRenamedOnSince, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupRenamedOnSince, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 import { takeScopeHistory } from './scope-key-history';
 
@@ -658,7 +658,10 @@ function cutOff(db: WriteDb, intake: PeopleIntake, groupId: number): void {
   const dropped = unsentEntriesInGroup(db, groupId);
   dropEntriesOfGroup(db, groupId, intake.now);
   deletePagesOfGroup(db, groupId);
-  deleteGroupKey(db, groupId, intake.userId);
+  // The others' wraps too: a desktop not holding a group is handed none of its member records, so
+  // none would ever replace them. A revoke at the version held (ahead of its rotation: replica-people.ts
+  // agreedVersion) comes before the group's record at the new one, whose rotation dropped them before.
+  for (const gk of groupKeysOfGroup(db, groupId)) deleteGroupKey(db, groupId, gk.user_id);
   // Versions this desktop kept from its own unsent rotations of the group go with its key (rotated-from-keys.ts).
   dropRotatedFrom(db, groupId);
   intake.ring.dropGroup(groupId);
@@ -688,7 +691,13 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
   if (groupId === undefined || userId === undefined) return 'ignored';
   const group = getGroupRow(db, groupId);
   if (!group) return 'ignored';
-  if (r.keyVersion < group.key_version) return r.revoked ? takeRevokeUnderOwnRotation(db, intake, r, groupId, userId) : 'unchanged';
+  if (r.keyVersion < group.key_version) {
+    if (r.revoked) return takeRevokeUnderOwnRotation(db, intake, r, groupId, userId);
+    // A wrap below a rotation of this desktop's: nothing to take, but a revoke noted here goes above its revision.
+    const raised = raiseNotedRevoke(db, groupId, userId, r.revision);
+    if (raised !== undefined) setReplicaBase(db, uidBytes(r.id), Math.max(raised, replicaBase(db, uidBytes(r.id))));
+    return 'unchanged';
+  }
   const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === userId);
   // This person's own removal, signed, whose group record was set aside before (it came without it):
   // taken in on its own, the group at the version it names.

@@ -27,6 +27,7 @@ import { getUserSigning } from './store-signing';
 import { replicaBase, setReplicaBase } from './store-replica';
 import { groupAndUserUids, groupsBetween, membersBetween, noteAgreedMembers, revokedMembers, userByName, usersBetween, writtenByApply, type AgreedMember, type TakenSeqs, type UserReplicaRow } from './store-replica-people';
 import { scopeHistoryField } from './scope-key-history';
+import { rotatedFromOf } from './store-rotated-from';
 // A rotation's revoked record, apart from this module's schema imports (replica-people-local.ts).
 export { noteRevoked } from './replica-people-local';
 
@@ -84,6 +85,22 @@ function userRecord(db: ReadDb, vault: string, sender: PeopleSender, user: UserR
 }
 
 /**
+ * The key version a revoke is signed at: while its group's rotation is not on the server yet, the
+ * version the server holds (the lowest this desktop rotated from, store-rotated-from.ts), so the
+ * revoke goes ahead of the rotation (electron/team/sync.ts partsOf) and every desktop takes it at
+ * once — another's drops the wrap it holds at that version (replica-people-in.ts takeMember), a
+ * manager's with a rotation of its own unsent takes it under it (takeRevokeUnderOwnRotation), the
+ * revoked member's cuts itself off. Signed at the rotation's version, it waited for the group's
+ * record there, and the member writing in the group held off the rotation, and the revoke with it.
+ * A group or user the server never stored (agreed here at no revision) keeps the version noted:
+ * the revoke then goes with the records that bring them.
+ */
+function agreedVersion(db: ReadDb, revoked: { readonly groupId: number; readonly keyVersion: number }, uids: { readonly group_uid: Buffer; readonly user_uid: Buffer }): number {
+  if (replicaBase(db, uids.group_uid) === 0 || replicaBase(db, uids.user_uid) === 0) return revoked.keyVersion;
+  return Math.min(revoked.keyVersion, ...rotatedFromOf(db, revoked.groupId).map((r) => r.version));
+}
+
+/**
  * The users, groups and memberships written here between two sequences that `sender` may set,
  * signed; users first, then groups, then members (the order the server takes them in). `taken`:
  * the sequences applies wrote at (store-replica-people.ts takenSeqs), whose rows at or below their
@@ -125,8 +142,11 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
     const group = uidText(uids.group_uid);
     const user = uidText(uids.user_uid);
     const id = memberRecordId(group, user, sha256Hex);
+    // Stored already (its part went ahead of its rotation's, electron/team/sync.ts partsOf): the note stays until the
+    // push's last part is stored (a give-way's rotateAgain reads it), but the record does not go again.
+    if (revoked.stored === true) continue;
     keep(revoked.seq, id, {
-      kind: 'member', id, revision: revoked.revision, group, user, keyVersion: revoked.keyVersion, lead: false,
+      kind: 'member', id, revision: revoked.revision, group, user, keyVersion: agreedVersion(db, revoked, uids), lead: false,
       byRole: false, wrappedKey: '', wrappedSecretKey: null, revoked: true, ...by(sender),
     });
   }

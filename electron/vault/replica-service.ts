@@ -46,7 +46,7 @@ import { createHash, hash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
-import { agreedMember, forgetAgreedMember, forgetRevokedMembersUpTo, forgetTakenSeqsUpTo, groupAndUserUids, groupsDeletionWaiting, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteGroupSentOverDeletion, noteAgreedUser, noteTakenSeqs, setMemberRevisionAtLeast, takenSeqs, usersBetween } from './store-replica-people';
+import { agreedMember, forgetAgreedMember, forgetRevokedMembersUpTo, noteRevokeStored, forgetTakenSeqsUpTo, groupAndUserUids, groupsDeletionWaiting, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteGroupSentOverDeletion, noteAgreedUser, noteTakenSeqs, setMemberRevisionAtLeast, takenSeqs, usersBetween } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -114,6 +114,15 @@ export interface ReplicaCore {
   rotateAgain(): Promise<number>;
   /** The revokes rotateAgain could not make, still standing ("member from group"; team.ts revokesUnmadeTold): its own write transaction. */
   revokesUnmade(): Promise<string[]>;
+  /** This desktop's revokes not yet wholly on the server, named (team.ts revokesWaitingTold). */
+  revokesWaiting(): Promise<RevokeWaiting[]>;
+}
+
+/** A revoke of this desktop's whose push has not ended: its record stored already (the member cut off), or not yet. */
+export interface RevokeWaiting {
+  readonly member: string;
+  readonly group: string;
+  readonly stored: boolean;
 }
 
 /** What this replica's changes are, up to which sequence (hand it back to markSent once delivered). */
@@ -466,6 +475,13 @@ export function requireEachOnce(records: readonly ReplicaRecord[]): void {
   }
 }
 
+/** A revoke's record stored: its note here says so (store-replica-people.ts noteRevokeStored). */
+function noteStoredRevoke(db: WriteDb, record: { readonly group: string; readonly user: string; readonly revision: number }): void {
+  const groupId = idByUid(db, 'access_groups', uidBytes(record.group));
+  const userId = idByUid(db, 'users', uidBytes(record.user));
+  if (groupId !== undefined && userId !== undefined) noteRevokeStored(db, groupId, userId, record.revision);
+}
+
 /** The batch was delivered: what it carried is agreed, and the next starts after `upToSeq` (-1: a part of a batch, which moves nothing yet). */
 export function markSent(db: WriteDb, sent: Outgoing): void {
   const agreedMembers: Array<{ readonly id: Buffer; readonly state: ReturnType<typeof memberStateOf> }> = [];
@@ -481,6 +497,8 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
       setReplicaBase(db, uidBytes(record.id), record.revision);
       // What it said, agreed: a member record from elsewhere crossing a later change here is judged against it (replica-people-in.ts takeCrossing).
       if (record.revoked) forgetAgreedMember(db, uidBytes(record.id));
+      // Stored in a part ahead of its rotation's: not sent again with the parts still to go (replica-people.ts).
+      if (record.revoked) noteStoredRevoke(db, record);
       else agreedMembers.push({ id: uidBytes(record.id), state: memberStateOf(record) });
       // Sent above the row's own revision (agreed + 1): the row goes there too, or its next change here would look agreed.
       if (!record.revoked) setMemberRevisionAtLeast(db, uidBytes(record.group), uidBytes(record.user), record.keyVersion, record.revision);
@@ -1249,6 +1267,15 @@ export class ReplicaService {
    */
   revokesUnmade(): Promise<readonly string[]> {
     return this.core.revokesUnmade();
+  }
+
+  /**
+   * This desktop's revokes whose push has not ended (a round refused, BUSY or cut short): each
+   * stored already, ahead of its rotation (the member cut off, the key change waiting), or not yet.
+   * Told with the sync's outcome or its error (sync.ts revokesWaitingLine).
+   */
+  revokesWaiting(): Promise<readonly RevokeWaiting[]> {
+    return this.core.revokesWaiting();
   }
 
   /**

@@ -333,6 +333,7 @@ export class VaultSession {
       userId: () => this.user.id,
       rotateAgain: () => this.team.rotateAgain(),
       revokesUnmade: () => this.team.revokesUnmadeTold(),
+      revokesWaiting: () => this.team.revokesWaitingTold(),
       requireOpen: (db) => {
         if (this.closed) throw lockedError();
         this.refreshUser(db);

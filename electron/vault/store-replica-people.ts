@@ -308,6 +308,8 @@ export interface RevokedMember {
   readonly keyVersion: number;
   readonly revision: number;
   readonly seq: number;
+  /** Its record stored by the server ahead of its group's rotation (electron/team/sync.ts partsOf), the rotation not yet. */
+  readonly stored?: boolean;
 }
 
 const REVOKED_KEY = 'replica.revoked_members';
@@ -334,6 +336,36 @@ export function forgetRevokedMember(db: WriteDb, groupId: number, userId: number
   const all = revokedMembers(db);
   const kept = all.filter((m) => m.groupId !== groupId || m.userId !== userId);
   if (kept.length !== all.length) setSetting(db, REVOKED_KEY, JSON.stringify(kept));
+}
+
+/**
+ * A revoke's record stored in a part ahead of the rest of its push: noted so, not sent again, and
+ * kept until the push's last part is (a give-way's rotateAgain still reads who its rotation left out).
+ */
+export function noteRevokeStored(db: WriteDb, groupId: number, userId: number, revision: number): void {
+  const all = revokedMembers(db);
+  if (!all.some((m) => m.groupId === groupId && m.userId === userId && m.revision === revision && m.stored !== true)) return;
+  setSetting(db, REVOKED_KEY, JSON.stringify(all.map((m) => (m.groupId === groupId && m.userId === userId && m.revision === revision ? { ...m, stored: true } : m))));
+}
+
+/**
+ * A record of a pair whose revoke is noted here and not yet stored, at or above the revoke's
+ * revision (sent from elsewhere before this desktop pulled it: the person's other desktop sending
+ * the membership again): the revoke goes above it. At the same revision, a desktop holding that
+ * record took the revoke, signed at the version the server holds (replica-people.ts agreedVersion),
+ * for the one it agreed already, and the member's desktop kept the group. Returns the new revision.
+ */
+export function raiseNotedRevoke(db: WriteDb, groupId: number, userId: number, above: number): number | undefined {
+  const all = revokedMembers(db);
+  const noted = all.find((m) => m.groupId === groupId && m.userId === userId);
+  if (noted === undefined || noted.stored === true || noted.revision > above) return undefined;
+  setSetting(db, REVOKED_KEY, JSON.stringify(all.map((m) => (m === noted ? { ...m, revision: above + 1 } : m))));
+  return above + 1;
+}
+
+/** The revokes noted here whose push has not ended yet (its last part not stored): told at each sync (electron/team/sync.ts revokesWaitingLine). */
+export function revokesWaiting(db: ReadDb, sentSeq: number): RevokedMember[] {
+  return revokedMembers(db).filter((m) => m.seq > sentSeq);
 }
 
 /** Those handed on up to `seq` (a batch delivered) are forgotten. */

@@ -23,6 +23,8 @@ import { createGroupRecord, insertUserRecord, prepareUser, userView, validateNew
 import { resealEntry } from './entry-reseal';
 import { requireBaseRevision } from './entries-service';
 import { keepKeyRotatedFrom } from './rotated-from-keys';
+import type { RevokeWaiting } from './replica-service';
+import { sentSeq } from './store-replica';
 import { requireBase } from './base-revision';
 import { makeSigningKey } from './signer-keys';
 import { countTrustedDevicesByUser } from './store-trusted-devices';
@@ -47,7 +49,7 @@ import {
 import { deletePagesOfGroup } from './store-pages';
 import { getSetting } from './store-meta';
 import { elsewhereKdf, noteRevoked } from './replica-people-local';
-import { forgetRevokedMember, forgetRevokesUnmadeSettled, forgetRotateAgain, groupsToRotateAgain, memberRevision, noteRevokeUnmade, revokedMembers } from './store-replica-people';
+import { forgetRevokedMember, forgetRevokesUnmadeSettled, forgetRotateAgain, groupsToRotateAgain, memberRevision, noteRevokeUnmade, revokedMembers, revokesWaiting } from './store-replica-people';
 import { foldRoleName, getCustomRole, listCustomRoles, putCustomRole, resolveRoleName, rolePermissions } from './store-roles';
 import { carryScopeKeysForward } from './scope-key-history';
 import {
@@ -437,6 +439,11 @@ export class TeamService {
     } catch {
       return false;
     }
+  }
+
+  /** This desktop's revokes whose push has not ended, named (ReplicaService.revokesWaiting). */
+  async revokesWaitingTold(): Promise<RevokeWaiting[]> {
+    return this.core.read((r) => revokesWaiting(r, sentSeq(r)).map((m) => ({ member: getUser(r, m.userId)?.name ?? 'a member', group: this.groupName(r, m.groupId), stored: m.stored === true })));
   }
 
   /**

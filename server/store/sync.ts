@@ -222,6 +222,20 @@ export async function groupsStoredAfter(db: Queryable, vaultId: string, groupIds
   return rows.map((row) => ({ id: text(row, 'record_id'), revision: int(row, 'revision') }));
 }
 
+/**
+ * Of the member records `memberIds`, those whose newest stored record is a revoke stored after
+ * sequence `after` (a grant or a re-wrap pushed by a desktop that never pulled it: records.ts
+ * membersRevokedUnseen).
+ */
+export async function revokesStoredAfter(db: Queryable, vaultId: string, memberIds: readonly string[], after: number): Promise<Array<{ readonly id: string; readonly revision: number }>> {
+  if (memberIds.length === 0) return [];
+  const rows = await db.query(
+    "SELECT record_id, revision FROM sync_records WHERE vault_id = $1 AND kind = 'member' AND record_id = ANY($2::text[]) AND seq > $3 AND body->>'revoked' = 'true' ORDER BY seq",
+    [vaultId, [...memberIds], after],
+  );
+  return rows.map((row) => ({ id: text(row, 'record_id'), revision: int(row, 'revision') }));
+}
+
 /** A stored record as a snapshot hands it on: its body as stored (checked when pushed), and what the pull filter reads of it. */
 export interface SnapshotRow {
   readonly seq: number;

@@ -27,6 +27,7 @@ import type { ServerContext } from '../context';
 import { recordBatchSchema } from '../../shared/sync/record-batches';
 import { batchesOf } from '../store/batches';
 import { createVault, entriesLeftUnder, groupsStoredAfter, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, sameNamedCustomers, vaultInfo } from '../store/sync';
+import { revokesStoredAfter } from '../store/sync';
 import { readConsistently, type DatabaseTransaction, type Queryable, type Transaction } from '../store/db';
 import { appendAuditBatch, type AuditEvent } from '../audit';
 import { applyServerCodesSetting, codesRulesBefore } from '../codes/group-setting';
@@ -208,6 +209,7 @@ export async function storePush(
   }
   conflicts.push(...await strayEntriesOf(tx, batch, people.rotated, pulled));
   conflicts.push(...await groupsChangedUnseen(tx, batch.vault, [...people.rotated.keys(), ...people.deletedBefore], pulled));
+  conflicts.push(...await membersRevokedUnseen(tx, batch, pulled));
   conflicts.push(...await customersNamedAlready(tx, batch.vault, fresh.filter((r) => r.kind === 'customer' && held.get(r.id) === undefined)));
   if (conflicts.length > 0) {
     if (person.justBound === true) {
@@ -278,6 +280,22 @@ async function strayEntriesOf(tx: Transaction, batch: PushBatch, rotated: Readon
 async function groupsChangedUnseen(tx: Transaction, vaultId: string, groupIds: readonly string[], pulled: number | undefined): Promise<Array<{ id: string; revision: number }>> {
   if (pulled === undefined || groupIds.length === 0) return [];
   return await groupsStoredAfter(tx, vaultId, groupIds, pulled);
+}
+
+/**
+ * Grants and re-wraps in this push of a membership whose revoke the server stored after the
+ * sequence the pusher's pulls reached. A revoke goes ahead of its rotation, at the key version the
+ * server holds (electron/team/sync.ts partsOf), so until the rotation lands no version bump makes
+ * such a wrap stale (applyPeople): a manager who never saw the revoke gave the member the group
+ * again (a grant, or their own rotation's re-wrap). Named as conflicts: the desktop pulls the revoke,
+ * takes it (under its own unsent rotation, replica-people-in.ts takeRevokeUnderOwnRotation) and
+ * pushes again without the member. A desktop that does not say how far it pulled (before schema 29)
+ * is not judged so; the revoke's rotation, landing, drops a wrap below its version.
+ */
+async function membersRevokedUnseen(tx: Transaction, batch: PushBatch, pulled: number | undefined): Promise<Array<{ id: string; revision: number }>> {
+  if (pulled === undefined) return [];
+  const wraps = batch.records.flatMap((r) => (r.kind === 'member' && !r.revoked ? [r.id] : []));
+  return await revokesStoredAfter(tx, batch.vault, wraps, pulled);
 }
 
 /**

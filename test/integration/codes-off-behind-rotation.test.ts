@@ -6,11 +6,20 @@
  * turn the server's codes back on under a2's signature. And the other way: codes turned on elsewhere
  * below two rotations made here, a codes-only member wrapped there with the secret key: the setting is
  * taken and the member's wrap made again without it, so the push is stored (the server refuses the
- * secret key wrapped for a role that may not hold it) and the codes stay on.
+ * secret key wrapped for a role that may not hold it) and the codes stay on. And a revoke there stored
+ * ahead of its rotation (electron/team/sync.ts partsOf), the rotation's part lost: the server takes
+ * the revoke alone (no secret key taken from anyone who stays), and the rotation at the next sync.
  * Must never: sleep (the clock is injected) or reach beyond loopback.
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { serverPlace } from '../../electron/team/profiles';
+import { keptSession } from '../../electron/team/sign-in';
+import { syncOnce } from '../../electron/team/sync';
+import { uidText } from '../../electron/vault/ids';
+import { CrewvaultError } from '../../shared/errors';
+import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
+import { getMembership } from '../../server/store/membership';
 import { recordsAfter } from '../../server/store/sync';
 import { BOB, CAROL, groupUidIn, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
@@ -108,5 +117,31 @@ describe('server codes turned off elsewhere, behind a rotation made here', () =>
     expect(after.serverCodes).toBe(true);
     expect(serverCodesHere(a2.file, ops)).toBe(true);
     expect(bobsWrap(a2.file, ops)).toEqual({ version: after.keyVersion, secret: false });
+  });
+
+  it('a revoke stored ahead of its rotation in a group whose codes the server computes: taken alone, the rotation after it', async () => {
+    const ops = team.opsId;
+    const opsUid = groupUidIn(a.file, ops);
+    const vault = await onDesktop(a, (s) => s.replica.vaultId());
+    const db = new Database(a.file, { readonly: true });
+    const bobUid = uidText((db.prepare('SELECT uid FROM users WHERE name = ?').get(BOB) as { uid: Buffer }).uid);
+    db.close();
+    const bobHolds = (): Promise<boolean> => team.server.database.transaction(async (tx) => (await getMembership(tx, vault, opsUid, bobUid)) !== undefined);
+    const before = await serverCodesOnServer(opsUid);
+    expect({ on: before.serverCodes, bob: await bobHolds() }).toEqual({ on: true, bob: true });
+    await onDesktop(a, async (s) => { await s.team.revoke(ops, BOB, await s.team.memberRevision(ops, BOB)); });
+    // The owner's sync stores its first part (the revoke) and loses the rest on the way.
+    const client = (await keptSession(serverPlace(a.env), new URL(team.server.url).origin, () => clock.now())).client;
+    const call = client.call.bind(client);
+    let pushes = 0;
+    client.call = async <N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> => {
+      if (name === 'syncPush' && ++pushes > 1) throw new CrewvaultError('SERVER_UNREACHABLE', 'The team server could not be reached.');
+      return call(name, input, sent);
+    };
+    const cut = await onDesktop(a, (s) => syncOnce(client, s.replica).then(() => 'ok', (error: unknown) => (error instanceof CrewvaultError ? error.code : String(error))));
+    expect({ cut, bob: await bobHolds(), group: await serverCodesOnServer(opsUid) }).toEqual({ cut: 'SERVER_UNREACHABLE', bob: false, group: before });
+    await synced(a);
+    expect(await serverCodesOnServer(opsUid)).toEqual({ keyVersion: (before.keyVersion ?? 0) + 1, serverCodes: true });
+    expect(await bobHolds()).toBe(false);
   });
 });

@@ -2,7 +2,8 @@
  * How a push is cut into parts (electron/team/sync.ts partsOf): who is who the server must take in
  * one push — the user and group records, the pusher's own memberships, and every member record of a
  * group the push sends (a rotation's re-wraps) — goes in one part, kept whole however small the parts
- * asked for, and cut only when it alone exceeds what one push takes (MAX_BATCH_RECORDS, PART_BYTES).
+ * asked for, and cut only when it alone exceeds what one push takes (MAX_BATCH_RECORDS, PART_BYTES);
+ * a rotation's revokes signed at the version the server holds go in a part before it.
  * Records shaped as the wire schema takes them (parsed by replicaRecordSchema), ids made up.
  * Must never: read the wall clock.
  */
@@ -27,12 +28,23 @@ const ids = (parts: readonly ReplicaRecord[][]): string[][] => parts.map((p) => 
 const bytesOf = (part: readonly ReplicaRecord[]): number => part.reduce((sum, r) => sum + JSON.stringify(r).length + 1, 0);
 
 describe('partsOf', () => {
-  it('keeps a rotation, its re-wraps and its revoke in one part with the users, however small the parts asked for', () => {
-    // Group 100 rotated to version 3: alice's own wrap, carol's re-wrap, bob revoked; bob demoted; a grant in group 200, not sent.
-    const records = [key(), user(11), group(100, 3), member(101, 100, 1, 3), member(102, 100, 12, 3), member(103, 100, 11, 3, true), member(201, 200, 12, 1), event(300)];
-    expect(ids(partsOf(records, 1))).toEqual([[id(2)], [id(11), id(100), id(101), id(102), id(103)], [id(201)], [id(300)]]);
+  it('keeps a rotation and its re-wraps in one part with the users, however small the parts asked for, its revoke in a part before it', () => {
+    // Group 100 rotated from version 2 to 3: alice's own wrap, carol's re-wrap, bob revoked (signed at 2, the version the
+    // server holds); bob demoted; a grant in group 200, not sent.
+    const records = [key(), user(11), group(100, 3), member(101, 100, 1, 3), member(102, 100, 12, 3), member(103, 100, 11, 2, true), member(201, 200, 12, 1), event(300)];
+    expect(ids(partsOf(records, 1))).toEqual([[id(2)], [id(103)], [id(11), id(100), id(101), id(102)], [id(201)], [id(300)]]);
+    expect(ids(partsOf(records, 10))).toEqual([[id(2), id(103)], [id(11), id(100), id(101), id(102)], [id(201)], [id(300)]]);
     // A move's memberships are cut as any records are (nothing on its server to cut anyone off).
     expect(ids(partsOf(records, 1, true))).toEqual([[id(2)], [id(11), id(100), id(101)], [id(102)], [id(103)], [id(201)], [id(300)]]);
+  });
+
+  it('keeps a revoke with its rotation where it is signed at the rotation\'s version (the group new to the server), or the push deletes the group', () => {
+    const records = [key(), group(100, 3), member(101, 100, 1, 3), member(102, 100, 12, 3), member(103, 100, 11, 3, true)];
+    expect(ids(partsOf(records, 1))).toEqual([[id(2)], [id(100), id(101), id(102), id(103)]]);
+    const deleted = replicaRecordSchema.parse({ ...group(100, 3), deletedAt: 5 });
+    const deleting = [key(), deleted, member(103, 100, 11, 2, true)];
+    expect(partsOf(deleting, 10).flat().map((r) => r.id)).toEqual([id(2), id(100), id(103)]);
+    expect(partsOf(deleting, 10).some((p) => p.length === 1 && p[0]?.id === id(103))).toBe(false);
   });
 
   it('sends the part kept whole in a part of its own where the one before would not hold it all', () => {

@@ -5,7 +5,7 @@
  * not sent, in that order; none when the round told nothing. Must never: read the wall clock.
  */
 import { describe, expect, it } from 'vitest';
-import { customerHeldBackLine, customerWentOverLine, deletionWaitingLine, type SyncOutcome } from '../../electron/team/sync';
+import { customerHeldBackLine, customerWentOverLine, deletionWaitingLine, revokesWaitingLine, type SyncOutcome } from '../../electron/team/sync';
 import { syncToldLines } from '../../electron/team/sync-told';
 import { groupDeletedLine } from '../../electron/vault/replica-people-new';
 
@@ -48,6 +48,13 @@ describe('syncToldLines', () => {
     expect(customerHeldBackLine([{ name: 'A', reason: 'r', entries: 2 }, { name: 'B', reason: 'r', entries: 0 }]))
       .toBe('2 customers made here ("A", "B") stay on this desktop unsent, with 2 changes of their entries: the team\'s customer of their name was refused here (r). Your other changes were sent.');
     expect(syncToldLines({ ...quiet, setAside: 'set aside line', customerHeldBack: 'customer line', mayBeWithheld: 'withheld line' })).toEqual(['set aside line', 'customer line', 'withheld line']);
+  });
+
+  it('tells each revoke whose push has not ended, stored ahead of its rotation or not, last', () => {
+    expect(revokesWaitingLine([])).toBeUndefined();
+    expect(revokesWaitingLine([{ member: 'bob', group: 'Ops', stored: true }, { member: 'carol', group: 'Net', stored: false }]))
+      .toBe('bob no longer reaches Ops on the server; its key change waits: entries written there since stay under the key bob held; carol\'s removal from Net waits: carol still reaches it on the server. Sync again to send the rest.');
+    expect(syncToldLines({ ...quiet, revokesUnmade: 'unmade line', revokesWaiting: 'waiting line' })).toEqual(['unmade line', 'waiting line']);
   });
 
   it('tells the customers made here that went over a squatted record of their name, naming whose, after those held back (hostile review of C1)', () => {
