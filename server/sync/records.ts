@@ -208,7 +208,7 @@ export async function storePush(
     }
   }
   conflicts.push(...await strayEntriesOf(tx, batch, people.rotated, pulled));
-  conflicts.push(...await groupsChangedUnseen(tx, batch.vault, [...people.rotated.keys(), ...people.deletedBefore], pulled));
+  conflicts.push(...await groupsChangedUnseen(tx, batch.vault, [...new Set([...people.rotated.keys(), ...people.deletedBefore, ...people.revokedBelow])], pulled));
   conflicts.push(...await membersRevokedUnseen(tx, batch, pulled));
   conflicts.push(...await customersNamedAlready(tx, batch.vault, fresh.filter((r) => r.kind === 'customer' && held.get(r.id) === undefined)));
   if (conflicts.length > 0) {
@@ -276,6 +276,9 @@ async function strayEntriesOf(tx: Transaction, batch: PushBatch, rotated: Readon
  * `pulled` is named the same way. Answered stale alone, the desktop marked its rotation or rename
  * sent and then judged the deletion older than it: the group stayed there for good. Pulled, the
  * deletion drops the unsent change (replica-people-new.ts deletionStale, takeDelete), told.
+ * And the groups this push revokes a member of below the version the server holds (applyPeople's revokedBelow: a
+ * revoke ahead of its rotation): one rotated after `pulled` is named the same way, so the revoking desktop pulls that
+ * rotation, gives way to it, and revokes again past it (revoke-first-crossing-rotation.test.ts).
  */
 async function groupsChangedUnseen(tx: Transaction, vaultId: string, groupIds: readonly string[], pulled: number | undefined): Promise<Array<{ id: string; revision: number }>> {
   if (pulled === undefined || groupIds.length === 0) return [];
