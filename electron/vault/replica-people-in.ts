@@ -371,7 +371,12 @@ function takeGroup(
   if (old && !mine) {
     // A removal is taken from a signed statement of it only, never from a wrap the relay did not
     // hand over (review six): without one, the rotation waits, the group and its unsent edits stay.
-    const removal = records.find((m): m is MemberRecord => m.kind === 'member' && m.group === r.id && m.user === uidText(me.uid) && m.revoked && m.keyVersion >= r.keyVersion);
+    // One at the version held here counts too: a revoke goes ahead of its rotation, signed at the
+    // version the server held (replica-people.ts agreedVersion), and comes in the same pull as the
+    // rotation's record, which is taken first; newer than the membership agreed here, so an old
+    // revoke played back (before a grant again) removes nothing.
+    const removal = records.find((m): m is MemberRecord => m.kind === 'member' && m.group === r.id && m.user === uidText(me.uid) && m.revoked
+      && (m.keyVersion >= r.keyVersion || (m.keyVersion >= row.key_version && m.revision > replicaBase(db, uidBytes(m.id)))));
     if (!removal) throw notYet('moves an access group to a key this desktop\'s person is not given, and no signed removal of them came with it');
     if (removal.id !== memberRecordId(removal.group, removal.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
     requireManages(db, signerOf(db, intake, removal), groupId);
