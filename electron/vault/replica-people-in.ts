@@ -47,7 +47,7 @@ import { deleteGroupKey, findGroupByIndex, getGroupRow, groupKeysOfGroup, groupK
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupRenamedOnSince, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, forgetRevokedMember, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupRenamedOnSince, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 import { takeScopeHistory } from './scope-key-history';
 
@@ -371,7 +371,12 @@ function takeGroup(
   if (old && !mine) {
     // A removal is taken from a signed statement of it only, never from a wrap the relay did not
     // hand over (review six): without one, the rotation waits, the group and its unsent edits stay.
-    const removal = records.find((m): m is MemberRecord => m.kind === 'member' && m.group === r.id && m.user === uidText(me.uid) && m.revoked && m.keyVersion >= r.keyVersion);
+    // One at the version held here counts too: a revoke goes ahead of its rotation, signed at the
+    // version the server held (replica-people.ts agreedVersion), and comes in the same pull as the
+    // rotation's record, which is taken first; newer than the membership agreed here, so an old
+    // revoke played back (before a grant again) removes nothing.
+    const removal = records.find((m): m is MemberRecord => m.kind === 'member' && m.group === r.id && m.user === uidText(me.uid) && m.revoked
+      && (m.keyVersion >= r.keyVersion || (m.keyVersion >= row.key_version && m.revision > replicaBase(db, uidBytes(m.id)))));
     if (!removal) throw notYet('moves an access group to a key this desktop\'s person is not given, and no signed removal of them came with it');
     if (removal.id !== memberRecordId(removal.group, removal.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
     requireManages(db, signerOf(db, intake, removal), groupId);
@@ -693,6 +698,8 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
   if (!group) return 'ignored';
   if (r.keyVersion < group.key_version) {
     if (r.revoked) return takeRevokeUnderOwnRotation(db, intake, r, groupId, userId);
+    // A grant made elsewhere after this desktop's revoke was stored: the member is wrapped again at this rotation's version.
+    if (regrantedOverStoredRevoke(db, intake, r, groupId, userId)) return 'applied';
     // A wrap below a rotation of this desktop's: nothing to take, but a revoke noted here goes above its revision.
     const raised = raiseNotedRevoke(db, groupId, userId, r.revision);
     if (raised !== undefined) setReplicaBase(db, uidBytes(r.id), Math.max(raised, replicaBase(db, uidBytes(r.id))));
@@ -773,6 +780,32 @@ function takeRevokeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: Member
   setReplicaBase(db, id, r.revision);
   forgetAgreedMember(db, id);
   return 'applied';
+}
+
+/**
+ * A wrap from elsewhere below this desktop's unsent rotation, above a revoke of the same pair this desktop's push stored
+ * already, ahead of that rotation (electron/team/sync.ts partsOf): a grant made by someone who took the revoke in (the
+ * server refuses one from behind it: records.ts membersRevokedUnseen), the newer state. The member is wrapped again at
+ * this rotation's version, one revision above the grant, and the revoke's note goes (rotateAgain no longer leaves them
+ * out). Taken as nothing, the rotation landing after it dropped the member the team had just granted again, nobody told,
+ * and their desktop, handed no removal at the new version, kept the group set aside (regrant-behind-rotation.test.ts).
+ * Not where this desktop cannot wrap them (its key not at the group's version here, a secret key it may not give).
+ */
+function regrantedOverStoredRevoke(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number): boolean {
+  const noted = revokedMembers(db).find((m) => m.groupId === groupId && m.userId === userId);
+  if (r.revoked || noted?.stored !== true || r.revision <= noted.revision || userId === intake.userId) return false;
+  const held = intake.ring.groups.get(groupId);
+  const member = getUser(db, userId);
+  const me = getUser(db, intake.userId);
+  if (held === undefined || member === undefined || me === undefined || member.disabled_at !== null || held.version !== getGroupRow(db, groupId)?.key_version) return false;
+  if (r.wrappedSecretKey !== null && (held.secret === undefined || !mayHoldSecretKeyIn(rolePermissions(db, me.role), groupServerCodes(db, groupId)))) return false;
+  requireManages(db, signerOf(db, intake, r), groupId);
+  wrapGroupFor(db, groupId, held, member, { lead: r.lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null }, intake.ring.keysSeen);
+  forgetRevokedMember(db, groupId, userId);
+  setReplicaBase(db, uidBytes(r.id), r.revision);
+  noteAgreedMembers(db, [{ id: uidBytes(r.id), state: memberStateOf(r) }]);
+  setMemberRevision(db, groupId, userId, r.revision + 1);
+  return true;
 }
 
 /** Whether this membership's row was changed here and not sent (above its agreed revision, written after the sent sequence). */

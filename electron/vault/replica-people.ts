@@ -25,7 +25,7 @@ import { getDirectoryWrap } from './store-directory';
 import { groupServerCodes } from './store-groups';
 import { getUserSigning } from './store-signing';
 import { replicaBase, setReplicaBase } from './store-replica';
-import { groupAndUserUids, groupsBetween, membersBetween, noteAgreedMembers, revokedMembers, userByName, usersBetween, writtenByApply, type AgreedMember, type TakenSeqs, type UserReplicaRow } from './store-replica-people';
+import { agreedMember, groupAndUserUids, groupsBetween, membersBetween, noteAgreedMembers, revokedMembers, userByName, usersBetween, writtenByApply, type AgreedMember, type TakenSeqs, type UserReplicaRow } from './store-replica-people';
 import { scopeHistoryField } from './scope-key-history';
 import { rotatedFromOf } from './store-rotated-from';
 // A rotation's revoked record, apart from this module's schema imports (replica-people-local.ts).
@@ -86,7 +86,8 @@ function userRecord(db: ReadDb, vault: string, sender: PeopleSender, user: UserR
 
 /**
  * The key version a revoke is signed at: while its group's rotation is not on the server yet, the
- * version the server holds (the lowest this desktop rotated from, store-rotated-from.ts), so the
+ * version the server holds (the lowest this desktop rotated from, store-rotated-from.ts, or the one
+ * its own wrap was agreed at when a rotation from elsewhere was taken in over it since), so the
  * revoke goes ahead of the rotation (electron/team/sync.ts partsOf) and every desktop takes it at
  * once — another's drops the wrap it holds at that version (replica-people-in.ts takeMember), a
  * manager's with a rotation of its own unsent takes it under it (takeRevokeUnderOwnRotation), the
@@ -95,9 +96,15 @@ function userRecord(db: ReadDb, vault: string, sender: PeopleSender, user: UserR
  * A group or user the server never stored (agreed here at no revision) keeps the version noted:
  * the revoke then goes with the records that bring them.
  */
-function agreedVersion(db: ReadDb, revoked: { readonly groupId: number; readonly keyVersion: number }, uids: { readonly group_uid: Buffer; readonly user_uid: Buffer }): number {
+function agreedVersion(db: ReadDb, revoked: { readonly groupId: number; readonly keyVersion: number }, uids: { readonly group_uid: Buffer; readonly user_uid: Buffer }, senderUid: string): number {
   if (replicaBase(db, uids.group_uid) === 0 || replicaBase(db, uids.user_uid) === 0) return revoked.keyVersion;
-  return Math.min(revoked.keyVersion, ...rotatedFromOf(db, revoked.groupId).map((r) => r.version));
+  const lowest = Math.min(revoked.keyVersion, ...rotatedFromOf(db, revoked.groupId).map((r) => r.version));
+  // A rotation from elsewhere taken in over this desktop's own unsent one (a give-way, or a newer version: its revokes made
+  // again past it, team.ts rotateAgain) leaves the versions rotated from before it kept, below what the server holds now;
+  // this person's own wrap is agreed at that. Signed below it, the member's desktop, holding the newer version, read the
+  // revoke as one its own version had passed and kept the group (revoke-first-after-give-way.test.ts).
+  const own = agreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), senderUid, sha256Hex)))?.keyVersion ?? 0;
+  return Math.min(revoked.keyVersion, Math.max(lowest, own));
 }
 
 /**
@@ -146,7 +153,7 @@ export function peopleRecords(db: ReadDb, vault: string, sender: PeopleSender, f
     // push's last part is stored (a give-way's rotateAgain reads it), but the record does not go again.
     if (revoked.stored === true) continue;
     keep(revoked.seq, id, {
-      kind: 'member', id, revision: revoked.revision, group, user, keyVersion: agreedVersion(db, revoked, uids), lead: false,
+      kind: 'member', id, revision: revoked.revision, group, user, keyVersion: agreedVersion(db, revoked, uids, sender.userUid), lead: false,
       byRole: false, wrappedKey: '', wrappedSecretKey: null, revoked: true, ...by(sender),
     });
   }

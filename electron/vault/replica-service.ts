@@ -46,7 +46,7 @@ import { createHash, hash } from 'node:crypto';
 import { openJson, SEAL_FORMAT_AT, SEAL_VERSION } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import type { EntriesService } from './entries-service';
-import { agreedMember, forgetAgreedMember, forgetRevokedMembersUpTo, noteRevokeStored, forgetTakenSeqsUpTo, groupAndUserUids, groupsDeletionWaiting, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteGroupSentOverDeletion, noteAgreedUser, noteTakenSeqs, setMemberRevisionAtLeast, takenSeqs, usersBetween } from './store-replica-people';
+import { agreedMember, forgetAgreedMember, forgetRevokedMembersUpTo, forgetStoredRevokes, noteRevokeStored, forgetTakenSeqsUpTo, groupAndUserUids, groupsDeletionWaiting, groupsToRotateAgain, memberStateOf, noteAgreedMembers, noteGroupSentOverDeletion, noteAgreedUser, noteTakenSeqs, setMemberRevisionAtLeast, takenSeqs, usersBetween } from './store-replica-people';
 import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookup, type GroupKey, type KeyRing } from './keys';
@@ -524,6 +524,8 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
     setSentSeq(db, sent.upToSeq);
     setEventsSentSeq(db, sent.eventsUpToSeq ?? sent.upToSeq);
     forgetRevokedMembersUpTo(db, sent.upToSeq);
+    // People records go up to the current sequence whatever the sent mark stops at (withPeople): the ones this push carried are stored.
+    forgetStoredRevokes(db);
     forgetTakenSeqsUpTo(db, sent.upToSeq);
   }
 }

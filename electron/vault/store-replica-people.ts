@@ -368,6 +368,17 @@ export function revokesWaiting(db: ReadDb, sentSeq: number): RevokedMember[] {
   return revokedMembers(db).filter((m) => m.seq > sentSeq);
 }
 
+/**
+ * A push ended (its last part stored): the notes whose records it carried (marked stored) are forgotten, wherever the
+ * sent mark stops. Held back below them (a change kept here unsent: replica-service.ts outgoing), they were kept for
+ * good: every sync told a key change waiting that had landed, and a give-way's rotateAgain still left their member out.
+ */
+export function forgetStoredRevokes(db: WriteDb): void {
+  const all = revokedMembers(db);
+  const kept = all.filter((m) => m.stored !== true);
+  if (kept.length !== all.length) setSetting(db, REVOKED_KEY, JSON.stringify(kept));
+}
+
 /** Those handed on up to `seq` (a batch delivered) are forgotten. */
 export function forgetRevokedMembersUpTo(db: WriteDb, seq: number): void {
   const all = revokedMembers(db);

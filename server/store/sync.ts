@@ -236,6 +236,19 @@ export async function revokesStoredAfter(db: Queryable, vaultId: string, memberI
   return rows.map((row) => ({ id: text(row, 'record_id'), revision: int(row, 'revision') }));
 }
 
+/**
+ * Of the member records `memberIds`, those stored after sequence `after`, whatever they say (a revoke pushed by a
+ * desktop that never pulled the membership's newest record: records.ts membersChangedUnseen).
+ */
+export async function membersStoredAfter(db: Queryable, vaultId: string, memberIds: readonly string[], after: number): Promise<Array<{ readonly id: string; readonly revision: number }>> {
+  if (memberIds.length === 0) return [];
+  const rows = await db.query(
+    "SELECT record_id, revision FROM sync_records WHERE vault_id = $1 AND kind = 'member' AND record_id = ANY($2::text[]) AND seq > $3 ORDER BY seq",
+    [vaultId, [...memberIds], after],
+  );
+  return rows.map((row) => ({ id: text(row, 'record_id'), revision: int(row, 'revision') }));
+}
+
 /** A stored record as a snapshot hands it on: its body as stored (checked when pushed), and what the pull filter reads of it. */
 export interface SnapshotRow {
   readonly seq: number;

@@ -107,6 +107,14 @@ export interface PeopleOutcome {
    * marked the record sent and then judged the deletion older than its own record (the group stayed there for good).
    */
   readonly deletedBefore: ReadonlySet<string>;
+  /**
+   * Groups this push revokes a member of at a key version below the one the server holds, and does not move to a new
+   * one itself (a revoke ahead of its rotation, electron/team/sync.ts partsOf): records.ts names the group as a conflict
+   * when its record was stored after what the pusher pulled. Stored, the revoke passed under a rotation its desktop never
+   * saw: that rotation's wrap of the member went unseen by its rotation (given way, not made again) and the member's
+   * desktop, holding that version, read the revoke as one its version had passed (revoke-first-crossing-rotation).
+   */
+  readonly revokedBelow: ReadonlySet<string>;
 }
 
 /**
@@ -133,7 +141,7 @@ export async function applyPeople(
   tx: Transaction, vaultId: string, me: InVault, records: readonly PeopleRecord[], leaving: ReadonlyMap<string, readonly string[]> = new Map(), pushedRoles: ReadonlySet<string> = new Set(),
 ): Promise<PeopleOutcome> {
   // Most pushes carry entries alone: nothing to judge, and no read under the vault's lock for it.
-  if (records.length === 0) return { stale: new Set(), joined: new Set(), deleted: new Set(), joins: [], rotated: new Map(), deletedBefore: new Set() };
+  if (records.length === 0) return { stale: new Set(), joined: new Set(), deleted: new Set(), joins: [], rotated: new Map(), deletedBefore: new Set(), revokedBelow: new Set() };
   const every = holdsEveryGroup(me.role);
   // What the pusher's role allows, built-in or custom (the role record the server holds: task 15), judged as a desktop judges it (shared/policy-writes.ts).
   const permissions = await rolePermissionsOf(tx, vaultId, me.role);
@@ -162,6 +170,7 @@ export async function applyPeople(
   // Groups moved to a new key version here, each with that version.
   const rotated = new Map<string, number>();
   const deletedBefore = new Set<string>();
+  const revokedBelow = new Set<string>();
   for (const r of records) {
     if (r.kind !== 'user') continue;
     if (!permissions.includes('users.manage')) throw new CrewvaultError('FORBIDDEN', 'Your role does not say who is who in the vault (users.manage): nothing was stored.');
@@ -235,6 +244,7 @@ export async function applyPeople(
       if (r.lead && before.get(r.group) !== true) throw new CrewvaultError('FORBIDDEN', 'You cannot make yourself a lead: another lead must. Nothing was stored.');
     }
     if (r.revoked) {
+      if (r.keyVersion < group.keyVersion && !rotated.has(r.group) && !deleted.has(r.group)) revokedBelow.add(r.group);
       await dropMembership(tx, vaultId, r.group, r.user);
       continue;
     }
@@ -259,7 +269,7 @@ export async function applyPeople(
     if (was === undefined) joined.add(r.group);
     if (was === undefined && carried === undefined) joins.push({ groupId: r.group, vaultUser: r.user });
   }
-  return { stale, joined, deleted, joins, rotated, deletedBefore };
+  return { stale, joined, deleted, joins, rotated, deletedBefore, revokedBelow };
 }
 
 /**
