@@ -85,7 +85,7 @@ import { deletedGroupIds, getGroupRow } from './store-groups';
 import { deleteEntryRow, type EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
 import { eventsSentSeq, setEventsSentSeq } from './store-events-sent';
-import { editAhead, forgetEditAhead, noteEditsAhead } from './store-edits-ahead';
+import { editAheadIn, forgetEditAhead, noteEditsAhead } from './store-edits-ahead';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
   allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, insertNamedOnlyEntry, insertReplicaEntryOverNamed, isNamedOnlyEntry, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, listHeld, putHeld,
@@ -1652,8 +1652,8 @@ export class ReplicaService {
       sameContent: samePlace && mine !== undefined && opened.summary !== undefined && opened.details !== undefined
         && canonical(mine.summary) === canonical(opened.summary) && canonical(mine.details) === canonical(opened.details),
       contentWrittenHere: hasUnsentEntryWrite(db, local.id, sentSeq(db), thisDeviceId(db), ENTRY_CONTENT_ACTIONS),
-      // Its edit's event may have come in an earlier pull than the record (store-edits-ahead.ts).
-      contentEditedElsewhere: this.intake.contentEditedElsewhere(r.id) || editAhead(db, r.id) === 'content',
+      // Its edit's event may have come in an earlier pull than the record (store-edits-ahead.ts), the edit in it or not.
+      contentEditedElsewhere: this.intake.contentEditedElsewhere(r.id) || editAheadIn(db, r.id, r, agreed) === 'content',
       codesTakenElsewhere: this.intake.codesTakenElsewhere(r.id),
       resealedElsewhere: samePlace && r.revision === agreed + 1 && r.keyVersion > local.key_version,
       morePages: this.intake.morePages,
@@ -1865,7 +1865,7 @@ export class ReplicaService {
     const move = givenWayMove({
       sameContent: canonical(mineSummary) === canonical(opened.summary) && canonical(mine) === canonical(opened.details),
       writtenHere: hasUnsentEntryWrite(db, local.id, sentSeq(db), thisDeviceId(db)),
-      revision: r.revision, agreed, editedElsewhere: this.intake.editedElsewhere(r.id) || editAhead(db, r.id) !== undefined, morePages: this.intake.morePages,
+      revision: r.revision, agreed, editedElsewhere: this.intake.editedElsewhere(r.id) || editAheadIn(db, r.id, r, agreed) !== undefined, morePages: this.intake.morePages,
     });
     // Set aside until the pull's last page: an edit event of the winner's on a later page makes it a conflict copy instead.
     if (move === 'wait') throw new CrewvaultError('CONFLICT', 'An entry of a group this desktop gave way in waits for the rest of the pull (an edit of it may come on a later page): nothing was applied.');
