@@ -62,9 +62,11 @@ export class GivenWayIntake {
   /**
    * Notes a page's records before its entries are judged; `more`: pages of this intake are still to come.
    * Returns the entries this page's events of another device wrote to whose record this intake has not
-   * brought (so far): events gone ahead of their record (store-edits-ahead.ts keeps them for its next intake).
+   * brought (so far): events gone ahead of their record (store-edits-ahead.ts keeps them for its next intake),
+   * of those not in this log already (`logged`): one taken before with its record, played back by a
+   * dishonest server, waits for no record (hostile review of b93ad33).
    */
-  page(records: readonly ReplicaRecord[], device: Buffer | undefined, more: boolean): ReadonlyMap<string, EditsAhead> {
+  page(records: readonly ReplicaRecord[], device: Buffer | undefined, more: boolean, logged: (eventId: string) => boolean = () => false): ReadonlyMap<string, EditsAhead> {
     if (!this.open) {
       this.edited = new Set();
       this.contentEdited = new Set();
@@ -78,9 +80,11 @@ export class GivenWayIntake {
     for (const id of changed) this.contentEdited.add(id);
     for (const id of entriesEditedIn(records, device, ENTRY_CODE_ACTIONS)) this.codesTaken.add(id);
     this.open = more;
-    const authors = editAuthorsIn(records, device);
+    const unlogged = records.filter((r) => r.kind !== 'event' || !logged(r.id));
+    const authors = editAuthorsIn(unlogged, device);
+    const changedAhead = entriesEditedIn(unlogged, device, ENTRY_CONTENT_ACTIONS);
     const ahead = new Map<string, EditsAhead>();
-    for (const id of [...written, ...changed]) if (!this.recordsIn.has(id)) ahead.set(id, { kind: changed.has(id) ? 'content' : 'write', authors: authors.get(id) });
+    for (const id of entriesEditedIn(unlogged, device)) if (!this.recordsIn.has(id)) ahead.set(id, { kind: changedAhead.has(id) ? 'content' : 'write', authors: authors.get(id) });
     return ahead;
   }
 

@@ -1225,7 +1225,7 @@ export class ReplicaService {
       // A snapshot's entries new here skip the conflict reads; any this replica holds (or set aside before) go the usual way.
       const bulk = options.fresh === true && options.hold === true && earlier.length === 0;
       // Another device's edit whose event came ahead of its record (their own sent mark) is kept for that record's intake.
-      noteEditsAhead(w, this.intake.page(records, thisDeviceId(w), options.hold === true && options.caughtUp !== true), (id) => idByUid(w, 'entries', uidBytes(id)) !== undefined);
+      noteEditsAhead(w, this.intake.page(records, thisDeviceId(w), options.hold === true && options.caughtUp !== true, (id) => hasEvent(w, uidBytes(id))), (id) => idByUid(w, 'entries', uidBytes(id)) !== undefined);
       for (const r of records) {
         if (r.kind !== 'entry') continue;
         if (bulk && !held.has(r.id.replaceAll('-', ''))) this.takeFreshEntry(w, r, keys, senders, tally);
