@@ -1230,8 +1230,12 @@ export class ReplicaService {
         if (r.kind !== 'entry') continue;
         if (bulk && !held.has(r.id.replaceAll('-', ''))) this.takeFreshEntry(w, r, keys, senders, tally);
         else take(r, () => {
+          const agreed = replicaBase(w, uidBytes(r.id));
           this.takeEntry(w, r, this.sender(w, keys, r, senders), tally, held, moves);
-          forgetEditAhead(w, r.id);
+          // Only a record newer than what was agreed here can carry the edit noted ahead: an older one played back
+          // (a dishonest server replaying what it stored) forgot the note, and the edit's record,
+          // coming next with only a code's event, had its edit written over (hostile review of b93ad33).
+          if (r.revision > agreed) forgetEditAhead(w, r.id);
         });
       }
       // Events chained one after another, the log's head and keyed anchor moved once after the last.
