@@ -19,7 +19,7 @@
  * nor decide so while pages of the same intake, which may carry that edit's event, are to come.
  */
 import type { ReplicaRecord } from '../../shared/sync/records';
-import type { EditAhead } from './store-edits-ahead';
+import type { EditsAhead } from './store-edits-ahead';
 import { ENTRY_CODE_ACTIONS, ENTRY_CONTENT_ACTIONS, ENTRY_WRITE_ACTIONS } from './store-unsent-writes';
 
 export type GivenWayMove = 'take-theirs' | 'rewrite-mine' | 'conflict' | 'wait';
@@ -62,9 +62,11 @@ export class GivenWayIntake {
   /**
    * Notes a page's records before its entries are judged; `more`: pages of this intake are still to come.
    * Returns the entries this page's events of another device wrote to whose record this intake has not
-   * brought (so far): events gone ahead of their record (store-edits-ahead.ts keeps them for its next intake).
+   * brought (so far): events gone ahead of their record (store-edits-ahead.ts keeps them for its next intake),
+   * of those not in this log already (`logged`): one taken before with its record, played back by a
+   * dishonest server, waits for no record (hostile review of b93ad33).
    */
-  page(records: readonly ReplicaRecord[], device: Buffer | undefined, more: boolean): ReadonlyMap<string, EditAhead> {
+  page(records: readonly ReplicaRecord[], device: Buffer | undefined, more: boolean, logged: (eventId: string) => boolean = () => false): ReadonlyMap<string, EditsAhead> {
     if (!this.open) {
       this.edited = new Set();
       this.contentEdited = new Set();
@@ -78,8 +80,11 @@ export class GivenWayIntake {
     for (const id of changed) this.contentEdited.add(id);
     for (const id of entriesEditedIn(records, device, ENTRY_CODE_ACTIONS)) this.codesTaken.add(id);
     this.open = more;
-    const ahead = new Map<string, EditAhead>();
-    for (const id of [...written, ...changed]) if (!this.recordsIn.has(id)) ahead.set(id, changed.has(id) ? 'content' : 'write');
+    const unlogged = records.filter((r) => r.kind !== 'event' || !logged(r.id));
+    const authors = editAuthorsIn(unlogged, device);
+    const changedAhead = entriesEditedIn(unlogged, device, ENTRY_CONTENT_ACTIONS);
+    const ahead = new Map<string, EditsAhead>();
+    for (const id of entriesEditedIn(unlogged, device)) if (!this.recordsIn.has(id)) ahead.set(id, { kind: changedAhead.has(id) ? 'content' : 'write', authors: authors.get(id) });
     return ahead;
   }
 
@@ -112,4 +117,19 @@ export function entriesEditedIn(records: readonly ReplicaRecord[], device: Buffe
     edited.add(r.entry);
   }
   return edited;
+}
+
+/**
+ * Who another device's write events in `records` say wrote to each entry (their actors' user ids);
+ * undefined for an entry one of whose events names no actor (anyone's, then).
+ */
+function editAuthorsIn(records: readonly ReplicaRecord[], device: Buffer | undefined): ReadonlyMap<string, ReadonlySet<string> | undefined> {
+  const authors = new Map<string, Set<string> | undefined>();
+  for (const r of records) {
+    if (r.kind !== 'event' || r.entry === null || !ENTRY_WRITE_ACTIONS.includes(r.action)) continue;
+    if (device !== undefined && r.device !== null && Buffer.from(r.device, 'base64url').equals(device)) continue;
+    const known = authors.has(r.entry) ? authors.get(r.entry) : new Set<string>();
+    authors.set(r.entry, known === undefined || r.actor === null ? undefined : known.add(r.actor));
+  }
+  return authors;
 }

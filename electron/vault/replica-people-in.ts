@@ -47,7 +47,7 @@ import { deleteGroupKey, findGroupByIndex, getGroupRow, groupKeysOfGroup, groupK
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, forgetRevokedMember, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupRenamedOnSince, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, forgetRevokedMember, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupRenamedOnSince, groupSentOverDeletion, forgetGroupSentOverDeletion, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 import { takeScopeHistory } from './scope-key-history';
 
@@ -336,6 +336,9 @@ function takeGroup(
   if (groupId === undefined) return takeNewGroup(db, intake, r, records, taken, created);
   const row = getGroupRow(db, groupId);
   if (!row) return 'ignored';
+  // The server holds the group live above the revision noted for a deletion that waited here: that note says nothing more.
+  const sentOver = groupSentOverDeletion(db, row.uid);
+  if (sentOver !== undefined && r.revision > sentOver) forgetGroupSentOverDeletion(db, row.uid);
   if (r.keyVersion < row.key_version) return takeUnderOwnRotation(db, intake, r, row);
   if (r.keyVersion === row.key_version && rotatedElsewhereToo(db, intake, r, records, groupId)) {
     // This desktop's own rotation to that version never left it (unsent, or refused by the server,

@@ -31,7 +31,7 @@ import { putDirectoryWrap } from './store-directory';
 import { getSetting } from './store-meta';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase } from './store-replica';
-import { agreedLiveEntriesInGroup, dropEntriesOfGroup, groupSentOverDeletion, groupSeq, memberStateOf, noteAgreedMembers, setGroupRevision, unsentEntriesInGroup, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
+import { agreedLiveEntriesInGroup, dropEntriesOfGroup, forgetGroupSentOverDeletion, groupSentOverDeletion, groupSeq, memberStateOf, noteAgreedMembers, setGroupRevision, unsentEntriesInGroup, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
 import { dropRotatedFrom } from './store-rotated-from';
 import { rolePermissions } from './store-roles';
 import { setUserSigning } from './store-signing';
@@ -255,6 +255,7 @@ export function takeDelete(db: WriteDb, intake: PeopleIntake, r: GroupRecord, ro
   intake.ring.dropGroup(row.id);
   setGroupRevision(db, row.id, r.revision);
   setReplicaBase(db, row.uid, r.revision);
+  forgetGroupSentOverDeletion(db, row.uid);
   intake.groupDeleted(row.id, name, dropped);
   return 'applied';
 }

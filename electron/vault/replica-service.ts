@@ -85,7 +85,7 @@ import { deletedGroupIds, getGroupRow } from './store-groups';
 import { deleteEntryRow, type EntryRow } from './store-entries';
 import { getMeta, setMeta } from './store-meta';
 import { eventsSentSeq, setEventsSentSeq } from './store-events-sent';
-import { editAhead, forgetEditAhead, noteEditsAhead } from './store-edits-ahead';
+import { editAheadIn, forgetEditAhead, noteEditsAhead } from './store-edits-ahead';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
   allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, insertNamedOnlyEntry, insertReplicaEntryOverNamed, isNamedOnlyEntry, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, listHeld, putHeld,
@@ -1227,13 +1227,17 @@ export class ReplicaService {
       // A snapshot's entries new here skip the conflict reads; any this replica holds (or set aside before) go the usual way.
       const bulk = options.fresh === true && options.hold === true && earlier.length === 0;
       // Another device's edit whose event came ahead of its record (their own sent mark) is kept for that record's intake.
-      noteEditsAhead(w, this.intake.page(records, thisDeviceId(w), options.hold === true && options.caughtUp !== true), (id) => idByUid(w, 'entries', uidBytes(id)) !== undefined);
+      noteEditsAhead(w, this.intake.page(records, thisDeviceId(w), options.hold === true && options.caughtUp !== true, (id) => hasEvent(w, uidBytes(id))), (id) => idByUid(w, 'entries', uidBytes(id)) !== undefined);
       for (const r of records) {
         if (r.kind !== 'entry') continue;
         if (bulk && !held.has(r.id.replaceAll('-', ''))) this.takeFreshEntry(w, r, keys, senders, tally);
         else take(r, () => {
+          const agreed = replicaBase(w, uidBytes(r.id));
           this.takeEntry(w, r, this.sender(w, keys, r, senders), tally, held, moves);
-          forgetEditAhead(w, r.id);
+          // Only a record newer than what was agreed here can carry the edit noted ahead: an older one played back
+          // (a dishonest server replaying what it stored) forgot the note, and the edit's record,
+          // coming next with only a code's event, had its edit written over (hostile review of b93ad33).
+          if (r.revision > agreed) forgetEditAhead(w, r.id);
         });
       }
       // Events chained one after another, the log's head and keyed anchor moved once after the last.
@@ -1654,8 +1658,8 @@ export class ReplicaService {
       sameContent: samePlace && mine !== undefined && opened.summary !== undefined && opened.details !== undefined
         && canonical(mine.summary) === canonical(opened.summary) && canonical(mine.details) === canonical(opened.details),
       contentWrittenHere: hasUnsentEntryWrite(db, local.id, sentSeq(db), thisDeviceId(db), ENTRY_CONTENT_ACTIONS),
-      // Its edit's event may have come in an earlier pull than the record (store-edits-ahead.ts).
-      contentEditedElsewhere: this.intake.contentEditedElsewhere(r.id) || editAhead(db, r.id) === 'content',
+      // Its edit's event may have come in an earlier pull than the record (store-edits-ahead.ts), the edit in it or not.
+      contentEditedElsewhere: this.intake.contentEditedElsewhere(r.id) || editAheadIn(db, r.id, r, agreed) === 'content',
       codesTakenElsewhere: this.intake.codesTakenElsewhere(r.id),
       resealedElsewhere: samePlace && r.revision === agreed + 1 && r.keyVersion > local.key_version,
       morePages: this.intake.morePages,
@@ -1867,7 +1871,7 @@ export class ReplicaService {
     const move = givenWayMove({
       sameContent: canonical(mineSummary) === canonical(opened.summary) && canonical(mine) === canonical(opened.details),
       writtenHere: hasUnsentEntryWrite(db, local.id, sentSeq(db), thisDeviceId(db)),
-      revision: r.revision, agreed, editedElsewhere: this.intake.editedElsewhere(r.id) || editAhead(db, r.id) !== undefined, morePages: this.intake.morePages,
+      revision: r.revision, agreed, editedElsewhere: this.intake.editedElsewhere(r.id) || editAheadIn(db, r.id, r, agreed) !== undefined, morePages: this.intake.morePages,
     });
     // Set aside until the pull's last page: an edit event of the winner's on a later page makes it a conflict copy instead.
     if (move === 'wait') throw new CrewvaultError('CONFLICT', 'An entry of a group this desktop gave way in waits for the rest of the pull (an edit of it may come on a later page): nothing was applied.');

@@ -143,6 +143,17 @@ export function groupSentOverDeletion(db: ReadDb, uid: Buffer): number | undefin
   return Number.isSafeInteger(revision) ? revision : undefined;
 }
 
+/**
+ * Forgets the note (noteGroupSentOverDeletion) once it says nothing: the group deleted here, or a live record of it
+ * newer than the noted revision taken from the server (which so holds the group live: the record sent over the
+ * deletion stored, a deletion played back by a dishonest server). Kept, a deletion played back again, older than
+ * what the team holds, was judged against that old revision and deleted the group here for good (hostile review of
+ * 1f00bfb).
+ */
+export function forgetGroupSentOverDeletion(db: WriteDb, uid: Buffer): void {
+  db.prepare('DELETE FROM settings WHERE key = ?').run(SENT_OVER_DELETION_PREFIX + uid.toString('hex'));
+}
+
 /** A user's revision as the record taken in has it, nothing of this desktop's kept (its writes of the record's fields here moved it on by their count). */
 export function setUserRevision(db: WriteDb, userId: number, revision: number): void {
   db.prepare('UPDATE users SET revision = ? WHERE id = ?').run(revision, userId);

@@ -6,9 +6,9 @@
  * pull after it sets the deletion aside: Printer, agreed, stands in Bench here and no signed record takes it out
  * (replica-people-new.ts takeDelete). Pushing again meets the same conflict, so the sync ends with the reason the
  * deletion waits (sync.ts stuckOnHeld), not BUSY and not a FORBIDDEN naming Printer. A sync made while it still
- * waits leaves the rotation out, unsent (replica-service.ts outgoing: the server would store it as nothing, and marked
- * sent it made the deletion read as older). Once Printer is moved out, the next sync takes the deletion over the
- * unsent rotation, and Printer's move reaches the team.
+ * waits sends the rotation (the server holding the group deleted stores it as nothing) and keeps the revision agreed
+ * before it (replica-service.ts markSent, noteGroupSentOverDeletion), so the deletion is not read as older than it.
+ * Once Printer is moved out, the next sync takes the deletion over the rotation, and Printer's move reaches the team.
  * Must never: sleep (the clock is injected) or reach beyond loopback.
  */
 import { describe, expect, it } from 'vitest';
@@ -59,9 +59,9 @@ describe('a rotation crossing a deletion of its group that waits here for an agr
     expect(ended).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/^The server holds a newer version of an access group this desktop cannot take in yet.*deletes an access group that still holds entries here/) as unknown });
     expect(await groupNames(a2)).toContain('Bench');
 
-    // Synced again while the deletion waits (the deletion now before its pull): the rotation is left out, unsent (the
-    // server holds the group deleted and would store it as nothing); marked sent, the deletion read as older than it once
-    // Printer left, and Bench stayed here for good. The rest goes; the move into Bench waits, told.
+    // Synced again while the deletion waits (the deletion now before its pull): the rotation goes, stored as nothing by
+    // the server holding the group deleted, the revision agreed before it kept (without it, the deletion read as older
+    // than it once Printer left, and Bench stayed here for good). The rest goes; the move into Bench waits, told.
     const waiting = await sync(a2);
     expect(waiting.code, waiting.stderr).toBe('ok');
     expect(JSON.parse(waiting.stdout)).toMatchObject({ deletionWaiting: expect.stringMatching(/^1 change of an entry stays on this desktop, not sent: its group was deleted elsewhere/) as unknown });
