@@ -15,28 +15,14 @@ import { describe, expect, it } from 'vitest';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
-import type { TeamClient } from '../../electron/team/client';
-import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
 import type { GroupRecord } from '../../shared/sync/records';
 import { BOB, groupUidIn, setAsideOn, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
+import { lastPageAlsoCarries } from '../support/played-back';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 19, 0, 0));
 const team = useTeamDesktops('crewvault-replayed-deletion-withholds', clock);
 const { a, a2, b, onDesktop, sync } = team;
-
-/** `client`, each pull's last page carrying `extra` too (what a dishonest server adds), at the sequence after the page's. */
-function lastPageAlsoCarries(client: TeamClient, extra: GroupRecord): TeamClient {
-  const call = client.call.bind(client);
-  client.call = async <N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> => {
-    const reply = await call(name, input, sent);
-    if (name !== 'syncPull') return reply;
-    const page = reply as ServerRouteOutput<'syncPull'>;
-    if (page.more) return reply;
-    return { ...page, records: [...page.records, { seq: page.upTo + 1, record: extra }], upTo: page.upTo + 1 } as ServerRouteOutput<N>;
-  };
-  return client;
-}
 
 /** The global ids of the events a file holds of an action, in hex. */
 function eventIds(file: string, action: string): string[] {

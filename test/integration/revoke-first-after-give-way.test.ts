@@ -11,32 +11,9 @@
  */
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { uidText } from '../../electron/vault/ids';
-import { getGroup, getMembership } from '../../server/store/membership';
-import { BOB, CAROL, groupUidIn, useTeamDesktops, type TeamDesktops } from '../support/team-desktops';
+import { BOB, CAROL, useTeamDesktops, type TeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
-
-/** A user's global id as the vault file at `file` holds it. */
-function userUidIn(file: string, name: string): string {
-  const db = new Database(file, { readonly: true });
-  try {
-    return uidText((db.prepare('SELECT uid FROM users WHERE name = ?').get(name) as { uid: Buffer }).uid);
-  } finally {
-    db.close();
-  }
-}
-
-/** Who holds Ops on the server, by name, and its key version. */
-async function opsOnServer(team: TeamDesktops): Promise<{ readonly holders: string[]; readonly version: number | undefined }> {
-  const { a } = team;
-  const vault = await team.onDesktop(a, (s) => s.replica.vaultId());
-  const ops = groupUidIn(a.file, team.opsId);
-  return team.server.database.transaction(async (tx) => {
-    const holders: string[] = [];
-    for (const name of ['alice', BOB, CAROL]) if ((await getMembership(tx, vault, ops, userUidIn(a.file, name))) !== undefined) holders.push(name);
-    return { holders, version: (await getGroup(tx, vault, ops))?.keyVersion };
-  });
-}
+import { opsOnServer } from '../support/revoke-first';
 
 /** How many wraps of Ops a desktop's vault file holds, anyone's. */
 function opsWrapsIn(team: TeamDesktops, d: TeamDesktops['a']): number {

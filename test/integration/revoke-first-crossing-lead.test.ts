@@ -11,63 +11,14 @@
  * pulls the making and sends its revoke above it.
  * Must never: sleep (the clock is injected) or reach beyond loopback.
  */
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { TeamClient } from '../../electron/team/client';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
-import { uidText } from '../../electron/vault/ids';
 import { CrewvaultError } from '../../shared/errors';
-import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
-import { getGroup, getMembership } from '../../server/store/membership';
-import { BOB, CAROL, groupUidIn, pushingAfter, useTeamDesktops, type TeamDesktops } from '../support/team-desktops';
+import { BOB, pushingAfter, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
-
-/** A user's global id as the vault file at `file` holds it. */
-function userUidIn(file: string, name: string): string {
-  const db = new Database(file, { readonly: true });
-  try {
-    return uidText((db.prepare('SELECT uid FROM users WHERE name = ?').get(name) as { uid: Buffer }).uid);
-  } finally {
-    db.close();
-  }
-}
-
-/** `client`, whose pushes carrying a group record (a rotation's part) are lost on the way (nothing of them reaches the server). */
-function losingRotations(client: TeamClient): TeamClient {
-  const call = client.call.bind(client);
-  client.call = async <N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> => {
-    if (name === 'syncPush' && (input as ServerRouteInput<'syncPush'>).batch.records.some((r) => r.kind === 'group')) throw new CrewvaultError('SERVER_UNREACHABLE', 'The team server could not be reached.');
-    return call(name, input, sent);
-  };
-  return client;
-}
-
-/** Who holds Ops on the server, by name, and its key version. */
-async function opsOnServer(team: TeamDesktops): Promise<{ readonly holders: string[]; readonly version: number | undefined }> {
-  const { a } = team;
-  const vault = await team.onDesktop(a, (s) => s.replica.vaultId());
-  const ops = groupUidIn(a.file, team.opsId);
-  return team.server.database.transaction(async (tx) => {
-    const holders: string[] = [];
-    for (const name of ['alice', BOB, CAROL]) if ((await getMembership(tx, vault, ops, userUidIn(a.file, name))) !== undefined) holders.push(name);
-    return { holders, version: (await getGroup(tx, vault, ops))?.keyVersion };
-  });
-}
-
-/** Whether a desktop holds Ops (lists it among its groups). */
-async function holdsOps(team: TeamDesktops, d: TeamDesktops['a']): Promise<boolean> {
-  return team.onDesktop(d, async (s) => (await s.team.listGroups()).some((g) => g.id === team.opsId));
-}
-
-/** Ops's members as a desktop lists them, by name (none: the desktop does not hold Ops). */
-async function opsMembersOn(team: TeamDesktops, d: TeamDesktops['a']): Promise<string[]> {
-  return team.onDesktop(d, async (s) => {
-    if (!(await s.team.listGroups()).some((g) => g.id === team.opsId)) return [];
-    return (await s.team.members(team.opsId)).map((m) => m.name).sort();
-  });
-}
+import { holdsOps, losingRotations, opsMembersOn, opsOnServer } from '../support/revoke-first';
 
 describe('a revoke crossing a change of the member made elsewhere at the version held', () => {
   const clock = manualClock(Date.UTC(2026, 11, 7, 22, 0, 0));

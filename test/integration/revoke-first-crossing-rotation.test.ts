@@ -12,46 +12,14 @@
  * revokes bob again past it.
  * Must never: sleep (the clock is injected) or reach beyond loopback.
  */
-import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
-import { uidText } from '../../electron/vault/ids';
 import { CrewvaultError } from '../../shared/errors';
-import { getGroup, getMembership } from '../../server/store/membership';
-import { BOB, CAROL, groupUidIn, pushingAfter, useTeamDesktops, type TeamDesktops } from '../support/team-desktops';
+import { BOB, CAROL, pushingAfter, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
-
-/** A user's global id as the vault file at `file` holds it. */
-function userUidIn(file: string, name: string): string {
-  const db = new Database(file, { readonly: true });
-  try {
-    return uidText((db.prepare('SELECT uid FROM users WHERE name = ?').get(name) as { uid: Buffer }).uid);
-  } finally {
-    db.close();
-  }
-}
-
-/** Who holds Ops on the server, by name, and its key version. */
-async function opsOnServer(team: TeamDesktops): Promise<{ readonly holders: string[]; readonly version: number | undefined }> {
-  const { a } = team;
-  const vault = await team.onDesktop(a, (s) => s.replica.vaultId());
-  const ops = groupUidIn(a.file, team.opsId);
-  return team.server.database.transaction(async (tx) => {
-    const holders: string[] = [];
-    for (const name of ['alice', BOB, CAROL]) if ((await getMembership(tx, vault, ops, userUidIn(a.file, name))) !== undefined) holders.push(name);
-    return { holders, version: (await getGroup(tx, vault, ops))?.keyVersion };
-  });
-}
-
-/** Ops's members as a desktop lists them, by name (none: the desktop does not hold Ops). */
-async function opsMembersOn(team: TeamDesktops, d: TeamDesktops['a']): Promise<string[]> {
-  return team.onDesktop(d, async (s) => {
-    if (!(await s.team.listGroups()).some((g) => g.id === team.opsId)) return [];
-    return (await s.team.members(team.opsId)).map((m) => m.name).sort();
-  });
-}
+import { opsMembersOn, opsOnServer } from '../support/revoke-first';
 
 describe('a revoke crossing another manager\'s rotation between its pull and its push', () => {
   const clock = manualClock(Date.UTC(2026, 11, 7, 21, 0, 0));
