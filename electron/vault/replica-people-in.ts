@@ -63,6 +63,7 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   // Groups this person manages now that this batch may take from them (their own records in it):
   // what they changed there and did not send goes, told, when it does (dropUnsendable).
   const managedBefore = groupsItMayUnmake(db, intake, records);
+  const heldBefore = groupsHeldNamedIn(db, intake, records);
   for (const r of records) if (r.kind === 'user') take(r, () => count(takeUser(db, intake, r)));
   const taken = new Set<string>();
   const moved = new Set<number>();
@@ -119,6 +120,30 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     }
   }
   dropUnsendable(db, intake, managedBefore);
+  // A group this person was cut off from: the others' wraps go too, now that each member record of the batch was
+  // judged against them (a crossing there told), but for those this batch wrapped. A desktop not holding a group is
+  // handed none of its member records, so none would ever replace them; a revoke at the version held (ahead of its
+  // rotation: replica-people.ts agreedVersion) comes without the rotation whose new version dropped them before
+  // (v3-scope-rotation).
+  const wrappedNow = new Set(records.flatMap((r) => (r.kind === 'member' && !r.revoked ? [`${r.group}|${r.user}`] : [])));
+  for (const groupId of heldBefore) {
+    const wraps = groupKeysOfGroup(db, groupId);
+    if (wraps.some((gk) => gk.user_id === intake.userId)) continue;
+    for (const gk of wraps) {
+      const uids = groupAndUserUids(db, groupId, gk.user_id);
+      if (uids !== undefined && wrappedNow.has(`${uidText(uids.group_uid)}|${uidText(uids.user_uid)}`)) continue;
+      deleteGroupKey(db, groupId, gk.user_id);
+    }
+  }
+}
+
+/** The groups `records` name (group and member records) that this person holds a wrap of before they are taken in. */
+function groupsHeldNamedIn(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[]): number[] {
+  const named = new Set(records.flatMap((r) => (r.kind === 'group' ? [r.id] : r.kind === 'member' ? [r.group] : [])));
+  return [...named].flatMap((uid) => {
+    const groupId = idByUid(db, 'access_groups', uidBytes(uid));
+    return groupId !== undefined && groupKeysOfGroup(db, groupId).some((gk) => gk.user_id === intake.userId) ? [groupId] : [];
+  });
 }
 
 /**
@@ -666,10 +691,8 @@ function cutOff(db: WriteDb, intake: PeopleIntake, groupId: number): void {
   const dropped = unsentEntriesInGroup(db, groupId);
   dropEntriesOfGroup(db, groupId, intake.now);
   deletePagesOfGroup(db, groupId);
-  // The others' wraps too: a desktop not holding a group is handed none of its member records, so
-  // none would ever replace them. A revoke at the version held (ahead of its rotation: replica-people.ts
-  // agreedVersion) comes before the group's record at the new one, whose rotation dropped them before.
-  for (const gk of groupKeysOfGroup(db, groupId)) deleteGroupKey(db, groupId, gk.user_id);
+  // Only this person's: the others' go at the end of the batch (takePeople), once its member records are judged.
+  deleteGroupKey(db, groupId, intake.userId);
   // Versions this desktop kept from its own unsent rotations of the group go with its key (rotated-from-keys.ts).
   dropRotatedFrom(db, groupId);
   intake.ring.dropGroup(groupId);
