@@ -31,9 +31,10 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import { holdsAllGroups, mayHoldSecretKeyIn, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
+import { managesLedGroups } from '../../shared/policy-writes';
 import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
-import { bin, canonicalRole, groupNameHere, managesHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
+import { bin, canonicalRole, groupNameHere, managesHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
 import type { WriteDb } from './db';
 import { pageOf, writePage, type PageItem } from './entry-pages';
 import { resealEntry } from './entry-reseal';
@@ -777,12 +778,28 @@ function takeRevokeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: Member
   const id = uidBytes(r.id);
   if (current === undefined || r.revision <= replicaBase(db, id)) return 'unchanged';
   if (userId === intake.userId) return takeOwnRevokeUnderOwnRotation(db, intake, r, groupId);
-  requireManages(db, signerOf(db, intake, r), groupId);
+  requireManagedAsAgreed(db, signerOf(db, intake, r), groupId);
   if (unsentHere(db, r, groupId, userId) && changedHere(stateOfRow(current), agreedMember(db, id)) !== undefined) toldRevokedOver(db, intake, r, groupId, userId, current);
   deleteGroupKey(db, groupId, userId);
   setReplicaBase(db, id, r.revision);
   forgetAgreedMember(db, id);
   return 'applied';
+}
+
+/**
+ * That `signer` manages the group here, or did as the server last agreed with this desktop: a lead whose own removal
+ * was made here and not sent yet (or not taken back from the server yet). A revoke of theirs the server stored before
+ * that removal, pulled under this desktop's rotation, is theirs to have made; refused for what this desktop alone had
+ * done since, it was taken as nothing, and the rotation pushed after it gave the member the new key and the group back
+ * (revoke-first-lead-revoke-crossed.test.ts). A revoke only takes access away, and one older than the membership
+ * agreed here was turned away before this (takeRevokeUnderOwnRotation).
+ */
+function requireManagedAsAgreed(db: WriteDb, signer: PeopleSigner, groupId: number): void {
+  if (managesHere(db, signer, groupId)) return;
+  const uids = groupAndUserUids(db, groupId, signer.id);
+  const agreed = uids === undefined ? undefined : agreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex)));
+  if (agreed?.lead === true && managesLedGroups(rolePermissions(db, signer.role))) return;
+  requireManages(db, signer, groupId);
 }
 
 /**
