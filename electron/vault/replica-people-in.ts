@@ -788,7 +788,7 @@ function takeRevokeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: Member
 
 /**
  * That `signer` manages the group here, or did as the server last agreed with this desktop: a lead whose own removal
- * was made here and not sent yet (or not taken back from the server yet). A revoke of theirs the server stored before
+ * was made here and whose push has not ended (not sent yet, or stored ahead of its rotation). A revoke of theirs the server stored before
  * that removal, pulled under this desktop's rotation, is theirs to have made; refused for what this desktop alone had
  * done since, it was taken as nothing, and the rotation pushed after it gave the member the new key and the group back
  * (revoke-first-lead-revoke-crossed.test.ts). A revoke only takes access away, and one older than the membership
@@ -798,7 +798,10 @@ function requireManagedAsAgreed(db: WriteDb, signer: PeopleSigner, groupId: numb
   if (managesHere(db, signer, groupId)) return;
   const uids = groupAndUserUids(db, groupId, signer.id);
   const agreed = uids === undefined ? undefined : agreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex)));
-  if (agreed?.lead === true && managesLedGroups(rolePermissions(db, signer.role))) return;
+  // Or their removal is this desktop's own, in flight: stored ahead of its rotation, their agreed state went with it,
+  // though the server stored their revoke before it (else it refused it: FORBIDDEN).
+  const removedHere = revokedMembers(db).some((m) => m.groupId === groupId && m.userId === signer.id);
+  if ((agreed?.lead === true || removedHere) && managesLedGroups(rolePermissions(db, signer.role))) return;
   requireManages(db, signer, groupId);
 }
 
