@@ -31,9 +31,10 @@
  */
 import { CrewvaultError } from '../../shared/errors';
 import { holdsAllGroups, mayHoldSecretKeyIn, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
+import { managesLedGroups } from '../../shared/policy-writes';
 import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
-import { bin, canonicalRole, groupNameHere, managesHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
+import { bin, canonicalRole, groupNameHere, managesHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
 import type { WriteDb } from './db';
 import { pageOf, writePage, type PageItem } from './entry-pages';
 import { resealEntry } from './entry-reseal';
@@ -41,7 +42,7 @@ import { needsSecretKeyIn, openHeldGroupKey, wrapGroupFor } from './group-keys';
 import { uidText } from './ids';
 import type { GroupKey } from './keys';
 import { listEntryRowsInGroups } from './store-entries';
-import { dropRotatedFrom } from './store-rotated-from';
+import { dropRotatedFrom, rotatedFromOf } from './store-rotated-from';
 import { ownDevices } from './store-device';
 import { deleteGroupKey, findGroupByIndex, getGroupRow, groupKeysOfGroup, groupKeysOfUser, groupServerCodes, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow, type GroupRow } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
@@ -793,16 +794,56 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
  * membership back, one revision above the revoke. The member leaves here (the wrap of the unsent
  * version with them, so they never get it), as a revoke at the version held does; a change of theirs
  * made here and not sent (a lead made) goes with it, told; a rotation's re-wrap alone tells nothing.
- * This desktop's own person's removal is left to the record at their version (their rotation, pushed,
- * is refused by the server: they no longer manage the group).
+ * This desktop's own person's removal cuts them off, their rotation with it (takeOwnRevokeUnderOwnRotation).
  */
 function takeRevokeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number): PeopleTaken {
   const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === userId);
   const id = uidBytes(r.id);
-  if (current === undefined || userId === intake.userId || r.revision <= replicaBase(db, id)) return 'unchanged';
-  requireManages(db, signerOf(db, intake, r), groupId);
+  if (current === undefined || r.revision <= replicaBase(db, id)) return 'unchanged';
+  if (userId === intake.userId) return takeOwnRevokeUnderOwnRotation(db, intake, r, groupId);
+  requireManagedAsAgreed(db, signerOf(db, intake, r), groupId);
   if (unsentHere(db, r, groupId, userId) && changedHere(stateOfRow(current), agreedMember(db, id)) !== undefined) toldRevokedOver(db, intake, r, groupId, userId, current);
   deleteGroupKey(db, groupId, userId);
+  setReplicaBase(db, id, r.revision);
+  forgetAgreedMember(db, id);
+  return 'applied';
+}
+
+/**
+ * That `signer` manages the group here, or did as the server last agreed with this desktop: a lead whose own removal
+ * was made here and whose push has not ended (not sent yet, or stored ahead of its rotation). A revoke of theirs the server stored before
+ * that removal, pulled under this desktop's rotation, is theirs to have made; refused for what this desktop alone had
+ * done since, it was taken as nothing, and the rotation pushed after it gave the member the new key and the group back
+ * (revoke-first-lead-revoke-crossed.test.ts). A revoke only takes access away, and one older than the membership
+ * agreed here was turned away before this (takeRevokeUnderOwnRotation).
+ */
+function requireManagedAsAgreed(db: WriteDb, signer: PeopleSigner, groupId: number): void {
+  if (managesHere(db, signer, groupId)) return;
+  const uids = groupAndUserUids(db, groupId, signer.id);
+  const agreed = uids === undefined ? undefined : agreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex)));
+  // Or their removal is this desktop's own, in flight: stored ahead of its rotation, their agreed state went with it,
+  // though the server stored their revoke before it (else it refused it: FORBIDDEN).
+  const removedHere = revokedMembers(db).some((m) => m.groupId === groupId && m.userId === signer.id);
+  if ((agreed?.lead === true || removedHere) && managesLedGroups(rolePermissions(db, signer.role))) return;
+  requireManages(db, signer, groupId);
+}
+
+/**
+ * This desktop's own person's removal, signed below the version its own unsent rotation moved the group to (a lead
+ * revoked while a revoke of theirs waits): a revoke goes ahead of its rotation, at the version the server holds
+ * (replica-people.ts agreedVersion), and its rotation sends no removal at a newer one. At or above the version their own
+ * membership was agreed at (what the server held when they rotated), newer than that membership: they are cut off,
+ * their rotation and what waited in the group with it; they may no longer make it. Left to a record at their version
+ * that never came, the desktop kept the group, and the server refused every push of it (FORBIDDEN, for good:
+ * revoke-first-revoked-lead.test.ts). An older revoke played back (before a grant again) is at or below the agreed
+ * revision, and removes nothing.
+ */
+function takeOwnRevokeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number): PeopleTaken {
+  const id = uidBytes(r.id);
+  const agreed = agreedMember(db, id)?.keyVersion ?? Math.min(...rotatedFromOf(db, groupId).map((v) => v.version));
+  if (r.keyVersion < agreed) return 'unchanged';
+  requireManages(db, signerOf(db, intake, r), groupId);
+  cutOff(db, intake, groupId);
   setReplicaBase(db, id, r.revision);
   forgetAgreedMember(db, id);
   return 'applied';

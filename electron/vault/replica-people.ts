@@ -97,13 +97,18 @@ function userRecord(db: ReadDb, vault: string, sender: PeopleSender, user: UserR
  * the revoke then goes with the records that bring them.
  */
 function agreedVersion(db: ReadDb, revoked: { readonly groupId: number; readonly keyVersion: number }, uids: { readonly group_uid: Buffer; readonly user_uid: Buffer }, senderUid: string): number {
-  if (replicaBase(db, uids.group_uid) === 0 || replicaBase(db, uids.user_uid) === 0) return revoked.keyVersion;
+  const ownAgreed = agreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), senderUid, sha256Hex)));
+  // A group agreed here at no revision that its person's own membership is agreed in is one the server holds all the
+  // same: a desktop that never sent its record nor took a changed one notes none (a file copy agreed as a whole,
+  // replica-service.ts markAllAgreed; a record taken in unchanged). Read as new, its revokes went with their rotation,
+  // and the member being revoked, writing in the group, held them off (revoke-first-copied-desktop.test.ts).
+  if ((replicaBase(db, uids.group_uid) === 0 && ownAgreed === undefined) || replicaBase(db, uids.user_uid) === 0) return revoked.keyVersion;
   const lowest = Math.min(revoked.keyVersion, ...rotatedFromOf(db, revoked.groupId).map((r) => r.version));
   // A rotation from elsewhere taken in over this desktop's own unsent one (a give-way, or a newer version: its revokes made
   // again past it, team.ts rotateAgain) leaves the versions rotated from before it kept, below what the server holds now;
   // this person's own wrap is agreed at that. Signed below it, the member's desktop, holding the newer version, read the
   // revoke as one its own version had passed and kept the group (revoke-first-after-give-way.test.ts).
-  const own = agreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), senderUid, sha256Hex)))?.keyVersion ?? 0;
+  const own = ownAgreed?.keyVersion ?? 0;
   return Math.min(revoked.keyVersion, Math.max(lowest, own));
 }
 

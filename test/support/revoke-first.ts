@@ -77,3 +77,16 @@ export function losingRotations(client: TeamClient): TeamClient {
   };
   return client;
 }
+
+/** Carol joins Ops, and bob, made a team lead, leads it; every desktop takes it in. */
+export async function bobLeadsOpsWithCarol(team: TeamDesktops): Promise<void> {
+  await team.onDesktop(team.a, async (s) => {
+    await s.team.changeRole(BOB, 'team_lead', await s.team.userRevision(BOB));
+    await s.team.grant(team.opsId, CAROL, false, await s.team.groupRevision(team.opsId));
+    await s.team.setLead(team.opsId, BOB, true, await s.team.memberRevision(team.opsId, BOB));
+  });
+  for (const d of [team.a, team.a2, team.b, team.c]) {
+    const out = await team.sync(d);
+    if (out.code !== 'ok') throw new Error(`${d.name}: sync ${out.code}`);
+  }
+}
