@@ -69,6 +69,10 @@ export interface TeamDesktops {
   readonly teamClient: (d: Desktop) => Promise<TeamClient>;
   /** Sets an entry's password on a desktop (a second later on the clock). */
   readonly setPassword: (d: Desktop, entryPath: string, password: string) => Promise<void>;
+  /** Deletes an entry on a desktop (a second later on the clock). */
+  readonly deleteEntryAt: (d: Desktop, entryPath: string) => Promise<void>;
+  /** Takes a code of the entry titled so on a desktop (a second later on the clock): an HOTP entry's counter steps. */
+  readonly takeCode: (d: Desktop, title: string) => Promise<void>;
   /** A sync's answer on a desktop: 'ok', or its code and message. */
   readonly answer: (d: Desktop) => Promise<string>;
 }
@@ -177,6 +181,23 @@ export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: num
     });
   }
 
+  async function deleteEntryAt(d: Desktop, entryPath: string): Promise<void> {
+    clock.advance(1_000);
+    await onDesktop(d, async (s) => {
+      const entry = await s.resolvePath(entryPath);
+      await s.deleteEntry(entry.id, entry.revision ?? -1);
+    });
+  }
+
+  async function takeCode(d: Desktop, title: string): Promise<void> {
+    clock.advance(1_000);
+    await onDesktop(d, async (s) => {
+      const entry = (await s.listEntries()).find((e) => e.title === title);
+      if (entry === undefined) throw new Error(`${title} is not on ${d.name}'s desktop`);
+      await s.otpCode(entry.id);
+    });
+  }
+
   beforeAll(async () => {
     keyring = startPrivateKeyring();
     Object.assign(process.env, keyring.env);
@@ -253,7 +274,7 @@ export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: num
       if (opsId === undefined) throw new Error('the owner\'s vault has not been made');
       return opsId;
     },
-    a, a2, b, c, c2, onDesktop, cli, sync, teamClient, setPassword,
+    a, a2, b, c, c2, onDesktop, cli, sync, teamClient, setPassword, deleteEntryAt, takeCode,
     answer: async (d) => {
       const out = await sync(d);
       return out.code === 'ok' ? 'ok' : `${out.code}: ${out.stderr.trim()}`;
