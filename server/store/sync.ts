@@ -223,27 +223,14 @@ export async function groupsStoredAfter(db: Queryable, vaultId: string, groupIds
 }
 
 /**
- * Of the member records `memberIds`, those whose newest stored record is a revoke stored after
- * sequence `after` (a grant or a re-wrap pushed by a desktop that never pulled it: records.ts
- * membersRevokedUnseen).
+ * Of the member records `memberIds`, those stored after sequence `after` (only revokes, for `revokesOnly`): a grant or
+ * re-wrap pushed by a desktop that never pulled a revoke of the membership, or a revoke pushed by one that never pulled
+ * the membership's newest record (records.ts membersRevokedUnseen, membersChangedUnseen).
  */
-export async function revokesStoredAfter(db: Queryable, vaultId: string, memberIds: readonly string[], after: number): Promise<Array<{ readonly id: string; readonly revision: number }>> {
+export async function membersStoredAfter(db: Queryable, vaultId: string, memberIds: readonly string[], after: number, revokesOnly: boolean): Promise<Array<{ readonly id: string; readonly revision: number }>> {
   if (memberIds.length === 0) return [];
   const rows = await db.query(
-    "SELECT record_id, revision FROM sync_records WHERE vault_id = $1 AND kind = 'member' AND record_id = ANY($2::text[]) AND seq > $3 AND body->>'revoked' = 'true' ORDER BY seq",
-    [vaultId, [...memberIds], after],
-  );
-  return rows.map((row) => ({ id: text(row, 'record_id'), revision: int(row, 'revision') }));
-}
-
-/**
- * Of the member records `memberIds`, those stored after sequence `after`, whatever they say (a revoke pushed by a
- * desktop that never pulled the membership's newest record: records.ts membersChangedUnseen).
- */
-export async function membersStoredAfter(db: Queryable, vaultId: string, memberIds: readonly string[], after: number): Promise<Array<{ readonly id: string; readonly revision: number }>> {
-  if (memberIds.length === 0) return [];
-  const rows = await db.query(
-    "SELECT record_id, revision FROM sync_records WHERE vault_id = $1 AND kind = 'member' AND record_id = ANY($2::text[]) AND seq > $3 ORDER BY seq",
+    `SELECT record_id, revision FROM sync_records WHERE vault_id = $1 AND kind = 'member' AND record_id = ANY($2::text[]) AND seq > $3${revokesOnly ? " AND body->>'revoked' = 'true'" : ''} ORDER BY seq`,
     [vaultId, [...memberIds], after],
   );
   return rows.map((row) => ({ id: text(row, 'record_id'), revision: int(row, 'revision') }));

@@ -27,7 +27,7 @@ import type { ServerContext } from '../context';
 import { recordBatchSchema } from '../../shared/sync/record-batches';
 import { batchesOf } from '../store/batches';
 import { createVault, entriesLeftUnder, groupsStoredAfter, lockVault, putRecord, recordsAfter, restampGroupEntries, revisionsOf, sameNamedCustomers, vaultInfo } from '../store/sync';
-import { membersStoredAfter, revokesStoredAfter } from '../store/sync';
+import { membersStoredAfter } from '../store/sync';
 import { readConsistently, type DatabaseTransaction, type Queryable, type Transaction } from '../store/db';
 import { appendAuditBatch, type AuditEvent } from '../audit';
 import { applyServerCodesSetting, codesRulesBefore } from '../codes/group-setting';
@@ -299,7 +299,7 @@ async function groupsChangedUnseen(tx: Transaction, vaultId: string, groupIds: r
 async function membersRevokedUnseen(tx: Transaction, batch: PushBatch, pulled: number | undefined): Promise<Array<{ id: string; revision: number }>> {
   if (pulled === undefined) return [];
   const wraps = batch.records.flatMap((r) => (r.kind === 'member' && !r.revoked ? [r.id] : []));
-  return await revokesStoredAfter(tx, batch.vault, wraps, pulled);
+  return await membersStoredAfter(tx, batch.vault, wraps, pulled, true);
 }
 
 /**
@@ -315,7 +315,7 @@ async function membersRevokedUnseen(tx: Transaction, batch: PushBatch, pulled: n
 async function membersChangedUnseen(tx: Transaction, batch: PushBatch, pulled: number | undefined): Promise<Array<{ id: string; revision: number }>> {
   if (pulled === undefined) return [];
   const revokes = batch.records.flatMap((r) => (r.kind === 'member' && r.revoked ? [r.id] : []));
-  return await membersStoredAfter(tx, batch.vault, revokes, pulled);
+  return await membersStoredAfter(tx, batch.vault, revokes, pulled, false);
 }
 
 /**
