@@ -11,7 +11,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { batchKey, openJson, sealJson } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { newUid } from './ids';
-import { contexts, customerIndex, type KeyRing, type ObjectRef } from './keys';
+import { contexts, customerIndex, normaliseName, type KeyRing, type ObjectRef } from './keys';
 import { findCustomerByIndex, getCustomerRow, insertCustomer, listCustomerIds, listCustomerRows } from './store-customers';
 
 /** Up to this many names missing, loadAll reads their rows one by one; more, every row at once. */
@@ -19,6 +19,8 @@ const MISSING_ONE_BY_ONE = 64;
 
 export class CustomerNames {
   private readonly names = new Map<number, string>();
+  /** Names as keyed lookups take them (normaliseName), by customer id: emptied with the names. */
+  private readonly normalised = new Map<number, string>();
   /** Customers found or added by the exact name given, so an import naming one customer for
    * thousands of entries computes its keyed index and looks it up once. */
   private readonly byName = new Map<string, ObjectRef & { readonly id: number }>();
@@ -40,6 +42,15 @@ export class CustomerNames {
     if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A customer name failed its integrity check.');
     this.names.set(customerId, name);
     return name;
+  }
+
+  /** The name of customer `customerId` normalised as entryLookup normalises it, made once a customer (a first sync checks 100,000 lookups). */
+  normalisedName(db: ReadDb, customerId: number): string {
+    const cached = this.normalised.get(customerId);
+    if (cached !== undefined) return cached;
+    const normalised = normaliseName(this.name(db, customerId));
+    this.normalised.set(customerId, normalised);
+    return normalised;
   }
 
   /** Opens every customer's name not yet opened (a list of every entry names most of them). */
@@ -85,6 +96,7 @@ export class CustomerNames {
 
   clear(): void {
     this.names.clear();
+    this.normalised.clear();
     this.byName.clear();
   }
 }
