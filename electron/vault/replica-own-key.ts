@@ -9,7 +9,6 @@
  * not hold on the server (a rotation dropped gives nobody its new key: it never left this desktop); or send anything
  * of a rotation dropped.
  */
-import { eventScopeKey } from './audit-event-texts';
 import type { WriteDb } from './db';
 import { pageOf, writePage, type PageItem } from './entry-pages';
 import { resealEntry } from './entry-reseal';

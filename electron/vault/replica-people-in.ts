@@ -36,17 +36,14 @@ import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord
 import { takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
 import { bin, canonicalRole, groupNameHere, managesHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
 import type { WriteDb } from './db';
-import { pageOf, writePage, type PageItem } from './entry-pages';
-import { resealEntry } from './entry-reseal';
 import { needsSecretKeyIn, openHeldGroupKey, wrapGroupFor } from './group-keys';
 import { uidText } from './ids';
 import type { GroupKey } from './keys';
-import { listEntryRowsInGroups } from './store-entries';
 import { dropRotatedFrom, rotatedFromOf } from './store-rotated-from';
 import { ownDevices } from './store-device';
 import { deleteGroupKey, findGroupByIndex, getGroupRow, groupKeysOfGroup, groupKeysOfUser, groupServerCodes, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow, type GroupRow } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
-import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
+import { idByUid, replicaBase, sentSeq, setReplicaBase } from './store-replica';
 import { rolePermissions } from './store-roles';
 import { dropEntriesOfGroup, forgetRevokedMember, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupRenamedOnSince, groupSentOverDeletion, forgetGroupSentOverDeletion, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
