@@ -26,6 +26,9 @@
  * Two rotations of one group to the same version with two keys: where this desktop's own was
  * never sent, it gives way (giveWay: the other side's key taken in, its own revokes made again
  * past it by team.ts rotateAgain); where it was, the other side's records are set aside (CONFLICT).
+ * This person no longer managing a group (unmade as its lead below a rotation of their own waiting unsent, or their
+ * role narrowed) while that rotation waits: it can no longer be made, and gives way to the version the server holds
+ * (replica-own-key.ts giveWayToHeld; its revokes told as unmade).
  * Must never: hold a key its record's signer could not have given here, or leave a group's pages
  * or entries sealed under a key version this vault no longer holds.
  */
