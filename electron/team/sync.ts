@@ -13,7 +13,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { MAX_BATCH_RECORDS, REPLICA_FORMAT, VAULT_OBJECT_KINDS, type ReplicaRecord } from '../../shared/sync/records';
 import { mayHoldSecretKeyIn } from '../../shared/policy';
 import type { RecordBatch } from '../../shared/sync/record-batches';
-import { isRefusal, type ApplyOutcome, type HistoryMark, type Outgoing, type ReplicaService, type TeamServerBinding } from '../vault/replica-service';
+import { isRefusal, type ApplyOutcome, type HistoryMark, type Outgoing, type ReplicaService, type RevokeUnmadeTold, type TeamServerBinding } from '../vault/replica-service';
 import { groupDeletedLine } from '../vault/replica-people-new';
 import type { OldDeviceLeft } from '../vault/store-audit';
 import type { VerifiedSignatures } from '../vault/replica-verify';
@@ -415,11 +415,21 @@ export function customerWentOverLine(over: ApplyOutcome['customersWentOver']): s
   return `${one ? 'A customer' : `${over.length} customers`} made here went over the team's record of ${one ? 'its' : 'their'} name (${records}: only an altered desktop makes one, and the server refused every other customer of that name): sent as that record's next revision, with ${one ? 'its' : 'their'} entries.`;
 }
 
-/** What a sync tells of the revokes rotateAgain could not make ("member from group" each), or nothing. */
-export function revokesUnmadeLine(unmade: readonly string[]): string | undefined {
-  if (unmade.length === 0) return undefined;
-  const one = unmade.length === 1;
-  return `${one ? 'A revoke' : 'Revokes'} of yours not made: ${unmade.join('; ')} (another rotation was kept first, and you may no longer make ${one ? 'it' : 'them'} again): an owner or admin must make ${one ? 'it' : 'them'}.`;
+/**
+ * What a sync tells of the revokes this person may no longer make, or nothing: those rotateAgain could not make after a
+ * give-way, and those whose own rotation was undone here (replica-own-key.ts giveWayToHeld), a sentence each kind.
+ */
+export function revokesUnmadeLine(unmade: readonly RevokeUnmadeTold[]): string | undefined {
+  const sentence = (of: readonly RevokeUnmadeTold[], why: (one: boolean) => string): string[] => {
+    if (of.length === 0) return [];
+    const one = of.length === 1;
+    return [`${one ? 'A revoke' : 'Revokes'} of yours not made: ${of.map((u) => `${u.member} from ${u.group}`).join('; ')} (${why(one)}): an owner or admin must make ${one ? 'it' : 'them'}.`];
+  };
+  const lines = [
+    ...sentence(unmade.filter((u) => !u.undone), (one) => `another rotation was kept first, and you may no longer make ${one ? 'it' : 'them'} again`),
+    ...sentence(unmade.filter((u) => u.undone), () => 'you no longer manage the group, and your key change, never sent, was undone'),
+  ];
+  return lines.length === 0 ? undefined : lines.join(' ');
 }
 
 /**

@@ -55,6 +55,11 @@ export interface PeopleIntake {
    * (replica-people-in.ts takeUser): their name, and what was kept of each side (audited, reported).
    */
   crossed(user: string, detail: string): void;
+  /**
+   * Told of a revoke of this person's own that cannot be made (replica-own-key.ts giveWayToHeld: its rotation dropped,
+   * as they no longer manage the group), once, when first noted: the member's and the group's names (audited).
+   */
+  revokeUnmade(groupId: number, member: string, group: string): void;
 }
 
 /** Who signed a people record, as this desktop holds them. */

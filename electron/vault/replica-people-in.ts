@@ -26,6 +26,9 @@
  * Two rotations of one group to the same version with two keys: where this desktop's own was
  * never sent, it gives way (giveWay: the other side's key taken in, its own revokes made again
  * past it by team.ts rotateAgain); where it was, the other side's records are set aside (CONFLICT).
+ * This person no longer managing a group (unmade as its lead below a rotation of their own waiting unsent, or their
+ * role narrowed) while that rotation waits: it can no longer be made, and gives way to the version the server holds
+ * (replica-own-key.ts giveWayToHeld; its revokes told as unmade).
  * Must never: hold a key its record's signer could not have given here, or leave a group's pages
  * or entries sealed under a key version this vault no longer holds.
  */
@@ -36,21 +39,19 @@ import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord
 import { takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
 import { bin, canonicalRole, groupNameHere, managesHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
 import type { WriteDb } from './db';
-import { pageOf, writePage, type PageItem } from './entry-pages';
-import { resealEntry } from './entry-reseal';
 import { needsSecretKeyIn, openHeldGroupKey, wrapGroupFor } from './group-keys';
 import { uidText } from './ids';
 import type { GroupKey } from './keys';
-import { listEntryRowsInGroups } from './store-entries';
 import { dropRotatedFrom, rotatedFromOf } from './store-rotated-from';
 import { ownDevices } from './store-device';
 import { deleteGroupKey, findGroupByIndex, getGroupRow, groupKeysOfGroup, groupKeysOfUser, groupServerCodes, putGroupKey, setGroupKeyVersion, setGroupServerCodes, type GroupKeyRow, type GroupRow } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
-import { idByUid, replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
+import { idByUid, replicaBase, sentSeq, setReplicaBase } from './store-replica';
 import { rolePermissions } from './store-roles';
 import { dropEntriesOfGroup, forgetRevokedMember, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupRenamedOnSince, groupSentOverDeletion, forgetGroupSentOverDeletion, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole } from './store-users';
 import { takeScopeHistory } from './scope-key-history';
+import { giveWayToHeld, mayGiveWayTo, moveOwnKey, openOwnWrap } from './replica-own-key';
 
 /**
  * Takes in the batch's `group` records, then its `member` records, each through `take` (which
@@ -93,6 +94,8 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   // before it is judged as after it, since what it keeps could not be sent (takeCrossing).
   const me = getUser(db, intake.userId);
   const unmade = new Set(records.flatMap((r) => (r.kind === 'member' && me !== undefined && r.user === uidText(me.uid) && (r.revoked || !r.lead) && r.revision > replicaBase(db, uidBytes(r.id)) ? [r.group] : [])));
+  // This person's own unmaking as a lead, below a rotation of theirs waiting here unsent, by group (takeOwnUnmadeUnderOwnRotation).
+  const unledUnder = new Map<number, MemberRecord>();
   for (const r of records) {
     if (r.kind !== 'member') continue;
     if (taken.has(r.id)) {
@@ -102,7 +105,7 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     // The other side of two rotations to one version: none of its wraps replaces this desktop's.
     if (diverged.has(r.group)) take(r, () => { throw twoRotations(); });
     else if (waiting.has(r.group)) take(r, () => { throw notYet('wraps an access group whose record waits for a later page'); });
-    else take(r, () => count(takeMember(db, intake, r, created, unmade)));
+    else take(r, () => count(takeMember(db, intake, r, created, unmade, unledUnder)));
   }
   // A group given way in: this desktop's own wraps of others at that version, of its own key, that no
   // member record of the other side replaced, open nothing it seals: they go (its rotation kept
@@ -121,6 +124,14 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     }
   }
   dropUnsendable(db, intake, managedBefore);
+  // A rotation of this person's own waiting here unsent in a group they no longer manage: never to be made, it gives way
+  // to the version the server holds (replica-own-key.ts giveWayToHeld). Only now: what else of theirs there is unsendable
+  // was dropped and told above, against the memberships as they stood.
+  for (const groupId of managedBefore) {
+    if (me !== undefined && (getGroupRow(db, groupId) === undefined || managesHere(db, { id: me.id, role: me.role }, groupId))) continue;
+    const own = unledUnder.get(groupId);
+    if (giveWayToHeld(db, intake, groupId, own) && own !== undefined) agreeMember(db, groupId, intake.userId, own);
+  }
   // A group this person was cut off from: the others' wraps go too, now that each member record of the batch was
   // judged against them (a crossing there told), but for those this batch wrapped. A desktop not holding a group is
   // handed none of its member records, so none would ever replace them; a revoke at the version held (ahead of its
@@ -606,79 +617,12 @@ function waitsForOwnWrap(db: WriteDb, intake: PeopleIntake, r: GroupRecord, reco
 }
 
 /**
- * This person's wrap of a group key, as its group_keys row will be stored, and the key opened from
- * it; a wrap that does not open is the record's fault (VAULT_TAMPERED), never stored.
- */
-function openOwnWrap(db: WriteDb, intake: PeopleIntake, groupId: number, wrap: MemberRecord) {
-  const held = {
-    group_id: groupId, user_id: intake.userId, key_version: wrap.keyVersion, wrapped_key: bin(wrap.wrappedKey), is_lead: wrap.lead ? 1 : 0,
-    wrapped_secret_key: wrap.wrappedSecretKey === null ? null : bin(wrap.wrappedSecretKey), by_role: wrap.byRole ? 1 : 0,
-  };
-  try {
-    return { held, key: openHeldGroupKey(db, intake.ring.keyPair, intake.userId, { ...held, secret_split: 1 }) };
-  } catch {
-    throw tampered('wraps a group key that does not open for this desktop\'s person');
-  }
-}
-
-/**
- * The new key opened from this person's wrap; entries re-sealed under it at the revisions they
- * had; pages rebuilt; version and wrap stored; the ring holds the new key. The caller's
- * transaction: all of it or none (a rollback leaves the ring to be read again from the file).
+ * The new key opened from this person's wrap, the group moved to it here (replica-own-key.ts moveOwnKey: entries
+ * re-sealed under it at the revisions they had, pages rebuilt, version and wrap stored, the ring holding it).
  */
 function rotateIn(db: WriteDb, intake: PeopleIntake, groupId: number, old: GroupKey, wrap: MemberRecord): void {
   const { held, key: next } = openOwnWrap(db, intake, groupId, wrap);
-  // Kept the list key, lost the secret key (review 13a hole 3: a demotion to codes-only or auditor,
-  // server codes turned on for a codes-only member): nothing can be sealed under the new key's
-  // secret part here, so the entries go as below, their opened details with them.
-  const losesSecret = old.secret !== undefined && next.split && wrap.wrappedSecretKey === null;
-  if (!old.secret || losesSecret) {
-    // Without the old (or the new) secret key the details cannot be sealed again here: the entries
-    // are emptied as for a grant, and the rotating desktop's re-sealed versions, in the same push,
-    // fill them in as they arrive. Such a role edits nothing there: an edit made here and not sent
-    // could not be taken by the server now, and is told in one line (never dropped unsaid).
-    if (losesSecret) loseSecret(db, intake, groupId);
-    dropEntriesOfGroup(db, groupId, intake.now);
-    deletePagesOfGroup(db, groupId);
-  } else {
-    resealIn(db, intake, groupId, old, next);
-  }
-  setGroupKeyVersion(db, groupId, next.version);
-  putGroupKey(db, held);
-  const kept = held.wrapped_secret_key !== null;
-  if (!kept) next.secret?.fill(0);
-  intake.ring.dropGroup(groupId);
-  intake.ring.addGroup(groupId, { ...next, secret: kept ? next.secret : undefined, lead: wrap.lead });
-}
-
-/**
- * This person keeps the group's list key and loses its secret key: the old versions' keys this
- * desktop kept from its own unsent rotations go (they open the secrets it may no longer hold), and
- * its unsent edits in the group, about to be emptied with the entries, are told in one line
- * (reported by the sync, audited as user.crossed): its role may no longer seal them.
- */
-function loseSecret(db: WriteDb, intake: PeopleIntake, groupId: number): void {
-  dropRotatedFrom(db, groupId);
-  const dropped = unsentEntriesInGroup(db, groupId);
-  if (dropped === 0) return;
-  const me = getUser(db, intake.userId)?.name ?? 'you';
-  const edits = `${dropped} edit${dropped === 1 ? '' : 's'} made here in it`;
-  intake.crossed(me, `${me}: your role no longer holds the secret key of the group "${groupNameHere(db, intake, groupId)}" (it was changed elsewhere); ${edits} could not be sent and ${dropped === 1 ? 'was' : 'were'} dropped`);
-}
-
-/** The group's entries sealed again under `next` at the revisions they had, its pages rebuilt. */
-function resealIn(db: WriteDb, intake: PeopleIntake, groupId: number, old: GroupKey, next: GroupKey): void {
-  const pages = new Map<number, PageItem[]>();
-  for (const entry of listEntryRowsInGroups(db, [groupId])) {
-    const item = resealEntry(db, entry, old, { groupId, key: next }, intake.customerName(db, entry.customer_id), entry.updated_at);
-    // Sealed again, not changed: the revision stays, so this desktop sends nothing of it.
-    setRevision(db, 'entries', entry.id, entry.revision);
-    const page = pages.get(pageOf(entry.id)) ?? [];
-    page.push(item);
-    pages.set(pageOf(entry.id), page);
-  }
-  deletePagesOfGroup(db, groupId);
-  for (const [pageNo, items] of pages) writePage(db, next, groupId, pageNo, items);
+  moveOwnKey(db, intake, groupId, old, held, next);
 }
 
 /**
@@ -716,7 +660,7 @@ function grantIn(db: WriteDb, intake: PeopleIntake, groupId: number, wrap: Membe
 }
 
 /** A member record at the group's current version: someone else's wrap stored as it came. */
-function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created: ReadonlyMap<string, string>, unmade: ReadonlySet<string>): PeopleTaken {
+function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created: ReadonlyMap<string, string>, unmade: ReadonlySet<string>, unledUnder: Map<number, MemberRecord>): PeopleTaken {
   if (r.id !== memberRecordId(r.group, r.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
   const groupId = idByUid(db, 'access_groups', uidBytes(r.group));
   const userId = idByUid(db, 'users', uidBytes(r.user));
@@ -725,6 +669,10 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
   if (!group) return 'ignored';
   if (r.keyVersion < group.key_version) {
     if (r.revoked) return takeRevokeUnderOwnRotation(db, intake, r, groupId, userId);
+    if (userId === intake.userId && takeOwnUnmadeUnderOwnRotation(db, intake, r, groupId)) {
+      unledUnder.set(groupId, r);
+      return 'applied';
+    }
     // A grant made elsewhere after this desktop's revoke was stored: the member is wrapped again at this rotation's version.
     if (regrantedOverStoredRevoke(db, intake, r, groupId, userId)) return 'applied';
     // A wrap below a rotation of this desktop's: nothing to take, but a revoke noted here goes above its revision.
@@ -847,6 +795,29 @@ function takeOwnRevokeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: Mem
   setReplicaBase(db, id, r.revision);
   forgetAgreedMember(db, id);
   return 'applied';
+}
+
+/**
+ * This desktop's own person unmade as a lead, signed at the version the server holds, below the one their own unsent
+ * rotation moved the group to (a revoke of theirs waiting, issue #15): newer than their membership as agreed here (its
+ * revision above the agreed one, at or above the version it was agreed at, as takeOwnRevokeUnderOwnRotation judges a
+ * removal), from someone who manages the group here, and no longer managing it by it (not an owner or admin). Taken as
+ * nothing, the desktop still read itself a lead and pushed its revoke and rotation, which the server refused
+ * (FORBIDDEN) at every sync, for good (revoke-first-lead-unmade.test.ts). The lead goes here now, so the batch's end
+ * reads them as no longer managing it (dropUnsendable, then giveWayToHeld, which drops the rotation and takes this
+ * record's wrap as their own). An unmaking played back (older than a making agreed since) changes nothing.
+ */
+function takeOwnUnmadeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number): boolean {
+  const me = getUser(db, intake.userId);
+  const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === intake.userId);
+  if (r.lead || me === undefined || holdsAllGroups(me.role) || current === undefined || current.is_lead !== 1) return false;
+  const id = uidBytes(r.id);
+  const agreed = agreedMember(db, id)?.keyVersion ?? Math.min(...rotatedFromOf(db, groupId).map((v) => v.version));
+  if (r.revision <= replicaBase(db, id) || r.keyVersion < agreed) return false;
+  requireManages(db, signerOf(db, intake, r), groupId);
+  if (!mayGiveWayTo(db, intake, groupId, r)) return false;
+  putGroupKey(db, { ...current, is_lead: 0 });
+  return true;
 }
 
 /**

@@ -112,10 +112,21 @@ export interface ReplicaCore {
   requireOpen(db: ReadDb): void;
   /** This desktop's revokes made again in groups it gave way in (team.ts rotateAgain): its own write transaction. */
   rotateAgain(): Promise<number>;
-  /** The revokes rotateAgain could not make, still standing ("member from group"; team.ts revokesUnmadeTold): its own write transaction. */
-  revokesUnmade(): Promise<string[]>;
+  /** The revokes rotateAgain could not make, or whose rotation was undone here, still standing (team.ts revokesUnmadeTold): its own write transaction. */
+  revokesUnmade(): Promise<RevokeUnmadeTold[]>;
   /** This desktop's revokes not yet wholly on the server, named (team.ts revokesWaitingTold). */
   revokesWaiting(): Promise<RevokeWaiting[]>;
+}
+
+/**
+ * A revoke of this desktop's that it may no longer make (its person no longer manages the group): `undone` when its own
+ * rotation was dropped here for the version the server holds (replica-own-key.ts giveWayToHeld), else given way to
+ * another rotation kept first and not made again (team.ts rotateAgain).
+ */
+export interface RevokeUnmadeTold {
+  readonly member: string;
+  readonly group: string;
+  readonly undone: boolean;
 }
 
 /** A revoke of this desktop's whose push has not ended: its record stored already (the member cut off), or not yet. */
@@ -1189,6 +1200,9 @@ export class ReplicaService {
           this.core.audit(w, { action: 'user.crossed', subject: user }, detail);
           tally.crossed.push({ user, detail });
         },
+        // Told at each sync from the note (revokesUnmade), audited here once, as team.ts rotateAgain audits one it cannot make.
+        revokeUnmade: (groupId, member, group) => this.core.audit(w, { action: 'group.revoke_unmade', group_id: groupId, subject: member },
+          `${member} ✕ ${group} not made: you no longer manage the group, and your key change, never sent, was undone; an owner or admin must make it`),
       });
       const counted = (taken: PeopleTaken): void => {
         if (taken === 'applied') tally.applied++;
@@ -1268,10 +1282,11 @@ export class ReplicaService {
   }
 
   /**
-   * This desktop's revokes given way and not made again, which this person may no longer make
-   * (team.ts rotateAgain), while their member still holds the group: told at each sync (sync.ts).
+   * This desktop's revokes given way and not made again (team.ts rotateAgain), or whose rotation was undone here
+   * (replica-own-key.ts giveWayToHeld), which this person may no longer make, while their member still holds the
+   * group: told at each sync (sync.ts).
    */
-  revokesUnmade(): Promise<readonly string[]> {
+  revokesUnmade(): Promise<readonly RevokeUnmadeTold[]> {
     return this.core.revokesUnmade();
   }
 

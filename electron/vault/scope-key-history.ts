@@ -65,6 +65,16 @@ export function carryScopeKeysForward(db: WriteDb, groupId: number, old: GroupKe
   keep(db, groupId, next.version, sealJson(next.key, keys, historyContext(uidText(refOf(db, 'access_groups', groupId).uid), next.version)));
 }
 
+/**
+ * A rotation of this desktop's own dropped for the version the server holds (replica-own-key.ts giveWayToHeld): the
+ * list it sealed at `from`, less the scope key of `to` (which `to`'s holders derive), sealed again at `to`.
+ */
+export function carryScopeKeysBack(db: WriteDb, groupId: number, from: GroupKey, to: GroupKey): void {
+  const own = eventScopeKey(to.key);
+  const keys = earlierScopeKeys(db, groupId, from).filter((k) => k !== own);
+  keep(db, groupId, to.version, sealJson(to.key, keys, historyContext(uidText(refOf(db, 'access_groups', groupId).uid), to.version)));
+}
+
 /** The group record's field for the list kept at the group's version `version` (none when there is none of it). */
 export function scopeHistoryField(db: ReadDb, groupId: number, version: number): { readonly sealedScopeKeys?: string } {
   const kept = sealedScopeHistory(db, groupId);

@@ -475,6 +475,8 @@ const REVOKES_UNMADE_KEY = 'replica.revokes_unmade';
 export interface RevokeUnmade {
   readonly groupId: number;
   readonly userId: number;
+  /** Its rotation was dropped here, its maker no longer managing the group (replica-own-key.ts giveWayToHeld), not given way to another. */
+  readonly undone?: boolean;
 }
 
 export function revokesUnmade(db: ReadDb): RevokeUnmade[] {
@@ -488,7 +490,7 @@ export function revokesUnmade(db: ReadDb): RevokeUnmade[] {
 export function noteRevokeUnmade(db: WriteDb, unmade: RevokeUnmade): boolean {
   const all = revokesUnmade(db);
   if (all.some((r) => r.groupId === unmade.groupId && r.userId === unmade.userId)) return false;
-  setSetting(db, REVOKES_UNMADE_KEY, JSON.stringify([...all, { groupId: unmade.groupId, userId: unmade.userId }]));
+  setSetting(db, REVOKES_UNMADE_KEY, JSON.stringify([...all, { groupId: unmade.groupId, userId: unmade.userId, ...(unmade.undone === true ? { undone: true } : {}) }]));
   return true;
 }
 

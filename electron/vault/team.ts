@@ -23,7 +23,7 @@ import { createGroupRecord, insertUserRecord, prepareUser, userView, validateNew
 import { resealEntry } from './entry-reseal';
 import { requireBaseRevision } from './entries-service';
 import { keepKeyRotatedFrom } from './rotated-from-keys';
-import type { RevokeWaiting } from './replica-service';
+import type { RevokeUnmadeTold, RevokeWaiting } from './replica-service';
 import { sentSeq } from './store-replica';
 import { requireBase } from './base-revision';
 import { makeSigningKey } from './signer-keys';
@@ -447,11 +447,11 @@ export class TeamService {
   }
 
   /**
-   * The revokes rotateAgain could not make (noted there), each as "member from group", once those
-   * whose member no longer holds the group are forgotten: told at each sync (sync.ts revokesUnmade).
+   * The revokes rotateAgain could not make (noted there), or whose rotation a sync undid here (replica-own-key.ts
+   * giveWayToHeld), once those whose member no longer holds the group are forgotten: told at each sync (sync.ts revokesUnmade).
    */
-  async revokesUnmadeTold(): Promise<string[]> {
-    return this.core.write((w) => forgetRevokesUnmadeSettled(w).map((r) => `${getUser(w, r.userId)?.name ?? 'a member'} from ${this.groupName(w, r.groupId)}`));
+  async revokesUnmadeTold(): Promise<RevokeUnmadeTold[]> {
+    return this.core.write((w) => forgetRevokesUnmadeSettled(w).map((r) => ({ member: getUser(w, r.userId)?.name ?? 'a member', group: this.groupName(w, r.groupId), undone: r.undone === true })));
   }
 
   /**

@@ -5,14 +5,16 @@
  * Must never: sleep, or reach beyond loopback.
  */
 import Database from 'better-sqlite3';
+import { expect } from 'vitest';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
+import type { SyncOutcome } from '../../electron/team/sync';
 import type { TeamClient } from '../../electron/team/client';
 import { uidText } from '../../electron/vault/ids';
 import { CrewvaultError } from '../../shared/errors';
 import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
 import { getGroup, getMembership } from '../../server/store/membership';
-import { BOB, CAROL, groupUidIn, type TeamDesktops } from './team-desktops';
+import { BOB, CAROL, groupUidIn, type Desktop, type TeamDesktops } from './team-desktops';
 
 /** A user's global id as the vault file at `file` holds it. */
 export function userUidIn(file: string, name: string): string {
@@ -90,3 +92,40 @@ export async function bobLeadsOpsWithCarol(team: TeamDesktops): Promise<void> {
     if (out.code !== 'ok') throw new Error(`${d.name}: sync ${out.code}`);
   }
 }
+
+/** `crewvault sync --json` on a desktop that must answer ok: its outcome. */
+export async function synced(team: TeamDesktops, d: Desktop): Promise<SyncOutcome> {
+  const out = await team.sync(d);
+  expect(out.code, `${d.name}: sync: ${out.stderr}`).toBe('ok');
+  return JSON.parse(out.stdout) as SyncOutcome;
+}
+
+/** Who holds a wrap of Ops in a desktop's vault file, and at which key version (read from the file: bob, no lead now, may not list members). */
+export function opsWrapsIn(team: TeamDesktops, d: Desktop): string[] {
+  const db = new Database(d.file, { readonly: true });
+  try {
+    const rows = db.prepare('SELECT u.name, gk.key_version AS v FROM group_keys gk JOIN users u ON u.id = gk.user_id WHERE gk.group_id = ?').all(team.opsId) as Array<{ name: string; v: number }>;
+    return rows.map((r) => `${r.name}@${r.v}`).sort();
+  } finally {
+    db.close();
+  }
+}
+
+/** The desktop's audit rows of an action (read from its vault file). */
+export function auditedIn(d: Desktop, action: string): number {
+  const db = new Database(d.file, { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM audit_log WHERE action = ?').get(action) as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+/** The password of Acme/Switch as a desktop reveals it. */
+export async function switchPasswordOn(team: TeamDesktops, d: Desktop): Promise<string> {
+  return team.onDesktop(d, async (s) => s.revealPassword((await s.resolvePath('Acme/Switch')).id));
+}
+
+
+/** What a sync tells while bob's revoke of carol, its rotation undone (he no longer manages Ops), stands (sync.ts revokesUnmadeLine). */
+export const UNDONE_CAROL = 'A revoke of yours not made: carol from Ops (you no longer manage the group, and your key change, never sent, was undone): an owner or admin must make it.';

@@ -5,7 +5,7 @@
  * not sent, in that order; none when the round told nothing. Must never: read the wall clock.
  */
 import { describe, expect, it } from 'vitest';
-import { customerHeldBackLine, customerWentOverLine, deletionWaitingLine, revokesWaitingLine, type SyncOutcome } from '../../electron/team/sync';
+import { customerHeldBackLine, customerWentOverLine, deletionWaitingLine, revokesUnmadeLine, revokesWaitingLine, type SyncOutcome } from '../../electron/team/sync';
 import { syncToldLines } from '../../electron/team/sync-told';
 import { groupDeletedLine } from '../../electron/vault/replica-people-new';
 
@@ -55,6 +55,15 @@ describe('syncToldLines', () => {
     expect(revokesWaitingLine([{ member: 'bob', group: 'Ops', stored: true }, { member: 'carol', group: 'Net', stored: false }]))
       .toBe('bob no longer reaches Ops on the server; its key change waits: entries written there since stay under the key bob held; carol\'s removal from Net waits: carol still reaches it on the server. Sync again to send the rest.');
     expect(syncToldLines({ ...quiet, revokesUnmade: 'unmade line', revokesWaiting: 'waiting line' })).toEqual(['unmade line', 'waiting line']);
+  });
+
+  it('tells the revokes its person may no longer make, given way or their own rotation undone, a sentence each kind', () => {
+    expect(revokesUnmadeLine([])).toBeUndefined();
+    expect(revokesUnmadeLine([{ member: 'carol', group: 'Ops', undone: false }]))
+      .toBe('A revoke of yours not made: carol from Ops (another rotation was kept first, and you may no longer make it again): an owner or admin must make it.');
+    expect(revokesUnmadeLine([{ member: 'carol', group: 'Ops', undone: true }, { member: 'dave', group: 'Net', undone: false }, { member: 'erin', group: 'Ops', undone: true }]))
+      .toBe('A revoke of yours not made: dave from Net (another rotation was kept first, and you may no longer make it again): an owner or admin must make it.'
+        + ' Revokes of yours not made: carol from Ops; erin from Ops (you no longer manage the group, and your key change, never sent, was undone): an owner or admin must make them.');
   });
 
   it('tells the customers made here that went over a squatted record of their name, naming whose, after those held back (hostile review of C1)', () => {
