@@ -42,7 +42,8 @@ describe('a grant made elsewhere under a rotation waiting here', () => {
     await lead.close();
 
     const again = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    const [ozUid, ownerUid] = [OTHER, OWNER].map((name) => userUidIn(ownerFile, name));
+    const ozUid = userUidIn(ownerFile, OTHER);
+    const ownerUid = userUidIn(ownerFile, OWNER);
     const taken = await again.replica.apply(wire(grant), { hold: true, caughtUp: true });
     const rotation = await again.replica.outgoing();
     const members = (await again.team.members(netId)).map((m) => m.name).sort();
