@@ -51,6 +51,7 @@ import { rolePermissions } from './store-roles';
 import { dropEntriesOfGroup, forgetRevokedMember, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupRenamedOnSince, groupSentOverDeletion, forgetGroupSentOverDeletion, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole, type UserRow } from './store-users';
 import { requireVouchedPublicKey } from './public-keys';
+import { noteRevoked } from './replica-people-local';
 import { takeScopeHistory } from './scope-key-history';
 
 /**
@@ -890,7 +891,8 @@ function regrantedOverStoredRevoke(db: WriteDb, intake: PeopleIntake, r: MemberR
  * (this desktop's revoke is the later decision: raiseNotedRevoke), signed by someone managing the group as last agreed
  * (requireManagedAsAgreed). Where this desktop cannot wrap them (the person disabled here or their key not vouched for,
  * its person no longer managing the group, a secret key it does not hold or may not give), the grant goes with the
- * rotation, told (user.crossed). undefined: not such a grant.
+ * rotation, told (user.crossed), and, where this person manages the group still, their signed removal with it (noteRevoked).
+ * undefined: not such a grant.
  */
 function grantedUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number): PeopleTaken | undefined {
   const id = uidBytes(r.id);
@@ -902,7 +904,12 @@ function grantedUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRec
   const why = whyNotWrapGrant(db, intake, r, groupId, member);
   setReplicaBase(db, id, r.revision);
   if (why !== undefined) {
-    intake.crossed(member.name, `${member.name}: granted the group "${groupNameHere(db, intake, groupId)}" elsewhere at key version ${r.keyVersion}, crossing a change of its key made here not yet sent; the new key is not given to them here (${why}): the grant dropped; make it again if it still holds`);
+    // Their removal goes with the rotation where this person may send it: their desktop, handed no wrap at the new
+    // version, takes a removal from a signed record only, and kept the group set aside for good without one.
+    const me = getUser(db, intake.userId);
+    const removal = me !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId);
+    if (removal) noteRevoked(db, groupId, userId, getGroupRow(db, groupId)?.key_version ?? r.keyVersion, r.revision);
+    intake.crossed(member.name, `${member.name}: granted the group "${groupNameHere(db, intake, groupId)}" elsewhere at key version ${r.keyVersion}, crossing a change of its key made here not yet sent; the new key is not given to them here (${why}): the grant dropped${removal ? ', their removal sent with the new key' : ''}; make it again if it still holds`);
     return 'applied';
   }
   const held = intake.ring.groups.get(groupId);

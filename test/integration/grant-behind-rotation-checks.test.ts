@@ -121,7 +121,10 @@ describe('a grant made elsewhere under a rotation waiting here', () => {
     await again.close();
     expect({ members, held: taken.held }).toEqual({ members: [LEAD, OWNER].sort(), held: [] });
     expect(taken.crossed.map((c) => c.user)).toEqual([OTHER]);
-    expect(taken.crossed[0]?.detail).toMatch(/they are disabled here\): the grant dropped/);
+    expect(taken.crossed[0]?.detail).toMatch(/they are disabled here\): the grant dropped, their removal sent with the new key/);
     expect(wrapsOf(rotation, groupUidIn(ownerFile, netId), ozUid)).toEqual([]);
+    // Their removal goes with it, signed at the version the grant gave, so a desktop of theirs is cut off, not left holding the group set aside.
+    const removals = rotation.batch.records.flatMap((r) => (r.kind === 'member' && r.group === groupUidIn(ownerFile, netId) && r.user === ozUid && r.revoked ? [r.keyVersion] : []));
+    expect(removals).toEqual([1]);
   });
 });
