@@ -20,7 +20,8 @@
  * granting this person a group of this file takes its key in (grantIn); its entries follow.
  * Another member's record crossing a change of their membership made here and not yet sent is
  * judged part by part against the membership's agreed state (takeCrossing): kept and sent again,
- * or dropped, and told either way.
+ * or dropped, and told either way. A grant of someone new from elsewhere, below this desktop's own unsent rotation, is
+ * carried by that rotation, or told and their removal sent where it cannot be (grantedUnderOwnRotation).
  * People and groups new here, renames, deletes and this person made or unmade a lead are taken in
  * by replica-people-new.ts, with the same checks (replica-people-checks.ts).
  * Two rotations of one group to the same version with two keys: where this desktop's own was
