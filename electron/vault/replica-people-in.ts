@@ -899,6 +899,10 @@ function grantedUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRec
   const id = uidBytes(r.id);
   if (r.revoked || userId === intake.userId || r.revision <= replicaBase(db, id) || !rotatedFromOf(db, groupId).some((v) => v.version === r.keyVersion)) return undefined;
   if (groupKeysOfGroup(db, groupId).some((gk) => gk.user_id === userId) || revokedMembers(db).some((m) => m.groupId === groupId && m.userId === userId)) return undefined;
+  // The group's row this desktop's own, unsent: given way to another rotation in this batch, the row is that one's, whose
+  // desktop pulled the grant before it was stored (the server refuses it otherwise) and wrapped or revoked the person.
+  const row = getGroupRow(db, groupId);
+  if (row === undefined || row.revision <= replicaBase(db, row.uid) || groupSeq(db, groupId) <= sentSeq(db)) return undefined;
   requireManagedAsAgreed(db, signerOf(db, intake, r), groupId);
   const member = getUser(db, userId);
   if (member === undefined) return undefined;
