@@ -20,7 +20,8 @@
  * granting this person a group of this file takes its key in (grantIn); its entries follow.
  * Another member's record crossing a change of their membership made here and not yet sent is
  * judged part by part against the membership's agreed state (takeCrossing): kept and sent again,
- * or dropped, and told either way.
+ * or dropped, and told either way. A grant of someone new from elsewhere, below this desktop's own unsent rotation, is
+ * carried by that rotation, or told and their removal sent where it cannot be (grantedUnderOwnRotation).
  * People and groups new here, renames, deletes and this person made or unmade a lead are taken in
  * by replica-people-new.ts, with the same checks (replica-people-checks.ts).
  * Two rotations of one group to the same version with two keys: where this desktop's own was
@@ -49,7 +50,9 @@ import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase } from './store-replica';
 import { rolePermissions } from './store-roles';
 import { dropEntriesOfGroup, forgetRevokedMember, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupRenamedOnSince, groupSentOverDeletion, forgetGroupSentOverDeletion, type AgreedMember } from './store-replica-people';
-import { getUser, setUserDisabled, setUserRole } from './store-users';
+import { getUser, setUserDisabled, setUserRole, type UserRow } from './store-users';
+import { requireVouchedPublicKey } from './public-keys';
+import { noteRevoked } from './replica-people-local';
 import { takeScopeHistory } from './scope-key-history';
 import { giveWayToHeld, mayGiveWayTo, moveOwnKey, openOwnWrap } from './replica-own-key';
 
@@ -675,6 +678,9 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
     }
     // A grant made elsewhere after this desktop's revoke was stored: the member is wrapped again at this rotation's version.
     if (regrantedOverStoredRevoke(db, intake, r, groupId, userId)) return 'applied';
+    // A grant made elsewhere at the version this desktop rotated from, its rotation not sent: the rotation carries them.
+    const granted = grantedUnderOwnRotation(db, intake, r, groupId, userId);
+    if (granted !== undefined) return granted;
     // A wrap below a rotation of this desktop's: nothing to take, but a revoke noted here goes above its revision.
     const raised = raiseNotedRevoke(db, groupId, userId, r.revision);
     if (raised !== undefined) setReplicaBase(db, uidBytes(r.id), Math.max(raised, replicaBase(db, uidBytes(r.id))));
@@ -844,6 +850,69 @@ function regrantedOverStoredRevoke(db: WriteDb, intake: PeopleIntake, r: MemberR
   noteAgreedMembers(db, [{ id: uidBytes(r.id), state: memberStateOf(r) }]);
   setMemberRevision(db, groupId, userId, r.revision + 1);
   return true;
+}
+
+/**
+ * A grant from elsewhere at a key version this desktop rotated the group from, its rotation not on the server yet: someone
+ * managing the group gave it to a person while this desktop's key change waited (a revoke made offline, a role change).
+ * The rotation landing after it drops every wrap below its version: made without them, it took the group from the person
+ * just granted, nobody told, and their desktop, handed no removal at the new version, kept the group set aside
+ * (grant-behind-rotation.test.ts). They are wrapped at the rotation's version here, one revision above the grant, and the
+ * rotation carries them. Only a grant newer than anything agreed of that membership (an older one played back by a relay,
+ * which a later revoke replaced, wraps nobody), of someone holding no wrap here and with no revoke of theirs noted here
+ * (this desktop's revoke is the later decision: raiseNotedRevoke), signed by someone managing the group as last agreed
+ * (requireManagedAsAgreed). Where this desktop cannot wrap them (the person disabled here or their key not vouched for,
+ * its person no longer managing the group, a secret key it does not hold or may not give), the grant goes with the
+ * rotation, told (user.crossed), and, where this person manages the group still, their signed removal with it (noteRevoked).
+ * undefined: not such a grant.
+ */
+function grantedUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number): PeopleTaken | undefined {
+  const id = uidBytes(r.id);
+  if (r.revoked || userId === intake.userId || r.revision <= replicaBase(db, id) || !rotatedFromOf(db, groupId).some((v) => v.version === r.keyVersion)) return undefined;
+  if (groupKeysOfGroup(db, groupId).some((gk) => gk.user_id === userId) || revokedMembers(db).some((m) => m.groupId === groupId && m.userId === userId)) return undefined;
+  // The group's row this desktop's own, unsent: given way to another rotation in this batch, the row is that one's, whose
+  // desktop pulled the grant before it was stored (the server refuses it otherwise) and wrapped or revoked the person.
+  const row = getGroupRow(db, groupId);
+  if (row === undefined || row.revision <= replicaBase(db, row.uid) || groupSeq(db, groupId) <= sentSeq(db)) return undefined;
+  requireManagedAsAgreed(db, signerOf(db, intake, r), groupId);
+  const member = getUser(db, userId);
+  if (member === undefined) return undefined;
+  const why = whyNotWrapGrant(db, intake, r, groupId, member);
+  setReplicaBase(db, id, r.revision);
+  if (why !== undefined) {
+    // Their removal goes with the rotation where this person may send it: their desktop, handed no wrap at the new
+    // version, takes a removal from a signed record only, and kept the group set aside for good without one.
+    const me = getUser(db, intake.userId);
+    const removal = me !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId);
+    if (removal) noteRevoked(db, groupId, userId, getGroupRow(db, groupId)?.key_version ?? r.keyVersion, r.revision);
+    intake.crossed(member.name, `${member.name}: granted the group "${groupNameHere(db, intake, groupId)}" elsewhere at key version ${r.keyVersion}, crossing a change of its key made here not yet sent; the new key is not given to them here (${why}): the grant dropped${removal ? ', their removal sent with the new key' : ''}; make it again if it still holds`);
+    return 'applied';
+  }
+  const held = intake.ring.groups.get(groupId);
+  if (held === undefined) return undefined;
+  wrapGroupFor(db, groupId, held, member, { lead: r.lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null }, intake.ring.keysSeen);
+  noteAgreedMembers(db, [{ id, state: memberStateOf(r) }]);
+  setMemberRevision(db, groupId, userId, r.revision + 1);
+  return 'applied';
+}
+
+/** Why this desktop cannot wrap its unsent rotation's key for `member` as grant `r` gave them the old one, or undefined. */
+function whyNotWrapGrant(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, member: UserRow): string | undefined {
+  const me = getUser(db, intake.userId);
+  const held = intake.ring.groups.get(groupId);
+  if (member.disabled_at !== null) return 'they are disabled here';
+  if (me === undefined || !managesHere(db, { id: me.id, role: me.role }, groupId)) return 'this desktop\'s person no longer manages the group';
+  if (held === undefined || held.version !== getGroupRow(db, groupId)?.key_version) return 'this desktop does not hold the group\'s key at its version';
+  if (r.wrappedSecretKey !== null && (held.secret === undefined || !mayHoldSecretKeyIn(rolePermissions(db, me.role), groupServerCodes(db, groupId)))) {
+    return 'the grant gave the secret key, which this desktop\'s person does not hold or may not give';
+  }
+  try {
+    requireVouchedPublicKey(db, member, intake.ring.keysSeen);
+  } catch (error) {
+    if (error instanceof CrewvaultError) return 'their public key here is not one their signing key vouches for';
+    throw error;
+  }
+  return undefined;
 }
 
 /** Whether this membership's row was changed here and not sent (above its agreed revision, written after the sent sequence). */
