@@ -677,7 +677,13 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
     if (regrantedOverStoredRevoke(db, intake, r, groupId, userId)) return 'applied';
     // A wrap below a rotation of this desktop's: nothing to take, but a revoke noted here goes above its revision.
     const raised = raiseNotedRevoke(db, groupId, userId, r.revision);
-    if (raised !== undefined) setReplicaBase(db, uidBytes(r.id), Math.max(raised, replicaBase(db, uidBytes(r.id))));
+    if (raised === undefined) return 'unchanged';
+    setReplicaBase(db, uidBytes(r.id), Math.max(raised, replicaBase(db, uidBytes(r.id))));
+    // The pair as the server holds it now, from someone who manages the group here (a lead made, a secret key given): what
+    // a give-way wraps them again as (replica-own-key.ts giveWayToHeld). Not kept, the desktop that gave way held them as
+    // before that record and was never handed it again: a lead the team made was none there, their changes set aside
+    // (revoke-first-lead-unmade-member-changed.test.ts).
+    if (managesHere(db, signerOf(db, intake, r), groupId)) noteAgreedMembers(db, [{ id: uidBytes(r.id), state: memberStateOf(r) }]);
     return 'unchanged';
   }
   const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === userId);
