@@ -21,7 +21,7 @@ import { openKeyRotatedFrom } from './rotated-from-keys';
 import { carryScopeKeysBack } from './scope-key-history';
 import { ownDevices } from './store-device';
 import { listEntryRowsInGroups } from './store-entries';
-import { getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, type GroupKeyRow } from './store-groups';
+import { getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, setGroupRowRevision, type GroupKeyRow } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { agreedMember, dropEntriesOfGroup, forgetRevokedMember, forgetRotateAgain, groupAndUserUids, groupRenamedOnSince, noteRevokeUnmade, revokedMembers, setGroupRevision, setMemberRevision, unsentEntriesInGroup } from './store-replica-people';
@@ -167,6 +167,8 @@ export function giveWayToHeld(db: WriteDb, intake: PeopleIntake, groupId: number
   if (version === undefined || row === undefined || old === undefined || me === undefined || mine === undefined || old.version !== row.key_version) return false;
   if (own !== undefined && own.keyVersion !== version) return false;
   const kept = openKeyRotatedFrom(db, intake.ring.keyPair, intake.userId, groupId, version);
+  // The group row's revision before this desktop rotated it (read now: a lost secret key drops what was kept).
+  const revisionBefore = rotatedFromOf(db, groupId).find((r) => r.version === version)?.groupRevision;
   let held: GroupKeyRow;
   let next: GroupKey;
   if (own !== undefined) {
@@ -214,7 +216,12 @@ export function giveWayToHeld(db: WriteDb, intake: PeopleIntake, groupId: number
     if (noteRevokeUnmade(db, { groupId, userId: note.userId, undone: true })) intake.revokeUnmade(groupId, user.name, groupNameHere(db, intake, groupId), false);
   }
   const base = replicaBase(db, row.uid);
-  if (base > 0) setGroupRevision(db, groupId, base, groupRenamedOnSince(db, groupId, sentSeq(db), ownDevices(db)));
+  const renamed = groupRenamedOnSince(db, groupId, sentSeq(db), ownDevices(db));
+  if (base > 0) setGroupRevision(db, groupId, base, renamed);
+  // Agreed at no revision (a file copy agreed whole, a record taken in unchanged): back to the revision it had before the
+  // rotation, as the server holds it. Left at the dropped rotation's, above it, the group's next record from elsewhere (a
+  // rename) was no newer than the row and taken as nothing (revoke-first-lead-unmade-renamed-elsewhere.test.ts).
+  else if (revisionBefore !== undefined) setGroupRowRevision(db, groupId, revisionBefore + (renamed ? 1 : 0));
   // The ring holds its own copy of the key moved to: the one kept when rotating leaves memory here.
   kept?.key.fill(0);
   kept?.index.fill(0);
