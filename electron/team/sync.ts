@@ -417,7 +417,8 @@ export function customerWentOverLine(over: ApplyOutcome['customersWentOver']): s
 
 /**
  * What a sync tells of the revokes this person may no longer make, or nothing: those rotateAgain could not make after a
- * give-way, and those whose own rotation was undone here (replica-own-key.ts giveWayToHeld), a sentence each kind.
+ * give-way, and those whose own rotation was undone here (replica-own-key.ts giveWayToHeld), a sentence each kind; one
+ * stored whose rotation was undone (the member cut off, the group keeping the key they held) a sentence of its own.
  */
 export function revokesUnmadeLine(unmade: readonly RevokeUnmadeTold[]): string | undefined {
   const sentence = (of: readonly RevokeUnmadeTold[], why: (one: boolean) => string): string[] => {
@@ -425,9 +426,11 @@ export function revokesUnmadeLine(unmade: readonly RevokeUnmadeTold[]): string |
     const one = of.length === 1;
     return [`${one ? 'A revoke' : 'Revokes'} of yours not made: ${of.map((u) => `${u.member} from ${u.group}`).join('; ')} (${why(one)}): an owner or admin must make ${one ? 'it' : 'them'}.`];
   };
+  const keyKept = unmade.filter((u) => u.keyKept === true);
   const lines = [
     ...sentence(unmade.filter((u) => !u.undone), (one) => `another rotation was kept first, and you may no longer make ${one ? 'it' : 'them'} again`),
-    ...sentence(unmade.filter((u) => u.undone), () => 'you no longer manage the group, and your key change, never sent, was undone'),
+    ...sentence(unmade.filter((u) => u.undone && u.keyKept !== true), () => 'you no longer manage the group, and your key change, never sent, was undone'),
+    ...(keyKept.length === 0 ? [] : [`Removed on the server, the key not changed: ${keyKept.map((u) => `${u.member} from ${u.group}`).join('; ')} (you no longer manage the group, and your key change, never sent, was undone): what is written there stays under the key they held until an owner or admin changes it.`]),
   ];
   return lines.length === 0 ? undefined : lines.join(' ');
 }

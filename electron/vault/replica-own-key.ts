@@ -21,7 +21,7 @@ import { openKeyRotatedFrom } from './rotated-from-keys';
 import { carryScopeKeysBack } from './scope-key-history';
 import { ownDevices } from './store-device';
 import { listEntryRowsInGroups } from './store-entries';
-import { getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, type GroupKeyRow } from './store-groups';
+import { getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, setGroupRowRevision, type GroupKeyRow } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
 import { agreedMember, dropEntriesOfGroup, forgetRevokedMember, forgetRotateAgain, groupAndUserUids, groupRenamedOnSince, noteRevokeUnmade, revokedMembers, setGroupRevision, setMemberRevision, unsentEntriesInGroup } from './store-replica-people';
@@ -154,7 +154,8 @@ export function mayGiveWayTo(db: WriteDb, intake: PeopleIntake, groupId: number,
  * its member wrapped again (the version they hold on the server), the note gone, and the revoke noted unmade
  * (store-replica-people.ts noteRevokeUnmade), audited once (intake.revokeUnmade) and told at each sync until the member
  * no longer holds the group: an owner or admin must make it. One whose record the server stored already (ahead of its
- * rotation) cut its member off there: its note goes. Returns false where there is nothing to give way to here (no
+ * rotation) cut its member off there, but the group keeps the key they held: its note goes, and it is noted unmade with
+ * that version (keyKeptAt), audited once and told at each sync until the group is past it here. Returns false where there is nothing to give way to here (no
  * rotation of its own waits, or the key of the version held is not kept).
  */
 export function giveWayToHeld(db: WriteDb, intake: PeopleIntake, groupId: number, own: MemberRecord | undefined): boolean {
@@ -166,6 +167,8 @@ export function giveWayToHeld(db: WriteDb, intake: PeopleIntake, groupId: number
   if (version === undefined || row === undefined || old === undefined || me === undefined || mine === undefined || old.version !== row.key_version) return false;
   if (own !== undefined && own.keyVersion !== version) return false;
   const kept = openKeyRotatedFrom(db, intake.ring.keyPair, intake.userId, groupId, version);
+  // The group row's revision before this desktop rotated it (read now: a lost secret key drops what was kept).
+  const revisionBefore = rotatedFromOf(db, groupId).find((r) => r.version === version)?.groupRevision;
   let held: GroupKeyRow;
   let next: GroupKey;
   if (own !== undefined) {
@@ -196,17 +199,29 @@ export function giveWayToHeld(db: WriteDb, intake: PeopleIntake, groupId: number
     forgetRevokedMember(db, groupId, note.userId);
     const user = getUser(db, note.userId);
     const id = memberIdOf(db, groupId, note.userId);
-    if (note.stored === true || user === undefined || user.disabled_at !== null || id === undefined) continue;
+    // Stored ahead of its rotation, the revoke cut its member off on the server, but the key they held stays the group's
+    // (this rotation was its change): told at each sync until the group is past that version. Dropped unsaid, nobody knew
+    // that what is written there stays open to the key they held (revoke-first-lead-unmade-stored.test.ts).
+    if (note.stored === true) {
+      if (user !== undefined && noteRevokeUnmade(db, { groupId, userId: note.userId, undone: true, keyKeptAt: next.version })) intake.revokeUnmade(groupId, user.name, groupNameHere(db, intake, groupId), true);
+      continue;
+    }
+    if (user === undefined || user.disabled_at !== null || id === undefined) continue;
     const was = agreedMember(db, id);
     const secret = (was?.secret ?? needsSecretKeyIn(db, user, groupId)) && wrapWith.secret !== undefined;
     wrapGroupFor(db, groupId, wrapWith, user, { lead: was?.lead ?? false, byRole: was?.byRole ?? false, secret }, intake.ring.keysSeen);
     // The revoke's note raised the pair's agreed revision to its own (replica-people-local.ts noteRevoked): back one below it.
     setReplicaBase(db, id, note.revision - 1);
     setMemberRevision(db, groupId, note.userId, note.revision - 1);
-    if (noteRevokeUnmade(db, { groupId, userId: note.userId, undone: true })) intake.revokeUnmade(groupId, user.name, groupNameHere(db, intake, groupId));
+    if (noteRevokeUnmade(db, { groupId, userId: note.userId, undone: true })) intake.revokeUnmade(groupId, user.name, groupNameHere(db, intake, groupId), false);
   }
   const base = replicaBase(db, row.uid);
-  if (base > 0) setGroupRevision(db, groupId, base, groupRenamedOnSince(db, groupId, sentSeq(db), ownDevices(db)));
+  const renamed = groupRenamedOnSince(db, groupId, sentSeq(db), ownDevices(db));
+  if (base > 0) setGroupRevision(db, groupId, base, renamed);
+  // Agreed at no revision (a file copy agreed whole, a record taken in unchanged): back to the revision it had before the
+  // rotation, as the server holds it. Left at the dropped rotation's, above it, the group's next record from elsewhere (a
+  // rename) was no newer than the row and taken as nothing (revoke-first-lead-unmade-renamed-elsewhere.test.ts).
+  else if (revisionBefore !== undefined) setGroupRowRevision(db, groupId, revisionBefore + (renamed ? 1 : 0));
   // The ring holds its own copy of the key moved to: the one kept when rotating leaves memory here.
   kept?.key.fill(0);
   kept?.index.fill(0);

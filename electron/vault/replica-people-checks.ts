@@ -57,9 +57,10 @@ export interface PeopleIntake {
   crossed(user: string, detail: string): void;
   /**
    * Told of a revoke of this person's own that cannot be made (replica-own-key.ts giveWayToHeld: its rotation dropped,
-   * as they no longer manage the group), once, when first noted: the member's and the group's names (audited).
+   * as they no longer manage the group), once, when first noted: the member's and the group's names (audited);
+   * `keyKept` when the revoke itself was stored and only its key change undone (the group keeps the key they held).
    */
-  revokeUnmade(groupId: number, member: string, group: string): void;
+  revokeUnmade(groupId: number, member: string, group: string, keyKept: boolean): void;
 }
 
 /** Who signed a people record, as this desktop holds them. */

@@ -683,7 +683,13 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
     if (granted !== undefined) return granted;
     // A wrap below a rotation of this desktop's: nothing to take, but a revoke noted here goes above its revision.
     const raised = raiseNotedRevoke(db, groupId, userId, r.revision);
-    if (raised !== undefined) setReplicaBase(db, uidBytes(r.id), Math.max(raised, replicaBase(db, uidBytes(r.id))));
+    if (raised === undefined) return 'unchanged';
+    setReplicaBase(db, uidBytes(r.id), Math.max(raised, replicaBase(db, uidBytes(r.id))));
+    // The pair as the server holds it now, from someone who manages the group here (a lead made, a secret key given): what
+    // a give-way wraps them again as (replica-own-key.ts giveWayToHeld). Not kept, the desktop that gave way held them as
+    // before that record and was never handed it again: a lead the team made was none there, their changes set aside
+    // (revoke-first-lead-unmade-member-changed.test.ts).
+    if (managesHere(db, signerOf(db, intake, r), groupId)) noteAgreedMembers(db, [{ id: uidBytes(r.id), state: memberStateOf(r) }]);
     return 'unchanged';
   }
   const current = groupKeysOfGroup(db, groupId).find((gk) => gk.user_id === userId);
@@ -807,7 +813,8 @@ function takeOwnRevokeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: Mem
  * This desktop's own person unmade as a lead, signed at the version the server holds, below the one their own unsent
  * rotation moved the group to (a revoke of theirs waiting, issue #15): newer than their membership as agreed here (its
  * revision above the agreed one, at or above the version it was agreed at, as takeOwnRevokeUnderOwnRotation judges a
- * removal), from someone who manages the group here, and no longer managing it by it (not an owner or admin). Taken as
+ * removal), from someone who manages the group here or did as the server last agreed (a co-lead this rotation revokes:
+ * requireManagedAsAgreed), and no longer managing it by it (not an owner or admin). Taken as
  * nothing, the desktop still read itself a lead and pushed its revoke and rotation, which the server refused
  * (FORBIDDEN) at every sync, for good (revoke-first-lead-unmade.test.ts). The lead goes here now, so the batch's end
  * reads them as no longer managing it (dropUnsendable, then giveWayToHeld, which drops the rotation and takes this
@@ -820,7 +827,9 @@ function takeOwnUnmadeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: Mem
   const id = uidBytes(r.id);
   const agreed = agreedMember(db, id)?.keyVersion ?? Math.min(...rotatedFromOf(db, groupId).map((v) => v.version));
   if (r.revision <= replicaBase(db, id) || r.keyVersion < agreed) return false;
-  requireManages(db, signerOf(db, intake, r), groupId);
+  // Judged as the server last agreed, as a revoke under this rotation is: a co-lead this rotation revokes still leads
+  // there, and their unmaking, set aside here as from someone not managing the group, left every push FORBIDDEN for good.
+  requireManagedAsAgreed(db, signerOf(db, intake, r), groupId);
   if (!mayGiveWayTo(db, intake, groupId, r)) return false;
   putGroupKey(db, { ...current, is_lead: 0 });
   return true;

@@ -127,6 +127,8 @@ export interface RevokeUnmadeTold {
   readonly member: string;
   readonly group: string;
   readonly undone: boolean;
+  /** The revoke was stored (its member cut off on the server), its key change undone: the group keeps the key they held. */
+  readonly keyKept?: boolean;
 }
 
 /** A revoke of this desktop's whose push has not ended: its record stored already (the member cut off), or not yet. */
@@ -1201,8 +1203,9 @@ export class ReplicaService {
           tally.crossed.push({ user, detail });
         },
         // Told at each sync from the note (revokesUnmade), audited here once, as team.ts rotateAgain audits one it cannot make.
-        revokeUnmade: (groupId, member, group) => this.core.audit(w, { action: 'group.revoke_unmade', group_id: groupId, subject: member },
-          `${member} ✕ ${group} not made: you no longer manage the group, and your key change, never sent, was undone; an owner or admin must make it`),
+        revokeUnmade: (groupId, member, group, keyKept) => this.core.audit(w, { action: 'group.revoke_unmade', group_id: groupId, subject: member }, keyKept
+          ? `${member} ✕ ${group} made, its key change not: you no longer manage the group, and your key change, never sent, was undone; the group keeps the key ${member} held until an owner or admin changes it`
+          : `${member} ✕ ${group} not made: you no longer manage the group, and your key change, never sent, was undone; an owner or admin must make it`),
       });
       const counted = (taken: PeopleTaken): void => {
         if (taken === 'applied') tally.applied++;

@@ -10,6 +10,7 @@ import type { KeyPair } from './crypto';
 import { unwrapKey, wrapKey } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { contexts, groupKey, type GroupKey } from './keys';
+import { getGroupRow } from './store-groups';
 import { refOf } from './store-ids';
 import { keepRotatedFrom, rotatedFromOf } from './store-rotated-from';
 
@@ -21,7 +22,14 @@ export function keepKeyRotatedFrom(db: WriteDb, groupId: number, old: GroupKey, 
     version: old.version,
     wrappedKey: wrapKey(user.public_key, old.key, contexts.groupKey(group, self, old.version)),
     wrappedSecretKey: old.secret ? wrapKey(user.public_key, old.secret, contexts.groupSecretKey(group, self, old.version)) : null,
+    // Before the rotation moves it: the revision a give-way goes back to where none is agreed (replica-own-key.ts giveWayToHeld).
+    ...revisionOf(db, groupId),
   });
+}
+
+function revisionOf(db: ReadDb, groupId: number): { readonly groupRevision?: number } {
+  const row = getGroupRow(db, groupId);
+  return row === undefined ? {} : { groupRevision: row.revision };
 }
 
 /** The version `version` of `groupId` this desktop rotated from, opened; undefined when not kept. */

@@ -120,6 +120,11 @@ export function deleteGroupKeysOfUser(db: WriteDb, userId: number): void {
 }
 
 /** A rotation's new version, which always has a separate secret key. */
+/** The group row's revision alone (no trigger moves it, nothing is sequenced): a give-way back to a revision none agreed here (replica-own-key.ts). */
+export function setGroupRowRevision(db: WriteDb, groupId: number, revision: number): void {
+  db.prepare('UPDATE access_groups SET revision = ? WHERE id = ?').run(revision, groupId);
+}
+
 export function setGroupKeyVersion(db: WriteDb, groupId: number, version: number): void {
   db.prepare('UPDATE access_groups SET key_version = ?, secret_split = 1 WHERE id = ?').run(version, groupId);
 }

@@ -477,6 +477,11 @@ export interface RevokeUnmade {
   readonly userId: number;
   /** Its rotation was dropped here, its maker no longer managing the group (replica-own-key.ts giveWayToHeld), not given way to another. */
   readonly undone?: boolean;
+  /**
+   * The revoke itself was stored (its member cut off on the server) and only its rotation undone: the group stays at
+   * this key version, the one its member held, until someone who manages it rotates it (told until the version here moves past it).
+   */
+  readonly keyKeptAt?: number;
 }
 
 export function revokesUnmade(db: ReadDb): RevokeUnmade[] {
@@ -490,17 +495,24 @@ export function revokesUnmade(db: ReadDb): RevokeUnmade[] {
 export function noteRevokeUnmade(db: WriteDb, unmade: RevokeUnmade): boolean {
   const all = revokesUnmade(db);
   if (all.some((r) => r.groupId === unmade.groupId && r.userId === unmade.userId)) return false;
-  setSetting(db, REVOKES_UNMADE_KEY, JSON.stringify([...all, { groupId: unmade.groupId, userId: unmade.userId, ...(unmade.undone === true ? { undone: true } : {}) }]));
+  setSetting(db, REVOKES_UNMADE_KEY, JSON.stringify([...all, { groupId: unmade.groupId, userId: unmade.userId, ...(unmade.undone === true ? { undone: true } : {}), ...(unmade.keyKeptAt === undefined ? {} : { keyKeptAt: unmade.keyKeptAt }) }]));
   return true;
 }
 
-/** Forgets the pairs whose member no longer holds a live group's row here (revoked since, or the group gone); the rest. */
-export function forgetRevokesUnmadeSettled(db: WriteDb): RevokeUnmade[] {
+/**
+ * Forgets the pairs whose member no longer holds a live group's row here (revoked since, or the group gone), and those
+ * whose key was kept (keyKeptAt) once the group here is past that version, gone, or no longer held by `me`; the rest.
+ */
+export function forgetRevokesUnmadeSettled(db: WriteDb, me: number): RevokeUnmade[] {
   const all = revokesUnmade(db);
   const holds = db.prepare<[number, number], { one: number }>(
     'SELECT 1 AS one FROM group_keys gk JOIN access_groups g ON g.id = gk.group_id WHERE gk.group_id = ? AND gk.user_id = ? AND g.deleted_at IS NULL',
   );
-  const kept = all.filter((r) => holds.get(r.groupId, r.userId) !== undefined);
+  const version = db.prepare<[number], { key_version: number }>('SELECT key_version FROM access_groups WHERE id = ?');
+  const stands = (r: RevokeUnmade): boolean => (r.keyKeptAt === undefined
+    ? holds.get(r.groupId, r.userId) !== undefined
+    : holds.get(r.groupId, me) !== undefined && (version.get(r.groupId)?.key_version ?? Infinity) <= r.keyKeptAt);
+  const kept = all.filter(stands);
   if (kept.length !== all.length) setSetting(db, REVOKES_UNMADE_KEY, JSON.stringify(kept));
   return kept;
 }

@@ -448,10 +448,13 @@ export class TeamService {
 
   /**
    * The revokes rotateAgain could not make (noted there), or whose rotation a sync undid here (replica-own-key.ts
-   * giveWayToHeld), once those whose member no longer holds the group are forgotten: told at each sync (sync.ts revokesUnmade).
+   * giveWayToHeld), once those whose member no longer holds the group are forgotten, and those stored whose key change
+   * was undone (the key kept) once the group is past that version: told at each sync (sync.ts revokesUnmade).
    */
   async revokesUnmadeTold(): Promise<RevokeUnmadeTold[]> {
-    return this.core.write((w) => forgetRevokesUnmadeSettled(w).map((r) => ({ member: getUser(w, r.userId)?.name ?? 'a member', group: this.groupName(w, r.groupId), undone: r.undone === true })));
+    return this.core.write((w) => forgetRevokesUnmadeSettled(w, this.core.user().id).map((r) => ({
+      member: getUser(w, r.userId)?.name ?? 'a member', group: this.groupName(w, r.groupId), undone: r.undone === true, keyKept: r.keyKeptAt !== undefined,
+    })));
   }
 
   /**

@@ -64,6 +64,10 @@ describe('syncToldLines', () => {
     expect(revokesUnmadeLine([{ member: 'carol', group: 'Ops', undone: true }, { member: 'dave', group: 'Net', undone: false }, { member: 'erin', group: 'Ops', undone: true }]))
       .toBe('A revoke of yours not made: dave from Net (another rotation was kept first, and you may no longer make it again): an owner or admin must make it.'
         + ' Revokes of yours not made: carol from Ops; erin from Ops (you no longer manage the group, and your key change, never sent, was undone): an owner or admin must make them.');
+    // A revoke stored ahead of the rotation undone: made, its key change not (revoke-first-lead-unmade-stored.test.ts).
+    expect(revokesUnmadeLine([{ member: 'carol', group: 'Ops', undone: true, keyKept: true }, { member: 'erin', group: 'Ops', undone: true }]))
+      .toBe('A revoke of yours not made: erin from Ops (you no longer manage the group, and your key change, never sent, was undone): an owner or admin must make it.'
+        + ' Removed on the server, the key not changed: carol from Ops (you no longer manage the group, and your key change, never sent, was undone): what is written there stays under the key they held until an owner or admin changes it.');
   });
 
   it('tells the customers made here that went over a squatted record of their name, naming whose, after those held back (hostile review of C1)', () => {
