@@ -874,36 +874,54 @@ function grantedUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRec
   // desktop pulled the grant before it was stored (the server refuses it otherwise) and wrapped or revoked the person.
   const row = getGroupRow(db, groupId);
   if (row === undefined || row.revision <= replicaBase(db, row.uid) || groupSeq(db, groupId) <= sentSeq(db)) return undefined;
-  requireManagedAsAgreed(db, signerOf(db, intake, r), groupId);
+  const signer = signerOf(db, intake, r);
+  requireManagedAsAgreed(db, signer, groupId);
   const member = getUser(db, userId);
   if (member === undefined) return undefined;
-  const why = whyNotWrapGrant(db, intake, r, groupId, member);
+  const me = getUser(db, intake.userId);
+  // This person no longer managing the group (unmade earlier in this batch, or narrowed): their rotation gives way to the
+  // version the server holds at the batch's end (giveWayToHeld), where the grant stands: taken as it came, and wrapped
+  // again there with the others. Told as dropped and not stored, the member was missing here for good, and a later
+  // rotation of this person's dropped them again unseen.
+  if (me === undefined || !managesHere(db, { id: me.id, role: me.role }, groupId)) {
+    putGroupKey(db, {
+      group_id: groupId, user_id: userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
+      wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
+    });
+    agreeMember(db, groupId, userId, r);
+    return 'applied';
+  }
+  const why = whyNotWrapGrant(db, intake, r, groupId, member, signer);
   setReplicaBase(db, id, r.revision);
   if (why !== undefined) {
-    // Their removal goes with the rotation where this person may send it: their desktop, handed no wrap at the new
+    // Their removal goes with the rotation (this person manages the group): their desktop, handed no wrap at the new
     // version, takes a removal from a signed record only, and kept the group set aside for good without one.
-    const me = getUser(db, intake.userId);
-    const removal = me !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId);
-    if (removal) noteRevoked(db, groupId, userId, getGroupRow(db, groupId)?.key_version ?? r.keyVersion, r.revision);
-    intake.crossed(member.name, `${member.name}: granted the group "${groupNameHere(db, intake, groupId)}" elsewhere at key version ${r.keyVersion}, crossing a change of its key made here not yet sent; the new key is not given to them here (${why}): the grant dropped${removal ? ', their removal sent with the new key' : ''}; make it again if it still holds`);
+    noteRevoked(db, groupId, userId, getGroupRow(db, groupId)?.key_version ?? r.keyVersion, r.revision);
+    intake.crossed(member.name, `${member.name}: granted the group "${groupNameHere(db, intake, groupId)}" elsewhere at key version ${r.keyVersion}, crossing a change of its key made here not yet sent; the new key is not given to them here (${why}): the grant dropped, their removal sent with the new key; make it again if it still holds`);
     return 'applied';
   }
   const held = intake.ring.groups.get(groupId);
   if (held === undefined) return undefined;
-  wrapGroupFor(db, groupId, held, member, { lead: r.lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null }, intake.ring.keysSeen);
+  // The secret key only where the grant gave it and the person's role here may hold it: a demotion made here not yet
+  // sent (to codes-only in a group whose codes the server computes, to a role holding no secret key) takes it from them;
+  // wrapped as the grant did, the rotation gave them the new one, or the server refused it (FORBIDDEN) at every push.
+  wrapGroupFor(db, groupId, held, member, { lead: r.lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null && needsSecretKeyIn(db, member, groupId) }, intake.ring.keysSeen);
   noteAgreedMembers(db, [{ id, state: memberStateOf(r) }]);
   setMemberRevision(db, groupId, userId, r.revision + 1);
   return 'applied';
 }
 
 /** Why this desktop cannot wrap its unsent rotation's key for `member` as grant `r` gave them the old one, or undefined. */
-function whyNotWrapGrant(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, member: UserRow): string | undefined {
+function whyNotWrapGrant(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, member: UserRow, signer: PeopleSigner): string | undefined {
   const me = getUser(db, intake.userId);
   const held = intake.ring.groups.get(groupId);
   if (member.disabled_at !== null) return 'they are disabled here';
-  if (me === undefined || !managesHere(db, { id: me.id, role: me.role }, groupId)) return 'this desktop\'s person no longer manages the group';
+  // Its signer managed the group as last agreed only (removed, unmade or narrowed here, not sent): the new key is never
+  // given on the word of someone this desktop's change takes the group's management from.
+  if (!managesHere(db, signer, groupId)) return `granted by ${getUser(db, signer.id)?.name ?? 'someone'}, whom a change made here not yet sent stops managing the group`;
+  if (me === undefined) return 'this desktop\'s person is not known here';
   if (held === undefined || held.version !== getGroupRow(db, groupId)?.key_version) return 'this desktop does not hold the group\'s key at its version';
-  if (r.wrappedSecretKey !== null && (held.secret === undefined || !mayHoldSecretKeyIn(rolePermissions(db, me.role), groupServerCodes(db, groupId)))) {
+  if (r.wrappedSecretKey !== null && needsSecretKeyIn(db, member, groupId) && (held.secret === undefined || !mayHoldSecretKeyIn(rolePermissions(db, me.role), groupServerCodes(db, groupId)))) {
     return 'the grant gave the secret key, which this desktop\'s person does not hold or may not give';
   }
   try {
