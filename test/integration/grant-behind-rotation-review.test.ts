@@ -62,6 +62,38 @@ describe('a grant from elsewhere under a rotation waiting here, reviewed', () =>
     expect(recordsOf(rotation, group, ozUid)).toEqual([{ keyVersion: 2, revoked: false, secret: false }]);
   });
 
+  it('gives no secret key of a server-codes group to someone demoted here, not sent, to codes-only', async () => {
+    const { clock, files, netId } = await newPeopleWorld({
+      people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician' }],
+      members: [MEMBER],
+      desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'lead', name: LEAD, password: LEAD_PASSWORD }],
+      beforeCopies: async (file, clock, groupId) => {
+        const s = await Vault.open(file, clock).signIn(OWNER, PASSWORD);
+        await s.team.setServerCodes(groupId, true, await s.team.groupRevision(groupId));
+        await s.close();
+      },
+    });
+    const [ownerFile = '', leadFile = ''] = files;
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
+    await owner.team.changeRole(OTHER, 'codes_only', await owner.team.userRevision(OTHER));
+    await owner.close();
+    const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
+    await lead.team.grant(netId, OTHER, false, await lead.team.groupRevision(netId));
+    const grant = await lead.replica.outgoing();
+    await lead.close();
+
+    const again = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    const ozUid = userUidIn(ownerFile, OTHER);
+    await again.replica.apply(wire(grant), { hold: true, caughtUp: true });
+    const rotation = await again.replica.outgoing();
+    await again.close();
+    const group = groupUidIn(ownerFile, netId);
+    const held = groupVersion(ownerFile, netId) ?? 0;
+    expect(recordsOf(grant, group, ozUid)).toEqual([{ keyVersion: held - 1, revoked: false, secret: true }]);
+    expect(recordsOf(rotation, group, ozUid)).toEqual([{ keyVersion: held, revoked: false, secret: false }]);
+  });
+
   it('gives nothing on the word of a lead this desktop removed, told, their grantee\'s removal sent', async () => {
     const { clock, files, netId } = await newPeopleWorld({
       people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician' }, { name: PAT, role: 'team_lead' }],
