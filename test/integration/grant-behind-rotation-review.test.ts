@@ -126,6 +126,35 @@ describe('a grant from elsewhere under a rotation waiting here, reviewed', () =>
     expect({ version, removal: recordsOf(rotation, groupUidIn(ownerFile, netId), ozUid) }).toEqual({ version: 3, removal: [{ keyVersion: 1, revoked: true, secret: false }] });
   });
 
+  it('gives the member this desktop revokes nothing for a change of theirs made elsewhere before the revoke landed', async () => {
+    const { clock, files, netId } = await newPeopleWorld({
+      people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician' }],
+      members: [MEMBER],
+      desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'lead', name: LEAD, password: LEAD_PASSWORD }],
+    });
+    const [ownerFile = '', leadFile = ''] = files;
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
+    await owner.close();
+    // The lead, not yet told, makes mo a lead and unmakes him: his membership's record two revisions up, at the version held.
+    const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
+    await lead.team.setLead(netId, MEMBER, true, await lead.team.memberRevision(netId, MEMBER));
+    await lead.team.setLead(netId, MEMBER, false, await lead.team.memberRevision(netId, MEMBER));
+    const changed = await lead.replica.outgoing();
+    await lead.close();
+
+    const again = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    const moUid = userUidIn(ownerFile, MEMBER);
+    const taken = await again.replica.apply(wire(changed), { hold: true, caughtUp: true });
+    const rotation = await again.replica.outgoing();
+    await again.close();
+    const group = groupUidIn(ownerFile, netId);
+    const lifted = changed.batch.records.flatMap((r) => (r.kind === 'member' && r.group === group && r.user === moUid ? [r.revision] : []));
+    const revoke = rotation.batch.records.flatMap((r) => (r.kind === 'member' && r.group === group && r.user === moUid ? [{ revoked: r.revoked, above: r.revision > Math.max(...lifted) }] : []));
+    // The revoke, the later decision, goes above his record; no wrap of the new key is his.
+    expect({ crossed: taken.crossed, revoke }).toEqual({ crossed: [], revoke: [{ revoked: true, above: true }] });
+  });
+
   it('keeps a grant met after this person\'s own unmaking in the batch: their rotation gives way, the grant stands', async () => {
     const { clock, files, netId } = await newPeopleWorld({
       people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician' }, { name: PAT, role: 'team_lead' }],
