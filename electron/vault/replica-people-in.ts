@@ -844,7 +844,8 @@ function regrantedOverStoredRevoke(db: WriteDb, intake: PeopleIntake, r: MemberR
   if (held === undefined || member === undefined || me === undefined || member.disabled_at !== null || held.version !== getGroupRow(db, groupId)?.key_version) return false;
   if (r.wrappedSecretKey !== null && (held.secret === undefined || !mayHoldSecretKeyIn(rolePermissions(db, me.role), groupServerCodes(db, groupId)))) return false;
   requireManages(db, signerOf(db, intake, r), groupId);
-  wrapGroupFor(db, groupId, held, member, { lead: r.lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null }, intake.ring.keysSeen);
+  // The secret key only where the role here may hold it (a demotion made here not sent takes it: grantedUnderOwnRotation).
+  wrapGroupFor(db, groupId, held, member, { lead: r.lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null && needsSecretKeyIn(db, member, groupId) }, intake.ring.keysSeen);
   forgetRevokedMember(db, groupId, userId);
   setReplicaBase(db, uidBytes(r.id), r.revision);
   noteAgreedMembers(db, [{ id: uidBytes(r.id), state: memberStateOf(r) }]);
