@@ -876,7 +876,9 @@ function grantedUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRec
   const row = getGroupRow(db, groupId);
   if (row === undefined || row.revision <= replicaBase(db, row.uid) || groupSeq(db, groupId) <= sentSeq(db)) return undefined;
   const signer = signerOf(db, intake, r);
-  requireManagedAsAgreed(db, signer, groupId);
+  // An owner or admin as last agreed, narrowed here not sent, managed the group as the server held it: their grant is
+  // told and its grantee's removal sent (whyNotWrapGrant). Set aside (VAULT_TAMPERED), the rotation dropped them unseen.
+  if (!heldAllGroupsAsAgreed(db, signer)) requireManagedAsAgreed(db, signer, groupId);
   const member = getUser(db, userId);
   if (member === undefined) return undefined;
   const me = getUser(db, intake.userId);
@@ -910,6 +912,13 @@ function grantedUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRec
   noteAgreedMembers(db, [{ id, state: memberStateOf(r) }]);
   setMemberRevision(db, groupId, userId, r.revision + 1);
   return 'applied';
+}
+
+/** Whether `signer` held every group as the server last agreed with this desktop (an owner or admin, not disabled). */
+function heldAllGroupsAsAgreed(db: WriteDb, signer: PeopleSigner): boolean {
+  const user = getUser(db, signer.id);
+  const agreed = user === undefined ? undefined : agreedUser(db, user.uid);
+  return agreed !== undefined && !agreed.disabled && holdsAllGroups(agreed.role);
 }
 
 /** Why this desktop cannot wrap its unsent rotation's key for `member` as grant `r` gave them the old one, or undefined. */

@@ -12,7 +12,7 @@ import { Vault } from '../../electron/vault/vault';
 import type { Outgoing } from '../../electron/vault/replica-service';
 import { userUidIn } from '../support/revoke-first';
 import { groupUidIn } from '../support/team-desktops';
-import { groupVersion, LEAD, LEAD_PASSWORD, MEMBER, newPeopleWorld, OTHER, OWNER, PASSWORD, wire } from '../support/people-world';
+import { ADMIN, ADMIN_PASSWORD, groupVersion, LEAD, LEAD_PASSWORD, MEMBER, newPeopleWorld, OTHER, OWNER, PASSWORD, wire } from '../support/people-world';
 
 const PAT = 'pat';
 
@@ -153,6 +153,33 @@ describe('a grant from elsewhere under a rotation waiting here, reviewed', () =>
     const revoke = rotation.batch.records.flatMap((r) => (r.kind === 'member' && r.group === group && r.user === moUid ? [{ revoked: r.revoked, above: r.revision > Math.max(...lifted) }] : []));
     // The revoke, the later decision, goes above his record; no wrap of the new key is his.
     expect({ crossed: taken.crossed, revoke }).toEqual({ crossed: [], revoke: [{ revoked: true, above: true }] });
+  });
+
+  it('tells a grant by an admin this desktop demoted, not sent, and sends the grantee\'s removal: not set aside', async () => {
+    const { clock, files, netId } = await newPeopleWorld({
+      people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician' }, { name: ADMIN, role: 'admin', password: ADMIN_PASSWORD }],
+      members: [MEMBER],
+      desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }],
+    });
+    const [ownerFile = '', adminFile = ''] = files;
+    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
+    await owner.team.changeRole(ADMIN, 'technician', await owner.team.userRevision(ADMIN));
+    await owner.close();
+    const admin = await Vault.open(adminFile, clock).signIn(ADMIN, ADMIN_PASSWORD);
+    await admin.team.grant(netId, OTHER, false, await admin.team.groupRevision(netId));
+    const grant = await admin.replica.outgoing();
+    await admin.close();
+
+    const again = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
+    const ozUid = userUidIn(ownerFile, OTHER);
+    const taken = await again.replica.apply(wire(grant), { hold: true, caughtUp: true });
+    const rotation = await again.replica.outgoing();
+    await again.close();
+    // Set aside, the grant was dropped by the rotation unseen, and oz's desktop kept the group set aside for want of a removal.
+    expect({ held: taken.held.map((h) => h.kind), told: taken.crossed.map((c) => c.user) }).toEqual({ held: [], told: [OTHER] });
+    expect(taken.crossed[0]?.detail).toMatch(/granted by ada, whom a change made here not yet sent stops managing the group/);
+    expect(recordsOf(rotation, groupUidIn(ownerFile, netId), ozUid)).toEqual([{ keyVersion: 1, revoked: true, secret: false }]);
   });
 
   it('keeps a grant met after this person\'s own unmaking in the batch: their rotation gives way, the grant stands', async () => {
