@@ -863,8 +863,10 @@ function regrantedOverStoredRevoke(db: WriteDb, intake: PeopleIntake, r: MemberR
  * which a later revoke replaced, wraps nobody), of someone holding no wrap here and with no revoke of theirs noted here
  * (this desktop's revoke is the later decision: raiseNotedRevoke), signed by someone managing the group as last agreed
  * (requireManagedAsAgreed). Where this desktop cannot wrap them (the person disabled here or their key not vouched for,
- * its person no longer managing the group, a secret key it does not hold or may not give), the grant goes with the
- * rotation, told (user.crossed), and, where this person manages the group still, their signed removal with it (noteRevoked).
+ * a secret key it does not hold or may not give, a signer its own unsent change stops managing the group), the grant
+ * goes with the rotation, told (user.crossed), and their signed removal with it (noteRevoked). This person no longer
+ * managing the group, their rotation gives way (giveWayToHeld): the grant is taken as it came. The secret key is wrapped
+ * only where the grant gave it and the person's role here may hold it.
  * undefined: not such a grant.
  */
 function grantedUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number): PeopleTaken | undefined {
