@@ -853,7 +853,8 @@ function regrantedOverStoredRevoke(db: WriteDb, intake: PeopleIntake, r: MemberR
   if (held === undefined || member === undefined || me === undefined || member.disabled_at !== null || held.version !== getGroupRow(db, groupId)?.key_version) return false;
   if (r.wrappedSecretKey !== null && (held.secret === undefined || !mayHoldSecretKeyIn(rolePermissions(db, me.role), groupServerCodes(db, groupId)))) return false;
   requireManages(db, signerOf(db, intake, r), groupId);
-  wrapGroupFor(db, groupId, held, member, { lead: r.lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null }, intake.ring.keysSeen);
+  // The secret key only where the role here may hold it (a demotion made here not sent takes it: grantedUnderOwnRotation).
+  wrapGroupFor(db, groupId, held, member, { lead: r.lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null && needsSecretKeyIn(db, member, groupId) }, intake.ring.keysSeen);
   forgetRevokedMember(db, groupId, userId);
   setReplicaBase(db, uidBytes(r.id), r.revision);
   noteAgreedMembers(db, [{ id: uidBytes(r.id), state: memberStateOf(r) }]);
@@ -871,8 +872,10 @@ function regrantedOverStoredRevoke(db: WriteDb, intake: PeopleIntake, r: MemberR
  * which a later revoke replaced, wraps nobody), of someone holding no wrap here and with no revoke of theirs noted here
  * (this desktop's revoke is the later decision: raiseNotedRevoke), signed by someone managing the group as last agreed
  * (requireManagedAsAgreed). Where this desktop cannot wrap them (the person disabled here or their key not vouched for,
- * its person no longer managing the group, a secret key it does not hold or may not give), the grant goes with the
- * rotation, told (user.crossed), and, where this person manages the group still, their signed removal with it (noteRevoked).
+ * a secret key it does not hold or may not give, a signer its own unsent change stops managing the group), the grant
+ * goes with the rotation, told (user.crossed), and their signed removal with it (noteRevoked). This person no longer
+ * managing the group, their rotation gives way (giveWayToHeld): the grant is taken as it came. The secret key is wrapped
+ * only where the grant gave it and the person's role here may hold it.
  * undefined: not such a grant.
  */
 function grantedUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, userId: number): PeopleTaken | undefined {
@@ -883,36 +886,63 @@ function grantedUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRec
   // desktop pulled the grant before it was stored (the server refuses it otherwise) and wrapped or revoked the person.
   const row = getGroupRow(db, groupId);
   if (row === undefined || row.revision <= replicaBase(db, row.uid) || groupSeq(db, groupId) <= sentSeq(db)) return undefined;
-  requireManagedAsAgreed(db, signerOf(db, intake, r), groupId);
+  const signer = signerOf(db, intake, r);
+  // An owner or admin as last agreed, narrowed here not sent, managed the group as the server held it: their grant is
+  // told and its grantee's removal sent (whyNotWrapGrant). Set aside (VAULT_TAMPERED), the rotation dropped them unseen.
+  if (!heldAllGroupsAsAgreed(db, signer)) requireManagedAsAgreed(db, signer, groupId);
   const member = getUser(db, userId);
   if (member === undefined) return undefined;
-  const why = whyNotWrapGrant(db, intake, r, groupId, member);
+  const me = getUser(db, intake.userId);
+  // This person no longer managing the group (unmade earlier in this batch, or narrowed): their rotation gives way to the
+  // version the server holds at the batch's end (giveWayToHeld), where the grant stands: taken as it came, and wrapped
+  // again there with the others. Told as dropped and not stored, the member was missing here for good, and a later
+  // rotation of this person's dropped them again unseen.
+  if (me === undefined || !managesHere(db, { id: me.id, role: me.role }, groupId)) {
+    putGroupKey(db, {
+      group_id: groupId, user_id: userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
+      wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
+    });
+    agreeMember(db, groupId, userId, r);
+    return 'applied';
+  }
+  const why = whyNotWrapGrant(db, intake, r, groupId, member, signer);
   setReplicaBase(db, id, r.revision);
   if (why !== undefined) {
-    // Their removal goes with the rotation where this person may send it: their desktop, handed no wrap at the new
+    // Their removal goes with the rotation (this person manages the group): their desktop, handed no wrap at the new
     // version, takes a removal from a signed record only, and kept the group set aside for good without one.
-    const me = getUser(db, intake.userId);
-    const removal = me !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId);
-    if (removal) noteRevoked(db, groupId, userId, getGroupRow(db, groupId)?.key_version ?? r.keyVersion, r.revision);
-    intake.crossed(member.name, `${member.name}: granted the group "${groupNameHere(db, intake, groupId)}" elsewhere at key version ${r.keyVersion}, crossing a change of its key made here not yet sent; the new key is not given to them here (${why}): the grant dropped${removal ? ', their removal sent with the new key' : ''}; make it again if it still holds`);
+    noteRevoked(db, groupId, userId, getGroupRow(db, groupId)?.key_version ?? r.keyVersion, r.revision);
+    intake.crossed(member.name, `${member.name}: granted the group "${groupNameHere(db, intake, groupId)}" elsewhere at key version ${r.keyVersion}, crossing a change of its key made here not yet sent; the new key is not given to them here (${why}): the grant dropped, their removal sent with the new key; make it again if it still holds`);
     return 'applied';
   }
   const held = intake.ring.groups.get(groupId);
   if (held === undefined) return undefined;
-  wrapGroupFor(db, groupId, held, member, { lead: r.lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null }, intake.ring.keysSeen);
+  // The secret key only where the grant gave it and the person's role here may hold it: a demotion made here not yet
+  // sent (to codes-only in a group whose codes the server computes, to a role holding no secret key) takes it from them;
+  // wrapped as the grant did, the rotation gave them the new one, or the server refused it (FORBIDDEN) at every push.
+  wrapGroupFor(db, groupId, held, member, { lead: r.lead, byRole: r.byRole, secret: r.wrappedSecretKey !== null && needsSecretKeyIn(db, member, groupId) }, intake.ring.keysSeen);
   noteAgreedMembers(db, [{ id, state: memberStateOf(r) }]);
   setMemberRevision(db, groupId, userId, r.revision + 1);
   return 'applied';
 }
 
+/** Whether `signer` held every group as the server last agreed with this desktop (an owner or admin, not disabled). */
+function heldAllGroupsAsAgreed(db: WriteDb, signer: PeopleSigner): boolean {
+  const user = getUser(db, signer.id);
+  const agreed = user === undefined ? undefined : agreedUser(db, user.uid);
+  return agreed !== undefined && !agreed.disabled && holdsAllGroups(agreed.role);
+}
+
 /** Why this desktop cannot wrap its unsent rotation's key for `member` as grant `r` gave them the old one, or undefined. */
-function whyNotWrapGrant(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, member: UserRow): string | undefined {
+function whyNotWrapGrant(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number, member: UserRow, signer: PeopleSigner): string | undefined {
   const me = getUser(db, intake.userId);
   const held = intake.ring.groups.get(groupId);
   if (member.disabled_at !== null) return 'they are disabled here';
-  if (me === undefined || !managesHere(db, { id: me.id, role: me.role }, groupId)) return 'this desktop\'s person no longer manages the group';
+  // Its signer managed the group as last agreed only (removed, unmade or narrowed here, not sent): the new key is never
+  // given on the word of someone this desktop's change takes the group's management from.
+  if (!managesHere(db, signer, groupId)) return `granted by ${getUser(db, signer.id)?.name ?? 'someone'}, whom a change made here not yet sent stops managing the group`;
+  if (me === undefined) return 'this desktop\'s person is not known here';
   if (held === undefined || held.version !== getGroupRow(db, groupId)?.key_version) return 'this desktop does not hold the group\'s key at its version';
-  if (r.wrappedSecretKey !== null && (held.secret === undefined || !mayHoldSecretKeyIn(rolePermissions(db, me.role), groupServerCodes(db, groupId)))) {
+  if (r.wrappedSecretKey !== null && needsSecretKeyIn(db, member, groupId) && (held.secret === undefined || !mayHoldSecretKeyIn(rolePermissions(db, me.role), groupServerCodes(db, groupId)))) {
     return 'the grant gave the secret key, which this desktop\'s person does not hold or may not give';
   }
   try {
