@@ -11,6 +11,7 @@ import { Vault } from '../../electron/vault/vault';
 import type { Outgoing } from '../../electron/vault/replica-service';
 import { userUidIn } from '../support/revoke-first';
 import { groupUidIn } from '../support/team-desktops';
+import { grantTakenUnderOwnersChange } from '../support/grant-under-rotation';
 import { ADMIN, ADMIN_PASSWORD, groupVersion, LEAD, LEAD_PASSWORD, MEMBER, newPeopleWorld, OTHER, OWNER, PASSWORD, wire } from '../support/people-world';
 
 const OTHER_PASSWORD = 'oz joins the network team';
@@ -27,31 +28,21 @@ function only(out: Outgoing, keep: (r: Outgoing['batch']['records'][number]) => 
 
 describe('a grant made elsewhere under a rotation waiting here', () => {
   it('is wrapped again at the rotation\'s version, and the granted person opens the group under it', async () => {
-    const { clock, files, netId } = await newPeopleWorld({
+    const world = await newPeopleWorld({
       people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician', password: OTHER_PASSWORD }],
       members: [MEMBER],
       desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'lead', name: LEAD, password: LEAD_PASSWORD }, { label: 'oz', name: OTHER, password: OTHER_PASSWORD }],
     });
-    const [ownerFile = '', leadFile = '', ozFile = ''] = files;
-    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
-    await owner.close();
-    const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.grant(netId, OTHER, false, await lead.team.groupRevision(netId));
-    const grant = await lead.replica.outgoing();
-    await lead.close();
-
-    const again = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    const ozUid = userUidIn(ownerFile, OTHER);
+    const { clock, files, netId } = world;
+    const [ownerFile = '', , ozFile = ''] = files;
+    const { grant, taken, rotation, members, ozUid, group } = await grantTakenUnderOwnersChange(world, async (owner) => {
+      await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
+    });
     const ownerUid = userUidIn(ownerFile, OWNER);
-    const taken = await again.replica.apply(wire(grant), { hold: true, caughtUp: true });
-    const rotation = await again.replica.outgoing();
-    const members = (await again.team.members(netId)).map((m) => m.name).sort();
-    await again.close();
     expect({ version: groupVersion(ownerFile, netId), members, crossed: taken.crossed, held: taken.held }).toEqual({ version: 2, members: [OTHER, OWNER, LEAD].sort(), crossed: [], held: [] });
     // The rotation carries oz, wrapped at its version by the owner: the grant, one revision above it.
-    expect(wrapsOf(grant, groupUidIn(ownerFile, netId), ozUid)).toEqual([{ keyVersion: 1, author: expect.any(String) as string }]);
-    expect(wrapsOf(rotation, groupUidIn(ownerFile, netId), ozUid)).toEqual([{ keyVersion: 2, author: ownerUid }]);
+    expect(wrapsOf(grant, group, ozUid)).toEqual([{ keyVersion: 1, author: expect.any(String) as string }]);
+    expect(wrapsOf(rotation, group, ozUid)).toEqual([{ keyVersion: 2, author: ownerUid }]);
 
     // oz's desktop takes the grant, then the rotation: the entry opens under the new key.
     const oz = await Vault.open(ozFile, clock).signIn(OTHER, OTHER_PASSWORD);
@@ -98,33 +89,22 @@ describe('a grant made elsewhere under a rotation waiting here', () => {
   });
 
   it('drops a grant of someone disabled here, told, and sends no key for them', async () => {
-    const { clock, files, netId } = await newPeopleWorld({
+    const world = await newPeopleWorld({
       people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician' }],
       members: [MEMBER],
       desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'lead', name: LEAD, password: LEAD_PASSWORD }],
     });
-    const [ownerFile = '', leadFile = ''] = files;
-    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
-    await owner.team.disableUser(OTHER, await owner.team.userRevision(OTHER));
-    await owner.close();
-    const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.grant(netId, OTHER, false, await lead.team.groupRevision(netId));
-    const grant = await lead.replica.outgoing();
-    await lead.close();
-
-    const again = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    const ozUid = userUidIn(ownerFile, OTHER);
-    const taken = await again.replica.apply(wire(grant), { hold: true, caughtUp: true });
-    const rotation = await again.replica.outgoing();
-    const members = (await again.team.members(netId)).map((m) => m.name).sort();
-    await again.close();
+    const { netId } = world;
+    const { taken, rotation, members, ozUid, group } = await grantTakenUnderOwnersChange(world, async (owner) => {
+      await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
+      await owner.team.disableUser(OTHER, await owner.team.userRevision(OTHER));
+    });
     expect({ members, held: taken.held }).toEqual({ members: [LEAD, OWNER].sort(), held: [] });
     expect(taken.crossed.map((c) => c.user)).toEqual([OTHER]);
     expect(taken.crossed[0]?.detail).toMatch(/they are disabled here\): the grant dropped, their removal sent with the new key/);
-    expect(wrapsOf(rotation, groupUidIn(ownerFile, netId), ozUid)).toEqual([]);
+    expect(wrapsOf(rotation, group, ozUid)).toEqual([]);
     // Their removal goes with it, signed at the version the grant gave, so a desktop of theirs is cut off, not left holding the group set aside.
-    const removals = rotation.batch.records.flatMap((r) => (r.kind === 'member' && r.group === groupUidIn(ownerFile, netId) && r.user === ozUid && r.revoked ? [r.keyVersion] : []));
+    const removals = rotation.batch.records.flatMap((r) => (r.kind === 'member' && r.group === group && r.user === ozUid && r.revoked ? [r.keyVersion] : []));
     expect(removals).toEqual([1]);
   });
 });

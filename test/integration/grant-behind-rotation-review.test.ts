@@ -12,6 +12,7 @@ import { Vault } from '../../electron/vault/vault';
 import type { Outgoing } from '../../electron/vault/replica-service';
 import { userUidIn } from '../support/revoke-first';
 import { groupUidIn } from '../support/team-desktops';
+import { grantTakenUnderOwnersChange } from '../support/grant-under-rotation';
 import { ADMIN, ADMIN_PASSWORD, groupVersion, LEAD, LEAD_PASSWORD, MEMBER, newPeopleWorld, OTHER, OWNER, PASSWORD, wire } from '../support/people-world';
 
 const PAT = 'pat';
@@ -34,36 +35,25 @@ function recordsOf(out: Outgoing, group: string, uid: string): Array<{ keyVersio
 
 describe('a grant from elsewhere under a rotation waiting here, reviewed', () => {
   it('gives no secret key to someone demoted here, not sent, to a role that holds none', async () => {
-    const { clock, files, netId } = await newPeopleWorld({
+    const world = await newPeopleWorld({
       people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician' }],
       members: [MEMBER],
       desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'lead', name: LEAD, password: LEAD_PASSWORD }],
     });
-    const [ownerFile = '', leadFile = ''] = files;
-    // The owner revokes mo and makes oz an auditor (no secret keys), offline.
-    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
-    await owner.team.changeRole(OTHER, 'auditor', await owner.team.userRevision(OTHER));
-    await owner.close();
-    // The lead, holding oz a technician still, grants him Network with its secret key.
-    const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.grant(netId, OTHER, false, await lead.team.groupRevision(netId));
-    const grant = await lead.replica.outgoing();
-    await lead.close();
-
-    const again = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    const ozUid = userUidIn(ownerFile, OTHER);
-    await again.replica.apply(wire(grant), { hold: true, caughtUp: true });
-    const rotation = await again.replica.outgoing();
-    await again.close();
-    const group = groupUidIn(ownerFile, netId);
+    const { netId } = world;
+    // The owner revokes mo and makes oz an auditor (no secret keys), offline; the lead, holding oz a technician still,
+    // grants him Network with its secret key.
+    const { grant, rotation, ozUid, group } = await grantTakenUnderOwnersChange(world, async (owner) => {
+      await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
+      await owner.team.changeRole(OTHER, 'auditor', await owner.team.userRevision(OTHER));
+    });
     expect(recordsOf(grant, group, ozUid)).toEqual([{ keyVersion: 1, revoked: false, secret: true }]);
     // Carried, the list key only: the demotion the rotation goes with takes the secret key from him.
     expect(recordsOf(rotation, group, ozUid)).toEqual([{ keyVersion: 2, revoked: false, secret: false }]);
   });
 
   it('gives no secret key of a server-codes group to someone demoted here, not sent, to codes-only', async () => {
-    const { clock, files, netId } = await newPeopleWorld({
+    const world = await newPeopleWorld({
       people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician' }],
       members: [MEMBER],
       desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'lead', name: LEAD, password: LEAD_PASSWORD }],
@@ -73,57 +63,35 @@ describe('a grant from elsewhere under a rotation waiting here, reviewed', () =>
         await s.close();
       },
     });
-    const [ownerFile = '', leadFile = ''] = files;
-    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
-    await owner.team.changeRole(OTHER, 'codes_only', await owner.team.userRevision(OTHER));
-    await owner.close();
-    const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.grant(netId, OTHER, false, await lead.team.groupRevision(netId));
-    const grant = await lead.replica.outgoing();
-    await lead.close();
-
-    const again = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    const ozUid = userUidIn(ownerFile, OTHER);
-    await again.replica.apply(wire(grant), { hold: true, caughtUp: true });
-    const rotation = await again.replica.outgoing();
-    await again.close();
-    const group = groupUidIn(ownerFile, netId);
-    const held = groupVersion(ownerFile, netId) ?? 0;
+    const { netId } = world;
+    const { grant, rotation, ozUid, group } = await grantTakenUnderOwnersChange(world, async (owner) => {
+      await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
+      await owner.team.changeRole(OTHER, 'codes_only', await owner.team.userRevision(OTHER));
+    });
+    const held = groupVersion(world.files[0] ?? '', netId) ?? 0;
     expect(recordsOf(grant, group, ozUid)).toEqual([{ keyVersion: held - 1, revoked: false, secret: true }]);
     expect(recordsOf(rotation, group, ozUid)).toEqual([{ keyVersion: held, revoked: false, secret: false }]);
   });
 
   it('gives nothing on the word of a lead this desktop removed, told, their grantee\'s removal sent', async () => {
-    const { clock, files, netId } = await newPeopleWorld({
+    const world = await newPeopleWorld({
       people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician' }, { name: PAT, role: 'team_lead' }],
       members: [MEMBER, PAT],
       desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'lead', name: LEAD, password: LEAD_PASSWORD }],
     });
-    const [ownerFile = '', leadFile = ''] = files;
-    // The owner makes pat a lead, then revokes mo and lena, offline: one key change past both waits.
-    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    await owner.team.setLead(netId, PAT, true, await owner.team.memberRevision(netId, PAT));
-    await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
-    await owner.team.revoke(netId, LEAD, await owner.team.memberRevision(netId, LEAD));
-    await owner.close();
-    // Lena, not yet told, grants oz Network at the version the server holds.
-    const lead = await Vault.open(leadFile, clock).signIn(LEAD, LEAD_PASSWORD);
-    await lead.team.grant(netId, OTHER, false, await lead.team.groupRevision(netId));
-    const grant = await lead.replica.outgoing();
-    await lead.close();
-
-    const again = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    const ozUid = userUidIn(ownerFile, OTHER);
-    const taken = await again.replica.apply(wire(grant), { hold: true, caughtUp: true });
-    const rotation = await again.replica.outgoing();
-    const members = (await again.team.members(netId)).map((m) => m.name).sort();
-    await again.close();
-    const version = groupVersion(ownerFile, netId) ?? 0;
+    const { netId } = world;
+    // The owner makes pat a lead, then revokes mo and lena, offline: one key change past both waits. Lena, not yet told,
+    // grants oz Network at the version the server holds.
+    const { taken, rotation, members, ozUid, group } = await grantTakenUnderOwnersChange(world, async (owner) => {
+      await owner.team.setLead(netId, PAT, true, await owner.team.memberRevision(netId, PAT));
+      await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
+      await owner.team.revoke(netId, LEAD, await owner.team.memberRevision(netId, LEAD));
+    });
+    const version = groupVersion(world.files[0] ?? '', netId) ?? 0;
     expect({ members, held: taken.held, told: taken.crossed.map((c) => c.user) }).toEqual({ members: [OWNER, PAT].sort(), held: [], told: [OTHER] });
     expect(taken.crossed[0]?.detail).toMatch(/granted by lena, whom a change made here not yet sent stops managing the group\): the grant dropped, their removal sent/);
     // Signed at the version the server holds, ahead of the rotation (replica-people.ts agreedVersion).
-    expect({ version, removal: recordsOf(rotation, groupUidIn(ownerFile, netId), ozUid) }).toEqual({ version: 3, removal: [{ keyVersion: 1, revoked: true, secret: false }] });
+    expect({ version, removal: recordsOf(rotation, group, ozUid) }).toEqual({ version: 3, removal: [{ keyVersion: 1, revoked: true, secret: false }] });
   });
 
   it('gives the member this desktop revokes nothing for a change of theirs made elsewhere before the revoke landed', async () => {
@@ -156,30 +124,20 @@ describe('a grant from elsewhere under a rotation waiting here, reviewed', () =>
   });
 
   it('tells a grant by an admin this desktop demoted, not sent, and sends the grantee\'s removal: not set aside', async () => {
-    const { clock, files, netId } = await newPeopleWorld({
+    const world = await newPeopleWorld({
       people: [{ name: MEMBER, role: 'technician' }, { name: OTHER, role: 'technician' }, { name: ADMIN, role: 'admin', password: ADMIN_PASSWORD }],
       members: [MEMBER],
       desktops: [{ label: 'owner', name: OWNER, password: PASSWORD }, { label: 'admin', name: ADMIN, password: ADMIN_PASSWORD }],
     });
-    const [ownerFile = '', adminFile = ''] = files;
-    const owner = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
-    await owner.team.changeRole(ADMIN, 'technician', await owner.team.userRevision(ADMIN));
-    await owner.close();
-    const admin = await Vault.open(adminFile, clock).signIn(ADMIN, ADMIN_PASSWORD);
-    await admin.team.grant(netId, OTHER, false, await admin.team.groupRevision(netId));
-    const grant = await admin.replica.outgoing();
-    await admin.close();
-
-    const again = await Vault.open(ownerFile, clock).signIn(OWNER, PASSWORD);
-    const ozUid = userUidIn(ownerFile, OTHER);
-    const taken = await again.replica.apply(wire(grant), { hold: true, caughtUp: true });
-    const rotation = await again.replica.outgoing();
-    await again.close();
+    const { netId } = world;
+    const { taken, rotation, ozUid, group } = await grantTakenUnderOwnersChange(world, async (owner) => {
+      await owner.team.revoke(netId, MEMBER, await owner.team.memberRevision(netId, MEMBER));
+      await owner.team.changeRole(ADMIN, 'technician', await owner.team.userRevision(ADMIN));
+    }, { name: ADMIN, password: ADMIN_PASSWORD });
     // Set aside, the grant was dropped by the rotation unseen, and oz's desktop kept the group set aside for want of a removal.
     expect({ held: taken.held.map((h) => h.kind), told: taken.crossed.map((c) => c.user) }).toEqual({ held: [], told: [OTHER] });
     expect(taken.crossed[0]?.detail).toMatch(/granted by ada, whom a change made here not yet sent stops managing the group/);
-    expect(recordsOf(rotation, groupUidIn(ownerFile, netId), ozUid)).toEqual([{ keyVersion: 1, revoked: true, secret: false }]);
+    expect(recordsOf(rotation, group, ozUid)).toEqual([{ keyVersion: 1, revoked: true, secret: false }]);
   });
 
   it('keeps a grant met after this person\'s own unmaking in the batch: their rotation gives way, the grant stands', async () => {
