@@ -16,7 +16,7 @@ import { needsSecretKeyIn, openHeldGroupKey, wrapGroupFor } from './group-keys';
 import { uidText } from './ids';
 import type { GroupKey } from './keys';
 import { memberRecordId, type MemberRecord } from '../../shared/sync/records';
-import { bin, groupNameHere, sha256Hex, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
+import { groupNameHere, keyRowOf, sha256Hex, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
 import { openKeyRotatedFrom } from './rotated-from-keys';
 import { carryScopeKeysBack } from './scope-key-history';
 import { ownDevices } from './store-device';
@@ -35,10 +35,7 @@ import { getUser } from './store-users';
  * it; a wrap that does not open is the record's fault (VAULT_TAMPERED), never stored.
  */
 export function openOwnWrap(db: WriteDb, intake: PeopleIntake, groupId: number, wrap: MemberRecord): { readonly held: GroupKeyRow; readonly key: GroupKey } {
-  const held = {
-    group_id: groupId, user_id: intake.userId, key_version: wrap.keyVersion, wrapped_key: bin(wrap.wrappedKey), is_lead: wrap.lead ? 1 : 0,
-    wrapped_secret_key: wrap.wrappedSecretKey === null ? null : bin(wrap.wrappedSecretKey), by_role: wrap.byRole ? 1 : 0,
-  };
+  const held = keyRowOf(groupId, intake.userId, wrap);
   try {
     return { held, key: openHeldGroupKey(db, intake.ring.keyPair, intake.userId, { ...held, secret_split: 1 }) };
   } catch {

@@ -11,13 +11,13 @@ import { createHash } from 'node:crypto';
 import { CrewvaultError } from '../../shared/errors';
 import { holdsAllGroups, ROLES, type Role } from '../../shared/policy';
 import { managesLedGroups } from '../../shared/policy-writes';
-import { recordSigningText, type PeopleRecord, type VaultObjectRecord } from '../../shared/sync/records';
+import { recordSigningText, type MemberRecord, type PeopleRecord, type VaultObjectRecord } from '../../shared/sync/records';
 import type { ReadDb, WriteDb } from './db';
 import { contexts, type KeyRing } from './keys';
 import type { SignedTriple } from './replica-verify';
 import type { signingKeysInForce } from './store-audit';
 import { openJson } from './crypto';
-import { getGroupRow, groupKeysOfGroup } from './store-groups';
+import { getGroupRow, groupKeysOfGroup, type GroupKeyRow } from './store-groups';
 import { idByUid } from './store-replica';
 import { foldRoleName, listCustomRoles, rolePermissions } from './store-roles';
 import { getUser } from './store-users';
@@ -70,6 +70,14 @@ export interface PeopleSigner {
 }
 
 export const bin = (text: string): Buffer => Buffer.from(text, 'base64url');
+
+/** The group_keys row member record `r` wraps for `userId` in group `groupId`, as it came. */
+export function keyRowOf(groupId: number, userId: number, r: MemberRecord): GroupKeyRow {
+  return {
+    group_id: groupId, user_id: userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
+    wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
+  };
+}
 export const uidBytes = (text: string): Buffer => Buffer.from(text.replaceAll('-', ''), 'hex');
 export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 

@@ -38,7 +38,7 @@ import { holdsAllGroups, mayHoldSecretKeyIn, whyNotActOn, whyNotAssignRole } fro
 import { managesLedGroups } from '../../shared/policy-writes';
 import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
-import { bin, canonicalRole, groupNameHere, managesHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
+import { bin, canonicalRole, keyRowOf, groupNameHere, managesHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
 import type { WriteDb } from './db';
 import { needsSecretKeyIn, openHeldGroupKey, wrapGroupFor } from './group-keys';
 import { uidText } from './ids';
@@ -588,10 +588,7 @@ function rotatedElsewhereToo(db: WriteDb, intake: PeopleIntake, r: GroupRecord, 
   signerOf(db, intake, mine);
   let theirs: GroupKey;
   try {
-    theirs = openHeldGroupKey(db, intake.ring.keyPair, intake.userId, {
-      group_id: groupId, user_id: intake.userId, key_version: mine.keyVersion, wrapped_key: bin(mine.wrappedKey), is_lead: mine.lead ? 1 : 0,
-      wrapped_secret_key: mine.wrappedSecretKey === null ? null : bin(mine.wrappedSecretKey), by_role: mine.byRole ? 1 : 0, secret_split: 1,
-    });
+    theirs = openHeldGroupKey(db, intake.ring.keyPair, intake.userId, { ...keyRowOf(groupId, intake.userId, mine), secret_split: 1 });
   } catch {
     throw tampered('wraps a group key that does not open for this desktop\'s person');
   }
@@ -737,10 +734,7 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
   } else if (crossing !== undefined) {
     takeCrossing(db, intake, r, groupId, userId, crossing, unmade.has(r.group));
   } else {
-    putGroupKey(db, {
-      group_id: groupId, user_id: userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
-      wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
-    });
+    putGroupKey(db, keyRowOf(groupId, userId, r));
     agreeMember(db, groupId, userId, r);
   }
   return 'applied';
@@ -898,10 +892,7 @@ function grantedUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: MemberRec
   // again there with the others. Told as dropped and not stored, the member was missing here for good, and a later
   // rotation of this person's dropped them again unseen.
   if (me === undefined || !managesHere(db, { id: me.id, role: me.role }, groupId)) {
-    putGroupKey(db, {
-      group_id: groupId, user_id: userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
-      wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
-    });
+    putGroupKey(db, keyRowOf(groupId, userId, r));
     agreeMember(db, groupId, userId, r);
     return 'applied';
   }

@@ -24,7 +24,7 @@ import type { WriteDb } from './db';
 import { openHeldGroupKey } from './group-keys';
 import { uidText } from './ids';
 import { contexts, DIRECTORY_WRAP_ANCHORED, groupNameIndex } from './keys';
-import { bin, canonicalRole, groupNameHere, notYet, requireManages, sha256Hex, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
+import { bin, canonicalRole, groupNameHere, keyRowOf, notYet, requireManages, sha256Hex, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
 import { bindingBytes, signatureValid } from './signing';
 import { findGroupByIndex, getGroupRow, insertGroup, putGroupKey, renameGroupRow, setGroupKeyVersion, setGroupServerCodes, tombstoneGroup, type GroupRow } from './store-groups';
 import { putDirectoryWrap } from './store-directory';
@@ -148,10 +148,7 @@ export function takeNewGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, 
   if (own && own.user !== uidText(getUser(db, intake.userId)?.uid ?? Buffer.alloc(0))) {
     if (own.id !== memberRecordId(own.group, own.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
     signerOf(db, intake, own);
-    putGroupKey(db, {
-      group_id: groupId, user_id: signer.id, key_version: own.keyVersion, wrapped_key: bin(own.wrappedKey), is_lead: own.lead ? 1 : 0,
-      wrapped_secret_key: own.wrappedSecretKey === null ? null : bin(own.wrappedSecretKey), by_role: own.byRole ? 1 : 0,
-    });
+    putGroupKey(db, keyRowOf(groupId, signer.id, own));
     setReplicaBase(db, uidBytes(own.id), own.revision);
     setMemberRevision(db, groupId, signer.id, own.revision);
     taken.add(own.id);
@@ -286,10 +283,7 @@ export function takeOwnLead(db: WriteDb, intake: PeopleIntake, r: MemberRecord, 
   if (r.lead && signer.id === intake.userId) throw tampered('makes its own sender a lead (another lead must)');
   const held = intake.ring.groups.get(groupId);
   if (!held) throw notYet('changes a membership of a group whose key this desktop does not hold');
-  const wrap = {
-    group_id: groupId, user_id: intake.userId, key_version: r.keyVersion, wrapped_key: bin(r.wrappedKey), is_lead: r.lead ? 1 : 0,
-    wrapped_secret_key: r.wrappedSecretKey === null ? null : bin(r.wrappedSecretKey), by_role: r.byRole ? 1 : 0,
-  };
+  const wrap = keyRowOf(groupId, intake.userId, r);
   let same: boolean;
   let secret: Buffer | undefined;
   try {
