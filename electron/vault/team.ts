@@ -464,13 +464,14 @@ export class TeamService {
     });
   }
 
-  /** Whether this person manages the group here (groups.manage there: owners, admins, its leads). */
+  /** Whether this person manages the group here (groups.manage there: owners, admins, its leads); a locked session still throws. */
   private manages(db: ReadDb, groupId: number): boolean {
     try {
       this.core.require(db, 'groups.manage', groupId);
       return true;
-    } catch {
-      return false;
+    } catch (error) {
+      if (error instanceof CrewvaultError && error.code === 'FORBIDDEN') return false;
+      throw error;
     }
   }
 
