@@ -651,7 +651,8 @@ export function noteKeyChangeOwed(db: WriteDb, owed: KeyChangeOwed): void {
 
 /**
  * Forgets the key changes owed that are settled: the group here past the version noted (a rotation landed, or made
- * here), gone, or no longer held by `me`; the rest.
+ * here), gone, or no longer held by `me`, or its member holding the group again (granted back: the key theirs again
+ * by right); the rest.
  */
 export function forgetKeyChangesSettled(db: WriteDb, me: number): KeyChangeOwed[] {
   const all = keyChangesOwed(db);
@@ -661,7 +662,7 @@ export function forgetKeyChangesSettled(db: WriteDb, me: number): KeyChangeOwed[
   );
   const kept = all.filter((o) => {
     const version = held.get(o.groupId, me)?.key_version;
-    return version !== undefined && version <= o.version;
+    return version !== undefined && version <= o.version && held.get(o.groupId, o.userId) === undefined;
   });
   if (kept.length !== all.length) setSetting(db, KEY_CHANGES_OWED_KEY, JSON.stringify(kept));
   return kept;
