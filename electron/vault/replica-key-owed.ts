@@ -5,7 +5,7 @@
  * server and leaves the group under the key they held, which a server colluding with them could hand them. Each
  * desktop that takes such a revoke in at the key version it holds, with no group record above that version, notes
  * it (store-replica-people.ts noteKeyChangeOwed); told at each sync to those who manage the group here (team.ts
- * keyChangesOwedTold) until the group is past that version here.
+ * keyChangesOwedTold) until the group is past that version here, or the member holds it again.
  * Must never: note a revoke at a version below the one held (a dishonest server playing an old revoke back after a
  * rotation it was made under), nor one its batch's checks set aside (the member still wrapped here), nor rotate.
  */
