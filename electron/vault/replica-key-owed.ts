@@ -9,10 +9,11 @@
  * Must never: note a revoke at a version below the one held (a dishonest server playing an old revoke back after a
  * rotation it was made under), nor one its batch's checks set aside (the member still wrapped here), nor rotate.
  */
+import { CrewvaultError } from '../../shared/errors';
 import { memberRecordId, type MemberRecord, type ReplicaRecord } from '../../shared/sync/records';
 import type { WriteDb } from './db';
 import { uidText } from './ids';
-import { sha256Hex, uidBytes } from './replica-people-checks';
+import { managesHere, sha256Hex, signerOf, uidBytes, type PeopleIntake } from './replica-people-checks';
 import { getGroupRow, groupKeysOfGroup } from './store-groups';
 import { idByUid, replicaBase } from './store-replica';
 import { noteKeyChangeOwed } from './store-replica-people';
@@ -20,10 +21,13 @@ import { getUser } from './store-users';
 
 /**
  * Notes a key change owed for each revoke of `records` (a pulled batch, once its people were taken in: takePeople)
- * that stands here at the very key version held of its group: the member no longer wrapped, the revoke's revision
- * agreed (taken in, not set aside), and the group, held by `me`, at the version the revoke was signed at.
+ * that stands here at the very key version held of its group: the member no longer wrapped, the group, held by this
+ * person, at the version the revoke was signed at, and the revoke taken in (its revision agreed) or, of a pair this
+ * desktop never held (taken as unchanged, nothing to remove: a group handed with a grant, a first sync), signed here
+ * by someone who manages the group.
  */
-export function noteKeyChangesOwed(db: WriteDb, me: number, records: readonly ReplicaRecord[]): void {
+export function noteKeyChangesOwed(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[]): void {
+  const me = intake.userId;
   const myUid = getUser(db, me)?.uid;
   if (myUid === undefined) return;
   for (const r of records) {
@@ -35,7 +39,8 @@ export function noteKeyChangesOwed(db: WriteDb, me: number, records: readonly Re
     if (group === undefined || !standsAtVersionHeld(r, group.key_version)) continue;
     const wraps = groupKeysOfGroup(db, groupId);
     if (!wraps.some((gk) => gk.user_id === me) || wraps.some((gk) => gk.user_id === userId)) continue;
-    if (r.id !== memberRecordId(r.group, r.user, sha256Hex) || replicaBase(db, uidBytes(r.id)) < r.revision) continue;
+    if (r.id !== memberRecordId(r.group, r.user, sha256Hex)) continue;
+    if (replicaBase(db, uidBytes(r.id)) < r.revision && !signedByManager(db, intake, r, groupId)) continue;
     noteKeyChangeOwed(db, { groupId, version: group.key_version, userId, revision: r.revision });
   }
 }
@@ -46,4 +51,14 @@ export function noteKeyChangesOwed(db: WriteDb, me: number, records: readonly Re
  */
 function standsAtVersionHeld(r: MemberRecord, held: number): boolean {
   return r.keyVersion === held;
+}
+
+/** Whether the record holds under its author's signature here and they manage the group here (a record that does not: false). */
+function signedByManager(db: WriteDb, intake: PeopleIntake, r: MemberRecord, groupId: number): boolean {
+  try {
+    return managesHere(db, signerOf(db, intake, r), groupId);
+  } catch (error) {
+    if (error instanceof CrewvaultError) return false;
+    throw error;
+  }
 }

@@ -153,7 +153,7 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   }
   // Revokes standing at the version held, no rotation past it taken in: a key change owed (replica-key-owed.ts). Only
   // now: a group record of this batch above that version moved the group past it, taken first or not.
-  noteKeyChangesOwed(db, intake.userId, records);
+  noteKeyChangesOwed(db, intake, records);
 }
 
 /** The groups `records` name (group and member records) that this person holds a wrap of before they are taken in. */
