@@ -448,10 +448,12 @@ export class TeamService {
   }
 
   /**
-   * The key changes owed in groups this person manages here (store-replica-people.ts keyChangesOwed: a revoke taken in at
-   * the version held, its rotation never come), once the settled ones are forgotten (the group past that version here,
-   * gone, or no longer held), each named by its group and member: told at each sync (sync.ts keyChangesOwedLine). Not
-   * one this desktop's own revoke waits for (its own rotation unsent here: told as waiting, revokesWaitingTold).
+   * The key changes owed in groups whose key this person may change here (store-replica-people.ts keyChangesOwed: a revoke
+   * taken in at the version held, its rotation never come), once the settled ones are forgotten (the group past that
+   * version here, gone, or no longer held), each named by its group and member: told at each sync (sync.ts
+   * keyChangesOwedLine), whose line tells them to change it. Not to a lead whose role may not hold the group's secret key
+   * there (rotateKey refuses them: told, they met FORBIDDEN); not one this desktop's own revoke waits for (its own rotation
+   * unsent here: told as waiting, revokesWaitingTold).
    */
   async keyChangesOwedTold(): Promise<KeyChangeOwedTold[]> {
     return this.core.write((w) => {
@@ -459,7 +461,7 @@ export class TeamService {
       if (owed.length === 0) return [];
       const waiting = revokesWaiting(w, sentSeq(w));
       return owed
-        .filter((o) => this.manages(w, o.groupId) && !waiting.some((m) => m.groupId === o.groupId && m.userId === o.userId))
+        .filter((o) => this.manages(w, o.groupId) && this.mayRotate(w, o.groupId) && !waiting.some((m) => m.groupId === o.groupId && m.userId === o.userId))
         .map((o) => ({ member: getUser(w, o.userId)?.name ?? 'a member', group: this.groupName(w, o.groupId) }));
     });
   }
