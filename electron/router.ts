@@ -566,6 +566,10 @@ export class Router {
     'groups.rename': ({ id, name, baseRevision }, session) => this.requireSession(session).team.renameGroup(id, name, baseRevision),
     'groups.delete': ({ id, baseRevision }, session) => this.requireSession(session).team.deleteGroup(id, baseRevision),
     'groups.setServerCodes': ({ id, on, baseRevision }, session) => this.requireSession(session).team.setServerCodes(id, on, baseRevision),
+    'groups.rotateKey': async ({ id }, session) => {
+      await this.requireSession(session).team.rotateKey(id);
+      return { rotated: true as const };
+    },
     'entries.move': async ({ id, groupId, baseRevision }, session) => {
       await this.requireSession(session).team.moveEntry(id, groupId, baseRevision);
       return { moved: id };

@@ -11,13 +11,16 @@ import { VAULT_OPTIONS, withSession } from './signin';
 
 const USAGE = `crewvault group add NAME | list [--json] | grant GROUP USER [--lead] | revoke GROUP USER | members GROUP [--json]
                 | lead GROUP USER | unlead GROUP USER | rename GROUP NEWNAME [--if-revision N] | delete GROUP
-                | set GROUP --server-codes {on|off}    [--vault PATH] [--as USER]
+                | set GROUP --server-codes {on|off} | rotate GROUP    [--vault PATH] [--as USER]
   lead, unlead    make a member a lead of the group, or no longer one; a group's last lead is neither
                   unmade nor revoked (make another member a lead first).
   delete          delete an empty group (move its entries to another group first); never the
                   vault's default group nor its last one. Its keys and name are wiped.
   rename          prints the revision the rename was based on; --if-revision N renames only if the group
                   is still at revision N ("group list --json" shows it), else CONFLICT and nothing changes.
+  rotate          change the group's key, nobody removed (its managers: owners, admins, its leads):
+                  what is written there from then on opens only to those who hold the group now. For
+                  a key change owed (\`crewvault sync\` tells one: a removal whose key change never came).
   set --server-codes  owners and admins: the team server computes the group's TOTP codes (on), or
                   the group is end-to-end encrypted again (off). ${SERVER_CODES_NOTE}`;
 
@@ -109,6 +112,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
         : `${set.name} is end-to-end encrypted again: the team server computes none of its codes (it is told to forget their keys at the next sync).\n`);
       return 0;
     }
+    case 'rotate': {
+      if (user) throw unexpectedArgument();
+      needGroup();
+      await withSession(values, io, async (session) => session.team.rotateKey(await session.team.resolveGroup(needGroup())));
+      io.out(`${needGroup()} has a new key; the next sync sends it.\n`);
+      return 0;
+    }
     case 'members': {
       needGroup();
       const members = await withSession(values, io, async (session) => session.team.members(await session.team.resolveGroup(needGroup())));
@@ -117,7 +127,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError('the subcommands are add, list, grant, revoke, members, lead, unlead, rename, delete, set');
+      throw new UsageError('the subcommands are add, list, grant, revoke, members, lead, unlead, rename, delete, set, rotate');
   }
 }
 

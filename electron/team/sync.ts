@@ -254,6 +254,11 @@ export interface SyncOutcome {
    * and with the error of a sync that ends refused (BUSY, CONFLICT), one line.
    */
   readonly revokesWaiting?: string;
+  /**
+   * Key changes owed in groups this person manages (keyChangesOwedLine): a revoke stored whose rotation never came, the
+   * group still under the key its member held. Told at each sync until someone changes the key, one line.
+   */
+  readonly keyChangesOwed?: string;
 }
 
 /** How far a round has come: records sent of those this push carries, records taken in so far. */
@@ -449,6 +454,16 @@ export function revokesWaitingLine(waiting: ReadonlyArray<{ readonly member: str
   return `${each.join('; ')}. Sync again to send the rest.`;
 }
 
+/**
+ * What a sync tells of the key changes owed in groups this person manages (ReplicaService.keyChangesOwed), or nothing:
+ * a revoke stored ahead of its rotation, and no rotation of the group since (the revoking desktop abandoned, or its
+ * rotation never made), so the group keeps the key the member held; a sentence each, naming how to change it.
+ */
+export function keyChangesOwedLine(owed: ReadonlyArray<{ readonly member: string; readonly group: string }>): string | undefined {
+  if (owed.length === 0) return undefined;
+  return owed.map((o) => `${o.member} was removed from ${o.group} on the server, but its key has not been changed since: what is written there stays under the key ${o.member} held. Change it: crewvault group rotate ${o.group} (or the Groups screen).`).join(' ');
+}
+
 /** The refusal a history owed met, carried on to the pull's recovery. */
 function historyChanged(): CrewvaultError {
   return new CrewvaultError('HISTORY_CHANGED', 'The team server\'s history of this vault is not the one this desktop pulled from.');
@@ -490,11 +505,13 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     // Told at each sync while they stand (the member still holds the group), read once the round has taken everything in.
     const unmade = revokesUnmadeLine(await replica.revokesUnmade());
     const waiting = revokesWaitingLine(await replica.revokesWaiting());
+    const owed = keyChangesOwedLine(await replica.keyChangesOwed());
     return {
       ...outcome,
       ...(unsure.length === 0 ? {} : { mayBeWithheld: mayBeWithheldLine(unsure.length, unsure) }),
       ...(unmade === undefined ? {} : { revokesUnmade: unmade }),
       ...(waiting === undefined ? {} : { revokesWaiting: waiting }),
+      ...(owed === undefined ? {} : { keyChangesOwed: owed }),
     };
   } catch (error) {
     if (!(error instanceof CrewvaultError)) throw error;

@@ -55,6 +55,7 @@ import { requireVouchedPublicKey } from './public-keys';
 import { noteRevoked } from './replica-people-local';
 import { takeScopeHistory } from './scope-key-history';
 import { giveWayToHeld, mayGiveWayTo, moveOwnKey, openOwnWrap } from './replica-own-key';
+import { noteKeyChangesOwed } from './replica-key-owed';
 
 /**
  * Takes in the batch's `group` records, then its `member` records, each through `take` (which
@@ -150,6 +151,9 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
       deleteGroupKey(db, groupId, gk.user_id);
     }
   }
+  // Revokes standing at the version held, no rotation past it taken in: a key change owed (replica-key-owed.ts). Only
+  // now: a group record of this batch above that version moved the group past it, taken first or not.
+  noteKeyChangesOwed(db, intake, records);
 }
 
 /** The groups `records` name (group and member records) that this person holds a wrap of before they are taken in. */

@@ -116,6 +116,8 @@ export interface ReplicaCore {
   revokesUnmade(): Promise<RevokeUnmadeTold[]>;
   /** This desktop's revokes not yet wholly on the server, named (team.ts revokesWaitingTold). */
   revokesWaiting(): Promise<RevokeWaiting[]>;
+  /** Key changes owed in groups this person manages, still standing (team.ts keyChangesOwedTold): its own write transaction. */
+  keyChangesOwed(): Promise<KeyChangeOwedTold[]>;
 }
 
 /**
@@ -129,6 +131,12 @@ export interface RevokeUnmadeTold {
   readonly undone: boolean;
   /** The revoke was stored (its member cut off on the server), its key change undone: the group keeps the key they held. */
   readonly keyKept?: boolean;
+}
+
+/** A key change owed in a group this person manages (team.ts keyChangesOwedTold): its member cut off on the server, the key they held kept. */
+export interface KeyChangeOwedTold {
+  readonly member: string;
+  readonly group: string;
 }
 
 /** A revoke of this desktop's whose push has not ended: its record stored already (the member cut off), or not yet. */
@@ -1300,6 +1308,14 @@ export class ReplicaService {
    */
   revokesWaiting(): Promise<readonly RevokeWaiting[]> {
     return this.core.revokesWaiting();
+  }
+
+  /**
+   * Key changes owed in groups this person manages (a revoke taken in at the version held, its rotation never come:
+   * replica-key-owed.ts), still standing: told at each sync (sync.ts keyChangesOwedLine) until the key is changed.
+   */
+  keyChangesOwed(): Promise<readonly KeyChangeOwedTold[]> {
+    return this.core.keyChangesOwed();
   }
 
   /**

@@ -334,6 +334,7 @@ export class VaultSession {
       rotateAgain: () => this.team.rotateAgain(),
       revokesUnmade: () => this.team.revokesUnmadeTold(),
       revokesWaiting: () => this.team.revokesWaitingTold(),
+      keyChangesOwed: () => this.team.keyChangesOwedTold(),
       requireOpen: (db) => {
         if (this.closed) throw lockedError();
         this.refreshUser(db);

@@ -615,3 +615,55 @@ export function forgetTakenSeqsUpTo(db: WriteDb, seq: number): void {
 export function writtenByApply(taken: TakenSeqs, seq: number): boolean {
   return taken.some(([after, upTo]) => seq > after && seq <= upTo);
 }
+
+/**
+ * Key changes owed (issue #15, docs/SYNC.md "A key change owed"): a signed revoke taken in at the key version this
+ * desktop holds of its group, no group record above that version taken in (its rotation never stored: the revoking
+ * desktop abandoned, or its rotation never made). The member is cut off on the server; the group keeps the key they
+ * held until someone who manages it changes it (team.ts rotateKey). Kept per group: the version held, the member and
+ * the revoke's revision. Local bookkeeping in settings under KEY_CHANGES_OWED_KEY, row ids and numbers only.
+ */
+const KEY_CHANGES_OWED_KEY = 'replica.key_changes_owed';
+
+export interface KeyChangeOwed {
+  readonly groupId: number;
+  /** The group's key version held here when the revoke was taken in: the one its member held. */
+  readonly version: number;
+  readonly userId: number;
+  readonly revision: number;
+}
+
+export function keyChangesOwed(db: ReadDb): KeyChangeOwed[] {
+  const text = getSetting(db, KEY_CHANGES_OWED_KEY);
+  if (text === undefined) return [];
+  const parsed = JSON.parse(text) as unknown;
+  const isOwed = (o: unknown): o is KeyChangeOwed => typeof o === 'object' && o !== null
+    && typeof (o as KeyChangeOwed).groupId === 'number' && typeof (o as KeyChangeOwed).version === 'number'
+    && typeof (o as KeyChangeOwed).userId === 'number' && typeof (o as KeyChangeOwed).revision === 'number';
+  return Array.isArray(parsed) ? parsed.filter(isOwed) : [];
+}
+
+/** Notes the key change owed; one per group and member (the later revoke replaces an earlier one of the pair). */
+export function noteKeyChangeOwed(db: WriteDb, owed: KeyChangeOwed): void {
+  const all = keyChangesOwed(db).filter((o) => !(o.groupId === owed.groupId && o.userId === owed.userId));
+  setSetting(db, KEY_CHANGES_OWED_KEY, JSON.stringify([...all, { groupId: owed.groupId, version: owed.version, userId: owed.userId, revision: owed.revision }]));
+}
+
+/**
+ * Forgets the key changes owed that are settled: the group here past the version noted (a rotation landed, or made
+ * here), gone, or no longer held by `me`, or its member holding the group again (granted back: the key theirs again
+ * by right); the rest.
+ */
+export function forgetKeyChangesSettled(db: WriteDb, me: number): KeyChangeOwed[] {
+  const all = keyChangesOwed(db);
+  if (all.length === 0) return all;
+  const held = db.prepare<[number, number], { key_version: number }>(
+    'SELECT g.key_version FROM group_keys gk JOIN access_groups g ON g.id = gk.group_id WHERE gk.group_id = ? AND gk.user_id = ? AND g.deleted_at IS NULL',
+  );
+  const kept = all.filter((o) => {
+    const version = held.get(o.groupId, me)?.key_version;
+    return version !== undefined && version <= o.version && held.get(o.groupId, o.userId) === undefined;
+  });
+  if (kept.length !== all.length) setSetting(db, KEY_CHANGES_OWED_KEY, JSON.stringify(kept));
+  return kept;
+}

@@ -23,7 +23,7 @@ import { createGroupRecord, insertUserRecord, prepareUser, userView, validateNew
 import { resealEntry } from './entry-reseal';
 import { requireBaseRevision } from './entries-service';
 import { keepKeyRotatedFrom } from './rotated-from-keys';
-import type { RevokeUnmadeTold, RevokeWaiting } from './replica-service';
+import type { KeyChangeOwedTold, RevokeUnmadeTold, RevokeWaiting } from './replica-service';
 import { sentSeq } from './store-replica';
 import { requireBase } from './base-revision';
 import { makeSigningKey } from './signer-keys';
@@ -49,7 +49,7 @@ import {
 import { deletePagesOfGroup } from './store-pages';
 import { getSetting } from './store-meta';
 import { elsewhereKdf, noteRevoked } from './replica-people-local';
-import { forgetRevokedMember, forgetRevokesUnmadeSettled, forgetRotateAgain, groupsToRotateAgain, memberRevision, noteRevokeUnmade, revokedMembers, revokesWaiting } from './store-replica-people';
+import { forgetKeyChangesSettled, forgetRevokedMember, forgetRevokesUnmadeSettled, forgetRotateAgain, groupsToRotateAgain, memberRevision, noteRevokeUnmade, revokedMembers, revokesWaiting } from './store-replica-people';
 import { foldRoleName, getCustomRole, listCustomRoles, putCustomRole, resolveRoleName, rolePermissions } from './store-roles';
 import { carryScopeKeysForward } from './scope-key-history';
 import {
@@ -428,6 +428,53 @@ export class TeamService {
         }
       }
     })).rotated;
+  }
+
+  /**
+   * Changes the group's key (issue #15's "change the key"): a rotation as a revoke makes, nobody removed: new keys,
+   * every entry and page of the group re-sealed, everyone who holds it wrapped again; the next sync sends it (its group
+   * record and re-wraps go first, sync.ts partsOf). For a key change owed (keyChangesOwedTold: a revoke stored whose
+   * rotation never came), or at will. Only someone who manages the group (groups.manage there: owners, admins, its
+   * leads) and holds its secret key; audited as group.key_rotated. Never made on its own.
+   */
+  async rotateKey(groupId: number): Promise<void> {
+    await this.writeRekeying((w) => {
+      this.core.require(w, 'groups.manage', groupId);
+      this.liveGroup(w, groupId);
+      this.heldKey(groupId);
+      const next = this.rotate(w, groupId, new Set());
+      this.core.audit(w, { action: 'group.key_rotated', group_id: groupId }, `${this.groupName(w, groupId)} (key version ${next.version})`);
+    });
+  }
+
+  /**
+   * The key changes owed in groups whose key this person may change here (store-replica-people.ts keyChangesOwed: a revoke
+   * taken in at the version held, its rotation never come), once the settled ones are forgotten (the group past that
+   * version here, gone, or no longer held), each named by its group and member: told at each sync (sync.ts
+   * keyChangesOwedLine), whose line tells them to change it. Not to a lead whose role may not hold the group's secret key
+   * there (rotateKey refuses them: told, they met FORBIDDEN); not one this desktop's own revoke waits for (its own rotation
+   * unsent here: told as waiting, revokesWaitingTold).
+   */
+  async keyChangesOwedTold(): Promise<KeyChangeOwedTold[]> {
+    return this.core.write((w) => {
+      const owed = forgetKeyChangesSettled(w, this.core.user().id);
+      if (owed.length === 0) return [];
+      const waiting = revokesWaiting(w, sentSeq(w));
+      return owed
+        .filter((o) => this.manages(w, o.groupId) && this.mayRotate(w, o.groupId) && !waiting.some((m) => m.groupId === o.groupId && m.userId === o.userId))
+        .map((o) => ({ member: getUser(w, o.userId)?.name ?? 'a member', group: this.groupName(w, o.groupId) }));
+    });
+  }
+
+  /** Whether this person manages the group here (groups.manage there: owners, admins, its leads); a locked session still throws. */
+  private manages(db: ReadDb, groupId: number): boolean {
+    try {
+      this.core.require(db, 'groups.manage', groupId);
+      return true;
+    } catch (error) {
+      if (error instanceof CrewvaultError && error.code === 'FORBIDDEN') return false;
+      throw error;
+    }
   }
 
   /** Whether this person may rotate the group now: they hold its secret key, their role may hold it there, and they manage it. */

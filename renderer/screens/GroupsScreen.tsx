@@ -125,6 +125,13 @@ export function GroupsScreen({ connection, me, role }: { connection: Connection;
     await Promise.all([load(), loadMembers(selected)]);
   }
 
+  /** A new key for the group, nobody removed (a key change a sync says is owed: a removal whose key change never came). */
+  async function rotateKey(target: GroupSummary) {
+    if (!(await call(api.groups.rotateKey({ id: target.id }), changeFailed))) return;
+    setMessage({ error: false, text: `${target.name} has a new key; the next sync sends it.` });
+    await load();
+  }
+
   async function deleteGroup(doomed: GroupSummary) {
     setDeleting(null);
     const done = await call(api.groups.delete({ id: doomed.id, baseRevision: doomed.revision }), changeFailed);
@@ -171,6 +178,7 @@ export function GroupsScreen({ connection, me, role }: { connection: Connection;
               <div className="row wrap">
                 <h2>{group.name}</h2>
                 <button type="button" onClick={() => setRenaming(group.name)}>Rename</button>
+                <button type="button" onClick={() => void rotateKey(group)}>Change key</button>
                 <button type="button" className="danger" onClick={() => setDeleting(group)} disabled={group.entries > 0} aria-describedby={group.entries > 0 ? 'delete-group-hint' : undefined}>Delete group</button>
                 {group.entries > 0 && <span id="delete-group-hint" className="muted small">To delete it, move its {group.entries === 1 ? 'entry' : `${group.entries} entries`} to another group first.</span>}
               </div>

@@ -253,6 +253,8 @@ export const CONTRACT = {
   'groups.delete': method<{ deleted: string }>()(z.strictObject({ id, baseRevision }), 'groups.manage'),
   /** "Server computes codes" on or off (owners and admins; #15, docs/SYNC.md "Server-computed codes"). */
   'groups.setServerCodes': method<GroupSummary>()(z.strictObject({ id, on: z.boolean(), baseRevision }), 'groups.manage'),
+  /** Change the group's key, nobody removed (its managers: owners, admins, its leads; #15, docs/SYNC.md "A key change owed"): sent at the next sync. */
+  'groups.rotateKey': method<{ rotated: true }>()(z.strictObject({ id }), 'groups.manage'),
   /** `baseRevision`: the revision of the entry the mover saw (CONFLICT when someone wrote it since). */
   'entries.move': method<{ moved: number }>()(z.strictObject({ id, groupId: id, baseRevision: revision }), 'entries.edit'),
   'users.list': method<UserAdminView[]>()(empty, 'users.manage'),

@@ -37,6 +37,7 @@ export const METHOD_NAMES = [
   'groups.rename',
   'groups.delete',
   'groups.setServerCodes',
+  'groups.rotateKey',
   'entries.move',
   'users.list',
   'users.create',

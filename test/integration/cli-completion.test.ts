@@ -77,7 +77,7 @@ describe('shell completion from the commands\' own usage', () => {
 
   it('zsh: the same words, and files where no word fits', () => {
     expect(zshTab('crewvault li')).toEqual(['list']);
-    expect(zshTab('crewvault group ')).toEqual(['add', 'list', 'grant', 'revoke', 'members', 'lead', 'unlead', 'rename', 'delete', 'set']);
+    expect(zshTab('crewvault group ')).toEqual(['add', 'list', 'grant', 'revoke', 'members', 'lead', 'unlead', 'rename', 'delete', 'set', 'rotate']);
     expect(zshTab('crewvault unlock --id')).toEqual(['--idle-minutes']);
     expect(zshTab('crewvault import ')).toEqual(['FILES']);
   });

@@ -142,6 +142,8 @@ describe.each(ROLES)('as %s', (role) => {
       'url.open',
       // Deleting a group (its own permission matrix, empty groups only): test/integration/group-delete.test.ts.
       'groups.delete',
+      // Changing a group's key (its managers only): test/integration/key-change-owed.test.ts.
+      'groups.rotateKey',
       // "Server computes codes" (owners and admins only): test/integration/group-server-codes.test.ts.
       'groups.setServerCodes', 'users.create', 'users.disable', 'users.setRole', 'users.resetPassword',
       // Import, backup and export: test/integration/router-import-export.test.ts.

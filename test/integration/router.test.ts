@@ -64,6 +64,7 @@ const VALID: { readonly [M in MethodName]: unknown } = {
   'groups.rename': { id: 1, name: 'Day shift', baseRevision: 1 },
   'groups.delete': { id: 1, baseRevision: 1 },
   'groups.setServerCodes': { id: 1, on: true, baseRevision: 1 },
+  'groups.rotateKey': { id: 1 },
   'entries.move': { id: 1, groupId: 1, baseRevision: 1 },
   'users.list': {},
   'users.create': { username: 'bob', role: 'technician', password: 'bob password' },

@@ -5,7 +5,7 @@
  * not sent, in that order; none when the round told nothing. Must never: read the wall clock.
  */
 import { describe, expect, it } from 'vitest';
-import { customerHeldBackLine, customerWentOverLine, deletionWaitingLine, revokesUnmadeLine, revokesWaitingLine, type SyncOutcome } from '../../electron/team/sync';
+import { customerHeldBackLine, customerWentOverLine, deletionWaitingLine, keyChangesOwedLine, revokesUnmadeLine, revokesWaitingLine, type SyncOutcome } from '../../electron/team/sync';
 import { syncToldLines } from '../../electron/team/sync-told';
 import { groupDeletedLine } from '../../electron/vault/replica-people-new';
 
@@ -55,6 +55,14 @@ describe('syncToldLines', () => {
     expect(revokesWaitingLine([{ member: 'bob', group: 'Ops', stored: true }, { member: 'carol', group: 'Net', stored: false }]))
       .toBe('bob no longer reaches Ops on the server; its key change waits: entries written there since stay under the key bob held; carol\'s removal from Net waits: carol still reaches it on the server. Sync again to send the rest.');
     expect(syncToldLines({ ...quiet, revokesUnmade: 'unmade line', revokesWaiting: 'waiting line' })).toEqual(['unmade line', 'waiting line']);
+  });
+
+  it('tells each key change owed in a group this person manages (a removal whose key change never came), a sentence each, after the revokes waiting', () => {
+    expect(keyChangesOwedLine([])).toBeUndefined();
+    expect(keyChangesOwedLine([{ member: 'bob', group: 'Ops' }, { member: 'carol', group: 'Net' }]))
+      .toBe('bob was removed from Ops on the server, but its key has not been changed since: what is written there stays under the key bob held. Change it: crewvault group rotate Ops (or the Groups screen). '
+        + 'carol was removed from Net on the server, but its key has not been changed since: what is written there stays under the key carol held. Change it: crewvault group rotate Net (or the Groups screen).');
+    expect(syncToldLines({ ...quiet, revokesWaiting: 'waiting line', keyChangesOwed: 'owed line' })).toEqual(['waiting line', 'owed line']);
   });
 
   it('tells the revokes its person may no longer make, given way or their own rotation undone, a sentence each kind', () => {
