@@ -35,6 +35,7 @@ export function GroupsScreen({ connection, me, role }: { connection: Connection;
   const [asLead, setAsLead] = useState(false);
   const [removing, setRemoving] = useState<MemberView | null>(null);
   const [deleting, setDeleting] = useState<GroupSummary | null>(null);
+  const [rotating, setRotating] = useState<GroupSummary | null>(null);
   const [serverCodesFor, setServerCodesFor] = useState<GroupSummary | null>(null);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const call = useCall();
@@ -127,8 +128,9 @@ export function GroupsScreen({ connection, me, role }: { connection: Connection;
 
   /** A new key for the group, nobody removed (a key change a sync says is owed: a removal whose key change never came). */
   async function rotateKey(target: GroupSummary) {
+    setRotating(null);
     if (!(await call(api.groups.rotateKey({ id: target.id }), changeFailed))) return;
-    setMessage({ error: false, text: `${target.name} has a new key; the next sync sends it.` });
+    setMessage({ error: false, text: `${target.name} has a new key; its entries are sealed under it.` });
     await load();
   }
 
@@ -178,7 +180,7 @@ export function GroupsScreen({ connection, me, role }: { connection: Connection;
               <div className="row wrap">
                 <h2>{group.name}</h2>
                 <button type="button" onClick={() => setRenaming(group.name)}>Rename</button>
-                <button type="button" onClick={() => void rotateKey(group)}>Change key</button>
+                <button type="button" onClick={() => setRotating(group)}>Change key</button>
                 <button type="button" className="danger" onClick={() => setDeleting(group)} disabled={group.entries > 0} aria-describedby={group.entries > 0 ? 'delete-group-hint' : undefined}>Delete group</button>
                 {group.entries > 0 && <span id="delete-group-hint" className="muted small">To delete it, move its {group.entries === 1 ? 'entry' : `${group.entries} entries`} to another group first.</span>}
               </div>
@@ -252,6 +254,12 @@ export function GroupsScreen({ connection, me, role }: { connection: Connection;
         <ConfirmDialog title={`Let the team server compute the codes of ${serverCodesFor.name}?`} confirmLabel="Hand the server its TOTP keys" onCancel={() => setServerCodesFor(null)} onConfirm={() => void setServerCodes(serverCodesFor, true)}>
           <p>{SERVER_CODES_NOTE}</p>
           <p>The group gets a new key now; its TOTP keys are handed to the server at the next sync.</p>
+        </ConfirmDialog>
+      )}
+      {rotating && (
+        <ConfirmDialog title={`Change the key of ${rotating.name}?`} confirmLabel="Change key" onCancel={() => setRotating(null)} onConfirm={() => void rotateKey(rotating)}>
+          <p>Nobody is removed. {rotating.name} gets a new key, its {rotating.entries === 1 ? 'entry is' : `${rotating.entries} entries are`} sealed again under it, and each of its members is given it.</p>
+          <p>Do this when a sync says the key is owed a change: someone was removed, and what is written here stays under the key they held until then.</p>
         </ConfirmDialog>
       )}
       {removing && (
