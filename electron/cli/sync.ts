@@ -4,7 +4,8 @@
  * (electron/team/sync.ts). `--move`: the vault's owner moves it onto the server (the whole
  * vault pushed, once) and is told their owner key, to hand over with invites. Asks for the
  * vault's password each time (an unlocked session does not run it: agent-commands.ts),
- * never the server's: that session is the one `crewvault login` kept.
+ * never the server's: that session is the one `crewvault login` kept. After each round, the TOTP keys of groups
+ * set to "server computes codes" go to the server sealed to its code key, as the app's sync hands them (desk.ts).
  */
 import { parseArgs } from 'node:util';
 import { isCrewvaultError } from '../../shared/errors';
@@ -45,6 +46,15 @@ function report(io: CliIo, origin: string, outcome: SyncOutcome, json: boolean):
   if (outcome.historyChanged !== undefined) io.out(`crewvault: ${outcome.historyChanged}\n`);
 }
 
+/** What a round handed the server for its code computing, in words. */
+function handedLine(sealed: number, removed: number): string {
+  const parts = [
+    ...(sealed > 0 ? [`${sealed} TOTP key${sealed === 1 ? '' : 's'} sealed to the server's code key`] : []),
+    ...(removed > 0 ? [`${removed} withdrawn`] : []),
+  ];
+  return `Codes computed by the server: ${parts.join(', ')} (groups set to "server computes codes").`;
+}
+
 /**
  * After a move: the vault's id and the mover's signing key (id, public key, fingerprint), on
  * stderr (stdout stays the report), to hand over with each invite: a desktop joining from the
@@ -64,14 +74,23 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const { client, origin } = await keptSession(m, io, positionals[0]);
   const { syncOnce } = await import('../team/sync');
   const json = values.json === true;
+  const { handOverServerCodes, nothingHandedOver } = await import('../team/server-codes');
   return withSession(values, io, async (session) => {
-    report(io, origin, await syncOnce(client, session.replica, { move: values.move === true, ...history }), json);
+    // What this process handed the server of the TOTP keys of groups set to "server computes codes" (a watch's rounds share it).
+    const handed = nothingHandedOver();
+    /** A round's report, then those keys handed over as the app hands them (desk.ts): else, after a key change here, the group's codes stopped until an app synced. */
+    const reported = async (current: typeof client, outcome: SyncOutcome): Promise<void> => {
+      report(io, origin, outcome, json);
+      const { sealed, removed } = await handOverServerCodes(current, session, handed);
+      if (!json && sealed + removed > 0) io.out(`crewvault: ${handedLine(sealed, removed)}\n`);
+    };
+    await reported(client, await syncOnce(client, session.replica, { move: values.move === true, ...history }));
     if (values.move === true) await tellOwnerFingerprint(io, session.replica);
     if (values.watch !== true) return 0;
     return watch(io, session.replica, async () => {
       // Each round with the kept session as it is now (refreshed when its access token ends).
       const current = await keptSession(m, io, origin);
-      report(io, origin, await syncOnce(current.client, session.replica), json);
+      await reported(current.client, await syncOnce(current.client, session.replica));
     }, async (onSeq) => (await keptSession(m, io, origin)).client.openSyncStream(await session.replica.vaultId(), onSeq));
   });
 }
