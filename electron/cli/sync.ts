@@ -78,10 +78,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
   return withSession(values, io, async (session) => {
     // What this process handed the server of the TOTP keys of groups set to "server computes codes" (a watch's rounds share it).
     const handed = nothingHandedOver();
-    /** A round's report, then those keys handed over as the app hands them (desk.ts): else, after a key change here, the group's codes stopped until an app synced. */
+    /**
+     * Those keys handed over as the app hands them (desk.ts), then the round's report: else, after a key change here, the
+     * group's codes stopped until an app synced. The report comes once the round's last call has ended, as before.
+     */
     const reported = async (current: typeof client, outcome: SyncOutcome): Promise<void> => {
-      report(io, origin, outcome, json);
       const { sealed, removed } = await handOverServerCodes(current, session, handed);
+      report(io, origin, outcome, json);
       if (!json && sealed + removed > 0) io.out(`crewvault: ${handedLine(sealed, removed)}\n`);
     };
     await reported(client, await syncOnce(client, session.replica, { move: values.move === true, ...history }));

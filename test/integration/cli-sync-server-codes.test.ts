@@ -6,53 +6,32 @@
  * changed and synced, all through the CLI against a real team server (PGlite) on loopback, its session in a private
  * Secret Service. Must never put a password or a TOTP key in a process argument or in output.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createVault } from '../../electron/vault/vault';
-import { parseOtpUri } from '../../shared/otp';
-import { startServer, type RunningServer } from '../../server/main';
 import { int, text } from '../../server/store/db';
-import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
+import { parseOtpUri } from '../../shared/otp';
+import { useOneDesktopServer } from '../support/one-desktop-server';
 import { runScripted } from '../support/scripted-cli';
 import { groupUidIn } from '../support/team-desktops';
 import { FAST_KDF, manualClock, OWNER, PASSWORD } from '../support/vault';
 
-const KEYCHAIN = 'crewvault-cli-sync-server-codes';
-const SERVER_PASSWORD = 'alice on the team server 1';
 /** RFC 6238's test key, base32. */
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const clock = manualClock(Date.UTC(2026, 11, 14, 9, 0, 0));
-let keyring: PrivateKeyring;
-let home = '';
-let server: RunningServer;
-
-beforeAll(async () => {
-  keyring = startPrivateKeyring();
-  Object.assign(process.env, keyring.env);
-  home = mkdtempSync(path.join(tmpdir(), 'crewvault-cli-sync-server-codes-'));
-  server = await startServer({ dataDir: path.join(home, 'server'), listen: '127.0.0.1:0', now: () => clock.now(), version: 'test' });
-}, 60_000);
-
-afterAll(async () => {
-  await server?.close();
-  keyring?.stop();
-  rmSync(home, { recursive: true, force: true });
-});
+const world = useOneDesktopServer('crewvault-cli-sync-server-codes', clock);
 
 /** The group's key version on the server, and the key versions its TOTP keys are sealed at there. */
 async function onServer(group: string): Promise<{ version: number; sealedAt: number[] }> {
-  const [row] = await server.database.query('SELECT vault_id, key_version FROM sync_groups WHERE group_id = $1', [group]);
+  const [row] = await world.server.database.query('SELECT vault_id, key_version FROM sync_groups WHERE group_id = $1', [group]);
   if (row === undefined) return { version: 0, sealedAt: [] };
-  const seals = await server.database.query('SELECT key_version FROM server_code_keys WHERE vault_id = $1 AND group_id = $2 ORDER BY entry_id', [text(row, 'vault_id'), group]);
+  const seals = await world.server.database.query('SELECT key_version FROM server_code_keys WHERE vault_id = $1 AND group_id = $2 ORDER BY entry_id', [text(row, 'vault_id'), group]);
   return { version: int(row, 'key_version'), sealedAt: seals.map((s) => int(s, 'key_version')) };
 }
 
 describe('crewvault sync in a vault with a group whose codes the server computes', () => {
   it('hands the server its TOTP keys at the move, and again at the new key version after group rotate', async () => {
-    const file = path.join(home, 'owner.crewvault');
-    const env = { CREWVAULT_CONFIG: path.join(home, 'config'), CREWVAULT_KEYCHAIN_SERVICE: KEYCHAIN };
+    const file = path.join(world.home, 'owner.crewvault');
     const created = await createVault(file, { owner: OWNER, password: PASSWORD, kdf: FAST_KDF, clock });
     const ops = await created.team.createGroup('Ops');
     await created.team.setServerCodes(ops.id, true, await created.team.groupRevision(ops.id));
@@ -64,21 +43,21 @@ describe('crewvault sync in a vault with a group whose codes the server computes
     await created.close();
     const group = groupUidIn(file, ops.id);
     const cli = async (args: readonly string[], answers: readonly string[]): Promise<string> => {
-      const out = await runScripted(args, answers, clock, env);
+      const out = await runScripted(args, answers, clock, world.env);
       expect(out.code, out.stderr).toBe('ok');
       expect(`${out.stdout}${out.stderr}`).not.toContain(SECRET);
       return out.stdout;
     };
 
-    await cli(['login', server.url, '--user', OWNER, '--invite-file', path.join(home, 'server', 'owner-invite.txt')], [SERVER_PASSWORD]);
-    const moved = await cli(['sync', server.url, '--move', '--vault', file, '--user', OWNER], [PASSWORD]);
+    await world.ownerLogin();
+    const moved = await cli(['sync', world.server.url, '--move', '--vault', file, '--user', OWNER], [PASSWORD]);
     const v = (await onServer(group)).version;
     // The one TOTP key of Ops (not the entry without one, not the default group's) sealed at the group's version; a CLI run hands them all over each time (its memory is the process's, as the app's is).
     expect(await onServer(group)).toEqual({ version: v, sealedAt: [v] });
     expect(moved).toContain('crewvault: Codes computed by the server: 1 TOTP key sealed to the server\'s code key (groups set to "server computes codes").');
 
     await cli(['group', 'rotate', 'Ops', '--vault', file, '--user', OWNER], [PASSWORD]);
-    await cli(['sync', server.url, '--vault', file, '--user', OWNER], [PASSWORD]);
+    await cli(['sync', world.server.url, '--vault', file, '--user', OWNER], [PASSWORD]);
     expect(await onServer(group)).toEqual({ version: v + 1, sealedAt: [v + 1] });
   }, 120_000);
 });
