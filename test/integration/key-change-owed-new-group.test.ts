@@ -37,9 +37,6 @@ describe('a revoke sent with its rotation, of a group the server never stored', 
     });
     expect((await synced(team, a)).keyChangesOwed).toBeUndefined();
     nightUid = await groupUidOn(team, a, 'Night');
-    // The server holds Night at the rotation's version, without bob; his revoke signed below it (the version he was wrapped at here).
-    expect(await groupOnServer(team, nightUid, [OWNER, BOB])).toEqual({ holders: [OWNER], version: 2 });
-    expect(await storedRevoke(team, nightUid, BOB)).toMatchObject({ revoked: true, keyVersion: 1 });
     const keepRevoke = (r: ReplicaRecord): boolean => r.kind === 'member' && r.revoked && r.group === nightUid;
     const taken = await onDesktop(a2, async (s): Promise<SyncOutcome> => syncOnce(pullsKeeping(await keptClient(team, a2, () => clock.now()), keepRevoke, kept), s.replica));
     expect(kept).toHaveLength(1);
@@ -47,6 +44,9 @@ describe('a revoke sent with its rotation, of a group the server never stored', 
     expect(owedIn(a2)).toEqual([]);
     expect((await synced(team, a2)).keyChangesOwed).toBeUndefined();
     expect(owedIn(a)).toEqual([]);
+    // The server holds Night at the rotation's version, without bob; his revoke signed below it (the version he was wrapped at here).
+    expect(await groupOnServer(team, nightUid, [OWNER, BOB])).toEqual({ holders: [OWNER], version: 2 });
+    expect(await storedRevoke(team, nightUid, BOB)).toMatchObject({ revoked: true, keyVersion: 1 });
     // bob's desktop takes his revoke in and holds no Night.
     expect((await synced(team, b)).keyChangesOwed).toBeUndefined();
     expect(await onDesktop(b, async (s) => (await s.team.listGroups()).map((g) => g.name))).not.toContain('Night');
