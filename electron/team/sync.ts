@@ -49,9 +49,11 @@ const isVaultObject = (r: ReplicaRecord): boolean => r.kind === 'role' || r.kind
  * server checks every record by them (server/sync/verify.ts): a move's first part must bring them.
  * `moving`: the whole vault goes to a server that holds none of it (a move), so no rotation there
  * cuts anyone off, and its memberships are cut as any records are (desk.ts MOVE_PART_RECORDS).
+ * `withTheirRecords`: the ids of revokes whose group or user the server never stored (Outgoing.revokesWithTheirRecords),
+ * which go with the records that bring them, never ahead.
  * Exported for test/unit/push-parts.test.ts, which checks the bound on the part kept whole.
  */
-export function partsOf(records: readonly ReplicaRecord[], maxRecords: number, moving = false): ReplicaRecord[][] {
+export function partsOf(records: readonly ReplicaRecord[], maxRecords: number, moving = false, withTheirRecords: ReadonlySet<string> = new Set()): ReplicaRecord[][] {
   const parts: ReplicaRecord[][] = [];
   let part: ReplicaRecord[] = [];
   let bytes = 0;
@@ -95,7 +97,8 @@ export function partsOf(records: readonly ReplicaRecord[], maxRecords: number, m
   //   each pull and push, held their own revoke off for as long as they wrote. Not in a move (nothing
   //   there to cut anyone off), not in a push deleting a group (a removal goes beside the deletion,
   //   removedAsDeleted), not the pusher's own (they would no longer manage the group their rotation is
-  //   of), and not a revoke signed at the rotation's version (a group or user the server lacks yet).
+  //   of), and not a revoke of a group or user the server lacks yet (`withTheirRecords`: it would name what the server
+  //   does not hold; signed below its rotation's version all the same, replica-people.ts agreedVersion).
   // Never cut, unless it alone exceeds what one push takes (MAX_BATCH_RECORDS, PART_BYTES): then it is
   // cut as any part is, users, groups and the pusher's memberships first, each group's members together.
   // And every member record of a group the pusher's own membership record of is sent (not in a move,
@@ -110,7 +113,7 @@ export function partsOf(records: readonly ReplicaRecord[], maxRecords: number, m
   const sentGroups = new Set([...rotated, ...others.flatMap((r) => (r.kind === 'member' && pusherOwn(r) && !moving ? [r.group] : []))]);
   const rewrap = (r: ReplicaRecord): boolean => !moving && r.kind === 'member' && !ownRotation(r) && sentGroups.has(r.group);
   const rotatedTo = new Map(others.flatMap((r) => (r.kind === 'group' ? [[r.id, r.keyVersion] as const] : [])));
-  const early = moving || deletesGroup ? [] : others.filter((r) => r.kind === 'member' && r.revoked && !pusherOwn(r) && r.keyVersion < (rotatedTo.get(r.group) ?? 0));
+  const early = moving || deletesGroup ? [] : others.filter((r) => r.kind === 'member' && r.revoked && !pusherOwn(r) && !withTheirRecords.has(r.id) && r.keyVersion < (rotatedTo.get(r.group) ?? 0));
   const goesEarly = new Set(early);
   const rewraps = new Map([...sentGroups].map((g) => [g, [] as ReplicaRecord[]]));
   for (const r of others) if (r.kind === 'member' && rewrap(r) && !goesEarly.has(r)) rewraps.get(r.group)?.push(r);
@@ -694,7 +697,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   /** The part the server last refused, and the conflicts it named. */
   let refused: { readonly records: readonly ReplicaRecord[]; readonly conflicts: ReadonlyArray<{ readonly id: string; readonly revision: number }> } | undefined;
   const pushInParts = async (out: Outgoing): Promise<boolean> => {
-    const parts = partsOf(out.batch.records, Math.max(1, Math.min(MAX_BATCH_RECORDS, options.partRecords ?? MAX_BATCH_RECORDS)), options.move === true);
+    const parts = partsOf(out.batch.records, Math.max(1, Math.min(MAX_BATCH_RECORDS, options.partRecords ?? MAX_BATCH_RECORDS)), options.move === true, out.revokesWithTheirRecords);
     // The server indexes a key that introduces itself and stores it as no record (server/sync/records.ts):
     // it is not counted in what it took, so neither is it in the total.
     total = tally.pushed + out.batch.records.filter((r) => !(r.kind === 'signing_key' && r.certifiedBy === null)).length;

@@ -93,16 +93,14 @@ function userRecord(db: ReadDb, vault: string, sender: PeopleSender, user: UserR
  * manager's with a rotation of its own unsent takes it under it (takeRevokeUnderOwnRotation), the
  * revoked member's cuts itself off. Signed at the rotation's version, it waited for the group's
  * record there, and the member writing in the group held off the rotation, and the revoke with it.
- * A group or user the server never stored (agreed here at no revision) keeps the version noted:
- * the revoke then goes with the records that bring them.
+ * A group or user the server never stored (withTheirRecords) is signed the same way, below the rotation's version,
+ * and goes with the records that bring them: a desktop taking the rotation in with it reads the revoke as one the
+ * rotation passed, as it is, and notes no key change owed (replica-key-owed.ts). Signed at the rotation's version, it
+ * read as a revoke standing at the version held, a key change owed for a member who never held that key
+ * (key-change-owed-new-group.test.ts).
  */
-function agreedVersion(db: ReadDb, revoked: { readonly groupId: number; readonly keyVersion: number }, uids: { readonly group_uid: Buffer; readonly user_uid: Buffer }, senderUid: string): number {
+function agreedVersion(db: ReadDb, revoked: { readonly groupId: number; readonly keyVersion: number }, uids: { readonly group_uid: Buffer }, senderUid: string): number {
   const ownAgreed = agreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), senderUid, sha256Hex)));
-  // A group agreed here at no revision that its person's own membership is agreed in is one the server holds all the
-  // same: a desktop that never sent its record nor took a changed one notes none (a file copy agreed as a whole,
-  // replica-service.ts markAllAgreed; a record taken in unchanged). Read as new, its revokes went with their rotation,
-  // and the member being revoked, writing in the group, held them off (revoke-first-copied-desktop.test.ts).
-  if ((replicaBase(db, uids.group_uid) === 0 && ownAgreed === undefined) || replicaBase(db, uids.user_uid) === 0) return revoked.keyVersion;
   const lowest = Math.min(revoked.keyVersion, ...rotatedFromOf(db, revoked.groupId).map((r) => r.version));
   // A rotation from elsewhere taken in over this desktop's own unsent one (a give-way, or a newer version: its revokes made
   // again past it, team.ts rotateAgain) leaves the versions rotated from before it kept, below what the server holds now;
@@ -110,6 +108,24 @@ function agreedVersion(db: ReadDb, revoked: { readonly groupId: number; readonly
   // revoke as one its own version had passed and kept the group (revoke-first-after-give-way.test.ts).
   const own = ownAgreed?.keyVersion ?? 0;
   return Math.min(revoked.keyVersion, Math.max(lowest, own));
+}
+
+/**
+ * Whether a revoke of the pair goes with the records that bring its group or user to the server, never ahead of its
+ * rotation: the server never stored them (agreed here at no revision), so a revoke ahead would name a group or user it
+ * does not hold. A group agreed here at no revision that its person's own membership is agreed in is one the server
+ * holds all the same: a desktop that never sent its record nor took a changed one notes none (a file copy agreed as a
+ * whole, replica-service.ts markAllAgreed; a record taken in unchanged). Read as new, its revokes went with their
+ * rotation, and the member being revoked, writing in the group, held them off (revoke-first-copied-desktop.test.ts).
+ */
+function withTheirRecords(db: ReadDb, group: string, user: string, senderUid: string): boolean {
+  const ownAgreed = agreedMember(db, uidBytes(memberRecordId(group, senderUid, sha256Hex)));
+  return (replicaBase(db, uidBytes(group)) === 0 && ownAgreed === undefined) || replicaBase(db, uidBytes(user)) === 0;
+}
+
+/** The ids of the revokes of `records` (peopleRecords') that go with the records bringing their group or user (withTheirRecords): electron/team/sync.ts partsOf sends them there. */
+export function revokesWithTheirRecords(db: ReadDb, records: readonly PeopleRecord[], senderUid: string): ReadonlySet<string> {
+  return new Set(records.flatMap((r) => (r.kind === 'member' && r.revoked && withTheirRecords(db, r.group, r.user, senderUid) ? [r.id] : [])));
 }
 
 /**

@@ -51,7 +51,7 @@ import { pageItem, type PageChanges } from './entry-pages';
 import { newUid, uidText } from './ids';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, entryLookupNormalised, type GroupKey, type KeyRing } from './keys';
 import { signBytes, type Signer } from './signing';
-import { accountRecord, agreeAllMemberships, peopleRecords, type PeopleSender } from './replica-people';
+import { accountRecord, agreeAllMemberships, peopleRecords, revokesWithTheirRecords, type PeopleSender } from './replica-people';
 import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-people-in';
 import { takeGroupDeletes } from './replica-people-new';
 import { takeNewUsers } from './replica-people-new';
@@ -173,6 +173,11 @@ export interface Outgoing {
    * groupsDeletionWaiting), left out when asked (the server refused them): how many. The rest still goes.
    */
   readonly deletionWaiting?: number;
+  /**
+   * Revokes of this batch whose group or user the server never stored, by record id: they go with the records that
+   * bring them, never ahead of their rotation (replica-people.ts revokesWithTheirRecords, electron/team/sync.ts partsOf).
+   */
+  readonly revokesWithTheirRecords?: ReadonlySet<string>;
 }
 
 export interface ApplyOutcome {
@@ -773,7 +778,8 @@ export class ReplicaService {
     const objects = vaultObjectRecords(db, out.batch.vault, sender);
     const records = [...objects, ...people, ...out.batch.records];
     requireEachOnce(records);
-    return { ...out, batch: { ...out.batch, records } };
+    const withTheirRecords = revokesWithTheirRecords(db, people, sender.userUid);
+    return { ...out, batch: { ...out.batch, records }, ...(withTheirRecords.size > 0 ? { revokesWithTheirRecords: withTheirRecords } : {}) };
   }
 
   /** An owner's record saying which server account acts as vault user `userName` (pushed to the server: it binds them). */
