@@ -61,6 +61,12 @@ export interface PeopleIntake {
    * `keyKept` when the revoke itself was stored and only its key change undone (the group keeps the key they held).
    */
   revokeUnmade(groupId: number, member: string, group: string, keyKept: boolean): void;
+  /**
+   * Told of a change of a group of this person's own, not sent, that cannot be made (replica-group-name.ts
+   * dropUnsentRename: they no longer manage the group), once, as it is dropped: the group's name as shown now, and
+   * what the change was (audited).
+   */
+  groupChangeUnmade(groupId: number, group: string, change: string): void;
 }
 
 /** Who signed a people record, as this desktop holds them. */

@@ -49,13 +49,14 @@ import { deleteGroupKey, findGroupByIndex, getGroupRow, groupKeysOfGroup, groupK
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, forgetRevokedMember, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupRenamedOnSince, groupSentOverDeletion, forgetGroupSentOverDeletion, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, forgetRevokedMember, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupSentOverDeletion, forgetGroupSentOverDeletion, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole, type UserRow } from './store-users';
 import { requireVouchedPublicKey } from './public-keys';
 import { noteRevoked } from './replica-people-local';
 import { takeScopeHistory } from './scope-key-history';
 import { giveWayToHeld, mayGiveWayTo, moveOwnKey, openOwnWrap } from './replica-own-key';
 import { noteKeyChangesOwed } from './replica-key-owed';
+import { dropUnsentRename, noteNameFrom, renameHeldHere } from './replica-group-name';
 
 /**
  * Takes in the batch's `group` records, then its `member` records, each through `take` (which
@@ -193,6 +194,8 @@ function dropUnsendable(db: WriteDb, intake: PeopleIntake, managedBefore: readon
   const me = getUser(db, intake.userId);
   for (const groupId of managedBefore) {
     if (me !== undefined && getGroupRow(db, groupId) !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId)) continue;
+    // The group's own record: a rename of theirs goes back to the name agreed (replica-group-name.ts), told.
+    dropUnsentRename(db, intake, groupId);
     for (const gk of groupKeysOfGroup(db, groupId)) {
       const uids = gk.user_id === intake.userId ? undefined : groupAndUserUids(db, groupId, gk.user_id);
       if (uids === undefined) continue;
@@ -380,6 +383,8 @@ function takeGroup(
   if (groupId === undefined) return takeNewGroup(db, intake, r, records, taken, created);
   const row = getGroupRow(db, groupId);
   if (!row) return 'ignored';
+  // A newer record while a rename of this desktop's waits: its name is the server's now, whatever becomes of the rename.
+  noteNameFrom(db, intake, r, row);
   // The server holds the group live above the revision noted for a deletion that waited here: that note says nothing more.
   const sentOver = groupSentOverDeletion(db, row.uid);
   if (sentOver !== undefined && r.revision > sentOver) forgetGroupSentOverDeletion(db, row.uid);
@@ -466,7 +471,7 @@ function takeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: GroupRecord,
   const unsentHere = row.revision > agreed && groupSeq(db, row.id) > sentSeq(db);
   if (!unsentHere || r.revision <= agreed) return 'unchanged';
   const setting = codesSettingToTake(db, intake, r, row);
-  const renamed = !renamedHereUnsent(db, row.id) && takeRename(db, intake, r, row, agreed);
+  const renamed = !renameHeldHere(db, row.id) && takeRename(db, intake, r, row, agreed);
   if (setting !== undefined) takeCodesUnderOwnRotation(db, intake, row.id, setting);
   if (!renamed && setting === undefined) return 'unchanged';
   setGroupRevision(db, row.id, r.revision, true);
@@ -521,14 +526,9 @@ function takeCodesUnderOwnRotation(db: WriteDb, intake: PeopleIntake, groupId: n
 function keepOrTakeName(db: WriteDb, intake: PeopleIntake, r: GroupRecord, groupId: number): boolean {
   const row = getGroupRow(db, groupId);
   if (!row || bin(r.nameIndex).equals(row.name_index)) return false;
-  if (renamedHereUnsent(db, groupId)) return true;
+  if (renameHeldHere(db, groupId)) return true;
   if (findGroupByIndex(db, bin(r.nameIndex)) === undefined) takeRename(db, intake, r, row, r.revision - 1);
   return false;
-}
-
-/** Whether this desktop renamed the group and has not sent the rename yet. */
-function renamedHereUnsent(db: WriteDb, groupId: number): boolean {
-  return groupRenamedOnSince(db, groupId, sentSeq(db), ownDevices(db));
 }
 
 /**
