@@ -250,9 +250,9 @@ export interface SyncOutcome {
    */
   readonly revokesUnmade?: string;
   /**
-   * Changes of groups made here and not sent that this person may no longer send, as they no longer manage the group
-   * (a rename: ApplyOutcome.groupChangesUnmade), dropped, the group back as the team holds it: told once, with the
-   * round that dropped them (groupChangesUnmadeLine), one line.
+   * Changes of groups made here and not sent that this person may no longer send (a rename, no longer managing the
+   * group; the server codes setting, no longer an owner or admin: ApplyOutcome.groupChangesUnmade), dropped, the group
+   * back as the team holds it: told once, with the round that dropped them (groupChangesUnmadeLine), one line.
    */
   readonly groupChangesUnmade?: string;
   /**
@@ -447,14 +447,14 @@ export function revokesUnmadeLine(unmade: readonly RevokeUnmadeTold[]): string |
 }
 
 /**
- * What a sync tells of the changes of groups made here and not sent that this person may no longer send (they no longer
- * manage the group: ApplyOutcome.groupChangesUnmade), dropped, each group back as the team holds it, one sentence; or nothing.
+ * What a sync tells of the changes of groups made here and not sent that this person may no longer send
+ * (ApplyOutcome.groupChangesUnmade: each with why), dropped, each group back as the team holds it; or nothing.
  */
 export function groupChangesUnmadeLine(unmade: ApplyOutcome['groupChangesUnmade']): string | undefined {
   if (unmade.length === 0) return undefined;
   const one = unmade.length === 1;
-  const each = unmade.map((u) => `"${u.group}" ${u.change}`).join('; ');
-  return `${one ? 'A change of yours' : 'Changes of yours'} not made: ${each} (you no longer manage ${one ? 'the group' : 'those groups'}, and ${one ? 'it was' : 'they were'} never sent): ${one ? 'the group stays' : 'the groups stay'} as the team holds ${one ? 'it' : 'them'}.`;
+  const each = unmade.map((u) => `"${u.group}" ${u.change} (${u.why})`).join('; ');
+  return `${one ? 'A change of yours' : 'Changes of yours'} not made: ${each}. Never sent, ${one ? 'the group stays' : 'the groups stay'} as the team holds ${one ? 'it' : 'them'}.`;
 }
 
 /**

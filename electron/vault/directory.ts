@@ -13,7 +13,7 @@ import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, groupNameIndex, type 
 import { listCustomerRows, resealCustomerName } from './store-customers';
 import { getDirectoryHistory, getDirectoryVersion, getDirectoryWrap, putDirectoryHistory, putDirectoryWrap, setDirectoryVersion, type DirectoryWrapRow } from './store-directory';
 import { listGroups, resealGroupName, type GroupRow } from './store-groups';
-import { agreedNameOf, dropAgreedName, keepAgreedName } from './store-agreed-name';
+import { agreedNameOf, dropAgreedName, keepAgreedName } from './store-agreed-group';
 import { requireVouchedFor } from './public-keys';
 import type { UserRow } from './store-users';
 
@@ -104,7 +104,7 @@ export function openAuditDetail(db: ReadDb, ring: KeyRing, event: ObjectRef, blo
   }
 }
 
-/** The name kept as agreed for `row` (store-agreed-name.ts), opened with `key`; undefined when none is kept or it does not open (then it goes). */
+/** The name kept as agreed for `row` (store-agreed-group.ts), opened with `key`; undefined when none is kept or it does not open (then it goes). */
 function agreedNameIn(db: WriteDb, key: Buffer, row: GroupRow): { readonly name: string; readonly revision: number } | undefined {
   const agreed = agreedNameOf(db, row.id);
   if (agreed === undefined) return undefined;
@@ -142,7 +142,7 @@ export function rotateDirectory(db: WriteDb, ring: KeyRing, holders: readonly Us
     for (const g of groups) {
       if (typeof g.name !== 'string') throw tampered();
       resealGroupName(db, g.ref.id, sealJson(next, g.name, contexts.groupName(g.ref)), groupNameIndex(ring, g.name));
-      // The name kept as agreed while a rename waits (store-agreed-name.ts) is sealed again with it, or it could not be put back.
+      // The name kept as agreed while a rename waits (store-agreed-group.ts) is sealed again with it, or it could not be put back.
       if (g.agreed !== undefined) keepAgreedName(db, g.ref.id, { sealedName: sealJson(next, g.agreed.name, contexts.groupName(g.ref)), nameIndex: groupNameIndex(ring, g.agreed.name), revision: g.agreed.revision });
     }
     for (const user of holders) if (user.disabled_at === null) wrapDirectoryFor(db, ring, user);

@@ -28,7 +28,7 @@ import { dropRotatedFrom, rotatedFromOf } from './store-rotated-from';
 import { thisDeviceId } from './store-signing';
 import { hasUnsentEntryWrite } from './store-unsent-writes';
 import { getUser } from './store-users';
-import { renameHeldHere } from './replica-group-name';
+import { renameHeldHere } from './replica-group-unsent';
 
 /**
  * This person's wrap of a group key, as its group_keys row will be stored, and the key opened from
@@ -213,7 +213,7 @@ export function giveWayToHeld(db: WriteDb, intake: PeopleIntake, groupId: number
     if (noteRevokeUnmade(db, { groupId, userId: note.userId, undone: true })) intake.revokeUnmade(groupId, user.name, groupNameHere(db, intake, groupId), false);
   }
   const base = replicaBase(db, row.uid);
-  // A rename of this desktop's still held (none once put back: replica-group-name.ts dropUnsentRename) stays one above.
+  // A rename of this desktop's still held (none once put back: replica-group-unsent.ts dropUnsentRename) stays one above.
   const renamed = renameHeldHere(db, groupId);
   if (base > 0) setGroupRevision(db, groupId, base, renamed);
   // Agreed at no revision (a file copy agreed whole, a record taken in unchanged): back to the revision it had before the

@@ -62,11 +62,11 @@ export interface PeopleIntake {
    */
   revokeUnmade(groupId: number, member: string, group: string, keyKept: boolean): void;
   /**
-   * Told of a change of a group of this person's own, not sent, that cannot be made (replica-group-name.ts
-   * dropUnsentRename: they no longer manage the group), once, as it is dropped: the group's name as shown now, and
-   * what the change was (audited).
+   * Told of a change of a group of this person's own, not sent, that they may no longer send (replica-group-unsent.ts:
+   * a rename, no longer managing the group; the server codes setting, no longer an owner or admin), once, as the group
+   * goes back to what was agreed: the group's name as shown now, what the change was, and why (audited).
    */
-  groupChangeUnmade(groupId: number, group: string, change: string): void;
+  groupChangeUnmade(groupId: number, group: string, change: string, why: string): void;
 }
 
 /** Who signed a people record, as this desktop holds them. */

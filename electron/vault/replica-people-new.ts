@@ -37,7 +37,7 @@ import { rolePermissions } from './store-roles';
 import { setUserSigning } from './store-signing';
 import { deleteDirectoryKey, findUserByName, getUser, insertUser, replaceUserKeys, setSealedPrivateKey, setUserDisabled, type UserRow } from './store-users';
 import { elsewhereKdf } from './replica-people-local';
-import { agreeNameTaken } from './replica-group-name';
+import { agreeNameTaken } from './replica-group-unsent';
 
 /** What a taking-in step tells its caller (replica-people-in.ts PeopleTaken). */
 type Taken = 'applied' | 'unchanged' | 'ignored';

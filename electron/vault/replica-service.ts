@@ -200,11 +200,11 @@ export interface ApplyOutcome {
   /** People whose change made here, not yet sent, a record from elsewhere crossed: what was kept of each side (audited as user.crossed). */
   readonly crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>;
   /**
-   * Changes of groups made here and not sent that this person may no longer send, as they no longer manage the group
-   * (a rename: replica-group-name.ts dropUnsentRename), dropped, the group as the team holds it: its name as shown
-   * now and what the change was, audited once as group.change_unmade.
+   * Changes of groups made here and not sent that this person may no longer send (replica-group-unsent.ts: a rename,
+   * no longer managing the group; the server codes setting, no longer an owner or admin), dropped, the group as the
+   * team holds it: its name as shown now, what the change was and why, audited once as group.change_unmade.
    */
-  readonly groupChangesUnmade: ReadonlyArray<{ readonly group: string; readonly change: string }>;
+  readonly groupChangesUnmade: ReadonlyArray<{ readonly group: string; readonly change: string; readonly why: string }>;
   /** Events taken redacted whose earlier-rule tag matched a key of a group held (audit-event-texts.ts V3Verdict): the server may have withheld them, told. */
   readonly mayBeWithheld: readonly string[];
   /**
@@ -611,7 +611,7 @@ interface Tally {
   readonly accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>;
   readonly groupDeleted: Array<{ readonly group: string; readonly droppedChanges: number }>;
   readonly crossed: Array<{ readonly user: string; readonly detail: string }>;
-  readonly groupChangesUnmade: Array<{ readonly group: string; readonly change: string }>;
+  readonly groupChangesUnmade: Array<{ readonly group: string; readonly change: string; readonly why: string }>;
   readonly mayBeWithheld: string[];
   readonly customersWentOver: Array<{ readonly by: string; readonly why: string }>;
 }
@@ -1222,9 +1222,9 @@ export class ReplicaService {
           ? `${member} ✕ ${group} made, its key change not: you no longer manage the group, and your key change, never sent, was undone; the group keeps the key ${member} held until an owner or admin changes it`
           : `${member} ✕ ${group} not made: you no longer manage the group, and your key change, never sent, was undone; an owner or admin must make it`),
         // Told with this apply's outcome and audited here, once: the change is gone, nothing of it waits to be told again.
-        groupChangeUnmade: (groupId, group, change) => {
-          this.core.audit(w, { action: 'group.change_unmade', group_id: groupId }, `${group}: ${change} not made: you no longer manage the group, and it was never sent; the group stays as the team holds it`);
-          tally.groupChangesUnmade.push({ group, change });
+        groupChangeUnmade: (groupId, group, change, why) => {
+          this.core.audit(w, { action: 'group.change_unmade', group_id: groupId }, `${group}: ${change} not made (${why}); never sent, the group stays as the team holds it`);
+          tally.groupChangesUnmade.push({ group, change, why });
         },
       });
       const counted = (taken: PeopleTaken): void => {

@@ -23,7 +23,7 @@ import { createGroupRecord, insertUserRecord, prepareUser, userView, validateNew
 import { resealEntry } from './entry-reseal';
 import { requireBaseRevision } from './entries-service';
 import { keepKeyRotatedFrom } from './rotated-from-keys';
-import { keepNameBeforeRename } from './replica-group-name';
+import { keepCodesBeforeChange, keepNameBeforeRename } from './replica-group-unsent';
 import type { KeyChangeOwedTold, RevokeUnmadeTold, RevokeWaiting } from './replica-service';
 import { sentSeq } from './store-replica';
 import { requireBase } from './base-revision';
@@ -296,6 +296,8 @@ export class TeamService {
       if ((row.server_codes === 1) === on) return;
       const group = this.heldKey(groupId);
       if (!group.secret) throw forbidden('You do not hold this group\'s secret key, which this changes who holds.');
+      // The setting it replaces, as the server holds it: what this desktop goes back to if it can no longer be sent.
+      keepCodesBeforeChange(w, row);
       setGroupServerCodes(w, groupId, on);
       if (on) this.rotate(w, groupId, new Set());
       else {

@@ -1,5 +1,5 @@
 /**
- * A lead unmade with a rename of the group not yet sent, no key change waiting (issue #15; replica-group-name.ts). bob,
+ * A lead unmade with a rename of the group not yet sent, no key change waiting (issue #15; replica-group-unsent.ts). bob,
  * a lead of Ops, renames it "Ops West"; before his desktop syncs, the owner unmakes him. The rename, which he may no
  * longer send (replica-people.ts sends only groups its person manages), was kept one above the agreed revision for good,
  * neither sent nor told: his desktop showed "Ops West" while the team held "Ops". It goes back to the name agreed,
@@ -37,7 +37,7 @@ describe('a lead unmade with a rename of the group not yet sent', () => {
     const first = await onDesktop(b, async (s) => syncOnce(pullsKeeping(await keptClient(team, b, () => clock.now()), kept, unmakings), s.replica));
     const second = await synced(team, b);
     expect({ first: first.groupChangesUnmade, second: second.groupChangesUnmade, held: second.held })
-      .toEqual({ first: 'A change of yours not made: "Ops" renamed "Ops West" (you no longer manage the group, and it was never sent): the group stays as the team holds it.', second: undefined, held: 0 });
+      .toEqual({ first: 'A change of yours not made: "Ops" renamed "Ops West" (you no longer manage the group). Never sent, the group stays as the team holds it.', second: undefined, held: 0 });
     await synced(team, a);
     expect({ a: await nameOn(a), b: await nameOn(b), server: await opsOnServer(team), audited: auditedIn(b, 'group.change_unmade'), aside: setAsideOn(b) })
       .toEqual({ a: 'Ops', b: 'Ops', server: before, audited: 1, aside: [] });

@@ -1,6 +1,6 @@
 /**
  * A lead unmade while their own revoke waits, having renamed the group since (issue #15's give-way, replica-own-key.ts
- * giveWayToHeld; replica-group-name.ts). bob, a lead of Ops, revokes carol (a rotation, unsent), renames Ops to
+ * giveWayToHeld; replica-group-unsent.ts). bob, a lead of Ops, revokes carol (a rotation, unsent), renames Ops to
  * "Ops West" and sets a password; the owner unmakes him. The rename, which he may no longer send (replica-people.ts
  * sends only groups its person manages), was kept one above the agreed revision, neither sent nor told: his desktop
  * showed "Ops West" for good while the team held "Ops". It goes back to the name agreed, at the agreed revision, told
@@ -14,7 +14,7 @@ import { manualClock } from '../support/vault';
 import { auditedIn, bobLeadsOpsWithCarol, opsOnServer, switchPasswordOn, synced, UNDONE_CAROL } from '../support/revoke-first';
 
 /** What bob's sync tells of his rename of Ops, not made (sync.ts groupChangesUnmadeLine). */
-const UNMADE_RENAME = 'A change of yours not made: "Ops" renamed "Ops West" (you no longer manage the group, and it was never sent): the group stays as the team holds it.';
+const UNMADE_RENAME = 'A change of yours not made: "Ops" renamed "Ops West" (you no longer manage the group). Never sent, the group stays as the team holds it.';
 
 describe('a lead unmade while their own revoke waits, the group renamed here since', () => {
   const clock = manualClock(Date.UTC(2026, 11, 8, 16, 0, 0));

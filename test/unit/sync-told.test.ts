@@ -67,10 +67,10 @@ describe('syncToldLines', () => {
 
   it('tells the changes of groups its person may no longer send, dropped, in one sentence before the revokes not made', () => {
     expect(groupChangesUnmadeLine([])).toBeUndefined();
-    expect(groupChangesUnmadeLine([{ group: 'Ops', change: 'renamed "Ops West"' }]))
-      .toBe('A change of yours not made: "Ops" renamed "Ops West" (you no longer manage the group, and it was never sent): the group stays as the team holds it.');
-    expect(groupChangesUnmadeLine([{ group: 'Ops', change: 'renamed "Ops West"' }, { group: 'Net', change: 'renamed "Net 2"' }]))
-      .toBe('Changes of yours not made: "Ops" renamed "Ops West"; "Net" renamed "Net 2" (you no longer manage those groups, and they were never sent): the groups stay as the team holds them.');
+    expect(groupChangesUnmadeLine([{ group: 'Ops', change: 'renamed "Ops West"', why: 'you no longer manage the group' }]))
+      .toBe('A change of yours not made: "Ops" renamed "Ops West" (you no longer manage the group). Never sent, the group stays as the team holds it.');
+    expect(groupChangesUnmadeLine([{ group: 'Ops', change: 'renamed "Ops West"', why: 'you no longer manage the group' }, { group: 'Net', change: 'server-computed codes turned on', why: 'only owners and admins change it' }]))
+      .toBe('Changes of yours not made: "Ops" renamed "Ops West" (you no longer manage the group); "Net" server-computed codes turned on (only owners and admins change it). Never sent, the groups stay as the team holds them.');
     expect(syncToldLines({ ...quiet, mayBeWithheld: 'withheld line', groupChangesUnmade: 'changes line', revokesUnmade: 'unmade line' })).toEqual(['withheld line', 'changes line', 'unmade line']);
   });
 

@@ -1,13 +1,13 @@
 /**
- * A rename of a group made on this desktop and not yet sent, against the name the team server holds (#15, docs/SYNC.md
- * "A rename its lead may no longer send"). Renaming, this desktop keeps the name it replaces as agreed (store-agreed-name.ts),
- * and keeps it as agreed when a newer record from elsewhere names the group (taken in or not: a rename held here goes
- * after it). Its person no longer managing the group by signed records taken in (unmade as its lead, their role
- * narrowed: replica-people-in.ts dropUnsendable), the rename can never be sent (replica-people.ts sends only groups its
- * person manages, and the server would refuse it): the group goes back to the agreed name, at the agreed revision, and
- * the rename is told once as not made (audited).
- * Must never: put back a name that does not open here or is not its index's, or one another group here holds; keep a
- * name from a record its signer could not have made here; or drop a rename while its person still manages the group.
+ * A change of a group's own record made on this desktop and not yet sent, against what the team server holds (#15,
+ * docs/SYNC.md "A rename its lead may no longer send"): a rename, the server codes setting. Making one, this desktop
+ * keeps what it replaces as agreed (store-agreed-group.ts), and keeps as agreed what a newer record from elsewhere says
+ * of it (taken in or not: a change held here goes after it). Its person may no longer send it (a rename: no longer
+ * managing the group, unmade as its lead or their role narrowed: replica-people-in.ts dropUnsendable; the setting: no
+ * longer an owner or admin), by signed records taken in: replica-people.ts would never send it, or the server would
+ * refuse it at every push. The group goes back to what was agreed, and the change is told once as not made (audited).
+ * Must never: put back a name that does not open here or is not its index's, or one another group here holds; keep
+ * what a record says that its signer could not have made here; or drop a change its person may still send.
  */
 import type { GroupRecord } from '../../shared/sync/records';
 import { isCrewvaultError } from '../../shared/errors';
@@ -15,11 +15,12 @@ import { openJson } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { contexts, groupNameIndex, type KeyRing } from './keys';
 import { bin, managesHere, signerOf, type PeopleIntake } from './replica-people-checks';
-import { agreedNameOf, keepAgreedName } from './store-agreed-name';
+import { agreedCodesOf, agreedNameOf, keepAgreedCodes, keepAgreedName } from './store-agreed-group';
 import { ownDevices } from './store-device';
 import { findGroupByIndex, getGroupRow, renameGroupRow, setGroupRowRevision, type GroupRow } from './store-groups';
 import { replicaBase, sentSeq } from './store-replica';
-import { groupRenamedOnSince, setGroupRevision } from './store-replica-people';
+import { groupChangedOnSince, groupRenamedOnSince, setGroupRevision } from './store-replica-people';
+import { holdsAllGroups, type Role } from '../../shared/policy';
 
 /**
  * Whether the group's row holds a rename of this desktop's own not yet sent: renamed here since the last push stored,
@@ -50,23 +51,57 @@ export function nameOpening(ring: KeyRing, row: Pick<GroupRow, 'uid'>, sealed: B
 }
 
 /**
- * A group record from elsewhere newer than the revision agreed here, while a rename of this desktop's waits in `row`:
- * its name is the one the server holds now (taken in or, below a rename kept here, not), kept as agreed. Only from a
- * record whose signer manages the group here, with a name that opens here; any other leaves what was kept.
+ * A group record from elsewhere newer than the revision agreed here, while a change of this desktop's waits in `row`:
+ * what it says is what the server holds now (taken in or, below a change kept to go after it, not), kept as agreed. Its
+ * name only from a signer who manages the group here, a name that opens here; its setting only from an owner or admin.
  */
-export function noteNameFrom(db: WriteDb, intake: PeopleIntake, r: GroupRecord, row: GroupRow): void {
-  if (r.deletedAt !== null || r.revision <= replicaBase(db, row.uid) || !renameHeldHere(db, row.id)) return;
-  const sealed = bin(r.sealedName);
-  const index = bin(r.nameIndex);
-  if (nameOpening(intake.ring, row, sealed, index) === undefined) return;
+export function noteAgreedFrom(db: WriteDb, intake: PeopleIntake, r: GroupRecord, row: GroupRow): void {
+  if (r.deletedAt !== null || r.revision <= replicaBase(db, row.uid)) return;
+  const rename = renameHeldHere(db, row.id) && nameOpening(intake.ring, row, bin(r.sealedName), bin(r.nameIndex)) !== undefined;
+  const codes = r.serverCodes !== undefined && codesChangeHeldHere(db, row.id);
+  if (!rename && !codes) return;
+  let role: Role;
   try {
-    if (!managesHere(db, signerOf(db, intake, r), row.id)) return;
+    const signer = signerOf(db, intake, r);
+    if (!managesHere(db, signer, row.id)) return;
+    role = signer.role;
   } catch (error) {
     // A record that does not hold is judged (and set aside) where it is taken, not here.
     if (isCrewvaultError(error)) return;
     throw error;
   }
-  keepAgreedName(db, row.id, { sealedName: sealed, nameIndex: index, revision: r.revision });
+  if (rename) keepAgreedName(db, row.id, { sealedName: bin(r.sealedName), nameIndex: bin(r.nameIndex), revision: r.revision });
+  if (codes && holdsAllGroups(role)) keepAgreedCodes(db, row.id, r.serverCodes === true);
+}
+
+/**
+ * Whether the group's row holds a server codes setting of this desktop's own not yet sent: turned on or off here since
+ * the last push stored, and not as agreed.
+ */
+export function codesChangeHeldHere(db: ReadDb, groupId: number): boolean {
+  if (!groupChangedOnSince(db, groupId, ['group.server_codes_on', 'group.server_codes_off'], sentSeq(db), ownDevices(db))) return false;
+  const agreed = agreedCodesOf(db, groupId);
+  const row = getGroupRow(db, groupId);
+  return agreed === undefined || row === undefined || agreed !== (row.server_codes === 1);
+}
+
+/** Before this desktop turns the group's server codes on or off: the setting as agreed kept, unless a change of its own waits already. */
+export function keepCodesBeforeChange(db: WriteDb, row: GroupRow): void {
+  if (!codesChangeHeldHere(db, row.id)) keepAgreedCodes(db, row.id, row.server_codes === 1);
+}
+
+/** A setting from elsewhere taken in (replica-people-in.ts takeGroup): the agreed one now, where one is kept. */
+export function agreeCodesTaken(db: WriteDb, groupId: number, on: boolean): void {
+  if (agreedCodesOf(db, groupId) !== undefined) keepAgreedCodes(db, groupId, on);
+}
+
+/**
+ * The setting agreed to put the group back to, where a change of this desktop's waits that its person, of `role` as
+ * the records taken in leave them, may no longer send (only owners and admins change it); else undefined.
+ */
+export function codesToPutBack(db: ReadDb, groupId: number, role: Role): boolean | undefined {
+  if (holdsAllGroups(role) || !codesChangeHeldHere(db, groupId)) return undefined;
+  return agreedCodesOf(db, groupId);
 }
 
 /** A rename from elsewhere taken in (replica-people-new.ts takeRename): it is the agreed name now, where one is kept. */
@@ -98,5 +133,5 @@ export function dropUnsentRename(db: WriteDb, intake: PeopleIntake, groupId: num
   // Not above it: the group's next record from elsewhere (an owner's rename) is newer than the row, and taken in.
   if (base > 0) setGroupRevision(db, row.id, revision);
   else if (revision > 0) setGroupRowRevision(db, row.id, revision);
-  intake.groupChangeUnmade(groupId, back ? name : renamedTo, back ? `renamed "${renamedTo}"` : `renamed "${renamedTo}" (the name it replaced is not known here: shown so until the group is renamed elsewhere)`);
+  intake.groupChangeUnmade(groupId, back ? name ?? renamedTo : renamedTo, back ? `renamed "${renamedTo}"` : `renamed "${renamedTo}", shown so here until the group is renamed elsewhere (the name it replaced is not known here)`, 'you no longer manage the group');
 }

@@ -1,9 +1,9 @@
 /**
- * Local: a group's name as the team server holds it (as last agreed here), kept while a rename of this desktop's own
- * waits unsent (replica-group-name.ts, docs/SYNC.md "A rename its lead may no longer send"), one `meta` row a group
- * (`agreed_name:<group id>`: the sealed name, its keyed index, and the group's revision that carries it). A lead
- * unmade before the rename went goes back to it: nothing else here holds the name it replaced. SQL only; never opens
- * or seals a name.
+ * Local: what of a group's own record the team server holds (as last agreed here), kept while a change of it made on
+ * this desktop waits unsent (replica-group-unsent.ts, docs/SYNC.md "A rename its lead may no longer send"): its name
+ * (`agreed_name:<group id>`: the sealed name, its keyed index, and the group's revision that carries it) and its server
+ * codes setting (`agreed_codes:<group id>`: 1 or 0), a `meta` row each. A person who may no longer send the change goes
+ * back to them: nothing else here holds what it replaced. SQL only; never opens or seals a name.
  */
 import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
 
@@ -35,4 +35,16 @@ export function keepAgreedName(db: WriteDb, groupId: number, name: AgreedName): 
 export function dropAgreedName(db: WriteDb, groupId: number): void {
   noteSealedReplaced(db);
   db.prepare('DELETE FROM meta WHERE key = ?').run(metaKey(groupId));
+}
+
+const codesKey = (groupId: number): string => `agreed_codes:${groupId}`;
+
+/** The server codes setting kept as agreed for `groupId`, if one is. */
+export function agreedCodesOf(db: ReadDb, groupId: number): boolean | undefined {
+  const value = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(codesKey(groupId))?.value;
+  return value === undefined ? undefined : value === '1';
+}
+
+export function keepAgreedCodes(db: WriteDb, groupId: number, on: boolean): void {
+  db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(codesKey(groupId), on ? '1' : '0');
 }
