@@ -253,6 +253,12 @@ export interface SyncOutcome {
    */
   readonly revokesUnmade?: string;
   /**
+   * Changes of groups made here and not sent that this person may no longer send (a rename, no longer managing the
+   * group; the server codes setting, no longer an owner or admin: ApplyOutcome.groupChangesUnmade), dropped, the group
+   * back as the team holds it: told once, with the round that dropped them (groupChangesUnmadeLine), one line.
+   */
+  readonly groupChangesUnmade?: string;
+  /**
    * Revokes of this desktop's whose push has not ended (revokesWaitingLine): told with the outcome,
    * and with the error of a sync that ends refused (BUSY, CONFLICT), one line.
    */
@@ -444,6 +450,17 @@ export function revokesUnmadeLine(unmade: readonly RevokeUnmadeTold[]): string |
 }
 
 /**
+ * What a sync tells of the changes of groups made here and not sent that this person may no longer send
+ * (ApplyOutcome.groupChangesUnmade: each with why), dropped, each group back as the team holds it; or nothing.
+ */
+export function groupChangesUnmadeLine(unmade: ApplyOutcome['groupChangesUnmade']): string | undefined {
+  if (unmade.length === 0) return undefined;
+  const one = unmade.length === 1;
+  const each = unmade.map((u) => `"${u.group}" ${u.change} (${u.why})`).join('; ');
+  return `${one ? 'A change of yours' : 'Changes of yours'} not made: ${each}. Never sent, ${one ? 'the group stays' : 'the groups stay'} as the team holds ${one ? 'it' : 'them'}.`;
+}
+
+/**
  * What a sync tells of this desktop's revokes whose push has not ended (ReplicaService.revokesWaiting),
  * or nothing. A revoke goes ahead of its rotation (partsOf): stored, its member is cut off on the
  * server, and only the key change waits (what is written in the group meanwhile stays under the key
@@ -535,7 +552,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   const oldLeft = await replica.leaveOldDevice();
   const oldDevice = oldDeviceLine(oldLeft);
   if (oldLeft.left === 'unverified') oldDeviceKept.unverified = oldDevice;
-  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string; customerHeldBack?: string; customerWentOver?: string; deletionWaiting?: string; groupDeleted?: string; copiesNotAdded?: string } = {
+  const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string; customerHeldBack?: string; customerWentOver?: string; deletionWaiting?: string; groupDeleted?: string; copiesNotAdded?: string; groupChangesUnmade?: string } = {
     pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [], ...(oldDevice === undefined ? {} : { oldDevice }),
   };
   /** This person's versions of entries changed elsewhere too dropped, as their role may not add the copy (ApplyOutcome.copiesNotAdded), told in one line. */
@@ -567,6 +584,13 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
     wentOver.push(...over);
     const line = customerWentOverLine(wentOver);
     if (line !== undefined) tally.customerWentOver = line;
+  };
+  /** Changes of groups this person no longer manages, dropped by the pulls (ApplyOutcome.groupChangesUnmade), told in one line. */
+  const unmadeChanges: Array<ApplyOutcome['groupChangesUnmade'][number]> = [];
+  const noteChangesUnmade = (unmade: ApplyOutcome['groupChangesUnmade']): void => {
+    unmadeChanges.push(...unmade);
+    const line = groupChangesUnmadeLine(unmadeChanges);
+    if (line !== undefined) tally.groupChangesUnmade = line;
   };
   /** Unsent changes dropped so far with their deleted groups: a refused push pulled again goes on when this grew. */
   const droppedWithGroups = (): number => deletedGroups.reduce((n, d) => n + d.droppedChanges, 0);
@@ -654,6 +678,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
         tally.accessRemoved.push(...outcome.accessRemoved);
         noteGroupDeleted(outcome.groupDeleted);
         noteCrossed(outcome.crossed);
+        noteChangesUnmade(outcome.groupChangesUnmade);
         noteWentOver(outcome.customersWentOver);
         noteNotCopied(outcome.copiesNotAdded);
         for (const r of page.records) pulledIds.add(r.record.id);
@@ -683,6 +708,7 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
       tally.accessRemoved.push(...again.accessRemoved);
       noteGroupDeleted(again.groupDeleted);
       noteCrossed(again.crossed);
+      noteChangesUnmade(again.groupChangesUnmade);
       noteWentOver(again.customersWentOver);
       noteNotCopied(again.copiesNotAdded);
     }

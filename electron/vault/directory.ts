@@ -12,7 +12,8 @@ import type { ReadDb, WriteDb } from './db';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, groupNameIndex, type KeyRing, type ObjectRef } from './keys';
 import { listCustomerRows, resealCustomerName } from './store-customers';
 import { getDirectoryHistory, getDirectoryVersion, getDirectoryWrap, putDirectoryHistory, putDirectoryWrap, setDirectoryVersion, type DirectoryWrapRow } from './store-directory';
-import { listGroups, resealGroupName } from './store-groups';
+import { listGroups, resealGroupName, type GroupRow } from './store-groups';
+import { agreedNameOf, dropAgreedName, keepAgreedName } from './store-agreed-group';
 import { requireVouchedFor } from './public-keys';
 import type { UserRow } from './store-users';
 
@@ -103,6 +104,20 @@ export function openAuditDetail(db: ReadDb, ring: KeyRing, event: ObjectRef, blo
   }
 }
 
+/** The name kept as agreed for `row` (store-agreed-group.ts), opened with `key`; undefined when none is kept or it does not open (then it goes). */
+function agreedNameIn(db: WriteDb, key: Buffer, row: GroupRow): { readonly name: string; readonly revision: number } | undefined {
+  const agreed = agreedNameOf(db, row.id);
+  if (agreed === undefined) return undefined;
+  try {
+    const name = openJson(key, agreed.sealedName, contexts.groupName(row));
+    if (typeof name === 'string') return { name, revision: agreed.revision };
+  } catch {
+    // Dropped below: a name that does not open is never put back.
+  }
+  dropAgreedName(db, row.id);
+  return undefined;
+}
+
 /**
  * A new directory key version, in the caller's write transaction: the old key sealed under it
  * (history), every customer and group name sealed again with a new keyed index, and the new key
@@ -117,7 +132,7 @@ export function rotateDirectory(db: WriteDb, ring: KeyRing, holders: readonly Us
   const next = randomKey();
   putDirectoryHistory(db, oldVersion, seal(next, oldKey, contexts.directoryHistory(oldVersion)));
   const customers = listCustomerRows(db).map((row) => ({ ref: row, name: openJson(oldKey, row.sealed_name, contexts.customerName(row)) }));
-  const groups = listGroups(db).map((row) => ({ ref: row, name: openJson(oldKey, row.sealed_name, contexts.groupName(row)) }));
+  const groups = listGroups(db).map((row) => ({ ref: row, name: openJson(oldKey, row.sealed_name, contexts.groupName(row)), agreed: agreedNameIn(db, oldKey, row) }));
   const undo = ring.useDirectory(oldVersion + 1, next);
   try {
     for (const c of customers) {
@@ -127,6 +142,8 @@ export function rotateDirectory(db: WriteDb, ring: KeyRing, holders: readonly Us
     for (const g of groups) {
       if (typeof g.name !== 'string') throw tampered();
       resealGroupName(db, g.ref.id, sealJson(next, g.name, contexts.groupName(g.ref)), groupNameIndex(ring, g.name));
+      // The name kept as agreed while a rename waits (store-agreed-group.ts) is sealed again with it, or it could not be put back.
+      if (g.agreed !== undefined) keepAgreedName(db, g.ref.id, { sealedName: sealJson(next, g.agreed.name, contexts.groupName(g.ref)), nameIndex: groupNameIndex(ring, g.agreed.name), revision: g.agreed.revision });
     }
     for (const user of holders) if (user.disabled_at === null) wrapDirectoryFor(db, ring, user);
     setDirectoryVersion(db, oldVersion + 1);

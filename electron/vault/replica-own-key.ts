@@ -19,16 +19,16 @@ import { memberRecordId, type MemberRecord } from '../../shared/sync/records';
 import { groupNameHere, keyRowOf, sha256Hex, tampered, uidBytes, type PeopleIntake } from './replica-people-checks';
 import { openKeyRotatedFrom } from './rotated-from-keys';
 import { carryScopeKeysBack } from './scope-key-history';
-import { ownDevices } from './store-device';
 import { listEntryRowsInGroups } from './store-entries';
 import { getGroupRow, groupKeysOfGroup, putGroupKey, setGroupKeyVersion, setGroupRowRevision, type GroupKeyRow } from './store-groups';
 import { deletePagesOfGroup } from './store-pages';
 import { replicaBase, sentSeq, setReplicaBase, setRevision } from './store-replica';
-import { agreedMember, dropEntriesOfGroup, forgetRevokedMember, forgetRotateAgain, groupAndUserUids, groupRenamedOnSince, noteRevokeUnmade, revokedMembers, setGroupRevision, setMemberRevision, unsentEntriesInGroup } from './store-replica-people';
+import { agreedMember, dropEntriesOfGroup, forgetRevokedMember, forgetRotateAgain, groupAndUserUids, noteRevokeUnmade, revokedMembers, setGroupRevision, setMemberRevision, unsentEntriesInGroup } from './store-replica-people';
 import { dropRotatedFrom, rotatedFromOf } from './store-rotated-from';
 import { thisDeviceId } from './store-signing';
 import { hasUnsentEntryWrite } from './store-unsent-writes';
 import { getUser } from './store-users';
+import { renameHeldHere } from './replica-group-unsent';
 
 /**
  * This person's wrap of a group key, as its group_keys row will be stored, and the key opened from
@@ -213,7 +213,8 @@ export function giveWayToHeld(db: WriteDb, intake: PeopleIntake, groupId: number
     if (noteRevokeUnmade(db, { groupId, userId: note.userId, undone: true })) intake.revokeUnmade(groupId, user.name, groupNameHere(db, intake, groupId), false);
   }
   const base = replicaBase(db, row.uid);
-  const renamed = groupRenamedOnSince(db, groupId, sentSeq(db), ownDevices(db));
+  // A rename of this desktop's still held (none once put back: replica-group-unsent.ts dropUnsentRename) stays one above.
+  const renamed = renameHeldHere(db, groupId);
   if (base > 0) setGroupRevision(db, groupId, base, renamed);
   // Agreed at no revision (a file copy agreed whole, a record taken in unchanged): back to the revision it had before the
   // rotation, as the server holds it. Left at the dropped rotation's, above it, the group's next record from elsewhere (a

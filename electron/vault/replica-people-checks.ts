@@ -61,6 +61,12 @@ export interface PeopleIntake {
    * `keyKept` when the revoke itself was stored and only its key change undone (the group keeps the key they held).
    */
   revokeUnmade(groupId: number, member: string, group: string, keyKept: boolean): void;
+  /**
+   * Told of a change of a group of this person's own, not sent, that they may no longer send (replica-group-unsent.ts:
+   * a rename, no longer managing the group; the server codes setting, no longer an owner or admin), once, as the group
+   * goes back to what was agreed: the group's name as shown now, what the change was, and why (audited).
+   */
+  groupChangeUnmade(groupId: number, group: string, change: string, why: string): void;
 }
 
 /** Who signed a people record, as this desktop holds them. */

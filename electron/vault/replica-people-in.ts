@@ -49,13 +49,14 @@ import { deleteGroupKey, findGroupByIndex, getGroupRow, groupKeysOfGroup, groupK
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, forgetRevokedMember, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupRenamedOnSince, groupSentOverDeletion, forgetGroupSentOverDeletion, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, forgetRevokedMember, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupSentOverDeletion, forgetGroupSentOverDeletion, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole, type UserRow } from './store-users';
 import { requireVouchedPublicKey } from './public-keys';
 import { noteRevoked } from './replica-people-local';
 import { takeScopeHistory } from './scope-key-history';
 import { giveWayToHeld, mayGiveWayTo, moveOwnKey, openOwnWrap } from './replica-own-key';
 import { noteKeyChangesOwed } from './replica-key-owed';
+import { agreeCodesTaken, codesToPutBack, dropUnsentRename, noteAgreedFrom, renameHeldHere } from './replica-group-unsent';
 
 /**
  * Takes in the batch's `group` records, then its `member` records, each through `take` (which
@@ -128,6 +129,7 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     }
   }
   dropUnsendable(db, intake, managedBefore);
+  dropUnsentCodes(db, intake, managedBefore);
   // A rotation of this person's own waiting here unsent in a group they no longer manage: never to be made, it gives way
   // to the version the server holds (replica-own-key.ts giveWayToHeld). Only now: what else of theirs there is unsendable
   // was dropped and told above, against the memberships as they stood.
@@ -193,6 +195,8 @@ function dropUnsendable(db: WriteDb, intake: PeopleIntake, managedBefore: readon
   const me = getUser(db, intake.userId);
   for (const groupId of managedBefore) {
     if (me !== undefined && getGroupRow(db, groupId) !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId)) continue;
+    // The group's own record: a rename of theirs goes back to the name agreed (replica-group-unsent.ts), told.
+    dropUnsentRename(db, intake, groupId);
     for (const gk of groupKeysOfGroup(db, groupId)) {
       const uids = gk.user_id === intake.userId ? undefined : groupAndUserUids(db, groupId, gk.user_id);
       if (uids === undefined) continue;
@@ -213,6 +217,38 @@ function dropUnsendable(db: WriteDb, intake: PeopleIntake, managedBefore: readon
       const name = getUser(db, gk.user_id)?.name ?? 'a member';
       intake.crossed(name, `${name}: a change of their membership of the group "${groupNameHere(db, intake, groupId)}" made here not yet sent; ${what} here: dropped, as this desktop's person no longer manages the group to send it`);
     }
+  }
+}
+
+/**
+ * The server codes setting of a group this person held managing, turned on or off here and not sent, once the records
+ * taken in leave them no owner or admin (their role narrowed: a lead still, or no longer managing the group): only
+ * owners and admins change it, and the server refused every push carrying it (FORBIDDEN). It goes back to the setting
+ * agreed, each member's wrap at the version held made again with the secret key exactly where their role holds it then
+ * (takeCodesUnderOwnRotation; a key change of theirs waiting still goes, without the setting, where they lead the group),
+ * told once (replica-group-unsent.ts). With no key change of theirs waiting, the group's row and the re-wraps that now
+ * say what was agreed go back to their agreed revisions: nothing of it waits to go.
+ */
+function dropUnsentCodes(db: WriteDb, intake: PeopleIntake, managedBefore: readonly number[]): void {
+  const me = getUser(db, intake.userId);
+  if (me === undefined) return;
+  for (const groupId of managedBefore) {
+    const row = getGroupRow(db, groupId);
+    const on = row === undefined ? undefined : codesToPutBack(db, groupId, me.role);
+    if (row === undefined || on === undefined) continue;
+    takeCodesUnderOwnRotation(db, intake, groupId, on);
+    if (rotatedFromOf(db, groupId).length === 0) {
+      for (const gk of groupKeysOfGroup(db, groupId)) {
+        const uids = groupAndUserUids(db, groupId, gk.user_id);
+        if (uids === undefined) continue;
+        const id = uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex));
+        const was = agreedMember(db, id);
+        if (was !== undefined && was.lead === (gk.is_lead === 1) && sameWraps(was, stateOfRow(gk))) setMemberRevision(db, groupId, gk.user_id, replicaBase(db, id));
+      }
+      const base = replicaBase(db, row.uid);
+      if (base > 0 && !renameHeldHere(db, groupId)) setGroupRevision(db, groupId, base);
+    }
+    intake.groupChangeUnmade(groupId, groupNameHere(db, intake, groupId), `server-computed codes turned ${on ? 'off' : 'on'}`, 'only owners and admins change it');
   }
 }
 
@@ -380,6 +416,8 @@ function takeGroup(
   if (groupId === undefined) return takeNewGroup(db, intake, r, records, taken, created);
   const row = getGroupRow(db, groupId);
   if (!row) return 'ignored';
+  // A newer record while a rename of this desktop's waits: its name is the server's now, whatever becomes of the rename.
+  noteAgreedFrom(db, intake, r, row);
   // The server holds the group live above the revision noted for a deletion that waited here: that note says nothing more.
   const sentOver = groupSentOverDeletion(db, row.uid);
   if (sentOver !== undefined && r.revision > sentOver) forgetGroupSentOverDeletion(db, row.uid);
@@ -406,6 +444,7 @@ function takeGroup(
     // What the team server may see of a group: owners' and admins' to decide (team.ts setServerCodes).
     if (!holdsAllGroups(signer.role)) throw tampered('turns server-computed codes on or off, and its sender is no owner or admin');
     setGroupServerCodes(db, groupId, r.serverCodes === true);
+    agreeCodesTaken(db, groupId, r.serverCodes === true);
     if (r.keyVersion === row.key_version) {
       setGroupRevision(db, groupId, r.revision);
       return 'applied';
@@ -466,7 +505,7 @@ function takeUnderOwnRotation(db: WriteDb, intake: PeopleIntake, r: GroupRecord,
   const unsentHere = row.revision > agreed && groupSeq(db, row.id) > sentSeq(db);
   if (!unsentHere || r.revision <= agreed) return 'unchanged';
   const setting = codesSettingToTake(db, intake, r, row);
-  const renamed = !renamedHereUnsent(db, row.id) && takeRename(db, intake, r, row, agreed);
+  const renamed = !renameHeldHere(db, row.id) && takeRename(db, intake, r, row, agreed);
   if (setting !== undefined) takeCodesUnderOwnRotation(db, intake, row.id, setting);
   if (!renamed && setting === undefined) return 'unchanged';
   setGroupRevision(db, row.id, r.revision, true);
@@ -496,6 +535,7 @@ function codesSettingToTake(db: WriteDb, intake: PeopleIntake, r: GroupRecord, r
  */
 function takeCodesUnderOwnRotation(db: WriteDb, intake: PeopleIntake, groupId: number, on: boolean): void {
   setGroupServerCodes(db, groupId, on);
+  agreeCodesTaken(db, groupId, on);
   const held = intake.ring.groups.get(groupId);
   if (held === undefined) return;
   for (const gk of groupKeysOfGroup(db, groupId)) {
@@ -521,14 +561,9 @@ function takeCodesUnderOwnRotation(db: WriteDb, intake: PeopleIntake, groupId: n
 function keepOrTakeName(db: WriteDb, intake: PeopleIntake, r: GroupRecord, groupId: number): boolean {
   const row = getGroupRow(db, groupId);
   if (!row || bin(r.nameIndex).equals(row.name_index)) return false;
-  if (renamedHereUnsent(db, groupId)) return true;
+  if (renameHeldHere(db, groupId)) return true;
   if (findGroupByIndex(db, bin(r.nameIndex)) === undefined) takeRename(db, intake, r, row, r.revision - 1);
   return false;
-}
-
-/** Whether this desktop renamed the group and has not sent the rename yet. */
-function renamedHereUnsent(db: WriteDb, groupId: number): boolean {
-  return groupRenamedOnSince(db, groupId, sentSeq(db), ownDevices(db));
 }
 
 /**

@@ -37,6 +37,7 @@ import { rolePermissions } from './store-roles';
 import { setUserSigning } from './store-signing';
 import { deleteDirectoryKey, findUserByName, getUser, insertUser, replaceUserKeys, setSealedPrivateKey, setUserDisabled, type UserRow } from './store-users';
 import { elsewhereKdf } from './replica-people-local';
+import { agreeNameTaken } from './replica-group-unsent';
 
 /** What a taking-in step tells its caller (replica-people-in.ts PeopleTaken). */
 type Taken = 'applied' | 'unchanged' | 'ignored';
@@ -185,6 +186,7 @@ export function takeRename(db: WriteDb, intake: PeopleIntake, r: GroupRecord, ro
   const same = findGroupByIndex(db, bin(r.nameIndex));
   if (same && same.id !== row.id) throw notYet('renames an access group to a name another group here holds'); // no name: as for a new group
   renameGroupRow(db, row.id, bin(r.sealedName), bin(r.nameIndex));
+  agreeNameTaken(db, row.id, r);
   return true;
 }
 

@@ -204,6 +204,12 @@ export interface ApplyOutcome {
   readonly groupDeleted: ReadonlyArray<{ readonly group: string; readonly droppedChanges: number }>;
   /** People whose change made here, not yet sent, a record from elsewhere crossed: what was kept of each side (audited as user.crossed). */
   readonly crossed: ReadonlyArray<{ readonly user: string; readonly detail: string }>;
+  /**
+   * Changes of groups made here and not sent that this person may no longer send (replica-group-unsent.ts: a rename,
+   * no longer managing the group; the server codes setting, no longer an owner or admin), dropped, the group as the
+   * team holds it: its name as shown now, what the change was and why, audited once as group.change_unmade.
+   */
+  readonly groupChangesUnmade: ReadonlyArray<{ readonly group: string; readonly change: string; readonly why: string }>;
   /** Events taken redacted whose earlier-rule tag matched a key of a group held (audit-event-texts.ts V3Verdict): the server may have withheld them, told. */
   readonly mayBeWithheld: readonly string[];
   /**
@@ -610,6 +616,7 @@ interface Tally {
   readonly accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>;
   readonly groupDeleted: Array<{ readonly group: string; readonly droppedChanges: number }>;
   readonly crossed: Array<{ readonly user: string; readonly detail: string }>;
+  readonly groupChangesUnmade: Array<{ readonly group: string; readonly change: string; readonly why: string }>;
   readonly mayBeWithheld: string[];
   readonly customersWentOver: Array<{ readonly by: string; readonly why: string }>;
 }
@@ -1172,7 +1179,7 @@ export class ReplicaService {
       // An empty replica filling from a snapshot inserts its entries without the indexes on random keys; every other apply has them (made again here after an interrupted first sync).
       if (options.setAsideIndexes === true && options.fresh === true) setAsideEntryIndexes(w);
       else restoreEntryIndexes(w);
-      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], copiesNotAdded: 0, held: [], accessRemoved: [], groupDeleted: [], crossed: [], mayBeWithheld: [], customersWentOver: [] };
+      const tally: Tally = { applied: 0, unchanged: 0, recognised: 0, countersMerged: 0, conflictCopies: [], copiesNotAdded: 0, held: [], accessRemoved: [], groupDeleted: [], crossed: [], groupChangesUnmade: [], mayBeWithheld: [], customersWentOver: [] };
       // What was set aside before goes first (a newer record of the same object replaces it).
       const fresh = new Set(ids);
       const earlierRows = options.hold === true ? listHeld(w).filter((h) => !fresh.has(h.record_id)) : [];
@@ -1220,6 +1227,11 @@ export class ReplicaService {
         revokeUnmade: (groupId, member, group, keyKept) => this.core.audit(w, { action: 'group.revoke_unmade', group_id: groupId, subject: member }, keyKept
           ? `${member} ✕ ${group} made, its key change not: you no longer manage the group, and your key change, never sent, was undone; the group keeps the key ${member} held until an owner or admin changes it`
           : `${member} ✕ ${group} not made: you no longer manage the group, and your key change, never sent, was undone; an owner or admin must make it`),
+        // Told with this apply's outcome and audited here, once: the change is gone, nothing of it waits to be told again.
+        groupChangeUnmade: (groupId, group, change, why) => {
+          this.core.audit(w, { action: 'group.change_unmade', group_id: groupId }, `${group}: ${change} not made (${why}); never sent, the group stays as the team holds it`);
+          tally.groupChangesUnmade.push({ group, change, why });
+        },
       });
       const counted = (taken: PeopleTaken): void => {
         if (taken === 'applied') tally.applied++;

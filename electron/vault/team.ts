@@ -23,6 +23,7 @@ import { createGroupRecord, insertUserRecord, prepareUser, userView, validateNew
 import { resealEntry } from './entry-reseal';
 import { requireBaseRevision } from './entries-service';
 import { keepKeyRotatedFrom } from './rotated-from-keys';
+import { keepCodesBeforeChange, keepNameBeforeRename } from './replica-group-unsent';
 import type { KeyChangeOwedTold, RevokeUnmadeTold, RevokeWaiting } from './replica-service';
 import { sentSeq } from './store-replica';
 import { requireBase } from './base-revision';
@@ -267,6 +268,8 @@ export class TeamService {
       const index = groupNameIndex(this.core.ring, groupName);
       const same = findGroupByIndex(w, index);
       if (same && same.id !== groupId) throw new CrewvaultError('ALREADY_EXISTS', `A group named "${groupName}" already exists.`);
+      // The name it replaces, as the server holds it: what this desktop goes back to if the rename can no longer be sent.
+      keepNameBeforeRename(w, row);
       renameGroupRow(w, groupId, sealJson(this.core.ring.directoryKey, groupName, contexts.groupName(row)), index);
       this.core.audit(w, { action: 'group.rename', group_id: groupId }, `${before} → ${groupName}`);
       const renamed = this.groupsNow(w).find((g) => g.id === groupId);
@@ -293,6 +296,8 @@ export class TeamService {
       if ((row.server_codes === 1) === on) return;
       const group = this.heldKey(groupId);
       if (!group.secret) throw forbidden('You do not hold this group\'s secret key, which this changes who holds.');
+      // The setting it replaces, as the server holds it: what this desktop goes back to if it can no longer be sent.
+      keepCodesBeforeChange(w, row);
       setGroupServerCodes(w, groupId, on);
       if (on) this.rotate(w, groupId, new Set());
       else {

@@ -5,7 +5,7 @@
  * not sent, in that order; none when the round told nothing. Must never: read the wall clock.
  */
 import { describe, expect, it } from 'vitest';
-import { customerHeldBackLine, customerWentOverLine, deletionWaitingLine, keyChangesOwedLine, revokesUnmadeLine, revokesWaitingLine, type SyncOutcome } from '../../electron/team/sync';
+import { customerHeldBackLine, customerWentOverLine, deletionWaitingLine, groupChangesUnmadeLine, keyChangesOwedLine, revokesUnmadeLine, revokesWaitingLine, type SyncOutcome } from '../../electron/team/sync';
 import { syncToldLines } from '../../electron/team/sync-told';
 import { groupDeletedLine } from '../../electron/vault/replica-people-new';
 
@@ -63,6 +63,15 @@ describe('syncToldLines', () => {
       .toBe('bob was removed from Ops on the server, but its key has not been changed since: what is written there stays under the key bob held. Change it: crewvault group rotate Ops (or the Groups screen). '
         + 'carol was removed from Net on the server, but its key has not been changed since: what is written there stays under the key carol held. Change it: crewvault group rotate Net (or the Groups screen).');
     expect(syncToldLines({ ...quiet, revokesWaiting: 'waiting line', keyChangesOwed: 'owed line' })).toEqual(['waiting line', 'owed line']);
+  });
+
+  it('tells the changes of groups its person may no longer send, dropped, in one sentence before the revokes not made', () => {
+    expect(groupChangesUnmadeLine([])).toBeUndefined();
+    expect(groupChangesUnmadeLine([{ group: 'Ops', change: 'renamed "Ops West"', why: 'you no longer manage the group' }]))
+      .toBe('A change of yours not made: "Ops" renamed "Ops West" (you no longer manage the group). Never sent, the group stays as the team holds it.');
+    expect(groupChangesUnmadeLine([{ group: 'Ops', change: 'renamed "Ops West"', why: 'you no longer manage the group' }, { group: 'Net', change: 'server-computed codes turned on', why: 'only owners and admins change it' }]))
+      .toBe('Changes of yours not made: "Ops" renamed "Ops West" (you no longer manage the group); "Net" server-computed codes turned on (only owners and admins change it). Never sent, the groups stay as the team holds them.');
+    expect(syncToldLines({ ...quiet, mayBeWithheld: 'withheld line', groupChangesUnmade: 'changes line', revokesUnmade: 'unmade line' })).toEqual(['withheld line', 'changes line', 'unmade line']);
   });
 
   it('tells the revokes its person may no longer make, given way or their own rotation undone, a sentence each kind', () => {

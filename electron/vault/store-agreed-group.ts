@@ -1,0 +1,50 @@
+/**
+ * Local: what of a group's own record the team server holds (as last agreed here), kept while a change of it made on
+ * this desktop waits unsent (replica-group-unsent.ts, docs/SYNC.md "A rename its lead may no longer send"): its name
+ * (`agreed_name:<group id>`: the sealed name, its keyed index, and the group's revision that carries it) and its server
+ * codes setting (`agreed_codes:<group id>`: 1 or 0), a `meta` row each. A person who may no longer send the change goes
+ * back to them: nothing else here holds what it replaced. SQL only; never opens or seals a name.
+ */
+import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
+
+export interface AgreedName {
+  readonly sealedName: Buffer;
+  readonly nameIndex: Buffer;
+  /** The group's revision that carries this name on the server (0: not known here, a group agreed at no revision). */
+  readonly revision: number;
+}
+
+const metaKey = (groupId: number): string => `agreed_name:${groupId}`;
+
+interface Stored { readonly n: string; readonly i: string; readonly r: number }
+
+export function agreedNameOf(db: ReadDb, groupId: number): AgreedName | undefined {
+  const value = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(metaKey(groupId))?.value;
+  if (value === undefined) return undefined;
+  const s = JSON.parse(value) as Stored;
+  return { sealedName: Buffer.from(s.n, 'base64'), nameIndex: Buffer.from(s.i, 'base64'), revision: s.r };
+}
+
+/** Kept for `groupId`, replacing what was kept before. */
+export function keepAgreedName(db: WriteDb, groupId: number, name: AgreedName): void {
+  noteSealedReplaced(db);
+  const stored: Stored = { n: name.sealedName.toString('base64'), i: name.nameIndex.toString('base64'), r: name.revision };
+  db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(metaKey(groupId), JSON.stringify(stored));
+}
+
+export function dropAgreedName(db: WriteDb, groupId: number): void {
+  noteSealedReplaced(db);
+  db.prepare('DELETE FROM meta WHERE key = ?').run(metaKey(groupId));
+}
+
+const codesKey = (groupId: number): string => `agreed_codes:${groupId}`;
+
+/** The server codes setting kept as agreed for `groupId`, if one is. */
+export function agreedCodesOf(db: ReadDb, groupId: number): boolean | undefined {
+  const value = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(codesKey(groupId))?.value;
+  return value === undefined ? undefined : value === '1';
+}
+
+export function keepAgreedCodes(db: WriteDb, groupId: number, on: boolean): void {
+  db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(codesKey(groupId), on ? '1' : '0');
+}
