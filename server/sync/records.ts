@@ -38,6 +38,7 @@ import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
 import { putLeftReach, leftReachOf, leftReachRecordsOf } from '../store/left-reach';
 import { entryMovesOf, putEntryMove } from '../store/entry-moves';
+import { claimRotations, groupsClaimedByOthers, ROTATION_CLAIM_MS } from '../store/rotation-claims';
 import { datePushedJoins, holdsEveryGroup, type GroupReads } from '../store/membership';
 import { actingPerson, applyPeople, BINDING_SAVEPOINT, noSuchVaultFor, notAPerson, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault, type PulledShape } from './membership';
 
@@ -182,6 +183,12 @@ export async function storePush(
   await checkVaultObjects(tx, batch.vault, person, batch.records.filter((r): r is VaultObjectRecord => r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy'));
   const groupReads = peopleRecords.length > 0 ? undefined : known.groups;
   await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group ?? undefined : undefined }] : [])), people.deleted, groupReads);
+  // A key change another person's desktop is making there, refused a moment ago for entries written after its pull: held
+  // off until it lands or its claim runs out (schema 32), so writing steadily no longer holds it off for good.
+  const writtenInto = [...new Set(batch.records.flatMap((r) => (r.kind === 'entry' && r.deletedAt === null && r.group !== null ? [r.group] : [])))];
+  if ((await groupsClaimedByOthers(tx, batch.vault, writtenInto, person.vaultUser, ctx.now())).length > 0) {
+    throw new CrewvaultError('BUSY', 'An access group this push writes into is having its key changed on another desktop: nothing was stored. Sync again in a few seconds.');
+  }
   const conflicts: Array<{ id: string; revision: number }> = [];
   const fresh: ReplicaRecord[] = [];
   const holdsGroup = await holdsGroupNow(tx, batch.vault, person, groupReads);
@@ -207,7 +214,8 @@ export async function storePush(
       fresh.push(record); // keys and events: stored once, and never replaced
     }
   }
-  conflicts.push(...await strayEntriesOf(tx, batch, people.rotated, pulled));
+  const strays = await strayEntriesOf(tx, batch, people.rotated, pulled);
+  conflicts.push(...strays);
   conflicts.push(...await groupsChangedUnseen(tx, batch.vault, [...new Set([...people.rotated.keys(), ...people.deletedBefore, ...people.revokedBelow])], pulled));
   conflicts.push(...await membersRevokedUnseen(tx, batch, pulled));
   conflicts.push(...await membersChangedUnseen(tx, batch, pulled));
@@ -221,6 +229,9 @@ export async function storePush(
       return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault, person: { vaultUser: null, role: 'owner' }, stored: [] };
     }
     if (peopleRecords.length > 0) await tx.query('ROLLBACK TO SAVEPOINT people');
+    // Its rotation refused for entries written after its pull, the group is held for it a moment (rotation-claims.ts):
+    // the desktop pulls them, seals them again and pushes at once, and nobody else's write gets in between.
+    if (strays.length > 0 && person.vaultUser !== null) await claimRotations(tx, batch.vault, [...people.rotated.keys()], person.vaultUser, ctx.now() + ROTATION_CLAIM_MS);
     // The vault stays started (before either savepoint); what the people records changed does not.
     await appendAuditBatch(tx, ctx, startedVault);
     return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault, person, stored: [] };

@@ -1,7 +1,9 @@
 /**
  * A revoke goes ahead of its rotation (electron/team/sync.ts partsOf): a member the rotation keeps,
- * writing in the group between each of the owner's pulls and pushes, still holds the rotation off
- * (each of its parts meets a new entry under the old key, strayEntriesOf), but no longer the revoke.
+ * writing in the group between each of the owner's pulls and pushes, each more than the hold a refused
+ * key change puts on the group apart (server/store/rotation-claims.ts; within it, the key change lands:
+ * rotation-claim.test.ts), still holds the rotation off (each of its parts meets a new entry under the
+ * old key, strayEntriesOf), but no longer the revoke.
  * The owner revokes bob from Ops while carol, kept, writes there before every push of the owner's:
  * bob is cut off on the server after the first part; the sync ends BUSY, and says so of the revoke
  * (revokesWaitingLine); a sync without carol writing lands the rotation, and the line is gone.
@@ -15,6 +17,7 @@ import { syncOnce } from '../../electron/team/sync';
 import { uidText } from '../../electron/vault/ids';
 import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
 import { getGroup, getMembership } from '../../server/store/membership';
+import { ROTATION_CLAIM_MS } from '../../server/store/rotation-claims';
 import { BOB, CAROL, groupUidIn, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
@@ -55,7 +58,8 @@ describe('a revoke while a member the rotation keeps writes in the group', () =>
     kept.client.call = async <N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> => {
       if (name === 'syncPush') {
         seen.push(await onServer());
-        clock.advance(1_000);
+        // Past the hold a refused key change puts on the group (server/store/rotation-claims.ts): a desktop slower than it.
+        clock.advance(ROTATION_CLAIM_MS + 1_000);
         n++;
         await onDesktop(c, (s) => s.createEntries([{ customer: 'Acme', title: `Carol ${n}`, password: `c-${n}`, groupId: team.opsId }]));
         expect((await sync(c)).code).toBe('ok');

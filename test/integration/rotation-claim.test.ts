@@ -1,0 +1,86 @@
+/**
+ * A key change held off by writes (issue #15, docs/SYNC.md "A key change held off by writes"): the owner revokes bob
+ * from Ops while carol, a member the rotation keeps, writes there before every push of the owner's. Before, each push
+ * of the rotation met an entry stored after the owner's pull (strayEntriesOf), and the sync ended BUSY for as long as
+ * she wrote: the group stayed under the key bob held. Now the refused rotation holds the group for a moment
+ * (server/store/rotation-claims.ts): carol's next push is refused BUSY, kept on her desktop, the owner's next round
+ * lands the rotation, and carol's change goes at her next sync, sealed under the new key. A hold ends by itself: a
+ * rotation refused and never sent again holds nobody's writes past ROTATION_CLAIM_MS. The claimant's own writes are
+ * never held.
+ * Real desktops (real vault files) against a real team server on loopback (test/support/team-desktops.ts).
+ * Must never: sleep (the clock is injected) or reach beyond loopback.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { serverPlace } from '../../electron/team/profiles';
+import { keptSession } from '../../electron/team/sign-in';
+import { syncOnce } from '../../electron/team/sync';
+import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
+import { ROTATION_CLAIM_MS } from '../../server/store/rotation-claims';
+import { opsOnServer, outcomeOf } from '../support/revoke-first';
+import { BOB, CAROL, useTeamDesktops } from '../support/team-desktops';
+import { manualClock, OWNER } from '../support/vault';
+
+const HELD = 'An access group this push writes into is having its key changed on another desktop: nothing was stored. Sync again in a few seconds.';
+
+describe('a key change while a member it keeps writes in the group', () => {
+  const clock = manualClock(Date.UTC(2026, 11, 15, 9, 0, 0));
+  const team = useTeamDesktops('crewvault-rotation-claim', clock);
+  const { a, c, onDesktop, sync } = team;
+
+  /** Carol's entry titled `title` written in Ops on her desktop, and her sync's code ('held' when refused as the hold words it). */
+  const carolWrites = async (title: string): Promise<string> => {
+    await onDesktop(c, (s) => s.createEntries([{ customer: 'Acme', title, password: `${title}-pw`, groupId: team.opsId }]));
+    const out = await sync(c);
+    return out.code === 'BUSY' && out.stderr.includes(HELD) ? 'held' : out.code === 'ok' ? 'ok' : `${out.code}: ${out.stderr.trim()}`;
+  };
+
+  beforeAll(async () => {
+    await onDesktop(a, async (s) => s.team.grant(team.opsId, CAROL, false, await s.team.groupRevision(team.opsId)));
+    for (const d of [a, team.b, c]) expect(await team.answer(d), d.name).toBe('ok');
+  }, 180_000);
+
+  it('lands in the same sync: her write in between is held off, and goes at her next sync under the new key', async () => {
+    const before = (await opsOnServer(team)).version ?? 0;
+    await onDesktop(a, async (s) => s.team.revoke(team.opsId, BOB, await s.team.memberRevision(team.opsId, BOB)));
+    const carol: string[] = [];
+    let n = 0;
+    const kept = await keptSession(serverPlace(a.env), new URL(team.server.url).origin, () => clock.now());
+    const call = kept.client.call.bind(kept.client);
+    kept.client.call = async <N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> => {
+      if (name === 'syncPush') carol.push(await carolWrites(`Carol ${++n}`));
+      return call(name, input, sent);
+    };
+    expect(await onDesktop(a, (s) => outcomeOf(syncOnce(kept.client, s.replica)))).toBe('ok');
+    // Before the revoke's part and the rotation's first push: stored. After the refusal: held off. Once it landed
+    // (before the round's later pushes), stored again.
+    expect(carol).toEqual(['ok', 'ok', 'held', ...carol.slice(3).map(() => 'ok')]);
+    expect(await opsOnServer(team)).toEqual({ holders: [OWNER, CAROL], version: before + 1 });
+    // Her held change goes at her next sync, sealed under the new key: the owner reads it.
+    expect((await sync(c)).code).toBe('ok');
+    expect(await team.answer(a)).toBe('ok');
+    const titles = await onDesktop(a, async (s) => (await s.listEntries()).map((e) => e.title));
+    expect(titles).toEqual(expect.arrayContaining(Array.from({ length: n }, (_, i) => `Carol ${i + 1}`)));
+  }, 240_000);
+
+  it('ends by itself: a refused key change never sent again holds nobody past its time', async () => {
+    const before = (await opsOnServer(team)).version ?? 0;
+    await onDesktop(a, async (s) => s.team.rotateKey(team.opsId));
+    // The owner's rotation is refused once (carol's write between its pull and push), and the owner's desktop is gone.
+    const kept = await keptSession(serverPlace(a.env), new URL(team.server.url).origin, () => clock.now());
+    const call = kept.client.call.bind(kept.client);
+    let pushes = 0;
+    kept.client.call = async <N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> => {
+      if (name === 'syncPush' && ++pushes === 1) expect(await carolWrites('Carol late')).toBe('ok');
+      if (name === 'syncPush' && pushes > 1) throw new Error('the owner\'s desktop is gone');
+      return call(name, input, sent);
+    };
+    expect(await onDesktop(a, (s) => outcomeOf(syncOnce(kept.client, s.replica)))).toBe('Error: the owner\'s desktop is gone');
+    expect(await carolWrites('Carol held')).toBe('held');
+    clock.advance(ROTATION_CLAIM_MS);
+    expect((await sync(c)).code).toBe('ok');
+    expect((await opsOnServer(team)).version).toBe(before);
+    // The owner's own writes were never held: the rotation lands at their next sync, carol's entries re-sealed with it.
+    expect(await team.answer(a)).toBe('ok');
+    expect((await opsOnServer(team)).version).toBe(before + 1);
+  }, 240_000);
+});
