@@ -1,7 +1,8 @@
 /**
  * SQL for a key change held for a moment (schema 32; docs/SYNC.md "A key change held off by
  * writes"): a rotation refused for entries stored after its desktop's pull claims its group until
- * `until`; meanwhile another person's push writing a live entry into it is refused BUSY
+ * `until`; meanwhile another person's push writing a live entry into it, or its group record (a
+ * rename, a rotation, a deletion), is refused BUSY
  * (server/sync/records.ts). A claim counts only at the key version it was made at: the rotation
  * landing (or any other) ends it. Only this file reads or writes `sync_rotation_claims`.
  * Must never: hold off the claimant's own writes, or count a claim past `until`.

@@ -183,9 +183,10 @@ export async function storePush(
   await checkVaultObjects(tx, batch.vault, person, batch.records.filter((r): r is VaultObjectRecord => r.kind === 'role' || r.kind === 'settings' || r.kind === 'mfa_policy'));
   const groupReads = peopleRecords.length > 0 ? undefined : known.groups;
   await checkEntries(tx, batch.vault, person, batch.records.flatMap((r) => (r.kind === 'entry' ? [{ record: r, heldGroup: held.get(r.id)?.kind === 'entry' ? held.get(r.id)?.group ?? undefined : undefined }] : [])), people.deleted, groupReads);
-  // A key change another person's desktop is making there, refused a moment ago for entries written after its pull: held
-  // off until it lands or its claim runs out (schema 32), so writing steadily no longer holds it off for good.
-  const writtenInto = [...new Set(batch.records.flatMap((r) => (r.kind === 'entry' && r.deletedAt === null && r.group !== null ? [r.group] : [])))];
+  // A key change another person's desktop is making there, refused a moment ago for entries (or the group's record) written
+  // after its pull: held off until it lands or its claim runs out (schema 32), so writing or renaming steadily no longer
+  // holds it off for good. Entries written live into the group, and the group's own record (a rename, a rotation, a deletion).
+  const writtenInto = [...new Set(batch.records.flatMap((r) => (r.kind === 'entry' && r.deletedAt === null && r.group !== null ? [r.group] : r.kind === 'group' ? [r.id] : [])))];
   if ((await groupsClaimedByOthers(tx, batch.vault, writtenInto, person.vaultUser, ctx.now())).length > 0) {
     throw new CrewvaultError('BUSY', 'An access group this push writes into is having its key changed on another desktop: nothing was stored. Sync again in a few seconds.');
   }
@@ -216,7 +217,8 @@ export async function storePush(
   }
   const strays = await strayEntriesOf(tx, batch, people.rotated, pulled);
   conflicts.push(...strays);
-  conflicts.push(...await groupsChangedUnseen(tx, batch.vault, [...new Set([...people.rotated.keys(), ...people.deletedBefore, ...people.revokedBelow])], pulled));
+  const changedUnseen = await groupsChangedUnseen(tx, batch.vault, [...new Set([...people.rotated.keys(), ...people.deletedBefore, ...people.revokedBelow])], pulled);
+  conflicts.push(...changedUnseen);
   conflicts.push(...await membersRevokedUnseen(tx, batch, pulled));
   conflicts.push(...await membersChangedUnseen(tx, batch, pulled));
   conflicts.push(...await customersNamedAlready(tx, batch.vault, fresh.filter((r) => r.kind === 'customer' && held.get(r.id) === undefined)));
@@ -229,9 +231,10 @@ export async function storePush(
       return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault, person: { vaultUser: null, role: 'owner' }, stored: [] };
     }
     if (peopleRecords.length > 0) await tx.query('ROLLBACK TO SAVEPOINT people');
-    // Its rotation refused for entries written after its pull, the group is held for it a moment (rotation-claims.ts):
+    // Its rotation refused for entries written after its pull (or the group's record stored after it: a rename), the group is held for it a moment (rotation-claims.ts):
     // the desktop pulls them, seals them again and pushes at once, and nobody else's write gets in between.
-    if (strays.length > 0 && person.vaultUser !== null) await claimRotations(tx, batch.vault, [...people.rotated.keys()], person.vaultUser, ctx.now() + ROTATION_CLAIM_MS);
+    const heldOff = strays.length > 0 || changedUnseen.some((c) => people.rotated.has(c.id));
+    if (heldOff && person.vaultUser !== null) await claimRotations(tx, batch.vault, [...people.rotated.keys()], person.vaultUser, ctx.now() + ROTATION_CLAIM_MS);
     // The vault stays started (before either savepoint); what the people records changed does not.
     await appendAuditBatch(tx, ctx, startedVault);
     return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault, person, stored: [] };

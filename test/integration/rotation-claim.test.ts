@@ -62,6 +62,35 @@ describe('a key change while a member it keeps writes in the group', () => {
     expect(titles).toEqual(expect.arrayContaining(Array.from({ length: n }, (_, i) => `Carol ${i + 1}`)));
   }, 240_000);
 
+  it('lands past a lead renaming the group between its pulls and pushes: the rename in between is held off, and goes after', async () => {
+    await onDesktop(a, async (s) => {
+      await s.team.changeRole(CAROL, 'team_lead', await s.team.userRevision(CAROL));
+      await s.team.setLead(team.opsId, CAROL, true, await s.team.memberRevision(team.opsId, CAROL));
+    });
+    for (const d of [a, c]) expect(await team.answer(d), d.name).toBe('ok');
+    const before = (await opsOnServer(team)).version ?? 0;
+    await onDesktop(a, async (s) => s.team.rotateKey(team.opsId));
+    const renames: string[] = [];
+    let n = 0;
+    const kept = await keptSession(serverPlace(a.env), new URL(team.server.url).origin, () => clock.now());
+    const call = kept.client.call.bind(kept.client);
+    kept.client.call = async <N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> => {
+      if (name === 'syncPush') {
+        await onDesktop(c, async (s) => s.team.renameGroup(team.opsId, `Ops ${++n}`, await s.team.groupRevision(team.opsId)));
+        const out = await sync(c);
+        renames.push(out.code === 'BUSY' && out.stderr.includes(HELD) ? 'held' : out.code);
+      }
+      return call(name, input, sent);
+    };
+    expect(await onDesktop(a, (s) => outcomeOf(syncOnce(kept.client, s.replica)))).toBe('ok');
+    expect(renames.slice(0, 2)).toEqual(['ok', 'held']);
+    expect((await opsOnServer(team)).version).toBe(before + 1);
+    // Her last rename goes at her next sync, over the new key; the owner takes it.
+    expect((await sync(c)).code).toBe('ok');
+    expect(await team.answer(a)).toBe('ok');
+    expect((await onDesktop(a, (s) => s.team.listGroups())).map((g) => g.name)).toContain(`Ops ${n}`);
+  }, 240_000);
+
   it('ends by itself: a refused key change never sent again holds nobody past its time', async () => {
     const before = (await opsOnServer(team)).version ?? 0;
     await onDesktop(a, async (s) => s.team.rotateKey(team.opsId));
