@@ -99,9 +99,14 @@ function userRecord(db: ReadDb, vault: string, sender: PeopleSender, user: UserR
  * read as a revoke standing at the version held, a key change owed for a member who never held that key
  * (key-change-owed-new-group.test.ts).
  */
-function agreedVersion(db: ReadDb, revoked: { readonly groupId: number; readonly keyVersion: number }, uids: { readonly group_uid: Buffer }, senderUid: string): number {
+function agreedVersion(db: ReadDb, revoked: { readonly groupId: number; readonly keyVersion: number }, uids: { readonly group_uid: Buffer; readonly user_uid: Buffer }, senderUid: string): number {
   const ownAgreed = agreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), senderUid, sha256Hex)));
   const lowest = Math.min(revoked.keyVersion, ...rotatedFromOf(db, revoked.groupId).map((r) => r.version));
+  // A member the server never held (their group or user new to it) was wrapped at the lowest version alone, here: not raised
+  // to this person's own wrap. Their rotation given way to another's stored first (which never wrapped them), the revoke goes
+  // alone, and signed at that rotation's version it read on every desktop as standing at the version held, a key change
+  // owed for a member who never held that key (key-change-owed-given-way.test.ts).
+  if (withTheirRecords(db, uidText(uids.group_uid), uidText(uids.user_uid), senderUid)) return lowest;
   // A rotation from elsewhere taken in over this desktop's own unsent one (a give-way, or a newer version: its revokes made
   // again past it, team.ts rotateAgain) leaves the versions rotated from before it kept, below what the server holds now;
   // this person's own wrap is agreed at that. Signed below it, the member's desktop, holding the newer version, read the
