@@ -37,7 +37,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { holdsAllGroups, mayHoldSecretKeyIn, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
 import { managesLedGroups } from '../../shared/policy-writes';
 import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
-import { takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
+import { creatorsFirstWrap, takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
 import { bin, canonicalRole, keyRowOf, groupNameHere, managesHere, notYet, requireManages, sha256Hex, signedHere, signerOf, tampered, uidBytes, type PeopleIntake, type PeopleSigner } from './replica-people-checks';
 import type { WriteDb } from './db';
 import { needsSecretKeyIn, openHeldGroupKey, wrapGroupFor } from './group-keys';
@@ -752,7 +752,7 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
   const signer = signerOf(db, intake, r);
   // This person's own first wrap, as lead, of a group they made on another desktop (new here, from
   // this batch): theirs to make, as the server takes a creator's first wrap.
-  const ownNewGroup = created.get(r.group) === r.author && r.author === r.user && r.lead;
+  const ownNewGroup = (created.get(r.group) === r.author && r.author === r.user && r.lead) || creatorsFirstWrap(db, r);
   if (!ownNewGroup) requireManages(db, signer, groupId);
   if (userId === intake.userId && !r.revoked) {
     grantIn(db, intake, groupId, r);

@@ -28,7 +28,7 @@ import { bin, canonicalRole, groupNameHere, keyRowOf, notYet, requireManages, sh
 import { bindingBytes, signatureValid } from './signing';
 import { findGroupByIndex, getGroupRow, insertGroup, putGroupKey, renameGroupRow, setGroupKeyVersion, setGroupServerCodes, tombstoneGroup, type GroupRow } from './store-groups';
 import { putDirectoryWrap } from './store-directory';
-import { getSetting } from './store-meta';
+import { getSetting, setSetting } from './store-meta';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase } from './store-replica';
 import { agreedLiveEntriesInGroup, dropEntriesOfGroup, forgetGroupSentOverDeletion, groupSentOverDeletion, groupSeq, memberStateOf, noteAgreedMembers, setGroupRevision, unsentEntriesInGroup, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
@@ -154,10 +154,31 @@ export function takeNewGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, 
     setMemberRevision(db, groupId, signer.id, own.revision);
     taken.add(own.id);
   }
+  // Its creator's own first wrap not in this batch (a group this person is not in: the server hands them none of its member
+  // records): noted, so that wrap is theirs to make when it comes, with a grant of this person (creatorsFirstWrap).
+  else if (!own && r.author !== uidText(getUser(db, intake.userId)?.uid ?? Buffer.alloc(0))) setSetting(db, creatorKey(r.id), JSON.stringify({ author: r.author, keyVersion: r.keyVersion }));
   setGroupRevision(db, groupId, r.revision);
   setReplicaBase(db, uid, r.revision);
   created.set(r.id, r.author);
   return 'applied';
+}
+
+const creatorKey = (group: string): string => `replica.group_creator.${group}`;
+
+/**
+ * Whether `r` is the first wrap of a group by its creator, as lead, of a group taken in here before without it (takeNewGroup
+ * noted who signed its record and at which key version): theirs to make, as the server takes a creator's first wrap. A
+ * lead who made a group and granted this person it in a later sync: before, this person's desktop judged the creator's
+ * own lead wrap as from someone not managing the group, and set it and every member record after it aside for good.
+ * Taken once: the note goes with it.
+ */
+export function creatorsFirstWrap(db: WriteDb, r: MemberRecord): boolean {
+  const noted = getSetting(db, creatorKey(r.group));
+  if (noted === undefined) return false;
+  const creator = JSON.parse(noted) as { readonly author: string; readonly keyVersion: number };
+  if (creator.author !== r.author || r.author !== r.user || !r.lead || r.revoked || creator.keyVersion !== r.keyVersion) return false;
+  db.prepare('DELETE FROM settings WHERE key = ?').run(creatorKey(r.group));
+  return true;
 }
 
 /** The group name a record seals, when it opens with this desktop's directory key and is its index's; else undefined. */
