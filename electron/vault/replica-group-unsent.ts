@@ -14,11 +14,11 @@ import { isCrewvaultError } from '../../shared/errors';
 import { openJson } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { contexts, groupNameIndex, type KeyRing } from './keys';
-import { bin, managesHere, signerOf, type PeopleIntake } from './replica-people-checks';
+import { bin, managesHere, signerOf, uidBytes, type PeopleIntake } from './replica-people-checks';
 import { agreedCodesOf, agreedNameOf, keepAgreedCodes, keepAgreedName } from './store-agreed-group';
 import { ownDevices } from './store-device';
 import { findGroupByIndex, getGroupRow, renameGroupRow, setGroupRowRevision, type GroupRow } from './store-groups';
-import { replicaBase, sentSeq } from './store-replica';
+import { idByUid, replicaBase, sentSeq } from './store-replica';
 import { groupChangedOnSince, groupRenamedOnSince, setGroupRevision } from './store-replica-people';
 import { holdsAllGroups, type Role } from '../../shared/policy';
 
@@ -108,6 +108,19 @@ export function codesToPutBack(db: ReadDb, groupId: number, role: Role): boolean
 export function agreeNameTaken(db: WriteDb, groupId: number, r: GroupRecord): void {
   if (agreedNameOf(db, groupId) === undefined) return;
   keepAgreedName(db, groupId, { sealedName: bin(r.sealedName), nameIndex: bin(r.nameIndex), revision: r.revision });
+}
+
+/**
+ * A group record of this desktop's the server stored (replica-service.ts markSent): the name and setting it carries are
+ * what the team holds, agreed where kept. A part stored ahead of one lost leaves the sent sequence behind it, so the
+ * change still reads as made here since; agreed so, it is no longer held as unsent, and a person unmade before their
+ * next push is never put back to what it replaced (at the revision that carries it on the server: apart for good).
+ */
+export function agreeSent(db: WriteDb, r: GroupRecord): void {
+  const groupId = idByUid(db, 'access_groups', uidBytes(r.id));
+  if (groupId === undefined) return;
+  agreeNameTaken(db, groupId, r);
+  if (r.serverCodes !== undefined) agreeCodesTaken(db, groupId, r.serverCodes);
 }
 
 /**
