@@ -48,3 +48,9 @@ export function agreedCodesOf(db: ReadDb, groupId: number): boolean | undefined 
 export function keepAgreedCodes(db: WriteDb, groupId: number, on: boolean): void {
   db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(codesKey(groupId), on ? '1' : '0');
 }
+
+/** Both wiped (the group deleted: store-groups.ts tombstoneGroup keeps no name of it, nor its keyed index). */
+export function dropAgreedGroup(db: WriteDb, groupId: number): void {
+  noteSealedReplaced(db);
+  db.prepare('DELETE FROM meta WHERE key IN (?, ?)').run(metaKey(groupId), codesKey(groupId));
+}
