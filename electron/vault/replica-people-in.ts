@@ -34,7 +34,7 @@
  * or entries sealed under a key version this vault no longer holds.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { holdsAllGroups, mayHoldSecretKeyIn, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
+import { foldRoleName, holdsAllGroups, mayHoldSecretKeyIn, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
 import { managesLedGroups } from '../../shared/policy-writes';
 import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
@@ -170,7 +170,8 @@ function groupsHeldNamedIn(db: WriteDb, intake: PeopleIntake, records: readonly 
 /**
  * The groups this person manages here before `records` are taken in, of those the batch may stop
  * them managing: a record of their own membership (unmade as a lead, removed), or of themselves (a
- * role from elsewhere: every group they hold). Only those, so a batch costs no pass over every membership.
+ * role from elsewhere: every group they hold; their custom role redefined: every group they lead). Only those, so a
+ * batch costs no pass over every membership.
  */
 function groupsItMayUnmake(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[]): number[] {
   const me = getUser(db, intake.userId);
@@ -179,7 +180,13 @@ function groupsItMayUnmake(db: WriteDb, intake: PeopleIntake, records: readonly 
   const groups = records.some((r) => r.kind === 'user' && r.id === own)
     ? groupKeysOfUser(db, me.id).map((gk) => gk.group_id)
     : records.flatMap((r) => (r.kind === 'member' && r.user === own ? [idByUid(db, 'access_groups', uidBytes(r.group))] : [])).filter((g): g is number => g !== undefined);
-  return [...new Set(groups)].filter((groupId) => managesHere(db, { id: me.id, role: me.role }, groupId));
+  const managed = [...new Set(groups)].filter((groupId) => managesHere(db, { id: me.id, role: me.role }, groupId));
+  // Their custom role redefined by a record of the batch (taken in before it: replica-service.ts takeVaultObjects), its
+  // groups.manage gone: the groups they lead were managed before it, though no longer by what this desktop holds now
+  // (hostile review of 91e8333: a rename there was neither sent nor told). Only a custom role: built-in ones never change.
+  const redefined = records.some((r) => r.kind === 'role' && foldRoleName(r.name) === foldRoleName(me.role));
+  const led = redefined ? groupKeysOfUser(db, me.id).flatMap((gk) => (gk.is_lead === 1 ? [gk.group_id] : [])) : [];
+  return [...new Set([...managed, ...led])];
 }
 
 /**
