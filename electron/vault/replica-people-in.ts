@@ -57,6 +57,7 @@ import { takeScopeHistory } from './scope-key-history';
 import { giveWayToHeld, mayGiveWayTo, moveOwnKey, openOwnWrap } from './replica-own-key';
 import { noteKeyChangesOwed } from './replica-key-owed';
 import { agreeCodesTaken, codesToPutBack, dropUnsentRename, noteAgreedFrom, renameHeldHere } from './replica-group-unsent';
+import { groupsAgreedKept } from './store-agreed-group';
 
 /**
  * Takes in the batch's `group` records, then its `member` records, each through `take` (which
@@ -129,7 +130,15 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     }
   }
   dropUnsendable(db, intake, managedBefore);
-  dropUnsentCodes(db, intake, managedBefore);
+  // A change of a group's own record made here (a rename, the server codes setting) that its person may no longer send:
+  // judged at the pull's last page, as they stand after every page (hostile review of 91e8333: unmade as a lead on one
+  // page and made an admin on a later one, the rename was dropped though they may send it), over every group they hold
+  // or kept an agreed name or setting of, whatever the page named.
+  if (!intake.pagesFollow) {
+    const groups = groupsChangedHere(db, intake, managedBefore);
+    for (const groupId of groups) if (!managesNow(db, intake, groupId)) dropUnsentRename(db, intake, groupId);
+    dropUnsentCodes(db, intake, groups);
+  }
   // A rotation of this person's own waiting here unsent in a group they no longer manage: never to be made, it gives way
   // to the version the server holds (replica-own-key.ts giveWayToHeld). Only now: what else of theirs there is unsendable
   // was dropped and told above, against the memberships as they stood.
@@ -156,6 +165,17 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   // Revokes standing at the version held, no rotation past it taken in: a key change owed (replica-key-owed.ts). Only
   // now: a group record of this batch above that version moved the group past it, taken first or not.
   noteKeyChangesOwed(db, intake, records);
+}
+
+/** Whether this person manages the live group `groupId` by what this desktop holds now. */
+function managesNow(db: WriteDb, intake: PeopleIntake, groupId: number): boolean {
+  const me = getUser(db, intake.userId);
+  return me !== undefined && getGroupRow(db, groupId) !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId);
+}
+
+/** The groups a change of whose own record may wait here: those of `managedBefore`, those this person holds, and those an agreed name or setting is kept of. */
+function groupsChangedHere(db: WriteDb, intake: PeopleIntake, managedBefore: readonly number[]): number[] {
+  return [...new Set([...managedBefore, ...groupKeysOfUser(db, intake.userId).map((gk) => gk.group_id), ...groupsAgreedKept(db)])];
 }
 
 /** The groups `records` name (group and member records) that this person holds a wrap of before they are taken in. */
@@ -202,8 +222,6 @@ function dropUnsendable(db: WriteDb, intake: PeopleIntake, managedBefore: readon
   const me = getUser(db, intake.userId);
   for (const groupId of managedBefore) {
     if (me !== undefined && getGroupRow(db, groupId) !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId)) continue;
-    // The group's own record: a rename of theirs goes back to the name agreed (replica-group-unsent.ts), told.
-    dropUnsentRename(db, intake, groupId);
     for (const gk of groupKeysOfGroup(db, groupId)) {
       const uids = gk.user_id === intake.userId ? undefined : groupAndUserUids(db, groupId, gk.user_id);
       if (uids === undefined) continue;
@@ -236,10 +254,10 @@ function dropUnsendable(db: WriteDb, intake: PeopleIntake, managedBefore: readon
  * told once (replica-group-unsent.ts). With no key change of theirs waiting, the group's row and the re-wraps that now
  * say what was agreed go back to their agreed revisions: nothing of it waits to go.
  */
-function dropUnsentCodes(db: WriteDb, intake: PeopleIntake, managedBefore: readonly number[]): void {
+function dropUnsentCodes(db: WriteDb, intake: PeopleIntake, groups: readonly number[]): void {
   const me = getUser(db, intake.userId);
   if (me === undefined) return;
-  for (const groupId of managedBefore) {
+  for (const groupId of groups) {
     const row = getGroupRow(db, groupId);
     const on = row === undefined ? undefined : codesToPutBack(db, groupId, me.role);
     if (row === undefined || on === undefined) continue;

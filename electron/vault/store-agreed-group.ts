@@ -54,3 +54,9 @@ export function dropAgreedGroup(db: WriteDb, groupId: number): void {
   noteSealedReplaced(db);
   db.prepare('DELETE FROM meta WHERE key IN (?, ?)').run(metaKey(groupId), codesKey(groupId));
 }
+
+/** The groups an agreed name or setting is kept of. */
+export function groupsAgreedKept(db: ReadDb): number[] {
+  const rows = db.prepare<[], { key: string }>("SELECT key FROM meta WHERE key LIKE 'agreed_name:%' OR key LIKE 'agreed_codes:%'").all();
+  return [...new Set(rows.map((r) => Number(r.key.slice(r.key.indexOf(':') + 1))))].filter((id) => Number.isInteger(id));
+}
