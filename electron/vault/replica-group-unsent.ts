@@ -3,7 +3,7 @@
  * docs/SYNC.md "A rename its lead may no longer send"): a rename, the server codes setting. Making one, this desktop
  * keeps what it replaces as agreed (store-agreed-group.ts), and keeps as agreed what a newer record from elsewhere says
  * of it (taken in or not: a change held here goes after it). Its person may no longer send it (a rename: no longer
- * managing the group, unmade as its lead or their role narrowed: replica-people-in.ts dropUnsendable; the setting: no
+ * managing the group, unmade as its lead or their role narrowed: replica-people-in.ts takePeople, at the pull's last page; the setting: no
  * longer an owner or admin), by signed records taken in: replica-people.ts would never send it, or the server would
  * refuse it at every push. The group goes back to what was agreed, and the change is told once as not made (audited).
  * Must never: put back a name that does not open here or is not its index's, or one another group here holds; keep
@@ -124,7 +124,7 @@ export function agreeSent(db: WriteDb, r: GroupRecord): void {
 }
 
 /**
- * Its person no longer manages the group (by records this batch took in: the caller's to judge): a rename of theirs
+ * Its person no longer manages the group (by records the pull took in, at its last page: the caller's to judge): a rename of theirs
  * waiting here goes back to the name agreed, the row at the agreed revision (never below the one kept with the name),
  * told once (intake.groupChangeUnmade, audited). A name kept that does not open here (a directory key changed since),
  * one another group here holds now, or none kept (a file from before names were kept): the rename's name stays shown
