@@ -516,7 +516,7 @@ async function takeInAnew(replica: ReplicaService, pull: () => Promise<number>):
 }
 
 export async function syncOnce(client: TeamClient, replica: ReplicaService, options: SyncOptions = {}): Promise<SyncOutcome> {
-  const kept: { unverified?: string } = {};
+  const kept: RoundKept = {};
   try {
     // Events this round's applies take redacted on an earlier-rule tag match (audit-event-texts.ts V3Verdict), told in one line.
     await replica.mayBeWithheldSince();
@@ -539,19 +539,28 @@ export async function syncOnce(client: TeamClient, replica: ReplicaService, opti
     // same changed row, so the line goes with the error instead of being lost with the outcome.
     // And a revoke still waiting (a round ending BUSY or CONFLICT says nothing of it else): whether its member is cut off yet.
     const waiting = error.code === 'LOCKED' ? undefined : revokesWaitingLine(await replica.revokesWaiting().catch(() => []));
-    const told = [kept.unverified, waiting].filter((line): line is string => line !== undefined);
+    // Changes of groups dropped by this round's pulls, told once with it: a round ending in an error returns no outcome.
+    const told = [kept.unverified, kept.changesUnmade, waiting].filter((line): line is string => line !== undefined);
     if (told.length > 0) throw new CrewvaultError(error.code, `${error.message.replace(/\s+$/, '')} ${told.join(' ')}`, error.retryAfterSeconds);
     throw error;
   }
 }
 
-async function syncRound(client: TeamClient, replica: ReplicaService, options: SyncOptions, oldDeviceKept: { unverified?: string }): Promise<SyncOutcome> {
+/** What a round tells that must not be lost with its outcome when it ends in an error (syncOnce tells it with the error). */
+interface RoundKept {
+  /** This desktop's old id kept, its log not verifying (oldDeviceLine). */
+  unverified?: string;
+  /** Changes of groups this person may no longer send, dropped by the round's pulls (groupChangesUnmadeLine): told once. */
+  changesUnmade?: string;
+}
+
+async function syncRound(client: TeamClient, replica: ReplicaService, options: SyncOptions, roundKept: RoundKept): Promise<SyncOutcome> {
   const vault = await replica.vaultId();
   await learnServer(client, replica);
   // Before anything is pulled or pushed: a 16-byte device id nothing handed on yet is left ("Who a device is").
   const oldLeft = await replica.leaveOldDevice();
   const oldDevice = oldDeviceLine(oldLeft);
-  if (oldLeft.left === 'unverified') oldDeviceKept.unverified = oldDevice;
+  if (oldLeft.left === 'unverified') roundKept.unverified = oldDevice;
   const tally: { pulled: number; applied: number; pushed: number; conflictCopies: number; countersMerged: number; held: number; accessRemoved: Array<{ readonly group: string; readonly droppedEdits: number }>; crossed: Array<{ readonly user: string; readonly detail: string }>; oldDevice?: string; eventsNotSent?: string; leftReach?: string; leftUnverified?: string; historyChanged?: string; setAside?: string; customerHeldBack?: string; customerWentOver?: string; deletionWaiting?: string; groupDeleted?: string; copiesNotAdded?: string; groupChangesUnmade?: string } = {
     pulled: 0, applied: 0, pushed: 0, conflictCopies: 0, countersMerged: 0, held: 0, accessRemoved: [], crossed: [], ...(oldDevice === undefined ? {} : { oldDevice }),
   };
@@ -590,7 +599,9 @@ async function syncRound(client: TeamClient, replica: ReplicaService, options: S
   const noteChangesUnmade = (unmade: ApplyOutcome['groupChangesUnmade']): void => {
     unmadeChanges.push(...unmade);
     const line = groupChangesUnmadeLine(unmadeChanges);
-    if (line !== undefined) tally.groupChangesUnmade = line;
+    if (line === undefined) return;
+    tally.groupChangesUnmade = line;
+    roundKept.changesUnmade = line;
   };
   /** Unsent changes dropped so far with their deleted groups: a refused push pulled again goes on when this grew. */
   const droppedWithGroups = (): number => deletedGroups.reduce((n, d) => n + d.droppedChanges, 0);

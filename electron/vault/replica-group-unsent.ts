@@ -3,7 +3,7 @@
  * docs/SYNC.md "A rename its lead may no longer send"): a rename, the server codes setting. Making one, this desktop
  * keeps what it replaces as agreed (store-agreed-group.ts), and keeps as agreed what a newer record from elsewhere says
  * of it (taken in or not: a change held here goes after it). Its person may no longer send it (a rename: no longer
- * managing the group, unmade as its lead or their role narrowed: replica-people-in.ts dropUnsendable; the setting: no
+ * managing the group, unmade as its lead or their role narrowed: replica-people-in.ts takePeople, at the pull's last page; the setting: no
  * longer an owner or admin), by signed records taken in: replica-people.ts would never send it, or the server would
  * refuse it at every push. The group goes back to what was agreed, and the change is told once as not made (audited).
  * Must never: put back a name that does not open here or is not its index's, or one another group here holds; keep
@@ -14,11 +14,11 @@ import { isCrewvaultError } from '../../shared/errors';
 import { openJson } from './crypto';
 import type { ReadDb, WriteDb } from './db';
 import { contexts, groupNameIndex, type KeyRing } from './keys';
-import { bin, managesHere, signerOf, type PeopleIntake } from './replica-people-checks';
+import { bin, managesHere, signerOf, uidBytes, type PeopleIntake } from './replica-people-checks';
 import { agreedCodesOf, agreedNameOf, keepAgreedCodes, keepAgreedName } from './store-agreed-group';
 import { ownDevices } from './store-device';
 import { findGroupByIndex, getGroupRow, renameGroupRow, setGroupRowRevision, type GroupRow } from './store-groups';
-import { replicaBase, sentSeq } from './store-replica';
+import { idByUid, replicaBase, sentSeq } from './store-replica';
 import { groupChangedOnSince, groupRenamedOnSince, setGroupRevision } from './store-replica-people';
 import { holdsAllGroups, type Role } from '../../shared/policy';
 
@@ -111,7 +111,20 @@ export function agreeNameTaken(db: WriteDb, groupId: number, r: GroupRecord): vo
 }
 
 /**
- * Its person no longer manages the group (by records this batch took in: the caller's to judge): a rename of theirs
+ * A group record of this desktop's the server stored (replica-service.ts markSent): the name and setting it carries are
+ * what the team holds, agreed where kept. A part stored ahead of one lost leaves the sent sequence behind it, so the
+ * change still reads as made here since; agreed so, it is no longer held as unsent, and a person unmade before their
+ * next push is never put back to what it replaced (at the revision that carries it on the server: apart for good).
+ */
+export function agreeSent(db: WriteDb, r: GroupRecord): void {
+  const groupId = idByUid(db, 'access_groups', uidBytes(r.id));
+  if (groupId === undefined) return;
+  agreeNameTaken(db, groupId, r);
+  if (r.serverCodes !== undefined) agreeCodesTaken(db, groupId, r.serverCodes);
+}
+
+/**
+ * Its person no longer manages the group (by records the pull took in, at its last page: the caller's to judge): a rename of theirs
  * waiting here goes back to the name agreed, the row at the agreed revision (never below the one kept with the name),
  * told once (intake.groupChangeUnmade, audited). A name kept that does not open here (a directory key changed since),
  * one another group here holds now, or none kept (a file from before names were kept): the rename's name stays shown

@@ -34,7 +34,7 @@
  * or entries sealed under a key version this vault no longer holds.
  */
 import { CrewvaultError } from '../../shared/errors';
-import { holdsAllGroups, mayHoldSecretKeyIn, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
+import { foldRoleName, holdsAllGroups, mayHoldSecretKeyIn, whyNotActOn, whyNotAssignRole } from '../../shared/policy';
 import { managesLedGroups } from '../../shared/policy-writes';
 import { memberRecordId, type GroupRecord, type MemberRecord, type ReplicaRecord, type UserRecord } from '../../shared/sync/records';
 import { creatorsFirstWrap, takeNewGroup, takeNewPublicKey, takeOwnLead, takeRename } from './replica-people-new';
@@ -57,6 +57,7 @@ import { takeScopeHistory } from './scope-key-history';
 import { giveWayToHeld, mayGiveWayTo, moveOwnKey, openOwnWrap } from './replica-own-key';
 import { noteKeyChangesOwed } from './replica-key-owed';
 import { agreeCodesTaken, codesToPutBack, dropUnsentRename, noteAgreedFrom, renameHeldHere } from './replica-group-unsent';
+import { groupsAgreedKept } from './store-agreed-group';
 
 /**
  * Takes in the batch's `group` records, then its `member` records, each through `take` (which
@@ -129,7 +130,15 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     }
   }
   dropUnsendable(db, intake, managedBefore);
-  dropUnsentCodes(db, intake, managedBefore);
+  // A change of a group's own record made here (a rename, the server codes setting) that its person may no longer send:
+  // judged at the pull's last page, as they stand after every page (hostile review of 91e8333: unmade as a lead on one
+  // page and made an admin on a later one, the rename was dropped though they may send it), over every group they hold
+  // or kept an agreed name or setting of, whatever the page named.
+  if (!intake.pagesFollow) {
+    const groups = groupsChangedHere(db, intake, managedBefore);
+    for (const groupId of groups) if (!managesNow(db, intake, groupId)) dropUnsentRename(db, intake, groupId);
+    dropUnsentCodes(db, intake, groups);
+  }
   // A rotation of this person's own waiting here unsent in a group they no longer manage: never to be made, it gives way
   // to the version the server holds (replica-own-key.ts giveWayToHeld). Only now: what else of theirs there is unsendable
   // was dropped and told above, against the memberships as they stood.
@@ -158,6 +167,17 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   noteKeyChangesOwed(db, intake, records);
 }
 
+/** Whether this person manages the live group `groupId` by what this desktop holds now. */
+function managesNow(db: WriteDb, intake: PeopleIntake, groupId: number): boolean {
+  const me = getUser(db, intake.userId);
+  return me !== undefined && getGroupRow(db, groupId) !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId);
+}
+
+/** The groups a change of whose own record may wait here: those of `managedBefore`, those this person holds, and those an agreed name or setting is kept of. */
+function groupsChangedHere(db: WriteDb, intake: PeopleIntake, managedBefore: readonly number[]): number[] {
+  return [...new Set([...managedBefore, ...groupKeysOfUser(db, intake.userId).map((gk) => gk.group_id), ...groupsAgreedKept(db)])];
+}
+
 /** The groups `records` name (group and member records) that this person holds a wrap of before they are taken in. */
 function groupsHeldNamedIn(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[]): number[] {
   const named = new Set(records.flatMap((r) => (r.kind === 'group' ? [r.id] : r.kind === 'member' ? [r.group] : [])));
@@ -170,7 +190,8 @@ function groupsHeldNamedIn(db: WriteDb, intake: PeopleIntake, records: readonly 
 /**
  * The groups this person manages here before `records` are taken in, of those the batch may stop
  * them managing: a record of their own membership (unmade as a lead, removed), or of themselves (a
- * role from elsewhere: every group they hold). Only those, so a batch costs no pass over every membership.
+ * role from elsewhere: every group they hold; their custom role redefined: every group they lead). Only those, so a
+ * batch costs no pass over every membership.
  */
 function groupsItMayUnmake(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[]): number[] {
   const me = getUser(db, intake.userId);
@@ -179,7 +200,13 @@ function groupsItMayUnmake(db: WriteDb, intake: PeopleIntake, records: readonly 
   const groups = records.some((r) => r.kind === 'user' && r.id === own)
     ? groupKeysOfUser(db, me.id).map((gk) => gk.group_id)
     : records.flatMap((r) => (r.kind === 'member' && r.user === own ? [idByUid(db, 'access_groups', uidBytes(r.group))] : [])).filter((g): g is number => g !== undefined);
-  return [...new Set(groups)].filter((groupId) => managesHere(db, { id: me.id, role: me.role }, groupId));
+  const managed = [...new Set(groups)].filter((groupId) => managesHere(db, { id: me.id, role: me.role }, groupId));
+  // Their custom role redefined by a record of the batch (taken in before it: replica-service.ts takeVaultObjects), its
+  // groups.manage gone: the groups they lead were managed before it, though no longer by what this desktop holds now
+  // (hostile review of 91e8333: a rename there was neither sent nor told). Only a custom role: built-in ones never change.
+  const redefined = records.some((r) => r.kind === 'role' && foldRoleName(r.name) === foldRoleName(me.role));
+  const led = redefined ? groupKeysOfUser(db, me.id).flatMap((gk) => (gk.is_lead === 1 ? [gk.group_id] : [])) : [];
+  return [...new Set([...managed, ...led])];
 }
 
 /**
@@ -195,8 +222,6 @@ function dropUnsendable(db: WriteDb, intake: PeopleIntake, managedBefore: readon
   const me = getUser(db, intake.userId);
   for (const groupId of managedBefore) {
     if (me !== undefined && getGroupRow(db, groupId) !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId)) continue;
-    // The group's own record: a rename of theirs goes back to the name agreed (replica-group-unsent.ts), told.
-    dropUnsentRename(db, intake, groupId);
     for (const gk of groupKeysOfGroup(db, groupId)) {
       const uids = gk.user_id === intake.userId ? undefined : groupAndUserUids(db, groupId, gk.user_id);
       if (uids === undefined) continue;
@@ -229,10 +254,10 @@ function dropUnsendable(db: WriteDb, intake: PeopleIntake, managedBefore: readon
  * told once (replica-group-unsent.ts). With no key change of theirs waiting, the group's row and the re-wraps that now
  * say what was agreed go back to their agreed revisions: nothing of it waits to go.
  */
-function dropUnsentCodes(db: WriteDb, intake: PeopleIntake, managedBefore: readonly number[]): void {
+function dropUnsentCodes(db: WriteDb, intake: PeopleIntake, groups: readonly number[]): void {
   const me = getUser(db, intake.userId);
   if (me === undefined) return;
-  for (const groupId of managedBefore) {
+  for (const groupId of groups) {
     const row = getGroupRow(db, groupId);
     const on = row === undefined ? undefined : codesToPutBack(db, groupId, me.role);
     if (row === undefined || on === undefined) continue;

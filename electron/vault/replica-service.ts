@@ -55,6 +55,7 @@ import { accountRecord, agreeAllMemberships, peopleRecords, revokesWithTheirReco
 import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-people-in';
 import { takeGroupDeletes } from './replica-people-new';
 import { takeNewUsers } from './replica-people-new';
+import { agreeSent } from './replica-group-unsent';
 import { bothChangedMove } from './replica-both-changed';
 import { GivenWayIntake, givenWayMove } from './replica-given-way';
 import { ENTRY_CONTENT_ACTIONS, hasUnsentEntryWrite } from './store-unsent-writes';
@@ -543,7 +544,12 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
     }
     // A group's too: an apply that writes its row after this (a record from elsewhere at the same revision) leaves it agreed, not changed here.
     if (record.kind === 'group' && record.deletedAt === null && deletionWaiting.has(record.id)) noteGroupSentOverDeletion(db, uidBytes(record.id), replicaBase(db, uidBytes(record.id)));
-    if (record.kind === 'group' && record.revision >= replicaBase(db, uidBytes(record.id))) setReplicaBase(db, uidBytes(record.id), record.revision);
+    if (record.kind === 'group' && record.revision >= replicaBase(db, uidBytes(record.id))) {
+      setReplicaBase(db, uidBytes(record.id), record.revision);
+      // Its name and setting, stored, are what the team holds (a later part of the push lost, the sent mark unmoved): a
+      // person unmade before their next push goes back to these, never to what the change replaced (replica-group-unsent.ts).
+      if (record.deletedAt === null) agreeSent(db, record);
+    }
     markVaultObjectSent(db, record);
     if (record.kind === 'event') donePushing(db, record.id);
     if (record.kind !== 'customer' && record.kind !== 'entry') continue;

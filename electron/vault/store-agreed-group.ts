@@ -48,3 +48,15 @@ export function agreedCodesOf(db: ReadDb, groupId: number): boolean | undefined 
 export function keepAgreedCodes(db: WriteDb, groupId: number, on: boolean): void {
   db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(codesKey(groupId), on ? '1' : '0');
 }
+
+/** Both wiped (the group deleted: store-groups.ts tombstoneGroup keeps no name of it, nor its keyed index). */
+export function dropAgreedGroup(db: WriteDb, groupId: number): void {
+  noteSealedReplaced(db);
+  db.prepare('DELETE FROM meta WHERE key IN (?, ?)').run(metaKey(groupId), codesKey(groupId));
+}
+
+/** The groups an agreed name or setting is kept of. */
+export function groupsAgreedKept(db: ReadDb): number[] {
+  const rows = db.prepare<[], { key: string }>("SELECT key FROM meta WHERE key LIKE 'agreed_name:%' OR key LIKE 'agreed_codes:%'").all();
+  return [...new Set(rows.map((r) => Number(r.key.slice(r.key.indexOf(':') + 1))))].filter((id) => Number.isInteger(id));
+}

@@ -4,6 +4,7 @@
  * leaves tombstones out.
  */
 import { noteSealedReplaced, type ReadDb, type WriteDb } from './db';
+import { dropAgreedGroup } from './store-agreed-group';
 
 export interface GroupRow {
   readonly id: number;
@@ -152,10 +153,13 @@ export function resealGroupName(db: WriteDb, id: number, sealed: Buffer, nameInd
 /**
  * Deleting leaves a tombstone (schema 18): the ids, the revision (one more) and when. Every
  * wrapped key of the group goes, the sealed name is emptied and the name's keyed index becomes
- * the group's own id (unique, and no HMAC of the name). Returns whether a live group was deleted.
+ * the group's own id (unique, and no HMAC of the name); the name and setting kept as agreed of it go too.
+ * Returns whether a live group was deleted.
  */
 export function tombstoneGroup(db: WriteDb, groupId: number, at: number): boolean {
   noteSealedReplaced(db);
   db.prepare('DELETE FROM group_keys WHERE group_id = ?').run(groupId);
+  // The name a rename replaced, kept as agreed while it waited (store-agreed-group.ts), goes with the group's own.
+  dropAgreedGroup(db, groupId);
   return db.prepare(`UPDATE access_groups SET deleted_at = ?, sealed_name = x'', name_index = uid WHERE id = ? AND ${LIVE}`).run(at, groupId).changes === 1;
 }
