@@ -198,6 +198,22 @@ export async function signIn(page: Page, username: string, password: string): Pr
   await expect(page.getByLabel('Search')).toBeVisible();
 }
 
+/** Opens the Team server screen from the account menu. */
+export async function openTeamServer(page: Page): Promise<void> {
+  await page.getByRole('button', { name: /^Account: / }).click();
+  await page.getByRole('group', { name: /^Account of / }).getByRole('button', { name: 'Team server' }).click();
+}
+
+/** Signs `user` in to the team server at `url` from the Team server screen (no second step), which turns live sync on. */
+export async function signInToTeamServer(page: Page, url: string, user: string, password: string): Promise<void> {
+  await openTeamServer(page);
+  await page.getByLabel('Server address').fill(url);
+  await page.getByLabel('Your name on the server').fill(user);
+  await page.getByLabel('Server password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Signed in to ${url}; live sync is on.` })).toBeVisible();
+}
+
 /** The text on the clipboard, read the way a page reads it. */
 export function readClipboard(page: Page): Promise<string> {
   return page.evaluate(() => navigator.clipboard.readText());

@@ -19,7 +19,7 @@ import { startServer } from '../../server/main';
 import { testClock } from '../server/support';
 import { HeldRelay } from '../support/held-relay';
 import { expect, OWNER, PASSWORD, test } from './fixtures';
-import { signIn } from './helpers';
+import { signIn, signInToTeamServer } from './helpers';
 import { keyringOfThisWorker, startServe, type TeamWorld } from './team-server-helpers';
 
 const SERVER_PASSWORD = 'alice on the team server 1';
@@ -73,13 +73,7 @@ test('a new desktop shows the history arriving, n of m, on the Team server and A
     relay.holding = true;
     await page.goto(serve.url);
     await signIn(page, OWNER, PASSWORD);
-    await page.getByRole('button', { name: /^Account: / }).click();
-    await page.getByRole('group', { name: /^Account of / }).getByRole('button', { name: 'Team server' }).click();
-    await page.getByLabel('Server address').fill(relay.url);
-    await page.getByLabel('Your name on the server').fill(OWNER);
-    await page.getByLabel('Server password').fill(SERVER_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await expect(page.getByRole('status').filter({ hasText: `Signed in to ${relay.url}; live sync is on.` })).toBeVisible();
+    await signInToTeamServer(page, relay.url, OWNER, SERVER_PASSWORD);
 
     // Live sync's first round takes the state in; the history's second page waits at the relay.
     const history = page.getByRole('status', { name: 'Audit history' });

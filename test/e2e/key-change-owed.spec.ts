@@ -8,7 +8,6 @@
 // `group.key_rotated` row; the next round sends it and no longer tells it. The screen and the
 // dialog pass axe. Nothing waits on the wall clock: each step waits for what the page shows.
 import { readFileSync } from 'node:fs';
-import type { Page } from '@playwright/test';
 import Database from 'better-sqlite3';
 import { TeamClient } from '../../electron/team/client';
 import { syncOnce } from '../../electron/team/sync';
@@ -19,7 +18,7 @@ import { CrewvaultError } from '../../shared/errors';
 import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
 import { seriousViolations } from './axe';
 import { expect, OWNER, PASSWORD, test } from './fixtures';
-import { signIn } from './helpers';
+import { openTeamServer, signIn, signInToTeamServer } from './helpers';
 import { startServe, startTeamWorld } from './team-server-helpers';
 
 const SERVER_PASSWORD = 'alice on the team server 1';
@@ -45,11 +44,6 @@ function uidIn(file: string, table: 'access_groups' | 'users', where: string, va
   } finally {
     db.close();
   }
-}
-
-async function openTeamServer(page: Page): Promise<void> {
-  await page.getByRole('button', { name: /^Account: / }).click();
-  await page.getByRole('group', { name: /^Account of / }).getByRole('button', { name: 'Team server' }).click();
 }
 
 test('a key change owed is told under the last sync, made by Change key on the Groups screen, and no longer told', async ({ page }) => {
@@ -88,12 +82,7 @@ test('a key change owed is told under the last sync, made by Change key on the G
     stopServe = () => serve.stop();
     await page.goto(serve.url);
     await signIn(page, OWNER, PASSWORD);
-    await openTeamServer(page);
-    await page.getByLabel('Server address').fill(world.server.url);
-    await page.getByLabel('Your name on the server').fill(OWNER);
-    await page.getByLabel('Server password').fill(SERVER_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await expect(page.getByRole('status').filter({ hasText: `Signed in to ${world.server.url}; live sync is on.` })).toBeVisible();
+    await signInToTeamServer(page, world.server.url, OWNER, SERVER_PASSWORD);
     await expect(page.getByLabel('Last sync')).toContainText('Synced at', { timeout: 60_000 });
     const told = page.getByRole('list', { name: 'Also told by that round' });
     await expect(told.getByRole('listitem').filter({ hasText: OWED })).toHaveCount(1);

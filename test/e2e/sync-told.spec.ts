@@ -11,7 +11,7 @@ import { syncOnce } from '../../electron/team/sync';
 import { Vault } from '../../electron/vault/vault';
 import { seriousViolations } from './axe';
 import { expect, OWNER, PASSWORD, test } from './fixtures';
-import { signIn } from './helpers';
+import { signIn, signInToTeamServer } from './helpers';
 import { startServe, startTeamWorld } from './team-server-helpers';
 
 const SERVER_PASSWORD = 'alice on the team server 1';
@@ -40,13 +40,7 @@ test('a round that crossed a change made here tells it on the Team server screen
     stopServe = () => serve.stop();
     await page.goto(serve.url);
     await signIn(page, OWNER, PASSWORD);
-    await page.getByRole('button', { name: /^Account: / }).click();
-    await page.getByRole('group', { name: /^Account of / }).getByRole('button', { name: 'Team server' }).click();
-    await page.getByLabel('Server address').fill(world.server.url);
-    await page.getByLabel('Your name on the server').fill(OWNER);
-    await page.getByLabel('Server password').fill(SERVER_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await expect(page.getByRole('status').filter({ hasText: `Signed in to ${world.server.url}; live sync is on.` })).toBeVisible();
+    await signInToTeamServer(page, world.server.url, OWNER, SERVER_PASSWORD);
 
     await expect(page.getByLabel('Last sync')).toContainText('Synced at', { timeout: 60_000 });
     const told = page.getByRole('list', { name: 'Also told by that round' });

@@ -7,23 +7,12 @@
  * Real desktops (real vault files) against a real team server on loopback (test/support/team-desktops.ts).
  * Must never: sleep (the clock is injected) or reach beyond loopback.
  */
-import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { syncOnce } from '../../electron/team/sync';
 import { keptClient, losingRotations, opsOnServer, opsWrapsIn, outcomeOf, switchPasswordOn, synced } from '../support/revoke-first';
-import { BOB, CAROL, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { BOB, CAROL, useTeamDesktops } from '../support/team-desktops';
+import { owedIn } from '../support/key-change-owed';
 import { manualClock, OWNER } from '../support/vault';
-
-/** The key changes a desktop has noted as owed (read from its vault file). */
-function owedIn(d: Desktop): unknown[] {
-  const db = new Database(d.file, { readonly: true });
-  try {
-    const row = db.prepare("SELECT value FROM settings WHERE key = 'replica.key_changes_owed'").get() as { value: string } | undefined;
-    return row === undefined ? [] : (JSON.parse(row.value) as unknown[]);
-  } finally {
-    db.close();
-  }
-}
 
 const OWED_BOB = 'bob was removed from Ops on the server, but its key has not been changed since: what is written there stays under the key bob held. Change it: crewvault group rotate Ops (or the Groups screen).';
 
