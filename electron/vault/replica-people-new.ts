@@ -146,7 +146,8 @@ export function takeNewGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, 
   setGroupKeyVersion(db, groupId, r.keyVersion);
   if (r.serverCodes === true) setGroupServerCodes(db, groupId, true);
   const own = records.find((m): m is MemberRecord => m.kind === 'member' && m.group === r.id && m.user === r.author && m.author === r.author && !m.revoked && m.keyVersion === r.keyVersion);
-  if (own && own.user !== uidText(getUser(db, intake.userId)?.uid ?? Buffer.alloc(0))) {
+  const me = uidText(getUser(db, intake.userId)?.uid ?? Buffer.alloc(0));
+  if (own && own.user !== me) {
     if (own.id !== memberRecordId(own.group, own.user, sha256Hex)) throw tampered('is a member record not named by its group and user');
     signerOf(db, intake, own);
     putGroupKey(db, keyRowOf(groupId, signer.id, own));
@@ -156,7 +157,7 @@ export function takeNewGroup(db: WriteDb, intake: PeopleIntake, r: GroupRecord, 
   }
   // Its creator's own first wrap not in this batch (a group this person is not in: the server hands them none of its member
   // records): noted, so that wrap is theirs to make when it comes, with a grant of this person (creatorsFirstWrap).
-  else if (!own && r.author !== uidText(getUser(db, intake.userId)?.uid ?? Buffer.alloc(0))) setSetting(db, creatorKey(r.id), JSON.stringify({ author: r.author, keyVersion: r.keyVersion }));
+  if (!own && r.author !== me) setSetting(db, creatorKey(r.id), JSON.stringify({ author: r.author, keyVersion: r.keyVersion }));
   setGroupRevision(db, groupId, r.revision);
   setReplicaBase(db, uid, r.revision);
   created.set(r.id, r.author);
