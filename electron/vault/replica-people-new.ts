@@ -28,7 +28,7 @@ import { bin, canonicalRole, groupNameHere, keyRowOf, notYet, requireManages, sh
 import { bindingBytes, signatureValid } from './signing';
 import { findGroupByIndex, getGroupRow, insertGroup, putGroupKey, renameGroupRow, setGroupKeyVersion, setGroupServerCodes, tombstoneGroup, type GroupRow } from './store-groups';
 import { putDirectoryWrap } from './store-directory';
-import { getSetting, setSetting } from './store-meta';
+import { deleteSetting, getSetting, setSetting } from './store-meta';
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase } from './store-replica';
 import { agreedLiveEntriesInGroup, dropEntriesOfGroup, forgetGroupSentOverDeletion, groupSentOverDeletion, groupSeq, memberStateOf, noteAgreedMembers, setGroupRevision, unsentEntriesInGroup, setMemberRevision, setUserRevisionAtLeast } from './store-replica-people';
@@ -178,7 +178,7 @@ export function creatorsFirstWrap(db: WriteDb, r: MemberRecord): boolean {
   if (noted === undefined) return false;
   const creator = JSON.parse(noted) as { readonly author: string; readonly keyVersion: number };
   if (creator.author !== r.author || r.author !== r.user || !r.lead || r.revoked || creator.keyVersion !== r.keyVersion) return false;
-  db.prepare('DELETE FROM settings WHERE key = ?').run(creatorKey(r.group));
+  deleteSetting(db, creatorKey(r.group));
   return true;
 }
 

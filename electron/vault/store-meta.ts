@@ -23,3 +23,7 @@ export function getSetting(db: ReadDb, key: string): string | undefined {
 export function setSetting(db: WriteDb, key: string, value: string): void {
   db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, value);
 }
+
+export function deleteSetting(db: WriteDb, key: string): void {
+  db.prepare('DELETE FROM settings WHERE key = ?').run(key);
+}
