@@ -185,14 +185,20 @@ export function holdsEveryGroup(role: string | null): boolean {
 export async function groupsWithMembership(db: Queryable, vaultId: string, vaultUser: string | null, groupIds: readonly string[]): Promise<Map<string, GroupWithMembership>> {
   if (groupIds.length === 0) return new Map();
   const rows = await db.query(GROUPS_WITH_MEMBERSHIP_SQL, [vaultId, [...new Set(groupIds)], vaultUser]);
-  return new Map(rows.map((row) => [text(row, 'group_id'), { groupId: text(row, 'group_id'), keyVersion: int(row, 'key_version'), deleted: bool(row, 'deleted'), member: bool(row, 'member') }]));
+  return new Map(rows.map((row) => {
+    const claimUser = textOrNull(row, 'claim_user');
+    const claim = claimUser === null ? null : { user: claimUser, until: int(row, 'claim_until') };
+    return [text(row, 'group_id'), { groupId: text(row, 'group_id'), keyVersion: int(row, 'key_version'), deleted: bool(row, 'deleted'), member: bool(row, 'member'), claim }];
+  }));
 }
 
-export type GroupWithMembership = VaultGroup & { readonly member: boolean };
+/** A group with whether the vault user asked about is a member, and the key change someone holds it for (rotation-claims.ts), at its current version. */
+export type GroupWithMembership = VaultGroup & { readonly member: boolean; readonly claim: { readonly user: string; readonly until: number } | null };
 
 /** groupsWithMembership's read: groups and memberships only (a push batch's records wait past it: store/records-in-line.ts). */
 const GROUPS_WITH_MEMBERSHIP_SQL = apartFromRecords(`SELECT g.group_id, g.key_version, g.deleted,
-            NOT g.deleted AND EXISTS (SELECT 1 FROM sync_members m WHERE m.vault_id = g.vault_id AND m.group_id = g.group_id AND m.vault_user = $3) AS member
+            NOT g.deleted AND EXISTS (SELECT 1 FROM sync_members m WHERE m.vault_id = g.vault_id AND m.group_id = g.group_id AND m.vault_user = $3) AS member,
+            CASE WHEN g.claim_version = g.key_version THEN g.claim_user END AS claim_user, g.claim_until
      FROM sync_groups g WHERE g.vault_id = $1 AND g.group_id = ANY($2::text[])`);
 
 /** groupsOf's read: memberships and groups only (as GROUPS_WITH_MEMBERSHIP_SQL). */

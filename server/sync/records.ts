@@ -38,8 +38,8 @@ import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
 import { putLeftReach, leftReachOf, leftReachRecordsOf } from '../store/left-reach';
 import { entryMovesOf, putEntryMove } from '../store/entry-moves';
-import { claimRotations, groupsClaimedByOthers, ROTATION_CLAIM_MS } from '../store/rotation-claims';
-import { datePushedJoins, holdsEveryGroup, type GroupReads } from '../store/membership';
+import { claimedByOthers, claimRotations, ROTATION_CLAIM_MS } from '../store/rotation-claims';
+import { datePushedJoins, groupsWithMembership, holdsEveryGroup, type GroupReads } from '../store/membership';
 import { actingPerson, applyPeople, BINDING_SAVEPOINT, noSuchVaultFor, notAPerson, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault, type PulledShape } from './membership';
 
 /** What one push carries (the contract's batch: a vault and its records). */
@@ -187,7 +187,9 @@ export async function storePush(
   // after its pull: held off until it lands or its claim runs out (schema 32), so writing or renaming steadily no longer
   // holds it off for good. Entries written live into the group, and the group's own record (a rename, a rotation, a deletion).
   const writtenInto = [...new Set(batch.records.flatMap((r) => (r.kind === 'entry' && r.deletedAt === null && r.group !== null ? [r.group] : r.kind === 'group' ? [r.id] : [])))];
-  if ((await groupsClaimedByOthers(tx, batch.vault, writtenInto, person.vaultUser, ctx.now())).length > 0) {
+  // Read as checkEntries reads them (a batch's reads kept: no query more a push).
+  const written = groupReads === undefined ? await groupsWithMembership(tx, batch.vault, person.vaultUser, writtenInto) : await groupReads.withMembership(tx, batch.vault, person.vaultUser, writtenInto);
+  if (claimedByOthers(written, person.vaultUser, ctx.now()).length > 0) {
     throw new CrewvaultError('BUSY', 'An access group this push writes into is having its key changed on another desktop: nothing was stored. Sync again in a few seconds.');
   }
   const conflicts: Array<{ id: string; revision: number }> = [];

@@ -33,7 +33,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await schemaVersion(db)).toBe(latestSchemaVersion());
     expect(await tableNames(db)).toEqual([
       'admin_grants', 'automation_tokens', 'code_throttle', 'crewvault_schema', 'delivery_settings', 'devices', 'invites', 'login_attempts', 'mfa_authenticators', 'mfa_emergency_codes', 'mfa_recovery_codes',
-      'mfa_sent_codes', 'mfa_throttle', 'server_audit', 'server_code_groups', 'server_code_keys', 'server_settings', 'sessions', 'sign_in_throttle', 'sync_batches', 'sync_devices', 'sync_entry_moves', 'sync_groups', 'sync_history_marks', 'sync_left_reach', 'sync_members', 'sync_people', 'sync_records', 'sync_rotation_claims', 'sync_secret_key_held', 'sync_signing_keys', 'sync_vaults', 'user_contacts', 'users',
+      'mfa_sent_codes', 'mfa_throttle', 'server_audit', 'server_code_groups', 'server_code_keys', 'server_settings', 'sessions', 'sign_in_throttle', 'sync_batches', 'sync_devices', 'sync_entry_moves', 'sync_groups', 'sync_history_marks', 'sync_left_reach', 'sync_members', 'sync_people', 'sync_records', 'sync_secret_key_held', 'sync_signing_keys', 'sync_vaults', 'user_contacts', 'users',
     ]);
     expect(await migrate(db)).toEqual({ from: latestSchemaVersion(), to: latestSchemaVersion() });
   });
