@@ -13,22 +13,15 @@ import { syncOnce } from '../../electron/team/sync';
 import { BOB, CAROL, setAsideOn, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 import { wrapIn } from '../support/group-wraps';
-import { auditedIn, bobLeadsOpsWithCarol, keptClient, losingPushesAfterFirst, outcomeOf, synced } from '../support/revoke-first';
+import { auditedIn, bobAdminCarolCodesOnly, keptClient, losingPushesAfterFirst, opsCodesOn, outcomeOf, synced } from '../support/revoke-first';
 
 describe('an admin narrowed after the part of his push carrying a server codes setting was stored', () => {
   const clock = manualClock(Date.UTC(2026, 11, 9, 2, 0, 0));
   const team = useTeamDesktops('crewvault-admin-narrowed-codes-stored-in-part', clock);
-  const { a, b, c, onDesktop } = team;
-  const codesOn = async (d: typeof a): Promise<boolean | undefined> => onDesktop(d, async (s) => (await s.team.listGroups()).find((g) => g.id === team.opsId)?.serverCodes);
+  const { a, b, onDesktop } = team;
+  const codesOn = (d: typeof a): Promise<boolean | undefined> => opsCodesOn(team, d);
 
-  beforeAll(async () => {
-    await bobLeadsOpsWithCarol(team);
-    await onDesktop(a, async (s) => {
-      await s.team.changeRole(BOB, 'admin', await s.team.userRevision(BOB));
-      await s.team.changeRole(CAROL, 'codes_only', await s.team.userRevision(CAROL));
-    });
-    for (const d of [a, b, c]) await synced(team, d);
-  }, 180_000);
+  beforeAll(async () => bobAdminCarolCodesOnly(team), 180_000);
 
   it('keeps the setting the server stored, carol without the secret key, telling nothing as not made', async () => {
     await onDesktop(b, async (s) => s.team.setServerCodes(team.opsId, true, await s.team.groupRevision(team.opsId)));

@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BOB, setAsideOn, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 import { recordsAfter } from '../../server/store/sync';
-import { auditedIn, bobLeadsOpsWithCarol, opsOnServer, synced } from '../support/revoke-first';
+import { auditedIn, bobLeadsOpsWithCarol, opsCodesOn, opsOnServer, synced } from '../support/revoke-first';
 
 describe('an admin narrowed to a lead with a server codes setting not yet sent', () => {
   const clock = manualClock(Date.UTC(2026, 11, 8, 19, 0, 0));
@@ -28,7 +28,7 @@ describe('an admin narrowed to a lead with a server codes setting not yet sent',
       return r.kind === 'user' || r.kind === 'group' || r.kind === 'member' ? [`${r.kind} ${r.id}@${r.revision}`] : [];
     });
   };
-  const codesOn = async (d: typeof a): Promise<boolean | undefined> => onDesktop(d, async (s) => (await s.team.listGroups()).find((g) => g.id === team.opsId)?.serverCodes);
+  const codesOn = (d: typeof a): Promise<boolean | undefined> => opsCodesOn(team, d);
 
   beforeAll(async () => {
     await bobLeadsOpsWithCarol(team);

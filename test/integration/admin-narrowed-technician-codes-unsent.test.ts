@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BOB, CAROL, setAsideOn, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 import { wrapIn } from '../support/group-wraps';
-import { auditedIn, bobLeadsOpsWithCarol, opsOnServer, synced } from '../support/revoke-first';
+import { auditedIn, bobAdminCarolCodesOnly, opsCodesOn, opsOnServer, synced } from '../support/revoke-first';
 
 const told = (turned: 'on' | 'off'): string => `A change of yours not made: "Ops" server-computed codes turned ${turned} (only owners and admins change it). Never sent, the group stays as the team holds it.`;
 
@@ -19,16 +19,9 @@ describe('an admin narrowed to a technician with a server codes setting not yet 
   const clock = manualClock(Date.UTC(2026, 11, 8, 23, 0, 0));
   const team = useTeamDesktops('crewvault-admin-narrowed-technician-codes', clock);
   const { a, b, c, onDesktop } = team;
-  const codesOn = async (d: typeof a): Promise<boolean | undefined> => onDesktop(d, async (s) => (await s.team.listGroups()).find((g) => g.id === team.opsId)?.serverCodes);
+  const codesOn = (d: typeof a): Promise<boolean | undefined> => opsCodesOn(team, d);
 
-  beforeAll(async () => {
-    await bobLeadsOpsWithCarol(team);
-    await onDesktop(a, async (s) => {
-      await s.team.changeRole(BOB, 'admin', await s.team.userRevision(BOB));
-      await s.team.changeRole(CAROL, 'codes_only', await s.team.userRevision(CAROL));
-    });
-    for (const d of [a, b, c]) await synced(team, d);
-  }, 180_000);
+  beforeAll(async () => bobAdminCarolCodesOnly(team), 180_000);
 
   it('turned on: back off, the key change given way, carol holding the secret key at the version held', async () => {
     const before = await opsOnServer(team);

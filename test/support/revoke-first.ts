@@ -93,6 +93,21 @@ export async function bobLeadsOpsWithCarol(team: TeamDesktops): Promise<void> {
   }
 }
 
+/** bob, leading Ops with carol (bobLeadsOpsWithCarol), made an admin and carol codes-only; desktops a, b and c take it in. */
+export async function bobAdminCarolCodesOnly(team: TeamDesktops): Promise<void> {
+  await bobLeadsOpsWithCarol(team);
+  await team.onDesktop(team.a, async (s) => {
+    await s.team.changeRole(BOB, 'admin', await s.team.userRevision(BOB));
+    await s.team.changeRole(CAROL, 'codes_only', await s.team.userRevision(CAROL));
+  });
+  for (const d of [team.a, team.b, team.c]) await synced(team, d);
+}
+
+/** Whether Ops is set to "server computes codes" on desktop `d`, as it lists its groups. */
+export function opsCodesOn(team: TeamDesktops, d: Desktop): Promise<boolean | undefined> {
+  return team.onDesktop(d, async (s) => (await s.team.listGroups()).find((g) => g.id === team.opsId)?.serverCodes);
+}
+
 /** `crewvault sync --json` on a desktop that must answer ok: its outcome. */
 export async function synced(team: TeamDesktops, d: Desktop): Promise<SyncOutcome> {
   const out = await team.sync(d);
