@@ -58,6 +58,7 @@ export type AuditKind =
   | 'settings.sms-set'
   | 'settings.sms-tested'
   | 'sync.vault-created'
+  | 'sync.key-change-held'
   | 'token.created'
   | 'token.used'
   | 'token.revoked'

@@ -236,9 +236,15 @@ export async function storePush(
     // Its rotation refused for entries written after its pull (or the group's record stored after it: a rename), the group is held for it a moment (rotation-claims.ts):
     // the desktop pulls them, seals them again and pushes at once, and nobody else's write gets in between.
     const heldOff = strays.length > 0 || changedUnseen.some((c) => people.rotated.has(c.id));
-    if (heldOff && person.vaultUser !== null) await claimRotations(tx, batch.vault, [...people.rotated.keys()], person.vaultUser, ctx.now() + ROTATION_CLAIM_MS);
+    // Audited, one event a group: a manager's refused rotations hold others' writes in that group off, and an owner reading
+    // the server's log sees who held which group, and how often (a hold pushed again and again is visible, not silent).
+    const claimant = heldOff ? person.vaultUser : null;
+    const claimed = claimant === null ? [] : [...people.rotated.keys()];
+    const until = ctx.now() + ROTATION_CLAIM_MS;
+    if (claimant !== null) await claimRotations(tx, batch.vault, claimed, claimant, until);
+    const heldEvents: AuditEvent[] = claimed.map((group) => ({ kind: 'sync.key-change-held', actorId: auth.user.id, source, detail: { vault: batch.vault, group, until } }));
     // The vault stays started (before either savepoint); what the people records changed does not.
-    await appendAuditBatch(tx, ctx, startedVault);
+    await appendAuditBatch(tx, ctx, [...startedVault, ...heldEvents]);
     return { reply: { accepted: 0, seq: vault.seq, conflicts }, vault, person, stored: [] };
   }
   // What the signature check relied on still stands under the lock; the push's new keys and device heads go with it.

@@ -15,9 +15,10 @@ import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
 import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
+import { readAudit } from '../../server/store/audit';
 import { ROTATION_CLAIM_MS } from '../../server/store/rotation-claims';
 import { opsOnServer, outcomeOf } from '../support/revoke-first';
-import { BOB, CAROL, useTeamDesktops } from '../support/team-desktops';
+import { BOB, CAROL, groupUidIn, useTeamDesktops } from '../support/team-desktops';
 import { manualClock, OWNER } from '../support/vault';
 
 const HELD = 'An access group this push writes into is having its key changed on another desktop: nothing was stored. Sync again in a few seconds.';
@@ -34,6 +35,15 @@ describe('a key change while a member it keeps writes in the group', () => {
     return out.code === 'BUSY' && out.stderr.includes(HELD) ? 'held' : out.code === 'ok' ? 'ok' : `${out.code}: ${out.stderr.trim()}`;
   };
 
+  /** The server's audit of the holds made (`sync.key-change-held`): each one's group, and the time it was held until. */
+  const holdsAudited = async (): Promise<Array<{ group: unknown; until: unknown; byAccount: boolean }>> => {
+    const rows = await team.server.database.transaction((tx) => readAudit(tx, 0, 100_000));
+    return rows.filter((r) => r.kind === 'sync.key-change-held').map((r) => {
+      const detail = JSON.parse(r.detail) as Record<string, unknown>;
+      return { group: detail.group, until: detail.until, byAccount: r.actorId !== null };
+    });
+  };
+
   beforeAll(async () => {
     await onDesktop(a, async (s) => s.team.grant(team.opsId, CAROL, false, await s.team.groupRevision(team.opsId)));
     for (const d of [a, team.b, c]) expect(await team.answer(d), d.name).toBe('ok');
@@ -41,6 +51,7 @@ describe('a key change while a member it keeps writes in the group', () => {
 
   it('lands in the same sync: her write in between is held off, and goes at her next sync under the new key', async () => {
     const before = (await opsOnServer(team)).version ?? 0;
+    const started = clock.now();
     await onDesktop(a, async (s) => s.team.revoke(team.opsId, BOB, await s.team.memberRevision(team.opsId, BOB)));
     const carol: string[] = [];
     let n = 0;
@@ -55,6 +66,12 @@ describe('a key change while a member it keeps writes in the group', () => {
     // (before the round's later pushes), stored again.
     expect(carol).toEqual(['ok', 'ok', 'held', ...carol.slice(3).map(() => 'ok')]);
     expect(await opsOnServer(team)).toEqual({ holders: [OWNER, CAROL], version: before + 1 });
+    // The hold is in the server's audit, once (one refusal), naming the group and until when: an owner sees who held it.
+    const [hold, ...more] = await holdsAudited();
+    expect(more).toEqual([]);
+    expect([hold?.group, hold?.byAccount]).toEqual([groupUidIn(a.file, team.opsId), true]);
+    expect(hold?.until).toBeGreaterThanOrEqual(started + ROTATION_CLAIM_MS);
+    expect(hold?.until).toBeLessThanOrEqual(clock.now() + ROTATION_CLAIM_MS);
     // Her held change goes at her next sync, sealed under the new key: the owner reads it.
     expect((await sync(c)).code).toBe('ok');
     expect(await team.answer(a)).toBe('ok');
@@ -93,6 +110,7 @@ describe('a key change while a member it keeps writes in the group', () => {
 
   it('ends by itself: a refused key change never sent again holds nobody past its time', async () => {
     const before = (await opsOnServer(team)).version ?? 0;
+    const holdsBefore = (await holdsAudited()).length;
     await onDesktop(a, async (s) => s.team.rotateKey(team.opsId));
     // The owner's rotation is refused once (carol's write between its pull and push), and the owner's desktop is gone.
     const kept = await keptSession(serverPlace(a.env), new URL(team.server.url).origin, () => clock.now());
@@ -105,6 +123,9 @@ describe('a key change while a member it keeps writes in the group', () => {
     };
     expect(await onDesktop(a, (s) => outcomeOf(syncOnce(kept.client, s.replica)))).toBe('Error: the owner\'s desktop is gone');
     expect(await carolWrites('Carol held')).toBe('held');
+    const holds = await holdsAudited();
+    expect(holds).toHaveLength(holdsBefore + 1);
+    expect(holds.at(-1)?.group).toBe(groupUidIn(a.file, team.opsId));
     clock.advance(ROTATION_CLAIM_MS);
     expect((await sync(c)).code).toBe('ok');
     expect((await opsOnServer(team)).version).toBe(before);
