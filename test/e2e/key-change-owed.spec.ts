@@ -7,9 +7,8 @@
 // change. The Groups screen's "Change key" asks first, makes it, and the audit log has its
 // `group.key_rotated` row; the next round sends it and no longer tells it. The screen and the
 // dialog pass axe. Nothing waits on the wall clock: each step waits for what the page shows.
-import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { TeamClient } from '../../electron/team/client';
+import type { TeamClient } from '../../electron/team/client';
 import { syncOnce } from '../../electron/team/sync';
 import { uidText } from '../../electron/vault/ids';
 import { Vault } from '../../electron/vault/vault';
@@ -18,10 +17,9 @@ import { CrewvaultError } from '../../shared/errors';
 import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
 import { seriousViolations } from './axe';
 import { expect, OWNER, PASSWORD, test } from './fixtures';
-import { openTeamServer, signIn, signInToTeamServer } from './helpers';
-import { startServe, startTeamWorld } from './team-server-helpers';
+import { openTeamServer } from './helpers';
+import { ownerSignedIn, servedAndSynced, startTeamWorld } from './team-server-helpers';
 
-const SERVER_PASSWORD = 'alice on the team server 1';
 /** Cheap key stretching for bob's password in the test's vault file. */
 const FAST_KDF = { memory: 1024, iterations: 1, parallelism: 1 };
 const OWED = 'bob was removed from Ops on the server, but its key has not been changed since: what is written there stays under the key bob held. Change it: crewvault group rotate Ops (or the Groups screen).';
@@ -59,9 +57,7 @@ test('a key change owed is told under the last sync, made by Change key on the G
     const ops = await there.team.createGroup('Ops');
     await there.team.grant(ops.id, 'bob', false, await there.team.groupRevision(ops.id));
     await there.createEntries([{ customer: 'Acme', title: 'Core switch', password: 'cs-1', groupId: ops.id }]);
-    const client = new TeamClient(new URL(world.server.url), { kind: 'loopback' }, 'e2e-key-change-owed-desktop-b-01');
-    await client.register(readFileSync(world.inviteFile, 'utf8').trim(), OWNER, SERVER_PASSWORD, undefined);
-    await client.login(OWNER, SERVER_PASSWORD);
+    const client = await ownerSignedIn(world, 'e2e-key-change-owed-desktop-b-01');
     await syncOnce(client, there.replica, { move: true });
     // B removes bob; the removal is stored, the key change is lost, and B is never synced again.
     await there.team.revoke(ops.id, 'bob', await there.team.memberRevision(ops.id, 'bob'));
@@ -78,13 +74,8 @@ test('a key change owed is told under the last sync, made by Change key on the G
     }));
     expect(await opsOnServer()).toEqual({ version: 1, bob: false });
 
-    const serve = await startServe(world);
+    const { serve, told } = await servedAndSynced(page, world);
     stopServe = () => serve.stop();
-    await page.goto(serve.url);
-    await signIn(page, OWNER, PASSWORD);
-    await signInToTeamServer(page, world.server.url, OWNER, SERVER_PASSWORD);
-    await expect(page.getByLabel('Last sync')).toContainText('Synced at', { timeout: 60_000 });
-    const told = page.getByRole('list', { name: 'Also told by that round' });
     await expect(told.getByRole('listitem').filter({ hasText: OWED })).toHaveCount(1);
 
     // The Groups screen: Change key asks first, naming the group; Cancel changes nothing.

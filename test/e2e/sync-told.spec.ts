@@ -5,16 +5,12 @@
 // sent. Signing A in to the server turns live sync on; its first round takes the team's settings
 // and tells the crossing in one line of its own under "Last sync". The screen passes axe. Nothing
 // waits on the wall clock: each step waits for what the page shows.
-import { readFileSync } from 'node:fs';
-import { TeamClient } from '../../electron/team/client';
 import { syncOnce } from '../../electron/team/sync';
 import { Vault } from '../../electron/vault/vault';
 import { seriousViolations } from './axe';
 import { expect, OWNER, PASSWORD, test } from './fixtures';
-import { signIn, signInToTeamServer } from './helpers';
-import { startServe, startTeamWorld } from './team-server-helpers';
+import { ownerSignedIn, servedAndSynced, startTeamWorld } from './team-server-helpers';
 
-const SERVER_PASSWORD = 'alice on the team server 1';
 
 test('a round that crossed a change made here tells it on the Team server screen, one line as the CLI words it', async ({ page }) => {
   test.setTimeout(120_000);
@@ -30,20 +26,11 @@ test('a round that crossed a change made here tells it on the Team server screen
     // Desktop B changes them otherwise and moves the vault onto the server: the team's settings.
     const there = await Vault.open(b.file, vaultClock).signIn(OWNER, PASSWORD);
     await there.vaultSettings.update({ clipboardClearSeconds: 90 }, (await there.vaultSettings.read()).revision);
-    const client = new TeamClient(new URL(world.server.url), { kind: 'loopback' }, 'e2e-sync-told-desktop-b-01');
-    await client.register(readFileSync(world.inviteFile, 'utf8').trim(), OWNER, SERVER_PASSWORD, undefined);
-    await client.login(OWNER, SERVER_PASSWORD);
-    await syncOnce(client, there.replica, { move: true });
+    await syncOnce(await ownerSignedIn(world, 'e2e-sync-told-desktop-b-01'), there.replica, { move: true });
     await there.close();
 
-    const serve = await startServe(world);
+    const { serve, told } = await servedAndSynced(page, world);
     stopServe = () => serve.stop();
-    await page.goto(serve.url);
-    await signIn(page, OWNER, PASSWORD);
-    await signInToTeamServer(page, world.server.url, OWNER, SERVER_PASSWORD);
-
-    await expect(page.getByLabel('Last sync')).toContainText('Synced at', { timeout: 60_000 });
-    const told = page.getByRole('list', { name: 'Also told by that round' });
     await expect(told.getByRole('listitem')).toHaveText(['Vault settings: changed here and not sent; the team\'s, stored first, are kept.']);
     expect(await seriousViolations(page)).toEqual([]);
   } finally {

@@ -7,7 +7,7 @@
  * Must never: touch the machine's own keychain or config (everything lives in a temp folder).
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { copyAsNewDesktop } from '../support/replica';
@@ -16,7 +16,10 @@ import { startServer, type RunningServer } from '../../server/main';
 import { testClock, type TestClock } from '../server/support';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring';
 import { LAUNCH_URL } from '../support/launch-url';
+import { expect, type Locator, type Page } from '@playwright/test';
+import { TeamClient } from '../../electron/team/client';
 import { OWNER, PASSWORD } from './fixtures';
+import { signIn, signInToTeamServer } from './helpers';
 
 /** Cheap key stretching for the test's vault files (test/support/vault.ts's, which needs vitest). */
 const FAST_KDF = { memory: 1024, iterations: 1, parallelism: 1 };
@@ -174,4 +177,28 @@ export async function startServe(world: TeamWorld): Promise<Serve> {
 /** Where serve keeps the app's config (and so servers.json, beside it). */
 export function serveConfigDir(world: TeamWorld): string {
   return path.join(world.home, 'serve');
+}
+
+/** The owner's password on the world's team server (their account made from the world's invite). */
+export const OWNER_SERVER_PASSWORD = 'alice on the team server 1';
+
+/** The owner's account made on the world's server from its invite, signed in from a desktop called `deviceId` (desktop B's client). */
+export async function ownerSignedIn(world: TeamWorld, deviceId: string): Promise<TeamClient> {
+  const client = new TeamClient(new URL(world.server.url), { kind: 'loopback' }, deviceId);
+  await client.register(readFileSync(world.inviteFile, 'utf8').trim(), OWNER, OWNER_SERVER_PASSWORD, undefined);
+  await client.login(OWNER, OWNER_SERVER_PASSWORD);
+  return client;
+}
+
+/**
+ * `crewvault serve` on desktop A, the page signed in to the vault and then to the team server as the owner, once its first
+ * round is in: the serve (to stop), and the list of what that round also told.
+ */
+export async function servedAndSynced(page: Page, world: TeamWorld): Promise<{ readonly serve: Serve; readonly told: Locator }> {
+  const serve = await startServe(world);
+  await page.goto(serve.url);
+  await signIn(page, OWNER, PASSWORD);
+  await signInToTeamServer(page, world.server.url, OWNER, OWNER_SERVER_PASSWORD);
+  await expect(page.getByLabel('Last sync')).toContainText('Synced at', { timeout: 60_000 });
+  return { serve, told: page.getByRole('list', { name: 'Also told by that round' }) };
 }
