@@ -464,13 +464,16 @@ export function groupChangesUnmadeLine(unmade: ApplyOutcome['groupChangesUnmade'
  * What a sync tells of this desktop's revokes whose push has not ended (ReplicaService.revokesWaiting),
  * or nothing. A revoke goes ahead of its rotation (partsOf): stored, its member is cut off on the
  * server, and only the key change waits (what is written in the group meanwhile stays under the key
- * they held); not stored, they still reach the group there.
+ * they held); not stored, they still reach the group there, unless the server never held them in it
+ * (the group or the user new to it: it goes with their records).
  */
-export function revokesWaitingLine(waiting: ReadonlyArray<{ readonly member: string; readonly group: string; readonly stored: boolean }>): string | undefined {
+export function revokesWaitingLine(waiting: ReadonlyArray<{ readonly member: string; readonly group: string; readonly stored: boolean; readonly neverHeld: boolean }>): string | undefined {
   if (waiting.length === 0) return undefined;
   const each = waiting.map((w) => (w.stored
     ? `${w.member} no longer reaches ${w.group} on the server; its key change waits: entries written there since stay under the key ${w.member} held`
-    : `${w.member}'s removal from ${w.group} waits: ${w.member} still reaches it on the server`));
+    : w.neverHeld
+      ? `${w.member}'s removal from ${w.group} waits to be sent: ${w.member} never reached it on the server`
+      : `${w.member}'s removal from ${w.group} waits: ${w.member} still reaches it on the server`));
   return `${each.join('; ')}. Sync again to send the rest.`;
 }
 

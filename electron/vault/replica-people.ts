@@ -128,6 +128,15 @@ function withTheirRecords(db: ReadDb, group: string, user: string, senderUid: st
   return (replicaBase(db, uidBytes(group)) === 0 && ownAgreed === undefined) || replicaBase(db, uidBytes(user)) === 0;
 }
 
+/**
+ * Whether the server never held `userId` in `groupId` (their group or user new to it: withTheirRecords), read by this desktop's
+ * person `senderUid`: a revoke of the pair waiting here cuts nobody off there (electron/team/sync.ts revokesWaitingLine).
+ */
+export function pairNeverOnServer(db: ReadDb, groupId: number, userId: number, senderUid: string): boolean {
+  const uids = groupAndUserUids(db, groupId, userId);
+  return uids !== undefined && withTheirRecords(db, uidText(uids.group_uid), uidText(uids.user_uid), senderUid);
+}
+
 /** The ids of the revokes of `records` (peopleRecords') that go with the records bringing their group or user (withTheirRecords): electron/team/sync.ts partsOf sends them there. */
 export function revokesWithTheirRecords(db: ReadDb, records: readonly PeopleRecord[], senderUid: string): ReadonlySet<string> {
   return new Set(records.flatMap((r) => (r.kind === 'member' && r.revoked && withTheirRecords(db, r.group, r.user, senderUid) ? [r.id] : [])));

@@ -145,6 +145,8 @@ export interface RevokeWaiting {
   readonly member: string;
   readonly group: string;
   readonly stored: boolean;
+  /** The server never held them in the group (the group or the user new to it): the removal waits, but cuts nobody off there. */
+  readonly neverHeld: boolean;
 }
 
 /** What this replica's changes are, up to which sequence (hand it back to markSent once delivered). */

@@ -50,6 +50,8 @@ import {
 import { deletePagesOfGroup } from './store-pages';
 import { getSetting } from './store-meta';
 import { elsewhereKdf, noteRevoked } from './replica-people-local';
+import { pairNeverOnServer } from './replica-people';
+import { uidText } from './ids';
 import { forgetKeyChangesSettled, forgetRevokedMember, forgetRevokesUnmadeSettled, forgetRotateAgain, groupsToRotateAgain, memberRevision, noteRevokeUnmade, revokedMembers, revokesWaiting } from './store-replica-people';
 import { foldRoleName, getCustomRole, listCustomRoles, putCustomRole, resolveRoleName, rolePermissions } from './store-roles';
 import { carryScopeKeysForward } from './scope-key-history';
@@ -495,7 +497,13 @@ export class TeamService {
 
   /** This desktop's revokes whose push has not ended, named (ReplicaService.revokesWaiting). */
   async revokesWaitingTold(): Promise<RevokeWaiting[]> {
-    return this.core.read((r) => revokesWaiting(r, sentSeq(r)).map((m) => ({ member: getUser(r, m.userId)?.name ?? 'a member', group: this.groupName(r, m.groupId), stored: m.stored === true })));
+    return this.core.read((r) => {
+      const self = getUser(r, this.core.user().id);
+      return revokesWaiting(r, sentSeq(r)).map((m) => ({
+        member: getUser(r, m.userId)?.name ?? 'a member', group: this.groupName(r, m.groupId), stored: m.stored === true,
+        neverHeld: self !== undefined && pairNeverOnServer(r, m.groupId, m.userId, uidText(self.uid)),
+      }));
+    });
   }
 
   /**

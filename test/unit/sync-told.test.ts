@@ -52,8 +52,8 @@ describe('syncToldLines', () => {
 
   it('tells each revoke whose push has not ended, stored ahead of its rotation or not, last', () => {
     expect(revokesWaitingLine([])).toBeUndefined();
-    expect(revokesWaitingLine([{ member: 'bob', group: 'Ops', stored: true }, { member: 'carol', group: 'Net', stored: false }]))
-      .toBe('bob no longer reaches Ops on the server; its key change waits: entries written there since stay under the key bob held; carol\'s removal from Net waits: carol still reaches it on the server. Sync again to send the rest.');
+    expect(revokesWaitingLine([{ member: 'bob', group: 'Ops', stored: true, neverHeld: false }, { member: 'carol', group: 'Net', stored: false, neverHeld: false }, { member: 'dave', group: 'Net', stored: false, neverHeld: true }]))
+      .toBe('bob no longer reaches Ops on the server; its key change waits: entries written there since stay under the key bob held; carol\'s removal from Net waits: carol still reaches it on the server; dave\'s removal from Net waits to be sent: dave never reached it on the server. Sync again to send the rest.');
     expect(syncToldLines({ ...quiet, revokesUnmade: 'unmade line', revokesWaiting: 'waiting line' })).toEqual(['unmade line', 'waiting line']);
   });
 
