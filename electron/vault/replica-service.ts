@@ -391,8 +391,13 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
   // conflict of every push adding ours) stays here with its entries, the sent mark before it, so the rest goes.
   const heldBack = toServer && !everything ? customersHeldBack(db) : new Map<string, { readonly reason: string; readonly seq: number }>();
   const heldBackEntries = new Map<string, number>();
-  /** Customers and entries kept here that the team was never sent (agreed revision 0): an event naming one waits with it. */
-  const neverSent = new Set<string>();
+  /**
+   * Customers held back and their entries never sent (agreed revision 0): an event naming one waits with it, so that
+   * replica-customer-fold.ts may sign it again under the team's customer. An entry never sent for any other reason
+   * (its maker's role may not add it now) holds back no event: receivers take an event naming an entry they lack (#15,
+   * replica-service.ts namedOnlyEntry).
+   */
+  const waitsWithCustomer = new Set<string>();
   /** The row id of each customer held back, by global id: its name is opened by the session (ReplicaService.outgoingNow). */
   const heldBackIds = new Map<string, number>();
   for (const c of customersBetween(db, from, upToSeq)) {
@@ -401,7 +406,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     const back = heldBack.get(uidText(c.uid));
     if (back !== undefined) {
       until = Math.min(until, back.seq - 1);
-      neverSent.add(c.uid.toString('hex'));
+      waitsWithCustomer.add(c.uid.toString('hex'));
       heldBackEntries.set(uidText(c.uid), 0);
       heldBackIds.set(uidText(c.uid), c.id);
       continue;
@@ -416,7 +421,7 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
     const waiting = heldBackEntries.get(uidText(e.customer_uid));
     if (waiting !== undefined) {
       until = Math.min(until, e.seq - 1);
-      if (base === 0) neverSent.add(e.uid.toString('hex'));
+      if (base === 0) waitsWithCustomer.add(e.uid.toString('hex'));
       heldBackEntries.set(uidText(e.customer_uid), waiting + 1);
       continue;
     }
@@ -426,10 +431,10 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
       // else's on this desktop): the sent mark stops before it, so it is kept and goes once they may.
       // The entries after it still go (task 15: one change never holds back the rest); already agreed
       // when the window is read again, they are skipped there (revision equal to base), as customers are.
-      // This device's events after it go on (their own mark, store-events-sent.ts): only one naming an
-      // entry the team was never sent waits, with the rest of the chain after it.
+      // This device's events go on (their own mark, store-events-sent.ts), those naming it too, a new entry
+      // the team was never sent included: every receiver takes such an event (namedOnlyEntry), so the
+      // events after it are no longer held back with it (#15: a technician's reveals never reached the owner).
       until = Math.min(until, e.seq - 1);
-      if (base === 0) neverSent.add(e.uid.toString('hex'));
       if (why === 'deleted') deletionWaiting++;
       else if (why !== 'counter') setAside.set(why, (setAside.get(why) ?? 0) + 1);
       continue;
@@ -445,11 +450,11 @@ export function outgoing(db: ReadDb, sender: Sender, everything = false, toServe
   records.push(...batchedRecords);
   const device = thisDeviceId(db);
   // This device's events from their own mark (store-events-sent.ts), not held back by a change kept here: a code
-  // taken or a password read after it reaches the team. They stop before the first naming a customer or entry kept here
-  // that the team was never sent (a receiver refuses an event naming one it lacks, and its chain after it), and, for a
-  // customer held back, so that replica-customer-fold.ts may sign them again under the team's customer.
+  // taken or a password read after it reaches the team, and an event naming a new entry kept here (receivers take it:
+  // namedOnlyEntry). They stop before the first naming a customer held back or an entry of it, so that
+  // replica-customer-fold.ts may sign them again under the team's customer (a receiver lacks that customer too).
   const read = everything ? signedEventsBetween(db, 0, until) : device ? ownEventsBetween(db, device, eventsSentSeq(db), upToSeq) : [];
-  const waits = everything ? -1 : read.findIndex((a) => [a.entry_uid, a.customer_uid].some((uid) => uid !== null && neverSent.has(uid.toString('hex'))));
+  const waits = everything ? -1 : read.findIndex((a) => [a.entry_uid, a.customer_uid].some((uid) => uid !== null && waitsWithCustomer.has(uid.toString('hex'))));
   const gathered = waits < 0 ? read : read.slice(0, waits);
   const eventsUpToSeq = everything ? until : (read[waits]?.seq ?? upToSeq + 1) - 1;
   // The server refuses a push carrying an event of a person disabled in the vault, whole (a desktop two people share):
@@ -2076,18 +2081,24 @@ export class ReplicaService {
   }
 
   /**
-   * An event naming an entry this file never held, in a group deleted here, and a customer held
-   * here: the entry its author made offline in that group and dropped when the deletion reached them
-   * (docs/SYNC.md "A group deleted while changes in it wait here"), which no desktop will ever get.
-   * Held here as an emptied tombstone (store-replica.ts insertNamedOnlyEntry) so the event, and every
-   * later one of its device, chains (hostile review of C7: before, they were set aside for good).
-   * Any other unknown entry is refused by takeEvent as before.
+   * An event naming an entry this file never held, and a customer and group it holds (live or deleted):
+   * the entry is held here as an emptied tombstone (store-replica.ts insertNamedOnlyEntry) so the event,
+   * and every later one of its device, chains. Such an entry is one the team has not been sent (yet, or
+   * ever): its author made it offline in a group deleted since (docs/SYNC.md "A group deleted while
+   * changes in it wait here"; hostile review of C7), or made it while their role had `entries.create`
+   * and it waits on their desktop since the role lost it (#15: before, the event waited there too, and
+   * every later one of the chain, so the owner never saw that technician's reveals and codes). Nothing
+   * the receiver checks is weakened: the event's signature, its author's key and its device's chain are
+   * checked as for any event (appendReceivedEvent), and its signed bytes name the entry by its global id,
+   * which the tombstone carries. The tombstone holds nothing (no name, nothing sealed, revision 0, never
+   * sent) and is no version of the entry: the entry's first record is taken in over it (ab5e676,
+   * takeEntry). An unknown customer or group is still refused (takeEvent: localId).
    */
   private namedOnlyEntry(db: WriteDb, r: EventRecord): void {
     if (r.entry === null || r.group === null || r.customer === null || idByUid(db, 'entries', uidBytes(r.entry)) !== undefined) return;
     const groupId = idByUid(db, 'access_groups', uidBytes(r.group));
     const customerId = idByUid(db, 'customers', uidBytes(r.customer));
-    if (groupId === undefined || customerId === undefined || getGroupRow(db, groupId) !== undefined) return;
+    if (groupId === undefined || customerId === undefined) return;
     insertNamedOnlyEntry(db, { uid: uidBytes(r.entry), customer_id: customerId, group_id: groupId, at: r.at });
   }
 

@@ -5,7 +5,8 @@
  * stops that sent sequence before it, so it is read again and goes once it may; the events after
  * it are no part of it and go on (last session's review, LOW 1: a technician's reveals and codes
  * never reached the owner while one edit waited). Events stop only before the first that names a
- * customer or entry the team was never sent: a receiver takes no event naming one it lacks.
+ * customer held back (or an entry of it), so the customer fold may sign them again: an event naming
+ * a new entry kept here goes (receivers hold the entry as a tombstone named only: #15).
  * Local bookkeeping in settings: a sequence number only. Absent (a vault from before it): the
  * events went as far as the sent sequence, as they did then.
  */

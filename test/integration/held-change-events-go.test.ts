@@ -7,16 +7,21 @@
  * after the edit) never reached the team: the owner never saw that she read Router's password,
  * at every sync, for as long as the role stayed narrowed. Expected: the reveal reaches the owner
  * at her next sync; the edit still waits on her desktop and goes once the role allows it again.
+ * The same for a new entry she made before her role lost entries.create (#15): the event of its
+ * making named an entry the owner lacks, so it waited, and every later event of her device with
+ * it; now the owner takes it (the entry held there as a tombstone named only) and the events after
+ * it, and the owner's whole history verifies.
  * A real team server (PGlite, loopback HTTP), real vault files, the CLI's sync
  * (test/support/team-desktops.ts). Must never put a password in a process argument.
  */
 import { describe, expect, it } from 'vitest';
+import { Vault } from '../../electron/vault/vault';
 import { CAROL, setAsideOn, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 5, 0, 0));
 const team = useTeamDesktops('crewvault-held-events', clock);
-const { a, c, onDesktop, answer, setPassword } = team;
+const { a, b, c, onDesktop, answer, setPassword } = team;
 
 const TECH = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.create', 'entries.edit'];
 const NO_EDIT = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.create'];
@@ -32,6 +37,16 @@ async function carolsEvents(d: Desktop, action: string, title: string): Promise<
 /** The password reveals of `title` by carol in the audit log of `d`, as the owner reads it. */
 async function carolsReveals(d: Desktop, title: string): Promise<number> {
   return onDesktop(d, async (s) => (await s.auditLog()).filter((r) => r.actor === CAROL && r.action === 'password.reveal' && r.detail.includes(title)).length);
+}
+
+/** The file's whole audit history checked as its vault verifies it (signatures under their authors' keys, device chains, the hash chain), no session asked. */
+async function historyOf(d: Desktop): Promise<Awaited<ReturnType<Vault['verifyAudit']>>> {
+  const vault = Vault.open(d.file, clock);
+  try {
+    return await vault.verifyAudit();
+  } finally {
+    await vault.close();
+  }
 }
 
 async function passwordOn(d: Desktop, title: string): Promise<string | undefined> {
@@ -96,13 +111,14 @@ describe('carol\'s edit waits on her desktop after her role narrowed', () => {
     expect(await carolsEvents(a, 'otp.code', 'Mail'), 'carol\'s code of Mail in the owner\'s log').toBe(1);
   });
 
-  it('an event naming a new entry the team was never sent waits with it, and the events after it, so no desktop sets them aside', async () => {
+  it('her reveal after a new entry she may no longer send reaches the owner at once, and so does the entry\'s creation event (#15)', async () => {
     await onDesktop(a, async (s) => {
       await s.team.defineRole('Tech', TECH, await s.team.roleRevision('Tech'));
       await s.team.changeRole(CAROL, 'Tech', await s.team.userRevision(CAROL));
     });
     expect(await answer(a)).toBe('ok');
-    expect(await answer(c)).toBe('ok');
+    // Bob, a member of the group, catches up while her role may add entries.
+    for (const d of [c, b]) expect(await answer(d), d.name).toBe('ok');
     clock.advance(1_000);
     await onDesktop(c, (s) => s.createEntry({ customer: 'Acme', title: 'Carol NAS', password: 'nas-1' }));
     await onDesktop(a, async (s) => s.team.defineRole('Tech', NO_CREATE, await s.team.roleRevision('Tech')));
@@ -112,11 +128,21 @@ describe('carol\'s edit waits on her desktop after her role narrowed', () => {
     expect(await passwordOn(c, 'Router')).toBe('r-1');
     expect(await answer(c)).toBe('ok');
     expect(await answer(a)).toBe('ok');
-    // Her entry's creation event would name an entry the owner lacks: it waits on her desktop, and her reveal after it.
+    // Before: the event of her entry's making named an entry the owner lacks, so it waited on her desktop, and her
+    // reveal after it, for as long as her role stayed narrowed. Now the owner takes it (the entry held there as an
+    // emptied tombstone, named only) and every event after it; the entry itself still waits on her desktop.
     expect(setAsideOn(a)).toEqual([]);
+    expect(await carolsReveals(a, 'Router'), 'carol\'s second reveal of Router in the owner\'s audit log').toBe(2);
+    expect(await carolsEvents(a, 'entry.create', 'Carol NAS'), 'carol\'s making of Carol NAS in the owner\'s log').toBe(1);
     expect(await passwordOn(a, 'Carol NAS')).toBeUndefined();
-    expect(await carolsReveals(a, 'Router')).toBe(1);
-    // Her role may add entries again: the entry goes, and the events waiting with it.
+    expect(await passwordOn(c, 'Carol NAS')).toBe('nas-1');
+    // The owner's whole history verifies: every event's signature under its author's key, every device's chain.
+    expect(await onDesktop(a, async (s) => (await s.verifyAuditLog()).chain)).toMatchObject({ ok: true });
+    // Bob, a member of the group, takes them too: nothing set aside, his history whole.
+    expect(await answer(b)).toBe('ok');
+    expect(setAsideOn(b)).toEqual([]);
+    expect(await historyOf(b)).toMatchObject({ ok: true });
+    // Her role may add entries again: the entry goes, taken in over the tombstone, and no event comes twice.
     await onDesktop(a, async (s) => s.team.defineRole('Tech', TECH, await s.team.roleRevision('Tech')));
     expect(await answer(a)).toBe('ok');
     expect(await answer(c)).toBe('ok');
@@ -124,5 +150,7 @@ describe('carol\'s edit waits on her desktop after her role narrowed', () => {
     expect(setAsideOn(a)).toEqual([]);
     expect(await passwordOn(a, 'Carol NAS')).toBe('nas-1');
     expect(await carolsReveals(a, 'Router')).toBe(2);
+    expect(await carolsEvents(a, 'entry.create', 'Carol NAS')).toBe(1);
+    expect(await onDesktop(a, async (s) => (await s.verifyAuditLog()).chain)).toMatchObject({ ok: true });
   });
 });
