@@ -11,8 +11,13 @@
  * A real team server (PGlite, loopback HTTP), real vault files, the CLI's sync
  * (test/support/team-desktops.ts). Must never put a password in a process argument.
  */
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { BOB, CAROL, setAsideOn, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { serverPlace } from '../../electron/team/profiles';
+import { keptSession } from '../../electron/team/sign-in';
+import { syncOnce } from '../../electron/team/sync';
+import { uidText } from '../../electron/vault/ids';
+import { BOB, CAROL, pullsWithholding, setAsideOn, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 6, 0, 0));
@@ -27,6 +32,26 @@ async function passwordOn(d: Desktop, title: string): Promise<string | undefined
     const entry = (await s.listEntries()).find((e) => e.title === title);
     return entry === undefined ? undefined : s.revealPassword(entry.id);
   });
+}
+
+function entryUidIn(file: string, entryId: number): string {
+  const db = new Database(file, { readonly: true });
+  try {
+    return uidText((db.prepare('SELECT uid FROM entries WHERE id = ?').get(entryId) as { uid: Buffer }).uid);
+  } finally {
+    db.close();
+  }
+}
+
+/** Whether `file` holds entry `uid` only as the tombstone an event alone made of it (revision 0, key version 0, deleted). */
+function namedOnlyIn(file: string, uid: string): boolean {
+  const db = new Database(file, { readonly: true });
+  try {
+    const row = db.prepare('SELECT revision, key_version, deleted_at FROM entries WHERE uid = ?').get(Buffer.from(uid.replaceAll('-', ''), 'hex')) as { revision: number; key_version: number; deleted_at: number | null } | undefined;
+    return row !== undefined && row.revision === 0 && row.key_version === 0 && row.deleted_at !== null;
+  } finally {
+    db.close();
+  }
 }
 
 /** Moves the entry at `entryPath` into the default group (Printer's) on `d`. */
@@ -92,5 +117,34 @@ describe('a later revision of an entry this desktop never held', () => {
     // Before: 'does what its sender may not (entries.edit in a group they do not hold)', for good.
     expect(setAsideOn(c)).toEqual([]);
     expect(await passwordOn(c, 'Firewall')).toBe('f-1');
+  });
+
+  it('an entry an event alone named here first (its record held back by the server), edited by someone who may not add entries, is taken when its record comes', async () => {
+    await onDesktop(a, async (s) => {
+      await s.team.changeRole(CAROL, 'NoCreate', await s.team.userRevision(CAROL));
+      await s.team.grant(team.opsId, CAROL, false, await s.team.groupRevision(team.opsId));
+    });
+    for (const d of [a, b, c]) expect(await answer(d), d.name).toBe('ok');
+    clock.advance(1_000);
+    const kioskId = await onDesktop(a, async (s) => {
+      await s.createEntry({ customer: 'Acme', title: 'Kiosk', password: 'kiosk-1', groupId: team.opsId });
+      return (await s.resolvePath('Acme/Kiosk')).id;
+    });
+    expect(await answer(a)).toBe('ok');
+    const kioskUid = entryUidIn(a.file, kioskId);
+    // bob's desktop syncs through a server that holds Kiosk's record back: the event of its making comes, Kiosk is held as a tombstone named only.
+    const kept = await keptSession(serverPlace(b.env), new URL(team.server.url).origin, () => clock.now());
+    await onDesktop(b, (s) => syncOnce(pullsWithholding(kept.client, (r) => r.kind === 'entry' && r.id === kioskUid), s.replica));
+    expect(await passwordOn(b, 'Kiosk')).toBeUndefined();
+    expect(namedOnlyIn(b.file, kioskUid)).toBe(true);
+    // carol, who may edit but not add entries, changes it: its record is at revision 2, hers.
+    expect(await answer(c)).toBe('ok');
+    clock.advance(1_000);
+    await setPassword(c, 'Acme/Kiosk', 'kiosk-carol');
+    expect(await answer(c)).toBe('ok');
+    expect(await answer(b)).toBe('ok');
+    // Before: set aside on bob's desktop for good, judged as carol creating it over the tombstone.
+    expect(setAsideOn(b)).toEqual([]);
+    expect(await passwordOn(b, 'Kiosk')).toBe('kiosk-carol');
   });
 });
