@@ -41,6 +41,19 @@ export function entryWriteNeeds<G>(held: EntryShape<G> | undefined, next: EntryS
   return moved ? [{ permission: 'entries.edit', group: held.group }, { permission: 'entries.edit', group: next.group }] : [{ permission: 'entries.edit', group: next.group }];
 }
 
+/**
+ * Where a desktop that never held an entry's earlier revisions judges a record of it from: a record
+ * based on a revision the team held (`base` > 0, signed by its author, and the server stores a
+ * record only over the revision it holds) is a change of an entry already made, taken as one standing
+ * live in the record's group (entries.edit there; a tombstone entries.delete); only a record based on
+ * nothing (`base` 0) is a new entry. Judged as new, its latest writer needed entries.create, and a
+ * desktop granted the group after, or holding the group an entry was moved into, set aside for good
+ * an edit or move by someone whose role never had it or lost it since (hostile review of #15).
+ */
+export function unheldEntryShape<G>(base: number, group: G): EntryShape<G> | undefined {
+  return base > 0 ? { group, deleted: false } : undefined;
+}
+
 /** Whether a role with `permissions` manages the access groups its holder leads (rename, rotate, grant, revoke). */
 export function managesLedGroups(permissions: readonly Permission[]): boolean {
   return permissions.includes('groups.manage');

@@ -67,7 +67,7 @@ import { verifyAhead, VerifiedSignatures, type SignedTriple } from './replica-ve
 import { restoreEntryIndexes, setAsideEntryIndexes } from './store-bulk-indexes';
 import { rolePermissions } from './store-roles';
 import { markVaultObjectSent, noteVaultObjectsUpTo, takeVaultObjects, vaultObjectRecords, vaultObjectsUpTo } from './replica-vault-objects';
-import { entryWriteNeeds, type EntryShape } from '../../shared/policy-writes';
+import { entryWriteNeeds, unheldEntryShape, type EntryShape } from '../../shared/policy-writes';
 import { standingAfterMoves } from './replica-moves';
 import { listSigningKeys, renewDeviceId, thisDeviceId } from './store-signing';
 import { foldUnsentCustomer, isUnsentCustomer } from './replica-customer-fold';
@@ -1581,7 +1581,9 @@ export class ReplicaService {
       };
       if (r.revision > MAX_REVISION_STEP) throw tampered('jumps its revision out of reach');
       const opened = this.openIncoming(db, incoming, r);
-      const permission: Permission = r.deletedAt === null ? 'entries.create' : 'entries.delete';
+      // A record over a revision this desktop never held is a change of it, not its writer making it (unheldEntryShape).
+      const [need] = entryWriteNeeds(unheldEntryShape(r.base, groupId), { group: groupId, deleted: r.deletedAt !== null });
+      const permission: Permission = need?.permission ?? 'entries.create';
       const holds = senders.holdsGroupKey(groupId, author.id);
       if (!holds || !can({ role: author.role, permissions: author.permissions, groups: new Map() }, permission)) {
         throw tampered(`does what its sender may not (${permission} in a group they ${holds ? 'hold' : 'do not hold'})`);
@@ -1810,8 +1812,12 @@ export class ReplicaService {
     // of since: a record over it is taken as by a file that never held it (a first sync's), or as over
     // that group. Judged as a move out of it alone, an edit by someone who never held it was set aside
     // (until someone who held it wrote it again), the entry missing from a group this person holds (sync-tombstones-two-groups.test.ts).
-    if (local?.revision === 0 && mayFrom(undefined)) return;
-    const here = local === undefined ? undefined : { group: local.group_id, deleted: local.deleted_at !== null };
+    // A record over a revision the team held (base > 0) whose earlier ones this desktop never held (or holds
+    // emptied) is a change of the entry, judged as one in the record's group (unheldEntryShape): judged as its
+    // writer making it, an edit or a move in by someone whose role lacks entries.create was set aside for good.
+    const unheld = unheldEntryShape(r.base, groupId);
+    if (local?.revision === 0 && (mayFrom(undefined) || (unheld !== undefined && mayFrom(unheld)))) return;
+    const here = local === undefined ? unheld : { group: local.group_id, deleted: local.deleted_at !== null };
     // From where the moves this desktop did not see put the entry, or else from where it stands here, as before them:
     // a chain stopped part way (a move's author lost a group since, a move not handed) ends where the entry had gone
     // on from, and judged from there alone a record taken before the moves was set aside for good (hostile review of e041305).

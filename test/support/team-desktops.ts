@@ -118,8 +118,12 @@ export function groupUidIn(file: string, groupId: number): string {
   }
 }
 
-/** `firstSyncCarol`: also set up `c2`, carol's desktop filled by its first sync (test/support/first-desktops.ts's way, for a member). */
-export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: number): void }, options: { readonly firstSyncCarol?: boolean } = {}): TeamDesktops {
+/**
+ * `firstSyncCarol`: also set up `c2`, carol's desktop filled by its first sync (test/support/first-desktops.ts's way, for a member);
+ * 'later': signed in on the server but not synced, so a test makes its first sync when it will.
+ */
+export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: number): void }, options: { readonly firstSyncCarol?: boolean | 'later' } = {}): TeamDesktops {
+  const withC2 = options.firstSyncCarol === true || options.firstSyncCarol === 'later';
   let keyring: PrivateKeyring | undefined;
   let server: RunningServer | undefined;
   let home = '';
@@ -222,7 +226,7 @@ export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: num
       await carolFirst.changePassword('a one-time password for carol', CAROL_PASSWORD, FAST_KDF);
       await carolFirst.close();
     };
-    if (options.firstSyncCarol === true) {
+    if (withC2) {
       // The vault before any entry, its people's passwords (and first signing keys) their own: carol's
       // first-sync desktop starts from it (no entry, no customer, nothing pulled).
       await session.close();
@@ -236,10 +240,10 @@ export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: num
       { customer: 'Acme', title: 'Printer', password: 'p-1' },
     ]);
     await session.close();
-    if (options.firstSyncCarol !== true) await ownPasswords();
+    if (!withC2) await ownPasswords();
     for (const copy of [a2, b, c]) await copyAsNewDesktop(a.file, copy.file, clock);
     for (const d of [a, a2, b, c]) await onDesktop(d, (s) => s.replica.agreeAll());
-    if (options.firstSyncCarol === true) {
+    if (withC2) {
       await copyAsNewDesktop(blank, c2.file, clock);
       await onDesktop(c2, (s) => s.replica.agreeAll());
     }
@@ -251,7 +255,7 @@ export function useTeamDesktops(prefix: string, clock: Clock & { advance(ms: num
     await cli(b, ['login', server.url, '--user', 'bob', '--invite', '-'], [invite.invite, SERVER_PASSWORD.bob]);
     const carolInvite = await (await teamClient(a)).call('inviteCreate', { username: 'carol', role: 'member' });
     await cli(c, ['login', server.url, '--user', 'carol', '--invite', '-'], [carolInvite.invite, SERVER_PASSWORD.carol]);
-    if (options.firstSyncCarol === true) await cli(c2, ['login', server.url, '--user', 'carol'], [SERVER_PASSWORD.carol]);
+    if (withC2) await cli(c2, ['login', server.url, '--user', 'carol'], [SERVER_PASSWORD.carol]);
 
     // The owner moves the vault (its people, groups and members with it) and says which accounts are bob and carol.
     expect((await sync(a, '--move')).code).toBe('ok');

@@ -1,0 +1,56 @@
+/**
+ * Pins an open item of SECURITY.md Known limits (hostile review of #15): a received audit event's
+ * author is checked for signature, key and device chain, never for holding the group or entry it
+ * names. carol (the default group only) signs, on her own device chain, a 'password.reveal' naming
+ * an entry id nobody holds in Ops, a group she does not hold, and pushes it. Before #15 the owner's
+ * desktop refused it ("The records name an entry this vault does not have", and her chain after it);
+ * now it holds the entry as #15's emptied tombstone and takes the event: her log shows a reveal she
+ * could not have made. Only her own name is misused (the signature is hers). When the limit is
+ * closed, this test is to say the event is refused. A real team server (PGlite, loopback HTTP),
+ * real vault files, the CLI's sync. Must never put a password in a process argument.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { uidText } from '../../electron/vault/ids';
+import { eventRecordSigningText as eventFields } from '../../electron/vault/audit-event-texts';
+import { signBytes } from '../../electron/vault/signing';
+import { groupUidIn, CAROL, setAsideOn, useTeamDesktops } from '../support/team-desktops';
+import { signerOf } from '../support/desktop-copies';
+import { manualClock } from '../support/vault';
+import { REPLICA_FORMAT, type EventRecord } from '../../shared/sync/records';
+import { eventSigningText } from '../../shared/sync/signing-keys';
+
+const clock = manualClock(Date.UTC(2026, 11, 7, 8, 0, 0));
+const team = useTeamDesktops('crewvault-event-unheld', clock);
+const { a, c, onDesktop, answer, teamClient } = team;
+
+describe('an event naming an entry nobody holds, in a group its author does not hold (open: SECURITY.md Known limits)', () => {
+  it('is taken by the owner, her history verifying', async () => {
+    const printer = await onDesktop(c, (s) => s.resolvePath('Acme/Printer'));
+    await onDesktop(c, (s) => s.revealPassword(printer.id));
+    expect(await answer(c)).toBe('ok');
+    const vault = await onDesktop(a, (s) => s.replica.vaultId());
+    const ops = groupUidIn(a.file, team.opsId);
+    clock.advance(1_000);
+    const db = new Database(c.file, { readonly: true });
+    const last = db.prepare<[], { signature: Buffer; device_id: Buffer; key: Buffer; actor: Buffer }>(`SELECT a.signature, a.device_id, k.uid AS key, u.uid AS actor FROM audit_log a
+      JOIN signing_keys k ON k.id = a.signer_key_id JOIN users u ON u.id = a.actor_id WHERE u.name = 'carol' AND a.signature IS NOT NULL ORDER BY a.id DESC LIMIT 1`).get();
+    const customer = db.prepare<[], { uid: Buffer }>('SELECT uid FROM customers LIMIT 1').get();
+    db.close();
+    if (last === undefined || customer === undefined) throw new Error('carol has no event');
+    const unsigned: EventRecord = {
+      kind: 'event', id: randomUUID(), at: clock.now(), actor: uidText(last.actor), action: 'password.reveal', subject: null,
+      entry: randomUUID(), customer: uidText(customer.uid), group: ops, sealedDetail: null, device: last.device_id.toString('base64url'),
+      devicePrev: createHash('sha256').update(last.signature).digest('base64url'), signerKey: uidText(last.key), signature: null,
+    };
+    const privateKey = await onDesktop(c, (s) => Promise.resolve(signerOf(s).privateKey));
+    const forged = { ...unsigned, signature: signBytes(privateKey, Buffer.from(eventSigningText(vault, eventFields(unsigned)), 'utf8')).toString('base64url') };
+    await (await teamClient(c)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [forged] } });
+    expect(await answer(a)).toBe('ok');
+    expect(setAsideOn(a)).toEqual([]);
+    const rows = await onDesktop(a, async (s) => (await s.auditLog()).filter((r) => r.actor === CAROL && r.action === 'password.reveal'));
+    expect(rows.length).toBe(2);
+    expect(await onDesktop(a, async (s) => (await s.verifyAuditLog()).chain)).toMatchObject({ ok: true });
+  });
+});
