@@ -6,7 +6,7 @@
  * (server/sync/records.ts). A claim counts only at the key version it was made at: the rotation
  * landing (or any other) ends it. It is read with the group (membership.ts groupsWithMembership),
  * so a push reads nothing more for it.
- * A claim ends, too, when its claimant stops managing the group (endClaims, from applyPeople).
+ * A claim ends, too, when its claimant may stop managing the group (endClaims from applyPeople; endClaimsOfRoles, their role redefined).
  * Must never: hold off the claimant's own writes, count a claim past its time, or past its claimant's right to the group.
  */
 import type { Transaction } from './db';
@@ -32,6 +32,16 @@ export async function endClaims(tx: Transaction, vaultId: string, vaultUser: str
   await tx.query(
     'UPDATE sync_groups SET claim_user = NULL, claim_version = NULL, claim_until = NULL WHERE vault_id = $1 AND claim_user = $2 AND ($3::text IS NULL OR group_id = $3)',
     [vaultId, vaultUser, groupId ?? null],
+  );
+}
+
+/** The claims of every holder of these (custom) roles end: a role redefined may no longer manage groups (endClaims' reason). */
+export async function endClaimsOfRoles(tx: Transaction, vaultId: string, roles: readonly string[]): Promise<void> {
+  if (roles.length === 0) return;
+  await tx.query(
+    `UPDATE sync_groups SET claim_user = NULL, claim_version = NULL, claim_until = NULL
+     WHERE vault_id = $1 AND claim_user IN (SELECT vault_user FROM sync_people WHERE vault_id = $1 AND role = ANY($2::text[]))`,
+    [vaultId, [...roles]],
   );
 }
 

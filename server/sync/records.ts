@@ -38,7 +38,7 @@ import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
 import { putLeftReach, leftReachOf, leftReachRecordsOf } from '../store/left-reach';
 import { entryMovesOf, putEntryMove } from '../store/entry-moves';
-import { claimedByOthers, claimRotations, ROTATION_CLAIM_MS } from '../store/rotation-claims';
+import { claimedByOthers, claimRotations, endClaimsOfRoles, ROTATION_CLAIM_MS } from '../store/rotation-claims';
 import { datePushedJoins, groupsWithMembership, holdsEveryGroup, type GroupReads } from '../store/membership';
 import { actingPerson, applyPeople, BINDING_SAVEPOINT, noSuchVaultFor, notAPerson, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault, type PulledShape } from './membership';
 
@@ -257,6 +257,8 @@ export async function storePush(
     await putRecord(tx, batch.vault, { id: record.id, kind: record.kind, revision: revisionOf(record), seq, body: JSON.stringify(record), ...v3 }, auth.user.id);
     await noteMove(tx, batch.vault, record, held.get(record.id), seq);
   }
+  // A custom role redefined may no longer manage groups: its holders' holds for a key change end (rotation-claims.ts).
+  await endClaimsOfRoles(tx, batch.vault, fresh.flatMap((r) => (r.kind === 'role' ? [r.name] : [])));
   // A new member's desktop skipped the group's entries until now: they come again, after the grant.
   for (const groupId of people.joined) seq = await restampGroupEntries(tx, batch.vault, groupId, seq);
   // A membership this push made dates from after its records: a move out of the group in the same push is not told the new member.

@@ -2,7 +2,7 @@
  * A key change's hold outlives its claimant's right to it (hostile review of e17323a/7d04da1, docs/SYNC.md "A key change
  * held off by writes"): carol, a lead of Ops, pushes a rotation the server refuses (bob wrote there after her pull), so Ops
  * is held for her (server/store/rotation-claims.ts). The owner then cuts her off: revokes her from Ops, or takes her
- * lead of it or her lead role away. Before, her hold still stood until it ran out: bob's writes there, and the owner's
+ * lead of it or her lead role away, or redefines her custom role without groups.manage. Before, her hold still stood until it ran out: bob's writes there, and the owner's
  * rename or deletion of the group, were refused BUSY for a lead already cut off. Now the claim ends when its claimant
  * stops managing the group (server/sync/membership.ts applyPeople, rotation-claims.ts endClaims).
  * Real desktops (real vault files) against a real team server on loopback (test/support/team-desktops.ts).
@@ -12,6 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
+import { ROLE_PERMISSIONS } from '../../shared/policy';
 import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
 import { ROTATION_CLAIM_MS } from '../../server/store/rotation-claims';
 import { opsOnServer, outcomeOf } from '../support/revoke-first';
@@ -77,6 +78,18 @@ describe('a key change held by a lead who is then cut off', () => {
     await onDesktop(a, async (s) => s.team.rotateKey(team.opsId));
     expect(await team.answer(a)).toBe('ok');
     expect((await opsOnServer(team)).version).toBe(before + 1);
+  }, 240_000);
+
+  it('the owner redefining her custom lead role without groups.manage: her hold ends with it, and bob writes there at once', async () => {
+    await onDesktop(a, async (s) => {
+      await s.team.defineRole('Shiftlead', ROLE_PERMISSIONS.team_lead, await s.team.roleRevision('Shiftlead'));
+      await s.team.changeRole(CAROL, 'Shiftlead', await s.team.userRevision(CAROL));
+    });
+    for (const d of [a, b, c]) expect(await team.answer(d), d.name).toBe('ok');
+    await carolHoldsOps();
+    await onDesktop(a, async (s) => s.team.defineRole('Shiftlead', ROLE_PERMISSIONS.technician, await s.team.roleRevision('Shiftlead')));
+    expect(await team.answer(a)).toBe('ok');
+    expect(await bobWrites()).toBe('ok');
   }, 240_000);
 
   // Passed before the fix too: the revoke's own key change moves Ops past the version the hold was made at.
