@@ -2,7 +2,7 @@
  * A key change's hold outlives its claimant's right to it (hostile review of e17323a/7d04da1, docs/SYNC.md "A key change
  * held off by writes"): carol, a lead of Ops, pushes a rotation the server refuses (bob wrote there after her pull), so Ops
  * is held for her (server/store/rotation-claims.ts). The owner then cuts her off: revokes her from Ops, or takes her
- * lead of it or her lead role away, or redefines her custom role without groups.manage. Before, her hold still stood until it ran out: bob's writes there, and the owner's
+ * lead of it or her lead role away, or redefines her custom role without groups.manage, or disables her. Before, her hold still stood until it ran out: bob's writes there, and the owner's
  * rename or deletion of the group, were refused BUSY for a lead already cut off. Now the claim ends when its claimant
  * stops managing the group (server/sync/membership.ts applyPeople, rotation-claims.ts endClaims).
  * Real desktops (real vault files) against a real team server on loopback (test/support/team-desktops.ts).
@@ -99,6 +99,14 @@ describe('a key change held by a lead who is then cut off', () => {
     await onDesktop(a, async (s) => s.team.revoke(team.opsId, CAROL, await s.team.memberRevision(team.opsId, CAROL)));
     expect(await team.answer(a)).toBe('ok');
     expect(await opsOnServer(team)).toEqual({ holders: [OWNER, BOB], version: before + 1 });
+    expect(await bobWrites()).toBe('ok');
+  }, 240_000);
+
+  // Last: carol stays disabled. Passed before the fix too: a desktop's disabling rotates every group she held, past the hold's version.
+  it('the owner disabling her: her hold ends with it, and bob writes there at once', async () => {
+    await carolHoldsOps();
+    await onDesktop(a, async (s) => s.team.disableUser(CAROL, await s.team.userRevision(CAROL)));
+    expect(await team.answer(a)).toBe('ok');
     expect(await bobWrites()).toBe('ok');
   }, 240_000);
 });
