@@ -1,8 +1,8 @@
 /**
  * SQL for a key change held for a moment (schema 32; docs/SYNC.md "A key change held off by
- * writes"): a rotation refused for entries (or the group's record) stored after its desktop's pull
+ * writes"): a rotation refused for entries (the group's record, a membership) stored after its desktop's pull
  * claims its group until `claim_until`, on the group's row; meanwhile another person's push writing
- * a live entry into it, or its group record (a rename, a rotation, a deletion), is refused BUSY
+ * a live entry into it, its group record (a rename, a deletion) or a membership of it (but the claimant's own) is refused BUSY
  * (server/sync/records.ts). A claim counts only at the key version it was made at: the rotation
  * landing (or any other) ends it. It is read with the group (membership.ts groupsWithMembership),
  * so a push reads nothing more for it.
