@@ -14,6 +14,7 @@ import { findUserById } from '../store/accounts';
 import { serverCodeGroups } from '../store/codes';
 import { entryShapesOf, groupHoldsEntries, vaultObjectBody } from '../store/sync';
 import type { Queryable, Transaction } from '../store/db';
+import { endClaims } from '../store/rotation-claims';
 import {
   deletedGroupsHeld, dropMembership, dropMembershipsBelow, getGroup, getMembership, getPerson, groupsOf, groupsWithMembership, holdsEveryGroup, type GroupReads, leadsOf, ownerBound, personOfAccount, putGroup, putMembership, putPerson,
   rolePermissionsOf,
@@ -184,6 +185,8 @@ export async function applyPeople(
     if (r.id === me.vaultUser && ((held !== undefined && held.role !== r.role && me.justBound !== true) || r.disabledAt !== null)) throw new CrewvaultError('FORBIDDEN', 'You cannot change your own role or disable yourself: nothing was stored.');
     if (r.account !== null && (await findUserById(tx, r.account)) === undefined) throw new CrewvaultError('INVALID_INPUT', 'A user record names a server account that does not exist: nothing was stored.');
     await putPerson(tx, vaultId, { vaultUser: r.id, accountId: r.account ?? held?.accountId ?? null, role: r.role, disabled: r.disabledAt !== null });
+    // Whose role changed, or who was disabled, may manage no group they hold for a key change any more (rotation-claims.ts).
+    if (held !== undefined && (held.role !== r.role || (r.disabledAt !== null && !held.disabled))) await endClaims(tx, vaultId, r.id);
   }
   for (const r of records) {
     if (r.kind !== 'group') continue;
@@ -246,6 +249,7 @@ export async function applyPeople(
     if (r.revoked) {
       if (r.keyVersion < group.keyVersion && !rotated.has(r.group) && !deleted.has(r.group)) revokedBelow.add(r.group);
       await dropMembership(tx, vaultId, r.group, r.user);
+      await endClaims(tx, vaultId, r.user, r.group);
       continue;
     }
     if (r.keyVersion < group.keyVersion) {
@@ -264,6 +268,8 @@ export async function applyPeople(
     if (r.user === me.vaultUser && atHeldVersion.has(r.group) && was !== undefined && was.keyVersion === r.keyVersion && was.isLead === r.lead && was.wrapped !== wrapped) {
       throw new CrewvaultError('CONFLICT', 'Another desktop moved this access group to the same key version first (two rotations at once): pull, and change the group again if still needed. Nothing was stored.');
     }
+    // A lead made no lead of the group: a key change they held it for ends (rotation-claims.ts).
+    if (was?.isLead === true && !r.lead) await endClaims(tx, vaultId, r.user, r.group);
     const carried = rotatedOff.get(r.group)?.get(r.user);
     await putMembership(tx, vaultId, { groupId: r.group, vaultUser: r.user, keyVersion: r.keyVersion, isLead: r.lead, wrapped }, carried);
     if (was === undefined) joined.add(r.group);

@@ -38,7 +38,7 @@ import { holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
 import { putLeftReach, leftReachOf, leftReachRecordsOf } from '../store/left-reach';
 import { entryMovesOf, putEntryMove } from '../store/entry-moves';
-import { claimedByOthers, claimRotations, ROTATION_CLAIM_MS } from '../store/rotation-claims';
+import { claimedByOthers, claimRotations, endClaimsOfRoles, ROTATION_CLAIM_MS } from '../store/rotation-claims';
 import { datePushedJoins, groupsWithMembership, holdsEveryGroup, type GroupReads } from '../store/membership';
 import { actingPerson, applyPeople, BINDING_SAVEPOINT, noSuchVaultFor, notAPerson, checkEntries, checkVaultObjects, holdsGroupNow, pullFilter, pullingPerson, type InVault, type PulledShape } from './membership';
 
@@ -186,10 +186,15 @@ export async function storePush(
   // A key change another person's desktop is making there, refused a moment ago for entries (or the group's record) written
   // after its pull: held off until it lands or its claim runs out (schema 32), so writing or renaming steadily no longer
   // holds it off for good. Entries written live into the group, and the group's own record (a rename, a rotation, a deletion).
-  const writtenInto = [...new Set(batch.records.flatMap((r) => (r.kind === 'entry' && r.deletedAt === null && r.group !== null ? [r.group] : r.kind === 'group' ? [r.id] : [])))];
+  // And a membership of the group (a grant, a re-wrap, a lead made, a removal): a manager changing one between each pull and
+  // push of another's rotation held it off the same way (membersRevokedUnseen, membersChangedUnseen).
+  const writtenInto = [...new Set(batch.records.flatMap((r) => (r.kind === 'entry' && r.deletedAt === null && r.group !== null ? [r.group] : r.kind === 'group' ? [r.id] : r.kind === 'member' ? [r.group] : [])))];
   // Read as checkEntries reads them (a batch's reads kept: no query more a push).
   const written = groupReads === undefined ? await groupsWithMembership(tx, batch.vault, person.vaultUser, writtenInto) : await groupReads.withMembership(tx, batch.vault, person.vaultUser, writtenInto);
-  if (claimedByOthers(written, person.vaultUser, ctx.now()).length > 0) {
+  // But a membership of the claimant himself (his removal, his lead taken away): whoever may cut him off still does at once.
+  const heldFrom = new Set(claimedByOthers(written, person.vaultUser, ctx.now()));
+  if (batch.records.some((r) => (r.kind === 'entry' && r.deletedAt === null && r.group !== null && heldFrom.has(r.group)) || (r.kind === 'group' && heldFrom.has(r.id))
+    || (r.kind === 'member' && heldFrom.has(r.group) && r.user !== written.get(r.group)?.claim?.user))) {
     throw new CrewvaultError('BUSY', 'An access group this push writes into is having its key changed on another desktop: nothing was stored. Sync again in a few seconds.');
   }
   const conflicts: Array<{ id: string; revision: number }> = [];
@@ -221,8 +226,8 @@ export async function storePush(
   conflicts.push(...strays);
   const changedUnseen = await groupsChangedUnseen(tx, batch.vault, [...new Set([...people.rotated.keys(), ...people.deletedBefore, ...people.revokedBelow])], pulled);
   conflicts.push(...changedUnseen);
-  conflicts.push(...await membersRevokedUnseen(tx, batch, pulled));
-  conflicts.push(...await membersChangedUnseen(tx, batch, pulled));
+  const membersUnseen = [...await membersRevokedUnseen(tx, batch, pulled), ...await membersChangedUnseen(tx, batch, pulled)];
+  conflicts.push(...membersUnseen);
   conflicts.push(...await customersNamedAlready(tx, batch.vault, fresh.filter((r) => r.kind === 'customer' && held.get(r.id) === undefined)));
   if (conflicts.length > 0) {
     if (person.justBound === true) {
@@ -235,7 +240,9 @@ export async function storePush(
     if (peopleRecords.length > 0) await tx.query('ROLLBACK TO SAVEPOINT people');
     // Its rotation refused for entries written after its pull (or the group's record stored after it: a rename), the group is held for it a moment (rotation-claims.ts):
     // the desktop pulls them, seals them again and pushes at once, and nobody else's write gets in between.
-    const heldOff = strays.length > 0 || changedUnseen.some((c) => people.rotated.has(c.id));
+    // Or a membership of a rotated group changed after it (a manager's grant, re-wrap or removal made in between).
+    const groupOfMember = new Map(batch.records.flatMap((r) => (r.kind === 'member' ? [[r.id, r.group] as const] : [])));
+    const heldOff = strays.length > 0 || changedUnseen.some((c) => people.rotated.has(c.id)) || membersUnseen.some((c) => people.rotated.has(groupOfMember.get(c.id) ?? ''));
     // Audited, one event a group: a manager's refused rotations hold others' writes in that group off, and an owner reading
     // the server's log sees who held which group, and how often (a hold pushed again and again is visible, not silent).
     const claimant = heldOff ? person.vaultUser : null;
@@ -257,6 +264,8 @@ export async function storePush(
     await putRecord(tx, batch.vault, { id: record.id, kind: record.kind, revision: revisionOf(record), seq, body: JSON.stringify(record), ...v3 }, auth.user.id);
     await noteMove(tx, batch.vault, record, held.get(record.id), seq);
   }
+  // A custom role redefined may no longer manage groups: its holders' holds for a key change end (rotation-claims.ts).
+  await endClaimsOfRoles(tx, batch.vault, fresh.flatMap((r) => (r.kind === 'role' ? [r.name] : [])));
   // A new member's desktop skipped the group's entries until now: they come again, after the grant.
   for (const groupId of people.joined) seq = await restampGroupEntries(tx, batch.vault, groupId, seq);
   // A membership this push made dates from after its records: a move out of the group in the same push is not told the new member.

@@ -9,6 +9,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { text } from '../../server/store/db';
 import { checkMigrationOrder, latestSchemaVersion, migrate, schemaVersion } from '../../server/store/migrate';
 import { MIGRATIONS } from '../../server/store/migrations/index';
+import { groupsWithMembership } from '../../server/store/membership';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 
 const databases = useTestDatabases();
@@ -247,6 +248,24 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await migrate(db)).toEqual({ from: 30, to: latestSchemaVersion() });
     const moves = 'SELECT vault_id, record_id, seq::int AS seq, from_group, body::text AS body FROM sync_entry_moves ORDER BY record_id';
     expect(await db.query(moves)).toEqual([{ vault_id: 'v1', record_id: 'k1', seq: 2, from_group: 'g1', body: '{"group": "g2"}' }]);
+  });
+
+  it('upgrades schema 31 in place: each group holds no claim (schema 32\'s columns on its row), one is read with the group at its version only, and a rerun keeps it', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 31))).toEqual({ from: 0, to: 31 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1)");
+    await db.query("INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ('v1', 3, 'u1', 1)");
+    await db.query("INSERT INTO sync_groups (vault_id, group_id, key_version) VALUES ('v1', 'g1', 3), ('v1', 'g2', 1)");
+    expect(await migrate(db)).toEqual({ from: 31, to: latestSchemaVersion() });
+    const claims = async (): Promise<Array<[string, unknown]>> => [...(await groupsWithMembership(db, 'v1', 'a', ['g1', 'g2'])).values()].map((g) => [g.groupId, g.claim]);
+    expect(await claims()).toEqual([['g1', null], ['g2', null]]);
+    // A claim at g1's version is read; one made at a version g2 has moved past is not.
+    await db.query("UPDATE sync_groups SET claim_user = 'b', claim_version = key_version, claim_until = 5000 WHERE group_id = 'g1'");
+    await db.query("UPDATE sync_groups SET claim_user = 'b', claim_version = 0, claim_until = 5000 WHERE group_id = 'g2'");
+    expect(await claims()).toEqual([['g1', { user: 'b', until: 5000 }], ['g2', null]]);
+    await db.query('UPDATE crewvault_schema SET version = 31');
+    expect(await migrate(db)).toEqual({ from: 31, to: latestSchemaVersion() });
+    expect(await claims()).toEqual([['g1', { user: 'b', until: 5000 }], ['g2', null]]);
   });
 
   it('lets two servers start at once: each migration runs exactly once', async () => {
