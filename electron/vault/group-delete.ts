@@ -16,6 +16,7 @@ import { getSetting } from './store-meta';
 import { deletePagesOfGroup } from './store-pages';
 import type { SessionCore } from './team';
 import { requireBase } from './base-revision';
+import { keepBeforeDelete } from './replica-group-undelete';
 
 export interface DeletedGroup {
   readonly deleted: string;
@@ -39,6 +40,8 @@ export async function deleteEmptyGroup(core: SessionCore, groupId: number, baseR
       throw new CrewvaultError('FORBIDDEN', `${name} is the vault's default group (new people join it): it cannot be deleted.`);
     }
     if (listGroups(w).length <= 1) throw new CrewvaultError('FORBIDDEN', `${name} is the vault's last group: it cannot be deleted.`);
+    // What the team server holds of it, kept until the deletion is stored: its person unmade before, it comes back (replica-group-undelete.ts).
+    keepBeforeDelete(w, row, core.user().id, core.now());
     tombstoneGroup(w, groupId, core.now());
     deletePagesOfGroup(w, groupId);
     core.audit(w, { action: 'group.delete', group_id: groupId }, name);

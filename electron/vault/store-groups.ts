@@ -90,6 +90,21 @@ export function getGroupRow(db: ReadDb, id: number): GroupRow | undefined {
   return db.prepare<[number], GroupRow>(`SELECT * FROM access_groups WHERE id = ? AND ${LIVE}`).get(id);
 }
 
+/** A deleted group's tombstone (its ids, revision and key version; no name, no key). */
+export function tombstoneRow(db: ReadDb, id: number): GroupRow | undefined {
+  return db.prepare<[number], GroupRow>(`SELECT * FROM access_groups WHERE id = ? AND NOT (${LIVE})`).get(id);
+}
+
+/**
+ * A tombstone made live again with the name and setting the team server holds (replica-group-undelete.ts: a deletion
+ * made here its person may no longer send). Its wraps are the caller's to put back. Whether a tombstone was.
+ */
+export function reviveGroupRow(db: WriteDb, groupId: number, sealed: Buffer, nameIndex: Buffer, serverCodes: boolean): boolean {
+  noteSealedReplaced(db);
+  return db.prepare(`UPDATE access_groups SET deleted_at = NULL, sealed_name = ?, name_index = ?, server_codes = ? WHERE id = ? AND NOT (${LIVE})`)
+    .run(sealed, nameIndex, serverCodes ? 1 : 0, groupId).changes === 1;
+}
+
 export function findGroupByIndex(db: ReadDb, nameIndex: Buffer): GroupRow | undefined {
   return db.prepare<[Buffer], GroupRow>(`SELECT * FROM access_groups WHERE name_index = ? AND ${LIVE}`).get(nameIndex);
 }
