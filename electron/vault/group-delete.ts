@@ -4,8 +4,10 @@
  * `groups.manage` check renameGroup makes: its leads, or a role that manages every group). In
  * one write transaction the group becomes a tombstone that keeps nothing secret (its wrapped
  * keys deleted, its sealed name and name index wiped: store-groups.tombstoneGroup), its sealed
- * list pages go, and `group.delete` is audited with the name it had. Must never delete a group
- * that still holds an entry, nor leave a key or the sealed name behind.
+ * list pages go, and `group.delete` is audited with the name it had. What the team server holds of it (its name, setting
+ * and wraps) is kept apart until the deletion is stored (replica-group-undelete.ts keepBeforeDelete): its lead sends it,
+ * or, unmade before, gets the group back. Must never delete a group that still holds an entry, nor leave a key or the
+ * sealed name in the tombstone.
  */
 import { CrewvaultError } from '../../shared/errors';
 import { openJson } from './crypto';

@@ -168,7 +168,8 @@ export function resealGroupName(db: WriteDb, id: number, sealed: Buffer, nameInd
 /**
  * Deleting leaves a tombstone (schema 18): the ids, the revision (one more) and when. Every
  * wrapped key of the group goes, the sealed name is emptied and the name's keyed index becomes
- * the group's own id (unique, and no HMAC of the name); the name and setting kept as agreed of it go too.
+ * the group's own id (unique, and no HMAC of the name); the name and setting kept as agreed of it go too. A deletion
+ * made on this desktop keeps what the server holds of the group apart until it is stored (replica-group-undelete.ts).
  * Returns whether a live group was deleted.
  */
 export function tombstoneGroup(db: WriteDb, groupId: number, at: number): boolean {
