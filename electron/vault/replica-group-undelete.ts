@@ -8,8 +8,8 @@
  * that may stop its person managing it (a record of their own membership of it, of themselves, of their custom role)
  * puts the group back first, so the pull's records of it are taken in; at the pull's last page, managing it still,
  * the deletion is made again (it goes with the push), else it stays back, told once as not made (audited).
- * Must never: put back a group the team deleted too, a name another group here holds, or a deletion its person may
- * still send; keep what it kept after the deletion was stored or the group put back for good.
+ * Must never: put back a group the team deleted too, or under a name's index another group here holds; drop a deletion
+ * its person may still send; keep what it kept after the deletion was stored or the group put back for good.
  */
 import { memberRecordId, type GroupRecord, type ReplicaRecord } from '../../shared/sync/records';
 import { foldRoleName } from '../../shared/policy';
@@ -22,8 +22,8 @@ import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase } from './store-replica';
 import { agreedMember, setGroupRevision, setMemberRevision } from './store-replica-people';
 import { getUser } from './store-users';
-import { codesChangeHeldHere, nameOpening, renameHeldHere } from './replica-group-unsent';
-import { managesHere, sha256Hex, uidBytes, type PeopleIntake } from './replica-people-checks';
+import { codesChangeHeldHere, renameHeldHere } from './replica-group-unsent';
+import { groupNameHere, managesHere, sha256Hex, uidBytes, type PeopleIntake } from './replica-people-checks';
 
 /**
  * Before this desktop deletes `row`: what the team server holds of it kept, for a group the server holds (agreed at a
@@ -79,14 +79,16 @@ export function putBackBeforeTaking(db: WriteDb, intake: PeopleIntake, records: 
   }
 }
 
-/** The group made live again as kept, at the revision agreed: its name (unless another group here holds it), setting and wraps; this person's key in the ring. */
+/** The group made live again as kept, at the revision agreed: its name, setting and wraps; this person's key in the ring. */
 function putBack(db: WriteDb, intake: PeopleIntake, groupId: number): void {
   const kept = keptDeletionOf(db, groupId);
   const tomb = tombstoneRow(db, groupId);
   if (kept === undefined || tomb === undefined) return;
-  // A group made here of that name since (the team's name taken back) leaves this one deleted here, kept to be judged.
-  if (findGroupByIndex(db, kept.nameIndex) !== undefined) return;
-  if (!reviveGroupRow(db, groupId, kept.sealedName, kept.nameIndex, kept.serverCodes)) return;
+  // A group made here of that name since holds its keyed index: this one comes back under the index its tombstone holds
+  // (its own id, as no name's), its name shown as kept until the group is renamed elsewhere. Left deleted, its lead's
+  // deletion was sent when they no longer managed it, refused at every push.
+  const index = findGroupByIndex(db, kept.nameIndex) === undefined ? kept.nameIndex : tomb.name_index;
+  if (!reviveGroupRow(db, groupId, kept.sealedName, index, kept.serverCodes)) return;
   for (const w of kept.wraps) {
     putGroupKey(db, { group_id: groupId, user_id: w.userId, key_version: w.keyVersion, wrapped_key: w.wrappedKey, wrapped_secret_key: w.wrappedSecretKey, is_lead: w.lead ? 1 : 0, by_role: w.byRole ? 1 : 0 });
     setMemberRevision(db, groupId, w.userId, w.revision);
@@ -125,8 +127,7 @@ export function judgePutBack(db: WriteDb, intake: PeopleIntake): void {
       continue;
     }
     dropKeptDeletion(db, groupId);
-    const name = nameOpening(intake.ring, row, row.sealed_name, row.name_index) ?? 'an access group';
-    intake.groupChangeUnmade(groupId, name, 'deleted', 'you no longer manage the group');
+    intake.groupChangeUnmade(groupId, groupNameHere(db, intake, groupId), 'deleted', 'you no longer manage the group');
   }
 }
 
