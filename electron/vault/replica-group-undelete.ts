@@ -121,6 +121,9 @@ export function judgePutBack(db: WriteDb, intake: PeopleIntake): void {
     if (row === undefined) continue;
     const kept = keptDeletionOf(db, groupId);
     if (me !== undefined && kept !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId)) {
+      // Kept again as the team now holds it (the pull's records of it taken in: a rotation, a member gone), or the next
+      // put back brought back what the pull took over, never to be handed again.
+      keepBeforeDelete(db, row, me.id, kept.deletedAt);
       tombstoneGroup(db, groupId, kept.deletedAt);
       deletePagesOfGroup(db, groupId);
       intake.ring.dropGroup(groupId);
