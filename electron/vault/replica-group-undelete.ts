@@ -75,7 +75,10 @@ export function putBackBeforeTaking(db: WriteDb, intake: PeopleIntake, records: 
       dropKeptDeletion(db, groupId);
       continue;
     }
-    if (self || records.some((r) => r.kind === 'member' && r.group === uid && r.user === own)) putBack(db, intake, groupId);
+    // Or any record of the group (a rename, a rotation, a member changed elsewhere): put back, it is taken in, and a deletion
+    // made again goes above it, kept as the team then holds it. Left on the tombstone, it was dropped, and the deletion, at
+    // the revision the record holds, was stored as nothing (stale) and forgotten as sent: the team kept the group, untold.
+    if (self || records.some((r) => (r.kind === 'member' && r.group === uid) || (r.kind === 'group' && r.id === uid))) putBack(db, intake, groupId);
   }
 }
 
