@@ -12,8 +12,8 @@ import type { ReadDb, WriteDb } from './db';
 import { contexts, customerIndex, DIRECTORY_WRAP_ANCHORED, groupNameIndex, type KeyRing, type ObjectRef } from './keys';
 import { listCustomerRows, resealCustomerName } from './store-customers';
 import { getDirectoryHistory, getDirectoryVersion, getDirectoryWrap, putDirectoryHistory, putDirectoryWrap, setDirectoryVersion, type DirectoryWrapRow } from './store-directory';
-import { listGroups, resealGroupName, type GroupRow } from './store-groups';
-import { agreedNameOf, dropAgreedName, keepAgreedName } from './store-agreed-group';
+import { listGroups, resealGroupName, tombstoneRow, type GroupRow } from './store-groups';
+import { agreedNameOf, dropAgreedName, groupsDeletionKept, keepAgreedName, keepDeletion, keptDeletionOf, type KeptDeletion } from './store-agreed-group';
 import { requireVouchedFor } from './public-keys';
 import type { UserRow } from './store-users';
 
@@ -118,6 +118,21 @@ function agreedNameIn(db: WriteDb, key: Buffer, row: GroupRow): { readonly name:
   return undefined;
 }
 
+/** The groups a deletion made here and not sent keeps (store-agreed-group.ts keepDeletion), each name opened with `key`; one that does not open is left as it is. */
+function keptDeletionsIn(db: WriteDb, key: Buffer): Array<{ readonly groupId: number; readonly ref: GroupRow; readonly deletion: KeptDeletion; readonly name: string }> {
+  return groupsDeletionKept(db).flatMap((groupId) => {
+    const ref = tombstoneRow(db, groupId);
+    const deletion = keptDeletionOf(db, groupId);
+    if (ref === undefined || deletion === undefined) return [];
+    try {
+      const name = openJson(key, deletion.sealedName, contexts.groupName(ref));
+      return typeof name === 'string' ? [{ groupId, ref, deletion, name }] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /**
  * A new directory key version, in the caller's write transaction: the old key sealed under it
  * (history), every customer and group name sealed again with a new keyed index, and the new key
@@ -133,6 +148,7 @@ export function rotateDirectory(db: WriteDb, ring: KeyRing, holders: readonly Us
   putDirectoryHistory(db, oldVersion, seal(next, oldKey, contexts.directoryHistory(oldVersion)));
   const customers = listCustomerRows(db).map((row) => ({ ref: row, name: openJson(oldKey, row.sealed_name, contexts.customerName(row)) }));
   const groups = listGroups(db).map((row) => ({ ref: row, name: openJson(oldKey, row.sealed_name, contexts.groupName(row)), agreed: agreedNameIn(db, oldKey, row) }));
+  const kept = keptDeletionsIn(db, oldKey);
   const undo = ring.useDirectory(oldVersion + 1, next);
   try {
     for (const c of customers) {
@@ -145,6 +161,8 @@ export function rotateDirectory(db: WriteDb, ring: KeyRing, holders: readonly Us
       // The name kept as agreed while a rename waits (store-agreed-group.ts) is sealed again with it, or it could not be put back.
       if (g.agreed !== undefined) keepAgreedName(db, g.ref.id, { sealedName: sealJson(next, g.agreed.name, contexts.groupName(g.ref)), nameIndex: groupNameIndex(ring, g.agreed.name), revision: g.agreed.revision });
     }
+    // So is what a deletion made here and not sent keeps of its group (replica-group-undelete.ts), or it came back unopened.
+    for (const k of kept) keepDeletion(db, k.groupId, { ...k.deletion, sealedName: sealJson(next, k.name, contexts.groupName(k.ref)), nameIndex: groupNameIndex(ring, k.name) });
     for (const user of holders) if (user.disabled_at === null) wrapDirectoryFor(db, ring, user);
     setDirectoryVersion(db, oldVersion + 1);
   } catch (error) {

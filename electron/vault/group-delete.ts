@@ -4,8 +4,10 @@
  * `groups.manage` check renameGroup makes: its leads, or a role that manages every group). In
  * one write transaction the group becomes a tombstone that keeps nothing secret (its wrapped
  * keys deleted, its sealed name and name index wiped: store-groups.tombstoneGroup), its sealed
- * list pages go, and `group.delete` is audited with the name it had. Must never delete a group
- * that still holds an entry, nor leave a key or the sealed name behind.
+ * list pages go, and `group.delete` is audited with the name it had. What the team server holds of it (its name, setting
+ * and wraps) is kept apart until the deletion is stored (replica-group-undelete.ts keepBeforeDelete): its lead sends it,
+ * or, unmade before, gets the group back. Must never delete a group that still holds an entry, nor leave a key or the
+ * sealed name in the tombstone.
  */
 import { CrewvaultError } from '../../shared/errors';
 import { openJson } from './crypto';
@@ -16,6 +18,7 @@ import { getSetting } from './store-meta';
 import { deletePagesOfGroup } from './store-pages';
 import type { SessionCore } from './team';
 import { requireBase } from './base-revision';
+import { keepBeforeDelete } from './replica-group-undelete';
 
 export interface DeletedGroup {
   readonly deleted: string;
@@ -39,6 +42,8 @@ export async function deleteEmptyGroup(core: SessionCore, groupId: number, baseR
       throw new CrewvaultError('FORBIDDEN', `${name} is the vault's default group (new people join it): it cannot be deleted.`);
     }
     if (listGroups(w).length <= 1) throw new CrewvaultError('FORBIDDEN', `${name} is the vault's last group: it cannot be deleted.`);
+    // What the team server holds of it, kept until the deletion is stored: its person unmade before, it comes back (replica-group-undelete.ts).
+    keepBeforeDelete(w, row, core.user().id, core.now());
     tombstoneGroup(w, groupId, core.now());
     deletePagesOfGroup(w, groupId);
     core.audit(w, { action: 'group.delete', group_id: groupId }, name);

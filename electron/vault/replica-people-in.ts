@@ -58,6 +58,7 @@ import { giveWayToHeld, mayGiveWayTo, moveOwnKey, openOwnWrap } from './replica-
 import { noteKeyChangesOwed } from './replica-key-owed';
 import { agreeCodesTaken, codesToPutBack, dropUnsentRename, noteAgreedFrom, renameHeldHere } from './replica-group-unsent';
 import { groupsAgreedKept } from './store-agreed-group';
+import { judgePutBack, putBackBeforeTaking } from './replica-group-undelete';
 
 /**
  * Takes in the batch's `group` records, then its `member` records, each through `take` (which
@@ -68,6 +69,9 @@ export type { PeopleIntake } from './replica-people-checks';
 export type PeopleTaken = 'applied' | 'unchanged' | 'ignored';
 
 export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[], take: (r: ReplicaRecord, work: () => void) => void, count: (taken: PeopleTaken) => void): void {
+  // A group deleted here, not sent, that this batch may stop this person managing: back as the team holds it first, so
+  // the batch's records of it are taken in (replica-group-undelete.ts; judged at the pull's last page, below).
+  putBackBeforeTaking(db, intake, records);
   // Groups this person manages now that this batch may take from them (their own records in it):
   // what they changed there and did not send goes, told, when it does (dropUnsendable).
   const managedBefore = groupsItMayUnmake(db, intake, records);
@@ -135,6 +139,7 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   // page and made an admin on a later one, the rename was dropped though they may send it), over every group they hold
   // or kept an agreed name or setting of, whatever the page named.
   if (!intake.pagesFollow) {
+    judgePutBack(db, intake);
     const groups = groupsChangedHere(db, intake, managedBefore);
     for (const groupId of groups) if (!managesNow(db, intake, groupId)) dropUnsentRename(db, intake, groupId);
     dropUnsentCodes(db, intake, groups);

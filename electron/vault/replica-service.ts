@@ -56,6 +56,7 @@ import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-peopl
 import { takeGroupDeletes } from './replica-people-new';
 import { takeNewUsers } from './replica-people-new';
 import { agreeSent } from './replica-group-unsent';
+import { deletedLeading, deletionSent } from './replica-group-undelete';
 import { bothChangedMove } from './replica-both-changed';
 import { GivenWayIntake, givenWayMove } from './replica-given-way';
 import { ENTRY_CONTENT_ACTIONS, hasUnsentEntryWrite } from './store-unsent-writes';
@@ -556,6 +557,7 @@ export function markSent(db: WriteDb, sent: Outgoing): void {
       // Its name and setting, stored, are what the team holds (a later part of the push lost, the sent mark unmoved): a
       // person unmade before their next push goes back to these, never to what the change replaced (replica-group-unsent.ts).
       if (record.deletedAt === null) agreeSent(db, record);
+      else deletionSent(db, record);
     }
     markVaultObjectSent(db, record);
     if (record.kind === 'event') donePushing(db, record.id);
@@ -786,7 +788,8 @@ export class ReplicaService {
       const uids = groupAndUserUids(db, groupId, user.id);
       return uids !== undefined && agreedMember(db, uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex)))?.lead === true;
     };
-    const leads = new Set([...this.core.ring.groups].filter(([id, g]) => g.lead || ownAgreedLead(id)).map(([id]) => id));
+    // And those they led when they deleted them here, the deletion not sent (the ring holds no deleted group).
+    const leads = new Set([...[...this.core.ring.groups].filter(([id, g]) => g.lead || ownAgreedLead(id)).map(([id]) => id), ...deletedLeading(db, user.id)]);
     return { userId: user.id, userUid: uidText(user.uid), role: user.role, permissions: rolePermissions(db, user.role), leads, signer };
   }
 

@@ -90,6 +90,21 @@ export function getGroupRow(db: ReadDb, id: number): GroupRow | undefined {
   return db.prepare<[number], GroupRow>(`SELECT * FROM access_groups WHERE id = ? AND ${LIVE}`).get(id);
 }
 
+/** A deleted group's tombstone (its ids, revision and key version; no name, no key). */
+export function tombstoneRow(db: ReadDb, id: number): GroupRow | undefined {
+  return db.prepare<[number], GroupRow>(`SELECT * FROM access_groups WHERE id = ? AND NOT (${LIVE})`).get(id);
+}
+
+/**
+ * A tombstone made live again with the name and setting the team server holds (replica-group-undelete.ts: a deletion
+ * made here its person may no longer send). Its wraps are the caller's to put back. Whether a tombstone was.
+ */
+export function reviveGroupRow(db: WriteDb, groupId: number, sealed: Buffer, nameIndex: Buffer, serverCodes: boolean): boolean {
+  noteSealedReplaced(db);
+  return db.prepare(`UPDATE access_groups SET deleted_at = NULL, sealed_name = ?, name_index = ?, server_codes = ? WHERE id = ? AND NOT (${LIVE})`)
+    .run(sealed, nameIndex, serverCodes ? 1 : 0, groupId).changes === 1;
+}
+
 export function findGroupByIndex(db: ReadDb, nameIndex: Buffer): GroupRow | undefined {
   return db.prepare<[Buffer], GroupRow>(`SELECT * FROM access_groups WHERE name_index = ? AND ${LIVE}`).get(nameIndex);
 }
@@ -153,7 +168,8 @@ export function resealGroupName(db: WriteDb, id: number, sealed: Buffer, nameInd
 /**
  * Deleting leaves a tombstone (schema 18): the ids, the revision (one more) and when. Every
  * wrapped key of the group goes, the sealed name is emptied and the name's keyed index becomes
- * the group's own id (unique, and no HMAC of the name); the name and setting kept as agreed of it go too.
+ * the group's own id (unique, and no HMAC of the name); the name and setting kept as agreed of it go too. A deletion
+ * made on this desktop keeps what the server holds of the group apart until it is stored (replica-group-undelete.ts).
  * Returns whether a live group was deleted.
  */
 export function tombstoneGroup(db: WriteDb, groupId: number, at: number): boolean {
