@@ -18,8 +18,9 @@ import { openHeldGroupKey } from './group-keys';
 import { uidText } from './ids';
 import { agreedCodesOf, agreedNameOf, dropKeptDeletion, groupsDeletionKept, keepDeletion, keptDeletionOf } from './store-agreed-group';
 import { findGroupByIndex, getGroupRow, groupKeysOfGroup, membershipRevisions, putGroupKey, reviveGroupRow, setGroupRowRevision, tombstoneGroup, tombstoneRow, type GroupRow } from './store-groups';
+import { countEntriesByGroup } from './store-entries';
 import { deletePagesOfGroup } from './store-pages';
-import { idByUid, replicaBase } from './store-replica';
+import { entryByUid, idByUid, replicaBase } from './store-replica';
 import { agreedMember, setGroupRevision, setMemberRevision } from './store-replica-people';
 import { getUser } from './store-users';
 import { codesChangeHeldHere, renameHeldHere } from './replica-group-unsent';
@@ -78,8 +79,24 @@ export function putBackBeforeTaking(db: WriteDb, intake: PeopleIntake, records: 
     // Or any record of the group (a rename, a rotation, a member changed elsewhere): put back, it is taken in, and a deletion
     // made again goes above it, kept as the team then holds it. Left on the tombstone, it was dropped, and the deletion, at
     // the revision the record holds, was stored as nothing (stale) and forgotten as sent: the team kept the group, untold.
-    if (self || records.some((r) => (r.kind === 'member' && r.group === uid) || (r.kind === 'group' && r.id === uid))) putBack(db, intake, groupId);
+    // So does a live entry written into it elsewhere: the server deletes no group that holds one, and refused the deletion,
+    // with every other change of the push, at every sync, for good (an owner's as a lead's); back, the entry is taken in.
+    if (self || records.some((r) => (r.kind === 'member' && r.group === uid) || (r.kind === 'group' && r.id === uid) || liveEntryIn(db, r, uid))) putBack(db, intake, groupId);
   }
+}
+
+/**
+ * Whether `r` is a live entry of the group `groupUid` written elsewhere: above the revision agreed here (a record of this
+ * desktop's own, or one it took in before, handed again by a pull behind its push, is not), of an entry this desktop has
+ * not deleted and left unsent (its delete goes over a rotation's re-seal of it, replica-given-way.ts, and emptied the group).
+ */
+function liveEntryIn(db: ReadDb, r: ReplicaRecord, groupUid: string): boolean {
+  if (r.kind !== 'entry' || r.group !== groupUid || r.deletedAt !== null) return false;
+  const uid = uidBytes(r.id);
+  const agreed = replicaBase(db, uid);
+  if (r.revision <= agreed) return false;
+  const here = entryByUid(db, uid);
+  return here === undefined || here.deleted_at === null || here.revision <= agreed;
 }
 
 /** The group made live again as kept, at the revision agreed: its name, setting and wraps; this person's key in the ring. */
@@ -117,13 +134,20 @@ function putBack(db: WriteDb, intake: PeopleIntake, groupId: number): void {
  * after every page. Managing it still, the deletion is made again (a tombstone one above the revision agreed, sent with
  * the push); else it stays back as the team holds it, nothing kept, told once (intake.groupChangeUnmade, audited).
  */
-export function judgePutBack(db: WriteDb, intake: PeopleIntake): void {
+export function judgePutBack(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[]): void {
   const me = getUser(db, intake.userId);
-  for (const groupId of groupsDeletionKept(db)) {
+  const deletions = groupsDeletionKept(db);
+  const live = deletions.length === 0 ? new Map<number, number>() : countEntriesByGroup(db);
+  for (const groupId of deletions) {
     const row = getGroupRow(db, groupId);
     if (row === undefined) continue;
     const kept = keptDeletionOf(db, groupId);
-    if (me !== undefined && kept !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId)) {
+    const manages = me !== undefined && kept !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId);
+    // Holding a live entry written elsewhere (taken on an earlier page, or on this one, whose entries come after): the server
+    // deletes no group that holds one and refused the deletion, with every other change of the push, at every sync, for
+    // good; not made, told, the person may move or delete the entry and delete the group again.
+    const holdsEntries = (live.get(groupId) ?? 0) > 0 || records.some((r) => liveEntryIn(db, r, uidText(row.uid)));
+    if (manages && !holdsEntries) {
       // Kept again as the team now holds it (the pull's records of it taken in: a rotation, a member gone), or the next
       // put back brought back what the pull took over, never to be handed again.
       keepBeforeDelete(db, row, me.id, kept.deletedAt);
@@ -133,7 +157,7 @@ export function judgePutBack(db: WriteDb, intake: PeopleIntake): void {
       continue;
     }
     dropKeptDeletion(db, groupId);
-    intake.groupChangeUnmade(groupId, groupNameHere(db, intake, groupId), 'deleted', 'you no longer manage the group');
+    intake.groupChangeUnmade(groupId, groupNameHere(db, intake, groupId), 'deleted', manages ? 'it holds entries written elsewhere: move or delete them, then delete it again' : 'you no longer manage the group');
   }
 }
 

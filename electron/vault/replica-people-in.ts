@@ -139,7 +139,7 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
   // page and made an admin on a later one, the rename was dropped though they may send it), over every group they hold
   // or kept an agreed name or setting of, whatever the page named.
   if (!intake.pagesFollow) {
-    judgePutBack(db, intake);
+    judgePutBack(db, intake, records);
     const groups = groupsChangedHere(db, intake, managedBefore);
     for (const groupId of groups) if (!managesNow(db, intake, groupId)) dropUnsentRename(db, intake, groupId);
     dropUnsentCodes(db, intake, groups);
