@@ -9,9 +9,8 @@
  * Real desktops (real vault files, the CLI's sync) against a real team server on loopback (test/support/team-desktops.ts).
  * Must never: sleep (the clock is injected) or reach beyond loopback.
  */
-import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CAROL, type Desktop, useTeamDesktops } from '../support/team-desktops';
+import { CAROL, deletionsKeptOn, type Desktop, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 import { auditedIn, bobLeadsOpsWithCarol, holdsOps, synced } from '../support/revoke-first';
 
@@ -21,14 +20,6 @@ describe('a group deleted here while an entry is written into it elsewhere', () 
   const clock = manualClock(Date.UTC(2026, 11, 8, 19, 0, 0));
   const team = useTeamDesktops('crewvault-group-deleted-written-elsewhere', clock);
   const { a, b, c, onDesktop } = team;
-  const deletionKept = (d: Desktop): number => {
-    const db = new Database(d.file, { readonly: true });
-    try {
-      return (db.prepare("SELECT count(*) AS n FROM meta WHERE key LIKE 'deletion_kept:%'").get() as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  };
   const passwordOn = async (d: Desktop, entryPath: string): Promise<string> => onDesktop(d, async (s) => s.revealPassword((await s.resolvePath(entryPath)).id));
   const holds = async (d: Desktop, group: string): Promise<boolean> => onDesktop(d, async (s) => (await s.team.listGroups()).some((g) => g.name === group));
 
@@ -46,7 +37,7 @@ describe('a group deleted here while an entry is written into it elsewhere', () 
     await synced(team, a);
     expect({
       first: first.groupChangesUnmade, second: second.groupChangesUnmade, a: await holdsOps(team, a), b: await holdsOps(team, b),
-      router: await passwordOn(b, 'Acme/Router'), printer: await passwordOn(a, 'Acme/Printer'), audited: auditedIn(b, 'group.change_unmade'), kept: deletionKept(b),
+      router: await passwordOn(b, 'Acme/Router'), printer: await passwordOn(a, 'Acme/Printer'), audited: auditedIn(b, 'group.change_unmade'), kept: deletionsKeptOn(b),
     }).toEqual({ first: told('Ops'), second: undefined, a: true, b: true, router: 'r-1', printer: 'p-3', audited: 1, kept: 0 });
   }, 240_000);
 
@@ -63,7 +54,7 @@ describe('a group deleted here while an entry is written into it elsewhere', () 
     expect(await team.answer(c)).toBe('ok');
     const first = await synced(team, a);
     const second = await synced(team, a);
-    expect({ first: first.groupChangesUnmade, second: second.groupChangesUnmade, a: await holds(a, 'Net'), netbox: await passwordOn(a, 'Acme/NetBox'), kept: deletionKept(a) })
+    expect({ first: first.groupChangesUnmade, second: second.groupChangesUnmade, a: await holds(a, 'Net'), netbox: await passwordOn(a, 'Acme/NetBox'), kept: deletionsKeptOn(a) })
       .toEqual({ first: told('Net'), second: undefined, a: true, netbox: 'n-1', kept: 0 });
   }, 240_000);
 });

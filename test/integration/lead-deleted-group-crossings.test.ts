@@ -6,20 +6,10 @@
  * Real desktops (real vault files, real sync) against a real team server on loopback (test/support/team-desktops.ts).
  * Must never: sleep (the clock is injected) or reach beyond loopback.
  */
-import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useTeamDesktops } from '../support/team-desktops';
+import { deletionsKeptOn, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 import { bobLeadsOpsWithCarol, holdsOps, synced } from '../support/revoke-first';
-
-function deletionKept(file: string): number {
-  const db = new Database(file, { readonly: true });
-  try {
-    return (db.prepare("SELECT count(*) AS n FROM meta WHERE key LIKE 'deletion_kept:%'").get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-}
 
 describe('a lead deletion crossed by a rename elsewhere', () => {
   const clock = manualClock(Date.UTC(2026, 11, 8, 18, 0, 0));
@@ -36,6 +26,6 @@ describe('a lead deletion crossed by a rename elsewhere', () => {
     expect(await team.answer(a)).toBe('ok');
     const out = await team.sync(b);
     await synced(team, a);
-    expect({ code: out.code, err: out.stderr, a: await holdsOps(team, a), b: await holdsOps(team, b), kept: deletionKept(b.file) }).toEqual({ code: 'ok', err: '', a: false, b: false, kept: 0 });
+    expect({ code: out.code, err: out.stderr, a: await holdsOps(team, a), b: await holdsOps(team, b), kept: deletionsKeptOn(b) }).toEqual({ code: 'ok', err: '', a: false, b: false, kept: 0 });
   }, 240_000);
 });

@@ -11,9 +11,8 @@
  * played-back.ts).
  * Must never: sleep (the clock is injected) or reach beyond loopback.
  */
-import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BOB, setAsideOn, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { BOB, deletionsKeptOn, setAsideOn, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 import { syncOnce } from '../../electron/team/sync';
 import type { ReplicaRecord } from '../../shared/sync/records';
@@ -28,14 +27,6 @@ describe('a lead unmade with a deletion of the group not yet sent', () => {
   const printerOn = async (d: Desktop): Promise<string> => passwordOn(d, 'Acme/Printer');
   const bobLeadsOn = async (d: Desktop): Promise<boolean | undefined> => onDesktop(d, async (s) => (await s.team.listGroups()).find((g) => g.id === team.opsId)?.lead);
   const unmakings: ReplicaRecord[] = [];
-  const deletionKept = (d: Desktop): number => {
-    const db = new Database(d.file, { readonly: true });
-    try {
-      return (db.prepare("SELECT count(*) AS n FROM meta WHERE key LIKE 'deletion_kept:%'").get() as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  };
   const titles = async (d: Desktop): Promise<string[]> => onDesktop(d, async (s) => (await s.listEntries()).map((e) => e.title).sort());
 
   beforeAll(async () => bobLeadsOpsWithCarol(team), 180_000);
@@ -62,7 +53,7 @@ describe('a lead unmade with a deletion of the group not yet sent', () => {
       .toEqual({ first: 'A change of yours not made: "Ops" deleted (you no longer manage the group). Never sent, the group stays as the team holds it.', second: undefined, held: 0 });
     expect({
       b: await holdsOps(team, b), wraps: opsWrapsIn(team, b), lead: await bobLeadsOn(b), server: await opsOnServer(team),
-      titlesA: await titles(a), titlesB: await titles(b), printer: await printerOn(a), router: await passwordOn(b, 'Acme/Router'), audited: auditedIn(b, 'group.change_unmade'), aside: setAsideOn(b), kept: deletionKept(b),
+      titlesA: await titles(a), titlesB: await titles(b), printer: await printerOn(a), router: await passwordOn(b, 'Acme/Router'), audited: auditedIn(b, 'group.change_unmade'), aside: setAsideOn(b), kept: deletionsKeptOn(b),
     }).toEqual({
       b: true, wraps: opsWrapsIn(team, a), lead: false, server: before,
       titlesA: ['Printer', 'Router'], titlesB: ['Printer', 'Router'], router: 'r-1', printer: 'p-2', audited: 1, aside: [], kept: 0,
@@ -77,11 +68,11 @@ describe('a lead unmade with a deletion of the group not yet sent', () => {
     expect(await team.answer(b)).toBe('ok');
     await team.deleteEntryAt(b, 'Acme/Router');
     await onDesktop(b, async (s) => s.team.deleteGroup(team.opsId, await s.team.groupRevision(team.opsId)));
-    expect(deletionKept(b)).toBe(1);
+    expect(deletionsKeptOn(b)).toBe(1);
     const replayed = await onDesktop(b, async (s) => outcomeOf(syncOnce(lastPageAlsoCarries(await keptClient(team, b, () => clock.now()), unmaking), s.replica)));
     expect(replayed).toBe('ok');
     await synced(team, a);
-    expect({ a: await holdsOps(team, a), b: await holdsOps(team, b), titlesA: await titles(a), audited: auditedIn(b, 'group.change_unmade'), kept: deletionKept(b) })
+    expect({ a: await holdsOps(team, a), b: await holdsOps(team, b), titlesA: await titles(a), audited: auditedIn(b, 'group.change_unmade'), kept: deletionsKeptOn(b) })
       .toEqual({ a: false, b: false, titlesA: ['Printer'], audited: 1, kept: 0 });
   }, 240_000);
 });

@@ -16,8 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
-import { uidText } from '../../electron/vault/ids';
-import { BOB, CAROL, pullsWithholding, setAsideOn, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { BOB, CAROL, entryUidIn, pullsWithholding, setAsideOn, useTeamDesktops, type Desktop } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 6, 0, 0));
@@ -32,15 +31,6 @@ async function passwordOn(d: Desktop, title: string): Promise<string | undefined
     const entry = (await s.listEntries()).find((e) => e.title === title);
     return entry === undefined ? undefined : s.revealPassword(entry.id);
   });
-}
-
-function entryUidIn(file: string, entryId: number): string {
-  const db = new Database(file, { readonly: true });
-  try {
-    return uidText((db.prepare('SELECT uid FROM entries WHERE id = ?').get(entryId) as { uid: Buffer }).uid);
-  } finally {
-    db.close();
-  }
 }
 
 /** Whether `file` holds entry `uid` only as the tombstone an event alone made of it (revision 0, key version 0, deleted). */

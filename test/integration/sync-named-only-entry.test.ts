@@ -12,27 +12,17 @@
  * dishonesty is a client that leaves one record out of the pages of one sync.
  * Must never put a password in a process argument.
  */
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
-import { uidText } from '../../electron/vault/ids';
-import { pullsWithholding, useTeamDesktops } from '../support/team-desktops';
+import { entryUidIn, pullsWithholding, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 1, 0, 0));
 const team = useTeamDesktops('crewvault-named-only-entry', clock);
 const { a, a2, onDesktop, sync, setPassword } = team;
 
-function entryUidIn(file: string, entryId: number): string {
-  const db = new Database(file, { readonly: true });
-  try {
-    return uidText((db.prepare('SELECT uid FROM entries WHERE id = ?').get(entryId) as { uid: Buffer }).uid);
-  } finally {
-    db.close();
-  }
-}
 
 describe('an entry named by an event before its record comes (5c257f7 hostile review)', () => {
   it('is taken in when its record comes, not hidden for good', async () => {

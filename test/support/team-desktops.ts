@@ -87,6 +87,16 @@ export function setAsideOn(d: Desktop): string[] {
   }
 }
 
+/** How many group deletions made on a desktop wait there with what the team holds of their group kept (replica-group-undelete.ts). */
+export function deletionsKeptOn(d: Desktop): number {
+  const db = new Database(d.file, { readonly: true });
+  try {
+    return (db.prepare("SELECT count(*) AS n FROM meta WHERE key LIKE 'deletion_kept:%'").get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
 /** A user, group or member record as the team server stores it (its newest). */
 export interface StoredPerson {
   readonly kind: string;
@@ -110,9 +120,18 @@ export async function storedPeopleOn(team: TeamDesktops, d: Desktop): Promise<Ma
 /** `prefix` names the temporary folder and the keychain services, so that test files running side by side share neither. */
 /** Group `groupId`'s global id as the vault file at `file` holds it (what its records name). */
 export function groupUidIn(file: string, groupId: number): string {
+  return uidIn(file, 'access_groups', groupId);
+}
+
+/** An entry's global id, read from a desktop's vault file by its local id. */
+export function entryUidIn(file: string, entryId: number): string {
+  return uidIn(file, 'entries', entryId);
+}
+
+function uidIn(file: string, table: 'access_groups' | 'entries', id: number): string {
   const db = new Database(file, { readonly: true });
   try {
-    return uidText((db.prepare('SELECT uid FROM access_groups WHERE id = ?').get(groupId) as { uid: Buffer }).uid);
+    return uidText((db.prepare(`SELECT uid FROM ${table} WHERE id = ?`).get(id) as { uid: Buffer }).uid);
   } finally {
     db.close();
   }
