@@ -34,7 +34,7 @@ import { applyServerCodesSetting, codesRulesBefore } from '../codes/group-settin
 import { dropEndedSeals, type EntryPlace, type SealEnds } from '../store/code-seals';
 import { pushBatcher } from './push-batch';
 import { markFor, requireSameHistory } from './history-marks';
-import { holdVerified, verifyBeforeLock } from './verify';
+import { checkStillVerified, holdVerified, verifyBeforeLock } from './verify';
 import { isEventV3, redactedEvent, storedScope, wholeEventsFor } from './events-v3';
 import { putLeftReach, leftReachOf, leftReachRecordsOf } from '../store/left-reach';
 import { entryMovesOf, putEntryMove } from '../store/entry-moves';
@@ -223,7 +223,7 @@ export async function storePush(
     }
   }
   const strays = await strayEntriesOf(tx, batch, people.rotated, pulled);
-  conflicts.push(...strays);
+  conflicts.push(...strays.map(({ id, revision }) => ({ id, revision })));
   const changedUnseen = await groupsChangedUnseen(tx, batch.vault, [...new Set([...people.rotated.keys(), ...people.deletedBefore, ...people.revokedBelow])], pulled);
   conflicts.push(...changedUnseen);
   const membersUnseen = [...await membersRevokedUnseen(tx, batch, pulled), ...await membersChangedUnseen(tx, batch, pulled)];
@@ -241,14 +241,19 @@ export async function storePush(
     // Its rotation refused for entries written after its pull (or the group's record stored after it: a rename), the group is held for it a moment (rotation-claims.ts):
     // the desktop pulls them, seals them again and pushes at once, and nobody else's write gets in between.
     // Or a membership of a rotated group changed after it (a manager's grant, re-wrap or removal made in between).
+    // Only the rotated groups that met such a write: a push rotating two groups, refused for a write in one, held the
+    // other's writers off as well, though nothing there stood in its way (hostile review of the hold).
     const groupOfMember = new Map(batch.records.flatMap((r) => (r.kind === 'member' ? [[r.id, r.group] as const] : [])));
-    const heldOff = strays.length > 0 || changedUnseen.some((c) => people.rotated.has(c.id)) || membersUnseen.some((c) => people.rotated.has(groupOfMember.get(c.id) ?? ''));
+    const claimant = person.vaultUser;
+    const claimed = claimant === null ? [] : [...new Set([...strays.map((s) => s.group), ...changedUnseen.map((c) => c.id), ...membersUnseen.map((c) => groupOfMember.get(c.id) ?? '')])]
+      .filter((group) => people.rotated.has(group));
     // Audited, one event a group: a manager's refused rotations hold others' writes in that group off, and an owner reading
     // the server's log sees who held which group, and how often (a hold pushed again and again is visible, not silent).
-    const claimant = heldOff ? person.vaultUser : null;
-    const claimed = claimant === null ? [] : [...people.rotated.keys()];
     const until = ctx.now() + ROTATION_CLAIM_MS;
-    if (claimant !== null) await claimRotations(tx, batch.vault, claimed, claimant, until);
+    if (claimed.length > 0 && claimant !== null) {
+      await checkStillVerified(tx, batch, auth.user.id, created);
+      await claimRotations(tx, batch.vault, claimed, claimant, until);
+    }
     const heldEvents: AuditEvent[] = claimed.map((group) => ({ kind: 'sync.key-change-held', actorId: auth.user.id, source, detail: { vault: batch.vault, group, until } }));
     // The vault stays started (before either savepoint); what the people records changed does not.
     await appendAuditBatch(tx, ctx, [...startedVault, ...heldEvents]);
@@ -287,11 +292,11 @@ export async function storePush(
  * part or in a later one of the same push (electron/team/sync.ts partsOf sends who is who first).
  * A desktop that does not say how far it pulled (before schema 29) is not judged so.
  */
-async function strayEntriesOf(tx: Transaction, batch: PushBatch, rotated: ReadonlyMap<string, number>, pulled: number | undefined): Promise<Array<{ id: string; revision: number }>> {
+async function strayEntriesOf(tx: Transaction, batch: PushBatch, rotated: ReadonlyMap<string, number>, pulled: number | undefined): Promise<Array<{ id: string; revision: number; group: string }>> {
   if (pulled === undefined || rotated.size === 0) return [];
   const written = batch.records.flatMap((r) => (r.kind === 'entry' ? [r.id] : []));
-  const strays: Array<{ id: string; revision: number }> = [];
-  for (const [groupId, keyVersion] of rotated) strays.push(...await entriesLeftUnder(tx, batch.vault, groupId, keyVersion, pulled, written));
+  const strays: Array<{ id: string; revision: number; group: string }> = [];
+  for (const [groupId, keyVersion] of rotated) strays.push(...(await entriesLeftUnder(tx, batch.vault, groupId, keyVersion, pulled, written)).map((s) => ({ ...s, group: groupId })));
   return strays;
 }
 

@@ -291,6 +291,19 @@ export function lightCheckOf(batch: Batch, accountId: string): SnapshotCheck | u
 }
 
 /**
+ * Inside the push's transaction, for a push refused that holds a group for its key change (rotation-claims.ts): what the
+ * check before the lock relied on still stands, else the push is checked again here, writing nothing. A signing key
+ * revoked or its person disabled between that check and the lock: refused whole, and nothing held (before, a refusal
+ * was never checked again, so such a push still held others' writes off).
+ */
+export async function checkStillVerified(tx: Transaction, batch: Batch, accountId: string, created = false): Promise<void> {
+  const before = checked.get(batch);
+  const verified = before?.accountId === accountId ? before.verified : undefined;
+  if (verified !== undefined && verified.snapshot !== '' && (await signersSnapshot(tx, batch.vault, verified.devices)) === verified.snapshot) return;
+  await verifyPush(tx, batch, accountId, created);
+}
+
+/**
  * Inside the push's transaction, after its verdict and before it writes a record: what the check
  * relied on still stands (one read, which for a push adding no key or device head also writes its
  * batches, store/signers.ts holdSnapshotPuttingBatches), else the push is checked again here; then its new keys and

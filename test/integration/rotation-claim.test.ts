@@ -108,6 +108,38 @@ describe('a key change while a member it keeps writes in the group', () => {
     expect((await onDesktop(a, (s) => s.team.listGroups())).map((g) => g.name)).toContain(`Ops ${n}`);
   }, 240_000);
 
+  it('holds only the group a write stood in the way in: a key change of two groups, refused for a write in one, leaves the other open', async () => {
+    const groups = await onDesktop(a, (s) => s.team.listGroups());
+    const other = groups.find((g) => g.id !== team.opsId && groups.length === 2)?.id;
+    if (other === undefined) throw new Error(`not two groups: ${groups.map((g) => g.name).join(', ')}`);
+    const holdsBefore = (await holdsAudited()).length;
+    const before = (await opsOnServer(team)).version ?? 0;
+    await onDesktop(a, async (s) => {
+      await s.team.rotateKey(team.opsId);
+      await s.team.rotateKey(other);
+    });
+    const carol: string[] = [];
+    let pushes = 0;
+    const kept = await keptSession(serverPlace(a.env), new URL(team.server.url).origin, () => clock.now());
+    const call = kept.client.call.bind(kept.client);
+    kept.client.call = async <N extends ServerRouteName>(name: N, input: ServerRouteInput<N>, sent?: () => void): Promise<ServerRouteOutput<N>> => {
+      if (name === 'syncPush' && ++pushes <= 2) {
+        // Her write in Ops stands in the way of the first push; then one in the other group, which nothing holds.
+        await onDesktop(c, (s) => s.createEntries([{ customer: 'Acme', title: `Carol both ${pushes}`, password: 'b-1', ...(pushes === 1 ? { groupId: team.opsId } : { groupId: other }) }]));
+        const out = await sync(c);
+        carol.push(out.code === 'BUSY' && out.stderr.includes(HELD) ? 'held' : out.code);
+      }
+      return call(name, input, sent);
+    };
+    expect(await onDesktop(a, (s) => outcomeOf(syncOnce(kept.client, s.replica)))).toBe('ok');
+    // Before, the first refusal held both groups, and her write in the other one was refused BUSY.
+    expect(carol).toEqual(['ok', 'ok']);
+    const holds = (await holdsAudited()).slice(holdsBefore).map((h) => h.group);
+    expect(holds[0]).toBe(groupUidIn(a.file, team.opsId));
+    expect(holds.slice(1)).toEqual(holds.length > 1 ? [groupUidIn(a.file, other)] : []);
+    expect((await opsOnServer(team)).version).toBe(before + 1);
+  }, 240_000);
+
   it('ends by itself: a refused key change never sent again holds nobody past its time', async () => {
     const before = (await opsOnServer(team)).version ?? 0;
     const holdsBefore = (await holdsAudited()).length;
