@@ -17,7 +17,7 @@ import { createCipheriv, createHash, createPublicKey, diffieHellman, generateKey
 import { CrewvaultError, isCrewvaultError } from '../../shared/errors';
 import type { OtpParams } from '../../shared/otp';
 import {
-  codeKeyFingerprint, MAX_SERVER_CODE_RECORDS, SEAL_INFO, SEAL_NONCE_BYTES, sealedCodeAad, serverCodeKeySchema, X25519_SPKI_BYTES, type SealBinding, type ServerCodeRecord,
+  codeKeyFingerprint, MAX_SERVER_CODE_RECORDS, SEAL_INFO, SEAL_NONCE_BYTES, sealedCodeAad, serverCodeKeyDigest, serverCodeKeySchema, X25519_SPKI_BYTES, type SealBinding, type ServerCodeKey, type ServerCodeRecord,
 } from '../../shared/sync/server-codes';
 import type { ServerCodeKeyOut } from '../vault/codes-service';
 import type { TeamClient } from './client';
@@ -50,10 +50,15 @@ export async function fetchServerCodeKey(client: TeamClient): Promise<{ readonly
   return { key, fingerprint };
 }
 
+/** What a seal of `params` holds: the parameters the server needs, nothing more. */
+function sealedPlainOf(params: OtpParams): ServerCodeKey {
+  return serverCodeKeySchema.parse({ kind: params.kind, secret: params.secret, algorithm: params.algorithm, digits: params.digits, period: params.period });
+}
+
 /** An ephemeral X25519 key, HKDF-SHA256 and AES-256-GCM over the TOTP key's parameters. */
 export function sealCodeKeyForServer(serverKey: KeyObject, binding: SealBinding, params: OtpParams): string {
   if (params.kind === 'hotp') throw new CrewvaultError('INVALID_INPUT', 'The server computes time-based codes only: an HOTP key stays with the people who hold it.');
-  const plain = serverCodeKeySchema.parse({ kind: params.kind, secret: params.secret, algorithm: params.algorithm, digits: params.digits, period: params.period });
+  const plain = sealedPlainOf(params);
   const ephemeral = generateKeyPairSync('x25519');
   const ephemeralDer = ephemeral.publicKey.export({ type: 'spki', format: 'der' });
   if (ephemeralDer.length !== X25519_SPKI_BYTES) throw new CrewvaultError('INTERNAL', 'an X25519 key of an unexpected size');
@@ -92,9 +97,25 @@ export interface ServerCodeKeysSource {
  * each it handed over that no longer qualifies (the key removed or made HOTP, the entry moved out
  * or deleted), and, once a process, the groups it holds that are not set so (the server drops every
  * key of those: a setting turned off is honoured even by a desktop that forgot what it sent).
- * `handed` is this desktop process's memory: after a restart everything is handed over once again
- * (the server replaces what it held).
+ * Only keys the server does not hold as they are, to its current code key, are sealed (it says which: POST
+ * /v1/codes/keys/held), so a new process hands nothing the server holds already. `handed` is this desktop process's
+ * memory of what the server held or was handed: what leaves it goes as a tombstone.
  */
+/** Of `keys`, the entries the server needs (POST /v1/codes/keys/held), asked a part at a time; undefined from a server before it. */
+async function neededOnServer(client: TeamClient, vault: string, keys: readonly ServerCodeKeyOut[], digestOf: (k: ServerCodeKeyOut) => string): Promise<Set<string> | undefined> {
+  const needed = new Set<string>();
+  for (let i = 0; i < keys.length; i += MAX_SERVER_CODE_RECORDS) {
+    const part = keys.slice(i, i + MAX_SERVER_CODE_RECORDS).map((k) => ({ entry: k.entry, group: k.group, digest: digestOf(k) }));
+    try {
+      for (const entry of (await client.call('codesHeld', { vault, keys: part })).needed) needed.add(entry);
+    } catch (error) {
+      if (isCrewvaultError(error) && error.code === 'UNKNOWN_METHOD') return undefined;
+      throw error;
+    }
+  }
+  return needed;
+}
+
 export async function handOverServerCodes(client: TeamClient, source: ServerCodeKeysSource, handed: HandedOver): Promise<{ readonly sealed: number; readonly removed: number }> {
   try {
     return await handOverOnce(client, source, handed);
@@ -114,9 +135,15 @@ async function handOverOnce(client: TeamClient, source: ServerCodeKeysSource, ha
   // process sealed to (a rotation) means every key goes again, sealed to the new one.
   const serverKey = keys.length === 0 ? undefined : await fetchServerCodeKey(client);
   if (serverKey !== undefined && handed.codeKey !== undefined && serverKey.fingerprint !== handed.codeKey) handed.keys.clear();
-  const digestOf = (k: ServerCodeKeyOut): string => createHash('sha256')
-    .update(JSON.stringify([k.group, k.keyVersion, k.params.kind, k.params.secret, k.params.algorithm, k.params.digits, k.params.period])).digest('base64url');
-  const fresh = keys.filter((k) => handed.keys.get(k.entry)?.digest !== digestOf(k));
+  const digestOf = (k: ServerCodeKeyOut): string => serverCodeKeyDigest({ vault, entry: k.entry, group: k.group, keyVersion: k.keyVersion }, sealedPlainOf(k.params), (text) => createHash('sha256').update(text, 'utf8').digest('hex'));
+  // Each round asks the server which keys it does not hold as they are (to its current code key): only those are sealed and
+  // handed. Before, a new process (each `crewvault sync` run, each start of the app) sealed every key again, and the server
+  // opened, wrote and audited each; and within a process, a seal the server dropped since (an entry moved out and back
+  // elsewhere) was never handed again. A server before schema 33 cannot tell: then what this process has not handed goes.
+  const needed = await neededOnServer(client, vault, keys, digestOf)
+    ?? new Set(keys.filter((k) => handed.keys.get(k.entry)?.digest !== digestOf(k)).map((k) => k.entry));
+  const fresh = keys.filter((k) => needed.has(k.entry));
+  for (const k of keys) if (!needed.has(k.entry)) handed.keys.set(k.entry, { group: k.group, keyVersion: k.keyVersion, digest: digestOf(k) });
   const current = new Set(keys.map((k) => k.entry));
   const gone = [...handed.keys].filter(([entry]) => !current.has(entry));
   // A group turned on again is told again when it is next turned off.

@@ -24,11 +24,12 @@ import { appendAuditBatch, type AuditEvent } from '../audit';
 import { requireVaultInReach, type Caller } from '../auth/automation-tokens';
 import type { Authenticated, PresentedSession } from '../auth/sessions';
 import type { ServerContext } from '../context';
-import { deleteSealedCode, deleteSealedCodesOfGroup, entryPlacement, findSealedCode, holdVaults, putSealedCode, serverCodeGroups, type CodeHeld, type SealedCodeRow } from '../store/codes';
+import { deleteSealedCode, deleteSealedCodesOfGroup, entryPlacement, findSealedCode, holdVaults, putSealedCode, sealDigestsOf, serverCodeGroups, type CodeHeld, type SealedCodeRow } from '../store/codes';
 import type { Transaction } from '../store/db';
 import { personOfAccount } from '../store/membership';
 import { codeAccess } from './access';
 import { codeBatcher, type Asker, type CodeGrant } from './batch';
+import { keyedDigest, keyedDigestOfSeal } from './held';
 import type { CodeKey } from './key-ring';
 import { codePublicKeyText, openSealedCodeKey } from './sealed-box';
 
@@ -161,6 +162,8 @@ export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: 
     const current = ctx.keys.codeKeys.current;
     /** Seals held in a group the caller may not edit: left as they are, told as nothing removed. */
     const notTheirs = new Set<string>();
+    /** Each seal's keyed digest (held.ts), stored with it: what POST /v1/codes/keys/held compares a desktop's key by. */
+    const digests = new Map<string, string>();
     for (const record of input.records) {
       await requireEditor(tx, input.vault, auth.user.id, record.group);
       const held = await findSealedCode(tx, input.vault, record.entry);
@@ -179,7 +182,9 @@ export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: 
       // rotation) would keep alive the key the rotation is retiring. The desktop fetches it again.
       const binding = { vault: input.vault, entry: record.entry, group: record.group, keyVersion: record.keyVersion };
       const sealed = record.sealed;
-      if (openSealedCodeKey(current.privateKey, current.publicKey, binding, sealed) === undefined) {
+      const opened = openSealedCodeKey(current.privateKey, current.publicKey, binding, sealed);
+      if (opened !== undefined) digests.set(record.entry, keyedDigestOfSeal(current, binding, opened));
+      else {
         if (ctx.keys.codeKeys.retiring.some((k) => openSealedCodeKey(k.privateKey, k.publicKey, binding, sealed) !== undefined)) {
           throw new CrewvaultError('CONFLICT', 'A key was sealed to this server\'s previous code key: the server\'s code key was rotated; fetch it again (GET /v1/codes/key) and seal again.');
         }
@@ -213,13 +218,36 @@ export async function sealCodes(ctx: ServerContext, auth: Authenticated, input: 
           events.push({ kind: 'codes.key-removed', actorId: auth.user.id, source, detail: { vault: input.vault, entry: record.entry } });
         }
       } else {
-        await putSealedCode(tx, input.vault, { entry: record.entry, group: record.group, keyVersion: record.keyVersion, sealed: record.sealed, codeKey: current.id }, auth.user.id, ctx.now());
+        await putSealedCode(tx, input.vault, { entry: record.entry, group: record.group, keyVersion: record.keyVersion, sealed: record.sealed, codeKey: current.id, digest: digests.get(record.entry) ?? null }, auth.user.id, ctx.now());
         stored += 1;
         events.push({ kind: 'codes.key-sealed', actorId: auth.user.id, source, detail: { vault: input.vault, entry: record.entry, group: record.group, keyVersion: record.keyVersion } });
       }
     }
     await appendAuditBatch(tx, ctx, events);
     return { stored, removed };
+  });
+}
+
+/**
+ * Which of a desktop's keys the server does not hold sealed as they are, to its current code key (POST
+ * /v1/codes/keys/held): the desktop hands over only those. A key of a group the caller may not edit (or in no such
+ * vault) is needed, the same answer as a key not held: nothing is told of a seal not theirs, and handing it is refused as
+ * ever. Reads only, nothing audited (it hands no key and shows none).
+ */
+export async function sealsNeeded(ctx: ServerContext, auth: Authenticated, input: ServerRouteInput<'codesHeld'>): Promise<ServerRouteOutput<'codesHeld'>> {
+  const current = ctx.keys.codeKeys.current;
+  return ctx.db.transaction(async (tx) => {
+    const person = await personOfAccount(tx, input.vault, auth.user.id);
+    const editable = new Set<string>();
+    if (person !== undefined && !person.disabled) {
+      for (const group of new Set(input.keys.map((k) => k.group))) if (await mayEdit(tx, input.vault, auth.user.id, group)) editable.add(group);
+    }
+    const held = await sealDigestsOf(tx, input.vault, input.keys.filter((k) => editable.has(k.group)).map((k) => k.entry));
+    const needed = input.keys.filter((k) => {
+      const seal = held.get(k.entry);
+      return !editable.has(k.group) || seal === undefined || seal.group !== k.group || seal.codeKey !== current.id || seal.digest !== keyedDigest(current, k.digest);
+    });
+    return { needed: needed.map((k) => k.entry) };
   });
 }
 

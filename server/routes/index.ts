@@ -7,7 +7,7 @@ import type { SecondStep, ServerRouteInput, ServerRouteName, ServerRouteOutput }
 import { requireAuth, requireCaller, type CallContext } from '../app';
 import { createInvite, registerFinish, registerStart } from '../auth/accounts';
 import { setGrant } from '../auth/admin-grants';
-import { computeCode, computeCodeForPresented, publishedCodeKey, sealCodes } from '../codes/service';
+import { computeCode, computeCodeForPresented, publishedCodeKey, sealCodes, sealsNeeded } from '../codes/service';
 import { createToken, listTokens, revokeToken } from '../auth/automation-tokens';
 import { setContact } from '../auth/contacts';
 import { ownDevices, removeOwnDevice, removeSomeonesDevice, someonesDevices, standingAfterSecondStep, trustDevice } from '../auth/devices';
@@ -95,6 +95,7 @@ export const ROUTE_HANDLERS = {
   syncSnapshot: (input, call) => snapshot(call.ctx, requireCaller(call), input),
   codesKey: (_input, call) => Promise.resolve(publishedCodeKey(call.ctx)),
   codesSeal: (input, call) => sealCodes(call.ctx, requireAuth(call), input, call.source),
+  codesHeld: (input, call) => sealsNeeded(call.ctx, requireAuth(call), input),
   codes: (input, call) => (call.presented === undefined
     ? computeCode(call.ctx, requireCaller(call), input, call.source)
     : computeCodeForPresented(call.ctx, call.presented, input, call.source)),

@@ -23,19 +23,31 @@ export interface SealedCodeRow {
   readonly codeKey: string | null;
 }
 
+/** A seal as stored: with the keyed digest of what it holds (server/codes/held.ts; null: stored before schema 33). */
+export interface SealedCodeStored extends SealedCodeRow {
+  readonly digest: string | null;
+}
+
 /** The sealed key the server holds for an entry; undefined when none. */
 export async function findSealedCode(db: Queryable, vaultId: string, entryId: string): Promise<SealedCodeRow | undefined> {
   const [row] = await db.query('SELECT group_id, key_version, sealed, code_key FROM server_code_keys WHERE vault_id = $1 AND entry_id = $2', [vaultId, entryId]);
   return row === undefined ? undefined : { entry: entryId, group: text(row, 'group_id'), keyVersion: int(row, 'key_version'), sealed: text(row, 'sealed'), codeKey: textOrNull(row, 'code_key') };
 }
 
-export async function putSealedCode(tx: Transaction, vaultId: string, row: SealedCodeRow, sealedBy: string, now: number): Promise<void> {
+export async function putSealedCode(tx: Transaction, vaultId: string, row: SealedCodeStored, sealedBy: string, now: number): Promise<void> {
   await tx.query(
-    `INSERT INTO server_code_keys (vault_id, entry_id, group_id, key_version, sealed, sealed_by, sealed_at, code_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    `INSERT INTO server_code_keys (vault_id, entry_id, group_id, key_version, sealed, sealed_by, sealed_at, code_key, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (vault_id, entry_id) DO UPDATE SET group_id = excluded.group_id, key_version = excluded.key_version, sealed = excluded.sealed,
-       sealed_by = excluded.sealed_by, sealed_at = excluded.sealed_at, code_key = excluded.code_key`,
-    [vaultId, row.entry, row.group, row.keyVersion, row.sealed, sealedBy, now, row.codeKey],
+       sealed_by = excluded.sealed_by, sealed_at = excluded.sealed_at, code_key = excluded.code_key, digest = excluded.digest`,
+    [vaultId, row.entry, row.group, row.keyVersion, row.sealed, sealedBy, now, row.codeKey, row.digest],
   );
+}
+
+/** Of `entries`, the seals held: each one's group, code key and keyed digest (POST /v1/codes/keys/held), one statement. */
+export async function sealDigestsOf(db: Queryable, vaultId: string, entries: readonly string[]): Promise<Map<string, { readonly group: string; readonly codeKey: string | null; readonly digest: string | null }>> {
+  if (entries.length === 0) return new Map();
+  const rows = await db.query('SELECT entry_id, group_id, code_key, digest FROM server_code_keys WHERE vault_id = $1 AND entry_id = ANY($2::text[])', [vaultId, [...entries]]);
+  return new Map(rows.map((row) => [text(row, 'entry_id'), { group: text(row, 'group_id'), codeKey: textOrNull(row, 'code_key'), digest: textOrNull(row, 'digest') }]));
 }
 
 /** True when there was one to delete. */

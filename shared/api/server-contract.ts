@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from '../errors';
 import { entryRecordSchema, MAX_BATCH_RECORDS, replicaBatchSchema, replicaRecordSchema, VAULT_OBJECT_KINDS } from '../sync/records';
 import { recordBatchSchema } from '../sync/record-batches';
-import { MAX_SERVER_CODE_RECORDS, serverCodeRecordSchema } from '../sync/server-codes';
+import { MAX_SERVER_CODE_RECORDS, serverCodeHeldAskSchema, serverCodeRecordSchema } from '../sync/server-codes';
 
 /** The largest body the server reads; every body here is far smaller. */
 export const SERVER_BODY_LIMIT_BYTES = 16 * 1024;
@@ -684,6 +684,19 @@ export const SERVER_ROUTES = {
       groupsOff: z.array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'not a global id')).max(MAX_SERVER_CODE_RECORDS).optional(),
     }).refine((i) => i.records.length > 0 || (i.groupsOff?.length ?? 0) > 0, 'nothing to hand over'),
     output: z.strictObject({ stored: z.number().int().nonnegative(), removed: z.number().int().nonnegative() }),
+  }),
+  /**
+   * Which of the keys a desktop would hand over (named by their digests: serverCodeKeyDigest) the server does not hold
+   * sealed as they are now, to its current code key: those it needs (docs/SYNC.md "Server-computed codes"). Before, every
+   * sync of a new process (each `crewvault sync` run) sealed and handed every key again, each one opened, written and
+   * audited by the server. A key in a group the caller may not edit is told as needed (the seal would be refused as
+   * ever), so the answer says nothing of a group not theirs.
+   */
+  codesHeld: route({
+    method: 'POST', path: '/v1/codes/keys/held', access: 'session',
+    bodyLimit: MAX_SERVER_CODE_RECORDS * 200,
+    input: z.strictObject({ vault: vaultId, keys: z.array(serverCodeHeldAskSchema).min(1).max(MAX_SERVER_CODE_RECORDS) }),
+    output: z.strictObject({ needed: z.array(z.string()) }),
   }),
   /**
    * The current code of an entry of a group set to "server computes codes", and the next, for

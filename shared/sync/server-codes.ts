@@ -56,6 +56,17 @@ export function sealedCodeAad(vault: string, entry: string, group: string, keyVe
   return JSON.stringify(['crewvault/v1 server code key', vault, entry, group, keyVersion]);
 }
 
+/**
+ * What a desktop names a TOTP key it holds by when it asks the server whether it holds that very key sealed (POST
+ * /v1/codes/keys/held): SHA-256 over the seal's binding and plaintext, as hex. The desktop sends it over its session to
+ * the server, which can open the seal anyway; the server keeps only a keyed digest of it (server/codes/held.ts), so its
+ * database alone tells nothing of a short key. The one rule of what is hashed lives here (SHA-256 of UTF-8 text, as hex,
+ * handed in, as vaultObjectId's).
+ */
+export function serverCodeKeyDigest(binding: SealBinding, key: ServerCodeKey, sha256Hex: (text: string) => string): string {
+  return sha256Hex(JSON.stringify(['crewvault/v1 server code key digest', binding.vault, binding.entry, binding.group, binding.keyVersion, key.kind, key.secret, key.algorithm, key.digits, key.period]));
+}
+
 /** The sealed plaintext: what the server needs to compute a time-based code, nothing more (no issuer, no name). */
 export const serverCodeKeySchema = z.strictObject({
   kind: z.enum(['totp', 'steam']),
@@ -85,6 +96,14 @@ export const serverCodeRecordSchema = z.strictObject({
   sealed: sealedBytes.nullable(),
 });
 export type ServerCodeRecord = z.infer<typeof serverCodeRecordSchema>;
+
+/** A key a desktop holds, named by its digest (serverCodeKeyDigest): does the server hold it sealed, to its current code key? */
+export const serverCodeHeldAskSchema = z.strictObject({
+  entry: uid,
+  group: uid,
+  digest: z.string().regex(/^[0-9a-f]{64}$/, 'not a SHA-256 digest'),
+});
+export type ServerCodeHeldAsk = z.infer<typeof serverCodeHeldAskSchema>;
 
 /** The most sealed code keys one call carries. */
 export const MAX_SERVER_CODE_RECORDS = 500;

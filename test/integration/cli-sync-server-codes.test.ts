@@ -52,12 +52,29 @@ describe('crewvault sync in a vault with a group whose codes the server computes
     await world.ownerLogin();
     const moved = await cli(['sync', world.server.url, '--move', '--vault', file, '--user', OWNER], [PASSWORD]);
     const v = (await onServer(group)).version;
-    // The one TOTP key of Ops (not the entry without one, not the default group's) sealed at the group's version; a CLI run hands them all over each time (its memory is the process's, as the app's is).
+    // The one TOTP key of Ops (not the entry without one, not the default group's) sealed at the group's version.
     expect(await onServer(group)).toEqual({ version: v, sealedAt: [v] });
     expect(moved).toContain('crewvault: Codes computed by the server: 1 TOTP key sealed to the server\'s code key (groups set to "server computes codes").');
 
     await cli(['group', 'rotate', 'Ops', '--vault', file, '--user', OWNER], [PASSWORD]);
     await cli(['sync', world.server.url, '--vault', file, '--user', OWNER], [PASSWORD]);
     expect(await onServer(group)).toEqual({ version: v + 1, sealedAt: [v + 1] });
+
+    // A run with nothing changed hands nothing (the server holds the key as it is): before, each run sealed every key
+    // again, and the server opened, wrote and audited each.
+    const sealedAudited = async (): Promise<number> => (await world.server.database.query("SELECT count(*)::int AS n FROM server_audit WHERE kind = 'codes.key-sealed'")).map((r) => int(r, 'n'))[0] ?? 0;
+    const audited = await sealedAudited();
+    expect(await cli(['sync', world.server.url, '--vault', file, '--user', OWNER], [PASSWORD])).not.toContain('Codes computed by the server');
+    expect(await sealedAudited()).toBe(audited);
+    // A seal the server no longer holds (dropped by a change this desktop never saw: the entry moved out and back
+    // elsewhere) is handed again at the next run.
+    await world.server.database.query('DELETE FROM server_code_keys WHERE group_id = $1', [group]);
+    expect(await cli(['sync', world.server.url, '--vault', file, '--user', OWNER], [PASSWORD])).toContain('1 TOTP key sealed');
+    expect(await onServer(group)).toEqual({ version: v + 1, sealedAt: [v + 1] });
+    // A new key there is handed; the one the server holds as it is, not.
+    await cli(['add', '--customer', 'Acme', '--title', 'Mail 2', '--group', 'Ops', '--otp', '-', '--vault', file, '--user', OWNER], [PASSWORD, `otpauth://totp/Acme:mail2?secret=${SECRET}`]);
+    expect(await cli(['sync', world.server.url, '--vault', file, '--user', OWNER], [PASSWORD])).toContain('1 TOTP key sealed');
+    expect(await onServer(group)).toEqual({ version: v + 1, sealedAt: [v + 1, v + 1] });
+    expect(await sealedAudited()).toBe(audited + 2);
   }, 120_000);
 });

@@ -35,6 +35,7 @@ import { migration0029 } from './0029-entries-by-group';
 import { migration0030 } from './0030-secret-key-held';
 import { migration0031 } from './0031-entry-moves';
 import { migration0032 } from './0032-rotation-claims';
+import { migration0033 } from './0033-code-seal-digests';
 
 export interface Migration {
   readonly version: number;
@@ -45,4 +46,4 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007,
   migration0008, migration0009, migration0010, migration0011, migration0012, migration0013, migration0014, migration0015,
   migration0016, migration0017, migration0018, migration0019, migration0020, migration0021, migration0022, migration0023, migration0024, migration0025, migration0026,
-  migration0027, migration0028, migration0029, migration0030, migration0031, migration0032];
+  migration0027, migration0028, migration0029, migration0030, migration0031, migration0032, migration0033];
