@@ -12,9 +12,17 @@
  * only from a dishonest server, the same trust the old sequence order placed in the server
  * (docs/SYNC.md says so); and this desktop refuses an event dated before the one it follows on its
  * own device chain (store-audit.ts appendReceivedEvent), the one bound it checks itself.
+ *
+ * And whether its author may have held the group an event names when the entry it names is not held
+ * here (mayHaveHeldGroup: replica-service.ts namedOnlyEntry holds such an entry as a tombstone only then).
  * Must never: take an event of a user not in this vault, or one signed at or after their disabling.
  */
+import { ALL_GROUP_ROLES } from '../../shared/policy';
+import { memberRecordId } from '../../shared/sync/records';
 import type { ReadDb } from './db';
+import { uidText } from './ids';
+import { sha256Hex, uidBytes } from './replica-people-checks';
+import { groupAndUserUids, membershipEverKnown } from './store-replica-people';
 import { getUser } from './store-users';
 
 /** True when user `userId` is here and enabled, or disabled here after `at` (the event's signed time). */
@@ -22,4 +30,24 @@ export function mayHaveWritten(db: ReadDb, userId: number, at: number, enabled: 
   if (enabled) return true;
   const user = getUser(db, userId);
   return user !== undefined && user.disabled_at !== null && at < user.disabled_at;
+}
+
+/**
+ * True when user `userId` may have held group `groupId` (live or deleted) when they signed an event naming it: their
+ * role holds every group now (owner, admin), or this desktop knows a membership of theirs in it in any state, revoked
+ * included (store-replica-people.ts membershipEverKnown). Not when the event was signed: no membership's start or end
+ * is dated here, and a role's history is not kept (an admin demoted since is known by the by-role memberships their
+ * demotion revoked). Before #15's tombstone a receiver refused every event naming an entry it lacked; the tombstone is
+ * for an entry its author made while holding the group (kept on their desktop, or dropped with the group's deletion),
+ * and without this a member could sign, on their own chain, an act in a group they never held (a reveal of an entry
+ * that does not exist) and every desktop took it (hostile review of #15). A desktop that holds no member record of the
+ * group (one it does not hold: the server hands those only to its holders) knows nothing of it: refused there, as before.
+ */
+export function mayHaveHeldGroup(db: ReadDb, userId: number, groupId: number): boolean {
+  const user = getUser(db, userId);
+  if (user === undefined) return false;
+  if (ALL_GROUP_ROLES.includes(user.role)) return true;
+  const uids = groupAndUserUids(db, groupId, userId);
+  if (uids === undefined) return false;
+  return membershipEverKnown(db, groupId, userId, uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex)));
 }

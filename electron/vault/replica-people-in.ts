@@ -49,7 +49,7 @@ import { deleteGroupKey, findGroupByIndex, getGroupRow, groupKeysOfGroup, groupK
 import { deletePagesOfGroup } from './store-pages';
 import { idByUid, replicaBase, sentSeq, setReplicaBase } from './store-replica';
 import { rolePermissions } from './store-roles';
-import { dropEntriesOfGroup, forgetRevokedMember, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, groupChangedOnSince, groupSentOverDeletion, forgetGroupSentOverDeletion, type AgreedMember } from './store-replica-people';
+import { dropEntriesOfGroup, forgetRevokedMember, groupSeq, noteRotateAgain, raiseNotedRevoke, revokedMembers, setGroupRevision, setMemberRevision, setUserRevision, setUserRevisionAtLeast, unsentEntriesInGroup, userSeq, agreedUser, noteAgreedUser, memberRevision, memberSeq, agreedMember, groupAndUserUids, memberStateOf, noteAgreedMembers, forgetAgreedMember, memberNotedKnown, noteMemberKnown, groupChangedOnSince, groupSentOverDeletion, forgetGroupSentOverDeletion, type AgreedMember } from './store-replica-people';
 import { getUser, setUserDisabled, setUserRole, type UserRow } from './store-users';
 import { requireVouchedPublicKey } from './public-keys';
 import { noteRevoked } from './replica-people-local';
@@ -735,6 +735,10 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
   const userId = idByUid(db, 'users', uidBytes(r.user));
   if (groupId === undefined || userId === undefined) return 'ignored';
   const group = getGroupRow(db, groupId);
+  // A membership that may leave no trace in the rows here (a revoke of someone holding no row: a first sync after the
+  // removal; a deleted group's record, ignored), its record holding under its sender's signature: noted, so that an
+  // event its member signed in the group, naming an entry never sent, is taken here (event-author.ts mayHaveHeldGroup).
+  if ((r.revoked || !group) && !memberNotedKnown(db, uidBytes(r.id)) && signedHere(db, intake, r)) noteMemberKnown(db, uidBytes(r.id));
   if (!group) return 'ignored';
   if (r.keyVersion < group.key_version) {
     if (r.revoked) return takeRevokeUnderOwnRotation(db, intake, r, groupId, userId);

@@ -75,7 +75,7 @@ import { foldUnsentCustomer, isUnsentCustomer } from './replica-customer-fold';
 import { goOverSquattedCustomer } from './replica-customer-squatted';
 import { anyDirectoryWrapAtLeast, getUser, listUsers } from './store-users';
 import { disabledUsers, eventsNotSent, noteEventsNotSent, type EventsLeftOut, type EventsNotSent } from './store-events-not-sent';
-import { mayHaveWritten } from './event-author';
+import { mayHaveHeldGroup, mayHaveWritten } from './event-author';
 import { openDetails, openSummary, storedOtp, type SealedDetails, type SealedSummary } from './sealed-entry';
 import { appendReceivedEvent, closeV1ChainStarts, eventSigningBytes, leaveOldDevice, moveAuditHeadToLast, signingKeysInForce, signsEventsV3, startSigningEventsV3, type AuditFields, type OldDeviceLeft } from './store-audit';
 import { noteDevicesOffered } from './store-device';
@@ -2101,13 +2101,20 @@ export class ReplicaService {
    * checked as for any event (appendReceivedEvent), and its signed bytes name the entry by its global id,
    * which the tombstone carries. The tombstone holds nothing (no name, nothing sealed, revision 0, never
    * sent) and is no version of the entry: the entry's first record is taken in over it (ab5e676,
-   * takeEntry). An unknown customer or group is still refused (takeEvent: localId).
+   * takeEntry). An unknown customer or group is still refused (takeEvent: localId). So is an author this
+   * desktop knows no membership of in the group, and whose role does not hold every group (event-author.ts
+   * mayHaveHeldGroup; hostile review of #15: a member signed a reveal of a made-up entry in a group they never
+   * held, and every desktop took it): CONFLICT, as before #15, the event and its device's chain after it set
+   * aside and tried again at each sync (a member record that comes later lets it in).
    */
-  private namedOnlyEntry(db: WriteDb, r: EventRecord): void {
+  private namedOnlyEntry(db: WriteDb, r: EventRecord, actorId: number): void {
     if (r.entry === null || r.group === null || r.customer === null || idByUid(db, 'entries', uidBytes(r.entry)) !== undefined) return;
     const groupId = idByUid(db, 'access_groups', uidBytes(r.group));
     const customerId = idByUid(db, 'customers', uidBytes(r.customer));
     if (groupId === undefined || customerId === undefined) return;
+    if (!mayHaveHeldGroup(db, actorId, groupId)) {
+      throw new CrewvaultError('CONFLICT', `The records name an entry this vault does not have (${r.entry}), in an access group its event's author is not known here to have held: the event waits (set aside) with the later events of its device. Nothing was applied.`);
+    }
     insertNamedOnlyEntry(db, { uid: uidBytes(r.entry), customer_id: customerId, group_id: groupId, at: r.at });
   }
 
@@ -2121,7 +2128,7 @@ export class ReplicaService {
     const actorId = this.localId(db, 'users', r.actor, 'a user');
     // A user disabled here still wrote the events they signed before the disabling (event-author.ts), in whichever order the two arrive.
     if (actorId === null || !mayHaveWritten(db, actorId, r.at, senders.author(actorId) !== undefined)) throw tampered('is an event by a user who is disabled here (signed after the disabling), or nobody');
-    this.namedOnlyEntry(db, r);
+    this.namedOnlyEntry(db, r, actorId);
     appendReceivedEvent(db, {
       uid, at: r.at, actor_id: actorId, action: r.action, subject: r.subject,
       entry_id: this.localId(db, 'entries', r.entry, 'an entry'), customer_id: this.localId(db, 'customers', r.customer, 'a customer'),

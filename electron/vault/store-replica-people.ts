@@ -397,6 +397,33 @@ export function forgetRevokedMembersUpTo(db: WriteDb, seq: number): void {
   if (kept.length !== all.length) setSetting(db, REVOKED_KEY, JSON.stringify(kept));
 }
 
+/**
+ * Memberships this desktop was handed a signed record of that left no trace in its rows (replica-people-in.ts
+ * takeMember): a revoke of someone who held no row here (a first sync after the removal), a record of a deleted group
+ * (ignored). One row each under the record's id, never forgotten: what an event naming an entry this desktop lacks is
+ * judged by (event-author.ts mayHaveHeldGroup).
+ */
+const MEMBER_KNOWN_PREFIX = 'replica.member_known.';
+
+export function noteMemberKnown(db: WriteDb, recordId: Buffer): void {
+  setSetting(db, MEMBER_KNOWN_PREFIX + recordId.toString('hex'), '1');
+}
+
+export function memberNotedKnown(db: ReadDb, recordId: Buffer): boolean {
+  return getSetting(db, MEMBER_KNOWN_PREFIX + recordId.toString('hex')) !== undefined;
+}
+
+/**
+ * Whether this desktop knows of a membership of `userId` in `groupId` in any state: a row now (held, or granted here),
+ * its record agreed here at some revision (`recordId`, replica_base: sent or taken in, live or revoked since; never
+ * forgotten), or noted (noteMemberKnown).
+ */
+export function membershipEverKnown(db: ReadDb, groupId: number, userId: number, recordId: Buffer): boolean {
+  return db.prepare<[number, number, Buffer, string], { known: number }>(`SELECT EXISTS (SELECT 1 FROM group_keys WHERE group_id = ? AND user_id = ?)
+    OR EXISTS (SELECT 1 FROM replica_base WHERE uid = ? AND revision > 0) OR EXISTS (SELECT 1 FROM settings WHERE key = ?) AS known`)
+    .get(groupId, userId, recordId, MEMBER_KNOWN_PREFIX + recordId.toString('hex'))?.known === 1;
+}
+
 /** A membership's revision here, if the pair holds a row (before a rotation deletes it). */
 export function memberRevision(db: ReadDb, groupId: number, userId: number): number | undefined {
   return db.prepare<[number, number], { revision: number }>('SELECT revision FROM group_keys WHERE group_id = ? AND user_id = ?').get(groupId, userId)?.revision;

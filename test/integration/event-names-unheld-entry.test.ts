@@ -1,13 +1,12 @@
 /**
- * Pins an open item of SECURITY.md Known limits (hostile review of #15): a received audit event's
- * author is checked for signature, key and device chain, never for holding the group or entry it
- * names. carol (the default group only) signs, on her own device chain, a 'password.reveal' naming
- * an entry id nobody holds in Ops, a group she does not hold, and pushes it. Before #15 the owner's
- * desktop refused it ("The records name an entry this vault does not have", and her chain after it);
- * now it holds the entry as #15's emptied tombstone and takes the event: her log shows a reveal she
- * could not have made. Only her own name is misused (the signature is hers). When the limit is
- * closed, this test is to say the event is refused. A real team server (PGlite, loopback HTTP),
- * real vault files, the CLI's sync. Must never put a password in a process argument.
+ * A received audit event naming an entry the receiver lacks is held there as #15's emptied tombstone
+ * only when its author may have held the group it names (hostile review of #15; SECURITY.md Known
+ * limits): carol (the default group only) signs, on her own device chain, a 'password.reveal' naming
+ * an entry id nobody holds in Ops, a group she never held, and pushes it. After #15 the owner took
+ * it (her log showed a reveal she could not have made); now the owner refuses it, as before #15
+ * ("an access group its event's author is not known here to have held"), set aside with her chain
+ * after it, her earlier events kept and the owner's history verifying. A real team server (PGlite,
+ * loopback HTTP), real vault files, the CLI's sync. Must never put a password in a process argument.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -21,12 +20,23 @@ import { manualClock } from '../support/vault';
 import { REPLICA_FORMAT, type EventRecord } from '../../shared/sync/records';
 import { eventSigningText } from '../../shared/sync/signing-keys';
 
+/** Whether the file holds a row (a tombstone included) of the entry with global id `uid`. */
+function entryHeld(file: string, uid: string | null): boolean {
+  if (uid === null) return false;
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('SELECT 1 FROM entries WHERE uid = ?').get(Buffer.from(uid.replaceAll('-', ''), 'hex')) !== undefined;
+  } finally {
+    db.close();
+  }
+}
+
 const clock = manualClock(Date.UTC(2026, 11, 7, 8, 0, 0));
 const team = useTeamDesktops('crewvault-event-unheld', clock);
 const { a, c, onDesktop, answer, teamClient } = team;
 
-describe('an event naming an entry nobody holds, in a group its author does not hold (open: SECURITY.md Known limits)', () => {
-  it('is taken by the owner, her history verifying', async () => {
+describe('an event naming an entry nobody holds, in a group its author never held', () => {
+  it('is refused by the owner (set aside, as before #15), her earlier reveal kept and the history verifying', async () => {
     const printer = await onDesktop(c, (s) => s.resolvePath('Acme/Printer'));
     await onDesktop(c, (s) => s.revealPassword(printer.id));
     expect(await answer(c)).toBe('ok');
@@ -48,9 +58,15 @@ describe('an event naming an entry nobody holds, in a group its author does not 
     const forged = { ...unsigned, signature: signBytes(privateKey, Buffer.from(eventSigningText(vault, eventFields(unsigned)), 'utf8')).toString('base64url') };
     await (await teamClient(c)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [forged] } });
     expect(await answer(a)).toBe('ok');
-    expect(setAsideOn(a)).toEqual([]);
+    const aside = setAsideOn(a);
+    expect(aside).toHaveLength(1);
+    expect(aside[0]).toContain('an access group its event\'s author is not known here to have held');
     const rows = await onDesktop(a, async (s) => (await s.auditLog()).filter((r) => r.actor === CAROL && r.action === 'password.reveal'));
-    expect(rows.length).toBe(2);
+    expect(rows.length, 'carol\'s reveals in the owner\'s log: her real one only').toBe(1);
+    expect(entryHeld(a.file, unsigned.entry), 'no tombstone of the made-up entry').toBe(false);
+    // Set aside, it is tried again at the next sync, and refused again: nothing of Ops was ever hers.
+    expect(await answer(a)).toBe('ok');
+    expect(setAsideOn(a)).toHaveLength(1);
     expect(await onDesktop(a, async (s) => (await s.verifyAuditLog()).chain)).toMatchObject({ ok: true });
   });
 });
