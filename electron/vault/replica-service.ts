@@ -90,7 +90,7 @@ import { eventsSentSeq, setEventsSentSeq } from './store-events-sent';
 import { editAheadIn, forgetEditAhead, noteEditsAhead } from './store-edits-ahead';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
-  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, insertNamedOnlyEntry, insertReplicaEntryOverNamed, isNamedOnlyEntry, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, listHeld, putHeld,
+  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, insertNamedOnlyCustomer, insertNamedOnlyEntry, insertReplicaEntryOverNamed, isNamedOnlyCustomer, isNamedOnlyEntry, takeCustomerOverNamed, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween, groupsOwedWhole, entriesToSettle,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
@@ -1517,10 +1517,15 @@ export class ReplicaService {
       tally.unchanged++;
       return;
     }
-    const local = customerByUid(db, uid);
+    const found = customerByUid(db, uid);
+    // The tombstone an event alone made of it (namedOnlyCustomer) is no version of it held here: its first record goes over it.
+    const named = found !== undefined && isNamedOnlyCustomer(found) ? found : undefined;
+    const local = named === undefined ? found : undefined;
     if (!local) {
       const mine = customerByNameIndex(db, bin(r.nameIndex));
       if (mine) {
+        // The fold gives this desktop's row the record's global id, which the tombstone holds, named by events here by its row id.
+        if (named !== undefined) throw new CrewvaultError('CONFLICT', 'A customer made here and not yet sent meets one of the same name made on another desktop, whose audit events this desktop took in before its record: it cannot join it, and is kept here unsent.');
         // Two already on the team (this one sent, or taken in from elsewhere) stay two; this desktop's unsent one joins the team's (docs/SYNC.md "Same-named customers").
         if (!isUnsentCustomer(db, mine)) {
           // Not naming it: the reason is kept with the set-aside record in the file, where a name is only ever sealed.
@@ -1534,7 +1539,9 @@ export class ReplicaService {
         tally.applied++;
         return;
       }
-      const id = insertReplicaCustomer(db, { uid, sealed_name: sealedName, name_index: bin(r.nameIndex), created_at: r.createdAt });
+      const row = { sealed_name: sealedName, name_index: bin(r.nameIndex), created_at: r.createdAt };
+      const id = named === undefined ? insertReplicaCustomer(db, { uid, ...row }) : named.id;
+      if (named !== undefined) takeCustomerOverNamed(db, named.id, row);
       setRevision(db, 'customers', id, r.revision);
       setReplicaBase(db, uid, r.revision);
       tally.applied++;
@@ -2111,6 +2118,25 @@ export class ReplicaService {
     insertNamedOnlyEntry(db, { uid: uidBytes(r.entry), customer_id: customerId, group_id: groupId, at: r.at });
   }
 
+  /**
+   * An event naming a customer this file does not hold: the customer is held here as an emptied tombstone
+   * named only (store-replica.ts insertNamedOnlyCustomer), so the event, and every later one of its device,
+   * chains. Such a customer is one whose record every desktop set aside: its maker made it while their role
+   * had `entries.create` or `entries.edit` and the role has neither now ("adds a customer its sender may
+   * not", retried at each sync: an open item of #15, where the event of the making of its entry and every later
+   * event of that device were set aside with it, and the owner never saw that technician's reveals and
+   * codes). Nothing the receiver checks is weakened: the event's signature, its author's key and its
+   * device's chain are checked as for any event (appendReceivedEvent; refused, the tombstone is rolled
+   * back with it), and its signed bytes name the customer by its global id, which the tombstone carries.
+   * The tombstone holds no name (nothing sealed, an index no name has), is never sent and never listed, and
+   * is no version of the customer: its first record is taken in over it (takeCustomer), and a record of an
+   * entry of it waits for that (CustomerNames.name refuses it, CONFLICT).
+   */
+  private namedOnlyCustomer(db: WriteDb, r: EventRecord): void {
+    if (r.customer === null || idByUid(db, 'customers', uidBytes(r.customer)) !== undefined) return;
+    insertNamedOnlyCustomer(db, { uid: uidBytes(r.customer), at: r.at });
+  }
+
   /** True when the event was chained into this log (its head is then moved by the caller: moveAuditHeadToLast). */
   private takeEvent(db: WriteDb, r: EventRecord, keys: ReturnType<typeof signingKeysInForce>, tally: Tally, senders: SenderRows): boolean {
     const uid = uidBytes(r.id);
@@ -2121,6 +2147,7 @@ export class ReplicaService {
     const actorId = this.localId(db, 'users', r.actor, 'a user');
     // A user disabled here still wrote the events they signed before the disabling (event-author.ts), in whichever order the two arrive.
     if (actorId === null || !mayHaveWritten(db, actorId, r.at, senders.author(actorId) !== undefined)) throw tampered('is an event by a user who is disabled here (signed after the disabling), or nobody');
+    this.namedOnlyCustomer(db, r);
     this.namedOnlyEntry(db, r);
     appendReceivedEvent(db, {
       uid, at: r.at, actor_id: actorId, action: r.action, subject: r.subject,
