@@ -90,7 +90,7 @@ import { eventsSentSeq, setEventsSentSeq } from './store-events-sent';
 import { editAheadIn, forgetEditAhead, noteEditsAhead } from './store-edits-ahead';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
-  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, insertNamedOnlyCustomer, insertNamedOnlyEntry, insertReplicaEntryOverNamed, isNamedOnlyCustomer, isNamedOnlyEntry, takeCustomerOverNamed, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, listHeld, putHeld,
+  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, heldRecordOf, insertNamedOnlyCustomer, insertNamedOnlyEntry, insertReplicaEntryOverNamed, isNamedOnlyCustomer, isNamedOnlyEntry, takeCustomerOverNamed, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween, groupsOwedWhole, entriesToSettle,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
@@ -286,6 +286,23 @@ function vaultId(db: ReadDb): string {
 }
 
 const REFUSED = 'A received record ';
+
+/** The keyed name index a set-aside customer record's body carries (store-replica.ts customersHeldBack reads it the same way). */
+function heldNameIndex(body: string): Buffer | undefined {
+  try {
+    const record = JSON.parse(body) as { readonly kind?: unknown; readonly nameIndex?: unknown };
+    return record.kind === 'customer' && typeof record.nameIndex === 'string' ? Buffer.from(record.nameIndex, 'base64url') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a customer record is set aside when all that keeps it out is its sender's role (neither `entries.create`
+ * nor `entries.edit`): its signature held, its name opened and was its index's (takeCustomer). Only such a
+ * customer is held as a tombstone an event names (namedOnlyCustomer).
+ */
+const MAY_NOT_ADD_CUSTOMER = 'adds a customer its sender may not';
 
 function tampered(why: string): CrewvaultError {
   return new CrewvaultError('VAULT_TAMPERED', `${REFUSED}${why}: nothing was applied.`);
@@ -1512,7 +1529,7 @@ export class ReplicaService {
     }
     if (typeof name !== 'string') throw tampered('is a customer whose name is not its index\'s');
     if (author === 'disabled') throw tampered('comes from a user who is disabled here');
-    if (!author.permissions.includes('entries.create') && !author.permissions.includes('entries.edit')) throw tampered('adds a customer its sender may not');
+    if (!author.permissions.includes('entries.create') && !author.permissions.includes('entries.edit')) throw tampered(MAY_NOT_ADD_CUSTOMER);
     if (this.ownComingBack(db, r)) {
       tally.unchanged++;
       return;
@@ -2133,8 +2150,18 @@ export class ReplicaService {
    * entry of it waits for that (CustomerNames.name refuses it, CONFLICT).
    */
   private namedOnlyCustomer(db: WriteDb, r: EventRecord): void {
-    if (r.customer === null || idByUid(db, 'customers', uidBytes(r.customer)) !== undefined) return;
-    insertNamedOnlyCustomer(db, { uid: uidBytes(r.customer), at: r.at });
+    if (r.customer === null) return;
+    const uid = uidBytes(r.customer);
+    if (idByUid(db, 'customers', uid) !== undefined) return;
+    // Only a customer whose own record is set aside here for its sender's role alone: a record that is not (a name
+    // squatted, never come) keeps its events waiting as before, so that a customer made here of that name may go over
+    // it (replica-customer-squatted.ts) or join it (replica-customer-fold.ts), which a tombstone holding its id would stop.
+    const held = heldRecordOf(db, uidText(uid));
+    if (held === undefined || !held.reason.includes(MAY_NOT_ADD_CUSTOMER)) return;
+    // A customer of this desktop's of the same name joins the record once its sender's role allows it (the fold): its events wait for that.
+    const nameIndex = heldNameIndex(held.body);
+    if (nameIndex === undefined || customerByNameIndex(db, nameIndex) !== undefined) return;
+    insertNamedOnlyCustomer(db, { uid, at: r.at });
   }
 
   /** True when the event was chained into this log (its head is then moved by the caller: moveAuditHeadToLast). */

@@ -77,6 +77,11 @@ export function listHeld(db: ReadDb): HeldRow[] {
   return db.prepare<[], HeldRow>('SELECT record_id, body, reason, held_at FROM replica_held ORDER BY held_at, rowid').all();
 }
 
+/** The record set aside here under `recordId` (a customer's or an entry's global id, an event's id), if any. */
+export function heldRecordOf(db: ReadDb, recordId: string): HeldRow | undefined {
+  return db.prepare<[string], HeldRow>('SELECT record_id, body, reason, held_at FROM replica_held WHERE record_id = ?').get(recordId);
+}
+
 /**
  * Whether an event of vault user `actor` (global id) is set aside here, for whatever reason (its
  * device chain waiting, its author, its signature): what it says is not in the log yet. A body

@@ -100,4 +100,39 @@ describe('carol\'s new customer waits after her role lost both entries.create an
     expect(await passwordOn(b, 'Globex NAS')).toBe('nas-1');
     expect(await historyOf(b)).toMatchObject({ ok: true });
   });
+
+  it('a desktop holding its own unsent customer of that name keeps her events waiting, and its customer joins hers once her role allows it', async () => {
+    await onDesktop(a, async (s) => s.team.defineRole('Tech', TECH, await s.team.roleRevision('Tech')));
+    expect(await answer(a)).toBe('ok');
+    for (const d of [c, b]) expect(await answer(d), d.name).toBe('ok');
+    clock.advance(1_000);
+    await onDesktop(c, (s) => s.createEntry({ customer: 'Initech', title: 'Initech NAS', password: 'i-1' }));
+    await onDesktop(a, async (s) => s.team.defineRole('Tech', VIEW, await s.team.roleRevision('Tech')));
+    expect(await answer(a)).toBe('ok');
+    expect(await answer(c)).toBe('ok');
+    clock.advance(1_000);
+    expect(await passwordOn(c, 'Router')).toBe('r-1');
+    expect(await answer(c)).toBe('ok');
+    // The owner makes a customer of the same name before her record comes: a tombstone holding her customer's id
+    // would keep his from ever joining hers (its row named by her events), so her events wait for the fold as before.
+    await onDesktop(a, (s) => s.createEntry({ customer: 'Initech', title: 'Owner box', password: 'o-1' }));
+    await answer(a);
+    await answer(a);
+    expect(await customersOn(a)).toEqual(['Acme', 'Globex', 'Initech']);
+    expect(await carolsEvents(a, 'password.reveal', 'Router')).toBe(1);
+    // Her role may add entries again: her customer's record is taken, his folds into it, every event chains.
+    await onDesktop(a, async (s) => s.team.defineRole('Tech', TECH, await s.team.roleRevision('Tech')));
+    expect(await answer(a)).toBe('ok');
+    expect(await answer(c)).toBe('ok');
+    expect(await answer(a)).toBe('ok');
+    expect(await answer(a)).toBe('ok');
+    expect(setAsideOn(a)).toEqual([]);
+    expect(await customersOn(a)).toEqual(['Acme', 'Globex', 'Initech']);
+    expect(await carolsEvents(a, 'password.reveal', 'Router')).toBe(2);
+    expect(await passwordOn(a, 'Initech NAS')).toBe('i-1');
+    expect(await onDesktop(a, async (s) => (await s.verifyAuditLog()).chain)).toMatchObject({ ok: true });
+    expect(await answer(c)).toBe('ok');
+    expect(await passwordOn(c, 'Owner box')).toBe('o-1');
+    expect(await customersOn(c)).toEqual(['Acme', 'Globex', 'Initech']);
+  });
 });
