@@ -2125,7 +2125,8 @@ export class ReplicaService {
    * checked as for any event (appendReceivedEvent), and its signed bytes name the entry by its global id,
    * which the tombstone carries. The tombstone holds nothing (no name, nothing sealed, revision 0, never
    * sent) and is no version of the entry: the entry's first record is taken in over it (ab5e676,
-   * takeEntry). An unknown customer or group is still refused (takeEvent: localId).
+   * takeEntry). An unknown group is still refused (takeEvent: localId), and so is an unknown customer, but
+   * one whose record is set aside here for its sender's role alone (namedOnlyCustomer).
    */
   private namedOnlyEntry(db: WriteDb, r: EventRecord): void {
     if (r.entry === null || r.group === null || r.customer === null || idByUid(db, 'entries', uidBytes(r.entry)) !== undefined) return;
