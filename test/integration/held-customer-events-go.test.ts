@@ -135,4 +135,24 @@ describe('carol\'s new customer waits after her role lost both entries.create an
     expect(await passwordOn(c, 'Owner box')).toBe('o-1');
     expect(await customersOn(c)).toEqual(['Acme', 'Globex', 'Initech']);
   });
+
+  it('a directory key rotated while the tombstone stands re-seals every name and leaves it nameless', async () => {
+    await onDesktop(a, async (s) => s.team.defineRole('Tech', TECH, await s.team.roleRevision('Tech')));
+    expect(await answer(a)).toBe('ok');
+    expect(await answer(c)).toBe('ok');
+    clock.advance(1_000);
+    await onDesktop(c, (s) => s.createEntry({ customer: 'Umbrella', title: 'Umbrella NAS', password: 'u-1' }));
+    await onDesktop(a, async (s) => s.team.defineRole('Tech', VIEW, await s.team.roleRevision('Tech')));
+    expect(await answer(a)).toBe('ok');
+    expect(await answer(c)).toBe('ok');
+    expect(await answer(a)).toBe('ok');
+    expect(setAsideOn(a)).toEqual([expect.stringContaining('adds a customer its sender may not')]);
+    // Disabling bob rotates the directory key: every customer's name is sealed again, the tombstone has none to seal.
+    await onDesktop(a, async (s) => s.team.disableUser('bob', await s.team.userRevision('bob')));
+    expect(await answer(a)).toBe('ok');
+    expect(await customersOn(a)).toEqual(['Acme', 'Globex', 'Initech']);
+    expect(await onDesktop(a, async (s) => (await s.verifyAuditLog()).chain)).toMatchObject({ ok: true });
+    expect(await carolsEvents(a, 'entry.create', 'Umbrella NAS')).toBe(1);
+    expect(await passwordOn(a, 'Umbrella NAS')).toBeUndefined();
+  });
 });
