@@ -38,6 +38,8 @@ export class CustomerNames {
     if (cached !== undefined) return cached;
     const row = getCustomerRow(db, customerId);
     if (!row) throw new CrewvaultError('VAULT_CORRUPT', 'Not a readable Crewvault vault: an entry refers to a missing customer.');
+    // A named-only tombstone (store-replica.ts insertNamedOnlyCustomer) has no name: a record naming it waits for the customer's own.
+    if (row.sealed_name.length === 0) throw new CrewvaultError('CONFLICT', 'The records name a customer this vault holds only as named by an audit event, its own record not taken in yet. Nothing was applied.');
     const name = openJson(this.ring.directoryKey, row.sealed_name, contexts.customerName(row));
     if (typeof name !== 'string') throw new CrewvaultError('VAULT_TAMPERED', 'A customer name failed its integrity check.');
     this.names.set(customerId, name);

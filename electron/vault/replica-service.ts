@@ -90,7 +90,7 @@ import { eventsSentSeq, setEventsSentSeq } from './store-events-sent';
 import { editAheadIn, forgetEditAhead, noteEditsAhead } from './store-edits-ahead';
 import { historyCursor, setHistoryCursor, type HistoryCursor } from './store-history';
 import {
-  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, insertNamedOnlyEntry, insertReplicaEntryOverNamed, isNamedOnlyEntry, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, listHeld, putHeld,
+  allPushing, beginRecordSavepoint, exchangedCount, holdsGroupKey, releaseRecordSavepoint, rollBackRecordSavepoint, customerByNameIndex, customerByUid, customersBetween, customersHeldBack, heldRecordOf, insertNamedOnlyCustomer, insertNamedOnlyEntry, insertReplicaEntryOverNamed, isNamedOnlyCustomer, isNamedOnlyEntry, takeCustomerOverNamed, donePushing, dropHeld, notePushing, pushingOf, entriesBetween, entryByUid, entryUidsHeld, hasEvent, idByUid, insertReplicaCustomer, listHeld, putHeld,
   insertAgreedEntry, insertReplicaSigningKey, overwriteReplicaEntry, replicaIsEmpty, ownEventsBetween, pulledSeq, replicaBase, sentSeq, setPulledSeq, setReplicaBase, setRevision, setSentSeq,
   signedEventsBetween, signingKeysBetween, groupsOwedWhole, entriesToSettle,
   updateReplicaCustomer, type EntryReplicaRow, type HeldRow,
@@ -286,6 +286,23 @@ function vaultId(db: ReadDb): string {
 }
 
 const REFUSED = 'A received record ';
+
+/** The keyed name index a set-aside customer record's body carries (store-replica.ts customersHeldBack reads it the same way). */
+function heldNameIndex(body: string): Buffer | undefined {
+  try {
+    const record = JSON.parse(body) as { readonly kind?: unknown; readonly nameIndex?: unknown };
+    return record.kind === 'customer' && typeof record.nameIndex === 'string' ? Buffer.from(record.nameIndex, 'base64url') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a customer record is set aside when all that keeps it out is its sender's role (neither `entries.create`
+ * nor `entries.edit`): its signature held, its name opened and was its index's (takeCustomer). Only such a
+ * customer is held as a tombstone an event names (namedOnlyCustomer).
+ */
+const MAY_NOT_ADD_CUSTOMER = 'adds a customer its sender may not';
 
 function tampered(why: string): CrewvaultError {
   return new CrewvaultError('VAULT_TAMPERED', `${REFUSED}${why}: nothing was applied.`);
@@ -1512,15 +1529,20 @@ export class ReplicaService {
     }
     if (typeof name !== 'string') throw tampered('is a customer whose name is not its index\'s');
     if (author === 'disabled') throw tampered('comes from a user who is disabled here');
-    if (!author.permissions.includes('entries.create') && !author.permissions.includes('entries.edit')) throw tampered('adds a customer its sender may not');
+    if (!author.permissions.includes('entries.create') && !author.permissions.includes('entries.edit')) throw tampered(MAY_NOT_ADD_CUSTOMER);
     if (this.ownComingBack(db, r)) {
       tally.unchanged++;
       return;
     }
-    const local = customerByUid(db, uid);
+    const found = customerByUid(db, uid);
+    // The tombstone an event alone made of it (namedOnlyCustomer) is no version of it held here: its first record goes over it.
+    const named = found !== undefined && isNamedOnlyCustomer(found) ? found : undefined;
+    const local = named === undefined ? found : undefined;
     if (!local) {
       const mine = customerByNameIndex(db, bin(r.nameIndex));
       if (mine) {
+        // The fold gives this desktop's row the record's global id, which the tombstone holds, named by events here by its row id.
+        if (named !== undefined) throw new CrewvaultError('CONFLICT', 'A customer made here and not yet sent meets one of the same name made on another desktop, whose audit events this desktop took in before its record: it cannot join it, and is kept here unsent.');
         // Two already on the team (this one sent, or taken in from elsewhere) stay two; this desktop's unsent one joins the team's (docs/SYNC.md "Same-named customers").
         if (!isUnsentCustomer(db, mine)) {
           // Not naming it: the reason is kept with the set-aside record in the file, where a name is only ever sealed.
@@ -1534,7 +1556,9 @@ export class ReplicaService {
         tally.applied++;
         return;
       }
-      const id = insertReplicaCustomer(db, { uid, sealed_name: sealedName, name_index: bin(r.nameIndex), created_at: r.createdAt });
+      const row = { sealed_name: sealedName, name_index: bin(r.nameIndex), created_at: r.createdAt };
+      const id = named === undefined ? insertReplicaCustomer(db, { uid, ...row }) : named.id;
+      if (named !== undefined) takeCustomerOverNamed(db, named.id, row);
       setRevision(db, 'customers', id, r.revision);
       setReplicaBase(db, uid, r.revision);
       tally.applied++;
@@ -2101,7 +2125,8 @@ export class ReplicaService {
    * checked as for any event (appendReceivedEvent), and its signed bytes name the entry by its global id,
    * which the tombstone carries. The tombstone holds nothing (no name, nothing sealed, revision 0, never
    * sent) and is no version of the entry: the entry's first record is taken in over it (ab5e676,
-   * takeEntry). An unknown customer or group is still refused (takeEvent: localId). So is an author this
+   * takeEntry). An unknown group is still refused (takeEvent: localId), and so is an unknown customer, but
+   * one whose record is set aside here for its sender's role alone (namedOnlyCustomer). So is an author this
    * desktop knows no membership of in the group, and whose role does not hold every group (event-author.ts
    * mayHaveHeldGroup; hostile review of #15: a member signed a reveal of a made-up entry in a group they never
    * held, and every desktop took it): CONFLICT, as before #15, the event and its device's chain after it set
@@ -2118,6 +2143,35 @@ export class ReplicaService {
     insertNamedOnlyEntry(db, { uid: uidBytes(r.entry), customer_id: customerId, group_id: groupId, at: r.at });
   }
 
+  /**
+   * An event naming a customer this file does not hold: the customer is held here as an emptied tombstone
+   * named only (store-replica.ts insertNamedOnlyCustomer), so the event, and every later one of its device,
+   * chains. Such a customer is one whose record every desktop set aside: its maker made it while their role
+   * had `entries.create` or `entries.edit` and the role has neither now ("adds a customer its sender may
+   * not", retried at each sync: an open item of #15, where the event of the making of its entry and every later
+   * event of that device were set aside with it, and the owner never saw that technician's reveals and
+   * codes). Nothing the receiver checks is weakened: the event's signature, its author's key and its
+   * device's chain are checked as for any event (appendReceivedEvent; refused, the tombstone is rolled
+   * back with it), and its signed bytes name the customer by its global id, which the tombstone carries.
+   * The tombstone holds no name (nothing sealed, an index no name has), is never sent and never listed, and
+   * is no version of the customer: its first record is taken in over it (takeCustomer), and a record of an
+   * entry of it waits for that (CustomerNames.name refuses it, CONFLICT).
+   */
+  private namedOnlyCustomer(db: WriteDb, r: EventRecord): void {
+    if (r.customer === null) return;
+    const uid = uidBytes(r.customer);
+    if (idByUid(db, 'customers', uid) !== undefined) return;
+    // Only a customer whose own record is set aside here for its sender's role alone: a record that is not (a name
+    // squatted, never come) keeps its events waiting as before, so that a customer made here of that name may go over
+    // it (replica-customer-squatted.ts) or join it (replica-customer-fold.ts), which a tombstone holding its id would stop.
+    const held = heldRecordOf(db, uidText(uid));
+    if (held === undefined || !held.reason.includes(MAY_NOT_ADD_CUSTOMER)) return;
+    // A customer of this desktop's of the same name joins the record once its sender's role allows it (the fold): its events wait for that.
+    const nameIndex = heldNameIndex(held.body);
+    if (nameIndex === undefined || customerByNameIndex(db, nameIndex) !== undefined) return;
+    insertNamedOnlyCustomer(db, { uid, at: r.at });
+  }
+
   /** True when the event was chained into this log (its head is then moved by the caller: moveAuditHeadToLast). */
   private takeEvent(db: WriteDb, r: EventRecord, keys: ReturnType<typeof signingKeysInForce>, tally: Tally, senders: SenderRows): boolean {
     const uid = uidBytes(r.id);
@@ -2128,6 +2182,7 @@ export class ReplicaService {
     const actorId = this.localId(db, 'users', r.actor, 'a user');
     // A user disabled here still wrote the events they signed before the disabling (event-author.ts), in whichever order the two arrive.
     if (actorId === null || !mayHaveWritten(db, actorId, r.at, senders.author(actorId) !== undefined)) throw tampered('is an event by a user who is disabled here (signed after the disabling), or nobody');
+    this.namedOnlyCustomer(db, r);
     this.namedOnlyEntry(db, r, actorId);
     appendReceivedEvent(db, {
       uid, at: r.at, actor_id: actorId, action: r.action, subject: r.subject,

@@ -77,6 +77,11 @@ export function listHeld(db: ReadDb): HeldRow[] {
   return db.prepare<[], HeldRow>('SELECT record_id, body, reason, held_at FROM replica_held ORDER BY held_at, rowid').all();
 }
 
+/** The record set aside here under `recordId` (a customer's or an entry's global id, an event's id), if any. */
+export function heldRecordOf(db: ReadDb, recordId: string): HeldRow | undefined {
+  return db.prepare<[string], HeldRow>('SELECT record_id, body, reason, held_at FROM replica_held WHERE record_id = ?').get(recordId);
+}
+
 /**
  * Whether an event of vault user `actor` (global id) is set aside here, for whatever reason (its
  * device chain waiting, its author, its signature): what it says is not in the log yet. A body
@@ -152,6 +157,34 @@ export function customerByNameIndex(db: ReadDb, nameIndex: Buffer): CustomerRepl
 
 export function insertReplicaCustomer(db: WriteDb, row: Omit<CustomerReplicaRow, 'id' | 'revision'>): number {
   return Number(db.prepare('INSERT INTO customers (uid, sealed_name, name_index, created_at) VALUES (?, ?, ?, ?)').run(row.uid, row.sealed_name, row.name_index, row.created_at).lastInsertRowid);
+}
+
+/**
+ * What a named-only customer's keyed index starts with: no keyed index of a name is this long or
+ * begins so (customerIndex is an HMAC), so it never meets a name here and each tombstone's is its own.
+ */
+const NAMED_ONLY_INDEX = Buffer.from('named-only customer ', 'utf8');
+
+/**
+ * A customer this file does not hold, named by an event of another desktop's (its maker's role may
+ * no longer add it, so every desktop set its record aside: replica-service.ts namedOnlyCustomer), as
+ * an emptied tombstone: no name (nothing sealed, an index no name has), revision 0, agreed at 0, so the
+ * event chains, nothing sends it, no list shows it (store-customers.ts), and its first record replaces it.
+ */
+export function insertNamedOnlyCustomer(db: WriteDb, row: { readonly uid: Buffer; readonly at: number }): number {
+  return Number(db.prepare(`INSERT INTO customers (uid, sealed_name, name_index, created_at, revision) VALUES (?, x'', ?, ?, 0)`)
+    .run(row.uid, Buffer.concat([NAMED_ONLY_INDEX, row.uid]), row.at).lastInsertRowid);
+}
+
+/** Whether `row` is only the tombstone insertNamedOnlyCustomer makes: no version of the customer this file ever held. */
+export function isNamedOnlyCustomer(row: { readonly sealed_name: Buffer; readonly revision: number }): boolean {
+  return row.sealed_name.length === 0 && row.revision === 0;
+}
+
+/** A customer's first record taken in over its named-only tombstone (isNamedOnlyCustomer), in place: the events naming the row keep it. */
+export function takeCustomerOverNamed(db: WriteDb, id: number, row: Pick<CustomerReplicaRow, 'sealed_name' | 'name_index' | 'created_at'>): void {
+  noteSealedReplaced(db);
+  db.prepare('UPDATE customers SET sealed_name = ?, name_index = ?, created_at = ? WHERE id = ?').run(row.sealed_name, row.name_index, row.created_at, id);
 }
 
 export function updateReplicaCustomer(db: WriteDb, id: number, row: Pick<CustomerReplicaRow, 'sealed_name' | 'name_index'>): void {
