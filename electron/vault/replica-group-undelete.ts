@@ -6,8 +6,10 @@
  * did not, and took nothing of it again (a tombstone takes no record). Deleting, this desktop keeps what the team server
  * holds of the group (store-agreed-group.ts keepDeletion: its name and setting as agreed, each member's wrap); a pull
  * that may stop its person managing it (a record of their own membership of it, of themselves, of their custom role)
- * puts the group back first, so the pull's records of it are taken in; at the pull's last page, managing it still,
- * the deletion is made again (it goes with the push), else it stays back, told once as not made (audited).
+ * puts the group back first, so the pull's records of it are taken in (so does any record of the group, or a live entry
+ * record of it: the server deletes no group holding a live entry); at the pull's last page, once its entries are in,
+ * managing it still and holding no live entry, the deletion is made again (it goes with the push), else it stays back,
+ * told once as not made (audited).
  * Must never: put back a group the team deleted too, or under a name's index another group here holds; drop a deletion
  * its person may still send; keep what it kept after the deletion was stored or the group put back for good.
  */

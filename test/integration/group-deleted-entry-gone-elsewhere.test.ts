@@ -4,7 +4,8 @@
  * the last page before that page's entries were taken in, the entry still stood live here: the deletion was dropped,
  * told "it holds entries written elsewhere", though the group was empty on the server, which took the deletion. Now the
  * judgment follows the page's entries: the deletion is made again and sent, nothing told. And an entry written there
- * between a sync's pull and its push: that push is refused, the sync's pull after it puts the group back, told once.
+ * between a sync's pull and its push: that push is refused, the sync's pull after it puts the group back, told once;
+ * pulled in pages of one record, it is judged at the last page, told once.
  * Real desktops (real vault files, the sync's own code) against a real team server on loopback (test/support/team-desktops.ts).
  * Must never: sleep (the clock is injected) or reach beyond loopback.
  */
@@ -30,7 +31,7 @@ function cutAfterFirstEntry(client: TeamClient): TeamClient {
   return client;
 }
 
-describe('a group deleted here, put back by a pull cut short, its entry deleted elsewhere before the next', () => {
+describe('a group deleted here while an entry comes and goes in it elsewhere', () => {
   const clock = manualClock(Date.UTC(2026, 11, 8, 22, 0, 0));
   const team = useTeamDesktops('crewvault-group-deleted-entry-gone', clock);
   const { a, c, onDesktop } = team;
@@ -81,5 +82,23 @@ describe('a group deleted here, put back by a pull cut short, its entry deleted 
         racing: 'FORBIDDEN: An access group that still holds entries is not deleted: nothing was stored. A change of yours not made: "Lab" deleted (it holds entries written elsewhere: move or delete them, then delete it again). Never sent, the group stays as the team holds it.',
         next: 'ok', told: undefined, after: 'ok', a: true, kept: 0,
       });
+  }, 240_000);
+
+  it('an entry written into the group, pulled in pages of one record: back with it, told once, at the last page', async () => {
+    const rack = await onDesktop(a, async (s) => {
+      const g = await s.team.createGroup('Rack');
+      await s.team.grant(g.id, CAROL, false, await s.team.groupRevision(g.id));
+      return g.id;
+    });
+    expect(await team.answer(a)).toBe('ok');
+    expect(await team.answer(c)).toBe('ok');
+    await onDesktop(a, async (s) => s.team.deleteGroup(rack, await s.team.groupRevision(rack)));
+    await onDesktop(c, (s) => s.createEntries([{ customer: 'Acme', title: 'RackBox', password: 'k-1', groupId: rack }, { customer: 'Acme', title: 'RackPdu', password: 'k-2', groupId: rack }]));
+    expect(await team.answer(c)).toBe('ok');
+    const paged = await onDesktop(a, async (s) => syncOnce(await keptClient(team, a, () => clock.now()), s.replica, { pullRecords: 1 }));
+    const next = await synced(team, a);
+    const rackTitles = await onDesktop(a, async (s) => (await s.listEntries()).filter((e) => e.title.startsWith('Rack')).map((e) => e.title).sort());
+    expect({ told: paged.groupChangesUnmade, next: next.groupChangesUnmade, a: await holds(a, 'Rack'), rackTitles, kept: deletionsKeptOn(a) })
+      .toEqual({ told: 'A change of yours not made: "Rack" deleted (it holds entries written elsewhere: move or delete them, then delete it again). Never sent, the group stays as the team holds it.', next: undefined, a: true, rackTitles: ['RackBox', 'RackPdu'], kept: 0 });
   }, 240_000);
 });
