@@ -11,7 +11,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CAROL, deletionsKeptOn, useTeamDesktops } from '../support/team-desktops';
 import { manualClock } from '../support/vault';
-import { auditedIn, bobLeadsOpsWithCarol, holdsOps, switchPasswordOn, synced } from '../support/revoke-first';
+import { auditedIn, bobLeadsOpsWithCarol, holdsOps, opsWrapsIn, switchPasswordOn, synced } from '../support/revoke-first';
 
 const told = 'A change of yours not made: "Ops" deleted (it holds entries written elsewhere: move or delete them, then delete it again). Never sent, the group stays as the team holds it.';
 
@@ -52,7 +52,10 @@ describe('a group deleted here with its entry, while that entry is edited elsewh
     const titlesOn = async (d: typeof a): Promise<string[]> => onDesktop(d, async (s) => (await s.listEntries()).map((e) => e.title).sort());
     expect({
       first: first.groupChangesUnmade, second: second.groupChangesUnmade, holdsA: await holdsOps(team, a), holdsB: await holdsOps(team, b),
-      a: await titlesOn(a), b: await titlesOn(b), audited: auditedIn(b, 'group.change_unmade'), kept: deletionsKeptOn(b),
-    }).toEqual({ first: told, second: undefined, holdsA: true, holdsB: true, a: ['Printer', 'Router'], b: ['Printer', 'Router'], audited: 2, kept: 0 });
+      a: await titlesOn(a), b: await titlesOn(b), audited: auditedIn(b, 'group.change_unmade'), kept: deletionsKeptOn(b), wrapsA: opsWrapsIn(team, a), wrapsB: opsWrapsIn(team, b),
+    }).toEqual({
+      first: told, second: undefined, holdsA: true, holdsB: true, a: ['Printer', 'Router'], b: ['Printer', 'Router'], audited: 2, kept: 0,
+      wrapsA: ['alice@2', 'bob@2'], wrapsB: ['alice@2', 'bob@2'],
+    });
   }, 240_000);
 });
