@@ -58,4 +58,24 @@ describe('a group deleted here with its entry, while that entry is edited elsewh
       wrapsA: ['alice@2', 'bob@2'], wrapsB: ['alice@2', 'bob@2'],
     });
   }, 240_000);
+
+  it('an entry deleted here moved into Ops elsewhere (the move keeps it): back with it, told once, Router\'s delete sent', async () => {
+    await team.deleteEntryAt(b, 'Acme/Router');
+    await team.deleteEntryAt(b, 'Acme/Printer');
+    await onDesktop(b, async (s) => s.team.deleteGroup(team.opsId, await s.team.groupRevision(team.opsId)));
+    clock.advance(1_000);
+    await onDesktop(a, async (s) => {
+      const printer = await s.resolvePath('Acme/Printer');
+      await s.team.moveEntry(printer.id, team.opsId, printer.revision ?? -1);
+    });
+    expect(await team.answer(a)).toBe('ok');
+    const first = await synced(team, b);
+    const second = await synced(team, b);
+    await synced(team, a);
+    const titlesOn = async (d: typeof a): Promise<string[]> => onDesktop(d, async (s) => (await s.listEntries()).map((e) => e.title).sort());
+    expect({
+      first: first.groupChangesUnmade, second: second.groupChangesUnmade, holdsA: await holdsOps(team, a), holdsB: await holdsOps(team, b),
+      a: await titlesOn(a), b: await titlesOn(b), audited: auditedIn(b, 'group.change_unmade'), kept: deletionsKeptOn(b),
+    }).toEqual({ first: told, second: undefined, holdsA: true, holdsB: true, a: ['Printer'], b: ['Printer'], audited: 3, kept: 0 });
+  }, 240_000);
 });
