@@ -6,8 +6,10 @@
  * did not, and took nothing of it again (a tombstone takes no record). Deleting, this desktop keeps what the team server
  * holds of the group (store-agreed-group.ts keepDeletion: its name and setting as agreed, each member's wrap); a pull
  * that may stop its person managing it (a record of their own membership of it, of themselves, of their custom role)
- * puts the group back first, so the pull's records of it are taken in; at the pull's last page, managing it still,
- * the deletion is made again (it goes with the push), else it stays back, told once as not made (audited).
+ * puts the group back first, so the pull's records of it are taken in (so does any record of the group, or a live entry
+ * record of it: the server deletes no group holding a live entry); at the pull's last page, once its entries are in,
+ * managing it still and holding no live entry, the deletion is made again (it goes with the push), else it stays back,
+ * told once as not made (audited).
  * Must never: put back a group the team deleted too, or under a name's index another group here holds; drop a deletion
  * its person may still send; keep what it kept after the deletion was stored or the group put back for good.
  */
@@ -20,7 +22,7 @@ import { agreedCodesOf, agreedNameOf, dropKeptDeletion, groupsDeletionKept, keep
 import { findGroupByIndex, getGroupRow, groupKeysOfGroup, membershipRevisions, putGroupKey, reviveGroupRow, setGroupRowRevision, tombstoneGroup, tombstoneRow, type GroupRow } from './store-groups';
 import { countEntriesByGroup } from './store-entries';
 import { deletePagesOfGroup } from './store-pages';
-import { entryByUid, idByUid, replicaBase } from './store-replica';
+import { idByUid, replicaBase } from './store-replica';
 import { agreedMember, setGroupRevision, setMemberRevision } from './store-replica-people';
 import { getUser } from './store-users';
 import { codesChangeHeldHere, renameHeldHere } from './replica-group-unsent';
@@ -87,16 +89,13 @@ export function putBackBeforeTaking(db: WriteDb, intake: PeopleIntake, records: 
 
 /**
  * Whether `r` is a live entry of the group `groupUid` written elsewhere: above the revision agreed here (a record of this
- * desktop's own, or one it took in before, handed again by a pull behind its push, is not), of an entry this desktop has
- * not deleted and left unsent (its delete goes over a rotation's re-seal of it, replica-given-way.ts, and emptied the group).
+ * desktop's own, or one it took in before, handed again by a pull behind its push, is not). One this desktop deleted
+ * unsent counts too: an edit of it elsewhere keeps it (replica-both-changed.ts, the delete loses), and it is judged only
+ * once taken in (judgePutBack); left on the tombstone, its record was set aside and the delete pushed over it, the edit
+ * lost untold (hostile review of 4a2305a). After the page's entries are taken in, one still above is one set aside here.
  */
 function liveEntryIn(db: ReadDb, r: ReplicaRecord, groupUid: string): boolean {
-  if (r.kind !== 'entry' || r.group !== groupUid || r.deletedAt !== null) return false;
-  const uid = uidBytes(r.id);
-  const agreed = replicaBase(db, uid);
-  if (r.revision <= agreed) return false;
-  const here = entryByUid(db, uid);
-  return here === undefined || here.deleted_at === null || here.revision <= agreed;
+  return r.kind === 'entry' && r.group === groupUid && r.deletedAt === null && r.revision > replicaBase(db, uidBytes(r.id));
 }
 
 /** The group made live again as kept, at the revision agreed: its name, setting and wraps; this person's key in the ring. */
@@ -130,12 +129,15 @@ function putBack(db: WriteDb, intake: PeopleIntake, groupId: number): void {
 }
 
 /**
- * At the pull's last page: each group put back (a deletion kept, the group live here) is judged as its person stands
- * after every page. Managing it still, the deletion is made again (a tombstone one above the revision agreed, sent with
- * the push); else it stays back as the team holds it, nothing kept, told once (intake.groupChangeUnmade, audited).
+ * At the pull's last page, once its entries are taken in (replica-service.ts apply): each group put back (a deletion
+ * kept, the group live here) is judged as its person stands after every page. Managing it still and holding no live
+ * entry, the deletion is made again (a tombstone one above the revision agreed, sent with the push); else it stays back
+ * as the team holds it, nothing kept, told once (intake.groupChangeUnmade, audited). Returns the groups deleted again: what
+ * the page staged for their pages goes too (their key left the ring: flushed, it failed the whole apply).
  */
-export function judgePutBack(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[]): void {
+export function judgePutBack(db: WriteDb, intake: PeopleIntake, records: readonly ReplicaRecord[]): number[] {
   const me = getUser(db, intake.userId);
+  const deletedAgain: number[] = [];
   const deletions = groupsDeletionKept(db);
   const live = deletions.length === 0 ? new Map<number, number>() : countEntriesByGroup(db);
   for (const groupId of deletions) {
@@ -143,9 +145,11 @@ export function judgePutBack(db: WriteDb, intake: PeopleIntake, records: readonl
     if (row === undefined) continue;
     const kept = keptDeletionOf(db, groupId);
     const manages = me !== undefined && kept !== undefined && managesHere(db, { id: me.id, role: me.role }, groupId);
-    // Holding a live entry written elsewhere (taken on an earlier page, or on this one, whose entries come after): the server
-    // deletes no group that holds one and refused the deletion, with every other change of the push, at every sync, for
-    // good; not made, told, the person may move or delete the entry and delete the group again.
+    // Holding a live entry as taken in (on any page; an entry this desktop deleted that an edit elsewhere kept), or one whose
+    // record was set aside here: the server deletes no group that holds one and refused the deletion, with every other
+    // change of the push, at every sync, for good; not made, told, the person may move or delete it and delete it again.
+    // Judged before the page's entries, one moved out or deleted elsewhere on the last page still counted (the deletion
+    // lost though the server takes it), and one whose delete here an edit there undid did not.
     const holdsEntries = (live.get(groupId) ?? 0) > 0 || records.some((r) => liveEntryIn(db, r, uidText(row.uid)));
     if (manages && !holdsEntries) {
       // Kept again as the team now holds it (the pull's records of it taken in: a rotation, a member gone), or the next
@@ -154,11 +158,13 @@ export function judgePutBack(db: WriteDb, intake: PeopleIntake, records: readonl
       tombstoneGroup(db, groupId, kept.deletedAt);
       deletePagesOfGroup(db, groupId);
       intake.ring.dropGroup(groupId);
+      deletedAgain.push(groupId);
       continue;
     }
     dropKeptDeletion(db, groupId);
     intake.groupChangeUnmade(groupId, groupNameHere(db, intake, groupId), 'deleted', manages ? 'it holds entries written elsewhere: move or delete them, then delete it again' : 'you no longer manage the group');
   }
+  return deletedAgain;
 }
 
 /**

@@ -58,7 +58,7 @@ import { giveWayToHeld, mayGiveWayTo, moveOwnKey, openOwnWrap } from './replica-
 import { noteKeyChangesOwed } from './replica-key-owed';
 import { agreeCodesTaken, codesToPutBack, dropUnsentRename, noteAgreedFrom, renameHeldHere } from './replica-group-unsent';
 import { groupsAgreedKept } from './store-agreed-group';
-import { judgePutBack, putBackBeforeTaking } from './replica-group-undelete';
+import { putBackBeforeTaking } from './replica-group-undelete';
 
 /**
  * Takes in the batch's `group` records, then its `member` records, each through `take` (which
@@ -134,12 +134,12 @@ export function takePeople(db: WriteDb, intake: PeopleIntake, records: readonly 
     }
   }
   dropUnsendable(db, intake, managedBefore);
+  // A group put back (replica-group-undelete.ts) is judged after the page's entries (replica-service.ts apply).
   // A change of a group's own record made here (a rename, the server codes setting) that its person may no longer send:
   // judged at the pull's last page, as they stand after every page (hostile review of 91e8333: unmade as a lead on one
   // page and made an admin on a later one, the rename was dropped though they may send it), over every group they hold
   // or kept an agreed name or setting of, whatever the page named.
   if (!intake.pagesFollow) {
-    judgePutBack(db, intake, records);
     const groups = groupsChangedHere(db, intake, managedBefore);
     for (const groupId of groups) if (!managesNow(db, intake, groupId)) dropUnsentRename(db, intake, groupId);
     dropUnsentCodes(db, intake, groups);

@@ -56,7 +56,7 @@ import { takePeople, type PeopleIntake, type PeopleTaken } from './replica-peopl
 import { takeGroupDeletes } from './replica-people-new';
 import { takeNewUsers } from './replica-people-new';
 import { agreeSent } from './replica-group-unsent';
-import { deletedLeading, deletionSent } from './replica-group-undelete';
+import { deletedLeading, deletionSent, judgePutBack } from './replica-group-undelete';
 import { bothChangedMove } from './replica-both-changed';
 import { GivenWayIntake, givenWayMove } from './replica-given-way';
 import { ENTRY_CONTENT_ACTIONS, hasUnsentEntryWrite } from './store-unsent-writes';
@@ -1316,6 +1316,10 @@ export class ReplicaService {
           if (r.revision > agreed) forgetEditAhead(w, r.id);
         });
       }
+      // A group deleted here, not sent, put back for this pull: judged at its last page once its entries are in (what the
+      // group holds then decides whether the deletion is made again: replica-group-undelete.ts).
+      const judging = intake(keys);
+      if (!judging.pagesFollow) for (const groupId of judgePutBack(w, judging, records)) this.core.pages.forgetGroup(groupId);
       // Events chained one after another, the log's head and keyed anchor moved once after the last.
       let chained = 0;
       for (const r of records) {
