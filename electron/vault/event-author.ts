@@ -21,8 +21,8 @@ import { ALL_GROUP_ROLES } from '../../shared/policy';
 import { memberRecordId } from '../../shared/sync/records';
 import type { ReadDb } from './db';
 import { uidText } from './ids';
-import { sha256Hex, uidBytes } from './replica-people-checks';
-import { groupAndUserUids, membershipEverKnown } from './store-replica-people';
+import { managesHere, sha256Hex, uidBytes } from './replica-people-checks';
+import { groupAndUserUids, memberKnownSigners, membershipEverKnown } from './store-replica-people';
 import { getUser } from './store-users';
 
 /** True when user `userId` is here and enabled, or disabled here after `at` (the event's signed time). */
@@ -35,7 +35,10 @@ export function mayHaveWritten(db: ReadDb, userId: number, at: number, enabled: 
 /**
  * True when user `userId` may have held group `groupId` (live or deleted) when they signed an event naming it: their
  * role holds every group now (owner, admin), or this desktop knows a membership of theirs in it in any state, revoked
- * included (store-replica-people.ts membershipEverKnown). Not when the event was signed: no membership's start or end
+ * included (store-replica-people.ts membershipEverKnown), or holds a signed record of it that left no row, from a signer
+ * who manages the group here now (memberKnownSigners; hostile review of 940f723: this desktop takes such a record
+ * without asking who may sign it, and a member's own revoke of herself in a group she never held, which the server
+ * refuses from her but a dishonest one hands on, made her a known member of it). Not when the event was signed: no membership's start or end
  * is dated here, and a role's history is not kept (an admin demoted since is known by the by-role memberships their
  * demotion revoked). Before #15's tombstone a receiver refused every event naming an entry it lacked; the tombstone is
  * for an entry its author made while holding the group (kept on their desktop, or dropped with the group's deletion),
@@ -49,5 +52,6 @@ export function mayHaveHeldGroup(db: ReadDb, userId: number, groupId: number): b
   if (ALL_GROUP_ROLES.includes(user.role)) return true;
   const uids = groupAndUserUids(db, groupId, userId);
   if (uids === undefined) return false;
-  return membershipEverKnown(db, groupId, userId, uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex)));
+  const recordId = uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex));
+  return membershipEverKnown(db, groupId, userId, recordId) || memberKnownSigners(db, recordId).some((signer) => managesHere(db, signer, groupId));
 }
