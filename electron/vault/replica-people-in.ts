@@ -738,7 +738,7 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
   // A membership that may leave no trace in the rows here (a revoke of someone holding no row: a first sync after the
   // removal; a deleted group's record, ignored), its record holding under its sender's signature: noted with its signer,
   // so that an event its member signed in the group, naming an entry never sent, is taken here (event-author.ts
-  // mayHaveHeldGroup) if that signer manages the group here; nothing here checks who may sign such a record.
+  // mayHaveHeldGroup) if that signer is someone else who may have held the group; nothing here checks who may sign it.
   if ((r.revoked || !group) && !memberNotedKnown(db, uidBytes(r.id), uidBytes(r.author)) && signedHere(db, intake, r)) noteMemberKnown(db, uidBytes(r.id), uidBytes(r.author));
   if (!group) return 'ignored';
   if (r.keyVersion < group.key_version) {

@@ -402,8 +402,8 @@ export function forgetRevokedMembersUpTo(db: WriteDb, seq: number): void {
  * takeMember): a revoke of someone who held no row here (a first sync after the removal), a record of a deleted group
  * (ignored). One row a record's id and signer (`replica.member_known.<record id>.<signer's uid>`, the signer's uid its
  * value; at most one a membership for each person who signed a record of it), never forgotten: what an event naming an
- * entry this desktop lacks is judged by (event-author.ts mayHaveHeldGroup), counted only by a signer who manages the
- * group here. A row without the signer (`replica.member_known.<record id>`, written by the build of 940f723 for a
+ * entry this desktop lacks is judged by (event-author.ts mayHaveHeldGroup), counted only by a signer other than the
+ * member who may have held the group themselves. A row without the signer (`replica.member_known.<record id>`, written by the build of 940f723 for a
  * record of anyone's signing) is never read.
  */
 const MEMBER_KNOWN_PREFIX = 'replica.member_known.';
@@ -420,10 +420,10 @@ export function memberNotedKnown(db: ReadDb, recordId: Buffer, signerUid: Buffer
   return getSetting(db, memberKnownKey(recordId, signerUid)) !== undefined;
 }
 
-/** Who signed the records of membership `recordId` noted here (noteMemberKnown), as users of this vault with their role now. */
-export function memberKnownSigners(db: ReadDb, recordId: Buffer): Array<{ readonly id: number; readonly role: string }> {
+/** Who signed the records of membership `recordId` noted here (noteMemberKnown), as users of this vault. */
+export function memberKnownSigners(db: ReadDb, recordId: Buffer): Array<{ readonly id: number }> {
   const prefix = `${MEMBER_KNOWN_PREFIX}${recordId.toString('hex')}.`;
-  return db.prepare<[number, string], { id: number; role: string }>(`SELECT u.id, u.role FROM settings s JOIN users u ON lower(hex(u.uid)) = s.value
+  return db.prepare<[number, string], { id: number }>(`SELECT u.id FROM settings s JOIN users u ON lower(hex(u.uid)) = s.value
     WHERE substr(s.key, 1, ?) = ?`).all(prefix.length, prefix);
 }
 
