@@ -422,9 +422,11 @@ export function memberNotedKnown(db: ReadDb, recordId: Buffer, signerUid: Buffer
 
 /** Who signed the records of membership `recordId` noted here (noteMemberKnown), as users of this vault. */
 export function memberKnownSigners(db: ReadDb, recordId: Buffer): Array<{ readonly id: number }> {
-  const prefix = `${MEMBER_KNOWN_PREFIX}${recordId.toString('hex')}.`;
-  return db.prepare<[number, string], { id: number }>(`SELECT u.id FROM settings s JOIN users u ON lower(hex(u.uid)) = s.value
-    WHERE substr(s.key, 1, ?) = ?`).all(prefix.length, prefix);
+  // The keys from `<record id>.` up to `<record id>/` ('/' follows '.'): a walk of the settings' key index, not a scan.
+  const from = `${MEMBER_KNOWN_PREFIX}${recordId.toString('hex')}.`;
+  const to = `${MEMBER_KNOWN_PREFIX}${recordId.toString('hex')}/`;
+  return db.prepare<[string, string], { id: number }>(`SELECT u.id FROM settings s JOIN users u ON lower(hex(u.uid)) = s.value
+    WHERE s.key >= ? AND s.key < ?`).all(from, to);
 }
 
 /**
