@@ -22,7 +22,7 @@ import { memberRecordId } from '../../shared/sync/records';
 import type { ReadDb } from './db';
 import { uidText } from './ids';
 import { sha256Hex, uidBytes } from './replica-people-checks';
-import { groupAndUserUids, membershipEverKnown } from './store-replica-people';
+import { groupAndUserUids, memberKnownSigners, membershipEverKnown } from './store-replica-people';
 import { getUser } from './store-users';
 
 /** True when user `userId` is here and enabled, or disabled here after `at` (the event's signed time). */
@@ -35,7 +35,13 @@ export function mayHaveWritten(db: ReadDb, userId: number, at: number, enabled: 
 /**
  * True when user `userId` may have held group `groupId` (live or deleted) when they signed an event naming it: their
  * role holds every group now (owner, admin), or this desktop knows a membership of theirs in it in any state, revoked
- * included (store-replica-people.ts membershipEverKnown). Not when the event was signed: no membership's start or end
+ * included (store-replica-people.ts membershipEverKnown), or holds a signed record of it that left no row
+ * (memberKnownSigners) from someone else who may have held the group themselves, by the same test (at most
+ * NOTED_HOPS records deep). Not its member's own (hostile review of 940f723: such a record is taken here without asking
+ * who may sign it, and a member's own revoke of herself in a group she never held, which the server refuses from her
+ * but a dishonest one hands on, made her a known member of it); not only a signer who manages the group now either
+ * (an admin who revoked someone and was demoted since: the revoked member's events waited for good on a desktop that
+ * learnt of him only by that revoke). Not when the event was signed: no membership's start or end
  * is dated here, and a role's history is not kept (an admin demoted since is known by the by-role memberships their
  * demotion revoked). Before #15's tombstone a receiver refused every event naming an entry it lacked; the tombstone is
  * for an entry its author made while holding the group (kept on their desktop, or dropped with the group's deletion),
@@ -44,10 +50,19 @@ export function mayHaveWritten(db: ReadDb, userId: number, at: number, enabled: 
  * group (one it does not hold: the server hands those only to its holders) knows nothing of it: refused there, as before.
  */
 export function mayHaveHeldGroup(db: ReadDb, userId: number, groupId: number): boolean {
+  return heldWithin(db, userId, groupId, NOTED_HOPS);
+}
+
+/** How many noted records deep a membership is followed: a demoted admin's revoke of someone, noted by the owner's record of her demotion, is two. */
+const NOTED_HOPS = 3;
+
+function heldWithin(db: ReadDb, userId: number, groupId: number, hops: number): boolean {
   const user = getUser(db, userId);
   if (user === undefined) return false;
   if (ALL_GROUP_ROLES.includes(user.role)) return true;
   const uids = groupAndUserUids(db, groupId, userId);
   if (uids === undefined) return false;
-  return membershipEverKnown(db, groupId, userId, uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex)));
+  const recordId = uidBytes(memberRecordId(uidText(uids.group_uid), uidText(uids.user_uid), sha256Hex));
+  if (membershipEverKnown(db, groupId, userId, recordId)) return true;
+  return hops > 0 && memberKnownSigners(db, recordId).some((signer) => signer.id !== userId && heldWithin(db, signer.id, groupId, hops - 1));
 }

@@ -736,9 +736,10 @@ function takeMember(db: WriteDb, intake: PeopleIntake, r: MemberRecord, created:
   if (groupId === undefined || userId === undefined) return 'ignored';
   const group = getGroupRow(db, groupId);
   // A membership that may leave no trace in the rows here (a revoke of someone holding no row: a first sync after the
-  // removal; a deleted group's record, ignored), its record holding under its sender's signature: noted, so that an
-  // event its member signed in the group, naming an entry never sent, is taken here (event-author.ts mayHaveHeldGroup).
-  if ((r.revoked || !group) && !memberNotedKnown(db, uidBytes(r.id)) && signedHere(db, intake, r)) noteMemberKnown(db, uidBytes(r.id));
+  // removal; a deleted group's record, ignored), its record holding under its sender's signature: noted with its signer,
+  // so that an event its member signed in the group, naming an entry never sent, is taken here (event-author.ts
+  // mayHaveHeldGroup) if that signer is someone else who may have held the group; nothing here checks who may sign it.
+  if ((r.revoked || !group) && !memberNotedKnown(db, uidBytes(r.id), uidBytes(r.author)) && signedHere(db, intake, r)) noteMemberKnown(db, uidBytes(r.id), uidBytes(r.author));
   if (!group) return 'ignored';
   if (r.keyVersion < group.key_version) {
     if (r.revoked) return takeRevokeUnderOwnRotation(db, intake, r, groupId, userId);

@@ -400,28 +400,44 @@ export function forgetRevokedMembersUpTo(db: WriteDb, seq: number): void {
 /**
  * Memberships this desktop was handed a signed record of that left no trace in its rows (replica-people-in.ts
  * takeMember): a revoke of someone who held no row here (a first sync after the removal), a record of a deleted group
- * (ignored). One row each under the record's id, never forgotten: what an event naming an entry this desktop lacks is
- * judged by (event-author.ts mayHaveHeldGroup).
+ * (ignored). One row a record's id and signer (`replica.member_known.<record id>.<signer's uid>`, the signer's uid its
+ * value; at most one a membership for each person who signed a record of it), never forgotten: what an event naming an
+ * entry this desktop lacks is judged by (event-author.ts mayHaveHeldGroup), counted only by a signer other than the
+ * member who may have held the group themselves. A row without the signer (`replica.member_known.<record id>`, written by the build of 940f723 for a
+ * record of anyone's signing) is never read.
  */
 const MEMBER_KNOWN_PREFIX = 'replica.member_known.';
 
-export function noteMemberKnown(db: WriteDb, recordId: Buffer): void {
-  setSetting(db, MEMBER_KNOWN_PREFIX + recordId.toString('hex'), '1');
+function memberKnownKey(recordId: Buffer, signerUid: Buffer): string {
+  return `${MEMBER_KNOWN_PREFIX}${recordId.toString('hex')}.${signerUid.toString('hex')}`;
 }
 
-export function memberNotedKnown(db: ReadDb, recordId: Buffer): boolean {
-  return getSetting(db, MEMBER_KNOWN_PREFIX + recordId.toString('hex')) !== undefined;
+export function noteMemberKnown(db: WriteDb, recordId: Buffer, signerUid: Buffer): void {
+  setSetting(db, memberKnownKey(recordId, signerUid), signerUid.toString('hex'));
+}
+
+export function memberNotedKnown(db: ReadDb, recordId: Buffer, signerUid: Buffer): boolean {
+  return getSetting(db, memberKnownKey(recordId, signerUid)) !== undefined;
+}
+
+/** Who signed the records of membership `recordId` noted here (noteMemberKnown), as users of this vault. */
+export function memberKnownSigners(db: ReadDb, recordId: Buffer): Array<{ readonly id: number }> {
+  // The keys from `<record id>.` up to `<record id>/` ('/' follows '.'): a walk of the settings' key index, not a scan.
+  const from = `${MEMBER_KNOWN_PREFIX}${recordId.toString('hex')}.`;
+  const to = `${MEMBER_KNOWN_PREFIX}${recordId.toString('hex')}/`;
+  return db.prepare<[string, string], { id: number }>(`SELECT u.id FROM settings s JOIN users u ON lower(hex(u.uid)) = s.value
+    WHERE s.key >= ? AND s.key < ?`).all(from, to);
 }
 
 /**
- * Whether this desktop knows of a membership of `userId` in `groupId` in any state: a row now (held, or granted here),
+ * Whether this desktop holds a membership of `userId` in `groupId` in its rows: a row now (held, or granted here), or
  * its record agreed here at some revision (`recordId`, replica_base: sent or taken in, live or revoked since; never
- * forgotten), or noted (noteMemberKnown).
+ * forgotten). A record noted without a row is memberKnownSigners'.
  */
 export function membershipEverKnown(db: ReadDb, groupId: number, userId: number, recordId: Buffer): boolean {
-  return db.prepare<[number, number, Buffer, string], { known: number }>(`SELECT EXISTS (SELECT 1 FROM group_keys WHERE group_id = ? AND user_id = ?)
-    OR EXISTS (SELECT 1 FROM replica_base WHERE uid = ? AND revision > 0) OR EXISTS (SELECT 1 FROM settings WHERE key = ?) AS known`)
-    .get(groupId, userId, recordId, MEMBER_KNOWN_PREFIX + recordId.toString('hex'))?.known === 1;
+  return db.prepare<[number, number, Buffer], { known: number }>(`SELECT EXISTS (SELECT 1 FROM group_keys WHERE group_id = ? AND user_id = ?)
+    OR EXISTS (SELECT 1 FROM replica_base WHERE uid = ? AND revision > 0) AS known`)
+    .get(groupId, userId, recordId)?.known === 1;
 }
 
 /** A membership's revision here, if the pair holds a row (before a rotation deletes it). */
