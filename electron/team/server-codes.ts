@@ -145,6 +145,12 @@ async function handOverOnce(client: TeamClient, source: ServerCodeKeysSource, ha
   const fresh = keys.filter((k) => needed.has(k.entry));
   for (const k of keys) if (!needed.has(k.entry)) handed.keys.set(k.entry, { group: k.group, keyVersion: k.keyVersion, digest: digestOf(k) });
   const current = new Set(keys.map((k) => k.entry));
+  // A key of a group this desktop holds as off goes without a tombstone: the group's off record dropped its seals on the
+  // server at its push, and `groupsOff` drops what is left only where the server too holds it off. A tombstone per key
+  // would not ask: pulled between an owner turning the group off and on again, it deleted the seals another desktop had
+  // made since (test/server/codes-held-tombstones.test.ts).
+  const heldOff = new Set(groupsOff);
+  for (const [entry, was] of handed.keys) if (!current.has(entry) && heldOff.has(was.group)) handed.keys.delete(entry);
   const gone = [...handed.keys].filter(([entry]) => !current.has(entry));
   // A group turned on again is told again when it is next turned off.
   handed.groupsOff = new Set(groupsOff.filter((g) => handed.groupsOff.has(g)));
