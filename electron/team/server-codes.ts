@@ -19,7 +19,7 @@ import type { OtpParams } from '../../shared/otp';
 import {
   codeKeyFingerprint, MAX_SERVER_CODE_RECORDS, SEAL_INFO, SEAL_NONCE_BYTES, sealedCodeAad, serverCodeKeyDigest, serverCodeKeySchema, X25519_SPKI_BYTES, type SealBinding, type ServerCodeKey, type ServerCodeRecord,
 } from '../../shared/sync/server-codes';
-import type { ServerCodeKeyOut } from '../vault/codes-service';
+import type { ServerCodeKeyOut, ServerCodeKeysView } from '../vault/codes-service';
 import type { TeamClient } from './client';
 
 /** The server's published code key (SPKI DER, base64url), checked to be X25519. */
@@ -88,14 +88,14 @@ export function nothingHandedOver(): HandedOver {
 
 /** What a vault session gives the hand-over (VaultSession.serverCodeKeys). */
 export interface ServerCodeKeysSource {
-  serverCodeKeys(): Promise<{ readonly vault: string; readonly keys: readonly ServerCodeKeyOut[]; readonly groupsOff: readonly string[] }>;
+  serverCodeKeys(): Promise<ServerCodeKeysView>;
 }
 
 /**
  * After a sync round: hands the team server the TOTP keys of groups set to "server computes codes"
  * that changed since `handed` (new, edited, moved, re-keyed), sealed to its code key, a tombstone for
- * each it handed over that no longer qualifies (the key removed or made HOTP, the entry moved out
- * or deleted), and, once a process, the groups it holds that are not set so (the server drops every
+ * each it handed over whose entry, still in a group set so, has no TOTP key now (removed or made
+ * HOTP; a move out, a deletion or the setting turned off the server ends at that push), and, once a process, the groups it holds that are not set so (the server drops every
  * key of those: a setting turned off is honoured even by a desktop that forgot what it sent).
  * Only keys the server does not hold as they are, to its current code key, are sealed (it says which: POST
  * /v1/codes/keys/held), so a new process hands nothing the server holds already. `handed` is this desktop process's
@@ -130,7 +130,7 @@ export async function handOverServerCodes(client: TeamClient, source: ServerCode
 }
 
 async function handOverOnce(client: TeamClient, source: ServerCodeKeysSource, handed: HandedOver): Promise<{ readonly sealed: number; readonly removed: number }> {
-  const { vault, keys, groupsOff } = await source.serverCodeKeys();
+  const { vault, keys, keyless, groupsOff } = await source.serverCodeKeys();
   // Holding keys to hand over: which code key the server seals to now. Another than the one this
   // process sealed to (a rotation) means every key goes again, sealed to the new one.
   const serverKey = keys.length === 0 ? undefined : await fetchServerCodeKey(client);
@@ -145,7 +145,19 @@ async function handOverOnce(client: TeamClient, source: ServerCodeKeysSource, ha
   const fresh = keys.filter((k) => needed.has(k.entry));
   for (const k of keys) if (!needed.has(k.entry)) handed.keys.set(k.entry, { group: k.group, keyVersion: k.keyVersion, digest: digestOf(k) });
   const current = new Set(keys.map((k) => k.entry));
-  const gone = [...handed.keys].filter(([entry]) => !current.has(entry));
+  // A key that left goes as a tombstone only for an entry still here in a group set so, without a TOTP key (removed, or
+  // made HOTP): only a key holder can tell the server that, and the tombstone names the group the entry is in now. Every
+  // other way out (the entry moved to a group not set so, or deleted, its group turned off) the server ended itself at the
+  // push that made it (server/store/code-seals.ts), and a group this person no longer holds keeps its keys. A tombstone
+  // for those, from what this process once handed or was told held, deleted the seal another desktop made after it
+  // (pulled between a group turned off and on again, or an entry moved out and on), or was refused as not theirs and
+  // stopped every hand-over after it (test/server/codes-held-tombstones.test.ts).
+  const keylessHere = new Map(keyless.map((k) => [k.entry, k]));
+  for (const [entry] of handed.keys) if (!current.has(entry) && !keylessHere.has(entry)) handed.keys.delete(entry);
+  const gone = [...handed.keys].flatMap(([entry]) => {
+    const here = current.has(entry) ? undefined : keylessHere.get(entry);
+    return here === undefined ? [] : [here];
+  });
   // A group turned on again is told again when it is next turned off.
   handed.groupsOff = new Set(groupsOff.filter((g) => handed.groupsOff.has(g)));
   const offToTell = groupsOff.filter((g) => !handed.groupsOff.has(g));
@@ -155,9 +167,9 @@ async function handOverOnce(client: TeamClient, source: ServerCodeKeysSource, ha
       record: { kind: 'server_code' as const, entry: k.entry, group: k.group, keyVersion: k.keyVersion, sealed: serverKey === undefined ? null : sealCodeKeyForServer(serverKey.key, { vault, entry: k.entry, group: k.group, keyVersion: k.keyVersion }, k.params) },
       after: () => handed.keys.set(k.entry, { group: k.group, keyVersion: k.keyVersion, digest: digestOf(k) }),
     })),
-    ...gone.map(([entry, was]) => ({
-      record: { kind: 'server_code' as const, entry, group: was.group, keyVersion: was.keyVersion, sealed: null },
-      after: () => handed.keys.delete(entry),
+    ...gone.map((here) => ({
+      record: { kind: 'server_code' as const, entry: here.entry, group: here.group, keyVersion: here.keyVersion, sealed: null },
+      after: () => handed.keys.delete(here.entry),
     })),
   ];
   let sealed = 0;

@@ -72,6 +72,18 @@ export interface ServerCodeKeyOut {
   readonly params: OtpParams;
 }
 
+/** What a sync hands the team server of server-computed codes' keys (serverCodeKeys). */
+export interface ServerCodeKeysView {
+  readonly vault: string;
+  readonly keys: readonly ServerCodeKeyOut[];
+  /**
+   * The entries of those groups without a TOTP key (none, or HOTP): a key the server holds for one of them goes as a
+   * tombstone, which only a key holder can tell (the server cannot see the key).
+   */
+  readonly keyless: ReadonlyArray<{ readonly entry: string; readonly group: string; readonly keyVersion: number }>;
+  readonly groupsOff: readonly string[];
+}
+
 export interface RevealedOtp {
   /** Normalised key, in groups of four. */
   readonly secret: string;
@@ -209,24 +221,26 @@ export class CodesService {
    * holds, when they may edit entries (the server takes keys from editors only): what a sync
    * hands the team server (electron/team/server-codes.ts seals them), and the groups it holds
    * that are not set so (whose keys the server is to drop). HOTP keys are left out:
-   * their counter lives in the sealed entry. Never audited one by one: the group's setting was.
+   * their counter lives in the sealed entry (such an entry is among the keyless). Never audited one by one: the group's setting was.
    */
-  async serverCodeKeys(): Promise<{ readonly vault: string; readonly keys: readonly ServerCodeKeyOut[]; readonly groupsOff: readonly string[] }> {
+  async serverCodeKeys(): Promise<ServerCodeKeysView> {
     return this.core.read((r) => {
       const vault = getMeta(r, 'vault_id') ?? '';
-      if (!this.core.permissions(r).includes('entries.edit')) return { vault, keys: [], groupsOff: [] };
+      if (!this.core.permissions(r).includes('entries.edit')) return { vault, keys: [], keyless: [], groupsOff: [] };
       const held = listGroups(r).filter((g) => this.core.ring.groups.get(g.id)?.secret !== undefined);
       const groups = held.filter((g) => g.server_codes === 1);
       const groupsOff = held.filter((g) => g.server_codes !== 1).map((g) => uidText(g.uid));
       const uids = new Map(groups.map((g) => [g.id, uidText(g.uid)]));
       const keys: ServerCodeKeyOut[] = [];
+      const keyless: Array<ServerCodeKeysView['keyless'][number]> = [];
       for (const row of listEntryRowsInGroups(r, groups.map((g) => g.id))) {
         const group = heldGroupKey(this.core.ring, row.group_id);
         const otp = storedOtp(openDetails(row, group));
-        if (otp === null || otp.params.kind === 'hotp') continue;
-        keys.push({ entry: uidText(row.uid), group: uids.get(row.group_id) ?? '', keyVersion: row.key_version, params: otp.params });
+        const place = { entry: uidText(row.uid), group: uids.get(row.group_id) ?? '', keyVersion: row.key_version };
+        if (otp === null || otp.params.kind === 'hotp') keyless.push(place);
+        else keys.push({ ...place, params: otp.params });
       }
-      return { vault, keys, groupsOff };
+      return { vault, keys, keyless, groupsOff };
     });
   }
 

@@ -40,7 +40,7 @@ import { sealAuditDetail, syncDirectory } from './directory';
 import { claimPasswordAttempt, getUser, releasePasswordClaim, setUserPasswordSeal, type UserRow } from './store-users';
 import { parseKdf, validateNewPassword, type KdfOptions } from './records';
 import { AuditReader, type AuditExportPage } from './audit-reading';
-import { CodesService, type CodePurpose, type RevealedOtp, type ServerCodeKeyOut, type ServerCodeSource } from './codes-service';
+import { CodesService, type CodePurpose, type RevealedOtp, type ServerCodeKeysView, type ServerCodeSource } from './codes-service';
 import { CustomerNames } from './customer-names';
 import { EntriesService } from './entries-service';
 import { defaultGroupId, heldGroupKey } from './entry-access';
@@ -498,7 +498,7 @@ export class VaultSession {
   }
 
   /** The TOTP keys this person hands the team server for groups set to "server computes codes" (codes-service.ts). */
-  async serverCodeKeys(): Promise<{ readonly vault: string; readonly keys: readonly ServerCodeKeyOut[]; readonly groupsOff: readonly string[] }> {
+  async serverCodeKeys(): Promise<ServerCodeKeysView> {
     return this.codes.serverCodeKeys();
   }
 

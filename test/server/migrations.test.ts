@@ -9,6 +9,7 @@ import { CrewvaultError } from '../../shared/errors';
 import { text } from '../../server/store/db';
 import { checkMigrationOrder, latestSchemaVersion, migrate, schemaVersion } from '../../server/store/migrate';
 import { MIGRATIONS } from '../../server/store/migrations/index';
+import { sealDigestsOf } from '../../server/store/codes';
 import { groupsWithMembership } from '../../server/store/membership';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
 
@@ -266,6 +267,21 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     await db.query('UPDATE crewvault_schema SET version = 31');
     expect(await migrate(db)).toEqual({ from: 31, to: latestSchemaVersion() });
     expect(await claims()).toEqual([['g1', { user: 'b', until: 5000 }], ['g2', null]]);
+  });
+
+  it('upgrades schema 32 in place: each seal is kept with no digest (asked of, it is needed once), and a rerun keeps it', async () => {
+    const db = await databases.open(kind);
+    expect(await migrate(db, MIGRATIONS.slice(0, 32))).toEqual({ from: 0, to: 32 });
+    await db.query("INSERT INTO users (id, username, username_key, role, registration_record, created_at, password_changed_at) VALUES ('u1', 'Ada', 'ada', 'owner', 'rec', 1, 1)");
+    await db.query("INSERT INTO sync_vaults (vault_id, seq, created_by, created_at) VALUES ('v1', 3, 'u1', 1)");
+    await db.query("INSERT INTO server_code_keys (vault_id, entry_id, group_id, key_version, sealed, sealed_by, sealed_at, code_key) VALUES ('v1', 'e1', 'g1', 2, 'sealed', 'u1', 1, 'k1')");
+    expect(await migrate(db)).toEqual({ from: 32, to: latestSchemaVersion() });
+    const held = async (): Promise<unknown> => Object.fromEntries(await sealDigestsOf(db, 'v1', ['e1']));
+    expect(await held()).toEqual({ e1: { group: 'g1', codeKey: 'k1', digest: null } });
+    await db.query("UPDATE server_code_keys SET digest = 'keyed' WHERE entry_id = 'e1'");
+    await db.query('UPDATE crewvault_schema SET version = 32');
+    expect(await migrate(db)).toEqual({ from: 32, to: latestSchemaVersion() });
+    expect(await held()).toEqual({ e1: { group: 'g1', codeKey: 'k1', digest: 'keyed' } });
   });
 
   it('lets two servers start at once: each migration runs exactly once', async () => {
