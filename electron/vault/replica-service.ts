@@ -1543,6 +1543,9 @@ export class ReplicaService {
       const indexed = customerByNameIndex(db, bin(r.nameIndex));
       const mine = indexed !== undefined && indexed.id !== named?.id ? indexed : undefined;
       if (mine) {
+        // A record naming another name than the one its tombstone was made under (a later revision of it, set aside for its
+        // sender's role too): the fold would give this desktop's row the global id the tombstone holds, named by events here by its row id.
+        if (named !== undefined) throw new CrewvaultError('CONFLICT', 'A customer made here and not yet sent meets one of the same name made on another desktop, whose audit events this desktop took in before its record: it cannot join it, and is kept here unsent.');
         // Another customer's tombstone of the name (the server holding two of it): no customer made here, nothing to fold.
         if (isNamedOnlyCustomer(mine)) throw new CrewvaultError('CONFLICT', 'A customer of this name is on the team server twice (made on two desktops before the server refused a second of a name): this desktop keeps the one it holds.');
         // Two already on the team (this one sent, or taken in from elsewhere) stay two; this desktop's unsent one joins the team's (docs/SYNC.md "Same-named customers").
