@@ -83,6 +83,10 @@ export class CustomerNames {
     if (known) return known;
     const index = customerIndex(this.ring, name);
     const existing = findCustomerByIndex(db, index);
+    // A named-only tombstone of the name (store-replica.ts insertNamedOnlyCustomer): made beside it, a customer here could never join the team's once its record is taken.
+    if (existing !== undefined && existing.sealed_name.length === 0) {
+      throw new CrewvaultError('CONFLICT', 'A customer of this name was made on another desktop and waits here for its record (its maker\'s role may not add customers now): nothing was added. Use the name once it is taken in, or another name.');
+    }
     const found = existing ? { id: existing.id, uid: existing.uid } : this.insert(db, name, index);
     this.byName.set(name, found);
     return found;

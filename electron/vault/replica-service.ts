@@ -1543,10 +1543,15 @@ export class ReplicaService {
     const named = found !== undefined && isNamedOnlyCustomer(found) ? found : undefined;
     const local = named === undefined ? found : undefined;
     if (!local) {
-      const mine = customerByNameIndex(db, bin(r.nameIndex));
+      // The tombstone holds the record's keyed index (insertNamedOnlyCustomer): it is the record's own row, no customer of its name here.
+      const indexed = customerByNameIndex(db, bin(r.nameIndex));
+      const mine = indexed !== undefined && indexed.id !== named?.id ? indexed : undefined;
       if (mine) {
-        // The fold gives this desktop's row the record's global id, which the tombstone holds, named by events here by its row id.
+        // A record naming another name than the one its tombstone was made under (a later revision of it, set aside for its
+        // sender's role too): the fold would give this desktop's row the global id the tombstone holds, named by events here by its row id.
         if (named !== undefined) throw new CrewvaultError('CONFLICT', 'A customer made here and not yet sent meets one of the same name made on another desktop, whose audit events this desktop took in before its record: it cannot join it, and is kept here unsent.');
+        // Another customer's tombstone of the name (the server holding two of it): no customer made here, nothing to fold.
+        if (isNamedOnlyCustomer(mine)) throw new CrewvaultError('CONFLICT', 'A customer of this name is on the team server twice (made on two desktops before the server refused a second of a name): this desktop keeps the one it holds.');
         // Two already on the team (this one sent, or taken in from elsewhere) stay two; this desktop's unsent one joins the team's (docs/SYNC.md "Same-named customers").
         if (!isUnsentCustomer(db, mine)) {
           // Not naming it: the reason is kept with the set-aside record in the file, where a name is only ever sealed.
@@ -2157,7 +2162,8 @@ export class ReplicaService {
    * codes). Nothing the receiver checks is weakened: the event's signature, its author's key and its
    * device's chain are checked as for any event (appendReceivedEvent; refused, the tombstone is rolled
    * back with it), and its signed bytes name the customer by its global id, which the tombstone carries.
-   * The tombstone holds no name (nothing sealed, an index no name has), is never sent and never listed, and
+   * The tombstone holds no name (nothing sealed; the keyed index its record carries, so a customer of the name
+   * typed here is refused, not made beside it: customer-names.ts findOrCreate), is never sent and never listed, and
    * is no version of the customer: its first record is taken in over it (takeCustomer), and a record of an
    * entry of it waits for that (CustomerNames.name refuses it, CONFLICT).
    */
@@ -2173,7 +2179,7 @@ export class ReplicaService {
     // A customer of this desktop's of the same name joins the record once its sender's role allows it (the fold): its events wait for that.
     const nameIndex = heldNameIndex(held.body);
     if (nameIndex === undefined || customerByNameIndex(db, nameIndex) !== undefined) return;
-    insertNamedOnlyCustomer(db, { uid, at: r.at });
+    insertNamedOnlyCustomer(db, { uid, nameIndex, at: r.at });
   }
 
   /** True when the event was chained into this log (its head is then moved by the caller: moveAuditHeadToLast). */

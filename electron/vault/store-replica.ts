@@ -160,20 +160,17 @@ export function insertReplicaCustomer(db: WriteDb, row: Omit<CustomerReplicaRow,
 }
 
 /**
- * What a named-only customer's keyed index starts with: no keyed index of a name is this long or
- * begins so (customerIndex is an HMAC), so it never meets a name here and each tombstone's is its own.
- */
-const NAMED_ONLY_INDEX = Buffer.from('named-only customer ', 'utf8');
-
-/**
  * A customer this file does not hold, named by an event of another desktop's (its maker's role may
  * no longer add it, so every desktop set its record aside: replica-service.ts namedOnlyCustomer), as
- * an emptied tombstone: no name (nothing sealed, an index no name has), revision 0, agreed at 0, so the
- * event chains, nothing sends it, no list shows it (store-customers.ts), and its first record replaces it.
+ * an emptied tombstone: no name (nothing sealed), revision 0, agreed at 0, so the event chains, nothing
+ * sends it, no list shows it (store-customers.ts), and its first record replaces it. It holds the keyed
+ * index of the name its set-aside record carries (`nameIndex`, checked against the name when set aside),
+ * so a customer of that name typed here meets it and is refused (customer-names.ts findOrCreate) instead
+ * of being made beside it: such a customer could never join the record once taken, its id the tombstone's.
  */
-export function insertNamedOnlyCustomer(db: WriteDb, row: { readonly uid: Buffer; readonly at: number }): number {
+export function insertNamedOnlyCustomer(db: WriteDb, row: { readonly uid: Buffer; readonly nameIndex: Buffer; readonly at: number }): number {
   return Number(db.prepare(`INSERT INTO customers (uid, sealed_name, name_index, created_at, revision) VALUES (?, x'', ?, ?, 0)`)
-    .run(row.uid, Buffer.concat([NAMED_ONLY_INDEX, row.uid]), row.at).lastInsertRowid);
+    .run(row.uid, row.nameIndex, row.at).lastInsertRowid);
 }
 
 /** Whether `row` is only the tombstone insertNamedOnlyCustomer makes: no version of the customer this file ever held. */
