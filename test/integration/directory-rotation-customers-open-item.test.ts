@@ -11,28 +11,19 @@
  * A real team server (PGlite, loopback HTTP), real vault files, the CLI's sync (test/support/team-desktops.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { CAROL, setAsideOn, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { setAsideOn, useTeamDesktops } from '../support/team-desktops';
+import { carolNarrowed } from '../support/carol-narrowed';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 8, 3, 0, 0));
 const team = useTeamDesktops('crewvault-directory-rotation-open', clock);
-const { a, b, c, onDesktop, answer } = team;
+const { a, c, onDesktop, answer } = team;
+const { carolTech, customersOn } = carolNarrowed(team, clock);
 
-const TECH = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.create', 'entries.edit'];
-
-async function customersOn(d: Desktop): Promise<string[]> {
-  return onDesktop(d, async (s) => (await s.listCustomers()).map((customer) => customer.name).sort());
-}
 
 describe('open item: a directory key rotated on one desktop', () => {
   it('leaves a customer made on another desktop after it unopened there, for good', async () => {
-    await onDesktop(a, async (s) => {
-      await s.team.defineRole('Tech', TECH, 0);
-      await s.team.changeRole(CAROL, 'Tech', await s.team.userRevision(CAROL));
-      await s.createEntry({ customer: 'Acme', title: 'Router', password: 'r-1' });
-    });
-    expect(await answer(a)).toBe('ok');
-    for (const d of [c, b]) expect(await answer(d), d.name).toBe('ok');
+    await carolTech();
     await onDesktop(a, async (s) => s.team.disableUser('bob', await s.team.userRevision('bob')));
     expect(await answer(a)).toBe('ok');
     expect(await answer(c)).toBe('ok');

@@ -15,13 +15,14 @@
  * (test/support/team-desktops.ts). Must never put a password in a process argument.
  */
 import { describe, expect, it } from 'vitest';
-import { Vault } from '../../electron/vault/vault';
 import { CAROL, setAsideOn, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { carolNarrowed } from '../support/carol-narrowed';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 5, 0, 0));
 const team = useTeamDesktops('crewvault-held-events', clock);
 const { a, b, c, onDesktop, answer, setPassword } = team;
+const { carolsEvents, historyOf, passwordOn } = carolNarrowed(team, clock);
 
 const TECH = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.create', 'entries.edit'];
 const NO_EDIT = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.create'];
@@ -29,31 +30,9 @@ const NO_CREATE = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.edit
 /** Sees codes only: an HOTP code taken moves the entry's counter, a change carol never sends ('counter'). */
 const CODES = ['entries.view', 'otp.view'];
 
-/** Carol's audit events of `title` with `action` in the owner's log. */
-async function carolsEvents(d: Desktop, action: string, title: string): Promise<number> {
-  return onDesktop(d, async (s) => (await s.auditLog()).filter((r) => r.actor === CAROL && r.action === action && r.detail.includes(title)).length);
-}
-
 /** The password reveals of `title` by carol in the audit log of `d`, as the owner reads it. */
 async function carolsReveals(d: Desktop, title: string): Promise<number> {
   return onDesktop(d, async (s) => (await s.auditLog()).filter((r) => r.actor === CAROL && r.action === 'password.reveal' && r.detail.includes(title)).length);
-}
-
-/** The file's whole audit history checked as its vault verifies it (signatures under their authors' keys, device chains, the hash chain), no session asked. */
-async function historyOf(d: Desktop): Promise<Awaited<ReturnType<Vault['verifyAudit']>>> {
-  const vault = Vault.open(d.file, clock);
-  try {
-    return await vault.verifyAudit();
-  } finally {
-    await vault.close();
-  }
-}
-
-async function passwordOn(d: Desktop, title: string): Promise<string | undefined> {
-  return onDesktop(d, async (s) => {
-    const entry = (await s.listEntries()).find((e) => e.title === title);
-    return entry === undefined ? undefined : s.revealPassword(entry.id);
-  });
 }
 
 describe('carol\'s edit waits on her desktop after her role narrowed', () => {

@@ -13,53 +13,19 @@
  * (test/support/team-desktops.ts). Must never put a password in a process argument.
  */
 import { describe, expect, it } from 'vitest';
-import { Vault } from '../../electron/vault/vault';
-import { CAROL, setAsideOn, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { setAsideOn, useTeamDesktops } from '../support/team-desktops';
+import { carolNarrowed, TECH, VIEW } from '../support/carol-narrowed';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 8, 1, 0, 0));
 const team = useTeamDesktops('crewvault-held-customer-events', clock);
 const { a, b, c, onDesktop, answer } = team;
+const { carolTech, carolsEvents, passwordOn, historyOf, customersOn } = carolNarrowed(team, clock);
 
-const TECH = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.create', 'entries.edit'];
-/** Neither entries.create nor entries.edit: a customer she sends is set aside on every desktop. */
-const VIEW = ['entries.view', 'passwords.reveal', 'otp.view'];
-
-/** Carol's audit events of `title` with `action` in the log of `d`. */
-async function carolsEvents(d: Desktop, action: string, title: string): Promise<number> {
-  return onDesktop(d, async (s) => (await s.auditLog()).filter((r) => r.actor === CAROL && r.action === action && r.detail.includes(title)).length);
-}
-
-async function passwordOn(d: Desktop, title: string): Promise<string | undefined> {
-  return onDesktop(d, async (s) => {
-    const entry = (await s.listEntries()).find((e) => e.title === title);
-    return entry === undefined ? undefined : s.revealPassword(entry.id);
-  });
-}
-
-/** The file's whole audit history checked as its vault verifies it (signatures under their authors' keys, device chains, the hash chain), no session asked. */
-async function historyOf(d: Desktop): Promise<Awaited<ReturnType<Vault['verifyAudit']>>> {
-  const vault = Vault.open(d.file, clock);
-  try {
-    return await vault.verifyAudit();
-  } finally {
-    await vault.close();
-  }
-}
-
-async function customersOn(d: Desktop): Promise<string[]> {
-  return onDesktop(d, async (s) => (await s.listCustomers()).map((customer) => customer.name).sort());
-}
 
 describe('carol\'s new customer waits after her role lost both entries.create and entries.edit', () => {
   it('her later reveal still reaches the owner, and the customer is taken in over its tombstone once the role allows it', async () => {
-    await onDesktop(a, async (s) => {
-      await s.team.defineRole('Tech', TECH, 0);
-      await s.team.changeRole(CAROL, 'Tech', await s.team.userRevision(CAROL));
-      await s.createEntry({ customer: 'Acme', title: 'Router', password: 'r-1' });
-    });
-    expect(await answer(a)).toBe('ok');
-    for (const d of [c, b]) expect(await answer(d), d.name).toBe('ok');
+    await carolTech();
     clock.advance(1_000);
     await onDesktop(c, (s) => s.createEntry({ customer: 'Globex', title: 'Globex NAS', password: 'nas-1' }));
     await onDesktop(a, async (s) => s.team.defineRole('Tech', VIEW, await s.team.roleRevision('Tech')));

@@ -17,37 +17,15 @@ import { describe, expect, it } from 'vitest';
 import { isCrewvaultError } from '../../shared/errors';
 import { sealJson } from '../../electron/vault/crypto';
 import { contexts, customerIndex, type KeyRing } from '../../electron/vault/keys';
-import { Vault } from '../../electron/vault/vault';
-import { CAROL, setAsideOn, useTeamDesktops, type Desktop } from '../support/team-desktops';
+import { setAsideOn, useTeamDesktops } from '../support/team-desktops';
+import { carolNarrowed, TECH, VIEW } from '../support/carol-narrowed';
 import { manualClock } from '../support/vault';
 
 const clock = manualClock(Date.UTC(2026, 11, 8, 2, 0, 0));
 const team = useTeamDesktops('crewvault-held-customer-named-here', clock);
-const { a, b, c, onDesktop, answer } = team;
+const { a, c, onDesktop, answer } = team;
+const { carolTech, passwordOn, customersOn, historyOf } = carolNarrowed(team, clock);
 
-const TECH = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.create', 'entries.edit'];
-const VIEW = ['entries.view', 'passwords.reveal', 'otp.view'];
-
-async function passwordOn(d: Desktop, title: string): Promise<string | undefined> {
-  return onDesktop(d, async (s) => {
-    const entry = (await s.listEntries()).find((e) => e.title === title);
-    return entry === undefined ? undefined : s.revealPassword(entry.id);
-  });
-}
-
-async function customersOn(d: Desktop): Promise<string[]> {
-  return onDesktop(d, async (s) => (await s.listCustomers()).map((customer) => customer.name).sort());
-}
-
-/** The file's whole audit history checked as its vault verifies it (signatures under their authors' keys, device chains, the hash chain). */
-async function historyOf(d: Desktop): Promise<Awaited<ReturnType<Vault['verifyAudit']>>> {
-  const vault = Vault.open(d.file, clock);
-  try {
-    return await vault.verifyAudit();
-  } finally {
-    await vault.close();
-  }
-}
 
 /** The code of the error `work` fails with ('none' when it does not). */
 async function codeOf(work: () => Promise<unknown>): Promise<string> {
@@ -61,13 +39,7 @@ async function codeOf(work: () => Promise<unknown>): Promise<string> {
 
 describe('a customer of a held customer\'s name made on a receiver holding its tombstone', () => {
   it('is refused at once, and after her role allows it again his entry joins her customer', async () => {
-    await onDesktop(a, async (s) => {
-      await s.team.defineRole('Tech', TECH, 0);
-      await s.team.changeRole(CAROL, 'Tech', await s.team.userRevision(CAROL));
-      await s.createEntry({ customer: 'Acme', title: 'Router', password: 'r-1' });
-    });
-    expect(await answer(a)).toBe('ok');
-    for (const d of [c, b]) expect(await answer(d), d.name).toBe('ok');
+    await carolTech();
     clock.advance(1_000);
     await onDesktop(c, (s) => s.createEntry({ customer: 'Globex', title: 'Globex NAS', password: 'nas-1' }));
     await onDesktop(a, async (s) => s.team.defineRole('Tech', VIEW, await s.team.roleRevision('Tech')));

@@ -18,7 +18,7 @@ import { latestSchemaVersion, migrate } from '../../server/store/migrate';
 import { putGroup } from '../../server/store/membership';
 import { putRecord } from '../../server/store/sync';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { entryIn, groupRecord, memberRecord, pushOf, seqOf, serverWithPeople, twoGroupVaultPushed, type TwoGroupVault } from './people';
+import { entryIn, groupRecord, memberRecord, pushOf, seqOf, serverWithPeople, twoGroupVaultCodesOn, type TwoGroupVault } from './people';
 import type { Person, TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -31,9 +31,8 @@ describe.each(DATABASE_KINDS)('sealed OTP keys follow their entries and groups o
   let w: TwoGroupVault;
   beforeAll(async () => {
     ({ server, owner, people: { tech, other } } = await serverWithPeople(await databases.open(kind), ['tech', 'other']));
-    w = await twoGroupVaultPushed({ owner, tech, other });
     // G computes codes from here on (the owner's record says so).
-    await owner.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.u.owner, { id: w.g, keyVersion: 1, revision: 2, serverCodes: true })]));
+    w = await twoGroupVaultCodesOn({ owner, tech, other });
   }, 120_000);
 
   /** A new entry of tech's in `group` (G unless named), its TOTP key sealed for the server by tech. */

@@ -18,7 +18,7 @@ import type { ServerCodeKeyOut, ServerCodeKeysView } from '../../electron/vault/
 import { encodeSecret } from '../../shared/otp';
 import { serverCodeKeyDigest, serverCodeKeySchema } from '../../shared/sync/server-codes';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { entryIn, groupRecord, memberRecord, pushOf, serverWithPeople, twoGroupVaultPushed, type TwoGroupVault } from './people';
+import { entryIn, groupRecord, memberRecord, pushOf, serverWithPeople, twoGroupVaultCodesOn, type TwoGroupVault } from './people';
 import type { Person, TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -57,22 +57,33 @@ describe.each(DATABASE_KINDS)('tombstones of a desktop that holds what the serve
   beforeAll(async () => {
     let other: Person;
     ({ server, owner, people: { tech, other } } = await serverWithPeople(await databases.open(kind), ['tech', 'other']));
-    w = await twoGroupVaultPushed({ owner, tech, other });
-    await owner.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.u.owner, { id: w.g, keyVersion: 1, revision: 2, serverCodes: true })]));
+    w = await twoGroupVaultCodesOn({ owner, tech, other });
   }, 120_000);
 
-  it('sends none for a group it holds as off, so seals made again after the setting came back on stay', async () => {
-    const entry = entryIn(w.u.tech, w.g);
-    await tech.client.ok('syncPush', pushOf(w.vault, [entry]));
+  /** A new entry of `who`'s (vault user `author`) in G, its TOTP key handed over by their desktop (sealed: 1): where each case starts. */
+  const handedEntry = async (who: Person, author: string) => {
+    const entry = entryIn(author, w.g);
+    await who.client.ok('syncPush', pushOf(w.vault, [entry]));
     const params = { kind: 'totp' as const, secret: encodeSecret(randomBytes(20)), algorithm: 'SHA1' as const, digits: 6, period: 30, counter: 0 };
-    const key: ServerCodeKeyOut = { entry: entry.id, group: w.g, keyVersion: 1, params };
-    const desktop = desktopOf(tech);
+    const desktop = desktopOf(who);
     const view = viewOf(w.vault);
     const handed = nothingHandedOver();
-
-    // The desktop hands the key; its next round asks and is told it is held.
-    view.keys = [key];
+    view.keys = [{ entry: entry.id, group: w.g, keyVersion: 1, params }];
     expect(await handOverServerCodes(desktop, view, handed)).toEqual({ sealed: 1, removed: 0 });
+    return { entry, params, desktop, view, handed };
+  };
+
+  /** `params` sealed for `entry` in `group` by the owner's other desktop (codesSeal), as a desktop hands it. */
+  const sealedByOwner = async (entry: string, group: string, params: ServerCodeKeyOut['params']): Promise<void> => {
+    const codeKey = serverCodePublicKey((await owner.client.ok('codesKey', undefined)).publicKey);
+    const place = { entry, group, keyVersion: 1 };
+    await owner.client.ok('codesSeal', { vault: w.vault, records: [{ kind: 'server_code', ...place, sealed: sealCodeKeyForServer(codeKey, { vault: w.vault, ...place }, params) }] });
+  };
+
+  it('sends none for a group it holds as off, so seals made again after the setting came back on stay', async () => {
+    // The desktop hands the key; its next round asks and is told it is held.
+    const { entry, params, desktop, view, handed } = await handedEntry(tech, w.u.tech);
+    const key = view.keys[0];
     expect(await handOverServerCodes(desktop, view, handed)).toEqual({ sealed: 0, removed: 0 });
     expect(await sealedIn(entry.id)).toBe(w.g);
 
@@ -83,9 +94,7 @@ describe.each(DATABASE_KINDS)('tombstones of a desktop that holds what the serve
     view.keys = [];
     view.groupsOff = [w.g];
     await setServerCodes(true);
-    const codeKey = serverCodePublicKey((await owner.client.ok('codesKey', undefined)).publicKey);
-    const place = { entry: entry.id, group: w.g, keyVersion: 1 };
-    await owner.client.ok('codesSeal', { vault: w.vault, records: [{ kind: 'server_code', ...place, sealed: sealCodeKeyForServer(codeKey, { vault: w.vault, ...place }, params) }] });
+    await sealedByOwner(entry.id, w.g, params);
 
     // This desktop's hand-over from the view it pulled: the owner's new seal stays (the server holds the group on, so
     // groupsOff drops nothing either). Before, its tombstone deleted it.
@@ -93,21 +102,14 @@ describe.each(DATABASE_KINDS)('tombstones of a desktop that holds what the serve
     expect(await sealedIn(entry.id)).toBe(w.g);
 
     // It pulls the setting on again: the key is held as it is, nothing is sealed again.
-    view.keys = [key];
+    view.keys = key === undefined ? [] : [key];
     view.groupsOff = [];
     expect(await handOverServerCodes(desktop, view, handed)).toEqual({ sealed: 0, removed: 0 });
     expect(await sealedIn(entry.id)).toBe(w.g);
   });
 
   it('still removes a key taken off an entry that stays in its group', async () => {
-    const entry = entryIn(w.u.tech, w.g);
-    await tech.client.ok('syncPush', pushOf(w.vault, [entry]));
-    const params = { kind: 'totp' as const, secret: encodeSecret(randomBytes(20)), algorithm: 'SHA1' as const, digits: 6, period: 30, counter: 0 };
-    const desktop = desktopOf(tech);
-    const view = viewOf(w.vault);
-    const handed = nothingHandedOver();
-    view.keys = [{ entry: entry.id, group: w.g, keyVersion: 1, params }];
-    expect((await handOverServerCodes(desktop, view, handed)).sealed).toBe(1);
+    const { entry, params, desktop, view, handed } = await handedEntry(tech, w.u.tech);
     // The key removed (or made HOTP) on this desktop, the entry still in G: only a tombstone tells the server, which cannot see it.
     view.keys = [];
     view.keyless = [{ entry: entry.id, group: w.g, keyVersion: 1 }];
@@ -118,14 +120,7 @@ describe.each(DATABASE_KINDS)('tombstones of a desktop that holds what the serve
   });
   it('sends none for an entry moved where this desktop does not see it qualify, so a seal made in its new group stays', async () => {
     // H is off; the owner's desktop hands an entry's key in G and is told it holds it.
-    const entry = entryIn(w.u.owner, w.g);
-    await owner.client.ok('syncPush', pushOf(w.vault, [entry]));
-    const params = { kind: 'totp' as const, secret: encodeSecret(randomBytes(20)), algorithm: 'SHA1' as const, digits: 6, period: 30, counter: 0 };
-    const desktop = desktopOf(owner);
-    const view = viewOf(w.vault);
-    const handed = nothingHandedOver();
-    view.keys = [{ entry: entry.id, group: w.g, keyVersion: 1, params }];
-    expect((await handOverServerCodes(desktop, view, handed)).sealed).toBe(1);
+    const { entry, params, desktop, view, handed } = await handedEntry(owner, w.u.owner);
     // The entry is moved to H (off: its seal goes at that push); this desktop pulls that. Then H is turned on and
     // another desktop seals the key in H, before this desktop's hand-over runs.
     await owner.client.ok('syncPush', pushOf(w.vault, [{ ...entry, revision: 2, base: 1, group: w.h }]));
@@ -133,9 +128,7 @@ describe.each(DATABASE_KINDS)('tombstones of a desktop that holds what the serve
     view.keys = [];
     view.groupsOff = [w.h];
     await owner.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.u.owner, { id: w.h, keyVersion: 1, revision: 2, serverCodes: true })]));
-    const codeKey = serverCodePublicKey((await owner.client.ok('codesKey', undefined)).publicKey);
-    const place = { entry: entry.id, group: w.h, keyVersion: 1 };
-    await owner.client.ok('codesSeal', { vault: w.vault, records: [{ kind: 'server_code', ...place, sealed: sealCodeKeyForServer(codeKey, { vault: w.vault, ...place }, params) }] });
+    await sealedByOwner(entry.id, w.h, params);
     await handOverServerCodes(desktop, view, handed);
     expect(await sealedIn(entry.id)).toBe(w.h);
   });
@@ -163,14 +156,7 @@ describe.each(DATABASE_KINDS)('tombstones of a desktop that holds what the serve
     expect((await owner.client.ok('codesHeld', { vault: w.vault, keys: [{ entry: entry.id, group: w.g, digest: digestOf(older) }] })).needed).toEqual([]);
   });
   it('goes on handing over after this person left a group whose keys it held (no tombstone the server must refuse)', async () => {
-    const entry = entryIn(w.u.tech, w.g);
-    await tech.client.ok('syncPush', pushOf(w.vault, [entry]));
-    const params = { kind: 'totp' as const, secret: encodeSecret(randomBytes(20)), algorithm: 'SHA1' as const, digits: 6, period: 30, counter: 0 };
-    const desktop = desktopOf(tech);
-    const view = viewOf(w.vault);
-    const handed = nothingHandedOver();
-    view.keys = [{ entry: entry.id, group: w.g, keyVersion: 1, params }];
-    expect((await handOverServerCodes(desktop, view, handed)).sealed).toBe(1);
+    const { entry, desktop, view, handed } = await handedEntry(tech, w.u.tech);
     // tech leaves G: the desktop no longer holds G's key, so G's keys leave its view; the entry stays in G, its codes too.
     await owner.client.ok('syncPush', pushOf(w.vault, [memberRecord(w.u.owner, { group: w.g, user: w.u.tech, keyVersion: 1, revoked: true, revision: 2 })]));
     view.keys = [];

@@ -14,7 +14,7 @@ import { serverCodeKeyDigest } from '../../shared/sync/server-codes';
 import { sealCodeKeyForServer, serverCodePublicKey } from '../../electron/team/server-codes';
 import { textOrNull } from '../../server/store/db';
 import { DATABASE_KINDS, useTestDatabases } from './databases';
-import { entryIn, groupRecord, pushOf, serverWithPeople, twoGroupVaultPushed, type TwoGroupVault } from './people';
+import { entryIn, pushOf, serverWithPeople, twoGroupVaultCodesOn, type TwoGroupVault } from './people';
 import type { Person, TestServer } from './support';
 
 const databases = useTestDatabases();
@@ -28,8 +28,8 @@ describe.each(DATABASE_KINDS)('which sealed keys the server holds, asked by dige
   let w: TwoGroupVault;
   beforeAll(async () => {
     ({ server, owner, people: { tech, other } } = await serverWithPeople(await databases.open(kind), ['tech', 'other']));
-    w = await twoGroupVaultPushed({ owner, tech, other });
-    await owner.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.u.owner, { id: w.g, keyVersion: 1, revision: 2, serverCodes: true })]));
+    // G computes codes from here on (the owner's record says so).
+    w = await twoGroupVaultCodesOn({ owner, tech, other });
   }, 120_000);
 
   it('tells an editor of the group the key it holds as held, and any other key, group or caller as needed', async () => {

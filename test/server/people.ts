@@ -115,6 +115,13 @@ export async function twoGroupVaultPushed(accounts: { readonly owner: Person; re
   return w;
 }
 
+/** A TwoGroupVault pushed (twoGroupVaultPushed), then G set to "server computes codes" by the owner's record (revision 2). */
+export async function twoGroupVaultCodesOn(accounts: { readonly owner: Person; readonly tech: Person; readonly other: Person }): Promise<TwoGroupVault> {
+  const w = await twoGroupVaultPushed(accounts);
+  await accounts.owner.client.ok('syncPush', pushOf(w.vault, [groupRecord(w.u.owner, { id: w.g, keyVersion: 1, revision: 2, serverCodes: true })]));
+  return w;
+}
+
 /** An entry.edit event by `actor` on `device` following `devicePrev`, in the tests' shorthand (signerKey the actor's id: signedBatch signs it). */
 export function eventBy(actor: string, device: string, devicePrev: string | null): EventRecord {
   return {
