@@ -14,17 +14,13 @@
  * (PGlite, loopback HTTP), real vault files, the CLI's sync (test/support/team-desktops.ts).
  * Must never put a password in a process argument.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { uidText } from '../../electron/vault/ids';
-import { eventRecordSigningText as eventFields } from '../../electron/vault/audit-event-texts';
-import { signBytes } from '../../electron/vault/signing';
 import { BOB, CAROL, entryUidIn, groupUidIn, setAsideOn, useTeamDesktops, type Desktop } from '../support/team-desktops';
-import { signerOf } from '../support/desktop-copies';
+import { carolsChainTail, carolsReveal } from '../support/carol-signs';
 import { manualClock } from '../support/vault';
-import { REPLICA_FORMAT, type EventRecord } from '../../shared/sync/records';
-import { eventSigningText } from '../../shared/sync/signing-keys';
+import { REPLICA_FORMAT } from '../../shared/sync/records';
 
 const clock = manualClock(Date.UTC(2026, 11, 8, 1, 0, 0));
 const team = useTeamDesktops('crewvault-event-held-author', clock);
@@ -93,20 +89,8 @@ describe('an event naming an entry the owner lacks, by an author known to have h
     expect(await answer(c)).toBe('ok');
     const vault = await onDesktop(a, (s) => s.replica.vaultId());
     clock.advance(1_000);
-    const db = new Database(c.file, { readonly: true });
-    const last = db.prepare<[], { signature: Buffer; device_id: Buffer; key: Buffer; actor: Buffer }>(`SELECT a.signature, a.device_id, k.uid AS key, u.uid AS actor FROM audit_log a
-      JOIN signing_keys k ON k.id = a.signer_key_id JOIN users u ON u.id = a.actor_id WHERE u.name = 'carol' AND a.signature IS NOT NULL ORDER BY a.id DESC LIMIT 1`).get();
-    const customer = db.prepare<[], { uid: Buffer }>('SELECT uid FROM customers LIMIT 1').get();
-    db.close();
-    if (last === undefined || customer === undefined) throw new Error('carol has no event');
     const entry = randomUUID();
-    const unsigned: EventRecord = {
-      kind: 'event', id: randomUUID(), at: clock.now(), actor: uidText(last.actor), action: 'password.reveal', subject: null,
-      entry, customer: uidText(customer.uid), group: groupUidIn(a.file, team.opsId), sealedDetail: null, device: last.device_id.toString('base64url'),
-      devicePrev: createHash('sha256').update(last.signature).digest('base64url'), signerKey: uidText(last.key), signature: null,
-    };
-    const privateKey = await onDesktop(c, (s) => Promise.resolve(signerOf(s).privateKey));
-    const signed = { ...unsigned, signature: signBytes(privateKey, Buffer.from(eventSigningText(vault, eventFields(unsigned)), 'utf8')).toString('base64url') };
+    const signed = await carolsReveal(team, vault, carolsChainTail(c.file), clock.now(), entry, groupUidIn(a.file, team.opsId));
     await (await teamClient(c)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [signed] } });
     expect(await answer(a)).toBe('ok');
     expect(setAsideOn(a)).toEqual([]);

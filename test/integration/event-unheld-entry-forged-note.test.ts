@@ -12,22 +12,20 @@
  * files, the sync's own code; the server's dishonesty is a client that adds one record to a page.
  * Must never put a password in a process argument.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { serverPlace } from '../../electron/team/profiles';
 import { keptSession } from '../../electron/team/sign-in';
 import { syncOnce } from '../../electron/team/sync';
 import type { TeamClient } from '../../electron/team/client';
-import { uidText } from '../../electron/vault/ids';
-import { eventRecordSigningText as eventFields } from '../../electron/vault/audit-event-texts';
 import { sha256Hex } from '../../electron/vault/replica-people-checks';
 import { signBytes } from '../../electron/vault/signing';
 import type { ServerRouteInput, ServerRouteName, ServerRouteOutput } from '../../shared/api/server-contract';
-import { memberRecordId, recordSigningText, REPLICA_FORMAT, type EventRecord, type MemberRecord } from '../../shared/sync/records';
-import { eventSigningText } from '../../shared/sync/signing-keys';
+import { memberRecordId, recordSigningText, REPLICA_FORMAT, type MemberRecord } from '../../shared/sync/records';
 import { entryUidIn, groupUidIn, CAROL, setAsideOn, useTeamDesktops } from '../support/team-desktops';
 import { signerOf } from '../support/desktop-copies';
+import { carolsChainTail, carolsReveal } from '../support/carol-signs';
 import { manualClock } from '../support/vault';
 
 /** Whether the file holds a row (a tombstone included) of the entry with global id `uid`. */
@@ -65,29 +63,19 @@ describe('a member\'s own signed revoke of herself in a group she never held, ha
     const vault = await onDesktop(a, (s) => s.replica.vaultId());
     const ops = groupUidIn(a.file, team.opsId);
     clock.advance(1_000);
-    const db = new Database(c.file, { readonly: true });
-    const last = db.prepare<[], { signature: Buffer; device_id: Buffer; key: Buffer; actor: Buffer }>(`SELECT a.signature, a.device_id, k.uid AS key, u.uid AS actor FROM audit_log a
-      JOIN signing_keys k ON k.id = a.signer_key_id JOIN users u ON u.id = a.actor_id WHERE u.name = 'carol' AND a.signature IS NOT NULL ORDER BY a.id DESC LIMIT 1`).get();
-    const customer = db.prepare<[], { uid: Buffer }>('SELECT uid FROM customers LIMIT 1').get();
-    db.close();
-    if (last === undefined || customer === undefined) throw new Error('carol has no event');
+    const tail = carolsChainTail(c.file);
     const owner = new Database(a.file, { readonly: true });
     const opsVersion = owner.prepare<[number], { key_version: number }>('SELECT key_version FROM access_groups WHERE id = ?').get(team.opsId)?.key_version;
     owner.close();
     if (opsVersion === undefined) throw new Error('the owner has no Ops');
     const privateKey = await onDesktop(c, (s) => Promise.resolve(signerOf(s).privateKey));
-    const carol = uidText(last.actor);
+    const carol = tail.actor;
     const revoke: Omit<MemberRecord, 'signature'> = {
       kind: 'member', id: memberRecordId(ops, carol, sha256Hex), revision: 1, group: ops, user: carol, keyVersion: opsVersion,
-      lead: false, byRole: false, wrappedKey: '', wrappedSecretKey: null, revoked: true, author: carol, signerKey: uidText(last.key),
+      lead: false, byRole: false, wrappedKey: '', wrappedSecretKey: null, revoked: true, author: carol, signerKey: tail.signerKey,
     };
     const forgedRevoke: MemberRecord = { ...revoke, signature: signBytes(privateKey, Buffer.from(recordSigningText(vault, revoke), 'utf8')).toString('base64url') };
-    const reveal: EventRecord = {
-      kind: 'event', id: randomUUID(), at: clock.now(), actor: carol, action: 'password.reveal', subject: null,
-      entry: randomUUID(), customer: uidText(customer.uid), group: ops, sealedDetail: null, device: last.device_id.toString('base64url'),
-      devicePrev: createHash('sha256').update(last.signature).digest('base64url'), signerKey: uidText(last.key), signature: null,
-    };
-    const forgedReveal = { ...reveal, signature: signBytes(privateKey, Buffer.from(eventSigningText(vault, eventFields(reveal)), 'utf8')).toString('base64url') };
+    const forgedReveal = await carolsReveal(team, vault, tail, clock.now(), randomUUID(), ops);
     // The server refuses her revoke of herself (she does not manage Ops); it stores the reveal (an event's author is not judged there).
     await expect((await teamClient(c)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [forgedRevoke] } })).rejects.toThrow();
     await (await teamClient(c)).call('syncPush', { batch: { format: REPLICA_FORMAT, vault, records: [forgedReveal] } });
@@ -97,7 +85,7 @@ describe('a member\'s own signed revoke of herself in a group she never held, ha
     const aside = setAsideOn(a);
     expect(aside, 'the reveal set aside').toHaveLength(1);
     expect(aside[0]).toContain('an access group its event\'s author is not known here to have held');
-    expect(entryHeld(a.file, reveal.entry ?? ''), 'no tombstone of the made-up entry').toBe(false);
+    expect(entryHeld(a.file, forgedReveal.entry ?? ''), 'no tombstone of the made-up entry').toBe(false);
     const reveals = await onDesktop(a, async (s) => (await s.auditLog()).filter((r) => r.actor === CAROL && r.action === 'password.reveal'));
     expect(reveals, 'no reveal of carol\'s in the owner\'s log').toHaveLength(0);
     expect(await onDesktop(a, async (s) => (await s.verifyAuditLog()).chain)).toMatchObject({ ok: true });
