@@ -20,20 +20,14 @@ import { manualClock } from '../support/vault';
 const clock = manualClock(Date.UTC(2026, 11, 8, 1, 0, 0));
 const team = useTeamDesktops('crewvault-held-customer-events', clock);
 const { a, b, c, onDesktop, answer } = team;
-const { carolTech, carolsEvents, passwordOn, historyOf, customersOn } = carolNarrowed(team, clock);
+const { carolTech, carolsEvents, passwordOn, historyOf, customersOn, carolMakesThenNarrowed, carolRevealsRouter } = carolNarrowed(team, clock);
 
 
 describe('carol\'s new customer waits after her role lost both entries.create and entries.edit', () => {
   it('her later reveal still reaches the owner, and the customer is taken in over its tombstone once the role allows it', async () => {
     await carolTech();
-    clock.advance(1_000);
-    await onDesktop(c, (s) => s.createEntry({ customer: 'Globex', title: 'Globex NAS', password: 'nas-1' }));
-    await onDesktop(a, async (s) => s.team.defineRole('Tech', VIEW, await s.team.roleRevision('Tech')));
-    expect(await answer(a)).toBe('ok');
-    expect(await answer(c)).toBe('ok');
-    clock.advance(1_000);
-    expect(await passwordOn(c, 'Router')).toBe('r-1');
-    expect(await answer(c)).toBe('ok');
+    await carolMakesThenNarrowed('Globex', 'Globex NAS', 'nas-1', VIEW);
+    await carolRevealsRouter();
     expect(await answer(a)).toBe('ok');
     // Only her customer's record waits on the owner's desktop (her role may not add it), none of her events.
     expect(setAsideOn(a)).toEqual([expect.stringContaining('adds a customer its sender may not')]);
@@ -71,14 +65,8 @@ describe('carol\'s new customer waits after her role lost both entries.create an
     await onDesktop(a, async (s) => s.team.defineRole('Tech', TECH, await s.team.roleRevision('Tech')));
     expect(await answer(a)).toBe('ok');
     for (const d of [c, b]) expect(await answer(d), d.name).toBe('ok');
-    clock.advance(1_000);
-    await onDesktop(c, (s) => s.createEntry({ customer: 'Initech', title: 'Initech NAS', password: 'i-1' }));
-    await onDesktop(a, async (s) => s.team.defineRole('Tech', VIEW, await s.team.roleRevision('Tech')));
-    expect(await answer(a)).toBe('ok');
-    expect(await answer(c)).toBe('ok');
-    clock.advance(1_000);
-    expect(await passwordOn(c, 'Router')).toBe('r-1');
-    expect(await answer(c)).toBe('ok');
+    await carolMakesThenNarrowed('Initech', 'Initech NAS', 'i-1', VIEW);
+    await carolRevealsRouter();
     // The owner makes a customer of the same name before her record comes: a tombstone holding her customer's id
     // would keep his from ever joining hers (its row named by her events), so her events wait for the fold as before.
     await onDesktop(a, (s) => s.createEntry({ customer: 'Initech', title: 'Owner box', password: 'o-1' }));
@@ -106,11 +94,7 @@ describe('carol\'s new customer waits after her role lost both entries.create an
     await onDesktop(a, async (s) => s.team.defineRole('Tech', TECH, await s.team.roleRevision('Tech')));
     expect(await answer(a)).toBe('ok');
     expect(await answer(c)).toBe('ok');
-    clock.advance(1_000);
-    await onDesktop(c, (s) => s.createEntry({ customer: 'Umbrella', title: 'Umbrella NAS', password: 'u-1' }));
-    await onDesktop(a, async (s) => s.team.defineRole('Tech', VIEW, await s.team.roleRevision('Tech')));
-    expect(await answer(a)).toBe('ok');
-    expect(await answer(c)).toBe('ok');
+    await carolMakesThenNarrowed('Umbrella', 'Umbrella NAS', 'u-1', VIEW);
     expect(await answer(a)).toBe('ok');
     expect(setAsideOn(a)).toEqual([expect.stringContaining('adds a customer its sender may not')]);
     // Disabling bob rotates the directory key: every customer's name is sealed again, the tombstone has none to seal.

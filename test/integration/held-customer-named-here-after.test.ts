@@ -24,7 +24,7 @@ import { manualClock } from '../support/vault';
 const clock = manualClock(Date.UTC(2026, 11, 8, 2, 0, 0));
 const team = useTeamDesktops('crewvault-held-customer-named-here', clock);
 const { a, c, onDesktop, answer } = team;
-const { carolTech, passwordOn, customersOn, historyOf } = carolNarrowed(team, clock);
+const { carolTech, passwordOn, customersOn, historyOf, carolMakesThenNarrowed } = carolNarrowed(team, clock);
 
 
 /** The code of the error `work` fails with ('none' when it does not). */
@@ -40,11 +40,7 @@ async function codeOf(work: () => Promise<unknown>): Promise<string> {
 describe('a customer of a held customer\'s name made on a receiver holding its tombstone', () => {
   it('is refused at once, and after her role allows it again his entry joins her customer', async () => {
     await carolTech();
-    clock.advance(1_000);
-    await onDesktop(c, (s) => s.createEntry({ customer: 'Globex', title: 'Globex NAS', password: 'nas-1' }));
-    await onDesktop(a, async (s) => s.team.defineRole('Tech', VIEW, await s.team.roleRevision('Tech')));
-    expect(await answer(a)).toBe('ok');
-    expect(await answer(c)).toBe('ok');
+    await carolMakesThenNarrowed('Globex', 'Globex NAS', 'nas-1', VIEW);
     expect(await answer(a)).toBe('ok');
     expect(setAsideOn(a)).toEqual([expect.stringContaining('adds a customer its sender may not')]);
     // The owner sees no Globex and types it for an entry of his own: refused, nothing added (typed in another case too).
@@ -74,11 +70,7 @@ describe('a customer of a held customer\'s name made on a receiver holding its t
   });
 
   it('a later revision of her customer under another name, met by a customer of that name made here, waits: no sync fails', async () => {
-    clock.advance(1_000);
-    await onDesktop(c, (s) => s.createEntry({ customer: 'Soylent', title: 'Soylent NAS', password: 's-1' }));
-    await onDesktop(a, async (s) => s.team.defineRole('Tech', VIEW, await s.team.roleRevision('Tech')));
-    expect(await answer(a)).toBe('ok');
-    expect(await answer(c)).toBe('ok');
+    await carolMakesThenNarrowed('Soylent', 'Soylent NAS', 's-1', VIEW);
     expect(await answer(a)).toBe('ok');
     expect(setAsideOn(a)).toEqual([expect.stringContaining('adds a customer its sender may not')]);
     // Her desktop (altered: the app renames no customer) sends her customer again as "Initech": set aside on the owner's too.

@@ -15,7 +15,7 @@ export const TECH = ['entries.view', 'passwords.reveal', 'otp.view', 'entries.cr
 export const VIEW = ['entries.view', 'passwords.reveal', 'otp.view'];
 
 /** The steps and reads, for `team` on `clock`. */
-export function carolNarrowed(team: TeamDesktops, clock: Clock) {
+export function carolNarrowed(team: TeamDesktops, clock: Clock & { advance(ms: number): void }) {
   const { a, b, c, onDesktop, answer } = team;
   return {
     /** The owner defines Tech (TECH), gives it to carol and makes Router under Acme; the owner's, carol's and bob's desktops sync. */
@@ -27,6 +27,22 @@ export function carolNarrowed(team: TeamDesktops, clock: Clock) {
       });
       if (await answer(a) !== 'ok') throw new Error('the owner did not sync');
       for (const d of [c, b]) if (await answer(d) !== 'ok') throw new Error(`${d.name} did not sync`);
+    },
+
+    /** A second on, carol makes `title` (its password `password`) under `customer`; before she syncs, the owner redefines Tech as `permissions`; the owner and carol sync. */
+    carolMakesThenNarrowed: async (customer: string, title: string, password: string, permissions: readonly string[]): Promise<void> => {
+      clock.advance(1_000);
+      await onDesktop(c, (s) => s.createEntry({ customer, title, password }));
+      await onDesktop(a, async (s) => s.team.defineRole('Tech', [...permissions], await s.team.roleRevision('Tech')));
+      for (const d of [a, c]) if (await answer(d) !== 'ok') throw new Error(`${d.name} did not sync`);
+    },
+
+    /** A second on, carol reveals Router's password on her desktop (an act after the change that waits), and syncs. */
+    carolRevealsRouter: async (): Promise<void> => {
+      clock.advance(1_000);
+      const router = (await onDesktop(c, (s) => s.listEntries())).find((e) => e.title === 'Router');
+      if (router === undefined || await onDesktop(c, (s) => s.revealPassword(router.id)) !== 'r-1') throw new Error('carol does not read Router');
+      if (await answer(c) !== 'ok') throw new Error('carol did not sync');
     },
 
     /** Carol's audit events of `title` with `action` in the log of `d`. */
