@@ -22,22 +22,28 @@ describe('a group deleted here with its entry, while that entry is edited elsewh
 
   beforeAll(async () => bobLeadsOpsWithCarol(team), 180_000);
 
+  const titlesOn = async (d: typeof a): Promise<string[]> => onDesktop(d, async (s) => (await s.listEntries()).map((e) => e.title).sort());
+  /** Bob's desktop syncs twice, then the owner's: what bob was told, and what each side then holds. */
+  const bobTwiceThenOwner = async () => {
+    const first = await synced(team, b);
+    const second = await synced(team, b);
+    await synced(team, a);
+    return {
+      first: first.groupChangesUnmade, second: second.groupChangesUnmade, holdsA: await holdsOps(team, a), holdsB: await holdsOps(team, b),
+      a: await titlesOn(a), audited: auditedIn(b, 'group.change_unmade'), kept: deletionsKeptOn(b),
+    };
+  };
+
   it('a lead\'s deletion over an entry edited elsewhere: Ops back with Switch as edited, told once, the other delete sent', async () => {
     await team.deleteEntryAt(b, 'Acme/Switch');
     await team.deleteEntryAt(b, 'Acme/Firewall');
     await onDesktop(b, async (s) => s.team.deleteGroup(team.opsId, await s.team.groupRevision(team.opsId)));
     await team.setPassword(a, 'Acme/Switch', 's-2');
     expect(await team.answer(a)).toBe('ok');
-    const first = await synced(team, b);
-    const second = await synced(team, b);
-    await synced(team, a);
-    const titlesOn = async (d: typeof a): Promise<string[]> => onDesktop(d, async (s) => (await s.listEntries()).map((e) => e.title).sort());
+    const seen = await bobTwiceThenOwner();
     // Lost, the edit left no entry to reveal: 'lost' says so rather than a NOT_FOUND from the reveal.
     const switchOnB = (await titlesOn(b)).includes('Switch') ? await switchPasswordOn(team, b) : 'lost';
-    expect({
-      first: first.groupChangesUnmade, second: second.groupChangesUnmade, holdsA: await holdsOps(team, a), holdsB: await holdsOps(team, b),
-      switch: switchOnB, a: await titlesOn(a), audited: auditedIn(b, 'group.change_unmade'), kept: deletionsKeptOn(b),
-    }).toEqual({ first: told, second: undefined, holdsA: true, holdsB: true, switch: 's-2', a: ['Printer', 'Switch'], audited: 1, kept: 0 });
+    expect({ ...seen, switch: switchOnB }).toEqual({ first: told, second: undefined, holdsA: true, holdsB: true, switch: 's-2', a: ['Printer', 'Switch'], audited: 1, kept: 0 });
   }, 240_000);
 
   it('the owner\'s rotation of Ops (re-sealing Switch, deleted here) and Router written there in one pull: back with Router, Switch\'s delete sent', async () => {
@@ -46,14 +52,8 @@ describe('a group deleted here with its entry, while that entry is edited elsewh
     await onDesktop(a, async (s) => s.team.revoke(team.opsId, CAROL, await s.team.memberRevision(team.opsId, CAROL)));
     await onDesktop(a, (s) => s.createEntries([{ customer: 'Acme', title: 'Router', password: 'r-1', groupId: team.opsId }]));
     expect(await team.answer(a)).toBe('ok');
-    const first = await synced(team, b);
-    const second = await synced(team, b);
-    await synced(team, a);
-    const titlesOn = async (d: typeof a): Promise<string[]> => onDesktop(d, async (s) => (await s.listEntries()).map((e) => e.title).sort());
-    expect({
-      first: first.groupChangesUnmade, second: second.groupChangesUnmade, holdsA: await holdsOps(team, a), holdsB: await holdsOps(team, b),
-      a: await titlesOn(a), b: await titlesOn(b), audited: auditedIn(b, 'group.change_unmade'), kept: deletionsKeptOn(b), wrapsA: opsWrapsIn(team, a), wrapsB: opsWrapsIn(team, b),
-    }).toEqual({
+    const seen = await bobTwiceThenOwner();
+    expect({ ...seen, b: await titlesOn(b), wrapsA: opsWrapsIn(team, a), wrapsB: opsWrapsIn(team, b) }).toEqual({
       first: told, second: undefined, holdsA: true, holdsB: true, a: ['Printer', 'Router'], b: ['Printer', 'Router'], audited: 2, kept: 0,
       wrapsA: ['alice@2', 'bob@2'], wrapsB: ['alice@2', 'bob@2'],
     });
@@ -69,13 +69,7 @@ describe('a group deleted here with its entry, while that entry is edited elsewh
       await s.team.moveEntry(printer.id, team.opsId, printer.revision ?? -1);
     });
     expect(await team.answer(a)).toBe('ok');
-    const first = await synced(team, b);
-    const second = await synced(team, b);
-    await synced(team, a);
-    const titlesOn = async (d: typeof a): Promise<string[]> => onDesktop(d, async (s) => (await s.listEntries()).map((e) => e.title).sort());
-    expect({
-      first: first.groupChangesUnmade, second: second.groupChangesUnmade, holdsA: await holdsOps(team, a), holdsB: await holdsOps(team, b),
-      a: await titlesOn(a), b: await titlesOn(b), audited: auditedIn(b, 'group.change_unmade'), kept: deletionsKeptOn(b),
-    }).toEqual({ first: told, second: undefined, holdsA: true, holdsB: true, a: ['Printer'], b: ['Printer'], audited: 3, kept: 0 });
+    const seen = await bobTwiceThenOwner();
+    expect({ ...seen, b: await titlesOn(b) }).toEqual({ first: told, second: undefined, holdsA: true, holdsB: true, a: ['Printer'], b: ['Printer'], audited: 3, kept: 0 });
   }, 240_000);
 });
