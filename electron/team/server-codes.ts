@@ -91,16 +91,6 @@ export interface ServerCodeKeysSource {
   serverCodeKeys(): Promise<ServerCodeKeysView>;
 }
 
-/**
- * After a sync round: hands the team server the TOTP keys of groups set to "server computes codes"
- * that changed since `handed` (new, edited, moved, re-keyed), sealed to its code key, a tombstone for
- * each it handed over whose entry, still in a group set so, has no TOTP key now (removed or made
- * HOTP; a move out, a deletion or the setting turned off the server ends at that push), and, once a process, the groups it holds that are not set so (the server drops every
- * key of those: a setting turned off is honoured even by a desktop that forgot what it sent).
- * Only keys the server does not hold as they are, to its current code key, are sealed (it says which: POST
- * /v1/codes/keys/held), so a new process hands nothing the server holds already. `handed` is this desktop process's
- * memory of what the server held or was handed: what leaves it goes as a tombstone.
- */
 /** Of `keys`, the entries the server needs (POST /v1/codes/keys/held), asked a part at a time; undefined from a server before it. */
 async function neededOnServer(client: TeamClient, vault: string, keys: readonly ServerCodeKeyOut[], digestOf: (k: ServerCodeKeyOut) => string): Promise<Set<string> | undefined> {
   const needed = new Set<string>();
@@ -116,6 +106,15 @@ async function neededOnServer(client: TeamClient, vault: string, keys: readonly 
   return needed;
 }
 
+/**
+ * After a sync round: hands the team server the TOTP keys of groups set to "server computes codes" that it does not
+ * hold as they are, to its current code key (new, edited, moved, re-keyed, or dropped by the server since: it says
+ * which, POST /v1/codes/keys/held, so a new process hands nothing the server holds already), sealed to its code key; a
+ * tombstone for each key this process handed or was told held whose entry, still in a group set so, has no TOTP key
+ * now (removed or made HOTP; a move out, a deletion or the setting turned off the server ends at that push); and, once
+ * a process, the groups it holds that are not set so (the server drops every key of those: a setting turned off is
+ * honoured even by a desktop that forgot what it sent). `handed` is this desktop process's memory.
+ */
 export async function handOverServerCodes(client: TeamClient, source: ServerCodeKeysSource, handed: HandedOver): Promise<{ readonly sealed: number; readonly removed: number }> {
   try {
     return await handOverOnce(client, source, handed);
